@@ -1,0 +1,50 @@
+# yhteistuumin-survey: `make demo` runs a whole survey round on the embedded defaults,
+# `make test` runs the whole test suite. Both set everything up first.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-dev
+APT_PACKAGES := postgresql chromium fonts-dejavu-core
+
+.PHONY: all install demo test lint bench system-deps clean
+
+all: test
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
+	$(BIN)/python -m pip install --quiet -e . --group dev
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# The machine's packages the tests use: PostgreSQL's binaries and Debian's Chromium.
+system-deps:
+	@missing=""; \
+	command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "Installing system packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null; \
+	  else \
+	    echo "Missing system packages:$$missing; install them with: sudo apt-get install$$missing"; exit 1; \
+	  fi; \
+	fi
+
+demo: install
+	$(BIN)/yhteistuumin demo
+
+test: install system-deps
+	PATH="$$PATH:$$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | tail -n 1)" $(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check yhteistuumin_survey tests bench
+	$(BIN)/mypy
+
+bench: install
+	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) outputs/demo .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,188 @@
+"""The Typer application, its global options and the one error boundary.
+
+Command modules (``cli/register.py``, ``cli/send.py``, …) add their commands to ``app`` or to
+a sub-app made with ``group()``. Commands import the core stage they call inside their body,
+so that ``yhteistuumin --help`` loads neither pandas, openpyxl nor sqlmodel.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from ..errors import ConfigError, SurveyError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+    from sqlmodel import Session
+
+    from ..config import Settings
+    from ..workspace import Workspace
+
+
+class Format(StrEnum):
+    """Output formats of reporting commands."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+
+
+def _print_error(exc: SurveyError) -> None:
+    if isinstance(exc, ConfigError) and len(exc.problems) > 1:
+        typer.echo(f"Error: the configuration has {len(exc.problems)} problems:", err=True)
+        for problem in exc.problems:
+            typer.echo(f"  {problem}", err=True)
+        return
+    typer.echo(f"Error: {exc}", err=True)
+
+
+class _SurveyGroup(TyperGroup):
+    """Root group: expected errors become ``Error: reason`` and exit 1, without a traceback."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SurveyError as exc:
+            state = ctx.obj if isinstance(ctx.obj, State) else None
+            if state is not None and state.debug:
+                traceback.print_exception(exc, file=sys.stderr)
+            _print_error(exc)
+            raise typer.Exit(code=1) from None
+        except KeyboardInterrupt:
+            typer.echo("Interrupted.", err=True)
+            raise typer.Exit(code=130) from None
+
+
+app = typer.Typer(
+    name="yhteistuumin",
+    cls=_SurveyGroup,
+    help="Run the Kulttuuria yhteistuumin good-practice survey: send, ingest, review, publish.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+
+def group(name: str, help: str) -> typer.Typer:
+    """Create a command group (``yhteistuumin NAME …``) and attach it to the app."""
+    sub = typer.Typer(name=name, help=help, no_args_is_help=True,
+                      pretty_exceptions_show_locals=False, rich_markup_mode=None)
+    app.add_typer(sub, name=name)
+    return sub
+
+
+@dataclass
+class State:
+    """What every command needs: the workspace, its settings and its database."""
+
+    workspace_option: Path | None = None
+    db_option: str | None = None
+    debug: bool = False
+    env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    _engine: Engine | None = None
+
+    @property
+    def workspace(self) -> Workspace:
+        from ..workspace import Workspace, find_workspace
+
+        if self.workspace_option is not None:
+            return Workspace(self.workspace_option.resolve())
+        return find_workspace(Path.cwd())
+
+    def settings(self, **overrides: Any) -> Settings:
+        """Load the settings; ``overrides`` are command options by ``section.key``."""
+        from ..config import load_settings
+
+        merged = {"database.url": self.db_option, **overrides}
+        return load_settings(self.workspace.root, env=self.env, overrides=merged)
+
+    def engine(self, settings: Settings | None = None) -> Engine:
+        """Return the database engine, migrated, with the register loaded."""
+        if self._engine is None:
+            from ..db.engine import open_database
+            from ..register import ensure_register
+
+            settings = settings or self.settings()
+            self._engine = open_database(settings.database_url)
+            ensure_register(self._engine, workspace=self.workspace)
+        return self._engine
+
+    @contextmanager
+    def session(self, settings: Settings | None = None) -> Iterator[Session]:
+        """Yield a database session that commits when the block succeeds."""
+        from ..db.engine import session_scope
+
+        with session_scope(self.engine(settings)) as session:
+            yield session
+
+
+def get_state(ctx: typer.Context) -> State:
+    """Return the shared state of the invocation."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, State):
+        root.obj = State()
+    return root.obj
+
+
+@app.callback()
+def _main_options(
+    ctx: typer.Context,
+    workspace: Annotated[Path | None, typer.Option(
+        "--workspace", "-w", envvar="YHTEISTUUMIN_WORKSPACE", file_okay=False,
+        help="Workspace folder (default: the nearest folder up with yhteistuumin.toml, "
+             "else the current one).")] = None,
+    db: Annotated[str | None, typer.Option(
+        "--db", help="Database URL (overrides YHTEISTUUMIN_DB and [database] url).")] = None,
+    debug: Annotated[bool, typer.Option(
+        "--debug", help="Show the full traceback of errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.",
+                                          is_eager=True)] = False,
+) -> None:
+    """Run the Kulttuuria yhteistuumin good-practice survey: send, ingest, review, publish."""
+    if version:
+        from .. import __version__
+
+        typer.echo(f"yhteistuumin {__version__}")
+        raise typer.Exit()
+    state = get_state(ctx)
+    state.workspace_option = workspace
+    state.db_option = db
+    state.debug = debug
+
+
+def echo(text: str = "") -> None:
+    """Print to standard output."""
+    typer.echo(text)
+
+
+def warn(text: str) -> None:
+    """Print a warning to standard error."""
+    typer.echo(text, err=True)
+
+
+@contextmanager
+def progress(label: str, total: int | None) -> Iterator[Any]:
+    """Yield a callback ``advance(n=1)`` that drives a progress bar on a terminal (none otherwise)."""
+    if not sys.stderr.isatty() or not total:
+        yield lambda n=1: None
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n=1: bar.advance(task, n)

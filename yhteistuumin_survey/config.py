@@ -1,0 +1,281 @@
+"""Settings: defaults < ``yhteistuumin.toml`` < environment variables < command options.
+
+Every key is declared once in ``KEYS``; the defaults, the validation, the environment variable
+names (``YHTEISTUUMIN_<SECTION>_<KEY>``) and the commented template written by ``init`` all come
+from that one table. All invalid keys are reported at once, each with its location.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+CONFIG_NAME = "yhteistuumin.toml"
+ENV_PREFIX = "YHTEISTUUMIN_"
+#: Environment variable for the database URL (also ``YHTEISTUUMIN_DATABASE_URL``).
+DB_ENV = "YHTEISTUUMIN_DB"
+#: The SMTP password exists only in the environment (or the system keyring), never in a file.
+PASSWORD_ENV = "YHTEISTUUMIN_SMTP_PASSWORD"
+
+
+def _as_str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("expected text")
+    return value.strip()
+
+
+def _as_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError("expected a whole number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+        return int(value)
+    raise ValueError("expected a whole number")
+
+
+def _as_positive_int(value: Any) -> int:
+    number = _as_int(value)
+    if number < 0:
+        raise ValueError("expected zero or more")
+    return number
+
+
+def _as_port(value: Any) -> int:
+    number = _as_int(value)
+    if not 0 < number < 65536:
+        raise ValueError("expected a port number 1-65535")
+    return number
+
+
+def _as_date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            pass
+        match = re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.(\d{4})", text)
+        if match:
+            day, month, year = (int(part) for part in match.groups())
+            return dt.date(year, month, day)
+    raise ValueError("expected a date such as 2026-12-31 or 31.12.2026")
+
+
+def _as_security(value: Any) -> str:
+    text = _as_str(value).lower()
+    if text not in {"ssl", "starttls", "none"}:
+        raise ValueError("expected ssl, starttls or none")
+    return text
+
+
+_RATE_UNITS = {"s": 1.0, "sec": 1.0, "second": 1.0, "min": 60.0, "minute": 60.0,
+               "h": 3600.0, "hour": 3600.0}
+
+
+def parse_rate(value: Any) -> float:
+    """Return messages per second for a rate such as ``30/min``, ``2/s`` or ``600/hour``."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        per_minute = float(value)
+        if per_minute <= 0:
+            raise ValueError("expected a rate above zero")
+        return per_minute / 60.0
+    text = _as_str(value).lower().replace(" ", "")
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)/(\w+)", text)
+    if not match or match.group(2) not in _RATE_UNITS or float(match.group(1)) <= 0:
+        raise ValueError("expected a rate such as 30/min, 2/s or 600/hour")
+    return float(match.group(1)) / _RATE_UNITS[match.group(2)]
+
+
+def _as_rate(value: Any) -> str:
+    parse_rate(value)
+    return value if isinstance(value, str) else f"{value}/min"
+
+
+@dataclass(frozen=True)
+class Key:
+    """One setting: where it lives, its default, how it is checked and what it means."""
+
+    section: str
+    name: str
+    default: Any
+    convert: Callable[[Any], Any]
+    help: str
+
+    @property
+    def env(self) -> str:
+        return f"{ENV_PREFIX}{self.section.upper()}_{self.name.upper()}"
+
+
+KEYS: tuple[Key, ...] = (
+    Key("round", "name", "yhteistuumin-2026", _as_str,
+        "Name of this survey round; tokens, outbox rows and reports are kept per round."),
+    Key("round", "title", "Kulttuuria yhteistuumin: hyvät käytännöt", _as_str,
+        "Title of the survey as shown in emails and questionnaires."),
+    Key("round", "sender", "kysely@yhteistuumin.example.fi", _as_str,
+        "The From address of invitations and reminders."),
+    Key("round", "sender_name", "Kulttuuria yhteistuumin", _as_str,
+        "The display name beside the From address."),
+    Key("round", "reply_to", "koordinaattori@yhteistuumin.example.fi", _as_str,
+        "The coordinator's address: replies and returned questionnaires go here (Reply-To)."),
+    Key("round", "coordinator", "Kulttuuria yhteistuumin -koordinaattori", _as_str,
+        "The coordinator's name, used to sign the emails."),
+    Key("round", "deadline", dt.date(2027, 1, 31), _as_date,
+        "Last day to answer (YYYY-MM-DD)."),
+    Key("round", "form_url", "https://www.yhteistuumin.fi/kysely?token={token}", _as_str,
+        "Link to the web form; {token} is replaced by the municipality's response token."),
+    Key("smtp", "host", "localhost", _as_str, "SMTP server host name."),
+    Key("smtp", "port", 587, _as_port, "SMTP server port (587 STARTTLS, 465 SSL, 25 plain)."),
+    Key("smtp", "security", "starttls", _as_security,
+        "ssl, starttls or none; login without encryption is refused except to localhost."),
+    Key("smtp", "user", "", _as_str,
+        "Login name; the password comes from YHTEISTUUMIN_SMTP_PASSWORD or the system keyring."),
+    Key("smtp", "rate", "30/min", _as_rate,
+        "Sending rate in the provider's terms, e.g. 30/min, 1/s, 600/hour."),
+    Key("smtp", "oauth2_token_command", "", _as_str,
+        "Command that prints an OAuth2 access token for AUTH XOAUTH2 (e.g. Microsoft 365)."),
+    Key("smtp", "timeout", 60, _as_positive_int, "Seconds to wait for the SMTP server."),
+    Key("reminders", "max", 2, _as_positive_int, "At most this many reminders per municipality."),
+    Key("reminders", "min_days", 7, _as_positive_int,
+        "Remind only when the last message to the municipality is at least this many days old."),
+    Key("database", "url", "", _as_str,
+        "SQLAlchemy URL; empty means SQLite at outputs/yhteistuumin.sqlite. Also YHTEISTUUMIN_DB."),
+    Key("site", "title", "Kulttuuria yhteistuumin – hyvät käytännöt", _as_str,
+        "Title of the published knowledge bank."),
+    Key("site", "base_url", "", _as_str,
+        "Public address of the site, used in practices.json links; empty keeps links relative."),
+)
+
+_BY_SECTION: dict[str, dict[str, Key]] = {}
+for _key in KEYS:
+    _BY_SECTION.setdefault(_key.section, {})[_key.name] = _key
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The resolved settings of one workspace, by ``section.key``; see ``KEYS``."""
+
+    root: Path
+    values: Mapping[str, Any]
+    smtp_password: str | None = field(default=None, repr=False)
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+    def get(self, dotted: str) -> Any:
+        return self.values[dotted]
+
+    @property
+    def outputs(self) -> Path:
+        return self.root / "outputs"
+
+    @property
+    def database_url(self) -> str:
+        url = str(self.values["database.url"])
+        return url or f"sqlite:///{self.outputs / 'yhteistuumin.sqlite'}"
+
+    @property
+    def round_name(self) -> str:
+        return str(self.values["round.name"])
+
+
+def load_settings(
+    root: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Resolve the settings of the workspace at ``root``; raise ``ConfigError`` listing every bad key."""
+    env = {} if env is None else env
+    problems: list[str] = []
+    raw: dict[str, tuple[Any, str]] = {f"{k.section}.{k.name}": (k.default, "default") for k in KEYS}
+
+    path = root / CONFIG_NAME
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError:
+            raise ConfigError([f"{path}: not UTF-8 text; save it as UTF-8"]) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError([f"{path}: {exc}; fix the TOML syntax"]) from None
+        for section, table in data.items():
+            if section not in _BY_SECTION:
+                problems.append(f"{path}: [{section}]: unknown section; "
+                                f"known: {', '.join(sorted(_BY_SECTION))}")
+                continue
+            if not isinstance(table, dict):
+                problems.append(f"{path}: {section}: expected a [{section}] table")
+                continue
+            for name, value in table.items():
+                if section == "smtp" and name == "password":
+                    problems.append(f"{path}: [smtp] password: passwords are never read from a "
+                                    f"file; set {PASSWORD_ENV} or use the system keyring")
+                    continue
+                if name not in _BY_SECTION[section]:
+                    problems.append(f"{path}: [{section}] {name}: unknown key; known: "
+                                    f"{', '.join(sorted(_BY_SECTION[section]))}")
+                    continue
+                raw[f"{section}.{name}"] = (value, f"{path}: [{section}] {name}")
+
+    for key in KEYS:
+        if key.env in env:
+            raw[f"{key.section}.{key.name}"] = (env[key.env], key.env)
+    if env.get(DB_ENV):
+        raw["database.url"] = (env[DB_ENV], DB_ENV)
+
+    for dotted, value in (overrides or {}).items():
+        if value is None:
+            continue
+        if dotted not in raw:
+            problems.append(f"option {dotted}: unknown setting")
+            continue
+        raw[dotted] = (value, f"option --{dotted.split('.')[-1].replace('_', '-')}")
+
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for key in KEYS:
+        dotted = f"{key.section}.{key.name}"
+        value, source = raw[dotted]
+        try:
+            values[dotted] = key.convert(value)
+        except (ValueError, TypeError) as exc:
+            problems.append(f"{source}: {exc} (got {value!r})")
+        sources[dotted] = source
+    if problems:
+        raise ConfigError(problems)
+    return Settings(root=root, values=values, smtp_password=env.get(PASSWORD_ENV) or None,
+                    sources=sources)
+
+
+def _toml_literal(value: Any) -> str:
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def config_template() -> str:
+    """Return ``yhteistuumin.toml`` with every key commented out at its default."""
+    lines = [
+        "# yhteistuumin.toml: settings of this survey workspace.",
+        "# Every key is shown at its default, commented out. Uncomment to change it.",
+        f"# Each key can be overridden by an environment variable {ENV_PREFIX}<SECTION>_<KEY>,",
+        f"# e.g. [smtp] host by {ENV_PREFIX}SMTP_HOST. The SMTP password is never kept here:",
+        f"# set {PASSWORD_ENV} or store it in the system keyring.",
+    ]
+    for section, keys in _BY_SECTION.items():
+        lines += ["", f"[{section}]"]
+        for key in keys.values():
+            lines.append(f"# {key.help}  ({key.env})")
+            lines.append(f"# {key.name} = {_toml_literal(key.default)}")
+    return "\n".join(lines) + "\n"

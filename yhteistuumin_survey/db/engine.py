@@ -1,0 +1,152 @@
+"""Open the database: connect, check its schema revision, migrate an older one, refuse a newer one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import DatabaseError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+    from sqlmodel import Session
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def describe_url(url: str) -> str:
+    """Return the URL without its password, for messages."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001 - any unparsable URL is reported as such
+        return "<unparsable database URL>"
+    if parsed.drivername.startswith("sqlite"):
+        return f"sqlite:{parsed.database or ':memory:'}"
+    host = parsed.host or "localhost"
+    port = f":{parsed.port}" if parsed.port else ""
+    return f"{parsed.drivername.split('+')[0]}://{host}{port}/{parsed.database or ''}"
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine for ``url``; SQLite gets its folder made and foreign keys switched on."""
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseError(f"{url!r}: not a database URL; use e.g. sqlite:///outputs/db.sqlite "
+                            "or postgresql+psycopg://user@host/db") from None
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        if parsed.drivername.startswith("sqlite"):
+            engine = create_engine(parsed, connect_args={"timeout": 30})
+
+            @event.listens_for(engine, "connect")
+            def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+                cursor = dbapi_connection.cursor()
+                cursor.execute("PRAGMA foreign_keys=ON")
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")
+                cursor.close()
+        else:
+            engine = create_engine(parsed, pool_pre_ping=True,
+                                   connect_args={"connect_timeout": 10})
+    except (NoSuchModuleError, ModuleNotFoundError) as exc:
+        raise DatabaseError(f"{describe_url(url)}: no driver for this database ({exc}); "
+                            "use sqlite or postgresql+psycopg") from None
+    return engine
+
+
+def _alembic_config(engine: Engine):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def head_revision() -> str:
+    """Return the newest migration this program knows."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory(str(MIGRATIONS))
+    head = script.get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """Return the database's migration revision, or None for an empty database."""
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise DatabaseError(f"{describe_url(str(engine.url))}: cannot connect: {reason}; "
+                            "check the database URL (--db / YHTEISTUUMIN_DB) and that the "
+                            "server is running") from None
+
+
+def upgrade_database(engine: Engine) -> tuple[str | None, str]:
+    """Apply every pending migration; return (revision before, revision after)."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    before = current_revision(engine)
+    script = ScriptDirectory(str(MIGRATIONS))
+    known = {rev.revision for rev in script.walk_revisions()}
+    if before is not None and before not in known:
+        raise DatabaseError(
+            f"{describe_url(str(engine.url))}: the database is at schema revision {before}, "
+            f"newer than this program knows (newest {head_revision()}); upgrade yhteistuumin")
+    if before != head_revision():
+        if before is None:
+            _refuse_unversioned(engine)
+        command.upgrade(_alembic_config(engine), "head")
+    return before, head_revision()
+
+
+def _refuse_unversioned(engine: Engine) -> None:
+    from sqlalchemy import inspect
+
+    tables = set(inspect(engine).get_table_names())
+    if tables & {"municipality", "practice", "contact"}:
+        raise DatabaseError(
+            f"{describe_url(str(engine.url))}: holds survey tables but no schema revision; "
+            "it was not made by yhteistuumin migrations, use another database")
+
+
+def open_database(url: str) -> Engine:
+    """Return an engine on an up-to-date database (an older one is migrated first)."""
+    engine = make_engine(url)
+    upgrade_database(engine)
+    return engine
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """Yield a session that commits on success and rolls back on error."""
+    from sqlmodel import Session
+
+    session = Session(engine, expire_on_commit=False)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,27 @@
+"""The errors a user can act on: ``str(error)`` is the one-line reason shown by the CLI."""
+
+from __future__ import annotations
+
+
+class SurveyError(Exception):
+    """An expected failure: the CLI prints ``Error: <message>`` and exits 1, no traceback."""
+
+
+class ConfigError(SurveyError):
+    """The configuration is invalid; ``problems`` holds one line per bad key."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        super().__init__("; ".join(self.problems) if self.problems else "invalid configuration")
+
+
+class InputError(SurveyError):
+    """An input file cannot be used (missing, unreadable, unknown layout)."""
+
+
+class DatabaseError(SurveyError):
+    """The database cannot be opened, is not migrated or is newer than this program."""
+
+
+class SendError(SurveyError):
+    """Mail cannot be sent (SMTP connection, authentication, refused batch)."""

@@ -1,0 +1,96 @@
+"""A survey workspace: ``yhteistuumin.toml`` and the folders every stage reads and writes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import CONFIG_NAME, config_template
+from .resources import bundled_path
+
+FOLDERS = ("recipients", "templates", "survey", "outputs")
+
+_OUTPUTS_README = """\
+Everything a run produces lands here: the database, the outbox, questionnaires,
+reports, review workbooks and the published site. Keep it out of version control:
+it holds personal data.
+"""
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A workspace root and where things live inside it."""
+
+    root: Path
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / CONFIG_NAME
+
+    @property
+    def outputs(self) -> Path:
+        return self.root / "outputs"
+
+    def output_dir(self, *parts: str) -> Path:
+        """Return (and create) a folder under ``outputs/``."""
+        path = self.outputs.joinpath(*parts)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def resolve(self, relative: str) -> Path:
+        """Return the workspace's own copy of a project file if it has one, else the bundled one."""
+        own = self.root / relative
+        return own if own.exists() else bundled_path(relative)
+
+
+def find_workspace(start: Path | None = None) -> Workspace:
+    """Return the workspace holding ``start`` (the nearest folder up with ``yhteistuumin.toml``).
+
+    Without one, ``start`` itself is the workspace and runs on the defaults.
+    """
+    start = (start or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return Workspace(folder)
+    return Workspace(start)
+
+
+@dataclass(frozen=True)
+class InitResult:
+    """What ``init_workspace`` created and what was already there."""
+
+    root: Path
+    created: list[str]
+    existing: list[str]
+
+
+def init_workspace(root: Path) -> InitResult:
+    """Create a workspace at ``root``: the config with every key commented, and the folders.
+
+    Idempotent: what exists is left as it is.
+    """
+    root = root.resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    created: list[str] = []
+    existing: list[str] = []
+    config = root / CONFIG_NAME
+    if config.exists():
+        existing.append(CONFIG_NAME)
+    else:
+        config.write_text(config_template(), encoding="utf-8")
+        created.append(CONFIG_NAME)
+    for name in FOLDERS:
+        folder = root / name
+        if folder.is_dir():
+            existing.append(name + "/")
+        else:
+            folder.mkdir()
+            created.append(name + "/")
+    readme = root / "outputs" / "README.txt"
+    if not readme.exists():
+        readme.write_text(_OUTPUTS_README, encoding="utf-8")
+    ignore = root / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("outputs/\n", encoding="utf-8")
+        created.append(".gitignore")
+    return InitResult(root=root, created=created, existing=existing)
