@@ -1,8 +1,11 @@
-"""The ``yhteistuumin`` command line: a thin layer over the pipeline stages."""
+"""The ``yhteistuumin`` command line: a thin layer over the pipeline stages.
+
+Each module below adds its commands; none imports a heavy library at import time.
+"""
 
 from __future__ import annotations
 
-from . import base  # noqa: F401 - registers init, db
+from . import base, demo, ingest, publish, register, review, send, survey  # noqa: F401
 from .app import app
 
 __all__ = ["app", "main"]

@@ -1,0 +1,3 @@
+"""``yhteistuumin publish``, ``status`` and ``forget``."""
+
+from __future__ import annotations
