@@ -223,6 +223,10 @@ class Practice(SQLModel, table=True):
     identity_key: str | None = Field(default=None, index=True)
     language: str = "fi"
     decided_version: int | None = None
+    # Reviewer edits on top of the submitted text (never overwriting it); the card uses them.
+    corrected_title: str | None = None
+    corrected_keywords: list[str] | None = _json()
+    reviewer_comment: str | None = _text()
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)
 
