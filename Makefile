@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 APT_PACKAGES := postgresql chromium fonts-dejavu-core
 
-.PHONY: all install demo test lint bench system-deps clean
+.PHONY: all install demo test lint smoke bench system-deps clean
 
 all: test
 
@@ -43,8 +43,19 @@ lint: install
 	$(BIN)/ruff check yhteistuumin_survey tests bench
 	$(BIN)/mypy
 
+# The CLI starts and finds its bundled register with only the runtime dependencies installed
+# from a built wheel (no dev or test groups, no source tree on the path).
+smoke:
+	rm -rf .venv-smoke && $(PYTHON) -m venv .venv-smoke
+	.venv-smoke/bin/python -m pip install --quiet --upgrade "pip>=25.1"
+	.venv-smoke/bin/python -m pip install --quiet .
+	cd /tmp && $(CURDIR)/.venv-smoke/bin/yhteistuumin --help >/dev/null
+	tmp=$$(mktemp -d) && cd $$tmp && $(CURDIR)/.venv-smoke/bin/yhteistuumin init . >/dev/null \
+	  && test "$$($(CURDIR)/.venv-smoke/bin/yhteistuumin register list --format csv | wc -l)" = 309 \
+	  && echo "smoke: the installed CLI starts and lists 308 municipalities" && rm -rf $$tmp
+
 bench: install
 	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) outputs/demo .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-smoke outputs/demo .pytest_cache .mypy_cache .ruff_cache
