@@ -146,6 +146,8 @@ KEYS: tuple[Key, ...] = (
     Key("smtp", "oauth2_token_command", "", _as_str,
         "Command that prints an OAuth2 access token for AUTH XOAUTH2 (e.g. Microsoft 365)."),
     Key("smtp", "timeout", 60, _as_positive_int, "Seconds to wait for the SMTP server."),
+    Key("smtp", "ca_file", "", _as_str,
+        "Extra CA certificate (PEM) to trust for the SMTP server; empty trusts the system's."),
     Key("reminders", "max", 2, _as_positive_int, "At most this many reminders per municipality."),
     Key("reminders", "min_days", 7, _as_positive_int,
         "Remind only when the last message to the municipality is at least this many days old."),
