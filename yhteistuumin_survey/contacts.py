@@ -1,0 +1,477 @@
+"""The contact list: import the coordinator's contacts, and check the coverage of the register.
+
+``import_contacts`` reads a CSV or spreadsheet whose columns are found by their headers in
+Finnish, Swedish or English, finds the municipality of each row by code or by name (the
+resolver; an ambiguous or unknown name is a problem row, never a guess), splits cells holding
+several addresses and validates each (syntax only, no DNS). Importing again updates the same
+(municipality, address) instead of adding it twice. ``check_contacts`` reports which
+municipalities have no valid contact.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import InputError
+from .reports import Report
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from .tables import Sheet
+
+#: Folded header -> column role. Matched whole first, then by the words a header contains.
+_HEADERS: dict[str, tuple[str, ...]] = {
+    "code": ("kuntanumero", "kuntakoodi", "kuntanro", "kunta nro", "kunnan numero",
+             "kunnan koodi", "kommunnummer", "kommunkod", "kommunnr", "municipality code",
+             "municipality number", "code", "koodi", "kod"),
+    "municipality": ("kunta", "kommun", "municipality", "kunnan nimi", "kommunens namn",
+                     "kommun namn", "municipality name", "kaupunki", "stad", "organisaatio",
+                     "organisation", "organization"),
+    "email": ("sahkoposti", "sahkopostiosoite", "sahkoposti osoite", "email", "e mail",
+              "email address", "e mail address", "e post", "epost", "e postadress",
+              "e postadresser", "epostadress", "mail", "sposti", "s posti", "sahkopostit",
+              "emails", "sahkopostiosoitteet"),
+    "name": ("nimi", "namn", "name", "yhteyshenkilo", "yhteyshenkilon nimi", "kontaktperson",
+             "kontaktperson namn", "contact", "contact name", "contact person", "henkilo",
+             "vastaanottaja", "mottagare", "recipient"),
+    "role": ("rooli", "titteli", "tehtava", "nimike", "tehtavanimike", "virka", "befattning",
+             "titel", "roll", "uppgift", "role", "title", "job title", "position"),
+    "phone": ("puhelin", "puhelinnumero", "puh", "matkapuhelin", "gsm", "telefon",
+              "telefonnummer", "tfn", "tel", "phone", "phone number", "mobile"),
+}
+_EXACT = {name: role for role, names in _HEADERS.items() for name in names}
+#: Words that give a header its role when the whole header is not listed above.
+_WORDS = (("email", ("sahkoposti", "email", "epost", "e post", "e mail", "sposti")),
+          ("code", ("kuntanumero", "kuntakoodi", "kommunnummer", "kommunkod")),
+          ("municipality", ("kunta", "kommun", "municipality")),
+          ("phone", ("puhelin", "telefon", "phone")),
+          ("role", ("rooli", "titteli", "befattning", "tehtava")),
+          ("name", ("nimi", "namn", "name", "yhteyshenkilo", "kontaktperson")))
+#: How many rows from the top may hold titles before the header row.
+HEADER_SEARCH_ROWS = 25
+
+_SPLIT = re.compile(r"[,;\s]+")
+_ANGLE = re.compile(r"<([^<>]+)>")
+_AT = re.compile(r"\s*[\(\[\{]\s*(?:at|ät)\s*[\)\]\}]\s*", re.IGNORECASE)
+_CODE = re.compile(r"^(?:KU)?\s*(\d{1,3})(?:\.0)?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ContactProblemRow:
+    """A row (or one address in it) that could not be imported."""
+
+    source: str
+    row: int
+    kind: str  # unknown-municipality, ambiguous-municipality, invalid-email, no-email, mismatch
+    text: str
+    reason: str
+
+    def line(self) -> str:
+        return f"{self.source}:{self.row}: {self.reason}"
+
+
+@dataclass
+class ContactImport:
+    """What ``import_contacts`` found and did."""
+
+    source: str
+    sheet: str
+    header_row: int
+    columns: dict[str, list[str]]
+    report: Report
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    problems: list[ContactProblemRow] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.problems)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "sheet": self.sheet, "header_row": self.header_row,
+                "columns": self.columns, "added": self.added, "updated": self.updated,
+                "unchanged": self.unchanged, "problems": [asdict(p) for p in self.problems],
+                **self.report.to_dict()}
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def header_role(text: str) -> str | None:
+    """Return the column role a header names (code, municipality, email, name, role, phone)."""
+    from .survey import fold
+
+    folded = fold(text)
+    if not folded:
+        return None
+    if folded in _EXACT:
+        return _EXACT[folded]
+    padded = f" {folded} "
+    for role, words in _WORDS:
+        if any(word in folded.replace(" ", "") or f" {word} " in padded for word in words):
+            return role
+    return None
+
+
+def find_header(sheet: Sheet) -> tuple[int, dict[str, list[int]]] | None:
+    """Return (row index, role -> column indexes) of the first row that names a municipality
+    column and an email column, or None."""
+    from .tables import cell_text
+
+    for index, row in enumerate(sheet.rows[:HEADER_SEARCH_ROWS]):
+        roles: dict[str, list[int]] = defaultdict(list)
+        for column, value in enumerate(row):
+            role = header_role(cell_text(value))
+            if role is not None:
+                roles[role].append(column)
+        if "email" in roles and ({"code", "municipality"} & roles.keys()):
+            return index, dict(roles)
+    return None
+
+
+def split_addresses(cell: str) -> list[str]:
+    """Return the address candidates of a cell: ``a@x.fi; b@x.fi``, ``Name <a@x.fi>``, …"""
+    text = _AT.sub("@", cell.replace("mailto:", " "))
+    bracketed = _ANGLE.findall(text)
+    if bracketed:
+        return [part.strip() for part in bracketed if part.strip()]
+    tokens = [token.strip("\"'()[]<>") for token in _SPLIT.split(text)]
+    tokens = [token for token in tokens if token]
+    with_at = [token for token in tokens if "@" in token]
+    return with_at if with_at else tokens
+
+
+def normalise_address(address: str) -> str:
+    """Return the address in the form it is stored (lower case); raise ValueError if invalid."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        result = validate_email(address, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValueError(str(exc)) from None
+    return result.normalized.lower()
+
+
+def _parse_code(text: str) -> str | None:
+    match = _CODE.match(text.strip())
+    return match.group(1).zfill(3) if match else None
+
+
+@dataclass
+class _Municipalities:
+    """The register as the import needs it: codes in force, former codes, the resolver."""
+
+    session: Session
+    names: dict[str, str]
+    successor: dict[str, str]
+    resolver: Any = None
+
+    @classmethod
+    def load(cls, session: Session) -> _Municipalities:
+        from sqlmodel import select
+
+        from .db.models import Municipality, MunicipalityAlias
+
+        names: dict[str, str] = {}
+        successor: dict[str, str] = {}
+        for municipality in session.exec(select(Municipality)).all():
+            if municipality.active:
+                names[municipality.code] = municipality.name_fi
+            elif municipality.successor_code:
+                successor[municipality.code] = municipality.successor_code
+        for alias in session.exec(select(MunicipalityAlias)).all():
+            if alias.old_code and alias.old_code not in names:
+                successor.setdefault(alias.old_code, alias.code)
+        return cls(session, names, successor)
+
+    def by_code(self, code: str) -> tuple[str | None, str]:
+        """Return (code in force or None, note)."""
+        if code in self.names:
+            return code, ""
+        seen: set[str] = set()
+        current = code
+        while current in self.successor and current not in seen:
+            seen.add(current)
+            current = self.successor[current]
+            if current in self.names:
+                return current, f"former code {code}, now {current} {self.names[current]}"
+        return None, f"{code} is not a municipality code in the register"
+
+    def by_name(self, text: str) -> tuple[list[str], str, str]:
+        """Return (codes, status, reason) for a municipality name."""
+        if self.resolver is None:
+            from .resolve import Resolver
+
+            self.resolver = Resolver.from_session(self.session)
+        result = self.resolver.resolve(text)
+        codes = [code for code in result.codes if code in self.names]
+        if result.status == "resolved" and len(codes) == 1:
+            return codes, "resolved", ""
+        if result.status == "resolved" and len(codes) > 1:
+            names = ", ".join(f"{code} {self.names[code]}" for code in codes)
+            return codes, "ambiguous", f"{text!r} names several municipalities ({names}); " \
+                                       "give one per row"
+        if result.status == "ambiguous":
+            candidates = ", ".join(result.candidates[:5]) or ", ".join(codes)
+            return [], "ambiguous", f"{text!r} could be several municipalities ({candidates}); " \
+                                    "write the name in full or give the code"
+        return [], "unresolved", f"{text!r} names no municipality in the register; " \
+                                 "check the spelling or give the code"
+
+
+# --- importing -------------------------------------------------------------------------------
+
+
+def import_contacts(path: Path, *, session: Session, display: str | None = None) -> ContactImport:
+    """Import a contact list; every row gets an outcome, bad rows become ``ContactProblem``.
+
+    Raises ``InputError`` only when the file as a whole cannot be used (missing, not a table,
+    no municipality and email columns).
+    """
+    from sqlmodel import col, delete, select
+
+    from .db.models import Contact, ContactProblem, utcnow
+    from .tables import cell_text, read_table_file
+
+    source = display or str(path)
+    sheets = read_table_file(path)
+    found: tuple[Sheet, int, dict[str, list[int]]] | None = None
+    for sheet in sorted(sheets, key=lambda s: s.hidden):
+        header = find_header(sheet)
+        if header is not None:
+            found = (sheet, *header)
+            break
+    if found is None:
+        first = next((row for sheet in sheets for row in sheet.rows[:HEADER_SEARCH_ROWS]
+                      if any(cell_text(v) for v in row)), [])
+        seen = ", ".join(cell_text(v) for v in first if cell_text(v))[:200]
+        raise InputError(f"{source}: unknown column layout: no row names both a municipality "
+                         "column (kunta, kommun, municipality, kuntanumero) and an email column "
+                         f"(sähköposti, e-post, email); first row: {seen or 'empty'}")
+    sheet, header_index, roles = found
+    header_cells = [cell_text(v) for v in sheet.rows[header_index]]
+    result = ContactImport(source=source, sheet=sheet.name, header_row=header_index + 1,
+                           columns={role: [header_cells[i] for i in indexes]
+                                    for role, indexes in roles.items()},
+                           report=Report())
+    register = _Municipalities.load(session)
+    existing = {(c.municipality_code, c.email): c for c in session.exec(select(Contact)).all()}
+    seen_in_file: dict[tuple[str, str], int] = {}
+    now = utcnow()
+
+    def column(row: list[str], role: str) -> str:
+        values = [row[i].strip() for i in roles.get(role, []) if i < len(row) and row[i].strip()]
+        return "\n".join(values) if role == "email" else " ".join(values)
+
+    for index, raw in enumerate(sheet.rows[header_index + 1:], start=header_index + 2):
+        row = [cell_text(value) for value in raw]
+        where = f"{source}:{index}"
+        if not any(row):
+            continue
+        problems: list[ContactProblemRow] = []
+
+        def problem(kind: str, text: str, reason: str, row_number: int = index,
+                    sink: list[ContactProblemRow] = problems) -> None:
+            sink.append(ContactProblemRow(source, row_number, kind, text, reason))
+
+        code_text, name_text = column(row, "code"), column(row, "municipality")
+        code: str | None = None
+        note = ""
+        if code_text or _parse_code(name_text):
+            raw_code = code_text or name_text
+            parsed = _parse_code(raw_code)
+            if parsed is None:
+                problem("unknown-municipality", raw_code,
+                        f"{raw_code!r} is not a municipality code (1-3 digits)")
+            else:
+                code, note = register.by_code(parsed)
+                if code is None:
+                    problem("unknown-municipality", raw_code, note)
+                elif name_text and not _parse_code(name_text):
+                    codes, status, _ = register.by_name(name_text)
+                    if status == "resolved" and codes[0] != code:
+                        problem("mismatch", f"{raw_code} {name_text}",
+                                f"code {parsed} is {code} {register.names[code]} but the name "
+                                f"{name_text!r} is {codes[0]} {register.names[codes[0]]}; "
+                                "fix one of them")
+                        code = None
+        elif name_text:
+            codes, status, reason = register.by_name(name_text)
+            if status == "resolved":
+                code = codes[0]
+            else:
+                problem(f"{status}-municipality" if status == "ambiguous"
+                        else "unknown-municipality", name_text, reason)
+        else:
+            problem("unknown-municipality", "", "no municipality on this row; fill in the "
+                    "municipality's name or code")
+
+        addresses: list[str] = []
+        email_text = column(row, "email")
+        if not email_text:
+            problem("no-email", "", "no email address on this row")
+        else:
+            for candidate in split_addresses(email_text):
+                try:
+                    addresses.append(normalise_address(candidate))
+                except ValueError as exc:
+                    problem("invalid-email", candidate, f"{candidate!r} is not a valid email "
+                            f"address: {exc}")
+
+        added = updated = unchanged = duplicate = 0
+        if code is not None:
+            name = column(row, "name") or None
+            role = column(row, "role") or None
+            phone = column(row, "phone") or None
+            for address in addresses:
+                key = (code, address)
+                if key in seen_in_file:
+                    duplicate += 1
+                    continue
+                seen_in_file[key] = index
+                contact = existing.get(key)
+                if contact is None:
+                    contact = Contact(municipality_code=code, email=address, name=name, role=role,
+                                      phone=phone, source_file=path.name, source_row=index)
+                    session.add(contact)
+                    existing[key] = contact
+                    added += 1
+                    continue
+                new = (name or contact.name, role or contact.role, phone or contact.phone)
+                if new != (contact.name, contact.role, contact.phone):
+                    contact.name, contact.role, contact.phone = new
+                    updated += 1
+                else:
+                    unchanged += 1
+                contact.source_file, contact.source_row = path.name, index
+                contact.updated_at = now
+                session.add(contact)
+        result.added += added
+        result.updated += updated
+        result.unchanged += unchanged
+        result.problems.extend(problems)
+
+        parts = [f"{n} {label}" for n, label in ((added, "added"), (updated, "updated"),
+                                                  (unchanged, "unchanged"),
+                                                  (duplicate, "repeated in the file")) if n]
+        summary = ", ".join(parts)
+        if note:
+            summary = f"{summary} ({note})" if summary else note
+        if problems:
+            reason = "; ".join(p.reason for p in problems)
+            if summary and code is not None:
+                reason += f"; imported: {summary}"
+            result.report.add(where, "error", reason, code=code)
+        elif added:
+            result.report.add(where, "added", summary, code=code)
+        elif updated:
+            result.report.add(where, "updated", summary, code=code)
+        elif unchanged:
+            result.report.add(where, "unchanged", summary, code=code)
+        else:
+            result.report.add(where, "duplicate", summary, code=code)
+
+    session.exec(delete(ContactProblem).where(col(ContactProblem.source_file) == path.name))
+    for item in result.problems:
+        session.add(ContactProblem(source_file=path.name, source_row=item.row, kind=item.kind,
+                                   text=item.text[:500], reason=item.reason))
+    session.flush()
+    return result
+
+
+# --- coverage --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegionCoverage:
+    """How many municipalities of a region have a valid contact."""
+
+    region_code: str
+    region: str
+    municipalities: int
+    covered: int
+
+    @property
+    def missing(self) -> int:
+        return self.municipalities - self.covered
+
+
+@dataclass
+class Coverage:
+    """What ``check_contacts`` found."""
+
+    regions: list[RegionCoverage]
+    missing: list[dict[str, str]]
+    bounced: list[dict[str, Any]]
+    shared: list[dict[str, Any]]
+    problems: list[dict[str, Any]]
+
+    @property
+    def municipalities(self) -> int:
+        return sum(region.municipalities for region in self.regions)
+
+    @property
+    def covered(self) -> int:
+        return sum(region.covered for region in self.regions)
+
+    @property
+    def complete(self) -> bool:
+        """True when every municipality has a valid contact and no row is left unresolved."""
+        return not self.missing and not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "municipalities": self.municipalities, "covered": self.covered,
+            "missing_count": len(self.missing),
+            "regions": [{**asdict(r), "missing": r.missing} for r in self.regions],
+            "missing": self.missing, "bounced": self.bounced, "shared": self.shared,
+            "problems": self.problems,
+        }
+
+
+def check_contacts(*, session: Session) -> Coverage:
+    """Return the coverage of the register by valid contacts, and what needs attention."""
+    from sqlmodel import col, select
+
+    from .db.models import Contact, ContactProblem, Municipality, Region
+
+    regions = {r.code: r for r in session.exec(select(Region)).all()}
+    municipalities = session.exec(select(Municipality).where(col(Municipality.active).is_(True))
+                                  .order_by(col(Municipality.code))).all()
+    active = {m.code: m for m in municipalities}
+    contacts = session.exec(select(Contact).order_by(col(Contact.municipality_code),
+                                                     col(Contact.email))).all()
+    valid = {c.municipality_code for c in contacts if c.status == "valid"}
+    per_region: dict[str, list[Municipality]] = defaultdict(list)
+    for municipality in municipalities:
+        per_region[municipality.region_code].append(municipality)
+    coverage = [RegionCoverage(region_code=code, region=regions[code].name_fi,
+                               municipalities=len(members),
+                               covered=sum(1 for m in members if m.code in valid))
+                for code, members in sorted(per_region.items())]
+    missing = [{"code": m.code, "name": m.name_fi, "region": regions[m.region_code].name_fi}
+               for m in municipalities if m.code not in valid]
+    bounced = [{"code": c.municipality_code,
+                "name": active[c.municipality_code].name_fi if c.municipality_code in active
+                else "", "email": c.email, "reason": c.bounce_reason or ""}
+               for c in contacts if c.status == "bounced"]
+    by_address: dict[str, list[str]] = defaultdict(list)
+    for contact in contacts:
+        if contact.status == "valid" and contact.municipality_code in active:
+            by_address[contact.email].append(contact.municipality_code)
+    shared = [{"email": email, "codes": codes,
+               "names": [active[code].name_fi for code in codes]}
+              for email, codes in sorted(by_address.items()) if len(codes) > 1]
+    problems = [{"source": p.source_file, "row": p.source_row, "kind": p.kind, "text": p.text,
+                 "reason": p.reason}
+                for p in session.exec(select(ContactProblem)
+                                      .order_by(col(ContactProblem.source_file),
+                                                col(ContactProblem.source_row))).all()]
+    return Coverage(regions=coverage, missing=missing, bounced=bounced, shared=shared,
+                    problems=problems)
