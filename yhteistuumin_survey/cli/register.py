@@ -191,3 +191,31 @@ def check_cmd(
                  f"{len(coverage.problems)} rows with problems.")
     if strict and not coverage.complete:
         raise typer.Exit(code=1)
+
+
+@register_app.command("resolve")
+def resolve_cmd(
+    ctx: typer.Context,
+    texts: Annotated[list[str], typer.Argument(
+        help="Free texts naming municipalities, e.g. 'Espoon kaupunki' or 'Närpes och Kaskö'.",
+        metavar="TEXT", show_default=False)],
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Show which municipalities each text names, how sure, and how it was decided.
+
+    Example: yhteistuumin register resolve "Kulttuuripalvelut, Espoon kaupunki" "Helsinkki"
+    """
+    from ..reports import render, to_json
+    from ..resolve import Resolver
+
+    with get_state(ctx).session() as session:
+        resolver = Resolver.from_session(session)
+    results = resolver.resolve_many(texts)
+    if fmt is Format.json:
+        echo(to_json([r.to_dict() for r in results]))
+        return
+    rows = [{"text": r.text, "status": r.status, "codes": " ".join(r.codes or r.candidates),
+             "names": ", ".join(r.names or [resolver.names[c] for c in r.candidates]),
+             "method": r.method, "score": f"{r.score:.2f}"} for r in results]
+    columns = ["text", "status", "codes", "names", "method", "score"]
+    typer.echo(render(rows, columns, fmt.value), nl=fmt is not Format.csv)
