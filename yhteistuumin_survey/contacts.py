@@ -170,6 +170,7 @@ class _Municipalities:
     session: Session
     names: dict[str, str]
     successor: dict[str, str]
+    folded: dict[str, set[str]] = field(default_factory=dict)
     resolver: Any = None
 
     @classmethod
@@ -177,18 +178,22 @@ class _Municipalities:
         from sqlmodel import select
 
         from .db.models import Municipality, MunicipalityAlias
+        from .survey import fold
 
         names: dict[str, str] = {}
         successor: dict[str, str] = {}
+        folded: dict[str, set[str]] = {}
         for municipality in session.exec(select(Municipality)).all():
             if municipality.active:
                 names[municipality.code] = municipality.name_fi
+                folded[municipality.code] = {fold(municipality.name_fi),
+                                             fold(municipality.name_sv)}
             elif municipality.successor_code:
                 successor[municipality.code] = municipality.successor_code
         for alias in session.exec(select(MunicipalityAlias)).all():
             if alias.old_code and alias.old_code not in names:
                 successor.setdefault(alias.old_code, alias.code)
-        return cls(session, names, successor)
+        return cls(session, names, successor, folded)
 
     def by_code(self, code: str) -> tuple[str | None, str]:
         """Return (code in force or None, note)."""
@@ -237,6 +242,7 @@ def import_contacts(path: Path, *, session: Session, display: str | None = None)
     from sqlmodel import col, delete, select
 
     from .db.models import Contact, ContactProblem, utcnow
+    from .survey import fold
     from .tables import cell_text, read_table_file
 
     source = display or str(path)
@@ -293,7 +299,8 @@ def import_contacts(path: Path, *, session: Session, display: str | None = None)
                 code, note = register.by_code(parsed)
                 if code is None:
                     problem("unknown-municipality", raw_code, note)
-                elif name_text and not _parse_code(name_text):
+                elif name_text and not _parse_code(name_text) \
+                        and fold(name_text) not in register.folded.get(code, set()):
                     codes, status, _ = register.by_name(name_text)
                     if status == "resolved" and codes[0] != code:
                         problem("mismatch", f"{raw_code} {name_text}",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -481,6 +481,7 @@ def update_register(path: Path, *, session: Session, mergers: list[MergerRow],
     from sqlmodel import col, select
 
     from .db.models import Municipality, Region, RegisterChange
+    from .survey import fold
 
     classification = read_classification(path)
     rows = classification.rows
@@ -510,7 +511,15 @@ def update_register(path: Path, *, session: Session, mergers: list[MergerRow],
             session.add(region)
             regions[row.region_code] = region
 
-    for row in rows:
+    region_names = {fold(name): r.code for r in regions.values()
+                    for name in (r.name_fi, r.name_sv, r.name_en or "") if name}
+    for index, row in enumerate(rows):
+        if not row.region_code and (row.region_fi or row.region_sv):
+            region_code = region_names.get(fold(row.region_fi or row.region_sv))
+            if region_code is None:
+                raise InputError(f"{path}:{row.line}: region {row.region_fi or row.region_sv!r} "
+                                 "is unknown; give region codes")
+            row = rows[index] = replace(row, region_code=region_code)
         ensure_region(row)
         existing = municipalities.get(row.code)
         if existing is None or not existing.active:
