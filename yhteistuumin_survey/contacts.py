@@ -223,7 +223,8 @@ class _Municipalities:
             return codes, "ambiguous", f"{text!r} names several municipalities ({names}); " \
                                        "give one per row"
         if result.status == "ambiguous":
-            candidates = ", ".join(result.candidates[:5]) or ", ".join(codes)
+            candidates = ", ".join(f"{code} {self.names[code]}" if code in self.names else code
+                                   for code in (result.candidates or codes)[:5])
             return [], "ambiguous", f"{text!r} could be several municipalities ({candidates}); " \
                                     "write the name in full or give the code"
         return [], "unresolved", f"{text!r} names no municipality in the register; " \
