@@ -2,6 +2,197 @@
 
 from __future__ import annotations
 
-from .app import group
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from ..errors import SendError
+from .app import Format, FormatOption, app, echo, get_state, group, progress
+
+if TYPE_CHECKING:
+    from ..mailer import SendResult
 
 send_app = group("send", "Send invitations and reminders over SMTP (never twice).")
+
+DryRunOption = Annotated[bool, typer.Option(
+    "--dry-run", help="Write every message as .eml under outputs/outbox/ and send nothing.")]
+LimitOption = Annotated[int | None, typer.Option(
+    "--limit", min=0, help="Send at most N messages in this run (the rest wait for the next).")]
+OnlyOption = Annotated[list[str] | None, typer.Option(
+    "--only", help="Only these municipality codes (repeat, or separate with commas).")]
+RateOption = Annotated[str | None, typer.Option(
+    "--rate", help="Sending rate in the provider's terms, e.g. 30/min (default [smtp] rate).")]
+YesOption = Annotated[bool, typer.Option(
+    "--yes", "-y", help="Do not ask for confirmation before sending to more than 5 addresses.")]
+ResendOption = Annotated[bool, typer.Option(
+    "--resend-uncertain", help="Send again the messages whose fate is unknown (a killed run).")]
+
+_KIND_LABEL = {"invite": "Invitations", "remind": "Reminders"}
+_PROBLEMS = ("failed", "uncertain", "not-sent", "failed-earlier", "skipped")
+
+
+@send_app.command("invite")
+def invite_cmd(
+    ctx: typer.Context,
+    dry_run: DryRunOption = False,
+    limit: LimitOption = None,
+    only: OnlyOption = None,
+    rate: RateOption = None,
+    yes: YesOption = False,
+    resend_uncertain: ResendOption = False,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Send the invitation and questionnaire to every municipality's contacts, once.
+
+    Example: yhteistuumin send invite --only 091 --only 599 --dry-run
+    """
+    _send(ctx, "invite", dry_run=dry_run, limit=limit, only=only, rate=rate, yes=yes,
+          resend_uncertain=resend_uncertain, fmt=fmt, now=None)
+
+
+@send_app.command("remind")
+def remind_cmd(
+    ctx: typer.Context,
+    dry_run: DryRunOption = False,
+    limit: LimitOption = None,
+    only: OnlyOption = None,
+    rate: RateOption = None,
+    yes: YesOption = False,
+    resend_uncertain: ResendOption = False,
+    fmt: FormatOption = Format.table,
+    now: Annotated[str | None, typer.Option(
+        "--now", hidden=True, help="Pretend it is this time (ISO 8601), for tests.")] = None,
+) -> None:
+    """Remind the municipalities that have not answered (rule: [reminders] max, min_days).
+
+    Example: yhteistuumin send remind --dry-run
+    """
+    moment: dt.datetime | None = None
+    if now:
+        try:
+            moment = dt.datetime.fromisoformat(now)
+        except ValueError:
+            raise SendError(f"--now {now}: not an ISO 8601 time such as 2026-12-01T09:00") from None
+    _send(ctx, "remind", dry_run=dry_run, limit=limit, only=only, rate=rate, yes=yes,
+          resend_uncertain=resend_uncertain, fmt=fmt, now=moment)
+
+
+def _send(ctx: typer.Context, kind: str, *, dry_run: bool, limit: int | None,
+          only: list[str] | None, rate: str | None, yes: bool, resend_uncertain: bool,
+          fmt: Format, now: dt.datetime | None) -> None:
+    from ..config import parse_rate
+    from ..mailer import CONFIRM_ABOVE, make_composer, plan_round, send_round, write_dry_run
+    from ..smtp_auth import SmtpSession, smtp_options
+
+    state = get_state(ctx)
+    settings = state.settings(**{"smtp.rate": rate})
+    workspace = state.workspace
+    with state.session(settings) as session:
+        plan = plan_round(session=session, settings=settings, kind=kind, only=only, limit=limit,
+                          resend_uncertain=resend_uncertain, now=now)
+        compose = make_composer(workspace, session=session, settings=settings)
+        count = len(plan.to_send)
+        if dry_run:
+            with progress("Writing", count) as advance:
+                result = write_dry_run(plan, workspace=workspace, compose=compose,
+                                       progress=advance)
+        else:
+            options = smtp_options(settings)
+            if count > CONFIRM_ABOVE and not yes:
+                _confirm(f"Send {count} {_KIND_LABEL[kind].lower()} through {options.where}?",
+                         count)
+            with SmtpSession(options) as transport, progress("Sending", count) as advance:
+                result = send_round(plan, session=session, settings=settings, compose=compose,
+                                    transport=transport,
+                                    rate=parse_rate(settings.get("smtp.rate")),
+                                    progress=advance)
+    _render(result, plan.held_back, fmt)
+    if result.failed:
+        raise typer.Exit(code=1)
+
+
+def _confirm(question: str, count: int) -> None:
+    if not sys.stdin.isatty():
+        raise SendError(f"about to send {count} messages and there is no terminal to confirm "
+                        "on; add --yes to send, or --dry-run to look first")
+    if not typer.confirm(question, default=False):
+        raise SendError("nothing sent: not confirmed")
+
+
+def _render(result: SendResult, held_back: int, fmt: Format) -> None:
+    from ..reports import render, to_json
+
+    if fmt is Format.json:
+        data = result.to_dict()
+        data["held_back"] = held_back
+        echo(to_json(data))
+        return
+    rows = [{"source": o.source, "status": o.status, "reason": o.reason}
+            for o in result.report.outcomes]
+    if fmt is Format.csv:
+        echo(render(rows, ["source", "status", "reason"], "csv").rstrip("\n"))
+        return
+    counts = result.report.counts
+    label = _KIND_LABEL.get(result.kind, result.kind)
+    if result.dry_run:
+        echo(f"Dry run, {label.lower()} of round {result.round_name}: "
+             f"{counts.get('written', 0)} written to {result.folder}; nothing sent.")
+    else:
+        echo(f"{label}, round {result.round_name}: {counts.get('sent', 0)} sent, "
+             f"{counts.get('failed', 0)} failed, {counts.get('uncertain', 0)} uncertain, "
+             f"{counts.get('already-sent', 0)} already sent "
+             f"({result.logins} login{'s' if result.logins != 1 else ''}).")
+    extra = [f"{counts[s]} {s}" for s in ("skipped", "failed-earlier", "not-sent") if counts.get(s)]
+    if held_back:
+        extra.append(f"{held_back} left for the next run (--limit)")
+    if extra:
+        echo("Also: " + ", ".join(extra) + ".")
+    problems = [row for row in rows if row["status"] in _PROBLEMS]
+    if problems:
+        echo()
+        echo(render(problems, ["source", "status", "reason"], "table"))
+    if result.stopped:
+        echo()
+        echo(f"Stopped early: {result.stopped}")
+
+
+@app.command("bounces")
+def bounces_cmd(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(
+        help=".eml files, mbox files or maildir folders with bounces and auto-replies.")],
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Read bounces and auto-replies; mark hard-bounced addresses so they get no reminders.
+
+    Example: yhteistuumin bounces ~/Mail/bounces.mbox
+    """
+    from ..bounces import process_bounces
+    from ..reports import render, to_json
+
+    state = get_state(ctx)
+    settings = state.settings()
+    with state.session(settings) as session:
+        result = process_bounces(paths, session=session, round_name=settings.round_name)
+    rows: list[dict[str, Any]] = [
+        {"source": o.source, "status": o.status, "reason": o.reason, **o.detail}
+        for o in result.report.outcomes]
+    columns = ["source", "status", "address", "municipality", "reason"]
+    if fmt is Format.json:
+        echo(to_json(result.to_dict()))
+    elif fmt is Format.csv:
+        echo(render(rows, columns, "csv").rstrip("\n"))
+    else:
+        counts = result.report.counts
+        summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+        echo(f"{len(rows)} message{'s' if len(rows) != 1 else ''} read: {summary or 'none'}; "
+             f"{result.marked_bounced} address{'es' if result.marked_bounced != 1 else ''} "
+             "marked bounced.")
+        if rows:
+            echo()
+            echo(render(rows, columns, "table"))
+    if result.report.failed:
+        raise typer.Exit(code=1)

@@ -1,0 +1,287 @@
+"""Real SMTP servers for the sending tests: plain, STARTTLS + AUTH, XOAUTH2, and faults.
+
+Every server is aiosmtpd on 127.0.0.1 in a thread of the test process. The TLS certificate is
+made here with ``cryptography`` (a self-signed CA certificate for ``localhost`` and
+``127.0.0.1``), and the client trusts it through ``[smtp] ca_file`` or an ``ssl`` context:
+verification is never switched off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime as dt
+import json
+import ssl
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, AuthResult
+from conftest import free_port
+
+# --- certificate -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TestCertificate:
+    cert: Path
+    key: Path
+
+    def server_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.cert, self.key)
+        return context
+
+    def client_context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=str(self.cert))
+
+
+def make_certificate(folder: Path) -> TestCertificate:
+    """Write a self-signed certificate for localhost / 127.0.0.1 and its key to ``folder``."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost"),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "yhteistuumin tests")])
+    now = dt.datetime.now(dt.UTC)
+    public = key.public_key()
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(public)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=2))
+        .add_extension(x509.SubjectAlternativeName([
+            x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                     content_commitment=False, key_encipherment=False,
+                                     data_encipherment=False, key_agreement=False,
+                                     encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(public), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    cert_path, key_path = folder / "smtp-cert.pem", folder / "smtp-key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return TestCertificate(cert_path, key_path)
+
+
+# --- servers -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Faults:
+    """What the fault-injecting server does wrong, and how often."""
+
+    refuse_connects: int = 0  # answer this many connections with 421 and hang up
+    busy_recipients: dict[str, int] = field(default_factory=dict)  # 451 for the first N tries
+    drop_in_data: dict[str, int] = field(default_factory=dict)  # hang up in DATA, first N times
+    reject: set[str] = field(default_factory=set)  # 550 for these addresses
+
+
+@dataclass
+class MailServer:
+    """A running aiosmtpd server and what it saw."""
+
+    host: str
+    port: int
+    messages: list[EmailMessage] = field(default_factory=list)
+    raw: list[bytes] = field(default_factory=list)
+    recipients: list[str] = field(default_factory=list)
+    connections: int = 0
+    logins: int = 0
+    failed_logins: int = 0
+    rcpt_tries: Counter[str] = field(default_factory=Counter)
+    faults: Faults = field(default_factory=Faults)
+    #: Called with each accepted message before the server answers 250 (kill tests use it).
+    on_message: Callable[[EmailMessage], None] | None = None
+    data_delay: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def received_by(self) -> Counter[str]:
+        with self.lock:
+            return Counter(self.recipients)
+
+    def count(self) -> int:
+        with self.lock:
+            return len(self.messages)
+
+
+class _Handler:
+    def __init__(self, server: MailServer, *, users: dict[str, str], oauth_tokens: set[str]):
+        self.server = server
+        self.users = users
+        self.oauth_tokens = oauth_tokens
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        ms = self.server
+        ms.rcpt_tries[address] += 1
+        if address in ms.faults.reject:
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        if ms.rcpt_tries[address] <= ms.faults.busy_recipients.get(address, 0):
+            return "451 4.7.1 Greylisted, try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        ms = self.server
+        if ms.data_delay:
+            await asyncio.sleep(ms.data_delay)
+        for address in envelope.rcpt_tos:
+            if ms.faults.drop_in_data.get(address, 0) > 0:
+                ms.faults.drop_in_data[address] -= 1
+                server.transport.close()
+                return "421 4.4.2 connection dropped"
+        data = envelope.original_content or envelope.content
+        message = message_from_bytes(data, policy=policy.default)
+        with ms.lock:
+            ms.raw.append(data)
+            ms.messages.append(message)  # type: ignore[arg-type]
+            ms.recipients.extend(envelope.rcpt_tos)
+        if ms.on_message is not None:
+            ms.on_message(message)  # type: ignore[arg-type]
+        return "250 2.0.0 Ok: queued"
+
+    async def auth_XOAUTH2(self, server, args):  # noqa: N802 - aiosmtpd mechanism hook name
+        if len(args) == 2:
+            blob = base64.b64decode(args[1])
+        else:
+            answer = await server.challenge_auth("")
+            if not isinstance(answer, bytes):
+                return AuthResult(success=False, handled=False)
+            blob = answer
+        fields = dict(part.split("=", 1) for part in blob.decode().split("\x01") if "=" in part)
+        token = fields.get("auth", "").removeprefix("Bearer ")
+        if fields.get("user") in self.users and token in self.oauth_tokens:
+            self.server.logins += 1
+            return AuthResult(success=True, auth_data=fields["user"])
+        self.server.failed_logins += 1
+        # RFC 7628 style: an error challenge the client answers with an empty line.
+        await server.challenge_auth(json.dumps({"status": "401", "schemes": "Bearer"}))
+        return AuthResult(success=False, handled=False)
+
+
+class _SMTP(SMTP):
+    def __init__(self, *args: Any, mail_server: MailServer, command_delay: float, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._mail_server = mail_server
+        self._command_delay = command_delay
+
+    async def push(self, status: Any) -> None:
+        if self._command_delay:
+            await asyncio.sleep(self._command_delay)
+        await super().push(status)
+
+    async def _handle_client(self) -> None:
+        ms = self._mail_server
+        ms.connections += 1
+        if ms.faults.refuse_connects > 0:
+            ms.faults.refuse_connects -= 1
+            await SMTP.push(self, "421 4.3.2 Too many connections, try again later")
+            assert self.transport is not None
+            self.transport.close()
+            return
+        await super()._handle_client()
+
+
+class _Controller(Controller):
+    def __init__(self, handler: Any, *, mail_server: MailServer, command_delay: float,
+                 **kwargs: Any):
+        self._mail_server = mail_server
+        self._command_delay = command_delay
+        super().__init__(handler, **kwargs)
+
+    def factory(self) -> SMTP:
+        return _SMTP(self.handler, mail_server=self._mail_server,
+                     command_delay=self._command_delay, **self.SMTP_kwargs)
+
+
+@contextmanager
+def mail_server(
+    *,
+    certificate: TestCertificate | None = None,
+    users: dict[str, str] | None = None,
+    oauth_tokens: set[str] | None = None,
+    command_delay: float = 0.0,
+    data_delay: float = 0.0,
+) -> Iterator[MailServer]:
+    """Run an SMTP server on 127.0.0.1: STARTTLS when given a certificate, AUTH with users."""
+    port = free_port()
+    server = MailServer("127.0.0.1", port, data_delay=data_delay)
+    users = dict(users or {})
+
+    def authenticator(smtp, session, envelope, mechanism, auth_data):  # type: ignore[no-untyped-def]
+        login = auth_data.login.decode() if isinstance(auth_data.login, bytes) else auth_data.login
+        password = (auth_data.password.decode() if isinstance(auth_data.password, bytes)
+                    else auth_data.password)
+        if users.get(login) == password:
+            server.logins += 1
+            return AuthResult(success=True, auth_data=login)
+        server.failed_logins += 1
+        return AuthResult(success=False, handled=False)
+
+    kwargs: dict[str, Any] = {}
+    if certificate is not None:
+        kwargs.update(tls_context=certificate.server_context(), require_starttls=True)
+    if users:
+        kwargs.update(auth_required=True, auth_require_tls=certificate is not None,
+                      authenticator=authenticator)
+    handler = _Handler(server, users=users, oauth_tokens=set(oauth_tokens or ()))
+    controller = _Controller(handler, mail_server=server, command_delay=command_delay,
+                             hostname="127.0.0.1", port=port, **kwargs)
+    controller.start()
+    server.connections = 0  # the controller's own start-up probe is not a client
+    try:
+        yield server
+    finally:
+        controller.stop()
+
+
+def simple_message(to: str, subject: str = "Kysely", body: str = "Hei!") -> EmailMessage:
+    """A small message with a Message-ID, for tests of the transport alone."""
+    from email.utils import make_msgid
+
+    message = EmailMessage()
+    message["From"] = "kysely@yhteistuumin.example.fi"
+    message["To"] = to
+    message["Subject"] = subject
+    message["Message-ID"] = make_msgid(domain="yhteistuumin.example.fi")
+    message.set_content(body)
+    return message
+
+
+def load_example_contacts(session: Any, codes: list[str] | None = None) -> int:
+    """Import the bundled example contacts (``*.example.fi``), keep only ``codes`` if given."""
+    from sqlmodel import col, delete, select
+
+    from yhteistuumin_survey.contacts import import_contacts
+    from yhteistuumin_survey.db.models import Contact
+    from yhteistuumin_survey.resources import bundled_path
+
+    import_contacts(bundled_path("recipients/contacts.example.csv"), session=session)
+    session.commit()
+    if codes is not None:
+        session.exec(delete(Contact).where(col(Contact.municipality_code).not_in(codes)))
+        session.commit()
+    return len(session.exec(select(Contact)).all())

@@ -1,0 +1,630 @@
+"""Send invitations and reminders through a durable outbox, never twice, none skipped.
+
+The outbox (``OutboundMessage``) has one row per (round, municipality, address, kind, sequence).
+A batch is planned first (``plan_round``, read-only), then sent (``send_round``):
+
+1. rows still ``sending`` from a run that died become ``uncertain``;
+2. the planned rows are inserted as ``queued`` (idempotent: the unique key);
+3. for each message: mark it ``sending`` and COMMIT, hand it to the server, mark it ``sent``
+   with the server's answer and COMMIT. A kill between the two commits leaves ``sending``,
+   which the next run reports as uncertain and does not resend unless asked to.
+
+A temporary failure (4xx, dropped connection) is retried with exponential backoff; when the
+retries run out the row goes back to ``queued`` (the next run tries again). A permanent one
+(5xx) marks the row ``failed`` and the batch goes on. The whole batch uses one SMTP session.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .errors import SendError, SurveyError
+from .reports import Report
+from .smtp_auth import ConnectFailure, PermanentFailure, TemporaryFailure
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from .config import Settings
+    from .workspace import Workspace
+
+KINDS = ("invite", "remind")
+#: Sending to more than this many addresses asks for confirmation (``--yes`` skips it).
+CONFIRM_ABOVE = 5
+MAX_ATTEMPTS = 5
+BACKOFF_SECONDS = 2.0
+BACKOFF_MAX_SECONDS = 120.0
+
+Sleep = Callable[[float], None]
+Clock = Callable[[], float]
+
+
+class Transport(Protocol):
+    """What ``send_round`` needs from an SMTP session (see ``smtp_auth.SmtpSession``)."""
+
+    logins: int
+    connections: int
+
+    def connect(self) -> None: ...
+
+    def send(self, message: EmailMessage, *, sender: str, recipient: str) -> str: ...
+
+    def close(self) -> None: ...
+
+
+def _no_progress(n: int = 1) -> None:
+    return None
+
+
+# --- plan ----------------------------------------------------------------------------------
+
+
+@dataclass
+class PlannedMessage:
+    """One message of a batch: to whom, which kind, and the outbox row if it has one."""
+
+    municipality_code: str
+    municipality_name: str
+    address: str
+    kind: str
+    sequence: int
+    contact_id: int | None = None
+    contact_name: str | None = None
+    outbox_id: int | None = None
+    state: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str, int]:
+        return (self.municipality_code, self.address, self.kind, self.sequence)
+
+    @property
+    def label(self) -> str:
+        return f"{self.municipality_code} {self.address}"
+
+
+@dataclass
+class Skip:
+    """A municipality the batch leaves out, and why (the reminder rule, no contact)."""
+
+    municipality_code: str
+    municipality_name: str
+    reason: str
+
+
+@dataclass
+class SendPlan:
+    """What a batch would do: send these, and what it leaves out and why."""
+
+    round_name: str
+    kind: str
+    to_send: list[PlannedMessage] = field(default_factory=list)
+    already_sent: list[PlannedMessage] = field(default_factory=list)
+    uncertain: list[PlannedMessage] = field(default_factory=list)
+    failed_before: list[PlannedMessage] = field(default_factory=list)
+    skipped: list[Skip] = field(default_factory=list)
+    held: list[PlannedMessage] = field(default_factory=list)  # left for a later run (--limit)
+
+    @property
+    def held_back(self) -> int:
+        return len(self.held)
+
+
+def normalise_codes(values: Iterable[str] | None) -> list[str]:
+    """Return municipality codes from ``--only`` values (repeated, or separated by commas)."""
+    codes: list[str] = []
+    for value in values or ():
+        for part in re.split(r"[,\s]+", value.strip()):
+            if not part:
+                continue
+            if not part.isdigit() or len(part) > 3:
+                raise SendError(f"--only {part}: not a municipality code; give 3-digit codes "
+                                "such as 091 (see yhteistuumin register list)")
+            codes.append(part.zfill(3))
+    return codes
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def plan_round(
+    *,
+    session: Session,
+    settings: Settings,
+    kind: str,
+    only: Sequence[str] | None = None,
+    limit: int | None = None,
+    resend_uncertain: bool = False,
+    now: dt.datetime | None = None,
+) -> SendPlan:
+    """Work out what ``send invite`` / ``send remind`` would send; changes nothing."""
+    from sqlmodel import col, select
+
+    from .db.models import Contact, Municipality, OutboundMessage
+
+    if kind not in KINDS:
+        raise SendError(f"unknown kind of message {kind!r}; use invite or remind")
+    round_name = settings.round_name
+    now = _aware(now) or dt.datetime.now(dt.UTC)
+    codes = normalise_codes(only)
+
+    query = select(Municipality).where(col(Municipality.active).is_(True))
+    if codes:
+        query = query.where(col(Municipality.code).in_(codes))
+    municipalities = list(session.exec(query.order_by(col(Municipality.code))))
+    if codes:
+        unknown = sorted(set(codes) - {m.code for m in municipalities})
+        if unknown:
+            raise SendError(f"--only {', '.join(unknown)}: no municipality in force has this "
+                            "code; see yhteistuumin register list")
+    by_code = {m.code: m for m in municipalities}
+
+    contacts: dict[str, list[Any]] = {}
+    contact_query = select(Contact).where(col(Contact.status) == "valid")
+    if codes:
+        contact_query = contact_query.where(col(Contact.municipality_code).in_(codes))
+    for contact in session.exec(contact_query.order_by(col(Contact.municipality_code),
+                                                       col(Contact.id))):
+        if contact.municipality_code in by_code and contact.email:
+            contacts.setdefault(contact.municipality_code, []).append(contact)
+
+    rows_query = select(OutboundMessage).where(col(OutboundMessage.round_name) == round_name)
+    if codes:
+        rows_query = rows_query.where(col(OutboundMessage.municipality_code).in_(codes))
+    rows_by_code: dict[str, list[Any]] = {}
+    for row in session.exec(rows_query):
+        rows_by_code.setdefault(row.municipality_code, []).append(row)
+
+    answered = answered_codes(session=session, round_name=round_name) if kind == "remind" else set()
+    max_reminders = int(settings.get("reminders.max"))
+    min_days = int(settings.get("reminders.min_days"))
+
+    plan = SendPlan(round_name=round_name, kind=kind)
+    for municipality in municipalities:
+        name = municipality.name_fi
+        people = contacts.get(municipality.code, [])
+        rows = rows_by_code.get(municipality.code, [])
+        if not people:
+            plan.skipped.append(Skip(municipality.code, name, "no valid contact address"))
+            continue
+        if kind == "invite":
+            wanted = [(person, 0) for person in people]
+        else:
+            reason, sequence = _reminder_rule(municipality.code in answered, rows, people,
+                                              now=now, max_reminders=max_reminders,
+                                              min_days=min_days)
+            if reason:
+                plan.skipped.append(Skip(municipality.code, name, reason))
+                continue
+            wanted = [(person, sequence) for person in people]
+        existing = {(row.address.casefold(), row.kind, row.sequence): row for row in rows}
+        for person, sequence in wanted:
+            address = person.email.strip()
+            message = PlannedMessage(municipality.code, name, address, kind, sequence,
+                                     contact_id=person.id, contact_name=person.name)
+            found = existing.get((address.casefold(), kind, sequence))
+            if found is None:
+                plan.to_send.append(message)
+                continue
+            message.outbox_id, message.state = found.id, found.state
+            if found.state == "queued":
+                plan.to_send.append(message)
+            elif found.state == "sent":
+                plan.already_sent.append(message)
+            elif found.state in ("sending", "uncertain"):
+                (plan.to_send if resend_uncertain else plan.uncertain).append(message)
+            else:
+                plan.failed_before.append(message)
+    if limit is not None and limit >= 0 and len(plan.to_send) > limit:
+        plan.held = plan.to_send[limit:]
+        plan.to_send = plan.to_send[:limit]
+    return plan
+
+
+def _reminder_rule(
+    answered: bool,
+    rows: list[Any],
+    people: list[Any],
+    *,
+    now: dt.datetime,
+    max_reminders: int,
+    min_days: int,
+) -> tuple[str, int]:
+    """Return (why not, sequence): the reminder a municipality is due, or the reason it is not."""
+    if answered:
+        return "answered", 0
+    valid = {person.email.strip().casefold() for person in people}
+    reminders = [row for row in rows if row.kind == "remind"]
+    # A reminder a previous run planned and did not finish is resumed, whatever the clock says.
+    unfinished = [row for row in reminders if row.state == "queued"
+                  and row.address.casefold() in valid]
+    if unfinished:
+        return "", max(row.sequence for row in unfinished)
+    handed_over = [row for row in rows if row.state in ("sent", "sending", "uncertain")]
+    if not any(row.kind == "invite" for row in handed_over):
+        return "not invited yet", 0
+    done = max((row.sequence for row in handed_over if row.kind == "remind"), default=0)
+    if done >= max_reminders:
+        return f"{done} reminder{'s' if done != 1 else ''} sent already (max {max_reminders})", 0
+    times = [_aware(row.sent_at or row.sending_at or row.updated_at) for row in handed_over]
+    last = max(t for t in times if t is not None)
+    age = now - last
+    if age < dt.timedelta(days=min_days):
+        days = age.total_seconds() / 86400
+        return f"last message {days:.1f} days ago (wait {min_days})", 0
+    return "", done + 1
+
+
+def answered_codes(*, session: Session, round_name: str) -> set[str]:
+    """Return the municipalities that answered: a practice names them or their token came back."""
+    from sqlmodel import col, select
+
+    from .db.models import PracticeMunicipality, Submission, SurveyToken
+
+    codes = set(session.exec(select(PracticeMunicipality.municipality_code)).all())
+    token_rows = session.exec(
+        select(SurveyToken.municipality_code)
+        .join(Submission, col(Submission.response_key) == col(SurveyToken.token))
+        .where(col(SurveyToken.round_name) == round_name)
+    ).all()
+    codes.update(token_rows)
+    return codes
+
+
+# --- rate and retries ----------------------------------------------------------------------
+
+
+class RateLimiter:
+    """Fixed spacing between hand-overs: at most ``per_second`` messages a second."""
+
+    def __init__(self, per_second: float | None, *, clock: Clock = time.monotonic,
+                 sleep: Sleep = time.sleep):
+        self.interval = 1.0 / per_second if per_second else 0.0
+        self._clock = clock
+        self._sleep = sleep
+        self._next: float | None = None
+
+    def wait(self) -> None:
+        """Sleep until the next message may go."""
+        if not self.interval:
+            return
+        now = self._clock()
+        if self._next is not None and now < self._next:
+            self._sleep(self._next - now)
+            now = self._next
+        self._next = now + self.interval
+
+
+# --- compose -------------------------------------------------------------------------------
+
+#: Build the message for a planned one: returns it (with Message-ID) and the response token.
+Composer = Callable[[PlannedMessage], tuple[EmailMessage, str | None]]
+
+
+def make_composer(workspace: Workspace, *, session: Session, settings: Settings) -> Composer:
+    """Return a composer that attaches each municipality's questionnaire (built when missing)."""
+    from sqlmodel import select
+
+    from . import messages, questionnaire, tokens
+    from .db.models import Municipality
+    from .survey import workspace_survey
+
+    survey = workspace_survey(workspace)
+    municipalities: dict[str, Any] = {}
+
+    def compose(planned: PlannedMessage) -> tuple[EmailMessage, str | None]:
+        code = planned.municipality_code
+        municipality = municipalities.get(code)
+        if municipality is None:
+            municipality = session.exec(select(Municipality).where(Municipality.code == code)).one()
+            municipalities[code] = municipality
+        token = tokens.get_or_create_token(session=session, round_name=settings.round_name,
+                                           municipality_code=code)
+        attachment = questionnaire.questionnaire_path(workspace, round_name=settings.round_name,
+                                                      code=code)
+        if not attachment.is_file():
+            attachment = questionnaire.build_questionnaire(
+                workspace, session=session, settings=settings, survey=survey,
+                municipality=municipality)
+        message = messages.compose_message(
+            workspace, settings=settings, survey=survey, municipality=municipality,
+            kind=planned.kind, token=token, address=planned.address,
+            contact_name=planned.contact_name, attachment=attachment,
+            sequence=planned.sequence)
+        return message, token
+
+    return compose
+
+
+# --- send ----------------------------------------------------------------------------------
+
+
+@dataclass
+class SendResult:
+    """What a batch did: one outcome per message, and the connection counts."""
+
+    round_name: str
+    kind: str
+    dry_run: bool
+    report: Report = field(default_factory=Report)
+    logins: int = 0
+    connections: int = 0
+    stopped: str | None = None  # why the batch stopped early (connection, login)
+    folder: str | None = None  # the dry run's .eml folder
+
+    @property
+    def failed(self) -> bool:
+        return self.report.failed or self.stopped is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = self.report.to_dict()
+        return {"round": self.round_name, "kind": self.kind, "dry_run": self.dry_run,
+                "counts": data["counts"], "logins": self.logins,
+                "connections": self.connections, "stopped": self.stopped,
+                "folder": self.folder, "messages": data["outcomes"]}
+
+
+def _report_plan(plan: SendPlan, report: Report) -> None:
+    for message in plan.already_sent:
+        report.add(message.label, "already-sent", "sent by an earlier run",
+                   municipality=message.municipality_code, address=message.address,
+                   kind=message.kind, sequence=message.sequence)
+    for message in plan.uncertain:
+        report.add(message.label, "uncertain",
+                   "handed to the server but not recorded (run killed?); not resent "
+                   "unless --resend-uncertain",
+                   municipality=message.municipality_code, address=message.address,
+                   kind=message.kind, sequence=message.sequence)
+    for message in plan.failed_before:
+        report.add(message.label, "failed-earlier", "refused permanently by an earlier run",
+                   municipality=message.municipality_code, address=message.address,
+                   kind=message.kind, sequence=message.sequence)
+    for skip in plan.skipped:
+        report.add(f"{skip.municipality_code} {skip.municipality_name}", "skipped", skip.reason,
+                   municipality=skip.municipality_code)
+
+
+def recover_interrupted(*, session: Session, round_name: str) -> int:
+    """Turn rows left ``sending`` by a killed run into ``uncertain``; return how many."""
+    from sqlalchemy import update
+    from sqlmodel import col
+
+    from .db.models import OutboundMessage, utcnow
+
+    result = session.execute(
+        update(OutboundMessage)
+        .where(col(OutboundMessage.round_name) == round_name,
+               col(OutboundMessage.state) == "sending")
+        .values(state="uncertain", updated_at=utcnow(),
+                error="interrupted between hand-over and record")
+    )
+    session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _queue_rows(*, session: Session, plan: SendPlan) -> None:
+    """Insert the planned rows as ``queued`` (rows that exist are kept as they are)."""
+    from sqlmodel import col, select
+
+    from .db.models import OutboundMessage
+
+    # Held-back rows are queued too: an interrupted reminder round is then resumed as planned.
+    missing = [m for m in (*plan.to_send, *plan.held) if m.outbox_id is None]
+    if missing:
+        codes = sorted({m.municipality_code for m in missing})
+        existing = {
+            (row.municipality_code, row.address.casefold(), row.kind, row.sequence): row
+            for row in session.exec(select(OutboundMessage).where(
+                col(OutboundMessage.round_name) == plan.round_name,
+                col(OutboundMessage.municipality_code).in_(codes)))
+        }
+        for message in missing:
+            key = (message.municipality_code, message.address.casefold(), message.kind,
+                   message.sequence)
+            if key not in existing:
+                row = OutboundMessage(round_name=plan.round_name,
+                                      municipality_code=message.municipality_code,
+                                      contact_id=message.contact_id, address=message.address,
+                                      kind=message.kind, sequence=message.sequence,
+                                      state="queued")
+                session.add(row)
+                existing[key] = row
+        session.commit()
+        for message in missing:
+            row = existing[(message.municipality_code, message.address.casefold(), message.kind,
+                            message.sequence)]
+            message.outbox_id, message.state = row.id, row.state
+
+
+def send_round(
+    plan: SendPlan,
+    *,
+    session: Session,
+    settings: Settings,
+    compose: Composer,
+    transport: Transport,
+    rate: float | None = None,
+    max_attempts: int = MAX_ATTEMPTS,
+    backoff: float = BACKOFF_SECONDS,
+    sleep: Sleep = time.sleep,
+    clock: Clock = time.monotonic,
+    progress: Callable[[int], Any] | None = None,
+) -> SendResult:
+    """Send the planned messages through one SMTP session, recording each in the outbox."""
+    from tenacity import RetryError
+
+    from .db.models import OutboundMessage, utcnow
+
+    result = SendResult(round_name=plan.round_name, kind=plan.kind, dry_run=False)
+    recover_interrupted(session=session, round_name=plan.round_name)
+    _report_plan(plan, result.report)
+    _queue_rows(session=session, plan=plan)
+    sender = str(settings.get("round.sender"))
+    limiter = RateLimiter(rate, clock=clock, sleep=sleep)
+    advance = progress or _no_progress
+
+    for index, planned in enumerate(plan.to_send):
+        detail = {"municipality": planned.municipality_code, "address": planned.address,
+                  "kind": planned.kind, "sequence": planned.sequence}
+        row = session.get(OutboundMessage, planned.outbox_id)
+        assert row is not None
+        if row.state in ("sent", "failed") or (row.state in ("sending", "uncertain")
+                                                 and planned.state not in ("sending", "uncertain")):
+            # Another run got here first; never send twice.
+            result.report.add(planned.label, "already-sent" if row.state == "sent" else row.state,
+                              "recorded by another run meanwhile", **detail)
+            advance(1)
+            continue
+        try:
+            message, token = compose(planned)
+        except (SurveyError, OSError, ValueError, LookupError) as exc:
+            row.error = f"cannot compose: {exc}"
+            row.updated_at = utcnow()
+            session.commit()
+            result.report.add(planned.label, "failed", f"cannot compose the message: {exc}",
+                              **detail)
+            advance(1)
+            continue
+
+        try:
+            _retrying(max_attempts, backoff, sleep, ConnectFailure)(transport.connect)
+        except (SendError, TemporaryFailure) as exc:
+            result.stopped = str(exc)
+            result.report.add(planned.label, "failed", f"not sent: {exc}", **detail)
+            _report_not_attempted(result, plan.to_send[index + 1:], str(exc))
+            break
+
+        row.state = "sending"
+        row.message_id = str(message.get("Message-ID") or "") or None
+        row.token = token
+        row.sending_at = row.updated_at = utcnow()
+        row.error = None
+        session.commit()  # recorded BEFORE the server sees it: a kill now leaves "sending"
+
+        attempts = 0
+
+        def attempt(message: EmailMessage = message, recipient: str = planned.address) -> str:
+            nonlocal attempts
+            limiter.wait()
+            attempts += 1
+            return transport.send(message, sender=sender, recipient=recipient)
+
+        retrying = _retrying(max_attempts, backoff, sleep, TemporaryFailure)
+        outcome: tuple[str, str] | None = None
+        fatal: SendError | None = None
+        try:
+            answer = retrying(attempt)
+            row.state, row.smtp_response, row.sent_at = "sent", answer, utcnow()
+            outcome = ("sent", answer)
+        except PermanentFailure as exc:
+            row.state, row.smtp_response, row.error = "failed", str(exc), str(exc)
+            outcome = ("failed", str(exc))
+        except ConnectFailure as exc:
+            # Never handed over (no connection): back in the queue for the next run.
+            row.state, row.error = "queued", str(exc)
+            outcome = ("failed", f"not sent, will be tried again on the next run: {exc}")
+            fatal = SendError(str(exc))
+        except TemporaryFailure as exc:
+            row.state, row.error = "queued", f"temporary: {exc}"
+            outcome = ("failed", f"temporary failure after {attempts} tries, will be tried "
+                                 f"again on the next run: {exc}")
+        except SendError as exc:
+            row.state, row.error = "queued", str(exc)
+            outcome = ("failed", f"not sent: {exc}")
+            fatal = exc
+        except RetryError as exc:  # pragma: no cover - reraise=True re-raises the cause
+            row.state, row.error = "queued", str(exc)
+            outcome = ("failed", str(exc))
+        row.attempts = (row.attempts or 0) + attempts
+        row.updated_at = utcnow()
+        session.commit()  # recorded right after the server's answer
+        status, reason = outcome
+        result.report.add(planned.label, status, reason, attempts=attempts,
+                          message_id=row.message_id, **detail)
+        advance(1)
+        if fatal is not None:
+            result.stopped = str(fatal)
+            _report_not_attempted(result, plan.to_send[index + 1:], str(fatal))
+            break
+
+    result.logins, result.connections = transport.logins, transport.connections
+    return result
+
+
+def _retrying(max_attempts: int, backoff: float, sleep: Sleep, kind: type[Exception]) -> Any:
+    """Return a tenacity retrier: exponential backoff, ``max_attempts`` tries, then re-raise."""
+    from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+    return Retrying(
+        stop=stop_after_attempt(max(1, max_attempts)),
+        wait=wait_exponential(multiplier=backoff, min=backoff, max=BACKOFF_MAX_SECONDS),
+        retry=retry_if_exception_type(kind),
+        sleep=sleep,
+        reraise=True,
+    )
+
+
+def _report_not_attempted(result: SendResult, rest: Sequence[PlannedMessage], why: str) -> None:
+    for message in rest:
+        result.report.add(message.label, "not-sent", f"batch stopped: {why}",
+                          municipality=message.municipality_code, address=message.address,
+                          kind=message.kind, sequence=message.sequence)
+
+
+# --- dry run -------------------------------------------------------------------------------
+
+
+def dry_run_folder(workspace: Workspace, *, round_name: str, kind: str) -> Path:
+    """Return the folder a dry run writes its ``.eml`` files to."""
+    return workspace.outputs / "outbox" / _safe(round_name) / "dry-run" / kind
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "round"
+
+
+def write_dry_run(
+    plan: SendPlan,
+    *,
+    workspace: Workspace,
+    compose: Composer,
+    progress: Callable[[int], Any] | None = None,
+) -> SendResult:
+    """Write every planned message as an ``.eml`` file; send nothing, change no outbox row."""
+    from .smtp_auth import message_bytes
+
+    result = SendResult(round_name=plan.round_name, kind=plan.kind, dry_run=True)
+    _report_plan(plan, result.report)
+    folder = dry_run_folder(workspace, round_name=plan.round_name, kind=plan.kind)
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.eml"):
+        old.unlink()
+    result.folder = str(folder)
+    advance = progress or _no_progress
+    counter: dict[str, int] = {}
+    for planned in plan.to_send:
+        detail = {"municipality": planned.municipality_code, "address": planned.address,
+                  "kind": planned.kind, "sequence": planned.sequence}
+        try:
+            message, _token = compose(planned)
+        except (SurveyError, OSError, ValueError, LookupError) as exc:
+            result.report.add(planned.label, "failed", f"cannot compose the message: {exc}",
+                              **detail)
+            advance(1)
+            continue
+        number = counter[planned.municipality_code] = counter.get(planned.municipality_code, 0) + 1
+        suffix = f"-{planned.sequence}" if planned.kind == "remind" else ""
+        path = folder / f"{planned.municipality_code}{suffix}-{number}.eml"
+        path.write_bytes(message_bytes(message))
+        result.report.add(planned.label, "written", str(path), file=str(path), **detail)
+        advance(1)
+    return result

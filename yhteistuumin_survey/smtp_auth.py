@@ -1,0 +1,384 @@
+"""One SMTP connection for a whole batch: TLS, login (password or XOAUTH2), send, reconnect.
+
+``SmtpSession`` keeps a single ``smtplib`` connection open for every message of a batch and
+opens a new one only when the server drops it, so a batch of 308 invitations costs one login
+(mailmerge and a yagmail ``send()`` loop log in again for every message, which providers punish).
+
+Failures come out as three kinds: ``TemporaryFailure`` (4xx, a dropped or refused connection:
+worth retrying), ``PermanentFailure`` (5xx for this message or address: record it, go on) and
+``SendError`` (the batch cannot go on: bad login, untrusted certificate, no STARTTLS).
+"""
+
+from __future__ import annotations
+
+import shlex
+import smtplib
+import ssl
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.generator import BytesGenerator
+from email.message import EmailMessage
+from io import BytesIO
+from typing import TYPE_CHECKING
+
+from .errors import SendError
+
+if TYPE_CHECKING:
+    from .config import Settings
+
+#: Hosts to which a login over an unencrypted connection is allowed (nothing leaves the machine).
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+KEYRING_SERVICE = "yhteistuumin"
+TOKEN_COMMAND_TIMEOUT = 30
+
+
+class TemporaryFailure(Exception):
+    """A failure worth retrying: a 4xx answer or a lost or refused connection."""
+
+    def __init__(self, reason: str, code: int | None = None):
+        super().__init__(reason)
+        self.code = code
+
+
+class ConnectFailure(TemporaryFailure):
+    """The server could not be reached or refused the connection for now (e.g. 421 on connect)."""
+
+
+class PermanentFailure(Exception):
+    """The server refused this message or address for good (5xx)."""
+
+    def __init__(self, reason: str, code: int | None = None):
+        super().__init__(reason)
+        self.code = code
+
+
+def keyring_password(user: str) -> str | None:
+    """Return the password stored in the system keyring for ``user``, or None (never prompts)."""
+    try:
+        import keyring
+    except ImportError:  # pragma: no cover - keyring is a dependency
+        return None
+    try:
+        return keyring.get_password(KEYRING_SERVICE, user)
+    except Exception:  # noqa: BLE001 - no backend, locked or broken keyring: treat as no password
+        return None
+
+
+def run_token_command(command: str, *, timeout: float = TOKEN_COMMAND_TIMEOUT) -> str:
+    """Run ``[smtp] oauth2_token_command`` and return the access token it prints (last line)."""
+    where = "[smtp] oauth2_token_command"
+    try:
+        argv = shlex.split(command)
+    except ValueError as exc:
+        raise SendError(f"{where}: cannot split the command ({exc}); check its quotes") from None
+    if not argv:
+        raise SendError(f"{where}: empty command")
+    try:
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+    except FileNotFoundError:
+        raise SendError(f"{where}: {argv[0]}: no such program; check the command") from None
+    except PermissionError:
+        raise SendError(f"{where}: {argv[0]}: not executable") from None
+    except subprocess.TimeoutExpired:
+        raise SendError(f"{where}: {argv[0]} printed no token within {timeout:g} s") from None
+    if result.returncode != 0:
+        last = (result.stderr or "").strip().splitlines()
+        hint = f": {last[-1][:200]}" if last else ""
+        raise SendError(f"{where}: {argv[0]} exited with status {result.returncode}{hint}")
+    lines = [line.strip() for line in (result.stdout or "").splitlines() if line.strip()]
+    if not lines:
+        raise SendError(f"{where}: {argv[0]} printed no token")
+    return lines[-1]
+
+
+@dataclass
+class SmtpOptions:
+    """Where and how to connect; ``password`` is never shown in a repr."""
+
+    host: str
+    port: int
+    security: str = "starttls"  # ssl, starttls, none
+    user: str = ""
+    password: str | None = field(default=None, repr=False)
+    oauth2_token_command: str = ""
+    timeout: float = 60.0
+    ca_file: str = ""
+    ssl_context: ssl.SSLContext | None = field(default=None, repr=False)
+
+    @property
+    def where(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def context(self) -> ssl.SSLContext:
+        """Return the TLS context: verifying, with the system CAs (or ``ca_file``'s)."""
+        if self.ssl_context is not None:
+            return self.ssl_context
+        try:
+            return ssl.create_default_context(cafile=self.ca_file or None)
+        except (OSError, ssl.SSLError) as exc:
+            raise SendError(f"[smtp] ca_file {self.ca_file}: cannot load it ({exc}); "
+                            "give a PEM certificate file") from None
+
+
+def smtp_options(settings: Settings, *, ssl_context: ssl.SSLContext | None = None) -> SmtpOptions:
+    """Return the SMTP options of ``settings`` (the password only from the environment here)."""
+    values = settings.values
+    return SmtpOptions(
+        host=str(settings.get("smtp.host")),
+        port=int(settings.get("smtp.port")),
+        security=str(settings.get("smtp.security")),
+        user=str(settings.get("smtp.user")),
+        password=settings.smtp_password,
+        oauth2_token_command=str(settings.get("smtp.oauth2_token_command")),
+        timeout=float(settings.get("smtp.timeout") or 60),
+        ca_file=str(values.get("smtp.ca_file", "") or ""),
+        ssl_context=ssl_context,
+    )
+
+
+def message_bytes(message: EmailMessage) -> bytes:
+    """Return the message as sent on the wire (CRLF line ends, Bcc removed)."""
+    buffer = BytesIO()
+    generator = BytesGenerator(buffer, policy=message.policy.clone(linesep="\r\n"))
+    if "Bcc" in message:
+        message = _without_bcc(message)
+    generator.flatten(message)
+    return buffer.getvalue()
+
+
+def _without_bcc(message: EmailMessage) -> EmailMessage:
+    import copy
+
+    clone = copy.copy(message)
+    del clone["Bcc"]
+    return clone
+
+
+def _reply(code: int, text: bytes | str) -> str:
+    body = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+    return f"{code} {' '.join(body.split())}".strip()
+
+
+class SmtpSession:
+    """A single SMTP connection used for every message of a batch, reopened after a drop."""
+
+    def __init__(
+        self,
+        options: SmtpOptions,
+        *,
+        password_lookup: Callable[[str], str | None] = keyring_password,
+        token_source: Callable[[str], str] = run_token_command,
+    ):
+        self.options = options
+        self._password_lookup = password_lookup
+        self._token_source = token_source
+        self._smtp: smtplib.SMTP | None = None
+        #: How many connections were opened and how many logins made (one each per batch when
+        #: the server does not drop the connection).
+        self.connections = 0
+        self.logins = 0
+
+    # -- connection ----------------------------------------------------------------------
+
+    def __enter__(self) -> SmtpSession:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def connected(self) -> bool:
+        return self._smtp is not None
+
+    def check(self) -> None:
+        """Refuse settings that would send a password in clear text over the network."""
+        opts = self.options
+        wants_login = bool(opts.user)
+        if wants_login and opts.security == "none" and opts.host.lower() not in LOCAL_HOSTS:
+            raise SendError(f"{opts.where}: refusing to log in as {opts.user} over an unencrypted "
+                            "connection; set [smtp] security to starttls or ssl")
+
+    def connect(self) -> None:
+        """Open the connection (TLS, login) unless it is open already."""
+        if self._smtp is not None:
+            return
+        self.check()
+        opts = self.options
+        smtp: smtplib.SMTP | None = None
+        try:
+            if opts.security == "ssl":
+                smtp = smtplib.SMTP_SSL(opts.host, opts.port, timeout=opts.timeout,
+                                        context=opts.context())
+            else:
+                smtp = smtplib.SMTP(opts.host, opts.port, timeout=opts.timeout)
+            self.connections += 1
+            smtp.ehlo()
+            if opts.security == "starttls":
+                if not smtp.has_extn("starttls"):
+                    raise SendError(f"{opts.where}: the server does not offer STARTTLS; set "
+                                    "[smtp] security to ssl (port 465) or check the port")
+                smtp.starttls(context=opts.context())
+                smtp.ehlo()
+            if opts.user:
+                self._login(smtp)
+        except SendError:
+            _close_quietly(smtp)
+            raise
+        except smtplib.SMTPConnectError as exc:
+            _close_quietly(smtp)
+            reason = f"{opts.where}: connection refused: {_reply(exc.smtp_code, exc.smtp_error)}"
+            if 400 <= exc.smtp_code < 500:
+                raise ConnectFailure(reason, exc.smtp_code) from None
+            raise SendError(reason) from None
+        except smtplib.SMTPAuthenticationError as exc:
+            _close_quietly(smtp)
+            how = "XOAUTH2 token" if opts.oauth2_token_command else "password"
+            raise SendError(f"{opts.where}: login as {opts.user} refused "
+                            f"({_reply(exc.smtp_code, exc.smtp_error)}); check the user and the "
+                            f"{how}") from None
+        except smtplib.SMTPNotSupportedError:
+            _close_quietly(smtp)
+            raise SendError(f"{opts.where}: the server offers no login (AUTH); leave [smtp] user "
+                            "empty or use the right port") from None
+        except ssl.SSLCertVerificationError as exc:
+            _close_quietly(smtp)
+            raise SendError(f"{opts.where}: the server's certificate is not trusted "
+                            f"({exc.verify_message}); check [smtp] host, or give the CA in "
+                            "[smtp] ca_file") from None
+        except ssl.SSLError as exc:
+            _close_quietly(smtp)
+            raise SendError(f"{opts.where}: TLS failed ({exc.reason or exc}); check [smtp] "
+                            "security and port (465 is ssl, 587 starttls)") from None
+        except smtplib.SMTPResponseException as exc:
+            _close_quietly(smtp)
+            reason = f"{opts.where}: {_reply(exc.smtp_code, exc.smtp_error)}"
+            if 400 <= exc.smtp_code < 500:
+                raise ConnectFailure(reason, exc.smtp_code) from None
+            raise SendError(reason) from None
+        except (OSError, smtplib.SMTPException) as exc:
+            _close_quietly(smtp)
+            raise ConnectFailure(f"{opts.where}: cannot connect ({_describe(exc)})") from None
+        self._smtp = smtp
+
+    def _login(self, smtp: smtplib.SMTP) -> None:
+        opts = self.options
+        if opts.oauth2_token_command:
+            token = self._token_source(opts.oauth2_token_command)
+            auth_string = f"user={opts.user}\x01auth=Bearer {token}\x01\x01"
+
+            def xoauth2(challenge: bytes | None = None) -> str:
+                # On failure the server sends a JSON error as a challenge; answer it empty.
+                return auth_string if challenge is None else ""
+
+            smtp.auth("XOAUTH2", xoauth2, initial_response_ok=True)
+        else:
+            password = opts.password or self._password_lookup(opts.user)
+            if not password:
+                raise SendError(f"{opts.where}: no password for {opts.user}: set "
+                                "YHTEISTUUMIN_SMTP_PASSWORD or store it in the system keyring "
+                                f"(keyring set {KEYRING_SERVICE} {opts.user}); or set [smtp] "
+                                "oauth2_token_command")
+            if (opts.user + password).isascii():
+                smtp.login(opts.user, password)
+            else:
+                _login_plain_utf8(smtp, opts.user, password)
+        self.logins += 1
+
+    def drop(self) -> None:
+        """Forget the connection without a goodbye (after the server dropped it)."""
+        smtp, self._smtp = self._smtp, None
+        _close_quietly(smtp, quit=False)
+
+    def close(self) -> None:
+        """Say QUIT and close the connection."""
+        smtp, self._smtp = self._smtp, None
+        _close_quietly(smtp, quit=True)
+
+    # -- sending -------------------------------------------------------------------------
+
+    def send(self, message: EmailMessage, *, sender: str, recipient: str) -> str:
+        """Hand ``message`` to the server for ``recipient``; return the server's answer.
+
+        Raises ``TemporaryFailure`` (retry later), ``PermanentFailure`` (give up on this one)
+        or ``SendError`` (the batch cannot go on).
+        """
+        self.connect()
+        smtp = self._smtp
+        assert smtp is not None
+        payload = message_bytes(message)
+        options: list[str] = []
+        if not (sender + recipient).isascii():
+            if not smtp.has_extn("smtputf8"):
+                raise PermanentFailure("the address is not ASCII and the server does not "
+                                       "support SMTPUTF8")
+            options.append("SMTPUTF8")
+        if smtp.has_extn("size"):
+            options.append(f"SIZE={len(payload)}")
+        try:
+            code, text = smtp.mail(sender, options)
+            if code != 250:
+                self._fail("MAIL FROM", code, text)
+            code, text = smtp.rcpt(recipient)
+            if code not in (250, 251):
+                self._fail("RCPT TO", code, text)
+            code, text = smtp.data(payload)
+            if code != 250:
+                self._fail("DATA", code, text)
+            return _reply(code, text)
+        except smtplib.SMTPDataError as exc:
+            self._fail("DATA", exc.smtp_code, exc.smtp_error)
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            self.drop()
+            raise TemporaryFailure(f"connection lost ({_describe(exc)})") from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _fail(self, step: str, code: int, text: bytes | str) -> None:
+        reply = _reply(code, text)
+        if code == 421 or code < 0:
+            self.drop()
+            raise TemporaryFailure(f"{step}: {reply}", code)
+        self._reset()
+        if 400 <= code < 500:
+            raise TemporaryFailure(f"{step}: {reply}", code)
+        raise PermanentFailure(f"{step}: {reply}", code)
+
+    def _reset(self) -> None:
+        smtp = self._smtp
+        if smtp is None:
+            return
+        try:
+            smtp.rset()
+        except (smtplib.SMTPException, OSError):
+            self.drop()
+
+
+def _login_plain_utf8(smtp: smtplib.SMTP, user: str, password: str) -> None:
+    """AUTH PLAIN in UTF-8 (RFC 4616): smtplib encodes credentials as ASCII, so 'ä' would fail."""
+    import base64
+
+    if not smtp.has_extn("auth"):
+        raise smtplib.SMTPNotSupportedError("SMTP AUTH extension not supported by server.")
+    blob = base64.b64encode(f"\0{user}\0{password}".encode()).decode("ascii")
+    code, text = smtp.docmd("AUTH", f"PLAIN {blob}")
+    if code not in (235, 503):
+        raise smtplib.SMTPAuthenticationError(code, text)
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _close_quietly(smtp: smtplib.SMTP | None, *, quit: bool = False) -> None:
+    if smtp is None:
+        return
+    try:
+        if quit:
+            smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        pass
+    try:
+        smtp.close()
+    except (smtplib.SMTPException, OSError):
+        pass
