@@ -171,6 +171,7 @@ class _Municipalities:
     names: dict[str, str]
     successor: dict[str, str]
     folded: dict[str, set[str]] = field(default_factory=dict)
+    gone: dict[str, str] = field(default_factory=dict)
     resolver: Any = None
 
     @classmethod
@@ -183,6 +184,7 @@ class _Municipalities:
         names: dict[str, str] = {}
         successor: dict[str, str] = {}
         folded: dict[str, set[str]] = {}
+        gone: dict[str, str] = {}
         for municipality in session.exec(select(Municipality)).all():
             if municipality.active:
                 names[municipality.code] = municipality.name_fi
@@ -190,10 +192,12 @@ class _Municipalities:
                                              fold(municipality.name_sv)}
             elif municipality.successor_code:
                 successor[municipality.code] = municipality.successor_code
+            else:
+                gone[municipality.code] = municipality.name_fi
         for alias in session.exec(select(MunicipalityAlias)).all():
             if alias.old_code and alias.old_code not in names:
                 successor.setdefault(alias.old_code, alias.code)
-        return cls(session, names, successor, folded)
+        return cls(session, names, successor, folded, gone)
 
     def by_code(self, code: str) -> tuple[str | None, str]:
         """Return (code in force or None, note)."""
@@ -206,6 +210,9 @@ class _Municipalities:
             current = self.successor[current]
             if current in self.names:
                 return current, f"former code {code}, now {current} {self.names[current]}"
+        if code in self.gone:
+            return None, (f"{code} {self.gone[code]} is no longer a municipality and the register "
+                          "names no successor; give the municipality it now belongs to")
         return None, f"{code} is not a municipality code in the register"
 
     def by_name(self, text: str) -> tuple[list[str], str, str]:

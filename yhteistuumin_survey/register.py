@@ -574,12 +574,17 @@ def update_register(path: Path, *, session: Session, mergers: list[MergerRow],
     session.flush()
 
     if not partial:
-        for code, municipality in sorted(active.items()):
-            if code in in_file:
-                continue
+        # Missing from the file: those in force, and those an earlier update removed without
+        # knowing their successor (the mergers list given now may name it).
+        gone = {code: m for code, m in municipalities.items()
+                if code not in in_file and (m.active or (m.successor_code is None
+                                                         and code in by_old_code))}
+        for code, municipality in sorted(gone.items()):
             merger = by_old_code.get(code)
             successor = (session.get(Municipality, merger.successor_code)
                          if merger is not None and merger.successor_code in in_file else None)
+            if not municipality.active and successor is None:
+                continue
             municipality.active = False
             municipality.valid_until = (merger.merged_on - dt.timedelta(days=1)
                                         if merger and merger.merged_on else today)

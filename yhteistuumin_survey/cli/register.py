@@ -35,7 +35,7 @@ def list_cmd(
         rows = [{"code": e.code, "name_fi": e.name_fi, "name_sv": e.name_sv,
                  "region": e.region_fi, "language": e.language} for e in entries]
         echo(render(rows, ["code", "name_fi", "name_sv", "region", "language"], "table"))
-        echo(f"{len(entries)} municipalities")
+        echo(f"{len(entries)} municipalit{'y' if len(entries) == 1 else 'ies'}")
         return
     columns = ["code", "name_fi", "name_sv", "region_code", "region_fi", "region_sv",
                "language", "aland"]
