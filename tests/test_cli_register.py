@@ -199,7 +199,7 @@ def test_contacts_xlsx(cli, tmp_path: Path) -> None:
     ("missing.csv", None, "{path}: no such file"),
     ("fake.xlsx", b"%PDF-1.7\n%binary\n", "{path}: not a spreadsheet but a PDF document; ask "
                                          "for the Excel file itself"),
-    ("layout.csv", "postinumero;toimipaikka\n00100;Helsinki\n".encode(),
+    ("layout.csv", b"postinumero;toimipaikka\n00100;Helsinki\n",
      "{path}: unknown column layout: no row names both a municipality column (kunta, kommun, "
      "municipality, kuntanumero) and an email column (sähköposti, e-post, email); first row: "
      "postinumero, toimipaikka"),
