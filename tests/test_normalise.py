@@ -1,0 +1,344 @@
+"""Normalisation of one answered practice into a practice record: examples from real answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from email_validator import validate_email
+
+from yhteistuumin_survey.errors import InputError
+from yhteistuumin_survey.normalise import (
+    Vocabulary,
+    bundled_vocabulary,
+    clean_text,
+    detect_language,
+    load_vocabulary,
+    normalise_answers,
+    parse_consent,
+    parse_target_groups,
+    split_contact,
+    split_keywords,
+)
+from yhteistuumin_survey.survey import load_survey
+
+REPO = Path(__file__).resolve().parents[1]
+SEED_4V = next((REPO.parent / "shared" / "seeds").glob("004_*.txt"), None) \
+    if (REPO.parent / "shared" / "seeds").is_dir() else None
+
+
+@pytest.fixture(scope="module")
+def survey():
+    return load_survey(REPO / "survey" / "questions.yaml")
+
+
+@pytest.fixture(scope="module")
+def vocabulary() -> Vocabulary:
+    return bundled_vocabulary()
+
+
+# --- the 4V card ----------------------------------------------------------------------------
+
+#: The "4V" card (shared/seeds/004_*.txt) as a respondent would type it into the questionnaire.
+CARD_4V = {
+    "municipalities": "Espoo, Helsinki, Vantaa",
+    "title": "KUNTIEN VÄLINEN YHTEISTYÖ ALUETYÖSSÄ",
+    "keywords": "kunnat, yhteistyö, vertaistuki, toimintavinkki",
+    "target_group": "kuntien työntekijöille",
+    "goal": "Lisätä kuntien välistä yhteistyötä ja tiedon sekä kokemusten vaihtoa, tarjota vertaistukea "
+            "samaa työtä eri kunnissa ja eri alueilla tekeville ihmisille sekä tarjota mahdollisuus oppia "
+            "uusia tapoja tehdä omaa työtä.",
+    "summary": "Kuntien asukas- ja aluetyötä tekevät työntekijät tapaavat toisten kuntien työntekijöitä "
+               "kerran tai muutaman kerran vuodessa yhteisesti sovittujen teemojen merkeissä.",
+    "implementation": "Yhteistyötä haluavat työntekijät päättävät tapaamisen järjestävän tahon ja "
+                      "teeman._x000D_\nTämän jälkeen järjestäjä miettii ohjelman, varaa tilan ja "
+                      "lähettää kutsun.",
+    "resources": "Kuntien välinen yhteistyö aluetyössä vaatii työntekijöiltä työaika tapaamisiin.",
+    "experiences": "Pääkaupunkiseudulla toiminut 4V-hanke järjesti hankekuntiansa (Espoo, Helsinki, "
+                   "Vantaa) aluetyötä tekeville yhteisen koulutustapaamisen.\r\n\r\n\r\n4V-hanke myös "
+                   "kokosi kolme pääsuunnitteluryhmää.",
+    "benefits": "Kuntien välinen yhteistyö aluetyössä lisää vertaistukea ja kokemusten vaihtoa.",
+    "contact_name": "Pääkaupunkiseudun Kierrätyskeskus Oy, Eija Koski",
+    "publish_consent": "Kyllä",
+}
+
+
+def test_4v_card_normalises_to_its_card_fields(survey, vocabulary):
+    practice = normalise_answers(CARD_4V, survey=survey, vocabulary=vocabulary)
+
+    assert practice.title == "KUNTIEN VÄLINEN YHTEISTYÖ ALUETYÖSSÄ"
+    assert practice.keywords == ["kunnat", "yhteistyö", "vertaistuki", "toimintavinkki"]
+    assert practice.target_group == ["municipal_staff"]
+    assert practice.language == "fi"
+    assert practice.implementation == (
+        "Yhteistyötä haluavat työntekijät päättävät tapaamisen järjestävän tahon ja teeman.\n"
+        "Tämän jälkeen järjestäjä miettii ohjelman, varaa tilan ja lähettää kutsun.")
+    assert practice.experiences is not None and practice.experiences.count("\n\n") == 1
+    assert practice.municipality_text == "Espoo, Helsinki, Vantaa"
+    assert practice.publish_consent is True
+    assert practice.flags == []
+    assert practice.missing_required == []
+    assert practice.is_empty is False
+
+
+def test_4v_contact_of_organisation_and_name_without_email(survey, vocabulary):
+    practice = normalise_answers(CARD_4V, survey=survey, vocabulary=vocabulary)
+
+    assert practice.contact_name == "Eija Koski"
+    assert practice.contact_email is None
+    assert practice.contact_phone is None
+    assert practice.contact_text == "Pääkaupunkiseudun Kierrätyskeskus Oy, Eija Koski"
+    assert practice.card_fields()["contact"] == {"name": "Eija Koski", "email": None, "phone": None}
+
+
+@pytest.mark.skipif(SEED_4V is None, reason="shared/seeds is not beside the repository")
+def test_4v_seed_card_lines_parse_like_the_typed_answers(survey, vocabulary):
+    assert SEED_4V is not None
+    lines = SEED_4V.read_text(encoding="utf-8").splitlines()
+    keywords = next(line for line in lines if line.startswith("Avainsanat:")).split(":", 1)[1]
+    target = next(line for line in lines if line.startswith("Kenelle:")).split(":", 1)[1]
+    contact = lines[lines.index("Yhteystiedot") + 2]
+
+    assert split_keywords(keywords, vocabulary, "fi") == [
+        "kunnat", "yhteistyö", "vertaistuki", "toimintavinkki"]
+    assert parse_target_groups(target, survey, "fi") == ["municipal_staff"]
+    assert tuple(split_contact(name=contact))[:3] == ("Eija Koski", None, None)
+
+
+def test_card_fields_follow_the_card_and_hide_contact_without_consent(survey, vocabulary):
+    practice = normalise_answers({**CARD_4V, "publish_consent": "Ei"}, survey=survey, vocabulary=vocabulary)
+
+    card = practice.card_fields()
+    assert list(card) == ["title", "keywords", "target_group", "goal", "summary", "implementation",
+                          "resources", "experiences", "benefits", "contact", "municipalities"]
+    assert card["contact"] is None
+    assert "no-consent" in practice.flags
+
+
+def test_all_bundled_sample_practices_normalise_without_flags_in_their_language(survey, vocabulary):
+    import yaml
+
+    samples = yaml.safe_load((REPO / "survey" / "samples" / "practices.yaml").read_text(encoding="utf-8"))
+    for sample in samples["practices"]:
+        practice = normalise_answers(sample["answers"], survey=survey, vocabulary=vocabulary)
+        assert practice.language == sample["language"], practice.title
+        assert practice.missing_required == [], practice.title
+        assert not [f for f in practice.flags if f != "no-consent"], (practice.title, practice.flags)
+        assert practice.target_group and all(not t.startswith("other:") for t in practice.target_group)
+
+
+# --- clean_text -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("  Kulttuuri\u00a0pajat  ", "Kulttuuri pajat"),
+    ("rivi yksi_x000D_\nrivi kaksi", "rivi yksi\nrivi kaksi"),
+    ("rivi yksi_x000D__x000A_rivi kaksi", "rivi yksi\nrivi kaksi"),
+    ("a\r\nb\rc", "a\nb\nc"),
+    ("eka kappale\n\n\n\n  toka   kappale \t ", "eka kappale\n\ntoka kappale"),
+    ("nolla\u200bleveys\ufeff", "nollaleveys"),
+    ("Pa\u0308iva\u0308koti", "Päiväkoti"),
+    (12.0, "12"),
+    (0.5, "0.5"),
+    (2025, "2025"),
+    ("K?yt?nt? from cp1252", "K?yt?nt? from cp1252"),
+    ("ei", "ei"),
+    ("Ei ole", "Ei ole"),
+])
+def test_clean_text_examples(raw, expected):
+    assert clean_text(raw) == expected
+
+
+@pytest.mark.parametrize("placeholder", [None, "", "   ", "-", "–", "—", "n/a", "N/A", ".", "#N/A", "\n\n",
+                                         float("nan")])
+def test_clean_text_treats_placeholders_as_empty(placeholder):
+    assert clean_text(placeholder) is None
+
+
+# --- keywords -------------------------------------------------------------------------------
+
+
+def test_keywords_split_on_every_separator_and_dedupe_keeping_first_spelling(vocabulary):
+    assert split_keywords("Kunnat; YHTEISTYÖ/vertaistuki\nKuvataide, kunnat, Uusi Sana, uusi sana",
+                          vocabulary, "fi") == [
+        "kunnat", "yhteistyö", "vertaistuki", "kuvataide", "Uusi Sana"]
+
+
+def test_keywords_map_to_the_canonical_form_in_the_answer_language(vocabulary):
+    assert split_keywords("samarbete, kamratstöd, cooperation", vocabulary, "fi") == [
+        "yhteistyö", "vertaistuki"]
+    assert split_keywords("yhteistyö, vertaistuki, kulttuurihyvinvointi", vocabulary, "sv") == [
+        "samarbete", "kamratstöd", "kulturell välfärd"]
+
+
+def test_keywords_finnish_list_ending_in_ja_is_split_but_a_lone_phrase_is_kept(vocabulary):
+    assert split_keywords("lapset, nuoret ja perheet", vocabulary, "fi") == ["lapset", "nuoret", "perheet"]
+    assert split_keywords("barn och unga", vocabulary, "sv") == ["barn", "unga"]
+    assert split_keywords("kulttuuri ja taide", vocabulary, "fi") == ["kulttuuri ja taide"]
+
+
+def test_keywords_unknown_ones_kept_as_typed_trimmed_and_nfc(vocabulary):
+    assert split_keywords("  #Sirkus  , \"Ka\u0308sityo\u0308\".", vocabulary, "fi") == ["Sirkus", "Käsityö"]
+
+
+def test_vocabulary_workspace_copy_wins_and_conflicts_are_reported(workspace):
+    own = workspace.root / "survey" / "keywords.yaml"
+    own.write_text("keywords:\n  - {id: circus, fi: sirkus, sv: cirkus, en: circus}\n", encoding="utf-8")
+    vocabulary = load_vocabulary(workspace)
+    assert split_keywords("Cirkus, yhteistyö", vocabulary, "fi") == ["sirkus", "yhteistyö"]
+
+    own.write_text("keywords:\n  - {id: a, fi: sirkus}\n  - {id: b, fi: Sirkus!}\n", encoding="utf-8")
+    with pytest.raises(InputError, match="belongs to both"):
+        load_vocabulary(workspace)
+
+
+def test_bundled_vocabulary_has_about_forty_trilingual_entries(vocabulary):
+    assert len(vocabulary.entries) >= 40
+    assert all({"fi", "sv", "en"} <= set(entry.labels) for entry in vocabulary.entries)
+
+
+# --- target groups --------------------------------------------------------------------------
+
+
+def test_target_group_microsoft_forms_cell(survey):
+    assert parse_target_groups("Lapset;Nuoret;", survey, "fi") == ["children", "young_people"]
+
+
+def test_target_group_any_language_in_survey_order_with_other_text_kept(survey):
+    assert parse_target_groups("Äldre, Barn och teatergrupper", survey, "sv") == [
+        "children", "older_people", "other:teatergrupper"]
+    assert parse_target_groups("Muu, mikä?: luottamushenkilöt", survey, "fi") == ["other:luottamushenkilöt"]
+    assert parse_target_groups("lapsille ja nuorille", survey, "fi") == ["children", "young_people"]
+
+
+def test_target_group_webropol_one_column_per_option(survey):
+    pairs = [("3. Kenelle käytäntö on suunnattu? - Lapset", "1"),
+             ("3. Kenelle käytäntö on suunnattu? - Nuoret", ""),
+             ("3. Kenelle käytäntö on suunnattu? - Ikääntyneet", "x"),
+             ("3. Kenelle käytäntö on suunnattu? - Muu, mikä?", "kirjastojen asiakkaat")]
+    assert parse_target_groups(pairs, survey, "fi") == [
+        "children", "older_people", "other:kirjastojen asiakkaat"]
+
+
+def test_target_group_limesurvey_y_or_empty(survey):
+    pairs = [("Kenelle käytäntö on suunnattu? [Lapset]", "Y"),
+             ("Kenelle käytäntö on suunnattu? [Nuoret]", ""),
+             ("Kenelle käytäntö on suunnattu? [Perheet]", "Y"),
+             ("Kenelle käytäntö on suunnattu? [Muu]", ""),
+             ("För vem är praxisen avsedd? [Barn]", "N")]
+    assert parse_target_groups(pairs, survey, "fi") == ["children", "families"]
+
+
+# --- consent --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["Kyllä", "kylla", "K", "ja", "Ja", "yes", "Y", "x", "X", "✓", "✔", "TRUE",
+                                   True, 1, 1.0, "1", "saa julkaista", "Kyllä, saa", "Ja, får publiceras",
+                                   "Kyllä / Ja"])
+def test_consent_yes(value):
+    assert parse_consent(value) is True
+
+
+@pytest.mark.parametrize("value", ["Ei", "nej", "No", "n", "false", False, 0, "0", "", None, "-",
+                                   "Ei saa julkaista", "kyllä mutta vain nimi", "en tiedä", "?"])
+def test_consent_no_empty_or_unclear(value):
+    assert parse_consent(value) is False
+
+
+# --- contact --------------------------------------------------------------------------------
+
+
+def test_contact_typed_in_one_field_is_split():
+    typed = "Maija Meikäläinen, kulttuurisihteeri, maija.meikalainen@kunta.fi, 040 123 4567"
+    parts = split_contact(name=typed, email=None, phone=None)
+    name, email, phone, text = parts
+    assert (name, email, phone) == ("Maija Meikäläinen", "maija.meikalainen@kunta.fi", "+358 40 1234567")
+    assert text == "Maija Meikäläinen, kulttuurisihteeri, maija.meikalainen@kunta.fi, 040 123 4567"
+    assert parts.flags == ()
+
+
+def test_contact_in_separate_fields_is_kept_without_contact_text():
+    parts = split_contact(name="Liisa Lähettilä", email="Liisa.Lahettila@Turku.FI", phone="040-1234567")
+    assert tuple(parts) == ("Liisa Lähettilä", "Liisa.Lahettila@turku.fi", "+358 40 1234567", None)
+
+
+def test_contact_phone_from_a_numeric_cell_lost_its_leading_zero():
+    assert split_contact(name="A B", phone=401234567.0).phone == "+358 40 1234567"
+    assert split_contact(name="A B", phone="358 9 816 21234").phone == "+358 9 81621234"
+
+
+def test_contact_invalid_email_and_phone_are_flagged_and_kept_in_text():
+    parts = split_contact(name="Eija Koski", email="eija.koski(at)espoo.fi", phone="040 12")
+    assert (parts.email, parts.phone) == (None, None)
+    assert set(parts.flags) == {"contact-email-invalid", "contact-phone-invalid"}
+    assert parts.text is not None and "040 12" in parts.text and "eija.koski(at)espoo.fi" in parts.text
+
+
+def test_contact_email_with_display_name_and_labels():
+    parts = split_contact(name=None, email="Eija Koski <eija.koski@espoo.fi>", phone="puh. 09 816 21234")
+    assert tuple(parts)[:3] == ("Eija Koski", "eija.koski@espoo.fi", "+358 9 81621234")
+    validate_email(parts.email or "", check_deliverability=False)
+
+
+# --- language -------------------------------------------------------------------------------
+
+
+def test_swedish_answers_are_detected_as_swedish(survey, vocabulary):
+    answers = {"title": "Kulturkompisar för äldre", "goal": "Att ge äldre som bor hemma möjlighet att "
+               "delta i kulturlivet.", "summary": "Frivilliga kulturkompisar följer med äldre på konserter "
+               "och utställningar.", "keywords": "samarbete, äldre", "target_group": "Äldre",
+               "publish_consent": "Ja"}
+    practice = normalise_answers(answers, survey=survey, vocabulary=vocabulary)
+    assert practice.language == "sv"
+    assert practice.keywords == ["samarbete", "äldre"]
+    assert practice.target_group == ["older_people"]
+
+
+@pytest.mark.parametrize(("texts", "expected"), [
+    (["Lapset ja nuoret tutustuvat taiteeseen koulussa."], "fi"),
+    (["Barn och unga möter konst i skolan."], "sv"),
+    (["Kulturverkstad"], "sv"),
+    (["Kulttuuripaja"], "fi"),
+    ([None, ""], "fi"),
+])
+def test_detect_language_examples(texts, expected):
+    assert detect_language(texts) == expected
+
+
+def test_detect_language_falls_back_to_the_default_when_text_cannot_tell():
+    assert detect_language([], default="sv") == "sv"
+
+
+# --- the whole record -----------------------------------------------------------------------
+
+
+def test_empty_practice_sheet_is_empty_even_with_default_consent_and_municipality(survey, vocabulary):
+    practice = normalise_answers({"municipalities": "Espoo", "publish_consent": "Ei", "title": " - "},
+                                 survey=survey, vocabulary=vocabulary)
+    assert practice.is_empty is True
+    assert practice.title == ""
+
+
+def test_missing_required_fields_are_flagged_but_missing_consent_is_no_consent(survey, vocabulary):
+    practice = normalise_answers({"title": "Kirjastokaveri", "keywords": "kirjasto"}, survey=survey,
+                                 vocabulary=vocabulary)
+    assert practice.missing_required == ["municipalities", "target_group", "goal", "summary"]
+    assert "required-missing:target_group" in practice.flags
+    assert not any("publish_consent" in flag for flag in practice.flags)
+    assert practice.publish_consent is False
+    assert practice.is_empty is False
+
+
+def test_title_is_one_line_and_too_long_text_is_flagged_not_truncated(survey, vocabulary):
+    long_title = "Pitkä nimi\nkahdella rivillä " + "x" * 200
+    practice = normalise_answers({"title": long_title}, survey=survey, vocabulary=vocabulary)
+    assert "\n" not in practice.title
+    assert practice.title.endswith("x" * 200)
+    assert "too-long:title" in practice.flags
+
+
+def test_answers_keyed_by_heading_are_understood(survey, vocabulary):
+    answers = {"Käytännön nimi": "Satutuokio", "Kenelle": "Lapset", "Avainsanat": "kirjasto"}
+    practice = normalise_answers(answers, survey=survey, vocabulary=vocabulary)
+    assert practice.title == "Satutuokio"
+    assert (practice.target_group, practice.keywords) == (["children"], ["kirjasto"])

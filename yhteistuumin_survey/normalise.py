@@ -1,0 +1,963 @@
+"""Normalise one answered practice into a practice record: the card fields, clean and checked.
+
+The ingest readers turn each source (our questionnaire, form exports, tables, emails) into a
+mapping ``question id -> raw answer``; :func:`normalise_answers` turns that mapping into a
+:class:`NormalisedPractice`. Each step is a public function tested on its own:
+:func:`clean_text`, :func:`split_keywords`, :func:`parse_target_groups`, :func:`parse_consent`,
+:func:`split_contact` and :func:`detect_language`.
+
+Nothing here raises on odd input: whatever a person typed becomes a value, ``None`` or a flag
+for the reviewers. Municipalities are only cleaned here (``municipality_text``); resolving them
+to codes is the name resolver's job.
+
+Phone numbers are formatted in the phonenumbers INTERNATIONAL format (``+358 40 1234567``):
+the country code and the area/operator code stand apart, which is how Finnish numbers are
+usually printed, and it is still unambiguous to dial.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+from .survey import Question, Survey, fold
+
+__all__ = [
+    "NormalisedPractice", "Vocabulary", "clean_text", "detect_language", "load_vocabulary",
+    "normalise_answers", "parse_consent", "parse_target_groups", "split_contact", "split_keywords",
+]
+
+LANGUAGES = ("fi", "sv")
+#: Fields holding prose: line breaks kept, used for language detection.
+LONG_FIELDS = ("goal", "summary", "implementation", "resources", "experiences", "benefits")
+#: Answers that do not make a practice on their own (pre-filled or defaulted in a questionnaire).
+_DEFAULTED = ("municipalities", "publish_consent")
+
+# --------------------------------------------------------------------------------------------
+# Text cleaning
+
+_EXCEL_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+_HSPACE = re.compile(r"[ \t]+")
+#: Characters that are removed: zero-width, soft hyphen, byte-order mark, word joiner.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\u00ad\ufeff\u180e"), None)
+#: Cell contents that mean "nothing here" (typed placeholders and Excel error values).
+_PLACEHOLDERS = frozenset({
+    "-", "--", "---", "–", "—", ".", "..", "...", "…", "n/a", "n.a.", "#n/a", "#value!",
+    "#ref!", "#div/0!", "#name?", "#null!", "#num!", "#getting_data", "nan", "none", "null",
+})
+
+
+def _decode_excel_escapes(text: str) -> str:
+    # OOXML writes characters it cannot store as _xHHHH_; some readers leave them in. Decode
+    # until stable so that the result is the same however often it is cleaned.
+    def repl(match: re.Match[str]) -> str:
+        code = int(match.group(1), 16)
+        return "" if 0xD800 <= code <= 0xDFFF else chr(code)
+
+    while "_x" in text or "_X" in text:
+        decoded = _EXCEL_ESCAPE.sub(repl, text)
+        if decoded == text:
+            break
+        text = decoded
+    return text
+
+
+def _scalar_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return None
+        return str(int(value)) if value.is_integer() and abs(value) < 1e16 else repr(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    isoformat = getattr(value, "isoformat", None)
+    if callable(isoformat):
+        return str(isoformat())
+    return str(value)
+
+
+#: Everything that _normalise_chars changes: escapes aside, the text is left alone when none match.
+_ODD_CHARS = re.compile(
+    "[\r\t\x00-\x08\x0b-\x1f\x7f-\x9f\u00a0\u00ad\u1680\u180e\u2000-\u200f\u2028-\u202f"
+    "\u205f-\u2060\u3000\ufeff\ud800-\udfff]")
+_LINE_BREAKS = frozenset("\n\u2028\u2029\x0b\x0c\x85\x1c\x1d\x1e")
+
+
+def _replace_odd(match: re.Match[str]) -> str:
+    ch = match.group()
+    if ch in _LINE_BREAKS:
+        return "\n"
+    if ord(ch) in _INVISIBLE:
+        return ""
+    category = unicodedata.category(ch)
+    if ch == "\t" or category == "Zs":
+        return " "  # tabs, no-break, narrow, figure and other spaces
+    return ""  # other control characters and lone surrogates
+
+
+def _normalise_chars(text: str) -> str:
+    if "_x" in text or "_X" in text:
+        text = _decode_excel_escapes(text)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _ODD_CHARS.sub(_replace_odd, text)
+    if not text.isascii() and not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    return text
+
+
+def clean_text(value: Any) -> str | None:
+    """Return an answer as clean NFC text, or ``None`` when nothing (or a placeholder) is there.
+
+    Line breaks inside long answers are kept (``\\r\\n`` and ``\\r`` become ``\\n``, at most one
+    blank line in a row); spaces and tabs collapse to one space; each line is trimmed; Excel's
+    ``_x000D_`` escapes are decoded; no-break and other odd spaces become spaces; zero-width
+    characters go. Whole numbers read from cells come out without ``.0``. Only pure
+    placeholders (``-``, ``–``, ``n/a``, ``.``, Excel error values) count as empty; words such
+    as "ei" are answers and kept.
+    """
+    raw = _scalar_text(value)
+    if raw is None:
+        return None
+    text = _normalise_chars(raw)
+    lines: list[str] = []
+    for line in text.split("\n"):
+        line = _HSPACE.sub(" ", line).strip(" ")
+        if line or (lines and lines[-1]):
+            lines.append(line)
+    while lines and not lines[-1]:
+        lines.pop()
+    result = "\n".join(lines)
+    if not result or result.casefold() in _PLACEHOLDERS:
+        return None
+    return result
+
+
+def clean_line(value: Any) -> str | None:
+    """Return an answer as one clean line (line breaks become spaces), or ``None``."""
+    text = clean_text(value)
+    if text is None:
+        return None
+    return " ".join(text.split("\n")).replace("  ", " ") or None
+
+
+# --------------------------------------------------------------------------------------------
+# Keywords and their vocabulary
+
+
+@dataclass(frozen=True)
+class KeywordEntry:
+    """One canonical keyword with its spelling in each language."""
+
+    id: str
+    labels: dict[str, str]
+    aliases: tuple[str, ...] = ()
+
+    def label(self, lang: str) -> str:
+        return self.labels.get(lang) or self.labels["fi"]
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The keyword vocabulary: every folded spelling (any language, aliases) -> its entry."""
+
+    entries: tuple[KeywordEntry, ...]
+    index: dict[str, KeywordEntry] = field(default_factory=dict, compare=False, repr=False)
+    path: Path | None = field(default=None, compare=False)
+
+    @classmethod
+    def build(cls, entries: Iterable[KeywordEntry], path: Path | None = None) -> Vocabulary:
+        """Index the entries; a spelling claimed by two entries is an error."""
+        entries = tuple(entries)
+        index: dict[str, KeywordEntry] = {}
+        for entry in entries:
+            for spelling in (*entry.labels.values(), *entry.aliases, entry.id):
+                key = fold(spelling)
+                if not key:
+                    continue
+                other = index.setdefault(key, entry)
+                if other.id != entry.id:
+                    where = f"{path}: " if path else ""
+                    raise InputError(f"{where}keyword {spelling!r} belongs to both {other.id!r} and "
+                                     f"{entry.id!r}; keep it in one entry")
+        return cls(entries=entries, index=index, path=path)
+
+    def lookup(self, keyword: str) -> KeywordEntry | None:
+        """Return the entry a typed keyword means, or ``None``."""
+        return self.index.get(fold(keyword))
+
+    def canonical(self, keyword: str, lang: str) -> str:
+        """Return the canonical spelling of ``keyword`` in ``lang``, or the keyword as typed."""
+        entry = self.lookup(keyword)
+        return entry.label(lang) if entry else keyword
+
+
+def parse_vocabulary(data: Any, path: Path | None = None) -> Vocabulary:
+    """Check and build a vocabulary from the parsed YAML of ``survey/keywords.yaml``."""
+    where = f"{path}: " if path else ""
+    items = data.get("keywords") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise InputError(f"{where}expected a mapping with a 'keywords' list")
+    entries: list[KeywordEntry] = []
+    for number, item in enumerate(items, start=1):
+        if not isinstance(item, dict) or not item.get("id") or not item.get("fi"):
+            raise InputError(f"{where}keyword {number}: needs at least 'id' and 'fi' (and 'sv', 'en')")
+        labels = {lang: str(item[lang]).strip() for lang in ("fi", "sv", "en") if item.get(lang)}
+        aliases = tuple(str(a).strip() for a in item.get("aliases") or ())
+        entries.append(KeywordEntry(id=str(item["id"]), labels=labels, aliases=aliases))
+    return Vocabulary.build(entries, path=path)
+
+
+@cache
+def _load_vocabulary_file(path: Path, mtime: float) -> Vocabulary:
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file; the keyword vocabulary is missing") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    return parse_vocabulary(data, path)
+
+
+def load_vocabulary_file(path: Path) -> Vocabulary:
+    """Read and check a keyword vocabulary file (cached while the file is unchanged)."""
+    try:
+        mtime = path.stat().st_mtime
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file; the keyword vocabulary is missing") from None
+    return _load_vocabulary_file(path, mtime)
+
+
+def load_vocabulary(workspace: Any) -> Vocabulary:
+    """Return the workspace's keyword vocabulary: its own ``survey/keywords.yaml`` or the bundled one."""
+    return load_vocabulary_file(workspace.resolve("survey/keywords.yaml"))
+
+
+def bundled_vocabulary() -> Vocabulary:
+    """Return the vocabulary shipped with the project."""
+    from .resources import bundled_path
+
+    return load_vocabulary_file(bundled_path("survey/keywords.yaml"))
+
+
+_KEYWORD_SEPARATORS = re.compile(r"[,;/\n|•·]+")
+_CONJUNCTION = re.compile(r"\s+(?:ja|och|and|sekä|samt|&|\+)\s+", re.IGNORECASE)
+#: Trimmed from both ends of a keyword: list bullets, hashtags, quotes, end punctuation.
+_KEYWORD_TRIM = " .:!?\"'“”„«»‘’`#*-–—•·()[]{}"
+
+
+def _clean_keyword(text: str) -> str:
+    text = _HSPACE.sub(" ", text).strip(_KEYWORD_TRIM)
+    return text if any(ch.isalnum() for ch in text) else ""
+
+
+def split_keywords(value: Any, vocabulary: Vocabulary | None = None, lang: str = "fi") -> list[str]:
+    """Split typed keywords into a list: canonical spellings in ``lang``, unknown ones as typed.
+
+    Separators are ``, ; /``, ``|``, bullets and line breaks. A list of two or more items also
+    splits each item on " ja " / " och " / " and " (the Finnish way of ending a list: "lapset,
+    nuoret ja perheet"); a single item is split there only when every part is a known keyword,
+    so "kulttuuri ja taide" typed alone stays one keyword. Duplicates (case-insensitive, after
+    mapping) are dropped keeping the first. A list or tuple value is split item by item.
+    """
+    vocabulary = vocabulary if vocabulary is not None else bundled_vocabulary()
+    if isinstance(value, list | tuple):
+        text = "\n".join(t for t in (clean_text(v) for v in value) if t)
+    else:
+        text = clean_text(value) or ""
+    items = [k for k in (_clean_keyword(part) for part in _KEYWORD_SEPARATORS.split(text)) if k]
+    parts: list[str] = []
+    for item in items:
+        pieces = [k for k in (_clean_keyword(p) for p in _CONJUNCTION.split(item)) if k]
+        if len(pieces) > 1 and (len(items) > 1 or all(vocabulary.lookup(p) for p in pieces)):
+            parts.extend(pieces)
+        else:
+            parts.append(item)
+    result: list[str] = []
+    seen: set[str] = set()
+    for part in parts:
+        keyword = vocabulary.canonical(part, lang)
+        key = keyword.casefold()
+        if key not in seen:
+            seen.add(key)
+            result.append(keyword)
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# Consent
+
+_YES_WORDS = frozenset({
+    "kylla", "k", "joo", "juu", "ja", "j", "jo", "yes", "y", "x", "true", "1", "ok", "okay",
+    "tosi", "sant", "checked", "selected", "valittu", "on",
+})
+#: Words that may follow a yes without making it unclear ("Kyllä, saa julkaista").
+_YES_FILLER = frozenset({
+    "saa", "saatte", "voi", "voidaan", "julkaista", "julkaisemaan", "julkaistaan", "julkaisuun",
+    "julkaisu", "lupa", "annan", "annetaan", "luvan", "yhteystiedot", "yhteystietoni", "tiedot",
+    "nimen", "nimeni", "ja", "kiitos", "tietysti", "tietenkin", "toki", "mielellaan",
+    "far", "publiceras", "publicera", "publiceringen", "tillstand", "ges", "ger", "jag", "samtycker",
+    "garna", "tack", "sjalvklart", "javisst", "visst", "mina", "kontaktuppgifter", "uppgifter",
+    "yes", "may", "can", "be", "published", "publish", "i", "agree", "consent", "of", "course",
+    "sure", "ok", "kylla", "x", "1", "0",
+})
+_YES_SYMBOLS = frozenset("✓✔☑☒✅🗸✗✘")  # a tick or a crossed box in a cell means "ticked"
+_NO_WORDS = frozenset({"ei", "nej", "no", "n", "not", "inte", "ala", "ej", "kielletty", "false", "0"})
+
+
+def parse_consent(value: Any) -> bool:
+    """Return whether consent to publish the contact was given; empty or unclear means no.
+
+    Yes: kyllä/kylla/k/ja/j/yes/y/x/✓/✔/true/1, "saa julkaista", "Kyllä, saa", "Ja, får publiceras".
+    No: ei/nej/no/n/false/0, empty, and anything that is not clearly a yes.
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return not (isinstance(value, float) and math.isnan(value)) and value == 1
+    text = clean_text(value)
+    if not text:
+        return False
+    stripped = text.strip()
+    if stripped and all(ch in _YES_SYMBOLS or ch.isspace() for ch in stripped):
+        return True
+    words = fold(text).split()
+    if not words:
+        return False
+    if words == ["1", "0"]:  # "1.0" from a numeric cell
+        return True
+    if any(word in _NO_WORDS for word in words):
+        return False
+    if words[:2] == ["saa", "julkaista"] or words[:2] == ["far", "publiceras"]:
+        return all(word in _YES_FILLER for word in words)
+    return words[0] in _YES_WORDS and all(w in _YES_FILLER or w in _YES_WORDS for w in words[1:])
+
+
+# --------------------------------------------------------------------------------------------
+# Target groups
+
+
+@dataclass(frozen=True)
+class _ChoiceIndex:
+    survey: Survey
+    order: dict[str, int]
+    exact: dict[str, str]                    # folded label/alias/id -> choice id
+    stems: tuple[tuple[tuple[str, ...], str], ...]   # folded words of each label/alias -> id
+    other_prefixes: tuple[str, ...]
+
+
+_CHOICE_CACHE: dict[int, _ChoiceIndex] = {}
+_OTHER_WORDS = ("muu", "muut", "muu mika", "muita", "annan", "annat", "andra", "ovrig", "ovriga",
+                "other", "others", "annan vilken", "other what")
+
+
+def _choice_index(survey: Survey) -> _ChoiceIndex:
+    cached = _CHOICE_CACHE.get(id(survey))
+    if cached is not None and cached.survey is survey:
+        return cached
+    try:
+        question = survey.by_field("target_group")
+    except KeyError:
+        question = None
+    exact: dict[str, str] = {}
+    stems: list[tuple[tuple[str, ...], str]] = []
+    order: dict[str, int] = {}
+    for position, choice in enumerate(question.choices if question else ()):
+        order[choice.id] = position
+        for spelling in (choice.id, *choice.labels.values(), *choice.aliases):
+            key = fold(spelling)
+            if key:
+                exact.setdefault(key, choice.id)
+                stems.append((tuple(key.split()), choice.id))
+    prefixes = set(_OTHER_WORDS)
+    if question and question.other:
+        prefixes.update(fold(label) for label in question.other.labels.values())
+        prefixes.add(fold(question.other.id))
+    index = _ChoiceIndex(survey=survey, order=order, exact=exact, stems=tuple(stems),
+                         other_prefixes=tuple(sorted((p for p in prefixes if p), key=len, reverse=True)))
+    if len(_CHOICE_CACHE) > 32:
+        _CHOICE_CACHE.clear()
+    _CHOICE_CACHE[id(survey)] = index
+    return index
+
+
+def _word_match(typed: str, known: str) -> bool:
+    # Finnish and Swedish inflect: "lapsille" is "lapset", "nuorille" "nuoret", "barnen" "barn".
+    # Two words match when they share a stem of at least four letters covering half the longer.
+    if typed == known:
+        return True
+    common = 0
+    for a, b in zip(typed, known, strict=False):
+        if a != b:
+            break
+        common += 1
+    if common == min(len(typed), len(known)) and common >= 4:
+        return True
+    return common >= 4 and common * 2 >= max(len(typed), len(known))
+
+
+def _match_choice(text: str, index: _ChoiceIndex) -> str | None:
+    key = fold(text)
+    if not key:
+        return None
+    found = index.exact.get(key)
+    if found:
+        return found
+    words = key.split()
+    for known, choice_id in index.stems:
+        if len(known) == len(words) and all(_word_match(w, k) for w, k in zip(words, known, strict=True)):
+            return choice_id
+    return None
+
+
+def _strip_other(text: str, index: _ChoiceIndex) -> str | None:
+    """Return the free text of an "other" answer ("Muu: teatteriryhmät" -> "teatteriryhmät")."""
+    folded = fold(text)
+    for prefix in index.other_prefixes:
+        if folded == prefix:
+            return ""
+        if folded.startswith(prefix + " "):
+            # Drop as many leading words of the original text as the prefix has.
+            words = len(prefix.split())
+            match = re.match(r"\s*(?:[\w-]+[^\w]*){" + str(words) + "}", text)
+            if match:
+                rest = text[match.end():].strip(" :,.-–—?()[]")
+                if fold(rest) == folded[len(prefix):].strip():
+                    return rest
+    return None
+
+
+_MAJOR_SEPARATORS = re.compile(r"[;\n|•]+")
+_MINOR_SEPARATORS = re.compile(r"[,/]+")
+_TRUE_MARKS = frozenset({"y", "yes", "x", "kylla", "k", "ja", "j", "1", "true", "valittu", "selected",
+                         "checked", "on", "sant", "tosi"})
+_FALSE_MARKS = frozenset({"n", "no", "ei", "nej", "0", "false", "epatosi", "falskt", "off", "not selected",
+                          "ei valittu"})
+_BRACKETED = re.compile(r"\[([^\]]*)\]\s*$")
+
+
+def _segments(text: str, index: _ChoiceIndex) -> list[str]:
+    """Split a typed answer into choice ids and ``other:`` texts, finest split that matches."""
+    choice = _match_choice(text, index)
+    if choice:
+        return [choice]
+    other = _strip_other(text, index)
+    if other is not None:
+        return [f"other:{other}"] if other else []
+    for splitter in (_MAJOR_SEPARATORS, _MINOR_SEPARATORS, _CONJUNCTION):
+        parts = [p.strip(" .:-–—") for p in splitter.split(text)]
+        parts = [p for p in parts if p and any(ch.isalnum() for ch in p)]
+        if len(parts) > 1:
+            results = [_segments(p, index) for p in parts]
+            if any(r and not r[0].startswith("other:") for r in results) or splitter is not _CONJUNCTION:
+                return [item for r in results for item in r]
+    return [f"other:{text}"]
+
+
+def _pair_groups(heading: Any, value: Any, index: _ChoiceIndex) -> list[str]:
+    """Read one (heading, value) cell of a one-column-per-option export."""
+    head = clean_line(heading) or ""
+    cell = clean_line(value)
+    if not cell:
+        return []
+    candidates = [head]
+    bracket = _BRACKETED.search(head)
+    if bracket:
+        candidates.insert(0, bracket.group(1))
+    for sep in (" - ", " – ", ": ", " | ", "?"):
+        if sep in head:
+            candidates.append(head.rsplit(sep, 1)[1])
+    candidates = [c.strip(" :-–?") for c in candidates if c.strip(" :-–?")]
+    is_other_column = any(_strip_other(c, index) is not None for c in candidates)
+    folded = fold(cell)
+    if not is_other_column and (folded in _TRUE_MARKS or all(ch in _YES_SYMBOLS for ch in cell.strip())):
+        for candidate in candidates:
+            choice = _match_choice(candidate, index)
+            if choice:
+                return [choice]
+        return [f"other:{candidates[0]}"] if candidates else []
+    if folded in _FALSE_MARKS:
+        return []
+    if is_other_column:
+        if folded in _TRUE_MARKS:
+            return []  # "other" ticked, its text comes in its own column
+        return _segments(cell, index)
+    # Webropol and others put the option's own text in the cell.
+    return _segments(cell, index)
+
+
+def parse_target_groups(value: Any, survey: Survey, lang: str = "fi") -> list[str]:
+    """Return the chosen target groups: choice ids in survey order, then ``other:<text>`` entries.
+
+    ``value`` may be typed text ("Lapset ja nuoret", Microsoft Forms' "Lapset;Nuoret;", Google's
+    "Lapset, Nuoret"), a list of texts, or a list of ``(heading, value)`` pairs from exports with
+    one column per option (a value such as Y, Yes, x, ✓, Kyllä, Ja, 1 or True ticks the option in
+    the heading; a text value is the option or the "other" text). Choices match in any language
+    and through their aliases, also inflected ("lapsille"). Text that matches no choice is kept
+    as ``other:<text>``; "Muu: teatteriryhmät" becomes ``other:teatteriryhmät``.
+    """
+    index = _choice_index(survey)
+    found: list[str] = []
+    try:
+        if isinstance(value, Mapping):
+            value = list(value.items())
+        if isinstance(value, list | tuple) and value and all(
+                isinstance(item, list | tuple) and len(item) == 2 for item in value):
+            for heading, cell in value:
+                found.extend(_pair_groups(heading, cell, index))
+        elif isinstance(value, list | tuple | set | frozenset):
+            for item in value:
+                text = clean_text(item)
+                if text:
+                    found.extend(_segments(text, index))
+        else:
+            text = clean_text(value)
+            if text:
+                found.extend(_segments(text, index))
+    except RecursionError:  # pragma: no cover - absurdly nested input
+        found.append(f"other:{clean_line(str(value))}")
+    chosen = sorted({f for f in found if not f.startswith("other:")}, key=lambda c: index.order.get(c, 99))
+    others: list[str] = []
+    seen: set[str] = set()
+    for item in found:
+        if item.startswith("other:"):
+            text = clean_line(item[len("other:"):])
+            if text and text.casefold() not in seen:
+                seen.add(text.casefold())
+                others.append(f"other:{text}")
+    return chosen + others
+
+
+# --------------------------------------------------------------------------------------------
+# Contact
+
+
+_EMAIL_CANDIDATE = re.compile(r"[^\s,;:<>()\[\]\"'/]+@[^\s,;:<>()\[\]\"'/]+")
+_LABEL_WORDS = re.compile(
+    r"\b(?:puh(?:elin(?:numero)?)?|p|gsm|tel(?:efon(?:nummer)?)?|tfn|mob(?:ile)?|matkapuhelin|"
+    r"phone|s-?posti|sähköposti(?:osoite)?|e-?post(?:adress)?|e-?mail|email|sp|nimi|namn|name|"
+    r"yhteyshenkilö|kontaktperson|contact)\b\.?\s*:?",
+    re.IGNORECASE)
+_ORGANISATION_WORDS = frozenset({
+    "oy", "oyj", "ab", "ry", "rf", "ky", "tmi", "sr", "kunta", "kaupunki", "kaupungin", "kunnan",
+    "stad", "kommun", "keskus", "kirjasto", "museo", "palvelut", "yhdistys", "saatio", "stiftelse",
+    "forening", "hanke", "projekt", "kulttuuripalvelut", "kulturtjanster", "bibliotek",
+})
+
+
+@dataclass(frozen=True)
+class ContactParts:
+    """A contact split into its parts; ``text`` holds the raw answer when it had to be split."""
+
+    name: str | None
+    email: str | None
+    phone: str | None
+    text: str | None
+    flags: tuple[str, ...] = ()
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter((self.name, self.email, self.phone, self.text))
+
+
+def _validate_email(candidate: str) -> str | None:
+    from email_validator import EmailNotValidError, validate_email
+
+    candidate = candidate.strip(" .,;:<>()[]\"'").removeprefix("mailto:")
+    try:
+        return validate_email(candidate, check_deliverability=False).normalized
+    except (EmailNotValidError, UnicodeError, ValueError):
+        return None
+
+
+def _parse_phone(text: str) -> str | None:
+    import phonenumbers
+
+    digits = re.sub(r"\D", "", text)
+    if not digits:
+        return None
+    candidate = text.strip()
+    if digits.startswith("358") and len(digits) >= 9 and not candidate.startswith(("+", "0")):
+        candidate = "+" + candidate
+    elif candidate.startswith("00"):
+        candidate = "+" + candidate[2:]
+    try:
+        number = phonenumbers.parse(candidate, "FI")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def _find_phones(text: str) -> list[tuple[int, int, str]]:
+    import phonenumbers
+
+    found: list[tuple[int, int, str]] = []
+    try:
+        for match in phonenumbers.PhoneNumberMatcher(text, "FI"):
+            formatted = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+            found.append((match.start, match.end, formatted))
+    except Exception:  # noqa: BLE001 - the matcher must never break a batch on odd text
+        return found
+    return found
+
+
+def _looks_like_person(part: str) -> bool:
+    words = part.split()
+    if not 2 <= len(words) <= 4 or any(ch.isdigit() for ch in part):
+        return False
+    if any(fold(w) in _ORGANISATION_WORDS for w in words):
+        return False
+    return all(w[:1].isupper() for w in words if w.isalpha() or "-" in w)
+
+
+def _name_from(text: str) -> str | None:
+    parts = [p.strip(" .,;:-–—/|()") for p in re.split(r"[,;/|\n]+|\s[-–—]\s", text)]
+    parts = [p for p in parts if p and any(ch.isalpha() for ch in p)]
+    if not parts:
+        return None
+    people = [p for p in parts if _looks_like_person(p)]
+    return people[0] if people else parts[0]
+
+
+def split_contact(*, name: Any = None, email: Any = None, phone: Any = None,
+                  text: Any = None) -> ContactParts:
+    """Split contact answers into name, email and phone, even when all are typed in one field.
+
+    ``"Maija Meikäläinen, kulttuurisihteeri, maija.meikalainen@kunta.fi, 040 123 4567"`` gives
+    the name, ``maija.meikalainen@kunta.fi`` and ``+358 40 1234567``. The email is checked for
+    syntax (email-validator, no DNS); the phone is parsed for Finland and formatted
+    INTERNATIONAL. When an answer had to be taken apart, or something could not be used, the
+    raw answer is kept as ``text`` and a flag (``contact-email-invalid``,
+    ``contact-phone-invalid``) says why. Returns a ContactParts, which unpacks as
+    ``(name, email, phone, text)``.
+    """
+    raw_name, raw_email, raw_phone, raw_text = (clean_text(v) for v in (name, email, phone, text))
+    flags: list[str] = []
+    split_needed = raw_text is not None
+    emails: list[str] = []
+    phones: list[str] = []
+    leftovers: list[str] = []
+
+    def take_emails(source: str) -> str:
+        for candidate in _EMAIL_CANDIDATE.findall(source):
+            valid = _validate_email(candidate)
+            if valid:
+                emails.append(valid)
+            elif "contact-email-invalid" not in flags:
+                flags.append("contact-email-invalid")
+        return _EMAIL_CANDIDATE.sub(" ", source)
+
+    def take_phones(source: str) -> str:
+        found = _find_phones(source)
+        for start, end, formatted in reversed(found):
+            phones.insert(0, formatted)
+            source = source[:start] + " " + source[end:]
+        return source
+
+    # The email field: one address, maybe "Name <address>" or a bare invalid address.
+    if raw_email:
+        rest = take_emails(raw_email)
+        if not _EMAIL_CANDIDATE.search(raw_email):
+            if "contact-email-invalid" not in flags:
+                flags.append("contact-email-invalid")
+            rest = ""
+        rest = _LABEL_WORDS.sub(" ", rest).strip(" <>,;:.")
+        if rest or len(emails) > 1:
+            split_needed = True
+            leftovers.append(rest)
+    # The phone field: a number, maybe two, maybe a label.
+    if raw_phone:
+        whole = _parse_phone(_LABEL_WORDS.sub(" ", raw_phone))
+        if whole:
+            phones.append(whole)
+        else:
+            rest = take_phones(raw_phone)
+            rest = _LABEL_WORDS.sub(" ", rest).strip(" ,;:./-")
+            if not phones or any(ch.isdigit() for ch in rest):
+                flags.append("contact-phone-invalid")
+                split_needed = True
+            elif rest:
+                split_needed = True
+                leftovers.append(rest)
+            if len(phones) > 1:
+                split_needed = True
+    # The name field and the free text: anything may be in them.
+    for source in (raw_name, raw_text):
+        if not source:
+            continue
+        rest = source
+        if "@" in rest:
+            rest = take_emails(rest)
+        if sum(ch.isdigit() for ch in rest) >= 5:
+            before = len(phones)
+            rest = take_phones(rest)
+            if len(phones) == before and sum(ch.isdigit() for ch in rest) >= 7:
+                flags.append("contact-phone-invalid")
+        rest = _LABEL_WORDS.sub(" ", rest) if rest != source else rest
+        if rest != source:
+            split_needed = True
+        leftovers.append(rest)
+    candidate_name = None
+    for rest in leftovers:
+        cleaned = clean_line(rest)
+        if not cleaned:
+            continue
+        picked = _name_from(cleaned)
+        if picked and picked != cleaned:
+            split_needed = True
+        if picked and candidate_name is None:
+            candidate_name = picked
+    if len(emails) > 1 or len(phones) > 1:
+        split_needed = True
+    flags = list(dict.fromkeys(flags))
+    if flags:
+        split_needed = True
+    raws = [r for r in (raw_name, raw_email, raw_phone, raw_text) if r]
+    contact_text = "\n".join(dict.fromkeys(raws)) if split_needed and raws else None
+    return ContactParts(name=candidate_name, email=emails[0] if emails else None,
+                        phone=phones[0] if phones else None, text=contact_text, flags=tuple(flags))
+
+
+# --------------------------------------------------------------------------------------------
+# Language
+
+_SV_WORDS = frozenset({
+    "och", "som", "för", "med", "att", "är", "av", "en", "ett", "det", "den", "till", "på", "i",
+    "om", "har", "vi", "kan", "inte", "eller", "också", "även", "samt", "där", "hur", "vid",
+    "från", "under", "barn", "unga", "kommunen", "kommuner", "kultur", "de", "var", "sig", "alla",
+    "så", "men", "när", "efter", "genom", "mellan", "vår", "våra", "ska", "får", "mer", "finns",
+})
+_FI_WORDS = frozenset({
+    "ja", "on", "että", "sekä", "tai", "ei", "se", "ovat", "kanssa", "myös", "joka", "jotka",
+    "kunnan", "kuntien", "mukaan", "kautta", "lisäksi", "voi", "jonka", "oli", "sen", "tämä",
+    "niin", "kun", "kuin", "mutta", "eri", "hyvä", "käytäntö", "lapset", "nuoret", "kaikki",
+    "olla", "ole", "sitä", "jossa", "voidaan", "vuodessa", "kerran", "aikana", "osana", "yhteistyö",
+})
+_FI_ENDINGS = ("ssa", "ssä", "sta", "stä", "lla", "llä", "lle", "ksi", "nen", "iden", "ista",
+               "istä", "ien", "tään", "taan", "mme", "tte", "vat", "vät", "ille")
+_WORD = re.compile(r"[^\W\d_]+")
+
+_detector_lock = threading.Lock()
+_detector: Any = None
+
+
+def _lingua() -> Any:
+    """Build the lingua detector once, on first need (Finnish, Swedish, English only)."""
+    global _detector
+    if _detector is None:
+        with _detector_lock:
+            if _detector is None:
+                from lingua import Language, LanguageDetectorBuilder
+
+                _detector = LanguageDetectorBuilder.from_languages(
+                    Language.FINNISH, Language.SWEDISH, Language.ENGLISH).build()
+    return _detector
+
+
+def _heuristic(text: str) -> tuple[int, int]:
+    lowered = text.casefold()
+    sv = 3 * lowered.count("å")
+    fi = 0
+    for word in _WORD.findall(lowered):
+        if word in _SV_WORDS:
+            sv += 1
+        elif word in _FI_WORDS:
+            fi += 1
+        elif len(word) > 5 and word.endswith(_FI_ENDINGS):
+            fi += 1
+    return fi, sv
+
+
+def detect_language(texts: Iterable[Any] | str, default: str = "fi") -> str:
+    """Return ``"fi"`` or ``"sv"``: the language the answer is written in.
+
+    A cheap word count (Swedish function words and å against Finnish function words and case
+    endings) decides clear cases; lingua (Finnish, Swedish and English models, built once on
+    first need) decides the rest. English or undecidable text gives ``default``.
+    """
+    if isinstance(texts, str):
+        texts = [texts]
+    joined = "\n".join(t for t in (clean_text(v) for v in texts) if t)
+    if not joined:
+        return default if default in LANGUAGES else "fi"
+    fi, sv = _heuristic(joined)
+    if fi + sv >= 3:
+        if fi >= 3 * sv + 2:
+            return "fi"
+        if sv >= 3 * fi + 2:
+            return "sv"
+    from lingua import Language
+
+    detected = _lingua().detect_language_of(joined[:2000])
+    if detected == Language.FINNISH:
+        return "fi"
+    if detected == Language.SWEDISH:
+        return "sv"
+    if fi != sv:
+        return "fi" if fi > sv else "sv"
+    return default if default in LANGUAGES else "fi"
+
+
+# --------------------------------------------------------------------------------------------
+# The practice record
+
+
+@dataclass
+class NormalisedPractice:
+    """One answered practice, normalised into the card fields plus what reviewers must know."""
+
+    title: str
+    keywords: list[str]
+    target_group: list[str]
+    goal: str | None
+    summary: str | None
+    implementation: str | None
+    resources: str | None
+    experiences: str | None
+    benefits: str | None
+    contact_name: str | None
+    contact_email: str | None
+    contact_phone: str | None
+    contact_text: str | None
+    publish_consent: bool
+    municipality_text: str | None
+    language: str
+    flags: list[str] = field(default_factory=list)
+    is_empty: bool = False
+    missing_required: list[str] = field(default_factory=list)
+
+    def card_fields(self) -> dict[str, Any]:
+        """Return the card's fields (DESIGN.md order); ``contact`` only with consent, else ``None``."""
+        contact = None
+        if self.publish_consent and (self.contact_name or self.contact_email or self.contact_phone):
+            contact = {"name": self.contact_name, "email": self.contact_email, "phone": self.contact_phone}
+        return {
+            "title": self.title, "keywords": list(self.keywords), "target_group": list(self.target_group),
+            "goal": self.goal, "summary": self.summary, "implementation": self.implementation,
+            "resources": self.resources, "experiences": self.experiences, "benefits": self.benefits,
+            "contact": contact, "municipalities": self.municipality_text,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return every field as plain JSON-ready data."""
+        return asdict(self)
+
+
+def _answer_for(answers: Mapping[str, Any], survey: Survey) -> dict[str, Any]:
+    """Key the answers by question id; keys that are headings are matched through the survey."""
+    ids = {q.id for q in survey.questions}
+    keyed: dict[str, Any] = {}
+    headings: dict[str, str] | None = None
+    for key, value in answers.items():
+        name = str(key)
+        if name in ids or name in ("contact", "contact_text"):
+            keyed.setdefault(name, value)
+            continue
+        if headings is None:
+            headings = survey.heading_index()
+        question_id = headings.get(fold(name))
+        if question_id:
+            keyed.setdefault(question_id, value)
+    return keyed
+
+
+def _is_answered(value: Any) -> bool:
+    if isinstance(value, list | tuple):
+        return bool(value)
+    return value is not None and value != ""
+
+
+def _question(survey: Survey, question_id: str) -> Question | None:
+    try:
+        return survey.question(question_id)
+    except KeyError:
+        return None
+
+
+def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary: Vocabulary | None = None,
+                      default_language: str = "fi") -> NormalisedPractice:
+    """Normalise one practice's raw answers (keyed by question id) into a practice record.
+
+    Never raises on what a person typed: problems become ``flags`` (``required-missing:<id>``,
+    ``too-long:<id>``, ``no-consent``, ``contact-email-invalid``, ``contact-phone-invalid``).
+    ``default_language`` is the answer's language when its text cannot tell (e.g. the language
+    of the questionnaire it came in).
+    """
+    vocabulary = vocabulary if vocabulary is not None else bundled_vocabulary()
+    raw = _answer_for(answers, survey)
+    flags: list[str] = []
+
+    title = clean_line(raw.get("title"))
+    long_values = {name: clean_text(raw.get(name)) for name in LONG_FIELDS}
+    language = detect_language([title, *long_values.values()], default=default_language)
+
+    keywords_value = raw.get("keywords")
+    keywords = split_keywords(keywords_value, vocabulary, language) if keywords_value is not None else []
+    target_group = parse_target_groups(raw.get("target_group"), survey, language)
+
+    free_contact = raw.get("contact") if raw.get("contact") is not None else raw.get("contact_text")
+    contact = split_contact(name=raw.get("contact_name"), email=raw.get("contact_email"),
+                            phone=raw.get("contact_phone"), text=free_contact)
+    flags.extend(contact.flags)
+    consent = parse_consent(raw.get("publish_consent"))
+    municipality_text = clean_text(raw.get("municipalities"))
+
+    values: dict[str, Any] = {
+        "municipalities": municipality_text, "title": title, "keywords": keywords,
+        "target_group": target_group, **long_values, "contact_name": contact.name,
+        "contact_email": contact.email, "contact_phone": contact.phone,
+    }
+    has_contact = bool(contact.name or contact.email or contact.phone or contact.text)
+    is_empty = not has_contact and not any(
+        _is_answered(v) for k, v in values.items() if k not in _DEFAULTED)
+
+    missing = [q.id for q in survey.questions
+               if q.required and q.type != "consent" and not _is_answered(values.get(q.id))]
+    flags.extend(f"required-missing:{qid}" for qid in missing)
+    for question in survey.questions:
+        if not question.max_length:
+            continue
+        # Measure what was typed (the keywords and choices as typed, the rest as cleaned).
+        value = values.get(question.id)
+        typed = raw.get(question.id)
+        text = value if isinstance(value, str) else clean_text(typed) if isinstance(typed, str) else None
+        if text and len(text) > question.max_length:
+            flags.append(f"too-long:{question.id}")
+    if has_contact and not consent:
+        flags.append("no-consent")
+
+    return NormalisedPractice(
+        title=title or "", keywords=keywords, target_group=target_group,
+        goal=long_values["goal"], summary=long_values["summary"],
+        implementation=long_values["implementation"], resources=long_values["resources"],
+        experiences=long_values["experiences"], benefits=long_values["benefits"],
+        contact_name=contact.name, contact_email=contact.email, contact_phone=contact.phone,
+        contact_text=contact.text, publish_consent=consent, municipality_text=municipality_text,
+        language=language, flags=list(dict.fromkeys(flags)), is_empty=is_empty,
+        missing_required=missing,
+    )
+
+
+def normalise_many(rows: Sequence[Mapping[str, Any]], *, survey: Survey,
+                   vocabulary: Vocabulary | None = None) -> list[NormalisedPractice]:
+    """Normalise a batch of answer mappings (the vocabulary is loaded once)."""
+    vocabulary = vocabulary if vocabulary is not None else bundled_vocabulary()
+    return [normalise_answers(row, survey=survey, vocabulary=vocabulary) for row in rows]
