@@ -73,7 +73,7 @@ HEAD_GENITIVES: dict[str, str] = {
 GENITIVE_EXCEPTIONS: dict[str, str] = {
     "Kaustinen": "Kaustisen", "Virrat": "Virtain", "Alavus": "Alavuden", "Geta": "Getan",
     "Muurame": "Muuramen", "Raahe": "Raahen", "Yläne": "Ylänteen", "Isojoki": "Isojoen",
-    "Korsnäs": "Korsnäsin",
+    "Korsnäs": "Korsnäsin", "Kumlinge": "Kumlingen",
 }
 
 # First parts that are inflecting adjectives: Uusikaupunki -> Uudenkaupungin.
@@ -156,7 +156,7 @@ def finnish_genitive(name: str) -> str:
 
 
 def _harmony_back(name: str) -> bool:
-    word = re.split(r"[\s-]", name.lower())[-1]
+    word = re.split(r"[\s-]", name.lower().removesuffix(" tl"))[-1]
     for head in sorted(HEAD_GENITIVES, key=len, reverse=True):
         if word.endswith(head) and word != head:
             word = head
@@ -194,9 +194,14 @@ def _strip(text: str) -> str:
     return "".join(ch for ch in text if not unicodedata.combining(ch))
 
 
+def _words(text: str) -> list[str]:
+    """The words of a text as written (``_`` splits words too)."""
+    return _WORD.findall(unicodedata.normalize("NFC", text).replace("_", " "))
+
+
 def _tokens(text: str) -> list[str]:
-    """Casefolded words with their diacritics (``_`` splits words too)."""
-    return _WORD.findall(unicodedata.normalize("NFC", text.casefold()).replace("_", " "))
+    """Casefolded words with their diacritics."""
+    return [unicodedata.normalize("NFC", w.casefold()) for w in _words(text)]
 
 
 def fold(text: str) -> str:
@@ -227,7 +232,8 @@ MUNICIPAL_WORDS = {
     "bildning", "bildningsväsendet", "bildningssektorn", "registratur", "registraturen",
     "förvaltning", "enheten", "sektorn", "municipality", "city", "town", "of", "the",
     "culture", "cultural", "services", "library", "kommunens", "stadens",
-    "kaupunkikonserni", "konserni", "kuntakonserni", "kirkonkylä", "keskusta",
+    "kaupunkikonserni", "konserni", "kuntakonserni", "kirkonkylä", "keskusta", "ajan",
+    "vapaaajan", "kulttuurija", "toimialue", "palvelukeskus", "tila", "tilat", "tapahtumat",
 }
 
 # Words of non-municipal organisations: a part with one of these names no municipality.
@@ -241,8 +247,8 @@ BLOCKING_PREFIXES = (
     "tuomiokun", "lääni", "laani", "pitäjä", "pitaja", "talousalue", "seutukun",
     "university", "school", "county",
 )
-BLOCKING_WORDS = {"oy", "oyj", "ab", "ry", "rf", "ky", "tmi", "mlk", "sr", "srk", "amk",
-                  "ltd", "inc", "kk", "hva"}
+BLOCKING_WORDS = {"oy", "oyj", "ab", "ry", "rf", "ky", "tmi", "mlk", "srk", "amk", "ltd",
+                  "inc"}
 
 REGION_NAMES = (
     "Uusimaa", "Nyland", "Varsinais-Suomi", "Egentliga Finland", "Satakunta", "Kanta-Häme",
@@ -308,9 +314,10 @@ class Resolver:
     """Resolve free text to municipality codes; build once, resolve many times."""
 
     MAX_PHRASE = 4
-    FUZZY_CUTOFF = 87.0
-    FUZZY_MARGIN = 5.0
-    FUZZY_MIN_LETTERS = 6
+    FUZZY_CUTOFF = 88.0
+    FUZZY_MARGIN = 8.0
+    FUZZY_MIN_LETTERS = 6  # names this short are never a fuzzy target
+    FUZZY_MIN_QUERY = 5  # words this short are never looked up fuzzily
 
     def __init__(self, municipalities: Iterable[tuple[str, str, str]],
                  aliases: Iterable[tuple[str, str, str]] = (),
@@ -332,6 +339,10 @@ class Resolver:
             self._add_alias(alias, code, kind)
         for region in regions:
             self._add_region(region)
+        self._fuzzy_keys: dict[str, list[str]] = {}
+        for key, (code, _method, _weak) in self._fuzzy_choices.items():
+            if code:
+                self._fuzzy_keys.setdefault(key[0], []).append(key)
 
     # --- construction ----------------------------------------------------------------------
 
@@ -407,7 +418,7 @@ class Resolver:
         self._put(genitive, code, gen_method, weak=True)
         self._fuzzy_target(genitive, code, gen_method, True)
         for form in finnish_local_cases(name, genitive):
-            self._put(form, code, loc_method, weak=weak_all)
+            self._put(form, code, loc_method, weak=weak_all or name.endswith(" Tl"))
         if name.endswith(" Tl"):  # Koski Tl: "Koski" alone is an ordinary word too
             self._add_forms(code, name[:-3], method, sv_name=None, weak_all=True)
             for variant in ("TL", "T.l.", "Turun lääni"):
@@ -514,21 +525,28 @@ class Resolver:
                           score=score, candidates=candidates, unmatched=unmatched)
 
     def _lookup(self, exact_key: str, folded_key: str) -> _Entry | None:
-        entry = self._exact.get(exact_key)
-        if entry is not None and (len(entry.codes) == 1 or entry.region):
-            return entry
-        return self._folded.get(folded_key) or entry
+        folded = self._folded.get(folded_key)
+        if exact_key != folded_key:  # typed with diacritics: the exact form decides first
+            exact = self._exact.get(exact_key)
+            if exact is not None and (len(exact.codes) == 1 or exact.region):
+                return exact
+        return folded
+
+    def collisions(self) -> dict[str, list[str]]:
+        """Return the folded forms that fit several municipalities (they resolve ambiguous)."""
+        return {key: sorted(entry.codes) for key, entry in self._folded.items()
+                if len(entry.codes) > 1}
 
     def _resolve_part(self, part: str, codes: list[str], methods: list[str],
                       scores: list[float], candidates: list[str], unmatched: list[str]) -> None:
-        raw = _tokens(part)
-        if not raw:
+        written = _words(part)
+        if not written:
             return
+        raw = [unicodedata.normalize("NFC", w.casefold()) for w in written]
         folded = [_strip(t) for t in raw]
         n = len(raw)
-        matches: list[_Match | _Entry] = []
-        kinds: list[str] = [""] * n  # per token: "m" match, "v" vocabulary, "r" region, "u" unknown
-        ambiguous: list[str] = []
+        matches: list[_Match] = []  # a match with several codes is ambiguous
+        kinds = [""] * n  # per word: m(atch) v(ocabulary) r(egion) b(locking) u(nknown)
         i = 0
         while i < n:
             for length in range(min(self.MAX_PHRASE, n - i), 0, -1):
@@ -536,72 +554,54 @@ class Resolver:
                                      " ".join(folded[i:i + length]))
                 if entry is None:
                     continue
-                mark = "r" if entry.region else "m"
-                for k in range(i, i + length):
-                    kinds[k] = mark
+                kinds[i:i + length] = ["r" if entry.region else "m"] * length
                 if not entry.region:
-                    if len(entry.codes) == 1:
-                        matches.append(_Match(sorted(entry.codes), entry.method, 1.0,
-                                              entry.weak, i, i + length))
-                    else:
-                        ambiguous.extend(sorted(entry.codes))
+                    matches.append(_Match(sorted(entry.codes), entry.method, 1.0, entry.weak,
+                                          i, i + length))
                 i += length
                 break
             else:
-                token = folded[i]
-                if token.isdigit() and len(token) == 3 and token in self._codes:
-                    code, method = self._codes[token]
-                    matches.append(_Match([code], method, 1.0, False, i, i + 1))
-                    kinds[i] = "m"
-                elif token.startswith("ku") and token[2:].isdigit() and len(token) == 5 \
-                        and token[2:] in self._codes:
-                    code, method = self._codes[token[2:]]
-                    matches.append(_Match([code], method, 1.0, False, i, i + 1))
-                    kinds[i] = "m"
-                elif raw[i] in MUNICIPAL_WORDS or token in MUNICIPAL_WORDS:
-                    kinds[i] = "v"
-                elif token in BLOCKING_WORDS or token.startswith(BLOCKING_PREFIXES):
-                    kinds[i] = "b"
-                else:
-                    kinds[i] = "u"
+                kinds[i] = self._classify(raw[i], folded[i], matches, i)
                 i += 1
         if "b" in kinds:
             unmatched.append(part.strip())
             return
-        # fuzzy fallback for words nothing explained
-        for k in range(n):
-            if kinds[k] != "u" or len(folded[k]) < self.FUZZY_MIN_LETTERS or folded[k].isdigit():
+        for k in range(n):  # the fuzzy fallback, only for words nothing explained
+            if kinds[k] != "u" or len(folded[k]) < self.FUZZY_MIN_QUERY or folded[k].isdigit():
                 continue
             hit = self._fuzzy(folded[k])
-            if hit is None:
-                continue
-            found, score, weak = hit
-            kinds[k] = "m"
-            if len(found) == 1:
+            if hit is not None:
+                found, score, weak = hit
+                kinds[k] = "m"
                 matches.append(_Match(found, "fuzzy", score, weak, k, k + 1))
-            else:
-                ambiguous.extend(found)
-        unknown = [raw[k] for k in range(n) if kinds[k] == "u"]
+        unknown = [written[k] for k in range(n) if kinds[k] == "u"]
         accepted = False
         for match in matches:
-            assert isinstance(match, _Match)
-            if match.weak:
-                following = kinds[match.end] if match.end < n else ""
-                if unknown and following != "v":
-                    continue
-            codes.extend(match.codes)
+            following = kinds[match.end] if match.end < n else ""
+            if match.weak and unknown and following != "v":
+                continue  # "Turun Sanomat": a bare genitive beside unknown words names nothing
+            (codes if len(match.codes) == 1 else candidates).extend(match.codes)
             methods.append(match.method)
             scores.append(match.score)
             accepted = True
-        if ambiguous:
-            candidates.extend(ambiguous)
-            scores.append(1.0)
-            accepted = True
         if not accepted:
-            if any(k in "ur" for k in kinds) or matches:
-                unmatched.append(part.strip())
+            if any(kind in "ur" for kind in kinds) or matches:
+                unmatched.append(part.strip())  # vocabulary alone ("Kaupunki") is no news
         elif unknown:
             unmatched.append(" ".join(unknown))
+
+    def _classify(self, raw: str, token: str, matches: list[_Match], position: int) -> str:
+        """Classify a word no phrase explained; a code becomes a match."""
+        code_text = token[2:] if token.startswith("ku") and len(token) == 5 else token
+        if code_text.isdigit() and len(code_text) == 3 and code_text in self._codes:
+            code, method = self._codes[code_text]
+            matches.append(_Match([code], method, 1.0, False, position, position + 1))
+            return "m"
+        if raw in MUNICIPAL_WORDS or token in MUNICIPAL_WORDS:
+            return "v"
+        if token in BLOCKING_WORDS or token.startswith(BLOCKING_PREFIXES):
+            return "b"
+        return "u"
 
     def _fuzzy(self, word: str) -> tuple[list[str], float, bool] | None:
         if word in self._fuzzy_cache:
@@ -609,8 +609,8 @@ class Resolver:
         from rapidfuzz import fuzz, process
 
         result: tuple[list[str], float, bool] | None = None
-        hits = process.extract(word, list(self._fuzzy_choices), scorer=fuzz.ratio,
-                               score_cutoff=self.FUZZY_CUTOFF, limit=10)
+        hits = process.extract(word, self._fuzzy_keys.get(word[0], []), scorer=fuzz.ratio,
+                               score_cutoff=self.FUZZY_CUTOFF - self.FUZZY_MARGIN, limit=10)
         best: dict[str, tuple[float, bool]] = {}
         for choice, score, _ in hits:
             code, _method, weak = self._fuzzy_choices[choice]
@@ -621,6 +621,9 @@ class Resolver:
         if best:
             ranked = sorted(best.items(), key=lambda kv: -kv[1][0])
             top_code, (top_score, top_weak) = ranked[0]
+            if top_score < self.FUZZY_CUTOFF:
+                self._fuzzy_cache[word] = None
+                return None
             close = [c for c, (s, _) in ranked if top_score - s < self.FUZZY_MARGIN]
             result = (close if len(close) > 1 else [top_code]), round(top_score / 100, 3), \
                 top_weak

@@ -212,7 +212,8 @@ def resolve_cmd(
         resolver = Resolver.from_session(session)
     results = resolver.resolve_many(texts)
     if fmt is Format.json:
-        echo(to_json([r.to_dict() for r in results]))
+        keys = ("text", "status", "codes", "names", "method", "score", "candidates")
+        echo(to_json([{k: v for k, v in r.to_dict().items() if k in keys} for r in results]))
         return
     rows = [{"text": r.text, "status": r.status, "codes": " ".join(r.codes or r.candidates),
              "names": ", ".join(r.names or [resolver.names[c] for c in r.candidates]),

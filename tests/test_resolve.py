@@ -1,0 +1,329 @@
+"""The municipality name resolver: every form of all 308, messy real-world text, and refusals."""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from yhteistuumin_survey.register import load_mergers_csv, load_register_csv
+from yhteistuumin_survey.resolve import (
+    Resolution,
+    Resolver,
+    finnish_genitive,
+    finnish_local_cases,
+    fold,
+)
+from yhteistuumin_survey.resources import bundled_path
+
+GENITIVES = Path(__file__).parent / "data" / "genitives.csv"
+REGISTER = load_register_csv(bundled_path("recipients/municipalities.csv"))
+MERGERS = load_mergers_csv(bundled_path("recipients/mergers.csv"))
+
+
+def register_rows() -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+    municipalities = [(r.code, r.name_fi, r.name_sv) for r in REGISTER]
+    aliases: list[tuple[str, str, str]] = []
+    for merger in MERGERS:
+        for name in sorted({merger.old_name_fi, merger.old_name_sv} - {""}):
+            aliases.append((name, merger.successor_code, "former"))
+        aliases.append((merger.old_code, merger.successor_code, "former_code"))
+    return municipalities, aliases
+
+
+@pytest.fixture(scope="module")
+def resolver() -> Resolver:
+    return Resolver.from_rows(*register_rows())
+
+
+def no_diacritics(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def assert_names(result: Resolution, code: str) -> None:
+    assert (result.status, result.codes) == ("resolved", [code]), result
+
+
+# --- genitives ----------------------------------------------------------------------------
+
+
+def test_generated_genitives_reproduce_the_checked_list_for_all_308() -> None:
+    with GENITIVES.open(encoding="utf-8") as handle:
+        checked = list(csv.DictReader(handle))
+    assert [(r["code"], r["name_fi"]) for r in checked] == [(r.code, r.name_fi) for r in REGISTER]
+    wrong = [(r["name_fi"], r["genitive"], finnish_genitive(r["name_fi"])) for r in checked
+             if finnish_genitive(r["name_fi"]) != r["genitive"]]
+    assert wrong == []
+
+
+@pytest.mark.parametrize(("name", "genitive"), [
+    ("Lahti", "Lahden"), ("Turku", "Turun"), ("Helsinki", "Helsingin"),
+    ("Uusikaupunki", "Uudenkaupungin"), ("Hämeenlinna", "Hämeenlinnan"),
+    ("Kaskinen", "Kaskisten"), ("Pieksämäki", "Pieksämäen"), ("Isokyrö", "Isonkyrön"),
+    ("Mänttä-Vilppula", "Mänttä-Vilppulan"), ("Koski Tl", "Kosken"),
+    ("Pedersören kunta", "Pedersören"), ("Juuka", "Juuan"), ("Pihtipudas", "Pihtiputaan"),
+    ("Punkalaidun", "Punkalaitumen"), ("Virrat", "Virtain"), ("Outokumpu", "Outokummun"),
+    ("Yli-Ii", "Yli-Iin"), ("Vähäkyrö", "Vähänkyrön"), ("Pyhäselkä", "Pyhäselän"),
+])
+def test_genitive_rules_with_consonant_gradation(name: str, genitive: str) -> None:
+    assert finnish_genitive(name) == genitive
+
+
+def test_local_cases_follow_the_genitive_stem_and_vowel_harmony() -> None:
+    assert finnish_local_cases("Espoo", "Espoon")[:3] == ["Espoossa", "Espoosta", "Espoolla"]
+    assert finnish_local_cases("Helsinki", "Helsingin")[:2] == ["Helsingissä", "Helsingistä"]
+    assert "Rovaniemellä" in finnish_local_cases("Rovaniemi", "Rovaniemen")
+    assert "Kauniaisissa" in finnish_local_cases("Kauniainen", "Kauniaisten")
+
+
+# --- every municipality in every form -------------------------------------------------------
+
+
+def forms(name_fi: str, name_sv: str) -> list[str]:
+    genitive = finnish_genitive(name_fi)
+    sv_genitive = name_sv if name_sv[-1] in "sxz" else name_sv + "s"
+    return [name_fi, name_sv, name_fi.upper(), no_diacritics(name_fi), name_fi.lower(),
+            f"{genitive} kaupunki", f"{genitive} kunta", f"{no_diacritics(genitive)} KUNTA",
+            f"{name_sv} stad", f"{name_sv} kommun", f"{sv_genitive} kommun",
+            f"Kulttuuripalvelut, {genitive} kaupunki", f"{name_fi} / {name_sv}"]
+
+
+@pytest.mark.parametrize("row", REGISTER, ids=lambda r: r.code)
+def test_every_form_of_every_municipality_resolves_to_exactly_its_code(
+        resolver: Resolver, row) -> None:
+    failures = []
+    for text in forms(row.name_fi, row.name_sv):
+        result = resolver.resolve(text)
+        if (result.status, result.codes) != ("resolved", [row.code]):
+            failures.append((text, result.status, result.codes, result.candidates))
+    assert failures == []
+
+
+def test_register_has_no_folding_collisions_among_308_and_former_names(resolver: Resolver) -> None:
+    # checked: with a/o folded, no two municipalities (or former names) share a form
+    assert resolver.collisions() == {}
+
+
+def test_a_folding_collision_is_ambiguous_unless_typed_with_its_diacritics() -> None:
+    resolver = Resolver.from_rows([("001", "Pärnu", "Pärnu"), ("002", "Parnu", "Parnu")])
+    typed_plain = resolver.resolve("Parnun kunta")
+    assert (typed_plain.status, typed_plain.codes, typed_plain.candidates) == (
+        "ambiguous", [], ["001", "002"])
+    assert_names(resolver.resolve("PÄRNU"), "001")
+    assert_names(resolver.resolve("Pärnun kaupunki"), "001")
+    assert "parnu" in resolver.collisions()
+
+
+# --- messy real-world text -------------------------------------------------------------------
+
+MESSY: list[tuple[str, list[str], str]] = [
+    ("Kulttuuripalvelut, Espoon kaupunki", ["049"], "genitive"),
+    ("Vapaa-aikatoimi / Kirkkonummen kunta", ["257"], "genitive"),
+    ("Espoo, Helsinki ja Vantaa", ["049", "091", "092"], "exact"),
+    ("Närpes och Kristinestad", ["545", "287"], "swedish"),
+    ("Espoo & Vantaa", ["049", "092"], "exact"),
+    ("Espoo\nHelsinki\nVantaa", ["049", "091", "092"], "exact"),
+    ("091", ["091"], "code"),
+    ("91", ["091"], "code"),
+    ("KU091", ["091"], "code"),
+    ("Pertunmaa", ["507"], "former"),
+    ("Honkajoki", ["214"], "former"),
+    ("Valtimo", ["541"], "former"),
+    ("Jyväskylän mlk", ["179"], "former"),
+    ("Jyväskylän maalaiskunta", ["179"], "former"),
+    ("Rovaniemen mlk.", ["698"], "former"),
+    ("588", ["507"], "former"),
+    ("Helsinkki", ["091"], "fuzzy"),
+    ("Jyvaskyla", ["179"], "exact"),
+    ("Rovanimi", ["698"], "fuzzy"),
+    ("Hämeenlina", ["109"], "fuzzy"),
+    ("Kirkonummi", ["257"], "fuzzy"),
+    ("Kulttuuripalvelut Espoossa", ["049"], "locative"),
+    ("Helsingistä", ["091"], "locative"),
+    ("Rovaniemellä", ["698"], "locative"),
+    ("Esbo stad", ["049"], "swedish"),
+    ("Korsholms kommun", ["499"], "swedish"),
+    ("Närpes stad", ["545"], "swedish"),
+    ("Pedersören kunta", ["599"], "exact"),
+    ("Pedersöre kommun", ["599"], "swedish"),
+    ("Uudenkaupungin kaupunki", ["895"], "genitive"),
+    ("Kaskisten kaupunki", ["231"], "genitive"),
+    ("Mänttä-Vilppulan kaupunki", ["508"], "genitive"),
+    ("Mantta Vilppula", ["508"], "exact"),
+    ("Kosken kunta", ["284"], "genitive"),
+    ("Koski Tl.", ["284"], "exact"),
+    ("  TURKU  ", ["853"], "exact"),
+    ("Åbo stad", ["853"], "swedish"),
+    ("abo", ["853"], "swedish"),
+    ("Helsinki/Helsingfors", ["091"], "exact+swedish"),
+    ("Maarianhamina - Mariehamn", ["478"], "exact+swedish"),
+    ("S:t Karins", ["202"], "swedish"),
+    ("St. Michel", ["491"], "swedish"),
+    ("Helsingin kaupungin kulttuuripalvelut", ["091"], "genitive"),
+    ("Espoon, Helsingin ja Vantaan kaupungit", ["049", "091", "092"], "genitive"),
+    ("Tampereen kaupunki, Kulttuuri- ja vapaa-aikapalvelut", ["837"], "genitive"),
+    ("Oulun kaupunginkirjasto", ["564"], "genitive"),
+    ("Lahden kaupunki; kulttuuritoimi", ["398"], "genitive"),
+    ("Kunta: Ii", ["139"], "exact"),
+    ("Espoo (Tapiola)", ["049"], "exact"),
+    ("Kemiön kunta", ["322"], "former"),
+    ("Kimitoön", ["322"], "swedish"),
+    ("Raseborgs stad", ["710"], "swedish"),
+    ("Vaasa, Vasa", ["905"], "exact+swedish"),
+    ("Sipoo + Kerava", ["753", "245"], "exact"),
+    ("Turku och Åbo", ["853"], "exact+swedish"),
+    ("Kaupunki: Kauniainen", ["235"], "exact"),
+    ("Pieksämäen kaupunki", ["593"], "genitive"),
+    ("Isonkyrön kunta", ["152"], "genitive"),
+]
+
+
+@pytest.mark.parametrize(("text", "codes", "method"), MESSY, ids=[m[0] for m in MESSY])
+def test_messy_texts_resolve_to_what_they_name(resolver: Resolver, text: str, codes: list[str],
+                                               method: str) -> None:
+    result = resolver.resolve(text)
+    assert (result.status, result.codes, result.method) == ("resolved", codes, method), result
+    assert result.names == [resolver.names[c] for c in codes]
+    assert result.score == (1.0 if "fuzzy" not in method else pytest.approx(result.score))
+    assert 0.88 <= result.score <= 1.0
+
+
+def test_words_around_a_strong_name_are_reported_as_unmatched(resolver: Resolver) -> None:
+    result = resolver.resolve("Kulttuuripalvelut, Espoo, Tapiola, Uusimaa")
+    assert (result.status, result.codes, result.unmatched) == (
+        "resolved", ["049"], ["Tapiola", "Uusimaa"])
+    assert resolver.resolve("Helsingin kaupunki, Helsingin yliopisto").unmatched == [
+        "Helsingin yliopisto"]
+
+
+NOT_MUNICIPALITIES = [
+    "Tapiola", "Otaniemi", "Kulttuuripalvelut", "", "   ", "Suomi", "Finland", "Uusimaa",
+    "Nyland", "Pohjois-Karjala", "Lappi", "Ahvenanmaa", "Åland", "Keski-Pohjanmaa",
+    "Helsingin yliopisto", "Turun yliopisto", "Lapin yliopisto", "Turun Sanomat",
+    "Helsingin Sanomat", "Porin Ässät", "Espoon seurakunnat", "Turun seutu",
+    "Länsi-Uudenmaan hyvinvointialue", "Uudenmaan liitto", "Nokia Oyj",
+    "Espoon Kulttuuriyhdistys ry", "Helsingin maalaiskunta", "Porin mlk", "Kaupunki",
+    "Sörnäinen", "Hirvensalo", "Leppävaara", "Matinkylä", "Vaihe II", "123", "00100",
+    "Kuntaliitto", "Opetus- ja kulttuuriministeriö", "Saaren kartano", "Kallion kirjasto",
+    "N/A", "-", "?", "ei tiedossa", "Espoon Sello",
+]
+
+
+@pytest.mark.parametrize("text", NOT_MUNICIPALITIES)
+def test_text_naming_no_municipality_stays_unresolved(resolver: Resolver, text: str) -> None:
+    result = resolver.resolve(text)
+    assert (result.status, result.codes, result.method, result.score) == (
+        "unresolved", [], "none", 0.0), result
+
+
+# --- fuzzy: a fallback, never a guess ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["Porri", "Salp", "Oulo", "Kemii", "Vaaala", "Hankko", "Eurra",
+                                  "Auraa", "Iii", "Vasaa"])
+def test_short_names_never_fuzzy_match(resolver: Resolver, text: str) -> None:
+    assert resolver.resolve(text).status == "unresolved"
+
+
+def test_two_close_fuzzy_candidates_are_ambiguous_never_a_guess(resolver: Resolver) -> None:
+    result = resolver.resolve("Pukila")  # Pukkila (616) or the former Pulkkila (791)?
+    assert (result.status, result.codes, result.candidates, result.method) == (
+        "ambiguous", [], ["616", "791"], "fuzzy")
+    assert 0.88 <= result.score < 1.0
+
+
+def test_an_ambiguous_part_keeps_the_certain_parts(resolver: Resolver) -> None:
+    result = resolver.resolve("Espoo ja Pukila")
+    assert (result.status, result.codes, result.candidates) == ("ambiguous", ["049"],
+                                                                ["616", "791"])
+
+
+def test_fuzzy_needs_the_first_letter_right(resolver: Resolver) -> None:
+    # Sörnäinen (a district of Helsinki) is one letter from Pornainen
+    assert resolver.resolve("Sörnäinen").status == "unresolved"
+    assert_names(resolver.resolve("Pornainenn"), "611")
+
+
+# --- shape, building from the database, speed -----------------------------------------------
+
+
+def test_to_dict_has_the_json_shape() -> None:
+    result = Resolution(text="x", status="unresolved", codes=[], names=[], method="none",
+                        score=0.0)
+    assert result.to_dict() == {"text": "x", "status": "unresolved", "codes": [], "names": [],
+                                "method": "none", "score": 0.0}
+
+
+def test_fold_matches_survey_fold() -> None:
+    from yhteistuumin_survey.survey import fold as survey_fold
+
+    for text in ("Mänttä-Vilppula", "S:t Karins", "ÅBO  stad", "Koski Tl."):
+        assert fold(text) == survey_fold(text)
+
+
+def test_resolver_from_the_database_knows_municipalities_and_former_ones(session) -> None:
+    resolver = Resolver.from_session(session)
+    assert len(resolver.names) == 308
+    results = resolver.resolve_many(["Espoon kaupunki", "Pertunmaa", "588", "Uusimaa",
+                                     "Närpes och Kristinestad"])
+    assert [(r.status, r.codes, r.method) for r in results] == [
+        ("resolved", ["049"], "genitive"),
+        ("resolved", ["507"], "former"),
+        ("resolved", ["507"], "former"),
+        ("unresolved", [], "none"),
+        ("resolved", ["545", "287"], "swedish"),
+    ]
+
+
+def test_resolving_ten_thousand_texts_takes_well_under_a_few_seconds(resolver: Resolver) -> None:
+    texts = [text for text, _, _ in MESSY] + NOT_MUNICIPALITIES
+    texts += [f"{r.name_fi} ja {finnish_genitive(r.name_fi)} kaupunki" for r in REGISTER]
+    batch = (texts * (10_000 // len(texts) + 1))[:10_000]
+    fresh = Resolver.from_rows(*register_rows())
+    started = time.perf_counter()
+    fresh.resolve_many(batch)
+    assert time.perf_counter() - started < 2.0
+
+
+# --- CLI ---------------------------------------------------------------------------------------
+
+
+def test_cli_resolve_json_output_is_exact(cli) -> None:
+    result = cli("register", "resolve", "Kulttuuripalvelut, Espoon kaupunki", "Tapiola",
+                 "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == [
+        {"text": "Kulttuuripalvelut, Espoon kaupunki", "status": "resolved", "codes": ["049"],
+         "names": ["Espoo"], "method": "genitive", "score": 1.0},
+        {"text": "Tapiola", "status": "unresolved", "codes": [], "names": [], "method": "none",
+         "score": 0.0},
+    ]
+
+
+def test_cli_resolve_json_lists_the_candidates_of_an_ambiguous_text(cli) -> None:
+    result = cli("register", "resolve", "--format", "json", "Pukila")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == [
+        {"text": "Pukila", "status": "ambiguous", "codes": [], "names": [], "method": "fuzzy",
+         "score": 0.923, "candidates": ["616", "791"]}]
+
+
+def test_cli_resolve_table_output_is_exact(cli) -> None:
+    result = cli("register", "resolve", "Närpes och Kristinestad", "Helsinkki")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        "text                     status    codes    names                       method   score\n"
+        "-----------------------  --------  -------  --------------------------  -------  -----\n"
+        "Närpes och Kristinestad  resolved  545 287  Närpiö, Kristiinankaupunki  swedish  1.00\n"
+        "Helsinkki                resolved  091      Helsinki                    fuzzy    0.94\n")
+
+
+def test_cli_resolve_without_text_is_a_usage_error(cli) -> None:
+    result = cli("register", "resolve")
+    assert result.exit_code == 2
+    assert "Missing argument" in result.output
