@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from factories import add_version, make_practice
 from sqlmodel import select
 
-from tests.factories import add_version, make_practice
 from yhteistuumin_survey.db.models import PracticeMunicipality, PracticeVersion
 
 
