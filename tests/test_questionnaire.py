@@ -78,7 +78,7 @@ def test_build_all_writes_308_with_unique_tokens_stable_on_rebuild(
     assert [b.code for b in again.built] == ["091"]
     assert tokens_for_round(session=session, round_name=settings.round_name) == tokens
     assert _meta(helsinki)["token"] == before["token"] == tokens["091"]
-    assert session.exec(select(SurveyToken)).all().__len__() == 308
+    assert len(session.exec(select(SurveyToken)).all()) == 308
     assert municipality_for_token(session=session, token=tokens["599"]) == \
         (settings.round_name, "599")
     assert municipality_for_token(session=session, token="not-a-token") is None
@@ -128,7 +128,7 @@ def test_bilingual_workbook_layout_for_helsinki(workspace, session, settings, su
     assert "target_group:children" in rows and "target_group:other" in rows
     assert rows["target_group:children"][0].value == "Lapset / Barn"
     assert rows["target_group"][1].protection.locked  # the hint cell is not an answer
-    assert {key for key in rows} >= {q.id for q in survey.questions}
+    assert set(rows) >= {q.id for q in survey.questions}
 
     validations = {str(v.sqref): v for v in sheet.data_validations.dataValidation}
     title_row = rows["title"][1].row
