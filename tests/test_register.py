@@ -243,3 +243,21 @@ def test_new_municipality_without_region_or_predecessors_is_refused(session: Ses
     path.write_text("code;classificationItemName\n" + body, encoding="utf-8")
     with pytest.raises(InputError, match=r"991 Ylä-Pirkanmaa is new and the file gives no region"):
         update_register(path, session=session, mergers=[])
+
+
+def test_xlsx_with_finnish_headers_and_region_names_gives_the_same_changes(
+        session: Session, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Kunnat 1.1.2027 (Tilastokeskus)"])
+    sheet.append(["Kuntakoodi", "Kunnan nimi", "Kunnan nimi ruotsiksi", "Maakunta"])
+    with NEW_2027.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            sheet.append([int(row["code"]), row["name_fi"], row["name_sv"], row["region_fi"]])
+    path = tmp_path / "kunnat-2027.xlsx"
+    workbook.save(path)
+    result = update_register(path, session=session, mergers=mergers_2027())
+    assert changes_of(result) == [("250", "merged"), ("284", "renamed"), ("291", "moved"),
+                                  ("581", "merged"), ("991", "added")]
