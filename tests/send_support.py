@@ -285,3 +285,24 @@ def load_example_contacts(session: Any, codes: list[str] | None = None) -> int:
         session.exec(delete(Contact).where(col(Contact.municipality_code).not_in(codes)))
         session.commit()
     return len(session.exec(select(Contact)).all())
+
+
+def composer(session: Any, settings: Any) -> Callable[[Any], tuple[EmailMessage, str]]:
+    """Small real messages carrying the token header, as ``messages.compose_message`` makes."""
+    from email.utils import make_msgid
+
+    from yhteistuumin_survey.tokens import get_or_create_token
+
+    def compose(planned: Any) -> tuple[EmailMessage, str]:
+        token = get_or_create_token(session=session, round_name=settings.round_name,
+                                    municipality_code=planned.municipality_code)
+        message = EmailMessage()
+        message["From"] = settings.get("round.sender")
+        message["To"] = planned.address
+        message["Subject"] = f"{planned.kind} {planned.sequence} {planned.municipality_code}"
+        message["Message-ID"] = make_msgid(domain="yhteistuumin.example.fi")
+        message["X-Yhteistuumin-Token"] = token
+        message.set_content(f"Hei {planned.municipality_name}!")
+        return message, token
+
+    return compose

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from send_support import Faults, load_example_contacts, mail_server, make_certificate
+from send_support import Faults, composer, load_example_contacts, mail_server, make_certificate
 from sqlmodel import Session, col, select
 
 from yhteistuumin_survey.config import load_settings
@@ -26,7 +25,6 @@ from yhteistuumin_survey.db.models import (
 )
 from yhteistuumin_survey.errors import SendError
 from yhteistuumin_survey.mailer import (
-    PlannedMessage,
     RateLimiter,
     normalise_codes,
     plan_round,
@@ -72,25 +70,6 @@ def settings(workspace):
 
 def addresses(session: Session) -> list[str]:
     return sorted(c.email for c in session.exec(select(Contact)))
-
-
-def composer(session: Session, settings):
-    """Small real messages carrying the token header, like messages.compose_message does."""
-    from email.utils import make_msgid
-
-    def compose(planned: PlannedMessage) -> tuple[EmailMessage, str]:
-        token = get_or_create_token(session=session, round_name=settings.round_name,
-                                    municipality_code=planned.municipality_code)
-        message = EmailMessage()
-        message["From"] = settings.get("round.sender")
-        message["To"] = planned.address
-        message["Subject"] = f"{planned.kind} {planned.sequence} {planned.municipality_code}"
-        message["Message-ID"] = make_msgid(domain="yhteistuumin.example.fi")
-        message["X-Yhteistuumin-Token"] = token
-        message.set_content(f"Hei {planned.municipality_name}!")
-        return message, token
-
-    return compose
 
 
 class Sleeps(list):

@@ -1,0 +1,505 @@
+"""Read bounces and auto-replies (``.eml``, mbox, maildir) and act on them, once per message.
+
+Each message is classified:
+
+* **hard** bounce: the address does not work (RFC 3464 ``Action: failed`` with a 5.x.x status,
+  or what flufl.bounce finds as a permanent failure): the contact becomes ``bounced`` and gets
+  no reminders;
+* **soft** bounce: mailbox full, delayed, any 4.x.x status: recorded, nothing else changes;
+* **auto-reply**: out of office (Finnish, Swedish, English; ``Auto-Submitted``,
+  ``X-Autoreply``, ``Precedence``): nothing changes;
+* **not a bounce**.
+
+A bounce is matched to the outbox by the ``X-Yhteistuumin-Token`` header of the returned
+original, else by its Message-ID (``In-Reply-To``/``References`` or the original's own), else by
+the failed address. Every message is stored as a ``Bounce`` keyed by its Message-ID (or the
+SHA-256 of its bytes), so reading the same mail again changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import hashlib
+import mailbox
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from email import policy
+from email.message import Message
+from email.parser import BytesHeaderParser
+from email.utils import getaddresses, parsedate_to_datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .reports import Report
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+TOKEN_HEADER = "X-Yhteistuumin-Token"
+HARD, SOFT, AUTO_REPLY, NOT_A_BOUNCE = "hard-bounce", "soft-bounce", "auto-reply", "not-a-bounce"
+_CLASSIFICATION = {HARD: "hard", SOFT: "soft", AUTO_REPLY: "auto-reply",
+                   NOT_A_BOUNCE: "not-a-bounce"}
+_STATUS_OF = {value: key for key, value in _CLASSIFICATION.items()}
+
+_TOKEN_IN_TEXT = re.compile(rf"^{TOKEN_HEADER}:[ \t]*([A-Za-z0-9_\-]{{8,}})", re.I | re.M)
+_MESSAGE_ID = re.compile(r"<[^<>\s]+@[^<>\s]+>")
+_STATUS_CODE = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
+# Enhanced status codes that say "try later" even when they come as 5.x.x: mailbox full.
+_FULL_STATUS = {"5.2.2", "4.2.2"}
+_FULL_TEXT = re.compile(
+    r"mailbox (is )?full|over ?quota|quota exceeded|insufficient (system )?storage|"
+    r"postilaatikko on täynnä|brevlådan är full|mailbox size limit", re.I)
+_DAEMON_SENDER = re.compile(r"mailer-daemon|postmaster|mail delivery (sub)?system", re.I)
+_BOUNCE_SUBJECT = re.compile(
+    r"undeliver|delivery (status notification|failure|has failed)|returned mail|"
+    r"mail delivery failed|failure notice|delivery report|non[- ]?delivery|"
+    r"toimitus epäonnistui|ei voitu toimittaa|kunde inte levereras|olevererbart", re.I)
+_DELAY_SUBJECT = re.compile(r"delayed|delay|warning: message .* delayed|viivästy|försenad", re.I)
+_AUTO_SUBJECT = re.compile(
+    r"automatic reply|auto(matic)?[- ]?(reply|response)|out of (the )?office|"
+    r"automaattinen vastaus|poissaolo|lomavastaaja|automatiskt svar|frånvaro|"
+    r"abwesenheit|autoreply", re.I)
+_AUTO_BODY = re.compile(
+    r"olen (lomalla|poissa|vuosilomalla|koulutuksessa|virkavapaalla)|"
+    r"olen tavoitettavissa|palaan (töihin|toimistolle)|"
+    r"jag är (ledig|borta|på semester|tjänstledig|föräldraledig)|jag är tillbaka|"
+    r"i am (out of (the )?office|on (annual )?leave|on vacation|away)|"
+    r"i('| a)m currently (out|away)|i will be back|i will return", re.I)
+
+
+@dataclass
+class Failure:
+    """One recipient a bounce reports, and what its delivery-status report says."""
+
+    address: str
+    kind: str  # hard-bounce, soft-bounce
+    status: str = ""  # enhanced status code, e.g. 5.1.1
+    action: str = ""
+    diagnostic: str = ""
+
+    @property
+    def reason(self) -> str:
+        parts = [self.status, self.diagnostic or self.action]
+        return " ".join(p for p in parts if p).strip()[:300]
+
+
+@dataclass
+class Classification:
+    """What a message is, whom it names, and what identifies the message we sent."""
+
+    kind: str
+    failures: list[Failure] = field(default_factory=list)
+    tokens: list[str] = field(default_factory=list)
+    message_ids: list[str] = field(default_factory=list)
+    reason: str = ""
+    sender: str = ""
+
+
+@dataclass
+class BounceResult:
+    """One outcome per message read, and how many addresses became ``bounced``."""
+
+    report: Report = field(default_factory=Report)
+    marked_bounced: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        data = self.report.to_dict()
+        return {"marked_bounced": self.marked_bounced, **data}
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+@dataclass
+class RawMessage:
+    source: str
+    data: bytes | None
+    error: str = ""
+
+
+def _is_maildir(path: Path) -> bool:
+    return all((path / sub).is_dir() for sub in ("cur", "new", "tmp"))
+
+
+def _looks_like_mbox(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(5) == b"From "
+
+
+def read_messages(paths: Iterable[Path]) -> Iterator[RawMessage]:
+    """Yield every message of the given ``.eml`` files, mbox files and maildirs (folders too)."""
+    for path in paths:
+        if not path.exists():
+            yield RawMessage(str(path), None, "no such file or folder")
+        elif path.is_dir() and _is_maildir(path):
+            box = mailbox.Maildir(path, factory=None, create=False)
+            for key in sorted(box.keys()):
+                try:
+                    yield RawMessage(f"{path}/{key}", box.get_bytes(key))
+                except OSError as exc:
+                    yield RawMessage(f"{path}/{key}", None, f"cannot read: {exc.strerror or exc}")
+        elif path.is_dir():
+            children = sorted(p for p in path.iterdir() if not p.name.startswith("."))
+            yield from read_messages(p for p in children if p.is_dir() or p.is_file())
+        else:
+            try:
+                if _looks_like_mbox(path):
+                    mbox = mailbox.mbox(path, factory=None, create=False)
+                    for number, key in enumerate(mbox.keys(), start=1):
+                        yield RawMessage(f"{path}#{number}", mbox.get_bytes(key))
+                    continue
+                yield RawMessage(str(path), path.read_bytes())
+            except OSError as exc:
+                yield RawMessage(str(path), None, f"cannot read: {exc.strerror or exc}")
+
+
+# --- classifying ------------------------------------------------------------------------------
+
+
+def _text_parts(message: Message) -> Iterator[str]:
+    for part in message.walk():
+        if part.get_content_maintype() == "text" and part.get_content_type() != "text/html":
+            try:
+                payload = part.get_payload(decode=True)
+            except Exception:  # noqa: BLE001 - a broken part is skipped, not fatal
+                continue
+            if isinstance(payload, bytes):
+                charset = part.get_content_charset() or "utf-8"
+                try:
+                    yield payload.decode(charset, "replace")
+                except LookupError:
+                    yield payload.decode("utf-8", "replace")
+
+
+def _returned_headers(message: Message) -> list[Message]:
+    """Return the header blocks of the original message(s) a bounce carries."""
+    found: list[Message] = []
+    for part in message.walk():
+        ctype = part.get_content_type()
+        if ctype == "message/rfc822" and part.is_multipart():
+            found.extend(p for p in part.get_payload() if isinstance(p, Message))
+        elif ctype == "text/rfc822-headers":
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes):
+                found.append(BytesHeaderParser(policy=policy.compat32).parsebytes(payload))
+    return found
+
+
+def _delivery_status(message: Message) -> list[Failure]:
+    """Read RFC 3464 ``message/delivery-status`` parts: one Failure per failed/delayed recipient."""
+    failures: list[Failure] = []
+    for part in message.walk():
+        if part.get_content_type() != "message/delivery-status":
+            continue
+        blocks = part.get_payload()
+        if isinstance(blocks, str):
+            text = blocks.replace("\r\n", "\n")
+            blocks = [email.message_from_string(chunk) for chunk in re.split(r"\n\s*\n", text)
+                      if chunk.strip()]
+        for block in blocks:
+            if not isinstance(block, Message):
+                continue
+            recipient = block.get("Final-Recipient") or block.get("Original-Recipient")
+            if not recipient:
+                continue
+            address = str(recipient).split(";", 1)[-1].strip().strip("<>")
+            action = str(block.get("Action", "")).strip().lower()
+            status = str(block.get("Status", "")).strip()
+            match = _STATUS_CODE.search(status)
+            code = ".".join(match.groups()) if match else ""
+            diagnostic = " ".join(str(block.get("Diagnostic-Code", "")).split())
+            diagnostic = diagnostic.split(";", 1)[-1].strip() if ";" in diagnostic else diagnostic
+            if action.startswith(("deliver", "relay", "expand")):
+                continue
+            if (code.startswith("4") or action.startswith("delay") or code in _FULL_STATUS
+                    or _FULL_TEXT.search(diagnostic)):
+                kind = SOFT
+            elif code.startswith("5") or action.startswith(("fail", "error")):
+                kind = HARD
+            else:
+                continue
+            failures.append(Failure(address.lower(), kind, code, action, diagnostic))
+    return failures
+
+
+def _flufl_failures(data: bytes, text: str) -> list[Failure]:
+    """Ask flufl.bounce's detectors (many MTAs' non-standard formats) for failed addresses."""
+    from flufl.bounce import all_failures
+
+    compat = email.message_from_bytes(data)  # flufl.bounce expects the compat32 Message API
+    try:
+        temporary, permanent = all_failures(compat)
+    except Exception:  # noqa: BLE001 - a detector choking on odd mail must not stop the batch
+        return []
+    full = bool(_FULL_TEXT.search(text))
+    failures = [Failure(a.decode("ascii", "replace").lower(), SOFT if full else HARD,
+                        diagnostic="mailbox full" if full else "permanent failure")
+                for a in sorted(permanent)]
+    failures += [Failure(a.decode("ascii", "replace").lower(), SOFT, diagnostic="delayed")
+                 for a in sorted(temporary) if a not in permanent]
+    return failures
+
+
+def _is_auto_reply(message: Message, text: str) -> str:
+    """Return why ``message`` is an automatic reply, or '' when it is not one."""
+    auto_submitted = str(message.get("Auto-Submitted", "")).strip().lower()
+    if auto_submitted.startswith("auto-replied"):
+        return "Auto-Submitted: auto-replied"
+    for header in ("X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress"):
+        if header in message and header != "X-Auto-Response-Suppress":
+            return f"{header} header"
+    precedence = str(message.get("Precedence", "")).strip().lower()
+    if precedence in {"auto_reply", "auto-reply"}:
+        return f"Precedence: {precedence}"
+    subject = str(message.get("Subject", ""))
+    if _AUTO_SUBJECT.search(subject):
+        return "out-of-office subject"
+    if auto_submitted.startswith("auto-") or precedence in {"bulk", "junk"}:
+        if _AUTO_BODY.search(text):
+            return f"automatic message ({auto_submitted or precedence}) saying out of office"
+    if _AUTO_BODY.search(text[:2000]) and not _DAEMON_SENDER.search(str(message.get("From", ""))):
+        return "out-of-office text"
+    return ""
+
+
+def classify_message(data: bytes) -> Classification:
+    """Classify one message: hard bounce, soft bounce, auto-reply or not a bounce."""
+    message = email.message_from_bytes(data, policy=policy.compat32)
+    text = "\n".join(_text_parts(message))
+    sender = getaddresses([str(message.get("From", ""))])
+    sender_address = sender[0][1].lower() if sender else ""
+    originals = _returned_headers(message)
+
+    tokens: list[str] = []
+    for header_block in (*originals, message):
+        for value in header_block.get_all(TOKEN_HEADER) or []:
+            tokens.append(str(value).strip())
+    tokens += _TOKEN_IN_TEXT.findall(text)
+    message_ids: list[str] = []
+    for header in ("In-Reply-To", "References"):
+        message_ids += _MESSAGE_ID.findall(str(message.get(header, "")))
+    for original in originals:
+        message_ids += _MESSAGE_ID.findall(str(original.get("Message-ID", "")))
+    result = Classification(NOT_A_BOUNCE, tokens=list(dict.fromkeys(tokens)),
+                            message_ids=list(dict.fromkeys(message_ids)), sender=sender_address)
+
+    failures = _delivery_status(message)
+    if failures:
+        result.kind = HARD if any(f.kind == HARD for f in failures) else SOFT
+        result.failures = failures
+        result.reason = "delivery-status report: " + "; ".join(
+            f"{f.address} {f.reason}".strip() for f in failures)
+        return result
+
+    from_daemon = bool(_DAEMON_SENDER.search(str(message.get("From", ""))))
+    subject = str(message.get("Subject", ""))
+    looks_like_bounce = from_daemon or bool(_BOUNCE_SUBJECT.search(subject))
+    if not looks_like_bounce:
+        why = _is_auto_reply(message, text)
+        if why:
+            result.kind, result.reason = AUTO_REPLY, why
+            return result
+    failures = _flufl_failures(data, text)
+    if failures:
+        result.kind = HARD if any(f.kind == HARD for f in failures) else SOFT
+        result.failures = failures
+        result.reason = "bounce (flufl.bounce): " + ", ".join(
+            f"{f.address} {f.diagnostic}" for f in failures)
+        return result
+    if looks_like_bounce:
+        codes = [".".join(m.groups()) for m in _STATUS_CODE.finditer(text)]
+        if _FULL_TEXT.search(text) or _DELAY_SUBJECT.search(subject) or (
+                codes and codes[0].startswith("4")):
+            result.kind, result.reason = SOFT, "delivery report: delayed or mailbox full"
+        elif result.tokens or result.message_ids:
+            result.kind = HARD
+            result.reason = "delivery failure without a readable address" + (
+                f" ({codes[0]})" if codes else "")
+        else:
+            result.reason = "a delivery report naming none of our messages"
+        return result
+    result.reason = "an ordinary message"
+    return result
+
+
+# --- acting on them -------------------------------------------------------------------------------
+
+
+def message_key(data: bytes) -> str:
+    """Return the key a message is stored under: its Message-ID, else the SHA-256 of its bytes."""
+    headers = BytesHeaderParser(policy=policy.compat32).parsebytes(data)
+    found = _MESSAGE_ID.search(str(headers.get("Message-ID", "")))
+    return found.group(0) if found else "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def _message_time(data: bytes) -> dt.datetime | None:
+    headers = BytesHeaderParser(policy=policy.compat32).parsebytes(data)
+    try:
+        moment = parsedate_to_datetime(str(headers.get("Date", "")))
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment is None:
+        return None
+    return moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _match(session: Session, found: Classification, address: str | None,
+           round_name: str) -> tuple[Any | None, str]:
+    """Return (outbox row, how it was matched) for a failed address (None: the whole message)."""
+    from sqlmodel import col, desc, select
+
+    from .db.models import OutboundMessage
+
+    def pick(rows: list[Any]) -> Any | None:
+        if address:
+            same = [r for r in rows if r.address.casefold() == address.casefold()]
+            if same:
+                return same[0]
+            return None
+        return rows[0] if len(rows) == 1 else None
+
+    order: Any = desc(col(OutboundMessage.id))  # type: ignore[arg-type]
+    for token in found.tokens:
+        rows = list(session.exec(select(OutboundMessage).where(
+            col(OutboundMessage.token) == token).order_by(order)))
+        row = pick(rows)
+        if row is not None:
+            return row, "token"
+        if rows and address is None:
+            return rows[0], "token"
+    for message_id in found.message_ids:
+        rows = list(session.exec(select(OutboundMessage).where(
+            col(OutboundMessage.message_id) == message_id).order_by(order)))
+        if rows:
+            row = pick(rows) or (rows[0] if address is None else None)
+            if row is not None:
+                return row, "message-id"
+    if address:
+        rows = list(session.exec(select(OutboundMessage).where(
+            col(OutboundMessage.round_name) == round_name,
+            col(OutboundMessage.address) == address).order_by(order)))
+        if not rows:
+            rows = [r for r in session.exec(select(OutboundMessage).where(
+                col(OutboundMessage.round_name) == round_name).order_by(order))
+                if r.address.casefold() == address.casefold()]
+        if rows:
+            return rows[0], "address"
+    return None, ""
+
+
+def _mark_contacts(session: Session, address: str, code: str | None, reason: str,
+                   when: dt.datetime) -> int:
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from .db.models import Contact, utcnow
+
+    marked = 0
+    for contact in session.exec(select(Contact).where(func.lower(Contact.email) == address.lower())):
+        if code is not None and contact.municipality_code != code:
+            continue
+        if contact.status == "bounced":
+            continue
+        if contact.status == "erased":
+            continue
+        contact.status = "bounced"
+        contact.bounced_at = when
+        contact.bounce_reason = reason[:500]
+        contact.updated_at = utcnow()
+        marked += 1
+    return marked
+
+
+def process_bounces(paths: Iterable[Path], *, session: Session, round_name: str) -> BounceResult:
+    """Read, classify and record every message under ``paths``; hard bounces mark contacts."""
+    from sqlmodel import select
+
+    from .db.models import Bounce, Contact, utcnow
+
+    result = BounceResult()
+    seen: set[str] = set()
+    for raw in read_messages(paths):
+        if raw.data is None:
+            result.report.add(raw.source, "error", raw.error)
+            continue
+        key = message_key(raw.data)
+        earlier = session.exec(select(Bounce).where(Bounce.message_key == key)).first()
+        if earlier is not None or key in seen:
+            status = _STATUS_OF.get(earlier.classification, "") if earlier else ""
+            result.report.add(raw.source, "already-read",
+                              f"read before{f' as {status}' if status else ''}; nothing changed",
+                              address=earlier.address if earlier else None)
+            continue
+        seen.add(key)
+        try:
+            found = classify_message(raw.data)
+        except Exception as exc:  # noqa: BLE001 - one unparsable message is an outcome
+            result.report.add(raw.source, "error", f"cannot read the message: {exc}")
+            continue
+
+        when = _message_time(raw.data) or utcnow()
+        targets: list[tuple[Failure | None, str | None]] = (
+            [(f, f.address) for f in found.failures] if found.failures else [(None, None)])
+        if found.kind == AUTO_REPLY:
+            targets = [(None, found.sender or None)]
+        first_row: Any | None = None
+        conclusions: list[str] = []
+        addresses: list[str] = []
+        municipalities: list[str] = []
+        matched_by: list[str] = []
+        for failure, address in targets:
+            row, how = _match(session, found, address, round_name) if (
+                found.kind != NOT_A_BOUNCE) else (None, "")
+            if found.kind == AUTO_REPLY and row is None and (found.tokens or found.message_ids):
+                row, how = _match(session, found, None, round_name)
+            target = address or (row.address if row is not None else None)
+            code = row.municipality_code if row is not None else None
+            if code is None and target and found.kind in (HARD, SOFT):
+                contact = session.exec(select(Contact).where(Contact.email == target)).first()
+                code = contact.municipality_code if contact is not None else None
+                how = how or ("contact" if contact is not None else "")
+            if first_row is None and row is not None:
+                first_row = row
+            if target:
+                addresses.append(target)
+            if code:
+                municipalities.append(code)
+            if how:
+                matched_by.append(how)
+            if found.kind == HARD and target:
+                reason = failure.reason if failure else found.reason
+                count = _mark_contacts(session, target, code, reason or "hard bounce", when)
+                result.marked_bounced += count
+                if count:
+                    conclusions.append(f"{target} marked bounced")
+                elif code is None:
+                    conclusions.append(f"{target}: no such contact, nothing marked")
+                else:
+                    conclusions.append(f"{target} was already marked bounced")
+            elif found.kind == HARD:
+                conclusions.append("hard bounce, but no address or sent message to match")
+            elif found.kind == SOFT and target:
+                conclusions.append(f"{target}: soft bounce kept; the address stays in use")
+        if found.kind == AUTO_REPLY:
+            conclusions = ["auto-reply: nothing changes"]
+        elif found.kind == NOT_A_BOUNCE:
+            conclusions = ["not a bounce: nothing changes"]
+        elif found.kind == SOFT and not conclusions:
+            conclusions = ["soft bounce kept; nothing changes"]
+
+        session.add(Bounce(
+            message_key=key, classification=_CLASSIFICATION[found.kind],
+            address=addresses[0] if addresses else None,
+            outbound_id=first_row.id if first_row is not None else None,
+            detail=f"{found.reason} -> {'; '.join(conclusions)}"[:2000],
+            source=raw.source))
+        session.commit()
+        result.report.add(raw.source, found.kind, "; ".join(conclusions),
+                          address=", ".join(dict.fromkeys(addresses)) or None,
+                          municipality=", ".join(dict.fromkeys(municipalities)) or None,
+                          matched_by=", ".join(dict.fromkeys(matched_by)) or None,
+                          why=found.reason)
+    return result
+
