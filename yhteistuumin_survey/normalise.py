@@ -51,7 +51,7 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\u00ad\
 #: Cell contents that mean "nothing here" (typed placeholders and Excel error values).
 _PLACEHOLDERS = frozenset({
     "-", "--", "---", "–", "—", ".", "..", "...", "…", "n/a", "n.a.", "#n/a", "#value!",
-    "#ref!", "#div/0!", "#name?", "#null!", "#num!", "#getting_data", "nan", "none", "null",
+    "#ref!", "#div/0!", "#name?", "#null!", "#num!", "#getting_data",
 })
 
 

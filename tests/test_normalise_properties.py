@@ -1,0 +1,128 @@
+"""Properties of the normaliser that hold for any text a person (or a spreadsheet) can produce."""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+
+from email_validator import validate_email
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from yhteistuumin_survey.normalise import (
+    bundled_vocabulary,
+    clean_text,
+    normalise_answers,
+    parse_consent,
+    parse_target_groups,
+    split_contact,
+    split_keywords,
+)
+from yhteistuumin_survey.survey import load_survey
+
+REPO = Path(__file__).resolve().parents[1]
+SURVEY = load_survey(REPO / "survey" / "questions.yaml")
+VOCABULARY = bundled_vocabulary()
+CHOICE_IDS = {c.id for c in SURVEY.by_field("target_group").choices}
+
+PROFILE = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+#: Text as it arrives from cells: any Unicode plus the separators, artefacts and odd spaces
+#: that spreadsheets and form exports produce.
+ARTEFACTS = st.sampled_from([
+    "_x000D_", "_x000A_", "_x0009_", "\r\n", "\r", "\n", "\n\n", "\t", "\u00a0", "\u202f", "\u200b",
+    "\ufeff", "\u00ad", ", ", ";", "/", " ja ", " och ", "-", "–", "n/a", "a\u0308", "ä", "å", "Å",
+    "@", "040 123 4567", "x", "✓", "Kyllä", "Lapset", "Nuoret;", "Barn", "Muu: ", "kunta.fi",
+])
+CELL_TEXT = st.lists(st.one_of(st.text(max_size=12), ARTEFACTS), max_size=12).map("".join)
+WORDS = st.text(alphabet=st.characters(categories=["L", "N"]), min_size=1, max_size=10)
+
+
+@PROFILE
+@given(CELL_TEXT)
+def test_clean_text_is_idempotent_and_trimmed_nfc(text):
+    cleaned = clean_text(text)
+    if cleaned is None:
+        return
+    assert clean_text(cleaned) == cleaned
+    assert cleaned == cleaned.strip()
+    assert cleaned[:1] not in ("\n", " ") and cleaned[-1:] not in ("\n", " ")
+    assert unicodedata.is_normalized("NFC", cleaned)
+    assert "\r" not in cleaned and "\n\n\n" not in cleaned and "_x000D_" not in cleaned
+
+
+@PROFILE
+@given(st.lists(st.lists(WORDS, min_size=1, max_size=6), min_size=1, max_size=6),
+       st.sampled_from(["\n\n", "\r\n\r\n", "\n \n\n", "_x000D_\n_x000D_\n", "\n\t\n\n\n"]),
+       st.sampled_from([" ", "  ", "\t", " \u00a0"]))
+def test_clean_text_preserves_the_number_of_paragraphs(paragraphs, blank, space):
+    text = blank.join(space.join(words) for words in paragraphs)
+    cleaned = clean_text(text)
+    assert cleaned is not None
+    assert len(cleaned.split("\n\n")) == len(paragraphs)
+
+
+@PROFILE
+@given(st.one_of(CELL_TEXT, st.lists(CELL_TEXT, max_size=4)), st.sampled_from(["fi", "sv"]))
+def test_split_keywords_is_idempotent_and_has_no_case_insensitive_duplicates(value, lang):
+    keywords = split_keywords(value, VOCABULARY, lang)
+    assert split_keywords(", ".join(keywords), VOCABULARY, lang) == keywords
+    assert len({k.casefold() for k in keywords}) == len(keywords)
+    assert all(k == k.strip() and k and unicodedata.is_normalized("NFC", k) for k in keywords)
+
+
+@PROFILE
+@given(st.one_of(CELL_TEXT, st.none(), st.booleans(), st.integers(), st.floats()))
+def test_parse_consent_never_raises_and_empty_is_no(value):
+    assert parse_consent(value) in (True, False)
+    if clean_text(value) is None and value is not True:
+        assert parse_consent(value) is False
+
+
+TICKS = st.sampled_from(["Y", "x", "1", "Kyllä"])
+PAIRS = st.lists(st.tuples(CELL_TEXT, st.one_of(CELL_TEXT, st.none(), TICKS)), max_size=6)
+
+
+@PROFILE
+@given(st.one_of(CELL_TEXT, st.lists(CELL_TEXT, max_size=4), PAIRS, st.none(), st.integers()),
+       st.sampled_from(["fi", "sv"]))
+def test_parse_target_groups_returns_only_choice_ids_and_other_texts(value, lang):
+    groups = parse_target_groups(value, SURVEY, lang)
+    assert all(g in CHOICE_IDS or (g.startswith("other:") and len(g) > len("other:")) for g in groups)
+    assert len(set(groups)) == len(groups)
+    ids = [g for g in groups if g in CHOICE_IDS]
+    order = [c.id for c in SURVEY.by_field("target_group").choices]
+    assert ids == sorted(ids, key=order.index)
+
+
+@PROFILE
+@given(st.one_of(CELL_TEXT, st.none()), st.one_of(CELL_TEXT, st.none(), st.emails()),
+       st.one_of(CELL_TEXT, st.none(), st.integers(min_value=0, max_value=10**12)),
+       st.one_of(CELL_TEXT, st.none()))
+def test_split_contact_never_raises_and_every_email_it_returns_is_valid(name, email, phone, text):
+    parts = split_contact(name=name, email=email, phone=phone, text=text)
+    if parts.email is not None:
+        assert validate_email(parts.email, check_deliverability=False).normalized == parts.email
+    if parts.phone is not None:
+        assert parts.phone.startswith("+")
+    assert len(tuple(parts)) == 4
+
+
+FIELDS = st.sampled_from([q.id for q in SURVEY.questions] + ["contact", "Kenelle", "random heading", ""])
+
+
+@PROFILE
+@given(st.dictionaries(FIELDS, st.one_of(CELL_TEXT, st.none(), st.integers(), st.floats(),
+                                         st.lists(CELL_TEXT, max_size=3)), max_size=16))
+def test_normalise_answers_never_raises_on_arbitrary_answers(answers):
+    practice = normalise_answers(answers, survey=SURVEY, vocabulary=VOCABULARY)
+    assert practice.language in ("fi", "sv")
+    assert "\n" not in practice.title
+    assert set(practice.missing_required) <= {q.id for q in SURVEY.questions if q.required}
+    assert "publish_consent" not in practice.missing_required
+    assert all(f"required-missing:{m}" in practice.flags for m in practice.missing_required)
+    if practice.is_empty:
+        assert not practice.title and not practice.keywords and not practice.summary
+    card = practice.card_fields()
+    if not practice.publish_consent:
+        assert card["contact"] is None
