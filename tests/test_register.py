@@ -261,3 +261,22 @@ def test_xlsx_with_finnish_headers_and_region_names_gives_the_same_changes(
     result = update_register(path, session=session, mergers=mergers_2027())
     assert changes_of(result) == [("250", "merged"), ("284", "renamed"), ("291", "moved"),
                                   ("581", "merged"), ("991", "added")]
+
+
+def test_aliases_follow_a_chain_of_mergers(session: Session, tmp_path: Path) -> None:
+    # Pertunmaa merged into Mäntyharju in 2025; a made-up 2027 merges Mäntyharju on.
+    lines = NEW_2027.read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "chain.csv"
+    path.write_text("\n".join(line for line in lines if not line.startswith("507,")) + "\n",
+                    encoding="utf-8")
+    chain = load_mergers_csv(DATA / "mergers-2027.csv")
+    extra = tmp_path / "mergers.csv"
+    extra.write_text("old_code,old_name_fi,successor_code,merged_on\n507,Mäntyharju,991,2027-01-01\n",
+                     encoding="utf-8")
+    update_register(path, session=session, mergers=chain + load_mergers_csv(extra))
+    session.commit()
+    pertunmaa = session.exec(select(MunicipalityAlias)
+                             .where(MunicipalityAlias.alias == "Pertunmaa")).one()
+    assert pertunmaa.code == "991"
+    mantyharju = session.get(Municipality, "507")
+    assert mantyharju is not None and mantyharju.successor_code == "991"
