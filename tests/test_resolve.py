@@ -180,6 +180,19 @@ MESSY: list[tuple[str, list[str], str]] = [
     ("Kaupunki: Kauniainen", ["235"], "exact"),
     ("Pieksämäen kaupunki", ["593"], "genitive"),
     ("Isonkyrön kunta", ["152"], "genitive"),
+    ("Kirkko nummi", ["257"], "exact"),
+    ("Espoonkaupunki", ["049"], "genitive"),
+    ("Länsi-Turunmaa", ["445"], "former"),
+    ("Koski Hl", ["098"], "former"),
+    ("Hki", ["091"], "abbreviation"),
+    ("City of Espoo", ["049"], "exact"),
+    ("Korsholms kulturbyrå", ["499"], "swedish"),
+    ("02070 ESPOON KAUPUNKI", ["049"], "genitive"),
+    ("Manttavilppula", ["508"], "fuzzy"),
+    ("Jyväskyän kaupunki", ["179"], "fuzzy"),
+    ("Espoo\u00a0–\u00a0Vantaa", ["049", "092"], "exact"),
+    ("Es\u00adpoo", ["049"], "exact"),
+    ("Kristiinan kaupunki", ["287"], "exact"),
 ]
 
 
@@ -210,8 +223,18 @@ NOT_MUNICIPALITIES = [
     "Espoon Kulttuuriyhdistys ry", "Helsingin maalaiskunta", "Porin mlk", "Kaupunki",
     "Sörnäinen", "Hirvensalo", "Leppävaara", "Matinkylä", "Vaihe II", "123", "00100",
     "Kuntaliitto", "Opetus- ja kulttuuriministeriö", "Saaren kartano", "Kallion kirjasto",
-    "N/A", "-", "?", "ei tiedossa", "Espoon Sello",
+    "N/A", "-", "?", "ei tiedossa", "Espoon Sello", "Tre kommuner", "Ålands landskapsregering",
+    "Nylands förbund", "Pohjois-Karjalan maakuntaliitto", "Jyväskylän seutu",
 ]
+
+
+@pytest.mark.parametrize(("value", "text", "codes"), [
+    (None, "", []), (float("nan"), "", []), (91.0, "91", ["091"]), (5, "5", ["005"]),
+])
+def test_cells_that_are_not_text_are_read_as_a_spreadsheet_means_them(
+        resolver: Resolver, value: object, text: str, codes: list[str]) -> None:
+    result = resolver.resolve(value)
+    assert (result.text, result.codes) == (text, codes)
 
 
 @pytest.mark.parametrize("text", NOT_MUNICIPALITIES)

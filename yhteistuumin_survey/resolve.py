@@ -80,6 +80,7 @@ GENITIVE_EXCEPTIONS: dict[str, str] = {
 ADJECTIVE_PREFIXES: dict[str, str] = {"uusi": "uuden", "iso": "ison", "vähä": "vähän"}
 
 _BACK = set("aou")
+_HEADS_LONGEST_FIRST = sorted(HEAD_GENITIVES.items(), key=lambda kv: -len(kv[0]))
 
 
 def _match_case(template: str, text: str) -> str:
@@ -107,7 +108,7 @@ def _grade(stem: str) -> str:
 
 def _simple_genitive(word: str) -> str:
     """Genitive of one Finnish word (lower case), by rule."""
-    for head, genitive in sorted(HEAD_GENITIVES.items(), key=lambda kv: -len(kv[0])):
+    for head, genitive in _HEADS_LONGEST_FIRST:
         if word.endswith(head):
             return word[: -len(head)] + genitive
     last = word[-1]
@@ -157,7 +158,7 @@ def finnish_genitive(name: str) -> str:
 
 def _harmony_back(name: str) -> bool:
     word = re.split(r"[\s-]", name.lower().removesuffix(" tl"))[-1]
-    for head in sorted(HEAD_GENITIVES, key=len, reverse=True):
+    for head, _genitive in _HEADS_LONGEST_FIRST:
         if word.endswith(head) and word != head:
             word = head
             break
@@ -187,6 +188,7 @@ def finnish_local_cases(name: str, genitive: str) -> list[str]:
 _SPLIT = re.compile(r"[,;/&+|\n\r\t()\[\]]+|\s(?:ja|sekä|seka|tai|och|samt|eller|and)\s",
                     re.IGNORECASE)
 _WORD = re.compile(r"\w+")
+_INVISIBLE = dict.fromkeys([0x00AD, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2060, 0xFEFF])
 
 
 def _strip(text: str) -> str:
@@ -194,8 +196,21 @@ def _strip(text: str) -> str:
     return "".join(ch for ch in text if not unicodedata.combining(ch))
 
 
+def _as_text(value: object) -> str:
+    """A cell as text: None and NaN are empty, 91.0 (a code Excel made a number) is "91"."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return ""
+        if value.is_integer():
+            return str(int(value))
+    return value if isinstance(value, str) else str(value)
+
+
 def _words(text: str) -> list[str]:
-    """The words of a text as written (``_`` splits words too)."""
+    """The words of a text as written (``_`` splits words; soft hyphens and zero-widths go)."""
+    text = text.translate(_INVISIBLE)
     return _WORD.findall(unicodedata.normalize("NFC", text).replace("_", " "))
 
 
@@ -209,46 +224,48 @@ def fold(text: str) -> str:
     return " ".join(_strip(t) for t in _tokens(text))
 
 
-# Words that may stand beside a municipality name: the municipality itself and its services.
+# Words that may stand beside a municipality name: the municipality itself and its services
+# (compared folded; a word also counts when it starts with one of MUNICIPAL_PREFIXES).
 MUNICIPAL_WORDS = {
-    "kaupunki", "kaupungin", "kaupungit", "kaupunkien", "kunta", "kunnan", "kunnat", "kuntien",
-    "stad", "stads", "staden", "kommun", "kommuns", "kommunen", "kommunerna", "städerna",
-    "kaupunginkirjasto", "kunnankirjasto", "kaupunginmuseo", "kaupunginteatteri",
-    "kaupunginorkesteri", "kaupunginvirasto", "kunnanvirasto", "kaupunginhallitus",
-    "kunnanhallitus", "kirjasto", "kirjastot", "kirjaston", "kirjastopalvelut", "museo",
-    "museot", "museon", "museopalvelut", "kulttuuri", "kulttuurin", "kulttuuripalvelut",
-    "kulttuuripalveluiden", "kulttuuripalvelu", "kulttuuritoimi", "kulttuuritoimen",
-    "kulttuuritoimisto", "kulttuuriyksikkö", "kulttuurikeskus", "kulttuuritalo",
-    "kulttuurisihteeri", "kulttuurituottaja", "kulttuurijohtaja", "kulttuuriasiat",
-    "vapaa", "aika", "aikatoimi", "aikapalvelut", "aikatoimen", "vapaaaikatoimi",
-    "sivistystoimi", "sivistystoimen", "sivistyspalvelut", "sivistyksen", "sivistys",
-    "opetus", "opetustoimi", "nuorisopalvelut", "nuorisotoimi", "liikuntapalvelut",
-    "liikuntatoimi", "hyvinvointi", "hyvinvoinnin", "palvelut", "palvelualue", "toimiala",
-    "tulosalue", "yksikkö", "osasto", "vastuualue", "kansalaisopisto", "työväenopisto",
-    "musiikkiopisto", "taidekoulu", "kirjaamo", "keskushallinto", "hallinto", "virasto",
-    "kultur", "kulturtjänster", "kulturtjanster", "kulturväsendet",
-    "kulturbyrån", "kulturenheten", "kultursekreterare", "bibliotek", "biblioteket",
-    "stadsbibliotek", "huvudbibliotek", "museum", "museet", "fritid", "fritidsväsendet",
-    "bildning", "bildningsväsendet", "bildningssektorn", "registratur", "registraturen",
-    "förvaltning", "enheten", "sektorn", "municipality", "city", "town", "of", "the",
-    "culture", "cultural", "services", "library", "kommunens", "stadens",
-    "kaupunkikonserni", "konserni", "kuntakonserni", "kirkonkylä", "keskusta", "ajan",
-    "vapaaajan", "kulttuurija", "toimialue", "palvelukeskus", "tila", "tilat", "tapahtumat",
+    "kaupunki", "kaupungit", "kaupunkien", "kunta", "kunnat", "kuntien", "stad", "stads",
+    "staden", "kommun", "kommuns", "kommunen", "kommunerna", "staderna", "kirkonkyla",
+    "palvelut", "palvelualue", "toimiala", "toimialue", "tulosalue", "tulosyksikko", "yksikko",
+    "osasto", "vastuualue", "kirjaamo", "keskushallinto", "hallinto", "virasto", "ajan",
+    "vapaa", "aika", "aikatoimi", "aikapalvelut", "aikatoimen", "opetus", "opetustoimi",
+    "hyvinvointi", "hyvinvoinnin", "palvelukeskus", "tila", "tilat", "tapahtumat",
+    "kansalaisopisto", "tyovaenopisto", "musiikkiopisto", "taidekoulu", "keskusta",
+    "konserni", "kuntakonserni", "kaupunkikonserni", "registratur", "registraturen",
+    "forvaltning", "forvaltningen", "enheten", "enhet", "sektorn", "sektor", "museum", "museet",
+    "municipality", "city", "town", "of", "the", "culture", "cultural", "services", "library",
+    "department", "unit", "arts", "kulturtjanster", "info", "kanssa", "yhdessa",
+    "yhteistyossa", "yhteistyo", "yhteinen", "yhteiset", "seka", "med", "tillsammans",
+    "samarbete", "i", "och", "ja", "and", "with",
 }
+MUNICIPAL_PREFIXES = (
+    "kulttuuri", "kirjasto", "museo", "kaupungin", "kunnan", "sivistys", "vapaaaika",
+    "nuoriso", "liikunta", "kultur", "bibliotek", "fritid", "bildning", "stadens",
+    "kommunens", "taide", "kulttuurij", "tapahtuma",
+)
 
 # Words of non-municipal organisations: a part with one of these names no municipality.
 BLOCKING_PREFIXES = (
     "yliopisto", "korkeakoulu", "ammattikorkeakoulu", "seurakun", "hyvinvointialue",
-    "sairaanhoitopiiri", "kuntayhtym", "maakun", "liitto", "liiton", "seutu", "seudun",
-    "universit", "hogskol", "högskol", "yrkeshögskol", "yrkeshogskol", "församling",
-    "forsamling", "välfärdsområde", "valfardsomrade", "sanomat", "maalaiskun", "landskommun",
-    "kauppakamari", "yrittäjät", "yrittajat", "lehti", "osakeyhtiö", "region", "förbund",
-    "forbund", "poliisi", "vankila", "varuskunta", "rykmentti", "prikaati", "kihlakun",
-    "tuomiokun", "lääni", "laani", "pitäjä", "pitaja", "talousalue", "seutukun",
-    "university", "school", "county",
+    "sairaanhoitopiiri", "kuntayhtym", "maakuntaliit", "liitto", "liiton", "seutu", "seudun",
+    "universit", "hogskol", "yrkeshogskol", "forsamling", "valfardsomrade", "sanomat",
+    "maalaiskun", "landskommun", "kauppakamari", "yrittajat", "osakeyhtio", "forbund",
+    "poliisi", "vankila", "varuskunta", "rykmentti", "prikaati", "kihlakun", "tuomiokun",
+    "laani", "talousalue", "seutukun", "university", "school", "county",
 )
 BLOCKING_WORDS = {"oy", "oyj", "ab", "ry", "rf", "ky", "tmi", "mlk", "srk", "amk", "ltd",
-                  "inc"}
+                  "inc", "maakunta", "maakunnan", "maakunnat", "maakuntien", "region",
+                  "landskap", "landskapet", "landskapsregering"}
+
+# Abbreviations people write for the largest cities (a city's code; used only if in force).
+ABBREVIATIONS = {"Hki": "091", "Tre": "837", "Tku": "853", "Jkl": "179", "Lpr": "405",
+                 "Hml": "109"}
+# Names a municipality had before a rename (not in the mergers list), and split spellings.
+OTHER_NAMES = {"Länsi-Turunmaa": "445", "Väståboland": "445", "Koski Hl": "098",
+               "Kristiinan kaupunki": "287"}
 
 REGION_NAMES = (
     "Uusimaa", "Nyland", "Varsinais-Suomi", "Egentliga Finland", "Satakunta", "Kanta-Häme",
@@ -262,7 +279,8 @@ REGION_NAMES = (
     "Pohjois-Suomi", "Etelä-Suomi", "Itä-Suomi", "Länsi-Suomi", "Lapland",
 )
 
-METHOD_ORDER = ("exact", "swedish", "code", "genitive", "locative", "former", "fuzzy")
+METHOD_ORDER = ("exact", "swedish", "code", "genitive", "locative", "former", "abbreviation",
+                "fuzzy")
 
 
 @dataclass(frozen=True)
@@ -337,6 +355,14 @@ class Resolver:
             if code not in self.names:
                 continue
             self._add_alias(alias, code, kind)
+        for other, code in OTHER_NAMES.items():
+            if code in self.names and other.endswith(" kaupunki"):
+                self._put(other, code, "exact")
+            elif code in self.names:
+                self._add_alias(other, code, "former")
+        for abbreviation, code in ABBREVIATIONS.items():
+            if code in self.names:
+                self._put(abbreviation, code, "abbreviation", weak=True)  # "tre" is sv for 3
         for region in regions:
             self._add_region(region)
         self._fuzzy_keys: dict[str, list[str]] = {}
@@ -370,6 +396,16 @@ class Resolver:
             aliases.append((alias, code, kind))
             if old_code:
                 aliases.append((old_code, code, "former_code"))
+        merged = session.exec(select(Municipality.code, Municipality.name_fi,
+                                     Municipality.name_sv, Municipality.successor_code)
+                              .where(Municipality.active == False)  # noqa: E712
+                              .where(col(Municipality.successor_code).is_not(None))
+                              .order_by(Municipality.code)).all()
+        for old, name_fi, name_sv, successor in merged:  # merged away, kept as a row
+            if successor:
+                aliases += [(name_fi, successor, "former"), (old, successor, "former_code")]
+                if name_sv and name_sv != name_fi:
+                    aliases.append((name_sv, successor, "former"))
         regions = list(REGION_NAMES)
         for name_fi, name_sv in session.exec(select(Region.name_fi, Region.name_sv)).all():
             regions.extend(n for n in (name_fi, name_sv) if n)
@@ -474,6 +510,8 @@ class Resolver:
     def _add_region(self, name: str) -> None:
         """A region or country name: known, names no municipality, and wins over aliases."""
         forms = [name, finnish_genitive(name)] if "-" in name or " " not in name else [name]
+        if name[-1:] not in "sxz":
+            forms.append(name + "s")  # Ålands, Nylands
         for form in forms:
             tokens = _tokens(form)
             exact_key = " ".join(tokens)
@@ -491,9 +529,9 @@ class Resolver:
         """Resolve each text."""
         return [self.resolve(text) for text in texts]
 
-    def resolve(self, text: str) -> Resolution:
+    def resolve(self, text: str | object) -> Resolution:
         """Return which municipalities ``text`` names, how, and how sure."""
-        text = text if isinstance(text, str) else str(text)
+        text = _as_text(text)
         codes: list[str] = []
         methods: list[str] = []
         scores: list[float] = []
@@ -566,6 +604,13 @@ class Resolver:
         if "b" in kinds:
             unmatched.append(part.strip())
             return
+        for k in range(n - 1):  # a name split in two: "Kirkko nummi"
+            if kinds[k] in "ur" and kinds[k + 1] in "ur":
+                entry = self._folded.get(folded[k] + folded[k + 1])
+                if entry is not None and entry.codes:
+                    kinds[k:k + 2] = ["m", "m"]
+                    matches.append(_Match(sorted(entry.codes), entry.method, 1.0, entry.weak,
+                                          k, k + 2))
         for k in range(n):  # the fuzzy fallback, only for words nothing explained
             if kinds[k] != "u" or len(folded[k]) < self.FUZZY_MIN_QUERY or folded[k].isdigit():
                 continue
@@ -597,10 +642,17 @@ class Resolver:
             code, method = self._codes[code_text]
             matches.append(_Match([code], method, 1.0, False, position, position + 1))
             return "m"
-        if raw in MUNICIPAL_WORDS or token in MUNICIPAL_WORDS:
+        if token in MUNICIPAL_WORDS or token.startswith(MUNICIPAL_PREFIXES):
             return "v"
         if token in BLOCKING_WORDS or token.startswith(BLOCKING_PREFIXES):
             return "b"
+        for suffix in ("kaupunki", "kaupungin", "kunta", "kunnan", "stad", "kommun"):
+            if token.endswith(suffix) and len(token) > len(suffix) + 2:  # "Espoonkaupunki"
+                entry = self._folded.get(f"{token[:-len(suffix)]} {suffix}")
+                if entry is not None and entry.codes:
+                    matches.append(_Match(sorted(entry.codes), entry.method, 1.0, False,
+                                          position, position + 1))
+                    return "m"
         return "u"
 
     def _fuzzy(self, word: str) -> tuple[list[str], float, bool] | None:
