@@ -267,6 +267,9 @@ class PracticeMunicipality(SQLModel, table=True):
     municipality_code: str = Field(foreign_key="municipality.code", primary_key=True,
                                    max_length=3)
     source: str = "text"  # token, metadata, text, sender-domain, reviewer
+    # A reviewer's corrected list replaced this row (kept so the original stays recoverable);
+    # the effective municipalities are the rows with superseded false.
+    superseded: bool = False
 
 
 # --- review ------------------------------------------------------------------------------
