@@ -66,9 +66,8 @@ def render_template(env: jinja2.Environment, name: str, context: dict[str, Any])
         raise SurveyError(f"{where}:{exc.lineno}: template syntax error: {exc.message}; "
                           "fix the template") from None
     except jinja2.UndefinedError as exc:
-        where = _template_file(env, name)
-        line = _error_line(exc, where)
-        raise SurveyError(f"{where}{line}: {exc.message}; fix the variable name in the "
+        where = _error_location(exc) or _template_file(env, name)
+        raise SurveyError(f"{where}: {exc.message}; fix the variable name in the "
                           "template (see the bundled template for the variables)") from None
     except jinja2.TemplateError as exc:
         where = _template_file(env, name)
@@ -83,12 +82,14 @@ def _template_file(env: jinja2.Environment, name: str) -> str:
     return source[1] if source and source[1] else f"templates/{name}"
 
 
-def _error_line(exc: BaseException, filename: str) -> str:
-    """Return ``:N`` for the template line the error was raised from, if the traceback has it."""
+def _error_location(exc: BaseException) -> str | None:
+    """Return ``file:line`` of the innermost template frame of the error (Jinja2 rewrites the
+    traceback so that template frames carry the template's file name and line)."""
     tb = exc.__traceback__
-    line = ""
+    location = None
     while tb is not None:
-        if tb.tb_frame.f_code.co_filename == filename:
-            line = f":{tb.tb_lineno}"
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".j2"):
+            location = f"{filename}:{tb.tb_lineno}"
         tb = tb.tb_next
-    return line
+    return location

@@ -1,0 +1,231 @@
+"""Survey emails: language per municipality, headers, parts, attachment, escaping, template errors."""
+
+from __future__ import annotations
+
+import io
+import smtplib
+from email.message import EmailMessage
+from email.utils import parseaddr
+from pathlib import Path
+from types import SimpleNamespace
+
+import openpyxl
+import pytest
+from sqlmodel import Session
+
+from yhteistuumin_survey.config import load_settings
+from yhteistuumin_survey.db.models import Municipality
+from yhteistuumin_survey.errors import SurveyError
+from yhteistuumin_survey.messages import (
+    XLSX_TYPE,
+    compose_message,
+    message_html,
+    message_language,
+    message_text,
+)
+from yhteistuumin_survey.questionnaire import QUESTIONNAIRE_META_SHEET, build_questionnaire
+from yhteistuumin_survey.survey import workspace_survey
+from yhteistuumin_survey.templating import make_environment
+from yhteistuumin_survey.tokens import get_or_create_token
+
+
+@pytest.fixture
+def settings(workspace):
+    return load_settings(workspace.root, overrides={"round.deadline": "2027-02-05"})
+
+
+@pytest.fixture
+def survey(workspace):
+    return workspace_survey(workspace)
+
+
+def _compose(workspace, session: Session, settings, survey, code: str, *, kind: str = "invite",
+             contact_name: str | None = "Maija Meikäläinen", municipality=None,
+             attach: bool = True, sequence: int = 0) -> tuple[EmailMessage, str]:
+    municipality = municipality or session.get(Municipality, code)
+    token = get_or_create_token(session=session, round_name=settings.round_name,
+                                municipality_code=code)
+    attachment = build_questionnaire(workspace, session=session, settings=settings,
+                                     survey=survey, municipality=municipality) if attach else None
+    message = compose_message(workspace, settings=settings, survey=survey,
+                              municipality=municipality, kind=kind, token=token,
+                              address=f"kulttuuri.{code}@kunta.example.fi",
+                              contact_name=contact_name, attachment=attachment,
+                              sequence=sequence)
+    return message, token
+
+
+def _attachment(message: EmailMessage) -> tuple[str, bytes]:
+    parts = list(message.iter_attachments())
+    assert len(parts) == 1
+    part = parts[0]
+    assert part.get_content_type() == XLSX_TYPE
+    payload = part.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return str(part.get_filename()), payload
+
+
+@pytest.mark.parametrize(("status", "expected"), [
+    ("fi", "fi"), ("fi-sv", "fi-sv"), ("sv-fi", "sv"), ("sv", "sv")])
+def test_message_language_follows_the_language_status(status, expected) -> None:
+    assert message_language(status) == expected
+
+
+def test_pedersore_gets_swedish(workspace, session, settings, survey) -> None:
+    message, token = _compose(workspace, session, settings, survey, "599")
+    assert message["Subject"] == ("Enkät: goda praxis i er kommuns kulturtjänster (Pedersöre)")
+    text, html = message_text(message), message_html(message)
+    assert text.startswith("Bästa Maija Meikäläinen,\n\n")
+    assert "Denna enkät är riktad till Pedersöre." in text
+    assert "Svarstiden går ut 5.2.2027." in text
+    assert f"https://www.yhteistuumin.fi/kysely?token={token}" in text
+    assert "Hyvä" not in text and "Pedersören kunta" not in text
+    assert '<html lang="sv">' in html
+    assert f'<a href="https://www.yhteistuumin.fi/kysely?token={token}">' in html
+    assert "bilaga" in text  # the attached questionnaire can be returned by email
+
+
+def test_helsinki_gets_both_languages_finnish_first(workspace, session, settings,
+                                                    survey) -> None:
+    message, token = _compose(workspace, session, settings, survey, "091")
+    assert message["Subject"] == (
+        "Kysely: kuntanne kulttuuripalvelujen hyvät käytännöt (Helsinki) / "
+        "Enkät: goda praxis i er kommuns kulturtjänster (Helsingfors)")
+    text, html = message_text(message), message_html(message)
+    assert text.index("Hyvä Maija Meikäläinen,") < text.index("Bästa Maija Meikäläinen,")
+    assert "osoitettu kunnalle Helsinki." in text
+    assert "riktad till Helsingfors." in text
+    assert text.count(f"kysely?token={token}") == 2
+    assert html.index('<div lang="fi">') < html.index('<div lang="sv">')
+    assert "<strong>Helsinki</strong>" in html and "<strong>Helsingfors</strong>" in html
+    assert html.count(f"kysely?token={token}") == 2
+
+
+def test_rovaniemi_gets_finnish_with_every_header(workspace, session, settings,
+                                                  survey) -> None:
+    message, token = _compose(workspace, session, settings, survey, "698", contact_name=None)
+    assert message["Subject"] == "Kysely: kuntanne kulttuuripalvelujen hyvät käytännöt (Rovaniemi)"
+    assert parseaddr(message["From"]) == ("Kulttuuria yhteistuumin",
+                                          "kysely@yhteistuumin.example.fi")
+    assert message["To"] == "kulttuuri.698@kunta.example.fi"
+    assert message["Reply-To"] == "koordinaattori@yhteistuumin.example.fi"
+    assert message["Date"]
+    assert message["Message-ID"].endswith("@yhteistuumin.example.fi>")
+    assert message["X-Yhteistuumin-Token"] == token
+    assert message["X-Yhteistuumin-Round"] == settings.round_name
+    assert message["X-Yhteistuumin-Municipality"] == "698"
+    assert message["X-Yhteistuumin-Kind"] == "invite"
+    assert message.get_content_type() == "multipart/mixed"
+    alternative = message.get_payload()[0]
+    assert [p.get_content_type() for p in alternative.iter_parts()] == ["text/plain", "text/html"]
+    text = message_text(message)
+    assert text.startswith("Hyvä vastaanottaja,\n\n")  # no contact name: a neutral greeting
+    assert "Bästa" not in text
+    assert "Vastausaika päättyy 5.2.2027." in text
+    assert "Kulttuuria yhteistuumin -koordinaattori" in text  # the coordinator's signature
+
+
+def test_attachment_is_the_municipalitys_questionnaire(workspace, session, settings,
+                                                       survey) -> None:
+    message, token = _compose(workspace, session, settings, survey, "599")
+    name, payload = _attachment(message)
+    assert name == "599-pedersore.xlsx"
+    meta_sheet = openpyxl.load_workbook(io.BytesIO(payload))[QUESTIONNAIRE_META_SHEET]
+    meta = {row[0].value: row[1].value for row in meta_sheet.iter_rows()}
+    assert (meta["municipality_code"], meta["token"], meta["language"]) == ("599", token, "sv")
+    assert "599-pedersore.xlsx" in message_text(message)
+
+
+def test_reminder_and_thanks_subjects_and_sequence(workspace, session, settings,
+                                                   survey) -> None:
+    remind, _ = _compose(workspace, session, settings, survey, "698", kind="remind", sequence=2)
+    assert remind["Subject"].startswith("Muistutus: kuntanne kulttuuripalvelujen")
+    assert remind["X-Yhteistuumin-Kind"] == "remind"
+    assert remind["X-Yhteistuumin-Sequence"] == "2"
+    assert "Emme ole vielä saaneet vastausta kunnalta Rovaniemi." in message_text(remind)
+    thanks, _ = _compose(workspace, session, settings, survey, "599", kind="thanks",
+                         attach=False)
+    assert thanks["Subject"].startswith("Tack för ert svar:")
+    assert list(thanks.iter_attachments()) == []
+    assert "Vi har tagit emot svaret från Pedersöre." in message_text(thanks)
+
+
+def test_html_escapes_names_and_text_keeps_them(workspace, session, settings, survey) -> None:
+    hostile = SimpleNamespace(code="091", name_fi="<script>alert(1)</script>",
+                              name_sv="Hels & <b>", language="fi-sv", aland=False)
+    message, _ = _compose(workspace, session, settings, survey, "091", municipality=hostile,
+                          contact_name='<script>x()</script> "Eve"', attach=False)
+    html = message_html(message)
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "Hels &amp; &lt;b&gt;" in html
+    assert "&lt;script&gt;x()&lt;/script&gt; &#34;Eve&#34;" in html
+    assert "Hyvä <script>x()</script> \"Eve\"," in message_text(message)
+
+
+def test_message_ids_are_unique(workspace, session, settings, survey) -> None:
+    first, _ = _compose(workspace, session, settings, survey, "698", attach=False)
+    second, _ = _compose(workspace, session, settings, survey, "698", attach=False)
+    assert first["Message-ID"] != second["Message-ID"]
+
+
+def test_workspace_template_with_a_typo_is_a_clear_error(workspace, session, settings,
+                                                         survey) -> None:
+    override = workspace.root / "templates" / "email" / "_invitation.fi.txt.j2"
+    override.parent.mkdir(parents=True, exist_ok=True)
+    override.write_text("Hei {{ municipalty.name_fi }}\n", encoding="utf-8")
+    with pytest.raises(SurveyError) as caught:
+        _compose(workspace, session, settings, survey, "698", attach=False)
+    reason = str(caught.value)
+    assert reason.startswith(f"{override}:1: 'municipalty' is undefined;")
+    assert "\n" not in reason
+
+
+def test_workspace_template_with_bad_syntax_names_file_and_line(workspace, session, settings,
+                                                                survey) -> None:
+    override = workspace.root / "templates" / "email" / "subject.sv.txt.j2"
+    override.parent.mkdir(parents=True, exist_ok=True)
+    override.write_text("Enkät\n{% if kind %}oops\n", encoding="utf-8")
+    with pytest.raises(SurveyError, match=r"subject\.sv\.txt\.j2:\d+: template syntax error"):
+        _compose(workspace, session, settings, survey, "599", attach=False)
+
+
+def test_workspace_template_overrides_the_bundled_one(workspace, session, settings,
+                                                      survey) -> None:
+    override = workspace.root / "templates" / "email" / "subject.fi.txt.j2"
+    override.parent.mkdir(parents=True, exist_ok=True)
+    override.write_text("Oma otsikko {{ municipality.name_fi }}\n", encoding="utf-8")
+    message, _ = _compose(workspace, session, settings, survey, "698", attach=False)
+    assert message["Subject"] == "Oma otsikko Rovaniemi"
+    env = make_environment(workspace)
+    assert env.autoescape("email/x.html.j2") and not env.autoescape("email/x.txt.j2")
+
+
+def test_invalid_address_is_a_survey_error(workspace, session, settings, survey) -> None:
+    municipality = session.get(Municipality, "698")
+    with pytest.raises(SurveyError, match="'not an address': not a valid email address"):
+        compose_message(workspace, settings=settings, survey=survey, municipality=municipality,
+                        kind="invite", token="t", address="not an address", contact_name=None,
+                        attachment=None)
+
+
+def test_composed_message_travels_through_a_real_smtp_server(workspace, session, settings,
+                                                             survey, smtp_server) -> None:
+    message, token = _compose(workspace, session, settings, survey, "091")
+    with smtplib.SMTP(smtp_server.host, smtp_server.port, timeout=10) as client:
+        client.send_message(message)
+    received = smtp_server.messages[0]
+    assert received["X-Yhteistuumin-Token"] == token
+    assert "Helsingfors" in message_text(received)
+    _, payload = _attachment(received)
+    book = openpyxl.load_workbook(io.BytesIO(payload))
+    assert book[QUESTIONNAIRE_META_SHEET]["B5"].value == token
+
+
+def test_missing_attachment_file_is_a_clear_error(workspace, session, settings, survey,
+                                                  tmp_path: Path) -> None:
+    municipality = session.get(Municipality, "698")
+    with pytest.raises(SurveyError, match="the questionnaire is missing; run 'yhteistuumin survey build'"):
+        compose_message(workspace, settings=settings, survey=survey, municipality=municipality,
+                        kind="invite", token="t", address="a.b@kunta.example.fi",
+                        contact_name=None, attachment=tmp_path / "gone.xlsx")
