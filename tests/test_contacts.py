@@ -240,3 +240,17 @@ def test_check_reports_missing_bounced_shared_and_problems(session: Session,
                                 "names": ["Helsinki", "Vantaa"]}]
     assert [(p["row"], p["kind"]) for p in coverage.problems] == [(6, "unknown-municipality")]
     assert not coverage.complete
+
+
+def test_code_and_name_in_one_cell_are_checked_against_each_other(session: Session,
+                                                                  tmp_path: Path) -> None:
+    path = tmp_path / "combined.csv"
+    path.write_text("Kunta;Etunimi;Sukunimi;Sähköposti\n"
+                    "091 Helsinki;Matti;Meikäläinen;kirjaamo@helsinki.example.fi\n"
+                    "049 Helsinki;;;vaara@espoo.example.fi\n", encoding="utf-8")
+    result = import_contacts(path, session=session, display="combined.csv")
+    assert [o.status for o in result.report.outcomes] == ["added", "error"]
+    assert result.problems[0].line() == ("combined.csv:3: code 049 is 049 Espoo but the name "
+                                         "'Helsinki' is 091 Helsinki; fix one of them")
+    helsinki = session.exec(select(Contact).where(Contact.municipality_code == "091")).one()
+    assert helsinki.name == "Matti Meikäläinen"

@@ -50,7 +50,7 @@ _WORDS = (("email", ("sahkoposti", "email", "epost", "e post", "e mail", "sposti
           ("code", ("kuntanumero", "kuntakoodi", "kommunnummer", "kommunkod")),
           ("municipality", ("kunta", "kommun", "municipality")),
           ("phone", ("puhelin", "telefon", "phone")),
-          ("role", ("rooli", "titteli", "befattning", "tehtava")),
+          ("role", ("rooli", "titteli", "nimike", "befattning", "tehtava")),
           ("name", ("nimi", "namn", "name", "yhteyshenkilo", "kontaktperson")))
 #: How many rows from the top may hold titles before the header row.
 HEADER_SEARCH_ROWS = 25
@@ -59,6 +59,7 @@ _SPLIT = re.compile(r"[,;\s]+")
 _ANGLE = re.compile(r"<([^<>]+)>")
 _AT = re.compile(r"\s*[\(\[\{]\s*(?:at|ät)\s*[\)\]\}]\s*", re.IGNORECASE)
 _CODE = re.compile(r"^(?:KU)?\s*(\d{1,3})(?:\.0)?$", re.IGNORECASE)
+_CODE_AND_NAME = re.compile(r"^((?:KU)?\d{1,3})\s*[-–:]?\s+(\D.*)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -295,6 +296,10 @@ def import_contacts(path: Path, *, session: Session, display: str | None = None)
             sink.append(ContactProblemRow(source, row_number, kind, text, reason))
 
         code_text, name_text = column(row, "code"), column(row, "municipality")
+        combined = _CODE_AND_NAME.match(name_text)
+        if combined and not code_text:
+            # "091 Helsinki": the code, and the name to check it against.
+            code_text, name_text = combined.group(1), combined.group(2)
         code: str | None = None
         note = ""
         if code_text or _parse_code(name_text):
