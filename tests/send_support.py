@@ -306,3 +306,37 @@ def composer(session: Any, settings: Any) -> Callable[[Any], tuple[EmailMessage,
         return message, token
 
     return compose
+
+
+SUBJECT_WORDS = {"fi": ("Kysely:", "Muistutus:"), "sv": ("Enkät:", "Påminnelse:")}
+LANGUAGE_OF = {"091": "fi-sv", "599": "sv", "698": "fi"}  # Helsinki, Pedersöre, Rovaniemi
+
+
+def check_received(message: EmailMessage, *, code: str, token: str | None = None) -> str:
+    """Assert a received invitation/reminder is in ``code``'s language and carries its
+    questionnaire (openpyxl opens it; its metadata names the code and the token). Return the token.
+    """
+    import io
+
+    import openpyxl
+
+    assert message["X-Yhteistuumin-Municipality"] == code
+    header_token = str(message["X-Yhteistuumin-Token"])
+    if token is not None:
+        assert header_token == token
+    subject = str(message["Subject"])
+    expected = LANGUAGE_OF.get(code)
+    if expected is not None:
+        has_fi = subject.startswith(SUBJECT_WORDS["fi"])
+        has_sv = any(word in subject for word in SUBJECT_WORDS["sv"])
+        assert (has_fi, has_sv) == {"fi": (True, False), "sv": (False, True),
+                                    "fi-sv": (True, True)}[expected], (code, subject)
+    attachments = [part for part in message.iter_attachments()
+                   if str(part.get_filename() or "").endswith(".xlsx")]
+    assert len(attachments) == 1, f"{code}: expected one questionnaire attached"
+    workbook = openpyxl.load_workbook(io.BytesIO(attachments[0].get_content()))
+    meta = {row[0].value: row[1].value for row in workbook["_meta"].iter_rows() if row[0].value}
+    assert meta["municipality_code"] == code and meta["token"] == header_token
+    if expected is not None:
+        assert meta["language"] == expected
+    return header_token

@@ -317,8 +317,10 @@ def make_composer(workspace: Workspace, *, session: Session, settings: Settings)
     from . import messages, questionnaire, tokens
     from .db.models import Municipality
     from .survey import workspace_survey
+    from .templating import make_environment
 
     survey = workspace_survey(workspace)
+    env = make_environment(workspace)  # one template environment for the whole batch
     municipalities: dict[str, Any] = {}
 
     def compose(planned: PlannedMessage) -> tuple[EmailMessage, str | None]:
@@ -339,7 +341,7 @@ def make_composer(workspace: Workspace, *, session: Session, settings: Settings)
             workspace, settings=settings, survey=survey, municipality=municipality,
             kind=planned.kind, token=token, address=planned.address,
             contact_name=planned.contact_name, attachment=attachment,
-            sequence=planned.sequence)
+            sequence=planned.sequence, env=env)
         return message, token
 
     return compose

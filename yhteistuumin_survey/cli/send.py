@@ -101,6 +101,7 @@ def _send(ctx: typer.Context, kind: str, *, dry_run: bool, limit: int | None,
                                        progress=advance)
         else:
             options = smtp_options(settings)
+            SmtpSession(options).check()  # refuse a clear-text login before asking anything
             if count > CONFIRM_ABOVE and not yes:
                 _confirm(f"Send {count} {_KIND_LABEL[kind].lower()} through {options.where}?",
                          count)
