@@ -268,10 +268,48 @@ def test_contact_phone_from_a_numeric_cell_lost_its_leading_zero():
 
 
 def test_contact_invalid_email_and_phone_are_flagged_and_kept_in_text():
-    parts = split_contact(name="Eija Koski", email="eija.koski(at)espoo.fi", phone="040 12")
-    assert (parts.email, parts.phone) == (None, None)
+    parts = split_contact(name="Eija Koski", email="eija.koski@espoo", phone="040 12")
+    assert (parts.name, parts.email, parts.phone) == ("Eija Koski", None, None)
     assert set(parts.flags) == {"contact-email-invalid", "contact-phone-invalid"}
-    assert parts.text is not None and "040 12" in parts.text and "eija.koski(at)espoo.fi" in parts.text
+    assert parts.text == "Eija Koski\neija.koski@espoo\n040 12"
+
+
+def test_contact_address_written_with_at_in_brackets_is_an_address():
+    parts = split_contact(name="Eija Koski, eija.koski(at)espoo.fi", email=None, phone=None)
+    assert (parts.name, parts.email, parts.flags) == ("Eija Koski", "eija.koski@espoo.fi", ())
+    assert split_contact(email="eija.koski [at] espoo [dot] fi").email == "eija.koski@espoo.fi"
+
+
+@pytest.mark.parametrize(("typed", "expected"), [
+    ("kulttuurisihteeri Maija Meikäläinen, p. 040 123 4567", ("Maija Meikäläinen", None, "+358 40 1234567")),
+    ("Maija Meikäläinen (maija.meikalainen@kunta.fi)",
+     ("Maija Meikäläinen", "maija.meikalainen@kunta.fi", None)),
+    ("Yhteyshenkilö: Maija Meikäläinen / Kulttuuripalvelut / 044 1234 567",
+     ("Maija Meikäläinen", None, "+358 44 1234567")),
+    ("Anna Andersson, kultursekreterare, tfn 06 785 0000, anna.andersson@pedersore.fi",
+     ("Anna Andersson", "anna.andersson@pedersore.fi", "+358 6 7850000")),
+    ("maija.meikalainen@kunta.fi", (None, "maija.meikalainen@kunta.fi", None)),
+    ("Kulttuuritoimi, Kauppakatu 12, 00100 Helsinki", ("Kulttuuritoimi", None, None)),
+    ("Maija P. Meikäläinen puh. 0401234567", ("Maija P. Meikäläinen", None, "+358 40 1234567")),
+])
+def test_contact_typed_in_one_field_real_shapes(typed, expected):
+    parts = split_contact(name=typed)
+    assert tuple(parts)[:3] == expected
+    assert parts.flags == ()
+    assert parts.text == typed
+
+
+def test_contact_second_number_and_switchboard_note_kept_in_text():
+    parts = split_contact(name="Maija Meikäläinen", phone="040 123 4567 / 09 816 21234 (vaihde)")
+    assert parts.phone == "+358 40 1234567"
+    assert parts.text is not None and "vaihde" in parts.text
+    assert parts.flags == ()
+
+
+def test_contact_words_in_the_phone_field_are_text_not_an_invalid_number():
+    parts = split_contact(name="Maija Meikäläinen", phone="ei julkista numeroa")
+    assert (parts.phone, parts.flags) == (None, ())
+    assert parts.text is not None and "ei julkista numeroa" in parts.text
 
 
 def test_contact_email_with_display_name_and_labels():

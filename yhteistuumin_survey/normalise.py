@@ -85,6 +85,10 @@ def _scalar_text(value: Any) -> str | None:
         return str(value)
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")
+    if isinstance(value, list | tuple):
+        # Several cells (or a form's several values) for one answer: one line each.
+        parts = [_scalar_text(item) for item in value]
+        return "\n".join(part for part in parts if part)
     isoformat = getattr(value, "isoformat", None)
     if callable(isoformat):
         return str(isoformat())
@@ -263,7 +267,15 @@ _CONJUNCTION = re.compile(r"\s+(?:ja|och|and|sekä|samt|&|\+)\s+", re.IGNORECASE
 _KEYWORD_TRIM = " .:!?\"'“”„«»‘’`#*-–—•·()[]{}"
 
 
+_LIST_NUMBER = re.compile(r"^\s*(?:\d{1,2}[.)]|[a-z][)])\s+")
+_HASHTAGS = re.compile(r"\s+(?=#\w)")
+#: A heading typed into the answer cell ("Avainsanat: kunnat, yhteistyö").
+_KEYWORD_LABEL = re.compile(r"^\s*(?:avainsanat|asiasanat|hakusanat|nyckelord|sökord|keywords|tags)\s*:\s*",
+                            re.IGNORECASE)
+
+
 def _clean_keyword(text: str) -> str:
+    text = _LIST_NUMBER.sub("", text)
     text = _HSPACE.sub(" ", text).strip(_KEYWORD_TRIM)
     return text if any(ch.isalnum() for ch in text) else ""
 
@@ -282,6 +294,7 @@ def split_keywords(value: Any, vocabulary: Vocabulary | None = None, lang: str =
         text = "\n".join(t for t in (clean_text(v) for v in value) if t)
     else:
         text = clean_text(value) or ""
+    text = _HASHTAGS.sub("\n", _KEYWORD_LABEL.sub("", text))
     items = [k for k in (_clean_keyword(part) for part in _KEYWORD_SEPARATORS.split(text)) if k]
     parts: list[str] = []
     for item in items:
@@ -306,7 +319,7 @@ def split_keywords(value: Any, vocabulary: Vocabulary | None = None, lang: str =
 
 _YES_WORDS = frozenset({
     "kylla", "k", "joo", "juu", "ja", "j", "jo", "yes", "y", "x", "true", "1", "ok", "okay",
-    "tosi", "sant", "checked", "selected", "valittu", "on",
+    "tosi", "sant", "checked", "selected", "valittu", "on", "saa",
 })
 #: Words that may follow a yes without making it unclear ("Kyllä, saa julkaista").
 _YES_FILLER = frozenset({
@@ -550,11 +563,27 @@ def parse_target_groups(value: Any, survey: Survey, lang: str = "fi") -> list[st
 
 
 _EMAIL_CANDIDATE = re.compile(r"[^\s,;:<>()\[\]\"'/]+@[^\s,;:<>()\[\]\"'/]+")
-_LABEL_WORDS = re.compile(
-    r"\b(?:puh(?:elin(?:numero)?)?|p|gsm|tel(?:efon(?:nummer)?)?|tfn|mob(?:ile)?|matkapuhelin|"
-    r"phone|s-?posti|sähköposti(?:osoite)?|e-?post(?:adress)?|e-?mail|email|sp|nimi|namn|name|"
-    r"yhteyshenkilö|kontaktperson|contact)\b\.?\s*:?",
-    re.IGNORECASE)
+#: Folded words that label a contact's parts ("puh.", "e-post:", "Yhteyshenkilö:"): never a name.
+_CONTACT_LABELS = frozenset({
+    "puh", "puhelin", "puhelinnumero", "p", "gsm", "tel", "telefon", "telefonnummer", "tfn", "mob",
+    "mobile", "matkapuhelin", "phone", "s posti", "sposti", "sahkoposti", "sahkopostiosoite", "e post",
+    "epost", "e postadress", "email", "e mail", "sp", "nimi", "namn", "name", "yhteyshenkilo",
+    "yhteyshenkilot", "yhteystiedot", "kontaktperson", "kontaktuppgifter", "contact", "contact person",
+    "contact details", "mailto",
+})
+_DIGIT_RUN = re.compile(r"\d(?:[\s-]?\d){6,}")
+#: "maija.meikalainen(at)kunta.fi", as addresses are often written on Finnish web pages.
+_OBFUSCATED_AT = re.compile(r"\s*[(\[{]\s*(?:at|ät|@|miukumauku|kissanhäntä)\s*[)\]}]\s*", re.IGNORECASE)
+_OBFUSCATED_DOT = re.compile(r"\s*[(\[{]\s*(?:dot|piste|punkt)\s*[)\]}]\s*", re.IGNORECASE)
+
+
+def _deobfuscate(text: str) -> str:
+    return _OBFUSCATED_DOT.sub(".", _OBFUSCATED_AT.sub("@", text))
+
+
+_LEADING_LABEL = re.compile(r"^\s*([^\W\d_][\w .-]{0,24}?)\s*[:=]\s*")
+_TRAILING_LABEL = re.compile(r"\s+([^\W\d_][\w-]{0,15})\.?\s*:?\s*$")
+_CONTACT_PARTS = re.compile(r"[,;/|\n]+|\s[-–—]\s|[()<>\[\]]")
 _ORGANISATION_WORDS = frozenset({
     "oy", "oyj", "ab", "ry", "rf", "ky", "tmi", "sr", "kunta", "kaupunki", "kaupungin", "kunnan",
     "stad", "kommun", "keskus", "kirjasto", "museo", "palvelut", "yhdistys", "saatio", "stiftelse",
@@ -581,7 +610,7 @@ def _validate_email(candidate: str) -> str | None:
 
     candidate = candidate.strip(" .,;:<>()[]\"'").removeprefix("mailto:")
     try:
-        return validate_email(candidate, check_deliverability=False).normalized
+        return validate_email(candidate, check_deliverability=False, allow_smtputf8=False).normalized
     except (EmailNotValidError, UnicodeError, ValueError):
         return None
 
@@ -590,8 +619,8 @@ def _parse_phone(text: str) -> str | None:
     import phonenumbers
 
     digits = re.sub(r"\D", "", text)
-    if not digits:
-        return None
+    if not digits or re.search(r"[^\W\d_]", text):
+        return None  # letters would be read as a keypad's digits: leave such text to the matcher
     candidate = text.strip()
     if digits.startswith("358") and len(digits) >= 9 and not candidate.startswith(("+", "0")):
         candidate = "+" + candidate
@@ -625,16 +654,43 @@ def _looks_like_person(part: str) -> bool:
         return False
     if any(fold(w) in _ORGANISATION_WORDS for w in words):
         return False
-    return all(w[:1].isupper() for w in words if w.isalpha() or "-" in w)
+    return all(w[:1].isupper() for w in words)
 
 
-def _name_from(text: str) -> str | None:
-    parts = [p.strip(" .,;:-–—/|()") for p in re.split(r"[,;/|\n]+|\s[-–—]\s", text)]
-    parts = [p for p in parts if p and any(ch.isalpha() for ch in p)]
-    if not parts:
-        return None
-    people = [p for p in parts if _looks_like_person(p)]
-    return people[0] if people else parts[0]
+def _person_in(part: str) -> str | None:
+    """Return the person's name in a part such as "kulttuurisihteeri Maija Meikäläinen"."""
+    words = part.split()
+    while words and not words[0][:1].isupper():
+        words.pop(0)  # a role typed before the name
+    while words and not words[-1][:1].isupper():
+        words.pop()
+    candidate = " ".join(words)
+    return candidate if _looks_like_person(candidate) else None
+
+
+def _contact_parts(text: str) -> list[str]:
+    """Split what is left of a contact answer into parts, labels dropped."""
+    parts: list[str] = []
+    for part in _CONTACT_PARTS.split(text):
+        part = _HSPACE.sub(" ", part).strip(" .,:;-–—")
+        label = _LEADING_LABEL.match(part)
+        if label and fold(label.group(1)) in _CONTACT_LABELS:
+            part = part[label.end():]
+        label = _TRAILING_LABEL.search(part)
+        if label and fold(label.group(1)) in _CONTACT_LABELS:
+            part = part[:label.start()]
+        part = part.strip(" .,:;-–—")
+        if part and fold(part) not in _CONTACT_LABELS and any(ch.isalpha() for ch in part):
+            parts.append(part)
+    return parts
+
+
+def _pick_name(parts: list[str]) -> str | None:
+    for part in parts:
+        person = _person_in(part)
+        if person:
+            return person
+    return parts[0] if parts else None
 
 
 def split_contact(*, name: Any = None, email: Any = None, phone: Any = None,
@@ -642,98 +698,99 @@ def split_contact(*, name: Any = None, email: Any = None, phone: Any = None,
     """Split contact answers into name, email and phone, even when all are typed in one field.
 
     ``"Maija Meikäläinen, kulttuurisihteeri, maija.meikalainen@kunta.fi, 040 123 4567"`` gives
-    the name, ``maija.meikalainen@kunta.fi`` and ``+358 40 1234567``. The email is checked for
-    syntax (email-validator, no DNS); the phone is parsed for Finland and formatted
-    INTERNATIONAL. When an answer had to be taken apart, or something could not be used, the
-    raw answer is kept as ``text`` and a flag (``contact-email-invalid``,
-    ``contact-phone-invalid``) says why. Returns a ContactParts, which unpacks as
-    ``(name, email, phone, text)``.
+    the name, ``maija.meikalainen@kunta.fi`` and ``+358 40 1234567``; in "Kierrätyskeskus Oy,
+    Eija Koski" the person is the name. The email is checked for syntax (email-validator, no
+    DNS, ASCII local part); the phone is parsed for Finland and formatted INTERNATIONAL.
+    Whenever an answer had to be taken apart or something in it could not be used (a role, an
+    organisation, a second number, an invalid address), the raw answers are kept, one per
+    line, as ``text``; ``contact-email-invalid`` and ``contact-phone-invalid`` flag what could
+    not be used. Returns a ContactParts, which unpacks as ``(name, email, phone, text)``.
     """
     raw_name, raw_email, raw_phone, raw_text = (clean_text(v) for v in (name, email, phone, text))
     flags: list[str] = []
     split_needed = raw_text is not None
+    if raw_name and _OBFUSCATED_AT.search(raw_name):
+        raw_name = _deobfuscate(raw_name)
+    if raw_text and _OBFUSCATED_AT.search(raw_text):
+        raw_text = _deobfuscate(raw_text)
+    if raw_email and "@" not in raw_email:
+        raw_email = _deobfuscate(raw_email)
     emails: list[str] = []
     phones: list[str] = []
-    leftovers: list[str] = []
 
     def take_emails(source: str) -> str:
         for candidate in _EMAIL_CANDIDATE.findall(source):
             valid = _validate_email(candidate)
             if valid:
                 emails.append(valid)
-            elif "contact-email-invalid" not in flags:
+            else:
                 flags.append("contact-email-invalid")
-        return _EMAIL_CANDIDATE.sub(" ", source)
+        return _EMAIL_CANDIDATE.sub(" , ", source)
 
     def take_phones(source: str) -> str:
+        if sum(ch.isdigit() for ch in source) < 5:
+            return source
         found = _find_phones(source)
-        for start, end, formatted in reversed(found):
-            phones.insert(0, formatted)
-            source = source[:start] + " " + source[end:]
+        phones.extend(formatted for _, _, formatted in found)
+        for start, end, _ in reversed(found):
+            source = source[:start] + " , " + source[end:]
+        if _DIGIT_RUN.search(source):
+            flags.append("contact-phone-invalid")  # digits enough for a number, but not a valid one
         return source
 
-    # The email field: one address, maybe "Name <address>" or a bare invalid address.
-    if raw_email:
-        rest = take_emails(raw_email)
-        if not _EMAIL_CANDIDATE.search(raw_email):
-            if "contact-email-invalid" not in flags:
-                flags.append("contact-email-invalid")
-            rest = ""
-        rest = _LABEL_WORDS.sub(" ", rest).strip(" <>,;:.")
-        if rest or len(emails) > 1:
-            split_needed = True
-            leftovers.append(rest)
-    # The phone field: a number, maybe two, maybe a label.
-    if raw_phone:
-        whole = _parse_phone(_LABEL_WORDS.sub(" ", raw_phone))
-        if whole:
-            phones.append(whole)
-        else:
-            rest = take_phones(raw_phone)
-            rest = _LABEL_WORDS.sub(" ", rest).strip(" ,;:./-")
-            if not phones or any(ch.isdigit() for ch in rest):
-                flags.append("contact-phone-invalid")
-                split_needed = True
-            elif rest:
-                split_needed = True
-                leftovers.append(rest)
-            if len(phones) > 1:
-                split_needed = True
-    # The name field and the free text: anything may be in them.
+    # The name field and the free text may hold everything.
+    name_parts: list[str] = []
     for source in (raw_name, raw_text):
         if not source:
             continue
-        rest = source
-        if "@" in rest:
-            rest = take_emails(rest)
-        if sum(ch.isdigit() for ch in rest) >= 5:
+        rest = take_phones(take_emails(source) if "@" in source else source)
+        parts = _contact_parts(rest)
+        if rest != source or len(parts) != 1 or parts[0] != source:
+            split_needed = True
+        name_parts.extend(parts)
+    # The email field: an address, maybe "Name <address>", maybe two or an invalid one.
+    email_parts: list[str] = []
+    if raw_email:
+        if not _EMAIL_CANDIDATE.search(raw_email):
+            flags.append("contact-email-invalid")
+        else:
+            email_parts = _contact_parts(take_emails(raw_email))
+    # The phone field: a number, maybe with a label, a second number or a note ("vaihde").
+    if raw_phone:
+        whole = _parse_phone(" ".join(_contact_parts_or_digits(raw_phone)))
+        if whole:
+            phones.append(whole)
+        elif any(ch.isdigit() for ch in raw_phone):
             before = len(phones)
-            rest = take_phones(rest)
-            if len(phones) == before and sum(ch.isdigit() for ch in rest) >= 7:
+            take_phones(raw_phone)
+            if len(phones) == before:
                 flags.append("contact-phone-invalid")
-        rest = _LABEL_WORDS.sub(" ", rest) if rest != source else rest
-        if rest != source:
             split_needed = True
-        leftovers.append(rest)
-    candidate_name = None
-    for rest in leftovers:
-        cleaned = clean_line(rest)
-        if not cleaned:
-            continue
-        picked = _name_from(cleaned)
-        if picked and picked != cleaned:
-            split_needed = True
-        if picked and candidate_name is None:
-            candidate_name = picked
-    if len(emails) > 1 or len(phones) > 1:
+        else:
+            split_needed = True  # words where a number should be ("ei ole"): kept as text
+    picked = _pick_name(name_parts) or _pick_name(email_parts)
+    if name_parts and picked != name_parts[0]:
         split_needed = True
-    flags = list(dict.fromkeys(flags))
-    if flags:
+    if any(fold(part) != fold(picked or "") for part in email_parts):
+        split_needed = True
+    if len(emails) > 1 or len(phones) > 1 or flags:
         split_needed = True
     raws = [r for r in (raw_name, raw_email, raw_phone, raw_text) if r]
     contact_text = "\n".join(dict.fromkeys(raws)) if split_needed and raws else None
-    return ContactParts(name=candidate_name, email=emails[0] if emails else None,
-                        phone=phones[0] if phones else None, text=contact_text, flags=tuple(flags))
+    return ContactParts(name=picked, email=emails[0] if emails else None,
+                        phone=phones[0] if phones else None, text=contact_text,
+                        flags=tuple(dict.fromkeys(flags)))
+
+
+def _contact_parts_or_digits(text: str) -> list[str]:
+    """Return a phone answer without its labels ("puh. 040 123 4567" -> "040 123 4567")."""
+    label = _LEADING_LABEL.match(text)
+    if label and fold(label.group(1)) in _CONTACT_LABELS:
+        text = text[label.end():]
+    words = text.split()
+    while words and fold(words[0]) in _CONTACT_LABELS:
+        words.pop(0)
+    return words
 
 
 # --------------------------------------------------------------------------------------------
