@@ -297,6 +297,9 @@ def build_questionnaires(workspace: Workspace, *, session: Session, settings: Se
     folder.mkdir(parents=True, exist_ok=True)
     tokens = ensure_tokens(session=session, round_name=settings.round_name,
                            codes=[m.code for m in municipalities])
+    # The tokens are committed before any file carries them: a build killed half-way never
+    # leaves a workbook whose token the database does not know.
+    session.commit()
     result = BuildReport(folder=folder, round_name=settings.round_name)
     builder = _Builder(survey=survey, settings=settings)
     for municipality in municipalities:
@@ -319,11 +322,16 @@ def build_questionnaires(workspace: Workspace, *, session: Session, settings: Se
 
 def build_questionnaire(workspace: Workspace, *, session: Session, settings: Settings,
                         survey: Survey, municipality: Any) -> Path:
-    """Write the questionnaire of one municipality and return its path."""
+    """Write the questionnaire of one municipality and return its path.
+
+    Commits the session once the token exists, before the file is written, so that no file
+    ever carries a token the database does not know.
+    """
     from .tokens import get_or_create_token
 
     token = get_or_create_token(session=session, round_name=settings.round_name,
                                 municipality_code=municipality.code)
+    session.commit()
     folder = questionnaire_folder(workspace, round_name=settings.round_name)
     folder.mkdir(parents=True, exist_ok=True)
     return _Builder(survey=survey, settings=settings).write(folder, municipality=municipality,
