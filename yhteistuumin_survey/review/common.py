@@ -1,0 +1,296 @@
+"""What export and import share: statuses, decision words, the columns, flags, version stamps."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..errors import InputError
+from ..survey import fold
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from ..survey import Survey
+
+STATUSES = ("new", "needs-info", "approved", "rejected", "duplicate")
+#: What an export selects when no status is given (plus practices with a newer version since
+#: their decision, whatever their status).
+DEFAULT_STATUSES = ("new", "needs-info")
+DECISIONS = ("approved", "rejected", "needs-info", "duplicate")
+
+#: Decision -> the words a reviewer may write (fi first: the drop-down shows those).
+DECISION_WORDS: dict[str, dict[str, str]] = {
+    "approved": {"fi": "hyväksytty", "sv": "godkänd", "en": "approved"},
+    "rejected": {"fi": "hylätty", "sv": "avslagen", "en": "rejected"},
+    "needs-info": {"fi": "lisätietoja", "sv": "mer information", "en": "needs-info"},
+    "duplicate": {"fi": "kaksoiskappale", "sv": "dubblett", "en": "duplicate"},
+}
+_EXTRA_DECISION_WORDS = {
+    "approved": ("hyväksy", "hyvaksytty", "ok", "approve", "godkand", "godkänt", "godkann"),
+    "rejected": ("hylkää", "hylatty", "reject", "avslå", "avslag", "avvisad"),
+    "needs-info": ("needs info", "lisätietoa", "lisätietoja tarvitaan", "more info",
+                   "more information", "mer info", "kompletteras", "täydennettävä"),
+    "duplicate": ("kaksoiskappaleet", "dublett", "dubbel", "dupe", "duplikaatti"),
+}
+_DECISION_INDEX: dict[str, str] = {}
+for _decision, _words in DECISION_WORDS.items():
+    for _word in (*_words.values(), *_EXTRA_DECISION_WORDS[_decision], _decision):
+        _DECISION_INDEX[fold(_word)] = _decision
+
+ALLOWED_DECISIONS_TEXT = ", ".join(
+    f"{w['fi']} / {w['sv']} / {w['en']}" for w in DECISION_WORDS.values())
+
+
+def parse_decision(text: str) -> str | None:
+    """Return the decision a reviewer's word means (any of fi/sv/en), ``None`` if unknown."""
+    return _DECISION_INDEX.get(fold(text))
+
+
+def decision_label(decision: str | None, lang: str = "fi") -> str:
+    """Return the word for a decision in ``lang`` (empty for none)."""
+    return DECISION_WORDS[decision][lang] if decision in DECISION_WORDS else ""
+
+
+def parse_statuses(values: Iterable[str] | None) -> tuple[str, ...] | None:
+    """Return statuses from ``new,needs-info`` style options; unknown ones are an InputError."""
+    if values is None:
+        return None
+    found: list[str] = []
+    for value in values:
+        for part in str(value).split(","):
+            part = part.strip().lower()
+            if not part:
+                continue
+            if part == "needs_info":
+                part = "needs-info"
+            if part not in STATUSES:
+                raise InputError(f"unknown status {part!r}; use one or more of "
+                                 f"{', '.join(STATUSES)}")
+            found.append(part)
+    return tuple(dict.fromkeys(found)) or None
+
+
+# --- the columns of the review sheet ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the review sheet: its key, Finnish header, other accepted headers."""
+
+    key: str
+    header: str
+    aliases: tuple[str, ...]
+    width: float
+    editable: bool = False
+    long: bool = False
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("id", "ID", ("tunnus", "käytäntö id", "practice id", "id nro"), 7),
+    Column("title", "Käytännön nimi", ("nimi", "title", "name", "praxisens namn", "namn"), 32),
+    Column("decision", "Päätös", ("decision", "beslut", "ratkaisu"), 17, editable=True),
+    Column("duplicate_of", "Kaksoiskappale (alkuperäisen ID)",
+           ("kaksoiskappale", "duplicate of", "duplicate of id", "sama kuin", "dubblett av",
+            "alkuperäisen id", "alkuperainen"), 14, editable=True),
+    Column("comment", "Arvioijan kommentti",
+           ("kommentti", "comment", "reviewer comment", "reviewer's comment",
+            "granskarens kommentar", "kommentar"), 32, editable=True),
+    Column("corrected_title", "Korjattu nimi",
+           ("corrected title", "korjattu otsikko", "korrigerat namn"), 30, editable=True),
+    Column("corrected_keywords", "Korjatut avainsanat",
+           ("corrected keywords", "korrigerade nyckelord"), 26, editable=True),
+    Column("corrected_municipalities", "Korjatut kunnat",
+           ("corrected municipalities", "korrigerade kommuner"), 22, editable=True),
+    Column("flags", "Huomiot", ("flags", "huomautukset", "anmärkningar"), 30),
+    Column("municipalities", "Kunnat", ("municipalities", "kommuner", "kunta"), 20),
+    Column("region", "Maakunta", ("region", "landskap", "alue"), 16),
+    Column("status", "Nykyinen tila", ("tila", "status", "current status", "nuvarande status"), 13),
+    Column("keywords", "Avainsanat", ("keywords", "nyckelord"), 24),
+    Column("target_group", "Kenelle", ("target group", "för vem", "kohderyhmä"), 20),
+    Column("goal", "Tavoite", ("goal", "mål"), 48, long=True),
+    Column("summary", "Hyvä käytäntö pähkinänkuoressa",
+           ("summary", "den goda praxisen i ett nötskal", "tiivistelmä"), 60, long=True),
+    Column("implementation", "Toteuttaminen", ("implementation", "genomförande"), 60, long=True),
+    Column("resources", "Resurssit", ("resources", "resurser"), 40, long=True),
+    Column("experiences", "Kokemuksia", ("experiences", "erfarenheter"), 48, long=True),
+    Column("benefits", "Hyödyt", ("benefits", "nytta"), 48, long=True),
+    Column("contact", "Yhteystiedot", ("contact", "kontaktuppgifter"), 30),
+    Column("language", "Kieli", ("language", "språk"), 7),
+    Column("source", "Lähde", ("source", "källa", "tiedosto"), 26),
+    Column("stamp", "Versio", ("version", "version stamp", "versiotunniste"), 14),
+)
+COLUMN_BY_KEY = {column.key: column for column in COLUMNS}
+EDITABLE = tuple(c.key for c in COLUMNS if c.editable)
+READ_ONLY = tuple(c.key for c in COLUMNS if not c.editable)
+HEADER_INDEX: dict[str, str] = {}
+for _column in COLUMNS:
+    for _name in (_column.header, _column.key, _column.key.replace("_", " "), *_column.aliases):
+        HEADER_INDEX.setdefault(fold(_name), _column.key)
+
+SHEET_NAME = "Arviointi"
+INSTRUCTIONS_SHEET = "Ohjeet - Anvisningar"
+META_SHEET = "_review_meta"
+META_FORMAT = "yhteistuumin-review/1"
+
+# --- flags in plain words ------------------------------------------------------------------
+
+_FLAG_WORDS = {
+    "municipality-unresolved": "kuntaa ei tunnistettu",
+    "municipality-ambiguous": "kunta epäselvä",
+    "new-version-since-decision": "uusi versio päätöksen jälkeen",
+    "no-consent": "ei lupaa julkaista yhteystietoja",
+    "contact-email-invalid": "sähköpostiosoite virheellinen",
+    "contact-phone-invalid": "puhelinnumero virheellinen",
+}
+
+
+def flag_words(flags: Iterable[str], *, labels: dict[str, str]) -> list[str]:
+    """Return flags in plain Finnish (``required-missing:goal`` -> ``puuttuu: Tavoite``)."""
+    words: list[str] = []
+    for flag in flags:
+        name, _, arg = str(flag).partition(":")
+        if name in _FLAG_WORDS and not arg:
+            words.append(_FLAG_WORDS[name])
+        elif name == "required-missing":
+            words.append(f"puuttuu: {labels.get(arg, arg)}")
+        elif name == "too-long":
+            words.append(f"liian pitkä: {labels.get(arg, arg)}")
+        elif name == "possible-duplicate":
+            words.append(f"mahdollinen kaksoiskappale: #{arg.lstrip('#')}")
+        else:
+            words.append(str(flag))
+    return list(dict.fromkeys(words))
+
+
+def field_labels(survey: Survey | None) -> dict[str, str]:
+    """Return the Finnish card label of every field, from the survey or the built-in headers."""
+    labels = {c.key: c.header for c in COLUMNS}
+    if survey is not None:
+        for question in survey.questions:
+            labels[question.id] = question.card_label("fi")
+    return labels
+
+
+# --- stamps ---------------------------------------------------------------------------------
+
+STAMP_FIELDS = ("title", "keywords", "target_group", "goal", "summary", "implementation",
+                "resources", "experiences", "benefits", "contact_name", "contact_email",
+                "contact_phone", "contact_text", "publish_consent", "municipality_text")
+
+
+def version_stamp(practice_id: int, version: Any) -> str:
+    """Return ``v<N>-<hash>``: changes when a new version (or other content) arrives."""
+    content = json.dumps([practice_id, version.version,
+                          *[getattr(version, name) for name in STAMP_FIELDS]],
+                         ensure_ascii=False, default=str, sort_keys=True)
+    return f"v{version.version}-{hashlib.sha256(content.encode()).hexdigest()[:6]}"
+
+
+def text_hash(text: str) -> str:
+    """Return a short hash of a cell's text, to tell if a read-only cell was edited."""
+    return hashlib.blake2s(normal_text(text).encode(), digest_size=3).hexdigest()
+
+
+def normal_text(text: str) -> str:
+    """Return cell text as compared on import: line ends unified, outer space stripped."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def split_list(text: str) -> list[str]:
+    """Split a reviewer's list (keywords) at commas, semicolons and line breaks."""
+    import re
+
+    return list(dict.fromkeys(p.strip() for p in re.split(r"[,;\n]+", text) if p.strip()))
+
+
+# --- the practices to review ------------------------------------------------------------------
+
+
+@dataclass
+class ReviewRow:
+    """One practice as a row of the review sheet (text values, not yet neutralised)."""
+
+    practice_id: int
+    version: int
+    stamp: str
+    region_code: str
+    region: str
+    municipality_codes: list[str]
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def effective_municipalities(*, session: Session, practice_ids: Sequence[int] | None = None
+                             ) -> dict[int, list[str]]:
+    """Return practice id -> its effective municipality codes (reviewer corrections applied)."""
+    from sqlmodel import col, select
+
+    from ..db.models import PracticeMunicipality
+
+    query = select(PracticeMunicipality.practice_id, PracticeMunicipality.municipality_code
+                   ).where(PracticeMunicipality.superseded == False)  # noqa: E712 - SQL
+    if practice_ids is not None:
+        query = query.where(col(PracticeMunicipality.practice_id).in_(list(practice_ids)))
+    result: dict[int, list[str]] = {}
+    for practice_id, code in session.exec(query.order_by(
+            col(PracticeMunicipality.practice_id), col(PracticeMunicipality.municipality_code))):
+        result.setdefault(practice_id, []).append(code)
+    return result
+
+
+def set_reviewer_municipalities(*, session: Session, practice_id: int,
+                                codes: Sequence[str] | None) -> bool:
+    """Make ``codes`` the effective list (``None``: back to the submitted one); True if changed."""
+    from sqlmodel import select
+
+    from ..db.models import PracticeMunicipality
+
+    rows = session.exec(select(PracticeMunicipality).where(
+        PracticeMunicipality.practice_id == practice_id)).all()
+    changed = False
+    wanted = None if codes is None else set(codes)
+    present = {row.municipality_code for row in rows}
+    for row in rows:
+        if row.source == "reviewer":
+            if wanted is None or row.municipality_code not in wanted:
+                session.delete(row)
+                changed = True
+            continue
+        superseded = wanted is not None and row.municipality_code not in wanted
+        if row.superseded != superseded:
+            row.superseded = superseded
+            session.add(row)
+            changed = True
+    for code in sorted((wanted or set()) - present):
+        session.add(PracticeMunicipality(practice_id=practice_id, municipality_code=code,
+                                         source="reviewer"))
+        changed = True
+    return changed
+
+
+def reviewer_municipalities(*, session: Session, practice_id: int) -> list[str] | None:
+    """Return the reviewer-corrected codes of a practice, ``None`` when there is no correction."""
+    from sqlmodel import select
+
+    from ..db.models import PracticeMunicipality
+
+    rows = session.exec(select(PracticeMunicipality).where(
+        PracticeMunicipality.practice_id == practice_id)).all()
+    if not any(r.superseded or r.source == "reviewer" for r in rows):
+        return None
+    return sorted(r.municipality_code for r in rows if not r.superseded)
+
+
+def corrected_municipality_ids(*, session: Session) -> set[int]:
+    """Return the ids of practices whose municipalities a reviewer corrected."""
+    from sqlmodel import or_, select
+
+    from ..db.models import PracticeMunicipality
+
+    query = select(PracticeMunicipality.practice_id).where(
+        or_(PracticeMunicipality.source == "reviewer",
+            PracticeMunicipality.superseded == True))  # noqa: E712 - SQL expression
+    return set(session.exec(query.distinct()).all())

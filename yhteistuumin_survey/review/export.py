@@ -1,0 +1,466 @@
+"""Write the triage workbook(s): one row per practice to decide, one workbook per reviewer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import InputError
+from ..reports import neutralise_formula
+from .common import (
+    COLUMNS,
+    DECISION_WORDS,
+    DEFAULT_STATUSES,
+    INSTRUCTIONS_SHEET,
+    META_FORMAT,
+    META_SHEET,
+    SHEET_NAME,
+    ReviewRow,
+    corrected_municipality_ids,
+    decision_label,
+    effective_municipalities,
+    field_labels,
+    flag_words,
+    parse_statuses,
+    reviewer_municipalities,
+    text_hash,
+    version_stamp,
+)
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from ..survey import Survey
+
+#: Data rows are this tall (points): about five wrapped lines; the full text is in the cell.
+ROW_HEIGHT = 75
+EXCEL_CELL_LIMIT = 32767
+NO_REGION = "—"
+
+
+@dataclass
+class ExportedFile:
+    """One workbook written: where, for whom, how many practices of which regions."""
+
+    path: Path
+    reviewer: str | None
+    practices: int
+    regions: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ExportResult:
+    """What ``export_review`` wrote."""
+
+    export_id: str
+    exported_at: dt.datetime
+    statuses: list[str]
+    files: list[ExportedFile] = field(default_factory=list)
+
+    @property
+    def practices(self) -> int:
+        return sum(f.practices for f in self.files)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"export_id": self.export_id, "exported_at": self.exported_at.isoformat(),
+                "statuses": self.statuses, "practices": self.practices,
+                "files": [{"path": str(f.path), "reviewer": f.reviewer,
+                           "practices": f.practices, "regions": f.regions}
+                          for f in self.files]}
+
+
+# --- selecting and describing the practices -------------------------------------------------
+
+
+def collect_rows(*, session: Session, statuses: Sequence[str] | None = None,
+                 survey: Survey | None = None) -> list[ReviewRow]:
+    """Return the practices to decide as review rows, ordered by region, municipality, id."""
+    from sqlalchemy import and_, or_
+    from sqlmodel import col, select
+
+    from ..db.models import (
+        Municipality,
+        Practice,
+        PracticeVersion,
+        ReceivedFile,
+        Region,
+        Submission,
+    )
+
+    chosen = parse_statuses(statuses)
+    wanted = chosen or DEFAULT_STATUSES
+    condition: Any = col(Practice.status).in_(list(wanted))
+    if chosen is None:
+        # A decided practice that got a newer version is back in the queue.
+        condition = or_(condition, and_(col(Practice.decided_version).is_not(None),
+                                        col(Practice.current_version) > col(Practice.decided_version),
+                                        col(Practice.status) != "duplicate"))
+    pairs = session.exec(
+        select(Practice, PracticeVersion)
+        .join(PracticeVersion, and_(col(PracticeVersion.practice_id) == col(Practice.id),
+                                    col(PracticeVersion.version) == col(Practice.current_version)))
+        .where(condition).order_by(col(Practice.id))).all()
+    if not pairs:
+        return []
+    ids = [p.id for p, _ in pairs if p.id is not None]
+    municipalities = {m.code: m for m in session.exec(select(Municipality)).all()}
+    regions = {r.code: r for r in session.exec(select(Region)).all()}
+    codes_of = effective_municipalities(session=session, practice_ids=ids) if len(ids) < 30000 \
+        else effective_municipalities(session=session)
+    submission_ids = [v.submission_id for _, v in pairs if v.submission_id is not None]
+    sources: dict[int, tuple[str, str]] = {}
+    for start in range(0, len(submission_ids), 5000):
+        chunk = submission_ids[start:start + 5000]
+        for sub_id, name, file_format, locator in session.exec(
+                select(col(Submission.id), col(ReceivedFile.original_name),
+                       col(ReceivedFile.format), col(Submission.locator))
+                .join(ReceivedFile, col(ReceivedFile.id) == col(Submission.received_file_id))
+                .where(col(Submission.id).in_(chunk))):
+            sources[sub_id or 0] = (f"{name} ({locator})" if locator else name,
+                               file_format or "")
+    corrected_ids = corrected_municipality_ids(session=session)
+    labels = field_labels(survey)
+    choice_labels = _choice_labels(survey)
+    rows: list[ReviewRow] = []
+    for practice, version in pairs:
+        assert practice.id is not None
+        codes = codes_of.get(practice.id, [])
+        known = [municipalities[c] for c in codes if c in municipalities]
+        region_code = known[0].region_code if known else ""
+        region = regions[region_code].name_fi if region_code in regions else NO_REGION
+        flags = list(version.flags or [])
+        if practice.decided_version is not None \
+                and practice.current_version > practice.decided_version:
+            flags.append("new-version-since-decision")
+        source_name, source_format = sources.get(version.submission_id or -1, ("", ""))
+        corrected_codes = reviewer_municipalities(session=session, practice_id=practice.id) \
+            if practice.id in corrected_ids else None
+        values: dict[str, Any] = {
+            "id": practice.id,
+            "stamp": "",
+            "title": version.title or "",
+            "municipalities": ", ".join(m.name_fi for m in known)
+            or (version.municipality_text or ""),
+            "region": region if len({m.region_code for m in known}) <= 1
+            else ", ".join(dict.fromkeys(regions[m.region_code].name_fi for m in known
+                                         if m.region_code in regions)),
+            "source": f"{source_name} [{source_format}]" if source_format else source_name,
+            "flags": "; ".join(flag_words(flags, labels=labels)),
+            "status": practice.status,
+            "keywords": ", ".join(version.keywords or []),
+            "target_group": ", ".join(choice_labels.get(t, t.removeprefix("other:"))
+                                      for t in version.target_group or []),
+            "goal": version.goal or "",
+            "summary": version.summary or "",
+            "implementation": version.implementation or "",
+            "resources": version.resources or "",
+            "experiences": version.experiences or "",
+            "benefits": version.benefits or "",
+            "contact": _contact(version),
+            "language": version.language or practice.language or "",
+            # Editable columns start from the current state: an empty cell means "none".
+            "decision": decision_label(practice.status) if practice.status in DECISION_WORDS
+            and practice.decided_version == version.version else "",
+            "duplicate_of": practice.duplicate_of_id,
+            "comment": practice.reviewer_comment or "",
+            "corrected_title": practice.corrected_title or "",
+            "corrected_keywords": ", ".join(practice.corrected_keywords or []),
+            "corrected_municipalities": ", ".join(
+                municipalities[c].name_fi for c in corrected_codes if c in municipalities)
+            if corrected_codes is not None else "",
+        }
+        stamp = version_stamp(practice.id, version)
+        values["stamp"] = stamp
+        rows.append(ReviewRow(practice.id, version.version, stamp, region_code or "", region,
+                              codes, values))
+    rows.sort(key=lambda r: (r.region_code or "99", r.municipality_codes[:1], r.practice_id))
+    return rows
+
+
+def _choice_labels(survey: Survey | None) -> dict[str, str]:
+    if survey is None:
+        return {}
+    try:
+        question = survey.question("target_group")
+    except KeyError:
+        return {}
+    return {choice.id: choice.label("fi") for choice in question.choices}
+
+
+def _contact(version: Any) -> str:
+    parts = [version.contact_name, version.contact_email, version.contact_phone]
+    text = "\n".join(p for p in parts if p) or (version.contact_text or "")
+    if text and not version.publish_consent:
+        text += "\n(ei julkaisulupaa)"
+    return text
+
+
+# --- sharing out between reviewers ------------------------------------------------------------
+
+
+def share_out(rows: Sequence[ReviewRow], reviewers: Sequence[str]) -> list[list[ReviewRow]]:
+    """Share rows out evenly, keeping each region with one reviewer where possible.
+
+    Every reviewer gets a quota (the counts differ by at most one). Regions, largest first, go
+    whole to the reviewer whose remaining quota fits them most tightly; a region larger than
+    every remaining quota fills the reviewer with the most room and the rest goes on, so a
+    region is split only when no quota can take it whole (at most ``reviewers - 1`` splits).
+    Within a split region the rows stay in municipality order.
+    """
+    count = len(reviewers)
+    if count <= 1:
+        return [list(rows)]
+    total = len(rows)
+    quotas = [total // count + (1 if i < total % count else 0) for i in range(count)]
+    groups: dict[str, list[ReviewRow]] = {}
+    for row in rows:
+        groups.setdefault(row.region_code or "99", []).append(row)
+    order = sorted(groups, key=lambda code: (-len(groups[code]), code))
+    shares: list[list[ReviewRow]] = [[] for _ in reviewers]
+    for code in order:
+        pending = groups[code]
+        while pending:
+            fitting = [i for i in range(count) if quotas[i] >= len(pending)]
+            if fitting:
+                target = min(fitting, key=lambda i: (quotas[i], i))
+                take = len(pending)
+            else:
+                target = max(range(count), key=lambda i: (quotas[i], -i))
+                take = quotas[target]
+            shares[target].extend(pending[:take])
+            quotas[target] -= take
+            pending = pending[take:]
+    for share in shares:
+        share.sort(key=lambda r: (r.region_code or "99", r.municipality_codes[:1],
+                                  r.practice_id))
+    return shares
+
+
+# --- writing the workbook ---------------------------------------------------------------------
+
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def cell_value(value: Any) -> Any:
+    """Return what goes into a cell: numbers as numbers, text neutralised and cleaned."""
+    if value is None or isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    text = _ILLEGAL.sub("", str(value))
+    if len(text) > EXCEL_CELL_LIMIT - 2:
+        text = text[:EXCEL_CELL_LIMIT - 3] + "…"
+    return neutralise_formula(text)
+
+
+def _slug(name: str) -> str:
+    from slugify import slugify
+
+    return slugify(name, lowercase=True) or "reviewer"
+
+
+def output_paths(*, outputs: Path, out: Path | None, reviewers: Sequence[str],
+                 stamp: str) -> list[Path]:
+    """Return the workbook path for each reviewer (or the one path when there is none)."""
+    if out is None:
+        base = outputs / "review" / f"review-{stamp}.xlsx"
+    else:
+        base = out if out.suffix.lower() == ".xlsx" else out.with_suffix(".xlsx")
+    if not reviewers:
+        return [base]
+    if len(reviewers) == 1 and out is not None:
+        return [base]
+    slugs = [_slug(name) for name in reviewers]
+    if len(set(slugs)) != len(slugs):
+        raise InputError("two reviewers have the same name; give each --reviewer a different "
+                         "name")
+    return [base.with_name(f"{base.stem}-{slug}{base.suffix}") for slug in slugs]
+
+
+def export_review(outputs: Path, *, session: Session, out: Path | None = None,
+                  statuses: Sequence[str] | None = None, reviewers: Sequence[str] = (),
+                  survey: Survey | None = None, now: dt.datetime | None = None,
+                  progress: Callable[[int], Any] | None = None) -> ExportResult:
+    """Write the review workbook(s) under ``outputs/review`` (or ``out``) and describe them."""
+    reviewers = [r.strip() for r in reviewers if r and r.strip()]
+    if len({r.casefold() for r in reviewers}) != len(reviewers):
+        raise InputError("the same --reviewer is named twice; name each reviewer once")
+    now = now or dt.datetime.now(dt.UTC)
+    chosen = parse_statuses(statuses)
+    export_id = uuid.uuid4().hex[:12]
+    rows = collect_rows(session=session, statuses=chosen, survey=survey)
+    result = ExportResult(export_id, now, list(chosen or DEFAULT_STATUSES))
+    if not rows:
+        return result
+    shares = share_out(rows, reviewers) if reviewers else [rows]
+    paths = output_paths(outputs=outputs, out=out, reviewers=reviewers,
+                         stamp=now.strftime("%Y%m%d-%H%M%S"))
+    for index, (share, path) in enumerate(zip(shares, paths, strict=True)):
+        reviewer = reviewers[index] if reviewers else None
+        write_workbook(path, share, export_id=export_id, exported_at=now, reviewer=reviewer,
+                       progress=progress)
+        result.files.append(ExportedFile(path, reviewer, len(share),
+                                         list(dict.fromkeys(r.region for r in share))))
+    return result
+
+
+def write_workbook(path: Path, rows: Sequence[ReviewRow], *, export_id: str,
+                   exported_at: dt.datetime, reviewer: str | None,
+                   progress: Callable[[int], Any] | None = None) -> None:
+    """Write one review workbook: the review sheet, the instructions, the hidden metadata."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, NamedStyle, PatternFill, Protection
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = SHEET_NAME
+    grey = PatternFill("solid", fgColor="E7E6E6")
+    header_fill = PatternFill("solid", fgColor="1F4E79")
+    editable_header_fill = PatternFill("solid", fgColor="2E7D32")
+    readonly = NamedStyle("review_readonly", fill=grey,
+                          alignment=Alignment(wrap_text=True, vertical="top"),
+                          protection=Protection(locked=True))
+    editable = NamedStyle("review_editable",
+                          alignment=Alignment(wrap_text=True, vertical="top"),
+                          protection=Protection(locked=False))
+    for style in (readonly, editable):
+        workbook.add_named_style(style)
+    header_font = Font(bold=True, color="FFFFFF")
+    for index, column in enumerate(COLUMNS, start=1):
+        cell = sheet.cell(row=1, column=index, value=column.header)
+        cell.font = header_font
+        cell.fill = editable_header_fill if column.editable else header_fill
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        cell.protection = Protection(locked=True)
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
+    sheet.row_dimensions[1].height = 32
+    styles = ["review_editable" if c.editable else "review_readonly" for c in COLUMNS]
+    keys = [c.key for c in COLUMNS]
+    meta_rows: list[list[Any]] = []
+    for row_number, row in enumerate(rows, start=2):
+        hashes: list[str] = []
+        for index, key in enumerate(keys, start=1):
+            value = cell_value(row.values.get(key))
+            cell = sheet.cell(row=row_number, column=index, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # text, never a formula, whatever it starts with
+            cell.style = styles[index - 1]
+            hashes.append(f"{key}={text_hash('' if value is None else str(value))}")
+        sheet.row_dimensions[row_number].height = ROW_HEIGHT
+        meta_rows.append([row.practice_id, row.version, row.stamp, " ".join(hashes)])
+        if progress is not None and row_number % 500 == 0:
+            progress(500)
+    last_row = max(len(rows) + 1, 2)
+    last_col = get_column_letter(len(COLUMNS))
+    sheet.freeze_panes = "C2"
+    sheet.auto_filter.ref = f"A1:{last_col}{last_row}"
+    decision_col = get_column_letter(keys.index("decision") + 1)
+    words = ",".join(w["fi"] for w in DECISION_WORDS.values())
+    validation = DataValidation(
+        type="list", formula1=f'"{words}"', allow_blank=True, showDropDown=False,
+        showErrorMessage=True, errorStyle="warning", errorTitle="Päätös",
+        error="Valitse hyväksytty, hylätty, lisätietoja tai kaksoiskappale "
+              "(myös approved, rejected, needs-info, duplicate käyvät).",
+        promptTitle="Päätös / Beslut",
+        prompt="hyväksytty / hylätty / lisätietoja / kaksoiskappale")
+    validation.add(f"{decision_col}2:{decision_col}{max(last_row, 1000)}")
+    sheet.add_data_validation(validation)
+    duplicate_col = get_column_letter(keys.index("duplicate_of") + 1)
+    id_check = DataValidation(type="whole", operator="greaterThan", formula1="0",
+                              allow_blank=True, showErrorMessage=True, errorStyle="warning",
+                              error="Kirjoita alkuperäisen käytännön ID-numero.")
+    id_check.add(f"{duplicate_col}2:{duplicate_col}{max(last_row, 1000)}")
+    sheet.add_data_validation(id_check)
+    # Protected without a password: it stops accidental edits; filtering, sorting and
+    # resizing stay allowed.
+    protection = sheet.protection
+    protection.sheet = True
+    protection.autoFilter = False
+    protection.sort = False
+    protection.formatColumns = False
+    protection.formatRows = False
+    protection.selectLockedCells = False
+    protection.selectUnlockedCells = False
+    _instructions(workbook.create_sheet(INSTRUCTIONS_SHEET), reviewer=reviewer,
+                  count=len(rows), exported_at=exported_at)
+    meta = workbook.create_sheet(META_SHEET)
+    meta.sheet_state = "hidden"
+    meta.append(["format", META_FORMAT])
+    meta.append(["export_id", export_id])
+    meta.append(["exported_at", exported_at.isoformat(timespec="seconds")])
+    meta.append(["reviewer", reviewer or ""])
+    meta.append(["rows", len(rows)])
+    meta.append([])
+    meta.append(["practice_id", "version", "stamp", "read_only_hashes"])
+    for meta_row in meta_rows:
+        meta.append(meta_row)
+    meta.protection.sheet = True
+    workbook.active = 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".part")
+    workbook.save(temporary)
+    temporary.replace(path)
+
+
+INSTRUCTIONS_FI = (
+    "Ohjeet arvioijalle",
+    "Jokainen rivi on yksi hyvä käytäntö. Harmaat sarakkeet ovat vastaajan tekstiä, eikä niitä "
+    "voi muuttaa; valkoiset sarakkeet täytät sinä.",
+    "Päätös: valitse hyväksytty, hylätty, lisätietoja tai kaksoiskappale. Tyhjä päätös = "
+    "ei vielä päätetty (rivi ohitetaan).",
+    "Kaksoiskappale: kirjoita sarakkeeseen 'Kaksoiskappale (alkuperäisen ID)' sen käytännön "
+    "ID, jonka kaksoiskappale rivi on.",
+    "Korjattu nimi, korjatut avainsanat (pilkulla erotettuina) ja korjatut kunnat: kirjoita "
+    "vain, jos haluat korjata; vastaajan alkuperäinen teksti säilyy. Tyhjä = ei korjausta.",
+    "Huomiot-sarake kertoo, mitä järjestelmä huomasi (esim. puuttuva kenttä, tunnistamaton "
+    "kunta, mahdollinen kaksoiskappale).",
+    "Voit suodattaa, lajitella, piilottaa ja siirtää sarakkeita sekä lisätä omia sarakkeita. "
+    "Älä muuta ID- tai Versio-saraketta. Suojauksessa ei ole salasanaa.",
+    "Palauta tiedosto koordinaattorille (tallenna .xlsx-muodossa). Jos käytäntöön on tullut "
+    "uusi versio, rivi hylätään tuonnissa ja saat uuden tiedoston.",
+)
+INSTRUCTIONS_SV = (
+    "Anvisningar för granskaren",
+    "Varje rad är en god praxis. De grå kolumnerna är svararens text och kan inte ändras; de "
+    "vita kolumnerna fyller du i.",
+    "Päätös (beslut): välj hyväksytty (godkänd), hylätty (avslagen), lisätietoja (mer "
+    "information) eller kaksoiskappale (dubblett). Du kan också skriva godkänd, avslagen, "
+    "mer information eller dubblett. Tomt = inte beslutat ännu.",
+    "Dubblett: skriv i kolumnen 'Kaksoiskappale (alkuperäisen ID)' ID-numret för den praxis "
+    "som raden är en dubblett av.",
+    "Korrigerat namn (Korjattu nimi), korrigerade nyckelord (Korjatut avainsanat, åtskilda "
+    "med kommatecken) och kommuner (Korjatut kunnat): fyll i bara om du vill korrigera; "
+    "svararens text bevaras. Tomt = ingen korrigering.",
+    "Du får filtrera, sortera, dölja och flytta kolumner samt lägga till egna kolumner. Ändra "
+    "inte kolumnerna ID eller Versio. Skyddet har inget lösenord.",
+    "Skicka tillbaka filen till koordinatorn (spara som .xlsx).",
+)
+
+
+def _instructions(sheet: Any, *, reviewer: str | None, count: int,
+                  exported_at: dt.datetime) -> None:
+    from openpyxl.styles import Alignment, Font
+
+    sheet.column_dimensions["A"].width = 110
+    lines: list[tuple[str, bool]] = []
+    lines.append((INSTRUCTIONS_FI[0], True))
+    lines += [(f"• {text}", False) for text in INSTRUCTIONS_FI[1:]]
+    lines.append(("", False))
+    lines.append((INSTRUCTIONS_SV[0], True))
+    lines += [(f"• {text}", False) for text in INSTRUCTIONS_SV[1:]]
+    lines.append(("", False))
+    who = f"Arvioija / Granskare: {reviewer}" if reviewer else ""
+    lines.append((f"{count} käytäntöä / praxis · {exported_at:%Y-%m-%d %H:%M} UTC  {who}".strip(),
+                  False))
+    for text, bold in lines:
+        sheet.append([text])
+        cell = sheet.cell(row=sheet.max_row, column=1)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        if bold:
+            cell.font = Font(bold=True, size=13)

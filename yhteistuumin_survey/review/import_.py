@@ -1,0 +1,557 @@
+"""Read reviewers' workbooks back: validate each row, hold back stale and conflicting ones, apply.
+
+Columns are found by their headers (Finnish, Swedish or English), never by position, so a
+workbook re-saved by LibreOffice, with columns moved, hidden or added, rows sorted or the
+drop-downs lost, reads the same. The hidden ``_review_meta`` sheet says which version each
+row was made for; a practice that has a newer version is refused with "re-export".
+
+Idempotent: a row already applied from the same file (same SHA-256, same row) is
+``unchanged``, and so is a row that says what the database already holds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import InputError
+from ..reports import FORMULA_PREFIXES, Report
+from ..tables import cell_text
+from .common import (
+    ALLOWED_DECISIONS_TEXT,
+    COLUMN_BY_KEY,
+    EDITABLE,
+    HEADER_INDEX,
+    META_SHEET,
+    READ_ONLY,
+    corrected_municipality_ids,
+    decision_label,
+    normal_text,
+    parse_decision,
+    set_reviewer_municipalities,
+    split_list,
+    text_hash,
+    version_stamp,
+)
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from ..tables import Sheet
+
+#: Outcome statuses of an import, in the order the summary lists them.
+SUMMARY_KEYS = ("applied", "unchanged", "stale", "conflict", "error", "warning", "skipped")
+_STAMP = re.compile(r"^v(\d+)-([0-9a-f]{6})$")
+_ID = re.compile(r"^#?\s*(\d+)(?:\.0+)?$")
+
+
+@dataclass
+class ImportResult:
+    """What ``import_review`` did with every row of every file."""
+
+    report: Report = field(default_factory=Report)
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def summary(self) -> dict[str, int]:
+        counts = self.report.counts
+        return {"applied": counts.get("applied", 0), "unchanged": counts.get("unchanged", 0),
+                "stale": counts.get("stale", 0), "conflicts": counts.get("conflict", 0),
+                "errors": counts.get("error", 0), "warnings": counts.get("warning", 0),
+                "skipped": counts.get("skipped", 0)}
+
+    @property
+    def failed(self) -> bool:
+        """True when a row was not applied for a reason someone must act on."""
+        summary = self.summary
+        return bool(summary["errors"] or summary["stale"] or summary["conflicts"])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"files": self.files, "summary": self.summary,
+                "outcomes": self.report.to_dict()["outcomes"]}
+
+
+@dataclass
+class RowDecision:
+    """One row of a workbook as read and checked."""
+
+    file: str
+    sha256: str
+    row: int
+    practice_id: int
+    decision: str
+    version: int
+    stamp: str
+    reviewer: str | None
+    duplicate_of: int | None = None
+    comment: str | None = None
+    corrected_title: str | None = None
+    corrected_keywords: list[str] | None = None
+    municipality_text: str | None = None
+    corrected_municipalities: list[str] | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.row}"
+
+    def signature(self) -> tuple[Any, ...]:
+        return (self.decision, self.duplicate_of, self.corrected_title,
+                tuple(self.corrected_keywords or ()),
+                tuple(sorted(self.corrected_municipalities or ())))
+
+    def describe(self) -> str:
+        text = decision_label(self.decision)
+        if self.duplicate_of:
+            text += f" #{self.duplicate_of}"
+        return text
+
+
+@dataclass
+class _Workbook:
+    path: Path
+    label: str
+    sha256: str
+    sheet: Sheet
+    header_row: int
+    columns: dict[str, int]
+    meta: dict[str, str]
+    meta_rows: dict[int, tuple[int, str, dict[str, str]]]
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _text(value: Any) -> str:
+    return normal_text(cell_text(value)) if not isinstance(value, str) else normal_text(value)
+
+
+def _unneutralise(text: str) -> str:
+    """Undo our own formula guard on a pre-filled editable cell (``'=x`` -> ``=x``)."""
+    if text.startswith("'") and text[1:2] and text[1:2].startswith(FORMULA_PREFIXES):
+        return text[1:]
+    return text
+
+
+def _find_header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
+    for index, row in enumerate(sheet.rows[:10]):
+        columns: dict[str, int] = {}
+        from ..survey import fold
+
+        for position, value in enumerate(row):
+            key = HEADER_INDEX.get(fold(_text(value)))
+            if key is not None and key not in columns:
+                columns[key] = position
+        if "id" in columns and "decision" in columns:
+            return index, columns
+    return None
+
+
+def _read_meta(sheet: Sheet) -> tuple[dict[str, str], dict[int, tuple[int, str, dict[str, str]]]]:
+    meta: dict[str, str] = {}
+    rows: dict[int, tuple[int, str, dict[str, str]]] = {}
+    in_table = False
+    for raw in sheet.rows:
+        cells = [_text(v) for v in raw] + ["", "", "", ""]
+        if not in_table:
+            if cells[0] == "practice_id":
+                in_table = True
+            elif cells[0]:
+                meta[cells[0]] = cells[1]
+            continue
+        match = _ID.match(cells[0])
+        version = _ID.match(cells[1])
+        if not match or not version:
+            continue
+        hashes = dict(part.split("=", 1) for part in cells[3].split() if "=" in part)
+        rows[int(match.group(1))] = (int(version.group(1)), cells[2], hashes)
+    return meta, rows
+
+
+def open_review_workbook(path: Path) -> _Workbook:
+    """Read a returned workbook and find its review sheet and metadata (InputError if none)."""
+    from ..tables import read_workbook
+
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    sheets = read_workbook(path)
+    meta: dict[str, str] = {}
+    meta_rows: dict[int, tuple[int, str, dict[str, str]]] = {}
+    found: tuple[Sheet, int, dict[str, int]] | None = None
+    for sheet in sheets:
+        if sheet.name == META_SHEET:
+            meta, meta_rows = _read_meta(sheet)
+            continue
+        header = _find_header(sheet)
+        if header is not None and found is None:
+            found = (sheet, header[0], header[1])
+    if found is None:
+        raise InputError(f"{path}: no review sheet (a header row with 'ID' and 'Päätös' / "
+                         "'Decision'); is this a workbook made by 'yhteistuumin review export'?")
+    sheet, header_row, columns = found
+    return _Workbook(path, str(path), _file_sha256(path), sheet, header_row, columns, meta,
+                     meta_rows)
+
+
+def _read_rows(book: _Workbook, *, reviewer: str | None, report: Report) -> list[RowDecision]:
+    """Check each row on its own (no database yet); return the rows that carry a decision."""
+    cols = book.columns
+    decisions: list[RowDecision] = []
+    stamps_to_ids = {stamp: pid for pid, (_, stamp, _) in book.meta_rows.items()}
+    for index in range(book.header_row + 1, len(book.sheet.rows)):
+        raw = book.sheet.rows[index]
+        row_number = index + 1
+        where = f"{book.label}:{row_number}"
+
+        def get(key: str, raw: list[Any] = raw) -> str:
+            position = cols.get(key)
+            if position is None or position >= len(raw):
+                return ""
+            return _text(raw[position])
+
+        id_text = get("id")
+        editable = {key: _unneutralise(get(key)) for key in EDITABLE}
+        if not id_text:
+            if any(editable.values()):
+                report.add(where, "error", "no ID on this row; decisions need the practice's "
+                                           "ID as exported")
+            continue
+        id_match = _ID.match(id_text)
+        if not id_match:
+            report.add(where, "error", f"ID {id_text!r} is not a practice number; keep the ID "
+                                       "column as exported")
+            continue
+        practice_id = int(id_match.group(1))
+        warnings: list[str] = []
+        visible_stamp = get("stamp")
+        meta_row = book.meta_rows.get(practice_id)
+        if meta_row is not None:
+            version, stamp, hashes = meta_row
+            if "stamp" in cols and visible_stamp and visible_stamp != stamp:
+                other = stamps_to_ids.get(visible_stamp)
+                if other is not None and other != practice_id:
+                    report.add(where, "error", f"the ID was changed (the row is for #{other}, "
+                                               f"not #{practice_id}); fix the ID or re-export")
+                    continue
+            for key in READ_ONLY:
+                if key in cols and key in hashes and text_hash(get(key)) != hashes[key]:
+                    header = COLUMN_BY_KEY[key].header
+                    hint = " (put corrections in 'Korjattu nimi')" if key == "title" else \
+                        " (put corrections in 'Korjatut avainsanat')" if key == "keywords" else \
+                        " (put corrections in 'Korjatut kunnat')" if key == "municipalities" else ""
+                    warnings.append(f"read-only column '{header}' was edited; the edit is "
+                                    f"ignored{hint}")
+            edited_editable = any(key in cols and key in hashes
+                                  and text_hash(get(key)) != hashes[key] for key in EDITABLE)
+        elif book.meta_rows:
+            report.add(where, "error", f"practice #{practice_id} is not in this export (was the "
+                                       "ID edited?); re-export to review it")
+            continue
+        else:
+            stamp_match = _STAMP.match(visible_stamp)
+            if not stamp_match:
+                report.add(where, "error", "no version stamp for this row (the hidden "
+                                           "_review_meta sheet and the 'Versio' column are "
+                                           "gone); re-export")
+                continue
+            version, stamp = int(stamp_match.group(1)), visible_stamp
+            edited_editable = any(editable.values())
+        for warning in warnings:
+            report.add(where, "warning", warning, practice_id=practice_id)
+        decision_text = editable["decision"]
+        decision = parse_decision(decision_text) if decision_text else None
+        if decision_text and decision is None:
+            report.add(where, "error", f"unknown decision {decision_text!r}; use one of: "
+                                       f"{ALLOWED_DECISIONS_TEXT}", practice_id=practice_id)
+            continue
+        duplicate_text = editable["duplicate_of"]
+        duplicate_of: int | None = None
+        if duplicate_text:
+            dup_match = _ID.match(duplicate_text)
+            if not dup_match:
+                report.add(where, "error", f"duplicate of {duplicate_text!r} is not a practice "
+                                           "ID; write the number of the original practice",
+                           practice_id=practice_id)
+                continue
+            duplicate_of = int(dup_match.group(1))
+            if decision is None:
+                decision = "duplicate"
+                report.add(where, "warning", f"duplicate of #{duplicate_of} given without a "
+                                             "decision; taken as kaksoiskappale",
+                           practice_id=practice_id)
+            elif decision != "duplicate":
+                report.add(where, "error", f"duplicate of #{duplicate_of} is set but the "
+                                           f"decision is {decision_label(decision)!r}; choose "
+                                           "kaksoiskappale or clear the duplicate column",
+                           practice_id=practice_id)
+                continue
+        if decision is None:
+            if edited_editable:
+                report.add(where, "warning", "a comment or correction without a decision; "
+                                             "nothing applied (choose a decision)",
+                           practice_id=practice_id)
+            else:
+                report.add(where, "skipped", "no decision", practice_id=practice_id)
+            continue
+        if decision == "duplicate" and duplicate_of is None:
+            report.add(where, "error", "kaksoiskappale needs the original's ID in "
+                                       "'Kaksoiskappale (alkuperäisen ID)'",
+                       practice_id=practice_id)
+            continue
+        if duplicate_of == practice_id:
+            report.add(where, "error", f"#{practice_id} cannot be a duplicate of itself",
+                       practice_id=practice_id)
+            continue
+        keywords = split_list(editable["corrected_keywords"])
+        decisions.append(RowDecision(
+            book.label, book.sha256, row_number, practice_id, decision, version, stamp,
+            reviewer or book.meta.get("reviewer") or None, duplicate_of,
+            editable["comment"] or None, editable["corrected_title"] or None,
+            keywords or None, editable["corrected_municipalities"] or None))
+    return decisions
+
+
+def import_review(paths: Sequence[Path], *, session: Session, reviewer: str | None = None,
+                  progress: Callable[[int], Any] | None = None) -> ImportResult:
+    """Validate and apply the decisions of returned review workbooks; report every row."""
+    result = ImportResult()
+    report = result.report
+    rows: list[RowDecision] = []
+    seen: dict[str, str] = {}
+    for path in paths:
+        label = str(path)
+        result.files.append(label)
+        try:
+            book = open_review_workbook(path)
+        except InputError as exc:
+            report.add(label, "error", str(exc).removeprefix(f"{path}: "))
+            continue
+        if book.sha256 in seen:
+            report.add(label, "unchanged", f"the same file as {seen[book.sha256]}")
+            continue
+        seen[book.sha256] = label
+        if not book.meta_rows:
+            report.add(label, "warning", "no _review_meta sheet; versions taken from the "
+                                         "'Versio' column")
+        rows.extend(_read_rows(book, reviewer=reviewer, report=report))
+    if rows:
+        _check_and_apply(rows, session=session, report=report, progress=progress)
+    return result
+
+
+def _check_and_apply(rows: list[RowDecision], *, session: Session, report: Report,
+                     progress: Callable[[int], Any] | None) -> None:
+    from sqlmodel import col, select
+
+    from ..db.models import Practice, PracticeVersion, ReviewDecision
+    from ..resolve import Resolver
+
+    ids = {r.practice_id for r in rows} | {r.duplicate_of for r in rows if r.duplicate_of}
+    practices: dict[int, Practice] = {}
+    id_list = sorted(ids)
+    for start in range(0, len(id_list), 5000):
+        for practice in session.exec(select(Practice).where(
+                col(Practice.id).in_(id_list[start:start + 5000]))):
+            assert practice.id is not None
+            practices[practice.id] = practice
+    versions: dict[int, PracticeVersion] = {}
+    row_ids = sorted({r.practice_id for r in rows if r.practice_id in practices})
+    for start in range(0, len(row_ids), 5000):
+        chunk = row_ids[start:start + 5000]
+        for version in session.exec(
+                select(PracticeVersion)
+                .join(Practice, col(Practice.id) == col(PracticeVersion.practice_id))
+                .where(col(PracticeVersion.practice_id).in_(chunk),
+                       col(PracticeVersion.version) == col(Practice.current_version))):
+            versions[version.practice_id] = version
+    shas = sorted({r.sha256 for r in rows})
+    already = {(d.source_sha256, d.source_row, d.practice_id) for d in session.exec(
+        select(ReviewDecision).where(col(ReviewDecision.source_sha256).in_(shas)))}
+    resolver: Resolver | None = None
+
+    checked: list[RowDecision] = []
+    for row in rows:
+        if progress is not None:
+            progress(1)
+        current_practice = practices.get(row.practice_id)
+        if current_practice is None:
+            report.add(row.where, "error", f"practice #{row.practice_id} is not in the "
+                                           "database", practice_id=row.practice_id)
+            continue
+        if (row.sha256, row.row, row.practice_id) in already:
+            report.add(row.where, "unchanged", "already imported from this file",
+                       practice_id=row.practice_id)
+            continue
+        current = versions.get(row.practice_id)
+        if current_practice.current_version > row.version or (
+                current is not None and current.version == row.version
+                and version_stamp(row.practice_id, current) != row.stamp):
+            report.add(row.where, "stale",
+                       f"#{row.practice_id} has a newer version "
+                       f"(v{current_practice.current_version}) "
+                       f"than this row (v{row.version}); re-export and decide again",
+                       practice_id=row.practice_id)
+            continue
+        if row.duplicate_of is not None:
+            target_id = row.duplicate_of
+            found = practices.get(target_id)
+            if found is None:
+                report.add(row.where, "error", f"duplicate of #{target_id}: there is no such "
+                                               "practice", practice_id=row.practice_id)
+                continue
+            target: Practice = found
+            hops = 0
+            while target.status == "duplicate" and target.duplicate_of_id and hops < 50:
+                nxt = session.get(Practice, target.duplicate_of_id)
+                if nxt is None:
+                    break
+                target, hops = nxt, hops + 1
+            assert target.id is not None
+            if target.id == row.practice_id:
+                report.add(row.where, "error", f"duplicate of #{row.duplicate_of}, which is "
+                                               f"itself a duplicate of #{row.practice_id}",
+                           practice_id=row.practice_id)
+                continue
+            if target.id != row.duplicate_of:
+                report.add(row.where, "warning", f"#{row.duplicate_of} is itself a duplicate "
+                                                 f"of #{target.id}; linked to #{target.id}",
+                           practice_id=row.practice_id)
+                row.duplicate_of = target.id
+        if row.municipality_text:
+            if resolver is None:
+                resolver = Resolver.from_session(session)
+            resolution = resolver.resolve(row.municipality_text)
+            if resolution.status != "resolved" or resolution.unmatched:
+                if resolution.status == "ambiguous":
+                    reason = (f"corrected municipalities {row.municipality_text!r} are "
+                              f"ambiguous ({', '.join(resolution.candidates)}); write the "
+                              "full name")
+                elif resolution.status == "unresolved":
+                    reason = (f"corrected municipalities {row.municipality_text!r}: no "
+                              "municipality recognised; write the names as in the register")
+                else:
+                    reason = (f"corrected municipalities {row.municipality_text!r}: "
+                              f"{', '.join(resolution.unmatched)!r} not recognised")
+                report.add(row.where, "error", reason, practice_id=row.practice_id)
+                continue
+            row.corrected_municipalities = sorted(resolution.codes)
+        checked.append(row)
+
+    # Conflicts inside this run: the same practice decided differently in two rows.
+    by_practice: dict[int, list[RowDecision]] = {}
+    for row in checked:
+        by_practice.setdefault(row.practice_id, []).append(row)
+    earlier = _latest_decisions(session=session, practice_ids=list(by_practice))
+    corrected_ids = corrected_municipality_ids(session=session)
+    for practice_id, group in by_practice.items():
+        if len({r.signature() for r in group}) > 1:
+            listing = "; ".join(f"{r.describe() or '?'} in {r.where}" for r in group)
+            for row in group:
+                report.add(row.where, "conflict",
+                           f"#{practice_id} is decided differently in this import ({listing}); "
+                           "agree on one decision and import again", practice_id=practice_id)
+            continue
+        first = group[0]
+        previous = earlier.get(practice_id)
+        if previous is not None and previous.version == first.version \
+                and previous.source_sha256 not in {r.sha256 for r in group} \
+                and _different_reviewers(previous.reviewer, first.reviewer) \
+                and _signature_of(previous) != first.signature():
+            for row in group:
+                report.add(row.where, "conflict",
+                           f"#{practice_id} was decided "
+                           f"{decision_label(previous.decision)!r} by {previous.reviewer} "
+                           f"({Path(previous.source_file).name}:{previous.source_row}); "
+                           "agree on one decision and import it again (same reviewer)",
+                           practice_id=practice_id)
+            continue
+        practice = practices[practice_id]
+        if _same_as_state(first, practice, session=session):
+            for row in group:
+                report.add(row.where, "unchanged", "already so in the database",
+                           practice_id=practice_id)
+            continue
+        _apply(first, practice, session=session, corrected_ids=corrected_ids)
+        report.add(first.where, "applied", first.describe(), practice_id=practice_id,
+                   decision=first.decision, version=first.version)
+        for row in group[1:]:
+            report.add(row.where, "unchanged", f"the same decision as {first.where}",
+                       practice_id=practice_id)
+    session.commit()
+
+
+def _different_reviewers(a: str | None, b: str | None) -> bool:
+    if not a or not b:
+        return False
+    return a.strip().casefold() != b.strip().casefold()
+
+
+def _signature_of(decision: Any) -> tuple[Any, ...]:
+    return (decision.decision, decision.duplicate_of_id, decision.corrected_title,
+            tuple(decision.corrected_keywords or ()),
+            tuple(sorted(decision.corrected_municipalities or ())))
+
+
+def _latest_decisions(*, session: Session, practice_ids: list[int]) -> dict[int, Any]:
+    from sqlmodel import col, select
+
+    from ..db.models import ReviewDecision
+
+    latest: dict[int, Any] = {}
+    for start in range(0, len(practice_ids), 5000):
+        chunk = practice_ids[start:start + 5000]
+        for decision in session.exec(select(ReviewDecision).where(
+                col(ReviewDecision.practice_id).in_(chunk)).order_by(col(ReviewDecision.id))):
+            latest[decision.practice_id] = decision
+    return latest
+
+
+def _same_as_state(row: RowDecision, practice: Any, *, session: Session) -> bool:
+    from .common import effective_municipalities, reviewer_municipalities
+
+    if (practice.status, practice.decided_version) != (row.decision, row.version):
+        return False
+    duplicate_of = row.duplicate_of if row.decision == "duplicate" else None
+    if practice.duplicate_of_id != duplicate_of:
+        return False
+    if (practice.corrected_title or None, practice.corrected_keywords or None,
+            practice.reviewer_comment or None) != (row.corrected_title, row.corrected_keywords,
+                                                   row.comment):
+        return False
+    if row.corrected_municipalities is None:
+        return reviewer_municipalities(session=session, practice_id=practice.id) is None
+    effective = effective_municipalities(session=session, practice_ids=[practice.id])
+    return sorted(effective.get(practice.id, [])) == sorted(row.corrected_municipalities)
+
+
+def _apply(row: RowDecision, practice: Any, *, session: Session, corrected_ids: set[int]) -> None:
+    from ..db.models import ReviewDecision, utcnow
+
+    previous_status = practice.status
+    practice.status = row.decision
+    practice.decided_version = row.version
+    practice.duplicate_of_id = row.duplicate_of if row.decision == "duplicate" else None
+    practice.corrected_title = row.corrected_title
+    practice.corrected_keywords = row.corrected_keywords
+    practice.reviewer_comment = row.comment
+    practice.updated_at = utcnow()
+    session.add(practice)
+    if row.corrected_municipalities is not None or practice.id in corrected_ids:
+        set_reviewer_municipalities(session=session, practice_id=practice.id,
+                                    codes=row.corrected_municipalities)
+    session.add(ReviewDecision(
+        practice_id=practice.id, version=row.version, decision=row.decision,
+        previous_status=previous_status, duplicate_of_id=practice.duplicate_of_id,
+        comment=row.comment, corrected_title=row.corrected_title,
+        corrected_keywords=row.corrected_keywords,
+        corrected_municipalities=row.corrected_municipalities, reviewer=row.reviewer,
+        source_file=row.file, source_sha256=row.sha256, source_row=row.row))
