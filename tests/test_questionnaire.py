@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 from types import SimpleNamespace
 
 import openpyxl
 import pytest
+from defusedxml import ElementTree
 from python_calamine import CalamineWorkbook
 from sqlmodel import Session, select
 
@@ -58,7 +60,10 @@ def test_questionnaire_language_follows_the_language_status(status, aland, expec
 
 def test_build_all_writes_308_with_unique_tokens_stable_on_rebuild(
         workspace, session: Session, settings, survey) -> None:
-    first = _build(workspace, session, settings, survey)
+    ticks: list[int] = []
+    first = build_questionnaires(workspace, session=session, settings=settings, survey=survey,
+                                 progress=ticks.append)
+    assert ticks == [1] * 308
     assert len(first.built) == 308
     assert first.by_language == {"fi": 259, "sv": 31, "fi-sv": 18}
     assert not first.failed
@@ -182,6 +187,21 @@ def test_workbook_reads_back_with_calamine_and_the_table_reader(
     meta = read_questionnaire_meta(path)
     assert meta["token"] == tokens_for_round(session=session,
                                              round_name=settings.round_name)["091"]
+
+
+def test_every_part_of_the_filled_in_workbook_is_well_formed_xml(
+        workspace, session, settings, survey) -> None:
+    _build(workspace, session, settings, survey, "599")
+    path = questionnaire_path(workspace, round_name=settings.round_name, code="599")
+    with zipfile.ZipFile(path) as archive:
+        assert archive.testzip() is None
+        names = archive.namelist()
+        assert "Pedersöre".encode() in archive.read("xl/worksheets/sheet1.xml")
+        for name in names:
+            content = archive.read(name)
+            assert b"@@" not in content, name  # no placeholder left behind
+            if name.endswith((".xml", ".rels")):
+                ElementTree.fromstring(content)
 
 
 def test_unknown_code_is_an_error_naming_it(workspace, session, settings, survey) -> None:
