@@ -203,6 +203,8 @@ def finnish_local_cases(name: str, genitive: str) -> list[str]:
 _SPLIT = re.compile(r"[,;/&+|\n\r\t()\[\]]+|\s(?:ja|sekä|seka|tai|och|samt|eller|and)\s",
                     re.IGNORECASE)
 _WORD = re.compile(r"\w+")
+_COLON_CASE = re.compile(r"(?<=\w):(?=(?:n|in|ssa|ssä|sta|stä|lla|llä|lta|ltä|lle)\b)",
+                         re.IGNORECASE)
 _INVISIBLE = dict.fromkeys([0x00AD, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2060, 0xFEFF])
 
 
@@ -225,7 +227,7 @@ def _as_text(value: object) -> str:
 
 def _words(text: str) -> list[str]:
     """The words of a text as written (``_`` splits words; soft hyphens and zero-widths go)."""
-    text = text.translate(_INVISIBLE)
+    text = _COLON_CASE.sub("", text.translate(_INVISIBLE))  # "Ii:n" is "Iin"
     return _WORD.findall(unicodedata.normalize("NFC", text).replace("_", " "))
 
 
