@@ -344,13 +344,20 @@ def test_cli_resolve_json_lists_the_candidates_of_an_ambiguous_text(cli) -> None
 
 
 def test_cli_resolve_table_output_is_exact(cli) -> None:
-    result = cli("register", "resolve", "Närpes och Kristinestad", "Helsinkki")
+    result = cli("register", "resolve", "Närpes och Kristinestad", "Helsinkki",
+                 "Espoo ja Suoenniemi")
     assert result.exit_code == 0, result.output
     assert result.stdout == (
-        "text                     status    codes    names                       method   score\n"
-        "-----------------------  --------  -------  --------------------------  -------  -----\n"
-        "Närpes och Kristinestad  resolved  545 287  Närpiö, Kristiinankaupunki  swedish  1.00\n"
-        "Helsinkki                resolved  091      Helsinki                    fuzzy    0.94\n")
+        "text                     status     codes          names                        "
+        "method       score\n"
+        "-----------------------  ---------  -------------  ---------------------------  "
+        "-----------  -----\n"
+        "Närpes och Kristinestad  resolved   545 287        Närpiö, Kristiinankaupunki   "
+        "swedish      1.00\n"
+        "Helsinkki                resolved   091            Helsinki                     "
+        "fuzzy        0.94\n"
+        "Espoo ja Suoenniemi      ambiguous  049 491? 790?  Espoo, Mikkeli?, Sastamala?  "
+        "exact+fuzzy  0.95\n")
 
 
 def test_cli_resolve_without_text_is_a_usage_error(cli) -> None:

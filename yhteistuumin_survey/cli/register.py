@@ -215,8 +215,9 @@ def resolve_cmd(
         keys = ("text", "status", "codes", "names", "method", "score", "candidates")
         echo(to_json([{k: v for k, v in r.to_dict().items() if k in keys} for r in results]))
         return
-    rows = [{"text": r.text, "status": r.status, "codes": " ".join(r.codes or r.candidates),
-             "names": ", ".join(r.names or [resolver.names[c] for c in r.candidates]),
+    rows = [{"text": r.text, "status": r.status,  # candidates of an ambiguous text end in "?"
+             "codes": " ".join(r.codes + [f"{c}?" for c in r.candidates]),
+             "names": ", ".join(r.names + [f"{resolver.names[c]}?" for c in r.candidates]),
              "method": r.method, "score": f"{r.score:.2f}"} for r in results]
     columns = ["text", "status", "codes", "names", "method", "score"]
     typer.echo(render(rows, columns, fmt.value), nl=fmt is not Format.csv)
