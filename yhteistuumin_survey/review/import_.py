@@ -218,8 +218,15 @@ def _read_rows(book: _Workbook, *, reviewer: str | None, report: Report) -> list
                 return ""
             return _text(raw[position])
 
+        def get_raw(key: str, raw: list[Any] = raw) -> str:
+            position = cols.get(key)
+            if position is None or position >= len(raw):
+                return ""
+            value = raw[position]
+            return value if isinstance(value, str) else cell_text(value)
+
         id_text = get("id")
-        editable = {key: _unneutralise(get(key)) for key in EDITABLE}
+        editable = {key: normal_text(_unneutralise(get_raw(key))) for key in EDITABLE}
         if not id_text:
             if any(editable.values()):
                 report.add(where, "error", "no ID on this row; decisions need the practice's "
