@@ -79,6 +79,8 @@ def test_local_cases_follow_the_genitive_stem_and_vowel_harmony() -> None:
     assert finnish_local_cases("Helsinki", "Helsingin")[:2] == ["Helsingissä", "Helsingistä"]
     assert "Rovaniemellä" in finnish_local_cases("Rovaniemi", "Rovaniemen")
     assert "Kauniaisissa" in finnish_local_cases("Kauniainen", "Kauniaisten")
+    assert "Uudessakaupungissa" in finnish_local_cases("Uusikaupunki", "Uudenkaupungin")
+    assert "Isossakyrössä" in finnish_local_cases("Isokyrö", "Isonkyrön")
 
 
 # --- every municipality in every form -------------------------------------------------------
@@ -145,6 +147,7 @@ MESSY: list[tuple[str, list[str], str]] = [
     ("Kulttuuripalvelut Espoossa", ["049"], "locative"),
     ("Helsingistä", ["091"], "locative"),
     ("Rovaniemellä", ["698"], "locative"),
+    ("Kulttuuritoimi Uudessakaupungissa", ["895"], "locative"),
     ("Esbo stad", ["049"], "swedish"),
     ("Korsholms kommun", ["499"], "swedish"),
     ("Närpes stad", ["545"], "swedish"),

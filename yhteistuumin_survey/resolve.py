@@ -180,22 +180,32 @@ def _harmony_back(name: str) -> bool:
     return any(ch in _BACK for ch in word)
 
 
+_CASES = ("ss{a}", "st{a}", "ll{a}", "lt{a}", "lle")
+# The stems of the inflecting adjectives in the local cases: Uudessakaupungissa.
+_ADJECTIVE_STEMS = {"uusi": "uude", "iso": "iso", "vähä": "vähä"}
+
+
 def finnish_local_cases(name: str, genitive: str) -> list[str]:
     """Return the inessive, elative, adessive, ablative, allative forms (``Espoossa`` …)."""
-    if any(genitive.lower().startswith(p) for p in ADJECTIVE_PREFIXES.values()) \
-            and not name.lower().startswith(genitive.lower()[:3]):
-        return []  # Uudessakaupungissa: both parts inflect; not worth a rule
     if name.endswith((" kunta", " kaupunki")):
         return []
-    if genitive.endswith("ain"):
-        stem = genitive[:-3] + "oi" if genitive == "Virtain" else genitive[:-1]
-        stem = "Virroi" if genitive == "Virtain" else stem
+    lower = name.lower()
+    for prefix, stem in _ADJECTIVE_STEMS.items():
+        inflected = ADJECTIVE_PREFIXES[prefix]
+        if lower.startswith(prefix) and genitive.lower().startswith(inflected):
+            rest = _match_case(name, lower[len(prefix):])
+            rest_forms = finnish_local_cases(rest, genitive[len(inflected):])
+            a = "a" if _harmony_back(prefix) else "ä"
+            return [_match_case(name, stem + case.format(a=a) + form.lower())
+                    for case, form in zip(_CASES, rest_forms, strict=True)]
+    if genitive == "Virtain":
+        stem = "Virroi"  # Virrat is a plural: Virroilla
     elif genitive.endswith("sten"):
         stem = genitive[:-3] + "i"  # Kaskisten -> Kaskisi-ssa
     else:
         stem = genitive[:-1]
     a = "a" if _harmony_back(name) else "ä"
-    return [f"{stem}ss{a}", f"{stem}st{a}", f"{stem}ll{a}", f"{stem}lt{a}", f"{stem}lle"]
+    return [stem + case.format(a=a) for case in _CASES]
 
 
 # --- folding and vocabulary -------------------------------------------------------------
