@@ -501,8 +501,7 @@ class Resolver:
             elif known[0] != code:
                 self._fuzzy_choices[key] = ("", method, weak)  # collision: never a target
 
-    def _add_forms(self, code: str, name: str, method: str, *, sv_name: str | None,
-                   weak_all: bool = False) -> None:
+    def _add_forms(self, code: str, name: str, method: str, *, weak_all: bool = False) -> None:
         """Index a Finnish-side name with its genitive, local cases and kaupunki/kunta forms."""
         gen_method = "former" if method == "former" else "genitive"
         loc_method = "former" if method == "former" else "locative"
@@ -521,7 +520,7 @@ class Resolver:
         for form in finnish_local_cases(name, genitive):
             self._put(form, code, loc_method, weak=weak_all or name.endswith(" Tl"))
         if name.endswith(" Tl"):  # Koski Tl: "Koski" alone is an ordinary word too
-            self._add_forms(code, name[:-3], method, sv_name=None, weak_all=True)
+            self._add_forms(code, name[:-3], method, weak_all=True)
             for variant in ("TL", "T.l.", "Turun lääni", "Tl:n kunta", "Tl:n"):
                 self._put(f"{name[:-3]} {variant}", code, method)
             self._put(f"{genitive} Tl kunta", code, gen_method)
@@ -543,9 +542,9 @@ class Resolver:
     def _add_municipality(self, code: str, name_fi: str, name_sv: str) -> None:
         self._codes[code] = (code, "code")
         short = len(fold(name_fi).replace(" ", "")) <= 2
-        self._add_forms(code, name_fi, "exact", sv_name=name_sv, weak_all=short)
+        self._add_forms(code, name_fi, "exact", weak_all=short)
         if name_fi.endswith(" kunta"):
-            self._add_forms(code, name_sv, "exact", sv_name=None)
+            self._add_forms(code, name_sv, "exact")
         self._add_swedish(code, name_sv, "swedish", weak_all=len(fold(name_sv)) <= 2)
 
     def _add_alias(self, alias: str, code: str, kind: str) -> None:
@@ -568,7 +567,7 @@ class Resolver:
         if alias.endswith((" kunta", " kommun")):
             self._put(alias, code, method)
             return
-        self._add_forms(code, alias, method, sv_name=None, weak_all=weak)
+        self._add_forms(code, alias, method, weak_all=weak)
         self._add_swedish(code, alias, method, weak_all=weak)
 
     def _add_region(self, name: str) -> None:
