@@ -9,6 +9,8 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from yhteistuumin_survey.register import load_mergers_csv, load_register_csv
 from yhteistuumin_survey.resolve import (
@@ -367,3 +369,26 @@ def test_cli_resolve_without_text_is_a_usage_error(cli) -> None:
     result = cli("register", "resolve")
     assert result.exit_code == 2
     assert "Missing argument" in result.output
+
+
+# --- any text at all ---------------------------------------------------------------------------
+
+_SOME_NAMES = [r.name_fi for r in REGISTER[::7]] + [r.name_sv for r in REGISTER[::11]]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=30), st.sampled_from(_SOME_NAMES),
+                          st.sampled_from([", ", " ja ", " och ", "\n", " / ", " kaupunki",
+                                           " kunta", "091", "yliopisto"])), max_size=6))
+def test_any_text_gives_a_consistent_resolution(resolver: Resolver, pieces: list[str]) -> None:
+    text = "".join(pieces)
+    result = resolver.resolve(text)
+    assert result.text == text
+    assert result.names == [resolver.names[c] for c in result.codes]
+    assert len(set(result.codes)) == len(result.codes)
+    assert not set(result.candidates) & set(result.codes)
+    assert result.status == ("ambiguous" if result.candidates else
+                             "resolved" if result.codes else "unresolved")
+    assert (result.method == "none") == (result.status == "unresolved")
+    assert 0.0 <= result.score <= 1.0
+    assert (result.score == 0.0) == (result.status == "unresolved")
