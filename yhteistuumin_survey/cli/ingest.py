@@ -2,6 +2,117 @@
 
 from __future__ import annotations
 
-from .app import group
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .app import Format, FormatOption, app, echo, get_state, group, progress, warn
 
 practices_app = group("practices", "The practices in the database.")
+
+
+class Source(StrEnum):
+    """Which reader ``ingest`` uses."""
+
+    auto = "auto"
+    questionnaire = "questionnaire"
+    msforms = "msforms"
+    googleforms = "googleforms"
+    webropol = "webropol"
+    limesurvey = "limesurvey"
+    table = "table"
+
+
+#: Outcomes shown in the summary, in this order.
+_SUMMARY_ORDER = ("new", "new version", "duplicate candidate", "already ingested", "incomplete",
+                  "empty", "body-text", "note", "error")
+
+
+@app.command("ingest")
+def ingest_cmd(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(
+        help="Files or folders (searched recursively): questionnaires, form exports, tables, "
+             ".eml/.msg messages.")],
+    source: Annotated[Source, typer.Option(
+        "--source", "-s", help="Force a reader instead of recognising each file.")] = Source.auto,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Ingest returned questionnaires, web-form exports, tables and saved emails.
+
+    Example: yhteistuumin ingest inbox/ exports/forms.xlsx --source auto
+    """
+    from ..ingest import count_files, ingest_paths
+    from ..reports import render, to_json
+
+    state = get_state(ctx)
+    settings = state.settings()
+    with state.session(settings) as session, progress("Ingesting", count_files(paths)) as advance:
+        result = ingest_paths(paths, session=session, workspace=state.workspace,
+                              settings=settings, source=source.value, progress=advance)
+    if fmt is Format.json:
+        echo(to_json(result.to_dict()))
+    elif fmt is Format.csv:
+        typer.echo(render(result.rows(), ["file", "sheet", "row", "format", "outcome",
+                                          "practice_id", "version", "reason"], "csv"), nl=False)
+    else:
+        for mapping in result.mappings:
+            if mapping.format in {"questionnaire"}:
+                continue
+            echo(f"{mapping.file} [{mapping.sheet}] read as {mapping.format}; columns:")
+            for column in mapping.columns:
+                target = column.target or "(ignored)"
+                how = column.method if column.method != "fuzzy" else f"fuzzy {column.score:.0f}"
+                echo(f"  {column.header[:60]!r} -> {target} ({how})")
+        problems = [row for row in result.rows() if row["outcome"] == "error"]
+        for row in problems:
+            warn(f"error: {row['reason']}")
+        counts = result.counts
+        parts = [f"{counts[name]} {name}" for name in _SUMMARY_ORDER if counts.get(name)]
+        echo(f"{result.files} file{'s' if result.files != 1 else ''}: "
+             f"{', '.join(parts) or 'nothing to do'}")
+        if result.report_path:
+            echo(f"Report: {result.report_path}")
+    if result.failed:
+        raise typer.Exit(code=1)
+
+
+@practices_app.command("list")
+def list_cmd(
+    ctx: typer.Context,
+    status: Annotated[str | None, typer.Option(
+        "--status", help="new, needs-info, approved, rejected or duplicate.")] = None,
+    municipality: Annotated[str | None, typer.Option(
+        "--municipality", "-m", help="Only practices of this municipality code.")] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """List the practices in the database (current versions).
+
+    Example: yhteistuumin practices list --status new --municipality 049 --format json
+    """
+    from ..errors import InputError
+    from ..ingest import list_practices
+    from ..reports import render, to_json
+
+    if status and status not in {"new", "needs-info", "approved", "rejected", "duplicate"}:
+        raise InputError(f"unknown status {status!r}; use new, needs-info, approved, rejected "
+                         "or duplicate")
+    state = get_state(ctx)
+    with state.session() as session:
+        practices = list_practices(session=session, status=status, municipality=municipality)
+    if fmt is Format.json:
+        echo(to_json(practices))
+        return
+    rows = [{**p, "municipalities": " ".join(p["municipalities"]),
+             "keywords": ", ".join(p["keywords"]), "flags": " ".join(p["flags"]),
+             "source": f"{p['source']['file']} {p['source']['locator']}",
+             "consent": p["contact"]["publish_consent"]} for p in practices]
+    if fmt is Format.csv:
+        columns = ["id", "version", "status", "municipalities", "title", "keywords", "language",
+                   "consent", "flags", "source"]
+        typer.echo(render(rows, columns, "csv"), nl=False)
+        return
+    echo(render(rows, ["id", "version", "status", "municipalities", "title", "flags"], "table"))
+    echo(f"{len(practices)} practice{'s' if len(practices) != 1 else ''}")

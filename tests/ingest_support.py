@@ -1,0 +1,61 @@
+"""Helpers for the ingest tests: run an ingest into a database and read back stable records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+DATA = Path(__file__).resolve().parent / "data" / "ingest"
+GOLDEN = Path(__file__).resolve().parent / "golden" / "ingest"
+
+
+def run_ingest(paths: list[Path], *, engine: Any, workspace: Any, source: str = "auto") -> Any:
+    """Ingest paths in a fresh session and return the IngestReport."""
+    from sqlmodel import Session
+
+    from yhteistuumin_survey.config import load_settings
+    from yhteistuumin_survey.ingest import ingest_paths
+
+    settings = load_settings(workspace.root, env={})
+    with Session(engine, expire_on_commit=False) as session:
+        return ingest_paths(paths, session=session, workspace=workspace, settings=settings,
+                            source=source)
+
+
+def practices(engine: Any, **filters: Any) -> list[dict[str, Any]]:
+    from sqlmodel import Session
+
+    from yhteistuumin_survey.ingest import list_practices
+
+    with Session(engine) as session:
+        return list_practices(session=session, **filters)
+
+
+def stable_items(result: Any, base: Path) -> list[dict[str, Any]]:
+    """Report lines with paths relative to ``base`` (volatile parts stripped)."""
+    items = []
+    for row in result.rows():
+        row = dict(row)
+        row["file"] = str(row["file"]).replace(str(base) + "/", "")
+        row["reason"] = str(row["reason"] or "").replace(str(base) + "/", "")
+        items.append(row)
+    return items
+
+
+def table_counts(engine: Any) -> dict[str, int]:
+    """Rows per ingest table (to prove that nothing changed)."""
+    from sqlalchemy import func
+    from sqlmodel import Session, select
+
+    from yhteistuumin_survey.db.models import (
+        Practice,
+        PracticeMunicipality,
+        PracticeVersion,
+        ReceivedFile,
+        Submission,
+    )
+
+    with Session(engine) as session:
+        return {model.__name__: session.exec(select(func.count()).select_from(model)).one()
+                for model in (ReceivedFile, Submission, Practice, PracticeVersion,
+                              PracticeMunicipality)}

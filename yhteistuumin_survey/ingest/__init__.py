@@ -1,0 +1,414 @@
+"""Ingest what municipalities send back: files, folders, saved emails -> stored practices.
+
+``ingest_paths`` stores every file first (``store.Store.receive``), short-circuits content it
+has seen before, picks a reader (``detect``), reads raw records (``questionnaire``, ``forms``,
+``emails``), normalises each (``normalise.normalise_answers``), decides its municipalities
+(token, questionnaire metadata, the answer's text through the name resolver, the sender's
+domain; unresolved or ambiguous ones are flagged, never guessed) and stores it (``store``).
+Every file and row ends up as one line of the returned report, which is also written to
+``outputs/reports/ingest-<timestamp>.csv``. A bad file or row never stops the batch.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import InputError, SurveyError
+from ..reports import Report, neutralise_formula
+from .detect import SOURCES, Detection, Detector
+from .records import Mapping, ParsedFile, RawRecord
+from .store import Entry, RowResult, Store, list_practices, sha256_file
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from ..config import Settings
+    from ..db.models import ReceivedFile
+    from ..workspace import Workspace
+
+__all__ = ["SOURCES", "IngestReport", "ingest_paths", "list_practices"]
+
+EMAIL_SUFFIXES = {".eml", ".msg"}
+TABLE_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".tsv", ".txt"}
+#: Mail domains that say nothing about a municipality.
+GENERIC_DOMAINS = frozenset({
+    "gmail", "googlemail", "outlook", "hotmail", "live", "msn", "yahoo", "icloud", "me", "luukku",
+    "kolumbus", "suomi24", "elisanet", "saunalahti", "welho", "dnainternet", "netti", "pp",
+    "anvianet", "kotiposti", "protonmail", "proton", "mail", "gmx", "aol",
+})
+REPORT_COLUMNS = ("file", "sheet", "row", "format", "outcome", "practice_id", "version", "reason")
+
+
+@dataclass
+class FileMapping:
+    """The column (or label) mapping a reader chose for one sheet of a file."""
+
+    file: str
+    sheet: str
+    format: str
+    columns: list[Mapping]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "sheet": self.sheet, "format": self.format,
+                "columns": [m.to_dict() for m in self.columns]}
+
+
+@dataclass
+class IngestReport:
+    """What an ingest run did: one outcome per file and row, the mappings, the report file."""
+
+    report: Report = field(default_factory=Report)
+    files: int = 0
+    mappings: list[FileMapping] = field(default_factory=list)
+    report_path: Path | None = None
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        return self.report.failed
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return self.report.counts
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Return the report lines as dictionaries with ``REPORT_COLUMNS``."""
+        out = []
+        for outcome in self.report.outcomes:
+            detail = outcome.detail
+            out.append({"file": detail.get("file", outcome.source), "sheet": detail.get("sheet"),
+                        "row": detail.get("row"), "format": detail.get("format"),
+                        "outcome": outcome.status, "practice_id": detail.get("practice_id"),
+                        "version": detail.get("version"), "reason": outcome.reason})
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"files": self.files, "counts": self.counts, "failed": self.failed,
+                "seconds": round(self.seconds, 3),
+                "report": str(self.report_path) if self.report_path else None,
+                "mappings": [m.to_dict() for m in self.mappings], "items": self.rows()}
+
+
+def expand_paths(paths: Iterable[Path]) -> list[Path]:
+    """Return the files named, folders walked recursively (sorted; hidden files skipped)."""
+    files: list[Path] = []
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file()
+                                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                                and not p.name.startswith("~$")))
+        else:
+            files.append(path)
+    return files
+
+
+class _Run:
+    """One ingest run: the survey, the readers, the resolver and the store, built once."""
+
+    def __init__(self, *, session: Session, workspace: Workspace, settings: Settings,
+                 source: str) -> None:
+        from sqlmodel import select
+
+        from ..db.models import Municipality, SurveyToken
+        from ..normalise import load_vocabulary
+        from ..resolve import Resolver
+        from ..survey import workspace_survey
+        from .profiles import load_profiles
+
+        if source not in SOURCES:
+            raise InputError(f"unknown source {source!r}; use one of {', '.join(SOURCES)}")
+        self.session = session
+        self.workspace = workspace
+        self.settings = settings
+        self.source = source
+        self.survey = workspace_survey(workspace)
+        self.vocabulary = load_vocabulary(workspace)
+        self.profiles = load_profiles(workspace)
+        self.detector = Detector(self.survey, self.profiles)
+        self.resolver = Resolver.from_session(session)
+        self._resolved: dict[str, Any] = {}
+        self.tokens: dict[str, str] = dict(
+            session.exec(select(SurveyToken.token, SurveyToken.municipality_code)).all())
+        self.active = set(session.exec(
+            select(Municipality.code).where(Municipality.active == True)).all())  # noqa: E712
+        self.store = Store(session, received_dir=workspace.output_dir("received"))
+        self.result = IngestReport()
+
+    # --- municipalities ----------------------------------------------------------------------
+
+    def resolve(self, text: str) -> Any:
+        if text not in self._resolved:
+            self._resolved[text] = self.resolver.resolve(text)
+        return self._resolved[text]
+
+    def municipalities(self, record: RawRecord, municipality_text: str | None,
+                       sender: str | None) -> tuple[list[tuple[str, str]], list[str], list[str]]:
+        """Return ((code, source) pairs, flags, notes) in the order token, metadata, text, sender."""
+        codes: list[tuple[str, str]] = []
+        flags: list[str] = []
+        notes: list[str] = []
+        if record.token:
+            code = self.tokens.get(record.token.strip())
+            if code:
+                codes.append((code, "token"))
+            else:
+                notes.append("unknown response token")
+        if record.meta_code and not codes:
+            if record.meta_code in self.active:
+                codes.append((record.meta_code, "metadata"))
+            else:
+                notes.append(f"metadata names municipality code {record.meta_code}, not in force")
+        elif record.meta_code and codes and record.meta_code != codes[0][0]:
+            notes.append(f"token says {codes[0][0]}, metadata {record.meta_code}: token used")
+        if municipality_text:
+            resolution = self.resolve(municipality_text)
+            codes.extend((code, "text") for code in resolution.codes)
+            if resolution.status == "ambiguous":
+                flags.append("municipality-ambiguous")
+            elif resolution.status == "unresolved":
+                flags.append("municipality-unresolved")
+        if not codes:
+            address = record.account_email or sender
+            if address and "@" in address:
+                label = address.rsplit("@", 1)[1].split(".")[0].lower()
+                if label and label not in GENERIC_DOMAINS:
+                    resolution = self.resolve(label)
+                    if resolution.status == "resolved":
+                        codes.extend((code, "sender-domain") for code in resolution.codes)
+        if not codes and "municipality-unresolved" not in flags:
+            flags.append("municipality-unresolved")
+        seen: set[str] = set()
+        unique = []
+        for code, source in codes:
+            if code not in seen:
+                seen.add(code)
+                unique.append((code, source))
+        return unique, flags, notes
+
+    # --- files -------------------------------------------------------------------------------
+
+    def add(self, display: str, status: str, reason: str = "", **detail: Any) -> None:
+        detail.setdefault("file", display)
+        self.result.report.add(display if not detail.get("sheet") and not detail.get("row")
+                               else f"{display}:{detail.get('sheet') or ''}"
+                                    f"{':' + str(detail['row']) if detail.get('row') else ''}",
+                               status, reason, **detail)
+
+    def ingest_file(self, path: Path, *, display: str, sender: str | None = None,
+                    message_time: dt.datetime | None = None, parent_id: int | None = None,
+                    name: str | None = None) -> None:
+        """Store one file, then read it; every problem becomes a report line."""
+        name = name or path.name
+        try:
+            if path.is_dir():
+                raise InputError(f"{display}: is a folder, expected a file")
+            size = path.stat().st_size
+        except FileNotFoundError:
+            self.add(display, "error", f"{display}: no such file")
+            return
+        except InputError as exc:
+            self.add(display, "error", str(exc))
+            return
+        sha = sha256_file(path)
+        known = self.store.known(sha)
+        if known is not None:
+            self.add(display, "already ingested",
+                     f"same content as received file {known[0]} ({known[1]}); nothing changed")
+            return
+        from ..tables import MAX_FILE_BYTES
+
+        huge = size > MAX_FILE_BYTES
+        received = self.store.receive(path, sha=sha, name=name, size=size, sender=sender,
+                                      message_time=message_time, parent_id=parent_id,
+                                      copy=not huge)
+        try:
+            if huge:
+                raise InputError(f"{display}: {size // (1024 * 1024)} MB is over the "
+                                 f"{MAX_FILE_BYTES // (1024 * 1024)} MB limit; not opened "
+                                 "(ask for the answers in a smaller file)")
+            if size == 0:
+                raise InputError(f"{display}: the file is empty; ask the sender to send it again")
+            suffix = path.suffix.lower()
+            if suffix in EMAIL_SUFFIXES or _looks_like_email(path):
+                self._ingest_email(path, display=display, received=received)
+            elif suffix not in TABLE_SUFFIXES:
+                raise InputError(f"{display}: a {suffix or 'suffix-less'} file is not read "
+                                 "automatically (send the questionnaire, a form export, a CSV or "
+                                 "an email); it is kept under outputs/received for a reviewer")
+            else:
+                self._ingest_table(path, display=display, received=received, sender=sender)
+        except SurveyError as exc:
+            self.session.rollback()
+            reason = str(exc).replace(str(path), display)
+            self.store.finish_file(received, fmt=None, status="error", error=reason)
+            self.add(display, "error", reason)
+        except Exception as exc:  # noqa: BLE001 - one broken file must never stop the batch
+            self.session.rollback()
+            reason = (f"{display}: unexpected {type(exc).__name__} while reading; the file is "
+                      "kept under outputs/received; please report it")
+            self.store.finish_file(received, fmt=None, status="error", error=reason)
+            self.add(display, "error", reason)
+
+    def _ingest_table(self, path: Path, *, display: str, received: ReceivedFile,
+                      sender: str | None) -> None:
+        from ..tables import read_table_file
+
+        sheets = read_table_file(path)
+        if not any(any(cell not in (None, "") for row in s.rows for cell in row) for s in sheets):
+            raise InputError(f"{display}: the file has no data; ask the sender for the filled file")
+        detection = self.detector.detect(sheets, self.source)
+        if detection is None:
+            raise InputError(f"{display}: no survey questions recognised (neither our "
+                             "questionnaire nor a known form export nor question-like headers); "
+                             "use --source to force a reader")
+        parsed = self._read(sheets, detection, display)
+        fmt = parsed.format
+        for sheet_name, columns in parsed.mappings:
+            self.result.mappings.append(FileMapping(display, sheet_name, fmt, columns))
+        entries = [self._entry(record, sender) for record in parsed.records]
+        results = self.store.store_entries(received, fmt, entries)
+        for note in parsed.notes:
+            self.add(display, "note", note, format=fmt)
+        for locator, reason in parsed.problems:
+            self.add(display, "error", f"{display}: {locator}: {reason}" if locator
+                     else f"{display}: {reason}", sheet=locator or None, format=fmt)
+        status = "error" if parsed.problems and not parsed.records else "ingested"
+        self.store.finish_file(received, fmt=fmt, status=status,
+                               error="; ".join(r for _, r in parsed.problems) or None)
+        self._report_rows(display, fmt, results)
+
+    def _read(self, sheets: list[Any], detection: Detection, display: str) -> ParsedFile:
+        from .forms import read_response_table
+        from .questionnaire import read_questionnaire
+
+        if detection.format == "questionnaire":
+            return read_questionnaire(sheets, survey=self.survey, mapper=self.detector.mapper(),
+                                      where=display, require_meta=self.source == "questionnaire")
+        profile = detection.profile
+        assert profile is not None
+        return read_response_table(sheets, survey=self.survey, profile=profile,
+                                   mapper=self.detector.mapper(profile))
+
+    def _entry(self, record: RawRecord, sender: str | None) -> Entry:
+        from ..normalise import normalise_answers
+
+        if record.status != "practice":
+            return Entry(record, None, status=record.status, reason=record.reason)
+        try:
+            practice = normalise_answers(record.answers, survey=self.survey,
+                                         vocabulary=self.vocabulary,
+                                         default_language=record.language or "fi")
+        except Exception as exc:  # noqa: BLE001 - keep the raw row, report it
+            return Entry(record, None, status="error",
+                         reason=f"cannot normalise ({type(exc).__name__}); kept raw")
+        if practice.is_empty:
+            return Entry(record, None, status="empty",
+                         reason="nothing filled in; not a practice")
+        codes, flags, notes = self.municipalities(record, practice.municipality_text, sender)
+        if notes:
+            record.reason = "; ".join(n for n in (record.reason, *notes) if n)
+        return Entry(record, practice, codes, [*practice.flags, *flags])
+
+    def _report_rows(self, display: str, fmt: str, results: list[RowResult]) -> None:
+        for result in results:
+            outcome = result.outcome
+            status = {"empty": "empty", "incomplete": "incomplete", "body-text": "body-text",
+                      "error": "error"}.get(outcome, outcome)
+            self.add(display, status, result.reason, sheet=result.sheet, row=result.row,
+                     format=fmt, practice_id=result.practice_id, version=result.version,
+                     locator=result.locator)
+
+    # --- emails ------------------------------------------------------------------------------
+
+    def _ingest_email(self, path: Path, *, display: str, received: ReceivedFile) -> None:
+        from .emails import body_answers, read_eml, read_msg
+
+        message = read_msg(path) if _is_msg(path) else read_eml(path)
+        fmt = "msg" if _is_msg(path) else "eml"
+        answers = body_answers(message.body, self.detector.mapper())
+        results: list[RowResult] = []
+        if answers or (not message.attachments and message.body.strip()):
+            record = RawRecord(locator="body", raw={"subject": message.subject,
+                                                    "body": message.body,
+                                                    "answers": answers},
+                               status="body-text",
+                               reason="an answer typed in the message; a reviewer should read it"
+                               if answers else "no attachment; the message text is kept for a "
+                                               "reviewer")
+            results = self.store.store_entries(received, fmt, [
+                Entry(record, None, status="body-text", reason=record.reason)])
+        self.store.finish_file(received, fmt=fmt, status="ingested", sender=message.sender,
+                               message_time=message.time)
+        self._report_rows(display, fmt, results)
+        if not message.attachments and not message.body.strip():
+            self.add(display, "error", f"{display}: the message has no attachment and no text; "
+                                       "ask the sender to attach the questionnaire", format=fmt)
+        with tempfile.TemporaryDirectory(prefix="yhteistuumin-att-") as tmp:
+            for number, attachment in enumerate(message.attachments, start=1):
+                folder = Path(tmp) / str(number)
+                folder.mkdir()
+                target = folder / attachment.name
+                target.write_bytes(attachment.data)
+                self.ingest_file(target, display=f"{display} » {attachment.name}",
+                                 sender=message.sender, message_time=message.time,
+                                 parent_id=received.id, name=attachment.name)
+
+
+def _is_msg(path: Path) -> bool:
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    return head == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" and path.suffix.lower() == ".msg"
+
+
+def _looks_like_email(path: Path) -> bool:
+    if path.suffix.lower() not in {"", ".txt", ".mail", ".mbox"}:
+        return False
+    with path.open("rb") as handle:
+        head = handle.read(2048).lower()
+    return head.startswith((b"from:", b"return-path:", b"received:", b"message-id:",
+                            b"mime-version:", b"date:", b"delivered-to:"))
+
+
+def write_report_csv(result: IngestReport, folder: Path) -> Path:
+    """Write the run's report as ``ingest-<timestamp>.csv`` (formulas neutralised)."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    path = folder / f"ingest-{stamp}.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(REPORT_COLUMNS)
+        for row in result.rows():
+            writer.writerow([neutralise_formula("" if row[c] is None else str(row[c]))
+                             for c in REPORT_COLUMNS])
+    return path
+
+
+def ingest_paths(paths: Iterable[Path], *, session: Session, workspace: Workspace,
+                 settings: Settings, source: str = "auto",
+                 progress: Callable[[int], Any] | None = None) -> IngestReport:
+    """Ingest files and folders; return (and write under outputs/reports) what became of each."""
+    started = time.perf_counter()
+    files = expand_paths(paths)
+    run = _Run(session=session, workspace=workspace, settings=settings, source=source)
+    for path in files:
+        run.ingest_file(path, display=str(path))
+        run.result.files += 1
+        if progress is not None:
+            progress(1)
+    if not files:
+        run.add("", "error", "no files to ingest; name files or folders that hold them")
+    run.result.seconds = time.perf_counter() - started
+    run.result.report_path = write_report_csv(run.result, workspace.output_dir("reports"))
+    return run.result
+
+
+def count_files(paths: Iterable[Path]) -> int:
+    """Return how many files ``ingest_paths`` will read (for a progress bar)."""
+    return len(expand_paths(paths))

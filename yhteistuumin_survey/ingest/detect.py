@@ -1,0 +1,70 @@
+"""Decide which reader a file needs: our questionnaire, a form tool's export, a
+questionnaire-like workbook, or a plain table; or say why none fits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..survey import Survey
+from ..tables import Sheet, cell_text
+from .mapping import HeadingMapper
+from .profiles import Profile
+from .questionnaire import is_questionnaire, label_column
+
+SOURCES = ("auto", "questionnaire", "msforms", "googleforms", "webropol", "limesurvey", "table")
+
+
+@dataclass
+class Detection:
+    """The reader chosen for a file: ``questionnaire`` or a profile name, and why."""
+
+    format: str
+    profile: Profile | None
+    reason: str
+
+
+class Detector:
+    """Chooses readers; builds one heading mapper per profile and keeps it for the batch."""
+
+    def __init__(self, survey: Survey, profiles: dict[str, Profile]) -> None:
+        self.survey = survey
+        self.profiles = profiles
+        self.ordered = sorted(profiles.values(), key=lambda p: p.priority)
+        self._mappers: dict[str, HeadingMapper] = {}
+
+    def mapper(self, profile: Profile | None = None) -> HeadingMapper:
+        name = profile.name if profile is not None else ""
+        if name not in self._mappers:
+            self._mappers[name] = HeadingMapper(self.survey, profile)
+        return self._mappers[name]
+
+    def detect(self, sheets: list[Sheet], source: str = "auto") -> Detection | None:
+        """Return the reader for these sheets, or None when nothing recognisable is in them."""
+        if source == "questionnaire":
+            return Detection("questionnaire", None, "forced")
+        if source != "auto":
+            return Detection(source, self.profiles[source], "forced")
+        if is_questionnaire(sheets):
+            return Detection("questionnaire", None, "metadata sheet")
+        visible = [s for s in sheets if not s.hidden and s.rows] or [s for s in sheets if s.rows]
+        for profile in self.ordered:
+            if not profile.signature:
+                continue
+            for sheet in visible:
+                for row in sheet.rows[:max(profile.search_rows, 1)]:
+                    if profile.matches([cell_text(c) for c in row]):
+                        return Detection(profile.name, profile, "header signature")
+        table = self.profiles["table"]
+        mapper = self.mapper(table)
+        best_vertical = 0
+        best_row = 0
+        from .forms import find_header_row
+
+        for sheet in visible:
+            best_vertical = max(best_vertical, label_column(sheet, self.mapper())[1])
+            best_row = max(best_row, find_header_row(sheet, table, mapper)[1])
+        if best_vertical >= 4 and best_vertical > best_row:
+            return Detection("questionnaire", None, "question labels in a column")
+        if best_row >= 2:
+            return Detection("table", table, "question-like headers")
+        return None

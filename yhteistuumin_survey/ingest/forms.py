@@ -1,0 +1,235 @@
+"""Read response tables (form exports and other tables) with a header profile.
+
+One row is one response. The header row is searched in the first rows (title rows above it
+are skipped); each column is metadata of the profile (response ID, times, account email,
+token), a question, an option of a multiple-choice question (one column per option, or a
+second header row of options under a question), or ignored. The respondent's account email is
+kept in the raw record but never becomes the published contact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from ..survey import Survey, fold
+from ..tables import Sheet, cell_text
+from .mapping import HeadingMapper
+from .profiles import Profile
+from .records import Mapping, ParsedFile, RawRecord, jsonable
+
+
+def _score_row(row: list[Any], profile: Profile, mapper: HeadingMapper) -> int:
+    score = 0
+    for cell in row:
+        text = cell_text(cell)
+        if not text or len(text) > 400:
+            continue
+        if profile.meta_role(text):
+            score += 1
+            continue
+        hit = mapper.match(text)
+        if hit is not None and hit.method != "fuzzy":
+            score += 1
+    return score
+
+
+def find_header_row(sheet: Sheet, profile: Profile, mapper: HeadingMapper) -> tuple[int, int]:
+    """Return (row index, score) of the likeliest header row in the first rows of a sheet."""
+    best, best_score = 0, -1
+    for index, row in enumerate(sheet.rows[:max(profile.search_rows, 1)]):
+        headers = [cell_text(c) for c in row]
+        if profile.matches(headers):
+            return index, 1000
+        score = _score_row(row, profile, mapper)
+        if score > best_score:
+            best, best_score = index, score
+    return best, best_score
+
+
+def _column_maps(headers: list[str], profile: Profile, mapper: HeadingMapper) -> list[Mapping]:
+    maps: list[Mapping] = []
+    for header in headers:
+        if not header:
+            maps.append(Mapping(header, "", "ignored", 0.0))
+            continue
+        role = profile.meta_role(header)
+        if role:
+            maps.append(Mapping(header, f"meta:{role}", "meta"))
+        else:
+            maps.append(mapper.mapping(header))
+    return maps
+
+
+def _option_row(sheet: Sheet, header_index: int, maps: list[Mapping], headers: list[str],
+                mapper: HeadingMapper) -> bool:
+    """Spread a multiple-choice question over the empty headers to its right; use the next
+    row as option headings when it has them (Webropol's two-row header)."""
+    if header_index + 1 >= len(sheet.rows):
+        return False
+    below = sheet.rows[header_index + 1]
+    owner: str | None = None
+    spread: list[int] = []
+    for col, mapping in enumerate(maps):
+        question = mapping.target.split(":", 1)[0] if mapping.target else ""
+        if question in mapper.multichoice and ":" not in mapping.target:
+            owner = question
+            spread.append(col)
+        elif not headers[col] and owner is not None:
+            spread.append(col)
+        else:
+            owner = None
+    if not spread:
+        return False
+    options = [cell_text(below[c]) if c < len(below) else "" for c in spread]
+    others = [cell_text(v) for c, v in enumerate(below) if c not in spread and cell_text(v)]
+    if sum(1 for o in options if o) < 2 or len(others) > len(spread):
+        return False
+    owner = None
+    for col in spread:
+        mapping = maps[col]
+        if mapping.target in mapper.multichoice:
+            owner = mapping.target
+        option = cell_text(below[col]) if col < len(below) else ""
+        if owner and option:
+            header = headers[col] or f"{owner}"
+            maps[col] = Mapping(f"{header} [{option}]", f"{owner}:{option}", "option")
+    return True
+
+
+def form_fingerprint(maps: list[Mapping]) -> str:
+    """Identify a form by its question headings (response IDs are per form)."""
+    joined = "\n".join(fold(m.header) for m in maps if not m.target.startswith("meta:"))
+    return hashlib.sha256(joined.encode()).hexdigest()[:12]
+
+
+def _split_choices(value: Any, profile: Profile) -> Any:
+    if not isinstance(value, str):
+        return value
+    for sep in profile.separators:
+        if sep in value:
+            return [part.strip() for part in value.split(sep) if part.strip()]
+    return value
+
+
+def read_response_table(sheets: list[Sheet], *, survey: Survey, profile: Profile,
+                        mapper: HeadingMapper | None = None, fmt: str | None = None) -> ParsedFile:
+    """Read every sheet with recognisable headers: one record per non-empty row."""
+    mapper = mapper or HeadingMapper(survey, profile)
+    parsed = ParsedFile(format=fmt or profile.name)
+    candidates = [s for s in sheets if not s.hidden and s.rows] or [s for s in sheets if s.rows]
+    several = len(candidates) > 1
+    for sheet in candidates:
+        header_index, score = find_header_row(sheet, profile, mapper)
+        headers = [cell_text(c) for c in sheet.rows[header_index]] if sheet.rows else []
+        maps = _column_maps(headers, profile, mapper)
+        questions = [m for m in maps if m.target and not m.target.startswith("meta:")]
+        if len(questions) < 2:
+            if several:
+                parsed.notes.append(f"sheet {sheet.name!r}: no question headings, skipped")
+                continue
+            parsed.problems.append((sheet.name, "no column heading matches a survey question; "
+                                    "name the columns like the questions (e.g. 'Käytännön nimi', "
+                                    "'Tavoite') or use --source"))
+            continue
+        start = header_index + 1
+        if profile.option_columns and _option_row(sheet, header_index, maps, headers, mapper):
+            start += 1
+        parsed.mappings.append((sheet.name, maps))
+        fingerprint = form_fingerprint(maps)
+        width = len(maps)
+        complete_col = None
+        if profile.complete_when:
+            complete_col = next((i for i, m in enumerate(maps)
+                                 if m.target == f"meta:{profile.complete_when}"), None)
+        labels = _unique_labels(headers)
+        for offset, row in enumerate(sheet.rows[start:], start=start):
+            try:
+                record = _record(row, maps, labels, width, profile, fingerprint)
+            except Exception as exc:  # noqa: BLE001 - one unreadable row must not stop the file
+                parsed.problems.append((_locator(sheet, offset, several),
+                                        f"row cannot be read ({type(exc).__name__}); check it"))
+                continue
+            if record is None:
+                continue
+            record.sheet = sheet.name
+            record.row = offset + 1
+            record.locator = _locator(sheet, offset, several)
+            if complete_col is not None:
+                value = row[complete_col] if complete_col < len(row) else None
+                if not cell_text(value):
+                    record.status = "incomplete"
+                    record.reason = ("the response was not finished (no submit date); kept raw, "
+                                     "not made into a practice")
+            parsed.records.append(record)
+    return parsed
+
+
+def _locator(sheet: Sheet, offset: int, several: bool) -> str:
+    return f"{sheet.name} row {offset + 1}" if several else f"row {offset + 1}"
+
+
+def _unique_labels(headers: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    labels = []
+    for index, header in enumerate(headers):
+        label = header or f"column {index + 1}"
+        if label in seen:
+            seen[label] += 1
+            label = f"{label} ({seen[label]})"
+        else:
+            seen[label] = 1
+        labels.append(label)
+    return labels
+
+
+def _record(row: list[Any], maps: list[Mapping], labels: list[str], width: int,
+            profile: Profile, fingerprint: str) -> RawRecord | None:
+    raw: dict[str, Any] = {}
+    answers: dict[str, Any] = {}
+    meta: dict[str, Any] = {}
+    options: list[tuple[str, Any]] = []
+    for col, value in enumerate(row):
+        if value is None or value == "":
+            continue
+        label = labels[col] if col < width else f"column {col + 1}"
+        raw[label] = jsonable(value)
+        if col >= width:
+            continue
+        target = maps[col].target
+        if not target:
+            continue
+        if target.startswith("meta:"):
+            meta[target[5:]] = value
+            continue
+        question_id, _, option = target.partition(":")
+        if option:
+            options.append((option, value))
+        elif question_id in answers:
+            answers[question_id] = f"{cell_text(answers[question_id])}\n{cell_text(value)}"
+        else:
+            answers[question_id] = value
+    if not raw:
+        return None
+    if options:
+        direct = answers.pop("target_group", None)
+        pairs = list(options)
+        if direct is not None:
+            pairs.insert(0, ("", direct))
+        answers["target_group"] = pairs
+    elif "target_group" in answers:
+        answers["target_group"] = _split_choices(answers["target_group"], profile)
+    record = RawRecord(locator="", raw=raw, answers=answers)
+    response_id = cell_text(meta.get("response_id"))
+    if response_id:
+        record.response_key = f"{profile.name}:{fingerprint}:{response_id}"
+    token = cell_text(meta.get("token"))
+    if token:
+        record.token = token
+    email = cell_text(meta.get("account_email"))
+    if email and fold(email) not in profile.anonymous and "@" in email:
+        record.account_email = email
+    language = cell_text(meta.get("start_language")).lower()[:2]
+    if language in {"fi", "sv"}:
+        record.language = language
+    return record

@@ -1,0 +1,145 @@
+"""Map headings (column headers, questionnaire labels) to survey questions.
+
+In order: the profile's own headings, the survey's labels and aliases in any language
+(``Survey.heading_index``), the heading with its numbering, required-marks and bilingual
+halves removed, a multiple-choice option heading (``Kenelle? - Lapset``, ``kenelle[SQ001]``),
+the longest known heading contained in it, and last a fuzzy match (rapidfuzz) above the
+profile's cutoff. The result says which rule decided, so the chosen mapping can be printed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from ..survey import Survey, fold
+from .records import Mapping
+
+if TYPE_CHECKING:
+    from .profiles import Profile
+
+_NUMBERING = re.compile(r"^\s*(?:(?:q|k|kys|kysymys|fraga|question|fråga)\s*)?\(?\d{1,3}(?:\.\d{1,2})*"
+                        r"\s*[\.\):]?\s+", re.IGNORECASE)
+_REQUIRED = re.compile(r"\s*(?:\*+|\((?:pakollinen|obligatorisk|required|pakollinen tieto)\))\s*$",
+                       re.IGNORECASE)
+_BRACKET = re.compile(r"^(.*?)\s*\[([^\]]+)\]\s*$")
+_OPTION_SEPARATORS = (" - ", " – ", ": ", " | ", "? ", " / ")
+_MIN_CONTAINED = 5
+
+
+def clean_heading(text: str) -> str:
+    """Strip numbering ("3. ", "Q3 "), a required mark ("*") and surrounding space."""
+    text = " ".join(str(text).replace("\u00a0", " ").split())
+    text = _REQUIRED.sub("", text)
+    text = _NUMBERING.sub("", text, count=1)
+    return text.strip()
+
+
+@dataclass
+class HeadingMatch:
+    question_id: str
+    option: str | None
+    method: str
+    score: float
+
+
+class HeadingMapper:
+    """Map headings to question ids for one survey and (optionally) one profile."""
+
+    def __init__(self, survey: Survey, profile: Profile | None = None) -> None:
+        self.survey = survey
+        self.profile = profile
+        self.index = survey.heading_index()
+        if profile is not None:
+            for key, question_id in profile.questions.items():
+                self.index.setdefault(key, question_id)
+        self.multichoice = {q.id for q in survey.questions if q.type == "multichoice"}
+        # Contained headings: longest first, at least a few letters, whole words.
+        self.contained = sorted(((k, v) for k, v in self.index.items() if len(k) >= _MIN_CONTAINED),
+                                key=lambda kv: -len(kv[0]))
+        self.keys = list(self.index)
+        self.cutoff = profile.fuzzy_cutoff if profile is not None else 85.0
+        self.match = lru_cache(maxsize=4096)(self._match)
+
+    def _exact(self, text: str) -> str | None:
+        key = fold(text)
+        return self.index.get(key) if key else None
+
+    def _contains(self, text: str) -> tuple[str, str] | None:
+        padded = f" {fold(text)} "
+        for key, question_id in self.contained:
+            if f" {key} " in padded:
+                return key, question_id
+        return None
+
+    def _option(self, question_id: str, option: str) -> str:
+        """Turn an option code (LimeSurvey SQ001, other) into the choice's label."""
+        if self.profile is not None and self.profile.choice_codes:
+            choice_id = self.profile.choice_codes.get(fold(option))
+            if choice_id:
+                question = self.survey.question(question_id)
+                if choice_id == "other" and question.other is not None:
+                    return question.other.label("fi")
+                for choice in question.choices:
+                    if choice.id == choice_id:
+                        return choice.label("fi")
+        return option
+
+    def _match(self, heading: str) -> HeadingMatch | None:
+        if not heading or not heading.strip():
+            return None
+        found = self._exact(heading)
+        if found:
+            return HeadingMatch(found, None, "exact", 100.0)
+        cleaned = clean_heading(heading)
+        found = self._exact(cleaned)
+        if found:
+            return HeadingMatch(found, None, "label", 100.0)
+        # Bilingual labels "Tavoite / Mål": either half.
+        if " / " in cleaned:
+            for half in cleaned.split(" / "):
+                found = self._exact(clean_heading(half))
+                if found:
+                    return HeadingMatch(found, None, "label", 100.0)
+        # Option columns: "kenelle[SQ001]", "Kenelle? [Lapset]", "Kenelle? - Lapset".
+        bracket = _BRACKET.match(cleaned)
+        splits: list[tuple[str, str]] = []
+        if bracket:
+            splits.append((bracket.group(1), bracket.group(2)))
+        for sep in _OPTION_SEPARATORS:
+            if sep in cleaned:
+                head, tail = cleaned.rsplit(sep, 1)
+                splits.append((head + sep.strip(" -–|/:"), tail))
+        for head, tail in splits:
+            question_id = self._exact(clean_heading(head)) or self._exact(head)
+            if question_id is None:
+                hit = self._contains(head)
+                question_id = hit[1] if hit else None
+            if question_id in self.multichoice and tail.strip():
+                return HeadingMatch(question_id, self._option(question_id, tail.strip()),
+                                    "option", 100.0)
+        hit = self._contains(cleaned)
+        if hit:
+            return HeadingMatch(hit[1], None, "contains", 100.0 * len(hit[0]) / max(len(fold(cleaned)), 1))
+        from rapidfuzz import fuzz, process
+
+        key = fold(cleaned)
+        if len(key) < 4:
+            return None
+        best = process.extractOne(key, self.keys, scorer=fuzz.ratio, score_cutoff=self.cutoff)
+        if best is None:
+            best = process.extractOne(key, self.keys, scorer=fuzz.token_sort_ratio,
+                                      score_cutoff=max(self.cutoff, 90.0))
+        if best is None:
+            return None
+        return HeadingMatch(self.index[best[0]], None, "fuzzy", float(best[1]))
+
+    def mapping(self, heading: str) -> Mapping:
+        """Return the :class:`Mapping` of one heading ("" target when nothing fits)."""
+        hit = self.match(heading)
+        if hit is None:
+            return Mapping(heading, "", "ignored", 0.0)
+        target = hit.question_id if hit.option is None else f"{hit.question_id}:{hit.option}"
+        return Mapping(heading, target, hit.method, hit.score)

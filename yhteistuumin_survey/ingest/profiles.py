@@ -1,0 +1,160 @@
+"""Header profiles: one YAML file per export tool under ``survey/profiles/`` (data, not code).
+
+A profile says how a tool's export is recognised (``signature``: every group must have one
+heading in the header row), where its header row is, which columns are metadata (response ID,
+times, the respondent's account email, LimeSurvey's token), how multiple choices are
+separated, which timestamp formats it writes, and extra headings of its own. A new tool's
+export needs a new profile, not code. A workspace's own ``survey/profiles/<name>.yaml``
+replaces the bundled one of the same name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+from ..survey import fold
+
+#: Metadata roles a profile may name.
+META_ROLES = ("response_id", "started", "submitted", "modified", "account_email", "account_name",
+              "token", "last_page", "start_language", "seed", "score", "ip", "referrer")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How one export tool writes its responses."""
+
+    name: str
+    label: str
+    priority: int
+    signature: tuple[frozenset[str], ...]
+    search_rows: int
+    metadata: dict[str, tuple[str, ...]]
+    anonymous: frozenset[str]
+    separators: tuple[str, ...]
+    option_columns: bool
+    choice_codes: dict[str, str]
+    timestamps: tuple[str, ...]
+    questions: dict[str, str]
+    complete_when: str | None = None
+    fuzzy_cutoff: float = 85.0
+    path: Path | None = field(default=None, compare=False)
+
+    def meta_role(self, header: str) -> str | None:
+        """Return the metadata role of a header (``response_id``, ``submitted``…), or None."""
+        key = fold(header)
+        for role, spellings in self.metadata.items():
+            if key in {fold(s) for s in spellings}:
+                return role
+        return None
+
+    def matches(self, headers: list[str]) -> bool:
+        """Whether a header row carries this profile's signature."""
+        if not self.signature:
+            return False
+        folded = {fold(h) for h in headers if h}
+        return all(group & folded for group in self.signature)
+
+    def parse_time(self, value: Any) -> dt.datetime | None:
+        """Parse a timestamp cell with the profile's formats (None when it cannot)."""
+        return parse_timestamp(value, self.timestamps)
+
+
+def parse_timestamp(value: Any, formats: tuple[str, ...] | list[str]) -> dt.datetime | None:
+    """Parse a timestamp the way form tools and Excel write them; naive times stay naive."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, dt.date):
+        return dt.datetime.combine(value, dt.time())
+    text = " ".join(str(value).replace("\u00a0", " ").split())
+    # "GMT+1" / "GMT+2" / "GMT+05:30" -> "+0100" so %z can read it.
+    match = re.search(r"GMT([+-])(\d{1,2})(?::?(\d{2}))?$", text)
+    if match:
+        text = text[:match.start()] + "GMT" + f"{match.group(1)}{int(match.group(2)):02d}" \
+            + (match.group(3) or "00")
+    for fmt in formats:
+        try:
+            return dt.datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(v) for v in value)
+
+
+def parse_profile(data: Any, path: Path) -> Profile:
+    """Check and build a profile from its parsed YAML."""
+    if not isinstance(data, dict) or not data.get("name"):
+        raise InputError(f"{path}: a header profile needs at least 'name'")
+    metadata: dict[str, tuple[str, ...]] = {}
+    for role, spellings in (data.get("metadata") or {}).items():
+        if role not in META_ROLES:
+            raise InputError(f"{path}: unknown metadata role {role!r}; use one of "
+                             f"{', '.join(META_ROLES)}")
+        metadata[role] = _strings(spellings)
+    choices = data.get("choices") or {}
+    header_row = data.get("header_row") or {}
+    return Profile(
+        name=str(data["name"]),
+        label=str(data.get("label") or data["name"]),
+        priority=int(data.get("priority", 50)),
+        signature=tuple(frozenset(fold(s) for s in _strings(group))
+                        for group in data.get("signature") or ()),
+        search_rows=int(header_row.get("search_rows", 10)),
+        metadata=metadata,
+        anonymous=frozenset(fold(s) for s in _strings(data.get("anonymous"))),
+        separators=_strings(choices.get("separators")),
+        option_columns=bool(choices.get("option_columns", False)),
+        choice_codes={fold(str(k)): str(v) for k, v in (choices.get("codes") or {}).items()},
+        timestamps=_strings(data.get("timestamps")),
+        questions={fold(str(k)): str(v) for k, v in (data.get("questions") or {}).items()},
+        complete_when=data.get("complete_when"),
+        fuzzy_cutoff=float(data.get("fuzzy_cutoff", 85)),
+        path=path,
+    )
+
+
+@cache
+def _load(path: Path, mtime: float) -> Profile:
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    return parse_profile(data, path)
+
+
+def load_profiles(workspace: Any = None) -> dict[str, Profile]:
+    """Return every header profile by name: the bundled ones, replaced by the workspace's own."""
+    from ..resources import bundled_path
+
+    folders = [bundled_path("survey/profiles")]
+    if workspace is not None:
+        folders.append(Path(workspace.root) / "survey" / "profiles")
+    profiles: dict[str, Profile] = {}
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.yaml")):
+            profile = _load(path, path.stat().st_mtime)
+            profiles[profile.name] = profile
+    if "table" not in profiles:
+        raise InputError("survey/profiles/table.yaml is missing; reinstall or restore it")
+    return profiles

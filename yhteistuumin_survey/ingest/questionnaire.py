@@ -1,0 +1,274 @@
+"""Read our questionnaire workbooks, and questionnaire-like workbooks without our metadata.
+
+Our workbook (``yhteistuumin_survey/questionnaire.py`` writes it) has a hidden ``_meta`` sheet
+(survey id and version, municipality code, token, language) and one sheet per practice: labels
+in column A, answers in column B, and a hidden machine key per row in column C
+(``practice:<n>`` in C1, ``<question id>``, ``target_group:<choice id>``). The reader trusts
+the key where it is intact and otherwise reads the label, so that what people do to
+spreadsheets survives: added rows (their text joins the answer above), merged cells, an
+answer typed beside the answer cell, a note in a wrong cell (kept in the raw record), a
+practice sheet copied to report one more, a workbook re-saved as ``.ods`` or ``.xls``.
+
+A workbook without our metadata is read the same way when one of its first columns holds
+question labels (Finnish, Swedish or English) with the answers beside them; a sheet holding
+several practices one below the other starts a new practice where a question repeats.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import InputError
+from ..survey import Survey, fold
+from ..tables import Sheet, cell_text
+from .mapping import HeadingMapper
+from .records import Mapping, ParsedFile, RawRecord, jsonable
+
+META_SHEET = "_meta"
+_TEXT_TYPES = {"text", "longtext"}
+_MAX_LABEL = 300
+
+
+def meta_of(sheets: list[Sheet]) -> dict[str, str] | None:
+    """Return the key/value pairs of the ``_meta`` sheet, or None when there is none."""
+    for sheet in sheets:
+        if sheet.name.strip().casefold() == META_SHEET:
+            return {cell_text(row[0]): cell_text(row[1]) for row in sheet.rows
+                    if len(row) >= 2 and cell_text(row[0])}
+    return None
+
+
+def _is_practice_sheet(sheet: Sheet) -> bool:
+    for row in sheet.rows[:3]:
+        for cell in row[2:4]:
+            if cell_text(cell).startswith("practice:"):
+                return True
+    return False
+
+
+def is_questionnaire(sheets: list[Sheet]) -> bool:
+    """Whether the workbook is one of ours (a ``_meta`` sheet or keyed practice sheets)."""
+    return meta_of(sheets) is not None or any(_is_practice_sheet(s) for s in sheets)
+
+
+def label_column(sheet: Sheet, mapper: HeadingMapper, max_rows: int = 120) -> tuple[int, int]:
+    """Return (column, number of question labels) of the column that holds the most labels."""
+    counts = [0, 0, 0, 0]
+    for row in sheet.rows[:max_rows]:
+        for col in range(min(4, len(row))):
+            text = cell_text(row[col])
+            if not text or len(text) > _MAX_LABEL:
+                continue
+            hit = mapper.match(text)
+            if hit is not None and hit.method in {"exact", "label", "option"}:
+                counts[col] += 1
+    best = max(range(4), key=lambda c: counts[c])
+    return best, counts[best]
+
+
+class _SheetReader:
+    """Reads one practice sheet (ours or questionnaire-like) into one or more records."""
+
+    def __init__(self, survey: Survey, mapper: HeadingMapper, label_col: int, keyed: bool):
+        self.survey = survey
+        self.mapper = mapper
+        self.label_col = label_col
+        self.key_col = 2 if keyed else None
+        self.ids = {q.id: q for q in survey.questions}
+        self.multichoice = {q.id for q in survey.questions if q.type == "multichoice"}
+        # Choice labels (any language, aliases) of each multiple-choice question: a tick row
+        # whose hidden key was lost (a merged cell) is still recognised by its label.
+        self.choice_labels: dict[str, dict[str, str]] = {}
+        for question in survey.questions:
+            labels: dict[str, str] = {}
+            for choice in (*question.choices, *((question.other,) if question.other else ())):
+                for text in (*choice.labels.values(), *choice.aliases):
+                    labels.setdefault(fold(text), choice.label("fi"))
+            if question.type == "multichoice":
+                self.choice_labels[question.id] = labels
+
+    def _key(self, row: list[Any]) -> tuple[str, str | None] | None:
+        """Return (question id, option label) from the hidden key column, if intact."""
+        if self.key_col is None or self.key_col >= len(row):
+            return None
+        key = cell_text(row[self.key_col])
+        question_id, _, option = key.partition(":")
+        question = self.ids.get(question_id)
+        if question is None:
+            return None
+        if not option:
+            return question_id, None
+        if question.other is not None and option == question.other.id:
+            return question_id, question.other.label("fi")
+        for choice in question.choices:
+            if choice.id == option:
+                return question_id, choice.label("fi")
+        return question_id, option
+
+    def read(self, sheet: Sheet, mappings: list[Mapping]) -> list[dict[str, Any]]:
+        """Return the answers of each practice in the sheet (usually one), with notes."""
+        blocks: list[dict[str, Any]] = []
+        answers: dict[str, Any] = {}
+        notes: list[str] = []
+        current: str | None = None
+
+        def flush() -> None:
+            if answers or notes:
+                blocks.append({"answers": dict(answers), "notes": list(notes)})
+
+        for row in sheet.rows:
+            cells = [cell_text(c) for c in row]
+            if not any(cells):
+                continue
+            if any(c.startswith("practice:") for c in cells):
+                continue  # the sheet's heading row
+            keyed = self._key(row)
+            label = cells[self.label_col] if self.label_col < len(cells) else ""
+            method = "key"
+            if keyed is None and label and current in self.choice_labels:
+                option = self.choice_labels[current].get(fold(label))
+                if option is not None:
+                    keyed = (current, option)
+                    method = "choice label"
+            if keyed is None and label and len(label) <= _MAX_LABEL:
+                hit = self.mapper.match(label)
+                if hit is not None and (hit.method != "fuzzy" or len(label) <= 60):
+                    keyed = (hit.question_id, hit.option)
+                    method = hit.method
+            extra = [c for i, c in enumerate(cells) if i > self.label_col and i != self.key_col
+                     and c and not c.startswith("practice:")]
+            if keyed is None:
+                # An added row or a note in a wrong cell: text joins the answer above when
+                # that is prose; anything else is kept as a note in the raw record.
+                texts = [c for i, c in enumerate(cells) if i != self.key_col and c]
+                if current and self.ids[current].type in _TEXT_TYPES and not label:
+                    previous = cell_text(answers.get(current))
+                    answers[current] = "\n".join(t for t in (previous, *texts) if t)
+                elif texts and current is not None:
+                    notes.append(" | ".join(texts))
+                continue
+            question_id, option = keyed
+            mappings.append(Mapping(label or question_id, question_id if option is None
+                                    else f"{question_id}:{option}", method))
+            if option is None and question_id in answers and question_id != current \
+                    and question_id == "title":
+                # The same question again further down: the next practice of a stacked sheet.
+                flush()
+                answers, notes = {}, []
+            if option is not None:
+                value = " ".join(extra)
+                answers.setdefault(question_id, [])
+                if isinstance(answers[question_id], list):
+                    answers[question_id].append((option, value))
+                current = question_id
+                continue
+            current = question_id
+            if question_id in self.multichoice and self.key_col is not None and keyed and \
+                    method == "key":
+                continue  # the locked hint beside the heading of the tick rows
+            value = "\n".join(extra)
+            if not value:
+                continue
+            if question_id in answers and answers[question_id]:
+                previous = answers[question_id]
+                if isinstance(previous, list):
+                    previous.append(("", value))
+                else:
+                    answers[question_id] = f"{cell_text(previous)}\n{value}"
+            else:
+                answers[question_id] = value
+        flush()
+        return blocks
+
+
+def _raw_rows(sheet: Sheet) -> list[list[Any]]:
+    rows = []
+    for row in sheet.rows:
+        values = [jsonable(c) for c in row]
+        while values and values[-1] in (None, ""):
+            values.pop()
+        rows.append(values)
+    while rows and not rows[-1]:
+        rows.pop()
+    return rows
+
+
+def check_meta(meta: dict[str, str], survey: Survey, where: str) -> list[str]:
+    """Check survey id and version; raise for another survey or a newer version, note older."""
+    notes: list[str] = []
+    survey_id = meta.get("survey_id", "")
+    if survey_id and survey_id != survey.survey_id:
+        raise InputError(f"{where}: a questionnaire of survey {survey_id!r}, not "
+                         f"{survey.survey_id!r}; was it sent to the right round?")
+    version_text = meta.get("survey_version", "")
+    try:
+        version = int(float(version_text)) if version_text else survey.version
+    except ValueError:
+        version = survey.version
+        notes.append(f"survey version {version_text!r} is not a number; read by its labels")
+    if version > survey.version:
+        raise InputError(f"{where}: made with survey version {version}, newer than this "
+                         f"installation's {survey.version}; update survey/questions.yaml")
+    if version < survey.version:
+        notes.append(f"survey version {version} (current {survey.version}); read by its labels")
+    return notes
+
+
+def read_questionnaire(sheets: list[Sheet], *, survey: Survey, mapper: HeadingMapper,
+                       where: str, require_meta: bool = False) -> ParsedFile:
+    """Read our questionnaire, or a questionnaire-like workbook: one record per practice."""
+    meta = meta_of(sheets)
+    parsed = ParsedFile(format="questionnaire" if meta is not None or any(
+        _is_practice_sheet(s) for s in sheets) else "questionnaire-like")
+    if require_meta and meta is None:
+        raise InputError(f"{where}: no _meta sheet; not one of our questionnaires (try "
+                         "--source auto)")
+    if meta is not None:
+        parsed.notes.extend(check_meta(meta, survey, where))
+    meta = meta or {}
+    token = meta.get("token") or None
+    code = meta.get("municipality_code") or None
+    if code and code.isdigit():
+        code = code.zfill(3)
+    language = (meta.get("language") or "")[:2] or None
+    for sheet in sheets:
+        if sheet.name.strip().casefold() == META_SHEET or sheet.hidden or not sheet.rows:
+            continue
+        keyed = _is_practice_sheet(sheet)
+        if keyed:
+            label_col = 0
+        else:
+            label_col, count = label_column(sheet, mapper)
+            if count < 3:
+                continue  # instructions or another sheet without questions
+        mappings: list[Mapping] = []
+        blocks = _SheetReader(survey, mapper, label_col, keyed).read(sheet, mappings)
+        parsed.mappings.append((sheet.name, _dedupe(mappings)))
+        for number, block in enumerate(blocks, start=1):
+            locator = sheet.name if len(blocks) == 1 else f"{sheet.name} #{number}"
+            raw: dict[str, Any] = {"sheet": sheet.name, "rows": _raw_rows(sheet)}
+            if meta:
+                raw["meta"] = meta
+            if block["notes"]:
+                raw["notes"] = block["notes"]
+            record = RawRecord(locator=locator, raw=raw, answers=block["answers"],
+                               sheet=sheet.name, token=token, meta_code=code, language=language)
+            if token:
+                record.identity_hint = f"token:{token}:{fold(locator)}"
+            if block["notes"]:
+                record.reason = "text outside the answer cells kept in the raw record"
+            parsed.records.append(record)
+    if not parsed.records and not parsed.problems:
+        parsed.problems.append(("", "no practice sheet found; is this the survey questionnaire?"))
+    return parsed
+
+
+def _dedupe(mappings: list[Mapping]) -> list[Mapping]:
+    seen: set[tuple[str, str]] = set()
+    result = []
+    for mapping in mappings:
+        key = (mapping.header, mapping.target)
+        if key not in seen:
+            seen.add(key)
+            result.append(mapping)
+    return result

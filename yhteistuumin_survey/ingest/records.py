@@ -1,0 +1,69 @@
+"""What every reader returns: raw records (one per practice sheet or response row) per file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Mapping:
+    """How one column (or questionnaire row) was understood: the chosen field and why."""
+
+    header: str
+    target: str  # question id, "meta:<role>", "target_group:<option>" or "" (ignored)
+    method: str  # key, exact, profile, contains, option, code, fuzzy, meta, ignored
+    score: float = 100.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"header": self.header, "field": self.target, "method": self.method,
+                "score": round(self.score, 1)}
+
+
+@dataclass
+class RawRecord:
+    """One answered practice (or a row that is not one) before normalisation."""
+
+    locator: str  # "Käytäntö 1", "row 7", "body"
+    raw: dict[str, Any]  # as received (JSON-ready)
+    answers: dict[str, Any] = field(default_factory=dict)  # question id -> raw value
+    sheet: str | None = None
+    row: int | None = None
+    response_key: str | None = None  # form response ID (with the form's fingerprint)
+    token: str | None = None
+    meta_code: str | None = None
+    account_email: str | None = None
+    language: str | None = None
+    status: str = "practice"  # practice, incomplete, body-text, error
+    reason: str = ""
+    identity_hint: str | None = None  # questionnaire: token + sheet
+
+
+@dataclass
+class ParsedFile:
+    """A file read by one reader: its format, records, column mapping and row problems."""
+
+    format: str
+    records: list[RawRecord] = field(default_factory=list)
+    mappings: list[tuple[str, list[Mapping]]] = field(default_factory=list)  # (sheet, columns)
+    notes: list[str] = field(default_factory=list)
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (locator, reason)
+
+
+def jsonable(value: Any) -> Any:
+    """Return a cell value as JSON-ready data (dates as ISO text, NaN as null)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    return str(value)

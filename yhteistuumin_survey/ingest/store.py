@@ -1,0 +1,518 @@
+"""Keep what arrives, then turn it into practices: files, raw submissions, versions, duplicates.
+
+Every file is stored before it is read (content hash, original name, sender, time, a copy
+under ``outputs/received/<sha[:2]>/<sha>-<name>``); the same content again is recognised by
+its hash and changes nothing. Each row or sheet is kept raw in ``Submission``. A practice is
+matched to an earlier one by its form response ID, by its questionnaire token and title or
+sheet, or by its title within the same municipality: then it becomes a new version (the
+history stays), or nothing at all when its content is unchanged. A practice that resembles
+another one by title is flagged ``possible-duplicate:<id>``, never merged.
+
+Writes are batched: one transaction per file, bulk inserts, and an in-memory index of the
+practices already known, loaded once per run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..db.models import (
+    Practice,
+    PracticeMunicipality,
+    PracticeVersion,
+    ReceivedFile,
+    Submission,
+    utcnow,
+)
+from ..survey import fold
+from .emails import safe_name
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from ..normalise import NormalisedPractice
+    from .records import RawRecord
+
+#: The normalised fields that make a version's content (compared to spot an unchanged resend).
+CONTENT_FIELDS = ("title", "keywords", "target_group", "goal", "summary", "implementation",
+                  "resources", "experiences", "benefits", "contact_name", "contact_email",
+                  "contact_phone", "contact_text", "publish_consent", "municipality_text",
+                  "language")
+DUPLICATE_CUTOFF = 90.0
+#: Outcomes of rows that are practices (the report's "outcome" column).
+NEW, NEW_VERSION, UNCHANGED, DUPLICATE = "new", "new version", "already ingested", \
+    "duplicate candidate"
+
+
+def sha256_file(path: Path) -> str:
+    """Return the SHA-256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def content_fingerprint(values: Any, codes: Iterable[str]) -> str:
+    """Return a hash of a version's content (an object with the content fields) and codes."""
+    data = {name: getattr(values, name) for name in CONTENT_FIELDS}
+    data["codes"] = sorted(set(codes))
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def title_key(title: str | None) -> str:
+    """Return a title folded for matching (case, accents, punctuation ignored)."""
+    return fold(title or "")
+
+
+@dataclass
+class Known:
+    """A practice already in the database (or written earlier in this run)."""
+
+    id: int
+    identity_key: str | None
+    codes: set[str]
+    title_key: str
+    fingerprint: str
+    status: str
+    decided_version: int | None
+    current_version: int
+    received_file_id: int | None
+    reporter: str = ""  # who reported it: the token/metadata/sender codes (else the text's)
+
+
+def reporter_key(codes: Iterable[tuple[str, str]]) -> str:
+    """Return the reporting municipalities of (code, source) pairs as one key.
+
+    A joint practice names its partners in the text; the reporter is the municipality of the
+    token, the metadata or the sender. Only when none of these is known do the named
+    municipalities stand for the reporter.
+    """
+    pairs = list(codes)
+    strong = sorted({code for code, source in pairs if source != "text"})
+    return ",".join(strong or sorted({code for code, _ in pairs}))
+
+
+@dataclass
+class Entry:
+    """One record ready to store: its normalised practice and municipalities."""
+
+    record: RawRecord
+    practice: NormalisedPractice | None
+    codes: list[tuple[str, str]] = field(default_factory=list)  # (code, source)
+    flags: list[str] = field(default_factory=list)
+    status: str = "practice"  # practice, incomplete, empty, body-text, error
+    reason: str = ""
+
+
+@dataclass
+class RowResult:
+    """What became of one stored record."""
+
+    locator: str
+    sheet: str | None
+    row: int | None
+    outcome: str
+    practice_id: int | None = None
+    version: int | None = None
+    reason: str = ""
+
+
+class PracticeIndex:
+    """The practices known so far, indexed by identity, title per municipality and title."""
+
+    def __init__(self) -> None:
+        self.by_identity: dict[str, Known] = {}
+        self.by_title_code: dict[tuple[str, str], Known] = {}  # (title, reporter)
+        self.by_fingerprint: dict[str, Known] = {}
+        self.by_title: dict[str, Known] = {}
+        self.blocks: dict[str, list[tuple[str, int]]] = {}
+
+    def add(self, known: Known, extra_keys: Iterable[str] = ()) -> None:
+        if known.identity_key:
+            self.by_identity[known.identity_key] = known
+        for key in extra_keys:
+            self.by_identity[key] = known
+        if known.title_key and known.reporter:
+            self.by_title_code[(known.title_key, known.reporter)] = known
+        self.by_fingerprint[known.fingerprint] = known
+        if known.title_key:
+            if known.title_key not in self.by_title:
+                self.by_title[known.title_key] = known
+                self.blocks.setdefault(known.title_key.split()[0], []).append(
+                    (known.title_key, known.id))
+
+    def similar(self, key: str, exclude: set[int]) -> int | None:
+        """Return the id of a practice with a fuzzy-similar title (not one of ``exclude``)."""
+        if not key or len(key) < 8:
+            return None
+        exact = self.by_title.get(key)
+        if exact is not None and exact.id not in exclude:
+            return exact.id
+        from rapidfuzz import fuzz, process
+
+        block = self.blocks.get(key.split()[0], [])[-500:]
+        candidates = [t for t, i in block if i not in exclude]
+        if not candidates:
+            return None
+        best = process.extractOne(key, candidates, scorer=fuzz.ratio, score_cutoff=DUPLICATE_CUTOFF)
+        return self.by_title[best[0]].id if best else None
+
+    @classmethod
+    def load(cls, session: Session) -> PracticeIndex:
+        """Read every practice's identity and current version once."""
+        from sqlmodel import col, select
+
+        index = cls()
+        pairs: dict[int, list[tuple[str, str]]] = {}
+        for practice_id, code, source in session.exec(select(
+                PracticeMunicipality.practice_id, PracticeMunicipality.municipality_code,
+                PracticeMunicipality.source)):
+            pairs.setdefault(practice_id, []).append((code, source))
+        query = (select(Practice, PracticeVersion, Submission.received_file_id)
+                 .join(PracticeVersion, _current())
+                 .outerjoin(Submission, col(Submission.id) == col(PracticeVersion.submission_id))
+                 .order_by(col(Practice.id)))
+        for practice, version, file_id in session.exec(query):
+            assert practice.id is not None
+            mine = {code for code, _ in pairs.get(practice.id, [])}
+            index.add(Known(practice.id, practice.identity_key, mine, title_key(version.title),
+                            content_fingerprint(version, mine), practice.status,
+                            practice.decided_version, practice.current_version, file_id,
+                            reporter_key(pairs.get(practice.id, []))),
+                      _title_keys(practice.identity_key, version.title))
+        return index
+
+
+def _current() -> Any:
+    from sqlalchemy import and_
+    from sqlmodel import col
+
+    return and_(col(PracticeVersion.practice_id) == col(Practice.id),
+                col(PracticeVersion.version) == col(Practice.current_version))
+
+
+def _title_keys(identity_key: str | None, title: str | None) -> list[str]:
+    # A questionnaire practice is also known by its token and title: a resent workbook may
+    # have its practices on other sheets.
+    if identity_key and identity_key.startswith("token:") and title:
+        token = identity_key.split(":", 2)[1]
+        return [f"tokentitle:{token}:{title_key(title)}"]
+    return []
+
+
+class Store:
+    """Stores the files and records of one ingest run (one transaction per file)."""
+
+    def __init__(self, session: Session, *, received_dir: Path) -> None:
+        from sqlmodel import select
+
+        self.session = session
+        self.received_dir = received_dir
+        self.hashes: dict[str, tuple[int, str]] = {
+            sha: (int(file_id or 0), status) for file_id, sha, status in
+            session.exec(select(ReceivedFile.id, ReceivedFile.sha256, ReceivedFile.status))}
+        self._index: PracticeIndex | None = None
+
+    @property
+    def index(self) -> PracticeIndex:
+        if self._index is None:
+            self._index = PracticeIndex.load(self.session)
+        return self._index
+
+    # --- files -----------------------------------------------------------------------------
+
+    def known(self, sha: str) -> tuple[int, str] | None:
+        """Return (file id, status) when this content was received before."""
+        return self.hashes.get(sha)
+
+    def receive(self, source: Path, *, sha: str, name: str, size: int, sender: str | None,
+                message_time: dt.datetime | None, parent_id: int | None,
+                copy: bool = True) -> ReceivedFile:
+        """Copy the file under ``outputs/received`` and record it (committed at once)."""
+        stored = ""
+        if copy:
+            folder = self.received_dir / sha[:2]
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / f"{sha}-{safe_name(name, 'file')}"
+            if not target.exists():
+                tmp = target.with_name(target.name + ".part")
+                shutil.copyfile(source, tmp)
+                tmp.replace(target)
+            stored = str(target)
+        received = ReceivedFile(sha256=sha, original_name=name, stored_path=stored, size=size,
+                                sender=sender, message_time=message_time, parent_id=parent_id)
+        self.session.add(received)
+        self.session.commit()
+        assert received.id is not None
+        self.hashes[sha] = (received.id, received.status)
+        return received
+
+    def finish_file(self, received: ReceivedFile, *, fmt: str | None, status: str,
+                    error: str | None = None, sender: str | None = None,
+                    message_time: dt.datetime | None = None) -> None:
+        """Record how reading the file ended (committed)."""
+        from sqlalchemy import update
+
+        values: dict[str, Any] = {"format": fmt, "status": status, "error": error}
+        if sender is not None:
+            values["sender"] = sender
+        if message_time is not None:
+            values["message_time"] = message_time
+        self.session.execute(update(ReceivedFile).where(ReceivedFile.id == received.id)  # type: ignore[arg-type]
+                             .values(**values))
+        self.session.commit()
+        assert received.id is not None
+        self.hashes[received.sha256] = (received.id, status)
+
+    # --- records ---------------------------------------------------------------------------
+
+    def store_entries(self, received: ReceivedFile, fmt: str, entries: list[Entry]) -> list[RowResult]:
+        """Store the raw submissions of a file, then its practices and versions (one commit)."""
+        from sqlalchemy import delete, insert, update
+        from sqlmodel import col
+
+        session = self.session
+        now = utcnow()
+        file_id = received.id
+        assert file_id is not None
+        plans: list[tuple[Entry, str, Known | None, str, int | None]] = []
+        results: list[RowResult] = []
+        # Decide first (in memory), so the submissions know their final status.
+        seen_in_file: dict[str, int] = {}
+        for entry in entries:
+            practice = entry.practice
+            if entry.status != "practice" or practice is None:
+                plans.append((entry, entry.status, None, "", None))
+                continue
+            codes = [code for code, _ in entry.codes]
+            fingerprint = content_fingerprint(practice, codes)
+            existing = self._match(entry, codes, file_id)
+            if existing is not None and existing.fingerprint == fingerprint:
+                plans.append((entry, UNCHANGED, existing, fingerprint, None))
+                continue
+            if existing is None and fingerprint in self.index.by_fingerprint:
+                # The very same content again (a cumulative export without response IDs).
+                plans.append((entry, UNCHANGED, self.index.by_fingerprint[fingerprint],
+                              fingerprint, None))
+                continue
+            if existing is None and fingerprint in seen_in_file:
+                plans.append((entry, DUPLICATE, None, fingerprint, seen_in_file[fingerprint]))
+                continue
+            seen_in_file.setdefault(fingerprint, -1)
+            plans.append((entry, NEW_VERSION if existing is not None else NEW, existing,
+                          fingerprint, None))
+        # Raw submissions, in bulk.
+        submission_rows = []
+        for entry, outcome, _existing, _fp, _dup in plans:
+            status = {NEW: "practice", NEW_VERSION: "practice", UNCHANGED: "unchanged",
+                      DUPLICATE: "practice"}.get(outcome, outcome)
+            submission_rows.append({
+                "received_file_id": file_id, "locator": entry.record.locator, "format": fmt,
+                "raw": entry.record.raw, "status": status,
+                "response_key": entry.record.response_key or entry.record.token,
+                "reason": entry.reason or entry.record.reason or None, "created_at": now})
+        submission_ids: list[int] = []
+        if submission_rows:
+            submission_ids = list(session.execute(
+                insert(Submission).returning(col(Submission.id), sort_by_parameter_order=True),
+                submission_rows).scalars())
+        # New practices, in bulk.
+        new_rows = []
+        new_plans = []
+        for (entry, outcome, existing, fingerprint, _dup), sub_id in zip(plans, submission_ids,
+                                                                         strict=True):
+            if outcome in (NEW, DUPLICATE) and entry.practice is not None and existing is None:
+                new_rows.append({"status": "new", "current_version": 1,
+                                 "identity_key": self._identity(entry),
+                                 "language": entry.practice.language, "created_at": now,
+                                 "updated_at": now})
+                new_plans.append((entry, outcome, fingerprint, sub_id))
+        new_ids: list[int] = []
+        if new_rows:
+            new_ids = list(session.execute(
+                insert(Practice).returning(col(Practice.id), sort_by_parameter_order=True),
+                new_rows).scalars())
+        version_rows: list[dict[str, Any]] = []
+        municipality_rows: list[dict[str, Any]] = []
+        fingerprint_ids: dict[str, int] = {}
+        for (entry, outcome, fingerprint, sub_id), practice_id in zip(new_plans, new_ids,
+                                                                      strict=True):
+            assert entry.practice is not None
+            code_set = {code for code, _ in entry.codes}
+            flags = list(entry.flags)
+            dup_id = fingerprint_ids.get(fingerprint)
+            if dup_id is None:
+                dup_id = self.index.similar(title_key(entry.practice.title), {practice_id})
+            if dup_id is not None:
+                flags.append(f"possible-duplicate:{dup_id}")
+                outcome = DUPLICATE
+            fingerprint_ids.setdefault(fingerprint, practice_id)
+            version_rows.append(self._version_row(practice_id, 1, sub_id, entry, flags, now))
+            municipality_rows.extend(self._municipality_rows(practice_id, entry))
+            known = Known(practice_id, self._identity(entry), code_set, title_key(entry.practice.title),
+                          fingerprint, "new", None, 1, file_id, reporter_key(entry.codes))
+            self.index.add(known, self._extra_keys(entry))
+            results.append(RowResult(entry.record.locator, entry.record.sheet, entry.record.row,
+                                     outcome, practice_id, 1, "; ".join(
+                                         f for f in (entry.record.reason,) if f)))
+        # New versions of known practices.
+        for (entry, outcome, existing, fingerprint, _dup), sub_id in zip(plans, submission_ids,
+                                                                         strict=True):
+            if outcome != NEW_VERSION or existing is None or entry.practice is None:
+                continue
+            version = existing.current_version + 1
+            flags = list(entry.flags)
+            decided = existing.status != "new" or existing.decided_version is not None
+            values: dict[str, Any] = {"current_version": version, "updated_at": now,
+                                      "language": entry.practice.language}
+            reason = f"replaces version {existing.current_version}"
+            if decided:
+                flags.append("new-version-since-decision")
+                values["status"] = "new"
+                reason += f"; reviewers had decided ({existing.status}): back to review"
+            session.execute(update(Practice).where(Practice.id == existing.id)  # type: ignore[arg-type]
+                            .values(**values))
+            version_rows.append(self._version_row(existing.id, version, sub_id, entry, flags, now))
+            session.execute(delete(PracticeMunicipality).where(
+                PracticeMunicipality.practice_id == existing.id))  # type: ignore[arg-type]
+            municipality_rows.extend(self._municipality_rows(existing.id, entry))
+            existing.current_version = version
+            existing.fingerprint = fingerprint
+            existing.status = "new"
+            existing.codes = {code for code, _ in entry.codes}
+            existing.title_key = title_key(entry.practice.title)
+            existing.received_file_id = file_id
+            existing.reporter = reporter_key(entry.codes)
+            self.index.add(existing, self._extra_keys(entry))
+            results.append(RowResult(entry.record.locator, entry.record.sheet, entry.record.row,
+                                     NEW_VERSION, existing.id, version, reason))
+        if version_rows:
+            session.execute(insert(PracticeVersion), version_rows)
+        if municipality_rows:
+            session.execute(insert(PracticeMunicipality), municipality_rows)
+        for entry, outcome, existing, _fp, _dup in plans:
+            if outcome in (NEW, NEW_VERSION, DUPLICATE) and entry.practice is not None:
+                continue
+            if outcome == UNCHANGED and existing is not None:
+                results.append(RowResult(entry.record.locator, entry.record.sheet,
+                                         entry.record.row, UNCHANGED, existing.id,
+                                         existing.current_version,
+                                         f"same content as practice {existing.id} version "
+                                         f"{existing.current_version}"))
+            else:
+                results.append(RowResult(entry.record.locator, entry.record.sheet,
+                                         entry.record.row, outcome, None, None,
+                                         entry.reason or entry.record.reason))
+        session.commit()
+        order = {entry.record.locator: n for n, (entry, *_rest) in enumerate(plans)}
+        results.sort(key=lambda r: order.get(r.locator, 0))
+        return results
+
+    def _match(self, entry: Entry, codes: list[str], file_id: int) -> Known | None:
+        record = entry.record
+        index = self.index
+        if record.response_key and record.response_key in index.by_identity:
+            return index.by_identity[record.response_key]
+        if record.token and entry.practice is not None:
+            known = index.by_identity.get(
+                f"tokentitle:{record.token}:{title_key(entry.practice.title)}")
+            if known is not None and known.received_file_id != file_id:
+                return known
+        if record.identity_hint and record.identity_hint in index.by_identity:
+            known = index.by_identity[record.identity_hint]
+            if known.received_file_id != file_id:
+                return known
+        if entry.practice is not None and entry.practice.title:
+            reporter = reporter_key(entry.codes)
+            known = index.by_title_code.get((title_key(entry.practice.title), reporter))
+            if reporter and known is not None and known.received_file_id != file_id:
+                return known
+        return None
+
+    @staticmethod
+    def _identity(entry: Entry) -> str | None:
+        return entry.record.response_key or entry.record.identity_hint
+
+    @staticmethod
+    def _extra_keys(entry: Entry) -> list[str]:
+        if entry.record.token and entry.practice is not None and entry.practice.title:
+            return [f"tokentitle:{entry.record.token}:{title_key(entry.practice.title)}"]
+        return []
+
+    @staticmethod
+    def _version_row(practice_id: int, version: int, submission_id: int, entry: Entry,
+                     flags: list[str], now: dt.datetime) -> dict[str, Any]:
+        practice = entry.practice
+        assert practice is not None
+        row: dict[str, Any] = {name: getattr(practice, name) for name in CONTENT_FIELDS}
+        row.update(practice_id=practice_id, version=version, submission_id=submission_id,
+                   flags=list(dict.fromkeys(flags)), created_at=now)
+        row["keywords"] = list(practice.keywords)
+        row["target_group"] = list(practice.target_group)
+        return row
+
+    @staticmethod
+    def _municipality_rows(practice_id: int, entry: Entry) -> list[dict[str, Any]]:
+        rows = []
+        seen: set[str] = set()
+        for code, source in entry.codes:
+            if code not in seen:
+                seen.add(code)
+                rows.append({"practice_id": practice_id, "municipality_code": code,
+                             "source": source})
+        return rows
+
+
+# --- reading back ----------------------------------------------------------------------------
+
+
+def list_practices(*, session: Session, status: str | None = None,
+                   municipality: str | None = None) -> list[dict[str, Any]]:
+    """Return the practices (current version) as plain records for ``practices list``."""
+    from sqlmodel import col, select
+
+    query = (select(Practice, PracticeVersion, Submission, ReceivedFile)
+             .join(PracticeVersion, _current())
+             .outerjoin(Submission, col(Submission.id) == col(PracticeVersion.submission_id))
+             .outerjoin(ReceivedFile, col(ReceivedFile.id) == col(Submission.received_file_id))
+             .order_by(col(Practice.id)))
+    if status:
+        query = query.where(Practice.status == status)
+    codes: dict[int, list[str]] = {}
+    for practice_id, code in session.exec(
+            select(PracticeMunicipality.practice_id, PracticeMunicipality.municipality_code)
+            .order_by(col(PracticeMunicipality.practice_id),
+                      col(PracticeMunicipality.municipality_code))):
+        codes.setdefault(practice_id, []).append(code)
+    wanted = municipality.zfill(3) if municipality and municipality.isdigit() else municipality
+    result = []
+    for practice, version, submission, received in session.exec(query):
+        assert practice.id is not None
+        mine = codes.get(practice.id, [])
+        if wanted and wanted not in mine:
+            continue
+        result.append({
+            "id": practice.id, "version": practice.current_version, "status": practice.status,
+            "title": version.title, "keywords": list(version.keywords or []),
+            "target_group": list(version.target_group or []), "goal": version.goal,
+            "summary": version.summary, "implementation": version.implementation,
+            "resources": version.resources, "experiences": version.experiences,
+            "benefits": version.benefits, "municipalities": mine,
+            "municipality_text": version.municipality_text, "language": version.language,
+            "contact": {"name": version.contact_name, "email": version.contact_email,
+                        "phone": version.contact_phone,
+                        "publish_consent": bool(version.publish_consent)},
+            "flags": list(version.flags or []),
+            "source": {"file": received.original_name if received else None,
+                       "locator": submission.locator if submission else None,
+                       "format": submission.format if submission else None},
+        })
+    return result
