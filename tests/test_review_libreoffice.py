@@ -1,0 +1,68 @@
+"""A review workbook re-saved by LibreOffice (as reviewers without Excel do) imports the same."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import openpyxl
+import pytest
+from factories import make_practice
+from sqlmodel import select
+from test_review import PAYLOADS, SHEET, fill, headers, rearrange, row_of, statuses
+
+from yhteistuumin_survey.db.models import ReviewDecision
+from yhteistuumin_survey.reports import neutralise_formula
+from yhteistuumin_survey.review import export_review, import_review
+
+LIBREOFFICE = shutil.which("libreoffice") or shutil.which("soffice")
+pytestmark = pytest.mark.skipif(
+    LIBREOFFICE is None and os.environ.get("CI", "").lower() not in {"1", "true", "yes"},
+    reason="LibreOffice is not installed (libreoffice/soffice not on PATH); the re-save test "
+           "needs it")
+
+
+def resave(path: Path, tmp_path: Path) -> Path:
+    """Open and save the workbook with LibreOffice, as .xlsx, the way a reviewer's copy returns."""
+    assert LIBREOFFICE is not None, "LibreOffice is required on CI"
+    out = tmp_path / "libreoffice-out"
+    out.mkdir(exist_ok=True)
+    profile = (tmp_path / "lo-profile").as_uri()
+    subprocess.run([LIBREOFFICE, f"-env:UserInstallation={profile}", "--headless",
+                    "--convert-to", "xlsx", "--outdir", str(out), str(path)],
+                   check=True, capture_output=True, timeout=120)
+    saved = out / path.name
+    assert saved.exists() and saved.read_bytes() != path.read_bytes()
+    return saved
+
+
+def test_libreoffice_resaved_workbook_round_trips_with_formulas_kept_as_text(
+        session, tmp_path: Path) -> None:
+    practices = [make_practice(session, title=payload, summary=payload)
+                 for payload in PAYLOADS]
+    plain = make_practice(session, title="Lukupiiri", municipalities=["091"])
+    result = export_review(tmp_path / "outputs", session=session)
+    path = result.files[0].path
+    fill(path, {plain.id: {"Päätös": "hyväksytty", "Korjatut kunnat": "Helsinki, Vantaa"},
+                **{p.id: {"Päätös": "hylätty"} for p in practices}})
+    rearrange(path)
+    saved = resave(path, tmp_path)
+    sheet = openpyxl.load_workbook(saved)[SHEET]
+    cols = headers(sheet)
+    for practice, payload in zip(practices, PAYLOADS, strict=True):
+        cell = sheet.cell(row=row_of(sheet, practice.id), column=cols["Käytännön nimi"])
+        assert cell.data_type == "s"
+        assert cell.value.replace("\r", "\n") == neutralise_formula(payload).replace("\r", "\n")
+    assert openpyxl.load_workbook(saved)["_review_meta"].sheet_state == "hidden"
+    report = import_review([saved], session=session)
+    assert report.summary == {"applied": len(PAYLOADS) + 1, "unchanged": 0, "stale": 0,
+                              "conflicts": 0, "errors": 0, "warnings": 0, "skipped": 0}
+    assert statuses(session)[plain.id] == "approved"
+    assert {p.id for p in practices} == {pid for pid, s in statuses(session).items()
+                                         if s == "rejected"}
+    assert len(session.exec(select(ReviewDecision)).all()) == len(PAYLOADS) + 1
+    # The original and its LibreOffice copy are different files deciding the same: fine.
+    again = import_review([path, saved], session=session)
+    assert again.summary["applied"] == 0 and not again.failed
