@@ -166,6 +166,8 @@ MESSY: list[tuple[str, list[str], str]] = [
     ("Savonlinan kaupunki", ["740"], "fuzzy"),
     ("Gustav Adolf", ["081"], "fuzzy"),
     ("Kökars kommun", ["318"], "swedish"),
+    ("Kuopion Musiikkikeskus", ["297"], "genitive"),
+    ("Vasa stadsbibliotek", ["905"], "swedish"),
     ("  TURKU  ", ["853"], "exact"),
     ("Åbo stad", ["853"], "swedish"),
     ("abo", ["853"], "swedish"),

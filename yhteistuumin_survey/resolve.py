@@ -26,8 +26,10 @@ rapidfuzz only as a last resort for words nothing else explained.
    ``maakunta``, ``maalaiskunta``, ``oy``, ``ry``, …) names nothing. **Decision:** "Helsingin
    yliopisto" is a university in Helsinki, not the City of Helsinki, so it stays unresolved
    (a municipality is named only by a municipality form beside organisational words of the
-   municipality itself: ``kaupunki``, ``kulttuuripalvelut``, ``kirjasto``, …); "Turun seutu"
-   is a region, "Porin mlk" a former rural municipality that is not Pori.
+   municipality itself: ``kaupunki``, ``kulttuuripalvelut``, ``kirjasto``, ``museo``,
+   ``teatteri``, ``orkesteri``, ``stadsbibliotek``, …: the town's own culture institutions
+   count as the town, "Tampereen Teatteri" is Tampere); "Turun seutu" is a region, "Porin
+   mlk" a former rural municipality that is not Pori.
 5. Weak forms count only when the rest of their part is such municipal or service words,
    or the next word is one: bare genitives ("Espoon kulttuuripalvelut" resolves, "Porin
    Ässät", "Turun Sanomat", "Espoon Sello" do not), codes ("150 osallistujaa" is a count),
@@ -284,8 +286,9 @@ MUNICIPAL_WORDS = {
 }
 MUNICIPAL_PREFIXES = (
     "kulttuuri", "kirjasto", "museo", "kaupungin", "kunnan", "sivistys", "vapaaaika",
-    "nuoriso", "liikunta", "kultur", "bibliotek", "fritid", "bildning", "stadens",
-    "kommunens", "taide", "kulttuurij", "tapahtuma",
+    "nuoriso", "liikunta", "kultur", "bibliotek", "fritid", "bildning", "stads", "kommunal",
+    "kommunens", "taide", "tapahtuma", "musiikki", "teatteri", "orkesteri", "tanssi",
+    "kansalaisopisto", "tyovaenopisto", "lasten", "nuorten", "konst", "musik", "teater",
 )
 
 # The nouns that make a bare genitive elsewhere in the text a municipality ("… kaupungit").
