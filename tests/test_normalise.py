@@ -380,3 +380,38 @@ def test_answers_keyed_by_heading_are_understood(survey, vocabulary):
     practice = normalise_answers(answers, survey=survey, vocabulary=vocabulary)
     assert practice.title == "Satutuokio"
     assert (practice.target_group, practice.keywords) == (["children"], ["kirjasto"])
+
+
+# --- later additions: shapes seen in real answers -------------------------------------------
+
+
+def test_target_group_neighbouring_unmatched_parts_stay_one_other_text(survey):
+    assert parse_target_groups("Lapset, kuorot, bändit ja orkesterit", survey, "fi") == [
+        "children", "other:kuorot, bändit ja orkesterit"]
+    assert parse_target_groups(["Lapset", "kuorot", "bändit"], survey, "fi") == [
+        "children", "other:kuorot, bändit"]
+    assert parse_target_groups("teatteriryhmät;kuorot", survey, "fi") == [
+        "other:teatteriryhmät", "other:kuorot"]
+
+
+@pytest.mark.parametrize(("typed", "expected"), [
+    ("Lapset (0–6 v.)", ["children"]),
+    ("Kaikki kuntalaiset", ["all_residents"]),
+    ("alueen nuoret", ["young_people"]),
+    ("Alla åldrar", ["all_residents"]),
+    ("ikäihmisille ja vammaisille", ["older_people", "people_with_disabilities"]),
+    ("nuoret aikuiset", ["other:nuoret aikuiset"]),
+    ("nuorisotyöntekijät", ["other:nuorisotyöntekijät"]),
+])
+def test_target_group_inflections_modifiers_and_details(survey, typed, expected):
+    assert parse_target_groups(typed, survey, "fi") == expected
+
+
+def test_practice_sheet_with_only_contact_and_consent_is_empty(survey, vocabulary):
+    answers = {"municipalities": "Vaasa", "contact_name": "Sanna Saga",
+               "contact_email": "sanna.saga@vaasa.fi",
+               "publish_consent": "Kyllä, saa julkaista"}
+    practice = normalise_answers(answers, survey=survey, vocabulary=vocabulary)
+    assert practice.is_empty is True
+    assert practice.contact_email == "sanna.saga@vaasa.fi"
+    assert not any(flag.startswith("too-long") for flag in practice.flags)

@@ -23,12 +23,17 @@ import threading
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 from .errors import InputError
-from .survey import Question, Survey, fold
+from .survey import Question, Survey
+from .survey import fold as _survey_fold
+
+#: The survey's folding (case, diacritics, punctuation), cached: the same keywords, choices and
+#: labels come back thousands of times in a round.
+fold = lru_cache(maxsize=65536)(_survey_fold)
 
 __all__ = [
     "NormalisedPractice", "Vocabulary", "clean_text", "detect_language", "load_vocabulary",
@@ -38,8 +43,9 @@ __all__ = [
 LANGUAGES = ("fi", "sv")
 #: Fields holding prose: line breaks kept, used for language detection.
 LONG_FIELDS = ("goal", "summary", "implementation", "resources", "experiences", "benefits")
-#: Answers that do not make a practice on their own (pre-filled or defaulted in a questionnaire).
-_DEFAULTED = ("municipalities", "publish_consent")
+#: The answers that make a practice; the others (municipality, contact, consent) may be
+#: pre-filled or defaulted in a questionnaire and do not make one on their own.
+_PRACTICE_CONTENT = ("title", "keywords", "target_group", *LONG_FIELDS)
 
 # --------------------------------------------------------------------------------------------
 # Text cleaning
@@ -139,14 +145,17 @@ def clean_text(value: Any) -> str | None:
     if raw is None:
         return None
     text = _normalise_chars(raw)
-    lines: list[str] = []
-    for line in text.split("\n"):
-        line = _HSPACE.sub(" ", line).strip(" ")
-        if line or (lines and lines[-1]):
-            lines.append(line)
-    while lines and not lines[-1]:
-        lines.pop()
-    result = "\n".join(lines)
+    if "\n" not in text:
+        result = _HSPACE.sub(" ", text).strip(" ") if ("  " in text or "\t" in text) else text.strip(" ")
+    else:
+        lines: list[str] = []
+        for line in _HSPACE.sub(" ", text).split("\n"):
+            line = line.strip(" ")
+            if line or (lines and lines[-1]):
+                lines.append(line)
+        while lines and not lines[-1]:
+            lines.pop()
+        result = "\n".join(lines)
     if not result or result.casefold() in _PLACEHOLDERS:
         return None
     return result
@@ -377,6 +386,16 @@ class _ChoiceIndex:
 
 
 _CHOICE_CACHE: dict[int, _ChoiceIndex] = {}
+#: Spellings the survey's choice aliases lack, seen in answers (used when the survey has the id).
+#: Exact spellings win over stem matching, which would read "alla åldrar" as "äldre".
+_EXTRA_GROUP_ALIASES = {
+    "alla aldrar": "all_residents", "alla aldersgrupper": "all_residents",
+    "kaikki ikaryhmat": "all_residents",
+    "kaiken ikaiset": "all_residents", "kaikenikaisille": "all_residents", "kaikille": "all_residents",
+    "kuntalaisille": "all_residents", "asukkaille": "all_residents", "invanare": "all_residents",
+    "koko perhe": "families", "hela familjen": "families", "seniorer": "older_people",
+    "kunnan henkilosto": "municipal_staff",
+}
 _OTHER_WORDS = ("muu", "muut", "muu mika", "muita", "annan", "annat", "andra", "ovrig", "ovriga",
                 "other", "others", "annan vilken", "other what")
 
@@ -399,6 +418,9 @@ def _choice_index(survey: Survey) -> _ChoiceIndex:
             if key:
                 exact.setdefault(key, choice.id)
                 stems.append((tuple(key.split()), choice.id))
+    for spelling, choice_id in _EXTRA_GROUP_ALIASES.items():
+        if choice_id in order:
+            exact.setdefault(spelling, choice_id)
     prefixes = set(_OTHER_WORDS)
     if question and question.other:
         prefixes.update(fold(label) for label in question.other.labels.values())
@@ -421,22 +443,49 @@ def _word_match(typed: str, known: str) -> bool:
         if a != b:
             break
         common += 1
-    if common == min(len(typed), len(known)) and common >= 4:
+    # A whole word plus an ending ("nuorisolle", "barnen"), not a compound ("nuorisotyöntekijät").
+    if common == min(len(typed), len(known)) and common >= 4 and abs(len(typed) - len(known)) <= 4:
         return True
     return common >= 4 and common * 2 >= max(len(typed), len(known))
 
 
-def _match_choice(text: str, index: _ChoiceIndex) -> str | None:
-    key = fold(text)
-    if not key:
-        return None
-    found = index.exact.get(key)
+#: Leading words that narrow a group without changing it ("kaikki lapset", "alueen nuoret").
+_GROUP_MODIFIERS = frozenset({
+    "kaikki", "kaikille", "alueen", "kunnan", "kaupungin", "paikalliset", "paikallisille", "kuntamme",
+    "kaupunkimme", "meidan", "alla", "hela", "samtliga", "lokala", "kommunens", "stadens", "all", "local",
+})
+_PARENTHESISED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
+
+
+def _match_words(words: list[str], index: _ChoiceIndex) -> str | None:
+    found = index.exact.get(" ".join(words))
     if found:
         return found
-    words = key.split()
     for known, choice_id in index.stems:
         if len(known) == len(words) and all(_word_match(w, k) for w, k in zip(words, known, strict=True)):
             return choice_id
+    return None
+
+
+def _match_choice(text: str, index: _ChoiceIndex) -> str | None:
+    """Return the choice a typed group means: exact, inflected, with a detail in brackets or a
+    modifier ("Lapset (0–6 v.)", "kaikki lapset", "lapsille"); ``None`` when none fits."""
+    words = fold(text).split()
+    if not words:
+        return None
+    found = _match_words(words, index)
+    if found:
+        return found
+    if "(" in text or "[" in text:
+        words = fold(_PARENTHESISED.sub(" ", text)).split()
+        found = _match_words(words, index) if words else None
+        if found:
+            return found
+    while len(words) > 1 and words[0] in _GROUP_MODIFIERS:
+        words = words[1:]
+        found = _match_words(words, index)
+        if found:
+            return found
     return None
 
 
@@ -466,8 +515,16 @@ _FALSE_MARKS = frozenset({"n", "no", "ei", "nej", "0", "false", "epatosi", "fals
 _BRACKETED = re.compile(r"\[([^\]]*)\]\s*$")
 
 
+_PART_TRIM = " .:-–—"
+
+
 def _segments(text: str, index: _ChoiceIndex) -> list[str]:
-    """Split a typed answer into choice ids and ``other:`` texts, finest split that matches."""
+    """Split a typed answer into choice ids and ``other:`` texts, finest split that matches.
+
+    Within a comma- or "ja"-separated answer, neighbouring parts that match nothing stay
+    together as one "other" text ("Lapset, kuorot, bändit ja orkesterit" keeps "kuorot, bändit
+    ja orkesterit" whole); parts on their own lines or after ``;`` stay apart.
+    """
     choice = _match_choice(text, index)
     if choice:
         return [choice]
@@ -475,12 +532,35 @@ def _segments(text: str, index: _ChoiceIndex) -> list[str]:
     if other is not None:
         return [f"other:{other}"] if other else []
     for splitter in (_MAJOR_SEPARATORS, _MINOR_SEPARATORS, _CONJUNCTION):
-        parts = [p.strip(" .:-–—") for p in splitter.split(text)]
-        parts = [p for p in parts if p and any(ch.isalnum() for ch in p)]
-        if len(parts) > 1:
-            results = [_segments(p, index) for p in parts]
-            if any(r and not r[0].startswith("other:") for r in results) or splitter is not _CONJUNCTION:
-                return [item for r in results for item in r]
+        spans: list[tuple[int, int]] = []
+        position = 0
+        for separator in splitter.finditer(text):
+            spans.append((position, separator.start()))
+            position = separator.end()
+        spans.append((position, len(text)))
+        spans = [(a, b) for a, b in spans if any(ch.isalnum() for ch in text[a:b])]
+        if len(spans) < 2:
+            continue
+        results = []
+        for a, b in spans:
+            part = text[a:b].strip(_PART_TRIM)
+            found = _segments(part, index)
+            results.append((a, b, found == [f"other:{part}"], found))
+        if splitter is not _MAJOR_SEPARATORS and all(plain for _, _, plain, _ in results):
+            continue  # nothing in it is a choice: try a finer split, else keep it whole
+        out: list[str] = []
+        run: tuple[int, int] | None = None
+        for a, b, plain, found in results:
+            if plain and splitter is not _MAJOR_SEPARATORS:
+                run = (run[0], b) if run else (a, b)
+                continue
+            if run:
+                out.append(f"other:{text[run[0]:run[1]].strip(_PART_TRIM)}")
+                run = None
+            out.extend(found)
+        if run:
+            out.append(f"other:{text[run[0]:run[1]].strip(_PART_TRIM)}")
+        return out
     return [f"other:{text}"]
 
 
@@ -536,10 +616,23 @@ def parse_target_groups(value: Any, survey: Survey, lang: str = "fi") -> list[st
             for heading, cell in value:
                 found.extend(_pair_groups(heading, cell, index))
         elif isinstance(value, list | tuple | set | frozenset):
+            # Items split by the form's separator: neighbours matching nothing were one "other"
+            # text with that separator inside ("Lapset, kuorot, bändit" from a Google Sheet).
+            unmatched: list[str] = []
             for item in value:
                 text = clean_text(item)
-                if text:
-                    found.extend(_segments(text, index))
+                if not text:
+                    continue
+                parts = _segments(text, index)
+                if parts == [f"other:{text}"]:
+                    unmatched.append(text)
+                    continue
+                if unmatched:
+                    found.append("other:" + ", ".join(unmatched))
+                    unmatched = []
+                found.extend(parts)
+            if unmatched:
+                found.append("other:" + ", ".join(unmatched))
         else:
             text = clean_text(value)
             if text:
@@ -605,6 +698,7 @@ class ContactParts:
         return iter((self.name, self.email, self.phone, self.text))
 
 
+@lru_cache(maxsize=8192)
 def _validate_email(candidate: str) -> str | None:
     from email_validator import EmailNotValidError, validate_email
 
@@ -635,16 +729,39 @@ def _parse_phone(text: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
-def _find_phones(text: str) -> list[tuple[int, int, str]]:
+#: A run that may be a phone number: digits with the spaces, dashes, dots and brackets people put in.
+_PHONE_RUN = re.compile(r"(?<![\w@.])\+?\(?\d[\d \-.()\u2010-\u2015]{4,}\d(?![\w@])")
+
+
+def _matcher_phones(text: str, offset: int) -> list[tuple[int, int, str]]:
     import phonenumbers
 
     found: list[tuple[int, int, str]] = []
     try:
         for match in phonenumbers.PhoneNumberMatcher(text, "FI"):
             formatted = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-            found.append((match.start, match.end, formatted))
+            found.append((offset + match.start, offset + match.end, formatted))
     except Exception:  # noqa: BLE001 - the matcher must never break a batch on odd text
         return found
+    return found
+
+
+def _find_phones(text: str) -> list[tuple[int, int, str]]:
+    """Return (start, end, formatted) of every valid phone number in free text.
+
+    Each digit run is parsed on its own first (fast); a run that is not one valid number (two
+    numbers typed without a separator) goes to phonenumbers' matcher.
+    """
+    found: list[tuple[int, int, str]] = []
+    for run in _PHONE_RUN.finditer(text):
+        candidate = run.group().strip(" -.()")
+        if sum(ch.isdigit() for ch in candidate) < 6:
+            continue
+        formatted = _parse_phone(candidate)
+        if formatted:
+            found.append((run.start(), run.end(), formatted))
+        else:
+            found.extend(_matcher_phones(run.group(), run.start()))
     return found
 
 
@@ -706,7 +823,13 @@ def split_contact(*, name: Any = None, email: Any = None, phone: Any = None,
     line, as ``text``; ``contact-email-invalid`` and ``contact-phone-invalid`` flag what could
     not be used. Returns a ContactParts, which unpacks as ``(name, email, phone, text)``.
     """
-    raw_name, raw_email, raw_phone, raw_text = (clean_text(v) for v in (name, email, phone, text))
+    return _split_contact(*(clean_text(v) for v in (name, email, phone, text)))
+
+
+@lru_cache(maxsize=4096)
+def _split_contact(raw_name: str | None, raw_email: str | None, raw_phone: str | None,
+                   raw_text: str | None) -> ContactParts:
+    # Cached: every practice of one questionnaire or respondent repeats the same contact.
     flags: list[str] = []
     split_needed = raw_text is not None
     if raw_name and _OBFUSCATED_AT.search(raw_name):
@@ -855,7 +978,7 @@ def detect_language(texts: Iterable[Any] | str, default: str = "fi") -> str:
     joined = "\n".join(t for t in (clean_text(v) for v in texts) if t)
     if not joined:
         return default if default in LANGUAGES else "fi"
-    fi, sv = _heuristic(joined)
+    fi, sv = _heuristic(joined[:3000])  # the first paragraphs tell as well as the whole
     if fi + sv >= 3:
         if fi >= 3 * sv + 2:
             return "fi"
@@ -863,11 +986,14 @@ def detect_language(texts: Iterable[Any] | str, default: str = "fi") -> str:
             return "sv"
     from lingua import Language
 
-    detected = _lingua().detect_language_of(joined[:2000])
-    if detected == Language.FINNISH:
-        return "fi"
-    if detected == Language.SWEDISH:
-        return "sv"
+    confidences = _lingua().compute_language_confidence_values(joined[:2000])
+    best = confidences[0] if confidences else None
+    # A lone short title ("Konstbuss") gets a shaky guess: below this the default decides.
+    if best is not None and best.value >= 0.6:
+        if best.language == Language.FINNISH:
+            return "fi"
+        if best.language == Language.SWEDISH:
+            return "sv"
     if fi != sv:
         return "fi" if fi > sv else "sv"
     return default if default in LANGUAGES else "fi"
@@ -983,14 +1109,15 @@ def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary:
         "contact_email": contact.email, "contact_phone": contact.phone,
     }
     has_contact = bool(contact.name or contact.email or contact.phone or contact.text)
-    is_empty = not has_contact and not any(
-        _is_answered(v) for k, v in values.items() if k not in _DEFAULTED)
+    # A sheet with no practice in it is empty even when the municipality, the contact or the
+    # consent were filled in (the questionnaire may pre-fill them, people copy them over).
+    is_empty = not any(_is_answered(values[name]) for name in _PRACTICE_CONTENT)
 
     missing = [q.id for q in survey.questions
                if q.required and q.type != "consent" and not _is_answered(values.get(q.id))]
     flags.extend(f"required-missing:{qid}" for qid in missing)
     for question in survey.questions:
-        if not question.max_length:
+        if not question.max_length or question.type == "consent":
             continue
         # Measure what was typed (the keywords and choices as typed, the rest as cleaned).
         value = values.get(question.id)
