@@ -740,30 +740,29 @@ class Resolver:
         return "u"
 
     def _fuzzy(self, word: str) -> tuple[list[str], float, bool] | None:
-        """Fuzzy-match a word (or two, space-separated) against names with its first letter."""
+        """Fuzzy-match a word (or two, space-separated) against names with its first letter.
+
+        Return (codes, score, weak): one code, or several when they score within the margin.
+        """
         if word in self._fuzzy_cache:
             return self._fuzzy_cache[word]
         from rapidfuzz import fuzz, process
 
-        result: tuple[list[str], float, bool] | None = None
         choices = self._fuzzy_keys.get((word[0], " " in word), [])
         hits = process.extract(word, choices, scorer=fuzz.ratio,
                                score_cutoff=self.FUZZY_CUTOFF - self.FUZZY_MARGIN, limit=10)
-        best: dict[str, tuple[float, bool]] = {}
+        best: dict[str, tuple[float, bool]] = {}  # per code, its best-scoring form
         for choice, score, _ in hits:
             code, _method, weak = self._fuzzy_choices[choice]
-            if not code:
-                continue
             if code not in best or score > best[code][0]:
                 best[code] = (score, weak)
-        if best:
-            ranked = sorted(best.items(), key=lambda kv: -kv[1][0])
+        ranked = sorted(best.items(), key=lambda kv: -kv[1][0])
+        result: tuple[list[str], float, bool] | None = None
+        if ranked and ranked[0][1][0] >= self.FUZZY_CUTOFF:
             top_code, (top_score, top_weak) = ranked[0]
-            if top_score < self.FUZZY_CUTOFF:
-                self._fuzzy_cache[word] = None
-                return None
             close = sorted(c for c, (s, _) in ranked if top_score - s < self.FUZZY_MARGIN)
-            result = (close if len(close) > 1 else [top_code]), round(top_score / 100, 3), \
-                top_weak
+            result = close, round(top_score / 100, 3), top_weak
+        if len(self._fuzzy_cache) >= 100_000:  # a long batch of free text: start afresh
+            self._fuzzy_cache.clear()
         self._fuzzy_cache[word] = result
         return result
