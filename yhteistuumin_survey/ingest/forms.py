@@ -189,10 +189,14 @@ def _record(row: list[Any], maps: list[Mapping], labels: list[str], width: int,
     answers: dict[str, Any] = {}
     meta: dict[str, Any] = {}
     options: list[tuple[str, Any]] = []
+    filled = False
     for col, value in enumerate(row):
-        if value is None or value == "":
-            continue
         label = labels[col] if col < width else f"column {col + 1}"
+        if value is None or value == "":
+            if col < width:
+                raw[label] = jsonable(value)
+            continue
+        filled = True
         raw[label] = jsonable(value)
         if col >= width:
             continue
@@ -209,7 +213,7 @@ def _record(row: list[Any], maps: list[Mapping], labels: list[str], width: int,
             answers[question_id] = f"{cell_text(answers[question_id])}\n{cell_text(value)}"
         else:
             answers[question_id] = value
-    if not raw:
+    if not filled:
         return None
     if options:
         direct = answers.pop("target_group", None)

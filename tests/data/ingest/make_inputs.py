@@ -409,6 +409,7 @@ def emails() -> None:
                      "Kaikki asukkaat", ""])
     message.add_attachment(out.getvalue().encode("utf-8"), maintype="text", subtype="csv",
                            filename="../../../etc/vastaus.csv")
+    message.set_boundary("==yhteistuumin-test-boundary==")
     (HERE / "mail-attachment-and-body.eml").write_bytes(bytes(message))
     plain = EmailMessage()
     plain["From"] = "kulttuuri@korsholm.fi"
@@ -432,8 +433,11 @@ def broken() -> None:
     (folder / "encrypted.xlsx").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504)
     bomb = io.BytesIO()
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("xl/worksheets/sheet1.xml", b"\x00" * (24 * 1024 * 1024))
+        for name, data in (("[Content_Types].xml", b"<Types/>"),
+                           ("xl/worksheets/sheet1.xml", b"\x00" * (24 * 1024 * 1024))):
+            info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data)
     (folder / "zipbomb.xlsx").write_bytes(bomb.getvalue())
     (folder / "notes.csv").write_text("Muistiinpanoja\nsoitto torstaina\nkahvia\n", encoding="utf-8")
     (folder / "garbage.csv").write_bytes(bytes(range(256)) * 4)

@@ -1,0 +1,305 @@
+"""Ingest behaviour on real files and real databases (SQLite and PostgreSQL via ``engine``)."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlmodel import Session, col, select
+
+from ingest_support import DATA, practices, run_ingest, table_counts
+from yhteistuumin_survey.db.models import (
+    Practice,
+    PracticeMunicipality,
+    PracticeVersion,
+    ReceivedFile,
+    Submission,
+)
+
+
+def _copy(name: str, folder: Path, as_name: str | None = None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / (as_name or name)
+    shutil.copy(DATA / name, target)
+    return target
+
+
+def _set_answer(path: Path, sheet: str, key: str, value: str) -> None:
+    """Change the answer of one question (found by its hidden key) in a questionnaire."""
+    workbook = load_workbook(path)
+    for row in workbook[sheet].iter_rows():
+        if len(row) > 2 and row[2].value == key:
+            row[1].value = value
+    workbook.save(path)
+
+
+def _outcomes(result) -> list[tuple[str | None, str]]:
+    return [(row["sheet"], row["outcome"]) for row in result.rows()]
+
+
+def test_ingest_same_file_twice_changes_nothing(engine, workspace, tmp_path):
+    path = _copy("msforms.xlsx", tmp_path / "in")
+    first = run_ingest([path], engine=engine, workspace=workspace)
+    assert [o for _, o in _outcomes(first)] == ["new", "new", "new"]
+    before = table_counts(engine)
+    again = _copy("msforms.xlsx", tmp_path / "elsewhere", "renamed.xlsx")
+    second = run_ingest([path, again], engine=engine, workspace=workspace)
+    assert [o for _, o in _outcomes(second)] == ["already ingested", "already ingested"]
+    assert "nothing changed" in second.rows()[0]["reason"]
+    assert table_counts(engine) == before
+    assert not second.failed
+
+
+def test_every_file_is_stored_with_hash_and_copy_before_reading(engine, workspace, tmp_path):
+    path = _copy("googleforms.csv", tmp_path / "in")
+    broken = _copy("broken/truncated.xlsx", tmp_path / "in", "truncated.xlsx")
+    run_ingest([path, broken], engine=engine, workspace=workspace)
+    with Session(engine) as session:
+        files = session.exec(select(ReceivedFile).order_by(col(ReceivedFile.id))).all()
+        raws = session.exec(select(Submission)).all()
+    assert [(f.original_name, f.status, f.format) for f in files] == [
+        ("googleforms.csv", "ingested", "googleforms"), ("truncated.xlsx", "error", None)]
+    import hashlib
+
+    for received, source in zip(files, [path, broken], strict=True):
+        stored = Path(received.stored_path)
+        assert stored.parent == workspace.outputs / "received" / received.sha256[:2]
+        assert stored.read_bytes() == source.read_bytes()
+        assert received.sha256 == hashlib.sha256(source.read_bytes()).hexdigest()
+    assert "damaged or truncated" in (files[1].error or "")
+    # Each row kept raw under its original headers, before normalisation.
+    assert raws[0].raw["Timestamp"] == "2022/11/30 10:39:41 PM GMT+1"
+    assert raws[0].raw["Email Address"] == "matti.virtanen@rovaniemi.fi"
+
+
+def test_resubmitted_questionnaire_becomes_version_2_and_keeps_history(engine, workspace, tmp_path):
+    first = _copy("questionnaire.xlsx", tmp_path / "round1")
+    run_ingest([first], engine=engine, workspace=workspace)
+    corrected = _copy("questionnaire.xlsx", tmp_path / "round2", "questionnaire-korjattu.xlsx")
+    _set_answer(corrected, "Käytäntö 1", "goal", "Korjattu tavoite: lisätä yhteistyötä.")
+    result = run_ingest([corrected], engine=engine, workspace=workspace)
+    assert _outcomes(result) == [("Käytäntö 1", "new version"), ("Käytäntö 2", "already ingested"),
+                                 ("Käytäntö 2 (2)", "already ingested"), ("Käytäntö 3", "empty")]
+    with Session(engine) as session:
+        practice = session.get(Practice, 1)
+        versions = session.exec(select(PracticeVersion).where(PracticeVersion.practice_id == 1)
+                                .order_by(col(PracticeVersion.version))).all()
+    assert practice is not None and practice.current_version == 2
+    assert [v.goal for v in versions] == [
+        "Lisätä kuntien välistä yhteistyötä ja kokemusten vaihtoa.",
+        "Korjattu tavoite: lisätä yhteistyötä."]
+    listed = practices(engine)
+    assert [(p["id"], p["version"]) for p in listed] == [(1, 2), (2, 1), (3, 1)]
+    assert listed[0]["source"]["file"] == "questionnaire-korjattu.xlsx"
+
+
+def test_new_version_after_a_decision_is_flagged_and_back_to_review(engine, workspace, tmp_path):
+    run_ingest([_copy("msforms.xlsx", tmp_path / "a")], engine=engine, workspace=workspace)
+    with Session(engine) as session:
+        practice = session.get(Practice, 1)
+        assert practice is not None
+        practice.status, practice.decided_version = "approved", 1
+        session.add(practice)
+        session.commit()
+    changed = tmp_path / "b" / "msforms.xlsx"
+    changed.parent.mkdir()
+    workbook = load_workbook(DATA / "msforms.xlsx")
+    workbook.active.cell(row=2, column=12).value = "Uusi, tarkennettu kuvaus."  # the summary
+    workbook.save(changed)
+    result = run_ingest([changed], engine=engine, workspace=workspace)
+    assert [o for _, o in _outcomes(result)] == ["new version", "already ingested",
+                                                 "already ingested"]
+    assert "back to review" in result.rows()[0]["reason"]
+    listed = practices(engine)[0]
+    assert listed["status"] == "new" and listed["version"] == 2
+    assert "new-version-since-decision" in listed["flags"]
+    assert listed["summary"] == "Uusi, tarkennettu kuvaus."
+
+
+def test_limesurvey_incomplete_response_is_kept_raw_but_not_a_practice(engine, workspace, tmp_path):
+    result = run_ingest([_copy("limesurvey-codes.csv", tmp_path)], engine=engine,
+                        workspace=workspace)
+    assert [(r["row"], r["outcome"]) for r in result.rows()] == [(2, "new"), (3, "incomplete")]
+    with Session(engine) as session:
+        incomplete = session.exec(select(Submission).where(Submission.status == "incomplete")).one()
+    assert incomplete.raw["nimi"] == "Keskeneräinen käytäntö"
+    assert incomplete.raw["submitdate"] == ""  # kept as received, every column
+    assert [p["title"] for p in practices(engine)] == ["Taidetta terveysasemille"]
+    assert not result.failed
+
+
+def test_token_decides_the_municipality_and_partners_come_from_the_text(engine, workspace, tmp_path):
+    from yhteistuumin_survey.tokens import get_or_create_token
+
+    with Session(engine) as session:
+        token = get_or_create_token(session=session, round_name="2024", municipality_code="091")
+        session.commit()
+    path = _copy("questionnaire.xlsx", tmp_path)
+    workbook = load_workbook(path)
+    for row in workbook["_meta"].iter_rows():
+        if row[0].value == "token":
+            row[1].value = token
+    workbook.save(path)
+    run_ingest([path], engine=engine, workspace=workspace)
+    with Session(engine) as session:
+        rows = session.exec(select(PracticeMunicipality.municipality_code,
+                                   PracticeMunicipality.source)
+                            .where(PracticeMunicipality.practice_id == 1)).all()
+    # The token says Helsinki (over the metadata's 049); the answer names Espoo and Vantaa too.
+    assert sorted(rows) == [("049", "text"), ("091", "token"), ("092", "text")]
+
+
+def test_joint_practice_reported_by_each_partner_is_flagged_not_merged(engine, workspace, tmp_path):
+    espoo = _copy("questionnaire.xlsx", tmp_path / "espoo")
+    helsinki = tmp_path / "helsinki" / "questionnaire.xlsx"
+    helsinki.parent.mkdir()
+    workbook = load_workbook(espoo)
+    for row in workbook["_meta"].iter_rows():
+        if row[0].value == "municipality_code":
+            row[1].value = "091"
+        if row[0].value == "token":
+            row[1].value = "tok-helsinki"
+    for row in workbook["Käytäntö 1"].iter_rows():
+        if row[2].value == "contact_name":
+            row[1].value = "Helena Helsinkiläinen"
+    workbook.save(helsinki)
+    run_ingest([espoo], engine=engine, workspace=workspace)
+    result = run_ingest([helsinki], engine=engine, workspace=workspace)
+    first = result.rows()[0]
+    assert (first["outcome"], first["practice_id"]) == ("duplicate candidate", 4)
+    listed = {p["id"]: p for p in practices(engine)}
+    assert "possible-duplicate:1" in listed[4]["flags"]
+    assert listed[1]["version"] == 1  # Espoo's report is untouched
+
+
+def test_unresolved_municipality_is_flagged_never_guessed(engine, workspace, tmp_path):
+    path = tmp_path / "vastaukset.csv"
+    path.write_text("Kunta;Käytännön nimi;Tavoite;Kenelle\n"
+                    "Hogwarts;Taikakoulu;Oppia taikomaan;lapset\n"
+                    ";Tyhjä kunta;Tavoite tässä;nuoret\n", encoding="utf-8")
+    run_ingest([path], engine=engine, workspace=workspace)
+    listed = practices(engine)
+    assert [(p["municipalities"], p["municipality_text"]) for p in listed] == [
+        ([], "Hogwarts"), ([], None)]
+    assert all("municipality-unresolved" in p["flags"] for p in listed)
+
+
+def test_sender_domain_names_the_municipality_when_nothing_else_does(engine, workspace, tmp_path):
+    result = run_ingest([_copy("mail-attachment-and-body.eml", tmp_path)], engine=engine,
+                        workspace=workspace)
+    assert [(r["file"].rsplit("/", 1)[-1], r["outcome"]) for r in result.rows()] == [
+        ("mail-attachment-and-body.eml", "body-text"),
+        ("mail-attachment-and-body.eml » vastaus.csv", "new")]
+    with Session(engine) as session:
+        source = session.exec(select(PracticeMunicipality.source)).one()
+        files = session.exec(select(ReceivedFile).order_by(col(ReceivedFile.id))).all()
+        body = session.exec(select(Submission).where(Submission.status == "body-text")).one()
+    assert source == "sender-domain"
+    assert [(f.original_name, f.sender, f.parent_id) for f in files] == [
+        ("mail-attachment-and-body.eml", "liisa.laine@turku.fi", None),
+        ("vastaus.csv", "liisa.laine@turku.fi", files[0].id)]
+    assert files[0].message_time is not None and files[0].message_time.day == 8
+    assert body.raw["answers"]["title"] == "Musiikkiluokka palvelutaloon"
+    assert "Alkuperäinen viesti" not in "".join(body.raw["answers"].values())
+
+
+def test_attachment_names_cannot_escape_the_archive_folder(engine, workspace, tmp_path):
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"] = "kulttuuri@oulu.fi"
+    message["Subject"] = "vastaus"
+    message.set_content("liitteenä")
+    for index, name in enumerate(["../../../../tmp/evil.csv", "..\\..\\win.csv", "/etc/passwd",
+                                  "..", "con\x00trol.csv"]):
+        message.add_attachment(f"Käytännön nimi,Tavoite\nTesti {index},Tavoite {index}\n".encode(),
+                               maintype="text", subtype="csv", filename=name)
+    path = tmp_path / "evil.eml"
+    path.write_bytes(bytes(message))
+    run_ingest([path], engine=engine, workspace=workspace)
+    archive = (workspace.outputs / "received").resolve()
+    with Session(engine) as session:
+        stored = [Path(f.stored_path).resolve() for f in session.exec(select(ReceivedFile))]
+        names = [f.original_name for f in session.exec(select(ReceivedFile))]
+    assert len(stored) == 6
+    assert all(archive in p.parents for p in stored)
+    assert names[1:] == ["evil.csv", "win.csv", "passwd", "attachment-4", "control.csv"]
+    assert not (tmp_path.parent / "evil.csv").exists()
+
+
+def test_broken_files_each_get_a_reason_and_the_batch_goes_on(engine, workspace, tmp_path):
+    folder = tmp_path / "inbox"
+    shutil.copytree(DATA / "broken", folder)
+    _copy("msforms.xlsx", folder)
+    (folder / "vastaus.docx").write_bytes(b"PK\x03\x04 not really")
+    result = run_ingest([folder], engine=engine, workspace=workspace)
+    reasons = {Path(r["file"]).name: (r["outcome"], r["reason"]) for r in result.rows()
+               if r["outcome"] == "error"}
+    expected = {
+        "empty.xlsx": "the file is empty",
+        "encrypted.xlsx": "encrypted (password-protected)",
+        "garbage.csv": "not a text table but binary data",
+        "notes.csv": "no survey questions recognised",
+        "scan.xlsx": "not a spreadsheet but a PDF document",
+        "truncated.xlsx": "damaged or truncated",
+        "webpage.xlsx": "not a spreadsheet but an HTML page",
+        "zipbomb.xlsx": "zip bomb",
+        "vastaus.docx": "is not read automatically",
+    }
+    assert set(reasons) == set(expected)
+    for name, fragment in expected.items():
+        assert fragment in reasons[name][1], name
+        assert reasons[name][1].startswith(str(folder / name)), name
+    assert [r["outcome"] for r in result.rows() if r["file"].endswith("msforms.xlsx")] == \
+        ["new", "new", "new"]
+    assert result.failed
+
+
+def test_respondent_account_email_is_not_the_published_contact(engine, workspace, tmp_path):
+    run_ingest([_copy("msforms.xlsx", tmp_path)], engine=engine, workspace=workspace)
+    contacts = [p["contact"]["email"] for p in practices(engine)]
+    assert contacts == ["eija.koski@espoo.example.fi", "matti.virtanen@rovaniemi.example.fi",
+                        "liisa.laine@turku.example.fi"]
+    with Session(engine) as session:
+        keys = [s.response_key for s in session.exec(select(Submission)
+                                                     .order_by(col(Submission.id)))]
+    assert [k.rsplit(":", 1)[1] for k in keys if k] == ["1", "2", "3"]
+
+
+def test_corrected_form_response_with_same_id_is_a_new_version(engine, workspace, tmp_path):
+    run_ingest([_copy("msforms.xlsx", tmp_path / "a")], engine=engine, workspace=workspace)
+    changed = tmp_path / "b" / "msforms.xlsx"
+    changed.parent.mkdir()
+    workbook = load_workbook(DATA / "msforms.xlsx")
+    workbook.active.cell(row=3, column=8).value = "Kirjastoauto kylille ja saaristoon"  # title
+    workbook.save(changed)
+    result = run_ingest([changed], engine=engine, workspace=workspace)
+    assert [o for _, o in _outcomes(result)] == ["already ingested", "new version",
+                                                 "already ingested"]
+    assert practices(engine)[1]["title"] == "Kirjastoauto kylille ja saaristoon"
+
+
+def test_every_run_writes_a_csv_report_of_every_file_and_row(engine, workspace, tmp_path):
+    result = run_ingest([_copy("limesurvey-codes.csv", tmp_path), _copy("broken/scan.xlsx", tmp_path,
+                                                                        "scan.xlsx")],
+                        engine=engine, workspace=workspace)
+    assert result.report_path is not None
+    assert result.report_path.parent == workspace.outputs / "reports"
+    with result.report_path.open(encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(Path(r["file"]).name, r["row"], r["outcome"]) for r in rows] == [
+        ("limesurvey-codes.csv", "2", "new"), ("limesurvey-codes.csv", "3", "incomplete"),
+        ("scan.xlsx", "", "error")]
+
+
+def test_forced_source_reads_a_file_that_auto_detection_would_misread(engine, workspace, tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text("Vastaajan tunnus,Käytännön nimi,Tavoite\n7,Runoilta,Runoja kaikille\n",
+                    encoding="utf-8")
+    result = run_ingest([path], engine=engine, workspace=workspace, source="table")
+    assert result.rows()[0]["format"] == "table"
+    with pytest.raises(Exception, match="unknown source"):
+        run_ingest([path], engine=engine, workspace=workspace, source="surveymonkey")
