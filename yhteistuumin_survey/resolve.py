@@ -756,11 +756,11 @@ class Resolver:
             code, _method, weak = self._fuzzy_choices[choice]
             if code not in best or score > best[code][0]:
                 best[code] = (score, weak)
-        ranked = sorted(best.items(), key=lambda kv: -kv[1][0])
+        ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))  # best first
         result: tuple[list[str], float, bool] | None = None
         if ranked and ranked[0][1][0] >= self.FUZZY_CUTOFF:
             top_code, (top_score, top_weak) = ranked[0]
-            close = sorted(c for c, (s, _) in ranked if top_score - s < self.FUZZY_MARGIN)
+            close = [c for c, (s, _) in ranked if top_score - s < self.FUZZY_MARGIN]
             result = close, round(top_score / 100, 3), top_weak
         if len(self._fuzzy_cache) >= 100_000:  # a long batch of free text: start afresh
             self._fuzzy_cache.clear()
