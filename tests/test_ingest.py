@@ -7,10 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from ingest_support import DATA, practices, run_ingest, table_counts
 from openpyxl import load_workbook
 from sqlmodel import Session, col, select
 
-from ingest_support import DATA, practices, run_ingest, table_counts
 from yhteistuumin_survey.db.models import (
     Practice,
     PracticeMunicipality,
