@@ -272,6 +272,7 @@ def test_two_close_fuzzy_candidates_are_ambiguous_never_a_guess(resolver: Resolv
         "ambiguous", [], ["491", "790"], "fuzzy")
     assert 0.9 <= result.score < 1.0
     assert resolver.resolve("Karsttula").candidates == ["226", "297"]  # Karstula, Karttula
+    assert resolver.resolve("Pyhäanta").candidates == ["631", "630"]  # best first: Pyhäranta
 
 
 def test_an_ambiguous_part_keeps_the_certain_parts(resolver: Resolver) -> None:

@@ -347,8 +347,8 @@ class Resolution:
     names: list[str]
     method: str
     score: float
-    candidates: list[str] = field(default_factory=list)
-    unmatched: list[str] = field(default_factory=list)
+    candidates: list[str] = field(default_factory=list)  # could not choose; best first
+    unmatched: list[str] = field(default_factory=list)  # parts of the text that named nothing
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON shape: text, status, codes, names, method, score (+ the lists if any)."""
