@@ -1,0 +1,90 @@
+"""``yhteistuumin ingest`` and ``practices list``: exit codes and exact output."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from ingest_support import DATA
+
+
+def _inbox(tmp_path: Path, *names: str) -> Path:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir(exist_ok=True)
+    for name in names:
+        shutil.copy(DATA / name, inbox / Path(name).name)
+    return inbox
+
+
+def test_ingest_prints_the_mapping_and_a_summary(cli, tmp_path):
+    inbox = _inbox(tmp_path, "table.tsv")
+    result = cli("ingest", str(inbox / "table.tsv"))
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"{inbox / 'table.tsv'} [table] read as table; columns:"
+    assert "  '4. Kohderyhmä' -> target_group (label)" in lines
+    assert "  'Sisäinen huomio' -> (ignored) (ignored)" in lines
+    assert lines[-2] == "1 file: 1 new"
+    assert lines[-1].startswith("Report: ") and lines[-1].endswith(".csv")
+    again = cli("ingest", str(inbox))
+    assert again.exit_code == 0
+    assert again.stdout.splitlines()[0] == "1 file: 1 already ingested"
+
+
+def test_ingest_exits_1_and_names_the_broken_file_but_keeps_the_rest(cli, tmp_path):
+    inbox = _inbox(tmp_path, "broken/scan.xlsx", "limesurvey-codes.csv")
+    result = cli("ingest", str(inbox), "--format", "json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["counts"] == {"new": 1, "incomplete": 1, "error": 1}
+    assert data["failed"] is True
+    error = next(item for item in data["items"] if item["outcome"] == "error")
+    assert error["reason"] == (f"{inbox / 'scan.xlsx'}: not a spreadsheet but a PDF document; "
+                               "ask for the Excel file itself")
+    assert data["mappings"][0]["format"] == "limesurvey"
+
+
+def test_ingest_table_output_lists_errors_on_stderr(cli, tmp_path):
+    inbox = _inbox(tmp_path, "broken/empty.xlsx")
+    result = cli("ingest", str(inbox / "empty.xlsx"))
+    assert result.exit_code == 1
+    assert result.stderr == (f"error: {inbox / 'empty.xlsx'}: the file is empty; ask the sender "
+                             "to send it again\n")
+    assert result.stdout.splitlines()[0] == "1 file: 1 error"
+
+
+def test_practices_list_json_has_the_card_contact_flags_and_source(cli, tmp_path):
+    inbox = _inbox(tmp_path, "msforms.xlsx")
+    assert cli("ingest", str(inbox)).exit_code == 0
+    result = cli("practices", "list", "--format", "json", "--municipality", "698")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert len(data) == 1
+    practice = data[0]
+    assert list(practice) == ["id", "version", "status", "title", "keywords", "target_group",
+                              "goal", "summary", "implementation", "resources", "experiences",
+                              "benefits", "municipalities", "municipality_text", "language",
+                              "contact", "flags", "source"]
+    assert practice["contact"] == {"name": "Matti Virtanen",
+                                   "email": "matti.virtanen@rovaniemi.example.fi",
+                                   "phone": "+358 16 3222463", "publish_consent": False}
+    assert practice["flags"] == ["no-consent"]
+    assert practice["source"] == {"file": "msforms.xlsx", "locator": "row 3", "format": "msforms"}
+    table = cli("practices", "list", "--status", "new")
+    assert table.stdout.splitlines()[-1] == "3 practices"
+    assert table.stdout.splitlines()[0].split() == ["id", "version", "status", "municipalities",
+                                                    "title", "flags"]
+
+
+def test_practices_list_rejects_an_unknown_status(cli):
+    result = cli("practices", "list", "--status", "maybe")
+    assert result.exit_code == 1
+    assert result.stderr == ("Error: unknown status 'maybe'; use new, needs-info, approved, "
+                             "rejected or duplicate\n")
+
+
+def test_ingest_source_option_is_validated(cli, tmp_path):
+    inbox = _inbox(tmp_path, "table.tsv")
+    result = cli("ingest", str(inbox), "--source", "surveymonkey")
+    assert result.exit_code == 2
