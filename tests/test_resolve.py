@@ -146,6 +146,9 @@ MESSY: list[tuple[str, list[str], str]] = [
     ("Rovanimi", ["698"], "fuzzy"),
     ("Hämeenlina", ["109"], "fuzzy"),
     ("Kirkonummi", ["257"], "fuzzy"),
+    ("Rovanimei", ["698"], "fuzzy"),
+    ("Jyväskyäl", ["179"], "fuzzy"),
+    ("Lappeenrsnta", ["405"], "fuzzy"),
     ("Kulttuuripalvelut Espoossa", ["049"], "locative"),
     ("Helsingistä", ["091"], "locative"),
     ("Rovaniemellä", ["698"], "locative"),
@@ -237,6 +240,7 @@ NOT_MUNICIPALITIES = [
     "N/A", "-", "?", "ei tiedossa", "10", "91", "150 osallistujaa", "Budjetti 500 euroa",
     "Espoon Sello", "Tre kommuner", "Ålands landskapsregering", "Simon", "Porin", "sällan",
     "vändas", "inga", "stora", "Varaus", "tuloksen", "Asiakkaan", "pohjalla", "hälsa", "luvan",
+    "kustakin", "aikainen", "valtio",
     "Nylands förbund", "Pohjois-Karjalan maakuntaliitto", "Jyväskylän seutu",
 ]
 
