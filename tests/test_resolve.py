@@ -322,6 +322,27 @@ def test_resolver_from_the_database_knows_municipalities_and_former_ones(session
     ]
 
 
+def test_resolver_follows_a_register_update_merger_and_rename(session) -> None:
+    from yhteistuumin_survey.register import update_register
+
+    data = Path(__file__).parent / "data" / "register"
+    update_register(data / "municipalities-2027.csv", session=session,
+                    mergers=MERGERS + load_mergers_csv(data / "mergers-2027.csv"))
+    session.commit()
+    resolver = Resolver.from_session(session)
+    texts = ["Kihniö", "Parkanon kaupunki", "581", "Ylä-Pirkanmaan kaupunki", "Koski Tl",
+             "Koski", "Pirkanmaa"]
+    assert [(r.status, r.codes, r.method) for r in resolver.resolve_many(texts)] == [
+        ("resolved", ["991"], "former"),
+        ("resolved", ["991"], "former"),
+        ("resolved", ["991"], "former"),
+        ("resolved", ["991"], "genitive"),
+        ("resolved", ["284"], "former"),
+        ("resolved", ["284"], "exact"),
+        ("unresolved", [], "none"),  # the region, not Ylä-Pirkanmaa
+    ]
+
+
 def test_resolving_ten_thousand_texts_takes_well_under_a_few_seconds(resolver: Resolver) -> None:
     texts = [text for text, _, _ in MESSY] + NOT_MUNICIPALITIES
     texts += [f"{r.name_fi} ja {finnish_genitive(r.name_fi)} kaupunki" for r in REGISTER]
