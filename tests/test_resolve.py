@@ -170,6 +170,12 @@ MESSY: list[tuple[str, list[str], str]] = [
     ("Gustav Adolf", ["081"], "fuzzy"),
     ("Kökars kommun", ["318"], "swedish"),
     ("Kuopion Musiikkikeskus", ["297"], "genitive"),
+    ("Ingå", ["149"], "swedish"),
+    ("Storå kommun", ["151"], "swedish"),
+    ("Inga kommun", ["149"], "swedish"),
+    ("Porin ja Rauman kaupungit", ["609", "684"], "genitive"),
+    ("Ii:n kunta", ["139"], "genitive"),
+    ("049 091", ["049", "091"], "code"),
     ("Vasa stadsbibliotek", ["905"], "swedish"),
     ("  TURKU  ", ["853"], "exact"),
     ("Åbo stad", ["853"], "swedish"),
@@ -299,6 +305,13 @@ def test_to_dict_has_the_json_shape() -> None:
                         score=0.0)
     assert result.to_dict() == {"text": "x", "status": "unresolved", "codes": [], "names": [],
                                 "method": "none", "score": 0.0}
+
+
+def test_to_dict_adds_candidates_and_unmatched_when_there_are_some(resolver: Resolver) -> None:
+    assert resolver.resolve("Espoo, Tapiola ja Suoenniemi").to_dict() == {
+        "text": "Espoo, Tapiola ja Suoenniemi", "status": "ambiguous", "codes": ["049"],
+        "names": ["Espoo"], "method": "exact+fuzzy", "score": 0.952,
+        "candidates": ["491", "790"], "unmatched": ["Tapiola"]}
 
 
 def test_fold_matches_survey_fold() -> None:
