@@ -171,6 +171,8 @@ MESSY: list[tuple[str, list[str], str]] = [
     ("Kökars kommun", ["318"], "swedish"),
     ("Kuopion Musiikkikeskus", ["297"], "genitive"),
     ("Ingå", ["149"], "swedish"),
+    ("Anár", ["148"], "sami"),
+    ("Ohcejohka", ["890"], "sami"),
     ("Storå kommun", ["151"], "swedish"),
     ("Inga kommun", ["149"], "swedish"),
     ("Porin ja Rauman kaupungit", ["609", "684"], "genitive"),
