@@ -303,3 +303,18 @@ def test_forced_source_reads_a_file_that_auto_detection_would_misread(engine, wo
     assert result.rows()[0]["format"] == "table"
     with pytest.raises(Exception, match="unknown source"):
         run_ingest([path], engine=engine, workspace=workspace, source="surveymonkey")
+
+
+def test_outlook_msg_gives_sender_time_attachment_and_body(engine, workspace, tmp_path):
+    result = run_ingest([_copy("mail-attachment-and-body.msg", tmp_path)], engine=engine,
+                        workspace=workspace)
+    assert [(r["format"], r["outcome"]) for r in result.rows()] == [("msg", "body-text"),
+                                                                    ("table", "new")]
+    with Session(engine) as session:
+        files = session.exec(select(ReceivedFile).order_by(col(ReceivedFile.id))).all()
+    assert [(f.original_name, f.sender, f.format) for f in files] == [
+        ("mail-attachment-and-body.msg", "liisa.laine@turku.fi", "msg"),
+        ("vastaus.csv", "liisa.laine@turku.fi", "table")]
+    assert files[0].message_time is not None
+    assert (files[0].message_time.month, files[0].message_time.day) == (3, 8)
+    assert practices(engine)[0]["municipalities"] == ["853"]  # from the sender's domain

@@ -18,7 +18,7 @@ CASES = [
     "msforms.xlsx", "msforms-sv.csv", "googleforms.csv", "googleforms-sheet.xlsx",
     "webropol.xlsx", "limesurvey-codes.csv", "limesurvey-texts.csv", "table.tsv",
     "questionnaire-like.xlsx", "questionnaire.xlsx", "questionnaire.ods",
-    "mail-attachment-and-body.eml", "mail-body-only.eml",
+    "mail-attachment-and-body.eml", "mail-attachment-and-body.msg", "mail-body-only.eml",
 ]
 
 

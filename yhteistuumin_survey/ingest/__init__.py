@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
     from ..config import Settings
     from ..db.models import ReceivedFile
+    from ..resolve import Resolver
     from ..workspace import Workspace
 
 __all__ = ["SOURCES", "IngestReport", "ingest_paths", "list_practices"]
@@ -119,7 +120,6 @@ class _Run:
 
         from ..db.models import Municipality, SurveyToken
         from ..normalise import load_vocabulary
-        from ..resolve import Resolver
         from ..survey import workspace_survey
         from .profiles import load_profiles
 
@@ -133,7 +133,7 @@ class _Run:
         self.vocabulary = load_vocabulary(workspace)
         self.profiles = load_profiles(workspace)
         self.detector = Detector(self.survey, self.profiles)
-        self.resolver = Resolver.from_session(session)
+        self._resolver: Resolver | None = None  # built on first need (not for a re-ingest)
         self._resolved: dict[str, Any] = {}
         self.tokens: dict[str, str] = dict(
             session.exec(select(SurveyToken.token, SurveyToken.municipality_code)).all())
@@ -146,7 +146,11 @@ class _Run:
 
     def resolve(self, text: str) -> Any:
         if text not in self._resolved:
-            self._resolved[text] = self.resolver.resolve(text)
+            if self._resolver is None:
+                from ..resolve import Resolver
+
+                self._resolver = Resolver.from_session(self.session)
+            self._resolved[text] = self._resolver.resolve(text)
         return self._resolved[text]
 
     def municipalities(self, record: RawRecord, municipality_text: str | None,

@@ -126,6 +126,12 @@ def read_msg(path: Path) -> ParsedEmail:
                          "save it again from Outlook or as .eml") from None
     try:
         sender = _address(getattr(message, "sender", None))
+        if sender is None:
+            header = getattr(message, "header", None)
+            sender = _address(header.get("from")) if header is not None else None
+        for stream in ("5D01001F", "0C1F001F", "0065001F"):  # SMTP / sender / sent-representing
+            if sender is None:
+                sender = _address(message.getStringStream(f"__substg1.0_{stream}"))
         when = getattr(message, "date", None)
         if isinstance(when, str):
             try:

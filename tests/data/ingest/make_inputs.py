@@ -411,6 +411,7 @@ def emails() -> None:
                            filename="../../../etc/vastaus.csv")
     message.set_boundary("==yhteistuumin-test-boundary==")
     (HERE / "mail-attachment-and-body.eml").write_bytes(bytes(message))
+    write_msg(HERE / "mail-attachment-and-body.msg", message)
     plain = EmailMessage()
     plain["From"] = "kulttuuri@korsholm.fi"
     plain["To"] = "kysely@yhteistuumin.example.fi"
@@ -418,6 +419,20 @@ def emails() -> None:
     plain["Date"] = format_datetime(dt.datetime(2024, 3, 9, 8, 0, tzinfo=dt.UTC))
     plain.set_content("Hej! Vi har tyvärr inga goda praxis att rapportera i år.\n")
     (HERE / "mail-body-only.eml").write_bytes(bytes(plain))
+
+
+def write_msg(path: Path, message: EmailMessage) -> None:
+    """Save a message as Outlook .msg with aspose-email-foss (MIT; a dev dependency: only this
+    generator needs it, the project reads .msg with extract-msg)."""
+    from email.utils import parseaddr
+
+    from aspose.email_foss.msg import MapiMessage
+
+    mapi = MapiMessage.from_email_message(message)
+    address = parseaddr(str(message["From"]))[1]
+    mapi.set_property(0x0C1F, 0x001F, address)  # PR_SENDER_EMAIL_ADDRESS (Unicode)
+    mapi.set_property(0x5D01, 0x001F, address)  # PR_SENDER_SMTP_ADDRESS
+    path.write_bytes(mapi.to_bytes())
 
 
 def broken() -> None:

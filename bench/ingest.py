@@ -1,0 +1,227 @@
+"""Benchmark a national round's ingest against a baseline that only reads the same files.
+
+Run: .venv/bin/python bench/ingest.py [--questionnaires 308] [--rows 5000] [--data DIR]
+
+Input (generated once into --data, default a temporary folder): the questionnaires of every
+municipality built by ``survey build``'s builder and filled in with openpyxl (two practices
+each), a Microsoft Forms export (.xlsx) and a Google Forms "Download responses" CSV of --rows
+rows each. Each phase runs in its own process so that peak memory is its own:
+
+* baseline: pandas reads every file (openpyxl for the workbooks, every sheet) and nothing else;
+* ingest: ``ingest_paths`` into a fresh SQLite database: store the files, read (python-calamine),
+  normalise, resolve municipalities, write practices; then the same input again (re-ingest).
+
+Prints the seconds of each, the ratio baseline / ingest (target >= 1), the re-ingest speed-up
+(target >= 10) and the peak resident memory of each phase.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+TITLES = ("Kulttuurikaveri", "Kirjastoauto kylille", "Taidetta terveysasemille", "Lukupiiri",
+          "Kesäteatteri", "Museoseikkailu", "Runoilta", "Kuorolaulu senioreille", "Taidekoulu",
+          "Elokuvakerho", "Tanssitunti", "Käsityöpaja", "Musiikkiluokka", "Sanataidekoulu")
+GROUPS = ("Lapset", "Nuoret", "Ikääntyneet", "Perheet", "Kaikki asukkaat", "Kunnan työntekijät")
+WORDS = ("kulttuuri", "yhteistyö", "lapset", "kirjasto", "musiikki", "taide", "liikunta",
+         "osallisuus", "hyvinvointi", "vapaaehtoiset", "koulut", "kylät")
+LOREM = ("Toiminta järjestetään yhdessä paikallisten yhdistysten kanssa ja se on kaikille "
+         "avointa. Osallistujat ovat antaneet hyvää palautetta ja toiminta jatkuu ensi vuonna. ")
+
+
+def _answers(rng: random.Random, number: int, municipality: str) -> dict[str, str]:
+    title = f"{rng.choice(TITLES)}: {rng.choice(WORDS)} {municipality} {number}"
+    return {
+        "municipalities": municipality, "title": title,
+        "keywords": ", ".join(rng.sample(WORDS, 3)),
+        "goal": f"Tavoitteena on {rng.choice(WORDS)} ja {rng.choice(WORDS)}. " + LOREM,
+        "summary": LOREM * 2, "implementation": LOREM * 3, "resources": "38\u00a0000,00 € vuodessa",
+        "experiences": LOREM, "benefits": LOREM, "contact_name": f"Henkilö {number}",
+        "contact_email": f"henkilo{number}@kunta.example.fi", "contact_phone": "040 123 4567",
+        "publish_consent": rng.choice(("Kyllä", "Ei")),
+    }
+
+
+def generate(folder: Path, *, questionnaires: int, rows: int) -> None:
+    """Write the round's input into ``folder`` (skipped when it is already there)."""
+    done = folder / ".complete"
+    if done.exists():
+        return
+    from openpyxl import Workbook, load_workbook
+    from sqlmodel import Session
+
+    from yhteistuumin_survey.config import load_settings
+    from yhteistuumin_survey.db.engine import open_database
+    from yhteistuumin_survey.questionnaire import build_questionnaires
+    from yhteistuumin_survey.register import ensure_register
+    from yhteistuumin_survey.survey import workspace_survey
+    from yhteistuumin_survey.workspace import Workspace, init_workspace
+
+    rng = random.Random(2024)
+    folder.mkdir(parents=True, exist_ok=True)
+    build_ws = Workspace(init_workspace(folder / "build-workspace").root)
+    engine = open_database(f"sqlite:///{folder / 'build.sqlite'}")
+    ensure_register(engine, workspace=build_ws)
+    settings = load_settings(build_ws.root, env={})
+    with Session(engine, expire_on_commit=False) as session:
+        from sqlmodel import select
+
+        from yhteistuumin_survey.db.models import Municipality
+
+        codes = [m.code for m in session.exec(select(Municipality).where(
+            Municipality.active == True).order_by(Municipality.code))][:questionnaires]  # noqa: E712
+        names = {m.code: m.name_fi for m in session.exec(select(Municipality))}
+        built = build_questionnaires(build_ws, session=session, settings=settings,
+                                     survey=workspace_survey(build_ws), only=codes)
+        session.commit()
+    target = folder / "input" / "questionnaires"
+    target.mkdir(parents=True, exist_ok=True)
+    for index, item in enumerate(built.built):
+        workbook = load_workbook(item.path)
+        sheets = [s for s in workbook.worksheets if str(s.cell(row=1, column=3).value or "")
+                  .startswith("practice:")]
+        for number, sheet in enumerate(sheets[:2]):
+            answers = _answers(rng, index * 10 + number, names[item.code])
+            tick = rng.choice(("children", "young_people", "older_people", "families"))
+            for row in sheet.iter_rows():
+                key = row[2].value if len(row) > 2 else None
+                if key in answers:
+                    row[1].value = answers[key]
+                elif key == f"target_group:{tick}":
+                    row[1].value = "x"
+        workbook.save(target / item.path.name)
+    fi_headers = ["Kunta tai kunnat, joissa käytäntö on käytössä", "Käytännön nimi", "Avainsanat",
+                  "Kenelle käytäntö on suunnattu?", "Tavoite", "Hyvä käytäntö pähkinänkuoressa",
+                  "Toteuttaminen", "Resurssit", "Kokemuksia", "Hyödyt", "Yhteyshenkilön nimi",
+                  "Yhteyshenkilön sähköposti", "Yhteyshenkilön puhelinnumero",
+                  "Saako yhteyshenkilön nimen ja yhteystiedot julkaista hyvän käytännön "
+                  "yhteydessä yhteistuumin.fi-sivustolla?"]
+    keys = ["municipalities", "title", "keywords", "target_group", "goal", "summary",
+            "implementation", "resources", "experiences", "benefits", "contact_name",
+            "contact_email", "contact_phone", "publish_consent"]
+    all_names = sorted(names.values())
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Sheet1")
+    sheet.append(["ID", "Start time", "Completion time", "Email", "Name", "Last modified time",
+                  *fi_headers])
+    for number in range(1, rows + 1):
+        answers = _answers(rng, 100000 + number, rng.choice(all_names))
+        answers["target_group"] = ";".join(rng.sample(GROUPS, 2)) + ";"
+        sheet.append([number, f"3/{1 + number % 28}/2024 9:{number % 60:02d}:00",
+                      f"3/{1 + number % 28}/2024 10:{number % 60:02d}:00",
+                      "anonymous", None, None, *[answers[k] for k in keys]])
+    (folder / "input" / "forms").mkdir(parents=True, exist_ok=True)
+    workbook.save(folder / "input" / "forms" / "msforms-5000.xlsx")
+    with (folder / "input" / "forms" / "googleforms-5000.csv").open("w", encoding="utf-8",
+                                                                    newline="") as handle:
+        writer = csv.writer(handle, quoting=csv.QUOTE_ALL)
+        writer.writerow(["Timestamp", "Email Address", *fi_headers])
+        for number in range(1, rows + 1):
+            answers = _answers(rng, 200000 + number, rng.choice(all_names))
+            answers["target_group"] = ";".join(rng.sample(GROUPS, 2))
+            writer.writerow([f"2022/11/{1 + number % 28:02d} 10:39:{number % 60:02d} PM GMT+1",
+                             f"vastaaja{number}@kunta.example.fi", *[answers[k] for k in keys]])
+    done.write_text("ok\n")
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(p for p in (folder / "input").rglob("*") if p.is_file())
+
+
+def phase_baseline(folder: Path) -> dict[str, float]:
+    import pandas as pd
+
+    started = time.perf_counter()
+    cells = 0
+    for path in _files(folder):
+        if path.suffix == ".csv":
+            cells += pd.read_csv(path).size
+        else:
+            for frame in pd.read_excel(path, sheet_name=None, engine="openpyxl").values():
+                cells += frame.size
+    return {"seconds": time.perf_counter() - started, "cells": cells}
+
+
+def phase_ingest(folder: Path) -> dict[str, float]:
+    from sqlmodel import Session
+
+    from yhteistuumin_survey.config import load_settings
+    from yhteistuumin_survey.db.engine import open_database
+    from yhteistuumin_survey.ingest import ingest_paths
+    from yhteistuumin_survey.register import ensure_register
+    from yhteistuumin_survey.workspace import Workspace, init_workspace
+
+    work = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    workspace = Workspace(init_workspace(work / "ws").root)
+    engine = open_database(f"sqlite:///{work / 'ingest.sqlite'}")
+    ensure_register(engine, workspace=workspace)
+    settings = load_settings(workspace.root, env={})
+    paths = [folder / "input"]
+    with Session(engine, expire_on_commit=False) as session:
+        started = time.perf_counter()
+        first = ingest_paths(paths, session=session, workspace=workspace, settings=settings)
+        first_seconds = time.perf_counter() - started
+    with Session(engine, expire_on_commit=False) as session:
+        started = time.perf_counter()
+        again = ingest_paths(paths, session=session, workspace=workspace, settings=settings)
+        again_seconds = time.perf_counter() - started
+    return {"seconds": first_seconds, "again": again_seconds, "counts": first.counts,
+            "again_counts": again.counts}
+
+
+def _child(phase: str, folder: Path) -> dict:
+    result = subprocess.run([sys.executable, __file__, "--phase", phase, "--data", str(folder)],
+                            check=True, capture_output=True, text=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--questionnaires", type=int, default=308)
+    parser.add_argument("--rows", type=int, default=5000)
+    parser.add_argument("--data", type=Path, default=None)
+    parser.add_argument("--phase", choices=("baseline", "ingest"), default=None)
+    args = parser.parse_args()
+    folder = args.data or Path(tempfile.gettempdir()) / \
+        f"yhteistuumin-bench-ingest-{args.questionnaires}-{args.rows}"
+    if args.phase:
+        result = phase_baseline(folder) if args.phase == "baseline" else phase_ingest(folder)
+        result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(result))
+        return
+    started = time.perf_counter()
+    generate(folder, questionnaires=args.questionnaires, rows=args.rows)
+    files = _files(folder)
+    size = sum(p.stat().st_size for p in files) / 1e6
+    print(f"input: {len(files)} files, {size:.1f} MB in {folder} "
+          f"(generated/checked in {time.perf_counter() - started:.1f} s)")
+    baseline = _child("baseline", folder)
+    ours = _child("ingest", folder)
+    print(f"baseline (pandas + openpyxl, read only): {baseline['seconds']:7.2f} s  "
+          f"peak {baseline['peak_mb']:.0f} MB  ({int(baseline['cells'])} cells)")
+    print(f"ingest (read, normalise, resolve, store): {ours['seconds']:7.2f} s  "
+          f"peak {ours['peak_mb']:.0f} MB  {ours['counts']}")
+    print(f"re-ingest of the same input:              {ours['again']:7.2f} s  "
+          f"{ours['again_counts']}")
+    print(f"ratio baseline / ingest: {baseline['seconds'] / ours['seconds']:.2f} (target >= 1)")
+    print(f"re-ingest speed-up:      {ours['seconds'] / ours['again']:.1f}x (target >= 10)")
+    if os.environ.get("BENCH_STRICT") and (baseline["seconds"] < ours["seconds"]
+                                           or ours["seconds"] < 10 * ours["again"]):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
