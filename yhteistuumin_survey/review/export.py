@@ -312,6 +312,7 @@ def write_workbook(path: Path, rows: Sequence[ReviewRow], *, export_id: str,
                    progress: Callable[[int], Any] | None = None) -> None:
     """Write one review workbook: the review sheet, the instructions, the hidden metadata."""
     from openpyxl import Workbook
+    from openpyxl.cell.cell import Cell
     from openpyxl.styles import Alignment, Font, NamedStyle, PatternFill, Protection
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
@@ -340,18 +341,28 @@ def write_workbook(path: Path, rows: Sequence[ReviewRow], *, export_id: str,
         cell.protection = Protection(locked=True)
         sheet.column_dimensions[get_column_letter(index)].width = column.width
     sheet.row_dimensions[1].height = 32
-    styles = ["review_editable" if c.editable else "review_readonly" for c in COLUMNS]
+    # Style each cell by copying the style array of a prototype cell: assigning a named style
+    # per cell costs more than writing the whole file (openpyxl resolves it every time).
+    prototypes = {}
+    for name in ("review_editable", "review_readonly"):
+        prototype = Cell(sheet)
+        prototype.style = name
+        prototypes[name] = prototype._style
+    styles = [prototypes["review_editable" if c.editable else "review_readonly"]
+              for c in COLUMNS]
     keys = [c.key for c in COLUMNS]
     meta_rows: list[list[Any]] = []
     for row_number, row in enumerate(rows, start=2):
         hashes: list[str] = []
-        for index, key in enumerate(keys, start=1):
+        cells: list[Cell] = []
+        for index, key in enumerate(keys):
             value = cell_value(row.values.get(key))
-            cell = sheet.cell(row=row_number, column=index, value=value)
+            cell = Cell(sheet, value=value, style_array=styles[index])
             if isinstance(value, str):
                 cell.data_type = "s"  # text, never a formula, whatever it starts with
-            cell.style = styles[index - 1]
+            cells.append(cell)
             hashes.append(f"{key}={text_hash('' if value is None else str(value))}")
+        sheet.append(cells)
         sheet.row_dimensions[row_number].height = ROW_HEIGHT
         meta_rows.append([row.practice_id, row.version, row.stamp, " ".join(hashes)])
         if progress is not None and row_number % 500 == 0:

@@ -357,25 +357,34 @@ def import_review(paths: Sequence[Path], *, session: Session, reviewer: str | No
 
 def _check_and_apply(rows: list[RowDecision], *, session: Session, report: Report,
                      progress: Callable[[int], Any] | None) -> None:
+    from sqlalchemy import select as sa_select
     from sqlmodel import col, select
 
     from ..db.models import Practice, PracticeVersion, ReviewDecision
     from ..resolve import Resolver
+    from .common import STAMP_FIELDS
 
+    # Plain column rows, not ORM objects: building 5,000 SQLModel objects costs more than
+    # the rest of the import; changes are written back in bulk at the end.
     ids = {r.practice_id for r in rows} | {r.duplicate_of for r in rows if r.duplicate_of}
-    practices: dict[int, Practice] = {}
+    practices: dict[int, Any] = {}
     id_list = sorted(ids)
+    practice_columns = [col(Practice.id), col(Practice.status), col(Practice.current_version),
+                        col(Practice.decided_version), col(Practice.duplicate_of_id),
+                        col(Practice.corrected_title), col(Practice.corrected_keywords),
+                        col(Practice.reviewer_comment)]
     for start in range(0, len(id_list), 5000):
-        for practice in session.exec(select(Practice).where(
+        for practice in session.execute(sa_select(*practice_columns).where(
                 col(Practice.id).in_(id_list[start:start + 5000]))):
-            assert practice.id is not None
             practices[practice.id] = practice
-    versions: dict[int, PracticeVersion] = {}
+    versions: dict[int, Any] = {}
     row_ids = sorted({r.practice_id for r in rows if r.practice_id in practices})
+    version_columns = [col(PracticeVersion.practice_id), col(PracticeVersion.version),
+                       *[getattr(PracticeVersion, name) for name in STAMP_FIELDS]]
     for start in range(0, len(row_ids), 5000):
         chunk = row_ids[start:start + 5000]
-        for version in session.exec(
-                select(PracticeVersion)
+        for version in session.execute(
+                sa_select(*version_columns)
                 .join(Practice, col(Practice.id) == col(PracticeVersion.practice_id))
                 .where(col(PracticeVersion.practice_id).in_(chunk),
                        col(PracticeVersion.version) == col(Practice.current_version))):
@@ -415,7 +424,7 @@ def _check_and_apply(rows: list[RowDecision], *, session: Session, report: Repor
                 report.add(row.where, "error", f"duplicate of #{target_id}: there is no such "
                                                "practice", practice_id=row.practice_id)
                 continue
-            target: Practice = found
+            target: Any = found
             hops = 0
             while target.status == "duplicate" and target.duplicate_of_id and hops < 50:
                 nxt = session.get(Practice, target.duplicate_of_id)
@@ -459,6 +468,8 @@ def _check_and_apply(rows: list[RowDecision], *, session: Session, report: Repor
         by_practice.setdefault(row.practice_id, []).append(row)
     earlier = _latest_decisions(session=session, practice_ids=list(by_practice))
     corrected_ids = corrected_municipality_ids(session=session)
+    updates: list[dict[str, Any]] = []
+    audit: list[dict[str, Any]] = []
     for practice_id, group in by_practice.items():
         if len({r.signature() for r in group}) > 1:
             listing = "; ".join(f"{r.describe() or '?'} in {r.where}" for r in group)
@@ -487,13 +498,20 @@ def _check_and_apply(rows: list[RowDecision], *, session: Session, report: Repor
                 report.add(row.where, "unchanged", "already so in the database",
                            practice_id=practice_id)
             continue
-        _apply(first, practice, session=session, corrected_ids=corrected_ids)
+        _apply(first, practice, session=session, corrected_ids=corrected_ids, updates=updates,
+               audit=audit)
         report.add(first.where, "applied", first.describe(), practice_id=practice_id,
                    decision=first.decision, version=first.version)
         for row in group[1:]:
             report.add(row.where, "unchanged", f"the same decision as {first.where}",
                        practice_id=practice_id)
+    if updates:
+        from sqlalchemy import insert, update
+
+        session.execute(update(Practice), updates)
+        session.execute(insert(ReviewDecision), audit)
     session.commit()
+    session.expire_all()
 
 
 def _different_reviewers(a: str | None, b: str | None) -> bool:
@@ -540,25 +558,24 @@ def _same_as_state(row: RowDecision, practice: Any, *, session: Session) -> bool
     return sorted(effective.get(practice.id, [])) == sorted(row.corrected_municipalities)
 
 
-def _apply(row: RowDecision, practice: Any, *, session: Session, corrected_ids: set[int]) -> None:
-    from ..db.models import ReviewDecision, utcnow
+def _apply(row: RowDecision, practice: Any, *, session: Session, corrected_ids: set[int],
+           updates: list[dict[str, Any]], audit: list[dict[str, Any]]) -> None:
+    from ..db.models import utcnow
 
-    previous_status = practice.status
-    practice.status = row.decision
-    practice.decided_version = row.version
-    practice.duplicate_of_id = row.duplicate_of if row.decision == "duplicate" else None
-    practice.corrected_title = row.corrected_title
-    practice.corrected_keywords = row.corrected_keywords
-    practice.reviewer_comment = row.comment
-    practice.updated_at = utcnow()
-    session.add(practice)
+    now = utcnow()
+    duplicate_of = row.duplicate_of if row.decision == "duplicate" else None
+    updates.append({"id": practice.id, "status": row.decision, "decided_version": row.version,
+                    "duplicate_of_id": duplicate_of, "corrected_title": row.corrected_title,
+                    "corrected_keywords": row.corrected_keywords,
+                    "reviewer_comment": row.comment, "updated_at": now})
     if row.corrected_municipalities is not None or practice.id in corrected_ids:
         set_reviewer_municipalities(session=session, practice_id=practice.id,
                                     codes=row.corrected_municipalities)
-    session.add(ReviewDecision(
-        practice_id=practice.id, version=row.version, decision=row.decision,
-        previous_status=previous_status, duplicate_of_id=practice.duplicate_of_id,
-        comment=row.comment, corrected_title=row.corrected_title,
-        corrected_keywords=row.corrected_keywords,
-        corrected_municipalities=row.corrected_municipalities, reviewer=row.reviewer,
-        source_file=row.file, source_sha256=row.sha256, source_row=row.row))
+    audit.append({
+        "practice_id": practice.id, "version": row.version, "decision": row.decision,
+        "previous_status": practice.status, "duplicate_of_id": duplicate_of,
+        "comment": row.comment, "corrected_title": row.corrected_title,
+        "corrected_keywords": row.corrected_keywords,
+        "corrected_municipalities": row.corrected_municipalities, "reviewer": row.reviewer,
+        "source_file": row.file, "source_sha256": row.sha256, "source_row": row.row,
+        "decided_at": now})
