@@ -193,6 +193,9 @@ MESSY: list[tuple[str, list[str], str]] = [
     ("Lahden kaupunki; kulttuuritoimi", ["398"], "genitive"),
     ("Kunta: Ii", ["139"], "exact"),
     ("Espoo (Tapiola)", ["049"], "exact"),
+    ("espoo", ["049"], "exact"),
+    ("kulttuuripalvelut espoo", ["049"], "exact"),
+    ("Kesäteatteri Lahdessa", ["398"], "locative"),
     ("Kemiön kunta", ["322"], "former"),
     ("Kimitoön", ["322"], "swedish"),
     ("Raseborgs stad", ["710"], "swedish"),
@@ -248,7 +251,7 @@ NOT_MUNICIPALITIES = [
     "N/A", "-", "?", "ei tiedossa", "10", "91", "150 osallistujaa", "Budjetti 500 euroa",
     "Espoon Sello", "Tre kommuner", "Ålands landskapsregering", "Simon", "Porin", "sällan",
     "vändas", "inga", "stora", "Varaus", "tuloksen", "Asiakkaan", "pohjalla", "hälsa", "luvan",
-    "kustakin", "aikainen", "valtio",
+    "kustakin", "aikainen", "valtio", "Kesäteatteri lahdessa", "asun salossa",
     "Nylands förbund", "Pohjois-Karjalan maakuntaliitto", "Jyväskylän seutu",
 ]
 

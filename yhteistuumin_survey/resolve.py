@@ -39,7 +39,8 @@ rapidfuzz only as a last resort for words nothing else explained.
    ("Porin", "Simon") needs ``kaupunki/kunta/…`` somewhere in the text ("Porin ja Rauman
    kaupungit"). Nominative names, ``… kaupunki`` forms and local cases are strong: other
    words around them are reported in ``unmatched`` but do not stop the match ("Espoo,
-   Tapiola" is Espoo). A number alone is a code only when the cell is a number (Excel's
+   Tapiola" is Espoo), except a one-word name typed in lower case, which is weak: in
+   running text a name is capitalised, and "kesäteatteri lahdessa" is "in the bay". A number alone is a code only when the cell is a number (Excel's
    ``91`` for ``091``); the text "10" is not Alavus.
 6. Folding ``ä ö å`` to ``a o a`` could make forms collide (the 308 and their former names
    have no such collision today; ``Resolver.collisions()`` lists them). A form typed with its
@@ -681,7 +682,10 @@ class Resolver:
                     continue
                 kinds[i:i + length] = ["r" if entry.region else "m"] * length
                 if not entry.region:
-                    matches.append(_Match(sorted(entry.codes), entry.method, 1.0, entry.weak,
+                    # one word in lower case is weak: in running text "lahdessa" is "in
+                    # the bay" and "salossa" "in the wilds"; a name is capitalised there
+                    weak = entry.weak or (length == 1 and written[i].islower())
+                    matches.append(_Match(sorted(entry.codes), entry.method, 1.0, weak,
                                           i, i + length, entry.short_genitive))
                 i += length
                 break
