@@ -40,8 +40,9 @@ rapidfuzz only as a last resort for words nothing else explained.
    kaupungit"). Nominative names, ``… kaupunki`` forms and local cases are strong: other
    words around them are reported in ``unmatched`` but do not stop the match ("Espoo,
    Tapiola" is Espoo), except a one-word name typed in lower case, which is weak: in
-   running text a name is capitalised, and "kesäteatteri lahdessa" is "in the bay". A number alone is a code only when the cell is a number (Excel's
-   ``91`` for ``091``); the text "10" is not Alavus.
+   running text a name is capitalised, and "kesäteatteri lahdessa" is "in the bay". A
+   number alone is a code only when the cell is a number (Excel's ``91`` for ``091``); the
+   text "10" is not Alavus.
 6. Folding ``ä ö å`` to ``a o a`` could make forms collide (the 308 and their former names
    have no such collision today; ``Resolver.collisions()`` lists them). A form typed with its
    diacritics is matched exactly first; a folded form that fits several municipalities is
