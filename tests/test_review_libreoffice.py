@@ -13,7 +13,7 @@ from factories import make_practice
 from sqlmodel import select
 from test_review import PAYLOADS, SHEET, fill, headers, rearrange, row_of, statuses
 
-from yhteistuumin_survey.db.models import ReviewDecision
+from yhteistuumin_survey.db.models import Practice, ReviewDecision
 from yhteistuumin_survey.reports import neutralise_formula
 from yhteistuumin_survey.review import export_review, import_review
 
@@ -24,16 +24,16 @@ pytestmark = pytest.mark.skipif(
            "needs it")
 
 
-def resave(path: Path, tmp_path: Path) -> Path:
-    """Open and save the workbook with LibreOffice, as .xlsx, the way a reviewer's copy returns."""
+def resave(path: Path, tmp_path: Path, kind: str = "xlsx") -> Path:
+    """Open and save the workbook with LibreOffice (as .xlsx or .ods), as a reviewer's copy."""
     assert LIBREOFFICE is not None, "LibreOffice is required on CI"
     out = tmp_path / "libreoffice-out"
     out.mkdir(exist_ok=True)
     profile = (tmp_path / "lo-profile").as_uri()
     subprocess.run([LIBREOFFICE, f"-env:UserInstallation={profile}", "--headless",
-                    "--convert-to", "xlsx", "--outdir", str(out), str(path)],
+                    "--convert-to", kind, "--outdir", str(out), str(path)],
                    check=True, capture_output=True, timeout=120)
-    saved = out / path.name
+    saved = out / path.with_suffix(f".{kind}").name
     assert saved.exists() and saved.read_bytes() != path.read_bytes()
     return saved
 
@@ -66,3 +66,15 @@ def test_libreoffice_resaved_workbook_round_trips_with_formulas_kept_as_text(
     # The original and its LibreOffice copy are different files deciding the same: fine.
     again = import_review([path, saved], session=session)
     assert again.summary["applied"] == 0 and not again.failed
+
+
+def test_a_workbook_saved_as_ods_by_libreoffice_imports_too(session, tmp_path: Path) -> None:
+    practice = make_practice(session, title="Lukupiiri")
+    path = export_review(tmp_path / "outputs", session=session).files[0].path
+    fill(path, {practice.id: {"Päätös": "lisätietoja", "Arvioijan kommentti": "=1+1"}})
+    saved = resave(path, tmp_path, "ods")
+    result = import_review([saved], session=session, reviewer="Aino")
+    assert result.summary["applied"] == 1 and not result.failed, result.to_dict()
+    assert statuses(session)[practice.id] == "needs-info"
+    # A formula a reviewer typed is read as the value LibreOffice computed, never evaluated here.
+    assert session.get(Practice, practice.id).reviewer_comment == "2"

@@ -370,6 +370,8 @@ def write_workbook(path: Path, rows: Sequence[ReviewRow], *, export_id: str,
     last_row = max(len(rows) + 1, 2)
     last_col = get_column_letter(len(COLUMNS))
     sheet.freeze_panes = "C2"
+    sheet.print_title_rows = "1:1"
+    sheet.page_setup.orientation = "landscape"
     sheet.auto_filter.ref = f"A1:{last_col}{last_row}"
     decision_col = get_column_letter(keys.index("decision") + 1)
     words = ",".join(w["fi"] for w in DECISION_WORDS.values())
