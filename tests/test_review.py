@@ -271,8 +271,10 @@ def test_two_files_deciding_a_practice_differently_are_both_held_back(session,
     path = export_one(session, tmp_path)
     first = fill(path, {a.id: {"Päätös": "hyväksytty"}, b.id: {"Päätös": "hylätty"}},
                  out=tmp_path / "aino.xlsx")
-    second = fill(path, {a.id: {"Päätös": "hylätty"}, b.id: {"Päätös": "rejected"}},
+    second = fill(path, {a.id: {"Päätös": "hylätty"},
+                         b.id: {"Päätös": "rejected", "Arvioijan kommentti": "Ei kulttuuria"}},
                   out=tmp_path / "bertil.xlsx")
+    fill(first, {b.id: {"Arvioijan kommentti": "Mainos"}})
     result = import_review([first, second], session=session)
     assert result.summary == {"applied": 1, "unchanged": 1, "stale": 0, "conflicts": 2,
                               "errors": 0, "warnings": 0, "skipped": 0}
@@ -281,6 +283,7 @@ def test_two_files_deciding_a_practice_differently_are_both_held_back(session,
     assert "hyväksytty in" in conflicts[0].reason and "hylätty in" in conflicts[0].reason
     assert statuses(session) == {a.id: "new", b.id: "rejected"}
     assert len(session.exec(select(ReviewDecision)).all()) == 1
+    assert session.get(Practice, b.id).reviewer_comment == "Mainos\nEi kulttuuria"
 
 
 def test_a_later_file_of_another_reviewer_disagreeing_with_an_earlier_import_is_held_back(

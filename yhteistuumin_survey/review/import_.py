@@ -492,6 +492,9 @@ def _check_and_apply(rows: list[RowDecision], *, session: Session, report: Repor
                            "agree on one decision and import it again (same reviewer)",
                            practice_id=practice_id)
             continue
+        comments = list(dict.fromkeys(r.comment for r in group if r.comment))
+        if len(comments) > 1:  # the same decision with different comments: keep them all
+            first.comment = "\n".join(comments)
         practice = practices[practice_id]
         if _same_as_state(first, practice, session=session):
             for row in group:
