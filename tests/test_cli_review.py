@@ -102,3 +102,17 @@ def test_help_has_an_example(cli) -> None:
     for command in ("export", "import"):
         result = cli("review", command, "--help")
         assert result.exit_code == 0 and "Example: yhteistuumin review " in result.stdout
+
+
+def test_decisions_show_in_practices_list_by_status(cli, db, tmp_path: Path) -> None:
+    url, ids = db
+    out = tmp_path / "r.xlsx"
+    assert cli("--db", url, "review", "export", "--out", str(out)).exit_code == 0
+    fill(out, {ids[0]: {"Päätös": "hyväksytty"}, ids[1]: {"Päätös": "lisätietoja"}})
+    assert cli("--db", url, "review", "import", str(out)).exit_code == 0
+    for status, expected in (("approved", [ids[0], ids[2]]), ("needs-info", [ids[1]]),
+                             ("new", [])):
+        listed = cli("--db", url, "practices", "list", "--status", status, "--format", "json")
+        assert listed.exit_code == 0, listed.output
+        assert [(p["id"], p["status"]) for p in json.loads(listed.stdout)] == [
+            (i, status) for i in expected]
