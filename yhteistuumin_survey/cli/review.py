@@ -29,7 +29,7 @@ def export_cmd(
     ] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Write the triage workbook(s) for reviewers: one row per practice to decide.
+    """Write the reviewers' triage workbooks, a row per practice to decide.
 
     Example: yhteistuumin review export --reviewer Aino --reviewer Bertil
     """
@@ -69,9 +69,9 @@ def import_cmd(
                                  "for).")] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Apply the decisions of returned review workbooks; report every row that was not applied.
+    """Apply the decisions of returned review workbooks.
 
-    Example: yhteistuumin review import review-20261122-aino.xlsx review-20261122-bertil.xlsx
+    Example: yhteistuumin review import review-aino.xlsx review-bertil.xlsx
     """
     from ..reports import render, to_json
     from ..review import import_review
