@@ -29,7 +29,7 @@ def export_cmd(
     ] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Write the reviewers' triage workbooks, a row per practice to decide.
+    """Write the reviewers' triage workbooks (one row per practice).
 
     Example: yhteistuumin review export --reviewer Aino --reviewer Bertil
     """
