@@ -318,3 +318,49 @@ def test_outlook_msg_gives_sender_time_attachment_and_body(engine, workspace, tm
     assert files[0].message_time is not None
     assert (files[0].message_time.month, files[0].message_time.day) == (3, 8)
     assert practices(engine)[0]["municipalities"] == ["853"]  # from the sender's domain
+
+
+def test_worker_processes_give_the_same_records_in_file_order(engine, workspace, tmp_path,
+                                                              monkeypatch):
+    import yhteistuumin_survey.ingest as ingest
+
+    names = ["msforms.xlsx", "webropol.xlsx", "limesurvey-codes.csv", "questionnaire.xlsx"]
+    folder = tmp_path / "in"
+    for name in names:
+        _copy(name, folder)
+    monkeypatch.setattr(ingest, "PARALLEL_MIN_BYTES", 0)
+    from yhteistuumin_survey.config import load_settings
+    from yhteistuumin_survey.db.engine import open_database
+    from yhteistuumin_survey.register import ensure_register
+
+    settings = load_settings(workspace.root, env={})
+    with Session(engine, expire_on_commit=False) as session:
+        parallel = ingest.ingest_paths([folder], session=session, workspace=workspace,
+                                       settings=settings, workers=2)
+    alone = open_database(f"sqlite:///{tmp_path / 'sequential.sqlite'}")
+    ensure_register(alone, workspace=workspace)
+    with Session(alone, expire_on_commit=False) as session:
+        sequential = ingest.ingest_paths([folder], session=session, workspace=workspace,
+                                         settings=settings, workers=1)
+    alone.dispose()
+    keys = ("file", "sheet", "row", "outcome", "practice_id", "version")
+    assert [[r[k] for k in keys] for r in parallel.rows()] == \
+        [[r[k] for k in keys] for r in sequential.rows()]
+    files = [Path(r["file"]).name for r in parallel.rows()]
+    assert files == sorted(files)  # stored in the order of the files, whoever read them
+    assert parallel.counts.get("error") is None and parallel.counts["new"] >= 4
+
+
+def test_a_file_over_the_size_limit_is_recorded_but_not_opened(engine, workspace, tmp_path,
+                                                               monkeypatch):
+    import yhteistuumin_survey.tables as tables
+
+    monkeypatch.setattr(tables, "MAX_FILE_BYTES", 1000)
+    path = _copy("msforms.xlsx", tmp_path)
+    result = run_ingest([path], engine=engine, workspace=workspace)
+    assert result.rows()[0]["outcome"] == "error"
+    assert "over the 0 MB limit; not opened" in result.rows()[0]["reason"]
+    with Session(engine) as session:
+        received = session.exec(select(ReceivedFile)).one()
+    assert (received.status, received.stored_path, received.size) == ("error", "",
+                                                                       path.stat().st_size)

@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError, SurveyError
 from ..reports import Report, neutralise_formula
-from .detect import SOURCES, Detection, Detector
-from .records import Mapping, ParsedFile, RawRecord
+from .detect import SOURCES
+from .prepare import Prepared, Reader, default_workers, init_worker, prepare_in_worker
+from .records import Mapping, RawRecord
 from .store import Entry, RowResult, Store, list_practices, sha256_file
 
 if TYPE_CHECKING:
@@ -31,12 +32,15 @@ if TYPE_CHECKING:
 
     from ..config import Settings
     from ..db.models import ReceivedFile
+    from ..normalise import NormalisedPractice
     from ..resolve import Resolver
     from ..workspace import Workspace
 
 __all__ = ["SOURCES", "IngestReport", "ingest_paths", "list_practices"]
 
 EMAIL_SUFFIXES = {".eml", ".msg"}
+#: Below this many bytes of new tables, worker processes cost more than they save.
+PARALLEL_MIN_BYTES = 2 * 1024 * 1024
 TABLE_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".tsv", ".txt"}
 #: Mail domains that say nothing about a municipality.
 GENERIC_DOMAINS = frozenset({
@@ -119,9 +123,6 @@ class _Run:
         from sqlmodel import select
 
         from ..db.models import Municipality, SurveyToken
-        from ..normalise import load_vocabulary
-        from ..survey import workspace_survey
-        from .profiles import load_profiles
 
         if source not in SOURCES:
             raise InputError(f"unknown source {source!r}; use one of {', '.join(SOURCES)}")
@@ -129,10 +130,8 @@ class _Run:
         self.workspace = workspace
         self.settings = settings
         self.source = source
-        self.survey = workspace_survey(workspace)
-        self.vocabulary = load_vocabulary(workspace)
-        self.profiles = load_profiles(workspace)
-        self.detector = Detector(self.survey, self.profiles)
+        self.reader = Reader(workspace, source)
+        self.detector = self.reader.detector
         self._resolver: Resolver | None = None  # built on first need (not for a re-ingest)
         self._resolved: dict[str, Any] = {}
         self.tokens: dict[str, str] = dict(
@@ -206,23 +205,47 @@ class _Run:
                                     f"{':' + str(detail['row']) if detail.get('row') else ''}",
                                status, reason, **detail)
 
-    def ingest_file(self, path: Path, *, display: str, sender: str | None = None,
-                    message_time: dt.datetime | None = None, parent_id: int | None = None,
-                    name: str | None = None) -> None:
-        """Store one file, then read it; every problem becomes a report line."""
-        name = name or path.name
+    def check(self, path: Path, display: str) -> tuple[str, int] | None:
+        """Return (sha256, size) of a file not seen before; report it and return None if seen."""
         try:
             if path.is_dir():
                 raise InputError(f"{display}: is a folder, expected a file")
             size = path.stat().st_size
-        except FileNotFoundError:
+            sha = sha256_file(path)
+        except (FileNotFoundError, NotADirectoryError):
             self.add(display, "error", f"{display}: no such file")
-            return
+            return None
+        except PermissionError:
+            self.add(display, "error", f"{display}: cannot be read (permission denied)")
+            return None
         except InputError as exc:
             self.add(display, "error", str(exc))
-            return
-        sha = sha256_file(path)
+            return None
         known = self.store.known(sha)
+        if known is not None:
+            self.add(display, "already ingested",
+                     f"same content as received file {known[0]} ({known[1]}); nothing changed")
+            return None
+        return sha, size
+
+    @staticmethod
+    def parallel_candidate(path: Path, size: int) -> bool:
+        """Whether a file is a table that a worker process may read and normalise."""
+        from ..tables import MAX_FILE_BYTES
+
+        return path.suffix.lower() in TABLE_SUFFIXES and 0 < size <= MAX_FILE_BYTES
+
+    def ingest_file(self, path: Path, *, display: str, sender: str | None = None,
+                    message_time: dt.datetime | None = None, parent_id: int | None = None,
+                    name: str | None = None, checked: tuple[str, int] | None = None,
+                    prepared: Callable[[], Prepared] | None = None) -> None:
+        """Store one file, then read it; every problem becomes a report line."""
+        name = name or path.name
+        checked = checked or self.check(path, display)
+        if checked is None:
+            return
+        sha, size = checked
+        known = self.store.known(sha)  # the same content earlier in this batch
         if known is not None:
             self.add(display, "already ingested",
                      f"same content as received file {known[0]} ({known[1]}); nothing changed")
@@ -248,7 +271,15 @@ class _Run:
                                  "automatically (send the questionnaire, a form export, a CSV or "
                                  "an email); it is kept under outputs/received for a reviewer")
             else:
-                self._ingest_table(path, display=display, received=received, sender=sender)
+                result = None
+                if prepared is not None:
+                    try:
+                        result = prepared()
+                    except Exception:  # noqa: BLE001 - a lost worker: read it here instead
+                        result = None
+                if result is None:
+                    result = self.reader.prepare(path, display)
+                self._ingest_table(result, display=display, received=received, sender=sender)
         except SurveyError as exc:
             self.session.rollback()
             reason = str(exc).replace(str(path), display)
@@ -261,23 +292,16 @@ class _Run:
             self.store.finish_file(received, fmt=None, status="error", error=reason)
             self.add(display, "error", reason)
 
-    def _ingest_table(self, path: Path, *, display: str, received: ReceivedFile,
+    def _ingest_table(self, prepared: Prepared, *, display: str, received: ReceivedFile,
                       sender: str | None) -> None:
-        from ..tables import read_table_file
-
-        sheets = read_table_file(path)
-        if not any(any(cell not in (None, "") for row in s.rows for cell in row) for s in sheets):
-            raise InputError(f"{display}: the file has no data; ask the sender for the filled file")
-        detection = self.detector.detect(sheets, self.source)
-        if detection is None:
-            raise InputError(f"{display}: no survey questions recognised (neither our "
-                             "questionnaire nor a known form export nor question-like headers); "
-                             "use --source to force a reader")
-        parsed = self._read(sheets, detection, display)
+        if prepared.error is not None or prepared.parsed is None:
+            raise InputError(prepared.error or f"{display}: could not be read")
+        parsed = prepared.parsed
         fmt = parsed.format
         for sheet_name, columns in parsed.mappings:
             self.result.mappings.append(FileMapping(display, sheet_name, fmt, columns))
-        entries = [self._entry(record, sender) for record in parsed.records]
+        entries = [self._entry(record, practice, sender)
+                   for record, practice in zip(parsed.records, prepared.practices, strict=True)]
         results = self.store.store_entries(received, fmt, entries)
         for note in parsed.notes:
             self.add(display, "note", note, format=fmt)
@@ -289,30 +313,12 @@ class _Run:
                                error="; ".join(r for _, r in parsed.problems) or None)
         self._report_rows(display, fmt, results)
 
-    def _read(self, sheets: list[Any], detection: Detection, display: str) -> ParsedFile:
-        from .forms import read_response_table
-        from .questionnaire import read_questionnaire
-
-        if detection.format == "questionnaire":
-            return read_questionnaire(sheets, survey=self.survey, mapper=self.detector.mapper(),
-                                      where=display, require_meta=self.source == "questionnaire")
-        profile = detection.profile
-        assert profile is not None
-        return read_response_table(sheets, survey=self.survey, profile=profile,
-                                   mapper=self.detector.mapper(profile))
-
-    def _entry(self, record: RawRecord, sender: str | None) -> Entry:
-        from ..normalise import normalise_answers
-
+    def _entry(self, record: RawRecord, practice: NormalisedPractice | str | None,
+               sender: str | None) -> Entry:
         if record.status != "practice":
             return Entry(record, None, status=record.status, reason=record.reason)
-        try:
-            practice = normalise_answers(record.answers, survey=self.survey,
-                                         vocabulary=self.vocabulary,
-                                         default_language=record.language or "fi")
-        except Exception as exc:  # noqa: BLE001 - keep the raw row, report it
-            return Entry(record, None, status="error",
-                         reason=f"cannot normalise ({type(exc).__name__}); kept raw")
+        if practice is None or isinstance(practice, str):
+            return Entry(record, None, status="error", reason=practice or "not normalised")
         if practice.is_empty:
             return Entry(record, None, status="empty",
                          reason="nothing filled in; not a practice")
@@ -396,21 +402,63 @@ def write_report_csv(result: IngestReport, folder: Path) -> Path:
 
 def ingest_paths(paths: Iterable[Path], *, session: Session, workspace: Workspace,
                  settings: Settings, source: str = "auto",
-                 progress: Callable[[int], Any] | None = None) -> IngestReport:
-    """Ingest files and folders; return (and write under outputs/reports) what became of each."""
+                 progress: Callable[[int], Any] | None = None,
+                 workers: int | None = None) -> IngestReport:
+    """Ingest files and folders; return (and write under outputs/reports) what became of each.
+
+    Files already received (same content) are reported and skipped before anything is read.
+    With several new table files and more than one core, worker processes read and normalise
+    them while this process stores the results in file order (``workers=1`` turns that off).
+    """
     started = time.perf_counter()
     files = expand_paths(paths)
     run = _Run(session=session, workspace=workspace, settings=settings, source=source)
+    checks: list[tuple[Path, tuple[str, int] | None]] = []
     for path in files:
-        run.ingest_file(path, display=str(path))
+        checked = run.check(path, str(path))
+        checks.append((path, checked))
         run.result.files += 1
-        if progress is not None:
+        if checked is None and progress is not None:
             progress(1)
+    todo = [(path, checked) for path, checked in checks if checked is not None]
+    workers = default_workers() if workers is None else max(1, workers)
+    parallel = [path for path, (_sha, size) in todo if run.parallel_candidate(path, size)]
+    pool = None
+    futures: dict[Path, Any] = {}
+    if workers > 1 and len(parallel) >= 2 and \
+            sum(c[1] for p, c in todo if p in set(parallel)) >= PARALLEL_MIN_BYTES:
+        pool = _process_pool(min(workers, len(parallel)), workspace, source)
+    try:
+        if pool is not None:
+            for path in parallel:
+                futures[path] = pool.submit(prepare_in_worker, str(path), str(path))
+        for path, checked in todo:
+            future = futures.get(path)
+            run.ingest_file(path, display=str(path), checked=checked,
+                            prepared=future.result if future is not None else None)
+            if progress is not None:
+                progress(1)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     if not files:
         run.add("", "error", "no files to ingest; name files or folders that hold them")
     run.result.seconds = time.perf_counter() - started
     run.result.report_path = write_report_csv(run.result, workspace.output_dir("reports"))
     return run.result
+
+
+def _process_pool(workers: int, workspace: Workspace, source: str) -> Any:
+    """Return a pool of forked workers, or None where fork is not available."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    try:
+        context = multiprocessing.get_context("fork")
+    except ValueError:  # pragma: no cover - no fork on this platform: read in this process
+        return None
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker,
+                               initargs=(workspace, source))
 
 
 def count_files(paths: Iterable[Path]) -> int:

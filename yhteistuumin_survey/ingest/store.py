@@ -110,6 +110,7 @@ class Entry:
     flags: list[str] = field(default_factory=list)
     status: str = "practice"  # practice, incomplete, empty, body-text, error
     reason: str = ""
+    key: str = ""  # the title folded for matching
 
 
 @dataclass
@@ -133,7 +134,7 @@ class PracticeIndex:
         self.by_title_code: dict[tuple[str, str], Known] = {}  # (title, reporter)
         self.by_fingerprint: dict[str, Known] = {}
         self.by_title: dict[str, Known] = {}
-        self.blocks: dict[str, list[tuple[str, int]]] = {}
+        self.blocks: dict[str, list[str]] = {}  # first word of the title -> titles
 
     def add(self, known: Known, extra_keys: Iterable[str] = ()) -> None:
         if known.identity_key:
@@ -146,23 +147,23 @@ class PracticeIndex:
         if known.title_key:
             if known.title_key not in self.by_title:
                 self.by_title[known.title_key] = known
-                self.blocks.setdefault(known.title_key.split()[0], []).append(
-                    (known.title_key, known.id))
+                self.blocks.setdefault(known.title_key.split()[0], []).append(known.title_key)
 
-    def similar(self, key: str, exclude: set[int]) -> int | None:
-        """Return the id of a practice with a fuzzy-similar title (not one of ``exclude``)."""
+    def similar(self, key: str) -> int | None:
+        """Return the id of a known practice whose title is the same or fuzzy-similar."""
         if not key or len(key) < 8:
             return None
         exact = self.by_title.get(key)
-        if exact is not None and exact.id not in exclude:
+        if exact is not None:
             return exact.id
+        block = self.blocks.get(key.split()[0])
+        if not block:
+            return None
         from rapidfuzz import fuzz, process
 
-        block = self.blocks.get(key.split()[0], [])[-500:]
-        candidates = [t for t, i in block if i not in exclude]
-        if not candidates:
-            return None
-        best = process.extractOne(key, candidates, scorer=fuzz.ratio, score_cutoff=DUPLICATE_CUTOFF)
+        # Titles that start alike; the most recent few hundred are enough to catch a resend.
+        best = process.extractOne(key, block[-500:], scorer=fuzz.ratio,
+                                  score_cutoff=DUPLICATE_CUTOFF)
         return self.by_title[best[0]].id if best else None
 
     @classmethod
@@ -189,6 +190,11 @@ class PracticeIndex:
                             reporter_key(pairs.get(practice.id, []))),
                       _title_keys(practice.identity_key, version.title))
         return index
+
+
+def _table(model: Any) -> Any:
+    # Core inserts of plain rows: no ORM bookkeeping for thousands of rows per file.
+    return model.__table__
 
 
 def _current() -> Any:
@@ -277,7 +283,6 @@ class Store:
     def store_entries(self, received: ReceivedFile, fmt: str, entries: list[Entry]) -> list[RowResult]:
         """Store the raw submissions of a file, then its practices and versions (one commit)."""
         from sqlalchemy import delete, insert, update
-        from sqlmodel import col
 
         session = self.session
         now = utcnow()
@@ -293,6 +298,7 @@ class Store:
                 plans.append((entry, entry.status, None, "", None))
                 continue
             codes = [code for code, _ in entry.codes]
+            entry.key = title_key(practice.title)
             fingerprint = content_fingerprint(practice, codes)
             existing = self._match(entry, codes, file_id)
             if existing is not None and existing.fingerprint == fingerprint:
@@ -322,7 +328,8 @@ class Store:
         submission_ids: list[int] = []
         if submission_rows:
             submission_ids = list(session.execute(
-                insert(Submission).returning(col(Submission.id), sort_by_parameter_order=True),
+                insert(_table(Submission)).returning(_table(Submission).c.id,
+                                                     sort_by_parameter_order=True),
                 submission_rows).scalars())
         # New practices, in bulk.
         new_rows = []
@@ -338,7 +345,8 @@ class Store:
         new_ids: list[int] = []
         if new_rows:
             new_ids = list(session.execute(
-                insert(Practice).returning(col(Practice.id), sort_by_parameter_order=True),
+                insert(_table(Practice)).returning(_table(Practice).c.id,
+                                                   sort_by_parameter_order=True),
                 new_rows).scalars())
         version_rows: list[dict[str, Any]] = []
         municipality_rows: list[dict[str, Any]] = []
@@ -350,14 +358,14 @@ class Store:
             flags = list(entry.flags)
             dup_id = fingerprint_ids.get(fingerprint)
             if dup_id is None:
-                dup_id = self.index.similar(title_key(entry.practice.title), {practice_id})
+                dup_id = self.index.similar(entry.key)
             if dup_id is not None:
                 flags.append(f"possible-duplicate:{dup_id}")
                 outcome = DUPLICATE
             fingerprint_ids.setdefault(fingerprint, practice_id)
             version_rows.append(self._version_row(practice_id, 1, sub_id, entry, flags, now))
             municipality_rows.extend(self._municipality_rows(practice_id, entry))
-            known = Known(practice_id, self._identity(entry), code_set, title_key(entry.practice.title),
+            known = Known(practice_id, self._identity(entry), code_set, entry.key,
                           fingerprint, "new", None, 1, file_id, reporter_key(entry.codes))
             self.index.add(known, self._extra_keys(entry))
             results.append(RowResult(entry.record.locator, entry.record.sheet, entry.record.row,
@@ -388,16 +396,16 @@ class Store:
             existing.fingerprint = fingerprint
             existing.status = "new"
             existing.codes = {code for code, _ in entry.codes}
-            existing.title_key = title_key(entry.practice.title)
+            existing.title_key = entry.key
             existing.received_file_id = file_id
             existing.reporter = reporter_key(entry.codes)
             self.index.add(existing, self._extra_keys(entry))
             results.append(RowResult(entry.record.locator, entry.record.sheet, entry.record.row,
                                      NEW_VERSION, existing.id, version, reason))
         if version_rows:
-            session.execute(insert(PracticeVersion), version_rows)
+            session.execute(insert(_table(PracticeVersion)), version_rows)
         if municipality_rows:
-            session.execute(insert(PracticeMunicipality), municipality_rows)
+            session.execute(insert(_table(PracticeMunicipality)), municipality_rows)
         for entry, outcome, existing, _fp, _dup in plans:
             if outcome in (NEW, NEW_VERSION, DUPLICATE) and entry.practice is not None:
                 continue
@@ -422,8 +430,7 @@ class Store:
         if record.response_key and record.response_key in index.by_identity:
             return index.by_identity[record.response_key]
         if record.token and entry.practice is not None:
-            known = index.by_identity.get(
-                f"tokentitle:{record.token}:{title_key(entry.practice.title)}")
+            known = index.by_identity.get(f"tokentitle:{record.token}:{entry.key}")
             if known is not None and known.received_file_id != file_id:
                 return known
         if record.identity_hint and record.identity_hint in index.by_identity:
@@ -432,7 +439,7 @@ class Store:
                 return known
         if entry.practice is not None and entry.practice.title:
             reporter = reporter_key(entry.codes)
-            known = index.by_title_code.get((title_key(entry.practice.title), reporter))
+            known = index.by_title_code.get((entry.key, reporter))
             if reporter and known is not None and known.received_file_id != file_id:
                 return known
         return None
@@ -443,8 +450,8 @@ class Store:
 
     @staticmethod
     def _extra_keys(entry: Entry) -> list[str]:
-        if entry.record.token and entry.practice is not None and entry.practice.title:
-            return [f"tokentitle:{entry.record.token}:{title_key(entry.practice.title)}"]
+        if entry.record.token and entry.key:
+            return [f"tokentitle:{entry.record.token}:{entry.key}"]
         return []
 
     @staticmethod

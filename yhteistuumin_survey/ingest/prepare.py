@@ -1,0 +1,113 @@
+"""Read and normalise one table file: the part of ingest that needs no database.
+
+It runs in the ingest process, or, for a batch of several files on a machine with more than
+one core, in worker processes (forked, so the survey and readers are already loaded) while the
+main process stores what the workers return, in the order of the files.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import InputError, SurveyError
+from .detect import Detector
+from .records import ParsedFile
+
+if TYPE_CHECKING:
+    from ..normalise import NormalisedPractice
+
+
+@dataclass
+class Prepared:
+    """A table file read and normalised; ``error`` when it could not be read at all."""
+
+    parsed: ParsedFile | None = None
+    # Per record: the practice, or None (not normalised: incomplete), or a reason (failed).
+    practices: list[NormalisedPractice | str | None] = field(default_factory=list)
+    error: str | None = None
+
+
+class Reader:
+    """The survey, vocabulary and header profiles of a workspace, loaded once per process."""
+
+    def __init__(self, workspace: Any, source: str) -> None:
+        from ..normalise import load_vocabulary
+        from ..survey import workspace_survey
+        from .profiles import load_profiles
+
+        self.survey = workspace_survey(workspace)
+        self.vocabulary = load_vocabulary(workspace)
+        self.profiles = load_profiles(workspace)
+        self.detector = Detector(self.survey, self.profiles)
+        self.source = source
+
+    def read(self, path: Path, display: str) -> ParsedFile:
+        """Read a table file with the reader its content calls for (or the forced one)."""
+        from ..tables import read_table_file
+        from .forms import read_response_table
+        from .questionnaire import read_questionnaire
+
+        sheets = read_table_file(path)
+        if not any(any(cell not in (None, "") for row in s.rows for cell in row) for s in sheets):
+            raise InputError(f"{display}: the file has no data; ask the sender for the filled file")
+        detection = self.detector.detect(sheets, self.source)
+        if detection is None:
+            raise InputError(f"{display}: no survey questions recognised (neither our "
+                             "questionnaire nor a known form export nor question-like headers); "
+                             "use --source to force a reader")
+        if detection.format == "questionnaire":
+            return read_questionnaire(sheets, survey=self.survey, mapper=self.detector.mapper(),
+                                      where=display, require_meta=self.source == "questionnaire")
+        assert detection.profile is not None
+        return read_response_table(sheets, survey=self.survey, profile=detection.profile,
+                                   mapper=self.detector.mapper(detection.profile))
+
+    def prepare(self, path: Path, display: str) -> Prepared:
+        """Read and normalise a file; expected problems become ``error``, never an exception."""
+        from ..normalise import normalise_answers
+
+        try:
+            parsed = self.read(path, display)
+        except SurveyError as exc:
+            return Prepared(error=str(exc).replace(str(path), display))
+        except Exception as exc:  # noqa: BLE001 - one broken file must never stop the batch
+            return Prepared(error=f"{display}: unexpected {type(exc).__name__} while reading; the "
+                                  "file is kept under outputs/received; please report it")
+        practices: list[NormalisedPractice | str | None] = []
+        for record in parsed.records:
+            if record.status != "practice":
+                practices.append(None)
+                continue
+            try:
+                practices.append(normalise_answers(record.answers, survey=self.survey,
+                                                   vocabulary=self.vocabulary,
+                                                   default_language=record.language or "fi"))
+            except Exception as exc:  # noqa: BLE001 - keep the raw row, report it
+                practices.append(f"cannot normalise ({type(exc).__name__}); kept raw")
+        return Prepared(parsed=parsed, practices=practices)
+
+
+_WORKER: Reader | None = None
+
+
+def init_worker(workspace: Any, source: str) -> None:
+    """Process-pool initializer: build the reader once per worker."""
+    global _WORKER
+    _WORKER = Reader(workspace, source)
+
+
+def prepare_in_worker(path: str, display: str) -> Prepared:
+    """Process-pool task: read and normalise one file."""
+    assert _WORKER is not None
+    return _WORKER.prepare(Path(path), display)
+
+
+def default_workers() -> int:
+    """How many worker processes a batch may use (the cores this process may run on)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
