@@ -364,3 +364,35 @@ def test_a_file_over_the_size_limit_is_recorded_but_not_opened(engine, workspace
         received = session.exec(select(ReceivedFile)).one()
     assert (received.status, received.stored_path, received.size) == ("error", "",
                                                                        path.stat().st_size)
+
+
+def test_a_corrected_response_in_the_same_export_becomes_the_newer_version(engine, workspace,
+                                                                           tmp_path):
+    path = tmp_path / "Lomake (Responses).csv"
+    path.write_text(
+        '"Timestamp","Email Address","Käytännön nimi","Kunta","Tavoite"\n'
+        '"2024/03/05 9:00:00 AM GMT+2","a@oulu.fi","Runoraati","Oulu","Korjattu tavoite"\n'
+        '"2024/03/04 4:15:00 PM GMT+2","a@oulu.fi","Runoraati","Oulu","Ensimmäinen tavoite"\n'
+        '"2024/03/04 5:00:00 PM GMT+2","b@oulu.fi","Lukudiplomi","Oulu","Lukemaan"\n',
+        encoding="utf-8")
+    result = run_ingest([path], engine=engine, workspace=workspace)
+    assert [(r["row"], r["outcome"], r["practice_id"], r["version"]) for r in result.rows()] == [
+        (2, "new version", 1, 2), (3, "new", 1, 1), (4, "new", 2, 1)]
+    assert practices(engine)[0]["goal"] == "Korjattu tavoite"
+
+
+def test_questionnaire_of_another_survey_or_a_newer_version_is_refused(engine, workspace,
+                                                                       tmp_path):
+    other = _copy("questionnaire.xlsx", tmp_path / "a")
+    newer = _copy("questionnaire.xlsx", tmp_path / "b")
+    for path, key, value in ((other, "survey_id", "toinen-kysely"), (newer, "survey_version", 9)):
+        workbook = load_workbook(path)
+        for row in workbook["_meta"].iter_rows():
+            if row[0].value == key:
+                row[1].value = value
+        workbook.save(path)
+    result = run_ingest([other, newer], engine=engine, workspace=workspace)
+    reasons = [r["reason"] for r in result.rows()]
+    assert "a questionnaire of survey 'toinen-kysely'" in reasons[0]
+    assert "made with survey version 9, newer than" in reasons[1]
+    assert practices(engine) == []

@@ -233,6 +233,11 @@ def _record(row: list[Any], maps: list[Mapping], labels: list[str], width: int,
     email = cell_text(meta.get("account_email"))
     if email and fold(email) not in profile.anonymous and "@" in email:
         record.account_email = email
+    for role in ("submitted", "modified", "started"):
+        if meta.get(role) not in (None, ""):
+            record.submitted = profile.parse_time(meta[role])
+            if record.submitted is not None:
+                break
     language = cell_text(meta.get("start_language")).lower()[:2]
     if language in {"fi", "sv"}:
         record.language = language

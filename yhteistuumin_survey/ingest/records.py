@@ -39,6 +39,16 @@ class RawRecord:
     status: str = "practice"  # practice, incomplete, body-text, error
     reason: str = ""
     identity_hint: str | None = None  # questionnaire: token + sheet
+    submitted: dt.datetime | None = None  # the response's time (form exports), UTC if known
+
+    def order_key(self) -> tuple[int, dt.datetime]:
+        """Sort key: responses by their time (naive times taken as UTC), untimed ones last."""
+        if self.submitted is None:
+            return (1, dt.datetime.min)
+        when = self.submitted
+        if when.tzinfo is not None:
+            when = when.astimezone(dt.UTC).replace(tzinfo=None)
+        return (0, when)
 
 
 @dataclass

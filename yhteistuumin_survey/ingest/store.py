@@ -281,7 +281,43 @@ class Store:
     # --- records ---------------------------------------------------------------------------
 
     def store_entries(self, received: ReceivedFile, fmt: str, entries: list[Entry]) -> list[RowResult]:
-        """Store the raw submissions of a file, then its practices and versions (one commit)."""
+        """Store the raw submissions of a file, then its practices and versions.
+
+        One transaction per file, except when one response corrects an earlier one of the same
+        export: then the rows are stored in as many steps as it takes for the earlier one to
+        be known when the later one is matched.
+        """
+        order = {id(entry): n for n, entry in enumerate(entries)}
+        chunks: list[list[Entry]] = [[]]
+        seen: set[str] = set()
+        for entry in sorted(entries, key=lambda e: e.record.order_key()):
+            signature = self._signature(entry)
+            if signature and signature in seen:
+                chunks.append([])
+                seen = set()
+            if signature:
+                seen.add(signature)
+            chunks[-1].append(entry)
+        results: list[tuple[int, RowResult]] = []
+        for chunk in chunks:
+            if chunk:
+                results.extend(self._store_chunk(received, fmt, chunk))
+        results.sort(key=lambda item: order[item[0]])
+        return [result for _, result in results]
+
+    @staticmethod
+    def _signature(entry: Entry) -> str | None:
+        """What makes two rows of one export the same practice (response ID, title+reporter)."""
+        record, practice = entry.record, entry.practice
+        if record.row is None or practice is None or entry.status != "practice":
+            return None
+        if record.response_key:
+            return f"response:{record.response_key}"
+        return f"title:{title_key(practice.title)}|{reporter_key(entry.codes)}"
+
+    def _store_chunk(self, received: ReceivedFile, fmt: str,
+                     entries: list[Entry]) -> list[tuple[int, RowResult]]:
+        """Store the entries of one step (one commit); return (entry id, result) pairs."""
         from sqlalchemy import delete, insert, update
 
         session = self.session
@@ -289,8 +325,9 @@ class Store:
         file_id = received.id
         assert file_id is not None
         plans: list[tuple[Entry, str, Known | None, str, int | None]] = []
-        results: list[RowResult] = []
-        # Decide first (in memory), so the submissions know their final status.
+        results: list[tuple[int, RowResult]] = []
+        # Decide first (in memory), so the submissions know their final status. Responses are
+        # taken in the order they were given, so a corrected one becomes the newer version.
         seen_in_file: dict[str, int] = {}
         for entry in entries:
             practice = entry.practice
@@ -368,9 +405,9 @@ class Store:
             known = Known(practice_id, self._identity(entry), code_set, entry.key,
                           fingerprint, "new", None, 1, file_id, reporter_key(entry.codes))
             self.index.add(known, self._extra_keys(entry))
-            results.append(RowResult(entry.record.locator, entry.record.sheet, entry.record.row,
-                                     outcome, practice_id, 1, "; ".join(
-                                         f for f in (entry.record.reason,) if f)))
+            results.append((id(entry), RowResult(entry.record.locator, entry.record.sheet,
+                                                 entry.record.row, outcome, practice_id, 1,
+                                                 entry.record.reason)))
         # New versions of known practices.
         for (entry, outcome, existing, fingerprint, _dup), sub_id in zip(plans, submission_ids,
                                                                          strict=True):
@@ -400,8 +437,9 @@ class Store:
             existing.received_file_id = file_id
             existing.reporter = reporter_key(entry.codes)
             self.index.add(existing, self._extra_keys(entry))
-            results.append(RowResult(entry.record.locator, entry.record.sheet, entry.record.row,
-                                     NEW_VERSION, existing.id, version, reason))
+            results.append((id(entry), RowResult(entry.record.locator, entry.record.sheet,
+                                                 entry.record.row, NEW_VERSION, existing.id,
+                                                 version, reason)))
         if version_rows:
             session.execute(insert(_table(PracticeVersion)), version_rows)
         if municipality_rows:
@@ -410,37 +448,37 @@ class Store:
             if outcome in (NEW, NEW_VERSION, DUPLICATE) and entry.practice is not None:
                 continue
             if outcome == UNCHANGED and existing is not None:
-                results.append(RowResult(entry.record.locator, entry.record.sheet,
-                                         entry.record.row, UNCHANGED, existing.id,
-                                         existing.current_version,
-                                         f"same content as practice {existing.id} version "
-                                         f"{existing.current_version}"))
+                results.append((id(entry), RowResult(
+                    entry.record.locator, entry.record.sheet, entry.record.row, UNCHANGED,
+                    existing.id, existing.current_version,
+                    f"same content as practice {existing.id} version {existing.current_version}")))
             else:
-                results.append(RowResult(entry.record.locator, entry.record.sheet,
-                                         entry.record.row, outcome, None, None,
-                                         entry.reason or entry.record.reason))
+                results.append((id(entry), RowResult(
+                    entry.record.locator, entry.record.sheet, entry.record.row, outcome, None,
+                    None, entry.reason or entry.record.reason)))
         session.commit()
-        order = {entry.record.locator: n for n, (entry, *_rest) in enumerate(plans)}
-        results.sort(key=lambda r: order.get(r.locator, 0))
         return results
 
     def _match(self, entry: Entry, codes: list[str], file_id: int) -> Known | None:
         record = entry.record
         index = self.index
+        # Rows of one export may correct each other; sheets of one workbook are different
+        # practices (a copied sheet with the same title is a duplicate, not a correction).
+        rows = record.row is not None
         if record.response_key and record.response_key in index.by_identity:
             return index.by_identity[record.response_key]
         if record.token and entry.practice is not None:
             known = index.by_identity.get(f"tokentitle:{record.token}:{entry.key}")
-            if known is not None and known.received_file_id != file_id:
+            if known is not None and (known.received_file_id != file_id or rows):
                 return known
         if record.identity_hint and record.identity_hint in index.by_identity:
             known = index.by_identity[record.identity_hint]
-            if known.received_file_id != file_id:
+            if known.received_file_id != file_id or rows:
                 return known
         if entry.practice is not None and entry.practice.title:
             reporter = reporter_key(entry.codes)
             known = index.by_title_code.get((entry.key, reporter))
-            if reporter and known is not None and known.received_file_id != file_id:
+            if reporter and known is not None and (known.received_file_id != file_id or rows):
                 return known
         return None
 
