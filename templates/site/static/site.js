@@ -1,0 +1,126 @@
+// Search and filters of the knowledge bank. Without JavaScript every card shows and the
+// controls stay hidden. Full-text search uses the Pagefind index built with the site (one
+// bundle per shard of practices, merged here); opened from disk, where Pagefind cannot load,
+// a plain text match over the cards stands in.
+const form = document.getElementById("finder");
+const list = document.getElementById("cards");
+const count = document.getElementById("count");
+const more = document.getElementById("more");
+const PAGE = 50;
+
+if (form && list) {
+  const cards = Array.from(list.querySelectorAll(":scope > li.card"));
+  const byUrl = new Map(cards.map((card) => [card.dataset.url, card]));
+  const query = form.querySelector("#q");
+  const selects = Array.from(form.querySelectorAll("select[data-facet]"));
+  const base = new URL(".", document.baseURI);
+  let pagefind = null;
+  let pagefindState = "unloaded";
+  let generation = 0;
+  let pending = [];
+
+  const fold = (text) => text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+
+  const say = (n) => {
+    const template = n === 1 ? form.dataset.countOne : form.dataset.countMany;
+    count.textContent = template.replace("{n}", String(n));
+  };
+
+  const chosen = () => {
+    const filters = {};
+    for (const select of selects) if (select.value) filters[select.dataset.facet] = select.value;
+    return filters;
+  };
+
+  const fits = (card, filters) => Object.entries(filters).every(
+    ([facet, value]) => (card.dataset[facet] || "").split(" ").includes(value));
+
+  const show = (ordered) => {
+    const visible = new Set(ordered);
+    for (const card of cards) card.hidden = !visible.has(card);
+    for (const card of ordered) list.appendChild(card);
+  };
+
+  const restoreOrder = () => {
+    for (const card of cards) list.appendChild(card);
+  };
+
+  async function loadPagefind() {
+    if (pagefindState !== "unloaded") return pagefind;
+    pagefindState = "loading";
+    const shards = (form.dataset.shards || "").split(/\s+/).filter(Boolean);
+    try {
+      if (!shards.length || location.protocol === "file:") throw new Error("no index");
+      const first = new URL(`pagefind/${shards[0]}/`, base);
+      const module = await import(new URL("pagefind.js", first).href);
+      await module.options({ basePath: first.pathname, baseUrl: base.pathname });
+      for (const shard of shards.slice(1)) {
+        await module.mergeIndex(new URL(`pagefind/${shard}/`, base).pathname, { baseUrl: base.pathname });
+      }
+      await module.init();
+      pagefind = module;
+      pagefindState = "ready";
+    } catch (error) {
+      pagefindState = "failed";
+    }
+    return pagefind;
+  }
+
+  const cardOf = (url) => {
+    const path = new URL(url, location.href).pathname.replace(/index\.html$/, "");
+    const name = path.split("/").filter(Boolean).pop();
+    return name ? byUrl.get(`${name}/`) : undefined;
+  };
+
+  async function showMore(run) {
+    const batch = pending.splice(0, PAGE);
+    const data = await Promise.all(batch.map((result) => result.data()));
+    if (run !== generation) return;
+    const found = data.map((item) => cardOf(item.url)).filter(Boolean);
+    const shown = cards.filter((card) => !card.hidden && card.dataset.shown === String(run));
+    for (const card of found) card.dataset.shown = String(run);
+    show([...shown, ...found]);
+    more.hidden = pending.length === 0;
+  }
+
+  async function update() {
+    const run = ++generation;
+    const filters = chosen();
+    const term = query.value.trim();
+    pending = [];
+    more.hidden = true;
+    if (!term) {
+      restoreOrder();
+      const fitting = cards.filter((card) => fits(card, filters));
+      show(fitting);
+      say(fitting.length);
+      return;
+    }
+    const engine = await loadPagefind();
+    if (run !== generation) return;
+    if (!engine) {
+      const words = fold(term).split(/\s+/).filter(Boolean);
+      const fitting = cards.filter((card) => fits(card, filters)
+        && words.every((word) => fold(card.textContent).includes(word)));
+      restoreOrder();
+      show(fitting);
+      say(fitting.length);
+      return;
+    }
+    const search = await engine.search(term, { filters });
+    if (run !== generation || !search) return;
+    say(search.results.length);
+    pending = search.results.slice();
+    for (const card of cards) delete card.dataset.shown;
+    show([]);
+    await showMore(run);
+  }
+
+  let timer = 0;
+  query.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(update, 250); });
+  for (const select of selects) select.addEventListener("change", update);
+  form.addEventListener("submit", (event) => { event.preventDefault(); update(); });
+  form.addEventListener("reset", () => setTimeout(update, 0));
+  more.addEventListener("click", () => showMore(generation));
+  form.hidden = false;
+}

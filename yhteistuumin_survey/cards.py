@@ -1,0 +1,225 @@
+"""The effective card of a practice: what the site, the JSON and the Markdown show.
+
+The current version's fields with the reviewers' corrections applied (corrected title and
+keywords; reviewer-set municipalities replace the others when there are any), the contact only
+when the respondent consented, and the card labels of the survey in the practice's language.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .survey import Survey
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+#: The long text sections of a card, in card order.
+SECTIONS = ("goal", "summary", "implementation", "resources", "experiences", "benefits")
+#: Interface languages of the site; a practice in another language gets the Finnish labels.
+SITE_LANGS = ("fi", "sv")
+#: Card label keys: the survey's card fields plus the contact parts.
+LABEL_FIELDS = ("title", "keywords", "target_group", *SECTIONS, "contact_name", "contact_email",
+                "contact_phone", "municipalities")
+
+
+def site_lang(language: str | None) -> str:
+    """Return the interface language for a practice language (``sv``, ``sv-fi`` -> ``sv``)."""
+    return "sv" if (language or "").lower().startswith("sv") else "fi"
+
+
+@dataclass(frozen=True)
+class Place:
+    """A municipality or a region, with its code and both names."""
+
+    code: str
+    name_fi: str
+    name_sv: str
+
+    def name(self, lang: str) -> str:
+        return self.name_sv if lang == "sv" and self.name_sv else self.name_fi
+
+
+@dataclass(frozen=True)
+class CardContact:
+    """The contact shown on a card (only ever built when the respondent consented)."""
+
+    name: str
+    email: str
+    phone: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Card:
+    """One practice as published."""
+
+    id: int
+    status: str
+    language: str  # the practice's language as stored (fi, sv, …)
+    lang: str  # its interface language: fi or sv
+    title: str
+    keywords: tuple[str, ...]
+    target_group: tuple[tuple[str, str], ...]  # (value as stored, label in ``lang``)
+    sections: dict[str, str]
+    municipalities: tuple[Place, ...]
+    regions: tuple[Place, ...]
+    contact: CardContact | None
+    labels: dict[str, str] = field(default_factory=dict)
+    #: The page folder: ``<id>-<slug of the title>``, the same for the same database.
+    path: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the card as plain data (practices.json, Markdown front matter)."""
+        return {
+            "id": self.id,
+            "language": self.language,
+            "title": self.title,
+            "keywords": list(self.keywords),
+            "target_group": [{"value": value, "label": label} for value, label in self.target_group],
+            **{name: self.sections.get(name, "") for name in SECTIONS},
+            "municipalities": [{"code": m.code, "name_fi": m.name_fi, "name_sv": m.name_sv}
+                               for m in self.municipalities],
+            "regions": [{"code": r.code, "name_fi": r.name_fi, "name_sv": r.name_sv}
+                        for r in self.regions],
+            "contact": None if self.contact is None else {
+                "name": self.contact.name, "email": self.contact.email,
+                "phone": self.contact.phone, "text": self.contact.text},
+        }
+
+
+def card_labels(survey: Survey, lang: str) -> dict[str, str]:
+    """Return the card headings of every field in ``lang`` from the survey definition."""
+    labels: dict[str, str] = {}
+    for name in LABEL_FIELDS:
+        try:
+            labels[name] = survey.by_field(name).card_label(lang)
+        except KeyError:
+            labels[name] = name
+    return labels
+
+
+def target_group_label(value: str, survey: Survey, lang: str) -> str:
+    """Return the label of a stored target group (a choice id or ``other:<text>``)."""
+    if value.startswith("other:"):
+        return value[len("other:"):].strip()
+    try:
+        question = survey.by_field("target_group")
+    except KeyError:
+        return value
+    for choice in question.choices:
+        if choice.id == value:
+            return choice.label(lang)
+    return value
+
+
+def slug(title: str) -> str:
+    """Return the URL slug of a title (ASCII, hyphens, at most 60 characters)."""
+    import unicodedata
+
+    from slugify import slugify
+
+    # Fold ä, ö, å to ASCII first: slugify's transliteration of them is slow (5,000 titles).
+    folded = "".join(ch for ch in unicodedata.normalize("NFKD", title) if not unicodedata.combining(ch))
+    return slugify(folded, max_length=60, word_boundary=True) or "kaytanto"
+
+
+def effective_municipalities(rows: Iterable[tuple[str, str]]) -> list[str]:
+    """Return the codes of a practice from (code, source) rows: reviewer-set ones win."""
+    rows = list(rows)
+    reviewer = sorted({code for code, source in rows if source == "reviewer"})
+    return reviewer or sorted({code for code, _ in rows})
+
+
+def load_places(*, session: Session) -> tuple[dict[str, Place], dict[str, str], dict[str, Place]]:
+    """Return (municipalities by code, region code by municipality code, regions by code)."""
+    from sqlmodel import select
+
+    from .db.models import Municipality, Region
+
+    regions = {r.code: Place(r.code, r.name_fi, r.name_sv) for r in session.exec(select(Region))}
+    municipalities: dict[str, Place] = {}
+    region_of: dict[str, str] = {}
+    for m in session.exec(select(Municipality)):
+        municipalities[m.code] = Place(m.code, m.name_fi, m.name_sv)
+        region_of[m.code] = m.region_code
+    return municipalities, region_of, regions
+
+
+def practice_municipalities(*, session: Session, statuses: Iterable[str] | None = None
+                            ) -> dict[int, list[str]]:
+    """Return the effective municipality codes of every practice (optionally of some statuses)."""
+    from sqlmodel import select
+
+    from .db.models import Practice, PracticeMunicipality
+
+    query = select(PracticeMunicipality.practice_id, PracticeMunicipality.municipality_code,
+                   PracticeMunicipality.source)
+    if statuses is not None:
+        query = query.join(Practice, Practice.id == PracticeMunicipality.practice_id  # type: ignore[arg-type]
+                           ).where(
+            Practice.status.in_(list(statuses)))  # type: ignore[attr-defined]
+    rows: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for practice_id, code, source in session.exec(query):
+        rows[practice_id].append((code, source))
+    return {pid: effective_municipalities(found) for pid, found in rows.items()}
+
+
+def load_cards(*, session: Session, survey: Survey, published_only: bool = True) -> list[Card]:
+    """Return the cards of the published practices (approved, not a duplicate), sorted by id."""
+    from sqlalchemy import and_, select
+
+    from .db.models import Practice, PracticeVersion
+
+    p = Practice.__table__.c  # type: ignore[attr-defined]
+    v = PracticeVersion.__table__.c  # type: ignore[attr-defined]
+    # Plain columns, not ORM objects: five times faster on 5,000 practices.
+    query = select(p.id, p.status, p.language.label("practice_language"), p.corrected_title,
+                   p.corrected_keywords, v.title, v.keywords, v.target_group, v.goal, v.summary,
+                   v.implementation, v.resources, v.experiences, v.benefits, v.contact_name,
+                   v.contact_email, v.contact_phone, v.contact_text, v.publish_consent,
+                   v.language).join(PracticeVersion.__table__,  # type: ignore[attr-defined]
+                                     and_(v.practice_id == p.id, v.version == p.current_version))
+    statuses = None
+    if published_only:
+        statuses = ["approved"]
+        query = query.where(p.status == "approved", p.duplicate_of_id.is_(None))
+    query = query.order_by(p.id)
+    municipalities, region_of, regions = load_places(session=session)
+    codes_of = practice_municipalities(session=session, statuses=statuses)
+    labels = {lang: card_labels(survey, lang) for lang in SITE_LANGS}
+    return [build_card(row, codes_of.get(row.id, []), survey=survey, municipalities=municipalities,
+                       region_of=region_of, regions=regions, labels=labels)
+            for row in session.execute(query)]
+
+
+def build_card(row: Any, codes: list[str], *, survey: Survey,
+               municipalities: dict[str, Place], region_of: dict[str, str],
+               regions: dict[str, Place], labels: dict[str, dict[str, str]]) -> Card:
+    """Build one card from a row of practice and current-version columns and its codes."""
+    language = row.language or row.practice_language or "fi"
+    lang = site_lang(language)
+    title = (row.corrected_title or "").strip() or (row.title or "").strip()
+    keywords = row.corrected_keywords if row.corrected_keywords else row.keywords
+    places = tuple(municipalities[c] for c in codes if c in municipalities)
+    region_codes = sorted({region_of[c] for c in codes if c in region_of})
+    contact = None
+    if row.publish_consent:
+        parts = [row.contact_name, row.contact_email, row.contact_phone, row.contact_text]
+        if any((part or "").strip() for part in parts):
+            contact = CardContact(*((part or "").strip() for part in parts))
+    return Card(
+        id=int(row.id), status=row.status, language=language, lang=lang,
+        title=title, path=f"{row.id}-{slug(title)}",
+        keywords=tuple(k.strip() for k in keywords or () if k and k.strip()),
+        target_group=tuple((value, target_group_label(value, survey, lang))
+                           for value in row.target_group or () if value),
+        sections={name: (getattr(row, name) or "").strip() for name in SECTIONS},
+        municipalities=places,
+        regions=tuple(regions[c] for c in region_codes if c in regions),
+        contact=contact,
+        labels=labels[lang],
+    )

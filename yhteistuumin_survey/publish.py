@@ -1,0 +1,552 @@
+"""Publish the knowledge bank: a static site of the approved practices, JSON and Markdown.
+
+The output is a pure function of the database: pages are rendered in memory, compared with
+what is on disk and written only when their bytes differ (files nobody asked for any more are
+removed), so a republish after one change rewrites a handful of files. Full-text search is a
+prebuilt Pagefind index, split into shards of ``SHARD_SIZE`` practices by id; a shard is
+re-indexed only when one of its pages changed, and the browser merges the shards
+(``pagefind.mergeIndex``). Pagefind's output is deterministic for the same pages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .cards import SECTIONS, Card, load_cards, target_group_label
+from .errors import InputError, SurveyError
+from .survey import Survey, fold, workspace_survey
+
+if TYPE_CHECKING:
+    import jinja2
+    from sqlmodel import Session
+
+    from .config import Settings
+    from .workspace import Workspace
+
+#: Practices per Pagefind shard: a change re-indexes one shard, the browser merges them all.
+SHARD_SIZE = 100
+#: The file that marks a folder as a site made by ``publish`` (so it may remove stale files).
+SITE_MARKER = ".yhteistuumin-site.json"
+#: Inside each shard: the hash of the pages it was built from.
+SHARD_STAMP = "source.sha256"
+#: Pagefind bundle files we do not use (we drive the JS API with our own controls).
+_PAGEFIND_UNUSED = re.compile(r"^pagefind-(component-ui|modular-ui|ui|highlight)\.(js|css)$")
+_MARKER_TEXT = ("This folder is written by `yhteistuumin publish`; files it does not know are "
+                "removed on the next publish.\n")
+
+#: Interface texts of the site, in Finnish and Swedish.
+UI: dict[str, dict[str, Any]] = {
+    "fi": {
+        "skip": "Siirry sisältöön", "footer": "Kulttuuria yhteistuumin – kuntien kulttuuripalvelujen "
+        "hyvät käytännöt.", "intro": "Kuntien kulttuuripalvelujen hyviä käytäntöjä. Hae tai rajaa "
+        "maakunnan, kunnan, avainsanan tai kohderyhmän mukaan.",
+        "search_label": "Hae käytännöistä", "all": "Kaikki", "reset": "Tyhjennä",
+        "region": "Maakunta", "municipality": "Kunta", "keyword": "Avainsana",
+        "target": "Kenelle", "count_one": "{n} käytäntö", "count_many": "{n} käytäntöä",
+        "searching": "Haetaan…", "search_error": "Haku ei ole käytettävissä.",
+        "show_more": "Näytä lisää", "back": "Kaikki käytännöt", "good_practice": "Hyvä käytäntö",
+        "contact": "Yhteystiedot", "status_title": "Kyselykierroksen tilanne",
+        "status_caption": "Kunnat, kutsut, vastaukset ja käytännöt maakunnittain",
+        "total": "Yhteensä",
+    },
+    "sv": {
+        "skip": "Hoppa till innehållet", "footer": "Kulttur tillsammans – goda praxis i "
+        "kommunernas kulturtjänster.", "intro": "Goda praxis i kommunernas kulturtjänster. Sök "
+        "eller avgränsa enligt landskap, kommun, nyckelord eller målgrupp.",
+        "search_label": "Sök bland praxis", "all": "Alla", "reset": "Töm",
+        "region": "Landskap", "municipality": "Kommun", "keyword": "Nyckelord",
+        "target": "För vem", "count_one": "{n} praxis", "count_many": "{n} praxis",
+        "searching": "Söker…", "search_error": "Sökningen är inte tillgänglig.",
+        "show_more": "Visa fler", "back": "All praxis", "good_practice": "God praxis",
+        "contact": "Kontaktuppgifter", "status_title": "Läget i enkätomgången",
+        "status_caption": "Kommuner, inbjudningar, svar och praxis per landskap",
+        "total": "Totalt",
+    },
+}
+
+
+@dataclass
+class PublishResult:
+    """What a publish did: the site folder, the practices, the files written and removed."""
+
+    out: Path
+    practices: int
+    written: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    shards: list[str] = field(default_factory=list)
+    indexed: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"out": str(self.out), "practices": self.practices, "written": len(self.written),
+                "removed": len(self.removed), "unchanged": self.unchanged,
+                "shards": len(self.shards), "indexed_shards": len(self.indexed)}
+
+
+# --- rendering ---------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=65536)
+def facet_value(text: str) -> str:
+    """Return the filter value of a keyword or a target group: folded, hyphens for spaces."""
+    return fold(text).replace(" ", "-") or "-"
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0].rstrip(",.;:–- ")
+    return cut + "…"
+
+
+def _paragraphs(text: str) -> Any:
+    from markupsafe import Markup, escape
+
+    parts = [part.strip() for part in re.split(r"\n\s*\n", text.replace("\r\n", "\n")) if part.strip()]
+    return Markup("\n").join(
+        Markup("<p>{}</p>").format(Markup("<br>\n").join(escape(line) for line in part.splitlines()))
+        for part in parts)
+
+
+def site_environment(workspace: Workspace) -> jinja2.Environment:
+    """Return the template environment with the site's filters (autoescape for ``.html``)."""
+    from .templating import make_environment
+
+    env = make_environment(workspace)
+    env.filters["place_name"] = lambda place, lang: place.name(lang)
+    env.filters["shorten"] = _shorten
+    env.filters["paragraphs"] = _paragraphs
+    return env
+
+
+def _render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
+    from .templating import render_template
+
+    return render_template(env, name, context)
+
+
+def _facets(card: Card) -> dict[str, list[str]]:
+    return {"keyword": sorted({facet_value(k) for k in card.keywords}),
+            "target": sorted({facet_value(v) for v, _ in card.target_group})}
+
+
+def _filter_options(cards: list[Card], ui: dict[str, Any], survey: Survey) -> list[dict[str, Any]]:
+    regions: dict[str, str] = {}
+    municipalities: dict[str, str] = {}
+    keywords: dict[str, str] = {}
+    targets: dict[str, str] = {}
+    for card in cards:
+        for region in card.regions:
+            regions[region.code] = region.name_fi
+        for place in card.municipalities:
+            municipalities[place.code] = place.name_fi
+        for keyword in card.keywords:
+            keywords.setdefault(facet_value(keyword), keyword)
+        for value, _label in card.target_group:
+            targets.setdefault(facet_value(value), target_group_label(value, survey, "fi"))
+
+    def ordered(options: dict[str, str]) -> list[tuple[str, str]]:
+        return sorted(options.items(), key=lambda item: (fold(item[1]), item[0]))
+
+    return [
+        {"name": "region", "label": ui["region"], "options": ordered(regions)},
+        {"name": "municipality", "label": ui["municipality"], "options": ordered(municipalities)},
+        {"name": "keyword", "label": ui["keyword"], "options": ordered(keywords)},
+        {"name": "target", "label": ui["target"], "options": ordered(targets)},
+    ]
+
+
+def shard_of(card: Card) -> str:
+    """Return the name of the Pagefind shard holding a practice (by id, so it never moves)."""
+    return f"s{(card.id - 1) // SHARD_SIZE:03d}"
+
+
+def _card_url(card: Card, base_url: str) -> str:
+    return (base_url.rstrip("/") + "/" if base_url else "") + card.path + "/"
+
+
+def _markdown(card: Card, url: str) -> str:
+    import yaml
+
+    data = card.to_dict()
+    front = {
+        "id": card.id, "title": card.title, "url": url, "language": card.language,
+        "municipalities": [{"code": m["code"], "name": m["name_sv" if card.lang == "sv" else "name_fi"]}
+                           for m in data["municipalities"]],
+        "regions": [{"code": r["code"], "name": r["name_sv" if card.lang == "sv" else "name_fi"]}
+                    for r in data["regions"]],
+        "keywords": list(card.keywords),
+        "target_group": [label for _, label in card.target_group],
+    }
+    if data["contact"] is not None:
+        front["contact"] = data["contact"]
+
+    def safe(text: str) -> str:
+        # Markdown passes raw HTML through; answers are text, so HTML's specials are escaped.
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml: 20x faster on 5,000 cards
+    lines = ["---", yaml.dump(front, Dumper=dumper, sort_keys=False, allow_unicode=True,
+                              width=1000).rstrip(),
+             "---", "", f"# {safe(card.title)}", ""]
+    for name in SECTIONS:
+        if card.sections.get(name):
+            lines += [f"## {card.labels[name]}", "", safe(card.sections[name]), ""]
+    return "\n".join(lines)
+
+
+def _card_view(card: Card, facets: dict[str, list[str]]) -> dict[str, Any]:
+    """Precompute what the index shows of a card (keeps the 5,000-card index render fast)."""
+    lang = card.lang
+    return {
+        "card": card, "lang": lang,
+        "municipalities": ", ".join(place.name(lang) for place in card.municipalities),
+        "regions": ", ".join(region.name(lang) for region in card.regions),
+        "keywords": ", ".join(card.keywords),
+        "targets": ", ".join(label for _, label in card.target_group),
+        "summary": _shorten(card.sections.get("summary", ""), 300),
+        "region_label": UI[lang]["region"],
+        "data_region": " ".join(region.code for region in card.regions),
+        "data_municipality": " ".join(place.code for place in card.municipalities),
+        "data_keyword": " ".join(facets["keyword"]), "data_target": " ".join(facets["target"]),
+    }
+
+
+def _generator_hash(workspace: Workspace, settings: Settings) -> str:
+    """Hash everything besides the data that shapes the pages: templates, texts, settings."""
+    from . import __version__
+    from .resources import bundled_path
+
+    digest = hashlib.sha256(f"{__version__} {SHARD_SIZE} {sorted(UI['fi'].items())} "
+                            f"{sorted(UI['sv'].items())} {settings.get('site.title')} "
+                            f"{settings.get('site.base_url')}".encode())
+    for folder in (bundled_path("templates/site"), workspace.root / "templates/site"):
+        if folder.is_dir():
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    digest.update(f"{path.relative_to(folder).as_posix()}\n".encode())
+                    digest.update(hashlib.sha256(path.read_bytes()).digest())
+    survey = workspace_survey(workspace)
+    if survey.path is not None:
+        digest.update(hashlib.sha256(survey.path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _input_hash(card_data: dict[str, Any], card: Card, facets: dict[str, list[str]], url: str) -> str:
+    data = {"card": card_data, "labels": card.labels, "lang": card.lang,
+            "path": card.path, "facets": facets, "url": url}
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+@dataclass
+class RenderedSite:
+    """The site's files rendered this time, and the pages known unchanged (not rendered again)."""
+
+    files: dict[str, bytes]
+    kept: dict[str, str]  # path -> sha256 of pages reused from the previous publish
+    page_sha: dict[str, str]  # every practice page -> its sha256
+    manifest: dict[str, Any]
+
+
+def render_site(workspace: Workspace, cards: list[Card], *, settings: Settings,
+                previous: dict[str, Any] | None = None, existing: Path | None = None,
+                progress: Callable[[int], None] | None = None) -> RenderedSite:
+    """Render the site (but the search index); pages whose inputs did not change are reused."""
+    env = site_environment(workspace)
+    survey = workspace_survey(workspace)
+    site_title = str(settings.get("site.title"))
+    base_url = str(settings.get("site.base_url") or "")
+    generator = _generator_hash(workspace, settings)
+    old: dict[str, Any] = {}
+    if previous and previous.get("generator") == generator:
+        old = previous.get("practices") or {}
+    files: dict[str, bytes] = {}
+    kept: dict[str, str] = {}
+    page_sha: dict[str, str] = {}
+    entries: dict[str, Any] = {}
+    from markupsafe import Markup
+
+    facets = {card.id: _facets(card) for card in cards}
+    snippets: list[Markup] = []
+    practices: list[dict[str, Any]] = []
+    for card in cards:
+        url = _card_url(card, base_url)
+        data = card.to_dict()
+        practices.append({**data, "url": url})
+        page, markdown = f"{card.path}/index.html", f"practices/{card.path}.md"
+        digest = _input_hash(data, card, facets[card.id], url)
+        before = old.get(str(card.id))
+        if (before and before.get("input") == digest and before.get("path") == card.path
+                and isinstance(before.get("li"), str)
+                and existing is not None and (existing / page).is_file()
+                and (existing / markdown).is_file()):
+            kept[page], kept[markdown] = before["page_sha"], before["md_sha"]
+            entries[str(card.id)] = before
+        else:
+            lang = card.lang
+            content_lang = (card.language or lang).split("-")[0].lower() or lang
+            html = _render(env, "site/practice.html.j2", {
+                "lang": lang, "content_lang": content_lang, "root": "../",
+                "site_title": site_title, "ui": UI[lang], "card": card, "sections": SECTIONS,
+                "facets": facets[card.id]}).encode()
+            md = _markdown(card, url).encode()
+            files[page], files[markdown] = html, md
+            li = _render(env, "site/_card.html.j2", {"lang": "fi",
+                                                     "view": _card_view(card, facets[card.id])})
+            entries[str(card.id)] = {"input": digest, "path": card.path, "li": li,
+                                     "page_sha": hashlib.sha256(html).hexdigest(),
+                                     "md_sha": hashlib.sha256(md).hexdigest()}
+        page_sha[page] = entries[str(card.id)]["page_sha"]
+        snippets.append(Markup(entries[str(card.id)]["li"]))  # rendered with autoescape
+        if progress is not None:
+            progress(1)
+    shards = sorted({shard_of(card) for card in cards})
+    files["index.html"] = _render(env, "site/index.html.j2", {
+        "lang": "fi", "root": "", "site_title": site_title, "ui": UI["fi"], "cards": snippets,
+        "count": len(cards), "filters": _filter_options(cards, UI["fi"], survey),
+        "shards": shards}).encode()
+    files["practices.json"] = _practices_json(site_title, practices)
+    for name, content in _static_files(workspace).items():
+        files[f"static/{name}"] = content
+    manifest = {"about": _MARKER_TEXT.strip(), "generator": generator, "practices": entries}
+    return RenderedSite(files=files, kept=kept, page_sha=page_sha, manifest=manifest)
+
+
+def _practices_json(site_title: str, practices: list[dict[str, Any]]) -> bytes:
+    """Return practices.json: one practice a line (the C encoder; indenting 5,000 is slow)."""
+    head = json.dumps({"site_title": site_title, "count": len(practices)}, ensure_ascii=False)
+    lines = [json.dumps(item, ensure_ascii=False, sort_keys=True) for item in practices]
+    body = ",\n".join(lines)
+    return (head[:-1] + ', "practices": [\n' + body + ("\n" if lines else "") + "]}\n").encode()
+
+
+def _static_files(workspace: Workspace) -> dict[str, bytes]:
+    from .resources import bundled_path
+
+    found: dict[str, bytes] = {}
+    for folder in (bundled_path("templates/site/static"), workspace.root / "templates/site/static"):
+        if folder.is_dir():
+            for path in sorted(folder.iterdir()):
+                if path.is_file():
+                    found[path.name] = path.read_bytes()  # the workspace's copy wins
+    return found
+
+
+# --- writing -----------------------------------------------------------------------------
+
+
+def _check_site_folder(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: exists and is not a folder; choose another --out")
+    if out.is_dir() and any(out.iterdir()) and not (out / SITE_MARKER).exists():
+        raise InputError(f"{out}: is not empty and was not made by `yhteistuumin publish`; "
+                         "choose an empty or new folder with --out (publish removes stale files)")
+
+
+def _write_if_changed(path: Path, data: bytes) -> bool:
+    try:
+        if path.read_bytes() == data:
+            return False
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+    return True
+
+
+def sync_files(out: Path, files: dict[str, bytes], *, kept: Collection[str] = (),
+               keep_folders: tuple[str, ...] = ("pagefind",)) -> tuple[list[str], list[str], int]:
+    """Make ``out`` hold exactly ``files`` plus ``kept``; return written, removed and unchanged.
+
+    A file is written only when its bytes differ from what is on disk. Anything else under
+    ``out`` (but the folders in ``keep_folders``) is removed, and so are emptied folders.
+    """
+    written: list[str] = []
+    unchanged = len(kept)
+    for relative in sorted(files):
+        if _write_if_changed(out / relative, files[relative]):
+            written.append(relative)
+        else:
+            unchanged += 1
+    wanted = set(files) | set(kept)
+    removed: list[str] = []
+    for folder, _dirs, names in os.walk(out, topdown=False):
+        base = Path(folder)
+        relative_folder = base.relative_to(out).as_posix()
+        if relative_folder.split("/")[0] in keep_folders:
+            continue
+        for name in names:
+            relative = name if relative_folder == "." else f"{relative_folder}/{name}"
+            if relative not in wanted:
+                (base / name).unlink()
+                removed.append(relative)
+        if relative_folder != "." and not any(base.iterdir()):
+            base.rmdir()
+    return written, sorted(removed), unchanged
+
+
+# --- search index ------------------------------------------------------------------------
+
+
+def pagefind_executable() -> Path:
+    """Return the Pagefind binary shipped with ``pagefind[bin]``."""
+    try:
+        from pagefind.service import get_executable
+    except ImportError:  # pragma: no cover - a dependency
+        get_executable = None  # type: ignore[assignment]
+    path = get_executable() if get_executable is not None else None
+    if path is None or not Path(path).exists():
+        raise SurveyError("the Pagefind search indexer is not installed; install it with "
+                          "`pip install 'pagefind[bin]'` (a dependency of yhteistuumin)")
+    return Path(path)
+
+
+def _pagefind_version() -> str:
+    try:
+        return metadata.version("pagefind")
+    except metadata.PackageNotFoundError:  # pragma: no cover
+        return "unknown"
+
+
+def _shard_stamp(pages: dict[str, str]) -> str:
+    digest = hashlib.sha256(f"pagefind {_pagefind_version()} force-language fi\n".encode())
+    for relative in sorted(pages):
+        digest.update(f"{relative} {pages[relative]}\n".encode())
+    return digest.hexdigest() + "\n"
+
+
+def index_shards(out: Path, shard_pages: dict[str, dict[str, str]]) -> list[str]:
+    """Build the Pagefind bundle of every shard whose pages changed; remove unused shards.
+
+    ``shard_pages`` maps a shard to its pages (path under ``out`` -> sha256); the pages are
+    read from ``out``, which must hold them already.
+    """
+    root = out / "pagefind"
+    stale = [name for name, pages in sorted(shard_pages.items())
+             if _read(root / name / SHARD_STAMP) != _shard_stamp(pages)]
+    if root.is_dir():
+        for path in sorted(root.iterdir()):
+            if path.name not in shard_pages:
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+    if not stale:
+        if root.is_dir() and not any(root.iterdir()):
+            root.rmdir()
+        return []
+    executable = pagefind_executable()
+    root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="pagefind-", dir=out.parent) as work:
+        jobs: list[tuple[str, Path, subprocess.Popen[bytes]]] = []
+        parallel = max(1, min(len(stale), os.cpu_count() or 1))
+        for name in stale:
+            site = Path(work) / name / "site"
+            bundle = Path(work) / name / "bundle"
+            for relative in shard_pages[name]:
+                target = site / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(out / relative, target)
+            command = [str(executable), "--site", str(site), "--output-path", str(bundle),
+                       "--force-language", "fi", "--silent"]
+            jobs.append((name, bundle, subprocess.Popen(command, stdout=subprocess.PIPE,
+                                                        stderr=subprocess.STDOUT)))
+            if len(jobs) >= parallel:
+                _finish(jobs.pop(0), root, shard_pages)
+        while jobs:
+            _finish(jobs.pop(0), root, shard_pages)
+    return stale
+
+
+def _finish(job: tuple[str, Path, subprocess.Popen[bytes]], root: Path,
+            shard_pages: dict[str, dict[str, str]]) -> None:
+    name, bundle, process = job
+    output, _ = process.communicate()
+    if process.returncode != 0 or not (bundle / "pagefind-entry.json").exists():
+        reason = output.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
+        raise SurveyError(f"pagefind: indexing shard {name} failed ({reason[0]}); "
+                          "rerun with --debug or check the pagefind installation")
+    for path in bundle.iterdir():
+        if _PAGEFIND_UNUSED.match(path.name):
+            path.unlink()
+    (bundle / SHARD_STAMP).write_text(_shard_stamp(shard_pages[name]), encoding="utf-8")
+    target = root / name
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.move(str(bundle), str(target))
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+# --- the stage ---------------------------------------------------------------------------
+
+
+def count_published(*, session: Session) -> int:
+    """Return how many practices a publish would put on the site."""
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from .db.models import Practice
+
+    query = select(func.count()).select_from(Practice).where(
+        Practice.status == "approved", Practice.duplicate_of_id.is_(None))  # type: ignore[union-attr]
+    return int(session.exec(query).one())
+
+
+def _read_manifest(out: Path) -> dict[str, Any] | None:
+    text = _read(out / SITE_MARKER)
+    if text is None:
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
+                 out: Path | None = None, progress: Callable[[int], None] | None = None
+                 ) -> PublishResult:
+    """Publish the approved practices as a static site under ``out`` (default outputs/site)."""
+    out = (out or workspace.outputs / "site").resolve()
+    _check_site_folder(out)
+    survey = workspace_survey(workspace)
+    cards = load_cards(session=session, survey=survey)
+    rendered = render_site(workspace, cards, settings=settings, previous=_read_manifest(out),
+                           existing=out, progress=progress)
+    out.mkdir(parents=True, exist_ok=True)
+    files = dict(rendered.files)
+    # The manifest goes last: a publish stopped half-way re-renders and re-indexes next time.
+    manifest = (json.dumps(rendered.manifest, indent=1, sort_keys=True) + "\n").encode()
+    previous_manifest = (out / SITE_MARKER).read_bytes() if (out / SITE_MARKER).exists() else None
+    written, removed, unchanged = sync_files(out, files, kept=[*rendered.kept, SITE_MARKER])
+    shard_pages: dict[str, dict[str, str]] = {}
+    for card in cards:
+        relative = f"{card.path}/index.html"
+        shard_pages.setdefault(shard_of(card), {})[relative] = rendered.page_sha[relative]
+    indexed = index_shards(out, shard_pages)
+    if previous_manifest != manifest:
+        _write_if_changed(out / SITE_MARKER, manifest)
+        written.append(SITE_MARKER)
+    else:
+        unchanged += 1
+    unchanged -= 1  # the manifest was counted in ``kept``
+    return PublishResult(out=out, practices=len(cards), written=written, removed=removed,
+                         unchanged=unchanged, shards=sorted(shard_pages), indexed=indexed)
