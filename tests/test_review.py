@@ -443,3 +443,42 @@ def test_formula_payloads_stay_text_in_the_workbook_and_after_the_round_trip(
         assert session.get(Practice, practice.id).corrected_title == payload.strip()
     check(export_one(session, tmp_path / "again", statuses=["approved"]),
           [p.strip() for p in PAYLOADS])
+
+
+def test_clearing_corrected_municipalities_restores_the_submitted_ones(session,
+                                                                        tmp_path: Path) -> None:
+    a = make_practice(session, title="Lukupiiri", municipalities=["049", "091"])
+    path = export_one(session, tmp_path)
+    fill(path, {a.id: {"Päätös": "lisätietoja", "Korjatut kunnat": "Vantaa"}})
+    assert import_review([path], session=session, reviewer="Aino").summary["applied"] == 1
+    assert effective_municipalities(session=session, practice_ids=[a.id]) == {a.id: ["092"]}
+    again = export_one(session, tmp_path / "again")
+    sheet = openpyxl.load_workbook(again)[SHEET]
+    assert sheet.cell(row=row_of(sheet, a.id), column=headers(sheet)["Korjatut kunnat"]
+                      ).value == "Vantaa"
+    assert sheet.cell(row=row_of(sheet, a.id), column=headers(sheet)["Kunnat"]).value == "Vantaa"
+    fill(again, {a.id: {"Päätös": "hyväksytty", "Korjatut kunnat": None}})
+    assert import_review([again], session=session, reviewer="Aino").summary["applied"] == 1
+    assert effective_municipalities(session=session, practice_ids=[a.id]) == {
+        a.id: ["049", "091"]}
+    rows = session.exec(select(PracticeMunicipality).where(
+        PracticeMunicipality.practice_id == a.id)).all()
+    assert {(r.municipality_code, r.source, r.superseded) for r in rows} == {
+        ("049", "token", False), ("091", "token", False)}
+    audit = session.exec(select(ReviewDecision).order_by(ReviewDecision.id)).all()
+    assert [(r.decision, r.previous_status, r.corrected_municipalities) for r in audit] == [
+        ("needs-info", "new", ["092"]), ("approved", "needs-info", None)]
+
+
+def test_a_comment_without_a_decision_is_a_warning_and_blank_rows_are_skipped(
+        session, tmp_path: Path) -> None:
+    a = make_practice(session, title="Lukupiiri")
+    b = make_practice(session, title="Kirjastoauto")
+    path = export_one(session, tmp_path)
+    fill(path, {a.id: {"Arvioijan kommentti": "Pitää miettiä"}})
+    result = import_review([path], session=session)
+    assert [(o.status, o.detail["practice_id"]) for o in result.report.outcomes] == [
+        ("warning", a.id), ("skipped", b.id)]
+    assert result.report.outcomes[0].reason == ("a comment or correction without a decision; "
+                                                "nothing applied (choose a decision)")
+    assert not result.failed and statuses(session) == {a.id: "new", b.id: "new"}
