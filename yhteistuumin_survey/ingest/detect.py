@@ -33,10 +33,11 @@ class Detector:
         self._mappers: dict[str, HeadingMapper] = {}
 
     def mapper(self, profile: Profile | None = None) -> HeadingMapper:
-        name = profile.name if profile is not None else ""
-        if name not in self._mappers:
-            self._mappers[name] = HeadingMapper(self.survey, profile)
-        return self._mappers[name]
+        """The mapper of a profile; without one, the generic table profile's (its headings)."""
+        profile = profile if profile is not None else self.profiles["table"]
+        if profile.name not in self._mappers:
+            self._mappers[profile.name] = HeadingMapper(self.survey, profile)
+        return self._mappers[profile.name]
 
     def detect(self, sheets: list[Sheet], source: str = "auto") -> Detection | None:
         """Return the reader for these sheets, or None when nothing recognisable is in them."""

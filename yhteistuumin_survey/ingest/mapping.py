@@ -26,7 +26,9 @@ _REQUIRED = re.compile(r"\s*(?:\*+|\((?:pakollinen|obligatorisk|required|pakolli
                        re.IGNORECASE)
 _BRACKET = re.compile(r"^(.*?)\s*\[([^\]]+)\]\s*$")
 _OPTION_SEPARATORS = (" - ", " – ", ": ", " | ", "? ", " / ")
-_MIN_CONTAINED = 5
+_MIN_CONTAINED = 3
+#: How much ending the heading adds to a contained heading's weight (see ``_contains``).
+_END_BONUS = 5
 
 
 def clean_heading(text: str) -> str:
@@ -56,9 +58,10 @@ class HeadingMapper:
             for key, question_id in profile.questions.items():
                 self.index.setdefault(key, question_id)
         self.multichoice = {q.id for q in survey.questions if q.type == "multichoice"}
-        # Contained headings: longest first, at least a few letters, whole words.
+        # Contained headings: at least a few letters, matched as whole words.
         self.contained = sorted(((k, v) for k, v in self.index.items() if len(k) >= _MIN_CONTAINED),
                                 key=lambda kv: -len(kv[0]))
+        self.single_words = [(k, v) for k, v in self.index.items() if " " not in k and len(k) >= 3]
         self.keys = list(self.index)
         self.cutoff = profile.fuzzy_cutoff if profile is not None else 85.0
         self.match = lru_cache(maxsize=4096)(self._match)
@@ -68,11 +71,56 @@ class HeadingMapper:
         return self.index.get(key) if key else None
 
     def _contains(self, text: str) -> tuple[str, str] | None:
-        padded = f" {fold(text)} "
+        """Return the known heading contained in ``text`` (whole words) that says most.
+
+        Longer headings say more; one that ends the text says more still, because the head
+        noun comes last in Finnish, Swedish and English alike ("Contact e-mail",
+        "Saako yhteystiedot julkaista", "Praxisens mål").
+        """
+        folded = fold(text)
+        padded = f" {folded} "
+        best: tuple[int, int, str, str] | None = None
         for key, question_id in self.contained:
-            if f" {key} " in padded:
-                return key, question_id
-        return None
+            at = padded.find(f" {key} ")
+            if at < 0:
+                continue
+            score = len(key) + (_END_BONUS if at + len(key) + 1 == len(padded) - 1 else 0)
+            candidate = (score, len(key), key, question_id)
+            if best is None or candidate[:2] > best[:2]:
+                best = candidate
+        return (best[2], best[3]) if best else None
+
+    def _unique(self, candidates: set[str]) -> str | None:
+        return next(iter(candidates)) if len(candidates) == 1 else None
+
+    def _truncated(self, heading: str) -> str | None:
+        """A heading cut short by the export ("Hyvä käytäntö pähkinänkuo…"): its prefix."""
+        stripped = heading.rstrip()
+        if not stripped.endswith(("...", "…")):
+            return None
+        prefix = fold(stripped.rstrip(".…"))
+        if len(prefix) < 8:
+            return None
+        return self._unique({v for k, v in self.index.items() if k.startswith(prefix)})
+
+    def _abbreviated(self, heading: str) -> str | None:
+        """Abbreviations with a dot ("Tav.", "Kok.", "Yht.hlö"): the heading they start."""
+        words = [fold(w) for w in re.findall(r"(\w{2,8})\.", heading)]
+        candidates: set[str] = set()
+        for word in words:
+            found = {v for k, v in self.single_words if k.startswith(word)}
+            if len(found) == 1:
+                candidates |= found
+        return self._unique(candidates)
+
+    def _inflected(self, heading: str) -> str | None:
+        """A word that is a known heading plus a short ending ("Toteutustapa", "Resurssitarve")."""
+        candidates: set[str] = set()
+        for word in fold(heading).split():
+            for key, question_id in self.single_words:
+                if len(key) >= 5 and word.startswith(key) and len(word) - len(key) <= 5:
+                    candidates.add(question_id)
+        return self._unique(candidates)
 
     def _option(self, question_id: str, option: str) -> str:
         """Turn an option code (LimeSurvey SQ001, other) into the choice's label."""
@@ -120,9 +168,16 @@ class HeadingMapper:
             if question_id in self.multichoice and tail.strip():
                 return HeadingMatch(question_id, self._option(question_id, tail.strip()),
                                     "option", 100.0)
+        truncated = self._truncated(cleaned)
+        if truncated:
+            return HeadingMatch(truncated, None, "truncated", 90.0)
         hit = self._contains(cleaned)
         if hit:
             return HeadingMatch(hit[1], None, "contains", 100.0 * len(hit[0]) / max(len(fold(cleaned)), 1))
+        for method, rule in (("abbreviation", self._abbreviated), ("inflected", self._inflected)):
+            found = rule(cleaned)
+            if found:
+                return HeadingMatch(found, None, method, 80.0)
         from rapidfuzz import fuzz, process
 
         key = fold(cleaned)

@@ -428,7 +428,17 @@ def write_msg(path: Path, message: EmailMessage) -> None:
 
     from aspose.email_foss.msg import MapiMessage
 
-    mapi = MapiMessage.from_email_message(message)
+    # Its conversion mangles non-ASCII text attachments, so they are added as bytes.
+    bare = EmailMessage()
+    for key, value in message.items():
+        if key.lower() not in {"content-type", "mime-version", "content-transfer-encoding"}:
+            bare[key] = value
+    body = message.get_body(preferencelist=("plain",))
+    bare.set_content(body.get_content() if body is not None else "")
+    mapi = MapiMessage.from_email_message(bare)
+    for part in message.iter_attachments():
+        mapi.add_attachment(part.get_filename() or "attachment", part.get_payload(decode=True),
+                            mime_type=part.get_content_type())
     address = parseaddr(str(message["From"]))[1]
     mapi.set_property(0x0C1F, 0x001F, address)  # PR_SENDER_EMAIL_ADDRESS (Unicode)
     mapi.set_property(0x5D01, 0x001F, address)  # PR_SENDER_SMTP_ADDRESS
