@@ -19,6 +19,7 @@ from yhteistuumin_survey.db.models import (
 )
 from yhteistuumin_survey.errors import InputError
 from yhteistuumin_survey.review import effective_municipalities, export_review, import_review
+from yhteistuumin_survey.review.common import set_reviewer_municipalities, submitted_municipalities
 
 SHEET = "Arviointi"
 
@@ -193,9 +194,11 @@ def test_round_trip_survives_moved_sorted_hidden_and_added_columns_without_drop_
     assert version.title == "Lukupiiri"  # the submitted text is never overwritten
     assert effective_municipalities(session=session, practice_ids=[a.id]) == {
         a.id: ["049", "235"]}
-    rows = {(r.municipality_code, r.source, r.superseded) for r in session.exec(
-        select(PracticeMunicipality).where(PracticeMunicipality.practice_id == a.id))}
-    assert rows == {("049", "token", False), ("235", "reviewer", False)}
+    rows = {(r.municipality_code, r.source, r.superseded, r.submitted_source)
+            for r in session.exec(select(PracticeMunicipality).where(
+                PracticeMunicipality.practice_id == a.id))}
+    assert rows == {("049", "reviewer", False, "token"), ("235", "reviewer", False, None)}
+    assert submitted_municipalities(session=session, practice_id=a.id) == [("049", "token")]
     assert session.get(Practice, c.id).duplicate_of_id == a.id
     audit = session.exec(select(ReviewDecision).order_by(ReviewDecision.practice_id)).all()
     assert [(r.practice_id, r.decision, r.previous_status, r.reviewer) for r in audit] == [
@@ -452,6 +455,8 @@ def test_clearing_corrected_municipalities_restores_the_submitted_ones(session,
     fill(path, {a.id: {"Päätös": "lisätietoja", "Korjatut kunnat": "Vantaa"}})
     assert import_review([path], session=session, reviewer="Aino").summary["applied"] == 1
     assert effective_municipalities(session=session, practice_ids=[a.id]) == {a.id: ["092"]}
+    assert submitted_municipalities(session=session, practice_id=a.id) == [
+        ("049", "token"), ("091", "token")]
     again = export_one(session, tmp_path / "again")
     sheet = openpyxl.load_workbook(again)[SHEET]
     assert sheet.cell(row=row_of(sheet, a.id), column=headers(sheet)["Korjatut kunnat"]
@@ -463,8 +468,8 @@ def test_clearing_corrected_municipalities_restores_the_submitted_ones(session,
         a.id: ["049", "091"]}
     rows = session.exec(select(PracticeMunicipality).where(
         PracticeMunicipality.practice_id == a.id)).all()
-    assert {(r.municipality_code, r.source, r.superseded) for r in rows} == {
-        ("049", "token", False), ("091", "token", False)}
+    assert {(r.municipality_code, r.source, r.superseded, r.submitted_source) for r in rows} == {
+        ("049", "token", False, None), ("091", "token", False, None)}
     audit = session.exec(select(ReviewDecision).order_by(ReviewDecision.id)).all()
     assert [(r.decision, r.previous_status, r.corrected_municipalities) for r in audit] == [
         ("needs-info", "new", ["092"]), ("approved", "needs-info", None)]
@@ -482,3 +487,21 @@ def test_a_comment_without_a_decision_is_a_warning_and_blank_rows_are_skipped(
     assert result.report.outcomes[0].reason == ("a comment or correction without a decision; "
                                                 "nothing applied (choose a decision)")
     assert not result.failed and statuses(session) == {a.id: "new", b.id: "new"}
+
+
+@pytest.mark.parametrize("corrected", [["049", "235"], ["091"], ["092"], ["049", "091"], None])
+def test_corrected_municipalities_read_the_same_by_either_rule(session, corrected) -> None:
+    """Rows not superseded == reviewer rows when there are any (the rule the site uses)."""
+    from yhteistuumin_survey.cards import effective_municipalities as card_rule
+
+    a = make_practice(session, title="Lukupiiri", municipalities=["049", "091"])
+    set_reviewer_municipalities(session=session, practice_id=a.id, codes=["235"])
+    set_reviewer_municipalities(session=session, practice_id=a.id, codes=corrected)
+    session.commit()
+    rows = session.exec(select(PracticeMunicipality).where(
+        PracticeMunicipality.practice_id == a.id)).all()
+    expected = sorted(corrected or ["049", "091"])
+    assert effective_municipalities(session=session, practice_ids=[a.id])[a.id] == expected
+    assert card_rule((r.municipality_code, r.source) for r in rows) == expected
+    assert submitted_municipalities(session=session, practice_id=a.id) == [
+        ("049", "token"), ("091", "token")]

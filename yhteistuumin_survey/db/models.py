@@ -268,8 +268,11 @@ class PracticeMunicipality(SQLModel, table=True):
                                    max_length=3)
     source: str = "text"  # token, metadata, text, sender-domain, reviewer
     # A reviewer's corrected list replaced this row (kept so the original stays recoverable);
-    # the effective municipalities are the rows with superseded false.
+    # the effective municipalities are the rows with superseded false. Once corrected, every
+    # effective row has source "reviewer"; a submitted row the reviewer kept remembers its
+    # own source in submitted_source.
     superseded: bool = False
+    submitted_source: str | None = None
 
 
 # --- review ------------------------------------------------------------------------------

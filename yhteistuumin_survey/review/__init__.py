@@ -7,9 +7,12 @@ corrected title, keywords and municipalities). A hidden ``_review_meta`` sheet r
 export and, per practice, the version and its stamp, so that a row made for an older version
 is refused on import however the visible columns were edited.
 
-Reviewer-corrected municipalities: the corrected list becomes the effective one; rows of
-``PracticeMunicipality`` that it drops get ``superseded = True`` (kept, so the submitted list
-stays recoverable), new ones are added with ``source = "reviewer"``.
+Reviewer-corrected municipalities (``PracticeMunicipality``): once corrected, every effective
+row has ``source = "reviewer"`` (a submitted row the reviewer kept remembers its own source in
+``submitted_source``) and every submitted row the correction drops has ``superseded = True``.
+So "rows not superseded" and "reviewer rows win when there are any" name the same list, and
+the submitted list stays recoverable (:func:`.common.submitted_municipalities`). A new version
+from ingest replaces all these rows.
 """
 
 from __future__ import annotations

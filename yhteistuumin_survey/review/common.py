@@ -243,32 +243,43 @@ def effective_municipalities(*, session: Session, practice_ids: Sequence[int] | 
 
 def set_reviewer_municipalities(*, session: Session, practice_id: int,
                                 codes: Sequence[str] | None) -> bool:
-    """Make ``codes`` the effective list (``None``: back to the submitted one); True if changed."""
+    """Make ``codes`` the effective list (``None``: back to the submitted one); True if changed.
+
+    Every effective row of a corrected list has source ``reviewer`` (so "reviewer rows win"
+    and "rows not superseded" give the same list); a submitted row the reviewer kept keeps
+    its own source in ``submitted_source``, a dropped one is ``superseded``. Undoing the
+    correction restores the submitted rows exactly.
+    """
     from sqlmodel import select
 
     from ..db.models import PracticeMunicipality
 
     rows = session.exec(select(PracticeMunicipality).where(
         PracticeMunicipality.practice_id == practice_id)).all()
-    changed = False
     wanted = None if codes is None else set(codes)
+    before = {(r.municipality_code, r.source, r.superseded, r.submitted_source) for r in rows}
     present = {row.municipality_code for row in rows}
     for row in rows:
-        if row.source == "reviewer":
+        submitted = row.submitted_source if row.source == "reviewer" else row.source
+        if submitted is None:  # added by a reviewer
             if wanted is None or row.municipality_code not in wanted:
                 session.delete(row)
-                changed = True
             continue
-        superseded = wanted is not None and row.municipality_code not in wanted
-        if row.superseded != superseded:
-            row.superseded = superseded
-            session.add(row)
-            changed = True
+        if wanted is None:
+            row.source, row.submitted_source, row.superseded = submitted, None, False
+        elif row.municipality_code in wanted:
+            row.source, row.submitted_source, row.superseded = "reviewer", submitted, False
+        else:
+            row.source, row.submitted_source, row.superseded = submitted, None, True
+        session.add(row)
     for code in sorted((wanted or set()) - present):
         session.add(PracticeMunicipality(practice_id=practice_id, municipality_code=code,
                                          source="reviewer"))
-        changed = True
-    return changed
+    session.flush()
+    after = {(r.municipality_code, r.source, r.superseded, r.submitted_source)
+             for r in session.exec(select(PracticeMunicipality).where(
+                 PracticeMunicipality.practice_id == practice_id)).all()}
+    return before != after
 
 
 def reviewer_municipalities(*, session: Session, practice_id: int) -> list[str] | None:
@@ -279,9 +290,22 @@ def reviewer_municipalities(*, session: Session, practice_id: int) -> list[str] 
 
     rows = session.exec(select(PracticeMunicipality).where(
         PracticeMunicipality.practice_id == practice_id)).all()
-    if not any(r.superseded or r.source == "reviewer" for r in rows):
+    if not any(r.source == "reviewer" for r in rows):
         return None
-    return sorted(r.municipality_code for r in rows if not r.superseded)
+    return sorted(r.municipality_code for r in rows if r.source == "reviewer" and not r.superseded)
+
+
+def submitted_municipalities(*, session: Session, practice_id: int) -> list[tuple[str, str]]:
+    """Return the municipalities as submitted, ``(code, source)``, whatever reviewers changed."""
+    from sqlmodel import select
+
+    from ..db.models import PracticeMunicipality
+
+    rows = session.exec(select(PracticeMunicipality).where(
+        PracticeMunicipality.practice_id == practice_id)).all()
+    found = [(r.municipality_code, r.submitted_source if r.source == "reviewer"
+              else r.source) for r in rows]
+    return sorted((code, source) for code, source in found if source is not None)
 
 
 def corrected_municipality_ids(*, session: Session) -> set[int]:
