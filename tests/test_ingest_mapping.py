@@ -1,0 +1,74 @@
+"""Headings as people and tools write them, mapped to the survey's questions; safe file names."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from yhteistuumin_survey.ingest.emails import safe_name
+from yhteistuumin_survey.ingest.mapping import HeadingMapper
+from yhteistuumin_survey.ingest.profiles import load_profiles, parse_timestamp
+from yhteistuumin_survey.resources import bundled_path
+from yhteistuumin_survey.survey import load_survey
+
+HEADINGS = [
+    ("Käytännön nimi", "title", "exact"),
+    ("2. Nimi *", "title", "label"),
+    ("Q1. Name of the practice", "title", "label"),
+    ("Tavoite / Mål *", "goal", "label"),
+    ("Toteutustapa", "implementation", "inflected"),
+    ("Resurssitarve", "resources", "inflected"),
+    ("Mitä käytännöllä tavoitellaan?", "goal", "contains"),
+    ("Hyvä käytäntö pähkinänkuo...", "summary", "truncated"),
+    ("Tav.", "goal", "abbreviation"),
+    ("Yht.hlö", "contact_name", "abbreviation"),
+    ("Contact e-mail", "contact_email", "contains"),
+    ("Saako yhteystiedot julkaista?", "publish_consent", "contains"),
+    ("Miten käytäntö toteutetaan?", "implementation", "contains"),
+    ("Kontaktperson (namn)", "contact_name", "contains"),
+    ("Praxisens mål", "goal", "contains"),
+    ("Vem är praxisen till för?", "target_group", "contains"),
+    ("Kommun(er)", "municipalities", "contains"),
+    ("Avainsanoja", "keywords", "fuzzy"),
+    ("Kenelle käytäntö on suunnattu? - Lapset", "target_group:Lapset", "option"),
+    ("kenelle[SQ002]", "target_group:Nuoret", "option"),
+    ("kenelle[other]", "target_group:Muu, mikä?", "option"),
+    ("Muut kommentit", "", "ignored"),
+    ("Kuntalaisten osallisuus", "", "ignored"),
+]
+
+
+@pytest.fixture(scope="module")
+def mapper() -> HeadingMapper:
+    survey = load_survey(bundled_path("survey/questions.yaml"))
+    return HeadingMapper(survey, load_profiles()["limesurvey"])
+
+
+@pytest.mark.parametrize(("heading", "target", "method"), HEADINGS)
+def test_heading_maps_to_its_question(mapper: HeadingMapper, heading: str, target: str,
+                                      method: str) -> None:
+    table = HeadingMapper(mapper.survey, load_profiles()["table"])
+    chosen = (mapper if "[" in heading else table).mapping(heading)
+    assert (chosen.target, chosen.method) == (target, method)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("2022/11/30 10:39:41 PM GMT+1", "2022-11-30T22:39:41+01:00"),
+    ("30.11.2022 klo 22.39.41", "2022-11-30T22:39:41"),
+    ("4.9.2023 10.02.11", "2023-09-04T10:02:11"),
+    ("2024-03-05 10:00:01", "2024-03-05T10:00:01"),
+])
+def test_form_timestamps_are_parsed_with_the_profile_formats(text: str, expected: str) -> None:
+    profiles = load_profiles()
+    formats = tuple(f for p in profiles.values() for f in p.timestamps)
+    parsed = parse_timestamp(text, formats)
+    assert parsed is not None and parsed.isoformat() == expected
+
+
+@given(st.text(max_size=300))
+def test_safe_name_is_only_ever_a_plain_file_name(name: str) -> None:
+    result = safe_name(name, "attachment-1")
+    assert result and "/" not in result and "\\" not in result and "\x00" not in result
+    assert result not in {".", ".."} and not result.startswith(".")
+    assert len(result) <= 120
