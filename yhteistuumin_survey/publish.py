@@ -56,7 +56,7 @@ UI: dict[str, dict[str, Any]] = {
         "region": "Maakunta", "municipality": "Kunta", "keyword": "Avainsana",
         "target": "Kenelle", "count_one": "{n} käytäntö", "count_many": "{n} käytäntöä",
         "searching": "Haetaan…", "search_error": "Haku ei ole käytettävissä.",
-        "show_more": "Näytä lisää", "back": "Kaikki käytännöt", "good_practice": "Hyvä käytäntö",
+        "back": "Kaikki käytännöt", "good_practice": "Hyvä käytäntö",
         "contact": "Yhteystiedot", "status_title": "Kyselykierroksen tilanne",
         "status_caption": "Kunnat, kutsut, vastaukset ja käytännöt maakunnittain",
         "total": "Yhteensä",
@@ -69,7 +69,7 @@ UI: dict[str, dict[str, Any]] = {
         "region": "Landskap", "municipality": "Kommun", "keyword": "Nyckelord",
         "target": "För vem", "count_one": "{n} praxis", "count_many": "{n} praxis",
         "searching": "Söker…", "search_error": "Sökningen är inte tillgänglig.",
-        "show_more": "Visa fler", "back": "All praxis", "good_practice": "God praxis",
+        "back": "All praxis", "good_practice": "God praxis",
         "contact": "Kontaktuppgifter", "status_title": "Läget i enkätomgången",
         "status_caption": "Kommuner, inbjudningar, svar och praxis per landskap",
         "total": "Totalt",
@@ -258,15 +258,21 @@ class RenderedSite:
     files: dict[str, bytes]
     kept: dict[str, str]  # path -> sha256 of pages reused from the previous publish
     page_sha: dict[str, str]  # every practice page -> its sha256
-    manifest: dict[str, Any]
+    entries: dict[str, dict[str, Any]]  # the manifest entry of every practice, by id
+    generator: str
+    facets: dict[int, dict[str, list[str]]]
 
 
 def render_site(workspace: Workspace, cards: list[Card], *, settings: Settings,
                 previous: dict[str, Any] | None = None, existing: Path | None = None,
                 progress: Callable[[int], None] | None = None) -> RenderedSite:
-    """Render the site (but the search index); pages whose inputs did not change are reused."""
+    """Render the practice pages, the Markdown, practices.json and the static files.
+
+    Pages whose inputs did not change since the ``previous`` manifest (and that are still in
+    ``existing``) are not rendered again. The index page comes later (``render_index``): its
+    cards carry the search index's page ids.
+    """
     env = site_environment(workspace)
-    survey = workspace_survey(workspace)
     site_title = str(settings.get("site.title"))
     base_url = str(settings.get("site.base_url") or "")
     generator = _generator_hash(workspace, settings)
@@ -277,10 +283,7 @@ def render_site(workspace: Workspace, cards: list[Card], *, settings: Settings,
     kept: dict[str, str] = {}
     page_sha: dict[str, str] = {}
     entries: dict[str, Any] = {}
-    from markupsafe import Markup
-
     facets = {card.id: _facets(card) for card in cards}
-    snippets: list[Markup] = []
     practices: list[dict[str, Any]] = []
     for card in cards:
         url = _card_url(card, base_url)
@@ -290,39 +293,57 @@ def render_site(workspace: Workspace, cards: list[Card], *, settings: Settings,
         digest = _input_hash(data, card, facets[card.id], url)
         before = old.get(str(card.id))
         if (before and before.get("input") == digest and before.get("path") == card.path
-                and isinstance(before.get("li"), str)
                 and existing is not None and (existing / page).is_file()
                 and (existing / markdown).is_file()):
             kept[page], kept[markdown] = before["page_sha"], before["md_sha"]
-            entries[str(card.id)] = before
+            entries[str(card.id)] = dict(before)
         else:
             lang = card.lang
             content_lang = (card.language or lang).split("-")[0].lower() or lang
             html = _render(env, "site/practice.html.j2", {
                 "lang": lang, "content_lang": content_lang, "root": "../",
                 "site_title": site_title, "ui": UI[lang], "card": card, "sections": SECTIONS,
-                "facets": facets[card.id]}).encode()
+                }).encode()
             md = _markdown(card, url).encode()
             files[page], files[markdown] = html, md
-            li = _render(env, "site/_card.html.j2", {"lang": "fi",
-                                                     "view": _card_view(card, facets[card.id])})
-            entries[str(card.id)] = {"input": digest, "path": card.path, "li": li,
+            entries[str(card.id)] = {"input": digest, "path": card.path,
                                      "page_sha": hashlib.sha256(html).hexdigest(),
                                      "md_sha": hashlib.sha256(md).hexdigest()}
         page_sha[page] = entries[str(card.id)]["page_sha"]
-        snippets.append(Markup(entries[str(card.id)]["li"]))  # rendered with autoescape
         if progress is not None:
             progress(1)
-    shards = sorted({shard_of(card) for card in cards})
-    files["index.html"] = _render(env, "site/index.html.j2", {
-        "lang": "fi", "root": "", "site_title": site_title, "ui": UI["fi"], "cards": snippets,
-        "count": len(cards), "filters": _filter_options(cards, UI["fi"], survey),
-        "shards": shards}).encode()
     files["practices.json"] = _practices_json(site_title, practices)
     for name, content in _static_files(workspace).items():
         files[f"static/{name}"] = content
-    manifest = {"about": _MARKER_TEXT.strip(), "generator": generator, "practices": entries}
-    return RenderedSite(files=files, kept=kept, page_sha=page_sha, manifest=manifest)
+    return RenderedSite(files=files, kept=kept, page_sha=page_sha, entries=entries,
+                        generator=generator, facets=facets)
+
+
+def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite, *,
+                 settings: Settings, shards: list[str]) -> bytes:
+    """Render the index page; a card is rendered again only when its input or search id changed.
+
+    Every card carries ``data-pf``, its page id in the Pagefind index, so that the page's
+    script maps search results to cards without loading each result.
+    """
+    from markupsafe import Markup
+
+    env = site_environment(workspace)
+    survey = workspace_survey(workspace)
+    snippets: list[Markup] = []
+    for card in cards:
+        entry = rendered.entries[str(card.id)]
+        if not isinstance(entry.get("li"), str) or entry.get("li_pf") != entry.get("pf"):
+            entry["li"] = _render(env, "site/_card.html.j2", {
+                "lang": "fi", "view": _card_view(card, rendered.facets[card.id]),
+                "pf": entry.get("pf") or ""})
+            entry["li_pf"] = entry.get("pf")
+        snippets.append(Markup(entry["li"]))  # rendered with autoescape
+    site_title = str(settings.get("site.title"))
+    return _render(env, "site/index.html.j2", {
+        "lang": "fi", "root": "", "site_title": site_title, "ui": UI["fi"], "cards": snippets,
+        "count": len(cards), "filters": _filter_options(cards, UI["fi"], survey),
+        "shards": shards}).encode()
 
 
 def _practices_json(site_title: str, practices: list[dict[str, Any]]) -> bytes:
@@ -430,11 +451,12 @@ def _shard_stamp(pages: dict[str, str]) -> str:
     return digest.hexdigest() + "\n"
 
 
-def index_shards(out: Path, shard_pages: dict[str, dict[str, str]]) -> list[str]:
+def index_shards(out: Path, shard_pages: dict[str, dict[str, str]],
+                 page_bytes: Callable[[str], bytes]) -> list[str]:
     """Build the Pagefind bundle of every shard whose pages changed; remove unused shards.
 
-    ``shard_pages`` maps a shard to its pages (path under ``out`` -> sha256); the pages are
-    read from ``out``, which must hold them already.
+    ``shard_pages`` maps a shard to its pages (path under ``out`` -> sha256);
+    ``page_bytes(path)`` returns a page's content.
     """
     root = out / "pagefind"
     stale = [name for name, pages in sorted(shard_pages.items())
@@ -458,7 +480,7 @@ def index_shards(out: Path, shard_pages: dict[str, dict[str, str]]) -> list[str]
             for relative in shard_pages[name]:
                 target = site / relative
                 target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(out / relative, target)
+                target.write_bytes(page_bytes(relative))
             command = [str(executable), "--site", str(site), "--output-path", str(bundle),
                        "--force-language", "fi", "--silent"]
             jobs.append((name, bundle, subprocess.Popen(command, stdout=subprocess.PIPE,
@@ -486,6 +508,20 @@ def _finish(job: tuple[str, Path, subprocess.Popen[bytes]], root: Path,
     if target.exists():
         shutil.rmtree(target)
     shutil.move(str(bundle), str(target))
+
+
+def shard_page_ids(bundle: Path) -> dict[str, str]:
+    """Return the Pagefind page id of every page of a shard, by page folder (``12-slug/``)."""
+    import gzip
+
+    ids: dict[str, str] = {}
+    for fragment in sorted((bundle / "fragment").glob("*.pf_fragment")):
+        data = gzip.decompress(fragment.read_bytes())
+        data = data[len(b"pagefind_dcd"):] if data.startswith(b"pagefind_dcd") else data
+        url = json.loads(data.decode("utf-8"))["url"]
+        folder = url.strip("/").removesuffix("index.html").strip("/").split("/")[-1]
+        ids[folder + "/"] = fragment.name.removesuffix(".pf_fragment")
+    return ids
 
 
 def _read(path: Path) -> str | None:
@@ -532,18 +568,34 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
     rendered = render_site(workspace, cards, settings=settings, previous=_read_manifest(out),
                            existing=out, progress=progress)
     out.mkdir(parents=True, exist_ok=True)
-    files = dict(rendered.files)
-    # The manifest goes last: a publish stopped half-way re-renders and re-indexes next time.
-    manifest = (json.dumps(rendered.manifest, indent=1, sort_keys=True) + "\n").encode()
-    previous_manifest = (out / SITE_MARKER).read_bytes() if (out / SITE_MARKER).exists() else None
-    written, removed, unchanged = sync_files(out, files, kept=[*rendered.kept, SITE_MARKER])
+
+    # The search index first (from the pages in memory or on disk), then the index page,
+    # whose cards carry the index's page ids.
     shard_pages: dict[str, dict[str, str]] = {}
+    shard_cards: dict[str, list[Card]] = {}
     for card in cards:
         relative = f"{card.path}/index.html"
         shard_pages.setdefault(shard_of(card), {})[relative] = rendered.page_sha[relative]
-    indexed = index_shards(out, shard_pages)
-    if previous_manifest != manifest:
-        _write_if_changed(out / SITE_MARKER, manifest)
+        shard_cards.setdefault(shard_of(card), []).append(card)
+
+    def page_bytes(relative: str) -> bytes:
+        return rendered.files[relative] if relative in rendered.files else (out / relative).read_bytes()
+
+    indexed = index_shards(out, shard_pages, page_bytes)
+    for name, members in shard_cards.items():
+        if name in indexed or any(not rendered.entries[str(c.id)].get("pf") for c in members):
+            ids = shard_page_ids(out / "pagefind" / name)
+            for card in members:
+                rendered.entries[str(card.id)]["pf"] = ids.get(card.path + "/", "")
+    files = dict(rendered.files)
+    files["index.html"] = render_index(workspace, cards, rendered, settings=settings,
+                                       shards=sorted(shard_pages))
+    written, removed, unchanged = sync_files(out, files, kept=[*rendered.kept, SITE_MARKER])
+    # The manifest goes last: a publish stopped half-way re-renders what it had not finished.
+    manifest = {"about": _MARKER_TEXT.strip(), "generator": rendered.generator,
+                "practices": rendered.entries}
+    if _write_if_changed(out / SITE_MARKER,
+                         (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode()):
         written.append(SITE_MARKER)
     else:
         unchanged += 1

@@ -5,8 +5,6 @@
 const form = document.getElementById("finder");
 const list = document.getElementById("cards");
 const count = document.getElementById("count");
-const more = document.getElementById("more");
-const PAGE = 50;
 
 if (form && list) {
   const cards = Array.from(list.querySelectorAll(":scope > li.card"));
@@ -17,7 +15,6 @@ if (form && list) {
   let pagefind = null;
   let pagefindState = "unloaded";
   let generation = 0;
-  let pending = [];
 
   const fold = (text) => text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
 
@@ -66,29 +63,37 @@ if (form && list) {
     return pagefind;
   }
 
-  const cardOf = (url) => {
+  // Cards by their page id in the search index. Ids are short hashes: should two pages of
+  // different shards share one, the result's own data (its URL) tells them apart.
+  const byId = new Map();
+  for (const card of cards) {
+    const id = card.dataset.pf;
+    if (id) byId.set(id, [...(byId.get(id) || []), card]);
+  }
+
+  const cardOfUrl = (url) => {
     const path = new URL(url, location.href).pathname.replace(/index\.html$/, "");
     const name = path.split("/").filter(Boolean).pop();
     return name ? byUrl.get(`${name}/`) : undefined;
   };
 
-  async function showMore(run) {
-    const batch = pending.splice(0, PAGE);
-    const data = await Promise.all(batch.map((result) => result.data()));
-    if (run !== generation) return;
-    const found = data.map((item) => cardOf(item.url)).filter(Boolean);
-    const shown = cards.filter((card) => !card.hidden && card.dataset.shown === String(run));
-    for (const card of found) card.dataset.shown = String(run);
-    show([...shown, ...found]);
-    more.hidden = pending.length === 0;
+  async function cardsOf(results) {
+    const found = [];
+    for (const result of results) {
+      const candidates = byId.get(result.id) || [];
+      if (candidates.length === 1) found.push(candidates[0]);
+      else if (candidates.length > 1) {
+        const card = cardOfUrl((await result.data()).url);
+        if (card) found.push(card);
+      }
+    }
+    return found;
   }
 
   async function update() {
     const run = ++generation;
     const filters = chosen();
     const term = query.value.trim();
-    pending = [];
-    more.hidden = true;
     if (!term) {
       restoreOrder();
       const fitting = cards.filter((card) => fits(card, filters));
@@ -107,13 +112,12 @@ if (form && list) {
       say(fitting.length);
       return;
     }
-    const search = await engine.search(term, { filters });
+    const search = await engine.search(term);
     if (run !== generation || !search) return;
-    say(search.results.length);
-    pending = search.results.slice();
-    for (const card of cards) delete card.dataset.shown;
-    show([]);
-    await showMore(run);
+    const found = (await cardsOf(search.results)).filter((card) => fits(card, filters));
+    if (run !== generation) return;
+    show(found);  // in the order of relevance
+    say(found.length);
   }
 
   let timer = 0;
@@ -121,6 +125,5 @@ if (form && list) {
   for (const select of selects) select.addEventListener("change", update);
   form.addEventListener("submit", (event) => { event.preventDefault(); update(); });
   form.addEventListener("reset", () => setTimeout(update, 0));
-  more.addEventListener("click", () => showMore(generation));
   form.hidden = false;
 }

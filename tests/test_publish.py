@@ -1,0 +1,229 @@
+"""``publish``: only approved practices, corrections applied, contact with consent, escaped
+answers, JSON and Markdown for the CMS, byte-identical output, stale pages removed."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from factories import make_practice
+from publish_support import front_matter, settings_for, tree_digest, tree_text
+
+from yhteistuumin_survey.db.models import PracticeMunicipality
+from yhteistuumin_survey.errors import InputError
+from yhteistuumin_survey.publish import SITE_MARKER, publish_site
+
+
+def publish(workspace, session, out=None):
+    return publish_site(workspace, session=session, settings=settings_for(workspace), out=out)
+
+
+def published_ids(site) -> list[int]:
+    data = json.loads((site / "practices.json").read_text(encoding="utf-8"))
+    return [item["id"] for item in data["practices"]]
+
+
+def test_publish_shows_only_approved_practices(workspace, session):
+    approved = make_practice(session, title="Hyväksytty käytäntö", status="approved")
+    for status in ("new", "needs-info", "rejected", "duplicate"):
+        make_practice(session, title=f"Ei julkaista {status}", status=status)
+    copy = make_practice(session, title="Hyväksytty kaksoiskappale", status="approved")
+    copy.duplicate_of_id = approved.id
+    session.add(copy)
+    session.commit()
+
+    result = publish(workspace, session)
+
+    assert result.practices == 1
+    assert published_ids(result.out) == [approved.id]
+    pages = sorted(p.parent.name for p in result.out.glob("*/index.html"))
+    assert pages == [f"{approved.id}-hyvaksytty-kaytanto"]
+    text = tree_text(result.out)
+    assert "Ei julkaista" not in text and "kaksoiskappale" not in text
+
+
+def test_publish_applies_reviewer_corrections(workspace, session):
+    practice = make_practice(session, title="Kirjsto kaikille", status="approved",
+                             municipalities=["049", "091"], keywords=["kirjsto"],
+                             corrected_title="Kirjasto kaikille",
+                             corrected_keywords=["kirjasto", "lukeminen"])
+    session.add(PracticeMunicipality(practice_id=practice.id, municipality_code="853",
+                                     source="reviewer"))
+    session.commit()
+
+    result = publish(workspace, session)
+
+    item = json.loads((result.out / "practices.json").read_text())["practices"][0]
+    assert item["title"] == "Kirjasto kaikille"
+    assert item["keywords"] == ["kirjasto", "lukeminen"]
+    assert [m["code"] for m in item["municipalities"]] == ["853"]  # the reviewer's replace the others
+    assert [r["name_fi"] for r in item["regions"]] == ["Varsinais-Suomi"]
+    page = (result.out / f"{practice.id}-kirjasto-kaikille" / "index.html").read_text()
+    assert "<h1 data-pagefind-meta=\"title\">Kirjasto kaikille</h1>" in page
+    assert "Turku" in page and "Espoo" not in page and "kirjsto" not in page
+
+
+def test_contact_is_published_only_with_consent(workspace, session):
+    make_practice(session, title="Luvan kanssa", status="approved", publish_consent=True,
+                  contact_name="Liisa Lupa", contact_email="liisa.lupa@example.fi",
+                  contact_phone="040 111 2222")
+    make_practice(session, title="Ilman lupaa", status="approved", publish_consent=False,
+                  contact_name="Kalle Kielto", contact_email="kalle.kielto@example.fi",
+                  contact_phone="040 333 4444")
+
+    result = publish(workspace, session)
+
+    text = tree_text(result.out)
+    assert "liisa.lupa@example.fi" in text and "Liisa Lupa" in text and "040 111 2222" in text
+    assert "kalle.kielto" not in text and "Kalle Kielto" not in text and "333 4444" not in text
+    items = {i["title"]: i for i in json.loads((result.out / "practices.json").read_text())["practices"]}
+    assert items["Ilman lupaa"]["contact"] is None
+    assert items["Luvan kanssa"]["contact"]["email"] == "liisa.lupa@example.fi"
+
+
+def test_answers_are_escaped_in_html_and_markdown(workspace, session):
+    practice = make_practice(session, title="Lukupiiri <script>alert('x')</script>",
+                             status="approved",
+                             summary='<img src=x onerror="alert(1)"> & <b>lihava</b>',
+                             keywords=["<i>kursiivi</i>"])
+
+    result = publish(workspace, session)
+
+    pages = [(result.out / "index.html").read_text(),
+             next(result.out.glob(f"{practice.id}-*/index.html")).read_text()]
+    for page in pages:
+        assert "<script>alert" not in page
+        assert "<img src=x" not in page and "<b>lihava" not in page and "<i>kursiivi" not in page
+        assert "&lt;script&gt;alert(" in page
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt; &amp; &lt;b&gt;lihava&lt;/b&gt;" in pages[1]
+    markdown = next((result.out / "practices").glob("*.md")).read_text()
+    meta, body = front_matter(markdown)
+    assert meta["title"] == "Lukupiiri <script>alert('x')</script>"  # data, not HTML
+    assert "<img" not in body and "&lt;img src=x" in body
+
+
+def test_practices_json_and_markdown_front_matter_parse(workspace, session):
+    practice = make_practice(session, title="Kuntien välinen yhteistyö aluetyössä",
+                             status="approved", municipalities=["049", "091", "092"],
+                             target_group=["municipal_staff", "other:asukastyöntekijät"])
+
+    result = publish(workspace, session)
+
+    data = json.loads((result.out / "practices.json").read_text(encoding="utf-8"))
+    assert data["count"] == 1
+    item = data["practices"][0]
+    assert item["url"] == f"{practice.id}-kuntien-valinen-yhteistyo-aluetyossa/"
+    assert [(m["code"], m["name_fi"], m["name_sv"]) for m in item["municipalities"]] == [
+        ("049", "Espoo", "Esbo"), ("091", "Helsinki", "Helsingfors"), ("092", "Vantaa", "Vanda")]
+    assert [r["code"] for r in item["regions"]] == ["01"]
+    assert item["target_group"] == [
+        {"value": "municipal_staff", "label": "Kunnan työntekijät"},
+        {"value": "other:asukastyöntekijät", "label": "asukastyöntekijät"}]
+    for name in ("goal", "summary", "implementation", "resources", "experiences", "benefits"):
+        assert item[name]
+    markdown = (result.out / "practices" / f"{practice.id}-kuntien-valinen-yhteistyo-aluetyossa.md")
+    meta, body = front_matter(markdown.read_text(encoding="utf-8"))
+    assert meta["id"] == practice.id and meta["url"] == item["url"]
+    assert meta["municipalities"][0] == {"code": "049", "name": "Espoo"}
+    assert meta["target_group"] == ["Kunnan työntekijät", "asukastyöntekijät"]
+    assert "## Tavoite" in body and "## Hyvä käytäntö pähkinänkuoressa" in body
+
+
+def test_practice_page_is_the_card_in_the_practice_language(workspace, session):
+    finnish = make_practice(session, title="Kulttuurikaveri", status="approved")
+    swedish = make_practice(session, title="Kulturvän", status="approved", language="sv",
+                            municipalities=["478"], target_group=["older_people"])
+
+    result = publish(workspace, session)
+
+    page = next(result.out.glob(f"{finnish.id}-*/index.html")).read_text()
+    assert page.startswith('<!DOCTYPE html>\n<html lang="fi">')
+    headings = ["Tavoite", "Hyvä käytäntö pähkinänkuoressa", "Toteuttaminen", "Resurssit",
+                "Kokemuksia", "Hyödyt", "Yhteystiedot"]
+    positions = [page.index(f"<h2>{h}</h2>") for h in headings]
+    assert positions == sorted(positions)
+    assert "<main id=\"main\" data-pagefind-body>" in page
+    sv = next(result.out.glob(f"{swedish.id}-*/index.html")).read_text()
+    assert '<html lang="sv">' in sv
+    for heading in ("Mål", "Den goda praxisen i ett nötskal", "Genomförande", "Kontaktuppgifter"):
+        assert f"<h2>{heading}</h2>" in sv
+    assert "Mariehamn" in sv and "Äldre" in sv
+    index = (result.out / "index.html").read_text()
+    assert f'<li class="card" lang="sv" data-url="{swedish.id}-kulturvan/"' in index
+
+
+def test_same_database_gives_byte_identical_site(workspace, session, tmp_path):
+    for n in range(3):
+        make_practice(session, title=f"Käytäntö numero {n}", status="approved",
+                      municipalities=["049", "837"][: n % 2 + 1])
+
+    first = publish(workspace, session, out=tmp_path / "a")
+    second = publish(workspace, session, out=tmp_path / "b")
+    again = publish(workspace, session, out=tmp_path / "a")
+
+    assert tree_digest(first.out) == tree_digest(second.out)
+    assert any(path.startswith("pagefind/s000/") for path in tree_digest(first.out))
+    assert again.written == [] and again.removed == [] and again.indexed == []
+
+
+def test_republish_rewrites_only_what_changed(workspace, session):
+    one = make_practice(session, title="Ensimmäinen", status="approved")
+    two = make_practice(session, title="Toinen", status="approved")
+    first = publish(workspace, session)
+    other_page = next(first.out.glob(f"{two.id}-*/index.html"))
+    os.utime(other_page, (1_000_000_000, 1_000_000_000))
+
+    one.corrected_title = "Ensimmäinen korjattu"
+    session.add(one)
+    session.commit()
+    result = publish(workspace, session)
+
+    assert sorted(result.written) == sorted([
+        f"{one.id}-ensimmainen-korjattu/index.html", f"practices/{one.id}-ensimmainen-korjattu.md",
+        "index.html", "practices.json", SITE_MARKER])
+    assert sorted(result.removed) == [f"{one.id}-ensimmainen/index.html",
+                                      f"practices/{one.id}-ensimmainen.md"]
+    assert result.indexed == ["s000"]
+    assert other_page.stat().st_mtime == 1_000_000_000  # untouched
+    assert not (first.out / f"{one.id}-ensimmainen").exists()
+
+
+def test_practice_rejected_later_disappears_on_next_publish(workspace, session):
+    keep = make_practice(session, title="Pysyy", status="approved")
+    gone = make_practice(session, title="Hylätään myöhemmin", status="approved")
+    site = publish(workspace, session).out
+    assert (site / f"{gone.id}-hylataan-myohemmin" / "index.html").exists()
+
+    gone.status = "rejected"
+    session.add(gone)
+    session.commit()
+    publish(workspace, session)
+
+    assert not (site / f"{gone.id}-hylataan-myohemmin").exists()
+    assert not (site / "practices" / f"{gone.id}-hylataan-myohemmin.md").exists()
+    assert published_ids(site) == [keep.id]
+    assert "Hylätään" not in tree_text(site)
+
+
+def test_publish_refuses_a_folder_it_did_not_make(workspace, session, tmp_path):
+    make_practice(session, title="Jotain", status="approved")
+    foreign = tmp_path / "documents"
+    foreign.mkdir()
+    (foreign / "thesis.docx").write_bytes(b"precious")
+
+    with pytest.raises(InputError, match="not made by `yhteistuumin publish`"):
+        publish(workspace, session, out=foreign)
+    assert (foreign / "thesis.docx").read_bytes() == b"precious"
+
+
+def test_site_has_no_assets_from_other_hosts(workspace, session):
+    make_practice(session, title="Paikallinen", status="approved",
+                  summary="Lisää: https://www.example.fi/ohje")
+
+    site = publish(workspace, session).out
+
+    for path in [site / "index.html", *site.glob("*/index.html"), *site.glob("static/*")]:
+        text = path.read_text()
+        for attribute in ("src=\"http", "href=\"http", "url(http", "@import"):
+            assert attribute not in text, (path, attribute)

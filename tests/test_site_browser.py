@@ -1,0 +1,213 @@
+"""The published site in a real headless Chromium (Debian's ``chromium``, driven by Playwright).
+
+The site is served over HTTP from 127.0.0.1 (Pagefind loads its index with fetch, which file://
+does not allow). On CI (``CI=true``) a missing Chromium fails the tests instead of skipping.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from factories import make_practice
+from publish_support import settings_for
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ON_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+        pass
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists() or shutil.which("chromium") is None:
+        message = "Debian's chromium is not installed (/usr/bin/chromium)"
+        if ON_CI:
+            pytest.fail(message + "; the CI setup (make system-deps) must install it")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def site(workspace, tmp_path):
+    """A published site of five practices (one Swedish, one with attack payloads), served."""
+    from yhteistuumin_survey.db.engine import open_database, session_scope
+    from yhteistuumin_survey.publish import publish_site
+    from yhteistuumin_survey.register import ensure_register
+
+    engine = open_database(f"sqlite:///{tmp_path / 'site.sqlite'}")
+    ensure_register(engine, workspace=workspace)
+    with session_scope(engine) as session:
+        ids = {
+            "4v": make_practice(
+                session, title="Kuntien välinen yhteistyö aluetyössä", status="approved",
+                municipalities=["049", "091", "092"], keywords=["yhteistyö", "vertaistuki"],
+                target_group=["municipal_staff"],
+                implementation="Tapaamiset kiertävät ja puheenjohtaja vaihtuu: kiertopalkinto.",
+                contact_name="Eija Koski", contact_email="eija.koski@example.fi",
+                publish_consent=True).id,
+            "turku": make_practice(
+                session, title="Lukudiplomi aikuisille", status="approved",
+                municipalities=["853"], keywords=["kirjasto", "lukeminen"]).id,
+            "oulu": make_practice(
+                session, title="Kulttuurikaveritoiminta", status="approved",
+                municipalities=["564"], target_group=["older_people"]).id,
+            "aland": make_practice(
+                session, title="Kulturvän för äldre", status="approved", language="sv",
+                municipalities=["478"], target_group=["older_people"],
+                goal="Att bryta ensamheten bland äldre.").id,
+            "evil": make_practice(
+                session, title="Lukupiiri <script>window.__pwned = 1; alert(1)</script>",
+                status="approved", municipalities=["837"],
+                summary='Kuva <img src=x onerror="window.__pwned = 2; alert(2)"> tässä',
+                keywords=['"><svg onload=alert(3)>'],
+                goal="<iframe src=javascript:alert(4)></iframe>").id,
+        }
+        make_practice(session, title="Hylätty salaisuus", status="rejected")
+        publish_site(workspace, session=session, settings=settings_for(workspace))
+    engine.dispose()
+    root = workspace.outputs / "site"
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield {"url": f"http://127.0.0.1:{server.server_address[1]}/", "ids": ids, "root": root}
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    page = context.new_page()
+    page.dialogs = []  # type: ignore[attr-defined]
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))  # type: ignore[attr-defined]
+    outside: list[str] = []
+    page.on("request", lambda request: outside.append(request.url)
+            if not request.url.startswith(("http://127.0.0.1", "data:")) else None)
+    page.outside = outside  # type: ignore[attr-defined]
+    yield page
+    context.close()
+
+
+def wait_titles(page, expected: list[str]) -> None:
+    """Wait until exactly ``expected`` cards show (in any order) and the count says so."""
+    import json
+
+    page.wait_for_function(
+        """([expected, n]) => {
+          const shown = Array.from(document.querySelectorAll('#cards > li.card:not([hidden]) h2'))
+            .map(node => node.textContent.trim()).sort();
+          return JSON.stringify(shown) === JSON.stringify(expected)
+            && document.querySelector('#count').textContent.startsWith(n + ' ');
+        }""", arg=[sorted(expected), len(expected)], timeout=10_000)
+    assert json.dumps(sorted(visible_titles(page))) == json.dumps(sorted(expected))
+
+
+def visible_titles(page) -> list[str]:
+    return page.eval_on_selector_all(
+        "#cards > li.card:not([hidden]) h2", "nodes => nodes.map(n => n.textContent.trim())")
+
+
+def test_search_filter_and_open_a_card(site, page):
+    page.goto(site["url"] + "index.html")
+    page.wait_for_selector("#finder:not([hidden])")
+    assert len(visible_titles(page)) == 5
+    assert "Hylätty" not in page.content()
+
+    # A word only in the implementation text (not on the index cards): the full-text index.
+    page.fill("#q", "kiertopalkinto")
+    wait_titles(page, ["Kuntien välinen yhteistyö aluetyössä"])
+    page.fill("#q", "äldre")
+    wait_titles(page, ["Kulturvän för äldre"])
+
+    page.fill("#q", "")
+    page.select_option("#f-region", "17")  # Pohjois-Pohjanmaa: Oulu
+    wait_titles(page, ["Kulttuurikaveritoiminta"])
+    page.select_option("#f-region", "")
+    page.select_option("#f-target", "older-people")
+    wait_titles(page, ["Kulttuurikaveritoiminta", "Kulturvän för äldre"])
+    page.select_option("#f-target", "")
+    page.select_option("#f-municipality", "091")
+    page.fill("#q", "yhteistyö")
+    wait_titles(page, ["Kuntien välinen yhteistyö aluetyössä"])
+
+    page.click("text=Kuntien välinen yhteistyö aluetyössä")
+    page.wait_for_selector("article.practice")
+    assert page.url.endswith(f"/{site['ids']['4v']}-kuntien-valinen-yhteistyo-aluetyossa/index.html")
+    assert page.inner_text("h1") == "Kuntien välinen yhteistyö aluetyössä"
+    headings = page.eval_on_selector_all("article h2", "nodes => nodes.map(n => n.textContent)")
+    assert headings == ["Tavoite", "Hyvä käytäntö pähkinänkuoressa", "Toteuttaminen", "Resurssit",
+                        "Kokemuksia", "Hyödyt", "Yhteystiedot"]
+    assert "Espoo, Helsinki, Vantaa" in page.inner_text("dl.facts")
+    assert "eija.koski@example.fi" in page.inner_text("address")
+    assert page.outside == []  # nothing loaded from other hosts
+
+
+def test_payloads_in_answers_show_as_text_and_run_nothing(site, page):
+    console_errors: list[str] = []
+    page.on("pageerror", lambda error: console_errors.append(str(error)))
+    for path in ("index.html", next(site["root"].glob(f"{site['ids']['evil']}-*/index.html"))
+                 .relative_to(site["root"]).as_posix()):
+        page.goto(site["url"] + path)
+        page.wait_for_load_state("load")
+        page.wait_for_timeout(300)
+        assert page.evaluate("window.__pwned") is None
+        assert page.dialogs == []
+        assert page.eval_on_selector_all("main img, main svg, main iframe, main script",
+                                         "nodes => nodes.length") == 0
+        text = page.inner_text("main")
+        assert "<script>window.__pwned = 1; alert(1)</script>" in text
+        assert '<img src=x onerror="window.__pwned = 2; alert(2)">' in text
+    assert "<iframe src=javascript:alert(4)></iframe>" in page.inner_text("main")
+    assert console_errors == []
+
+
+def test_without_javascript_every_card_shows(site, browser):
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(site["url"] + "index.html")
+        assert len(visible_titles(page)) == 5
+        assert page.is_hidden("#finder")
+    finally:
+        context.close()
+
+
+def test_keyboard_reaches_the_controls_with_a_visible_focus(site, page):
+    page.goto(site["url"] + "index.html")
+    page.wait_for_selector("#finder:not([hidden])")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.keyboard.press("Tab")  # the site title link
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "q"
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineWidth")
+    assert outline == "3px"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "f-region"
+    labels = page.eval_on_selector_all(
+        "#finder input, #finder select",
+        "nodes => nodes.map(n => document.querySelector(`label[for='${n.id}']`) !== null)")
+    assert labels and all(labels)
