@@ -1,0 +1,97 @@
+"""``status``: the round's numbers by region and in total, the chart and the status page."""
+
+from __future__ import annotations
+
+import pytest
+from factories import make_practice
+
+from yhteistuumin_survey.db.models import (
+    Contact,
+    OutboundMessage,
+    ReceivedFile,
+    Submission,
+    SurveyToken,
+)
+from yhteistuumin_survey.status import STATUS_KEYS, draw_chart, round_status, write_status_page
+
+ROUND = "kevat-2027"
+
+
+@pytest.fixture
+def round_db(session):
+    """Five municipalities in three regions at different stages of the round."""
+    for code, status in (("049", "valid"), ("091", "valid"), ("092", "bounced"),
+                         ("853", "valid"), ("837", "valid")):
+        session.add(Contact(municipality_code=code, email=f"kulttuuri@{code}.example.fi",
+                            status=status))
+    for code, kind, state, round_name in (
+            ("049", "invite", "sent", ROUND), ("049", "remind", "sent", ROUND),
+            ("091", "invite", "sent", ROUND), ("092", "invite", "sent", ROUND),
+            ("853", "invite", "sent", ROUND), ("837", "invite", "failed", ROUND),
+            ("837", "invite", "sent", "syksy-2026")):  # another round: not counted
+        session.add(OutboundMessage(round_name=round_name, municipality_code=code,
+                                    address=f"kulttuuri@{code}.example.fi", kind=kind,
+                                    sequence=1 if kind == "remind" else 0, state=state))
+    session.add(SurveyToken(round_name=ROUND, municipality_code="853", token="tok-853"))
+    received = ReceivedFile(sha256="f" * 64, original_name="turku.xlsx",
+                            stored_path="outputs/received/turku.xlsx", size=1)
+    session.add(received)
+    session.flush()
+    session.add(Submission(received_file_id=received.id, locator="Käytäntö 1",
+                           format="questionnaire", raw={}, response_key="tok-853",
+                           status="empty"))
+    session.commit()
+    joint = make_practice(session, title="Yhteinen", status="approved",
+                          municipalities=["049", "091"])
+    copy = make_practice(session, title="Kaksoiskappale", status="approved",
+                         municipalities=["091"])
+    copy.duplicate_of_id = joint.id
+    session.add(copy)
+    make_practice(session, title="Hylätty", status="rejected", municipalities=["853"])
+    session.commit()
+    return session
+
+
+def test_status_counts_by_region_and_in_total(round_db):
+    status = round_status(session=round_db, round_name=ROUND)
+
+    regions = {row["code"]: row for row in status.regions}
+    assert len(status.regions) == 19
+    assert set(status.to_dict()) == {"totals", "regions"}
+    assert list(regions["01"]) == ["code", "name", *STATUS_KEYS]
+    assert regions["01"] == {
+        "code": "01", "name": "Uusimaa", "municipalities": 26, "with_contact": 2, "invited": 3,
+        "bounced": 1, "reminded": 1, "answered": 2, "practices": 2, "approved": 2,
+        "published": 1, "response_rate": 0.6667}
+    assert regions["02"] == {
+        "code": "02", "name": "Varsinais-Suomi", "municipalities": 27, "with_contact": 1,
+        "invited": 1, "bounced": 0, "reminded": 0, "answered": 1, "practices": 1,
+        "approved": 0, "published": 0, "response_rate": 1.0}
+    assert regions["06"]["with_contact"] == 1 and regions["06"]["invited"] == 0
+    assert regions["06"]["response_rate"] == 0.0
+    assert status.totals == {
+        "municipalities": 308, "with_contact": 4, "invited": 4, "bounced": 1, "reminded": 1,
+        "answered": 3, "practices": 3, "approved": 2, "published": 1, "response_rate": 0.75}
+
+
+def test_status_of_an_empty_round_has_zero_rates(session):
+    status = round_status(session=session, round_name=ROUND)
+
+    assert status.totals["municipalities"] == 308
+    assert status.totals["invited"] == 0 and status.totals["response_rate"] == 0.0
+    assert all(row["response_rate"] == 0.0 for row in status.regions)
+
+
+def test_chart_is_a_png_and_status_page_uses_the_site_style(round_db, workspace, tmp_path):
+    status = round_status(session=round_db, round_name=ROUND)
+
+    chart = draw_chart(status, tmp_path / "chart.png")
+    page = write_status_page(workspace, status, site_title="Testi")
+
+    assert chart.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert chart.stat().st_size > 10_000
+    html = page.read_text(encoding="utf-8")
+    assert page == workspace.outputs / "status.html"
+    assert '<html lang="fi">' in html and "<style>" in html and "--accent" in html
+    assert "<th scope=\"row\">Uusimaa</th>" in html and "66.7 %" in html
+    assert "<th scope=\"row\">Yhteensä</th>" in html and "75.0 %" in html
