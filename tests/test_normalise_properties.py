@@ -6,7 +6,7 @@ import unicodedata
 from pathlib import Path
 
 from email_validator import validate_email
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from yhteistuumin_survey.normalise import (
@@ -126,3 +126,76 @@ def test_normalise_answers_never_raises_on_arbitrary_answers(answers):
     card = practice.card_fields()
     if not practice.publish_consent:
         assert card["contact"] is None
+
+
+# --- round trips: what a form or a person produces from known values comes back as them ------
+
+CHOICES = SURVEY.by_field("target_group").choices
+CHOICE_ORDER = [c.id for c in CHOICES]
+
+
+@PROFILE
+@given(st.lists(st.sampled_from(CHOICES), min_size=1, max_size=5, unique_by=lambda c: c.id),
+       st.lists(st.sampled_from(["fi", "sv", "en"]), min_size=5, max_size=5),
+       st.sampled_from([";", "; ", ", ", "\n", ";\n"]), st.booleans(), st.booleans())
+def test_target_group_labels_in_any_language_and_separator_come_back_as_their_ids(
+        choices, langs, separator, trailing, upper):
+    labels = [c.label(lang) for c, lang in zip(choices, langs, strict=False)]
+    text = separator.join(label.upper() if upper else label for label in labels) + (";" if trailing else "")
+    expected = sorted((c.id for c in choices), key=CHOICE_ORDER.index)
+    assert parse_target_groups(text, SURVEY, "fi") == expected
+    assert parse_target_groups([(f"Kenelle? [{label}]", "Y") for label in labels], SURVEY, "fi") == expected
+
+
+NAMES = st.tuples(st.sampled_from(["Maija", "Anna-Liisa", "Erik", "Åsa", "Pekka", "Sanna"]),
+                  st.sampled_from(["Meikäläinen", "Andersson", "Öhman", "Koski", "Lähettilä"]))
+PHONES = st.tuples(st.sampled_from(["040", "044", "050", "09", "06", "+358 40", "+358 9"]),
+                   st.integers(min_value=1_000_000, max_value=9_999_999))
+
+
+@PROFILE
+@given(NAMES, PHONES, st.sampled_from(["kunta.fi", "espoo.fi", "pedersore.fi", "hel.fi"]),
+       st.permutations(["name", "email", "phone"]), st.sampled_from([", ", "; ", "\n", " / "]),
+       st.sampled_from(["", "kulttuurisihteeri", "kultursekreterare"]))
+def test_contact_typed_in_one_field_in_any_order_comes_back_split(name, phone, domain, order, separator, role):
+    import phonenumbers
+
+    assume(phonenumbers.is_valid_number(phonenumbers.parse(f"{phone[0]} {phone[1]}", "FI")))
+    full_name = " ".join(name)
+    email = f"{fold_ascii(name[0])}.{fold_ascii(name[1])}@{domain}"
+    prefix, number = phone
+    typed_phone = f"{prefix} {str(number)[:3]} {str(number)[3:]}"
+    pieces = {"name": f"{role} {full_name}".strip(), "email": email, "phone": typed_phone}
+    typed = separator.join(pieces[key] for key in order)
+    parts = split_contact(name=typed)
+    assert parts.name == full_name
+    assert parts.email == email
+    assert parts.phone is not None and parts.phone.replace(" ", "").endswith(str(number))
+    assert parts.text == typed
+    assert parts.flags == ()
+
+
+def fold_ascii(text: str) -> str:
+    return unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode()
+
+
+@PROFILE
+@given(st.sampled_from(VOCABULARY.entries), st.sampled_from(["fi", "sv", "en"]), st.sampled_from(["fi", "sv"]),
+       st.sampled_from([str.lower, str.upper, str.title, lambda s: f"  {s}. "]))
+def test_any_vocabulary_spelling_maps_to_the_canonical_keyword_of_the_answer_language(entry, typed_in, lang, case):
+    assert split_keywords(case(entry.label(typed_in)), VOCABULARY, lang) == [entry.label(lang)]
+
+
+@PROFILE
+@given(st.sampled_from(["kyllä", "Kyllä", "KYLLÄ", "kylla", "k", "ja", "Ja", "yes", "Y", "x", "X", "✓", "✔",
+                        "true", "1", "saa julkaista", "Kyllä, saa", "Ja, får publiceras"]),
+       st.sampled_from(["", " ", ".", "!", "\n", "\u00a0"]))
+def test_consent_yes_spellings_with_trailing_noise_are_yes(word, noise):
+    assert parse_consent(f"{noise}{word}{noise}") is True
+
+
+@PROFILE
+@given(st.sampled_from(["ei", "Ei", "EI", "nej", "Nej", "no", "n", "false", "0", "Ei saa julkaista", "Kyllä/Ei"]),
+       st.sampled_from(["", " ", ".", "!", "\n"]))
+def test_consent_no_spellings_are_no(word, noise):
+    assert parse_consent(f"{noise}{word}{noise}") is False

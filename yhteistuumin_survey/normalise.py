@@ -357,8 +357,8 @@ def parse_consent(value: Any) -> bool:
     text = clean_text(value)
     if not text:
         return False
-    stripped = text.strip()
-    if stripped and all(ch in _YES_SYMBOLS or ch.isspace() for ch in stripped):
+    marks = [ch for ch in text if not ch.isspace() and not unicodedata.category(ch).startswith("P")]
+    if marks and all(ch in _YES_SYMBOLS for ch in marks):
         return True
     words = fold(text).split()
     if not words:
