@@ -157,7 +157,8 @@ PHONES = st.tuples(st.sampled_from(["040", "044", "050", "09", "06", "+358 40", 
 @given(NAMES, PHONES, st.sampled_from(["kunta.fi", "espoo.fi", "pedersore.fi", "hel.fi"]),
        st.permutations(["name", "email", "phone"]), st.sampled_from([", ", "; ", "\n", " / "]),
        st.sampled_from(["", "kulttuurisihteeri", "kultursekreterare"]))
-def test_contact_typed_in_one_field_in_any_order_comes_back_split(name, phone, domain, order, separator, role):
+def test_contact_typed_in_one_field_in_any_order_comes_back_split(name, phone, domain, order, separator,
+                                                                  role):
     import phonenumbers
 
     assume(phonenumbers.is_valid_number(phonenumbers.parse(f"{phone[0]} {phone[1]}", "FI")))
@@ -180,9 +181,11 @@ def fold_ascii(text: str) -> str:
 
 
 @PROFILE
-@given(st.sampled_from(VOCABULARY.entries), st.sampled_from(["fi", "sv", "en"]), st.sampled_from(["fi", "sv"]),
+@given(st.sampled_from(VOCABULARY.entries), st.sampled_from(["fi", "sv", "en"]),
+       st.sampled_from(["fi", "sv"]),
        st.sampled_from([str.lower, str.upper, str.title, lambda s: f"  {s}. "]))
-def test_any_vocabulary_spelling_maps_to_the_canonical_keyword_of_the_answer_language(entry, typed_in, lang, case):
+def test_any_vocabulary_spelling_maps_to_the_canonical_keyword_of_the_answer_language(entry, typed_in, lang,
+                                                                                       case):
     assert split_keywords(case(entry.label(typed_in)), VOCABULARY, lang) == [entry.label(lang)]
 
 
@@ -195,7 +198,8 @@ def test_consent_yes_spellings_with_trailing_noise_are_yes(word, noise):
 
 
 @PROFILE
-@given(st.sampled_from(["ei", "Ei", "EI", "nej", "Nej", "no", "n", "false", "0", "Ei saa julkaista", "Kyllä/Ei"]),
+@given(st.sampled_from(["ei", "Ei", "EI", "nej", "Nej", "no", "n", "false", "0", "Ei saa julkaista",
+                        "Kyllä/Ei"]),
        st.sampled_from(["", " ", ".", "!", "\n"]))
 def test_consent_no_spellings_are_no(word, noise):
     assert parse_consent(f"{noise}{word}{noise}") is False
