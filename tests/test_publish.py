@@ -227,3 +227,28 @@ def test_site_has_no_assets_from_other_hosts(workspace, session):
         text = path.read_text()
         for attribute in ("src=\"http", "href=\"http", "url(http", "@import"):
             assert attribute not in text, (path, attribute)
+
+
+def _luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_site_colours_have_at_least_aa_contrast():
+    import re
+
+    from yhteistuumin_survey.resources import bundled_path
+
+    css = bundled_path("templates/site/static/site.css").read_text()
+    colours = dict(re.findall(r"--([a-z-]+):\s*(#[0-9a-fA-F]{6})", css))
+    pairs = [("text", "bg"), ("text", "panel"), ("muted", "bg"), ("muted", "panel"),
+             ("accent", "bg"), ("accent", "panel"), ("accent-text", "accent"), ("focus", "bg")]
+    for foreground, background in pairs:
+        ratio = _contrast(colours[foreground], colours[background])
+        assert ratio >= 4.5, (foreground, background, round(ratio, 2))
