@@ -415,3 +415,11 @@ def test_practice_sheet_with_only_contact_and_consent_is_empty(survey, vocabular
     assert practice.is_empty is True
     assert practice.contact_email == "sanna.saga@vaasa.fi"
     assert not any(flag.startswith("too-long") for flag in practice.flags)
+
+
+def test_hyphenated_shared_suffix_is_one_keyword_and_one_group(survey, vocabulary):
+    assert split_keywords("kirjasto, sosiaali- ja terveyspalvelut", vocabulary, "fi") == ["kirjasto", "sote"]
+    assert split_keywords("asukas- ja aluetyö, kirjasto", vocabulary, "fi") == [
+        "asukas- ja aluetyö", "kirjasto"]
+    assert parse_target_groups("Lapset, koulu- ja päiväkotiryhmät", survey, "fi") == [
+        "children", "other:koulu- ja päiväkotiryhmät"]

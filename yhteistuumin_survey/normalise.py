@@ -271,7 +271,9 @@ def bundled_vocabulary() -> Vocabulary:
 
 
 _KEYWORD_SEPARATORS = re.compile(r"[,;/\n|•·]+")
-_CONJUNCTION = re.compile(r"\s+(?:ja|och|and|sekä|samt|&|\+)\s+", re.IGNORECASE)
+#: "ja"/"och" between list items, but not after a hyphen: "sosiaali- ja terveyspalvelut" and
+#: "social- och hälsovård" share their last half and are one thing.
+_CONJUNCTION = re.compile(r"(?<![-‐–])\s+(?:ja|och|and|sekä|samt|&|\+)\s+", re.IGNORECASE)
 #: Trimmed from both ends of a keyword: list bullets, hashtags, quotes, end punctuation.
 _KEYWORD_TRIM = " .:!?\"'“”„«»‘’`#*-–—•·()[]{}"
 
