@@ -41,6 +41,8 @@ __all__ = ["SOURCES", "IngestReport", "ingest_paths", "list_practices"]
 EMAIL_SUFFIXES = {".eml", ".msg"}
 #: Below this many bytes of new tables, worker processes cost more than they save.
 PARALLEL_MIN_BYTES = 2 * 1024 * 1024
+#: A file this big is normalised by all workers together, each taking every n-th row.
+SPLIT_MIN_BYTES = 512 * 1024
 TABLE_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".tsv", ".txt"}
 #: Mail domains that say nothing about a municipality.
 GENERIC_DOMAINS = frozenset({
@@ -424,18 +426,22 @@ def ingest_paths(paths: Iterable[Path], *, session: Session, workspace: Workspac
     workers = default_workers() if workers is None else max(1, workers)
     parallel = [path for path, (_sha, size) in todo if run.parallel_candidate(path, size)]
     pool = None
-    futures: dict[Path, Any] = {}
+    futures: dict[Path, list[Any]] = {}
     if workers > 1 and len(parallel) >= 2 and \
             sum(c[1] for p, c in todo if p in set(parallel)) >= PARALLEL_MIN_BYTES:
         pool = _process_pool(min(workers, len(parallel)), workspace, source)
+    sizes = dict(todo)
     try:
         if pool is not None:
             for path in parallel:
-                futures[path] = pool.submit(prepare_in_worker, str(path), str(path))
+                # A long export is shared: each worker normalises every n-th of its rows.
+                parts = workers if sizes[path][1] >= SPLIT_MIN_BYTES else 1
+                futures[path] = [pool.submit(prepare_in_worker, str(path), str(path), part,
+                                             parts) for part in range(parts)]
         for path, checked in todo:
-            future = futures.get(path)
+            shares = futures.get(path)
             run.ingest_file(path, display=str(path), checked=checked,
-                            prepared=future.result if future is not None else None)
+                            prepared=_gather(shares) if shares else None)
             if progress is not None:
                 progress(1)
     finally:
@@ -446,6 +452,14 @@ def ingest_paths(paths: Iterable[Path], *, session: Session, workspace: Workspac
     run.result.seconds = time.perf_counter() - started
     run.result.report_path = write_report_csv(run.result, workspace.output_dir("reports"))
     return run.result
+
+
+def _gather(shares: list[Any]) -> Callable[[], Prepared]:
+    def result() -> Prepared:
+        first = shares[0].result()
+        return first.merge([share.result() for share in shares[1:]])
+
+    return result
 
 
 def _process_pool(workers: int, workspace: Workspace, source: str) -> Any:

@@ -29,6 +29,14 @@ class Prepared:
     practices: list[NormalisedPractice | str | None] = field(default_factory=list)
     error: str | None = None
 
+    def merge(self, parts: list[Prepared]) -> Prepared:
+        """Fill in the records that other workers normalised (``parts`` of one file)."""
+        for part in parts:
+            for index, practice in enumerate(part.practices):
+                if practice is not None and index < len(self.practices):
+                    self.practices[index] = practice
+        return self
+
 
 class Reader:
     """The survey, vocabulary and header profiles of a workspace, loaded once per process."""
@@ -65,8 +73,13 @@ class Reader:
         return read_response_table(sheets, survey=self.survey, profile=detection.profile,
                                    mapper=self.detector.mapper(detection.profile))
 
-    def prepare(self, path: Path, display: str) -> Prepared:
-        """Read and normalise a file; expected problems become ``error``, never an exception."""
+    def prepare(self, path: Path, display: str, part: int = 0, parts: int = 1) -> Prepared:
+        """Read and normalise a file; expected problems become ``error``, never an exception.
+
+        With ``parts`` > 1 only every ``parts``-th record from ``part`` on is normalised (the
+        others are None), so that several workers share a long export; only part 0 returns
+        the records themselves.
+        """
         from ..normalise import normalise_answers
 
         try:
@@ -77,8 +90,8 @@ class Reader:
             return Prepared(error=f"{display}: unexpected {type(exc).__name__} while reading; the "
                                   "file is kept under outputs/received; please report it")
         practices: list[NormalisedPractice | str | None] = []
-        for record in parsed.records:
-            if record.status != "practice":
+        for index, record in enumerate(parsed.records):
+            if record.status != "practice" or index % parts != part:
                 practices.append(None)
                 continue
             try:
@@ -87,7 +100,7 @@ class Reader:
                                                    default_language=record.language or "fi"))
             except Exception as exc:  # noqa: BLE001 - keep the raw row, report it
                 practices.append(f"cannot normalise ({type(exc).__name__}); kept raw")
-        return Prepared(parsed=parsed, practices=practices)
+        return Prepared(parsed=parsed if part == 0 else None, practices=practices)
 
 
 _WORKER: Reader | None = None
@@ -99,15 +112,21 @@ def init_worker(workspace: Any, source: str) -> None:
     _WORKER = Reader(workspace, source)
 
 
-def prepare_in_worker(path: str, display: str) -> Prepared:
-    """Process-pool task: read and normalise one file."""
+def prepare_in_worker(path: str, display: str, part: int = 0, parts: int = 1) -> Prepared:
+    """Process-pool task: read and normalise one file (or one share of its records)."""
     assert _WORKER is not None
-    return _WORKER.prepare(Path(path), display)
+    return _WORKER.prepare(Path(path), display, part, parts)
 
 
 def default_workers() -> int:
-    """How many worker processes a batch may use (the cores this process may run on)."""
+    """How many worker processes a batch may use: the cores this process may run on that
+    other work is not already keeping busy (on a loaded machine, workers only add overhead)."""
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    try:
+        busy = int(os.getloadavg()[0])
+    except OSError:  # pragma: no cover - no load average on this platform
+        busy = 0
+    return max(1, cores - busy)

@@ -65,6 +65,9 @@ class Profile:
         return parse_timestamp(value, self.timestamps)
 
 
+_LAST_FORMAT: dict[int, str] = {}
+
+
 def parse_timestamp(value: Any, formats: tuple[str, ...] | list[str]) -> dt.datetime | None:
     """Parse a timestamp the way form tools and Excel write them; naive times stay naive."""
     if value is None or value == "":
@@ -79,11 +82,15 @@ def parse_timestamp(value: Any, formats: tuple[str, ...] | list[str]) -> dt.date
     if match:
         text = text[:match.start()] + "GMT" + f"{match.group(1)}{int(match.group(2)):02d}" \
             + (match.group(3) or "00")
-    for fmt in formats:
+    # The format that worked last time first: an export writes all its times alike.
+    last = _LAST_FORMAT.get(id(formats))
+    for fmt in (last, *formats) if last else formats:
         try:
-            return dt.datetime.strptime(text, fmt)
+            parsed = dt.datetime.strptime(text, fmt)
         except ValueError:
             continue
+        _LAST_FORMAT[id(formats)] = fmt
+        return parsed
     try:
         return dt.datetime.fromisoformat(text)
     except ValueError:

@@ -181,6 +181,10 @@ class _SheetReader:
         return blocks
 
 
+#: Sheet readers by (mapper, label column, keyed): their choice tables are built once.
+_readers: dict[tuple[int, int, bool], _SheetReader] = {}
+
+
 def _raw_rows(sheet: Sheet) -> list[list[Any]]:
     rows = []
     for row in sheet.rows:
@@ -242,7 +246,11 @@ def read_questionnaire(sheets: list[Sheet], *, survey: Survey, mapper: HeadingMa
             if count < 3:
                 continue  # instructions or another sheet without questions
         mappings: list[Mapping] = []
-        blocks = _SheetReader(survey, mapper, label_col, keyed).read(sheet, mappings)
+        reader = _readers.get((id(mapper), label_col, keyed))
+        if reader is None or reader.survey is not survey:
+            reader = _readers[(id(mapper), label_col, keyed)] = _SheetReader(
+                survey, mapper, label_col, keyed)
+        blocks = reader.read(sheet, mappings)
         parsed.mappings.append((sheet.name, _dedupe(mappings)))
         for number, block in enumerate(blocks, start=1):
             locator = sheet.name if len(blocks) == 1 else f"{sheet.name} #{number}"
