@@ -423,3 +423,34 @@ def test_hyphenated_shared_suffix_is_one_keyword_and_one_group(survey, vocabular
         "asukas- ja aluetyö", "kirjasto"]
     assert parse_target_groups("Lapset, koulu- ja päiväkotiryhmät", survey, "fi") == [
         "children", "other:koulu- ja päiväkotiryhmät"]
+
+
+def test_contact_parts_typed_into_the_wrong_field_are_found_there():
+    parts = split_contact(name="Maija Meikäläinen", email="maija.meikalainen@kunta.fi, 040 123 4567")
+    assert (parts.email, parts.phone) == ("maija.meikalainen@kunta.fi", "+358 40 1234567")
+    assert parts.text is not None and "040 123 4567" in parts.text
+    parts = split_contact(name="Maija Meikäläinen", phone="040 123 4567 maija.meikalainen@kunta.fi")
+    assert (parts.email, parts.phone, parts.flags) == ("maija.meikalainen@kunta.fi", "+358 40 1234567", ())
+
+
+def test_cell_dates_read_as_iso_text():
+    import datetime as dt
+
+    assert clean_text(dt.datetime(2025, 3, 4)) == "2025-03-04"
+    assert clean_text(dt.datetime(2025, 3, 4, 10, 39, 41)) == "2025-03-04 10:39:41"
+    assert clean_text(dt.date(2025, 3, 4)) == "2025-03-04"
+
+
+def test_language_detector_is_built_only_when_the_word_count_cannot_tell():
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from yhteistuumin_survey import normalise as n\n"
+            "assert n.detect_language(['Lapset ja nuoret tutustuvat taiteeseen koulussa.']) == 'fi'\n"
+            "assert n.detect_language(['Barn och unga möter konst i skolan som en del av']) == 'sv'\n"
+            "print('lingua' in sys.modules, n._detector is None)\n"
+            "assert n.detect_language(['Kulturverkstad']) == 'sv'\n"
+            "print(n._detector is not None)\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True", "True"]

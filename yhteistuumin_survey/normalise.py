@@ -17,6 +17,7 @@ usually printed, and it is still unambiguous to dial.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 import threading
@@ -95,9 +96,11 @@ def _scalar_text(value: Any) -> str | None:
         # Several cells (or a form's several values) for one answer: one line each.
         parts = [_scalar_text(item) for item in value]
         return "\n".join(part for part in parts if part)
-    isoformat = getattr(value, "isoformat", None)
-    if callable(isoformat):
-        return str(isoformat())
+    if isinstance(value, dt.datetime):  # as tables.cell_text writes it: no time at midnight
+        return value.isoformat(sep=" ", timespec="seconds") if value.time() != dt.time() \
+            else value.date().isoformat()
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
     return str(value)
 
 
@@ -863,7 +866,8 @@ def _split_contact(raw_name: str | None, raw_email: str | None, raw_phone: str |
             flags.append("contact-phone-invalid")  # digits enough for a number, but not a valid one
         return source
 
-    # The name field and the free text may hold everything.
+    # Every field may hold more than its own part: names, addresses and numbers are taken from
+    # wherever they were typed; what is left of the name and free text may be the name.
     name_parts: list[str] = []
     for source in (raw_name, raw_text):
         if not source:
@@ -873,26 +877,29 @@ def _split_contact(raw_name: str | None, raw_email: str | None, raw_phone: str |
         if rest != source or len(parts) != 1 or parts[0] != source:
             split_needed = True
         name_parts.extend(parts)
-    # The email field: an address, maybe "Name <address>", maybe two or an invalid one.
+    # The email field: an address, maybe "Name <address>", two of them, or an invalid one.
     email_parts: list[str] = []
     if raw_email:
-        if not _EMAIL_CANDIDATE.search(raw_email):
+        if "@" not in raw_email:
             flags.append("contact-email-invalid")
+            split_needed = True
         else:
-            email_parts = _contact_parts(take_emails(raw_email))
-    # The phone field: a number, maybe with a label, a second number or a note ("vaihde").
+            before = len(phones)
+            rest = take_phones(take_emails(raw_email))
+            email_parts = _contact_parts(rest)
+            if len(phones) != before or _contact_digits(rest):
+                split_needed = True
+    # The phone field: a number, maybe with a label, a second number, a note ("vaihde").
     if raw_phone:
         whole = _parse_phone(" ".join(_contact_parts_or_digits(raw_phone)))
         if whole:
             phones.append(whole)
-        elif any(ch.isdigit() for ch in raw_phone):
-            before = len(phones)
-            take_phones(raw_phone)
-            if len(phones) == before:
-                flags.append("contact-phone-invalid")
-            split_needed = True
         else:
-            split_needed = True  # words where a number should be ("ei ole"): kept as text
+            before = len(phones)
+            rest = take_phones(take_emails(raw_phone) if "@" in raw_phone else raw_phone)
+            if len(phones) == before and any(ch.isdigit() for ch in raw_phone):
+                flags.append("contact-phone-invalid")
+            split_needed = True  # a note, a second number or words: kept as text
     picked = _pick_name(name_parts) or _pick_name(email_parts)
     if name_parts and picked != name_parts[0]:
         split_needed = True
@@ -905,6 +912,10 @@ def _split_contact(raw_name: str | None, raw_email: str | None, raw_phone: str |
     return ContactParts(name=picked, email=emails[0] if emails else None,
                         phone=phones[0] if phones else None, text=contact_text,
                         flags=tuple(dict.fromkeys(flags)))
+
+
+def _contact_digits(text: str) -> bool:
+    return any(ch.isdigit() for ch in text)
 
 
 def _contact_parts_or_digits(text: str) -> list[str]:
