@@ -187,6 +187,18 @@ def test_unresolved_municipality_is_flagged_never_guessed(engine, workspace, tmp
     assert all("municipality-unresolved" in p["flags"] for p in listed)
 
 
+def test_ambiguous_municipality_is_flagged_with_no_guess(engine, workspace, tmp_path):
+    path = tmp_path / "vastaukset.csv"
+    path.write_text("Kunta;Käytännön nimi;Tavoite\nJoioinen;Kesäteatteri;Teatteria kaikille\n",
+                    encoding="utf-8")
+    run_ingest([path], engine=engine, workspace=workspace)
+    listed = practices(engine)[0]
+    assert listed["municipalities"] == []
+    assert listed["municipality_text"] == "Joioinen"
+    assert "municipality-ambiguous" in listed["flags"]
+    assert "municipality-unresolved" not in listed["flags"]
+
+
 def test_sender_domain_names_the_municipality_when_nothing_else_does(engine, workspace, tmp_path):
     result = run_ingest([_copy("mail-attachment-and-body.eml", tmp_path)], engine=engine,
                         workspace=workspace)

@@ -188,7 +188,7 @@ class _Run:
                     resolution = self.resolve(label)
                     if resolution.status == "resolved":
                         codes.extend((code, "sender-domain") for code in resolution.codes)
-        if not codes and "municipality-unresolved" not in flags:
+        if not codes and not flags:
             flags.append("municipality-unresolved")
         seen: set[str] = set()
         unique = []
