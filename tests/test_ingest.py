@@ -408,3 +408,48 @@ def test_questionnaire_of_another_survey_or_a_newer_version_is_refused(engine, w
     assert "a questionnaire of survey 'toinen-kysely'" in reasons[0]
     assert "made with survey version 9, newer than" in reasons[1]
     assert practices(engine) == []
+
+
+def test_zipped_google_download_is_unpacked_and_each_file_ingested(engine, workspace, tmp_path):
+    import zipfile
+
+    archive = tmp_path / "Hyvät käytännöt.csv.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.write(DATA / "googleforms.csv", "Hyvät käytännöt.csv")
+        zipped.writestr("../../outside.csv", "Käytännön nimi,Tavoite\nRunoilta,Runoja\n")
+        zipped.writestr("__MACOSX/._Hyvät käytännöt.csv", b"\x00\x05\x16\x07")
+    result = run_ingest([archive], engine=engine, workspace=workspace)
+    assert [(Path(r["file"]).name, r["outcome"]) for r in result.rows()] == [
+        ("Hyvät käytännöt.csv.zip » Hyvät käytännöt.csv", "new"),
+        ("Hyvät käytännöt.csv.zip » Hyvät käytännöt.csv", "new"),
+        ("Hyvät käytännöt.csv.zip » outside.csv", "new")]
+    with Session(engine) as session:
+        files = session.exec(select(ReceivedFile).order_by(col(ReceivedFile.id))).all()
+    assert [(f.original_name, f.parent_id, f.format) for f in files] == [
+        ("Hyvät käytännöt.csv.zip", None, "zip"), ("Hyvät käytännöt.csv", files[0].id, "googleforms"),
+        ("outside.csv", files[0].id, "table")]
+    assert not (tmp_path.parent / "outside.csv").exists()
+
+
+def test_questionnaire_copied_without_its_keys_and_metadata_reads_the_same(engine, workspace,
+                                                                          tmp_path):
+    path = _copy("questionnaire.xlsx", tmp_path)
+    workbook = load_workbook(path)
+    del workbook["_meta"]
+    from openpyxl.cell.cell import MergedCell
+
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            if len(row) > 2 and not isinstance(row[2], MergedCell):
+                row[2].value = None  # the hidden keys, as a copy-paste into a new file loses
+    workbook.save(path)
+    result = run_ingest([path], engine=engine, workspace=workspace)
+    assert [(r["sheet"], r["outcome"]) for r in result.rows()] == [
+        ("Käytäntö 1", "new"), ("Käytäntö 2", "new"), ("Käytäntö 2 (2)", "new"),
+        ("Käytäntö 3", "empty")]
+    listed = practices(engine)
+    assert listed[0]["source"]["format"] == "questionnaire-like"
+    assert listed[0]["target_group"] == ["municipal_staff"]
+    assert listed[1]["target_group"] == ["all_residents", "other:potilaat"]
+    assert listed[0]["summary"].endswith("Lisäksi järjestetään verkkotapaamisia.")
+    assert listed[0]["municipalities"] == ["049", "091", "092"]

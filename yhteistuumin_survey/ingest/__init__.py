@@ -43,6 +43,7 @@ EMAIL_SUFFIXES = {".eml", ".msg"}
 PARALLEL_MIN_BYTES = 2 * 1024 * 1024
 #: A file this big is normalised by all workers together, each taking every n-th row.
 SPLIT_MIN_BYTES = 512 * 1024
+ARCHIVE_SUFFIXES = {".zip"}
 TABLE_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".tsv", ".txt"}
 #: Mail domains that say nothing about a municipality.
 GENERIC_DOMAINS = frozenset({
@@ -268,6 +269,9 @@ class _Run:
             suffix = path.suffix.lower()
             if suffix in EMAIL_SUFFIXES or _looks_like_email(path):
                 self._ingest_email(path, display=display, received=received)
+            elif suffix in ARCHIVE_SUFFIXES:
+                self._ingest_zip(path, display=display, received=received, sender=sender,
+                                 message_time=message_time)
             elif suffix not in TABLE_SUFFIXES:
                 raise InputError(f"{display}: a {suffix or 'suffix-less'} file is not read "
                                  "automatically (send the questionnaire, a form export, a CSV or "
@@ -372,6 +376,36 @@ class _Run:
                 self.ingest_file(target, display=f"{display} » {attachment.name}",
                                  sender=message.sender, message_time=message.time,
                                  parent_id=received.id, name=attachment.name)
+
+
+    def _ingest_zip(self, path: Path, *, display: str, received: ReceivedFile,
+                    sender: str | None, message_time: dt.datetime | None) -> None:
+        """Ingest the files of a zip archive (Google Forms downloads its CSV zipped)."""
+        from ..tables import MAX_FILE_BYTES, check_zip
+        from .emails import safe_name
+
+        with check_zip(path) as archive:
+            members = [info for info in archive.infolist() if not info.is_dir()
+                       and not info.filename.startswith("__MACOSX/")
+                       and not Path(info.filename).name.startswith(".")]
+            self.store.finish_file(received, fmt="zip", status="ingested")
+            if not members:
+                raise InputError(f"{display}: the zip archive holds no files")
+            with tempfile.TemporaryDirectory(prefix="yhteistuumin-zip-") as tmp:
+                for number, info in enumerate(members, start=1):
+                    name = safe_name(info.filename, f"file-{number}")
+                    member_display = f"{display} » {name}"
+                    if info.file_size > MAX_FILE_BYTES:
+                        self.add(member_display, "error", f"{member_display}: over the "
+                                 f"{MAX_FILE_BYTES // (1024 * 1024)} MB limit; not opened")
+                        continue
+                    folder = Path(tmp) / str(number)
+                    folder.mkdir()
+                    target = folder / name
+                    target.write_bytes(archive.read(info))
+                    self.ingest_file(target, display=member_display, sender=sender,
+                                     message_time=message_time, parent_id=received.id,
+                                     name=name)
 
 
 def _is_msg(path: Path) -> bool:

@@ -113,6 +113,11 @@ class _SheetReader:
         current: str | None = None
 
         def flush() -> None:
+            for question_id in self.multichoice:
+                pairs = answers.get(question_id)
+                if isinstance(pairs, list) and any(h for h, _ in pairs):
+                    # There are tick rows: the text beside the heading is their hint.
+                    answers[question_id] = [(h, v) for h, v in pairs if h]
             if answers or notes:
                 blocks.append({"answers": dict(answers), "notes": list(notes)})
 
@@ -157,9 +162,12 @@ class _SheetReader:
                 answers, notes = {}, []
             if option is not None:
                 value = " ".join(extra)
-                answers.setdefault(question_id, [])
-                if isinstance(answers[question_id], list):
-                    answers[question_id].append((option, value))
+                existing = answers.get(question_id)
+                if not isinstance(existing, list):
+                    # Text beside the question's heading (typed choices, or the tick hint of a
+                    # copied questionnaire) goes with the tick rows.
+                    answers[question_id] = [("", existing)] if existing else []
+                answers[question_id].append((option, value))
                 current = question_id
                 continue
             current = question_id
