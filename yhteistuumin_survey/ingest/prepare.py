@@ -126,7 +126,8 @@ def default_workers() -> int:
     except AttributeError:  # pragma: no cover - not on Linux
         cores = os.cpu_count() or 1
     try:
-        busy = int(os.getloadavg()[0])
+        load = os.getloadavg()[0]
     except OSError:  # pragma: no cover - no load average on this platform
-        busy = 0
-    return max(1, cores - busy)
+        load = 0.0
+    # The 1-minute load average counts this process too; only a saturated machine says no.
+    return cores if load < cores else 1
