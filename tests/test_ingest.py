@@ -453,3 +453,29 @@ def test_questionnaire_copied_without_its_keys_and_metadata_reads_the_same(engin
     assert listed[1]["target_group"] == ["all_residents", "other:potilaat"]
     assert listed[0]["summary"].endswith("Lisäksi järjestetään verkkotapaamisia.")
     assert listed[0]["municipalities"] == ["049", "091", "092"]
+
+
+def test_a_file_whose_reading_was_interrupted_is_read_on_the_next_run(engine, workspace,
+                                                                       tmp_path):
+    from yhteistuumin_survey.ingest.store import Store, sha256_file
+
+    path = _copy("limesurvey-texts.csv", tmp_path)
+    with Session(engine, expire_on_commit=False) as session:  # stored, then the process died
+        Store(session, received_dir=workspace.output_dir("received")).receive(
+            path, sha=sha256_file(path), name=path.name, size=path.stat().st_size, sender=None,
+            message_time=None, parent_id=None)
+    result = run_ingest([path], engine=engine, workspace=workspace)
+    assert [r["outcome"] for r in result.rows()] == ["new"]
+    assert table_counts(engine)["ReceivedFile"] == 1
+    again = run_ingest([path], engine=engine, workspace=workspace)
+    assert [r["outcome"] for r in again.rows()] == ["already ingested"]
+
+
+def test_a_broken_file_sent_again_is_still_reported_as_an_error(engine, workspace, tmp_path):
+    path = _copy("broken/webpage.xlsx", tmp_path, "webpage.xlsx")
+    run_ingest([path], engine=engine, workspace=workspace)
+    again = run_ingest([path], engine=engine, workspace=workspace)
+    assert again.failed
+    assert again.rows()[0]["reason"] == (
+        f"{path}: received before (file 1) and could not be read then: not a spreadsheet but "
+        "an HTML page; ask for the Excel file itself")

@@ -224,12 +224,27 @@ class _Run:
         except InputError as exc:
             self.add(display, "error", str(exc))
             return None
-        known = self.store.known(sha)
-        if known is not None:
-            self.add(display, "already ingested",
-                     f"same content as received file {known[0]} ({known[1]}); nothing changed")
+        if self._seen(sha, display):
             return None
         return sha, size
+
+    def _seen(self, sha: str, display: str) -> bool:
+        """Report content received before (True); content whose reading was interrupted
+        (status still "received") is read again (False)."""
+        known = self.store.known(sha)
+        if known is None:
+            return False
+        file_id, status = known
+        if status == "received" and not self.store.has_submissions(file_id):
+            return False  # stored, then interrupted before anything was read: read it again
+        if status == "error":
+            previous = self.store.error_of(file_id) or "could not be read"
+            self.add(display, "error", f"{display}: received before (file {file_id}) and could "
+                                       f"not be read then: {previous.replace(display, '').lstrip(': ')}")
+            return True
+        self.add(display, "already ingested",
+                 f"same content as received file {file_id} ({status}); nothing changed")
+        return True
 
     @staticmethod
     def parallel_candidate(path: Path, size: int) -> bool:
@@ -248,17 +263,19 @@ class _Run:
         if checked is None:
             return
         sha, size = checked
-        known = self.store.known(sha)  # the same content earlier in this batch
-        if known is not None:
-            self.add(display, "already ingested",
-                     f"same content as received file {known[0]} ({known[1]}); nothing changed")
+        known = self.store.known(sha)
+        if known is not None and known[1] != "received":
+            self._seen(sha, display)  # the same content earlier in this batch
             return
         from ..tables import MAX_FILE_BYTES
 
         huge = size > MAX_FILE_BYTES
-        received = self.store.receive(path, sha=sha, name=name, size=size, sender=sender,
-                                      message_time=message_time, parent_id=parent_id,
-                                      copy=not huge)
+        if known is not None:  # an interrupted earlier run: carry on with its record
+            received = self.store.resume(known[0])
+        else:
+            received = self.store.receive(path, sha=sha, name=name, size=size, sender=sender,
+                                          message_time=message_time, parent_id=parent_id,
+                                          copy=not huge)
         try:
             if huge:
                 raise InputError(f"{display}: {size // (1024 * 1024)} MB is over the "

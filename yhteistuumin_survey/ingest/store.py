@@ -239,6 +239,24 @@ class Store:
         """Return (file id, status) when this content was received before."""
         return self.hashes.get(sha)
 
+    def has_submissions(self, file_id: int) -> bool:
+        """Whether any row of a received file was stored."""
+        from sqlmodel import select
+
+        return self.session.exec(select(Submission.id).where(
+            Submission.received_file_id == file_id).limit(1)).first() is not None
+
+    def error_of(self, file_id: int) -> str | None:
+        """The reason a received file could not be read."""
+        received = self.session.get(ReceivedFile, file_id)
+        return received.error if received is not None else None
+
+    def resume(self, file_id: int) -> ReceivedFile:
+        """The record of a file whose reading an earlier run did not finish."""
+        received = self.session.get(ReceivedFile, file_id)
+        assert received is not None
+        return received
+
     def receive(self, source: Path, *, sha: str, name: str, size: int, sender: str | None,
                 message_time: dt.datetime | None, parent_id: int | None,
                 copy: bool = True) -> ReceivedFile:
