@@ -245,10 +245,10 @@ def _generator_hash(workspace: Workspace, settings: Settings) -> str:
     return digest.hexdigest()
 
 
-def _input_hash(card_data: dict[str, Any], card: Card, facets: dict[str, list[str]], url: str) -> str:
-    data = {"card": card_data, "labels": card.labels, "lang": card.lang,
-            "path": card.path, "facets": facets, "url": url}
-    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+def _input_hash(line: str, card: Card, facets: dict[str, list[str]]) -> str:
+    """Hash what a practice's files are made of: its JSON line (the card and its URL) and the rest."""
+    rest = json.dumps([card.labels, card.lang, card.path, facets], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(f"{line}\n{rest}".encode()).hexdigest()
 
 
 @dataclass
@@ -264,12 +264,12 @@ class RenderedSite:
 
 
 def render_site(workspace: Workspace, cards: list[Card], *, settings: Settings,
-                previous: dict[str, Any] | None = None, existing: Path | None = None,
+                previous: dict[str, Any] | None = None, existing: set[str] | None = None,
                 progress: Callable[[int], None] | None = None) -> RenderedSite:
     """Render the practice pages, the Markdown, practices.json and the static files.
 
-    Pages whose inputs did not change since the ``previous`` manifest (and that are still in
-    ``existing``) are not rendered again. The index page comes later (``render_index``): its
+    Pages whose inputs did not change since the ``previous`` manifest (and that are still
+    among the ``existing`` files) are not rendered again. The index page comes later (``render_index``): its
     cards carry the search index's page ids.
     """
     env = site_environment(workspace)
@@ -284,17 +284,17 @@ def render_site(workspace: Workspace, cards: list[Card], *, settings: Settings,
     page_sha: dict[str, str] = {}
     entries: dict[str, Any] = {}
     facets = {card.id: _facets(card) for card in cards}
-    practices: list[dict[str, Any]] = []
+    practices: list[str] = []
+    on_disk = existing or set()
     for card in cards:
         url = _card_url(card, base_url)
-        data = card.to_dict()
-        practices.append({**data, "url": url})
+        line = json.dumps({**card.to_dict(), "url": url}, ensure_ascii=False, sort_keys=True)
+        practices.append(line)
         page, markdown = f"{card.path}/index.html", f"practices/{card.path}.md"
-        digest = _input_hash(data, card, facets[card.id], url)
+        digest = _input_hash(line, card, facets[card.id])
         before = old.get(str(card.id))
         if (before and before.get("input") == digest and before.get("path") == card.path
-                and existing is not None and (existing / page).is_file()
-                and (existing / markdown).is_file()):
+                and page in on_disk and markdown in on_disk):
             kept[page], kept[markdown] = before["page_sha"], before["md_sha"]
             entries[str(card.id)] = dict(before)
         else:
@@ -346,10 +346,9 @@ def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite
         "shards": shards}).encode()
 
 
-def _practices_json(site_title: str, practices: list[dict[str, Any]]) -> bytes:
+def _practices_json(site_title: str, lines: list[str]) -> bytes:
     """Return practices.json: one practice a line (the C encoder; indenting 5,000 is slow)."""
-    head = json.dumps({"site_title": site_title, "count": len(practices)}, ensure_ascii=False)
-    lines = [json.dumps(item, ensure_ascii=False, sort_keys=True) for item in practices]
+    head = json.dumps({"site_title": site_title, "count": len(lines)}, ensure_ascii=False)
     body = ",\n".join(lines)
     return (head[:-1] + ', "practices": [\n' + body + ("\n" if lines else "") + "]}\n").encode()
 
@@ -390,13 +389,28 @@ def _write_if_changed(path: Path, data: bytes) -> bool:
     return True
 
 
+def existing_files(out: Path, keep_folders: tuple[str, ...] = ("pagefind",)) -> set[str]:
+    """Return the files under ``out`` (but in ``keep_folders``) by relative path."""
+    found: set[str] = set()
+    for folder, dirs, names in os.walk(out):
+        relative_folder = Path(folder).relative_to(out).as_posix()
+        if relative_folder == ".":
+            dirs[:] = [d for d in dirs if d not in keep_folders]
+            found.update(names)
+        else:
+            found.update(f"{relative_folder}/{name}" for name in names)
+    return found
+
+
 def sync_files(out: Path, files: dict[str, bytes], *, kept: Collection[str] = (),
-               keep_folders: tuple[str, ...] = ("pagefind",)) -> tuple[list[str], list[str], int]:
+               existing: set[str] | None = None) -> tuple[list[str], list[str], int]:
     """Make ``out`` hold exactly ``files`` plus ``kept``; return written, removed and unchanged.
 
-    A file is written only when its bytes differ from what is on disk. Anything else under
-    ``out`` (but the folders in ``keep_folders``) is removed, and so are emptied folders.
+    A file is written only when its bytes differ from what is on disk. The other ``existing``
+    files (default: all under ``out`` but the search index) are removed, and emptied folders.
     """
+    if existing is None:
+        existing = existing_files(out)
     written: list[str] = []
     unchanged = len(kept)
     for relative in sorted(files):
@@ -405,20 +419,16 @@ def sync_files(out: Path, files: dict[str, bytes], *, kept: Collection[str] = ()
         else:
             unchanged += 1
     wanted = set(files) | set(kept)
-    removed: list[str] = []
-    for folder, _dirs, names in os.walk(out, topdown=False):
-        base = Path(folder)
-        relative_folder = base.relative_to(out).as_posix()
-        if relative_folder.split("/")[0] in keep_folders:
-            continue
-        for name in names:
-            relative = name if relative_folder == "." else f"{relative_folder}/{name}"
-            if relative not in wanted:
-                (base / name).unlink()
-                removed.append(relative)
-        if relative_folder != "." and not any(base.iterdir()):
-            base.rmdir()
-    return written, sorted(removed), unchanged
+    removed = sorted(existing - wanted)
+    folders: set[Path] = set()
+    for relative in removed:
+        path = out / relative
+        path.unlink(missing_ok=True)
+        folders.update(parent for parent in path.parents if parent != out and out in parent.parents)
+    for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+    return written, removed, unchanged
 
 
 # --- search index ------------------------------------------------------------------------
@@ -565,9 +575,10 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
     _check_site_folder(out)
     survey = workspace_survey(workspace)
     cards = load_cards(session=session, survey=survey)
-    rendered = render_site(workspace, cards, settings=settings, previous=_read_manifest(out),
-                           existing=out, progress=progress)
     out.mkdir(parents=True, exist_ok=True)
+    on_disk = existing_files(out)
+    rendered = render_site(workspace, cards, settings=settings, previous=_read_manifest(out),
+                           existing=on_disk, progress=progress)
 
     # The search index first (from the pages in memory or on disk), then the index page,
     # whose cards carry the index's page ids.
@@ -590,12 +601,13 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
     files = dict(rendered.files)
     files["index.html"] = render_index(workspace, cards, rendered, settings=settings,
                                        shards=sorted(shard_pages))
-    written, removed, unchanged = sync_files(out, files, kept=[*rendered.kept, SITE_MARKER])
+    written, removed, unchanged = sync_files(out, files, kept=[*rendered.kept, SITE_MARKER],
+                                             existing=on_disk)
     # The manifest goes last: a publish stopped half-way re-renders what it had not finished.
     manifest = {"about": _MARKER_TEXT.strip(), "generator": rendered.generator,
                 "practices": rendered.entries}
     if _write_if_changed(out / SITE_MARKER,
-                         (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode()):
+                         (json.dumps(manifest, sort_keys=True, ensure_ascii=False) + "\n").encode()):
         written.append(SITE_MARKER)
     else:
         unchanged += 1
