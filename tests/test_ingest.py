@@ -479,3 +479,13 @@ def test_a_broken_file_sent_again_is_still_reported_as_an_error(engine, workspac
     assert again.rows()[0]["reason"] == (
         f"{path}: received before (file 1) and could not be read then: not a spreadsheet but "
         "an HTML page; ask for the Excel file itself")
+
+
+def test_forcing_a_reader_on_a_file_it_cannot_read_names_file_and_sheet(engine, workspace,
+                                                                       tmp_path):
+    path = _copy("broken/notes.csv", tmp_path, "notes.csv")
+    result = run_ingest([path], engine=engine, workspace=workspace, source="msforms")
+    row = result.rows()[0]
+    assert (row["outcome"], row["sheet"], row["format"]) == ("error", "notes", "msforms")
+    assert row["reason"].startswith(f"{path}:notes: no column heading matches a survey question")
+    assert result.failed

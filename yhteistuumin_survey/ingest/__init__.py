@@ -328,12 +328,13 @@ class _Run:
         results = self.store.store_entries(received, fmt, entries)
         for note in parsed.notes:
             self.add(display, "note", note, format=fmt)
-        for locator, reason in parsed.problems:
-            self.add(display, "error", f"{display}: {locator}: {reason}" if locator
-                     else f"{display}: {reason}", sheet=locator or None, format=fmt)
+        for sheet, row, reason in parsed.problems:
+            where = "".join(f"{part}:" for part in (sheet, row and f"row {row}") if part)
+            self.add(display, "error", f"{display}:{where} {reason}", sheet=sheet, row=row,
+                     format=fmt)
         status = "error" if parsed.problems and not parsed.records else "ingested"
         self.store.finish_file(received, fmt=fmt, status=status,
-                               error="; ".join(r for _, r in parsed.problems) or None)
+                               error="; ".join(r for *_, r in parsed.problems) or None)
         self._report_rows(display, fmt, results)
 
     def _entry(self, record: RawRecord, practice: NormalisedPractice | str | None,

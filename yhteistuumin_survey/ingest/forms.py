@@ -128,7 +128,7 @@ def read_response_table(sheets: list[Sheet], *, survey: Survey, profile: Profile
             if several:
                 parsed.notes.append(f"sheet {sheet.name!r}: no question headings, skipped")
                 continue
-            parsed.problems.append((sheet.name, "no column heading matches a survey question; "
+            parsed.problems.append((sheet.name, None, "no column heading matches a survey question; "
                                     "name the columns like the questions (e.g. 'Käytännön nimi', "
                                     "'Tavoite') or use --source"))
             continue
@@ -147,8 +147,8 @@ def read_response_table(sheets: list[Sheet], *, survey: Survey, profile: Profile
             try:
                 record = _record(row, maps, labels, width, profile, fingerprint)
             except Exception as exc:  # noqa: BLE001 - one unreadable row must not stop the file
-                parsed.problems.append((_locator(sheet, offset, several),
-                                        f"row cannot be read ({type(exc).__name__}); check it"))
+                parsed.problems.append((sheet.name, offset + 1, f"the row cannot be read "
+                                        f"({type(exc).__name__}); check it or send it again"))
                 continue
             if record is None:
                 continue
@@ -162,6 +162,9 @@ def read_response_table(sheets: list[Sheet], *, survey: Survey, profile: Profile
                     record.reason = ("the response was not finished (no submit date); kept raw, "
                                      "not made into a practice")
             parsed.records.append(record)
+    if not parsed.mappings and not parsed.problems:
+        parsed.problems.append((None, None, "no sheet has column headings that match the survey's "
+                                "questions; name the columns like the questions or use --source"))
     return parsed
 
 

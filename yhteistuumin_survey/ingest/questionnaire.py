@@ -275,7 +275,8 @@ def read_questionnaire(sheets: list[Sheet], *, survey: Survey, mapper: HeadingMa
                 record.reason = "text outside the answer cells kept in the raw record"
             parsed.records.append(record)
     if not parsed.records and not parsed.problems:
-        parsed.problems.append(("", "no practice sheet found; is this the survey questionnaire?"))
+        parsed.problems.append((None, None, "no practice sheet found; is this the survey "
+                                "questionnaire?"))
     return parsed
 
 

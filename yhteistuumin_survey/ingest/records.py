@@ -59,7 +59,8 @@ class ParsedFile:
     records: list[RawRecord] = field(default_factory=list)
     mappings: list[tuple[str, list[Mapping]]] = field(default_factory=list)  # (sheet, columns)
     notes: list[str] = field(default_factory=list)
-    problems: list[tuple[str, str]] = field(default_factory=list)  # (locator, reason)
+    # (sheet, row, reason) of what could not be read; sheet and row None when not known.
+    problems: list[tuple[str | None, int | None, str]] = field(default_factory=list)
 
 
 def jsonable(value: Any) -> Any:
