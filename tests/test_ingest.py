@@ -489,3 +489,22 @@ def test_forcing_a_reader_on_a_file_it_cannot_read_names_file_and_sheet(engine, 
     assert (row["outcome"], row["sheet"], row["format"]) == ("error", "notes", "msforms")
     assert row["reason"].startswith(f"{path}:notes: no column heading matches a survey question")
     assert result.failed
+
+
+def test_finnish_microsoft_forms_headers_are_metadata_not_answers(engine, workspace, tmp_path):
+    path = tmp_path / "Kysely.csv"
+    path.write_text(
+        "Tunnus;Aloitusaika;Valmistumisaika;Sähköposti;Nimi;Käytännön nimi;Tavoite;"
+        "Kenelle käytäntö on suunnattu?;Yhteyshenkilön sähköposti\n"
+        "1;4.9.2023 10.02.11;4.9.2023 10.31.40;vastaaja@kuopio.fi;Vastaaja Veera;Runopolku;"
+        "Runoja luontoon;Lapset;Nuoret;;veera@kuopio.example.fi\n".replace("Lapset;Nuoret;;",
+                                                                           '"Lapset;Nuoret;";'),
+        encoding="utf-8")
+    result = run_ingest([path], engine=engine, workspace=workspace)
+    assert result.rows()[0]["format"] == "msforms"
+    practice = practices(engine)[0]
+    assert practice["title"] == "Runopolku"
+    assert practice["target_group"] == ["children", "young_people"]
+    assert practice["contact"]["email"] == "veera@kuopio.example.fi"
+    assert practice["contact"]["name"] is None
+    assert practice["municipalities"] == ["297"]  # from the respondent's domain: kuopio.fi
