@@ -454,3 +454,14 @@ def test_language_detector_is_built_only_when_the_word_count_cannot_tell():
             "print(n._detector is not None)\n")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "True", "True"]
+
+
+def test_vocabulary_without_a_workspace_copy_is_the_bundled_one_and_bad_files_say_where(workspace):
+    assert load_vocabulary(workspace).path == bundled_vocabulary().path
+    own = workspace.root / "survey" / "keywords.yaml"
+    own.write_text("keywords: [unclosed\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"keywords\.yaml: not valid YAML"):
+        load_vocabulary(workspace)
+    own.write_text("keywords:\n  - {sv: samarbete}\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"keyword 1: needs at least 'id' and 'fi'"):
+        load_vocabulary(workspace)

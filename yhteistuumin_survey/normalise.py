@@ -240,7 +240,7 @@ def parse_vocabulary(data: Any, path: Path | None = None) -> Vocabulary:
 
 
 @cache
-def _load_vocabulary_file(path: Path, mtime: float) -> Vocabulary:
+def _load_vocabulary_file(path: Path, mtime_ns: int, size: int) -> Vocabulary:
     import yaml
 
     try:
@@ -255,10 +255,10 @@ def _load_vocabulary_file(path: Path, mtime: float) -> Vocabulary:
 def load_vocabulary_file(path: Path) -> Vocabulary:
     """Read and check a keyword vocabulary file (cached while the file is unchanged)."""
     try:
-        mtime = path.stat().st_mtime
+        stat = path.stat()
     except FileNotFoundError:
         raise InputError(f"{path}: no such file; the keyword vocabulary is missing") from None
-    return _load_vocabulary_file(path, mtime)
+    return _load_vocabulary_file(path, stat.st_mtime_ns, stat.st_size)
 
 
 def load_vocabulary(workspace: Any) -> Vocabulary:
