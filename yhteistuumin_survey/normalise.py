@@ -22,14 +22,14 @@ import math
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 from .errors import InputError
-from .survey import Question, Survey
+from .survey import Survey
 from .survey import fold as _survey_fold
 
 #: The survey's folding (case, diacritics, punctuation), cached: the same keywords, choices and
@@ -37,8 +37,9 @@ from .survey import fold as _survey_fold
 fold = lru_cache(maxsize=65536)(_survey_fold)
 
 __all__ = [
-    "NormalisedPractice", "Vocabulary", "clean_text", "detect_language", "load_vocabulary",
-    "normalise_answers", "parse_consent", "parse_target_groups", "split_contact", "split_keywords",
+    "ContactParts", "NormalisedPractice", "Vocabulary", "bundled_vocabulary", "clean_line", "clean_text",
+    "detect_language", "load_vocabulary", "normalise_answers", "parse_consent", "parse_target_groups",
+    "split_contact", "split_keywords",
 ]
 
 LANGUAGES = ("fi", "sv")
@@ -1081,13 +1082,6 @@ def _is_answered(value: Any) -> bool:
     return value is not None and value != ""
 
 
-def _question(survey: Survey, question_id: str) -> Question | None:
-    try:
-        return survey.question(question_id)
-    except KeyError:
-        return None
-
-
 def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary: Vocabulary | None = None,
                       default_language: str = "fi") -> NormalisedPractice:
     """Normalise one practice's raw answers (keyed by question id) into a practice record.
@@ -1126,8 +1120,10 @@ def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary:
     # consent were filled in (the questionnaire may pre-fill them, people copy them over).
     is_empty = not any(_is_answered(values[name]) for name in _PRACTICE_CONTENT)
 
-    missing = [q.id for q in survey.questions
-               if q.required and q.type != "consent" and not _is_answered(values.get(q.id))]
+    # A missing consent is no consent, not a missing answer. A question this module does not
+    # read (a workspace's own addition) counts as answered when its cell has text.
+    missing = [q.id for q in survey.questions if q.required and q.type != "consent" and not _is_answered(
+        values[q.id] if q.id in values else clean_text(raw.get(q.id)))]
     flags.extend(f"required-missing:{qid}" for qid in missing)
     for question in survey.questions:
         if not question.max_length or question.type == "consent":
@@ -1151,10 +1147,3 @@ def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary:
         language=language, flags=list(dict.fromkeys(flags)), is_empty=is_empty,
         missing_required=missing,
     )
-
-
-def normalise_many(rows: Sequence[Mapping[str, Any]], *, survey: Survey,
-                   vocabulary: Vocabulary | None = None) -> list[NormalisedPractice]:
-    """Normalise a batch of answer mappings (the vocabulary is loaded once)."""
-    vocabulary = vocabulary if vocabulary is not None else bundled_vocabulary()
-    return [normalise_answers(row, survey=survey, vocabulary=vocabulary) for row in rows]
