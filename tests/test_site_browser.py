@@ -48,12 +48,17 @@ def browser():
 
 
 @pytest.fixture
-def site(workspace, tmp_path):
-    """A published site of five practices (one Swedish, one with attack payloads), served."""
+def site(workspace, tmp_path, monkeypatch):
+    """A published site of five practices (one Swedish, one with attack payloads), served.
+
+    Two practices a search shard, so that the browser merges three Pagefind indexes.
+    """
+    from yhteistuumin_survey import publish
     from yhteistuumin_survey.db.engine import open_database, session_scope
     from yhteistuumin_survey.publish import publish_site
     from yhteistuumin_survey.register import ensure_register
 
+    monkeypatch.setattr(publish, "SHARD_SIZE", 2)
     engine = open_database(f"sqlite:///{tmp_path / 'site.sqlite'}")
     ensure_register(engine, workspace=workspace)
     with session_scope(engine) as session:
@@ -86,6 +91,7 @@ def site(workspace, tmp_path):
         publish_site(workspace, session=session, settings=settings_for(workspace))
     engine.dispose()
     root = workspace.outputs / "site"
+    assert sorted(p.name for p in (root / "pagefind").iterdir()) == ["s000", "s001", "s002"]
     handler = functools.partial(_QuietHandler, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
