@@ -508,3 +508,26 @@ def test_finnish_microsoft_forms_headers_are_metadata_not_answers(engine, worksp
     assert practice["contact"]["email"] == "veera@kuopio.example.fi"
     assert practice["contact"]["name"] is None
     assert practice["municipalities"] == ["297"]  # from the respondent's domain: kuopio.fi
+
+
+def test_a_sheet_with_practices_one_below_the_other_gives_each_practice(engine, workspace,
+                                                                        tmp_path):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    for title, goal in (("Runopolku", "Runoja luontoon"), ("Taidelainaamo", "Taidetta kotiin")):
+        sheet.append(["Kunta", "Kuopio"])
+        sheet.append(["Käytännön nimi", title])
+        sheet.append(["Tavoite", goal])
+        sheet.append(["Kenelle", "kaikki"])
+        sheet.append([])
+    path = tmp_path / "käytännöt.xlsx"
+    workbook.save(path)
+    result = run_ingest([path], engine=engine, workspace=workspace)
+    assert [(r["sheet"], r["outcome"]) for r in result.rows()] == [("Sheet", "new"),
+                                                                   ("Sheet", "new")]
+    assert [(p["title"], p["goal"], p["municipality_text"], p["source"]["locator"])
+            for p in practices(engine)] == [
+        ("Runopolku", "Runoja luontoon", "Kuopio", "Sheet #1"),
+        ("Taidelainaamo", "Taidetta kotiin", "Kuopio", "Sheet #2")]

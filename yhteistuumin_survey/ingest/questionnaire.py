@@ -155,8 +155,7 @@ class _SheetReader:
             question_id, option = keyed
             mappings.append(Mapping(label or question_id, question_id if option is None
                                     else f"{question_id}:{option}", method))
-            if option is None and question_id in answers and question_id != current \
-                    and question_id == "title":
+            if option is None and answers.get(question_id) and question_id != current:
                 # The same question again further down: the next practice of a stacked sheet.
                 flush()
                 answers, notes = {}, []
