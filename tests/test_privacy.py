@@ -113,6 +113,8 @@ def person(workspace, session):
     workbook.active.append([practice.id, "Kulttuurikaveri", NAME, EMAIL, PHONE])
     workbook.active.append([other.id, "Vantaan lukupiiri", "Ville Virtanen", OTHER, ""])
     workbook.save(review / "arviointi.xlsx")
+    (workspace.root / "recipients" / "yhteystiedot.csv").write_text(
+        f"kunta;sähköposti\nEspoo;{EMAIL}\n", encoding="utf-8")
     reports = outputs / "reports"
     reports.mkdir()
     (reports / "contacts.csv").write_text(f"code,email\n049,{EMAIL}\n092,{OTHER}\n")
@@ -152,6 +154,7 @@ def test_forget_erases_the_person_everywhere_and_records_it(workspace, session, 
     assert OTHER in tree_text(outputs) and OTHER in workbook_text(outputs / "review" / "arviointi.xlsx")
     assert (outputs / "outbox" / "dry-run" / "092-invite.eml").exists()
     assert (outputs / "received" / "unrelated.xlsx").exists()
+    assert result.left == ["recipients/yhteystiedot.csv"]  # the coordinator's file: named, not edited
     assert not (outputs / "outbox" / "dry-run" / "049-invite.eml").exists()
     assert len(session.exec(select(ReceivedFile)).all()) == 3  # the record that the files came in stays
 

@@ -14,7 +14,9 @@ then erased wherever they occur. What changes:
 - received files: the stored copy of every file the person's data came in is deleted. Its
   bytes cannot be edited without breaking the content hash it is recorded under; the
   ReceivedFile row (hash, name, size, time) stays as the record that a file came in;
-- the published site is republished from the cleaned database.
+- the published site is republished from the cleaned database;
+- files the coordinator keeps outside ``outputs/`` (the contact list under ``recipients/``)
+  are not edited: they are named in the result, to be fixed by hand before a re-import.
 
 An :class:`~.db.models.Erasure` row records the request by a keyed hash of the address and the
 counts per place, never the data. Running it again changes nothing.
@@ -54,6 +56,8 @@ class ErasureResult:
     subject_hash: str
     counts: dict[str, int] = field(default_factory=dict)
     recorded: bool = False
+    #: Files outside outputs/ that still hold the address (the coordinator's own inputs).
+    left: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> int:
@@ -328,8 +332,11 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
 
     # 3. Files under outputs/.
     received_paths = _received_paths(workspace, session, received_ids)
-    counts["received_copies_deleted"] += _delete_received(received_paths)
     all_received = _received_paths(workspace, session, None)
+    # Any other stored copy whose bytes show the address (CSV, saved mail) goes as well.
+    received_paths |= {path for path in all_received - received_paths
+                       if path.is_file() and needle.encode() in path.read_bytes().lower()}
+    counts["received_copies_deleted"] += _delete_received(received_paths)
     site = workspace.outputs / "site"
     for path in sorted(workspace.outputs.rglob("*")) if workspace.outputs.is_dir() else []:
         if not path.is_file() or path.resolve() in all_received or _inside(path, site):
@@ -354,6 +361,16 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
         changed_files = len(getattr(result, "written", [])) + len(getattr(result, "removed", []))
         counts["site_files"] += max(0, changed_files - 1)  # the site's manifest aside
 
+    # The coordinator's own input files are not ours to edit: name them instead.
+    left = []
+    for folder in ("recipients",):
+        base = workspace.root / folder
+        for path in sorted(base.rglob("*")) if base.is_dir() else []:
+            if path.is_file() and path.stat().st_size < 50_000_000 and (
+                    needle.encode() in path.read_bytes().lower()
+                    or (path.suffix.lower() == ".xlsx" and _workbook_mentions(path, needle))):
+                left.append(path.relative_to(workspace.root).as_posix())
+
     counts = Counter({place: n for place, n in counts.items() if n})
     previous = session.exec(select(Erasure).where(Erasure.subject_hash == digest)).first()
     recorded = False
@@ -361,7 +378,8 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
         session.add(Erasure(subject_hash=digest, counts=dict(sorted(counts.items()))))
         recorded = True
     session.commit()
-    return ErasureResult(subject_hash=digest, counts=dict(sorted(counts.items())), recorded=recorded)
+    return ErasureResult(subject_hash=digest, counts=dict(sorted(counts.items())), recorded=recorded,
+                         left=left)
 
 
 def _erase_nearby(value: Any, headings: dict[str, str]) -> Any:
@@ -453,6 +471,21 @@ def _rewrite_workbook(path: Path, scrubber: _Scrubber) -> bool:
     if changed:
         workbook.save(path)
     return changed
+
+
+def _workbook_mentions(path: Path, needle: str) -> bool:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True)
+    except Exception:  # noqa: BLE001 - unreadable: nothing to report
+        return False
+    try:
+        return any(isinstance(value, str) and needle in value.casefold()
+                   for sheet in workbook.worksheets for row in sheet.iter_rows(values_only=True)
+                   for value in row)
+    finally:
+        workbook.close()
 
 
 def _rewrite_text(path: Path, scrubber: _Scrubber) -> bool:

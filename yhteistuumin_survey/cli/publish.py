@@ -100,7 +100,7 @@ def forget_cmd(
             republish=lambda: publish_site(state.workspace, session=session, settings=settings))
     if fmt is Format.json:
         echo(to_json({"subject_hash": result.subject_hash, "counts": result.counts,
-                      "recorded": result.recorded}))
+                      "recorded": result.recorded, "left": result.left}))
         return
     if not result.changed:
         echo("Nothing to erase: the address is nowhere in the database or under outputs/.")
@@ -109,3 +109,6 @@ def forget_cmd(
         echo(f"Erased from {len(result.counts)} place{'' if len(result.counts) == 1 else 's'}.")
     if result.recorded:
         echo(f"Recorded as erasure {result.subject_hash[:12]}… (a keyed hash, not the address).")
+    for path in result.left:
+        warn(f"{path}: still holds the address; remove that row by hand, or the next "
+             "contact import brings the person back")
