@@ -531,3 +531,19 @@ def test_a_sheet_with_practices_one_below_the_other_gives_each_practice(engine, 
             for p in practices(engine)] == [
         ("Runopolku", "Runoja luontoon", "Kuopio", "Sheet #1"),
         ("Taidelainaamo", "Taidetta kotiin", "Kuopio", "Sheet #2")]
+
+
+@pytest.mark.parametrize(("address", "codes"), [
+    ("matti@espoo.fi", ["049"]), ("kirjasto@kirjasto.espoo.fi", ["049"]),
+    ("kulttuuri@hel.fi", ["091"]), ("a@jyvaskyla.fi", ["179"]), ("a@gmail.com", []),
+    ("a@kulttuuri.example.org", []), ("no-at-sign", []),
+])
+def test_sender_domain_names_a_municipality_only_when_it_is_one(engine, workspace, address,
+                                                                codes):
+    from yhteistuumin_survey.config import load_settings
+    from yhteistuumin_survey.ingest import _Run
+
+    with Session(engine) as session:
+        run = _Run(session=session, workspace=workspace,
+                   settings=load_settings(workspace.root, env={}), source="auto")
+        assert run.domain_codes(address) == codes

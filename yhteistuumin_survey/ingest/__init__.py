@@ -51,6 +51,9 @@ GENERIC_DOMAINS = frozenset({
     "kolumbus", "suomi24", "elisanet", "saunalahti", "welho", "dnainternet", "netti", "pp",
     "anvianet", "kotiposti", "protonmail", "proton", "mail", "gmx", "aol",
 })
+#: Municipal mail domains that are not the municipality's name.
+DOMAIN_NAMES = {"hel": "Helsinki", "ouka": "Oulu", "jkl": "Jyväskylä", "lpr": "Lappeenranta",
+                "jns": "Joensuu"}
 REPORT_COLUMNS = ("file", "sheet", "row", "format", "outcome", "practice_id", "version", "reason")
 
 
@@ -155,6 +158,23 @@ class _Run:
             self._resolved[text] = self._resolver.resolve(text)
         return self._resolved[text]
 
+    def domain_codes(self, address: str) -> list[str]:
+        """The municipality an address's domain names (``@espoo.fi``, ``@kirjasto.espoo.fi``,
+        ``@hel.fi``), or nothing; generic mail services name none."""
+        if "@" not in address:
+            return []
+        labels = [label for label in address.rsplit("@", 1)[1].lower().split(".") if label]
+        if len(labels) < 2:
+            return []
+        # The registered name first (kirjasto.espoo.fi -> espoo), then the first label.
+        for label in dict.fromkeys((labels[-2], labels[0])):
+            if label in GENERIC_DOMAINS:
+                return []
+            resolution = self.resolve(DOMAIN_NAMES.get(label, label))
+            if resolution.status == "resolved":
+                return list(resolution.codes)
+        return []
+
     def municipalities(self, record: RawRecord, municipality_text: str | None,
                        sender: str | None) -> tuple[list[tuple[str, str]], list[str], list[str]]:
         """Return ((code, source) pairs, flags, notes) in the order token, metadata, text, sender."""
@@ -183,12 +203,8 @@ class _Run:
                 flags.append("municipality-unresolved")
         if not codes:
             address = record.account_email or sender
-            if address and "@" in address:
-                label = address.rsplit("@", 1)[1].split(".")[0].lower()
-                if label and label not in GENERIC_DOMAINS:
-                    resolution = self.resolve(label)
-                    if resolution.status == "resolved":
-                        codes.extend((code, "sender-domain") for code in resolution.codes)
+            code_list = self.domain_codes(address) if address else []
+            codes.extend((code, "sender-domain") for code in code_list)
         if not codes and not flags:
             flags.append("municipality-unresolved")
         seen: set[str] = set()
