@@ -547,3 +547,36 @@ def test_sender_domain_names_a_municipality_only_when_it_is_one(engine, workspac
         run = _Run(session=session, workspace=workspace,
                    settings=load_settings(workspace.root, env={}), source="auto")
         assert run.domain_codes(address) == codes
+
+
+def test_new_version_keeps_the_reviewers_corrected_municipalities(engine, workspace, tmp_path):
+    run_ingest([_copy("msforms.xlsx", tmp_path / "a")], engine=engine, workspace=workspace)
+    with Session(engine) as session:  # as review import leaves a corrected list
+        row = session.get(PracticeMunicipality, (2, "698"))
+        assert row is not None
+        row.source, row.submitted_source = "reviewer", "text"
+        session.add(row)
+        session.add(PracticeMunicipality(practice_id=2, municipality_code="091",
+                                         source="reviewer"))
+        practice = session.get(Practice, 2)
+        assert practice is not None
+        practice.status, practice.decided_version = "approved", 1
+        session.add(practice)
+        session.commit()
+    changed = tmp_path / "b" / "msforms.xlsx"
+    changed.parent.mkdir()
+    workbook = load_workbook(DATA / "msforms.xlsx")
+    workbook.active.cell(row=3, column=7).value = "Rovaniemi ja Sodankylä"  # municipalities
+    workbook.save(changed)
+    result = run_ingest([changed], engine=engine, workspace=workspace)
+    assert [o for _, o in _outcomes(result)] == ["already ingested", "new version",
+                                                 "already ingested"]
+    with Session(engine) as session:
+        rows = session.exec(select(PracticeMunicipality.municipality_code,
+                                   PracticeMunicipality.source, PracticeMunicipality.superseded)
+                            .where(PracticeMunicipality.practice_id == 2)).all()
+    assert sorted(rows) == [("091", "reviewer", False), ("698", "reviewer", False),
+                            ("758", "text", True)]
+    listed = practices(engine)[1]
+    assert listed["status"] == "new" and "new-version-since-decision" in listed["flags"]
+    assert listed["municipalities"] == ["091", "698"]  # the reviewers' list stays in force

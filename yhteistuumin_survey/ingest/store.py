@@ -172,10 +172,16 @@ class PracticeIndex:
         from sqlmodel import col, select
 
         index = cls()
+        # The municipalities as submitted: a reviewer's correction (source "reviewer") is
+        # not what the municipality sent, but a kept row remembers its submitted source.
         pairs: dict[int, list[tuple[str, str]]] = {}
-        for practice_id, code, source in session.exec(select(
+        for practice_id, code, source, submitted_source in session.exec(select(
                 PracticeMunicipality.practice_id, PracticeMunicipality.municipality_code,
-                PracticeMunicipality.source)):
+                PracticeMunicipality.source, PracticeMunicipality.submitted_source)):
+            if source == "reviewer":
+                if not submitted_source:
+                    continue
+                source = submitted_source
             pairs.setdefault(practice_id, []).append((code, source))
         query = (select(Practice, PracticeVersion, Submission.received_file_id)
                  .join(PracticeVersion, _current())
@@ -336,7 +342,7 @@ class Store:
     def _store_chunk(self, received: ReceivedFile, fmt: str,
                      entries: list[Entry]) -> list[tuple[int, RowResult]]:
         """Store the entries of one step (one commit); return (entry id, result) pairs."""
-        from sqlalchemy import delete, insert, update
+        from sqlalchemy import insert, update
 
         session = self.session
         now = utcnow()
@@ -444,9 +450,7 @@ class Store:
             session.execute(update(Practice).where(Practice.id == existing.id)  # type: ignore[arg-type]
                             .values(**values))
             version_rows.append(self._version_row(existing.id, version, sub_id, entry, flags, now))
-            session.execute(delete(PracticeMunicipality).where(
-                PracticeMunicipality.practice_id == existing.id))  # type: ignore[arg-type]
-            municipality_rows.extend(self._municipality_rows(existing.id, entry))
+            municipality_rows.extend(self._replace_municipalities(existing.id, entry))
             existing.current_version = version
             existing.fingerprint = fingerprint
             existing.status = "new"
@@ -522,6 +526,24 @@ class Store:
         row["target_group"] = list(practice.target_group)
         return row
 
+    def _replace_municipalities(self, practice_id: int, entry: Entry) -> list[dict[str, Any]]:
+        """Rows for a new version's municipalities. The submitted rows of the earlier version
+        go; where reviewers corrected the list, their rows stay in force and the newly
+        submitted codes are kept beside them as superseded (recoverable, nothing lost)."""
+        from sqlalchemy import delete
+        from sqlmodel import col, select
+
+        rows = self.session.exec(select(PracticeMunicipality).where(
+            PracticeMunicipality.practice_id == practice_id)).all()
+        if not any(row.source == "reviewer" for row in rows):
+            self.session.execute(delete(_table(PracticeMunicipality)).where(
+                col(PracticeMunicipality.practice_id) == practice_id))
+            return self._municipality_rows(practice_id, entry)
+        present = {row.municipality_code for row in rows}
+        return [{**row, "superseded": True}
+                for row in self._municipality_rows(practice_id, entry)
+                if row["municipality_code"] not in present]
+
     @staticmethod
     def _municipality_rows(practice_id: int, entry: Entry) -> list[dict[str, Any]]:
         rows = []
@@ -552,6 +574,7 @@ def list_practices(*, session: Session, status: str | None = None,
     codes: dict[int, list[str]] = {}
     for practice_id, code in session.exec(
             select(PracticeMunicipality.practice_id, PracticeMunicipality.municipality_code)
+            .where(col(PracticeMunicipality.superseded) == False)  # noqa: E712 - in force only
             .order_by(col(PracticeMunicipality.practice_id),
                       col(PracticeMunicipality.municipality_code))):
         codes.setdefault(practice_id, []).append(code)
