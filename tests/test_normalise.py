@@ -465,3 +465,9 @@ def test_vocabulary_without_a_workspace_copy_is_the_bundled_one_and_bad_files_sa
     own.write_text("keywords:\n  - {sv: samarbete}\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"keyword 1: needs at least 'id' and 'fi'"):
         load_vocabulary(workspace)
+
+
+def test_keywords_typed_with_spaces_only_are_split_when_every_word_is_known(vocabulary):
+    assert split_keywords("kirjasto musiikki lapset", vocabulary, "fi") == ["kirjasto", "musiikki", "lapset"]
+    assert split_keywords("kestävä kehitys", vocabulary, "fi") == ["kestävä kehitys"]
+    assert split_keywords("kirjasto uusi sana", vocabulary, "fi") == ["kirjasto uusi sana"]

@@ -298,7 +298,8 @@ def _clean_keyword(text: str) -> str:
 def split_keywords(value: Any, vocabulary: Vocabulary | None = None, lang: str = "fi") -> list[str]:
     """Split typed keywords into a list: canonical spellings in ``lang``, unknown ones as typed.
 
-    Separators are ``, ; /``, ``|``, bullets and line breaks. A list of two or more items also
+    Separators are ``, ; /``, ``|``, bullets and line breaks; spaces only when every word is a
+    known keyword ("kirjasto musiikki lapset"). A list of two or more items also
     splits each item on " ja " / " och " / " and " (the Finnish way of ending a list: "lapset,
     nuoret ja perheet"); a single item is split there only when every part is a known keyword,
     so "kulttuuri ja taide" typed alone stays one keyword. Duplicates (case-insensitive, after
@@ -314,10 +315,15 @@ def split_keywords(value: Any, vocabulary: Vocabulary | None = None, lang: str =
     parts: list[str] = []
     for item in items:
         pieces = [k for k in (_clean_keyword(p) for p in _CONJUNCTION.split(item)) if k]
-        if len(pieces) > 1 and (len(items) > 1 or all(vocabulary.lookup(p) for p in pieces)):
-            parts.extend(pieces)
-        else:
-            parts.append(item)
+        if not (len(pieces) > 1 and (len(items) > 1 or all(vocabulary.lookup(p) for p in pieces))):
+            pieces = [item]
+        for piece in pieces:
+            # "kirjasto musiikki lapset": keywords typed with spaces only, each one known.
+            words = [k for k in (_clean_keyword(w) for w in piece.split(" ")) if k]
+            if len(words) > 1 and vocabulary.lookup(piece) is None and all(map(vocabulary.lookup, words)):
+                parts.extend(words)
+            else:
+                parts.append(piece)
     result: list[str] = []
     seen: set[str] = set()
     for part in parts:
