@@ -497,3 +497,39 @@ def test_reminder_interrupted_midway_is_resumed_whatever_the_clock_says(db, sett
     assert result.report.counts["sent"] == len(addresses(db)) - 1
     reminders = [m for m in server.messages if str(m["Subject"]).startswith("remind")]
     assert sorted(str(m["To"]) for m in reminders) == addresses(db)
+
+
+def test_two_runs_at_once_never_send_the_same_message_twice(engine, settings):
+    """Run B composes a message; meanwhile run A sends it: B's claim fails, nothing is resent."""
+    with Session(engine, expire_on_commit=False) as a, Session(engine, expire_on_commit=False) as b:
+        load_example_contacts(a, ["599"])
+        with mail_server() as server:
+            options = SmtpOptions("127.0.0.1", server.port, "none")
+            plan_a = plan_round(session=a, settings=settings, kind="invite", only=["599"])
+            plan_b = plan_round(session=b, settings=settings, kind="invite", only=["599"])
+            compose_b = composer(b, settings)
+            results = {}
+
+            def compose_while_a_sends(planned):
+                composed = compose_b(planned)
+                with SmtpSession(options) as transport:
+                    results["a"] = send_round(plan_a, session=a, settings=settings,
+                                              compose=composer(a, settings), transport=transport)
+                return composed
+
+            with SmtpSession(options) as transport:
+                results["b"] = send_round(plan_b, session=b, settings=settings,
+                                          compose=compose_while_a_sends, transport=transport)
+    assert results["a"].report.counts == {"sent": 1}
+    assert results["b"].report.counts == {"already-sent": 1}
+    assert len(server.messages) == 1
+
+
+def test_a_stale_plan_sends_nothing_already_sent(db, settings):
+    stale = plan_round(session=db, settings=settings, kind="invite", only=["599"])
+    with mail_server() as server:
+        run(db, settings, server, only=["599"])
+        with SmtpSession(SmtpOptions("127.0.0.1", server.port, "none")) as transport:
+            result = send_round(stale, session=db, settings=settings,
+                                compose=composer(db, settings), transport=transport)
+    assert result.report.counts == {"already-sent": 1} and len(server.messages) == 1

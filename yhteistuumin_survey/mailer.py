@@ -462,14 +462,22 @@ def send_round(
     progress: Callable[[int], Any] | None = None,
 ) -> SendResult:
     """Send the planned messages through one SMTP session, recording each in the outbox."""
+    from sqlalchemy import update
+    from sqlmodel import col
     from tenacity import RetryError
 
     from .db.models import OutboundMessage, utcnow
+    from .tokens import ensure_tokens
 
     result = SendResult(round_name=plan.round_name, kind=plan.kind, dry_run=False)
     recover_interrupted(session=session, round_name=plan.round_name)
     _report_plan(plan, result.report)
     _queue_rows(session=session, plan=plan)
+    # Every token the batch needs, made and committed now: composing a message then only
+    # reads, so no write transaction stays open while the message goes out.
+    ensure_tokens(session=session, round_name=plan.round_name,
+                  codes=sorted({m.municipality_code for m in plan.to_send}))
+    session.commit()
     sender = str(settings.get("round.sender"))
     limiter = RateLimiter(rate, clock=clock, sleep=sleep)
     advance = progress or _no_progress
@@ -479,11 +487,10 @@ def send_round(
                   "kind": planned.kind, "sequence": planned.sequence}
         row = session.get(OutboundMessage, planned.outbox_id)
         assert row is not None
-        if row.state in ("sent", "failed") or (row.state in ("sending", "uncertain")
-                                                 and planned.state not in ("sending", "uncertain")):
-            # Another run got here first; never send twice.
-            result.report.add(planned.label, "already-sent" if row.state == "sent" else row.state,
-                              "recorded by another run meanwhile", **detail)
+        session.refresh(row)  # the database's word, not this session's memory
+        claimable = _claimable(planned)
+        if row.state not in claimable:
+            _report_taken(result, planned, row.state, detail)
             advance(1)
             continue
         try:
@@ -505,12 +512,21 @@ def send_round(
             _report_not_attempted(result, plan.to_send[index + 1:], str(exc))
             break
 
-        row.state = "sending"
-        row.message_id = str(message.get("Message-ID") or "") or None
-        row.token = token
-        row.sending_at = row.updated_at = utcnow()
-        row.error = None
-        session.commit()  # recorded BEFORE the server sees it: a kill now leaves "sending"
+        # Claim the row (compare-and-set, so two runs at once can never both send it) and
+        # record it BEFORE the server sees the message: a kill from here on leaves "sending".
+        moment = utcnow()
+        claimed = session.execute(
+            update(OutboundMessage)
+            .where(col(OutboundMessage.id) == row.id, col(OutboundMessage.state).in_(claimable))
+            .values(state="sending", message_id=str(message.get("Message-ID") or "") or None,
+                    token=token, sending_at=moment, updated_at=moment, error=None)
+        )
+        session.commit()
+        session.refresh(row)
+        if getattr(claimed, "rowcount", 0) != 1:
+            _report_taken(result, planned, row.state, detail)
+            advance(1)
+            continue
 
         attempts = 0
 
@@ -560,6 +576,23 @@ def send_round(
 
     result.logins, result.connections = transport.logins, transport.connections
     return result
+
+
+def _claimable(planned: PlannedMessage) -> tuple[str, ...]:
+    """Return the states from which this run may take the row: queued, or uncertain when the
+    plan chose to resend it (``--resend-uncertain``)."""
+    if planned.state in ("sending", "uncertain"):
+        return ("queued", "uncertain")
+    return ("queued",)
+
+
+def _report_taken(result: SendResult, planned: PlannedMessage, state: str,
+                  detail: dict[str, Any]) -> None:
+    status = "already-sent" if state == "sent" else state
+    if status == "failed":
+        status = "failed-earlier"
+    result.report.add(planned.label, status, "recorded by another run meanwhile; not sent again",
+                      **detail)
 
 
 def _retrying(max_attempts: int, backoff: float, sleep: Sleep, kind: type[Exception]) -> Any:

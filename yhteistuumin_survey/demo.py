@@ -1,0 +1,599 @@
+"""A whole survey round on the embedded defaults, for ``yhteistuumin demo`` and ``make demo``.
+
+The demo makes a fresh workspace (``outputs/demo/`` by default), starts an SMTP server inside
+the process on 127.0.0.1 that keeps every message as an ``.eml`` file under ``mailbox/``, and
+runs the real stages one after the other: register and example contacts, questionnaires,
+invitations to all 308 municipalities, a few dozen answers (the questionnaires received by
+mail filled in from ``survey/samples/practices.yaml``, one sent back as an email, plus a web-form
+export), a bounce and an out-of-office reply, ingest, reminders, the review workbook with the
+decisions of ``survey/samples/decisions.yaml``, the published site and the status. Nothing
+leaves the machine: every address is on a reserved ``example`` domain and the only server is
+the demo's own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Any
+
+from .errors import SurveyError
+
+MARKER = ".yhteistuumin-demo"
+ROUND = "demo-2026"
+SENDER = "kysely@yhteistuumin.example.fi"
+COORDINATOR = "koordinaattori@yhteistuumin.example.fi"
+#: The municipality whose address bounces, and the one whose contact is on holiday.
+BOUNCING_CODE = "047"  # Enontekiö
+AWAY_CODE = "069"  # Haapajärvi
+
+
+@dataclass
+class DemoStep:
+    """One stage of the demo round and what it did."""
+
+    name: str
+    summary: str
+    seconds: float
+
+
+@dataclass
+class DemoResult:
+    """What the demo produced and where."""
+
+    root: Path
+    steps: list[DemoStep] = field(default_factory=list)
+    paths: dict[str, Path] = field(default_factory=dict)
+    status: Any = None
+    messages_received: int = 0
+
+    @property
+    def seconds(self) -> float:
+        return sum(step.seconds for step in self.steps)
+
+
+# --- the in-process SMTP server -----------------------------------------------------------
+
+
+class MailboxServer:
+    """An SMTP server on 127.0.0.1 that stores every accepted message in a folder."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.count = 0
+        self._lock = threading.Lock()
+        self._controller: Any = None
+        self.port = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        with self._lock:
+            self.count += 1
+            number = self.count
+        for recipient in envelope.rcpt_tos:
+            safe = "".join(ch if ch.isalnum() or ch in "@.-_" else "_" for ch in recipient)
+            path = self.folder / f"{number:05d}-{safe}.eml"
+            path.write_bytes(envelope.original_content or envelope.content)
+        return "250 2.0.0 OK: stored in the demo mailbox"
+
+    def __enter__(self) -> MailboxServer:
+        from aiosmtpd.controller import Controller
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = int(sock.getsockname()[1])
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+
+    def first_by_municipality(self, codes: set[str]) -> dict[str, EmailMessage]:
+        """Return the first message stored for each of ``codes`` (by its municipality header)."""
+        from email.parser import BytesHeaderParser
+
+        headers = BytesHeaderParser(policy=policy.default)
+        found: dict[str, EmailMessage] = {}
+        for path in sorted(self.folder.glob("*.eml")):
+            with path.open("rb") as handle:
+                code = str(headers.parse(handle).get("X-Yhteistuumin-Municipality", ""))
+            if code in codes and code not in found:
+                message = message_from_bytes(path.read_bytes(), policy=policy.default)
+                found[code] = message  # type: ignore[assignment]
+        return found
+
+
+# --- setting up -----------------------------------------------------------------------------
+
+
+def _prepare_folder(root: Path) -> None:
+    if root.exists() and any(root.iterdir()):
+        if not (root / MARKER).exists():
+            raise SurveyError(f"{root}: exists and is not a demo folder; give another --out "
+                              "(the demo starts from an empty folder)")
+        shutil.rmtree(root)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / MARKER).write_text("Made by `yhteistuumin demo`; removed by the next demo run.\n",
+                               encoding="utf-8")
+
+
+def _write_config(root: Path, port: int, deadline: dt.date) -> None:
+    (root / "yhteistuumin.toml").write_text(f"""\
+# The demo's settings: a local SMTP server inside the demo process, SQLite under outputs/.
+[round]
+name = "{ROUND}"
+sender = "{SENDER}"
+reply_to = "{COORDINATOR}"
+coordinator = "Demo-koordinaattori"
+deadline = {deadline.isoformat()}
+form_url = "https://www.yhteistuumin.example.fi/kysely?token={{token}}"
+
+[smtp]
+host = "127.0.0.1"
+port = {port}
+security = "none"
+rate = "6000/min"
+timeout = 30
+""", encoding="utf-8")
+
+
+def load_samples(workspace: Any) -> dict[str, Any]:
+    """Return the bundled sample answers (``survey/samples/practices.yaml``)."""
+    import yaml
+
+    path = workspace.resolve("survey/samples/practices.yaml")
+    return dict(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+def load_decisions(workspace: Any) -> dict[str, Any]:
+    """Return the bundled reviewer decisions (``survey/samples/decisions.yaml``)."""
+    import yaml
+
+    path = workspace.resolve("survey/samples/decisions.yaml")
+    return dict(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+# --- answering ------------------------------------------------------------------------------
+
+
+def fill_questionnaire(data: bytes, answers: dict[str, Any], *, survey: Any) -> bytes:
+    """Return the questionnaire ``data`` with its first practice sheet filled with ``answers``.
+
+    Rows are found by the machine key in the hidden column C (see ``questionnaire``).
+    """
+    from openpyxl import load_workbook
+
+    from .survey import fold
+
+    workbook = load_workbook(io.BytesIO(data))
+    sheet = next(ws for ws in workbook.worksheets
+                 if str(ws["C1"].value or "").startswith("practice:"))
+    question = survey.question("target_group")
+    wanted = [part.strip() for part in str(answers.get("target_group", "")).split(";")
+              if part.strip()]
+    ticks: set[str] = set()
+    others: list[str] = []
+    for text in wanted:
+        match = next((choice.id for choice in question.choices
+                      if fold(text) in {fold(label) for label in choice.labels.values()}), None)
+        if match:
+            ticks.add(match)
+        else:
+            others.append(text)
+    for row in range(1, sheet.max_row + 1):
+        key = str(sheet.cell(row=row, column=3).value or "")
+        if key.startswith("target_group:"):
+            choice = key.split(":", 1)[1]
+            if choice in ticks:
+                sheet.cell(row=row, column=2).value = "x"
+            elif choice == "other" and others:
+                sheet.cell(row=row, column=2).value = ", ".join(others)
+        elif key in answers and key != "target_group" and answers[key] not in (None, ""):
+            sheet.cell(row=row, column=2).value = str(answers[key]).strip()
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _questionnaires_by_code(invitations: dict[str, EmailMessage]) -> dict[str, bytes]:
+    found: dict[str, bytes] = {}
+    for code, message in invitations.items():
+        for part in message.iter_attachments():
+            if str(part.get_filename() or "").endswith(".xlsx"):
+                payload = part.get_payload(decode=True)
+                if isinstance(payload, bytes):
+                    found[code] = payload
+                break
+    return found
+
+
+def answer_by_mail(invitations: dict[str, EmailMessage], samples: dict[str, Any],
+                   inbox: Path, *, survey: Any) -> int:
+    """Fill the received questionnaires of the sample municipalities; return how many answered.
+
+    Most come back as files saved from the coordinator's mailbox; the first one as the saved
+    email itself (``.eml`` with the workbook attached), as coordinators often do.
+    """
+    received = _questionnaires_by_code(invitations)
+    inbox.mkdir(parents=True, exist_ok=True)
+    answered = 0
+    for number, sample in enumerate(samples["practices"]):
+        code = str(sample["reporter"])
+        if code not in received:
+            raise SurveyError(f"demo: no questionnaire reached municipality {code}")
+        filled = fill_questionnaire(received[code], sample["answers"], survey=survey)
+        name = f"{code}-vastaus.xlsx"
+        if number == 0:
+            reply = EmailMessage()
+            reply["From"] = str(sample["answers"].get("contact_email") or f"kulttuuri@{code}.example.fi")
+            reply["To"] = COORDINATOR
+            reply["Subject"] = "Vs: Kysely kulttuuripalvelujen hyvistä käytännöistä"
+            reply["Date"] = format_datetime(dt.datetime.now(dt.UTC))
+            reply["Message-ID"] = make_msgid(domain="example.fi")
+            reply.set_content("Hei,\n\nliitteenä kuntamme vastaus kyselyyn.\n\nTerveisin\n")
+            reply.add_attachment(filled, maintype="application",
+                                 subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                                 filename=name)
+            (inbox / f"{code}-vastaus.eml").write_bytes(bytes(reply))
+        else:
+            (inbox / name).write_bytes(filled)
+        answered += 1
+    return answered
+
+
+def write_forms_export(path: Path, samples: dict[str, Any], register: dict[str, Any], *,
+                       survey: Any) -> int:
+    """Write a Microsoft Forms export in which partner municipalities report joint practices."""
+    from openpyxl import Workbook
+
+    by_title = {s["answers"]["title"]: s["answers"] for s in samples["practices"]}
+    questions = list(survey.questions)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Sheet1"
+    sheet.append(["ID", "Start time", "Completion time", "Email", "Name",
+                  *[q.label("fi") for q in questions]])
+    start = dt.datetime(2026, 12, 3, 9, 0)
+    for number, item in enumerate(samples.get("web_form", []), start=1):
+        answers = dict(by_title[item["copy_of"]])
+        answers["municipalities"] = register[str(item["reporter"])]
+        row: list[Any] = [number, start + dt.timedelta(hours=number),
+                          start + dt.timedelta(hours=number, minutes=12), item["email"], ""]
+        for question in questions:
+            value = answers.get(question.id, "")
+            if question.id == "target_group" and value:
+                value = "".join(part.strip() + ";" for part in str(value).split(";"))
+            row.append(value)
+        sheet.append(row)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    workbook.save(path)
+    return len(samples.get("web_form", []))
+
+
+def _original_for(invitations: dict[str, EmailMessage], code: str) -> EmailMessage:
+    if code not in invitations:
+        raise SurveyError(f"demo: no invitation to municipality {code} in the mailbox")
+    return invitations[code]
+
+
+def write_bounce(path: Path, original: EmailMessage) -> None:
+    """Write the delivery-status notification (RFC 3464) a mail server sends for a dead address.
+
+    Written as the bytes a Postfix server sends: the human part, the machine-readable
+    ``message/delivery-status`` part and the original message's headers.
+    """
+    address = str(original["To"]).split("<")[-1].rstrip(">").strip()
+    date = format_datetime(dt.datetime.now(dt.UTC))
+    boundary = "demo-dsn-boundary"
+    headers = "".join(f"{name}: {value}\n" for name, value in original.items())
+    text = f"""\
+From: Mail Delivery System <MAILER-DAEMON@mx.example.fi>
+To: {SENDER}
+Subject: Undelivered Mail Returned to Sender
+Date: {date}
+Message-ID: {make_msgid(domain="mx.example.fi")}
+Auto-Submitted: auto-replied
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="{boundary}"
+
+--{boundary}
+Content-Type: text/plain; charset=utf-8
+
+This is the mail system at host mx.example.fi.
+
+I'm sorry to have to inform you that your message could not be delivered
+to one or more recipients.
+
+<{address}>: host mx.example.fi said: 550 5.1.1 <{address}>:
+    Recipient address rejected: User unknown in virtual mailbox table
+
+--{boundary}
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.fi
+Arrival-Date: {date}
+
+Final-Recipient: rfc822; {address}
+Original-Recipient: rfc822; {address}
+Action: failed
+Status: 5.1.1
+Remote-MTA: dns; mx.example.fi
+Diagnostic-Code: smtp; 550 5.1.1 User unknown
+
+--{boundary}
+Content-Type: text/rfc822-headers
+
+{headers}
+--{boundary}--
+"""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text.replace("\n", "\r\n").encode("utf-8"))
+
+
+def write_out_of_office(path: Path, original: EmailMessage) -> None:
+    """Write the automatic out-of-office reply of a contact on holiday."""
+    recipient = str(original["To"])
+    address = recipient.split("<")[-1].rstrip(">").strip()
+    reply = EmailMessage()
+    reply["From"] = address
+    reply["To"] = SENDER
+    reply["Subject"] = f"Automaattinen vastaus: {original['Subject']}"
+    reply["Date"] = format_datetime(dt.datetime.now(dt.UTC))
+    reply["Message-ID"] = make_msgid(domain="example.fi")
+    reply["In-Reply-To"] = str(original["Message-ID"])
+    reply["Auto-Submitted"] = "auto-replied"
+    reply.set_content("Olen lomalla 7.1. asti enkä lue sähköpostiani. Kiireellisissä asioissa "
+                      "ota yhteyttä kirjaamoon.\n\nJag är ledig till 7.1.\n")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(bytes(reply))
+
+
+# --- the round ------------------------------------------------------------------------------
+
+
+Announce = Callable[[DemoStep], None]
+
+
+def run_demo(root: Path, *, announce: Announce | None = None) -> DemoResult:
+    """Run a whole round in a fresh demo workspace at ``root``; return what it made."""
+    from .config import load_settings
+    from .contacts import import_contacts
+    from .db.engine import open_database, session_scope
+    from .register import ensure_register
+    from .survey import workspace_survey
+    from .workspace import Workspace, init_workspace
+
+    root = root.resolve()
+    _prepare_folder(root)
+    init_workspace(root)
+    workspace = Workspace(root)
+    result = DemoResult(root=root)
+    started = time.perf_counter()
+
+    def step(name: str, summary: str) -> None:
+        nonlocal started
+        now = time.perf_counter()
+        item = DemoStep(name, summary, now - started)
+        started = now
+        result.steps.append(item)
+        if announce:
+            announce(item)
+
+    deadline = dt.date.today() + dt.timedelta(days=30)
+    with MailboxServer(root / "mailbox") as mailbox:
+        _write_config(root, mailbox.port, deadline)
+        settings = load_settings(root, env={})
+        survey = workspace_survey(workspace)
+        engine = open_database(settings.database_url)
+        ensure_register(engine, workspace=workspace)
+        try:
+            with session_scope(engine) as session:
+                imported = import_contacts(workspace.resolve("recipients/contacts.example.csv"),
+                                           session=session, display="contacts.example.csv")
+            step("contacts", f"register of 308 municipalities loaded; {imported.added} example "
+                             "contacts imported (all on reserved example domains)")
+
+            with session_scope(engine) as session:
+                built = _build(workspace, session=session, settings=settings, survey=survey)
+            step("questionnaires", built)
+
+            with session_scope(engine) as session:
+                sent = _send(workspace, session=session, settings=settings, kind="invite")
+            step("invitations", sent)
+
+            samples = load_samples(workspace)
+            inbox = root / "inbox"
+            wanted = {str(p["reporter"]) for p in samples["practices"]}
+            invitations = mailbox.first_by_municipality(wanted | {BOUNCING_CODE, AWAY_CODE})
+            answered = answer_by_mail(invitations, samples, inbox / "answers", survey=survey)
+            with session_scope(engine) as session:
+                register = _register_names(session)
+            forms = write_forms_export(inbox / "answers" / "lomakevastaukset.xlsx", samples,
+                                       register, survey=survey)
+            step("answers", f"{answered} municipalities returned their questionnaire (one as a "
+                            f"saved email), {forms} answered through the web form")
+
+            write_bounce(inbox / "bounces" / "undelivered.eml", _original_for(invitations, BOUNCING_CODE))
+            write_out_of_office(inbox / "bounces" / "out-of-office.eml",
+                                _original_for(invitations, AWAY_CODE))
+            with session_scope(engine) as session:
+                bounced = _bounces(inbox / "bounces", session=session, settings=settings)
+            step("bounces", bounced)
+
+            with session_scope(engine) as session:
+                ingested = _ingest(workspace, inbox / "answers", session=session, settings=settings)
+            step("ingest", ingested)
+
+            with session_scope(engine) as session:
+                reminded = _send(workspace, session=session, settings=settings, kind="remind",
+                                 now=dt.datetime.now(dt.UTC) + dt.timedelta(days=8))
+            step("reminders", reminded)
+
+            with session_scope(engine) as session:
+                reviewed, workbook = _review(workspace, session=session, settings=settings)
+            result.paths["review workbook"] = workbook
+            step("review", reviewed)
+
+            with session_scope(engine) as session:
+                published, site = _publish(workspace, session=session, settings=settings)
+            result.paths["site"] = site
+            step("publish", published)
+
+            with session_scope(engine) as session:
+                result.status, chart, page = _status(workspace, session=session, settings=settings)
+            result.paths["status chart"] = chart
+            result.paths["status page"] = page
+            step("status", "status table, chart and page written")
+        finally:
+            engine.dispose()
+        result.messages_received = mailbox.count
+    result.paths["mailbox"] = root / "mailbox"
+    result.paths["database"] = root / "outputs" / "yhteistuumin.sqlite"
+    result.paths["workspace"] = root
+    return result
+
+
+def _register_names(session: Any) -> dict[str, str]:
+    from sqlmodel import select
+
+    from .db.models import Municipality
+
+    return {m.code: m.name_fi for m in session.exec(select(Municipality))}
+
+
+def _build(workspace: Any, *, session: Any, settings: Any, survey: Any) -> str:
+    from .questionnaire import build_questionnaires
+
+    report = build_questionnaires(workspace, session=session, settings=settings, survey=survey)
+    _check(report, "survey build")
+    langs = report.by_language
+    return (f"{len(report.built)} questionnaires built: {langs.get('fi', 0)} in Finnish, "
+            f"{langs.get('sv', 0)} in Swedish, {langs.get('fi-sv', 0)} in both")
+
+
+def _send(workspace: Any, *, session: Any, settings: Any, kind: str,
+          now: dt.datetime | None = None) -> str:
+    from .mailer import make_composer, plan_round, send_round
+    from .smtp_auth import SmtpSession, smtp_options
+
+    plan = plan_round(session=session, settings=settings, kind=kind, now=now)
+    compose = make_composer(workspace, session=session, settings=settings)
+    with SmtpSession(smtp_options(settings)) as transport:
+        sent = send_round(plan, session=session, settings=settings, compose=compose,
+                          transport=transport, rate=None)
+    _check(sent, f"send {kind}")
+    counts = sent.report.counts
+    municipalities = len({m.municipality_code for m in plan.to_send})
+    what = "invitations" if kind == "invite" else "reminders"
+    return (f"{counts.get('sent', 0)} {what} sent to {municipalities} municipalities over "
+            f"{sent.connections} SMTP connection(s), {sent.logins} login(s)")
+
+
+def _bounces(folder: Path, *, session: Any, settings: Any) -> str:
+    from .bounces import process_bounces
+
+    found = process_bounces(sorted(folder.glob("*.eml")), session=session,
+                            round_name=settings.round_name)
+    _check(found, "bounces")
+    counts = found.report.counts
+    parts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    return f"{len(found.report.outcomes)} returned messages read ({parts}); " \
+           f"{found.marked_bounced} address marked bounced"
+
+
+def _check(result: Any, what: str) -> None:
+    if getattr(result, "failed", False):
+        report = getattr(result, "report", None)
+        reasons = [f"{o.source}: {o.reason}" for o in getattr(report, "outcomes", []) if o.failed]
+        raise SurveyError(f"demo: {what} failed: {'; '.join(reasons[:3]) or 'see the report'}")
+
+
+def _ingest(workspace: Any, folder: Path, *, session: Any, settings: Any) -> str:
+    from .ingest import ingest_paths
+
+    found = ingest_paths([folder], session=session, workspace=workspace, settings=settings)
+    _check(found, "ingest")
+    counts = found.counts
+    parts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    return f"{found.files} files ingested ({parts}); report {found.report_path}"
+
+
+def apply_decisions(path: Path, decisions: dict[str, Any]) -> int:
+    """Fill a review workbook as the demo's reviewer would; return the rows decided."""
+    from openpyxl import load_workbook
+
+    from .review.common import COLUMNS, SHEET_NAME
+
+    by_title = {item["title"]: item for item in decisions.get("decisions", [])}
+    workbook = load_workbook(path)
+    sheet = workbook[SHEET_NAME]
+    header = {str(cell.value): cell.column for cell in sheet[1] if cell.value}
+    column = {c.key: header[c.header] for c in COLUMNS if c.header in header}
+    first_of_title: dict[str, int] = {}
+    decided = 0
+    for row in range(2, sheet.max_row + 1):
+        practice_id = sheet.cell(row=row, column=column["id"]).value
+        title = str(sheet.cell(row=row, column=column["title"]).value or "")
+        if practice_id in (None, ""):
+            continue
+        rule = by_title.get(title, {})
+        if decisions.get("duplicates_of_first") and title in first_of_title:
+            sheet.cell(row=row, column=column["decision"]).value = "kaksoiskappale"
+            sheet.cell(row=row, column=column["duplicate_of"]).value = first_of_title[title]
+        else:
+            first_of_title.setdefault(title, int(practice_id))
+            sheet.cell(row=row, column=column["decision"]).value = rule.get("decision", "hyväksytty")
+            if rule.get("comment"):
+                sheet.cell(row=row, column=column["comment"]).value = rule["comment"]
+            if rule.get("corrected_title"):
+                sheet.cell(row=row, column=column["corrected_title"]).value = rule["corrected_title"]
+        decided += 1
+    workbook.save(path)
+    return decided
+
+
+def _review(workspace: Any, *, session: Any, settings: Any) -> tuple[str, Path]:
+    from .review.export import export_review
+    from .review.import_ import import_review
+    from .survey import workspace_survey
+
+    exported = export_review(workspace.outputs, session=session,
+                             survey=workspace_survey(workspace))
+    if not exported.files:
+        raise SurveyError("demo: the review export found no practices to review")
+    path = exported.files[0].path
+    decided = apply_decisions(path, load_decisions(workspace))
+    imported = import_review([path], session=session, reviewer="Demo-arvioija")
+    _check(imported, "review import")
+    summary = imported.summary
+    return (f"{exported.practices} practices exported for review; the bundled decisions filled "
+            f"{decided} rows; import: {summary['applied']} applied, {summary['errors']} errors"), path
+
+
+def _publish(workspace: Any, *, session: Any, settings: Any) -> tuple[str, Path]:
+    from .publish import publish_site
+
+    published = publish_site(workspace, session=session, settings=settings)
+    return (f"{published.practices} approved practices published as cards with search, "
+            f"practices.json and Markdown ({len(published.written)} files)"), published.out / "index.html"
+
+
+def _status(workspace: Any, *, session: Any, settings: Any) -> tuple[Any, Path, Path]:
+    from .status import draw_chart, round_status, write_status_page
+
+    status = round_status(session=session, round_name=settings.round_name)
+    chart = draw_chart(status, workspace.outputs / "reports" / "vastausprosentti.png")
+    page = write_status_page(workspace, status, site_title=str(settings.get("site.title")))
+    return status, chart, page
