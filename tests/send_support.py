@@ -96,7 +96,10 @@ class Faults:
 
     refuse_connects: int = 0  # answer this many connections with 421 and hang up
     busy_recipients: dict[str, int] = field(default_factory=dict)  # 451 for the first N tries
-    drop_in_data: dict[str, int] = field(default_factory=dict)  # hang up in DATA, first N times
+    #: Take the whole message, then hang up without answering, first N times (fate unknown).
+    drop_in_data: dict[str, int] = field(default_factory=dict)
+    #: Hang up after the first line of the message, first N times (the message never went whole).
+    cut_data: dict[str, int] = field(default_factory=dict)
     reject: set[str] = field(default_factory=set)  # 550 for these addresses
 
 
@@ -201,6 +204,18 @@ class _SMTP(SMTP):
         if self._command_delay:
             await asyncio.sleep(self._command_delay)
         await super().push(status)
+
+    async def smtp_DATA(self, arg: str) -> None:  # noqa: N802 - aiosmtpd command hook name
+        ms = self._mail_server
+        cut = [a for a in self.envelope.rcpt_tos if ms.faults.cut_data.get(a, 0) > 0]
+        if not cut or arg:
+            await super().smtp_DATA(arg)
+            return
+        ms.faults.cut_data[cut[0]] -= 1
+        await SMTP.push(self, "354 End data with <CR><LF>.<CR><LF>")
+        await self._reader.readuntil(b"\r\n")
+        assert self.transport is not None
+        self.transport.abort()  # unread data left behind: the client's writes are reset
 
     async def _handle_client(self) -> None:
         ms = self._mail_server

@@ -283,17 +283,59 @@ def test_faults_451_drop_and_550_each_handled_and_the_batch_goes_on(db, settings
                                reject={unknown})
         _, result = run(db, settings, server, sleeps=sleeps, backoff=0.5)
     got = server.received_by()
-    assert got[greylisted] == 1 and got[dropped] == 1 and got[unknown] == 0
-    assert all(n == 1 for n in got.values()) and len(got) == len(addresses(db)) - 1
+    assert got[greylisted] == 1 and got[dropped] == 0 and got[unknown] == 0
+    assert all(n == 1 for n in got.values()) and len(got) == len(addresses(db)) - 2
     state = rows(db)
     assert state[greylisted].state == "sent" and state[greylisted].attempts == 3
-    assert state[dropped].state == "sent" and state[dropped].attempts == 2
+    # Hung up after taking the whole message: it may have been delivered, so not resent.
+    assert state[dropped].state == "uncertain" and state[dropped].attempts == 1
     assert state[unknown].state == "failed" and "550 5.1.1" in state[unknown].error
     assert server.connections == 2  # reconnected once, after the drop
     failed = [o for o in result.report.outcomes if o.status == "failed"]
     assert [o.detail["address"] for o in failed] == [unknown]
     assert "Recipient address rejected" in failed[0].reason
-    assert sleeps == [0.5, 1.0, 0.5]  # exponential for the greylisted one, then the drop
+    uncertain = [o for o in result.report.outcomes if o.status == "uncertain"]
+    assert [o.detail["address"] for o in uncertain] == [dropped]
+    assert "no answer after the whole message was sent" in uncertain[0].reason
+    assert sleeps == [0.5, 1.0]  # exponential for the greylisted one; the drop is not retried
+
+
+def test_server_answering_after_the_timeout_gets_one_copy_and_the_row_is_uncertain(db, settings):
+    """The server queues the message but answers the final dot too late: never a second copy."""
+    import time
+
+    with mail_server() as server:
+        server.on_message = lambda message: time.sleep(1.5)  # took it; the 250 comes late
+        slow = SmtpOptions("127.0.0.1", server.port, "none", timeout=0.5)
+        _, result = run(db, settings, server, only=["599"], options=slow)
+        server.on_message = None
+        assert result.report.counts == {"uncertain": 1}
+        assert "127.0.0.1" in result.report.outcomes[0].reason
+        _, again = run(db, settings, server, only=["599"])
+        assert again.report.counts == {"uncertain": 1}
+        assert len(server.messages) == 1
+        _, resent = run(db, settings, server, only=["599"], resend_uncertain=True)
+    assert resent.report.counts == {"sent": 1} and len(server.messages) == 2
+    assert next(iter(rows(db).values())).state == "sent"
+
+
+def test_connection_cut_before_the_message_went_whole_is_a_temporary_failure():
+    from send_support import simple_message
+
+    from yhteistuumin_survey.smtp_auth import TemporaryFailure
+
+    big = simple_message("kirjaamo@espoo.example.fi")
+    big.add_attachment(b"x" * 24_000_000, maintype="application", subtype="octet-stream",
+                       filename="big.bin")  # more than loopback's socket buffers hold
+    with mail_server() as server:
+        server.faults = Faults(cut_data={"kirjaamo@espoo.example.fi": 1})
+        with SmtpSession(SmtpOptions("127.0.0.1", server.port, "none")) as transport:
+            with pytest.raises(TemporaryFailure, match="connection lost"):
+                transport.send(big, sender="kysely@yhteistuumin.example.fi",
+                               recipient="kirjaamo@espoo.example.fi")
+            answer = transport.send(big, sender="kysely@yhteistuumin.example.fi",
+                                    recipient="kirjaamo@espoo.example.fi")
+    assert answer.startswith("250") and server.connections == 2 and len(server.messages) == 1
 
 
 def test_temporary_failure_past_the_retries_waits_for_the_next_run(db, settings):

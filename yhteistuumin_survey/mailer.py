@@ -11,7 +11,9 @@ A batch is planned first (``plan_round``, read-only), then sent (``send_round``)
 
 A temporary failure (4xx, dropped connection) is retried with exponential backoff; when the
 retries run out the row goes back to ``queued`` (the next run tries again). A permanent one
-(5xx) marks the row ``failed`` and the batch goes on. The whole batch uses one SMTP session.
+(5xx) marks the row ``failed`` and the batch goes on. A message sent whole whose answer never
+came (timeout or lost connection after the final dot) may have been accepted: its row becomes
+``uncertain`` at once, like a killed run's. The whole batch uses one SMTP session.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import SendError, SurveyError
 from .reports import Report
-from .smtp_auth import ConnectFailure, PermanentFailure, TemporaryFailure
+from .smtp_auth import ConnectFailure, PermanentFailure, TemporaryFailure, UncertainFailure
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -546,6 +548,10 @@ def send_round(
         except PermanentFailure as exc:
             row.state, row.smtp_response, row.error = "failed", str(exc), str(exc)
             outcome = ("failed", str(exc))
+        except UncertainFailure as exc:
+            # Handed over whole: a retry could be a second copy (RFC 1047). Never automatic.
+            row.state, row.error = "uncertain", str(exc)
+            outcome = ("uncertain", f"{exc}; not resent unless --resend-uncertain")
         except ConnectFailure as exc:
             # Never handed over (no connection): back in the queue for the next run.
             row.state, row.error = "queued", str(exc)

@@ -4,13 +4,16 @@
 opens a new one only when the server drops it, so a batch of 308 invitations costs one login
 (mailmerge and a yagmail ``send()`` loop log in again for every message, which providers punish).
 
-Failures come out as three kinds: ``TemporaryFailure`` (4xx, a dropped or refused connection:
-worth retrying), ``PermanentFailure`` (5xx for this message or address: record it, go on) and
-``SendError`` (the batch cannot go on: bad login, untrusted certificate, no STARTTLS).
+Failures come out as four kinds: ``TemporaryFailure`` (4xx, a dropped or refused connection:
+worth retrying), ``PermanentFailure`` (5xx for this message or address: record it, go on),
+``UncertainFailure`` (the whole message went out but no answer came back: the server may have
+accepted it, so it must not be sent again unasked) and ``SendError`` (the batch cannot go on:
+bad login, untrusted certificate, no STARTTLS).
 """
 
 from __future__ import annotations
 
+import re
 import shlex
 import smtplib
 import ssl
@@ -43,6 +46,14 @@ class TemporaryFailure(Exception):
 
 class ConnectFailure(TemporaryFailure):
     """The server could not be reached or refused the connection for now (e.g. 421 on connect)."""
+
+
+class UncertainFailure(Exception):
+    """The whole message was handed over (the final dot sent) but the server's answer never came.
+
+    A server may have queued the message and then timed out or lost the connection before
+    answering (RFC 1047): sending it again could deliver a second copy, so it is not retried.
+    """
 
 
 class PermanentFailure(Exception):
@@ -301,8 +312,9 @@ class SmtpSession:
     def send(self, message: EmailMessage, *, sender: str, recipient: str) -> str:
         """Hand ``message`` to the server for ``recipient``; return the server's answer.
 
-        Raises ``TemporaryFailure`` (retry later), ``PermanentFailure`` (give up on this one)
-        or ``SendError`` (the batch cannot go on).
+        Raises ``TemporaryFailure`` (retry later), ``PermanentFailure`` (give up on this one),
+        ``UncertainFailure`` (sent whole, no answer: never retry) or ``SendError`` (the batch
+        cannot go on).
         """
         self.connect()
         smtp = self._smtp
@@ -323,16 +335,24 @@ class SmtpSession:
             code, text = smtp.rcpt(recipient)
             if code not in (250, 251):
                 self._fail("RCPT TO", code, text)
-            code, text = smtp.data(payload)
-            if code != 250:
+            code, text = smtp.docmd("DATA")
+            if code != 354:
                 self._fail("DATA", code, text)
-            return _reply(code, text)
-        except smtplib.SMTPDataError as exc:
-            self._fail("DATA", exc.smtp_code, exc.smtp_error)
+            smtp.send(_data_block(payload))  # a failure here: the message never went whole
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self.drop()
             raise TemporaryFailure(f"connection lost ({_describe(exc)})") from None
-        raise AssertionError("unreachable")  # pragma: no cover
+        try:
+            code, text = smtp.getreply()
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            # smtplib.data() would make this a plain disconnect, and a retry a second copy.
+            self.drop()
+            raise UncertainFailure(
+                f"{self.options.where}: no answer after the whole message was sent "
+                f"({_describe(exc)}); the server may have accepted it") from None
+        if code != 250:
+            self._fail("DATA", code, text)
+        return _reply(code, text)
 
     def _fail(self, step: str, code: int, text: bytes | str) -> None:
         reply = _reply(code, text)
@@ -352,6 +372,14 @@ class SmtpSession:
             smtp.rset()
         except (smtplib.SMTPException, OSError):
             self.drop()
+
+
+def _data_block(payload: bytes) -> bytes:
+    """Return ``payload`` as the DATA block: leading dots doubled, ended by CRLF . CRLF."""
+    block = re.sub(rb"(?m)^\.", b"..", payload)
+    if not block.endswith(b"\r\n"):
+        block += b"\r\n"
+    return block + b".\r\n"
 
 
 def _login_plain_utf8(smtp: smtplib.SMTP, user: str, password: str) -> None:
