@@ -149,6 +149,23 @@ def test_export_sheet_is_frozen_filtered_protected_with_a_finnish_drop_down(
     assert values["reviewer"] == "Aino" and len(values["export_id"]) == 12
 
 
+def test_export_leaves_room_for_own_columns_and_tells_how_to_sort_a_protected_sheet(
+        session, tmp_path: Path) -> None:
+    make_practice(session, title="Lukupiiri")
+    book = openpyxl.load_workbook(export_one(session, tmp_path))
+    sheet = book[SHEET]
+    after = len(headers(sheet)) + 1
+    # Excel and LibreOffice refuse typing into locked cells of a protected sheet, and every
+    # cell is locked unless its cell or column style says otherwise.
+    dimension = sheet.column_dimensions[openpyxl.utils.get_column_letter(after)]
+    assert dimension.min == after and dimension.max >= after + 9
+    assert dimension.protection.locked is False
+    text = "\n".join(str(c.value) for c in book["Ohjeet - Anvisningar"]["A"] if c.value)
+    # Sorting rows or moving columns moves locked cells, which protection forbids.
+    assert "Poista taulukon suojaus" in text and "Ta bort skydd för blad" in text
+    assert "lajitella, piilottaa ja siirtää" not in text
+
+
 def test_export_status_filter_and_unknown_status(session, tmp_path: Path) -> None:
     make_practice(session, title="Uusi")
     approved = make_practice(session, title="Hyväksytty", status="approved", decided_version=1)
