@@ -65,7 +65,7 @@ def test_practices_list_json_has_the_card_contact_flags_and_source(cli, tmp_path
     assert list(practice) == ["id", "version", "status", "title", "keywords", "target_group",
                               "goal", "summary", "implementation", "resources", "experiences",
                               "benefits", "municipalities", "municipality_text", "language",
-                              "contact", "flags", "source"]
+                              "contact", "flags", "source", "review"]
     assert practice["contact"] == {"name": "Matti Virtanen",
                                    "email": "matti.virtanen@rovaniemi.example.fi",
                                    "phone": "+358 16 3222463", "publish_consent": False}

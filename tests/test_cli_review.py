@@ -116,3 +116,28 @@ def test_decisions_show_in_practices_list_by_status(cli, db, tmp_path: Path) -> 
         assert listed.exit_code == 0, listed.output
         assert [(p["id"], p["status"]) for p in json.loads(listed.stdout)] == [
             (i, status) for i in expected]
+
+
+def test_a_needs_info_practice_lists_with_its_contact_and_what_the_reviewer_asked(
+        cli, db, tmp_path: Path) -> None:
+    url, ids = db
+    out = tmp_path / "r.xlsx"
+    assert cli("--db", url, "review", "export", "--out", str(out)).exit_code == 0
+    fill(out, {ids[0]: {"Päätös": "kaksoiskappale", "Kaksoiskappale (alkuperäisen ID)": ids[2]},
+               ids[1]: {"Päätös": "lisätietoja", "Arvioijan kommentti": "Paljonko maksaa?",
+                        "Korjattu nimi": "Kirjastoauto kylille"}})
+    assert cli("--db", url, "review", "import", str(out)).exit_code == 0
+    listed = cli("--db", url, "practices", "list", "--status", "needs-info", "--format", "json")
+    [practice] = json.loads(listed.stdout)
+    assert practice["contact"]["email"] == "testi.henkilo@example.fi"
+    assert practice["review"] == {"decided_version": 1, "duplicate_of": None,
+                                  "comment": "Paljonko maksaa?",
+                                  "corrected_title": "Kirjastoauto kylille",
+                                  "corrected_keywords": None}
+    duplicate = json.loads(cli("--db", url, "practices", "list", "--status", "duplicate",
+                               "--format", "json").stdout)
+    assert [p["review"]["duplicate_of"] for p in duplicate] == [ids[2]]
+    csv_lines = cli("--db", url, "practices", "list", "--status", "needs-info", "--format",
+                    "csv").stdout.splitlines()
+    assert csv_lines[0].endswith(",contact_email,comment")
+    assert csv_lines[1].endswith(",testi.henkilo@example.fi,Paljonko maksaa?")

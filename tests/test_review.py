@@ -149,6 +149,23 @@ def test_export_sheet_is_frozen_filtered_protected_with_a_finnish_drop_down(
     assert values["reviewer"] == "Aino" and len(values["export_id"]) == 12
 
 
+def test_export_leaves_room_for_own_columns_and_tells_how_to_sort_a_protected_sheet(
+        session, tmp_path: Path) -> None:
+    make_practice(session, title="Lukupiiri")
+    book = openpyxl.load_workbook(export_one(session, tmp_path))
+    sheet = book[SHEET]
+    after = len(headers(sheet)) + 1
+    # Excel and LibreOffice refuse typing into locked cells of a protected sheet, and every
+    # cell is locked unless its cell or column style says otherwise.
+    dimension = sheet.column_dimensions[openpyxl.utils.get_column_letter(after)]
+    assert dimension.min == after and dimension.max >= after + 9
+    assert dimension.protection.locked is False
+    text = "\n".join(str(c.value) for c in book["Ohjeet - Anvisningar"]["A"] if c.value)
+    # Sorting rows or moving columns moves locked cells, which protection forbids.
+    assert "Poista taulukon suojaus" in text and "Ta bort skydd för blad" in text
+    assert "lajitella, piilottaa ja siirtää" not in text
+
+
 def test_export_status_filter_and_unknown_status(session, tmp_path: Path) -> None:
     make_practice(session, title="Uusi")
     approved = make_practice(session, title="Hyväksytty", status="approved", decided_version=1)
@@ -303,6 +320,44 @@ def test_a_later_file_of_another_reviewer_disagreeing_with_an_earlier_import_is_
     # The same reviewer changing their mind is applied.
     changed = import_review([bertil], session=session, reviewer="Aino")
     assert changed.summary["applied"] == 1 and statuses(session)[a.id] == "rejected"
+
+
+def test_an_unnamed_workbook_disagreeing_with_a_reviewers_earlier_decision_is_held_back(
+        session, tmp_path: Path) -> None:
+    a = make_practice(session, title="Lukupiiri")
+    path = export_one(session, tmp_path)
+    aino = fill(path, {a.id: {"Päätös": "hyväksytty"}}, out=tmp_path / "aino.xlsx")
+    copy = fill(path, {a.id: {"Päätös": "hylätty"}}, out=tmp_path / "kopio.xlsx")
+    assert import_review([aino], session=session, reviewer="Aino").summary["applied"] == 1
+    result = import_review([copy], session=session)
+    assert result.summary["conflicts"] == 1 and result.failed
+    assert "was decided 'hyväksytty' by Aino (aino.xlsx:2)" in result.report.outcomes[0].reason
+    assert statuses(session)[a.id] == "approved"
+    # An unnamed workbook changed and imported again under its own name is its own decision.
+    b = make_practice(session, title="Kirjastoauto")
+    mine = fill(export_one(session, tmp_path), {b.id: {"Päätös": "hyväksytty"}},
+                out=tmp_path / "oma.xlsx")
+    assert import_review([mine], session=session).summary["applied"] == 1
+    fill(mine, {b.id: {"Päätös": "hylätty"}})
+    assert import_review([mine], session=session).summary["applied"] == 1
+    assert statuses(session)[b.id] == "rejected"
+
+
+def test_changing_a_decision_the_workbook_showed_is_not_a_conflict(session,
+                                                                  tmp_path: Path) -> None:
+    a = make_practice(session, title="Lukupiiri")
+    aino = fill(export_one(session, tmp_path), {a.id: {"Päätös": "lisätietoja"}},
+                out=tmp_path / "aino.xlsx")
+    assert import_review([aino], session=session, reviewer="Aino").summary["applied"] == 1
+    # needs-info is exported again with the decision filled in; Bertil sees it and approves.
+    later = export_one(session, tmp_path)
+    sheet = openpyxl.load_workbook(later)[SHEET]
+    assert sheet.cell(row=row_of(sheet, a.id), column=headers(sheet)["Päätös"]).value \
+        == "lisätietoja"
+    bertil = fill(later, {a.id: {"Päätös": "hyväksytty"}}, out=tmp_path / "bertil.xlsx")
+    result = import_review([bertil], session=session, reviewer="Bertil")
+    assert result.summary["applied"] == 1 and result.summary["conflicts"] == 0
+    assert statuses(session)[a.id] == "approved"
 
 
 def test_invalid_rows_are_reported_by_file_and_row_and_valid_ones_applied(

@@ -108,10 +108,12 @@ def list_cmd(
     rows = [{**p, "municipalities": " ".join(p["municipalities"]),
              "keywords": ", ".join(p["keywords"]), "flags": " ".join(p["flags"]),
              "source": f"{p['source']['file']} {p['source']['locator']}",
-             "consent": p["contact"]["publish_consent"]} for p in practices]
+             "consent": p["contact"]["publish_consent"],
+             "contact_email": p["contact"]["email"], "comment": p["review"]["comment"]}
+            for p in practices]
     if fmt is Format.csv:
         columns = ["id", "version", "status", "municipalities", "title", "keywords", "language",
-                   "consent", "flags", "source"]
+                   "consent", "flags", "source", "contact_email", "comment"]
         typer.echo(render(rows, columns, "csv"), nl=False)
         return
     echo(render(rows, ["id", "version", "status", "municipalities", "title", "flags"], "table"))

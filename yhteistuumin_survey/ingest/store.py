@@ -600,5 +600,12 @@ def list_practices(*, session: Session, status: str | None = None,
             "source": {"file": received.original_name if received else None,
                        "locator": submission.locator if submission else None,
                        "format": submission.format if submission else None},
+            # What reviewers decided: the question to ask a needs-info contact, the original
+            # of a duplicate, corrections (the card shows them; the fields above are as sent).
+            "review": {"decided_version": practice.decided_version,
+                       "duplicate_of": practice.duplicate_of_id,
+                       "comment": practice.reviewer_comment,
+                       "corrected_title": practice.corrected_title,
+                       "corrected_keywords": practice.corrected_keywords or None},
         })
     return result

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 #: Data rows are this tall (points): about five wrapped lines; the full text is in the cell.
 ROW_HEIGHT = 75
 EXCEL_CELL_LIMIT = 32767
+#: Unlocked columns after the table, for the reviewer's own notes.
+OWN_COLUMNS = 20
 NO_REGION = "—"
 
 
@@ -341,6 +343,13 @@ def write_workbook(path: Path, rows: Sequence[ReviewRow], *, export_id: str,
         cell.protection = Protection(locked=True)
         sheet.column_dimensions[get_column_letter(index)].width = column.width
     sheet.row_dimensions[1].height = 32
+    # Columns after the table are the reviewer's own (notes): unlocked, or the protected sheet
+    # would refuse typing there. A bounded range: LibreOffice without jumbo sheets warns about
+    # columns past 1024.
+    own = sheet.column_dimensions[get_column_letter(len(COLUMNS) + 1)]
+    own.min, own.max, own.width = len(COLUMNS) + 1, len(COLUMNS) + OWN_COLUMNS, 20
+    own.protection = Protection(locked=False)
+    own.alignment = Alignment(wrap_text=True, vertical="top")
     # Style each cell by copying the style array of a prototype cell: assigning a named style
     # per cell costs more than writing the whole file (openpyxl resolves it every time).
     prototypes = {}
@@ -433,8 +442,11 @@ INSTRUCTIONS_FI = (
     "vain, jos haluat korjata; vastaajan alkuperäinen teksti säilyy. Tyhjä = ei korjausta.",
     "Huomiot-sarake kertoo, mitä järjestelmä huomasi (esim. puuttuva kenttä, tunnistamaton "
     "kunta, mahdollinen kaksoiskappale).",
-    "Voit suodattaa, lajitella, piilottaa ja siirtää sarakkeita sekä lisätä omia sarakkeita. "
-    "Älä muuta ID- tai Versio-saraketta. Suojauksessa ei ole salasanaa.",
+    "Voit suodattaa rivejä ja piilottaa sarakkeita suojauksen ollessa päällä, ja kirjoittaa "
+    "omia muistiinpanoja Versio-sarakkeen oikealla puolella oleviin sarakkeisiin. Rivien "
+    "lajittelu ja sarakkeiden siirtäminen vaativat, että poistat ensin taulukon suojauksen "
+    "(Excel: Tarkista > Poista taulukon suojaus; LibreOffice: Työkalut > Suojaa taulukko); "
+    "salasanaa ei ole. Tuonti löytää sarakkeet otsikoista. Älä muuta ID- tai Versio-saraketta.",
     "Palauta tiedosto koordinaattorille (tallenna .xlsx-muodossa). Jos käytäntöön on tullut "
     "uusi versio, rivi hylätään tuonnissa ja saat uuden tiedoston.",
 )
@@ -450,9 +462,13 @@ INSTRUCTIONS_SV = (
     "Korrigerat namn (Korjattu nimi), korrigerade nyckelord (Korjatut avainsanat, åtskilda "
     "med kommatecken) och kommuner (Korjatut kunnat): fyll i bara om du vill korrigera; "
     "svararens text bevaras. Tomt = ingen korrigering.",
-    "Du får filtrera, sortera, dölja och flytta kolumner samt lägga till egna kolumner. Ändra "
-    "inte kolumnerna ID eller Versio. Skyddet har inget lösenord.",
-    "Skicka tillbaka filen till koordinatorn (spara som .xlsx).",
+    "Du kan filtrera rader och dölja kolumner medan bladet är skyddat, och skriva egna "
+    "anteckningar i kolumnerna till höger om kolumnen Versio. För att sortera rader eller "
+    "flytta kolumner tar du först bort bladskyddet (Excel: Granska > Ta bort skydd för blad; "
+    "LibreOffice: Verktyg > Skydda blad); det finns inget lösenord. Importen hittar kolumnerna "
+    "via rubrikerna. Ändra inte kolumnerna ID eller Versio.",
+    "Skicka tillbaka filen till koordinatorn (spara som .xlsx). Om praxisen har fått en ny "
+    "version avvisas raden vid importen och du får en ny fil.",
 )
 
 

@@ -94,6 +94,8 @@ class RowDecision:
     municipality_text: str | None = None
     corrected_municipalities: list[str] | None = None
     warnings: list[str] = field(default_factory=list)
+    #: Hashes of the cells as exported (from the hidden sheet): what the reviewer was shown.
+    shown: dict[str, str] | None = None
 
     @property
     def where(self) -> str:
@@ -208,6 +210,7 @@ def _read_rows(book: _Workbook, *, reviewer: str | None, report: Report) -> list
     decisions: list[RowDecision] = []
     stamps_to_ids = {stamp: pid for pid, (_, stamp, _) in book.meta_rows.items()}
     for index in range(book.header_row + 1, len(book.sheet.rows)):
+        hashes: dict[str, str] | None = None
         raw = book.sheet.rows[index]
         row_number = index + 1
         where = f"{book.label}:{row_number}"
@@ -323,7 +326,7 @@ def _read_rows(book: _Workbook, *, reviewer: str | None, report: Report) -> list
             book.label, book.sha256, row_number, practice_id, decision, version, stamp,
             reviewer or book.meta.get("reviewer") or None, duplicate_of,
             editable["comment"] or None, editable["corrected_title"] or None,
-            keywords or None, editable["corrected_municipalities"] or None))
+            keywords or None, editable["corrected_municipalities"] or None, shown=hashes))
     return decisions
 
 
@@ -482,15 +485,17 @@ def _check_and_apply(rows: list[RowDecision], *, session: Session, report: Repor
         previous = earlier.get(practice_id)
         if previous is not None and previous.version == first.version \
                 and previous.source_sha256 not in {r.sha256 for r in group} \
-                and _different_reviewers(previous.reviewer, first.reviewer) \
-                and _signature_of(previous) != first.signature():
+                and _signature_of(previous) != first.signature() \
+                and not all(_same_reviewer(previous, r) or _was_shown(previous, r)
+                            for r in group):
+            who = previous.reviewer or "an unnamed reviewer"
             for row in group:
                 report.add(row.where, "conflict",
                            f"#{practice_id} was decided "
-                           f"{decision_label(previous.decision)!r} by {previous.reviewer} "
+                           f"{decision_label(previous.decision)!r} by {who} "
                            f"({Path(previous.source_file).name}:{previous.source_row}); "
-                           "agree on one decision and import it again (same reviewer)",
-                           practice_id=practice_id)
+                           "agree on one decision and import it again (same reviewer), or "
+                           "re-export and change it there", practice_id=practice_id)
             continue
         comments = list(dict.fromkeys(r.comment for r in group if r.comment))
         if len(comments) > 1:  # the same decision with different comments: keep them all
@@ -517,10 +522,27 @@ def _check_and_apply(rows: list[RowDecision], *, session: Session, report: Repor
     session.expire_all()
 
 
-def _different_reviewers(a: str | None, b: str | None) -> bool:
-    if not a or not b:
+def _same_reviewer(previous: Any, row: RowDecision) -> bool:
+    """Tell if the earlier decision came from the same person (who may change their mind).
+
+    Named reviewers are compared by name. A workbook nobody is named for is the same
+    reviewer's only when it is the same file name again: otherwise an unnamed copy would
+    silently overrule a named reviewer, or another unnamed copy.
+    """
+    if previous.reviewer and row.reviewer:
+        return bool(previous.reviewer.strip().casefold() == row.reviewer.strip().casefold())
+    if not previous.reviewer and not row.reviewer:
+        return Path(previous.source_file).name == Path(row.file).name
+    return False
+
+
+def _was_shown(previous: Any, row: RowDecision) -> bool:
+    """Tell if the row's workbook was exported showing the earlier decision (a deliberate change)."""
+    if not row.shown or "decision" not in row.shown:
         return False
-    return a.strip().casefold() != b.strip().casefold()
+    duplicate_of = "" if previous.duplicate_of_id is None else str(previous.duplicate_of_id)
+    return (row.shown["decision"] == text_hash(decision_label(previous.decision))
+            and row.shown.get("duplicate_of", text_hash("")) == text_hash(duplicate_of))
 
 
 def _signature_of(decision: Any) -> tuple[Any, ...]:
