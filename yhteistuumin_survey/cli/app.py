@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from ..errors import ConfigError, SurveyError
+from ..errors import ConfigError, InputError, SurveyError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -138,7 +138,12 @@ class State:
         from ..workspace import Workspace, find_workspace
 
         if self.workspace_option is not None:
-            return Workspace(self.workspace_option.resolve())
+            root = self.workspace_option.resolve()
+            if not root.is_dir():  # a mistyped path must not become a new, empty workspace
+                raise InputError(f"{root}: no such workspace folder; check --workspace / "
+                                 f"YHTEISTUUMIN_WORKSPACE, or create it with "
+                                 f"'yhteistuumin init {root}'")
+            return Workspace(root)
         return find_workspace(Path.cwd())
 
     def settings(self, **overrides: Any) -> Settings:
@@ -176,6 +181,15 @@ def get_state(ctx: typer.Context) -> State:
     return root.obj
 
 
+def _print_version(value: bool) -> None:
+    # an option callback: the group's own callback never runs without a command
+    if value:
+        from .. import __version__
+
+        typer.echo(f"yhteistuumin {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _main_options(
     ctx: typer.Context,
@@ -188,14 +202,9 @@ def _main_options(
     debug: Annotated[bool, typer.Option(
         "--debug", help="Show the full traceback of errors.")] = False,
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.",
-                                          is_eager=True)] = False,
+                                          is_eager=True, callback=_print_version)] = False,
 ) -> None:
     """Run the Kulttuuria yhteistuumin good-practice survey: send, ingest, review, publish."""
-    if version:
-        from .. import __version__
-
-        typer.echo(f"yhteistuumin {__version__}")
-        raise typer.Exit()
     state = get_state(ctx)
     state.workspace_option = workspace
     state.db_option = db
