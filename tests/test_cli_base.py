@@ -100,3 +100,20 @@ def test_not_a_database_url_is_one_line(cli) -> None:
     assert result.exit_code == 1
     assert result.stderr == ("Error: 'no such thing': not a database URL; use e.g. "
                              "sqlite:///outputs/db.sqlite or postgresql+psycopg://user@host/db\n")
+
+
+def test_version_prints_the_version_and_exits_0(cli) -> None:
+    from yhteistuumin_survey import __version__
+
+    result = cli("--version")
+    assert (result.exit_code, result.stdout) == (0, f"yhteistuumin {__version__}\n"), result.output
+
+
+def test_a_workspace_folder_that_does_not_exist_is_refused_not_created(cli, tmp_path: Path) -> None:
+    missing = tmp_path / "kysely-2062"
+    result = cli("--workspace", str(missing), "register", "list")
+    assert result.exit_code == 1
+    assert result.stderr == (f"Error: {missing}: no such workspace folder; check --workspace / "
+                             f"YHTEISTUUMIN_WORKSPACE, or create it with "
+                             f"'yhteistuumin init {missing}'\n")
+    assert not missing.exists()

@@ -71,6 +71,20 @@ def test_every_invalid_key_is_reported_at_once_with_its_location(tmp_path: Path)
     ]
 
 
+def test_a_misspelt_environment_variable_is_reported_not_ignored(tmp_path: Path) -> None:
+    env = {"YHTEISTUUMIN_SMTP_HOTS": "mail.example.fi", "YHTEISTUUMIN_ROUND_DEADLNE": "2026-05-01",
+           "YHTEISTUUMIN_SMTP_PASSWORD": "x", "YHTEISTUUMIN_DB": "sqlite:///x.sqlite",
+           "YHTEISTUUMIN_WORKSPACE": "/tmp", "YHTEISTUUMIN_DATABASE_URL": "sqlite:///y.sqlite"}
+    with pytest.raises(ConfigError) as caught:
+        load_settings(tmp_path, env=env)
+    problems = caught.value.problems
+    assert [p.split(";")[0] for p in problems] == [
+        "YHTEISTUUMIN_ROUND_DEADLNE: unknown setting", "YHTEISTUUMIN_SMTP_HOTS: unknown setting"]
+    assert "YHTEISTUUMIN_SMTP_HOST," in problems[1]
+    del env["YHTEISTUUMIN_SMTP_HOTS"], env["YHTEISTUUMIN_ROUND_DEADLNE"]
+    assert load_settings(tmp_path, env=env).database_url == "sqlite:///x.sqlite"
+
+
 def test_a_password_in_the_file_is_refused(tmp_path: Path) -> None:
     path = write(tmp_path, '[smtp]\npassword = "hunter2"\n')
     with pytest.raises(ConfigError) as caught:

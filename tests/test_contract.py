@@ -114,6 +114,27 @@ def test_help_does_not_import_heavy_libraries() -> None:
         assert run.stdout.strip().splitlines()[-1] == "[]", (argv, run.stdout)
 
 
+def test_group_and_command_help_do_not_import_pydantic() -> None:
+    # Typer builds a pydantic adapter for each option it processes; pydantic alone costs as
+    # much as the rest of the start-up (bench/cli_startup.py: register --help within 1.3x).
+    code = ("import sys\n"
+            "sys.argv = ARGV\n"
+            "from yhteistuumin_survey.cli import main\n"
+            "try:\n"
+            "    main()\n"
+            "except SystemExit:\n"
+            "    pass\n"
+            "print('pydantic' in sys.modules)\n")
+    for argv in (["register", "--help"], ["register", "resolve", "--help"], ["db", "--help"],
+                 ["send", "invite", "--help"]):
+        run = subprocess.run([sys.executable, "-c",
+                              code.replace("ARGV", repr(["yhteistuumin", *argv]))],
+                             capture_output=True, text=True, timeout=60, cwd=REPO)
+        assert run.returncode == 0, run.stderr
+        assert "Usage: yhteistuumin" in run.stdout
+        assert run.stdout.strip().splitlines()[-1] == "False", argv
+
+
 def test_readme_starts_with_make_demo_and_make_test() -> None:
     head = (REPO / "README.md").read_text(encoding="utf-8").splitlines()[:10]
     assert any(line.startswith("make demo") for line in head), head

@@ -272,6 +272,43 @@ def test_text_naming_no_municipality_stays_unresolved(resolver: Resolver, text: 
         "unresolved", [], "none", 0.0), result
 
 
+# --- a person's name is not a municipality ---------------------------------------------------
+
+PERSONS = ["Matti Salo", "Anna Lahti", "Salo Matti", "Heinola Liisa", "MATTI SALO",
+           "Anna-Liisa Lahti", "Timo Soini", "Laura Salla", "Kaarina Virtanen",
+           "Virtanen Kaarina", "Simo Korhonen", "Inari Heikkinen", "Juha Marttila",
+           "Mika Rautavaara", "Kulttuurisihteeri Liisa Tammela", "Pekka Rautavara"]
+
+
+@pytest.mark.parametrize("text", PERSONS)
+def test_a_persons_name_names_no_municipality(resolver: Resolver, text: str) -> None:
+    result = resolver.resolve(text)
+    assert (result.status, result.codes) == ("unresolved", []), result
+
+
+def test_every_one_word_name_beside_a_first_name_is_a_person(resolver: Resolver) -> None:
+    wrong = []
+    for row in REGISTER:
+        for name in {row.name_fi, row.name_sv}:
+            if " " in name or "-" in name:  # Mänttä-Vilppula, Koski Tl: no one's surname
+                continue
+            for text in (f"Matti {name}", f"{name} Anna", f"Ulla {name}"):
+                if resolver.resolve(text).codes:
+                    wrong.append(text)
+    assert wrong == []
+
+
+def test_a_separator_or_a_municipal_word_keeps_the_municipality_beside_a_person(
+        resolver: Resolver) -> None:
+    assert_names(resolver.resolve("Salo, Matti"), "734")
+    assert_names(resolver.resolve("Matti Salo (Salon kaupunki)"), "734")
+    assert_names(resolver.resolve("Yhteyshenkilö Matti Salo Espoon kaupunki"), "049")
+    assert_names(resolver.resolve("Kaarina"), "202")
+    assert_names(resolver.resolve("Kaarina Piikkiö"), "202")  # Piikkiö merged into Kaarina
+    assert_names(resolver.resolve("Kulttuuripalvelut Kaarina"), "202")
+    assert_names(resolver.resolve("Sello Espoo"), "049")
+
+
 # --- fuzzy: a fallback, never a guess ---------------------------------------------------------
 
 

@@ -228,6 +228,13 @@ def load_settings(
                     continue
                 raw[f"{section}.{name}"] = (value, f"{path}: [{section}] {name}")
 
+    known_env = {key.env for key in KEYS} | {PASSWORD_ENV}
+    for name in sorted(env):  # a typo (YHTEISTUUMIN_SMTP_HOTS) must not pass for the default
+        env_section = next(
+            (s for s in _BY_SECTION if name.startswith(f"{ENV_PREFIX}{s.upper()}_")), None)
+        if env_section is not None and name not in known_env:
+            known = sorted(k.env for k in KEYS if k.section == env_section)
+            problems.append(f"{name}: unknown setting; known: {', '.join(known)}")
     for key in KEYS:
         if key.env in env:
             raw[f"{key.section}.{key.name}"] = (env[key.env], key.env)

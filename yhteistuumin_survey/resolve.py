@@ -42,7 +42,10 @@ rapidfuzz only as a last resort for words nothing else explained.
    Tapiola" is Espoo), except a one-word name typed in lower case, which is weak: in
    running text a name is capitalised, and "kesäteatteri lahdessa" is "in the bay". A
    number alone is a code only when the cell is a number (Excel's ``91`` for ``091``); the
-   text "10" is not Alavus.
+   text "10" is not Alavus. A one-word name directly beside a capitalised first name
+   ("Matti Salo", "Salo Matti"), or a name that is itself a first name (Kaarina, Salla, Simo,
+   Soini, Inari) directly beside a capitalised unknown word ("Kaarina Virtanen"), is a person
+   and names nothing.
 6. Folding ``ä ö å`` to ``a o a`` could make forms collide (the 308 and their former names
    have no such collision today; ``Resolver.collisions()`` lists them). A form typed with its
    diacritics is matched exactly first; a folded form that fits several municipalities is
@@ -318,6 +321,32 @@ BLOCKING_PREFIXES = (
 BLOCKING_WORDS = {"oy", "oyj", "ab", "ry", "rf", "ky", "tmi", "mlk", "srk", "amk", "ltd",
                   "inc", "maakunta", "maakunnan", "maakunnat", "maakuntien", "region",
                   "landskap", "landskapet", "landskapsregering"}
+
+# Common first names in Finland (folded), Finnish and Swedish: a municipality name written
+# beside one is a person ("Matti Salo", "Salo Matti", "Kaarina Virtanen"). Names that are
+# also ordinary words (Satu, Onni, Toivo, Meri, Per, Bo) are left out.
+FIRST_NAMES = frozenset("""
+aada aila aili aino airi aleksi aleksanteri alisa anja anna anne anneli annika anni ansa antero
+anton antti ari arja arto arttu aulikki auli eero eeva eetu eija eila eino eira elina elisa
+elisabet eliisa ella elli emilia emma emmi erkki esa esko essi eveliina hanna hannele hannu
+harri heidi heikki heli helena hely henna henri henrik hilkka hilja hillevi iida iina iiris
+ilkka ilona inari inkeri irja irma irmeli jaakko jani janne jari jarkko jarmo jenni jere jesse
+joel johanna joni jonna jorma jouko jouni juha juhani juho jukka julia jussi jutta jyrki kaarina
+kai kaija kaisa kalle kari karoliina kasper katariina kati katja kauko kerttu kimmo kirsi
+kirsti kristiina kristian kyllikki lasse laura lauri leena leevi liisa linda lotta maarit
+maija maire marja marjatta marjut marketta markku marko markus marianne marika marjo martti
+matias matti merja mervi mika mikael mikko milla minna mirja mirjam mirjami mirka nea niina
+niko niklas noora olavi oili olli oona oskari outi paavo paula pauli pekka pentti pertti
+petra petri petteri pia pirjo pirkko raija raili raimo reijo reino riikka riitta risto ritva
+roosa ruut saara sakari salla sami sampo sanna sari seija seppo simo sinikka sirkka sirpa
+soile soini sofia sonja suvi taina taisto taneli tapani tapio tarja tatu teemu teija terhi
+terttu tiina timo tiia tommi toni topi tuija tuomas tuomo tuula tuulikki tytti ulla
+unto urho vappu veera veikko vesa veli ville virpi vuokko yrjo aatu
+agneta anders ann annika birgitta björn carina carl christer christina dan erik eva fredrik
+gun gunilla gustav hans helena ingrid jan jens johan johanna jonas kaj karin karl kerstin
+kristina lars leif lena lennart magnus maria marianne mats mikael monica nils ola olof patrik
+peter rolf stefan stig sten sven thomas tom tove ulf ulrika viveka
+""".replace("ö", "o").split())
 
 # Folded forms that are ordinary words: they name a municipality only typed with diacritics.
 DIACRITICS_REQUIRED = {"inga", "stora"}
@@ -718,6 +747,7 @@ class Resolver:
                 found, score, weak = hit
                 kinds[k] = "m"
                 matches.append(_Match(found, "fuzzy", score, weak, k, k + 1))
+        self._drop_personal_names(written, folded, kinds, matches)
         unknown = [written[k] for k in range(n) if kinds[k] == "u"]
         accepted = False
         for match in matches:
@@ -735,6 +765,33 @@ class Resolver:
                 unmatched.append(part.strip())  # vocabulary alone ("Kaupunki") is no news
         elif unknown:
             unmatched.append(" ".join(unknown))
+
+    @staticmethod
+    def _drop_personal_names(written: list[str], folded: list[str], kinds: list[str],
+                             matches: list[_Match]) -> None:
+        """Drop a one-word name that is part of a person's name: "Matti Salo", "Salo Matti".
+
+        A nominative name (or a fuzzy or former one) directly beside a capitalised first name
+        nothing else explained, or a name that is itself a first name (Kaarina, Salla, Simo,
+        Soini, Inari) directly beside any capitalised word nothing explained ("Kaarina
+        Virtanen"), is a person: its word becomes unknown. Separators end a name, so "Matti,
+        Salo" and "Kaarina ja Salo" still name municipalities.
+        """
+        n = len(written)
+
+        def capitalised_unknown(k: int) -> bool:
+            return 0 <= k < n and kinds[k] == "u" and written[k][:1].isupper()
+
+        for match in list(matches):
+            if match.end - match.start != 1 or match.method not in (
+                    "exact", "swedish", "former", "fuzzy"):
+                continue
+            k = match.start
+            beside = [j for j in (k - 1, k + 1) if capitalised_unknown(j)]
+            own_first_name = folded[k] in FIRST_NAMES and written[k][:1].isupper()
+            if any(folded[j] in FIRST_NAMES for j in beside) or (own_first_name and beside):
+                matches.remove(match)
+                kinds[k] = "u"
 
     def _classify(self, raw: str, token: str, matches: list[_Match], position: int) -> str:
         """Classify a word no phrase explained; a code becomes a match."""

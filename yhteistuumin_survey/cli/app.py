@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from ..errors import ConfigError, SurveyError
+from ..errors import ConfigError, InputError, SurveyError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -50,7 +50,44 @@ def _print_error(exc: SurveyError) -> None:
     typer.echo(f"Error: {exc}", err=True)
 
 
-class _SurveyGroup(TyperGroup):
+def _none_when_unset(param: Any) -> None:
+    """Let an unset option be None without building Typer's value coercion.
+
+    Typer (0.29) builds a pydantic adapter for every option it processes, even one left unset:
+    importing pydantic made ``yhteistuumin register --help`` take twice as long as ``--help``
+    (the root's options, its own ``--help`` included, are processed before the group's help).
+    Typer turns an unset single value into None and then runs the callback; so does this. A
+    given value is still coerced and checked by Typer.
+    """
+    if getattr(param, "_none_when_unset", False):
+        return
+    process = param.process_value
+
+    def process_value(ctx: Any, value: Any) -> Any:
+        if value is None and not param.required and not param.multiple and param.nargs == 1:
+            return None if param.callback is None else param.callback(ctx, param, None)
+        return process(ctx, value)
+
+    param.process_value = process_value
+    param._none_when_unset = True
+
+
+class _Group(TyperGroup):
+    """A group whose unset options (its ``--help`` too) cost no pydantic import."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            _none_when_unset(param)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            _none_when_unset(option)
+        return option
+
+
+class _SurveyGroup(_Group):
     """Root group: expected errors become ``Error: reason`` and exit 1, without a traceback."""
 
     def invoke(self, ctx: Any) -> Any:
@@ -80,7 +117,7 @@ app = typer.Typer(
 
 def group(name: str, help: str) -> typer.Typer:
     """Create a command group (``yhteistuumin NAME …``) and attach it to the app."""
-    sub = typer.Typer(name=name, help=help, no_args_is_help=True,
+    sub = typer.Typer(name=name, help=help, no_args_is_help=True, cls=_Group,
                       pretty_exceptions_show_locals=False, rich_markup_mode=None)
     app.add_typer(sub, name=name)
     return sub
@@ -101,7 +138,12 @@ class State:
         from ..workspace import Workspace, find_workspace
 
         if self.workspace_option is not None:
-            return Workspace(self.workspace_option.resolve())
+            root = self.workspace_option.resolve()
+            if not root.is_dir():  # a mistyped path must not become a new, empty workspace
+                raise InputError(f"{root}: no such workspace folder; check --workspace / "
+                                 f"YHTEISTUUMIN_WORKSPACE, or create it with "
+                                 f"'yhteistuumin init {root}'")
+            return Workspace(root)
         return find_workspace(Path.cwd())
 
     def settings(self, **overrides: Any) -> Settings:
@@ -139,6 +181,15 @@ def get_state(ctx: typer.Context) -> State:
     return root.obj
 
 
+def _print_version(value: bool) -> None:
+    # an option callback: the group's own callback never runs without a command
+    if value:
+        from .. import __version__
+
+        typer.echo(f"yhteistuumin {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _main_options(
     ctx: typer.Context,
@@ -151,14 +202,9 @@ def _main_options(
     debug: Annotated[bool, typer.Option(
         "--debug", help="Show the full traceback of errors.")] = False,
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.",
-                                          is_eager=True)] = False,
+                                          is_eager=True, callback=_print_version)] = False,
 ) -> None:
     """Run the Kulttuuria yhteistuumin good-practice survey: send, ingest, review, publish."""
-    if version:
-        from .. import __version__
-
-        typer.echo(f"yhteistuumin {__version__}")
-        raise typer.Exit()
     state = get_state(ctx)
     state.workspace_option = workspace
     state.db_option = db
