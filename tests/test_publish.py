@@ -82,6 +82,37 @@ def test_contact_is_published_only_with_consent(workspace, session):
     assert items["Luvan kanssa"]["contact"]["email"] == "liisa.lupa@example.fi"
 
 
+def test_contact_written_as_text_shows_once_with_its_lines_and_a_mail_link(workspace, session):
+    # As the 4V card's contact came in: one free-text answer, split into name and email.
+    practice = make_practice(
+        session, title="Kuntien välinen yhteistyö", status="approved", publish_consent=True,
+        contact_name="Eija Koski", contact_email="eija.koski@example.fi",
+        contact_text="Pääkaupunkiseudun Kierrätyskeskus Oy, Eija Koski\neija.koski@example.fi")
+
+    result = publish(workspace, session)
+
+    page = next(result.out.glob(f"{practice.id}-*/index.html")).read_text()
+    address = page[page.index("<address>"):page.index("</address>")]
+    assert address.count("Eija Koski") == 1
+    assert address.count('<a href="mailto:eija.koski@example.fi">eija.koski@example.fi</a>') == 1
+    assert address.count("eija.koski@example.fi") == 2  # the link and its text
+    assert "Kierrätyskeskus Oy, Eija Koski<br>" in address
+
+
+def test_contact_parts_show_one_a_line_with_a_mail_link(workspace, session):
+    practice = make_practice(
+        session, title="Osina", status="approved", publish_consent=True,
+        contact_name="Liisa <b>Lupa</b>", contact_email="liisa.lupa@example.fi",
+        contact_phone="040 111 2222")
+
+    result = publish(workspace, session)
+
+    page = next(result.out.glob(f"{practice.id}-*/index.html")).read_text()
+    address = page[page.index("<address>") + len("<address>"):page.index("</address>")]
+    assert address.strip() == ('Liisa &lt;b&gt;Lupa&lt;/b&gt;<br>\n<a href="mailto:liisa.lupa@example.fi">'
+                               'liisa.lupa@example.fi</a><br>\n040 111 2222')
+
+
 def test_answers_are_escaped_in_html_and_markdown(workspace, session):
     practice = make_practice(session, title="Lukupiiri <script>alert('x')</script>",
                              status="approved",

@@ -24,7 +24,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .cards import SECTIONS, Card, load_cards, target_group_label
+from .cards import SECTIONS, Card, CardContact, load_cards, target_group_label
 from .errors import InputError, SurveyError
 from .survey import Survey, fold, workspace_survey
 
@@ -127,6 +127,34 @@ def _paragraphs(text: str) -> Any:
         for part in parts)
 
 
+#: An email address inside a contact written as free text (linked on the card).
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def _contact_lines(contact: CardContact) -> Any:
+    """Return a card's contact as lines of HTML, its email addresses linked.
+
+    A contact written as free text keeps the respondent's own wording: its name, email and
+    phone were read from that text, so showing them as well would say everything twice.
+    """
+    from markupsafe import Markup, escape
+
+    if contact.text:
+        lines = [line.strip() for line in contact.text.splitlines() if line.strip()]
+    else:
+        lines = [part for part in (contact.name, contact.email, contact.phone) if part]
+
+    def linked(line: str) -> Markup:
+        html, at = Markup(""), 0
+        for match in _EMAIL.finditer(line):
+            html += escape(line[at:match.start()])
+            html += Markup('<a href="mailto:{0}">{0}</a>').format(match.group())
+            at = match.end()
+        return html + escape(line[at:])
+
+    return Markup("<br>\n").join(linked(line) for line in lines)
+
+
 def site_environment(workspace: Workspace) -> jinja2.Environment:
     """Return the template environment with the site's filters (autoescape for ``.html``)."""
     from .templating import make_environment
@@ -135,6 +163,7 @@ def site_environment(workspace: Workspace) -> jinja2.Environment:
     env.filters["place_name"] = lambda place, lang: place.name(lang)
     env.filters["shorten"] = _shorten
     env.filters["paragraphs"] = _paragraphs
+    env.filters["contact_lines"] = _contact_lines
     return env
 
 
