@@ -134,6 +134,43 @@ def test_answers_are_escaped_in_html_and_markdown(workspace, session):
     assert "<img" not in body and "&lt;img src=x" in body
 
 
+def test_front_matter_quotes_codes_and_numbers_a_yaml_1_2_reader_would_turn_into_numbers(
+        workspace, session):
+    # PyYAML (YAML 1.1) reads 049 as text unquoted, js-yaml 4 and other YAML 1.2 readers as 49.
+    practice = make_practice(session, title="2025", status="approved", municipalities=["049"],
+                             keywords=["1e3"], publish_consent=True,
+                             contact_name="Numero", contact_phone="0409876543")
+
+    result = publish(workspace, session)
+
+    markdown = next((result.out / "practices").glob(f"{practice.id}-*.md")).read_text()
+    head = markdown.split("\n---\n", 1)[0]
+    assert "code: '049'" in head
+    assert "phone: '0409876543'" in head
+    assert "title: '2025'" in head and "- '1e3'" in head
+    meta, _ = front_matter(markdown)
+    assert meta["municipalities"][0]["code"] == "049" and meta["contact"]["phone"] == "0409876543"
+
+
+def test_a_new_render_revision_makes_the_next_publish_render_every_practice(
+        workspace, session, monkeypatch):
+    from yhteistuumin_survey import publish as publish_module
+
+    make_practice(session, title="Sama", status="approved")
+    before = json.loads((publish(workspace, session).out / SITE_MARKER).read_text())
+    monkeypatch.setattr(publish_module, "RENDER_REVISION", publish_module.RENDER_REVISION + 1)
+    rendered: list[str] = []
+    real_markdown = publish_module._markdown
+    monkeypatch.setattr(publish_module, "_markdown",
+                        lambda card, url: rendered.append(card.title) or real_markdown(card, url))
+
+    result = publish(workspace, session)
+
+    after = json.loads((result.out / SITE_MARKER).read_text())
+    assert after["generator"] != before["generator"]
+    assert rendered == ["Sama"]
+
+
 def test_practices_json_and_markdown_front_matter_parse(workspace, session):
     practice = make_practice(session, title="Kuntien välinen yhteistyö aluetyössä",
                              status="approved", municipalities=["049", "091", "092"],
