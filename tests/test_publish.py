@@ -217,6 +217,8 @@ def test_practice_page_is_the_card_in_the_practice_language(workspace, session):
     for heading in ("Mål", "Den goda praxisen i ett nötskal", "Genomförande", "Kontaktuppgifter"):
         assert f"<h2>{heading}</h2>" in sv
     assert "Mariehamn" in sv and "Äldre" in sv
+    # The programme's name is a proper noun: the same on Swedish pages (not misspelt).
+    assert "<p>Kulttuuria yhteistuumin – goda praxis i kommunernas kulturtjänster.</p>" in sv
     index = (result.out / "index.html").read_text()
     assert f'<li class="card" lang="sv" data-url="{swedish.id}-kulturvan/"' in index
 

@@ -68,8 +68,8 @@ UI: dict[str, dict[str, Any]] = {
         "total": "Yhteensä",
     },
     "sv": {
-        "skip": "Hoppa till innehållet", "footer": "Kulttur tillsammans – goda praxis i "
-        "kommunernas kulturtjänster.", "intro": "Goda praxis i kommunernas kulturtjänster. Sök "
+        "skip": "Hoppa till innehållet", "footer": "Kulttuuria yhteistuumin – goda praxis "
+        "i kommunernas kulturtjänster.", "intro": "Goda praxis i kommunernas kulturtjänster. Sök "
         "eller avgränsa enligt landskap, kommun, nyckelord eller målgrupp.",
         "search_label": "Sök bland praxis", "all": "Alla", "reset": "Töm",
         "region": "Landskap", "municipality": "Kommun", "keyword": "Nyckelord",
