@@ -82,6 +82,37 @@ def test_contact_is_published_only_with_consent(workspace, session):
     assert items["Luvan kanssa"]["contact"]["email"] == "liisa.lupa@example.fi"
 
 
+def test_contact_written_as_text_shows_once_with_its_lines_and_a_mail_link(workspace, session):
+    # As the 4V card's contact came in: one free-text answer, split into name and email.
+    practice = make_practice(
+        session, title="Kuntien välinen yhteistyö", status="approved", publish_consent=True,
+        contact_name="Eija Koski", contact_email="eija.koski@example.fi",
+        contact_text="Pääkaupunkiseudun Kierrätyskeskus Oy, Eija Koski\neija.koski@example.fi")
+
+    result = publish(workspace, session)
+
+    page = next(result.out.glob(f"{practice.id}-*/index.html")).read_text()
+    address = page[page.index("<address>"):page.index("</address>")]
+    assert address.count("Eija Koski") == 1
+    assert address.count('<a href="mailto:eija.koski@example.fi">eija.koski@example.fi</a>') == 1
+    assert address.count("eija.koski@example.fi") == 2  # the link and its text
+    assert "Kierrätyskeskus Oy, Eija Koski<br>" in address
+
+
+def test_contact_parts_show_one_a_line_with_a_mail_link(workspace, session):
+    practice = make_practice(
+        session, title="Osina", status="approved", publish_consent=True,
+        contact_name="Liisa <b>Lupa</b>", contact_email="liisa.lupa@example.fi",
+        contact_phone="040 111 2222")
+
+    result = publish(workspace, session)
+
+    page = next(result.out.glob(f"{practice.id}-*/index.html")).read_text()
+    address = page[page.index("<address>") + len("<address>"):page.index("</address>")]
+    assert address.strip() == ('Liisa &lt;b&gt;Lupa&lt;/b&gt;<br>\n<a href="mailto:liisa.lupa@example.fi">'
+                               'liisa.lupa@example.fi</a><br>\n040 111 2222')
+
+
 def test_answers_are_escaped_in_html_and_markdown(workspace, session):
     practice = make_practice(session, title="Lukupiiri <script>alert('x')</script>",
                              status="approved",
@@ -101,6 +132,43 @@ def test_answers_are_escaped_in_html_and_markdown(workspace, session):
     meta, body = front_matter(markdown)
     assert meta["title"] == "Lukupiiri <script>alert('x')</script>"  # data, not HTML
     assert "<img" not in body and "&lt;img src=x" in body
+
+
+def test_front_matter_quotes_codes_and_numbers_a_yaml_1_2_reader_would_turn_into_numbers(
+        workspace, session):
+    # PyYAML (YAML 1.1) reads 049 as text unquoted, js-yaml 4 and other YAML 1.2 readers as 49.
+    practice = make_practice(session, title="2025", status="approved", municipalities=["049"],
+                             keywords=["1e3"], publish_consent=True,
+                             contact_name="Numero", contact_phone="0409876543")
+
+    result = publish(workspace, session)
+
+    markdown = next((result.out / "practices").glob(f"{practice.id}-*.md")).read_text()
+    head = markdown.split("\n---\n", 1)[0]
+    assert "code: '049'" in head
+    assert "phone: '0409876543'" in head
+    assert "title: '2025'" in head and "- '1e3'" in head
+    meta, _ = front_matter(markdown)
+    assert meta["municipalities"][0]["code"] == "049" and meta["contact"]["phone"] == "0409876543"
+
+
+def test_a_new_render_revision_makes_the_next_publish_render_every_practice(
+        workspace, session, monkeypatch):
+    from yhteistuumin_survey import publish as publish_module
+
+    make_practice(session, title="Sama", status="approved")
+    before = json.loads((publish(workspace, session).out / SITE_MARKER).read_text())
+    monkeypatch.setattr(publish_module, "RENDER_REVISION", publish_module.RENDER_REVISION + 1)
+    rendered: list[str] = []
+    real_markdown = publish_module._markdown
+    monkeypatch.setattr(publish_module, "_markdown",
+                        lambda card, url: rendered.append(card.title) or real_markdown(card, url))
+
+    result = publish(workspace, session)
+
+    after = json.loads((result.out / SITE_MARKER).read_text())
+    assert after["generator"] != before["generator"]
+    assert rendered == ["Sama"]
 
 
 def test_practices_json_and_markdown_front_matter_parse(workspace, session):
@@ -149,6 +217,8 @@ def test_practice_page_is_the_card_in_the_practice_language(workspace, session):
     for heading in ("Mål", "Den goda praxisen i ett nötskal", "Genomförande", "Kontaktuppgifter"):
         assert f"<h2>{heading}</h2>" in sv
     assert "Mariehamn" in sv and "Äldre" in sv
+    # The programme's name is a proper noun: the same on Swedish pages (not misspelt).
+    assert "<p>Kulttuuria yhteistuumin – goda praxis i kommunernas kulturtjänster.</p>" in sv
     index = (result.out / "index.html").read_text()
     assert f'<li class="card" lang="sv" data-url="{swedish.id}-kulturvan/"' in index
 

@@ -1,7 +1,8 @@
 """The published site in a real headless Chromium (Debian's ``chromium``, driven by Playwright).
 
 The site is served over HTTP from 127.0.0.1 (Pagefind loads its index with fetch, which file://
-does not allow). On CI (``CI=true``) a missing Chromium fails the tests instead of skipping.
+does not allow); one test opens it from disk, where the filters and a plain text match work.
+On CI (``CI=true``) a missing Chromium fails the tests instead of skipping.
 """
 
 from __future__ import annotations
@@ -217,3 +218,25 @@ def test_keyboard_reaches_the_controls_with_a_visible_focus(site, page):
         "#finder input, #finder select",
         "nodes => nodes.map(n => document.querySelector(`label[for='${n.id}']`) !== null)")
     assert labels and all(labels)
+
+
+def test_opened_from_disk_the_filters_work_and_the_page_says_search_is_limited(site, page):
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto((site["root"] / "index.html").as_uri())
+    page.wait_for_selector("#finder:not([hidden])")
+    assert page.is_visible("#from-disk")
+    assert "verkkopalvelimella" in page.inner_text("#from-disk")
+    page.select_option("#f-region", "17")  # Pohjois-Pohjanmaa: Oulu
+    wait_titles(page, ["Kulttuurikaveritoiminta"])
+    page.select_option("#f-region", "")
+    page.fill("#q", "lukudiplomi")  # the plain text match over the cards stands in
+    wait_titles(page, ["Lukudiplomi aikuisille"])
+    assert errors == []
+
+
+def test_served_over_http_the_page_has_no_from_disk_note(site, page):
+    page.goto(site["url"] + "index.html")
+    page.wait_for_selector("#finder:not([hidden])")
+    assert page.locator("#from-disk").count() == 1
+    assert page.is_hidden("#from-disk")

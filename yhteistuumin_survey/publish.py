@@ -24,7 +24,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .cards import SECTIONS, Card, load_cards, target_group_label
+from .cards import SECTIONS, Card, CardContact, load_cards, target_group_label
 from .errors import InputError, SurveyError
 from .survey import Survey, fold, workspace_survey
 
@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 
 #: Practices per Pagefind shard: a change re-indexes one shard, the browser merges them all.
 SHARD_SIZE = 100
+#: Bump when the code (not a template) changes what a page or a Markdown file holds, so that
+#: the next publish renders every practice again. 2: numeric-looking YAML strings quoted.
+RENDER_REVISION = 2
 #: The file that marks a folder as a site made by ``publish`` (so it may remove stale files).
 SITE_MARKER = ".yhteistuumin-site.json"
 #: Inside each shard: the hash of the pages it was built from.
@@ -56,19 +59,25 @@ UI: dict[str, dict[str, Any]] = {
         "region": "Maakunta", "municipality": "Kunta", "keyword": "Avainsana",
         "target": "Kenelle", "count_one": "{n} käytäntö", "count_many": "{n} käytäntöä",
         "searching": "Haetaan…", "search_error": "Haku ei ole käytettävissä.",
+        "from_disk": "Sivu on avattu suoraan tiedostosta: rajaus toimii, mutta haku löytää "
+        "vain korttien näkyvät tekstit. Koko tekstin haku toimii, kun sivusto on "
+        "verkkopalvelimella.",
         "back": "Kaikki käytännöt", "good_practice": "Hyvä käytäntö",
         "contact": "Yhteystiedot", "status_title": "Kyselykierroksen tilanne",
         "status_caption": "Kunnat, kutsut, vastaukset ja käytännöt maakunnittain",
         "total": "Yhteensä",
     },
     "sv": {
-        "skip": "Hoppa till innehållet", "footer": "Kulttur tillsammans – goda praxis i "
-        "kommunernas kulturtjänster.", "intro": "Goda praxis i kommunernas kulturtjänster. Sök "
+        "skip": "Hoppa till innehållet", "footer": "Kulttuuria yhteistuumin – goda praxis "
+        "i kommunernas kulturtjänster.", "intro": "Goda praxis i kommunernas kulturtjänster. Sök "
         "eller avgränsa enligt landskap, kommun, nyckelord eller målgrupp.",
         "search_label": "Sök bland praxis", "all": "Alla", "reset": "Töm",
         "region": "Landskap", "municipality": "Kommun", "keyword": "Nyckelord",
         "target": "För vem", "count_one": "{n} praxis", "count_many": "{n} praxis",
         "searching": "Söker…", "search_error": "Sökningen är inte tillgänglig.",
+        "from_disk": "Sidan är öppnad direkt från en fil: avgränsningen fungerar, men sökningen "
+        "hittar bara kortens synliga texter. Fulltextsökningen fungerar när webbplatsen ligger "
+        "på en webbserver.",
         "back": "All praxis", "good_practice": "God praxis",
         "contact": "Kontaktuppgifter", "status_title": "Läget i enkätomgången",
         "status_caption": "Kommuner, inbjudningar, svar och praxis per landskap",
@@ -121,6 +130,34 @@ def _paragraphs(text: str) -> Any:
         for part in parts)
 
 
+#: An email address inside a contact written as free text (linked on the card).
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def _contact_lines(contact: CardContact) -> Any:
+    """Return a card's contact as lines of HTML, its email addresses linked.
+
+    A contact written as free text keeps the respondent's own wording: its name, email and
+    phone were read from that text, so showing them as well would say everything twice.
+    """
+    from markupsafe import Markup, escape
+
+    if contact.text:
+        lines = [line.strip() for line in contact.text.splitlines() if line.strip()]
+    else:
+        lines = [part for part in (contact.name, contact.email, contact.phone) if part]
+
+    def linked(line: str) -> Markup:
+        html, at = Markup(""), 0
+        for match in _EMAIL.finditer(line):
+            html += escape(line[at:match.start()])
+            html += Markup('<a href="mailto:{0}">{0}</a>').format(match.group())
+            at = match.end()
+        return html + escape(line[at:])
+
+    return Markup("<br>\n").join(linked(line) for line in lines)
+
+
 def site_environment(workspace: Workspace) -> jinja2.Environment:
     """Return the template environment with the site's filters (autoescape for ``.html``)."""
     from .templating import make_environment
@@ -129,6 +166,7 @@ def site_environment(workspace: Workspace) -> jinja2.Environment:
     env.filters["place_name"] = lambda place, lang: place.name(lang)
     env.filters["shorten"] = _shorten
     env.filters["paragraphs"] = _paragraphs
+    env.filters["contact_lines"] = _contact_lines
     return env
 
 
@@ -178,6 +216,27 @@ def _card_url(card: Card, base_url: str) -> str:
     return (base_url.rstrip("/") + "/" if base_url else "") + card.path + "/"
 
 
+#: Text that a YAML 1.2 reader (js-yaml 4, Go, ruamel) takes for a number, though PyYAML's
+#: YAML 1.1 leaves it unquoted: ``049`` (Espoo), ``0409876543``, ``1e3``.
+_NUMBER_LIKE = re.compile(r"[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)(?:[eE][-+]?[0-9]+)?")
+
+
+@lru_cache(maxsize=1)
+def _front_matter_dumper() -> Any:
+    """Return a YAML dumper that quotes every string a YAML reader could take for a number."""
+    import yaml
+
+    base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml: 20x faster on 5,000 cards
+
+    def represent_str(dumper: Any, value: str) -> Any:
+        style = "'" if _NUMBER_LIKE.fullmatch(value) else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    dumper: Any = type("FrontMatterDumper", (base,), {})
+    dumper.add_representer(str, represent_str)
+    return dumper
+
+
 def _markdown(card: Card, url: str) -> str:
     import yaml
 
@@ -198,9 +257,8 @@ def _markdown(card: Card, url: str) -> str:
         # Markdown passes raw HTML through; answers are text, so HTML's specials are escaped.
         return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml: 20x faster on 5,000 cards
-    lines = ["---", yaml.dump(front, Dumper=dumper, sort_keys=False, allow_unicode=True,
-                              width=1000).rstrip(),
+    lines = ["---", yaml.dump(front, Dumper=_front_matter_dumper(), sort_keys=False,
+                              allow_unicode=True, width=1000).rstrip(),
              "---", "", f"# {safe(card.title)}", ""]
     for name in SECTIONS:
         if card.sections.get(name):
@@ -230,7 +288,7 @@ def _generator_hash(workspace: Workspace, settings: Settings) -> str:
     from . import __version__
     from .resources import bundled_path
 
-    digest = hashlib.sha256(f"{__version__} {SHARD_SIZE} {sorted(UI['fi'].items())} "
+    digest = hashlib.sha256(f"{__version__} {RENDER_REVISION} {SHARD_SIZE} {sorted(UI['fi'].items())} "
                             f"{sorted(UI['sv'].items())} {settings.get('site.title')} "
                             f"{settings.get('site.base_url')}".encode())
     for folder in (bundled_path("templates/site"), workspace.root / "templates/site"):
