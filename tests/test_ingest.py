@@ -580,3 +580,25 @@ def test_new_version_keeps_the_reviewers_corrected_municipalities(engine, worksp
     listed = practices(engine)[1]
     assert listed["status"] == "new" and "new-version-since-decision" in listed["flags"]
     assert listed["municipalities"] == ["091", "698"]  # the reviewers' list stays in force
+
+
+def test_google_form_with_sentence_questions_fills_the_right_fields(engine, workspace, tmp_path):
+    path = tmp_path / "Lomakevastaukset.csv"
+    path.write_text(
+        '"Aikaleima","Sähköpostiosoite","Missä kunnissa käytäntö on käytössä?",'
+        '"Mikä on hyvän käytännön nimi?","Kenelle käytäntö on tarkoitettu?",'
+        '"Kuvaile käytäntöä lyhyesti","Mitä resursseja käytäntö vaatii?",'
+        '"Yhteyshenkilön nimi","Saako yhteystiedot julkaista verkkosivuilla?"\n'
+        '"2026/03/05 2:15:01 PM GMT+2","vastaaja@gmail.com","Joensuu","Kuorolaulu",'
+        '"Ikääntyneet","Kuoro laulaa palvelutaloissa.","Kuoronjohtaja","Liisa Laulaja","Kyllä"\n',
+        encoding="utf-8")
+    result = run_ingest([path], engine=engine, workspace=workspace)
+    assert [row["format"] for row in result.rows()] == ["googleforms"]
+    practice = practices(engine)[0]
+    assert practice["title"] == "Kuorolaulu"
+    assert practice["summary"] == "Kuoro laulaa palvelutaloissa."
+    assert practice["resources"] == "Kuoronjohtaja"
+    assert practice["target_group"] == ["older_people"]
+    assert practice["municipalities"] == ["167"]
+    assert practice["contact"] == {"name": "Liisa Laulaja", "email": None, "phone": None,
+                                   "publish_consent": True}

@@ -43,6 +43,7 @@ class Profile:
     questions: dict[str, str]
     complete_when: str | None = None
     fuzzy_cutoff: float = 85.0
+    weak_headings: frozenset[str] = frozenset()
     path: Path | None = field(default=None, compare=False)
 
     def meta_role(self, header: str) -> str | None:
@@ -133,6 +134,7 @@ def parse_profile(data: Any, path: Path) -> Profile:
         questions={fold(str(k)): str(v) for k, v in (data.get("questions") or {}).items()},
         complete_when=data.get("complete_when"),
         fuzzy_cutoff=float(data.get("fuzzy_cutoff", 85)),
+        weak_headings=frozenset(fold(s) for s in _strings(data.get("weak_headings"))),
         path=path,
     )
 
