@@ -602,3 +602,19 @@ def test_google_form_with_sentence_questions_fills_the_right_fields(engine, work
     assert practice["municipalities"] == ["167"]
     assert practice["contact"] == {"name": "Liisa Laulaja", "email": None, "phone": None,
                                    "publish_consent": True}
+
+
+def test_microsoft_forms_with_an_unlisted_time_heading_keeps_account_columns_as_metadata(
+        engine, workspace, tmp_path):
+    # "Avslutad" is in no profile: four of the five fixed columns still say Microsoft Forms.
+    path = tmp_path / "Formulär.csv"
+    path.write_text(
+        "ID;Starttid;Avslutad;E-post;Namn;Praxisens namn;Mål;Kontaktpersonens e-post\n"
+        "1;4.9.2023 10.02.11;4.9.2023 10.31.40;anna@korsholm.fi;Anna Andersson;Kulturkompis;"
+        "Mindre ensamhet;kontakt@korsholm.fi\n", encoding="utf-8")
+    result = run_ingest([path], engine=engine, workspace=workspace)
+    assert [row["format"] for row in result.rows()] == ["msforms"]
+    practice = practices(engine)[0]
+    assert practice["title"] == "Kulturkompis"
+    assert practice["contact"]["email"] == "kontakt@korsholm.fi"
+    assert practice["contact"]["name"] is None
