@@ -527,10 +527,10 @@ def test_a_sheet_with_practices_one_below_the_other_gives_each_practice(engine, 
     result = run_ingest([path], engine=engine, workspace=workspace)
     assert [(r["sheet"], r["outcome"]) for r in result.rows()] == [("Sheet", "new"),
                                                                    ("Sheet", "new")]
-    assert [(p["title"], p["goal"], p["municipality_text"], p["source"]["locator"])
-            for p in practices(engine)] == [
-        ("Runopolku", "Runoja luontoon", "Kuopio", "Sheet #1"),
-        ("Taidelainaamo", "Taidetta kotiin", "Kuopio", "Sheet #2")]
+    assert [(p["title"], p["goal"], p["municipality_text"], p["source"]["locator"],
+             p["source"]["sheet"], p["source"]["row"]) for p in practices(engine)] == [
+        ("Runopolku", "Runoja luontoon", "Kuopio", "Sheet #1", "Sheet", None),
+        ("Taidelainaamo", "Taidetta kotiin", "Kuopio", "Sheet #2", "Sheet", None)]
 
 
 @pytest.mark.parametrize(("address", "codes"), [
