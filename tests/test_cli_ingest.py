@@ -70,7 +70,8 @@ def test_practices_list_json_has_the_card_contact_flags_and_source(cli, tmp_path
                                    "email": "matti.virtanen@rovaniemi.example.fi",
                                    "phone": "+358 16 3222463", "publish_consent": False}
     assert practice["flags"] == ["no-consent"]
-    assert practice["source"] == {"file": "msforms.xlsx", "locator": "row 3", "format": "msforms"}
+    assert practice["source"] == {"file": "msforms.xlsx", "sheet": "Sheet1", "row": 3,
+                                  "locator": "row 3", "format": "msforms"}
     table = cli("practices", "list", "--status", "new")
     assert table.stdout.splitlines()[-1] == "3 practices"
     assert table.stdout.splitlines()[0].split() == ["id", "version", "status", "municipalities",

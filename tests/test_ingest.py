@@ -527,10 +527,10 @@ def test_a_sheet_with_practices_one_below_the_other_gives_each_practice(engine, 
     result = run_ingest([path], engine=engine, workspace=workspace)
     assert [(r["sheet"], r["outcome"]) for r in result.rows()] == [("Sheet", "new"),
                                                                    ("Sheet", "new")]
-    assert [(p["title"], p["goal"], p["municipality_text"], p["source"]["locator"])
-            for p in practices(engine)] == [
-        ("Runopolku", "Runoja luontoon", "Kuopio", "Sheet #1"),
-        ("Taidelainaamo", "Taidetta kotiin", "Kuopio", "Sheet #2")]
+    assert [(p["title"], p["goal"], p["municipality_text"], p["source"]["locator"],
+             p["source"]["sheet"], p["source"]["row"]) for p in practices(engine)] == [
+        ("Runopolku", "Runoja luontoon", "Kuopio", "Sheet #1", "Sheet", None),
+        ("Taidelainaamo", "Taidetta kotiin", "Kuopio", "Sheet #2", "Sheet", None)]
 
 
 @pytest.mark.parametrize(("address", "codes"), [
@@ -580,3 +580,41 @@ def test_new_version_keeps_the_reviewers_corrected_municipalities(engine, worksp
     listed = practices(engine)[1]
     assert listed["status"] == "new" and "new-version-since-decision" in listed["flags"]
     assert listed["municipalities"] == ["091", "698"]  # the reviewers' list stays in force
+
+
+def test_google_form_with_sentence_questions_fills_the_right_fields(engine, workspace, tmp_path):
+    path = tmp_path / "Lomakevastaukset.csv"
+    path.write_text(
+        '"Aikaleima","Sähköpostiosoite","Missä kunnissa käytäntö on käytössä?",'
+        '"Mikä on hyvän käytännön nimi?","Kenelle käytäntö on tarkoitettu?",'
+        '"Kuvaile käytäntöä lyhyesti","Mitä resursseja käytäntö vaatii?",'
+        '"Yhteyshenkilön nimi","Saako yhteystiedot julkaista verkkosivuilla?"\n'
+        '"2026/03/05 2:15:01 PM GMT+2","vastaaja@gmail.com","Joensuu","Kuorolaulu",'
+        '"Ikääntyneet","Kuoro laulaa palvelutaloissa.","Kuoronjohtaja","Liisa Laulaja","Kyllä"\n',
+        encoding="utf-8")
+    result = run_ingest([path], engine=engine, workspace=workspace)
+    assert [row["format"] for row in result.rows()] == ["googleforms"]
+    practice = practices(engine)[0]
+    assert practice["title"] == "Kuorolaulu"
+    assert practice["summary"] == "Kuoro laulaa palvelutaloissa."
+    assert practice["resources"] == "Kuoronjohtaja"
+    assert practice["target_group"] == ["older_people"]
+    assert practice["municipalities"] == ["167"]
+    assert practice["contact"] == {"name": "Liisa Laulaja", "email": None, "phone": None,
+                                   "publish_consent": True}
+
+
+def test_microsoft_forms_with_an_unlisted_time_heading_keeps_account_columns_as_metadata(
+        engine, workspace, tmp_path):
+    # "Avslutad" is in no profile: four of the five fixed columns still say Microsoft Forms.
+    path = tmp_path / "Formulär.csv"
+    path.write_text(
+        "ID;Starttid;Avslutad;E-post;Namn;Praxisens namn;Mål;Kontaktpersonens e-post\n"
+        "1;4.9.2023 10.02.11;4.9.2023 10.31.40;anna@korsholm.fi;Anna Andersson;Kulturkompis;"
+        "Mindre ensamhet;kontakt@korsholm.fi\n", encoding="utf-8")
+    result = run_ingest([path], engine=engine, workspace=workspace)
+    assert [row["format"] for row in result.rows()] == ["msforms"]
+    practice = practices(engine)[0]
+    assert practice["title"] == "Kulturkompis"
+    assert practice["contact"]["email"] == "kontakt@korsholm.fi"
+    assert practice["contact"]["name"] is None

@@ -34,6 +34,14 @@ HEADINGS = [
     ("Kenelle käytäntö on suunnattu? - Lapset", "target_group:Lapset", "option"),
     ("kenelle[SQ002]", "target_group:Nuoret", "option"),
     ("kenelle[other]", "target_group:Muu, mikä?", "option"),
+    ("Saako yhteystiedot julkaista verkkosivuilla?", "publish_consent", "contains"),
+    ("May we publish the contact details?", "publish_consent", "contains"),
+    ("Kenelle käytäntö on tarkoitettu?", "target_group", "contains"),
+    ("Kuvaile käytäntöä lyhyesti", "summary", "contains"),
+    ("Mitä resursseja käytäntö vaatii?", "resources", "contains"),
+    ("Missä kunnissa käytäntö on käytössä?", "municipalities", "contains"),
+    ("Beskriv praxisen kort", "summary", "contains"),
+    ("Vad heter praxisen?", "title", "inflected"),
     ("Muut kommentit", "", "ignored"),
     ("Kuntalaisten osallisuus", "", "ignored"),
 ]
@@ -51,6 +59,18 @@ def test_heading_maps_to_its_question(mapper: HeadingMapper, heading: str, targe
     table = HeadingMapper(mapper.survey, load_profiles()["table"])
     chosen = (mapper if "[" in heading else table).mapping(heading)
     assert (chosen.target, chosen.method) == (target, method)
+
+
+@pytest.mark.parametrize("heading", ["Saako yhteystiedot julkaista?",
+                                     "Lupa yhteystietojen julkaisuun",
+                                     "Får vi publicera kontaktuppgifterna?"])
+def test_form_tool_profiles_know_the_everyday_wordings_too(heading: str) -> None:
+    from yhteistuumin_survey.ingest.detect import Detector
+
+    profiles = load_profiles()
+    detector = Detector(load_survey(bundled_path("survey/questions.yaml")), profiles)
+    for name in ("googleforms", "msforms", "webropol"):
+        assert detector.mapper(profiles[name]).mapping(heading).target == "publish_consent"
 
 
 @pytest.mark.parametrize(("text", "expected"), [

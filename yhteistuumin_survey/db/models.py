@@ -205,6 +205,8 @@ class Submission(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     received_file_id: int = Field(foreign_key="receivedfile.id", index=True)
     locator: str  # sheet name, "row 7", "body"
+    sheet: str | None = None  # the sheet it came from (a CSV file's name)
+    row: int | None = None  # its row in a response table (1-based, as a spreadsheet shows it)
     format: str
     raw: dict[str, Any] = _json({})
     response_key: str | None = Field(default=None, index=True)  # token or form response ID

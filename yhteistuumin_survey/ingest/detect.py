@@ -33,10 +33,13 @@ class Detector:
         self._mappers: dict[str, HeadingMapper] = {}
 
     def mapper(self, profile: Profile | None = None) -> HeadingMapper:
-        """The mapper of a profile; without one, the generic table profile's (its headings)."""
-        profile = profile if profile is not None else self.profiles["table"]
+        """The mapper of a profile (with the generic table profile's everyday wordings);
+        without one, the table profile's."""
+        table = self.profiles["table"]
+        profile = profile if profile is not None else table
         if profile.name not in self._mappers:
-            self._mappers[profile.name] = HeadingMapper(self.survey, profile)
+            self._mappers[profile.name] = HeadingMapper(
+                self.survey, profile, common=table if profile is not table else None)
         return self._mappers[profile.name]
 
     def detect(self, sheets: list[Sheet], source: str = "auto") -> Detection | None:

@@ -50,18 +50,31 @@ class HeadingMatch:
 class HeadingMapper:
     """Map headings to question ids for one survey and (optionally) one profile."""
 
-    def __init__(self, survey: Survey, profile: Profile | None = None) -> None:
+    def __init__(self, survey: Survey, profile: Profile | None = None,
+                 common: Profile | None = None) -> None:
+        """``common`` (the generic table profile) adds everyday wordings to every tool's
+        profile: a form tool's question columns are whatever the coordinator typed."""
         self.survey = survey
         self.profile = profile
         self.index = survey.heading_index()
-        if profile is not None:
-            for key, question_id in profile.questions.items():
-                self.index.setdefault(key, question_id)
+        weak: set[str] = set()
+        for source in (profile, common):
+            if source is not None:
+                for key, question_id in source.questions.items():
+                    self.index.setdefault(key, question_id)
+                weak |= source.weak_headings
         self.multichoice = {q.id for q in survey.questions if q.type == "multichoice"}
-        # Contained headings: at least a few letters, matched as whole words.
-        self.contained = sorted(((k, v) for k, v in self.index.items() if len(k) >= _MIN_CONTAINED),
-                                key=lambda kv: -len(kv[0]))
-        self.single_words = [(k, v) for k, v in self.index.items() if " " not in k and len(k) >= 3]
+        self.consent = {q.id for q in survey.questions if q.type == "consent"}
+        # Contained headings: at least a few letters, matched as whole words. Weak ones (the
+        # survey's subject, "käytäntö", named in most questions) decide only when nothing else
+        # in the heading does.
+        contained = sorted(((k, v) for k, v in self.index.items() if len(k) >= _MIN_CONTAINED),
+                           key=lambda kv: -len(kv[0]))
+        self.contained = [kv for kv in contained if kv[0] not in weak]
+        self.contained_weak = [kv for kv in contained if kv[0] in weak]
+        words = [(k, v) for k, v in self.index.items() if " " not in k and len(k) >= 3]
+        self.single_words = [kv for kv in words if kv[0] not in weak]
+        self.single_words_weak = [kv for kv in words if kv[0] in weak]
         self.keys = list(self.index)
         self.cutoff = profile.fuzzy_cutoff if profile is not None else 85.0
         self.match = lru_cache(maxsize=4096)(self._match)
@@ -75,20 +88,26 @@ class HeadingMapper:
 
         Longer headings say more; one that ends the text says more still, because the head
         noun comes last in Finnish, Swedish and English alike ("Contact e-mail",
-        "Saako yhteystiedot julkaista", "Praxisens mål").
+        "Saako yhteystiedot julkaista", "Praxisens mål"). A consent heading says most: asking
+        leave to publish the contact details names them ("May we publish the contact
+        details?"), so the contact words in it are not the question. Weak headings count
+        only when no other heading is contained.
         """
         folded = fold(text)
         padded = f" {folded} "
-        best: tuple[int, int, str, str] | None = None
-        for key, question_id in self.contained:
-            at = padded.find(f" {key} ")
-            if at < 0:
-                continue
-            score = len(key) + (_END_BONUS if at + len(key) + 1 == len(padded) - 1 else 0)
-            candidate = (score, len(key), key, question_id)
-            if best is None or candidate[:2] > best[:2]:
-                best = candidate
-        return (best[2], best[3]) if best else None
+        for candidates in (self.contained, self.contained_weak):
+            best: tuple[int, int, int, str, str] | None = None
+            for key, question_id in candidates:
+                at = padded.find(f" {key} ")
+                if at < 0:
+                    continue
+                score = len(key) + (_END_BONUS if at + len(key) + 1 == len(padded) - 1 else 0)
+                candidate = (int(question_id in self.consent), score, len(key), key, question_id)
+                if best is None or candidate[:3] > best[:3]:
+                    best = candidate
+            if best is not None:
+                return best[3], best[4]
+        return None
 
     def _unique(self, candidates: set[str]) -> str | None:
         return next(iter(candidates)) if len(candidates) == 1 else None
@@ -115,12 +134,15 @@ class HeadingMapper:
 
     def _inflected(self, heading: str) -> str | None:
         """A word that is a known heading plus a short ending ("Toteutustapa", "Resurssitarve")."""
-        candidates: set[str] = set()
-        for word in fold(heading).split():
-            for key, question_id in self.single_words:
-                if len(key) >= 5 and word.startswith(key) and len(word) - len(key) <= 5:
-                    candidates.add(question_id)
-        return self._unique(candidates)
+        for words in (self.single_words, self.single_words_weak):
+            candidates: set[str] = set()
+            for word in fold(heading).split():
+                for key, question_id in words:
+                    if len(key) >= 5 and word.startswith(key) and len(word) - len(key) <= 5:
+                        candidates.add(question_id)
+            if candidates:
+                return self._unique(candidates)
+        return None
 
     def _option(self, question_id: str, option: str) -> str:
         """Turn an option code (LimeSurvey SQ001, other) into the choice's label."""

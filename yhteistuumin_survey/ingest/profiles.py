@@ -1,9 +1,10 @@
 """Header profiles: one YAML file per export tool under ``survey/profiles/`` (data, not code).
 
-A profile says how a tool's export is recognised (``signature``: every group must have one
-heading in the header row), where its header row is, which columns are metadata (response ID,
-times, the respondent's account email, LimeSurvey's token), how multiple choices are
-separated, which timestamp formats it writes, and extra headings of its own. A new tool's
+A profile says how a tool's export is recognised (``signature``: every group, or
+``signature_min`` of them, must have one heading in the header row), where its header
+row is, which columns are metadata (response ID, times, the respondent's account email,
+LimeSurvey's token), how multiple choices are separated, which timestamp formats it writes,
+and extra headings of its own. A new tool's
 export needs a new profile, not code. A workspace's own ``survey/profiles/<name>.yaml``
 replaces the bundled one of the same name.
 """
@@ -43,6 +44,8 @@ class Profile:
     questions: dict[str, str]
     complete_when: str | None = None
     fuzzy_cutoff: float = 85.0
+    weak_headings: frozenset[str] = frozenset()
+    signature_min: int | None = None  # None: every group
     path: Path | None = field(default=None, compare=False)
 
     def meta_role(self, header: str) -> str | None:
@@ -58,7 +61,8 @@ class Profile:
         if not self.signature:
             return False
         folded = {fold(h) for h in headers if h}
-        return all(group & folded for group in self.signature)
+        found = sum(1 for group in self.signature if group & folded)
+        return found >= (self.signature_min or len(self.signature))
 
     def parse_time(self, value: Any) -> dt.datetime | None:
         """Parse a timestamp cell with the profile's formats (None when it cannot)."""
@@ -133,6 +137,8 @@ def parse_profile(data: Any, path: Path) -> Profile:
         questions={fold(str(k)): str(v) for k, v in (data.get("questions") or {}).items()},
         complete_when=data.get("complete_when"),
         fuzzy_cutoff=float(data.get("fuzzy_cutoff", 85)),
+        signature_min=int(data["signature_min"]) if data.get("signature_min") else None,
+        weak_headings=frozenset(fold(s) for s in _strings(data.get("weak_headings"))),
         path=path,
     )
 

@@ -382,7 +382,8 @@ class Store:
             status = {NEW: "practice", NEW_VERSION: "practice", UNCHANGED: "unchanged",
                       DUPLICATE: "practice"}.get(outcome, outcome)
             submission_rows.append({
-                "received_file_id": file_id, "locator": entry.record.locator, "format": fmt,
+                "received_file_id": file_id, "locator": entry.record.locator,
+                "sheet": entry.record.sheet, "row": entry.record.row, "format": fmt,
                 "raw": entry.record.raw, "status": status,
                 "response_key": entry.record.response_key or entry.record.token,
                 "reason": entry.reason or entry.record.reason or None, "created_at": now})
@@ -598,6 +599,8 @@ def list_practices(*, session: Session, status: str | None = None,
                         "publish_consent": bool(version.publish_consent)},
             "flags": list(version.flags or []),
             "source": {"file": received.original_name if received else None,
+                       "sheet": submission.sheet if submission else None,
+                       "row": submission.row if submission else None,
                        "locator": submission.locator if submission else None,
                        "format": submission.format if submission else None},
             # What reviewers decided: the question to ask a needs-info contact, the original
