@@ -43,7 +43,10 @@ def test_demo_prints_every_stage_and_where_to_look(demo):
         assert any(line.strip().startswith(stage) for line in stdout.splitlines()), stage
     assert f"site             {out / 'outputs' / 'site' / 'index.html'}" in stdout
     assert "Yhteensä" in stdout  # the status table's total row
-    assert "0 login(s)" in stdout and "1 SMTP connection(s)" in stdout
+    assert "over 1 SMTP connection, no login" in stdout  # one session for the whole batch
+    assert "27 practices, 4 of them flagged as possible duplicates" in stdout
+    assert any(line.startswith("code  region") and line.endswith("Vastaus-%")
+               for line in stdout.splitlines())  # the status table, headed as `status` heads it
 
 
 def test_demo_invites_every_municipality_once_per_address(demo):

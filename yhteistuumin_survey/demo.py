@@ -497,8 +497,10 @@ def _send(workspace: Any, *, session: Any, settings: Any, kind: str,
     counts = sent.report.counts
     municipalities = len({m.municipality_code for m in plan.to_send})
     what = "invitations" if kind == "invite" else "reminders"
+    login = "no login (the demo server asks for none)" if not sent.logins else \
+        f"{sent.logins} login{'s' if sent.logins > 1 else ''}"
     return (f"{counts.get('sent', 0)} {what} sent to {municipalities} municipalities over "
-            f"{sent.connections} SMTP connection(s), {sent.logins} login(s)")
+            f"{sent.connections} SMTP connection{'s' if sent.connections != 1 else ''}, {login}")
 
 
 def _bounces(folder: Path, *, session: Any, settings: Any) -> str:
@@ -525,9 +527,14 @@ def _ingest(workspace: Any, folder: Path, *, session: Any, settings: Any) -> str
 
     found = ingest_paths([folder], session=session, workspace=workspace, settings=settings)
     _check(found, "ingest")
-    counts = found.counts
-    parts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    return f"{found.files} files ingested ({parts}); report {found.report_path}"
+    counts = dict(found.counts)
+    duplicates = counts.pop("duplicate candidate", 0)
+    practices = counts.pop("new", 0) + counts.pop("new version", 0) + duplicates
+    empty = counts.pop("empty", 0)
+    rest = "".join(f", {n} {status}" for status, n in sorted(counts.items()))
+    return (f"{found.files} files read: {practices} practices, {duplicates} of them flagged as "
+            f"possible duplicates for the reviewers; {empty} blank practice sheets "
+            f"skipped{rest}; report {found.report_path}")
 
 
 def apply_decisions(path: Path, decisions: dict[str, Any]) -> int:

@@ -137,6 +137,19 @@ def status_rows(status: RoundStatus) -> list[dict[str, Any]]:
     return rows
 
 
+def render_status(status: RoundStatus, fmt: str) -> str:
+    """Return the status as ``table`` (Finnish headings, rates as percentages), ``csv`` or ``json``."""
+    from .reports import render, to_json
+
+    if fmt == "json":
+        return to_json(status.to_dict())
+    if fmt == "table":
+        headers = ["code", "region", *(HEADINGS[key] for key in STATUS_KEYS)]
+        return render(status_rows(status), STATUS_COLUMNS, "table", headers)
+    rows = [*status.regions, {"code": "", "name": "total", **status.totals}]
+    return render(rows, STATUS_COLUMNS, fmt)
+
+
 def draw_chart(status: RoundStatus, path: Path) -> Path:
     """Draw the response rate by region as a PNG bar chart (matplotlib, Agg)."""
     import matplotlib

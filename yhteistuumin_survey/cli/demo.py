@@ -22,8 +22,6 @@ def demo_cmd(
     Example: yhteistuumin demo --out /tmp/kysely-demo
     """
     from ..demo import run_demo
-    from ..reports import render
-
     state = get_state(ctx)
     root = out if out is not None else state.workspace.outputs / "demo"
     echo(f"Demo round in {root} (a local SMTP server in this process; nothing leaves the "
@@ -34,10 +32,10 @@ def demo_cmd(
 
     result = run_demo(root, announce=announce)
     if result.status is not None:
-        from ..status import STATUS_COLUMNS, status_rows
+        from ..status import render_status
 
         echo()
-        echo(render(status_rows(result.status), STATUS_COLUMNS, "table"))
+        echo(render_status(result.status, "table"))
     echo()
     echo(f"Done in {result.seconds:.1f} s; {result.messages_received} messages reached the "
          "demo mailbox. Open:")

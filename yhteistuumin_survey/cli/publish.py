@@ -55,8 +55,7 @@ def status_cmd(
 
     Example: yhteistuumin status --chart outputs/reports/vastausprosentti.png
     """
-    from ..reports import render, to_json
-    from ..status import HEADINGS, STATUS_KEYS, draw_chart, round_status, status_rows, write_status_page
+    from ..status import draw_chart, render_status, round_status, write_status_page
 
     state = get_state(ctx)
     settings = state.settings()
@@ -64,15 +63,7 @@ def status_cmd(
         status = round_status(session=session, round_name=settings.round_name)
     page = write_status_page(state.workspace, status, site_title=str(settings.get("site.title")))
     picture = draw_chart(status, chart) if chart is not None else None
-    if fmt is Format.json:
-        echo(to_json(status.to_dict()))
-    else:
-        columns = ["code", "name", *STATUS_KEYS]
-        headers = ["code", "region", *(HEADINGS[key] for key in STATUS_KEYS)]
-        rows = status_rows(status) if fmt is Format.table else [
-            *status.regions, {"code": "", "name": "total", **status.totals}]
-        text = render(rows, columns, fmt.value, headers if fmt is Format.table else None)
-        typer.echo(text, nl=fmt is not Format.csv)
+    typer.echo(render_status(status, fmt.value), nl=fmt is not Format.csv)
     warn(f"Status page: {page}")
     if picture is not None:
         warn(f"Chart: {picture}")
