@@ -505,7 +505,9 @@ def test_no_reminder_for_answered_bounced_or_uninvited(db, settings):
     practice = Practice()
     db.add(practice)
     db.flush()
-    db.add(PracticeMunicipality(practice_id=practice.id, municipality_code="091"))
+    db.add(PracticeMunicipality(practice_id=practice.id, municipality_code="091", source="token"))
+    # Helsinki's questionnaire names Rovaniemi as a partner: Rovaniemi has not answered.
+    db.add(PracticeMunicipality(practice_id=practice.id, municipality_code="698", source="text"))
     received = ReceivedFile(sha256="0" * 64, original_name="x.xlsx", stored_path="x", size=1)
     db.add(received)
     db.flush()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from factories import make_practice
+from sqlmodel import select
 
 from yhteistuumin_survey.db.models import (
     Contact,
@@ -95,3 +96,29 @@ def test_chart_is_a_png_and_status_page_uses_the_site_style(round_db, workspace,
     assert '<html lang="fi">' in html and "<style>" in html and "--accent" in html
     assert "<th scope=\"row\">Uusimaa</th>" in html and "66.7 %" in html
     assert "<th scope=\"row\">Yhteensä</th>" in html and "75.0 %" in html
+
+
+def test_a_partner_named_in_a_practice_has_not_answered(session):
+    """Espoo's questionnaire names Vantaa as partner: Espoo answered, Vantaa did not."""
+    from yhteistuumin_survey.db.models import PracticeMunicipality
+    from yhteistuumin_survey.status import answered_codes
+
+    joint = make_practice(session, title="Yhteinen aluetyö", municipalities=["049"],
+                          municipality_source="token")
+    session.add(PracticeMunicipality(practice_id=joint.id, municipality_code="092",
+                                     source="text"))
+    # A web-form answer names its municipalities only in its text: all of them answered.
+    make_practice(session, title="Lomakkeelta", municipalities=["853", "837"],
+                  municipality_source="text")
+    # A reviewer moved a practice to Kotka: Kotka did not answer, the reporter Lahti did.
+    moved = make_practice(session, title="Siirretty", municipalities=["398"],
+                          municipality_source="metadata")
+    for row in session.exec(select(PracticeMunicipality).where(
+            PracticeMunicipality.practice_id == moved.id)):
+        row.superseded = True
+    session.add(PracticeMunicipality(practice_id=moved.id, municipality_code="285",
+                                     source="reviewer"))
+    session.commit()
+
+    assert answered_codes(session=session, round_name=ROUND) == {"049", "853", "837", "398"}
+    assert round_status(session=session, round_name=ROUND).totals["answered"] == 4

@@ -186,6 +186,8 @@ def plan_round(
     for row in session.exec(rows_query):
         rows_by_code.setdefault(row.municipality_code, []).append(row)
 
+    from .status import answered_codes
+
     answered = answered_codes(session=session, round_name=round_name) if kind == "remind" else set()
     max_reminders = int(settings.get("reminders.max"))
     min_days = int(settings.get("reminders.min_days"))
@@ -264,22 +266,6 @@ def _reminder_rule(
         days = age.total_seconds() / 86400
         return f"last message {days:.1f} days ago (wait {min_days})", 0
     return "", done + 1
-
-
-def answered_codes(*, session: Session, round_name: str) -> set[str]:
-    """Return the municipalities that answered: a practice names them or their token came back."""
-    from sqlmodel import col, select
-
-    from .db.models import PracticeMunicipality, Submission, SurveyToken
-
-    codes = set(session.exec(select(PracticeMunicipality.municipality_code)).all())
-    token_rows = session.exec(
-        select(SurveyToken.municipality_code)
-        .join(Submission, col(Submission.response_key) == col(SurveyToken.token))
-        .where(col(SurveyToken.round_name) == round_name)
-    ).all()
-    codes.update(token_rows)
-    return codes
 
 
 # --- rate and retries ----------------------------------------------------------------------

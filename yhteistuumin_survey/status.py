@@ -47,6 +47,42 @@ class RoundStatus:
         return {"totals": self.totals, "regions": self.regions}
 
 
+#: How a practice's municipality was found when that municipality is the one that answered:
+#: its token, its questionnaire's metadata sheet, its address. Found in the text, it may be a
+#: partner the answer names.
+REPORTER_SOURCES = frozenset({"token", "metadata", "sender-domain"})
+
+
+def answered_codes(*, session: Session, round_name: str | None = None) -> set[str]:
+    """Return the municipalities that answered (``round_name`` limits the tokens to one round).
+
+    A municipality answered when its response token came back or it reported a practice: the
+    practice's municipality was found by token, metadata sheet or sender's address. A partner
+    that a practice only names in its text has not answered (it is still reminded), unless no
+    municipality of that practice was found any other way: then the text is all there is to
+    tell who answered (a web-form answer), and every municipality it names counts.
+    """
+    from sqlmodel import col, select
+
+    from .db.models import PracticeMunicipality, Submission, SurveyToken
+
+    tokens = select(SurveyToken.municipality_code).join(
+        Submission, col(Submission.response_key) == col(SurveyToken.token))
+    if round_name:
+        tokens = tokens.where(col(SurveyToken.round_name) == round_name)
+    codes = set(session.exec(tokens).all())
+    found: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    rows = select(PracticeMunicipality.practice_id, PracticeMunicipality.municipality_code,
+                  PracticeMunicipality.source, PracticeMunicipality.submitted_source)
+    for practice_id, code, source, submitted_source in session.exec(rows):
+        if source != "reviewer" or submitted_source:  # as submitted, not as a reviewer added it
+            found[practice_id].append((code, submitted_source or source))
+    for submitted in found.values():
+        reporters = {code for code, source in submitted if source in REPORTER_SOURCES}
+        codes |= reporters or {code for code, _ in submitted}
+    return codes
+
+
 def _rate(answered: int, invited: int) -> float:
     return round(answered / invited, 4) if invited else 0.0
 
@@ -61,8 +97,6 @@ def round_status(*, session: Session, round_name: str | None = None) -> RoundSta
         OutboundMessage,
         Practice,
         Region,
-        Submission,
-        SurveyToken,
     )
 
     regions = list(session.exec(select(Region).order_by(Region.code)))  # type: ignore[arg-type]
@@ -77,29 +111,20 @@ def round_status(*, session: Session, round_name: str | None = None) -> RoundSta
             sets["bounced"].add(code)
     messages = select(OutboundMessage.municipality_code, OutboundMessage.kind).where(
         OutboundMessage.state == "sent")
-    tokens = select(SurveyToken.token, SurveyToken.municipality_code)
     if round_name:
         messages = messages.where(OutboundMessage.round_name == round_name)
-        tokens = tokens.where(SurveyToken.round_name == round_name)
     for code, kind in session.exec(messages):
         if kind == "invite":
             sets["invited"].add(code)
         elif kind == "remind":
             sets["reminded"].add(code)
-    token_code = dict(session.exec(tokens).all())
-    if token_code:
-        keys = select(Submission.response_key).where(
-            Submission.response_key.is_not(None)).distinct()  # type: ignore[union-attr]
-        for key in session.exec(keys):
-            if key in token_code:
-                sets["answered"].add(token_code[key])
+    sets["answered"] = answered_codes(session=session, round_name=round_name)
     codes_of = practice_municipalities(session=session)
     practice_rows = session.exec(select(Practice.id, Practice.status, Practice.duplicate_of_id))
     practice_counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     totals_practices = {"practices": 0, "approved": 0, "published": 0}
     for practice_id, status, duplicate_of in practice_rows:
         codes = codes_of.get(practice_id or 0, [])
-        sets["answered"].update(codes)
         kinds = ["practices"]
         if status == "approved":
             kinds.append("approved")
