@@ -40,6 +40,13 @@ class RawRecord:
     reason: str = ""
     identity_hint: str | None = None  # questionnaire: token + sheet
     submitted: dt.datetime | None = None  # the response's time (form exports), UTC if known
+    # Text typed outside the answer cells: (the question it sits by, the text as typed). It
+    # never changes an answer; the practice carries it as a ``note:`` flag for reviewers.
+    notes: list[tuple[str, str]] = field(default_factory=list)
+
+    def note_flags(self) -> list[str]:
+        """Return the notes as flags: ``note:<question id>:<text>``."""
+        return [f"note:{question_id}:{text}" for question_id, text in self.notes]
 
     def order_key(self) -> tuple[int, dt.datetime]:
         """Sort key: responses by their time (naive times taken as UTC), untimed ones last."""
