@@ -652,3 +652,30 @@ def test_a_note_typed_beside_an_answer_is_kept_for_reviewers_never_joined(engine
                      "note:benefits:HUOM: hyödyt arvioitu 2023"]
     assert flag_words(notes[:1], labels={"title": "Käytännön nimi"}) == [
         "huomautus (Käytännön nimi): Huom: nimi voi muuttua"]
+
+
+def test_two_columns_for_one_field_keep_the_stronger_and_set_the_weaker_aside(engine, workspace,
+                                                                               tmp_path):
+    from openpyxl import Workbook
+    from sqlmodel import Session
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Kunta", "Mihin käytäntö liittyy?", "Käytännön nimi", "Keitä käytäntö koskee?",
+                  "Tavoite"])
+    sheet.append(["Kuopio", "Kirjastoon", "Satutunnit", "Lapset", "Lukuinto"])
+    path = tmp_path / "taulukko.xlsx"
+    workbook.save(path)
+    result = run_ingest([path], engine=engine, workspace=workspace)
+    listed = practices(engine)
+    assert [(p["title"], p["target_group"], p["goal"]) for p in listed] == [
+        ("Satutunnit", ["children"], "Lukuinto")]
+    columns = {m.header: m for m in result.mappings[0].columns}
+    aside = columns["Mihin käytäntö liittyy?"]
+    assert (aside.target, aside.method) == ("", "set aside")
+    assert aside.note == "contains for title, weaker than 'Käytännön nimi'; its text kept raw"
+    assert columns["Käytännön nimi"].target == "title"
+    assert columns["Keitä käytäntö koskee?"].target == "target_group"
+    with Session(engine) as session:
+        raw = session.exec(select(Submission.raw)).one()
+    assert raw["Mihin käytäntö liittyy?"] == "Kirjastoon"

@@ -14,12 +14,17 @@ class Mapping:
 
     header: str
     target: str  # question id, "meta:<role>", "target_group:<option>" or "" (ignored)
-    method: str  # key, exact, profile, contains, option, code, fuzzy, meta, ignored
+    method: str  # key, exact, profile, contains, option, code, fuzzy, meta, ignored,
+    #               set aside (a weaker heading of a field another column fills)
     score: float = 100.0
+    note: str = ""  # why a column was set aside ("weaker than 'Käytännön nimi' for title")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"header": self.header, "field": self.target, "method": self.method,
-                "score": round(self.score, 1)}
+        data: dict[str, Any] = {"header": self.header, "field": self.target,
+                                "method": self.method, "score": round(self.score, 1)}
+        if self.note:
+            data["note"] = self.note
+        return data
 
 
 @dataclass
