@@ -618,3 +618,64 @@ def test_microsoft_forms_with_an_unlisted_time_heading_keeps_account_columns_as_
     assert practice["title"] == "Kulturkompis"
     assert practice["contact"]["email"] == "kontakt@korsholm.fi"
     assert practice["contact"]["name"] is None
+
+
+def test_a_note_typed_beside_an_answer_is_kept_for_reviewers_never_joined(engine, workspace,
+                                                                          tmp_path):
+    from yhteistuumin_survey.review.common import flag_words
+
+    path = _copy("questionnaire.xlsx", tmp_path)
+    workbook = load_workbook(path)
+    sheet = workbook["Käytäntö 1"]
+    rows = {row[2].value: row[0].row for row in sheet.iter_rows() if len(row) > 2}
+    sheet.cell(rows["title"], 2, "Kirjastojen satutunnit")
+    sheet.cell(rows["title"], 4, "Huom: nimi voi muuttua")
+    long = "Satutunteja pidetään joka viikko. " * 6
+    sheet.cell(rows["summary"], 2, long)  # a long answer over merged cells B:D
+    sheet.merge_cells(start_row=rows["summary"], start_column=2, end_row=rows["summary"],
+                      end_column=4)
+    sheet.cell(rows["goal"], 2).value = None
+    sheet.cell(rows["goal"], 4, "Lukuinto lapsille.")  # the answer typed one cell off
+    sheet.cell(rows["implementation"], 2).value = None
+    sheet.cell(rows["implementation"], 3, "Kirjastonhoitaja lukee.")  # typed over the key
+    workbook.save(path)
+    run_ingest([path], engine=engine, workspace=workspace)
+    first = practices(engine)[0]
+    assert first["title"] == "Kirjastojen satutunnit"
+    # The row added under it in the file still continues it.
+    assert first["summary"] == long.strip() + "\nLisäksi järjestetään verkkotapaamisia."
+    assert first["goal"] == "Lukuinto lapsille."
+    assert first["implementation"] == "Kirjastonhoitaja lukee."
+    assert first["benefits"] == "Vertaistukea ja uusia ideoita."  # its D note is not in it
+    notes = [flag for flag in first["flags"] if flag.startswith("note:")]
+    assert notes == ["note:title:Huom: nimi voi muuttua",
+                     "note:benefits:HUOM: hyödyt arvioitu 2023"]
+    assert flag_words(notes[:1], labels={"title": "Käytännön nimi"}) == [
+        "huomautus (Käytännön nimi): Huom: nimi voi muuttua"]
+
+
+def test_two_columns_for_one_field_keep_the_stronger_and_set_the_weaker_aside(engine, workspace,
+                                                                               tmp_path):
+    from openpyxl import Workbook
+    from sqlmodel import Session
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Kunta", "Mihin käytäntö liittyy?", "Käytännön nimi", "Keitä käytäntö koskee?",
+                  "Tavoite"])
+    sheet.append(["Kuopio", "Kirjastoon", "Satutunnit", "Lapset", "Lukuinto"])
+    path = tmp_path / "taulukko.xlsx"
+    workbook.save(path)
+    result = run_ingest([path], engine=engine, workspace=workspace)
+    listed = practices(engine)
+    assert [(p["title"], p["target_group"], p["goal"]) for p in listed] == [
+        ("Satutunnit", ["children"], "Lukuinto")]
+    columns = {m.header: m for m in result.mappings[0].columns}
+    aside = columns["Mihin käytäntö liittyy?"]
+    assert (aside.target, aside.method) == ("", "set aside")
+    assert aside.note == "contains for title, weaker than 'Käytännön nimi'; its text kept raw"
+    assert columns["Käytännön nimi"].target == "title"
+    assert columns["Keitä käytäntö koskee?"].target == "target_group"
+    with Session(engine) as session:
+        raw = session.exec(select(Submission.raw)).one()
+    assert raw["Mihin käytäntö liittyy?"] == "Kirjastoon"

@@ -42,6 +42,9 @@ HEADINGS = [
     ("Missä kunnissa käytäntö on käytössä?", "municipalities", "contains"),
     ("Beskriv praxisen kort", "summary", "contains"),
     ("Vad heter praxisen?", "title", "inflected"),
+    ("Keitä käytäntö koskee?", "target_group", "exact"),
+    ("Ketä varten?", "target_group", "exact"),
+    ("Vem riktar sig praxisen till?", "target_group", "contains"),
     ("Muut kommentit", "", "ignored"),
     ("Kuntalaisten osallisuus", "", "ignored"),
 ]

@@ -471,3 +471,22 @@ def test_keywords_typed_with_spaces_only_are_split_when_every_word_is_known(voca
     assert split_keywords("kirjasto musiikki lapset", vocabulary, "fi") == ["kirjasto", "musiikki", "lapset"]
     assert split_keywords("kestävä kehitys", vocabulary, "fi") == ["kestävä kehitys"]
     assert split_keywords("kirjasto uusi sana", vocabulary, "fi") == ["kirjasto uusi sana"]
+
+
+@pytest.mark.parametrize("typed", [
+    "Pekka P", "Pekka P.", "Pekka P, pekka.p@kunta.fi, 040 1234567",
+    "040 1234567, Pekka P, pekka.p@kunta.fi", "pekka.p@kunta.fi Pekka P",
+    "040 1234567 Pekka P", "Pekka P, P 040 1234567", "Pekka P\np. 040 1234567",
+])
+def test_a_surname_initial_is_part_of_the_name_not_a_phone_label(typed):
+    parts = split_contact(name=typed)
+    assert parts.name == "Pekka P"
+    assert parts.phone in (None, "+358 40 1234567")
+
+
+def test_a_letter_before_the_number_is_still_its_label():
+    assert tuple(split_contact(name="Pekka Virtanen P 040 1234567"))[:3] == (
+        "Pekka Virtanen", None, "+358 40 1234567")
+    assert tuple(split_contact(name="Pekka P", email="pekka.p@kunta.fi",
+                               phone="P 040 1234567"))[:3] == (
+        "Pekka P", "pekka.p@kunta.fi", "+358 40 1234567")

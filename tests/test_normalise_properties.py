@@ -148,7 +148,8 @@ def test_target_group_labels_in_any_language_and_separator_come_back_as_their_id
 
 
 NAMES = st.tuples(st.sampled_from(["Maija", "Anna-Liisa", "Erik", "Åsa", "Pekka", "Sanna"]),
-                  st.sampled_from(["Meikäläinen", "Andersson", "Öhman", "Koski", "Lähettilä"]))
+                  st.sampled_from(["Meikäläinen", "Andersson", "Öhman", "Koski", "Lähettilä",
+                                   "P", "K"]))  # a surname's initial: "Pekka P"
 PHONES = st.tuples(st.sampled_from(["040", "044", "050", "09", "06", "+358 40", "+358 9"]),
                    st.integers(min_value=1_000_000, max_value=9_999_999))
 
@@ -156,9 +157,10 @@ PHONES = st.tuples(st.sampled_from(["040", "044", "050", "09", "06", "+358 40", 
 @PROFILE
 @given(NAMES, PHONES, st.sampled_from(["kunta.fi", "espoo.fi", "pedersore.fi", "hel.fi"]),
        st.permutations(["name", "email", "phone"]), st.sampled_from([", ", "; ", "\n", " / "]),
-       st.sampled_from(["", "kulttuurisihteeri", "kultursekreterare"]))
+       st.sampled_from(["", "kulttuurisihteeri", "kultursekreterare"]),
+       st.sampled_from(["", "p. ", "P ", "puh: ", "tel. "]))
 def test_contact_typed_in_one_field_in_any_order_comes_back_split(name, phone, domain, order, separator,
-                                                                  role):
+                                                                  role, phone_label):
     import phonenumbers
 
     assume(phonenumbers.is_valid_number(phonenumbers.parse(f"{phone[0]} {phone[1]}", "FI")))
@@ -166,7 +168,8 @@ def test_contact_typed_in_one_field_in_any_order_comes_back_split(name, phone, d
     email = f"{fold_ascii(name[0])}.{fold_ascii(name[1])}@{domain}"
     prefix, number = phone
     typed_phone = f"{prefix} {str(number)[:3]} {str(number)[3:]}"
-    pieces = {"name": f"{role} {full_name}".strip(), "email": email, "phone": typed_phone}
+    pieces = {"name": f"{role} {full_name}".strip(), "email": email,
+              "phone": phone_label + typed_phone}
     typed = separator.join(pieces[key] for key in order)
     parts = split_contact(name=typed)
     assert parts.name == full_name

@@ -688,6 +688,8 @@ def _deobfuscate(text: str) -> str:
 
 _LEADING_LABEL = re.compile(r"^\s*([^\W\d_][\w .-]{0,24}?)\s*[:=]\s*")
 _TRAILING_LABEL = re.compile(r"\s+([^\W\d_][\w-]{0,15})\.?\s*:?\s*$")
+#: A contact label ending the text before a phone number on its line: "p. ", "P ", "puh: ".
+_LABEL_BEFORE = re.compile(r"(?<![\w@.])([^\W\d_][\w-]{0,15})\.?[ \t]*:?[ \t]*\Z")
 _CONTACT_PARTS = re.compile(r"[,;/|\n]+|\s[-–—]\s|[()<>\[\]]")
 _ORGANISATION_WORDS = frozenset({
     "oy", "oyj", "ab", "ry", "rf", "ky", "tmi", "sr", "kunta", "kaupunki", "kaupungin", "kunnan",
@@ -797,6 +799,18 @@ def _person_in(part: str) -> str | None:
     return candidate if _looks_like_person(candidate) else None
 
 
+def _is_initial(part: str, label: re.Match[str]) -> bool:
+    """Whether a one-letter "label" ending a part is a surname's initial ("Pekka P").
+
+    A phone's label was taken away with the number it came before, so a lone capital letter
+    after a capitalised name, with no colon, is part of the name.
+    """
+    letter = label.group(1)
+    before = part[:label.start()].split()
+    return len(letter) == 1 and letter.isupper() and ":" not in label.group() \
+        and bool(before) and before[-1][:1].isupper()
+
+
 def _contact_parts(text: str) -> list[str]:
     """Split what is left of a contact answer into parts, labels dropped."""
     parts: list[str] = []
@@ -806,7 +820,7 @@ def _contact_parts(text: str) -> list[str]:
         if label and fold(label.group(1)) in _CONTACT_LABELS:
             part = part[label.end():]
         label = _TRAILING_LABEL.search(part)
-        if label and fold(label.group(1)) in _CONTACT_LABELS:
+        if label and fold(label.group(1)) in _CONTACT_LABELS and not _is_initial(part, label):
             part = part[:label.start()]
         part = part.strip(" .,:;-–—")
         if part and fold(part) not in _CONTACT_LABELS and any(ch.isalpha() for ch in part):
@@ -868,6 +882,11 @@ def _split_contact(raw_name: str | None, raw_email: str | None, raw_phone: str |
         found = _find_phones(source)
         phones.extend(formatted for _, _, formatted in found)
         for start, end, _ in reversed(found):
+            # A label right before the number ("p. 040…", "P 040…", "puh:") goes with it, so
+            # that a label left at the end of a part is one with no number after it.
+            label = _LABEL_BEFORE.search(source, 0, start)
+            if label and fold(label.group(1)) in _CONTACT_LABELS:
+                start = label.start()
             source = source[:start] + " , " + source[end:]
         if _DIGIT_RUN.search(source):
             flags.append("contact-phone-invalid")  # digits enough for a number, but not a valid one

@@ -261,6 +261,12 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
             if value and (cleaned := scrubber.text(value)) != value:
                 setattr(version, name, cleaned)
                 changed = True
+        # Notes typed beside the answers ride in the flags as typed; they may name the person.
+        flags = [scrubber.text(flag) if flag.startswith("note:") else flag
+                 for flag in version.flags or []]
+        if flags != list(version.flags or []):
+            version.flags = flags
+            changed = True
         if changed:
             session.add(version)
             counts["practice_versions"] += 1

@@ -65,6 +65,8 @@ def ingest_cmd(
             for column in mapping.columns:
                 target = column.target or "(ignored)"
                 how = column.method if column.method != "fuzzy" else f"fuzzy {column.score:.0f}"
+                if column.note:
+                    how = f"{how}: {column.note}"
                 echo(f"  {column.header[:60]!r} -> {target} ({how})")
         problems = [row for row in result.rows() if row["outcome"] == "error"]
         for row in problems:

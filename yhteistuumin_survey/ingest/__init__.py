@@ -365,7 +365,7 @@ class _Run:
         codes, flags, notes = self.municipalities(record, practice.municipality_text, sender)
         if notes:
             record.reason = "; ".join(n for n in (record.reason, *notes) if n)
-        return Entry(record, practice, codes, [*practice.flags, *flags])
+        return Entry(record, practice, codes, [*practice.flags, *flags, *record.note_flags()])
 
     def _report_rows(self, display: str, fmt: str, results: list[RowResult]) -> None:
         for result in results:

@@ -61,6 +61,38 @@ def _column_maps(headers: list[str], profile: Profile, mapper: HeadingMapper) ->
     return maps
 
 
+#: How much each mapping rule says about a heading, for headings with the same score.
+_METHOD_RANK = {"exact": 5, "label": 5, "meta": 5, "option": 5, "truncated": 4, "contains": 3,
+                "abbreviation": 2, "inflected": 2, "fuzzy": 1}
+
+
+def set_aside_weaker(maps: list[Mapping]) -> None:
+    """Keep one column per field: the strongest heading; set the weaker ones aside.
+
+    Two columns mapped to one field ("Käytännön nimi" and a heading that only names the
+    survey's subject, "Mihin käytäntö liittyy?") would otherwise have their texts joined into
+    one answer. The strongest is the heading with the highest score (an exact heading 100, a
+    contained one the share of the heading it covers), then the surer rule, then the first
+    column. The weaker columns keep their text in the raw record only, and their mapping
+    says so. Option columns of a multiple-choice question are each their own field.
+    """
+    columns: dict[str, list[int]] = {}
+    for col, mapping in enumerate(maps):
+        if mapping.target and not mapping.target.startswith("meta:") and ":" not in mapping.target:
+            columns.setdefault(mapping.target, []).append(col)
+    for target, cols in columns.items():
+        if len(cols) < 2:
+            continue
+        best = max(cols, key=lambda c: (round(maps[c].score, 1),
+                                        _METHOD_RANK.get(maps[c].method, 0), -c))
+        for col in cols:
+            if col != best:
+                weaker = maps[col]
+                maps[col] = Mapping(weaker.header, "", "set aside", weaker.score,
+                                    note=f"{weaker.method} for {target}, weaker than "
+                                         f"{maps[best].header!r}; its text kept raw")
+
+
 def _option_row(sheet: Sheet, header_index: int, maps: list[Mapping], headers: list[str],
                 mapper: HeadingMapper) -> bool:
     """Spread a multiple-choice question over the empty headers to its right; use the next
@@ -135,6 +167,7 @@ def read_response_table(sheets: list[Sheet], *, survey: Survey, profile: Profile
         start = header_index + 1
         if profile.option_columns and _option_row(sheet, header_index, maps, headers, mapper):
             start += 1
+        set_aside_weaker(maps)
         parsed.mappings.append((sheet.name, maps))
         fingerprint = form_fingerprint(maps)
         width = len(maps)

@@ -16,6 +16,7 @@ several practices one below the other starts a new practice where a question rep
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..errors import InputError
@@ -27,6 +28,8 @@ from .records import Mapping, ParsedFile, RawRecord, jsonable
 META_SHEET = "_meta"
 _TEXT_TYPES = {"text", "longtext"}
 _MAX_LABEL = 300
+#: What the builder writes in the hidden key column: ``title``, ``target_group:children``.
+_KEY = re.compile(r"^[a-z][a-z0-9_]*(?::[a-z0-9_-]+)?$")
 
 
 def meta_of(sheets: list[Sheet]) -> dict[str, str] | None:
@@ -105,11 +108,38 @@ class _SheetReader:
                 return question_id, choice.label("fi")
         return question_id, option
 
+    def _answer_and_notes(self, cells: list[str]) -> tuple[str, list[str]]:
+        """Split the cells right of the label into the answer and notes typed beside it.
+
+        The answer is the answer cell (the one next to the label); when that is empty, the
+        first text beside it (an answer typed one cell off, or a long one in a cell merged
+        from the answer cell, which keeps its text in the first cell). Every other text on
+        the row is a note: it never changes the answer. The hidden key column counts only
+        when it holds no key (someone typed over it).
+        """
+        texts: list[tuple[int, str]] = []
+        for index, text in enumerate(cells):
+            if index <= self.label_col or not text or text.startswith("practice:"):
+                continue
+            if index == self.key_col and _KEY.match(text):
+                continue
+            texts.append((index, text))
+        if not texts:
+            return "", []
+        answer_at = next((i for i, (index, _) in enumerate(texts)
+                          if index == self.label_col + 1), 0)
+        answer = texts[answer_at][1]
+        return answer, [text for i, (_, text) in enumerate(texts) if i != answer_at]
+
     def read(self, sheet: Sheet, mappings: list[Mapping]) -> list[dict[str, Any]]:
-        """Return the answers of each practice in the sheet (usually one), with notes."""
+        """Return the answers of each practice in the sheet (usually one), with notes.
+
+        Notes are (question id, text) pairs: text typed outside the answer cells, beside the
+        question it sits next to (or below).
+        """
         blocks: list[dict[str, Any]] = []
         answers: dict[str, Any] = {}
-        notes: list[str] = []
+        notes: list[tuple[str, str]] = []
         current: str | None = None
 
         def flush() -> None:
@@ -140,17 +170,21 @@ class _SheetReader:
                 if hit is not None and (hit.method != "fuzzy" or len(label) <= 60):
                     keyed = (hit.question_id, hit.option)
                     method = hit.method
-            extra = [c for i, c in enumerate(cells) if i > self.label_col and i != self.key_col
-                     and c and not c.startswith("practice:")]
+            value, beside = self._answer_and_notes(cells)
             if keyed is None:
-                # An added row or a note in a wrong cell: text joins the answer above when
-                # that is prose; anything else is kept as a note in the raw record.
-                texts = [c for i, c in enumerate(cells) if i != self.key_col and c]
-                if current and self.ids[current].type in _TEXT_TYPES and not label:
+                # An added row: what is typed in its answer cell joins the answer above when
+                # that is prose; anything else (a label nothing knows, text in other cells)
+                # is a note.
+                if current and self.ids[current].type in _TEXT_TYPES and not label and \
+                        len(cells) > self.label_col + 1 and cells[self.label_col + 1]:
                     previous = cell_text(answers.get(current))
-                    answers[current] = "\n".join(t for t in (previous, *texts) if t)
-                elif texts and current is not None:
-                    notes.append(" | ".join(texts))
+                    answers[current] = "\n".join(t for t in (previous, value) if t)
+                    notes.extend((current, text) for text in beside)
+                elif current is not None:
+                    texts = [c for i, c in enumerate(cells) if c and not (
+                        i == self.key_col and _KEY.match(c))]
+                    if texts:
+                        notes.append((current, " | ".join(texts)))
                 continue
             question_id, option = keyed
             mappings.append(Mapping(label or question_id, question_id if option is None
@@ -159,8 +193,8 @@ class _SheetReader:
                 # The same question again further down: the next practice of a stacked sheet.
                 flush()
                 answers, notes = {}, []
+            notes.extend((question_id, text) for text in beside)
             if option is not None:
-                value = " ".join(extra)
                 existing = answers.get(question_id)
                 if not isinstance(existing, list):
                     # Text beside the question's heading (typed choices, or the tick hint of a
@@ -173,7 +207,6 @@ class _SheetReader:
             if question_id in self.multichoice and self.key_col is not None and keyed and \
                     method == "key":
                 continue  # the locked hint beside the heading of the tick rows
-            value = "\n".join(extra)
             if not value:
                 continue
             if question_id in answers and answers[question_id]:
@@ -265,13 +298,15 @@ def read_questionnaire(sheets: list[Sheet], *, survey: Survey, mapper: HeadingMa
             if meta:
                 raw["meta"] = meta
             if block["notes"]:
-                raw["notes"] = block["notes"]
+                raw["notes"] = [text for _, text in block["notes"]]
             record = RawRecord(locator=locator, raw=raw, answers=block["answers"],
-                               sheet=sheet.name, token=token, meta_code=code, language=language)
+                               sheet=sheet.name, token=token, meta_code=code, language=language,
+                               notes=list(block["notes"]))
             if token:
                 record.identity_hint = f"token:{token}:{fold(locator)}"
             if block["notes"]:
-                record.reason = "text outside the answer cells kept in the raw record"
+                record.reason = ("text outside the answer cells kept as notes for the reviewers, "
+                                 "not in the answers")
             parsed.records.append(record)
     if not parsed.records and not parsed.problems:
         parsed.problems.append((None, None, "no practice sheet found; is this the survey "

@@ -14,12 +14,17 @@ class Mapping:
 
     header: str
     target: str  # question id, "meta:<role>", "target_group:<option>" or "" (ignored)
-    method: str  # key, exact, profile, contains, option, code, fuzzy, meta, ignored
+    method: str  # key, exact, profile, contains, option, code, fuzzy, meta, ignored,
+    #               set aside (a weaker heading of a field another column fills)
     score: float = 100.0
+    note: str = ""  # why a column was set aside ("weaker than 'Käytännön nimi' for title")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"header": self.header, "field": self.target, "method": self.method,
-                "score": round(self.score, 1)}
+        data: dict[str, Any] = {"header": self.header, "field": self.target,
+                                "method": self.method, "score": round(self.score, 1)}
+        if self.note:
+            data["note"] = self.note
+        return data
 
 
 @dataclass
@@ -40,6 +45,13 @@ class RawRecord:
     reason: str = ""
     identity_hint: str | None = None  # questionnaire: token + sheet
     submitted: dt.datetime | None = None  # the response's time (form exports), UTC if known
+    # Text typed outside the answer cells: (the question it sits by, the text as typed). It
+    # never changes an answer; the practice carries it as a ``note:`` flag for reviewers.
+    notes: list[tuple[str, str]] = field(default_factory=list)
+
+    def note_flags(self) -> list[str]:
+        """Return the notes as flags: ``note:<question id>:<text>``."""
+        return [f"note:{question_id}:{text}" for question_id, text in self.notes]
 
     def order_key(self) -> tuple[int, dt.datetime]:
         """Sort key: responses by their time (naive times taken as UTC), untimed ones last."""

@@ -159,6 +159,10 @@ def flag_words(flags: Iterable[str], *, labels: dict[str, str]) -> list[str]:
             words.append(f"puuttuu: {labels.get(arg, arg)}")
         elif name == "too-long":
             words.append(f"liian pitkä: {labels.get(arg, arg)}")
+        elif name == "note":
+            # Text typed outside the answer cells, as typed, beside the question it sat by.
+            question_id, _, text = arg.partition(":")
+            words.append(f"huomautus ({labels.get(question_id, question_id)}): {text}")
         elif name == "possible-duplicate":
             words.append(f"mahdollinen kaksoiskappale: #{arg.lstrip('#')}")
         else:
