@@ -679,3 +679,18 @@ def test_two_columns_for_one_field_keep_the_stronger_and_set_the_weaker_aside(en
     with Session(engine) as session:
         raw = session.exec(select(Submission.raw)).one()
     assert raw["Mihin käytäntö liittyy?"] == "Kirjastoon"
+
+
+def test_a_contact_spread_over_two_columns_is_read_whole(engine, workspace, tmp_path):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Kunta", "Käytännön nimi", "Yhteyshenkilö", "Yhteystiedot"])
+    sheet.append(["Kuopio", "Satutunnit", "Pekka Puupää", "pekka.puupaa@kuopio.fi, 040 123 4567"])
+    path = tmp_path / "taulukko.xlsx"
+    workbook.save(path)
+    run_ingest([path], engine=engine, workspace=workspace)
+    [listed] = practices(engine)
+    assert {k: listed["contact"][k] for k in ("name", "email", "phone")} == {
+        "name": "Pekka Puupää", "email": "pekka.puupaa@kuopio.fi", "phone": "+358 40 1234567"}

@@ -74,11 +74,14 @@ def set_aside_weaker(maps: list[Mapping]) -> None:
     one answer. The strongest is the heading with the highest score (an exact heading 100, a
     contained one the share of the heading it covers), then the surer rule, then the first
     column. The weaker columns keep their text in the raw record only, and their mapping
-    says so. Option columns of a multiple-choice question are each their own field.
+    says so. Option columns of a multiple-choice question are each their own field, and the
+    contact's columns are all kept: people spread a contact over several ("Yhteyshenkilö",
+    "Yhteystiedot"), and the contact splitter finds the name, email and phone in the whole.
     """
     columns: dict[str, list[int]] = {}
     for col, mapping in enumerate(maps):
-        if mapping.target and not mapping.target.startswith("meta:") and ":" not in mapping.target:
+        if mapping.target and ":" not in mapping.target \
+                and not mapping.target.startswith("contact_"):
             columns.setdefault(mapping.target, []).append(col)
     for target, cols in columns.items():
         if len(cols) < 2:
