@@ -250,13 +250,65 @@ def test_republish_rewrites_only_what_changed(workspace, session):
     result = publish(workspace, session)
 
     assert sorted(result.written) == sorted([
-        f"{one.id}-ensimmainen-korjattu/index.html", f"practices/{one.id}-ensimmainen-korjattu.md",
+        f"{one.id}-ensimmainen/index.html", f"practices/{one.id}-ensimmainen.md",
         "index.html", "practices.json", SITE_MARKER])
-    assert sorted(result.removed) == [f"{one.id}-ensimmainen/index.html",
-                                      f"practices/{one.id}-ensimmainen.md"]
+    assert result.removed == []
     assert result.indexed == ["s000"]
     assert other_page.stat().st_mtime == 1_000_000_000  # untouched
-    assert not (first.out / f"{one.id}-ensimmainen").exists()
+
+
+def test_a_title_corrected_after_publishing_keeps_the_page_address(workspace, session, tmp_path):
+    practice = make_practice(session, title="Kirjsto kaikille", status="approved")
+    site = publish(workspace, session).out
+    address = f"{practice.id}-kirjsto-kaikille"
+
+    practice.corrected_title = "Kirjasto kaikille"
+    session.add(practice)
+    session.commit()
+    result = publish(workspace, session)
+
+    assert result.removed == []
+    page = (site / address / "index.html").read_text(encoding="utf-8")
+    assert "<h1>Kirjasto kaikille</h1>" in page or ">Kirjasto kaikille<" in page
+    item = json.loads((site / "practices.json").read_text(encoding="utf-8"))["practices"][0]
+    assert item["title"] == "Kirjasto kaikille" and item["url"].endswith(f"{address}/")
+    assert (site / "practices" / f"{address}.md").exists()
+    assert f'data-url="{address}/"' in (site / "index.html").read_text(encoding="utf-8")
+    # The same database rebuilt into an empty folder gives the same site.
+    fresh = publish(workspace, session, out=tmp_path / "fresh").out
+    assert tree_digest(fresh) == tree_digest(site)
+
+
+def test_a_title_corrected_before_the_first_publish_names_the_page(workspace, session):
+    practice = make_practice(session, title="Kirjsto kaikille", status="approved",
+                             corrected_title="Kirjasto kaikille")
+
+    site = publish(workspace, session).out
+
+    assert (site / f"{practice.id}-kirjasto-kaikille" / "index.html").exists()
+
+
+def test_a_practice_rejected_after_a_title_correction_leaves_no_page(workspace, session):
+    practice = make_practice(session, title="Vanha nimi", status="approved")
+    site = publish(workspace, session).out
+    practice.corrected_title = "Uusi nimi"
+    session.add(practice)
+    session.commit()
+    publish(workspace, session)
+
+    practice.status = "rejected"
+    session.add(practice)
+    session.commit()
+    result = publish(workspace, session)
+
+    assert result.practices == 0
+    assert not list(site.glob(f"{practice.id}-*")) and not list(site.glob(f"practices/{practice.id}-*"))
+    # Approved again, it comes back at the address it had.
+    practice.status = "approved"
+    session.add(practice)
+    session.commit()
+    publish(workspace, session)
+    assert (site / f"{practice.id}-vanha-nimi" / "index.html").exists()
 
 
 def test_practice_rejected_later_disappears_on_next_publish(workspace, session):

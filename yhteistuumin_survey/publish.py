@@ -6,6 +6,9 @@ removed), so a republish after one change rewrites a handful of files. Full-text
 prebuilt Pagefind index, split into shards of ``SHARD_SIZE`` practices by id; a shard is
 re-indexed only when one of its pages changed, and the browser merges the shards
 (``pagefind.mergeIndex``). Pagefind's output is deterministic for the same pages.
+
+A practice's page lives at ``<id>-<slug>/``; the first publish stores the slug in the
+database (``Practice.published_slug``), so a later title correction keeps the address.
 """
 
 from __future__ import annotations
@@ -625,6 +628,28 @@ def _read_manifest(out: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+def _pin_slugs(session: Session, cards: list[Card]) -> None:
+    """Remember the slug of every practice published for the first time (its URL stays).
+
+    A website editor expects a published card's address to last: outside links, the CMS's
+    Markdown file and the search index all use it, so a reviewer's later title correction
+    changes the page, not its folder.
+    """
+    from sqlalchemy import bindparam, select, update
+
+    from .db.models import Practice
+
+    table = Practice.__table__  # type: ignore[attr-defined]
+    p = table.c
+    unpinned = set(session.execute(select(p.id).where(p.published_slug.is_(None),
+                                                      p.status == "approved")).scalars())
+    rows = [{"pid": card.id, "slug": card.path.split("-", 1)[1]}
+            for card in cards if card.id in unpinned]
+    if rows:
+        session.execute(update(table).where(p.id == bindparam("pid"))
+                        .values(published_slug=bindparam("slug")), rows)
+
+
 def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
                  out: Path | None = None, progress: Callable[[int], None] | None = None
                  ) -> PublishResult:
@@ -670,5 +695,6 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
     else:
         unchanged += 1
     unchanged -= 1  # the manifest was counted in ``kept``
+    _pin_slugs(session, cards)
     return PublishResult(out=out, practices=len(cards), written=written, removed=removed,
                          unchanged=unchanged, shards=sorted(shard_pages), indexed=indexed)
