@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 from factories import make_practice
@@ -374,3 +375,32 @@ def test_site_colours_have_at_least_aa_contrast():
     for foreground, background in pairs:
         ratio = _contrast(colours[foreground], colours[background])
         assert ratio >= 4.5, (foreground, background, round(ratio, 2))
+
+
+def test_full_publish_writes_each_file_once_and_indexes_the_pages_in_place(
+        workspace, session, monkeypatch):
+    ids = [make_practice(session, title=f"Käytäntö {n}", status="approved").id for n in range(3)]
+    writes: list[Path] = []
+    folders: list[Path] = []
+    real_write, real_mkdir = Path.write_bytes, Path.mkdir
+
+    def write_bytes(self, data):
+        writes.append(self)
+        return real_write(self, data)
+
+    def mkdir(self, *args, **kwargs):
+        folders.append(self)
+        return real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_bytes", write_bytes)
+    monkeypatch.setattr(Path, "mkdir", mkdir)
+    site = publish(workspace, session).out
+
+    # No scratch copies of the pages for Pagefind: every write lands in the site.
+    assert all(site in path.parents for path in writes), [p for p in writes if site not in p.parents]
+    pages = [path for path in writes if path.name == "index.html.tmp" and path.parent != site]
+    assert len(pages) == len(ids)
+    # One mkdir a page folder, not one for every file written (practices/ asked for once).
+    made = [path for path in folders if path.parent == site and path.name != "pagefind"]
+    assert sorted(path.name for path in made) == sorted(
+        [*(p.parent.name for p in pages), "practices", "static"])

@@ -437,13 +437,23 @@ def _check_site_folder(out: Path) -> None:
                          "choose an empty or new folder with --out (publish removes stale files)")
 
 
-def _write_if_changed(path: Path, data: bytes) -> bool:
-    try:
-        if path.read_bytes() == data:
-            return False
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _write_if_changed(path: Path, data: bytes, *, compare: bool = True,
+                      folders: set[Path] | None = None) -> bool:
+    """Write ``data`` atomically unless the file holds it already.
+
+    ``compare=False`` skips reading a file known to be absent; ``folders`` remembers the
+    folders made so far (a full publish makes 5,000, and asks for ``practices/`` 5,000 times).
+    """
+    if compare:
+        try:
+            if path.read_bytes() == data:
+                return False
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            pass
+    if folders is None or path.parent not in folders:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if folders is not None:
+            folders.add(path.parent)
     temporary = path.with_name(path.name + ".tmp")
     temporary.write_bytes(data)
     os.replace(temporary, path)
@@ -463,6 +473,38 @@ def existing_files(out: Path, keep_folders: tuple[str, ...] = ("pagefind",)) -> 
     return found
 
 
+def write_files(out: Path, files: dict[str, bytes], *, existing: Collection[str]
+                ) -> tuple[list[str], int]:
+    """Write every file of ``files`` whose bytes differ from disk; return written, unchanged.
+
+    ``existing`` holds the files under ``out`` (``existing_files``): the others are not read.
+    """
+    written: list[str] = []
+    unchanged = 0
+    folders: set[Path] = set()
+    for relative in sorted(files):
+        if _write_if_changed(out / relative, files[relative], compare=relative in existing,
+                             folders=folders):
+            written.append(relative)
+        else:
+            unchanged += 1
+    return written, unchanged
+
+
+def remove_stale(out: Path, wanted: Collection[str], *, existing: Collection[str]) -> list[str]:
+    """Remove the ``existing`` files not ``wanted``, and the folders that leaves empty."""
+    removed = sorted(set(existing) - set(wanted))
+    folders: set[Path] = set()
+    for relative in removed:
+        path = out / relative
+        path.unlink(missing_ok=True)
+        folders.update(parent for parent in path.parents if parent != out and out in parent.parents)
+    for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+    return removed
+
+
 def sync_files(out: Path, files: dict[str, bytes], *, kept: Collection[str] = (),
                existing: set[str] | None = None) -> tuple[list[str], list[str], int]:
     """Make ``out`` hold exactly ``files`` plus ``kept``; return written, removed and unchanged.
@@ -472,24 +514,9 @@ def sync_files(out: Path, files: dict[str, bytes], *, kept: Collection[str] = ()
     """
     if existing is None:
         existing = existing_files(out)
-    written: list[str] = []
-    unchanged = len(kept)
-    for relative in sorted(files):
-        if _write_if_changed(out / relative, files[relative]):
-            written.append(relative)
-        else:
-            unchanged += 1
-    wanted = set(files) | set(kept)
-    removed = sorted(existing - wanted)
-    folders: set[Path] = set()
-    for relative in removed:
-        path = out / relative
-        path.unlink(missing_ok=True)
-        folders.update(parent for parent in path.parents if parent != out and out in parent.parents)
-    for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
-        if folder.is_dir() and not any(folder.iterdir()):
-            folder.rmdir()
-    return written, removed, unchanged
+    written, unchanged = write_files(out, files, existing=existing)
+    removed = remove_stale(out, set(files) | set(kept), existing=existing)
+    return written, removed, unchanged + len(kept)
 
 
 # --- search index ------------------------------------------------------------------------
@@ -522,12 +549,13 @@ def _shard_stamp(pages: dict[str, str]) -> str:
     return digest.hexdigest() + "\n"
 
 
-def index_shards(out: Path, shard_pages: dict[str, dict[str, str]],
-                 page_bytes: Callable[[str], bytes]) -> list[str]:
+def index_shards(out: Path, shard_pages: dict[str, dict[str, str]]) -> list[str]:
     """Build the Pagefind bundle of every shard whose pages changed; remove unused shards.
 
-    ``shard_pages`` maps a shard to its pages (path under ``out`` -> sha256);
-    ``page_bytes(path)`` returns a page's content.
+    ``shard_pages`` maps a shard to its pages (path under ``out`` -> sha256), which must be
+    on disk already: Pagefind reads them in place (``--glob`` names a shard's page folders),
+    so a full publish does not copy 5,000 pages to a scratch folder first. At most one
+    Pagefind runs per core.
     """
     root = out / "pagefind"
     stale = [name for name, pages in sorted(shard_pages.items())
@@ -546,14 +574,9 @@ def index_shards(out: Path, shard_pages: dict[str, dict[str, str]],
         jobs: list[tuple[str, Path, subprocess.Popen[bytes]]] = []
         parallel = max(1, min(len(stale), os.cpu_count() or 1))
         for name in stale:
-            site = Path(work) / name / "site"
-            bundle = Path(work) / name / "bundle"
-            for relative in shard_pages[name]:
-                target = site / relative
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(page_bytes(relative))
-            command = [str(executable), "--site", str(site), "--output-path", str(bundle),
-                       "--force-language", "fi", "--silent"]
+            bundle = Path(work) / name
+            command = [str(executable), "--site", str(out), "--glob", _shard_glob(shard_pages[name]),
+                       "--output-path", str(bundle), "--force-language", "fi", "--silent"]
             jobs.append((name, bundle, subprocess.Popen(command, stdout=subprocess.PIPE,
                                                         stderr=subprocess.STDOUT)))
             if len(jobs) >= parallel:
@@ -561,6 +584,14 @@ def index_shards(out: Path, shard_pages: dict[str, dict[str, str]],
         while jobs:
             _finish(jobs.pop(0), root, shard_pages)
     return stale
+
+
+def _shard_glob(pages: Collection[str]) -> str:
+    """Return the glob of exactly these pages (slugs are ``[a-z0-9-]``: nothing to escape)."""
+    folders = sorted(page.removesuffix("/index.html") for page in pages)
+    if any(not re.fullmatch(r"[A-Za-z0-9_-]+", folder) for folder in folders):
+        raise SurveyError(f"pagefind: page folder names outside [A-Za-z0-9_-]: {folders}")
+    return "{" + ",".join(folders) + "}/index.html"
 
 
 def _finish(job: tuple[str, Path, subprocess.Popen[bytes]], root: Path,
@@ -663,29 +694,30 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
     rendered = render_site(workspace, cards, settings=settings, previous=_read_manifest(out),
                            existing=on_disk, progress=progress)
 
-    # The search index first (from the pages in memory or on disk), then the index page,
-    # whose cards carry the index's page ids.
+    # The pages first, then the search index (Pagefind reads them in place), then the index
+    # page, whose cards carry the index's page ids, and last the removal of stale files.
+    written, unchanged = write_files(out, rendered.files, existing=on_disk)
     shard_pages: dict[str, dict[str, str]] = {}
     shard_cards: dict[str, list[Card]] = {}
     for card in cards:
         relative = f"{card.path}/index.html"
         shard_pages.setdefault(shard_of(card), {})[relative] = rendered.page_sha[relative]
         shard_cards.setdefault(shard_of(card), []).append(card)
-
-    def page_bytes(relative: str) -> bytes:
-        return rendered.files[relative] if relative in rendered.files else (out / relative).read_bytes()
-
-    indexed = index_shards(out, shard_pages, page_bytes)
+    indexed = index_shards(out, shard_pages)
     for name, members in shard_cards.items():
         if name in indexed or any(not rendered.entries[str(c.id)].get("pf") for c in members):
             ids = shard_page_ids(out / "pagefind" / name)
             for card in members:
                 rendered.entries[str(card.id)]["pf"] = ids.get(card.path + "/", "")
-    files = dict(rendered.files)
-    files["index.html"] = render_index(workspace, cards, rendered, settings=settings,
-                                       shards=sorted(shard_pages))
-    written, removed, unchanged = sync_files(out, files, kept=[*rendered.kept, SITE_MARKER],
-                                             existing=on_disk)
+    index = render_index(workspace, cards, rendered, settings=settings, shards=sorted(shard_pages))
+    if _write_if_changed(out / "index.html", index):
+        written.append("index.html")
+    else:
+        unchanged += 1
+    written.sort()
+    unchanged += len(rendered.kept)
+    removed = remove_stale(out, {*rendered.files, "index.html", *rendered.kept, SITE_MARKER},
+                           existing=on_disk)
     # The manifest goes last: a publish stopped half-way re-renders what it had not finished.
     manifest = {"about": _MARKER_TEXT.strip(), "generator": rendered.generator,
                 "practices": rendered.entries}
@@ -694,7 +726,6 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
         written.append(SITE_MARKER)
     else:
         unchanged += 1
-    unchanged -= 1  # the manifest was counted in ``kept``
     _pin_slugs(session, cards)
     return PublishResult(out=out, practices=len(cards), written=written, removed=removed,
                          unchanged=unchanged, shards=sorted(shard_pages), indexed=indexed)
