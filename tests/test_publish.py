@@ -404,3 +404,37 @@ def test_full_publish_writes_each_file_once_and_indexes_the_pages_in_place(
     made = [path for path in folders if path.parent == site and path.name != "pagefind"]
     assert sorted(path.name for path in made) == sorted(
         [*(p.parent.name for p in pages), "practices", "static"])
+
+
+def test_search_shards_are_indexed_while_the_next_pages_render(workspace, session, monkeypatch):
+    import yhteistuumin_survey.publish as publish_module
+
+    monkeypatch.setattr(publish_module, "SHARD_SIZE", 1)
+    for n in range(3):
+        make_practice(session, title=f"Käytäntö {n}", status="approved")
+    rendered: list[int] = []
+    started: list[tuple[str, int]] = []
+    real_add = publish_module.ShardIndexer.add
+
+    def add(self, name, pages):
+        started.append((name, len(rendered)))
+        return real_add(self, name, pages)
+
+    monkeypatch.setattr(publish_module.ShardIndexer, "add", add)
+    result = publish_site(workspace, session=session, settings=settings_for(workspace),
+                          progress=rendered.append)
+
+    # Shard s000 goes to Pagefind once its one card is rendered, not after all three.
+    assert started == [("s000", 1), ("s001", 2), ("s002", 3)]
+    assert result.indexed == ["s000", "s001", "s002"]
+    index = (result.out / "index.html").read_text(encoding="utf-8")
+    assert index.count('data-pf="fi_') == 3
+
+
+def test_paragraphs_escape_and_keep_breaks():
+    from yhteistuumin_survey.publish import _paragraphs
+
+    text = "Eka <b>rivi</b> & \"toka\"\r\nrivi\n \n\nToinen kappale 'x'\n\n\n"
+    assert str(_paragraphs(text)) == (
+        "<p>Eka &lt;b&gt;rivi&lt;/b&gt; &amp; &#34;toka&#34;<br>\nrivi</p>\n"
+        "<p>Toinen kappale &#39;x&#39;</p>")
