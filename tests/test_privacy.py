@@ -175,3 +175,19 @@ def test_forget_twice_changes_nothing_more(workspace, session, person):
 def test_forget_refuses_text_that_is_not_an_address(workspace, session):
     with pytest.raises(InputError, match="not an email address"):
         forget(workspace, session, "Maija Meikäläinen")
+
+
+def test_forget_moves_a_page_whose_address_named_the_person(workspace, session):
+    practice = make_practice(session, title=f"{NAME} ja kulttuurikaveri", status="approved",
+                             publish_consent=True, contact_name=NAME, contact_email=EMAIL)
+    site = publish_site(workspace, session=session, settings=settings_for(workspace)).out
+    assert (site / f"{practice.id}-maija-meikalainen-ja-kulttuurikaveri").is_dir()
+
+    forget(workspace, session, EMAIL)
+
+    session.expire_all()
+    folders = sorted(path.name for path in site.iterdir() if path.name.startswith(f"{practice.id}-"))
+    assert len(folders) == 1 and "meikalainen" not in folders[0]
+    assert "meikalainen" not in " ".join(p.as_posix() for p in site.rglob("*")).casefold()
+    assert "meikalainen" not in database_dump(session).casefold()
+

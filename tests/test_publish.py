@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 from factories import make_practice
@@ -250,13 +251,65 @@ def test_republish_rewrites_only_what_changed(workspace, session):
     result = publish(workspace, session)
 
     assert sorted(result.written) == sorted([
-        f"{one.id}-ensimmainen-korjattu/index.html", f"practices/{one.id}-ensimmainen-korjattu.md",
+        f"{one.id}-ensimmainen/index.html", f"practices/{one.id}-ensimmainen.md",
         "index.html", "practices.json", SITE_MARKER])
-    assert sorted(result.removed) == [f"{one.id}-ensimmainen/index.html",
-                                      f"practices/{one.id}-ensimmainen.md"]
+    assert result.removed == []
     assert result.indexed == ["s000"]
     assert other_page.stat().st_mtime == 1_000_000_000  # untouched
-    assert not (first.out / f"{one.id}-ensimmainen").exists()
+
+
+def test_a_title_corrected_after_publishing_keeps_the_page_address(workspace, session, tmp_path):
+    practice = make_practice(session, title="Kirjsto kaikille", status="approved")
+    site = publish(workspace, session).out
+    address = f"{practice.id}-kirjsto-kaikille"
+
+    practice.corrected_title = "Kirjasto kaikille"
+    session.add(practice)
+    session.commit()
+    result = publish(workspace, session)
+
+    assert result.removed == []
+    page = (site / address / "index.html").read_text(encoding="utf-8")
+    assert "<h1>Kirjasto kaikille</h1>" in page or ">Kirjasto kaikille<" in page
+    item = json.loads((site / "practices.json").read_text(encoding="utf-8"))["practices"][0]
+    assert item["title"] == "Kirjasto kaikille" and item["url"].endswith(f"{address}/")
+    assert (site / "practices" / f"{address}.md").exists()
+    assert f'data-url="{address}/"' in (site / "index.html").read_text(encoding="utf-8")
+    # The same database rebuilt into an empty folder gives the same site.
+    fresh = publish(workspace, session, out=tmp_path / "fresh").out
+    assert tree_digest(fresh) == tree_digest(site)
+
+
+def test_a_title_corrected_before_the_first_publish_names_the_page(workspace, session):
+    practice = make_practice(session, title="Kirjsto kaikille", status="approved",
+                             corrected_title="Kirjasto kaikille")
+
+    site = publish(workspace, session).out
+
+    assert (site / f"{practice.id}-kirjasto-kaikille" / "index.html").exists()
+
+
+def test_a_practice_rejected_after_a_title_correction_leaves_no_page(workspace, session):
+    practice = make_practice(session, title="Vanha nimi", status="approved")
+    site = publish(workspace, session).out
+    practice.corrected_title = "Uusi nimi"
+    session.add(practice)
+    session.commit()
+    publish(workspace, session)
+
+    practice.status = "rejected"
+    session.add(practice)
+    session.commit()
+    result = publish(workspace, session)
+
+    assert result.practices == 0
+    assert not list(site.glob(f"{practice.id}-*")) and not list(site.glob(f"practices/{practice.id}-*"))
+    # Approved again, it comes back at the address it had.
+    practice.status = "approved"
+    session.add(practice)
+    session.commit()
+    publish(workspace, session)
+    assert (site / f"{practice.id}-vanha-nimi" / "index.html").exists()
 
 
 def test_practice_rejected_later_disappears_on_next_publish(workspace, session):
@@ -322,3 +375,66 @@ def test_site_colours_have_at_least_aa_contrast():
     for foreground, background in pairs:
         ratio = _contrast(colours[foreground], colours[background])
         assert ratio >= 4.5, (foreground, background, round(ratio, 2))
+
+
+def test_full_publish_writes_each_file_once_and_indexes_the_pages_in_place(
+        workspace, session, monkeypatch):
+    ids = [make_practice(session, title=f"Käytäntö {n}", status="approved").id for n in range(3)]
+    writes: list[Path] = []
+    folders: list[Path] = []
+    real_write, real_mkdir = Path.write_bytes, Path.mkdir
+
+    def write_bytes(self, data):
+        writes.append(self)
+        return real_write(self, data)
+
+    def mkdir(self, *args, **kwargs):
+        folders.append(self)
+        return real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_bytes", write_bytes)
+    monkeypatch.setattr(Path, "mkdir", mkdir)
+    site = publish(workspace, session).out
+
+    # No scratch copies of the pages for Pagefind: every write lands in the site.
+    assert all(site in path.parents for path in writes), [p for p in writes if site not in p.parents]
+    pages = [path for path in writes if path.name == "index.html.tmp" and path.parent != site]
+    assert len(pages) == len(ids)
+    # One mkdir a page folder, not one for every file written (practices/ asked for once).
+    made = [path for path in folders if path.parent == site and path.name != "pagefind"]
+    assert sorted(path.name for path in made) == sorted(
+        [*(p.parent.name for p in pages), "practices", "static"])
+
+
+def test_search_shards_are_indexed_while_the_next_pages_render(workspace, session, monkeypatch):
+    import yhteistuumin_survey.publish as publish_module
+
+    monkeypatch.setattr(publish_module, "SHARD_SIZE", 1)
+    for n in range(3):
+        make_practice(session, title=f"Käytäntö {n}", status="approved")
+    rendered: list[int] = []
+    started: list[tuple[str, int]] = []
+    real_add = publish_module.ShardIndexer.add
+
+    def add(self, name, pages):
+        started.append((name, len(rendered)))
+        return real_add(self, name, pages)
+
+    monkeypatch.setattr(publish_module.ShardIndexer, "add", add)
+    result = publish_site(workspace, session=session, settings=settings_for(workspace),
+                          progress=rendered.append)
+
+    # Shard s000 goes to Pagefind once its one card is rendered, not after all three.
+    assert started == [("s000", 1), ("s001", 2), ("s002", 3)]
+    assert result.indexed == ["s000", "s001", "s002"]
+    index = (result.out / "index.html").read_text(encoding="utf-8")
+    assert index.count('data-pf="fi_') == 3
+
+
+def test_paragraphs_escape_and_keep_breaks():
+    from yhteistuumin_survey.publish import _paragraphs
+
+    text = "Eka <b>rivi</b> & \"toka\"\r\nrivi\n \n\nToinen kappale 'x'\n\n\n"
+    assert str(_paragraphs(text)) == (
+        "<p>Eka &lt;b&gt;rivi&lt;/b&gt; &amp; &#34;toka&#34;<br>\nrivi</p>\n"
+        "<p>Toinen kappale &#39;x&#39;</p>")

@@ -240,3 +240,53 @@ def test_served_over_http_the_page_has_no_from_disk_note(site, page):
     page.wait_for_selector("#finder:not([hidden])")
     assert page.locator("#from-disk").count() == 1
     assert page.is_hidden("#from-disk")
+
+
+REGION_NAMES = ("Uusimaa", "Varsinais-Suomi", "Satakunta", "Kanta-Häme", "Pirkanmaa", "Päijät-Häme",
+                "Kymenlaakso", "Etelä-Karjala", "Etelä-Savo", "Pohjois-Savo", "Pohjois-Karjala",
+                "Keski-Suomi", "Etelä-Pohjanmaa", "Pohjanmaa", "Keski-Pohjanmaa",
+                "Pohjois-Pohjanmaa", "Kainuu", "Lappi", "Ahvenanmaa")
+
+
+def test_status_table_fits_at_1280_and_scrolls_in_a_keyboard_region_when_narrow(workspace, browser):
+    from yhteistuumin_survey.status import STATUS_KEYS, RoundStatus, write_status_page
+
+    def row(name: str, n: int) -> dict:
+        counts = dict.fromkeys(STATUS_KEYS, n)
+        return {"code": "01", "name": name, **counts, "response_rate": 0.286}
+
+    status = RoundStatus(round_name="kierros-2026", totals=row("", 308) | {"invited": 1308},
+                         regions=[row(name, 30) for name in REGION_NAMES])
+    url = write_status_page(workspace, status, site_title="Testi").as_uri()
+    measure = """() => {
+      const wrap = document.querySelector('.table-wrap');
+      const last = document.querySelector('table.status thead th:last-child').getBoundingClientRect();
+      return {scroll: wrap.scrollWidth, client: wrap.clientWidth,
+              lastRight: last.right, mainRight: document.querySelector('main').getBoundingClientRect().right,
+              role: wrap.getAttribute('role'), tabindex: wrap.getAttribute('tabindex'),
+              label: document.getElementById(wrap.getAttribute('aria-labelledby')).textContent};
+    }"""
+    wide = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = wide.new_page()
+    page.goto(url)
+    found = page.evaluate(measure)
+    wide.close()
+    assert found["scroll"] <= found["client"], found  # the response rate is in view
+    assert found["lastRight"] <= found["mainRight"], found
+    assert found["role"] == "region" and found["tabindex"] == "0"
+    assert found["label"] == "Kunnat, kutsut, vastaukset ja käytännöt maakunnittain"
+
+    narrow = browser.new_context(viewport={"width": 700, "height": 600})
+    page = narrow.new_page()
+    page.goto(url)
+    found = page.evaluate(measure)
+    assert found["scroll"] > found["client"]  # scrolls inside the region, not the page
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.classList.contains('table-wrap')"):
+            break
+    else:
+        pytest.fail("the keyboard never reaches the table's scroll region")
+    page.keyboard.press("ArrowRight")  # the arrow keys scroll the focused region
+    page.wait_for_function("document.querySelector('.table-wrap').scrollLeft > 0", timeout=5_000)
+    narrow.close()

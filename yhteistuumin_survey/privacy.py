@@ -192,7 +192,7 @@ def _headings(workspace: Workspace) -> dict[str, str]:
 def forget_person(workspace: Workspace, email: str, *, session: Session, settings: Settings,
                   republish: Callable[[], Any] | None = None) -> ErasureResult:
     """Erase a person's name, email and phone everywhere; record it; return what changed."""
-    from sqlalchemy import func
+    from sqlalchemy import func, update
     from sqlmodel import select
 
     from .db.models import (
@@ -249,6 +249,7 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
         counts["contacts"] += 1
     text_fields = ("title", "goal", "summary", "implementation", "resources", "experiences",
                    "benefits", "municipality_text")
+    retitled: set[int] = set()  # practices whose title named the person
     for version in versions:
         changed = False
         if version in matched_versions and any(
@@ -261,6 +262,8 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
             if value and (cleaned := scrubber.text(value)) != value:
                 setattr(version, name, cleaned)
                 changed = True
+                if name == "title":
+                    retitled.add(version.practice_id)
         # Notes typed beside the answers ride in the flags as typed; they may name the person.
         flags = [scrubber.text(flag) if flag.startswith("note:") else flag
                  for flag in version.flags or []]
@@ -315,11 +318,25 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
             session.add(problem)
             counts["contact_problems"] += 1
     for practice in session.exec(select(Practice)):
-        value = practice.reviewer_comment
-        if value and (cleaned := scrubber.text(value)) != value:
-            practice.reviewer_comment = cleaned
+        changed = False
+        for name in ("reviewer_comment", "corrected_title"):
+            value = getattr(practice, name)
+            if value and (cleaned := scrubber.text(value)) != value:
+                setattr(practice, name, cleaned)
+                changed = True
+                if name == "corrected_title":
+                    retitled.add(practice.id or 0)
+        if changed:
             session.add(practice)
             counts["practices"] += 1
+    if retitled:
+        # The page's address was made from the title: erasure outranks a stable URL, so the
+        # next publish names the page after the cleaned title. (A statement, not the loaded
+        # objects: publish pins slugs with one, so those may not show the stored value.)
+        table = Practice.__table__  # type: ignore[attr-defined]
+        p = table.c
+        session.execute(update(table).where(
+            p.id.in_(sorted(retitled)), p.published_slug.is_not(None)).values(published_slug=None))
     for decision in session.exec(select(ReviewDecision)):
         value = decision.comment
         if value and (cleaned := scrubber.text(value)) != value:

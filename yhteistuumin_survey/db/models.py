@@ -229,6 +229,9 @@ class Practice(SQLModel, table=True):
     corrected_title: str | None = None
     corrected_keywords: list[str] | None = _json()
     reviewer_comment: str | None = _text()
+    # The slug of the title the practice was first published with: its page stays at
+    # ``<id>-<published_slug>/`` when a reviewer corrects the title later (stable URLs).
+    published_slug: str | None = None
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)
 
