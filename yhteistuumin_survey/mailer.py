@@ -322,7 +322,9 @@ def make_composer(workspace: Workspace, *, session: Session, settings: Settings)
     from .templating import make_environment
 
     survey = workspace_survey(workspace)
-    env = make_environment(workspace)  # one template environment for the whole batch
+    # One template environment and one yagmail client for the whole batch.
+    composer = messages.MessageComposer(workspace, settings=settings, survey=survey,
+                                        env=make_environment(workspace))
     municipalities: dict[str, Any] = {}
 
     def compose(planned: PlannedMessage) -> tuple[EmailMessage, str | None]:
@@ -339,11 +341,9 @@ def make_composer(workspace: Workspace, *, session: Session, settings: Settings)
             attachment = questionnaire.build_questionnaire(
                 workspace, session=session, settings=settings, survey=survey,
                 municipality=municipality)
-        message = messages.compose_message(
-            workspace, settings=settings, survey=survey, municipality=municipality,
-            kind=planned.kind, token=token, address=planned.address,
-            contact_name=planned.contact_name, attachment=attachment,
-            sequence=planned.sequence, env=env)
+        message = composer.compose(
+            municipality=municipality, kind=planned.kind, token=token, address=planned.address,
+            contact_name=planned.contact_name, attachment=attachment, sequence=planned.sequence)
         return message, token
 
     return compose
