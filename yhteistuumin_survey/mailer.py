@@ -325,16 +325,26 @@ def make_composer(workspace: Workspace, *, session: Session, settings: Settings)
     # One template environment and one yagmail client for the whole batch.
     composer = messages.MessageComposer(workspace, settings=settings, survey=survey,
                                         env=make_environment(workspace))
+    # Read in one query each on the first message rather than two queries a message: the
+    # register does not change during a batch, and a token never changes once made.
     municipalities: dict[str, Any] = {}
+    known_tokens: dict[str, str] = {}
 
     def compose(planned: PlannedMessage) -> tuple[EmailMessage, str | None]:
         code = planned.municipality_code
+        if not municipalities:
+            municipalities.update((m.code, m) for m in session.exec(select(Municipality)))
         municipality = municipalities.get(code)
         if municipality is None:
             municipality = session.exec(select(Municipality).where(Municipality.code == code)).one()
             municipalities[code] = municipality
-        token = tokens.get_or_create_token(session=session, round_name=settings.round_name,
-                                           municipality_code=code)
+        if not known_tokens:
+            known_tokens.update(tokens.tokens_for_round(session=session,
+                                                        round_name=settings.round_name))
+        token = known_tokens.get(code)
+        if token is None:
+            token = known_tokens[code] = tokens.get_or_create_token(
+                session=session, round_name=settings.round_name, municipality_code=code)
         attachment = questionnaire.questionnaire_path(workspace, round_name=settings.round_name,
                                                       code=code)
         if not attachment.is_file():
