@@ -8,8 +8,10 @@ bilingual subject joins both with `` / ``). A workspace may override any of them
 Composing uses yagmail's own message builder (``Client.prepare_send``, which never touches the
 network: only ``send()`` logs in). yagmail derives its plain-text part from the HTML contents
 (the HTML source itself becomes the "text" alternative) and wraps HTML in ``<div>``; so we let
-it build the envelope headers, the ``Message-ID`` and the attachment, and put our own rendered
-text and HTML into its ``multipart/alternative`` part.
+it build the envelope (its headers, the ``Message-ID``, the ``multipart/mixed`` container) and
+give the container our own ``multipart/alternative`` part (rendered text and HTML) and the
+attachment. A batch uses one :class:`MessageComposer`: one yagmail client, one template
+environment.
 """
 
 from __future__ import annotations
