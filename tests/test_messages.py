@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import re
 import smtplib
 from email.message import EmailMessage
 from email.utils import parseaddr
@@ -18,12 +20,14 @@ from yhteistuumin_survey.db.models import Municipality
 from yhteistuumin_survey.errors import SurveyError
 from yhteistuumin_survey.messages import (
     XLSX_TYPE,
+    MessageComposer,
     compose_message,
     message_html,
     message_language,
     message_text,
 )
 from yhteistuumin_survey.questionnaire import QUESTIONNAIRE_META_SHEET, build_questionnaire
+from yhteistuumin_survey.smtp_auth import message_bytes
 from yhteistuumin_survey.survey import workspace_survey
 from yhteistuumin_survey.templating import make_environment
 from yhteistuumin_survey.tokens import get_or_create_token
@@ -229,3 +233,71 @@ def test_missing_attachment_file_is_a_clear_error(workspace, session, settings, 
         compose_message(workspace, settings=settings, survey=survey, municipality=municipality,
                         kind="invite", token="t", address="a.b@kunta.example.fi",
                         contact_name=None, attachment=tmp_path / "gone.xlsx")
+
+
+GOLDEN = Path(__file__).parent / "golden" / "messages"
+#: Bytes standing in for a workbook: compose reads the file, it never opens it as a workbook.
+FAKE_WORKBOOK = bytes(range(256)) * 37 + b"PK\x05\x06 end"
+
+
+def _wire(message: EmailMessage) -> str:
+    """Return the message as sent, with what changes from run to run (MIME boundaries, Date,
+    Message-ID) replaced by placeholders."""
+    boundaries: dict[str, str] = {}
+    text = message_bytes(message).decode("ascii")
+    text = re.sub(r"={15}\d+==",
+                  lambda m: boundaries.setdefault(m.group(), f"BOUNDARY-{len(boundaries) + 1}"),
+                  text)
+    text = re.sub(r"(?m)^Date: [^\r\n]*", "Date: DATE", text)
+    return re.sub(r"Message-ID:\s+<[^>]+>", "Message-ID: <MESSAGE-ID>", text)
+
+
+@pytest.mark.parametrize(("code", "kind", "sequence", "attach"), [
+    ("091", "invite", 0, True), ("599", "remind", 2, True), ("698", "thanks", 0, False)])
+def test_message_bytes_match_golden(code, kind, sequence, attach, workspace, session, settings,
+                                    survey, tmp_path: Path) -> None:
+    """The wire bytes stay those of the reviewed golden files (regenerate with
+    ``UPDATE_GOLDEN=1`` after a deliberate change and review the diff)."""
+    attachment = None
+    if attach:
+        attachment = tmp_path / f"{code}-kysely.xlsx"
+        attachment.write_bytes(FAKE_WORKBOOK)
+    message = compose_message(workspace, settings=settings, survey=survey,
+                              municipality=session.get(Municipality, code), kind=kind,
+                              token="Tk-golden-0123456789", sequence=sequence,
+                              address=f"kirjaamo.{code}@kunta.example.fi",
+                              contact_name="Maija Meikäläinen", attachment=attachment)
+    actual = _wire(message)
+    golden = GOLDEN / f"{code}-{kind}.eml"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_bytes(actual.encode("ascii"))
+    assert actual == golden.read_bytes().decode("ascii")
+
+
+def test_messages_of_one_batch_share_no_parts(workspace, session, settings, survey) -> None:
+    composer = MessageComposer(workspace, settings=settings, survey=survey)
+    books = {}
+    composed = []
+    for code in ("091", "599"):
+        token = get_or_create_token(session=session, round_name=settings.round_name,
+                                    municipality_code=code)
+        books[code] = build_questionnaire(workspace, session=session, settings=settings,
+                                          survey=survey, municipality=session.get(Municipality,
+                                                                                  code))
+        composed.append(composer.compose(
+            municipality=session.get(Municipality, code), kind="invite", token=token,
+            address=f"kirjaamo.{code}@kunta.example.fi", contact_name=None,
+            attachment=books[code]))
+    first, second = composed
+    first_parts = {id(part) for part in first.walk()}
+    assert not first_parts & {id(part) for part in second.walk()}
+    before = message_bytes(second)
+    for part in first.walk():  # changing one message leaves the other as it was
+        part["X-Changed"] = "yes"
+    first.get_payload()[0].get_payload()[0].set_content("changed")
+    assert message_bytes(second) == before
+    assert first["Message-ID"] != second["Message-ID"]
+    for code, message in zip(("091", "599"), (first, second), strict=True):
+        name, payload = _attachment(message)
+        assert (name, payload) == (books[code].name, books[code].read_bytes())

@@ -308,28 +308,38 @@ def make_composer(workspace: Workspace, *, session: Session, settings: Settings)
     from .templating import make_environment
 
     survey = workspace_survey(workspace)
-    env = make_environment(workspace)  # one template environment for the whole batch
+    # One template environment and one yagmail client for the whole batch.
+    composer = messages.MessageComposer(workspace, settings=settings, survey=survey,
+                                        env=make_environment(workspace))
+    # Read in one query each on the first message rather than two queries a message: the
+    # register does not change during a batch, and a token never changes once made.
     municipalities: dict[str, Any] = {}
+    known_tokens: dict[str, str] = {}
 
     def compose(planned: PlannedMessage) -> tuple[EmailMessage, str | None]:
         code = planned.municipality_code
+        if not municipalities:
+            municipalities.update((m.code, m) for m in session.exec(select(Municipality)))
         municipality = municipalities.get(code)
         if municipality is None:
             municipality = session.exec(select(Municipality).where(Municipality.code == code)).one()
             municipalities[code] = municipality
-        token = tokens.get_or_create_token(session=session, round_name=settings.round_name,
-                                           municipality_code=code)
+        if not known_tokens:
+            known_tokens.update(tokens.tokens_for_round(session=session,
+                                                        round_name=settings.round_name))
+        token = known_tokens.get(code)
+        if token is None:
+            token = known_tokens[code] = tokens.get_or_create_token(
+                session=session, round_name=settings.round_name, municipality_code=code)
         attachment = questionnaire.questionnaire_path(workspace, round_name=settings.round_name,
                                                       code=code)
         if not attachment.is_file():
             attachment = questionnaire.build_questionnaire(
                 workspace, session=session, settings=settings, survey=survey,
                 municipality=municipality)
-        message = messages.compose_message(
-            workspace, settings=settings, survey=survey, municipality=municipality,
-            kind=planned.kind, token=token, address=planned.address,
-            contact_name=planned.contact_name, attachment=attachment,
-            sequence=planned.sequence, env=env)
+        message = composer.compose(
+            municipality=municipality, kind=planned.kind, token=token, address=planned.address,
+            contact_name=planned.contact_name, attachment=attachment, sequence=planned.sequence)
         return message, token
 
     return compose
