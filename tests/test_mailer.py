@@ -410,6 +410,54 @@ def test_row_left_sending_becomes_uncertain_and_is_resent_only_when_asked(db, se
     assert next(iter(rows(db).values())).state == "sent"
 
 
+def test_a_claim_lives_as_long_as_its_run():
+    import socket
+    import subprocess
+    import sys
+
+    from yhteistuumin_survey import mailer
+
+    host, now = socket.gethostname(), dt.datetime.now(dt.UTC)
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]) as sleeper:
+        assert mailer.run_is_alive(f"{host}/{sleeper.pid}/ab12", now, now)
+        sleeper.kill()
+        sleeper.wait()
+    assert not mailer.run_is_alive(f"{host}/{sleeper.pid}/ab12", now, now)
+    mine = mailer.new_run_id()
+    assert not mailer.run_is_alive(mine, now, now)  # this process, but no such run going on
+    mailer._LIVE_RUNS.add(mine)
+    try:
+        assert mailer.run_is_alive(mine, now, now)
+    finally:
+        mailer._LIVE_RUNS.discard(mine)
+    # Another machine on a shared database: trusted for the lease after its claim.
+    assert mailer.run_is_alive("elsewhere/123/ab12", now - dt.timedelta(minutes=2), now)
+    assert not mailer.run_is_alive("elsewhere/123/ab12", now - mailer.CLAIM_LEASE, now)
+    assert not mailer.run_is_alive(None, now, now)
+
+
+def test_a_row_another_live_run_is_sending_is_left_to_it(db, settings):
+    import socket
+    import subprocess
+    import sys
+
+    with mail_server() as server, subprocess.Popen(
+            [sys.executable, "-c", "import time; time.sleep(60)"]) as other:
+        run(db, settings, server, only=["599"])
+        row = next(iter(rows(db).values()))
+        row.state, row.sent_at = "sending", None  # the other run is handing it over right now
+        row.claimed_by = f"{socket.gethostname()}/{other.pid}/ab12"
+        db.commit()
+        _, result = run(db, settings, server, only=["599"], resend_uncertain=True)
+        assert result.report.counts == {"in-progress": 1} and len(server.messages) == 1
+        assert f"process {other.pid}" in result.report.outcomes[0].reason
+        assert next(iter(rows(db).values())).state == "sending"
+        other.kill()
+        other.wait()
+        _, result = run(db, settings, server, only=["599"])  # its run died: now it is uncertain
+    assert result.report.counts == {"uncertain": 1} and len(server.messages) == 1
+
+
 def test_limit_sends_the_first_n_and_leaves_the_rest_queued_for_later(db, settings):
     with mail_server() as server:
         plan, result = run(db, settings, server, limit=2)

@@ -3,7 +3,9 @@
 The outbox (``OutboundMessage``) has one row per (round, municipality, address, kind, sequence).
 A batch is planned first (``plan_round``, read-only), then sent (``send_round``):
 
-1. rows still ``sending`` from a run that died become ``uncertain``;
+1. rows still ``sending`` from a run that died become ``uncertain`` (a row claimed by a run
+   that is still going, another process on this machine or a recent one elsewhere, is left
+   to it: see ``recover_interrupted``);
 2. the planned rows are inserted as ``queued`` (idempotent: the unique key);
 3. for each message: mark it ``sending`` and COMMIT, hand it to the server, mark it ``sent``
    with the server's answer and COMMIT. A kill between the two commits leaves ``sending``,
@@ -19,7 +21,10 @@ came (timeout or lost connection after the final dot) may have been accepted: it
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import secrets
+import socket
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +47,11 @@ KINDS = ("invite", "remind")
 CONFIRM_ABOVE = 5
 MAX_ATTEMPTS = 5
 BACKOFF_SECONDS = 2.0
+#: How long a row another machine's run claimed may stay ``sending`` before it counts as
+#: interrupted: far longer than one hand-over with every retry (5 tries x 60 s + backoff).
+CLAIM_LEASE = dt.timedelta(minutes=15)
+#: The runs of this process that are sending now (their ``claimed_by``).
+_LIVE_RUNS: set[str] = set()
 BACKOFF_MAX_SECONDS = 120.0
 
 Sleep = Callable[[float], None]
@@ -373,12 +383,24 @@ class SendResult:
                 "folder": self.folder, "messages": data["outcomes"]}
 
 
-def _report_plan(plan: SendPlan, report: Report) -> None:
+def _report_plan(plan: SendPlan, report: Report, in_progress: dict[int, str] | None = None
+                 ) -> None:
+    in_progress = in_progress or {}
     for message in plan.already_sent:
         report.add(message.label, "already-sent", "sent by an earlier run",
                    municipality=message.municipality_code, address=message.address,
                    kind=message.kind, sequence=message.sequence)
+    for message in [*plan.uncertain, *plan.to_send]:
+        if message.outbox_id in in_progress:
+            host, _, rest = in_progress[message.outbox_id].partition("/")
+            report.add(message.label, "in-progress",
+                       f"being sent right now by another run (process {rest.partition('/')[0]} "
+                       f"on {host}); left to it",
+                       municipality=message.municipality_code, address=message.address,
+                       kind=message.kind, sequence=message.sequence)
     for message in plan.uncertain:
+        if message.outbox_id in in_progress:
+            continue
         report.add(message.label, "uncertain",
                    "handed to the server but not recorded (run killed?); not resent "
                    "unless --resend-uncertain",
@@ -393,22 +415,82 @@ def _report_plan(plan: SendPlan, report: Report) -> None:
                    municipality=skip.municipality_code)
 
 
-def recover_interrupted(*, session: Session, round_name: str) -> int:
-    """Turn rows left ``sending`` by a killed run into ``uncertain``; return how many."""
+def new_run_id() -> str:
+    """Return an id for one sending run: this machine, this process, and a random part."""
+    return f"{socket.gethostname()}/{os.getpid()}/{secrets.token_hex(4)}"
+
+
+def run_is_alive(claimed_by: str | None, sending_at: dt.datetime | None,
+                 now: dt.datetime) -> bool:
+    """Tell if the run that claimed a row may still be sending it.
+
+    On this machine the process is asked (and within this process, the run); a run on
+    another machine sharing the database is trusted for ``CLAIM_LEASE`` after its claim.
+    """
+    if not claimed_by:
+        return False
+    host, _, rest = claimed_by.partition("/")
+    if host != socket.gethostname():
+        if sending_at is None:
+            return False
+        if sending_at.tzinfo is None:
+            sending_at = sending_at.replace(tzinfo=dt.UTC)
+        return now - sending_at < CLAIM_LEASE
+    pid_text = rest.partition("/")[0]
+    if not pid_text.isdigit():
+        return False
+    if int(pid_text) == os.getpid():
+        return claimed_by in _LIVE_RUNS
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process of that number: alive
+        return True
+    return True
+
+
+@dataclass
+class Recovery:
+    """What ``recover_interrupted`` found: rows made uncertain, rows left to live runs."""
+
+    interrupted: int = 0
+    in_progress: dict[int, str] = field(default_factory=dict)  # row id -> claimed_by
+
+
+def recover_interrupted(*, session: Session, round_name: str,
+                        now: dt.datetime | None = None) -> Recovery:
+    """Turn rows left ``sending`` by a run that died into ``uncertain``.
+
+    A row whose run is still going (``run_is_alive``) is left to it and listed as in progress.
+    """
     from sqlalchemy import update
-    from sqlmodel import col
+    from sqlmodel import col, select
 
     from .db.models import OutboundMessage, utcnow
 
-    result = session.execute(
-        update(OutboundMessage)
-        .where(col(OutboundMessage.round_name) == round_name,
-               col(OutboundMessage.state) == "sending")
-        .values(state="uncertain", updated_at=utcnow(),
-                error="interrupted between hand-over and record")
-    )
+    now = now or utcnow()
+    found = Recovery()
+    rows = session.exec(select(OutboundMessage.id, OutboundMessage.claimed_by,
+                               OutboundMessage.sending_at).where(
+        col(OutboundMessage.round_name) == round_name,
+        col(OutboundMessage.state) == "sending")).all()
+    dead = []
+    for row_id, claimed_by, sending_at in rows:
+        if run_is_alive(claimed_by, sending_at, now):
+            found.in_progress[int(row_id or 0)] = str(claimed_by)
+        else:
+            dead.append(row_id)
+    if dead:
+        result = session.execute(
+            update(OutboundMessage)
+            .where(col(OutboundMessage.id).in_(dead), col(OutboundMessage.state) == "sending")
+            .values(state="uncertain", updated_at=utcnow(),
+                    error="interrupted between hand-over and record")
+        )
+        found.interrupted = int(getattr(result, "rowcount", 0) or 0)
     session.commit()
-    return int(getattr(result, "rowcount", 0) or 0)
+    return found
 
 
 def _queue_rows(*, session: Session, plan: SendPlan) -> None:
@@ -460,6 +542,22 @@ def send_round(
     progress: Callable[[int], Any] | None = None,
 ) -> SendResult:
     """Send the planned messages through one SMTP session, recording each in the outbox."""
+    result = SendResult(round_name=plan.round_name, kind=plan.kind, dry_run=False)
+    run_id = new_run_id()
+    _LIVE_RUNS.add(run_id)
+    try:
+        return _send_planned(plan, result, run_id, session=session, settings=settings,
+                             compose=compose, transport=transport, rate=rate,
+                             max_attempts=max_attempts, backoff=backoff, sleep=sleep,
+                             clock=clock, progress=progress)
+    finally:
+        _LIVE_RUNS.discard(run_id)
+
+
+def _send_planned(plan: SendPlan, result: SendResult, run_id: str, *, session: Session,
+                  settings: Settings, compose: Composer, transport: Transport,
+                  rate: float | None, max_attempts: int, backoff: float, sleep: Sleep,
+                  clock: Clock, progress: Callable[[int], Any] | None) -> SendResult:
     from sqlalchemy import update
     from sqlmodel import col
     from tenacity import RetryError
@@ -467,20 +565,20 @@ def send_round(
     from .db.models import OutboundMessage, utcnow
     from .tokens import ensure_tokens
 
-    result = SendResult(round_name=plan.round_name, kind=plan.kind, dry_run=False)
-    recover_interrupted(session=session, round_name=plan.round_name)
-    _report_plan(plan, result.report)
+    recovery = recover_interrupted(session=session, round_name=plan.round_name)
+    _report_plan(plan, result.report, recovery.in_progress)
+    to_send = [m for m in plan.to_send if m.outbox_id not in recovery.in_progress]
     _queue_rows(session=session, plan=plan)
     # Every token the batch needs, made and committed now: composing a message then only
     # reads, so no write transaction stays open while the message goes out.
     ensure_tokens(session=session, round_name=plan.round_name,
-                  codes=sorted({m.municipality_code for m in plan.to_send}))
+                  codes=sorted({m.municipality_code for m in to_send}))
     session.commit()
     sender = str(settings.get("round.sender"))
     limiter = RateLimiter(rate, clock=clock, sleep=sleep)
     advance = progress or _no_progress
 
-    for index, planned in enumerate(plan.to_send):
+    for index, planned in enumerate(to_send):
         detail = {"municipality": planned.municipality_code, "address": planned.address,
                   "kind": planned.kind, "sequence": planned.sequence}
         row = session.get(OutboundMessage, planned.outbox_id)
@@ -507,7 +605,7 @@ def send_round(
         except (SendError, TemporaryFailure) as exc:
             result.stopped = str(exc)
             result.report.add(planned.label, "failed", f"not sent: {exc}", **detail)
-            _report_not_attempted(result, plan.to_send[index + 1:], str(exc))
+            _report_not_attempted(result, to_send[index + 1:], str(exc))
             break
 
         # Claim the row (compare-and-set, so two runs at once can never both send it) and
@@ -517,7 +615,8 @@ def send_round(
             update(OutboundMessage)
             .where(col(OutboundMessage.id) == row.id, col(OutboundMessage.state).in_(claimable))
             .values(state="sending", message_id=str(message.get("Message-ID") or "") or None,
-                    token=token, sending_at=moment, updated_at=moment, error=None)
+                    token=token, sending_at=moment, updated_at=moment, error=None,
+                    claimed_by=run_id)
         )
         session.commit()
         session.refresh(row)
@@ -573,7 +672,7 @@ def send_round(
         advance(1)
         if fatal is not None:
             result.stopped = str(fatal)
-            _report_not_attempted(result, plan.to_send[index + 1:], str(fatal))
+            _report_not_attempted(result, to_send[index + 1:], str(fatal))
             break
 
     result.logins, result.connections = transport.logins, transport.connections

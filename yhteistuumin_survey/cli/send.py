@@ -31,7 +31,7 @@ ResendOption = Annotated[bool, typer.Option(
     "--resend-uncertain", help="Send again the messages whose fate is unknown (a killed run).")]
 
 _KIND_LABEL = {"invite": "Invitations", "remind": "Reminders"}
-_PROBLEMS = ("failed", "uncertain", "not-sent", "failed-earlier", "skipped")
+_PROBLEMS = ("failed", "uncertain", "in-progress", "not-sent", "failed-earlier", "skipped")
 
 
 @send_app.command("invite")
@@ -146,7 +146,8 @@ def _render(result: SendResult, held_back: int, fmt: Format) -> None:
              f"{counts.get('failed', 0)} failed, {counts.get('uncertain', 0)} uncertain, "
              f"{counts.get('already-sent', 0)} already sent "
              f"({result.logins} login{'s' if result.logins != 1 else ''}).")
-    extra = [f"{counts[s]} {s}" for s in ("skipped", "failed-earlier", "not-sent") if counts.get(s)]
+    extra = [f"{counts[s]} {s}" for s in ("skipped", "failed-earlier", "not-sent", "in-progress")
+             if counts.get(s)]
     if held_back:
         extra.append(f"{held_back} left for the next run (--limit)")
     if extra:

@@ -160,6 +160,7 @@ class OutboundMessage(SQLModel, table=True):
     token: str | None = Field(default=None, index=True)
     queued_at: dt.datetime = Field(default_factory=utcnow)
     sending_at: dt.datetime | None = _time()
+    claimed_by: str | None = None  # the run sending it: "host/pid/random" (see mailer)
     sent_at: dt.datetime | None = _time()
     updated_at: dt.datetime = Field(default_factory=utcnow)
 

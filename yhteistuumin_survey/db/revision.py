@@ -10,6 +10,7 @@ so it holds exactly what changed in the models. Review the generated file before
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import re
 import sys
 import tempfile
@@ -89,6 +90,7 @@ def new_revision(message: str) -> Path:
                                      f'"""{message}.').replace('Revision ID: 0001',
                                                                 f"Revision ID: {revision}")
     header = header.replace("Revises:\n", f"Revises: {head}\n")
+    header = header.replace("Create Date: 2026-11-22", f"Create Date: {dt.date.today()}")
     header = header.replace('revision = "0001"\ndown_revision = None',
                             f'revision = "{revision}"\ndown_revision = "{head}"')
     path.write_text(header + _function("upgrade", upgrade) + "\n\n"
