@@ -43,3 +43,12 @@ def test_connection_error_never_shows_the_password() -> None:
     with pytest.raises(DatabaseError) as caught:
         open_database("postgresql://someone:s3cr3t-pw@127.0.0.1:1/survey")
     assert "s3cr3t-pw" not in str(caught.value)
+
+
+def test_sqlite_commits_survive_a_power_cut(tmp_path) -> None:
+    """WAL with synchronous=FULL: the outbox's record of a hand-over is on disk at commit."""
+    engine = open_database(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+    engine.dispose()

@@ -55,7 +55,10 @@ def make_engine(url: str) -> Engine:
                 cursor = dbapi_connection.cursor()
                 cursor.execute("PRAGMA foreign_keys=ON")
                 cursor.execute("PRAGMA journal_mode=WAL")
-                cursor.execute("PRAGMA synchronous=NORMAL")
+                # FULL: a commit survives a power cut too, not only a killed process. The
+                # outbox's record of a hand-over must (else a message is sent twice), and it
+                # costs a fraction of a millisecond a commit.
+                cursor.execute("PRAGMA synchronous=FULL")
                 cursor.close()
         else:
             engine = create_engine(parsed, pool_pre_ping=True,
