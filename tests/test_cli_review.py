@@ -77,7 +77,7 @@ def test_import_reports_bad_rows_by_file_and_row_and_exits_1(cli, db, tmp_path: 
         f"{out}:3: error: unknown decision 'hyväksyty'; use one of: hyväksytty / godkänd / "
         "approved, hylätty / avslagen / rejected, lisätietoja / mer information / needs-info, "
         "kaksoiskappale / dubblett / duplicate",
-        "1 applied, 0 unchanged, 0 stale, 0 conflicts, 1 errors, 0 warnings, 0 skipped",
+        "1 applied, 0 unchanged, 0 stale, 0 conflicts, 1 error, 0 warnings, 0 skipped",
     ]
     fill(out, {ids[1]: {"Päätös": "hylätty"}})
     again = cli("--db", url, "review", "import", str(out), "--format", "json")

@@ -90,6 +90,7 @@ def import_cmd(
         for outcome in result.report.outcomes:
             if outcome.status in {"error", "stale", "conflict", "warning"}:
                 echo(f"{outcome.source}: {outcome.status}: {outcome.reason}")
-        echo(", ".join(f"{count} {name}" for name, count in summary.items()))
+        echo(", ".join(f"{count} {name[:-1] if count == 1 and name.endswith('s') else name}"
+                       for name, count in summary.items()))
     if result.failed:
         raise typer.Exit(code=1)
