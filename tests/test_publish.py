@@ -215,6 +215,8 @@ def test_practice_page_is_the_card_in_the_practice_language(workspace, session):
     assert "<main id=\"main\" data-pagefind-body>" in page
     sv = next(result.out.glob(f"{swedish.id}-*/index.html")).read_text()
     assert '<html lang="sv">' in sv
+    assert '<p class="site-title" lang="fi">' in sv  # the site's Finnish name, read as Finnish
+    assert '<p class="site-title">' in page
     for heading in ("Mål", "Den goda praxisen i ett nötskal", "Genomförande", "Kontaktuppgifter"):
         assert f"<h2>{heading}</h2>" in sv
     assert "Mariehamn" in sv and "Äldre" in sv
