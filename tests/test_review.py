@@ -119,6 +119,11 @@ def test_export_writes_a_row_per_practice_to_decide_with_read_only_and_editable_
     assert "uusi versio päätöksen jälkeen" in sheet.cell(row=renewed_row,
                                                          column=cols["Huomiot"]).value
     assert sheet.cell(row=renewed_row, column=cols["Versio"]).value.startswith("v2-")
+    # The current state in the reviewers' words, as the decision column writes it.
+    assert sheet.cell(row=row, column=cols["Nykyinen tila"]).value == "uusi"
+    assert sheet.cell(row=renewed_row, column=cols["Nykyinen tila"]).value == "hyväksytty"
+    assert sheet.cell(row=row_of(sheet, first.id + 2),
+                      column=cols["Nykyinen tila"]).value == "lisätietoja"
     # Read-only columns grey and locked; editable ones white and unlocked.
     title = sheet.cell(row=row, column=cols["Käytännön nimi"])
     decision = sheet.cell(row=row, column=cols["Päätös"])

@@ -55,6 +55,13 @@ def decision_label(decision: str | None, lang: str = "fi") -> str:
     return DECISION_WORDS[decision][lang] if decision in DECISION_WORDS else ""
 
 
+def status_label(status: str, lang: str = "fi") -> str:
+    """Return a practice status in ``lang`` for the workbook: ``uusi``, or its decision's word."""
+    if status == "new":
+        return {"fi": "uusi", "sv": "ny", "en": "new"}[lang]
+    return decision_label(status, lang) or status
+
+
 def parse_statuses(values: Iterable[str] | None) -> tuple[str, ...] | None:
     """Return statuses from ``new,needs-info`` style options; unknown ones are an InputError."""
     if values is None:

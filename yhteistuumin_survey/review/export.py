@@ -28,6 +28,7 @@ from .common import (
     flag_words,
     parse_statuses,
     reviewer_municipalities,
+    status_label,
     text_hash,
     version_stamp,
 )
@@ -153,7 +154,7 @@ def collect_rows(*, session: Session, statuses: Sequence[str] | None = None,
                                          if m.region_code in regions)),
             "source": f"{source_name} [{source_format}]" if source_format else source_name,
             "flags": "; ".join(flag_words(flags, labels=labels)),
-            "status": practice.status,
+            "status": status_label(practice.status),
             "keywords": ", ".join(version.keywords or []),
             "target_group": ", ".join(choice_labels.get(t, t.removeprefix("other:"))
                                       for t in version.target_group or []),
