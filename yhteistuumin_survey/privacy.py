@@ -189,6 +189,17 @@ def _headings(workspace: Workspace) -> dict[str, str]:
     return index
 
 
+def _scrub_fields(row: Any, names: tuple[str, ...], scrubber: _Scrubber) -> list[str]:
+    """Scrub the person from the text fields ``names`` of ``row``; return the ones changed."""
+    changed = []
+    for name in names:
+        value = getattr(row, name)
+        if value and (cleaned := scrubber.text(value)) != value:
+            setattr(row, name, cleaned)
+            changed.append(name)
+    return changed
+
+
 def forget_person(workspace: Workspace, email: str, *, session: Session, settings: Settings,
                   republish: Callable[[], Any] | None = None) -> ErasureResult:
     """Erase a person's name, email and phone everywhere; record it; return what changed."""
@@ -257,13 +268,10 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
             for name in (*_CONTACT_FIELDS, "contact_text"):
                 setattr(version, name, None)
             changed = True
-        for name in text_fields:
-            value = getattr(version, name)
-            if value and (cleaned := scrubber.text(value)) != value:
-                setattr(version, name, cleaned)
-                changed = True
-                if name == "title":
-                    retitled.add(version.practice_id)
+        scrubbed = _scrub_fields(version, text_fields, scrubber)
+        changed = changed or bool(scrubbed)
+        if "title" in scrubbed:
+            retitled.add(version.practice_id)
         # Notes typed beside the answers ride in the flags as typed; they may name the person.
         flags = [scrubber.text(flag) if flag.startswith("note:") else flag
                  for flag in version.flags or []]
@@ -286,11 +294,7 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
         if (message.address or "").casefold() == needle:
             message.address = replacement
             changed = True
-        for name in ("smtp_response", "error"):
-            value = getattr(message, name)
-            if value and (cleaned := scrubber.text(value)) != value:
-                setattr(message, name, cleaned)
-                changed = True
+        changed = bool(_scrub_fields(message, ("smtp_response", "error"), scrubber)) or changed
         if changed:
             session.add(message)
             counts["outbound_messages"] += 1
@@ -299,34 +303,19 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
         if (bounce.address or "").casefold() == needle:
             bounce.address = replacement
             changed = True
-        for name in ("detail", "source"):
-            value = getattr(bounce, name)
-            if value and (cleaned := scrubber.text(value)) != value:
-                setattr(bounce, name, cleaned)
-                changed = True
+        changed = bool(_scrub_fields(bounce, ("detail", "source"), scrubber)) or changed
         if changed:
             session.add(bounce)
             counts["bounces"] += 1
     for problem in session.exec(select(ContactProblem)):
-        changed = False
-        for name in ("text", "reason"):
-            value = getattr(problem, name)
-            if value and (cleaned := scrubber.text(value)) != value:
-                setattr(problem, name, cleaned)
-                changed = True
-        if changed:
+        if _scrub_fields(problem, ("text", "reason"), scrubber):
             session.add(problem)
             counts["contact_problems"] += 1
     for practice in session.exec(select(Practice)):
-        changed = False
-        for name in ("reviewer_comment", "corrected_title"):
-            value = getattr(practice, name)
-            if value and (cleaned := scrubber.text(value)) != value:
-                setattr(practice, name, cleaned)
-                changed = True
-                if name == "corrected_title":
-                    retitled.add(practice.id or 0)
-        if changed:
+        scrubbed = _scrub_fields(practice, ("reviewer_comment", "corrected_title"), scrubber)
+        if "corrected_title" in scrubbed:
+            retitled.add(practice.id or 0)
+        if scrubbed:
             session.add(practice)
             counts["practices"] += 1
     if retitled:
@@ -338,9 +327,7 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
         session.execute(update(table).where(
             p.id.in_(sorted(retitled)), p.published_slug.is_not(None)).values(published_slug=None))
     for decision in session.exec(select(ReviewDecision)):
-        value = decision.comment
-        if value and (cleaned := scrubber.text(value)) != value:
-            decision.comment = cleaned
+        if _scrub_fields(decision, ("comment",), scrubber):
             session.add(decision)
             counts["review_decisions"] += 1
     received_ids = {s.received_file_id for s in matched_submissions}
