@@ -83,6 +83,12 @@ def test_contact_is_published_only_with_consent(workspace, session):
     assert items["Luvan kanssa"]["contact"]["email"] == "liisa.lupa@example.fi"
 
 
+def contact_block(result, practice) -> str:
+    """Return what the practice's page shows inside its ``<address>`` element."""
+    page = next(result.out.glob(f"{practice.id}-*/index.html")).read_text()
+    return page[page.index("<address>") + len("<address>"):page.index("</address>")]
+
+
 def test_contact_written_as_text_shows_once_with_its_lines_and_a_mail_link(workspace, session):
     # As the 4V card's contact came in: one free-text answer, split into name and email.
     practice = make_practice(
@@ -92,8 +98,7 @@ def test_contact_written_as_text_shows_once_with_its_lines_and_a_mail_link(works
 
     result = publish(workspace, session)
 
-    page = next(result.out.glob(f"{practice.id}-*/index.html")).read_text()
-    address = page[page.index("<address>"):page.index("</address>")]
+    address = contact_block(result, practice)
     assert address.count("Eija Koski") == 1
     assert address.count('<a href="mailto:eija.koski@example.fi">eija.koski@example.fi</a>') == 1
     assert address.count("eija.koski@example.fi") == 2  # the link and its text
@@ -108,9 +113,7 @@ def test_contact_parts_show_one_a_line_with_a_mail_link(workspace, session):
 
     result = publish(workspace, session)
 
-    page = next(result.out.glob(f"{practice.id}-*/index.html")).read_text()
-    address = page[page.index("<address>") + len("<address>"):page.index("</address>")]
-    assert address.strip() == ('Liisa &lt;b&gt;Lupa&lt;/b&gt;<br>\n<a href="mailto:liisa.lupa@example.fi">'
+    assert contact_block(result, practice).strip() == ('Liisa &lt;b&gt;Lupa&lt;/b&gt;<br>\n<a href="mailto:liisa.lupa@example.fi">'
                                'liisa.lupa@example.fi</a><br>\n040 111 2222')
 
 
