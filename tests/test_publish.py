@@ -113,8 +113,9 @@ def test_contact_parts_show_one_a_line_with_a_mail_link(workspace, session):
 
     result = publish(workspace, session)
 
-    assert contact_block(result, practice).strip() == ('Liisa &lt;b&gt;Lupa&lt;/b&gt;<br>\n<a href="mailto:liisa.lupa@example.fi">'
-                               'liisa.lupa@example.fi</a><br>\n040 111 2222')
+    assert contact_block(result, practice).strip() == (
+        'Liisa &lt;b&gt;Lupa&lt;/b&gt;<br>\n<a href="mailto:liisa.lupa@example.fi">'
+        'liisa.lupa@example.fi</a><br>\n040 111 2222')
 
 
 def test_answers_are_escaped_in_html_and_markdown(workspace, session):
