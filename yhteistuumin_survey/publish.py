@@ -523,20 +523,6 @@ def remove_stale(out: Path, wanted: Collection[str], *, existing: Collection[str
     return removed
 
 
-def sync_files(out: Path, files: dict[str, bytes], *, kept: Collection[str] = (),
-               existing: set[str] | None = None) -> tuple[list[str], list[str], int]:
-    """Make ``out`` hold exactly ``files`` plus ``kept``; return written, removed and unchanged.
-
-    A file is written only when its bytes differ from what is on disk. The other ``existing``
-    files (default: all under ``out`` but the search index) are removed, and emptied folders.
-    """
-    if existing is None:
-        existing = existing_files(out)
-    written, unchanged = write_files(out, files, existing=existing)
-    removed = remove_stale(out, set(files) | set(kept), existing=existing)
-    return written, removed, unchanged + len(kept)
-
-
 # --- search index ------------------------------------------------------------------------
 
 
@@ -635,17 +621,6 @@ class ShardIndexer:
             if not any(self.root.iterdir()):
                 self.root.rmdir()
         return sorted(self.indexed)
-
-
-def index_shards(out: Path, shard_pages: dict[str, dict[str, str]]) -> list[str]:
-    """Build the Pagefind bundle of every shard whose pages changed; remove unused shards.
-
-    ``shard_pages`` maps a shard to its pages (path under ``out`` -> sha256), on disk already.
-    """
-    with ShardIndexer(out) as indexer:
-        for name, pages in sorted(shard_pages.items()):
-            indexer.add(name, pages)
-        return indexer.close(shard_pages)
 
 
 def _shard_glob(pages: Collection[str]) -> str:
@@ -786,11 +761,9 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
             for card in members:
                 rendered.entries[str(card.id)]["pf"] = ids.get(card.path + "/", "")
     index = render_index(workspace, cards, rendered, settings=settings, shards=sorted(shard_pages))
-    if _write_if_changed(out / "index.html", index):
-        written.append("index.html")
-    else:
-        unchanged += 1
-    written.sort()
+    done, same = write_files(out, {"index.html": index}, existing=on_disk, folders=folders)
+    written = sorted([*written, *done])
+    unchanged += same
     unchanged += len(rendered.kept)
     removed = remove_stale(out, {*rendered.files, "index.html", *rendered.kept, SITE_MARKER},
                            existing=on_disk)
