@@ -47,12 +47,12 @@ KINDS = ("invite", "remind")
 CONFIRM_ABOVE = 5
 MAX_ATTEMPTS = 5
 BACKOFF_SECONDS = 2.0
+BACKOFF_MAX_SECONDS = 120.0
 #: How long a row another machine's run claimed may stay ``sending`` before it counts as
 #: interrupted: far longer than one hand-over with every retry (5 tries x 60 s + backoff).
 CLAIM_LEASE = dt.timedelta(minutes=15)
 #: The runs of this process that are sending now (their ``claimed_by``).
 _LIVE_RUNS: set[str] = set()
-BACKOFF_MAX_SECONDS = 120.0
 
 Sleep = Callable[[float], None]
 Clock = Callable[[], float]
@@ -330,10 +330,7 @@ def make_composer(workspace: Workspace, *, session: Session, settings: Settings)
         code = planned.municipality_code
         if not municipalities:
             municipalities.update((m.code, m) for m in session.exec(select(Municipality)))
-        municipality = municipalities.get(code)
-        if municipality is None:
-            municipality = session.exec(select(Municipality).where(Municipality.code == code)).one()
-            municipalities[code] = municipality
+        municipality = municipalities[code]
         if not known_tokens:
             known_tokens.update(tokens.tokens_for_round(session=session,
                                                         round_name=settings.round_name))
@@ -583,9 +580,8 @@ def _send_planned(plan: SendPlan, result: SendResult, run_id: str, *, session: S
                   "kind": planned.kind, "sequence": planned.sequence}
         row = session.get(OutboundMessage, planned.outbox_id)
         assert row is not None
-        session.refresh(row)  # the database's word, not this session's memory
         claimable = _claimable(planned)
-        if row.state not in claimable:
+        if row.state not in claimable:  # a cheap early look; the claim below decides
             _report_taken(result, planned, row.state, detail)
             advance(1)
             continue
