@@ -16,7 +16,6 @@ several practices one below the other starts a new practice where a question rep
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from ..errors import InputError
@@ -28,8 +27,6 @@ from .records import Mapping, ParsedFile, RawRecord, jsonable
 META_SHEET = "_meta"
 _TEXT_TYPES = {"text", "longtext"}
 _MAX_LABEL = 300
-#: What the builder writes in the hidden key column: ``title``, ``target_group:children``.
-_KEY = re.compile(r"^[a-z][a-z0-9_]*(?::[a-z0-9_-]+)?$")
 
 
 def meta_of(sheets: list[Sheet]) -> dict[str, str] | None:
@@ -108,6 +105,10 @@ class _SheetReader:
                 return question_id, choice.label("fi")
         return question_id, option
 
+    def _is_key(self, index: int, text: str) -> bool:
+        """Whether a cell is the builder's machine key (``title``, ``target_group:children``)."""
+        return index == self.key_col and text.partition(":")[0] in self.ids
+
     def _answer_and_notes(self, cells: list[str]) -> tuple[str, list[str]]:
         """Split the cells right of the label into the answer and notes typed beside it.
 
@@ -121,7 +122,7 @@ class _SheetReader:
         for index, text in enumerate(cells):
             if index <= self.label_col or not text or text.startswith("practice:"):
                 continue
-            if index == self.key_col and _KEY.match(text):
+            if self._is_key(index, text):
                 continue
             texts.append((index, text))
         if not texts:
@@ -181,8 +182,7 @@ class _SheetReader:
                     answers[current] = "\n".join(t for t in (previous, value) if t)
                     notes.extend((current, text) for text in beside)
                 elif current is not None:
-                    texts = [c for i, c in enumerate(cells) if c and not (
-                        i == self.key_col and _KEY.match(c))]
+                    texts = [c for i, c in enumerate(cells) if c and not self._is_key(i, c)]
                     if texts:
                         notes.append((current, " | ".join(texts)))
                 continue
