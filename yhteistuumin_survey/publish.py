@@ -481,12 +481,14 @@ def _write_if_changed(path: Path, data: bytes, *, compare: bool = True,
 def existing_files(out: Path, keep_folders: tuple[str, ...] = ("pagefind",)) -> set[str]:
     """Return the files under ``out`` (but in ``keep_folders``) by relative path."""
     found: set[str] = set()
-    for folder, dirs, names in os.walk(out):
-        relative_folder = Path(folder).relative_to(out).as_posix()
-        if relative_folder == ".":
+    top = str(out)
+    for folder, dirs, names in os.walk(top):
+        if folder == top:
             dirs[:] = [d for d in dirs if d not in keep_folders]
             found.update(names)
         else:
+            # String slicing, not Path.relative_to: a site has a folder per practice.
+            relative_folder = folder[len(top) + 1:].replace(os.sep, "/")
             found.update(f"{relative_folder}/{name}" for name in names)
     return found
 
