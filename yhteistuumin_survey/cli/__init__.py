@@ -5,7 +5,20 @@ Each module below adds its commands; none imports a heavy library at import time
 
 from __future__ import annotations
 
-from . import base, demo, ingest, publish, register, review, send, survey  # noqa: F401
+from . import (  # noqa: F401
+    base,
+    bounces,
+    demo,
+    forget,
+    ingest,
+    practices,
+    publish,
+    register,
+    review,
+    send,
+    status,
+    survey,
+)
 from .app import app
 
 __all__ = ["app", "main"]
