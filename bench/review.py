@@ -141,8 +141,8 @@ def main(argv: list[str] | None = None) -> int:
             import_time, first = timed(lambda: import_review([path], session=session))
             again_time, second = timed(lambda: import_review([path], session=session))
         engine.dispose()
-        assert first.summary["applied"] == args.practices, first.summary
-        assert second.summary["unchanged"] == args.practices, second.summary
+        assert first.counts["applied"] == args.practices, first.counts
+        assert second.counts["unchanged"] == args.practices, second.counts
         results = [
             ("export, 1 workbook", export_time, write_base),
             ("export, 3 reviewers", three_time, write_base),

@@ -168,7 +168,7 @@ def test_contacts_utf8_bom_semicolon_file(cli, tmp_path: Path) -> None:
                      .encode("utf-8"))
     result = cli("register", "contacts", str(path))
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith(f"{path}: 1 rows: 1 contacts added,")
+    assert result.stdout.startswith(f"{path}: 1 row: 1 contact added,")
 
 
 def test_contacts_cp1252_file(cli, tmp_path: Path) -> None:
@@ -192,7 +192,7 @@ def test_contacts_xlsx(cli, tmp_path: Path) -> None:
     workbook.save(path)
     result = cli("register", "contacts", str(path))
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith(f"{path}: 1 rows: 2 contacts added,")
+    assert result.stdout.startswith(f"{path}: 1 row: 2 contacts added,")
 
 
 @pytest.mark.parametrize(("name", "content", "reason"), [

@@ -203,7 +203,7 @@ def test_round_trip_survives_moved_sorted_hidden_and_added_columns_without_drop_
     })
     rearrange(path)
     result = import_review([path], session=session, reviewer="Aino")
-    assert result.summary == {"applied": 4, "unchanged": 0, "stale": 0, "conflicts": 0,
+    assert result.counts == {"applied": 4, "unchanged": 0, "stale": 0, "conflicts": 0,
                               "errors": 0, "warnings": 0, "skipped": 1}
     assert statuses(session) == {a.id: "approved", b.id: "rejected", c.id: "duplicate",
                                  d.id: "needs-info", e.id: "new"}
@@ -244,10 +244,10 @@ def test_importing_the_same_file_twice_changes_nothing(session, tmp_path: Path) 
     a = make_practice(session, title="Lukupiiri")
     path = export_one(session, tmp_path)
     fill(path, {a.id: {"Päätös": "hyväksytty", "Korjatut kunnat": "Vantaa"}})
-    assert import_review([path], session=session).summary["applied"] == 1
+    assert import_review([path], session=session).counts["applied"] == 1
     before = session.get(Practice, a.id).updated_at
     second = import_review([path, path], session=session)
-    assert second.summary["applied"] == 0 and second.summary["unchanged"] == 2
+    assert second.counts["applied"] == 0 and second.counts["unchanged"] == 2
     assert sorted(o.reason for o in second.report.outcomes) == [
         "already imported from this file", f"the same file as {path}"]
     assert len(session.exec(select(ReviewDecision)).all()) == 1
@@ -255,7 +255,7 @@ def test_importing_the_same_file_twice_changes_nothing(session, tmp_path: Path) 
     assert session.get(Practice, a.id).updated_at == before
     # A re-export of the decided practice, re-imported with the same content, is unchanged too.
     fresh = export_one(session, tmp_path, statuses=["approved"])
-    assert import_review([fresh], session=session).summary["unchanged"] == 1
+    assert import_review([fresh], session=session).counts["unchanged"] == 1
     assert len(session.exec(select(ReviewDecision)).all()) == 1
 
 
@@ -267,7 +267,7 @@ def test_a_row_for_an_older_version_is_stale_and_asks_for_a_re_export(session,
     fill(path, {a.id: {"Päätös": "hyväksytty"}, b.id: {"Päätös": "hyväksytty"}})
     add_version(session, a, title="Lukupiiri (korjattu)")
     result = import_review([path], session=session)
-    assert result.summary["stale"] == 1 and result.summary["applied"] == 1 and result.failed
+    assert result.counts["stale"] == 1 and result.counts["applied"] == 1 and result.failed
     stale = next(o for o in result.report.outcomes if o.status == "stale")
     row = row_of(openpyxl.load_workbook(path)[SHEET], a.id)
     assert stale.source == f"{path}:{row}"
@@ -301,7 +301,7 @@ def test_two_files_deciding_a_practice_differently_are_both_held_back(session,
                   out=tmp_path / "bertil.xlsx")
     fill(first, {b.id: {"Arvioijan kommentti": "Mainos"}})
     result = import_review([first, second], session=session)
-    assert result.summary == {"applied": 1, "unchanged": 1, "stale": 0, "conflicts": 2,
+    assert result.counts == {"applied": 1, "unchanged": 1, "stale": 0, "conflicts": 2,
                               "errors": 0, "warnings": 0, "skipped": 0}
     conflicts = [o for o in result.report.outcomes if o.status == "conflict"]
     assert {o.source.split(":")[0] for o in conflicts} == {str(first), str(second)}
@@ -317,14 +317,14 @@ def test_a_later_file_of_another_reviewer_disagreeing_with_an_earlier_import_is_
     path = export_one(session, tmp_path)
     aino = fill(path, {a.id: {"Päätös": "hyväksytty"}}, out=tmp_path / "aino.xlsx")
     bertil = fill(path, {a.id: {"Päätös": "hylätty"}}, out=tmp_path / "bertil.xlsx")
-    assert import_review([aino], session=session, reviewer="Aino").summary["applied"] == 1
+    assert import_review([aino], session=session, reviewer="Aino").counts["applied"] == 1
     result = import_review([bertil], session=session, reviewer="Bertil")
-    assert result.summary["conflicts"] == 1
+    assert result.counts["conflicts"] == 1
     assert "was decided 'hyväksytty' by Aino (aino.xlsx:2)" in result.report.outcomes[0].reason
     assert statuses(session)[a.id] == "approved"
     # The same reviewer changing their mind is applied.
     changed = import_review([bertil], session=session, reviewer="Aino")
-    assert changed.summary["applied"] == 1 and statuses(session)[a.id] == "rejected"
+    assert changed.counts["applied"] == 1 and statuses(session)[a.id] == "rejected"
 
 
 def test_an_unnamed_workbook_disagreeing_with_a_reviewers_earlier_decision_is_held_back(
@@ -333,18 +333,18 @@ def test_an_unnamed_workbook_disagreeing_with_a_reviewers_earlier_decision_is_he
     path = export_one(session, tmp_path)
     aino = fill(path, {a.id: {"Päätös": "hyväksytty"}}, out=tmp_path / "aino.xlsx")
     copy = fill(path, {a.id: {"Päätös": "hylätty"}}, out=tmp_path / "kopio.xlsx")
-    assert import_review([aino], session=session, reviewer="Aino").summary["applied"] == 1
+    assert import_review([aino], session=session, reviewer="Aino").counts["applied"] == 1
     result = import_review([copy], session=session)
-    assert result.summary["conflicts"] == 1 and result.failed
+    assert result.counts["conflicts"] == 1 and result.failed
     assert "was decided 'hyväksytty' by Aino (aino.xlsx:2)" in result.report.outcomes[0].reason
     assert statuses(session)[a.id] == "approved"
     # An unnamed workbook changed and imported again under its own name is its own decision.
     b = make_practice(session, title="Kirjastoauto")
     mine = fill(export_one(session, tmp_path), {b.id: {"Päätös": "hyväksytty"}},
                 out=tmp_path / "oma.xlsx")
-    assert import_review([mine], session=session).summary["applied"] == 1
+    assert import_review([mine], session=session).counts["applied"] == 1
     fill(mine, {b.id: {"Päätös": "hylätty"}})
-    assert import_review([mine], session=session).summary["applied"] == 1
+    assert import_review([mine], session=session).counts["applied"] == 1
     assert statuses(session)[b.id] == "rejected"
 
 
@@ -353,7 +353,7 @@ def test_changing_a_decision_the_workbook_showed_is_not_a_conflict(session,
     a = make_practice(session, title="Lukupiiri")
     aino = fill(export_one(session, tmp_path), {a.id: {"Päätös": "lisätietoja"}},
                 out=tmp_path / "aino.xlsx")
-    assert import_review([aino], session=session, reviewer="Aino").summary["applied"] == 1
+    assert import_review([aino], session=session, reviewer="Aino").counts["applied"] == 1
     # needs-info is exported again with the decision filled in; Bertil sees it and approves.
     later = export_one(session, tmp_path)
     sheet = openpyxl.load_workbook(later)[SHEET]
@@ -361,7 +361,7 @@ def test_changing_a_decision_the_workbook_showed_is_not_a_conflict(session,
         == "lisätietoja"
     bertil = fill(later, {a.id: {"Päätös": "hyväksytty"}}, out=tmp_path / "bertil.xlsx")
     result = import_review([bertil], session=session, reviewer="Bertil")
-    assert result.summary["applied"] == 1 and result.summary["conflicts"] == 0
+    assert result.counts["applied"] == 1 and result.counts["conflicts"] == 0
     assert statuses(session)[a.id] == "approved"
 
 
@@ -407,7 +407,7 @@ def test_invalid_rows_are_reported_by_file_and_row_and_valid_ones_applied(
     assert by_id[edited.id].status == "warning"
     assert by_id[edited.id].reason == ("read-only column 'Käytännön nimi' was edited; the edit "
                                        "is ignored (put corrections in 'Korjattu nimi')")
-    assert result.summary["errors"] == 6 and result.summary["applied"] == 2 and result.failed
+    assert result.counts["errors"] == 6 and result.counts["applied"] == 2 and result.failed
     assert statuses(session)[edited.id] == "approved"
     session.expire_all()
     assert session.get(Practice, edited.id).corrected_title is None
@@ -428,7 +428,7 @@ def test_decisions_in_swedish_and_english_and_duplicate_chains(session, tmp_path
                        "kaksoiskappale",
                        f"#{first_copy.id} is itself a duplicate of #{original.id}; linked to "
                        f"#{original.id}"]
-    assert result.summary["applied"] == 3
+    assert result.counts["applied"] == 3
     session.expire_all()
     assert session.get(Practice, second_copy.id).duplicate_of_id == original.id
     assert statuses(session)[swedish.id] == "rejected"
@@ -499,7 +499,7 @@ def test_formula_payloads_stay_text_in_the_workbook_and_after_the_round_trip(
     fill(path, {p.id: {"Päätös": "hyväksytty"} for p in practices})
     check(path)  # saved again by openpyxl: still text
     result = import_review([path], session=session)
-    assert result.summary["applied"] == len(PAYLOADS) and result.summary["warnings"] == 0
+    assert result.counts["applied"] == len(PAYLOADS) and result.counts["warnings"] == 0
     session.expire_all()
     for practice, payload in zip(practices, PAYLOADS, strict=True):
         # The pre-filled correction comes back as the reviewer's text, without our guard.
@@ -513,7 +513,7 @@ def test_clearing_corrected_municipalities_restores_the_submitted_ones(session,
     a = make_practice(session, title="Lukupiiri", municipalities=["049", "091"])
     path = export_one(session, tmp_path)
     fill(path, {a.id: {"Päätös": "lisätietoja", "Korjatut kunnat": "Vantaa"}})
-    assert import_review([path], session=session, reviewer="Aino").summary["applied"] == 1
+    assert import_review([path], session=session, reviewer="Aino").counts["applied"] == 1
     assert effective_municipalities(session=session, practice_ids=[a.id]) == {a.id: ["092"]}
     assert submitted_municipalities(session=session, practice_id=a.id) == [
         ("049", "token"), ("091", "token")]
@@ -523,7 +523,7 @@ def test_clearing_corrected_municipalities_restores_the_submitted_ones(session,
                       ).value == "Vantaa"
     assert sheet.cell(row=row_of(sheet, a.id), column=headers(sheet)["Kunnat"]).value == "Vantaa"
     fill(again, {a.id: {"Päätös": "hyväksytty", "Korjatut kunnat": None}})
-    assert import_review([again], session=session, reviewer="Aino").summary["applied"] == 1
+    assert import_review([again], session=session, reviewer="Aino").counts["applied"] == 1
     assert effective_municipalities(session=session, practice_ids=[a.id]) == {
         a.id: ["049", "091"]}
     rows = session.exec(select(PracticeMunicipality).where(

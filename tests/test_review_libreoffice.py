@@ -57,7 +57,7 @@ def test_libreoffice_resaved_workbook_round_trips_with_formulas_kept_as_text(
         assert cell.value.replace("\r", "\n") == neutralise_formula(payload).replace("\r", "\n")
     assert openpyxl.load_workbook(saved)["_review_meta"].sheet_state == "hidden"
     report = import_review([saved], session=session)
-    assert report.summary == {"applied": len(PAYLOADS) + 1, "unchanged": 0, "stale": 0,
+    assert report.counts == {"applied": len(PAYLOADS) + 1, "unchanged": 0, "stale": 0,
                               "conflicts": 0, "errors": 0, "warnings": 0, "skipped": 0}
     assert statuses(session)[plain.id] == "approved"
     assert {p.id for p in practices} == {pid for pid, s in statuses(session).items()
@@ -65,7 +65,7 @@ def test_libreoffice_resaved_workbook_round_trips_with_formulas_kept_as_text(
     assert len(session.exec(select(ReviewDecision)).all()) == len(PAYLOADS) + 1
     # The original and its LibreOffice copy are different files deciding the same: fine.
     again = import_review([path, saved], session=session)
-    assert again.summary["applied"] == 0 and not again.failed
+    assert again.counts["applied"] == 0 and not again.failed
 
 
 def test_a_workbook_saved_as_ods_by_libreoffice_imports_too(session, tmp_path: Path) -> None:
@@ -74,7 +74,7 @@ def test_a_workbook_saved_as_ods_by_libreoffice_imports_too(session, tmp_path: P
     fill(path, {practice.id: {"Päätös": "lisätietoja", "Arvioijan kommentti": "=1+1"}})
     saved = resave(path, tmp_path, "ods")
     result = import_review([saved], session=session, reviewer="Aino")
-    assert result.summary["applied"] == 1 and not result.failed, result.to_dict()
+    assert result.counts["applied"] == 1 and not result.failed, result.to_dict()
     assert statuses(session)[practice.id] == "needs-info"
     # A formula a reviewer typed is read as the value LibreOffice computed, never evaluated here.
     assert session.get(Practice, practice.id).reviewer_comment == "2"

@@ -32,7 +32,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .reports import Report
+from .reports import Report, count_phrase, plural, render_table
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -103,6 +103,25 @@ class BounceResult:
 
     report: Report = field(default_factory=Report)
     marked_bounced: int = 0
+
+    @property
+    def failed(self) -> bool:
+        return self.report.failed
+
+    def summary(self) -> list[str]:
+        read = plural(len(self.report.outcomes), "message")
+        marked = plural(self.marked_bounced, "address", "addresses")
+        return [f"{read} read: {count_phrase(self.report.counts) or 'none'}; {marked} marked "
+                "bounced."]
+
+    def table(self) -> tuple[list[str], list[dict[str, Any]]]:
+        return (["source", "status", "address", "municipality", "reason"],
+                [{"source": o.source, "status": o.status, "reason": o.reason, **o.detail}
+                 for o in self.report.outcomes])
+
+    def text(self) -> str:
+        columns, rows = self.table()
+        return "\n".join(self.summary() + (["", render_table(rows, columns)] if rows else []))
 
     def to_dict(self) -> dict[str, Any]:
         data = self.report.to_dict()

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
-from .reports import Report
+from .reports import Report, plural, render_table
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -93,6 +93,22 @@ class ContactImport:
     @property
     def failed(self) -> bool:
         return bool(self.problems)
+
+    def summary(self) -> list[str]:
+        rows = len(self.report.outcomes)
+        failed = sum(1 for o in self.report.outcomes if o.failed)
+        return [f"{self.source}: {plural(rows, 'row')}: {plural(self.added, 'contact')} added, "
+                f"{self.updated} updated, {self.unchanged} unchanged; "
+                f"{plural(failed, 'row')} with problems.",
+                "Next: 'yhteistuumin register check' shows which municipalities have no contact."]
+
+    def table(self) -> tuple[list[str], list[dict[str, Any]]]:
+        return ["source", "status", "code", "reason"], [
+            {"source": o.source, "status": o.status, "code": o.detail.get("code") or "",
+             "reason": o.reason} for o in self.report.outcomes]
+
+    def text(self) -> str:
+        return "\n".join([item.line() for item in self.problems] + self.summary())
 
     def to_dict(self) -> dict[str, Any]:
         return {"source": self.source, "sheet": self.sheet, "header_row": self.header_row,
@@ -440,10 +456,54 @@ class Coverage:
     def covered(self) -> int:
         return sum(region.covered for region in self.regions)
 
+    #: ``register check --strict``: an incomplete coverage is a failure.
+    strict: bool = False
+
     @property
     def complete(self) -> bool:
         """True when every municipality has a valid contact and no row is left unresolved."""
         return not self.missing and not self.problems
+
+    @property
+    def failed(self) -> bool:
+        return self.strict and not self.complete
+
+    def summary(self) -> list[str]:
+        return [f"{self.covered} of {self.municipalities} municipalities have a valid contact; "
+                f"{len(self.missing)} missing, {len(self.bounced)} bounced, "
+                f"{plural(len(self.problems), 'row')} with problems."]
+
+    def table(self) -> tuple[list[str], list[dict[str, Any]]]:
+        rows: list[dict[str, Any]] = [
+            {"region": f"{r.region_code} {r.region}", "municipalities": r.municipalities,
+             "with_contact": r.covered, "missing": r.missing} for r in self.regions]
+        rows.append({"region": "total", "municipalities": self.municipalities,
+                     "with_contact": self.covered, "missing": self.municipalities - self.covered})
+        return ["region", "municipalities", "with_contact", "missing"], rows
+
+    def sections(self) -> list[tuple[str, list[dict[str, Any]], list[str]]]:
+        """Return what needs attention: (title, rows, columns) of each list."""
+        return [
+            ("No valid contact", list(self.missing), ["code", "name", "region"]),
+            ("Bounced addresses", list(self.bounced), ["code", "name", "email", "reason"]),
+            ("Addresses shared by several municipalities (allowed, a note)",
+             [{"email": s["email"], "municipalities": ", ".join(
+                 f"{c} {n}" for c, n in zip(s["codes"], s["names"], strict=True))}
+              for s in self.shared], ["email", "municipalities"]),
+            ("Contact rows that could not be imported",
+             [{"row": f"{p['source']}:{p['row']}", "kind": p["kind"], "reason": p["reason"]}
+              for p in self.problems], ["row", "kind", "reason"]),
+        ]
+
+    def text(self) -> str:
+        columns, rows = self.table()
+        lines = [render_table(rows, columns, ["region", "municipalities", "with contact",
+                                              "missing"])]
+        for title, section_rows, section_columns in self.sections():
+            if section_rows:
+                lines += ["", f"{title} ({len(section_rows)}):",
+                          render_table(section_rows, section_columns)]
+        return "\n".join([*lines, "", *self.summary()])
 
     def to_dict(self) -> dict[str, Any]:
         return {

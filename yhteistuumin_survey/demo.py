@@ -144,7 +144,7 @@ form_url = "https://www.yhteistuumin.example.fi/kysely?token={{token}}"
 host = "127.0.0.1"
 port = {port}
 security = "none"
-rate = "6000/min"
+rate = "1000/s"  # the demo's own server: no provider limit to respect
 timeout = 30
 """, encoding="utf-8")
 
@@ -368,17 +368,12 @@ Announce = Callable[[DemoStep], None]
 
 def run_demo(root: Path, *, announce: Announce | None = None) -> DemoResult:
     """Run a whole round in a fresh demo workspace at ``root``; return what it made."""
-    from .config import load_settings
-    from .contacts import import_contacts
-    from .db.engine import open_database, session_scope
-    from .register import ensure_register
-    from .survey import workspace_survey
-    from .workspace import Workspace, init_workspace
+    from .project import Project
+    from .workspace import init_workspace
 
     root = root.resolve()
     _prepare_folder(root)
     init_workspace(root)
-    workspace = Workspace(root)
     result = DemoResult(root=root)
     started = time.perf_counter()
 
@@ -394,70 +389,8 @@ def run_demo(root: Path, *, announce: Announce | None = None) -> DemoResult:
     deadline = dt.date.today() + dt.timedelta(days=30)
     with MailboxServer(root / "mailbox") as mailbox:
         _write_config(root, mailbox.port, deadline)
-        settings = load_settings(root, env={})
-        survey = workspace_survey(workspace)
-        engine = open_database(settings.database_url)
-        ensure_register(engine, workspace=workspace)
-        try:
-            with session_scope(engine) as session:
-                imported = import_contacts(workspace.resolve("recipients/contacts.example.csv"),
-                                           session=session, display="contacts.example.csv")
-            step("contacts", f"register of 308 municipalities loaded; {imported.added} example "
-                             "contacts imported (all on reserved example domains)")
-
-            with session_scope(engine) as session:
-                built = _build(workspace, session=session, settings=settings, survey=survey)
-            step("questionnaires", built)
-
-            with session_scope(engine) as session:
-                sent = _send(workspace, session=session, settings=settings, kind="invite")
-            step("invitations", sent)
-
-            samples = load_samples(workspace)
-            inbox = root / "inbox"
-            wanted = {str(p["reporter"]) for p in samples["practices"]}
-            invitations = mailbox.first_by_municipality(wanted | {BOUNCING_CODE, AWAY_CODE})
-            answered = answer_by_mail(invitations, samples, inbox / "answers", survey=survey)
-            with session_scope(engine) as session:
-                register = _register_names(session)
-            forms = write_forms_export(inbox / "answers" / "lomakevastaukset.xlsx", samples,
-                                       register, survey=survey)
-            step("answers", f"{answered} municipalities returned their questionnaire (one as a "
-                            f"saved email), {forms} answered through the web form")
-
-            write_bounce(inbox / "bounces" / "undelivered.eml", _original_for(invitations, BOUNCING_CODE))
-            write_out_of_office(inbox / "bounces" / "out-of-office.eml",
-                                _original_for(invitations, AWAY_CODE))
-            with session_scope(engine) as session:
-                bounced = _bounces(inbox / "bounces", session=session, settings=settings)
-            step("bounces", bounced)
-
-            with session_scope(engine) as session:
-                ingested = _ingest(workspace, inbox / "answers", session=session, settings=settings)
-            step("ingest", ingested)
-
-            with session_scope(engine) as session:
-                reminded = _send(workspace, session=session, settings=settings, kind="remind",
-                                 now=dt.datetime.now(dt.UTC) + dt.timedelta(days=8))
-            step("reminders", reminded)
-
-            with session_scope(engine) as session:
-                reviewed, workbook = _review(workspace, session=session, settings=settings)
-            result.paths["review workbook"] = workbook
-            step("review", reviewed)
-
-            with session_scope(engine) as session:
-                published, site = _publish(workspace, session=session, settings=settings)
-            result.paths["site"] = site
-            step("publish", published)
-
-            with session_scope(engine) as session:
-                result.status, chart, page = _status(workspace, session=session, settings=settings)
-            result.paths["status chart"] = chart
-            result.paths["status page"] = page
-            step("status", "status table, chart and page written")
-        finally:
-            engine.dispose()
+        with Project.open(root, env={}) as project:
+            _run_round(project, mailbox, step, result)
         result.messages_received = mailbox.count
     result.paths["mailbox"] = root / "mailbox"
     result.paths["database"] = root / "outputs" / "yhteistuumin.sqlite"
@@ -465,68 +398,71 @@ def run_demo(root: Path, *, announce: Announce | None = None) -> DemoResult:
     return result
 
 
-def _register_names(session: Any) -> dict[str, str]:
-    from sqlmodel import select
+def _run_round(project: Any, mailbox: MailboxServer, step: Callable[[str, str], None],
+               result: DemoResult) -> None:
+    """Run the stages through ``project``, as the command line would, announcing each."""
+    root = project.workspace.root
+    imported = _check(project.import_contacts(
+        project.workspace.resolve("recipients/contacts.example.csv"),
+        display="contacts.example.csv"), "register contacts")
+    step("contacts", f"register of 308 municipalities loaded; {imported.added} example "
+                     "contacts imported (all on reserved example domains)")
+    step("questionnaires", _check(project.build_questionnaires(), "survey build").summary()[0])
+    step("invitations", _sent(_check(project.send("invite"), "send invite")))
 
-    from .db.models import Municipality
+    samples = load_samples(project.workspace)
+    inbox = root / "inbox"
+    wanted = {str(p["reporter"]) for p in samples["practices"]}
+    invitations = mailbox.first_by_municipality(wanted | {BOUNCING_CODE, AWAY_CODE})
+    answered = answer_by_mail(invitations, samples, inbox / "answers", survey=project.survey)
+    register = {e.code: e.name_fi for e in project.list_register().entries}
+    forms = write_forms_export(inbox / "answers" / "lomakevastaukset.xlsx", samples, register,
+                               survey=project.survey)
+    step("answers", f"{answered} municipalities returned their questionnaire (one as a saved "
+                    f"email), {forms} answered through the web form")
 
-    return {m.code: m.name_fi for m in session.exec(select(Municipality))}
+    write_bounce(inbox / "bounces" / "undelivered.eml", _original_for(invitations, BOUNCING_CODE))
+    write_out_of_office(inbox / "bounces" / "out-of-office.eml",
+                        _original_for(invitations, AWAY_CODE))
+    bounced = project.process_bounces(sorted((inbox / "bounces").glob("*.eml")))
+    step("bounces", _check(bounced, "bounces").summary()[0])
+    step("ingest", _ingested(_check(project.ingest([inbox / "answers"]), "ingest")))
+    reminded = project.send("remind", now=dt.datetime.now(dt.UTC) + dt.timedelta(days=8))
+    step("reminders", _sent(_check(reminded, "send remind")))
+
+    reviewed, workbook = _review(project)
+    result.paths["review workbook"] = workbook
+    step("review", reviewed)
+
+    published = project.publish()
+    result.paths["site"] = published.out / "index.html"
+    step("publish", published.summary()[0])
+
+    result.status = project.status(chart=project.workspace.outputs / "reports"
+                                   / "vastausprosentti.png")
+    result.paths["status chart"] = result.status.chart
+    result.paths["status page"] = result.status.page
+    step("status", "status table, chart and page written")
 
 
-def _build(workspace: Any, *, session: Any, settings: Any, survey: Any) -> str:
-    from .questionnaire import build_questionnaires
-
-    report = build_questionnaires(workspace, session=session, settings=settings, survey=survey)
-    _check(report, "survey build")
-    langs = report.by_language
-    return (f"{len(report.built)} questionnaires built: {langs.get('fi', 0)} in Finnish, "
-            f"{langs.get('sv', 0)} in Swedish, {langs.get('fi-sv', 0)} in both")
-
-
-def _send(workspace: Any, *, session: Any, settings: Any, kind: str,
-          now: dt.datetime | None = None) -> str:
-    from .mailer import make_composer, plan_round, send_round
-    from .smtp_auth import SmtpSession, smtp_options
-
-    plan = plan_round(session=session, settings=settings, kind=kind, now=now)
-    compose = make_composer(workspace, session=session, settings=settings)
-    with SmtpSession(smtp_options(settings)) as transport:
-        sent = send_round(plan, session=session, settings=settings, compose=compose,
-                          transport=transport, rate=None)
-    _check(sent, f"send {kind}")
+def _sent(sent: Any) -> str:
     counts = sent.report.counts
-    municipalities = len({m.municipality_code for m in plan.to_send})
-    what = "invitations" if kind == "invite" else "reminders"
+    what = "invitations" if sent.kind == "invite" else "reminders"
     login = "no login (the demo server asks for none)" if not sent.logins else \
         f"{sent.logins} login{'s' if sent.logins > 1 else ''}"
-    return (f"{counts.get('sent', 0)} {what} sent to {municipalities} municipalities over "
+    return (f"{counts.get('sent', 0)} {what} sent to {sent.municipalities} municipalities over "
             f"{sent.connections} SMTP connection{'s' if sent.connections != 1 else ''}, {login}")
 
 
-def _bounces(folder: Path, *, session: Any, settings: Any) -> str:
-    from .bounces import process_bounces
-
-    found = process_bounces(sorted(folder.glob("*.eml")), session=session,
-                            round_name=settings.round_name)
-    _check(found, "bounces")
-    counts = found.report.counts
-    parts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    return f"{len(found.report.outcomes)} returned messages read ({parts}); " \
-           f"{found.marked_bounced} address marked bounced"
-
-
-def _check(result: Any, what: str) -> None:
+def _check(result: Any, what: str) -> Any:
     if getattr(result, "failed", False):
         report = getattr(result, "report", None)
         reasons = [f"{o.source}: {o.reason}" for o in getattr(report, "outcomes", []) if o.failed]
         raise SurveyError(f"demo: {what} failed: {'; '.join(reasons[:3]) or 'see the report'}")
+    return result
 
 
-def _ingest(workspace: Any, folder: Path, *, session: Any, settings: Any) -> str:
-    from .ingest import ingest_paths
-
-    found = ingest_paths([folder], session=session, workspace=workspace, settings=settings)
-    _check(found, "ingest")
+def _ingested(found: Any) -> str:
     counts = dict(found.counts)
     duplicates = counts.pop("duplicate candidate", 0)
     practices = counts.pop("new", 0) + counts.pop("new version", 0) + duplicates
@@ -571,36 +507,12 @@ def apply_decisions(path: Path, decisions: dict[str, Any]) -> int:
     return decided
 
 
-def _review(workspace: Any, *, session: Any, settings: Any) -> tuple[str, Path]:
-    from .review.export import export_review
-    from .review.import_ import import_review
-    from .survey import workspace_survey
-
-    exported = export_review(workspace.outputs, session=session,
-                             survey=workspace_survey(workspace))
+def _review(project: Any) -> tuple[str, Path]:
+    exported = project.export_review()
     if not exported.files:
         raise SurveyError("demo: the review export found no practices to review")
     path = exported.files[0].path
-    decided = apply_decisions(path, load_decisions(workspace))
-    imported = import_review([path], session=session, reviewer="Demo-arvioija")
-    _check(imported, "review import")
-    summary = imported.summary
-    return (f"{exported.practices} practices exported for review; the bundled decisions filled "
-            f"{decided} rows; import: {summary['applied']} applied, {summary['errors']} errors"), path
-
-
-def _publish(workspace: Any, *, session: Any, settings: Any) -> tuple[str, Path]:
-    from .publish import publish_site
-
-    published = publish_site(workspace, session=session, settings=settings)
-    return (f"{published.practices} approved practices published as cards with search, "
-            f"practices.json and Markdown ({len(published.written)} files)"), published.out / "index.html"
-
-
-def _status(workspace: Any, *, session: Any, settings: Any) -> tuple[Any, Path, Path]:
-    from .status import draw_chart, round_status, write_status_page
-
-    status = round_status(session=session, round_name=settings.round_name)
-    chart = draw_chart(status, workspace.outputs / "reports" / "vastausprosentti.png")
-    page = write_status_page(workspace, status, site_title=str(settings.get("site.title")))
-    return status, chart, page
+    decided = apply_decisions(path, load_decisions(project.workspace))
+    imported = _check(project.import_review([path], reviewer="Demo-arvioija"), "review import")
+    return (f"{exported.summary()[0][:-1]}; the bundled decisions filled {decided} rows; "
+            f"import: {imported.summary()[0]}"), path

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import SendError, SurveyError
-from .reports import Report
+from .reports import Report, outcome_rows, plural, render_table, to_frame
 from .smtp_auth import ConnectFailure, PermanentFailure, TemporaryFailure, UncertainFailure
 
 if TYPE_CHECKING:
@@ -355,6 +355,11 @@ def make_composer(workspace: Workspace, *, session: Session, settings: Settings)
 # --- send ----------------------------------------------------------------------------------
 
 
+KIND_LABEL = {"invite": "Invitations", "remind": "Reminders"}
+#: Outcomes the send summary lists message by message.
+PROBLEM_STATES = ("failed", "uncertain", "in-progress", "not-sent", "failed-earlier", "skipped")
+
+
 @dataclass
 class SendResult:
     """What a batch did: one outcome per message, and the connection counts."""
@@ -367,17 +372,55 @@ class SendResult:
     connections: int = 0
     stopped: str | None = None  # why the batch stopped early (connection, login)
     folder: str | None = None  # the dry run's .eml folder
+    held_back: int = 0  # messages left for the next run by --limit
+    municipalities: int = 0  # municipalities the plan wrote to
 
     @property
     def failed(self) -> bool:
         return self.report.failed or self.stopped is not None
+
+    def summary(self) -> list[str]:
+        counts = self.report.counts
+        label = KIND_LABEL.get(self.kind, self.kind)
+        if self.dry_run:
+            lines = [f"Dry run, {label.lower()} of round {self.round_name}: "
+                     f"{counts.get('written', 0)} written to {self.folder}; nothing sent."]
+        else:
+            lines = [f"{label}, round {self.round_name}: {counts.get('sent', 0)} sent, "
+                     f"{counts.get('failed', 0)} failed, {counts.get('uncertain', 0)} uncertain, "
+                     f"{counts.get('already-sent', 0)} already sent "
+                     f"({plural(self.logins, 'login')})."]
+        extra = [f"{counts[s]} {s}" for s in ("skipped", "failed-earlier", "not-sent",
+                                              "in-progress") if counts.get(s)]
+        if self.held_back:
+            extra.append(f"{self.held_back} left for the next run (--limit)")
+        if extra:
+            lines.append("Also: " + ", ".join(extra) + ".")
+        return lines
+
+    def table(self) -> tuple[list[str], list[dict[str, Any]]]:
+        return ["source", "status", "reason"], outcome_rows(self.report)
+
+    def text(self) -> str:
+        lines = self.summary()
+        problems = [row for row in self.table()[1] if row["status"] in PROBLEM_STATES]
+        if problems:
+            lines += ["", render_table(problems, ["source", "status", "reason"])]
+        if self.stopped:
+            lines += ["", f"Stopped early: {self.stopped}"]
+        return "\n".join(lines)
+
+    def to_frame(self) -> Any:
+        """Return one row per message (source, status, reason) as a pandas DataFrame."""
+        return to_frame(self)
 
     def to_dict(self) -> dict[str, Any]:
         data = self.report.to_dict()
         return {"round": self.round_name, "kind": self.kind, "dry_run": self.dry_run,
                 "counts": data["counts"], "logins": self.logins,
                 "connections": self.connections, "stopped": self.stopped,
-                "folder": self.folder, "messages": data["outcomes"]}
+                "folder": self.folder, "messages": data["outcomes"],
+                "held_back": self.held_back}
 
 
 def _report_plan(plan: SendPlan, report: Report, in_progress: dict[int, str] | None = None

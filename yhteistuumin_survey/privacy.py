@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
+from .reports import plural, render_table
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -63,8 +64,33 @@ class ErasureResult:
     def changed(self) -> int:
         return sum(self.counts.values())
 
+    failed = False
+
     def rows(self) -> list[dict[str, Any]]:
         return [{"place": place, "changed": count} for place, count in sorted(self.counts.items())]
+
+    def table(self) -> tuple[list[str], list[dict[str, Any]]]:
+        return ["place", "changed"], self.rows()
+
+    def summary(self) -> list[str]:
+        lines = [f"Erased from {plural(len(self.counts), 'place')}." if self.changed else
+                 "Nothing to erase: the address is nowhere in the database or under outputs/."]
+        if self.recorded:
+            lines.append(f"Recorded as erasure {self.subject_hash[:12]}… (a keyed hash, not the "
+                         "address).")
+        return lines
+
+    def text(self) -> str:
+        return "\n".join(([render_table(self.rows(), ["place", "changed"])] if self.changed
+                          else []) + self.summary())
+
+    def warnings(self) -> list[str]:
+        return [f"{path}: still holds the address; remove that row by hand, or the next contact "
+                "import brings the person back" for path in self.left]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"subject_hash": self.subject_hash, "counts": self.counts,
+                "recorded": self.recorded, "left": self.left}
 
 
 def _key(workspace: Workspace) -> bytes:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from .cards import SECTIONS, Card, CardContact, load_cards, target_group_label
 from .errors import InputError, SurveyError
+from .reports import plural
 from .survey import Survey, fold, workspace_survey
 
 if TYPE_CHECKING:
@@ -100,6 +101,20 @@ class PublishResult:
     unchanged: int = 0
     shards: list[str] = field(default_factory=list)
     indexed: list[str] = field(default_factory=list)
+
+    failed = False
+
+    def summary(self) -> list[str]:
+        return [f"Published {plural(self.practices, 'practice')} to {self.out}",
+                f"  {len(self.written)} files written, {self.unchanged} unchanged, "
+                f"{len(self.removed)} removed; search index: {len(self.indexed)} of "
+                f"{plural(len(self.shards), 'shard')} rebuilt",
+                f"  open {self.out / 'index.html'} through a web server for search "
+                f"(e.g. python -m http.server -d {self.out})"]
+
+    def table(self) -> tuple[list[str], list[dict[str, Any]]]:
+        return ["file", "change"], [*({"file": f, "change": "written"} for f in self.written),
+                                    *({"file": f, "change": "removed"} for f in self.removed)]
 
     def to_dict(self) -> dict[str, Any]:
         return {"out": str(self.out), "practices": self.practices, "written": len(self.written),

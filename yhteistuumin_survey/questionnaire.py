@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
 from .errors import InputError, SurveyError
-from .reports import Report
+from .reports import Report, plural
 from .templating import format_date
 
 if TYPE_CHECKING:
@@ -244,6 +244,21 @@ class BuildReport:
     @property
     def failed(self) -> bool:
         return self.report.failed
+
+    def summary(self) -> list[str]:
+        counts = self.by_language
+        failures = sum(1 for o in self.report.outcomes if o.failed)
+        return [f"Built {plural(len(self.built), 'questionnaire')}: {counts['fi']} in Finnish, "
+                f"{counts['sv']} in Swedish, {counts['fi-sv']} in both.",
+                *([f"{failures} failed."] if failures else []), f"Folder: {self.folder}"]
+
+    def table(self) -> tuple[list[str], list[dict[str, Any]]]:
+        return ["code", "status", "path", "reason"], [
+            {"code": o.source, "status": o.status, "path": o.detail.get("path", ""),
+             "reason": o.reason} for o in self.report.outcomes]
+
+    def warnings(self) -> list[str]:
+        return [f"{o.source}: {o.reason}" for o in self.report.outcomes if o.failed]
 
     def to_dict(self) -> dict[str, Any]:
         return {

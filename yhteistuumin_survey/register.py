@@ -12,9 +12,10 @@ import datetime as dt
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .errors import InputError
+from .reports import count_phrase, plural, render_table
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -172,6 +173,39 @@ class RegisterEntry:
     aland: bool
     active: bool = True
     successor_code: str | None = None
+
+
+#: The columns of ``register list`` as CSV and JSON; the table shows fewer.
+REGISTER_COLUMNS = ["code", "name_fi", "name_sv", "region_code", "region_fi", "region_sv",
+                    "language", "aland"]
+
+
+@dataclass
+class RegisterList:
+    """What ``register list`` shows: the municipalities selected."""
+
+    entries: list[RegisterEntry]
+
+    JSON_ROOT: ClassVar[str] = "municipalities"
+    failed = False
+
+    def summary(self) -> list[str]:
+        return [plural(len(self.entries), "municipality", "municipalities")]
+
+    def table(self) -> tuple[list[str], list[dict[str, Any]]]:
+        # CSV spells the Åland flag as true/false, as Statistics Finland's files do
+        return REGISTER_COLUMNS, [{**row, "aland": "true" if row["aland"] else "false"}
+                                  for row in self.to_dict()["municipalities"]]
+
+    def text(self) -> str:
+        rows = [{"code": e.code, "name_fi": e.name_fi, "name_sv": e.name_sv,
+                 "region": e.region_fi, "language": e.language} for e in self.entries]
+        return "\n".join([render_table(rows, ["code", "name_fi", "name_sv", "region", "language"]),
+                          *self.summary()])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"municipalities": [{col: getattr(e, col) for col in REGISTER_COLUMNS}
+                                   for e in self.entries]}
 
 
 def find_region(session: Session, text: str) -> str:
@@ -446,12 +480,48 @@ class RegisterUpdate:
     changes: list[RegisterChangeRow]
     contacts: list[ContactMove]
 
+    dry_run: bool = False
+
+    failed = False
+
     @property
     def counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for change in self.changes:
             counts[change.change] = counts.get(change.change, 0) + 1
         return counts
+
+    def table(self) -> tuple[list[str], list[dict[str, Any]]]:
+        return ["code", "change", "name", "detail"], [vars(c) for c in self.changes]
+
+    def summary(self) -> list[str]:
+        lines = [f"{self.source}: {self.in_file} municipalities in the file; "
+                 f"{self.active_before} in force before, {self.active_after} after."]
+        if not self.changes:
+            return [*lines, "No changes: the register already matches the file."]
+        for move in self.contacts:
+            line = (f"Contacts of {move.old_code} {move.old_name}: {move.moved} moved to the "
+                    f"list of {move.successor_code}")
+            if move.already_listed:
+                line += f" ({move.already_listed} already there)"
+            lines.append(line + ".")
+        lines.append(f"{'Would apply' if self.dry_run else 'Applied'}: "
+                     f"{count_phrase(self.counts)}."
+                     + (" Nothing was changed (--dry-run)." if self.dry_run else ""))
+        return lines
+
+    def text(self) -> str:
+        lines = self.summary()
+        if self.changes:
+            lines.insert(1, render_table(*reversed(self.table())))
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "in_file": self.in_file,
+                "active_before": self.active_before, "active_after": self.active_after,
+                "partial": self.partial, "dry_run": self.dry_run, "counts": self.counts,
+                "changes": [vars(c) for c in self.changes],
+                "contacts": [vars(m) for m in self.contacts]}
 
 
 def _predecessor_language(languages: list[str]) -> str:

@@ -9,11 +9,71 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 FORMATS = ("table", "csv", "json")
 #: Characters that make a spreadsheet treat a cell as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+@runtime_checkable
+class Result(Protocol):
+    """What every stage returns, so that the CLI, the demo and scripts render it alike.
+
+    ``summary()`` holds the sentences a person reads (singular and plural right), ``table()``
+    the columns and rows for CSV and data frames (``([], [])`` when there are none),
+    ``to_dict()`` what ``--format json`` prints. A result may also define ``text()`` when its
+    table-format output is more than its summary (a table between sentences), and
+    ``warnings()`` for lines meant for standard error.
+    """
+
+    @property
+    def failed(self) -> bool: ...
+
+    def summary(self) -> list[str]: ...
+
+    def table(self) -> tuple[list[str], list[dict[str, Any]]]: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """Return ``n`` and the noun agreeing with it: ``plural(1, "file")`` is ``1 file``."""
+    return f"{n} {one if n == 1 else (many if many is not None else one + 's')}"
+
+
+def count_phrase(counts: Mapping[str, int], order: Sequence[str] | None = None) -> str:
+    """Return ``"2 new, 1 error"``: the non-zero counts in ``order`` (default: sorted by name)."""
+    keys = order if order is not None else sorted(counts)
+    return ", ".join(f"{counts[key]} {key}" for key in keys if counts.get(key))
+
+
+def outcome_rows(report: Report, *detail: str) -> list[dict[str, Any]]:
+    """Return a report's outcomes as rows: source, status, reason and the ``detail`` keys."""
+    return [{"source": o.source, "status": o.status, "reason": o.reason,
+             **{key: o.detail.get(key) for key in detail}} for o in report.outcomes]
+
+
+def render_result(result: Any, fmt: str) -> str:
+    """Return a result as ``table`` (its text), ``csv`` (its table) or ``json`` (its dict)."""
+    if fmt == "json":
+        data = result.to_dict()
+        root = getattr(result, "JSON_ROOT", None)
+        return to_json(data[root] if root else data)
+    if fmt == "csv":
+        columns, rows = result.table()
+        return render_csv(rows, columns) if columns else ""
+    text = getattr(result, "text", None)
+    return text() if text is not None else "\n".join(result.summary())
+
+
+def to_frame(result: Any) -> Any:
+    """Return a result's ``table()`` as a pandas DataFrame (pandas imported only here)."""
+    import pandas as pd
+
+    columns, rows = result.table()
+    return pd.DataFrame.from_records([{col: row.get(col) for col in columns} for row in rows],
+                                     columns=columns)
 
 
 @dataclass

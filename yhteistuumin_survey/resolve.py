@@ -76,7 +76,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -849,3 +849,36 @@ class Resolver:
             self._fuzzy_cache.clear()
         self._fuzzy_cache[word] = result
         return result
+
+
+@dataclass
+class Resolutions:
+    """What ``register resolve`` shows: one resolution per text."""
+
+    resolutions: list[Resolution]
+    names: dict[str, str]  # code -> Finnish name, for the candidates of an ambiguous text
+
+    JSON_ROOT: ClassVar[str] = "resolutions"
+    failed = False
+
+    def summary(self) -> list[str]:
+        resolved = sum(1 for r in self.resolutions if r.status == "resolved")
+        return [f"{resolved} of {len(self.resolutions)} resolved."]
+
+    def table(self) -> tuple[list[str], list[dict[str, Any]]]:
+        rows = [{"text": r.text, "status": r.status,  # candidates of an ambiguous text end in "?"
+                 "codes": " ".join(r.codes + [f"{c}?" for c in r.candidates]),
+                 "names": ", ".join(r.names + [f"{self.names[c]}?" for c in r.candidates]),
+                 "method": r.method, "score": f"{r.score:.2f}"} for r in self.resolutions]
+        return ["text", "status", "codes", "names", "method", "score"], rows
+
+    def text(self) -> str:
+        from .reports import render_table
+
+        columns, rows = self.table()
+        return render_table(rows, columns)
+
+    def to_dict(self) -> dict[str, Any]:
+        keys = ("text", "status", "codes", "names", "method", "score", "candidates")
+        return {"resolutions": [{k: v for k, v in r.to_dict().items() if k in keys}
+                                for r in self.resolutions]}

@@ -42,6 +42,34 @@ class RoundStatus:
     round_name: str
     totals: dict[str, Any]
     regions: list[dict[str, Any]] = field(default_factory=list)
+    #: The status page and the chart written with it, if any.
+    page: Path | None = None
+    chart: Path | None = None
+
+    failed = False
+
+    def summary(self) -> list[str]:
+        totals = self.totals
+        return [f"Round {self.round_name}: {totals['invited']} of {totals['municipalities']} "
+                f"municipalities invited, {totals['answered']} answered "
+                f"({totals['response_rate'] * 100:.1f} %), {totals['practices']} practices, "
+                f"{totals['approved']} approved."]
+
+    def table(self) -> tuple[list[str], list[dict[str, Any]]]:
+        return STATUS_COLUMNS, [*self.regions, {"code": "", "name": "total", **self.totals}]
+
+    def text(self) -> str:
+        return render_status(self, "table")
+
+    def warnings(self) -> list[str]:
+        return [f"{label}: {path}" for label, path in (("Status page", self.page),
+                                                       ("Chart", self.chart)) if path]
+
+    def to_frame(self) -> Any:
+        """Return the regions and the total row as a pandas DataFrame."""
+        from .reports import to_frame
+
+        return to_frame(self)
 
     def to_dict(self) -> dict[str, Any]:
         return {"totals": self.totals, "regions": self.regions}
@@ -171,8 +199,7 @@ def render_status(status: RoundStatus, fmt: str) -> str:
     if fmt == "table":
         headers = ["code", "region", *(HEADINGS[key] for key in STATUS_KEYS)]
         return render(status_rows(status), STATUS_COLUMNS, "table", headers)
-    rows = [*status.regions, {"code": "", "name": "total", **status.totals}]
-    return render(rows, STATUS_COLUMNS, fmt)
+    return render(status.table()[1], STATUS_COLUMNS, fmt)
 
 
 def draw_chart(status: RoundStatus, path: Path) -> Path:

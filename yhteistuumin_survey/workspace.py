@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .config import CONFIG_NAME, config_template
 from .resources import bundled_path
@@ -62,6 +63,21 @@ class InitResult:
     root: Path
     created: list[str]
     existing: list[str]
+
+    failed = False
+
+    def summary(self) -> list[str]:
+        return [f"Workspace: {self.root}", *(f"  created  {name}" for name in self.created),
+                *(f"  kept     {name}" for name in self.existing),
+                "Next: edit yhteistuumin.toml, then import contacts with "
+                "'yhteistuumin register contacts FILE'."]
+
+    def table(self) -> tuple[list[str], list[dict[str, Any]]]:
+        return ["name", "state"], [*({"name": n, "state": "created"} for n in self.created),
+                                   *({"name": n, "state": "kept"} for n in self.existing)]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"root": str(self.root), "created": self.created, "existing": self.existing}
 
 
 def init_workspace(root: Path) -> InitResult:

@@ -20,14 +20,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from ..errors import ConfigError, InputError, SurveyError
+from ..errors import ConfigError, SurveyError
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
-    from sqlmodel import Session
-
-    from ..config import Settings
-    from ..workspace import Workspace
+    from ..project import Project
 
 
 class Format(StrEnum):
@@ -125,52 +121,23 @@ def group(name: str, help: str) -> typer.Typer:
 
 @dataclass
 class State:
-    """What every command needs: the workspace, its settings and its database."""
+    """What every command needs: the options of the invocation and the Project they open."""
 
     workspace_option: Path | None = None
     db_option: str | None = None
     debug: bool = False
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
-    _engine: Engine | None = None
+    _project: Project | None = None
 
     @property
-    def workspace(self) -> Workspace:
-        from ..workspace import Workspace, find_workspace
+    def project(self) -> Project:
+        """The workspace's Project, opened on first use."""
+        if self._project is None:
+            from ..project import Project
 
-        if self.workspace_option is not None:
-            root = self.workspace_option.resolve()
-            if not root.is_dir():  # a mistyped path must not become a new, empty workspace
-                raise InputError(f"{root}: no such workspace folder; check --workspace / "
-                                 f"YHTEISTUUMIN_WORKSPACE, or create it with "
-                                 f"'yhteistuumin init {root}'")
-            return Workspace(root)
-        return find_workspace(Path.cwd())
-
-    def settings(self, **overrides: Any) -> Settings:
-        """Load the settings; ``overrides`` are command options by ``section.key``."""
-        from ..config import load_settings
-
-        merged = {"database.url": self.db_option, **overrides}
-        return load_settings(self.workspace.root, env=self.env, overrides=merged)
-
-    def engine(self, settings: Settings | None = None) -> Engine:
-        """Return the database engine, migrated, with the register loaded."""
-        if self._engine is None:
-            from ..db.engine import open_database
-            from ..register import ensure_register
-
-            settings = settings or self.settings()
-            self._engine = open_database(settings.database_url)
-            ensure_register(self._engine, workspace=self.workspace)
-        return self._engine
-
-    @contextmanager
-    def session(self, settings: Settings | None = None) -> Iterator[Session]:
-        """Yield a database session that commits when the block succeeds."""
-        from ..db.engine import session_scope
-
-        with session_scope(self.engine(settings)) as session:
-            yield session
+            self._project = Project.open(self.workspace_option, db_url=self.db_option,
+                                         env=self.env, progress=progress)
+        return self._project
 
 
 def get_state(ctx: typer.Context) -> State:
@@ -179,6 +146,23 @@ def get_state(ctx: typer.Context) -> State:
     if not isinstance(root.obj, State):
         root.obj = State()
     return root.obj
+
+
+def project(ctx: typer.Context) -> Project:
+    """Return the invocation's Project (the workspace of ``--workspace``, the ``--db``)."""
+    return get_state(ctx).project
+
+
+def emit(result: Any, fmt: Format | str = Format.table) -> None:
+    """Print a result as table, CSV or JSON (warnings to stderr); exit 1 when it failed."""
+    from ..reports import render_result
+
+    fmt = Format(fmt)
+    typer.echo(render_result(result, fmt.value), nl=fmt is not Format.csv)
+    for line in getattr(result, "warnings", list)():
+        warn(line)
+    if result.failed:
+        raise typer.Exit(code=1)
 
 
 def _print_version(value: bool) -> None:

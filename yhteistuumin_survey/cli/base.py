@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .app import app, echo, get_state, group
+from .app import app, emit, group, project
 
 db_app = group("db", "The database: migrations.")
 
@@ -22,14 +22,7 @@ def init_cmd(
     """
     from ..workspace import init_workspace
 
-    result = init_workspace(directory)
-    echo(f"Workspace: {result.root}")
-    for name in result.created:
-        echo(f"  created  {name}")
-    for name in result.existing:
-        echo(f"  kept     {name}")
-    echo("Next: edit yhteistuumin.toml, then import contacts with "
-         "'yhteistuumin register contacts FILE'.")
+    emit(init_workspace(directory))
 
 
 @db_app.command("upgrade")
@@ -38,13 +31,4 @@ def db_upgrade_cmd(ctx: typer.Context) -> None:
 
     Example: yhteistuumin --db postgresql://survey@dbhost/survey db upgrade
     """
-    from ..db.engine import describe_url, make_engine, upgrade_database
-
-    settings = get_state(ctx).settings()
-    engine = make_engine(settings.database_url)
-    before, after = upgrade_database(engine)
-    where = describe_url(settings.database_url)
-    if before == after:
-        echo(f"{where}: already at the newest schema ({after}).")
-    else:
-        echo(f"{where}: upgraded from {before or 'empty'} to {after}.")
+    emit(project(ctx).upgrade_db())

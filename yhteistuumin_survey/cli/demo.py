@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .app import app, echo, get_state
+from .app import app, echo, project
 
 
 @app.command("demo")
@@ -22,8 +22,8 @@ def demo_cmd(
     Example: yhteistuumin demo --out /tmp/kysely-demo
     """
     from ..demo import run_demo
-    state = get_state(ctx)
-    root = out if out is not None else state.workspace.outputs / "demo"
+
+    root = out if out is not None else project(ctx).workspace.outputs / "demo"
     echo(f"Demo round in {root} (a local SMTP server in this process; nothing leaves the "
          "machine)")
 
@@ -32,10 +32,8 @@ def demo_cmd(
 
     result = run_demo(root, announce=announce)
     if result.status is not None:
-        from ..status import render_status
-
         echo()
-        echo(render_status(result.status, "table"))
+        echo(result.status.text())
     echo()
     echo(f"Done in {result.seconds:.1f} s; {result.messages_received} messages reached the "
          "demo mailbox. Open:")

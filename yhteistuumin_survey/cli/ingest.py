@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from .app import Format, FormatOption, app, echo, get_state, progress, warn
+from .app import Format, FormatOption, app, emit, project
 
 
 class Source(StrEnum):
@@ -21,11 +21,6 @@ class Source(StrEnum):
     webropol = "webropol"
     limesurvey = "limesurvey"
     table = "table"
-
-
-#: Outcomes shown in the summary, in this order.
-_SUMMARY_ORDER = ("new", "new version", "duplicate candidate", "already ingested", "incomplete",
-                  "empty", "body-text", "note", "error")
 
 
 @app.command("ingest")
@@ -42,38 +37,4 @@ def ingest_cmd(
 
     Example: yhteistuumin ingest inbox/ exports/forms.xlsx --source auto
     """
-    from ..ingest import count_files, ingest_paths
-    from ..reports import render, to_json
-
-    state = get_state(ctx)
-    settings = state.settings()
-    with state.session(settings) as session, progress("Ingesting", count_files(paths)) as advance:
-        result = ingest_paths(paths, session=session, workspace=state.workspace,
-                              settings=settings, source=source.value, progress=advance)
-    if fmt is Format.json:
-        echo(to_json(result.to_dict()))
-    elif fmt is Format.csv:
-        typer.echo(render(result.rows(), ["file", "sheet", "row", "format", "outcome",
-                                          "practice_id", "version", "reason"], "csv"), nl=False)
-    else:
-        for mapping in result.mappings:
-            if mapping.format in {"questionnaire"}:
-                continue
-            echo(f"{mapping.file} [{mapping.sheet}] read as {mapping.format}; columns:")
-            for column in mapping.columns:
-                target = column.target or "(ignored)"
-                how = column.method if column.method != "fuzzy" else f"fuzzy {column.score:.0f}"
-                if column.note:
-                    how = f"{how}: {column.note}"
-                echo(f"  {column.header[:60]!r} -> {target} ({how})")
-        problems = [row for row in result.rows() if row["outcome"] == "error"]
-        for row in problems:
-            warn(f"error: {row['reason']}")
-        counts = result.counts
-        parts = [f"{counts[name]} {name}" for name in _SUMMARY_ORDER if counts.get(name)]
-        echo(f"{result.files} file{'s' if result.files != 1 else ''}: "
-             f"{', '.join(parts) or 'nothing to do'}")
-        if result.report_path:
-            echo(f"Report: {result.report_path}")
-    if result.failed:
-        raise typer.Exit(code=1)
+    emit(project(ctx).ingest(paths, source=source.value), fmt)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from .app import Format, FormatOption, echo, get_state, group
+from .app import Format, FormatOption, emit, group, project
 
 practices_app = group("practices", "The practices in the database.")
 
@@ -24,29 +24,4 @@ def list_cmd(
 
     Example: yhteistuumin practices list --status new --municipality 049 --format json
     """
-    from ..errors import InputError
-    from ..ingest import list_practices
-    from ..reports import render, to_json
-
-    if status and status not in {"new", "needs-info", "approved", "rejected", "duplicate"}:
-        raise InputError(f"unknown status {status!r}; use new, needs-info, approved, rejected "
-                         "or duplicate")
-    state = get_state(ctx)
-    with state.session() as session:
-        practices = list_practices(session=session, status=status, municipality=municipality)
-    if fmt is Format.json:
-        echo(to_json(practices))
-        return
-    rows = [{**p, "municipalities": " ".join(p["municipalities"]),
-             "keywords": ", ".join(p["keywords"]), "flags": " ".join(p["flags"]),
-             "source": f"{p['source']['file']} {p['source']['locator']}",
-             "consent": p["contact"]["publish_consent"],
-             "contact_email": p["contact"]["email"], "comment": p["review"]["comment"]}
-            for p in practices]
-    if fmt is Format.csv:
-        columns = ["id", "version", "status", "municipalities", "title", "keywords", "language",
-                   "consent", "flags", "source", "contact_email", "comment"]
-        typer.echo(render(rows, columns, "csv"), nl=False)
-        return
-    echo(render(rows, ["id", "version", "status", "municipalities", "title", "flags"], "table"))
-    echo(f"{len(practices)} practice{'s' if len(practices) != 1 else ''}")
+    emit(project(ctx).list_practices(status=status, municipality=municipality), fmt)

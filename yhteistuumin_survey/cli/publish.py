@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .app import Format, FormatOption, app, echo, get_state, progress
+from .app import Format, FormatOption, app, emit, project
 
 
 @app.command("publish")
@@ -22,23 +22,4 @@ def publish_cmd(
 
     Example: yhteistuumin publish --out outputs/site
     """
-    from ..publish import count_published, publish_site
-    from ..reports import to_json
-
-    state = get_state(ctx)
-    settings = state.settings()
-    with state.session(settings) as session:
-        total = count_published(session=session)
-        with progress("Publishing", total) as advance:
-            result = publish_site(state.workspace, session=session, settings=settings, out=out,
-                                  progress=advance)
-    if fmt is Format.json:
-        echo(to_json(result.to_dict()))
-        return
-    echo(f"Published {result.practices} practice{'' if result.practices == 1 else 's'} "
-         f"to {result.out}")
-    echo(f"  {len(result.written)} files written, {result.unchanged} unchanged, "
-         f"{len(result.removed)} removed; search index: {len(result.indexed)} of "
-         f"{len(result.shards)} shard{'' if len(result.shards) == 1 else 's'} rebuilt")
-    echo(f"  open {result.out / 'index.html'} through a web server for search "
-         f"(e.g. python -m http.server -d {result.out})")
+    emit(project(ctx).publish(out=out), fmt)

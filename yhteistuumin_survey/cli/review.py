@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .app import Format, FormatOption, echo, get_state, group, progress
+from .app import Format, FormatOption, emit, group, project
 
 review_app = group("review", "The reviewers' round trip: triage workbooks out, decisions back in.")
 
@@ -33,31 +33,7 @@ def export_cmd(
 
     Example: yhteistuumin review export --reviewer Aino --reviewer Bertil
     """
-    from ..reports import render, to_json
-    from ..review import export_review
-    from ..survey import workspace_survey
-
-    state = get_state(ctx)
-    workspace = state.workspace
-    survey = workspace_survey(workspace)
-    with state.session() as session, progress("Writing", None) as advance:
-        result = export_review(workspace.outputs, session=session, out=out, statuses=status,
-                               reviewers=reviewer or (), survey=survey, progress=advance)
-    if fmt is Format.json:
-        echo(to_json(result.to_dict()))
-        return
-    rows = [{"file": str(f.path), "reviewer": f.reviewer or "", "practices": f.practices,
-             "regions": ", ".join(f.regions)} for f in result.files]
-    if fmt is Format.csv:
-        typer.echo(render(rows, ["file", "reviewer", "practices", "regions"], "csv"), nl=False)
-        return
-    if not result.files:
-        echo(f"Nothing to review (status {', '.join(result.statuses)}).")
-        return
-    echo(render(rows, ["file", "reviewer", "practices", "regions"], "table"))
-    echo(f"{result.practices} practice{'' if result.practices == 1 else 's'} in "
-         f"{len(result.files)} workbook{'' if len(result.files) == 1 else 's'} "
-         f"(export {result.export_id}).")
+    emit(project(ctx).export_review(statuses=status, reviewers=reviewer or (), out=out), fmt)
 
 
 @review_app.command("import")
@@ -73,24 +49,4 @@ def import_cmd(
 
     Example: yhteistuumin review import review-aino.xlsx review-bertil.xlsx
     """
-    from ..reports import render, to_json
-    from ..review import import_review
-
-    state = get_state(ctx)
-    with state.session() as session, progress("Importing", None) as advance:
-        result = import_review(files, session=session, reviewer=reviewer, progress=advance)
-    summary = result.summary
-    if fmt is Format.json:
-        echo(to_json(result.to_dict()))
-    elif fmt is Format.csv:
-        rows = [{"source": o.source, "status": o.status, "reason": o.reason}
-                for o in result.report.outcomes]
-        typer.echo(render(rows, ["source", "status", "reason"], "csv"), nl=False)
-    else:
-        for outcome in result.report.outcomes:
-            if outcome.status in {"error", "stale", "conflict", "warning"}:
-                echo(f"{outcome.source}: {outcome.status}: {outcome.reason}")
-        echo(", ".join(f"{count} {name[:-1] if count == 1 and name.endswith('s') else name}"
-                       for name, count in summary.items()))
-    if result.failed:
-        raise typer.Exit(code=1)
+    emit(project(ctx).import_review(files, reviewer=reviewer), fmt)

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated, Any
 
 import typer
 
 from ..errors import SendError
-from .app import Format, FormatOption, echo, get_state, group, progress
-
-if TYPE_CHECKING:
-    from ..mailer import SendResult
+from .app import Format, FormatOption, emit, group, project
 
 send_app = group("send", "Send invitations and reminders over SMTP (never twice).")
 
@@ -28,10 +25,6 @@ YesOption = Annotated[bool, typer.Option(
     "--yes", "-y", help="Do not ask for confirmation before sending to more than 5 addresses.")]
 ResendOption = Annotated[bool, typer.Option(
     "--resend-uncertain", help="Send again the messages whose fate is unknown (a killed run).")]
-
-_KIND_LABEL = {"invite": "Invitations", "remind": "Reminders"}
-_PROBLEMS = ("failed", "uncertain", "in-progress", "not-sent", "failed-earlier", "skipped")
-
 
 @send_app.command("invite")
 def invite_cmd(
@@ -79,39 +72,8 @@ def remind_cmd(
           resend_uncertain=resend_uncertain, fmt=fmt, now=moment)
 
 
-def _send(ctx: typer.Context, kind: str, *, dry_run: bool, limit: int | None,
-          only: list[str] | None, rate: str | None, yes: bool, resend_uncertain: bool,
-          fmt: Format, now: dt.datetime | None) -> None:
-    from ..config import parse_rate
-    from ..mailer import CONFIRM_ABOVE, make_composer, plan_round, send_round, write_dry_run
-    from ..smtp_auth import SmtpSession, smtp_options
-
-    state = get_state(ctx)
-    settings = state.settings(**{"smtp.rate": rate})
-    workspace = state.workspace
-    with state.session(settings) as session:
-        plan = plan_round(session=session, settings=settings, kind=kind, only=only, limit=limit,
-                          resend_uncertain=resend_uncertain, now=now)
-        compose = make_composer(workspace, session=session, settings=settings)
-        count = len(plan.to_send)
-        if dry_run:
-            with progress("Writing", count) as advance:
-                result = write_dry_run(plan, workspace=workspace, compose=compose,
-                                       progress=advance)
-        else:
-            options = smtp_options(settings)
-            SmtpSession(options).check()  # refuse a clear-text login before asking anything
-            if count > CONFIRM_ABOVE and not yes:
-                _confirm(f"Send {count} {_KIND_LABEL[kind].lower()} through {options.where}?",
-                         count)
-            with SmtpSession(options) as transport, progress("Sending", count) as advance:
-                result = send_round(plan, session=session, settings=settings, compose=compose,
-                                    transport=transport,
-                                    rate=parse_rate(settings.get("smtp.rate")),
-                                    progress=advance)
-    _render(result, plan.held_back, fmt)
-    if result.failed:
-        raise typer.Exit(code=1)
+def _send(ctx: typer.Context, kind: str, *, yes: bool, fmt: Format, **options: Any) -> None:
+    emit(project(ctx).send(kind, confirm=None if yes else _confirm, **options), fmt)
 
 
 def _confirm(question: str, count: int) -> None:
@@ -120,41 +82,3 @@ def _confirm(question: str, count: int) -> None:
                         "on; add --yes to send, or --dry-run to look first")
     if not typer.confirm(question, default=False):
         raise SendError("nothing sent: not confirmed")
-
-
-def _render(result: SendResult, held_back: int, fmt: Format) -> None:
-    from ..reports import render, to_json
-
-    if fmt is Format.json:
-        data = result.to_dict()
-        data["held_back"] = held_back
-        echo(to_json(data))
-        return
-    rows = [{"source": o.source, "status": o.status, "reason": o.reason}
-            for o in result.report.outcomes]
-    if fmt is Format.csv:
-        echo(render(rows, ["source", "status", "reason"], "csv").rstrip("\n"))
-        return
-    counts = result.report.counts
-    label = _KIND_LABEL.get(result.kind, result.kind)
-    if result.dry_run:
-        echo(f"Dry run, {label.lower()} of round {result.round_name}: "
-             f"{counts.get('written', 0)} written to {result.folder}; nothing sent.")
-    else:
-        echo(f"{label}, round {result.round_name}: {counts.get('sent', 0)} sent, "
-             f"{counts.get('failed', 0)} failed, {counts.get('uncertain', 0)} uncertain, "
-             f"{counts.get('already-sent', 0)} already sent "
-             f"({result.logins} login{'s' if result.logins != 1 else ''}).")
-    extra = [f"{counts[s]} {s}" for s in ("skipped", "failed-earlier", "not-sent", "in-progress")
-             if counts.get(s)]
-    if held_back:
-        extra.append(f"{held_back} left for the next run (--limit)")
-    if extra:
-        echo("Also: " + ", ".join(extra) + ".")
-    problems = [row for row in rows if row["status"] in _PROBLEMS]
-    if problems:
-        echo()
-        echo(render(problems, ["source", "status", "reason"], "table"))
-    if result.stopped:
-        echo()
-        echo(f"Stopped early: {result.stopped}")

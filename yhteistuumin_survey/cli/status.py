@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .app import Format, FormatOption, app, get_state, warn
+from .app import Format, FormatOption, app, emit, project
 
 
 @app.command("status")
@@ -21,15 +21,4 @@ def status_cmd(
 
     Example: yhteistuumin status --chart outputs/reports/vastausprosentti.png
     """
-    from ..status import draw_chart, render_status, round_status, write_status_page
-
-    state = get_state(ctx)
-    settings = state.settings()
-    with state.session(settings) as session:
-        status = round_status(session=session, round_name=settings.round_name)
-    page = write_status_page(state.workspace, status, site_title=str(settings.get("site.title")))
-    picture = draw_chart(status, chart) if chart is not None else None
-    typer.echo(render_status(status, fmt.value), nl=fmt is not Format.csv)
-    warn(f"Status page: {page}")
-    if picture is not None:
-        warn(f"Chart: {picture}")
+    emit(project(ctx).status(chart=chart), fmt)

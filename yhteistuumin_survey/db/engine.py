@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import DatabaseError
 
@@ -44,6 +45,13 @@ def make_engine(url: str) -> Engine:
                             "or postgresql+psycopg://user@host/db") from None
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.drivername == "postgresql+psycopg":
+        try:
+            import psycopg  # noqa: F401 - the optional driver (the [postgres] extra)
+        except ImportError:
+            raise DatabaseError(f"{describe_url(url)}: the PostgreSQL driver is not installed; "
+                                "install it with: pip install 'yhteistuumin-survey[postgres]'"
+                                ) from None
     if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -101,6 +109,28 @@ def current_revision(engine: Engine) -> str | None:
         raise DatabaseError(f"{describe_url(str(engine.url))}: cannot connect: {reason}; "
                             "check the database URL (--db / YHTEISTUUMIN_DB) and that the "
                             "server is running") from None
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    """What ``db upgrade`` did: the schema revision before and after."""
+
+    where: str
+    before: str | None
+    after: str
+
+    failed = False
+
+    def summary(self) -> list[str]:
+        if self.before == self.after:
+            return [f"{self.where}: already at the newest schema ({self.after})."]
+        return [f"{self.where}: upgraded from {self.before or 'empty'} to {self.after}."]
+
+    def table(self) -> tuple[list[str], list[dict[str, Any]]]:
+        return ["where", "before", "after"], [self.to_dict()]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"where": self.where, "before": self.before, "after": self.after}
 
 
 def upgrade_database(engine: Engine) -> tuple[str | None, str]:

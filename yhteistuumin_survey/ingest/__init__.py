@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError, SurveyError
-from ..reports import Report, neutralise_formula
+from ..reports import Report, count_phrase, neutralise_formula, plural, to_frame
 from .detect import SOURCES
 from .prepare import Prepared, Reader, default_workers, init_worker, prepare_in_worker
 from .records import Mapping, RawRecord
@@ -55,6 +55,9 @@ GENERIC_DOMAINS = frozenset({
 DOMAIN_NAMES = {"hel": "Helsinki", "ouka": "Oulu", "jkl": "Jyväskylä", "lpr": "Lappeenranta",
                 "jns": "Joensuu"}
 REPORT_COLUMNS = ("file", "sheet", "row", "format", "outcome", "practice_id", "version", "reason")
+#: Outcomes in the order the summary lists them.
+SUMMARY_ORDER = ("new", "new version", "duplicate candidate", "already ingested", "incomplete",
+                 "empty", "body-text", "note", "error")
 
 
 @dataclass
@@ -99,6 +102,37 @@ class IngestReport:
                         "outcome": outcome.status, "practice_id": detail.get("practice_id"),
                         "version": detail.get("version"), "reason": outcome.reason})
         return out
+
+    def table(self) -> tuple[list[str], list[dict[str, Any]]]:
+        return list(REPORT_COLUMNS), self.rows()
+
+    def summary(self) -> list[str]:
+        lines = [f"{plural(self.files, 'file')}: "
+                 f"{count_phrase(self.counts, SUMMARY_ORDER) or 'nothing to do'}"]
+        if self.report_path:
+            lines.append(f"Report: {self.report_path}")
+        return lines
+
+    def text(self) -> str:
+        """Return the columns each form export was read by, then the summary."""
+        lines = []
+        for mapping in self.mappings:
+            if mapping.format == "questionnaire":
+                continue
+            lines.append(f"{mapping.file} [{mapping.sheet}] read as {mapping.format}; columns:")
+            for column in mapping.columns:
+                how = column.method if column.method != "fuzzy" else f"fuzzy {column.score:.0f}"
+                if column.note:
+                    how = f"{how}: {column.note}"
+                lines.append(f"  {column.header[:60]!r} -> {column.target or '(ignored)'} ({how})")
+        return "\n".join(lines + self.summary())
+
+    def warnings(self) -> list[str]:
+        return [f"error: {o.reason}" for o in self.report.outcomes if o.status == "error"]
+
+    def to_frame(self) -> Any:
+        """Return the report lines as a pandas DataFrame."""
+        return to_frame(self)
 
     def to_dict(self) -> dict[str, Any]:
         return {"files": self.files, "counts": self.counts, "failed": self.failed,

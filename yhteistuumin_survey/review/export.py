@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
-from ..reports import neutralise_formula
+from ..reports import neutralise_formula, plural, render_table
 from .common import (
     COLUMNS,
     DECISION_WORDS,
@@ -65,9 +65,26 @@ class ExportResult:
     statuses: list[str]
     files: list[ExportedFile] = field(default_factory=list)
 
+    failed = False
+
     @property
     def practices(self) -> int:
         return sum(f.practices for f in self.files)
+
+    def table(self) -> tuple[list[str], list[dict[str, Any]]]:
+        return ["file", "reviewer", "practices", "regions"], [
+            {"file": str(f.path), "reviewer": f.reviewer or "", "practices": f.practices,
+             "regions": ", ".join(f.regions)} for f in self.files]
+
+    def summary(self) -> list[str]:
+        if not self.files:
+            return [f"Nothing to review (status {', '.join(self.statuses)})."]
+        return [f"{plural(self.practices, 'practice')} in {plural(len(self.files), 'workbook')} "
+                f"(export {self.export_id})."]
+
+    def text(self) -> str:
+        columns, rows = self.table()
+        return "\n".join(([render_table(rows, columns)] if rows else []) + self.summary())
 
     def to_dict(self) -> dict[str, Any]:
         return {"export_id": self.export_id, "exported_at": self.exported_at.isoformat(),

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
-from ..reports import FORMULA_PREFIXES, Report
+from ..reports import FORMULA_PREFIXES, Report, outcome_rows
 from ..tables import cell_text
 from .common import (
     ALLOWED_DECISIONS_TEXT,
@@ -57,7 +57,8 @@ class ImportResult:
     files: list[str] = field(default_factory=list)
 
     @property
-    def summary(self) -> dict[str, int]:
+    def counts(self) -> dict[str, int]:
+        """The rows by outcome (every key present)."""
         counts = self.report.counts
         return {"applied": counts.get("applied", 0), "unchanged": counts.get("unchanged", 0),
                 "stale": counts.get("stale", 0), "conflicts": counts.get("conflict", 0),
@@ -67,11 +68,23 @@ class ImportResult:
     @property
     def failed(self) -> bool:
         """True when a row was not applied for a reason someone must act on."""
-        summary = self.summary
-        return bool(summary["errors"] or summary["stale"] or summary["conflicts"])
+        counts = self.counts
+        return bool(counts["errors"] or counts["stale"] or counts["conflicts"])
+
+    def summary(self) -> list[str]:
+        return [", ".join(f"{count} {name[:-1] if count == 1 and name.endswith('s') else name}"
+                          for name, count in self.counts.items())]
+
+    def table(self) -> tuple[list[str], list[dict[str, Any]]]:
+        return ["source", "status", "reason"], outcome_rows(self.report)
+
+    def text(self) -> str:
+        return "\n".join([f"{o.source}: {o.status}: {o.reason}" for o in self.report.outcomes
+                          if o.status in {"error", "stale", "conflict", "warning"}]
+                         + self.summary())
 
     def to_dict(self) -> dict[str, Any]:
-        return {"files": self.files, "summary": self.summary,
+        return {"files": self.files, "summary": self.counts,
                 "outcomes": self.report.to_dict()["outcomes"]}
 
 

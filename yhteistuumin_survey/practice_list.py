@@ -1,0 +1,46 @@
+"""What ``practices list`` shows: the practices in the database as a result that renders itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from .reports import plural, render_table, to_frame
+
+#: The columns of ``practices list --format csv`` (and of ``to_frame()``).
+CSV_COLUMNS = ["id", "version", "status", "municipalities", "title", "keywords", "language",
+               "consent", "flags", "source", "contact_email", "comment"]
+TABLE_COLUMNS = ["id", "version", "status", "municipalities", "title", "flags"]
+STATUSES = ("new", "needs-info", "approved", "rejected", "duplicate")
+
+
+@dataclass
+class PracticeList:
+    """The practices (current versions) as records of ``ingest.list_practices``."""
+
+    practices: list[dict[str, Any]]
+
+    JSON_ROOT: ClassVar[str] = "practices"
+    failed = False
+
+    def summary(self) -> list[str]:
+        return [plural(len(self.practices), "practice")]
+
+    def table(self) -> tuple[list[str], list[dict[str, Any]]]:
+        rows = [{**p, "municipalities": " ".join(p["municipalities"]),
+                 "keywords": ", ".join(p["keywords"]), "flags": " ".join(p["flags"]),
+                 "source": f"{p['source']['file']} {p['source']['locator']}",
+                 "consent": p["contact"]["publish_consent"],
+                 "contact_email": p["contact"]["email"], "comment": p["review"]["comment"]}
+                for p in self.practices]
+        return CSV_COLUMNS, rows
+
+    def text(self) -> str:
+        return "\n".join([render_table(self.table()[1], TABLE_COLUMNS), *self.summary()])
+
+    def to_frame(self) -> Any:
+        """Return one row per practice (the CSV columns) as a pandas DataFrame."""
+        return to_frame(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"practices": self.practices}

@@ -1,0 +1,360 @@
+"""``Project``: the pipeline's front door for the command line, the demo and scripts.
+
+A project is a workspace opened with its settings and its (migrated) database. Every command
+of ``yhteistuumin`` is one method here; each calls the stage's core function and returns its
+result, which renders itself (``summary()``, ``table()``, ``to_dict()``, some ``to_frame()``)::
+
+    from yhteistuumin_survey import Project
+
+    project = Project.open("kysely-2026")
+    print(project.status().to_dict()["totals"])
+    frame = project.list_practices(status="new").to_frame()
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import InputError, SendError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+    from sqlmodel import Session
+
+    from .bounces import BounceResult
+    from .config import Settings
+    from .contacts import ContactImport, Coverage
+    from .db.engine import Upgrade
+    from .ingest import IngestReport
+    from .mailer import SendResult
+    from .normalise import Vocabulary
+    from .practice_list import PracticeList
+    from .privacy import ErasureResult
+    from .publish import PublishResult
+    from .questionnaire import BuildReport
+    from .register import RegisterList, RegisterUpdate
+    from .resolve import Resolutions, Resolver
+    from .review.export import ExportResult
+    from .review.import_ import ImportResult
+    from .status import RoundStatus
+    from .survey import Survey
+    from .workspace import Workspace
+
+#: ``progress(label, total)``: a context manager yielding ``advance(n=1)``.
+Progress = Callable[[str, int | None], AbstractContextManager[Callable[..., Any]]]
+#: ``confirm(question, count)``: returns when the user agreed, raises ``SendError`` otherwise.
+Confirm = Callable[[str, int], None]
+
+
+def _no_progress(label: str, total: int | None) -> AbstractContextManager[Callable[..., Any]]:
+    return nullcontext(lambda n=1: None)
+
+
+class Project:
+    """A workspace, its settings and its database, with one method per pipeline command."""
+
+    def __init__(self, workspace: Workspace, *, db_url: str | None = None,
+                 env: Mapping[str, str] | None = None, progress: Progress | None = None):
+        self.workspace = workspace
+        self.db_url = db_url
+        self.env: Mapping[str, str] = dict(os.environ) if env is None else env
+        self.progress: Progress = progress or _no_progress
+        self._engine: Engine | None = None
+
+    @classmethod
+    def open(cls, path: str | Path | None = None, *, db_url: str | None = None,
+             env: Mapping[str, str] | None = None, progress: Progress | None = None) -> Project:
+        """Open the workspace at ``path`` (default: the nearest one up from the current folder).
+
+        ``db_url`` overrides the configured database; ``env`` replaces ``os.environ`` for
+        settings (``YHTEISTUUMIN_*``, the SMTP password). The database opens on first use.
+        """
+        from .workspace import Workspace, find_workspace
+
+        if path is None:
+            return cls(find_workspace(Path.cwd()), db_url=db_url, env=env, progress=progress)
+        root = Path(path).resolve()
+        if not root.is_dir():  # a mistyped path must not become a new, empty workspace
+            raise InputError(f"{root}: no such workspace folder; check --workspace / "
+                             f"YHTEISTUUMIN_WORKSPACE, or create it with "
+                             f"'yhteistuumin init {root}'")
+        return cls(Workspace(root), db_url=db_url, env=env, progress=progress)
+
+    # --- what every command needs -----------------------------------------------------------
+
+    def load_settings(self, **overrides: Any) -> Settings:
+        """Return the settings with command options by ``section.key`` (None: not given)."""
+        from .config import load_settings
+
+        merged = {"database.url": self.db_url, **overrides}
+        return load_settings(self.workspace.root, env=self.env, overrides=merged)
+
+    @cached_property
+    def settings(self) -> Settings:
+        """The workspace's settings: defaults < yhteistuumin.toml < environment < db_url."""
+        return self.load_settings()
+
+    @property
+    def engine(self) -> Engine:
+        """The database engine, migrated, with the register loaded (opened on first use)."""
+        if self._engine is None:
+            from .db.engine import open_database
+            from .register import ensure_register
+
+            self._engine = open_database(self.settings.database_url)
+            ensure_register(self._engine, workspace=self.workspace)
+        return self._engine
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """Yield a database session that commits when the block succeeds."""
+        from .db.engine import session_scope
+
+        with session_scope(self.engine) as session:
+            yield session
+
+    def close(self) -> None:
+        """Close the database connections."""
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @cached_property
+    def survey(self) -> Survey:
+        """The survey definition: the workspace's own ``survey/`` or the bundled one."""
+        from .survey import workspace_survey
+
+        return workspace_survey(self.workspace)
+
+    @cached_property
+    def vocabulary(self) -> Vocabulary:
+        """The keyword vocabulary (``survey/keywords.yaml``)."""
+        from .normalise import load_vocabulary
+
+        return load_vocabulary(self.workspace)
+
+    @cached_property
+    def resolver(self) -> Resolver:
+        """The municipality-name resolver over the register in the database."""
+        from .resolve import Resolver
+
+        with self.session() as session:
+            return Resolver.from_session(session)
+
+    # --- workspace and database ---------------------------------------------------------------
+
+    def upgrade_db(self) -> Upgrade:
+        """Apply the database migrations (``db upgrade``)."""
+        from .db.engine import Upgrade, describe_url, make_engine, upgrade_database
+
+        url = self.settings.database_url
+        engine = make_engine(url)
+        try:
+            before, after = upgrade_database(engine)
+        finally:
+            engine.dispose()
+        return Upgrade(describe_url(url), before, after)
+
+    # --- register -----------------------------------------------------------------------------
+
+    def list_register(self, *, region: str | None = None,
+                      language: str | None = None) -> RegisterList:
+        """The municipalities in force, optionally of one region or language (``register list``)."""
+        from .register import RegisterList, list_register
+
+        with self.session() as session:
+            return RegisterList(list_register(session=session, region=region, language=language))
+
+    def resolve(self, texts: Sequence[str]) -> Resolutions:
+        """Which municipalities each text names (``register resolve``)."""
+        from .resolve import Resolutions
+
+        resolver = self.resolver
+        return Resolutions(resolver.resolve_many(list(texts)), resolver.names)
+
+    def update_register(self, path: Path, *, mergers: Path | None = None, partial: bool = False,
+                        dry_run: bool = False) -> RegisterUpdate:
+        """Load a newer classification (``register update``); ``dry_run`` changes nothing."""
+        from .register import load_mergers_csv, update_register
+
+        merger_rows = load_mergers_csv(self.workspace.resolve("recipients/mergers.csv"))
+        if mergers is not None:
+            merger_rows += load_mergers_csv(mergers)
+        with self.session() as session:
+            result = update_register(Path(path), session=session, mergers=merger_rows,
+                                     partial=partial)
+            if dry_run:
+                session.rollback()
+        result.dry_run = dry_run
+        self.__dict__.pop("resolver", None)  # the register changed
+        return result
+
+    def import_contacts(self, path: Path, *, display: str | None = None) -> ContactImport:
+        """Import the coordinator's contact list (``register contacts``)."""
+        from .contacts import import_contacts
+
+        with self.session() as session:
+            return import_contacts(Path(path), session=session, display=display or str(path))
+
+    def check_contacts(self, *, strict: bool = False) -> Coverage:
+        """The contact list's coverage (``register check``); ``strict``: incomplete fails."""
+        from .contacts import check_contacts
+
+        with self.session() as session:
+            coverage = check_contacts(session=session)
+        coverage.strict = strict
+        return coverage
+
+    # --- survey and sending ------------------------------------------------------------------
+
+    def build_questionnaires(self, *, only: list[str] | None = None) -> BuildReport:
+        """Write each municipality's questionnaire workbook (``survey build``)."""
+        from .questionnaire import build_questionnaires, select_municipalities
+
+        with self.session() as session:
+            total = len(select_municipalities(session=session, only=only))
+            with self.progress("Building questionnaires", total) as advance:
+                return build_questionnaires(self.workspace, session=session,
+                                            settings=self.settings, survey=self.survey,
+                                            only=only, progress=advance)
+
+    def send(self, kind: str, *, dry_run: bool = False, limit: int | None = None,
+             only: list[str] | None = None, rate: str | None = None,
+             resend_uncertain: bool = False, now: dt.datetime | None = None,
+             confirm: Confirm | None = None) -> SendResult:
+        """Send the invitations (``kind="invite"``) or reminders (``"remind"``), never twice.
+
+        ``dry_run`` writes the messages as ``.eml`` files instead. ``confirm`` is asked before
+        a real send of more than ``mailer.CONFIRM_ABOVE`` messages.
+        """
+        from .config import parse_rate
+        from .mailer import CONFIRM_ABOVE, KIND_LABEL, make_composer, plan_round, send_round, write_dry_run
+        from .smtp_auth import SmtpSession, smtp_options
+
+        if kind not in KIND_LABEL:
+            raise SendError(f"unknown kind of message {kind!r}; use invite or remind")
+        settings = self.load_settings(**{"smtp.rate": rate}) if rate else self.settings
+        with self.session() as session:
+            plan = plan_round(session=session, settings=settings, kind=kind, only=only,
+                              limit=limit, resend_uncertain=resend_uncertain, now=now)
+            compose = make_composer(self.workspace, session=session, settings=settings)
+            count = len(plan.to_send)
+            if dry_run:
+                with self.progress("Writing", count) as advance:
+                    result = write_dry_run(plan, workspace=self.workspace, compose=compose,
+                                           progress=advance)
+            else:
+                options = smtp_options(settings)
+                SmtpSession(options).check()  # refuse a clear-text login before asking anything
+                if count > CONFIRM_ABOVE and confirm is not None:
+                    confirm(f"Send {count} {KIND_LABEL[kind].lower()} through {options.where}?",
+                            count)
+                with SmtpSession(options) as transport, \
+                        self.progress("Sending", count) as advance:
+                    result = send_round(plan, session=session, settings=settings,
+                                        compose=compose, transport=transport,
+                                        rate=parse_rate(settings.get("smtp.rate")),
+                                        progress=advance)
+        result.held_back = plan.held_back
+        result.municipalities = len({m.municipality_code for m in plan.to_send})
+        return result
+
+    def process_bounces(self, paths: Sequence[Path]) -> BounceResult:
+        """Read bounces and auto-replies; mark dead addresses (``bounces``)."""
+        from .bounces import process_bounces
+
+        with self.session() as session:
+            return process_bounces([Path(p) for p in paths], session=session,
+                                   round_name=self.settings.round_name)
+
+    # --- answers ------------------------------------------------------------------------------
+
+    def ingest(self, paths: Sequence[Path], *, source: str = "auto") -> IngestReport:
+        """Ingest returned questionnaires, form exports, tables and saved emails (``ingest``)."""
+        from .ingest import count_files, ingest_paths
+
+        paths = [Path(p) for p in paths]
+        with self.session() as session, \
+                self.progress("Ingesting", count_files(paths)) as advance:
+            return ingest_paths(paths, session=session, workspace=self.workspace,
+                                settings=self.settings, source=source, progress=advance)
+
+    def list_practices(self, *, status: str | None = None,
+                       municipality: str | None = None) -> PracticeList:
+        """The practices in the database, current versions (``practices list``)."""
+        from .ingest import list_practices
+        from .practice_list import STATUSES, PracticeList
+
+        if status and status not in STATUSES:
+            raise InputError(f"unknown status {status!r}; use new, needs-info, approved, "
+                             "rejected or duplicate")
+        with self.session() as session:
+            return PracticeList(list_practices(session=session, status=status,
+                                               municipality=municipality))
+
+    def export_review(self, *, statuses: Sequence[str] | None = None,
+                      reviewers: Sequence[str] = (), out: Path | None = None) -> ExportResult:
+        """Write the reviewers' triage workbooks (``review export``)."""
+        from .review import export_review
+
+        with self.session() as session, self.progress("Writing", None) as advance:
+            return export_review(self.workspace.outputs, session=session, out=out,
+                                 statuses=statuses, reviewers=reviewers, survey=self.survey,
+                                 progress=advance)
+
+    def import_review(self, paths: Sequence[Path], *,
+                      reviewer: str | None = None) -> ImportResult:
+        """Apply the decisions of returned review workbooks (``review import``)."""
+        from .review import import_review
+
+        with self.session() as session, self.progress("Importing", None) as advance:
+            return import_review([Path(p) for p in paths], session=session, reviewer=reviewer,
+                                 progress=advance)
+
+    # --- publishing and following ---------------------------------------------------------
+
+    def publish(self, *, out: Path | None = None) -> PublishResult:
+        """Publish the approved practices as a static website (``publish``)."""
+        from .publish import count_published, publish_site
+
+        with self.session() as session:
+            total = count_published(session=session)
+            with self.progress("Publishing", total) as advance:
+                return publish_site(self.workspace, session=session, settings=self.settings,
+                                    out=out, progress=advance)
+
+    def status(self, *, page: bool = True, chart: Path | None = None) -> RoundStatus:
+        """The round at a glance by region (``status``); writes the status page and a chart."""
+        from .status import draw_chart, round_status, write_status_page
+
+        with self.session() as session:
+            status = round_status(session=session, round_name=self.settings.round_name)
+        if page:
+            status.page = write_status_page(self.workspace, status,
+                                            site_title=str(self.settings.get("site.title")))
+        if chart is not None:
+            status.chart = draw_chart(status, chart)
+        return status
+
+    def forget(self, email: str) -> ErasureResult:
+        """Erase a person's name, email and phone everywhere, and republish (``forget``)."""
+        from .privacy import forget_person
+        from .publish import publish_site
+
+        with self.session() as session:
+            return forget_person(
+                self.workspace, email, session=session, settings=self.settings,
+                republish=lambda: publish_site(self.workspace, session=session,
+                                               settings=self.settings))
