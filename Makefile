@@ -7,14 +7,16 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 APT_PACKAGES := postgresql chromium libreoffice-calc-nogui fonts-dejavu-core
 
-.PHONY: all install demo test lint smoke bench system-deps clean
+.PHONY: all install demo test lint smoke bench system-deps clean lock
 
 all: test
 
-$(STAMP): pyproject.toml
+# requirements.lock pins what CI tested; pip takes it as constraints, so a fresh machine gets
+# the same versions (a dependency the lock does not name still resolves from pyproject.toml).
+$(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
-	$(BIN)/python -m pip install --quiet -e . --group dev
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e . --group dev
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -50,11 +52,19 @@ lint: install
 smoke:
 	rm -rf .venv-smoke && $(PYTHON) -m venv .venv-smoke
 	.venv-smoke/bin/python -m pip install --quiet --upgrade "pip>=25.1"
-	.venv-smoke/bin/python -m pip install --quiet .
+	.venv-smoke/bin/python -m pip install --quiet -c requirements.lock .
 	cd /tmp && $(CURDIR)/.venv-smoke/bin/yhteistuumin --help >/dev/null
 	tmp=$$(mktemp -d) && cd $$tmp && $(CURDIR)/.venv-smoke/bin/yhteistuumin init . >/dev/null \
 	  && test "$$($(CURDIR)/.venv-smoke/bin/yhteistuumin register list --format csv | wc -l)" = 309 \
 	  && echo "smoke: the installed CLI starts and lists 308 municipalities" && rm -rf $$tmp
+
+# Refresh the lock after changing dependencies: upgrade the dev environment to what pyproject.toml
+# allows, run the tests, then freeze it.
+lock:
+	$(BIN)/python -m pip install --quiet --upgrade -e . --group dev
+	{ echo "# The versions CI tested: 'make install' installs with these as constraints (pip -c)."; \
+	  echo "# Refresh after changing pyproject.toml: make lock  (pip freeze of the dev environment)"; \
+	  $(BIN)/python -m pip freeze --exclude-editable | grep -v '^yhteistuumin'; } > requirements.lock
 
 bench: install
 	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
