@@ -457,7 +457,8 @@ def test_questionnaire_copied_without_its_keys_and_metadata_reads_the_same(engin
 
 def test_a_file_whose_reading_was_interrupted_is_read_on_the_next_run(engine, workspace,
                                                                        tmp_path):
-    from yhteistuumin_survey.ingest.store import Store, sha256_file
+    from yhteistuumin_survey.ingest.store import Store
+    from yhteistuumin_survey.tables import sha256_file
 
     path = _copy("limesurvey-texts.csv", tmp_path)
     with Session(engine, expire_on_commit=False) as session:  # stored, then the process died

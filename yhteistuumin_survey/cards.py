@@ -119,13 +119,12 @@ def target_group_label(value: str, survey: Survey, lang: str) -> str:
 
 def slug(title: str) -> str:
     """Return the URL slug of a title (ASCII, hyphens, at most 60 characters)."""
-    import unicodedata
-
     from slugify import slugify
 
+    from .survey import strip_diacritics
+
     # Fold ä, ö, å to ASCII first: slugify's transliteration of them is slow (5,000 titles).
-    folded = "".join(ch for ch in unicodedata.normalize("NFKD", title) if not unicodedata.combining(ch))
-    return slugify(folded, max_length=60, word_boundary=True) or "kaytanto"
+    return slugify(strip_diacritics(title), max_length=60, word_boundary=True) or "kaytanto"
 
 
 def effective_municipalities(rows: Iterable[tuple[str, str]]) -> list[str]:

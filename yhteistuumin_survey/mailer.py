@@ -32,6 +32,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .db.models import OutboxState as S  # noqa: N814 - read as S.sent, S.queued, …
 from .errors import SendError, SurveyError
 from .reports import Report, outcome_rows, plural, render_table, to_frame
 from .smtp_auth import ConnectFailure, PermanentFailure, TemporaryFailure, UncertainFailure
@@ -230,11 +231,11 @@ def plan_round(
                 plan.to_send.append(message)
                 continue
             message.outbox_id, message.state = found.id, found.state
-            if found.state == "queued":
+            if found.state == S.queued:
                 plan.to_send.append(message)
-            elif found.state == "sent":
+            elif found.state == S.sent:
                 plan.already_sent.append(message)
-            elif found.state in ("sending", "uncertain"):
+            elif found.state in (S.sending, S.uncertain):
                 (plan.to_send if resend_uncertain else plan.uncertain).append(message)
             else:
                 plan.failed_before.append(message)
@@ -259,11 +260,11 @@ def _reminder_rule(
     valid = {person.email.strip().casefold() for person in people}
     reminders = [row for row in rows if row.kind == "remind"]
     # A reminder a previous run planned and did not finish is resumed, whatever the clock says.
-    unfinished = [row for row in reminders if row.state == "queued"
+    unfinished = [row for row in reminders if row.state == S.queued
                   and row.address.casefold() in valid]
     if unfinished:
         return "", max(row.sequence for row in unfinished)
-    handed_over = [row for row in rows if row.state in ("sent", "sending", "uncertain")]
+    handed_over = [row for row in rows if row.state in (S.sent, S.sending, S.uncertain)]
     if not any(row.kind == "invite" for row in handed_over):
         return "not invited yet", 0
     done = max((row.sequence for row in handed_over if row.kind == "remind"), default=0)
@@ -514,7 +515,7 @@ def recover_interrupted(*, session: Session, round_name: str,
     rows = session.exec(select(OutboundMessage.id, OutboundMessage.claimed_by,
                                OutboundMessage.sending_at).where(
         col(OutboundMessage.round_name) == round_name,
-        col(OutboundMessage.state) == "sending")).all()
+        col(OutboundMessage.state) == S.sending)).all()
     dead = []
     for row_id, claimed_by, sending_at in rows:
         if run_is_alive(claimed_by, sending_at, now):
@@ -524,8 +525,8 @@ def recover_interrupted(*, session: Session, round_name: str,
     if dead:
         result = session.execute(
             update(OutboundMessage)
-            .where(col(OutboundMessage.id).in_(dead), col(OutboundMessage.state) == "sending")
-            .values(state="uncertain", updated_at=utcnow(),
+            .where(col(OutboundMessage.id).in_(dead), col(OutboundMessage.state) == S.sending)
+            .values(state=S.uncertain, updated_at=utcnow(),
                     error="interrupted between hand-over and record")
         )
         found.interrupted = int(getattr(result, "rowcount", 0) or 0)
@@ -557,7 +558,7 @@ def _queue_rows(*, session: Session, plan: SendPlan) -> None:
                                       municipality_code=message.municipality_code,
                                       contact_id=message.contact_id, address=message.address,
                                       kind=message.kind, sequence=message.sequence,
-                                      state="queued")
+                                      state=S.queued)
                 session.add(row)
                 existing[key] = row
         session.commit()
@@ -653,7 +654,7 @@ def _send_planned(plan: SendPlan, result: SendResult, run_id: str, *, session: S
         claimed = session.execute(
             update(OutboundMessage)
             .where(col(OutboundMessage.id) == row.id, col(OutboundMessage.state).in_(claimable))
-            .values(state="sending", message_id=str(message.get("Message-ID") or "") or None,
+            .values(state=S.sending, message_id=str(message.get("Message-ID") or "") or None,
                     token=token, sending_at=moment, updated_at=moment, error=None,
                     claimed_by=run_id)
         )
@@ -677,30 +678,30 @@ def _send_planned(plan: SendPlan, result: SendResult, run_id: str, *, session: S
         fatal: SendError | None = None
         try:
             answer = retrying(attempt)
-            row.state, row.smtp_response, row.sent_at = "sent", answer, utcnow()
+            row.state, row.smtp_response, row.sent_at = S.sent, answer, utcnow()
             outcome = ("sent", answer)
         except PermanentFailure as exc:
-            row.state, row.smtp_response, row.error = "failed", str(exc), str(exc)
+            row.state, row.smtp_response, row.error = S.failed, str(exc), str(exc)
             outcome = ("failed", str(exc))
         except UncertainFailure as exc:
             # Handed over whole: a retry could be a second copy (RFC 1047). Never automatic.
-            row.state, row.error = "uncertain", str(exc)
+            row.state, row.error = S.uncertain, str(exc)
             outcome = ("uncertain", f"{exc}; not resent unless --resend-uncertain")
         except ConnectFailure as exc:
             # Never handed over (no connection): back in the queue for the next run.
-            row.state, row.error = "queued", str(exc)
+            row.state, row.error = S.queued, str(exc)
             outcome = ("failed", f"not sent, will be tried again on the next run: {exc}")
             fatal = SendError(str(exc))
         except TemporaryFailure as exc:
-            row.state, row.error = "queued", f"temporary: {exc}"
+            row.state, row.error = S.queued, f"temporary: {exc}"
             outcome = ("failed", f"temporary failure after {attempts} tries, will be tried "
                                  f"again on the next run: {exc}")
         except SendError as exc:
-            row.state, row.error = "queued", str(exc)
+            row.state, row.error = S.queued, str(exc)
             outcome = ("failed", f"not sent: {exc}")
             fatal = exc
         except RetryError as exc:  # pragma: no cover - reraise=True re-raises the cause
-            row.state, row.error = "queued", str(exc)
+            row.state, row.error = S.queued, str(exc)
             outcome = ("failed", str(exc))
         row.attempts = (row.attempts or 0) + attempts
         row.updated_at = utcnow()
@@ -721,15 +722,15 @@ def _send_planned(plan: SendPlan, result: SendResult, run_id: str, *, session: S
 def _claimable(planned: PlannedMessage) -> tuple[str, ...]:
     """Return the states from which this run may take the row: queued, or uncertain when the
     plan chose to resend it (``--resend-uncertain``)."""
-    if planned.state in ("sending", "uncertain"):
-        return ("queued", "uncertain")
-    return ("queued",)
+    if planned.state in (S.sending, S.uncertain):
+        return (S.queued, S.uncertain)
+    return (S.queued,)
 
 
 def _report_taken(result: SendResult, planned: PlannedMessage, state: str,
                   detail: dict[str, Any]) -> None:
-    status = "already-sent" if state == "sent" else state
-    if status == "failed":
+    status = "already-sent" if state == S.sent else str(state)
+    if status == S.failed:
         status = "failed-earlier"
     result.report.add(planned.label, status, "recorded by another run meanwhile; not sent again",
                       **detail)

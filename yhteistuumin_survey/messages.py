@@ -46,14 +46,11 @@ SEQUENCE_HEADER = "X-Yhteistuumin-Sequence"
 def message_language(language_status: str, *, aland: bool = False) -> str:
     """Return the language of a municipality's mail: ``fi``, ``sv`` or ``fi-sv`` (both).
 
-    Swedish-speaking and Swedish-majority municipalities and Åland get Swedish, bilingual
-    Finnish-majority ones both languages, the rest Finnish.
+    The rule is ``register.material_languages``, the questionnaire's too.
     """
-    if aland or language_status in {"sv", "sv-fi"}:
-        return "sv"
-    if language_status == "fi-sv":
-        return "fi-sv"
-    return "fi"
+    from .register import material_languages
+
+    return "-".join(material_languages(language_status, aland=aland))
 
 
 def municipality_context(municipality: Any) -> dict[str, Any]:

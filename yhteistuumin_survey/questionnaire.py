@@ -136,16 +136,10 @@ _TEXT: dict[str, dict[str, str]] = {
 
 
 def questionnaire_languages(language_status: str, *, aland: bool = False) -> list[str]:
-    """Return the languages of a municipality's questionnaire.
+    """Return the languages of a municipality's questionnaire (``register.material_languages``)."""
+    from .register import material_languages
 
-    Swedish-speaking and Swedish-majority municipalities and Åland get Swedish, bilingual
-    Finnish-majority ones both (Finnish first), the rest Finnish.
-    """
-    if aland or language_status in {"sv", "sv-fi"}:
-        return ["sv"]
-    if language_status == "fi-sv":
-        return ["fi", "sv"]
-    return ["fi"]
+    return material_languages(language_status, aland=aland)
 
 
 def display_name(municipality: Any, langs: list[str]) -> str:

@@ -175,6 +175,19 @@ class RegisterEntry:
     successor_code: str | None = None
 
 
+def material_languages(language_status: str, *, aland: bool = False) -> list[str]:
+    """Return the languages a municipality gets its questionnaire and mail in (``fi`` first).
+
+    Swedish-speaking and Swedish-majority municipalities and Åland get Swedish, bilingual
+    Finnish-majority ones both, the rest Finnish.
+    """
+    if aland or language_status in {"sv", "sv-fi"}:
+        return ["sv"]
+    if language_status == "fi-sv":
+        return ["fi", "sv"]
+    return ["fi"]
+
+
 #: The columns of ``register list`` as CSV and JSON; the table shows fewer.
 REGISTER_COLUMNS = ["code", "name_fi", "name_sv", "region_code", "region_fi", "region_sv",
                     "language", "aland"]

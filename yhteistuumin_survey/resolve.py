@@ -78,6 +78,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from .survey import strip_diacritics
+
 if TYPE_CHECKING:
     from sqlmodel import Session
 
@@ -231,9 +233,7 @@ _COLON_CASE = re.compile(r"(?<=\w):(?=(?:n|in|ssa|ssä|sta|stä|lla|llä|lta|lt�
 _INVISIBLE = dict.fromkeys([0x00AD, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2060, 0xFEFF])
 
 
-def _strip(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in text if not unicodedata.combining(ch))
+_strip = strip_diacritics
 
 
 def _as_text(value: object) -> str:

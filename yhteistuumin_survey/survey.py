@@ -22,13 +22,17 @@ CARD_FIELDS = ("title", "keywords", "target_group", "goal", "summary", "implemen
 QUESTION_TYPES = {"text", "longtext", "multichoice", "municipalities", "email", "phone", "consent"}
 
 
+def strip_diacritics(text: str) -> str:
+    """Return text without accents and diacritics: ``Närpiö`` -> ``Narpio``, ``Å`` -> ``A``."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+
+
 def fold(text: str) -> str:
     """Fold text for matching headings and choices: lower case, no accents, no punctuation.
 
     ``å ä ö`` keep their identity as ``a a o`` so that typed-without-diacritics text matches.
     """
-    text = unicodedata.normalize("NFKD", text.casefold())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = strip_diacritics(text.casefold())
     text = re.sub(r"[^\w]+", " ", text.replace("_", " "))
     return " ".join(text.split())
 

@@ -221,6 +221,17 @@ def read_table_file(path: Path) -> list[Sheet]:
     return read_workbook(path)
 
 
+def sha256_file(path: Path) -> str:
+    """Return the SHA-256 of a file, read in blocks (what ingest and review import key files by)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def cell_text(value: Any) -> str:
     """Return a cell value as text: whole floats without ``.0``, dates in ISO form."""
     if value is None:

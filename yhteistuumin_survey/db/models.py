@@ -9,6 +9,7 @@ database.
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Text, UniqueConstraint
@@ -137,6 +138,21 @@ class SurveyToken(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow)
 
 
+class OutboxState(StrEnum):
+    """Where an outbox message is: its ``state`` column (the values are stored as text).
+
+    ``sending`` is recorded before the server sees the message; a run killed then leaves it, and
+    the next run marks it ``uncertain`` (sent or not, nobody knows) instead of sending twice.
+    """
+
+    # Names equal to the values: psycopg writes an Enum parameter by its name, SQLite by value.
+    queued = "queued"
+    sending = "sending"
+    sent = "sent"
+    failed = "failed"
+    uncertain = "uncertain"
+
+
 class OutboundMessage(SQLModel, table=True):
     """The durable outbox: one row per (round, municipality, address, kind, sequence)."""
 
@@ -152,7 +168,7 @@ class OutboundMessage(SQLModel, table=True):
     address: str = Field(index=True)
     kind: str  # invite, remind, thanks
     sequence: int = 0  # reminder number: 1, 2, …; 0 for invitations
-    state: str = Field(default="queued", index=True)  # queued, sending, sent, failed, uncertain
+    state: str = Field(default=OutboxState.queued, index=True)  # an OutboxState
     attempts: int = 0
     smtp_response: str | None = None
     error: str | None = None

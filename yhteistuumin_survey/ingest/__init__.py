@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError, SurveyError
 from ..reports import Report, count_phrase, neutralise_formula, plural, to_frame
+from ..tables import sha256_file
 from .detect import SOURCES
 from .prepare import Prepared, Reader, default_workers, init_worker, prepare_in_worker
 from .records import Mapping, RawRecord
-from .store import Entry, RowResult, Store, list_practices, sha256_file
+from .store import Entry, RowResult, Store, list_practices
 
 if TYPE_CHECKING:
     from sqlmodel import Session

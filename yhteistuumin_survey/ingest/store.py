@@ -51,15 +51,6 @@ NEW, NEW_VERSION, UNCHANGED, DUPLICATE = "new", "new version", "already ingested
     "duplicate candidate"
 
 
-def sha256_file(path: Path) -> str:
-    """Return the SHA-256 of a file, read in blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def content_fingerprint(values: Any, codes: Iterable[str]) -> str:
     """Return a hash of a version's content (an object with the content fields) and codes."""
     data = {name: getattr(values, name) for name in CONTENT_FIELDS}

@@ -11,7 +11,6 @@ Idempotent: a row already applied from the same file (same SHA-256, same row) is
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
 from ..reports import FORMULA_PREFIXES, Report, outcome_rows
-from ..tables import cell_text
+from ..tables import cell_text, sha256_file
 from .common import (
     ALLOWED_DECISIONS_TEXT,
     COLUMN_BY_KEY,
@@ -138,14 +137,6 @@ class _Workbook:
     meta_rows: dict[int, tuple[int, str, dict[str, str]]]
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _text(value: Any) -> str:
     return normal_text(cell_text(value)) if not isinstance(value, str) else normal_text(value)
 
@@ -213,7 +204,7 @@ def open_review_workbook(path: Path) -> _Workbook:
         raise InputError(f"{path}: no review sheet (a header row with 'ID' and 'Päätös' / "
                          "'Decision'); is this a workbook made by 'yhteistuumin review export'?")
     sheet, header_row, columns = found
-    return _Workbook(path, str(path), _file_sha256(path), sheet, header_row, columns, meta,
+    return _Workbook(path, str(path), sha256_file(path), sheet, header_row, columns, meta,
                      meta_rows)
 
 
