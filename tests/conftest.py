@@ -25,6 +25,7 @@ from typer.testing import CliRunner
 
 ON_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 REPO = Path(__file__).resolve().parents[1]
+pytest_plugins = ["fixtures_house"]
 
 
 def free_port() -> int:
@@ -37,11 +38,17 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def workspace(tmp_path: Path):
-    """A fresh workspace made by ``init_workspace`` (the bundled register, templates, survey)."""
+def workspace(tmp_path: Path, sqlite_template: Path):
+    """A fresh workspace made by ``init_workspace`` (the bundled register, templates, survey).
+
+    Its default database is already migrated, with the register (a copy of the template).
+    """
+    from fixtures_house import copy_sqlite_template
+
     from yhteistuumin_survey.workspace import init_workspace
 
     result = init_workspace(tmp_path / "ws")
+    copy_sqlite_template(sqlite_template, result.root / "outputs" / "yhteistuumin.sqlite")
     from yhteistuumin_survey.workspace import Workspace
 
     return Workspace(result.root)
@@ -164,11 +171,18 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def engine(db_url: str, workspace):
-    """A migrated database with the register loaded (SQLite and PostgreSQL)."""
+def engine(request: pytest.FixtureRequest, db_url: str, workspace, sqlite_template: Path):
+    """A migrated database with the register loaded (SQLite and PostgreSQL), from a template."""
+    from fixtures_house import clone_postgres_template, copy_sqlite_template
+
     from yhteistuumin_survey.db.engine import open_database
     from yhteistuumin_survey.register import ensure_register
 
+    if db_url.startswith("sqlite:///"):
+        copy_sqlite_template(sqlite_template, Path(db_url.removeprefix("sqlite:///")))
+    else:
+        clone_postgres_template(request.getfixturevalue("postgres_cluster"),
+                                request.getfixturevalue("postgres_template"), db_url)
     engine = open_database(db_url)
     ensure_register(engine, workspace=workspace)
     yield engine

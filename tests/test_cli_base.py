@@ -39,7 +39,9 @@ def test_init_creates_the_workspace_and_a_second_run_keeps_it(cli, tmp_path: Pat
 
 
 def test_db_upgrade_on_empty_then_current_database(cli, workspace) -> None:
-    where = f"sqlite:{workspace.root / 'outputs' / 'yhteistuumin.sqlite'}"
+    path = workspace.root / "outputs" / "yhteistuumin.sqlite"
+    path.unlink()  # the fixture's workspace comes migrated; start from an empty database
+    where = f"sqlite:{path}"
     first = cli("db", "upgrade")
     assert first.exit_code == 0, first.output
     assert first.stdout == f"{where}: upgraded from empty to {head_revision()}.\n"
