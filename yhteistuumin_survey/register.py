@@ -117,8 +117,7 @@ def seed_register(session: Session, *, register: Path, regions: Path | None,
     session.flush()
     for row in rows:
         session.add(Municipality(code=row.code, name_fi=row.name_fi, name_sv=row.name_sv,
-                                 region_code=row.region_code, language=row.language,
-                                 aland=row.aland))
+                                 region_code=row.region_code, language=row.language))
     session.flush()
     codes = {row.code for row in rows}
     if mergers is not None and mergers.is_file():
@@ -622,7 +621,7 @@ def update_register(path: Path, *, session: Session, mergers: list[MergerRow],
                 session.add(Municipality(code=row.code, name_fi=row.name_fi,
                                          name_sv=row.name_sv or row.name_fi,
                                          region_code=region_code, language=language,
-                                         aland=region_code == "21", valid_from=today))
+                                         valid_from=today))
                 record(row.code, "added", row.name_fi, detail)
             else:
                 existing.active, existing.successor_code, existing.valid_until = True, None, None
@@ -647,7 +646,6 @@ def update_register(path: Path, *, session: Session, mergers: list[MergerRow],
             detail = (f"region {existing.region_code} {_region_name(regions, existing.region_code)}"
                       f" → {row.region_code} {_region_name(regions, row.region_code)}")
             existing.region_code = row.region_code
-            existing.aland = row.region_code == "21"
             record(row.code, "moved", existing.name_fi, detail)
         if row.language and row.language != existing.language:
             record(row.code, "language", existing.name_fi,

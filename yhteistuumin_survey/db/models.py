@@ -49,6 +49,10 @@ class Region(SQLModel, table=True):
     name_en: str = ""
 
 
+#: The region code of Åland (Ahvenanmaa), whose municipalities are all Swedish-speaking.
+ALAND_REGION = "21"
+
+
 class Municipality(SQLModel, table=True):
     """A municipality in force, or one merged away (``active`` false, ``successor_code`` set)."""
 
@@ -57,11 +61,15 @@ class Municipality(SQLModel, table=True):
     name_sv: str
     region_code: str = Field(foreign_key="region.code", index=True)
     language: str = Field(max_length=5)  # fi, fi-sv, sv-fi, sv
-    aland: bool = False
     active: bool = Field(default=True, index=True)
     successor_code: str | None = Field(default=None, max_length=3)
     valid_from: dt.date | None = None
     valid_until: dt.date | None = None
+
+    @property
+    def aland(self) -> bool:
+        """True for the 16 municipalities of Åland (region 21): they get Swedish material."""
+        return self.region_code == ALAND_REGION
 
 
 class MunicipalityAlias(SQLModel, table=True):
