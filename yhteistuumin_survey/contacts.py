@@ -139,17 +139,11 @@ def header_role(text: str) -> str | None:
 def find_header(sheet: Sheet) -> tuple[int, dict[str, list[int]]] | None:
     """Return (row index, role -> column indexes) of the first row that names a municipality
     column and an email column, or None."""
-    from .tables import cell_text
+    from .tables import find_header_row
 
-    for index, row in enumerate(sheet.rows[:HEADER_SEARCH_ROWS]):
-        roles: dict[str, list[int]] = defaultdict(list)
-        for column, value in enumerate(row):
-            role = header_role(cell_text(value))
-            if role is not None:
-                roles[role].append(column)
-        if "email" in roles and ({"code", "municipality"} & roles.keys()):
-            return index, dict(roles)
-    return None
+    return find_header_row(sheet.rows, header_role, search_rows=HEADER_SEARCH_ROWS,
+                           accept=lambda roles: "email" in roles
+                           and bool({"code", "municipality"} & roles))
 
 
 def split_addresses(cell: str) -> list[str]:

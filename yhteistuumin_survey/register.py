@@ -346,16 +346,10 @@ def _bare_code(text: str, width: int) -> str:
     return ""
 
 
-def _header_roles(row: list[Any]) -> dict[str, int]:
+def _classification_role(text: str) -> str | None:
     from .survey import fold
-    from .tables import cell_text
 
-    roles: dict[str, int] = {}
-    for index, value in enumerate(row):
-        role = _CLASSIFICATION_HEADERS.get(fold(cell_text(value)))
-        if role is not None and role not in roles:
-            roles[role] = index
-    return roles
+    return _CLASSIFICATION_HEADERS.get(fold(text))
 
 
 def _settle_ambiguous(roles: dict[str, int], body: list[list[str]]) -> dict[str, int]:
@@ -386,12 +380,13 @@ def read_classification(path: Path) -> Classification:
     The header row may sit below title rows. Raises ``InputError`` when no sheet has a
     municipality code column and a name column.
     """
-    from .tables import cell_text, read_table_file
+    from .tables import cell_text, header_rows, read_table_file
 
     sheets = read_table_file(path)
     for sheet in sheets:
-        for header_index, header in enumerate(sheet.rows[:25]):
-            roles = _header_roles(header)
+        for header_index, found in header_rows(sheet.rows, _classification_role, search_rows=25):
+            header = sheet.rows[header_index]
+            roles = {role: columns[0] for role, columns in found.items()}
             if not ({"code", "municipality", "kommun"} & roles.keys()):
                 continue
             body = [[cell_text(v) for v in row] for row in sheet.rows[header_index + 1:]]

@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import io
 import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -219,6 +220,31 @@ def read_table_file(path: Path) -> list[Sheet]:
     if kind == "text" or (suffix in TEXT_SUFFIXES and kind not in {"zip", "ole", "ods"}):
         return [read_csv(path)[0]]
     return read_workbook(path)
+
+
+def header_rows(rows: list[list[Any]], role_of: Callable[[str], str | None], *,
+                search_rows: int) -> Iterator[tuple[int, dict[str, list[int]]]]:
+    """Yield (row index, role -> column indexes) of each of the first rows, read as a header.
+
+    ``role_of`` names the role of a heading's text (None: no role). Readers take the first row
+    whose roles they can use: contact lists, register files and review workbooks alike.
+    """
+    for index, row in enumerate(rows[:search_rows]):
+        roles: dict[str, list[int]] = {}
+        for column, value in enumerate(row):
+            role = role_of(cell_text(value))
+            if role is not None:
+                roles.setdefault(role, []).append(column)
+        yield index, roles
+
+
+def find_header_row(rows: list[list[Any]], role_of: Callable[[str], str | None], *,
+                    search_rows: int, accept: Callable[[set[str]], bool]
+                    ) -> tuple[int, dict[str, list[int]]] | None:
+    """Return the first of ``header_rows`` whose set of roles ``accept`` takes, or None."""
+    return next(((index, roles) for index, roles in header_rows(rows, role_of,
+                                                                 search_rows=search_rows)
+                 if accept(set(roles))), None)
 
 
 def sha256_file(path: Path) -> str:

@@ -149,17 +149,15 @@ def _unneutralise(text: str) -> str:
 
 
 def _find_header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
-    for index, row in enumerate(sheet.rows[:10]):
-        columns: dict[str, int] = {}
-        from ..survey import fold
+    from ..survey import fold
+    from ..tables import find_header_row
 
-        for position, value in enumerate(row):
-            key = HEADER_INDEX.get(fold(_text(value)))
-            if key is not None and key not in columns:
-                columns[key] = position
-        if "id" in columns and "decision" in columns:
-            return index, columns
-    return None
+    found = find_header_row(sheet.rows, lambda text: HEADER_INDEX.get(fold(normal_text(text))),
+                            search_rows=10, accept=lambda keys: {"id", "decision"} <= keys)
+    if found is None:
+        return None
+    index, columns = found
+    return index, {key: positions[0] for key, positions in columns.items()}
 
 
 def _read_meta(sheet: Sheet) -> tuple[dict[str, str], dict[int, tuple[int, str, dict[str, str]]]]:
