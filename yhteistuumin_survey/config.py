@@ -190,44 +190,39 @@ class Settings:
         return str(self.values["round.name"])
 
 
-def load_settings(
-    root: Path,
-    *,
-    env: Mapping[str, str] | None = None,
-    overrides: Mapping[str, Any] | None = None,
-) -> Settings:
-    """Resolve the settings of the workspace at ``root``; raise ``ConfigError`` listing every bad key."""
-    env = {} if env is None else env
-    problems: list[str] = []
-    raw: dict[str, tuple[Any, str]] = {f"{k.section}.{k.name}": (k.default, "default") for k in KEYS}
-
-    path = root / CONFIG_NAME
-    if path.is_file():
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except UnicodeDecodeError:
-            raise ConfigError([f"{path}: not UTF-8 text; save it as UTF-8"]) from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError([f"{path}: {exc}; fix the TOML syntax"]) from None
-        for section, table in data.items():
-            if section not in _BY_SECTION:
-                problems.append(f"{path}: [{section}]: unknown section; "
-                                f"known: {', '.join(sorted(_BY_SECTION))}")
+def _read_config_file(path: Path, raw: dict[str, tuple[Any, str]], problems: list[str]) -> None:
+    """Put the keys of ``yhteistuumin.toml`` (if there is one) into ``raw``; list bad ones."""
+    if not path.is_file():
+        return
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError([f"{path}: not UTF-8 text; save it as UTF-8"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{path}: {exc}; fix the TOML syntax"]) from None
+    for section, table in data.items():
+        if section not in _BY_SECTION:
+            problems.append(f"{path}: [{section}]: unknown section; "
+                            f"known: {', '.join(sorted(_BY_SECTION))}")
+            continue
+        if not isinstance(table, dict):
+            problems.append(f"{path}: {section}: expected a [{section}] table")
+            continue
+        for name, value in table.items():
+            if section == "smtp" and name == "password":
+                problems.append(f"{path}: [smtp] password: passwords are never read from a "
+                                f"file; set {PASSWORD_ENV} or use the system keyring")
                 continue
-            if not isinstance(table, dict):
-                problems.append(f"{path}: {section}: expected a [{section}] table")
+            if name not in _BY_SECTION[section]:
+                problems.append(f"{path}: [{section}] {name}: unknown key; known: "
+                                f"{', '.join(sorted(_BY_SECTION[section]))}")
                 continue
-            for name, value in table.items():
-                if section == "smtp" and name == "password":
-                    problems.append(f"{path}: [smtp] password: passwords are never read from a "
-                                    f"file; set {PASSWORD_ENV} or use the system keyring")
-                    continue
-                if name not in _BY_SECTION[section]:
-                    problems.append(f"{path}: [{section}] {name}: unknown key; known: "
-                                    f"{', '.join(sorted(_BY_SECTION[section]))}")
-                    continue
-                raw[f"{section}.{name}"] = (value, f"{path}: [{section}] {name}")
+            raw[f"{section}.{name}"] = (value, f"{path}: [{section}] {name}")
 
+
+def _read_environment(env: Mapping[str, str], raw: dict[str, tuple[Any, str]],
+                      problems: list[str]) -> None:
+    """Put the ``YHTEISTUUMIN_*`` settings of ``env`` into ``raw``; list unknown ones."""
     known_env = {key.env for key in KEYS} | {PASSWORD_ENV}
     for name in sorted(env):  # a typo (YHTEISTUUMIN_SMTP_HOTS) must not pass for the default
         env_section = next(
@@ -240,6 +235,21 @@ def load_settings(
             raw[f"{key.section}.{key.name}"] = (env[key.env], key.env)
     if env.get(DB_ENV):
         raw["database.url"] = (env[DB_ENV], DB_ENV)
+
+
+def load_settings(
+    root: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Resolve the settings of the workspace at ``root``; raise ``ConfigError`` listing every bad key."""
+    env = {} if env is None else env
+    problems: list[str] = []
+    raw: dict[str, tuple[Any, str]] = {f"{k.section}.{k.name}": (k.default, "default") for k in KEYS}
+
+    _read_config_file(root / CONFIG_NAME, raw, problems)
+    _read_environment(env, raw, problems)
 
     for dotted, value in (overrides or {}).items():
         if value is None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -261,34 +262,19 @@ def import_contacts(path: Path, *, session: Session, display: str | None = None)
     from sqlmodel import col, delete, select
 
     from .db.models import Contact, ContactProblem, utcnow
-    from .survey import fold
-    from .tables import cell_text, read_table_file
+    from .tables import cell_text
 
     source = display or str(path)
-    sheets = read_table_file(path)
-    found: tuple[Sheet, int, dict[str, list[int]]] | None = None
-    for sheet in sorted(sheets, key=lambda s: s.hidden):
-        header = find_header(sheet)
-        if header is not None:
-            found = (sheet, *header)
-            break
-    if found is None:
-        first = next((row for sheet in sheets for row in sheet.rows[:HEADER_SEARCH_ROWS]
-                      if any(cell_text(v) for v in row)), [])
-        seen = ", ".join(cell_text(v) for v in first if cell_text(v))[:200]
-        raise InputError(f"{source}: unknown column layout: no row names both a municipality "
-                         "column (kunta, kommun, municipality, kuntanumero) and an email column "
-                         f"(sähköposti, e-post, email); first row: {seen or 'empty'}")
-    sheet, header_index, roles = found
+    sheet, header_index, roles = _find_contact_sheet(path, source)
     header_cells = [cell_text(v) for v in sheet.rows[header_index]]
     result = ContactImport(source=source, sheet=sheet.name, header_row=header_index + 1,
                            columns={role: [header_cells[i] for i in indexes]
                                     for role, indexes in roles.items()},
                            report=Report())
     register = _Municipalities.load(session)
-    existing = {(c.municipality_code, c.email): c for c in session.exec(select(Contact)).all()}
-    seen_in_file: dict[tuple[str, str], int] = {}
-    now = utcnow()
+    upsert = _ContactUpserter(session, path.name, utcnow(),
+                              {(c.municipality_code, c.email): c
+                               for c in session.exec(select(Contact)).all()})
 
     def column(row: list[str], role: str) -> str:
         values = [row[i].strip() for i in roles.get(role, []) if i < len(row) and row[i].strip()]
@@ -296,7 +282,6 @@ def import_contacts(path: Path, *, session: Session, display: str | None = None)
 
     for index, raw in enumerate(sheet.rows[header_index + 1:], start=header_index + 2):
         row = [cell_text(value) for value in raw]
-        where = f"{source}:{index}"
         if not any(row):
             continue
         problems: list[ContactProblemRow] = []
@@ -305,107 +290,18 @@ def import_contacts(path: Path, *, session: Session, display: str | None = None)
                     sink: list[ContactProblemRow] = problems) -> None:
             sink.append(ContactProblemRow(source, row_number, kind, text, reason))
 
-        code_text, name_text = column(row, "code"), column(row, "municipality")
-        combined = _CODE_AND_NAME.match(name_text)
-        if combined and not code_text:
-            # "091 Helsinki": the code, and the name to check it against.
-            code_text, name_text = combined.group(1), combined.group(2)
-        code: str | None = None
-        note = ""
-        if code_text or _parse_code(name_text):
-            raw_code = code_text or name_text
-            parsed = _parse_code(raw_code)
-            if parsed is None:
-                problem("unknown-municipality", raw_code,
-                        f"{raw_code!r} is not a municipality code (1-3 digits)")
-            else:
-                code, note = register.by_code(parsed)
-                if code is None:
-                    problem("unknown-municipality", raw_code, note)
-                elif name_text and not _parse_code(name_text) \
-                        and fold(name_text) not in register.folded.get(code, set()):
-                    codes, status, _ = register.by_name(name_text)
-                    if status == "resolved" and codes[0] != code:
-                        problem("mismatch", f"{raw_code} {name_text}",
-                                f"code {parsed} is {code} {register.names[code]} but the name "
-                                f"{name_text!r} is {codes[0]} {register.names[codes[0]]}; "
-                                "fix one of them")
-                        code = None
-        elif name_text:
-            codes, status, reason = register.by_name(name_text)
-            if status == "resolved":
-                code = codes[0]
-            else:
-                problem(f"{status}-municipality" if status == "ambiguous"
-                        else "unknown-municipality", name_text, reason)
-        else:
-            problem("unknown-municipality", "", "no municipality on this row; fill in the "
-                    "municipality's name or code")
-
-        addresses: list[str] = []
-        email_text = column(row, "email")
-        if not email_text:
-            problem("no-email", "", "no email address on this row")
-        else:
-            for candidate in split_addresses(email_text):
-                try:
-                    addresses.append(normalise_address(candidate))
-                except ValueError as exc:
-                    problem("invalid-email", candidate, f"{candidate!r} is not a valid email "
-                            f"address: {exc}")
-
-        added = updated = unchanged = duplicate = 0
+        code, note = _row_municipality(register, column(row, "code"),
+                                       column(row, "municipality"), problem)
+        addresses = _row_addresses(column(row, "email"), problem)
+        counts = {"added": 0, "updated": 0, "unchanged": 0, "duplicate": 0}
         if code is not None:
-            name = column(row, "name") or None
-            role = column(row, "role") or None
-            phone = column(row, "phone") or None
-            for address in addresses:
-                key = (code, address)
-                if key in seen_in_file:
-                    duplicate += 1
-                    continue
-                seen_in_file[key] = index
-                contact = existing.get(key)
-                if contact is None:
-                    contact = Contact(municipality_code=code, email=address, name=name, role=role,
-                                      phone=phone, source_file=path.name, source_row=index)
-                    session.add(contact)
-                    existing[key] = contact
-                    added += 1
-                    continue
-                new = (name or contact.name, role or contact.role, phone or contact.phone)
-                if new != (contact.name, contact.role, contact.phone):
-                    contact.name, contact.role, contact.phone = new
-                    updated += 1
-                else:
-                    unchanged += 1
-                contact.source_file, contact.source_row = path.name, index
-                contact.updated_at = now
-                session.add(contact)
-        result.added += added
-        result.updated += updated
-        result.unchanged += unchanged
+            counts = upsert(code, addresses, index, name=column(row, "name") or None,
+                            role=column(row, "role") or None, phone=column(row, "phone") or None)
+        result.added += counts["added"]
+        result.updated += counts["updated"]
+        result.unchanged += counts["unchanged"]
         result.problems.extend(problems)
-
-        parts = [f"{n} {label}" for n, label in ((added, "added"), (updated, "updated"),
-                                                  (unchanged, "unchanged"),
-                                                  (duplicate, "repeated in the file")) if n]
-        summary = ", ".join(parts)
-        if note:
-            summary = f"{summary} ({note})" if summary else note
-        if problems:
-            reason = "; ".join(p.reason for p in problems)
-            if summary and code is not None:
-                reason += f"; imported: {summary}"
-            result.report.add(where, "error", reason, code=code)
-        elif added:
-            result.report.add(where, "added", summary, code=code)
-        elif updated:
-            result.report.add(where, "updated", summary, code=code)
-        elif unchanged:
-            result.report.add(where, "unchanged", summary, code=code)
-        else:
-            result.report.add(where, "duplicate", summary, code=code)
+        _report_row(result.report, f"{source}:{index}", code, note, counts, problems)
 
     session.exec(delete(ContactProblem).where(col(ContactProblem.source_file) == path.name))
     for item in result.problems:
@@ -413,6 +309,135 @@ def import_contacts(path: Path, *, session: Session, display: str | None = None)
                                    text=item.text[:500], reason=item.reason))
     session.flush()
     return result
+
+
+def _find_contact_sheet(path: Path, source: str) -> tuple[Sheet, int, dict[str, list[int]]]:
+    """Return the sheet (visible ones first), header row and columns of a contact list."""
+    from .tables import cell_text, read_table_file
+
+    sheets = read_table_file(path)
+    for sheet in sorted(sheets, key=lambda s: s.hidden):
+        header = find_header(sheet)
+        if header is not None:
+            return (sheet, *header)
+    first = next((row for sheet in sheets for row in sheet.rows[:HEADER_SEARCH_ROWS]
+                  if any(cell_text(v) for v in row)), [])
+    seen = ", ".join(cell_text(v) for v in first if cell_text(v))[:200]
+    raise InputError(f"{source}: unknown column layout: no row names both a municipality "
+                     "column (kunta, kommun, municipality, kuntanumero) and an email column "
+                     f"(sähköposti, e-post, email); first row: {seen or 'empty'}")
+
+
+def _row_municipality(register: _Municipalities, code_text: str, name_text: str,
+                      problem: Callable[[str, str, str], None]) -> tuple[str | None, str]:
+    """Return (code, note) of the municipality a row names by code, name or both."""
+    from .survey import fold
+
+    combined = _CODE_AND_NAME.match(name_text)
+    if combined and not code_text:
+        # "091 Helsinki": the code, and the name to check it against.
+        code_text, name_text = combined.group(1), combined.group(2)
+    if not (code_text or _parse_code(name_text)):
+        if not name_text:
+            problem("unknown-municipality", "", "no municipality on this row; fill in the "
+                    "municipality's name or code")
+            return None, ""
+        codes, status, reason = register.by_name(name_text)
+        if status == "resolved":
+            return codes[0], ""
+        problem(f"{status}-municipality" if status == "ambiguous" else "unknown-municipality",
+                name_text, reason)
+        return None, ""
+    raw_code = code_text or name_text
+    parsed = _parse_code(raw_code)
+    if parsed is None:
+        problem("unknown-municipality", raw_code,
+                f"{raw_code!r} is not a municipality code (1-3 digits)")
+        return None, ""
+    code, note = register.by_code(parsed)
+    if code is None:
+        problem("unknown-municipality", raw_code, note)
+    elif name_text and not _parse_code(name_text) \
+            and fold(name_text) not in register.folded.get(code, set()):
+        codes, status, _ = register.by_name(name_text)
+        if status == "resolved" and codes[0] != code:
+            problem("mismatch", f"{raw_code} {name_text}",
+                    f"code {parsed} is {code} {register.names[code]} but the name "
+                    f"{name_text!r} is {codes[0]} {register.names[codes[0]]}; fix one of them")
+            return None, note
+    return code, note
+
+
+def _row_addresses(email_text: str, problem: Callable[[str, str, str], None]) -> list[str]:
+    """Return the valid addresses of a row's email cells; each bad one becomes a problem."""
+    if not email_text:
+        problem("no-email", "", "no email address on this row")
+        return []
+    addresses: list[str] = []
+    for candidate in split_addresses(email_text):
+        try:
+            addresses.append(normalise_address(candidate))
+        except ValueError as exc:
+            problem("invalid-email", candidate, f"{candidate!r} is not a valid email "
+                    f"address: {exc}")
+    return addresses
+
+
+class _ContactUpserter:
+    """Adds or updates the contacts of one file; an address repeated in the file counts once."""
+
+    def __init__(self, session: Session, file_name: str, now: Any,
+                 existing: dict[tuple[str, str], Any]):
+        self.session, self.file_name, self.now, self.existing = session, file_name, now, existing
+        self.seen_in_file: dict[tuple[str, str], int] = {}
+
+    def __call__(self, code: str, addresses: list[str], row: int, *, name: str | None,
+                 role: str | None, phone: str | None) -> dict[str, int]:
+        from .db.models import Contact
+
+        counts = {"added": 0, "updated": 0, "unchanged": 0, "duplicate": 0}
+        for address in addresses:
+            key = (code, address)
+            if key in self.seen_in_file:
+                counts["duplicate"] += 1
+                continue
+            self.seen_in_file[key] = row
+            contact = self.existing.get(key)
+            if contact is None:
+                contact = Contact(municipality_code=code, email=address, name=name, role=role,
+                                  phone=phone, source_file=self.file_name, source_row=row)
+                self.session.add(contact)
+                self.existing[key] = contact
+                counts["added"] += 1
+                continue
+            new = (name or contact.name, role or contact.role, phone or contact.phone)
+            if new != (contact.name, contact.role, contact.phone):
+                contact.name, contact.role, contact.phone = new
+                counts["updated"] += 1
+            else:
+                counts["unchanged"] += 1
+            contact.source_file, contact.source_row = self.file_name, row
+            contact.updated_at = self.now
+            self.session.add(contact)
+        return counts
+
+
+def _report_row(report: Report, where: str, code: str | None, note: str,
+                counts: dict[str, int], problems: list[ContactProblemRow]) -> None:
+    """Add a row's outcome: error (with what was imported anyway), added, updated, …"""
+    labels = (("added", "added"), ("updated", "updated"), ("unchanged", "unchanged"),
+              ("duplicate", "repeated in the file"))
+    summary = ", ".join(f"{counts[key]} {label}" for key, label in labels if counts[key])
+    if note:
+        summary = f"{summary} ({note})" if summary else note
+    if problems:
+        reason = "; ".join(p.reason for p in problems)
+        if summary and code is not None:
+            reason += f"; imported: {summary}"
+        report.add(where, "error", reason, code=code)
+        return
+    status = next((key for key in ("added", "updated", "unchanged") if counts[key]), "duplicate")
+    report.add(where, status, summary, code=code)
 
 
 # --- coverage --------------------------------------------------------------------------------

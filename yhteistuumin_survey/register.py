@@ -557,74 +557,115 @@ def update_register(path: Path, *, session: Session, mergers: list[MergerRow],
     """
     from sqlmodel import col, select
 
-    from .db.models import Municipality, Region, RegisterChange
-    from .survey import fold
+    from .db.models import Municipality
 
     classification = read_classification(path)
     rows = classification.rows
-    municipalities = {m.code: m for m in session.exec(select(Municipality)).all()}
-    active = {code: m for code, m in municipalities.items() if m.active}
+    update = _RegisterUpdater(session, path, rows, mergers)
+    active = {code: m for code, m in update.municipalities.items() if m.active}
     if not partial and len(rows) < COMPLETE_SHARE * len(active):
-        missing = sum(1 for code in active if code not in {row.code for row in rows})
+        missing = sum(1 for code in active if code not in update.in_file)
         raise InputError(f"{path}: lists {len(rows)} municipalities but the register has "
                          f"{len(active)}; applying it would remove {missing}. Use the complete "
                          "classification, or --partial to apply only its additions and changes")
-    regions = {r.code: r for r in session.exec(select(Region)).all()}
-    by_old_code = {merger.old_code: merger for merger in mergers}
-    in_file = {row.code for row in rows}
-    changes: list[RegisterChangeRow] = []
-    moves: list[ContactMove] = []
-    today = dt.date.today()
+    for index, row in enumerate(rows):
+        row = rows[index] = update.with_region(row)
+        existing = update.municipalities.get(row.code)
+        if existing is None or not existing.active:
+            update.add_or_reactivate(row, existing, active)
+        else:
+            update.change(existing, row)
+    session.flush()
+    if not partial:
+        update.retire_missing()
+    session.flush()
+    active_after = sum(1 for m in session.exec(select(Municipality)
+                                               .where(col(Municipality.active).is_(True))).all())
+    return RegisterUpdate(source=str(path), sheet=classification.sheet,
+                          columns=classification.columns, in_file=len(rows),
+                          active_before=len(active), active_after=active_after, partial=partial,
+                          changes=update.changes, contacts=update.moves)
 
-    def record(code: str, change: str, name: str, detail: str) -> None:
-        changes.append(RegisterChangeRow(code=code, change=change, name=name, detail=detail))
-        session.add(RegisterChange(source_file=path.name, code=code, change=change,
-                                   detail=detail))
 
-    def ensure_region(row: ClassificationRow) -> None:
-        if row.region_code and row.region_code not in regions:
+class _RegisterUpdater:
+    """The steps of ``update_register``, sharing the register as read and the changes made."""
+
+    def __init__(self, session: Session, path: Path, rows: list[ClassificationRow],
+                 mergers: list[MergerRow]):
+        from sqlmodel import select
+
+        from .db.models import Municipality, Region
+        from .survey import fold
+
+        self.session, self.path, self.mergers = session, path, mergers
+        self.municipalities = {m.code: m for m in session.exec(select(Municipality)).all()}
+        self.regions = {r.code: r for r in session.exec(select(Region)).all()}
+        self.region_names = {fold(name): r.code for r in self.regions.values()
+                             for name in (r.name_fi, r.name_sv, r.name_en or "") if name}
+        self.by_old_code = {merger.old_code: merger for merger in mergers}
+        self.in_file = {row.code for row in rows}
+        self.changes: list[RegisterChangeRow] = []
+        self.moves: list[ContactMove] = []
+        self.today = dt.date.today()
+
+    def record(self, code: str, change: str, name: str, detail: str) -> None:
+        from .db.models import RegisterChange
+
+        self.changes.append(RegisterChangeRow(code=code, change=change, name=name, detail=detail))
+        self.session.add(RegisterChange(source_file=self.path.name, code=code, change=change,
+                                        detail=detail))
+
+    def with_region(self, row: ClassificationRow) -> ClassificationRow:
+        """Return the row with its region code (found by name if need be); add a new region."""
+        from .db.models import Region
+        from .survey import fold
+
+        if not row.region_code and (row.region_fi or row.region_sv):
+            region_code = self.region_names.get(fold(row.region_fi or row.region_sv))
+            if region_code is None:
+                raise InputError(f"{self.path}:{row.line}: region "
+                                 f"{row.region_fi or row.region_sv!r} is unknown; give region "
+                                 "codes")
+            row = replace(row, region_code=region_code)
+        if row.region_code and row.region_code not in self.regions:
             region = Region(code=row.region_code, name_fi=row.region_fi or row.region_code,
                             name_sv=row.region_sv or row.region_fi or row.region_code)
-            session.add(region)
-            regions[row.region_code] = region
+            self.session.add(region)
+            self.regions[row.region_code] = region
+        return row
 
-    region_names = {fold(name): r.code for r in regions.values()
-                    for name in (r.name_fi, r.name_sv, r.name_en or "") if name}
-    for index, row in enumerate(rows):
-        if not row.region_code and (row.region_fi or row.region_sv):
-            region_code = region_names.get(fold(row.region_fi or row.region_sv))
-            if region_code is None:
-                raise InputError(f"{path}:{row.line}: region {row.region_fi or row.region_sv!r} "
-                                 "is unknown; give region codes")
-            row = rows[index] = replace(row, region_code=region_code)
-        ensure_region(row)
-        existing = municipalities.get(row.code)
-        if existing is None or not existing.active:
-            predecessors = [active[m.old_code] for m in mergers
-                            if m.successor_code == row.code and m.old_code in active
-                            and m.old_code not in in_file]
-            region_code = row.region_code or (predecessors[0].region_code if predecessors else "")
-            if not region_code:
-                raise InputError(f"{path}:{row.line}: {row.code} {row.name_fi} is new and the "
-                                 "file gives no region; use the kunta#maakunta correspondence "
-                                 "export, which has one")
-            language = row.language or _predecessor_language([p.language for p in predecessors])
-            detail = f"region {region_code}, language {language}"
-            if predecessors:
-                detail += " (from " + ", ".join(f"{p.code} {p.name_fi}" for p in predecessors) + ")"
-            if existing is None:
-                session.add(Municipality(code=row.code, name_fi=row.name_fi,
-                                         name_sv=row.name_sv or row.name_fi,
-                                         region_code=region_code, language=language,
-                                         valid_from=today))
-                record(row.code, "added", row.name_fi, detail)
-            else:
-                existing.active, existing.successor_code, existing.valid_until = True, None, None
-                existing.name_fi, existing.name_sv = row.name_fi, row.name_sv or existing.name_sv
-                existing.region_code = region_code
-                session.add(existing)
-                record(row.code, "reactivated", row.name_fi, detail)
-            continue
+    def add_or_reactivate(self, row: ClassificationRow, existing: Any,
+                          active: dict[str, Any]) -> None:
+        """Add a municipality new to the register, or bring back an inactive one."""
+        from .db.models import Municipality
+
+        predecessors = [active[m.old_code] for m in self.mergers
+                        if m.successor_code == row.code and m.old_code in active
+                        and m.old_code not in self.in_file]
+        region_code = row.region_code or (predecessors[0].region_code if predecessors else "")
+        if not region_code:
+            raise InputError(f"{self.path}:{row.line}: {row.code} {row.name_fi} is new and the "
+                             "file gives no region; use the kunta#maakunta correspondence "
+                             "export, which has one")
+        language = row.language or _predecessor_language([p.language for p in predecessors])
+        detail = f"region {region_code}, language {language}"
+        if predecessors:
+            detail += " (from " + ", ".join(f"{p.code} {p.name_fi}" for p in predecessors) + ")"
+        if existing is None:
+            self.session.add(Municipality(code=row.code, name_fi=row.name_fi,
+                                          name_sv=row.name_sv or row.name_fi,
+                                          region_code=region_code, language=language,
+                                          valid_from=self.today))
+            self.record(row.code, "added", row.name_fi, detail)
+            return
+        existing.active, existing.successor_code, existing.valid_until = True, None, None
+        existing.name_fi, existing.name_sv = row.name_fi, row.name_sv or existing.name_sv
+        existing.region_code = region_code
+        self.session.add(existing)
+        self.record(row.code, "reactivated", row.name_fi, detail)
+
+    def change(self, existing: Any, row: ClassificationRow) -> None:
+        """Rename, move to another region or change the language of a municipality in force."""
         renamed: list[str] = []
         if row.name_fi != existing.name_fi:
             renamed.append(f"{existing.name_fi} → {row.name_fi}")
@@ -632,68 +673,71 @@ def update_register(path: Path, *, session: Session, mergers: list[MergerRow],
             renamed.append(f"{existing.name_sv} → {row.name_sv} (sv)")
         if renamed:
             for old in {existing.name_fi, existing.name_sv} - {row.name_fi, row.name_sv, ""}:
-                _add_alias(session, alias=old, code=row.code, kind="former", old_code=row.code,
-                           merged_on=None)
+                _add_alias(self.session, alias=old, code=row.code, kind="former",
+                           old_code=row.code, merged_on=None)
             existing.name_fi = row.name_fi
             existing.name_sv = row.name_sv or existing.name_sv
-            record(row.code, "renamed", row.name_fi, "; ".join(renamed))
+            self.record(row.code, "renamed", row.name_fi, "; ".join(renamed))
         if row.region_code and row.region_code != existing.region_code:
+            regions = self.regions
             detail = (f"region {existing.region_code} {_region_name(regions, existing.region_code)}"
                       f" → {row.region_code} {_region_name(regions, row.region_code)}")
             existing.region_code = row.region_code
-            record(row.code, "moved", existing.name_fi, detail)
+            self.record(row.code, "moved", existing.name_fi, detail)
         if row.language and row.language != existing.language:
-            record(row.code, "language", existing.name_fi,
-                   f"language {existing.language} → {row.language}")
+            self.record(row.code, "language", existing.name_fi,
+                        f"language {existing.language} → {row.language}")
             existing.language = row.language
-        session.add(existing)
-    session.flush()
+        self.session.add(existing)
 
-    if not partial:
-        # Missing from the file: those in force, and those an earlier update removed without
-        # knowing their successor (the mergers list given now may name it).
-        gone = {code: m for code, m in municipalities.items()
-                if code not in in_file and (m.active or (m.successor_code is None
-                                                         and code in by_old_code))}
+    def retire_missing(self) -> None:
+        """Make inactive those missing from the file; merge those the mergers list names.
+
+        Missing: those in force, and those an earlier update removed without knowing their
+        successor (the mergers list given now may name it).
+        """
+        from .db.models import Municipality
+
+        gone = {code: m for code, m in self.municipalities.items()
+                if code not in self.in_file and (m.active or (m.successor_code is None
+                                                              and code in self.by_old_code))}
         for code, municipality in sorted(gone.items()):
-            merger = by_old_code.get(code)
-            successor = (session.get(Municipality, merger.successor_code)
-                         if merger is not None and merger.successor_code in in_file else None)
+            merger = self.by_old_code.get(code)
+            successor = (self.session.get(Municipality, merger.successor_code)
+                         if merger is not None and merger.successor_code in self.in_file
+                         else None)
             if not municipality.active and successor is None:
                 continue
             municipality.active = False
             municipality.valid_until = (merger.merged_on - dt.timedelta(days=1)
-                                        if merger and merger.merged_on else today)
+                                        if merger and merger.merged_on else self.today)
+            self.session.add(municipality)
             if merger is None or successor is None:
-                session.add(municipality)
-                record(code, "removed", municipality.name_fi,
-                       "not in the file and not in the mergers list; kept as inactive")
+                self.record(code, "removed", municipality.name_fi,
+                            "not in the file and not in the mergers list; kept as inactive")
                 continue
-            municipality.successor_code = successor.code
-            session.add(municipality)
-            for name in sorted({municipality.name_fi, municipality.name_sv} - {""}):
-                _add_alias(session, alias=name, code=successor.code, kind="former",
-                           old_code=code, merged_on=merger.merged_on)
-            _add_alias(session, alias=code, code=successor.code, kind="former_code",
+            self.merge(code, municipality, successor, merger)
+
+    def merge(self, code: str, municipality: Any, successor: Any, merger: MergerRow) -> None:
+        """Make a merged municipality's names and code aliases of its successor; move contacts."""
+        municipality.successor_code = successor.code
+        self.session.add(municipality)
+        for name in sorted({municipality.name_fi, municipality.name_sv} - {""}):
+            _add_alias(self.session, alias=name, code=successor.code, kind="former",
                        old_code=code, merged_on=merger.merged_on)
-            _repoint_aliases(session, old=code, new=successor.code)
-            moved, already = _move_contacts(session, old=code, new=successor.code)
-            detail = f"merged into {successor.code} {successor.name_fi}"
-            if moved or already:
-                detail += f"; {moved} contact(s) moved to {successor.code}"
-                if already:
-                    detail += f", {already} already listed there"
-                moves.append(ContactMove(old_code=code, old_name=municipality.name_fi,
-                                         successor_code=successor.code, moved=moved,
-                                         already_listed=already))
-            record(code, "merged", municipality.name_fi, detail)
-    session.flush()
-    active_after = sum(1 for m in session.exec(select(Municipality)
-                                               .where(col(Municipality.active).is_(True))).all())
-    return RegisterUpdate(source=str(path), sheet=classification.sheet,
-                          columns=classification.columns, in_file=len(rows),
-                          active_before=len(active), active_after=active_after, partial=partial,
-                          changes=changes, contacts=moves)
+        _add_alias(self.session, alias=code, code=successor.code, kind="former_code",
+                   old_code=code, merged_on=merger.merged_on)
+        _repoint_aliases(self.session, old=code, new=successor.code)
+        moved, already = _move_contacts(self.session, old=code, new=successor.code)
+        detail = f"merged into {successor.code} {successor.name_fi}"
+        if moved or already:
+            detail += f"; {moved} contact(s) moved to {successor.code}"
+            if already:
+                detail += f", {already} already listed there"
+            self.moves.append(ContactMove(old_code=code, old_name=municipality.name_fi,
+                                          successor_code=successor.code, moved=moved,
+                                          already_listed=already))
+        self.record(code, "merged", municipality.name_fi, detail)
 
 
 def _region_name(regions: dict[str, Any], code: str) -> str:
