@@ -71,6 +71,8 @@ def test_generated_genitives_reproduce_the_checked_list_for_all_308() -> None:
     ("Pedersören kunta", "Pedersören"), ("Juuka", "Juuan"), ("Pihtipudas", "Pihtiputaan"),
     ("Punkalaidun", "Punkalaitumen"), ("Virrat", "Virtain"), ("Outokumpu", "Outokummun"),
     ("Yli-Ii", "Yli-Iin"), ("Vähäkyrö", "Vähänkyrön"), ("Pyhäselkä", "Pyhäselän"),
+    ("Loppi", "Lopen"), ("Toholampi", "Toholammin"), ("Rautalampi", "Rautalammin"),
+    ("Kangaslampi", "Kangaslammin"),
 ])
 def test_genitive_rules_with_consonant_gradation(name: str, genitive: str) -> None:
     assert finnish_genitive(name) == genitive

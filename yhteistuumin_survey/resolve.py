@@ -84,11 +84,12 @@ if TYPE_CHECKING:
 # --- Finnish genitives and local cases ----------------------------------------------------
 
 # Head words of compound place names whose inflection is not what the plain rules give
-# (e-stems, lampi -> lammen, pudas -> putaan, laidun -> laitumen, …): nominative -> genitive.
+# (e-stems, pudas -> putaan, laidun -> laitumen, …): nominative -> genitive. The place names
+# in -lampi are i-stems (Toholammin, Rautalammin, Kangaslammin), unlike the noun (lammen).
 HEAD_GENITIVES: dict[str, str] = {
     "järvi": "järven", "joki": "joen", "lahti": "lahden", "niemi": "niemen",
     "salmi": "salmen", "koski": "kosken", "vesi": "veden", "mäki": "mäen", "saari": "saaren",
-    "nummi": "nummen", "lampi": "lammen", "vuori": "vuoren", "pudas": "putaan",
+    "nummi": "nummen", "lampi": "lammin", "vuori": "vuoren", "pudas": "putaan",
     "laidun": "laitumen", "kaupunki": "kaupungin", "selkä": "selän", "taipale": "taipaleen",
     "kumpu": "kummun", "ranta": "rannan", "virta": "virran", "valta": "vallan",
     "harju": "harjun", "linna": "linnan", "kyrö": "kyrön", "pää": "pään", "maa": "maan",
@@ -97,12 +98,21 @@ HEAD_GENITIVES: dict[str, str] = {
 }
 
 # Whole names the rules cannot derive: official forms (Kaustisen kunta, Virtain kaupunki,
-# Alavuden kaupunki, Geta is a Swedish loan without gradation, Yläne -> Ylänteen).
+# Alavuden kaupunki, Geta is a Swedish loan without gradation, Loppi is an e-stem: Lopen).
 GENITIVE_EXCEPTIONS: dict[str, str] = {
     "Kaustinen": "Kaustisen", "Virrat": "Virtain", "Alavus": "Alavuden", "Geta": "Getan",
-    "Muurame": "Muuramen", "Raahe": "Raahen", "Yläne": "Ylänteen", "Isojoki": "Isojoen",
-    "Korsnäs": "Korsnäsin", "Kumlinge": "Kumlingen",
+    "Muurame": "Muuramen", "Raahe": "Raahen", "Yläne": "Yläneen", "Isojoki": "Isojoen",
+    "Korsnäs": "Korsnäsin", "Kumlinge": "Kumlingen", "Loppi": "Lopen",
 }
+# Second genitives in use beside the official one (Ylänteen kunta; Voikko's Uusikaarlepyyn).
+OTHER_GENITIVES: dict[str, tuple[str, ...]] = {
+    "Yläne": ("Ylänteen",), "Uusikaarlepyy": ("Uusikaarlepyyn",),
+}
+# Illatives the rules cannot derive (a plural, a pudas-type noun is regular via its stem).
+ILLATIVE_EXCEPTIONS: dict[str, str] = {"Virrat": "Virtoihin"}
+# Last parts of one syllable with a long vowel: the illative takes -hVn (Joensuuhun,
+# Pertunmaahan, Järvenpäähän, Kruunupyyhyn); other long vowels take -seen (Espooseen).
+MONOSYLLABLE_HEADS = ("maa", "pää", "suu", "pyy", "puu", "luu", "ii", "tie", "työ", "suo")
 
 # First parts that are inflecting adjectives: Uusikaupunki -> Uudenkaupungin.
 ADJECTIVE_PREFIXES: dict[str, str] = {"uusi": "uuden", "iso": "ison", "vähä": "vähän"}
@@ -185,12 +195,22 @@ def finnish_genitive(name: str) -> str:
 
 
 def _harmony_back(name: str) -> bool:
+    """True for back vowel harmony (-ssa), false for front (-ssä).
+
+    The last part of a compound decides (Rovaniemellä, Enontekiössä, Kruunupyyssä): a known
+    head word, else the last vowel that is not the neutral ``e``/``i``.
+    """
     word = re.split(r"[\s-]", name.lower().removesuffix(" tl"))[-1]
     for head, _genitive in _HEADS_LONGEST_FIRST:
         if word.endswith(head) and word != head:
             word = head
             break
-    return any(ch in _BACK for ch in word)
+    for ch in reversed(word.replace("å", "o")):
+        if ch in _BACK:
+            return True
+        if ch in "äöy":
+            return False
+    return False
 
 
 _CASES = ("ss{a}", "st{a}", "ll{a}", "lt{a}", "lle")
@@ -219,6 +239,86 @@ def finnish_local_cases(name: str, genitive: str) -> list[str]:
         stem = genitive[:-1]
     a = "a" if _harmony_back(name) else "ä"
     return [stem + case.format(a=a) for case in _CASES]
+
+
+_ADJECTIVE_ILLATIVES = {"uusi": "uuteen", "iso": "isoon", "vähä": "vähään"}
+_VOWELS = "aeiouyäö"
+
+
+def finnish_illative(name: str, genitive: str) -> str | None:
+    """Return the illative (``Helsinkiin``, ``Espooseen``, ``Joensuuhun``, ``Lahteen``).
+
+    The illative has the strong grade, so it is built from the nominative where the stem
+    keeps its vowel (Turku -> Turkuun, Toholampi -> Toholampiin), from the nominative's
+    e-stem (Lahti -> Lahteen, Loppi -> Loppeen, Haapavesi -> Haapaveteen), and from the
+    genitive stem where the nominative ends in a consonant (Kannukseen, Varkauteen,
+    Punkalaitumeen, Kaskisiin, Finströmiin). A long vowel takes -seen (Espooseen,
+    Tampereeseen, Pihtiputaaseen), after a one-syllable last part -hVn (Joensuuhun).
+    """
+    if name in ILLATIVE_EXCEPTIONS:
+        return ILLATIVE_EXCEPTIONS[name]
+    if name.endswith((" kunta", " kaupunki", " maalaiskunta")):
+        return None
+    if name.endswith(" Tl"):
+        return finnish_illative(name[:-3], genitive)
+    for sep in ("-", " "):
+        if sep in name:
+            first, _, last = name.rpartition(sep)
+            rest = finnish_illative(last, genitive[len(first) + 1:])
+            return f"{first}{sep}{rest}" if rest else None
+    lower = name.lower()
+    for prefix, inflected in ADJECTIVE_PREFIXES.items():
+        if lower.startswith(prefix) and genitive.lower().startswith(inflected):
+            rest = finnish_illative(lower[len(prefix):], genitive.lower()[len(inflected):])
+            return _match_case(name, _ADJECTIVE_ILLATIVES[prefix] + rest) if rest else None
+    stem = genitive[:-1] if genitive.endswith("n") else genitive
+    if lower.endswith("nen") and genitive.endswith("sten"):
+        return genitive[:-3] + "iin"  # Kaskinen is a plural: Kaskisiin
+    last = stem[-1:].lower()
+    if last not in _VOWELS:
+        return None
+    if stem[-2:-1].lower() == last:  # a long vowel
+        if lower.endswith(MONOSYLLABLE_HEADS) or len(re.findall(f"[{_VOWELS}]+", lower)) == 1:
+            return stem + "h" + last + "n"
+        return stem + "seen"
+    final = lower[-1]
+    if final in _VOWELS:
+        if final == last:  # the stem keeps the nominative's vowel: Turku, Helsinki, Raahe
+            return name + last + "n"
+        if final == "i" and last == "e":  # an e-stem: Lahti, Loppi, järvi, vesi
+            if lower.endswith("si") and stem.lower().endswith("de"):
+                return name[:-2] + "teen"  # vesi -> veteen
+            return name[:-1] + "een"
+        return None
+    # a consonant-final nominative: the genitive stem, d back to its strong t (Varkauteen)
+    if stem.lower().endswith(("ude", "ade", "ode")):
+        stem = stem[:-2] + "te"
+    return stem + last + "n"
+
+
+def finnish_cases(name: str) -> dict[str, list[str]]:
+    """Return every form of a Finnish place name by case (nominative, genitive, inessive …).
+
+    Both local series are given (Helsingissä/Helsingillä, Tampereella/Tampereessa): which
+    one a place takes is lexical and the project has no list of it; neither can name
+    another municipality (the tests check there is no collision).
+    """
+    genitives = [finnish_genitive(name), *OTHER_GENITIVES.get(name, ())]
+    forms: dict[str, list[str]] = {"nominative": [name], "genitive": genitives}
+    for key in ("inessive", "elative", "adessive", "ablative", "allative", "illative"):
+        forms[key] = []
+    for genitive in genitives:
+        local = finnish_local_cases(name, genitive)
+        if not local:
+            continue
+        inessive, elative, adessive, ablative, allative = local
+        for key, form in (("inessive", inessive), ("elative", elative), ("adessive", adessive),
+                          ("ablative", ablative), ("allative", allative)):
+            forms[key].append(form)
+        illative = finnish_illative(name, genitive)
+        if illative:
+            forms["illative"].append(illative)
+    return {key: list(dict.fromkeys(values)) for key, values in forms.items()}
 
 
 # --- folding and vocabulary -------------------------------------------------------------
@@ -565,8 +665,14 @@ class Resolver:
             self._fuzzy_target(genitive, code, gen_method, True, min_letters=8)
         if method == "former" and len(fold(name)) <= 5:
             return  # "pohjalla" is "at the bottom" before it is the former Pohja
-        for form in finnish_local_cases(name, genitive):
-            self._put(form, code, loc_method, weak=weak_all or name.endswith(" Tl"))
+        cases = finnish_cases(name)
+        for other in cases["genitive"][1:]:  # Ylänteen beside Yläneen
+            self._put(other, code, gen_method, weak=True)
+            for word in ("kaupunki", "kunta", "kaupungin", "kunnan"):
+                self._put(f"{other} {word}", code, gen_method)
+        for key in ("inessive", "elative", "illative", "adessive", "ablative", "allative"):
+            for form in cases[key]:
+                self._put(form, code, loc_method, weak=weak_all or name.endswith(" Tl"))
         if name.endswith(" Tl"):  # Koski Tl: "Koski" alone is an ordinary word too
             self._add_forms(code, name[:-3], method, weak_all=True)
             for variant in ("TL", "T.l.", "Turun lääni", "Tl:n kunta", "Tl:n"):
