@@ -108,10 +108,15 @@ GENITIVE_EXCEPTIONS: dict[str, str] = {
 OTHER_GENITIVES: dict[str, tuple[str, ...]] = {
     "Yläne": ("Ylänteen",), "Uusikaarlepyy": ("Uusikaarlepyyn",),
 }
-# Illatives the rules cannot derive (a plural, a pudas-type noun is regular via its stem).
-ILLATIVE_EXCEPTIONS: dict[str, str] = {"Virrat": "Virtoihin"}
+# Illatives the rules cannot derive: a plural (Virrat), Laukaa (-hVn though not a compound),
+# and the Åland names in a stressed -ö, which take -hön as Swedish loans do (Brändöhön).
+ILLATIVE_EXCEPTIONS: dict[str, str] = {
+    "Virrat": "Virtoihin", "Laukaa": "Laukaahan", "Brändö": "Brändöhön", "Eckerö": "Eckeröhön",
+    "Föglö": "Föglöhön", "Vårdö": "Vårdöhön", "Loimaa": "Loimaaseen", "Vehmaa": "Vehmaaseen",
+}
 # Last parts of one syllable with a long vowel: the illative takes -hVn (Joensuuhun,
-# Pertunmaahan, Järvenpäähän, Kruunupyyhyn); other long vowels take -seen (Espooseen).
+# Pertunmaahan, Järvenpäähän, Kruunupyyhyn); other long vowels take -seen (Espooseen;
+# Loimaa and Vehmaa are not compounds of maa: Loimaaseen, Vehmaaseen).
 MONOSYLLABLE_HEADS = ("maa", "pää", "suu", "pyy", "puu", "luu", "ii", "tie", "työ", "suo")
 
 # First parts that are inflecting adjectives: Uusikaupunki -> Uudenkaupungin.
