@@ -11,6 +11,7 @@ On CI (``CI=true``) a missing Voikko fails the tests instead of skipping them.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from test_resolve import MERGERS, REGISTER, register_rows
@@ -157,3 +158,49 @@ def test_every_generated_form_in_a_sentence_resolves_to_its_municipality(resolve
                 if (result.status, result.codes) != ("resolved", [row.code]):
                     wrong.append((text, result.status, result.codes, result.candidates))
     assert wrong == []
+
+
+# --- misspellings that are words --------------------------------------------------------------
+
+TYPO_WORDS = Path(__file__).parent.parent / "yhteistuumin_survey" / "typo_words.txt"
+TYPO_WORDS_HEADER = (
+    "# Misspellings of municipality names (one letter doubled, swapped, dropped or wrong) that\n"
+    "# are Finnish words for Voikko (not compounds, not a form of a municipality): the resolver\n"
+    "# never reads them as a misspelt name. Written by: python tests/test_resolve_voikko.py\n")
+
+
+def voikko_typo_words(voikko) -> list[str]:
+    """The misspellings the resolver would read as a name that Voikko knows as other words."""
+    from yhteistuumin_survey.resolve import _strip, typo_variants
+
+    resolver = Resolver.from_rows(*register_rows())
+    names = {n.lower() for row in REGISTER for n in (row.name_fi, row.name_sv)}
+    names |= {n.lower() for m in MERGERS for n in (m.old_name_fi, m.old_name_sv) if n}
+    words: set[str] = set()
+    for key in resolver.typo_targets():
+        for variant in typo_variants(key) | typo_variants(_strip(key)):
+            word = variant[:1].upper() + variant[1:]
+            if not voikko.spell(word):
+                continue
+            analyses = voikko.analyze(word)
+            if any(a.get("BASEFORM", "").lower() in names for a in analyses):
+                continue  # a form of a name after all (Auraa is Aura's partitive)
+            if any(a.get("STRUCTURE", "").count("=") == 1 for a in analyses):
+                words.add(_strip(variant))  # a word of its own, not a compound Voikko builds
+    return sorted(words)
+
+
+@pytest.mark.slow
+def test_the_shipped_list_of_misspellings_that_are_words_is_what_voikko_says(voikko) -> None:
+    shipped = [line for line in TYPO_WORDS.read_text(encoding="utf-8").splitlines()
+               if line and not line.startswith("#")]
+    assert shipped == voikko_typo_words(voikko), (
+        "the typo targets changed: write the list again with python tests/test_resolve_voikko.py")
+    assert {"varaus", "tuloksen", "aikainen"} <= set(shipped)
+
+
+if __name__ == "__main__":  # write yhteistuumin_survey/typo_words.txt
+    import libvoikko
+
+    TYPO_WORDS.write_text(TYPO_WORDS_HEADER + "\n".join(voikko_typo_words(libvoikko.Voikko("fi")))
+                          + "\n", encoding="utf-8")

@@ -326,6 +326,48 @@ def finnish_cases(name: str) -> dict[str, list[str]]:
     return {key: list(dict.fromkeys(values)) for key, values in forms.items()}
 
 
+# --- typos ------------------------------------------------------------------------------
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzäöå"
+TYPO_MIN_DOUBLED = 4  # a letter typed twice: Porri, Hankko (not Iii: the numeral III)
+TYPO_MIN_SWAPPED = 4  # two letters swapped: Turuk, Oluu; the first letter too from 6 (Epsoo)
+TYPO_MIN_DROPPED = 6  # a letter left out: Kuopo, Joensu (Kemi -> "Kem" is too little to go on)
+TYPO_MIN_SUBSTITUTED = 8  # a wrong letter: Lappeenranra; never the first one
+
+
+def typo_variants(form: str) -> set[str]:
+    """Return the misspellings of ``form`` (lower case) that the resolver reads as ``form``.
+
+    One letter typed twice, two neighbours swapped, one letter left out or, in long forms,
+    one letter wrong. The first letter must stay, except in a swap of a form of 6 or more
+    letters. The misspellings that are Finnish words (``varaus`` beside Varkaus) are left to
+    :data:`TYPO_WORDS`, which the resolver never reads as a misspelt name.
+    """
+    n = len(form)
+    out: set[str] = set()
+    if n >= TYPO_MIN_DOUBLED:
+        out.update(form[:i + 1] + form[i:] for i in range(n) if form[i].isalpha())
+    if n >= TYPO_MIN_SWAPPED:
+        out.update(form[:i] + form[i + 1] + form[i] + form[i + 2:]
+                   for i in range(0 if n >= 6 else 1, n - 1) if form[i] != form[i + 1])
+    if n >= TYPO_MIN_DROPPED:
+        out.update(form[:i] + form[i + 1:] for i in range(1, n))
+    if n >= TYPO_MIN_SUBSTITUTED:
+        out.update(form[:i] + c + form[i + 1:] for i in range(1, n) for c in _LETTERS
+                   if c != form[i] and form[i].isalpha())
+    out.discard(form)
+    return out
+
+
+def _load_typo_words() -> frozenset[str]:
+    from importlib.resources import files
+
+    text = files(__package__ or "yhteistuumin_survey").joinpath("typo_words.txt").read_text(
+        encoding="utf-8")
+    return frozenset(line.strip() for line in text.splitlines()
+                     if line.strip() and not line.startswith("#"))
+
+
 # --- folding and vocabulary -------------------------------------------------------------
 
 _SPLIT = re.compile(r"[,;/&+|\n\r\t()\[\]]+|\s(?:ja|sekä|seka|tai|och|samt|eller|and)\s",
@@ -421,7 +463,8 @@ BLOCKING_PREFIXES = (
     "universit", "hogskol", "yrkeshogskol", "forsamling", "valfardsomrade", "sanomat",
     "maalaiskun", "landskommun", "kauppakamari", "yrittajat", "osakeyhtio", "forbund",
     "poliisi", "vankila", "varuskunta", "rykmentti", "prikaati", "kihlakun", "tuomiokun",
-    "laani", "talousalue", "seutukun", "university", "school", "county",
+    "laani", "talousalue", "seutukun", "university", "school", "county", "akademi",
+    "akatemia",
 )
 BLOCKING_WORDS = {"oy", "oyj", "ab", "ry", "rf", "ky", "tmi", "mlk", "srk", "amk", "ltd",
                   "inc", "maakunta", "maakunnan", "maakunnat", "maakuntien", "region",
@@ -548,6 +591,11 @@ class Resolver:
         self._folded: dict[str, _Entry] = {}
         self._fuzzy_choices: dict[str, tuple[str, str, bool]] = {}
         self._fuzzy_cache: dict[str, tuple[list[str], float, bool] | None] = {}
+        self._typo_index: dict[str, tuple[set[str], bool, bool]] | None = None  # built on need
+        self._typo_words: frozenset[str] = frozenset()
+        self._typo_cache: dict[str, tuple[list[str], float, bool, bool] | None] = {}
+        self._near: dict[str, list[str]] = {}
+        self._near_codes: dict[str, set[str]] = {}
         self._codes: dict[str, tuple[str, str]] = {}
         for code, name_fi, name_sv in municipalities:
             code = str(code).zfill(3)
@@ -850,6 +898,15 @@ class Resolver:
                 if hit is not None:
                     kinds[k:k + 2] = ["m", "m"]
                     matches.append(_Match(hit[0], "fuzzy", hit[1], hit[2], k, k + 2))
+        for k in range(n):  # a misspelt word: one letter doubled, swapped, dropped or wrong
+            if kinds[k] != "u" or len(folded[k]) < TYPO_MIN_SWAPPED or not folded[k].isalpha():
+                continue
+            typo = self._typo(raw[k], folded[k])
+            if typo is not None:
+                found, score, weak, short = typo
+                kinds[k] = "m"
+                matches.append(_Match(found, "fuzzy", score, weak or written[k].islower(), k,
+                                      k + 1, short))
         for k in range(n):  # and for one word nothing explained
             if kinds[k] != "u" or len(folded[k]) < self.FUZZY_MIN_QUERY or folded[k].isdigit():
                 continue
@@ -885,7 +942,9 @@ class Resolver:
         A nominative name (or a fuzzy or former one) directly beside a capitalised first name
         nothing else explained, or a name that is itself a first name (Kaarina, Salla, Simo,
         Soini, Inari) directly beside any capitalised word nothing explained ("Kaarina
-        Virtanen"), is a person: its word becomes unknown. Separators end a name, so "Matti,
+        Virtanen"), is a person: its word becomes unknown. So are two capitalised names side
+        by side that name two municipalities when one of them is a first name ("Kaarina
+        Salo", "Salla Lahti"). Separators end a name, so "Matti,
         Salo" and "Kaarina ja Salo" still name municipalities.
         """
         n = len(written)
@@ -893,6 +952,18 @@ class Resolver:
         def capitalised_unknown(k: int) -> bool:
             return 0 <= k < n and kinds[k] == "u" and written[k][:1].isupper()
 
+        ones = {m.start: m for m in matches if m.end - m.start == 1
+                and m.method in ("exact", "swedish", "former", "fuzzy")}
+        for k, first in list(ones.items()):  # "Kaarina Salo", "Salo Kaarina": two names
+            second = ones.get(k + 1)
+            if second is None or set(first.codes) == set(second.codes):
+                continue  # "Kaarina Piikkiö": Piikkiö is part of Kaarina, not a surname
+            if written[k][:1].isupper() and written[k + 1][:1].isupper() and (
+                    folded[k] in FIRST_NAMES or folded[k + 1] in FIRST_NAMES):
+                for match, j in ((first, k), (second, k + 1)):
+                    if match in matches:
+                        matches.remove(match)
+                    kinds[j] = "u"
         for match in list(matches):
             if match.end - match.start != 1 or match.method not in (
                     "exact", "swedish", "former", "fuzzy"):
@@ -925,6 +996,100 @@ class Resolver:
                                           position, position + 1))
                     return "m"
         return "u"
+
+    TYPO_METHODS = ("exact", "swedish", "sami", "genitive", "locative")
+
+    def typo_targets(self) -> dict[str, set[str]]:
+        """Return the one-word forms a misspelling may stand for (as written) and their codes.
+
+        The names in force in Finnish (with their genitives and local cases) and Swedish (of
+        5 or more letters: "vassa" is Swedish for sharp), and former names of 8 or more
+        letters; never a region, never a form shared by several municipalities.
+        """
+        targets: dict[str, set[str]] = {}
+        for key, entry in self._exact.items():
+            if " " in key or entry.region or len(entry.codes) != 1 or not key.isalpha():
+                continue
+            if entry.method in self.TYPO_METHODS and (entry.method != "swedish" or len(key) >= 5) \
+                    or entry.method == "former" and len(key) >= 8:
+                targets[key] = set(entry.codes)
+        return targets
+
+    def _build_typos(self) -> dict[str, tuple[set[str], bool, bool]]:
+        """Index the typo targets as written and folded; list every one-word form for the
+        check that no other municipality is as close."""
+        index: dict[str, tuple[set[str], bool, bool]] = {}
+        for key, codes in self.typo_targets().items():
+            entry = self._exact[key]
+            for form in {key, _strip(key)}:
+                known = index.get(form)
+                index[form] = (codes | known[0], entry.weak and known[1],
+                               entry.short_genitive and known[2]) if known else \
+                    (set(codes), entry.weak, entry.short_genitive)
+        for key, entry in self._folded.items():
+            if " " not in key and not entry.region and entry.codes and key.isalpha():
+                self._near.setdefault(key[0], []).append(key)
+                self._near_codes[key] = set(entry.codes)
+        self._typo_words = _load_typo_words()
+        return index
+
+    def _typo(self, raw: str, folded: str) -> tuple[list[str], float, bool, bool] | None:
+        """Read a word as a misspelt name: (codes, score, weak, short genitive) or None.
+
+        The word is taken back by one edit to every form it may be a misspelling of (the
+        inverse of :func:`typo_variants`). One code when exactly one municipality has a form
+        that close and no other has a form one edit away; else the codes are candidates
+        (ambiguous). A word typed with diacritics is compared with the forms as written, one
+        without diacritics with the folded forms. Misspellings that are words never count.
+        """
+        if self._typo_index is None:
+            self._typo_index = self._build_typos()
+        if folded in self._typo_words or folded in DIACRITICS_REQUIRED or len(raw) > 26:
+            return None  # "varaus" is a word, not Varkaus misspelt; "stora" not Storås
+        word = raw if raw != folded else folded
+        if word in self._typo_cache:
+            return self._typo_cache[word]
+        result = self._typo_uncached(word, folded)
+        if len(self._typo_cache) >= 100_000:
+            self._typo_cache.clear()
+        self._typo_cache[word] = result
+        return result
+
+    def _typo_uncached(self, word: str, folded: str) -> tuple[list[str], float, bool, bool] | None:
+        letters = _LETTERS if word != folded else _LETTERS[:26]
+        n = len(word)
+        guesses: set[str] = set()
+        guesses.update(word[:i] + word[i + 1:] for i in range(n - 1) if word[i] == word[i + 1])
+        guesses.update(word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(n - 1))
+        if n + 1 >= TYPO_MIN_DROPPED:
+            guesses.update(word[:i] + c + word[i:] for i in range(1, n + 1) for c in letters)
+        if n >= TYPO_MIN_SUBSTITUTED:
+            guesses.update(word[:i] + c + word[i + 1:] for i in range(1, n) for c in letters)
+        index = self._typo_index
+        assert index is not None
+        hits: dict[str, tuple[bool, bool]] = {}
+        targets: list[str] = []
+        for guess in guesses:
+            found = index.get(guess)
+            if found is not None and guess != word and word in typo_variants(guess):
+                targets.append(_strip(guess))
+                for code in found[0]:
+                    weak, short = hits.get(code, (True, True))
+                    hits[code] = (weak and found[1], short and found[2])
+        if not hits:
+            return None
+        from rapidfuzz import fuzz, process
+        from rapidfuzz.distance import OSA
+
+        score = round(max(fuzz.ratio(folded, target) for target in targets) / 100, 3)
+        codes = set(hits)
+        for choice, _distance, _ in process.extract(folded, self._near.get(folded[0], []),
+                                                    scorer=OSA.distance, score_cutoff=1,
+                                                    limit=None):
+            codes |= self._near_codes[choice]
+        ordered = sorted(hits) + sorted(codes - set(hits))
+        return (ordered, score, any(w for w, _ in hits.values()),
+                all(s for _, s in hits.values()))
 
     def _fuzzy(self, word: str) -> tuple[list[str], float, bool] | None:
         """Fuzzy-match a word (or two, space-separated) against names with its first letter.
