@@ -11,7 +11,9 @@ rapidfuzz only as a last resort for words nothing else explained.
    (case and diacritics folded), longest known phrase first.
 2. Known phrases are every municipality in force by its Finnish and Swedish name, its
    Finnish genitive alone and with ``kaupunki/kunta`` (and their genitives), its local cases
-   (``Espoossa``, ``Helsingistä``, ``Rovaniemellä``), its Swedish name with ``stad/kommun``
+   and illative (``Espoossa``, ``Helsingistä``, ``Helsinkiin``, ``Rovaniemellä``, ``Lopella``,
+   ``Joensuuhun``: :func:`finnish_cases`, both the -ssa and the -lla series, since which one
+   a place takes is lexical; the tests check every form against Voikko), its Swedish name with ``stad/kommun``
    (and the genitive ``Korsholms kommun``), its 3-digit code (``091``, ``KU091``), a few
    abbreviations (``Hki``, ``Jkl``), the Sámi names (``Anár``, ``Ohcejohka``), names before
    a rename (``Länsi-Turunmaa``) and the former municipalities merged into it (names and
@@ -52,7 +54,13 @@ rapidfuzz only as a last resort for words nothing else explained.
    *ambiguous*, with the candidates, never a guess. Diacritics may be left out but not
    added: "sällan" is not Sallan and "vändas" not Vandas; "inga" and "stora" (Swedish words)
    are Ingå and Storå only with the ring.
-7. Only words nothing above explained go to the fuzzy fallback: ``rapidfuzz`` ratio on the
+7. A word nothing above explained is read as a misspelling (:func:`typo_variants`) when it
+   is one letter doubled (``Porri``), two letters swapped (``Turuk``), one left out from a
+   form of 6 or more letters (``Kuopo``) or one wrong in a form of 8 or more (``Lappeenranra``)
+   from exactly one municipality's form, and no other municipality's form is one edit away
+   (``Kemii``: Kemi or Kemiö, ambiguous). A misspelling that is a Finnish word for Voikko
+   (``varaus`` beside Varkaus; the list ``typo_words.txt`` is written by the tests) never is.
+8. Only words nothing above explained go to the fuzzy fallback: ``rapidfuzz`` ratio on the
    folded form, cutoff 90 of 100, the first letter must agree, words of 7 or more letters
    (or two words) against names of 6 or more letters and genitives of 8 or more, never the
    inflected forms of former names. A word of 8 or more letters also passes with one
