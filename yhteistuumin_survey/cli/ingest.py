@@ -25,7 +25,7 @@ class Source(StrEnum):
 
 #: Outcomes shown in the summary, in this order.
 _SUMMARY_ORDER = ("new", "new version", "duplicate candidate", "already ingested", "incomplete",
-                  "empty", "body-text", "note", "error")
+                  "empty", "to-read", "body-text", "note", "error")
 
 
 @app.command("ingest")

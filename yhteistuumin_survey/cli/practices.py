@@ -15,7 +15,8 @@ practices_app = group("practices", "The practices in the database.")
 def list_cmd(
     ctx: typer.Context,
     status: Annotated[str | None, typer.Option(
-        "--status", help="new, needs-info, approved, rejected or duplicate.")] = None,
+        "--status", help="new, needs-info, approved, rejected or duplicate; to-read lists the "
+                         "messages with no recognisable answer.")] = None,
     municipality: Annotated[str | None, typer.Option(
         "--municipality", "-m", help="Only practices of this municipality code.")] = None,
     fmt: FormatOption = Format.table,
@@ -28,10 +29,26 @@ def list_cmd(
     from ..ingest import list_practices
     from ..reports import render, to_json
 
-    if status and status not in {"new", "needs-info", "approved", "rejected", "duplicate"}:
-        raise InputError(f"unknown status {status!r}; use new, needs-info, approved, rejected "
-                         "or duplicate")
+    if status and status not in {"new", "needs-info", "approved", "rejected", "duplicate",
+                                 "to-read"}:
+        raise InputError(f"unknown status {status!r}; use new, needs-info, approved, rejected, "
+                         "duplicate or to-read")
     state = get_state(ctx)
+    if status == "to-read":  # messages no reader could turn into a practice: read them
+        from ..ingest.store import list_to_read
+
+        with state.session() as session:
+            messages = list_to_read(session=session)
+        if fmt is Format.json:
+            echo(to_json(messages))
+            return
+        columns = ["submission", "file", "sender", "time", "subject", "text"]
+        if fmt is Format.csv:
+            typer.echo(render(messages, columns, "csv"), nl=False)
+            return
+        echo(render(messages, columns, "table"))
+        echo(f"{len(messages)} message{'s' if len(messages) != 1 else ''} to read")
+        return
     with state.session() as session:
         practices = list_practices(session=session, status=status, municipality=municipality)
     if fmt is Format.json:
