@@ -205,6 +205,7 @@ _HEADER_NEXT = re.compile(
 _WROTE = re.compile(r"(\bwrote|\bkirjoitti|\bskrev)\s*:\s*$", re.IGNORECASE)
 _WROTE_START = re.compile(r"^\s*(on|den|\S{2,3} \d{1,2}\.\d{1,2}\.\d{2,4}|\d{1,2}\.\d{1,2}\.\d{2,4})\b",
                           re.IGNORECASE)
+_SKREV = re.compile(r"^\s*den\b.{0,200}\bskrev\b.{0,200}:\s*$", re.IGNORECASE)
 _FORWARD_SUBJECT = re.compile(r"^\s*(fw|fwd|vl|vb|wg|tr|vs: ?vl)\s*:", re.IGNORECASE)
 
 
@@ -257,7 +258,7 @@ def reply_text(body: str, subject: str = "") -> str:
             forward = False
             index += block
             continue
-        if _WROTE.search(line) and _WROTE_START.match(line):
+        if _WROTE.search(line) and _WROTE_START.match(line) or _SKREV.match(line):
             break
         if index + 1 < len(lines) and _WROTE_START.match(line) and _WROTE.search(lines[index + 1]) \
                 and len(line) + len(lines[index + 1]) < 300:
