@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
-APT_PACKAGES := postgresql chromium libreoffice-calc-nogui fonts-dejavu-core
+APT_PACKAGES := postgresql chromium libreoffice-calc-nogui fonts-dejavu-core libvoikko1 voikko-fi
 
 .PHONY: all install demo test lint smoke bench system-deps clean lock
 
@@ -22,12 +22,15 @@ $(STAMP): pyproject.toml requirements.lock
 install: $(STAMP)
 
 # The machine's packages the tests use: PostgreSQL's binaries, Debian's Chromium (the published
-# site in a real browser) and LibreOffice Calc (review workbooks re-saved as a reviewer would).
+# site in a real browser), LibreOffice Calc (review workbooks re-saved as a reviewer would) and
+# Voikko with its Finnish dictionary (the tests check the inflected municipality names with it).
 system-deps:
 	@missing=""; \
 	command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v libreoffice >/dev/null 2>&1 || missing="$$missing libreoffice-calc-nogui"; \
+	ldconfig -p 2>/dev/null | grep -q 'libvoikko\.so\.1' || missing="$$missing libvoikko1"; \
+	test -d /usr/lib/voikko/5/mor-standard || test -d /usr/share/voikko/5/mor-standard || missing="$$missing voikko-fi"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ]; then \
 	    echo "Installing system packages:$$missing"; \

@@ -203,13 +203,13 @@ def test_sender_domain_names_the_municipality_when_nothing_else_does(engine, wor
     result = run_ingest([_copy("mail-attachment-and-body.eml", tmp_path)], engine=engine,
                         workspace=workspace)
     assert [(r["file"].rsplit("/", 1)[-1], r["outcome"]) for r in result.rows()] == [
-        ("mail-attachment-and-body.eml", "body-text"),
+        ("mail-attachment-and-body.eml", "new"),  # the practice typed into the message
         ("mail-attachment-and-body.eml » vastaus.csv", "new")]
     with Session(engine) as session:
-        source = session.exec(select(PracticeMunicipality.source)).one()
+        sources = session.exec(select(PracticeMunicipality.source)).all()
         files = session.exec(select(ReceivedFile).order_by(col(ReceivedFile.id))).all()
-        body = session.exec(select(Submission).where(Submission.status == "body-text")).one()
-    assert source == "sender-domain"
+        body = session.exec(select(Submission).where(Submission.locator == "body")).one()
+    assert sources == ["sender-domain", "sender-domain"]
     assert [(f.original_name, f.sender, f.parent_id) for f in files] == [
         ("mail-attachment-and-body.eml", "liisa.laine@turku.fi", None),
         ("vastaus.csv", "liisa.laine@turku.fi", files[0].id)]
@@ -320,7 +320,7 @@ def test_forced_source_reads_a_file_that_auto_detection_would_misread(engine, wo
 def test_outlook_msg_gives_sender_time_attachment_and_body(engine, workspace, tmp_path):
     result = run_ingest([_copy("mail-attachment-and-body.msg", tmp_path)], engine=engine,
                         workspace=workspace)
-    assert [(r["format"], r["outcome"]) for r in result.rows()] == [("msg", "body-text"),
+    assert [(r["format"], r["outcome"]) for r in result.rows()] == [("msg", "new"),
                                                                     ("table", "new")]
     with Session(engine) as session:
         files = session.exec(select(ReceivedFile).order_by(col(ReceivedFile.id))).all()

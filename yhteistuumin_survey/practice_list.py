@@ -11,7 +11,7 @@ from .reports import plural, render_table, to_frame
 CSV_COLUMNS = ["id", "version", "status", "municipalities", "title", "keywords", "language",
                "consent", "flags", "source", "contact_email", "comment"]
 TABLE_COLUMNS = ["id", "version", "status", "municipalities", "title", "flags"]
-STATUSES = ("new", "needs-info", "approved", "rejected", "duplicate")
+STATUSES = ("new", "needs-info", "approved", "rejected", "duplicate", "to-read")
 
 
 @dataclass
@@ -44,3 +44,26 @@ class PracticeList:
 
     def to_dict(self) -> dict[str, Any]:
         return {"practices": self.practices}
+
+
+@dataclass
+class MessagesToRead:
+    """The messages no reader could turn into a practice (``practices list --status to-read``)."""
+
+    messages: list[dict[str, Any]]
+
+    COLUMNS: ClassVar[list[str]] = ["submission", "file", "sender", "time", "subject", "text"]
+    JSON_ROOT: ClassVar[str] = "messages"
+    failed = False
+
+    def summary(self) -> list[str]:
+        return [f"{plural(len(self.messages), 'message')} to read"]
+
+    def table(self) -> tuple[list[str], list[dict[str, Any]]]:
+        return self.COLUMNS, self.messages
+
+    def text(self) -> str:
+        return "\n".join([render_table(self.messages, self.COLUMNS), *self.summary()])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"messages": self.messages}

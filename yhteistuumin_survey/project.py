@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from .ingest import IngestReport
     from .mailer import SendResult
     from .normalise import Vocabulary
-    from .practice_list import PracticeList
+    from .practice_list import MessagesToRead, PracticeList
     from .privacy import ErasureResult
     from .publish import PublishResult
     from .questionnaire import BuildReport
@@ -292,14 +292,20 @@ class Project:
                                 settings=self.settings, source=source, progress=advance)
 
     def list_practices(self, *, status: str | None = None,
-                       municipality: str | None = None) -> PracticeList:
-        """The practices in the database, current versions (``practices list``)."""
+                       municipality: str | None = None) -> PracticeList | MessagesToRead:
+        """The practices in the database, current versions (``practices list``); with status
+        ``to-read``, the messages no reader could turn into a practice."""
         from .ingest import list_practices
-        from .practice_list import STATUSES, PracticeList
+        from .practice_list import STATUSES, MessagesToRead, PracticeList
 
         if status and status not in STATUSES:
             raise InputError(f"unknown status {status!r}; use new, needs-info, approved, "
-                             "rejected or duplicate")
+                             "rejected, duplicate or to-read")
+        if status == "to-read":
+            from .ingest.store import list_to_read
+
+            with self.session() as session:
+                return MessagesToRead(list_to_read(session=session))
         with self.session() as session:
             return PracticeList(list_practices(session=session, status=status,
                                                municipality=municipality))

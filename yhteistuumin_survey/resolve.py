@@ -11,7 +11,9 @@ rapidfuzz only as a last resort for words nothing else explained.
    (case and diacritics folded), longest known phrase first.
 2. Known phrases are every municipality in force by its Finnish and Swedish name, its
    Finnish genitive alone and with ``kaupunki/kunta`` (and their genitives), its local cases
-   (``Espoossa``, ``Helsingistä``, ``Rovaniemellä``), its Swedish name with ``stad/kommun``
+   and illative (``Espoossa``, ``Helsingistä``, ``Helsinkiin``, ``Rovaniemellä``, ``Lopella``,
+   ``Joensuuhun``: :func:`finnish_cases`, both the -ssa and the -lla series, since which one
+   a place takes is lexical; the tests check every form against Voikko), its Swedish name with ``stad/kommun``
    (and the genitive ``Korsholms kommun``), its 3-digit code (``091``, ``KU091``), a few
    abbreviations (``Hki``, ``Jkl``), the Sámi names (``Anár``, ``Ohcejohka``), names before
    a rename (``Länsi-Turunmaa``) and the former municipalities merged into it (names and
@@ -52,7 +54,13 @@ rapidfuzz only as a last resort for words nothing else explained.
    *ambiguous*, with the candidates, never a guess. Diacritics may be left out but not
    added: "sällan" is not Sallan and "vändas" not Vandas; "inga" and "stora" (Swedish words)
    are Ingå and Storå only with the ring.
-7. Only words nothing above explained go to the fuzzy fallback: ``rapidfuzz`` ratio on the
+7. A word nothing above explained is read as a misspelling (:func:`typo_variants`) when it
+   is one letter doubled (``Porri``), two letters swapped (``Turuk``), one left out from a
+   form of 6 or more letters (``Kuopo``) or one wrong in a form of 8 or more (``Lappeenranra``)
+   from exactly one municipality's form, and no other municipality's form is one edit away
+   (``Kemii``: Kemi or Kemiö, ambiguous). A misspelling that is a Finnish word for Voikko
+   (``varaus`` beside Varkaus; the list ``typo_words.txt`` is written by the tests) never is.
+8. Only words nothing above explained go to the fuzzy fallback: ``rapidfuzz`` ratio on the
    folded form, cutoff 90 of 100, the first letter must agree, words of 7 or more letters
    (or two words) against names of 6 or more letters and genitives of 8 or more, never the
    inflected forms of former names. A word of 8 or more letters also passes with one
@@ -86,11 +94,12 @@ if TYPE_CHECKING:
 # --- Finnish genitives and local cases ----------------------------------------------------
 
 # Head words of compound place names whose inflection is not what the plain rules give
-# (e-stems, lampi -> lammen, pudas -> putaan, laidun -> laitumen, …): nominative -> genitive.
+# (e-stems, pudas -> putaan, laidun -> laitumen, …): nominative -> genitive. The place names
+# in -lampi are i-stems (Toholammin, Rautalammin, Kangaslammin), unlike the noun (lammen).
 HEAD_GENITIVES: dict[str, str] = {
     "järvi": "järven", "joki": "joen", "lahti": "lahden", "niemi": "niemen",
     "salmi": "salmen", "koski": "kosken", "vesi": "veden", "mäki": "mäen", "saari": "saaren",
-    "nummi": "nummen", "lampi": "lammen", "vuori": "vuoren", "pudas": "putaan",
+    "nummi": "nummen", "lampi": "lammin", "vuori": "vuoren", "pudas": "putaan",
     "laidun": "laitumen", "kaupunki": "kaupungin", "selkä": "selän", "taipale": "taipaleen",
     "kumpu": "kummun", "ranta": "rannan", "virta": "virran", "valta": "vallan",
     "harju": "harjun", "linna": "linnan", "kyrö": "kyrön", "pää": "pään", "maa": "maan",
@@ -99,12 +108,26 @@ HEAD_GENITIVES: dict[str, str] = {
 }
 
 # Whole names the rules cannot derive: official forms (Kaustisen kunta, Virtain kaupunki,
-# Alavuden kaupunki, Geta is a Swedish loan without gradation, Yläne -> Ylänteen).
+# Alavuden kaupunki, Geta is a Swedish loan without gradation, Loppi is an e-stem: Lopen).
 GENITIVE_EXCEPTIONS: dict[str, str] = {
     "Kaustinen": "Kaustisen", "Virrat": "Virtain", "Alavus": "Alavuden", "Geta": "Getan",
-    "Muurame": "Muuramen", "Raahe": "Raahen", "Yläne": "Ylänteen", "Isojoki": "Isojoen",
-    "Korsnäs": "Korsnäsin", "Kumlinge": "Kumlingen",
+    "Muurame": "Muuramen", "Raahe": "Raahen", "Yläne": "Yläneen", "Isojoki": "Isojoen",
+    "Korsnäs": "Korsnäsin", "Kumlinge": "Kumlingen", "Loppi": "Lopen",
 }
+# Second genitives in use beside the official one (Ylänteen kunta; Voikko's Uusikaarlepyyn).
+OTHER_GENITIVES: dict[str, tuple[str, ...]] = {
+    "Yläne": ("Ylänteen",), "Uusikaarlepyy": ("Uusikaarlepyyn",),
+}
+# Illatives the rules cannot derive: a plural (Virrat), Laukaa (-hVn though not a compound),
+# and the Åland names in a stressed -ö, which take -hön as Swedish loans do (Brändöhön).
+ILLATIVE_EXCEPTIONS: dict[str, str] = {
+    "Virrat": "Virtoihin", "Laukaa": "Laukaahan", "Brändö": "Brändöhön", "Eckerö": "Eckeröhön",
+    "Föglö": "Föglöhön", "Vårdö": "Vårdöhön", "Loimaa": "Loimaaseen", "Vehmaa": "Vehmaaseen",
+}
+# Last parts of one syllable with a long vowel: the illative takes -hVn (Joensuuhun,
+# Pertunmaahan, Järvenpäähän, Kruunupyyhyn); other long vowels take -seen (Espooseen;
+# Loimaa and Vehmaa are not compounds of maa: Loimaaseen, Vehmaaseen).
+MONOSYLLABLE_HEADS = ("maa", "pää", "suu", "pyy", "puu", "luu", "ii", "tie", "työ", "suo")
 
 # First parts that are inflecting adjectives: Uusikaupunki -> Uudenkaupungin.
 ADJECTIVE_PREFIXES: dict[str, str] = {"uusi": "uuden", "iso": "ison", "vähä": "vähän"}
@@ -187,12 +210,22 @@ def finnish_genitive(name: str) -> str:
 
 
 def _harmony_back(name: str) -> bool:
+    """True for back vowel harmony (-ssa), false for front (-ssä).
+
+    The last part of a compound decides (Rovaniemellä, Enontekiössä, Kruunupyyssä): a known
+    head word, else the last vowel that is not the neutral ``e``/``i``.
+    """
     word = re.split(r"[\s-]", name.lower().removesuffix(" tl"))[-1]
     for head, _genitive in _HEADS_LONGEST_FIRST:
         if word.endswith(head) and word != head:
             word = head
             break
-    return any(ch in _BACK for ch in word)
+    for ch in reversed(word.replace("å", "o")):
+        if ch in _BACK:
+            return True
+        if ch in "äöy":
+            return False
+    return False
 
 
 _CASES = ("ss{a}", "st{a}", "ll{a}", "lt{a}", "lle")
@@ -221,6 +254,128 @@ def finnish_local_cases(name: str, genitive: str) -> list[str]:
         stem = genitive[:-1]
     a = "a" if _harmony_back(name) else "ä"
     return [stem + case.format(a=a) for case in _CASES]
+
+
+_ADJECTIVE_ILLATIVES = {"uusi": "uuteen", "iso": "isoon", "vähä": "vähään"}
+_VOWELS = "aeiouyäö"
+
+
+def finnish_illative(name: str, genitive: str) -> str | None:
+    """Return the illative (``Helsinkiin``, ``Espooseen``, ``Joensuuhun``, ``Lahteen``).
+
+    The illative has the strong grade, so it is built from the nominative where the stem
+    keeps its vowel (Turku -> Turkuun, Toholampi -> Toholampiin), from the nominative's
+    e-stem (Lahti -> Lahteen, Loppi -> Loppeen, Haapavesi -> Haapaveteen), and from the
+    genitive stem where the nominative ends in a consonant (Kannukseen, Varkauteen,
+    Punkalaitumeen, Kaskisiin, Finströmiin). A long vowel takes -seen (Espooseen,
+    Tampereeseen, Pihtiputaaseen), after a one-syllable last part -hVn (Joensuuhun).
+    """
+    if name in ILLATIVE_EXCEPTIONS:
+        return ILLATIVE_EXCEPTIONS[name]
+    if name.endswith((" kunta", " kaupunki", " maalaiskunta")):
+        return None
+    if name.endswith(" Tl"):
+        return finnish_illative(name[:-3], genitive)
+    for sep in ("-", " "):
+        if sep in name:
+            first, _, last = name.rpartition(sep)
+            rest = finnish_illative(last, genitive[len(first) + 1:])
+            return f"{first}{sep}{rest}" if rest else None
+    lower = name.lower()
+    for prefix, inflected in ADJECTIVE_PREFIXES.items():
+        if lower.startswith(prefix) and genitive.lower().startswith(inflected):
+            rest = finnish_illative(lower[len(prefix):], genitive.lower()[len(inflected):])
+            return _match_case(name, _ADJECTIVE_ILLATIVES[prefix] + rest) if rest else None
+    stem = genitive[:-1] if genitive.endswith("n") else genitive
+    if lower.endswith("nen") and genitive.endswith("sten"):
+        return genitive[:-3] + "iin"  # Kaskinen is a plural: Kaskisiin
+    last = stem[-1:].lower()
+    if last not in _VOWELS:
+        return None
+    if stem[-2:-1].lower() == last:  # a long vowel
+        if lower.endswith(MONOSYLLABLE_HEADS) or len(re.findall(f"[{_VOWELS}]+", lower)) == 1:
+            return stem + "h" + last + "n"
+        return stem + "seen"
+    final = lower[-1]
+    if final in _VOWELS:
+        if final == last:  # the stem keeps the nominative's vowel: Turku, Helsinki, Raahe
+            return name + last + "n"
+        if final == "i" and last == "e":  # an e-stem: Lahti, Loppi, järvi, vesi
+            if lower.endswith("si") and stem.lower().endswith("de"):
+                return name[:-2] + "teen"  # vesi -> veteen
+            return name[:-1] + "een"
+        return None
+    # a consonant-final nominative: the genitive stem, d back to its strong t (Varkauteen)
+    if stem.lower().endswith(("ude", "ade", "ode")):
+        stem = stem[:-2] + "te"
+    return stem + last + "n"
+
+
+def finnish_cases(name: str) -> dict[str, list[str]]:
+    """Return every form of a Finnish place name by case (nominative, genitive, inessive …).
+
+    Both local series are given (Helsingissä/Helsingillä, Tampereella/Tampereessa): which
+    one a place takes is lexical and the project has no list of it; neither can name
+    another municipality (the tests check there is no collision).
+    """
+    genitives = [finnish_genitive(name), *OTHER_GENITIVES.get(name, ())]
+    forms: dict[str, list[str]] = {"nominative": [name], "genitive": genitives}
+    for key in ("inessive", "elative", "adessive", "ablative", "allative", "illative"):
+        forms[key] = []
+    for genitive in genitives:
+        local = finnish_local_cases(name, genitive)
+        if not local:
+            continue
+        inessive, elative, adessive, ablative, allative = local
+        for key, form in (("inessive", inessive), ("elative", elative), ("adessive", adessive),
+                          ("ablative", ablative), ("allative", allative)):
+            forms[key].append(form)
+        illative = finnish_illative(name, genitive)
+        if illative:
+            forms["illative"].append(illative)
+    return {key: list(dict.fromkeys(values)) for key, values in forms.items()}
+
+
+# --- typos ------------------------------------------------------------------------------
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzäöå"
+TYPO_MIN_DOUBLED = 4  # a letter typed twice: Porri, Hankko (not Iii: the numeral III)
+TYPO_MIN_SWAPPED = 4  # two letters swapped: Turuk, Oluu; the first letter too from 6 (Epsoo)
+TYPO_MIN_DROPPED = 6  # a letter left out: Kuopo, Joensu (Kemi -> "Kem" is too little to go on)
+TYPO_MIN_SUBSTITUTED = 8  # a wrong letter: Lappeenranra; never the first one
+
+
+def typo_variants(form: str) -> set[str]:
+    """Return the misspellings of ``form`` (lower case) that the resolver reads as ``form``.
+
+    One letter typed twice, two neighbours swapped, one letter left out or, in long forms,
+    one letter wrong. The first letter must stay, except in a swap of a form of 6 or more
+    letters. The misspellings that are Finnish words (``varaus`` beside Varkaus) are left to
+    :data:`TYPO_WORDS`, which the resolver never reads as a misspelt name.
+    """
+    n = len(form)
+    out: set[str] = set()
+    if n >= TYPO_MIN_DOUBLED:
+        out.update(form[:i + 1] + form[i:] for i in range(n) if form[i].isalpha())
+    if n >= TYPO_MIN_SWAPPED:
+        out.update(form[:i] + form[i + 1] + form[i] + form[i + 2:]
+                   for i in range(0 if n >= 6 else 1, n - 1) if form[i] != form[i + 1])
+    if n >= TYPO_MIN_DROPPED:
+        out.update(form[:i] + form[i + 1:] for i in range(1, n))
+    if n >= TYPO_MIN_SUBSTITUTED:
+        out.update(form[:i] + c + form[i + 1:] for i in range(1, n) for c in _LETTERS
+                   if c != form[i] and form[i].isalpha())
+    out.discard(form)
+    return out
+
+
+def _load_typo_words() -> frozenset[str]:
+    from importlib.resources import files
+
+    text = files(__package__ or "yhteistuumin_survey").joinpath("typo_words.txt").read_text(
+        encoding="utf-8")
+    return frozenset(line.strip() for line in text.splitlines()
+                     if line.strip() and not line.startswith("#"))
 
 
 # --- folding and vocabulary -------------------------------------------------------------
@@ -316,7 +471,8 @@ BLOCKING_PREFIXES = (
     "universit", "hogskol", "yrkeshogskol", "forsamling", "valfardsomrade", "sanomat",
     "maalaiskun", "landskommun", "kauppakamari", "yrittajat", "osakeyhtio", "forbund",
     "poliisi", "vankila", "varuskunta", "rykmentti", "prikaati", "kihlakun", "tuomiokun",
-    "laani", "talousalue", "seutukun", "university", "school", "county",
+    "laani", "talousalue", "seutukun", "university", "school", "county", "akademi",
+    "akatemia",
 )
 BLOCKING_WORDS = {"oy", "oyj", "ab", "ry", "rf", "ky", "tmi", "mlk", "srk", "amk", "ltd",
                   "inc", "maakunta", "maakunnan", "maakunnat", "maakuntien", "region",
@@ -443,6 +599,11 @@ class Resolver:
         self._folded: dict[str, _Entry] = {}
         self._fuzzy_choices: dict[str, tuple[str, str, bool]] = {}
         self._fuzzy_cache: dict[str, tuple[list[str], float, bool] | None] = {}
+        self._typo_index: dict[str, tuple[set[str], bool, bool]] | None = None  # built on need
+        self._typo_words: frozenset[str] = frozenset()
+        self._typo_cache: dict[str, tuple[list[str], float, bool, bool] | None] = {}
+        self._near: dict[str, list[str]] = {}
+        self._near_codes: dict[str, set[str]] = {}
         self._codes: dict[str, tuple[str, str]] = {}
         for code, name_fi, name_sv in municipalities:
             code = str(code).zfill(3)
@@ -565,8 +726,14 @@ class Resolver:
             self._fuzzy_target(genitive, code, gen_method, True, min_letters=8)
         if method == "former" and len(fold(name)) <= 5:
             return  # "pohjalla" is "at the bottom" before it is the former Pohja
-        for form in finnish_local_cases(name, genitive):
-            self._put(form, code, loc_method, weak=weak_all or name.endswith(" Tl"))
+        cases = finnish_cases(name)
+        for other in cases["genitive"][1:]:  # Ylänteen beside Yläneen
+            self._put(other, code, gen_method, weak=True)
+            for word in ("kaupunki", "kunta", "kaupungin", "kunnan"):
+                self._put(f"{other} {word}", code, gen_method)
+        for key in ("inessive", "elative", "illative", "adessive", "ablative", "allative"):
+            for form in cases[key]:
+                self._put(form, code, loc_method, weak=weak_all or name.endswith(" Tl"))
         if name.endswith(" Tl"):  # Koski Tl: "Koski" alone is an ordinary word too
             self._add_forms(code, name[:-3], method, weak_all=True)
             for variant in ("TL", "T.l.", "Turun lääni", "Tl:n kunta", "Tl:n"):
@@ -739,6 +906,15 @@ class Resolver:
                 if hit is not None:
                     kinds[k:k + 2] = ["m", "m"]
                     matches.append(_Match(hit[0], "fuzzy", hit[1], hit[2], k, k + 2))
+        for k in range(n):  # a misspelt word: one letter doubled, swapped, dropped or wrong
+            if kinds[k] != "u" or len(folded[k]) < TYPO_MIN_SWAPPED or not folded[k].isalpha():
+                continue
+            typo = self._typo(raw[k], folded[k])
+            if typo is not None:
+                found, score, weak, short = typo
+                kinds[k] = "m"
+                matches.append(_Match(found, "fuzzy", score, weak or written[k].islower(), k,
+                                      k + 1, short))
         for k in range(n):  # and for one word nothing explained
             if kinds[k] != "u" or len(folded[k]) < self.FUZZY_MIN_QUERY or folded[k].isdigit():
                 continue
@@ -774,7 +950,9 @@ class Resolver:
         A nominative name (or a fuzzy or former one) directly beside a capitalised first name
         nothing else explained, or a name that is itself a first name (Kaarina, Salla, Simo,
         Soini, Inari) directly beside any capitalised word nothing explained ("Kaarina
-        Virtanen"), is a person: its word becomes unknown. Separators end a name, so "Matti,
+        Virtanen"), is a person: its word becomes unknown. So are two capitalised names side
+        by side that name two municipalities when one of them is a first name ("Kaarina
+        Salo", "Salla Lahti"). Separators end a name, so "Matti,
         Salo" and "Kaarina ja Salo" still name municipalities.
         """
         n = len(written)
@@ -782,6 +960,18 @@ class Resolver:
         def capitalised_unknown(k: int) -> bool:
             return 0 <= k < n and kinds[k] == "u" and written[k][:1].isupper()
 
+        ones = {m.start: m for m in matches if m.end - m.start == 1
+                and m.method in ("exact", "swedish", "former", "fuzzy")}
+        for k, first in list(ones.items()):  # "Kaarina Salo", "Salo Kaarina": two names
+            second = ones.get(k + 1)
+            if second is None or set(first.codes) == set(second.codes):
+                continue  # "Kaarina Piikkiö": Piikkiö is part of Kaarina, not a surname
+            if written[k][:1].isupper() and written[k + 1][:1].isupper() and (
+                    folded[k] in FIRST_NAMES or folded[k + 1] in FIRST_NAMES):
+                for match, j in ((first, k), (second, k + 1)):
+                    if match in matches:
+                        matches.remove(match)
+                    kinds[j] = "u"
         for match in list(matches):
             if match.end - match.start != 1 or match.method not in (
                     "exact", "swedish", "former", "fuzzy"):
@@ -814,6 +1004,100 @@ class Resolver:
                                           position, position + 1))
                     return "m"
         return "u"
+
+    TYPO_METHODS = ("exact", "swedish", "sami", "genitive", "locative")
+
+    def typo_targets(self) -> dict[str, set[str]]:
+        """Return the one-word forms a misspelling may stand for (as written) and their codes.
+
+        The names in force in Finnish (with their genitives and local cases) and Swedish (of
+        5 or more letters: "vassa" is Swedish for sharp), and former names of 8 or more
+        letters; never a region, never a form shared by several municipalities.
+        """
+        targets: dict[str, set[str]] = {}
+        for key, entry in self._exact.items():
+            if " " in key or entry.region or len(entry.codes) != 1 or not key.isalpha():
+                continue
+            if entry.method in self.TYPO_METHODS and (entry.method != "swedish" or len(key) >= 5) \
+                    or entry.method == "former" and len(key) >= 8:
+                targets[key] = set(entry.codes)
+        return targets
+
+    def _build_typos(self) -> dict[str, tuple[set[str], bool, bool]]:
+        """Index the typo targets as written and folded; list every one-word form for the
+        check that no other municipality is as close."""
+        index: dict[str, tuple[set[str], bool, bool]] = {}
+        for key, codes in self.typo_targets().items():
+            entry = self._exact[key]
+            for form in {key, _strip(key)}:
+                known = index.get(form)
+                index[form] = (codes | known[0], entry.weak and known[1],
+                               entry.short_genitive and known[2]) if known else \
+                    (set(codes), entry.weak, entry.short_genitive)
+        for key, entry in self._folded.items():
+            if " " not in key and not entry.region and entry.codes and key.isalpha():
+                self._near.setdefault(key[0], []).append(key)
+                self._near_codes[key] = set(entry.codes)
+        self._typo_words = _load_typo_words()
+        return index
+
+    def _typo(self, raw: str, folded: str) -> tuple[list[str], float, bool, bool] | None:
+        """Read a word as a misspelt name: (codes, score, weak, short genitive) or None.
+
+        The word is taken back by one edit to every form it may be a misspelling of (the
+        inverse of :func:`typo_variants`). One code when exactly one municipality has a form
+        that close and no other has a form one edit away; else the codes are candidates
+        (ambiguous). A word typed with diacritics is compared with the forms as written, one
+        without diacritics with the folded forms. Misspellings that are words never count.
+        """
+        if self._typo_index is None:
+            self._typo_index = self._build_typos()
+        if folded in self._typo_words or folded in DIACRITICS_REQUIRED or len(raw) > 26:
+            return None  # "varaus" is a word, not Varkaus misspelt; "stora" not Storås
+        word = raw if raw != folded else folded
+        if word in self._typo_cache:
+            return self._typo_cache[word]
+        result = self._typo_uncached(word, folded)
+        if len(self._typo_cache) >= 100_000:
+            self._typo_cache.clear()
+        self._typo_cache[word] = result
+        return result
+
+    def _typo_uncached(self, word: str, folded: str) -> tuple[list[str], float, bool, bool] | None:
+        letters = _LETTERS if word != folded else _LETTERS[:26]
+        n = len(word)
+        guesses: set[str] = set()
+        guesses.update(word[:i] + word[i + 1:] for i in range(n - 1) if word[i] == word[i + 1])
+        guesses.update(word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(n - 1))
+        if n + 1 >= TYPO_MIN_DROPPED:
+            guesses.update(word[:i] + c + word[i:] for i in range(1, n + 1) for c in letters)
+        if n >= TYPO_MIN_SUBSTITUTED:
+            guesses.update(word[:i] + c + word[i + 1:] for i in range(1, n) for c in letters)
+        index = self._typo_index
+        assert index is not None
+        hits: dict[str, tuple[bool, bool]] = {}
+        targets: list[str] = []
+        for guess in guesses:
+            found = index.get(guess)
+            if found is not None and guess != word and word in typo_variants(guess):
+                targets.append(_strip(guess))
+                for code in found[0]:
+                    weak, short = hits.get(code, (True, True))
+                    hits[code] = (weak and found[1], short and found[2])
+        if not hits:
+            return None
+        from rapidfuzz import fuzz, process
+        from rapidfuzz.distance import OSA
+
+        score = round(max(fuzz.ratio(folded, target) for target in targets) / 100, 3)
+        codes = set(hits)
+        for choice, _distance, _ in process.extract(folded, self._near.get(folded[0], []),
+                                                    scorer=OSA.distance, score_cutoff=1,
+                                                    limit=None):
+            codes |= self._near_codes[choice]
+        ordered = sorted(hits) + sorted(codes - set(hits))
+        return (ordered, score, any(w for w, _ in hits.values()),
+                all(s for _, s in hits.values()))
 
     def _fuzzy(self, word: str) -> tuple[list[str], float, bool] | None:
         """Fuzzy-match a word (or two, space-separated) against names with its first letter.

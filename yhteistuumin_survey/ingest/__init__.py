@@ -58,7 +58,7 @@ DOMAIN_NAMES = {"hel": "Helsinki", "ouka": "Oulu", "jkl": "Jyväskylä", "lpr": 
 REPORT_COLUMNS = ("file", "sheet", "row", "format", "outcome", "practice_id", "version", "reason")
 #: Outcomes in the order the summary lists them.
 SUMMARY_ORDER = ("new", "new version", "duplicate candidate", "already ingested", "incomplete",
-                 "empty", "body-text", "note", "error")
+                 "empty", "to-read", "body-text", "note", "error")
 
 
 @dataclass
@@ -406,7 +406,7 @@ class _Run:
         for result in results:
             outcome = result.outcome
             status = {"empty": "empty", "incomplete": "incomplete", "body-text": "body-text",
-                      "error": "error"}.get(outcome, outcome)
+                      "to-read": "to-read", "error": "error"}.get(outcome, outcome)
             self.add(display, status, result.reason, sheet=result.sheet, row=result.row,
                      format=fmt, practice_id=result.practice_id, version=result.version,
                      locator=result.locator)
@@ -418,18 +418,27 @@ class _Run:
 
         message = read_msg(path) if _is_msg(path) else read_eml(path)
         fmt = "msg" if _is_msg(path) else "eml"
-        answers = body_answers(message.body, self.detector.mapper())
+        answers = body_answers(message.text, self.detector.mapper())
         results: list[RowResult] = []
-        if answers or (not message.attachments and message.body.strip()):
-            record = RawRecord(locator="body", raw={"subject": message.subject,
-                                                    "body": message.body,
-                                                    "answers": answers},
-                               status="body-text",
-                               reason="an answer typed in the message; a reviewer should read it"
-                               if answers else "no attachment; the message text is kept for a "
-                                               "reviewer")
+        raw = {"subject": message.subject, "body": message.body, "answers": answers}
+        if answers:  # typed with the questionnaire's labels: a practice like any other
+            from ..normalise import normalise_answers
+
+            record = RawRecord(locator="body", raw=raw, answers=dict(answers))
+            try:
+                practice: Any = normalise_answers(answers, survey=self.reader.survey,
+                                                  vocabulary=self.reader.vocabulary)
+            except Exception as exc:  # noqa: BLE001 - keep the raw text, report it
+                practice = f"cannot normalise ({type(exc).__name__}); kept raw"
+            entry = self._entry(record, practice, message.sender)
+            entry.flags.append("from-email-text")
+            results = self.store.store_entries(received, fmt, [entry])
+        elif not message.attachments and message.body.strip():
+            record = RawRecord(locator="body", raw=raw, status="to-read",
+                               reason="no attachment and no answer recognised in the text; "
+                                      "read the message (practices list --status to-read)")
             results = self.store.store_entries(received, fmt, [
-                Entry(record, None, status="body-text", reason=record.reason)])
+                Entry(record, None, status="to-read", reason=record.reason)])
         self.store.finish_file(received, fmt=fmt, status="ingested", sender=message.sender,
                                message_time=message.time)
         self._report_rows(display, fmt, results)

@@ -1,14 +1,20 @@
 """Saved emails: ``.eml`` (the standard library) and Outlook ``.msg`` (extract-msg).
 
 A message gives its sender's address, its time, its attachments (ingested like any file, under
-a sanitised name that cannot leave the archive folder) and its body, which is kept as a raw
-submission for a reviewer when someone typed an answer into it.
+a sanitised name that cannot leave the archive folder) and its body, read as a person reads it:
+an HTML body becomes text with the standard library's HTML parser (block elements end lines;
+head, title, style and script are dropped; entities decoded), and the quoted history below a
+reply is cut (:func:`reply_text`). An answer typed into the body with the questionnaire's
+labels becomes a practice (:func:`body_answers`); any other text is kept for a reviewer.
+
+``html.parser`` rather than a library: it is a real tokenizer (tags, attributes, comments,
+character references, broken markup) in the standard library; all this module needs on top
+is which elements end a line, a few lines of code, so no dependency is worth adding.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import html
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -43,6 +49,11 @@ class ParsedEmail:
     body: str
     attachments: list[Attachment] = field(default_factory=list)
 
+    @property
+    def text(self) -> str:
+        """What the sender wrote: the body without the quoted history (see :func:`reply_text`)."""
+        return reply_text(self.body, self.subject)
+
 
 def safe_name(name: str | None, fallback: str) -> str:
     """Return a file name that is only a name: no folders, no ``..``, no control characters."""
@@ -67,11 +78,194 @@ def _address(value: Any) -> str | None:
     return address if "@" in address else None
 
 
+#: Elements that start and end a line of text (what a mail client shows on its own line).
+BLOCK_TAGS = frozenset({
+    "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "fieldset",
+    "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr",
+    "li", "main", "nav", "ol", "p", "pre", "section", "table", "tbody", "thead", "tfoot", "tr",
+    "ul",
+})
+#: Elements whose content is not part of the message text.
+SKIPPED_TAGS = frozenset({"head", "title", "style", "script", "template", "noscript"})
+_PARAGRAPH_TAGS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol",
+                             "blockquote", "pre", "hr"})
+_VOID_TAGS = frozenset({"br", "hr", "img", "meta", "link", "input", "wbr", "col", "area", "base"})
+
+
+class _TextParser:
+    """Collect the text of an HTML document line by line (a ``html.parser`` subclass inside)."""
+
+    def __init__(self) -> None:
+        from html.parser import HTMLParser
+
+        outer = self
+
+        class Parser(HTMLParser):
+            def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+                outer.start(tag, dict(attrs))
+
+            def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+                outer.start(tag, dict(attrs))
+                if tag not in _VOID_TAGS:
+                    outer.end(tag)
+
+            def handle_endtag(self, tag: str) -> None:
+                outer.end(tag)
+
+            def handle_data(self, data: str) -> None:
+                outer.data(data)
+
+        self.parser = Parser(convert_charrefs=True)
+        self.lines: list[str] = []
+        self.current: list[str] = []
+        self.skipping: list[str] = []  # open elements whose content is dropped
+        self.quote_depth = 0  # inside <blockquote>: the quoted history of a reply
+        self.pre = 0
+
+    def feed(self, markup: str) -> str:
+        self.parser.feed(markup)
+        self.parser.close()
+        self.newline()
+        text = "\n".join(self.lines)
+        return re.sub(r"\n{3,}", "\n\n", text).strip("\n")
+
+    def newline(self, *, blank: bool = False) -> None:
+        """End the current line; ``blank`` adds an empty line after it (a paragraph's end)."""
+        line = "".join(self.current)
+        if not self.pre:
+            line = re.sub(r"[ \t\r\f\v\u00a0]+", " ", line).strip()
+        if line or (self.pre and self.current):
+            self.lines.append("> " * self.quote_depth + line)
+        if blank and self.lines and self.lines[-1]:
+            self.lines.append("")
+        self.current = []
+
+    def start(self, tag: str, attrs: dict[str, str | None]) -> None:
+        if tag in SKIPPED_TAGS:
+            self.skipping.append(tag)
+            return
+        if tag in BLOCK_TAGS:
+            self.newline()
+        if tag == "blockquote":
+            self.quote_depth += 1
+        elif tag == "pre":
+            self.pre += 1
+        elif tag in ("td", "th") and self.current:
+            self.current.append(" ")  # cells of a row stay on one line: "Nimi: | X"
+        elif tag == "img" and attrs.get("alt"):
+            self.current.append(str(attrs["alt"]))
+
+    def end(self, tag: str) -> None:
+        if tag in SKIPPED_TAGS:
+            if tag in self.skipping:
+                del self.skipping[len(self.skipping) - 1 - self.skipping[::-1].index(tag):]
+            return
+        if tag in BLOCK_TAGS:
+            self.newline(blank=tag in _PARAGRAPH_TAGS)
+        if tag == "blockquote" and self.quote_depth:
+            self.quote_depth -= 1
+        elif tag == "pre" and self.pre:
+            self.pre -= 1
+
+    def data(self, data: str) -> None:
+        if self.skipping:
+            return
+        if self.pre:
+            for number, part in enumerate(data.split("\n")):
+                if number:
+                    self.newline()
+                self.current.append(part)
+        else:
+            self.current.append(data.replace("\n", " "))
+
+
 def html_to_text(markup: str) -> str:
-    """Return the text of an HTML body (tags dropped, line breaks kept)."""
-    markup = re.sub(r"(?is)<(script|style).*?</\1>", "", markup)
-    markup = re.sub(r"(?i)<br\s*/?>|</p>|</div>|</tr>|</li>", "\n", markup)
-    return html.unescape(re.sub(r"<[^>]+>", "", markup))
+    """Return the text of an HTML body as a mail client shows it.
+
+    Block elements (p, div, br, li, tr, h1-h6, table …) end a line, the cells of a table row
+    stay on one line, ``head``, ``title``, ``style`` and ``script`` are dropped, entities are
+    decoded and runs of white space become one space. A ``blockquote`` (how mail clients quote
+    the message replied to) becomes ``>`` lines.
+    """
+    return _TextParser().feed(markup)
+
+
+# --- the quoted history below a reply --------------------------------------------------------
+
+_ORIGINAL = re.compile(
+    r"^\s*-*\s*(original message|alkuperäinen viesti|ursprungligt meddelande|"
+    r"ursprungligt e-?postmeddelande)\s*-*\s*$", re.IGNORECASE)
+_FORWARDED = re.compile(
+    r"^\s*-*\s*(forwarded message|välitetty viesti|edelleenlähetetty viesti|"
+    r"vidarebefordrat meddelande|begin forwarded message:?)\s*-*\s*$", re.IGNORECASE)
+_HEADER_FROM = re.compile(r"^\s*\*?(from|lähettäjä|från|von|de)\s*:\*?\s*\S", re.IGNORECASE)
+_HEADER_NEXT = re.compile(
+    r"^\s*\*?(sent|date|lähetetty|päivämäärä|päiväys|skickat|datum|to|vastaanottaja|till|"
+    r"subject|aihe|ämne|cc|kopio|kopia)\s*:", re.IGNORECASE)
+_WROTE = re.compile(r"(\bwrote|\bkirjoitti|\bskrev)\s*:\s*$", re.IGNORECASE)
+_WROTE_START = re.compile(r"^\s*(on|den|\S{2,3} \d{1,2}\.\d{1,2}\.\d{2,4}|\d{1,2}\.\d{1,2}\.\d{2,4})\b",
+                          re.IGNORECASE)
+_SKREV = re.compile(r"^\s*den\b.{0,200}\bskrev\b.{0,200}:\s*$", re.IGNORECASE)
+_FORWARD_SUBJECT = re.compile(r"^\s*(fw|fwd|vl|vb|wg|tr|vs: ?vl)\s*:", re.IGNORECASE)
+
+
+def _header_block(lines: list[str], index: int) -> int:
+    """Return how many lines of an Outlook header block start at ``index`` (0 if none).
+
+    ``Lähettäjä:/Från:/From:`` followed within three lines by ``Lähetetty:/Skickat:/Sent:`` (or
+    another header): how Outlook introduces the message replied to or forwarded.
+    """
+    if not _HEADER_FROM.match(lines[index]):
+        return 0
+    end = index + 1
+    while end < len(lines) and end <= index + 6 and (
+            _HEADER_NEXT.match(lines[end]) or not lines[end].strip() and end == index + 1):
+        end += 1
+    return end - index if end - index >= 2 and any(
+        _HEADER_NEXT.match(line) for line in lines[index + 1:end]) else 0
+
+
+def reply_text(body: str, subject: str = "") -> str:
+    """Return what the sender wrote: the body cut where the quoted history begins.
+
+    The history begins at a ``>`` line, at "-----Original Message-----" (Alkuperäinen viesti,
+    Ursprungligt meddelande), at "On … wrote:" (… kirjoitti:, Den … skrev:) and at an Outlook
+    header block (Lähettäjä:/Från:/From: followed by Lähetetty:/Skickat:/Sent:). In a forward
+    (a "Forwarded message" line, or a subject FW:/Fwd:/VL:/VB:) the forwarded message is what
+    was sent: its header lines are dropped and its text kept, up to its own quoted history.
+    """
+    lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    forward = bool(_FORWARD_SUBJECT.match(subject or ""))
+    kept: list[str] = []
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if line.lstrip().startswith(">"):
+            break
+        if _FORWARDED.match(line):
+            forward = True
+            index += 1
+            block = _header_block(lines, index) if index < len(lines) else 0
+            index += block
+            forward = False  # the forwarded message's own history is cut
+            continue
+        if _ORIGINAL.match(line):
+            break
+        block = _header_block(lines, index)
+        if block:
+            if not forward:
+                break
+            forward = False
+            index += block
+            continue
+        if _WROTE.search(line) and _WROTE_START.match(line) or _SKREV.match(line):
+            break
+        if index + 1 < len(lines) and _WROTE_START.match(line) and _WROTE.search(lines[index + 1]) \
+                and len(line) + len(lines[index + 1]) < 300:
+            break  # "On Mon, 4 Mar 2024 at 10:00, Anna <anna@" / "example.fi> wrote:"
+        kept.append(line)
+        index += 1
+    return "\n".join(kept).strip()
 
 
 def read_eml(path: Path) -> ParsedEmail:
@@ -165,14 +359,13 @@ _LABELLED = re.compile(r"^\s*([^:\n]{2,120}?)\s*[:=]\s*(.*)$")
 def body_answers(body: str, mapper: HeadingMapper) -> dict[str, str]:
     """Return ``question id -> text`` of "Label: answer" lines typed into a message body.
 
+    Only what the sender wrote counts: the quoted history is cut first (:func:`reply_text`).
     Lines that follow a labelled line join its answer. Two or more different questions make
     an answer; otherwise nothing is returned.
     """
     answers: dict[str, str] = {}
     current: str | None = None
-    for line in body.splitlines():
-        if line.startswith(">"):
-            break  # the quoted invitation below the reply
+    for line in reply_text(body).splitlines():
         match = _LABELLED.match(line)
         hit = mapper.match(match.group(1)) if match else None
         if match and hit is not None and hit.option is None and hit.method != "fuzzy":

@@ -603,3 +603,29 @@ def list_practices(*, session: Session, status: str | None = None,
                        "corrected_keywords": practice.corrected_keywords or None},
         })
     return result
+
+
+def list_to_read(*, session: Session) -> list[dict[str, Any]]:
+    """Return the messages whose text no reader could turn into a practice, for a person.
+
+    A message without an attachment and without a recognisable answer is stored as a raw
+    submission with status ``to-read`` (``body-text`` before that status existed): it is no
+    practice, so ``practices list --status to-read`` lists these instead.
+    """
+    from sqlmodel import col, select
+
+    query = (select(Submission, ReceivedFile)
+             .join(ReceivedFile, col(ReceivedFile.id) == col(Submission.received_file_id))
+             .where(col(Submission.status).in_(("to-read", "body-text")))
+             .order_by(col(Submission.id)))
+    rows = []
+    for submission, received in session.exec(query):
+        raw = submission.raw or {}
+        text = " ".join(str(raw.get("body") or "").split())
+        rows.append({"submission": submission.id, "file": received.original_name,
+                     "sender": received.sender,
+                     "time": received.message_time.isoformat() if received.message_time else None,
+                     "subject": raw.get("subject") or "",
+                     "text": text if len(text) <= 200 else text[:199] + "…",
+                     "reason": submission.reason})
+    return rows

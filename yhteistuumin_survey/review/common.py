@@ -152,6 +152,7 @@ _FLAG_WORDS = {
     "no-consent": "ei lupaa julkaista yhteystietoja",
     "contact-email-invalid": "sähköpostiosoite virheellinen",
     "contact-phone-invalid": "puhelinnumero virheellinen",
+    "from-email-text": "vastaus sähköpostin tekstistä: tarkista",
 }
 
 
