@@ -25,7 +25,7 @@ class Source(StrEnum):
 
 #: Outcomes shown in the summary, in this order.
 _SUMMARY_ORDER = ("new", "new version", "duplicate candidate", "already ingested", "incomplete",
-                  "empty", "body-text", "note", "error")
+                  "empty", "body-text", "note", "structure", "error")
 
 
 @app.command("ingest")
@@ -36,6 +36,10 @@ def ingest_cmd(
              ".eml/.msg messages.")],
     source: Annotated[Source, typer.Option(
         "--source", "-s", help="Force a reader instead of recognising each file.")] = Source.auto,
+    structure: Annotated[list[Path] | None, typer.Option(
+        "--structure", help="A LimeSurvey survey structure (.lss) that explains the codes of "
+                            "LimeSurvey exports; repeat for more. A .lss beside an export is "
+                            "used too.")] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Ingest returned questionnaires, web-form exports, tables and saved emails.
@@ -49,7 +53,8 @@ def ingest_cmd(
     settings = state.settings()
     with state.session(settings) as session, progress("Ingesting", count_files(paths)) as advance:
         result = ingest_paths(paths, session=session, workspace=state.workspace,
-                              settings=settings, source=source.value, progress=advance)
+                              settings=settings, source=source.value, progress=advance,
+                              structures=structure or ())
     if fmt is Format.json:
         echo(to_json(result.to_dict()))
     elif fmt is Format.csv:
