@@ -1,14 +1,17 @@
-"""``yhteistuumin survey build``: the questionnaire workbooks."""
+"""``yhteistuumin survey build`` and ``survey webform``: the questionnaire workbooks and the
+web form built from the same survey definition."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from .app import Format, FormatOption, echo, get_state, group, progress, warn
 
-survey_app = group("survey", "The questionnaire workbooks sent to the municipalities.")
+survey_app = group("survey", "The questionnaire workbooks and the web form sent to the municipalities.")
 
 
 @survey_app.command("build")
@@ -54,3 +57,58 @@ def build_cmd(
         echo(f"Folder: {result.folder}")
     if failures:
         raise typer.Exit(code=1)
+
+
+class Tool(StrEnum):
+    """The web-form tools ``survey webform`` writes for."""
+
+    limesurvey = "limesurvey"
+    googleforms = "googleforms"
+    msforms = "msforms"
+
+
+class FormLanguage(StrEnum):
+    """The languages of the web form."""
+
+    fi = "fi"
+    sv = "sv"
+    both = "both"
+
+
+@survey_app.command("webform")
+def webform_cmd(
+    ctx: typer.Context,
+    tool: Annotated[Tool, typer.Argument(help="limesurvey, googleforms or msforms.")],
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Folder to write to (default: outputs/webform/TOOL).")] = None,
+    language: Annotated[FormLanguage, typer.Option(
+        "--language", help="The form's languages: fi, sv or both.")] = FormLanguage.both,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Write the web form built from the survey definition, and print the next steps.
+
+    LimeSurvey: a survey structure (.lss) and a participants .csv with each municipality's
+    response token; Google Forms: an Apps Script (.gs); Microsoft Forms: instructions.
+
+    Example: yhteistuumin survey webform limesurvey --out webform/ --language both
+    """
+    from ..reports import to_json
+    from ..survey import workspace_survey
+    from ..webform import build_webform
+
+    state = get_state(ctx)
+    settings = state.settings()
+    survey = workspace_survey(state.workspace)
+    if tool is Tool.limesurvey:
+        with state.session(settings) as session:
+            result = build_webform(state.workspace, session=session, settings=settings,
+                                   survey=survey, tool=tool.value, out=out,
+                                   language=language.value)
+    else:
+        result = build_webform(state.workspace, session=None, settings=settings, survey=survey,
+                               tool=tool.value, out=out, language=language.value)
+    if fmt is Format.json:
+        echo(to_json(result.to_dict()))
+    else:
+        for line in result.summary():
+            echo(line)
