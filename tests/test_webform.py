@@ -446,13 +446,13 @@ def test_microsoft_forms_instructions_and_export_map_exactly(db, workspace, tmp_
     text = result.files[0].read_text(encoding="utf-8")
     for question in survey.questions:
         assert question.label("fi") in text
-    assert "Kyllä, yhteystiedot saa julkaista" in text and "{token}" in text
+    assert "Kyllä, saa julkaista" in text and "{token}" in text
     with Session(db) as session:
         session.add(SurveyToken(round_name="2025", municipality_code="837", token="MsTok1"))
         session.commit()
     values = {"municipalities": "Tampere", "title": "Kirjastokaveri", "goal": "Tavoite.",
               "summary": "Kuvaus.", "target_group": "Ikääntyneet;kirjastokissat;",
-              "contact_name": "Matti Mäki", "publish_consent": "Kyllä, yhteystiedot saa julkaista;"}
+              "contact_name": "Matti Mäki", "publish_consent": "Kyllä, saa julkaista;"}
     export = _write_csv(tmp_path / "in" / "ms.csv", [
         ["ID", "Aloitusaika", "Valmistumisaika", "Sähköposti", "Nimi",
          *[q.label("fi") for q in survey.questions], TOKEN_LABELS["fi"]],
@@ -467,6 +467,45 @@ def test_microsoft_forms_instructions_and_export_map_exactly(db, workspace, tmp_
     assert practice["municipalities"] == ["837"]
     assert practice["target_group"] == ["older_people", "other:kirjastokissat"]
     assert practice["contact"]["publish_consent"] is True
+
+
+@pytest.mark.parametrize("languages", [["fi"], ["sv"], ["fi", "sv"]])
+def test_the_consent_checkbox_option_reads_as_consent(languages):
+    from yhteistuumin_survey.normalise import parse_consent
+    from yhteistuumin_survey.webform import CONSENT_OPTION
+
+    option = " / ".join(CONSENT_OPTION[x] for x in languages)
+    assert parse_consent(f"{option};") is True
+    assert parse_consent("") is False
+
+
+def test_every_heading_form_of_a_limesurvey_export_finds_its_column(workspace):
+    from yhteistuumin_survey.ingest.limesurvey import _Index, our_structure
+
+    index = _Index(our_structure(workspace_survey(workspace)))
+
+    def where(header: str) -> tuple[str | None, str | None, bool]:
+        column = index.resolve(header)
+        assert column is not None, header
+        return column.question.target, column.sub.code if column.sub else None, column.other
+
+    assert where("targetGroup_youngPeople") == ("target_group", "youngPeople", False)  # EM code
+    assert where("TARGETGROUP[OTHER]") == ("target_group", None, True)
+    assert where("targetGroup[children]. Kenelle käytäntö on suunnattu? [Lapset]") == (
+        "target_group", "children", False)  # code and text
+    assert where("Hyvä käytäntö pähkinänkuo.. ") == ("summary", None, False)  # abbreviated
+    assert where("För_vem_är_praxisen_avsedd?_[Unga]") == ("target_group", "youngPeople", False)
+    assert where("Kenelle käytäntö on suunnattu? [Muu, mikä?]") == ("target_group", None, True)
+    assert index.resolve("kenelle[SQ004]") is None
+
+
+def test_cli_ingest_takes_a_structure(cli, workspace, tmp_path):
+    lss = _foreign_lss(tmp_path / "structures" / "other.lss", workspace)
+    export = _write_csv(tmp_path / "in" / "export.csv", [FOREIGN_HEAD, FOREIGN_ROW])
+    result = cli("ingest", str(export), "--structure", str(lss), "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert '"new": 1' in result.stdout
+    assert "--structure" in cli("ingest", "--help").stdout
 
 
 def test_cli_webform_writes_and_prints_next_steps(cli, tmp_path):

@@ -44,9 +44,9 @@ TOKEN_LABELS = {"fi": "Vastaustunniste", "sv": "Svarskod", "en": "Response token
 TOKEN_HELP = {"fi": "Täyttyy kutsulinkistä. Älä muuta tätä kenttää.",
               "sv": "Fylls i av länken i inbjudan. Ändra inte fältet.",
               "en": "Filled in by the invitation link. Do not change it."}
-#: The one option of the consent checkbox in Microsoft Forms (its export writes it with ";").
-CONSENT_OPTION = {"fi": "Kyllä, yhteystiedot saa julkaista",
-                  "sv": "Ja, kontaktuppgifterna får publiceras"}
+#: The one option of the consent checkbox in Microsoft Forms (its export writes it with ";"):
+#: words the consent reader takes for a yes, alone and joined in a bilingual form.
+CONSENT_OPTION = {"fi": "Kyllä, saa julkaista", "sv": "Ja, får publiceras"}
 _GROUP = {"fi": "Hyvä käytäntö", "sv": "God praxis", "en": "Good practice"}
 _WELCOME = {
     "fi": "Kerro kuntanne kulttuuripalvelujen hyvästä käytännöstä. Yksi vastaus on yksi käytäntö; "
