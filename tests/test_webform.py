@@ -394,6 +394,21 @@ def test_old_kenelle_sq_codes_are_flagged_and_never_mapped_by_position(db, works
         result.rows()[0]["reason"]
 
 
+def test_any_table_whose_choices_are_codes_is_flagged(db, workspace, tmp_path):
+    table = _write_csv(tmp_path / "in" / "taulukko.csv", [
+        ["Kunta", "Käytännön nimi", "Tavoite", "Kenelle? - A1", "Kenelle? - A2", "Kenelle? - Lapset"],
+        ["Oulu", "Satutunti", "Lukuinto.", "x", "", "x"]], delimiter=";")
+    codes = _write_csv(tmp_path / "in2" / "toinen.csv", [
+        ["Kunta", "Käytännön nimi", "Tavoite", "Kenelle"],
+        ["Oulu", "Runoilta", "Runoja.", "A1;A3"]], delimiter=";")
+    run_ingest([table, codes], engine=db, workspace=workspace)
+    found = {p["title"]: p for p in practices(db)}
+    assert found["Satutunti"]["target_group"] == ["children"]  # the option named by its text
+    assert "choice-codes-unknown:target_group" in found["Satutunti"]["flags"]
+    assert found["Runoilta"]["target_group"] == []
+    assert "choice-codes-unknown:target_group" in found["Runoilta"]["flags"]
+
+
 # --- Google Forms and Microsoft Forms ---------------------------------------------------------
 
 

@@ -255,7 +255,7 @@ def write_lss(structure: Structure, path: Path, *, survey: Survey, languages: li
         {"surveyls_survey_id": sid, "surveyls_language": lang,
          "surveyls_title": survey.title(lang), "surveyls_description": "",
          "surveyls_welcometext": _WELCOME[lang], "surveyls_endtext": _END[lang],
-         "surveyls_dateformat": 5, "surveyls_numberformat": 1} for lang in languages])
+         "surveyls_dateformat": 1, "surveyls_numberformat": 1} for lang in languages])
     ET.indent(root, " ")
     path.write_bytes(b'<?xml version="1.0" encoding="UTF-8"?>\n'
                      + ET.tostring(root, encoding="utf-8") + b"\n")
