@@ -253,11 +253,12 @@ HEAD_CODES = ["id", "submitdate", "lastpage", "startlanguage", "seed", "token", 
 
 
 def _answer(number: int, token: str, town: str, ticks: dict[str, str], other: str,
-            consent: str, lang: str = "fi") -> list[str]:
+            consent: str, lang: str = "fi", typed: str | None = None) -> list[str]:
     groups = ["children", "youngPeople", "olderPeople", "families", "peopleWithDisabiliti",
               "immigrants", "allResidents", "municipalStaff"]
     return [str(number), "2025-03-05 10:00:01", "1", lang, "1", token, "2025-03-05 09:40:00",
-            "2025-03-05 10:00:01", town, f"Käytäntö {town}", "musiikki, yhteistyö",
+            "2025-03-05 10:00:01", town if typed is None else typed, f"Käytäntö {town}",
+            "musiikki, yhteistyö",
             *[ticks.get(g, "") for g in groups], other, f"Tavoite {town}.", f"Kuvaus {town}.",
             "Toteutus.", "Resurssit.", "Kokemukset.", "Hyödyt.", f"Henkilö {number}",
             f"henkilo{number}@example.fi", "040 123 4567", consent]
@@ -275,7 +276,8 @@ def test_limesurvey_codes_export_of_our_survey_reads_exactly(db, workspace, tmp_
         _answer(1, tokens["091"], "Helsinki", {"children": "Y", "families": "Y"}, "", "Y"),
         _answer(2, tokens["599"], "Pedersöre", {"youngPeople": "Y", "allResidents": "Y"},
                 "teatterikerhot", "N", lang="sv"),
-        _answer(3, tokens["837"], "Tampere", {"municipalStaff": "Y"}, "", "Y"),
+        # No municipality typed: the token alone says Tampere.
+        _answer(3, tokens["837"], "Tampere", {"municipalStaff": "Y"}, "", "Y", typed=""),
     ])
     result = run_ingest([export], engine=db, workspace=workspace)
     assert [r["outcome"] for r in result.rows()] == ["new", "new", "new"]

@@ -647,13 +647,12 @@ def flag_choice_codes(parsed: ParsedFile, survey: Survey) -> None:
             return False
         return parse_target_groups([text], survey) == [f"other:{text}"]
 
-    for sheet_name, maps in parsed.mappings:
+    for _sheet, maps in parsed.mappings:
         for index, mapping in enumerate(maps):
             question, _, option = mapping.target.partition(":")
             if question in multichoice and option and is_code(option):
                 maps[index] = Mapping(mapping.header, mapping.target, mapping.method, mapping.score,
                                       note=f"{CODES_REASON} (ingest --structure FILE.lss)")
-        del sheet_name
     for record in parsed.records:
         found: list[str] = []
         for question_id in multichoice:
