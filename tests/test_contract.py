@@ -20,7 +20,8 @@ DESIGN = REPO.parent / "shared" / "DESIGN.md"
 CONTRACT = [
     ("init",), ("db", "upgrade"), ("demo",), ("register", "list"), ("register", "resolve"),
     ("register", "update"), ("register", "contacts"), ("register", "check"),
-    ("survey", "build"), ("send", "invite"), ("send", "remind"), ("bounces",), ("ingest",),
+    ("survey", "build"), ("send", "invite"), ("send", "remind"), ("survey", "webform"),
+    ("bounces",), ("ingest",),
     ("practices", "list"), ("review", "export"), ("review", "import"), ("publish",),
     ("status",), ("forget",),
 ]

@@ -32,7 +32,9 @@ HEADINGS = [
     ("Kommun(er)", "municipalities", "contains"),
     ("Avainsanoja", "keywords", "fuzzy"),
     ("Kenelle käytäntö on suunnattu? - Lapset", "target_group:Lapset", "option"),
-    ("kenelle[SQ002]", "target_group:Nuoret", "option"),
+    # A subquestion code means nothing without its survey's structure: kept as the code (the
+    # reader then flags it), never mapped to the choice at the same position in our list.
+    ("kenelle[SQ002]", "target_group:SQ002", "option"),
     ("kenelle[other]", "target_group:Muu, mikä?", "option"),
     ("Saako yhteystiedot julkaista verkkosivuilla?", "publish_consent", "contains"),
     ("May we publish the contact details?", "publish_consent", "contains"),

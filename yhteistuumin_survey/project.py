@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from .review.import_ import ImportResult
     from .status import RoundStatus
     from .survey import Survey
+    from .webform import WebformResult
     from .workspace import Workspace
 
 #: ``progress(label, total)``: a context manager yielding ``advance(n=1)``.
@@ -281,15 +282,29 @@ class Project:
 
     # --- answers ------------------------------------------------------------------------------
 
-    def ingest(self, paths: Sequence[Path], *, source: str = "auto") -> IngestReport:
-        """Ingest returned questionnaires, form exports, tables and saved emails (``ingest``)."""
+    def ingest(self, paths: Sequence[Path], *, source: str = "auto",
+               structures: Sequence[Path] = ()) -> IngestReport:
+        """Ingest returned questionnaires, form exports, tables and saved emails (``ingest``);
+        ``structures`` are LimeSurvey survey structures (.lss) that explain export codes."""
         from .ingest import count_files, ingest_paths
 
         paths = [Path(p) for p in paths]
         with self.session() as session, \
                 self.progress("Ingesting", count_files(paths)) as advance:
             return ingest_paths(paths, session=session, workspace=self.workspace,
-                                settings=self.settings, source=source, progress=advance)
+                                settings=self.settings, source=source, progress=advance,
+                                structures=[Path(p) for p in structures])
+
+    def webform(self, tool: str, *, out: Path | None = None, language: str = "both") -> WebformResult:
+        """Write the web form of ``tool`` built from the survey definition (``survey webform``)."""
+        from .webform import build_webform
+
+        if tool != "limesurvey":
+            return build_webform(self.workspace, session=None, settings=self.settings,
+                                 survey=self.survey, tool=tool, out=out, language=language)
+        with self.session() as session:
+            return build_webform(self.workspace, session=session, settings=self.settings,
+                                 survey=self.survey, tool=tool, out=out, language=language)
 
     def list_practices(self, *, status: str | None = None,
                        municipality: str | None = None) -> PracticeList | MessagesToRead:

@@ -3,23 +3,31 @@
 The token identifies a returned questionnaire (its ``_meta`` sheet), a web-form answer (the
 link carries it) and a reply or bounce (the ``X-Yhteistuumin-Token`` header). It is made once
 with :mod:`secrets` and stored in ``SurveyToken``; rebuilding or resending reuses it.
+
+New tokens hold only ASCII letters and digits: LimeSurvey's participant import refuses a token
+with any character but letters, digits, ``_`` and ``~``, and the token must be the same in the
+invitation link and in LimeSurvey. Tokens made earlier with ``-`` or ``_`` (URL-safe base64)
+stay valid: they are looked up as stored, never re-made.
 """
 
 from __future__ import annotations
 
 import secrets
+import string
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-#: 16 random bytes: 22 URL-safe characters, 128 bits, safe in a link and in a mail header.
-TOKEN_BYTES = 16
+#: Letters and digits only: safe in a link, in a mail header and in LimeSurvey's participant table.
+TOKEN_ALPHABET = string.ascii_letters + string.digits
+#: 22 characters of 62: 130 bits, as unguessable as the 16 random bytes of the earlier tokens.
+TOKEN_LENGTH = 22
 
 
 def new_token() -> str:
-    """Return a fresh random token (URL-safe, 128 bits)."""
-    return secrets.token_urlsafe(TOKEN_BYTES)
+    """Return a fresh random token: 22 letters and digits (130 bits)."""
+    return "".join(secrets.choice(TOKEN_ALPHABET) for _ in range(TOKEN_LENGTH))
 
 
 def get_or_create_token(*, session: Session, round_name: str, municipality_code: str) -> str:

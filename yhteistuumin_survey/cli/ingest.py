@@ -31,10 +31,14 @@ def ingest_cmd(
              ".eml/.msg messages.")],
     source: Annotated[Source, typer.Option(
         "--source", "-s", help="Force a reader instead of recognising each file.")] = Source.auto,
+    structure: Annotated[list[Path] | None, typer.Option(
+        "--structure", help="A LimeSurvey survey structure (.lss) that explains the codes of "
+                            "LimeSurvey exports; repeat for more. A .lss beside an export is "
+                            "used too.")] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Ingest returned questionnaires, web-form exports, tables and saved emails.
 
     Example: yhteistuumin ingest inbox/ exports/forms.xlsx --source auto
     """
-    emit(project(ctx).ingest(paths, source=source.value), fmt)
+    emit(project(ctx).ingest(paths, source=source.value, structures=structure or ()), fmt)

@@ -1,14 +1,17 @@
-"""``yhteistuumin survey build``: the questionnaire workbooks."""
+"""``yhteistuumin survey build`` and ``survey webform``: the questionnaire workbooks and the
+web form built from the same survey definition."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from .app import Format, FormatOption, emit, group, project
 
-survey_app = group("survey", "The questionnaire workbooks sent to the municipalities.")
+survey_app = group("survey", "The questionnaire workbooks and the web form for the municipalities.")
 
 
 @survey_app.command("build")
@@ -23,3 +26,37 @@ def build_cmd(
     Example: yhteistuumin survey build --only 091 --only 599
     """
     emit(project(ctx).build_questionnaires(only=only), fmt)
+class Tool(StrEnum):
+    """The web-form tools ``survey webform`` writes for."""
+
+    limesurvey = "limesurvey"
+    googleforms = "googleforms"
+    msforms = "msforms"
+
+
+class FormLanguage(StrEnum):
+    """The languages of the web form."""
+
+    fi = "fi"
+    sv = "sv"
+    both = "both"
+
+
+@survey_app.command("webform")
+def webform_cmd(
+    ctx: typer.Context,
+    tool: Annotated[Tool, typer.Argument(help="limesurvey, googleforms or msforms.")],
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Folder to write to (default: outputs/webform/TOOL).")] = None,
+    language: Annotated[FormLanguage, typer.Option(
+        "--language", help="The form's languages: fi, sv or both.")] = FormLanguage.both,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Write the web form built from the survey definition, and print the next steps.
+
+    LimeSurvey: a survey structure (.lss) and a participants .csv with each municipality's
+    response token; Google Forms: an Apps Script (.gs); Microsoft Forms: instructions.
+
+    Example: yhteistuumin survey webform limesurvey --out webform/ --language both
+    """
+    emit(project(ctx).webform(tool.value, out=out, language=language.value), fmt)

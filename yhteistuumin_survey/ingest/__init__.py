@@ -45,6 +45,8 @@ PARALLEL_MIN_BYTES = 2 * 1024 * 1024
 #: A file this big is normalised by all workers together, each taking every n-th row.
 SPLIT_MIN_BYTES = 512 * 1024
 ARCHIVE_SUFFIXES = {".zip"}
+#: A LimeSurvey survey structure: read with the exports beside it (ingest/limesurvey.py).
+STRUCTURE_SUFFIXES = {".lss"}
 TABLE_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".tsv", ".txt"}
 #: Mail domains that say nothing about a municipality.
 GENERIC_DOMAINS = frozenset({
@@ -58,7 +60,7 @@ DOMAIN_NAMES = {"hel": "Helsinki", "ouka": "Oulu", "jkl": "Jyväskylä", "lpr": 
 REPORT_COLUMNS = ("file", "sheet", "row", "format", "outcome", "practice_id", "version", "reason")
 #: Outcomes in the order the summary lists them.
 SUMMARY_ORDER = ("new", "new version", "duplicate candidate", "already ingested", "incomplete",
-                 "empty", "to-read", "body-text", "note", "error")
+                 "empty", "to-read", "body-text", "note", "structure", "error")
 
 
 @dataclass
@@ -160,7 +162,7 @@ class _Run:
     """One ingest run: the survey, the readers, the resolver and the store, built once."""
 
     def __init__(self, *, session: Session, workspace: Workspace, settings: Settings,
-                 source: str) -> None:
+                 source: str, structures: tuple[Path, ...] = ()) -> None:
         from sqlmodel import select
 
         from ..db.models import Municipality, SurveyToken
@@ -171,7 +173,7 @@ class _Run:
         self.workspace = workspace
         self.settings = settings
         self.source = source
-        self.reader = Reader(workspace, source)
+        self.reader = Reader(workspace, source, structures)
         self.detector = self.reader.detector
         self._resolver: Resolver | None = None  # built on first need (not for a re-ingest)
         self._resolved: dict[str, Any] = {}
@@ -337,6 +339,8 @@ class _Run:
             suffix = path.suffix.lower()
             if suffix in EMAIL_SUFFIXES or _looks_like_email(path):
                 self._ingest_email(path, display=display, received=received)
+            elif suffix in STRUCTURE_SUFFIXES:
+                self._ingest_structure(path, display=display, received=received)
             elif suffix in ARCHIVE_SUFFIXES:
                 self._ingest_zip(path, display=display, received=received, sender=sender,
                                  message_time=message_time)
@@ -400,7 +404,8 @@ class _Run:
         codes, flags, notes = self.municipalities(record, practice.municipality_text, sender)
         if notes:
             record.reason = "; ".join(n for n in (record.reason, *notes) if n)
-        return Entry(record, practice, codes, [*practice.flags, *flags, *record.note_flags()])
+        return Entry(record, practice, codes,
+                     [*practice.flags, *flags, *record.flags, *record.note_flags()])
 
     def _report_rows(self, display: str, fmt: str, results: list[RowResult]) -> None:
         for result in results:
@@ -455,6 +460,17 @@ class _Run:
                                  sender=message.sender, message_time=message.time,
                                  parent_id=received.id, name=attachment.name)
 
+
+    def _ingest_structure(self, path: Path, *, display: str, received: ReceivedFile) -> None:
+        """A LimeSurvey ``.lss`` is no answer: it explains the exports in its folder."""
+        from .limesurvey import read_lss
+
+        structure = read_lss(path)
+        self.store.finish_file(received, fmt="limesurvey-structure", status="ingested")
+        count = len(structure.questions)
+        self.add(display, "structure", f"LimeSurvey survey structure ({count} question"
+                 f"{'s' if count != 1 else ''}); used to read the LimeSurvey exports beside it",
+                 format="limesurvey-structure")
 
     def _ingest_zip(self, path: Path, *, display: str, received: ReceivedFile,
                     sender: str | None, message_time: dt.datetime | None) -> None:
@@ -517,16 +533,21 @@ def write_report_csv(result: IngestReport, folder: Path) -> Path:
 def ingest_paths(paths: Iterable[Path], *, session: Session, workspace: Workspace,
                  settings: Settings, source: str = "auto",
                  progress: Callable[[int], Any] | None = None,
-                 workers: int | None = None) -> IngestReport:
+                 workers: int | None = None,
+                 structures: Iterable[Path] = ()) -> IngestReport:
     """Ingest files and folders; return (and write under outputs/reports) what became of each.
 
     Files already received (same content) are reported and skipped before anything is read.
+    ``structures`` are LimeSurvey ``.lss`` files that explain LimeSurvey exports' codes (a
+    ``.lss`` in an export's own folder is used too).
     With several new table files and more than one core, worker processes read and normalise
     them while this process stores the results in file order (``workers=1`` turns that off).
     """
     started = time.perf_counter()
     files = expand_paths(paths)
-    run = _Run(session=session, workspace=workspace, settings=settings, source=source)
+    structures = tuple(Path(p) for p in structures)
+    run = _Run(session=session, workspace=workspace, settings=settings, source=source,
+               structures=structures)
     checks: list[tuple[Path, tuple[str, int] | None]] = []
     for path in files:
         checked = run.check(path, str(path))
@@ -541,7 +562,7 @@ def ingest_paths(paths: Iterable[Path], *, session: Session, workspace: Workspac
     futures: dict[Path, list[Any]] = {}
     if workers > 1 and len(parallel) >= 2 and \
             sum(c[1] for p, c in todo if p in set(parallel)) >= PARALLEL_MIN_BYTES:
-        pool = _process_pool(min(workers, len(parallel)), workspace, source)
+        pool = _process_pool(min(workers, len(parallel)), workspace, source, structures)
     sizes = dict(todo)
     try:
         if pool is not None:
@@ -574,7 +595,8 @@ def _gather(shares: list[Any]) -> Callable[[], Prepared]:
     return result
 
 
-def _process_pool(workers: int, workspace: Workspace, source: str) -> Any:
+def _process_pool(workers: int, workspace: Workspace, source: str,
+                  structures: tuple[Path, ...] = ()) -> Any:
     """Return a pool of forked workers, or None where fork is not available."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -584,7 +606,7 @@ def _process_pool(workers: int, workspace: Workspace, source: str) -> Any:
     except ValueError:  # pragma: no cover - no fork on this platform: read in this process
         return None
     return ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker,
-                               initargs=(workspace, source))
+                               initargs=(workspace, source, structures))
 
 
 def count_files(paths: Iterable[Path]) -> int:

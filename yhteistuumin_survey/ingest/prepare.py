@@ -41,9 +41,11 @@ class Prepared:
 class Reader:
     """The survey, vocabulary and header profiles of a workspace, loaded once per process."""
 
-    def __init__(self, workspace: Any, source: str) -> None:
+    def __init__(self, workspace: Any, source: str,
+                 structures: tuple[Path, ...] | list[Path] = ()) -> None:
         from ..normalise import load_vocabulary
         from ..survey import workspace_survey
+        from .limesurvey import load_structures
         from .profiles import load_profiles
 
         self.survey = workspace_survey(workspace)
@@ -51,11 +53,15 @@ class Reader:
         self.profiles = load_profiles(workspace)
         self.detector = Detector(self.survey, self.profiles)
         self.source = source
+        self.structure_paths = tuple(structures)
+        # LimeSurvey structures given with --structure; a bad one stops the run before it starts.
+        self.structures = load_structures(self.structure_paths)
 
     def read(self, path: Path, display: str) -> ParsedFile:
         """Read a table file with the reader its content calls for (or the forced one)."""
         from ..tables import read_table_file
         from .forms import read_response_table
+        from .limesurvey import flag_choice_codes
         from .questionnaire import read_questionnaire
 
         sheets = read_table_file(path)
@@ -70,8 +76,30 @@ class Reader:
             return read_questionnaire(sheets, survey=self.survey, mapper=self.detector.mapper(),
                                       where=display, require_meta=self.source == "questionnaire")
         assert detection.profile is not None
-        return read_response_table(sheets, survey=self.survey, profile=detection.profile,
-                                   mapper=self.detector.mapper(detection.profile))
+        mapper = self.detector.mapper(detection.profile)
+        if detection.profile.name == "limesurvey":
+            parsed = self._read_limesurvey(path, sheets, detection.profile, mapper)
+            if parsed is not None:
+                return parsed
+        parsed = read_response_table(sheets, survey=self.survey, profile=detection.profile,
+                                     mapper=mapper)
+        if detection.profile.name == "limesurvey" and not parsed.records:
+            raise InputError(f"{display}: a LimeSurvey export whose columns are question codes "
+                             "without their texts; give the survey structure (the survey's .lss "
+                             "beside the export, or ingest --structure FILE.lss), or export "
+                             "with full question texts")
+        flag_choice_codes(parsed, self.survey)
+        return parsed
+
+    def _read_limesurvey(self, path: Path, sheets: Any, profile: Any, mapper: Any) -> Any:
+        """Read a LimeSurvey export through a structure: one given with --structure, one
+        beside the export, or our own survey's codes; None when none explains it."""
+        from .limesurvey import bind, our_structure, read_limesurvey, structures_beside
+
+        structures = [*self.structures, *structures_beside(path)]
+        bound = [bind(s, self.survey, self.detector.mapper()) for s in structures]
+        return read_limesurvey(sheets, survey=self.survey, profile=profile,
+                               structures=[*bound, our_structure(self.survey)], mapper=mapper)
 
     def prepare(self, path: Path, display: str, part: int = 0, parts: int = 1) -> Prepared:
         """Read and normalise a file; expected problems become ``error``, never an exception.
@@ -106,10 +134,10 @@ class Reader:
 _WORKER: Reader | None = None
 
 
-def init_worker(workspace: Any, source: str) -> None:
+def init_worker(workspace: Any, source: str, structures: tuple[Path, ...] = ()) -> None:
     """Process-pool initializer: build the reader once per worker."""
     global _WORKER
-    _WORKER = Reader(workspace, source)
+    _WORKER = Reader(workspace, source, structures)
 
 
 def prepare_in_worker(path: str, display: str, part: int = 0, parts: int = 1) -> Prepared:

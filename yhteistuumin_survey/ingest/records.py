@@ -48,6 +48,8 @@ class RawRecord:
     # Text typed outside the answer cells: (the question it sits by, the text as typed). It
     # never changes an answer; the practice carries it as a ``note:`` flag for reviewers.
     notes: list[tuple[str, str]] = field(default_factory=list)
+    # Flags the reader raises for the reviewers (``choice-codes-unknown:target_group``).
+    flags: list[str] = field(default_factory=list)
 
     def note_flags(self) -> list[str]:
         """Return the notes as flags: ``note:<question id>:<text>``."""
