@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
-APT_PACKAGES := postgresql chromium libreoffice-calc-nogui fonts-dejavu-core
+APT_PACKAGES := postgresql chromium libreoffice-calc-nogui fonts-dejavu-core dovecot-imapd
 
 .PHONY: all install demo test lint smoke bench system-deps clean
 
@@ -20,12 +20,14 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # The machine's packages the tests use: PostgreSQL's binaries, Debian's Chromium (the published
-# site in a real browser) and LibreOffice Calc (review workbooks re-saved as a reviewer would).
+# site in a real browser), LibreOffice Calc (review workbooks re-saved as a reviewer would) and
+# Dovecot (the mailbox that 'fetch' reads).
 system-deps:
 	@missing=""; \
 	command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v libreoffice >/dev/null 2>&1 || missing="$$missing libreoffice-calc-nogui"; \
+	command -v dovecot >/dev/null 2>&1 || test -x /usr/sbin/dovecot || missing="$$missing dovecot-imapd"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ]; then \
 	    echo "Installing system packages:$$missing"; \

@@ -22,7 +22,7 @@ CONTRACT = [
     ("register", "update"), ("register", "contacts"), ("register", "check"),
     ("survey", "build"), ("send", "invite"), ("send", "remind"), ("bounces",), ("ingest",),
     ("practices", "list"), ("review", "export"), ("review", "import"), ("publish",),
-    ("status",), ("forget",),
+    ("status",), ("forget",), ("fetch",),
 ]
 
 
