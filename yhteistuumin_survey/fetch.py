@@ -694,6 +694,8 @@ class _Fetch:
     def handle(self, uid: int, data: bytes, internal: Any, row: FetchedMessage | None,
                claims: _Claims, uidvalidity: int, folder: Path) -> tuple[FetchedItem, Path]:
         """Read one message and send it where it belongs (ingest waits for the end of the run)."""
+        from sqlalchemy.exc import IntegrityError
+
         from .bounces import process_bounces
 
         head = _headers(data, internal)
@@ -726,8 +728,13 @@ class _Fetch:
             assert row is not None
             claims.finish(row, TO_READ, "listed to read", key=head.message_key, stored=str(path))
             return item, path
-        outcome = process_bounces([path], session=self.session,
-                                  round_name=self.settings.round_name).report.outcomes
+        try:
+            outcome = process_bounces([path], session=self.session,
+                                      round_name=self.settings.round_name).report.outcomes
+        except IntegrityError:  # another run recorded the same message (Message-ID) just now
+            self.session.rollback()
+            outcome = process_bounces([path], session=self.session,
+                                      round_name=self.settings.round_name).report.outcomes
         first = outcome[0] if outcome else None
         if first is None or first.failed:
             item.status = FAILED
