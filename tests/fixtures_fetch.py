@@ -135,6 +135,13 @@ class Dovecot:
                 self.process.wait(timeout=20)
         self.process = None
 
+    def restart(self, extra_config: str) -> None:
+        """Restart with lines added to the configuration (e.g. another capability list)."""
+        self.stop()
+        with (self.base / "dovecot.conf").open("a", encoding="utf-8") as handle:
+            handle.write(extra_config + "\n")
+        self.start()
+
     def log(self) -> str:
         path = self.base / "dovecot.log"
         return path.read_text(errors="replace") if path.exists() else ""

@@ -236,6 +236,26 @@ def test_processed_folder_receives_the_handled_messages_and_nothing_is_deleted(
     assert (code, again["fetched"], again["already_seen"]) == (0, 0, 1)
 
 
+def test_without_move_the_handled_messages_are_copied_and_the_originals_stay_marked(
+        cli, workspace, dovecot):
+    dovecot.restart("imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE "
+                    "LITERAL+ UIDPLUS NAMESPACE CHILDREN")
+    first = dovecot.append(data_file("bounces", "autoreply-sv.eml"))
+    second = dovecot.append(plain_question())
+    env = dovecot.env("ssl", YHTEISTUUMIN_IMAP_PROCESSED_FOLDER="Processed")
+
+    code, report = run_json(cli, env=env)
+
+    assert (code, report["fetched"], report["marked"]) == (0, 2, 2)
+    inbox = dovecot.messages()
+    assert sorted(inbox) == [first, second]  # never expunged
+    assert all(m["flags"] == {KEYWORD} for m in inbox.values())
+    assert len(dovecot.messages("Processed")) == 2
+    code, again = run_json(cli, env=env)
+    assert (again["fetched"], again["already_seen"], again["marked"]) == (0, 2, 0)
+    assert len(dovecot.messages("Processed")) == 2  # copied once, not at every run
+
+
 def test_since_reads_only_messages_received_from_that_day(cli, workspace, dovecot):
     import datetime as dt
 

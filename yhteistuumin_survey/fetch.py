@@ -156,7 +156,12 @@ def connect(options: ImapOptions, *,
     except SendError as exc:
         raise MailboxError(str(exc)) from None
     secret: str | None = None
-    if not opts.oauth2_token_command:
+    if opts.oauth2_token_command:  # before connecting: a broken command needs no network
+        try:
+            secret = token_source(opts.oauth2_token_command, where="[imap] oauth2_token_command")
+        except SendError as exc:
+            raise MailboxError(str(exc)) from None
+    else:
         secret = opts.password or password_lookup(opts.user)
         if not secret:
             raise MailboxError(f"{opts.where}: no password for {opts.user}: set "
@@ -173,12 +178,7 @@ def connect(options: ImapOptions, *,
                                    "[imap] security to ssl (port 993) or check the port")
             client.starttls(ssl_context=context)
         if opts.oauth2_token_command:
-            try:
-                token = token_source(opts.oauth2_token_command,
-                                     where="[imap] oauth2_token_command")
-            except SendError as exc:
-                raise MailboxError(str(exc)) from None
-            client.oauth2_login(opts.user, token)
+            client.oauth2_login(opts.user, secret)
         elif (opts.user + (secret or "")).isascii():
             client.login(opts.user, secret)
         else:  # LOGIN is ASCII only; AUTHENTICATE PLAIN carries UTF-8 (RFC 4616)
@@ -795,7 +795,8 @@ class _Fetch:
         if not rows:
             return
         uids = sorted(int(row.uid) for row in rows)
-        target = self.opts.processed_folder
+        target = self.opts.processed_folder if self.opts.processed_folder != self.opts.folder \
+            else ""
         try:
             if target:
                 if not self.client.folder_exists(target):
