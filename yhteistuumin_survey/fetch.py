@@ -322,7 +322,8 @@ class FetchResult:
                 parts.append(f"{self.to_read} to read")
             if self.failures:
                 parts.append(f"{self.failures} failed")
-            lines.append(", ".join(parts).capitalize() + ".")
+            sentence = ", ".join(parts)
+            lines.append(sentence[:1].upper() + sentence[1:] + ".")
         if self.marked and not self.dry_run:
             lines.append(f"{_plural(self.marked, 'message')} marked on the server "
                          "(nothing deleted).")
@@ -709,8 +710,9 @@ class _Fetch:
         except Exception as exc:  # noqa: BLE001 - one unreadable message never stops the run
             from .errors import SurveyError
 
-            why = str(exc).replace(str(path), "").lstrip(": ") if isinstance(exc, SurveyError) \
-                else _describe(exc)
+            # the reader's own advice (save it again as .eml) does not fit a mailbox
+            why = str(exc).replace(str(path), "").lstrip(": ").split("; ")[0] \
+                if isinstance(exc, SurveyError) else _describe(exc)
             item.reason = f"{label}: cannot be read ({why}); it stays in the mailbox to be read"
             if row is not None:
                 claims.finish(row, FAILED, item.reason, key=head.message_key, stored=str(path))
@@ -718,7 +720,7 @@ class _Fetch:
         item.status, item.files = status, files
         if self.dry_run:
             item.reason = {INGEST: "would be ingested: ", TO_READ: "",
-                           }.get(status, "would be read as a bounce or auto-reply: ") + reason
+                           }.get(status, "would go to bounces: ") + reason
             return item, path
         if status == INGEST:
             item.reason = reason
