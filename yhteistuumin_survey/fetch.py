@@ -58,6 +58,9 @@ HARD, SOFT, AUTO_REPLY = "hard-bounce", "soft-bounce", "auto-reply"
 #: Attachments that ``ingest`` reads (questionnaires, exports, tables, archives, messages).
 READABLE_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".tsv", ".txt", ".zip",
                                ".eml", ".msg"})
+#: UIDs claimed in one transaction: fewer commits, and a dead run's few left claimed are
+#: taken over by the next run anyway.
+CLAIM_CHUNK = 16
 #: Pictures in a signature or a reply's quoted text, not answers.
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".emz", ".wmz", ".svg"})
 #: Progress callback: (stage label, items done since the last call, items in the stage).
@@ -411,11 +414,11 @@ def _route(path: Path, data: bytes, mapper: Callable[[], Any]) -> tuple[str, str
     from .bounces import classify_message
     from .ingest.emails import body_answers, read_eml
 
-    parsed = read_eml(path)
     found = classify_message(data)
     if found.kind in {B_HARD, B_SOFT, B_AUTO}:
         status = {B_HARD: HARD, B_SOFT: SOFT, B_AUTO: AUTO_REPLY}[found.kind]
         return status, found.reason, []
+    parsed = read_eml(path)  # only now: the full parse costs more than the classification
     readable = [a.name for a in parsed.attachments
                 if Path(a.name).suffix.lower() in READABLE_SUFFIXES]
     others = [a.name for a in parsed.attachments if a.name not in readable
@@ -495,6 +498,41 @@ class _Claims:
             return None
         return row
 
+    def claim_many(self, uids: list[int],
+                   known: dict[int, FetchedMessage]) -> dict[int, FetchedMessage]:
+        """Claim several UIDs in one transaction (one commit, not one each); return those won.
+
+        When another run holds one of them, each is claimed on its own instead.
+        """
+        from sqlalchemy.exc import IntegrityError
+
+        from .db.models import FetchedMessage, utcnow
+
+        won: dict[int, FetchedMessage] = {}
+        fresh = [uid for uid in uids if uid not in known]
+        if fresh:
+            mailbox, folder, uidvalidity = self.key
+            now = utcnow()
+            rows = [FetchedMessage(mailbox=mailbox, folder=folder, uidvalidity=uidvalidity,
+                                   uid=uid, claimed_by=self.run_id, claimed_at=now)
+                    for uid in fresh]
+            self.session.add_all(rows)
+            try:
+                self.session.commit()
+                won.update(zip(fresh, rows, strict=True))
+            except IntegrityError:
+                self.session.rollback()
+                for uid in fresh:
+                    row = self.claim(uid, None)
+                    if row is not None:
+                        won[uid] = row
+        for uid in uids:
+            if uid in known:
+                row = self.claim(uid, known[uid])
+                if row is not None:
+                    won[uid] = row
+        return won
+
     def release(self, row: FetchedMessage) -> None:
         """Give a claim back (the message was not handled: the next run takes it)."""
         from sqlalchemy import delete
@@ -509,7 +547,7 @@ class _Claims:
         self.session.commit()
 
     def finish(self, row: FetchedMessage, outcome: str, detail: str, *, key: str = "",
-               stored: str | None = None) -> None:
+               stored: str | None = None, commit: bool = True) -> None:
         from .db.models import utcnow
 
         row.outcome = outcome
@@ -518,9 +556,11 @@ class _Claims:
             row.message_key = key[:500]
         if stored:
             row.stored_path = stored
-        row.finished_at = utcnow()
+        if row.finished_at is None:
+            row.finished_at = utcnow()
         self.session.add(row)
-        self.session.commit()
+        if commit:
+            self.session.commit()
 
     def marked(self, rows: Iterable[FetchedMessage]) -> None:
         from .db.models import utcnow
@@ -643,11 +683,16 @@ class _Fetch:
         to_ingest: list[tuple[FetchedItem, FetchedMessage | None, Path]] = []
         done: list[FetchedMessage] = []
         lost = False
+        claimed: dict[int, FetchedMessage] = {}
         with tempfile.TemporaryDirectory(prefix="yhteistuumin-fetch-") as scratch:
             for number, uid in enumerate(todo, start=1):
                 row: FetchedMessage | None = None
                 if not self.dry_run:
-                    row = claims.claim(uid, known.get(uid))
+                    if (number - 1) % CLAIM_CHUNK == 0:
+                        chunk = todo[number - 1:number - 1 + CLAIM_CHUNK]
+                        claimed = claims.claim_many(chunk, {u: known[u] for u in chunk
+                                                            if u in known})
+                    row = claimed.pop(uid, None)
                     if row is None:
                         result.claimed_elsewhere += 1
                         self.progress("Fetching", 1, len(todo))
@@ -655,8 +700,9 @@ class _Fetch:
                 try:
                     fetched = self.client.fetch([uid], ["BODY.PEEK[]", "INTERNALDATE"])
                 except (IMAPClientAbortError, OSError) as exc:
-                    if row is not None:
-                        claims.release(row)
+                    for unread in [row, *claimed.values()]:
+                        if unread is not None:
+                            claims.release(unread)
                     left = len(todo) - number + 1
                     result.problems.append(
                         f"{self.opts.where}: the connection was lost ({_describe(exc)}) with "
@@ -730,11 +776,16 @@ class _Fetch:
             assert row is not None
             claims.finish(row, TO_READ, "listed to read", key=head.message_key, stored=str(path))
             return item, path
+        assert row is not None
+        # Finished in the same transaction as the bounce record that process_bounces commits.
+        claims.finish(row, status, status, key=head.message_key, stored=str(path), commit=False)
         try:
             outcome = process_bounces([path], session=self.session,
                                       round_name=self.settings.round_name).report.outcomes
         except IntegrityError:  # another run recorded the same message (Message-ID) just now
             self.session.rollback()
+            claims.finish(row, status, status, key=head.message_key, stored=str(path),
+                          commit=False)
             outcome = process_bounces([path], session=self.session,
                                       round_name=self.settings.round_name).report.outcomes
         first = outcome[0] if outcome else None
@@ -743,9 +794,9 @@ class _Fetch:
             item.reason = f"{label}: {first.reason if first else 'not read'}"
         else:
             item.reason = first.reason
-        assert row is not None
-        claims.finish(row, item.status, f"{status}: {first.status if first else ''}",
-                      key=head.message_key, stored=str(path))
+        claims.finish(row, item.status, status if first and not first.failed else
+                      f"{status}: {first.status if first else 'not read'}",
+                      key=head.message_key, stored=str(path))  # no change: no second commit
         return item, path
 
     def ingest(self, queued: list[tuple[FetchedItem, FetchedMessage | None, Path]],
