@@ -122,19 +122,17 @@ def imap_options(settings: Settings, *, ssl_context: ssl.SSLContext | None = Non
     )
 
 
-def _describe(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    if isinstance(text, str) and text.startswith(("b'", 'b"')):
-        text = text[2:-1]
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
 def _server_text(exc: BaseException) -> str:
-    """The server's words of an IMAP error, without Python's byte-string quotes."""
-    text = " ".join(str(exc).split())
-    for prefix in ("b'", 'b"'):
-        text = text.replace(prefix, "")
-    return text.strip("'\" ")
+    """The server's words of an IMAP error, without Python's byte-string quotes (b'…')."""
+    import re
+
+    text = re.sub(r"(?<![\w])b(['\"])(.*)\1", r"\2", " ".join(str(exc).split()))
+    return text.strip()
+
+
+def _describe(exc: BaseException) -> str:
+    text = _server_text(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def connect(options: ImapOptions, *,
