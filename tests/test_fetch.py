@@ -256,6 +256,41 @@ def test_without_move_the_handled_messages_are_copied_and_the_originals_stay_mar
     assert len(dovecot.messages("Processed")) == 2  # copied once, not at every run
 
 
+def test_a_recreated_folder_is_read_again_without_doubling_practices_or_bounces(
+        cli, workspace, dovecot):
+    from yhteistuumin_survey.db.models import Bounce, Practice
+
+    workbook = filled_workbook(workspace, "049")
+    messages = [outlook_reply(workbook, name="vastaus.xlsx", sender="eija.koski@espoo.example.fi",
+                              sender_name="Eija Koski", message_id="<again-1@outlook.com>"),
+                data_file("bounces", "postfix-hard-dsn.eml")]
+    client = dovecot.client()
+    client.create_folder("Vastaukset")
+    client.logout()
+    for data in messages:
+        dovecot.append(data, "Vastaukset")
+    env = dovecot.env("ssl", YHTEISTUUMIN_IMAP_FOLDER="Vastaukset")
+    code, report = run_json(cli, env=env)
+    assert (code, report["fetched"], report["practices_new"], report["bounces"]) == (0, 2, 1, 1)
+    # Someone deletes the folder and makes it again: new UIDVALIDITY, same messages.
+    client = dovecot.client()
+    client.delete_folder("Vastaukset")
+    client.create_folder("Vastaukset")
+    client.logout()
+    for data in messages:
+        dovecot.append(data, "Vastaukset")
+    code, again = run_json(cli, env=env)
+    assert (code, again["fetched"], again["already_seen"], again["practices_new"]) == (0, 2, 0, 0)
+    assert [item["reason"] for item in again["items"]] == [
+        "attachment: vastaus.xlsx: 1 already ingested",
+        "read before as hard-bounce; nothing changed"]
+    engine = engine_of(workspace)
+    with Session(engine) as session:
+        assert len(session.exec(select(Practice)).all()) == 1
+        assert len(session.exec(select(Bounce)).all()) == 1
+    engine.dispose()
+
+
 def test_since_reads_only_messages_received_from_that_day(cli, workspace, dovecot):
     import datetime as dt
 

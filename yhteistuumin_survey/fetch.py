@@ -531,6 +531,16 @@ class _Claims:
                     won[uid] = row
         return won
 
+    def renew(self, rows: list[FetchedMessage]) -> None:
+        """Claim again, now: a long run's early claims must not look abandoned to another host."""
+        from .db.models import utcnow
+
+        now = utcnow()
+        for row in rows:
+            row.claimed_at = now
+            self.session.add(row)
+        self.session.commit()
+
     def release(self, row: FetchedMessage) -> None:
         """Give a claim back (the message was not handled: the next run takes it)."""
         from sqlalchemy import delete
@@ -803,6 +813,7 @@ class _Fetch:
         from .ingest import ingest_paths
 
         paths = [path for _item, _row, path in queued]
+        claims.renew([row for _item, row, _path in queued if row is not None])
         report = ingest_paths(paths, session=self.session, workspace=self.workspace,
                               settings=self.settings,
                               progress=lambda n: self.progress("Ingesting", n, len(paths)))
