@@ -23,7 +23,7 @@ CONTRACT = [
     ("survey", "build"), ("send", "invite"), ("send", "remind"), ("survey", "webform"),
     ("bounces",), ("ingest",),
     ("practices", "list"), ("review", "export"), ("review", "import"), ("publish",),
-    ("status",), ("forget",),
+    ("status",), ("forget",), ("fetch",),
 ]
 
 

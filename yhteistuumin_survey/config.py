@@ -23,6 +23,10 @@ ENV_PREFIX = "YHTEISTUUMIN_"
 DB_ENV = "YHTEISTUUMIN_DB"
 #: The SMTP password exists only in the environment (or the system keyring), never in a file.
 PASSWORD_ENV = "YHTEISTUUMIN_SMTP_PASSWORD"
+#: The IMAP password (``fetch``), likewise only in the environment or the system keyring.
+IMAP_PASSWORD_ENV = "YHTEISTUUMIN_IMAP_PASSWORD"
+#: The sections whose passwords are never read from a file, and where each comes from instead.
+_PASSWORD_ENVS = {"smtp": PASSWORD_ENV, "imap": IMAP_PASSWORD_ENV}
 
 
 def _as_str(value: Any) -> str:
@@ -148,6 +152,23 @@ KEYS: tuple[Key, ...] = (
     Key("smtp", "timeout", 60, _as_positive_int, "Seconds to wait for the SMTP server."),
     Key("smtp", "ca_file", "", _as_str,
         "Extra CA certificate (PEM) to trust for the SMTP server; empty trusts the system's."),
+    Key("imap", "host", "", _as_str,
+        "IMAP server of the coordinator's mailbox read by 'fetch'; empty: fetch is not set up."),
+    Key("imap", "port", 993, _as_port, "IMAP server port (993 SSL, 143 STARTTLS or plain)."),
+    Key("imap", "security", "ssl", _as_security,
+        "ssl, starttls or none; login without encryption is refused except to localhost."),
+    Key("imap", "user", "", _as_str,
+        "Login name; the password comes from YHTEISTUUMIN_IMAP_PASSWORD or the system keyring."),
+    Key("imap", "folder", "INBOX", _as_str, "The folder 'fetch' reads."),
+    Key("imap", "processed_folder", "", _as_str,
+        "Folder processed messages are moved to; empty: they stay and get the keyword "
+        "$Yhteistuumin. Nothing is ever deleted."),
+    Key("imap", "ca_file", "", _as_str,
+        "Extra CA certificate (PEM) to trust for the IMAP server; empty trusts the system's."),
+    Key("imap", "oauth2_token_command", "", _as_str,
+        "Command that prints an OAuth2 access token for AUTHENTICATE XOAUTH2 (Microsoft 365, "
+        "Gmail)."),
+    Key("imap", "timeout", 60, _as_positive_int, "Seconds to wait for the IMAP server."),
     Key("reminders", "max", 2, _as_positive_int, "At most this many reminders per municipality."),
     Key("reminders", "min_days", 7, _as_positive_int,
         "Remind only when the last message to the municipality is at least this many days old."),
@@ -171,6 +192,7 @@ class Settings:
     root: Path
     values: Mapping[str, Any]
     smtp_password: str | None = field(default=None, repr=False)
+    imap_password: str | None = field(default=None, repr=False)
     sources: Mapping[str, str] = field(default_factory=dict)
 
     def get(self, dotted: str) -> Any:
@@ -209,9 +231,10 @@ def _read_config_file(path: Path, raw: dict[str, tuple[Any, str]], problems: lis
             problems.append(f"{path}: {section}: expected a [{section}] table")
             continue
         for name, value in table.items():
-            if section == "smtp" and name == "password":
-                problems.append(f"{path}: [smtp] password: passwords are never read from a "
-                                f"file; set {PASSWORD_ENV} or use the system keyring")
+            if section in _PASSWORD_ENVS and name == "password":
+                problems.append(f"{path}: [{section}] password: passwords are never read "
+                                f"from a file; set {_PASSWORD_ENVS[section]} or use the "
+                                "system keyring")
                 continue
             if name not in _BY_SECTION[section]:
                 problems.append(f"{path}: [{section}] {name}: unknown key; known: "
@@ -223,7 +246,7 @@ def _read_config_file(path: Path, raw: dict[str, tuple[Any, str]], problems: lis
 def _read_environment(env: Mapping[str, str], raw: dict[str, tuple[Any, str]],
                       problems: list[str]) -> None:
     """Put the ``YHTEISTUUMIN_*`` settings of ``env`` into ``raw``; list unknown ones."""
-    known_env = {key.env for key in KEYS} | {PASSWORD_ENV}
+    known_env = {key.env for key in KEYS} | set(_PASSWORD_ENVS.values())
     for name in sorted(env):  # a typo (YHTEISTUUMIN_SMTP_HOTS) must not pass for the default
         env_section = next(
             (s for s in _BY_SECTION if name.startswith(f"{ENV_PREFIX}{s.upper()}_")), None)
@@ -272,7 +295,7 @@ def load_settings(
     if problems:
         raise ConfigError(problems)
     return Settings(root=root, values=values, smtp_password=env.get(PASSWORD_ENV) or None,
-                    sources=sources)
+                    imap_password=env.get(IMAP_PASSWORD_ENV) or None, sources=sources)
 
 
 def _toml_literal(value: Any) -> str:
@@ -283,17 +306,31 @@ def _toml_literal(value: Any) -> str:
     return str(value)
 
 
+#: Comments written under a section's heading by ``init``.
+_SECTION_NOTES: dict[str, tuple[str, ...]] = {
+    "imap": (
+        "# The mailbox that 'yhteistuumin fetch' reads: replies, returned questionnaires,",
+        "# bounces and out-of-office replies. It never deletes a message.",
+        "# Microsoft 365: host outlook.office365.com, port 993, security ssl, user your",
+        "#   address, and oauth2_token_command printing an access token (Microsoft 365",
+        "#   refuses passwords over IMAP).",
+        "# Gmail: host imap.gmail.com, port 993, security ssl, user your address, and an app",
+        "#   password in YHTEISTUUMIN_IMAP_PASSWORD (or the keyring), or oauth2_token_command.",
+    ),
+}
+
+
 def config_template() -> str:
     """Return ``yhteistuumin.toml`` with every key commented out at its default."""
     lines = [
         "# yhteistuumin.toml: settings of this survey workspace.",
         "# Every key is shown at its default, commented out. Uncomment to change it.",
         f"# Each key can be overridden by an environment variable {ENV_PREFIX}<SECTION>_<KEY>,",
-        f"# e.g. [smtp] host by {ENV_PREFIX}SMTP_HOST. The SMTP password is never kept here:",
-        f"# set {PASSWORD_ENV} or store it in the system keyring.",
+        f"# e.g. [smtp] host by {ENV_PREFIX}SMTP_HOST. Passwords are never kept here:",
+        f"# set {PASSWORD_ENV} / {IMAP_PASSWORD_ENV} or store them in the system keyring.",
     ]
     for section, keys in _BY_SECTION.items():
-        lines += ["", f"[{section}]"]
+        lines += ["", f"[{section}]", *_SECTION_NOTES.get(section, ())]
         for key in keys.values():
             lines.append(f"# {key.help}  ({key.env})")
             lines.append(f"# {key.name} = {_toml_literal(key.default)}")

@@ -25,3 +25,7 @@ class DatabaseError(SurveyError):
 
 class SendError(SurveyError):
     """Mail cannot be sent (SMTP connection, authentication, refused batch)."""
+
+
+class MailboxError(SurveyError):
+    """The mailbox cannot be read (IMAP connection, login, folder)."""

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .config import Settings
     from .contacts import ContactImport, Coverage
     from .db.engine import Upgrade
+    from .fetch import FetchResult
     from .ingest import IngestReport
     from .mailer import SendResult
     from .normalise import Vocabulary
@@ -294,6 +295,27 @@ class Project:
             return ingest_paths(paths, session=session, workspace=self.workspace,
                                 settings=self.settings, source=source, progress=advance,
                                 structures=[Path(p) for p in structures])
+
+    def fetch(self, *, dry_run: bool = False, since: dt.date | None = None) -> FetchResult:
+        """Read the mailbox over IMAP and route each new message through ingest or bounces
+        (``fetch``); never deletes."""
+        from contextlib import ExitStack
+
+        from .fetch import fetch_mailbox
+
+        with self.session() as session, ExitStack() as stack:
+            bars: dict[str, Any] = {}
+
+            def advance(label: str, n: int, total: int) -> None:
+                # one progress bar per stage: listing the folder, then the messages
+                if label not in bars:
+                    bars.clear()
+                    stack.close()
+                    bars[label] = stack.enter_context(self.progress(label, total))
+                bars[label](n)
+
+            return fetch_mailbox(self.settings, session=session, workspace=self.workspace,
+                                 dry_run=dry_run, since=since, progress=advance)
 
     def webform(self, tool: str, *, out: Path | None = None, language: str = "both") -> WebformResult:
         """Write the web form of ``tool`` built from the survey definition (``survey webform``)."""

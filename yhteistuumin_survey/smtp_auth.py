@@ -76,9 +76,9 @@ def keyring_password(user: str) -> str | None:
         return None
 
 
-def run_token_command(command: str, *, timeout: float = TOKEN_COMMAND_TIMEOUT) -> str:
-    """Run ``[smtp] oauth2_token_command`` and return the access token it prints (last line)."""
-    where = "[smtp] oauth2_token_command"
+def run_token_command(command: str, *, timeout: float = TOKEN_COMMAND_TIMEOUT,
+                      where: str = "[smtp] oauth2_token_command") -> str:
+    """Run an OAuth2 token command (``where`` names its setting); return the token it prints last."""
     try:
         argv = shlex.split(command)
     except ValueError as exc:
@@ -103,6 +103,23 @@ def run_token_command(command: str, *, timeout: float = TOKEN_COMMAND_TIMEOUT) -
     return lines[-1]
 
 
+def refuse_cleartext_login(where: str, *, host: str, security: str, user: str,
+                           section: str = "smtp") -> None:
+    """Refuse settings that would send a password in clear text over the network."""
+    if user and security == "none" and host.lower() not in LOCAL_HOSTS:
+        raise SendError(f"{where}: refusing to log in as {user} over an unencrypted "
+                        f"connection; set [{section}] security to starttls or ssl")
+
+
+def tls_context(ca_file: str = "", *, section: str = "smtp") -> ssl.SSLContext:
+    """Return a verifying TLS context with the system CAs (or ``ca_file``'s)."""
+    try:
+        return ssl.create_default_context(cafile=ca_file or None)
+    except (OSError, ssl.SSLError) as exc:
+        raise SendError(f"[{section}] ca_file {ca_file}: cannot load it ({exc}); "
+                        "give a PEM certificate file") from None
+
+
 @dataclass
 class SmtpOptions:
     """Where and how to connect; ``password`` is never shown in a repr."""
@@ -125,11 +142,7 @@ class SmtpOptions:
         """Return the TLS context: verifying, with the system CAs (or ``ca_file``'s)."""
         if self.ssl_context is not None:
             return self.ssl_context
-        try:
-            return ssl.create_default_context(cafile=self.ca_file or None)
-        except (OSError, ssl.SSLError) as exc:
-            raise SendError(f"[smtp] ca_file {self.ca_file}: cannot load it ({exc}); "
-                            "give a PEM certificate file") from None
+        return tls_context(self.ca_file)
 
 
 def smtp_options(settings: Settings, *, ssl_context: ssl.SSLContext | None = None) -> SmtpOptions:
@@ -205,10 +218,7 @@ class SmtpSession:
     def check(self) -> None:
         """Refuse settings that would send a password in clear text over the network."""
         opts = self.options
-        wants_login = bool(opts.user)
-        if wants_login and opts.security == "none" and opts.host.lower() not in LOCAL_HOSTS:
-            raise SendError(f"{opts.where}: refusing to log in as {opts.user} over an unencrypted "
-                            "connection; set [smtp] security to starttls or ssl")
+        refuse_cleartext_login(opts.where, host=opts.host, security=opts.security, user=opts.user)
 
     def connect(self) -> None:
         """Open the connection (TLS, login) unless it is open already."""

@@ -9,6 +9,7 @@ from . import (  # noqa: F401
     base,
     bounces,
     demo,
+    fetch,
     forget,
     ingest,
     practices,

@@ -12,7 +12,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -200,6 +200,34 @@ class Bounce(SQLModel, table=True):
     detail: str = ""
     source: str = ""
     processed_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class FetchedMessage(SQLModel, table=True):
+    """A message ``fetch`` took from an IMAP folder: claimed first, once per UID, then finished.
+
+    IMAP names a message by its folder's UIDVALIDITY and its UID (both 32-bit unsigned, hence
+    BIGINT); the unique constraint lets one run only, on one machine or several sharing the
+    database, claim a message. ``outcome`` stays ``claimed`` until the message was handled.
+    Nothing personal is kept here: the sender and the subject stay in the mailbox.
+    """
+
+    __table_args__ = (UniqueConstraint("mailbox", "folder", "uidvalidity", "uid",
+                                       name="uq_fetched_uid"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    mailbox: str  # host (user@host when logging in) of the IMAP account
+    folder: str
+    uidvalidity: int = Field(sa_column=Column(BigInteger, nullable=False))
+    uid: int = Field(sa_column=Column(BigInteger, nullable=False))
+    message_key: str | None = Field(default=None, index=True)  # Message-ID or content hash
+    outcome: str = Field(default="claimed", index=True)  # claimed, ingested, hard-bounce, …
+    detail: str = ""
+    stored_path: str | None = None  # the message as fetched, under outputs/mailbox/
+    claimed_by: str | None = None  # the run handling it: "host/pid/random" (see mailer)
+    claimed_at: dt.datetime = Field(default_factory=utcnow,
+                                    sa_column=Column(DateTime(timezone=True), nullable=False))
+    finished_at: dt.datetime | None = _time()
+    marked_at: dt.datetime | None = _time()  # moved or flagged on the server
 
 
 # --- ingest ------------------------------------------------------------------------------
