@@ -23,11 +23,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-pytest_plugins = ["fixtures_fetch"]
-
 ON_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 REPO = Path(__file__).resolve().parents[1]
-pytest_plugins = ["fixtures_house"]
+pytest_plugins = ["fixtures_house", "fixtures_fetch"]
 
 
 def free_port() -> int:
