@@ -20,6 +20,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -29,6 +30,16 @@ from typing import TYPE_CHECKING, Any
 
 from .cards import SECTIONS, Card, CardContact, load_cards, target_group_label
 from .errors import InputError, SurveyError
+from .sitepages import (
+    PAGES,
+    SCHEMA_FILE,
+    json_ld,
+    page_context,
+    render_fixed_pages,
+    root_of,
+    schema_file,
+    sitemap,
+)
 from .survey import Survey, fold, workspace_survey
 
 if TYPE_CHECKING:
@@ -41,8 +52,9 @@ if TYPE_CHECKING:
 #: Practices per Pagefind shard: a change re-indexes one shard, the browser merges them all.
 SHARD_SIZE = 100
 #: Bump when the code (not a template) changes what a page or a Markdown file holds, so that
-#: the next publish renders every practice again. 2: numeric-looking YAML strings quoted.
-RENDER_REVISION = 2
+#: the next publish renders every practice again. 2: numeric-looking YAML strings quoted;
+#: 3: page metadata, JSON-LD and links from a card to the filtered list.
+RENDER_REVISION = 3
 #: The file that marks a folder as a site made by ``publish`` (so it may remove stale files).
 SITE_MARKER = ".yhteistuumin-site.json"
 #: Inside each shard: the hash of the pages it was built from.
@@ -69,22 +81,44 @@ UI: dict[str, dict[str, Any]] = {
         "contact": "Yhteystiedot", "status_title": "Kyselykierroksen tilanne",
         "status_caption": "Kunnat, kutsut, vastaukset ja käytännöt maakunnittain",
         "total": "Yhteensä",
+        "accessibility": "Saavutettavuusseloste", "privacy": "Tietosuojaseloste",
+        "index_description": "Kuntien kulttuuripalvelujen hyviä käytäntöjä eri puolilta "
+        "Suomea: hae ja rajaa maakunnan, kunnan, avainsanan tai kohderyhmän mukaan.",
+        "accessibility_description": "Kulttuuria yhteistuumin -sivuston saavutettavuusseloste: "
+        "vaatimustenmukaisuus, tunnetut puutteet ja palautekanava.",
+        "privacy_description": "Tietosuojaseloste: miten sivustolla julkaistuja yhteystietoja "
+        "käsitellään ja miten voit käyttää oikeuksiasi.",
+        "print": "Tulosta", "languages": "Kieli",
+        "empty": "Hakuehdoilla ei löytynyt käytäntöjä. Kokeile poistaa jokin rajaus tai hae "
+        "yleisemmällä sanalla.",
+        "common_keywords": "Yleisimmät avainsanat:",
     },
     "sv": {
-        "skip": "Hoppa till innehållet", "footer": "Kulttuuria yhteistuumin – goda praxis "
-        "i kommunernas kulturtjänster.", "intro": "Goda praxis i kommunernas kulturtjänster. Sök "
-        "eller avgränsa enligt landskap, kommun, nyckelord eller målgrupp.",
-        "search_label": "Sök bland praxis", "all": "Alla", "reset": "Töm",
+        "skip": "Hoppa till innehållet", "footer": "Kulttuuria yhteistuumin – goda exempel "
+        "från kommunernas kulturtjänster.", "intro": "Goda exempel från kommunernas "
+        "kulturtjänster. Sök eller avgränsa efter landskap, kommun, nyckelord eller målgrupp.",
+        "search_label": "Sök bland exemplen", "all": "Alla", "reset": "Töm",
         "region": "Landskap", "municipality": "Kommun", "keyword": "Nyckelord",
-        "target": "För vem", "count_one": "{n} praxis", "count_many": "{n} praxis",
+        "target": "För vem", "count_one": "{n} gott exempel", "count_many": "{n} goda exempel",
         "searching": "Söker…", "search_error": "Sökningen är inte tillgänglig.",
         "from_disk": "Sidan är öppnad direkt från en fil: avgränsningen fungerar, men sökningen "
         "hittar bara kortens synliga texter. Fulltextsökningen fungerar när webbplatsen ligger "
         "på en webbserver.",
-        "back": "All praxis", "good_practice": "God praxis",
+        "back": "Alla goda exempel", "good_practice": "God praxis",
         "contact": "Kontaktuppgifter", "status_title": "Läget i enkätomgången",
-        "status_caption": "Kommuner, inbjudningar, svar och praxis per landskap",
+        "status_caption": "Kommuner, inbjudningar, svar och goda exempel per landskap",
         "total": "Totalt",
+        "accessibility": "Tillgänglighetsutlåtande", "privacy": "Dataskyddsbeskrivning",
+        "index_description": "Goda exempel från kommunernas kulturtjänster runt om i Finland: "
+        "sök och avgränsa efter landskap, kommun, nyckelord eller målgrupp.",
+        "accessibility_description": "Tillgänglighetsutlåtande för webbplatsen Kulttuuria "
+        "yhteistuumin: överensstämmelse, kända brister och hur du ger respons.",
+        "privacy_description": "Dataskyddsbeskrivning: hur kontaktuppgifterna på webbplatsen "
+        "behandlas och hur du använder dina rättigheter.",
+        "print": "Skriv ut", "languages": "Språk",
+        "empty": "Inga goda exempel motsvarar sökningen. Ta bort en avgränsning eller sök med "
+        "ett mer allmänt ord.",
+        "common_keywords": "Vanligaste nyckelord:",
     },
 }
 
@@ -100,11 +134,13 @@ class PublishResult:
     unchanged: int = 0
     shards: list[str] = field(default_factory=list)
     indexed: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"out": str(self.out), "practices": self.practices, "written": len(self.written),
                 "removed": len(self.removed), "unchanged": self.unchanged,
-                "shards": len(self.shards), "indexed_shards": len(self.indexed)}
+                "shards": len(self.shards), "indexed_shards": len(self.indexed),
+                "notes": list(self.notes)}
 
 
 # --- rendering ---------------------------------------------------------------------------
@@ -174,6 +210,7 @@ def site_environment(workspace: Workspace) -> jinja2.Environment:
     env.filters["shorten"] = _shorten
     env.filters["paragraphs"] = _paragraphs
     env.filters["contact_lines"] = _contact_lines
+    env.filters["facet"] = facet_value
     return env
 
 
@@ -188,30 +225,54 @@ def _facets(card: Card) -> dict[str, list[str]]:
             "target": sorted({facet_value(v) for v, _ in card.target_group})}
 
 
-def _filter_options(cards: list[Card], ui: dict[str, Any], survey: Survey) -> list[dict[str, Any]]:
-    regions: dict[str, str] = {}
-    municipalities: dict[str, str] = {}
-    keywords: dict[str, str] = {}
-    targets: dict[str, str] = {}
+_COLLATION = str.maketrans({"å": "{", "ä": "|", "ö": "}", "æ": "|", "ø": "}"})
+
+
+def collation_key(text: str) -> str:
+    """Return a sort key in Finnish and Swedish alphabetical order: å, ä and ö after z.
+
+    Plain folding would sort Päijät-Häme before Pirkanmaa; other accents (é, ü) sort as their
+    base letter.
+    """
+    import unicodedata
+
+    marked = text.lower().translate(_COLLATION)
+    return "".join(ch for ch in unicodedata.normalize("NFKD", marked) if not unicodedata.combining(ch))
+
+
+def _filter_options(cards: list[Card], ui: dict[str, Any], survey: Survey,
+                    lang: str = "fi") -> list[dict[str, Any]]:
+    """Return the filters of the index: every option with its label in ``lang`` and its count."""
+    labels: dict[str, dict[str, str]] = {name: {} for name in ("region", "municipality", "keyword",
+                                                               "target")}
+    counts: dict[str, Counter[str]] = {name: Counter() for name in labels}
     for card in cards:
         for region in card.regions:
-            regions[region.code] = region.name_fi
+            labels["region"][region.code] = region.name(lang)
+            counts["region"][region.code] += 1
         for place in card.municipalities:
-            municipalities[place.code] = place.name_fi
-        for keyword in card.keywords:
-            keywords.setdefault(facet_value(keyword), keyword)
+            labels["municipality"][place.code] = place.name(lang)
+            counts["municipality"][place.code] += 1
+        for keyword in dict.fromkeys(card.keywords):
+            labels["keyword"].setdefault(facet_value(keyword), keyword)
+            counts["keyword"][facet_value(keyword)] += 1
         for value, _label in card.target_group:
-            targets.setdefault(facet_value(value), target_group_label(value, survey, "fi"))
+            labels["target"].setdefault(facet_value(value), target_group_label(value, survey, lang))
+            counts["target"][facet_value(value)] += 1
 
     def ordered(options: dict[str, str]) -> list[tuple[str, str]]:
-        return sorted(options.items(), key=lambda item: (fold(item[1]), item[0]))
+        return sorted(options.items(), key=lambda item: (collation_key(item[1]), item[0]))
 
-    return [
-        {"name": "region", "label": ui["region"], "options": ordered(regions)},
-        {"name": "municipality", "label": ui["municipality"], "options": ordered(municipalities)},
-        {"name": "keyword", "label": ui["keyword"], "options": ordered(keywords)},
-        {"name": "target", "label": ui["target"], "options": ordered(targets)},
-    ]
+    return [{"name": name, "label": ui[name], "options": ordered(labels[name]),
+             "counts": dict(counts[name])} for name in labels]
+
+
+def common_keywords(filters: list[dict[str, Any]], limit: int = 8) -> list[tuple[str, str]]:
+    """Return the most common keywords (value, label), for a search that finds nothing."""
+    keyword = next(f for f in filters if f["name"] == "keyword")
+    labels = dict(keyword["options"])
+    top = sorted(keyword["counts"].items(), key=lambda item: (-item[1], collation_key(labels[item[0]])))
+    return [(value, labels[value]) for value, _ in top[:limit]]
 
 
 def shard_of(card: Card) -> str:
@@ -377,8 +438,12 @@ def render_site(workspace: Workspace, cards: list[Card], *, settings: Settings,
             lang = card.lang
             content_lang = (card.language or lang).split("-")[0].lower() or lang
             html = _render(env, "site/practice.html.j2", {
-                "lang": lang, "content_lang": content_lang, "root": "../",
-                "site_title": site_title, "ui": UI[lang], "card": card, "sections": SECTIONS,
+                **page_context(page, lang, settings=settings,
+                               description=_shorten(card.sections.get("summary") or "", 160)),
+                "content_lang": content_lang, "site_title": site_title, "ui": UI[lang],
+                "card": card, "sections": SECTIONS,
+                "list_url": "../" + PAGES["index"][lang],
+                "json_ld": json_ld(card, url=url, site_title=site_title),
                 }).encode()
             md = _markdown(card, url).encode()
             files[page], files[markdown] = html, md
@@ -392,6 +457,12 @@ def render_site(workspace: Workspace, cards: list[Card], *, settings: Settings,
     if on_shard is not None and shard:
         on_shard(shard, shard_files, shard_pages)
     files["practices.json"] = _practices_json(site_title, practices)
+    files[SCHEMA_FILE] = schema_file()
+    files.update(render_fixed_pages(env, settings=settings, site_title=site_title))
+    files["sitemap.xml"] = sitemap(
+        [PAGES["index"]["fi"], PAGES["index"]["sv"], *(f"{card.path}/index.html" for card in cards),
+         *(path for kind in ("accessibility", "privacy") for path in PAGES[kind].values())],
+        base_url=base_url)
     for name, content in _static_files(workspace).items():
         files[f"static/{name}"] = content
     return RenderedSite(files=files, kept=kept, page_sha=page_sha, entries=entries,
@@ -399,29 +470,38 @@ def render_site(workspace: Workspace, cards: list[Card], *, settings: Settings,
 
 
 def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite, *,
-                 settings: Settings, shards: list[str]) -> bytes:
-    """Render the index page; a card is rendered again only when its input or search id changed.
+                 settings: Settings, shards: list[str], lang: str = "fi") -> bytes:
+    """Render the index page in ``lang``; a card is rendered again only when its input or
+    search id changed.
 
     Every card carries ``data-pf``, its page id in the Pagefind index, so that the page's
-    script maps search results to cards without loading each result.
+    script maps search results to cards without loading each result. The Finnish index is at
+    the root, the Swedish one under ``sv/``; both list every practice, each card in its own
+    language.
     """
     from markupsafe import Markup
 
     env = site_environment(workspace)
     survey = workspace_survey(workspace)
+    path = PAGES["index"][lang]
+    root = root_of(path)
+    key = "li" if lang == "fi" else f"li_{lang}"
     snippets: list[Markup] = []
     for card in cards:
         entry = rendered.entries[str(card.id)]
-        if not isinstance(entry.get("li"), str) or entry.get("li_pf") != entry.get("pf"):
-            entry["li"] = _render(env, "site/_card.html.j2", {
-                "lang": "fi", "view": _card_view(card, rendered.facets[card.id]),
+        if not isinstance(entry.get(key), str) or entry.get(f"{key}_pf") != entry.get("pf"):
+            entry[key] = _render(env, "site/_card.html.j2", {
+                "lang": lang, "root": root, "view": _card_view(card, rendered.facets[card.id]),
                 "pf": entry.get("pf") or ""})
-            entry["li_pf"] = entry.get("pf")
-        snippets.append(Markup(entry["li"]))  # rendered with autoescape
+            entry[f"{key}_pf"] = entry.get("pf")
+        snippets.append(Markup(entry[key]))  # rendered with autoescape
     site_title = str(settings.get("site.title"))
+    filters = _filter_options(cards, UI[lang], survey, lang)
     return _render(env, "site/index.html.j2", {
-        "lang": "fi", "root": "", "site_title": site_title, "ui": UI["fi"], "cards": snippets,
-        "count": len(cards), "filters": _filter_options(cards, UI["fi"], survey),
+        **page_context(path, lang, settings=settings, description=UI[lang]["index_description"],
+                       alternates=PAGES["index"]),
+        "site_title": site_title, "ui": UI[lang], "cards": snippets,
+        "count": len(cards), "filters": filters, "common_keywords": common_keywords(filters),
         "shards": shards}).encode()
 
 
@@ -471,7 +551,7 @@ def _write_if_changed(path: Path, data: bytes, *, compare: bool = True,
     if folders is None or path.parent not in folders:
         path.parent.mkdir(parents=True, exist_ok=True)
         if folders is not None:
-            folders.add(path.parent)
+            folders.update(path.parents)  # mkdir made (or found) every parent
     temporary = path.with_name(path.name + ".tmp")
     temporary.write_bytes(data)
     os.replace(temporary, path)
@@ -762,12 +842,14 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
             ids = shard_page_ids(out / "pagefind" / name)
             for card in members:
                 rendered.entries[str(card.id)]["pf"] = ids.get(card.path + "/", "")
-    index = render_index(workspace, cards, rendered, settings=settings, shards=sorted(shard_pages))
-    done, same = write_files(out, {"index.html": index}, existing=on_disk, folders=folders)
+    indexes = {PAGES["index"][lang]: render_index(workspace, cards, rendered, settings=settings,
+                                                  shards=sorted(shard_pages), lang=lang)
+               for lang in ("fi", "sv")}
+    done, same = write_files(out, indexes, existing=on_disk, folders=folders)
     written = sorted([*written, *done])
     unchanged += same
     unchanged += len(rendered.kept)
-    removed = remove_stale(out, {*rendered.files, "index.html", *rendered.kept, SITE_MARKER},
+    removed = remove_stale(out, {*rendered.files, *indexes, *rendered.kept, SITE_MARKER},
                            existing=on_disk)
     # The manifest goes last: a publish stopped half-way re-renders what it had not finished.
     manifest = {"about": _MARKER_TEXT.strip(), "generator": rendered.generator,
@@ -778,5 +860,10 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
     else:
         unchanged += 1
     _pin_slugs(session, cards)
+    notes = []
+    if not settings.get("site.base_url"):
+        notes.append("set [site] base_url to the site's public address: sitemap.xml, canonical "
+                     "links and Open Graph tags need full addresses (now relative or left out)")
     return PublishResult(out=out, practices=len(cards), written=written, removed=removed,
-                         unchanged=unchanged, shards=sorted(shard_pages), indexed=indexed)
+                         unchanged=unchanged, shards=sorted(shard_pages), indexed=indexed,
+                         notes=notes)

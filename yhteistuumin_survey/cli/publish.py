@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .app import Format, FormatOption, app, echo, get_state, progress
+from .app import Format, FormatOption, app, echo, get_state, progress, warn
 
 
 @app.command("publish")
@@ -42,3 +42,5 @@ def publish_cmd(
          f"{len(result.shards)} shard{'' if len(result.shards) == 1 else 's'} rebuilt")
     echo(f"  open {result.out / 'index.html'} through a web server for search "
          f"(e.g. python -m http.server -d {result.out})")
+    for note in result.notes:
+        warn(f"Note: {note}")

@@ -13,7 +13,8 @@
     const byUrl = new Map(cards.map((card) => [card.dataset.url, card]));
     const query = form.querySelector("#q");
     const selects = Array.from(form.querySelectorAll("select[data-facet]"));
-    const base = new URL(".", document.baseURI);
+    const base = new URL(form.dataset.root || ".", document.baseURI);
+    const empty = document.getElementById("empty");
     let pagefind = null;
     let pagefindState = "unloaded";
     let generation = 0;
@@ -23,6 +24,28 @@
     const say = (n) => {
       const template = n === 1 ? form.dataset.countOne : form.dataset.countMany;
       count.textContent = template.replace("{n}", String(n));
+      if (empty) empty.hidden = n !== 0;
+    };
+
+    // The search and the filters live in the address (?q=…&keyword=…), so that a result can
+    // be shared, reloaded and reached again with the back button.
+    const remember = () => {
+      const params = new URLSearchParams();
+      if (query.value.trim()) params.set("q", query.value.trim());
+      for (const select of selects) if (select.value) params.set(select.dataset.facet, select.value);
+      const search = params.toString();
+      const wanted = search ? `?${search}` : location.pathname.split("/").pop() || "./";
+      // replaceState: a card opened from the result and the back button lead to this result.
+      if ((search ? `?${search}` : "") !== location.search) history.replaceState(null, "", wanted);
+    };
+
+    const restore = () => {
+      const params = new URLSearchParams(location.search);
+      query.value = params.get("q") || "";
+      for (const select of selects) {
+        const value = params.get(select.dataset.facet) || "";
+        select.value = Array.from(select.options).some((o) => o.value === value) ? value : "";
+      }
     };
 
     const chosen = () => {
@@ -92,7 +115,8 @@
       return found;
     }
 
-    async function update() {
+    async function update(record = true) {
+      if (record) remember();
       const run = ++generation;
       const filters = chosen();
       const term = query.value.trim();
@@ -124,13 +148,15 @@
 
     let timer = 0;
     query.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(update, 250); });
-    for (const select of selects) select.addEventListener("change", update);
+    for (const select of selects) select.addEventListener("change", () => update());
     form.addEventListener("submit", (event) => { event.preventDefault(); update(); });
-    form.addEventListener("reset", () => setTimeout(update, 0));
+    form.addEventListener("reset", () => setTimeout(() => update(), 0));
     if (location.protocol === "file:") {
       const note = document.getElementById("from-disk");
       if (note) note.hidden = false;
     }
+    window.addEventListener("popstate", () => { restore(); update(false); });
     form.hidden = false;
+    if (location.search) { restore(); update(false); }
   }
 }
