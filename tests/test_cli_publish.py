@@ -38,7 +38,8 @@ def test_publish_writes_the_site_and_says_where(cli, workspace, practices):
                                         "removed": 0, "unchanged": 17, "shards": 1,
                                         "indexed_shards": 0, "notes": [
         "set [site] base_url to the site's public address: sitemap.xml, canonical links and "
-        "Open Graph tags need full addresses (now relative or left out)"]}
+        "Open Graph tags need full addresses (now relative or left out)"],
+        "merged_duplicates": [], "unanswered_duplicate_flags": []}
 
 
 def test_publish_to_another_folder(cli, workspace, practices, tmp_path):

@@ -185,3 +185,34 @@ def test_swedish_index_names_places_in_swedish(workspace, session):
     html = (site / "sv/index.html").read_text()
     assert ">Esbo (1)</option>" in html and ">Nyland (1)</option>" in html
     assert 'href="../static/site.css"' in html
+
+
+def test_a_decided_duplicate_publishes_once_on_its_originals_card(workspace, session):
+    original = make_practice(session, title="Kuntien välinen yhteistyö", status="approved",
+                             municipalities=["049"])
+    copy = make_practice(session, title="Kuntien välinen yhteistyö (Vantaa)", status="duplicate",
+                         municipalities=["092"])
+    copy.duplicate_of_id = original.id
+    session.add(copy)
+    session.commit()
+
+    result = publish(workspace, session)
+
+    data = json.loads((result.out / "practices.json").read_text())
+    assert [p["id"] for p in data["practices"]] == [original.id]
+    assert [m["code"] for m in data["practices"][0]["municipalities"]] == ["049", "092"]
+    assert result.merged == [(copy.id, original.id)]
+    assert any(f"#{copy.id} is a duplicate of #{original.id}" in note for note in result.notes)
+
+
+def test_an_unanswered_duplicate_flag_between_two_published_practices_is_reported(workspace, session):
+    first = make_practice(session, title="Lukudiplomi", status="approved")
+    second = make_practice(session, title="Lukudiplomi aikuisille", status="approved",
+                           flags=[f"possible-duplicate:{first.id}"])
+    make_practice(session, title="Hylätty kopio", status="rejected",
+                  flags=[f"possible-duplicate:{first.id}"])
+
+    result = publish(workspace, session)
+
+    assert result.unanswered == [(first.id, second.id)]
+    assert any("flagged as possibly the same practice" in note for note in result.notes)

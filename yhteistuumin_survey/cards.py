@@ -153,15 +153,18 @@ def load_places(*, session: Session) -> tuple[dict[str, Place], dict[str, str], 
     return municipalities, region_of, regions
 
 
-def practice_municipalities(*, session: Session, statuses: Iterable[str] | None = None
-                            ) -> dict[int, list[str]]:
-    """Return the effective municipality codes of every practice (optionally of some statuses)."""
+def practice_municipalities(*, session: Session, statuses: Iterable[str] | None = None,
+                            ids: Iterable[int] | None = None) -> dict[int, list[str]]:
+    """Return the effective municipality codes of every practice (optionally of some statuses
+    or some ids)."""
     from sqlmodel import select
 
     from .db.models import Practice, PracticeMunicipality
 
     query = select(PracticeMunicipality.practice_id, PracticeMunicipality.municipality_code,
                    PracticeMunicipality.source)
+    if ids is not None:
+        query = query.where(PracticeMunicipality.practice_id.in_(list(ids)))  # type: ignore[attr-defined]
     if statuses is not None:
         query = query.join(Practice, Practice.id == PracticeMunicipality.practice_id  # type: ignore[arg-type]
                            ).where(
@@ -170,6 +173,26 @@ def practice_municipalities(*, session: Session, statuses: Iterable[str] | None 
     for practice_id, code, source in session.exec(query):
         rows[practice_id].append((code, source))
     return {pid: effective_municipalities(found) for pid, found in rows.items()}
+
+
+def duplicates_by_original(*, session: Session) -> dict[int, list[int]]:
+    """Return the practices decided as duplicates, by the practice they copy at the end of the
+    chain (#26 -> #25 -> #19 counts for #19)."""
+    from sqlalchemy import select
+
+    from .db.models import Practice
+
+    p = Practice.__table__.c  # type: ignore[attr-defined]
+    parent: dict[int, int] = {int(row[0]): int(row[1]) for row in session.execute(
+        select(p.id, p.duplicate_of_id).where(p.duplicate_of_id.is_not(None)))}
+    found: dict[int, list[int]] = defaultdict(list)
+    for copy in sorted(parent):
+        original, seen = parent[copy], {copy}
+        while original in parent and original not in seen:  # a cycle stops where it closes
+            seen.add(original)
+            original = parent[original]
+        found[original].append(copy)
+    return dict(found)
 
 
 def load_cards(*, session: Session, survey: Survey, published_only: bool = True) -> list[Card]:
@@ -194,6 +217,14 @@ def load_cards(*, session: Session, survey: Survey, published_only: bool = True)
     query = query.order_by(p.id)
     municipalities, region_of, regions = load_places(session=session)
     codes_of = practice_municipalities(session=session, statuses=statuses)
+    if published_only:
+        for original, copies in duplicates_by_original(session=session).items():
+            if original in codes_of:  # a practice joins its original's card: one card, all places
+                merged = set(codes_of[original])
+                for copy in copies:
+                    merged.update(codes_of.get(copy) or practice_municipalities(
+                        session=session, ids=[copy]).get(copy, []))
+                codes_of[original] = sorted(merged)
     labels = {lang: card_labels(survey, lang) for lang in SITE_LANGS}
     return [build_card(row, codes_of.get(row.id, []), survey=survey, municipalities=municipalities,
                        region_of=region_of, regions=regions, labels=labels)

@@ -28,7 +28,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .cards import SECTIONS, Card, CardContact, load_cards, target_group_label
+from .cards import SECTIONS, Card, CardContact, duplicates_by_original, load_cards, target_group_label
 from .errors import InputError, SurveyError
 from .sitepages import (
     PAGES,
@@ -135,12 +135,18 @@ class PublishResult:
     shards: list[str] = field(default_factory=list)
     indexed: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: (duplicate, original): decided duplicates published on their original's card.
+    merged: list[tuple[int, int]] = field(default_factory=list)
+    #: Two published practices, one flagged as possibly the same as the other (lower id first).
+    unanswered: list[tuple[int, int]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"out": str(self.out), "practices": self.practices, "written": len(self.written),
                 "removed": len(self.removed), "unchanged": self.unchanged,
                 "shards": len(self.shards), "indexed_shards": len(self.indexed),
-                "notes": list(self.notes)}
+                "notes": list(self.notes),
+                "merged_duplicates": [{"duplicate": d, "original": o} for d, o in self.merged],
+                "unanswered_duplicate_flags": [list(pair) for pair in self.unanswered]}
 
 
 # --- rendering ---------------------------------------------------------------------------
@@ -861,9 +867,44 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
         unchanged += 1
     _pin_slugs(session, cards)
     notes = []
+    merged, unanswered = _duplicates(session, cards)
+    for copy, original in merged:
+        notes.append(f"#{copy} is a duplicate of #{original}: published once, on #{original}'s "
+                     "card with the municipalities of both")
+    for one, other in unanswered:
+        notes.append(f"#{one} and #{other} are both published, though flagged as possibly the "
+                     f"same practice; if they are, decide #{other} 'kaksoiskappale' of #{one} in "
+                     "the review workbook")
     if not settings.get("site.base_url"):
         notes.append("set [site] base_url to the site's public address: sitemap.xml, canonical "
                      "links and Open Graph tags need full addresses (now relative or left out)")
     return PublishResult(out=out, practices=len(cards), written=written, removed=removed,
                          unchanged=unchanged, shards=sorted(shard_pages), indexed=indexed,
-                         notes=notes)
+                         notes=notes, merged=merged, unanswered=unanswered)
+
+
+def _duplicates(session: Session, cards: list[Card]) -> tuple[list[tuple[int, int]],
+                                                              list[tuple[int, int]]]:
+    """Return the decided duplicates merged into published cards, and the possible-duplicate
+    flags between two published practices that nobody answered."""
+    from sqlalchemy import and_, select
+
+    from .db.models import Practice, PracticeVersion
+
+    published = {card.id for card in cards}
+    merged = sorted((copy, original) for original, copies in
+                    duplicates_by_original(session=session).items() if original in published
+                    for copy in copies)
+    p = Practice.__table__.c  # type: ignore[attr-defined]
+    v = PracticeVersion.__table__.c  # type: ignore[attr-defined]
+    rows = session.execute(select(p.id, v.flags).join(
+        PracticeVersion.__table__,  # type: ignore[attr-defined]
+        and_(v.practice_id == p.id, v.version == p.current_version)).where(
+        p.id.in_(sorted(published))))
+    unanswered: set[tuple[int, int]] = set()
+    for practice_id, flags in rows:
+        for flag in flags or ():
+            name, _, value = str(flag).partition(":")
+            if name == "possible-duplicate" and value.isdigit() and int(value) in published:
+                unanswered.add(tuple(sorted((int(practice_id), int(value)))))  # type: ignore[arg-type]
+    return merged, sorted(unanswered)
