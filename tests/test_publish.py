@@ -259,7 +259,7 @@ def test_republish_rewrites_only_what_changed(workspace, session):
 
     assert sorted(result.written) == sorted([
         f"{one.id}-ensimmainen/index.html", f"practices/{one.id}-ensimmainen.md",
-        "index.html", "sv/index.html", "practices.json", SITE_MARKER])
+        "index.html", "sv/index.html", "cards.json", "practices.json", SITE_MARKER])
     assert result.removed == []
     assert result.indexed == ["s000"]
     assert other_page.stat().st_mtime == 1_000_000_000  # untouched

@@ -368,3 +368,73 @@ def test_the_swedish_site_lists_every_card_in_a_swedish_frame(site, page):
     page.click("text=Kulturvän för äldre")
     page.wait_for_selector("article.practice")
     assert page.evaluate("document.documentElement.lang") == "sv"
+
+
+@pytest.fixture
+def paged_site(workspace, tmp_path, monkeypatch):
+    """Seven practices, three a page: the list has three pages, a search reaches them all."""
+    from yhteistuumin_survey import publish
+    from yhteistuumin_survey.db.engine import open_database, session_scope
+    from yhteistuumin_survey.publish import publish_site
+    from yhteistuumin_survey.register import ensure_register
+
+    monkeypatch.setattr(publish, "PAGE_SIZE", 3)
+    engine = open_database(f"sqlite:///{tmp_path / 'paged.sqlite'}")
+    ensure_register(engine, workspace=workspace)
+    with session_scope(engine) as session:
+        for n in range(6):
+            make_practice(session, title=f"Tavallinen käytäntö {n}", status="approved",
+                          keywords=["kirjasto"], municipalities=["091"])
+        make_practice(session, title="Sirkuskoulu kylissä", status="approved",
+                      keywords=["sirkus"], municipalities=["564"],
+                      implementation="Trapetsi ja jonglöörauspallot kiertävät kouluilla.")
+        publish_site(workspace, session=session, settings=settings_for(workspace))
+    engine.dispose()
+    root = workspace.outputs / "site"
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield {"url": f"http://127.0.0.1:{server.server_address[1]}/", "root": root}
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_list_is_paged_and_a_search_reaches_a_card_on_the_last_page(paged_site, page):
+    root = paged_site["root"]
+    assert (root / "sivu/3/index.html").is_file() and (root / "sv/sida/3/index.html").is_file()
+    page.goto(paged_site["url"] + "index.html")
+    page.wait_for_selector("#finder:not([hidden])")
+    assert len(visible_titles(page)) == 3
+    assert page.inner_text("#count") == "7 käytäntöä"
+    assert axe_violations(page) == []
+    page.fill("#q", "jonglöörauspallot")  # only in the implementation of the card on page 3
+    wait_titles(page, ["Sirkuskoulu kylissä"])
+    assert page.is_hidden("#pager")
+    page.fill("#q", "")
+    page.select_option("#f-municipality", "091")
+    page.wait_for_selector("#more:not([hidden])")  # six fit: three shown, then three more
+    assert len(visible_titles(page)) == 3
+    page.click("#more")
+    wait_titles(page, [f"Tavallinen käytäntö {n}" for n in range(6)])
+    page.select_option("#f-municipality", "")
+    page.wait_for_selector("#pager:not([hidden])")
+    assert len(visible_titles(page)) == 3
+
+
+def test_without_javascript_the_pager_reaches_every_card(paged_site, browser):
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        seen: list[str] = []
+        page.goto(paged_site["url"] + "index.html")
+        hrefs = page.eval_on_selector_all("#pager a", "nodes => nodes.map(n => n.href)")
+        assert len(hrefs) == 3
+        for href in hrefs:
+            page.goto(href)
+            seen += visible_titles(page)
+        assert sorted(seen) == sorted([*(f"Tavallinen käytäntö {n}" for n in range(6)),
+                                       "Sirkuskoulu kylissä"])
+    finally:
+        context.close()

@@ -51,6 +51,8 @@ if TYPE_CHECKING:
 
 #: Practices per Pagefind shard: a change re-indexes one shard, the browser merges them all.
 SHARD_SIZE = 100
+#: Cards on one page of the list; the index loads this many, a search loads cards.json.
+PAGE_SIZE = 48
 #: Bump when the code (not a template) changes what a page or a Markdown file holds, so that
 #: the next publish renders every practice again. 2: numeric-looking YAML strings quoted;
 #: 3: page metadata, JSON-LD and links from a card to the filtered list.
@@ -92,6 +94,7 @@ UI: dict[str, dict[str, Any]] = {
         "empty": "Hakuehdoilla ei löytynyt käytäntöjä. Kokeile poistaa jokin rajaus tai hae "
         "yleisemmällä sanalla.",
         "common_keywords": "Yleisimmät avainsanat:",
+        "more": "Näytä lisää", "pages": "Sivut",
     },
     "sv": {
         "skip": "Hoppa till innehållet", "footer": "Kulttuuria yhteistuumin – goda exempel "
@@ -119,6 +122,7 @@ UI: dict[str, dict[str, Any]] = {
         "empty": "Inga goda exempel motsvarar sökningen. Ta bort en avgränsning eller sök med "
         "ett mer allmänt ord.",
         "common_keywords": "Vanligaste nyckelord:",
+        "more": "Visa fler", "pages": "Sidor",
     },
 }
 
@@ -475,13 +479,50 @@ def render_site(workspace: Workspace, cards: list[Card], *, settings: Settings,
                         generator=generator, facets=facets)
 
 
-def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite, *,
-                 settings: Settings, shards: list[str], lang: str = "fi") -> bytes:
-    """Render the index page in ``lang``; a card is rendered again only when its input or
-    search id changed.
+def _list_page_path(lang: str, number: int) -> str:
+    """Return the path of page ``number`` of the list in ``lang`` (page 1 is the index)."""
+    if number == 1:
+        return PAGES["index"][lang]
+    return f"sivu/{number}/index.html" if lang == "fi" else f"sv/sida/{number}/index.html"
 
-    Every card carries ``data-pf``, its page id in the Pagefind index, so that the page's
-    script maps search results to cards without loading each result. The Finnish index is at
+
+def _list_entry(card: Card, view: dict[str, Any], pf: str) -> dict[str, Any]:
+    """Return a card's entry in cards.json: what the list shows of it, and its facets."""
+    return {"u": card.path + "/", "pf": pf, "t": card.title, "l": card.lang,
+            "m": view["municipalities"], "r": view["regions"], "k": view["keywords"],
+            "g": view["targets"], "s": view["summary"],
+            "f": {"region": view["data_region"].split(), "municipality": view["data_municipality"].split(),
+                  "keyword": view["data_keyword"].split(), "target": view["data_target"].split()}}
+
+
+def render_card_list(cards: list[Card], rendered: RenderedSite) -> bytes:
+    """Return cards.json: every card's list entry, which the index loads on the first search."""
+    labels = {lang: {"municipalities": card_labels_of(lang, cards, "municipalities"),
+                     "keywords": card_labels_of(lang, cards, "keywords"),
+                     "target_group": card_labels_of(lang, cards, "target_group"),
+                     "region": UI[lang]["region"]} for lang in ("fi", "sv")}
+    entries = [_list_entry(card, _card_view(card, rendered.facets[card.id]),
+                           rendered.entries[str(card.id)].get("pf") or "") for card in cards]
+    return (json.dumps({"labels": labels, "cards": entries}, ensure_ascii=False,
+                       separators=(",", ":")) + "\n").encode()
+
+
+def card_labels_of(lang: str, cards: list[Card], name: str) -> str:
+    """Return a card heading in ``lang`` (from any card in that language, else Finnish)."""
+    for card in cards:
+        if card.lang == lang:
+            return card.labels[name]
+    return cards[0].labels[name] if cards else name
+
+
+def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite, *,
+                 settings: Settings, shards: list[str], lang: str = "fi") -> dict[str, bytes]:
+    """Render the list of practices in ``lang``: the index page and its numbered pages.
+
+    Each page carries ``PAGE_SIZE`` cards and a pager, so that the index loads light at any
+    size and every card is reached without JavaScript; a search loads cards.json instead. A
+    card is rendered again only when its input, its search id or its page's depth changed.
+    Every card carries ``data-pf``, its page id in the Pagefind index. The Finnish list is at
     the root, the Swedish one under ``sv/``; both list every practice, each card in its own
     language.
     """
@@ -489,26 +530,35 @@ def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite
 
     env = site_environment(workspace)
     survey = workspace_survey(workspace)
-    path = PAGES["index"][lang]
-    root = root_of(path)
-    key = "li" if lang == "fi" else f"li_{lang}"
-    snippets: list[Markup] = []
-    for card in cards:
-        entry = rendered.entries[str(card.id)]
-        if not isinstance(entry.get(key), str) or entry.get(f"{key}_pf") != entry.get("pf"):
-            entry[key] = _render(env, "site/_card.html.j2", {
-                "lang": lang, "root": root, "view": _card_view(card, rendered.facets[card.id]),
-                "pf": entry.get("pf") or ""})
-            entry[f"{key}_pf"] = entry.get("pf")
-        snippets.append(Markup(entry[key]))  # rendered with autoescape
     site_title = str(settings.get("site.title"))
     filters = _filter_options(cards, UI[lang], survey, lang)
-    return _render(env, "site/index.html.j2", {
-        **page_context(path, lang, settings=settings, description=UI[lang]["index_description"],
-                       alternates=PAGES["index"]),
-        "site_title": site_title, "ui": UI[lang], "cards": snippets,
-        "count": len(cards), "filters": filters, "common_keywords": common_keywords(filters),
-        "shards": shards}).encode()
+    common = common_keywords(filters)
+    pages = max(1, -(-len(cards) // PAGE_SIZE))
+    key = f"li_{lang}"
+    files: dict[str, bytes] = {}
+    for number in range(1, pages + 1):
+        path = _list_page_path(lang, number)
+        root = root_of(path)
+        snippets: list[Markup] = []
+        for card in cards[(number - 1) * PAGE_SIZE:number * PAGE_SIZE]:
+            entry = rendered.entries[str(card.id)]
+            stamp = f"{entry.get('pf')} {root}"
+            if not isinstance(entry.get(key), str) or entry.get(f"{key}_stamp") != stamp:
+                entry[key] = _render(env, "site/_card.html.j2", {
+                    "lang": lang, "root": root, "view": _card_view(card, rendered.facets[card.id]),
+                    "pf": entry.get("pf") or ""})
+                entry[f"{key}_stamp"] = stamp
+            snippets.append(Markup(entry[key]))  # rendered with autoescape
+        pager = [{"number": n, "href": root + _list_page_path(lang, n), "current": n == number}
+                 for n in range(1, pages + 1)] if pages > 1 else []
+        files[path] = _render(env, "site/index.html.j2", {
+            **page_context(path, lang, settings=settings, description=UI[lang]["index_description"],
+                           alternates={other: _list_page_path(other, number) for other in ("fi", "sv")}),
+            "site_title": site_title, "ui": UI[lang], "cards": snippets,
+            "count": len(cards), "filters": filters, "common_keywords": common,
+            "shards": shards, "pager": pager, "page_number": number, "pages": pages,
+            "page_size": PAGE_SIZE}).encode()
+    return files
 
 
 def _practices_json(site_title: str, lines: list[str]) -> bytes:
@@ -848,9 +898,10 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
             ids = shard_page_ids(out / "pagefind" / name)
             for card in members:
                 rendered.entries[str(card.id)]["pf"] = ids.get(card.path + "/", "")
-    indexes = {PAGES["index"][lang]: render_index(workspace, cards, rendered, settings=settings,
-                                                  shards=sorted(shard_pages), lang=lang)
-               for lang in ("fi", "sv")}
+    indexes = {path: page for lang in ("fi", "sv")
+               for path, page in render_index(workspace, cards, rendered, settings=settings,
+                                              shards=sorted(shard_pages), lang=lang).items()}
+    indexes["cards.json"] = render_card_list(cards, rendered)
     done, same = write_files(out, indexes, existing=on_disk, folders=folders)
     written = sorted([*written, *done])
     unchanged += same
