@@ -21,10 +21,7 @@
     const total = Number(form.dataset.total || pageCards.length);
     const pageLang = document.documentElement.lang;
     const STEP = Number(form.dataset.pageSize || 48);
-    let pagefind = null;
-    let pagefindState = "unloaded";
     let catalogue = null;
-    let catalogueState = "unloaded";
     let generation = 0;
     let shown = [];
     let rendered = 0;
@@ -64,30 +61,29 @@
       return filters;
     };
 
-    async function loadCatalogue() {
-      if (catalogueState !== "unloaded") return catalogue;
-      catalogueState = "loading";
+    // Each is loaded once; a second caller waits for the same load (a promise, kept).
+    let cataloguePromise = null;
+    const loadCatalogue = () => cataloguePromise || (cataloguePromise = (async () => {
       try {
         if (location.protocol === "file:") throw new Error("from disk");
         const response = await fetch(new URL("cards.json", base));
         if (!response.ok) throw new Error(String(response.status));
-        catalogue = await response.json();
-        catalogue.byPf = new Map();
-        catalogue.byUrl = new Map();
-        for (const entry of catalogue.cards) {
-          catalogue.byPf.set(entry.pf, [...(catalogue.byPf.get(entry.pf) || []), entry]);
-          catalogue.byUrl.set(entry.u, entry);
+        const data = await response.json();
+        data.byPf = new Map();
+        data.byUrl = new Map();
+        for (const entry of data.cards) {
+          data.byPf.set(entry.pf, [...(data.byPf.get(entry.pf) || []), entry]);
+          data.byUrl.set(entry.u, entry);
         }
-        catalogueState = "ready";
+        catalogue = data;
       } catch (error) {
-        catalogueState = "failed";
+        catalogue = null;
       }
       return catalogue;
-    }
+    })());
 
-    async function loadPagefind() {
-      if (pagefindState !== "unloaded") return pagefind;
-      pagefindState = "loading";
+    let pagefindPromise = null;
+    const loadPagefind = () => pagefindPromise || (pagefindPromise = (async () => {
       const shards = (form.dataset.shards || "").split(/\s+/).filter(Boolean);
       try {
         if (!shards.length || location.protocol === "file:") throw new Error("no index");
@@ -98,13 +94,11 @@
           await module.mergeIndex(new URL(`pagefind/${shard}/`, base).pathname, { baseUrl: base.pathname });
         }
         await module.init();
-        pagefind = module;
-        pagefindState = "ready";
+        return module;
       } catch (error) {
-        pagefindState = "failed";
+        return null;
       }
-      return pagefind;
-    }
+    })());
 
     // One list entry of cards.json as a card, built with the DOM (never from HTML text).
     const cardOf = (entry) => {
@@ -229,6 +223,11 @@
     form.addEventListener("submit", (event) => { event.preventDefault(); update(); });
     form.addEventListener("reset", () => setTimeout(() => update(), 0));
     if (more) more.addEventListener("click", showMore);
+    // Whoever reaches for the search box is about to search: load the card list and the index
+    // then, while they type, not after the first word.
+    const preload = () => { loadCatalogue(); loadPagefind(); };
+    query.addEventListener("focus", preload, { once: true });
+    query.addEventListener("pointerenter", preload, { once: true });
     if (location.protocol === "file:") {
       const note = document.getElementById("from-disk");
       if (note) note.hidden = false;
