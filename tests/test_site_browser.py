@@ -76,7 +76,8 @@ def site(workspace, tmp_path, monkeypatch):
                 municipalities=["853"], keywords=["kirjasto", "lukeminen"]).id,
             "oulu": make_practice(
                 session, title="Kulttuurikaveritoiminta", status="approved",
-                municipalities=["564"], target_group=["older_people"]).id,
+                municipalities=["564"], target_group=["older_people"],
+                keywords=["ikäihmiset", "ystävätoiminta"]).id,
             "aland": make_practice(
                 session, title="Kulturvän för äldre", status="approved", language="sv",
                 municipalities=["478"], target_group=["older_people"],
@@ -209,6 +210,8 @@ def test_keyboard_reaches_the_controls_with_a_visible_focus(site, page):
     assert page.evaluate("document.activeElement.className") == "skip"
     page.keyboard.press("Tab")  # the site title link
     page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "På svenska"
+    page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "q"
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineWidth")
     assert outline == "3px"
@@ -290,3 +293,148 @@ def test_status_table_fits_at_1280_and_scrolls_in_a_keyboard_region_when_narrow(
     page.keyboard.press("ArrowRight")  # the arrow keys scroll the focused region
     page.wait_for_function("document.querySelector('.table-wrap').scrollLeft > 0", timeout=5_000)
     narrow.close()
+
+
+def axe_violations(page) -> list[str]:
+    """Run axe-core (bundled with axe-playwright-python) on the page; return its violations."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    result = Axe().run(page)
+    return [f"{v['id']}: {[n['target'] for n in v['nodes']]}"
+            for v in result.response["violations"]]
+
+
+def test_every_kind_of_page_passes_axe_core(site, page):
+    card = next(site["root"].glob(f"{site['ids']['aland']}-*/index.html"))
+    paths = ["index.html", "sv/index.html", card.relative_to(site["root"]).as_posix(),
+             "saavutettavuusseloste/index.html", "sv/tillganglighetsutlatande/index.html",
+             "tietosuojaseloste/index.html", "sv/dataskyddsbeskrivning/index.html"]
+    for path in paths:
+        page.goto(site["url"] + path)
+        page.wait_for_load_state("load")
+        assert axe_violations(page) == [], path
+
+
+def test_the_first_keyword_of_a_card_finds_it(site, page):
+    # The index once read "<dt>Avainsanat</dt><dd>yhteistyö" as one word "Avainsanatyhteistyö".
+    page.goto(site["url"] + "index.html")
+    page.wait_for_selector("#finder:not([hidden])")
+    page.fill("#q", "ikäihmiset")  # the first keyword, in no other card's text
+    wait_titles(page, ["Kulttuurikaveritoiminta"])
+    page.fill("#q", "ikäihmiset ystävätoiminta")  # both keywords: both words of one card
+    wait_titles(page, ["Kulttuurikaveritoiminta"])
+
+
+def test_a_search_is_in_the_address_and_comes_back_on_reload(site, page):
+    page.goto(site["url"] + "index.html")
+    page.wait_for_selector("#finder:not([hidden])")
+    page.select_option("#f-target", "older-people")
+    page.fill("#q", "äldre")
+    wait_titles(page, ["Kulturvän för äldre"])
+    assert "q=%C3%A4ldre" in page.url and "target=older-people" in page.url
+    page.reload()
+    page.wait_for_selector("#finder:not([hidden])")
+    wait_titles(page, ["Kulturvän för äldre"])
+    assert page.input_value("#q") == "äldre"
+    assert page.input_value("#f-target") == "older-people"
+
+
+def test_a_card_links_its_municipality_to_the_filtered_list(site, page):
+    card = next(site["root"].glob(f"{site['ids']['oulu']}-*/index.html"))
+    page.goto(site["url"] + card.relative_to(site["root"]).as_posix())
+    page.click("dl.facts a:text('Oulu')")
+    page.wait_for_selector("#finder:not([hidden])")
+    wait_titles(page, ["Kulttuurikaveritoiminta"])
+    assert page.input_value("#f-municipality") == "564"
+
+
+def test_an_empty_result_suggests_what_to_do(site, page):
+    page.goto(site["url"] + "index.html")
+    page.wait_for_selector("#finder:not([hidden])")
+    page.fill("#q", "olematonsanaxyz")
+    page.wait_for_selector("#empty:not([hidden])")
+    assert "Kokeile poistaa" in page.inner_text("#empty")
+    assert page.locator("#empty a").count() >= 1  # the most common keywords
+
+
+def test_the_swedish_site_lists_every_card_in_a_swedish_frame(site, page):
+    page.goto(site["url"] + "sv/index.html")
+    page.wait_for_selector("#finder:not([hidden])")
+    assert page.evaluate("document.documentElement.lang") == "sv"
+    assert len(visible_titles(page)) == 5
+    assert page.inner_text("#count") == "5 goda exempel"
+    page.fill("#q", "ensamheten")  # a Swedish word only in the Swedish card's goal
+    wait_titles(page, ["Kulturvän för äldre"])
+    page.click("text=Kulturvän för äldre")
+    page.wait_for_selector("article.practice")
+    assert page.evaluate("document.documentElement.lang") == "sv"
+
+
+@pytest.fixture
+def paged_site(workspace, tmp_path, monkeypatch):
+    """Seven practices, three a page: the list has three pages, a search reaches them all."""
+    from yhteistuumin_survey import publish
+    from yhteistuumin_survey.db.engine import open_database, session_scope
+    from yhteistuumin_survey.publish import publish_site
+    from yhteistuumin_survey.register import ensure_register
+
+    monkeypatch.setattr(publish, "PAGE_SIZE", 3)
+    engine = open_database(f"sqlite:///{tmp_path / 'paged.sqlite'}")
+    ensure_register(engine, workspace=workspace)
+    with session_scope(engine) as session:
+        for n in range(6):
+            make_practice(session, title=f"Tavallinen käytäntö {n}", status="approved",
+                          keywords=["kirjasto"], municipalities=["091"])
+        make_practice(session, title="Sirkuskoulu kylissä", status="approved",
+                      keywords=["sirkus"], municipalities=["564"],
+                      implementation="Trapetsi ja jonglöörauspallot kiertävät kouluilla.")
+        publish_site(workspace, session=session, settings=settings_for(workspace))
+    engine.dispose()
+    root = workspace.outputs / "site"
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield {"url": f"http://127.0.0.1:{server.server_address[1]}/", "root": root}
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_list_is_paged_and_a_search_reaches_a_card_on_the_last_page(paged_site, page):
+    root = paged_site["root"]
+    assert (root / "sivu/3/index.html").is_file() and (root / "sv/sida/3/index.html").is_file()
+    page.goto(paged_site["url"] + "index.html")
+    page.wait_for_selector("#finder:not([hidden])")
+    assert len(visible_titles(page)) == 3
+    assert page.inner_text("#count") == "7 käytäntöä"
+    assert axe_violations(page) == []
+    page.fill("#q", "jonglöörauspallot")  # only in the implementation of the card on page 3
+    wait_titles(page, ["Sirkuskoulu kylissä"])
+    assert page.is_hidden("#pager")
+    page.fill("#q", "")
+    page.select_option("#f-municipality", "091")
+    page.wait_for_selector("#more:not([hidden])")  # six fit: three shown, then three more
+    assert len(visible_titles(page)) == 3
+    page.click("#more")
+    wait_titles(page, [f"Tavallinen käytäntö {n}" for n in range(6)])
+    page.select_option("#f-municipality", "")
+    page.wait_for_selector("#pager:not([hidden])")
+    assert len(visible_titles(page)) == 3
+
+
+def test_without_javascript_the_pager_reaches_every_card(paged_site, browser):
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        seen: list[str] = []
+        page.goto(paged_site["url"] + "index.html")
+        hrefs = page.eval_on_selector_all("#pager a", "nodes => nodes.map(n => n.href)")
+        assert len(hrefs) == 3
+        for href in hrefs:
+            page.goto(href)
+            seen += visible_titles(page)
+        assert sorted(seen) == sorted([*(f"Tavallinen käytäntö {n}" for n in range(6)),
+                                       "Sirkuskoulu kylissä"])
+    finally:
+        context.close()

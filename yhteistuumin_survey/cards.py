@@ -72,6 +72,8 @@ class Card:
     #: The page folder: ``<id>-<slug>``, the slug of the title it was first published with
     #: (``Practice.published_slug``), else of its title; the same for the same database.
     path: str = ""
+    #: The day the practice last changed (YYYY-MM-DD), or ''.
+    modified: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """Return the card as plain data (practices.json, Markdown front matter)."""
@@ -89,6 +91,7 @@ class Card:
             "contact": None if self.contact is None else {
                 "name": self.contact.name, "email": self.contact.email,
                 "phone": self.contact.phone, "text": self.contact.text},
+            "modified": self.modified,
         }
 
 
@@ -149,15 +152,18 @@ def load_places(*, session: Session) -> tuple[dict[str, Place], dict[str, str], 
     return municipalities, region_of, regions
 
 
-def practice_municipalities(*, session: Session, statuses: Iterable[str] | None = None
-                            ) -> dict[int, list[str]]:
-    """Return the effective municipality codes of every practice (optionally of some statuses)."""
+def practice_municipalities(*, session: Session, statuses: Iterable[str] | None = None,
+                            ids: Iterable[int] | None = None) -> dict[int, list[str]]:
+    """Return the effective municipality codes of every practice (optionally of some statuses
+    or some ids)."""
     from sqlmodel import select
 
     from .db.models import Practice, PracticeMunicipality
 
     query = select(PracticeMunicipality.practice_id, PracticeMunicipality.municipality_code,
                    PracticeMunicipality.source)
+    if ids is not None:
+        query = query.where(PracticeMunicipality.practice_id.in_(list(ids)))  # type: ignore[attr-defined]
     if statuses is not None:
         query = query.join(Practice, Practice.id == PracticeMunicipality.practice_id  # type: ignore[arg-type]
                            ).where(
@@ -166,6 +172,26 @@ def practice_municipalities(*, session: Session, statuses: Iterable[str] | None 
     for practice_id, code, source in session.exec(query):
         rows[practice_id].append((code, source))
     return {pid: effective_municipalities(found) for pid, found in rows.items()}
+
+
+def duplicates_by_original(*, session: Session) -> dict[int, list[int]]:
+    """Return the practices decided as duplicates, by the practice they copy at the end of the
+    chain (#26 -> #25 -> #19 counts for #19)."""
+    from sqlalchemy import select
+
+    from .db.models import Practice
+
+    p = Practice.__table__.c  # type: ignore[attr-defined]
+    parent: dict[int, int] = {int(row[0]): int(row[1]) for row in session.execute(
+        select(p.id, p.duplicate_of_id).where(p.duplicate_of_id.is_not(None)))}
+    found: dict[int, list[int]] = defaultdict(list)
+    for copy in sorted(parent):
+        original, seen = parent[copy], {copy}
+        while original in parent and original not in seen:  # a cycle stops where it closes
+            seen.add(original)
+            original = parent[original]
+        found[original].append(copy)
+    return dict(found)
 
 
 def load_cards(*, session: Session, survey: Survey, published_only: bool = True) -> list[Card]:
@@ -177,7 +203,7 @@ def load_cards(*, session: Session, survey: Survey, published_only: bool = True)
     p = Practice.__table__.c  # type: ignore[attr-defined]
     v = PracticeVersion.__table__.c  # type: ignore[attr-defined]
     # Plain columns, not ORM objects: five times faster on 5,000 practices.
-    query = select(p.id, p.status, p.language.label("practice_language"), p.corrected_title,
+    query = select(p.id, p.status, p.language.label("practice_language"), p.corrected_title, p.updated_at,
                    p.corrected_keywords, p.published_slug, v.title, v.keywords, v.target_group,
                    v.goal, v.summary, v.implementation, v.resources, v.experiences, v.benefits,
                    v.contact_name, v.contact_email, v.contact_phone, v.contact_text, v.publish_consent,
@@ -190,6 +216,14 @@ def load_cards(*, session: Session, survey: Survey, published_only: bool = True)
     query = query.order_by(p.id)
     municipalities, region_of, regions = load_places(session=session)
     codes_of = practice_municipalities(session=session, statuses=statuses)
+    if published_only:
+        for original, copies in duplicates_by_original(session=session).items():
+            if original in codes_of:  # a practice joins its original's card: one card, all places
+                merged = set(codes_of[original])
+                for copy in copies:
+                    merged.update(codes_of.get(copy) or practice_municipalities(
+                        session=session, ids=[copy]).get(copy, []))
+                codes_of[original] = sorted(merged)
     labels = {lang: card_labels(survey, lang) for lang in SITE_LANGS}
     return [build_card(row, codes_of.get(row.id, []), survey=survey, municipalities=municipalities,
                        region_of=region_of, regions=regions, labels=labels)
@@ -222,4 +256,12 @@ def build_card(row: Any, codes: list[str], *, survey: Survey,
         regions=tuple(regions[c] for c in region_codes if c in regions),
         contact=contact,
         labels=labels[lang],
+        modified=_day(getattr(row, "updated_at", None)),
     )
+
+
+def _day(value: Any) -> str:
+    """Return a timestamp's day as YYYY-MM-DD (SQLite may hand back text)."""
+    if value is None:
+        return ""
+    return value.date().isoformat() if hasattr(value, "date") else str(value)[:10]

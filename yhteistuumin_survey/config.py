@@ -178,6 +178,13 @@ KEYS: tuple[Key, ...] = (
         "Title of the published knowledge bank."),
     Key("site", "base_url", "", _as_str,
         "Public address of the site, used in practices.json links; empty keeps links relative."),
+    Key("site", "contact_email", "", _as_str,
+        "Feedback address of the accessibility statement and the privacy notice "
+        "(empty: [round] reply_to)."),
+    Key("site", "controller", "Espoon kaupunki, Kulttuuria yhteistuumin -ohjelma", _as_str,
+        "The controller of the published contact details, named in the privacy notice."),
+    Key("site", "statement_date", dt.date(2026, 12, 6), _as_date,
+        "The day the accessibility statement was last reviewed (YYYY-MM-DD)."),
 )
 
 _BY_SECTION: dict[str, dict[str, Key]] = {}

@@ -20,6 +20,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -27,9 +28,19 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .cards import SECTIONS, Card, CardContact, load_cards, target_group_label
+from .cards import SECTIONS, Card, CardContact, duplicates_by_original, load_cards, target_group_label
 from .errors import InputError, SurveyError
 from .reports import plural
+from .sitepages import (
+    PAGES,
+    SCHEMA_FILE,
+    json_ld,
+    page_context,
+    render_fixed_pages,
+    root_of,
+    schema_file,
+    sitemap,
+)
 from .survey import Survey, fold, workspace_survey
 
 if TYPE_CHECKING:
@@ -41,9 +52,12 @@ if TYPE_CHECKING:
 
 #: Practices per Pagefind shard: a change re-indexes one shard, the browser merges them all.
 SHARD_SIZE = 100
+#: Cards on one page of the list; the index loads this many, a search loads cards.json.
+PAGE_SIZE = 48
 #: Bump when the code (not a template) changes what a page or a Markdown file holds, so that
-#: the next publish renders every practice again. 2: numeric-looking YAML strings quoted.
-RENDER_REVISION = 2
+#: the next publish renders every practice again. 2: numeric-looking YAML strings quoted;
+#: 3: page metadata, JSON-LD and links from a card to the filtered list.
+RENDER_REVISION = 3
 #: The file that marks a folder as a site made by ``publish`` (so it may remove stale files).
 SITE_MARKER = ".yhteistuumin-site.json"
 #: Inside each shard: the hash of the pages it was built from.
@@ -70,22 +84,46 @@ UI: dict[str, dict[str, Any]] = {
         "contact": "Yhteystiedot", "status_title": "Kyselykierroksen tilanne",
         "status_caption": "Kunnat, kutsut, vastaukset ja käytännöt maakunnittain",
         "total": "Yhteensä",
+        "accessibility": "Saavutettavuusseloste", "privacy": "Tietosuojaseloste",
+        "index_description": "Kuntien kulttuuripalvelujen hyviä käytäntöjä eri puolilta "
+        "Suomea: hae ja rajaa maakunnan, kunnan, avainsanan tai kohderyhmän mukaan.",
+        "accessibility_description": "Kulttuuria yhteistuumin -sivuston saavutettavuusseloste: "
+        "vaatimustenmukaisuus, tunnetut puutteet ja palautekanava.",
+        "privacy_description": "Tietosuojaseloste: miten sivustolla julkaistuja yhteystietoja "
+        "käsitellään ja miten voit käyttää oikeuksiasi.",
+        "print": "Tulosta", "languages": "Kieli",
+        "empty": "Hakuehdoilla ei löytynyt käytäntöjä. Kokeile poistaa jokin rajaus tai hae "
+        "yleisemmällä sanalla.",
+        "common_keywords": "Yleisimmät avainsanat:",
+        "more": "Näytä lisää", "pages": "Sivut",
     },
     "sv": {
-        "skip": "Hoppa till innehållet", "footer": "Kulttuuria yhteistuumin – goda praxis "
-        "i kommunernas kulturtjänster.", "intro": "Goda praxis i kommunernas kulturtjänster. Sök "
-        "eller avgränsa enligt landskap, kommun, nyckelord eller målgrupp.",
-        "search_label": "Sök bland praxis", "all": "Alla", "reset": "Töm",
+        "skip": "Hoppa till innehållet", "footer": "Kulttuuria yhteistuumin – goda exempel "
+        "från kommunernas kulturtjänster.", "intro": "Goda exempel från kommunernas "
+        "kulturtjänster. Sök eller avgränsa efter landskap, kommun, nyckelord eller målgrupp.",
+        "search_label": "Sök bland exemplen", "all": "Alla", "reset": "Töm",
         "region": "Landskap", "municipality": "Kommun", "keyword": "Nyckelord",
-        "target": "För vem", "count_one": "{n} praxis", "count_many": "{n} praxis",
+        "target": "För vem", "count_one": "{n} gott exempel", "count_many": "{n} goda exempel",
         "searching": "Söker…", "search_error": "Sökningen är inte tillgänglig.",
         "from_disk": "Sidan är öppnad direkt från en fil: avgränsningen fungerar, men sökningen "
         "hittar bara kortens synliga texter. Fulltextsökningen fungerar när webbplatsen ligger "
         "på en webbserver.",
-        "back": "All praxis", "good_practice": "God praxis",
+        "back": "Alla goda exempel", "good_practice": "God praxis",
         "contact": "Kontaktuppgifter", "status_title": "Läget i enkätomgången",
-        "status_caption": "Kommuner, inbjudningar, svar och praxis per landskap",
+        "status_caption": "Kommuner, inbjudningar, svar och goda exempel per landskap",
         "total": "Totalt",
+        "accessibility": "Tillgänglighetsutlåtande", "privacy": "Dataskyddsbeskrivning",
+        "index_description": "Goda exempel från kommunernas kulturtjänster runt om i Finland: "
+        "sök och avgränsa efter landskap, kommun, nyckelord eller målgrupp.",
+        "accessibility_description": "Tillgänglighetsutlåtande för webbplatsen Kulttuuria "
+        "yhteistuumin: överensstämmelse, kända brister och hur du ger respons.",
+        "privacy_description": "Dataskyddsbeskrivning: hur kontaktuppgifterna på webbplatsen "
+        "behandlas och hur du använder dina rättigheter.",
+        "print": "Skriv ut", "languages": "Språk",
+        "empty": "Inga goda exempel motsvarar sökningen. Ta bort en avgränsning eller sök med "
+        "ett mer allmänt ord.",
+        "common_keywords": "Vanligaste nyckelord:",
+        "more": "Visa fler", "pages": "Sidor",
     },
 }
 
@@ -101,6 +139,11 @@ class PublishResult:
     unchanged: int = 0
     shards: list[str] = field(default_factory=list)
     indexed: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    #: (duplicate, original): decided duplicates published on their original's card.
+    merged: list[tuple[int, int]] = field(default_factory=list)
+    #: Two published practices, one flagged as possibly the same as the other (lower id first).
+    unanswered: list[tuple[int, int]] = field(default_factory=list)
 
     failed = False
 
@@ -112,6 +155,9 @@ class PublishResult:
                 f"  open {self.out / 'index.html'} through a web server for search "
                 f"(e.g. python -m http.server -d {self.out})"]
 
+    def warnings(self) -> list[str]:
+        return [f"Note: {note}" for note in self.notes]
+
     def table(self) -> tuple[list[str], list[dict[str, Any]]]:
         return ["file", "change"], [*({"file": f, "change": "written"} for f in self.written),
                                     *({"file": f, "change": "removed"} for f in self.removed)]
@@ -119,7 +165,10 @@ class PublishResult:
     def to_dict(self) -> dict[str, Any]:
         return {"out": str(self.out), "practices": self.practices, "written": len(self.written),
                 "removed": len(self.removed), "unchanged": self.unchanged,
-                "shards": len(self.shards), "indexed_shards": len(self.indexed)}
+                "shards": len(self.shards), "indexed_shards": len(self.indexed),
+                "notes": list(self.notes),
+                "merged_duplicates": [{"duplicate": d, "original": o} for d, o in self.merged],
+                "unanswered_duplicate_flags": [list(pair) for pair in self.unanswered]}
 
 
 # --- rendering ---------------------------------------------------------------------------
@@ -189,6 +238,7 @@ def site_environment(workspace: Workspace) -> jinja2.Environment:
     env.filters["shorten"] = _shorten
     env.filters["paragraphs"] = _paragraphs
     env.filters["contact_lines"] = _contact_lines
+    env.filters["facet"] = facet_value
     return env
 
 
@@ -203,30 +253,54 @@ def _facets(card: Card) -> dict[str, list[str]]:
             "target": sorted({facet_value(v) for v, _ in card.target_group})}
 
 
-def _filter_options(cards: list[Card], ui: dict[str, Any], survey: Survey) -> list[dict[str, Any]]:
-    regions: dict[str, str] = {}
-    municipalities: dict[str, str] = {}
-    keywords: dict[str, str] = {}
-    targets: dict[str, str] = {}
+_COLLATION = str.maketrans({"å": "{", "ä": "|", "ö": "}", "æ": "|", "ø": "}"})
+
+
+def collation_key(text: str) -> str:
+    """Return a sort key in Finnish and Swedish alphabetical order: å, ä and ö after z.
+
+    Plain folding would sort Päijät-Häme before Pirkanmaa; other accents (é, ü) sort as their
+    base letter.
+    """
+    import unicodedata
+
+    marked = text.lower().translate(_COLLATION)
+    return "".join(ch for ch in unicodedata.normalize("NFKD", marked) if not unicodedata.combining(ch))
+
+
+def _filter_options(cards: list[Card], ui: dict[str, Any], survey: Survey,
+                    lang: str = "fi") -> list[dict[str, Any]]:
+    """Return the filters of the index: every option with its label in ``lang`` and its count."""
+    labels: dict[str, dict[str, str]] = {name: {} for name in ("region", "municipality", "keyword",
+                                                               "target")}
+    counts: dict[str, Counter[str]] = {name: Counter() for name in labels}
     for card in cards:
         for region in card.regions:
-            regions[region.code] = region.name_fi
+            labels["region"][region.code] = region.name(lang)
+            counts["region"][region.code] += 1
         for place in card.municipalities:
-            municipalities[place.code] = place.name_fi
-        for keyword in card.keywords:
-            keywords.setdefault(facet_value(keyword), keyword)
+            labels["municipality"][place.code] = place.name(lang)
+            counts["municipality"][place.code] += 1
+        for keyword in dict.fromkeys(card.keywords):
+            labels["keyword"].setdefault(facet_value(keyword), keyword)
+            counts["keyword"][facet_value(keyword)] += 1
         for value, _label in card.target_group:
-            targets.setdefault(facet_value(value), target_group_label(value, survey, "fi"))
+            labels["target"].setdefault(facet_value(value), target_group_label(value, survey, lang))
+            counts["target"][facet_value(value)] += 1
 
     def ordered(options: dict[str, str]) -> list[tuple[str, str]]:
-        return sorted(options.items(), key=lambda item: (fold(item[1]), item[0]))
+        return sorted(options.items(), key=lambda item: (collation_key(item[1]), item[0]))
 
-    return [
-        {"name": "region", "label": ui["region"], "options": ordered(regions)},
-        {"name": "municipality", "label": ui["municipality"], "options": ordered(municipalities)},
-        {"name": "keyword", "label": ui["keyword"], "options": ordered(keywords)},
-        {"name": "target", "label": ui["target"], "options": ordered(targets)},
-    ]
+    return [{"name": name, "label": ui[name], "options": ordered(labels[name]),
+             "counts": dict(counts[name])} for name in labels]
+
+
+def common_keywords(filters: list[dict[str, Any]], limit: int = 8) -> list[tuple[str, str]]:
+    """Return the most common keywords (value, label), for a search that finds nothing."""
+    keyword = next(f for f in filters if f["name"] == "keyword")
+    labels = dict(keyword["options"])
+    top = sorted(keyword["counts"].items(), key=lambda item: (-item[1], collation_key(labels[item[0]])))
+    return [(value, labels[value]) for value, _ in top[:limit]]
 
 
 def shard_of(card: Card) -> str:
@@ -392,8 +466,12 @@ def render_site(workspace: Workspace, cards: list[Card], *, settings: Settings,
             lang = card.lang
             content_lang = (card.language or lang).split("-")[0].lower() or lang
             html = _render(env, "site/practice.html.j2", {
-                "lang": lang, "content_lang": content_lang, "root": "../",
-                "site_title": site_title, "ui": UI[lang], "card": card, "sections": SECTIONS,
+                **page_context(page, lang, settings=settings,
+                               description=_shorten(card.sections.get("summary") or "", 160)),
+                "content_lang": content_lang, "site_title": site_title, "ui": UI[lang],
+                "card": card, "sections": SECTIONS,
+                "list_url": "../" + PAGES["index"][lang],
+                "json_ld": json_ld(card, url=url, site_title=site_title),
                 }).encode()
             md = _markdown(card, url).encode()
             files[page], files[markdown] = html, md
@@ -407,37 +485,98 @@ def render_site(workspace: Workspace, cards: list[Card], *, settings: Settings,
     if on_shard is not None and shard:
         on_shard(shard, shard_files, shard_pages)
     files["practices.json"] = _practices_json(site_title, practices)
+    files[SCHEMA_FILE] = schema_file()
+    files.update(render_fixed_pages(env, settings=settings, site_title=site_title))
+    files["sitemap.xml"] = sitemap(
+        [PAGES["index"]["fi"], PAGES["index"]["sv"], *(f"{card.path}/index.html" for card in cards),
+         *(path for kind in ("accessibility", "privacy") for path in PAGES[kind].values())],
+        base_url=base_url)
     for name, content in _static_files(workspace).items():
         files[f"static/{name}"] = content
     return RenderedSite(files=files, kept=kept, page_sha=page_sha, entries=entries,
                         generator=generator, facets=facets)
 
 
-def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite, *,
-                 settings: Settings, shards: list[str]) -> bytes:
-    """Render the index page; a card is rendered again only when its input or search id changed.
+def _list_page_path(lang: str, number: int) -> str:
+    """Return the path of page ``number`` of the list in ``lang`` (page 1 is the index)."""
+    if number == 1:
+        return PAGES["index"][lang]
+    return f"sivu/{number}/index.html" if lang == "fi" else f"sv/sida/{number}/index.html"
 
-    Every card carries ``data-pf``, its page id in the Pagefind index, so that the page's
-    script maps search results to cards without loading each result.
+
+def _list_entry(card: Card, view: dict[str, Any], pf: str) -> dict[str, Any]:
+    """Return a card's entry in cards.json: what the list shows of it, and its facets."""
+    return {"u": card.path + "/", "pf": pf, "t": card.title, "l": card.lang,
+            "m": view["municipalities"], "r": view["regions"], "k": view["keywords"],
+            "g": view["targets"], "s": view["summary"],
+            "f": {"region": view["data_region"].split(), "municipality": view["data_municipality"].split(),
+                  "keyword": view["data_keyword"].split(), "target": view["data_target"].split()}}
+
+
+def render_card_list(cards: list[Card], rendered: RenderedSite) -> bytes:
+    """Return cards.json: every card's list entry, which the index loads on the first search."""
+    labels = {lang: {"municipalities": card_labels_of(lang, cards, "municipalities"),
+                     "keywords": card_labels_of(lang, cards, "keywords"),
+                     "target_group": card_labels_of(lang, cards, "target_group"),
+                     "region": UI[lang]["region"]} for lang in ("fi", "sv")}
+    entries = [_list_entry(card, _card_view(card, rendered.facets[card.id]),
+                           rendered.entries[str(card.id)].get("pf") or "") for card in cards]
+    return (json.dumps({"labels": labels, "cards": entries}, ensure_ascii=False,
+                       separators=(",", ":")) + "\n").encode()
+
+
+def card_labels_of(lang: str, cards: list[Card], name: str) -> str:
+    """Return a card heading in ``lang`` (from any card in that language, else Finnish)."""
+    for card in cards:
+        if card.lang == lang:
+            return card.labels[name]
+    return cards[0].labels[name] if cards else name
+
+
+def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite, *,
+                 settings: Settings, shards: list[str], lang: str = "fi") -> dict[str, bytes]:
+    """Render the list of practices in ``lang``: the index page and its numbered pages.
+
+    Each page carries ``PAGE_SIZE`` cards and a pager, so that the index loads light at any
+    size and every card is reached without JavaScript; a search loads cards.json instead. A
+    card is rendered again only when its input, its search id or its page's depth changed.
+    Every card carries ``data-pf``, its page id in the Pagefind index. The Finnish list is at
+    the root, the Swedish one under ``sv/``; both list every practice, each card in its own
+    language.
     """
     from markupsafe import Markup
 
     env = site_environment(workspace)
     survey = workspace_survey(workspace)
-    snippets: list[Markup] = []
-    for card in cards:
-        entry = rendered.entries[str(card.id)]
-        if not isinstance(entry.get("li"), str) or entry.get("li_pf") != entry.get("pf"):
-            entry["li"] = _render(env, "site/_card.html.j2", {
-                "lang": "fi", "view": _card_view(card, rendered.facets[card.id]),
-                "pf": entry.get("pf") or ""})
-            entry["li_pf"] = entry.get("pf")
-        snippets.append(Markup(entry["li"]))  # rendered with autoescape
     site_title = str(settings.get("site.title"))
-    return _render(env, "site/index.html.j2", {
-        "lang": "fi", "root": "", "site_title": site_title, "ui": UI["fi"], "cards": snippets,
-        "count": len(cards), "filters": _filter_options(cards, UI["fi"], survey),
-        "shards": shards}).encode()
+    filters = _filter_options(cards, UI[lang], survey, lang)
+    common = common_keywords(filters)
+    pages = max(1, -(-len(cards) // PAGE_SIZE))
+    key = f"li_{lang}"
+    files: dict[str, bytes] = {}
+    for number in range(1, pages + 1):
+        path = _list_page_path(lang, number)
+        root = root_of(path)
+        snippets: list[Markup] = []
+        for card in cards[(number - 1) * PAGE_SIZE:number * PAGE_SIZE]:
+            entry = rendered.entries[str(card.id)]
+            stamp = f"{entry.get('pf')} {root}"
+            if not isinstance(entry.get(key), str) or entry.get(f"{key}_stamp") != stamp:
+                entry[key] = _render(env, "site/_card.html.j2", {
+                    "lang": lang, "root": root, "view": _card_view(card, rendered.facets[card.id]),
+                    "pf": entry.get("pf") or ""})
+                entry[f"{key}_stamp"] = stamp
+            snippets.append(Markup(entry[key]))  # rendered with autoescape
+        pager = [{"number": n, "href": root + _list_page_path(lang, n), "current": n == number}
+                 for n in range(1, pages + 1)] if pages > 1 else []
+        files[path] = _render(env, "site/index.html.j2", {
+            **page_context(path, lang, settings=settings, description=UI[lang]["index_description"],
+                           alternates={other: _list_page_path(other, number) for other in ("fi", "sv")}),
+            "site_title": site_title, "ui": UI[lang], "cards": snippets,
+            "count": len(cards), "filters": filters, "common_keywords": common,
+            "shards": shards, "pager": pager, "page_number": number, "pages": pages,
+            "page_size": PAGE_SIZE}).encode()
+    return files
 
 
 def _practices_json(site_title: str, lines: list[str]) -> bytes:
@@ -486,7 +625,7 @@ def _write_if_changed(path: Path, data: bytes, *, compare: bool = True,
     if folders is None or path.parent not in folders:
         path.parent.mkdir(parents=True, exist_ok=True)
         if folders is not None:
-            folders.add(path.parent)
+            folders.update(path.parents)  # mkdir made (or found) every parent
     temporary = path.with_name(path.name + ".tmp")
     temporary.write_bytes(data)
     os.replace(temporary, path)
@@ -777,12 +916,15 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
             ids = shard_page_ids(out / "pagefind" / name)
             for card in members:
                 rendered.entries[str(card.id)]["pf"] = ids.get(card.path + "/", "")
-    index = render_index(workspace, cards, rendered, settings=settings, shards=sorted(shard_pages))
-    done, same = write_files(out, {"index.html": index}, existing=on_disk, folders=folders)
+    indexes = {path: page for lang in ("fi", "sv")
+               for path, page in render_index(workspace, cards, rendered, settings=settings,
+                                              shards=sorted(shard_pages), lang=lang).items()}
+    indexes["cards.json"] = render_card_list(cards, rendered)
+    done, same = write_files(out, indexes, existing=on_disk, folders=folders)
     written = sorted([*written, *done])
     unchanged += same
     unchanged += len(rendered.kept)
-    removed = remove_stale(out, {*rendered.files, "index.html", *rendered.kept, SITE_MARKER},
+    removed = remove_stale(out, {*rendered.files, *indexes, *rendered.kept, SITE_MARKER},
                            existing=on_disk)
     # The manifest goes last: a publish stopped half-way re-renders what it had not finished.
     manifest = {"about": _MARKER_TEXT.strip(), "generator": rendered.generator,
@@ -793,5 +935,45 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
     else:
         unchanged += 1
     _pin_slugs(session, cards)
+    notes = []
+    merged, unanswered = _duplicates(session, cards)
+    for copy, original in merged:
+        notes.append(f"#{copy} is a duplicate of #{original}: published once, on #{original}'s "
+                     "card with the municipalities of both")
+    for one, other in unanswered:
+        notes.append(f"#{one} and #{other} are both published, though flagged as possibly the "
+                     f"same practice; if they are, decide #{other} 'kaksoiskappale' of #{one} in "
+                     "the review workbook")
+    if not settings.get("site.base_url"):
+        notes.append("set [site] base_url to the site's public address: sitemap.xml, canonical "
+                     "links and Open Graph tags need full addresses (now relative or left out)")
     return PublishResult(out=out, practices=len(cards), written=written, removed=removed,
-                         unchanged=unchanged, shards=sorted(shard_pages), indexed=indexed)
+                         unchanged=unchanged, shards=sorted(shard_pages), indexed=indexed,
+                         notes=notes, merged=merged, unanswered=unanswered)
+
+
+def _duplicates(session: Session, cards: list[Card]) -> tuple[list[tuple[int, int]],
+                                                              list[tuple[int, int]]]:
+    """Return the decided duplicates merged into published cards, and the possible-duplicate
+    flags between two published practices that nobody answered."""
+    from sqlalchemy import and_, select
+
+    from .db.models import Practice, PracticeVersion
+
+    published = {card.id for card in cards}
+    merged = sorted((copy, original) for original, copies in
+                    duplicates_by_original(session=session).items() if original in published
+                    for copy in copies)
+    p = Practice.__table__.c  # type: ignore[attr-defined]
+    v = PracticeVersion.__table__.c  # type: ignore[attr-defined]
+    rows = session.execute(select(p.id, v.flags).join(
+        PracticeVersion.__table__,  # type: ignore[attr-defined]
+        and_(v.practice_id == p.id, v.version == p.current_version)).where(
+        p.id.in_(sorted(published))))
+    unanswered: set[tuple[int, int]] = set()
+    for practice_id, flags in rows:
+        for flag in flags or ():
+            name, _, value = str(flag).partition(":")
+            if name == "possible-duplicate" and value.isdigit() and int(value) in published:
+                unanswered.add(tuple(sorted((int(practice_id), int(value)))))  # type: ignore[arg-type]
+    return merged, sorted(unanswered)

@@ -1,28 +1,58 @@
-// Search and filters of the knowledge bank. Without JavaScript every card shows and the
-// controls stay hidden. Full-text search uses the Pagefind index built with the site (one
-// bundle per shard of practices, merged here); opened from disk, where Pagefind cannot load,
-// a plain text match over the cards stands in and a note says so. A classic script (not a
-// module), so that it runs from disk too; Pagefind is loaded with a dynamic import().
+// Search and filters of the knowledge bank. The page carries one page of cards and a plain
+// pager, so that it loads light at any size and every card is reached without JavaScript. A
+// search or a filter loads cards.json (every card's list entry) once, and the Pagefind index
+// built with the site for full-text search (one bundle per shard of practices, merged here).
+// Opened from disk, where neither can load, the filters and a plain text match work over the
+// cards of the page and a note says so. A classic script (not a module), so that it runs from
+// disk too; Pagefind is loaded with a dynamic import().
 {  // a block: the names below stay out of the page's global scope
   const form = document.getElementById("finder");
   const list = document.getElementById("cards");
   const count = document.getElementById("count");
 
   if (form && list) {
-    const cards = Array.from(list.querySelectorAll(":scope > li.card"));
-    const byUrl = new Map(cards.map((card) => [card.dataset.url, card]));
+    const pageCards = Array.from(list.querySelectorAll(":scope > li.card"));
     const query = form.querySelector("#q");
     const selects = Array.from(form.querySelectorAll("select[data-facet]"));
-    const base = new URL(".", document.baseURI);
-    let pagefind = null;
-    let pagefindState = "unloaded";
+    const base = new URL(form.dataset.root || ".", document.baseURI);
+    const empty = document.getElementById("empty");
+    const pager = document.getElementById("pager");
+    const more = document.getElementById("more");
+    const total = Number(form.dataset.total || pageCards.length);
+    const pageLang = document.documentElement.lang;
+    const STEP = Number(form.dataset.pageSize || 48);
+    let catalogue = null;
     let generation = 0;
+    let shown = [];
+    let rendered = 0;
 
     const fold = (text) => text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
 
     const say = (n) => {
       const template = n === 1 ? form.dataset.countOne : form.dataset.countMany;
       count.textContent = template.replace("{n}", String(n));
+      if (empty) empty.hidden = n !== 0;
+    };
+
+    // The search and the filters live in the address (?q=…&keyword=…), so that a result can
+    // be shared, reloaded and reached again with the back button from a card.
+    const remember = () => {
+      const params = new URLSearchParams();
+      if (query.value.trim()) params.set("q", query.value.trim());
+      for (const select of selects) if (select.value) params.set(select.dataset.facet, select.value);
+      const search = params.toString();
+      const wanted = search ? `?${search}` : location.pathname.split("/").pop() || "./";
+      // replaceState: a card opened from the result and the back button lead to this result.
+      if ((search ? `?${search}` : "") !== location.search) history.replaceState(null, "", wanted);
+    };
+
+    const restore = () => {
+      const params = new URLSearchParams(location.search);
+      query.value = params.get("q") || "";
+      for (const select of selects) {
+        const value = params.get(select.dataset.facet) || "";
+        select.value = Array.from(select.options).some((o) => o.value === value) ? value : "";
+      }
     };
 
     const chosen = () => {
@@ -31,22 +61,29 @@
       return filters;
     };
 
-    const fits = (card, filters) => Object.entries(filters).every(
-      ([facet, value]) => (card.dataset[facet] || "").split(" ").includes(value));
+    // Each is loaded once; a second caller waits for the same load (a promise, kept).
+    let cataloguePromise = null;
+    const loadCatalogue = () => cataloguePromise || (cataloguePromise = (async () => {
+      try {
+        if (location.protocol === "file:") throw new Error("from disk");
+        const response = await fetch(new URL("cards.json", base));
+        if (!response.ok) throw new Error(String(response.status));
+        const data = await response.json();
+        data.byPf = new Map();
+        data.byUrl = new Map();
+        for (const entry of data.cards) {
+          data.byPf.set(entry.pf, [...(data.byPf.get(entry.pf) || []), entry]);
+          data.byUrl.set(entry.u, entry);
+        }
+        catalogue = data;
+      } catch (error) {
+        catalogue = null;
+      }
+      return catalogue;
+    })());
 
-    const show = (ordered) => {
-      const visible = new Set(ordered);
-      for (const card of cards) card.hidden = !visible.has(card);
-      for (const card of ordered) list.appendChild(card);
-    };
-
-    const restoreOrder = () => {
-      for (const card of cards) list.appendChild(card);
-    };
-
-    async function loadPagefind() {
-      if (pagefindState !== "unloaded") return pagefind;
-      pagefindState = "loading";
+    let pagefindPromise = null;
+    const loadPagefind = () => pagefindPromise || (pagefindPromise = (async () => {
       const shards = (form.dataset.shards || "").split(/\s+/).filter(Boolean);
       try {
         if (!shards.length || location.protocol === "file:") throw new Error("no index");
@@ -57,80 +94,146 @@
           await module.mergeIndex(new URL(`pagefind/${shard}/`, base).pathname, { baseUrl: base.pathname });
         }
         await module.init();
-        pagefind = module;
-        pagefindState = "ready";
+        return module;
       } catch (error) {
-        pagefindState = "failed";
+        return null;
       }
-      return pagefind;
-    }
+    })());
 
-    // Cards by their page id in the search index. Ids are short hashes: should two pages of
-    // different shards share one, the result's own data (its URL) tells them apart.
-    const byId = new Map();
-    for (const card of cards) {
-      const id = card.dataset.pf;
-      if (id) byId.set(id, [...(byId.get(id) || []), card]);
-    }
-
-    const cardOfUrl = (url) => {
-      const path = new URL(url, location.href).pathname.replace(/index\.html$/, "");
-      const name = path.split("/").filter(Boolean).pop();
-      return name ? byUrl.get(`${name}/`) : undefined;
+    // One list entry of cards.json as a card, built with the DOM (never from HTML text).
+    const cardOf = (entry) => {
+      const labels = catalogue.labels[entry.l] || catalogue.labels.fi;
+      const item = document.createElement("li");
+      item.className = "card";
+      if (entry.l !== pageLang) item.lang = entry.l;
+      const title = document.createElement("h2");
+      title.className = "card-title";
+      const link = document.createElement("a");
+      link.href = new URL(`${entry.u}index.html`, base).href;
+      link.textContent = entry.t;
+      title.appendChild(link);
+      item.appendChild(title);
+      const facts = document.createElement("dl");
+      facts.className = "facts";
+      for (const [key, value] of [["municipalities", entry.m], ["region", entry.r],
+                                  ["keywords", entry.k], ["target_group", entry.g]]) {
+        if (!value) continue;
+        const row = document.createElement("div");
+        const term = document.createElement("dt");
+        term.textContent = labels[key];
+        const data = document.createElement("dd");
+        data.textContent = value;
+        row.append(term, data);
+        facts.appendChild(row);
+      }
+      item.appendChild(facts);
+      if (entry.s) {
+        const summary = document.createElement("p");
+        summary.className = "summary";
+        summary.textContent = entry.s;
+        item.appendChild(summary);
+      }
+      return item;
     };
 
-    async function cardsOf(results) {
+    const fitsEntry = (entry, filters) => Object.entries(filters).every(
+      ([facet, value]) => (entry.f[facet] || []).includes(value));
+    const fitsCard = (card, filters) => Object.entries(filters).every(
+      ([facet, value]) => (card.dataset[facet] || "").split(" ").includes(value));
+
+    const showMore = () => {
+      const next = shown.slice(rendered, rendered + STEP);
+      list.append(...next.map(cardOf));
+      rendered += next.length;
+      if (more) more.hidden = rendered >= shown.length;
+    };
+
+    const showEntries = (entries) => {
+      shown = entries;
+      rendered = 0;
+      list.replaceChildren();
+      showMore();
+      if (pager) pager.hidden = true;
+      say(entries.length);
+    };
+
+    const showPage = (cards) => {
+      list.replaceChildren(...cards);
+      if (more) more.hidden = true;
+    };
+
+    async function entriesOf(results) {
       const found = [];
       for (const result of results) {
-        const candidates = byId.get(result.id) || [];
+        const candidates = catalogue.byPf.get(result.id) || [];
         if (candidates.length === 1) found.push(candidates[0]);
-        else if (candidates.length > 1) {
-          const card = cardOfUrl((await result.data()).url);
-          if (card) found.push(card);
+        else if (candidates.length > 1) {  // ids are short hashes: the URL tells them apart
+          const path = new URL((await result.data()).url, location.href).pathname;
+          const name = path.replace(/index\.html$/, "").split("/").filter(Boolean).pop();
+          const entry = name ? catalogue.byUrl.get(`${name}/`) : undefined;
+          if (entry) found.push(entry);
         }
       }
       return found;
     }
 
-    async function update() {
+    async function update(record = true) {
+      if (record) remember();
       const run = ++generation;
       const filters = chosen();
       const term = query.value.trim();
-      if (!term) {
-        restoreOrder();
-        const fitting = cards.filter((card) => fits(card, filters));
-        show(fitting);
-        say(fitting.length);
+      if (!term && !Object.keys(filters).length) {
+        showPage(pageCards);
+        if (pager) pager.hidden = false;
+        say(total);
         return;
       }
-      const engine = await loadPagefind();
+      const data = await loadCatalogue();
       if (run !== generation) return;
-      if (!engine) {
+      if (!data) {  // from disk: the cards of this page
         const words = fold(term).split(/\s+/).filter(Boolean);
-        const fitting = cards.filter((card) => fits(card, filters)
+        const fitting = pageCards.filter((card) => fitsCard(card, filters)
           && words.every((word) => fold(card.textContent).includes(word)));
-        restoreOrder();
-        show(fitting);
+        showPage(fitting);
         say(fitting.length);
         return;
       }
-      const search = await engine.search(term);
-      if (run !== generation || !search) return;
-      const found = (await cardsOf(search.results)).filter((card) => fits(card, filters));
-      if (run !== generation) return;
-      show(found);  // in the order of relevance
-      say(found.length);
+      let entries = data.cards.filter((entry) => fitsEntry(entry, filters));
+      if (term) {
+        const engine = await loadPagefind();
+        if (run !== generation) return;
+        if (engine) {
+          const search = await engine.search(term);
+          if (run !== generation || !search) return;
+          const fitting = new Set(entries);
+          entries = (await entriesOf(search.results)).filter((entry) => fitting.has(entry));
+          if (run !== generation) return;
+        } else {
+          const words = fold(term).split(/\s+/).filter(Boolean);
+          entries = entries.filter((entry) => words.every(
+            (word) => fold([entry.t, entry.m, entry.r, entry.k, entry.g, entry.s].join(" ")).includes(word)));
+        }
+      }
+      showEntries(entries);  // a search in the order of relevance
     }
 
     let timer = 0;
     query.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(update, 250); });
-    for (const select of selects) select.addEventListener("change", update);
+    for (const select of selects) select.addEventListener("change", () => update());
     form.addEventListener("submit", (event) => { event.preventDefault(); update(); });
-    form.addEventListener("reset", () => setTimeout(update, 0));
+    form.addEventListener("reset", () => setTimeout(() => update(), 0));
+    if (more) more.addEventListener("click", showMore);
+    // Whoever reaches for the search box is about to search: load the card list and the index
+    // then, while they type, not after the first word.
+    const preload = () => { loadCatalogue(); loadPagefind(); };
+    query.addEventListener("focus", preload, { once: true });
+    query.addEventListener("pointerenter", preload, { once: true });
     if (location.protocol === "file:") {
       const note = document.getElementById("from-disk");
       if (note) note.hidden = false;
     }
+    window.addEventListener("popstate", () => { restore(); update(false); });
     form.hidden = false;
+    if (location.search) { restore(); update(false); }
   }
 }
