@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from .cards import SECTIONS, Card, CardContact, load_cards, target_group_label
 from .errors import InputError, SurveyError
+from .normalise import Vocabulary, load_vocabulary
 from .survey import Survey, fold, workspace_survey
 
 if TYPE_CHECKING:
@@ -183,12 +184,27 @@ def _render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
     return render_template(env, name, context)
 
 
-def _facets(card: Card) -> dict[str, list[str]]:
-    return {"keyword": sorted({facet_value(k) for k in card.keywords}),
+def keyword_facets(keyword: str, vocabulary: Vocabulary) -> list[tuple[str, str]]:
+    """Return the (filter value, Finnish label) pairs a keyword as typed is found under: its
+    concept and the concepts broader than it ("kylät" under villages and rural areas), or the
+    keyword itself when the vocabulary links it to no concept."""
+    entry = vocabulary.concept_of(keyword)
+    if entry is None:
+        return [(facet_value(keyword), keyword)]
+    found: list[tuple[str, str]] = []
+    while entry is not None and all(entry.id != value for value, _ in found):
+        found.append((entry.id, entry.label("fi")))
+        entry = vocabulary.concept(entry.broader) if entry.broader else None
+    return found
+
+
+def _facets(card: Card, vocabulary: Vocabulary) -> dict[str, list[str]]:
+    return {"keyword": sorted({value for k in card.keywords for value, _ in keyword_facets(k, vocabulary)}),
             "target": sorted({facet_value(v) for v, _ in card.target_group})}
 
 
-def _filter_options(cards: list[Card], ui: dict[str, Any], survey: Survey) -> list[dict[str, Any]]:
+def _filter_options(cards: list[Card], ui: dict[str, Any], survey: Survey,
+                    vocabulary: Vocabulary) -> list[dict[str, Any]]:
     regions: dict[str, str] = {}
     municipalities: dict[str, str] = {}
     keywords: dict[str, str] = {}
@@ -199,7 +215,8 @@ def _filter_options(cards: list[Card], ui: dict[str, Any], survey: Survey) -> li
         for place in card.municipalities:
             municipalities[place.code] = place.name_fi
         for keyword in card.keywords:
-            keywords.setdefault(facet_value(keyword), keyword)
+            for value, label in keyword_facets(keyword, vocabulary):
+                keywords.setdefault(value, label)
         for value, _label in card.target_group:
             targets.setdefault(facet_value(value), target_group_label(value, survey, "fi"))
 
@@ -307,6 +324,9 @@ def _generator_hash(workspace: Workspace, settings: Settings) -> str:
     survey = workspace_survey(workspace)
     if survey.path is not None:
         digest.update(hashlib.sha256(survey.path.read_bytes()).digest())
+    vocabulary = load_vocabulary(workspace)  # the keyword filters follow its concepts
+    if vocabulary.path is not None:
+        digest.update(hashlib.sha256(vocabulary.path.read_bytes()).digest())
     return digest.hexdigest()
 
 
@@ -352,7 +372,8 @@ def render_site(workspace: Workspace, cards: list[Card], *, settings: Settings,
     kept: dict[str, str] = {}
     page_sha: dict[str, str] = {}
     entries: dict[str, Any] = {}
-    facets = {card.id: _facets(card) for card in cards}
+    vocabulary = load_vocabulary(workspace)
+    facets = {card.id: _facets(card, vocabulary) for card in cards}
     practices: list[str] = []
     on_disk = existing or set()
     shard = ""
@@ -421,7 +442,8 @@ def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite
     site_title = str(settings.get("site.title"))
     return _render(env, "site/index.html.j2", {
         "lang": "fi", "root": "", "site_title": site_title, "ui": UI["fi"], "cards": snippets,
-        "count": len(cards), "filters": _filter_options(cards, UI["fi"], survey),
+        "count": len(cards),
+        "filters": _filter_options(cards, UI["fi"], survey, load_vocabulary(workspace)),
         "shards": shards}).encode()
 
 

@@ -40,7 +40,7 @@ def list_cmd(
     rows = [{**p, "municipalities": " ".join(p["municipalities"]),
              "keywords": ", ".join(p["keywords"]), "flags": " ".join(p["flags"]),
              "source": f"{p['source']['file']} {p['source']['locator']}",
-             "consent": p["contact"]["publish_consent"],
+             "consent": p["contact"]["consent"],
              "contact_email": p["contact"]["email"], "comment": p["review"]["comment"]}
             for p in practices]
     if fmt is Format.csv:

@@ -344,6 +344,11 @@ class _Run:
         results = self.store.store_entries(received, fmt, entries)
         for note in parsed.notes:
             self.add(display, "note", note, format=fmt)
+        unlinked = self._unlinked_keywords(entries)
+        if unlinked:
+            self.add(display, "note", f"{len(unlinked)} keyword{'s' if len(unlinked) != 1 else ''} "
+                     f"with no concept in survey/keywords.yaml (kept as typed; add them there if "
+                     f"they belong): {', '.join(unlinked)}", format=fmt)
         for sheet, row, reason in parsed.problems:
             where = "".join(f"{part}:" for part in (sheet, row and f"row {row}") if part)
             self.add(display, "error", f"{display}:{where} {reason}", sheet=sheet, row=row,
@@ -352,6 +357,17 @@ class _Run:
         self.store.finish_file(received, fmt=fmt, status=status,
                                error="; ".join(r for *_, r in parsed.problems) or None)
         self._report_rows(display, fmt, results)
+
+    def _unlinked_keywords(self, entries: list[Entry]) -> list[str]:
+        """The keywords of these practices that no concept of the vocabulary is linked to."""
+        from ..normalise import unlinked_keywords
+
+        found: dict[str, str] = {}
+        for entry in entries:
+            if entry.practice is not None:
+                for keyword in unlinked_keywords(entry.practice.keywords, self.reader.vocabulary):
+                    found.setdefault(keyword.casefold(), keyword)
+        return list(found.values())
 
     def _entry(self, record: RawRecord, practice: NormalisedPractice | str | None,
                sender: str | None) -> Entry:
