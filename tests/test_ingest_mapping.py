@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -95,3 +97,39 @@ def test_safe_name_is_only_ever_a_plain_file_name(name: str) -> None:
     assert result and "/" not in result and "\\" not in result and "\x00" not in result
     assert result not in {".", ".."} and not result.startswith(".")
     assert len(result) <= 120
+
+
+def _xlsx_with_inline_string(path: Path, text: str) -> None:
+    """An .xlsx whose A1 holds ``text`` exactly as stored in the file (escapes and all)."""
+    import zipfile
+
+    from openpyxl import Workbook
+
+    plain = path.with_suffix(".plain.xlsx")
+    workbook = Workbook()
+    workbook.active["A1"] = "PLACEHOLDER"
+    workbook.save(plain)
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if b"PLACEHOLDER" in data:
+                data = data.replace(b"PLACEHOLDER", text.encode())
+            target.writestr(item, data)
+
+
+@pytest.mark.parametrize(("stored", "typed"), [
+    ("rivi_x000D_toinen", "rivi\rtoinen"),
+    ("kirjoitettu _x005F_x000D_ teksti", "kirjoitettu _x000D_ teksti"),
+])
+def test_excel_escapes_are_decoded_once_as_the_format_defines(tmp_path, stored, typed):
+    from yhteistuumin_survey.normalise import clean_text
+    from yhteistuumin_survey.tables import read_table_file
+
+    path = tmp_path / "escapes.xlsx"
+    _xlsx_with_inline_string(path, stored)
+    cell = read_table_file(path)[0].rows[0][0]
+    assert cell == typed
+    assert clean_text(cell) == typed.replace("\r", "\n")
+    csv_path = tmp_path / "escapes.csv"
+    csv_path.write_text(f"otsikko\n{stored}\n", encoding="utf-8")
+    assert read_table_file(csv_path)[0].rows[1][0] == typed

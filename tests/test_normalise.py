@@ -52,7 +52,7 @@ CARD_4V = {
     "summary": "Kuntien asukas- ja aluetyötä tekevät työntekijät tapaavat toisten kuntien työntekijöitä "
                "kerran tai muutaman kerran vuodessa yhteisesti sovittujen teemojen merkeissä.",
     "implementation": "Yhteistyötä haluavat työntekijät päättävät tapaamisen järjestävän tahon ja "
-                      "teeman._x000D_\nTämän jälkeen järjestäjä miettii ohjelman, varaa tilan ja "
+                      "teeman.\r\nTämän jälkeen järjestäjä miettii ohjelman, varaa tilan ja "
                       "lähettää kutsun.",
     "resources": "Kuntien välinen yhteistyö aluetyössä vaatii työntekijöiltä työaika tapaamisiin.",
     "experiences": "Pääkaupunkiseudulla toiminut 4V-hanke järjesti hankekuntiansa (Espoo, Helsinki, "
@@ -133,8 +133,8 @@ def test_all_bundled_sample_practices_normalise_without_flags_in_their_language(
 
 @pytest.mark.parametrize(("raw", "expected"), [
     ("  Kulttuuri\u00a0pajat  ", "Kulttuuri pajat"),
-    ("rivi yksi_x000D_\nrivi kaksi", "rivi yksi\nrivi kaksi"),
-    ("rivi yksi_x000D__x000A_rivi kaksi", "rivi yksi\nrivi kaksi"),
+    ("rivi yksi\r\nrivi kaksi", "rivi yksi\nrivi kaksi"),
+    ("kirjoitettu _x000D_ jää tekstiksi", "kirjoitettu _x000D_ jää tekstiksi"),
     ("a\r\nb\rc", "a\nb\nc"),
     ("eka kappale\n\n\n\n  toka   kappale \t ", "eka kappale\n\ntoka kappale"),
     ("nolla\u200bleveys\ufeff", "nollaleveys"),

@@ -52,7 +52,6 @@ _PRACTICE_CONTENT = ("title", "keywords", "target_group", *LONG_FIELDS)
 # --------------------------------------------------------------------------------------------
 # Text cleaning
 
-_EXCEL_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 _HSPACE = re.compile(r"[ \t]+")
 #: Characters that are removed: zero-width, soft hyphen, byte-order mark, word joiner.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\u00ad\ufeff\u180e"), None)
@@ -61,21 +60,6 @@ _PLACEHOLDERS = frozenset({
     "-", "--", "---", "–", "—", ".", "..", "...", "…", "n/a", "n.a.", "#n/a", "#value!",
     "#ref!", "#div/0!", "#name?", "#null!", "#num!", "#getting_data",
 })
-
-
-def _decode_excel_escapes(text: str) -> str:
-    # OOXML writes characters it cannot store as _xHHHH_; some readers leave them in. Decode
-    # until stable so that the result is the same however often it is cleaned.
-    def repl(match: re.Match[str]) -> str:
-        code = int(match.group(1), 16)
-        return "" if 0xD800 <= code <= 0xDFFF else chr(code)
-
-    while "_x" in text or "_X" in text:
-        decoded = _EXCEL_ESCAPE.sub(repl, text)
-        if decoded == text:
-            break
-        text = decoded
-    return text
 
 
 def _scalar_text(value: Any) -> str | None:
@@ -125,8 +109,8 @@ def _replace_odd(match: re.Match[str]) -> str:
 
 
 def _normalise_chars(text: str) -> str:
-    if "_x" in text or "_X" in text:
-        text = _decode_excel_escapes(text)
+    # Excel's _xHHHH_ escapes are decoded once, by the table reader (tables.py), as the file
+    # format defines them: decoding here again would turn a typed "_x000D_" into a line break.
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _ODD_CHARS.sub(_replace_odd, text)
@@ -139,9 +123,9 @@ def clean_text(value: Any) -> str | None:
     """Return an answer as clean NFC text, or ``None`` when nothing (or a placeholder) is there.
 
     Line breaks inside long answers are kept (``\\r\\n`` and ``\\r`` become ``\\n``, at most one
-    blank line in a row); spaces and tabs collapse to one space; each line is trimmed; Excel's
-    ``_x000D_`` escapes are decoded; no-break and other odd spaces become spaces; zero-width
-    characters go. Whole numbers read from cells come out without ``.0``. Only pure
+    blank line in a row); spaces and tabs collapse to one space; each line is trimmed (Excel's
+    ``_x000D_`` escapes were decoded by the table reader, once); no-break and other odd spaces
+    become spaces; zero-width characters go. Whole numbers read from cells come out without ``.0``. Only pure
     placeholders (``-``, ``–``, ``n/a``, ``.``, Excel error values) count as empty; words such
     as "ei" are answers and kept.
     """

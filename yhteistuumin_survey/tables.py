@@ -157,7 +157,24 @@ def read_csv(path: Path) -> tuple[Sheet, TextDecoding]:
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as exc:
         raise InputError(f"{path}: broken CSV ({exc}); check the quotes") from None
+    if "_x" in text or "_X" in text:
+        rows = [[decode_excel_escapes(cell) for cell in row] for row in rows]
     return Sheet(path.stem, rows), TextDecoding(encoding, delimiter)
+
+
+def decode_excel_escapes(text: str) -> str:
+    """Decode Excel's ``_xHHHH_`` escapes once, as OOXML defines them.
+
+    ``_x000D_`` is a carriage return; ``_x005F_x000D_`` is how Excel stores the typed text
+    ``_x000D_`` (an escaped underscore), which stays that text. The spreadsheet reader
+    (calamine) decodes them in .xlsx files; tools that turn such a file into CSV without
+    decoding leave them in the CSV, where this decodes them, once.
+    """
+    if "_x" not in text and "_X" not in text:
+        return text
+    from openpyxl.utils.escape import unescape
+
+    return str(unescape(text))
 
 
 def _kind_name(kind: str) -> str:

@@ -269,6 +269,9 @@ def _record(row: list[Any], maps: list[Mapping], labels: list[str], width: int,
     token = cell_text(meta.get("token"))
     if token:
         record.token = token
+    code = cell_text(meta.get("municipality_code"))
+    if code:
+        record.meta_code = code.zfill(3) if code.isdigit() else code
     email = cell_text(meta.get("account_email"))
     if email and fold(email) not in profile.anonymous and "@" in email:
         record.account_email = email
