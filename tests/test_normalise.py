@@ -369,7 +369,9 @@ def test_contact_address_written_with_at_in_brackets_is_an_address():
 def test_contact_typed_in_one_field_real_shapes(typed, expected):
     parts = split_contact(name=typed)
     assert tuple(parts)[:3] == expected
-    assert parts.flags == ()
+    # A name taken from parts none of which reads as a person is flagged, never silently kept.
+    assert all(flag.startswith("unsure:contact_name:") for flag in parts.flags)
+    assert bool(parts.flags) == (typed.startswith("Kulttuuritoimi"))
     assert parts.text == typed
 
 

@@ -38,8 +38,8 @@ fold = lru_cache(maxsize=65536)(_survey_fold)
 
 __all__ = [
     "ContactParts", "NormalisedPractice", "Vocabulary", "bundled_vocabulary", "clean_line", "clean_text",
-    "detect_language", "load_vocabulary", "normalise_answers", "parse_consent", "parse_target_groups",
-    "read_consent", "split_contact", "split_keywords", "unlinked_keywords",
+    "decide_language", "detect_language", "load_vocabulary", "normalise_answers", "parse_consent",
+    "parse_target_groups", "read_consent", "split_contact", "split_keywords", "unlinked_keywords",
 ]
 
 LANGUAGES = ("fi", "sv")
@@ -1033,6 +1033,10 @@ def _split_contact(raw_name: str | None, raw_email: str | None, raw_phone: str |
                 flags.append("contact-phone-invalid")
             split_needed = True  # a note, a second number or words: kept as text
     picked = _pick_name(name_parts) or _pick_name(email_parts)
+    if len(name_parts) > 1 and not any(_person_in(part) for part in name_parts):
+        # No part reads as a person: the first one is taken, but a reviewer must check it.
+        flags.append(f"unsure:contact_name:{picked!r} taken as the name from "
+                     f"{', '.join(repr(p) for p in name_parts)}")
     if name_parts and picked != name_parts[0]:
         split_needed = True
     if any(fold(part) != fold(picked or "") for part in email_parts):
@@ -1112,17 +1116,26 @@ def _heuristic(text: str) -> tuple[int, int]:
 
 
 def detect_language(texts: Iterable[Any] | str, default: str = "fi") -> str:
+    """Return ``"fi"`` or ``"sv"``: the language the answer is written in (see
+    :func:`decide_language`); ``default`` when the text cannot tell."""
+    decided = decide_language(texts)
+    if decided is not None:
+        return decided
+    return default if default in LANGUAGES else "fi"
+
+
+def decide_language(texts: Iterable[Any] | str) -> str | None:
     """Return ``"fi"`` or ``"sv"``: the language the answer is written in.
 
     A cheap word count (Swedish function words and å against Finnish function words and case
     endings) decides clear cases; lingua (Finnish, Swedish and English models, built once on
-    first need) decides the rest. English or undecidable text gives ``default``.
+    first need) decides the rest. English, empty or undecidable text gives ``None``.
     """
     if isinstance(texts, str):
         texts = [texts]
     joined = "\n".join(t for t in (clean_text(v) for v in texts) if t)
     if not joined:
-        return default if default in LANGUAGES else "fi"
+        return None
     fi, sv = _heuristic(joined[:3000])  # the first paragraphs tell as well as the whole
     if fi + sv >= 3:
         if fi >= 3 * sv + 2:
@@ -1141,7 +1154,7 @@ def detect_language(texts: Iterable[Any] | str, default: str = "fi") -> str:
             return "sv"
     if fi != sv:
         return "fi" if fi > sv else "sv"
-    return default if default in LANGUAGES else "fi"
+    return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -1189,6 +1202,12 @@ class NormalisedPractice:
         return asdict(self)
 
 
+#: A choice answered by a code, not a text: LimeSurvey's SQ001/A1, a number.
+_CHOICE_CODE = re.compile(r"^(?:[A-Za-z]{1,3}\d{1,4}|\d{1,3})$")
+#: Below this many words an undecided language is no surprise (a title alone): not flagged.
+_LANGUAGE_MIN_WORDS = 8
+
+
 def _answer_for(answers: Mapping[str, Any], survey: Survey) -> dict[str, Any]:
     """Key the answers by question id; keys that are headings are matched through the survey."""
     ids = {q.id for q in survey.questions}
@@ -1214,13 +1233,14 @@ def _is_answered(value: Any) -> bool:
 
 
 def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary: Vocabulary | None = None,
-                      default_language: str = "fi") -> NormalisedPractice:
+                      default_language: str = "fi", language_known: bool = False) -> NormalisedPractice:
     """Normalise one practice's raw answers (keyed by question id) into a practice record.
 
     Never raises on what a person typed: problems become ``flags`` (``required-missing:<id>``,
     ``too-long:<id>``, ``no-consent``, ``contact-email-invalid``, ``contact-phone-invalid``).
     ``default_language`` is the answer's language when its text cannot tell (e.g. the language
-    of the questionnaire it came in).
+    of the questionnaire it came in); ``language_known`` says it is known for sure (the
+    questionnaire's metadata), so that an undecidable text is not flagged.
     """
     vocabulary = vocabulary if vocabulary is not None else bundled_vocabulary()
     raw = _answer_for(answers, survey)
@@ -1228,11 +1248,24 @@ def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary:
 
     title = clean_line(raw.get("title"))
     long_values = {name: clean_text(raw.get(name)) for name in LONG_FIELDS}
-    language = detect_language([title, *long_values.values()], default=default_language)
+    texts = [title, *long_values.values()]
+    decided = decide_language(texts)
+    language = decided or (default_language if default_language in LANGUAGES else "fi")
+    if decided is None and not language_known and \
+            sum(len(_WORD.findall(t)) for t in texts if t) >= _LANGUAGE_MIN_WORDS:
+        flags.append(f"unsure:language:the answer's text does not tell Finnish from Swedish; "
+                     f"{language} assumed")
 
     keywords_value = raw.get("keywords")
     keywords = split_keywords(keywords_value, vocabulary, language) if keywords_value is not None else []
     target_group = parse_target_groups(raw.get("target_group"), survey, language)
+    codes = [t.removeprefix("other:") for t in target_group if t.startswith("other:")]
+    if codes and len(codes) == len(target_group) and all(_CHOICE_CODE.match(c) for c in codes):
+        # "SQ004", "A2", "3": the form's codes for its choices, whose meaning the export does
+        # not carry. Never mapped by their position in our list of choices.
+        target_group = []
+        flags.append(f"unsure:target_group:choice codes without their texts "
+                     f"({', '.join(codes)}): give the survey structure")
 
     free_contact = raw.get("contact") if raw.get("contact") is not None else raw.get("contact_text")
     contact = split_contact(name=raw.get("contact_name"), email=raw.get("contact_email"),

@@ -22,7 +22,7 @@ from ..errors import InputError
 from ..survey import Survey, fold
 from ..tables import Sheet, cell_text
 from .mapping import HeadingMapper
-from .records import Mapping, ParsedFile, RawRecord, jsonable
+from .records import Mapping, ParsedFile, RawRecord, jsonable, unsure_reason
 
 META_SHEET = "_meta"
 _TEXT_TYPES = {"text", "longtext"}
@@ -202,6 +202,8 @@ class _SheetReader:
         notes: list[tuple[str, str]] = []
         current: str | None = None
         self.dropped = 0  # rows with answers above the first question: kept raw only
+        unsure: list[tuple[str, str]] = []
+        hit = None
 
         def flush() -> None:
             for question_id in self.multichoice:
@@ -210,7 +212,8 @@ class _SheetReader:
                     # There are tick rows: the text beside the heading is their hint.
                     answers[question_id] = [(h, v) for h, v in pairs if h]
             if answers or notes:
-                blocks.append({"answers": dict(answers), "notes": list(notes)})
+                blocks.append({"answers": dict(answers), "notes": list(notes),
+                               "unsure": list(dict.fromkeys(unsure))})
 
         for row in sheet.rows:
             cells = [cell_text(c) for c in row]
@@ -249,12 +252,17 @@ class _SheetReader:
                     self.dropped += 1  # an answer-like row above every question (a heading alone is not)
                 continue
             question_id, option = keyed
-            mappings.append(Mapping(label or question_id, question_id if option is None
-                                    else f"{question_id}:{option}", method))
+            mapping = Mapping(label or question_id, question_id if option is None
+                              else f"{question_id}:{option}", method,
+                              hit.score if method not in {"key", "choice label"} and hit else 100.0)
+            mappings.append(mapping)
+            reason = unsure_reason(mapping)
             if option is None and answers.get(question_id) and question_id != current:
                 # The same question again further down: the next practice of a stacked sheet.
                 flush()
-                answers, notes = {}, []
+                answers, notes, unsure = {}, [], []
+            if reason and (value or beside):
+                unsure.append((question_id, reason))
             notes.extend((question_id, text) for text in beside)
             if option is not None:
                 existing = answers.get(question_id)
@@ -383,7 +391,7 @@ def read_questionnaire(sheets: list[Sheet], *, survey: Survey, mapper: HeadingMa
                 raw["notes"] = [text for _, text in block["notes"]]
             record = RawRecord(locator=locator, raw=raw, answers=block["answers"],
                                sheet=sheet.name, token=token, meta_code=code, language=language,
-                               notes=list(block["notes"]))
+                               notes=list(block["notes"]), unsure=list(block["unsure"]))
             if token:
                 record.identity_hint = f"token:{token}:{fold(locator)}"
             if block["notes"]:
