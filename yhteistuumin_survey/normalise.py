@@ -1259,8 +1259,10 @@ def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary:
     keywords_value = raw.get("keywords")
     keywords = split_keywords(keywords_value, vocabulary, language) if keywords_value is not None else []
     target_group = parse_target_groups(raw.get("target_group"), survey, language)
-    codes = [t.removeprefix("other:") for t in target_group if t.startswith("other:")]
-    if codes and len(codes) == len(target_group) and all(_CHOICE_CODE.match(c) for c in codes):
+    codes = [code.strip() for t in target_group if t.startswith("other:")
+             for code in re.split(r"[,;\s]+", t.removeprefix("other:")) if code.strip()]
+    if codes and all(t.startswith("other:") for t in target_group) and \
+            all(_CHOICE_CODE.match(c) for c in codes):
         # "SQ004", "A2", "3": the form's codes for its choices, whose meaning the export does
         # not carry. Never mapped by their position in our list of choices.
         target_group = []

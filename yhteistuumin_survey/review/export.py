@@ -206,13 +206,14 @@ def _vocabulary(survey: Survey | None) -> Any:
 
 
 def _keywords(keywords: Sequence[str], vocabulary: Any) -> str:
-    """The keywords as typed, each with the concept it is linked to when that is another word
-    ("kylät (→ kylät ⊂ maaseutu)"), or marked when no concept is linked."""
+    """The keywords as typed, each with the concept it is linked to when that says more
+    ("kylät (→ kylät ⊂ maaseutu)", "byar (→ kylät ⊂ maaseutu)"); one with no concept as typed
+    (the ingest report lists those for the vocabulary's keeper)."""
     shown = []
     for keyword in keywords:
         entry = vocabulary.concept_of(keyword)
         if entry is None:
-            shown.append(f"{keyword} (ei sanastossa)")
+            shown.append(keyword)
             continue
         broader = vocabulary.concept(entry.broader) if entry.broader else None
         label = entry.label("fi") + (f" ⊂ {broader.label('fi')}" if broader else "")
