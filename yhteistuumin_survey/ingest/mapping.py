@@ -201,6 +201,8 @@ class HeadingMapper:
                 head, tail = cleaned.rsplit(sep, 1)
                 splits.append((head + sep.strip(" -–|/:"), tail))
         for head, tail in splits:
+            if tail.strip().startswith("(") and tail.strip().endswith(")"):
+                continue  # an instruction in brackets ("(valitse kaikki sopivat)"), not a choice
             question_id = self._exact(clean_heading(head)) or self._exact(head)
             if question_id is None:
                 hit = self._contains(head)

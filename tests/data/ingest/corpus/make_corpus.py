@@ -433,6 +433,65 @@ def questionnaires() -> None:
     EXPECTED[attachment] = [dict(HAND_EXPECTED, title="Vallikävely", source="sender-domain")]
 
 
+# --- Second round: headings and answers the code was not tuned on ---------------------------
+
+def second_round() -> None:
+    name = "msforms-fi-own-wording.xlsx"
+    header = ["Tunnus", "Aloitusaika", "Valmistumisaika", "Sähköposti", "Nimi", "Kunnan nimi",
+              "Hyvän käytännön nimi", "Avainsanoja",
+              "Kenelle käytäntö on suunnattu? (valitse kaikki sopivat)", "Tavoitteet", "Kuvaus",
+              "Yhteyshenkilö (nimi, sähköposti, puhelin)", "Julkaisulupa yhteystiedoille"]
+    start = dt.datetime(2026, 3, 11, 8, 0, 0)
+    rows = [header,
+            [1, start, start + dt.timedelta(minutes=30), "anonymous", "", "Kotkan kaupunki",
+             "Satamakonsertit", "#kulttuuri #musiikki", "Kaikki asukkaat;Perheet;",
+             "Tuoda musiikki satamaan.", "Kesän torstaisin satamassa soittaa paikallinen bändi.",
+             "Tiina Tahvanainen / tiina.tahvanainen@kotka.fi / 040 222 3333",
+             "Kyllä, yhteystietoni saa julkaista verkkosivuilla;"],
+            [2, start + dt.timedelta(hours=3), start + dt.timedelta(hours=3, minutes=10),
+             "anonymous", "", "Kotka", "Kirjastoauton tarinatuokiot", "lapset, lukeminen",
+             "Lapset;", "Lukuintoa pienille.",
+             "Kirjastoauto pysähtyy päiväkotien pihoille ja lukee tarinoita.",
+             "Timo Tarina, timo.tarina@kotka.fi", "Kyllä, mutta vain sähköposti"]]
+    write_xlsx(HERE / name, rows, "Sheet1")
+    EXPECTED[name] = [
+        practice(title="Satamakonsertit", municipalities=["285"], consent="yes",
+                 contact_name="Tiina Tahvanainen", contact_email="tiina.tahvanainen@kotka.fi",
+                 contact_phone="+358 40 2223333", keywords=["kulttuuri", "musiikki"],
+                 target_group=["all_residents", "families"], goal="Tuoda musiikki satamaan.",
+                 summary="Kesän torstaisin satamassa soittaa paikallinen bändi.",
+                 flags=["unsure:keywords:"]),
+        practice(title="Kirjastoauton tarinatuokiot", municipalities=["285"], consent="unknown",
+                 contact_name="Timo Tarina", contact_email="timo.tarina@kotka.fi",
+                 keywords=["lapset", "lukeminen"], target_group=["children"],
+                 goal="Lukuintoa pienille.",
+                 summary="Kirjastoauto pysähtyy päiväkotien pihoille ja lukee tarinoita.",
+                 flags=["unsure:keywords:", "unsure:publish_consent:"], no_flags=["no-consent"]),
+    ]
+
+    name = "googleforms-en-answers.csv"
+    header = ["Timestamp", "Municipality", "Name of the practice", "Keywords", "Target group",
+              "Goal", "Summary", "Contact person", "Contact email", "Phone",
+              "May we publish the contact details?"]
+    rows = [header,
+            ["2026/03/12 3:04:05 PM GMT+2", "Espoo", "Culture buddies",
+             "volunteers; cultural services", "Immigrants",
+             "To help newcomers find the city's culture services.",
+             "Volunteers take newcomers to concerts, museums and libraries in their own language.",
+             "Emma Espoo", "emma.espoo@espoo.fi", "+358 9 81621", "Yes"]]
+    write_csv(HERE / name, rows, quoting=csv.QUOTE_ALL)
+    EXPECTED[name] = [
+        practice(title="Culture buddies", municipalities=["049"], consent="yes",
+                 contact_name="Emma Espoo", contact_email="emma.espoo@espoo.fi",
+                 contact_phone="+358 9 81621", keywords=["volunteers", "cultural services"],
+                 target_group=["immigrants"],
+                 goal="To help newcomers find the city's culture services.",
+                 summary="Volunteers take newcomers to concerts, museums and libraries in their "
+                         "own language.",
+                 flags=["unsure:language:"]),
+    ]
+
+
 def main() -> None:
     msforms_fi()
     msforms_en()
@@ -442,6 +501,7 @@ def main() -> None:
     excel_csvs()
     long_table()
     questionnaires()
+    second_round()
     (HERE / "expected.json").write_text(json.dumps(EXPECTED, ensure_ascii=False, indent=1) + "\n",
                                         encoding="utf-8")
 
