@@ -568,3 +568,21 @@ def test_a_letter_before_the_number_is_still_its_label():
     assert tuple(split_contact(name="Pekka P", email="pekka.p@kunta.fi",
                                phone="P 040 1234567"))[:3] == (
         "Pekka P", "pekka.p@kunta.fi", "+358 40 1234567")
+
+
+@pytest.mark.parametrize("typed", ["SQ001;SQ004", ["A1", "A3"], "1;3"])
+def test_choice_codes_without_their_texts_are_flagged_never_mapped(survey, vocabulary, typed):
+    practice = normalise_answers({"title": "Koodattu", "target_group": typed}, survey=survey,
+                                 vocabulary=vocabulary)
+    assert practice.target_group == []
+    assert any(f.startswith("unsure:target_group:choice codes") for f in practice.flags)
+
+
+def test_a_language_the_text_does_not_tell_is_flagged_unless_known(survey, vocabulary):
+    answers = {"title": "Culture buddies",
+               "goal": "To help newcomers find the culture services of the city they live in."}
+    guessed = normalise_answers(answers, survey=survey, vocabulary=vocabulary)
+    assert any(f.startswith("unsure:language:") for f in guessed.flags)
+    known = normalise_answers(answers, survey=survey, vocabulary=vocabulary, default_language="sv",
+                              language_known=True)
+    assert known.language == "sv" and not any(f.startswith("unsure:language") for f in known.flags)
