@@ -38,7 +38,7 @@ def list_cmd(
         echo(to_json(practices))
         return
     rows = [{**p, "municipalities": " ".join(p["municipalities"]),
-             "keywords": ", ".join(p["keywords"]), "flags": " ".join(p["flags"]),
+             "keywords": ", ".join(p["keywords"]), "flags": "; ".join(p["flags"]),
              "source": f"{p['source']['file']} {p['source']['locator']}",
              "consent": p["contact"]["consent"],
              "contact_email": p["contact"]["email"], "comment": p["review"]["comment"]}

@@ -201,6 +201,10 @@ class _Run:
                 flags.append("municipality-ambiguous")
             elif resolution.status == "unresolved":
                 flags.append("municipality-unresolved")
+            elif "fuzzy" in resolution.method.split("+"):
+                # A close spelling, not the name: the reviewers confirm it.
+                flags.append(f"unsure:municipalities:{municipality_text!r} read as "
+                             f"{', '.join(resolution.names)} by a close spelling; check it")
         if not codes:
             address = record.account_email or sender
             code_list = self.domain_codes(address) if address else []
@@ -356,6 +360,10 @@ class _Run:
         status = "error" if parsed.problems and not parsed.records else "ingested"
         self.store.finish_file(received, fmt=fmt, status=status,
                                error="; ".join(r for *_, r in parsed.problems) or None)
+        for entry, stored in zip(entries, results, strict=False):
+            to_check = _to_check(entry.flags)
+            if to_check and stored.practice_id is not None:
+                stored.reason = "; ".join(part for part in (stored.reason, f"to check: {to_check}") if part)
         self._report_rows(display, fmt, results)
 
     def _unlinked_keywords(self, entries: list[Entry]) -> list[str]:
@@ -456,6 +464,22 @@ class _Run:
                     self.ingest_file(target, display=member_display, sender=sender,
                                      message_time=message_time, parent_id=received.id,
                                      name=name)
+
+
+#: Flags that say a value was not sure (the report names them beside the row).
+_UNSURE_FLAGS = ("unsure:", "municipality-unresolved", "municipality-ambiguous", "consent-unknown")
+
+
+def _to_check(flags: Iterable[str]) -> str:
+    """The flags of a stored row that ask a reviewer to check a value, in a few words."""
+    parts = []
+    for flag in flags:
+        if flag.startswith("unsure:"):
+            field_id, _, reason = flag.removeprefix("unsure:").partition(":")
+            parts.append(f"{field_id} ({reason})")
+        elif flag.startswith(_UNSURE_FLAGS):
+            parts.append(flag)
+    return "; ".join(dict.fromkeys(parts))
 
 
 def _is_msg(path: Path) -> bool:
