@@ -3,7 +3,7 @@
 Run: .venv/bin/python bench/normalise.py [--answers 10000] [--seed 1]
 
 The answers are the bundled sample practices (Finnish and Swedish) made unique and messy the
-way real exports are: shuffled sentences, Excel's ``_x000D_``, no-break spaces, contacts typed
+way real exports are: shuffled sentences, carriage returns, no-break spaces, contacts typed
 in one field, Microsoft Forms / Webropol / LimeSurvey shapes of the target group, consent
 spelt a dozen ways. Prints the time for all of them, answers/second, the ratio to a baseline
 that merely strips and NFC-normalises every value (the cheapest thing a normaliser could do),
@@ -44,7 +44,7 @@ def _shuffle_text(text: str, rng: random.Random) -> str:
     rng.shuffle(sentences)
     body = ". ".join(sentences)
     if rng.random() < 0.3:
-        body = body.replace(". ", "._x000D_\n", 1)
+        body = body.replace(". ", ".\r\n", 1)
     if rng.random() < 0.3:
         body = body.replace(" ", "\u00a0", 2)
     return f"{body} ({rng.randrange(10**6)})"

@@ -65,10 +65,12 @@ def test_practices_list_json_has_the_card_contact_flags_and_source(cli, tmp_path
     assert list(practice) == ["id", "version", "status", "title", "keywords", "target_group",
                               "goal", "summary", "implementation", "resources", "experiences",
                               "benefits", "municipalities", "municipality_text", "language",
-                              "contact", "flags", "source", "review"]
+                              "municipality_sources", "contact", "flags", "source", "review"]
+    assert practice["municipality_sources"] == {"698": "text"}
     assert practice["contact"] == {"name": "Matti Virtanen",
                                    "email": "matti.virtanen@rovaniemi.example.fi",
-                                   "phone": "+358 16 3222463", "publish_consent": False}
+                                   "phone": "+358 16 3222463", "publish_consent": False,
+                                   "consent": "no"}
     assert practice["flags"] == ["no-consent"]
     assert practice["source"] == {"file": "msforms.xlsx", "sheet": "Sheet1", "row": 3,
                                   "locator": "row 3", "format": "msforms"}

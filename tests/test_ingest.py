@@ -602,7 +602,7 @@ def test_google_form_with_sentence_questions_fills_the_right_fields(engine, work
     assert practice["target_group"] == ["older_people"]
     assert practice["municipalities"] == ["167"]
     assert practice["contact"] == {"name": "Liisa Laulaja", "email": None, "phone": None,
-                                   "publish_consent": True}
+                                   "publish_consent": True, "consent": "yes"}
 
 
 def test_microsoft_forms_with_an_unlisted_time_heading_keeps_account_columns_as_metadata(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -97,3 +99,108 @@ def test_safe_name_is_only_ever_a_plain_file_name(name: str) -> None:
     assert result and "/" not in result and "\\" not in result and "\x00" not in result
     assert result not in {".", ".."} and not result.startswith(".")
     assert len(result) <= 120
+
+
+def _xlsx_with_inline_string(path: Path, text: str) -> None:
+    """An .xlsx whose A1 holds ``text`` exactly as stored in the file (escapes and all)."""
+    import zipfile
+
+    from openpyxl import Workbook
+
+    plain = path.with_suffix(".plain.xlsx")
+    workbook = Workbook()
+    workbook.active["A1"] = "PLACEHOLDER"
+    workbook.save(plain)
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if b"PLACEHOLDER" in data:
+                data = data.replace(b"PLACEHOLDER", text.encode())
+            target.writestr(item, data)
+
+
+@pytest.mark.parametrize(("stored", "typed"), [
+    ("rivi_x000D_toinen", "rivi\rtoinen"),
+    ("kirjoitettu _x005F_x000D_ teksti", "kirjoitettu _x000D_ teksti"),
+])
+def test_excel_escapes_are_decoded_once_as_the_format_defines(tmp_path, stored, typed):
+    from yhteistuumin_survey.normalise import clean_text
+    from yhteistuumin_survey.tables import read_table_file
+
+    path = tmp_path / "escapes.xlsx"
+    _xlsx_with_inline_string(path, stored)
+    cell = read_table_file(path)[0].rows[0][0]
+    assert cell == typed
+    assert clean_text(cell) == typed.replace("\r", "\n")
+    csv_path = tmp_path / "escapes.csv"
+    csv_path.write_text(f"otsikko\n{stored}\n", encoding="utf-8")
+    assert read_table_file(csv_path)[0].rows[1][0] == typed
+
+
+@pytest.mark.parametrize("heading", ["Yhteyshlö", "Yht.henkilö", "Yht. hlö", "Yhteyshenkilo",
+                                     "Kontaktperson", "Kontakt", "Contact", "Contact person"])
+def test_contacts_are_found_under_abbreviated_and_mistyped_headings(heading: str) -> None:
+    survey, detector = _reader()
+    for profile in load_profiles().values():
+        assert detector.mapper(profile).mapping(heading).target == "contact_name", profile.name
+
+
+def test_an_instruction_in_brackets_after_the_question_is_not_a_choice(mapper: HeadingMapper) -> None:
+    assert mapper.mapping("Kenelle käytäntö on suunnattu? (valitse kaikki sopivat)").target == \
+        "target_group"
+
+
+def _reader():
+    from yhteistuumin_survey.ingest.detect import Detector
+
+    survey = load_survey(bundled_path("survey/questions.yaml"))
+    return survey, Detector(survey, load_profiles())
+
+
+@pytest.mark.parametrize(("label", "value"), [("Kuntakoodi", 75), ("Kommunkod", "75"),
+                                              ("municipality_code", 75.0)])
+def test_identification_rows_typed_anywhere_are_metadata_not_answers(label, value) -> None:
+    from yhteistuumin_survey.ingest.questionnaire import read_questionnaire
+    from yhteistuumin_survey.tables import Sheet
+
+    survey, detector = _reader()
+    rows = [["Käytännön nimi", "Kesäteatteri", None, label, value],
+            ["Kyselyn versio", 1], ["Kunta", "Haminan kaupunki"], ["Avainsanat", "teatteri"],
+            ["Tavoite", "Teatteria linnoituksessa."], ["Vastaustunniste", "abc-123"]]
+    sheet = Sheet("Vastaus", rows)
+    assert detector.detect([sheet]).format == "questionnaire"
+    parsed = read_questionnaire([sheet], survey=survey, mapper=detector.mapper(), where="x")
+    [record] = parsed.records
+    assert record.meta_code == "075" and record.token == "abc-123"
+    assert record.answers == {"title": "Kesäteatteri", "municipalities": "Haminan kaupunki",
+                              "keywords": "teatteri", "goal": "Teatteria linnoituksessa."}
+    assert record.notes == []
+
+
+def test_many_rows_under_one_heading_row_are_a_table_whatever_their_cells_say() -> None:
+    from yhteistuumin_survey.ingest.forms import read_response_table
+    from yhteistuumin_survey.tables import Sheet
+
+    survey, detector = _reader()
+    rows = [["Kunta", "Käytännön nimi", "Tavoite", "Kuvaus"]]
+    rows += [["Espoo", f"Käytäntö {n}", "Tavoite.", f"Kuvaus {n}."] for n in range(1, 40)]
+    sheet = Sheet("taulukko", rows)
+    detection = detector.detect([sheet])
+    assert detection.format == "table"
+    parsed = read_response_table([sheet], survey=survey, profile=detection.profile,
+                                 mapper=detector.mapper(detection.profile))
+    assert len(parsed.records) == 39
+
+
+def test_an_answer_under_a_fuzzily_matched_heading_is_flagged() -> None:
+    from yhteistuumin_survey.ingest.forms import read_response_table
+    from yhteistuumin_survey.tables import Sheet
+
+    survey, detector = _reader()
+    profile = load_profiles()["table"]
+    rows = [["Käytännön nimi", "Avainsanoja", "Tavoite"], ["Kesäteatteri", "teatteri", "Ilo."]]
+    parsed = read_response_table([Sheet("t", rows)], survey=survey, profile=profile,
+                                 mapper=detector.mapper(profile))
+    [record] = parsed.records
+    assert record.answers["keywords"] == "teatteri"
+    assert [flag.split(":")[:2] for flag in record.note_flags()] == [["unsure", "keywords"]]

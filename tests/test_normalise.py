@@ -17,6 +17,7 @@ from yhteistuumin_survey.normalise import (
     normalise_answers,
     parse_consent,
     parse_target_groups,
+    read_consent,
     split_contact,
     split_keywords,
 )
@@ -51,7 +52,7 @@ CARD_4V = {
     "summary": "Kuntien asukas- ja aluetyötä tekevät työntekijät tapaavat toisten kuntien työntekijöitä "
                "kerran tai muutaman kerran vuodessa yhteisesti sovittujen teemojen merkeissä.",
     "implementation": "Yhteistyötä haluavat työntekijät päättävät tapaamisen järjestävän tahon ja "
-                      "teeman._x000D_\nTämän jälkeen järjestäjä miettii ohjelman, varaa tilan ja "
+                      "teeman.\r\nTämän jälkeen järjestäjä miettii ohjelman, varaa tilan ja "
                       "lähettää kutsun.",
     "resources": "Kuntien välinen yhteistyö aluetyössä vaatii työntekijöiltä työaika tapaamisiin.",
     "experiences": "Pääkaupunkiseudulla toiminut 4V-hanke järjesti hankekuntiansa (Espoo, Helsinki, "
@@ -132,8 +133,8 @@ def test_all_bundled_sample_practices_normalise_without_flags_in_their_language(
 
 @pytest.mark.parametrize(("raw", "expected"), [
     ("  Kulttuuri\u00a0pajat  ", "Kulttuuri pajat"),
-    ("rivi yksi_x000D_\nrivi kaksi", "rivi yksi\nrivi kaksi"),
-    ("rivi yksi_x000D__x000A_rivi kaksi", "rivi yksi\nrivi kaksi"),
+    ("rivi yksi\r\nrivi kaksi", "rivi yksi\nrivi kaksi"),
+    ("kirjoitettu _x000D_ jää tekstiksi", "kirjoitettu _x000D_ jää tekstiksi"),
     ("a\r\nb\rc", "a\nb\nc"),
     ("eka kappale\n\n\n\n  toka   kappale \t ", "eka kappale\n\ntoka kappale"),
     ("nolla\u200bleveys\ufeff", "nollaleveys"),
@@ -164,17 +165,52 @@ def test_keywords_split_on_every_separator_and_dedupe_keeping_first_spelling(voc
         "kunnat", "yhteistyö", "vertaistuki", "kuvataide", "Uusi Sana"]
 
 
-def test_keywords_map_to_the_canonical_form_in_the_answer_language(vocabulary):
-    assert split_keywords("samarbete, kamratstöd, cooperation", vocabulary, "fi") == [
-        "yhteistyö", "vertaistuki"]
-    assert split_keywords("yhteistyö, vertaistuki, kulttuurihyvinvointi", vocabulary, "sv") == [
-        "samarbete", "kamratstöd", "kulturell välfärd"]
+def test_keywords_are_kept_as_typed_and_linked_to_their_concept(vocabulary):
+    typed = split_keywords("samarbete, kamratstöd, cooperation", vocabulary, "fi")
+    assert typed == ["samarbete", "kamratstöd", "cooperation"]
+    assert [vocabulary.concept_of(k).id for k in typed] == ["cooperation", "peer_support", "cooperation"]
+    assert split_keywords("yhteistyö, vertaistuki", vocabulary, "sv") == ["yhteistyö", "vertaistuki"]
+
+
+@pytest.mark.parametrize(("typed", "concept", "broader"), [
+    ("taiteen perusopetus", "basic_arts_education", "arts_education"),
+    ("kulttuurikasvatus", "cultural_education", None),
+    ("kylät", "villages", "rural_areas"),
+    ("byar", "villages", "rural_areas"),
+    ("daghem", "daycare_centres", None),
+    ("vapaaehtoiset", "volunteers", None),
+])
+def test_a_narrower_or_related_keyword_is_never_replaced_by_another_term(vocabulary, typed, concept,
+                                                                          broader):
+    assert split_keywords(typed, vocabulary, "fi") == [typed]
+    entry = vocabulary.concept_of(typed)
+    assert entry is not None and entry.id == concept and entry.broader == broader
+    assert {"fi", "sv", "en"} <= set(entry.labels)
+
+
+def test_keywords_case_and_spelling_are_tidied_to_the_same_word_only(vocabulary):
+    assert split_keywords("KIRJASTO; Kylat, kirjasto", vocabulary, "fi") == ["kirjasto", "kylät"]
+
+
+def test_a_keyword_without_concept_is_kept_and_listed(vocabulary):
+    from yhteistuumin_survey.normalise import unlinked_keywords
+
+    keywords = split_keywords("Sirkus, kirjasto", vocabulary, "fi")
+    assert keywords == ["Sirkus", "kirjasto"]
+    assert unlinked_keywords(keywords, vocabulary) == ["Sirkus"]
+
+
+def test_vocabulary_broader_must_name_another_concept():
+    from yhteistuumin_survey.normalise import parse_vocabulary
+
+    with pytest.raises(InputError, match="broader 'nothing'"):
+        parse_vocabulary({"keywords": [{"id": "a", "fi": "aa", "broader": "nothing"}]})
 
 
 def test_keywords_finnish_list_ending_in_ja_is_split_but_a_lone_phrase_is_kept(vocabulary):
     assert split_keywords("lapset, nuoret ja perheet", vocabulary, "fi") == ["lapset", "nuoret", "perheet"]
     assert split_keywords("barn och unga", vocabulary, "sv") == ["barn", "unga"]
-    assert split_keywords("kulttuuri ja taide", vocabulary, "fi") == ["kulttuuri ja taide"]
+    assert split_keywords("kulttuuri ja vapaa-aika", vocabulary, "fi") == ["kulttuuri ja vapaa-aika"]
 
 
 def test_keywords_unknown_ones_kept_as_typed_trimmed_and_nfc(vocabulary):
@@ -185,7 +221,8 @@ def test_vocabulary_workspace_copy_wins_and_conflicts_are_reported(workspace):
     own = workspace.root / "survey" / "keywords.yaml"
     own.write_text("keywords:\n  - {id: circus, fi: sirkus, sv: cirkus, en: circus}\n", encoding="utf-8")
     vocabulary = load_vocabulary(workspace)
-    assert split_keywords("Cirkus, yhteistyö", vocabulary, "fi") == ["sirkus", "yhteistyö"]
+    assert split_keywords("Cirkus, yhteistyö", vocabulary, "fi") == ["cirkus", "yhteistyö"]
+    assert vocabulary.concept_of("Cirkus").id == "circus"
 
     own.write_text("keywords:\n  - {id: a, fi: sirkus}\n  - {id: b, fi: Sirkus!}\n", encoding="utf-8")
     with pytest.raises(InputError, match="belongs to both"):
@@ -239,10 +276,47 @@ def test_consent_yes(value):
     assert parse_consent(value) is True
 
 
-@pytest.mark.parametrize("value", ["Ei", "nej", "No", "n", "false", False, 0, "0", "", None, "-",
-                                   "Ei saa julkaista", "kyllä mutta vain nimi", "en tiedä", "?"])
-def test_consent_no_empty_or_unclear(value):
+@pytest.mark.parametrize("value", [
+    "Annan luvan julkaista yhteystietoni verkkosivuilla;", "Kyllä, yhteystietoni saa julkaista",
+    "Jag ger tillstånd att publicera mina kontaktuppgifter;",
+    "I agree that my contact details may be published",
+    "☑", "1.0"])
+def test_consent_statements_and_ticks_of_a_one_option_checkbox_are_yes(value):
+    assert parse_consent(value) is True
+
+
+@pytest.mark.parametrize("value", ["Ei", "nej", "No", "n", "false", "FALSE", False, 0, "0",
+                                   "Ei saa julkaista",
+                                   "En anna lupaa julkaista yhteystietojani", "Jag ger inte tillstånd",
+                                   "I do not consent", "Nej tack", "Yhteystietoja ei saa julkaista"])
+def test_consent_no_words_and_negated_statements_are_no(value):
     assert parse_consent(value) is False
+
+
+@pytest.mark.parametrize("value", ["", None, "-", float("nan")])
+def test_consent_empty_is_unknown_without_a_reason(value):
+    assert read_consent(value).state == "unknown"
+    assert read_consent(value).reason == ""
+
+
+@pytest.mark.parametrize("value", ["kyllä mutta vain nimi", "en tiedä", "?", "Kyllä/Ei", "Lapset", 7])
+def test_consent_unclear_is_unknown_with_a_reason_never_a_no(value):
+    reading = read_consent(value)
+    assert reading.value is None and reading.state == "unknown"
+    assert "neither" in reading.reason
+
+
+def test_an_unclear_consent_is_flagged_and_an_empty_one_shows_unknown(survey, vocabulary):
+    answers = {"title": "Kulttuurikaveri", "contact_name": "Sanna Saari"}
+    unclear = normalise_answers({**answers, "publish_consent": "kyllä mutta vain nimi"}, survey=survey,
+                                vocabulary=vocabulary)
+    assert unclear.publish_consent is None
+    assert any(f.startswith("unsure:publish_consent:") for f in unclear.flags)
+    assert unclear.card_fields()["contact"] is None
+    empty = normalise_answers(answers, survey=survey, vocabulary=vocabulary)
+    assert empty.publish_consent is None and "consent-unknown" in empty.flags
+    refused = normalise_answers({**answers, "publish_consent": "Ei"}, survey=survey, vocabulary=vocabulary)
+    assert refused.publish_consent is False and "no-consent" in refused.flags
 
 
 # --- contact --------------------------------------------------------------------------------
@@ -295,7 +369,9 @@ def test_contact_address_written_with_at_in_brackets_is_an_address():
 def test_contact_typed_in_one_field_real_shapes(typed, expected):
     parts = split_contact(name=typed)
     assert tuple(parts)[:3] == expected
-    assert parts.flags == ()
+    # A name taken from parts none of which reads as a person is flagged, never silently kept.
+    assert all(flag.startswith("unsure:contact_name:") for flag in parts.flags)
+    assert bool(parts.flags) == (typed.startswith("Kulttuuritoimi"))
     assert parts.text == typed
 
 
@@ -357,13 +433,13 @@ def test_empty_practice_sheet_is_empty_even_with_default_consent_and_municipalit
     assert practice.title == ""
 
 
-def test_missing_required_fields_are_flagged_but_missing_consent_is_no_consent(survey, vocabulary):
+def test_missing_required_fields_are_flagged_but_missing_consent_is_unknown(survey, vocabulary):
     practice = normalise_answers({"title": "Kirjastokaveri", "keywords": "kirjasto"}, survey=survey,
                                  vocabulary=vocabulary)
     assert practice.missing_required == ["municipalities", "target_group", "goal", "summary"]
     assert "required-missing:target_group" in practice.flags
     assert not any("publish_consent" in flag for flag in practice.flags)
-    assert practice.publish_consent is False
+    assert practice.publish_consent is None
     assert practice.is_empty is False
 
 
@@ -418,7 +494,9 @@ def test_practice_sheet_with_only_contact_and_consent_is_empty(survey, vocabular
 
 
 def test_hyphenated_shared_suffix_is_one_keyword_and_one_group(survey, vocabulary):
-    assert split_keywords("kirjasto, sosiaali- ja terveyspalvelut", vocabulary, "fi") == ["kirjasto", "sote"]
+    assert split_keywords("kirjasto, sosiaali- ja terveyspalvelut", vocabulary, "fi") == [
+        "kirjasto", "sosiaali- ja terveyspalvelut"]
+    assert vocabulary.concept_of("sosiaali- ja terveyspalvelut").id == "social_and_health_services"
     assert split_keywords("asukas- ja aluetyö, kirjasto", vocabulary, "fi") == [
         "asukas- ja aluetyö", "kirjasto"]
     assert parse_target_groups("Lapset, koulu- ja päiväkotiryhmät", survey, "fi") == [
@@ -490,3 +568,21 @@ def test_a_letter_before_the_number_is_still_its_label():
     assert tuple(split_contact(name="Pekka P", email="pekka.p@kunta.fi",
                                phone="P 040 1234567"))[:3] == (
         "Pekka P", "pekka.p@kunta.fi", "+358 40 1234567")
+
+
+@pytest.mark.parametrize("typed", ["SQ001;SQ004", ["A1", "A3"], "1;3"])
+def test_choice_codes_without_their_texts_are_flagged_never_mapped(survey, vocabulary, typed):
+    practice = normalise_answers({"title": "Koodattu", "target_group": typed}, survey=survey,
+                                 vocabulary=vocabulary)
+    assert practice.target_group == []
+    assert any(f.startswith("unsure:target_group:choice codes") for f in practice.flags)
+
+
+def test_a_language_the_text_does_not_tell_is_flagged_unless_known(survey, vocabulary):
+    answers = {"title": "Culture buddies",
+               "goal": "To help newcomers find the culture services of the city they live in."}
+    guessed = normalise_answers(answers, survey=survey, vocabulary=vocabulary)
+    assert any(f.startswith("unsure:language:") for f in guessed.flags)
+    known = normalise_answers(answers, survey=survey, vocabulary=vocabulary, default_language="sv",
+                              language_known=True)
+    assert known.language == "sv" and not any(f.startswith("unsure:language") for f in known.flags)

@@ -38,8 +38,8 @@ fold = lru_cache(maxsize=65536)(_survey_fold)
 
 __all__ = [
     "ContactParts", "NormalisedPractice", "Vocabulary", "bundled_vocabulary", "clean_line", "clean_text",
-    "detect_language", "load_vocabulary", "normalise_answers", "parse_consent", "parse_target_groups",
-    "split_contact", "split_keywords",
+    "decide_language", "detect_language", "load_vocabulary", "normalise_answers", "parse_consent",
+    "parse_target_groups", "read_consent", "split_contact", "split_keywords", "unlinked_keywords",
 ]
 
 LANGUAGES = ("fi", "sv")
@@ -52,7 +52,6 @@ _PRACTICE_CONTENT = ("title", "keywords", "target_group", *LONG_FIELDS)
 # --------------------------------------------------------------------------------------------
 # Text cleaning
 
-_EXCEL_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 _HSPACE = re.compile(r"[ \t]+")
 #: Characters that are removed: zero-width, soft hyphen, byte-order mark, word joiner.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\u00ad\ufeff\u180e"), None)
@@ -61,21 +60,6 @@ _PLACEHOLDERS = frozenset({
     "-", "--", "---", "–", "—", ".", "..", "...", "…", "n/a", "n.a.", "#n/a", "#value!",
     "#ref!", "#div/0!", "#name?", "#null!", "#num!", "#getting_data",
 })
-
-
-def _decode_excel_escapes(text: str) -> str:
-    # OOXML writes characters it cannot store as _xHHHH_; some readers leave them in. Decode
-    # until stable so that the result is the same however often it is cleaned.
-    def repl(match: re.Match[str]) -> str:
-        code = int(match.group(1), 16)
-        return "" if 0xD800 <= code <= 0xDFFF else chr(code)
-
-    while "_x" in text or "_X" in text:
-        decoded = _EXCEL_ESCAPE.sub(repl, text)
-        if decoded == text:
-            break
-        text = decoded
-    return text
 
 
 def _scalar_text(value: Any) -> str | None:
@@ -125,8 +109,8 @@ def _replace_odd(match: re.Match[str]) -> str:
 
 
 def _normalise_chars(text: str) -> str:
-    if "_x" in text or "_X" in text:
-        text = _decode_excel_escapes(text)
+    # Excel's _xHHHH_ escapes are decoded once, by the table reader (tables.py), as the file
+    # format defines them: decoding here again would turn a typed "_x000D_" into a line break.
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _ODD_CHARS.sub(_replace_odd, text)
@@ -139,9 +123,9 @@ def clean_text(value: Any) -> str | None:
     """Return an answer as clean NFC text, or ``None`` when nothing (or a placeholder) is there.
 
     Line breaks inside long answers are kept (``\\r\\n`` and ``\\r`` become ``\\n``, at most one
-    blank line in a row); spaces and tabs collapse to one space; each line is trimmed; Excel's
-    ``_x000D_`` escapes are decoded; no-break and other odd spaces become spaces; zero-width
-    characters go. Whole numbers read from cells come out without ``.0``. Only pure
+    blank line in a row); spaces and tabs collapse to one space; each line is trimmed (Excel's
+    ``_x000D_`` escapes were decoded by the table reader, once); no-break and other odd spaces
+    become spaces; zero-width characters go. Whole numbers read from cells come out without ``.0``. Only pure
     placeholders (``-``, ``–``, ``n/a``, ``.``, Excel error values) count as empty; words such
     as "ei" are answers and kept.
     """
@@ -179,11 +163,13 @@ def clean_line(value: Any) -> str | None:
 
 @dataclass(frozen=True)
 class KeywordEntry:
-    """One canonical keyword with its spelling in each language."""
+    """One concept of the vocabulary: a stable id, its labels in fi/sv/en, other spellings of
+    the same concept, and the id of the broader concept it is a narrower term of."""
 
     id: str
     labels: dict[str, str]
     aliases: tuple[str, ...] = ()
+    broader: str | None = None
 
     def label(self, lang: str) -> str:
         return self.labels.get(lang) or self.labels["fi"]
@@ -196,12 +182,16 @@ class Vocabulary:
     entries: tuple[KeywordEntry, ...]
     index: dict[str, KeywordEntry] = field(default_factory=dict, compare=False, repr=False)
     path: Path | None = field(default=None, compare=False)
+    #: Folded spelling -> the spelling as the vocabulary writes it (case, diacritics).
+    spellings: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def build(cls, entries: Iterable[KeywordEntry], path: Path | None = None) -> Vocabulary:
         """Index the entries; a spelling claimed by two entries is an error."""
         entries = tuple(entries)
+        where = f"{path}: " if path else ""
         index: dict[str, KeywordEntry] = {}
+        spellings: dict[str, str] = {}
         for entry in entries:
             for spelling in (*entry.labels.values(), *entry.aliases, entry.id):
                 key = fold(spelling)
@@ -209,17 +199,45 @@ class Vocabulary:
                     continue
                 other = index.setdefault(key, entry)
                 if other.id != entry.id:
-                    where = f"{path}: " if path else ""
                     raise InputError(f"{where}keyword {spelling!r} belongs to both {other.id!r} and "
                                      f"{entry.id!r}; keep it in one entry")
-        return cls(entries=entries, index=index, path=path)
+                if spelling != entry.id:
+                    spellings.setdefault(key, spelling)
+        ids = {entry.id for entry in entries}
+        for entry in entries:
+            if entry.broader is not None and (entry.broader not in ids or entry.broader == entry.id):
+                raise InputError(f"{where}keyword {entry.id!r}: broader {entry.broader!r} is not "
+                                 "the id of another concept in the file")
+        return cls(entries=entries, index=index, path=path, spellings=spellings)
 
     def lookup(self, keyword: str) -> KeywordEntry | None:
-        """Return the entry a typed keyword means, or ``None``."""
+        """Return the concept a typed keyword means, or ``None`` (same as :meth:`concept_of`)."""
         return self.index.get(fold(keyword))
 
+    def concept_of(self, keyword: str) -> KeywordEntry | None:
+        """Return the concept a keyword as typed is linked to, or ``None`` when it has none.
+
+        The keyword is one of the concept's labels or aliases (case, diacritics and
+        punctuation aside); a keyword is never linked to a broader or related concept.
+        """
+        return self.index.get(fold(keyword))
+
+    def concept(self, concept_id: str) -> KeywordEntry | None:
+        """Return the concept with this id, or ``None``."""
+        entry = self.index.get(fold(concept_id))
+        return entry if entry is not None and entry.id == concept_id else None
+
+    def tidy(self, keyword: str) -> str:
+        """Return a keyword as typed, spelt as the vocabulary spells that same word when it is
+        one of its labels or aliases ("KIRJASTO", "Kylat" -> "kirjasto", "kylät")."""
+        return self.spellings.get(fold(keyword), keyword)
+
     def canonical(self, keyword: str, lang: str) -> str:
-        """Return the canonical spelling of ``keyword`` in ``lang``, or the keyword as typed."""
+        """Return the label of the keyword's concept in ``lang``, or the keyword as typed.
+
+        For showing a concept (filters, the site's facets); a practice's keywords are kept as
+        typed (:func:`split_keywords`).
+        """
         entry = self.lookup(keyword)
         return entry.label(lang) if entry else keyword
 
@@ -236,7 +254,9 @@ def parse_vocabulary(data: Any, path: Path | None = None) -> Vocabulary:
             raise InputError(f"{where}keyword {number}: needs at least 'id' and 'fi' (and 'sv', 'en')")
         labels = {lang: str(item[lang]).strip() for lang in ("fi", "sv", "en") if item.get(lang)}
         aliases = tuple(str(a).strip() for a in item.get("aliases") or ())
-        entries.append(KeywordEntry(id=str(item["id"]), labels=labels, aliases=aliases))
+        broader = str(item["broader"]).strip() if item.get("broader") else None
+        entries.append(KeywordEntry(id=str(item["id"]), labels=labels, aliases=aliases,
+                                    broader=broader))
     return Vocabulary.build(entries, path=path)
 
 
@@ -296,14 +316,19 @@ def _clean_keyword(text: str) -> str:
 
 
 def split_keywords(value: Any, vocabulary: Vocabulary | None = None, lang: str = "fi") -> list[str]:
-    """Split typed keywords into a list: canonical spellings in ``lang``, unknown ones as typed.
+    """Split typed keywords into a list, each kept as the respondent wrote it.
+
+    Never replaced by another term: a keyword the vocabulary knows keeps its word, spelt as
+    the vocabulary spells that word (case, diacritics); its concept is linked beside it by
+    :meth:`Vocabulary.concept_of`. ``lang`` is kept for callers; the words do not change with it.
 
     Separators are ``, ; /``, ``|``, bullets and line breaks; spaces only when every word is a
     known keyword ("kirjasto musiikki lapset"). A list of two or more items also
     splits each item on " ja " / " och " / " and " (the Finnish way of ending a list: "lapset,
     nuoret ja perheet"); a single item is split there only when every part is a known keyword,
-    so "kulttuuri ja taide" typed alone stays one keyword. Duplicates (case-insensitive, after
-    mapping) are dropped keeping the first. A list or tuple value is split item by item.
+    so "kulttuuri ja vapaa-aika" typed alone stays one keyword. Duplicates (case, diacritics and
+    punctuation aside) are dropped keeping the first. A list or tuple value is split item by
+    item.
     """
     vocabulary = vocabulary if vocabulary is not None else bundled_vocabulary()
     if isinstance(value, list | tuple):
@@ -327,12 +352,17 @@ def split_keywords(value: Any, vocabulary: Vocabulary | None = None, lang: str =
     result: list[str] = []
     seen: set[str] = set()
     for part in parts:
-        keyword = vocabulary.canonical(part, lang)
-        key = keyword.casefold()
+        keyword = vocabulary.tidy(part)
+        key = fold(keyword) or keyword.casefold()
         if key not in seen:
             seen.add(key)
             result.append(keyword)
     return result
+
+
+def unlinked_keywords(keywords: Iterable[str], vocabulary: Vocabulary) -> list[str]:
+    """Return the keywords no concept of the vocabulary is linked to (for its keeper)."""
+    return [k for k in keywords if vocabulary.concept_of(k) is None]
 
 
 # --------------------------------------------------------------------------------------------
@@ -353,35 +383,111 @@ _YES_FILLER = frozenset({
     "sure", "ok", "kylla", "x", "1", "0",
 })
 _YES_SYMBOLS = frozenset("✓✔☑☒✅🗸✗✘")  # a tick or a crossed box in a cell means "ticked"
-_NO_WORDS = frozenset({"ei", "nej", "no", "n", "not", "inte", "ala", "ej", "kielletty", "false", "0"})
+_NO_WORDS = frozenset({"ei", "nej", "no", "n", "not", "inte", "ala", "ej", "kielletty", "false", "0",
+                       "epatosi", "falskt", "unchecked"})
+#: Words that may follow a no without making it unclear ("Ei, kiitos", "Nej, inte publiceras").
+_NO_FILLER = frozenset({"saa", "julkaista", "julkaisua", "kiitos", "far", "publiceras", "publicera",
+                        "tack", "thanks", "thank", "you", "no", "0", "inte", "ei"})
+#: Finnish negation verbs; "en" only before a verb of consent ("en anna", but "en tiedä" is
+#: unclear, and in Swedish "en" is an article).
+_FI_NEGATION = frozenset({"ei", "en", "emme", "eivat", "ala", "alkaa"})
+_FI_CONSENT_VERBS = ("anna", "salli", "suostu", "halua", "hyvaksy", "saa", "julkais", "luvan", "lupaa")
+_OTHER_NEGATION = frozenset({"inte", "ej", "icke", "not", "dont", "don", "never", "aldrig", "nej", "no"})
+#: Stems that make a statement one of consent ("Annan luvan julkaista yhteystietoni",
+#: "Jag ger tillstånd", "I consent to the publication of my contact details").
+_CONSENT_STEMS = ("lupa", "luvan", "lupaa", "suostu", "hyvaksyn", "julkais", "tillstand", "samtyck",
+                  "godkann", "publicer", "consent", "agree", "permission", "permit", "allow", "publish")
+#: Words that make a consent partial or conditional: a reviewer must read it.
+_HEDGES = frozenset({"mutta", "vain", "paitsi", "ehka", "kenties", "men", "bara", "endast", "utom",
+                     "kanske", "but", "only", "except", "maybe", "perhaps", "tieda", "vet", "know",
+                     "sure"})
 
 
-def parse_consent(value: Any) -> bool:
-    """Return whether consent to publish the contact was given; empty or unclear means no.
+@dataclass(frozen=True)
+class ConsentReading:
+    """How a consent answer was read: ``state`` yes, no or unknown, and why when unclear.
 
-    Yes: kyllä/kylla/k/ja/j/yes/y/x/✓/✔/true/1, "saa julkaista", "Kyllä, saa", "Ja, får publiceras".
-    No: ei/nej/no/n/false/0, empty, and anything that is not clearly a yes.
+    ``value`` is what is stored: True (yes), False (no) or None (unknown). Only yes publishes.
+    ``reason`` is empty for a clear answer and for an empty cell; it says why a typed answer
+    could not be read as yes or no (then the state is unknown and the practice is flagged).
+    """
+
+    value: bool | None
+    reason: str = ""
+
+    @property
+    def state(self) -> str:
+        return "unknown" if self.value is None else "yes" if self.value else "no"
+
+
+def _negated(words: list[str]) -> bool:
+    for index, word in enumerate(words):
+        if word in _OTHER_NEGATION:
+            return True
+        if word in _FI_NEGATION:
+            if word != "en" or index + 1 < len(words) and words[index + 1].startswith(_FI_CONSENT_VERBS):
+                return True
+    return False
+
+
+def read_consent(value: Any) -> ConsentReading:
+    """Read a consent answer in any shape people and form tools give it; never guess.
+
+    Yes: yes words in fi/sv/en (kyllä, k, ja, j, yes, y), ticks (x, ✓, ✔, ☑, 1, TRUE, a
+    checked box), and a statement of consent without a negation: the text of a one-option
+    checkbox as Microsoft Forms ("Annan luvan julkaista yhteystietoni verkkosivuilla;") and
+    Google Forms write it, "Jag ger tillstånd", "I agree". No: no words (ei, nej, no, n),
+    0/FALSE, and a negated statement ("En anna lupaa", "Jag ger inte tillstånd", "I do not
+    consent"). Unknown: an empty cell (no reason), and anything else, which is not read as
+    a no: its reason says what was typed, for the reviewers.
     """
     if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return not (isinstance(value, float) and math.isnan(value)) and value == 1
+        return ConsentReading(value)
+    if isinstance(value, int | float):
+        if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+            return ConsentReading(None)
+        if value in (0, 1):
+            return ConsentReading(value == 1)
+        return ConsentReading(None, f"the number {value!r} is neither 1 nor 0")
     text = clean_text(value)
     if not text:
-        return False
+        return ConsentReading(None)
     marks = [ch for ch in text if not ch.isspace() and not unicodedata.category(ch).startswith("P")]
     if marks and all(ch in _YES_SYMBOLS for ch in marks):
-        return True
+        return ConsentReading(True)
     words = fold(text).split()
+    unclear = ConsentReading(None, f"consent answer {clean_line(text)!r} is neither a yes nor a no")
     if not words:
-        return False
-    if words == ["1", "0"]:  # "1.0" from a numeric cell
-        return True
-    if any(word in _NO_WORDS for word in words):
-        return False
-    if words[:2] == ["saa", "julkaista"] or words[:2] == ["far", "publiceras"]:
-        return all(word in _YES_FILLER for word in words)
-    return words[0] in _YES_WORDS and all(w in _YES_FILLER or w in _YES_WORDS for w in words[1:])
+        return unclear
+    if words in (["1", "0"], ["1", "00"]):  # "1.0" from a numeric cell
+        return ConsentReading(True)
+    if words in (["0", "0"], ["0", "00"]):
+        return ConsentReading(False)
+    yes_first = words[0] in _YES_WORDS
+    if any(word in _HEDGES for word in words):
+        return unclear
+    has_no = any(word in _NO_WORDS for word in words)
+    if yes_first and not has_no and all(w in _YES_FILLER or w in _YES_WORDS for w in words[1:]):
+        return ConsentReading(True)
+    if words[0] in _NO_WORDS and not any(w in _YES_WORDS and w not in _NO_FILLER for w in words[1:]) \
+            and all(w in _NO_FILLER or w in _NO_WORDS or w.startswith(_CONSENT_STEMS) for w in words[1:]):
+        return ConsentReading(False)
+    statement = any(word.startswith(_CONSENT_STEMS) for word in words) or \
+        words[:2] in (["saa", "julkaista"], ["far", "publiceras"])
+    if statement:
+        if _negated(words):
+            return ConsentReading(False)
+        if not has_no and not (yes_first and any(w in _NO_WORDS for w in words)):
+            return ConsentReading(True)
+    return unclear
+
+
+def parse_consent(value: Any) -> bool | None:
+    """Return True (consent given), False (refused) or None (empty or unclear: unknown).
+
+    See :func:`read_consent` for the shapes understood and for the reason of an unclear one.
+    """
+    return read_consent(value).value
 
 
 # --------------------------------------------------------------------------------------------
@@ -927,6 +1033,10 @@ def _split_contact(raw_name: str | None, raw_email: str | None, raw_phone: str |
                 flags.append("contact-phone-invalid")
             split_needed = True  # a note, a second number or words: kept as text
     picked = _pick_name(name_parts) or _pick_name(email_parts)
+    if len(name_parts) > 1 and not any(_person_in(part) for part in name_parts):
+        # No part reads as a person: the first one is taken, but a reviewer must check it.
+        flags.append(f"unsure:contact_name:{picked!r} taken as the name from "
+                     f"{', '.join(repr(p) for p in name_parts)}")
     if name_parts and picked != name_parts[0]:
         split_needed = True
     if any(fold(part) != fold(picked or "") for part in email_parts):
@@ -1006,17 +1116,26 @@ def _heuristic(text: str) -> tuple[int, int]:
 
 
 def detect_language(texts: Iterable[Any] | str, default: str = "fi") -> str:
+    """Return ``"fi"`` or ``"sv"``: the language the answer is written in (see
+    :func:`decide_language`); ``default`` when the text cannot tell."""
+    decided = decide_language(texts)
+    if decided is not None:
+        return decided
+    return default if default in LANGUAGES else "fi"
+
+
+def decide_language(texts: Iterable[Any] | str) -> str | None:
     """Return ``"fi"`` or ``"sv"``: the language the answer is written in.
 
     A cheap word count (Swedish function words and å against Finnish function words and case
     endings) decides clear cases; lingua (Finnish, Swedish and English models, built once on
-    first need) decides the rest. English or undecidable text gives ``default``.
+    first need) decides the rest. English, empty or undecidable text gives ``None``.
     """
     if isinstance(texts, str):
         texts = [texts]
     joined = "\n".join(t for t in (clean_text(v) for v in texts) if t)
     if not joined:
-        return default if default in LANGUAGES else "fi"
+        return None
     fi, sv = _heuristic(joined[:3000])  # the first paragraphs tell as well as the whole
     if fi + sv >= 3:
         if fi >= 3 * sv + 2:
@@ -1035,7 +1154,7 @@ def detect_language(texts: Iterable[Any] | str, default: str = "fi") -> str:
             return "sv"
     if fi != sv:
         return "fi" if fi > sv else "sv"
-    return default if default in LANGUAGES else "fi"
+    return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -1059,7 +1178,7 @@ class NormalisedPractice:
     contact_email: str | None
     contact_phone: str | None
     contact_text: str | None
-    publish_consent: bool
+    publish_consent: bool | None  # None: unknown (empty or unclear); only True publishes
     municipality_text: str | None
     language: str
     flags: list[str] = field(default_factory=list)
@@ -1081,6 +1200,12 @@ class NormalisedPractice:
     def to_dict(self) -> dict[str, Any]:
         """Return every field as plain JSON-ready data."""
         return asdict(self)
+
+
+#: A choice answered by a code, not a text: LimeSurvey's SQ001/A1, a number.
+_CHOICE_CODE = re.compile(r"^(?:[A-Za-z]{1,3}\d{1,4}|\d{1,3})$")
+#: Below this many words an undecided language is no surprise (a title alone): not flagged.
+_LANGUAGE_MIN_WORDS = 8
 
 
 def _answer_for(answers: Mapping[str, Any], survey: Survey) -> dict[str, Any]:
@@ -1108,13 +1233,14 @@ def _is_answered(value: Any) -> bool:
 
 
 def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary: Vocabulary | None = None,
-                      default_language: str = "fi") -> NormalisedPractice:
+                      default_language: str = "fi", language_known: bool = False) -> NormalisedPractice:
     """Normalise one practice's raw answers (keyed by question id) into a practice record.
 
     Never raises on what a person typed: problems become ``flags`` (``required-missing:<id>``,
     ``too-long:<id>``, ``no-consent``, ``contact-email-invalid``, ``contact-phone-invalid``).
     ``default_language`` is the answer's language when its text cannot tell (e.g. the language
-    of the questionnaire it came in).
+    of the questionnaire it came in); ``language_known`` says it is known for sure (the
+    questionnaire's metadata), so that an undecidable text is not flagged.
     """
     vocabulary = vocabulary if vocabulary is not None else bundled_vocabulary()
     raw = _answer_for(answers, survey)
@@ -1122,17 +1248,33 @@ def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary:
 
     title = clean_line(raw.get("title"))
     long_values = {name: clean_text(raw.get(name)) for name in LONG_FIELDS}
-    language = detect_language([title, *long_values.values()], default=default_language)
+    texts = [title, *long_values.values()]
+    decided = decide_language(texts)
+    language = decided or (default_language if default_language in LANGUAGES else "fi")
+    if decided is None and not language_known and \
+            sum(len(_WORD.findall(t)) for t in texts if t) >= _LANGUAGE_MIN_WORDS:
+        flags.append(f"unsure:language:the answer's text does not tell Finnish from Swedish; "
+                     f"{language} assumed")
 
     keywords_value = raw.get("keywords")
     keywords = split_keywords(keywords_value, vocabulary, language) if keywords_value is not None else []
     target_group = parse_target_groups(raw.get("target_group"), survey, language)
+    codes = [code.strip() for t in target_group if t.startswith("other:")
+             for code in re.split(r"[,;\s]+", t.removeprefix("other:")) if code.strip()]
+    if codes and all(t.startswith("other:") for t in target_group) and \
+            all(_CHOICE_CODE.match(c) for c in codes):
+        # "SQ004", "A2", "3": the form's codes for its choices, whose meaning the export does
+        # not carry. Never mapped by their position in our list of choices.
+        target_group = []
+        flags.append(f"unsure:target_group:choice codes without their texts "
+                     f"({', '.join(codes)}): give the survey structure")
 
     free_contact = raw.get("contact") if raw.get("contact") is not None else raw.get("contact_text")
     contact = split_contact(name=raw.get("contact_name"), email=raw.get("contact_email"),
                             phone=raw.get("contact_phone"), text=free_contact)
     flags.extend(contact.flags)
-    consent = parse_consent(raw.get("publish_consent"))
+    consent_reading = read_consent(raw.get("publish_consent"))
+    consent = consent_reading.value
     municipality_text = clean_text(raw.get("municipalities"))
 
     values: dict[str, Any] = {
@@ -1159,8 +1301,13 @@ def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary:
         text = value if isinstance(value, str) else clean_text(typed) if isinstance(typed, str) else None
         if text and len(text) > question.max_length:
             flags.append(f"too-long:{question.id}")
-    if has_contact and not consent:
+    if consent_reading.reason:
+        flags.append(f"unsure:publish_consent:{consent_reading.reason}; not published until a "
+                     "reviewer confirms it")
+    elif has_contact and consent is False:
         flags.append("no-consent")
+    elif has_contact and consent is None:
+        flags.append("consent-unknown")
 
     return NormalisedPractice(
         title=title or "", keywords=keywords, target_group=target_group,

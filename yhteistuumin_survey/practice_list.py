@@ -28,9 +28,9 @@ class PracticeList:
 
     def table(self) -> tuple[list[str], list[dict[str, Any]]]:
         rows = [{**p, "municipalities": " ".join(p["municipalities"]),
-                 "keywords": ", ".join(p["keywords"]), "flags": " ".join(p["flags"]),
+                 "keywords": ", ".join(p["keywords"]), "flags": "; ".join(p["flags"]),
                  "source": f"{p['source']['file']} {p['source']['locator']}",
-                 "consent": p["contact"]["publish_consent"],
+                 "consent": p["contact"]["consent"],
                  "contact_email": p["contact"]["email"], "comment": p["review"]["comment"]}
                 for p in self.practices]
         return CSV_COLUMNS, rows

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from .cards import SECTIONS, Card, CardContact, duplicates_by_original, load_cards, target_group_label
 from .errors import InputError, SurveyError
+from .normalise import Vocabulary, load_vocabulary
 from .reports import plural
 from .sitepages import (
     PAGES,
@@ -239,6 +240,9 @@ def site_environment(workspace: Workspace) -> jinja2.Environment:
     env.filters["paragraphs"] = _paragraphs
     env.filters["contact_lines"] = _contact_lines
     env.filters["facet"] = facet_value
+    vocabulary = load_vocabulary(workspace)
+    # A card's keyword links to the list filtered on its concept (the filter's value).
+    env.filters["keyword_facet"] = lambda keyword: keyword_facets(keyword, vocabulary)[0][0]
     return env
 
 
@@ -248,8 +252,22 @@ def _render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
     return render_template(env, name, context)
 
 
-def _facets(card: Card) -> dict[str, list[str]]:
-    return {"keyword": sorted({facet_value(k) for k in card.keywords}),
+def keyword_facets(keyword: str, vocabulary: Vocabulary, lang: str = "fi") -> list[tuple[str, str]]:
+    """Return the (filter value, label in ``lang``) pairs a keyword as typed is found under: its
+    concept and the concepts broader than it ("kylät" under villages and rural areas), or the
+    keyword itself when the vocabulary links it to no concept."""
+    entry = vocabulary.concept_of(keyword)
+    if entry is None:
+        return [(facet_value(keyword), keyword)]
+    found: list[tuple[str, str]] = []
+    while entry is not None and all(entry.id != value for value, _ in found):
+        found.append((entry.id, entry.label(lang)))
+        entry = vocabulary.concept(entry.broader) if entry.broader else None
+    return found
+
+
+def _facets(card: Card, vocabulary: Vocabulary) -> dict[str, list[str]]:
+    return {"keyword": sorted({value for k in card.keywords for value, _ in keyword_facets(k, vocabulary)}),
             "target": sorted({facet_value(v) for v, _ in card.target_group})}
 
 
@@ -269,7 +287,7 @@ def collation_key(text: str) -> str:
 
 
 def _filter_options(cards: list[Card], ui: dict[str, Any], survey: Survey,
-                    lang: str = "fi") -> list[dict[str, Any]]:
+                    vocabulary: Vocabulary, lang: str = "fi") -> list[dict[str, Any]]:
     """Return the filters of the index: every option with its label in ``lang`` and its count."""
     labels: dict[str, dict[str, str]] = {name: {} for name in ("region", "municipality", "keyword",
                                                                "target")}
@@ -281,9 +299,10 @@ def _filter_options(cards: list[Card], ui: dict[str, Any], survey: Survey,
         for place in card.municipalities:
             labels["municipality"][place.code] = place.name(lang)
             counts["municipality"][place.code] += 1
-        for keyword in dict.fromkeys(card.keywords):
-            labels["keyword"].setdefault(facet_value(keyword), keyword)
-            counts["keyword"][facet_value(keyword)] += 1
+        for value, label in dict.fromkeys(
+                pair for keyword in card.keywords for pair in keyword_facets(keyword, vocabulary, lang)):
+            labels["keyword"].setdefault(value, label)
+            counts["keyword"][value] += 1
         for value, _label in card.target_group:
             labels["target"].setdefault(facet_value(value), target_group_label(value, survey, lang))
             counts["target"][facet_value(value)] += 1
@@ -396,6 +415,9 @@ def _generator_hash(workspace: Workspace, settings: Settings) -> str:
     survey = workspace_survey(workspace)
     if survey.path is not None:
         digest.update(hashlib.sha256(survey.path.read_bytes()).digest())
+    vocabulary = load_vocabulary(workspace)  # the keyword filters follow its concepts
+    if vocabulary.path is not None:
+        digest.update(hashlib.sha256(vocabulary.path.read_bytes()).digest())
     return digest.hexdigest()
 
 
@@ -441,7 +463,8 @@ def render_site(workspace: Workspace, cards: list[Card], *, settings: Settings,
     kept: dict[str, str] = {}
     page_sha: dict[str, str] = {}
     entries: dict[str, Any] = {}
-    facets = {card.id: _facets(card) for card in cards}
+    vocabulary = load_vocabulary(workspace)
+    facets = {card.id: _facets(card, vocabulary) for card in cards}
     practices: list[str] = []
     on_disk = existing or set()
     shard = ""
@@ -549,7 +572,7 @@ def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite
     env = site_environment(workspace)
     survey = workspace_survey(workspace)
     site_title = str(settings.get("site.title"))
-    filters = _filter_options(cards, UI[lang], survey, lang)
+    filters = _filter_options(cards, UI[lang], survey, load_vocabulary(workspace), lang)
     common = common_keywords(filters)
     pages = max(1, -(-len(cards) // PAGE_SIZE))
     key = f"li_{lang}"

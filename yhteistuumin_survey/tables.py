@@ -130,15 +130,36 @@ def decode_text(data: bytes) -> tuple[str, str]:
 
 
 def detect_delimiter(text: str) -> str:
-    """Return the delimiter of CSV text: ``,``, ``;`` or tab."""
+    """Return the delimiter of CSV text: ``,``, ``;`` or tab.
+
+    The one that gives the table its shape: the header row split into the most columns that
+    the rows under it share (quotes respected). A comma typed inside a tab-separated answer
+    ("kulttuuriperintö, kaksikielisyys") does not make a comma-separated file, which
+    ``csv.Sniffer`` alone would conclude from a short sample.
+    """
     sample = text[:65536]
+    if len(text) > len(sample):
+        sample = sample[:sample.rfind("\n") + 1] or sample
+    best, best_score = ",", (-1, -1)
+    for delimiter in (";", "\t", ","):
+        try:
+            rows = [row for row in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+                    if any(cell.strip() for cell in row)][:200]
+        except csv.Error:
+            continue
+        if not rows or len(rows[0]) < 2:
+            continue
+        width = len(rows[0])
+        shared = sum(1 for row in rows[1:] if len(row) == width)
+        score = (shared * 2 >= len(rows) - 1, width if shared or len(rows) == 1 else 0)
+        if score > best_score:
+            best, best_score = delimiter, score
+    if best_score[0] is True or best_score[1] > 0:
+        return best
     try:
         return csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
     except csv.Error:
-        first = next((line for line in sample.splitlines() if line.strip()), "")
-        counts = {d: first.count(d) for d in (";", "\t", ",")}
-        best = max(counts, key=lambda d: counts[d])
-        return best if counts[best] else ","
+        return ","
 
 
 def read_csv(path: Path) -> tuple[Sheet, TextDecoding]:
@@ -158,7 +179,24 @@ def read_csv(path: Path) -> tuple[Sheet, TextDecoding]:
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as exc:
         raise InputError(f"{path}: broken CSV ({exc}); check the quotes") from None
+    if "_x" in text or "_X" in text:
+        rows = [[decode_excel_escapes(cell) for cell in row] for row in rows]
     return Sheet(path.stem, rows), TextDecoding(encoding, delimiter)
+
+
+def decode_excel_escapes(text: str) -> str:
+    """Decode Excel's ``_xHHHH_`` escapes once, as OOXML defines them.
+
+    ``_x000D_`` is a carriage return; ``_x005F_x000D_`` is how Excel stores the typed text
+    ``_x000D_`` (an escaped underscore), which stays that text. The spreadsheet reader
+    (calamine) decodes them in .xlsx files; tools that turn such a file into CSV without
+    decoding leave them in the CSV, where this decodes them, once.
+    """
+    if "_x" not in text and "_X" not in text:
+        return text
+    from openpyxl.utils.escape import unescape
+
+    return str(unescape(text))
 
 
 def _kind_name(kind: str) -> str:

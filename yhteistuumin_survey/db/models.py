@@ -311,7 +311,7 @@ class PracticeVersion(SQLModel, table=True):
     contact_email: str | None = Field(default=None, index=True)
     contact_phone: str | None = None
     contact_text: str | None = _text()
-    publish_consent: bool = False
+    publish_consent: bool | None = None  # None: unknown (an empty cell); only True publishes
     municipality_text: str | None = _text()
     language: str = "fi"
     flags: list[str] = _json([])

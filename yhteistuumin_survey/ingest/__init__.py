@@ -238,6 +238,10 @@ class _Run:
                 flags.append("municipality-ambiguous")
             elif resolution.status == "unresolved":
                 flags.append("municipality-unresolved")
+            elif "fuzzy" in resolution.method.split("+"):
+                # A close spelling, not the name: the reviewers confirm it.
+                flags.append(f"unsure:municipalities:{municipality_text!r} read as "
+                             f"{', '.join(resolution.names)} by a close spelling; check it")
         if not codes:
             address = record.account_email or sender
             code_list = self.domain_codes(address) if address else []
@@ -383,6 +387,11 @@ class _Run:
         results = self.store.store_entries(received, fmt, entries)
         for note in parsed.notes:
             self.add(display, "note", note, format=fmt)
+        unlinked = self._unlinked_keywords(entries)
+        if unlinked:
+            self.add(display, "note", f"{len(unlinked)} keyword{'s' if len(unlinked) != 1 else ''} "
+                     f"with no concept in survey/keywords.yaml (kept as typed; add them there if "
+                     f"they belong): {', '.join(unlinked)}", format=fmt)
         for sheet, row, reason in parsed.problems:
             where = "".join(f"{part}:" for part in (sheet, row and f"row {row}") if part)
             self.add(display, "error", f"{display}:{where} {reason}", sheet=sheet, row=row,
@@ -390,7 +399,22 @@ class _Run:
         status = "error" if parsed.problems and not parsed.records else "ingested"
         self.store.finish_file(received, fmt=fmt, status=status,
                                error="; ".join(r for *_, r in parsed.problems) or None)
+        for entry, stored in zip(entries, results, strict=False):
+            to_check = _to_check(entry.flags)
+            if to_check and stored.practice_id is not None:
+                stored.reason = "; ".join(part for part in (stored.reason, f"to check: {to_check}") if part)
         self._report_rows(display, fmt, results)
+
+    def _unlinked_keywords(self, entries: list[Entry]) -> list[str]:
+        """The keywords of these practices that no concept of the vocabulary is linked to."""
+        from ..normalise import unlinked_keywords
+
+        found: dict[str, str] = {}
+        for entry in entries:
+            if entry.practice is not None:
+                for keyword in unlinked_keywords(entry.practice.keywords, self.reader.vocabulary):
+                    found.setdefault(keyword.casefold(), keyword)
+        return list(found.values())
 
     def _entry(self, record: RawRecord, practice: NormalisedPractice | str | None,
                sender: str | None) -> Entry:
@@ -500,6 +524,22 @@ class _Run:
                     self.ingest_file(target, display=member_display, sender=sender,
                                      message_time=message_time, parent_id=received.id,
                                      name=name)
+
+
+#: Flags that say a value was not sure (the report names them beside the row).
+_UNSURE_FLAGS = ("unsure:", "municipality-unresolved", "municipality-ambiguous", "consent-unknown")
+
+
+def _to_check(flags: Iterable[str]) -> str:
+    """The flags of a stored row that ask a reviewer to check a value, in a few words."""
+    parts = []
+    for flag in flags:
+        if flag.startswith("unsure:"):
+            field_id, _, reason = flag.removeprefix("unsure:").partition(":")
+            parts.append(f"{field_id} ({reason})")
+        elif flag.startswith(_UNSURE_FLAGS):
+            parts.append(flag)
+    return "; ".join(dict.fromkeys(parts))
 
 
 def _is_msg(path: Path) -> bool:

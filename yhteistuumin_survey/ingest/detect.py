@@ -11,6 +11,9 @@ from .mapping import HeadingMapper
 from .profiles import Profile
 from .questionnaire import is_questionnaire, label_column
 
+#: This many filled rows under a heading row naming three or more questions make a table.
+TABLE_MIN_ROWS = 5
+
 SOURCES = ("auto", "questionnaire", "msforms", "googleforms", "webropol", "limesurvey", "table")
 
 
@@ -62,11 +65,20 @@ class Detector:
         mapper = self.mapper(table)
         best_vertical = 0
         best_row = 0
+        rows_below = 0
         from .forms import find_header_row
 
         for sheet in visible:
             best_vertical = max(best_vertical, label_column(sheet, self.mapper())[1])
-            best_row = max(best_row, find_header_row(sheet, table, mapper)[1])
+            index, score = find_header_row(sheet, table, mapper)
+            if score > best_row:
+                best_row = score
+                rows_below = sum(1 for row in sheet.rows[index + 1:] if any(
+                    cell_text(c) for c in row))
+        # The shape decides before a coincidence of cell texts: many rows under one heading
+        # row that names several questions are a table of responses, one per row.
+        if best_row >= 3 and rows_below >= TABLE_MIN_ROWS:
+            return Detection("table", table, f"question-like headers over {rows_below} rows")
         if best_vertical >= 4 and best_vertical > best_row:
             return Detection("questionnaire", None, "question labels in a column")
         if best_row >= 2:

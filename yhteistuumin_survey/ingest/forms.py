@@ -16,7 +16,7 @@ from ..survey import Survey, fold
 from ..tables import Sheet, cell_text
 from .mapping import HeadingMapper
 from .profiles import Profile
-from .records import Mapping, ParsedFile, RawRecord, jsonable
+from .records import Mapping, ParsedFile, RawRecord, jsonable, unsure_reason
 
 
 def _score_row(row: list[Any], profile: Profile, mapper: HeadingMapper) -> int:
@@ -228,6 +228,7 @@ def _record(row: list[Any], maps: list[Mapping], labels: list[str], width: int,
     answers: dict[str, Any] = {}
     meta: dict[str, Any] = {}
     options: list[tuple[str, Any]] = []
+    unsure: list[tuple[str, str]] = []
     filled = False
     for col, value in enumerate(row):
         label = labels[col] if col < width else f"column {col + 1}"
@@ -246,6 +247,9 @@ def _record(row: list[Any], maps: list[Mapping], labels: list[str], width: int,
             meta[target[5:]] = value
             continue
         question_id, _, option = target.partition(":")
+        reason = unsure_reason(maps[col])
+        if reason:
+            unsure.append((question_id, reason))
         if option:
             options.append((option, value))
         elif question_id in answers:
@@ -262,13 +266,16 @@ def _record(row: list[Any], maps: list[Mapping], labels: list[str], width: int,
         answers["target_group"] = pairs
     elif "target_group" in answers:
         answers["target_group"] = _split_choices(answers["target_group"], profile)
-    record = RawRecord(locator="", raw=raw, answers=answers)
+    record = RawRecord(locator="", raw=raw, answers=answers, unsure=unsure)
     response_id = cell_text(meta.get("response_id"))
     if response_id:
         record.response_key = f"{profile.name}:{fingerprint}:{response_id}"
     token = cell_text(meta.get("token"))
     if token:
         record.token = token
+    code = cell_text(meta.get("municipality_code"))
+    if code:
+        record.meta_code = code.zfill(3) if code.isdigit() else code
     email = cell_text(meta.get("account_email"))
     if email and fold(email) not in profile.anonymous and "@" in email:
         record.account_email = email

@@ -31,6 +31,24 @@ _MIN_CONTAINED = 3
 _END_BONUS = 5
 
 
+#: Finnish and Swedish abbreviations inside a heading word, written out (folded): "Yhteyshlö",
+#: "Yht.henkilö", "Kontaktpers.". Matched at the end of a word, with or without the dot and a
+#: case ending ("Yhteyshlön").
+_ABBREVIATIONS = (("hlo", "henkilo"), ("hlot", "henkilot"), ("hlon", "henkilon"),
+                  ("pers", "person"), ("yht", "yhteys"))
+_ABBREVIATED_WORD = re.compile(r"(?:(?<=\w)|\b)(hlot|hlon|hlo|pers)(?=\b)|\b(yht)\b")
+
+
+def expand_abbreviations(folded: str) -> str:
+    """Write out the abbreviations of a folded heading ("yhteyshlo" -> "yhteyshenkilo",
+    "yht henkilo" -> "yhteyshenkilo"); the text unchanged when it has none."""
+    if not any(short in folded for short, _ in _ABBREVIATIONS):
+        return folded
+    words = dict(_ABBREVIATIONS)
+    expanded = _ABBREVIATED_WORD.sub(lambda m: words[m.group(m.lastindex or 1)], folded)
+    return expanded.replace("yhteys henkilo", "yhteyshenkilo")
+
+
 def clean_heading(text: str) -> str:
     """Strip numbering ("3. ", "Q3 "), a required mark ("*") and surrounding space."""
     text = " ".join(str(text).replace("\u00a0", " ").split())
@@ -183,6 +201,8 @@ class HeadingMapper:
                 head, tail = cleaned.rsplit(sep, 1)
                 splits.append((head + sep.strip(" -–|/:"), tail))
         for head, tail in splits:
+            if tail.strip().startswith("(") and tail.strip().endswith(")"):
+                continue  # an instruction in brackets ("(valitse kaikki sopivat)"), not a choice
             question_id = self._exact(clean_heading(head)) or self._exact(head)
             if question_id is None:
                 hit = self._contains(head)
@@ -190,6 +210,14 @@ class HeadingMapper:
             if question_id in self.multichoice and tail.strip():
                 return HeadingMatch(question_id, self._option(question_id, tail.strip()),
                                     "option", 100.0)
+        expanded = expand_abbreviations(fold(cleaned))
+        if expanded != fold(cleaned):
+            found = self.index.get(expanded)
+            if found is None:
+                hit = self._contains(expanded)
+                found = hit[1] if hit else None
+            if found:
+                return HeadingMatch(found, None, "abbreviation", 95.0)
         truncated = self._truncated(cleaned)
         if truncated:
             return HeadingMatch(truncated, None, "truncated", 90.0)

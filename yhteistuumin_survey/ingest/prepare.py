@@ -125,7 +125,8 @@ class Reader:
             try:
                 practices.append(normalise_answers(record.answers, survey=self.survey,
                                                    vocabulary=self.vocabulary,
-                                                   default_language=record.language or "fi"))
+                                                   default_language=record.language or "fi",
+                                                   language_known=record.language is not None))
             except Exception as exc:  # noqa: BLE001 - keep the raw row, report it
                 practices.append(f"cannot normalise ({type(exc).__name__}); kept raw")
         return Prepared(parsed=parsed if part == 0 else None, practices=practices)

@@ -23,7 +23,8 @@ from ..survey import fold
 
 #: Metadata roles a profile may name.
 META_ROLES = ("response_id", "started", "submitted", "modified", "account_email", "account_name",
-              "token", "last_page", "start_language", "seed", "score", "ip", "referrer")
+              "token", "last_page", "start_language", "seed", "score", "ip", "referrer",
+              "municipality_code", "survey_version")
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,64 @@ from ..errors import InputError
 from ..survey import Survey, fold
 from ..tables import Sheet, cell_text
 from .mapping import HeadingMapper
-from .records import Mapping, ParsedFile, RawRecord, jsonable
+from .records import Mapping, ParsedFile, RawRecord, jsonable, unsure_reason
 
 META_SHEET = "_meta"
 _TEXT_TYPES = {"text", "longtext"}
 _MAX_LABEL = 300
+
+
+#: The identification rows people copy into a questionnaire they lay out themselves (or
+#: unhide from ``_meta``), in Finnish, Swedish and English, and the ``_meta`` keys: read as
+#: metadata wherever they are typed in a visible sheet, never as answers or notes.
+META_LABELS = {fold(label): key for key, labels in {
+    "survey_id": ("survey_id", "kyselyn tunnus", "enkätens id", "survey id"),
+    "survey_version": ("survey_version", "kyselyn versio", "kyselyversio", "enkätversion",
+                       "enkätens version", "survey version"),
+    "municipality_code": ("municipality_code", "kuntakoodi", "kunnan koodi", "kuntanumero",
+                          "kommunkod", "kommunens kod", "kommunnummer", "municipality code"),
+    "token": ("token", "vastaustunniste", "vastauskoodi", "svarskod", "svarsnyckel",
+              "svarsidentifierare", "response token", "response code"),
+    "layout_version": ("layout_version",),
+}.items() for label in labels}
+
+
+def pad_code(code: str) -> str:
+    """A municipality code typed as a number keeps its leading zeros (75 -> 075)."""
+    code = code.strip()
+    if code.endswith(".0") and code[:-2].isdigit():
+        code = code[:-2]
+    return code.zfill(3) if code.isdigit() and len(code) < 3 else code
+
+
+def visible_meta(sheet: Sheet) -> tuple[Sheet, dict[str, str]]:
+    """Take the identification rows typed in a visible sheet out of it.
+
+    A cell holding a metadata label ("Kuntakoodi", "Vastaustunniste", "Kyselyn versio",
+    their Swedish and English names, or a ``_meta`` key) with its value in the next filled
+    cell to its right is metadata: both cells are emptied in the returned copy, so the
+    readers never take them for an answer or a note.
+    """
+    meta: dict[str, str] = {}
+    rows: list[list[Any]] | None = None
+    for index, row in enumerate(sheet.rows):
+        for col, cell in enumerate(row):
+            if not isinstance(cell, str) or len(cell) > 40:
+                continue
+            key = META_LABELS.get(fold(cell))
+            if key is None:
+                continue
+            value_col = next((c for c in range(col + 1, len(row)) if cell_text(row[c])), None)
+            if value_col is None:
+                continue
+            if rows is None:
+                rows = [list(r) for r in sheet.rows]
+            meta.setdefault(key, cell_text(row[value_col]))
+            rows[index][col] = None
+            rows[index][value_col] = None
+    if rows is None:
+        return sheet, meta
+    return Sheet(sheet.name, rows, sheet.hidden), meta
 
 
 def meta_of(sheets: list[Sheet]) -> dict[str, str] | None:
@@ -52,8 +105,12 @@ def is_questionnaire(sheets: list[Sheet]) -> bool:
 
 
 def label_column(sheet: Sheet, mapper: HeadingMapper, max_rows: int = 120) -> tuple[int, int]:
-    """Return (column, number of question labels) of the column that holds the most labels."""
-    counts = [0, 0, 0, 0]
+    """Return (column, number of different questions labelled) of the column that labels most.
+
+    Different questions, not cells: a table column whose every cell reads "Tavoite." names
+    one question however many rows it has, and is not a column of labels.
+    """
+    found: list[set[str]] = [set(), set(), set(), set()]
     for row in sheet.rows[:max_rows]:
         for col in range(min(4, len(row))):
             text = cell_text(row[col])
@@ -61,9 +118,10 @@ def label_column(sheet: Sheet, mapper: HeadingMapper, max_rows: int = 120) -> tu
                 continue
             hit = mapper.match(text)
             if hit is not None and hit.method in {"exact", "label", "option"}:
-                counts[col] += 1
-    best = max(range(4), key=lambda c: counts[c])
-    return best, counts[best]
+                found[col].add(hit.question_id if hit.option is None
+                               else f"{hit.question_id}:{hit.option}")
+    best = max(range(4), key=lambda c: len(found[c]))
+    return best, len(found[best])
 
 
 class _SheetReader:
@@ -74,6 +132,7 @@ class _SheetReader:
         self.mapper = mapper
         self.label_col = label_col
         self.key_col = 2 if keyed else None
+        self.dropped = 0
         self.ids = {q.id: q for q in survey.questions}
         self.multichoice = {q.id for q in survey.questions if q.type == "multichoice"}
         # Choice labels (any language, aliases) of each multiple-choice question: a tick row
@@ -142,6 +201,9 @@ class _SheetReader:
         answers: dict[str, Any] = {}
         notes: list[tuple[str, str]] = []
         current: str | None = None
+        self.dropped = 0  # rows with answers above the first question: kept raw only
+        unsure: list[tuple[str, str]] = []
+        hit = None
 
         def flush() -> None:
             for question_id in self.multichoice:
@@ -150,7 +212,8 @@ class _SheetReader:
                     # There are tick rows: the text beside the heading is their hint.
                     answers[question_id] = [(h, v) for h, v in pairs if h]
             if answers or notes:
-                blocks.append({"answers": dict(answers), "notes": list(notes)})
+                blocks.append({"answers": dict(answers), "notes": list(notes),
+                               "unsure": list(dict.fromkeys(unsure))})
 
         for row in sheet.rows:
             cells = [cell_text(c) for c in row]
@@ -185,14 +248,21 @@ class _SheetReader:
                     texts = [c for i, c in enumerate(cells) if c and not self._is_key(i, c)]
                     if texts:
                         notes.append((current, " | ".join(texts)))
+                elif any(c for i, c in enumerate(cells) if i > self.label_col and not self._is_key(i, c)):
+                    self.dropped += 1  # an answer-like row above every question (a heading alone is not)
                 continue
             question_id, option = keyed
-            mappings.append(Mapping(label or question_id, question_id if option is None
-                                    else f"{question_id}:{option}", method))
+            mapping = Mapping(label or question_id, question_id if option is None
+                              else f"{question_id}:{option}", method,
+                              hit.score if method not in {"key", "choice label"} and hit else 100.0)
+            mappings.append(mapping)
+            reason = unsure_reason(mapping)
             if option is None and answers.get(question_id) and question_id != current:
                 # The same question again further down: the next practice of a stacked sheet.
                 flush()
-                answers, notes = {}, []
+                answers, notes, unsure = {}, [], []
+            if reason and (value or beside):
+                unsure.append((question_id, reason))
             notes.extend((question_id, text) for text in beside)
             if option is not None:
                 existing = answers.get(question_id)
@@ -270,14 +340,29 @@ def read_questionnaire(sheets: list[Sheet], *, survey: Survey, mapper: HeadingMa
     if meta is not None:
         parsed.notes.extend(check_meta(meta, survey, where))
     meta = meta or {}
-    token = meta.get("token") or None
-    code = meta.get("municipality_code") or None
-    if code and code.isdigit():
-        code = code.zfill(3)
-    language = (meta.get("language") or "")[:2] or None
+    # Identification rows typed in the visible sheets: metadata, never answers. The hidden
+    # _meta sheet (written by the software) wins over what was typed.
+    stripped: list[Sheet] = []
+    typed: dict[str, str] = {}
     for sheet in sheets:
         if sheet.name.strip().casefold() == META_SHEET or sheet.hidden or not sheet.rows:
             continue
+        sheet, found = visible_meta(sheet)
+        stripped.append(sheet)
+        for key, value in found.items():
+            typed.setdefault(key, value)
+    for key, value in typed.items():
+        if key in meta and meta[key] and pad_code(meta[key]) != pad_code(value):
+            parsed.notes.append(f"the sheet says {key} {value!r}, the hidden metadata "
+                                f"{meta[key]!r}: the hidden metadata used")
+    if typed:
+        if not meta:
+            parsed.notes.extend(check_meta(typed, survey, where))
+        meta = {**typed, **meta}
+    token = meta.get("token") or None
+    code = pad_code(meta.get("municipality_code") or "") or None
+    language = (meta.get("language") or "")[:2] or None
+    for sheet in stripped:
         keyed = _is_practice_sheet(sheet)
         if keyed:
             label_col = 0
@@ -292,6 +377,11 @@ def read_questionnaire(sheets: list[Sheet], *, survey: Survey, mapper: HeadingMa
                 survey, mapper, label_col, keyed)
         blocks = reader.read(sheet, mappings)
         parsed.mappings.append((sheet.name, _dedupe(mappings)))
+        if reader.dropped:
+            parsed.notes.append(f"sheet {sheet.name!r}: {reader.dropped} row"
+                                f"{'s' if reader.dropped != 1 else ''} with text beside the label "
+                                "column above the first question not read as answers (kept in "
+                                "the raw record)")
         for number, block in enumerate(blocks, start=1):
             locator = sheet.name if len(blocks) == 1 else f"{sheet.name} #{number}"
             raw: dict[str, Any] = {"sheet": sheet.name, "rows": _raw_rows(sheet)}
@@ -301,7 +391,7 @@ def read_questionnaire(sheets: list[Sheet], *, survey: Survey, mapper: HeadingMa
                 raw["notes"] = [text for _, text in block["notes"]]
             record = RawRecord(locator=locator, raw=raw, answers=block["answers"],
                                sheet=sheet.name, token=token, meta_code=code, language=language,
-                               notes=list(block["notes"]))
+                               notes=list(block["notes"]), unsure=list(block["unsure"]))
             if token:
                 record.identity_hint = f"token:{token}:{fold(locator)}"
             if block["notes"]:

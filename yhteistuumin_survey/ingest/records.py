@@ -27,6 +27,21 @@ class Mapping:
         return data
 
 
+#: Heading rules whose reading is a guess (a close spelling, a word with an ending): an
+#: answer read through one is flagged for the reviewers.
+UNSURE_METHODS = {"fuzzy": "a close spelling", "inflected": "a word it begins with"}
+
+
+def unsure_reason(mapping: Mapping) -> str | None:
+    """Why an answer read through this heading is not sure, or None when the heading is."""
+    how = UNSURE_METHODS.get(mapping.method)
+    if how is None:
+        return None
+    question_id = mapping.target.split(":", 1)[0]
+    return (f"heading {mapping.header!r} read as {question_id} by {how} "
+            f"({round(mapping.score)}); check it")
+
+
 @dataclass
 class RawRecord:
     """One answered practice (or a row that is not one) before normalisation."""
@@ -50,10 +65,15 @@ class RawRecord:
     notes: list[tuple[str, str]] = field(default_factory=list)
     # Flags the reader raises for the reviewers (``choice-codes-unknown:target_group``).
     flags: list[str] = field(default_factory=list)
+    # Answers read through a heading the reader was not sure of (a close spelling): the
+    # practice carries each as an ``unsure:<field>:<reason>`` flag for reviewers.
+    unsure: list[tuple[str, str]] = field(default_factory=list)
 
     def note_flags(self) -> list[str]:
-        """Return the notes as flags: ``note:<question id>:<text>``."""
-        return [f"note:{question_id}:{text}" for question_id, text in self.notes]
+        """Return the notes as flags: ``note:<question id>:<text>``, then the unsure readings
+        as ``unsure:<question id>:<reason>``."""
+        return [*(f"note:{question_id}:{text}" for question_id, text in self.notes),
+                *(f"unsure:{question_id}:{reason}" for question_id, reason in self.unsure)]
 
     def order_key(self) -> tuple[int, dt.datetime]:
         """Sort key: responses by their time (naive times taken as UTC), untimed ones last."""

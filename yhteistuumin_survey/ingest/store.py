@@ -551,6 +551,11 @@ class Store:
 # --- reading back ----------------------------------------------------------------------------
 
 
+def consent_state(value: bool | None) -> str:
+    """Return a stored consent as yes, no or unknown (an empty or unclear answer)."""
+    return "unknown" if value is None else "yes" if value else "no"
+
+
 def list_practices(*, session: Session, status: str | None = None,
                    municipality: str | None = None) -> list[dict[str, Any]]:
     """Return the practices (current version) as plain records for ``practices list``."""
@@ -564,12 +569,15 @@ def list_practices(*, session: Session, status: str | None = None,
     if status:
         query = query.where(Practice.status == status)
     codes: dict[int, list[str]] = {}
-    for practice_id, code in session.exec(
-            select(PracticeMunicipality.practice_id, PracticeMunicipality.municipality_code)
+    sources: dict[int, dict[str, str]] = {}
+    for practice_id, code, source in session.exec(
+            select(PracticeMunicipality.practice_id, PracticeMunicipality.municipality_code,
+                   PracticeMunicipality.source)
             .where(col(PracticeMunicipality.superseded) == False)  # noqa: E712 - in force only
             .order_by(col(PracticeMunicipality.practice_id),
                       col(PracticeMunicipality.municipality_code))):
         codes.setdefault(practice_id, []).append(code)
+        sources.setdefault(practice_id, {})[code] = source
     wanted = municipality.zfill(3) if municipality and municipality.isdigit() else municipality
     result = []
     for practice, version, submission, received in session.exec(query):
@@ -585,9 +593,13 @@ def list_practices(*, session: Session, status: str | None = None,
             "resources": version.resources, "experiences": version.experiences,
             "benefits": version.benefits, "municipalities": mine,
             "municipality_text": version.municipality_text, "language": version.language,
+            # How each municipality was decided: token, metadata, text, sender-domain, reviewer.
+            "municipality_sources": sources.get(practice.id, {}),
             "contact": {"name": version.contact_name, "email": version.contact_email,
                         "phone": version.contact_phone,
-                        "publish_consent": bool(version.publish_consent)},
+                        # True (yes), False (no) or None (unknown: left empty or unclear).
+                        "publish_consent": version.publish_consent,
+                        "consent": consent_state(version.publish_consent)},
             "flags": list(version.flags or []),
             "source": {"file": received.original_name if received else None,
                        "sheet": submission.sheet if submission else None,

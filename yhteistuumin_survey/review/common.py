@@ -150,6 +150,7 @@ _FLAG_WORDS = {
     "municipality-ambiguous": "kunta epäselvä",
     "new-version-since-decision": "uusi versio päätöksen jälkeen",
     "no-consent": "ei lupaa julkaista yhteystietoja",
+    "consent-unknown": "julkaisulupa ei tiedossa (tyhjä)",
     "contact-email-invalid": "sähköpostiosoite virheellinen",
     "contact-phone-invalid": "puhelinnumero virheellinen",
     "from-email-text": "vastaus sähköpostin tekstistä: tarkista",
@@ -171,6 +172,10 @@ def flag_words(flags: Iterable[str], *, labels: dict[str, str]) -> list[str]:
             # Text typed outside the answer cells, as typed, beside the question it sat by.
             question_id, _, text = arg.partition(":")
             words.append(f"huomautus ({labels.get(question_id, question_id)}): {text}")
+        elif name == "unsure":
+            # A value the software was not sure of: left for the reviewer, with the reason.
+            field_id, _, reason = arg.partition(":")
+            words.append(f"tarkista ({labels.get(field_id, field_id)}): {reason}")
         elif name == "possible-duplicate":
             words.append(f"mahdollinen kaksoiskappale: #{arg.lstrip('#')}")
         else:

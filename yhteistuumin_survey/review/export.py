@@ -146,6 +146,7 @@ def collect_rows(*, session: Session, statuses: Sequence[str] | None = None,
     corrected_ids = corrected_municipality_ids(session=session)
     labels = field_labels(survey)
     choice_labels = _choice_labels(survey)
+    vocabulary = _vocabulary(survey)
     rows: list[ReviewRow] = []
     for practice, version in pairs:
         assert practice.id is not None
@@ -172,7 +173,7 @@ def collect_rows(*, session: Session, statuses: Sequence[str] | None = None,
             "source": f"{source_name} [{source_format}]" if source_format else source_name,
             "flags": "; ".join(flag_words(flags, labels=labels)),
             "status": status_label(practice.status),
-            "keywords": ", ".join(version.keywords or []),
+            "keywords": _keywords(version.keywords or [], vocabulary),
             "target_group": ", ".join(choice_labels.get(t, t.removeprefix("other:"))
                                       for t in version.target_group or []),
             "goal": version.goal or "",
@@ -212,10 +213,37 @@ def _choice_labels(survey: Survey | None) -> dict[str, str]:
     return {choice.id: choice.label("fi") for choice in question.choices}
 
 
+def _vocabulary(survey: Survey | None) -> Any:
+    """The keyword vocabulary beside the survey's definition (a workspace's own), else the
+    bundled one."""
+    from ..normalise import bundled_vocabulary, load_vocabulary_file
+
+    path = survey.path.parent / "keywords.yaml" if survey is not None and survey.path else None
+    return load_vocabulary_file(path) if path is not None and path.exists() else bundled_vocabulary()
+
+
+def _keywords(keywords: Sequence[str], vocabulary: Any) -> str:
+    """The keywords as typed, each with the concept it is linked to when that says more
+    ("kylät (→ kylät ⊂ maaseutu)", "byar (→ kylät ⊂ maaseutu)"); one with no concept as typed
+    (the ingest report lists those for the vocabulary's keeper)."""
+    shown = []
+    for keyword in keywords:
+        entry = vocabulary.concept_of(keyword)
+        if entry is None:
+            shown.append(keyword)
+            continue
+        broader = vocabulary.concept(entry.broader) if entry.broader else None
+        label = entry.label("fi") + (f" ⊂ {broader.label('fi')}" if broader else "")
+        shown.append(keyword if label.casefold() == keyword.casefold() else f"{keyword} (→ {label})")
+    return ", ".join(shown)
+
+
 def _contact(version: Any) -> str:
     parts = [version.contact_name, version.contact_email, version.contact_phone]
     text = "\n".join(p for p in parts if p) or (version.contact_text or "")
-    if text and not version.publish_consent:
+    if text and version.publish_consent is None:
+        text += "\n(julkaisulupa ei tiedossa)"
+    elif text and not version.publish_consent:
         text += "\n(ei julkaisulupaa)"
     return text
 
