@@ -293,7 +293,8 @@ def test_limesurvey_codes_export_of_our_survey_reads_exactly(db, workspace, tmp_
     assert found[("837",)]["target_group"] == ["municipal_staff"]
     assert [found[k]["contact"]["publish_consent"] for k in (("091",), ("599",), ("837",))] == [
         True, False, True]
-    assert not any(f.startswith("choice-codes") for p in practices(db) for f in p["flags"])
+    assert not any(f.startswith("unsure:target_group:choice codes") for p in practices(db)
+                   for f in p["flags"])
 
 
 def test_limesurvey_full_text_export_with_semicolons_and_full_answers(db, workspace, tmp_path):
@@ -391,7 +392,8 @@ def test_old_kenelle_sq_codes_are_flagged_and_never_mapped_by_position(db, works
     result = run_ingest([tmp_path / "limesurvey-codes.csv"], engine=db, workspace=workspace)
     [practice] = practices(db)
     assert practice["target_group"] == ["other:potilaat"]  # the typed "other" text only
-    assert "choice-codes-unknown:target_group" in practice["flags"]
+    assert any(f.startswith("unsure:target_group:choice codes without their texts")
+               for f in practice["flags"])
     assert "choice codes without their texts: give the survey structure (SQ001)" in \
         result.rows()[0]["reason"]
 
@@ -406,9 +408,11 @@ def test_any_table_whose_choices_are_codes_is_flagged(db, workspace, tmp_path):
     run_ingest([table, codes], engine=db, workspace=workspace)
     found = {p["title"]: p for p in practices(db)}
     assert found["Satutunti"]["target_group"] == ["children"]  # the option named by its text
-    assert "choice-codes-unknown:target_group" in found["Satutunti"]["flags"]
+    assert any(f.startswith("unsure:target_group:choice codes")
+               for f in found["Satutunti"]["flags"])
     assert found["Runoilta"]["target_group"] == []
-    assert "choice-codes-unknown:target_group" in found["Runoilta"]["flags"]
+    assert any(f.startswith("unsure:target_group:choice codes")
+               for f in found["Runoilta"]["flags"])
 
 
 # --- Google Forms and Microsoft Forms ---------------------------------------------------------
@@ -493,7 +497,7 @@ def test_the_consent_checkbox_option_reads_as_consent(languages):
 
     option = " / ".join(CONSENT_OPTION[x] for x in languages)
     assert parse_consent(f"{option};") is True
-    assert parse_consent("") is False
+    assert parse_consent("") is None  # an empty cell: unknown, never a refusal
 
 
 def test_every_heading_form_of_a_limesurvey_export_finds_its_column(workspace):

@@ -625,7 +625,8 @@ def _record(row: list[Any], columns: list[_Column | str | None], labels: list[st
 
 #: A choice written as a code: SQ004, A1, 3, Q3_2, opt12 (letters then digits, no space).
 _CHOICE_CODE = re.compile(r"[A-Za-z_]{0,8}\d{1,4}[A-Za-z0-9_]{0,4}")
-CODES_FLAG = "choice-codes-unknown"
+#: Codes are flagged like every other unsure reading: ``unsure:<field>:<reason>``.
+CODES_FLAG = "unsure"
 CODES_REASON = "choice codes without their texts: give the survey structure"
 
 
@@ -635,7 +636,8 @@ def flag_choice_codes(parsed: ParsedFile, survey: Survey) -> None:
     A choice column headed by a code (``kenelle[SQ004]``) or a cell holding codes (``A1;A3``)
     says nothing about which choice it is: whoever built that form chose the codes. Mapping them
     by position would be a guess; the practice is flagged for the reviewers instead
-    (``choice-codes-unknown:<field>``), with the reason in the ingest report.
+    (``unsure:<field>:choice codes without their texts …``), with the reason in the ingest
+    report.
     """
     from ..normalise import parse_target_groups
 
@@ -654,7 +656,7 @@ def flag_choice_codes(parsed: ParsedFile, survey: Survey) -> None:
                 maps[index] = Mapping(mapping.header, mapping.target, mapping.method, mapping.score,
                                       note=f"{CODES_REASON} (ingest --structure FILE.lss)")
     for record in parsed.records:
-        found: list[str] = []
+        found: dict[str, list[str]] = {}
         for question_id in multichoice:
             value = record.answers.get(question_id)
             if isinstance(value, list) and value and all(
@@ -662,8 +664,9 @@ def flag_choice_codes(parsed: ParsedFile, survey: Survey) -> None:
                 kept = []
                 for option, cell in value:
                     if option and is_code(str(option)):
+                        found.setdefault(question_id, [])
                         if _tick(cell) is not False:
-                            found.append(str(option))
+                            found[question_id].append(str(option))
                     else:
                         kept.append((option, cell))
                 if len(kept) != len(value):
@@ -671,16 +674,19 @@ def flag_choice_codes(parsed: ParsedFile, survey: Survey) -> None:
                         record.answers[question_id] = kept
                     else:
                         record.answers.pop(question_id)
-                    record.flags.append(f"{CODES_FLAG}:{question_id}")
             elif isinstance(value, str | list):
                 parts = value if isinstance(value, list) else re.split(r"[;,]", value)
                 parts = [str(p).strip() for p in parts if str(p).strip()]
                 if parts and all(is_code(p) for p in parts):
                     record.answers.pop(question_id)
-                    found.extend(parts)
-                    record.flags.append(f"{CODES_FLAG}:{question_id}")
-        if found or any(f.startswith(CODES_FLAG) for f in record.flags):
-            shown = ", ".join(found[:5]) + ("…" if len(found) > 5 else "")
+                    found[question_id] = parts
+        for question_id, codes in found.items():
+            # The same flag as normalise raises for codes it meets: one wording for reviewers.
+            shown = ", ".join(codes[:5]) + ("…" if len(codes) > 5 else "")
+            record.flags.append(f"{CODES_FLAG}:{question_id}:{CODES_REASON}"
+                                .replace("texts:", f"texts ({shown}):" if shown else "texts:"))
+        if found:
+            shown = ", ".join(c for codes in found.values() for c in codes[:5])
             note = f"{CODES_REASON}" + (f" ({shown})" if shown else "")
             record.reason = "; ".join(r for r in (record.reason, note) if r)
 

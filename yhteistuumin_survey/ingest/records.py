@@ -63,7 +63,7 @@ class RawRecord:
     # Text typed outside the answer cells: (the question it sits by, the text as typed). It
     # never changes an answer; the practice carries it as a ``note:`` flag for reviewers.
     notes: list[tuple[str, str]] = field(default_factory=list)
-    # Flags the reader raises for the reviewers (``choice-codes-unknown:target_group``).
+    # Flags the reader raises for the reviewers (``unsure:target_group:…``).
     flags: list[str] = field(default_factory=list)
     # Answers read through a heading the reader was not sure of (a close spelling): the
     # practice carries each as an ``unsure:<field>:<reason>`` flag for reviewers.
