@@ -598,9 +598,15 @@ def _publish(workspace: Any, *, session: Any, settings: Any) -> tuple[str, Path]
 
 
 def _status(workspace: Any, *, session: Any, settings: Any) -> tuple[Any, Path, Path]:
+    from .followup import follow_up
     from .status import draw_chart, round_status, write_status_page
 
-    status = round_status(session=session, round_name=settings.round_name)
-    chart = draw_chart(status, workspace.outputs / "reports" / "vastausprosentti.png")
-    page = write_status_page(workspace, status, site_title=str(settings.get("site.title")))
+    lang = str(settings.get("round.language"))
+    status = round_status(session=session, round_name=settings.round_name, lang=lang)
+    rows = follow_up(session=session, round_name=settings.round_name, lang=lang,
+                     max_reminders=int(settings.get("reminders.max")))
+    chart = draw_chart(status, workspace.outputs / "reports" / "vastausprosentti.svg",
+                       workspace=workspace)
+    page = write_status_page(workspace, status, follow_up=rows,
+                             site_title=str(settings.get("site.title")))
     return status, chart, page

@@ -1,35 +1,85 @@
-"""``yhteistuumin status``: the round at a glance."""
+"""``yhteistuumin status``: the round at a glance, by region or one follow-up row per municipality."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from .app import Format, FormatOption, app, get_state, warn
+from .app import app, echo, get_state, warn
+
+
+class By(StrEnum):
+    """What one row of ``status`` is."""
+
+    region = "region"
+    municipality = "municipality"
+
+
+class StatusFormat(StrEnum):
+    """Output formats of ``status`` (xlsx for the follow-up list, with ``--out``)."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+    xlsx = "xlsx"
 
 
 @app.command("status")
 def status_cmd(
     ctx: typer.Context,
-    fmt: FormatOption = Format.table,
+    by: Annotated[By, typer.Option(
+        "--by", help="region: totals by region; municipality: the follow-up list.")] = By.region,
+    fmt: Annotated[StatusFormat, typer.Option(
+        "--format", "-f", help="Output format (xlsx needs --out).")] = StatusFormat.table,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", dir_okay=False, help="Write to this file instead of the screen.")] = None,
+    only_open: Annotated[bool, typer.Option(
+        "--only-open", help="Only the municipalities still to chase.")] = False,
     chart: Annotated[Path | None, typer.Option(
-        "--chart", dir_okay=False, help="Also draw the response rate by region as a PNG.")] = None,
+        "--chart", dir_okay=False, help="Also draw the response rate by region as SVG.")] = None,
 ) -> None:
-    """Show the round at a glance by region: contacts, invited, bounced, answered, practices.
+    """Show the round: by region, or one follow-up row per municipality (whom to chase).
 
-    Example: yhteistuumin status --chart outputs/reports/vastausprosentti.png
+    Example: yhteistuumin status --by municipality --only-open --format xlsx --out seuranta.xlsx
     """
+    from ..errors import InputError
+    from ..followup import follow_up
     from ..status import draw_chart, render_status, round_status, write_status_page
 
+    if fmt is StatusFormat.xlsx and out is None:
+        raise InputError("--format xlsx writes a file; add --out FILE.xlsx")
+    if fmt is StatusFormat.xlsx and by is By.region:
+        raise InputError("--format xlsx is the follow-up list; add --by municipality")
     state = get_state(ctx)
     settings = state.settings()
+    lang = str(settings.get("round.language"))
     with state.session(settings) as session:
-        status = round_status(session=session, round_name=settings.round_name)
-    page = write_status_page(state.workspace, status, site_title=str(settings.get("site.title")))
-    picture = draw_chart(status, chart) if chart is not None else None
-    typer.echo(render_status(status, fmt.value), nl=fmt is not Format.csv)
+        status = round_status(session=session, round_name=settings.round_name, lang=lang)
+        rows = follow_up(session=session, round_name=settings.round_name, lang=lang,
+                         max_reminders=int(settings.get("reminders.max")),
+                         only_open=only_open)
+    if chart is not None:
+        draw_chart(status, chart, workspace=state.workspace)  # refuses a .png before writing
+    page = write_status_page(state.workspace, status, follow_up=rows,
+                             site_title=str(settings.get("site.title")))
+    if by is By.municipality:
+        if out is not None:
+            warn(f"{' '.join(rows.summary())} {rows.write(out, fmt.value)}")
+        else:
+            typer.echo(rows.render(fmt.value), nl=fmt is not StatusFormat.csv)
+    else:
+        text = render_status(status, fmt.value)
+        if out is not None:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(text, encoding="utf-8")
+        else:
+            typer.echo(text, nl=fmt is not StatusFormat.csv)
+        if fmt is StatusFormat.table:
+            for line in status.summary():
+                echo(line)
     warn(f"Status page: {page}")
-    if picture is not None:
-        warn(f"Chart: {picture}")
+    if chart is not None:
+        warn(f"Chart: {chart}")
