@@ -37,10 +37,12 @@ def ingest_cmd(
     source: Annotated[Source, typer.Option(
         "--source", "-s", help="Force a reader instead of recognising each file.")] = Source.auto,
     fmt: FormatOption = Format.table,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="Also show how each column of a table was read.")] = False,
 ) -> None:
     """Ingest returned questionnaires, web-form exports, tables and saved emails.
 
-    Example: yhteistuumin ingest inbox/ exports/forms.xlsx --source auto
+    Example: yhteistuumin ingest inbox/ exports/forms.xlsx --source auto --verbose
     """
     from ..ingest import count_files, ingest_paths
     from ..reports import render, to_json
@@ -56,7 +58,7 @@ def ingest_cmd(
         typer.echo(render(result.rows(), ["file", "sheet", "row", "format", "outcome",
                                           "practice_id", "version", "reason"], "csv"), nl=False)
     else:
-        for mapping in result.mappings:
+        for mapping in result.mappings if verbose else []:
             if mapping.format in {"questionnaire"}:
                 continue
             echo(f"{mapping.file} [{mapping.sheet}] read as {mapping.format}; columns:")
