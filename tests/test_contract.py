@@ -21,7 +21,8 @@ CONTRACT = [
     ("init",), ("db", "upgrade"), ("demo",), ("register", "list"), ("register", "resolve"),
     ("register", "update"), ("register", "contacts"), ("register", "check"),
     ("survey", "build"), ("send", "invite"), ("send", "remind"), ("bounces",), ("ingest",),
-    ("practices", "list"), ("review", "export"), ("review", "import"), ("publish",),
+    ("practices", "list"), ("practices", "show"), ("review", "export"), ("review", "import"),
+    ("publish",),
     ("status",), ("forget",),
 ]
 

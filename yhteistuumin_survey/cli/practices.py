@@ -17,23 +17,23 @@ def list_cmd(
     status: Annotated[str | None, typer.Option(
         "--status", help="new, needs-info, approved, rejected or duplicate.")] = None,
     municipality: Annotated[str | None, typer.Option(
-        "--municipality", "-m", help="Only practices of this municipality code.")] = None,
+        "--municipality", "-m", help="Only practices of this municipality (name or code).")] = None,
+    region: Annotated[str | None, typer.Option(
+        "--region", help="Only practices of this region (name or code).")] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """List the practices in the database (current versions).
 
-    Example: yhteistuumin practices list --status new --municipality 049 --format json
+    Example: yhteistuumin practices list --status new -m Esbo --format json
     """
-    from ..errors import InputError
-    from ..ingest import list_practices
+    from ..practices import find_practices
     from ..reports import render, to_json
 
-    if status and status not in {"new", "needs-info", "approved", "rejected", "duplicate"}:
-        raise InputError(f"unknown status {status!r}; use new, needs-info, approved, rejected "
-                         "or duplicate")
     state = get_state(ctx)
     with state.session() as session:
-        practices = list_practices(session=session, status=status, municipality=municipality)
+        found = find_practices(session=session, status=status, municipality=municipality,
+                               region=region)
+    practices = found.practices
     if fmt is Format.json:
         echo(to_json(practices))
         return
@@ -48,5 +48,33 @@ def list_cmd(
                    "consent", "flags", "source", "contact_email", "comment"]
         typer.echo(render(rows, columns, "csv"), nl=False)
         return
-    echo(render(rows, ["id", "version", "status", "municipalities", "title", "flags"], "table"))
-    echo(f"{len(practices)} practice{'s' if len(practices) != 1 else ''}")
+    columns, table_rows = found.table()
+    echo(render(table_rows, columns, "table"))
+    for line in found.summary():
+        echo(line)
+
+
+@practices_app.command("show")
+def show_cmd(
+    ctx: typer.Context,
+    practice_id: Annotated[int, typer.Argument(metavar="ID", help="The practice's number.")],
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Show one practice whole: card, flags and why, source file and row, versions, reviews.
+
+    Example: yhteistuumin practices show 12 --format json
+    """
+    from ..practices import show_practice
+    from ..reports import render, to_json
+
+    state = get_state(ctx)
+    with state.session() as session:
+        detail = show_practice(practice_id, session=session)
+    if fmt is Format.json:
+        echo(to_json(detail.to_dict()))
+    elif fmt is Format.csv:
+        columns, rows = detail.table()
+        typer.echo(render(rows, columns, "csv"), nl=False)
+    else:
+        for line in detail.summary():
+            echo(line)
