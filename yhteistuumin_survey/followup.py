@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .cards import practice_municipalities
-from .status import _read_round
+from .status import read_round
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -196,7 +196,7 @@ def follow_up(*, session: Session, round_name: str | None = None, lang: str = "f
     from .db.models import Contact, Municipality, OutboundMessage, Practice, Region
     from .messages import message_language
 
-    facts = _read_round(session, round_name)
+    facts = read_round(session, round_name)
     sets = facts.sets
     regions = {r.code: (r.name_sv if lang == "sv" and r.name_sv else r.name_fi)
                for r in session.exec(select(Region))}

@@ -152,14 +152,15 @@ def _rate(answered: int, invited: int) -> float:
 
 
 @dataclass
-class _Round:
+class RoundSets:
     """What the status and the follow-up list are counted from, read once."""
 
     region_of: dict[str, str]
     sets: dict[str, set[str]]
 
 
-def _read_round(session: Session, round_name: str | None) -> _Round:
+def read_round(session: Session, round_name: str | None) -> RoundSets:
+    """Return the municipalities in force by region, and the sets each status count counts."""
     from sqlmodel import select
 
     from .db.models import Contact, Municipality, OutboundMessage
@@ -190,7 +191,7 @@ def _read_round(session: Session, round_name: str | None) -> _Round:
     active = set(region_of)
     for key in _MUNICIPALITY_KEYS:
         sets[key] &= active
-    return _Round(region_of, sets)
+    return RoundSets(region_of, sets)
 
 
 def round_status(*, session: Session, round_name: str | None = None,
@@ -201,7 +202,7 @@ def round_status(*, session: Session, round_name: str | None = None,
     from .db.models import Practice, Region
 
     regions = list(session.exec(select(Region).order_by(Region.code)))  # type: ignore[arg-type]
-    facts = _read_round(session, round_name)
+    facts = read_round(session, round_name)
     region_of, sets = facts.region_of, facts.sets
     codes_of = practice_municipalities(session=session)
     practice_rows = session.exec(select(Practice.id, Practice.status, Practice.duplicate_of_id))
