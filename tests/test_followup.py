@@ -232,3 +232,16 @@ def test_xlsx_without_out_and_png_chart_are_one_line_errors(cli, tmp_path):
         "Error: --format xlsx writes a file; add --out FILE.xlsx\n")
     assert png.exit_code == 1 and png.stderr.startswith("Error: ")
     assert "name the file rate.svg" in png.stderr and len(png.stderr.splitlines()) == 1
+
+
+def test_regions_written_to_a_file_open_in_a_finnish_excel(cli, tmp_path):
+    book, text = tmp_path / "tilanne.xlsx", tmp_path / "tilanne.csv"
+
+    assert cli("status", "--format", "xlsx", "--out", str(book)).exit_code == 0
+    assert cli("status", "--format", "csv", "--out", str(text)).exit_code == 0
+
+    sheet = load_workbook(book).active
+    assert [c.value for c in sheet[1]][:3] == ["Koodi", "Maakunta", "Kunnat"]
+    assert sheet.max_row == 1 + 19 + 1 and sheet["B21"].value == "Yhteensä"
+    lines = text.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0].startswith("Koodi;Maakunta;Kunnat;") and lines[-1].endswith(";0,0\u00a0%")

@@ -108,6 +108,34 @@ class RoundStatus:
     def to_dict(self) -> dict[str, Any]:
         return {"totals": self.totals, "regions": self.regions}
 
+    def headings(self) -> list[str]:
+        """Return the column headings in the round's language."""
+        region = "Landskap" if self.lang == "sv" else "Maakunta"
+        code = "Kod" if self.lang == "sv" else "Koodi"
+        return [code, region, *(_headings(self.lang)[key] for key in STATUS_KEYS)]
+
+    def write(self, path: Path, fmt: str) -> Path:
+        """Write the regions and the total to ``path``: ``xlsx``, ``csv`` (``;`` and a BOM, as a
+        Finnish Excel opens it), ``json`` or ``table``."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "xlsx":
+            from .workbooks import write_table_xlsx
+
+            return write_table_xlsx(path, status_rows(self), STATUS_COLUMNS, self.headings(),
+                                    title="Tilanne" if self.lang != "sv" else "Läget")
+        if fmt == "csv":
+            import csv
+            import io
+
+            out = io.StringIO()
+            writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+            writer.writerow(self.headings())
+            writer.writerows([row.get(c) for c in STATUS_COLUMNS] for row in status_rows(self))
+            path.write_text(out.getvalue(), encoding="utf-8-sig", newline="")
+            return path
+        path.write_text(render_status(self, fmt), encoding="utf-8")
+        return path
+
 
 #: How a practice's municipality was found when that municipality is the one that answered:
 #: its token, its questionnaire's metadata sheet, its address. Found in the text, it may be a

@@ -51,8 +51,6 @@ def status_cmd(
 
     if fmt is StatusFormat.xlsx and out is None:
         raise InputError("--format xlsx writes a file; add --out FILE.xlsx")
-    if fmt is StatusFormat.xlsx and by is By.region:
-        raise InputError("--format xlsx is the follow-up list; add --by municipality")
     state = get_state(ctx)
     settings = state.settings()
     lang = str(settings.get("round.language"))
@@ -70,13 +68,10 @@ def status_cmd(
             warn(f"{' '.join(rows.summary())} {rows.write(out, fmt.value)}")
         else:
             typer.echo(rows.render(fmt.value), nl=fmt is not StatusFormat.csv)
+    elif out is not None:
+        warn(f"{' '.join(status.summary())} {status.write(out, fmt.value)}")
     else:
-        text = render_status(status, fmt.value)
-        if out is not None:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(text, encoding="utf-8")
-        else:
-            typer.echo(text, nl=fmt is not StatusFormat.csv)
+        typer.echo(render_status(status, fmt.value), nl=fmt is not StatusFormat.csv)
         if fmt is StatusFormat.table:
             for line in status.summary():
                 echo(line)
