@@ -86,7 +86,8 @@ def test_the_row_of_an_uninvited_municipality_that_answered_says_so(two_invited_
 def test_next_action_follows_bounces_and_reminders(session):
     session.add(Contact(municipality_code="005", email="kirjaamo@alajarvi.example.fi",
                         status="bounced"))
-    session.add(Contact(municipality_code="009", email="kirjaamo@alavieska.example.fi"))
+    session.add(Contact(municipality_code="009", email="kirjaamo@alavieska.example.fi",
+                        phone="+358 8 123 4567"))
     session.add(Contact(municipality_code="010", email="kirjaamo@alavus.example.fi"))
     for code in ("005", "009", "010"):
         _send(session, code)
@@ -102,7 +103,7 @@ def test_next_action_follows_bounces_and_reminders(session):
     assert rows["005"]["next_action"] == "find-new-address"
     assert rows["005"]["bounced"] == ["kirjaamo@alajarvi.example.fi"]
     assert rows["009"]["reminders"] == 2 and rows["009"]["last_reminder"] == "2027-01-21"
-    assert rows["009"]["next_action"] == "phone"
+    assert rows["009"]["next_action"] == "phone" and rows["009"]["phones"] == ["+358 8 123 4567"]
     assert rows["010"]["reminders"] == 1 and rows["010"]["next_action"] == "remind"
     open_rows = follow_up(session=session, round_name=ROUND, only_open=True).rows
     assert {"005", "009", "010"} <= {row["code"] for row in open_rows}

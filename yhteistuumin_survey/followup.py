@@ -1,11 +1,12 @@
 """``yhteistuumin status --by municipality``: one follow-up row per municipality, whom to chase.
 
 Each row says who the municipality is (code, name, region, the language of its mail), where
-to reach it (valid addresses, bounced ones), what was sent (invitation date, reminders and the
-last one), whether and how it answered (response token, workbook, web form, email) and when,
-its practices, and the next action in words in the round's language (fi or sv): remind, find
-a new address, phone, invite, nothing. "Answered" agrees with :func:`status.round_status`: an
-answer from a municipality that was never invited is marked as such on its row.
+to reach it (valid addresses and their phone numbers, bounced addresses), what was sent
+(invitation date, reminders and the last one), whether and how it answered (response token,
+workbook, web form, email) and when, its practices, and the next action in words in the
+round's language (fi or sv): remind, find a new address, phone, invite, nothing. "Answered"
+agrees with :func:`status.round_status`: an answer from a municipality that was never
+invited is marked as such on its row.
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ class FollowUp:
             action = ACTIONS[lang][row["next_action"]]
             if row["answered_uninvited"]:
                 action = f"{action} ({UNINVITED[lang]})"
-            shown.append({**row, "contacts": ", ".join(row["contacts"]),
+            shown.append({**row, "contacts": ", ".join([*row["contacts"], *row["phones"]]),
                           "invited": _date_text(row["invited"]),
                           "bounced": ", ".join(row["bounced"]),
                           "last_reminder": _date_text(row["last_reminder"]),
@@ -201,12 +202,15 @@ def follow_up(*, session: Session, round_name: str | None = None, lang: str = "f
     regions = {r.code: (r.name_sv if lang == "sv" and r.name_sv else r.name_fi)
                for r in session.exec(select(Region))}
     valid: dict[str, list[str]] = defaultdict(list)
+    phones: dict[str, list[str]] = defaultdict(list)  # whom to phone when reminders are used up
     bounced: dict[str, list[str]] = defaultdict(list)
-    for code, email, status in session.exec(
-            select(Contact.municipality_code, Contact.email, Contact.status)
+    for code, email, phone, status in session.exec(
+            select(Contact.municipality_code, Contact.email, Contact.phone, Contact.status)
             .order_by(Contact.municipality_code, Contact.email)):  # type: ignore[arg-type]
         if status == "valid":
             valid[code].append(email)
+            if phone and phone not in phones[code]:
+                phones[code].append(phone)
         elif status == "bounced":
             bounced[code].append(email)
     invited_at: dict[str, dt.datetime] = {}
@@ -246,7 +250,8 @@ def follow_up(*, session: Session, round_name: str | None = None, lang: str = "f
             "name": (m.name_sv or m.name_fi) if lang == "sv" else m.name_fi,
             "region": regions.get(m.region_code, m.region_code),
             "language": message_language(m.language, aland=m.region_code == "21"),
-            "contacts": valid[code], "invited": _day(invited_at.get(code)),
+            "contacts": valid[code], "phones": phones[code],
+            "invited": _day(invited_at.get(code)),
             "bounced": bounced[code], "reminders": len(reminders[code]),
             "last_reminder": _day(last_reminder.get(code)),
             "answered": code in answered, "answered_uninvited": code in sets["answered_uninvited"],
