@@ -170,3 +170,14 @@ def test_a_partner_named_in_a_practice_has_not_answered(session):
     # nobody was invited: the four answered uninvited, and the rate stays 0
     assert totals["answered"] == 0 and totals["answered_uninvited"] == 4
     assert totals["response_rate"] == 0.0
+
+
+def test_a_swedish_round_gets_a_swedish_page_and_summary(round_db, workspace):
+    status = round_status(session=round_db, round_name=ROUND, lang="sv")
+
+    html = write_status_page(workspace, status).read_text(encoding="utf-8")
+
+    assert status.regions[0]["name"] == "Nyland"
+    assert status.summary() == ["3 av 4 inbjudna kommuner har svarat (75,0\u00a0%)."]
+    assert '<html lang="sv">' in html and "Svarsprocent per landskap – totalt 75,0\u00a0%" in html
+    assert "<th scope=\"row\">Totalt</th>" in html and "Uppdaterad " in html

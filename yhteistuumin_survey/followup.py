@@ -37,7 +37,7 @@ HEADINGS = {
     "sv": {"code": "Kod", "name": "Kommun", "region": "Landskap", "language": "Språk",
            "contacts": "Kontaktuppgifter", "invited": "Inbjuden", "bounced": "Studsat",
            "reminders": "Påminnelser", "last_reminder": "Senast påmind",
-           "answered": "Svarat", "answered_at": "Svarat den", "practices": "Praxis",
+           "answered": "Svarat", "answered_at": "Svarat den", "practices": "Exempel",
            "approved": "Godkända", "next_action": "Nästa åtgärd"},
 }
 

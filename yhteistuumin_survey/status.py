@@ -51,7 +51,7 @@ HEADINGS_SV = {
     "municipalities": "Kommuner", "with_contact": "Kontakt", "invited": "Inbjudna",
     "bounced": "Studsade", "reminded": "Påminda", "answered": "Svarat",
     "answered_uninvited": "Svarat utan inbjudan",
-    "practices": "Praxis", "approved": "Godkända", "published": "Publicerade",
+    "practices": "Exempel", "approved": "Godkända", "published": "Publicerade",
     "response_rate": "Svar-%",
 }
 
