@@ -17,17 +17,21 @@ def _inbox(tmp_path: Path, *names: str) -> Path:
     return inbox
 
 
-def test_ingest_prints_the_mapping_and_a_summary(cli, tmp_path):
-    inbox = _inbox(tmp_path, "table.tsv")
-    result = cli("ingest", str(inbox / "table.tsv"))
+def test_ingest_prints_a_short_summary_and_the_mapping_only_when_verbose(cli, tmp_path):
+    inbox = _inbox(tmp_path, "table.tsv", "limesurvey-codes.csv")
+    short = cli("ingest", str(inbox / "limesurvey-codes.csv"))
+    assert short.exit_code == 0, short.output
+    assert short.stdout.splitlines()[0] == "1 file: 1 new, 1 incomplete"
+    assert len(short.stdout.splitlines()) == 2 and "columns" not in short.stdout
+    result = cli("ingest", str(inbox / "table.tsv"), "--verbose")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0] == f"{inbox / 'table.tsv'} [table] read as table; columns:"
     assert "  '4. Kohderyhmä' -> target_group (label)" in lines
     assert "  'Sisäinen huomio' -> (ignored) (ignored)" in lines
     assert lines[-2] == "1 file: 1 new"
-    assert lines[-1].startswith("Report: ") and lines[-1].endswith(".csv")
-    again = cli("ingest", str(inbox))
+    assert lines[-1].startswith("Report: ") and lines[-1].endswith(".xlsx")
+    again = cli("ingest", str(inbox / "table.tsv"))
     assert again.exit_code == 0
     assert again.stdout.splitlines()[0] == "1 file: 1 already ingested"
 

@@ -61,7 +61,7 @@ def test_publish_into_a_foreign_folder_is_a_one_line_error(cli, practices, tmp_p
 
 
 def test_status_json_has_totals_and_regions(cli, workspace, practices, tmp_path):
-    chart = tmp_path / "rate.png"
+    chart = tmp_path / "rate.svg"
 
     result = cli("status", "--format", "json", "--chart", str(chart))
 
@@ -69,9 +69,10 @@ def test_status_json_has_totals_and_regions(cli, workspace, practices, tmp_path)
     data = json.loads(result.stdout)
     assert set(data) == {"totals", "regions"}
     assert data["totals"]["practices"] == 3 and data["totals"]["published"] == 2
-    assert data["totals"]["answered"] == 2  # Espoo (049, the default) and Turku
+    # Espoo (049, the default) and Turku answered, but nobody was invited: counted apart
+    assert data["totals"]["answered"] == 0 and data["totals"]["answered_uninvited"] == 2
     assert [r["code"] for r in data["regions"]][:2] == ["01", "02"]
-    assert chart.read_bytes()[:4] == b"\x89PNG"
+    assert '<svg xmlns="http://www.w3.org/2000/svg" role="img"' in chart.read_text()
     assert (workspace.outputs / "status.html").exists()
 
 
@@ -82,7 +83,9 @@ def test_status_table_shows_regions_and_total(cli, practices):
     lines = result.stdout.splitlines()
     assert lines[0].split()[:4] == ["code", "region", "Kunnat", "Yhteystieto"]
     assert lines[2].split()[:3] == ["01", "Uusimaa", "26"]
-    assert lines[-1].split()[:2] == ["Yhteensä", "308"]
+    assert lines[-3].split()[:2] == ["Yhteensä", "308"]
+    assert lines[-2] == "Kutsuja ei ole vielä lähetetty."
+    assert lines[-1] == "Lisäksi 2 kuntaa vastasi kutsumatta."
 
 
 def test_forget_prints_what_it_changed_and_republishes(cli, workspace, practices):

@@ -22,8 +22,8 @@ CONTRACT = [
     ("register", "update"), ("register", "contacts"), ("register", "check"),
     ("survey", "build"), ("send", "invite"), ("send", "remind"), ("survey", "webform"),
     ("bounces",), ("ingest",),
-    ("practices", "list"), ("review", "export"), ("review", "import"), ("publish",),
-    ("status",), ("forget",), ("fetch",),
+    ("practices", "list"), ("practices", "show"), ("review", "export"), ("review", "import"),
+    ("publish",), ("status",), ("forget",), ("fetch",),
 ]
 
 

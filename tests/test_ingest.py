@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import shutil
 from pathlib import Path
 
@@ -294,17 +293,24 @@ def test_corrected_form_response_with_same_id_is_a_new_version(engine, workspace
     assert practices(engine)[1]["title"] == "Kirjastoauto kylille ja saaristoon"
 
 
-def test_every_run_writes_a_csv_report_of_every_file_and_row(engine, workspace, tmp_path):
+def test_every_run_writes_a_finnish_workbook_report_of_every_file_and_row(engine, workspace,
+                                                                          tmp_path):
     result = run_ingest([_copy("limesurvey-codes.csv", tmp_path), _copy("broken/scan.xlsx", tmp_path,
                                                                         "scan.xlsx")],
                         engine=engine, workspace=workspace)
     assert result.report_path is not None
     assert result.report_path.parent == workspace.outputs / "reports"
-    with result.report_path.open(encoding="utf-8-sig") as handle:
-        rows = list(csv.DictReader(handle))
-    assert [(Path(r["file"]).name, r["row"], r["outcome"]) for r in rows] == [
-        ("limesurvey-codes.csv", "2", "new"), ("limesurvey-codes.csv", "3", "incomplete"),
-        ("scan.xlsx", "", "error")]
+    assert result.report_path.suffix == ".xlsx"
+    sheet = load_workbook(result.report_path).active
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert rows[0] == ["Tiedosto", "Välilehti", "Rivi", "Muoto", "Tulos", "Käytäntö", "Versio",
+                       "Syy tai huomio"]
+    assert [(Path(r[0]).name, r[2], r[4]) for r in rows[1:]] == [
+        ("limesurvey-codes.csv", 2, "uusi"), ("limesurvey-codes.csv", 3, "puutteellinen"),
+        ("scan.xlsx", None, "virhe")]
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:H4"
+    # JSON keeps the English keys for machines
+    assert [row["outcome"] for row in result.rows()] == ["new", "incomplete", "error"]
 
 
 def test_forced_source_reads_a_file_that_auto_detection_would_misread(engine, workspace, tmp_path):

@@ -70,22 +70,30 @@ def _attachment(message: EmailMessage) -> tuple[str, bytes]:
 
 
 @pytest.mark.parametrize(("status", "expected"), [
-    ("fi", "fi"), ("fi-sv", "fi-sv"), ("sv-fi", "sv"), ("sv", "sv")])
+    ("fi", "fi"), ("fi-sv", "fi-sv"), ("sv-fi", "sv-fi"), ("sv", "sv")])
 def test_message_language_follows_the_language_status(status, expected) -> None:
     assert message_language(status) == expected
 
 
-def test_pedersore_gets_swedish(workspace, session, settings, survey) -> None:
+def test_pedersore_gets_swedish_first_then_finnish(workspace, session, settings, survey) -> None:
     message, token = _compose(workspace, session, settings, survey, "599")
-    assert message["Subject"] == ("Enkät: goda praxis i er kommuns kulturtjänster (Pedersöre)")
+    assert message["Subject"] == (
+        "Enkät: god praxis i er kommuns kulturtjänster (Pedersöre) / "
+        "Kysely: kuntanne kulttuuripalvelujen hyvät käytännöt (Pedersören kunta)")
     text, html = message_text(message), message_html(message)
-    assert text.startswith("Bästa Maija Meikäläinen,\n\n")
-    assert "Denna enkät är riktad till Pedersöre." in text
+    assert text.startswith("Suomeksi alla.\n\nBästa Maija Meikäläinen,\n\n")
+    assert text.index("Bästa Maija") < text.index("Hyvä Maija")
+    assert "Den här enkäten riktar sig till kulturtjänsterna i Pedersöre." in text
+    # the register's Finnish name says "kunta": its genitive is the name's own first word
+    assert "Tämä kysely on osoitettu Pedersören kulttuuripalveluille." in text
+    assert "599-pedersore.xlsx), joka on ruotsinkielinen." in text  # the workbook is Swedish
     assert "Svarstiden går ut 5.2.2027." in text
     assert f"https://www.yhteistuumin.fi/kysely?token={token}" in text
-    assert "Hyvä" not in text and "Pedersören kunta" not in text
-    assert '<html lang="sv">' in html
-    assert f'<a href="https://www.yhteistuumin.fi/kysely?token={token}">' in html
+    assert "Pedersören kunta" not in text
+    assert '<html lang="sv">' in html and '<p lang="fi" style="margin-top: 0;"><em>Suomeksi alla.' in html
+    # the form link is a button: a padded link in a one-cell table with a background colour
+    assert f'<a href="https://www.yhteistuumin.fi/kysely?token={token}" target="_blank"' in html
+    assert '<td align="center" bgcolor="#0a4f86"' in html and ">Svara i webbformuläret</a>" in html
     assert "bilaga" in text  # the attached questionnaire can be returned by email
 
 
@@ -94,14 +102,16 @@ def test_helsinki_gets_both_languages_finnish_first(workspace, session, settings
     message, token = _compose(workspace, session, settings, survey, "091")
     assert message["Subject"] == (
         "Kysely: kuntanne kulttuuripalvelujen hyvät käytännöt (Helsinki) / "
-        "Enkät: goda praxis i er kommuns kulturtjänster (Helsingfors)")
+        "Enkät: god praxis i er kommuns kulturtjänster (Helsingfors)")
     text, html = message_text(message), message_html(message)
+    assert text.startswith("På svenska nedan.\n\nHyvä Maija Meikäläinen,")
     assert text.index("Hyvä Maija Meikäläinen,") < text.index("Bästa Maija Meikäläinen,")
-    assert "osoitettu kunnalle Helsinki." in text
-    assert "riktad till Helsingfors." in text
+    assert "Tämä kysely on osoitettu Helsingin kulttuuripalveluille." in text
+    assert "riktar sig till kulturtjänsterna i Helsingfors." in text
     assert text.count(f"kysely?token={token}") == 2
     assert html.index('<div lang="fi">') < html.index('<div lang="sv">')
-    assert "<strong>Helsinki</strong>" in html and "<strong>Helsingfors</strong>" in html
+    assert "<strong>Helsingin</strong>" in html and "<strong>Helsingfors</strong>" in html
+    assert html.index("På svenska nedan") < html.index('<div lang="fi">')
     assert html.count(f"kysely?token={token}") == 2
 
 
@@ -146,7 +156,7 @@ def test_reminder_and_thanks_subjects_and_sequence(workspace, session, settings,
     assert remind["Subject"].startswith("Muistutus: kuntanne kulttuuripalvelujen")
     assert remind["X-Yhteistuumin-Kind"] == "remind"
     assert remind["X-Yhteistuumin-Sequence"] == "2"
-    assert "Emme ole vielä saaneet vastausta kunnalta Rovaniemi." in message_text(remind)
+    assert "Emme ole vielä saaneet Rovaniemen vastausta." in message_text(remind)
     thanks, _ = _compose(workspace, session, settings, survey, "599", kind="thanks",
                          attach=False)
     assert thanks["Subject"].startswith("Tack för ert svar:")

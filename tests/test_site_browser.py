@@ -438,3 +438,38 @@ def test_without_javascript_the_pager_reaches_every_card(paged_site, browser):
                                        "Sirkuskoulu kylissä"])
     finally:
         context.close()
+
+
+def test_status_chart_labels_and_bars_stay_inside_the_picture(workspace, browser):
+    """Rendered by Chromium with real fonts: no bar or label leaves the chart, 0 % to 100 %."""
+    from yhteistuumin_survey.status import STATUS_KEYS, RoundStatus, write_status_page
+
+    def row(name: str, answered: int, invited: int) -> dict:
+        counts = dict.fromkeys(STATUS_KEYS, 0) | {"answered": answered, "invited": invited}
+        return {"code": "01", "name": name, **counts,
+                "response_rate": round(answered / invited, 4) if invited else 0.0}
+
+    regions = [row(name, i % 5, 4 if i % 3 else 0) for i, name in enumerate(REGION_NAMES)]
+    regions[0] = row("Uusimaa", 26, 26)  # 100 %: the widest bar and its label
+    regions[1] = row("Varsinais-Suomi", 26, 27)  # 96,3 %
+    status = RoundStatus(round_name="kierros-2026", totals=row("", 60, 80), regions=regions)
+    url = write_status_page(workspace, status, site_title="Testi").as_uri()
+    page = browser.new_page()
+    page.goto(url)
+    found = page.evaluate("""() => {
+      const svg = document.querySelector('.status-chart svg');
+      const box = svg.viewBox.baseVal;
+      const out = [];
+      for (const el of svg.querySelectorAll('text, rect')) {
+        const b = el.getBBox();
+        if (b.x < 0 || b.y < 0 || b.x + b.width > box.width || b.y + b.height > box.height)
+          out.push(el.textContent || el.tagName);
+      }
+      const labels = [...svg.querySelectorAll('g text')].map(t => t.textContent);
+      return {out, labels, role: svg.getAttribute('role'),
+              name: svg.getAttribute('aria-labelledby')};
+    }""")
+    page.close()
+    assert found["out"] == []
+    assert "100,0\u00a0% (26/26)" in found["labels"] and "96,3\u00a0% (26/27)" in found["labels"]
+    assert found["role"] == "img" and found["name"] == "chart-title chart-desc"

@@ -13,7 +13,14 @@ from yhteistuumin_survey.db.models import (
     Submission,
     SurveyToken,
 )
-from yhteistuumin_survey.status import STATUS_KEYS, draw_chart, round_status, write_status_page
+from yhteistuumin_survey.followup import follow_up
+from yhteistuumin_survey.status import (
+    STATUS_KEYS,
+    ChartFormatError,
+    draw_chart,
+    round_status,
+    write_status_page,
+)
 
 ROUND = "kevat-2027"
 
@@ -62,17 +69,19 @@ def test_status_counts_by_region_and_in_total(round_db):
     assert list(regions["01"]) == ["code", "name", *STATUS_KEYS]
     assert regions["01"] == {
         "code": "01", "name": "Uusimaa", "municipalities": 26, "with_contact": 2, "invited": 3,
-        "bounced": 1, "reminded": 1, "answered": 2, "practices": 2, "approved": 2,
+        "bounced": 1, "reminded": 1, "answered": 2, "answered_uninvited": 0, "practices": 2, "approved": 2,
         "published": 1, "response_rate": 0.6667}
     assert regions["02"] == {
         "code": "02", "name": "Varsinais-Suomi", "municipalities": 27, "with_contact": 1,
-        "invited": 1, "bounced": 0, "reminded": 0, "answered": 1, "practices": 1,
+        "invited": 1, "bounced": 0, "reminded": 0, "answered": 1, "answered_uninvited": 0,
+        "practices": 1,
         "approved": 0, "published": 0, "response_rate": 1.0}
     assert regions["06"]["with_contact"] == 1 and regions["06"]["invited"] == 0
     assert regions["06"]["response_rate"] == 0.0
     assert status.totals == {
         "municipalities": 308, "with_contact": 4, "invited": 4, "bounced": 1, "reminded": 1,
-        "answered": 3, "practices": 3, "approved": 2, "published": 1, "response_rate": 0.75}
+        "answered": 3, "answered_uninvited": 0, "practices": 3, "approved": 2, "published": 1,
+        "response_rate": 0.75}
 
 
 def test_status_of_an_empty_round_has_zero_rates(session):
@@ -83,19 +92,55 @@ def test_status_of_an_empty_round_has_zero_rates(session):
     assert all(row["response_rate"] == 0.0 for row in status.regions)
 
 
-def test_chart_is_a_png_and_status_page_uses_the_site_style(round_db, workspace, tmp_path):
+def test_chart_is_accessible_svg_and_the_status_page_holds_it_inline(round_db, workspace,
+                                                                     tmp_path):
+    import datetime as dt
+
     status = round_status(session=round_db, round_name=ROUND)
+    rows = follow_up(session=round_db, round_name=ROUND)
 
-    chart = draw_chart(status, tmp_path / "chart.png")
-    page = write_status_page(workspace, status, site_title="Testi")
+    chart = draw_chart(status, tmp_path / "chart.svg")
+    page = write_status_page(workspace, status, site_title="Testi", follow_up=rows,
+                             made_at=dt.datetime(2027, 1, 5, 10, 7, tzinfo=dt.UTC))
 
-    assert chart.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
-    assert chart.stat().st_size > 10_000
+    svg = chart.read_text(encoding="utf-8")
+    assert svg.startswith("<?xml") and 'role="img"' in svg
+    assert 'aria-labelledby="chart-title chart-desc"' in svg and '<title id="chart-title">' in svg
+    assert "yhteensä 75,0\u00a0%" in svg and "66,7\u00a0% (2/3)" in svg
+    assert "0\u00a0%<" in svg and "100\u00a0%<" in svg  # the same spacing on every tick
     html = page.read_text(encoding="utf-8")
     assert page == workspace.outputs / "status.html"
     assert '<html lang="fi">' in html and "<style>" in html and "--accent" in html
-    assert "<th scope=\"row\">Uusimaa</th>" in html and "66.7 %" in html
-    assert "<th scope=\"row\">Yhteensä</th>" in html and "75.0 %" in html
+    assert "<svg" in html and '<title id="chart-title">' in html
+    assert '<time datetime="2027-01-05T10:07:00+00:00">Päivitetty 5.1.2027 klo 12.07</time>' in html
+    assert "<th scope=\"row\">Uusimaa</th>" in html and "66,7\u00a0%" in html
+    assert "<th scope=\"row\">Yhteensä</th>" in html and "75,0\u00a0%" in html
+    assert "66.7" not in html and "75.0" not in html
+    # the follow-up table comes below the regions: every municipality, Vantaa to find an address
+    assert html.index("Seuranta kunnittain") > html.index("status-caption")
+    assert html.count("<tr>") >= 19 + 1 + 308
+    assert "<th scope=\"row\">Vantaa</th>" in html and "etsi uusi osoite" in html
+
+
+def test_a_full_bar_and_its_label_stay_inside_the_axis(round_db):
+    from yhteistuumin_survey.status import _LABELS_WIDTH, _PLOT_WIDTH, chart_context
+
+    status = round_status(session=round_db, round_name=ROUND)
+    chart = chart_context(status)
+
+    turku = next(bar for bar in chart["bars"] if bar["name"] == "Varsinais-Suomi")
+    assert turku["width"] == _PLOT_WIDTH and turku["inside"]
+    assert turku["label_x"] <= _LABELS_WIDTH + _PLOT_WIDTH
+    assert all(bar["width"] <= _PLOT_WIDTH for bar in chart["bars"])
+
+
+def test_a_png_chart_is_refused_with_the_svg_name_to_use(round_db, tmp_path):
+    status = round_status(session=round_db, round_name=ROUND)
+
+    with pytest.raises(ChartFormatError, match=r"chart.png: the chart is drawn as SVG only; "
+                                                r"name the file chart.svg"):
+        draw_chart(status, tmp_path / "chart.png")
+    assert not (tmp_path / "chart.png").exists()
 
 
 def test_a_partner_named_in_a_practice_has_not_answered(session):
@@ -121,4 +166,18 @@ def test_a_partner_named_in_a_practice_has_not_answered(session):
     session.commit()
 
     assert answered_codes(session=session, round_name=ROUND) == {"049", "853", "837", "398"}
-    assert round_status(session=session, round_name=ROUND).totals["answered"] == 4
+    totals = round_status(session=session, round_name=ROUND).totals
+    # nobody was invited: the four answered uninvited, and the rate stays 0
+    assert totals["answered"] == 0 and totals["answered_uninvited"] == 4
+    assert totals["response_rate"] == 0.0
+
+
+def test_a_swedish_round_gets_a_swedish_page_and_summary(round_db, workspace):
+    status = round_status(session=round_db, round_name=ROUND, lang="sv")
+
+    html = write_status_page(workspace, status).read_text(encoding="utf-8")
+
+    assert status.regions[0]["name"] == "Nyland"
+    assert status.summary() == ["3 av 4 inbjudna kommuner har svarat (75,0\u00a0%)."]
+    assert '<html lang="sv">' in html and "Svarsprocent per landskap – totalt 75,0\u00a0%" in html
+    assert "<th scope=\"row\">Totalt</th>" in html and "Uppdaterad " in html

@@ -77,6 +77,13 @@ def _as_date(value: Any) -> dt.date:
     raise ValueError("expected a date such as 2026-12-31 or 31.12.2026")
 
 
+def _as_language(value: Any) -> str:
+    text = _as_str(value).lower()
+    if text not in {"fi", "sv"}:
+        raise ValueError("expected fi or sv")
+    return text
+
+
 def _as_security(value: Any) -> str:
     text = _as_str(value).lower()
     if text not in {"ssl", "starttls", "none"}:
@@ -139,6 +146,12 @@ KEYS: tuple[Key, ...] = (
         "Last day to answer (YYYY-MM-DD)."),
     Key("round", "form_url", "https://www.yhteistuumin.fi/kysely?token={token}", _as_str,
         "Link to the web form; {token} is replaced by the municipality's response token."),
+    Key("round", "language", "fi", _as_language,
+        "The coordinator's language (fi or sv): reports, the status page and follow-up list."),
+    Key("round", "privacy_url", "", _as_str,
+        "Link to the privacy notice in the emails; empty links the site's tietosuojaseloste."),
+    Key("round", "answer_minutes", 20, _as_positive_int,
+        "About how many minutes answering takes (said in the invitation)."),
     Key("smtp", "host", "localhost", _as_str, "SMTP server host name."),
     Key("smtp", "port", 587, _as_port, "SMTP server port (587 STARTTLS, 465 SSL, 25 plain)."),
     Key("smtp", "security", "starttls", _as_security,

@@ -2,8 +2,17 @@
 
 Templates are ``templates/email/<name>.<lang>.<txt|html>.j2`` with ``name`` one of
 ``invitation``, ``reminder``, ``thanks`` and ``lang`` one of ``fi``, ``sv``, ``fi-sv`` (bilingual:
-Finnish first, then Swedish); the subject is ``templates/email/subject.<fi|sv>.txt.j2`` (the
-bilingual subject joins both with `` / ``). A workspace may override any of them.
+Finnish first, then Swedish), ``sv-fi`` (bilingual, Swedish first); the subject is
+``templates/email/subject.<fi|sv>.txt.j2`` (a bilingual subject joins both with `` / ``). A
+workspace may override any of them.
+
+Names: Finnish needs the municipality's name in a case ("Alajärven kulttuuripalveluille"); the
+templates get the genitive from :func:`finnish_name_forms`, the one place that inflects, using
+the generated genitive that ``tests/data/genitives.csv`` checks for all 308 municipalities. The
+local cases ("Alajärveltä", "Helsingistä") are left out on purpose: which of them a place takes
+(inner -ssa/-sta or outer -lla/-lta) is a fact about each name that the register does not hold
+yet, so the texts are written with the genitive ("Emme ole saaneet Alajärven vastausta").
+"kunta" or "kaupunki" is said only where the register's name says it ("Pedersören kunta").
 
 Composing uses yagmail's own message builder (``Client.prepare_send``, which never touches the
 network: only ``send()`` logs in). yagmail derives its plain-text part from the HTML contents
@@ -43,32 +52,75 @@ KIND_HEADER = "X-Yhteistuumin-Kind"
 SEQUENCE_HEADER = "X-Yhteistuumin-Sequence"
 
 
+#: Local parts of the shared addresses of a registry office: the message must be forwarded.
+REGISTRY_MAILBOXES = ("kirjaamo", "registrator", "registratur", "registraturen", "kirjaamot")
+#: The site's privacy notice, when ``[round] privacy_url`` is not set.
+PRIVACY_PAGE = "tietosuojaseloste"
+DEFAULT_SITE = "https://www.yhteistuumin.fi"
+
+
 def message_language(language_status: str, *, aland: bool = False) -> str:
-    """Return the language of a municipality's mail: ``fi``, ``sv`` or ``fi-sv`` (both).
+    """Return the language of a municipality's mail: ``fi``, ``sv``, ``fi-sv`` or ``sv-fi``.
 
-    The rule is ``register.material_languages``, the questionnaire's too.
+    Åland and Swedish-speaking municipalities get Swedish, Finnish-speaking ones Finnish;
+    bilingual ones get both, the majority language first (``fi-sv`` or ``sv-fi``). The
+    questionnaire keeps its own rule (Swedish for a Swedish-majority municipality).
     """
-    from .register import material_languages
+    if aland or language_status == "sv":
+        return "sv"
+    if language_status in {"fi-sv", "sv-fi"}:
+        return language_status
+    return "fi"
 
-    return "-".join(material_languages(language_status, aland=aland))
+
+def finnish_name_forms(name_fi: str) -> dict[str, str]:
+    """Return the Finnish forms of a municipality's name the emails use: ``genitive``.
+
+    The one place the emails inflect a name. ``Alajärvi`` -> ``Alajärven``; a name with
+    ``kunta``/``kaupunki`` in it keeps its genitive (``Pedersören kunta`` -> ``Pedersören``).
+    """
+    from .resolve import finnish_genitive
+
+    return {"genitive": finnish_genitive(name_fi)}
+
+
+def is_registry_address(address: str | None) -> bool:
+    """Return whether ``address`` is a registry office's shared mailbox (kirjaamo@, registrator@)."""
+    local = (address or "").rpartition("@")[0].strip().strip("<").lower()
+    return any(local == box or local.startswith((f"{box}.", f"{box}-", f"{box}_"))
+               for box in REGISTRY_MAILBOXES)
 
 
 def municipality_context(municipality: Any) -> dict[str, Any]:
     """Return the template variables describing a municipality."""
-    lang = message_language(municipality.language, aland=bool(getattr(municipality, "aland", False)))
+    aland = bool(getattr(municipality, "aland", False)) or \
+        getattr(municipality, "region_code", "") == "21"
+    lang = message_language(municipality.language, aland=aland)
     return {
         "code": municipality.code,
         "name_fi": municipality.name_fi,
+        "genitive_fi": finnish_name_forms(municipality.name_fi)["genitive"],
         "name_sv": municipality.name_sv or municipality.name_fi,
-        "name": (municipality.name_sv or municipality.name_fi) if lang == "sv"
+        "name": (municipality.name_sv or municipality.name_fi) if lang.startswith("sv")
         else municipality.name_fi,
         "language": lang,
+        # the questionnaire is Swedish for a Swedish-majority municipality (questionnaire.py)
+        "questionnaire_language": "sv" if lang.startswith("sv") else lang,
     }
+
+
+def privacy_url(settings: Settings) -> str:
+    """Return the privacy notice's address: ``[round] privacy_url`` or the site's page."""
+    url = str(settings.get("round.privacy_url") or "").strip()
+    if url:
+        return url
+    base = str(settings.get("site.base_url") or "").strip().rstrip("/") or DEFAULT_SITE
+    return f"{base}/{PRIVACY_PAGE}"
 
 
 def message_context(*, settings: Settings, survey: Survey, municipality: Any, kind: str,
                     token: str, contact_name: str | None, attachment: Path | None,
-                    sequence: int = 0) -> dict[str, Any]:
+                    sequence: int = 0, address: str | None = None) -> dict[str, Any]:
     """Return every variable the email templates may use."""
     deadline = settings.get("round.deadline")
     form_url = str(settings.get("round.form_url"))
@@ -89,6 +141,9 @@ def message_context(*, settings: Settings, survey: Survey, municipality: Any, ki
         "sender_name": settings.get("round.sender_name"),
         "reply_to": settings.get("round.reply_to"),
         "attachment_name": attachment.name if attachment is not None else None,
+        "registry_office": is_registry_address(address),
+        "answer_minutes": int(settings.get("round.answer_minutes")),
+        "privacy_url": privacy_url(settings),
     }
 
 
@@ -162,7 +217,7 @@ class MessageComposer:
         context = message_context(settings=self.settings, survey=self.survey,
                                   municipality=municipality, kind=kind, token=token,
                                   contact_name=contact_name, attachment=attachment,
-                                  sequence=sequence)
+                                  sequence=sequence, address=address)
         lang = context["municipality"]["language"]
         subject = render_subject(self.env, lang, context)
         context["subject"] = subject

@@ -32,10 +32,12 @@ if TYPE_CHECKING:
     from .contacts import ContactImport, Coverage
     from .db.engine import Upgrade
     from .fetch import FetchResult
+    from .followup import FollowUp
     from .ingest import IngestReport
     from .mailer import SendResult
     from .normalise import Vocabulary
     from .practice_list import MessagesToRead, PracticeList
+    from .practices import PracticeDetail
     from .privacy import ErasureResult
     from .publish import PublishResult
     from .questionnaire import BuildReport
@@ -328,12 +330,13 @@ class Project:
             return build_webform(self.workspace, session=session, settings=self.settings,
                                  survey=self.survey, tool=tool, out=out, language=language)
 
-    def list_practices(self, *, status: str | None = None,
-                       municipality: str | None = None) -> PracticeList | MessagesToRead:
-        """The practices in the database, current versions (``practices list``); with status
-        ``to-read``, the messages no reader could turn into a practice."""
-        from .ingest import list_practices
-        from .practice_list import STATUSES, MessagesToRead, PracticeList
+    def list_practices(self, *, status: str | None = None, municipality: str | None = None,
+                       region: str | None = None) -> PracticeList | MessagesToRead:
+        """The practices in the database, current versions, of a status, municipality and
+        region (names or codes, ``practices list``); with status ``to-read``, the messages no
+        reader could turn into a practice."""
+        from .practice_list import STATUSES, MessagesToRead
+        from .practices import find_practices
 
         if status and status not in STATUSES:
             raise InputError(f"unknown status {status!r}; use new, needs-info, approved, "
@@ -344,8 +347,15 @@ class Project:
             with self.session() as session:
                 return MessagesToRead(list_to_read(session=session))
         with self.session() as session:
-            return PracticeList(list_practices(session=session, status=status,
-                                               municipality=municipality))
+            return find_practices(session=session, status=status, municipality=municipality,
+                                  region=region)
+
+    def show_practice(self, practice_id: int) -> PracticeDetail:
+        """One practice whole: card, flags, source, versions, reviews (``practices show``)."""
+        from .practices import show_practice
+
+        with self.session() as session:
+            return show_practice(practice_id, session=session)
 
     def export_review(self, *, statuses: Sequence[str] | None = None,
                       reviewers: Sequence[str] = (), out: Path | None = None) -> ExportResult:
@@ -378,17 +388,29 @@ class Project:
                 return publish_site(self.workspace, session=session, settings=self.settings,
                                     out=out, progress=advance)
 
-    def status(self, *, page: bool = True, chart: Path | None = None) -> RoundStatus:
-        """The round at a glance by region (``status``); writes the status page and a chart."""
+    def status(self, *, by: str = "region", only_open: bool = False, page: bool = True,
+               chart: Path | None = None) -> RoundStatus | FollowUp:
+        """The round at a glance (``status``): by region, or one follow-up row per
+        municipality (``by="municipality"``); writes the status page and, if asked, the chart."""
+        from .followup import follow_up
         from .status import draw_chart, round_status, write_status_page
 
+        if by not in {"region", "municipality"}:
+            raise InputError(f"unknown view {by!r}; use region or municipality")
+        lang = str(self.settings.get("round.language"))
         with self.session() as session:
-            status = round_status(session=session, round_name=self.settings.round_name)
+            status = round_status(session=session, round_name=self.settings.round_name, lang=lang)
+            rows = follow_up(session=session, round_name=self.settings.round_name, lang=lang,
+                             max_reminders=int(self.settings.get("reminders.max")),
+                             only_open=only_open)
+        if chart is not None:  # refuses a .png before writing anything
+            status.chart = draw_chart(status, chart, workspace=self.workspace)
         if page:
-            status.page = write_status_page(self.workspace, status,
+            status.page = write_status_page(self.workspace, status, follow_up=rows,
                                             site_title=str(self.settings.get("site.title")))
-        if chart is not None:
-            status.chart = draw_chart(status, chart)
+        if by == "municipality":
+            rows.page, rows.chart = status.page, status.chart
+            return rows
         return status
 
     def forget(self, email: str) -> ErasureResult:

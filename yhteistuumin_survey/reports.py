@@ -55,7 +55,11 @@ def outcome_rows(report: Report, *detail: str) -> list[dict[str, Any]]:
 
 
 def render_result(result: Any, fmt: str) -> str:
-    """Return a result as ``table`` (its text), ``csv`` (its table) or ``json`` (its dict)."""
+    """Return a result as ``table`` (its text), ``csv`` (its table) or ``json`` (its dict);
+    a result that renders itself in its own way (``render(fmt)``) does."""
+    own = getattr(result, "render", None)
+    if own is not None:
+        return str(own(fmt))
     if fmt == "json":
         data = result.to_dict()
         root = getattr(result, "JSON_ROOT", None)

@@ -1,38 +1,71 @@
-"""The round at a glance: municipalities, contacts, invitations, answers and practices by region.
+"""``yhteistuumin status``: the round at a glance by region, and the follow-up list by municipality.
 
-Municipality counts (``municipalities`` … ``answered``) count municipalities in force; practice
-counts count practices, a joint practice once in every region it belongs to (and once in the
-totals). ``response_rate`` is answered / invited (0 when nobody was invited yet).
+Municipality counts (``municipalities`` … ``answered_uninvited``) count municipalities in force;
+practice counts count practices, a joint practice once in every region it belongs to (and once
+in the totals). ``answered`` counts only municipalities that were invited, so that
+``response_rate`` = answered / invited never passes 100 % (0 when nobody was invited yet); an
+answer from a municipality that was never invited is counted apart, in ``answered_uninvited``.
+
+The chart is an SVG drawn by a Jinja template (``templates/site/_chart.svg.j2``): the status
+page holds it inline, ``status --chart FILE.svg`` writes it alone.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .cards import practice_municipalities
+from .errors import SurveyError
 
 if TYPE_CHECKING:
+    import jinja2
     from sqlmodel import Session
 
+    from .followup import FollowUp
     from .workspace import Workspace
 
 #: The keys of every row, in column order.
 STATUS_KEYS = ("municipalities", "with_contact", "invited", "bounced", "reminded", "answered",
-               "practices", "approved", "published", "response_rate")
+               "answered_uninvited", "practices", "approved", "published", "response_rate")
 #: The columns of the status table: the region, then the counts.
 STATUS_COLUMNS = ["code", "name", *STATUS_KEYS]
-_MUNICIPALITY_KEYS = ("municipalities", "with_contact", "invited", "bounced", "reminded", "answered")
+_MUNICIPALITY_KEYS = ("municipalities", "with_contact", "invited", "bounced", "reminded", "answered",
+                      "answered_uninvited")
 
 #: Column headings of the status table and page (Finnish: the coordinator's language).
 HEADINGS = {
     "municipalities": "Kunnat", "with_contact": "Yhteystieto", "invited": "Kutsuttu",
     "bounced": "Palautui", "reminded": "Muistutettu", "answered": "Vastannut",
+    "answered_uninvited": "Vastannut kutsumatta",
     "practices": "Käytännöt", "approved": "Hyväksytty", "published": "Julkaistu",
     "response_rate": "Vastaus-%",
 }
+
+
+#: Column headings in Swedish (a Swedish round's page and lists).
+HEADINGS_SV = {
+    "municipalities": "Kommuner", "with_contact": "Kontakt", "invited": "Inbjudna",
+    "bounced": "Studsade", "reminded": "Påminda", "answered": "Svarat",
+    "answered_uninvited": "Svarat utan inbjudan",
+    "practices": "Exempel", "approved": "Godkända", "published": "Publicerade",
+    "response_rate": "Svar-%",
+}
+
+
+def _headings(lang: str) -> dict[str, str]:
+    return HEADINGS_SV if lang == "sv" else HEADINGS
+
+
+def format_percent(rate: float, lang: str = "fi") -> str:
+    """Return a rate the Finnish and Swedish way: ``15,4 %`` (a non-breaking space before %)."""
+    text = f"{rate * 100:.1f}"
+    if lang in {"fi", "sv"}:
+        text = text.replace(".", ",")
+    return f"{text}\u00a0%"
 
 
 @dataclass
@@ -45,21 +78,41 @@ class RoundStatus:
     #: The status page and the chart written with it, if any.
     page: Path | None = None
     chart: Path | None = None
+    lang: str = "fi"
 
-    failed = False
+    @property
+    def failed(self) -> bool:
+        return False
 
     def summary(self) -> list[str]:
-        totals = self.totals
-        return [f"Round {self.round_name}: {totals['invited']} of {totals['municipalities']} "
-                f"municipalities invited, {totals['answered']} answered "
-                f"({totals['response_rate'] * 100:.1f} %), {totals['practices']} practices, "
-                f"{totals['approved']} approved."]
+        """Return the round in one sentence or two (the coordinator's language)."""
+        t = self.totals
+        if self.lang == "sv":
+            lines = [f"{t['answered']} av {t['invited']} inbjudna kommuner har svarat "
+                     f"({format_percent(t['response_rate'], 'sv')})." if t["invited"] else
+                     "Inga inbjudningar har skickats ännu."]
+            if t["answered_uninvited"]:
+                lines.append(f"Dessutom har {t['answered_uninvited']} kommuner svarat utan "
+                             "inbjudan." if t["answered_uninvited"] != 1 else
+                             "Dessutom har 1 kommun svarat utan inbjudan.")
+            return lines
+        lines = [f"{t['answered']}/{t['invited']} kutsutusta kunnasta on vastannut "
+                 f"({format_percent(t['response_rate'])})." if t["invited"] else
+                 "Kutsuja ei ole vielä lähetetty."]
+        if t["answered_uninvited"]:
+            lines.append(f"Lisäksi {t['answered_uninvited']} kuntaa vastasi kutsumatta."
+                         if t["answered_uninvited"] != 1 else "Lisäksi 1 kunta vastasi kutsumatta.")
+        return lines
 
     def table(self) -> tuple[list[str], list[dict[str, Any]]]:
-        return STATUS_COLUMNS, [*self.regions, {"code": "", "name": "total", **self.totals}]
+        """Return the regions and a total row, rates as ``15,4 %``."""
+        return STATUS_COLUMNS, status_rows(self)
 
-    def text(self) -> str:
-        return render_status(self, "table")
+    def render(self, fmt: str) -> str:
+        """Return the status as ``table`` (the regions, then the round in words), ``csv`` or
+        ``json``."""
+        text = render_status(self, fmt)
+        return "\n".join([text, *self.summary()]) if fmt == "table" else text
 
     def warnings(self) -> list[str]:
         return [f"{label}: {path}" for label, path in (("Status page", self.page),
@@ -73,6 +126,34 @@ class RoundStatus:
 
     def to_dict(self) -> dict[str, Any]:
         return {"totals": self.totals, "regions": self.regions}
+
+    def headings(self) -> list[str]:
+        """Return the column headings in the round's language."""
+        region = "Landskap" if self.lang == "sv" else "Maakunta"
+        code = "Kod" if self.lang == "sv" else "Koodi"
+        return [code, region, *(_headings(self.lang)[key] for key in STATUS_KEYS)]
+
+    def write(self, path: Path, fmt: str) -> Path:
+        """Write the regions and the total to ``path``: ``xlsx``, ``csv`` (``;`` and a BOM, as a
+        Finnish Excel opens it), ``json`` or ``table``."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "xlsx":
+            from .workbooks import write_table_xlsx
+
+            return write_table_xlsx(path, status_rows(self), STATUS_COLUMNS, self.headings(),
+                                    title="Tilanne" if self.lang != "sv" else "Läget")
+        if fmt == "csv":
+            import csv
+            import io
+
+            out = io.StringIO()
+            writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+            writer.writerow(self.headings())
+            writer.writerows([row.get(c) for c in STATUS_COLUMNS] for row in status_rows(self))
+            path.write_text(out.getvalue(), encoding="utf-8-sig", newline="")
+            return path
+        path.write_text(render_status(self, fmt), encoding="utf-8")
+        return path
 
 
 #: How a practice's municipality was found when that municipality is the one that answered:
@@ -111,23 +192,26 @@ def answered_codes(*, session: Session, round_name: str | None = None) -> set[st
     return codes
 
 
+
+
 def _rate(answered: int, invited: int) -> float:
     return round(answered / invited, 4) if invited else 0.0
 
 
-def round_status(*, session: Session, round_name: str | None = None) -> RoundStatus:
-    """Count the round by region; ``round_name`` limits messages and tokens to one round."""
+@dataclass
+class RoundSets:
+    """What the status and the follow-up list are counted from, read once."""
+
+    region_of: dict[str, str]
+    sets: dict[str, set[str]]
+
+
+def read_round(session: Session, round_name: str | None) -> RoundSets:
+    """Return the municipalities in force by region, and the sets each status count counts."""
     from sqlmodel import select
 
-    from .db.models import (
-        Contact,
-        Municipality,
-        OutboundMessage,
-        Practice,
-        Region,
-    )
+    from .db.models import Contact, Municipality, OutboundMessage
 
-    regions = list(session.exec(select(Region).order_by(Region.code)))  # type: ignore[arg-type]
     region_of = {m.code: m.region_code
                  for m in session.exec(select(Municipality).where(Municipality.active == True))}  # noqa: E712
     sets: dict[str, set[str]] = {key: set() for key in _MUNICIPALITY_KEYS}
@@ -146,7 +230,27 @@ def round_status(*, session: Session, round_name: str | None = None) -> RoundSta
             sets["invited"].add(code)
         elif kind == "remind":
             sets["reminded"].add(code)
-    sets["answered"] = answered_codes(session=session, round_name=round_name)
+    answered = answered_codes(session=session, round_name=round_name)
+    # The rate's numerator is a subset of its denominator: an answer from a municipality that
+    # was never invited is real and shown, but apart.
+    sets["answered_uninvited"] = answered - sets["invited"]
+    sets["answered"] = answered & sets["invited"]
+    active = set(region_of)
+    for key in _MUNICIPALITY_KEYS:
+        sets[key] &= active
+    return RoundSets(region_of, sets)
+
+
+def round_status(*, session: Session, round_name: str | None = None,
+                 lang: str = "fi") -> RoundStatus:
+    """Count the round by region; ``round_name`` limits messages and tokens to one round."""
+    from sqlmodel import select
+
+    from .db.models import Practice, Region
+
+    regions = list(session.exec(select(Region).order_by(Region.code)))  # type: ignore[arg-type]
+    facts = read_round(session, round_name)
+    region_of, sets = facts.region_of, facts.sets
     codes_of = practice_municipalities(session=session)
     practice_rows = session.exec(select(Practice.id, Practice.status, Practice.duplicate_of_id))
     practice_counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -162,14 +266,16 @@ def round_status(*, session: Session, round_name: str | None = None) -> RoundSta
             totals_practices[kind] += 1
             for region_code in sorted({region_of[c] for c in codes if c in region_of}):
                 practice_counts[region_code][kind] += 1
-    active = set(region_of)
+    by_region: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for key in _MUNICIPALITY_KEYS:
-        sets[key] &= active
+        for code in sets[key]:
+            by_region[region_of[code]][key] += 1
     rows: list[dict[str, Any]] = []
     for region in regions:
-        row: dict[str, Any] = {"code": region.code, "name": region.name_fi}
+        name = region.name_sv if lang == "sv" and region.name_sv else region.name_fi
+        row: dict[str, Any] = {"code": region.code, "name": name}
         for key in _MUNICIPALITY_KEYS:
-            row[key] = sum(1 for code in sets[key] if region_of[code] == region.code)
+            row[key] = by_region[region.code][key]
         for kind in ("practices", "approved", "published"):
             row[kind] = practice_counts[region.code][kind]
         row["response_rate"] = _rate(row["answered"], row["invited"])
@@ -177,89 +283,155 @@ def round_status(*, session: Session, round_name: str | None = None) -> RoundSta
     totals: dict[str, Any] = {key: len(sets[key]) for key in _MUNICIPALITY_KEYS}
     totals.update(totals_practices)
     totals["response_rate"] = _rate(totals["answered"], totals["invited"])
-    return RoundStatus(round_name=round_name or "", totals=totals, regions=rows)
+    return RoundStatus(round_name=round_name or "", totals=totals, regions=rows, lang=lang)
 
 
 def status_rows(status: RoundStatus) -> list[dict[str, Any]]:
-    """Return the regions and a total row for ``reports.render`` (rates as percentages)."""
+    """Return the regions and a total row for ``reports.render`` (rates as ``15,4 %``)."""
+    total = "Totalt" if status.lang == "sv" else "Yhteensä"
     rows = []
-    for row in [*status.regions, {"code": "", "name": "Yhteensä", **status.totals}]:
+    for row in [*status.regions, {"code": "", "name": total, **status.totals}]:
         shown = dict(row)
-        shown["response_rate"] = f"{row['response_rate'] * 100:.1f} %"
+        shown["response_rate"] = format_percent(row["response_rate"], status.lang)
         rows.append(shown)
     return rows
 
 
 def render_status(status: RoundStatus, fmt: str) -> str:
-    """Return the status as ``table`` (Finnish headings, rates as percentages), ``csv`` or ``json``."""
+    """Return the status as ``table`` (headings in the round's language), ``csv`` or ``json``."""
     from .reports import render, to_json
 
     if fmt == "json":
         return to_json(status.to_dict())
     if fmt == "table":
-        headers = ["code", "region", *(HEADINGS[key] for key in STATUS_KEYS)]
+        region = "landskap" if status.lang == "sv" else "region"
+        headings = _headings(status.lang)
+        headers = ["code", region, *(headings[key] for key in STATUS_KEYS)]
         return render(status_rows(status), STATUS_COLUMNS, "table", headers)
     return render(status.table()[1], STATUS_COLUMNS, fmt)
 
 
-def draw_chart(status: RoundStatus, path: Path) -> Path:
-    """Draw the response rate by region as a PNG bar chart (matplotlib, Agg)."""
-    import matplotlib
+#: Chart geometry (SVG user units): the label column, the plot, one bar row.
+_LABELS_WIDTH, _PLOT_WIDTH, _ROW, _TOP, _BOTTOM = 190, 460, 24, 56, 52
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import PercentFormatter
+CHART_TEXT = {
+    "fi": {"title": "Vastausprosentti maakunnittain", "total": "yhteensä",
+           "axis": "Vastanneet / kutsutut kunnat", "none": "ei kutsuttuja",
+           "desc": "{answered}/{invited} kutsutusta kunnasta on vastannut ({rate}). "
+                   "Vaakapylväs kullekin maakunnalle; samat luvut ovat taulukossa."},
+    "sv": {"title": "Svarsprocent per landskap", "total": "totalt",
+           "axis": "Kommuner som svarat / inbjudna kommuner", "none": "inga inbjudna",
+           "desc": "{answered} av {invited} inbjudna kommuner har svarat ({rate}). "
+                   "En stapel per landskap; samma siffror finns i tabellen."},
+}
 
-    regions = list(reversed(status.regions))  # first region on top
-    names = [row["name"] for row in regions]
-    rates = [row["response_rate"] * 100 for row in regions]
-    figure, axes = plt.subplots(figsize=(9, 0.38 * len(regions) + 1.8), dpi=150)
-    bars = axes.barh(names, rates, color="#0a4f86")
-    axes.set_xlim(0, 110)
-    axes.xaxis.set_major_formatter(PercentFormatter(decimals=0))
-    axes.set_xticks([0, 20, 40, 60, 80, 100])
-    axes.set_xlabel("Vastausprosentti (vastanneet / kutsutut kunnat)")
-    axes.set_ylabel("Maakunta")
+
+class ChartFormatError(SurveyError):
+    """The chart was asked for in a format it is not drawn in."""
+
+
+def chart_context(status: RoundStatus, *, chart_id: str = "chart") -> dict[str, Any]:
+    """Return what ``site/_chart.svg.j2`` draws: bars, labels, ticks, all inside the axis.
+
+    A bar is never wider than the plot (rates are at most 100 %); its label sits after the bar,
+    or inside its end (in white) when the bar leaves no room for it, so no label leaves the axis.
+    """
+    lang = "sv" if status.lang == "sv" else "fi"
+    text = CHART_TEXT[lang]
+    x0 = _LABELS_WIDTH
+    bars = []
+    for i, row in enumerate(status.regions):
+        rate = min(1.0, max(0.0, float(row["response_rate"])))
+        width = round(rate * _PLOT_WIDTH, 1)
+        if row["invited"]:
+            label = f"{format_percent(rate, lang)} ({row['answered']}/{row['invited']})"
+        else:
+            label = text["none"]
+        inside = width > _PLOT_WIDTH - 7 * len(label)  # ~7 units a character at 12 px
+        bars.append({"name": row["name"], "y": _TOP + i * _ROW, "width": width,
+                     "label": label, "inside": inside,
+                     "label_x": round(x0 + width - 4 if inside else x0 + width + 4, 1)})
+    ticks = [{"x": round(x0 + _PLOT_WIDTH * p / 100, 1), "label": f"{p}\u00a0%"}
+             for p in range(0, 101, 20)]
     total = status.totals
-    title = f"Vastausprosentti maakunnittain – yhteensä {total['response_rate'] * 100:.0f} %"
-    if status.round_name:
-        title += f"\n{status.round_name}"
-    axes.set_title(title)
-    for bar, row in zip(bars, regions, strict=True):
-        axes.text(bar.get_width() + 1, bar.get_y() + bar.get_height() / 2,
-                  f"{row['response_rate'] * 100:.0f} % ({row['answered']}/{row['invited']})",
-                  va="center", fontsize=8)
-    axes.grid(axis="x", color="#dddddd")
-    axes.set_axisbelow(True)
-    for side in ("top", "right"):
-        axes.spines[side].set_visible(False)
-    figure.tight_layout()
+    title = (f"{text['title']} – {text['total']} "
+             f"{format_percent(total['response_rate'], lang)}")
+    desc = text["desc"].format(answered=total["answered"], invited=total["invited"],
+                               rate=format_percent(total["response_rate"], lang))
+    axis_y = _TOP + len(bars) * _ROW
+    return {"id": chart_id, "lang": lang, "title": title, "desc": desc,
+            "round_name": status.round_name, "bars": bars, "ticks": ticks,
+            "width": _LABELS_WIDTH + _PLOT_WIDTH + 30, "height": axis_y + _BOTTOM, "x0": x0,
+            "plot_width": _PLOT_WIDTH, "row": _ROW, "top": _TOP, "axis_y": axis_y,
+            "axis_label": text["axis"]}
+
+
+def render_chart(status: RoundStatus, *, env: jinja2.Environment | None = None,
+                 chart_id: str = "chart") -> str:
+    """Return the response-rate chart as accessible SVG markup."""
+    from .templating import make_environment, render_template
+
+    env = env or make_environment(None)
+    return render_template(env, "site/_chart.svg.j2",
+                           {"chart": chart_context(status, chart_id=chart_id)})
+
+
+def draw_chart(status: RoundStatus, path: Path, *, workspace: Workspace | None = None) -> Path:
+    """Write the response rate by region as an SVG file (``.svg`` only; PNG is not drawn)."""
+    from .templating import make_environment
+
+    if path.suffix.lower() != ".svg":
+        raise ChartFormatError(f"{path}: the chart is drawn as SVG only; name the file "
+                               f"{path.with_suffix('.svg').name} (a browser opens it and "
+                               "can print or save it as an image)")
+    svg = render_chart(status, env=make_environment(workspace))
     path.parent.mkdir(parents=True, exist_ok=True)
-    # No timestamp in the file: the same numbers give the same picture.
-    figure.savefig(path, format="png", metadata={"Software": None})
-    plt.close(figure)
+    path.write_text('<?xml version="1.0" encoding="UTF-8"?>\n' + svg, encoding="utf-8")
     return path
 
 
+def _made_at_text(made_at: dt.datetime, lang: str) -> str:
+    from zoneinfo import ZoneInfo
+
+    local = made_at.astimezone(ZoneInfo("Europe/Helsinki"))
+    day = f"{local.day}.{local.month}.{local.year}"
+    if lang == "sv":
+        return f"Uppdaterad {day} kl. {local.hour}.{local.minute:02d}"
+    return f"Päivitetty {day} klo {local.hour}.{local.minute:02d}"
+
+
 def write_status_page(workspace: Workspace, status: RoundStatus, *, path: Path | None = None,
-                      site_title: str = "") -> Path:
-    """Write the status as an HTML page in the site's style (``outputs/status.html``)."""
+                      site_title: str = "", follow_up: FollowUp | None = None,
+                      made_at: dt.datetime | None = None) -> Path:
+    """Write the status as an HTML page in the site's style (``outputs/status.html``).
+
+    The page holds the chart inline (SVG), the time it was made, the regions with rates
+    written the Finnish (or Swedish) way, and below them the follow-up list when given.
+    """
     from .publish import UI, site_environment
     from .resources import bundled_path
     from .templating import render_template
 
+    lang = "sv" if status.lang == "sv" else "fi"
     path = path or workspace.outputs / "status.html"
+    made_at = made_at or dt.datetime.now(dt.UTC)
     css_path = workspace.root / "templates/site/static/site.css"
     if not css_path.exists():
         css_path = bundled_path("templates/site/static/site.css")
-    ui = {**UI["fi"], "status_keys": HEADINGS}
+    ui = {**UI[lang], "status_keys": _headings(lang)}
     env = site_environment(workspace)
     env.filters["status_cell"] = lambda value, key: (
-        f"{value * 100:.1f} %" if key == "response_rate" else value)
+        format_percent(value, lang) if key == "response_rate" else value)
+    follow_up_columns, follow_up_rows = follow_up.table() if follow_up is not None else ([], [])
     html = render_template(env, "site/status.html.j2", {
-        "lang": "fi", "root": "site/", "site_title": site_title, "ui": ui,
+        "lang": lang, "root": "site/", "site_title": site_title, "ui": ui,
         "css": css_path.read_text(encoding="utf-8"), "keys": STATUS_KEYS,
-        "regions": status.regions, "totals": status.totals, "round_name": status.round_name})
+        "regions": status.regions, "totals": status.totals, "round_name": status.round_name,
+        "chart": chart_context(status), "made_at": made_at.isoformat(timespec="seconds"),
+        "made_at_text": _made_at_text(made_at, lang),
+        "follow_up_columns": follow_up_columns, "follow_up_rows": follow_up_rows,
+        "follow_up_headings": follow_up.headings() if follow_up is not None else [],
+        "total_label": "Totalt" if lang == "sv" else "Yhteensä"})
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html, encoding="utf-8")
     return path

@@ -36,9 +36,13 @@ def ingest_cmd(
                             "LimeSurvey exports; repeat for more. A .lss beside an export is "
                             "used too.")] = None,
     fmt: FormatOption = Format.table,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="Also show how each column of a table was read.")] = False,
 ) -> None:
     """Ingest returned questionnaires, web-form exports, tables and saved emails.
 
-    Example: yhteistuumin ingest inbox/ exports/forms.xlsx --source auto
+    Example: yhteistuumin ingest inbox/ exports/forms.xlsx --source auto --verbose
     """
-    emit(project(ctx).ingest(paths, source=source.value, structures=structure or ()), fmt)
+    result = project(ctx).ingest(paths, source=source.value, structures=structure or ())
+    result.verbose = verbose
+    emit(result, fmt)

@@ -15,13 +15,29 @@ practices_app = group("practices", "The practices in the database.")
 def list_cmd(
     ctx: typer.Context,
     status: Annotated[str | None, typer.Option(
-        "--status", help="new, needs-info, approved, rejected or duplicate.")] = None,
+        "--status", help="new, needs-info, approved, rejected, duplicate or to-read.")] = None,
     municipality: Annotated[str | None, typer.Option(
-        "--municipality", "-m", help="Only practices of this municipality code.")] = None,
+        "--municipality", "-m", help="Only practices of this municipality (name or code).")] = None,
+    region: Annotated[str | None, typer.Option(
+        "--region", help="Only practices of this region (name or code).")] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """List the practices in the database (current versions).
 
-    Example: yhteistuumin practices list --status new --municipality 049 --format json
+    Example: yhteistuumin practices list --status new -m Esbo --format json
     """
-    emit(project(ctx).list_practices(status=status, municipality=municipality), fmt)
+    emit(project(ctx).list_practices(status=status, municipality=municipality, region=region),
+         fmt)
+
+
+@practices_app.command("show")
+def show_cmd(
+    ctx: typer.Context,
+    practice_id: Annotated[int, typer.Argument(metavar="ID", help="The practice's number.")],
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Show one practice whole: card, flags and why, source file and row, versions, reviews.
+
+    Example: yhteistuumin practices show 12 --format json
+    """
+    emit(project(ctx).show_practice(practice_id), fmt)

@@ -6,12 +6,11 @@ has seen before, picks a reader (``detect``), reads raw records (``questionnaire
 (token, questionnaire metadata, the answer's text through the name resolver, the sender's
 domain; unresolved or ambiguous ones are flagged, never guessed) and stores it (``store``).
 Every file and row ends up as one line of the returned report, which is also written to
-``outputs/reports/ingest-<timestamp>.csv``. A bad file or row never stops the batch.
+``outputs/reports/ingest-<timestamp>.xlsx``. A bad file or row never stops the batch.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import tempfile
 import time
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError, SurveyError
-from ..reports import Report, count_phrase, neutralise_formula, plural, to_frame
+from ..reports import Report, count_phrase, plural, to_frame
 from ..tables import sha256_file
 from .detect import SOURCES
 from .prepare import Prepared, Reader, default_workers, init_worker, prepare_in_worker
@@ -86,6 +85,8 @@ class IngestReport:
     mappings: list[FileMapping] = field(default_factory=list)
     report_path: Path | None = None
     seconds: float = 0.0
+    #: Show how each column of a table was read (``ingest --verbose``).
+    verbose: bool = False
 
     @property
     def failed(self) -> bool:
@@ -117,9 +118,9 @@ class IngestReport:
         return lines
 
     def text(self) -> str:
-        """Return the columns each form export was read by, then the summary."""
-        lines = []
-        for mapping in self.mappings:
+        """Return the summary, after the columns each table was read by when ``verbose``."""
+        lines: list[str] = []
+        for mapping in self.mappings if self.verbose else []:
             if mapping.format == "questionnaire":
                 continue
             lines.append(f"{mapping.file} [{mapping.sheet}] read as {mapping.format}; columns:")
@@ -557,17 +558,44 @@ def _looks_like_email(path: Path) -> bool:
                             b"mime-version:", b"date:", b"delivered-to:"))
 
 
-def write_report_csv(result: IngestReport, folder: Path) -> Path:
-    """Write the run's report as ``ingest-<timestamp>.csv`` (formulas neutralised)."""
+#: The report's headings and outcomes in the coordinator's language ([round] language); the
+#: outcome keys stay English in JSON (``ingest --format json``).
+REPORT_HEADINGS = {
+    "fi": {"file": "Tiedosto", "sheet": "Välilehti", "row": "Rivi", "format": "Muoto",
+           "outcome": "Tulos", "practice_id": "Käytäntö", "version": "Versio",
+           "reason": "Syy tai huomio"},
+    "sv": {"file": "Fil", "sheet": "Flik", "row": "Rad", "format": "Format",
+           "outcome": "Resultat", "practice_id": "Praxis", "version": "Version",
+           "reason": "Orsak eller anmärkning"},
+}
+REPORT_OUTCOMES = {
+    "fi": {"new": "uusi", "new version": "uusi versio", "already ingested": "luettu jo aiemmin",
+           "duplicate candidate": "mahdollinen kaksoiskappale", "incomplete": "puutteellinen",
+           "empty": "tyhjä", "body-text": "viestin teksti", "note": "huomio", "error": "virhe"},
+    "sv": {"new": "ny", "new version": "ny version", "already ingested": "redan inläst",
+           "duplicate candidate": "möjlig dubblett", "incomplete": "ofullständig",
+           "empty": "tom", "body-text": "meddelandets text", "note": "anmärkning",
+           "error": "fel"},
+}
+
+
+def write_report_csv(result: IngestReport, folder: Path, *, lang: str = "fi") -> Path:
+    """Write the run's report as ``ingest-<timestamp>.xlsx``: headings and outcomes in ``lang``.
+
+    A workbook opens in a Finnish Excel as it is (a comma-separated file does not: Excel in
+    Finland expects ``;``), with filters, frozen headings and a print setup. The name is kept
+    for the callers; the file is no longer a CSV.
+    """
+    from ..workbooks import write_table_xlsx
+
+    lang = lang if lang in REPORT_HEADINGS else "fi"
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    path = folder / f"ingest-{stamp}.csv"
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(REPORT_COLUMNS)
-        for row in result.rows():
-            writer.writerow([neutralise_formula("" if row[c] is None else str(row[c]))
-                             for c in REPORT_COLUMNS])
-    return path
+    outcomes = REPORT_OUTCOMES[lang]
+    rows = [{**row, "outcome": outcomes.get(row["outcome"], row["outcome"])}
+            for row in result.rows()]
+    headings = [REPORT_HEADINGS[lang][c] for c in REPORT_COLUMNS]
+    return write_table_xlsx(folder / f"ingest-{stamp}.xlsx", rows, REPORT_COLUMNS, headings,
+                            title="Lukuraportti" if lang == "fi" else "Inläsningsrapport")
 
 
 def ingest_paths(paths: Iterable[Path], *, session: Session, workspace: Workspace,
@@ -623,7 +651,8 @@ def ingest_paths(paths: Iterable[Path], *, session: Session, workspace: Workspac
     if not files:
         run.add("", "error", "no files to ingest; name files or folders that hold them")
     run.result.seconds = time.perf_counter() - started
-    run.result.report_path = write_report_csv(run.result, workspace.output_dir("reports"))
+    run.result.report_path = write_report_csv(run.result, workspace.output_dir("reports"),
+                                              lang=str(settings.get("round.language")))
     return run.result
 
 

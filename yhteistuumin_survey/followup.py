@@ -1,0 +1,319 @@
+"""``yhteistuumin status --by municipality``: one follow-up row per municipality, whom to chase.
+
+Each row says who the municipality is (code, name, region, the language of its mail), where
+to reach it (valid addresses and their phone numbers, bounced addresses), what was sent
+(invitation date, reminders and the last one), whether and how it answered (response token,
+workbook, web form, email) and when, its practices, and the next action in words in the
+round's language (fi or sv): remind, find a new address, phone, invite, nothing. "Answered"
+agrees with :func:`status.round_status`: an answer from a municipality that was never
+invited is marked as such on its row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .cards import practice_municipalities
+from .status import read_round
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+#: The keys of a row, in column order.
+FOLLOW_UP_COLUMNS = ["code", "name", "region", "language", "contacts", "invited", "bounced",
+                     "reminders", "last_reminder", "answered", "answered_at", "practices",
+                     "approved", "next_action"]
+
+HEADINGS = {
+    "fi": {"code": "Koodi", "name": "Kunta", "region": "Maakunta", "language": "Kieli",
+           "contacts": "Yhteystiedot", "invited": "Kutsuttu", "bounced": "Palautunut",
+           "reminders": "Muistutuksia", "last_reminder": "Viimeksi muistutettu",
+           "answered": "Vastannut", "answered_at": "Vastattu", "practices": "Käytännöt",
+           "approved": "Hyväksytty", "next_action": "Seuraava toimi"},
+    "sv": {"code": "Kod", "name": "Kommun", "region": "Landskap", "language": "Språk",
+           "contacts": "Kontaktuppgifter", "invited": "Inbjuden", "bounced": "Studsat",
+           "reminders": "Påminnelser", "last_reminder": "Senast påmind",
+           "answered": "Svarat", "answered_at": "Svarat den", "practices": "Exempel",
+           "approved": "Godkända", "next_action": "Nästa åtgärd"},
+}
+
+#: The next action, by key (kept in English in JSON), in words.
+ACTIONS = {
+    "fi": {"nothing": "ei toimenpiteitä", "remind": "muistuta", "phone": "soita",
+           "find-new-address": "etsi uusi osoite", "find-address": "etsi osoite",
+           "invite": "lähetä kutsu"},
+    "sv": {"nothing": "ingen åtgärd", "remind": "påminn", "phone": "ring",
+           "find-new-address": "sök en ny adress", "find-address": "sök en adress",
+           "invite": "skicka inbjudan"},
+}
+
+#: How an answer came, by key, in words.
+CHANNELS = {
+    "fi": {"token": "vastaustunniste", "workbook": "Excel-lomake", "web form": "verkkolomake",
+           "email": "sähköposti", "table": "taulukko"},
+    "sv": {"token": "svarskod", "workbook": "Excel-formulär", "web form": "webbformulär",
+           "email": "e-post", "table": "tabell"},
+}
+UNINVITED = {"fi": "vastasi kutsumatta", "sv": "svarade utan inbjudan"}
+YES = {"fi": "kyllä", "sv": "ja"}
+
+#: Submission formats by the channel they came through.
+_CHANNEL_OF_FORMAT = {"questionnaire": "workbook", "msforms": "web form",
+                      "googleforms": "web form", "webropol": "web form",
+                      "limesurvey": "web form", "table": "table", "eml": "email",
+                      "msg": "email", "email": "email", "body": "email", "body-text": "email"}
+
+
+def _day(value: dt.datetime | None) -> str | None:
+    return value.date().isoformat() if value is not None else None
+
+
+def _date_text(iso: str | None) -> str:
+    if not iso:
+        return ""
+    day = dt.date.fromisoformat(iso)
+    return f"{day.day}.{day.month}.{day.year}"
+
+
+@dataclass
+class FollowUp:
+    """The follow-up list: one row per municipality in force (or only those still to chase)."""
+
+    round_name: str
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    lang: str = "fi"
+    only_open: bool = False
+    #: The status page and the chart written with the list, if any.
+    page: Path | None = None
+    chart: Path | None = None
+
+    def warnings(self) -> list[str]:
+        return [f"{label}: {path}" for label, path in (("Status page", self.page),
+                                                       ("Chart", self.chart)) if path]
+
+    @property
+    def failed(self) -> bool:
+        return False
+
+    @property
+    def open_rows(self) -> int:
+        return sum(1 for row in self.rows if row["next_action"] != "nothing")
+
+    def summary(self) -> list[str]:
+        """Return how many rows and how many still to chase, in the round's language."""
+        n, todo = len(self.rows), self.open_rows
+        if self.lang == "sv":
+            return [f"{n} {'kommun' if n == 1 else 'kommuner'}, "
+                    f"{todo} med en åtgärd att vidta."]
+        return [f"{n} {'kunta' if n == 1 else 'kuntaa'}, {todo} "
+                f"{'vaatii' if todo == 1 else 'vaativat'} toimia."]
+
+    def headings(self) -> list[str]:
+        return [HEADINGS[self.lang][key] for key in FOLLOW_UP_COLUMNS]
+
+    def shown_rows(self) -> list[dict[str, Any]]:
+        """Return the rows in words and Finnish dates, as a table, CSV or workbook shows them."""
+        lang = self.lang
+        shown = []
+        for row in self.rows:
+            answered = ", ".join(CHANNELS[lang][c] for c in row["answered_how"])
+            if row["answered"] and not answered:
+                answered = YES[lang]
+            if row["answered_uninvited"]:
+                answered = f"{answered} ({UNINVITED[lang]})"
+            action = ACTIONS[lang][row["next_action"]]
+            if row["answered_uninvited"]:
+                action = f"{action} ({UNINVITED[lang]})"
+            shown.append({**row, "contacts": ", ".join([*row["contacts"], *row["phones"]]),
+                          "invited": _date_text(row["invited"]),
+                          "bounced": ", ".join(row["bounced"]),
+                          "last_reminder": _date_text(row["last_reminder"]),
+                          "answered": answered, "answered_at": _date_text(row["answered_at"]),
+                          "next_action": action})
+        return shown
+
+    def table(self) -> tuple[list[str], list[dict[str, Any]]]:
+        return list(FOLLOW_UP_COLUMNS), self.shown_rows()
+
+    def to_dict(self) -> dict[str, Any]:
+        rows = [{**row, "next_action_text": ACTIONS[self.lang][row["next_action"]]}
+                for row in self.rows]
+        return {"round": self.round_name, "language": self.lang, "rows": rows}
+
+    def render(self, fmt: str) -> str:
+        """Return the list as ``table``, ``csv`` (``;``, for a Finnish Excel) or ``json``."""
+        from .reports import render, render_table, to_json
+
+        if fmt == "json":
+            return to_json(self.to_dict())
+        if fmt == "csv":
+            text = render(self.shown_rows(), FOLLOW_UP_COLUMNS, "csv")
+            return _semicolons(text, self.headings())
+        return render_table(self.shown_rows(), FOLLOW_UP_COLUMNS, self.headings())
+
+    def write(self, path: Path, fmt: str) -> Path:
+        """Write the list to ``path``: ``xlsx`` for Excel, or as :meth:`render` gives it."""
+        if fmt == "xlsx":
+            from .workbooks import write_table_xlsx
+
+            title = "Seuranta" if self.lang != "sv" else "Uppföljning"
+            return write_table_xlsx(path, self.shown_rows(), FOLLOW_UP_COLUMNS, self.headings(),
+                                    title=title)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        encoding = "utf-8-sig" if fmt == "csv" else "utf-8"  # the BOM tells Excel it is UTF-8
+        path.write_text(self.render(fmt), encoding=encoding, newline="")
+        return path
+
+
+def _semicolons(text: str, headings: list[str]) -> str:
+    """Re-write comma-separated text with ``;`` and the headings in words."""
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(text)))
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(headings)
+    writer.writerows(rows[1:])
+    return out.getvalue()
+
+
+def _next_action(*, answered: bool, invited: bool, valid: bool, bounced: bool,
+                 reminders: int, max_reminders: int) -> str:
+    if answered:
+        return "nothing"
+    if not valid:
+        return "find-new-address" if bounced else "find-address"
+    if not invited:
+        return "invite"
+    return "phone" if reminders >= max_reminders else "remind"
+
+
+def follow_up(*, session: Session, round_name: str | None = None, lang: str = "fi",
+              max_reminders: int = 2, only_open: bool = False) -> FollowUp:
+    """Return one follow-up row per municipality in force (``only_open``: those to chase).
+
+    ``max_reminders`` reminders without an answer make the next action a phone call.
+    """
+    from sqlmodel import select
+
+    from .db.models import Contact, Municipality, OutboundMessage, Practice, Region
+    from .messages import message_language
+
+    facts = read_round(session, round_name)
+    sets = facts.sets
+    regions = {r.code: (r.name_sv if lang == "sv" and r.name_sv else r.name_fi)
+               for r in session.exec(select(Region))}
+    valid: dict[str, list[str]] = defaultdict(list)
+    phones: dict[str, list[str]] = defaultdict(list)  # whom to phone when reminders are used up
+    bounced: dict[str, list[str]] = defaultdict(list)
+    for code, email, phone, status in session.exec(
+            select(Contact.municipality_code, Contact.email, Contact.phone, Contact.status)
+            .order_by(Contact.municipality_code, Contact.email)):  # type: ignore[arg-type]
+        if status == "valid":
+            valid[code].append(email)
+            if phone and phone not in phones[code]:
+                phones[code].append(phone)
+        elif status == "bounced":
+            bounced[code].append(email)
+    invited_at: dict[str, dt.datetime] = {}
+    reminders: dict[str, set[int]] = defaultdict(set)
+    last_reminder: dict[str, dt.datetime] = {}
+    messages = select(OutboundMessage.municipality_code, OutboundMessage.kind,  # type: ignore[call-overload]
+                      OutboundMessage.sequence, OutboundMessage.sent_at,
+                      OutboundMessage.updated_at).where(OutboundMessage.state == "sent")
+    if round_name:
+        messages = messages.where(OutboundMessage.round_name == round_name)
+    for code, kind, sequence, sent_at, updated_at in session.exec(messages):
+        when = _aware(sent_at or updated_at)
+        if kind == "invite":
+            invited_at[code] = min(invited_at.get(code, when), when)
+        elif kind == "remind":
+            reminders[code].add(sequence)
+            last_reminder[code] = max(last_reminder.get(code, when), when)
+    answered = sets["answered"] | sets["answered_uninvited"]
+    channels, answered_at = _answers(session, round_name, answered)
+    practices: dict[str, int] = defaultdict(int)
+    approved: dict[str, int] = defaultdict(int)
+    statuses = dict(session.exec(select(Practice.id, Practice.status)).all())
+    for practice_id, codes in practice_municipalities(session=session).items():
+        for code in codes:
+            practices[code] += 1
+            if statuses.get(practice_id) == "approved":
+                approved[code] += 1
+    rows = []
+    for m in session.exec(select(Municipality).where(Municipality.active == True)  # noqa: E712
+                          .order_by(Municipality.code)):  # type: ignore[arg-type]
+        code = m.code
+        action = _next_action(answered=code in answered, invited=code in sets["invited"],
+                              valid=bool(valid[code]), bounced=bool(bounced[code]),
+                              reminders=len(reminders[code]), max_reminders=max_reminders)
+        row = {
+            "code": code,
+            "name": (m.name_sv or m.name_fi) if lang == "sv" else m.name_fi,
+            "region": regions.get(m.region_code, m.region_code),
+            "language": message_language(m.language, aland=m.region_code == "21"),
+            "contacts": valid[code], "phones": phones[code],
+            "invited": _day(invited_at.get(code)),
+            "bounced": bounced[code], "reminders": len(reminders[code]),
+            "last_reminder": _day(last_reminder.get(code)),
+            "answered": code in answered, "answered_uninvited": code in sets["answered_uninvited"],
+            "answered_how": sorted(channels[code]), "answered_at": _day(answered_at.get(code)),
+            "practices": practices[code], "approved": approved[code], "next_action": action,
+        }
+        if not only_open or action != "nothing":
+            rows.append(row)
+    return FollowUp(round_name=round_name or "", rows=rows, lang=lang, only_open=only_open)
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    # SQLite gives naive datetimes back; they were written in UTC
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+def _answers(session: Session, round_name: str | None, answered: set[str]
+             ) -> tuple[dict[str, set[str]], dict[str, dt.datetime]]:
+    """Return how (channels) and when (first time) each answering municipality answered."""
+    from sqlmodel import col, select
+
+    from .db.models import (
+        PracticeMunicipality,
+        PracticeVersion,
+        ReceivedFile,
+        Submission,
+        SurveyToken,
+    )
+
+    channels: dict[str, set[str]] = defaultdict(set)
+    first: dict[str, dt.datetime] = {}
+
+    def note(code: str, channel: str, when: dt.datetime | None) -> None:
+        if code not in answered:
+            return
+        channels[code].add(channel)
+        if when is not None:
+            when = _aware(when)
+            first[code] = min(first.get(code, when), when)
+
+    tokens = (select(SurveyToken.municipality_code, Submission.format, ReceivedFile.message_time,
+                     ReceivedFile.received_at)
+              .join(Submission, col(Submission.response_key) == col(SurveyToken.token))
+              .join(ReceivedFile, col(ReceivedFile.id) == col(Submission.received_file_id)))
+    if round_name:
+        tokens = tokens.where(col(SurveyToken.round_name) == round_name)
+    for code, fmt, message_time, received_at in session.exec(tokens):
+        note(code, _CHANNEL_OF_FORMAT.get(fmt or "", "token"), message_time or received_at)
+    practices = (select(PracticeMunicipality.municipality_code, Submission.format,
+                        ReceivedFile.message_time, ReceivedFile.received_at)
+                 .join(PracticeVersion,
+                       col(PracticeVersion.practice_id) == col(PracticeMunicipality.practice_id))
+                 .join(Submission, col(Submission.id) == col(PracticeVersion.submission_id))
+                 .join(ReceivedFile, col(ReceivedFile.id) == col(Submission.received_file_id))
+                 .where(col(PracticeMunicipality.superseded) == False))  # noqa: E712
+    for code, fmt, message_time, received_at in session.exec(practices):
+        note(code, _CHANNEL_OF_FORMAT.get(fmt or "", "table"), message_time or received_at)
+    return channels, first
