@@ -62,7 +62,7 @@ def test_practices_and_status_tables_become_data_frames(workspace):
     assert frame["status"].tolist() == ["new"] and frame["id"].tolist() == [1]
     assert practices.summary() == ["1 practice"]
     table = status.to_frame()
-    assert table.iloc[-1]["name"] == "total" and table.iloc[-1]["practices"] == 1
+    assert table.iloc[-1]["name"] == "Yhteensä" and table.iloc[-1]["practices"] == 1
     assert table["municipalities"].iloc[:-1].sum() == 308
 
 

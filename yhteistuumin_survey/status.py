@@ -114,6 +114,9 @@ class RoundStatus:
         text = render_status(self, fmt)
         return "\n".join([text, *self.summary()]) if fmt == "table" else text
 
+    def text(self) -> str:
+        return self.render("table")
+
     def warnings(self) -> list[str]:
         return [f"{label}: {path}" for label, path in (("Status page", self.page),
                                                        ("Chart", self.chart)) if path]
