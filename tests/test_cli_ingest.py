@@ -82,7 +82,7 @@ def test_practices_list_rejects_an_unknown_status(cli):
     result = cli("practices", "list", "--status", "maybe")
     assert result.exit_code == 1
     assert result.stderr == ("Error: unknown status 'maybe'; use new, needs-info, approved, "
-                             "rejected or duplicate\n")
+                             "rejected, duplicate or to-read\n")
 
 
 def test_ingest_source_option_is_validated(cli, tmp_path):
