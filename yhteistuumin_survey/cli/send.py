@@ -28,9 +28,13 @@ YesOption = Annotated[bool, typer.Option(
     "--yes", "-y", help="Do not ask for confirmation before sending to more than 5 addresses.")]
 ResendOption = Annotated[bool, typer.Option(
     "--resend-uncertain", help="Send again the messages whose fate is unknown (a killed run).")]
+RetryFailedOption = Annotated[bool, typer.Option(
+    "--retry-failed", help="Try again the messages that failed for a reason that can pass "
+                           "(a quota, a full mailbox); never an unknown address.")]
 
 _KIND_LABEL = {"invite": "Invitations", "remind": "Reminders"}
-_PROBLEMS = ("failed", "uncertain", "in-progress", "not-sent", "failed-earlier", "skipped")
+_PROBLEMS = ("failed", "uncertain", "in-progress", "not-sent", "failed-earlier", "skipped",
+             "queued")
 
 
 @send_app.command("invite")
@@ -42,6 +46,7 @@ def invite_cmd(
     rate: RateOption = None,
     yes: YesOption = False,
     resend_uncertain: ResendOption = False,
+    retry_failed: RetryFailedOption = False,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Send the invitation and questionnaire to every municipality's contacts, once.
@@ -49,7 +54,7 @@ def invite_cmd(
     Example: yhteistuumin send invite --only 091 --only 599 --dry-run
     """
     _send(ctx, "invite", dry_run=dry_run, limit=limit, only=only, rate=rate, yes=yes,
-          resend_uncertain=resend_uncertain, fmt=fmt, now=None)
+          resend_uncertain=resend_uncertain, retry_failed=retry_failed, fmt=fmt, now=None)
 
 
 @send_app.command("remind")
@@ -61,6 +66,7 @@ def remind_cmd(
     rate: RateOption = None,
     yes: YesOption = False,
     resend_uncertain: ResendOption = False,
+    retry_failed: RetryFailedOption = False,
     fmt: FormatOption = Format.table,
     now: Annotated[str | None, typer.Option(
         "--now", hidden=True, help="Pretend it is this time (ISO 8601), for tests.")] = None,
@@ -76,12 +82,12 @@ def remind_cmd(
         except ValueError:
             raise SendError(f"--now {now}: not an ISO 8601 time such as 2026-12-01T09:00") from None
     _send(ctx, "remind", dry_run=dry_run, limit=limit, only=only, rate=rate, yes=yes,
-          resend_uncertain=resend_uncertain, fmt=fmt, now=moment)
+          resend_uncertain=resend_uncertain, retry_failed=retry_failed, fmt=fmt, now=moment)
 
 
 def _send(ctx: typer.Context, kind: str, *, dry_run: bool, limit: int | None,
           only: list[str] | None, rate: str | None, yes: bool, resend_uncertain: bool,
-          fmt: Format, now: dt.datetime | None) -> None:
+          retry_failed: bool, fmt: Format, now: dt.datetime | None) -> None:
     from ..config import parse_rate
     from ..mailer import CONFIRM_ABOVE, make_composer, plan_round, send_round, write_dry_run
     from ..smtp_auth import SmtpSession, smtp_options
@@ -91,7 +97,7 @@ def _send(ctx: typer.Context, kind: str, *, dry_run: bool, limit: int | None,
     workspace = state.workspace
     with state.session(settings) as session:
         plan = plan_round(session=session, settings=settings, kind=kind, only=only, limit=limit,
-                          resend_uncertain=resend_uncertain, now=now)
+                          resend_uncertain=resend_uncertain, retry_failed=retry_failed, now=now)
         compose = make_composer(workspace, session=session, settings=settings)
         count = len(plan.to_send)
         if dry_run:
@@ -147,6 +153,8 @@ def _render(result: SendResult, held_back: int, fmt: Format) -> None:
              f"({result.logins} login{'s' if result.logins != 1 else ''}).")
     extra = [f"{counts[s]} {s}" for s in ("skipped", "failed-earlier", "not-sent", "in-progress")
              if counts.get(s)]
+    if counts.get("queued"):
+        extra.insert(0, f"{counts['queued']} queued for the next run")
     if held_back:
         extra.append(f"{held_back} left for the next run (--limit)")
     if extra:
