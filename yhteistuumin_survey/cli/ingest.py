@@ -25,17 +25,20 @@ class Source(StrEnum):
 
 #: Outcomes shown in the summary, in this order.
 _SUMMARY_ORDER = ("new", "new version", "duplicate candidate", "already ingested", "incomplete",
-                  "empty", "body-text", "note", "error")
+                  "empty", "body-text", "note", "skipped", "error")
 
 
 @app.command("ingest")
 def ingest_cmd(
     ctx: typer.Context,
-    paths: Annotated[list[Path], typer.Argument(
+    paths: Annotated[list[Path] | None, typer.Argument(
         help="Files or folders (searched recursively): questionnaires, form exports, tables, "
-             ".eml/.msg messages.")],
+             ".eml/.msg messages.")] = None,
     source: Annotated[Source, typer.Option(
         "--source", "-s", help="Force a reader instead of recognising each file.")] = Source.auto,
+    retry_failed: Annotated[bool, typer.Option(
+        "--retry-failed", help="Also read again every received file whose reading failed.")
+    ] = False,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Ingest returned questionnaires, web-form exports, tables and saved emails.
@@ -47,9 +50,11 @@ def ingest_cmd(
 
     state = get_state(ctx)
     settings = state.settings()
+    paths = paths or []
     with state.session(settings) as session, progress("Ingesting", count_files(paths)) as advance:
         result = ingest_paths(paths, session=session, workspace=state.workspace,
-                              settings=settings, source=source.value, progress=advance)
+                              settings=settings, source=source.value, progress=advance,
+                              retry_failed=retry_failed)
     if fmt is Format.json:
         echo(to_json(result.to_dict()))
     elif fmt is Format.csv:
@@ -66,9 +71,9 @@ def ingest_cmd(
                 if column.note:
                     how = f"{how}: {column.note}"
                 echo(f"  {column.header[:60]!r} -> {target} ({how})")
-        problems = [row for row in result.rows() if row["outcome"] == "error"]
+        problems = [row for row in result.rows() if row["outcome"] in ("error", "skipped")]
         for row in problems:
-            warn(f"error: {row['reason']}")
+            warn(f"{row['outcome']}: {row['reason']}")
         counts = result.counts
         parts = [f"{counts[name]} {name}" for name in _SUMMARY_ORDER if counts.get(name)]
         echo(f"{result.files} file{'s' if result.files != 1 else ''}: "

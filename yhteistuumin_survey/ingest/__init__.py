@@ -25,7 +25,7 @@ from ..reports import Report, neutralise_formula
 from .detect import SOURCES
 from .prepare import Prepared, Reader, default_workers, init_worker, prepare_in_worker
 from .records import Mapping, RawRecord
-from .store import Entry, RowResult, Store, list_practices, sha256_file
+from .store import Entry, RowResult, Store, list_practices, sha256_file, storage_name
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -107,17 +107,47 @@ class IngestReport:
                 "mappings": [m.to_dict() for m in self.mappings], "items": self.rows()}
 
 
-def expand_paths(paths: Iterable[Path]) -> list[Path]:
-    """Return the files named, folders walked recursively (sorted; hidden files skipped)."""
+def expand_paths(paths: Iterable[Path],
+                 problems: list[tuple[Path, str]] | None = None) -> list[Path]:
+    """Return the files named, folders walked recursively (sorted; hidden files skipped).
+
+    A folder is what it contains: a link in it that points outside the folder, or nowhere, is
+    not followed; it is added to ``problems`` as (path, reason) instead.
+    """
+    import os
+
     files: list[Path] = []
     for path in paths:
         path = Path(path)
-        if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.is_file()
-                                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-                                and not p.name.startswith("~$")))
-        else:
+        if not path.is_dir():
             files.append(path)
+            continue
+        root = path.resolve()
+        found: list[Path] = []
+        for folder, dirs, names in os.walk(path, followlinks=False):
+            base = Path(folder)
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            linked_dirs = [d for d in dirs if (base / d).is_symlink()]
+            for name in sorted([*names, *linked_dirs]):
+                if name.startswith((".", "~$")):
+                    continue
+                entry = base / name
+                if not entry.is_symlink():
+                    found.append(entry)
+                    continue
+                target = Path(os.path.realpath(entry))
+                if not target.exists():
+                    if problems is not None:
+                        problems.append((entry, f"{entry}: a link to {os.readlink(entry)}, "
+                                                "which does not exist; skipped"))
+                elif not target.is_relative_to(root):
+                    if problems is not None:
+                        problems.append((entry, f"{entry}: a link to {target}, outside "
+                                                f"{path}; skipped (copy the file into the "
+                                                "folder to ingest it)"))
+                elif target.is_file():
+                    found.append(entry)
+        files.extend(sorted(found))
     return files
 
 
@@ -146,6 +176,7 @@ class _Run:
             select(Municipality.code).where(Municipality.active == True)).all())  # noqa: E712
         self.store = Store(session, received_dir=workspace.output_dir("received"))
         self.result = IngestReport()
+        self.tried: set[tuple[str, str]] = set()  # (content, name) read or tried in this run
 
     # --- municipalities ----------------------------------------------------------------------
 
@@ -240,13 +271,15 @@ class _Run:
         except InputError as exc:
             self.add(display, "error", str(exc))
             return None
-        if self._seen(sha, display):
+        if self._seen(sha, display, path.name):
             return None
         return sha, size
 
-    def _seen(self, sha: str, display: str) -> bool:
-        """Report content received before (True); content whose reading was interrupted
-        (status still "received") is read again (False)."""
+    def _seen(self, sha: str, display: str, name: str = "") -> bool:
+        """Report content received before (True). Content whose reading was interrupted
+        (status still "received") or failed is read again (False): it may arrive named this
+        time, or the fault (a full disk, a missing reader) may be gone. Only the same failed
+        content twice in one run is not read twice."""
         known = self.store.known(sha)
         if known is None:
             return False
@@ -254,9 +287,12 @@ class _Run:
         if status == "received" and not self.store.has_submissions(file_id):
             return False  # stored, then interrupted before anything was read: read it again
         if status == "error":
+            if (sha, name.casefold()) not in self.tried:
+                return False
             previous = self.store.error_of(file_id) or "could not be read"
-            self.add(display, "error", f"{display}: received before (file {file_id}) and could "
-                                       f"not be read then: {previous.replace(display, '').lstrip(': ')}")
+            self.add(display, "error", f"{display}: same content as received file {file_id}, "
+                                       "which could not be read in this run: "
+                                       f"{_without_name(previous)}")
             return True
         self.add(display, "already ingested",
                  f"same content as received file {file_id} ({status}); nothing changed")
@@ -280,18 +316,50 @@ class _Run:
             return
         sha, size = checked
         known = self.store.known(sha)
-        if known is not None and known[1] != "received":
-            self._seen(sha, display)  # the same content earlier in this batch
+        if known is not None and (known[1] not in ("received", "error")
+                                  or (sha, name.casefold()) in self.tried):
+            self._seen(sha, display, name)  # the same content earlier in this batch
             return
+        self.tried.add((sha, name.casefold()))
         from ..tables import MAX_FILE_BYTES
 
         huge = size > MAX_FILE_BYTES
-        if known is not None:  # an interrupted earlier run: carry on with its record
-            received = self.store.resume(known[0])
-        else:
-            received = self.store.receive(path, sha=sha, name=name, size=size, sender=sender,
-                                          message_time=message_time, parent_id=parent_id,
-                                          copy=not huge)
+        earlier: tuple[int, str] | None = None  # the failure this reading may replace
+        try:
+            if known is not None:  # an interrupted or failed earlier run: its record again
+                received = self.store.resume(known[0])
+                if known[1] == "error":
+                    earlier = (known[0], self.store.retry(
+                        received, path, name=name, sender=sender, message_time=message_time,
+                        parent_id=parent_id, copy=not huge))
+            else:
+                received = self.store.receive(path, sha=sha, name=name, size=size,
+                                              sender=sender, message_time=message_time,
+                                              parent_id=parent_id, copy=not huge)
+        except OSError as exc:
+            self.session.rollback()
+            self.add(display, "error", f"{display}: {os_problem(exc)}; nothing was stored, "
+                                       "the next run reads it again")
+            return
+        self._read(path, display=display, received=received, size=size, huge=huge,
+                   sender=sender, message_time=message_time, prepared=prepared)
+        if earlier is not None:
+            file_id, reason = earlier
+            status = self.store.known(sha)
+            if status is not None and status[1] == "ingested":
+                self.add(display, "note", f"{display}: read this time; replaces the earlier "
+                                          f"failure of received file {file_id} "
+                                          f"({_without_name(reason)})", retried=file_id)
+            else:
+                self.add(display, "note", f"{display}: failed before too (received file "
+                                          f"{file_id})", retried=file_id)
+
+    def _read(self, path: Path, *, display: str, received: ReceivedFile, size: int,
+              huge: bool, sender: str | None, message_time: dt.datetime | None,
+              prepared: Callable[[], Prepared] | None) -> None:
+        """Read a stored file; every problem becomes a report line and the file's status."""
+        from ..tables import MAX_FILE_BYTES
+
         try:
             if huge:
                 raise InputError(f"{display}: {size // (1024 * 1024)} MB is over the "
@@ -324,12 +392,27 @@ class _Run:
             reason = str(exc).replace(str(path), display)
             self.store.finish_file(received, fmt=None, status="error", error=reason)
             self.add(display, "error", reason)
+        except OSError as exc:  # a full disk, a permission: the fault, not the file
+            self.session.rollback()
+            reason = f"{display}: {os_problem(exc)}; the next run reads it again"
+            self._finish_failed(received, reason)
+            self.add(display, "error", reason)
         except Exception as exc:  # noqa: BLE001 - one broken file must never stop the batch
             self.session.rollback()
             reason = (f"{display}: unexpected {type(exc).__name__} while reading; the file is "
                       "kept under outputs/received; please report it")
-            self.store.finish_file(received, fmt=None, status="error", error=reason)
+            self._finish_failed(received, reason)
             self.add(display, "error", reason)
+
+    def _finish_failed(self, received: ReceivedFile, reason: str) -> None:
+        """Record a failed reading; when even that cannot be written, the next run sees the
+        file as interrupted (status "received") and reads it again."""
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            self.store.finish_file(received, fmt=None, status="error", error=reason)
+        except (OSError, SQLAlchemyError):
+            self.session.rollback()
 
     def _ingest_table(self, prepared: Prepared, *, display: str, received: ReceivedFile,
                       sender: str | None) -> None:
@@ -405,7 +488,7 @@ class _Run:
             for number, attachment in enumerate(message.attachments, start=1):
                 folder = Path(tmp) / str(number)
                 folder.mkdir()
-                target = folder / attachment.name
+                target = folder / storage_name(attachment.name, f"attachment-{number}")
                 target.write_bytes(attachment.data)
                 self.ingest_file(target, display=f"{display} » {attachment.name}",
                                  sender=message.sender, message_time=message.time,
@@ -435,11 +518,31 @@ class _Run:
                         continue
                     folder = Path(tmp) / str(number)
                     folder.mkdir()
-                    target = folder / name
+                    target = folder / storage_name(name, f"file-{number}")
                     target.write_bytes(archive.read(info))
                     self.ingest_file(target, display=member_display, sender=sender,
                                      message_time=message_time, parent_id=received.id,
                                      name=name)
+
+
+def _without_name(reason: str) -> str:
+    """A recorded reason without the ``name:`` it starts with (the name was another's)."""
+    head, sep, rest = reason.partition(": ")
+    return rest if sep and ("/" in head or "." in head or "»" in head) else reason
+
+
+def os_problem(exc: OSError) -> str:
+    """Say in a few words what an operating-system error means and what to do."""
+    import errno
+
+    what = {errno.ENOSPC: "the disk is full; free some space",
+            errno.EDQUOT: "the disk quota is used up; free some space",
+            errno.EFBIG: "the file is larger than this system allows a file to be",
+            errno.EROFS: "the folder is on a read-only disk; use a writable workspace",
+            errno.EACCES: "permission denied; check who owns the file or folder",
+            errno.EPERM: "not permitted; check the file's owner and flags",
+            errno.ENAMETOOLONG: "the file name is too long for this file system"}
+    return what.get(exc.errno or 0, exc.strerror or type(exc).__name__)
 
 
 def _is_msg(path: Path) -> bool:
@@ -473,19 +576,37 @@ def write_report_csv(result: IngestReport, folder: Path) -> Path:
 def ingest_paths(paths: Iterable[Path], *, session: Session, workspace: Workspace,
                  settings: Settings, source: str = "auto",
                  progress: Callable[[int], Any] | None = None,
-                 workers: int | None = None) -> IngestReport:
+                 workers: int | None = None, retry_failed: bool = False) -> IngestReport:
     """Ingest files and folders; return (and write under outputs/reports) what became of each.
+
+    ``retry_failed`` also reads again every received file whose reading failed (from its copy
+    under ``outputs/received``). A file that failed before is read again whenever the same
+    content arrives again; the report says which earlier failure a success replaces.
 
     Files already received (same content) are reported and skipped before anything is read.
     With several new table files and more than one core, worker processes read and normalise
     them while this process stores the results in file order (``workers=1`` turns that off).
     """
     started = time.perf_counter()
-    files = expand_paths(paths)
+    skipped: list[tuple[Path, str]] = []
+    files = expand_paths(paths, skipped)
     run = _Run(session=session, workspace=workspace, settings=settings, source=source)
+    for link, reason in skipped:
+        run.add(str(link), "skipped", reason)
+    retries: dict[Path, tuple[str, str]] = {}  # stored copy -> (display, original name)
+    if retry_failed:
+        for received in run.store.failed_files():
+            stored = Path(received.stored_path) if received.stored_path else None
+            display = f"{received.original_name} (received file {received.id})"
+            if stored is None or not stored.is_file():
+                run.add(display, "error", f"{display}: no copy was kept under "
+                                          "outputs/received; ingest it again from where it came")
+                continue
+            retries[stored] = (display, received.original_name)
     checks: list[tuple[Path, tuple[str, int] | None]] = []
-    for path in files:
-        checked = run.check(path, str(path))
+    for path in [*files, *retries]:
+        display = retries[path][0] if path in retries else str(path)
+        checked = run.check(path, display)
         checks.append((path, checked))
         run.result.files += 1
         if checked is None and progress is not None:
@@ -508,17 +629,23 @@ def ingest_paths(paths: Iterable[Path], *, session: Session, workspace: Workspac
                                              parts) for part in range(parts)]
         for path, checked in todo:
             shares = futures.get(path)
-            run.ingest_file(path, display=str(path), checked=checked,
+            display, name = retries.get(path, (str(path), path.name))
+            run.ingest_file(path, display=display, checked=checked, name=name,
                             prepared=_gather(shares) if shares else None)
             if progress is not None:
                 progress(1)
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
-    if not files:
+    if not files and not retry_failed:
         run.add("", "error", "no files to ingest; name files or folders that hold them")
     run.result.seconds = time.perf_counter() - started
-    run.result.report_path = write_report_csv(run.result, workspace.output_dir("reports"))
+    try:
+        run.result.report_path = write_report_csv(run.result, workspace.output_dir("reports"))
+    except OSError as exc:
+        run.add(str(workspace.outputs / "reports"), "error",
+                f"{workspace.outputs / 'reports'}: the report could not be written: "
+                f"{os_problem(exc)}")
     return run.result
 
 
