@@ -241,3 +241,72 @@ def test_a_full_disk_gives_one_line_the_batch_goes_on_and_the_next_run_reads_it(
     assert not again.failed
     assert [r["outcome"] for r in again.rows()][-1] == "already ingested"
     assert os.path.isdir(received)
+
+
+# --- one writer -------------------------------------------------------------------------------
+
+_INGEST_ONE = """
+import sys
+from pathlib import Path
+from sqlmodel import Session
+from yhteistuumin_survey.config import load_settings
+from yhteistuumin_survey.db.engine import open_database
+from yhteistuumin_survey.ingest import ingest_paths
+from yhteistuumin_survey.workspace import Workspace
+
+url, root, path = sys.argv[1:4]
+workspace = Workspace(Path(root))
+engine = open_database(url)
+with Session(engine, expire_on_commit=False) as session:
+    result = ingest_paths([Path(path)], session=session, workspace=workspace,
+                          settings=load_settings(workspace.root, env={}), workers=1)
+print(sorted(result.counts.items()))
+"""
+
+
+def export_of(count: int, path: Path) -> Path:
+    """A Google Forms export of ``count`` responses, each a different practice."""
+    import csv
+    import hashlib
+
+    with (DATA / "googleforms.csv").open(encoding="utf-8") as handle:
+        header, first, *_ = list(csv.reader(handle))
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for n in range(count):
+            row = list(first)
+            row[0] = f"2022/11/30 10:{n // 60 % 60:02d}:{n % 60:02d} PM GMT+1"
+            row[3] = f"{hashlib.sha1(str(n).encode()).hexdigest()[:12]} kirjastoauto kylille"
+            row[6] = f"Tavoite {n}"
+            writer.writerow(row)
+    return path
+
+
+@pytest.mark.postgres
+def test_two_ingests_of_one_export_at_once_on_postgresql_store_each_response_once(
+        postgres_url, workspace, tmp_path):
+    import sys
+
+    from yhteistuumin_survey.db.engine import open_database
+    from yhteistuumin_survey.register import ensure_register
+
+    engine = open_database(postgres_url)
+    ensure_register(engine, workspace=workspace)
+    export = export_of(300, tmp_path / "vastaukset.csv")
+    copy = tmp_path / "lataus-2.csv"  # the same export downloaded again: other line ends
+    copy.write_bytes(export.read_bytes().replace(b"\r\n", b"\n"))
+    assert copy.read_bytes() != export.read_bytes()
+    script = tmp_path / "ingest_one.py"
+    script.write_text(_INGEST_ONE, encoding="utf-8")
+    runs = [subprocess.Popen([sys.executable, str(script), postgres_url, str(workspace.root),
+                              str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True) for path in (export, copy)]
+    outputs = [run.communicate(timeout=600) for run in runs]
+    assert all(run.returncode == 0 for run in runs), outputs
+    counts = table_counts(engine)
+    engine.dispose()
+    assert counts["Practice"] == 300, outputs
+    assert counts["ReceivedFile"] == 2
+    assert sorted("('already ingested', 300)" in out for out, _ in outputs) == [False, True]
+    assert sorted("('new', 300)" in out for out, _ in outputs) == [False, True]

@@ -268,3 +268,35 @@ def test_retry_failed_requeues_quota_failures_but_not_unknown_users(db, settings
     assert result.report.counts["failed-earlier"] == 1
     assert provider.accepted[rows[5].address] == 0
     assert states(db) == {"sent": len(plan.to_send) - 1, "failed": 1}
+
+
+# --- one sender ---------------------------------------------------------------------------------
+
+
+def test_the_loser_of_two_sends_says_in_one_line_who_is_sending(cli, workspace):
+    import os
+    import socket
+
+    from yhteistuumin_survey.db.engine import make_engine
+    from yhteistuumin_survey.locks import exclusive
+    from yhteistuumin_survey.resources import bundled_path
+
+    assert cli("register", "contacts",
+               str(bundled_path("recipients/contacts.example.csv"))).exit_code == 0
+    engine = make_engine(f"sqlite:///{workspace.outputs / 'yhteistuumin.sqlite'}")
+    provider = Provider()
+    with serve(provider) as port:
+        env = {"YHTEISTUUMIN_SMTP_HOST": "127.0.0.1", "YHTEISTUUMIN_SMTP_PORT": str(port),
+               "YHTEISTUUMIN_SMTP_SECURITY": "none"}
+        with exclusive(engine, "send"):  # another send is going on
+            result = cli("send", "invite", "--only", "599", "--yes", env=env)
+        assert result.exit_code == 1
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1, result.output
+        assert f"another send is running ({socket.gethostname()}, pid {os.getpid()}, since " \
+            in lines[0]
+        assert "Traceback" not in result.output and provider.mails == 0
+        after = cli("send", "invite", "--only", "599", "--yes", env=env)  # the lock is free
+    engine.dispose()
+    assert after.exit_code == 0, after.output
+    assert sum(provider.accepted.values()) == 1

@@ -32,7 +32,8 @@ import re
 import secrets
 import socket
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
@@ -729,6 +730,23 @@ def _send_planned(plan: SendPlan, result: SendResult, run_id: str, *, session: S
 
     result.logins, result.connections = transport.logins, transport.connections
     return result
+
+
+@contextmanager
+def one_sender(session: Session) -> Iterator[None]:
+    """Hold the database's sending lock for a real send; refuse in one line when another
+    send holds it (``another send is running (host, pid N, since ...)``).
+
+    The claims already keep two runs from sending one message twice; the lock keeps two runs
+    from queueing and tokening the same rows at once, and says who is sending.
+    """
+    from .locks import LockBusy, exclusive
+
+    try:
+        with exclusive(session.get_bind().engine, "send"):
+            yield
+    except LockBusy as exc:
+        raise SendError(f"{exc}; wait for it to finish, then send again") from None
 
 
 def _claimable(planned: PlannedMessage) -> tuple[str, ...]:

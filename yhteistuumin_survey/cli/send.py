@@ -88,14 +88,24 @@ def remind_cmd(
 def _send(ctx: typer.Context, kind: str, *, dry_run: bool, limit: int | None,
           only: list[str] | None, rate: str | None, yes: bool, resend_uncertain: bool,
           retry_failed: bool, fmt: Format, now: dt.datetime | None) -> None:
+    from contextlib import nullcontext
+
     from ..config import parse_rate
-    from ..mailer import CONFIRM_ABOVE, make_composer, plan_round, send_round, write_dry_run
+    from ..mailer import (
+        CONFIRM_ABOVE,
+        make_composer,
+        one_sender,
+        plan_round,
+        send_round,
+        write_dry_run,
+    )
     from ..smtp_auth import SmtpSession, smtp_options
 
     state = get_state(ctx)
     settings = state.settings(**{"smtp.rate": rate})
     workspace = state.workspace
-    with state.session(settings) as session:
+    with state.session(settings) as session, \
+            (nullcontext() if dry_run else one_sender(session)):
         plan = plan_round(session=session, settings=settings, kind=kind, only=only, limit=limit,
                           resend_uncertain=resend_uncertain, retry_failed=retry_failed, now=now)
         compose = make_composer(workspace, session=session, settings=settings)

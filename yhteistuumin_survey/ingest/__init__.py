@@ -44,6 +44,8 @@ PARALLEL_MIN_BYTES = 2 * 1024 * 1024
 #: A file this big is normalised by all workers together, each taking every n-th row.
 SPLIT_MIN_BYTES = 512 * 1024
 ARCHIVE_SUFFIXES = {".zip"}
+#: How long an ingest waits for another one on the same database before it gives up (s).
+INGEST_LOCK_WAIT = 15 * 60
 TABLE_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".tsv", ".txt"}
 #: Mail domains that say nothing about a municipality.
 GENERIC_DOMAINS = frozenset({
@@ -587,10 +589,34 @@ def ingest_paths(paths: Iterable[Path], *, session: Session, workspace: Workspac
     With several new table files and more than one core, worker processes read and normalise
     them while this process stores the results in file order (``workers=1`` turns that off).
     """
+    from ..locks import LockBusy, exclusive
+
     started = time.perf_counter()
+    # One ingest at a time per database: each run decides what is new from the practices it
+    # knows, so a second one waits until the first has stored its answers.
+    try:
+        with exclusive(session.get_bind().engine, "ingest", wait=INGEST_LOCK_WAIT) as held:
+            session.rollback()  # read what the run before us stored
+            result = _ingest_locked(paths, session=session, workspace=workspace,
+                                    settings=settings, source=source, progress=progress,
+                                    workers=workers, retry_failed=retry_failed,
+                                    started=started, held=held)
+    except LockBusy as exc:
+        raise InputError(f"{exc}; waited {INGEST_LOCK_WAIT // 60:.0f} minutes; try again when "
+                         "it has finished") from None
+    return result
+
+
+def _ingest_locked(paths: Iterable[Path], *, session: Session, workspace: Workspace,
+                   settings: Settings, source: str, progress: Callable[[int], Any] | None,
+                   workers: int | None, retry_failed: bool, started: float,
+                   held: Any) -> IngestReport:
     skipped: list[tuple[Path, str]] = []
     files = expand_paths(paths, skipped)
     run = _Run(session=session, workspace=workspace, settings=settings, source=source)
+    if held.waited >= 1:
+        run.add("", "note", f"waited {held.waited:.0f} s for another ingest "
+                            f"({held.holder or 'holder unknown'}) to finish")
     for link, reason in skipped:
         run.add(str(link), "skipped", reason)
     retries: dict[Path, tuple[str, str]] = {}  # stored copy -> (display, original name)
