@@ -42,7 +42,8 @@ def export_cmd(
     survey = workspace_survey(workspace)
     with state.session() as session, progress("Writing", None) as advance:
         result = export_review(workspace.outputs, session=session, out=out, statuses=status,
-                               reviewers=reviewer or (), survey=survey, progress=advance)
+                               reviewers=reviewer or (), survey=survey, progress=advance,
+                               round_name=state.settings().round_name)
     if fmt is Format.json:
         echo(to_json(result.to_dict()))
         return
@@ -78,7 +79,8 @@ def import_cmd(
 
     state = get_state(ctx)
     with state.session() as session, progress("Importing", None) as advance:
-        result = import_review(files, session=session, reviewer=reviewer, progress=advance)
+        result = import_review(files, session=session, reviewer=reviewer, progress=advance,
+                               round_name=state.settings().round_name)
     summary = result.summary
     if fmt is Format.json:
         echo(to_json(result.to_dict()))
