@@ -359,7 +359,12 @@ class _Run:
     def _read(self, path: Path, *, display: str, received: ReceivedFile, size: int,
               huge: bool, sender: str | None, message_time: dt.datetime | None,
               prepared: Callable[[], Prepared] | None) -> None:
-        """Read a stored file; every problem becomes a report line and the file's status."""
+        """Read a stored file; every problem becomes a report line and the file's status.
+
+        A failing database (locked, read-only, full) is not the file's fault: it is raised
+        for the batch to stop (``ingest_paths`` reports it and writes the report)."""
+        from sqlalchemy.exc import OperationalError
+
         from ..tables import MAX_FILE_BYTES
 
         try:
@@ -394,6 +399,9 @@ class _Run:
             reason = str(exc).replace(str(path), display)
             self.store.finish_file(received, fmt=None, status="error", error=reason)
             self.add(display, "error", reason)
+        except OperationalError:
+            self.session.rollback()
+            raise
         except OSError as exc:  # a full disk, a permission: the fault, not the file
             self.session.rollback()
             reason = f"{display}: {os_problem(exc)}; the next run reads it again"
@@ -646,6 +654,9 @@ def _ingest_locked(paths: Iterable[Path], *, session: Session, workspace: Worksp
             sum(c[1] for p, c in todo if p in set(parallel)) >= PARALLEL_MIN_BYTES:
         pool = _process_pool(min(workers, len(parallel)), workspace, source)
     sizes = dict(todo)
+    from sqlalchemy.exc import SQLAlchemyError
+
+    done = 0
     try:
         if pool is not None:
             for path in parallel:
@@ -658,8 +669,20 @@ def _ingest_locked(paths: Iterable[Path], *, session: Session, workspace: Worksp
             display, name = retries.get(path, (str(path), path.name))
             run.ingest_file(path, display=display, checked=checked, name=name,
                             prepared=_gather(shares) if shares else None)
+            done += 1
             if progress is not None:
                 progress(1)
+    except SQLAlchemyError as exc:
+        # The database itself failed (read-only, locked, full, gone): no later file could be
+        # stored either. Say so in one line and still write the report.
+        from ..faults import describe_fault
+
+        session.rollback()
+        database = str(session.get_bind().engine.url.database or "database")
+        left = len(todo) - done
+        run.add(database, "error", f"{describe_fault(exc, database=database)}; "
+                                   f"{left} file{'s' if left != 1 else ''} not read (the next "
+                                   "run reads them)")
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
