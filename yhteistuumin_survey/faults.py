@@ -67,6 +67,14 @@ def database_fault(exc: BaseException, *, database: str = "") -> str | None:
     return None
 
 
+def is_fault(exc: BaseException) -> bool:
+    """Whether an exception is a fault of the machine or the database (not a bug)."""
+    if isinstance(exc, OSError):
+        return True
+    sqlalchemy_exc = sys.modules.get("sqlalchemy.exc")
+    return sqlalchemy_exc is not None and isinstance(exc, sqlalchemy_exc.DBAPIError)
+
+
 def describe_fault(exc: BaseException, *, database: str = "") -> str | None:
     """The one line for a fault of the machine or the database; None for anything else."""
     if isinstance(exc, OSError):

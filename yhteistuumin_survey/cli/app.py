@@ -103,8 +103,10 @@ class _SurveyGroup(_Group):
             typer.echo("Interrupted.", err=True)
             raise typer.Exit(code=130) from None
         except Exception as exc:  # noqa: BLE001 - faults of the machine: one line, exit 1
-            from ..faults import describe_fault
+            from ..faults import describe_fault, is_fault
 
+            if not is_fault(exc):
+                raise
             state = ctx.obj if isinstance(ctx.obj, State) else None
             line = describe_fault(exc, database=_database_label(state))
             if line is None:
