@@ -168,7 +168,10 @@ class _Run:
         self.workspace = workspace
         self.settings = settings
         self.source = source
-        self.reader = Reader(workspace, source)
+        from ..tables import Limits
+
+        self.limits = Limits.from_settings(settings)
+        self.reader = Reader(workspace, source, self.limits)
         self.detector = self.reader.detector
         self._resolver: Resolver | None = None  # built on first need (not for a re-ingest)
         self._resolved: dict[str, Any] = {}
@@ -652,7 +655,7 @@ def _ingest_locked(paths: Iterable[Path], *, session: Session, workspace: Worksp
     futures: dict[Path, list[Any]] = {}
     if workers > 1 and len(parallel) >= 2 and \
             sum(c[1] for p, c in todo if p in set(parallel)) >= PARALLEL_MIN_BYTES:
-        pool = _process_pool(min(workers, len(parallel)), workspace, source)
+        pool = _process_pool(min(workers, len(parallel)), workspace, source, run.limits)
     sizes = dict(todo)
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -706,7 +709,7 @@ def _gather(shares: list[Any]) -> Callable[[], Prepared]:
     return result
 
 
-def _process_pool(workers: int, workspace: Workspace, source: str) -> Any:
+def _process_pool(workers: int, workspace: Workspace, source: str, limits: Any) -> Any:
     """Return a pool of forked workers, or None where fork is not available."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -716,7 +719,7 @@ def _process_pool(workers: int, workspace: Workspace, source: str) -> Any:
     except ValueError:  # pragma: no cover - no fork on this platform: read in this process
         return None
     return ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker,
-                               initargs=(workspace, source))
+                               initargs=(workspace, source, limits))
 
 
 def count_files(paths: Iterable[Path]) -> int:

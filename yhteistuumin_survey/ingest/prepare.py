@@ -41,9 +41,10 @@ class Prepared:
 class Reader:
     """The survey, vocabulary and header profiles of a workspace, loaded once per process."""
 
-    def __init__(self, workspace: Any, source: str) -> None:
+    def __init__(self, workspace: Any, source: str, limits: Any = None) -> None:
         from ..normalise import load_vocabulary
         from ..survey import workspace_survey
+        from ..tables import DEFAULT_LIMITS
         from .profiles import load_profiles
 
         self.survey = workspace_survey(workspace)
@@ -51,6 +52,7 @@ class Reader:
         self.profiles = load_profiles(workspace)
         self.detector = Detector(self.survey, self.profiles)
         self.source = source
+        self.limits = limits or DEFAULT_LIMITS
 
     def read(self, path: Path, display: str) -> ParsedFile:
         """Read a table file with the reader its content calls for (or the forced one)."""
@@ -58,7 +60,7 @@ class Reader:
         from .forms import read_response_table
         from .questionnaire import read_questionnaire
 
-        sheets = read_table_file(path)
+        sheets = read_table_file(path, limits=self.limits)
         if not any(any(cell not in (None, "") for row in s.rows for cell in row) for s in sheets):
             raise InputError(f"{display}: the file has no data; ask the sender for the filled file")
         detection = self.detector.detect(sheets, self.source)
@@ -106,10 +108,10 @@ class Reader:
 _WORKER: Reader | None = None
 
 
-def init_worker(workspace: Any, source: str) -> None:
+def init_worker(workspace: Any, source: str, limits: Any = None) -> None:
     """Process-pool initializer: build the reader once per worker."""
     global _WORKER
-    _WORKER = Reader(workspace, source)
+    _WORKER = Reader(workspace, source, limits)
 
 
 def prepare_in_worker(path: str, display: str, part: int = 0, parts: int = 1) -> Prepared:
