@@ -101,6 +101,25 @@ def test_a_zip_that_expands_past_the_limit_is_refused_unopened(tmp_path):
             for _ in range(320):
                 member.write(block)
     assert path.stat().st_size < 2 * 1024 * 1024
-    with pytest.raises(InputError, match=r"expands to 320 MB \(\d+-fold; a zip bomb\?\), over "
+    with pytest.raises(InputError, match=r"sheet1.xml expands \d+-fold, as only padding does "
+                                         r"\(a zip bomb\?\); not opened"):
+        check_zip(path)
+
+
+def test_a_member_expanding_past_300_mb_is_refused_whatever_its_ratio(tmp_path):
+    import os
+
+    path = tmp_path / "suuri.zip"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr("tiedosto.bin", b"")
+    # A central directory that declares 320 MB stored (ratio 1): refused before reading.
+    data = bytearray(path.read_bytes())
+    size = (320 * 1024 * 1024).to_bytes(4, "little")
+    central = data.rfind(b"PK\x01\x02")
+    data[central + 20:central + 24] = size  # compressed size
+    data[central + 24:central + 28] = size  # uncompressed size
+    path.write_bytes(bytes(data))
+    assert os.path.getsize(path) < 1024
+    with pytest.raises(InputError, match=r"expands to 320 MB \(1-fold; a zip bomb\?\), over "
                                          r"the 300 MB limit; not opened"):
         check_zip(path)

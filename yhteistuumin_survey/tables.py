@@ -24,7 +24,11 @@ MAX_UNCOMPRESSED_BYTES = 500 * 1024 * 1024
 #: One member of a zip (an xlsx's sheet) may expand to this much: a real sheet of long,
 #: repetitive answers compresses 300-fold and is read; a bomb expands past this and is not.
 MAX_MEMBER_BYTES = 300 * 1024 * 1024
-MAX_COMPRESSION_RATIO = 200  # only described: the expanded size decides
+MAX_COMPRESSION_RATIO = 200  # what the old rule refused; text of long answers goes past it
+#: Only long runs of one byte compress this far (deflate's ceiling is about 1 030): no sheet a
+#: person wrote does, a bomb does. Judged with the expanded size (``BOMB_MIN_BYTES``).
+BOMB_RATIO = 900
+BOMB_MIN_BYTES = 10 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -127,6 +131,10 @@ def check_zip(path: Path) -> zipfile.ZipFile:
         total += info.file_size
         # Judged on what it expands to, not on the ratio alone: long repetitive answers
         # compress very well and are real.
+        if info.file_size > BOMB_MIN_BYTES and info.compress_size and \
+                info.file_size / info.compress_size > BOMB_RATIO:
+            raise InputError(f"{path}: {info.filename} expands {info.file_size // info.compress_size}"
+                             "-fold, as only padding does (a zip bomb?); not opened")
         if info.file_size > MAX_MEMBER_BYTES:
             ratio = info.file_size // max(1, info.compress_size)
             raise InputError(f"{path}: {info.filename} expands to "
