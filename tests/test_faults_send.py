@@ -300,3 +300,30 @@ def test_the_loser_of_two_sends_says_in_one_line_who_is_sending(cli, workspace):
     engine.dispose()
     assert after.exit_code == 0, after.output
     assert sum(provider.accepted.values()) == 1
+
+
+def test_the_summary_names_each_outcome_and_when_to_send_again(cli):
+    from yhteistuumin_survey.resources import bundled_path
+
+    assert cli("register", "contacts",
+               str(bundled_path("recipients/contacts.example.csv"))).exit_code == 0
+    provider = Provider(after=2)
+    with serve(provider) as port:
+        env = {"YHTEISTUUMIN_SMTP_HOST": "127.0.0.1", "YHTEISTUUMIN_SMTP_PORT": str(port),
+               "YHTEISTUUMIN_SMTP_SECURITY": "none", "YHTEISTUUMIN_SMTP_RATE": "1000/s"}
+        result = cli("send", "invite", "--only", "091,599,698", "--yes", env=env)
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        lines = result.stdout.splitlines()
+        assert lines[0] == ("Invitations, round yhteistuumin-2026: 2 sent, 0 failed, "
+                            "0 uncertain, 0 already sent (0 logins).")
+        assert lines[1] == "Also: 3 queued for the next run."
+        stopped = next(line for line in lines if line.startswith("Stopped early:"))
+        assert "550 5.4.5 Daily user sending quota exceeded" in stopped
+        assert "the provider's daily sending quota is used up" in stopped
+        assert "send again after" in stopped
+        provider.after = None
+        again = cli("send", "invite", "--only", "091,599,698", "--yes", env=env)
+    assert again.exit_code == 0, again.output
+    assert again.stdout.splitlines()[0] == ("Invitations, round yhteistuumin-2026: 3 sent, "
+                                            "0 failed, 0 uncertain, 2 already sent (0 logins).")
+    assert sum(provider.accepted.values()) == 5 and set(provider.accepted.values()) == {1}
