@@ -310,3 +310,16 @@ def test_two_ingests_of_one_export_at_once_on_postgresql_store_each_response_onc
     assert counts["ReceivedFile"] == 2
     assert sorted("('already ingested', 300)" in out for out, _ in outputs) == [False, True]
     assert sorted("('new', 300)" in out for out, _ in outputs) == [False, True]
+
+
+def test_a_path_too_long_for_the_system_is_one_line_and_the_batch_goes_on(sqlite_engine,
+                                                                         workspace, tmp_path):
+    too_long = tmp_path / ("ä" * 200 + ".csv")  # 404 bytes: no file system takes this name
+    fine = tmp_path / "vastaukset.csv"
+    shutil.copyfile(DATA / "limesurvey-texts.csv", fine)
+    result = run_ingest([too_long, fine], engine=sqlite_engine, workspace=workspace)
+    rows = result.rows()
+    assert rows[0]["outcome"] == "error"
+    assert rows[0]["reason"] == f"{too_long}: the file name is too long for this file system"
+    assert [r["outcome"] for r in rows[1:]] == ["new"]
+    assert result.report_path is not None and result.report_path.is_file()

@@ -121,7 +121,11 @@ def expand_paths(paths: Iterable[Path],
     files: list[Path] = []
     for path in paths:
         path = Path(path)
-        if not path.is_dir():
+        try:
+            walk = path.is_dir()
+        except OSError:  # a name too long to look up: reported when it is read
+            walk = False
+        if not walk:
             files.append(path)
             continue
         root = path.resolve()
@@ -272,6 +276,9 @@ class _Run:
             return None
         except PermissionError:
             self.add(display, "error", f"{display}: cannot be read (permission denied)")
+            return None
+        except OSError as exc:  # a name too long, a disk error: this file, not the batch
+            self.add(display, "error", f"{display}: {os_problem(exc)}")
             return None
         except InputError as exc:
             self.add(display, "error", str(exc))
