@@ -478,14 +478,15 @@ def test_a_file_whose_reading_was_interrupted_is_read_on_the_next_run(engine, wo
     assert [r["outcome"] for r in again.rows()] == ["already ingested"]
 
 
-def test_a_broken_file_sent_again_is_still_reported_as_an_error(engine, workspace, tmp_path):
+def test_a_broken_file_sent_again_is_read_again_and_still_reported_as_an_error(engine, workspace,
+                                                                              tmp_path):
     path = _copy("broken/webpage.xlsx", tmp_path, "webpage.xlsx")
     run_ingest([path], engine=engine, workspace=workspace)
     again = run_ingest([path], engine=engine, workspace=workspace)
     assert again.failed
     assert again.rows()[0]["reason"] == (
-        f"{path}: received before (file 1) and could not be read then: not a spreadsheet but "
-        "an HTML page; ask for the Excel file itself")
+        f"{path}: not a spreadsheet but an HTML page; ask for the Excel file itself")
+    assert again.rows()[1]["reason"] == f"{path}: failed before too (received file 1)"
 
 
 def test_forcing_a_reader_on_a_file_it_cannot_read_names_file_and_sheet(engine, workspace,

@@ -276,7 +276,7 @@ def test_a_row_for_an_older_version_is_stale_and_asks_for_a_re_export(session,
     assert statuses(session)[a.id] == "new"
 
 
-def test_stale_is_found_from_the_hidden_sheet_even_if_the_visible_stamp_is_edited(
+def test_a_row_whose_visible_stamp_was_edited_is_refused_never_applied(
         session, tmp_path: Path) -> None:
     a = make_practice(session, title="Lukupiiri")
     path = export_one(session, tmp_path)
@@ -285,8 +285,10 @@ def test_stale_is_found_from_the_hidden_sheet_even_if_the_visible_stamp_is_edite
     new_stamp = sheet.cell(row=2, column=headers(sheet)["Versio"]).value
     fill(path, {a.id: {"Päätös": "hyväksytty", "Versio": new_stamp}})
     result = import_review([path], session=session)
-    assert [o.status for o in result.report.outcomes] == ["warning", "stale"]
-    assert "read-only column 'Versio' was edited" in result.report.outcomes[0].reason
+    assert [o.status for o in result.report.outcomes] == ["error"]
+    assert f"the 'Versio' cell {new_stamp!r} is not the one exported for #{a.id}" in \
+        result.report.outcomes[0].reason
+    assert result.report.outcomes[0].source.endswith(":2")
 
 
 def test_two_files_deciding_a_practice_differently_are_both_held_back(session,

@@ -152,9 +152,14 @@ def test_a_partner_named_in_a_practice_has_not_answered(session):
                           municipality_source="token")
     session.add(PracticeMunicipality(practice_id=joint.id, municipality_code="092",
                                      source="text"))
-    # A web-form answer names its municipalities only in its text: all of them answered.
-    make_practice(session, title="Lomakkeelta", municipalities=["853", "837"],
+    # A web-form answer names its municipality only in its text: that one answered.
+    make_practice(session, title="Lomakkeelta", municipalities=["853"],
                   municipality_source="text")
+    # An anonymous row naming several tells nobody's answer; a rejected one counts for nobody.
+    make_practice(session, title="Nimetön", municipalities=["837", "091", "179"],
+                  municipality_source="text")
+    make_practice(session, title="Hylätty", municipalities=["297"], status="rejected",
+                  municipality_source="token")
     # A reviewer moved a practice to Kotka: Kotka did not answer, the reporter Lahti did.
     moved = make_practice(session, title="Siirretty", municipalities=["398"],
                           municipality_source="metadata")
@@ -165,11 +170,14 @@ def test_a_partner_named_in_a_practice_has_not_answered(session):
                                      source="reviewer"))
     session.commit()
 
-    assert answered_codes(session=session, round_name=ROUND) == {"049", "853", "837", "398"}
+    assert answered_codes(session=session, round_name=ROUND) == {"049", "853", "398"}
     totals = round_status(session=session, round_name=ROUND).totals
-    # nobody was invited: the four answered uninvited, and the rate stays 0
-    assert totals["answered"] == 0 and totals["answered_uninvited"] == 4
+    # nobody was invited: the three answered uninvited, and the rate stays 0
+    assert totals["answered"] == 0 and totals["answered_uninvited"] == 3
     assert totals["response_rate"] == 0.0
+    from yhteistuumin_survey.status import mentioned_codes
+
+    assert mentioned_codes(session=session, round_name=ROUND) == {"092", "837", "091", "179"}
 
 
 def test_a_swedish_round_gets_a_swedish_page_and_summary(round_db, workspace):

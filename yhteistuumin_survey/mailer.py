@@ -11,11 +11,17 @@ A batch is planned first (``plan_round``, read-only), then sent (``send_round``)
    with the server's answer and COMMIT. A kill between the two commits leaves ``sending``,
    which the next run reports as uncertain and does not resend unless asked to.
 
-A temporary failure (4xx, dropped connection) is retried with exponential backoff; when the
-retries run out the row goes back to ``queued`` (the next run tries again). A permanent one
-(5xx) marks the row ``failed`` and the batch goes on. A message sent whole whose answer never
-came (timeout or lost connection after the final dot) may have been accepted: its row becomes
-``uncertain`` at once, like a killed run's. The whole batch uses one SMTP session.
+Answers are judged by ``smtp_auth.classify`` (RFC 3463 enhanced codes, providers' texts). A
+refusal of one address (5.1.x user unknown) marks that row ``failed`` and the batch goes on.
+A quota, rate or policy refusal (5.4.5 daily quota, 4.7.x, 421, 554 5.2.0 quota, 452 4.5.3)
+stops the batch at once: the row and the rest stay ``queued``, and the result says when to
+try again. A temporary failure (4xx, dropped connection) is retried with exponential backoff
+on the same connection; when the retries run out, or the server has dropped the connection
+``MAX_RECONNECTS`` times, the batch stops with the rest queued (never a reconnect per
+message). ``--retry-failed`` requeues rows that failed for a reason that can pass.
+A message sent whole whose answer never came (timeout or lost connection after the final
+dot) may have been accepted: its row becomes ``uncertain`` at once, like a killed run's.
+The whole batch uses one SMTP session.
 """
 
 from __future__ import annotations
@@ -26,7 +32,8 @@ import re
 import secrets
 import socket
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
@@ -35,7 +42,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .db.models import OutboxState as S  # noqa: N814 - read as S.sent, S.queued, …
 from .errors import SendError, SurveyError
 from .reports import Report, outcome_rows, plural, render_table, to_frame
-from .smtp_auth import ConnectFailure, PermanentFailure, TemporaryFailure, UncertainFailure
+from .smtp_auth import (
+    ConnectFailure,
+    PermanentFailure,
+    ProviderStop,
+    TemporaryFailure,
+    UncertainFailure,
+)
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -49,6 +62,8 @@ CONFIRM_ABOVE = 5
 MAX_ATTEMPTS = 5
 BACKOFF_SECONDS = 2.0
 BACKOFF_MAX_SECONDS = 120.0
+#: Connections a batch may open again after the server dropped one, before it stops.
+MAX_RECONNECTS = 3
 #: How long a row another machine's run claimed may stay ``sending`` before it counts as
 #: interrupted: far longer than one hand-over with every retry (5 tries x 60 s + backoff).
 CLAIM_LEASE = dt.timedelta(minutes=15)
@@ -92,6 +107,7 @@ class PlannedMessage:
     contact_name: str | None = None
     outbox_id: int | None = None
     state: str | None = None
+    error: str | None = None  # why an earlier run could not send it
 
     @property
     def key(self) -> tuple[str, str, str, int]:
@@ -157,12 +173,18 @@ def plan_round(
     only: Sequence[str] | None = None,
     limit: int | None = None,
     resend_uncertain: bool = False,
+    retry_failed: bool = False,
     now: dt.datetime | None = None,
 ) -> SendPlan:
-    """Work out what ``send invite`` / ``send remind`` would send; changes nothing."""
+    """Work out what ``send invite`` / ``send remind`` would send; changes nothing.
+
+    ``retry_failed`` plans again the messages an earlier run failed for a reason that can pass
+    (a quota, a full mailbox, a message that could not be composed); never an unknown user.
+    """
     from sqlmodel import col, select
 
     from .db.models import Contact, Municipality, OutboundMessage
+    from .smtp_auth import can_pass
 
     if kind not in KINDS:
         raise SendError(f"unknown kind of message {kind!r}; use invite or remind")
@@ -231,12 +253,15 @@ def plan_round(
                 plan.to_send.append(message)
                 continue
             message.outbox_id, message.state = found.id, found.state
+            message.error = found.error or found.smtp_response
             if found.state == S.queued:
                 plan.to_send.append(message)
             elif found.state == S.sent:
                 plan.already_sent.append(message)
             elif found.state in (S.sending, S.uncertain):
                 (plan.to_send if resend_uncertain else plan.uncertain).append(message)
+            elif retry_failed and can_pass(message.error):
+                plan.to_send.append(message)
             else:
                 plan.failed_before.append(message)
     if limit is not None and limit >= 0 and len(plan.to_send) > limit:
@@ -358,7 +383,8 @@ def make_composer(workspace: Workspace, *, session: Session, settings: Settings)
 
 KIND_LABEL = {"invite": "Invitations", "remind": "Reminders"}
 #: Outcomes the send summary lists message by message.
-PROBLEM_STATES = ("failed", "uncertain", "in-progress", "not-sent", "failed-earlier", "skipped")
+PROBLEM_STATES = ("failed", "uncertain", "in-progress", "not-sent", "failed-earlier", "skipped",
+                  "queued")
 
 
 @dataclass
@@ -371,7 +397,8 @@ class SendResult:
     report: Report = field(default_factory=Report)
     logins: int = 0
     connections: int = 0
-    stopped: str | None = None  # why the batch stopped early (connection, login)
+    stopped: str | None = None  # why the batch stopped early (connection, login, provider)
+    resume_after: dt.datetime | None = None  # when the provider may take more
     folder: str | None = None  # the dry run's .eml folder
     held_back: int = 0  # messages left for the next run by --limit
     municipalities: int = 0  # municipalities the plan wrote to
@@ -393,6 +420,8 @@ class SendResult:
                      f"({plural(self.logins, 'login')})."]
         extra = [f"{counts[s]} {s}" for s in ("skipped", "failed-earlier", "not-sent",
                                               "in-progress") if counts.get(s)]
+        if counts.get("queued"):
+            extra.insert(0, f"{counts['queued']} queued for the next run")
         if self.held_back:
             extra.append(f"{self.held_back} left for the next run (--limit)")
         if extra:
@@ -420,6 +449,7 @@ class SendResult:
         return {"round": self.round_name, "kind": self.kind, "dry_run": self.dry_run,
                 "counts": data["counts"], "logins": self.logins,
                 "connections": self.connections, "stopped": self.stopped,
+                "resume_after": self.resume_after.isoformat() if self.resume_after else None,
                 "folder": self.folder, "messages": data["outcomes"],
                 "held_back": self.held_back}
 
@@ -447,8 +477,15 @@ def _report_plan(plan: SendPlan, report: Report, in_progress: dict[int, str] | N
                    "unless --resend-uncertain",
                    municipality=message.municipality_code, address=message.address,
                    kind=message.kind, sequence=message.sequence)
+    from .smtp_auth import can_pass
+
     for message in plan.failed_before:
-        report.add(message.label, "failed-earlier", "refused permanently by an earlier run",
+        if can_pass(message.error):
+            why = (f"failed in an earlier run ({message.error or 'no answer recorded'}); "
+                   "--retry-failed tries it again")
+        else:
+            why = f"refused permanently by an earlier run: {message.error}"
+        report.add(message.label, "failed-earlier", why,
                    municipality=message.municipality_code, address=message.address,
                    kind=message.kind, sequence=message.sequence)
     for skip in plan.skipped:
@@ -618,6 +655,7 @@ def _send_planned(plan: SendPlan, result: SendResult, run_id: str, *, session: S
     sender = str(settings.get("round.sender"))
     limiter = RateLimiter(rate, clock=clock, sleep=sleep)
     advance = progress or _no_progress
+    first_connections = max(1, transport.connections)
 
     for index, planned in enumerate(to_send):
         detail = {"municipality": planned.municipality_code, "address": planned.address,
@@ -676,6 +714,7 @@ def _send_planned(plan: SendPlan, result: SendResult, run_id: str, *, session: S
         retrying = _retrying(max_attempts, backoff, sleep, TemporaryFailure)
         outcome: tuple[str, str] | None = None
         fatal: SendError | None = None
+        halt: str | None = None  # the provider's refusal that stops the batch
         try:
             answer = retrying(attempt)
             row.state, row.smtp_response, row.sent_at = S.sent, answer, utcnow()
@@ -683,6 +722,16 @@ def _send_planned(plan: SendPlan, result: SendResult, run_id: str, *, session: S
         except PermanentFailure as exc:
             row.state, row.smtp_response, row.error = S.failed, str(exc), str(exc)
             outcome = ("failed", str(exc))
+        except ProviderStop as exc:
+            # Quota, rate or policy: the message was refused, not failed. It and the rest
+            # stay queued; another message now would only be refused again (or get the
+            # account blocked).
+            row.state, row.smtp_response, row.error = S.queued, str(exc), f"provider: {exc}"
+            when = utcnow() + exc.wait
+            result.resume_after = when
+            halt = (f"{exc} ({exc.advice or 'the provider refuses more now'}); the rest waits "
+                    f"in the queue: send again after {when:%Y-%m-%d %H:%M} UTC")
+            outcome = ("queued", f"refused for now, stays queued: {exc}")
         except UncertainFailure as exc:
             # Handed over whole: a retry could be a second copy (RFC 1047). Never automatic.
             row.state, row.error = S.uncertain, str(exc)
@@ -693,9 +742,13 @@ def _send_planned(plan: SendPlan, result: SendResult, run_id: str, *, session: S
             outcome = ("failed", f"not sent, will be tried again on the next run: {exc}")
             fatal = SendError(str(exc))
         except TemporaryFailure as exc:
+            # Backed off on the same connection and still refused: stop rather than carry
+            # the same trouble to every remaining message (and reconnect for each).
             row.state, row.error = S.queued, f"temporary: {exc}"
-            outcome = ("failed", f"temporary failure after {attempts} tries, will be tried "
-                                 f"again on the next run: {exc}")
+            outcome = ("queued", f"temporary failure after {attempts} tries, stays queued "
+                                 f"for the next run: {exc}")
+            halt = (f"{exc} (still refused after {attempts} tries); the rest waits in the "
+                    "queue: send again later")
         except SendError as exc:
             row.state, row.error = S.queued, str(exc)
             outcome = ("failed", f"not sent: {exc}")
@@ -710,13 +763,37 @@ def _send_planned(plan: SendPlan, result: SendResult, run_id: str, *, session: S
         result.report.add(planned.label, status, reason, attempts=attempts,
                           message_id=row.message_id, **detail)
         advance(1)
+        if halt is None and transport.connections > first_connections + MAX_RECONNECTS:
+            halt = (f"the server dropped the connection {transport.connections - 1} times; "
+                    "the rest waits in the queue: send again later")
         if fatal is not None:
             result.stopped = str(fatal)
             _report_not_attempted(result, to_send[index + 1:], str(fatal))
             break
+        if halt is not None:
+            result.stopped = halt
+            _report_waiting(result, to_send[index + 1:], halt)
+            break
 
     result.logins, result.connections = transport.logins, transport.connections
     return result
+
+
+@contextmanager
+def one_sender(session: Session) -> Iterator[None]:
+    """Hold the database's sending lock for a real send; refuse in one line when another
+    send holds it (``another send is running (host, pid N, since ...)``).
+
+    The claims already keep two runs from sending one message twice; the lock keeps two runs
+    from queueing and tokening the same rows at once, and says who is sending.
+    """
+    from .locks import LockBusy, exclusive
+
+    try:
+        with exclusive(session.get_bind().engine, "send"):
+            yield
+    except LockBusy as exc:
+        raise SendError(f"{exc}; wait for it to finish, then send again") from None
 
 
 def _claimable(planned: PlannedMessage) -> tuple[str, ...]:
@@ -724,6 +801,8 @@ def _claimable(planned: PlannedMessage) -> tuple[str, ...]:
     plan chose to resend it (``--resend-uncertain``)."""
     if planned.state in (S.sending, S.uncertain):
         return (S.queued, S.uncertain)
+    if planned.state == S.failed:  # --retry-failed chose it
+        return (S.failed,)
     return (S.queued,)
 
 
@@ -747,6 +826,14 @@ def _retrying(max_attempts: int, backoff: float, sleep: Sleep, kind: type[Except
         sleep=sleep,
         reraise=True,
     )
+
+
+def _report_waiting(result: SendResult, rest: Sequence[PlannedMessage], why: str) -> None:
+    """The messages a stopped batch leaves in the queue (state ``queued``; not failed)."""
+    for message in rest:
+        result.report.add(message.label, "queued", f"waits for the next run: {why}",
+                          municipality=message.municipality_code, address=message.address,
+                          kind=message.kind, sequence=message.sequence)
 
 
 def _report_not_attempted(result: SendResult, rest: Sequence[PlannedMessage], why: str) -> None:

@@ -236,23 +236,37 @@ class Project:
 
     def send(self, kind: str, *, dry_run: bool = False, limit: int | None = None,
              only: list[str] | None = None, rate: str | None = None,
-             resend_uncertain: bool = False, now: dt.datetime | None = None,
-             confirm: Confirm | None = None) -> SendResult:
+             resend_uncertain: bool = False, retry_failed: bool = False,
+             now: dt.datetime | None = None, confirm: Confirm | None = None) -> SendResult:
         """Send the invitations (``kind="invite"``) or reminders (``"remind"``), never twice.
 
         ``dry_run`` writes the messages as ``.eml`` files instead. ``confirm`` is asked before
-        a real send of more than ``mailer.CONFIRM_ABOVE`` messages.
+        a real send of more than ``mailer.CONFIRM_ABOVE`` messages. ``retry_failed`` queues
+        again the messages that failed for a reason that can pass (a quota, a full mailbox). A
+        real send holds the database's send lock: another one running is refused in one line.
         """
+        from contextlib import nullcontext
+
         from .config import parse_rate
-        from .mailer import CONFIRM_ABOVE, KIND_LABEL, make_composer, plan_round, send_round, write_dry_run
+        from .mailer import (
+            CONFIRM_ABOVE,
+            KIND_LABEL,
+            make_composer,
+            one_sender,
+            plan_round,
+            send_round,
+            write_dry_run,
+        )
         from .smtp_auth import SmtpSession, smtp_options
 
         if kind not in KIND_LABEL:
             raise SendError(f"unknown kind of message {kind!r}; use invite or remind")
         settings = self.load_settings(**{"smtp.rate": rate}) if rate else self.settings
-        with self.session() as session:
+        with self.session() as session, \
+                (nullcontext() if dry_run else one_sender(session)):
             plan = plan_round(session=session, settings=settings, kind=kind, only=only,
-                              limit=limit, resend_uncertain=resend_uncertain, now=now)
+                              limit=limit, resend_uncertain=resend_uncertain,
+                              retry_failed=retry_failed, now=now)
             compose = make_composer(self.workspace, session=session, settings=settings)
             count = len(plan.to_send)
             if dry_run:
@@ -286,7 +300,7 @@ class Project:
     # --- answers ------------------------------------------------------------------------------
 
     def ingest(self, paths: Sequence[Path], *, source: str = "auto",
-               structures: Sequence[Path] = ()) -> IngestReport:
+               structures: Sequence[Path] = (), retry_failed: bool = False) -> IngestReport:
         """Ingest returned questionnaires, form exports, tables and saved emails (``ingest``);
         ``structures`` are LimeSurvey survey structures (.lss) that explain export codes."""
         from .ingest import count_files, ingest_paths
@@ -296,7 +310,8 @@ class Project:
                 self.progress("Ingesting", count_files(paths)) as advance:
             return ingest_paths(paths, session=session, workspace=self.workspace,
                                 settings=self.settings, source=source, progress=advance,
-                                structures=[Path(p) for p in structures])
+                                structures=[Path(p) for p in structures],
+                                retry_failed=retry_failed)
 
     def fetch(self, *, dry_run: bool = False, since: dt.date | None = None) -> FetchResult:
         """Read the mailbox over IMAP and route each new message through ingest or bounces
@@ -365,7 +380,7 @@ class Project:
         with self.session() as session, self.progress("Writing", None) as advance:
             return export_review(self.workspace.outputs, session=session, out=out,
                                  statuses=statuses, reviewers=reviewers, survey=self.survey,
-                                 progress=advance)
+                                 progress=advance, round_name=self.settings.round_name)
 
     def import_review(self, paths: Sequence[Path], *,
                       reviewer: str | None = None) -> ImportResult:
@@ -374,7 +389,7 @@ class Project:
 
         with self.session() as session, self.progress("Importing", None) as advance:
             return import_review([Path(p) for p in paths], session=session, reviewer=reviewer,
-                                 progress=advance)
+                                 progress=advance, round_name=self.settings.round_name)
 
     # --- publishing and following ---------------------------------------------------------
 

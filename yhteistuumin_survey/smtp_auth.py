@@ -13,6 +13,7 @@ bad login, untrusted certificate, no STARTTLS).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shlex
 import smtplib
@@ -62,6 +63,115 @@ class PermanentFailure(Exception):
     def __init__(self, reason: str, code: int | None = None):
         super().__init__(reason)
         self.code = code
+
+
+class ProviderStop(Exception):
+    """The provider refuses to take more now (quota, rate, policy, 421): the batch must stop.
+
+    The message was not accepted; it and the rest of the batch stay queued for a later run.
+    ``wait`` is how long to leave the provider alone before trying again.
+    """
+
+    def __init__(self, reason: str, code: int | None = None, *,
+                 wait: dt.timedelta = dt.timedelta(hours=1), advice: str = ""):
+        super().__init__(reason)
+        self.code = code
+        self.wait = wait
+        self.advice = advice
+
+
+# --- what an answer means (RFC 3463 enhanced codes and the providers' own texts) ---------------
+
+#: The enhanced status code of a reply ("550 5.1.1 ..." -> "5.1.1").
+_ENHANCED = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
+#: Texts with which Gmail and Microsoft 365 refuse for a daily or submission quota.
+_DAILY = re.compile(r"daily (user )?sending (quota|limit)|daily limit|sending limit exceeded|"
+                    r"submissionquotaexceeded|recipientratelimit|quota exceeded for|"
+                    r"exceeded the (daily|sending)|5\.1\.90", re.IGNORECASE)
+#: Texts of rate limits and temporary blocks (stop for now, try again later).
+_RATE = re.compile(r"rate (limit|of)|too many (messages|recipients|connections|emails)|"
+                   r"too quickly|excessive message rate|server busy|"
+                   r"temporarily (blocked|deferred|rate)|peak smtp relay limit|"
+                   r"unusual rate|throttl", re.IGNORECASE)
+#: Microsoft 365's refusals of a whole sender or tenant (5.7.7xx, 5.7.750, 4.7.500-699).
+_MICROSOFT_BLOCK = {"5.7.705", "5.7.708", "5.7.750", "5.7.706", "5.7.707"}
+_GREYLIST = re.compile(r"greylist|graylist", re.IGNORECASE)
+#: A recipient's own limits and restrictions: about that address, not about our sending.
+_RECIPIENT_RATE = re.compile(r"user you are trying to contact|receiving mail (too quickly|at a "
+                             r"rate)", re.IGNORECASE)
+_RECIPIENT_POLICY = re.compile(r"recipient address rejected|resolver\.rst|not authorized to "
+                               r"send to|rejected by recipient", re.IGNORECASE)
+DAY, HOUR = dt.timedelta(hours=24), dt.timedelta(hours=1)
+
+#: What an answer means for the batch.
+ADDRESS, MESSAGE, STOP, TEMPORARY = "address", "message", "stop", "temporary"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How one refusal is handled: ``kind`` (address, message, stop, temporary), whether a
+    later try can pass (``passable``), how long to wait, and what to tell the user."""
+
+    kind: str
+    passable: bool
+    wait: dt.timedelta = dt.timedelta(0)
+    advice: str = ""
+
+
+def enhanced_code(text: str) -> str | None:
+    """Return the RFC 3463 enhanced status code in a reply, e.g. ``"5.4.5"``."""
+    match = _ENHANCED.search(text)
+    return ".".join(match.groups()) if match else None
+
+
+def classify(code: int, text: str) -> Verdict:
+    """Say what a refusal means: this address, this message, the batch, or a moment.
+
+    The enhanced code decides where it is clear (RFC 3463: x.1.x addresses, x.2.x mailboxes,
+    x.3.x/x.6.x the message, x.4.5 congestion, x.7.x policy); the providers' texts decide the
+    rest (Gmail answers a daily quota ``550 5.4.5 Daily user sending quota exceeded``,
+    Microsoft 365 ``554 5.2.0 ... SubmissionQuotaExceededException``, ``451 4.7.500 Server
+    busy``, ``550 5.7.708 ... traffic not accepted from this IP``).
+    """
+    enhanced = enhanced_code(text) or ""
+    subject = enhanced.split(".")[1] if enhanced else ""
+    greylisted = bool(_GREYLIST.search(text))
+    if _DAILY.search(text) or enhanced == "5.4.5" or (enhanced == "5.2.0"
+                                                       and "quota" in text.lower()):
+        return Verdict(STOP, True, DAY, "the provider's daily sending quota is used up")
+    if enhanced in _MICROSOFT_BLOCK:
+        return Verdict(STOP, True, DAY, "the provider refuses mail from this account for now; "
+                                        "ask its administrator if it lasts")
+    if code == 421:
+        return Verdict(STOP, True, HOUR, "the server closed the connection")
+    if subject == "7" and code >= 500 and _RECIPIENT_POLICY.search(text):
+        return Verdict(ADDRESS, False)  # this recipient does not take mail from us
+    if enhanced == "4.5.3" or (subject == "7" and not greylisted) or \
+            (_RATE.search(text) and not greylisted and subject != "1"
+             and not _RECIPIENT_RATE.search(text)):
+        return Verdict(STOP, True, HOUR, "the provider limits the sending rate or refuses "
+                                         "it by policy")
+    if 400 <= code < 500:
+        return Verdict(TEMPORARY, True, dt.timedelta(minutes=15))
+    if subject == "1":  # 5.1.x: bad address, unknown user, bad domain
+        return Verdict(ADDRESS, False)
+    if subject == "2":  # 5.2.x: the mailbox (full, disabled): a later try can pass
+        return Verdict(ADDRESS, True)
+    if subject in ("3", "6"):  # 5.3.x/5.6.x: the message itself (too big, bad content)
+        return Verdict(MESSAGE, False)
+    if subject == "4":  # 5.4.x: routing; a later try can pass
+        return Verdict(ADDRESS, True)
+    return Verdict(ADDRESS, False)
+
+
+def can_pass(answer: str | None) -> bool:
+    """Whether a row that failed with this recorded answer may be tried again."""
+    if not answer:
+        return True  # failed without a server's word (e.g. the message could not be composed)
+    match = re.search(r"\b([245]\d\d)\b", answer)
+    if not match:
+        return "not ascii" not in answer.lower()
+    return classify(int(match.group(1)), answer).passable
 
 
 def keyring_password(user: str) -> str | None:
@@ -366,11 +476,18 @@ class SmtpSession:
 
     def _fail(self, step: str, code: int, text: bytes | str) -> None:
         reply = _reply(code, text)
-        if code == 421 or code < 0:
+        if code < 0:  # smtplib's -1: the connection went away
             self.drop()
-            raise TemporaryFailure(f"{step}: {reply}", code)
-        self._reset()
-        if 400 <= code < 500:
+            raise TemporaryFailure(f"{step}: connection lost ({reply})", code)
+        verdict = classify(code, reply)
+        if code == 421:
+            self.drop()  # 421: the server closes the connection (RFC 5321 3.8)
+        else:
+            self._reset()
+        if verdict.kind == STOP:
+            raise ProviderStop(f"{step}: {reply}", code, wait=verdict.wait,
+                               advice=verdict.advice)
+        if verdict.kind == TEMPORARY:
             raise TemporaryFailure(f"{step}: {reply}", code)
         raise PermanentFailure(f"{step}: {reply}", code)
 

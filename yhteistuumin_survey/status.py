@@ -168,31 +168,52 @@ REPORTER_SOURCES = frozenset({"token", "metadata", "sender-domain"})
 def answered_codes(*, session: Session, round_name: str | None = None) -> set[str]:
     """Return the municipalities that answered (``round_name`` limits the tokens to one round).
 
-    A municipality answered when its response token came back or it reported a practice: the
-    practice's municipality was found by token, metadata sheet or sender's address. A partner
-    that a practice only names in its text has not answered (it is still reminded), unless no
-    municipality of that practice was found any other way: then the text is all there is to
-    tell who answered (a web-form answer), and every municipality it names counts.
+    A municipality answered when its response token came back, or when a practice that the
+    reviewers have not rejected names it as its reporter: found by token, metadata sheet or
+    sender's address, or, for a practice whose text alone names a municipality (a web-form
+    answer), that one municipality. A partner named in the text of another's practice, and
+    every name in a text naming several with no reporter (an anonymous row naming twelve), has
+    not answered: it is still reminded, and ``mentioned_codes`` lists it for the coordinator.
     """
     from sqlmodel import col, select
 
-    from .db.models import PracticeMunicipality, Submission, SurveyToken
+    from .db.models import Submission, SurveyToken
 
     tokens = select(SurveyToken.municipality_code).join(
         Submission, col(Submission.response_key) == col(SurveyToken.token))
     if round_name:
         tokens = tokens.where(col(SurveyToken.round_name) == round_name)
     codes = set(session.exec(tokens).all())
+    for submitted in _submitted(session).values():
+        reporters = {code for code, source in submitted if source in REPORTER_SOURCES}
+        named = {code for code, _ in submitted}
+        codes |= reporters or (named if len(named) == 1 else set())
+    return codes
+
+
+def _submitted(session: Session) -> dict[int, list[tuple[str, str]]]:
+    """(code, source as submitted) of every practice the reviewers have not rejected."""
+    from sqlmodel import col, select
+
+    from .db.models import Practice, PracticeMunicipality
+
     found: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    rows = select(PracticeMunicipality.practice_id, PracticeMunicipality.municipality_code,
-                  PracticeMunicipality.source, PracticeMunicipality.submitted_source)
+    rows = (select(PracticeMunicipality.practice_id, PracticeMunicipality.municipality_code,
+                   PracticeMunicipality.source, PracticeMunicipality.submitted_source)
+            .join(Practice, col(Practice.id) == col(PracticeMunicipality.practice_id))
+            .where(col(Practice.status) != "rejected"))
     for practice_id, code, source, submitted_source in session.exec(rows):
         if source != "reviewer" or submitted_source:  # as submitted, not as a reviewer added it
             found[practice_id].append((code, submitted_source or source))
-    for submitted in found.values():
-        reporters = {code for code, source in submitted if source in REPORTER_SOURCES}
-        codes |= reporters or {code for code, _ in submitted}
-    return codes
+    return found
+
+
+def mentioned_codes(*, session: Session, round_name: str | None = None) -> set[str]:
+    """The municipalities only named in the text of practices not rejected: partners and
+    names in anonymous rows, for the coordinator to look at (they do not stop reminders)."""
+    named = {code for submitted in _submitted(session).values() for code, source in submitted
+             if source == "text"}
+    return named - answered_codes(session=session, round_name=round_name)
 
 
 

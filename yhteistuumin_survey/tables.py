@@ -22,7 +22,55 @@ from .errors import InputError
 #: Limits against zip bombs and huge uploads.
 MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 500 * 1024 * 1024
-MAX_COMPRESSION_RATIO = 200
+#: One member of a zip (an xlsx's sheet) may expand to this much: a real sheet of long,
+#: repetitive answers compresses 300-fold and is read; a bomb expands past this and is not.
+MAX_MEMBER_BYTES = 300 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 200  # what the old rule refused; text of long answers goes past it
+#: Only long runs of one byte compress this far (deflate's ceiling is about 1 030): no sheet a
+#: person wrote does, a bomb does. Judged with the expanded size (``BOMB_MIN_BYTES``).
+BOMB_RATIO = 900
+BOMB_MIN_BYTES = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How big a table may be (``[limits]`` settings): far above a real round (308
+    municipalities, some hundred practices, a form of a few dozen questions), low enough that
+    a runaway export is refused in seconds instead of taking minutes and gigabytes."""
+
+    max_rows: int = 100_000
+    max_columns: int = 1_000
+    max_cell_chars: int = 100_000
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Limits:
+        return cls(int(settings.get("limits.max_rows")), int(settings.get("limits.max_columns")),
+                   int(settings.get("limits.max_cell_chars")))
+
+    def check_shape(self, where: str, rows: int, columns: int) -> None:
+        """Refuse a sheet of more rows or columns than allowed (before reading its cells)."""
+        if rows > self.max_rows:
+            raise InputError(f"{where}: {_n(rows)} rows is over the limit of "
+                             f"{_n(self.max_rows)} ([limits] max_rows); split the file, or "
+                             "raise the limit if the rows are real answers")
+        if columns > self.max_columns:
+            raise InputError(f"{where}: {_n(columns)} columns is over the limit of "
+                             f"{_n(self.max_columns)} ([limits] max_columns); remove the empty "
+                             "columns, or raise the limit")
+
+    def check_cell(self, where: str, row: int, value: Any) -> None:
+        if isinstance(value, str) and len(value) > self.max_cell_chars:
+            raise InputError(f"{where}: row {row}: a cell of {_n(len(value))} characters is "
+                             f"over the limit of {_n(self.max_cell_chars)} ([limits] "
+                             "max_cell_chars); shorten it, or raise the limit")
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def _n(number: int) -> str:
+    """A count with a space between thousands (1 000), as Finnish and Swedish write it."""
+    return f"{number:,}".replace(",", " ")
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt"}
@@ -82,10 +130,17 @@ def check_zip(path: Path) -> zipfile.ZipFile:
             raise InputError(f"{path}: the file is password-protected; ask the sender to save it "
                              "without a password")
         total += info.file_size
-        if info.compress_size and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO \
-                and info.file_size > 10 * 1024 * 1024:
+        # Judged on what it expands to, not on the ratio alone: long repetitive answers
+        # compress very well and are real.
+        if info.file_size > BOMB_MIN_BYTES and info.compress_size and \
+                info.file_size / info.compress_size > BOMB_RATIO:
             raise InputError(f"{path}: {info.filename} expands {info.file_size // info.compress_size}"
-                             "-fold (a zip bomb?); not opened")
+                             "-fold, as only padding does (a zip bomb?); not opened")
+        if info.file_size > MAX_MEMBER_BYTES:
+            ratio = info.file_size // max(1, info.compress_size)
+            raise InputError(f"{path}: {info.filename} expands to "
+                             f"{info.file_size // (1024 * 1024)} MB ({ratio}-fold; a zip bomb?), "
+                             f"over the {MAX_MEMBER_BYTES // (1024 * 1024)} MB limit; not opened")
     if total > MAX_UNCOMPRESSED_BYTES:
         raise InputError(f"{path}: expands to {total // (1024 * 1024)} MB, over the "
                          f"{MAX_UNCOMPRESSED_BYTES // (1024 * 1024)} MB limit; not opened")
@@ -162,8 +217,9 @@ def detect_delimiter(text: str) -> str:
         return ","
 
 
-def read_csv(path: Path) -> tuple[Sheet, TextDecoding]:
-    """Read a CSV/TSV file, detecting its encoding and delimiter."""
+def read_csv(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> tuple[Sheet, TextDecoding]:
+    """Read a CSV/TSV file, detecting its encoding and delimiter; ``limits`` are checked
+    row by row while reading."""
     _check_size(path)
     kind = sniff_kind(path)
     if kind not in {"text"}:
@@ -175,8 +231,15 @@ def read_csv(path: Path) -> tuple[Sheet, TextDecoding]:
         raise InputError(f"{path}: cannot tell the text encoding; save it as UTF-8 CSV") from None
     text = text.lstrip("\ufeff")
     delimiter = detect_delimiter(text)
+    rows: list[list[str]] = []
     try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            rows.append(row)
+            if len(rows) > limits.max_rows or len(row) > limits.max_columns:
+                limits.check_shape(str(path), len(rows), len(row))
+            for value in row:
+                if len(value) > limits.max_cell_chars:
+                    limits.check_cell(str(path), len(rows), value)
     except csv.Error as exc:
         raise InputError(f"{path}: broken CSV ({exc}); check the quotes") from None
     if "_x" in text or "_X" in text:
@@ -206,8 +269,10 @@ def _kind_name(kind: str) -> str:
             "text": "a text file"}.get(kind, kind)
 
 
-def read_workbook(path: Path) -> list[Sheet]:
-    """Read every sheet of an .xlsx/.xlsm/.xls/.ods file (cached formula values, not evaluated)."""
+def read_workbook(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]:
+    """Read every sheet of an .xlsx/.xlsm/.xls/.ods file (cached formula values, not evaluated).
+
+    A sheet's size is checked against ``limits`` before its cells become Python values."""
     _check_size(path)
     kind = sniff_kind(path)
     suffix = path.suffix.lower()
@@ -236,9 +301,20 @@ def read_workbook(path: Path) -> list[Sheet]:
             if str(meta.typ).lower().endswith(("chartsheet", "vba", "dialogsheet")):
                 continue
             sheet = workbook.get_sheet_by_name(meta.name)
+            # total_height/total_width are the last row's and column's index (0-based).
+            limits.check_shape(f"{path}:{meta.name}",
+                               sheet.total_height + 1 if sheet.height else 0,
+                               sheet.total_width + 1 if sheet.width else 0)
             rows = sheet.to_python(skip_empty_area=False)
             hidden = not str(meta.visible).lower().endswith(".visible")
-            sheets.append(Sheet(meta.name, [list(row) for row in rows], hidden=hidden))
+            table = [list(row) for row in rows]
+            for number, row in enumerate(table, start=1):
+                for value in row:
+                    if isinstance(value, str) and len(value) > limits.max_cell_chars:
+                        limits.check_cell(f"{path}:{meta.name}", number, value)
+            sheets.append(Sheet(meta.name, table, hidden=hidden))
+    except InputError:
+        raise
     except Exception as exc:  # noqa: BLE001
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"{path}: cannot read the workbook ({reason}); open it in Excel and "
@@ -250,14 +326,14 @@ def read_workbook(path: Path) -> list[Sheet]:
     return sheets
 
 
-def read_table_file(path: Path) -> list[Sheet]:
+def read_table_file(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]:
     """Read any supported table file by its content (not just its name)."""
     suffix = path.suffix.lower()
     _check_size(path)
     kind = sniff_kind(path)
     if kind == "text" or (suffix in TEXT_SUFFIXES and kind not in {"zip", "ole", "ods"}):
-        return [read_csv(path)[0]]
-    return read_workbook(path)
+        return [read_csv(path, limits=limits)[0]]
+    return read_workbook(path, limits=limits)
 
 
 def header_rows(rows: list[list[Any]], role_of: Callable[[str], str | None], *,

@@ -98,6 +98,39 @@ class _SurveyGroup(_Group):
         except KeyboardInterrupt:
             typer.echo("Interrupted.", err=True)
             raise typer.Exit(code=130) from None
+        except Exception as exc:  # noqa: BLE001 - faults of the machine: one line, exit 1
+            from ..faults import describe_fault, is_fault
+
+            if not is_fault(exc):
+                raise
+            state = ctx.obj if isinstance(ctx.obj, State) else None
+            line = describe_fault(exc, database=_database_label(state))
+            if line is None:
+                raise
+            if state is not None and state.debug:
+                traceback.print_exception(exc, file=sys.stderr)
+            typer.echo(f"Error: {line}", err=True)
+            raise typer.Exit(code=1) from None
+
+
+def _database_label(state: State | None) -> str:
+    """The database of this invocation for an error line (a file path, or a URL without
+    its password)."""
+    if state is None or state._project is None:
+        return "database"
+    engine = state._project._engine
+    if engine is None:  # the fault came while opening it: name the one the settings give
+        from sqlalchemy.engine import make_url
+
+        try:
+            url = make_url(state._project.settings.database_url)
+        except Exception:  # noqa: BLE001 - the error line must not fail in turn
+            return "database"
+    else:
+        url = engine.url
+    if url.get_backend_name() == "sqlite" and url.database:
+        return str(url.database)
+    return str(url.render_as_string(hide_password=True))
 
 
 app = typer.Typer(

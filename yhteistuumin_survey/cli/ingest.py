@@ -26,15 +26,18 @@ class Source(StrEnum):
 @app.command("ingest")
 def ingest_cmd(
     ctx: typer.Context,
-    paths: Annotated[list[Path], typer.Argument(
+    paths: Annotated[list[Path] | None, typer.Argument(
         help="Files or folders (searched recursively): questionnaires, form exports, tables, "
-             ".eml/.msg messages.")],
+             ".eml/.msg messages.")] = None,
     source: Annotated[Source, typer.Option(
         "--source", "-s", help="Force a reader instead of recognising each file.")] = Source.auto,
     structure: Annotated[list[Path] | None, typer.Option(
         "--structure", help="A LimeSurvey survey structure (.lss) that explains the codes of "
                             "LimeSurvey exports; repeat for more. A .lss beside an export is "
                             "used too.")] = None,
+    retry_failed: Annotated[bool, typer.Option(
+        "--retry-failed", help="Also read again every received file whose reading failed.")
+    ] = False,
     fmt: FormatOption = Format.table,
     verbose: Annotated[bool, typer.Option(
         "--verbose", "-v", help="Also show how each column of a table was read.")] = False,
@@ -43,6 +46,7 @@ def ingest_cmd(
 
     Example: yhteistuumin ingest inbox/ exports/forms.xlsx --source auto --verbose
     """
-    result = project(ctx).ingest(paths, source=source.value, structures=structure or ())
+    result = project(ctx).ingest(paths or [], source=source.value, structures=structure or (),
+                                 retry_failed=retry_failed)
     result.verbose = verbose
     emit(result, fmt)

@@ -25,6 +25,9 @@ YesOption = Annotated[bool, typer.Option(
     "--yes", "-y", help="Do not ask for confirmation before sending to more than 5 addresses.")]
 ResendOption = Annotated[bool, typer.Option(
     "--resend-uncertain", help="Send again the messages whose fate is unknown (a killed run).")]
+RetryFailedOption = Annotated[bool, typer.Option(
+    "--retry-failed", help="Try again the messages that failed for a reason that can pass "
+                           "(a quota, a full mailbox); never an unknown address.")]
 
 @send_app.command("invite")
 def invite_cmd(
@@ -35,6 +38,7 @@ def invite_cmd(
     rate: RateOption = None,
     yes: YesOption = False,
     resend_uncertain: ResendOption = False,
+    retry_failed: RetryFailedOption = False,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Send the invitation and questionnaire to every municipality's contacts, once.
@@ -42,7 +46,7 @@ def invite_cmd(
     Example: yhteistuumin send invite --only 091 --only 599 --dry-run
     """
     _send(ctx, "invite", dry_run=dry_run, limit=limit, only=only, rate=rate, yes=yes,
-          resend_uncertain=resend_uncertain, fmt=fmt, now=None)
+          resend_uncertain=resend_uncertain, retry_failed=retry_failed, fmt=fmt, now=None)
 
 
 @send_app.command("remind")
@@ -54,6 +58,7 @@ def remind_cmd(
     rate: RateOption = None,
     yes: YesOption = False,
     resend_uncertain: ResendOption = False,
+    retry_failed: RetryFailedOption = False,
     fmt: FormatOption = Format.table,
     now: Annotated[str | None, typer.Option(
         "--now", hidden=True, help="Pretend it is this time (ISO 8601), for tests.")] = None,
@@ -69,7 +74,7 @@ def remind_cmd(
         except ValueError:
             raise SendError(f"--now {now}: not an ISO 8601 time such as 2026-12-01T09:00") from None
     _send(ctx, "remind", dry_run=dry_run, limit=limit, only=only, rate=rate, yes=yes,
-          resend_uncertain=resend_uncertain, fmt=fmt, now=moment)
+          resend_uncertain=resend_uncertain, retry_failed=retry_failed, fmt=fmt, now=moment)
 
 
 def _send(ctx: typer.Context, kind: str, *, yes: bool, fmt: Format, **options: Any) -> None:

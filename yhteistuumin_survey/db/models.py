@@ -366,3 +366,15 @@ class Erasure(SQLModel, table=True):
     subject_hash: str = Field(max_length=64)  # salted hash, so a repeat request can be matched
     counts: dict[str, Any] = _json({})
     erased_at: dt.datetime = Field(default_factory=utcnow)
+
+
+# --- identity ----------------------------------------------------------------------------
+
+
+class DatabaseIdentity(SQLModel, table=True):
+    """This database's random identity, made once: a review workbook carries it, so one
+    exported from another database is refused before anything is applied."""
+
+    id: int = Field(default=1, primary_key=True)
+    database_id: str = Field(max_length=32)
+    created_at: dt.datetime = Field(default_factory=utcnow)

@@ -25,7 +25,7 @@ from ..tables import sha256_file
 from .detect import SOURCES
 from .prepare import Prepared, Reader, default_workers, init_worker, prepare_in_worker
 from .records import Mapping, RawRecord
-from .store import Entry, RowResult, Store, list_practices
+from .store import Entry, RowResult, Store, list_practices, storage_name
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -46,6 +46,8 @@ SPLIT_MIN_BYTES = 512 * 1024
 ARCHIVE_SUFFIXES = {".zip"}
 #: A LimeSurvey survey structure: read with the exports beside it (ingest/limesurvey.py).
 STRUCTURE_SUFFIXES = {".lss"}
+#: How long an ingest waits for another one on the same database before it gives up (s).
+INGEST_LOCK_WAIT = 15 * 60
 TABLE_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".tsv", ".txt"}
 #: Mail domains that say nothing about a municipality.
 GENERIC_DOMAINS = frozenset({
@@ -145,17 +147,51 @@ class IngestReport:
                 "mappings": [m.to_dict() for m in self.mappings], "items": self.rows()}
 
 
-def expand_paths(paths: Iterable[Path]) -> list[Path]:
-    """Return the files named, folders walked recursively (sorted; hidden files skipped)."""
+def expand_paths(paths: Iterable[Path],
+                 problems: list[tuple[Path, str]] | None = None) -> list[Path]:
+    """Return the files named, folders walked recursively (sorted; hidden files skipped).
+
+    A folder is what it contains: a link in it that points outside the folder, or nowhere, is
+    not followed; it is added to ``problems`` as (path, reason) instead.
+    """
+    import os
+
     files: list[Path] = []
     for path in paths:
         path = Path(path)
-        if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.is_file()
-                                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-                                and not p.name.startswith("~$")))
-        else:
+        try:
+            walk = path.is_dir()
+        except OSError:  # a name too long to look up: reported when it is read
+            walk = False
+        if not walk:
             files.append(path)
+            continue
+        root = path.resolve()
+        found: list[Path] = []
+        for folder, dirs, names in os.walk(path, followlinks=False):
+            base = Path(folder)
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            linked_dirs = [d for d in dirs if (base / d).is_symlink()]
+            for name in sorted([*names, *linked_dirs]):
+                if name.startswith((".", "~$")):
+                    continue
+                entry = base / name
+                if not entry.is_symlink():
+                    found.append(entry)
+                    continue
+                target = Path(os.path.realpath(entry))
+                if not target.exists():
+                    if problems is not None:
+                        problems.append((entry, f"{entry}: a link to {os.readlink(entry)}, "
+                                                "which does not exist; skipped"))
+                elif not target.is_relative_to(root):
+                    if problems is not None:
+                        problems.append((entry, f"{entry}: a link to {target}, outside "
+                                                f"{path}; skipped (copy the file into the "
+                                                "folder to ingest it)"))
+                elif target.is_file():
+                    found.append(entry)
+        files.extend(sorted(found))
     return files
 
 
@@ -174,7 +210,10 @@ class _Run:
         self.workspace = workspace
         self.settings = settings
         self.source = source
-        self.reader = Reader(workspace, source, structures)
+        from ..tables import Limits
+
+        self.limits = Limits.from_settings(settings)
+        self.reader = Reader(workspace, source, structures, self.limits)
         self.detector = self.reader.detector
         self._resolver: Resolver | None = None  # built on first need (not for a re-ingest)
         self._resolved: dict[str, Any] = {}
@@ -184,6 +223,7 @@ class _Run:
             select(Municipality.code).where(Municipality.active == True)).all())  # noqa: E712
         self.store = Store(session, received_dir=workspace.output_dir("received"))
         self.result = IngestReport()
+        self.tried: set[tuple[str, str]] = set()  # (content, name) read or tried in this run
 
     # --- municipalities ----------------------------------------------------------------------
 
@@ -279,16 +319,21 @@ class _Run:
         except PermissionError:
             self.add(display, "error", f"{display}: cannot be read (permission denied)")
             return None
+        except OSError as exc:  # a name too long, a disk error: this file, not the batch
+            self.add(display, "error", f"{display}: {os_problem(exc)}")
+            return None
         except InputError as exc:
             self.add(display, "error", str(exc))
             return None
-        if self._seen(sha, display):
+        if self._seen(sha, display, path.name):
             return None
         return sha, size
 
-    def _seen(self, sha: str, display: str) -> bool:
-        """Report content received before (True); content whose reading was interrupted
-        (status still "received") is read again (False)."""
+    def _seen(self, sha: str, display: str, name: str = "") -> bool:
+        """Report content received before (True). Content whose reading was interrupted
+        (status still "received") or failed is read again (False): it may arrive named this
+        time, or the fault (a full disk, a missing reader) may be gone. Only the same failed
+        content twice in one run is not read twice."""
         known = self.store.known(sha)
         if known is None:
             return False
@@ -296,9 +341,12 @@ class _Run:
         if status == "received" and not self.store.has_submissions(file_id):
             return False  # stored, then interrupted before anything was read: read it again
         if status == "error":
+            if (sha, name.casefold()) not in self.tried:
+                return False
             previous = self.store.error_of(file_id) or "could not be read"
-            self.add(display, "error", f"{display}: received before (file {file_id}) and could "
-                                       f"not be read then: {previous.replace(display, '').lstrip(': ')}")
+            self.add(display, "error", f"{display}: same content as received file {file_id}, "
+                                       "which could not be read in this run: "
+                                       f"{_without_name(previous)}")
             return True
         self.add(display, "already ingested",
                  f"same content as received file {file_id} ({status}); nothing changed")
@@ -322,18 +370,55 @@ class _Run:
             return
         sha, size = checked
         known = self.store.known(sha)
-        if known is not None and known[1] != "received":
-            self._seen(sha, display)  # the same content earlier in this batch
+        if known is not None and (known[1] not in ("received", "error")
+                                  or (sha, name.casefold()) in self.tried):
+            self._seen(sha, display, name)  # the same content earlier in this batch
             return
+        self.tried.add((sha, name.casefold()))
         from ..tables import MAX_FILE_BYTES
 
         huge = size > MAX_FILE_BYTES
-        if known is not None:  # an interrupted earlier run: carry on with its record
-            received = self.store.resume(known[0])
-        else:
-            received = self.store.receive(path, sha=sha, name=name, size=size, sender=sender,
-                                          message_time=message_time, parent_id=parent_id,
-                                          copy=not huge)
+        earlier: tuple[int, str] | None = None  # the failure this reading may replace
+        try:
+            if known is not None:  # an interrupted or failed earlier run: its record again
+                received = self.store.resume(known[0])
+                if known[1] == "error":
+                    earlier = (known[0], self.store.retry(
+                        received, path, name=name, sender=sender, message_time=message_time,
+                        parent_id=parent_id, copy=not huge))
+            else:
+                received = self.store.receive(path, sha=sha, name=name, size=size,
+                                              sender=sender, message_time=message_time,
+                                              parent_id=parent_id, copy=not huge)
+        except OSError as exc:
+            self.session.rollback()
+            self.add(display, "error", f"{display}: {os_problem(exc)}; nothing was stored, "
+                                       "the next run reads it again")
+            return
+        self._read(path, display=display, received=received, size=size, huge=huge,
+                   sender=sender, message_time=message_time, prepared=prepared)
+        if earlier is not None:
+            file_id, reason = earlier
+            status = self.store.known(sha)
+            if status is not None and status[1] == "ingested":
+                self.add(display, "note", f"{display}: read this time; replaces the earlier "
+                                          f"failure of received file {file_id} "
+                                          f"({_without_name(reason)})", retried=file_id)
+            else:
+                self.add(display, "note", f"{display}: failed before too (received file "
+                                          f"{file_id})", retried=file_id)
+
+    def _read(self, path: Path, *, display: str, received: ReceivedFile, size: int,
+              huge: bool, sender: str | None, message_time: dt.datetime | None,
+              prepared: Callable[[], Prepared] | None) -> None:
+        """Read a stored file; every problem becomes a report line and the file's status.
+
+        A failing database (locked, read-only, full) is not the file's fault: it is raised
+        for the batch to stop (``ingest_paths`` reports it and writes the report)."""
+        from sqlalchemy.exc import OperationalError
+
+        from ..tables import MAX_FILE_BYTES
+
         try:
             if huge:
                 raise InputError(f"{display}: {size // (1024 * 1024)} MB is over the "
@@ -368,12 +453,30 @@ class _Run:
             reason = str(exc).replace(str(path), display)
             self.store.finish_file(received, fmt=None, status="error", error=reason)
             self.add(display, "error", reason)
+        except OperationalError:
+            self.session.rollback()
+            raise
+        except OSError as exc:  # a full disk, a permission: the fault, not the file
+            self.session.rollback()
+            reason = f"{display}: {os_problem(exc)}; the next run reads it again"
+            self._finish_failed(received, reason)
+            self.add(display, "error", reason)
         except Exception as exc:  # noqa: BLE001 - one broken file must never stop the batch
             self.session.rollback()
             reason = (f"{display}: unexpected {type(exc).__name__} while reading; the file is "
                       "kept under outputs/received; please report it")
-            self.store.finish_file(received, fmt=None, status="error", error=reason)
+            self._finish_failed(received, reason)
             self.add(display, "error", reason)
+
+    def _finish_failed(self, received: ReceivedFile, reason: str) -> None:
+        """Record a failed reading; when even that cannot be written, the next run sees the
+        file as interrupted (status "received") and reads it again."""
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            self.store.finish_file(received, fmt=None, status="error", error=reason)
+        except (OSError, SQLAlchemyError):
+            self.session.rollback()
 
     def _ingest_table(self, prepared: Prepared, *, display: str, received: ReceivedFile,
                       sender: str | None) -> None:
@@ -479,7 +582,7 @@ class _Run:
             for number, attachment in enumerate(message.attachments, start=1):
                 folder = Path(tmp) / str(number)
                 folder.mkdir()
-                target = folder / attachment.name
+                target = folder / storage_name(attachment.name, f"attachment-{number}")
                 target.write_bytes(attachment.data)
                 self.ingest_file(target, display=f"{display} » {attachment.name}",
                                  sender=message.sender, message_time=message.time,
@@ -520,7 +623,7 @@ class _Run:
                         continue
                     folder = Path(tmp) / str(number)
                     folder.mkdir()
-                    target = folder / name
+                    target = folder / storage_name(name, f"file-{number}")
                     target.write_bytes(archive.read(info))
                     self.ingest_file(target, display=member_display, sender=sender,
                                      message_time=message_time, parent_id=received.id,
@@ -541,6 +644,26 @@ def _to_check(flags: Iterable[str]) -> str:
         elif flag.startswith(_UNSURE_FLAGS):
             parts.append(flag)
     return "; ".join(dict.fromkeys(parts))
+
+
+def _without_name(reason: str) -> str:
+    """A recorded reason without the ``name:`` it starts with (the name was another's)."""
+    head, sep, rest = reason.partition(": ")
+    return rest if sep and ("/" in head or "." in head or "»" in head) else reason
+
+
+def os_problem(exc: OSError) -> str:
+    """Say in a few words what an operating-system error means and what to do."""
+    import errno
+
+    what = {errno.ENOSPC: "the disk is full; free some space",
+            errno.EDQUOT: "the disk quota is used up; free some space",
+            errno.EFBIG: "the file is larger than this system allows a file to be",
+            errno.EROFS: "the folder is on a read-only disk; use a writable workspace",
+            errno.EACCES: "permission denied; check who owns the file or folder",
+            errno.EPERM: "not permitted; check the file's owner and flags",
+            errno.ENAMETOOLONG: "the file name is too long for this file system"}
+    return what.get(exc.errno or 0, exc.strerror or type(exc).__name__)
 
 
 def _is_msg(path: Path) -> bool:
@@ -601,9 +724,13 @@ def write_report_csv(result: IngestReport, folder: Path, *, lang: str = "fi") ->
 def ingest_paths(paths: Iterable[Path], *, session: Session, workspace: Workspace,
                  settings: Settings, source: str = "auto",
                  progress: Callable[[int], Any] | None = None,
-                 workers: int | None = None,
-                 structures: Iterable[Path] = ()) -> IngestReport:
+                 workers: int | None = None, structures: Iterable[Path] = (),
+                 retry_failed: bool = False) -> IngestReport:
     """Ingest files and folders; return (and write under outputs/reports) what became of each.
+
+    ``retry_failed`` also reads again every received file whose reading failed (from its copy
+    under ``outputs/received``). A file that failed before is read again whenever the same
+    content arrives again; the report says which earlier failure a success replaces.
 
     Files already received (same content) are reported and skipped before anything is read.
     ``structures`` are LimeSurvey ``.lss`` files that explain LimeSurvey exports' codes (a
@@ -611,14 +738,52 @@ def ingest_paths(paths: Iterable[Path], *, session: Session, workspace: Workspac
     With several new table files and more than one core, worker processes read and normalise
     them while this process stores the results in file order (``workers=1`` turns that off).
     """
+    from ..locks import LockBusy, exclusive
+
     started = time.perf_counter()
-    files = expand_paths(paths)
-    structures = tuple(Path(p) for p in structures)
+    # One ingest at a time per database: each run decides what is new from the practices it
+    # knows, so a second one waits until the first has stored its answers.
+    try:
+        with exclusive(session.get_bind().engine, "ingest", wait=INGEST_LOCK_WAIT) as held:
+            session.rollback()  # read what the run before us stored
+            result = _ingest_locked(paths, session=session, workspace=workspace,
+                                    settings=settings, source=source, progress=progress,
+                                    workers=workers, retry_failed=retry_failed,
+                                    structures=tuple(Path(p) for p in structures),
+                                    started=started, held=held)
+    except LockBusy as exc:
+        raise InputError(f"{exc}; waited {INGEST_LOCK_WAIT // 60:.0f} minutes; try again when "
+                         "it has finished") from None
+    return result
+
+
+def _ingest_locked(paths: Iterable[Path], *, session: Session, workspace: Workspace,
+                   settings: Settings, source: str, progress: Callable[[int], Any] | None,
+                   workers: int | None, retry_failed: bool, started: float,
+                   held: Any, structures: tuple[Path, ...] = ()) -> IngestReport:
+    skipped: list[tuple[Path, str]] = []
+    files = expand_paths(paths, skipped)
     run = _Run(session=session, workspace=workspace, settings=settings, source=source,
                structures=structures)
+    if held.waited >= 1:
+        run.add("", "note", f"waited {held.waited:.0f} s for another ingest "
+                            f"({held.holder or 'holder unknown'}) to finish")
+    for link, reason in skipped:
+        run.add(str(link), "skipped", reason)
+    retries: dict[Path, tuple[str, str]] = {}  # stored copy -> (display, original name)
+    if retry_failed:
+        for received in run.store.failed_files():
+            stored = Path(received.stored_path) if received.stored_path else None
+            display = f"{received.original_name} (received file {received.id})"
+            if stored is None or not stored.is_file():
+                run.add(display, "error", f"{display}: no copy was kept under "
+                                          "outputs/received; ingest it again from where it came")
+                continue
+            retries[stored] = (display, received.original_name)
     checks: list[tuple[Path, tuple[str, int] | None]] = []
-    for path in files:
-        checked = run.check(path, str(path))
+    for path in [*files, *retries]:
+        display = retries[path][0] if path in retries else str(path)
+        checked = run.check(path, display)
         checks.append((path, checked))
         run.result.files += 1
         if checked is None and progress is not None:
@@ -630,8 +795,12 @@ def ingest_paths(paths: Iterable[Path], *, session: Session, workspace: Workspac
     futures: dict[Path, list[Any]] = {}
     if workers > 1 and len(parallel) >= 2 and \
             sum(c[1] for p, c in todo if p in set(parallel)) >= PARALLEL_MIN_BYTES:
-        pool = _process_pool(min(workers, len(parallel)), workspace, source, structures)
+        pool = _process_pool(min(workers, len(parallel)), workspace, source, structures,
+                             run.limits)
     sizes = dict(todo)
+    from sqlalchemy.exc import SQLAlchemyError
+
+    done = 0
     try:
         if pool is not None:
             for path in parallel:
@@ -641,18 +810,36 @@ def ingest_paths(paths: Iterable[Path], *, session: Session, workspace: Workspac
                                              parts) for part in range(parts)]
         for path, checked in todo:
             shares = futures.get(path)
-            run.ingest_file(path, display=str(path), checked=checked,
+            display, name = retries.get(path, (str(path), path.name))
+            run.ingest_file(path, display=display, checked=checked, name=name,
                             prepared=_gather(shares) if shares else None)
+            done += 1
             if progress is not None:
                 progress(1)
+    except SQLAlchemyError as exc:
+        # The database itself failed (read-only, locked, full, gone): no later file could be
+        # stored either. Say so in one line and still write the report.
+        from ..faults import describe_fault
+
+        session.rollback()
+        database = str(session.get_bind().engine.url.database or "database")
+        left = len(todo) - done
+        run.add(database, "error", f"{describe_fault(exc, database=database)}; "
+                                   f"{left} file{'s' if left != 1 else ''} not read (the next "
+                                   "run reads them)")
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
-    if not files:
+    if not files and not retry_failed:
         run.add("", "error", "no files to ingest; name files or folders that hold them")
     run.result.seconds = time.perf_counter() - started
-    run.result.report_path = write_report_csv(run.result, workspace.output_dir("reports"),
-                                              lang=str(settings.get("round.language")))
+    try:
+        run.result.report_path = write_report_csv(run.result, workspace.output_dir("reports"),
+                                                  lang=str(settings.get("round.language")))
+    except OSError as exc:
+        run.add(str(workspace.outputs / "reports"), "error",
+                f"{workspace.outputs / 'reports'}: the report could not be written: "
+                f"{os_problem(exc)}")
     return run.result
 
 
@@ -665,7 +852,7 @@ def _gather(shares: list[Any]) -> Callable[[], Prepared]:
 
 
 def _process_pool(workers: int, workspace: Workspace, source: str,
-                  structures: tuple[Path, ...] = ()) -> Any:
+                  structures: tuple[Path, ...] = (), limits: Any = None) -> Any:
     """Return a pool of forked workers, or None where fork is not available."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -675,7 +862,7 @@ def _process_pool(workers: int, workspace: Workspace, source: str,
     except ValueError:  # pragma: no cover - no fork on this platform: read in this process
         return None
     return ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker,
-                               initargs=(workspace, source, structures))
+                               initargs=(workspace, source, structures, limits))
 
 
 def count_files(paths: Iterable[Path]) -> int:

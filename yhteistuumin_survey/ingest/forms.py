@@ -18,13 +18,21 @@ from .mapping import HeadingMapper
 from .profiles import Profile
 from .records import Mapping, ParsedFile, RawRecord, jsonable, unsure_reason
 
+#: Headings scored per candidate row: a form has dozens of questions, so a few hundred cells
+#: tell a header row; a sheet thousands of columns wide costs no more to search.
+MAX_HEADER_CELLS = 400
+
 
 def _score_row(row: list[Any], profile: Profile, mapper: HeadingMapper) -> int:
     score = 0
+    scored = 0
     for cell in row:
         text = cell_text(cell)
         if not text or len(text) > 400:
             continue
+        scored += 1
+        if scored > MAX_HEADER_CELLS:
+            break
         if profile.meta_role(text):
             score += 1
             continue

@@ -42,9 +42,10 @@ class Reader:
     """The survey, vocabulary and header profiles of a workspace, loaded once per process."""
 
     def __init__(self, workspace: Any, source: str,
-                 structures: tuple[Path, ...] | list[Path] = ()) -> None:
+                 structures: tuple[Path, ...] | list[Path] = (), limits: Any = None) -> None:
         from ..normalise import load_vocabulary
         from ..survey import workspace_survey
+        from ..tables import DEFAULT_LIMITS
         from .limesurvey import load_structures
         from .profiles import load_profiles
 
@@ -56,6 +57,7 @@ class Reader:
         self.structure_paths = tuple(structures)
         # LimeSurvey structures given with --structure; a bad one stops the run before it starts.
         self.structures = load_structures(self.structure_paths)
+        self.limits = limits or DEFAULT_LIMITS
 
     def read(self, path: Path, display: str) -> ParsedFile:
         """Read a table file with the reader its content calls for (or the forced one)."""
@@ -64,7 +66,7 @@ class Reader:
         from .limesurvey import flag_choice_codes
         from .questionnaire import read_questionnaire
 
-        sheets = read_table_file(path)
+        sheets = read_table_file(path, limits=self.limits)
         if not any(any(cell not in (None, "") for row in s.rows for cell in row) for s in sheets):
             raise InputError(f"{display}: the file has no data; ask the sender for the filled file")
         detection = self.detector.detect(sheets, self.source)
@@ -135,10 +137,11 @@ class Reader:
 _WORKER: Reader | None = None
 
 
-def init_worker(workspace: Any, source: str, structures: tuple[Path, ...] = ()) -> None:
+def init_worker(workspace: Any, source: str, structures: tuple[Path, ...] = (),
+                limits: Any = None) -> None:
     """Process-pool initializer: build the reader once per worker."""
     global _WORKER
-    _WORKER = Reader(workspace, source, structures)
+    _WORKER = Reader(workspace, source, structures, limits)
 
 
 def prepare_in_worker(path: str, display: str, part: int = 0, parts: int = 1) -> Prepared:

@@ -51,6 +51,24 @@ NEW, NEW_VERSION, UNCHANGED, DUPLICATE = "new", "new version", "already ingested
     "duplicate candidate"
 
 
+#: File names are kept under this many bytes on disk (255 is the usual limit, with room for
+#: the content hash in front).
+MAX_STORED_NAME_BYTES = 150
+
+
+def storage_name(name: str | None, fallback: str, limit: int = MAX_STORED_NAME_BYTES) -> str:
+    """Return a safe file name that fits ``limit`` bytes of UTF-8, its suffix kept."""
+    text = safe_name(name, fallback)
+    if len(text.encode()) <= limit:
+        return text
+    stem, dot, suffix = text.rpartition(".")
+    if not dot or len(suffix.encode()) > 12:
+        stem, suffix = text, ""
+    room = limit - len(suffix.encode()) - (1 if suffix else 0)
+    short = stem.encode()[:room].decode("utf-8", "ignore").rstrip(" .") or fallback
+    return f"{short}.{suffix}" if suffix else short
+
+
 def content_fingerprint(values: Any, codes: Iterable[str]) -> str:
     """Return a hash of a version's content (an object with the content fields) and codes."""
     data = {name: getattr(values, name) for name in CONTENT_FIELDS}
@@ -254,20 +272,28 @@ class Store:
         assert received is not None
         return received
 
+    def _keep(self, source: Path, *, sha: str, name: str) -> str:
+        """Copy a file under ``outputs/received/<sha[:2]>/<sha>-<name>``; return its path.
+
+        The name is shortened to fit a file system's 255 bytes (the full name is recorded in
+        the database)."""
+        folder = self.received_dir / sha[:2]
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{sha}-{storage_name(name, 'file')}"
+        if not target.exists():
+            tmp = target.with_name(target.name + ".part")
+            try:
+                shutil.copyfile(source, tmp)
+                tmp.replace(target)
+            finally:
+                tmp.unlink(missing_ok=True)
+        return str(target)
+
     def receive(self, source: Path, *, sha: str, name: str, size: int, sender: str | None,
                 message_time: dt.datetime | None, parent_id: int | None,
                 copy: bool = True) -> ReceivedFile:
         """Copy the file under ``outputs/received`` and record it (committed at once)."""
-        stored = ""
-        if copy:
-            folder = self.received_dir / sha[:2]
-            folder.mkdir(parents=True, exist_ok=True)
-            target = folder / f"{sha}-{safe_name(name, 'file')}"
-            if not target.exists():
-                tmp = target.with_name(target.name + ".part")
-                shutil.copyfile(source, tmp)
-                tmp.replace(target)
-            stored = str(target)
+        stored = self._keep(source, sha=sha, name=name) if copy else ""
         received = ReceivedFile(sha256=sha, original_name=name, stored_path=stored, size=size,
                                 sender=sender, message_time=message_time, parent_id=parent_id)
         self.session.add(received)
@@ -275,6 +301,49 @@ class Store:
         assert received.id is not None
         self.hashes[sha] = (received.id, received.status)
         return received
+
+    def retry(self, received: ReceivedFile, source: Path, *, name: str, sender: str | None,
+              message_time: dt.datetime | None, parent_id: int | None,
+              copy: bool = True) -> str:
+        """Make a file whose reading failed ready to be read again; return why it failed.
+
+        The same content has arrived again (under another name, perhaps) or the fault has
+        gone: the record takes the new arrival's name and sender, its copy is kept, and raw
+        rows the failed reading left behind (that no practice uses) are removed."""
+        from sqlalchemy import delete, select, update
+        from sqlmodel import col
+
+        previous = received.error or "could not be read"
+        assert received.id is not None
+        used = select(col(PracticeVersion.submission_id)).where(
+            col(PracticeVersion.submission_id).is_not(None))
+        self.session.execute(delete(_table(Submission)).where(
+            col(Submission.received_file_id) == received.id,
+            col(Submission.id).not_in(used)))
+        stored = received.stored_path
+        if copy and (not stored or not Path(stored).is_file() or name != received.original_name):
+            stored = self._keep(source, sha=received.sha256, name=name)
+        values: dict[str, Any] = {"status": "received", "error": None, "original_name": name,
+                                  "stored_path": stored}
+        if sender is not None:
+            values["sender"] = sender
+        if message_time is not None:
+            values["message_time"] = message_time
+        if parent_id is not None:
+            values["parent_id"] = parent_id
+        self.session.execute(update(ReceivedFile).where(
+            col(ReceivedFile.id) == received.id).values(**values))
+        self.session.commit()
+        self.session.refresh(received)
+        self.hashes[received.sha256] = (received.id, "received")
+        return previous
+
+    def failed_files(self) -> list[ReceivedFile]:
+        """The received files whose reading failed, oldest first."""
+        from sqlmodel import col, select
+
+        return list(self.session.exec(select(ReceivedFile).where(
+            col(ReceivedFile.status) == "error").order_by(col(ReceivedFile.id))))
 
     def finish_file(self, received: ReceivedFile, *, fmt: str | None, status: str,
                     error: str | None = None, sender: str | None = None,

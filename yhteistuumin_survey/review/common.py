@@ -335,3 +335,27 @@ def corrected_municipality_ids(*, session: Session) -> set[int]:
         or_(PracticeMunicipality.source == "reviewer",
             PracticeMunicipality.superseded == True))  # noqa: E712 - SQL expression
     return set(session.exec(query.distinct()).all())
+
+
+def database_identity(session: Session) -> str:
+    """Return this database's random identity, making it once (review workbooks carry it)."""
+    import uuid
+
+    from sqlalchemy.exc import IntegrityError
+
+    from ..db.models import DatabaseIdentity
+
+    found = session.get(DatabaseIdentity, 1)
+    if found is not None:
+        return found.database_id
+    made = DatabaseIdentity(id=1, database_id=uuid.uuid4().hex)
+    session.add(made)
+    try:
+        session.commit()
+    except IntegrityError:  # another run made it at the same moment: theirs holds
+        session.rollback()
+        found = session.get(DatabaseIdentity, 1)
+        assert found is not None
+        return found.database_id
+    return made.database_id
+

@@ -22,6 +22,7 @@ from .common import (
     SHEET_NAME,
     ReviewRow,
     corrected_municipality_ids,
+    database_identity,
     decision_label,
     effective_municipalities,
     field_labels,
@@ -331,14 +332,19 @@ def output_paths(*, outputs: Path, out: Path | None, reviewers: Sequence[str],
 def export_review(outputs: Path, *, session: Session, out: Path | None = None,
                   statuses: Sequence[str] | None = None, reviewers: Sequence[str] = (),
                   survey: Survey | None = None, now: dt.datetime | None = None,
-                  progress: Callable[[int], Any] | None = None) -> ExportResult:
-    """Write the review workbook(s) under ``outputs/review`` (or ``out``) and describe them."""
+                  progress: Callable[[int], Any] | None = None,
+                  round_name: str | None = None) -> ExportResult:
+    """Write the review workbook(s) under ``outputs/review`` (or ``out``) and describe them.
+
+    Each workbook carries this database's identity, the round and the export id: an import
+    into another database or round is refused before anything is applied."""
     reviewers = [r.strip() for r in reviewers if r and r.strip()]
     if len({r.casefold() for r in reviewers}) != len(reviewers):
         raise InputError("the same --reviewer is named twice; name each reviewer once")
     now = now or dt.datetime.now(dt.UTC)
     chosen = parse_statuses(statuses)
     export_id = uuid.uuid4().hex[:12]
+    database_id = database_identity(session)
     rows = collect_rows(session=session, statuses=chosen, survey=survey)
     result = ExportResult(export_id, now, list(chosen or DEFAULT_STATUSES))
     if not rows:
@@ -349,7 +355,7 @@ def export_review(outputs: Path, *, session: Session, out: Path | None = None,
     for index, (share, path) in enumerate(zip(shares, paths, strict=True)):
         reviewer = reviewers[index] if reviewers else None
         write_workbook(path, share, export_id=export_id, exported_at=now, reviewer=reviewer,
-                       progress=progress)
+                       progress=progress, database_id=database_id, round_name=round_name)
         result.files.append(ExportedFile(path, reviewer, len(share),
                                          list(dict.fromkeys(r.region for r in share))))
     return result
@@ -357,7 +363,8 @@ def export_review(outputs: Path, *, session: Session, out: Path | None = None,
 
 def write_workbook(path: Path, rows: Sequence[ReviewRow], *, export_id: str,
                    exported_at: dt.datetime, reviewer: str | None,
-                   progress: Callable[[int], Any] | None = None) -> None:
+                   progress: Callable[[int], Any] | None = None, database_id: str = "",
+                   round_name: str | None = None) -> None:
     """Write one review workbook: the review sheet, the instructions, the hidden metadata."""
     from openpyxl import Workbook
     from openpyxl.cell.cell import Cell
@@ -464,6 +471,8 @@ def write_workbook(path: Path, rows: Sequence[ReviewRow], *, export_id: str,
     meta.append(["exported_at", exported_at.isoformat(timespec="seconds")])
     meta.append(["reviewer", reviewer or ""])
     meta.append(["rows", len(rows)])
+    meta.append(["database_id", database_id])
+    meta.append(["round", round_name or ""])
     meta.append([])
     meta.append(["practice_id", "version", "stamp", "read_only_hashes"])
     for meta_row in meta_rows:

@@ -248,11 +248,30 @@ def _read_rows(book: _Workbook, *, reviewer: str | None, report: Report) -> list
         meta_row = book.meta_rows.get(practice_id)
         if meta_row is not None:
             version, stamp, hashes = meta_row
-            if "stamp" in cols and visible_stamp and visible_stamp != stamp:
+            if "stamp" in cols and visible_stamp != stamp:
                 other = stamps_to_ids.get(visible_stamp)
                 if other is not None and other != practice_id:
                     report.add(where, "error", f"the ID was changed (the row is for #{other}, "
-                                               f"not #{practice_id}); fix the ID or re-export")
+                                               f"not #{practice_id}); fix the ID or re-export",
+                               practice_id=practice_id)
+                else:
+                    report.add(where, "error", f"the 'Versio' cell {visible_stamp or '(empty)'!r}"
+                                               f" is not the one exported for #{practice_id} "
+                                               f"({stamp}); nothing applied; put it back or "
+                                               "re-export", practice_id=practice_id)
+                continue
+            if "stamp" not in cols:
+                # Without the 'Versio' column only the read-only cells tell whose row this is:
+                # any of them changed and the row cannot be trusted to be #practice_id's.
+                changed = [key for key in READ_ONLY if key in cols and key in hashes
+                           and text_hash(get(key)) != hashes[key]]
+                if changed:
+                    other = _row_owner(book, get, practice_id)
+                    hint = f" (it looks like #{other}'s row)" if other is not None else ""
+                    report.add(where, "error", f"the 'Versio' column is gone and this row's "
+                                               f"read-only cells are not those exported for "
+                                               f"#{practice_id}{hint}; nothing applied; "
+                                               "re-export", practice_id=practice_id)
                     continue
             for key in READ_ONLY:
                 if key in cols and key in hashes and text_hash(get(key)) != hashes[key]:
@@ -332,9 +351,43 @@ def _read_rows(book: _Workbook, *, reviewer: str | None, report: Report) -> list
     return decisions
 
 
+def _row_owner(book: _Workbook, get: Callable[[str], str], practice_id: int) -> int | None:
+    """The practice of this export whose read-only cells a row holds, if not its own."""
+    keys = [key for key in READ_ONLY if key in book.columns and key not in ("id", "stamp")]
+    if not keys:
+        return None
+    seen = {key: text_hash(get(key)) for key in keys}
+    for other, (_version, _stamp, hashes) in book.meta_rows.items():
+        if other != practice_id and all(hashes.get(key) == seen[key] for key in keys
+                                        if key in hashes):
+            return other
+    return None
+
+
+def _foreign(book: _Workbook, *, database_id: str, round_name: str | None) -> str | None:
+    """Why a workbook belongs to another database or round (None: it is ours)."""
+    theirs = book.meta.get("database_id", "")
+    if theirs and theirs != database_id:
+        return (f"exported from another database (export {book.meta.get('export_id') or '?'}, "
+                f"database {theirs[:8]}, not {database_id[:8]}); nothing applied; export the "
+                "workbook from this database")
+    their_round = book.meta.get("round", "")
+    if round_name and their_round and their_round != round_name:
+        return (f"exported for round {their_round}, not {round_name}; nothing applied; "
+                "export the workbook for this round")
+    return None
+
+
 def import_review(paths: Sequence[Path], *, session: Session, reviewer: str | None = None,
-                  progress: Callable[[int], Any] | None = None) -> ImportResult:
-    """Validate and apply the decisions of returned review workbooks; report every row."""
+                  progress: Callable[[int], Any] | None = None,
+                  round_name: str | None = None) -> ImportResult:
+    """Validate and apply the decisions of returned review workbooks; report every row.
+
+    A workbook exported from another database (or for another round) is refused whole before
+    anything is applied; a row whose ID, version or stamp does not match is refused."""
+    from .common import database_identity
+
+    database_id = database_identity(session)
     result = ImportResult()
     report = result.report
     rows: list[RowDecision] = []
@@ -351,6 +404,10 @@ def import_review(paths: Sequence[Path], *, session: Session, reviewer: str | No
             report.add(label, "unchanged", f"the same file as {seen[book.sha256]}")
             continue
         seen[book.sha256] = label
+        foreign = _foreign(book, database_id=database_id, round_name=round_name)
+        if foreign is not None:
+            report.add(label, "error", foreign)
+            continue
         if not book.meta_rows:
             report.add(label, "warning", "no _review_meta sheet; versions taken from the "
                                          "'Versio' column")
@@ -413,6 +470,13 @@ def _check_and_apply(rows: list[RowDecision], *, session: Session, report: Repor
                        practice_id=row.practice_id)
             continue
         current = versions.get(row.practice_id)
+        if row.version > current_practice.current_version:
+            report.add(row.where, "error",
+                       f"#{row.practice_id} has no version v{row.version} (the newest is "
+                       f"v{current_practice.current_version}): the row is not from this "
+                       "database's export; nothing applied; re-export",
+                       practice_id=row.practice_id)
+            continue
         if current_practice.current_version > row.version or (
                 current is not None and current.version == row.version
                 and version_stamp(row.practice_id, current) != row.stamp):

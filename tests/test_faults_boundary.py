@@ -1,0 +1,98 @@
+"""One boundary for faults: a locked, read-only or damaged database and a folder that cannot be
+written each give one line ``where: what happened; what to do``, exit 1, no traceback."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+
+import pytest
+from ingest_support import DATA
+
+
+def database(workspace):
+    return workspace.outputs / "yhteistuumin.sqlite"
+
+
+def one_error_line(result) -> str:
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1, result.output
+    return errors[0]
+
+
+def ready(cli, tmp_path):
+    """A workspace whose database exists, and a file to ingest."""
+    first = tmp_path / "eka.csv"
+    shutil.copyfile(DATA / "googleforms.csv", first)
+    assert cli("ingest", str(first)).exit_code == 0
+    path = tmp_path / "vastaukset.csv"
+    shutil.copyfile(DATA / "limesurvey-texts.csv", path)
+    return path
+
+
+@pytest.fixture
+def immutable():
+    """chattr +i (root ignores mode bits, not this flag); undone afterwards."""
+    done: list[str] = []
+
+    def make(path) -> None:
+        if shutil.which("chattr") is None:
+            pytest.skip("chattr is not installed")
+        result = subprocess.run(["chattr", "+i", str(path)], capture_output=True, check=False)
+        if result.returncode != 0:
+            pytest.skip(f"chattr +i is not allowed here: {result.stderr.decode().strip()}")
+        done.append(str(path))
+
+    yield make
+    for path in done:
+        subprocess.run(["chattr", "-i", path], check=False)
+
+
+def test_a_damaged_database_is_one_line(cli, workspace, tmp_path):
+    path = ready(cli, tmp_path)
+    for extra in ("-wal", "-shm"):
+        database(workspace).with_name(database(workspace).name + extra).unlink(missing_ok=True)
+    database(workspace).write_bytes(b"this is not a database at all" * 200)
+    line = one_error_line(cli("ingest", str(path)))
+    assert line == (f"Error: {database(workspace)}: the database file is damaged (not a "
+                    "database); restore it from a backup")
+
+
+def test_a_read_only_database_is_one_line_and_the_report_is_written(cli, workspace, tmp_path,
+                                                                    immutable):
+    path = ready(cli, tmp_path)
+    immutable(database(workspace))
+    result = cli("ingest", str(path))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"{database(workspace)}: the database is read-only" in result.output
+    assert "1 file not read (the next run reads them)" in result.output
+    reports = sorted((workspace.outputs / "reports").glob("ingest-*.csv"))
+    assert len(reports) == 2  # the first run's and this one's
+    assert "the database is read-only" in reports[-1].read_text(encoding="utf-8-sig")
+
+
+def test_a_report_folder_that_cannot_be_written_is_one_line(cli, workspace, tmp_path,
+                                                            immutable):
+    path = ready(cli, tmp_path)
+    immutable(workspace.outputs / "reports")
+    result = cli("ingest", str(path))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "the report could not be written: not permitted" in result.output
+    assert "1 new" in result.output  # the answers were stored all the same
+
+
+def test_a_database_locked_by_another_run_is_one_line(cli, workspace, tmp_path):
+    path = ready(cli, tmp_path)
+    holder = sqlite3.connect(database(workspace), isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another run writing, and not letting go
+    try:
+        result = cli("ingest", str(path))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert (f"{database(workspace)}: the database is locked by another run; wait for it to "
+            "finish and run the command again") in result.output

@@ -1,0 +1,164 @@
+"""One writer where it matters: a lock per kind of run (``ingest``, ``send``) on one database.
+
+Two ingests deciding at once what is new would each store the same answers (each run keeps
+an index of the known practices in memory); two sends starting together race to queue the
+same rows. A run of such a kind holds this lock from start to end:
+
+* PostgreSQL: a session-level advisory lock (``pg_try_advisory_lock``) on a connection of its
+  own, named after the run in ``application_name`` so that a refused run can say who holds
+  it. The server releases it when the holder's connection ends, even after a kill.
+* SQLite: an ``flock`` on a file beside the database, holding the same description. A
+  transaction held for the whole run (``BEGIN IMMEDIATE``) would serialise it too, but would
+  also lock out every other writer (review imports, status) for as long as an ingest runs.
+
+The holder is described as ``host, pid N, since HH:MM:SS UTC``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import time
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+#: How often a waiting run asks again.
+POLL_SECONDS = 0.2
+_PREFIX = "yhteistuumin "
+
+
+@dataclass
+class Held:
+    """A lock this run holds, and how long it waited for it."""
+
+    name: str
+    waited: float = 0.0
+    holder: str = ""  # who held it while this run waited
+
+
+class LockBusy(Exception):
+    """Another run holds the lock; ``holder`` says who (host, pid, since)."""
+
+    def __init__(self, name: str, holder: str):
+        super().__init__(f"another {name} is running ({holder or 'holder unknown'})")
+        self.name = name
+        self.holder = holder
+
+
+def describe_me() -> str:
+    """This run as ``host, pid N, since HH:MM:SS UTC``."""
+    now = dt.datetime.now(dt.UTC)
+    return f"{socket.gethostname()}, pid {os.getpid()}, since {now:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def _key(name: str) -> int:
+    # A stable 32-bit key per lock name, in the advisory key space of this program.
+    return zlib.crc32(f"yhteistuumin:{name}".encode())
+
+
+@contextmanager
+def exclusive(engine: Engine, name: str, *, wait: float = 0.0) -> Iterator[Held]:
+    """Hold the ``name`` lock of this database for the block.
+
+    Waits up to ``wait`` seconds for another holder to finish, then raises ``LockBusy``.
+    An in-memory SQLite database needs no lock (no other process can see it).
+    """
+    if engine.dialect.name == "postgresql":
+        with _postgres(engine, name, wait) as held:
+            yield held
+        return
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield Held(name)
+        return
+    with _file(Path(f"{database}.{name}.lock"), name, wait) as held:
+        yield held
+
+
+@contextmanager
+def _postgres(engine: Engine, name: str, wait: float) -> Iterator[Held]:
+    from sqlalchemy import text
+
+    key = _key(name)
+    me = describe_me()
+    started = time.monotonic()
+    held = Held(name)
+    with engine.connect() as connection:
+        connection.execute(text("SELECT set_config('application_name', :n, false)"),
+                           {"n": (_PREFIX + name + ": " + me)[:63]})
+        connection.commit()
+        while True:
+            got = connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+            connection.commit()
+            if got:
+                break
+            held.holder = _postgres_holder(connection, key, name)
+            if time.monotonic() - started >= wait:
+                raise LockBusy(name, held.holder)
+            time.sleep(POLL_SECONDS)
+        held.waited = time.monotonic() - started
+        try:
+            yield held
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+            connection.commit()
+
+
+def _postgres_holder(connection: Any, key: int, name: str) -> str:
+    from sqlalchemy import text
+
+    row = connection.execute(text(
+        "SELECT a.application_name, a.client_addr, a.backend_start FROM pg_locks l "
+        "JOIN pg_stat_activity a ON a.pid = l.pid "
+        "WHERE l.locktype = 'advisory' AND l.granted AND l.objid = :k"),
+        {"k": key % (1 << 32)}).first()
+    connection.commit()
+    if row is None:
+        return ""
+    label = str(row[0] or "")
+    prefix = _PREFIX + name + ": "
+    if label.startswith(prefix):
+        return label[len(prefix):]
+    return f"database client {row[1] or 'local'}, connected since {row[2]:%Y-%m-%d %H:%M:%S}"
+
+
+@contextmanager
+def _file(path: Path, name: str, wait: float) -> Iterator[Held]:
+    import fcntl
+
+    started = time.monotonic()
+    held = Held(name)
+    handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole block
+    try:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                handle.seek(0)
+                held.holder = handle.read().strip()
+                if time.monotonic() - started >= wait:
+                    raise LockBusy(name, held.holder) from None
+                time.sleep(POLL_SECONDS)
+        held.waited = time.monotonic() - started
+        handle.seek(0)
+        handle.truncate()
+        handle.write(describe_me() + "\n")
+        handle.flush()
+        try:
+            yield held
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            handle.flush()
+            fcntl.flock(handle, fcntl.LOCK_UN)
+    finally:
+        handle.close()
