@@ -69,9 +69,9 @@ def test_a_read_only_database_is_one_line_and_the_report_is_written(cli, workspa
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert f"{database(workspace)}: the database is read-only" in result.output
     assert "1 file not read (the next run reads them)" in result.output
-    reports = sorted((workspace.outputs / "reports").glob("ingest-*.csv"))
+    reports = sorted((workspace.outputs / "reports").glob("ingest-*.xlsx"))
     assert len(reports) == 2  # the first run's and this one's
-    assert "the database is read-only" in reports[-1].read_text(encoding="utf-8-sig")
+    assert "the database is read-only" in _workbook_text(reports[-1])
 
 
 def test_a_report_folder_that_cannot_be_written_is_one_line(cli, workspace, tmp_path,
@@ -96,3 +96,12 @@ def test_a_database_locked_by_another_run_is_one_line(cli, workspace, tmp_path):
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert (f"{database(workspace)}: the database is locked by another run; wait for it to "
             "finish and run the command again") in result.output
+
+
+def _workbook_text(path):
+    """Every cell of a report workbook, as one text."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True)
+    return "\n".join(str(cell) for sheet in book for row in sheet.iter_rows(values_only=True)
+                     for cell in row if cell is not None)
