@@ -592,7 +592,7 @@ def _erase_messages_and_bounces(run: _Run) -> None:
         if whole and run.apply:
             bounce.address = run.scrubber.replacement
         if run.scrub(bounce, ("detail", "source"), whole=whole) or whole:
-            run.note("bounces", f"a {bounce.classification} message read from the mailbox",
+            run.note("bounces", f"a message read from the mailbox ({bounce.classification})",
                      "address replaced, the person taken out of its text", "bounce")
             run.save(bounce)
 
@@ -889,7 +889,7 @@ def _erase_files(run: _Run) -> None:
 def _settle_file(run: _Run, path: Path, blob: _Blob, linked: tuple[bool, bool] | None) -> None:
     """Delete a file that is only the person's; scrub one that holds others' data too."""
     shown = path.relative_to(run.workspace.root).as_posix()
-    is_received = linked is not None
+    is_received = linked is not None or _inside(path, (run.workspace.outputs / "received").resolve())
     others = bool(blob.others) or (linked is not None and linked[1])
     is_copy = is_received or path.suffix.lower() in (".eml", ".msg", ".gz", ".zip")
     if is_copy and not others:
@@ -1003,10 +1003,19 @@ def _make_unrecoverable(session: Session, tables: set[str]) -> list[str]:
     backups = ("Backups and copies of the database or of outputs/ made before now still hold "
                "the person: delete them, or run forget again on any copy you restore.")
     if engine.dialect.name == "sqlite":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.exec_driver_sql("PRAGMA secure_delete=ON")
-            connection.exec_driver_sql("VACUUM")
-            busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
+        from sqlalchemy.exc import OperationalError
+
+        try:
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.exec_driver_sql("PRAGMA busy_timeout=5000")
+                connection.exec_driver_sql("PRAGMA secure_delete=ON")
+                connection.exec_driver_sql("VACUUM")
+                busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
+        except OperationalError:
+            return [f"{engine.url.database}: another program has the database open, so it could "
+                    "not be rewritten now; erased values were overwritten (secure_delete) but the "
+                    "write-ahead log may still hold them: close the other program and run forget "
+                    "again.", backups]
         database = engine.url.database or ""
         if busy and busy[0]:
             return [f"{database}-wal: another program has the database open, so its write-ahead "
