@@ -20,9 +20,9 @@ DESIGN = REPO.parent / "shared" / "DESIGN.md"
 CONTRACT = [
     ("init",), ("db", "upgrade"), ("demo",), ("register", "list"), ("register", "resolve"),
     ("register", "update"), ("register", "contacts"), ("register", "check"),
-    ("survey", "build"), ("send", "invite"), ("send", "remind"), ("bounces",), ("ingest",),
+    ("survey", "build"), ("send", "invite"), ("send", "remind"), ("send", "check"), ("bounces",), ("ingest",),
     ("practices", "list"), ("review", "export"), ("review", "import"), ("publish",),
-    ("status",), ("forget",),
+    ("status",), ("person",), ("forget",), ("purge",),
 ]
 
 

@@ -143,6 +143,18 @@ class AddressMatcher:
         return found
 
 
+#: Finnish case endings a name takes in running text ("Maija Meikäläiseltä" aside: a stem that
+#: changes is not followed), and the colon forms of foreign names ("Smith:lle").
+_NAME_ENDINGS = (r"(?::?(?:n|a|ä|ta|tä|lla|llä|lta|ltä|lle|ssa|ssä|sta|stä|na|nä|ksi|han|hen|"
+                 r"hin|hun|hyn|hön|ni|nsa|nsä|kin))?")
+
+
+def name_pattern(name: str) -> re.Pattern[str]:
+    """Return a pattern for a full name as a whole, any spacing, with Finnish case endings."""
+    parts = r"\s+".join(re.escape(part) for part in name.split())
+    return re.compile(rf"(?<!\w){parts}{_NAME_ENDINGS}(?!\w)", re.IGNORECASE)
+
+
 class _Scrubber:
     """Replace the address, and the person's names and phones, inside texts."""
 
@@ -171,8 +183,7 @@ class _Scrubber:
         """Return ``text`` with the address, the names and the phone numbers replaced."""
         result = self.address(text)
         for name in sorted(self.names, key=len, reverse=True):
-            pattern = r"(?<!\w)" + r"\s+".join(re.escape(part) for part in name.split()) + r"(?!\w)"
-            result = re.sub(pattern, ERASED, result, flags=re.IGNORECASE)
+            result = name_pattern(name).sub(ERASED, result)
         for digits in sorted(self.phones, key=len, reverse=True):
             # The national digits with the usual separators: "040 123 4567", "+358-40-1234567".
             core = digits[3:] if digits.startswith("358") else digits.lstrip("0")

@@ -11,6 +11,7 @@ from . import (  # noqa: F401
     demo,
     forget,
     ingest,
+    person,
     practices,
     publish,
     register,
