@@ -87,10 +87,37 @@ class _Group(TyperGroup):
         return option
 
 
+class NoWorkspace(SurveyError):
+    """A command that needs a workspace was run outside one (a usage error: exit 2)."""
+
+
+#: Commands that work outside a workspace (on the bundled defaults); every other refuses.
+OUTSIDE_WORKSPACE = {("init",), ("demo",), ("register", "list"), ("register", "resolve")}
+
+
+def _check_workspace(ctx: Any, workspace: Path | None) -> None:
+    """Refuse, before anything is written, a command that needs a workspace outside one."""
+    from ..workspace import workspace_root
+
+    rest = ctx.meta.get("yhteistuumin.args", [])
+    if workspace is not None or any(arg in ("--help", "-h") for arg in rest):
+        return
+    words = tuple(arg for arg in rest if not arg.startswith("-"))
+    if words[:1] in OUTSIDE_WORKSPACE or words[:2] in OUTSIDE_WORKSPACE:
+        return
+    if workspace_root(Path.cwd()) is None:
+        raise NoWorkspace("no yhteistuumin.toml here or in any folder above: run "
+                          "'yhteistuumin init DIR' or give --workspace")
+
+
 class _SurveyGroup(_Group):
     """Root group: expected errors become ``Error: reason`` and exit 1, without a traceback."""
 
     def invoke(self, ctx: Any) -> Any:
+        # The words after the global options, for the workspace check (the command's own
+        # parsing consumes them before the group's callback runs).
+        protected = getattr(ctx, "_protected_args", None) or getattr(ctx, "protected_args", [])
+        ctx.meta["yhteistuumin.args"] = [*protected, *ctx.args]
         try:
             return super().invoke(ctx)
         except SurveyError as exc:
@@ -98,7 +125,7 @@ class _SurveyGroup(_Group):
             if state is not None and state.debug:
                 traceback.print_exception(exc, file=sys.stderr)
             _print_error(exc)
-            raise typer.Exit(code=1) from None
+            raise typer.Exit(code=2 if isinstance(exc, NoWorkspace) else 1) from None
         except KeyboardInterrupt:
             typer.echo("Interrupted.", err=True)
             raise typer.Exit(code=130) from None
@@ -146,6 +173,13 @@ class State:
             return Workspace(root)
         return find_workspace(Path.cwd())
 
+    @property
+    def outside_workspace(self) -> bool:
+        """Tell whether no workspace was given or found (only a few commands run so)."""
+        from ..workspace import workspace_root
+
+        return self.workspace_option is None and workspace_root(Path.cwd()) is None
+
     def settings(self, **overrides: Any) -> Settings:
         """Load the settings; ``overrides`` are command options by ``section.key``."""
         from ..config import load_settings
@@ -160,7 +194,12 @@ class State:
             from ..register import ensure_register
 
             settings = settings or self.settings()
-            self._engine = open_database(settings.database_url)
+            url = settings.database_url
+            if not settings.get("database.url") and self.outside_workspace:
+                # register list/resolve outside a workspace: the bundled register in memory,
+                # no outputs/ folder made where the user happens to stand.
+                url = "sqlite://"
+            self._engine = open_database(url)
             ensure_register(self._engine, workspace=self.workspace)
         return self._engine
 
@@ -195,8 +234,8 @@ def _main_options(
     ctx: typer.Context,
     workspace: Annotated[Path | None, typer.Option(
         "--workspace", "-w", envvar="YHTEISTUUMIN_WORKSPACE", file_okay=False,
-        help="Workspace folder (default: the nearest folder up with yhteistuumin.toml, "
-             "else the current one).")] = None,
+        help="Workspace folder (default: the nearest folder up with yhteistuumin.toml; "
+             "only init, demo and register list/resolve run without one).")] = None,
     db: Annotated[str | None, typer.Option(
         "--db", help="Database URL (overrides YHTEISTUUMIN_DB and [database] url).")] = None,
     debug: Annotated[bool, typer.Option(
@@ -209,6 +248,7 @@ def _main_options(
     state.workspace_option = workspace
     state.db_option = db
     state.debug = debug
+    _check_workspace(ctx, workspace)
 
 
 def echo(text: str = "") -> None:
