@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..errors import SendError
-from .app import Format, FormatOption, echo, get_state, group, progress
+from .app import Format, FormatOption, echo, get_state, group, progress, warn
 
 if TYPE_CHECKING:
     from ..mailer import SendResult
@@ -99,11 +100,21 @@ def _send(ctx: typer.Context, kind: str, *, dry_run: bool, limit: int | None,
                 result = write_dry_run(plan, workspace=workspace, compose=compose,
                                        progress=advance)
         else:
+            from ..preflight import check_round
+
+            preflight = check_round(workspace, session=session, settings=settings, plan=plan)
+            if preflight.failed:
+                for line in preflight.summary():
+                    warn(line)
+                raise SendError("nothing sent: fix the problems above ('yhteistuumin send "
+                                "check' checks again)")
+            for line in preflight.warnings:
+                warn(f"Warning: {line}")
             options = smtp_options(settings)
             SmtpSession(options).check()  # refuse a clear-text login before asking anything
             if count > CONFIRM_ABOVE and not yes:
                 _confirm(f"Send {count} {_KIND_LABEL[kind].lower()} through {options.where}?",
-                         count)
+                         count, details=preflight.details())
             with SmtpSession(options) as transport, progress("Sending", count) as advance:
                 result = send_round(plan, session=session, settings=settings, compose=compose,
                                     transport=transport,
@@ -114,10 +125,47 @@ def _send(ctx: typer.Context, kind: str, *, dry_run: bool, limit: int | None,
         raise typer.Exit(code=1)
 
 
-def _confirm(question: str, count: int) -> None:
+@send_app.command("check")
+def check_cmd(
+    ctx: typer.Context,
+    kind: Annotated[str, typer.Option(
+        "--kind", help="The batch to check: invite or remind.")] = "invite",
+    only: OnlyOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Check the round before a real send: example settings, {token}, deadline, SMTP, templates.
+
+    Example: yhteistuumin send check
+    """
+    from ..mailer import plan_round
+    from ..preflight import check_round
+    from ..reports import to_json
+
+    if kind not in _KIND_LABEL:
+        raise SendError(f"--kind {kind}: give invite or remind")
+    state = get_state(ctx)
+    settings = state.settings()
+    with state.session(settings) as session:
+        plan = plan_round(session=session, settings=settings, kind=kind, only=only, limit=None,
+                          resend_uncertain=False, now=None)
+        result = check_round(state.workspace, session=session, settings=settings, plan=plan)
+    if fmt is Format.json:
+        echo(to_json(result.to_dict()))
+    else:
+        for line in result.details():
+            echo(line)
+        for line in result.summary():
+            echo(line)
+    if result.failed:
+        raise typer.Exit(code=1)
+
+
+def _confirm(question: str, count: int, details: Sequence[str] = ()) -> None:
     if not sys.stdin.isatty():
         raise SendError(f"about to send {count} messages and there is no terminal to confirm "
                         "on; add --yes to send, or --dry-run to look first")
+    for line in details:
+        warn(line)
     if not typer.confirm(question, default=False):
         raise SendError("nothing sent: not confirmed")
 
