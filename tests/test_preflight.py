@@ -102,3 +102,26 @@ def test_a_real_send_with_the_shipped_sender_is_refused_before_connecting(loaded
     assert "[round] sender is still the shipped example" in result.stderr
     assert result.stderr.splitlines()[-1].startswith("Error: nothing sent: fix the problems above")
     assert server.messages == [] and server.connections == 0
+
+
+def test_nothing_listening_is_reported_with_host_and_port_within_15_s(loaded):
+    import time
+
+    from conftest import free_port
+
+    port = free_port()  # nothing listens there
+    env = {**round_env(), "YHTEISTUUMIN_SMTP_HOST": "127.0.0.1",
+           "YHTEISTUUMIN_SMTP_PORT": str(port), "YHTEISTUUMIN_SMTP_SECURITY": "none"}
+    started = time.monotonic()
+
+    result = loaded("send", "invite", "--yes", "--only", "599", env=env)
+
+    elapsed = time.monotonic() - started
+    assert result.exit_code == 1
+    assert elapsed < 15
+    lines = result.stderr.splitlines()
+    assert f"127.0.0.1:{port}: connecting" in lines
+    assert f"127.0.0.1:{port}: connection refused; retry 2/5 in 2 s" in lines
+    assert f"127.0.0.1:{port}: connection refused; retry 3/5 in 4 s" in lines
+    assert f"127.0.0.1:{port}: connection refused; giving up after 3 attempts" in lines
+    assert f"Stopped early: 127.0.0.1:{port}: connection refused" in result.stdout

@@ -115,7 +115,8 @@ def _send(ctx: typer.Context, kind: str, *, dry_run: bool, limit: int | None,
             if count > CONFIRM_ABOVE and not yes:
                 _confirm(f"Send {count} {_KIND_LABEL[kind].lower()} through {options.where}?",
                          count, details=preflight.details())
-            with SmtpSession(options) as transport, progress("Sending", count) as advance:
+            with SmtpSession(options, on_event=warn) as transport, \
+                    progress("Sending", count) as advance:
                 result = send_round(plan, session=session, settings=settings, compose=compose,
                                     transport=transport,
                                     rate=parse_rate(settings.get("smtp.rate")),
