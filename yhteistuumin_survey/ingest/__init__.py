@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError, SurveyError
-from ..reports import Report, neutralise_formula
+from ..reports import Report, neutralise_csv_cell
 from .detect import SOURCES
 from .prepare import Prepared, Reader, default_workers, init_worker, prepare_in_worker
 from .records import Mapping, RawRecord
@@ -465,7 +465,7 @@ def write_report_csv(result: IngestReport, folder: Path) -> Path:
         writer = csv.writer(handle)
         writer.writerow(REPORT_COLUMNS)
         for row in result.rows():
-            writer.writerow([neutralise_formula("" if row[c] is None else str(row[c]))
+            writer.writerow([neutralise_csv_cell("" if row[c] is None else str(row[c]))
                              for c in REPORT_COLUMNS])
     return path
 
