@@ -14,6 +14,7 @@ from . import (  # noqa: F401
     person,
     practices,
     publish,
+    purge,
     register,
     review,
     send,
