@@ -414,3 +414,39 @@ def test_forget_scrubs_a_libreoffice_ods_copy_of_the_review_workbook(workspace, 
         assert not any(name.startswith("Thumbnails/") for name in archive.namelist())
     finally:
         engine.dispose()
+
+
+def test_a_file_that_cannot_be_edited_and_holds_others_is_named_and_fails(
+        workspace, session, db_url, cli):
+    populate(workspace, session, FORGOTTEN, KEPT)
+    outlook = workspace.outputs / "received" / "viesti.msg"
+    outlook.write_bytes(b"\xd0\xcf\x11\xe0\x00\x00" + f"{FORGOTTEN.email} {KEPT.email}".encode(
+        "utf-16-le"))
+    alone = workspace.outputs / "received" / "oma.msg"
+    alone.write_bytes(b"\xd0\xcf\x11\xe0\x00\x00" + FORGOTTEN.email.encode("utf-16-le"))
+
+    result = cli("--db", db_url, "forget", "--yes", FORGOTTEN.email)
+
+    assert result.exit_code == 1, result.output
+    assert "outputs/received/viesti.msg (a format that cannot be edited here)" in result.stdout
+    assert "remove the person by hand" in result.stdout
+    assert outlook.exists() and not alone.exists()
+
+
+def test_the_at_spelling_is_erased_and_a_longer_address_is_not(workspace, session):
+    report = workspace.outputs / "reports" / "muistiinpanot.txt"
+    report.parent.mkdir(parents=True)
+    report.write_text("Yhteys: KOULU (at) hel.example.fi tai koulu[at]hel.example.fi; "
+                      "Kalle: kalle.koulu@hel.example.fi, x@sub.hel.example.fi, "
+                      "koulu+kulttuuri@hel.example.fi, koulu@hel.example.fi.invalid\n",
+                      encoding="utf-8")
+
+    result = forget_person(workspace, "koulu@hel.example.fi", session=session,
+                           settings=settings_for(workspace))
+
+    text = report.read_text(encoding="utf-8")
+    assert "(at)" not in text and "[at]" not in text
+    assert text.count(f"erased-{result.subject_hash[:8]}@invalid") == 2
+    for other in ("kalle.koulu@hel.example.fi", "x@sub.hel.example.fi",
+                  "koulu+kulttuuri@hel.example.fi", "koulu@hel.example.fi.invalid"):
+        assert other in text

@@ -235,7 +235,8 @@ class ErasureResult:
 
     @property
     def failed(self) -> bool:
-        return False
+        """A place still holds the person and has to be seen to by hand."""
+        return any(place.kind == "files_to_check" for place in self.places) and not self.dry_run
 
     def rows(self) -> list[dict[str, Any]]:
         return [{"place": place, "changed": count} for place, count in sorted(self.counts.items())]
@@ -700,7 +701,11 @@ def _scrub_text(data: bytes, scrubber: _Scrubber, ignore: set[str]) -> _Blob:
     matcher = scrubber.matcher
     if b"\x00" in data[:4096]:  # binary: UTF-16 text (Outlook) or a format we cannot edit
         mentions = matcher.mentions_bytes(data)
-        return _Blob(data, mentions=mentions, opaque=mentions)
+        others: set[str] = set()
+        if mentions:
+            for encoding in ("latin-1", "utf-16-le"):
+                others |= matcher.others(data.decode(encoding, errors="ignore"), ignore)
+        return _Blob(data, mentions=mentions, opaque=mentions, others=others)
     try:
         text, encoding = data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -1034,9 +1039,17 @@ def _make_unrecoverable(session: Session, tables: set[str]) -> list[str]:
                     "run forget again.", backups]
         return ["The database was rewritten (VACUUM) and its write-ahead log emptied: the old "
                 "values are gone from it.", backups]
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        for table in sorted(tables):
-            connection.exec_driver_sql(f'VACUUM FULL "{table}"')
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            for table in sorted(tables):
+                connection.exec_driver_sql(f'VACUUM FULL "{table}"')
+    except DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        return [f"PostgreSQL: the tables touched could not be rewritten ({reason}); until the "
+                f"database owner runs VACUUM FULL on {', '.join(sorted(tables))}, their dead "
+                "rows may still hold the old values.", backups]
     return [f"PostgreSQL: the tables touched ({', '.join(sorted(tables))}) were rewritten "
             "(VACUUM FULL). The server's write-ahead log (pg_wal), a WAL archive and base backups "
             "still hold the old values until they are recycled: run CHECKPOINT as a superuser "

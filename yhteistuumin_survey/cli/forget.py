@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..errors import InputError
 from .app import Format, FormatOption, app, echo, get_state, warn
+
+if TYPE_CHECKING:
+    from ..privacy import ErasureResult
 
 
 @app.command("forget")
@@ -28,7 +31,7 @@ def forget_cmd(
     """
     from ..privacy import AddressMatcher, forget_person
     from ..publish import publish_site
-    from ..reports import render, to_json
+    from ..reports import to_json
 
     AddressMatcher(email)  # refuse a non-address before opening anything
     state = get_state(ctx)
@@ -46,7 +49,15 @@ def forget_cmd(
             republish=lambda: publish_site(state.workspace, session=session, settings=settings))
     if fmt is Format.json:
         echo(to_json(result.to_dict()))
-        return
+    else:
+        _print(result, fmt, dry_run)
+    if result.failed:
+        raise typer.Exit(code=1)
+
+
+def _print(result: ErasureResult, fmt: Format, dry_run: bool) -> None:
+    from ..reports import render
+
     columns, rows = result.table()
     if rows:
         echo(render(rows, columns, "csv" if fmt is Format.csv else "table",
