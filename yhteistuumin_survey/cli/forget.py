@@ -40,10 +40,8 @@ def forget_cmd(
         if not dry_run and not yes:
             preview = forget_person(state.workspace, email, session=session, settings=settings,
                                     dry_run=True)
-            if not preview.places:
-                echo(preview.summary()[0])
-                return
-            _confirm(len(preview.places))
+            if preview.places:  # nothing held: the request is recorded without asking
+                _confirm(len(preview.places))
         result = forget_person(
             state.workspace, email, session=session, settings=settings, dry_run=dry_run,
             republish=lambda: publish_site(state.workspace, session=session, settings=settings))
