@@ -36,7 +36,7 @@ def test_example_domains_are_recognised(address, example):
 def test_check_with_the_shipped_settings_lists_every_reason(loaded, workspace):
     (workspace.root / "yhteistuumin.toml").write_text(
         '[round]\nform_url = "https://lomake.example.fi/kysely"\ndeadline = 2020-01-31\n'
-        '[smtp]\nhost = ""\nuser = "kysely"\n', encoding="utf-8")
+        '[smtp]\nhost = ""\nuser = "ei-salasanaa"\n', encoding="utf-8")
 
     result = loaded("send", "check", env={"YHTEISTUUMIN_SMTP_PASSWORD": ""})
 
@@ -48,7 +48,7 @@ def test_check_with_the_shipped_settings_lists_every_reason(loaded, workspace):
     assert "[round] form_url https://lomake.example.fi/kysely has no {token}" in out
     assert "[round] deadline 2020-01-31 is already past" in out
     assert "[smtp] host is not set" in out
-    assert "[smtp] user kysely has no password" in out
+    assert "[smtp] user ei-salasanaa has no password" in out
     assert re.search(r"Warning: \d+ contacts on domains reserved for examples", out)
 
 
