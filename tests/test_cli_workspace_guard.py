@@ -53,6 +53,15 @@ def test_help_and_the_register_work_outside_a_workspace_and_write_nothing(elsewh
     assert sorted(p.name for p in elsewhere.rglob("*")) == ["vastaus.xlsx"]
 
 
+@pytest.mark.parametrize("group", ["register", "send", "survey"])
+def test_a_group_without_its_command_shows_its_help_outside_a_workspace(elsewhere, group):
+    result = run(group)
+
+    assert "Usage: yhteistuumin " + group in result.output
+    assert "no yhteistuumin.toml" not in result.output
+    assert sorted(p.name for p in elsewhere.rglob("*")) == ["vastaus.xlsx"]
+
+
 def test_a_workspace_above_the_current_folder_is_found(tmp_path, monkeypatch):
     from yhteistuumin_survey.workspace import init_workspace
 

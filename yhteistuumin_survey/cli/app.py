@@ -105,6 +105,9 @@ def _check_workspace(ctx: Any, workspace: Path | None) -> None:
     words = tuple(arg for arg in rest if not arg.startswith("-"))
     if words[:1] in OUTSIDE_WORKSPACE or words[:2] in OUTSIDE_WORKSPACE:
         return
+    group = getattr(ctx.command, "commands", {}).get(words[0]) if words else None
+    if len(words) == 1 and hasattr(group, "commands"):
+        return  # a group without its command shows its help
     if workspace_root(Path.cwd()) is None:
         raise NoWorkspace("no yhteistuumin.toml here or in any folder above: run "
                           "'yhteistuumin init DIR' or give --workspace")
