@@ -977,8 +977,9 @@ def _republish(run: _Run, republish: Callable[[], Any] | None) -> None:
     if republish is None or not site.is_dir():
         return
     if not run.apply:
-        if any(run.matcher.mentions_bytes(path.read_bytes()) for path in site.rglob("*")
-               if path.is_file()) or run.counts.get("practice_versions"):
+        # Would the cleaned site differ? Any page, data file or (gzip'd) search fragment that
+        # shows the address, a name or a phone of the person.
+        if any(_shows_person(run, path) for path in sorted(site.rglob("*")) if path.is_file()):
             run.note("site_files", "the published site (its pages, practices.json and the "
                      "search index)", "published again from the cleaned database")
         return
@@ -989,6 +990,12 @@ def _republish(run: _Run, republish: Callable[[], Any] | None) -> None:
                                 "index)", f"published again: {changed_files - 1} files changed",
                                 "site_files"))
         run.counts["site_files"] += changed_files - 1
+
+
+def _shows_person(run: _Run, path: Path) -> bool:
+    data = path.read_bytes()
+    blob = scrub_blob(path.name, data, run.scrubber, set())
+    return blob.mentions or blob.data != data
 
 
 def _left_outside(workspace: Workspace, matcher: AddressMatcher) -> list[str]:
