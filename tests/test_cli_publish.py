@@ -92,10 +92,10 @@ def test_forget_prints_what_it_changed_and_republishes(cli, workspace, practices
     assert cli("publish").exit_code == 0
     assert "anna.taide@example.fi" in (workspace.outputs / "site" / "practices.json").read_text()
 
-    result = cli("forget", "Anna.Taide@example.fi")
+    result = cli("forget", "--yes", "Anna.Taide@example.fi")
 
     assert result.exit_code == 0, result.output
-    assert "practice_versions" in result.stdout and "site_files" in result.stdout
+    assert "practice" in result.stdout and "the published site" in result.stdout
     assert "anna.taide" not in result.stdout.casefold()
     assert "anna.taide" not in (workspace.outputs / "site" / "practices.json").read_text()
     again = cli("forget", "anna.taide@example.fi", "--format", "json")

@@ -5,6 +5,7 @@ Real messages (templates, questionnaires, tokens) go to real aiosmtpd servers on
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from email import message_from_bytes, policy
@@ -29,9 +30,19 @@ def loaded(cli):
     return cli
 
 
+def round_env() -> dict[str, str]:
+    """A real send runs the pre-flight check: the round's own addresses (not the shipped
+    example) and a deadline ahead. The contacts stay on example domains (a warning only)."""
+    deadline = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    return {"YHTEISTUUMIN_ROUND_SENDER": "kysely@yhteistuumin.fi",
+            "YHTEISTUUMIN_ROUND_REPLY_TO": "koordinaattori@yhteistuumin.fi",
+            "YHTEISTUUMIN_ROUND_DEADLINE": deadline}
+
+
 def smtp_env(server, **extra: str) -> dict[str, str]:
     return {"YHTEISTUUMIN_SMTP_HOST": "127.0.0.1", "YHTEISTUUMIN_SMTP_PORT": str(server.port),
-            "YHTEISTUUMIN_SMTP_SECURITY": "none", "YHTEISTUUMIN_SMTP_RATE": "1000/s", **extra}
+            "YHTEISTUUMIN_SMTP_SECURITY": "none", "YHTEISTUUMIN_SMTP_RATE": "1000/s",
+            **round_env(), **extra}
 
 
 def outbox(workspace) -> list:
@@ -99,8 +110,10 @@ def test_more_than_five_without_a_terminal_refuses_instead_of_hanging(loaded, wo
     with mail_server() as server:
         result = loaded("send", "invite", "--only", "091,599,698,005", env=smtp_env(server))
     assert result.exit_code == 1
-    assert result.stderr == ("Error: about to send 7 messages and there is no terminal to confirm "
-                             "on; add --yes to send, or --dry-run to look first\n")
+    assert result.stderr.splitlines()[-1] == (
+        "Error: about to send 7 messages and there is no terminal to confirm "
+        "on; add --yes to send, or --dry-run to look first")
+    assert result.stderr.startswith("Warning: 7 contacts on domains reserved for examples")
     assert server.connections == 0 and outbox(workspace) == []
 
 
@@ -113,11 +126,12 @@ def test_five_or_fewer_need_no_confirmation(loaded):
 def test_clear_text_login_to_a_remote_server_is_refused_up_front(loaded):
     env = {"YHTEISTUUMIN_SMTP_HOST": "smtp.example.fi", "YHTEISTUUMIN_SMTP_PORT": "25",
            "YHTEISTUUMIN_SMTP_SECURITY": "none", "YHTEISTUUMIN_SMTP_USER": "kysely",
-           "YHTEISTUUMIN_SMTP_PASSWORD": "x"}
+           "YHTEISTUUMIN_SMTP_PASSWORD": "x", **round_env()}
     result = loaded("send", "invite", "--only", "599", env=env)
     assert result.exit_code == 1
-    assert result.stderr == ("Error: smtp.example.fi:25: refusing to log in as kysely over an "
-                             "unencrypted connection; set [smtp] security to starttls or ssl\n")
+    assert result.stderr.splitlines()[-1] == (
+        "Error: smtp.example.fi:25: refusing to log in as kysely over an "
+        "unencrypted connection; set [smtp] security to starttls or ssl")
 
 
 def test_refused_address_is_reported_exit_1_and_the_rest_sent(loaded, workspace):

@@ -20,10 +20,10 @@ DESIGN = REPO.parent / "shared" / "DESIGN.md"
 CONTRACT = [
     ("init",), ("db", "upgrade"), ("demo",), ("register", "list"), ("register", "resolve"),
     ("register", "update"), ("register", "contacts"), ("register", "check"),
-    ("survey", "build"), ("send", "invite"), ("send", "remind"), ("survey", "webform"),
-    ("bounces",), ("ingest",),
+    ("survey", "build"), ("send", "invite"), ("send", "remind"), ("send", "check"),
+    ("survey", "webform"), ("bounces",), ("ingest",),
     ("practices", "list"), ("practices", "show"), ("review", "export"), ("review", "import"),
-    ("publish",), ("status",), ("forget",), ("fetch",),
+    ("publish",), ("status",), ("person",), ("forget",), ("purge",), ("fetch",),
 ]
 
 

@@ -10,6 +10,7 @@ invitation, or be reported uncertain (and then received at most one).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -39,7 +40,11 @@ def sender(workspace, port: int) -> list[str]:
 def environment(port: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("YHTEISTUUMIN_")}
     env.update({"YHTEISTUUMIN_SMTP_HOST": "127.0.0.1", "YHTEISTUUMIN_SMTP_PORT": str(port),
-                "YHTEISTUUMIN_SMTP_SECURITY": "none", "YHTEISTUUMIN_SMTP_RATE": "1000/s"})
+                "YHTEISTUUMIN_SMTP_SECURITY": "none", "YHTEISTUUMIN_SMTP_RATE": "1000/s",
+                # past the pre-flight check: the round's own addresses, a deadline ahead
+                "YHTEISTUUMIN_ROUND_SENDER": "kysely@yhteistuumin.fi",
+                "YHTEISTUUMIN_ROUND_REPLY_TO": "koordinaattori@yhteistuumin.fi",
+                "YHTEISTUUMIN_ROUND_DEADLINE": (dt.date.today() + dt.timedelta(days=30)).isoformat()})
     return env
 
 

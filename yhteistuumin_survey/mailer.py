@@ -48,6 +48,7 @@ from .smtp_auth import (
     ProviderStop,
     TemporaryFailure,
     UncertainFailure,
+    connect_with_retries,
 )
 
 if TYPE_CHECKING:
@@ -679,7 +680,8 @@ def _send_planned(plan: SendPlan, result: SendResult, run_id: str, *, session: S
             continue
 
         try:
-            _retrying(max_attempts, backoff, sleep, ConnectFailure)(transport.connect)
+            connect_with_retries(transport, max_attempts=max_attempts, backoff=backoff,
+                                 sleep=sleep, max_wait=BACKOFF_MAX_SECONDS)
         except (SendError, TemporaryFailure) as exc:
             result.stopped = str(exc)
             result.report.add(planned.label, "failed", f"not sent: {exc}", **detail)

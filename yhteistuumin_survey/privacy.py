@@ -1,43 +1,72 @@
-"""Erase a person on request: their name, email address and phone number, everywhere.
+"""Erase a person on request: their name, email address and phone number, and nobody else's.
 
-The address is matched case-insensitively. Found with it: the names and phone numbers stored
-beside it (contacts, practice versions, the contact rows of the raw submission), which are
-then erased wherever they occur. What changes:
+**Who.** The address is matched as a *whole* address (:class:`AddressMatcher`): letter case
+aside, and also when spelled ``nimi(at)kunta.fi``, ``nimi [at] kunta.fi`` or ``nimi at kunta.fi``;
+never as a part of a longer one (forgetting ``koulu@hel.fi`` leaves ``kalle.koulu@hel.fi``,
+``x@sub.hel.fi``, ``koulu+kulttuuri@hel.fi`` and ``koulu@hel.fi.invalid`` alone). The person's
+*records* are the rows that carry the address as theirs: contacts with it, practice versions
+whose contact it is, raw answers whose contact field holds it, messages sent to it, bounces
+about it. The names and phone numbers stored in those records are what is erased beside the
+address, and only there (and in files that carry the address): another practice's text that
+happens to hold the same name is not this person's record.
 
-- database: contacts (email replaced by ``erased-<hash8>@invalid``, name and phone cleared,
-  status ``erased``), practice versions (contact fields cleared; the address, name and phone
-  replaced in the card texts), raw submissions (values rewritten), the outbox, bounces,
-  contact-list problems, reviewer comments, received-file senders;
-- files under ``outputs/``: ``.eml`` copies that mention the address are deleted (they are
-  copies of what was sent, not evidence); review workbooks (``.xlsx``) and text reports
-  (``.csv``, ``.json``, ``.txt``, ``.md``, ``.html``) are rewritten;
-- received files: the stored copy of every file the person's data came in is deleted. Its
-  bytes cannot be edited without breaking the content hash it is recorded under; the
-  ReceivedFile row (hash, name, size, time) stays as the record that a file came in;
-- the published site is republished from the cleaned database;
-- files the coordinator keeps outside ``outputs/`` (the contact list under ``recipients/``)
-  are not edited: they are named in the result, to be fixed by hand before a re-import.
+**What changes.**
 
+- database: contacts (address replaced by ``erased-<hash8>@invalid``, name and phone cleared,
+  status ``erased``); the person's practice versions (contact fields cleared; address, name and
+  phone replaced in the card texts); their raw answers (contact fields blanked, texts scrubbed);
+  the outbox rows and bounces of the address; contact-list problems; reviewer comments and
+  decisions on their practices; received-file senders. Any other row only loses the address
+  itself where a text quotes it.
+- received originals under ``outputs/received``: a file that holds the person's data and nobody
+  else's is **deleted**. A file that also holds someone else's (another address, or answers
+  that are not the person's) is **kept, with the person's data scrubbed**: deleting it would
+  erase the other people's answers as well, and the original is the evidence of what they sent.
+  Its bytes then no longer match the content hash it is recorded under; the ReceivedFile row
+  (hash, name, size, time) stays as the record that a file came in, and re-ingesting the
+  untouched original is still recognised as already received (so it cannot bring the person
+  back by accident).
+- every other file under ``outputs/`` (outbox copies, reports, review workbooks): a copy of a
+  message sent only to the person is deleted; everything else is rewritten without them.
+- inside files it looks into containers: attachments of stored emails (base64 and
+  quoted-printable decoded and re-encoded), zip archives, ``.xlsx``/``.ods`` workbooks (which are
+  zip archives of XML: edited in place, every other part byte for byte as it was) and gzip.
+  A file it cannot look into that still shows the address (an Outlook ``.msg``) is deleted when
+  it is a copy, or named in the result to be dealt with by hand.
+- the published site is republished from the cleaned database (its search index included).
+- the database is made to forget the old values: SQLite with ``secure_delete`` during the
+  erasure, then ``VACUUM`` and a truncating WAL checkpoint; PostgreSQL ``VACUUM FULL`` of the
+  tables touched. What may still hold the data (backups, PostgreSQL's WAL) is said in the result.
+- files the coordinator keeps outside ``outputs/`` (the contact list under ``recipients/``) are
+  not edited: they are named in the result, to be fixed by hand before a re-import.
+
+``dry_run=True`` works out all of this and changes nothing: no row, no file (not even the key).
 An :class:`~.db.models.Erasure` row records the request by a keyed hash of the address and the
 counts per place, never the data. Running it again changes nothing.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import hmac
+import html
+import io
 import re
 import secrets
+import zipfile
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
-from .reports import plural, render_table
+from .reports import render_table
 
 if TYPE_CHECKING:
+    from email.message import Message
+
     from sqlmodel import Session
 
     from .config import Settings
@@ -46,51 +75,214 @@ if TYPE_CHECKING:
 #: What replaces an erased name or phone number inside a text.
 ERASED = "[poistettu]"
 KEY_FILE = ".erasure-key"
-_TEXT_SUFFIXES = {".csv", ".json", ".txt", ".md", ".html", ".tsv"}
 _CONTACT_FIELDS = ("contact_name", "contact_email", "contact_phone")
+_VERSION_TEXTS = ("title", "goal", "summary", "implementation", "resources", "experiences",
+                  "benefits", "municipality_text")
+#: Characters that may stand in the local part of an address: the one before a match must
+#: not be one of them, or the match is the tail of a longer address.
+_LOCAL_CHARS = r"[\w.!#$%&'*+/=?^`{|}~-]"
+_AT = r"(?:\s*(?:@|\(at\)|\[at\]|\{at\})\s*|\s+at\s+)"
+#: Any address, to tell whether a file also holds someone else's data.
+_ANY_ADDRESS = re.compile(r"(?<![\w.+-])[\w.+-]+(?:@|\(at\)|\[at\])[\w-]+(?:\.[\w-]+)+",
+                          re.IGNORECASE)
+#: Headers whose values look like addresses but name messages or hosts, not people.
+_NOT_PEOPLE_HEADERS = {"message-id", "in-reply-to", "references", "received", "dkim-signature",
+                       "x-yhteistuumin-token", "list-unsubscribe", "content-id"}
+_MAX_SCAN = 200_000_000
+
+
+# --- the one matcher ---------------------------------------------------------------------
+
+
+class AddressMatcher:
+    """Find one email address as a whole address inside texts (shared by forget and person)."""
+
+    def __init__(self, email: str):
+        email = email.strip()
+        local, _, domain = email.rpartition("@")
+        if not local or "." not in domain or any(ch.isspace() for ch in email) or not domain:
+            raise InputError(f"{email!r}: not an email address; give the person's address, "
+                             "e.g. etunimi.sukunimi@kunta.fi")
+        self.address = email.casefold()
+        self.pattern = re.compile(
+            rf"(?<!{_LOCAL_CHARS}){re.escape(local)}{_AT}{re.escape(domain)}(?![\w-]|\.[\w-])",
+            re.IGNORECASE)
+
+    def is_address(self, value: Any) -> bool:
+        """Tell whether ``value`` is the address itself (maybe in angle brackets or mailto:)."""
+        if not isinstance(value, str):
+            return False
+        text = value.strip().strip("<>").removeprefix("mailto:").strip()
+        return bool(self.pattern.fullmatch(text))
+
+    def mentions(self, value: Any) -> bool:
+        """Tell whether a text, or any string inside a JSON value, holds the address."""
+        if isinstance(value, str):
+            return self.pattern.search(value) is not None
+        if isinstance(value, list | tuple):
+            return any(self.mentions(item) for item in value)
+        if isinstance(value, dict):
+            return any(self.mentions(item) for item in value.values())
+        return False
+
+    def mentions_bytes(self, data: bytes) -> bool:
+        """Tell whether raw bytes show the address (as UTF-8/Latin-1 text or UTF-16, as .msg)."""
+        if self.pattern.search(data.decode("latin-1")):
+            return True
+        return self.pattern.search(data.decode("utf-16-le", errors="ignore")) is not None
+
+    def others(self, text: str, ignore: Iterable[str] = ()) -> set[str]:
+        """Return the addresses in ``text`` that are not this one (nor in ``ignore``)."""
+        skip = {address.casefold() for address in ignore}
+        found = set()
+        for match in _ANY_ADDRESS.finditer(text):
+            value = match.group(0)
+            folded = re.sub(r"\(at\)|\[at\]", "@", value.casefold())
+            if self.is_address(value) or folded in skip or folded.endswith("@invalid"):
+                continue
+            found.add(folded)
+        return found
+
+
+#: Finnish case endings a name takes in running text ("Maija Meikäläiseltä" aside: a stem that
+#: changes is not followed), and the colon forms of foreign names ("Smith:lle").
+_NAME_ENDINGS = (r"(?::?(?:n|a|ä|ta|tä|lla|llä|lta|ltä|lle|ssa|ssä|sta|stä|na|nä|ksi|han|hen|"
+                 r"hin|hun|hyn|hön|ni|nsa|nsä|kin))?")
+
+
+def name_pattern(name: str) -> re.Pattern[str]:
+    """Return a pattern for a full name as a whole, any spacing, with Finnish case endings."""
+    parts = r"\s+".join(re.escape(part) for part in name.split())
+    return re.compile(rf"(?<!\w){parts}{_NAME_ENDINGS}(?!\w)", re.IGNORECASE)
+
+
+class _Scrubber:
+    """Replace the address, and the person's names and phones, inside texts."""
+
+    def __init__(self, matcher: AddressMatcher, replacement: str):
+        self.matcher = matcher
+        self.replacement = replacement
+        self.names: set[str] = set()
+        self.phones: set[str] = set()
+
+    def add_name(self, name: Any) -> None:
+        # Only a full name (two words or more) is erased inside texts: a lone first name
+        # would also erase ordinary words.
+        if isinstance(name, str) and len(name.split()) >= 2 and len(name.strip()) >= 5:
+            self.names.add(" ".join(name.split()))
+
+    def add_phone(self, phone: Any) -> None:
+        digits = re.sub(r"\D", "", str(phone or ""))
+        if len(digits) >= 6:
+            self.phones.add(digits)
+
+    def address(self, text: str) -> str:
+        """Return ``text`` with only the address replaced (for rows that are not the person's)."""
+        return self.matcher.pattern.sub(self.replacement, text)
+
+    def text(self, text: str) -> str:
+        """Return ``text`` with the address, the names and the phone numbers replaced."""
+        result = self.address(text)
+        for name in sorted(self.names, key=len, reverse=True):
+            result = name_pattern(name).sub(ERASED, result)
+        for digits in sorted(self.phones, key=len, reverse=True):
+            # The national digits with the usual separators: "040 123 4567", "+358-40-1234567".
+            core = digits[3:] if digits.startswith("358") else digits.lstrip("0")
+            pattern = (r"(?<![\d+])(?:\+\s*358|00\s*358|0)?[\s\-()]*"
+                       + r"[\s\-()]*".join(core) + r"(?!\d)")
+            result = re.sub(pattern, ERASED, result)
+        return result
+
+    def value(self, value: Any, *, whole: bool = True) -> Any:
+        """Return a JSON value with every string in it scrubbed (``whole``: names too)."""
+        if isinstance(value, str):
+            return self.text(value) if whole else self.address(value)
+        if isinstance(value, list):
+            return [self.value(item, whole=whole) for item in value]
+        if isinstance(value, dict):
+            return {key: self.value(item, whole=whole) for key, item in value.items()}
+        return value
+
+
+# --- result ------------------------------------------------------------------------------
+
+
+@dataclass
+class Place:
+    """One place the person appears, in plain words, and what happens (happened) to it."""
+
+    where: str
+    action: str
+    kind: str = ""
 
 
 @dataclass
 class ErasureResult:
-    """What ``forget`` changed, by place (counts only)."""
+    """What ``forget`` changed (or, in a dry run, would change), place by place."""
 
     subject_hash: str
+    dry_run: bool = False
+    places: list[Place] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     recorded: bool = False
     #: Files outside outputs/ that still hold the address (the coordinator's own inputs).
     left: list[str] = field(default_factory=list)
+    #: What may still hold the erased values, and how to clear it.
+    remains: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> int:
         return sum(self.counts.values())
 
-    failed = False
+    @property
+    def failed(self) -> bool:
+        """A place still holds the person and has to be seen to by hand."""
+        return any(place.kind == "files_to_check" for place in self.places) and not self.dry_run
 
     def rows(self) -> list[dict[str, Any]]:
         return [{"place": place, "changed": count} for place, count in sorted(self.counts.items())]
 
     def table(self) -> tuple[list[str], list[dict[str, Any]]]:
-        return ["place", "changed"], self.rows()
+        return ["where", "action"], [{"where": p.where, "action": p.action} for p in self.places]
 
     def summary(self) -> list[str]:
-        lines = [f"Erased from {plural(len(self.counts), 'place')}." if self.changed else
-                 "Nothing to erase: the address is nowhere in the database or under outputs/."]
+        lines: list[str] = []
+        n = len(self.places)
+        if not n:
+            lines.append("Nothing to erase: the address is nowhere in the database or under "
+                         "outputs/.")
+        elif self.dry_run:
+            lines.append(f"Dry run: the person appears in {n} place{'' if n == 1 else 's'}; "
+                         "nothing was changed.")
+        else:
+            lines.append(f"Erased from {n} place{'' if n == 1 else 's'}.")
         if self.recorded:
-            lines.append(f"Recorded as erasure {self.subject_hash[:12]}… (a keyed hash, not the "
-                         "address).")
+            lines.append(f"Recorded as erasure {self.subject_hash[:12]}… (a keyed hash, "
+                         "not the address).")
+        lines += [f"{path}: still holds the address; remove that row by hand, or the next "
+                  "contact import brings the person back" for path in self.left]
+        lines += self.remains
         return lines
 
     def text(self) -> str:
-        return "\n".join(([render_table(self.rows(), ["place", "changed"])] if self.changed
-                          else []) + self.summary())
+        """The places and what was (or would be) done there, then the summary; the places
+        that still hold the person go to :meth:`warnings`."""
+        columns, rows = self.table()
+        lines = [render_table(rows, columns, ["where", "would happen" if self.dry_run
+                                              else "what was done"])] if rows else []
+        return "\n".join(lines + [line for line in self.summary() if "still holds" not in line])
 
     def warnings(self) -> list[str]:
-        return [f"{path}: still holds the address; remove that row by hand, or the next contact "
-                "import brings the person back" for path in self.left]
+        return [line for line in self.summary() if "still holds" in line]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"subject_hash": self.subject_hash, "counts": self.counts,
-                "recorded": self.recorded, "left": self.left}
+        return {"subject_hash": self.subject_hash, "dry_run": self.dry_run,
+                "places": [{"where": p.where, "action": p.action} for p in self.places],
+                "counts": self.counts, "recorded": self.recorded, "left": self.left,
+                "remains": self.remains}
+
+
+# --- keys --------------------------------------------------------------------------------
 
 
 def _key(workspace: Workspace) -> bytes:
@@ -115,86 +307,7 @@ def placeholder(digest: str) -> str:
     return f"erased-{digest[:8]}@invalid"
 
 
-class _Scrubber:
-    """Replace the address, and the names and phones found with it, inside texts."""
-
-    def __init__(self, email: str, replacement: str):
-        self.email = email.strip().casefold()
-        self.replacement = replacement
-        self.names: set[str] = set()
-        self.phones: set[str] = set()
-
-    def add_name(self, name: str | None) -> None:
-        # Only a full name (two words or more) is erased inside texts: a lone first name
-        # would also erase ordinary words.
-        if name and len(name.split()) >= 2 and len(name.strip()) >= 5:
-            self.names.add(" ".join(name.split()))
-
-    def add_phone(self, phone: str | None) -> None:
-        digits = re.sub(r"\D", "", phone or "")
-        if len(digits) >= 6:
-            self.phones.add(digits)
-
-    def has_email(self, text: str | None) -> bool:
-        return bool(text) and self.email in text.casefold()  # type: ignore[union-attr]
-
-    def text(self, text: str) -> str:
-        """Return ``text`` with the address, the names and the phone numbers replaced."""
-        result = re.sub(re.escape(self.email), self.replacement, text, flags=re.IGNORECASE)
-        for name in sorted(self.names, key=len, reverse=True):
-            pattern = r"\s+".join(re.escape(part) for part in name.split())
-            result = re.sub(pattern, ERASED, result, flags=re.IGNORECASE)
-        for digits in self.phones:
-            # The national digits with the usual separators: "040 123 4567", "+358-40-1234567".
-            core = digits[3:] if digits.startswith("358") else digits.lstrip("0")
-            pattern = r"(?:\+\s*358|00\s*358|0)?[\s\-()]*" + r"[\s\-()]*".join(core)
-            result = re.sub(pattern, ERASED, result)
-        return result
-
-    def value(self, value: Any) -> Any:
-        """Return a JSON value with every string in it scrubbed."""
-        if isinstance(value, str):
-            return self.text(value)
-        if isinstance(value, list):
-            return [self.value(item) for item in value]
-        if isinstance(value, dict):
-            return {key: self.value(item) for key, item in value.items()}
-        return value
-
-
-def _mentions(value: Any, email: str) -> bool:
-    if isinstance(value, str):
-        return email in value.casefold()
-    if isinstance(value, list):
-        return any(_mentions(item, email) for item in value)
-    if isinstance(value, dict):
-        return any(_mentions(item, email) for item in value.values())
-    return False
-
-
-def _contact_fields_nearby(value: Any, headings: dict[str, str], scrubber: _Scrubber) -> None:
-    """Collect the names and phones stored beside the address in a raw submission."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            field_name = headings.get(_fold(str(key)))
-            if field_name == "contact_name" and isinstance(item, str):
-                scrubber.add_name(item)
-            elif field_name == "contact_phone" and isinstance(item, str | int):
-                scrubber.add_phone(str(item))
-            else:
-                _contact_fields_nearby(item, headings, scrubber)
-    elif isinstance(value, list):
-        # A questionnaire row: [label, answer, …].
-        cells = [item for item in value if item not in (None, "")]
-        if len(cells) >= 2 and isinstance(cells[0], str):
-            field_name = headings.get(_fold(cells[0]))
-            if field_name == "contact_name" and isinstance(cells[1], str):
-                scrubber.add_name(cells[1])
-            elif field_name == "contact_phone":
-                scrubber.add_phone(str(cells[1]))
-        for item in value:
-            if isinstance(item, list | dict):
-                _contact_fields_nearby(item, headings, scrubber)
+# --- the person's records ----------------------------------------------------------------
 
 
 def _fold(text: str) -> str:
@@ -203,7 +316,8 @@ def _fold(text: str) -> str:
     return fold(text)
 
 
-def _headings(workspace: Workspace) -> dict[str, str]:
+def contact_headings(workspace: Workspace) -> dict[str, str]:
+    """Return the survey's headings of contact questions, folded, to their card field."""
     from .survey import workspace_survey
 
     survey = workspace_survey(workspace)
@@ -215,214 +329,262 @@ def _headings(workspace: Workspace) -> dict[str, str]:
     return index
 
 
-def _scrub_fields(row: Any, names: tuple[str, ...], scrubber: _Scrubber) -> list[str]:
-    """Scrub the person from the text fields ``names`` of ``row``; return the ones changed."""
-    changed = []
-    for name in names:
-        value = getattr(row, name)
-        if value and (cleaned := scrubber.text(value)) != value:
-            setattr(row, name, cleaned)
-            changed.append(name)
-    return changed
+def raw_contact_values(value: Any, headings: dict[str, str]) -> list[tuple[str, Any]]:
+    """Return the (field, value) pairs of the contact answers in a raw submission."""
+    found: list[tuple[str, Any]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            field_name = headings.get(_fold(str(key)))
+            if field_name and not isinstance(item, dict | list):
+                found.append((field_name, item))
+            else:
+                found += raw_contact_values(item, headings)
+    elif isinstance(value, list):
+        # A questionnaire row: [label, answer, …].
+        cells = [item for item in value if item not in (None, "")]
+        if len(cells) >= 2 and isinstance(cells[0], str) and not any(
+                isinstance(item, list | dict) for item in value):
+            field_name = headings.get(_fold(cells[0]))
+            if field_name:
+                found.append((field_name, cells[1]))
+        for item in value:
+            if isinstance(item, list | dict):
+                found += raw_contact_values(item, headings)
+    return found
 
 
-def forget_person(workspace: Workspace, email: str, *, session: Session, settings: Settings,
-                  republish: Callable[[], Any] | None = None) -> ErasureResult:
-    """Erase a person's name, email and phone everywhere; record it; return what changed."""
-    from sqlalchemy import func, update
+def _whole_values(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from _whole_values(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _whole_values(item)
+
+
+def submission_is_persons(raw: Any, matcher: AddressMatcher, headings: dict[str, str]) -> bool:
+    """Tell whether a raw answer is the person's: its contact address is theirs.
+
+    Where no heading says which answer is the contact address, a cell holding the address and
+    nothing else counts as it; an address quoted inside a longer answer does not.
+    """
+    pairs = raw_contact_values(raw, headings)
+    emails = [value for name, value in pairs if name == "contact_email"]
+    if any(matcher.is_address(value) for value in emails):
+        return True
+    return any(matcher.is_address(text) for text in _whole_values(raw))
+
+
+@dataclass
+class PersonRecords:
+    """The rows that are the person's (found by the address), and their names and phones."""
+
+    contacts: list[Any]
+    versions: list[Any]
+    submissions: list[Any]
+    practice_ids: set[int]
+    names: set[str] = field(default_factory=set)
+    phones: set[str] = field(default_factory=set)
+
+
+def find_records(workspace: Workspace, matcher: AddressMatcher, *,
+                 session: Session) -> PersonRecords:
+    """Return the person's contacts, practice versions and raw answers (by whole address)."""
     from sqlmodel import select
 
-    from .db.models import (
-        Bounce,
-        Contact,
-        ContactProblem,
-        Erasure,
-        OutboundMessage,
-        Practice,
-        PracticeVersion,
-        ReceivedFile,
-        ReviewDecision,
-        Submission,
-    )
+    from .db.models import Contact, PracticeVersion, Submission
 
-    email = email.strip()
-    if "@" not in email or len(email) < 3 or any(ch.isspace() for ch in email):
-        raise InputError(f"{email!r}: not an email address; give the address to erase, "
-                         "e.g. yhteistuumin forget etunimi.sukunimi@kunta.fi")
-    needle = email.casefold()
-    digest = subject_hash(workspace, email)
-    replacement = placeholder(digest)
-    scrubber = _Scrubber(needle, replacement)
-    counts: Counter[str] = Counter()
-    headings = _headings(workspace)
-
-    # 1. Who: contacts and practice versions with the address give the names and phones.
-    contacts = list(session.exec(select(Contact).where(func.lower(Contact.email) == needle)))
+    headings = contact_headings(workspace)
+    contacts = [c for c in session.exec(select(Contact)) if matcher.is_address(c.email)]
+    submissions = [s for s in session.exec(select(Submission))
+                   if matcher.mentions(s.raw) and submission_is_persons(s.raw, matcher, headings)]
+    submission_ids = {s.id for s in submissions}
+    versions = [v for v in session.exec(select(PracticeVersion))
+                if matcher.is_address(v.contact_email) or matcher.mentions(v.contact_text)
+                or (v.submission_id is not None and v.submission_id in submission_ids)]
+    scrubber = _Scrubber(matcher, "")
     for contact in contacts:
         scrubber.add_name(contact.name)
         scrubber.add_phone(contact.phone)
-    versions = list(session.exec(select(PracticeVersion)))
-    matched_versions = [v for v in versions if (v.contact_email or "").casefold() == needle
-                        or scrubber.has_email(v.contact_text)]
-    for version in matched_versions:
+    for version in versions:
         scrubber.add_name(version.contact_name)
         scrubber.add_phone(version.contact_phone)
-    submissions = list(session.exec(select(Submission)))
-    matched_submissions = [s for s in submissions if _mentions(s.raw, needle)]
-    matched_submission_ids = {s.id for s in matched_submissions}
-    for version in versions:
-        if version.submission_id in matched_submission_ids and version not in matched_versions:
-            matched_versions.append(version)
-            scrubber.add_name(version.contact_name)
-            scrubber.add_phone(version.contact_phone)
-    for submission in matched_submissions:
-        _contact_fields_nearby(submission.raw, headings, scrubber)
-
-    # 2. The database.
-    for contact in contacts:
-        contact.email, contact.name, contact.phone = replacement, None, None
-        contact.status = "erased"
-        session.add(contact)
-        counts["contacts"] += 1
-    text_fields = ("title", "goal", "summary", "implementation", "resources", "experiences",
-                   "benefits", "municipality_text")
-    retitled: set[int] = set()  # practices whose title named the person
-    for version in versions:
-        changed = False
-        if version in matched_versions and any(
-                getattr(version, name) for name in (*_CONTACT_FIELDS, "contact_text")):
-            for name in (*_CONTACT_FIELDS, "contact_text"):
-                setattr(version, name, None)
-            changed = True
-        scrubbed = _scrub_fields(version, text_fields, scrubber)
-        changed = changed or bool(scrubbed)
-        if "title" in scrubbed:
-            retitled.add(version.practice_id)
-        # Notes typed beside the answers ride in the flags as typed; they may name the person.
-        flags = [scrubber.text(flag) if flag.startswith("note:") else flag
-                 for flag in version.flags or []]
-        if flags != list(version.flags or []):
-            version.flags = flags
-            changed = True
-        if changed:
-            session.add(version)
-            counts["practice_versions"] += 1
     for submission in submissions:
-        cleaned = scrubber.value(submission.raw)
-        if submission.id in matched_submission_ids:
-            cleaned = _erase_nearby(cleaned, headings)
-        if cleaned != submission.raw:
-            submission.raw = cleaned
-            session.add(submission)
-            counts["submissions"] += 1
-    for message in session.exec(select(OutboundMessage)):
-        changed = False
-        if (message.address or "").casefold() == needle:
-            message.address = replacement
-            changed = True
-        changed = bool(_scrub_fields(message, ("smtp_response", "error"), scrubber)) or changed
-        if changed:
-            session.add(message)
-            counts["outbound_messages"] += 1
-    for bounce in session.exec(select(Bounce)):
-        changed = False
-        if (bounce.address or "").casefold() == needle:
-            bounce.address = replacement
-            changed = True
-        changed = bool(_scrub_fields(bounce, ("detail", "source"), scrubber)) or changed
-        if changed:
-            session.add(bounce)
-            counts["bounces"] += 1
-    for problem in session.exec(select(ContactProblem)):
-        if _scrub_fields(problem, ("text", "reason"), scrubber):
-            session.add(problem)
-            counts["contact_problems"] += 1
-    for practice in session.exec(select(Practice)):
-        scrubbed = _scrub_fields(practice, ("reviewer_comment", "corrected_title"), scrubber)
-        if "corrected_title" in scrubbed:
-            retitled.add(practice.id or 0)
-        if scrubbed:
-            session.add(practice)
-            counts["practices"] += 1
-    if retitled:
-        # The page's address was made from the title: erasure outranks a stable URL, so the
-        # next publish names the page after the cleaned title. (A statement, not the loaded
-        # objects: publish pins slugs with one, so those may not show the stored value.)
-        table = Practice.__table__  # type: ignore[attr-defined]
-        p = table.c
-        session.execute(update(table).where(
-            p.id.in_(sorted(retitled)), p.published_slug.is_not(None)).values(published_slug=None))
-    for decision in session.exec(select(ReviewDecision)):
-        if _scrub_fields(decision, ("comment",), scrubber):
-            session.add(decision)
-            counts["review_decisions"] += 1
-    received_ids = {s.received_file_id for s in matched_submissions}
-    for received in session.exec(select(ReceivedFile)):
-        if (received.sender or "") and scrubber.has_email(received.sender):
-            received.sender = replacement
-            session.add(received)
-            counts["received_file_senders"] += 1
-            if received.id is not None:
-                received_ids.add(received.id)
-    session.flush()
+        for name, value in raw_contact_values(submission.raw, headings):
+            if name == "contact_name":
+                scrubber.add_name(value)
+            elif name == "contact_phone":
+                scrubber.add_phone(value)
+    return PersonRecords(contacts=contacts, versions=versions, submissions=submissions,
+                         practice_ids={v.practice_id for v in versions},
+                         names=scrubber.names, phones=scrubber.phones)
 
-    # 3. Files under outputs/.
-    received_paths = _received_paths(workspace, session, received_ids)
-    all_received = _received_paths(workspace, session, None)
-    # Any other stored copy whose bytes show the address (CSV, saved mail) goes as well.
-    received_paths |= {path for path in all_received - received_paths
-                       if path.is_file() and needle.encode() in path.read_bytes().lower()}
-    counts["received_copies_deleted"] += _delete_received(received_paths)
-    site = workspace.outputs / "site"
-    for path in sorted(workspace.outputs.rglob("*")) if workspace.outputs.is_dir() else []:
-        if not path.is_file() or path.resolve() in all_received or _inside(path, site):
-            continue
-        if path.name == KEY_FILE:
-            continue
-        suffix = path.suffix.lower()
-        if suffix == ".eml":
-            if _eml_mentions(path, needle):
-                path.unlink()
-                counts["eml_copies_deleted"] += 1
-        elif suffix == ".xlsx":
-            if _rewrite_workbook(path, scrubber):
-                counts["workbooks"] += 1
-        elif suffix in _TEXT_SUFFIXES:
-            if _rewrite_text(path, scrubber):
-                counts["output_files"] += 1
 
-    # 4. The published site, from the cleaned database.
-    if republish is not None and site.is_dir():
-        result = republish()
-        changed_files = len(getattr(result, "written", [])) + len(getattr(result, "removed", []))
-        counts["site_files"] += max(0, changed_files - 1)  # the site's manifest aside
+# --- the erasure, step by step -----------------------------------------------------------
 
-    # The coordinator's own input files are not ours to edit: name them instead.
-    left = []
-    for folder in ("recipients",):
-        base = workspace.root / folder
-        for path in sorted(base.rglob("*")) if base.is_dir() else []:
-            if path.is_file() and path.stat().st_size < 50_000_000 and (
-                    needle.encode() in path.read_bytes().lower()
-                    or (path.suffix.lower() == ".xlsx" and _workbook_mentions(path, needle))):
-                left.append(path.relative_to(workspace.root).as_posix())
 
-    counts = Counter({place: n for place, n in counts.items() if n})
-    previous = session.exec(select(Erasure).where(Erasure.subject_hash == digest)).first()
+@dataclass
+class _Run:
+    """The state one erasure carries through its steps."""
+
+    workspace: Workspace
+    session: Session
+    matcher: AddressMatcher
+    scrubber: _Scrubber
+    records: PersonRecords
+    apply: bool
+    ignore: set[str]
+    places: list[Place] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+    tables: set[str] = field(default_factory=set)
+    retitled: set[int] = field(default_factory=set)
+
+    def note(self, kind: str, where: str, action: str, table: str = "") -> None:
+        self.places.append(Place(where, action, kind))
+        self.counts[kind] += 1
+        if table:
+            self.tables.add(table)
+
+    def scrub(self, row: Any, names: Iterable[str], *, whole: bool) -> list[str]:
+        """Scrub text fields of ``row``; return the ones that change (set only when applying)."""
+        changed = []
+        for name in names:
+            value = getattr(row, name)
+            if not value:
+                continue
+            cleaned = self.scrubber.text(value) if whole else self.scrubber.address(value)
+            if cleaned != value:
+                changed.append(name)
+                if self.apply:
+                    setattr(row, name, cleaned)
+        return changed
+
+    def save(self, row: Any) -> None:
+        if self.apply:
+            self.session.add(row)
+
+
+def forget_person(workspace: Workspace, email: str, *, session: Session, settings: Settings,
+                  republish: Callable[[], Any] | None = None,
+                  dry_run: bool = False) -> ErasureResult:
+    """Erase exactly one person everywhere (or, ``dry_run``, say where); return what changed."""
+    from sqlmodel import select
+
+    from .db.models import Erasure
+
+    matcher = AddressMatcher(email)
+    apply = not dry_run
+    key_exists = (workspace.outputs / KEY_FILE).exists()
+    digest = subject_hash(workspace, email) if apply or key_exists else ""
+    records = find_records(workspace, matcher, session=session)
+    scrubber = _Scrubber(matcher, placeholder(digest) if digest else "erased-…@invalid")
+    scrubber.names, scrubber.phones = set(records.names), set(records.phones)
+    ignore = {str(settings.get("round.sender")), str(settings.get("round.reply_to"))}
+    run = _Run(workspace, session, matcher, scrubber, records, apply, ignore)
+    if apply:
+        _secure_delete(session)
+    _erase_contacts(run)
+    _erase_versions(run)
+    _erase_submissions(run)
+    _erase_messages_and_bounces(run)
+    _erase_review_texts(run)
+    _erase_received_senders(run)
+    if apply:
+        session.flush()
+    _erase_files(run)
+    _republish(run, republish)
+    left = _left_outside(workspace, matcher)
+    counts = {place: n for place, n in sorted(run.counts.items()) if n}
     recorded = False
-    if counts or previous is None:
-        session.add(Erasure(subject_hash=digest, counts=dict(sorted(counts.items()))))
-        recorded = True
-    session.commit()
-    return ErasureResult(subject_hash=digest, counts=dict(sorted(counts.items())), recorded=recorded,
-                         left=left)
+    if apply:
+        previous = session.exec(select(Erasure).where(Erasure.subject_hash == digest)).first()
+        if counts or previous is None:
+            session.add(Erasure(subject_hash=digest, counts=counts))
+            recorded = True
+        session.commit()
+    remains = _make_unrecoverable(session, run.tables | {"erasure"}) if apply else []
+    return ErasureResult(subject_hash=digest, dry_run=dry_run, places=run.places, counts=counts,
+                         recorded=recorded, left=left, remains=remains)
 
 
-def _erase_nearby(value: Any, headings: dict[str, str]) -> Any:
-    """Blank the contact fields (name, email, phone) of a raw submission that held the address."""
+def _erase_contacts(run: _Run) -> None:
+    for contact in run.records.contacts:
+        source = f", imported from {contact.source_file}" if contact.source_file else ""
+        row = f" row {contact.source_row}" if contact.source_file and contact.source_row else ""
+        run.note("contacts", f"contact of municipality {contact.municipality_code}{source}{row}",
+                 "address replaced, name and phone removed", "contact")
+        if run.apply:
+            contact.email, contact.name, contact.phone = run.scrubber.replacement, None, None
+            contact.status = "erased"
+            run.save(contact)
+
+
+def _erase_versions(run: _Run) -> None:
+    from sqlmodel import select
+
+    from .db.models import PracticeVersion
+
+    persons = {id(v) for v in run.records.versions}
+    for version in run.session.exec(select(PracticeVersion)):
+        whole = id(version) in persons
+        label = f"practice {version.practice_id} ({version.title or 'untitled'}), version " \
+                f"{version.version}"
+        actions = []
+        if whole and any(getattr(version, n) for n in (*_CONTACT_FIELDS, "contact_text")):
+            actions.append("contact details removed")
+            if run.apply:
+                for name in (*_CONTACT_FIELDS, "contact_text"):
+                    setattr(version, name, None)
+        scrubbed = run.scrub(version, _VERSION_TEXTS, whole=whole)
+        if scrubbed:
+            actions.append("the person taken out of its texts" if whole
+                           else "the address taken out of its texts")
+        if "title" in scrubbed:
+            run.retitled.add(version.practice_id)
+        # Notes typed beside the answers ride in the flags as typed; they may name the person.
+        flags = [(run.scrubber.text(f) if whole else run.scrubber.address(f))
+                 if f.startswith("note:") else f for f in version.flags or []]
+        if flags != list(version.flags or []):
+            actions.append("notes beside the answers cleaned")
+            if run.apply:
+                version.flags = flags
+        if actions:
+            run.note("practice_versions", label, "; ".join(actions), "practiceversion")
+            run.save(version)
+
+
+def _erase_submissions(run: _Run) -> None:
+    from sqlmodel import select
+
+    from .db.models import ReceivedFile, Submission
+
+    persons = {s.id for s in run.records.submissions}
+    headings = contact_headings(run.workspace) if persons else {}
+    for submission in run.session.exec(select(Submission)):
+        whole = submission.id in persons
+        cleaned = run.scrubber.value(submission.raw, whole=whole)
+        if whole:
+            cleaned = _blank_contact_fields(cleaned, headings)
+        if cleaned == submission.raw:
+            continue
+        received = run.session.get(ReceivedFile, submission.received_file_id)
+        name = received.original_name if received else "a received file"
+        run.note("submissions", f"the answer as received: {submission.locator} of {name}",
+                 "contact answers blanked, the person taken out of the texts" if whole
+                 else "the address taken out of the texts", "submission")
+        if run.apply:
+            submission.raw = cleaned
+            run.save(submission)
+
+
+def _blank_contact_fields(value: Any, headings: dict[str, str]) -> Any:
+    """Blank the contact answers (name, email, phone) of the person's raw submission."""
     if isinstance(value, dict):
         return {key: (None if headings.get(_fold(str(key))) in _CONTACT_FIELDS
-                      and not isinstance(item, dict | list) else _erase_nearby(item, headings))
+                      and not isinstance(item, dict | list) else
+                      _blank_contact_fields(item, headings))
                 for key, item in value.items()}
     if isinstance(value, list):
         cells = [item for item in value if item not in (None, "")]
@@ -431,106 +593,483 @@ def _erase_nearby(value: Any, headings: dict[str, str]) -> Any:
                 and not any(isinstance(item, list | dict) for item in value)):
             first = value.index(cells[0])
             return [item if i <= first else None for i, item in enumerate(value)]
-        return [_erase_nearby(item, headings) for item in value]
+        return [_blank_contact_fields(item, headings) for item in value]
     return value
+
+
+def _erase_messages_and_bounces(run: _Run) -> None:
+    from sqlmodel import select
+
+    from .db.models import Bounce, OutboundMessage
+
+    for message in run.session.exec(select(OutboundMessage)):
+        whole = run.matcher.is_address(message.address)
+        if whole and run.apply:
+            message.address = run.scrubber.replacement
+        if run.scrub(message, ("smtp_response", "error"), whole=whole) or whole:
+            run.note("outbound_messages", f"the record of the {message.kind} sent to "
+                     f"municipality {message.municipality_code} ({message.state})",
+                     "address replaced", "outboundmessage")
+            run.save(message)
+    for bounce in run.session.exec(select(Bounce)):
+        whole = run.matcher.is_address(bounce.address)
+        if whole and run.apply:
+            bounce.address = run.scrubber.replacement
+        if run.scrub(bounce, ("detail", "source"), whole=whole) or whole:
+            run.note("bounces", f"a message read from the mailbox ({bounce.classification})",
+                     "address replaced, the person taken out of its text", "bounce")
+            run.save(bounce)
+
+
+def _erase_review_texts(run: _Run) -> None:
+    from sqlalchemy import update
+    from sqlmodel import select
+
+    from .db.models import ContactProblem, Practice, ReviewDecision
+
+    for problem in run.session.exec(select(ContactProblem)):
+        whole = run.matcher.mentions(problem.text) or run.matcher.mentions(problem.reason)
+        if run.scrub(problem, ("text", "reason"), whole=whole):
+            run.note("contact_problems", f"a problem noted in the contact list "
+                     f"{problem.source_file} row {problem.source_row}",
+                     "the person taken out of the note", "contactproblem")
+            run.save(problem)
+    persons = run.records.practice_ids
+    for practice in run.session.exec(select(Practice)):
+        scrubbed = run.scrub(practice, ("reviewer_comment", "corrected_title"),
+                             whole=practice.id in persons)
+        if "corrected_title" in scrubbed:
+            run.retitled.add(practice.id or 0)
+        if scrubbed:
+            run.note("practices", f"reviewers' notes on practice {practice.id}",
+                     "the person taken out of them", "practice")
+            run.save(practice)
+    for decision in run.session.exec(select(ReviewDecision)):
+        if run.scrub(decision, ("comment",), whole=decision.practice_id in persons):
+            run.note("review_decisions", f"a review decision on practice {decision.practice_id} "
+                     f"({decision.decision}, {decision.decided_at:%Y-%m-%d})",
+                     "the person taken out of the comment", "reviewdecision")
+            run.save(decision)
+    if run.retitled and run.apply:
+        # The page's address was made from the title: erasure outranks a stable URL, so the
+        # next publish names the page after the cleaned title. (A statement, not the loaded
+        # objects: publish pins slugs with one, so those may not show the stored value.)
+        table = Practice.__table__  # type: ignore[attr-defined]
+        p = table.c
+        run.session.execute(update(table).where(
+            p.id.in_(sorted(run.retitled)), p.published_slug.is_not(None)).values(
+                published_slug=None))
+
+
+def _erase_received_senders(run: _Run) -> None:
+    from sqlmodel import select
+
+    from .db.models import ReceivedFile
+
+    for received in run.session.exec(select(ReceivedFile)):
+        if received.sender and run.matcher.mentions(received.sender):
+            run.note("received_file_senders", f"the sender recorded for {received.original_name}",
+                     "replaced", "receivedfile")
+            if run.apply:
+                received.sender = run.scrubber.replacement
+                run.save(received)
+
+
+# --- files ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Blob:
+    """What scrubbing one file (or one part inside it) found."""
+
+    data: bytes
+    mentions: bool = False
+    others: set[str] = field(default_factory=set)
+    #: A part shows the address but could not be opened and edited (e.g. Outlook .msg).
+    opaque: bool = False
+
+
+def scrub_blob(name: str, data: bytes, scrubber: _Scrubber, ignore: set[str],
+               depth: int = 0) -> _Blob:
+    """Return ``data`` without the person, looking inside gzip, zip/xlsx/ods and emails."""
+    lower = name.lower()
+    if depth < 5 and data[:2] == b"\x1f\x8b":
+        return _scrub_gzip(name, data, scrubber, ignore, depth)
+    if depth < 5 and data[:4] == b"PK\x03\x04":
+        return _scrub_zip(data, scrubber, ignore, depth)
+    if depth < 5 and (lower.endswith((".eml", ".mbox")) or _looks_like_email(data)):
+        return _scrub_email(data, scrubber, ignore, depth)
+    return _scrub_text(data, scrubber, ignore)
+
+
+def _looks_like_email(data: bytes) -> bool:
+    head = data[:2000].lower()
+    return (head.startswith((b"from:", b"received:", b"return-path:", b"message-id:",
+                             b"mime-version:", b"delivered-to:", b"date:", b"to:", b"subject:"))
+            and b"\n\n" in data.replace(b"\r\n", b"\n")[:200_000])
+
+
+def _scrub_text(data: bytes, scrubber: _Scrubber, ignore: set[str]) -> _Blob:
+    matcher = scrubber.matcher
+    if b"\x00" in data[:4096]:  # binary: UTF-16 text (Outlook) or a format we cannot edit
+        mentions = matcher.mentions_bytes(data)
+        others: set[str] = set()
+        if mentions:
+            for encoding in ("latin-1", "utf-16-le"):
+                others |= matcher.others(data.decode(encoding, errors="ignore"), ignore)
+        return _Blob(data, mentions=mentions, opaque=mentions, others=others)
+    try:
+        text, encoding = data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        text, encoding = data.decode("cp1252", errors="surrogateescape"), "cp1252"
+    is_xml = text.lstrip().startswith("<")
+    plain = html.unescape(text) if is_xml else text
+    mentions = matcher.mentions(plain)
+    if not mentions:
+        return _Blob(data, others=matcher.others(plain, ignore))
+    cleaned = _scrub_xml(text, scrubber) if is_xml else scrubber.text(text)
+    return _Blob(cleaned.encode(encoding, errors="surrogateescape"), mentions=True,
+                 others=matcher.others(html.unescape(cleaned) if is_xml else cleaned, ignore))
+
+
+_XML_TEXT = re.compile(r'(>)([^<]+)(<)|(=")([^"]*)(")')
+
+
+def _scrub_xml(text: str, scrubber: _Scrubber) -> str:
+    """Scrub the text nodes and attribute values of XML (workbook parts), references decoded."""
+    from xml.sax.saxutils import escape
+
+    def one(match: re.Match[str]) -> str:
+        before, value, after = (match.group(1, 2, 3) if match.group(1)
+                                else match.group(4, 5, 6))
+        plain = html.unescape(value)
+        cleaned = scrubber.text(plain)
+        if cleaned == plain:
+            return match.group(0)
+        return before + escape(cleaned, {'"': "&quot;"}) + after
+
+    return _XML_TEXT.sub(one, text)
+
+
+def _scrub_gzip(name: str, data: bytes, scrubber: _Scrubber, ignore: set[str],
+                depth: int) -> _Blob:
+    try:
+        inner = gzip.decompress(data)
+    except (OSError, EOFError, gzip.BadGzipFile):
+        return _scrub_text(data, scrubber, ignore)
+    blob = scrub_blob(name.removesuffix(".gz"), inner, scrubber, ignore, depth + 1)
+    if blob.data != inner:
+        mtime = int.from_bytes(data[4:8], "little")
+        blob.data = gzip.compress(blob.data, mtime=mtime)
+    else:
+        blob.data = data
+    return blob
+
+
+def _scrub_zip(data: bytes, scrubber: _Scrubber, ignore: set[str], depth: int) -> _Blob:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = [(info, archive.read(info)) for info in archive.infolist()]
+    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError):
+        mentions = scrubber.matcher.mentions_bytes(data)
+        return _Blob(data, mentions=mentions, opaque=mentions)
+    result = _Blob(data)
+    changed: dict[str, bytes] = {}
+    for info, content in members:
+        if info.is_dir():
+            continue
+        blob = scrub_blob(info.filename, content, scrubber, ignore, depth + 1)
+        result.mentions |= blob.mentions
+        result.opaque |= blob.opaque
+        result.others |= blob.others
+        if blob.data != content:
+            changed[info.filename] = blob.data
+    if changed:
+        # A LibreOffice thumbnail is a picture of the first sheet: it may show the person.
+        thumbnails = [info.filename for info, _ in members
+                      if info.filename.startswith("Thumbnails/")]
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as out:
+            for info, content in members:
+                if info.filename in thumbnails:
+                    continue
+                content = changed.get(info.filename, content)
+                if info.filename == "META-INF/manifest.xml" and thumbnails:
+                    content = re.sub(rb"\s*<manifest:file-entry[^>]*Thumbnails/[^>]*/>", b"",
+                                     content)
+                out.writestr(info, content, compress_type=info.compress_type)
+        result.data = buffer.getvalue()
+    return result
+
+
+def _header_text(value: Any) -> str:
+    from email.header import decode_header, make_header
+
+    try:
+        return str(make_header(decode_header(str(value))))
+    except (LookupError, ValueError, UnicodeDecodeError):
+        return str(value)
+
+
+def _scrub_email(data: bytes, scrubber: _Scrubber, ignore: set[str], depth: int) -> _Blob:
+    from email import message_from_bytes, policy
+
+    message = message_from_bytes(data, policy=policy.compat32)
+    result = _Blob(data)
+    changed = False
+    for part in message.walk():
+        changed |= _scrub_headers(part, scrubber, ignore, result)
+        if part.is_multipart():
+            continue
+        changed |= _scrub_part(part, scrubber, ignore, depth, result)
+    if changed:
+        result.data = message.as_bytes(policy=policy.compat32)
+    if not result.mentions and scrubber.matcher.mentions_bytes(data):
+        # Shown somewhere the parser does not reach (a broken part): cannot be edited safely.
+        result.mentions = result.opaque = True
+    return result
+
+
+def _scrub_headers(part: Message, scrubber: _Scrubber, ignore: set[str], result: _Blob) -> bool:
+    from email.header import Header
+
+    items = part.items()
+    new_items = []
+    changed = False
+    for name, value in items:
+        text = _header_text(value)
+        if name.lower() not in _NOT_PEOPLE_HEADERS:
+            result.others |= scrubber.matcher.others(text, ignore)
+        if scrubber.matcher.mentions(text):
+            result.mentions = True
+            cleaned = scrubber.text(text)
+            value = cleaned if cleaned.isascii() else Header(cleaned, "utf-8").encode()
+            changed = True
+        new_items.append((name, value))
+    if changed:
+        for name in {name for name, _ in items}:
+            del part[name]
+        for name, value in new_items:
+            part[name] = value
+    return changed
+
+
+def _scrub_part(part: Message, scrubber: _Scrubber, ignore: set[str], depth: int,
+                result: _Blob) -> bool:
+    from email import encoders
+
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return False
+    filename = part.get_filename() or ""
+    charset = part.get_content_charset()
+    if part.get_content_maintype() == "text" and not filename:
+        try:
+            text = payload.decode(charset or "utf-8")
+        except (LookupError, UnicodeDecodeError):
+            text = payload.decode("latin-1")
+            charset = "latin-1"
+        blob = _scrub_text(text.encode("utf-8"), scrubber, ignore)
+        new = blob.data.decode("utf-8").encode(charset or "utf-8", errors="replace")
+        if new == text.encode(charset or "utf-8", errors="replace"):
+            new = payload
+    else:
+        blob = scrub_blob(filename, payload, scrubber, ignore, depth + 1)
+        new = blob.data
+    result.mentions |= blob.mentions
+    result.others |= blob.others
+    result.opaque |= blob.opaque
+    if new == payload:
+        return False
+    encoding = (part.get("Content-Transfer-Encoding") or "").lower()
+    del part["Content-Transfer-Encoding"]
+    part.set_payload(new)
+    if encoding == "quoted-printable":
+        encoders.encode_quopri(part)
+    elif encoding in ("7bit", "8bit") and new.isascii():
+        part.set_payload(new.decode("ascii"))
+        part["Content-Transfer-Encoding"] = encoding
+    else:
+        encoders.encode_base64(part)
+    return True
+
+
+def _erase_files(run: _Run) -> None:
+    """Delete or rewrite every file under outputs/ that holds the person (the site aside)."""
+    outputs = run.workspace.outputs
+    if not outputs.is_dir():
+        return
+    received = _received_by_path(run)
+    site = (outputs / "site").resolve()
+    for path in sorted(outputs.rglob("*")):
+        if not path.is_file() or path.name == KEY_FILE or _inside(path, site):
+            continue
+        if path.stat().st_size > _MAX_SCAN or _is_database(path):
+            continue
+        resolved = path.resolve()
+        linked = received.get(resolved)
+        blob = scrub_blob(path.name, path.read_bytes(), run.scrubber, run.ignore)
+        if not (linked is not None and linked[0]) and not blob.mentions:
+            continue
+        _settle_file(run, path, blob, linked)
+
+
+def _settle_file(run: _Run, path: Path, blob: _Blob, linked: tuple[bool, bool] | None) -> None:
+    """Delete a file that is only the person's; scrub one that holds others' data too."""
+    shown = path.relative_to(run.workspace.root).as_posix()
+    is_received = linked is not None or _inside(path, (run.workspace.outputs / "received").resolve())
+    others = bool(blob.others) or (linked is not None and linked[1])
+    is_copy = is_received or path.suffix.lower() in (".eml", ".msg", ".gz", ".zip")
+    if is_copy and not others:
+        kind = "received_copies_deleted" if is_received else "eml_copies_deleted"
+        what = "received file" if is_received else "stored copy of a message"
+        run.note(kind, f"{what} {shown}", "deleted: it holds this person's data and no one "
+                 "else's")
+        if run.apply:
+            path.unlink()
+        return
+    if blob.opaque:
+        run.note("files_to_check", f"{shown} (a format that cannot be edited here)",
+                 "left as it is: it also holds other people's data; remove the person by hand")
+        return
+    if not blob.mentions:
+        # Linked by an answer but holding no address text (the data sits in cells we cannot
+        # tell apart): it holds others' answers too, so it stays.
+        run.note("files_to_check", f"received file {shown}", "left as it is: it also holds "
+                 "other people's answers; the person's answer is erased from the database")
+        return
+    kind = "received_copies_scrubbed" if is_received else (
+        "workbooks" if path.suffix.lower() in (".xlsx", ".ods", ".xlsm") else "output_files")
+    run.note(kind, ("received file " if is_received else "") + shown,
+             "kept with this person's data taken out: it also holds other people's data"
+             if is_received else "rewritten without the person")
+    if run.apply:
+        path.write_bytes(blob.data)
+
+
+def _received_by_path(run: _Run) -> dict[Path, tuple[bool, bool]]:
+    """Return stored received files: path → (holds the person's answer, holds others' answers)."""
+    from sqlmodel import select
+
+    from .db.models import ReceivedFile, Submission
+
+    persons = {s.id for s in run.records.submissions}
+    by_file: dict[int, tuple[bool, bool]] = {}
+    for submission in run.session.exec(select(Submission)):
+        mine, theirs = by_file.get(submission.received_file_id, (False, False))
+        if submission.id in persons:
+            mine = True
+        elif submission.status not in ("empty",):
+            theirs = True
+        by_file[submission.received_file_id] = (mine, theirs)
+    paths: dict[Path, tuple[bool, bool]] = {}
+    for received in run.session.exec(select(ReceivedFile)):
+        stored = Path(received.stored_path)
+        path = (stored if stored.is_absolute() else run.workspace.root / stored).resolve()
+        mine, theirs = by_file.get(received.id or -1, (False, False))
+        paths[path] = (mine or run.matcher.mentions(received.sender or ""), theirs)
+    return paths
+
+
+def _is_database(path: Path) -> bool:
+    name = path.name.lower()
+    return name.endswith((".sqlite", ".sqlite-wal", ".sqlite-shm", ".sqlite-journal", ".db"))
 
 
 def _inside(path: Path, folder: Path) -> bool:
     try:
-        path.resolve().relative_to(folder.resolve())
+        path.resolve().relative_to(folder)
     except ValueError:
         return False
     return True
 
 
-def _received_paths(workspace: Workspace, session: Session, ids: set[Any] | None) -> set[Path]:
-    from sqlmodel import select
-
-    from .db.models import ReceivedFile
-
-    paths: set[Path] = set()
-    for received in session.exec(select(ReceivedFile)):
-        if ids is not None and received.id not in ids:
-            continue
-        stored = Path(received.stored_path)
-        paths.add((stored if stored.is_absolute() else workspace.root / stored).resolve())
-    return paths
-
-
-def _delete_received(paths: set[Path]) -> int:
-    deleted = 0
-    for path in sorted(paths):
-        if path.is_file():
-            path.unlink()
-            deleted += 1
-    return deleted
+def _republish(run: _Run, republish: Callable[[], Any] | None) -> None:
+    site = run.workspace.outputs / "site"
+    if republish is None or not site.is_dir():
+        return
+    if not run.apply:
+        # Would the cleaned site differ? Any page, data file or (gzip'd) search fragment that
+        # shows the address, a name or a phone of the person.
+        if any(_shows_person(run, path) for path in sorted(site.rglob("*")) if path.is_file()):
+            run.note("site_files", "the published site (its pages, practices.json and the "
+                     "search index)", "published again from the cleaned database")
+        return
+    result = republish()
+    changed_files = len(getattr(result, "written", [])) + len(getattr(result, "removed", []))
+    if changed_files > 1:  # the site's manifest aside
+        run.places.append(Place("the published site (its pages, practices.json and the search "
+                                "index)", f"published again: {changed_files - 1} files changed",
+                                "site_files"))
+        run.counts["site_files"] += changed_files - 1
 
 
-def _eml_mentions(path: Path, needle: str) -> bool:
-    """Tell whether a saved message mentions the address in its headers, text or raw bytes."""
-    from email import message_from_bytes, policy
-
+def _shows_person(run: _Run, path: Path) -> bool:
     data = path.read_bytes()
-    if needle.encode() in data.lower():
-        return True
-    message = message_from_bytes(data, policy=policy.default)
-    for _name, value in message.items():
-        if needle in str(value).casefold():
-            return True
-    for part in message.walk():
-        if part.get_content_maintype() == "text":
-            try:
-                content = part.get_content()
-            except (LookupError, ValueError):
-                continue
-            if isinstance(content, str) and needle in content.casefold():
-                return True
-    return False
+    blob = scrub_blob(path.name, data, run.scrubber, set())
+    return blob.mentions or blob.data != data
 
 
-def _rewrite_workbook(path: Path, scrubber: _Scrubber) -> bool:
-    from openpyxl import load_workbook
+def _left_outside(workspace: Workspace, matcher: AddressMatcher) -> list[str]:
+    """Name the coordinator's own files that still hold the address (not ours to edit)."""
+    left = []
+    base = workspace.root / "recipients"
+    scrubber = _Scrubber(matcher, "")
+    for path in sorted(base.rglob("*")) if base.is_dir() else []:
+        if path.is_file() and path.stat().st_size < _MAX_SCAN:
+            if scrub_blob(path.name, path.read_bytes(), scrubber, set()).mentions:
+                left.append(path.relative_to(workspace.root).as_posix())
+    return left
+
+
+# --- the database forgets --------------------------------------------------------------------
+
+
+def _secure_delete(session: Session) -> None:
+    """Have SQLite overwrite freed space with zeros for this erasure (its default build does not)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection().exec_driver_sql("PRAGMA secure_delete=ON")
+
+
+def _make_unrecoverable(session: Session, tables: set[str]) -> list[str]:
+    """Rewrite the database so old values are gone; return what may still hold them."""
+    engine: Any = session.get_bind()
+    session.close()
+    backups = ("Backups and copies of the database or of outputs/ made before now still hold "
+               "the person: delete them, or run forget again on any copy you restore.")
+    if engine.dialect.name == "sqlite":
+        from sqlalchemy.exc import OperationalError
+
+        try:
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.exec_driver_sql("PRAGMA busy_timeout=5000")
+                connection.exec_driver_sql("PRAGMA secure_delete=ON")
+                connection.exec_driver_sql("VACUUM")
+                busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
+        except OperationalError:
+            return [f"{engine.url.database}: another program has the database open, so it could "
+                    "not be rewritten now; erased values were overwritten (secure_delete) but the "
+                    "write-ahead log may still hold them: close the other program and run forget "
+                    "again.", backups]
+        database = engine.url.database or ""
+        if busy and busy[0]:
+            return [f"{database}-wal: another program has the database open, so its write-ahead "
+                    "log could not be emptied and may still hold the old values; close it and "
+                    "run forget again.", backups]
+        return ["The database was rewritten (VACUUM) and its write-ahead log emptied: the old "
+                "values are gone from it.", backups]
+    from sqlalchemy.exc import DBAPIError
 
     try:
-        workbook = load_workbook(path)
-    except Exception:  # noqa: BLE001 - not a workbook we can edit: leave it
-        return False
-    changed = False
-    for sheet in workbook.worksheets:
-        for row in sheet.iter_rows():
-            for cell in row:
-                if isinstance(cell.value, str):
-                    cleaned = scrubber.text(cell.value)
-                    if cleaned != cell.value:
-                        cell.value = cleaned
-                        changed = True
-    if changed:
-        workbook.save(path)
-    return changed
-
-
-def _workbook_mentions(path: Path, needle: str) -> bool:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(path, read_only=True)
-    except Exception:  # noqa: BLE001 - unreadable: nothing to report
-        return False
-    try:
-        return any(isinstance(value, str) and needle in value.casefold()
-                   for sheet in workbook.worksheets for row in sheet.iter_rows(values_only=True)
-                   for value in row)
-    finally:
-        workbook.close()
-
-
-def _rewrite_text(path: Path, scrubber: _Scrubber) -> bool:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (UnicodeDecodeError, OSError):
-        return False
-    cleaned = scrubber.text(text)
-    if cleaned == text:
-        return False
-    path.write_text(cleaned, encoding="utf-8")
-    return True
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            for table in sorted(tables):
+                connection.exec_driver_sql(f'VACUUM FULL "{table}"')
+    except DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        return [f"PostgreSQL: the tables touched could not be rewritten ({reason}); until the "
+                f"database owner runs VACUUM FULL on {', '.join(sorted(tables))}, their dead "
+                "rows may still hold the old values.", backups]
+    return [f"PostgreSQL: the tables touched ({', '.join(sorted(tables))}) were rewritten "
+            "(VACUUM FULL). The server's write-ahead log (pg_wal), a WAL archive and base backups "
+            "still hold the old values until they are recycled: run CHECKPOINT as a superuser "
+            "and remove archived WAL and backups older than this erasure.", backups]

@@ -36,10 +36,13 @@ if TYPE_CHECKING:
     from .ingest import IngestReport
     from .mailer import SendResult
     from .normalise import Vocabulary
+    from .person import PersonReport
     from .practice_list import MessagesToRead, PracticeList
     from .practices import PracticeDetail
+    from .preflight import PreflightResult
     from .privacy import ErasureResult
     from .publish import PublishResult
+    from .purge import PurgeResult
     from .questionnaire import BuildReport
     from .register import RegisterList, RegisterUpdate
     from .resolve import Resolutions, Resolver
@@ -52,8 +55,11 @@ if TYPE_CHECKING:
 
 #: ``progress(label, total)``: a context manager yielding ``advance(n=1)``.
 Progress = Callable[[str, int | None], AbstractContextManager[Callable[..., Any]]]
-#: ``confirm(question, count)``: returns when the user agreed, raises ``SendError`` otherwise.
-Confirm = Callable[[str, int], None]
+#: ``confirm(question, count, details)``: returns when the user agreed, raises ``SendError``
+#: otherwise; ``details`` are the lines to show first (sender, deadline, a sample link …).
+Confirm = Callable[[str, int, Sequence[str]], None]
+#: ``notify(line)``: news while a command works (connecting, a retry, a warning).
+Notify = Callable[[str], object]
 
 
 def _no_progress(label: str, total: int | None) -> AbstractContextManager[Callable[..., Any]]:
@@ -64,16 +70,19 @@ class Project:
     """A workspace, its settings and its database, with one method per pipeline command."""
 
     def __init__(self, workspace: Workspace, *, db_url: str | None = None,
-                 env: Mapping[str, str] | None = None, progress: Progress | None = None):
+                 env: Mapping[str, str] | None = None, progress: Progress | None = None,
+                 notify: Notify | None = None):
         self.workspace = workspace
         self.db_url = db_url
         self.env: Mapping[str, str] = dict(os.environ) if env is None else env
         self.progress: Progress = progress or _no_progress
+        self.notify: Notify = notify or (lambda line: None)
         self._engine: Engine | None = None
 
     @classmethod
     def open(cls, path: str | Path | None = None, *, db_url: str | None = None,
-             env: Mapping[str, str] | None = None, progress: Progress | None = None) -> Project:
+             env: Mapping[str, str] | None = None, progress: Progress | None = None,
+             notify: Notify | None = None) -> Project:
         """Open the workspace at ``path`` (default: the nearest one up from the current folder).
 
         ``db_url`` overrides the configured database; ``env`` replaces ``os.environ`` for
@@ -82,13 +91,14 @@ class Project:
         from .workspace import Workspace, find_workspace
 
         if path is None:
-            return cls(find_workspace(Path.cwd()), db_url=db_url, env=env, progress=progress)
+            return cls(find_workspace(Path.cwd()), db_url=db_url, env=env, progress=progress,
+                       notify=notify)
         root = Path(path).resolve()
         if not root.is_dir():  # a mistyped path must not become a new, empty workspace
             raise InputError(f"{root}: no such workspace folder; check --workspace / "
                              f"YHTEISTUUMIN_WORKSPACE, or create it with "
                              f"'yhteistuumin init {root}'")
-        return cls(Workspace(root), db_url=db_url, env=env, progress=progress)
+        return cls(Workspace(root), db_url=db_url, env=env, progress=progress, notify=notify)
 
     # --- what every command needs -----------------------------------------------------------
 
@@ -274,12 +284,23 @@ class Project:
                     result = write_dry_run(plan, workspace=self.workspace, compose=compose,
                                            progress=advance)
             else:
+                from .preflight import check_round
+
+                preflight = check_round(self.workspace, session=session, settings=settings,
+                                        plan=plan)
+                if preflight.failed:
+                    for line in preflight.summary():
+                        self.notify(line)
+                    raise SendError("nothing sent: fix the problems above ('yhteistuumin send "
+                                    "check' checks again)")
+                for line in preflight.warnings:
+                    self.notify(f"Warning: {line}")
                 options = smtp_options(settings)
                 SmtpSession(options).check()  # refuse a clear-text login before asking anything
                 if count > CONFIRM_ABOVE and confirm is not None:
                     confirm(f"Send {count} {KIND_LABEL[kind].lower()} through {options.where}?",
-                            count)
-                with SmtpSession(options) as transport, \
+                            count, preflight.details())
+                with SmtpSession(options, on_event=self.notify) as transport, \
                         self.progress("Sending", count) as advance:
                     result = send_round(plan, session=session, settings=settings,
                                         compose=compose, transport=transport,
@@ -288,6 +309,20 @@ class Project:
         result.held_back = plan.held_back
         result.municipalities = len({m.municipality_code for m in plan.to_send})
         return result
+
+    def check_send(self, kind: str = "invite", *, only: list[str] | None = None) -> PreflightResult:
+        """The check every real send runs first (``send check``): example settings, ``{token}``
+        in the form link, the deadline, SMTP settings, templates for every municipality."""
+        from .mailer import KIND_LABEL, plan_round
+        from .preflight import check_round
+
+        if kind not in KIND_LABEL:
+            raise SendError(f"--kind {kind}: give invite or remind")
+        with self.session() as session:
+            plan = plan_round(session=session, settings=self.settings, kind=kind, only=only,
+                              limit=None, resend_uncertain=False, now=None)
+            return check_round(self.workspace, session=session, settings=self.settings,
+                               plan=plan)
 
     def process_bounces(self, paths: Sequence[Path]) -> BounceResult:
         """Read bounces and auto-replies; mark dead addresses (``bounces``)."""
@@ -428,13 +463,56 @@ class Project:
             return rows
         return status
 
-    def forget(self, email: str) -> ErasureResult:
-        """Erase a person's name, email and phone everywhere, and republish (``forget``)."""
-        from .privacy import forget_person
+    def person(self, email: str, *, out: Path | None = None) -> PersonReport:
+        """Everything held about one person, for an access request (``person``); with ``out``
+        also written as a workbook."""
+        from .person import person_report, write_person_workbook
+        from .privacy import AddressMatcher
+
+        AddressMatcher(email)  # refuse a non-address before opening anything
+        if out is not None and out.suffix.lower() != ".xlsx":
+            raise InputError(f"{out}: --out writes a workbook; give a name ending in .xlsx")
+        with self.session() as session:
+            report = person_report(self.workspace, email, session=session)
+        if out is not None:
+            report.written = write_person_workbook(report, out)
+        return report
+
+    def purge(self, *, before: dt.date, kinds: Sequence[str], dry_run: bool = False,
+              confirm: Callable[[str], None] | None = None) -> PurgeResult:
+        """Delete received originals, message copies or reports older than ``before``
+        (``purge``); ``confirm(what)`` is asked first when something would go."""
+        from .purge import purge_outputs
+
+        if not kinds:
+            raise InputError("purge: say what to remove: --received, --messages and/or --reports")
+        with self.session() as session:
+            if not dry_run and confirm is not None:
+                preview = purge_outputs(self.workspace, session=session, before=before,
+                                        kinds=list(kinds), dry_run=True)
+                if not preview.files:
+                    return preview
+                confirm(preview.summary()[0].replace("Dry run: ", "").split(" would")[0])
+            return purge_outputs(self.workspace, session=session, before=before,
+                                 kinds=list(kinds), dry_run=dry_run)
+
+    def forget(self, email: str, *, dry_run: bool = False,
+               confirm: Callable[[int], None] | None = None) -> ErasureResult:
+        """Erase exactly one person's name, email and phone everywhere, and republish
+        (``forget``). ``dry_run`` lists every place and changes nothing; ``confirm(places)``
+        is asked first when the person is held somewhere (it raises to refuse)."""
+        from .privacy import AddressMatcher, forget_person
         from .publish import publish_site
 
+        AddressMatcher(email)  # refuse a non-address before opening anything
         with self.session() as session:
+            if not dry_run and confirm is not None:
+                preview = forget_person(self.workspace, email, session=session,
+                                        settings=self.settings, dry_run=True)
+                if preview.places:  # nothing held: the request is recorded without asking
+                    confirm(len(preview.places))
             return forget_person(
-                self.workspace, email, session=session, settings=self.settings,
+                self.workspace, email, session=session, settings=self.settings, dry_run=dry_run,
                 republish=lambda: publish_site(self.workspace, session=session,
                                                settings=self.settings))
+

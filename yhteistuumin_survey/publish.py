@@ -368,17 +368,48 @@ def _markdown(card: Card, url: str) -> str:
     if data["contact"] is not None:
         front["contact"] = data["contact"]
 
-    def safe(text: str) -> str:
-        # Markdown passes raw HTML through; answers are text, so HTML's specials are escaped.
-        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
     lines = ["---", yaml.dump(front, Dumper=_front_matter_dumper(), sort_keys=False,
                               allow_unicode=True, width=1000).rstrip(),
-             "---", "", f"# {safe(card.title)}", ""]
+             "---", "", f"# {markdown_text(card.title)}", ""]
     for name in SECTIONS:
         if card.sections.get(name):
-            lines += [f"## {card.labels[name]}", "", safe(card.sections[name]), ""]
+            lines += [f"## {card.labels[name]}", "", markdown_text(card.sections[name]), ""]
     return "\n".join(lines)
+
+
+#: Characters that start inline markup anywhere (emphasis, code, links, images, attributes):
+#: backslash-escaped, which CommonMark and python-markdown both honour for these.
+_MD_INLINE = re.compile(r"([\\`*_\[\]{}])")
+#: Characters a backslash does not escape in python-markdown: written as character references.
+_MD_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "|": "&#124;", "~": "&#126;"}
+#: What makes a block at the start of a line: a heading, list item, quote (``>`` is already an
+#: entity), thematic break or setext underline; and an ordered list's ``1.`` / ``1)``.
+_MD_LINE_START = re.compile(r"^([#+\-=]|\d{1,9}(?=[.)]))")
+
+
+def markdown_text(text: str) -> str:
+    """Return answer text as Markdown that renders as exactly that text, no markup from it.
+
+    Inline specials are escaped everywhere; ``& < > | ~`` become character references (raw
+    HTML, entities, tables, strikethrough); each line loses its leading and trailing spaces (an
+    indented code block, a hard line break) and a character that would open a block at the
+    start of a line is escaped (``#``, ``-``, ``+``, ``=``, ``1.``, ``1)``).
+    """
+    out = []
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = "".join(_MD_ENTITIES.get(ch, ch) for ch in line.strip())
+        line = _MD_INLINE.sub(r"\\\1", line)
+        match = _MD_LINE_START.match(line)
+        if match:
+            if match.group(1) == "=":
+                line = "&#61;" + line[1:]
+            elif match.group(1)[0].isdigit():
+                end = match.end()
+                line = line[:end] + "\\" + line[end:]
+            else:
+                line = "\\" + line
+        out.append(line)
+    return "\n".join(out)
 
 
 def _card_view(card: Card, facets: dict[str, list[str]]) -> dict[str, Any]:

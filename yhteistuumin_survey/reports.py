@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -124,6 +125,25 @@ def neutralise_formula(value: Any) -> Any:
     return value
 
 
+#: A formula character right after a separator Excel may split a CSV line on (``,`` in an
+#: English locale, ``;`` in the Finnish and Swedish ones), spaces allowed between.
+_AFTER_SEPARATOR = re.compile(r"([,;][ ]*)(?=[=+\-@\t\r])")
+
+
+def neutralise_csv_cell(value: Any) -> Any:
+    """Return CSV text that stays text whichever separator Excel splits the line on.
+
+    A cell is written quoted only when it holds the writer's own separator, so
+    ``Lukupiiri;=1+1;loppu`` goes out bare in a comma-separated file, and Excel set to split
+    on ``;`` makes ``=1+1`` a cell of its own: every piece that would then start a formula gets
+    the same ``'`` as the start of the cell.
+    """
+    value = neutralise_formula(value)
+    if isinstance(value, str) and ("," in value or ";" in value):
+        value = _AFTER_SEPARATOR.sub(r"\1'", value)
+    return value
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
@@ -154,12 +174,12 @@ def render_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str],
 
 
 def render_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
-    """Return rows as CSV; text that looks like a formula is neutralised."""
+    """Return rows as CSV; text that could become a formula (after either split) is neutralised."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([neutralise_formula(_cell(row.get(col))) for col in columns])
+        writer.writerow([neutralise_csv_cell(_cell(row.get(col))) for col in columns])
     return buffer.getvalue()
 
 

@@ -19,6 +19,7 @@ import shlex
 import smtplib
 import ssl
 import subprocess
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.generator import BytesGenerator
@@ -35,6 +36,12 @@ if TYPE_CHECKING:
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 KEYRING_SERVICE = "yhteistuumin"
 TOKEN_COMMAND_TIMEOUT = 30
+#: Seconds to wait for a server to accept the connection and greet (the rest of the session
+#: waits ``[smtp] timeout``): an unreachable host is named within this, not after a minute.
+CONNECT_TIMEOUT = 10.0
+#: Connection retries stop once this many seconds were spent trying and waiting; with the
+#: longest attempt (CONNECT_TIMEOUT) that bounds connecting at about 20 s in all.
+CONNECT_RETRY_BUDGET = 10.0
 
 
 class TemporaryFailure(Exception):
@@ -204,9 +211,9 @@ def run_token_command(command: str, *, timeout: float = TOKEN_COMMAND_TIMEOUT,
     except subprocess.TimeoutExpired:
         raise SendError(f"{where}: {argv[0]} printed no token within {timeout:g} s") from None
     if result.returncode != 0:
-        last = (result.stderr or "").strip().splitlines()
-        hint = f": {last[-1][:200]}" if last else ""
-        raise SendError(f"{where}: {argv[0]} exited with status {result.returncode}{hint}")
+        # Its output is never shown: a token command's stdout and stderr may hold the token.
+        raise SendError(f"{where}: {argv[0]} exited with status {result.returncode} (its output "
+                        "is not shown, it may hold a secret); run it by hand to see why")
     lines = [line.strip() for line in (result.stdout or "").splitlines() if line.strip()]
     if not lines:
         raise SendError(f"{where}: {argv[0]} printed no token")
@@ -303,8 +310,11 @@ class SmtpSession:
         *,
         password_lookup: Callable[[str], str | None] = keyring_password,
         token_source: Callable[[str], str] = run_token_command,
+        on_event: Callable[[str], object] | None = None,
     ):
         self.options = options
+        #: Told each connection attempt and retry as it happens (the CLI prints it on stderr).
+        self.on_event = on_event
         self._password_lookup = password_lookup
         self._token_source = token_source
         self._smtp: smtplib.SMTP | None = None
@@ -337,12 +347,18 @@ class SmtpSession:
         self.check()
         opts = self.options
         smtp: smtplib.SMTP | None = None
+        if self.on_event is not None:
+            self.on_event(f"{opts.where}: connecting")
+        connect_timeout = min(opts.timeout, CONNECT_TIMEOUT)
         try:
             if opts.security == "ssl":
-                smtp = smtplib.SMTP_SSL(opts.host, opts.port, timeout=opts.timeout,
+                smtp = smtplib.SMTP_SSL(opts.host, opts.port, timeout=connect_timeout,
                                         context=opts.context())
             else:
-                smtp = smtplib.SMTP(opts.host, opts.port, timeout=opts.timeout)
+                smtp = smtplib.SMTP(opts.host, opts.port, timeout=connect_timeout)
+            smtp.timeout = opts.timeout
+            if smtp.sock is not None:
+                smtp.sock.settimeout(opts.timeout)
             self.connections += 1
             _no_delay(smtp)
             smtp.ehlo()
@@ -388,6 +404,12 @@ class SmtpSession:
             if 400 <= exc.smtp_code < 500:
                 raise ConnectFailure(reason, exc.smtp_code) from None
             raise SendError(reason) from None
+        except ConnectionRefusedError:
+            _close_quietly(smtp)
+            raise ConnectFailure(f"{opts.where}: connection refused") from None
+        except TimeoutError:
+            _close_quietly(smtp)
+            raise ConnectFailure(f"{opts.where}: no answer within {connect_timeout:g} s") from None
         except (OSError, smtplib.SMTPException) as exc:
             _close_quietly(smtp)
             raise ConnectFailure(f"{opts.where}: cannot connect ({_describe(exc)})") from None
@@ -499,6 +521,39 @@ class SmtpSession:
             smtp.rset()
         except (smtplib.SMTPException, OSError):
             self.drop()
+
+
+def connect_with_retries(transport: object, *, max_attempts: int, backoff: float,
+                         sleep: Callable[[float], None], max_wait: float = 120.0,
+                         clock: Callable[[], float] = time.monotonic) -> None:
+    """Connect, retrying a failed connection with exponential backoff within a time budget.
+
+    Each retry is told to ``transport.on_event`` as it is decided ("host:port: connection
+    refused; retry 2/5 in 4 s"). Retries stop after ``max_attempts`` or once the time spent
+    trying and waiting would pass :data:`CONNECT_RETRY_BUDGET`; the last failure is raised.
+    """
+    report = getattr(transport, "on_event", None)
+    connect = transport.connect  # type: ignore[attr-defined]
+    spent = 0.0
+    attempt = 0
+    while True:
+        attempt += 1
+        started = clock()
+        try:
+            connect()
+            return
+        except ConnectFailure as exc:
+            spent += max(0.0, clock() - started)
+            wait = min(backoff * 2 ** (attempt - 1), max_wait)
+            if attempt >= max(1, max_attempts) or spent + wait > CONNECT_RETRY_BUDGET:
+                if report is not None:
+                    report(f"{exc}; giving up after {attempt} "
+                           f"attempt{'' if attempt == 1 else 's'}")
+                raise
+            if report is not None:
+                report(f"{exc}; retry {attempt + 1}/{max_attempts} in {wait:g} s")
+            sleep(wait)
+            spent += wait
 
 
 def _data_block(payload: bytes) -> bytes:

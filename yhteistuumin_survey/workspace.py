@@ -44,16 +44,23 @@ class Workspace:
         return own if own.exists() else bundled_path(relative)
 
 
-def find_workspace(start: Path | None = None) -> Workspace:
-    """Return the workspace holding ``start`` (the nearest folder up with ``yhteistuumin.toml``).
-
-    Without one, ``start`` itself is the workspace and runs on the defaults.
-    """
+def workspace_root(start: Path | None = None) -> Path | None:
+    """Return the nearest folder from ``start`` up holding ``yhteistuumin.toml``, or None."""
     start = (start or Path.cwd()).resolve()
     for folder in (start, *start.parents):
         if (folder / CONFIG_NAME).is_file():
-            return Workspace(folder)
-    return Workspace(start)
+            return folder
+    return None
+
+
+def find_workspace(start: Path | None = None) -> Workspace:
+    """Return the workspace holding ``start`` (the nearest folder up with ``yhteistuumin.toml``).
+
+    Without one, ``start`` itself is the workspace and runs on the defaults (the commands that
+    may run outside a workspace: the CLI refuses the others before they get here).
+    """
+    start = (start or Path.cwd()).resolve()
+    return Workspace(workspace_root(start) or start)
 
 
 @dataclass(frozen=True)

@@ -83,10 +83,40 @@ class _Group(TyperGroup):
         return option
 
 
+class NoWorkspace(SurveyError):
+    """A command that needs a workspace was run outside one (a usage error: exit 2)."""
+
+
+#: Commands that work outside a workspace (on the bundled defaults); every other refuses.
+OUTSIDE_WORKSPACE = {("init",), ("demo",), ("register", "list"), ("register", "resolve")}
+
+
+def _check_workspace(ctx: Any, workspace: Path | None) -> None:
+    """Refuse, before anything is written, a command that needs a workspace outside one."""
+    from ..workspace import workspace_root
+
+    rest = ctx.meta.get("yhteistuumin.args", [])
+    if workspace is not None or any(arg in ("--help", "-h") for arg in rest):
+        return
+    words = tuple(arg for arg in rest if not arg.startswith("-"))
+    if words[:1] in OUTSIDE_WORKSPACE or words[:2] in OUTSIDE_WORKSPACE:
+        return
+    group = getattr(ctx.command, "commands", {}).get(words[0]) if words else None
+    if len(words) == 1 and hasattr(group, "commands"):
+        return  # a group without its command shows its help
+    if workspace_root(Path.cwd()) is None:
+        raise NoWorkspace("no yhteistuumin.toml here or in any folder above: run "
+                          "'yhteistuumin init DIR' or give --workspace")
+
+
 class _SurveyGroup(_Group):
     """Root group: expected errors become ``Error: reason`` and exit 1, without a traceback."""
 
     def invoke(self, ctx: Any) -> Any:
+        # The words after the global options, for the workspace check (the command's own
+        # parsing consumes them before the group's callback runs).
+        protected = getattr(ctx, "_protected_args", None) or getattr(ctx, "protected_args", [])
+        ctx.meta["yhteistuumin.args"] = [*protected, *ctx.args]
         try:
             return super().invoke(ctx)
         except SurveyError as exc:
@@ -94,7 +124,7 @@ class _SurveyGroup(_Group):
             if state is not None and state.debug:
                 traceback.print_exception(exc, file=sys.stderr)
             _print_error(exc)
-            raise typer.Exit(code=1) from None
+            raise typer.Exit(code=2 if isinstance(exc, NoWorkspace) else 1) from None
         except KeyboardInterrupt:
             typer.echo("Interrupted.", err=True)
             raise typer.Exit(code=130) from None
@@ -167,9 +197,17 @@ class State:
         """The workspace's Project, opened on first use."""
         if self._project is None:
             from ..project import Project
+            from ..workspace import workspace_root
 
-            self._project = Project.open(self.workspace_option, db_url=self.db_option,
-                                         env=self.env, progress=progress)
+            db_url = self.db_option
+            outside = self.workspace_option is None and workspace_root(Path.cwd()) is None
+            if outside and db_url is None and not self.env.get("YHTEISTUUMIN_DB"):
+                # register list/resolve outside a workspace (the guard refuses every other
+                # command): the bundled register in memory, no outputs/ folder made where the
+                # user happens to stand.
+                db_url = "sqlite://"
+            self._project = Project.open(self.workspace_option, db_url=db_url,
+                                         env=self.env, progress=progress, notify=warn)
         return self._project
 
 
@@ -192,7 +230,8 @@ def emit(result: Any, fmt: Format | str = Format.table) -> None:
 
     fmt = Format(fmt)
     typer.echo(render_result(result, fmt.value), nl=fmt is not Format.csv)
-    for line in getattr(result, "warnings", list)():
+    lines = getattr(result, "warnings", None)
+    for line in lines() if callable(lines) else []:
         warn(line)
     if result.failed:
         raise typer.Exit(code=1)
@@ -212,8 +251,8 @@ def _main_options(
     ctx: typer.Context,
     workspace: Annotated[Path | None, typer.Option(
         "--workspace", "-w", envvar="YHTEISTUUMIN_WORKSPACE", file_okay=False,
-        help="Workspace folder (default: the nearest folder up with yhteistuumin.toml, "
-             "else the current one).")] = None,
+        help="Workspace folder (default: the nearest folder up with yhteistuumin.toml; "
+             "only init, demo and register list/resolve run without one).")] = None,
     db: Annotated[str | None, typer.Option(
         "--db", help="Database URL (overrides YHTEISTUUMIN_DB and [database] url).")] = None,
     debug: Annotated[bool, typer.Option(
@@ -226,6 +265,7 @@ def _main_options(
     state.workspace_option = workspace
     state.db_option = db
     state.debug = debug
+    _check_workspace(ctx, workspace)
 
 
 def echo(text: str = "") -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
 
+from ..errors import InputError
 from .app import Format, FormatOption, app, emit, project
 
 
@@ -13,10 +15,24 @@ from .app import Format, FormatOption, app, emit, project
 def forget_cmd(
     ctx: typer.Context,
     email: Annotated[str, typer.Argument(help="The person's email address (any letter case).")],
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="List every place the person appears and what would happen; "
+                          "change nothing.")] = False,
+    yes: Annotated[bool, typer.Option(
+        "--yes", "-y", help="Erase without asking (needed when there is no terminal).")] = False,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Erase a person's name, email and phone everywhere and record that it was done.
+    """Erase exactly one person's name, email and phone everywhere and record that it was done.
 
-    Example: yhteistuumin forget maija.meikalainen@kunta.fi
+    Example: yhteistuumin forget maija.meikalainen@kunta.fi --dry-run
     """
-    emit(project(ctx).forget(email), fmt)
+    emit(project(ctx).forget(email, dry_run=dry_run, confirm=None if yes else _confirm), fmt)
+
+
+def _confirm(places: int) -> None:
+    if not sys.stdin.isatty():
+        raise InputError("forget: there is no terminal to confirm on; look first with "
+                         "--dry-run, then add --yes to erase")
+    if not typer.confirm(f"Erase this person from {places} place{'' if places == 1 else 's'}? "
+                         "This cannot be undone", default=False):
+        raise InputError("nothing erased: not confirmed")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
 
 from ..errors import SendError
-from .app import Format, FormatOption, emit, group, project
+from .app import Format, FormatOption, emit, group, project, warn
 
 send_app = group("send", "Send invitations and reminders over SMTP (never twice).")
 
@@ -81,9 +82,26 @@ def _send(ctx: typer.Context, kind: str, *, yes: bool, fmt: Format, **options: A
     emit(project(ctx).send(kind, confirm=None if yes else _confirm, **options), fmt)
 
 
-def _confirm(question: str, count: int) -> None:
+@send_app.command("check")
+def check_cmd(
+    ctx: typer.Context,
+    kind: Annotated[str, typer.Option(
+        "--kind", help="The batch to check: invite or remind.")] = "invite",
+    only: OnlyOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Check the round before a real send: example settings, {token}, deadline, SMTP, templates.
+
+    Example: yhteistuumin send check
+    """
+    emit(project(ctx).check_send(kind, only=only), fmt)
+
+
+def _confirm(question: str, count: int, details: Sequence[str] = ()) -> None:
     if not sys.stdin.isatty():
         raise SendError(f"about to send {count} messages and there is no terminal to confirm "
                         "on; add --yes to send, or --dry-run to look first")
+    for line in details:
+        warn(line)
     if not typer.confirm(question, default=False):
         raise SendError("nothing sent: not confirmed")

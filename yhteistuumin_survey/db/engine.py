@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,14 +18,35 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
+#: The scheme as typed, well formed or not: ``postgresql://``, ``postgresql//``, ``postgresql:``.
+_SCHEME = re.compile(r"^[A-Za-z][\w+.-]*:?/*")
+_PASSWORD_PARAM = re.compile(r"(?i)(?P<key>[?&;](?:password|passwd|pwd|sslpassword)=)[^&;\s]*")
+
+
+def mask_url(url: str) -> str:
+    """Return a database URL as typed, its password (even in a malformed URL) replaced by ***.
+
+    The password is whatever stands between the user's colon and the last ``@``: an unescaped
+    ``@`` or ``:`` inside it is masked too.
+    """
+    scheme = _SCHEME.match(url)
+    prefix = scheme.group(0) if scheme and "/" in scheme.group(0) else ""
+    rest = url[len(prefix):]
+    if "@" in rest:
+        userinfo, host = rest.rsplit("@", 1)
+        if ":" in userinfo:
+            rest = f"{userinfo.split(':', 1)[0]}:***@{host}"
+    return _PASSWORD_PARAM.sub(lambda m: m.group("key") + "***", prefix + rest)
+
+
 def describe_url(url: str) -> str:
-    """Return the URL without its password, for messages."""
+    """Return the URL without its user and password, for messages."""
     from sqlalchemy.engine import make_url
 
     try:
         parsed = make_url(url)
     except Exception:  # noqa: BLE001 - any unparsable URL is reported as such
-        return "<unparsable database URL>"
+        return mask_url(url)
     if parsed.drivername.startswith("sqlite"):
         return f"sqlite:{parsed.database or ':memory:'}"
     host = parsed.host or "localhost"
@@ -40,9 +62,10 @@ def make_engine(url: str) -> Engine:
 
     try:
         parsed = make_url(url)
-    except ArgumentError:
-        raise DatabaseError(f"{url!r}: not a database URL; use e.g. sqlite:///outputs/db.sqlite "
-                            "or postgresql+psycopg://user@host/db") from None
+    except (ArgumentError, ValueError):
+        raise DatabaseError(f"{mask_url(url)!r}: not a database URL; use e.g. "
+                            "sqlite:///outputs/db.sqlite or postgresql+psycopg://user@host/db"
+                            ) from None
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.drivername == "postgresql+psycopg":

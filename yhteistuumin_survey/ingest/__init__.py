@@ -694,10 +694,13 @@ REPORT_HEADINGS = {
 REPORT_OUTCOMES = {
     "fi": {"new": "uusi", "new version": "uusi versio", "already ingested": "luettu jo aiemmin",
            "duplicate candidate": "mahdollinen kaksoiskappale", "incomplete": "puutteellinen",
-           "empty": "tyhjä", "body-text": "viestin teksti", "note": "huomio", "error": "virhe"},
+           "empty": "tyhjä", "to-read": "luettava", "body-text": "viestin teksti",
+           "note": "huomio", "structure": "kyselyn rakenne", "skipped": "ohitettu",
+           "error": "virhe"},
     "sv": {"new": "ny", "new version": "ny version", "already ingested": "redan inläst",
            "duplicate candidate": "möjlig dubblett", "incomplete": "ofullständig",
-           "empty": "tom", "body-text": "meddelandets text", "note": "anmärkning",
+           "empty": "tom", "to-read": "att läsa", "body-text": "meddelandets text",
+           "note": "anmärkning", "structure": "enkätens struktur", "skipped": "överhoppad",
            "error": "fel"},
 }
 

@@ -1,0 +1,26 @@
+"""``yhteistuumin person``: what is held about a person (the right of access)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .app import Format, FormatOption, app, emit, project
+
+
+@app.command("person")
+def person_cmd(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The person's email address (any letter case).")],
+    fmt: FormatOption = Format.table,
+    out: Annotated[Path | None, typer.Option(
+        "--out", dir_okay=False, help="Also write the report as a workbook (.xlsx).")] = None,
+) -> None:
+    """Show everything held about a person, for an access request; nothing of anyone else.
+
+    Example: yhteistuumin person maija.meikalainen@kunta.fi --out maija.xlsx
+    """
+    report = project(ctx).person(email, out=out)
+    emit(report, fmt)

@@ -1,0 +1,233 @@
+"""What is held about one person, for a right-of-access request (GDPR art. 15).
+
+The person is found by their address with the same whole-address matcher ``forget`` uses
+(:class:`~.privacy.AddressMatcher`): ``koulu@hel.fi`` never brings in ``kalle.koulu@hel.fi``.
+Their records (contacts, practice versions and raw answers that are theirs) give their names
+and phone numbers, which then find the practices and review decisions that name them. Of
+anyone else nothing is shown: a practice that only names the person is listed by its number,
+title and the fields that name them, never with its own contact.
+
+Reading only: no row and no file is written (the erasure key is not made when missing).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .privacy import KEY_FILE, AddressMatcher, find_records, name_pattern
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from .workspace import Workspace
+
+SECTIONS: dict[str, str] = {
+    "contacts": "Contact details and where they came from",
+    "messages": "Messages sent to the address",
+    "bounces": "Bounces and automatic replies",
+    "received": "Files received from the person or holding their answer",
+    "practices": "Practices where the person is the contact or is named",
+    "decisions": "Review decisions that name the person",
+    "erasures": "Erasures done",
+}
+
+_NOUNS = {"contacts": ("contact", "contacts"), "messages": ("message", "messages"),
+          "bounces": ("bounce", "bounces"), "received": ("received file", "received files"),
+          "practices": ("practice", "practices"),
+          "decisions": ("review decision", "review decisions"),
+          "erasures": ("erasure", "erasures")}
+
+
+@dataclass
+class PersonReport:
+    """Everything held about one person, by section (rows of plain values)."""
+
+    email: str
+    sections: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: The workbook the report was also written to (``person --out``), if any.
+    written: Path | None = None
+
+    @property
+    def failed(self) -> bool:
+        return False
+
+    def text(self) -> str:
+        """A line per thing held, then the summary."""
+        from .reports import render_table
+
+        columns, rows = self.table()
+        lines = [render_table(rows, columns)] if rows else []
+        lines += self.summary()
+        if self.written is not None:
+            lines.append(f"Written to {self.written}.")
+        return "\n".join(lines)
+
+    @property
+    def found(self) -> int:
+        return sum(len(rows) for rows in self.sections.values())
+
+    def summary(self) -> list[str]:
+        if not self.found:
+            return [f"Nothing is held about {self.email}."]
+        parts = [f"{len(rows)} {_NOUNS[name][len(rows) != 1]}"
+                 for name, rows in self.sections.items() if rows]
+        return [f"Held about {self.email}: " + ", ".join(parts) + "."]
+
+    def table(self) -> tuple[list[str], list[dict[str, Any]]]:
+        rows = []
+        for name, items in self.sections.items():
+            for item in items:
+                rows.append({"section": SECTIONS[name],
+                             "details": "; ".join(f"{k}: {v}" for k, v in item.items()
+                                                  if v not in (None, "", []))})
+        return ["section", "details"], rows
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"email": self.email, "sections": self.sections}
+
+
+def _time(value: Any) -> str | None:
+    return value.isoformat(timespec="seconds") if value is not None else None
+
+
+def person_report(workspace: Workspace, email: str, *, session: Session) -> PersonReport:
+    """Return everything the database holds about the person with this address."""
+    matcher = AddressMatcher(email)
+    records = find_records(workspace, matcher, session=session)
+    names = [name_pattern(name) for name in records.names]
+
+    def names_person(text: Any) -> bool:
+        return isinstance(text, str) and (matcher.mentions(text)
+                                          or any(p.search(text) for p in names))
+
+    report = PersonReport(email=email.strip())
+    report.sections["contacts"] = [{
+        "municipality": c.municipality_code, "email": c.email, "name": c.name, "role": c.role,
+        "phone": c.phone, "status": c.status, "source_file": c.source_file,
+        "source_row": c.source_row, "added": _time(c.created_at),
+        "bounce_reason": c.bounce_reason} for c in records.contacts]
+    report.sections["messages"] = _messages(session, matcher)
+    report.sections["bounces"] = _bounces(session, matcher)
+    report.sections["received"] = _received(session, matcher, records)
+    report.sections["practices"] = _practices(session, records, names_person)
+    report.sections["decisions"] = _decisions(session, names_person)
+    report.sections["erasures"] = _erasures(workspace, session, email)
+    return report
+
+
+def _messages(session: Session, matcher: AddressMatcher) -> list[dict[str, Any]]:
+    from sqlmodel import col, select
+
+    from .db.models import OutboundMessage
+
+    return [{"round": m.round_name, "municipality": m.municipality_code, "kind": m.kind,
+             "reminder": m.sequence or None, "state": m.state, "attempts": m.attempts,
+             "sent": _time(m.sent_at), "server_answer": m.smtp_response, "error": m.error}
+            for m in session.exec(select(OutboundMessage).order_by(col(OutboundMessage.id)))
+            if matcher.is_address(m.address)]
+
+
+def _bounces(session: Session, matcher: AddressMatcher) -> list[dict[str, Any]]:
+    from sqlmodel import col, select
+
+    from .db.models import Bounce
+
+    return [{"kind": b.classification, "detail": b.detail, "read": _time(b.processed_at)}
+            for b in session.exec(select(Bounce).order_by(col(Bounce.id)))
+            if matcher.is_address(b.address)]
+
+
+def _received(session: Session, matcher: AddressMatcher, records: Any) -> list[dict[str, Any]]:
+    from sqlmodel import col, select
+
+    from .db.models import ReceivedFile
+
+    theirs = {s.received_file_id for s in records.submissions}
+    return [{"file": r.original_name, "format": r.format, "received": _time(r.received_at),
+             "from_the_person": bool(r.sender and matcher.mentions(r.sender)),
+             "stored_as": Path(r.stored_path).name}
+            for r in session.exec(select(ReceivedFile).order_by(col(ReceivedFile.id)))
+            if r.id in theirs or (r.sender and matcher.mentions(r.sender))]
+
+
+_TEXTS = ("title", "goal", "summary", "implementation", "resources", "experiences", "benefits",
+          "municipality_text")
+
+
+def _practices(session: Session, records: Any, names_person: Any) -> list[dict[str, Any]]:
+    from sqlmodel import col, select
+
+    from .db.models import Practice, PracticeVersion
+
+    own = {id(v) for v in records.versions}
+    rows = []
+    for version in session.exec(select(PracticeVersion).order_by(
+            col(PracticeVersion.practice_id), col(PracticeVersion.version))):
+        named_in = [name for name in _TEXTS if names_person(getattr(version, name))]
+        if id(version) not in own and not named_in:
+            continue
+        practice = session.get(Practice, version.practice_id)
+        row: dict[str, Any] = {"practice": version.practice_id, "version": version.version,
+                               "title": version.title,
+                               "status": practice.status if practice else None}
+        if id(version) in own:
+            row.update(role="contact", contact_name=version.contact_name,
+                       contact_email=version.contact_email, contact_phone=version.contact_phone,
+                       consent_to_publish=version.publish_consent)
+        else:
+            row["role"] = "named in the text"
+        row["named_in"] = named_in
+        rows.append(row)
+    return rows
+
+
+def _decisions(session: Session, names_person: Any) -> list[dict[str, Any]]:
+    from sqlmodel import col, select
+
+    from .db.models import ReviewDecision
+
+    return [{"practice": d.practice_id, "decision": d.decision, "comment": d.comment,
+             "decided": _time(d.decided_at)}
+            for d in session.exec(select(ReviewDecision).order_by(col(ReviewDecision.id)))
+            if names_person(d.comment)]
+
+
+def _erasures(workspace: Workspace, session: Session, email: str) -> list[dict[str, Any]]:
+    from sqlmodel import select
+
+    from .db.models import Erasure
+
+    key_path = workspace.outputs / KEY_FILE
+    if not key_path.exists():  # no erasure was ever done here (and reading makes no key)
+        return []
+    key = key_path.read_bytes().strip()
+    digest = hmac.new(key, email.strip().casefold().encode(), hashlib.sha256).hexdigest()
+    return [{"erased": _time(e.erased_at), "places": sum(e.counts.values())}
+            for e in session.exec(select(Erasure).where(Erasure.subject_hash == digest))]
+
+
+def write_person_workbook(report: PersonReport, path: Path) -> Path:
+    """Write the report as a workbook, one sheet per section (text kept as text)."""
+    from openpyxl import Workbook
+
+    from .reports import neutralise_formula
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for name, rows in report.sections.items():
+        sheet = workbook.create_sheet(name)
+        sheet.append([SECTIONS[name]])
+        columns = list(dict.fromkeys(key for row in rows for key in row))
+        if columns:
+            sheet.append(columns)
+        for row in rows:
+            sheet.append([neutralise_formula(", ".join(map(str, value))
+                                             if isinstance(value, list) else value)
+                          for value in (row.get(column) for column in columns)])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    workbook.save(path)
+    return path

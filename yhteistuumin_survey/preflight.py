@@ -1,0 +1,223 @@
+"""The pre-flight check every real send runs first (also ``yhteistuumin send check``).
+
+Refused, every reason listed at once: the sender or reply address still the shipped example or
+on a reserved example domain, a ``form_url`` without ``{token}`` (every municipality would get
+the same link), a deadline already past, SMTP settings missing, a template that does not
+render for one of the municipalities of the batch. Warned: contacts on reserved example
+domains (the demo and tests use them on purpose; a real list should not).
+
+It reads only: no token, questionnaire or row is made (templates are rendered with a sample
+token and without the attachment).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from .config import Settings
+    from .mailer import SendPlan
+    from .workspace import Workspace
+
+#: Domains reserved for examples and tests (RFC 2606, RFC 6761) and the example.* family.
+_EXAMPLE_TLDS = ("example", "invalid", "test", "localhost")
+_EXAMPLE_SECOND = ("example.fi", "example.com", "example.org", "example.net", "example.se")
+SAMPLE_TOKEN = "ESIMERKKI"
+
+
+def is_example_domain(address: str) -> bool:
+    """Tell whether an address is on a domain reserved for examples (never delivered)."""
+    domain = address.rpartition("@")[2].strip().strip(">").lower().rstrip(".")
+    if not domain:
+        return False
+    if domain.rsplit(".", 1)[-1] in _EXAMPLE_TLDS:
+        return True
+    return any(domain == d or domain.endswith("." + d) for d in _EXAMPLE_SECOND)
+
+
+@dataclass
+class PreflightResult:
+    """What the check found, and what the batch would be (for the confirmation)."""
+
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    sender: str = ""
+    reply_to: str = ""
+    deadline: str = ""
+    sample_link: str = ""
+    messages: int = 0
+    seconds: float = 0.0
+    where: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.problems)
+
+    @property
+    def duration(self) -> str:
+        """The batch's time at the configured rate, in words."""
+        seconds = round(self.seconds)
+        if seconds < 90:
+            return f"{seconds} s"
+        minutes = round(seconds / 60)
+        if minutes < 90:
+            return f"{minutes} min"
+        return f"{minutes // 60} h {minutes % 60} min"
+
+    def details(self) -> list[str]:
+        """The lines the confirmation shows."""
+        return [f"From:      {self.sender}", f"Reply-To:  {self.reply_to}",
+                f"Deadline:  {self.deadline}", f"Link:      {self.sample_link}",
+                f"Messages:  {self.messages} through {self.where}, about {self.duration} at "
+                "the configured rate"]
+
+    def summary(self) -> list[str]:
+        lines = []
+        if self.problems:
+            n = len(self.problems)
+            lines.append(f"Refused: {n} problem{'' if n == 1 else 's'} to fix before sending:")
+            lines += [f"  {problem}" for problem in self.problems]
+        for warning in self.warnings:
+            lines.append(f"Warning: {warning}")
+        if not self.problems:
+            lines.append("Ready to send.")
+        return lines
+
+    def text(self) -> str:
+        """What the batch would be, then the verdict."""
+        return "\n".join([*self.details(), *self.summary()])
+
+    def table(self) -> tuple[list[str], list[dict[str, Any]]]:
+        rows = [{"level": "refused", "reason": p} for p in self.problems]
+        rows += [{"level": "warning", "reason": w} for w in self.warnings]
+        return ["level", "reason"], rows
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": not self.problems, "problems": self.problems, "warnings": self.warnings,
+                "sender": self.sender, "reply_to": self.reply_to, "deadline": self.deadline,
+                "sample_link": self.sample_link, "messages": self.messages,
+                "seconds": round(self.seconds, 1), "smtp": self.where}
+
+
+def check_round(workspace: Workspace, *, session: Session, settings: Settings,
+                plan: SendPlan | None = None, today: dt.date | None = None) -> PreflightResult:
+    """Check the settings, the templates and the contacts before a real send."""
+    from .config import KEYS, parse_rate
+
+    defaults = {f"{key.section}.{key.name}": key.default for key in KEYS}
+    result = PreflightResult(sender=str(settings.get("round.sender")),
+                             reply_to=str(settings.get("round.reply_to")))
+    for key, label in (("round.sender", "sender"), ("round.reply_to", "reply_to")):
+        value = str(settings.get(key))
+        if value == defaults[key]:
+            result.problems.append(f"[round] {label} is still the shipped example ({value}); "
+                                   "set the round's real address in yhteistuumin.toml")
+        elif is_example_domain(value):
+            result.problems.append(f"[round] {label} {value} is on a domain reserved for "
+                                   "examples; mail from it is not delivered")
+    _check_link_and_deadline(result, settings, today or dt.date.today())
+    _check_smtp(result, settings)
+    codes = _batch_codes(session, settings, plan)
+    _check_templates(result, workspace, session, settings, codes, plan)
+    _check_contacts(result, session, plan)
+    result.messages = len(plan.to_send) if plan is not None else 0
+    result.seconds = result.messages / parse_rate(settings.get("smtp.rate"))
+    result.where = f"{settings.get('smtp.host')}:{settings.get('smtp.port')}"
+    return result
+
+
+def _check_link_and_deadline(result: PreflightResult, settings: Settings, today: dt.date) -> None:
+    form_url = str(settings.get("round.form_url"))
+    if "{token}" not in form_url:
+        result.problems.append(f"[round] form_url {form_url} has no {{token}}: every "
+                               "municipality would get the same link; add ?token={token}")
+    result.sample_link = form_url.replace("{token}", SAMPLE_TOKEN)
+    deadline = settings.get("round.deadline")
+    result.deadline = str(deadline)
+    if isinstance(deadline, dt.date) and deadline < today:
+        result.problems.append(f"[round] deadline {deadline} is already past (today is "
+                               f"{today}); set the last day to answer")
+
+
+def _check_smtp(result: PreflightResult, settings: Settings) -> None:
+    from .smtp_auth import keyring_password
+
+    if not str(settings.get("smtp.host") or "").strip():
+        result.problems.append("[smtp] host is not set; give the SMTP server's name")
+    user = str(settings.get("smtp.user") or "")
+    if user and not settings.smtp_password and not settings.get("smtp.oauth2_token_command") \
+            and not keyring_password(user):
+        result.problems.append(f"[smtp] user {user} has no password: set "
+                               "YHTEISTUUMIN_SMTP_PASSWORD or store it in the system keyring "
+                               "(keyring set yhteistuumin USER)")
+
+
+def _batch_codes(session: Session, settings: Settings, plan: SendPlan | None) -> list[str]:
+    if plan is not None:
+        return list(dict.fromkeys(m.municipality_code for m in plan.to_send))
+    from sqlmodel import select
+
+    from .db.models import Contact
+
+    return sorted({c.municipality_code for c in session.exec(
+        select(Contact).where(Contact.status == "valid"))})
+
+
+def _check_templates(result: PreflightResult, workspace: Workspace, session: Session,
+                     settings: Settings, codes: list[str], plan: SendPlan | None) -> None:
+    """Render every municipality's message (sample token, no attachment): no send may fail so."""
+    from sqlmodel import select
+
+    from .db.models import Municipality
+    from .messages import MessageComposer
+    from .survey import workspace_survey
+
+    if not codes:
+        return
+    kinds = [plan.kind] if plan is not None else ["invite", "remind"]
+    try:
+        composer = MessageComposer(workspace, settings=settings, survey=workspace_survey(workspace))
+    except Exception as exc:  # noqa: BLE001 - any template setup error is a reason to refuse
+        result.problems.append(f"templates: cannot be loaded: {exc}")
+        return
+    municipalities = {m.code: m for m in session.exec(select(Municipality))}
+    failed: dict[str, list[str]] = {}
+    for code in codes:
+        municipality = municipalities.get(code)
+        if municipality is None:
+            continue
+        for kind in kinds:
+            try:
+                composer.compose(municipality=municipality, kind=kind, token=SAMPLE_TOKEN,
+                                 address="vastaanottaja@kunta.invalid", contact_name=None,
+                                 attachment=None, sequence=1 if kind == "remind" else 0)
+            except Exception as exc:  # noqa: BLE001 - reported with the municipality, not raised
+                failed.setdefault(f"{kind}: {str(exc).splitlines()[0][:200]}", []).append(code)
+    for reason, failing in failed.items():
+        shown = ", ".join(failing[:5]) + (f" and {len(failing) - 5} more" if len(failing) > 5
+                                          else "")
+        result.problems.append(f"template {reason} (municipalit{'y' if len(failing) == 1 else 'ies'}"
+                               f" {shown})")
+
+
+def _check_contacts(result: PreflightResult, session: Session, plan: SendPlan | None) -> None:
+    if plan is not None:
+        addresses = [m.address for m in plan.to_send]
+    else:
+        from sqlmodel import select
+
+        from .db.models import Contact
+
+        addresses = [c.email for c in session.exec(select(Contact).where(
+            Contact.status == "valid"))]
+    examples = [a for a in addresses if is_example_domain(a)]
+    if examples:
+        n = len(examples)
+        result.warnings.append(
+            f"{n} contact{'' if n == 1 else 's'} on domains reserved for examples "
+            f"({', '.join(examples[:3])}{' …' if n > 3 else ''}): mail to them is not delivered; "
+            "import the real contact list")

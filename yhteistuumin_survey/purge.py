@@ -1,0 +1,159 @@
+"""Remove what the round no longer needs after a date: received originals, message copies, reports.
+
+What each kind is, and what stays:
+
+- ``received``: the stored copies of files that came in (``outputs/received/``), by the time
+  they were received. The database keeps the record that a file came in (its name, size,
+  content hash and time) and everything read from it (the answers and practices): those go
+  with ``forget`` or not at all.
+- ``messages``: the ``.eml`` copies of messages written under ``outputs/outbox/`` (dry runs).
+  The outbox rows (who was sent what, when, the server's answer) stay: they are what keeps a
+  municipality from being mailed twice.
+- ``reports``: the files under ``outputs/reports/`` (ingest reports, charts), by their time.
+
+A file counts as older than ``before`` when it was received (or last written) on an earlier
+day. ``dry_run`` lists what would go and deletes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from .workspace import Workspace
+
+KINDS = ("received", "messages", "reports")
+_LABEL = {"received": "received file", "messages": "copy of a message", "reports": "report"}
+
+
+@dataclass
+class PurgedFile:
+    """One file that goes (or, in a dry run, would go)."""
+
+    kind: str
+    path: str
+    date: str
+    size: int
+
+
+@dataclass
+class PurgeResult:
+    """What a purge removed (or would remove), file by file."""
+
+    before: str
+    kinds: list[str]
+    dry_run: bool = False
+    files: list[PurgedFile] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return False
+
+    @property
+    def size(self) -> int:
+        return sum(f.size for f in self.files)
+
+    def summary(self) -> list[str]:
+        n = len(self.files)
+        what = " and ".join(self.kinds)
+        if not n:
+            return [f"Nothing to purge: no {what} older than {self.before}."]
+        files = f"{n} file{'' if n == 1 else 's'} ({_size(self.size)})"
+        if self.dry_run:
+            return [f"Dry run: {files} older than {self.before} would be deleted; nothing was "
+                    "changed."]
+        return [f"Deleted {files} older than {self.before}."]
+
+    def text(self) -> str:
+        """A line per file, then the summary."""
+        from .reports import render_table
+
+        columns, rows = self.table()
+        return "\n".join(([render_table(rows, columns)] if rows else []) + self.summary())
+
+    def table(self) -> tuple[list[str], list[dict[str, Any]]]:
+        return ["what", "path", "date"], [
+            {"what": _LABEL[f.kind], "path": f.path, "date": f.date} for f in self.files]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"before": self.before, "kinds": self.kinds, "dry_run": self.dry_run,
+                "files": [vars(f) for f in self.files], "bytes": self.size}
+
+
+def _size(n: int) -> str:
+    for unit in ("bytes", "kB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000  # type: ignore[assignment]
+    return str(n)  # pragma: no cover
+
+
+def purge_outputs(workspace: Workspace, *, session: Session, before: dt.date,
+                  kinds: list[str], dry_run: bool = False) -> PurgeResult:
+    """Delete (``dry_run``: list) the files of ``kinds`` older than ``before``."""
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown or not kinds:
+        raise ValueError(f"kinds must be among {KINDS}, got {kinds}")
+    result = PurgeResult(before=before.isoformat(), kinds=list(kinds), dry_run=dry_run)
+    found: list[tuple[str, Path, dt.date]] = []
+    if "received" in kinds:
+        found += _received(workspace, session, before)
+    if "messages" in kinds:
+        found += _older(workspace, workspace.outputs / "outbox", before, "messages",
+                        suffixes=(".eml",))
+    if "reports" in kinds:
+        found += _older(workspace, workspace.outputs / "reports", before, "reports")
+    for kind, path, day in sorted(found, key=lambda item: (KINDS.index(item[0]), item[1])):
+        size = path.stat().st_size
+        result.files.append(PurgedFile(kind, path.relative_to(workspace.root).as_posix(),
+                                       day.isoformat(), size))
+        if not dry_run:
+            path.unlink()
+    return result
+
+
+def _received(workspace: Workspace, session: Session,
+              before: dt.date) -> list[tuple[str, Path, dt.date]]:
+    """Stored received files older than ``before``: by the time recorded, else the file's."""
+    from sqlmodel import select
+
+    from .db.models import ReceivedFile
+
+    folder = (workspace.outputs / "received").resolve()
+    recorded: dict[Path, dt.date] = {}
+    for received in session.exec(select(ReceivedFile)):
+        stored = Path(received.stored_path)
+        path = (stored if stored.is_absolute() else workspace.root / stored).resolve()
+        if received.received_at is not None:
+            when = received.received_at
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=dt.UTC)
+            recorded[path] = when.astimezone().date()
+    found = []
+    for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+        if not path.is_file():
+            continue
+        day = recorded.get(path.resolve()) or _file_day(path)
+        if day < before:
+            found.append(("received", path, day))
+    return found
+
+
+def _older(workspace: Workspace, folder: Path, before: dt.date, kind: str,
+           suffixes: tuple[str, ...] = ()) -> list[tuple[str, Path, dt.date]]:
+    found = []
+    for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+        if path.is_file() and (not suffixes or path.suffix.lower() in suffixes):
+            day = _file_day(path)
+            if day < before:
+                found.append((kind, path, day))
+    return found
+
+
+def _file_day(path: Path) -> dt.date:
+    return dt.datetime.fromtimestamp(path.stat().st_mtime).date()
