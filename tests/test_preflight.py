@@ -68,11 +68,11 @@ def test_a_template_that_fails_for_a_municipality_is_named(loaded, workspace):
     shutil.copy(bundled_path("templates/email/invitation.sv.txt.j2"), templates)
     (templates / "invitation.sv.txt.j2").write_text("Hej {{ kontakt_namn }}!\n", encoding="utf-8")
 
-    result = loaded("send", "check", "--only", "599,091", env=round_env())
+    result = loaded("send", "check", "--only", "478,091", env=round_env())
 
     assert result.exit_code == 1, result.output
     assert "template invite:" in result.stdout and "kontakt_namn" in result.stdout
-    assert "(municipality 599)" in result.stdout
+    assert "(municipality 478)" in result.stdout
 
 
 def test_a_clean_round_is_ready_and_shows_what_the_batch_is(loaded):

@@ -141,7 +141,7 @@ def test_forget_erases_the_person_everywhere_and_records_it(workspace, session, 
     assert result.counts == {
         "bounces": 1, "contacts": 1, "eml_copies_deleted": 1, "outbound_messages": 1,
         "output_files": 1, "practice_versions": 1, "received_copies_deleted": 2,
-        "received_file_senders": 1, "site_files": 4, "submissions": 2, "workbooks": 1}
+        "received_file_senders": 1, "site_files": 6, "submissions": 2, "workbooks": 1}
     contact = session.get(Contact, 1)
     assert contact.status == "erased" and contact.email.endswith("@invalid")
     assert contact.name is None and contact.phone is None and contact.role == "kulttuurisihteeri"

@@ -247,13 +247,16 @@ class Project:
     def send(self, kind: str, *, dry_run: bool = False, limit: int | None = None,
              only: list[str] | None = None, rate: str | None = None,
              resend_uncertain: bool = False, retry_failed: bool = False,
-             now: dt.datetime | None = None, confirm: Confirm | None = None) -> SendResult:
+             now: dt.datetime | None = None, confirm: Confirm | None = None,
+             check: bool = True) -> SendResult:
         """Send the invitations (``kind="invite"``) or reminders (``"remind"``), never twice.
 
         ``dry_run`` writes the messages as ``.eml`` files instead. ``confirm`` is asked before
         a real send of more than ``mailer.CONFIRM_ABOVE`` messages. ``retry_failed`` queues
         again the messages that failed for a reason that can pass (a quota, a full mailbox). A
         real send holds the database's send lock: another one running is refused in one line.
+        A real send first runs the pre-flight check (``send check``) unless ``check`` is False
+        (the demo, whose round is made of examples on purpose).
         """
         from contextlib import nullcontext
 
@@ -284,10 +287,10 @@ class Project:
                     result = write_dry_run(plan, workspace=self.workspace, compose=compose,
                                            progress=advance)
             else:
-                from .preflight import check_round
+                from .preflight import PreflightResult, check_round
 
                 preflight = check_round(self.workspace, session=session, settings=settings,
-                                        plan=plan)
+                                        plan=plan) if check else PreflightResult()
                 if preflight.failed:
                     for line in preflight.summary():
                         self.notify(line)
