@@ -20,10 +20,10 @@ DESIGN = REPO.parent / "shared" / "DESIGN.md"
 CONTRACT = [
     ("init",), ("db", "upgrade"), ("demo",), ("register", "list"), ("register", "resolve"),
     ("register", "update"), ("register", "contacts"), ("register", "check"),
-    ("survey", "build"), ("send", "invite"), ("send", "remind"), ("send", "check"),
-    ("survey", "webform"), ("bounces",), ("ingest",),
-    ("practices", "list"), ("practices", "show"), ("review", "export"), ("review", "import"),
-    ("publish",), ("status",), ("person",), ("forget",), ("purge",), ("fetch",),
+    ("survey", "build"), ("send", "invite"), ("send", "remind"), ("survey", "webform"),
+    ("send", "check"), ("fetch",), ("bounces",), ("ingest",), ("practices", "list"),
+    ("practices", "show"), ("review", "export"), ("review", "import"), ("publish",),
+    ("status",), ("person",), ("forget",), ("purge",),
 ]
 
 
@@ -34,11 +34,12 @@ def design_commands(text: str) -> list[tuple[str, ...]]:
     for line in section.splitlines():
         if not line.startswith("| `"):
             continue
-        first_cell = line.split("|")[1]
+        first_cell = re.split(r"(?<!\\)\|", line)[1]  # "\|" inside a cell is a literal bar
         for usage in re.findall(r"`([^`]+)`", first_cell):
             words: list[str] = []
             for word in usage.split():
-                if word.startswith("[") or word != word.lower() or "…" in word:
+                if (word.startswith("[") or word != word.lower() or "…" in word
+                        or "\\|" in word):  # an option, a placeholder, a choice of arguments
                     break
                 words.append(word)
             if words and words[0] == "yhteistuumin":
