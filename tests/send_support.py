@@ -365,3 +365,14 @@ def check_received(message: EmailMessage, *, code: str, token: str | None = None
     if expected is not None:
         assert meta["language"] == expected
     return header_token
+
+
+def round_env() -> dict[str, str]:
+    """A real send runs the pre-flight check: the round's own addresses (not the shipped
+    example) and a deadline ahead. The contacts stay on example domains (a warning only)."""
+    import datetime as dt
+
+    deadline = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    return {"YHTEISTUUMIN_ROUND_SENDER": "kysely@yhteistuumin.fi",
+            "YHTEISTUUMIN_ROUND_REPLY_TO": "koordinaattori@yhteistuumin.fi",
+            "YHTEISTUUMIN_ROUND_DEADLINE": deadline}

@@ -5,14 +5,13 @@ Real messages (templates, questionnaires, tokens) go to real aiosmtpd servers on
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import shutil
 from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
-from send_support import Faults, check_received, mail_server, make_certificate
+from send_support import Faults, check_received, mail_server, make_certificate, round_env
 from sqlmodel import Session, select
 
 from yhteistuumin_survey.resources import bundled_path
@@ -28,15 +27,6 @@ def loaded(cli):
     result = cli("register", "contacts", str(bundled_path("recipients/contacts.example.csv")))
     assert result.exit_code == 0, result.output
     return cli
-
-
-def round_env() -> dict[str, str]:
-    """A real send runs the pre-flight check: the round's own addresses (not the shipped
-    example) and a deadline ahead. The contacts stay on example domains (a warning only)."""
-    deadline = (dt.date.today() + dt.timedelta(days=30)).isoformat()
-    return {"YHTEISTUUMIN_ROUND_SENDER": "kysely@yhteistuumin.fi",
-            "YHTEISTUUMIN_ROUND_REPLY_TO": "koordinaattori@yhteistuumin.fi",
-            "YHTEISTUUMIN_ROUND_DEADLINE": deadline}
 
 
 def smtp_env(server, **extra: str) -> dict[str, str]:

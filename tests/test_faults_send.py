@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import pytest
-from send_support import composer, load_example_contacts
+from send_support import composer, load_example_contacts, round_env
 from sqlmodel import Session, select
 
 from yhteistuumin_survey.config import load_settings
@@ -287,7 +287,7 @@ def test_the_loser_of_two_sends_says_in_one_line_who_is_sending(cli, workspace):
     provider = Provider()
     with serve(provider) as port:
         env = {"YHTEISTUUMIN_SMTP_HOST": "127.0.0.1", "YHTEISTUUMIN_SMTP_PORT": str(port),
-               "YHTEISTUUMIN_SMTP_SECURITY": "none"}
+               "YHTEISTUUMIN_SMTP_SECURITY": "none", **round_env()}
         with exclusive(engine, "send"):  # another send is going on
             result = cli("send", "invite", "--only", "599", "--yes", env=env)
         assert result.exit_code == 1
@@ -310,7 +310,8 @@ def test_the_summary_names_each_outcome_and_when_to_send_again(cli):
     provider = Provider(after=2)
     with serve(provider) as port:
         env = {"YHTEISTUUMIN_SMTP_HOST": "127.0.0.1", "YHTEISTUUMIN_SMTP_PORT": str(port),
-               "YHTEISTUUMIN_SMTP_SECURITY": "none", "YHTEISTUUMIN_SMTP_RATE": "1000/s"}
+               "YHTEISTUUMIN_SMTP_SECURITY": "none", "YHTEISTUUMIN_SMTP_RATE": "1000/s",
+               **round_env()}
         result = cli("send", "invite", "--only", "091,599,698", "--yes", env=env)
         assert result.exit_code == 1 and "Traceback" not in result.output
         lines = result.stdout.splitlines()

@@ -8,6 +8,7 @@ import json
 import pytest
 from factories import make_practice
 from openpyxl import load_workbook
+from send_support import round_env
 from sqlmodel import Session, select
 
 from yhteistuumin_survey.db.models import (
@@ -170,7 +171,8 @@ def test_status_after_sending_only_two_and_three_answers(loaded, workspace):
 
     with mail_server() as server:
         env = {"YHTEISTUUMIN_SMTP_HOST": "127.0.0.1", "YHTEISTUUMIN_SMTP_PORT": str(server.port),
-               "YHTEISTUUMIN_SMTP_SECURITY": "none", "YHTEISTUUMIN_SMTP_RATE": "1000/s"}
+               "YHTEISTUUMIN_SMTP_SECURITY": "none", "YHTEISTUUMIN_SMTP_RATE": "1000/s",
+               **round_env()}
         sent = loaded("send", "invite", "--only", "091,005", "--yes", env=env)
     assert sent.exit_code == 0, sent.output
     with _workspace_session(workspace) as session:

@@ -8,8 +8,8 @@ import re
 import shutil
 
 import pytest
-from send_support import mail_server
-from test_cli_send import round_env, smtp_env
+from send_support import mail_server, round_env
+from test_cli_send import smtp_env
 
 from yhteistuumin_survey.preflight import is_example_domain
 from yhteistuumin_survey.resources import bundled_path

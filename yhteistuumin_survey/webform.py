@@ -303,8 +303,8 @@ def participant_rows(*, session: Session, settings: Settings,
         person = contacts.get(municipality.code)
         if person is None:
             continue
-        lang = message_language(municipality.language, aland=bool(municipality.aland))
-        lang = "sv" if lang == "sv" else "fi"
+        # the form opens in the municipality's first language ("sv-fi" mail: Swedish first)
+        lang = message_language(municipality.language, aland=bool(municipality.aland))[:2]
         if lang not in languages:
             lang = languages[0]
         first, _, last = (person.name or "").strip().partition(" ")
