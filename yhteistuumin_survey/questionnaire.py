@@ -114,9 +114,9 @@ _TEXT: dict[str, dict[str, str]] = {
         "municipality": "Kommun",
         "deadline": "Svarstiden går ut",
         "what_title": "Vad vi ber om",
-        "what": "Berätta om goda praxis som används i er kommuns kulturtjänster. Varje praxis "
-                "har en egen flik ({count} st.); fyll i så många som ni har praxis. Även "
-                "praxis som flera kommuner har tillsammans är välkomna: räkna då upp alla "
+        "what": "Berätta om goda exempel från er kommuns kulturtjänster. Varje exempel "
+                "har en egen flik ({count} st.); fyll i så många som ni har. Även exempel "
+                "som flera kommuner genomför tillsammans är välkomna: räkna då upp alla "
                 "kommuner.",
         "how_title": "Så här fyller ni i formuläret",
         "how": "Skriv svaren i kolumn B. När ni väljer en cell visas en anvisning. För "
