@@ -646,7 +646,7 @@ def list_practices(*, session: Session, status: str | None = None,
         "original_name": ReceivedFile.original_name, "sheet": Submission.sheet,
         "row": Submission.row, "locator": Submission.locator, "format": Submission.format,
     }
-    query = (select(*(col(column).label(name) for name, column in fields.items()))
+    query: Any = (select(*(col(column).label(name) for name, column in fields.items()))
              .select_from(Practice).join(PracticeVersion, _current())
              .outerjoin(Submission, col(Submission.id) == col(PracticeVersion.submission_id))
              .outerjoin(ReceivedFile, col(ReceivedFile.id) == col(Submission.received_file_id))
