@@ -72,8 +72,14 @@ lock:
 	  echo "# Refresh after changing pyproject.toml: make lock  (pip freeze of the dev environment)"; \
 	  $(BIN)/python -m pip freeze --exclude-editable | grep -v '^yhteistuumin'; } > requirements.lock
 
+# Every benchmark in turn (helpers named _*.py and the summary excluded), then one table of
+# every ratio against its target from the BENCH lines they print.
 bench: install
-	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+	mkdir -p outputs && : > outputs/bench.log && rm -f outputs/bench.failed
+	for script in bench/[!_]*.py; do [ $$script = bench/summary.py ] && continue; \
+		{ $(BIN)/python $$script 2>&1 || echo $$script > outputs/bench.failed; } \
+		| tee -a outputs/bench.log; [ ! -e outputs/bench.failed ] || exit 1; done
+	$(BIN)/python bench/summary.py outputs/bench.log
 
 clean:
 	rm -rf $(VENV) .venv-smoke outputs/demo .pytest_cache .mypy_cache .ruff_cache

@@ -156,6 +156,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'step':<30} {'seconds':>8} {'baseline':>9} {'ratio':>6}")
     for name, seconds, base in results:
         print(f"{name:<30} {seconds:8.2f} {base:9.2f} {seconds / base:6.2f}")
+    from _report import emit  # bench/ is this script's folder
+
+    emit("review", "export / pandas to_excel", ratio=export_time / write_base, target=1.0)
+    emit("review", "import / calamine read", ratio=import_time / read_calamine, target=2.0)
     return 0
 
 

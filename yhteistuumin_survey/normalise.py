@@ -829,6 +829,7 @@ def _validate_email(candidate: str) -> str | None:
         return None
 
 
+@lru_cache(maxsize=8192)
 def _parse_phone(text: str) -> str | None:
     import phonenumbers
 

@@ -134,13 +134,14 @@ def seed_register(session: Session, *, register: Path, regions: Path | None,
 
 def ensure_register(engine: Engine, *, workspace: Workspace) -> bool:
     """Load the register into the database if it has none yet; return True if it did."""
-    from sqlmodel import Session, select
+    from sqlalchemy import text
 
-    from .db.models import Municipality
+    with engine.connect() as connection:  # every open: one query, no ORM
+        if connection.execute(text("SELECT 1 FROM municipality LIMIT 1")).first() is not None:
+            return False
+    from sqlmodel import Session
 
     with Session(engine) as session:
-        if session.exec(select(Municipality.code).limit(1)).first() is not None:
-            return False
         seed_register(session,
                       register=workspace.resolve("recipients/municipalities.csv"),
                       regions=workspace.resolve("recipients/regions.csv"),

@@ -155,6 +155,8 @@ def _cell(value: Any) -> str:
 
 
 def _width(text: str) -> int:
+    if text.isascii():
+        return len(text)  # most cells: no wide character possible
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -128,10 +129,61 @@ def current_revision(engine: Engine) -> str | None:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
     except OperationalError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise DatabaseError(f"{describe_url(str(engine.url))}: cannot connect: {reason}; "
-                            "check the database URL (--db / YHTEISTUUMIN_DB) and that the "
-                            "server is running") from None
+        raise _cannot_connect(engine, exc) from None
+
+
+def _cannot_connect(engine: Engine, exc: Any) -> DatabaseError:
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+    return DatabaseError(f"{describe_url(str(engine.url))}: cannot connect: {reason}; "
+                         "check the database URL (--db / YHTEISTUUMIN_DB) and that the "
+                         "server is running")
+
+
+_REVISION_LINE = re.compile(r"^(revision|down_revision)\b[^=\n]*=\s*(.+?)\s*$", re.MULTILINE)
+
+
+@cache
+def _head_from_files() -> str | None:
+    """The newest migration, read from the files' ``revision`` lines without importing Alembic.
+
+    None when the files do not name exactly one head (the caller then asks Alembic).
+    """
+    import ast
+
+    revisions: set[str] = set()
+    downs: set[str] = set()
+    try:
+        for path in (MIGRATIONS / "versions").glob("*.py"):
+            found = dict(_REVISION_LINE.findall(path.read_text(encoding="utf-8")))
+            revision = ast.literal_eval(found["revision"])
+            down = ast.literal_eval(found.get("down_revision", "None"))
+            revisions.add(revision)
+            downs.update(down if isinstance(down, tuple | list) else [down] if down else [])
+    except (KeyError, ValueError, SyntaxError, OSError):
+        return None
+    heads = revisions - downs
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _at_head(engine: Engine) -> bool:
+    """Whether the database is at the newest schema: one query, no Alembic (False if unsure)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    head = _head_from_files()
+    if head is None:
+        return False
+    try:
+        connection = engine.connect()
+    except OperationalError as exc:
+        raise _cannot_connect(engine, exc) from None
+    with connection:
+        try:
+            versions = connection.execute(text("SELECT version_num FROM alembic_version")
+                                          ).scalars().all()
+        except DBAPIError:
+            return False  # no version table yet: the full check creates or refuses it
+    return versions == [head]
 
 
 @dataclass(frozen=True)
@@ -188,7 +240,8 @@ def _refuse_unversioned(engine: Engine) -> None:
 def open_database(url: str) -> Engine:
     """Return an engine on an up-to-date database (an older one is migrated first)."""
     engine = make_engine(url)
-    upgrade_database(engine)
+    if not _at_head(engine):  # the everyday case answers with one query, Alembic not loaded
+        upgrade_database(engine)
     return engine
 
 
