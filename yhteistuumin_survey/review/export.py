@@ -104,14 +104,7 @@ def collect_rows(*, session: Session, statuses: Sequence[str] | None = None,
     from sqlalchemy import and_, or_
     from sqlmodel import col, select
 
-    from ..db.models import (
-        Municipality,
-        Practice,
-        PracticeVersion,
-        ReceivedFile,
-        Region,
-        Submission,
-    )
+    from ..db.models import Municipality, Practice, PracticeVersion, Region
 
     chosen = parse_statuses(statuses)
     wanted = chosen or DEFAULT_STATUSES
@@ -133,17 +126,7 @@ def collect_rows(*, session: Session, statuses: Sequence[str] | None = None,
     regions = {r.code: r for r in session.exec(select(Region)).all()}
     codes_of = effective_municipalities(session=session, practice_ids=ids) if len(ids) < 30000 \
         else effective_municipalities(session=session)
-    submission_ids = [v.submission_id for _, v in pairs if v.submission_id is not None]
-    sources: dict[int, tuple[str, str]] = {}
-    for start in range(0, len(submission_ids), 5000):
-        chunk = submission_ids[start:start + 5000]
-        for sub_id, name, file_format, locator in session.exec(
-                select(col(Submission.id), col(ReceivedFile.original_name),
-                       col(ReceivedFile.format), col(Submission.locator))
-                .join(ReceivedFile, col(ReceivedFile.id) == col(Submission.received_file_id))
-                .where(col(Submission.id).in_(chunk))):
-            sources[sub_id or 0] = (f"{name} ({locator})" if locator else name,
-                               file_format or "")
+    sources = _sources(session, [v.submission_id for _, v in pairs if v.submission_id is not None])
     corrected_ids = corrected_municipality_ids(session=session)
     labels = field_labels(survey)
     choice_labels = _choice_labels(survey)
@@ -202,6 +185,25 @@ def collect_rows(*, session: Session, statuses: Sequence[str] | None = None,
                               codes, values))
     rows.sort(key=lambda r: (r.region_code or "99", r.municipality_codes[:1], r.practice_id))
     return rows
+
+
+def _sources(session: Session, submission_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """The file (and place in it) each submission came from, and the file's format."""
+    from sqlmodel import col, select
+
+    from ..db.models import ReceivedFile, Submission
+
+    sources: dict[int, tuple[str, str]] = {}
+    for start in range(0, len(submission_ids), 5000):
+        chunk = submission_ids[start:start + 5000]
+        for sub_id, name, file_format, locator in session.exec(
+                select(col(Submission.id), col(ReceivedFile.original_name),
+                       col(ReceivedFile.format), col(Submission.locator))
+                .join(ReceivedFile, col(ReceivedFile.id) == col(Submission.received_file_id))
+                .where(col(Submission.id).in_(chunk))):
+            sources[sub_id or 0] = (f"{name} ({locator})" if locator else name,
+                                    file_format or "")
+    return sources
 
 
 def _choice_labels(survey: Survey | None) -> dict[str, str]:
