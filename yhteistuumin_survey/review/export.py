@@ -406,7 +406,7 @@ def _review_sheet(workbook: Any, rows: Sequence[ReviewRow], *,
     the hidden metadata rows (practice, version, stamp, hashes of the cells shown)."""
     from openpyxl.cell.cell import Cell
 
-    sheet = workbook.create_sheet(SHEET_NAME)
+    sheet = _placed_cells_sheet(workbook, SHEET_NAME)
     styles = _review_styles(workbook, sheet)
     _review_header(sheet)
     keys = [c.key for c in COLUMNS]
@@ -431,6 +431,25 @@ def _review_sheet(workbook: Any, rows: Sequence[ReviewRow], *,
             progress(500)
     _review_checks(sheet, last_row=max(len(rows) + 1, 2))
     return meta_rows
+
+
+def _placed_cells_sheet(workbook: Any, title: str) -> Any:
+    """A write-only sheet whose rows are lists of cells already placed and styled.
+
+    openpyxl's write-only sheet turns each appended value into a cell; given a cell it first
+    tries it as a value and fails (building the error text costs more than writing the cell).
+    The review sheet's rows are cells made here with their row, column, style and type, so
+    they go to the writer as they are.
+    """
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+    class PlacedCellsSheet(WriteOnlyWorksheet):  # type: ignore[misc]
+        def _values_to_row(self, values: list[Any], row_idx: int) -> list[Any]:
+            return values
+
+    sheet = PlacedCellsSheet(parent=workbook, title=title)
+    workbook._add_sheet(sheet)
+    return sheet
 
 
 def _review_styles(workbook: Any, sheet: Any) -> list[Any]:
