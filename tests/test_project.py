@@ -100,3 +100,20 @@ def test_a_postgresql_url_without_the_driver_names_the_extra(tmp_path):
     assert out.stdout.strip() == ("postgresql://dbhost/survey: the PostgreSQL driver is not "
                                   "installed; install it with: pip install "
                                   "'yhteistuumin-survey[postgres]'")
+
+
+def test_a_data_frame_without_pandas_names_the_frames_extra(workspace):
+    # pandas is the optional [frames] extra: the lean install has none, and says which to add.
+    code = ("import sys; sys.modules['pandas'] = None\n"
+            "from yhteistuumin_survey import Project\n"
+            "from yhteistuumin_survey.errors import SurveyError\n"
+            f"with Project.open({str(workspace.root)!r}, env={{}}) as project:\n"
+            "    result = project.list_practices()\n"
+            "    print(result.summary()[0])\n"
+            "    try:\n        result.to_frame()\n"
+            "    except SurveyError as exc:\n        print(exc)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    lines = out.stdout.strip().splitlines()
+    assert lines[-1] == ("to_frame() needs pandas, which is not installed; install it with: "
+                         "pip install 'yhteistuumin-survey[frames]'")
+    assert len(lines) == 2  # the listing itself works without pandas

@@ -431,11 +431,70 @@ def _mark_contacts(session: Session, address: str, code: str | None, reason: str
     return marked
 
 
+def _apply_message(session: Session, found: Any, *, round_name: str, when: Any,
+                   result: BounceResult) -> tuple[Any | None, list[str], list[str], list[str], list[str]]:
+    """Match one classified message to what was sent, mark hard-bounced contacts, and say what
+    changed: (first matched outbox row, conclusions, addresses, municipalities, matched by)."""
+    from sqlmodel import select
+
+    from .db.models import Contact
+
+    targets: list[tuple[Failure | None, str | None]] = (
+        [(f, f.address) for f in found.failures] if found.failures else [(None, None)])
+    if found.kind == AUTO_REPLY:
+        targets = [(None, found.sender or None)]
+    first_row: Any | None = None
+    conclusions: list[str] = []
+    addresses: list[str] = []
+    municipalities: list[str] = []
+    matched_by: list[str] = []
+    for failure, address in targets:
+        row, how = _match(session, found, address, round_name) if (
+            found.kind != NOT_A_BOUNCE) else (None, "")
+        if found.kind == AUTO_REPLY and row is None and (found.tokens or found.message_ids):
+            row, how = _match(session, found, None, round_name)
+        target = address or (row.address if row is not None else None)
+        code = row.municipality_code if row is not None else None
+        if code is None and target and found.kind in (HARD, SOFT):
+            contact = session.exec(select(Contact).where(Contact.email == target)).first()
+            code = contact.municipality_code if contact is not None else None
+            how = how or ("contact" if contact is not None else "")
+        if first_row is None and row is not None:
+            first_row = row
+        if target:
+            addresses.append(target)
+        if code:
+            municipalities.append(code)
+        if how:
+            matched_by.append(how)
+        if found.kind == HARD and target:
+            reason = failure.reason if failure else found.reason
+            count = _mark_contacts(session, target, code, reason or "hard bounce", when)
+            result.marked_bounced += count
+            if count:
+                conclusions.append(f"{target} marked bounced")
+            elif code is None:
+                conclusions.append(f"{target}: no such contact, nothing marked")
+            else:
+                conclusions.append(f"{target} was already marked bounced")
+        elif found.kind == HARD:
+            conclusions.append("hard bounce, but no address or sent message to match")
+        elif found.kind == SOFT and target:
+            conclusions.append(f"{target}: soft bounce kept; the address stays in use")
+    if found.kind == AUTO_REPLY:
+        conclusions = ["auto-reply: nothing changes"]
+    elif found.kind == NOT_A_BOUNCE:
+        conclusions = ["not a bounce: nothing changes"]
+    elif found.kind == SOFT and not conclusions:
+        conclusions = ["soft bounce kept; nothing changes"]
+    return first_row, conclusions, addresses, municipalities, matched_by
+
+
 def process_bounces(paths: Iterable[Path], *, session: Session, round_name: str) -> BounceResult:
     """Read, classify and record every message under ``paths``; hard bounces mark contacts."""
     from sqlmodel import select
 
-    from .db.models import Bounce, Contact, utcnow
+    from .db.models import Bounce, utcnow
 
     result = BounceResult()
     seen: set[str] = set()
@@ -459,54 +518,8 @@ def process_bounces(paths: Iterable[Path], *, session: Session, round_name: str)
             continue
 
         when = _message_time(raw.data) or utcnow()
-        targets: list[tuple[Failure | None, str | None]] = (
-            [(f, f.address) for f in found.failures] if found.failures else [(None, None)])
-        if found.kind == AUTO_REPLY:
-            targets = [(None, found.sender or None)]
-        first_row: Any | None = None
-        conclusions: list[str] = []
-        addresses: list[str] = []
-        municipalities: list[str] = []
-        matched_by: list[str] = []
-        for failure, address in targets:
-            row, how = _match(session, found, address, round_name) if (
-                found.kind != NOT_A_BOUNCE) else (None, "")
-            if found.kind == AUTO_REPLY and row is None and (found.tokens or found.message_ids):
-                row, how = _match(session, found, None, round_name)
-            target = address or (row.address if row is not None else None)
-            code = row.municipality_code if row is not None else None
-            if code is None and target and found.kind in (HARD, SOFT):
-                contact = session.exec(select(Contact).where(Contact.email == target)).first()
-                code = contact.municipality_code if contact is not None else None
-                how = how or ("contact" if contact is not None else "")
-            if first_row is None and row is not None:
-                first_row = row
-            if target:
-                addresses.append(target)
-            if code:
-                municipalities.append(code)
-            if how:
-                matched_by.append(how)
-            if found.kind == HARD and target:
-                reason = failure.reason if failure else found.reason
-                count = _mark_contacts(session, target, code, reason or "hard bounce", when)
-                result.marked_bounced += count
-                if count:
-                    conclusions.append(f"{target} marked bounced")
-                elif code is None:
-                    conclusions.append(f"{target}: no such contact, nothing marked")
-                else:
-                    conclusions.append(f"{target} was already marked bounced")
-            elif found.kind == HARD:
-                conclusions.append("hard bounce, but no address or sent message to match")
-            elif found.kind == SOFT and target:
-                conclusions.append(f"{target}: soft bounce kept; the address stays in use")
-        if found.kind == AUTO_REPLY:
-            conclusions = ["auto-reply: nothing changes"]
-        elif found.kind == NOT_A_BOUNCE:
-            conclusions = ["not a bounce: nothing changes"]
-        elif found.kind == SOFT and not conclusions:
-            conclusions = ["soft bounce kept; nothing changes"]
+        first_row, conclusions, addresses, municipalities, matched_by = _apply_message(
+            session, found, round_name=round_name, when=when, result=result)
 
         session.add(Bounce(
             message_key=key, classification=_CLASSIFICATION[found.kind],

@@ -677,21 +677,7 @@ class _Fetch:
                                f"({_server_text(exc)})") from None
         claims = _Claims(self.session, self.opts.mailbox, self.opts.folder, uidvalidity)
         known = claims.known()
-        now = utcnow()
-        todo: list[int] = []
-        unmarked: list[FetchedMessage] = []
-        for uid in uids:
-            seen = known.get(uid)
-            if seen is None:
-                todo.append(uid)
-            elif seen.outcome != CLAIMED:
-                result.already_seen += 1
-                if seen.marked_at is None and seen.outcome != FAILED:
-                    unmarked.append(seen)
-            elif claims.alive(seen, now):
-                result.claimed_elsewhere += 1
-            else:
-                todo.append(uid)  # its run died: take it over
+        todo, unmarked = self._sort_out(uids, known, claims, utcnow())
         store_dir = None
         if not self.dry_run:
             from .ingest.emails import safe_name
@@ -755,6 +741,27 @@ class _Fetch:
             self.mark([*unmarked, *done], claims, keeps_keywords)
         result.items.sort(key=lambda item: item.uid)
         return result
+
+    def _sort_out(self, uids: list[int], known: dict[int, FetchedMessage], claims: _Claims,
+                  now: Any) -> tuple[list[int], list[FetchedMessage]]:
+        """The UIDs to read now (new, or claimed by a run that died), and the messages read
+        before but not yet marked on the server; counts what was seen or is claimed."""
+        result = self.result
+        todo: list[int] = []
+        unmarked: list[FetchedMessage] = []
+        for uid in uids:
+            seen = known.get(uid)
+            if seen is None:
+                todo.append(uid)
+            elif seen.outcome != CLAIMED:
+                result.already_seen += 1
+                if seen.marked_at is None and seen.outcome != FAILED:
+                    unmarked.append(seen)
+            elif claims.alive(seen, now):
+                result.claimed_elsewhere += 1
+            else:
+                todo.append(uid)  # its run died: take it over
+        return todo, unmarked
 
     def handle(self, uid: int, data: bytes, internal: Any, row: FetchedMessage | None,
                claims: _Claims, uidvalidity: int, folder: Path) -> tuple[FetchedItem, Path]:

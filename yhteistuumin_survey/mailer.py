@@ -185,7 +185,6 @@ def plan_round(
     from sqlmodel import col, select
 
     from .db.models import Contact, Municipality, OutboundMessage
-    from .smtp_auth import can_pass
 
     if kind not in KINDS:
         raise SendError(f"unknown kind of message {kind!r}; use invite or remind")
@@ -249,26 +248,35 @@ def plan_round(
             address = person.email.strip()
             message = PlannedMessage(municipality.code, name, address, kind, sequence,
                                      contact_id=person.id, contact_name=person.name)
-            found = existing.get((address.casefold(), kind, sequence))
-            if found is None:
-                plan.to_send.append(message)
-                continue
-            message.outbox_id, message.state = found.id, found.state
-            message.error = found.error or found.smtp_response
-            if found.state == S.queued:
-                plan.to_send.append(message)
-            elif found.state == S.sent:
-                plan.already_sent.append(message)
-            elif found.state in (S.sending, S.uncertain):
-                (plan.to_send if resend_uncertain else plan.uncertain).append(message)
-            elif retry_failed and can_pass(message.error):
-                plan.to_send.append(message)
-            else:
-                plan.failed_before.append(message)
+            _place(plan, message, existing.get((address.casefold(), kind, sequence)),
+                   resend_uncertain=resend_uncertain, retry_failed=retry_failed)
     if limit is not None and limit >= 0 and len(plan.to_send) > limit:
         plan.held = plan.to_send[limit:]
         plan.to_send = plan.to_send[:limit]
     return plan
+
+
+def _place(plan: SendPlan, message: PlannedMessage, found: Any, *, resend_uncertain: bool,
+           retry_failed: bool) -> None:
+    """Put a planned message in its list by what the outbox says of it (``found``, or None
+    when it was never queued)."""
+    from .smtp_auth import can_pass
+
+    if found is None:
+        plan.to_send.append(message)
+        return
+    message.outbox_id, message.state = found.id, found.state
+    message.error = found.error or found.smtp_response
+    if found.state == S.queued:
+        plan.to_send.append(message)
+    elif found.state == S.sent:
+        plan.already_sent.append(message)
+    elif found.state in (S.sending, S.uncertain):
+        (plan.to_send if resend_uncertain else plan.uncertain).append(message)
+    elif retry_failed and can_pass(message.error):
+        plan.to_send.append(message)
+    else:
+        plan.failed_before.append(message)
 
 
 def _reminder_rule(
@@ -633,13 +641,80 @@ def send_round(
         _LIVE_RUNS.discard(run_id)
 
 
+def _deliver(row: Any, message: EmailMessage, recipient: str, *, result: SendResult,
+             transport: Transport, sender: str, limiter: RateLimiter, max_attempts: int,
+             backoff: float, sleep: Sleep
+             ) -> tuple[str, str, int, SendError | None, str | None]:
+    """Hand one claimed message to the server (retrying what may pass) and set its outbox
+    row's state; return the outcome (status, reason), the attempts, the error that stops the
+    batch and the provider's refusal that halts it."""
+    from tenacity import RetryError
+
+    from .db.models import utcnow
+
+    attempts = 0
+
+    def attempt() -> str:
+        nonlocal attempts
+        limiter.wait()
+        attempts += 1
+        return transport.send(message, sender=sender, recipient=recipient)
+
+    retrying = _retrying(max_attempts, backoff, sleep, TemporaryFailure)
+    outcome: tuple[str, str] | None = None
+    fatal: SendError | None = None
+    halt: str | None = None  # the provider's refusal that stops the batch
+    try:
+        answer = retrying(attempt)
+        row.state, row.smtp_response, row.sent_at = S.sent, answer, utcnow()
+        outcome = ("sent", answer)
+    except PermanentFailure as exc:
+        row.state, row.smtp_response, row.error = S.failed, str(exc), str(exc)
+        outcome = ("failed", str(exc))
+    except ProviderStop as exc:
+        # Quota, rate or policy: the message was refused, not failed. It and the rest
+        # stay queued; another message now would only be refused again (or get the
+        # account blocked).
+        row.state, row.smtp_response, row.error = S.queued, str(exc), f"provider: {exc}"
+        when = utcnow() + exc.wait
+        result.resume_after = when
+        halt = (f"{exc} ({exc.advice or 'the provider refuses more now'}); the rest waits "
+                f"in the queue: send again after {when:%Y-%m-%d %H:%M} UTC")
+        outcome = ("queued", f"refused for now, stays queued: {exc}")
+    except UncertainFailure as exc:
+        # Handed over whole: a retry could be a second copy (RFC 1047). Never automatic.
+        row.state, row.error = S.uncertain, str(exc)
+        outcome = ("uncertain", f"{exc}; not resent unless --resend-uncertain")
+    except ConnectFailure as exc:
+        # Never handed over (no connection): back in the queue for the next run.
+        row.state, row.error = S.queued, str(exc)
+        outcome = ("failed", f"not sent, will be tried again on the next run: {exc}")
+        fatal = SendError(str(exc))
+    except TemporaryFailure as exc:
+        # Backed off on the same connection and still refused: stop rather than carry
+        # the same trouble to every remaining message (and reconnect for each).
+        row.state, row.error = S.queued, f"temporary: {exc}"
+        outcome = ("queued", f"temporary failure after {attempts} tries, stays queued "
+                             f"for the next run: {exc}")
+        halt = (f"{exc} (still refused after {attempts} tries); the rest waits in the "
+                "queue: send again later")
+    except SendError as exc:
+        row.state, row.error = S.queued, str(exc)
+        outcome = ("failed", f"not sent: {exc}")
+        fatal = exc
+    except RetryError as exc:  # pragma: no cover - reraise=True re-raises the cause
+        row.state, row.error = S.queued, str(exc)
+        outcome = ("failed", str(exc))
+    assert outcome is not None
+    return outcome[0], outcome[1], attempts, fatal, halt
+
+
 def _send_planned(plan: SendPlan, result: SendResult, run_id: str, *, session: Session,
                   settings: Settings, compose: Composer, transport: Transport,
                   rate: float | None, max_attempts: int, backoff: float, sleep: Sleep,
                   clock: Clock, progress: Callable[[int], Any] | None) -> SendResult:
     from sqlalchemy import update
     from sqlmodel import col
-    from tenacity import RetryError
 
     from .db.models import OutboundMessage, utcnow
     from .tokens import ensure_tokens
@@ -705,63 +780,12 @@ def _send_planned(plan: SendPlan, result: SendResult, run_id: str, *, session: S
             advance(1)
             continue
 
-        attempts = 0
-
-        def attempt(message: EmailMessage = message, recipient: str = planned.address) -> str:
-            nonlocal attempts
-            limiter.wait()
-            attempts += 1
-            return transport.send(message, sender=sender, recipient=recipient)
-
-        retrying = _retrying(max_attempts, backoff, sleep, TemporaryFailure)
-        outcome: tuple[str, str] | None = None
-        fatal: SendError | None = None
-        halt: str | None = None  # the provider's refusal that stops the batch
-        try:
-            answer = retrying(attempt)
-            row.state, row.smtp_response, row.sent_at = S.sent, answer, utcnow()
-            outcome = ("sent", answer)
-        except PermanentFailure as exc:
-            row.state, row.smtp_response, row.error = S.failed, str(exc), str(exc)
-            outcome = ("failed", str(exc))
-        except ProviderStop as exc:
-            # Quota, rate or policy: the message was refused, not failed. It and the rest
-            # stay queued; another message now would only be refused again (or get the
-            # account blocked).
-            row.state, row.smtp_response, row.error = S.queued, str(exc), f"provider: {exc}"
-            when = utcnow() + exc.wait
-            result.resume_after = when
-            halt = (f"{exc} ({exc.advice or 'the provider refuses more now'}); the rest waits "
-                    f"in the queue: send again after {when:%Y-%m-%d %H:%M} UTC")
-            outcome = ("queued", f"refused for now, stays queued: {exc}")
-        except UncertainFailure as exc:
-            # Handed over whole: a retry could be a second copy (RFC 1047). Never automatic.
-            row.state, row.error = S.uncertain, str(exc)
-            outcome = ("uncertain", f"{exc}; not resent unless --resend-uncertain")
-        except ConnectFailure as exc:
-            # Never handed over (no connection): back in the queue for the next run.
-            row.state, row.error = S.queued, str(exc)
-            outcome = ("failed", f"not sent, will be tried again on the next run: {exc}")
-            fatal = SendError(str(exc))
-        except TemporaryFailure as exc:
-            # Backed off on the same connection and still refused: stop rather than carry
-            # the same trouble to every remaining message (and reconnect for each).
-            row.state, row.error = S.queued, f"temporary: {exc}"
-            outcome = ("queued", f"temporary failure after {attempts} tries, stays queued "
-                                 f"for the next run: {exc}")
-            halt = (f"{exc} (still refused after {attempts} tries); the rest waits in the "
-                    "queue: send again later")
-        except SendError as exc:
-            row.state, row.error = S.queued, str(exc)
-            outcome = ("failed", f"not sent: {exc}")
-            fatal = exc
-        except RetryError as exc:  # pragma: no cover - reraise=True re-raises the cause
-            row.state, row.error = S.queued, str(exc)
-            outcome = ("failed", str(exc))
+        status, reason, attempts, fatal, halt = _deliver(
+            row, message, planned.address, result=result, transport=transport, sender=sender,
+            limiter=limiter, max_attempts=max_attempts, backoff=backoff, sleep=sleep)
         row.attempts = (row.attempts or 0) + attempts
         row.updated_at = utcnow()
         session.commit()  # recorded right after the server's answer
-        status, reason = outcome
         result.report.add(planned.label, status, reason, attempts=attempts,
                           message_id=row.message_id, **detail)
         advance(1)

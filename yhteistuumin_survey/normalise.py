@@ -959,6 +959,42 @@ def split_contact(*, name: Any = None, email: Any = None, phone: Any = None,
     return _split_contact(*(clean_text(v) for v in (name, email, phone, text)))
 
 
+class _Taken:
+    """The addresses and numbers taken out of a contact's fields, and what could not be used."""
+
+    def __init__(self, flags: list[str]):
+        self.flags = flags
+        self.emails: list[str] = []
+        self.phones: list[str] = []
+
+    def take_emails(self, source: str) -> str:
+        """Take the addresses out of ``source``; return what is left."""
+        for candidate in _EMAIL_CANDIDATE.findall(source):
+            valid = _validate_email(candidate)
+            if valid:
+                self.emails.append(valid)
+            else:
+                self.flags.append("contact-email-invalid")
+        return _EMAIL_CANDIDATE.sub(" , ", source)
+
+    def take_phones(self, source: str) -> str:
+        """Take the phone numbers (with their labels) out of ``source``; return what is left."""
+        if sum(ch.isdigit() for ch in source) < 5:
+            return source
+        found = _find_phones(source)
+        self.phones.extend(formatted for _, _, formatted in found)
+        for start, end, _ in reversed(found):
+            # A label right before the number ("p. 040…", "P 040…", "puh:") goes with it, so
+            # that a label left at the end of a part is one with no number after it.
+            label = _LABEL_BEFORE.search(source, 0, start)
+            if label and fold(label.group(1)) in _CONTACT_LABELS:
+                start = label.start()
+            source = source[:start] + " , " + source[end:]
+        if _DIGIT_RUN.search(source):
+            self.flags.append("contact-phone-invalid")  # digits enough for a number, but not a valid one
+        return source
+
+
 @lru_cache(maxsize=4096)
 def _split_contact(raw_name: str | None, raw_email: str | None, raw_phone: str | None,
                    raw_text: str | None) -> ContactParts:
@@ -971,33 +1007,9 @@ def _split_contact(raw_name: str | None, raw_email: str | None, raw_phone: str |
         raw_text = _deobfuscate(raw_text)
     if raw_email and "@" not in raw_email:
         raw_email = _deobfuscate(raw_email)
-    emails: list[str] = []
-    phones: list[str] = []
-
-    def take_emails(source: str) -> str:
-        for candidate in _EMAIL_CANDIDATE.findall(source):
-            valid = _validate_email(candidate)
-            if valid:
-                emails.append(valid)
-            else:
-                flags.append("contact-email-invalid")
-        return _EMAIL_CANDIDATE.sub(" , ", source)
-
-    def take_phones(source: str) -> str:
-        if sum(ch.isdigit() for ch in source) < 5:
-            return source
-        found = _find_phones(source)
-        phones.extend(formatted for _, _, formatted in found)
-        for start, end, _ in reversed(found):
-            # A label right before the number ("p. 040…", "P 040…", "puh:") goes with it, so
-            # that a label left at the end of a part is one with no number after it.
-            label = _LABEL_BEFORE.search(source, 0, start)
-            if label and fold(label.group(1)) in _CONTACT_LABELS:
-                start = label.start()
-            source = source[:start] + " , " + source[end:]
-        if _DIGIT_RUN.search(source):
-            flags.append("contact-phone-invalid")  # digits enough for a number, but not a valid one
-        return source
+    taken = _Taken(flags)
+    emails, phones = taken.emails, taken.phones
+    take_emails, take_phones = taken.take_emails, taken.take_phones
 
     # Every field may hold more than its own part: names, addresses and numbers are taken from
     # wherever they were typed; what is left of the name and free text may be the name.

@@ -73,8 +73,18 @@ def render_result(result: Any, fmt: str) -> str:
 
 
 def to_frame(result: Any) -> Any:
-    """Return a result's ``table()`` as a pandas DataFrame (pandas imported only here)."""
-    import pandas as pd
+    """Return a result's ``table()`` as a pandas DataFrame (pandas imported only here).
+
+    pandas is the optional ``frames`` extra: without it this raises a one-line SurveyError
+    that names the command installing it.
+    """
+    try:
+        import pandas as pd
+    except ImportError:
+        from .errors import SurveyError
+
+        raise SurveyError("to_frame() needs pandas, which is not installed; install it with: "
+                          "pip install 'yhteistuumin-survey[frames]'") from None
 
     columns, rows = result.table()
     return pd.DataFrame.from_records([{col: row.get(col) for col in columns} for row in rows],

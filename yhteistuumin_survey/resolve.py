@@ -895,6 +895,32 @@ class Resolver:
         if "b" in kinds:
             unmatched.append(part.strip())
             return
+        self._explain_unknown(written, raw, folded, kinds, matches)
+        self._drop_personal_names(written, folded, kinds, matches)
+        unknown = [written[k] for k in range(n) if kinds[k] == "u"]
+        accepted = False
+        for match in matches:
+            following = kinds[match.end] if match.end < n else ""
+            if match.weak and unknown and following != "v":
+                continue  # "Turun Sanomat": a bare genitive beside unknown words names nothing
+            if match.short_genitive and following != "v" and not beside_municipal_noun:
+                continue  # "Simon", "Porin" alone: a first name, or "Porin ja Rauman kaupungit"
+            (codes if len(match.codes) == 1 else candidates).extend(match.codes)
+            methods.append(match.method)
+            scores.append(match.score)
+            accepted = True
+        if not accepted:
+            if any(kind in "ur" for kind in kinds) or matches:
+                unmatched.append(part.strip())  # vocabulary alone ("Kaupunki") is no news
+        elif unknown:
+            unmatched.append(" ".join(unknown))
+
+    def _explain_unknown(self, written: list[str], raw: list[str], folded: list[str],
+                         kinds: list[str], matches: list[_Match]) -> None:
+        """Explain the words no name matched as written: a name split in two, two words or
+        one word misspelt; each explained word becomes a match (``kinds`` and ``matches``
+        change in place)."""
+        n = len(raw)
         for k in range(n - 1):  # a name split in two: "Kirkko nummi"
             if kinds[k] in "ur" and kinds[k + 1] in "ur":
                 entry = self._folded.get(folded[k] + folded[k + 1])
@@ -926,24 +952,6 @@ class Resolver:
                 found, score, weak = hit
                 kinds[k] = "m"
                 matches.append(_Match(found, "fuzzy", score, weak, k, k + 1))
-        self._drop_personal_names(written, folded, kinds, matches)
-        unknown = [written[k] for k in range(n) if kinds[k] == "u"]
-        accepted = False
-        for match in matches:
-            following = kinds[match.end] if match.end < n else ""
-            if match.weak and unknown and following != "v":
-                continue  # "Turun Sanomat": a bare genitive beside unknown words names nothing
-            if match.short_genitive and following != "v" and not beside_municipal_noun:
-                continue  # "Simon", "Porin" alone: a first name, or "Porin ja Rauman kaupungit"
-            (codes if len(match.codes) == 1 else candidates).extend(match.codes)
-            methods.append(match.method)
-            scores.append(match.score)
-            accepted = True
-        if not accepted:
-            if any(kind in "ur" for kind in kinds) or matches:
-                unmatched.append(part.strip())  # vocabulary alone ("Kaupunki") is no news
-        elif unknown:
-            unmatched.append(" ".join(unknown))
 
     @staticmethod
     def _drop_personal_names(written: list[str], folded: list[str], kinds: list[str],

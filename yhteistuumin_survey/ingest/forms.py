@@ -230,6 +230,32 @@ def _unique_labels(headers: list[str]) -> list[str]:
     return labels
 
 
+def _apply_meta(record: RawRecord, meta: dict[str, Any], profile: Profile,
+                fingerprint: str) -> None:
+    """Set what the export's own columns say of a response: its id, token, municipality,
+    account, time and language."""
+    response_id = cell_text(meta.get("response_id"))
+    if response_id:
+        record.response_key = f"{profile.name}:{fingerprint}:{response_id}"
+    token = cell_text(meta.get("token"))
+    if token:
+        record.token = token
+    code = cell_text(meta.get("municipality_code"))
+    if code:
+        record.meta_code = code.zfill(3) if code.isdigit() else code
+    email = cell_text(meta.get("account_email"))
+    if email and fold(email) not in profile.anonymous and "@" in email:
+        record.account_email = email
+    for role in ("submitted", "modified", "started"):
+        if meta.get(role) not in (None, ""):
+            record.submitted = profile.parse_time(meta[role])
+            if record.submitted is not None:
+                break
+    language = cell_text(meta.get("start_language")).lower()[:2]
+    if language in {"fi", "sv"}:
+        record.language = language
+
+
 def _record(row: list[Any], maps: list[Mapping], labels: list[str], width: int,
             profile: Profile, fingerprint: str) -> RawRecord | None:
     raw: dict[str, Any] = {}
@@ -275,24 +301,5 @@ def _record(row: list[Any], maps: list[Mapping], labels: list[str], width: int,
     elif "target_group" in answers:
         answers["target_group"] = _split_choices(answers["target_group"], profile)
     record = RawRecord(locator="", raw=raw, answers=answers, unsure=unsure)
-    response_id = cell_text(meta.get("response_id"))
-    if response_id:
-        record.response_key = f"{profile.name}:{fingerprint}:{response_id}"
-    token = cell_text(meta.get("token"))
-    if token:
-        record.token = token
-    code = cell_text(meta.get("municipality_code"))
-    if code:
-        record.meta_code = code.zfill(3) if code.isdigit() else code
-    email = cell_text(meta.get("account_email"))
-    if email and fold(email) not in profile.anonymous and "@" in email:
-        record.account_email = email
-    for role in ("submitted", "modified", "started"):
-        if meta.get(role) not in (None, ""):
-            record.submitted = profile.parse_time(meta[role])
-            if record.submitted is not None:
-                break
-    language = cell_text(meta.get("start_language")).lower()[:2]
-    if language in {"fi", "sv"}:
-        record.language = language
+    _apply_meta(record, meta, profile, fingerprint)
     return record

@@ -547,6 +547,33 @@ def _fingerprint(structure: Structure) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
+def _apply_meta(record: RawRecord, meta: dict[str, Any], profile: Profile,
+                fingerprint: str) -> None:
+    """Set what LimeSurvey's own columns say of a response: its id, token, municipality, time,
+    language and whether it was finished."""
+    response_id = cell_text(meta.get("response_id"))
+    if response_id:
+        record.response_key = f"{profile.name}:{fingerprint}:{response_id}"
+    token = cell_text(meta.get("token"))
+    if token:
+        record.token = token
+    code = cell_text(meta.get("municipality_code"))
+    if code.isdigit():
+        record.meta_code = code.zfill(3)
+    for role in ("submitted", "modified", "started"):
+        if meta.get(role) not in (None, ""):
+            record.submitted = profile.parse_time(meta[role])
+            if record.submitted is not None:
+                break
+    language = cell_text(meta.get("start_language")).lower()[:2]
+    if language in {"fi", "sv"}:
+        record.language = language
+    if profile.complete_when and not cell_text(meta.get(profile.complete_when)):
+        record.status = "incomplete"
+        record.reason = ("the response was not finished (no submit date); kept raw, not made "
+                         "into a practice")
+
+
 def _record(row: list[Any], columns: list[_Column | str | None], labels: list[str],
             profile: Profile, fingerprint: str) -> RawRecord | None:
     raw: dict[str, Any] = {}
@@ -597,27 +624,7 @@ def _record(row: list[Any], columns: list[_Column | str | None], labels: list[st
     record = RawRecord(locator="", raw=raw, answers=answers)
     if unclear:
         record.flags.append("choice-value-unclear:" + "; ".join(unclear))
-    response_id = cell_text(meta.get("response_id"))
-    if response_id:
-        record.response_key = f"{profile.name}:{fingerprint}:{response_id}"
-    token = cell_text(meta.get("token"))
-    if token:
-        record.token = token
-    code = cell_text(meta.get("municipality_code"))
-    if code.isdigit():
-        record.meta_code = code.zfill(3)
-    for role in ("submitted", "modified", "started"):
-        if meta.get(role) not in (None, ""):
-            record.submitted = profile.parse_time(meta[role])
-            if record.submitted is not None:
-                break
-    language = cell_text(meta.get("start_language")).lower()[:2]
-    if language in {"fi", "sv"}:
-        record.language = language
-    if profile.complete_when and not cell_text(meta.get(profile.complete_when)):
-        record.status = "incomplete"
-        record.reason = ("the response was not finished (no submit date); kept raw, not made "
-                         "into a practice")
+    _apply_meta(record, meta, profile, fingerprint)
     return record
 
 

@@ -175,22 +175,8 @@ class HeadingMapper:
                         return choice.label("fi")
         return option
 
-    def _match(self, heading: str) -> HeadingMatch | None:
-        if not heading or not heading.strip():
-            return None
-        found = self._exact(heading)
-        if found:
-            return HeadingMatch(found, None, "exact", 100.0)
-        cleaned = clean_heading(heading)
-        found = self._exact(cleaned)
-        if found:
-            return HeadingMatch(found, None, "label", 100.0)
-        # Bilingual labels "Tavoite / Mål": either half.
-        if " / " in cleaned:
-            for half in cleaned.split(" / "):
-                found = self._exact(clean_heading(half))
-                if found:
-                    return HeadingMatch(found, None, "label", 100.0)
+    def _option_column(self, cleaned: str) -> HeadingMatch | None:
+        """A multiple-choice question's option column, if the heading names one."""
         # Option columns: "kenelle[SQ001]", "Kenelle? [Lapset]", "Kenelle? - Lapset".
         bracket = _BRACKET.match(cleaned)
         splits: list[tuple[str, str]] = []
@@ -210,6 +196,27 @@ class HeadingMapper:
             if question_id in self.multichoice and tail.strip():
                 return HeadingMatch(question_id, self._option(question_id, tail.strip()),
                                     "option", 100.0)
+        return None
+
+    def _match(self, heading: str) -> HeadingMatch | None:
+        if not heading or not heading.strip():
+            return None
+        found = self._exact(heading)
+        if found:
+            return HeadingMatch(found, None, "exact", 100.0)
+        cleaned = clean_heading(heading)
+        found = self._exact(cleaned)
+        if found:
+            return HeadingMatch(found, None, "label", 100.0)
+        # Bilingual labels "Tavoite / Mål": either half.
+        if " / " in cleaned:
+            for half in cleaned.split(" / "):
+                found = self._exact(clean_heading(half))
+                if found:
+                    return HeadingMatch(found, None, "label", 100.0)
+        option = self._option_column(cleaned)
+        if option is not None:
+            return option
         expanded = expand_abbreviations(fold(cleaned))
         if expanded != fold(cleaned):
             found = self.index.get(expanded)

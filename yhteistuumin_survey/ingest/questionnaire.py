@@ -203,7 +203,6 @@ class _SheetReader:
         current: str | None = None
         self.dropped = 0  # rows with answers above the first question: kept raw only
         unsure: list[tuple[str, str]] = []
-        hit = None
 
         def flush() -> None:
             for question_id in self.multichoice:
@@ -221,40 +220,15 @@ class _SheetReader:
                 continue
             if any(c.startswith("practice:") for c in cells):
                 continue  # the sheet's heading row
-            keyed = self._key(row)
             label = cells[self.label_col] if self.label_col < len(cells) else ""
-            method = "key"
-            if keyed is None and label and current in self.choice_labels:
-                option = self.choice_labels[current].get(fold(label))
-                if option is not None:
-                    keyed = (current, option)
-                    method = "choice label"
-            if keyed is None and label and len(label) <= _MAX_LABEL:
-                hit = self.mapper.match(label)
-                if hit is not None and (hit.method != "fuzzy" or len(label) <= 60):
-                    keyed = (hit.question_id, hit.option)
-                    method = hit.method
+            keyed, method, score = self._question_of(row, label, current)
             value, beside = self._answer_and_notes(cells)
             if keyed is None:
-                # An added row: what is typed in its answer cell joins the answer above when
-                # that is prose; anything else (a label nothing knows, text in other cells)
-                # is a note.
-                if current and self.ids[current].type in _TEXT_TYPES and not label and \
-                        len(cells) > self.label_col + 1 and cells[self.label_col + 1]:
-                    previous = cell_text(answers.get(current))
-                    answers[current] = "\n".join(t for t in (previous, value) if t)
-                    notes.extend((current, text) for text in beside)
-                elif current is not None:
-                    texts = [c for i, c in enumerate(cells) if c and not self._is_key(i, c)]
-                    if texts:
-                        notes.append((current, " | ".join(texts)))
-                elif any(c for i, c in enumerate(cells) if i > self.label_col and not self._is_key(i, c)):
-                    self.dropped += 1  # an answer-like row above every question (a heading alone is not)
+                self._unkeyed_row(cells, label, value, beside, current, answers, notes)
                 continue
             question_id, option = keyed
             mapping = Mapping(label or question_id, question_id if option is None
-                              else f"{question_id}:{option}", method,
-                              hit.score if method not in {"key", "choice label"} and hit else 100.0)
+                              else f"{question_id}:{option}", method, score)
             mappings.append(mapping)
             reason = unsure_reason(mapping)
             if option is None and answers.get(question_id) and question_id != current:
@@ -277,18 +251,56 @@ class _SheetReader:
             if question_id in self.multichoice and self.key_col is not None and keyed and \
                     method == "key":
                 continue  # the locked hint beside the heading of the tick rows
-            if not value:
-                continue
-            if question_id in answers and answers[question_id]:
-                previous = answers[question_id]
-                if isinstance(previous, list):
-                    previous.append(("", value))
-                else:
-                    answers[question_id] = f"{cell_text(previous)}\n{value}"
-            else:
-                answers[question_id] = value
+            if value:
+                _add_answer(answers, question_id, value)
         flush()
         return blocks
+
+    def _question_of(self, row: Any, label: str, current: str | None
+                     ) -> tuple[tuple[str, str | None] | None, str, float]:
+        """The (question, option) a row answers, how it was found and the match score: by its
+        key cell, by a choice label under the current question, or by its label."""
+        keyed = self._key(row)
+        if keyed is not None:
+            return keyed, "key", 100.0
+        if label and current in self.choice_labels:
+            option = self.choice_labels[current].get(fold(label))
+            if option is not None:
+                return (current, option), "choice label", 100.0
+        if label and len(label) <= _MAX_LABEL:
+            hit = self.mapper.match(label)
+            if hit is not None and (hit.method != "fuzzy" or len(label) <= 60):
+                return (hit.question_id, hit.option), hit.method, hit.score
+        return None, "key", 100.0
+
+    def _unkeyed_row(self, cells: list[str], label: str, value: str, beside: list[str],
+                     current: str | None, answers: dict[str, Any],
+                     notes: list[tuple[str, str]]) -> None:
+        """An added row: what is typed in its answer cell joins the answer above when that is
+        prose; anything else (a label nothing knows, text in other cells) is a note."""
+        if current and self.ids[current].type in _TEXT_TYPES and not label and \
+                len(cells) > self.label_col + 1 and cells[self.label_col + 1]:
+            previous = cell_text(answers.get(current))
+            answers[current] = "\n".join(t for t in (previous, value) if t)
+            notes.extend((current, text) for text in beside)
+        elif current is not None:
+            texts = [c for i, c in enumerate(cells) if c and not self._is_key(i, c)]
+            if texts:
+                notes.append((current, " | ".join(texts)))
+        elif any(c for i, c in enumerate(cells) if i > self.label_col and not self._is_key(i, c)):
+            self.dropped += 1  # an answer-like row above every question (a heading alone is not)
+
+
+def _add_answer(answers: dict[str, Any], question_id: str, value: str) -> None:
+    """Add a question's answer; a second answer to the same question joins the first."""
+    if question_id in answers and answers[question_id]:
+        previous = answers[question_id]
+        if isinstance(previous, list):
+            previous.append(("", value))
+        else:
+            answers[question_id] = f"{cell_text(previous)}\n{value}"
+    else:
+        answers[question_id] = value
 
 
 #: Sheet readers by (mapper, label column, keyed): their choice tables are built once.
@@ -328,20 +340,16 @@ def check_meta(meta: dict[str, str], survey: Survey, where: str) -> list[str]:
     return notes
 
 
-def read_questionnaire(sheets: list[Sheet], *, survey: Survey, mapper: HeadingMapper,
-                       where: str, require_meta: bool = False) -> ParsedFile:
-    """Read our questionnaire, or a questionnaire-like workbook: one record per practice."""
-    meta = meta_of(sheets)
-    parsed = ParsedFile(format="questionnaire" if meta is not None or any(
-        _is_practice_sheet(s) for s in sheets) else "questionnaire-like")
-    if require_meta and meta is None:
-        raise InputError(f"{where}: no _meta sheet; not one of our questionnaires (try "
-                         "--source auto)")
+def _metadata(sheets: list[Sheet], meta: dict[str, str] | None, *, survey: Survey, where: str,
+              notes: list[str]) -> tuple[dict[str, str], list[Sheet]]:
+    """The questionnaire's metadata and its visible sheets without identification rows.
+
+    Identification rows typed in the visible sheets are metadata, never answers. The hidden
+    _meta sheet (written by the software) wins over what was typed.
+    """
     if meta is not None:
-        parsed.notes.extend(check_meta(meta, survey, where))
+        notes.extend(check_meta(meta, survey, where))
     meta = meta or {}
-    # Identification rows typed in the visible sheets: metadata, never answers. The hidden
-    # _meta sheet (written by the software) wins over what was typed.
     stripped: list[Sheet] = []
     typed: dict[str, str] = {}
     for sheet in sheets:
@@ -353,12 +361,25 @@ def read_questionnaire(sheets: list[Sheet], *, survey: Survey, mapper: HeadingMa
             typed.setdefault(key, value)
     for key, value in typed.items():
         if key in meta and meta[key] and pad_code(meta[key]) != pad_code(value):
-            parsed.notes.append(f"the sheet says {key} {value!r}, the hidden metadata "
-                                f"{meta[key]!r}: the hidden metadata used")
+            notes.append(f"the sheet says {key} {value!r}, the hidden metadata "
+                         f"{meta[key]!r}: the hidden metadata used")
     if typed:
         if not meta:
-            parsed.notes.extend(check_meta(typed, survey, where))
+            notes.extend(check_meta(typed, survey, where))
         meta = {**typed, **meta}
+    return meta, stripped
+
+
+def read_questionnaire(sheets: list[Sheet], *, survey: Survey, mapper: HeadingMapper,
+                       where: str, require_meta: bool = False) -> ParsedFile:
+    """Read our questionnaire, or a questionnaire-like workbook: one record per practice."""
+    meta = meta_of(sheets)
+    parsed = ParsedFile(format="questionnaire" if meta is not None or any(
+        _is_practice_sheet(s) for s in sheets) else "questionnaire-like")
+    if require_meta and meta is None:
+        raise InputError(f"{where}: no _meta sheet; not one of our questionnaires (try "
+                         "--source auto)")
+    meta, stripped = _metadata(sheets, meta, survey=survey, where=where, notes=parsed.notes)
     token = meta.get("token") or None
     code = pad_code(meta.get("municipality_code") or "") or None
     language = (meta.get("language") or "")[:2] or None

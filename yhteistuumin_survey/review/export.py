@@ -104,14 +104,7 @@ def collect_rows(*, session: Session, statuses: Sequence[str] | None = None,
     from sqlalchemy import and_, or_
     from sqlmodel import col, select
 
-    from ..db.models import (
-        Municipality,
-        Practice,
-        PracticeVersion,
-        ReceivedFile,
-        Region,
-        Submission,
-    )
+    from ..db.models import Municipality, Practice, PracticeVersion, Region
 
     chosen = parse_statuses(statuses)
     wanted = chosen or DEFAULT_STATUSES
@@ -133,17 +126,7 @@ def collect_rows(*, session: Session, statuses: Sequence[str] | None = None,
     regions = {r.code: r for r in session.exec(select(Region)).all()}
     codes_of = effective_municipalities(session=session, practice_ids=ids) if len(ids) < 30000 \
         else effective_municipalities(session=session)
-    submission_ids = [v.submission_id for _, v in pairs if v.submission_id is not None]
-    sources: dict[int, tuple[str, str]] = {}
-    for start in range(0, len(submission_ids), 5000):
-        chunk = submission_ids[start:start + 5000]
-        for sub_id, name, file_format, locator in session.exec(
-                select(col(Submission.id), col(ReceivedFile.original_name),
-                       col(ReceivedFile.format), col(Submission.locator))
-                .join(ReceivedFile, col(ReceivedFile.id) == col(Submission.received_file_id))
-                .where(col(Submission.id).in_(chunk))):
-            sources[sub_id or 0] = (f"{name} ({locator})" if locator else name,
-                               file_format or "")
+    sources = _sources(session, [v.submission_id for _, v in pairs if v.submission_id is not None])
     corrected_ids = corrected_municipality_ids(session=session)
     labels = field_labels(survey)
     choice_labels = _choice_labels(survey)
@@ -202,6 +185,25 @@ def collect_rows(*, session: Session, statuses: Sequence[str] | None = None,
                               codes, values))
     rows.sort(key=lambda r: (r.region_code or "99", r.municipality_codes[:1], r.practice_id))
     return rows
+
+
+def _sources(session: Session, submission_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """The file (and place in it) each submission came from, and the file's format."""
+    from sqlmodel import col, select
+
+    from ..db.models import ReceivedFile, Submission
+
+    sources: dict[int, tuple[str, str]] = {}
+    for start in range(0, len(submission_ids), 5000):
+        chunk = submission_ids[start:start + 5000]
+        for sub_id, name, file_format, locator in session.exec(
+                select(col(Submission.id), col(ReceivedFile.original_name),
+                       col(ReceivedFile.format), col(Submission.locator))
+                .join(ReceivedFile, col(ReceivedFile.id) == col(Submission.received_file_id))
+                .where(col(Submission.id).in_(chunk))):
+            sources[sub_id or 0] = (f"{name} ({locator})" if locator else name,
+                                    file_format or "")
+    return sources
 
 
 def _choice_labels(survey: Survey | None) -> dict[str, str]:
@@ -365,103 +367,16 @@ def write_workbook(path: Path, rows: Sequence[ReviewRow], *, export_id: str,
                    exported_at: dt.datetime, reviewer: str | None,
                    progress: Callable[[int], Any] | None = None, database_id: str = "",
                    round_name: str | None = None) -> None:
-    """Write one review workbook: the review sheet, the instructions, the hidden metadata."""
-    from openpyxl import Workbook
-    from openpyxl.cell.cell import Cell
-    from openpyxl.styles import Alignment, Font, NamedStyle, PatternFill, Protection
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
+    """Write one review workbook: the review sheet, the instructions, the hidden metadata.
 
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = SHEET_NAME
-    grey = PatternFill("solid", fgColor="E7E6E6")
-    header_fill = PatternFill("solid", fgColor="1F4E79")
-    editable_header_fill = PatternFill("solid", fgColor="2E7D32")
-    readonly = NamedStyle("review_readonly", fill=grey,
-                          alignment=Alignment(wrap_text=True, vertical="top"),
-                          protection=Protection(locked=True))
-    editable = NamedStyle("review_editable",
-                          alignment=Alignment(wrap_text=True, vertical="top"),
-                          protection=Protection(locked=False))
-    for style in (readonly, editable):
-        workbook.add_named_style(style)
-    header_font = Font(bold=True, color="FFFFFF")
-    for index, column in enumerate(COLUMNS, start=1):
-        cell = sheet.cell(row=1, column=index, value=column.header)
-        cell.font = header_font
-        cell.fill = editable_header_fill if column.editable else header_fill
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-        cell.protection = Protection(locked=True)
-        sheet.column_dimensions[get_column_letter(index)].width = column.width
-    sheet.row_dimensions[1].height = 32
-    # Columns after the table are the reviewer's own (notes): unlocked, or the protected sheet
-    # would refuse typing there. A bounded range: LibreOffice without jumbo sheets warns about
-    # columns past 1024.
-    own = sheet.column_dimensions[get_column_letter(len(COLUMNS) + 1)]
-    own.min, own.max, own.width = len(COLUMNS) + 1, len(COLUMNS) + OWN_COLUMNS, 20
-    own.protection = Protection(locked=False)
-    own.alignment = Alignment(wrap_text=True, vertical="top")
-    # Style each cell by copying the style array of a prototype cell: assigning a named style
-    # per cell costs more than writing the whole file (openpyxl resolves it every time).
-    prototypes = {}
-    for name in ("review_editable", "review_readonly"):
-        prototype = Cell(sheet)
-        prototype.style = name
-        prototypes[name] = prototype._style
-    styles = [prototypes["review_editable" if c.editable else "review_readonly"]
-              for c in COLUMNS]
-    keys = [c.key for c in COLUMNS]
-    meta_rows: list[list[Any]] = []
-    for row_number, row in enumerate(rows, start=2):
-        hashes: list[str] = []
-        cells: list[Cell] = []
-        for index, key in enumerate(keys):
-            value = cell_value(row.values.get(key))
-            cell = Cell(sheet, value=value, style_array=styles[index])
-            if isinstance(value, str):
-                cell.data_type = "s"  # text, never a formula, whatever it starts with
-            cells.append(cell)
-            hashes.append(f"{key}={text_hash('' if value is None else str(value))}")
-        sheet.append(cells)
-        sheet.row_dimensions[row_number].height = ROW_HEIGHT
-        meta_rows.append([row.practice_id, row.version, row.stamp, " ".join(hashes)])
-        if progress is not None and row_number % 500 == 0:
-            progress(500)
-    last_row = max(len(rows) + 1, 2)
-    last_col = get_column_letter(len(COLUMNS))
-    sheet.freeze_panes = "C2"
-    sheet.print_title_rows = "1:1"
-    sheet.page_setup.orientation = "landscape"
-    sheet.auto_filter.ref = f"A1:{last_col}{last_row}"
-    decision_col = get_column_letter(keys.index("decision") + 1)
-    words = ",".join(w["fi"] for w in DECISION_WORDS.values())
-    validation = DataValidation(
-        type="list", formula1=f'"{words}"', allow_blank=True, showDropDown=False,
-        showErrorMessage=True, errorStyle="warning", errorTitle="Päätös",
-        error="Valitse hyväksytty, hylätty, lisätietoja tai kaksoiskappale "
-              "(myös approved, rejected, needs-info, duplicate käyvät).",
-        promptTitle="Päätös / Beslut",
-        prompt="hyväksytty / hylätty / lisätietoja / kaksoiskappale")
-    validation.add(f"{decision_col}2:{decision_col}{max(last_row, 1000)}")
-    sheet.add_data_validation(validation)
-    duplicate_col = get_column_letter(keys.index("duplicate_of") + 1)
-    id_check = DataValidation(type="whole", operator="greaterThan", formula1="0",
-                              allow_blank=True, showErrorMessage=True, errorStyle="warning",
-                              error="Kirjoita alkuperäisen käytännön ID-numero.")
-    id_check.add(f"{duplicate_col}2:{duplicate_col}{max(last_row, 1000)}")
-    sheet.add_data_validation(id_check)
-    # Protected without a password: it stops accidental edits; filtering, sorting and
-    # resizing stay allowed.
-    protection = sheet.protection
-    protection.sheet = True
-    protection.autoFilter = False
-    protection.sort = False
-    protection.formatColumns = False
-    protection.formatRows = False
-    protection.selectLockedCells = False
-    protection.selectUnlockedCells = False
+    openpyxl's write-only mode streams the rows to the file (no cell objects kept, no sorting
+    on save); everything about a sheet that is written before its rows (columns, frozen panes)
+    is set before the first row.
+    """
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    meta_rows = _review_sheet(workbook, rows, progress=progress)
     _instructions(workbook.create_sheet(INSTRUCTIONS_SHEET), reviewer=reviewer,
                   count=len(rows), exported_at=exported_at)
     meta = workbook.create_sheet(META_SHEET)
@@ -483,6 +398,150 @@ def write_workbook(path: Path, rows: Sequence[ReviewRow], *, export_id: str,
     temporary = path.with_name(path.name + ".part")
     workbook.save(temporary)
     temporary.replace(path)
+
+
+def _review_sheet(workbook: Any, rows: Sequence[ReviewRow], *,
+                  progress: Callable[[int], Any] | None) -> list[list[Any]]:
+    """Write the review sheet (header, one row per practice, drop-downs, protection); return
+    the hidden metadata rows (practice, version, stamp, hashes of the cells shown)."""
+    from openpyxl.cell.cell import Cell
+
+    sheet = _placed_cells_sheet(workbook, SHEET_NAME)
+    styles = _review_styles(workbook, sheet)
+    _review_header(sheet)
+    keys = [c.key for c in COLUMNS]
+    meta_rows: list[list[Any]] = []
+    for row_number, row in enumerate(rows, start=2):
+        hashes: list[str] = []
+        cells: list[Cell] = []
+        for index, key in enumerate(keys):
+            value = cell_value(row.values.get(key))
+            # The value is already cleaned and cut to the cell limit (cell_value): set it
+            # as text or number directly, never as a formula, whatever it starts with.
+            cell = Cell(sheet, row=row_number, column=index + 1, style_array=styles[index])
+            if value is not None:
+                cell._value = value
+                cell.data_type = "s" if isinstance(value, str) else "n"
+            cells.append(cell)
+            hashes.append(f"{key}={text_hash('' if value is None else str(value))}")
+        sheet.row_dimensions[row_number].height = ROW_HEIGHT
+        sheet.append(cells)
+        meta_rows.append([row.practice_id, row.version, row.stamp, " ".join(hashes)])
+        if progress is not None and row_number % 500 == 0:
+            progress(500)
+    _review_checks(sheet, last_row=max(len(rows) + 1, 2))
+    return meta_rows
+
+
+def _placed_cells_sheet(workbook: Any, title: str) -> Any:
+    """A write-only sheet whose rows are lists of cells already placed and styled.
+
+    openpyxl's write-only sheet turns each appended value into a cell; given a cell it first
+    tries it as a value and fails (building the error text costs more than writing the cell).
+    The review sheet's rows are cells made here with their row, column, style and type, so
+    they go to the writer as they are.
+    """
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+    class PlacedCellsSheet(WriteOnlyWorksheet):  # type: ignore[misc]
+        def _values_to_row(self, values: list[Any], row_idx: int) -> list[Any]:
+            return values
+
+    sheet = PlacedCellsSheet(parent=workbook, title=title)
+    workbook._add_sheet(sheet)
+    return sheet
+
+
+def _review_styles(workbook: Any, sheet: Any) -> list[Any]:
+    """The style of each column's cells, made once: grey and locked for the respondent's
+    text, unlocked for the reviewer's columns (copied per cell as openpyxl's style array:
+    assigning a named style per cell costs more than writing the whole file)."""
+    from openpyxl.cell.cell import Cell
+    from openpyxl.styles import Alignment, NamedStyle, PatternFill, Protection
+
+    readonly = NamedStyle("review_readonly", fill=PatternFill("solid", fgColor="E7E6E6"),
+                          alignment=Alignment(wrap_text=True, vertical="top"),
+                          protection=Protection(locked=True))
+    editable = NamedStyle("review_editable",
+                          alignment=Alignment(wrap_text=True, vertical="top"),
+                          protection=Protection(locked=False))
+    prototypes = {}
+    for style in (readonly, editable):
+        workbook.add_named_style(style)
+        prototype = Cell(sheet)
+        prototype.style = style.name
+        prototypes[style.name] = prototype._style
+    return [prototypes["review_editable" if c.editable else "review_readonly"] for c in COLUMNS]
+
+
+def _review_header(sheet: Any) -> None:
+    """The header row, the column widths and the frozen panes (written before any row)."""
+    from openpyxl.cell.cell import Cell
+    from openpyxl.styles import Alignment, Font, PatternFill, Protection
+    from openpyxl.utils import get_column_letter
+
+    header_fill = PatternFill("solid", fgColor="1F4E79")
+    editable_header_fill = PatternFill("solid", fgColor="2E7D32")
+    header_font = Font(bold=True, color="FFFFFF")
+    header: list[Cell] = []
+    for index, column in enumerate(COLUMNS, start=1):
+        cell = Cell(sheet, row=1, column=index, value=column.header)
+        cell.font = header_font
+        cell.fill = editable_header_fill if column.editable else header_fill
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        cell.protection = Protection(locked=True)
+        header.append(cell)
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
+    # Columns after the table are the reviewer's own (notes): unlocked, or the protected sheet
+    # would refuse typing there. A bounded range: LibreOffice without jumbo sheets warns about
+    # columns past 1024.
+    own = sheet.column_dimensions[get_column_letter(len(COLUMNS) + 1)]
+    own.min, own.max, own.width = len(COLUMNS) + 1, len(COLUMNS) + OWN_COLUMNS, 20
+    own.protection = Protection(locked=False)
+    own.alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.freeze_panes = "C2"
+    sheet.row_dimensions[1].height = 32
+    sheet.append(header)
+
+
+def _review_checks(sheet: Any, *, last_row: int) -> None:
+    """Print setup, the filter, the two drop-down checks (one range each, not per cell) and
+    the sheet protection."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    keys = [c.key for c in COLUMNS]
+    last_col = get_column_letter(len(COLUMNS))
+    sheet.print_title_rows = "1:1"
+    sheet.page_setup.orientation = "landscape"
+    sheet.auto_filter.ref = f"A1:{last_col}{last_row}"
+    decision_col = get_column_letter(keys.index("decision") + 1)
+    words = ",".join(w["fi"] for w in DECISION_WORDS.values())
+    validation = DataValidation(
+        type="list", formula1=f'"{words}"', allow_blank=True, showDropDown=False,
+        showErrorMessage=True, errorStyle="warning", errorTitle="Päätös",
+        error="Valitse hyväksytty, hylätty, lisätietoja tai kaksoiskappale "
+              "(myös approved, rejected, needs-info, duplicate käyvät).",
+        promptTitle="Päätös / Beslut",
+        prompt="hyväksytty / hylätty / lisätietoja / kaksoiskappale")
+    validation.add(f"{decision_col}2:{decision_col}{max(last_row, 1000)}")
+    sheet.data_validations.append(validation)
+    duplicate_col = get_column_letter(keys.index("duplicate_of") + 1)
+    id_check = DataValidation(type="whole", operator="greaterThan", formula1="0",
+                              allow_blank=True, showErrorMessage=True, errorStyle="warning",
+                              error="Kirjoita alkuperäisen käytännön ID-numero.")
+    id_check.add(f"{duplicate_col}2:{duplicate_col}{max(last_row, 1000)}")
+    sheet.data_validations.append(id_check)
+    # Protected without a password: it stops accidental edits; filtering, sorting and
+    # resizing stay allowed.
+    protection = sheet.protection
+    protection.sheet = True
+    protection.autoFilter = False
+    protection.sort = False
+    protection.formatColumns = False
+    protection.formatRows = False
+    protection.selectLockedCells = False
+    protection.selectUnlockedCells = False
 
 
 INSTRUCTIONS_FI = (
@@ -529,6 +588,7 @@ INSTRUCTIONS_SV = (
 
 def _instructions(sheet: Any, *, reviewer: str | None, count: int,
                   exported_at: dt.datetime) -> None:
+    from openpyxl.cell.cell import Cell
     from openpyxl.styles import Alignment, Font
 
     sheet.column_dimensions["A"].width = 110
@@ -542,9 +602,10 @@ def _instructions(sheet: Any, *, reviewer: str | None, count: int,
     who = f"Arvioija / Granskare: {reviewer}" if reviewer else ""
     lines.append((f"{count} käytäntöä / praxis · {exported_at:%Y-%m-%d %H:%M} UTC  {who}".strip(),
                   False))
-    for text, bold in lines:
-        sheet.append([text])
-        cell = sheet.cell(row=sheet.max_row, column=1)
+    for number, (text, bold) in enumerate(lines, start=1):
+        # Written as it is appended (write-only workbook); placed, as openpyxl names it on errors
+        cell = Cell(sheet, row=number, column=1, value=text)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         if bold:
             cell.font = Font(bold=True, size=13)
+        sheet.append([cell])

@@ -208,147 +208,188 @@ def open_review_workbook(path: Path) -> _Workbook:
 
 def _read_rows(book: _Workbook, *, reviewer: str | None, report: Report) -> list[RowDecision]:
     """Check each row on its own (no database yet); return the rows that carry a decision."""
-    cols = book.columns
     decisions: list[RowDecision] = []
     stamps_to_ids = {stamp: pid for pid, (_, stamp, _) in book.meta_rows.items()}
     for index in range(book.header_row + 1, len(book.sheet.rows)):
-        hashes: dict[str, str] | None = None
-        raw = book.sheet.rows[index]
-        row_number = index + 1
-        where = f"{book.label}:{row_number}"
+        decision = _read_row(book, index, stamps_to_ids=stamps_to_ids, reviewer=reviewer,
+                             report=report)
+        if decision is not None:
+            decisions.append(decision)
+    return decisions
 
-        def get(key: str, raw: list[Any] = raw) -> str:
-            position = cols.get(key)
-            if position is None or position >= len(raw):
-                return ""
-            return _text(raw[position])
 
-        def get_raw(key: str, raw: list[Any] = raw) -> str:
-            position = cols.get(key)
-            if position is None or position >= len(raw):
-                return ""
-            value = raw[position]
-            return value if isinstance(value, str) else cell_text(value)
+def _row_getters(book: _Workbook, raw: list[Any]
+                 ) -> tuple[Callable[[str], str], Callable[[str], str]]:
+    """A row's cell by column key: as text, and as typed (a string kept as it is)."""
+    cols = book.columns
 
-        id_text = get("id")
-        editable = {key: normal_text(_unneutralise(get_raw(key))) for key in EDITABLE}
-        if not id_text:
-            if any(editable.values()):
-                report.add(where, "error", "no ID on this row; decisions need the practice's "
-                                           "ID as exported")
-            continue
-        id_match = _ID.match(id_text)
-        if not id_match:
-            report.add(where, "error", f"ID {id_text!r} is not a practice number; keep the ID "
-                                       "column as exported")
-            continue
-        practice_id = int(id_match.group(1))
-        warnings: list[str] = []
-        visible_stamp = get("stamp")
-        meta_row = book.meta_rows.get(practice_id)
-        if meta_row is not None:
-            version, stamp, hashes = meta_row
-            if "stamp" in cols and visible_stamp != stamp:
-                other = stamps_to_ids.get(visible_stamp)
-                if other is not None and other != practice_id:
-                    report.add(where, "error", f"the ID was changed (the row is for #{other}, "
-                                               f"not #{practice_id}); fix the ID or re-export",
-                               practice_id=practice_id)
-                else:
-                    report.add(where, "error", f"the 'Versio' cell {visible_stamp or '(empty)'!r}"
-                                               f" is not the one exported for #{practice_id} "
-                                               f"({stamp}); nothing applied; put it back or "
-                                               "re-export", practice_id=practice_id)
-                continue
-            if "stamp" not in cols:
-                # Without the 'Versio' column only the read-only cells tell whose row this is:
-                # any of them changed and the row cannot be trusted to be #practice_id's.
-                changed = [key for key in READ_ONLY if key in cols and key in hashes
-                           and text_hash(get(key)) != hashes[key]]
-                if changed:
-                    other = _row_owner(book, get, practice_id)
-                    hint = f" (it looks like #{other}'s row)" if other is not None else ""
-                    report.add(where, "error", f"the 'Versio' column is gone and this row's "
-                                               f"read-only cells are not those exported for "
-                                               f"#{practice_id}{hint}; nothing applied; "
-                                               "re-export", practice_id=practice_id)
-                    continue
-            for key in READ_ONLY:
-                if key in cols and key in hashes and text_hash(get(key)) != hashes[key]:
-                    header = COLUMN_BY_KEY[key].header
-                    hint = " (put corrections in 'Korjattu nimi')" if key == "title" else \
-                        " (put corrections in 'Korjatut avainsanat')" if key == "keywords" else \
-                        " (put corrections in 'Korjatut kunnat')" if key == "municipalities" else ""
-                    warnings.append(f"read-only column '{header}' was edited; the edit is "
-                                    f"ignored{hint}")
-            edited_editable = any(key in cols and key in hashes
-                                  and text_hash(get(key)) != hashes[key] for key in EDITABLE)
-        elif book.meta_rows:
-            report.add(where, "error", f"practice #{practice_id} is not in this export (was the "
-                                       "ID edited?); re-export to review it")
-            continue
-        else:
-            stamp_match = _STAMP.match(visible_stamp)
-            if not stamp_match:
-                report.add(where, "error", "no version stamp for this row (the hidden "
-                                           "_review_meta sheet and the 'Versio' column are "
-                                           "gone); re-export")
-                continue
-            version, stamp = int(stamp_match.group(1)), visible_stamp
-            edited_editable = any(editable.values())
-        for warning in warnings:
-            report.add(where, "warning", warning, practice_id=practice_id)
-        decision_text = editable["decision"]
-        decision = parse_decision(decision_text) if decision_text else None
-        if decision_text and decision is None:
-            report.add(where, "error", f"unknown decision {decision_text!r}; use one of: "
-                                       f"{ALLOWED_DECISIONS_TEXT}", practice_id=practice_id)
-            continue
-        duplicate_text = editable["duplicate_of"]
-        duplicate_of: int | None = None
-        if duplicate_text:
-            dup_match = _ID.match(duplicate_text)
-            if not dup_match:
-                report.add(where, "error", f"duplicate of {duplicate_text!r} is not a practice "
-                                           "ID; write the number of the original practice",
-                           practice_id=practice_id)
-                continue
-            duplicate_of = int(dup_match.group(1))
-            if decision is None:
-                decision = "duplicate"
-                report.add(where, "warning", f"duplicate of #{duplicate_of} given without a "
-                                             "decision; taken as kaksoiskappale",
-                           practice_id=practice_id)
-            elif decision != "duplicate":
-                report.add(where, "error", f"duplicate of #{duplicate_of} is set but the "
-                                           f"decision is {decision_label(decision)!r}; choose "
-                                           "kaksoiskappale or clear the duplicate column",
-                           practice_id=practice_id)
-                continue
-        if decision is None:
-            if edited_editable:
-                report.add(where, "warning", "a comment or correction without a decision; "
-                                             "nothing applied (choose a decision)",
+    def get(key: str) -> str:
+        position = cols.get(key)
+        if position is None or position >= len(raw):
+            return ""
+        return _text(raw[position])
+
+    def get_raw(key: str) -> str:
+        position = cols.get(key)
+        if position is None or position >= len(raw):
+            return ""
+        value = raw[position]
+        return value if isinstance(value, str) else cell_text(value)
+
+    return get, get_raw
+
+
+def _read_row(book: _Workbook, index: int, *, stamps_to_ids: dict[str, int],
+              reviewer: str | None, report: Report) -> RowDecision | None:
+    """One row's decision, or None (with the reason in the report) when it carries none."""
+    row_number = index + 1
+    where = f"{book.label}:{row_number}"
+    get, get_raw = _row_getters(book, book.sheet.rows[index])
+    id_text = get("id")
+    editable = {key: normal_text(_unneutralise(get_raw(key))) for key in EDITABLE}
+    if not id_text:
+        if any(editable.values()):
+            report.add(where, "error", "no ID on this row; decisions need the practice's "
+                                       "ID as exported")
+        return None
+    id_match = _ID.match(id_text)
+    if not id_match:
+        report.add(where, "error", f"ID {id_text!r} is not a practice number; keep the ID "
+                                   "column as exported")
+        return None
+    practice_id = int(id_match.group(1))
+    version_of = _row_version(book, get, where, practice_id, editable,
+                              stamps_to_ids=stamps_to_ids, report=report)
+    if version_of is None:
+        return None
+    version, stamp, hashes, edited_editable = version_of
+    chosen = _row_decision(editable, where, practice_id, edited_editable, report=report)
+    if chosen is None:
+        return None
+    decision, duplicate_of = chosen
+    keywords = split_list(editable["corrected_keywords"])
+    return RowDecision(
+        book.label, book.sha256, row_number, practice_id, decision, version, stamp,
+        reviewer or book.meta.get("reviewer") or None, duplicate_of,
+        editable["comment"] or None, editable["corrected_title"] or None,
+        keywords or None, editable["corrected_municipalities"] or None, shown=hashes)
+
+
+def _row_version(book: _Workbook, get: Callable[[str], str], where: str, practice_id: int,
+                 editable: dict[str, str], *, stamps_to_ids: dict[str, int], report: Report
+                 ) -> tuple[int, str, dict[str, str] | None, bool] | None:
+    """The version a row was exported at, its stamp, the hashes of its shown cells and whether
+    an editable cell changed; None (with an error reported) when the row cannot be trusted.
+    Warnings for edited read-only cells are reported here."""
+    cols = book.columns
+    hashes: dict[str, str] | None = None
+    warnings: list[str] = []
+    visible_stamp = get("stamp")
+    meta_row = book.meta_rows.get(practice_id)
+    if meta_row is not None:
+        version, stamp, hashes = meta_row
+        if "stamp" in cols and visible_stamp != stamp:
+            other = stamps_to_ids.get(visible_stamp)
+            if other is not None and other != practice_id:
+                report.add(where, "error", f"the ID was changed (the row is for #{other}, "
+                                           f"not #{practice_id}); fix the ID or re-export",
                            practice_id=practice_id)
             else:
-                report.add(where, "skipped", "no decision", practice_id=practice_id)
-            continue
-        if decision == "duplicate" and duplicate_of is None:
-            report.add(where, "error", "kaksoiskappale needs the original's ID in "
-                                       "'Kaksoiskappale (alkuperäisen ID)'",
+                report.add(where, "error", f"the 'Versio' cell {visible_stamp or '(empty)'!r}"
+                                           f" is not the one exported for #{practice_id} "
+                                           f"({stamp}); nothing applied; put it back or "
+                                           "re-export", practice_id=practice_id)
+            return None
+        if "stamp" not in cols:
+            # Without the 'Versio' column only the read-only cells tell whose row this is:
+            # any of them changed and the row cannot be trusted to be #practice_id's.
+            changed = [key for key in READ_ONLY if key in cols and key in hashes
+                       and text_hash(get(key)) != hashes[key]]
+            if changed:
+                other = _row_owner(book, get, practice_id)
+                hint = f" (it looks like #{other}'s row)" if other is not None else ""
+                report.add(where, "error", f"the 'Versio' column is gone and this row's "
+                                           f"read-only cells are not those exported for "
+                                           f"#{practice_id}{hint}; nothing applied; "
+                                           "re-export", practice_id=practice_id)
+                return None
+        for key in READ_ONLY:
+            if key in cols and key in hashes and text_hash(get(key)) != hashes[key]:
+                header = COLUMN_BY_KEY[key].header
+                hint = " (put corrections in 'Korjattu nimi')" if key == "title" else \
+                    " (put corrections in 'Korjatut avainsanat')" if key == "keywords" else \
+                    " (put corrections in 'Korjatut kunnat')" if key == "municipalities" else ""
+                warnings.append(f"read-only column '{header}' was edited; the edit is "
+                                f"ignored{hint}")
+        edited_editable = any(key in cols and key in hashes
+                              and text_hash(get(key)) != hashes[key] for key in EDITABLE)
+    elif book.meta_rows:
+        report.add(where, "error", f"practice #{practice_id} is not in this export (was the "
+                                   "ID edited?); re-export to review it")
+        return None
+    else:
+        stamp_match = _STAMP.match(visible_stamp)
+        if not stamp_match:
+            report.add(where, "error", "no version stamp for this row (the hidden "
+                                       "_review_meta sheet and the 'Versio' column are "
+                                       "gone); re-export")
+            return None
+        version, stamp = int(stamp_match.group(1)), visible_stamp
+        edited_editable = any(editable.values())
+    for warning in warnings:
+        report.add(where, "warning", warning, practice_id=practice_id)
+    return version, stamp, hashes, edited_editable
+
+
+def _row_decision(editable: dict[str, str], where: str, practice_id: int, edited_editable: bool,
+                  *, report: Report) -> tuple[str, int | None] | None:
+    """The row's decision and the original it duplicates; None (reported) when it has none or
+    the two do not fit together."""
+    decision_text = editable["decision"]
+    decision = parse_decision(decision_text) if decision_text else None
+    if decision_text and decision is None:
+        report.add(where, "error", f"unknown decision {decision_text!r}; use one of: "
+                                   f"{ALLOWED_DECISIONS_TEXT}", practice_id=practice_id)
+        return None
+    duplicate_text = editable["duplicate_of"]
+    duplicate_of: int | None = None
+    if duplicate_text:
+        dup_match = _ID.match(duplicate_text)
+        if not dup_match:
+            report.add(where, "error", f"duplicate of {duplicate_text!r} is not a practice "
+                                       "ID; write the number of the original practice",
                        practice_id=practice_id)
-            continue
-        if duplicate_of == practice_id:
-            report.add(where, "error", f"#{practice_id} cannot be a duplicate of itself",
+            return None
+        duplicate_of = int(dup_match.group(1))
+        if decision is None:
+            decision = "duplicate"
+            report.add(where, "warning", f"duplicate of #{duplicate_of} given without a "
+                                         "decision; taken as kaksoiskappale",
                        practice_id=practice_id)
-            continue
-        keywords = split_list(editable["corrected_keywords"])
-        decisions.append(RowDecision(
-            book.label, book.sha256, row_number, practice_id, decision, version, stamp,
-            reviewer or book.meta.get("reviewer") or None, duplicate_of,
-            editable["comment"] or None, editable["corrected_title"] or None,
-            keywords or None, editable["corrected_municipalities"] or None, shown=hashes))
-    return decisions
+        elif decision != "duplicate":
+            report.add(where, "error", f"duplicate of #{duplicate_of} is set but the "
+                                       f"decision is {decision_label(decision)!r}; choose "
+                                       "kaksoiskappale or clear the duplicate column",
+                       practice_id=practice_id)
+            return None
+    if decision is None:
+        if edited_editable:
+            report.add(where, "warning", "a comment or correction without a decision; "
+                                         "nothing applied (choose a decision)",
+                       practice_id=practice_id)
+        else:
+            report.add(where, "skipped", "no decision", practice_id=practice_id)
+        return None
+    if decision == "duplicate" and duplicate_of is None:
+        report.add(where, "error", "kaksoiskappale needs the original's ID in "
+                                   "'Kaksoiskappale (alkuperäisen ID)'",
+                   practice_id=practice_id)
+        return None
+    if duplicate_of == practice_id:
+        report.add(where, "error", f"#{practice_id} cannot be a duplicate of itself",
+                   practice_id=practice_id)
+        return None
+    return decision, duplicate_of
 
 
 def _row_owner(book: _Workbook, get: Callable[[str], str], practice_id: int) -> int | None:
@@ -419,11 +460,34 @@ def import_review(paths: Sequence[Path], *, session: Session, reviewer: str | No
 
 def _check_and_apply(rows: list[RowDecision], *, session: Session, report: Report,
                      progress: Callable[[int], Any] | None) -> None:
+    from ..resolve import Resolver
+
+    practices, versions, already = _current_state(rows, session=session)
+    resolver: list[Resolver] = []  # made when the first corrected municipalities are read
+
+    def resolve(text: str) -> Any:
+        if not resolver:
+            resolver.append(Resolver.from_session(session))
+        return resolver[0].resolve(text)
+
+    checked: list[RowDecision] = []
+    for row in rows:
+        if progress is not None:
+            progress(1)
+        if _check_row(row, practices=practices, versions=versions, already=already,
+                      session=session, report=report, resolve=resolve):
+            checked.append(row)
+    _apply_checked(checked, practices, session=session, report=report)
+
+
+def _current_state(rows: list[RowDecision], *, session: Session
+                   ) -> tuple[dict[int, Any], dict[int, Any], set[tuple[Any, Any, int]]]:
+    """The database's side of the rows: the practices named (as plain column rows), their
+    current versions, and the (file, row, practice) decisions already imported."""
     from sqlalchemy import select as sa_select
     from sqlmodel import col, select
 
     from ..db.models import Practice, PracticeVersion, ReviewDecision
-    from ..resolve import Resolver
     from .common import STAMP_FIELDS
 
     # Plain column rows, not ORM objects: building 5,000 SQLModel objects costs more than
@@ -454,82 +518,106 @@ def _check_and_apply(rows: list[RowDecision], *, session: Session, report: Repor
     shas = sorted({r.sha256 for r in rows})
     already = {(d.source_sha256, d.source_row, d.practice_id) for d in session.exec(
         select(ReviewDecision).where(col(ReviewDecision.source_sha256).in_(shas)))}
-    resolver: Resolver | None = None
+    return practices, versions, already
 
-    checked: list[RowDecision] = []
-    for row in rows:
-        if progress is not None:
-            progress(1)
-        current_practice = practices.get(row.practice_id)
-        if current_practice is None:
-            report.add(row.where, "error", f"practice #{row.practice_id} is not in the "
-                                           "database", practice_id=row.practice_id)
-            continue
-        if (row.sha256, row.row, row.practice_id) in already:
-            report.add(row.where, "unchanged", "already imported from this file",
-                       practice_id=row.practice_id)
-            continue
-        current = versions.get(row.practice_id)
-        if row.version > current_practice.current_version:
-            report.add(row.where, "error",
-                       f"#{row.practice_id} has no version v{row.version} (the newest is "
-                       f"v{current_practice.current_version}): the row is not from this "
-                       "database's export; nothing applied; re-export",
-                       practice_id=row.practice_id)
-            continue
-        if current_practice.current_version > row.version or (
-                current is not None and current.version == row.version
-                and version_stamp(row.practice_id, current) != row.stamp):
-            report.add(row.where, "stale",
-                       f"#{row.practice_id} has a newer version "
-                       f"(v{current_practice.current_version}) "
-                       f"than this row (v{row.version}); re-export and decide again",
-                       practice_id=row.practice_id)
-            continue
-        if row.duplicate_of is not None:
-            target_id = row.duplicate_of
-            found = practices.get(target_id)
-            if found is None:
-                report.add(row.where, "error", f"duplicate of #{target_id}: there is no such "
-                                               "practice", practice_id=row.practice_id)
-                continue
-            target: Any = found
-            hops = 0
-            while target.status == "duplicate" and target.duplicate_of_id and hops < 50:
-                nxt = session.get(Practice, target.duplicate_of_id)
-                if nxt is None:
-                    break
-                target, hops = nxt, hops + 1
-            assert target.id is not None
-            if target.id == row.practice_id:
-                report.add(row.where, "error", f"duplicate of #{row.duplicate_of}, which is "
-                                               f"itself a duplicate of #{row.practice_id}",
-                           practice_id=row.practice_id)
-                continue
-            if target.id != row.duplicate_of:
-                report.add(row.where, "warning", f"#{row.duplicate_of} is itself a duplicate "
-                                                 f"of #{target.id}; linked to #{target.id}",
-                           practice_id=row.practice_id)
-                row.duplicate_of = target.id
-        if row.municipality_text:
-            if resolver is None:
-                resolver = Resolver.from_session(session)
-            resolution = resolver.resolve(row.municipality_text)
-            if resolution.status != "resolved" or resolution.unmatched:
-                if resolution.status == "ambiguous":
-                    reason = (f"corrected municipalities {row.municipality_text!r} are "
-                              f"ambiguous ({', '.join(resolution.candidates)}); write the "
-                              "full name")
-                elif resolution.status == "unresolved":
-                    reason = (f"corrected municipalities {row.municipality_text!r}: no "
-                              "municipality recognised; write the names as in the register")
-                else:
-                    reason = (f"corrected municipalities {row.municipality_text!r}: "
-                              f"{', '.join(resolution.unmatched)!r} not recognised")
-                report.add(row.where, "error", reason, practice_id=row.practice_id)
-                continue
-            row.corrected_municipalities = sorted(resolution.codes)
-        checked.append(row)
+
+def _check_row(row: RowDecision, *, practices: dict[int, Any], versions: dict[int, Any],
+               already: set[tuple[Any, Any, int]], session: Session, report: Report,
+               resolve: Callable[[str], Any]) -> bool:
+    """Check one row against the database; False (reported) when it cannot be applied."""
+    current_practice = practices.get(row.practice_id)
+    if current_practice is None:
+        report.add(row.where, "error", f"practice #{row.practice_id} is not in the "
+                                       "database", practice_id=row.practice_id)
+        return False
+    if (row.sha256, row.row, row.practice_id) in already:
+        report.add(row.where, "unchanged", "already imported from this file",
+                   practice_id=row.practice_id)
+        return False
+    current = versions.get(row.practice_id)
+    if row.version > current_practice.current_version:
+        report.add(row.where, "error",
+                   f"#{row.practice_id} has no version v{row.version} (the newest is "
+                   f"v{current_practice.current_version}): the row is not from this "
+                   "database's export; nothing applied; re-export",
+                   practice_id=row.practice_id)
+        return False
+    if current_practice.current_version > row.version or (
+            current is not None and current.version == row.version
+            and version_stamp(row.practice_id, current) != row.stamp):
+        report.add(row.where, "stale",
+                   f"#{row.practice_id} has a newer version "
+                   f"(v{current_practice.current_version}) "
+                   f"than this row (v{row.version}); re-export and decide again",
+                   practice_id=row.practice_id)
+        return False
+    if row.duplicate_of is not None and not _link_duplicate(row, practices, session=session,
+                                                             report=report):
+        return False
+    return not row.municipality_text or _resolve_corrected(row, resolve, report=report)
+
+
+def _link_duplicate(row: RowDecision, practices: dict[int, Any], *, session: Session,
+                    report: Report) -> bool:
+    """Point a duplicate at the original at the end of a chain of duplicates; False (reported)
+    when there is no such practice or the chain leads back to the row's own practice."""
+    from ..db.models import Practice
+
+    assert row.duplicate_of is not None
+    target_id = row.duplicate_of
+    found = practices.get(target_id)
+    if found is None:
+        report.add(row.where, "error", f"duplicate of #{target_id}: there is no such "
+                                       "practice", practice_id=row.practice_id)
+        return False
+    target: Any = found
+    hops = 0
+    while target.status == "duplicate" and target.duplicate_of_id and hops < 50:
+        nxt = session.get(Practice, target.duplicate_of_id)
+        if nxt is None:
+            break
+        target, hops = nxt, hops + 1
+    assert target.id is not None
+    if target.id == row.practice_id:
+        report.add(row.where, "error", f"duplicate of #{row.duplicate_of}, which is "
+                                       f"itself a duplicate of #{row.practice_id}",
+                   practice_id=row.practice_id)
+        return False
+    if target.id != row.duplicate_of:
+        report.add(row.where, "warning", f"#{row.duplicate_of} is itself a duplicate "
+                                         f"of #{target.id}; linked to #{target.id}",
+                   practice_id=row.practice_id)
+        row.duplicate_of = target.id
+    return True
+
+
+def _resolve_corrected(row: RowDecision, resolve: Callable[[str], Any], *, report: Report) -> bool:
+    """Resolve the row's corrected municipalities to codes; False (reported) when they do not
+    all resolve."""
+    assert row.municipality_text
+    resolution = resolve(row.municipality_text)
+    if resolution.status != "resolved" or resolution.unmatched:
+        if resolution.status == "ambiguous":
+            reason = (f"corrected municipalities {row.municipality_text!r} are "
+                      f"ambiguous ({', '.join(resolution.candidates)}); write the "
+                      "full name")
+        elif resolution.status == "unresolved":
+            reason = (f"corrected municipalities {row.municipality_text!r}: no "
+                      "municipality recognised; write the names as in the register")
+        else:
+            reason = (f"corrected municipalities {row.municipality_text!r}: "
+                      f"{', '.join(resolution.unmatched)!r} not recognised")
+        report.add(row.where, "error", reason, practice_id=row.practice_id)
+        return False
+    row.corrected_municipalities = sorted(resolution.codes)
+    return True
+
+
+def _apply_checked(checked: list[RowDecision], practices: dict[int, Any], *, session: Session,
+                   report: Report) -> None:
+    """Apply the checked rows, one decision per practice; conflicts inside this run or with an
+    earlier reviewer's decision are reported, not applied."""
+    from ..db.models import Practice, ReviewDecision
 
     # Conflicts inside this run: the same practice decided differently in two rows.
     by_practice: dict[int, list[RowDecision]] = {}
@@ -540,29 +628,9 @@ def _check_and_apply(rows: list[RowDecision], *, session: Session, report: Repor
     updates: list[dict[str, Any]] = []
     audit: list[dict[str, Any]] = []
     for practice_id, group in by_practice.items():
-        if len({r.signature() for r in group}) > 1:
-            listing = "; ".join(f"{r.describe() or '?'} in {r.where}" for r in group)
-            for row in group:
-                report.add(row.where, "conflict",
-                           f"#{practice_id} is decided differently in this import ({listing}); "
-                           "agree on one decision and import again", practice_id=practice_id)
+        if _in_conflict(practice_id, group, earlier.get(practice_id), report=report):
             continue
         first = group[0]
-        previous = earlier.get(practice_id)
-        if previous is not None and previous.version == first.version \
-                and previous.source_sha256 not in {r.sha256 for r in group} \
-                and _signature_of(previous) != first.signature() \
-                and not all(_same_reviewer(previous, r) or _was_shown(previous, r)
-                            for r in group):
-            who = previous.reviewer or "an unnamed reviewer"
-            for row in group:
-                report.add(row.where, "conflict",
-                           f"#{practice_id} was decided "
-                           f"{decision_label(previous.decision)!r} by {who} "
-                           f"({Path(previous.source_file).name}:{previous.source_row}); "
-                           "agree on one decision and import it again (same reviewer), or "
-                           "re-export and change it there", practice_id=practice_id)
-            continue
         comments = list(dict.fromkeys(r.comment for r in group if r.comment))
         if len(comments) > 1:  # the same decision with different comments: keep them all
             first.comment = "\n".join(comments)
@@ -586,6 +654,35 @@ def _check_and_apply(rows: list[RowDecision], *, session: Session, report: Repor
         session.execute(insert(ReviewDecision), audit)
     session.commit()
     session.expire_all()
+
+
+def _in_conflict(practice_id: int, group: list[RowDecision], previous: Any, *,
+                 report: Report) -> bool:
+    """Tell (and report) if the rows of one practice disagree with each other, or with an
+    earlier decision on the same version by another reviewer who was not shown it."""
+    if len({r.signature() for r in group}) > 1:
+        listing = "; ".join(f"{r.describe() or '?'} in {r.where}" for r in group)
+        for row in group:
+            report.add(row.where, "conflict",
+                       f"#{practice_id} is decided differently in this import ({listing}); "
+                       "agree on one decision and import again", practice_id=practice_id)
+        return True
+    first = group[0]
+    if previous is not None and previous.version == first.version \
+            and previous.source_sha256 not in {r.sha256 for r in group} \
+            and _signature_of(previous) != first.signature() \
+            and not all(_same_reviewer(previous, r) or _was_shown(previous, r)
+                        for r in group):
+        who = previous.reviewer or "an unnamed reviewer"
+        for row in group:
+            report.add(row.where, "conflict",
+                       f"#{practice_id} was decided "
+                       f"{decision_label(previous.decision)!r} by {who} "
+                       f"({Path(previous.source_file).name}:{previous.source_row}); "
+                       "agree on one decision and import it again (same reviewer), or "
+                       "re-export and change it there", practice_id=practice_id)
+        return True
+    return False
 
 
 def _same_reviewer(previous: Any, row: RowDecision) -> bool:
