@@ -46,6 +46,20 @@ def test_show_gives_the_card_flags_with_reasons_source_versions_and_reviews(sess
     assert any(line.startswith("review ") and "new -> approved" in line for line in lines)
 
 
+def test_show_says_an_unanswered_consent_is_unknown_never_a_no(session):
+    asked = make_practice(session, title="Kysytty", contact_name="Aino Esimerkki",
+                          publish_consent=None)
+    refused = make_practice(session, title="Kielletty", contact_name="Aino Esimerkki",
+                            publish_consent=False)
+
+    unknown = show_practice(asked.id, session=session)
+    no = show_practice(refused.id, session=session)
+
+    assert unknown.card["contact"]["publish_consent"] is None
+    assert any("consent unknown" in line for line in unknown.summary())
+    assert any(line.endswith("(not to be published)") for line in no.summary())
+
+
 def test_show_of_a_missing_practice_is_an_error_naming_it(session):
     with pytest.raises(InputError, match=r"^practice 999: no such practice"):
         show_practice(999, session=session)

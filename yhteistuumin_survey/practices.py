@@ -166,7 +166,8 @@ class PracticeDetail:
                 lines.append(f"{CARD_LABELS[key]}: {card[key]}")
         contact = card["contact"]
         shown = [v for v in (contact["name"], contact["email"], contact["phone"]) if v]
-        consent = "may be published" if contact["publish_consent"] else "not to be published"
+        consent = {True: "may be published", False: "not to be published"}.get(
+            contact["publish_consent"], "consent unknown: not to be published until it is asked")
         lines.append(f"{CARD_LABELS['contact']}: {', '.join(shown) or '-'} ({consent})")
         lines.append("flags: " + ("; ".join(f"{f['flag']} ({f['reason']})"
                                              for f in self.flags) or "none"))
@@ -207,7 +208,8 @@ def _card(version: Any) -> dict[str, Any]:
             "language": version.language,
             "contact": {"name": version.contact_name, "email": version.contact_email,
                         "phone": version.contact_phone, "text": version.contact_text,
-                        "publish_consent": bool(version.publish_consent)}}
+                        # three states: True, False, None (no answer: unknown, never a no)
+                        "publish_consent": version.publish_consent}}
 
 
 def _sources(session: Session, submission_ids: list[int]) -> dict[int, dict[str, Any]]:
