@@ -229,6 +229,29 @@ def _title_keys(identity_key: str | None, title: str | None) -> list[str]:
     return []
 
 
+#: What ``Store`` decided for one entry: (entry, outcome, the known practice it matches,
+#: its content fingerprint, the entry it duplicates in the same file).
+_Plan = tuple["Entry", str, "Known | None", str, "int | None"]
+
+
+def _other_results(plans: list[_Plan]) -> list[tuple[int, RowResult]]:
+    """The results of the entries that made no practice or version: unchanged, or not stored."""
+    results = []
+    for entry, outcome, existing, _fp, _dup in plans:
+        if outcome in (NEW, NEW_VERSION, DUPLICATE) and entry.practice is not None:
+            continue
+        if outcome == UNCHANGED and existing is not None:
+            results.append((id(entry), RowResult(
+                entry.record.locator, entry.record.sheet, entry.record.row, UNCHANGED,
+                existing.id, existing.current_version,
+                f"same content as practice {existing.id} version {existing.current_version}")))
+        else:
+            results.append((id(entry), RowResult(
+                entry.record.locator, entry.record.sheet, entry.record.row, outcome, None,
+                None, entry.reason or entry.record.reason)))
+    return results
+
+
 class Store:
     """Stores the files and records of one ingest run (one transaction per file)."""
 
@@ -401,17 +424,37 @@ class Store:
 
     def _store_chunk(self, received: ReceivedFile, fmt: str,
                      entries: list[Entry]) -> list[tuple[int, RowResult]]:
-        """Store the entries of one step (one commit); return (entry id, result) pairs."""
-        from sqlalchemy import insert, update
+        """Store the entries of one step (one commit); return (entry id, result) pairs.
 
-        session = self.session
+        Decide first (in memory), so the submissions know their final status; then the raw
+        submissions, the new practices and the new versions of known ones go in bulk.
+        """
+        from sqlalchemy import insert
+
         now = utcnow()
         file_id = received.id
         assert file_id is not None
-        plans: list[tuple[Entry, str, Known | None, str, int | None]] = []
+        plans = self._plan(entries, file_id)
+        submission_ids = self._insert_submissions(plans, file_id=file_id, fmt=fmt, now=now)
         results: list[tuple[int, RowResult]] = []
-        # Decide first (in memory), so the submissions know their final status. Responses are
-        # taken in the order they were given, so a corrected one becomes the newer version.
+        version_rows: list[dict[str, Any]] = []
+        municipality_rows: list[dict[str, Any]] = []
+        self._insert_new(plans, submission_ids, file_id=file_id, now=now, results=results,
+                         version_rows=version_rows, municipality_rows=municipality_rows)
+        self._add_versions(plans, submission_ids, file_id=file_id, now=now, results=results,
+                           version_rows=version_rows, municipality_rows=municipality_rows)
+        if version_rows:
+            self.session.execute(insert(_table(PracticeVersion)), version_rows)
+        if municipality_rows:
+            self.session.execute(insert(_table(PracticeMunicipality)), municipality_rows)
+        results.extend(_other_results(plans))
+        self.session.commit()
+        return results
+
+    def _plan(self, entries: list[Entry], file_id: int) -> list[_Plan]:
+        """Decide what each entry becomes. Responses are taken in the order they were given, so
+        a corrected one becomes the newer version."""
+        plans: list[_Plan] = []
         seen_in_file: dict[str, int] = {}
         for entry in entries:
             practice = entry.practice
@@ -436,7 +479,13 @@ class Store:
             seen_in_file.setdefault(fingerprint, -1)
             plans.append((entry, NEW_VERSION if existing is not None else NEW, existing,
                           fingerprint, None))
-        # Raw submissions, in bulk.
+        return plans
+
+    def _insert_submissions(self, plans: list[_Plan], *, file_id: int, fmt: str,
+                            now: Any) -> list[int]:
+        """Insert the raw submissions of the plans, in bulk; return their ids in order."""
+        from sqlalchemy import insert
+
         submission_rows = []
         for entry, outcome, _existing, _fp, _dup in plans:
             status = {NEW: "practice", NEW_VERSION: "practice", UNCHANGED: "unchanged",
@@ -447,13 +496,20 @@ class Store:
                 "raw": entry.record.raw, "status": status,
                 "response_key": entry.record.response_key or entry.record.token,
                 "reason": entry.reason or entry.record.reason or None, "created_at": now})
-        submission_ids: list[int] = []
-        if submission_rows:
-            submission_ids = list(session.execute(
-                insert(_table(Submission)).returning(_table(Submission).c.id,
-                                                     sort_by_parameter_order=True),
-                submission_rows).scalars())
-        # New practices, in bulk.
+        if not submission_rows:
+            return []
+        return list(self.session.execute(
+            insert(_table(Submission)).returning(_table(Submission).c.id,
+                                                 sort_by_parameter_order=True),
+            submission_rows).scalars())
+
+    def _insert_new(self, plans: list[_Plan], submission_ids: list[int], *, file_id: int,
+                    now: Any, results: list[tuple[int, RowResult]],
+                    version_rows: list[dict[str, Any]],
+                    municipality_rows: list[dict[str, Any]]) -> None:
+        """Insert the new practices in bulk; queue their first versions and municipalities."""
+        from sqlalchemy import insert
+
         new_rows = []
         new_plans = []
         for (entry, outcome, existing, fingerprint, _dup), sub_id in zip(plans, submission_ids,
@@ -466,12 +522,10 @@ class Store:
                 new_plans.append((entry, outcome, fingerprint, sub_id))
         new_ids: list[int] = []
         if new_rows:
-            new_ids = list(session.execute(
+            new_ids = list(self.session.execute(
                 insert(_table(Practice)).returning(_table(Practice).c.id,
                                                    sort_by_parameter_order=True),
                 new_rows).scalars())
-        version_rows: list[dict[str, Any]] = []
-        municipality_rows: list[dict[str, Any]] = []
         fingerprint_ids: dict[str, int] = {}
         for (entry, outcome, fingerprint, sub_id), practice_id in zip(new_plans, new_ids,
                                                                       strict=True):
@@ -493,7 +547,14 @@ class Store:
             results.append((id(entry), RowResult(entry.record.locator, entry.record.sheet,
                                                  entry.record.row, outcome, practice_id, 1,
                                                  entry.record.reason)))
-        # New versions of known practices.
+
+    def _add_versions(self, plans: list[_Plan], submission_ids: list[int], *, file_id: int,
+                      now: Any, results: list[tuple[int, RowResult]],
+                      version_rows: list[dict[str, Any]],
+                      municipality_rows: list[dict[str, Any]]) -> None:
+        """Make the new versions of known practices (back to review when decided)."""
+        from sqlalchemy import update
+
         for (entry, outcome, existing, fingerprint, _dup), sub_id in zip(plans, submission_ids,
                                                                          strict=True):
             if outcome != NEW_VERSION or existing is None or entry.practice is None:
@@ -508,8 +569,8 @@ class Store:
                 flags.append("new-version-since-decision")
                 values["status"] = "new"
                 reason += f"; reviewers had decided ({existing.status}): back to review"
-            session.execute(update(Practice).where(Practice.id == existing.id)  # type: ignore[arg-type]
-                            .values(**values))
+            self.session.execute(update(Practice).where(Practice.id == existing.id)  # type: ignore[arg-type]
+                                 .values(**values))
             version_rows.append(self._version_row(existing.id, version, sub_id, entry, flags, now))
             municipality_rows.extend(self._replace_municipalities(existing.id, entry))
             existing.current_version = version
@@ -523,24 +584,6 @@ class Store:
             results.append((id(entry), RowResult(entry.record.locator, entry.record.sheet,
                                                  entry.record.row, NEW_VERSION, existing.id,
                                                  version, reason)))
-        if version_rows:
-            session.execute(insert(_table(PracticeVersion)), version_rows)
-        if municipality_rows:
-            session.execute(insert(_table(PracticeMunicipality)), municipality_rows)
-        for entry, outcome, existing, _fp, _dup in plans:
-            if outcome in (NEW, NEW_VERSION, DUPLICATE) and entry.practice is not None:
-                continue
-            if outcome == UNCHANGED and existing is not None:
-                results.append((id(entry), RowResult(
-                    entry.record.locator, entry.record.sheet, entry.record.row, UNCHANGED,
-                    existing.id, existing.current_version,
-                    f"same content as practice {existing.id} version {existing.current_version}")))
-            else:
-                results.append((id(entry), RowResult(
-                    entry.record.locator, entry.record.sheet, entry.record.row, outcome, None,
-                    None, entry.reason or entry.record.reason)))
-        session.commit()
-        return results
 
     def _match(self, entry: Entry, codes: list[str], file_id: int) -> Known | None:
         record = entry.record
