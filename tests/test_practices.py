@@ -60,6 +60,17 @@ def test_show_says_an_unanswered_consent_is_unknown_never_a_no(session):
     assert any(line.endswith("(not to be published)") for line in no.summary())
 
 
+def test_show_names_the_target_groups_by_their_labels(session, workspace):
+    from yhteistuumin_survey.survey import workspace_survey
+
+    practice = make_practice(session, title="Kenelle", target_group=["children", "families"])
+
+    detail = show_practice(practice.id, session=session, survey=workspace_survey(workspace))
+
+    assert detail.card["target_group"] == ["children", "families"]  # stored ids in JSON
+    assert "Kenelle: Lapset, Perheet" in detail.summary()
+
+
 def test_show_of_a_missing_practice_is_an_error_naming_it(session):
     with pytest.raises(InputError, match=r"^practice 999: no such practice"):
         show_practice(999, session=session)

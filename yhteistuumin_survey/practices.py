@@ -9,7 +9,7 @@ it came from (file, sheet, row), every version and the reviewers' decisions.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
@@ -17,6 +17,8 @@ from .practice_list import PracticeList
 
 if TYPE_CHECKING:
     from sqlmodel import Session
+
+    from .survey import Survey
 
 STATUSES = ("new", "needs-info", "approved", "rejected", "duplicate")
 
@@ -143,6 +145,8 @@ class PracticeDetail:
     versions: list[dict[str, Any]]
     review: list[dict[str, Any]]
     corrections: dict[str, Any]
+    #: The target groups as a coordinator reads them (labels), in the card's order.
+    target_labels: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
@@ -157,9 +161,11 @@ class PracticeDetail:
             lines.append(f"reviewer's title: {self.corrections['title']}")
         lines.append(f"{CARD_LABELS['municipalities']}: " + ", ".join(
             f"{m['name']} ({m['code']}, {m['source']})" for m in self.municipalities))
-        for key in ("keywords", "target_group"):
-            if card[key]:
-                lines.append(f"{CARD_LABELS[key]}: {', '.join(card[key])}")
+        if card["keywords"]:
+            lines.append(f"{CARD_LABELS['keywords']}: {', '.join(card['keywords'])}")
+        if card["target_group"]:
+            shown = self.target_labels or card["target_group"]
+            lines.append(f"{CARD_LABELS['target_group']}: {', '.join(shown)}")
         for key in ("goal", "summary", "implementation", "resources", "experiences",
                     "benefits"):
             if card[key]:
@@ -199,6 +205,14 @@ class PracticeDetail:
                 "corrections": self.corrections}
 
 
+def _target_labels(values: list[str], survey: Survey | None) -> list[str]:
+    if survey is None:
+        return list(values)
+    from .cards import target_group_label
+
+    return [target_group_label(value, survey, "fi") for value in values]
+
+
 def _card(version: Any) -> dict[str, Any]:
     return {"title": version.title, "keywords": list(version.keywords or []),
             "target_group": list(version.target_group or []), "goal": version.goal,
@@ -228,8 +242,10 @@ def _sources(session: Session, submission_ids: list[int]) -> dict[int, dict[str,
             for sub, received in rows if sub.id is not None}
 
 
-def show_practice(practice_id: int, *, session: Session) -> PracticeDetail:
-    """Return one practice whole; raise :class:`PracticeNotFound` when there is none."""
+def show_practice(practice_id: int, *, session: Session,
+                  survey: Survey | None = None) -> PracticeDetail:
+    """Return one practice whole; raise :class:`PracticeNotFound` when there is none. With the
+    ``survey``, target groups are shown by their Finnish labels, not their stored ids."""
     from sqlmodel import col, select
 
     from .db.models import (
@@ -284,6 +300,7 @@ def show_practice(practice_id: int, *, session: Session) -> PracticeDetail:
                    "source": sources.get(v.submission_id or 0, empty_source)}
                   for v in versions],
         review=review,
+        target_labels=_target_labels(current.target_group or [], survey),
         corrections={"title": practice.corrected_title,
                      "keywords": practice.corrected_keywords or None,
                      "comment": practice.reviewer_comment,

@@ -408,7 +408,7 @@ class Project:
         from .practices import show_practice
 
         with self.session() as session:
-            return show_practice(practice_id, session=session)
+            return show_practice(practice_id, session=session, survey=self.survey)
 
     def export_review(self, *, statuses: Sequence[str] | None = None,
                       reviewers: Sequence[str] = (), out: Path | None = None) -> ExportResult:
