@@ -90,9 +90,9 @@
         const first = new URL(`pagefind/${shards[0]}/`, base);
         const module = await import(new URL("pagefind.js", first).href);
         await module.options({ basePath: first.pathname, baseUrl: base.pathname });
-        for (const shard of shards.slice(1)) {
-          await module.mergeIndex(new URL(`pagefind/${shard}/`, base).pathname, { baseUrl: base.pathname });
-        }
+        // The shards load side by side, not one after another (50 of them at 5,000 cards).
+        await Promise.all(shards.slice(1).map((shard) => module.mergeIndex(
+          new URL(`pagefind/${shard}/`, base).pathname, { baseUrl: base.pathname })));
         await module.init();
         return module;
       } catch (error) {
