@@ -230,10 +230,10 @@ def _unique_labels(headers: list[str]) -> list[str]:
     return labels
 
 
-def _apply_meta(record: RawRecord, meta: dict[str, Any], profile: Profile,
-                fingerprint: str) -> None:
+def apply_meta(record: RawRecord, meta: dict[str, Any], profile: Profile,
+               fingerprint: str) -> None:
     """Set what the export's own columns say of a response: its id, token, municipality,
-    account, time and language."""
+    account, time and language (every profile's reader, LimeSurvey's too)."""
     response_id = cell_text(meta.get("response_id"))
     if response_id:
         record.response_key = f"{profile.name}:{fingerprint}:{response_id}"
@@ -301,5 +301,5 @@ def _record(row: list[Any], maps: list[Mapping], labels: list[str], width: int,
     elif "target_group" in answers:
         answers["target_group"] = _split_choices(answers["target_group"], profile)
     record = RawRecord(locator="", raw=raw, answers=answers, unsure=unsure)
-    _apply_meta(record, meta, profile, fingerprint)
+    apply_meta(record, meta, profile, fingerprint)
     return record

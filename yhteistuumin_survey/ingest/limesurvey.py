@@ -549,25 +549,11 @@ def _fingerprint(structure: Structure) -> str:
 
 def _apply_meta(record: RawRecord, meta: dict[str, Any], profile: Profile,
                 fingerprint: str) -> None:
-    """Set what LimeSurvey's own columns say of a response: its id, token, municipality, time,
-    language and whether it was finished."""
-    response_id = cell_text(meta.get("response_id"))
-    if response_id:
-        record.response_key = f"{profile.name}:{fingerprint}:{response_id}"
-    token = cell_text(meta.get("token"))
-    if token:
-        record.token = token
-    code = cell_text(meta.get("municipality_code"))
-    if code.isdigit():
-        record.meta_code = code.zfill(3)
-    for role in ("submitted", "modified", "started"):
-        if meta.get(role) not in (None, ""):
-            record.submitted = profile.parse_time(meta[role])
-            if record.submitted is not None:
-                break
-    language = cell_text(meta.get("start_language")).lower()[:2]
-    if language in {"fi", "sv"}:
-        record.language = language
+    """Set what LimeSurvey's own columns say of a response (as every profile's reader does),
+    and whether it was finished."""
+    from .forms import apply_meta
+
+    apply_meta(record, meta, profile, fingerprint)
     if profile.complete_when and not cell_text(meta.get(profile.complete_when)):
         record.status = "incomplete"
         record.reason = ("the response was not finished (no submit date); kept raw, not made "
