@@ -44,7 +44,8 @@ class PreflightResult:
     """What the check found, and what the batch would be (for the confirmation)."""
 
     problems: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    #: What the check warns of (contacts on example domains): shown, never refused for.
+    cautions: list[str] = field(default_factory=list)
     sender: str = ""
     reply_to: str = ""
     deadline: str = ""
@@ -81,7 +82,7 @@ class PreflightResult:
             n = len(self.problems)
             lines.append(f"Refused: {n} problem{'' if n == 1 else 's'} to fix before sending:")
             lines += [f"  {problem}" for problem in self.problems]
-        for warning in self.warnings:
+        for warning in self.cautions:
             lines.append(f"Warning: {warning}")
         if not self.problems:
             lines.append("Ready to send.")
@@ -93,11 +94,11 @@ class PreflightResult:
 
     def table(self) -> tuple[list[str], list[dict[str, Any]]]:
         rows = [{"level": "refused", "reason": p} for p in self.problems]
-        rows += [{"level": "warning", "reason": w} for w in self.warnings]
+        rows += [{"level": "warning", "reason": w} for w in self.cautions]
         return ["level", "reason"], rows
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": not self.problems, "problems": self.problems, "warnings": self.warnings,
+        return {"ok": not self.problems, "problems": self.problems, "warnings": self.cautions,
                 "sender": self.sender, "reply_to": self.reply_to, "deadline": self.deadline,
                 "sample_link": self.sample_link, "messages": self.messages,
                 "seconds": round(self.seconds, 1), "smtp": self.where}
@@ -217,7 +218,7 @@ def _check_contacts(result: PreflightResult, session: Session, plan: SendPlan | 
     examples = [a for a in addresses if is_example_domain(a)]
     if examples:
         n = len(examples)
-        result.warnings.append(
+        result.cautions.append(
             f"{n} contact{'' if n == 1 else 's'} on domains reserved for examples "
             f"({', '.join(examples[:3])}{' …' if n > 3 else ''}): mail to them is not delivered; "
             "import the real contact list")

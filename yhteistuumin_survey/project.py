@@ -296,7 +296,7 @@ class Project:
                         self.notify(line)
                     raise SendError("nothing sent: fix the problems above ('yhteistuumin send "
                                     "check' checks again)")
-                for line in preflight.warnings:
+                for line in preflight.cautions:
                     self.notify(f"Warning: {line}")
                 options = smtp_options(settings)
                 SmtpSession(options).check()  # refuse a clear-text login before asking anything

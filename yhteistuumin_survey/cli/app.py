@@ -230,8 +230,7 @@ def emit(result: Any, fmt: Format | str = Format.table) -> None:
 
     fmt = Format(fmt)
     typer.echo(render_result(result, fmt.value), nl=fmt is not Format.csv)
-    lines = getattr(result, "warnings", None)
-    for line in lines() if callable(lines) else []:
+    for line in getattr(result, "warnings", list)():
         warn(line)
     if result.failed:
         raise typer.Exit(code=1)
