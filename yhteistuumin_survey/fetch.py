@@ -41,7 +41,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import MailboxError, SendError
-from .smtp_auth import keyring_password, refuse_cleartext_login, run_token_command, tls_context
+from .smtp_auth import (
+    keyring_password,
+    refuse_cleartext_login,
+    run_token_command,
+    tls_context,
+    tls_problem,
+)
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -192,15 +198,10 @@ def connect(options: ImapOptions, *,
         how = "XOAUTH2 token" if opts.oauth2_token_command else "password"
         raise MailboxError(f"{opts.where}: login as {opts.user} refused "
                            f"({_server_text(exc)}); check the user and the {how}") from None
-    except ssl.SSLCertVerificationError as exc:
-        _logout_quietly(client)
-        raise MailboxError(f"{opts.where}: the server's certificate is not trusted "
-                           f"({exc.verify_message}); check [imap] host, or give the CA in "
-                           "[imap] ca_file") from None
     except ssl.SSLError as exc:
         _logout_quietly(client)
-        raise MailboxError(f"{opts.where}: TLS failed ({exc.reason or exc}); check [imap] "
-                           "security and port (993 is ssl, 143 starttls)") from None
+        raise MailboxError(tls_problem(exc, opts.where, section="imap",
+                                       ports="993 is ssl, 143 starttls")) from None
     except socket.gaierror as exc:
         _logout_quietly(client)
         raise MailboxError(f"{opts.where}: cannot connect: unknown host ({exc.strerror or exc}); "

@@ -228,6 +228,15 @@ def refuse_cleartext_login(where: str, *, host: str, security: str, user: str,
                         f"connection; set [{section}] security to starttls or ssl")
 
 
+def tls_problem(exc: ssl.SSLError, where: str, *, section: str, ports: str) -> str:
+    """Return the one-line reason of a failed TLS handshake, for sending and reading alike."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return (f"{where}: the server's certificate is not trusted ({exc.verify_message}); "
+                f"check [{section}] host, or give the CA in [{section}] ca_file")
+    return (f"{where}: TLS failed ({exc.reason or exc}); check [{section}] security and port "
+            f"({ports})")
+
+
 def tls_context(ca_file: str = "", *, section: str = "smtp") -> ssl.SSLContext:
     """Return a verifying TLS context with the system CAs (or ``ca_file``'s)."""
     try:
@@ -389,15 +398,10 @@ class SmtpSession:
             _close_quietly(smtp)
             raise SendError(f"{opts.where}: the server offers no login (AUTH); leave [smtp] user "
                             "empty or use the right port") from None
-        except ssl.SSLCertVerificationError as exc:
-            _close_quietly(smtp)
-            raise SendError(f"{opts.where}: the server's certificate is not trusted "
-                            f"({exc.verify_message}); check [smtp] host, or give the CA in "
-                            "[smtp] ca_file") from None
         except ssl.SSLError as exc:
             _close_quietly(smtp)
-            raise SendError(f"{opts.where}: TLS failed ({exc.reason or exc}); check [smtp] "
-                            "security and port (465 is ssl, 587 starttls)") from None
+            raise SendError(tls_problem(exc, opts.where, section="smtp",
+                                        ports="465 is ssl, 587 starttls")) from None
         except smtplib.SMTPResponseException as exc:
             _close_quietly(smtp)
             reason = f"{opts.where}: {_reply(exc.smtp_code, exc.smtp_error)}"
