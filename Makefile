@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 APT_PACKAGES := postgresql chromium libreoffice-calc-nogui fonts-dejavu-core libvoikko1 voikko-fi \
-                dovecot-imapd
+                dovecot-imapd nodejs
 
 .PHONY: all install demo test lint smoke bench system-deps clean lock
 
@@ -25,7 +25,7 @@ install: $(STAMP)
 # The machine's packages the tests use: PostgreSQL's binaries, Debian's Chromium (the published
 # site in a real browser), LibreOffice Calc (review workbooks re-saved as a reviewer would) and
 # Voikko with its Finnish dictionary (the tests check the inflected municipality names with it)
-# and Dovecot (the mailbox that 'fetch' reads).
+# Dovecot (the mailbox that 'fetch' reads) and Node.js (checks the Google Forms script parses).
 system-deps:
 	@missing=""; \
 	command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
@@ -34,6 +34,7 @@ system-deps:
 	ldconfig -p 2>/dev/null | grep -q 'libvoikko\.so\.1' || missing="$$missing libvoikko1"; \
 	test -d /usr/lib/voikko/5/mor-standard || test -d /usr/share/voikko/5/mor-standard || missing="$$missing voikko-fi"; \
 	command -v dovecot >/dev/null 2>&1 || test -x /usr/sbin/dovecot || missing="$$missing dovecot-imapd"; \
+	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ]; then \
 	    echo "Installing system packages:$$missing"; \

@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 
 import pytest
+from ci_support import unavailable
 from ingest_support import DATA
 
 
@@ -40,10 +41,10 @@ def immutable():
 
     def make(path) -> None:
         if shutil.which("chattr") is None:
-            pytest.skip("chattr is not installed")
+            unavailable("chattr is not installed")
         result = subprocess.run(["chattr", "+i", str(path)], capture_output=True, check=False)
         if result.returncode != 0:
-            pytest.skip(f"chattr +i is not allowed here: {result.stderr.decode().strip()}")
+            unavailable(f"chattr +i is not allowed here: {result.stderr.decode().strip()}")
         done.append(str(path))
 
     yield make

@@ -10,6 +10,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from ci_support import unavailable
 from ingest_support import DATA, run_ingest, table_counts
 from sqlmodel import Session, select
 
@@ -209,7 +210,7 @@ def small_disk(tmp_path):
     done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)],
                           capture_output=True, check=False)
     if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+        unavailable(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
     try:
         yield mount
     finally:

@@ -20,6 +20,7 @@ from email.policy import default as default_policy
 from pathlib import Path
 
 import pytest
+from ci_support import unavailable
 from factories import make_practice
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -386,9 +387,11 @@ def test_forget_json_says_what_remains(workspace, session, db_url, cli):
 LIBREOFFICE = __import__("shutil").which("soffice") or __import__("shutil").which("libreoffice")
 
 
-@pytest.mark.skipif(LIBREOFFICE is None, reason="LibreOffice is not installed")
 def test_forget_scrubs_a_libreoffice_ods_copy_of_the_review_workbook(workspace, tmp_path):
     import subprocess
+
+    if LIBREOFFICE is None:
+        unavailable("LibreOffice is not installed")
 
     workspace_, engine = _open(tmp_path / "one")
     try:

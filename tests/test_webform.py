@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ci_support import unavailable
 from defusedxml import ElementTree
 from ingest_support import practices, run_ingest
 from sqlmodel import Session
@@ -428,7 +429,7 @@ def test_google_apps_script_parses_and_creates_every_question(db, workspace, tmp
         assert question.label("fi") in text
     node = shutil.which("node") or shutil.which("nodejs")
     if node is None:
-        pytest.skip("node is not installed")
+        unavailable("node is not installed")
     js = tmp_path / "script.js"
     js.write_text(text, encoding="utf-8")
     subprocess.run([node, "--check", str(js)], check=True, capture_output=True, timeout=60)
