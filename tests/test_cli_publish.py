@@ -63,7 +63,8 @@ def test_publish_into_a_foreign_folder_is_a_one_line_error(cli, practices, tmp_p
 def test_status_json_has_totals_and_regions(cli, workspace, practices, tmp_path):
     chart = tmp_path / "rate.svg"
 
-    result = cli("status", "--format", "json", "--chart", str(chart))
+    result = cli("status", "--format", "json", "--chart", str(chart), "--html",
+                 str(workspace.outputs / "status.html"))
 
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
@@ -76,7 +77,7 @@ def test_status_json_has_totals_and_regions(cli, workspace, practices, tmp_path)
     assert (workspace.outputs / "status.html").exists()
 
 
-def test_status_table_shows_regions_and_total(cli, practices):
+def test_status_table_shows_regions_and_total_and_writes_no_page(cli, workspace, practices):
     result = cli("status")
 
     assert result.exit_code == 0, result.output
@@ -86,6 +87,7 @@ def test_status_table_shows_regions_and_total(cli, practices):
     assert lines[-3].split()[:2] == ["Yhteensä", "308"]
     assert lines[-2] == "Kutsuja ei ole vielä lähetetty."
     assert lines[-1] == "Lisäksi 2 kuntaa vastasi kutsumatta."
+    assert result.stderr == "" and not (workspace.outputs / "status.html").exists()
 
 
 def test_forget_prints_what_it_changed_and_republishes(cli, workspace, practices):

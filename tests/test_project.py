@@ -20,9 +20,12 @@ SMTP = {"YHTEISTUUMIN_SMTP_SECURITY": "none", "YHTEISTUUMIN_SMTP_HOST": "127.0.0
         "YHTEISTUUMIN_SMTP_RATE": "1000/s"}
 
 
-def test_status_of_a_fresh_workspace_is_a_plain_dict(workspace):
+def test_status_of_a_fresh_workspace_is_a_plain_dict_and_writes_the_page_only_when_asked(
+        workspace):
     with Project.open(workspace.root, env={}) as project:
         data = project.status().to_dict()
+        assert not (workspace.outputs / "status.html").exists()
+        assert project.status(page=True).page == workspace.outputs / "status.html"
     assert data["totals"]["municipalities"] == 308 and data["totals"]["invited"] == 0
     assert json.loads(json.dumps(data)) == data
     assert (workspace.outputs / "status.html").exists()

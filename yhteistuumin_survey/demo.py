@@ -441,7 +441,7 @@ def _run_round(project: Any, mailbox: MailboxServer, step: Callable[[str, str], 
     step("publish", published.summary()[0])
 
     result.status = project.status(chart=project.workspace.outputs / "reports"
-                                   / "vastausprosentti.svg")
+                                   / "vastausprosentti.svg", page=True)
     result.paths["status chart"] = result.status.chart
     result.paths["status page"] = result.status.page
     step("status", "status table, chart and page written")

@@ -6,6 +6,13 @@ from __future__ import annotations
 class SurveyError(Exception):
     """An expected failure: the CLI prints ``Error: <message>`` and exits 1, no traceback."""
 
+    #: The command line's exit status (2: a usage error).
+    exit_code = 1
+
+    def lines(self) -> list[str]:
+        """What the command line prints to standard error."""
+        return [f"Error: {self}"]
+
 
 class ConfigError(SurveyError):
     """The configuration is invalid; ``problems`` holds one line per bad key."""
@@ -13,6 +20,22 @@ class ConfigError(SurveyError):
     def __init__(self, problems: list[str]):
         self.problems = list(problems)
         super().__init__("; ".join(self.problems) if self.problems else "invalid configuration")
+
+    def lines(self) -> list[str]:
+        if len(self.problems) < 2:
+            return super().lines()
+        return [f"Error: the configuration has {len(self.problems)} problems:",
+                *(f"  {problem}" for problem in self.problems)]
+
+
+class NoWorkspace(SurveyError):
+    """A command that needs a workspace was run outside one (a usage error)."""
+
+    exit_code = 2
+
+
+class NotConfirmed(SurveyError):
+    """The user did not confirm a send or a deletion (or there was no terminal to ask on)."""
 
 
 class InputError(SurveyError):

@@ -67,20 +67,23 @@ def database_fault(exc: BaseException, *, database: str = "") -> str | None:
     return None
 
 
+def _database_error(exc: BaseException) -> bool:
+    """A SQLAlchemy error, or one of ``sqlite3`` (the read-only commands use it directly)."""
+    sqlalchemy_exc, sqlite3 = sys.modules.get("sqlalchemy.exc"), sys.modules.get("sqlite3")
+    return ((sqlalchemy_exc is not None and isinstance(exc, sqlalchemy_exc.DBAPIError))
+            or (sqlite3 is not None and isinstance(exc, sqlite3.Error)))
+
+
 def is_fault(exc: BaseException) -> bool:
     """Whether an exception is a fault of the machine or the database (not a bug)."""
-    if isinstance(exc, OSError):
-        return True
-    sqlalchemy_exc = sys.modules.get("sqlalchemy.exc")
-    return sqlalchemy_exc is not None and isinstance(exc, sqlalchemy_exc.DBAPIError)
+    return isinstance(exc, OSError) or _database_error(exc)
 
 
 def describe_fault(exc: BaseException, *, database: str = "") -> str | None:
     """The one line for a fault of the machine or the database; None for anything else."""
     if isinstance(exc, OSError):
         return os_fault(exc)
-    sqlalchemy_exc = sys.modules.get("sqlalchemy.exc")
-    if sqlalchemy_exc is not None and isinstance(exc, sqlalchemy_exc.DBAPIError):
+    if _database_error(exc):
         return database_fault(exc, database=database) or (
             f"{database + ': ' if database else ''}the database refused the operation "
             f"({type(getattr(exc, 'orig', exc)).__name__}); run with --debug for details")

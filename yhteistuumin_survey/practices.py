@@ -94,21 +94,25 @@ def _close_names(text: str, names: dict[str, str]) -> str:
 def find_practices(*, session: Session, status: str | None = None,
                    municipality: str | None = None, region: str | None = None) -> PracticeList:
     """Return the practices of a status, municipality and region (names or codes)."""
-    return PracticeList(_find(session=session, status=status, municipality=municipality,
-                              region=region))
-
-
-def _find(*, session: Session, status: str | None, municipality: str | None,
-          region: str | None) -> list[dict[str, Any]]:
-    from sqlmodel import select
-
-    from .db.models import Municipality
-    from .ingest import list_practices
+    from .practice_list import read_practices
 
     if status and status not in STATUSES:
         raise InputError(f"unknown status {status!r}; use new, needs-info, approved, rejected "
                          "or duplicate")
-    practices = list_practices(session=session, status=status)
+    practices = read_practices(session, status=status)
+    return PracticeList(filter_practices(practices, session=session, municipality=municipality,
+                                         region=region))
+
+
+def filter_practices(practices: list[dict[str, Any]], *, session: Session,
+                     municipality: str | None = None,
+                     region: str | None = None) -> list[dict[str, Any]]:
+    """Keep the practices of a municipality and a region (names or codes, through the
+    register's resolver)."""
+    from sqlmodel import select
+
+    from .db.models import Municipality
+
     if municipality:
         codes = set(municipality_codes(municipality, session=session))
         practices = [p for p in practices if codes & set(p["municipalities"])]

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .config import Settings
     from .contacts import ContactImport, Coverage
     from .db.engine import Upgrade
+    from .db.read import Reader
     from .fetch import FetchResult
     from .followup import FollowUp
     from .ingest import IngestReport
@@ -55,8 +56,9 @@ if TYPE_CHECKING:
 
 #: ``progress(label, total)``: a context manager yielding ``advance(n=1)``.
 Progress = Callable[[str, int | None], AbstractContextManager[Callable[..., Any]]]
-#: ``confirm(question, count, details)``: returns when the user agreed, raises ``SendError``
-#: otherwise; ``details`` are the lines to show first (sender, deadline, a sample link …).
+#: ``confirm(question, count, details)``: returns when the user agreed, raises a ``SurveyError``
+#: (``NotConfirmed``) otherwise; ``details`` are the lines to show first (sender, deadline, a
+#: sample link …).
 Confirm = Callable[[str, int, Sequence[str]], None]
 #: ``notify(line)``: news while a command works (connecting, a retry, a warning).
 Notify = Callable[[str], object]
@@ -82,15 +84,20 @@ class Project:
     @classmethod
     def open(cls, path: str | Path | None = None, *, db_url: str | None = None,
              env: Mapping[str, str] | None = None, progress: Progress | None = None,
-             notify: Notify | None = None) -> Project:
+             notify: Notify | None = None, bundled_outside: bool = False) -> Project:
         """Open the workspace at ``path`` (default: the nearest one up from the current folder).
 
         ``db_url`` overrides the configured database; ``env`` replaces ``os.environ`` for
         settings (``YHTEISTUUMIN_*``, the SMTP password). The database opens on first use.
+        ``bundled_outside``: outside any workspace and with no database given, the bundled
+        register in memory (``register list`` anywhere), no ``outputs/`` made where one stands.
         """
-        from .workspace import Workspace, find_workspace
+        from .workspace import Workspace, find_workspace, workspace_root
 
         if path is None:
+            if (bundled_outside and db_url is None and workspace_root(Path.cwd()) is None
+                    and not (os.environ if env is None else env).get("YHTEISTUUMIN_DB")):
+                db_url = "sqlite://"
             return cls(find_workspace(Path.cwd()), db_url=db_url, env=env, progress=progress,
                        notify=notify)
         root = Path(path).resolve()
@@ -132,6 +139,37 @@ class Project:
 
         with session_scope(self.engine) as session:
             yield session
+
+    @contextmanager
+    def reader(self) -> Iterator[Reader]:
+        """Yield the database for reading with plain SQL (``status``, ``practices list``).
+
+        A command that only looks checks the schema with one query and never migrates: an
+        older database is an error naming ``db upgrade``. On SQLite neither SQLAlchemy nor the
+        models are imported. A database not made yet is made first, as any command does.
+        """
+        from .db.read import SqlAlchemyReader, open_reader
+
+        found = open_reader(self.settings.database_url) if self._engine is None else None
+        if found is None:
+            with self.engine.connect() as connection:
+                yield SqlAlchemyReader(connection)
+            return
+        try:
+            yield found
+        finally:
+            found.close()
+
+    def database_label(self) -> str:
+        """The database for an error line: a SQLite file's path, or the URL without password."""
+        from .db.engine import database_label
+        from .errors import SurveyError
+
+        try:
+            return database_label(self._engine.url if self._engine is not None
+                                  else self.settings.database_url)
+        except SurveyError:  # the settings themselves are wrong
+            return "database"
 
     def close(self) -> None:
         """Close the database connections."""
@@ -388,20 +426,30 @@ class Project:
         """The practices in the database, current versions, of a status, municipality and
         region (names or codes, ``practices list``); with status ``to-read``, the messages no
         reader could turn into a practice."""
-        from .practice_list import STATUSES, MessagesToRead
-        from .practices import find_practices
+        from .practice_list import STATUSES, MessagesToRead, PracticeList, read_practices
 
         if status and status not in STATUSES:
             raise InputError(f"unknown status {status!r}; use new, needs-info, approved, "
                              "rejected, duplicate or to-read")
-        if status == "to-read":
-            from .ingest.store import list_to_read
+        with self.reader() as db:  # checks the schema; an older one is refused, not migrated
+            if status == "to-read":
+                from .ingest.store import list_to_read
+
+                with self.session() as session:
+                    return MessagesToRead(list_to_read(session=session))
+            brief = read_practices(db, status=status, brief=True)
+        if municipality or region:  # names resolve through the register
+            from .practices import filter_practices
 
             with self.session() as session:
-                return MessagesToRead(list_to_read(session=session))
-        with self.session() as session:
-            return find_practices(session=session, status=status, municipality=municipality,
-                                  region=region)
+                brief = filter_practices(brief, session=session, municipality=municipality,
+                                         region=region)
+
+        def load() -> list[dict[str, Any]]:
+            with self.reader() as db:
+                return read_practices(db, status=status)
+
+        return PracticeList(brief=brief, load=load)
 
     def show_practice(self, practice_id: int) -> PracticeDetail:
         """One practice whole: card, flags, source, versions, reviews (``practices show``)."""
@@ -441,27 +489,36 @@ class Project:
                 return publish_site(self.workspace, session=session, settings=self.settings,
                                     out=out, progress=advance)
 
-    def status(self, *, by: str = "region", only_open: bool = False, page: bool = True,
-               chart: Path | None = None) -> RoundStatus | FollowUp:
+    def status(self, *, by: str = "region", only_open: bool = False,
+               page: bool | Path = False, chart: Path | None = None) -> RoundStatus | FollowUp:
         """The round at a glance (``status``): by region, or one follow-up row per
-        municipality (``by="municipality"``); writes the status page and, if asked, the chart."""
-        from .followup import follow_up
-        from .status import draw_chart, round_status, write_status_page
+        municipality (``by="municipality"``). Only reads the database; writes the status page
+        (``page``: True for ``outputs/status.html``, or a path) and the chart when asked."""
+        from .status import draw_chart, round_status
 
         if by not in {"region", "municipality"}:
             raise InputError(f"unknown view {by!r}; use region or municipality")
         lang = str(self.settings.get("round.language"))
-        with self.session() as session:
-            status = round_status(session=session, round_name=self.settings.round_name, lang=lang)
-            rows = follow_up(session=session, round_name=self.settings.round_name, lang=lang,
-                             max_reminders=int(self.settings.get("reminders.max")),
-                             only_open=only_open)
-        if chart is not None:  # refuses a .png before writing anything
+        round_name = self.settings.round_name
+        rows: FollowUp | None = None
+        with self.reader() as db:  # checks the schema; an older one is refused, not migrated
+            status = round_status(session=db, round_name=round_name, lang=lang)
+            if by == "municipality" or page:
+                from .followup import follow_up
+
+                with self.session() as session:
+                    rows = follow_up(session=session, round_name=round_name, lang=lang,
+                                     max_reminders=int(self.settings.get("reminders.max")),
+                                     only_open=only_open)
+        if chart is not None:  # refuses a .png before the page is written
             status.chart = draw_chart(status, chart, workspace=self.workspace)
         if page:
-            status.page = write_status_page(self.workspace, status, follow_up=rows,
-                                            site_title=str(self.settings.get("site.title")))
-        if by == "municipality":
+            from .status import write_status_page
+
+            status.page = write_status_page(
+                self.workspace, status, follow_up=rows, path=None if page is True else page,
+                site_title=str(self.settings.get("site.title")))
+        if rows is not None and by == "municipality":
             rows.page, rows.chart = status.page, status.chart
             return rows
         return status

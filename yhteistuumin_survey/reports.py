@@ -165,23 +165,25 @@ def _cell(value: Any) -> str:
 
 
 def _width(text: str) -> int:
-    if text.isascii():
-        return len(text)  # most cells: no wide character possible
+    if text.isascii() or max(text) < "\u1100":  # most cells: no wide character possible
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def render_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str],
                  headers: Sequence[str] | None = None) -> str:
     """Return rows as a plain aligned text table (stable, so tests can compare it exactly)."""
-    headers = list(headers or columns)
-    body = [[_cell(row.get(col)).replace("\n", " ") for col in columns] for row in rows]
-    widths = [max([_width(h)] + [_width(line[i]) for line in body]) for i, h in enumerate(headers)]
+    lines = [[(h, _width(h)) for h in (headers or columns)]]
+    for row in rows:
+        cells = [_cell(row.get(col)).replace("\n", " ") for col in columns]
+        lines.append([(cell, _width(cell)) for cell in cells])
+    widths = [max(line[i][1] for line in lines) for i in range(len(columns))]
 
-    def line(cells: Iterable[str]) -> str:
-        return "  ".join(c + " " * (w - _width(c)) for c, w in zip(cells, widths, strict=True))
+    def line(cells: Iterable[tuple[str, int]]) -> str:
+        return "  ".join(c + " " * (w - cw) for (c, cw), w in zip(cells, widths, strict=True))
 
-    out = [line(headers).rstrip(), "  ".join("-" * w for w in widths)]
-    out += [line(cells).rstrip() for cells in body]
+    out = [line(lines[0]).rstrip(), "  ".join("-" * w for w in widths)]
+    out += [line(cells).rstrip() for cells in lines[1:]]
     return "\n".join(out)
 
 

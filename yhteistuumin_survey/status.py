@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .cards import practice_municipalities
+from .cards import effective_municipalities
+from .db.read import Reader, as_reader
 from .errors import SurveyError
 
 if TYPE_CHECKING:
@@ -165,7 +166,7 @@ class RoundStatus:
 REPORTER_SOURCES = frozenset({"token", "metadata", "sender-domain"})
 
 
-def answered_codes(*, session: Session, round_name: str | None = None) -> set[str]:
+def answered_codes(*, session: Session | Reader, round_name: str | None = None) -> set[str]:
     """Return the municipalities that answered (``round_name`` limits the tokens to one round).
 
     A municipality answered when its response token came back, or when a practice that the
@@ -174,48 +175,40 @@ def answered_codes(*, session: Session, round_name: str | None = None) -> set[st
     answer), that one municipality. A partner named in the text of another's practice, and
     every name in a text naming several with no reporter (an anonymous row naming twelve), has
     not answered: it is still reminded, and ``mentioned_codes`` lists it for the coordinator.
+    ``session`` is a SQLAlchemy session or a reader (``db.read``).
     """
-    from sqlmodel import col, select
-
-    from .db.models import Submission, SurveyToken
-
-    tokens = select(SurveyToken.municipality_code).join(
-        Submission, col(Submission.response_key) == col(SurveyToken.token))
-    if round_name:
-        tokens = tokens.where(col(SurveyToken.round_name) == round_name)
-    codes = set(session.exec(tokens).all())
-    for submitted in _submitted(session).values():
+    db = as_reader(session)
+    sql = ("SELECT t.municipality_code FROM surveytoken t "
+           "JOIN submission s ON s.response_key = t.token")
+    rows = (db.rows(sql + " WHERE t.round_name = :round", round=round_name) if round_name
+            else db.rows(sql))
+    codes = {code for (code,) in rows}
+    for submitted in _submitted(db).values():
         reporters = {code for code, source in submitted if source in REPORTER_SOURCES}
         named = {code for code, _ in submitted}
         codes |= reporters or (named if len(named) == 1 else set())
     return codes
 
 
-def _submitted(session: Session) -> dict[int, list[tuple[str, str]]]:
+def _submitted(db: Reader) -> dict[int, list[tuple[str, str]]]:
     """(code, source as submitted) of every practice the reviewers have not rejected."""
-    from sqlmodel import col, select
-
-    from .db.models import Practice, PracticeMunicipality
-
     found: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    rows = (select(PracticeMunicipality.practice_id, PracticeMunicipality.municipality_code,
-                   PracticeMunicipality.source, PracticeMunicipality.submitted_source)
-            .join(Practice, col(Practice.id) == col(PracticeMunicipality.practice_id))
-            .where(col(Practice.status) != "rejected"))
-    for practice_id, code, source, submitted_source in session.exec(rows):
+    rows = db.rows("SELECT pm.practice_id, pm.municipality_code, pm.source, pm.submitted_source "
+                   "FROM practicemunicipality pm JOIN practice p ON p.id = pm.practice_id "
+                   "WHERE p.status != 'rejected'")
+    for practice_id, code, source, submitted_source in rows:
         if source != "reviewer" or submitted_source:  # as submitted, not as a reviewer added it
             found[practice_id].append((code, submitted_source or source))
     return found
 
 
-def mentioned_codes(*, session: Session, round_name: str | None = None) -> set[str]:
+def mentioned_codes(*, session: Session | Reader, round_name: str | None = None) -> set[str]:
     """The municipalities only named in the text of practices not rejected: partners and
     names in anonymous rows, for the coordinator to look at (they do not stop reminders)."""
-    named = {code for submitted in _submitted(session).values() for code, source in submitted
+    db = as_reader(session)
+    named = {code for submitted in _submitted(db).values() for code, source in submitted
              if source == "text"}
-    return named - answered_codes(session=session, round_name=round_name)
-
-
+    return named - answered_codes(session=db, round_name=round_name)
 
 
 def _rate(answered: int, invited: int) -> float:
@@ -230,31 +223,26 @@ class RoundSets:
     sets: dict[str, set[str]]
 
 
-def read_round(session: Session, round_name: str | None) -> RoundSets:
+def read_round(session: Session | Reader, round_name: str | None) -> RoundSets:
     """Return the municipalities in force by region, and the sets each status count counts."""
-    from sqlmodel import select
-
-    from .db.models import Contact, Municipality, OutboundMessage
-
-    region_of = {m.code: m.region_code
-                 for m in session.exec(select(Municipality).where(Municipality.active == True))}  # noqa: E712
+    db = as_reader(session)
+    region_of = dict(db.rows("SELECT code, region_code FROM municipality WHERE active"))
     sets: dict[str, set[str]] = {key: set() for key in _MUNICIPALITY_KEYS}
     sets["municipalities"] = set(region_of)
-    for code, status in session.exec(select(Contact.municipality_code, Contact.status)):
+    for code, status in db.rows("SELECT municipality_code, status FROM contact"):
         if status == "valid":
             sets["with_contact"].add(code)
         elif status == "bounced":
             sets["bounced"].add(code)
-    messages = select(OutboundMessage.municipality_code, OutboundMessage.kind).where(
-        OutboundMessage.state == "sent")
-    if round_name:
-        messages = messages.where(OutboundMessage.round_name == round_name)
-    for code, kind in session.exec(messages):
+    sql = "SELECT municipality_code, kind FROM outboundmessage WHERE state = 'sent'"
+    messages = (db.rows(sql + " AND round_name = :round", round=round_name) if round_name
+                else db.rows(sql))
+    for code, kind in messages:
         if kind == "invite":
             sets["invited"].add(code)
         elif kind == "remind":
             sets["reminded"].add(code)
-    answered = answered_codes(session=session, round_name=round_name)
+    answered = answered_codes(session=db, round_name=round_name)
     # The rate's numerator is a subset of its denominator: an answer from a municipality that
     # was never invited is real and shown, but apart.
     sets["answered_uninvited"] = answered - sets["invited"]
@@ -265,43 +253,55 @@ def read_round(session: Session, round_name: str | None) -> RoundSets:
     return RoundSets(region_of, sets)
 
 
-def round_status(*, session: Session, round_name: str | None = None,
-                 lang: str = "fi") -> RoundStatus:
-    """Count the round by region; ``round_name`` limits messages and tokens to one round."""
-    from sqlmodel import select
-
-    from .db.models import Practice, Region
-
-    regions = list(session.exec(select(Region).order_by(Region.code)))  # type: ignore[arg-type]
-    facts = read_round(session, round_name)
-    region_of, sets = facts.region_of, facts.sets
-    codes_of = practice_municipalities(session=session)
-    practice_rows = session.exec(select(Practice.id, Practice.status, Practice.duplicate_of_id))
-    practice_counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    totals_practices = {"practices": 0, "approved": 0, "published": 0}
-    for practice_id, status, duplicate_of in practice_rows:
-        codes = codes_of.get(practice_id or 0, [])
+def _practice_counts(db: Reader, region_of: dict[str, str]
+                     ) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
+    """Practices, approved and published by region (a joint practice in each of its regions)
+    and in total (once)."""
+    found: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for practice_id, code, source in db.rows(
+            "SELECT practice_id, municipality_code, source FROM practicemunicipality"):
+        found[practice_id].append((code, source))
+    by_region: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    totals = {"practices": 0, "approved": 0, "published": 0}
+    for practice_id, status, duplicate_of in db.rows(
+            "SELECT id, status, duplicate_of_id FROM practice"):
+        codes = effective_municipalities(found.get(practice_id, []))
         kinds = ["practices"]
         if status == "approved":
             kinds.append("approved")
             if duplicate_of is None:
                 kinds.append("published")
+        regions = sorted({region_of[c] for c in codes if c in region_of})
         for kind in kinds:
-            totals_practices[kind] += 1
-            for region_code in sorted({region_of[c] for c in codes if c in region_of}):
-                practice_counts[region_code][kind] += 1
+            totals[kind] += 1
+            for region_code in regions:
+                by_region[region_code][kind] += 1
+    return by_region, totals
+
+
+def round_status(*, session: Session | Reader, round_name: str | None = None,
+                 lang: str = "fi") -> RoundStatus:
+    """Count the round by region; ``round_name`` limits messages and tokens to one round.
+
+    ``session`` is a SQLAlchemy session or a reader (``db.read``): plain SQL either way.
+    """
+    db = as_reader(session)
+    regions = db.rows("SELECT code, name_fi, name_sv FROM region ORDER BY code")
+    facts = read_round(db, round_name)
+    region_of, sets = facts.region_of, facts.sets
+    practice_counts, totals_practices = _practice_counts(db, region_of)
     by_region: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for key in _MUNICIPALITY_KEYS:
         for code in sets[key]:
             by_region[region_of[code]][key] += 1
     rows: list[dict[str, Any]] = []
-    for region in regions:
-        name = region.name_sv if lang == "sv" and region.name_sv else region.name_fi
-        row: dict[str, Any] = {"code": region.code, "name": name}
+    for code, name_fi, name_sv in regions:
+        row: dict[str, Any] = {"code": code, "name": name_sv if lang == "sv" and name_sv
+                               else name_fi}
         for key in _MUNICIPALITY_KEYS:
-            row[key] = by_region[region.code][key]
+            row[key] = by_region[code][key]
         for kind in ("practices", "approved", "published"):
-            row[kind] = practice_counts[region.code][kind]
+            row[kind] = practice_counts[code][kind]
         row["response_rate"] = _rate(row["answered"], row["invited"])
         rows.append(row)
     totals: dict[str, Any] = {key: len(sets[key]) for key in _MUNICIPALITY_KEYS}

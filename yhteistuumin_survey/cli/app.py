@@ -1,8 +1,7 @@
 """The Typer application, its global options and the one error boundary.
 
-Command modules (``cli/register.py``, ``cli/send.py``, …) add their commands to ``app`` or to
-a sub-app made with ``group()``. Commands import the core stage they call inside their body,
-so that ``yhteistuumin --help`` loads neither pandas, openpyxl nor sqlmodel.
+Command modules add their commands to ``app`` or to a group made with ``group()``; each imports
+the core it calls inside its body, so that ``yhteistuumin --help`` loads no pandas or sqlmodel.
 """
 
 from __future__ import annotations
@@ -10,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -20,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from ..errors import ConfigError, SurveyError
+from ..errors import NoWorkspace, SurveyError
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -37,54 +36,40 @@ class Format(StrEnum):
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 
 
-def _print_error(exc: SurveyError) -> None:
-    if isinstance(exc, ConfigError) and len(exc.problems) > 1:
-        typer.echo(f"Error: the configuration has {len(exc.problems)} problems:", err=True)
-        for problem in exc.problems:
-            typer.echo(f"  {problem}", err=True)
-        return
-    typer.echo(f"Error: {exc}", err=True)
+def _default_as_declared(param: Any) -> Any:
+    """Give an option left unset its declared default, without Typer's coercion.
 
-
-def _none_when_unset(param: Any) -> None:
-    """Let an unset option be None without building Typer's value coercion.
-
-    Typer (0.29) builds a pydantic adapter for every option it processes, even one left unset:
-    importing pydantic made ``yhteistuumin register --help`` take twice as long as ``--help``
-    (the root's options, its own ``--help`` included, are processed before the group's help).
-    Typer turns an unset single value into None and then runs the callback; so does this. A
-    given value is still coerced and checked by Typer.
+    Typer (0.29) coerces every value through a pydantic adapter, a default too: importing
+    pydantic would be most of the start-up of ``--help``, ``status`` and ``practices list``.
+    A value given on the command line is still coerced and checked by Typer.
     """
-    if getattr(param, "_none_when_unset", False):
-        return
-    process = param.process_value
+    if not hasattr(param, "_typer_process_value"):
+        param._typer_process_value = process = param.process_value
 
-    def process_value(ctx: Any, value: Any) -> Any:
-        if value is None and not param.required and not param.multiple and param.nargs == 1:
-            return None if param.callback is None else param.callback(ctx, param, None)
-        return process(ctx, value)
+        def process_value(ctx: Any, value: Any) -> Any:
+            source = ctx.get_parameter_source(param.name)
+            if (value is param.default and not param.multiple and param.nargs == 1
+                    and not (param.required and value is None)
+                    and getattr(source, "name", "DEFAULT") == "DEFAULT"):
+                return value if param.callback is None else param.callback(ctx, param, value)
+            return process(ctx, value)
 
-    param.process_value = process_value
-    param._none_when_unset = True
+        param.process_value = process_value
+    return param
 
 
 class _Group(TyperGroup):
-    """A group whose unset options (its ``--help`` too) cost no pydantic import."""
+    """A group whose options, and its commands' options, cost no pydantic import when unset."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for param in self.params:
-            _none_when_unset(param)
+    def get_params(self, ctx: Any) -> list[Any]:
+        return [_default_as_declared(param) for param in super().get_params(ctx)]
 
-    def get_help_option(self, ctx: Any) -> Any:
-        option = super().get_help_option(ctx)
-        if option is not None:
-            _none_when_unset(option)
-        return option
-
-
-class NoWorkspace(SurveyError):
-    """A command that needs a workspace was run outside one (a usage error: exit 2)."""
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None and not isinstance(command, _Group):
+            for param in command.get_params(ctx):
+                _default_as_declared(param)
+        return command
 
 
 #: Commands that work outside a workspace (on the bundled defaults); every other refuses.
@@ -110,7 +95,8 @@ def _check_workspace(ctx: Any, workspace: Path | None) -> None:
 
 
 class _SurveyGroup(_Group):
-    """Root group: expected errors become ``Error: reason`` and exit 1, without a traceback."""
+    """Root group: expected errors and faults of the machine become ``Error: reason`` lines
+    and exit 1 (2 for a usage error), without a traceback unless ``--debug``."""
 
     def invoke(self, ctx: Any) -> Any:
         # The words after the global options, for the workspace check (the command's own
@@ -119,48 +105,24 @@ class _SurveyGroup(_Group):
         ctx.meta["yhteistuumin.args"] = [*protected, *ctx.args]
         try:
             return super().invoke(ctx)
-        except SurveyError as exc:
-            state = ctx.obj if isinstance(ctx.obj, State) else None
-            if state is not None and state.debug:
-                traceback.print_exception(exc, file=sys.stderr)
-            _print_error(exc)
-            raise typer.Exit(code=2 if isinstance(exc, NoWorkspace) else 1) from None
         except KeyboardInterrupt:
             typer.echo("Interrupted.", err=True)
             raise typer.Exit(code=130) from None
-        except Exception as exc:  # noqa: BLE001 - faults of the machine: one line, exit 1
+        except Exception as exc:  # noqa: BLE001 - expected errors and faults: lines, an exit code
             from ..faults import describe_fault, is_fault
 
-            if not is_fault(exc):
+            state = ctx.obj if isinstance(ctx.obj, State) else State()
+            if isinstance(exc, SurveyError):
+                lines, code = exc.lines(), exc.exit_code
+            elif is_fault(exc) and (line := describe_fault(exc, database=state.database_label())):
+                lines, code = [f"Error: {line}"], 1
+            else:
                 raise
-            state = ctx.obj if isinstance(ctx.obj, State) else None
-            line = describe_fault(exc, database=_database_label(state))
-            if line is None:
-                raise
-            if state is not None and state.debug:
+            if state.debug:
                 traceback.print_exception(exc, file=sys.stderr)
-            typer.echo(f"Error: {line}", err=True)
-            raise typer.Exit(code=1) from None
-
-
-def _database_label(state: State | None) -> str:
-    """The database of this invocation for an error line (a file path, or a URL without
-    its password)."""
-    if state is None or state._project is None:
-        return "database"
-    engine = state._project._engine
-    if engine is None:  # the fault came while opening it: name the one the settings give
-        from sqlalchemy.engine import make_url
-
-        try:
-            url = make_url(state._project.settings.database_url)
-        except Exception:  # noqa: BLE001 - the error line must not fail in turn
-            return "database"
-    else:
-        url = engine.url
-    if url.get_backend_name() == "sqlite" and url.database:
-        return str(url.database)
-    return str(url.render_as_string(hide_password=True))
+            for line in lines:
+                typer.echo(line, err=True)
+            raise typer.Exit(code=code) from None
 
 
 app = typer.Typer(
@@ -197,18 +159,15 @@ class State:
         """The workspace's Project, opened on first use."""
         if self._project is None:
             from ..project import Project
-            from ..workspace import workspace_root
 
-            db_url = self.db_option
-            outside = self.workspace_option is None and workspace_root(Path.cwd()) is None
-            if outside and db_url is None and not self.env.get("YHTEISTUUMIN_DB"):
-                # register list/resolve outside a workspace (the guard refuses every other
-                # command): the bundled register in memory, no outputs/ folder made where the
-                # user happens to stand.
-                db_url = "sqlite://"
-            self._project = Project.open(self.workspace_option, db_url=db_url,
-                                         env=self.env, progress=progress, notify=warn)
+            self._project = Project.open(self.workspace_option, db_url=self.db_option,
+                                         env=self.env, progress=progress, notify=warn,
+                                         bundled_outside=True)
         return self._project
+
+    def database_label(self) -> str:
+        """The database of this invocation for an error line (never its password)."""
+        return self._project.database_label() if self._project is not None else "database"
 
 
 def get_state(ctx: typer.Context) -> State:
@@ -236,6 +195,20 @@ def emit(result: Any, fmt: Format | str = Format.table) -> None:
         raise typer.Exit(code=1)
 
 
+def confirm(question: str, *, details: Sequence[str] = (), no_terminal: str,
+            refused: str) -> None:
+    """Return when the user agrees to ``question`` (asked after the ``details`` lines); raise
+    ``NotConfirmed`` with ``refused`` otherwise, or ``no_terminal`` when there is none to ask on."""
+    from ..errors import NotConfirmed
+
+    if not sys.stdin.isatty():
+        raise NotConfirmed(no_terminal)
+    for line in details:
+        warn(line)
+    if not typer.confirm(question, default=False):
+        raise NotConfirmed(refused)
+
+
 def _print_version(value: bool) -> None:
     # an option callback: the group's own callback never runs without a command
     if value:
@@ -261,9 +234,7 @@ def _main_options(
 ) -> None:
     """Run the Kulttuuria yhteistuumin good-practice survey: send, ingest, review, publish."""
     state = get_state(ctx)
-    state.workspace_option = workspace
-    state.db_option = db
-    state.debug = debug
+    state.workspace_option, state.db_option, state.debug = workspace, db, debug
     _check_workspace(ctx, workspace)
 
 

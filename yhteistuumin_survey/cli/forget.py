@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
 
-from ..errors import InputError
-from .app import Format, FormatOption, app, emit, project
+from .app import Format, FormatOption, app, confirm, emit, project
 
 
 @app.command("forget")
@@ -30,9 +28,7 @@ def forget_cmd(
 
 
 def _confirm(places: int) -> None:
-    if not sys.stdin.isatty():
-        raise InputError("forget: there is no terminal to confirm on; look first with "
-                         "--dry-run, then add --yes to erase")
-    if not typer.confirm(f"Erase this person from {places} place{'' if places == 1 else 's'}? "
-                         "This cannot be undone", default=False):
-        raise InputError("nothing erased: not confirmed")
+    confirm(f"Erase this person from {places} place{'' if places == 1 else 's'}? This cannot be "
+            "undone", refused="nothing erased: not confirmed",
+            no_terminal="forget: there is no terminal to confirm on; look first with --dry-run, "
+                        "then add --yes to erase")

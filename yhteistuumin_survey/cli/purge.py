@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from typing import Annotated
 
 import typer
 
 from ..errors import InputError
-from .app import Format, FormatOption, app, emit, project
+from .app import Format, FormatOption, app, confirm, emit, project
 
 
 @app.command("purge")
@@ -46,8 +45,6 @@ def purge_cmd(
 
 
 def _confirm(what: str) -> None:
-    if not sys.stdin.isatty():
-        raise InputError("purge: there is no terminal to confirm on; look first with "
-                         "--dry-run, then add --yes to delete")
-    if not typer.confirm(f"Delete {what}? This cannot be undone", default=False):
-        raise InputError("nothing deleted: not confirmed")
+    confirm(f"Delete {what}? This cannot be undone", refused="nothing deleted: not confirmed",
+            no_terminal="purge: there is no terminal to confirm on; look first with --dry-run, "
+                        "then add --yes to delete")

@@ -1,85 +1,71 @@
-"""``yhteistuumin send invite|remind``."""
+"""``yhteistuumin send invite|remind|check``."""
 
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from ..errors import SendError
-from .app import Format, FormatOption, emit, group, project, warn
+from .app import Format, FormatOption, confirm, emit, group, project
 
 send_app = group("send", "Send invitations and reminders over SMTP (never twice).")
 
-DryRunOption = Annotated[bool, typer.Option(
-    "--dry-run", help="Write every message as .eml under outputs/outbox/ and send nothing.")]
-LimitOption = Annotated[int | None, typer.Option(
-    "--limit", min=0, help="Send at most N messages in this run (the rest wait for the next).")]
 OnlyOption = Annotated[list[str] | None, typer.Option(
     "--only", help="Only these municipality codes (repeat, or separate with commas).")]
-RateOption = Annotated[str | None, typer.Option(
-    "--rate", help="Sending rate in the provider's terms, e.g. 30/min (default [smtp] rate).")]
-YesOption = Annotated[bool, typer.Option(
-    "--yes", "-y", help="Do not ask for confirmation before sending to more than 5 addresses.")]
-ResendOption = Annotated[bool, typer.Option(
-    "--resend-uncertain", help="Send again the messages whose fate is unknown (a killed run).")]
-RetryFailedOption = Annotated[bool, typer.Option(
-    "--retry-failed", help="Try again the messages that failed for a reason that can pass "
-                           "(a quota, a full mailbox); never an unknown address.")]
-
-@send_app.command("invite")
-def invite_cmd(
-    ctx: typer.Context,
-    dry_run: DryRunOption = False,
-    limit: LimitOption = None,
-    only: OnlyOption = None,
-    rate: RateOption = None,
-    yes: YesOption = False,
-    resend_uncertain: ResendOption = False,
-    retry_failed: RetryFailedOption = False,
-    fmt: FormatOption = Format.table,
-) -> None:
-    """Send the invitation and questionnaire to every municipality's contacts, once.
-
-    Example: yhteistuumin send invite --only 091 --only 599 --dry-run
-    """
-    _send(ctx, "invite", dry_run=dry_run, limit=limit, only=only, rate=rate, yes=yes,
-          resend_uncertain=resend_uncertain, retry_failed=retry_failed, fmt=fmt, now=None)
 
 
-@send_app.command("remind")
-def remind_cmd(
-    ctx: typer.Context,
-    dry_run: DryRunOption = False,
-    limit: LimitOption = None,
-    only: OnlyOption = None,
-    rate: RateOption = None,
-    yes: YesOption = False,
-    resend_uncertain: ResendOption = False,
-    retry_failed: RetryFailedOption = False,
-    fmt: FormatOption = Format.table,
-    now: Annotated[str | None, typer.Option(
-        "--now", hidden=True, help="Pretend it is this time (ISO 8601), for tests.")] = None,
-) -> None:
-    """Remind the municipalities that have not answered (rule: [reminders] max, min_days).
+def _send_command(kind: str, doc: str) -> None:
+    """Add ``send KIND``: invite and remind take the same options."""
 
-    Example: yhteistuumin send remind --dry-run
-    """
-    moment: dt.datetime | None = None
-    if now:
+    def command(
+        ctx: typer.Context,
+        dry_run: Annotated[bool, typer.Option(
+            "--dry-run", help="Write every message as .eml under outputs/outbox/ and send "
+                              "nothing.")] = False,
+        limit: Annotated[int | None, typer.Option(
+            "--limit", min=0, help="Send at most N messages in this run (the rest wait for "
+                                   "the next).")] = None,
+        only: OnlyOption = None,
+        rate: Annotated[str | None, typer.Option(
+            "--rate", help="Sending rate in the provider's terms, e.g. 30/min (default [smtp] "
+                           "rate).")] = None,
+        yes: Annotated[bool, typer.Option(
+            "--yes", "-y", help="Do not ask for confirmation before sending to more than 5 "
+                                "addresses.")] = False,
+        resend_uncertain: Annotated[bool, typer.Option(
+            "--resend-uncertain", help="Send again the messages whose fate is unknown (a "
+                                       "killed run).")] = False,
+        retry_failed: Annotated[bool, typer.Option(
+            "--retry-failed", help="Try again the messages that failed for a reason that can "
+                                   "pass (a quota, a full mailbox); never an unknown "
+                                   "address.")] = False,
+        fmt: FormatOption = Format.table,
+        now: Annotated[str | None, typer.Option(
+            "--now", hidden=True, help="Pretend it is this time (ISO 8601), for tests.")] = None,
+    ) -> None:
         try:
-            moment = dt.datetime.fromisoformat(now)
+            moment = dt.datetime.fromisoformat(now) if now else None
         except ValueError:
             raise SendError(f"--now {now}: not an ISO 8601 time such as 2026-12-01T09:00") from None
-    _send(ctx, "remind", dry_run=dry_run, limit=limit, only=only, rate=rate, yes=yes,
-          resend_uncertain=resend_uncertain, retry_failed=retry_failed, fmt=fmt, now=moment)
+        emit(project(ctx).send(kind, dry_run=dry_run, limit=limit, only=only, rate=rate,
+                               resend_uncertain=resend_uncertain, retry_failed=retry_failed,
+                               now=moment, confirm=None if yes else _confirm), fmt)
+
+    command.__doc__ = doc
+    send_app.command(kind)(command)
 
 
-def _send(ctx: typer.Context, kind: str, *, yes: bool, fmt: Format, **options: Any) -> None:
-    emit(project(ctx).send(kind, confirm=None if yes else _confirm, **options), fmt)
+_send_command("invite", """Send the invitation and questionnaire to every municipality's contacts, once.
+
+    Example: yhteistuumin send invite --only 091 --only 599 --dry-run
+    """)
+_send_command("remind", """Remind the municipalities that have not answered (rule: [reminders] max, min_days).
+
+    Example: yhteistuumin send remind --dry-run
+    """)
 
 
 @send_app.command("check")
@@ -98,10 +84,6 @@ def check_cmd(
 
 
 def _confirm(question: str, count: int, details: Sequence[str] = ()) -> None:
-    if not sys.stdin.isatty():
-        raise SendError(f"about to send {count} messages and there is no terminal to confirm "
+    confirm(question, details=details, refused="nothing sent: not confirmed",
+            no_terminal=f"about to send {count} messages and there is no terminal to confirm "
                         "on; add --yes to send, or --dry-run to look first")
-    for line in details:
-        warn(line)
-    if not typer.confirm(question, default=False):
-        raise SendError("nothing sent: not confirmed")

@@ -40,6 +40,9 @@ def status_cmd(
         "--only-open", help="Only the municipalities still to chase.")] = False,
     chart: Annotated[Path | None, typer.Option(
         "--chart", dir_okay=False, help="Also draw the response rate by region as SVG.")] = None,
+    html: Annotated[Path | None, typer.Option(
+        "--html", dir_okay=False, help="Also write the status page (regions, chart, follow-up "
+                                       "list) as HTML.")] = None,
 ) -> None:
     """Show the round: by region, or one follow-up row per municipality (whom to chase).
 
@@ -49,7 +52,7 @@ def status_cmd(
 
     if fmt is StatusFormat.xlsx and out is None:
         raise InputError("--format xlsx writes a file; add --out FILE.xlsx")
-    result = project(ctx).status(by=by.value, only_open=only_open, chart=chart)
+    result = project(ctx).status(by=by.value, only_open=only_open, chart=chart, page=html or False)
     if out is None:
         emit(result, fmt.value)
         return

@@ -55,6 +55,19 @@ def describe_url(url: str) -> str:
     return f"{parsed.drivername.split('+')[0]}://{host}{port}/{parsed.database or ''}"
 
 
+def database_label(url: Any) -> str:
+    """The database for an error line: a SQLite file's path, or the URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001 - the error line must not fail in turn
+        return "database"
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        return str(parsed.database)
+    return str(parsed.render_as_string(hide_password=True))
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine for ``url``; SQLite gets its folder made and foreign keys switched on."""
     from sqlalchemy import create_engine, event
@@ -129,10 +142,10 @@ def current_revision(engine: Engine) -> str | None:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
     except OperationalError as exc:
-        raise _cannot_connect(engine, exc) from None
+        raise cannot_connect(engine, exc) from None
 
 
-def _cannot_connect(engine: Engine, exc: Any) -> DatabaseError:
+def cannot_connect(engine: Engine, exc: Any) -> DatabaseError:
     reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
     return DatabaseError(f"{describe_url(str(engine.url))}: cannot connect: {reason}; "
                          "check the database URL (--db / YHTEISTUUMIN_DB) and that the "
@@ -143,10 +156,11 @@ _REVISION_LINE = re.compile(r"^(revision|down_revision)\b[^=\n]*=\s*(.+?)\s*$", 
 
 
 @cache
-def _head_from_files() -> str | None:
-    """The newest migration, read from the files' ``revision`` lines without importing Alembic.
+def known_revisions() -> tuple[str | None, frozenset[str]]:
+    """The newest migration and every known one, read from the files' ``revision`` lines
+    without importing Alembic.
 
-    None when the files do not name exactly one head (the caller then asks Alembic).
+    The head is None when the files do not name exactly one (the caller then asks Alembic).
     """
     import ast
 
@@ -160,9 +174,9 @@ def _head_from_files() -> str | None:
             revisions.add(revision)
             downs.update(down if isinstance(down, tuple | list) else [down] if down else [])
     except (KeyError, ValueError, SyntaxError, OSError):
-        return None
+        return None, frozenset()
     heads = revisions - downs
-    return heads.pop() if len(heads) == 1 else None
+    return (heads.pop() if len(heads) == 1 else None), frozenset(revisions)
 
 
 def _at_head(engine: Engine) -> bool:
@@ -170,13 +184,13 @@ def _at_head(engine: Engine) -> bool:
     from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError, OperationalError
 
-    head = _head_from_files()
+    head, _known = known_revisions()
     if head is None:
         return False
     try:
         connection = engine.connect()
     except OperationalError as exc:
-        raise _cannot_connect(engine, exc) from None
+        raise cannot_connect(engine, exc) from None
     with connection:
         try:
             versions = connection.execute(text("SELECT version_num FROM alembic_version")

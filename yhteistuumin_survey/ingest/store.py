@@ -663,83 +663,12 @@ class Store:
 # --- reading back ----------------------------------------------------------------------------
 
 
-def consent_state(value: bool | None) -> str:
-    """Return a stored consent as yes, no or unknown (an empty or unclear answer)."""
-    return "unknown" if value is None else "yes" if value else "no"
-
-
 def list_practices(*, session: Session, status: str | None = None,
                    municipality: str | None = None) -> list[dict[str, Any]]:
-    """Return the practices (current version) as plain records for ``practices list``."""
-    from sqlmodel import col, select
+    """Return the practices (current version) as plain records (``practice_list``)."""
+    from ..practice_list import read_practices
 
-    # Columns, not entities: the rows are only read, and building 4 ORM objects per practice
-    # was most of ``practices list``'s time.
-    fields = {
-        "id": Practice.id, "current_version": Practice.current_version,
-        "status": Practice.status, "decided_version": Practice.decided_version,
-        "duplicate_of_id": Practice.duplicate_of_id,
-        "reviewer_comment": Practice.reviewer_comment,
-        "corrected_title": Practice.corrected_title,
-        "corrected_keywords": Practice.corrected_keywords,
-        **{name: getattr(PracticeVersion, name) for name in (
-            "title", "keywords", "target_group", "goal", "summary", "implementation",
-            "resources", "experiences", "benefits", "municipality_text", "language",
-            "contact_name", "contact_email", "contact_phone", "publish_consent", "flags")},
-        "original_name": ReceivedFile.original_name, "sheet": Submission.sheet,
-        "row": Submission.row, "locator": Submission.locator, "format": Submission.format,
-    }
-    query: Any = (select(*(col(column).label(name) for name, column in fields.items()))
-             .select_from(Practice).join(PracticeVersion, _current())
-             .outerjoin(Submission, col(Submission.id) == col(PracticeVersion.submission_id))
-             .outerjoin(ReceivedFile, col(ReceivedFile.id) == col(Submission.received_file_id))
-             .order_by(col(Practice.id)))
-    if status:
-        query = query.where(Practice.status == status)
-    codes: dict[int, list[str]] = {}
-    sources: dict[int, dict[str, str]] = {}
-    for practice_id, code, source in session.exec(
-            select(PracticeMunicipality.practice_id, PracticeMunicipality.municipality_code,
-                   PracticeMunicipality.source)
-            .where(col(PracticeMunicipality.superseded) == False)  # noqa: E712 - in force only
-            .order_by(col(PracticeMunicipality.practice_id),
-                      col(PracticeMunicipality.municipality_code))):
-        codes.setdefault(practice_id, []).append(code)
-        sources.setdefault(practice_id, {})[code] = source
-    wanted = municipality.zfill(3) if municipality and municipality.isdigit() else municipality
-    result = []
-    for row in session.execute(query):
-        mine = codes.get(row.id, [])
-        if wanted and wanted not in mine:
-            continue
-        result.append({
-            "id": row.id, "version": row.current_version, "status": row.status,
-            "title": row.title, "keywords": list(row.keywords or []),
-            "target_group": list(row.target_group or []), "goal": row.goal,
-            "summary": row.summary, "implementation": row.implementation,
-            "resources": row.resources, "experiences": row.experiences,
-            "benefits": row.benefits, "municipalities": mine,
-            "municipality_text": row.municipality_text, "language": row.language,
-            # How each municipality was decided: token, metadata, text, sender-domain, reviewer.
-            "municipality_sources": sources.get(row.id, {}),
-            "contact": {"name": row.contact_name, "email": row.contact_email,
-                        "phone": row.contact_phone,
-                        # True (yes), False (no) or None (unknown: left empty or unclear).
-                        "publish_consent": row.publish_consent,
-                        "consent": consent_state(row.publish_consent)},
-            "flags": list(row.flags or []),
-            # The outer joins give None where no submission or file is behind the version.
-            "source": {"file": row.original_name, "sheet": row.sheet, "row": row.row,
-                       "locator": row.locator, "format": row.format},
-            # What reviewers decided: the question to ask a needs-info contact, the original
-            # of a duplicate, corrections (the card shows them; the fields above are as sent).
-            "review": {"decided_version": row.decided_version,
-                       "duplicate_of": row.duplicate_of_id,
-                       "comment": row.reviewer_comment,
-                       "corrected_title": row.corrected_title,
-                       "corrected_keywords": row.corrected_keywords or None},
-        })
-    return result
+    return read_practices(session, status=status, municipality=municipality)
 
 
 def list_to_read(*, session: Session) -> list[dict[str, Any]]:
