@@ -46,6 +46,10 @@ class DemoStep:
     summary: str
     seconds: float
 
+    def line(self) -> str:
+        """The step as the demo announces it."""
+        return f"  {self.name:<15} {self.summary}  ({self.seconds:.1f} s)"
+
 
 @dataclass
 class DemoResult:
@@ -57,9 +61,29 @@ class DemoResult:
     status: Any = None
     messages_received: int = 0
 
+    failed = False
+
     @property
     def seconds(self) -> float:
         return sum(step.seconds for step in self.steps)
+
+    def summary(self) -> list[str]:
+        return [f"Done in {self.seconds:.1f} s; {self.messages_received} messages reached the "
+                "demo mailbox. Open:", *(f"  {label:<16} {path}" for label, path in
+                                         self.paths.items())]
+
+    def text(self) -> str:
+        """The round's status table, then where everything is."""
+        status = ["", self.status.text()] if self.status is not None else []
+        return "\n".join([*status, "", *self.summary()])
+
+    def table(self) -> tuple[list[str], list[dict[str, Any]]]:
+        return ["name", "summary", "seconds"], [vars(step) for step in self.steps]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"root": str(self.root), "steps": self.table()[1], "seconds": self.seconds,
+                "messages_received": self.messages_received,
+                "paths": {label: str(path) for label, path in self.paths.items()}}
 
 
 # --- the in-process SMTP server -----------------------------------------------------------

@@ -12,12 +12,11 @@ import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from ..errors import NoWorkspace, SurveyError
 
@@ -25,84 +24,39 @@ if TYPE_CHECKING:
     from ..project import Project
 
 
-class Format(StrEnum):
-    """Output formats of reporting commands."""
-
-    table = "table"
-    csv = "csv"
-    json = "json"
-
-
+#: The output formats of reporting commands, and their option.
+Format = Literal["table", "csv", "json"]
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 
 
-def _default_as_declared(param: Any) -> Any:
+def _default_as_declared(coerce: Any) -> Any:
     """Give an option left unset its declared default, without Typer's coercion.
 
     Typer (0.29) coerces every value through a pydantic adapter, a default too: importing
     pydantic would be most of the start-up of ``--help``, ``status`` and ``practices list``.
     A value given on the command line is still coerced and checked by Typer.
     """
-    if not hasattr(param, "_typer_process_value"):
-        param._typer_process_value = process = param.process_value
 
-        def process_value(ctx: Any, value: Any) -> Any:
-            source = ctx.get_parameter_source(param.name)
-            if (value is param.default and not param.multiple and param.nargs == 1
-                    and not (param.required and value is None)
-                    and getattr(source, "name", "DEFAULT") == "DEFAULT"):
-                return value if param.callback is None else param.callback(ctx, param, value)
-            return process(ctx, value)
+    def process_value(param: Any, ctx: Any, value: Any) -> Any:
+        source = ctx.get_parameter_source(param.name)
+        if (value is param.default and not param.multiple and param.nargs == 1
+                and not (param.required and value is None)
+                and getattr(source, "name", "DEFAULT") == "DEFAULT"):
+            return value if param.callback is None else param.callback(ctx, param, value)
+        return coerce(param, ctx, value)
 
-        param.process_value = process_value
-    return param
+    return process_value
 
 
-class _Group(TyperGroup):
-    """A group whose options, and its commands' options, cost no pydantic import when unset."""
-
-    def get_params(self, ctx: Any) -> list[Any]:
-        return [_default_as_declared(param) for param in super().get_params(ctx)]
-
-    def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        command = super().get_command(ctx, cmd_name)
-        if command is not None and not isinstance(command, _Group):
-            for param in command.get_params(ctx):
-                _default_as_declared(param)
-        return command
+for _parameter in (TyperOption, TyperArgument):
+    _parameter.process_value = _default_as_declared(_parameter.process_value)  # type: ignore[method-assign]
 
 
-#: Commands that work outside a workspace (on the bundled defaults); every other refuses.
-OUTSIDE_WORKSPACE = {("init",), ("demo",), ("register", "list"), ("register", "resolve")}
-
-
-def _check_workspace(ctx: Any, workspace: Path | None) -> None:
-    """Refuse, before anything is written, a command that needs a workspace outside one."""
-    from ..workspace import workspace_root
-
-    rest = ctx.meta.get("yhteistuumin.args", [])
-    if workspace is not None or any(arg in ("--help", "-h") for arg in rest):
-        return
-    words = tuple(arg for arg in rest if not arg.startswith("-"))
-    if words[:1] in OUTSIDE_WORKSPACE or words[:2] in OUTSIDE_WORKSPACE:
-        return
-    group = getattr(ctx.command, "commands", {}).get(words[0]) if words else None
-    if len(words) == 1 and hasattr(group, "commands"):
-        return  # a group without its command shows its help
-    if workspace_root(Path.cwd()) is None:
-        raise NoWorkspace("no yhteistuumin.toml here or in any folder above: run "
-                          "'yhteistuumin init DIR' or give --workspace")
-
-
-class _SurveyGroup(_Group):
+class _SurveyGroup(TyperGroup):
     """Root group: expected errors and faults of the machine become ``Error: reason`` lines
     and exit 1 (2 for a usage error), without a traceback unless ``--debug``."""
 
     def invoke(self, ctx: Any) -> Any:
-        # The words after the global options, for the workspace check (the command's own
-        # parsing consumes them before the group's callback runs).
-        protected = getattr(ctx, "_protected_args", None) or getattr(ctx, "protected_args", [])
-        ctx.meta["yhteistuumin.args"] = [*protected, *ctx.args]
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
@@ -114,8 +68,9 @@ class _SurveyGroup(_Group):
             state = ctx.obj if isinstance(ctx.obj, State) else State()
             if isinstance(exc, SurveyError):
                 lines, code = exc.lines(), exc.exit_code
-            elif is_fault(exc) and (line := describe_fault(exc, database=state.database_label())):
-                lines, code = [f"Error: {line}"], 1
+            elif is_fault(exc):
+                where = state._project.database_label() if state._project else "database"
+                lines, code = [f"Error: {describe_fault(exc, database=where)}"], 1
             else:
                 raise
             if state.debug:
@@ -125,22 +80,18 @@ class _SurveyGroup(_Group):
             raise typer.Exit(code=code) from None
 
 
-app = typer.Typer(
-    name="yhteistuumin",
-    cls=_SurveyGroup,
-    help="Run the Kulttuuria yhteistuumin good-practice survey: send, ingest, review, publish.",
-    no_args_is_help=True,
-    pretty_exceptions_show_locals=False,
-    add_completion=False,
-    rich_markup_mode=None,
-)
+def _typer(name: str, help: str, cls: type[TyperGroup]) -> typer.Typer:
+    return typer.Typer(name=name, help=help, cls=cls, no_args_is_help=True, add_completion=False,
+                       pretty_exceptions_show_locals=False, rich_markup_mode=None)
+
+
+app = _typer("yhteistuumin", "Run the Kulttuuria yhteistuumin good-practice survey: send, "
+                             "ingest, review, publish.", _SurveyGroup)
 
 
 def group(name: str, help: str) -> typer.Typer:
     """Create a command group (``yhteistuumin NAME …``) and attach it to the app."""
-    sub = typer.Typer(name=name, help=help, no_args_is_help=True, cls=_Group,
-                      pretty_exceptions_show_locals=False, rich_markup_mode=None)
-    app.add_typer(sub, name=name)
+    app.add_typer(sub := _typer(name, help, TyperGroup), name=name)
     return sub
 
 
@@ -165,10 +116,6 @@ class State:
                                          bundled_outside=True)
         return self._project
 
-    def database_label(self) -> str:
-        """The database of this invocation for an error line (never its password)."""
-        return self._project.database_label() if self._project is not None else "database"
-
 
 def get_state(ctx: typer.Context) -> State:
     """Return the shared state of the invocation."""
@@ -178,17 +125,31 @@ def get_state(ctx: typer.Context) -> State:
     return root.obj
 
 
+#: Commands that work outside a workspace (on the bundled defaults); every other refuses.
+OUTSIDE_WORKSPACE = {"init", "demo", "register list", "register resolve"}
+
+
 def project(ctx: typer.Context) -> Project:
-    """Return the invocation's Project (the workspace of ``--workspace``, the ``--db``)."""
-    return get_state(ctx).project
+    """Return the invocation's Project (the workspace of ``--workspace``, the ``--db``).
+
+    Outside a workspace, a command that needs one is refused here, before it writes anything.
+    """
+    state = get_state(ctx)
+    if state._project is None and state.workspace_option is None:
+        from ..workspace import workspace_root
+
+        command = ctx.command_path[len(ctx.find_root().command_path):].strip()
+        if command not in OUTSIDE_WORKSPACE and workspace_root(Path.cwd()) is None:
+            raise NoWorkspace("no yhteistuumin.toml here or in any folder above: run "
+                              "'yhteistuumin init DIR' or give --workspace")
+    return state.project
 
 
-def emit(result: Any, fmt: Format | str = Format.table) -> None:
+def emit(result: Any, fmt: str = "table") -> None:
     """Print a result as table, CSV or JSON (warnings to stderr); exit 1 when it failed."""
     from ..reports import render_result
 
-    fmt = Format(fmt)
-    typer.echo(render_result(result, fmt.value), nl=fmt is not Format.csv)
+    typer.echo(render_result(result, fmt), nl=fmt != "csv")
     for line in getattr(result, "warnings", list)():
         warn(line)
     if result.failed:
@@ -235,12 +196,6 @@ def _main_options(
     """Run the Kulttuuria yhteistuumin good-practice survey: send, ingest, review, publish."""
     state = get_state(ctx)
     state.workspace_option, state.db_option, state.debug = workspace, db, debug
-    _check_workspace(ctx, workspace)
-
-
-def echo(text: str = "") -> None:
-    """Print to standard output."""
-    typer.echo(text)
 
 
 def warn(text: str) -> None:

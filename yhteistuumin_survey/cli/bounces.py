@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .app import Format, FormatOption, app, emit, project
+from .app import FormatOption, app, emit, project
 
 
 @app.command("bounces")
@@ -15,7 +15,7 @@ def bounces_cmd(
     ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(
         help=".eml files, mbox files or maildir folders with bounces and auto-replies.")],
-    fmt: FormatOption = Format.table,
+    fmt: FormatOption = "table",
 ) -> None:
     """Read bounces and auto-replies; mark hard-bounced addresses so they get no reminders.
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .app import app, echo, project
+from .app import app, emit, project
 
 
 @app.command("demo")
@@ -24,18 +24,6 @@ def demo_cmd(
     from ..demo import run_demo
 
     root = out if out is not None else project(ctx).workspace.outputs / "demo"
-    echo(f"Demo round in {root} (a local SMTP server in this process; nothing leaves the "
-         "machine)")
-
-    def announce(step) -> None:  # type: ignore[no-untyped-def]
-        echo(f"  {step.name:<15} {step.summary}  ({step.seconds:.1f} s)")
-
-    result = run_demo(root, announce=announce)
-    if result.status is not None:
-        echo()
-        echo(result.status.text())
-    echo()
-    echo(f"Done in {result.seconds:.1f} s; {result.messages_received} messages reached the "
-         "demo mailbox. Open:")
-    for label, path in result.paths.items():
-        echo(f"  {label:<16} {path}")
+    typer.echo(f"Demo round in {root} (a local SMTP server in this process; nothing leaves the "
+               "machine)")
+    emit(run_demo(root, announce=lambda step: typer.echo(step.line())))

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .app import Format, FormatOption, app, emit, project
+from .app import FormatOption, app, emit, project
 
 
 @app.command("fetch")
@@ -19,7 +19,7 @@ def fetch_cmd(
     since: Annotated[dt.datetime | None, typer.Option(
         "--since", formats=["%Y-%m-%d", "%d.%m.%Y"], metavar="DATE",
         help="Only messages received on or after this day (2026-12-01 or 1.12.2026).")] = None,
-    fmt: FormatOption = Format.table,
+    fmt: FormatOption = "table",
 ) -> None:
     """Read the mailbox ([imap] settings): ingest answers, record bounces, list the rest; never delete.
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from .app import Format, FormatOption, app, confirm, emit, project
+from .app import FormatOption, app, confirm, emit, project
 
 
 @app.command("forget")
@@ -18,7 +18,7 @@ def forget_cmd(
                           "change nothing.")] = False,
     yes: Annotated[bool, typer.Option(
         "--yes", "-y", help="Erase without asking (needed when there is no terminal).")] = False,
-    fmt: FormatOption = Format.table,
+    fmt: FormatOption = "table",
 ) -> None:
     """Erase exactly one person's name, email and phone everywhere and record that it was done.
 

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
-from .app import Format, FormatOption, app, emit, project
+from .app import FormatOption, app, emit, project
 
-
-class Source(StrEnum):
-    """Which reader ``ingest`` uses."""
-
-    auto = "auto"
-    questionnaire = "questionnaire"
-    msforms = "msforms"
-    googleforms = "googleforms"
-    webropol = "webropol"
-    limesurvey = "limesurvey"
-    table = "table"
+#: Which reader ``ingest`` uses.
+Source = Literal["auto", "questionnaire", "msforms", "googleforms", "webropol", "limesurvey",
+                 "table"]
 
 
 @app.command("ingest")
@@ -30,7 +21,7 @@ def ingest_cmd(
         help="Files or folders (searched recursively): questionnaires, form exports, tables, "
              ".eml/.msg messages.")] = None,
     source: Annotated[Source, typer.Option(
-        "--source", "-s", help="Force a reader instead of recognising each file.")] = Source.auto,
+        "--source", "-s", help="Force a reader instead of recognising each file.")] = "auto",
     structure: Annotated[list[Path] | None, typer.Option(
         "--structure", help="A LimeSurvey survey structure (.lss) that explains the codes of "
                             "LimeSurvey exports; repeat for more. A .lss beside an export is "
@@ -38,7 +29,7 @@ def ingest_cmd(
     retry_failed: Annotated[bool, typer.Option(
         "--retry-failed", help="Also read again every received file whose reading failed.")
     ] = False,
-    fmt: FormatOption = Format.table,
+    fmt: FormatOption = "table",
     verbose: Annotated[bool, typer.Option(
         "--verbose", "-v", help="Also show how each column of a table was read.")] = False,
 ) -> None:
@@ -46,7 +37,7 @@ def ingest_cmd(
 
     Example: yhteistuumin ingest inbox/ exports/forms.xlsx --source auto --verbose
     """
-    result = project(ctx).ingest(paths or [], source=source.value, structures=structure or (),
+    result = project(ctx).ingest(paths or [], source=source, structures=structure or (),
                                  retry_failed=retry_failed)
     result.verbose = verbose
     emit(result, fmt)

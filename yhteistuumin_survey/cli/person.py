@@ -7,14 +7,14 @@ from typing import Annotated
 
 import typer
 
-from .app import Format, FormatOption, app, emit, project
+from .app import FormatOption, app, emit, project
 
 
 @app.command("person")
 def person_cmd(
     ctx: typer.Context,
     email: Annotated[str, typer.Argument(help="The person's email address (any letter case).")],
-    fmt: FormatOption = Format.table,
+    fmt: FormatOption = "table",
     out: Annotated[Path | None, typer.Option(
         "--out", dir_okay=False, help="Also write the report as a workbook (.xlsx).")] = None,
 ) -> None:

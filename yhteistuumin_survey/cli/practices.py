@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from .app import Format, FormatOption, emit, group, project
+from .app import FormatOption, emit, group, project
 
 practices_app = group("practices", "The practices in the database.")
 
@@ -20,7 +20,7 @@ def list_cmd(
         "--municipality", "-m", help="Only practices of this municipality (name or code).")] = None,
     region: Annotated[str | None, typer.Option(
         "--region", help="Only practices of this region (name or code).")] = None,
-    fmt: FormatOption = Format.table,
+    fmt: FormatOption = "table",
 ) -> None:
     """List the practices in the database (current versions).
 
@@ -34,7 +34,7 @@ def list_cmd(
 def show_cmd(
     ctx: typer.Context,
     practice_id: Annotated[int, typer.Argument(metavar="ID", help="The practice's number.")],
-    fmt: FormatOption = Format.table,
+    fmt: FormatOption = "table",
 ) -> None:
     """Show one practice whole: card, flags and why, source file and row, versions, reviews.
 

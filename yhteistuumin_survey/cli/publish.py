@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .app import Format, FormatOption, app, emit, project
+from .app import FormatOption, app, emit, project
 
 
 @app.command("publish")
@@ -16,7 +16,7 @@ def publish_cmd(
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", file_okay=False,
         help="Site folder (default: outputs/site). Stale files in it are removed.")] = None,
-    fmt: FormatOption = Format.table,
+    fmt: FormatOption = "table",
 ) -> None:
     """Publish the approved practices as a static website with search, JSON and Markdown.
 

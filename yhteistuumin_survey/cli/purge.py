@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ..errors import InputError
-from .app import Format, FormatOption, app, confirm, emit, project
+from .app import FormatOption, app, confirm, emit, project
 
 
 @app.command("purge")
@@ -28,7 +28,7 @@ def purge_cmd(
         "--dry-run", help="List what would be deleted; delete nothing.")] = False,
     yes: Annotated[bool, typer.Option(
         "--yes", "-y", help="Delete without asking (needed when there is no terminal).")] = False,
-    fmt: FormatOption = Format.table,
+    fmt: FormatOption = "table",
 ) -> None:
     """Delete received originals, message copies or reports older than a day (dry run first).
 

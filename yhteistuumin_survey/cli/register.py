@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .app import Format, FormatOption, emit, group, project
+from .app import FormatOption, emit, group, project
 
 register_app = group("register", "The municipality register, the name resolver and the contact list.")
 
@@ -19,7 +19,7 @@ def list_cmd(
         "--region", "-r", help="Region code or Finnish, Swedish or English name.")] = None,
     language: Annotated[str | None, typer.Option(
         "--language", "-l", help="fi, fi-sv, sv-fi, sv, or bilingual (fi-sv and sv-fi).")] = None,
-    fmt: FormatOption = Format.table,
+    fmt: FormatOption = "table",
 ) -> None:
     """List the municipalities in force, optionally of one region or language status.
 
@@ -41,7 +41,7 @@ def update_cmd(
                           "nothing.")] = False,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Report what would change and change nothing.")] = False,
-    fmt: FormatOption = Format.table,
+    fmt: FormatOption = "table",
 ) -> None:
     """Load a newer classification; merged municipalities become aliases of their successor.
 
@@ -55,7 +55,7 @@ def update_cmd(
 def contacts_cmd(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="Contact list: CSV (comma or semicolon) or XLSX.")],
-    fmt: FormatOption = Format.table,
+    fmt: FormatOption = "table",
 ) -> None:
     """Import the contact list; the municipality by code or name, several addresses per cell.
 
@@ -70,7 +70,7 @@ def check_cmd(
     strict: Annotated[bool, typer.Option(
         "--strict", help="Exit 1 if a municipality has no valid contact or a contact row "
                          "named no municipality.")] = False,
-    fmt: FormatOption = Format.table,
+    fmt: FormatOption = "table",
 ) -> None:
     """Show the coverage of the contact list: municipalities with no valid contact, by region.
 
@@ -85,7 +85,7 @@ def resolve_cmd(
     texts: Annotated[list[str], typer.Argument(
         help="Free texts naming municipalities, e.g. 'Espoon kaupunki' or 'Närpes och Kaskö'.",
         metavar="TEXT", show_default=False)],
-    fmt: FormatOption = Format.table,
+    fmt: FormatOption = "table",
 ) -> None:
     """Show which municipalities each text names, how sure, and how it was decided.
 

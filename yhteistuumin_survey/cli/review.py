@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .app import Format, FormatOption, emit, group, project
+from .app import FormatOption, emit, group, project
 
 review_app = group("review", "The reviewers' round trip: triage workbooks out, decisions back in.")
 
@@ -27,7 +27,7 @@ def export_cmd(
         "--out", "-o", dir_okay=False,
         help="Workbook to write (default: outputs/review/review-<time>[-<reviewer>].xlsx).")
     ] = None,
-    fmt: FormatOption = Format.table,
+    fmt: FormatOption = "table",
 ) -> None:
     """Write the reviewers' triage workbooks (one row per practice).
 
@@ -43,7 +43,7 @@ def import_cmd(
     reviewer: Annotated[str | None, typer.Option(
         "--reviewer", "-r", help="Who decided (default: the reviewer the workbook was made "
                                  "for).")] = None,
-    fmt: FormatOption = Format.table,
+    fmt: FormatOption = "table",
 ) -> None:
     """Apply the decisions of returned review workbooks.
 

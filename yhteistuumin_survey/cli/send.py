@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from ..errors import SendError
-from .app import Format, FormatOption, confirm, emit, group, project
+from .app import FormatOption, confirm, emit, group, project
 
 send_app = group("send", "Send invitations and reminders over SMTP (never twice).")
 
@@ -42,7 +42,7 @@ def _send_command(kind: str, doc: str) -> None:
             "--retry-failed", help="Try again the messages that failed for a reason that can "
                                    "pass (a quota, a full mailbox); never an unknown "
                                    "address.")] = False,
-        fmt: FormatOption = Format.table,
+        fmt: FormatOption = "table",
         now: Annotated[str | None, typer.Option(
             "--now", hidden=True, help="Pretend it is this time (ISO 8601), for tests.")] = None,
     ) -> None:
@@ -74,7 +74,7 @@ def check_cmd(
     kind: Annotated[str, typer.Option(
         "--kind", help="The batch to check: invite or remind.")] = "invite",
     only: OnlyOption = None,
-    fmt: FormatOption = Format.table,
+    fmt: FormatOption = "table",
 ) -> None:
     """Check the round before a real send: example settings, {token}, deadline, SMTP, templates.
 

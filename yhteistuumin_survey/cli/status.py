@@ -2,38 +2,22 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
+from ..errors import InputError
 from .app import app, emit, project, warn
-
-
-class By(StrEnum):
-    """What one row of ``status`` is."""
-
-    region = "region"
-    municipality = "municipality"
-
-
-class StatusFormat(StrEnum):
-    """Output formats of ``status`` (xlsx for the follow-up list, with ``--out``)."""
-
-    table = "table"
-    csv = "csv"
-    json = "json"
-    xlsx = "xlsx"
 
 
 @app.command("status")
 def status_cmd(
     ctx: typer.Context,
-    by: Annotated[By, typer.Option(
-        "--by", help="region: totals by region; municipality: the follow-up list.")] = By.region,
-    fmt: Annotated[StatusFormat, typer.Option(
-        "--format", "-f", help="Output format (xlsx needs --out).")] = StatusFormat.table,
+    by: Annotated[Literal["region", "municipality"], typer.Option(
+        "--by", help="region: totals by region; municipality: the follow-up list.")] = "region",
+    fmt: Annotated[Literal["table", "csv", "json", "xlsx"], typer.Option(
+        "--format", "-f", help="Output format (xlsx needs --out).")] = "table",
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", dir_okay=False, help="Write to this file instead of the screen.")] = None,
     only_open: Annotated[bool, typer.Option(
@@ -48,14 +32,11 @@ def status_cmd(
 
     Example: yhteistuumin status --by municipality --only-open --format xlsx --out seuranta.xlsx
     """
-    from ..errors import InputError
-
-    if fmt is StatusFormat.xlsx and out is None:
+    if fmt == "xlsx" and out is None:
         raise InputError("--format xlsx writes a file; add --out FILE.xlsx")
-    result = project(ctx).status(by=by.value, only_open=only_open, chart=chart, page=html or False)
+    result = project(ctx).status(by=by, only_open=only_open, chart=chart, page=html or False)
     if out is None:
-        emit(result, fmt.value)
-        return
-    warn(f"{' '.join(result.summary())} {result.write(out, fmt.value)}")
+        return emit(result, fmt)
+    warn(f"{' '.join(result.summary())} {result.write(out, fmt)}")
     for line in result.warnings():
         warn(line)

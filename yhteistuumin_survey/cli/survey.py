@@ -3,13 +3,12 @@ web form built from the same survey definition."""
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
-from .app import Format, FormatOption, emit, group, project
+from .app import FormatOption, emit, group, project
 
 survey_app = group("survey", "The questionnaire workbooks and the web form for the municipalities.")
 
@@ -19,38 +18,25 @@ def build_cmd(
     ctx: typer.Context,
     only: Annotated[list[str] | None, typer.Option(
         "--only", help="Build only this municipality (code, e.g. 091); repeat for more.")] = None,
-    fmt: FormatOption = Format.table,
+    fmt: FormatOption = "table",
 ) -> None:
     """Write the questionnaire workbook of every municipality, in its language(s).
 
     Example: yhteistuumin survey build --only 091 --only 599
     """
     emit(project(ctx).build_questionnaires(only=only), fmt)
-class Tool(StrEnum):
-    """The web-form tools ``survey webform`` writes for."""
-
-    limesurvey = "limesurvey"
-    googleforms = "googleforms"
-    msforms = "msforms"
-
-
-class FormLanguage(StrEnum):
-    """The languages of the web form."""
-
-    fi = "fi"
-    sv = "sv"
-    both = "both"
 
 
 @survey_app.command("webform")
 def webform_cmd(
     ctx: typer.Context,
-    tool: Annotated[Tool, typer.Argument(help="limesurvey, googleforms or msforms.")],
+    tool: Annotated[Literal["limesurvey", "googleforms", "msforms"], typer.Argument(
+        help="limesurvey, googleforms or msforms.")],
     out: Annotated[Path | None, typer.Option(
         "--out", help="Folder to write to (default: outputs/webform/TOOL).")] = None,
-    language: Annotated[FormLanguage, typer.Option(
-        "--language", help="The form's languages: fi, sv or both.")] = FormLanguage.both,
-    fmt: FormatOption = Format.table,
+    language: Annotated[Literal["fi", "sv", "both"], typer.Option(
+        "--language", help="The form's languages: fi, sv or both.")] = "both",
+    fmt: FormatOption = "table",
 ) -> None:
     """Write the web form built from the survey definition, and print the next steps.
 
@@ -59,4 +45,4 @@ def webform_cmd(
 
     Example: yhteistuumin survey webform limesurvey --out webform/ --language both
     """
-    emit(project(ctx).webform(tool.value, out=out, language=language.value), fmt)
+    emit(project(ctx).webform(tool, out=out, language=language), fmt)
