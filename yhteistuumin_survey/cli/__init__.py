@@ -3,8 +3,6 @@
 Each module below adds its commands; none imports a heavy library at import time.
 """
 
-from __future__ import annotations
-
 from . import (  # noqa: F401
     base,
     bounces,

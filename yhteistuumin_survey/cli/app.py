@@ -69,7 +69,7 @@ class _SurveyGroup(TyperGroup):
             if isinstance(exc, SurveyError):
                 lines, code = exc.lines(), exc.exit_code
             elif is_fault(exc):
-                where = state._project.database_label() if state._project else "database"
+                where = state.opened.database_label() if state.opened else "database"
                 lines, code = [f"Error: {describe_fault(exc, database=where)}"], 1
             else:
                 raise
@@ -97,24 +97,13 @@ def group(name: str, help: str) -> typer.Typer:
 
 @dataclass
 class State:
-    """What every command needs: the options of the invocation and the Project they open."""
+    """The options of the invocation and the Project they open (on first use)."""
 
     workspace_option: Path | None = None
     db_option: str | None = None
     debug: bool = False
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
-    _project: Project | None = None
-
-    @property
-    def project(self) -> Project:
-        """The workspace's Project, opened on first use."""
-        if self._project is None:
-            from ..project import Project
-
-            self._project = Project.open(self.workspace_option, db_url=self.db_option,
-                                         env=self.env, progress=progress, notify=warn,
-                                         bundled_outside=True)
-        return self._project
+    opened: Project | None = None
 
 
 def get_state(ctx: typer.Context) -> State:
@@ -134,15 +123,19 @@ def project(ctx: typer.Context) -> Project:
 
     Outside a workspace, a command that needs one is refused here, before it writes anything.
     """
-    state = get_state(ctx)
-    if state._project is None and state.workspace_option is None:
-        from ..workspace import workspace_root
+    from ..project import Project
+    from ..workspace import workspace_root
 
+    state = get_state(ctx)
+    if state.opened is None:
         command = ctx.command_path[len(ctx.find_root().command_path):].strip()
-        if command not in OUTSIDE_WORKSPACE and workspace_root(Path.cwd()) is None:
+        if (state.workspace_option is None and command not in OUTSIDE_WORKSPACE
+                and workspace_root(Path.cwd()) is None):
             raise NoWorkspace("no yhteistuumin.toml here or in any folder above: run "
                               "'yhteistuumin init DIR' or give --workspace")
-    return state.project
+        state.opened = Project.open(state.workspace_option, db_url=state.db_option, env=state.env,
+                                    progress=progress, notify=warn, bundled_outside=True)
+    return state.opened
 
 
 def emit(result: Any, fmt: str = "table") -> None:

@@ -1,7 +1,5 @@
 """Commands of the workspace itself: ``init``, ``db upgrade``."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 
@@ -27,7 +25,7 @@ def init_cmd(
 
 @db_app.command("upgrade")
 def db_upgrade_cmd(ctx: typer.Context) -> None:
-    """Apply database migrations (commands also do it by themselves on an older database).
+    """Apply database migrations (commands that change the database also do it themselves).
 
     Example: yhteistuumin --db postgresql://survey@dbhost/survey db upgrade
     """

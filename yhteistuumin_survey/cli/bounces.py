@@ -1,7 +1,5 @@
 """``yhteistuumin bounces``: bounces and auto-replies."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """``yhteistuumin demo``: a whole round on the embedded defaults."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

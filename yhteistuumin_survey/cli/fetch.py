@@ -1,7 +1,5 @@
 """``yhteistuumin fetch``: read the coordinator's mailbox over IMAP."""
 
-from __future__ import annotations
-
 import datetime as dt
 from typing import Annotated
 

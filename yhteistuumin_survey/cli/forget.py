@@ -1,7 +1,5 @@
 """``yhteistuumin forget``: erase a person on request."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

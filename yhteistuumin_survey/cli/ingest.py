@@ -1,7 +1,5 @@
 """``yhteistuumin ingest``: what municipalities send back."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Literal
 

@@ -1,7 +1,5 @@
 """``yhteistuumin person``: what is held about a person (the right of access)."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

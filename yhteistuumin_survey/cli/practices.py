@@ -1,7 +1,5 @@
 """``yhteistuumin practices …``: the practices in the database."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

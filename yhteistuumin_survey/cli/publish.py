@@ -1,7 +1,5 @@
 """``yhteistuumin publish``: the website."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """``yhteistuumin purge``: remove what the round no longer needs, after a date."""
 
-from __future__ import annotations
-
 import datetime as dt
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """``yhteistuumin register …``: the municipality register, the name resolver, the contacts."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

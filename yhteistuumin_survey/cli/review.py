@@ -1,7 +1,5 @@
 """``yhteistuumin review export|import``: the reviewers' round trip."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """``yhteistuumin send invite|remind|check``."""
 
-from __future__ import annotations
-
 import datetime as dt
 from collections.abc import Sequence
 from typing import Annotated

@@ -1,7 +1,5 @@
 """``yhteistuumin status``: the round at a glance, by region or one follow-up row per municipality."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Literal
 

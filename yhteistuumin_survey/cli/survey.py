@@ -1,8 +1,6 @@
 """``yhteistuumin survey build`` and ``survey webform``: the questionnaire workbooks and the
 web form built from the same survey definition."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Literal
 
