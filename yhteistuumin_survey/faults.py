@@ -88,3 +88,13 @@ def describe_fault(exc: BaseException, *, database: str = "") -> str | None:
             f"{database + ': ' if database else ''}the database refused the operation "
             f"({type(getattr(exc, 'orig', exc)).__name__}); run with --debug for details")
     return None
+
+
+def error_lines(exc: BaseException, *, database: str = "") -> tuple[list[str], int] | None:
+    """The lines and exit code of an expected error or a fault; None for anything else (a bug)."""
+    from .errors import SurveyError
+
+    if isinstance(exc, SurveyError):
+        return exc.lines(), exc.exit_code
+    line = describe_fault(exc, database=database)
+    return None if line is None else ([f"Error: {line}"], 1)

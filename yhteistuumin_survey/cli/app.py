@@ -11,6 +11,7 @@ import sys
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import typer
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
-from ..errors import NoWorkspace, SurveyError
+from ..errors import NoWorkspace
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -63,16 +64,13 @@ class _SurveyGroup(TyperGroup):
             typer.echo("Interrupted.", err=True)
             raise typer.Exit(code=130) from None
         except Exception as exc:  # noqa: BLE001 - expected errors and faults: lines, an exit code
-            from ..faults import describe_fault, is_fault
+            from ..faults import error_lines
 
             state = ctx.obj if isinstance(ctx.obj, State) else State()
-            if isinstance(exc, SurveyError):
-                lines, code = exc.lines(), exc.exit_code
-            elif is_fault(exc):
-                where = state.opened.database_label() if state.opened else "database"
-                lines, code = [f"Error: {describe_fault(exc, database=where)}"], 1
-            else:
+            where = state.opened.database_label() if state.opened else "database"
+            if (reported := error_lines(exc, database=where)) is None:
                 raise
+            lines, code = reported
             if state.debug:
                 traceback.print_exception(exc, file=sys.stderr)
             for line in lines:
@@ -114,22 +112,22 @@ def get_state(ctx: typer.Context) -> State:
     return root.obj
 
 
-#: Commands that work outside a workspace (on the bundled defaults); every other refuses.
-OUTSIDE_WORKSPACE = {"init", "demo", "register list", "register resolve"}
+#: The root context of the running invocation (set by the root callback): commands need not
+#: take ``ctx`` to open their Project.
+_invocation: ContextVar[typer.Context] = ContextVar("invocation")
 
-
-def project(ctx: typer.Context) -> Project:
+def project(*, outside_workspace: bool = False) -> Project:
     """Return the invocation's Project (the workspace of ``--workspace``, the ``--db``).
 
-    Outside a workspace, a command that needs one is refused here, before it writes anything.
+    Outside a workspace, a command that needs one is refused here, before it writes anything;
+    those that work on the bundled defaults say ``outside_workspace=True``.
     """
     from ..project import Project
     from ..workspace import workspace_root
 
-    state = get_state(ctx)
+    state = get_state(_invocation.get())
     if state.opened is None:
-        command = ctx.command_path[len(ctx.find_root().command_path):].strip()
-        if (state.workspace_option is None and command not in OUTSIDE_WORKSPACE
+        if (state.workspace_option is None and not outside_workspace
                 and workspace_root(Path.cwd()) is None):
             raise NoWorkspace("no yhteistuumin.toml here or in any folder above: run "
                               "'yhteistuumin init DIR' or give --workspace")
@@ -187,6 +185,7 @@ def _main_options(
                                           is_eager=True, callback=_print_version)] = False,
 ) -> None:
     """Run the Kulttuuria yhteistuumin good-practice survey: send, ingest, review, publish."""
+    _invocation.set(ctx)
     state = get_state(ctx)
     state.workspace_option, state.db_option, state.debug = workspace, db, debug
 

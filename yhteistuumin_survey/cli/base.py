@@ -24,9 +24,9 @@ def init_cmd(
 
 
 @db_app.command("upgrade")
-def db_upgrade_cmd(ctx: typer.Context) -> None:
+def db_upgrade_cmd() -> None:
     """Apply database migrations (commands that change the database also do it themselves).
 
     Example: yhteistuumin --db postgresql://survey@dbhost/survey db upgrade
     """
-    emit(project(ctx).upgrade_db())
+    emit(project().upgrade_db())

@@ -10,7 +10,6 @@ from .app import FormatOption, app, emit, project
 
 @app.command("bounces")
 def bounces_cmd(
-    ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(
         help=".eml files, mbox files or maildir folders with bounces and auto-replies.")],
     fmt: FormatOption = "table",
@@ -19,4 +18,4 @@ def bounces_cmd(
 
     Example: yhteistuumin bounces ~/Mail/bounces.mbox
     """
-    emit(project(ctx).process_bounces(paths), fmt)
+    emit(project().process_bounces(paths), fmt)

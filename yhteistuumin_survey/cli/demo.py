@@ -10,7 +10,6 @@ from .app import app, emit, project
 
 @app.command("demo")
 def demo_cmd(
-    ctx: typer.Context,
     out: Annotated[Path | None, typer.Option(
         "--out", help="Folder of the demo workspace (default: outputs/demo); "
                       "a previous demo there is replaced.")] = None,
@@ -21,7 +20,7 @@ def demo_cmd(
     """
     from ..demo import run_demo
 
-    root = out if out is not None else project(ctx).workspace.outputs / "demo"
+    root = out if out is not None else project(outside_workspace=True).workspace.outputs / "demo"
     typer.echo(f"Demo round in {root} (a local SMTP server in this process; nothing leaves the "
                "machine)")
     emit(run_demo(root, announce=lambda step: typer.echo(step.line())))

@@ -10,7 +10,6 @@ from .app import FormatOption, app, emit, project
 
 @app.command("fetch")
 def fetch_cmd(
-    ctx: typer.Context,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Say what each message would become; change nothing, on the server "
                           "or in the database.")] = False,
@@ -23,4 +22,4 @@ def fetch_cmd(
 
     Example: yhteistuumin fetch --dry-run   (password in YHTEISTUUMIN_IMAP_PASSWORD or the keyring)
     """
-    emit(project(ctx).fetch(dry_run=dry_run, since=since.date() if since else None), fmt)
+    emit(project().fetch(dry_run=dry_run, since=since.date() if since else None), fmt)

@@ -9,7 +9,6 @@ from .app import FormatOption, app, confirm, emit, project
 
 @app.command("forget")
 def forget_cmd(
-    ctx: typer.Context,
     email: Annotated[str, typer.Argument(help="The person's email address (any letter case).")],
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="List every place the person appears and what would happen; "
@@ -22,7 +21,7 @@ def forget_cmd(
 
     Example: yhteistuumin forget maija.meikalainen@kunta.fi --dry-run
     """
-    emit(project(ctx).forget(email, dry_run=dry_run, confirm=None if yes else _confirm), fmt)
+    emit(project().forget(email, dry_run=dry_run, confirm=None if yes else _confirm), fmt)
 
 
 def _confirm(places: int) -> None:

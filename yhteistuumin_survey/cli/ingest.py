@@ -14,7 +14,6 @@ Source = Literal["auto", "questionnaire", "msforms", "googleforms", "webropol", 
 
 @app.command("ingest")
 def ingest_cmd(
-    ctx: typer.Context,
     paths: Annotated[list[Path] | None, typer.Argument(
         help="Files or folders (searched recursively): questionnaires, form exports, tables, "
              ".eml/.msg messages.")] = None,
@@ -35,7 +34,7 @@ def ingest_cmd(
 
     Example: yhteistuumin ingest inbox/ exports/forms.xlsx --source auto --verbose
     """
-    result = project(ctx).ingest(paths or [], source=source, structures=structure or (),
-                                 retry_failed=retry_failed)
+    result = project().ingest(paths or [], source=source, structures=structure or (),
+                              retry_failed=retry_failed)
     result.verbose = verbose
     emit(result, fmt)

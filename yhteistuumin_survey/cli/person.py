@@ -10,7 +10,6 @@ from .app import FormatOption, app, emit, project
 
 @app.command("person")
 def person_cmd(
-    ctx: typer.Context,
     email: Annotated[str, typer.Argument(help="The person's email address (any letter case).")],
     fmt: FormatOption = "table",
     out: Annotated[Path | None, typer.Option(
@@ -20,5 +19,4 @@ def person_cmd(
 
     Example: yhteistuumin person maija.meikalainen@kunta.fi --out maija.xlsx
     """
-    report = project(ctx).person(email, out=out)
-    emit(report, fmt)
+    emit(project().person(email, out=out), fmt)

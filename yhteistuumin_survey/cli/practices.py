@@ -11,7 +11,6 @@ practices_app = group("practices", "The practices in the database.")
 
 @practices_app.command("list")
 def list_cmd(
-    ctx: typer.Context,
     status: Annotated[str | None, typer.Option(
         "--status", help="new, needs-info, approved, rejected, duplicate or to-read.")] = None,
     municipality: Annotated[str | None, typer.Option(
@@ -24,13 +23,11 @@ def list_cmd(
 
     Example: yhteistuumin practices list --status new -m Esbo --format json
     """
-    emit(project(ctx).list_practices(status=status, municipality=municipality, region=region),
-         fmt)
+    emit(project().list_practices(status=status, municipality=municipality, region=region), fmt)
 
 
 @practices_app.command("show")
 def show_cmd(
-    ctx: typer.Context,
     practice_id: Annotated[int, typer.Argument(metavar="ID", help="The practice's number.")],
     fmt: FormatOption = "table",
 ) -> None:
@@ -38,4 +35,4 @@ def show_cmd(
 
     Example: yhteistuumin practices show 12 --format json
     """
-    emit(project(ctx).show_practice(practice_id), fmt)
+    emit(project().show_practice(practice_id), fmt)

@@ -10,7 +10,6 @@ from .app import FormatOption, app, emit, project
 
 @app.command("publish")
 def publish_cmd(
-    ctx: typer.Context,
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", file_okay=False,
         help="Site folder (default: outputs/site). Stale files in it are removed.")] = None,
@@ -20,4 +19,4 @@ def publish_cmd(
 
     Example: yhteistuumin publish --out outputs/site
     """
-    emit(project(ctx).publish(out=out), fmt)
+    emit(project().publish(out=out), fmt)

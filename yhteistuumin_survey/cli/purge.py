@@ -11,7 +11,6 @@ from .app import FormatOption, app, confirm, emit, project
 
 @app.command("purge")
 def purge_cmd(
-    ctx: typer.Context,
     before: Annotated[str, typer.Option(
         "--before", help="Remove what is older than this day (YYYY-MM-DD).")],
     received: Annotated[bool, typer.Option(
@@ -38,8 +37,8 @@ def purge_cmd(
         raise InputError(f"--before {before}: not a day such as 2027-06-30") from None
     kinds = [k for k, on in (("received", received), ("messages", messages),
                              ("reports", reports)) if on]
-    emit(project(ctx).purge(before=day, kinds=kinds, dry_run=dry_run,
-                            confirm=None if yes else _confirm), fmt)
+    emit(project().purge(before=day, kinds=kinds, dry_run=dry_run,
+                         confirm=None if yes else _confirm), fmt)
 
 
 def _confirm(what: str) -> None:

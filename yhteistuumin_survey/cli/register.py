@@ -12,7 +12,6 @@ register_app = group("register", "The municipality register, the name resolver a
 
 @register_app.command("list")
 def list_cmd(
-    ctx: typer.Context,
     region: Annotated[str | None, typer.Option(
         "--region", "-r", help="Region code or Finnish, Swedish or English name.")] = None,
     language: Annotated[str | None, typer.Option(
@@ -23,12 +22,11 @@ def list_cmd(
 
     Example: yhteistuumin register list --region Pohjanmaa --language bilingual
     """
-    emit(project(ctx).list_register(region=region, language=language), fmt)
+    emit(project(outside_workspace=True).list_register(region=region, language=language), fmt)
 
 
 @register_app.command("update")
 def update_cmd(
-    ctx: typer.Context,
     file: Annotated[Path, typer.Argument(
         help="Statistics Finland classification (CSV or XLSX), or a municipalities.csv.")],
     mergers: Annotated[Path | None, typer.Option(
@@ -45,13 +43,11 @@ def update_cmd(
 
     Example: yhteistuumin register update kunta_1_20270101#maakunta_1_20270101.csv
     """
-    emit(project(ctx).update_register(file, mergers=mergers, partial=partial, dry_run=dry_run),
-         fmt)
+    emit(project().update_register(file, mergers=mergers, partial=partial, dry_run=dry_run), fmt)
 
 
 @register_app.command("contacts")
 def contacts_cmd(
-    ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="Contact list: CSV (comma or semicolon) or XLSX.")],
     fmt: FormatOption = "table",
 ) -> None:
@@ -59,12 +55,11 @@ def contacts_cmd(
 
     Example: yhteistuumin register contacts yhteystiedot.xlsx
     """
-    emit(project(ctx).import_contacts(file), fmt)
+    emit(project().import_contacts(file), fmt)
 
 
 @register_app.command("check")
 def check_cmd(
-    ctx: typer.Context,
     strict: Annotated[bool, typer.Option(
         "--strict", help="Exit 1 if a municipality has no valid contact or a contact row "
                          "named no municipality.")] = False,
@@ -74,12 +69,11 @@ def check_cmd(
 
     Example: yhteistuumin register check --strict
     """
-    emit(project(ctx).check_contacts(strict=strict), fmt)
+    emit(project().check_contacts(strict=strict), fmt)
 
 
 @register_app.command("resolve")
 def resolve_cmd(
-    ctx: typer.Context,
     texts: Annotated[list[str], typer.Argument(
         help="Free texts naming municipalities, e.g. 'Espoon kaupunki' or 'Närpes och Kaskö'.",
         metavar="TEXT", show_default=False)],
@@ -89,4 +83,4 @@ def resolve_cmd(
 
     Example: yhteistuumin register resolve "Kulttuuripalvelut, Espoon kaupunki" "Helsinkki"
     """
-    emit(project(ctx).resolve(texts), fmt)
+    emit(project(outside_workspace=True).resolve(texts), fmt)

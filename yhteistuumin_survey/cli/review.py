@@ -12,7 +12,6 @@ review_app = group("review", "The reviewers' round trip: triage workbooks out, d
 
 @review_app.command("export")
 def export_cmd(
-    ctx: typer.Context,
     status: Annotated[list[str] | None, typer.Option(
         "--status", "-s", help="Statuses to export, comma-separated or repeated: new, "
                                "needs-info, approved, rejected, duplicate (default: new and "
@@ -31,12 +30,11 @@ def export_cmd(
 
     Example: yhteistuumin review export --reviewer Aino --reviewer Bertil
     """
-    emit(project(ctx).export_review(statuses=status, reviewers=reviewer or (), out=out), fmt)
+    emit(project().export_review(statuses=status, reviewers=reviewer or (), out=out), fmt)
 
 
 @review_app.command("import")
 def import_cmd(
-    ctx: typer.Context,
     files: Annotated[list[Path], typer.Argument(help="Returned review workbooks.")],
     reviewer: Annotated[str | None, typer.Option(
         "--reviewer", "-r", help="Who decided (default: the reviewer the workbook was made "
@@ -47,4 +45,4 @@ def import_cmd(
 
     Example: yhteistuumin review import review-aino.xlsx review-bertil.xlsx
     """
-    emit(project(ctx).import_review(files, reviewer=reviewer), fmt)
+    emit(project().import_review(files, reviewer=reviewer), fmt)

@@ -19,7 +19,6 @@ def _send_command(kind: str, doc: str) -> None:
     """Add ``send KIND``: invite and remind take the same options."""
 
     def command(
-        ctx: typer.Context,
         dry_run: Annotated[bool, typer.Option(
             "--dry-run", help="Write every message as .eml under outputs/outbox/ and send "
                               "nothing.")] = False,
@@ -48,9 +47,9 @@ def _send_command(kind: str, doc: str) -> None:
             moment = dt.datetime.fromisoformat(now) if now else None
         except ValueError:
             raise SendError(f"--now {now}: not an ISO 8601 time such as 2026-12-01T09:00") from None
-        emit(project(ctx).send(kind, dry_run=dry_run, limit=limit, only=only, rate=rate,
-                               resend_uncertain=resend_uncertain, retry_failed=retry_failed,
-                               now=moment, confirm=None if yes else _confirm), fmt)
+        emit(project().send(kind, dry_run=dry_run, limit=limit, only=only, rate=rate,
+                            resend_uncertain=resend_uncertain, retry_failed=retry_failed,
+                            now=moment, confirm=None if yes else _confirm), fmt)
 
     command.__doc__ = doc
     send_app.command(kind)(command)
@@ -68,7 +67,6 @@ _send_command("remind", """Remind the municipalities that have not answered (rul
 
 @send_app.command("check")
 def check_cmd(
-    ctx: typer.Context,
     kind: Annotated[str, typer.Option(
         "--kind", help="The batch to check: invite or remind.")] = "invite",
     only: OnlyOption = None,
@@ -78,7 +76,7 @@ def check_cmd(
 
     Example: yhteistuumin send check
     """
-    emit(project(ctx).check_send(kind, only=only), fmt)
+    emit(project().check_send(kind, only=only), fmt)
 
 
 def _confirm(question: str, count: int, details: Sequence[str] = ()) -> None:

@@ -11,7 +11,6 @@ from .app import app, emit, project, warn
 
 @app.command("status")
 def status_cmd(
-    ctx: typer.Context,
     by: Annotated[Literal["region", "municipality"], typer.Option(
         "--by", help="region: totals by region; municipality: the follow-up list.")] = "region",
     fmt: Annotated[Literal["table", "csv", "json", "xlsx"], typer.Option(
@@ -32,7 +31,7 @@ def status_cmd(
     """
     if fmt == "xlsx" and out is None:
         raise InputError("--format xlsx writes a file; add --out FILE.xlsx")
-    result = project(ctx).status(by=by, only_open=only_open, chart=chart, page=html or False)
+    result = project().status(by=by, only_open=only_open, chart=chart, page=html or False)
     if out is None:
         return emit(result, fmt)
     warn(f"{' '.join(result.summary())} {result.write(out, fmt)}")

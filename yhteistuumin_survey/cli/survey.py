@@ -13,7 +13,6 @@ survey_app = group("survey", "The questionnaire workbooks and the web form for t
 
 @survey_app.command("build")
 def build_cmd(
-    ctx: typer.Context,
     only: Annotated[list[str] | None, typer.Option(
         "--only", help="Build only this municipality (code, e.g. 091); repeat for more.")] = None,
     fmt: FormatOption = "table",
@@ -22,12 +21,11 @@ def build_cmd(
 
     Example: yhteistuumin survey build --only 091 --only 599
     """
-    emit(project(ctx).build_questionnaires(only=only), fmt)
+    emit(project().build_questionnaires(only=only), fmt)
 
 
 @survey_app.command("webform")
 def webform_cmd(
-    ctx: typer.Context,
     tool: Annotated[Literal["limesurvey", "googleforms", "msforms"], typer.Argument(
         help="limesurvey, googleforms or msforms.")],
     out: Annotated[Path | None, typer.Option(
@@ -43,4 +41,4 @@ def webform_cmd(
 
     Example: yhteistuumin survey webform limesurvey --out webform/ --language both
     """
-    emit(project(ctx).webform(tool, out=out, language=language), fmt)
+    emit(project().webform(tool, out=out, language=language), fmt)
