@@ -25,7 +25,7 @@ from ..tables import sha256_file
 from .detect import SOURCES
 from .prepare import Prepared, Reader, default_workers, init_worker, prepare_in_worker
 from .records import Mapping, RawRecord
-from .store import Entry, RowResult, Store, list_practices, storage_name
+from .store import Entry, RowResult, Store, list_practices, storage_name, synced_at_end
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -389,7 +389,8 @@ class _Run:
             else:
                 received = self.store.receive(path, sha=sha, name=name, size=size,
                                               sender=sender, message_time=message_time,
-                                              parent_id=parent_id, copy=not huge)
+                                              parent_id=parent_id, copy=not huge,
+                                              commit=False)
         except OSError as exc:
             self.session.rollback()
             self.add(display, "error", f"{display}: {os_problem(exc)}; nothing was stored, "
@@ -749,11 +750,12 @@ def ingest_paths(paths: Iterable[Path], *, session: Session, workspace: Workspac
     try:
         with exclusive(session.get_bind().engine, "ingest", wait=INGEST_LOCK_WAIT) as held:
             session.rollback()  # read what the run before us stored
-            result = _ingest_locked(paths, session=session, workspace=workspace,
-                                    settings=settings, source=source, progress=progress,
-                                    workers=workers, retry_failed=retry_failed,
-                                    structures=tuple(Path(p) for p in structures),
-                                    started=started, held=held)
+            with synced_at_end(session):
+                result = _ingest_locked(paths, session=session, workspace=workspace,
+                                        settings=settings, source=source, progress=progress,
+                                        workers=workers, retry_failed=retry_failed,
+                                        structures=tuple(Path(p) for p in structures),
+                                        started=started, held=held)
     except LockBusy as exc:
         raise InputError(f"{exc}; waited {INGEST_LOCK_WAIT // 60:.0f} minutes; try again when "
                          "it has finished") from None
