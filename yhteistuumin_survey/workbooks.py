@@ -68,8 +68,10 @@ def write_table_xlsx(path: Path, rows: Sequence[Mapping[str, Any]], columns: Seq
         cell.alignment = wrap
         heading_cells.append(cell)
     sheet.append(heading_cells)
-    for values in table:
-        sheet.append(values)
+    rows_xml = _rows_xml(table, first_row=2)
+    if rows_xml is None:  # values only openpyxl knows how to write (dates, floats, …)
+        for values in table:
+            sheet.append(values)
     last = get_column_letter(len(headers))
     sheet.auto_filter.ref = f"A1:{last}{max(1, len(rows) + 1)}"
     sheet.print_title_rows = "1:1"
@@ -78,5 +80,69 @@ def write_table_xlsx(path: Path, rows: Sequence[Mapping[str, Any]], columns: Seq
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
     path.parent.mkdir(parents=True, exist_ok=True)
-    workbook.save(path)
+    if rows_xml is None:
+        workbook.save(path)
+        return path
+    import io
+
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    _insert_rows(buffer.getvalue(), path, sheet_xml=f"xl/worksheets/{sheet.path.rsplit('/', 1)[-1]}",
+                 rows_xml=rows_xml)
     return path
+
+
+#: What openpyxl's writer escapes in a cell's text (lxml: the three markup characters and CR).
+_XML_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+
+
+def _rows_xml(table: Sequence[Sequence[Any]], *, first_row: int) -> bytes | None:
+    """The rows as the worksheet XML openpyxl's write-only mode writes for them, or None when
+    a value is not text or a whole number (or is text openpyxl refuses or stores otherwise).
+
+    Written here in one pass: openpyxl makes a cell object and an XML element per value, which
+    cost an ingest report of 10,000 rows about a second.
+    """
+    from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+    from openpyxl.utils import get_column_letter
+
+    letters = [get_column_letter(i) for i in range(1, 1 + max((len(r) for r in table), default=0))]
+    errors = frozenset(ERROR_CODES)
+    parts: list[str] = []
+    for number, values in enumerate(table, start=first_row):
+        parts.append(f'<row r="{number}">')
+        for letter, value in zip(letters, values, strict=False):
+            kind = type(value)
+            if value is None:
+                continue
+            if kind is int:
+                parts.append(f'<c r="{letter}{number}" t="n"><v>{value:.16g}</v></c>')
+            elif kind is str:
+                if len(value) > 32767 or (len(value) > 1 and value[0] == "=") or \
+                        value in errors or ILLEGAL_CHARACTERS_RE.search(value):
+                    return None
+                if not value:
+                    parts.append(f'<c r="{letter}{number}" t="inlineStr"></c>')
+                    continue
+                space = ' xml:space="preserve"' if value != value.strip() else ""
+                parts.append(f'<c r="{letter}{number}" t="inlineStr"><is><t{space}>'
+                             f'{value.translate(_XML_TEXT)}</t></is></c>')
+            else:
+                return None
+        parts.append("</row>")
+    return "".join(parts).encode("ascii", "xmlcharrefreplace")  # as lxml writes it
+
+
+def _insert_rows(workbook: bytes, path: Path, *, sheet_xml: str, rows_xml: bytes) -> None:
+    """Write ``workbook`` to ``path`` with ``rows_xml`` added at the end of the sheet's rows."""
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(workbook)) as source, \
+            zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == sheet_xml:
+                head, tail = data.rsplit(b"</sheetData>", 1)
+                data = head + rows_xml + b"</sheetData>" + tail
+            target.writestr(info, data)
