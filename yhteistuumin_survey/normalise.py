@@ -1254,7 +1254,11 @@ def decide_language(texts: Iterable[Any] | str) -> str | None:
     """
     if isinstance(texts, str):
         texts = [texts]
-    joined = "\n".join(t for t in (clean_text(v) for v in texts) if t)
+    return _decide_cleaned("\n".join(t for t in (clean_text(v) for v in texts) if t))
+
+
+def _decide_cleaned(joined: str) -> str | None:
+    """``decide_language`` of texts already cleaned (``clean_text`` changes them no more)."""
     if not joined:
         return None
     fi, sv = _heuristic(joined[:3000])  # the first paragraphs tell as well as the whole
@@ -1370,7 +1374,8 @@ def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary:
     title = clean_line(raw.get("title"))
     long_values = {name: clean_text(raw.get(name)) for name in LONG_FIELDS}
     texts = [title, *long_values.values()]
-    decided = decide_language(texts)
+    # Cleaned above: clean_text leaves clean text (and clean_line's one line) as it is.
+    decided = _decide_cleaned("\n".join(t for t in texts if t))
     language = decided or (default_language if default_language in LANGUAGES else "fi")
     if decided is None and not language_known and \
             sum(len(_WORD.findall(t)) for t in texts if t) >= _LANGUAGE_MIN_WORDS:
