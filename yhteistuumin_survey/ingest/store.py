@@ -32,7 +32,7 @@ from ..db.models import (
     Submission,
     utcnow,
 )
-from ..survey import fold
+from ..normalise import fold  # cached: the same labels and titles are folded again and again
 from .emails import safe_name
 
 if TYPE_CHECKING:
