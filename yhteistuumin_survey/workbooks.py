@@ -7,7 +7,7 @@ spreadsheet would take for a formula is written as text.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -96,45 +96,55 @@ def write_table_xlsx(path: Path, rows: Sequence[Mapping[str, Any]], columns: Seq
 _XML_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 
 
-def _rows_xml(table: Sequence[Sequence[Any]], *, first_row: int) -> bytes | None:
-    """The rows as the worksheet XML openpyxl's write-only mode writes for them, or None when
-    a value is not text or a whole number (or is text openpyxl refuses or stores otherwise).
+def _rows_xml(table: Sequence[Sequence[Any]], *, first_row: int) -> Iterator[bytes] | None:
+    """The rows as the worksheet XML openpyxl's write-only mode writes for them, in pieces of
+    a thousand rows; None when a value is not text or a whole number (or is text openpyxl
+    refuses or stores otherwise).
 
     Written here in one pass: openpyxl makes a cell object and an XML element per value, which
     cost an ingest report of 10,000 rows about a second.
     """
     from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+
+    errors = frozenset(ERROR_CODES)
+    for values in table:
+        for value in values:
+            if value is None or type(value) is int:
+                continue
+            if type(value) is not str or len(value) > 32767 or value in errors or \
+                    (len(value) > 1 and value[0] == "=") or ILLEGAL_CHARACTERS_RE.search(value):
+                return None
+    return _row_pieces(table, first_row=first_row)
+
+
+def _row_pieces(table: Sequence[Sequence[Any]], *, first_row: int,
+                size: int = 1000) -> Iterator[bytes]:
     from openpyxl.utils import get_column_letter
 
     letters = [get_column_letter(i) for i in range(1, 1 + max((len(r) for r in table), default=0))]
-    errors = frozenset(ERROR_CODES)
-    parts: list[str] = []
-    for number, values in enumerate(table, start=first_row):
-        parts.append(f'<row r="{number}">')
-        for letter, value in zip(letters, values, strict=False):
-            kind = type(value)
-            if value is None:
-                continue
-            if kind is int:
-                parts.append(f'<c r="{letter}{number}" t="n"><v>{value:.16g}</v></c>')
-            elif kind is str:
-                if len(value) > 32767 or (len(value) > 1 and value[0] == "=") or \
-                        value in errors or ILLEGAL_CHARACTERS_RE.search(value):
-                    return None
-                if not value:
-                    parts.append(f'<c r="{letter}{number}" t="inlineStr"></c>')
+    for start in range(0, len(table), size):
+        parts: list[str] = []
+        for number, values in enumerate(table[start:start + size], start=first_row + start):
+            parts.append(f'<row r="{number}">')
+            for letter, value in zip(letters, values, strict=False):
+                if value is None:
                     continue
-                space = ' xml:space="preserve"' if value != value.strip() else ""
-                parts.append(f'<c r="{letter}{number}" t="inlineStr"><is><t{space}>'
-                             f'{value.translate(_XML_TEXT)}</t></is></c>')
-            else:
-                return None
-        parts.append("</row>")
-    return "".join(parts).encode("ascii", "xmlcharrefreplace")  # as lxml writes it
+                if type(value) is int:
+                    parts.append(f'<c r="{letter}{number}" t="n"><v>{value:.16g}</v></c>')
+                elif not value:
+                    parts.append(f'<c r="{letter}{number}" t="inlineStr"></c>')
+                else:
+                    space = ' xml:space="preserve"' if value != value.strip() else ""
+                    parts.append(f'<c r="{letter}{number}" t="inlineStr"><is><t{space}>'
+                                 f'{value.translate(_XML_TEXT)}</t></is></c>')
+            parts.append("</row>")
+        yield "".join(parts).encode("ascii", "xmlcharrefreplace")  # as lxml writes it
 
 
-def _insert_rows(workbook: bytes, path: Path, *, sheet_xml: str, rows_xml: bytes) -> None:
-    """Write ``workbook`` to ``path`` with ``rows_xml`` added at the end of the sheet's rows."""
+def _insert_rows(workbook: bytes, path: Path, *, sheet_xml: str,
+                 rows_xml: Iterator[bytes]) -> None:
+    """Write ``workbook`` to ``path`` with ``rows_xml`` added at the end of the sheet's rows
+    (streamed into the archive piece by piece)."""
     import io
     import zipfile
 
@@ -142,7 +152,12 @@ def _insert_rows(workbook: bytes, path: Path, *, sheet_xml: str, rows_xml: bytes
             zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
             data = source.read(info)
-            if info.filename == sheet_xml:
-                head, tail = data.rsplit(b"</sheetData>", 1)
-                data = head + rows_xml + b"</sheetData>" + tail
-            target.writestr(info, data)
+            if info.filename != sheet_xml:
+                target.writestr(info, data)
+                continue
+            head, tail = data.rsplit(b"</sheetData>", 1)
+            with target.open(info, "w") as out:
+                out.write(head)
+                for piece in rows_xml:
+                    out.write(piece)
+                out.write(b"</sheetData>" + tail)

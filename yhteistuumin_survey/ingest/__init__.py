@@ -719,8 +719,9 @@ def write_report_csv(result: IngestReport, folder: Path, *, lang: str = "fi") ->
     lang = lang if lang in REPORT_HEADINGS else "fi"
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     outcomes = REPORT_OUTCOMES[lang]
-    rows = [{**row, "outcome": outcomes.get(row["outcome"], row["outcome"])}
-            for row in result.rows()]
+    rows = result.rows()  # new dictionaries: translated in place
+    for row in rows:
+        row["outcome"] = outcomes.get(row["outcome"], row["outcome"])
     headings = [REPORT_HEADINGS[lang][c] for c in REPORT_COLUMNS]
     return write_table_xlsx(folder / f"ingest-{stamp}.xlsx", rows, REPORT_COLUMNS, headings,
                             title="Lukuraportti" if lang == "fi" else "Inläsningsrapport")
