@@ -20,7 +20,8 @@ processes included), plus ``BENCH`` lines for ``bench/summary.py``. Each phase's
 (its own and its workers') are printed too: on a shared machine they vary less than the
 elapsed time. The whole tree's memory is the larger of the sum of the tree's resident memory
 sampled every 10 ms from outside and ``getrusage`` (the phase's own peak plus its largest
-worker's).
+worker's); with worker processes the sum of their proportional memory (PSS, shared pages
+counted once) is printed beside it.
 """
 
 from __future__ import annotations
@@ -232,6 +233,18 @@ def _rss_kb(pid: int) -> int:
     return 0
 
 
+def _pss_kb(pid: int) -> int:
+    """Proportional memory: each page shared with other processes counted in shares (the
+    workers are forked, so RSS summed over the tree counts the pages they share again)."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def _child(phase: str, folder: Path, workers: int | None = None, again: bool = False) -> dict:
     """Run one phase in a new process; its result, with the peak memory of its whole tree.
 
@@ -244,15 +257,21 @@ def _child(phase: str, folder: Path, workers: int | None = None, again: bool = F
     extra += ["--again"] if again else []
     process = subprocess.Popen([sys.executable, __file__, "--phase", phase, "--data",
                                 str(folder), *extra], stdout=subprocess.PIPE, text=True)
-    peak_kb = 0
+    peak_kb = pss_kb = processes = 0
     while process.poll() is None:
-        peak_kb = max(peak_kb, sum(_rss_kb(pid) for pid in _tree(process.pid)))
+        tree = _tree(process.pid)
+        processes = max(processes, len(tree))
+        peak_kb = max(peak_kb, sum(_rss_kb(pid) for pid in tree))
+        if len(tree) > 1:  # with one process PSS is no news (and costs more to read)
+            pss_kb = max(pss_kb, sum(_pss_kb(pid) for pid in tree))
         time.sleep(0.01)
     out = process.stdout.read() if process.stdout else ""
     if process.returncode:
         raise SystemExit(f"the {phase} phase failed ({process.returncode})")
     result = json.loads(out.strip().splitlines()[-1])
     result["sampled_mb"] = peak_kb / 1024
+    result["pss_mb"] = pss_kb / 1024 or None
+    result["processes"] = processes
     result["tree_mb"] = max(result["rusage_mb"], result["sampled_mb"])
     return result
 
@@ -291,8 +310,10 @@ def main() -> None:
         print(f"round {number + 1}: pandas + calamine {bases[-1]['seconds']:6.2f} s "
               f"(cpu {bases[-1]['cpu']:5.2f} s) {bases[-1]['tree_mb']:5.0f} MB | ingest "
               f"{ours[-1]['seconds']:6.2f} s (cpu {ours[-1]['cpu']:5.2f} s) "
-              f"{ours[-1]['tree_mb']:5.0f} MB (sampled {ours[-1]['sampled_mb']:.0f}, "
-              f"getrusage {ours[-1]['rusage_mb']:.0f}); load {os.getloadavg()[0]:.2f}",
+              f"{ours[-1]['tree_mb']:5.0f} MB (RSS summed {ours[-1]['sampled_mb']:.0f}, "
+              f"getrusage {ours[-1]['rusage_mb']:.0f}"
+              + (f", PSS summed {ours[-1]['pss_mb']:.0f}" if ours[-1]["pss_mb"] else "")
+              + f"; {ours[-1]['processes']} process(es)); load {os.getloadavg()[0]:.2f}",
               flush=True)
     base_s = spread([b["seconds"] for b in bases])
     our_s = spread([o["seconds"] for o in ours])
