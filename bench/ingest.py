@@ -336,10 +336,10 @@ def main() -> None:
     print(f"re-ingest speed-up: {speedup:.1f}x (target >= 10)")
     emit("ingest", "time ingest / pandas+calamine (median)", ratio=ratio, target=2.0,
          ours=our_s, baseline=base_s)
-    emit("ingest", "cpu ingest / pandas+calamine (median, with workers)",
+    emit("ingest", "cpu ingest / pandas+calamine (median)",
          ratio=our_cpu["median"] / base_cpu["median"], target=2.0, ours=our_cpu,
          baseline=base_cpu)
-    emit("ingest", "memory ingest / pandas+calamine (whole process tree)", ratio=our_mb / base_mb, target=2.0,
+    emit("ingest", "memory ingest / pandas+calamine (tree)", ratio=our_mb / base_mb, target=2.0,
          ours_mb=our_mb, baseline_mb=base_mb)
     emit("ingest", "re-ingest speed-up", ratio=speedup, target=10.0, better="higher")
     if os.environ.get("BENCH_STRICT") and (ratio > 2.0 or speedup < 10):
