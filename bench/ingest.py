@@ -16,7 +16,12 @@ rows each. Each phase runs in its own process so that peak memory is its own:
 The two phases run alternately, --rounds times, in the same run. Prints min and median of
 each, the ratio ingest / baseline (target <= 2.0, median), the re-ingest speed-up (target
 >= 10, first round) and the peak memory of each phase's whole process tree (its worker
-processes included), plus ``BENCH`` lines for ``bench/summary.py``.
+processes included), plus ``BENCH`` lines for ``bench/summary.py``. Each phase's CPU seconds
+(its own and its workers') are printed too: on a shared machine they vary less than the
+elapsed time. The whole tree's memory is the larger of the sum of the tree's resident memory
+sampled every 10 ms from outside and ``getrusage`` (the phase's own peak plus its largest
+worker's); with worker processes the sum of their proportional memory (PSS, shared pages
+counted once) is printed beside it.
 """
 
 from __future__ import annotations
@@ -152,7 +157,7 @@ def _files(folder: Path) -> list[Path]:
 def phase_baseline(folder: Path) -> dict[str, float]:
     import pandas as pd
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu()
     cells = 0
     for path in _files(folder):
         if path.suffix == ".csv":
@@ -160,7 +165,7 @@ def phase_baseline(folder: Path) -> dict[str, float]:
         else:
             for frame in pd.read_excel(path, sheet_name=None, engine="calamine").values():
                 cells += frame.size
-    return {"seconds": time.perf_counter() - started, "cells": cells}
+    return {"seconds": time.perf_counter() - started, "cpu": _cpu() - cpu, "cells": cells}
 
 
 def phase_ingest(folder: Path, workers: int | None = None, again: bool = False
@@ -180,11 +185,11 @@ def phase_ingest(folder: Path, workers: int | None = None, again: bool = False
     settings = load_settings(workspace.root, env={})
     paths = [folder / "input"]
     with Session(engine, expire_on_commit=False) as session:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), _cpu()
         first = ingest_paths(paths, session=session, workspace=workspace, settings=settings,
                              workers=workers)
-        first_seconds = time.perf_counter() - started
-    result: dict = {"seconds": first_seconds, "counts": first.counts}
+        first_seconds, first_cpu = time.perf_counter() - started, _cpu() - cpu
+    result: dict = {"seconds": first_seconds, "cpu": first_cpu, "counts": first.counts}
     if again:
         with Session(engine, expire_on_commit=False) as session:
             started = time.perf_counter()
@@ -195,12 +200,80 @@ def phase_ingest(folder: Path, workers: int | None = None, again: bool = False
     return result
 
 
+def _cpu() -> float:
+    """CPU seconds (user + system) of this process and of its finished worker processes."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _tree(pid: int) -> list[int]:
+    """The process and its descendants (Linux /proc; the threads' children lists)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            try:
+                todo.extend(int(p) for p in task.read_text().split())
+            except OSError:
+                continue
+    return found
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _pss_kb(pid: int) -> int:
+    """Proportional memory: each page shared with other processes counted in shares (the
+    workers are forked, so RSS summed over the tree counts the pages they share again)."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def _child(phase: str, folder: Path, workers: int | None = None, again: bool = False) -> dict:
+    """Run one phase in a new process; its result, with the peak memory of its whole tree.
+
+    The tree's memory is sampled from outside every 10 ms: the sum of the resident memory of
+    the phase's process and of every process under it (worker processes). The result's
+    ``tree_mb`` is the larger of that sampled sum and the phase's own peak plus its largest
+    worker's peak (``getrusage``), so neither a short spike nor a worker is missed.
+    """
     extra = ["--workers", str(workers)] if workers else []
     extra += ["--again"] if again else []
-    result = subprocess.run([sys.executable, __file__, "--phase", phase, "--data", str(folder),
-                             *extra], check=True, capture_output=True, text=True)
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    process = subprocess.Popen([sys.executable, __file__, "--phase", phase, "--data",
+                                str(folder), *extra], stdout=subprocess.PIPE, text=True)
+    peak_kb = pss_kb = processes = 0
+    while process.poll() is None:
+        tree = _tree(process.pid)
+        processes = max(processes, len(tree))
+        peak_kb = max(peak_kb, sum(_rss_kb(pid) for pid in tree))
+        if len(tree) > 1:  # with one process PSS is no news (and costs more to read)
+            pss_kb = max(pss_kb, sum(_pss_kb(pid) for pid in tree))
+        time.sleep(0.01)
+    out = process.stdout.read() if process.stdout else ""
+    if process.returncode:
+        raise SystemExit(f"the {phase} phase failed ({process.returncode})")
+    result = json.loads(out.strip().splitlines()[-1])
+    result["sampled_mb"] = peak_kb / 1024
+    result["pss_mb"] = pss_kb / 1024 or None
+    result["processes"] = processes
+    result["tree_mb"] = max(result["rusage_mb"], result["sampled_mb"])
+    return result
 
 
 def main() -> None:
@@ -220,7 +293,7 @@ def main() -> None:
     if args.phase:
         result = phase_baseline(folder) if args.phase == "baseline" else \
             phase_ingest(folder, args.workers, args.again)
-        result["tree_mb"] = tree_peak_mb()
+        result["rusage_mb"] = tree_peak_mb()
         print(json.dumps(result))
         return
     started = time.perf_counter()
@@ -235,10 +308,17 @@ def main() -> None:
         bases.append(_child("baseline", folder))
         ours.append(_child("ingest", folder, args.workers, again=number == 0))
         print(f"round {number + 1}: pandas + calamine {bases[-1]['seconds']:6.2f} s "
-              f"{bases[-1]['tree_mb']:5.0f} MB | ingest {ours[-1]['seconds']:6.2f} s "
-              f"{ours[-1]['tree_mb']:5.0f} MB", flush=True)
+              f"(cpu {bases[-1]['cpu']:5.2f} s) {bases[-1]['tree_mb']:5.0f} MB | ingest "
+              f"{ours[-1]['seconds']:6.2f} s (cpu {ours[-1]['cpu']:5.2f} s) "
+              f"{ours[-1]['tree_mb']:5.0f} MB (RSS summed {ours[-1]['sampled_mb']:.0f}, "
+              f"getrusage {ours[-1]['rusage_mb']:.0f}"
+              + (f", PSS summed {ours[-1]['pss_mb']:.0f}" if ours[-1]["pss_mb"] else "")
+              + f"; {ours[-1]['processes']} process(es)); load {os.getloadavg()[0]:.2f}",
+              flush=True)
     base_s = spread([b["seconds"] for b in bases])
     our_s = spread([o["seconds"] for o in ours])
+    base_cpu = spread([b["cpu"] for b in bases])
+    our_cpu = spread([o["cpu"] for o in ours])
     base_mb = max(b["tree_mb"] for b in bases)
     our_mb = max(o["tree_mb"] for o in ours)
     ratio = our_s["median"] / base_s["median"]
@@ -246,6 +326,9 @@ def main() -> None:
           f"{base_s['median']:6.2f} s  tree peak {base_mb:.0f} MB ({int(bases[0]['cells'])} cells)")
     print(f"ingest (read, normalise, resolve, store): min {our_s['min']:6.2f} s  median "
           f"{our_s['median']:6.2f} s  tree peak {our_mb:.0f} MB  {ours[0]['counts']}")
+    print(f"cpu seconds (this process and its workers): baseline median {base_cpu['median']:.2f}, "
+          f"ingest median {our_cpu['median']:.2f}: ratio "
+          f"{our_cpu['median'] / base_cpu['median']:.2f}")
     print(f"re-ingest of the same input: {ours[0]['again']:.2f} s  {ours[0]['again_counts']}")
     print(f"ratio ingest / baseline (median): {ratio:.2f} (target <= 2.0); "
           f"memory {our_mb / base_mb:.2f} (target <= 2.0)")
@@ -253,6 +336,9 @@ def main() -> None:
     print(f"re-ingest speed-up: {speedup:.1f}x (target >= 10)")
     emit("ingest", "time ingest / pandas+calamine (median)", ratio=ratio, target=2.0,
          ours=our_s, baseline=base_s)
+    emit("ingest", "cpu ingest / pandas+calamine (median)",
+         ratio=our_cpu["median"] / base_cpu["median"], target=2.0, ours=our_cpu,
+         baseline=base_cpu)
     emit("ingest", "memory ingest / pandas+calamine (tree)", ratio=our_mb / base_mb, target=2.0,
          ours_mb=our_mb, baseline_mb=base_mb)
     emit("ingest", "re-ingest speed-up", ratio=speedup, target=10.0, better="higher")

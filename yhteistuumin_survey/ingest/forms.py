@@ -12,7 +12,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from ..survey import Survey, fold
+from ..normalise import fold  # cached: the same labels and titles are folded again and again
+from ..survey import Survey
 from ..tables import Sheet, cell_text
 from .mapping import HeadingMapper
 from .profiles import Profile

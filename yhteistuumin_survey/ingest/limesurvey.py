@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
-from ..survey import Survey, fold
+from ..normalise import fold  # cached: the same labels and titles are folded again and again
+from ..survey import Survey
 from ..tables import Sheet, cell_text
 from .records import Mapping, ParsedFile, RawRecord, jsonable
 

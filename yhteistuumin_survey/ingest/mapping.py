@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from ..survey import Survey, fold
+from ..normalise import fold  # cached: the same labels and titles are folded again and again
+from ..survey import Survey
 from .records import Mapping
 
 if TYPE_CHECKING:

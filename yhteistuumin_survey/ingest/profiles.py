@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..survey import fold
+from ..normalise import fold  # cached: the same labels and titles are folded again and again
 
 #: Metadata roles a profile may name.
 META_ROLES = ("response_id", "started", "submitted", "modified", "account_email", "account_name",

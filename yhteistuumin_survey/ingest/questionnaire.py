@@ -19,7 +19,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import InputError
-from ..survey import Survey, fold
+from ..normalise import fold  # cached: the same labels and titles are folded again and again
+from ..survey import Survey
 from ..tables import Sheet, cell_text
 from .mapping import HeadingMapper
 from .records import Mapping, ParsedFile, RawRecord, jsonable, unsure_reason

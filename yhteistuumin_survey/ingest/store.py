@@ -18,7 +18,8 @@ import datetime as dt
 import hashlib
 import json
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,7 +32,7 @@ from ..db.models import (
     Submission,
     utcnow,
 )
-from ..survey import fold
+from ..normalise import fold  # cached: the same labels and titles are folded again and again
 from .emails import safe_name
 
 if TYPE_CHECKING:
@@ -252,6 +253,52 @@ def _other_results(plans: list[_Plan]) -> list[tuple[int, RowResult]]:
     return results
 
 
+@contextmanager
+def synced_at_end(session: Session) -> Iterator[None]:
+    """Commit the run's files without waiting for the disk each time; sync once at the end.
+
+    On SQLite (WAL, ``synchronous=FULL``) every commit waits for the disk: 5-10 ms, more than
+    storing a file's rows. During the run the session's connections commit with
+    ``synchronous=NORMAL``: still atomic and consistent, and a process that dies keeps every
+    committed file; only a power cut could undo the last files' transactions, and then the
+    next run reads those files again (whole, never twice). At the end the log is synced to
+    disk (a checkpoint), and a connection going back to the pool is FULL again. Other
+    databases are left as they are.
+    """
+    from sqlalchemy import event
+
+    engine = session.get_bind().engine
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+
+    def relax(_session: Any, _transaction: Any, connection: Any) -> None:
+        connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
+
+    def restore(dbapi_connection: Any, _record: Any) -> None:
+        try:
+            dbapi_connection.execute("PRAGMA synchronous=FULL")
+        except Exception:  # noqa: BLE001 - a broken connection is discarded by the pool anyway
+            pass
+
+    event.listen(session, "after_begin", relax)
+    event.listen(engine, "checkin", restore)
+    try:
+        yield
+    finally:
+        event.remove(session, "after_begin", relax)
+        session.rollback()  # give the connection back to the pool: FULL again
+        event.remove(engine, "checkin", restore)
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            # The checkpoint syncs the log (every transaction of the run) and the database.
+            session.connection().exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            session.commit()
+        except SQLAlchemyError:  # the database failed: the run has already said so
+            session.rollback()
+
+
 class Store:
     """Stores the files and records of one ingest run (one transaction per file)."""
 
@@ -314,13 +361,21 @@ class Store:
 
     def receive(self, source: Path, *, sha: str, name: str, size: int, sender: str | None,
                 message_time: dt.datetime | None, parent_id: int | None,
-                copy: bool = True) -> ReceivedFile:
-        """Copy the file under ``outputs/received`` and record it (committed at once)."""
+                copy: bool = True, commit: bool = True) -> ReceivedFile:
+        """Copy the file under ``outputs/received`` and record it.
+
+        With ``commit=False`` the record joins the file's one transaction, which
+        ``finish_file`` commits: a run that dies before has stored nothing of the file (its
+        copy under ``outputs/received`` is kept, and the next run reads it as new). A reading
+        that fails rolls back and records the file as failed (``finish_file``)."""
         stored = self._keep(source, sha=sha, name=name) if copy else ""
         received = ReceivedFile(sha256=sha, original_name=name, stored_path=stored, size=size,
                                 sender=sender, message_time=message_time, parent_id=parent_id)
         self.session.add(received)
-        self.session.commit()
+        if commit:
+            self.session.commit()
+        else:
+            self.session.flush()
         assert received.id is not None
         self.hashes[sha] = (received.id, received.status)
         return received
@@ -371,14 +426,25 @@ class Store:
     def finish_file(self, received: ReceivedFile, *, fmt: str | None, status: str,
                     error: str | None = None, sender: str | None = None,
                     message_time: dt.datetime | None = None) -> None:
-        """Record how reading the file ended (committed)."""
-        from sqlalchemy import update
+        """Record how reading the file ended, and commit the file's transaction.
+
+        A record that a rollback took away (received in this transaction, then the reading
+        failed) is written again, under the same id."""
+        from sqlalchemy import inspect, update
 
         values: dict[str, Any] = {"format": fmt, "status": status, "error": error}
         if sender is not None:
             values["sender"] = sender
         if message_time is not None:
             values["message_time"] = message_time
+        if inspect(received).transient:
+            for key, value in values.items():
+                setattr(received, key, value)
+            self.session.add(received)
+            self.session.commit()
+            assert received.id is not None
+            self.hashes[received.sha256] = (received.id, status)
+            return
         self.session.execute(update(ReceivedFile).where(ReceivedFile.id == received.id)  # type: ignore[arg-type]
                              .values(**values))
         self.session.commit()
@@ -390,9 +456,9 @@ class Store:
     def store_entries(self, received: ReceivedFile, fmt: str, entries: list[Entry]) -> list[RowResult]:
         """Store the raw submissions of a file, then its practices and versions.
 
-        One transaction per file, except when one response corrects an earlier one of the same
-        export: then the rows are stored in as many steps as it takes for the earlier one to
-        be known when the later one is matched.
+        Nothing is committed here: the file's one transaction ends in ``finish_file``. When one
+        response corrects an earlier one of the same export, the rows are stored in as many
+        steps as it takes for the earlier one to be known when the later one is matched.
         """
         order = {id(entry): n for n, entry in enumerate(entries)}
         chunks: list[list[Entry]] = [[]]
@@ -424,7 +490,8 @@ class Store:
 
     def _store_chunk(self, received: ReceivedFile, fmt: str,
                      entries: list[Entry]) -> list[tuple[int, RowResult]]:
-        """Store the entries of one step (one commit); return (entry id, result) pairs.
+        """Store the entries of one step (committed with the file, ``finish_file``); return
+        (entry id, result) pairs.
 
         Decide first (in memory), so the submissions know their final status; then the raw
         submissions, the new practices and the new versions of known ones go in bulk.
@@ -448,7 +515,6 @@ class Store:
         if municipality_rows:
             self.session.execute(insert(_table(PracticeMunicipality)), municipality_rows)
         results.extend(_other_results(plans))
-        self.session.commit()
         return results
 
     def _plan(self, entries: list[Entry], file_id: int) -> list[_Plan]:
