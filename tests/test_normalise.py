@@ -586,3 +586,25 @@ def test_a_language_the_text_does_not_tell_is_flagged_unless_known(survey, vocab
     known = normalise_answers(answers, survey=survey, vocabulary=vocabulary, default_language="sv",
                               language_known=True)
     assert known.language == "sv" and not any(f.startswith("unsure:language") for f in known.flags)
+
+
+@pytest.mark.parametrize(("name", "phone", "expected_phone", "flags"), [
+    # digits in a name are not a number written to be dialled: never taken as the phone
+    ("Henkilö 100123", "040 123 0123", "+358 40 1230123", ()),
+    ("Henkilö 100123", None, None, ()),
+    # seven digits or more that are no number a person dials: flagged for a reviewer
+    ("Kalle Koski 1234567", None, None, ("contact-phone-invalid",)),
+    # a number in the name, another in the phone field: the phone field's own number wins
+    ("Maija Meikäläinen, 040 1234567", "050 7654321", "+358 50 7654321", ()),
+    # the name holds the only number, typed as one is dialled: it is taken
+    ("Maija Meikäläinen 040 123 4567", None, "+358 40 1234567", ()),
+    ("Maija Meikäläinen, puh. 358 40 123 4567", None, "+358 40 1234567", ()),
+])
+def test_a_phone_is_taken_from_the_name_only_when_typed_to_be_dialled(
+        name: str, phone: str | None, expected_phone: str | None, flags: tuple[str, ...]) -> None:
+    parts = split_contact(name=name, phone=phone)
+    assert parts.phone == expected_phone
+    assert parts.flags == flags
+    if phone or expected_phone:
+        # whatever was typed stays readable for the reviewer
+        assert parts.text is None or all(raw in parts.text for raw in (name, phone) if raw)

@@ -942,11 +942,21 @@ def _matcher_phones(text: str, offset: int) -> list[tuple[int, int, str]]:
     found: list[tuple[int, int, str]] = []
     try:
         for match in phonenumbers.PhoneNumberMatcher(text, "FI"):
+            if not _dialled_as_typed(match.raw_string):
+                continue
             formatted = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
             found.append((offset + match.start, offset + match.end, formatted))
     except Exception:  # noqa: BLE001 - the matcher must never break a batch on odd text
         return found
     return found
+
+
+def _dialled_as_typed(candidate: str) -> bool:
+    """Whether digits in free text are written as a phone number is: a Finnish number starts
+    with its trunk 0, an international one with + or 00, or 358 typed without the +. Other
+    digits (an id, a postcode, a year range) are not taken as a number: a reviewer sees them
+    in the contact text, and a long run of them is flagged ``contact-phone-invalid``."""
+    return candidate.lstrip("( ").startswith(("+", "0", "358"))
 
 
 def _find_phones(text: str) -> list[tuple[int, int, str]]:
@@ -960,6 +970,8 @@ def _find_phones(text: str) -> list[tuple[int, int, str]]:
         candidate = run.group().strip(" -.()")
         if sum(ch.isdigit() for ch in candidate) < 6:
             continue
+        if not _dialled_as_typed(candidate):
+            continue  # "Henkilö 100123": a number, but not one written to be dialled
         formatted = _parse_phone(candidate)
         if formatted:
             found.append((run.start(), run.end(), formatted))
@@ -1117,6 +1129,7 @@ def _split_contact(raw_name: str | None, raw_email: str | None, raw_phone: str |
             if len(phones) != before or _contact_digits(rest):
                 split_needed = True
     # The phone field: a number, maybe with a label, a second number, a note ("vaihde").
+    typed_elsewhere = len(phones)
     if raw_phone:
         whole = _parse_phone(" ".join(_contact_parts_or_digits(raw_phone)))
         if whole:
@@ -1140,8 +1153,11 @@ def _split_contact(raw_name: str | None, raw_email: str | None, raw_phone: str |
         split_needed = True
     raws = [r for r in (raw_name, raw_email, raw_phone, raw_text) if r]
     contact_text = "\n".join(dict.fromkeys(raws)) if split_needed and raws else None
+    # The phone field's own number is the phone; one found in the name or free text is the
+    # phone only when the field gave none (the other numbers stay in the contact text).
+    phone = (phones[typed_elsewhere:] or phones or [None])[0]
     return ContactParts(name=picked, email=emails[0] if emails else None,
-                        phone=phones[0] if phones else None, text=contact_text,
+                        phone=phone, text=contact_text,
                         flags=tuple(dict.fromkeys(flags)))
 
 
