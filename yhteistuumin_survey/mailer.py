@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from .config import Settings
+    from .messages import ComposedMessage
     from .workspace import Workspace
 
 KINDS = ("invite", "remind")
@@ -83,7 +84,7 @@ class Transport(Protocol):
 
     def connect(self) -> None: ...
 
-    def send(self, message: EmailMessage, *, sender: str, recipient: str) -> str: ...
+    def send(self, message: EmailMessage | bytes, *, sender: str, recipient: str) -> str: ...
 
     def close(self) -> None: ...
 
@@ -340,7 +341,24 @@ class RateLimiter:
 # --- compose -------------------------------------------------------------------------------
 
 #: Build the message for a planned one: returns it (with Message-ID) and the response token.
-Composer = Callable[[PlannedMessage], tuple[EmailMessage, str | None]]
+#: The message is a ``messages.ComposedMessage`` (its wire bytes, made once) or, from a
+#: script, an ``EmailMessage`` (serialised once, here).
+Composer = Callable[[PlannedMessage], tuple["ComposedMessage | EmailMessage", str | None]]
+
+
+def wire_form(message: ComposedMessage | EmailMessage) -> tuple[bytes, str | None]:
+    """Return (the bytes to send and to keep as the outbox copy, the Message-ID)."""
+    if isinstance(message, EmailMessage):
+        from .smtp_auth import message_bytes
+
+        return message_bytes(message), str(message.get("Message-ID") or "") or None
+    return message.data, message.message_id or None
+
+
+def sent_folder(workspace: Workspace, *, round_name: str) -> Path:
+    """Return the folder that keeps a copy of every message handed to the server: the exact
+    bytes sent, one ``.eml`` per outbox row (``<code>-<kind>-<sequence>-<row>.eml``)."""
+    return workspace.outputs / "outbox" / _safe(round_name) / "sent"
 
 
 def make_composer(workspace: Workspace, *, session: Session, settings: Settings) -> Composer:
@@ -353,7 +371,7 @@ def make_composer(workspace: Workspace, *, session: Session, settings: Settings)
     from .templating import make_environment
 
     survey = workspace_survey(workspace)
-    # One template environment and one yagmail client for the whole batch.
+    # One template environment for the whole batch, the constant headers encoded once.
     composer = messages.MessageComposer(workspace, settings=settings, survey=survey,
                                         env=make_environment(workspace))
     # Read in one query each on the first message rather than two queries a message: the
@@ -361,7 +379,7 @@ def make_composer(workspace: Workspace, *, session: Session, settings: Settings)
     municipalities: dict[str, Any] = {}
     known_tokens: dict[str, str] = {}
 
-    def compose(planned: PlannedMessage) -> tuple[EmailMessage, str | None]:
+    def compose(planned: PlannedMessage) -> tuple[ComposedMessage | EmailMessage, str | None]:
         code = planned.municipality_code
         if not municipalities:
             municipalities.update((m.code, m) for m in session.exec(select(Municipality)))
@@ -627,8 +645,13 @@ def send_round(
     sleep: Sleep = time.sleep,
     clock: Clock = time.monotonic,
     progress: Callable[[int], Any] | None = None,
+    copies: Path | None = None,
 ) -> SendResult:
-    """Send the planned messages through one SMTP session, recording each in the outbox."""
+    """Send the planned messages through one SMTP session, recording each in the outbox.
+
+    ``copies``: a folder (``sent_folder``) that receives each claimed message's bytes just
+    before they are handed over, the very bytes the server gets.
+    """
     result = SendResult(round_name=plan.round_name, kind=plan.kind, dry_run=False)
     run_id = new_run_id()
     _LIVE_RUNS.add(run_id)
@@ -636,12 +659,12 @@ def send_round(
         return _send_planned(plan, result, run_id, session=session, settings=settings,
                              compose=compose, transport=transport, rate=rate,
                              max_attempts=max_attempts, backoff=backoff, sleep=sleep,
-                             clock=clock, progress=progress)
+                             clock=clock, progress=progress, copies=copies)
     finally:
         _LIVE_RUNS.discard(run_id)
 
 
-def _deliver(row: Any, message: EmailMessage, recipient: str, *, result: SendResult,
+def _deliver(row: Any, message: bytes, recipient: str, *, result: SendResult,
              transport: Transport, sender: str, limiter: RateLimiter, max_attempts: int,
              backoff: float, sleep: Sleep
              ) -> tuple[str, str, int, SendError | None, str | None]:
@@ -712,7 +735,8 @@ def _deliver(row: Any, message: EmailMessage, recipient: str, *, result: SendRes
 def _send_planned(plan: SendPlan, result: SendResult, run_id: str, *, session: Session,
                   settings: Settings, compose: Composer, transport: Transport,
                   rate: float | None, max_attempts: int, backoff: float, sleep: Sleep,
-                  clock: Clock, progress: Callable[[int], Any] | None) -> SendResult:
+                  clock: Clock, progress: Callable[[int], Any] | None,
+                  copies: Path | None) -> SendResult:
     from sqlalchemy import update
     from sqlmodel import col
 
@@ -744,7 +768,8 @@ def _send_planned(plan: SendPlan, result: SendResult, run_id: str, *, session: S
             advance(1)
             continue
         try:
-            message, token = compose(planned)
+            composed, token = compose(planned)
+            message, message_id = wire_form(composed)  # serialised once: sent and kept as is
         except (SurveyError, OSError, ValueError, LookupError) as exc:
             row.error = f"cannot compose: {exc}"
             row.updated_at = utcnow()
@@ -769,9 +794,8 @@ def _send_planned(plan: SendPlan, result: SendResult, run_id: str, *, session: S
         claimed = session.execute(
             update(OutboundMessage)
             .where(col(OutboundMessage.id) == row.id, col(OutboundMessage.state).in_(claimable))
-            .values(state=S.sending, message_id=str(message.get("Message-ID") or "") or None,
-                    token=token, sending_at=moment, updated_at=moment, error=None,
-                    claimed_by=run_id)
+            .values(state=S.sending, message_id=message_id, token=token, sending_at=moment,
+                    updated_at=moment, error=None, claimed_by=run_id)
         )
         session.commit()
         session.refresh(row)
@@ -779,6 +803,14 @@ def _send_planned(plan: SendPlan, result: SendResult, run_id: str, *, session: S
             _report_taken(result, planned, row.state, detail)
             advance(1)
             continue
+        if copies is not None:  # ours now: the copy is of what this run hands over
+            copy = copies / (f"{planned.municipality_code}-{planned.kind}-"
+                             f"{planned.sequence}-{row.id}.eml")
+            try:
+                copy.write_bytes(message)
+            except FileNotFoundError:
+                copies.mkdir(parents=True, exist_ok=True)
+                copy.write_bytes(message)
 
         status, reason, attempts, fatal, halt = _deliver(
             row, message, planned.address, result=result, transport=transport, sender=sender,
@@ -889,8 +921,6 @@ def write_dry_run(
     progress: Callable[[int], Any] | None = None,
 ) -> SendResult:
     """Write every planned message as an ``.eml`` file; send nothing, change no outbox row."""
-    from .smtp_auth import message_bytes
-
     result = SendResult(round_name=plan.round_name, kind=plan.kind, dry_run=True)
     _report_plan(plan, result.report)
     folder = dry_run_folder(workspace, round_name=plan.round_name, kind=plan.kind)
@@ -904,7 +934,8 @@ def write_dry_run(
         detail = {"municipality": planned.municipality_code, "address": planned.address,
                   "kind": planned.kind, "sequence": planned.sequence}
         try:
-            message, _token = compose(planned)
+            composed, _token = compose(planned)
+            data, _message_id = wire_form(composed)
         except (SurveyError, OSError, ValueError, LookupError) as exc:
             result.report.add(planned.label, "failed", f"cannot compose the message: {exc}",
                               **detail)
@@ -913,7 +944,7 @@ def write_dry_run(
         number = counter[planned.municipality_code] = counter.get(planned.municipality_code, 0) + 1
         suffix = f"-{planned.sequence}" if planned.kind == "remind" else ""
         path = folder / f"{planned.municipality_code}{suffix}-{number}.eml"
-        path.write_bytes(message_bytes(message))
+        path.write_bytes(data)
         result.report.add(planned.label, "written", str(path), file=str(path), **detail)
         advance(1)
     return result
