@@ -378,8 +378,12 @@ def make_composer(workspace: Workspace, *, session: Session, settings: Settings)
     # register does not change during a batch, and a token never changes once made.
     municipalities: dict[str, Any] = {}
     known_tokens: dict[str, str] = {}
+    # The questionnaires listed once (a glob of the folder per message was a directory scan
+    # per message): the newest file of each code, as questionnaire_path picks it.
+    books: dict[str, Path] | None = None
 
     def compose(planned: PlannedMessage) -> tuple[ComposedMessage | EmailMessage, str | None]:
+        nonlocal books
         code = planned.municipality_code
         if not municipalities:
             municipalities.update((m.code, m) for m in session.exec(select(Municipality)))
@@ -391,8 +395,11 @@ def make_composer(workspace: Workspace, *, session: Session, settings: Settings)
         if token is None:
             token = known_tokens[code] = tokens.get_or_create_token(
                 session=session, round_name=settings.round_name, municipality_code=code)
-        attachment = questionnaire.questionnaire_path(workspace, round_name=settings.round_name,
-                                                      code=code)
+        if books is None:
+            books = _questionnaires_by_code(questionnaire.questionnaire_folder(
+                workspace, round_name=settings.round_name))
+        attachment = books.get(code) or questionnaire.questionnaire_path(
+            workspace, round_name=settings.round_name, code=code)
         if not attachment.is_file():
             attachment = questionnaire.build_questionnaire(
                 workspace, session=session, settings=settings, survey=survey,
@@ -403,6 +410,17 @@ def make_composer(workspace: Workspace, *, session: Session, settings: Settings)
         return message, token
 
     return compose
+
+
+def _questionnaires_by_code(folder: Path) -> dict[str, Path]:
+    """Return the newest ``<code>-*.xlsx`` of each code in ``folder`` (none if it is missing)."""
+    newest: dict[str, tuple[float, Path]] = {}
+    for path in folder.glob("*-*.xlsx"):
+        code = path.name.partition("-")[0]
+        stamp = path.stat().st_mtime
+        if code not in newest or stamp > newest[code][0]:
+            newest[code] = (stamp, path)
+    return {code: path for code, (_stamp, path) in newest.items()}
 
 
 # --- send ----------------------------------------------------------------------------------

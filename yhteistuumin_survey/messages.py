@@ -380,8 +380,8 @@ def _attachment_part(filename: str, payload: bytes) -> bytes:
         _check_value("filename", filename)
         disposition = (f"Content-Disposition: attachment;\r\n filename*="
                        f"{encode_rfc2231(filename, 'utf-8')}\r\n").encode("ascii")
-    lines = [binascii.b2a_base64(payload[i:i + 57], newline=False)
-             for i in range(0, len(payload), 57)]
+    encoded = binascii.b2a_base64(payload, newline=False)
+    lines = [encoded[i:i + 76] for i in range(0, len(encoded), 76)]
     return (f"Content-Type: {XLSX_TYPE}\r\nContent-Transfer-Encoding: base64\r\n".encode("ascii")
             + disposition + CRLF + CRLF.join(lines) + CRLF)
 
