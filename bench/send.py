@@ -1,22 +1,30 @@
 """Sending throughput: our outbox sender against mailmerge, same server, same attachments.
 
 A local aiosmtpd server with STARTTLS and AUTH (a certificate made for the run), in a child
-process as a remote server would be, receives 308
-invitations, one per municipality, each with its questionnaire attached; once answering at
-once and once answering every command after 10 ms, as a remote server does. In the same run:
+process as a remote server would be, receives the invitations, one per municipality (308 by
+default), each with its questionnaire attached. Two servers: one answering at once, one
+answering every command 10 ms late (each reply, the greeting included, is held 10 ms; a
+multi-line reply such as EHLO's goes out whole after one delay: "per command", the same for
+both senders). In the same run, alternately (ours first in odd rounds, mailmerge first in
+even ones), several rounds:
 
 * **ours**: ``plan_round`` + ``send_round`` (real templates, tokens, questionnaires, the
-  durable outbox with its two commits per message) over one ``SmtpSession``;
+  durable outbox with its claim and record commits per message, the copy of each message
+  kept under outputs/outbox) over one ``SmtpSession``;
 * **mailmerge**: its own ``TemplateMessage`` + ``SendmailClient`` loop, exactly what the
   ``mailmerge`` command runs, with a template and a CSV database naming the same
   recipients and the same attachment files; it connects, STARTTLSes and logs in per message.
 
-Printed: messages per second for each, the logins the server counted, the ratio (target:
-ours >= 2x mailmerge, one login per batch), and the peak traced memory of our sender for
-100 and for 308 messages (it should stay flat as the batch grows).
+Printed per server: messages per second of each round, min and median seconds per message,
+the ratio of mailmerge's median time to ours (our speed-up; targets >= 1.5x at once, >= 4x at
+10 ms), the logins the server counted (target: one per batch for ours) and the replies per
+message each sender waited for (at 10 ms a message costs at least replies x 10 ms, so the
+ratio cannot pass mailmerge's replies / ours). Then the peak traced memory of our sender for
+100 and for all messages (it should stay flat as the batch grows).
 
-Usage: .venv/bin/python bench/send.py [--count N] [--check]
+Usage: .venv/bin/python bench/send.py [--count N] [--rounds N] [--slow-rounds N] [--check]
 """
+
 
 from __future__ import annotations
 
@@ -24,6 +32,7 @@ import argparse
 import csv
 import gc
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -34,8 +43,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))  # the SMTP servers of the test suite
+sys.path.insert(0, str(REPO / "bench"))
 
-TARGET = 2.0
 USER, PASSWORD = "kysely@yhteistuumin.example.fi", "bench-salasana"
 
 MAILMERGE_TEMPLATE = """\
@@ -132,7 +141,9 @@ def serve(args: argparse.Namespace) -> int:
         for line in sys.stdin:
             if line.strip() == "stats":
                 print(json.dumps({"logins": server.logins, "count": server.count(),
-                                  "connections": server.connections}), flush=True)
+                                  "connections": server.connections,
+                                  "replies": server.replies,
+                                  "lines": server.reply_lines}), flush=True)
             elif line.strip() == "stop":
                 break
     return 0
@@ -142,7 +153,7 @@ def run_ours(workspace, settings, engine, codes, server, cert, limit=None) -> tu
     from sqlmodel import Session, delete
 
     from yhteistuumin_survey.db.models import OutboundMessage
-    from yhteistuumin_survey.mailer import make_composer, plan_round, send_round
+    from yhteistuumin_survey.mailer import make_composer, plan_round, send_round, sent_folder
     from yhteistuumin_survey.smtp_auth import SmtpOptions, SmtpSession
 
     with Session(engine, expire_on_commit=False) as session:
@@ -156,61 +167,107 @@ def run_ours(workspace, settings, engine, codes, server, cert, limit=None) -> tu
                               ca_file=str(cert.cert))
         with SmtpSession(options) as transport:
             result = send_round(plan, session=session, settings=settings, compose=compose,
-                                transport=transport, rate=None)
+                                transport=transport, rate=None,
+                                copies=sent_folder(workspace, round_name=settings.round_name))
         elapsed = time.perf_counter() - started
     sent = result.report.counts.get("sent", 0)
     assert sent == len(plan.to_send), result.report.counts
     return sent, elapsed
 
 
-def run_mailmerge(folder: Path, rows: list[dict[str, str]], server) -> tuple[int, float]:  # type: ignore[no-untyped-def]
+def write_mailmerge_files(folder: Path, rows: list[dict[str, str]], port: int) -> None:
+    (folder / "mailmerge_template.txt").write_text(MAILMERGE_TEMPLATE, encoding="utf-8")
+    with (folder / "mailmerge_database.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["email", "name", "attachment", "link"])
+        writer.writeheader()
+        writer.writerows(rows)
+    (folder / "mailmerge_server.conf").write_text(
+        f"[smtp_server]\nhost = 127.0.0.1\nport = {port}\nsecurity = STARTTLS\n"
+        f"username = {USER}\nratelimit = 0\n", encoding="utf-8")
+
+
+def run_mailmerge(folder: Path) -> tuple[int, float]:
     from mailmerge.__main__ import read_csv_database
     from mailmerge.sendmail_client import SendmailClient
     from mailmerge.template_message import TemplateMessage
 
-    template = folder / "mailmerge_template.txt"
-    template.write_text(MAILMERGE_TEMPLATE, encoding="utf-8")
-    database = folder / "mailmerge_database.csv"
-    with database.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["email", "name", "attachment", "link"])
-        writer.writeheader()
-        writer.writerows(rows)
-    config = folder / "mailmerge_server.conf"
-    config.write_text("[smtp_server]\nhost = 127.0.0.1\n"
-                      f"port = {server.port}\nsecurity = STARTTLS\nusername = {USER}\n"
-                      "ratelimit = 0\n", encoding="utf-8")
     started = time.perf_counter()
     # The loop of mailmerge's main(), without its console printing.
-    message_template = TemplateMessage(template)
-    client = SendmailClient(config, dry_run=False)
+    message_template = TemplateMessage(folder / "mailmerge_template.txt")
+    client = SendmailClient(folder / "mailmerge_server.conf", dry_run=False)
     client.password = PASSWORD  # what its getpass prompt would read
     sent = 0
-    for row in read_csv_database(database):
+    for row in read_csv_database(folder / "mailmerge_database.csv"):
         sender, recipients, message = message_template.render(row)
         client.sendmail(sender, recipients, message)
         sent += 1
     return sent, time.perf_counter() - started
 
 
-def scenario(label: str, delay: float, prepared, folder: Path, cert) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+def scenario(label: str, delay: float, rounds: int, goal: float, prepared, folder: Path,  # type: ignore[no-untyped-def]
+             cert) -> bool:
+    """Run ours and mailmerge alternately ``rounds`` times against one server; print and
+    emit the ratio of the median times per message. Return whether the targets were met."""
+    import statistics
+
+    from _report import emit, spread  # bench/ is this script's folder
+
     workspace, settings, engine, codes, rows = prepared
-    with ServerProcess(cert, delay) as server:
-        ours_sent, ours_time = run_ours(workspace, settings, engine, codes, server, cert)
-        after_ours = server.stats()
-        mm_sent, mm_time = run_mailmerge(folder, rows, server)
-        after_mm = server.stats()
-    ours_logins, ours_received = after_ours["logins"], after_ours["count"]
-    mm_logins = after_mm["logins"] - after_ours["logins"]
-    mm_received = after_mm["count"] - after_ours["count"]
-    assert ours_received == ours_sent and mm_received == mm_sent
-    ours_rate, mm_rate = ours_sent / ours_time, mm_sent / mm_time
+    per_message: dict[str, list[float]] = {"ours": [], "mailmerge": []}
+    logins: list[int] = []
+    replies: dict[str, list[float]] = {"ours": [], "mailmerge": []}
+    lines: dict[str, list[float]] = {"ours": [], "mailmerge": []}
     print(f"{label}:")
-    print(f"  ours       {ours_sent:4d} messages in {ours_time:6.2f} s = {ours_rate:7.1f} msg/s, "
-          f"{ours_logins} login(s) at the server")
-    print(f"  mailmerge  {mm_sent:4d} messages in {mm_time:6.2f} s = {mm_rate:7.1f} msg/s, "
-          f"{mm_logins} login(s) at the server")
-    print(f"  ratio ours/mailmerge: {ours_rate / mm_rate:.2f}x (target >= {TARGET:.1f}x)")
-    return ours_rate / mm_rate, float(ours_logins)
+    with ServerProcess(cert, delay) as server:
+        write_mailmerge_files(folder, rows, server.port)
+        for number in range(1, rounds + 1):
+            order = ("ours", "mailmerge") if number % 2 else ("mailmerge", "ours")
+            line = []
+            for who in order:
+                before = server.stats()
+                if who == "ours":
+                    sent, seconds = run_ours(workspace, settings, engine, codes, server, cert)
+                else:
+                    sent, seconds = run_mailmerge(folder)
+                after = server.stats()
+                assert after["count"] - before["count"] == sent == len(rows), (who, sent)
+                if who == "ours":
+                    logins.append(after["logins"] - before["logins"])
+                replies[who].append((after["replies"] - before["replies"]) / sent)
+                lines[who].append((after["lines"] - before["lines"]) / sent)
+                per_message[who].append(seconds / sent)
+                line.append(f"{who} {sent / seconds:6.1f} msg/s")
+            print(f"  round {number}: " + ", ".join(line) + f"  (load {os.getloadavg()[0]:.2f})",
+                  flush=True)
+    ours, theirs = per_message["ours"], per_message["mailmerge"]
+    ratio = statistics.median(theirs) / statistics.median(ours)
+    best = min(theirs) / min(ours)
+    ours_replies = statistics.median(replies["ours"])
+    their_replies = statistics.median(replies["mailmerge"])
+    print(f"  ours       min {min(ours) * 1000:6.2f} ms/msg, median "
+          f"{statistics.median(ours) * 1000:6.2f} ms/msg, logins per batch {logins}, "
+          f"{ours_replies:.1f} replies/msg")
+    print(f"  mailmerge  min {min(theirs) * 1000:6.2f} ms/msg, median "
+          f"{statistics.median(theirs) * 1000:6.2f} ms/msg, 1 login per message, "
+          f"{their_replies:.1f} replies/msg")
+    print(f"  speed-up ours vs mailmerge: {ratio:.2f}x by the medians, {best:.2f}x by the "
+          f"minimums (target >= {goal:.1f}x)")
+    if delay:
+        print(f"  at {delay * 1000:.0f} ms a reply no sender beats replies x delay: the ratio "
+              f"is bounded by {their_replies:.1f} / {ours_replies:.1f} = "
+              f"{their_replies / ours_replies:.2f}x (holding every line of a multi-line "
+              f"reply instead, as this bench did before, would charge "
+              f"{statistics.median(lines['mailmerge']):.1f} / "
+              f"{statistics.median(lines['ours']):.1f} lines a message)")
+    emit("send", f"speed-up vs mailmerge, {delay * 1000:.0f} ms per command",
+         ratio=ratio, target=goal, better="higher", best=round(best, 3), rounds=rounds,
+         messages=len(rows),
+         ours_ms={k: round(v * 1000, 2) for k, v in spread(ours).items()},
+         mailmerge_ms={k: round(v * 1000, 2) for k, v in spread(theirs).items()},
+         logins_per_batch=max(logins), replies_per_message={
+             "ours": round(ours_replies, 2), "mailmerge": round(their_replies, 2)},
+         bound=round(their_replies / ours_replies, 2))
+    return ratio >= goal and max(logins) == 1
 
 
 def peak_memory(prepared, cert, limit: int) -> float:  # type: ignore[no-untyped-def]
@@ -229,6 +286,10 @@ def peak_memory(prepared, cert, limit: int) -> float:  # type: ignore[no-untyped
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=308, help="municipalities (default 308)")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="alternate rounds against the instant server (default 5)")
+    parser.add_argument("--slow-rounds", type=int, default=3,
+                        help="alternate rounds against the 10 ms server (default 3)")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--delay", type=float, default=0.0, help=argparse.SUPPRESS)
@@ -251,17 +312,10 @@ def main() -> int:
         n = len(prepared[4])
         print(f"{n} invitations, each with its questionnaire attached; STARTTLS + AUTH on "
               "127.0.0.1\n")
-        from _report import emit  # bench/ is this script's folder
-
-        ratios = []
-        logins = []
-        for label, delay, goal in (("server answering at once", 0.0, 1.5),
-                                   ("server answering each command after 10 ms", 0.010, 4.0)):
-            ratio, ours_logins = scenario(label, delay, prepared, folder, cert)
-            ratios.append(ratio)
-            logins.append(ours_logins)
-            emit("send", f"rate ours / mailmerge, {delay * 1000:.0f} ms server", ratio=ratio,
-                 target=goal, better="higher", logins=ours_logins)
+        met = [scenario("server answering at once", 0.0, args.rounds, 1.5, prepared, folder,
+                        cert),
+               scenario("server answering each command 10 ms late", 0.010, args.slow_rounds,
+                        4.0, prepared, folder, cert)]
         small = min(100, n)
         peak_small = peak_memory(prepared, cert, small)
         peak_all = peak_memory(prepared, cert, n)
@@ -269,7 +323,7 @@ def main() -> int:
               f"{n} messages {peak_all:.1f} MiB ({peak_all / peak_small:.2f}x for "
               f"{n / small:.1f}x the messages)")
         prepared[2].dispose()
-    ok = all(r >= TARGET for r in ratios) and all(x == 1 for x in logins)
+    ok = all(met)
     print("targets met" if ok else "TARGET MISSED")
     return 0 if ok or not args.check else 1
 

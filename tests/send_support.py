@@ -114,6 +114,8 @@ class MailServer:
     recipients: list[str] = field(default_factory=list)
     connections: int = 0
     logins: int = 0
+    replies: int = 0  # replies sent (a multi-line reply counts once), the greeting included
+    reply_lines: int = 0  # their lines
     failed_logins: int = 0
     rcpt_tries: Counter[str] = field(default_factory=Counter)
     faults: Faults = field(default_factory=Faults)
@@ -201,8 +203,14 @@ class _SMTP(SMTP):
         self._command_delay = command_delay
 
     async def push(self, status: Any) -> None:
-        if self._command_delay:
-            await asyncio.sleep(self._command_delay)
+        # One delay and one count per reply: a multi-line reply (EHLO's "250-" lines) goes
+        # out whole after the delay, as from a server that answers each command late.
+        line = status.decode("ascii", "replace") if isinstance(status, bytes) else str(status)
+        self._mail_server.reply_lines += 1
+        if line[3:4] != "-":
+            self._mail_server.replies += 1
+            if self._command_delay:
+                await asyncio.sleep(self._command_delay)
         await super().push(status)
 
     async def smtp_DATA(self, arg: str) -> None:  # noqa: N802 - aiosmtpd command hook name

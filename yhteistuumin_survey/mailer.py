@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from .config import Settings
+    from .messages import ComposedMessage
     from .workspace import Workspace
 
 KINDS = ("invite", "remind")
@@ -83,7 +84,7 @@ class Transport(Protocol):
 
     def connect(self) -> None: ...
 
-    def send(self, message: EmailMessage, *, sender: str, recipient: str) -> str: ...
+    def send(self, message: EmailMessage | bytes, *, sender: str, recipient: str) -> str: ...
 
     def close(self) -> None: ...
 
@@ -340,7 +341,24 @@ class RateLimiter:
 # --- compose -------------------------------------------------------------------------------
 
 #: Build the message for a planned one: returns it (with Message-ID) and the response token.
-Composer = Callable[[PlannedMessage], tuple[EmailMessage, str | None]]
+#: The message is a ``messages.ComposedMessage`` (its wire bytes, made once) or, from a
+#: script, an ``EmailMessage`` (serialised once, here).
+Composer = Callable[[PlannedMessage], tuple["ComposedMessage | EmailMessage", str | None]]
+
+
+def wire_form(message: ComposedMessage | EmailMessage) -> tuple[bytes, str | None]:
+    """Return (the bytes to send and to keep as the outbox copy, the Message-ID)."""
+    if isinstance(message, EmailMessage):
+        from .smtp_auth import message_bytes
+
+        return message_bytes(message), str(message.get("Message-ID") or "") or None
+    return message.data, message.message_id or None
+
+
+def sent_folder(workspace: Workspace, *, round_name: str) -> Path:
+    """Return the folder that keeps a copy of every message handed to the server: the exact
+    bytes sent, one ``.eml`` per outbox row (``<code>-<kind>-<sequence>-<row>.eml``)."""
+    return workspace.outputs / "outbox" / _safe(round_name) / "sent"
 
 
 def make_composer(workspace: Workspace, *, session: Session, settings: Settings) -> Composer:
@@ -353,15 +371,19 @@ def make_composer(workspace: Workspace, *, session: Session, settings: Settings)
     from .templating import make_environment
 
     survey = workspace_survey(workspace)
-    # One template environment and one yagmail client for the whole batch.
+    # One template environment for the whole batch, the constant headers encoded once.
     composer = messages.MessageComposer(workspace, settings=settings, survey=survey,
                                         env=make_environment(workspace))
     # Read in one query each on the first message rather than two queries a message: the
     # register does not change during a batch, and a token never changes once made.
     municipalities: dict[str, Any] = {}
     known_tokens: dict[str, str] = {}
+    # The questionnaires listed once (a glob of the folder per message was a directory scan
+    # per message): the newest file of each code, as questionnaire_path picks it.
+    books: dict[str, Path] | None = None
 
-    def compose(planned: PlannedMessage) -> tuple[EmailMessage, str | None]:
+    def compose(planned: PlannedMessage) -> tuple[ComposedMessage | EmailMessage, str | None]:
+        nonlocal books
         code = planned.municipality_code
         if not municipalities:
             municipalities.update((m.code, m) for m in session.exec(select(Municipality)))
@@ -373,8 +395,11 @@ def make_composer(workspace: Workspace, *, session: Session, settings: Settings)
         if token is None:
             token = known_tokens[code] = tokens.get_or_create_token(
                 session=session, round_name=settings.round_name, municipality_code=code)
-        attachment = questionnaire.questionnaire_path(workspace, round_name=settings.round_name,
-                                                      code=code)
+        if books is None:
+            books = _questionnaires_by_code(questionnaire.questionnaire_folder(
+                workspace, round_name=settings.round_name))
+        attachment = books.get(code) or questionnaire.questionnaire_path(
+            workspace, round_name=settings.round_name, code=code)
         if not attachment.is_file():
             attachment = questionnaire.build_questionnaire(
                 workspace, session=session, settings=settings, survey=survey,
@@ -385,6 +410,17 @@ def make_composer(workspace: Workspace, *, session: Session, settings: Settings)
         return message, token
 
     return compose
+
+
+def _questionnaires_by_code(folder: Path) -> dict[str, Path]:
+    """Return the newest ``<code>-*.xlsx`` of each code in ``folder`` (none if it is missing)."""
+    newest: dict[str, tuple[float, Path]] = {}
+    for path in folder.glob("*-*.xlsx"):
+        code = path.name.partition("-")[0]
+        stamp = path.stat().st_mtime
+        if code not in newest or stamp > newest[code][0]:
+            newest[code] = (stamp, path)
+    return {code: path for code, (_stamp, path) in newest.items()}
 
 
 # --- send ----------------------------------------------------------------------------------
@@ -627,8 +663,13 @@ def send_round(
     sleep: Sleep = time.sleep,
     clock: Clock = time.monotonic,
     progress: Callable[[int], Any] | None = None,
+    copies: Path | None = None,
 ) -> SendResult:
-    """Send the planned messages through one SMTP session, recording each in the outbox."""
+    """Send the planned messages through one SMTP session, recording each in the outbox.
+
+    ``copies``: a folder (``sent_folder``) that receives each claimed message's bytes just
+    before they are handed over, the very bytes the server gets.
+    """
     result = SendResult(round_name=plan.round_name, kind=plan.kind, dry_run=False)
     run_id = new_run_id()
     _LIVE_RUNS.add(run_id)
@@ -636,12 +677,12 @@ def send_round(
         return _send_planned(plan, result, run_id, session=session, settings=settings,
                              compose=compose, transport=transport, rate=rate,
                              max_attempts=max_attempts, backoff=backoff, sleep=sleep,
-                             clock=clock, progress=progress)
+                             clock=clock, progress=progress, copies=copies)
     finally:
         _LIVE_RUNS.discard(run_id)
 
 
-def _deliver(row: Any, message: EmailMessage, recipient: str, *, result: SendResult,
+def _deliver(row: Any, message: bytes, recipient: str, *, result: SendResult,
              transport: Transport, sender: str, limiter: RateLimiter, max_attempts: int,
              backoff: float, sleep: Sleep
              ) -> tuple[str, str, int, SendError | None, str | None]:
@@ -712,9 +753,11 @@ def _deliver(row: Any, message: EmailMessage, recipient: str, *, result: SendRes
 def _send_planned(plan: SendPlan, result: SendResult, run_id: str, *, session: Session,
                   settings: Settings, compose: Composer, transport: Transport,
                   rate: float | None, max_attempts: int, backoff: float, sleep: Sleep,
-                  clock: Clock, progress: Callable[[int], Any] | None) -> SendResult:
+                  clock: Clock, progress: Callable[[int], Any] | None,
+                  copies: Path | None) -> SendResult:
     from sqlalchemy import update
-    from sqlmodel import col
+    from sqlalchemy.orm.attributes import set_committed_value
+    from sqlmodel import col, select
 
     from .db.models import OutboundMessage, utcnow
     from .tokens import ensure_tokens
@@ -732,11 +775,18 @@ def _send_planned(plan: SendPlan, result: SendResult, run_id: str, *, session: S
     limiter = RateLimiter(rate, clock=clock, sleep=sleep)
     advance = progress or _no_progress
     first_connections = max(1, transport.connections)
+    # The batch's rows in one query, held for the whole batch (the session's identity map
+    # keeps only what is referenced: a get per message was a SELECT per message).
+    rows = {row.id: row for row in session.exec(
+        select(OutboundMessage)
+        .where(col(OutboundMessage.id).in_([m.outbox_id for m in to_send]))
+        .execution_options(populate_existing=True))}
 
+    unsynced: Any = None  # the row whose record still waits for a synchronous commit
     for index, planned in enumerate(to_send):
         detail = {"municipality": planned.municipality_code, "address": planned.address,
                   "kind": planned.kind, "sequence": planned.sequence}
-        row = session.get(OutboundMessage, planned.outbox_id)
+        row = rows.get(planned.outbox_id)
         assert row is not None
         claimable = _claimable(planned)
         if row.state not in claimable:  # a cheap early look; the claim below decides
@@ -744,7 +794,8 @@ def _send_planned(plan: SendPlan, result: SendResult, run_id: str, *, session: S
             advance(1)
             continue
         try:
-            message, token = compose(planned)
+            composed, token = compose(planned)
+            message, message_id = wire_form(composed)  # serialised once: sent and kept as is
         except (SurveyError, OSError, ValueError, LookupError) as exc:
             row.error = f"cannot compose: {exc}"
             row.updated_at = utcnow()
@@ -766,26 +817,41 @@ def _send_planned(plan: SendPlan, result: SendResult, run_id: str, *, session: S
         # Claim the row (compare-and-set, so two runs at once can never both send it) and
         # record it BEFORE the server sees the message: a kill from here on leaves "sending".
         moment = utcnow()
-        claimed = session.execute(
+        claim = {"state": S.sending, "message_id": message_id, "token": token,
+                 "sending_at": moment, "updated_at": moment, "error": None,
+                 "claimed_by": run_id}
+        claimed = session.connection().execute(  # Core: no ORM bookkeeping for one UPDATE
             update(OutboundMessage)
             .where(col(OutboundMessage.id) == row.id, col(OutboundMessage.state).in_(claimable))
-            .values(state=S.sending, message_id=str(message.get("Message-ID") or "") or None,
-                    token=token, sending_at=moment, updated_at=moment, error=None,
-                    claimed_by=run_id)
+            .values(**claim)
         )
-        session.commit()
-        session.refresh(row)
+        session.commit()  # synchronous: on disk (with the previous record) before the send
+        if getattr(claimed, "rowcount", 0) == 1:
+            unsynced = None
         if getattr(claimed, "rowcount", 0) != 1:
+            session.refresh(row)
             _report_taken(result, planned, row.state, detail)
             advance(1)
             continue
+        for key, value in claim.items():  # the row as the database now holds it
+            set_committed_value(row, key, value)
+        if copies is not None:  # ours now: the copy is of what this run hands over
+            copy = copies / (f"{planned.municipality_code}-{planned.kind}-"
+                             f"{planned.sequence}-{row.id}.eml")
+            try:
+                copy.write_bytes(message)
+            except FileNotFoundError:
+                copies.mkdir(parents=True, exist_ok=True)
+                copy.write_bytes(message)
 
         status, reason, attempts, fatal, halt = _deliver(
             row, message, planned.address, result=result, transport=transport, sender=sender,
             limiter=limiter, max_attempts=max_attempts, backoff=backoff, sleep=sleep)
         row.attempts = (row.attempts or 0) + attempts
         row.updated_at = utcnow()
-        session.commit()  # recorded right after the server's answer
+        # Recorded right after the server's answer; on disk with the next claim (below).
+        _commit_unsynced(session)
+        unsynced = row
         result.report.add(planned.label, status, reason, attempts=attempts,
                           message_id=row.message_id, **detail)
         advance(1)
@@ -801,8 +867,45 @@ def _send_planned(plan: SendPlan, result: SendResult, run_id: str, *, session: S
             _report_waiting(result, to_send[index + 1:], halt)
             break
 
+    if unsynced is not None:  # the batch's last record: on disk before the result says sent
+        unsynced.updated_at = utcnow()
+        session.commit()
     result.logins, result.connections = transport.logins, transport.connections
     return result
+
+
+def _commit_unsynced(session: Session) -> None:
+    """Commit the outbox record of a hand-over without waiting for the disk.
+
+    The claim before a hand-over is a synchronous commit (a power cut cannot undo it: the
+    message can never go out twice). The record after the server's answer is committed at
+    once, so a killed process keeps it, but it reaches the disk with the next synchronous
+    commit, the next message's claim (the WAL is one sequential log; PostgreSQL flushes an
+    asynchronous commit with any later synchronous one). A power cut in between turns the
+    last "sent" back into "sending", which the next run reports as uncertain and never
+    resends by itself. One disk flush per message instead of two.
+    """
+    connection = session.connection()
+    dialect = connection.dialect.name
+    if dialect == "sqlite":
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        if raw.in_transaction:  # the level can only change between transactions
+            session.commit()
+            return
+        level = raw.execute("PRAGMA synchronous").fetchone()[0]
+        raw.execute("PRAGMA synchronous=NORMAL")
+        try:
+            session.commit()
+        finally:
+            raw.execute(f"PRAGMA synchronous={int(level)}")  # every other commit as before
+    elif dialect == "postgresql":
+        from sqlalchemy import text
+
+        connection.execute(text("SET LOCAL synchronous_commit TO OFF"))
+        session.commit()
+    else:
+        session.commit()
 
 
 @contextmanager
@@ -889,8 +992,6 @@ def write_dry_run(
     progress: Callable[[int], Any] | None = None,
 ) -> SendResult:
     """Write every planned message as an ``.eml`` file; send nothing, change no outbox row."""
-    from .smtp_auth import message_bytes
-
     result = SendResult(round_name=plan.round_name, kind=plan.kind, dry_run=True)
     _report_plan(plan, result.report)
     folder = dry_run_folder(workspace, round_name=plan.round_name, kind=plan.kind)
@@ -904,7 +1005,8 @@ def write_dry_run(
         detail = {"municipality": planned.municipality_code, "address": planned.address,
                   "kind": planned.kind, "sequence": planned.sequence}
         try:
-            message, _token = compose(planned)
+            composed, _token = compose(planned)
+            data, _message_id = wire_form(composed)
         except (SurveyError, OSError, ValueError, LookupError) as exc:
             result.report.add(planned.label, "failed", f"cannot compose the message: {exc}",
                               **detail)
@@ -913,7 +1015,7 @@ def write_dry_run(
         number = counter[planned.municipality_code] = counter.get(planned.municipality_code, 0) + 1
         suffix = f"-{planned.sequence}" if planned.kind == "remind" else ""
         path = folder / f"{planned.municipality_code}{suffix}-{number}.eml"
-        path.write_bytes(message_bytes(message))
+        path.write_bytes(data)
         result.report.add(planned.label, "written", str(path), file=str(path), **detail)
         advance(1)
     return result

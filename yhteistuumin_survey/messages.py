@@ -14,21 +14,26 @@ local cases ("Alajärveltä", "Helsingistä") are left out on purpose: which of 
 yet, so the texts are written with the genitive ("Emme ole saaneet Alajärven vastausta").
 "kunta" or "kaupunki" is said only where the register's name says it ("Pedersören kunta").
 
-Composing uses yagmail's own message builder (``Client.prepare_send``, which never touches the
-network: only ``send()`` logs in). yagmail derives its plain-text part from the HTML contents
-(the HTML source itself becomes the "text" alternative) and wraps HTML in ``<div>``; so we let
-it build the envelope (its headers, the ``Message-ID``, the ``multipart/mixed`` container) and
-give the container our own ``multipart/alternative`` part (rendered text and HTML) and the
-attachment. A batch uses one :class:`MessageComposer`: one yagmail client, one template
-environment.
+Each message is built once, straight into the bytes that go on the wire (CRLF line ends):
+``multipart/mixed`` holding a ``multipart/alternative`` (the rendered text, then the HTML, both
+UTF-8 quoted-printable) and the questionnaire (base64). Those bytes are what the server
+receives and what the outbox copy holds (:class:`ComposedMessage`); nothing is parsed back or
+serialised a second time. Headers are written as RFC 5322/2047 ask: a non-ASCII subject as
+UTF-8 encoded words, the constant ones (From with its display name, Reply-To) folded once per
+batch by the standard library's policy. A batch uses one :class:`MessageComposer`: one
+template environment.
 """
 
 from __future__ import annotations
 
+import binascii
 import datetime as dt
+import random
+import re
+from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
-from email.parser import Parser
+from email.parser import BytesParser
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -169,9 +174,6 @@ def render_bodies(env: jinja2.Environment, kind: str, lang: str,
     return text, html
 
 
-XLSX_SUBTYPE = "vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
 def _domain(address: str) -> str:
     return address.rpartition("@")[2].strip().strip(">") or "localhost"
 
@@ -180,23 +182,52 @@ def compose_message(workspace: Any, *, settings: Settings, survey: Survey, munic
                     kind: str, token: str, address: str, contact_name: str | None,
                     attachment: Path | None, sequence: int = 0,
                     env: jinja2.Environment | None = None) -> EmailMessage:
-    """Compose one message to one address: headers, text + HTML, the questionnaire attached.
+    """Compose one message to one address and return it as the recipient's server reads it
+    (the wire bytes parsed back): headers, text + HTML, the questionnaire attached.
 
-    A batch should use one :class:`MessageComposer` instead; this makes one for the message.
+    A batch uses one :class:`MessageComposer` instead, whose messages stay bytes.
     """
     composer = MessageComposer(workspace, settings=settings, survey=survey, env=env)
     return composer.compose(municipality=municipality, kind=kind, token=token, address=address,
-                            contact_name=contact_name, attachment=attachment, sequence=sequence)
+                            contact_name=contact_name, attachment=attachment,
+                            sequence=sequence).message
+
+
+@dataclass(frozen=True)
+class ComposedMessage:
+    """One message ready to go: the exact bytes the server is handed (CRLF line ends, before
+    SMTP dot-stuffing) and the outbox copy holds, with its Message-ID and recipient."""
+
+    data: bytes
+    message_id: str
+    recipient: str
+
+    @property
+    def message(self) -> EmailMessage:
+        """The message parsed from its bytes, with the line ends a saved copy has on this
+        system (for previews and tests; sending never needs it)."""
+        parsed = BytesParser(policy=policy.default).parsebytes(self.data.replace(CRLF, b"\n"))
+        assert isinstance(parsed, EmailMessage)
+        return parsed
+
+
+#: The policy the wire form follows: RFC 5322 folding at 78 characters, CRLF line ends.
+WIRE_POLICY = policy.SMTP
+CRLF = b"\r\n"
+#: An address as a composed message may carry it: a dot-atom local part (letters of any
+#: script allowed, as SMTPUTF8 allows) and a domain of dotted labels; no spaces, brackets,
+#: commas or quotes. Contacts were checked more strictly on import; this catches what would
+#: break the header or the SMTP envelope.
+_ATEXT = r"[\w!#$%&'*+\-/=?^`{|}~]"
+_ADDRESS = re.compile(rf"{_ATEXT}+(?:\.{_ATEXT}+)*@[\w-]+(?:\.[\w-]+)*")
+_random = random.SystemRandom()
 
 
 class MessageComposer:
-    """Compose the messages of one batch with one template environment and one yagmail client.
+    """Compose the messages of one batch with one template environment.
 
-    yagmail builds each message's envelope (``prepare_send``: From with the display name, To,
-    Subject, our headers, the ``Message-ID``, the ``multipart/mixed`` container). Only its
-    headers are parsed back: the body it makes is an empty ``multipart/alternative`` skeleton
-    that we replace with our text and HTML anyway, and parsing that skeleton with the default
-    policy cost more than composing the rest of the message.
+    What is the same for every message of the batch (From, Reply-To, the round header) is
+    encoded once here; :meth:`compose` renders the templates and writes the bytes.
     """
 
     def __init__(self, workspace: Any, *, settings: Settings, survey: Survey,
@@ -208,12 +239,12 @@ class MessageComposer:
         self.sender = str(settings.get("round.sender"))
         self.sender_name = str(settings.get("round.sender_name"))
         self.reply_to = str(settings.get("round.reply_to"))
-        self._client: Any = None
+        self._constant: tuple[bytes, bytes, bytes] | None = None
 
     def compose(self, *, municipality: Any, kind: str, token: str, address: str,
                 contact_name: str | None, attachment: Path | None,
-                sequence: int = 0) -> EmailMessage:
-        """Compose one message to one address (see :func:`compose_message`)."""
+                sequence: int = 0) -> ComposedMessage:
+        """Compose one message to one address: its wire bytes (see :class:`ComposedMessage`)."""
         context = message_context(settings=self.settings, survey=self.survey,
                                   municipality=municipality, kind=kind, token=token,
                                   contact_name=contact_name, attachment=attachment,
@@ -225,87 +256,148 @@ class MessageComposer:
         if attachment is not None and not attachment.is_file():
             raise SurveyError(f"{attachment}: the questionnaire is missing; run "
                               "'yhteistuumin survey build' first")
-
-        headers = {
-            "Reply-To": self.reply_to,
-            "Date": format_datetime(dt.datetime.now(dt.UTC)),
-            TOKEN_HEADER: token,
-            ROUND_HEADER: self.settings.round_name,
-            MUNICIPALITY_HEADER: municipality.code,
-            KIND_HEADER: kind,
-            SEQUENCE_HEADER: str(sequence),
-        }
+        address = address.strip()
+        if not _ADDRESS.fullmatch(address):
+            raise SurveyError(f"{address!r}: not a valid email address; fix the contact list")
+        reply_to, round_header, sender = self._constant_headers()
         message_id = make_msgid(idstring=f"{municipality.code}.{kind}",
                                 domain=_domain(self.sender))
-        raw = _yagmail_build(self._yagmail_client(), address=address, subject=subject,
-                             headers=headers, message_id=message_id)
-        message = _ENVELOPE_PARSER.parsestr(raw, headersonly=True)
-        assert isinstance(message, EmailMessage)
-        assert message.get_content_type() == "multipart/mixed", message.get_content_type()
-        message.set_payload([_alternative(text=text, html=html)])
+        outer = _boundary()
+        headers = [
+            b'Content-Type: multipart/mixed; boundary="' + outer + b'"\r\nMIME-Version: 1.0\r\n',
+            reply_to,
+            _header("Date", format_datetime(dt.datetime.now(dt.UTC))),
+            _header(TOKEN_HEADER, token),
+            round_header,
+            _header(MUNICIPALITY_HEADER, municipality.code),
+            _header(KIND_HEADER, kind),
+            _header(SEQUENCE_HEADER, str(sequence)),
+            _subject(subject),
+            sender,
+            _header("To", address) if address.isascii() else _folded("To", address),
+            _header("Message-ID", message_id),
+            CRLF,
+        ]
+        inner = _boundary()
+        # Each part ends with its own line end; the CRLF before a delimiter belongs to the
+        # delimiter (RFC 2046 5.1.1), so a text keeps its last line end.
+        parts = [
+            b"--" + outer + CRLF,
+            b'Content-Type: multipart/alternative;\r\n boundary="' + inner + b'"\r\n\r\n',
+            b"--" + inner + CRLF, _text_part("plain", text),
+            b"\r\n--" + inner + CRLF, _text_part("html", html),
+            b"\r\n--" + inner + b"--\r\n",
+        ]
         if attachment is not None:
-            # Attached here rather than by yagmail: re-parsing yagmail's text with a base64
-            # workbook inside took half of the time of composing a message.
-            message.add_attachment(attachment.read_bytes(), maintype="application",
-                                   subtype=XLSX_SUBTYPE, filename=attachment.name)
-        return message
+            parts += [b"\r\n--" + outer + CRLF, _attachment_part(attachment.name,
+                                                                   attachment.read_bytes())]
+        parts.append(b"\r\n--" + outer + b"--\r\n")
+        body = b"".join(parts)
+        if body.count(outer) != (3 if attachment is not None else 2) or body.count(inner) != 4:
+            raise SurveyError("a MIME boundary turned up inside the message; compose it again")
+        return ComposedMessage(b"".join(headers) + body, message_id, address)
 
-    def _yagmail_client(self) -> Any:
-        if self._client is None:
-            self._client = _yagmail_client(sender=self.sender, sender_name=self.sender_name)
-        return self._client
+    def _constant_headers(self) -> tuple[bytes, bytes, bytes]:
+        """(Reply-To, the round header, From): the same for every message of the batch."""
+        if self._constant is None:
+            if not _ADDRESS.fullmatch(self.sender):
+                raise SurveyError(f"[round] sender {self.sender!r}: not a valid address; fix "
+                                  "it in yhteistuumin.toml")
+            from email.headerregistry import Address
 
-
-#: Reads yagmail's envelope: the headers only (the body is replaced), into an EmailMessage.
-_ENVELOPE_PARSER = Parser(policy=policy.default)
-
-
-def _yagmail_client(*, sender: str, sender_name: str) -> Any:
-    import yagmail
-    from yagmail.error import YagAddressError, YagInvalidEmailAddress
-
-    try:
-        # No connection is made here: yagmail connects and logs in only in send().
-        client = yagmail.SMTP(user={sender: sender_name}, password="", host="localhost",
-                              port=25, smtp_ssl=False, smtp_starttls=False,
-                              smtp_skip_login=True)
-    except (YagInvalidEmailAddress, YagAddressError) as exc:
-        raise SurveyError(f"[round] sender {sender!r}: not a valid address ({exc}); "
-                          "fix it in yhteistuumin.toml") from None
-    client.is_closed = True  # nothing to close: keep its destructor from touching smtplib
-    return client
+            sender = Address(display_name=self.sender_name, addr_spec=self.sender)
+            self._constant = (_folded("Reply-To", self.reply_to),
+                              _header(ROUND_HEADER, self.settings.round_name),
+                              _folded("From", str(sender)))
+        return self._constant
 
 
-def _yagmail_build(client: Any, *, address: str, subject: str, headers: dict[str, str],
-                   message_id: str) -> str:
-    from yagmail.error import YagAddressError, YagInvalidEmailAddress
-
-    try:
-        _, raw = client.prepare_send(to=address, subject=subject, contents=None,
-                                     attachments=None, headers=headers, prettify_html=False,
-                                     message_id=message_id)
-    except (YagInvalidEmailAddress, YagAddressError) as exc:
-        raise SurveyError(f"{address!r}: not a valid email address ({exc}); fix the "
-                          "contact list") from None
-    return str(raw)
+def _check_value(name: str, value: str) -> str:
+    if "\r" in value or "\n" in value:
+        raise SurveyError(f"{name}: {value!r} has a line break; a header must be one line")
+    return value
 
 
-def _alternative(*, text: str, html: str) -> EmailMessage:
-    """Return the ``multipart/alternative`` part: our text, then our HTML, in UTF-8."""
-    alternative = EmailMessage(policy=policy.default)
-    alternative.set_content(text, subtype="plain", charset="utf-8")
-    alternative.add_alternative(html, subtype="html", charset="utf-8")
-    del alternative["MIME-Version"]
-    return alternative
+def _header(name: str, value: str) -> bytes:
+    """One header whose value is ASCII (a token, a code, a date, a Message-ID): written as it
+    is on one line (RFC 5322's limit is 998 characters; a Message-ID is better not folded)."""
+    _check_value(name, value)
+    if len(name) + len(value) + 2 > 998 or not value.isascii():
+        return _folded(name, value)
+    return f"{name}: {value}\r\n".encode("ascii")
+
+
+def _folded(name: str, value: str) -> bytes:
+    """One header encoded and folded by the standard library's policy (addresses, names)."""
+    _check_value(name, value)
+    return WIRE_POLICY.header_factory(name, value).fold(policy=WIRE_POLICY).encode("ascii")
+
+
+#: Bytes of UTF-8 per encoded word: 45 bytes are 60 base64 characters, which with
+#: ``=?utf-8?b?`` and ``?=`` stay within RFC 2047's 75 and, after the folding space, a line
+#: of 78; the first word, after ``Subject: ``, holds 42 (56 characters, a line of 77).
+_WORD_BYTES = 45
+_FIRST_WORD_BYTES = 42
+
+
+def _subject(subject: str) -> bytes:
+    """The Subject: plain when ASCII and short, else UTF-8 base64 encoded words (RFC 2047),
+    each holding whole characters, one to a line."""
+    _check_value("Subject", subject)
+    if subject.isascii() and len(subject) + 9 <= 78:
+        return f"Subject: {subject}\r\n".encode("ascii")
+    words: list[bytes] = []
+    chunk = b""
+    for char in subject:
+        encoded = char.encode("utf-8")
+        if len(chunk) + len(encoded) > (_WORD_BYTES if words else _FIRST_WORD_BYTES):
+            words.append(chunk)
+            chunk = b""
+        chunk += encoded
+    words.append(chunk)
+    return b"Subject: " + b"\r\n ".join(
+        b"=?utf-8?b?" + binascii.b2a_base64(word, newline=False) + b"?=" for word in words
+    ) + CRLF
+
+
+def _text_part(subtype: str, text: str) -> bytes:
+    """A UTF-8 text part, quoted-printable (lines of at most 76 characters, CRLF kept)."""
+    data = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n")
+    if not data.endswith("\r\n"):
+        data += "\r\n"
+    encoded = binascii.b2a_qp(data.encode("utf-8"), istext=True)
+    return (f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
+            "Content-Transfer-Encoding: quoted-printable\r\n\r\n").encode("ascii") + encoded
+
+
+def _attachment_part(filename: str, payload: bytes) -> bytes:
+    """The questionnaire: base64 in lines of 76 characters."""
+    if filename.isascii() and not any(c in filename for c in '"\\\r\n'):
+        disposition = f'Content-Disposition: attachment; filename="{filename}"\r\n'.encode()
+    else:  # RFC 2231 for a name the simple form cannot carry
+        from email.utils import encode_rfc2231
+
+        _check_value("filename", filename)
+        disposition = (f"Content-Disposition: attachment;\r\n filename*="
+                       f"{encode_rfc2231(filename, 'utf-8')}\r\n").encode("ascii")
+    encoded = binascii.b2a_base64(payload, newline=False)
+    lines = [encoded[i:i + 76] for i in range(0, len(encoded), 76)]
+    return (f"Content-Type: {XLSX_TYPE}\r\nContent-Transfer-Encoding: base64\r\n".encode("ascii")
+            + disposition + CRLF + CRLF.join(lines) + CRLF)
+
+
+def _boundary() -> bytes:
+    """A MIME boundary as the standard library makes them (``===============<digits>==``)."""
+    return f"{'=' * 15}{_random.randrange(10 ** 18, 10 ** 19)}==".encode("ascii")
 
 
 def message_text(message: EmailMessage) -> str:
     """Return the plain-text body of a composed message (for previews and tests)."""
     part = message.get_body(preferencelist=("plain",))
-    return part.get_content() if part is not None else ""
+    return part.get_content().replace("\r\n", "\n") if part is not None else ""
 
 
 def message_html(message: EmailMessage) -> str:
     """Return the HTML body of a composed message."""
     part = message.get_body(preferencelist=("html",))
-    return part.get_content() if part is not None else ""
+    return part.get_content().replace("\r\n", "\n") if part is not None else ""

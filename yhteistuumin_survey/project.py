@@ -306,6 +306,7 @@ class Project:
             one_sender,
             plan_round,
             send_round,
+            sent_folder,
             write_dry_run,
         )
         from .smtp_auth import SmtpSession, smtp_options
@@ -346,7 +347,9 @@ class Project:
                     result = send_round(plan, session=session, settings=settings,
                                         compose=compose, transport=transport,
                                         rate=parse_rate(settings.get("smtp.rate")),
-                                        progress=advance)
+                                        progress=advance,
+                                        copies=sent_folder(self.workspace,
+                                                           round_name=settings.round_name))
         result.held_back = plan.held_back
         result.municipalities = len({m.municipality_code for m in plan.to_send})
         return result

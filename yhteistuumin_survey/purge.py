@@ -6,9 +6,9 @@ What each kind is, and what stays:
   they were received. The database keeps the record that a file came in (its name, size,
   content hash and time) and everything read from it (the answers and practices): those go
   with ``forget`` or not at all.
-- ``messages``: the ``.eml`` copies of messages written under ``outputs/outbox/`` (dry runs).
-  The outbox rows (who was sent what, when, the server's answer) stay: they are what keeps a
-  municipality from being mailed twice.
+- ``messages``: the ``.eml`` copies of messages written under ``outputs/outbox/`` (dry runs, and
+  the copy of every message sent, byte for byte). The outbox rows (who was sent what, when,
+  the server's answer) stay: they are what keeps a municipality from being mailed twice.
 - ``reports``: the files under ``outputs/reports/`` (ingest reports, charts), by their time.
 
 A file counts as older than ``before`` when it was received (or last written) on an earlier

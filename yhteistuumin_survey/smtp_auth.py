@@ -455,8 +455,11 @@ class SmtpSession:
 
     # -- sending -------------------------------------------------------------------------
 
-    def send(self, message: EmailMessage, *, sender: str, recipient: str) -> str:
+    def send(self, message: EmailMessage | bytes, *, sender: str, recipient: str) -> str:
         """Hand ``message`` to the server for ``recipient``; return the server's answer.
+
+        ``message`` is the wire form (bytes with CRLF line ends, sent as they are: what the
+        outbox copy holds) or an ``EmailMessage``, serialised here.
 
         Raises ``TemporaryFailure`` (retry later), ``PermanentFailure`` (give up on this one),
         ``UncertainFailure`` (sent whole, no answer: never retry) or ``SendError`` (the batch
@@ -465,7 +468,7 @@ class SmtpSession:
         self.connect()
         smtp = self._smtp
         assert smtp is not None
-        payload = message_bytes(message)
+        payload = message if isinstance(message, bytes) else message_bytes(message)
         options: list[str] = []
         if not (sender + recipient).isascii():
             if not smtp.has_extn("smtputf8"):
