@@ -240,8 +240,8 @@ def test_same_database_gives_byte_identical_site(workspace, session, tmp_path):
     again = publish(workspace, session, out=tmp_path / "a")
 
     assert tree_digest(first.out) == tree_digest(second.out)
-    assert any(path.startswith("pagefind/s000/") for path in tree_digest(first.out))
-    assert again.written == [] and again.removed == [] and again.indexed == []
+    assert "pagefind/pagefind-entry.json" in tree_digest(first.out)
+    assert again.written == [] and again.removed == [] and again.indexed is False
 
 
 def test_republish_rewrites_only_what_changed(workspace, session):
@@ -260,7 +260,7 @@ def test_republish_rewrites_only_what_changed(workspace, session):
         f"{one.id}-ensimmainen/index.html", f"practices/{one.id}-ensimmainen.md",
         "index.html", "sv/index.html", "cards.json", "practices.json", SITE_MARKER])
     assert result.removed == []
-    assert result.indexed == ["s000"]
+    assert result.indexed is True
     assert other_page.stat().st_mtime == 1_000_000_000  # untouched
 
 
@@ -402,32 +402,35 @@ def test_full_publish_writes_each_file_once_and_leaves_no_scratch_files(workspac
     folders = [p for p in site.iterdir() if p.is_dir() and p.name[:1].isdigit()]
     assert sorted(int(p.name.split("-")[0]) for p in folders) == sorted(ids)
     assert all((p / "index.html").is_file() for p in folders)
-    assert result.indexed == result.shards and (site / "pagefind").is_dir()
+    assert result.indexed and result.languages == ["fi"] and (site / "pagefind").is_dir()
 
 
-def test_search_shards_are_indexed_while_the_next_pages_render(workspace, session, monkeypatch):
-    import yhteistuumin_survey.publish as publish_module
+def test_one_search_index_with_an_index_per_language_and_no_page_of_a_withdrawn_practice(
+        workspace, session):
+    from yhteistuumin_survey.publish import index_page_ids
 
-    monkeypatch.setattr(publish_module, "SHARD_SIZE", 1)
-    for n in range(3):
-        make_practice(session, title=f"Käytäntö {n}", status="approved")
-    rendered: list[int] = []
-    started: list[tuple[str, int]] = []
-    real_add = publish_module.ShardIndexer.add
+    finnish = make_practice(session, title="Kirjasto kaikille", status="approved")
+    swedish = make_practice(session, title="Kulturvän för äldre", status="approved", language="sv")
+    withdrawn = make_practice(session, title="Poistuva käytäntö", status="approved")
+    publish(workspace, session)
+    withdrawn.status = "rejected"
+    session.add(withdrawn)
+    session.commit()
+    result = publish(workspace, session)
 
-    def add(self, name, pages):
-        started.append((name, len(rendered)))
-        return real_add(self, name, pages)
-
-    monkeypatch.setattr(publish_module.ShardIndexer, "add", add)
-    result = publish_site(workspace, session=session, settings=settings_for(workspace),
-                          progress=rendered.append)
-
-    # Shard s000 goes to Pagefind once its one card is rendered, not after all three.
-    assert started == [("s000", 1), ("s001", 2), ("s002", 3)]
-    assert result.indexed == ["s000", "s001", "s002"]
+    bundle = result.out / "pagefind"
+    entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
+    # One bundle (one copy of Pagefind's script and WebAssembly), one index per language.
+    assert {lang: index["page_count"] for lang, index in entry["languages"].items()} == {
+        "fi": 1, "sv": 1}
+    assert result.indexed and result.languages == ["fi", "sv"]
+    assert sorted(p.name for p in bundle.glob("pagefind*.js")) == ["pagefind-worker.js", "pagefind.js"]
+    ids = index_page_ids(bundle)
+    assert sorted(ids) == sorted([f"{finnish.id}-kirjasto-kaikille/", f"{swedish.id}-kulturvan-for-aldre/"])
+    assert ids[f"{swedish.id}-kulturvan-for-aldre/"].startswith("sv_")
     index = (result.out / "index.html").read_text(encoding="utf-8")
-    assert index.count('data-pf="fi_') == 3
+    assert 'data-languages="fi sv"' in index
+    assert index.count('data-pf="fi_') == 1 and index.count('data-pf="sv_') == 1
 
 
 def test_paragraphs_escape_and_keep_breaks():

@@ -2,10 +2,11 @@
 
 The output is a pure function of the database: pages are rendered in memory, compared with
 what is on disk and written only when their bytes differ (files nobody asked for any more are
-removed), so a republish after one change rewrites a handful of files. Full-text search is a
-prebuilt Pagefind index, split into shards of ``SHARD_SIZE`` practices by id; a shard is
-re-indexed only when one of its pages changed, and the browser merges the shards
-(``pagefind.mergeIndex``). Pagefind's output is deterministic for the same pages.
+removed), so a republish after one change rewrites a handful of files. Full-text search is one
+prebuilt Pagefind bundle of the card pages with an index per language (each card page carries
+the language it was written in, so Swedish cards get Swedish word rules); both interfaces
+search both languages. It is built again only when a card page changed. Pagefind's output is
+deterministic for the same pages.
 
 A practice's page lives at ``<id>-<slug>/``; the first publish stores the slug in the
 database (``Practice.published_slug``), so a later title correction keeps the address.
@@ -51,8 +52,6 @@ if TYPE_CHECKING:
     from .config import Settings
     from .workspace import Workspace
 
-#: Practices per Pagefind shard: a change re-indexes one shard, the browser merges them all.
-SHARD_SIZE = 100
 #: Cards on one page of the list; the index loads this many, a search loads cards.json.
 PAGE_SIZE = 48
 #: Bump when the code (not a template) changes what a page or a Markdown file holds, so that
@@ -61,8 +60,8 @@ PAGE_SIZE = 48
 RENDER_REVISION = 3
 #: The file that marks a folder as a site made by ``publish`` (so it may remove stale files).
 SITE_MARKER = ".yhteistuumin-site.json"
-#: Inside each shard: the hash of the pages it was built from.
-SHARD_STAMP = "source.sha256"
+#: Inside the search bundle: the hash of the pages it was built from.
+INDEX_STAMP = "source.sha256"
 #: Pagefind bundle files we do not use (we drive the JS API with our own controls).
 _PAGEFIND_UNUSED = re.compile(r"^pagefind-(component-ui|modular-ui|ui|highlight)\.(js|css)$")
 _MARKER_TEXT = ("This folder is written by `yhteistuumin publish`; files it does not know are "
@@ -138,8 +137,10 @@ class PublishResult:
     written: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
-    shards: list[str] = field(default_factory=list)
-    indexed: list[str] = field(default_factory=list)
+    #: Whether the search index was built this time (it is, when any card page changed).
+    indexed: bool = False
+    #: The languages of the search index (one index each, with its own word rules).
+    languages: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     #: (duplicate, original): decided duplicates published on their original's card.
     merged: list[tuple[int, int]] = field(default_factory=list)
@@ -151,8 +152,9 @@ class PublishResult:
     def summary(self) -> list[str]:
         return [f"Published {plural(self.practices, 'practice')} to {self.out}",
                 f"  {len(self.written)} files written, {self.unchanged} unchanged, "
-                f"{len(self.removed)} removed; search index: {len(self.indexed)} of "
-                f"{plural(len(self.shards), 'shard')} rebuilt",
+                f"{len(self.removed)} removed; search index "
+                + (f"rebuilt ({', '.join(self.languages) or 'empty'})" if self.indexed
+                   else "unchanged"),
                 f"  open {self.out / 'index.html'} through a web server for search "
                 f"(e.g. python -m http.server -d {self.out})"]
 
@@ -166,7 +168,7 @@ class PublishResult:
     def to_dict(self) -> dict[str, Any]:
         return {"out": str(self.out), "practices": self.practices, "written": len(self.written),
                 "removed": len(self.removed), "unchanged": self.unchanged,
-                "shards": len(self.shards), "indexed_shards": len(self.indexed),
+                "search_index_rebuilt": self.indexed, "search_languages": list(self.languages),
                 "notes": list(self.notes),
                 "merged_duplicates": [{"duplicate": d, "original": o} for d, o in self.merged],
                 "unanswered_duplicate_flags": [list(pair) for pair in self.unanswered]}
@@ -322,11 +324,6 @@ def common_keywords(filters: list[dict[str, Any]], limit: int = 8) -> list[tuple
     return [(value, labels[value]) for value, _ in top[:limit]]
 
 
-def shard_of(card: Card) -> str:
-    """Return the name of the Pagefind shard holding a practice (by id, so it never moves)."""
-    return f"s{(card.id - 1) // SHARD_SIZE:03d}"
-
-
 def _card_url(card: Card, base_url: str) -> str:
     return (base_url.rstrip("/") + "/" if base_url else "") + card.path + "/"
 
@@ -434,7 +431,7 @@ def _generator_hash(workspace: Workspace, settings: Settings) -> str:
     from . import __version__
     from .resources import bundled_path
 
-    digest = hashlib.sha256(f"{__version__} {RENDER_REVISION} {SHARD_SIZE} {sorted(UI['fi'].items())} "
+    digest = hashlib.sha256(f"{__version__} {RENDER_REVISION} {sorted(UI['fi'].items())} "
                             f"{sorted(UI['sv'].items())} {settings.get('site.title')} "
                             f"{settings.get('site.base_url')}".encode())
     for folder in (bundled_path("templates/site"), workspace.root / "templates/site"):
@@ -472,16 +469,12 @@ class RenderedSite:
 
 def render_site(workspace: Workspace, cards: list[Card], *, settings: Settings,
                 previous: dict[str, Any] | None = None, existing: set[str] | None = None,
-                progress: Callable[[int], None] | None = None,
-                on_shard: Callable[[str, dict[str, bytes], dict[str, str]], None] | None = None,
-                ) -> RenderedSite:
+                progress: Callable[[int], None] | None = None) -> RenderedSite:
     """Render the practice pages, the Markdown, practices.json and the static files.
 
     Pages whose inputs did not change since the ``previous`` manifest (and that are still
     among the ``existing`` files) are not rendered again. The index page comes later
-    (``render_index``): its cards carry the search index's page ids. ``on_shard(name, files,
-    pages)`` is called when a search shard's cards are done (cards come sorted by id), with
-    the files rendered for them and every page of the shard (path -> sha256).
+    (``render_index``): its cards carry the search index's page ids.
     """
     env = site_environment(workspace)
     site_title = str(settings.get("site.title"))
@@ -498,14 +491,7 @@ def render_site(workspace: Workspace, cards: list[Card], *, settings: Settings,
     facets = {card.id: _facets(card, vocabulary) for card in cards}
     practices: list[str] = []
     on_disk = existing or set()
-    shard = ""
-    shard_files: dict[str, bytes] = {}
-    shard_pages: dict[str, str] = {}
     for card in cards:
-        if on_shard is not None and shard_of(card) != shard:
-            if shard:
-                on_shard(shard, shard_files, shard_pages)
-            shard, shard_files, shard_pages = shard_of(card), {}, {}
         url = _card_url(card, base_url)
         line = json.dumps({**card.to_dict(), "url": url}, ensure_ascii=False, sort_keys=True)
         practices.append(line)
@@ -529,15 +515,12 @@ def render_site(workspace: Workspace, cards: list[Card], *, settings: Settings,
                 }).encode()
             md = _markdown(card, url).encode()
             files[page], files[markdown] = html, md
-            shard_files[page], shard_files[markdown] = html, md
             entries[str(card.id)] = {"input": digest, "path": card.path,
                                      "page_sha": hashlib.sha256(html).hexdigest(),
                                      "md_sha": hashlib.sha256(md).hexdigest()}
-        page_sha[page] = shard_pages[page] = entries[str(card.id)]["page_sha"]
+        page_sha[page] = entries[str(card.id)]["page_sha"]
         if progress is not None:
             progress(1)
-    if on_shard is not None and shard:
-        on_shard(shard, shard_files, shard_pages)
     files["practices.json"] = _practices_json(site_title, practices)
     files[SCHEMA_FILE] = schema_file()
     files.update(render_fixed_pages(env, settings=settings, site_title=site_title))
@@ -588,7 +571,7 @@ def card_labels_of(lang: str, cards: list[Card], name: str) -> str:
 
 
 def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite, *,
-                 settings: Settings, shards: list[str], lang: str = "fi") -> dict[str, bytes]:
+                 settings: Settings, languages: list[str], lang: str = "fi") -> dict[str, bytes]:
     """Render the list of practices in ``lang``: the index page and its numbered pages.
 
     Each page carries ``PAGE_SIZE`` cards and a pager, so that the index loads light at any
@@ -628,7 +611,7 @@ def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite
                            alternates={other: _list_page_path(other, number) for other in ("fi", "sv")}),
             "site_title": site_title, "ui": UI[lang], "cards": snippets,
             "count": len(cards), "filters": filters, "common_keywords": common,
-            "shards": shards, "pager": pager, "page_number": number, "pages": pages,
+            "languages": languages, "pager": pager, "page_number": number, "pages": pages,
             "page_size": PAGE_SIZE}).encode()
     return files
 
@@ -756,110 +739,70 @@ def _pagefind_version() -> str:
         return "unknown"
 
 
-def _shard_stamp(pages: dict[str, str]) -> str:
-    digest = hashlib.sha256(f"pagefind {_pagefind_version()} force-language fi\n".encode())
+def _index_stamp(pages: dict[str, str]) -> str:
+    digest = hashlib.sha256(f"pagefind {_pagefind_version()} by page language\n".encode())
     for relative in sorted(pages):
         digest.update(f"{relative} {pages[relative]}\n".encode())
     return digest.hexdigest() + "\n"
 
 
-class ShardIndexer:
-    """Run Pagefind on each shard whose pages changed, as soon as its pages are on disk.
+#: The card pages, and only they, go to the search index (their folders are ``<id>-<slug>``).
+INDEX_GLOB = "[0-9]*/index.html"
+INDEX_PAGE = re.compile(r"[0-9][^/]*/index\.html")
 
-    Pagefind reads the pages in place (``--glob`` names exactly a shard's page folders), so a
-    full publish neither copies 5,000 pages to a scratch folder nor waits for the last page
-    before indexing the first shard: the shards are indexed while the next pages render. At
-    most one Pagefind runs per core. Use as a context manager; ``close`` returns the shards
-    indexed and removes the bundles of shards no longer wanted.
+
+def build_search_index(out: Path, pages: dict[str, str]) -> bool:
+    """Index the card pages under ``out`` with Pagefind into ``out/pagefind``, unless current.
+
+    ``pages`` are the card pages (path under the site -> sha256). One run makes one bundle
+    with one index per language, from each page's ``<html lang>``: Finnish cards get Finnish
+    word rules, Swedish cards Swedish ones. Pagefind has no incremental mode, so a change to
+    any card indexes every card again; the bundle is built beside the site and swapped in.
+    Return whether it was built.
     """
-
-    def __init__(self, out: Path) -> None:
-        self.out = out
-        self.root = out / "pagefind"
-        self.parallel = max(1, os.cpu_count() or 1)
-        self.indexed: list[str] = []
-        self._running: list[tuple[str, Path, subprocess.Popen[bytes], dict[str, str]]] = []
-        self._work: tempfile.TemporaryDirectory[str] | None = None
-        self._executable: Path | None = None
-
-    def __enter__(self) -> ShardIndexer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for _name, _bundle, process, _pages in self._running:
-            process.kill()
-            process.wait()
-        self._running.clear()
-        if self._work is not None:
-            self._work.cleanup()
-            self._work = None
-
-    def add(self, name: str, pages: dict[str, str]) -> None:
-        """Index shard ``name`` (its pages: path under the site -> sha256) unless it is current."""
-        if _read(self.root / name / SHARD_STAMP) == _shard_stamp(pages):
-            return
-        if self._executable is None:
-            self._executable = pagefind_executable()
-            self.root.mkdir(parents=True, exist_ok=True)
-            self._work = tempfile.TemporaryDirectory(prefix="pagefind-", dir=self.out.parent)
-        while len(self._running) >= self.parallel:
-            self._reap(block=True)
-        bundle = Path(self._work.name if self._work else self.out.parent) / name
-        command = [str(self._executable), "--site", str(self.out), "--glob", _shard_glob(pages),
-                   "--output-path", str(bundle), "--force-language", "fi", "--silent"]
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        self._running.append((name, bundle, process, pages))
-        self._reap(block=False)
-
-    def _reap(self, *, block: bool) -> None:
-        done = [job for job in self._running if job[2].poll() is not None]
-        if not done and block and self._running:
-            done = [self._running[0]]
-        for job in done:
-            self._running.remove(job)
-            _finish(job, self.root)
-            self.indexed.append(job[0])
-
-    def close(self, wanted: Collection[str]) -> list[str]:
-        """Wait for every run; remove the bundles not ``wanted``; return the shards indexed."""
-        while self._running:
-            self._reap(block=True)
-        if self.root.is_dir():
-            for path in sorted(self.root.iterdir()):
-                if path.name not in wanted:
-                    shutil.rmtree(path) if path.is_dir() else path.unlink()
-            if not any(self.root.iterdir()):
-                self.root.rmdir()
-        return sorted(self.indexed)
+    root = out / "pagefind"
+    stamp = _index_stamp(pages)
+    if _read(root / INDEX_STAMP) == stamp:
+        return False
+    if not pages:
+        if root.exists():
+            shutil.rmtree(root)
+        return True
+    executable = pagefind_executable()
+    with tempfile.TemporaryDirectory(prefix="pagefind-", dir=out.parent) as work:
+        bundle = Path(work) / "pagefind"
+        command = [str(executable), "--site", str(out), "--glob", INDEX_GLOB,
+                   "--output-path", str(bundle), "--silent"]
+        process = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                 check=False)
+        if process.returncode != 0 or not (bundle / "pagefind-entry.json").exists():
+            reason = process.stdout.decode("utf-8", "replace").strip().splitlines()[-1:]
+            raise SurveyError(f"pagefind: indexing the site failed ({(reason or ['no output'])[0]}); "
+                              "rerun with --debug or check the pagefind installation")
+        for path in bundle.iterdir():
+            if _PAGEFIND_UNUSED.match(path.name):
+                path.unlink()
+        (bundle / INDEX_STAMP).write_text(stamp, encoding="utf-8")
+        old = Path(work) / "old"
+        if root.exists():
+            os.replace(root, old)
+        os.replace(bundle, root)
+    return True
 
 
-def _shard_glob(pages: Collection[str]) -> str:
-    """Return the glob of exactly these pages (slugs are ``[a-z0-9-]``: nothing to escape)."""
-    folders = sorted(page.removesuffix("/index.html") for page in pages)
-    if any(not re.fullmatch(r"[A-Za-z0-9_-]+", folder) for folder in folders):
-        raise SurveyError(f"pagefind: page folder names outside [A-Za-z0-9_-]: {folders}")
-    return "{" + ",".join(folders) + "}/index.html"
+def index_languages(bundle: Path) -> list[str]:
+    """Return the languages of the search index (``pagefind-entry.json``), sorted."""
+    text = _read(bundle / "pagefind-entry.json")
+    if text is None:
+        return []
+    try:
+        return sorted(json.loads(text).get("languages") or {})
+    except (ValueError, AttributeError):
+        return []
 
 
-def _finish(job: tuple[str, Path, subprocess.Popen[bytes], dict[str, str]], root: Path) -> None:
-    name, bundle, process, pages = job
-    output, _ = process.communicate()
-    if process.returncode != 0 or not (bundle / "pagefind-entry.json").exists():
-        reason = output.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
-        raise SurveyError(f"pagefind: indexing shard {name} failed ({reason[0]}); "
-                          "rerun with --debug or check the pagefind installation")
-    for path in bundle.iterdir():
-        if _PAGEFIND_UNUSED.match(path.name):
-            path.unlink()
-    (bundle / SHARD_STAMP).write_text(_shard_stamp(pages), encoding="utf-8")
-    target = root / name
-    if target.exists():
-        shutil.rmtree(target)
-    shutil.move(str(bundle), str(target))
-
-
-def shard_page_ids(bundle: Path) -> dict[str, str]:
-    """Return the Pagefind page id of every page of a shard, by page folder (``12-slug/``)."""
+def index_page_ids(bundle: Path) -> dict[str, str]:
+    """Return the Pagefind page id of every indexed page, by page folder (``12-slug/``)."""
     import gzip
 
     ids: dict[str, str] = {}
@@ -937,49 +880,34 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
     cards = load_cards(session=session, survey=survey)
     out.mkdir(parents=True, exist_ok=True)
     on_disk = existing_files(out)
-    # Each shard's pages are written as soon as they are rendered and Pagefind indexes them
-    # (in place) while the next ones render; then the index page, whose cards carry the
-    # index's page ids, and last the removal of stale files.
-    written: list[str] = []
-    unchanged = 0
+    # The pages first, then one Pagefind run over the card pages (unless none changed), then
+    # the list pages, whose cards carry the index's page ids, and last the stale files go.
     folders: set[Path] = set()
-    shard_pages: dict[str, dict[str, str]] = {}
-    handled: set[str] = set()
-    with ShardIndexer(out) as indexer:
-        def shard_done(name: str, files: dict[str, bytes], pages: dict[str, str]) -> None:
-            nonlocal unchanged
-            handled.update(files)
-            done, same = write_files(out, files, existing=on_disk, folders=folders)
-            written.extend(done)
-            unchanged += same
-            shard_pages[name] = pages
-            indexer.add(name, pages)
-
-        rendered = render_site(workspace, cards, settings=settings, previous=_read_manifest(out),
-                               existing=on_disk, progress=progress, on_shard=shard_done)
-        rest = {path: data for path, data in rendered.files.items() if path not in handled}
-        done, same = write_files(out, rest, existing=on_disk, folders=folders)
-        written.extend(done)
-        unchanged += same
-        indexed = indexer.close(shard_pages)
-    shard_cards: dict[str, list[Card]] = {}
-    for card in cards:
-        shard_cards.setdefault(shard_of(card), []).append(card)
-    for name, members in shard_cards.items():
-        if name in indexed or any(not rendered.entries[str(c.id)].get("pf") for c in members):
-            ids = shard_page_ids(out / "pagefind" / name)
-            for card in members:
-                rendered.entries[str(card.id)]["pf"] = ids.get(card.path + "/", "")
+    rendered = render_site(workspace, cards, settings=settings, previous=_read_manifest(out),
+                           existing=on_disk, progress=progress)
+    written, unchanged = write_files(out, rendered.files, existing=on_disk, folders=folders)
+    # Pagefind indexes every card folder it finds: the pages of practices no longer published
+    # go before it runs.
+    gone = remove_stale(out, rendered.page_sha,
+                        existing={path for path in on_disk if INDEX_PAGE.fullmatch(path)})
+    bundle = out / "pagefind"
+    indexed = build_search_index(out, rendered.page_sha)
+    if indexed or any(not rendered.entries[str(card.id)].get("pf") for card in cards):
+        ids = index_page_ids(bundle) if bundle.is_dir() else {}
+        for card in cards:
+            rendered.entries[str(card.id)]["pf"] = ids.get(card.path + "/", "")
+    languages = index_languages(bundle)
     indexes = {path: page for lang in ("fi", "sv")
                for path, page in render_index(workspace, cards, rendered, settings=settings,
-                                              shards=sorted(shard_pages), lang=lang).items()}
+                                              languages=languages, lang=lang).items()}
     indexes["cards.json"] = render_card_list(cards, rendered)
     done, same = write_files(out, indexes, existing=on_disk, folders=folders)
     written = sorted([*written, *done])
     unchanged += same
     unchanged += len(rendered.kept)
-    removed = remove_stale(out, {*rendered.files, *indexes, *rendered.kept, SITE_MARKER},
-                           existing=on_disk)
+    removed = sorted([*gone, *remove_stale(out, {*rendered.files, *indexes, *rendered.kept,
+                                                  SITE_MARKER},
+                                           existing=on_disk - set(gone))])
     # The manifest goes last: a publish stopped half-way re-renders what it had not finished.
     manifest = {"about": _MARKER_TEXT.strip(), "generator": rendered.generator,
                 "practices": rendered.entries}
@@ -1002,7 +930,7 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
         notes.append("set [site] base_url to the site's public address: sitemap.xml, canonical "
                      "links and Open Graph tags need full addresses (now relative or left out)")
     return PublishResult(out=out, practices=len(cards), written=written, removed=removed,
-                         unchanged=unchanged, shards=sorted(shard_pages), indexed=indexed,
+                         unchanged=unchanged, indexed=indexed, languages=languages,
                          notes=notes, merged=merged, unanswered=unanswered)
 
 

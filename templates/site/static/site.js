@@ -1,7 +1,10 @@
 // Search and filters of the knowledge bank. The page carries one page of cards and a plain
 // pager, so that it loads light at any size and every card is reached without JavaScript. A
-// search or a filter loads cards.json (every card's list entry) once, and the Pagefind index
-// built with the site for full-text search (one bundle per shard of practices, merged here).
+// search or a filter loads cards.json (every card's list entry) once, and the Pagefind bundle
+// built with the site for full-text search. The bundle holds one index per language, each with
+// its own word rules (Finnish cards stemmed as Finnish, Swedish as Swedish); both interfaces
+// search both, each index through its own Pagefind instance, so that a query is stemmed with
+// the rules of the index it is looked up in, and the results are merged by score here.
 // Opened from disk, where neither can load, the filters and a plain text match work over the
 // cards of the page and a note says so. A classic script (not a module), so that it runs from
 // disk too; Pagefind is loaded with a dynamic import().
@@ -82,23 +85,67 @@
       return catalogue;
     })());
 
+    // One Pagefind instance per language of the index. Pagefind loads the index (and the word
+    // rules, in its WebAssembly) of the page's <html lang>, and a module keeps one WebAssembly
+    // for every index it merges: so each other language gets a module of its own (the same
+    // file under another address, its own worker), told its language the way Pagefind reads
+    // it, from <html lang> when it starts. Their results merge by score, as mergeIndex does.
+    const openIndex = async (bundle, lang, first) => {
+      const module = await import(new URL(first ? "pagefind.js" : `pagefind.js?${lang}`, bundle).href);
+      await module.options({ basePath: bundle.pathname, baseUrl: base.pathname });
+      const html = document.documentElement;
+      const own = html.getAttribute("lang");
+      html.setAttribute("lang", lang);
+      try {
+        module.init();  // reads <html lang> before its first await
+      } finally {
+        html.setAttribute("lang", own);
+      }
+      await module.search("");  // resolves once its index and WebAssembly are loaded
+      return module;
+    };
+
     let pagefindPromise = null;
     const loadPagefind = () => pagefindPromise || (pagefindPromise = (async () => {
-      const shards = (form.dataset.shards || "").split(/\s+/).filter(Boolean);
+      const languages = (form.dataset.languages || "").split(/\s+/).filter(Boolean);
       try {
-        if (!shards.length || location.protocol === "file:") throw new Error("no index");
-        const first = new URL(`pagefind/${shards[0]}/`, base);
-        const module = await import(new URL("pagefind.js", first).href);
-        await module.options({ basePath: first.pathname, baseUrl: base.pathname });
-        // The shards load side by side, not one after another (50 of them at 5,000 cards).
-        await Promise.all(shards.slice(1).map((shard) => module.mergeIndex(
-          new URL(`pagefind/${shard}/`, base).pathname, { baseUrl: base.pathname })));
-        await module.init();
-        return module;
+        if (!languages.length || location.protocol === "file:") throw new Error("no index");
+        const bundle = new URL("pagefind/", base);
+        const order = [...languages].sort((a, b) => (b === pageLang) - (a === pageLang));
+        return await Promise.all(order.map((lang, i) => openIndex(bundle, lang, i === 0)));
       } catch (error) {
         return null;
       }
     })());
+
+    // When no word of an index starts with a query word, Pagefind matches the longest word
+    // that the query word starts with: "i" or "på" of a Swedish card for "ikäihmiset" or
+    // "pääkirjastoon", "25" for "2500". An index the query's words are not in would so add
+    // every card with a short word to the result. Its best result tells: a result set whose
+    // marked words share fewer than four first letters with every query word is left out
+    // (all its pages matched through the same short word).
+    const sharedStart = (a, b) => {
+      let n = 0;
+      while (n < a.length && n < b.length && a[n] === b[n]) n += 1;
+      return n;
+    };
+    const matchesWords = async (results, words) => {
+      if (!results.length) return false;
+      const excerpt = (await results[0].data()).excerpt || "";
+      const marked = Array.from(excerpt.matchAll(/<mark>(.*?)<\/mark>/g), (m) => fold(m[1]));
+      return !marked.length || marked.some(
+        (mark) => words.some((word) => sharedStart(mark, word) >= Math.min(4, word.length)));
+    };
+
+    const searchAll = async (engines, term) => {
+      const words = fold(term).split(/\s+/).filter(Boolean);
+      const found = await Promise.all(engines.map(async (engine) => {
+        const search = await engine.search(term);
+        const results = search ? search.results : [];
+        return (await matchesWords(results, words)) ? results : [];
+      }));
+      return found.flat().sort((a, b) => b.score - a.score);
+    };
 
     // One list entry of cards.json as a card, built with the DOM (never from HTML text).
     const cardOf = (entry) => {
@@ -200,13 +247,13 @@
       }
       let entries = data.cards.filter((entry) => fitsEntry(entry, filters));
       if (term) {
-        const engine = await loadPagefind();
+        const engines = await loadPagefind();
         if (run !== generation) return;
-        if (engine) {
-          const search = await engine.search(term);
-          if (run !== generation || !search) return;
+        if (engines) {
+          const results = await searchAll(engines, term);
+          if (run !== generation) return;
           const fitting = new Set(entries);
-          entries = (await entriesOf(search.results)).filter((entry) => fitting.has(entry));
+          entries = (await entriesOf(results)).filter((entry) => fitting.has(entry));
           if (run !== generation) return;
         } else {
           const words = fold(term).split(/\s+/).filter(Boolean);
