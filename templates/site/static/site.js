@@ -235,6 +235,7 @@
         say(total);
         return;
       }
+      if (term) loadPagefind();  // side by side with the card list, not after it
       const data = await loadCatalogue();
       if (run !== generation) return;
       if (!data) {  // from disk: the cards of this page
@@ -275,6 +276,14 @@
     const preload = () => { loadCatalogue(); loadPagefind(); };
     query.addEventListener("focus", preload, { once: true });
     query.addEventListener("pointerenter", preload, { once: true });
+    // Pagefind's script, WebAssembly and index summary (about 150 KB) load once the page has
+    // painted and the browser is idle, so that a first search only fetches the index chunks of
+    // its words; the card list (cards.json, larger) waits for a sign of searching.
+    const whenIdle = window.requestIdleCallback || ((run) => setTimeout(run, 200));
+    if (location.protocol !== "file:") {
+      window.addEventListener("load", () => whenIdle(() => loadPagefind(), { timeout: 2000 }),
+                              { once: true });
+    }
     if (location.protocol === "file:") {
       const note = document.getElementById("from-disk");
       if (note) note.hidden = false;
