@@ -36,7 +36,7 @@ def test_publish_writes_the_site_and_says_where(cli, workspace, practices):
     assert again.exit_code == 0
     assert json.loads(again.stdout) == {"out": str(site), "practices": 2, "written": 0,
                                         "removed": 0, "unchanged": 18,
-                                        "search_index_rebuilt": False,
+                                        "search_index": "unchanged",
                                         "search_languages": ["fi"], "notes": [
         "set [site] base_url to the site's public address: sitemap.xml, canonical links and "
         "Open Graph tags need full addresses (now relative or left out)"],

@@ -3,6 +3,7 @@ answers, JSON and Markdown for the CMS, byte-identical output, stale pages remov
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -241,7 +242,7 @@ def test_same_database_gives_byte_identical_site(workspace, session, tmp_path):
 
     assert tree_digest(first.out) == tree_digest(second.out)
     assert "pagefind/pagefind-entry.json" in tree_digest(first.out)
-    assert again.written == [] and again.removed == [] and again.indexed is False
+    assert again.written == [] and again.removed == [] and again.indexed == ""
 
 
 def test_republish_rewrites_only_what_changed(workspace, session):
@@ -260,7 +261,7 @@ def test_republish_rewrites_only_what_changed(workspace, session):
         f"{one.id}-ensimmainen/index.html", f"practices/{one.id}-ensimmainen.md",
         "index.html", "sv/index.html", "cards.json", "practices.json", SITE_MARKER])
     assert result.removed == []
-    assert result.indexed is True
+    assert result.indexed == "changes"  # only the changed card, beside the full index
     assert other_page.stat().st_mtime == 1_000_000_000  # untouched
 
 
@@ -281,9 +282,14 @@ def test_a_title_corrected_after_publishing_keeps_the_page_address(workspace, se
     assert item["title"] == "Kirjasto kaikille" and item["url"].endswith(f"{address}/")
     assert (site / "practices" / f"{address}.md").exists()
     assert f'data-url="{address}/"' in (site / "index.html").read_text(encoding="utf-8")
-    # The same database rebuilt into an empty folder gives the same site.
+    # The same database rebuilt into an empty folder gives the same pages and data; the search
+    # index differs only in holding the changed card in a bundle of its own (and the page ids
+    # that follow from that), until a full index.
     fresh = publish(workspace, session, out=tmp_path / "fresh").out
-    assert tree_digest(fresh) == tree_digest(site)
+    by_index = ("pagefind", "index.html", "sv/index.html", "cards.json", SITE_MARKER)
+    assert ({path: digest for path, digest in tree_digest(fresh).items() if not path.startswith(by_index)}
+            == {path: digest for path, digest in tree_digest(site).items()
+                if not path.startswith(by_index)})
 
 
 def test_a_title_corrected_before_the_first_publish_names_the_page(workspace, session):
@@ -402,7 +408,7 @@ def test_full_publish_writes_each_file_once_and_leaves_no_scratch_files(workspac
     folders = [p for p in site.iterdir() if p.is_dir() and p.name[:1].isdigit()]
     assert sorted(int(p.name.split("-")[0]) for p in folders) == sorted(ids)
     assert all((p / "index.html").is_file() for p in folders)
-    assert result.indexed and result.languages == ["fi"] and (site / "pagefind").is_dir()
+    assert result.indexed == "all" and result.languages == ["fi"] and (site / "pagefind").is_dir()
 
 
 def test_one_search_index_with_an_index_per_language_and_no_page_of_a_withdrawn_practice(
@@ -423,14 +429,54 @@ def test_one_search_index_with_an_index_per_language_and_no_page_of_a_withdrawn_
     # One bundle (one copy of Pagefind's script and WebAssembly), one index per language.
     assert {lang: index["page_count"] for lang, index in entry["languages"].items()} == {
         "fi": 1, "sv": 1}
-    assert result.indexed and result.languages == ["fi", "sv"]
+    assert result.indexed == "all" and result.languages == ["fi", "sv"]
     assert sorted(p.name for p in bundle.glob("pagefind*.js")) == ["pagefind-worker.js", "pagefind.js"]
     ids = index_page_ids(bundle)
     assert sorted(ids) == sorted([f"{finnish.id}-kirjasto-kaikille/", f"{swedish.id}-kulturvan-for-aldre/"])
     assert ids[f"{swedish.id}-kulturvan-for-aldre/"].startswith("sv_")
     index = (result.out / "index.html").read_text(encoding="utf-8")
-    assert 'data-languages="fi sv"' in index
+    assert 'data-index="fi sv"' in index
     assert index.count('data-pf="fi_') == 1 and index.count('data-pf="sv_') == 1
+
+
+def test_a_republish_indexes_the_changed_cards_alone_and_drops_their_old_text(workspace, session):
+    from yhteistuumin_survey.publish import CHANGES_FOLDER, index_page_ids
+
+    practices = [make_practice(session, title=f"Käytäntö {n}", status="approved",
+                               implementation=f"Alkuperäinen teksti {n}.") for n in range(3)]
+    site = publish(workspace, session).out
+    old_ids = index_page_ids(site / "pagefind")
+    first = practices[0]
+    first.corrected_title = "Käytäntö 0 korjattu"
+    session.add(first)
+    session.commit()
+
+    result = publish(workspace, session)
+
+    folder = f"{first.id}-kaytanto-0/"
+    assert result.indexed == "changes"
+    assert sorted(index_page_ids(site / CHANGES_FOLDER)) == [folder]
+    # The full index keeps the other cards, not the changed card's old text.
+    assert sorted(index_page_ids(site / "pagefind")) == sorted(set(old_ids) - {folder})
+    fragments = "".join(gzip.decompress(path.read_bytes()).decode("utf-8", "replace")
+                        for path in (site / "pagefind" / "fragment").iterdir())
+    assert "Alkuperäinen teksti 1" in fragments and "Alkuperäinen teksti 0" not in fragments
+    cards = json.loads((site / "cards.json").read_text(encoding="utf-8"))
+    new_id = index_page_ids(site / CHANGES_FOLDER)[folder]
+    assert cards["changed"] == [new_id]
+    assert {entry["u"]: entry["pf"] for entry in cards["cards"]}[folder] == new_id
+    entry = json.loads((site / CHANGES_FOLDER / "pagefind-entry.json").read_text(encoding="utf-8"))
+    assert list(entry["languages"]) == ["fi"]
+    assert publish(workspace, session).indexed == ""  # nothing changed since
+
+    # A card that goes (or whose contact changes) makes the full index again, without it.
+    practices[1].status = "rejected"
+    session.add(practices[1])
+    session.commit()
+    result = publish(workspace, session)
+    assert result.indexed == "all" and not (site / CHANGES_FOLDER).exists()
+    assert len(index_page_ids(site / "pagefind")) == 2
+    assert json.loads((site / "cards.json").read_text(encoding="utf-8"))["changed"] == []
 
 
 def test_paragraphs_escape_and_keep_breaks():

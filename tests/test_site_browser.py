@@ -497,3 +497,30 @@ def test_each_language_is_searched_with_its_own_word_rules_on_either_site(site, 
         page.fill("#q", "musiikki")
         wait_titles(page, ["Lukudiplomi aikuisille", "Kulttuurikaveritoiminta"])
         assert page.evaluate("document.documentElement.lang") == index[:2].replace("in", "fi")
+
+
+def test_after_a_small_republish_a_search_finds_the_new_text_and_not_the_old(
+        site, page, workspace, tmp_path):
+    from yhteistuumin_survey.db.engine import open_database, session_scope
+    from yhteistuumin_survey.db.models import Practice
+    from yhteistuumin_survey.publish import CHANGES_FOLDER, publish_site
+
+    engine = open_database(f"sqlite:///{tmp_path / 'site.sqlite'}")
+    with session_scope(engine) as session:
+        practice = session.get(Practice, site["ids"]["turku"])
+        practice.corrected_title = "Lukudiplomi kaikenikäisille"
+        session.add(practice)
+    with session_scope(engine) as session:
+        result = publish_site(workspace, session=session, settings=settings_for(workspace))
+    engine.dispose()
+    assert result.indexed == "changes" and (site["root"] / CHANGES_FOLDER).is_dir()
+
+    for index in ("index.html", "sv/index.html"):
+        page.goto(site["url"] + index)
+        page.wait_for_selector("#finder:not([hidden])")
+        page.fill("#q", "kaikenikäisille")  # only in the changed card, in the changes bundle
+        wait_titles(page, ["Lukudiplomi kaikenikäisille"])
+        page.fill("#q", "aikuisille")  # only in its old title, still in the full index's words
+        page.wait_for_selector("#empty:not([hidden])")
+        page.fill("#q", "kiertopalkinto")  # a card of the full index
+        wait_titles(page, ["Kuntien välinen yhteistyö aluetyössä"])

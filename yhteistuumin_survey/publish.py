@@ -60,8 +60,8 @@ PAGE_SIZE = 48
 RENDER_REVISION = 3
 #: The file that marks a folder as a site made by ``publish`` (so it may remove stale files).
 SITE_MARKER = ".yhteistuumin-site.json"
-#: Inside the search bundle: the hash of the pages it was built from.
-INDEX_STAMP = "source.sha256"
+#: Inside a search bundle: what it was built from (gzipped JSON: page -> sha256).
+INDEX_STATE = "source.json.gz"
 #: Pagefind bundle files we do not use (we drive the JS API with our own controls).
 _PAGEFIND_UNUSED = re.compile(r"^pagefind-(component-ui|modular-ui|ui|highlight)\.(js|css)$")
 _MARKER_TEXT = ("This folder is written by `yhteistuumin publish`; files it does not know are "
@@ -137,8 +137,9 @@ class PublishResult:
     written: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
-    #: Whether the search index was built this time (it is, when any card page changed).
-    indexed: bool = False
+    #: "all" when every card was indexed, "changes" when only the cards changed since the full
+    #: index were (into its changes bundle), "" when the search index was current.
+    indexed: str = ""
     #: The languages of the search index (one index each, with its own word rules).
     languages: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -152,9 +153,10 @@ class PublishResult:
     def summary(self) -> list[str]:
         return [f"Published {plural(self.practices, 'practice')} to {self.out}",
                 f"  {len(self.written)} files written, {self.unchanged} unchanged, "
-                f"{len(self.removed)} removed; search index "
-                + (f"rebuilt ({', '.join(self.languages) or 'empty'})" if self.indexed
-                   else "unchanged"),
+                f"{len(self.removed)} removed; search index: " + {
+                    "all": f"every card indexed ({', '.join(self.languages) or 'empty'})",
+                    "changes": "the cards changed since the full index indexed beside it"}.get(
+                    self.indexed, "unchanged"),
                 f"  open {self.out / 'index.html'} through a web server for search "
                 f"(e.g. python -m http.server -d {self.out})"]
 
@@ -168,7 +170,8 @@ class PublishResult:
     def to_dict(self) -> dict[str, Any]:
         return {"out": str(self.out), "practices": self.practices, "written": len(self.written),
                 "removed": len(self.removed), "unchanged": self.unchanged,
-                "search_index_rebuilt": self.indexed, "search_languages": list(self.languages),
+                "search_index": self.indexed or "unchanged",
+                "search_languages": list(self.languages),
                 "notes": list(self.notes),
                 "merged_duplicates": [{"duplicate": d, "original": o} for d, o in self.merged],
                 "unanswered_duplicate_flags": [list(pair) for pair in self.unanswered]}
@@ -294,6 +297,9 @@ def _filter_options(cards: list[Card], ui: dict[str, Any], survey: Survey,
     labels: dict[str, dict[str, str]] = {name: {} for name in ("region", "municipality", "keyword",
                                                                "target")}
     counts: dict[str, Counter[str]] = {name: Counter() for name in labels}
+    # A few dozen keywords and target groups over thousands of cards: look each up once.
+    concepts: dict[str, list[tuple[str, str]]] = {}
+    targets: dict[str, tuple[str, str]] = {}
     for card in cards:
         for region in card.regions:
             labels["region"][region.code] = region.name(lang)
@@ -301,13 +307,19 @@ def _filter_options(cards: list[Card], ui: dict[str, Any], survey: Survey,
         for place in card.municipalities:
             labels["municipality"][place.code] = place.name(lang)
             counts["municipality"][place.code] += 1
+        for keyword in card.keywords:
+            if keyword not in concepts:
+                concepts[keyword] = keyword_facets(keyword, vocabulary, lang)
         for value, label in dict.fromkeys(
-                pair for keyword in card.keywords for pair in keyword_facets(keyword, vocabulary, lang)):
+                pair for keyword in card.keywords for pair in concepts[keyword]):
             labels["keyword"].setdefault(value, label)
             counts["keyword"][value] += 1
         for value, _label in card.target_group:
-            labels["target"].setdefault(facet_value(value), target_group_label(value, survey, lang))
-            counts["target"][facet_value(value)] += 1
+            if value not in targets:
+                targets[value] = (facet_value(value), target_group_label(value, survey, lang))
+            facet, label = targets[value]
+            labels["target"].setdefault(facet, label)
+            counts["target"][facet] += 1
 
     def ordered(options: dict[str, str]) -> list[tuple[str, str]]:
         return sorted(options.items(), key=lambda item: (collation_key(item[1]), item[0]))
@@ -556,10 +568,22 @@ def render_card_list(cards: list[Card], rendered: RenderedSite) -> bytes:
                      "keywords": card_labels_of(lang, cards, "keywords"),
                      "target_group": card_labels_of(lang, cards, "target_group"),
                      "region": UI[lang]["region"]} for lang in ("fi", "sv")}
-    entries = [_list_entry(card, _card_view(card, rendered.facets[card.id]),
-                           rendered.entries[str(card.id)].get("pf") or "") for card in cards]
-    return (json.dumps({"labels": labels, "cards": entries}, ensure_ascii=False,
-                       separators=(",", ":")) + "\n").encode()
+    # Each card's entry is kept in the manifest with the page id it was made with.
+    entries = []
+    for card in cards:
+        entry = rendered.entries[str(card.id)]
+        pf = entry.get("pf") or ""
+        if not isinstance(entry.get("cj"), str) or entry.get("cj_pf") != pf:
+            entry["cj"] = json.dumps(_list_entry(card, _card_view(card, rendered.facets[card.id]), pf),
+                                     ensure_ascii=False, separators=(",", ":"))
+            entry["cj_pf"] = pf
+        entries.append(entry["cj"])
+    # The page ids in the changes bundle: the browser checks its matches apart (site.js).
+    changed = sorted(str(rendered.entries[str(card.id)].get("pf")) for card in cards
+                     if rendered.entries[str(card.id)].get("pfc"))
+    head = json.dumps({"labels": labels, "changed": changed}, ensure_ascii=False,
+                      separators=(",", ":"))
+    return (head[:-1] + ',"cards":[' + ",".join(entries) + "]}\n").encode()
 
 
 def card_labels_of(lang: str, cards: list[Card], name: str) -> str:
@@ -571,7 +595,9 @@ def card_labels_of(lang: str, cards: list[Card], name: str) -> str:
 
 
 def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite, *,
-                 settings: Settings, languages: list[str], lang: str = "fi") -> dict[str, bytes]:
+                 settings: Settings, search: SearchIndex, lang: str = "fi",
+                 before: dict[str, str] | None = None, keys: dict[str, str] | None = None
+                 ) -> dict[str, bytes]:
     """Render the list of practices in ``lang``: the index page and its numbered pages.
 
     Each page carries ``PAGE_SIZE`` cards and a pager, so that the index loads light at any
@@ -580,6 +606,11 @@ def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite
     Every card carries ``data-pf``, its page id in the Pagefind index. The Finnish list is at
     the root, the Swedish one under ``sv/``; both list every practice, each card in its own
     language.
+
+    A page is rendered only when what it is made of changed since the ``before`` publish
+    (path -> hash of its input, of pages still on disk): its cards, or what every page shows
+    (filters, counts, the search index's languages, the number of pages, the templates).
+    ``keys`` receives every page's hash; the pages not rendered are not in the result.
     """
     from markupsafe import Markup
 
@@ -591,6 +622,11 @@ def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite
     pages = max(1, -(-len(cards) // PAGE_SIZE))
     key = f"li_{lang}"
     files: dict[str, bytes] = {}
+    before = before or {}
+    keys = {} if keys is None else keys
+    shared = hashlib.sha256(json.dumps(
+        [rendered.generator, lang, len(cards), pages, filters, common, search.languages],
+        sort_keys=True, ensure_ascii=False).encode()).hexdigest()
     for number in range(1, pages + 1):
         path = _list_page_path(lang, number)
         root = root_of(path)
@@ -604,6 +640,12 @@ def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite
                     "pf": entry.get("pf") or ""})
                 entry[f"{key}_stamp"] = stamp
             snippets.append(Markup(entry[key]))  # rendered with autoescape
+        digest = hashlib.sha256(f"{shared} {number}\n".encode())
+        for snippet in snippets:
+            digest.update(snippet.encode())
+        keys[path] = digest.hexdigest()
+        if before.get(path) == keys[path]:
+            continue
         pager = [{"number": n, "href": root + _list_page_path(lang, n), "current": n == number}
                  for n in range(1, pages + 1)] if pages > 1 else []
         files[path] = _render(env, "site/index.html.j2", {
@@ -611,7 +653,7 @@ def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite
                            alternates={other: _list_page_path(other, number) for other in ("fi", "sv")}),
             "site_title": site_title, "ui": UI[lang], "cards": snippets,
             "count": len(cards), "filters": filters, "common_keywords": common,
-            "languages": languages, "pager": pager, "page_number": number, "pages": pages,
+            "search": search, "pager": pager, "page_number": number, "pages": pages,
             "page_size": PAGE_SIZE}).encode()
     return files
 
@@ -669,7 +711,8 @@ def _write_if_changed(path: Path, data: bytes, *, compare: bool = True,
     return True
 
 
-def existing_files(out: Path, keep_folders: tuple[str, ...] = ("pagefind",)) -> set[str]:
+def existing_files(out: Path, keep_folders: tuple[str, ...] = ("pagefind", "pagefind-changes")
+                   ) -> set[str]:
     """Return the files under ``out`` (but in ``keep_folders``) by relative path."""
     found: set[str] = set()
     top = str(out)
@@ -739,39 +782,54 @@ def _pagefind_version() -> str:
         return "unknown"
 
 
-def _index_stamp(pages: dict[str, str]) -> str:
-    digest = hashlib.sha256(f"pagefind {_pagefind_version()} by page language\n".encode())
-    for relative in sorted(pages):
-        digest.update(f"{relative} {pages[relative]}\n".encode())
-    return digest.hexdigest() + "\n"
-
-
 #: The card pages, and only they, go to the search index (their folders are ``<id>-<slug>``).
 INDEX_GLOB = "[0-9]*/index.html"
 INDEX_PAGE = re.compile(r"[0-9][^/]*/index\.html")
+#: The bundle of the card pages changed since the full index was built (see build_search_index).
+CHANGES_FOLDER = "pagefind-changes"
+#: The full index is built again when more pages than this share changed since it was built
+#: (or more than CHANGES_MIN, whichever is more).
+CHANGES_SHARE = 0.05
+CHANGES_MIN = 20
 
 
-def build_search_index(out: Path, pages: dict[str, str]) -> bool:
-    """Index the card pages under ``out`` with Pagefind into ``out/pagefind``, unless current.
+@dataclass
+class SearchIndex:
+    """What the search index is after a publish: which bundles, which languages, what was done."""
 
-    ``pages`` are the card pages (path under the site -> sha256). One run makes one bundle
-    with one index per language, from each page's ``<html lang>``: Finnish cards get Finnish
-    word rules, Swedish cards Swedish ones. Pagefind has no incremental mode, so a change to
-    any card indexes every card again; the bundle is built beside the site and swapped in.
-    Return whether it was built.
+    #: "all" when every card was indexed, "changes" when only the cards changed since the full
+    #: index were, "" when both bundles were current.
+    indexed: str
+    languages: list[str]  # of the full index
+    change_languages: list[str]  # of the changes bundle ([] when there is none)
+    changed: list[str]  # the pages in the changes bundle
+    ids: dict[str, str] = field(default_factory=dict)  # page -> its page id in the index
+
+
+def _index_state(bundle: Path) -> dict[str, Any] | None:
+    """Return what a bundle was built from (Pagefind's version and page -> sha256), or None."""
+    import gzip
+
+    try:
+        data = json.loads(gzip.decompress((bundle / INDEX_STATE).read_bytes()))
+    except (OSError, ValueError, EOFError):
+        return None
+    return data if isinstance(data, dict) and data.get("pagefind") == _pagefind_version() else None
+
+
+def _run_pagefind(out: Path, target: Path, glob: str, pages: dict[str, str],
+                  contacts: dict[str, str]) -> None:
+    """Index the pages under ``out`` matching ``glob`` into the bundle ``target`` (swapped in).
+
+    The bundle keeps what it was built from: each page's sha256, the hash of its contact and
+    its page id (``source.json.gz``).
     """
-    root = out / "pagefind"
-    stamp = _index_stamp(pages)
-    if _read(root / INDEX_STAMP) == stamp:
-        return False
-    if not pages:
-        if root.exists():
-            shutil.rmtree(root)
-        return True
+    import gzip
+
     executable = pagefind_executable()
     with tempfile.TemporaryDirectory(prefix="pagefind-", dir=out.parent) as work:
-        bundle = Path(work) / "pagefind"
-        command = [str(executable), "--site", str(out), "--glob", INDEX_GLOB,
+        bundle = Path(work) / "bundle"
+        command = [str(executable), "--site", str(out), "--glob", glob,
                    "--output-path", str(bundle), "--silent"]
         process = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                  check=False)
@@ -782,12 +840,71 @@ def build_search_index(out: Path, pages: dict[str, str]) -> bool:
         for path in bundle.iterdir():
             if _PAGEFIND_UNUSED.match(path.name):
                 path.unlink()
-        (bundle / INDEX_STAMP).write_text(stamp, encoding="utf-8")
-        old = Path(work) / "old"
-        if root.exists():
-            os.replace(root, old)
-        os.replace(bundle, root)
-    return True
+        ids = index_page_ids(bundle)
+        state = {"pagefind": _pagefind_version(), "pages": dict(sorted(pages.items())),
+                 "contacts": {page: contacts.get(page, "") for page in sorted(pages)},
+                 "ids": {page: ids.get(page.removesuffix("index.html"), "") for page in sorted(pages)}}
+        (bundle / INDEX_STATE).write_bytes(gzip.compress(json.dumps(state).encode(), mtime=0))
+        if target.exists():
+            os.replace(target, Path(work) / "old")
+        os.replace(bundle, target)
+
+
+def _changes_glob(pages: Collection[str]) -> str:
+    """Return the glob of exactly these pages (slugs are ``[a-z0-9-]``: nothing to escape)."""
+    folders = sorted(page.removesuffix("/index.html") for page in pages)
+    if any(not re.fullmatch(r"[A-Za-z0-9_-]+", folder) for folder in folders):
+        raise SurveyError(f"pagefind: page folder names outside [A-Za-z0-9_-]: {folders}")
+    return "{" + ",".join(folders) + "}/index.html"
+
+
+def build_search_index(out: Path, pages: dict[str, str], contacts: dict[str, str]) -> SearchIndex:
+    """Index the card pages under ``out`` with Pagefind, as little as the changes allow.
+
+    ``pages`` are the card pages (path under the site -> sha256). One Pagefind run makes one
+    bundle (``pagefind/``) with one index per language, from each page's ``<html lang>``:
+    Finnish cards get Finnish word rules, Swedish cards Swedish ones. Pagefind has no
+    incremental mode and indexing every card is most of a republish, so the pages changed
+    since that full index are indexed alone into ``pagefind-changes/``, which the browser
+    merges (``mergeIndex``). The full index's text of those pages (their fragments) is
+    deleted; its words still point at them until the next full index, and the browser leaves
+    them out, as the page ids in cards.json no longer name them. The full index is built
+    again when more than ``CHANGES_SHARE`` of the pages changed, and when a page went or a
+    page's contact changed (``contacts``: page -> hash of its contact): what a withdrawn
+    consent or an erased person leaves must not stay in the index.
+    """
+    root, changes = out / "pagefind", out / CHANGES_FOLDER
+    if not pages:
+        for folder in (root, changes):
+            if folder.exists():
+                shutil.rmtree(folder)
+        return SearchIndex("all", [], [], [], {})
+    indexed = ""
+    base = _index_state(root)
+    changed = sorted(page for page, sha in pages.items()
+                     if base is None or base["pages"].get(page) != sha)
+    if (base is None or len(changed) > max(CHANGES_MIN, int(len(pages) * CHANGES_SHARE))
+            or set(base["pages"]) - set(pages)
+            or any(base["contacts"].get(page, "") != contacts.get(page, "") for page in changed)):
+        _run_pagefind(out, root, INDEX_GLOB, pages, contacts)
+        indexed, changed = "all", []
+        base = _index_state(root)
+    if not changed:
+        if changes.exists():
+            shutil.rmtree(changes)
+    else:
+        wanted = {page: pages[page] for page in changed}
+        before = _index_state(changes)
+        if before is None or before["pages"] != wanted:
+            _run_pagefind(out, changes, _changes_glob(changed), wanted, contacts)
+            indexed = "changes"
+        for page in changed:  # the old text of a changed page leaves the full index
+            old = (base or {}).get("ids", {}).get(page)
+            if old:
+                (root / "fragment" / f"{old}.pf_fragment").unlink(missing_ok=True)
+    ids = {**((base or {}).get("ids") or {}), **((_index_state(changes) or {}).get("ids") or {})}
+    return SearchIndex(indexed, index_languages(root),
+                       index_languages(changes) if changed else [], changed, ids)
 
 
 def index_languages(bundle: Path) -> list[str]:
@@ -883,34 +1000,39 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
     # The pages first, then one Pagefind run over the card pages (unless none changed), then
     # the list pages, whose cards carry the index's page ids, and last the stale files go.
     folders: set[Path] = set()
-    rendered = render_site(workspace, cards, settings=settings, previous=_read_manifest(out),
+    previous = _read_manifest(out)
+    rendered = render_site(workspace, cards, settings=settings, previous=previous,
                            existing=on_disk, progress=progress)
     written, unchanged = write_files(out, rendered.files, existing=on_disk, folders=folders)
     # Pagefind indexes every card folder it finds: the pages of practices no longer published
     # go before it runs.
     gone = remove_stale(out, rendered.page_sha,
                         existing={path for path in on_disk if INDEX_PAGE.fullmatch(path)})
-    bundle = out / "pagefind"
-    indexed = build_search_index(out, rendered.page_sha)
-    if indexed or any(not rendered.entries[str(card.id)].get("pf") for card in cards):
-        ids = index_page_ids(bundle) if bundle.is_dir() else {}
-        for card in cards:
-            rendered.entries[str(card.id)]["pf"] = ids.get(card.path + "/", "")
-    languages = index_languages(bundle)
+    search = build_search_index(out, rendered.page_sha, {
+        f"{card.path}/index.html": hashlib.sha256(repr(card.contact).encode()).hexdigest()[:16]
+        for card in cards})
+    _set_page_ids(cards, rendered, search)
+    # The list pages unchanged since the last publish (and still on disk) are not rendered.
+    lists_before = {path: key for path, key in ((previous or {}).get("lists") or {}).items()
+                    if path in on_disk}
+    lists: dict[str, str] = {}
     indexes = {path: page for lang in ("fi", "sv")
                for path, page in render_index(workspace, cards, rendered, settings=settings,
-                                              languages=languages, lang=lang).items()}
+                                              search=search, lang=lang, before=lists_before,
+                                              keys=lists).items()}
+    kept_lists = set(lists) - set(indexes)
+    unchanged += len(kept_lists)
     indexes["cards.json"] = render_card_list(cards, rendered)
     done, same = write_files(out, indexes, existing=on_disk, folders=folders)
     written = sorted([*written, *done])
     unchanged += same
     unchanged += len(rendered.kept)
     removed = sorted([*gone, *remove_stale(out, {*rendered.files, *indexes, *rendered.kept,
-                                                  SITE_MARKER},
+                                                  *kept_lists, SITE_MARKER},
                                            existing=on_disk - set(gone))])
     # The manifest goes last: a publish stopped half-way re-renders what it had not finished.
     manifest = {"about": _MARKER_TEXT.strip(), "generator": rendered.generator,
-                "practices": rendered.entries}
+                "practices": rendered.entries, "lists": lists}
     if _write_if_changed(out / SITE_MARKER,
                          (json.dumps(manifest, sort_keys=True, ensure_ascii=False) + "\n").encode()):
         written.append(SITE_MARKER)
@@ -930,8 +1052,22 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
         notes.append("set [site] base_url to the site's public address: sitemap.xml, canonical "
                      "links and Open Graph tags need full addresses (now relative or left out)")
     return PublishResult(out=out, practices=len(cards), written=written, removed=removed,
-                         unchanged=unchanged, indexed=indexed, languages=languages,
+                         unchanged=unchanged, indexed=search.indexed,
+                         languages=sorted({*search.languages, *search.change_languages}),
                          notes=notes, merged=merged, unanswered=unanswered)
+
+
+def _set_page_ids(cards: list[Card], rendered: RenderedSite, search: SearchIndex) -> None:
+    """Give every card its page id in the search index (``pf``) and mark those in the changes
+    bundle (``pfc``)."""
+    changed = set(search.changed)
+    for card in cards:
+        page = f"{card.path}/index.html"
+        entry = rendered.entries[str(card.id)]
+        entry["pf"] = search.ids.get(page, "")
+        entry.pop("pfc", None)
+        if page in changed:
+            entry["pfc"] = 1
 
 
 def _duplicates(session: Session, cards: list[Card]) -> tuple[list[tuple[int, int]],

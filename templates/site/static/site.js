@@ -72,6 +72,7 @@
         const response = await fetch(new URL("cards.json", base));
         if (!response.ok) throw new Error(String(response.status));
         const data = await response.json();
+        data.changed = new Set(data.changed || []);
         data.byPf = new Map();
         data.byUrl = new Map();
         for (const entry of data.cards) {
@@ -90,7 +91,7 @@
     // for every index it merges: so each other language gets a module of its own (the same
     // file under another address, its own worker), told its language the way Pagefind reads
     // it, from <html lang> when it starts. Their results merge by score, as mergeIndex does.
-    const openIndex = async (bundle, lang, first) => {
+    const openIndex = async (lang, first, bundle, changes) => {
       const module = await import(new URL(first ? "pagefind.js" : `pagefind.js?${lang}`, bundle).href);
       await module.options({ basePath: bundle.pathname, baseUrl: base.pathname });
       const html = document.documentElement;
@@ -101,18 +102,30 @@
       } finally {
         html.setAttribute("lang", own);
       }
+      // The cards changed since the full index are in a bundle of their own, same language.
+      if (changes) await module.mergeIndex(changes.pathname, { language: lang, baseUrl: base.pathname });
       await module.search("");  // resolves once its index and WebAssembly are loaded
       return module;
     };
 
     let pagefindPromise = null;
     const loadPagefind = () => pagefindPromise || (pagefindPromise = (async () => {
-      const languages = (form.dataset.languages || "").split(/\s+/).filter(Boolean);
+      const full = (form.dataset.index || "").split(/\s+/).filter(Boolean);
       try {
-        if (!languages.length || location.protocol === "file:") throw new Error("no index");
+        if (location.protocol === "file:") throw new Error("no index");
         const bundle = new URL("pagefind/", base);
-        const order = [...languages].sort((a, b) => (b === pageLang) - (a === pageLang));
-        return await Promise.all(order.map((lang, i) => openIndex(bundle, lang, i === 0)));
+        const changes = new URL("pagefind-changes/", base);
+        // The cards changed since the full index, if any, and their languages: the list pages
+        // do not name them, so that they stay the same from one small republish to the next.
+        const entry = await fetch(new URL("pagefind-entry.json", changes), { cache: "no-cache" })
+          .then((response) => (response.ok ? response.json() : {}), () => ({}));
+        const changed = Object.keys(entry.languages || {});
+        const languages = [...new Set([...full, ...changed])];
+        if (!languages.length) throw new Error("no index");
+        const order = languages.sort((a, b) => (b === pageLang) - (a === pageLang));
+        return await Promise.all(order.map((lang, i) => (full.includes(lang)
+          ? openIndex(lang, i === 0, bundle, changed.includes(lang) ? changes : null)
+          : openIndex(lang, i === 0, changes, null))));
       } catch (error) {
         return null;
       }
@@ -131,18 +144,29 @@
     };
     const matchesWords = async (results, words) => {
       if (!results.length) return false;
-      const excerpt = (await results[0].data()).excerpt || "";
+      let excerpt = "";
+      try {
+        excerpt = (await results[0].data()).excerpt || "";
+      } catch (error) {
+        return true;  // no excerpt to tell by: keep them
+      }
       const marked = Array.from(excerpt.matchAll(/<mark>(.*?)<\/mark>/g), (m) => fold(m[1]));
       return !marked.length || marked.some(
         (mark) => words.some((word) => sharedStart(mark, word) >= Math.min(4, word.length)));
     };
 
-    const searchAll = async (engines, term) => {
+    // Each index on its own: the full one and the changes bundle merged into it. A result
+    // the card list does not name is a changed card's old version in the full index: its
+    // text is gone from the site, and it is left out first.
+    const searchAll = async (engines, term, catalogue) => {
       const words = fold(term).split(/\s+/).filter(Boolean);
+      const changed = catalogue.changed;
       const found = await Promise.all(engines.map(async (engine) => {
         const search = await engine.search(term);
-        const results = search ? search.results : [];
-        return (await matchesWords(results, words)) ? results : [];
+        const results = (search ? search.results : []).filter((r) => catalogue.byPf.has(r.id));
+        const parts = [results.filter((r) => !changed.has(r.id)), results.filter((r) => changed.has(r.id))];
+        const kept = await Promise.all(parts.map(async (part) => ((await matchesWords(part, words)) ? part : [])));
+        return kept.flat();
       }));
       return found.flat().sort((a, b) => b.score - a.score);
     };
@@ -210,18 +234,18 @@
     };
 
     async function entriesOf(results) {
-      const found = [];
+      const found = new Set();  // a page in both bundles (changed, then changed back) once
       for (const result of results) {
         const candidates = catalogue.byPf.get(result.id) || [];
-        if (candidates.length === 1) found.push(candidates[0]);
+        if (candidates.length === 1) found.add(candidates[0]);
         else if (candidates.length > 1) {  // ids are short hashes: the URL tells them apart
           const path = new URL((await result.data()).url, location.href).pathname;
           const name = path.replace(/index\.html$/, "").split("/").filter(Boolean).pop();
           const entry = name ? catalogue.byUrl.get(`${name}/`) : undefined;
-          if (entry) found.push(entry);
+          if (entry) found.add(entry);
         }
       }
-      return found;
+      return [...found];
     }
 
     async function update(record = true) {
@@ -251,7 +275,7 @@
         const engines = await loadPagefind();
         if (run !== generation) return;
         if (engines) {
-          const results = await searchAll(engines, term);
+          const results = await searchAll(engines, term, data);
           if (run !== generation) return;
           const fitting = new Set(entries);
           entries = (await entriesOf(results)).filter((entry) => fitting.has(entry));
