@@ -14,7 +14,7 @@ from publish_support import front_matter, settings_for, tree_digest, tree_text
 
 from yhteistuumin_survey.db.models import PracticeMunicipality
 from yhteistuumin_survey.errors import InputError
-from yhteistuumin_survey.publish import SITE_MARKER, publish_site
+from yhteistuumin_survey.publish import SITE_CACHE, SITE_MARKER, publish_site
 
 
 def publish(workspace, session, out=None):
@@ -259,7 +259,7 @@ def test_republish_rewrites_only_what_changed(workspace, session):
 
     assert sorted(result.written) == sorted([
         f"{one.id}-ensimmainen/index.html", f"practices/{one.id}-ensimmainen.md",
-        "index.html", "sv/index.html", "cards.json", "practices.json", SITE_MARKER])
+        "index.html", "sv/index.html", "cards.json", "practices.json", SITE_MARKER, SITE_CACHE])
     assert result.removed == []
     assert result.indexed == "changes"  # only the changed card, beside the full index
     assert other_page.stat().st_mtime == 1_000_000_000  # untouched
@@ -286,7 +286,7 @@ def test_a_title_corrected_after_publishing_keeps_the_page_address(workspace, se
     # index differs only in holding the changed card in a bundle of its own (and the page ids
     # that follow from that), until a full index.
     fresh = publish(workspace, session, out=tmp_path / "fresh").out
-    by_index = ("pagefind", "index.html", "sv/index.html", "cards.json", SITE_MARKER)
+    by_index = ("pagefind", "index.html", "sv/index.html", "cards.json", SITE_MARKER, SITE_CACHE)
     assert ({path: digest for path, digest in tree_digest(fresh).items() if not path.startswith(by_index)}
             == {path: digest for path, digest in tree_digest(site).items()
                 if not path.startswith(by_index)})
