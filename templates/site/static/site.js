@@ -108,28 +108,47 @@
       return module;
     };
 
+    // Which languages, from which bundle: the full index's from the page, the changes
+    // bundle's from its entry file (the list pages do not name them, so that they stay the
+    // same from one small republish to the next).
+    let planPromise = null;
+    const plan = () => planPromise || (planPromise = (async () => {
+      if (location.protocol === "file:") return null;
+      const full = (form.dataset.index || "").split(/\s+/).filter(Boolean);
+      const bundle = new URL("pagefind/", base);
+      const changes = new URL("pagefind-changes/", base);
+      const entry = await fetch(new URL("pagefind-entry.json", changes), { cache: "no-cache" })
+        .then((response) => (response.ok ? response.json() : {}), () => ({}));
+      const changed = Object.keys(entry.languages || {});
+      const order = [...new Set([...full, ...changed])]
+        .sort((a, b) => (b === pageLang) - (a === pageLang));
+      if (!order.length) return null;
+      const opened = new Map();
+      const open = (lang) => {
+        if (!opened.has(lang)) {
+          const first = lang === order[0];
+          opened.set(lang, full.includes(lang)
+            ? openIndex(lang, first, bundle, changed.includes(lang) ? changes : null)
+            : openIndex(lang, first, changes, null));
+        }
+        return opened.get(lang);
+      };
+      return { order, open };
+    })());
+
     let pagefindPromise = null;
     const loadPagefind = () => pagefindPromise || (pagefindPromise = (async () => {
-      const full = (form.dataset.index || "").split(/\s+/).filter(Boolean);
       try {
-        if (location.protocol === "file:") throw new Error("no index");
-        const bundle = new URL("pagefind/", base);
-        const changes = new URL("pagefind-changes/", base);
-        // The cards changed since the full index, if any, and their languages: the list pages
-        // do not name them, so that they stay the same from one small republish to the next.
-        const entry = await fetch(new URL("pagefind-entry.json", changes), { cache: "no-cache" })
-          .then((response) => (response.ok ? response.json() : {}), () => ({}));
-        const changed = Object.keys(entry.languages || {});
-        const languages = [...new Set([...full, ...changed])];
-        if (!languages.length) throw new Error("no index");
-        const order = languages.sort((a, b) => (b === pageLang) - (a === pageLang));
-        return await Promise.all(order.map((lang, i) => (full.includes(lang)
-          ? openIndex(lang, i === 0, bundle, changed.includes(lang) ? changes : null)
-          : openIndex(lang, i === 0, changes, null))));
+        const indexes = await plan();
+        return indexes ? await Promise.all(indexes.order.map(indexes.open)) : null;
       } catch (error) {
         return null;
       }
     })());
+    // The idle preload: the page language's index first, then the others, one after another.
+    const preloadIndexes = () => plan().then(async (indexes) => {
+      for (const lang of indexes ? indexes.order : []) await indexes.open(lang);
+    }).catch(() => null);
 
     // When no word of an index starts with a query word, Pagefind matches the longest word
     // that the query word starts with: "i" or "på" of a Swedish card for "ikäihmiset" or
@@ -158,12 +177,13 @@
     // Each index on its own: the full one and the changes bundle merged into it. A result
     // the card list does not name is a changed card's old version in the full index: its
     // text is gone from the site, and it is left out first.
-    const searchAll = async (engines, term, catalogue) => {
+    const searchEach = (engines, term) => Promise.all(engines.map(
+      async (engine) => ((await engine.search(term)) || { results: [] }).results));
+    const keepMatches = async (each, term, catalogue) => {
       const words = fold(term).split(/\s+/).filter(Boolean);
       const changed = catalogue.changed;
-      const found = await Promise.all(engines.map(async (engine) => {
-        const search = await engine.search(term);
-        const results = (search ? search.results : []).filter((r) => catalogue.byPf.has(r.id));
+      const found = await Promise.all(each.map(async (all) => {
+        const results = all.filter((r) => catalogue.byPf.has(r.id));
         const parts = [results.filter((r) => !changed.has(r.id)), results.filter((r) => changed.has(r.id))];
         const kept = await Promise.all(parts.map(async (part) => ((await matchesWords(part, words)) ? part : [])));
         return kept.flat();
@@ -259,7 +279,9 @@
         say(total);
         return;
       }
-      if (term) loadPagefind();  // side by side with the card list, not after it
+      // The index's search runs side by side with the loading of the card list.
+      const searching = term ? loadPagefind().then((engines) => engines && searchEach(engines, term))
+        : Promise.resolve(null);
       const data = await loadCatalogue();
       if (run !== generation) return;
       if (!data) {  // from disk: the cards of this page
@@ -272,10 +294,10 @@
       }
       let entries = data.cards.filter((entry) => fitsEntry(entry, filters));
       if (term) {
-        const engines = await loadPagefind();
+        const each = await searching;
         if (run !== generation) return;
-        if (engines) {
-          const results = await searchAll(engines, term, data);
+        if (each) {
+          const results = await keepMatches(each, term, data);
           if (run !== generation) return;
           const fitting = new Set(entries);
           entries = (await entriesOf(results)).filter((entry) => fitting.has(entry));
@@ -300,12 +322,13 @@
     const preload = () => { loadCatalogue(); loadPagefind(); };
     query.addEventListener("focus", preload, { once: true });
     query.addEventListener("pointerenter", preload, { once: true });
-    // Pagefind's script, WebAssembly and index summary (about 150 KB) load once the page has
-    // painted and the browser is idle, so that a first search only fetches the index chunks of
-    // its words; the card list (cards.json, larger) waits for a sign of searching.
+    // Pagefind's script, WebAssembly and index summary of each language (about 150 KB for the
+    // first, 120 KB for the second, less when the server compresses them) load once the page
+    // has painted and the browser is idle; the card list (cards.json, larger) waits for a sign
+    // of searching.
     const whenIdle = window.requestIdleCallback || ((run) => setTimeout(run, 200));
     if (location.protocol !== "file:") {
-      window.addEventListener("load", () => whenIdle(() => loadPagefind(), { timeout: 2000 }),
+      window.addEventListener("load", () => whenIdle(() => preloadIndexes(), { timeout: 2000 }),
                               { once: true });
     }
     if (location.protocol === "file:") {
