@@ -466,8 +466,21 @@ def _generator_hash(workspace: Workspace, settings: Settings) -> str:
 
 def _input_hash(line: str, card: Card, facets: dict[str, list[str]]) -> str:
     """Hash what a practice's files are made of: its JSON line (the card and its URL) and the rest."""
-    rest = json.dumps([card.labels, card.lang, card.path, facets], sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(f"{line}\n{rest}".encode()).hexdigest()
+    rest = json.dumps([card.lang, card.path, facets], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(f"{line}\n{_labels_json(card.labels)}\n{rest}".encode()).hexdigest()
+
+
+def _labels_json(labels: dict[str, str]) -> str:
+    """Return a card's headings as JSON, made once for the many cards that share them."""
+    key = id(labels)
+    cached = _LABELS_JSON.get(key)
+    if cached is None or cached[0] is not labels:
+        cached = (labels, json.dumps(labels, sort_keys=True, ensure_ascii=False))
+        _LABELS_JSON[key] = cached
+    return cached[1]
+
+
+_LABELS_JSON: dict[int, tuple[dict[str, str], str]] = {}
 
 
 @dataclass

@@ -145,10 +145,9 @@
         return null;
       }
     })());
-    // The idle preload: the page language's index first, then the others, one after another.
-    const preloadIndexes = () => plan().then(async (indexes) => {
-      for (const lang of indexes ? indexes.order : []) await indexes.open(lang);
-    }).catch(() => null);
+    // The idle preload: the page language's index (the others' with a sign of searching).
+    const preloadFirst = () => plan().then((indexes) => indexes && indexes.open(indexes.order[0]))
+      .catch(() => null);
 
     // When no word of an index starts with a query word, Pagefind matches the longest word
     // that the query word starts with: "i" or "på" of a Swedish card for "ikäihmiset" or
@@ -322,13 +321,13 @@
     const preload = () => { loadCatalogue(); loadPagefind(); };
     query.addEventListener("focus", preload, { once: true });
     query.addEventListener("pointerenter", preload, { once: true });
-    // Pagefind's script, WebAssembly and index summary of each language (about 150 KB for the
-    // first, 120 KB for the second, less when the server compresses them) load once the page
-    // has painted and the browser is idle; the card list (cards.json, larger) waits for a sign
-    // of searching.
+    // Pagefind's script, WebAssembly and index summary of the page's language (about 150 KB)
+    // load once the page has painted and the browser is idle, so that the page and its
+    // preload stay within 300 KB; the other language's (120 KB) and the card list (cards.json,
+    // larger) wait for a sign of searching.
     const whenIdle = window.requestIdleCallback || ((run) => setTimeout(run, 200));
     if (location.protocol !== "file:") {
-      window.addEventListener("load", () => whenIdle(() => preloadIndexes(), { timeout: 2000 }),
+      window.addEventListener("load", () => whenIdle(() => preloadFirst(), { timeout: 2000 }),
                               { once: true });
     }
     if (location.protocol === "file:") {
