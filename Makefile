@@ -76,6 +76,7 @@ lock:
 # Every benchmark in turn (helpers named _*.py and the summary excluded), then one table of
 # every ratio against its target from the BENCH lines they print.
 bench: install
+	$(BIN)/python -m pip install --quiet -c requirements.lock --group bench
 	mkdir -p outputs && : > outputs/bench.log && rm -f outputs/bench.failed
 	for script in bench/[!_]*.py; do [ $$script = bench/summary.py ] && continue; \
 		{ $(BIN)/python $$script 2>&1 || echo $$script > outputs/bench.failed; } \

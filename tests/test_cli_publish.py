@@ -35,8 +35,9 @@ def test_publish_writes_the_site_and_says_where(cli, workspace, practices):
     again = cli("publish", "--format", "json")
     assert again.exit_code == 0
     assert json.loads(again.stdout) == {"out": str(site), "practices": 2, "written": 0,
-                                        "removed": 0, "unchanged": 18, "shards": 1,
-                                        "indexed_shards": 0, "notes": [
+                                        "removed": 0, "unchanged": 19,
+                                        "search_index": "unchanged",
+                                        "search_languages": ["fi"], "notes": [
         "set [site] base_url to the site's public address: sitemap.xml, canonical links and "
         "Open Graph tags need full addresses (now relative or left out)"],
         "merged_duplicates": [], "unanswered_duplicate_flags": []}

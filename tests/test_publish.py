@@ -3,6 +3,7 @@ answers, JSON and Markdown for the CMS, byte-identical output, stale pages remov
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -13,7 +14,7 @@ from publish_support import front_matter, settings_for, tree_digest, tree_text
 
 from yhteistuumin_survey.db.models import PracticeMunicipality
 from yhteistuumin_survey.errors import InputError
-from yhteistuumin_survey.publish import SITE_MARKER, publish_site
+from yhteistuumin_survey.publish import SITE_CACHE, SITE_MARKER, publish_site
 
 
 def publish(workspace, session, out=None):
@@ -240,8 +241,8 @@ def test_same_database_gives_byte_identical_site(workspace, session, tmp_path):
     again = publish(workspace, session, out=tmp_path / "a")
 
     assert tree_digest(first.out) == tree_digest(second.out)
-    assert any(path.startswith("pagefind/s000/") for path in tree_digest(first.out))
-    assert again.written == [] and again.removed == [] and again.indexed == []
+    assert "pagefind/pagefind-entry.json" in tree_digest(first.out)
+    assert again.written == [] and again.removed == [] and again.indexed == ""
 
 
 def test_republish_rewrites_only_what_changed(workspace, session):
@@ -258,9 +259,9 @@ def test_republish_rewrites_only_what_changed(workspace, session):
 
     assert sorted(result.written) == sorted([
         f"{one.id}-ensimmainen/index.html", f"practices/{one.id}-ensimmainen.md",
-        "index.html", "sv/index.html", "cards.json", "practices.json", SITE_MARKER])
+        "index.html", "sv/index.html", "cards.json", "practices.json", SITE_MARKER, SITE_CACHE])
     assert result.removed == []
-    assert result.indexed == ["s000"]
+    assert result.indexed == "changes"  # only the changed card, beside the full index
     assert other_page.stat().st_mtime == 1_000_000_000  # untouched
 
 
@@ -281,9 +282,14 @@ def test_a_title_corrected_after_publishing_keeps_the_page_address(workspace, se
     assert item["title"] == "Kirjasto kaikille" and item["url"].endswith(f"{address}/")
     assert (site / "practices" / f"{address}.md").exists()
     assert f'data-url="{address}/"' in (site / "index.html").read_text(encoding="utf-8")
-    # The same database rebuilt into an empty folder gives the same site.
+    # The same database rebuilt into an empty folder gives the same pages and data; the search
+    # index differs only in holding the changed card in a bundle of its own (and the page ids
+    # that follow from that), until a full index.
     fresh = publish(workspace, session, out=tmp_path / "fresh").out
-    assert tree_digest(fresh) == tree_digest(site)
+    by_index = ("pagefind", "index.html", "sv/index.html", "cards.json", SITE_MARKER, SITE_CACHE)
+    assert ({path: digest for path, digest in tree_digest(fresh).items() if not path.startswith(by_index)}
+            == {path: digest for path, digest in tree_digest(site).items()
+                if not path.startswith(by_index)})
 
 
 def test_a_title_corrected_before_the_first_publish_names_the_page(workspace, session):
@@ -402,32 +408,75 @@ def test_full_publish_writes_each_file_once_and_leaves_no_scratch_files(workspac
     folders = [p for p in site.iterdir() if p.is_dir() and p.name[:1].isdigit()]
     assert sorted(int(p.name.split("-")[0]) for p in folders) == sorted(ids)
     assert all((p / "index.html").is_file() for p in folders)
-    assert result.indexed == result.shards and (site / "pagefind").is_dir()
+    assert result.indexed == "all" and result.languages == ["fi"] and (site / "pagefind").is_dir()
 
 
-def test_search_shards_are_indexed_while_the_next_pages_render(workspace, session, monkeypatch):
-    import yhteistuumin_survey.publish as publish_module
+def test_one_search_index_with_an_index_per_language_and_no_page_of_a_withdrawn_practice(
+        workspace, session):
+    from yhteistuumin_survey.publish import index_page_ids
 
-    monkeypatch.setattr(publish_module, "SHARD_SIZE", 1)
-    for n in range(3):
-        make_practice(session, title=f"Käytäntö {n}", status="approved")
-    rendered: list[int] = []
-    started: list[tuple[str, int]] = []
-    real_add = publish_module.ShardIndexer.add
+    finnish = make_practice(session, title="Kirjasto kaikille", status="approved")
+    swedish = make_practice(session, title="Kulturvän för äldre", status="approved", language="sv")
+    withdrawn = make_practice(session, title="Poistuva käytäntö", status="approved")
+    publish(workspace, session)
+    withdrawn.status = "rejected"
+    session.add(withdrawn)
+    session.commit()
+    result = publish(workspace, session)
 
-    def add(self, name, pages):
-        started.append((name, len(rendered)))
-        return real_add(self, name, pages)
-
-    monkeypatch.setattr(publish_module.ShardIndexer, "add", add)
-    result = publish_site(workspace, session=session, settings=settings_for(workspace),
-                          progress=rendered.append)
-
-    # Shard s000 goes to Pagefind once its one card is rendered, not after all three.
-    assert started == [("s000", 1), ("s001", 2), ("s002", 3)]
-    assert result.indexed == ["s000", "s001", "s002"]
+    bundle = result.out / "pagefind"
+    entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
+    # One bundle (one copy of Pagefind's script and WebAssembly), one index per language.
+    assert {lang: index["page_count"] for lang, index in entry["languages"].items()} == {
+        "fi": 1, "sv": 1}
+    assert result.indexed == "all" and result.languages == ["fi", "sv"]
+    assert sorted(p.name for p in bundle.glob("pagefind*.js")) == ["pagefind-worker.js", "pagefind.js"]
+    ids = index_page_ids(bundle)
+    assert sorted(ids) == sorted([f"{finnish.id}-kirjasto-kaikille/", f"{swedish.id}-kulturvan-for-aldre/"])
+    assert ids[f"{swedish.id}-kulturvan-for-aldre/"].startswith("sv_")
     index = (result.out / "index.html").read_text(encoding="utf-8")
-    assert index.count('data-pf="fi_') == 3
+    assert 'data-index="fi sv"' in index
+    assert index.count('data-pf="fi_') == 1 and index.count('data-pf="sv_') == 1
+
+
+def test_a_republish_indexes_the_changed_cards_alone_and_drops_their_old_text(workspace, session):
+    from yhteistuumin_survey.publish import CHANGES_FOLDER, index_page_ids
+
+    practices = [make_practice(session, title=f"Käytäntö {n}", status="approved",
+                               implementation=f"Alkuperäinen teksti {n}.") for n in range(3)]
+    site = publish(workspace, session).out
+    old_ids = index_page_ids(site / "pagefind")
+    first = practices[0]
+    first.corrected_title = "Käytäntö 0 korjattu"
+    session.add(first)
+    session.commit()
+
+    result = publish(workspace, session)
+
+    folder = f"{first.id}-kaytanto-0/"
+    assert result.indexed == "changes"
+    assert sorted(index_page_ids(site / CHANGES_FOLDER)) == [folder]
+    # The full index keeps the other cards, not the changed card's old text.
+    assert sorted(index_page_ids(site / "pagefind")) == sorted(set(old_ids) - {folder})
+    fragments = "".join(gzip.decompress(path.read_bytes()).decode("utf-8", "replace")
+                        for path in (site / "pagefind" / "fragment").iterdir())
+    assert "Alkuperäinen teksti 1" in fragments and "Alkuperäinen teksti 0" not in fragments
+    cards = json.loads((site / "cards.json").read_text(encoding="utf-8"))
+    new_id = index_page_ids(site / CHANGES_FOLDER)[folder]
+    assert cards["changed"] == [new_id]
+    assert {entry["u"]: entry["pf"] for entry in cards["cards"]}[folder] == new_id
+    entry = json.loads((site / CHANGES_FOLDER / "pagefind-entry.json").read_text(encoding="utf-8"))
+    assert list(entry["languages"]) == ["fi"]
+    assert publish(workspace, session).indexed == ""  # nothing changed since
+
+    # A card that goes (or whose contact changes) makes the full index again, without it.
+    practices[1].status = "rejected"
+    session.add(practices[1])
+    session.commit()
+    result = publish(workspace, session)
+    assert result.indexed == "all" and not (site / CHANGES_FOLDER).exists()
+    assert len(index_page_ids(site / "pagefind")) == 2
+    assert json.loads((site / "cards.json").read_text(encoding="utf-8"))["changed"] == []
 
 
 def test_paragraphs_escape_and_keep_breaks():

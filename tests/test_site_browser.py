@@ -52,14 +52,14 @@ def browser():
 def site(workspace, tmp_path, monkeypatch):
     """A published site of five practices (one Swedish, one with attack payloads), served.
 
-    Two practices a search shard, so that the browser merges three Pagefind indexes.
+    The search bundle holds a Finnish and a Swedish index, which every page searches.
     """
-    from yhteistuumin_survey import publish
+    import json
+
     from yhteistuumin_survey.db.engine import open_database, session_scope
     from yhteistuumin_survey.publish import publish_site
     from yhteistuumin_survey.register import ensure_register
 
-    monkeypatch.setattr(publish, "SHARD_SIZE", 2)
     engine = open_database(f"sqlite:///{tmp_path / 'site.sqlite'}")
     ensure_register(engine, workspace=workspace)
     with session_scope(engine) as session:
@@ -73,15 +73,19 @@ def site(workspace, tmp_path, monkeypatch):
                 publish_consent=True).id,
             "turku": make_practice(
                 session, title="Lukudiplomi aikuisille", status="approved",
-                municipalities=["853"], keywords=["kirjasto", "lukeminen"]).id,
+                municipalities=["853"], keywords=["kirjasto", "lukeminen"],
+                implementation="Diplomin suorittajat tapaavat pääkirjastossa ja kuuntelevat "
+                               "musiikkia.").id,
             "oulu": make_practice(
                 session, title="Kulttuurikaveritoiminta", status="approved",
                 municipalities=["564"], target_group=["older_people"],
-                keywords=["ikäihmiset", "ystävätoiminta"]).id,
+                keywords=["ikäihmiset", "ystävätoiminta"],
+                implementation="Musiikkiopiston oppilaat soittavat.").id,
             "aland": make_practice(
                 session, title="Kulturvän för äldre", status="approved", language="sv",
                 municipalities=["478"], target_group=["older_people"],
-                goal="Att bryta ensamheten bland äldre.").id,
+                goal="Att bryta ensamheten bland äldre.",
+                implementation="Vännerna går på konserten tillsammans.").id,
             "evil": make_practice(
                 session, title="Lukupiiri <script>window.__pwned = 1; alert(1)</script>",
                 status="approved", municipalities=["837"],
@@ -93,7 +97,9 @@ def site(workspace, tmp_path, monkeypatch):
         publish_site(workspace, session=session, settings=settings_for(workspace))
     engine.dispose()
     root = workspace.outputs / "site"
-    assert sorted(p.name for p in (root / "pagefind").iterdir()) == ["s000", "s001", "s002"]
+    entry = json.loads((root / "pagefind" / "pagefind-entry.json").read_text(encoding="utf-8"))
+    assert {lang: index["page_count"] for lang, index in entry["languages"].items()} == {
+        "fi": 4, "sv": 1}
     handler = functools.partial(_QuietHandler, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -473,3 +479,48 @@ def test_status_chart_labels_and_bars_stay_inside_the_picture(workspace, browser
     assert found["out"] == []
     assert "100,0\u00a0% (26/26)" in found["labels"] and "96,3\u00a0% (26/27)" in found["labels"]
     assert found["role"] == "img" and found["name"] == "chart-title chart-desc"
+
+
+def test_each_language_is_searched_with_its_own_word_rules_on_either_site(site, page):
+    # "konserter" meets the Swedish card's "konserten" only through Swedish stemming (konsert),
+    # "pääkirjastoon" meets the Finnish card's "pääkirjastossa" only through Finnish stemming:
+    # each index is looked up with its own language's rules, whatever the page's language.
+    for index in ("index.html", "sv/index.html"):
+        page.goto(site["url"] + index)
+        page.wait_for_selector("#finder:not([hidden])")
+        page.fill("#q", "konserter")
+        wait_titles(page, ["Kulturvän för äldre"])
+        page.fill("#q", "pääkirjastoon")
+        wait_titles(page, ["Lukudiplomi aikuisille"])
+        # Finnish rules make "musiikki" the stem of "musiikkia" too; Swedish rules would leave
+        # "musiikki" whole, and then only "Musiikkiopiston" starts with it.
+        page.fill("#q", "musiikki")
+        wait_titles(page, ["Lukudiplomi aikuisille", "Kulttuurikaveritoiminta"])
+        assert page.evaluate("document.documentElement.lang") == index[:2].replace("in", "fi")
+
+
+def test_after_a_small_republish_a_search_finds_the_new_text_and_not_the_old(
+        site, page, workspace, tmp_path):
+    from yhteistuumin_survey.db.engine import open_database, session_scope
+    from yhteistuumin_survey.db.models import Practice
+    from yhteistuumin_survey.publish import CHANGES_FOLDER, publish_site
+
+    engine = open_database(f"sqlite:///{tmp_path / 'site.sqlite'}")
+    with session_scope(engine) as session:
+        practice = session.get(Practice, site["ids"]["turku"])
+        practice.corrected_title = "Lukudiplomi kaikenikäisille"
+        session.add(practice)
+    with session_scope(engine) as session:
+        result = publish_site(workspace, session=session, settings=settings_for(workspace))
+    engine.dispose()
+    assert result.indexed == "changes" and (site["root"] / CHANGES_FOLDER).is_dir()
+
+    for index in ("index.html", "sv/index.html"):
+        page.goto(site["url"] + index)
+        page.wait_for_selector("#finder:not([hidden])")
+        page.fill("#q", "kaikenikäisille")  # only in the changed card, in the changes bundle
+        wait_titles(page, ["Lukudiplomi kaikenikäisille"])
+        page.fill("#q", "aikuisille")  # only in its old title, still in the full index's words
+        page.wait_for_selector("#empty:not([hidden])")
+        page.fill("#q", "kiertopalkinto")  # a card of the full index
+        wait_titles(page, ["Kuntien välinen yhteistyö aluetyössä"])

@@ -996,12 +996,15 @@ def _republish(run: _Run, republish: Callable[[], Any] | None) -> None:
                      "search index)", "published again from the cleaned database")
         return
     result = republish()
-    changed_files = len(getattr(result, "written", [])) + len(getattr(result, "removed", []))
-    if changed_files > 1:  # the site's manifest aside
+    # The site's manifest and its cache (.yhteistuumin-site.*) aside.
+    changed_files = len([name for name in (*getattr(result, "written", []),
+                                           *getattr(result, "removed", []))
+                         if not name.startswith(".yhteistuumin-site")])
+    if changed_files:
         run.places.append(Place("the published site (its pages, practices.json and the search "
-                                "index)", f"published again: {changed_files - 1} files changed",
+                                "index)", f"published again: {changed_files} files changed",
                                 "site_files"))
-        run.counts["site_files"] += changed_files - 1
+        run.counts["site_files"] += changed_files
 
 
 def _shows_person(run: _Run, path: Path) -> bool:

@@ -2,10 +2,11 @@
 
 The output is a pure function of the database: pages are rendered in memory, compared with
 what is on disk and written only when their bytes differ (files nobody asked for any more are
-removed), so a republish after one change rewrites a handful of files. Full-text search is a
-prebuilt Pagefind index, split into shards of ``SHARD_SIZE`` practices by id; a shard is
-re-indexed only when one of its pages changed, and the browser merges the shards
-(``pagefind.mergeIndex``). Pagefind's output is deterministic for the same pages.
+removed), so a republish after one change rewrites a handful of files. Full-text search is one
+prebuilt Pagefind bundle of the card pages with an index per language (each card page carries
+the language it was written in, so Swedish cards get Swedish word rules); both interfaces
+search both languages. It is built again only when a card page changed. Pagefind's output is
+deterministic for the same pages.
 
 A practice's page lives at ``<id>-<slug>/``; the first publish stores the slug in the
 database (``Practice.published_slug``), so a later title correction keeps the address.
@@ -51,8 +52,6 @@ if TYPE_CHECKING:
     from .config import Settings
     from .workspace import Workspace
 
-#: Practices per Pagefind shard: a change re-indexes one shard, the browser merges them all.
-SHARD_SIZE = 100
 #: Cards on one page of the list; the index loads this many, a search loads cards.json.
 PAGE_SIZE = 48
 #: Bump when the code (not a template) changes what a page or a Markdown file holds, so that
@@ -61,8 +60,11 @@ PAGE_SIZE = 48
 RENDER_REVISION = 3
 #: The file that marks a folder as a site made by ``publish`` (so it may remove stale files).
 SITE_MARKER = ".yhteistuumin-site.json"
-#: Inside each shard: the hash of the pages it was built from.
-SHARD_STAMP = "source.sha256"
+#: Beside it, what a republish reuses: every practice's rendered parts and hashes, the list
+#: pages' hashes (gzipped JSON: about an eighth of its 16 MB at 5,000 practices; not served).
+SITE_CACHE = ".yhteistuumin-site.cache.json.gz"
+#: Inside a search bundle: what it was built from (gzipped JSON: page -> sha256).
+INDEX_STATE = "source.json.gz"
 #: Pagefind bundle files we do not use (we drive the JS API with our own controls).
 _PAGEFIND_UNUSED = re.compile(r"^pagefind-(component-ui|modular-ui|ui|highlight)\.(js|css)$")
 _MARKER_TEXT = ("This folder is written by `yhteistuumin publish`; files it does not know are "
@@ -138,8 +140,11 @@ class PublishResult:
     written: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
-    shards: list[str] = field(default_factory=list)
-    indexed: list[str] = field(default_factory=list)
+    #: "all" when every card was indexed, "changes" when only the cards changed since the full
+    #: index were (into its changes bundle), "" when the search index was current.
+    indexed: str = ""
+    #: The languages of the search index (one index each, with its own word rules).
+    languages: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     #: (duplicate, original): decided duplicates published on their original's card.
     merged: list[tuple[int, int]] = field(default_factory=list)
@@ -151,8 +156,10 @@ class PublishResult:
     def summary(self) -> list[str]:
         return [f"Published {plural(self.practices, 'practice')} to {self.out}",
                 f"  {len(self.written)} files written, {self.unchanged} unchanged, "
-                f"{len(self.removed)} removed; search index: {len(self.indexed)} of "
-                f"{plural(len(self.shards), 'shard')} rebuilt",
+                f"{len(self.removed)} removed; search index: " + {
+                    "all": f"every card indexed ({', '.join(self.languages) or 'empty'})",
+                    "changes": "the cards changed since the full index indexed beside it"}.get(
+                    self.indexed, "unchanged"),
                 f"  open {self.out / 'index.html'} through a web server for search "
                 f"(e.g. python -m http.server -d {self.out})"]
 
@@ -166,7 +173,8 @@ class PublishResult:
     def to_dict(self) -> dict[str, Any]:
         return {"out": str(self.out), "practices": self.practices, "written": len(self.written),
                 "removed": len(self.removed), "unchanged": self.unchanged,
-                "shards": len(self.shards), "indexed_shards": len(self.indexed),
+                "search_index": self.indexed or "unchanged",
+                "search_languages": list(self.languages),
                 "notes": list(self.notes),
                 "merged_duplicates": [{"duplicate": d, "original": o} for d, o in self.merged],
                 "unanswered_duplicate_flags": [list(pair) for pair in self.unanswered]}
@@ -292,6 +300,9 @@ def _filter_options(cards: list[Card], ui: dict[str, Any], survey: Survey,
     labels: dict[str, dict[str, str]] = {name: {} for name in ("region", "municipality", "keyword",
                                                                "target")}
     counts: dict[str, Counter[str]] = {name: Counter() for name in labels}
+    # A few dozen keywords and target groups over thousands of cards: look each up once.
+    concepts: dict[str, list[tuple[str, str]]] = {}
+    targets: dict[str, tuple[str, str]] = {}
     for card in cards:
         for region in card.regions:
             labels["region"][region.code] = region.name(lang)
@@ -299,13 +310,19 @@ def _filter_options(cards: list[Card], ui: dict[str, Any], survey: Survey,
         for place in card.municipalities:
             labels["municipality"][place.code] = place.name(lang)
             counts["municipality"][place.code] += 1
+        for keyword in card.keywords:
+            if keyword not in concepts:
+                concepts[keyword] = keyword_facets(keyword, vocabulary, lang)
         for value, label in dict.fromkeys(
-                pair for keyword in card.keywords for pair in keyword_facets(keyword, vocabulary, lang)):
+                pair for keyword in card.keywords for pair in concepts[keyword]):
             labels["keyword"].setdefault(value, label)
             counts["keyword"][value] += 1
         for value, _label in card.target_group:
-            labels["target"].setdefault(facet_value(value), target_group_label(value, survey, lang))
-            counts["target"][facet_value(value)] += 1
+            if value not in targets:
+                targets[value] = (facet_value(value), target_group_label(value, survey, lang))
+            facet, label = targets[value]
+            labels["target"].setdefault(facet, label)
+            counts["target"][facet] += 1
 
     def ordered(options: dict[str, str]) -> list[tuple[str, str]]:
         return sorted(options.items(), key=lambda item: (collation_key(item[1]), item[0]))
@@ -320,11 +337,6 @@ def common_keywords(filters: list[dict[str, Any]], limit: int = 8) -> list[tuple
     labels = dict(keyword["options"])
     top = sorted(keyword["counts"].items(), key=lambda item: (-item[1], collation_key(labels[item[0]])))
     return [(value, labels[value]) for value, _ in top[:limit]]
-
-
-def shard_of(card: Card) -> str:
-    """Return the name of the Pagefind shard holding a practice (by id, so it never moves)."""
-    return f"s{(card.id - 1) // SHARD_SIZE:03d}"
 
 
 def _card_url(card: Card, base_url: str) -> str:
@@ -434,7 +446,7 @@ def _generator_hash(workspace: Workspace, settings: Settings) -> str:
     from . import __version__
     from .resources import bundled_path
 
-    digest = hashlib.sha256(f"{__version__} {RENDER_REVISION} {SHARD_SIZE} {sorted(UI['fi'].items())} "
+    digest = hashlib.sha256(f"{__version__} {RENDER_REVISION} {sorted(UI['fi'].items())} "
                             f"{sorted(UI['sv'].items())} {settings.get('site.title')} "
                             f"{settings.get('site.base_url')}".encode())
     for folder in (bundled_path("templates/site"), workspace.root / "templates/site"):
@@ -454,8 +466,21 @@ def _generator_hash(workspace: Workspace, settings: Settings) -> str:
 
 def _input_hash(line: str, card: Card, facets: dict[str, list[str]]) -> str:
     """Hash what a practice's files are made of: its JSON line (the card and its URL) and the rest."""
-    rest = json.dumps([card.labels, card.lang, card.path, facets], sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(f"{line}\n{rest}".encode()).hexdigest()
+    rest = json.dumps([card.lang, card.path, facets], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(f"{line}\n{_labels_json(card.labels)}\n{rest}".encode()).hexdigest()
+
+
+def _labels_json(labels: dict[str, str]) -> str:
+    """Return a card's headings as JSON, made once for the many cards that share them."""
+    key = id(labels)
+    cached = _LABELS_JSON.get(key)
+    if cached is None or cached[0] is not labels:
+        cached = (labels, json.dumps(labels, sort_keys=True, ensure_ascii=False))
+        _LABELS_JSON[key] = cached
+    return cached[1]
+
+
+_LABELS_JSON: dict[int, tuple[dict[str, str], str]] = {}
 
 
 @dataclass
@@ -472,16 +497,12 @@ class RenderedSite:
 
 def render_site(workspace: Workspace, cards: list[Card], *, settings: Settings,
                 previous: dict[str, Any] | None = None, existing: set[str] | None = None,
-                progress: Callable[[int], None] | None = None,
-                on_shard: Callable[[str, dict[str, bytes], dict[str, str]], None] | None = None,
-                ) -> RenderedSite:
+                progress: Callable[[int], None] | None = None) -> RenderedSite:
     """Render the practice pages, the Markdown, practices.json and the static files.
 
     Pages whose inputs did not change since the ``previous`` manifest (and that are still
     among the ``existing`` files) are not rendered again. The index page comes later
-    (``render_index``): its cards carry the search index's page ids. ``on_shard(name, files,
-    pages)`` is called when a search shard's cards are done (cards come sorted by id), with
-    the files rendered for them and every page of the shard (path -> sha256).
+    (``render_index``): its cards carry the search index's page ids.
     """
     env = site_environment(workspace)
     site_title = str(settings.get("site.title"))
@@ -498,14 +519,7 @@ def render_site(workspace: Workspace, cards: list[Card], *, settings: Settings,
     facets = {card.id: _facets(card, vocabulary) for card in cards}
     practices: list[str] = []
     on_disk = existing or set()
-    shard = ""
-    shard_files: dict[str, bytes] = {}
-    shard_pages: dict[str, str] = {}
     for card in cards:
-        if on_shard is not None and shard_of(card) != shard:
-            if shard:
-                on_shard(shard, shard_files, shard_pages)
-            shard, shard_files, shard_pages = shard_of(card), {}, {}
         url = _card_url(card, base_url)
         line = json.dumps({**card.to_dict(), "url": url}, ensure_ascii=False, sort_keys=True)
         practices.append(line)
@@ -529,15 +543,12 @@ def render_site(workspace: Workspace, cards: list[Card], *, settings: Settings,
                 }).encode()
             md = _markdown(card, url).encode()
             files[page], files[markdown] = html, md
-            shard_files[page], shard_files[markdown] = html, md
             entries[str(card.id)] = {"input": digest, "path": card.path,
                                      "page_sha": hashlib.sha256(html).hexdigest(),
                                      "md_sha": hashlib.sha256(md).hexdigest()}
-        page_sha[page] = shard_pages[page] = entries[str(card.id)]["page_sha"]
+        page_sha[page] = entries[str(card.id)]["page_sha"]
         if progress is not None:
             progress(1)
-    if on_shard is not None and shard:
-        on_shard(shard, shard_files, shard_pages)
     files["practices.json"] = _practices_json(site_title, practices)
     files[SCHEMA_FILE] = schema_file()
     files.update(render_fixed_pages(env, settings=settings, site_title=site_title))
@@ -573,10 +584,22 @@ def render_card_list(cards: list[Card], rendered: RenderedSite) -> bytes:
                      "keywords": card_labels_of(lang, cards, "keywords"),
                      "target_group": card_labels_of(lang, cards, "target_group"),
                      "region": UI[lang]["region"]} for lang in ("fi", "sv")}
-    entries = [_list_entry(card, _card_view(card, rendered.facets[card.id]),
-                           rendered.entries[str(card.id)].get("pf") or "") for card in cards]
-    return (json.dumps({"labels": labels, "cards": entries}, ensure_ascii=False,
-                       separators=(",", ":")) + "\n").encode()
+    # Each card's entry is kept in the manifest with the page id it was made with.
+    entries = []
+    for card in cards:
+        entry = rendered.entries[str(card.id)]
+        pf = entry.get("pf") or ""
+        if not isinstance(entry.get("cj"), str) or entry.get("cj_pf") != pf:
+            entry["cj"] = json.dumps(_list_entry(card, _card_view(card, rendered.facets[card.id]), pf),
+                                     ensure_ascii=False, separators=(",", ":"))
+            entry["cj_pf"] = pf
+        entries.append(entry["cj"])
+    # The page ids in the changes bundle: the browser checks its matches apart (site.js).
+    changed = sorted(str(rendered.entries[str(card.id)].get("pf")) for card in cards
+                     if rendered.entries[str(card.id)].get("pfc"))
+    head = json.dumps({"labels": labels, "changed": changed}, ensure_ascii=False,
+                      separators=(",", ":"))
+    return (head[:-1] + ',"cards":[' + ",".join(entries) + "]}\n").encode()
 
 
 def card_labels_of(lang: str, cards: list[Card], name: str) -> str:
@@ -588,7 +611,9 @@ def card_labels_of(lang: str, cards: list[Card], name: str) -> str:
 
 
 def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite, *,
-                 settings: Settings, shards: list[str], lang: str = "fi") -> dict[str, bytes]:
+                 settings: Settings, search: SearchIndex, lang: str = "fi",
+                 before: dict[str, str] | None = None, keys: dict[str, str] | None = None
+                 ) -> dict[str, bytes]:
     """Render the list of practices in ``lang``: the index page and its numbered pages.
 
     Each page carries ``PAGE_SIZE`` cards and a pager, so that the index loads light at any
@@ -597,6 +622,11 @@ def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite
     Every card carries ``data-pf``, its page id in the Pagefind index. The Finnish list is at
     the root, the Swedish one under ``sv/``; both list every practice, each card in its own
     language.
+
+    A page is rendered only when what it is made of changed since the ``before`` publish
+    (path -> hash of its input, of pages still on disk): its cards, or what every page shows
+    (filters, counts, the search index's languages, the number of pages, the templates).
+    ``keys`` receives every page's hash; the pages not rendered are not in the result.
     """
     from markupsafe import Markup
 
@@ -608,6 +638,11 @@ def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite
     pages = max(1, -(-len(cards) // PAGE_SIZE))
     key = f"li_{lang}"
     files: dict[str, bytes] = {}
+    before = before or {}
+    keys = {} if keys is None else keys
+    shared = hashlib.sha256(json.dumps(
+        [rendered.generator, lang, len(cards), pages, filters, common, search.languages],
+        sort_keys=True, ensure_ascii=False).encode()).hexdigest()
     for number in range(1, pages + 1):
         path = _list_page_path(lang, number)
         root = root_of(path)
@@ -621,6 +656,12 @@ def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite
                     "pf": entry.get("pf") or ""})
                 entry[f"{key}_stamp"] = stamp
             snippets.append(Markup(entry[key]))  # rendered with autoescape
+        digest = hashlib.sha256(f"{shared} {number}\n".encode())
+        for snippet in snippets:
+            digest.update(snippet.encode())
+        keys[path] = digest.hexdigest()
+        if before.get(path) == keys[path]:
+            continue
         pager = [{"number": n, "href": root + _list_page_path(lang, n), "current": n == number}
                  for n in range(1, pages + 1)] if pages > 1 else []
         files[path] = _render(env, "site/index.html.j2", {
@@ -628,7 +669,7 @@ def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite
                            alternates={other: _list_page_path(other, number) for other in ("fi", "sv")}),
             "site_title": site_title, "ui": UI[lang], "cards": snippets,
             "count": len(cards), "filters": filters, "common_keywords": common,
-            "shards": shards, "pager": pager, "page_number": number, "pages": pages,
+            "search": search, "pager": pager, "page_number": number, "pages": pages,
             "page_size": PAGE_SIZE}).encode()
     return files
 
@@ -686,7 +727,8 @@ def _write_if_changed(path: Path, data: bytes, *, compare: bool = True,
     return True
 
 
-def existing_files(out: Path, keep_folders: tuple[str, ...] = ("pagefind",)) -> set[str]:
+def existing_files(out: Path, keep_folders: tuple[str, ...] = ("pagefind", "pagefind-changes")
+                   ) -> set[str]:
     """Return the files under ``out`` (but in ``keep_folders``) by relative path."""
     found: set[str] = set()
     top = str(out)
@@ -756,84 +798,75 @@ def _pagefind_version() -> str:
         return "unknown"
 
 
-def _shard_stamp(pages: dict[str, str]) -> str:
-    digest = hashlib.sha256(f"pagefind {_pagefind_version()} force-language fi\n".encode())
-    for relative in sorted(pages):
-        digest.update(f"{relative} {pages[relative]}\n".encode())
-    return digest.hexdigest() + "\n"
+#: The card pages, and only they, go to the search index (their folders are ``<id>-<slug>``).
+INDEX_GLOB = "[0-9]*/index.html"
+INDEX_PAGE = re.compile(r"[0-9][^/]*/index\.html")
+#: The bundle of the card pages changed since the full index was built (see build_search_index).
+CHANGES_FOLDER = "pagefind-changes"
+#: The full index is built again when more pages than this share changed since it was built
+#: (or more than CHANGES_MIN, whichever is more).
+CHANGES_SHARE = 0.05
+CHANGES_MIN = 20
 
 
-class ShardIndexer:
-    """Run Pagefind on each shard whose pages changed, as soon as its pages are on disk.
+@dataclass
+class SearchIndex:
+    """What the search index is after a publish: which bundles, which languages, what was done."""
 
-    Pagefind reads the pages in place (``--glob`` names exactly a shard's page folders), so a
-    full publish neither copies 5,000 pages to a scratch folder nor waits for the last page
-    before indexing the first shard: the shards are indexed while the next pages render. At
-    most one Pagefind runs per core. Use as a context manager; ``close`` returns the shards
-    indexed and removes the bundles of shards no longer wanted.
+    #: "all" when every card was indexed, "changes" when only the cards changed since the full
+    #: index were, "" when both bundles were current.
+    indexed: str
+    languages: list[str]  # of the full index
+    change_languages: list[str]  # of the changes bundle ([] when there is none)
+    changed: list[str]  # the pages in the changes bundle
+    ids: dict[str, str] = field(default_factory=dict)  # page -> its page id in the index
+
+
+def _index_state(bundle: Path) -> dict[str, Any] | None:
+    """Return what a bundle was built from (Pagefind's version and page -> sha256), or None."""
+    import gzip
+
+    try:
+        data = json.loads(gzip.decompress((bundle / INDEX_STATE).read_bytes()))
+    except (OSError, ValueError, EOFError):
+        return None
+    return data if isinstance(data, dict) and data.get("pagefind") == _pagefind_version() else None
+
+
+def _run_pagefind(out: Path, target: Path, glob: str, pages: dict[str, str],
+                  contacts: dict[str, str]) -> None:
+    """Index the pages under ``out`` matching ``glob`` into the bundle ``target`` (swapped in).
+
+    The bundle keeps what it was built from: each page's sha256, the hash of its contact and
+    its page id (``source.json.gz``).
     """
+    import gzip
 
-    def __init__(self, out: Path) -> None:
-        self.out = out
-        self.root = out / "pagefind"
-        self.parallel = max(1, os.cpu_count() or 1)
-        self.indexed: list[str] = []
-        self._running: list[tuple[str, Path, subprocess.Popen[bytes], dict[str, str]]] = []
-        self._work: tempfile.TemporaryDirectory[str] | None = None
-        self._executable: Path | None = None
-
-    def __enter__(self) -> ShardIndexer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for _name, _bundle, process, _pages in self._running:
-            process.kill()
-            process.wait()
-        self._running.clear()
-        if self._work is not None:
-            self._work.cleanup()
-            self._work = None
-
-    def add(self, name: str, pages: dict[str, str]) -> None:
-        """Index shard ``name`` (its pages: path under the site -> sha256) unless it is current."""
-        if _read(self.root / name / SHARD_STAMP) == _shard_stamp(pages):
-            return
-        if self._executable is None:
-            self._executable = pagefind_executable()
-            self.root.mkdir(parents=True, exist_ok=True)
-            self._work = tempfile.TemporaryDirectory(prefix="pagefind-", dir=self.out.parent)
-        while len(self._running) >= self.parallel:
-            self._reap(block=True)
-        bundle = Path(self._work.name if self._work else self.out.parent) / name
-        command = [str(self._executable), "--site", str(self.out), "--glob", _shard_glob(pages),
-                   "--output-path", str(bundle), "--force-language", "fi", "--silent"]
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        self._running.append((name, bundle, process, pages))
-        self._reap(block=False)
-
-    def _reap(self, *, block: bool) -> None:
-        done = [job for job in self._running if job[2].poll() is not None]
-        if not done and block and self._running:
-            done = [self._running[0]]
-        for job in done:
-            self._running.remove(job)
-            _finish(job, self.root)
-            self.indexed.append(job[0])
-
-    def close(self, wanted: Collection[str]) -> list[str]:
-        """Wait for every run; remove the bundles not ``wanted``; return the shards indexed."""
-        while self._running:
-            self._reap(block=True)
-        if self.root.is_dir():
-            for path in sorted(self.root.iterdir()):
-                if path.name not in wanted:
-                    shutil.rmtree(path) if path.is_dir() else path.unlink()
-            if not any(self.root.iterdir()):
-                self.root.rmdir()
-        return sorted(self.indexed)
+    executable = pagefind_executable()
+    with tempfile.TemporaryDirectory(prefix="pagefind-", dir=out.parent) as work:
+        bundle = Path(work) / "bundle"
+        command = [str(executable), "--site", str(out), "--glob", glob,
+                   "--output-path", str(bundle), "--silent"]
+        process = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                 check=False)
+        if process.returncode != 0 or not (bundle / "pagefind-entry.json").exists():
+            reason = process.stdout.decode("utf-8", "replace").strip().splitlines()[-1:]
+            raise SurveyError(f"pagefind: indexing the site failed ({(reason or ['no output'])[0]}); "
+                              "rerun with --debug or check the pagefind installation")
+        for path in bundle.iterdir():
+            if _PAGEFIND_UNUSED.match(path.name):
+                path.unlink()
+        ids = index_page_ids(bundle)
+        state = {"pagefind": _pagefind_version(), "pages": dict(sorted(pages.items())),
+                 "contacts": {page: contacts.get(page, "") for page in sorted(pages)},
+                 "ids": {page: ids.get(page.removesuffix("index.html"), "") for page in sorted(pages)}}
+        (bundle / INDEX_STATE).write_bytes(gzip.compress(json.dumps(state).encode(), mtime=0))
+        if target.exists():
+            os.replace(target, Path(work) / "old")
+        os.replace(bundle, target)
 
 
-def _shard_glob(pages: Collection[str]) -> str:
+def _changes_glob(pages: Collection[str]) -> str:
     """Return the glob of exactly these pages (slugs are ``[a-z0-9-]``: nothing to escape)."""
     folders = sorted(page.removesuffix("/index.html") for page in pages)
     if any(not re.fullmatch(r"[A-Za-z0-9_-]+", folder) for folder in folders):
@@ -841,25 +874,68 @@ def _shard_glob(pages: Collection[str]) -> str:
     return "{" + ",".join(folders) + "}/index.html"
 
 
-def _finish(job: tuple[str, Path, subprocess.Popen[bytes], dict[str, str]], root: Path) -> None:
-    name, bundle, process, pages = job
-    output, _ = process.communicate()
-    if process.returncode != 0 or not (bundle / "pagefind-entry.json").exists():
-        reason = output.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
-        raise SurveyError(f"pagefind: indexing shard {name} failed ({reason[0]}); "
-                          "rerun with --debug or check the pagefind installation")
-    for path in bundle.iterdir():
-        if _PAGEFIND_UNUSED.match(path.name):
-            path.unlink()
-    (bundle / SHARD_STAMP).write_text(_shard_stamp(pages), encoding="utf-8")
-    target = root / name
-    if target.exists():
-        shutil.rmtree(target)
-    shutil.move(str(bundle), str(target))
+def build_search_index(out: Path, pages: dict[str, str], contacts: dict[str, str]) -> SearchIndex:
+    """Index the card pages under ``out`` with Pagefind, as little as the changes allow.
+
+    ``pages`` are the card pages (path under the site -> sha256). One Pagefind run makes one
+    bundle (``pagefind/``) with one index per language, from each page's ``<html lang>``:
+    Finnish cards get Finnish word rules, Swedish cards Swedish ones. Pagefind has no
+    incremental mode and indexing every card is most of a republish, so the pages changed
+    since that full index are indexed alone into ``pagefind-changes/``, which the browser
+    merges (``mergeIndex``). The full index's text of those pages (their fragments) is
+    deleted; its words still point at them until the next full index, and the browser leaves
+    them out, as the page ids in cards.json no longer name them. The full index is built
+    again when more than ``CHANGES_SHARE`` of the pages changed, and when a page went or a
+    page's contact changed (``contacts``: page -> hash of its contact): what a withdrawn
+    consent or an erased person leaves must not stay in the index.
+    """
+    root, changes = out / "pagefind", out / CHANGES_FOLDER
+    if not pages:
+        for folder in (root, changes):
+            if folder.exists():
+                shutil.rmtree(folder)
+        return SearchIndex("all", [], [], [], {})
+    indexed = ""
+    base = _index_state(root)
+    changed = sorted(page for page, sha in pages.items()
+                     if base is None or base["pages"].get(page) != sha)
+    if (base is None or len(changed) > max(CHANGES_MIN, int(len(pages) * CHANGES_SHARE))
+            or set(base["pages"]) - set(pages)
+            or any(base["contacts"].get(page, "") != contacts.get(page, "") for page in changed)):
+        _run_pagefind(out, root, INDEX_GLOB, pages, contacts)
+        indexed, changed = "all", []
+        base = _index_state(root)
+    if not changed:
+        if changes.exists():
+            shutil.rmtree(changes)
+    else:
+        wanted = {page: pages[page] for page in changed}
+        before = _index_state(changes)
+        if before is None or before["pages"] != wanted:
+            _run_pagefind(out, changes, _changes_glob(changed), wanted, contacts)
+            indexed = "changes"
+        for page in changed:  # the old text of a changed page leaves the full index
+            old = (base or {}).get("ids", {}).get(page)
+            if old:
+                (root / "fragment" / f"{old}.pf_fragment").unlink(missing_ok=True)
+    ids = {**((base or {}).get("ids") or {}), **((_index_state(changes) or {}).get("ids") or {})}
+    return SearchIndex(indexed, index_languages(root),
+                       index_languages(changes) if changed else [], changed, ids)
 
 
-def shard_page_ids(bundle: Path) -> dict[str, str]:
-    """Return the Pagefind page id of every page of a shard, by page folder (``12-slug/``)."""
+def index_languages(bundle: Path) -> list[str]:
+    """Return the languages of the search index (``pagefind-entry.json``), sorted."""
+    text = _read(bundle / "pagefind-entry.json")
+    if text is None:
+        return []
+    try:
+        return sorted(json.loads(text).get("languages") or {})
+    except (ValueError, AttributeError):
+        return []
+
+
+def index_page_ids(bundle: Path) -> dict[str, str]:
+    """Return the Pagefind page id of every indexed page, by page folder (``12-slug/``)."""
     import gzip
 
     ids: dict[str, str] = {}
@@ -895,14 +971,21 @@ def count_published(*, session: Session) -> int:
 
 
 def _read_manifest(out: Path) -> dict[str, Any] | None:
+    """Return the last publish's manifest with its cache, or None (then every page is rendered)."""
+    import gzip
+
     text = _read(out / SITE_MARKER)
     if text is None:
         return None
     try:
         data = json.loads(text)
-    except ValueError:
+        packed = (out / SITE_CACHE).read_bytes()
+        if not isinstance(data, dict) or data.get("cache_sha256") != hashlib.sha256(packed).hexdigest():
+            return None
+        cache = json.loads(gzip.decompress(packed))
+    except (OSError, ValueError, EOFError):
         return None
-    return data if isinstance(data, dict) else None
+    return {**data, **cache} if isinstance(cache, dict) else None
 
 
 def _pin_slugs(session: Session, cards: list[Card]) -> None:
@@ -937,57 +1020,55 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
     cards = load_cards(session=session, survey=survey)
     out.mkdir(parents=True, exist_ok=True)
     on_disk = existing_files(out)
-    # Each shard's pages are written as soon as they are rendered and Pagefind indexes them
-    # (in place) while the next ones render; then the index page, whose cards carry the
-    # index's page ids, and last the removal of stale files.
-    written: list[str] = []
-    unchanged = 0
+    # The pages first, then one Pagefind run over the card pages (unless none changed), then
+    # the list pages, whose cards carry the index's page ids, and last the stale files go.
     folders: set[Path] = set()
-    shard_pages: dict[str, dict[str, str]] = {}
-    handled: set[str] = set()
-    with ShardIndexer(out) as indexer:
-        def shard_done(name: str, files: dict[str, bytes], pages: dict[str, str]) -> None:
-            nonlocal unchanged
-            handled.update(files)
-            done, same = write_files(out, files, existing=on_disk, folders=folders)
-            written.extend(done)
-            unchanged += same
-            shard_pages[name] = pages
-            indexer.add(name, pages)
-
-        rendered = render_site(workspace, cards, settings=settings, previous=_read_manifest(out),
-                               existing=on_disk, progress=progress, on_shard=shard_done)
-        rest = {path: data for path, data in rendered.files.items() if path not in handled}
-        done, same = write_files(out, rest, existing=on_disk, folders=folders)
-        written.extend(done)
-        unchanged += same
-        indexed = indexer.close(shard_pages)
-    shard_cards: dict[str, list[Card]] = {}
-    for card in cards:
-        shard_cards.setdefault(shard_of(card), []).append(card)
-    for name, members in shard_cards.items():
-        if name in indexed or any(not rendered.entries[str(c.id)].get("pf") for c in members):
-            ids = shard_page_ids(out / "pagefind" / name)
-            for card in members:
-                rendered.entries[str(card.id)]["pf"] = ids.get(card.path + "/", "")
+    previous = _read_manifest(out)
+    rendered = render_site(workspace, cards, settings=settings, previous=previous,
+                           existing=on_disk, progress=progress)
+    written, unchanged = write_files(out, rendered.files, existing=on_disk, folders=folders)
+    # Pagefind indexes every card folder it finds: the pages of practices no longer published
+    # go before it runs.
+    gone = remove_stale(out, rendered.page_sha,
+                        existing={path for path in on_disk if INDEX_PAGE.fullmatch(path)})
+    search = build_search_index(out, rendered.page_sha, {
+        f"{card.path}/index.html": hashlib.sha256(repr(card.contact).encode()).hexdigest()[:16]
+        for card in cards})
+    _set_page_ids(cards, rendered, search)
+    # The list pages unchanged since the last publish (and still on disk) are not rendered.
+    lists_before = {path: key for path, key in ((previous or {}).get("lists") or {}).items()
+                    if path in on_disk}
+    lists: dict[str, str] = {}
     indexes = {path: page for lang in ("fi", "sv")
                for path, page in render_index(workspace, cards, rendered, settings=settings,
-                                              shards=sorted(shard_pages), lang=lang).items()}
+                                              search=search, lang=lang, before=lists_before,
+                                              keys=lists).items()}
+    kept_lists = set(lists) - set(indexes)
+    unchanged += len(kept_lists)
     indexes["cards.json"] = render_card_list(cards, rendered)
     done, same = write_files(out, indexes, existing=on_disk, folders=folders)
     written = sorted([*written, *done])
     unchanged += same
     unchanged += len(rendered.kept)
-    removed = remove_stale(out, {*rendered.files, *indexes, *rendered.kept, SITE_MARKER},
-                           existing=on_disk)
+    removed = sorted([*gone, *remove_stale(out, {*rendered.files, *indexes, *rendered.kept,
+                                                  *kept_lists, SITE_MARKER, SITE_CACHE},
+                                           existing=on_disk - set(gone))])
     # The manifest goes last: a publish stopped half-way re-renders what it had not finished.
+    # The cache first, then the marker naming its digest: a cache without its marker is unused.
+    import gzip
+
+    packed = gzip.compress(json.dumps({"practices": rendered.entries, "lists": lists},
+                                      sort_keys=True, ensure_ascii=False).encode(),
+                           compresslevel=1, mtime=0)
     manifest = {"about": _MARKER_TEXT.strip(), "generator": rendered.generator,
-                "practices": rendered.entries}
-    if _write_if_changed(out / SITE_MARKER,
-                         (json.dumps(manifest, sort_keys=True, ensure_ascii=False) + "\n").encode()):
-        written.append(SITE_MARKER)
-    else:
-        unchanged += 1
+                "cache": SITE_CACHE, "cache_sha256": hashlib.sha256(packed).hexdigest()}
+    for name, data in ((SITE_CACHE, packed),
+                       (SITE_MARKER, (json.dumps(manifest, sort_keys=True, ensure_ascii=False)
+                                      + "\n").encode())):
+        if _write_if_changed(out / name, data):
+            written.append(name)
+        else:
+            unchanged += 1
     _pin_slugs(session, cards)
     notes = []
     merged, unanswered = _duplicates(session, cards)
@@ -1002,8 +1083,22 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
         notes.append("set [site] base_url to the site's public address: sitemap.xml, canonical "
                      "links and Open Graph tags need full addresses (now relative or left out)")
     return PublishResult(out=out, practices=len(cards), written=written, removed=removed,
-                         unchanged=unchanged, shards=sorted(shard_pages), indexed=indexed,
+                         unchanged=unchanged, indexed=search.indexed,
+                         languages=sorted({*search.languages, *search.change_languages}),
                          notes=notes, merged=merged, unanswered=unanswered)
+
+
+def _set_page_ids(cards: list[Card], rendered: RenderedSite, search: SearchIndex) -> None:
+    """Give every card its page id in the search index (``pf``) and mark those in the changes
+    bundle (``pfc``)."""
+    changed = set(search.changed)
+    for card in cards:
+        page = f"{card.path}/index.html"
+        entry = rendered.entries[str(card.id)]
+        entry["pf"] = search.ids.get(page, "")
+        entry.pop("pfc", None)
+        if page in changed:
+            entry["pfc"] = 1
 
 
 def _duplicates(session: Session, cards: list[Card]) -> tuple[list[tuple[int, int]],

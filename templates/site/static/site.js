@@ -1,7 +1,10 @@
 // Search and filters of the knowledge bank. The page carries one page of cards and a plain
 // pager, so that it loads light at any size and every card is reached without JavaScript. A
-// search or a filter loads cards.json (every card's list entry) once, and the Pagefind index
-// built with the site for full-text search (one bundle per shard of practices, merged here).
+// search or a filter loads cards.json (every card's list entry) once, and the Pagefind bundle
+// built with the site for full-text search. The bundle holds one index per language, each with
+// its own word rules (Finnish cards stemmed as Finnish, Swedish as Swedish); both interfaces
+// search both, each index through its own Pagefind instance, so that a query is stemmed with
+// the rules of the index it is looked up in, and the results are merged by score here.
 // Opened from disk, where neither can load, the filters and a plain text match work over the
 // cards of the page and a note says so. A classic script (not a module), so that it runs from
 // disk too; Pagefind is loaded with a dynamic import().
@@ -69,6 +72,7 @@
         const response = await fetch(new URL("cards.json", base));
         if (!response.ok) throw new Error(String(response.status));
         const data = await response.json();
+        data.changed = new Set(data.changed || []);
         data.byPf = new Map();
         data.byUrl = new Map();
         for (const entry of data.cards) {
@@ -82,23 +86,109 @@
       return catalogue;
     })());
 
+    // One Pagefind instance per language of the index. Pagefind loads the index (and the word
+    // rules, in its WebAssembly) of the page's <html lang>, and a module keeps one WebAssembly
+    // for every index it merges: so each other language gets a module of its own (the same
+    // file under another address, its own worker), told its language the way Pagefind reads
+    // it, from <html lang> when it starts. Their results merge by score, as mergeIndex does.
+    const openIndex = async (lang, first, bundle, changes) => {
+      const module = await import(new URL(first ? "pagefind.js" : `pagefind.js?${lang}`, bundle).href);
+      await module.options({ basePath: bundle.pathname, baseUrl: base.pathname });
+      const html = document.documentElement;
+      const own = html.getAttribute("lang");
+      html.setAttribute("lang", lang);
+      try {
+        module.init();  // reads <html lang> before its first await
+      } finally {
+        html.setAttribute("lang", own);
+      }
+      // The cards changed since the full index are in a bundle of their own, same language.
+      if (changes) await module.mergeIndex(changes.pathname, { language: lang, baseUrl: base.pathname });
+      await module.search("");  // resolves once its index and WebAssembly are loaded
+      return module;
+    };
+
+    // Which languages, from which bundle: the full index's from the page, the changes
+    // bundle's from its entry file (the list pages do not name them, so that they stay the
+    // same from one small republish to the next).
+    let planPromise = null;
+    const plan = () => planPromise || (planPromise = (async () => {
+      if (location.protocol === "file:") return null;
+      const full = (form.dataset.index || "").split(/\s+/).filter(Boolean);
+      const bundle = new URL("pagefind/", base);
+      const changes = new URL("pagefind-changes/", base);
+      const entry = await fetch(new URL("pagefind-entry.json", changes), { cache: "no-cache" })
+        .then((response) => (response.ok ? response.json() : {}), () => ({}));
+      const changed = Object.keys(entry.languages || {});
+      const order = [...new Set([...full, ...changed])]
+        .sort((a, b) => (b === pageLang) - (a === pageLang));
+      if (!order.length) return null;
+      const opened = new Map();
+      const open = (lang) => {
+        if (!opened.has(lang)) {
+          const first = lang === order[0];
+          opened.set(lang, full.includes(lang)
+            ? openIndex(lang, first, bundle, changed.includes(lang) ? changes : null)
+            : openIndex(lang, first, changes, null));
+        }
+        return opened.get(lang);
+      };
+      return { order, open };
+    })());
+
     let pagefindPromise = null;
     const loadPagefind = () => pagefindPromise || (pagefindPromise = (async () => {
-      const shards = (form.dataset.shards || "").split(/\s+/).filter(Boolean);
       try {
-        if (!shards.length || location.protocol === "file:") throw new Error("no index");
-        const first = new URL(`pagefind/${shards[0]}/`, base);
-        const module = await import(new URL("pagefind.js", first).href);
-        await module.options({ basePath: first.pathname, baseUrl: base.pathname });
-        // The shards load side by side, not one after another (50 of them at 5,000 cards).
-        await Promise.all(shards.slice(1).map((shard) => module.mergeIndex(
-          new URL(`pagefind/${shard}/`, base).pathname, { baseUrl: base.pathname })));
-        await module.init();
-        return module;
+        const indexes = await plan();
+        return indexes ? await Promise.all(indexes.order.map(indexes.open)) : null;
       } catch (error) {
         return null;
       }
     })());
+    // The idle preload: the page language's index (the others' with a sign of searching).
+    const preloadFirst = () => plan().then((indexes) => indexes && indexes.open(indexes.order[0]))
+      .catch(() => null);
+
+    // When no word of an index starts with a query word, Pagefind matches the longest word
+    // that the query word starts with: "i" or "på" of a Swedish card for "ikäihmiset" or
+    // "pääkirjastoon", "25" for "2500". An index the query's words are not in would so add
+    // every card with a short word to the result. Its best result tells: a result set whose
+    // marked words share fewer than four first letters with every query word is left out
+    // (all its pages matched through the same short word).
+    const sharedStart = (a, b) => {
+      let n = 0;
+      while (n < a.length && n < b.length && a[n] === b[n]) n += 1;
+      return n;
+    };
+    const matchesWords = async (results, words) => {
+      if (!results.length) return false;
+      let excerpt = "";
+      try {
+        excerpt = (await results[0].data()).excerpt || "";
+      } catch (error) {
+        return true;  // no excerpt to tell by: keep them
+      }
+      const marked = Array.from(excerpt.matchAll(/<mark>(.*?)<\/mark>/g), (m) => fold(m[1]));
+      return !marked.length || marked.some(
+        (mark) => words.some((word) => sharedStart(mark, word) >= Math.min(4, word.length)));
+    };
+
+    // Each index on its own: the full one and the changes bundle merged into it. A result
+    // the card list does not name is a changed card's old version in the full index: its
+    // text is gone from the site, and it is left out first.
+    const searchEach = (engines, term) => Promise.all(engines.map(
+      async (engine) => ((await engine.search(term)) || { results: [] }).results));
+    const keepMatches = async (each, term, catalogue) => {
+      const words = fold(term).split(/\s+/).filter(Boolean);
+      const changed = catalogue.changed;
+      const found = await Promise.all(each.map(async (all) => {
+        const results = all.filter((r) => catalogue.byPf.has(r.id));
+        const parts = [results.filter((r) => !changed.has(r.id)), results.filter((r) => changed.has(r.id))];
+        const kept = await Promise.all(parts.map(async (part) => ((await matchesWords(part, words)) ? part : [])));
+        return kept.flat();
+      }));
+      return found.flat().sort((a, b) => b.score - a.score);
+    };
 
     // One list entry of cards.json as a card, built with the DOM (never from HTML text).
     const cardOf = (entry) => {
@@ -163,18 +253,18 @@
     };
 
     async function entriesOf(results) {
-      const found = [];
+      const found = new Set();  // a page in both bundles (changed, then changed back) once
       for (const result of results) {
         const candidates = catalogue.byPf.get(result.id) || [];
-        if (candidates.length === 1) found.push(candidates[0]);
+        if (candidates.length === 1) found.add(candidates[0]);
         else if (candidates.length > 1) {  // ids are short hashes: the URL tells them apart
           const path = new URL((await result.data()).url, location.href).pathname;
           const name = path.replace(/index\.html$/, "").split("/").filter(Boolean).pop();
           const entry = name ? catalogue.byUrl.get(`${name}/`) : undefined;
-          if (entry) found.push(entry);
+          if (entry) found.add(entry);
         }
       }
-      return found;
+      return [...found];
     }
 
     async function update(record = true) {
@@ -188,6 +278,9 @@
         say(total);
         return;
       }
+      // The index's search runs side by side with the loading of the card list.
+      const searching = term ? loadPagefind().then((engines) => engines && searchEach(engines, term))
+        : Promise.resolve(null);
       const data = await loadCatalogue();
       if (run !== generation) return;
       if (!data) {  // from disk: the cards of this page
@@ -200,13 +293,13 @@
       }
       let entries = data.cards.filter((entry) => fitsEntry(entry, filters));
       if (term) {
-        const engine = await loadPagefind();
+        const each = await searching;
         if (run !== generation) return;
-        if (engine) {
-          const search = await engine.search(term);
-          if (run !== generation || !search) return;
+        if (each) {
+          const results = await keepMatches(each, term, data);
+          if (run !== generation) return;
           const fitting = new Set(entries);
-          entries = (await entriesOf(search.results)).filter((entry) => fitting.has(entry));
+          entries = (await entriesOf(results)).filter((entry) => fitting.has(entry));
           if (run !== generation) return;
         } else {
           const words = fold(term).split(/\s+/).filter(Boolean);
@@ -228,6 +321,15 @@
     const preload = () => { loadCatalogue(); loadPagefind(); };
     query.addEventListener("focus", preload, { once: true });
     query.addEventListener("pointerenter", preload, { once: true });
+    // Pagefind's script, WebAssembly and index summary of the page's language (about 150 KB)
+    // load once the page has painted and the browser is idle, so that the page and its
+    // preload stay within 300 KB; the other language's (120 KB) and the card list (cards.json,
+    // larger) wait for a sign of searching.
+    const whenIdle = window.requestIdleCallback || ((run) => setTimeout(run, 200));
+    if (location.protocol !== "file:") {
+      window.addEventListener("load", () => whenIdle(() => preloadFirst(), { timeout: 2000 }),
+                              { once: true });
+    }
     if (location.protocol === "file:") {
       const note = document.getElementById("from-disk");
       if (note) note.hidden = false;
