@@ -567,3 +567,29 @@ def test_corrected_municipalities_read_the_same_by_either_rule(session, correcte
     assert card_rule((r.municipality_code, r.source) for r in rows) == expected
     assert submitted_municipalities(session=session, practice_id=a.id) == [
         ("049", "token"), ("091", "token")]
+
+
+def test_text_that_looks_like_markup_or_excel_escapes_comes_back_as_typed(
+        session, tmp_path: Path) -> None:
+    from yhteistuumin_survey.tables import read_workbook
+
+    texts = ["Koodi _x0041_ ja _x000D_ sellaisenaan", "a & b <c> \"d\" 'e'",
+             "  reunoilla välilyönnit  ", "rivi\r\nrivi\rrivi", "ohjausmerkit\x07\ufffe pois"]
+    practices = [make_practice(session, title=text, summary=text) for text in texts]
+    path = export_one(session, tmp_path)
+    expected = [text.replace("\x07", "").replace("\ufffe", "") for text in texts]
+    sheet = openpyxl.load_workbook(path)[SHEET]
+    cols = headers(sheet)
+    review = next(s for s in read_workbook(path) if s.name == SHEET)
+    calamine = {row[cols["ID"] - 1]: row for row in review.rows[1:]}
+    for practice, text in zip(practices, expected, strict=True):
+        row = row_of(sheet, practice.id)
+        for header in ("Käytännön nimi", "Hyvä käytäntö pähkinänkuoressa"):
+            # Excel, LibreOffice and calamine read "_x005F_x0041_" as the typed "_x0041_";
+            # openpyxl leaves escapes in inline text as they are.
+            if "_x" not in text:
+                assert sheet.cell(row=row, column=cols[header]).value == text
+            assert calamine[practice.id][cols[header] - 1] == text
+    fill(path, {p.id: {"Päätös": "hyväksytty"} for p in practices})
+    result = import_review([path], session=session)
+    assert result.counts["applied"] == len(texts) and result.counts["warnings"] == 0

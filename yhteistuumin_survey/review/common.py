@@ -142,6 +142,10 @@ SHEET_NAME = "Arviointi"
 INSTRUCTIONS_SHEET = "Ohjeet - Anvisningar"
 META_SHEET = "_review_meta"
 META_FORMAT = "yhteistuumin-review/1"
+#: The head of the metadata sheet's table, one row per practice after it. ``read_only_digest``
+#: (added later; older workbooks lack it) lets the import check every read-only cell of a row
+#: with one hash, and compare them one by one only when it differs.
+META_COLUMNS = ("practice_id", "version", "stamp", "read_only_hashes", "read_only_digest")
 
 # --- flags in plain words ------------------------------------------------------------------
 
@@ -199,17 +203,26 @@ STAMP_FIELDS = ("title", "keywords", "target_group", "goal", "summary", "impleme
                 "contact_phone", "contact_text", "publish_consent", "municipality_text")
 
 
+#: ``json.dumps(..., ensure_ascii=False, default=str, sort_keys=True)`` made once: the same
+#: text (stamps in workbooks already sent out stay valid), without a new encoder per row.
+_STAMP_JSON = json.JSONEncoder(ensure_ascii=False, default=str, sort_keys=True).encode
+
+
 def version_stamp(practice_id: int, version: Any) -> str:
     """Return ``v<N>-<hash>``: changes when a new version (or other content) arrives."""
-    content = json.dumps([practice_id, version.version,
-                          *[getattr(version, name) for name in STAMP_FIELDS]],
-                         ensure_ascii=False, default=str, sort_keys=True)
+    content = _STAMP_JSON([practice_id, version.version,
+                           *[getattr(version, name) for name in STAMP_FIELDS]])
     return f"v{version.version}-{hashlib.sha256(content.encode()).hexdigest()[:6]}"
 
 
 def text_hash(text: str) -> str:
     """Return a short hash of a cell's text, to tell if a read-only cell was edited."""
     return hashlib.blake2s(normal_text(text).encode(), digest_size=3).hexdigest()
+
+
+def read_only_digest(texts: Sequence[str]) -> str:
+    """Return one hash of a row's read-only cells as written (in :data:`COLUMNS` order)."""
+    return hashlib.blake2s("\x1f".join(texts).encode(), digest_size=8).hexdigest()
 
 
 def normal_text(text: str) -> str:
