@@ -29,7 +29,9 @@ from .common import (
     effective_municipalities,
     field_labels,
     flag_words,
+    gc_paused,
     parse_statuses,
+    plain_rows,
     read_only_digest,
     reviewer_municipalities,
     status_label,
@@ -123,14 +125,14 @@ def collect_rows(*, session: Session, statuses: Sequence[str] | None = None,
                                         p.status != "duplicate"))
     version_columns = [v.version, v.submission_id, v.flags, v.language,
                        *[v[name] for name in STAMP_FIELDS]]
-    found = session.execute(
+    found = plain_rows(session.execute(
         select(*[p[name].label(f"p_{name}") for name in (
             "id", "status", "current_version", "decided_version", "language",
             "duplicate_of_id", "reviewer_comment", "corrected_title", "corrected_keywords")],
                *version_columns)
         .join(PracticeVersion.__table__,  # type: ignore[attr-defined]
               and_(v.practice_id == p.id, v.version == p.current_version))
-        .where(condition).order_by(p.id)).all()
+        .where(condition).order_by(p.id)))
     if not found:
         return []
     ids = [row.p_id for row in found]
@@ -359,6 +361,16 @@ def export_review(outputs: Path, *, session: Session, out: Path | None = None,
     reviewers = [r.strip() for r in reviewers if r and r.strip()]
     if len({r.casefold() for r in reviewers}) != len(reviewers):
         raise InputError("the same --reviewer is named twice; name each reviewer once")
+    with gc_paused():
+        return _export_review(outputs, session=session, out=out, statuses=statuses,
+                              reviewers=reviewers, survey=survey, now=now, progress=progress,
+                              round_name=round_name)
+
+
+def _export_review(outputs: Path, *, session: Session, out: Path | None,
+                   statuses: Sequence[str] | None, reviewers: list[str], survey: Survey | None,
+                   now: dt.datetime | None, progress: Callable[[int], Any] | None,
+                   round_name: str | None) -> ExportResult:
     now = now or dt.datetime.now(dt.UTC)
     chosen = parse_statuses(statuses)
     export_id = uuid.uuid4().hex[:12]
