@@ -44,6 +44,39 @@ for _decision, _words in DECISION_WORDS.items():
     for _word in (*_words.values(), *_EXTRA_DECISION_WORDS[_decision], _decision):
         _DECISION_INDEX[fold(_word)] = _decision
 
+#: The answer "not a duplicate" to a possible-duplicate flag, written in the duplicate column
+#: (fi first: the drop-down offers it).
+NOT_DUPLICATE_WORDS = {"fi": "ei kaksoiskappale", "sv": "inte dubblett", "en": "not a duplicate"}
+_NOT_DUPLICATE_INDEX = {fold(word) for word in (
+    *NOT_DUPLICATE_WORDS.values(), "ei ole kaksoiskappale", "ei kaksoiskappaletta",
+    "eri käytäntö", "ei sama", "ingen dubblett", "inte en dubblett", "inte samma",
+    "not duplicate", "no duplicate", "distinct")}
+
+
+def is_not_duplicate(text: str) -> bool:
+    """Tell if a reviewer's text in the duplicate column answers "not a duplicate" (fi/sv/en)."""
+    return fold(text) in _NOT_DUPLICATE_INDEX
+
+
+def duplicate_candidates(flags: Iterable[str]) -> list[int]:
+    """Return the practices a version's ``possible-duplicate:<id>`` flags name, in order."""
+    found = []
+    for flag in flags:
+        name, _, value = str(flag).partition(":")
+        value = value.lstrip("#")
+        if name == "possible-duplicate" and value.isdigit():
+            found.append(int(value))
+    return list(dict.fromkeys(found))
+
+
+def duplicate_cell(duplicate_of_id: int | None, not_duplicate_of: Sequence[int] | None) -> Any:
+    """Return what the duplicate column shows for a practice's state: the original's id, the
+    answer "ei kaksoiskappale", or nothing."""
+    if duplicate_of_id is not None:
+        return duplicate_of_id
+    return NOT_DUPLICATE_WORDS["fi"] if not_duplicate_of is not None else None
+
+
 ALLOWED_DECISIONS_TEXT = ", ".join(
     f"{w['fi']} / {w['sv']} / {w['en']}" for w in DECISION_WORDS.values())
 
@@ -317,6 +350,8 @@ class ReviewRow:
     region: str
     municipality_codes: list[str]
     values: dict[str, Any] = field(default_factory=dict)
+    #: The practices its possible-duplicate flags name (the duplicate column offers them).
+    duplicate_candidates: list[int] = field(default_factory=list)
 
 
 def effective_municipalities(*, session: Session, practice_ids: Sequence[int] | None = None

@@ -20,12 +20,15 @@ from .common import (
     META_COLUMNS,
     META_FORMAT,
     META_SHEET,
+    NOT_DUPLICATE_WORDS,
     SHEET_NAME,
     STAMP_FIELDS,
     ReviewRow,
     corrected_municipality_ids,
     database_identity,
     decision_label,
+    duplicate_candidates,
+    duplicate_cell,
     effective_municipalities,
     field_labels,
     flag_words,
@@ -128,7 +131,8 @@ def collect_rows(*, session: Session, statuses: Sequence[str] | None = None,
     found = plain_rows(session.execute(
         select(*[p[name].label(f"p_{name}") for name in (
             "id", "status", "current_version", "decided_version", "language",
-            "duplicate_of_id", "reviewer_comment", "corrected_title", "corrected_keywords")],
+            "duplicate_of_id", "not_duplicate_of", "reviewer_comment", "corrected_title",
+            "corrected_keywords")],
                *version_columns)
         .join(PracticeVersion.__table__,  # type: ignore[attr-defined]
               and_(v.practice_id == p.id, v.version == p.current_version))
@@ -187,7 +191,8 @@ def collect_rows(*, session: Session, statuses: Sequence[str] | None = None,
             "decision": decision_label(version.p_status)
             if version.p_status in DECISION_WORDS
             and version.p_decided_version == version.version else "",
-            "duplicate_of": version.p_duplicate_of_id,
+            "duplicate_of": duplicate_cell(version.p_duplicate_of_id,
+                                           version.p_not_duplicate_of),
             "comment": version.p_reviewer_comment or "",
             "corrected_title": version.p_corrected_title or "",
             "corrected_keywords": ", ".join(version.p_corrected_keywords or []),
@@ -198,7 +203,7 @@ def collect_rows(*, session: Session, statuses: Sequence[str] | None = None,
         stamp = version_stamp(practice_id, version)
         values["stamp"] = stamp
         rows.append(ReviewRow(practice_id, version.version, stamp, region_code or "", region,
-                              codes, values))
+                              codes, values, duplicate_candidates(version.flags or [])))
     rows.sort(key=lambda r: (r.region_code or "99", r.municipality_codes[:1], r.practice_id))
     return rows
 
@@ -411,7 +416,9 @@ def write_workbook(path: Path, rows: Sequence[ReviewRow], *, export_id: str,
     sheet = workbook.create_sheet(SHEET_NAME)
     style_ids = _review_styles(sheet)
     _review_header(sheet)
-    _review_checks(sheet, last_row=max(len(rows) + 1, 2))
+    _review_checks(sheet, last_row=max(len(rows) + 1, 2), candidates={
+        number: row.duplicate_candidates for number, row in enumerate(rows, start=2)
+        if row.duplicate_candidates})
     _instructions(workbook.create_sheet(INSTRUCTIONS_SHEET), reviewer=reviewer,
                   count=len(rows), exported_at=exported_at)
     meta = workbook.create_sheet(META_SHEET)
@@ -631,9 +638,22 @@ def _review_header(sheet: Any) -> None:
     sheet.append(header)
 
 
-def _review_checks(sheet: Any, *, last_row: int) -> None:
-    """Print setup, the filter, the two drop-down checks (one range each, not per cell) and
-    the sheet protection."""
+def _ranges_without(first: int, last: int, left_out: set[int]) -> Iterator[tuple[int, int]]:
+    """The runs of row numbers from ``first`` to ``last`` without those ``left_out``."""
+    start = None
+    for number in range(first, last + 2):
+        if number <= last and number not in left_out:
+            if start is None:
+                start = number
+        elif start is not None:
+            yield start, number - 1
+            start = None
+
+
+def _review_checks(sheet: Any, *, last_row: int, candidates: dict[int, list[int]]) -> None:
+    """Print setup, the filter, the drop-down checks (one range each, not per cell; the
+    duplicate column of a row flagged as a possible duplicate offers the flagged practice
+    and "ei kaksoiskappale", one check per such list) and the sheet protection."""
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -654,10 +674,30 @@ def _review_checks(sheet: Any, *, last_row: int) -> None:
     validation.add(f"{decision_col}2:{decision_col}{max(last_row, 1000)}")
     sheet.data_validations.append(validation)
     duplicate_col = get_column_letter(keys.index("duplicate_of") + 1)
+    not_duplicate = NOT_DUPLICATE_WORDS["fi"]
+    by_list: dict[tuple[int, ...], list[int]] = {}
+    for row_number, flagged in candidates.items():
+        by_list.setdefault(tuple(flagged), []).append(row_number)
+    for ids, row_numbers in by_list.items():
+        shown = list(ids)
+        while len(shown) > 1 and len(",".join(f"#{i}" for i in shown)) > 200:
+            shown.pop()  # a list check holds at most 255 characters
+        offered = ",".join([*(f"#{i}" for i in shown), not_duplicate])
+        answer = DataValidation(
+            type="list", formula1=f'"{offered}"', allow_blank=True, showDropDown=False,
+            showErrorMessage=True, errorStyle="warning", errorTitle="Kaksoiskappale",
+            error=f"Valitse alkuperäisen ID tai {not_duplicate}, tai kirjoita alkuperäisen "
+                  "käytännön ID-numero.",
+            promptTitle="Mahdollinen kaksoiskappale / Möjlig dubblett",
+            prompt=f"{', '.join(f'#{i}' for i in shown)} (kaksoiskappale) / {not_duplicate}")
+        for row_number in row_numbers:
+            answer.add(f"{duplicate_col}{row_number}")
+        sheet.data_validations.append(answer)
     id_check = DataValidation(type="whole", operator="greaterThan", formula1="0",
                               allow_blank=True, showErrorMessage=True, errorStyle="warning",
                               error="Kirjoita alkuperäisen käytännön ID-numero.")
-    id_check.add(f"{duplicate_col}2:{duplicate_col}{max(last_row, 1000)}")
+    for first, last in _ranges_without(2, max(last_row, 1000), set(candidates)):
+        id_check.add(f"{duplicate_col}{first}:{duplicate_col}{last}")
     sheet.data_validations.append(id_check)
     # Protected without a password: it stops accidental edits; filtering, sorting and
     # resizing stay allowed.
@@ -679,6 +719,10 @@ INSTRUCTIONS_FI = (
     "ei vielä päätetty (rivi ohitetaan).",
     "Kaksoiskappale: kirjoita sarakkeeseen 'Kaksoiskappale (alkuperäisen ID)' sen käytännön "
     "ID, jonka kaksoiskappale rivi on.",
+    "Mahdollinen kaksoiskappale (Huomiot-sarake): jos rivi ei ole saman käytännön "
+    "kaksoiskappale, valitse samasta sarakkeesta 'ei kaksoiskappale' ja tee päätös "
+    "tavalliseen tapaan; silloin molemmat julkaistaan omina kortteinaan. Jos se on, valitse "
+    "alkuperäisen ID ja päätös kaksoiskappale.",
     "Korjattu nimi, korjatut avainsanat (pilkulla erotettuina) ja korjatut kunnat: kirjoita "
     "vain, jos haluat korjata; vastaajan alkuperäinen teksti säilyy. Tyhjä = ei korjausta.",
     "Huomiot-sarake kertoo, mitä järjestelmä huomasi (esim. puuttuva kenttä, tunnistamaton "
@@ -700,6 +744,10 @@ INSTRUCTIONS_SV = (
     "mer information eller dubblett. Tomt = inte beslutat ännu.",
     "Dubblett: skriv i kolumnen 'Kaksoiskappale (alkuperäisen ID)' ID-numret för den praxis "
     "som raden är en dubblett av.",
+    "Möjlig dubblett (kolumnen Huomiot): om raden inte är en dubblett av den praxisen, välj "
+    "'ei kaksoiskappale' i samma kolumn (du kan också skriva 'inte dubblett') och fatta "
+    "beslut som vanligt; då publiceras båda som egna kort. Om den är det, välj originalets ID "
+    "och beslutet kaksoiskappale (dubblett).",
     "Korrigerat namn (Korjattu nimi), korrigerade nyckelord (Korjatut avainsanat, åtskilda "
     "med kommatecken) och kommuner (Korjatut kunnat): fyll i bara om du vill korrigera; "
     "svararens text bevaras. Tomt = ingen korrigering.",

@@ -26,10 +26,14 @@ from .common import (
     EDITABLE,
     HEADER_INDEX,
     META_SHEET,
+    NOT_DUPLICATE_WORDS,
     READ_ONLY,
     corrected_municipality_ids,
     decision_label,
+    duplicate_candidates,
+    duplicate_cell,
     gc_paused,
+    is_not_duplicate,
     normal_text,
     parse_decision,
     plain_rows,
@@ -111,6 +115,10 @@ class RowDecision:
     warnings: list[str] = field(default_factory=list)
     #: The row's line of the hidden sheet (None without it).
     meta_row: MetaRow | None = None
+    #: The reviewer answered the possible-duplicate flags "not a duplicate"; the practices
+    #: answered are filled in from the version's flags when the row is checked.
+    not_duplicate: bool = False
+    not_duplicate_of: list[int] | None = None
 
     @property
     def shown(self) -> dict[str, str] | None:
@@ -122,7 +130,7 @@ class RowDecision:
         return f"{self.file}:{self.row}"
 
     def signature(self) -> tuple[Any, ...]:
-        return (self.decision, self.duplicate_of, self.corrected_title,
+        return (self.decision, self.duplicate_of, self.not_duplicate, self.corrected_title,
                 tuple(self.corrected_keywords or ()),
                 tuple(sorted(self.corrected_municipalities or ())))
 
@@ -130,6 +138,8 @@ class RowDecision:
         text = decision_label(self.decision)
         if self.duplicate_of:
             text += f" #{self.duplicate_of}"
+        if self.not_duplicate:
+            text += f", {NOT_DUPLICATE_WORDS['fi']}"
         return text
 
 
@@ -319,13 +329,14 @@ def _read_row(book: _Workbook, index: int, *, stamps_to_ids: dict[str, int],
     chosen = _row_decision(editable, where, practice_id, edited, report=report)
     if chosen is None:
         return None
-    decision, duplicate_of = chosen
+    decision, duplicate_of, not_duplicate = chosen
     keywords = split_list(editable["corrected_keywords"])
     return RowDecision(
         book.label, book.sha256, row_number, practice_id, decision, version, stamp,
         reviewer or book.meta.get("reviewer") or None, duplicate_of,
         editable["comment"] or None, editable["corrected_title"] or None,
-        keywords or None, editable["corrected_municipalities"] or None, meta_row=meta_row)
+        keywords or None, editable["corrected_municipalities"] or None, meta_row=meta_row,
+        not_duplicate=not_duplicate)
 
 
 def _read_only_intact(book: _Workbook, raw: list[Any], meta_row: MetaRow) -> bool:
@@ -405,9 +416,9 @@ def _row_version(book: _Workbook, raw: list[Any], get: Callable[[str], str], whe
 
 def _row_decision(editable: dict[str, str], where: str, practice_id: int,
                   edited_editable: Callable[[], bool], *, report: Report
-                  ) -> tuple[str, int | None] | None:
-    """The row's decision and the original it duplicates; None (reported) when it has none or
-    the two do not fit together."""
+                  ) -> tuple[str, int | None, bool] | None:
+    """The row's decision, the original it duplicates and whether it answers "not a
+    duplicate"; None (reported) when it has no decision or they do not fit together."""
     decision_text = editable["decision"]
     decision = parse_decision(decision_text) if decision_text else None
     if decision_text and decision is None:
@@ -416,11 +427,19 @@ def _row_decision(editable: dict[str, str], where: str, practice_id: int,
         return None
     duplicate_text = editable["duplicate_of"]
     duplicate_of: int | None = None
-    if duplicate_text:
+    not_duplicate = bool(duplicate_text) and is_not_duplicate(duplicate_text)
+    if not_duplicate and decision == "duplicate":
+        report.add(where, "error", f"{duplicate_text!r} in the duplicate column but the "
+                                   "decision is 'kaksoiskappale'; write the original's ID "
+                                   "there, or choose another decision",
+                   practice_id=practice_id)
+        return None
+    if duplicate_text and not not_duplicate:
         dup_match = _ID.match(duplicate_text)
         if not dup_match:
             report.add(where, "error", f"duplicate of {duplicate_text!r} is not a practice "
-                                       "ID; write the number of the original practice",
+                                       "ID; write the number of the original practice, or "
+                                       f"'{NOT_DUPLICATE_WORDS['fi']}'",
                        practice_id=practice_id)
             return None
         duplicate_of = int(dup_match.group(1))
@@ -452,7 +471,7 @@ def _row_decision(editable: dict[str, str], where: str, practice_id: int,
         report.add(where, "error", f"#{practice_id} cannot be a duplicate of itself",
                    practice_id=practice_id)
         return None
-    return decision, duplicate_of
+    return decision, duplicate_of, not_duplicate
 
 
 def _row_owner(book: _Workbook, get: Callable[[str], str], practice_id: int) -> int | None:
@@ -572,14 +591,15 @@ def _current_state(rows: list[RowDecision], *, session: Session
     for start in range(0, len(id_list), 5000):
         for practice in plain_rows(session.execute(select(
                 p.id, p.status, p.current_version, p.decided_version, p.duplicate_of_id,
-                p.corrected_title, p.corrected_keywords, p.reviewer_comment).where(
+                p.not_duplicate_of, p.corrected_title, p.corrected_keywords,
+                p.reviewer_comment).where(
                 p.id.in_(id_list[start:start + 5000])))):
             practices[practice.id] = practice
     versions: dict[int, Any] = {}
     row_ids = sorted({r.practice_id for r in rows if r.practice_id in practices})
     for start in range(0, len(row_ids), 5000):
         for version in plain_rows(session.execute(
-                select(v.practice_id, v.version, *[v[name] for name in STAMP_FIELDS])
+                select(v.practice_id, v.version, v.flags, *[v[name] for name in STAMP_FIELDS])
                 .join(Practice.__table__,  # type: ignore[attr-defined]
                       and_(p.id == v.practice_id, v.version == p.current_version))
                 .where(v.practice_id.in_(row_ids[start:start + 5000])))):
@@ -623,6 +643,9 @@ def _check_row(row: RowDecision, *, practices: dict[int, Any], versions: dict[in
     if row.duplicate_of is not None and not _link_duplicate(row, practices, session=session,
                                                              report=report):
         return False
+    if row.not_duplicate:
+        row.not_duplicate_of = duplicate_candidates(current.flags or []) \
+            if current is not None else []
     return not row.municipality_text or _resolve_corrected(row, resolve, report=report)
 
 
@@ -769,13 +792,15 @@ def _was_shown(previous: Any, row: RowDecision) -> bool:
     """Tell if the row's workbook was exported showing the earlier decision (a deliberate change)."""
     if not row.shown or "decision" not in row.shown:
         return False
-    duplicate_of = "" if previous.duplicate_of_id is None else str(previous.duplicate_of_id)
+    shown = duplicate_cell(previous.duplicate_of_id, previous.not_duplicate_of)
     return (row.shown["decision"] == text_hash(decision_label(previous.decision))
-            and row.shown.get("duplicate_of", text_hash("")) == text_hash(duplicate_of))
+            and row.shown.get("duplicate_of", text_hash("")) == text_hash(
+                "" if shown is None else str(shown)))
 
 
 def _signature_of(decision: Any) -> tuple[Any, ...]:
-    return (decision.decision, decision.duplicate_of_id, decision.corrected_title,
+    return (decision.decision, decision.duplicate_of_id, decision.not_duplicate_of is not None,
+            decision.corrected_title,
             tuple(decision.corrected_keywords or ()),
             tuple(sorted(decision.corrected_municipalities or ())))
 
@@ -790,7 +815,8 @@ def _latest_decisions(*, session: Session, practice_ids: list[int]) -> dict[int,
     for start in range(0, len(practice_ids), 5000):
         chunk = practice_ids[start:start + 5000]
         for decision in session.execute(select(
-                d.practice_id, d.version, d.decision, d.duplicate_of_id, d.corrected_title,
+                d.practice_id, d.version, d.decision, d.duplicate_of_id, d.not_duplicate_of,
+                d.corrected_title,
                 d.corrected_keywords, d.corrected_municipalities, d.reviewer, d.source_file,
                 d.source_sha256, d.source_row).where(d.practice_id.in_(chunk)).order_by(d.id)):
             latest[decision.practice_id] = decision
@@ -805,6 +831,9 @@ def _same_as_state(row: RowDecision, practice: Any, *, session: Session,
         return False
     duplicate_of = row.duplicate_of if row.decision == "duplicate" else None
     if practice.duplicate_of_id != duplicate_of:
+        return False
+    if (practice.not_duplicate_of is None) != (row.not_duplicate_of is None) or sorted(
+            practice.not_duplicate_of or ()) != sorted(row.not_duplicate_of or ()):
         return False
     if (practice.corrected_title or None, practice.corrected_keywords or None,
             practice.reviewer_comment or None) != (row.corrected_title, row.corrected_keywords,
@@ -828,6 +857,7 @@ def _apply(row: RowDecision, practice: Any, *, session: Session, corrected_ids: 
     audit.append({
         "practice_id": practice.id, "version": row.version, "decision": row.decision,
         "previous_status": practice.status, "duplicate_of_id": duplicate_of,
+        "not_duplicate_of": row.not_duplicate_of if row.not_duplicate else None,
         "comment": row.comment, "corrected_title": row.corrected_title,
         "corrected_keywords": row.corrected_keywords,
         "corrected_municipalities": row.corrected_municipalities, "reviewer": row.reviewer,
@@ -852,6 +882,7 @@ def _write_decisions(audit: list[dict[str, Any]], *, session: Session) -> None:
     for start in range(0, len(ids), 5000):
         session.execute(update(practices).values(
             status=d.decision, decided_version=d.version, duplicate_of_id=d.duplicate_of_id,
+            not_duplicate_of=d.not_duplicate_of,
             corrected_title=d.corrected_title, corrected_keywords=d.corrected_keywords,
             reviewer_comment=d.comment, updated_at=d.decided_at,
         ).where(practices.c.id == d.practice_id, d.id.in_(ids[start:start + 5000])))
