@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,7 +52,7 @@ if TYPE_CHECKING:
 
 #: Outcome statuses of an import, in the order the summary lists them.
 SUMMARY_KEYS = ("applied", "unchanged", "stale", "conflict", "error", "warning", "skipped")
-_STAMP = re.compile(r"^v(\d+)-([0-9a-f]{6}|[0-9a-f]{10})$")
+_STAMP = re.compile(r"^v(\d+)-([0-9a-f]{6}|[0-9a-f]{8})$")
 _ID = re.compile(r"^#?\s*(\d+)(?:\.0+)?$")
 
 
@@ -174,11 +175,29 @@ class _Workbook:
     meta: dict[str, str]
     meta_rows: dict[int, MetaRow]
 
-    @property
+    @cached_property
     def read_only_positions(self) -> list[int] | None:
         """Where the read-only columns are, in :data:`COLUMNS` order (None: one is missing)."""
         positions = [self.columns.get(key) for key in READ_ONLY]
         return None if None in positions else positions  # type: ignore[return-value]
+
+    @cached_property
+    def editable_positions(self) -> list[tuple[str, int | None]]:
+        """Each editable column's key and where it is (None: not in this workbook)."""
+        return [(key, self.columns.get(key)) for key in EDITABLE]
+
+    def editable_texts(self, raw: list[Any]) -> dict[str, str]:
+        """A row's editable cells as text, our formula guard undone, outer space stripped."""
+        width = len(raw)
+        texts = {}
+        for key, position in self.editable_positions:
+            value = raw[position] if position is not None and position < width else None
+            if value is None or value == "":
+                texts[key] = ""
+            else:
+                texts[key] = normal_text(_unneutralise(
+                    value if isinstance(value, str) else cell_text(value)))
+        return texts
 
 
 def _text(value: Any) -> str:
@@ -271,9 +290,8 @@ def _read_rows(book: _Workbook, *, reviewer: str | None, report: Report) -> list
     return decisions
 
 
-def _row_getters(book: _Workbook, raw: list[Any]
-                 ) -> tuple[Callable[[str], str], Callable[[str], str]]:
-    """A row's cell by column key: as text, and as typed (a string kept as it is)."""
+def _row_getter(book: _Workbook, raw: list[Any]) -> Callable[[str], str]:
+    """A row's cell by column key, as text."""
     cols = book.columns
 
     def get(key: str) -> str:
@@ -282,14 +300,7 @@ def _row_getters(book: _Workbook, raw: list[Any]
             return ""
         return _text(raw[position])
 
-    def get_raw(key: str) -> str:
-        position = cols.get(key)
-        if position is None or position >= len(raw):
-            return ""
-        value = raw[position]
-        return value if isinstance(value, str) else cell_text(value)
-
-    return get, get_raw
+    return get
 
 
 def _read_row(book: _Workbook, index: int, *, stamps_to_ids: dict[str, int],
@@ -298,9 +309,9 @@ def _read_row(book: _Workbook, index: int, *, stamps_to_ids: dict[str, int],
     row_number = index + 1
     where = f"{book.label}:{row_number}"
     raw = book.sheet.rows[index]
-    get, get_raw = _row_getters(book, raw)
+    get = _row_getter(book, raw)
     id_text = get("id")
-    editable = {key: normal_text(_unneutralise(get_raw(key))) for key in EDITABLE}
+    editable = book.editable_texts(raw)
     if not id_text:
         if any(editable.values()):
             report.add(where, "error", "no ID on this row; decisions need the practice's "
@@ -343,12 +354,10 @@ def _read_only_intact(book: _Workbook, raw: list[Any], meta_row: MetaRow) -> boo
     """Tell with one hash that every read-only cell of a row is as exported (False: compare
     them one by one; also for a workbook without the digest or with a read-only column gone)."""
     positions = book.read_only_positions
-    if not meta_row.digest or positions is None:
+    if not meta_row.digest or positions is None or max(positions) >= len(raw):
         return False
-    width = len(raw)
-    values = [raw[position] if position < width else None for position in positions]
     texts = [value if value.__class__ is str else "" if value is None else cell_text(value)
-             for value in values]
+             for value in map(raw.__getitem__, positions)]
     return read_only_digest(texts) == meta_row.digest
 
 
@@ -551,13 +560,13 @@ def _import_review(paths: Sequence[Path], *, session: Session, reviewer: str | N
 
 def _check_and_apply(rows: list[RowDecision], *, session: Session, report: Report,
                      progress: Callable[[int], Any] | None) -> None:
-    from ..resolve import Resolver
-
     practices, versions, already = _current_state(rows, session=session)
-    resolver: list[Resolver] = []  # made when the first corrected municipalities are read
+    resolver: list[Any] = []  # made (and imported) when corrected municipalities are first read
 
     def resolve(text: str) -> Any:
         if not resolver:
+            from ..resolve import Resolver
+
             resolver.append(Resolver.from_session(session))
         return resolver[0].resolve(text)
 
@@ -569,6 +578,18 @@ def _check_and_apply(rows: list[RowDecision], *, session: Session, report: Repor
                       session=session, report=report, resolve=resolve):
             checked.append(row)
     _apply_checked(checked, practices, session=session, report=report)
+
+
+def _id_conditions(column: Any, ids: set[int]) -> list[Any]:
+    """WHERE conditions that together select (at least) the rows of ``ids``: one range when
+    the ids are dense (it reads at most twice the rows; a list of 5,000 bound values costs
+    more to build than reading them), else lists of 5,000. The caller keeps only ``ids``."""
+    ordered = sorted(ids)
+    if not ordered:
+        return []
+    if ordered[-1] - ordered[0] < 2 * len(ordered):
+        return [column.between(ordered[0], ordered[-1])]
+    return [column.in_(ordered[start:start + 5000]) for start in range(0, len(ordered), 5000)]
 
 
 def _current_state(rows: list[RowDecision], *, session: Session
@@ -587,23 +608,23 @@ def _current_state(rows: list[RowDecision], *, session: Session
     d = ReviewDecision.__table__.c  # type: ignore[attr-defined]
     ids = {r.practice_id for r in rows} | {r.duplicate_of for r in rows if r.duplicate_of}
     practices: dict[int, Any] = {}
-    id_list = sorted(ids)
-    for start in range(0, len(id_list), 5000):
+    for condition in _id_conditions(p.id, ids):
         for practice in plain_rows(session.execute(select(
                 p.id, p.status, p.current_version, p.decided_version, p.duplicate_of_id,
                 p.not_duplicate_of, p.corrected_title, p.corrected_keywords,
-                p.reviewer_comment).where(
-                p.id.in_(id_list[start:start + 5000])))):
-            practices[practice.id] = practice
+                p.reviewer_comment).where(condition))):
+            if practice.id in ids:
+                practices[practice.id] = practice
     versions: dict[int, Any] = {}
-    row_ids = sorted({r.practice_id for r in rows if r.practice_id in practices})
-    for start in range(0, len(row_ids), 5000):
+    row_ids = {r.practice_id for r in rows if r.practice_id in practices}
+    for condition in _id_conditions(v.practice_id, row_ids):
         for version in plain_rows(session.execute(
                 select(v.practice_id, v.version, v.flags, *[v[name] for name in STAMP_FIELDS])
                 .join(Practice.__table__,  # type: ignore[attr-defined]
                       and_(p.id == v.practice_id, v.version == p.current_version))
-                .where(v.practice_id.in_(row_ids[start:start + 5000])))):
-            versions[version.practice_id] = version
+                .where(condition))):
+            if version.practice_id in row_ids:
+                versions[version.practice_id] = version
     shas = sorted({r.sha256 for r in rows})
     already = {tuple(found) for found in session.execute(
         select(d.source_sha256, d.source_row, d.practice_id).where(d.source_sha256.in_(shas)))}
@@ -812,14 +833,14 @@ def _latest_decisions(*, session: Session, practice_ids: list[int]) -> dict[int,
 
     d = ReviewDecision.__table__.c  # type: ignore[attr-defined]
     latest: dict[int, Any] = {}
-    for start in range(0, len(practice_ids), 5000):
-        chunk = practice_ids[start:start + 5000]
-        for decision in session.execute(select(
+    wanted = set(practice_ids)
+    for condition in _id_conditions(d.practice_id, wanted):
+        for decision in plain_rows(session.execute(select(
                 d.practice_id, d.version, d.decision, d.duplicate_of_id, d.not_duplicate_of,
-                d.corrected_title,
-                d.corrected_keywords, d.corrected_municipalities, d.reviewer, d.source_file,
-                d.source_sha256, d.source_row).where(d.practice_id.in_(chunk)).order_by(d.id)):
-            latest[decision.practice_id] = decision
+                d.corrected_title, d.corrected_keywords, d.corrected_municipalities, d.reviewer,
+                d.source_file, d.source_sha256, d.source_row).where(condition).order_by(d.id))):
+            if decision.practice_id in wanted:
+                latest[decision.practice_id] = decision
     return latest
 
 
@@ -879,10 +900,13 @@ def _write_decisions(audit: list[dict[str, Any]], *, session: Session) -> None:
     # RETURNING in batches (insertmanyvalues); asking for the ids in parameter order would
     # make SQLite insert them one statement at a time, and the set is all the update needs.
     ids = list(session.execute(insert(decisions).returning(d.id), audit).scalars())
-    for start in range(0, len(ids), 5000):
+    shas = sorted({row["source_sha256"] for row in audit})
+    # The decisions just inserted: by their ids (a range when dense; the files' hashes keep
+    # out any other import's rows inside it).
+    for condition in _id_conditions(d.id, set(ids)):
         session.execute(update(practices).values(
             status=d.decision, decided_version=d.version, duplicate_of_id=d.duplicate_of_id,
             not_duplicate_of=d.not_duplicate_of,
             corrected_title=d.corrected_title, corrected_keywords=d.corrected_keywords,
             reviewer_comment=d.comment, updated_at=d.decided_at,
-        ).where(practices.c.id == d.practice_id, d.id.in_(ids[start:start + 5000])))
+        ).where(practices.c.id == d.practice_id, condition, d.source_sha256.in_(shas)))
