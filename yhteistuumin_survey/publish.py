@@ -1115,14 +1115,17 @@ def _duplicates(session: Session, cards: list[Card]) -> tuple[list[tuple[int, in
                     for copy in copies)
     p = Practice.__table__.c  # type: ignore[attr-defined]
     v = PracticeVersion.__table__.c  # type: ignore[attr-defined]
-    rows = session.execute(select(p.id, v.flags).join(
+    rows = session.execute(select(p.id, v.flags, p.not_duplicate_of).join(
         PracticeVersion.__table__,  # type: ignore[attr-defined]
         and_(v.practice_id == p.id, v.version == p.current_version)).where(
-        p.id.in_(sorted(published))))
+        p.id.in_(sorted(published)))).all()
+    # A reviewer's "not a duplicate" answers the pair, whichever of the two it was given on.
+    answered = {tuple(sorted((int(practice_id), int(other)))) for practice_id, _, others in rows
+                for other in others or ()}
     unanswered: set[tuple[int, int]] = set()
-    for practice_id, flags in rows:
+    for practice_id, flags, _ in rows:
         for flag in flags or ():
             name, _, value = str(flag).partition(":")
             if name == "possible-duplicate" and value.isdigit() and int(value) in published:
                 unanswered.add(tuple(sorted((int(practice_id), int(value)))))  # type: ignore[arg-type]
-    return merged, sorted(unanswered)
+    return merged, sorted(unanswered - answered)

@@ -275,6 +275,10 @@ class Practice(SQLModel, table=True):
     status: str = Field(default="new", index=True)  # new, needs-info, approved, rejected, duplicate
     current_version: int = 1
     duplicate_of_id: int | None = Field(default=None, foreign_key="practice.id")
+    # A reviewer's answer "not a duplicate" to the possible-duplicate flags of the version
+    # decided: the ids it is not a copy of (empty: answered with nothing flagged; None: not
+    # answered). ``publish`` no longer names those pairs.
+    not_duplicate_of: list[int] | None = _json()
     identity_key: str | None = Field(default=None, index=True)
     language: str = "fi"
     decided_version: int | None = None
@@ -345,6 +349,7 @@ class ReviewDecision(SQLModel, table=True):
     decision: str  # approved, rejected, needs-info, duplicate
     previous_status: str
     duplicate_of_id: int | None = None
+    not_duplicate_of: list[int] | None = _json()  # the answer "not a duplicate" (see Practice)
     comment: str | None = _text()
     corrected_title: str | None = None
     corrected_keywords: list[str] | None = _json()

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
@@ -41,10 +45,44 @@ for _decision, _words in DECISION_WORDS.items():
     for _word in (*_words.values(), *_EXTRA_DECISION_WORDS[_decision], _decision):
         _DECISION_INDEX[fold(_word)] = _decision
 
+#: The answer "not a duplicate" to a possible-duplicate flag, written in the duplicate column
+#: (fi first: the drop-down offers it).
+NOT_DUPLICATE_WORDS = {"fi": "ei kaksoiskappale", "sv": "inte dubblett", "en": "not a duplicate"}
+_NOT_DUPLICATE_INDEX = {fold(word) for word in (
+    *NOT_DUPLICATE_WORDS.values(), "ei ole kaksoiskappale", "ei kaksoiskappaletta",
+    "eri käytäntö", "ei sama", "ingen dubblett", "inte en dubblett", "inte samma",
+    "not duplicate", "no duplicate", "distinct")}
+
+
+def is_not_duplicate(text: str) -> bool:
+    """Tell if a reviewer's text in the duplicate column answers "not a duplicate" (fi/sv/en)."""
+    return fold(text) in _NOT_DUPLICATE_INDEX
+
+
+def duplicate_candidates(flags: Iterable[str]) -> list[int]:
+    """Return the practices a version's ``possible-duplicate:<id>`` flags name, in order."""
+    found = []
+    for flag in flags:
+        name, _, value = str(flag).partition(":")
+        value = value.lstrip("#")
+        if name == "possible-duplicate" and value.isdigit():
+            found.append(int(value))
+    return list(dict.fromkeys(found))
+
+
+def duplicate_cell(duplicate_of_id: int | None, not_duplicate_of: Sequence[int] | None) -> Any:
+    """Return what the duplicate column shows for a practice's state: the original's id, the
+    answer "ei kaksoiskappale", or nothing."""
+    if duplicate_of_id is not None:
+        return duplicate_of_id
+    return NOT_DUPLICATE_WORDS["fi"] if not_duplicate_of is not None else None
+
+
 ALLOWED_DECISIONS_TEXT = ", ".join(
     f"{w['fi']} / {w['sv']} / {w['en']}" for w in DECISION_WORDS.values())
 
 
+@lru_cache(maxsize=1024)
 def parse_decision(text: str) -> str | None:
     """Return the decision a reviewer's word means (any of fi/sv/en), ``None`` if unknown."""
     return _DECISION_INDEX.get(fold(text))
@@ -142,6 +180,10 @@ SHEET_NAME = "Arviointi"
 INSTRUCTIONS_SHEET = "Ohjeet - Anvisningar"
 META_SHEET = "_review_meta"
 META_FORMAT = "yhteistuumin-review/1"
+#: The head of the metadata sheet's table, one row per practice after it. ``read_only_digest``
+#: (added later; older workbooks lack it) lets the import check every read-only cell of a row
+#: with one hash, and compare them one by one only when it differs.
+META_COLUMNS = ("practice_id", "version", "stamp", "read_only_hashes", "read_only_digest")
 
 # --- flags in plain words ------------------------------------------------------------------
 
@@ -199,17 +241,65 @@ STAMP_FIELDS = ("title", "keywords", "target_group", "goal", "summary", "impleme
                 "contact_phone", "contact_text", "publish_consent", "municipality_text")
 
 
+_STAMP_VALUES = attrgetter(*STAMP_FIELDS)
+
+
+def _stamp_part(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return "\x00"
+    if isinstance(value, bool):
+        return "\x02true" if value else "\x02false"
+    if isinstance(value, list | tuple):
+        return "\x1d" + "\x1e".join(str(item) for item in value)
+    return f"\x03{value}"
+
+
 def version_stamp(practice_id: int, version: Any) -> str:
-    """Return ``v<N>-<hash>``: changes when a new version (or other content) arrives."""
-    content = json.dumps([practice_id, version.version,
-                          *[getattr(version, name) for name in STAMP_FIELDS]],
-                         ensure_ascii=False, default=str, sort_keys=True)
+    """Return ``v<N>-<8 hex digits>``: changes when a new version (or other content) arrives.
+
+    A CRC-32 of the practice id, the version number and every card field (texts as they are,
+    lists item by item, "none" apart from empty): it tells a changed version from the same
+    one (the earlier stamps kept 24 bits of a SHA-256), at a fraction of a hash's cost."""
+    parts = [str(practice_id), str(version.version)]
+    parts += [value if value.__class__ is str else _stamp_part(value)
+              for value in _STAMP_VALUES(version)]
+    content = "\x1f".join(parts).encode("utf-8", "surrogatepass")
+    return f"v{version.version}-{zlib.crc32(content):08x}"
+
+
+#: ``json.dumps(..., ensure_ascii=False, default=str, sort_keys=True)``, made once.
+_LEGACY_JSON = json.JSONEncoder(ensure_ascii=False, default=str, sort_keys=True).encode
+
+
+def legacy_version_stamp(practice_id: int, version: Any) -> str:
+    """Return the stamp workbooks exported before December 2026 carry, ``v<N>-<6 hex>`` (a
+    SHA-256 of the fields as JSON: escaping the long texts for JSON was a sixth of an import)."""
+    content = _LEGACY_JSON([practice_id, version.version,
+                            *[getattr(version, name) for name in STAMP_FIELDS]])
     return f"v{version.version}-{hashlib.sha256(content.encode()).hexdigest()[:6]}"
+
+
+def stamp_matches(practice_id: int, version: Any, stamp: str) -> bool:
+    """Tell if a workbook's stamp (either form) was made from this version as it is now."""
+    if len(stamp.partition("-")[2]) == 6:
+        return legacy_version_stamp(practice_id, version) == stamp
+    return version_stamp(practice_id, version) == stamp
 
 
 def text_hash(text: str) -> str:
     """Return a short hash of a cell's text, to tell if a read-only cell was edited."""
     return hashlib.blake2s(normal_text(text).encode(), digest_size=3).hexdigest()
+
+
+def read_only_digest(texts: Sequence[str]) -> str:
+    """Return one checksum of a row's read-only cells as written (in :data:`COLUMNS` order).
+
+    CRC-32, not a cryptographic hash: it tells an edit from none (the cells are then
+    compared one by one), and it is several times quicker over the rows' long texts."""
+    content = "\x1f".join(texts).encode("utf-8", "surrogatepass")
+    return f"{zlib.crc32(content):08x}"
 
 
 def normal_text(text: str) -> str:
@@ -219,9 +309,37 @@ def normal_text(text: str) -> str:
 
 def split_list(text: str) -> list[str]:
     """Split a reviewer's list (keywords) at commas, semicolons and line breaks."""
+    if not text:
+        return []
     import re
 
     return list(dict.fromkeys(p.strip() for p in re.split(r"[,;\n]+", text) if p.strip()))
+
+
+def plain_rows(result: Any) -> list[Any]:
+    """Return a query's rows as named tuples: reading a field of SQLAlchemy's ``Row`` by name
+    costs ten times more, and the review reads some forty fields of each of 5,000 rows."""
+    from collections import namedtuple
+
+    keys = list(result.keys())
+    row_type = namedtuple("PlainRow", keys, rename=True)  # type: ignore[misc]
+    return [row_type._make(row) for row in result.all()]
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a batch makes many objects that live
+    until it ends (a workbook's rows, the database's rows, the report): its repeated full
+    passes over them were a tenth of an import. The collector's state is restored after."""
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # --- the practices to review ------------------------------------------------------------------
@@ -238,6 +356,8 @@ class ReviewRow:
     region: str
     municipality_codes: list[str]
     values: dict[str, Any] = field(default_factory=dict)
+    #: The practices its possible-duplicate flags name (the duplicate column offers them).
+    duplicate_candidates: list[int] = field(default_factory=list)
 
 
 def effective_municipalities(*, session: Session, practice_ids: Sequence[int] | None = None

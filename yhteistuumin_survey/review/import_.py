@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,15 +27,22 @@ from .common import (
     EDITABLE,
     HEADER_INDEX,
     META_SHEET,
+    NOT_DUPLICATE_WORDS,
     READ_ONLY,
     corrected_municipality_ids,
     decision_label,
+    duplicate_candidates,
+    duplicate_cell,
+    gc_paused,
+    is_not_duplicate,
     normal_text,
     parse_decision,
+    plain_rows,
+    read_only_digest,
     set_reviewer_municipalities,
     split_list,
+    stamp_matches,
     text_hash,
-    version_stamp,
 )
 
 if TYPE_CHECKING:
@@ -44,7 +52,7 @@ if TYPE_CHECKING:
 
 #: Outcome statuses of an import, in the order the summary lists them.
 SUMMARY_KEYS = ("applied", "unchanged", "stale", "conflict", "error", "warning", "skipped")
-_STAMP = re.compile(r"^v(\d+)-([0-9a-f]{6})$")
+_STAMP = re.compile(r"^v(\d+)-([0-9a-f]{6}|[0-9a-f]{8})$")
 _ID = re.compile(r"^#?\s*(\d+)(?:\.0+)?$")
 
 
@@ -106,15 +114,24 @@ class RowDecision:
     municipality_text: str | None = None
     corrected_municipalities: list[str] | None = None
     warnings: list[str] = field(default_factory=list)
-    #: Hashes of the cells as exported (from the hidden sheet): what the reviewer was shown.
-    shown: dict[str, str] | None = None
+    #: The row's line of the hidden sheet (None without it).
+    meta_row: MetaRow | None = None
+    #: The reviewer answered the possible-duplicate flags "not a duplicate"; the practices
+    #: answered are filled in from the version's flags when the row is checked.
+    not_duplicate: bool = False
+    not_duplicate_of: list[int] | None = None
+
+    @property
+    def shown(self) -> dict[str, str] | None:
+        """Hashes of the cells as exported (from the hidden sheet): what the reviewer was shown."""
+        return None if self.meta_row is None else self.meta_row.hashes
 
     @property
     def where(self) -> str:
         return f"{self.file}:{self.row}"
 
     def signature(self) -> tuple[Any, ...]:
-        return (self.decision, self.duplicate_of, self.corrected_title,
+        return (self.decision, self.duplicate_of, self.not_duplicate, self.corrected_title,
                 tuple(self.corrected_keywords or ()),
                 tuple(sorted(self.corrected_municipalities or ())))
 
@@ -122,7 +139,29 @@ class RowDecision:
         text = decision_label(self.decision)
         if self.duplicate_of:
             text += f" #{self.duplicate_of}"
+        if self.not_duplicate:
+            text += f", {NOT_DUPLICATE_WORDS['fi']}"
         return text
+
+
+@dataclass
+class MetaRow:
+    """One practice's line of the hidden sheet: the version and stamp it was exported at, the
+    hash of every cell shown (parsed when first needed) and one digest of its read-only cells
+    (empty in workbooks exported before it was added)."""
+
+    version: int
+    stamp: str
+    hashes_text: str
+    digest: str = ""
+    _hashes: dict[str, str] | None = field(default=None, repr=False)
+
+    @property
+    def hashes(self) -> dict[str, str]:
+        if self._hashes is None:
+            self._hashes = dict(part.split("=", 1) for part in self.hashes_text.split()
+                                if "=" in part)
+        return self._hashes
 
 
 @dataclass
@@ -134,7 +173,31 @@ class _Workbook:
     header_row: int
     columns: dict[str, int]
     meta: dict[str, str]
-    meta_rows: dict[int, tuple[int, str, dict[str, str]]]
+    meta_rows: dict[int, MetaRow]
+
+    @cached_property
+    def read_only_positions(self) -> list[int] | None:
+        """Where the read-only columns are, in :data:`COLUMNS` order (None: one is missing)."""
+        positions = [self.columns.get(key) for key in READ_ONLY]
+        return None if None in positions else positions  # type: ignore[return-value]
+
+    @cached_property
+    def editable_positions(self) -> list[tuple[str, int | None]]:
+        """Each editable column's key and where it is (None: not in this workbook)."""
+        return [(key, self.columns.get(key)) for key in EDITABLE]
+
+    def editable_texts(self, raw: list[Any]) -> dict[str, str]:
+        """A row's editable cells as text, our formula guard undone, outer space stripped."""
+        width = len(raw)
+        texts = {}
+        for key, position in self.editable_positions:
+            value = raw[position] if position is not None and position < width else None
+            if value is None or value == "":
+                texts[key] = ""
+            else:
+                texts[key] = normal_text(_unneutralise(
+                    value if isinstance(value, str) else cell_text(value)))
+        return texts
 
 
 def _text(value: Any) -> str:
@@ -160,24 +223,33 @@ def _find_header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
     return index, {key: positions[0] for key, positions in columns.items()}
 
 
-def _read_meta(sheet: Sheet) -> tuple[dict[str, str], dict[int, tuple[int, str, dict[str, str]]]]:
+def _whole(value: Any) -> int | None:
+    """A cell's whole number (a number, or text like ``12``), None if it holds none."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    match = _ID.match(_text(value)) if value is not None else None
+    return int(match.group(1)) if match else None
+
+
+def _read_meta(sheet: Sheet) -> tuple[dict[str, str], dict[int, MetaRow]]:
     meta: dict[str, str] = {}
-    rows: dict[int, tuple[int, str, dict[str, str]]] = {}
-    in_table = False
-    for raw in sheet.rows:
-        cells = [_text(v) for v in raw] + ["", "", "", ""]
-        if not in_table:
-            if cells[0] == "practice_id":
-                in_table = True
-            elif cells[0]:
-                meta[cells[0]] = cells[1]
+    rows: dict[int, MetaRow] = {}
+    table_from = None
+    for index, raw in enumerate(sheet.rows):
+        cells = [_text(v) for v in raw[:2]] + ["", ""]
+        if cells[0] == "practice_id":
+            table_from = index + 1
+            break
+        if cells[0]:
+            meta[cells[0]] = cells[1]
+    for raw in sheet.rows[table_from or len(sheet.rows):]:
+        raw = [*raw[:5], None, None, None, None, None]
+        practice_id, version = _whole(raw[0]), _whole(raw[1])
+        if practice_id is None or version is None:
             continue
-        match = _ID.match(cells[0])
-        version = _ID.match(cells[1])
-        if not match or not version:
-            continue
-        hashes = dict(part.split("=", 1) for part in cells[3].split() if "=" in part)
-        rows[int(match.group(1))] = (int(version.group(1)), cells[2], hashes)
+        rows[practice_id] = MetaRow(version, _text(raw[2]), _text(raw[3]), _text(raw[4]))
     return meta, rows
 
 
@@ -189,7 +261,7 @@ def open_review_workbook(path: Path) -> _Workbook:
         raise InputError(f"{path}: no such file")
     sheets = read_workbook(path)
     meta: dict[str, str] = {}
-    meta_rows: dict[int, tuple[int, str, dict[str, str]]] = {}
+    meta_rows: dict[int, MetaRow] = {}
     found: tuple[Sheet, int, dict[str, int]] | None = None
     for sheet in sheets:
         if sheet.name == META_SHEET:
@@ -209,7 +281,7 @@ def open_review_workbook(path: Path) -> _Workbook:
 def _read_rows(book: _Workbook, *, reviewer: str | None, report: Report) -> list[RowDecision]:
     """Check each row on its own (no database yet); return the rows that carry a decision."""
     decisions: list[RowDecision] = []
-    stamps_to_ids = {stamp: pid for pid, (_, stamp, _) in book.meta_rows.items()}
+    stamps_to_ids = {meta_row.stamp: pid for pid, meta_row in book.meta_rows.items()}
     for index in range(book.header_row + 1, len(book.sheet.rows)):
         decision = _read_row(book, index, stamps_to_ids=stamps_to_ids, reviewer=reviewer,
                              report=report)
@@ -218,9 +290,8 @@ def _read_rows(book: _Workbook, *, reviewer: str | None, report: Report) -> list
     return decisions
 
 
-def _row_getters(book: _Workbook, raw: list[Any]
-                 ) -> tuple[Callable[[str], str], Callable[[str], str]]:
-    """A row's cell by column key: as text, and as typed (a string kept as it is)."""
+def _row_getter(book: _Workbook, raw: list[Any]) -> Callable[[str], str]:
+    """A row's cell by column key, as text."""
     cols = book.columns
 
     def get(key: str) -> str:
@@ -229,14 +300,7 @@ def _row_getters(book: _Workbook, raw: list[Any]
             return ""
         return _text(raw[position])
 
-    def get_raw(key: str) -> str:
-        position = cols.get(key)
-        if position is None or position >= len(raw):
-            return ""
-        value = raw[position]
-        return value if isinstance(value, str) else cell_text(value)
-
-    return get, get_raw
+    return get
 
 
 def _read_row(book: _Workbook, index: int, *, stamps_to_ids: dict[str, int],
@@ -244,9 +308,10 @@ def _read_row(book: _Workbook, index: int, *, stamps_to_ids: dict[str, int],
     """One row's decision, or None (with the reason in the report) when it carries none."""
     row_number = index + 1
     where = f"{book.label}:{row_number}"
-    get, get_raw = _row_getters(book, book.sheet.rows[index])
+    raw = book.sheet.rows[index]
+    get = _row_getter(book, raw)
     id_text = get("id")
-    editable = {key: normal_text(_unneutralise(get_raw(key))) for key in EDITABLE}
+    editable = book.editable_texts(raw)
     if not id_text:
         if any(editable.values()):
             report.add(where, "error", "no ID on this row; decisions need the practice's "
@@ -258,36 +323,56 @@ def _read_row(book: _Workbook, index: int, *, stamps_to_ids: dict[str, int],
                                    "column as exported")
         return None
     practice_id = int(id_match.group(1))
-    version_of = _row_version(book, get, where, practice_id, editable,
+    version_of = _row_version(book, raw, get, where, practice_id,
                               stamps_to_ids=stamps_to_ids, report=report)
     if version_of is None:
         return None
-    version, stamp, hashes, edited_editable = version_of
-    chosen = _row_decision(editable, where, practice_id, edited_editable, report=report)
+    version, stamp, meta_row = version_of
+
+    def edited() -> bool:
+        """Whether an editable cell differs from what was exported."""
+        if meta_row is None:
+            return any(editable.values())
+        hashes = meta_row.hashes
+        return any(key in book.columns and key in hashes
+                   and text_hash(get(key)) != hashes[key] for key in EDITABLE)
+
+    chosen = _row_decision(editable, where, practice_id, edited, report=report)
     if chosen is None:
         return None
-    decision, duplicate_of = chosen
+    decision, duplicate_of, not_duplicate = chosen
     keywords = split_list(editable["corrected_keywords"])
     return RowDecision(
         book.label, book.sha256, row_number, practice_id, decision, version, stamp,
         reviewer or book.meta.get("reviewer") or None, duplicate_of,
         editable["comment"] or None, editable["corrected_title"] or None,
-        keywords or None, editable["corrected_municipalities"] or None, shown=hashes)
+        keywords or None, editable["corrected_municipalities"] or None, meta_row=meta_row,
+        not_duplicate=not_duplicate)
 
 
-def _row_version(book: _Workbook, get: Callable[[str], str], where: str, practice_id: int,
-                 editable: dict[str, str], *, stamps_to_ids: dict[str, int], report: Report
-                 ) -> tuple[int, str, dict[str, str] | None, bool] | None:
-    """The version a row was exported at, its stamp, the hashes of its shown cells and whether
-    an editable cell changed; None (with an error reported) when the row cannot be trusted.
-    Warnings for edited read-only cells are reported here."""
+def _read_only_intact(book: _Workbook, raw: list[Any], meta_row: MetaRow) -> bool:
+    """Tell with one hash that every read-only cell of a row is as exported (False: compare
+    them one by one; also for a workbook without the digest or with a read-only column gone)."""
+    positions = book.read_only_positions
+    if not meta_row.digest or positions is None or max(positions) >= len(raw):
+        return False
+    texts = [value if value.__class__ is str else "" if value is None else cell_text(value)
+             for value in map(raw.__getitem__, positions)]
+    return read_only_digest(texts) == meta_row.digest
+
+
+def _row_version(book: _Workbook, raw: list[Any], get: Callable[[str], str], where: str,
+                 practice_id: int, *, stamps_to_ids: dict[str, int], report: Report
+                 ) -> tuple[int, str, MetaRow | None] | None:
+    """The version a row was exported at, its stamp and its line of the hidden sheet; None
+    (with an error reported) when the row cannot be trusted. Warnings for edited read-only
+    cells are reported here."""
     cols = book.columns
-    hashes: dict[str, str] | None = None
     warnings: list[str] = []
     visible_stamp = get("stamp")
     meta_row = book.meta_rows.get(practice_id)
     if meta_row is not None:
-        version, stamp, hashes = meta_row
+        version, stamp = meta_row.version, meta_row.stamp
         if "stamp" in cols and visible_stamp != stamp:
             other = stamps_to_ids.get(visible_stamp)
             if other is not None and other != practice_id:
@@ -300,12 +385,13 @@ def _row_version(book: _Workbook, get: Callable[[str], str], where: str, practic
                                            f"({stamp}); nothing applied; put it back or "
                                            "re-export", practice_id=practice_id)
             return None
-        if "stamp" not in cols:
-            # Without the 'Versio' column only the read-only cells tell whose row this is:
-            # any of them changed and the row cannot be trusted to be #practice_id's.
+        if not _read_only_intact(book, raw, meta_row):
+            hashes = meta_row.hashes
             changed = [key for key in READ_ONLY if key in cols and key in hashes
                        and text_hash(get(key)) != hashes[key]]
-            if changed:
+            if changed and "stamp" not in cols:
+                # Without the 'Versio' column only the read-only cells tell whose row this
+                # is: any of them changed and the row cannot be trusted to be #practice_id's.
                 other = _row_owner(book, get, practice_id)
                 hint = f" (it looks like #{other}'s row)" if other is not None else ""
                 report.add(where, "error", f"the 'Versio' column is gone and this row's "
@@ -313,16 +399,13 @@ def _row_version(book: _Workbook, get: Callable[[str], str], where: str, practic
                                            f"#{practice_id}{hint}; nothing applied; "
                                            "re-export", practice_id=practice_id)
                 return None
-        for key in READ_ONLY:
-            if key in cols and key in hashes and text_hash(get(key)) != hashes[key]:
+            for key in changed:
                 header = COLUMN_BY_KEY[key].header
                 hint = " (put corrections in 'Korjattu nimi')" if key == "title" else \
                     " (put corrections in 'Korjatut avainsanat')" if key == "keywords" else \
                     " (put corrections in 'Korjatut kunnat')" if key == "municipalities" else ""
                 warnings.append(f"read-only column '{header}' was edited; the edit is "
                                 f"ignored{hint}")
-        edited_editable = any(key in cols and key in hashes
-                              and text_hash(get(key)) != hashes[key] for key in EDITABLE)
     elif book.meta_rows:
         report.add(where, "error", f"practice #{practice_id} is not in this export (was the "
                                    "ID edited?); re-export to review it")
@@ -335,16 +418,16 @@ def _row_version(book: _Workbook, get: Callable[[str], str], where: str, practic
                                        "gone); re-export")
             return None
         version, stamp = int(stamp_match.group(1)), visible_stamp
-        edited_editable = any(editable.values())
     for warning in warnings:
         report.add(where, "warning", warning, practice_id=practice_id)
-    return version, stamp, hashes, edited_editable
+    return version, stamp, meta_row
 
 
-def _row_decision(editable: dict[str, str], where: str, practice_id: int, edited_editable: bool,
-                  *, report: Report) -> tuple[str, int | None] | None:
-    """The row's decision and the original it duplicates; None (reported) when it has none or
-    the two do not fit together."""
+def _row_decision(editable: dict[str, str], where: str, practice_id: int,
+                  edited_editable: Callable[[], bool], *, report: Report
+                  ) -> tuple[str, int | None, bool] | None:
+    """The row's decision, the original it duplicates and whether it answers "not a
+    duplicate"; None (reported) when it has no decision or they do not fit together."""
     decision_text = editable["decision"]
     decision = parse_decision(decision_text) if decision_text else None
     if decision_text and decision is None:
@@ -353,11 +436,19 @@ def _row_decision(editable: dict[str, str], where: str, practice_id: int, edited
         return None
     duplicate_text = editable["duplicate_of"]
     duplicate_of: int | None = None
-    if duplicate_text:
+    not_duplicate = bool(duplicate_text) and is_not_duplicate(duplicate_text)
+    if not_duplicate and decision == "duplicate":
+        report.add(where, "error", f"{duplicate_text!r} in the duplicate column but the "
+                                   "decision is 'kaksoiskappale'; write the original's ID "
+                                   "there, or choose another decision",
+                   practice_id=practice_id)
+        return None
+    if duplicate_text and not not_duplicate:
         dup_match = _ID.match(duplicate_text)
         if not dup_match:
             report.add(where, "error", f"duplicate of {duplicate_text!r} is not a practice "
-                                       "ID; write the number of the original practice",
+                                       "ID; write the number of the original practice, or "
+                                       f"'{NOT_DUPLICATE_WORDS['fi']}'",
                        practice_id=practice_id)
             return None
         duplicate_of = int(dup_match.group(1))
@@ -373,7 +464,7 @@ def _row_decision(editable: dict[str, str], where: str, practice_id: int, edited
                        practice_id=practice_id)
             return None
     if decision is None:
-        if edited_editable:
+        if edited_editable():
             report.add(where, "warning", "a comment or correction without a decision; "
                                          "nothing applied (choose a decision)",
                        practice_id=practice_id)
@@ -389,7 +480,7 @@ def _row_decision(editable: dict[str, str], where: str, practice_id: int, edited
         report.add(where, "error", f"#{practice_id} cannot be a duplicate of itself",
                    practice_id=practice_id)
         return None
-    return decision, duplicate_of
+    return decision, duplicate_of, not_duplicate
 
 
 def _row_owner(book: _Workbook, get: Callable[[str], str], practice_id: int) -> int | None:
@@ -398,7 +489,8 @@ def _row_owner(book: _Workbook, get: Callable[[str], str], practice_id: int) -> 
     if not keys:
         return None
     seen = {key: text_hash(get(key)) for key in keys}
-    for other, (_version, _stamp, hashes) in book.meta_rows.items():
+    for other, meta_row in book.meta_rows.items():
+        hashes = meta_row.hashes
         if other != practice_id and all(hashes.get(key) == seen[key] for key in keys
                                         if key in hashes):
             return other
@@ -426,6 +518,14 @@ def import_review(paths: Sequence[Path], *, session: Session, reviewer: str | No
 
     A workbook exported from another database (or for another round) is refused whole before
     anything is applied; a row whose ID, version or stamp does not match is refused."""
+    with gc_paused():
+        return _import_review(paths, session=session, reviewer=reviewer, progress=progress,
+                              round_name=round_name)
+
+
+def _import_review(paths: Sequence[Path], *, session: Session, reviewer: str | None,
+                   progress: Callable[[int], Any] | None, round_name: str | None
+                   ) -> ImportResult:
     from .common import database_identity
 
     database_id = database_identity(session)
@@ -460,13 +560,13 @@ def import_review(paths: Sequence[Path], *, session: Session, reviewer: str | No
 
 def _check_and_apply(rows: list[RowDecision], *, session: Session, report: Report,
                      progress: Callable[[int], Any] | None) -> None:
-    from ..resolve import Resolver
-
     practices, versions, already = _current_state(rows, session=session)
-    resolver: list[Resolver] = []  # made when the first corrected municipalities are read
+    resolver: list[Any] = []  # made (and imported) when corrected municipalities are first read
 
     def resolve(text: str) -> Any:
         if not resolver:
+            from ..resolve import Resolver
+
             resolver.append(Resolver.from_session(session))
         return resolver[0].resolve(text)
 
@@ -480,44 +580,54 @@ def _check_and_apply(rows: list[RowDecision], *, session: Session, report: Repor
     _apply_checked(checked, practices, session=session, report=report)
 
 
+def _id_conditions(column: Any, ids: set[int]) -> list[Any]:
+    """WHERE conditions that together select (at least) the rows of ``ids``: one range when
+    the ids are dense (it reads at most twice the rows; a list of 5,000 bound values costs
+    more to build than reading them), else lists of 5,000. The caller keeps only ``ids``."""
+    ordered = sorted(ids)
+    if not ordered:
+        return []
+    if ordered[-1] - ordered[0] < 2 * len(ordered):
+        return [column.between(ordered[0], ordered[-1])]
+    return [column.in_(ordered[start:start + 5000]) for start in range(0, len(ordered), 5000)]
+
+
 def _current_state(rows: list[RowDecision], *, session: Session
                    ) -> tuple[dict[int, Any], dict[int, Any], set[tuple[Any, Any, int]]]:
     """The database's side of the rows: the practices named (as plain column rows), their
     current versions, and the (file, row, practice) decisions already imported."""
-    from sqlalchemy import select as sa_select
-    from sqlmodel import col, select
+    from sqlalchemy import and_, select
 
     from ..db.models import Practice, PracticeVersion, ReviewDecision
     from .common import STAMP_FIELDS
 
     # Plain column rows, not ORM objects: building 5,000 SQLModel objects costs more than
     # the rest of the import; changes are written back in bulk at the end.
+    p = Practice.__table__.c  # type: ignore[attr-defined]
+    v = PracticeVersion.__table__.c  # type: ignore[attr-defined]
+    d = ReviewDecision.__table__.c  # type: ignore[attr-defined]
     ids = {r.practice_id for r in rows} | {r.duplicate_of for r in rows if r.duplicate_of}
     practices: dict[int, Any] = {}
-    id_list = sorted(ids)
-    practice_columns = [col(Practice.id), col(Practice.status), col(Practice.current_version),
-                        col(Practice.decided_version), col(Practice.duplicate_of_id),
-                        col(Practice.corrected_title), col(Practice.corrected_keywords),
-                        col(Practice.reviewer_comment)]
-    for start in range(0, len(id_list), 5000):
-        for practice in session.execute(sa_select(*practice_columns).where(
-                col(Practice.id).in_(id_list[start:start + 5000]))):
-            practices[practice.id] = practice
+    for condition in _id_conditions(p.id, ids):
+        for practice in plain_rows(session.execute(select(
+                p.id, p.status, p.current_version, p.decided_version, p.duplicate_of_id,
+                p.not_duplicate_of, p.corrected_title, p.corrected_keywords,
+                p.reviewer_comment).where(condition))):
+            if practice.id in ids:
+                practices[practice.id] = practice
     versions: dict[int, Any] = {}
-    row_ids = sorted({r.practice_id for r in rows if r.practice_id in practices})
-    version_columns = [col(PracticeVersion.practice_id), col(PracticeVersion.version),
-                       *[getattr(PracticeVersion, name) for name in STAMP_FIELDS]]
-    for start in range(0, len(row_ids), 5000):
-        chunk = row_ids[start:start + 5000]
-        for version in session.execute(
-                sa_select(*version_columns)
-                .join(Practice, col(Practice.id) == col(PracticeVersion.practice_id))
-                .where(col(PracticeVersion.practice_id).in_(chunk),
-                       col(PracticeVersion.version) == col(Practice.current_version))):
-            versions[version.practice_id] = version
+    row_ids = {r.practice_id for r in rows if r.practice_id in practices}
+    for condition in _id_conditions(v.practice_id, row_ids):
+        for version in plain_rows(session.execute(
+                select(v.practice_id, v.version, v.flags, *[v[name] for name in STAMP_FIELDS])
+                .join(Practice.__table__,  # type: ignore[attr-defined]
+                      and_(p.id == v.practice_id, v.version == p.current_version))
+                .where(condition))):
+            if version.practice_id in row_ids:
+                versions[version.practice_id] = version
     shas = sorted({r.sha256 for r in rows})
-    already = {(d.source_sha256, d.source_row, d.practice_id) for d in session.exec(
-        select(ReviewDecision).where(col(ReviewDecision.source_sha256).in_(shas)))}
+    already = {tuple(found) for found in session.execute(
+        select(d.source_sha256, d.source_row, d.practice_id).where(d.source_sha256.in_(shas)))}
     return practices, versions, already
 
 
@@ -544,7 +654,7 @@ def _check_row(row: RowDecision, *, practices: dict[int, Any], versions: dict[in
         return False
     if current_practice.current_version > row.version or (
             current is not None and current.version == row.version
-            and version_stamp(row.practice_id, current) != row.stamp):
+            and not stamp_matches(row.practice_id, current, row.stamp)):
         report.add(row.where, "stale",
                    f"#{row.practice_id} has a newer version "
                    f"(v{current_practice.current_version}) "
@@ -554,6 +664,9 @@ def _check_row(row: RowDecision, *, practices: dict[int, Any], versions: dict[in
     if row.duplicate_of is not None and not _link_duplicate(row, practices, session=session,
                                                              report=report):
         return False
+    if row.not_duplicate:
+        row.not_duplicate_of = duplicate_candidates(current.flags or []) \
+            if current is not None else []
     return not row.municipality_text or _resolve_corrected(row, resolve, report=report)
 
 
@@ -617,7 +730,7 @@ def _apply_checked(checked: list[RowDecision], practices: dict[int, Any], *, ses
                    report: Report) -> None:
     """Apply the checked rows, one decision per practice; conflicts inside this run or with an
     earlier reviewer's decision are reported, not applied."""
-    from ..db.models import Practice, ReviewDecision
+    from ..db.models import utcnow
 
     # Conflicts inside this run: the same practice decided differently in two rows.
     by_practice: dict[int, list[RowDecision]] = {}
@@ -625,8 +738,8 @@ def _apply_checked(checked: list[RowDecision], practices: dict[int, Any], *, ses
         by_practice.setdefault(row.practice_id, []).append(row)
     earlier = _latest_decisions(session=session, practice_ids=list(by_practice))
     corrected_ids = corrected_municipality_ids(session=session)
-    updates: list[dict[str, Any]] = []
     audit: list[dict[str, Any]] = []
+    now = utcnow()
     for practice_id, group in by_practice.items():
         if _in_conflict(practice_id, group, earlier.get(practice_id), report=report):
             continue
@@ -635,23 +748,20 @@ def _apply_checked(checked: list[RowDecision], practices: dict[int, Any], *, ses
         if len(comments) > 1:  # the same decision with different comments: keep them all
             first.comment = "\n".join(comments)
         practice = practices[practice_id]
-        if _same_as_state(first, practice, session=session):
+        if _same_as_state(first, practice, session=session, corrected_ids=corrected_ids):
             for row in group:
                 report.add(row.where, "unchanged", "already so in the database",
                            practice_id=practice_id)
             continue
-        _apply(first, practice, session=session, corrected_ids=corrected_ids, updates=updates,
-               audit=audit)
+        _apply(first, practice, session=session, corrected_ids=corrected_ids, audit=audit,
+               now=now)
         report.add(first.where, "applied", first.describe(), practice_id=practice_id,
                    decision=first.decision, version=first.version)
         for row in group[1:]:
             report.add(row.where, "unchanged", f"the same decision as {first.where}",
                        practice_id=practice_id)
-    if updates:
-        from sqlalchemy import insert, update
-
-        session.execute(update(Practice), updates)
-        session.execute(insert(ReviewDecision), audit)
+    if audit:
+        _write_decisions(audit, session=session)
     session.commit()
     session.expire_all()
 
@@ -703,32 +813,39 @@ def _was_shown(previous: Any, row: RowDecision) -> bool:
     """Tell if the row's workbook was exported showing the earlier decision (a deliberate change)."""
     if not row.shown or "decision" not in row.shown:
         return False
-    duplicate_of = "" if previous.duplicate_of_id is None else str(previous.duplicate_of_id)
+    shown = duplicate_cell(previous.duplicate_of_id, previous.not_duplicate_of)
     return (row.shown["decision"] == text_hash(decision_label(previous.decision))
-            and row.shown.get("duplicate_of", text_hash("")) == text_hash(duplicate_of))
+            and row.shown.get("duplicate_of", text_hash("")) == text_hash(
+                "" if shown is None else str(shown)))
 
 
 def _signature_of(decision: Any) -> tuple[Any, ...]:
-    return (decision.decision, decision.duplicate_of_id, decision.corrected_title,
+    return (decision.decision, decision.duplicate_of_id, decision.not_duplicate_of is not None,
+            decision.corrected_title,
             tuple(decision.corrected_keywords or ()),
             tuple(sorted(decision.corrected_municipalities or ())))
 
 
 def _latest_decisions(*, session: Session, practice_ids: list[int]) -> dict[int, Any]:
-    from sqlmodel import col, select
+    from sqlalchemy import select
 
     from ..db.models import ReviewDecision
 
+    d = ReviewDecision.__table__.c  # type: ignore[attr-defined]
     latest: dict[int, Any] = {}
-    for start in range(0, len(practice_ids), 5000):
-        chunk = practice_ids[start:start + 5000]
-        for decision in session.exec(select(ReviewDecision).where(
-                col(ReviewDecision.practice_id).in_(chunk)).order_by(col(ReviewDecision.id))):
-            latest[decision.practice_id] = decision
+    wanted = set(practice_ids)
+    for condition in _id_conditions(d.practice_id, wanted):
+        for decision in plain_rows(session.execute(select(
+                d.practice_id, d.version, d.decision, d.duplicate_of_id, d.not_duplicate_of,
+                d.corrected_title, d.corrected_keywords, d.corrected_municipalities, d.reviewer,
+                d.source_file, d.source_sha256, d.source_row).where(condition).order_by(d.id))):
+            if decision.practice_id in wanted:
+                latest[decision.practice_id] = decision
     return latest
 
 
-def _same_as_state(row: RowDecision, practice: Any, *, session: Session) -> bool:
+def _same_as_state(row: RowDecision, practice: Any, *, session: Session,
+                   corrected_ids: set[int]) -> bool:
     from .common import effective_municipalities, reviewer_municipalities
 
     if (practice.status, practice.decided_version) != (row.decision, row.version):
@@ -736,34 +853,60 @@ def _same_as_state(row: RowDecision, practice: Any, *, session: Session) -> bool
     duplicate_of = row.duplicate_of if row.decision == "duplicate" else None
     if practice.duplicate_of_id != duplicate_of:
         return False
+    if (practice.not_duplicate_of is None) != (row.not_duplicate_of is None) or sorted(
+            practice.not_duplicate_of or ()) != sorted(row.not_duplicate_of or ()):
+        return False
     if (practice.corrected_title or None, practice.corrected_keywords or None,
             practice.reviewer_comment or None) != (row.corrected_title, row.corrected_keywords,
                                                    row.comment):
         return False
     if row.corrected_municipalities is None:
-        return reviewer_municipalities(session=session, practice_id=practice.id) is None
+        return practice.id not in corrected_ids or reviewer_municipalities(
+            session=session, practice_id=practice.id) is None
     effective = effective_municipalities(session=session, practice_ids=[practice.id])
     return sorted(effective.get(practice.id, [])) == sorted(row.corrected_municipalities)
 
 
 def _apply(row: RowDecision, practice: Any, *, session: Session, corrected_ids: set[int],
-           updates: list[dict[str, Any]], audit: list[dict[str, Any]]) -> None:
-    from ..db.models import utcnow
-
-    now = utcnow()
+           audit: list[dict[str, Any]], now: Any) -> None:
+    """Queue the row's decision for the audit trail (the practice takes it from there) and
+    set the reviewer's municipalities."""
     duplicate_of = row.duplicate_of if row.decision == "duplicate" else None
-    updates.append({"id": practice.id, "status": row.decision, "decided_version": row.version,
-                    "duplicate_of_id": duplicate_of, "corrected_title": row.corrected_title,
-                    "corrected_keywords": row.corrected_keywords,
-                    "reviewer_comment": row.comment, "updated_at": now})
     if row.corrected_municipalities is not None or practice.id in corrected_ids:
         set_reviewer_municipalities(session=session, practice_id=practice.id,
                                     codes=row.corrected_municipalities)
     audit.append({
         "practice_id": practice.id, "version": row.version, "decision": row.decision,
         "previous_status": practice.status, "duplicate_of_id": duplicate_of,
+        "not_duplicate_of": row.not_duplicate_of if row.not_duplicate else None,
         "comment": row.comment, "corrected_title": row.corrected_title,
         "corrected_keywords": row.corrected_keywords,
         "corrected_municipalities": row.corrected_municipalities, "reviewer": row.reviewer,
         "source_file": row.file, "source_sha256": row.sha256, "source_row": row.row,
         "decided_at": now})
+
+
+def _write_decisions(audit: list[dict[str, Any]], *, session: Session) -> None:
+    """Insert the decisions into the audit trail, then set each practice from its decision in
+    one UPDATE ... FROM per 5,000 (the state and its record cannot differ, and no parameters
+    are prepared per practice twice)."""
+    from sqlalchemy import insert, update
+
+    from ..db.models import Practice, ReviewDecision
+
+    decisions = ReviewDecision.__table__  # type: ignore[attr-defined]
+    practices = Practice.__table__  # type: ignore[attr-defined]
+    d = decisions.c
+    # RETURNING in batches (insertmanyvalues); asking for the ids in parameter order would
+    # make SQLite insert them one statement at a time, and the set is all the update needs.
+    ids = list(session.execute(insert(decisions).returning(d.id), audit).scalars())
+    shas = sorted({row["source_sha256"] for row in audit})
+    # The decisions just inserted: by their ids (a range when dense; the files' hashes keep
+    # out any other import's rows inside it).
+    for condition in _id_conditions(d.id, set(ids)):
+        session.execute(update(practices).values(
+            status=d.decision, decided_version=d.version, duplicate_of_id=d.duplicate_of_id,
+            not_duplicate_of=d.not_duplicate_of,
+            corrected_title=d.corrected_title, corrected_keywords=d.corrected_keywords,
+            reviewer_comment=d.comment, updated_at=d.decided_at,
+        ).where(practices.c.id == d.practice_id, condition, d.source_sha256.in_(shas)))
