@@ -117,7 +117,8 @@ def one_round(template: Path, root: Path, number: int, practices: int,
     from yhteistuumin_survey.db.engine import open_database
     from yhteistuumin_survey.review import export_review, import_review
     from yhteistuumin_survey.review.common import COLUMNS
-    from yhteistuumin_survey.review.export import cell_value, collect_rows
+    from yhteistuumin_survey.review.export import collect_rows
+    from yhteistuumin_survey.sheetxml import cell_value
 
     database = root / f"round-{number}.sqlite"
     shutil.copyfile(template, database)

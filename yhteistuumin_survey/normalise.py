@@ -1155,7 +1155,7 @@ def _split_contact(raw_name: str | None, raw_email: str | None, raw_phone: str |
     contact_text = "\n".join(dict.fromkeys(raws)) if split_needed and raws else None
     # The phone field's own number is the phone; one found in the name or free text is the
     # phone only when the field gave none (the other numbers stay in the contact text).
-    phone = (phones[typed_elsewhere:] or phones or [None])[0]
+    phone = (phones[typed_elsewhere:] or phones)[0] if phones else None
     return ContactParts(name=picked, email=emails[0] if emails else None,
                         phone=phone, text=contact_text,
                         flags=tuple(dict.fromkeys(flags)))

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
-from ..reports import neutralise_formula, plural, render_table
+from ..reports import plural, render_table
+from ..sheetxml import cell_value, row_xml, splice_rows
 from .common import (
     COLUMNS,
     DECISION_WORDS,
@@ -49,7 +49,6 @@ if TYPE_CHECKING:
 
 #: Data rows are this tall (points): about five wrapped lines; the full text is in the cell.
 ROW_HEIGHT = 75
-EXCEL_CELL_LIMIT = 32767
 #: Unlocked columns after the table, for the reviewer's own notes.
 OWN_COLUMNS = 20
 NO_REGION = "—"
@@ -317,19 +316,6 @@ def share_out(rows: Sequence[ReviewRow], reviewers: Sequence[str]) -> list[list[
 
 #: Characters XML 1.0 cannot carry (C0 controls but tab and line ends, non-characters, lone
 #: surrogates).
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-def cell_value(value: Any) -> Any:
-    """Return what goes into a cell: numbers as numbers, text neutralised and cleaned."""
-    if value is None or isinstance(value, int | float) and not isinstance(value, bool):
-        return value
-    text = _ILLEGAL.sub("", str(value))
-    if len(text) > EXCEL_CELL_LIMIT - 2:
-        text = text[:EXCEL_CELL_LIMIT - 3] + "…"
-    return neutralise_formula(text)
-
-
 def _slug(name: str) -> str:
     from slugify import slugify
 
@@ -440,131 +426,15 @@ def write_workbook(path: Path, rows: Sequence[ReviewRow], *, export_id: str,
     meta_rows: list[list[Any]] = []
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".part")
-    _splice_rows(scaffold, temporary, {
+    splice_rows(scaffold, temporary, {
         SHEET_NAME: _review_rows_xml(rows, style_ids, meta_rows=meta_rows, progress=progress),
-        META_SHEET: (_row_xml(number, values, None, None)
+        META_SHEET: (row_xml(number, values)
                      for number, values in enumerate(meta_rows, start=meta_first_row)),
     })
     if len(meta_rows) != len(rows):  # the metadata sheet was zipped before the review sheet
         temporary.unlink()
         raise AssertionError(f"{path}: the metadata of {len(rows)} rows was not written")
     temporary.replace(path)
-
-
-#: zlib level of the workbook's parts: 1 packs the text about as small as Excel's own
-#: choice for these sheets and in a third of the time of the default 6.
-ZIP_LEVEL = 1
-
-
-def _splice_rows(scaffold: Any, target: Path, rows_of: dict[str, Iterable[str]]) -> None:
-    """Copy the workbook ``scaffold`` (a zip) to ``target``, adding to each named sheet the
-    rows' XML after the rows openpyxl wrote. The sheets are written in the order they come in
-    the zip (openpyxl writes them in workbook order), so a sheet's rows may be produced while
-    an earlier sheet is written."""
-    import zipfile
-
-    with zipfile.ZipFile(scaffold) as source, \
-            zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL) as out:
-        parts = _sheet_parts(source)
-        for info in source.infolist():
-            data = source.read(info)
-            sheet_name = parts.get(info.filename)
-            if sheet_name not in rows_of:
-                out.writestr(info.filename, data)
-                continue
-            text = data.decode("utf-8")
-            head, tail = _split_sheet_data(text, info.filename)
-            with out.open(info.filename, "w", force_zip64=True) as part:
-                part.write(head.encode("utf-8"))
-                chunk: list[str] = []
-                for row_xml in rows_of[sheet_name]:
-                    chunk.append(row_xml)
-                    if len(chunk) == 200:
-                        part.write("".join(chunk).encode("utf-8"))
-                        chunk = []
-                part.write("".join(chunk).encode("utf-8"))
-                part.write(tail.encode("utf-8"))
-
-
-def _sheet_parts(archive: Any) -> dict[str, str]:
-    """The zip member of each sheet, from the workbook's relationships: member -> sheet name."""
-    import posixpath
-    from xml.etree import ElementTree
-
-    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-    relation = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
-    targets = {rel.get("Id"): rel.get("Target", "") for rel in ElementTree.fromstring(
-        archive.read("xl/_rels/workbook.xml.rels"))}
-    parts: dict[str, str] = {}
-    for sheet in ElementTree.fromstring(archive.read("xl/workbook.xml")).iter(f"{main}sheet"):
-        target = targets.get(sheet.get(relation), "")
-        member = target.lstrip("/") if target.startswith("/") \
-            else posixpath.normpath(posixpath.join("xl", target))
-        parts[member] = sheet.get("name", "")
-    return parts
-
-
-def _split_sheet_data(text: str, member: str) -> tuple[str, str]:
-    """A sheet's XML cut where rows go: before and after the end of ``<sheetData>``."""
-    end = text.find("</sheetData>")
-    if end < 0 and "<sheetData/>" in text:
-        start = text.index("<sheetData/>")
-        return text[:start] + "<sheetData>", "</sheetData>" + text[start + len("<sheetData/>"):]
-    if end < 0 or text.count("</sheetData>") != 1:
-        raise AssertionError(f"{member}: no single <sheetData> to add the rows to")
-    return text[:end], text[end:]
-
-
-_LETTERS = [""]  # column number -> letters, filled on first use
-
-
-def _letters(count: int) -> list[str]:
-    from openpyxl.utils import get_column_letter
-
-    while len(_LETTERS) <= count:
-        _LETTERS.append(get_column_letter(len(_LETTERS)))
-    return _LETTERS
-
-
-#: An underscore that Excel (and calamine, LibreOffice) would read as the start of an
-#: ``_xHHHH_`` escape; written as Excel writes a typed one, ``_x005F_``.
-_ESCAPE_LIKE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
-
-
-def _xml_text(text: str) -> str:
-    """Cell text as XML character data (the cell is already cleaned by :func:`cell_value`)."""
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
-    if "\r" in text:
-        text = text.replace("\r", "&#13;")  # an XML reader would turn a bare CR into LF
-    if "_x" in text:
-        text = _ESCAPE_LIKE.sub("_x005F_", text)
-    return text
-
-
-def _row_xml(number: int, values: Sequence[Any], style_ids: Sequence[int] | None,
-             height: float | None) -> str:
-    """One ``<row>`` of cleaned values (:func:`cell_value`): text inline, numbers as numbers,
-    an empty cell kept when it carries a style (an unlocked cell of an editable column)."""
-    letters = _letters(len(values))
-    cells = []
-    for index, value in enumerate(values):
-        ref = f"{letters[index + 1]}{number}"
-        style = "" if style_ids is None else f' s="{style_ids[index]}"'
-        if value is None or value == "":
-            if style:
-                cells.append(f'<c r="{ref}"{style}/>')
-        elif isinstance(value, str):
-            cells.append(f'<c r="{ref}"{style} t="inlineStr"><is><t xml:space="preserve">'
-                         f"{_xml_text(value)}</t></is></c>")
-        else:
-            cells.append(f'<c r="{ref}"{style} t="n"><v>{value!r}</v></c>')
-    size = "" if height is None else f' ht="{height}" customHeight="1"'
-    return f'<row r="{number}"{size}>{"".join(cells)}</row>'
 
 
 def _review_rows_xml(rows: Sequence[ReviewRow], style_ids: Sequence[int], *,
@@ -582,7 +452,7 @@ def _review_rows_xml(rows: Sequence[ReviewRow], style_ids: Sequence[int], *,
                                                                            strict=True))
         digest = read_only_digest([texts[index] for index in read_only])
         meta_rows.append([row.practice_id, row.version, row.stamp, hashes, digest])
-        yield _row_xml(row_number, values, style_ids, ROW_HEIGHT)
+        yield row_xml(row_number, values, style_ids=style_ids, height=ROW_HEIGHT)
         if progress is not None and row_number % 500 == 0:
             progress(500)
 
