@@ -47,9 +47,9 @@ system-deps:
 demo: install
 	$(BIN)/yhteistuumin demo
 
-# The suite runs on every core (pytest-xdist, tests/fixtures_suite.py); tests sharing a module
-# fixture stay on one worker. 'make test PYTEST_PARALLEL=' runs it in one process.
-PYTEST_PARALLEL ?= -n auto --dist loadgroup
+# The suite runs on every core (pytest-xdist, tests/fixtures_suite.py), a test module to a worker
+# (its module fixtures built once). 'make test PYTEST_PARALLEL=' runs it in one process.
+PYTEST_PARALLEL ?= -n auto --dist loadfile
 
 test: install system-deps
 	PATH="$$PATH:$$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | tail -n 1)" $(BIN)/python -m pytest $(PYTEST_PARALLEL)
