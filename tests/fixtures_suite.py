@@ -1,7 +1,7 @@
 """How the suite runs in parallel (``make test`` runs ``pytest -n 4 --dist loadfile``).
 
-pytest-xdist starts four workers (see the Makefile for why four); each worker has its own session, so the session
-fixtures (the PostgreSQL cluster, Dovecot, the migrated templates) exist once per worker, and
+pytest-xdist starts four workers (the Makefile says why four); each has its own session, so the
+session fixtures (the PostgreSQL cluster, Dovecot, the migrated templates) exist once per worker, and
 every test still gets its own database, mailbox and temporary folder. A test module goes to one
 worker whole (``--dist loadfile``), so a module-scoped fixture (the demo run, the browser) is
 built once. (``--dist loadgroup`` would spread the other tests finer, but with pytest 9.2 and
