@@ -1,11 +1,11 @@
 """Fixtures of ``fetch``: a throwaway Dovecot on 127.0.0.1, a proxy that cuts, real-shaped mail.
 
-``dovecot`` starts Debian's Dovecot (``dovecot-imapd``) from its own configuration file in a
-temporary folder (no system configuration is read): a passwd-file user, maildir storage in the
-folder, plain IMAP with STARTTLS on one port and implicit TLS on another, both with a
-self-signed certificate for 127.0.0.1. As root it runs its processes as the ``dovecot`` and
-``dovenull`` users the package creates. On CI (``CI=true``) a missing Dovecot fails the test,
-never skips it.
+``dovecot_server`` starts Debian's Dovecot (``dovecot-imapd``) once a session, from its own
+configuration file in a temporary folder (no system configuration is read): passwd-file users,
+maildir storage in the folder, plain IMAP with STARTTLS on one port and implicit TLS on another,
+both with a self-signed certificate for 127.0.0.1. As root it runs its processes as the
+``dovecot`` and ``dovenull`` users the package creates. ``dovecot`` gives a test a user of its
+own, so an empty mailbox. On CI (``CI=true``) a missing Dovecot fails the test, never skips it.
 
 ``CuttingProxy`` stands between ``fetch`` and Dovecot and counts the client's ``UID FETCH``
 commands: it can hold the n-th (the test then kills the process) or cut the connection there.
@@ -220,9 +220,11 @@ def _write_dovecot(base: Path, port: int, ssl_port: int) -> Dovecot:
     return server
 
 
-@pytest.fixture
-def dovecot() -> Iterator[Dovecot]:
-    """A fresh Dovecot with an empty mailbox, stopped (and its folder removed) at the end."""
+@pytest.fixture(scope="session")
+def dovecot_server() -> Iterator[Dovecot]:
+    """One Dovecot for the test session (each xdist worker its own); ``dovecot`` gives each
+    test a new user, so a test sees an empty mailbox. Starting and stopping a Dovecot for every
+    test cost more than a second each."""
     if dovecot_binary() is None:
         message = "Dovecot (dovecot-imapd) is not installed"
         if ON_CI:
@@ -230,12 +232,45 @@ def dovecot() -> Iterator[Dovecot]:
         pytest.skip(message)
     base = Path(tempfile.mkdtemp(prefix="yhteistuumin-dovecot-"))
     server = _write_dovecot(base, _free_port(), _free_port())
+    # Users written before the start: Dovecot re-reads a changed passwd file at most once a
+    # second, so a user added just before a test's login could be refused.
+    (base / "passwd").write_text("".join(
+        f"{_mailbox_user(n)}:{{PLAIN}}{server.password}::::::\n" for n in range(1, _USERS + 1)),
+        encoding="utf-8")
     server.start()
     try:
         yield server
     finally:
         server.stop()
         shutil.rmtree(base, ignore_errors=True)
+
+
+_USERS = 2000
+_mailbox_counter = iter(range(1, _USERS + 1))
+
+
+def _mailbox_user(n: int) -> str:
+    return f"koordinaattori{n}@yhteistuumin.example.fi"
+
+
+@pytest.fixture
+def dovecot(dovecot_server: Dovecot) -> Iterator[Dovecot]:
+    """Dovecot with an empty mailbox: a user of its own on the session's server.
+
+    A test that restarts the server with other settings (``restart``) or stops it gets the
+    session's configuration back, running, when it ends.
+    """
+    server = dovecot_server
+    config = (server.base / "dovecot.conf").read_text(encoding="utf-8")
+    server.user = _mailbox_user(next(_mailbox_counter))
+    try:
+        yield server
+    finally:
+        changed = (server.base / "dovecot.conf").read_text(encoding="utf-8") != config
+        if changed or server.process is None or server.process.poll() is not None:
+            server.stop()
+            (server.base / "dovecot.conf").write_text(config, encoding="utf-8")
+            server.start()
 
 
 # --- a proxy that holds or cuts -----------------------------------------------------------------
