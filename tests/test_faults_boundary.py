@@ -90,7 +90,8 @@ def test_a_database_locked_by_another_run_is_one_line(cli, workspace, tmp_path):
     holder = sqlite3.connect(database(workspace), isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")  # another run writing, and not letting go
     try:
-        result = cli("ingest", str(path))
+        # the URL's timeout: a second's wait instead of the default 30 s
+        result = cli("--db", f"sqlite:///{database(workspace)}?timeout=1", "ingest", str(path))
     finally:
         holder.execute("ROLLBACK")
         holder.close()

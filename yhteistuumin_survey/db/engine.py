@@ -68,6 +68,10 @@ def database_label(url: Any) -> str:
     return str(parsed.render_as_string(hide_password=True))
 
 
+#: How long a run waits for another run's lock on a SQLite database (seconds) by default.
+LOCK_WAIT_SECONDS = 30
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine for ``url``; SQLite gets its folder made and foreign keys switched on."""
     from sqlalchemy import create_engine, event
@@ -93,7 +97,10 @@ def make_engine(url: str) -> Engine:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     try:
         if parsed.drivername.startswith("sqlite"):
-            engine = create_engine(parsed, connect_args={"timeout": 30})
+            # A run waits this long for another run's lock before it says so; the URL may
+            # set it (sqlite:///db.sqlite?timeout=5, in seconds, as sqlite3 takes it).
+            waits = {} if "timeout" in parsed.query else {"timeout": LOCK_WAIT_SECONDS}
+            engine = create_engine(parsed, connect_args=waits)
 
             @event.listens_for(engine, "connect")
             def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
