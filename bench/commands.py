@@ -64,6 +64,11 @@ def make_workspace(folder: Path, count: int) -> Path:
     """A workspace with ``count`` approved practices (made once per count)."""
     root = folder / "ws"
     if (folder / ".complete").exists():
+        # made by an earlier version: brought to this version's schema, as a coordinator
+        # would after an update (the reading commands refuse an older one)
+        from yhteistuumin_survey import Project
+
+        Project.open(root).upgrade_db()
         return root
     from publish import create_practices
 

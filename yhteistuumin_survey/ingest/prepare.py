@@ -7,7 +7,6 @@ main process stores what the workers return, in the order of the files.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -150,16 +149,3 @@ def prepare_in_worker(path: str, display: str, part: int = 0, parts: int = 1) ->
     return _WORKER.prepare(Path(path), display, part, parts)
 
 
-def default_workers() -> int:
-    """How many worker processes a batch may use: the cores this process may run on that
-    other work is not already keeping busy (on a loaded machine, workers only add overhead)."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        cores = os.cpu_count() or 1
-    try:
-        load = os.getloadavg()[0]
-    except OSError:  # pragma: no cover - no load average on this platform
-        load = 0.0
-    # The 1-minute load average counts this process too; only a saturated machine says no.
-    return cores if load < cores else 1
