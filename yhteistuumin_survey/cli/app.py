@@ -116,6 +116,7 @@ def get_state(ctx: typer.Context) -> State:
 #: take ``ctx`` to open their Project.
 _invocation: ContextVar[typer.Context] = ContextVar("invocation")
 
+
 def project(*, outside_workspace: bool = False) -> Project:
     """Return the invocation's Project (the workspace of ``--workspace``, the ``--db``).
 
