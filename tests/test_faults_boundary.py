@@ -107,3 +107,10 @@ def _workbook_text(path):
     book = load_workbook(path, read_only=True)
     return "\n".join(str(cell) for sheet in book for row in sheet.iter_rows(values_only=True)
                      for cell in row if cell is not None)
+
+
+@pytest.mark.parametrize("command", [("ingest", "nothing.csv"), ("status",)])
+def test_a_lock_wait_that_is_no_number_is_one_line(cli, workspace, command):
+    url = f"sqlite:///{database(workspace)}?timeout=abc"
+    line = one_error_line(cli("--db", url, *command))
+    assert "timeout=abc is not a number of seconds; use e.g. ?timeout=5" in line

@@ -72,6 +72,20 @@ def database_label(url: Any) -> str:
 LOCK_WAIT_SECONDS = 30
 
 
+def _lock_wait(given: Any, url: str) -> float:
+    """The URL's ``timeout`` (seconds) or the default; a value that is no number is an error."""
+    if given is None:
+        return LOCK_WAIT_SECONDS
+    try:
+        seconds = float(given if isinstance(given, str) else given[-1])
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < 86400:
+        raise DatabaseError(f"{mask_url(url)!r}: timeout={given} is not a number of seconds; "
+                            "use e.g. ?timeout=5 (how long to wait for another run's lock)")
+    return seconds
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine for ``url``; SQLite gets its folder made and foreign keys switched on."""
     from sqlalchemy import create_engine, event
@@ -99,7 +113,7 @@ def make_engine(url: str) -> Engine:
         if parsed.drivername.startswith("sqlite"):
             # A run waits this long for another run's lock before it says so; the URL may
             # set it (sqlite:///db.sqlite?timeout=5, in seconds, as sqlite3 takes it).
-            waits = {} if "timeout" in parsed.query else {"timeout": LOCK_WAIT_SECONDS}
+            waits = {"timeout": _lock_wait(parsed.query.get("timeout"), url)}
             engine = create_engine(parsed, connect_args=waits)
 
             @event.listens_for(engine, "connect")
