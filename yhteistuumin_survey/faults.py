@@ -74,11 +74,6 @@ def _database_error(exc: BaseException) -> bool:
             or (sqlite3 is not None and isinstance(exc, sqlite3.Error)))
 
 
-def is_fault(exc: BaseException) -> bool:
-    """Whether an exception is a fault of the machine or the database (not a bug)."""
-    return isinstance(exc, OSError) or _database_error(exc)
-
-
 def describe_fault(exc: BaseException, *, database: str = "") -> str | None:
     """The one line for a fault of the machine or the database; None for anything else."""
     if isinstance(exc, OSError):
