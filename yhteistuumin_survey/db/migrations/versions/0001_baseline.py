@@ -18,6 +18,13 @@ depends_on = None
 
 
 def upgrade() -> None:
+    _tables_without_references()
+    _register_contact_and_review_tables()
+    _practice_detail_tables()
+    _sending_tables()
+
+
+def _tables_without_references() -> None:
     op.create_table('contactproblem',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('source_file', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -93,6 +100,9 @@ def upgrade() -> None:
     sa.Column('detail', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
+
+
+def _register_contact_and_review_tables() -> None:
     op.create_table('municipality',
     sa.Column('code', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
     sa.Column('name_fi', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -192,6 +202,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_municipalityalias_alias'), ['alias'], unique=False)
         batch_op.create_index(batch_op.f('ix_municipalityalias_code'), ['code'], unique=False)
 
+
+def _practice_detail_tables() -> None:
     op.create_table('practicemunicipality',
     sa.Column('practice_id', sa.Integer(), nullable=False),
     sa.Column('municipality_code', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
@@ -234,6 +246,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_practiceversion_contact_email'), ['contact_email'], unique=False)
         batch_op.create_index(batch_op.f('ix_practiceversion_practice_id'), ['practice_id'], unique=False)
 
+
+def _sending_tables() -> None:
     op.create_table('surveytoken',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('round_name', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
