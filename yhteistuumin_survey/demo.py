@@ -387,7 +387,8 @@ def write_out_of_office(path: Path, original: EmailMessage) -> None:
 # --- the round ------------------------------------------------------------------------------
 
 
-Announce = Callable[[DemoStep], None]
+#: ``announce(line)``: the demo's news as it runs: where the round is, then each stage done.
+Announce = Callable[[str], object]
 
 
 def run_demo(root: Path, *, announce: Announce | None = None) -> DemoResult:
@@ -395,6 +396,9 @@ def run_demo(root: Path, *, announce: Announce | None = None) -> DemoResult:
     from .project import Project
     from .workspace import init_workspace
 
+    if announce:
+        announce(f"Demo round in {root} (a local SMTP server in this process; nothing leaves "
+                 "the machine)")
     root = root.resolve()
     _prepare_folder(root)
     init_workspace(root)
@@ -408,7 +412,7 @@ def run_demo(root: Path, *, announce: Announce | None = None) -> DemoResult:
         started = now
         result.steps.append(item)
         if announce:
-            announce(item)
+            announce(item.line())
 
     deadline = dt.date.today() + dt.timedelta(days=30)
     with MailboxServer(root / "mailbox") as mailbox:

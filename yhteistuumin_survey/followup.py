@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .cards import practice_municipalities
-from .status import read_round
+from .status import read_round, written_lines
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -90,10 +90,11 @@ class FollowUp:
     #: The status page and the chart written with the list, if any.
     page: Path | None = None
     chart: Path | None = None
+    #: The file the list was written to instead of the screen (``status --out``), if any.
+    written_to: Path | None = None
 
     def warnings(self) -> list[str]:
-        return [f"{label}: {path}" for label, path in (("Status page", self.page),
-                                                       ("Chart", self.chart)) if path]
+        return written_lines(self)
 
     @property
     def failed(self) -> bool:

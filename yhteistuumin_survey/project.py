@@ -17,11 +17,13 @@ import datetime as dt
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from .errors import InputError, SendError
+from .errors import InputError, NoWorkspace, SendError
+from .reports import plural
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -56,12 +58,23 @@ if TYPE_CHECKING:
 
 #: ``progress(label, total)``: a context manager yielding ``advance(n=1)``.
 Progress = Callable[[str, int | None], AbstractContextManager[Callable[..., Any]]]
-#: ``confirm(question, count, details)``: returns when the user agreed, raises a ``SurveyError``
-#: (``NotConfirmed``) otherwise; ``details`` are the lines to show first (sender, deadline, a
-#: sample link …).
-Confirm = Callable[[str, int, Sequence[str]], None]
+#: ``confirm(question)``: returns when the user agreed to a :class:`Question`, raises a
+#: ``SurveyError`` (``NotConfirmed``, with ``refused`` or ``no_terminal``) otherwise.
+Confirm = Callable[["Question"], None]
 #: ``notify(line)``: news while a command works (connecting, a retry, a warning).
 Notify = Callable[[str], object]
+
+
+@dataclass(frozen=True)
+class Question:
+    """What a command asks before a step that cannot be undone, and what a refusal says."""
+
+    text: str
+    #: The error when the answer is no, and when there is no terminal to ask on.
+    refused: str
+    no_terminal: str
+    #: The lines to show before the question (sender, deadline, a sample link …).
+    details: Sequence[str] = ()
 
 
 def _no_progress(label: str, total: int | None) -> AbstractContextManager[Callable[..., Any]]:
@@ -84,20 +97,27 @@ class Project:
     @classmethod
     def open(cls, path: str | Path | None = None, *, db_url: str | None = None,
              env: Mapping[str, str] | None = None, progress: Progress | None = None,
-             notify: Notify | None = None, bundled_outside: bool = False) -> Project:
+             notify: Notify | None = None,
+             outside: Literal["here", "bundled", "refuse"] = "here") -> Project:
         """Open the workspace at ``path`` (default: the nearest one up from the current folder).
 
         ``db_url`` overrides the configured database; ``env`` replaces ``os.environ`` for
         settings (``YHTEISTUUMIN_*``, the SMTP password). The database opens on first use.
-        ``bundled_outside``: outside any workspace and with no database given, the bundled
-        register in memory (``register list`` anywhere), no ``outputs/`` made where one stands.
+        ``outside`` says what no ``path`` and no workspace up from the current folder gives:
+        ``"here"`` the current folder on the defaults; ``"bundled"`` the same with, unless a
+        database is given, the bundled register in memory (``register list`` anywhere) and no
+        ``outputs/`` made where one stands; ``"refuse"`` a ``NoWorkspace`` error.
         """
         from .workspace import Workspace, find_workspace, workspace_root
 
         if path is None:
-            if (bundled_outside and db_url is None and workspace_root(Path.cwd()) is None
-                    and not (os.environ if env is None else env).get("YHTEISTUUMIN_DB")):
-                db_url = "sqlite://"
+            if workspace_root(Path.cwd()) is None:
+                if outside == "refuse":
+                    raise NoWorkspace("no yhteistuumin.toml here or in any folder above: run "
+                                      "'yhteistuumin init DIR' or give --workspace")
+                if (outside == "bundled" and db_url is None
+                        and not (os.environ if env is None else env).get("YHTEISTUUMIN_DB")):
+                    db_url = "sqlite://"
             return cls(find_workspace(Path.cwd()), db_url=db_url, env=env, progress=progress,
                        notify=notify)
         root = Path(path).resolve()
@@ -340,8 +360,12 @@ class Project:
                 options = smtp_options(settings)
                 SmtpSession(options).check()  # refuse a clear-text login before asking anything
                 if count > CONFIRM_ABOVE and confirm is not None:
-                    confirm(f"Send {count} {KIND_LABEL[kind].lower()} through {options.where}?",
-                            count, preflight.details())
+                    confirm(Question(
+                        f"Send {count} {KIND_LABEL[kind].lower()} through {options.where}?",
+                        refused="nothing sent: not confirmed", details=preflight.details(),
+                        no_terminal=f"about to send {count} messages and there is no terminal "
+                                    "to confirm on; add --yes to send, or --dry-run to look "
+                                    "first"))
                 with SmtpSession(options, on_event=self.notify) as transport, \
                         self.progress("Sending", count) as advance:
                     result = send_round(plan, session=session, settings=settings,
@@ -379,18 +403,22 @@ class Project:
     # --- answers ------------------------------------------------------------------------------
 
     def ingest(self, paths: Sequence[Path], *, source: str = "auto",
-               structures: Sequence[Path] = (), retry_failed: bool = False) -> IngestReport:
+               structures: Sequence[Path] = (), retry_failed: bool = False,
+               verbose: bool = False) -> IngestReport:
         """Ingest returned questionnaires, form exports, tables and saved emails (``ingest``);
-        ``structures`` are LimeSurvey survey structures (.lss) that explain export codes."""
+        ``structures`` are LimeSurvey survey structures (.lss) that explain export codes;
+        ``verbose`` reports also show how each column of a table was read."""
         from .ingest import count_files, ingest_paths
 
         paths = [Path(p) for p in paths]
         with self.session() as session, \
                 self.progress("Ingesting", count_files(paths)) as advance:
-            return ingest_paths(paths, session=session, workspace=self.workspace,
-                                settings=self.settings, source=source, progress=advance,
-                                structures=[Path(p) for p in structures],
-                                retry_failed=retry_failed)
+            report = ingest_paths(paths, session=session, workspace=self.workspace,
+                                  settings=self.settings, source=source, progress=advance,
+                                  structures=[Path(p) for p in structures],
+                                  retry_failed=retry_failed)
+        report.verbose = verbose
+        return report
 
     def fetch(self, *, dry_run: bool = False, since: dt.date | None = None) -> FetchResult:
         """Read the mailbox over IMAP and route each new message through ingest or bounces
@@ -493,14 +521,18 @@ class Project:
                                     out=out, progress=advance)
 
     def status(self, *, by: str = "region", only_open: bool = False,
-               page: bool | Path = False, chart: Path | None = None) -> RoundStatus | FollowUp:
+               page: bool | Path = False, chart: Path | None = None, out: Path | None = None,
+               fmt: str = "table") -> RoundStatus | FollowUp:
         """The round at a glance (``status``): by region, or one follow-up row per
         municipality (``by="municipality"``). Only reads the database; writes the status page
-        (``page``: True for ``outputs/status.html``, or a path) and the chart when asked."""
+        (``page``: True for ``outputs/status.html``, or a path) and the chart when asked, and
+        the status itself to ``out`` in ``fmt`` (``xlsx`` only so)."""
         from .status import draw_chart, round_status
 
         if by not in {"region", "municipality"}:
             raise InputError(f"unknown view {by!r}; use region or municipality")
+        if fmt == "xlsx" and out is None:
+            raise InputError("--format xlsx writes a file; add --out FILE.xlsx")
         lang = str(self.settings.get("round.language"))
         round_name = self.settings.round_name
         rows: FollowUp | None = None
@@ -521,10 +553,13 @@ class Project:
             status.page = write_status_page(
                 self.workspace, status, follow_up=rows, path=None if page is True else page,
                 site_title=str(self.settings.get("site.title")))
+        result: RoundStatus | FollowUp = status
         if rows is not None and by == "municipality":
             rows.page, rows.chart = status.page, status.chart
-            return rows
-        return status
+            result = rows
+        if out is not None:
+            result.written_to = result.write(out, fmt)
+        return result
 
     def person(self, email: str, *, out: Path | None = None) -> PersonReport:
         """Everything held about one person, for an access request (``person``); with ``out``
@@ -542,9 +577,9 @@ class Project:
         return report
 
     def purge(self, *, before: dt.date, kinds: Sequence[str], dry_run: bool = False,
-              confirm: Callable[[str], None] | None = None) -> PurgeResult:
+              confirm: Confirm | None = None) -> PurgeResult:
         """Delete received originals, message copies or reports older than ``before``
-        (``purge``); ``confirm(what)`` is asked first when something would go."""
+        (``purge``); ``confirm`` is asked first when something would go."""
         from .purge import purge_outputs
 
         if not kinds:
@@ -555,14 +590,18 @@ class Project:
                                         kinds=list(kinds), dry_run=True)
                 if not preview.files:
                     return preview
-                confirm(preview.summary()[0].replace("Dry run: ", "").split(" would")[0])
+                what = preview.summary()[0].replace("Dry run: ", "").split(" would")[0]
+                confirm(Question(f"Delete {what}? This cannot be undone",
+                                 refused="nothing deleted: not confirmed",
+                                 no_terminal="purge: there is no terminal to confirm on; look "
+                                             "first with --dry-run, then add --yes to delete"))
             return purge_outputs(self.workspace, session=session, before=before,
                                  kinds=list(kinds), dry_run=dry_run)
 
     def forget(self, email: str, *, dry_run: bool = False,
-               confirm: Callable[[int], None] | None = None) -> ErasureResult:
+               confirm: Confirm | None = None) -> ErasureResult:
         """Erase exactly one person's name, email and phone everywhere, and republish
-        (``forget``). ``dry_run`` lists every place and changes nothing; ``confirm(places)``
+        (``forget``). ``dry_run`` lists every place and changes nothing; ``confirm``
         is asked first when the person is held somewhere (it raises to refuse)."""
         from .privacy import AddressMatcher, forget_person
         from .publish import publish_site
@@ -573,7 +612,11 @@ class Project:
                 preview = forget_person(self.workspace, email, session=session,
                                         settings=self.settings, dry_run=True)
                 if preview.places:  # nothing held: the request is recorded without asking
-                    confirm(len(preview.places))
+                    confirm(Question(
+                        f"Erase this person from {plural(len(preview.places), 'place')}? This "
+                        "cannot be undone", refused="nothing erased: not confirmed",
+                        no_terminal="forget: there is no terminal to confirm on; look first "
+                                    "with --dry-run, then add --yes to erase"))
             return forget_person(
                 self.workspace, email, session=session, settings=self.settings, dry_run=dry_run,
                 republish=lambda: publish_site(self.workspace, session=session,

@@ -80,6 +80,8 @@ class RoundStatus:
     page: Path | None = None
     chart: Path | None = None
     lang: str = "fi"
+    #: The file the status was written to instead of the screen (``status --out``), if any.
+    written_to: Path | None = None
 
     @property
     def failed(self) -> bool:
@@ -119,8 +121,7 @@ class RoundStatus:
         return self.render("table")
 
     def warnings(self) -> list[str]:
-        return [f"{label}: {path}" for label, path in (("Status page", self.page),
-                                                       ("Chart", self.chart)) if path]
+        return written_lines(self)
 
     def to_frame(self) -> Any:
         """Return the regions and the total row as a pandas DataFrame."""
@@ -158,6 +159,14 @@ class RoundStatus:
             return path
         path.write_text(render_status(self, fmt), encoding="utf-8")
         return path
+
+
+def written_lines(result: RoundStatus | FollowUp) -> list[str]:
+    """Return the lines that say which files a status wrote: itself (the summary, then the
+    file), the status page, the chart."""
+    out = [f"{' '.join(result.summary())} {result.written_to}"] if result.written_to else []
+    return out + [f"{label}: {path}" for label, path in (("Status page", result.page),
+                                                         ("Chart", result.chart)) if path]
 
 
 #: How a practice's municipality was found when that municipality is the one that answered:

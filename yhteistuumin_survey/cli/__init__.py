@@ -24,7 +24,5 @@ from .app import app
 
 __all__ = ["app", "main"]
 
-
-def main() -> None:
-    """Run the command line."""
-    app()
+#: The ``yhteistuumin`` console script (``[project.scripts]`` in pyproject.toml).
+main = app

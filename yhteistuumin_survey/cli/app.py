@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -19,10 +19,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import typer
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
-from ..errors import NoWorkspace
-
 if TYPE_CHECKING:
-    from ..project import Project
+    from ..project import Project, Question
 
 
 #: The output formats of reporting commands, and their option.
@@ -58,6 +56,7 @@ class _SurveyGroup(TyperGroup):
     and exit 1 (2 for a usage error), without a traceback unless ``--debug``."""
 
     def invoke(self, ctx: Any) -> Any:
+        _state.set(state := ctx.obj if isinstance(ctx.obj, State) else State())
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
@@ -66,15 +65,13 @@ class _SurveyGroup(TyperGroup):
         except Exception as exc:  # noqa: BLE001 - expected errors and faults: lines, an exit code
             from ..faults import error_lines
 
-            state = ctx.obj if isinstance(ctx.obj, State) else State()
             where = state.opened.database_label() if state.opened else "database"
             if (reported := error_lines(exc, database=where)) is None:
                 raise
             lines, code = reported
             if state.debug:
                 traceback.print_exception(exc, file=sys.stderr)
-            for line in lines:
-                typer.echo(line, err=True)
+            typer.echo("\n".join(lines), err=True)
             raise typer.Exit(code=code) from None
 
 
@@ -104,62 +101,50 @@ class State:
     opened: Project | None = None
 
 
-def get_state(ctx: typer.Context) -> State:
-    """Return the shared state of the invocation."""
-    root = ctx.find_root()
-    if not isinstance(root.obj, State):
-        root.obj = State()
-    return root.obj
-
-
-#: The root context of the running invocation (set by the root callback): commands need not
-#: take ``ctx`` to open their Project.
-_invocation: ContextVar[typer.Context] = ContextVar("invocation")
+#: The state of the running invocation (set by the root group): commands need not take ``ctx``.
+_state: ContextVar[State] = ContextVar("state")
 
 
 def project(*, outside_workspace: bool = False) -> Project:
     """Return the invocation's Project (the workspace of ``--workspace``, the ``--db``).
 
-    Outside a workspace, a command that needs one is refused here, before it writes anything;
-    those that work on the bundled defaults say ``outside_workspace=True``.
+    Outside a workspace, a command that needs one is refused, before it writes anything; those
+    that work on the bundled defaults say ``outside_workspace=True``.
     """
     from ..project import Project
-    from ..workspace import workspace_root
 
-    state = get_state(_invocation.get())
+    state = _state.get()
     if state.opened is None:
-        if (state.workspace_option is None and not outside_workspace
-                and workspace_root(Path.cwd()) is None):
-            raise NoWorkspace("no yhteistuumin.toml here or in any folder above: run "
-                              "'yhteistuumin init DIR' or give --workspace")
         state.opened = Project.open(state.workspace_option, db_url=state.db_option, env=state.env,
-                                    progress=progress, notify=warn, bundled_outside=True)
+                                    progress=progress, notify=warn,
+                                    outside="bundled" if outside_workspace else "refuse")
     return state.opened
 
 
 def emit(result: Any, fmt: str = "table") -> None:
-    """Print a result as table, CSV or JSON (warnings to stderr); exit 1 when it failed."""
+    """Print a result as table, CSV or JSON unless it went to a file (``written_to``), its
+    warnings to stderr; exit 1 when it failed."""
     from ..reports import render_result
 
-    typer.echo(render_result(result, fmt), nl=fmt != "csv")
+    if getattr(result, "written_to", None) is None:
+        typer.echo(render_result(result, fmt), nl=fmt != "csv")
     for line in getattr(result, "warnings", list)():
         warn(line)
     if result.failed:
         raise typer.Exit(code=1)
 
 
-def confirm(question: str, *, details: Sequence[str] = (), no_terminal: str,
-            refused: str) -> None:
-    """Return when the user agrees to ``question`` (asked after the ``details`` lines); raise
-    ``NotConfirmed`` with ``refused`` otherwise, or ``no_terminal`` when there is none to ask on."""
+def confirm(question: Question) -> None:
+    """Return when the user agrees to ``question`` (asked after its details); raise
+    ``NotConfirmed`` with its refusal otherwise, or when there is no terminal to ask on."""
     from ..errors import NotConfirmed
 
     if not sys.stdin.isatty():
-        raise NotConfirmed(no_terminal)
-    for line in details:
+        raise NotConfirmed(question.no_terminal)
+    for line in question.details:
         warn(line)
-    if not typer.confirm(question, default=False):
-        raise NotConfirmed(refused)
+    if not typer.confirm(question.text, default=False):
+        raise NotConfirmed(question.refused)
 
 
 def _print_version(value: bool) -> None:
@@ -173,7 +158,6 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def _main_options(
-    ctx: typer.Context,
     workspace: Annotated[Path | None, typer.Option(
         "--workspace", "-w", envvar="YHTEISTUUMIN_WORKSPACE", file_okay=False,
         help="Workspace folder (default: the nearest folder up with yhteistuumin.toml; "
@@ -184,10 +168,8 @@ def _main_options(
         "--debug", help="Show the full traceback of errors.")] = False,
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.",
                                           is_eager=True, callback=_print_version)] = False,
-) -> None:
-    """Run the Kulttuuria yhteistuumin good-practice survey: send, ingest, review, publish."""
-    _invocation.set(ctx)
-    state = get_state(ctx)
+) -> None:  # the root help is the one given to _typer above
+    state = _state.get()
     state.workspace_option, state.db_option, state.debug = workspace, db, debug
 
 

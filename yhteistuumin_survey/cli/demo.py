@@ -20,7 +20,5 @@ def demo_cmd(
     """
     from ..demo import run_demo
 
-    root = out if out is not None else project(outside_workspace=True).workspace.outputs / "demo"
-    typer.echo(f"Demo round in {root} (a local SMTP server in this process; nothing leaves the "
-               "machine)")
-    emit(run_demo(root, announce=lambda step: typer.echo(step.line())))
+    emit(run_demo(out or project(outside_workspace=True).workspace.outputs / "demo",
+                  announce=typer.echo))

@@ -21,11 +21,4 @@ def forget_cmd(
 
     Example: yhteistuumin forget maija.meikalainen@kunta.fi --dry-run
     """
-    emit(project().forget(email, dry_run=dry_run, confirm=None if yes else _confirm), fmt)
-
-
-def _confirm(places: int) -> None:
-    confirm(f"Erase this person from {places} place{'' if places == 1 else 's'}? This cannot be "
-            "undone", refused="nothing erased: not confirmed",
-            no_terminal="forget: there is no terminal to confirm on; look first with --dry-run, "
-                        "then add --yes to erase")
+    emit(project().forget(email, dry_run=dry_run, confirm=None if yes else confirm), fmt)

@@ -34,7 +34,5 @@ def ingest_cmd(
 
     Example: yhteistuumin ingest inbox/ exports/forms.xlsx --source auto --verbose
     """
-    result = project().ingest(paths or [], source=source, structures=structure or (),
-                              retry_failed=retry_failed)
-    result.verbose = verbose
-    emit(result, fmt)
+    emit(project().ingest(paths or [], source=source, structures=structure or (),
+                          retry_failed=retry_failed, verbose=verbose), fmt)

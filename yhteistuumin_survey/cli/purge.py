@@ -38,10 +38,4 @@ def purge_cmd(
     kinds = [k for k, on in (("received", received), ("messages", messages),
                              ("reports", reports)) if on]
     emit(project().purge(before=day, kinds=kinds, dry_run=dry_run,
-                         confirm=None if yes else _confirm), fmt)
-
-
-def _confirm(what: str) -> None:
-    confirm(f"Delete {what}? This cannot be undone", refused="nothing deleted: not confirmed",
-            no_terminal="purge: there is no terminal to confirm on; look first with --dry-run, "
-                        "then add --yes to delete")
+                         confirm=None if yes else confirm), fmt)

@@ -1,7 +1,6 @@
 """``yhteistuumin send invite|remind|check``."""
 
 import datetime as dt
-from collections.abc import Sequence
 from typing import Annotated
 
 import typer
@@ -49,10 +48,9 @@ def _send_command(kind: str, doc: str) -> None:
             raise SendError(f"--now {now}: not an ISO 8601 time such as 2026-12-01T09:00") from None
         emit(project().send(kind, dry_run=dry_run, limit=limit, only=only, rate=rate,
                             resend_uncertain=resend_uncertain, retry_failed=retry_failed,
-                            now=moment, confirm=None if yes else _confirm), fmt)
+                            now=moment, confirm=None if yes else confirm), fmt)
 
-    command.__doc__ = doc
-    send_app.command(kind)(command)
+    send_app.command(kind, help=doc)(command)
 
 
 _send_command("invite", """Send the invitation and questionnaire to every municipality's contacts, once.
@@ -77,9 +75,3 @@ def check_cmd(
     Example: yhteistuumin send check
     """
     emit(project().check_send(kind, only=only), fmt)
-
-
-def _confirm(question: str, count: int, details: Sequence[str] = ()) -> None:
-    confirm(question, details=details, refused="nothing sent: not confirmed",
-            no_terminal=f"about to send {count} messages and there is no terminal to confirm "
-                        "on; add --yes to send, or --dry-run to look first")

@@ -5,8 +5,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from ..errors import InputError
-from .app import app, emit, project, warn
+from .app import app, emit, project
 
 
 @app.command("status")
@@ -29,11 +28,5 @@ def status_cmd(
 
     Example: yhteistuumin status --by municipality --only-open --format xlsx --out seuranta.xlsx
     """
-    if fmt == "xlsx" and out is None:
-        raise InputError("--format xlsx writes a file; add --out FILE.xlsx")
-    result = project().status(by=by, only_open=only_open, chart=chart, page=html or False)
-    if out is None:
-        return emit(result, fmt)
-    warn(f"{' '.join(result.summary())} {result.write(out, fmt)}")
-    for line in result.warnings():
-        warn(line)
+    emit(project().status(by=by, only_open=only_open, chart=chart, page=html or False, out=out,
+                          fmt=fmt), fmt)
