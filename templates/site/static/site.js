@@ -335,7 +335,26 @@
       if (note) note.hidden = false;
     }
     window.addEventListener("popstate", () => { restore(); update(false); });
-    form.hidden = false;
-    if (location.search) { restore(); update(false); }
+    // The first page carries the filters' options; the others fill theirs from filters.json
+    // (one file for every page, kept by the browser) before the form shows.
+    const fillOptions = async () => {
+      if (!form.dataset.filters || location.protocol === "file:") return;
+      try {
+        const response = await fetch(new URL(form.dataset.filters, document.baseURI));
+        if (!response.ok) return;
+        const options = await response.json();
+        for (const select of selects) {
+          for (const [value, label, n] of options[select.dataset.facet] || []) {
+            select.add(new Option(`${label} (${n})`, value));
+          }
+        }
+      } catch (error) {
+        // the search box still works; the filters stay at "all"
+      }
+    };
+    fillOptions().then(() => {
+      form.hidden = false;
+      if (location.search) { restore(); update(false); }
+    });
   }
 }
