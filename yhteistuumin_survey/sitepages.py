@@ -144,14 +144,14 @@ def sitemap(paths: list[str], *, base_url: str) -> bytes:
 
 def json_ld(card: Card, *, url: str) -> str:
     """Return the card's schema.org description as JSON, safe inside a ``<script>`` element."""
-    from .publish import _shorten
+    from .publish import TEASER, _shorten
 
     data: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "CreativeWork",
         "name": card.title,
         # The page's meta description, or the goal's start when there is no summary.
-        "description": _shorten(card.sections.get("summary") or card.sections.get("goal") or "", 160),
+        "description": _shorten(card.sections.get("summary") or card.sections.get("goal") or "", TEASER),
         "inLanguage": card.language,
         "keywords": list(card.keywords),
         "audience": [{"@type": "Audience", "audienceType": label}
