@@ -305,8 +305,15 @@ def keyword_facets(keyword: str, vocabulary: Vocabulary, lang: str = "fi") -> li
     return found
 
 
-def _facets(card: Card, vocabulary: Vocabulary) -> dict[str, list[str]]:
-    return {"keyword": sorted({value for k in card.keywords for value, _ in keyword_facets(k, vocabulary)}),
+def _facets(card: Card, vocabulary: Vocabulary,
+            known: dict[str, list[tuple[str, str]]] | None = None) -> dict[str, list[str]]:
+    """Return a card's keyword and target group filter values; ``known`` keeps each keyword's
+    concepts for the next card (a few dozen keywords over thousands of cards)."""
+    known = {} if known is None else known
+    for keyword in card.keywords:
+        if keyword not in known:
+            known[keyword] = keyword_facets(keyword, vocabulary)
+    return {"keyword": sorted({value for k in card.keywords for value, _ in known[k]}),
             "target": sorted({facet_value(v) for v, _ in card.target_group})}
 
 
@@ -556,7 +563,8 @@ def render_site(workspace: Workspace, cards: list[Card], *, settings: Settings,
     page_sha: dict[str, str] = {}
     entries: dict[str, Any] = {}
     vocabulary = load_vocabulary(workspace)
-    facets = {card.id: _facets(card, vocabulary) for card in cards}
+    known: dict[str, list[tuple[str, str]]] = {}
+    facets = {card.id: _facets(card, vocabulary, known) for card in cards}
     practices: list[str] = []
     on_disk = existing or set()
     for card in cards:
