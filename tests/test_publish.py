@@ -382,6 +382,20 @@ def test_the_markdown_for_the_cms_goes_to_a_folder_beside_the_site_not_into_it(
     assert (foreign / "notes.md").read_text() == "mine"
 
 
+def test_a_site_published_with_its_markdown_inside_loses_it_to_the_cms_folder(workspace, session):
+    practice = make_practice(session, title="Lukupiiri", status="approved")
+    site = publish(workspace, session).out
+    old = site / "practices" / f"{practice.id}-lukupiiri.md"  # where earlier versions wrote it
+    old.parent.mkdir()
+    old.write_text("---\ntitle: Lukupiiri\n---\n", encoding="utf-8")
+
+    result = publish(workspace, session)
+
+    assert result.removed == [f"practices/{practice.id}-lukupiiri.md"]
+    assert not (site / "practices").exists()
+    assert (result.cms / f"{practice.id}-lukupiiri.md").is_file()
+
+
 def test_site_has_no_assets_from_other_hosts(workspace, session):
     make_practice(session, title="Paikallinen", status="approved",
                   summary="Lisää: https://www.example.fi/ohje")

@@ -269,7 +269,11 @@
       return [...found];
     }
 
+    let timer = 0;  // the typing's pending update
     async function update(record = true) {
+      // This update reads every field: one still waiting from typing would only start the
+      // list again (and drop the cards "more" showed meanwhile).
+      clearTimeout(timer);
       if (record) remember();
       const run = ++generation;
       const filters = chosen();
@@ -312,7 +316,6 @@
       showEntries(entries);  // a search in the order of relevance
     }
 
-    let timer = 0;
     query.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(update, 250); });
     for (const select of selects) select.addEventListener("change", () => update());
     form.addEventListener("submit", (event) => { event.preventDefault(); update(); });
