@@ -36,6 +36,8 @@ def test_publish_writes_the_site_and_says_where(cli, workspace, practices):
     assert again.exit_code == 0
     assert json.loads(again.stdout) == {"out": str(site), "practices": 2, "written": 0,
                                         "removed": 0, "unchanged": 19,
+                                        "cms": str(workspace.outputs / "cms"),
+                                        "cms_written": 0, "cms_removed": 0, "cms_unchanged": 3,
                                         "search_index": "unchanged",
                                         "search_languages": ["fi"], "notes": [
         "set [site] base_url to the site's public address: sitemap.xml, canonical links and "

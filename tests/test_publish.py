@@ -134,7 +134,7 @@ def test_answers_are_escaped_in_html_and_markdown(workspace, session):
         assert "<img src=x" not in page and "<b>lihava" not in page and "<i>kursiivi" not in page
         assert "&lt;script&gt;alert(" in page
     assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt; &amp; &lt;b&gt;lihava&lt;/b&gt;" in pages[1]
-    markdown = next((result.out / "practices").glob("*.md")).read_text()
+    markdown = next(result.cms.glob("*.md")).read_text()
     meta, body = front_matter(markdown)
     assert meta["title"] == "Lukupiiri <script>alert('x')</script>"  # data, not HTML
     assert "<img" not in body and "&lt;img src=x" in body
@@ -149,7 +149,7 @@ def test_front_matter_quotes_codes_and_numbers_a_yaml_1_2_reader_would_turn_into
 
     result = publish(workspace, session)
 
-    markdown = next((result.out / "practices").glob(f"{practice.id}-*.md")).read_text()
+    markdown = next(result.cms.glob(f"{practice.id}-*.md")).read_text()
     head = markdown.split("\n---\n", 1)[0]
     assert "code: '049'" in head
     assert "phone: '0409876543'" in head
@@ -196,7 +196,7 @@ def test_practices_json_and_markdown_front_matter_parse(workspace, session):
         {"value": "other:asukastyöntekijät", "label": "asukastyöntekijät"}]
     for name in ("goal", "summary", "implementation", "resources", "experiences", "benefits"):
         assert item[name]
-    markdown = (result.out / "practices" / f"{practice.id}-kuntien-valinen-yhteistyo-aluetyossa.md")
+    markdown = result.cms / f"{practice.id}-kuntien-valinen-yhteistyo-aluetyossa.md"
     meta, body = front_matter(markdown.read_text(encoding="utf-8"))
     assert meta["id"] == practice.id and meta["url"] == item["url"]
     assert meta["municipalities"][0] == {"code": "049", "name": "Espoo"}
@@ -228,7 +228,8 @@ def test_practice_page_is_the_card_in_the_practice_language(workspace, session):
     # The programme's name is a proper noun: the same on Swedish pages (not misspelt).
     assert "<p>Kulttuuria yhteistuumin – goda exempel från kommunernas kulturtjänster.</p>" in sv
     index = (result.out / "index.html").read_text()
-    assert f'<li class="card" lang="sv" data-url="{swedish.id}-kulturvan/"' in index
+    assert re.search(r'<li class="card" lang="sv"[^>]*>\s*<h2 class="card-title"><a href="'
+                     f'{swedish.id}-kulturvan/index.html"', index)
 
 
 def test_same_database_gives_byte_identical_site(workspace, session, tmp_path):
@@ -258,9 +259,10 @@ def test_republish_rewrites_only_what_changed(workspace, session):
     result = publish(workspace, session)
 
     assert sorted(result.written) == sorted([
-        f"{one.id}-ensimmainen/index.html", f"practices/{one.id}-ensimmainen.md",
+        f"{one.id}-ensimmainen/index.html",
         "index.html", "sv/index.html", "cards.json", "practices.json", SITE_MARKER, SITE_CACHE])
-    assert result.removed == []
+    assert result.cms_written == [f"{one.id}-ensimmainen.md"]  # the CMS's Markdown, not served
+    assert result.removed == [] and result.cms_removed == []
     assert result.indexed == "changes"  # only the changed card, beside the full index
     assert other_page.stat().st_mtime == 1_000_000_000  # untouched
 
@@ -280,8 +282,8 @@ def test_a_title_corrected_after_publishing_keeps_the_page_address(workspace, se
     assert "<h1>Kirjasto kaikille</h1>" in page or ">Kirjasto kaikille<" in page
     item = json.loads((site / "practices.json").read_text(encoding="utf-8"))["practices"][0]
     assert item["title"] == "Kirjasto kaikille" and item["url"].endswith(f"{address}/")
-    assert (site / "practices" / f"{address}.md").exists()
-    assert f'data-url="{address}/"' in (site / "index.html").read_text(encoding="utf-8")
+    assert (workspace.outputs / "cms" / f"{address}.md").exists()
+    assert f'href="{address}/index.html"' in (site / "index.html").read_text(encoding="utf-8")
     # The same database rebuilt into an empty folder gives the same pages and data; the search
     # index differs only in holding the changed card in a bundle of its own (and the page ids
     # that follow from that), until a full index.
@@ -315,7 +317,7 @@ def test_a_practice_rejected_after_a_title_correction_leaves_no_page(workspace, 
     result = publish(workspace, session)
 
     assert result.practices == 0
-    assert not list(site.glob(f"{practice.id}-*")) and not list(site.glob(f"practices/{practice.id}-*"))
+    assert not list(site.glob(f"{practice.id}-*")) and not list(result.cms.glob(f"{practice.id}-*"))
     # Approved again, it comes back at the address it had.
     practice.status = "approved"
     session.add(practice)
@@ -333,10 +335,11 @@ def test_practice_rejected_later_disappears_on_next_publish(workspace, session):
     gone.status = "rejected"
     session.add(gone)
     session.commit()
-    publish(workspace, session)
+    result = publish(workspace, session)
 
     assert not (site / f"{gone.id}-hylataan-myohemmin").exists()
-    assert not (site / "practices" / f"{gone.id}-hylataan-myohemmin.md").exists()
+    assert result.cms_removed == [f"{gone.id}-hylataan-myohemmin.md"]
+    assert not (result.cms / f"{gone.id}-hylataan-myohemmin.md").exists()
     assert published_ids(site) == [keep.id]
     assert "Hylätään" not in tree_text(site)
 
@@ -350,6 +353,47 @@ def test_publish_refuses_a_folder_it_did_not_make(workspace, session, tmp_path):
     with pytest.raises(InputError, match="not made by `yhteistuumin publish`"):
         publish(workspace, session, out=foreign)
     assert (foreign / "thesis.docx").read_bytes() == b"precious"
+
+
+def test_the_markdown_for_the_cms_goes_to_a_folder_beside_the_site_not_into_it(
+        workspace, session, tmp_path):
+    practice = make_practice(session, title="Lukupiiri", status="approved")
+    site, cms = tmp_path / "www", tmp_path / "sisalto"
+
+    result = publish_site(workspace, session=session, settings=settings_for(workspace),
+                          out=site, cms=cms)
+
+    assert result.cms == cms.resolve()
+    assert [p.name for p in cms.glob("*.md")] == [f"{practice.id}-lukupiiri.md"]
+    assert not list(site.rglob("*.md"))  # the site serves HTML and JSON, not the CMS's input
+    assert f"  Markdown for the CMS in {cms.resolve()}: 2 files written, 0 unchanged, 0 removed" \
+        in result.summary()  # its Markdown file and the mark that the folder is publish's
+    # The CMS folder is publish's own (stale files go), so it must not be inside the site or
+    # hold files publish did not make.
+    with pytest.raises(InputError, match="must be apart"):
+        publish_site(workspace, session=session, settings=settings_for(workspace),
+                     out=site, cms=site / "cms")
+    foreign = tmp_path / "documents"
+    foreign.mkdir()
+    (foreign / "notes.md").write_text("mine")
+    with pytest.raises(InputError, match="choose an empty or new folder with --cms"):
+        publish_site(workspace, session=session, settings=settings_for(workspace),
+                     out=site, cms=foreign)
+    assert (foreign / "notes.md").read_text() == "mine"
+
+
+def test_a_site_published_with_its_markdown_inside_loses_it_to_the_cms_folder(workspace, session):
+    practice = make_practice(session, title="Lukupiiri", status="approved")
+    site = publish(workspace, session).out
+    old = site / "practices" / f"{practice.id}-lukupiiri.md"  # where earlier versions wrote it
+    old.parent.mkdir()
+    old.write_text("---\ntitle: Lukupiiri\n---\n", encoding="utf-8")
+
+    result = publish(workspace, session)
+
+    assert result.removed == [f"practices/{practice.id}-lukupiiri.md"]
+    assert not (site / "practices").exists()
+    assert (result.cms / f"{practice.id}-lukupiiri.md").is_file()
 
 
 def test_site_has_no_assets_from_other_hosts(workspace, session):
@@ -404,7 +448,11 @@ def test_full_publish_writes_each_file_once_and_leaves_no_scratch_files(workspac
     on_disk = {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()}
     assert set(result.written) <= on_disk
     assert not [name for name in on_disk if name.endswith(".tmp")]
-    assert set(workspace.outputs.iterdir()) - beside_before == {site}  # no scratch folder left
+    # No scratch folder left: the site and, beside it, the Markdown for the CMS.
+    assert set(workspace.outputs.iterdir()) - beside_before == {site, result.cms}
+    assert sorted(p.name for p in result.cms.iterdir()) == sorted([
+        ".yhteistuumin-cms.json", *(f"{page.name}.md" for page in site.glob("[0-9]*-*"))])
+    assert not [name for name in on_disk if name.endswith(".md")]  # nothing of it is served
     folders = [p for p in site.iterdir() if p.is_dir() and p.name[:1].isdigit()]
     assert sorted(int(p.name.split("-")[0]) for p in folders) == sorted(ids)
     assert all((p / "index.html").is_file() for p in folders)
@@ -436,7 +484,8 @@ def test_one_search_index_with_an_index_per_language_and_no_page_of_a_withdrawn_
     assert ids[f"{swedish.id}-kulturvan-for-aldre/"].startswith("sv_")
     index = (result.out / "index.html").read_text(encoding="utf-8")
     assert 'data-index="fi sv"' in index
-    assert index.count('data-pf="fi_') == 1 and index.count('data-pf="sv_') == 1
+    listed = json.loads((result.out / "cards.json").read_text(encoding="utf-8"))["cards"]
+    assert sorted(entry["pf"][:3] for entry in listed) == ["fi_", "sv_"]
 
 
 def test_a_republish_indexes_the_changed_cards_alone_and_drops_their_old_text(workspace, session):

@@ -87,9 +87,9 @@ def test_the_published_markdown_file_renders_answers_as_text(workspace, session)
     practice = make_practice(session, title="*Lukupiiri* [x](y)", status="approved",
                              summary=summary, goal="> lainaus\n---")
 
-    out = publish_site(workspace, session=session, settings=settings_for(workspace)).out
+    cms = publish_site(workspace, session=session, settings=settings_for(workspace)).cms
 
-    text = next(p for p in (out / "practices").glob("*.md") if p.name.startswith(str(practice.id)))
+    text = next(p for p in cms.glob("*.md") if p.name.startswith(str(practice.id)))
     meta, body = front_matter(text.read_text())
     assert meta["title"] == "*Lukupiiri* [x](y)"
     for render in RENDERERS.values():

@@ -429,6 +429,19 @@ def test_the_list_is_paged_and_a_search_reaches_a_card_on_the_last_page(paged_si
     assert len(visible_titles(page)) == 3
 
 
+def test_a_later_list_page_fills_its_filters_from_the_shared_file_and_filters(paged_site, page):
+    page.goto(paged_site["url"] + "sivu/2/index.html")
+    page.wait_for_selector("#finder:not([hidden])")
+    assert page.eval_on_selector_all("#f-municipality option", "o => o.length") > 1
+    page.select_option("#f-municipality", "564")  # Oulu: the circus card on page 3
+    wait_titles(page, ["Sirkuskoulu kylissä"])
+    assert "municipality=564" in page.url
+    page.reload()  # the shared link restores the filter once the options are in
+    page.wait_for_selector("#finder:not([hidden])")
+    wait_titles(page, ["Sirkuskoulu kylissä"])
+    assert page.input_value("#f-municipality") == "564"
+
+
 def test_without_javascript_the_pager_reaches_every_card(paged_site, browser):
     context = browser.new_context(java_script_enabled=False)
     try:

@@ -177,6 +177,27 @@ def test_filter_options_are_in_finnish_alphabetical_order_with_counts(workspace,
         "Oulu", "Zeta", "Åbo", "Ähtäri", "Öja"]
 
 
+def test_only_the_first_list_page_carries_the_filter_options_the_others_share_a_file(
+        workspace, session, monkeypatch):
+    from yhteistuumin_survey import publish as publish_module
+
+    monkeypatch.setattr(publish_module, "PAGE_SIZE", 1)
+    make_practice(session, title="A", status="approved", municipalities=["837"])
+    make_practice(session, title="B", status="approved", municipalities=["398"], language="sv")
+
+    site = publish(workspace, session).out
+
+    for lang, first, second in (("fi", "index.html", "sivu/2/index.html"),
+                                ("sv", "sv/index.html", "sv/sida/2/index.html")):
+        assert '<option value="837">' in (site / first).read_text()
+        page = (site / second).read_text()
+        assert '<option value="837">' not in page and 'data-filters="' in page
+        shared = json.loads((site / first).with_name("filters.json").read_text())
+        assert [label for _, label, _ in shared["region"]] == (
+            ["Pirkanmaa", "Päijät-Häme"] if lang == "fi" else ["Birkaland", "Päijänne-Tavastland"])
+        assert shared["municipality"][0][2] == 1  # the count
+
+
 def test_swedish_index_names_places_in_swedish(workspace, session):
     make_practice(session, title="Käytäntö", status="approved", municipalities=["049"])
 

@@ -895,14 +895,16 @@ def _scrub_part(part: Message, scrubber: _Scrubber, ignore: set[str], depth: int
 
 
 def _erase_files(run: _Run) -> None:
-    """Delete or rewrite every file under outputs/ that holds the person (the site aside)."""
+    """Delete or rewrite every file under outputs/ that holds the person (the site and its
+    CMS Markdown aside: they are published again)."""
     outputs = run.workspace.outputs
     if not outputs.is_dir():
         return
     received = _received_by_path(run)
-    site = (outputs / "site").resolve()
+    published = [folder.resolve() for folder in _published_folders(run.workspace)]
     for path in sorted(outputs.rglob("*")):
-        if not path.is_file() or path.name == KEY_FILE or _inside(path, site):
+        if (not path.is_file() or path.name == KEY_FILE
+                or any(_inside(path, folder) for folder in published)):
             continue
         if path.stat().st_size > _MAX_SCAN or _is_database(path):
             continue
@@ -984,25 +986,38 @@ def _inside(path: Path, folder: Path) -> bool:
     return True
 
 
+def _published_folders(workspace: Workspace) -> list[Path]:
+    """Return the site and the folder of its CMS Markdown (``publish``'s defaults)."""
+    from .publish import CMS_FOLDER
+
+    return [workspace.outputs / "site", workspace.outputs / CMS_FOLDER]
+
+
 def _republish(run: _Run, republish: Callable[[], Any] | None) -> None:
-    site = run.workspace.outputs / "site"
+    site, cms = _published_folders(run.workspace)
     if republish is None or not site.is_dir():
         return
     if not run.apply:
-        # Would the cleaned site differ? Any page, data file or (gzip'd) search fragment that
-        # shows the address, a name or a phone of the person.
-        if any(_shows_person(run, path) for path in sorted(site.rglob("*")) if path.is_file()):
-            run.note("site_files", "the published site (its pages, practices.json and the "
-                     "search index)", "published again from the cleaned database")
+        # Would the cleaned site differ? Any page, data file, (gzip'd) search fragment or CMS
+        # Markdown file that shows the address, a name or a phone of the person.
+        files = [path for folder in (site, cms) if folder.is_dir()
+                 for path in sorted(folder.rglob("*")) if path.is_file()]
+        if any(_shows_person(run, path) for path in files):
+            run.note("site_files", "the published site (its pages, practices.json, the "
+                     "search index and the CMS Markdown)", "published again from the cleaned "
+                     "database")
         return
     result = republish()
     # The site's manifest and its cache (.yhteistuumin-site.*) aside.
     changed_files = len([name for name in (*getattr(result, "written", []),
-                                           *getattr(result, "removed", []))
-                         if not name.startswith(".yhteistuumin-site")])
+                                           *getattr(result, "removed", []),
+                                           *getattr(result, "cms_written", []),
+                                           *getattr(result, "cms_removed", []))
+                         if not name.startswith((".yhteistuumin-site", ".yhteistuumin-cms"))])
     if changed_files:
-        run.places.append(Place("the published site (its pages, practices.json and the search "
-                                "index)", f"published again: {changed_files} files changed",
+        run.places.append(Place("the published site (its pages, practices.json, the search "
+                                "index and the CMS Markdown)",
+                                f"published again: {changed_files} files changed",
                                 "site_files"))
         run.counts["site_files"] += changed_files
 

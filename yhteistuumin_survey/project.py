@@ -510,15 +510,16 @@ class Project:
 
     # --- publishing and following ---------------------------------------------------------
 
-    def publish(self, *, out: Path | None = None) -> PublishResult:
-        """Publish the approved practices as a static website (``publish``)."""
+    def publish(self, *, out: Path | None = None, cms: Path | None = None) -> PublishResult:
+        """Publish the approved practices as a static website (``publish``), and their
+        Markdown for the CMS beside it (``outputs/cms`` or ``cms``)."""
         from .publish import count_published, publish_site
 
         with self.session() as session:
             total = count_published(session=session)
             with self.progress("Publishing", total) as advance:
                 return publish_site(self.workspace, session=session, settings=self.settings,
-                                    out=out, progress=advance)
+                                    out=out, cms=cms, progress=advance)
 
     def status(self, *, by: str = "region", only_open: bool = False,
                page: bool | Path = False, chart: Path | None = None, out: Path | None = None,

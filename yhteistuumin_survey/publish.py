@@ -1,5 +1,10 @@
 """Publish the knowledge bank: a static site of the approved practices, JSON and Markdown.
 
+The site (``outputs/site`` or ``--out``) is what a web server serves: the cards, the lists,
+search, ``practices.json`` and its schema. The Markdown for the site's CMS, one file a
+practice, goes to a folder of its own beside it (``outputs/cms`` or ``--cms``): a CMS or a
+static site generator builds from it, no visitor reads it.
+
 The output is a pure function of the database: pages are rendered in memory, compared with
 what is on disk and written only when their bytes differ (files nobody asked for any more are
 removed), so a republish after one change rewrites a handful of files. Full-text search is one
@@ -54,10 +59,12 @@ if TYPE_CHECKING:
 
 #: Cards on one page of the list; the index loads this many, a search loads cards.json.
 PAGE_SIZE = 48
+#: Characters of a card's summary in the list, cards.json, the meta description and JSON-LD.
+TEASER = 160
 #: Bump when the code (not a template) changes what a page or a Markdown file holds, so that
 #: the next publish renders every practice again. 2: numeric-looking YAML strings quoted;
-#: 3: page metadata, JSON-LD and links from a card to the filtered list.
-RENDER_REVISION = 3
+#: 3: page metadata, JSON-LD and links from a card to the filtered list; 4: leaner pages.
+RENDER_REVISION = 4
 #: The file that marks a folder as a site made by ``publish`` (so it may remove stale files).
 SITE_MARKER = ".yhteistuumin-site.json"
 #: Beside it, what a republish reuses: every practice's rendered parts and hashes, the list
@@ -69,6 +76,9 @@ INDEX_STATE = "source.json.gz"
 _PAGEFIND_UNUSED = re.compile(r"^pagefind-(component-ui|modular-ui|ui|highlight)\.(js|css)$")
 _MARKER_TEXT = ("This folder is written by `yhteistuumin publish`; files it does not know are "
                 "removed on the next publish.\n")
+#: The CMS folder's default name (under outputs/) and the file that marks it as publish's.
+CMS_FOLDER = "cms"
+CMS_MARKER = ".yhteistuumin-cms.json"
 
 #: Interface texts of the site, in Finnish and Swedish.
 UI: dict[str, dict[str, Any]] = {
@@ -140,6 +150,11 @@ class PublishResult:
     written: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
+    #: The folder of the Markdown for the CMS (not served), and its files written and removed.
+    cms: Path | None = None
+    cms_written: list[str] = field(default_factory=list)
+    cms_removed: list[str] = field(default_factory=list)
+    cms_unchanged: int = 0
     #: "all" when every card was indexed, "changes" when only the cards changed since the full
     #: index were (into its changes bundle), "" when the search index was current.
     indexed: str = ""
@@ -160,6 +175,9 @@ class PublishResult:
                     "all": f"every card indexed ({', '.join(self.languages) or 'empty'})",
                     "changes": "the cards changed since the full index indexed beside it"}.get(
                     self.indexed, "unchanged"),
+                *([f"  Markdown for the CMS in {self.cms}: {plural(len(self.cms_written), 'file')} "
+                   f"written, {self.cms_unchanged} unchanged, {len(self.cms_removed)} removed"]
+                  if self.cms is not None else []),
                 f"  open {self.out / 'index.html'} through a web server for search "
                 f"(e.g. python -m http.server -d {self.out})"]
 
@@ -167,12 +185,20 @@ class PublishResult:
         return [f"Note: {note}" for note in self.notes]
 
     def table(self) -> tuple[list[str], list[dict[str, Any]]]:
+        cms = self.cms if self.cms is not None else Path()
         return ["file", "change"], [*({"file": f, "change": "written"} for f in self.written),
-                                    *({"file": f, "change": "removed"} for f in self.removed)]
+                                    *({"file": f, "change": "removed"} for f in self.removed),
+                                    *({"file": str(cms / f), "change": "written"}
+                                      for f in self.cms_written),
+                                    *({"file": str(cms / f), "change": "removed"}
+                                      for f in self.cms_removed)]
 
     def to_dict(self) -> dict[str, Any]:
         return {"out": str(self.out), "practices": self.practices, "written": len(self.written),
                 "removed": len(self.removed), "unchanged": self.unchanged,
+                "cms": str(self.cms) if self.cms is not None else None,
+                "cms_written": len(self.cms_written), "cms_removed": len(self.cms_removed),
+                "cms_unchanged": self.cms_unchanged,
                 "search_index": self.indexed or "unchanged",
                 "search_languages": list(self.languages),
                 "notes": list(self.notes),
@@ -238,11 +264,16 @@ def _contact_lines(contact: CardContact) -> Any:
 
 def site_environment(workspace: Workspace) -> jinja2.Environment:
     """Return the template environment with the site's filters (autoescape for ``.html``)."""
+    from jinja2 import FileSystemBytecodeCache
+
     from .templating import make_environment
 
     env = make_environment(workspace)
     # A publish renders one template 5,000 times: compile it once, not stat it on every render.
     env.auto_reload = False
+    # Compiled templates are kept between runs (the user's own folder under the system's
+    # temporary one, keyed by the template's text): compiling them was a tenth of a republish.
+    env.bytecode_cache = FileSystemBytecodeCache()
     env.filters["place_name"] = lambda place, lang: place.name(lang)
     env.filters["shorten"] = _shorten
     env.filters["paragraphs"] = _paragraphs
@@ -274,8 +305,15 @@ def keyword_facets(keyword: str, vocabulary: Vocabulary, lang: str = "fi") -> li
     return found
 
 
-def _facets(card: Card, vocabulary: Vocabulary) -> dict[str, list[str]]:
-    return {"keyword": sorted({value for k in card.keywords for value, _ in keyword_facets(k, vocabulary)}),
+def _facets(card: Card, vocabulary: Vocabulary,
+            known: dict[str, list[tuple[str, str]]] | None = None) -> dict[str, list[str]]:
+    """Return a card's keyword and target group filter values; ``known`` keeps each keyword's
+    concepts for the next card (a few dozen keywords over thousands of cards)."""
+    known = {} if known is None else known
+    for keyword in card.keywords:
+        if keyword not in known:
+            known[keyword] = keyword_facets(keyword, vocabulary)
+    return {"keyword": sorted({value for k in card.keywords for value, _ in known[k]}),
             "target": sorted({facet_value(v) for v, _ in card.target_group})}
 
 
@@ -394,6 +432,7 @@ def _markdown(card: Card, url: str) -> str:
 _MD_INLINE = re.compile(r"([\\`*_\[\]{}])")
 #: Characters a backslash does not escape in python-markdown: written as character references.
 _MD_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "|": "&#124;", "~": "&#126;"}
+_MD_ENTITY_TABLE = str.maketrans(_MD_ENTITIES)
 #: What makes a block at the start of a line: a heading, list item, quote (``>`` is already an
 #: entity), thematic break or setext underline; and an ordered list's ``1.`` / ``1)``.
 _MD_LINE_START = re.compile(r"^([#+\-=]|\d{1,9}(?=[.)]))")
@@ -409,7 +448,7 @@ def markdown_text(text: str) -> str:
     """
     out = []
     for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        line = "".join(_MD_ENTITIES.get(ch, ch) for ch in line.strip())
+        line = line.strip().translate(_MD_ENTITY_TABLE)  # one C call, not a loop a character
         line = _MD_INLINE.sub(r"\\\1", line)
         match = _MD_LINE_START.match(line)
         if match:
@@ -433,7 +472,8 @@ def _card_view(card: Card, facets: dict[str, list[str]]) -> dict[str, Any]:
         "regions": ", ".join(region.name(lang) for region in card.regions),
         "keywords": ", ".join(card.keywords),
         "targets": ", ".join(label for _, label in card.target_group),
-        "summary": _shorten(card.sections.get("summary", ""), 300),
+        # The teaser of the list: the same 160 characters as the card's meta description.
+        "summary": _shorten(card.sections.get("summary", ""), TEASER),
         "region_label": UI[lang]["region"],
         "data_region": " ".join(region.code for region in card.regions),
         "data_municipality": " ".join(place.code for place in card.municipalities),
@@ -493,16 +533,20 @@ class RenderedSite:
     entries: dict[str, dict[str, Any]]  # the manifest entry of every practice, by id
     generator: str
     facets: dict[int, dict[str, list[str]]]
+    cms: dict[str, bytes] = field(default_factory=dict)  # Markdown files rendered this time
+    cms_kept: dict[str, str] = field(default_factory=dict)  # Markdown files known unchanged
 
 
 def render_site(workspace: Workspace, cards: list[Card], *, settings: Settings,
                 previous: dict[str, Any] | None = None, existing: set[str] | None = None,
+                cms_existing: set[str] | None = None,
                 progress: Callable[[int], None] | None = None) -> RenderedSite:
     """Render the practice pages, the Markdown, practices.json and the static files.
 
     Pages whose inputs did not change since the ``previous`` manifest (and that are still
-    among the ``existing`` files) are not rendered again. The index page comes later
-    (``render_index``): its cards carry the search index's page ids.
+    among the ``existing`` files, their Markdown among ``cms_existing``) are not rendered
+    again. The list pages come later
+    (``render_index``), and cards.json, whose entries carry the search index's page ids.
     """
     env = site_environment(workspace)
     site_title = str(settings.get("site.title"))
@@ -513,36 +557,41 @@ def render_site(workspace: Workspace, cards: list[Card], *, settings: Settings,
         old = previous.get("practices") or {}
     files: dict[str, bytes] = {}
     kept: dict[str, str] = {}
+    cms: dict[str, bytes] = {}
+    cms_kept: dict[str, str] = {}
+    in_cms = cms_existing or set()
     page_sha: dict[str, str] = {}
     entries: dict[str, Any] = {}
     vocabulary = load_vocabulary(workspace)
-    facets = {card.id: _facets(card, vocabulary) for card in cards}
+    known: dict[str, list[tuple[str, str]]] = {}
+    facets = {card.id: _facets(card, vocabulary, known) for card in cards}
     practices: list[str] = []
     on_disk = existing or set()
     for card in cards:
         url = _card_url(card, base_url)
-        line = json.dumps({**card.to_dict(), "url": url}, ensure_ascii=False, sort_keys=True)
+        line = json.dumps({**card.to_dict(), "url": url}, ensure_ascii=False, sort_keys=True,
+                          separators=(",", ":"))
         practices.append(line)
-        page, markdown = f"{card.path}/index.html", f"practices/{card.path}.md"
+        page, markdown = f"{card.path}/index.html", f"{card.path}.md"
         digest = _input_hash(line, card, facets[card.id])
         before = old.get(str(card.id))
         if (before and before.get("input") == digest and before.get("path") == card.path
-                and page in on_disk and markdown in on_disk):
-            kept[page], kept[markdown] = before["page_sha"], before["md_sha"]
+                and page in on_disk and markdown in in_cms):
+            kept[page], cms_kept[markdown] = before["page_sha"], before["md_sha"]
             entries[str(card.id)] = dict(before)
         else:
             lang = card.lang
             content_lang = (card.language or lang).split("-")[0].lower() or lang
             html = _render(env, "site/practice.html.j2", {
                 **page_context(page, lang, settings=settings,
-                               description=_shorten(card.sections.get("summary") or "", 160)),
+                               description=_shorten(card.sections.get("summary") or "", TEASER)),
                 "content_lang": content_lang, "site_title": site_title, "ui": UI[lang],
                 "card": card, "sections": SECTIONS,
                 "list_url": "../" + PAGES["index"][lang],
-                "json_ld": json_ld(card, url=url, site_title=site_title),
+                "json_ld": json_ld(card, url=url),
                 }).encode()
             md = _markdown(card, url).encode()
-            files[page], files[markdown] = html, md
+            files[page], cms[markdown] = html, md
             entries[str(card.id)] = {"input": digest, "path": card.path,
                                      "page_sha": hashlib.sha256(html).hexdigest(),
                                      "md_sha": hashlib.sha256(md).hexdigest()}
@@ -559,7 +608,7 @@ def render_site(workspace: Workspace, cards: list[Card], *, settings: Settings,
     for name, content in _static_files(workspace).items():
         files[f"static/{name}"] = content
     return RenderedSite(files=files, kept=kept, page_sha=page_sha, entries=entries,
-                        generator=generator, facets=facets)
+                        generator=generator, facets=facets, cms=cms, cms_kept=cms_kept)
 
 
 def _list_page_path(lang: str, number: int) -> str:
@@ -574,8 +623,10 @@ def _list_entry(card: Card, view: dict[str, Any], pf: str) -> dict[str, Any]:
     return {"u": card.path + "/", "pf": pf, "t": card.title, "l": card.lang,
             "m": view["municipalities"], "r": view["regions"], "k": view["keywords"],
             "g": view["targets"], "s": view["summary"],
-            "f": {"region": view["data_region"].split(), "municipality": view["data_municipality"].split(),
-                  "keyword": view["data_keyword"].split(), "target": view["data_target"].split()}}
+            # The facets as one string (site.js reads one string a card faster than four lists).
+            "f": " " + "".join(f"{facet[0]}:{value} " for facet in ("region", "municipality", "keyword",
+                                                                    "target")
+                               for value in view[f"data_{facet}"].split())}
 
 
 def render_card_list(cards: list[Card], rendered: RenderedSite) -> bytes:
@@ -618,8 +669,10 @@ def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite
 
     Each page carries ``PAGE_SIZE`` cards and a pager, so that the index loads light at any
     size and every card is reached without JavaScript; a search loads cards.json instead. A
-    card is rendered again only when its input, its search id or its page's depth changed.
-    Every card carries ``data-pf``, its page id in the Pagefind index. The Finnish list is at
+    card is rendered again only when its input or its page's depth changed; the list pages
+    do not name the search index's page ids (cards.json does), so a new index leaves them as
+    they are. Only the first page carries the filters' options; the others' script reads them
+    from ``filters.json`` beside it. The Finnish list is at
     the root, the Swedish one under ``sv/``; both list every practice, each card in its own
     language.
 
@@ -643,17 +696,23 @@ def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite
     shared = hashlib.sha256(json.dumps(
         [rendered.generator, lang, len(cards), pages, filters, common, search.languages],
         sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    # The filters' options (about 40 KB at 5,000 practices) are on the first page only; the
+    # other pages' script fills them from filters.json, one file the browser keeps.
+    filters_path = _filters_path(lang)
+    files[filters_path] = filters_json(filters)
+    keys[filters_path] = hashlib.sha256(files[filters_path]).hexdigest()
+    if before.get(filters_path) == keys[filters_path]:
+        del files[filters_path]
     for number in range(1, pages + 1):
         path = _list_page_path(lang, number)
         root = root_of(path)
         snippets: list[Markup] = []
         for card in cards[(number - 1) * PAGE_SIZE:number * PAGE_SIZE]:
             entry = rendered.entries[str(card.id)]
-            stamp = f"{entry.get('pf')} {root}"
+            stamp = root
             if not isinstance(entry.get(key), str) or entry.get(f"{key}_stamp") != stamp:
                 entry[key] = _render(env, "site/_card.html.j2", {
-                    "lang": lang, "root": root, "view": _card_view(card, rendered.facets[card.id]),
-                    "pf": entry.get("pf") or ""})
+                    "lang": lang, "root": root, "view": _card_view(card, rendered.facets[card.id])})
                 entry[f"{key}_stamp"] = stamp
             snippets.append(Markup(entry[key]))  # rendered with autoescape
         digest = hashlib.sha256(f"{shared} {number}\n".encode())
@@ -670,15 +729,30 @@ def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite
             "site_title": site_title, "ui": UI[lang], "cards": snippets,
             "count": len(cards), "filters": filters, "common_keywords": common,
             "search": search, "pager": pager, "page_number": number, "pages": pages,
-            "page_size": PAGE_SIZE}).encode()
+            "page_size": PAGE_SIZE,
+            "filters_url": "" if number == 1 else root + filters_path}).encode()
     return files
 
 
+def _filters_path(lang: str) -> str:
+    """Return where the list in ``lang`` keeps its filters' options (beside its first page)."""
+    return PAGES["index"][lang].removesuffix("index.html") + "filters.json"
+
+
+def filters_json(filters: list[dict[str, Any]]) -> bytes:
+    """Return filters.json: each filter's options as [value, label, count], in order."""
+    data = {facet["name"]: [[value, label, facet["counts"][value]] for value, label in facet["options"]]
+            for facet in filters}
+    return (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+
+
 def _practices_json(site_title: str, lines: list[str]) -> bytes:
-    """Return practices.json: one practice a line (the C encoder; indenting 5,000 is slow)."""
-    head = json.dumps({"site_title": site_title, "count": len(lines)}, ensure_ascii=False)
+    """Return practices.json: one practice a line, no spaces (the C encoder; indenting 5,000
+    is slow and adds bytes nobody reads)."""
+    head = json.dumps({"site_title": site_title, "count": len(lines)}, ensure_ascii=False,
+                      separators=(",", ":"))
     body = ",\n".join(lines)
-    return (head[:-1] + ', "practices": [\n' + body + ("\n" if lines else "") + "]}\n").encode()
+    return (head[:-1] + ',"practices":[\n' + body + ("\n" if lines else "") + "]}\n").encode()
 
 
 def _static_files(workspace: Workspace) -> dict[str, bytes]:
@@ -696,12 +770,22 @@ def _static_files(workspace: Workspace) -> dict[str, bytes]:
 # --- writing -----------------------------------------------------------------------------
 
 
-def _check_site_folder(out: Path) -> None:
+def _check_site_folder(out: Path, marker: str = SITE_MARKER, option: str = "--out") -> None:
     if out.exists() and not out.is_dir():
-        raise InputError(f"{out}: exists and is not a folder; choose another --out")
-    if out.is_dir() and any(out.iterdir()) and not (out / SITE_MARKER).exists():
+        raise InputError(f"{out}: exists and is not a folder; choose another {option}")
+    if out.is_dir() and any(out.iterdir()) and not (out / marker).exists():
         raise InputError(f"{out}: is not empty and was not made by `yhteistuumin publish`; "
-                         "choose an empty or new folder with --out (publish removes stale files)")
+                         f"choose an empty or new folder with {option} (publish removes stale "
+                         "files)")
+
+
+def _check_folders(out: Path, cms: Path) -> None:
+    """Refuse a site or CMS folder publish did not make, and one inside the other."""
+    if cms == out or out in cms.parents or cms in out.parents:
+        raise InputError(f"{cms}: the CMS folder and the site folder ({out}) must be apart, "
+                         "neither inside the other; choose another --cms or --out")
+    _check_site_folder(out)
+    _check_site_folder(cms, CMS_MARKER, "--cms")
 
 
 def _write_if_changed(path: Path, data: bytes, *, compare: bool = True,
@@ -1011,22 +1095,33 @@ def _pin_slugs(session: Session, cards: list[Card]) -> None:
 
 
 def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
-                 out: Path | None = None, progress: Callable[[int], None] | None = None
-                 ) -> PublishResult:
-    """Publish the approved practices as a static site under ``out`` (default outputs/site)."""
+                 out: Path | None = None, cms: Path | None = None,
+                 progress: Callable[[int], None] | None = None) -> PublishResult:
+    """Publish the approved practices as a static site under ``out`` (default outputs/site)
+    and their Markdown for the CMS under ``cms`` (default outputs/cms)."""
     out = (out or workspace.outputs / "site").resolve()
-    _check_site_folder(out)
+    cms = (cms or workspace.outputs / CMS_FOLDER).resolve()
+    _check_folders(out, cms)
     survey = workspace_survey(workspace)
     cards = load_cards(session=session, survey=survey)
     out.mkdir(parents=True, exist_ok=True)
     on_disk = existing_files(out)
+    cms.mkdir(parents=True, exist_ok=True)
+    cms_marked = _write_if_changed(cms / CMS_MARKER,
+                                   (json.dumps({"about": _MARKER_TEXT.strip()}) + "\n").encode())
+    in_cms = existing_files(cms, keep_folders=())
     # The pages first, then one Pagefind run over the card pages (unless none changed), then
-    # the list pages, whose cards carry the index's page ids, and last the stale files go.
+    # the list pages and cards.json, whose entries carry the index's page ids, and last the
+    # stale files go.
     folders: set[Path] = set()
     previous = _read_manifest(out)
     rendered = render_site(workspace, cards, settings=settings, previous=previous,
-                           existing=on_disk, progress=progress)
+                           existing=on_disk, cms_existing=in_cms, progress=progress)
     written, unchanged = write_files(out, rendered.files, existing=on_disk, folders=folders)
+    cms_written, cms_unchanged = write_files(cms, rendered.cms, existing=in_cms)
+    cms_written = [CMS_MARKER, *cms_written] if cms_marked else cms_written
+    cms_removed = remove_stale(cms, {*rendered.cms, *rendered.cms_kept, CMS_MARKER},
+                               existing=in_cms)
     # Pagefind indexes every card folder it finds: the pages of practices no longer published
     # go before it runs.
     gone = remove_stale(out, rendered.page_sha,
@@ -1083,7 +1178,10 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
         notes.append("set [site] base_url to the site's public address: sitemap.xml, canonical "
                      "links and Open Graph tags need full addresses (now relative or left out)")
     return PublishResult(out=out, practices=len(cards), written=written, removed=removed,
-                         unchanged=unchanged, indexed=search.indexed,
+                         unchanged=unchanged, cms=cms, cms_written=cms_written,
+                         cms_removed=cms_removed,
+                         cms_unchanged=cms_unchanged + len(rendered.cms_kept) + (not cms_marked),
+                         indexed=search.indexed,
                          languages=sorted({*search.languages, *search.change_languages}),
                          notes=notes, merged=merged, unanswered=unanswered)
 

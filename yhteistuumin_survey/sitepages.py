@@ -66,11 +66,14 @@ def page_context(path: str, lang: str, *, settings: Settings, description: str =
     base_url = str(settings.get("site.base_url") or "")
     root = root_of(path)
     versions = alternates or {lang: path}
-    links = [Link(other, absolute(base_url, target) or root + target)
-             for other, target in sorted(versions.items())]
+    def href(target: str) -> str:  # a page's link to itself: its own file name
+        if base_url:
+            return absolute(base_url, target)
+        return target.rsplit("/", 1)[-1] if target == path else root + target
+
+    links = [Link(other, href(target)) for other, target in sorted(versions.items())]
     if "fi" in versions:
-        links.append(Link("x-default", absolute(base_url, versions["fi"])
-                          or root + versions["fi"]))
+        links.append(Link("x-default", href(versions["fi"])))
     return {
         "lang": lang, "root": root, "canonical": absolute(base_url, path),
         "description": description, "alternates": links, "locale": LOCALES.get(lang, "fi_FI"),
@@ -139,15 +142,16 @@ def sitemap(paths: list[str], *, base_url: str) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def json_ld(card: Card, *, url: str, site_title: str) -> str:
+def json_ld(card: Card, *, url: str) -> str:
     """Return the card's schema.org description as JSON, safe inside a ``<script>`` element."""
-    from .publish import _shorten
+    from .publish import TEASER, _shorten
 
     data: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "CreativeWork",
         "name": card.title,
-        "description": _shorten(card.sections.get("summary") or card.sections.get("goal") or "", 300),
+        # The page's meta description, or the goal's start when there is no summary.
+        "description": _shorten(card.sections.get("summary") or card.sections.get("goal") or "", TEASER),
         "inLanguage": card.language,
         "keywords": list(card.keywords),
         "audience": [{"@type": "Audience", "audienceType": label}
@@ -158,13 +162,12 @@ def json_ld(card: Card, *, url: str, site_title: str) -> str:
                             "propertyID": "Tilastokeskus: kuntakoodi (Statistics Finland)",
                             "value": place.code}}
             for place in card.municipalities],
-        "isPartOf": {"@type": "WebSite", "name": site_title},
     }
     if card.modified:
         data["dateModified"] = card.modified
     if url.startswith(("http://", "https://")):
         data["url"] = url
-    text = json.dumps(data, ensure_ascii=False, sort_keys=False)
+    text = json.dumps(data, ensure_ascii=False, sort_keys=False, separators=(",", ":"))
     # "</script>" or "<!--" in an answer must not end the element: < is written as \u003c.
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 

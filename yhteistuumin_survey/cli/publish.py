@@ -13,10 +13,13 @@ def publish_cmd(
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", file_okay=False,
         help="Site folder (default: outputs/site). Stale files in it are removed.")] = None,
+    cms: Annotated[Path | None, typer.Option(
+        "--cms", file_okay=False,
+        help="Markdown for the CMS, not served (default: outputs/cms). Stale files removed.")] = None,
     fmt: FormatOption = "table",
 ) -> None:
-    """Publish the approved practices as a static website with search, JSON and Markdown.
+    """Publish the approved practices: a static website with search and JSON, Markdown for a CMS.
 
     Example: yhteistuumin publish --out outputs/site
     """
-    emit(project().publish(out=out), fmt)
+    emit(project().publish(out=out, cms=cms), fmt)

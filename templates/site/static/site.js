@@ -226,8 +226,10 @@
       return item;
     };
 
+    // An entry's facets are one string, " r:01 m:091 k:music t:children ", the facet's first
+    // letter and the value: one string a card, not four lists, keeps reading cards.json quick.
     const fitsEntry = (entry, filters) => Object.entries(filters).every(
-      ([facet, value]) => (entry.f[facet] || []).includes(value));
+      ([facet, value]) => entry.f.includes(` ${facet[0]}:${value} `));
     const fitsCard = (card, filters) => Object.entries(filters).every(
       ([facet, value]) => (card.dataset[facet] || "").split(" ").includes(value));
 
@@ -267,7 +269,11 @@
       return [...found];
     }
 
+    let timer = 0;  // the typing's pending update
     async function update(record = true) {
+      // This update reads every field: one still waiting from typing would only start the
+      // list again (and drop the cards "more" showed meanwhile).
+      clearTimeout(timer);
       if (record) remember();
       const run = ++generation;
       const filters = chosen();
@@ -310,7 +316,6 @@
       showEntries(entries);  // a search in the order of relevance
     }
 
-    let timer = 0;
     query.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(update, 250); });
     for (const select of selects) select.addEventListener("change", () => update());
     form.addEventListener("submit", (event) => { event.preventDefault(); update(); });
@@ -335,7 +340,26 @@
       if (note) note.hidden = false;
     }
     window.addEventListener("popstate", () => { restore(); update(false); });
-    form.hidden = false;
-    if (location.search) { restore(); update(false); }
+    // The first page carries the filters' options; the others fill theirs from filters.json
+    // (one file for every page, kept by the browser) before the form shows.
+    const fillOptions = async () => {
+      if (!form.dataset.filters || location.protocol === "file:") return;
+      try {
+        const response = await fetch(new URL(form.dataset.filters, document.baseURI));
+        if (!response.ok) return;
+        const options = await response.json();
+        for (const select of selects) {
+          for (const [value, label, n] of options[select.dataset.facet] || []) {
+            select.add(new Option(`${label} (${n})`, value));
+          }
+        }
+      } catch (error) {
+        // the search box still works; the filters stay at "all"
+      }
+    };
+    fillOptions().then(() => {
+      form.hidden = false;
+      if (location.search) { restore(); update(false); }
+    });
   }
 }
