@@ -168,12 +168,29 @@ def parse_survey(data: Any, path: Path) -> Survey:
                   path=path)
 
 
+def safe_load_yaml(text: str) -> Any:
+    """``yaml.safe_load`` through libyaml when PyYAML was built with it (about ten times
+    faster: the survey, the vocabulary and the header profiles are read on every ingest).
+
+    The same objects come out; a text libyaml refuses is parsed again by PyYAML's own reader,
+    so that the error (and its message) is PyYAML's as before."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", None)
+    if loader is not None:
+        try:
+            return yaml.load(text, Loader=loader)  # noqa: S506 - CSafeLoader is the safe one
+        except yaml.YAMLError:
+            pass
+    return yaml.safe_load(text)
+
+
 @cache
 def _load(path: Path, mtime: float) -> Survey:
     import yaml
 
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except yaml.YAMLError as exc:
