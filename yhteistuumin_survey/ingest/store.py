@@ -311,6 +311,9 @@ class Store:
             sha: (int(file_id or 0), status) for file_id, sha, status in
             session.exec(select(ReceivedFile.id, ReceivedFile.sha256, ReceivedFile.status))}
         self._index: PracticeIndex | None = None
+        # Files recorded by ``receive`` (a Core insert) whose transaction has not ended yet:
+        # file id -> that transaction. A rollback takes the row away (``finish_file``).
+        self._pending: dict[int, Any] = {}
 
     @property
     def index(self) -> PracticeIndex:
@@ -371,14 +374,31 @@ class Store:
         stored = self._keep(source, sha=sha, name=name) if copy else ""
         received = ReceivedFile(sha256=sha, original_name=name, stored_path=stored, size=size,
                                 sender=sender, message_time=message_time, parent_id=parent_id)
-        self.session.add(received)
+        # A Core insert: the record is not tracked by the session (no flush, no unit of work
+        # for one row per file); the object carries its id.
+        received.id = self._insert_received(received)
         if commit:
             self.session.commit()
         else:
-            self.session.flush()
-        assert received.id is not None
+            self._pending[received.id] = self.session.get_transaction()
         self.hashes[sha] = (received.id, received.status)
         return received
+
+    def _exists(self, file_id: int) -> bool:
+        from sqlalchemy import select
+
+        table = _table(ReceivedFile)
+        return self.session.execute(select(table.c.id).where(table.c.id == file_id)).first() \
+            is not None
+
+    def _insert_received(self, received: ReceivedFile) -> int:
+        from sqlalchemy import insert
+
+        table = _table(ReceivedFile)
+        values = {column.name: getattr(received, column.name) for column in table.columns}
+        if values.get("id") is None:
+            values.pop("id", None)
+        return int(self.session.execute(insert(table).returning(table.c.id), values).scalar_one())
 
     def retry(self, received: ReceivedFile, source: Path, *, name: str, sender: str | None,
               message_time: dt.datetime | None, parent_id: int | None,
@@ -430,25 +450,30 @@ class Store:
 
         A record that a rollback took away (received in this transaction, then the reading
         failed) is written again, under the same id."""
-        from sqlalchemy import inspect, update
+        from sqlalchemy import update
+        from sqlalchemy.orm.attributes import set_committed_value
 
         values: dict[str, Any] = {"format": fmt, "status": status, "error": error}
         if sender is not None:
             values["sender"] = sender
         if message_time is not None:
             values["message_time"] = message_time
-        if inspect(received).transient:
+        assert received.id is not None
+        pending = self._pending.pop(received.id, None)
+        if pending is not None and pending is not self.session.get_transaction() and \
+                not self._exists(received.id):
             for key, value in values.items():
                 setattr(received, key, value)
-            self.session.add(received)
+            self._insert_received(received)
             self.session.commit()
-            assert received.id is not None
             self.hashes[received.sha256] = (received.id, status)
             return
-        self.session.execute(update(ReceivedFile).where(ReceivedFile.id == received.id)  # type: ignore[arg-type]
-                             .values(**values))
+        table = _table(ReceivedFile)
+        self.session.execute(update(table).where(table.c.id == received.id).values(**values))
         self.session.commit()
-        assert received.id is not None
+        # The object says what the row says (set as loaded: nothing for the session to flush).
+        for key, value in values.items():
+            set_committed_value(received, key, value)
         self.hashes[received.sha256] = (received.id, status)
 
     # --- records ---------------------------------------------------------------------------
