@@ -254,6 +254,8 @@ def test_the_run_leaves_the_database_synchronous_as_it_found_it(engine, workspac
         assert session.execute(query).scalar() == before
     if engine.dialect.name == "sqlite":
         assert before == 2  # FULL
+        with Session(engine) as session:  # the log is checkpointed as often as before the run
+            assert session.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 1000
 
 
 def test_a_file_that_fails_is_recorded_as_failed_under_its_id(engine, workspace, tmp_path):
