@@ -307,7 +307,7 @@ def read_workbook(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]
                                sheet.total_width + 1 if sheet.width else 0)
             rows = sheet.to_python(skip_empty_area=False)
             hidden = not str(meta.visible).lower().endswith(".visible")
-            table = [list(row) for row in rows]
+            table = [row if type(row) is list else list(row) for row in rows]  # fresh lists
             for number, row in enumerate(table, start=1):
                 for value in row:
                     if isinstance(value, str) and len(value) > limits.max_cell_chars:
