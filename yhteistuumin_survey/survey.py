@@ -22,9 +22,23 @@ CARD_FIELDS = ("title", "keywords", "target_group", "goal", "summary", "implemen
 QUESTION_TYPES = {"text", "longtext", "multichoice", "municipalities", "email", "phone", "consent"}
 
 
+class _Combining(dict[int, int | None]):
+    """A ``str.translate`` table that drops combining characters, each looked up once."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.combining(chr(code)) else code
+        self[code] = kept
+        return kept
+
+
+_DROP_COMBINING = _Combining()
+
+
 def strip_diacritics(text: str) -> str:
     """Return text without accents and diacritics: ``Närpiö`` -> ``Narpio``, ``Å`` -> ``A``."""
-    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    if text.isascii():  # its own NFKD form, and nothing in it combines
+        return text
+    return unicodedata.normalize("NFKD", text).translate(_DROP_COMBINING)
 
 
 def fold(text: str) -> str:

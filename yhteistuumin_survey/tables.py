@@ -374,6 +374,8 @@ def sha256_file(path: Path) -> str:
 
 def cell_text(value: Any) -> str:
     """Return a cell value as text: whole floats without ``.0``, dates in ISO form."""
+    if type(value) is str:
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):
