@@ -237,9 +237,10 @@ def read_csv(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> tuple[Sheet, Tex
             rows.append(row)
             if len(rows) > limits.max_rows or len(row) > limits.max_columns:
                 limits.check_shape(str(path), len(rows), len(row))
-            for value in row:
-                if len(value) > limits.max_cell_chars:
-                    limits.check_cell(str(path), len(rows), value)
+            if row and max(map(len, row)) > limits.max_cell_chars:  # the longest at C speed
+                for value in row:
+                    if len(value) > limits.max_cell_chars:
+                        limits.check_cell(str(path), len(rows), value)
     except csv.Error as exc:
         raise InputError(f"{path}: broken CSV ({exc}); check the quotes") from None
     if "_x" in text or "_X" in text:
