@@ -254,6 +254,8 @@ def test_the_run_leaves_the_database_synchronous_as_it_found_it(engine, workspac
         assert session.execute(query).scalar() == before
     if engine.dialect.name == "sqlite":
         assert before == 2  # FULL
+        with Session(engine) as session:  # the log is checkpointed as often as before the run
+            assert session.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 1000
 
 
 def test_a_file_that_fails_is_recorded_as_failed_under_its_id(engine, workspace, tmp_path):
@@ -271,3 +273,16 @@ def test_a_file_that_fails_is_recorded_as_failed_under_its_id(engine, workspace,
     assert files["a.csv"].status == "ingested"
     assert files["b.xlsx"].status == "error" and files["b.xlsx"].error
     assert {r.received_file_id for r in rows} == {files["a.csv"].id}
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=40))
+def test_diacritics_are_stripped_as_the_character_by_character_rule_strips_them(text):
+    import unicodedata
+
+    from yhteistuumin_survey.survey import strip_diacritics
+
+    by_character = "".join(ch for ch in unicodedata.normalize("NFKD", text)
+                           if not unicodedata.combining(ch))
+    assert strip_diacritics(text) == by_character
+    assert strip_diacritics("Närpiö Å ﬁ") == "Narpio A fi"

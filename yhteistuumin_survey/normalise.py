@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
-from .survey import Survey
+from .survey import Survey, safe_load_yaml
 from .survey import fold as _survey_fold
 
 #: The survey's folding (case, diacritics, punctuation), cached: the same keywords, choices and
@@ -60,6 +60,8 @@ _PLACEHOLDERS = frozenset({
     "-", "--", "---", "–", "—", ".", "..", "...", "…", "n/a", "n.a.", "#n/a", "#value!",
     "#ref!", "#div/0!", "#name?", "#null!", "#num!", "#getting_data",
 })
+#: casefold never shortens a text: anything longer than this is no placeholder.
+_PLACEHOLDER_MAX = max(map(len, _PLACEHOLDERS))
 
 
 def _scalar_text(value: Any) -> str | None:
@@ -144,7 +146,7 @@ def clean_text(value: Any) -> str | None:
         while lines and not lines[-1]:
             lines.pop()
         result = "\n".join(lines)
-    if not result or result.casefold() in _PLACEHOLDERS:
+    if not result or (len(result) <= _PLACEHOLDER_MAX and result.casefold() in _PLACEHOLDERS):
         return None
     return result
 
@@ -184,6 +186,8 @@ class Vocabulary:
     path: Path | None = field(default=None, compare=False)
     #: Folded spelling -> the spelling as the vocabulary writes it (case, diacritics).
     spellings: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    #: Typed keyword answers already split (split_keywords): a round repeats many of them.
+    splits: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def build(cls, entries: Iterable[KeywordEntry], path: Path | None = None) -> Vocabulary:
@@ -265,7 +269,7 @@ def _load_vocabulary_file(path: Path, mtime_ns: int, size: int) -> Vocabulary:
     import yaml
 
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(f"{path}: no such file; the keyword vocabulary is missing") from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
@@ -309,7 +313,9 @@ _KEYWORD_LABEL = re.compile(r"^\s*(?:avainsanat|asiasanat|hakusanat|nyckelord|s�
                             re.IGNORECASE)
 
 
+@lru_cache(maxsize=65536)
 def _clean_keyword(text: str) -> str:
+    # Cached: the same keywords and list items come back again and again in a round.
     text = _LIST_NUMBER.sub("", text)
     text = _HSPACE.sub(" ", text).strip(_KEYWORD_TRIM)
     return text if any(ch.isalnum() for ch in text) else ""
@@ -331,6 +337,23 @@ def split_keywords(value: Any, vocabulary: Vocabulary | None = None, lang: str =
     item.
     """
     vocabulary = vocabulary if vocabulary is not None else bundled_vocabulary()
+    if isinstance(value, str):
+        # The same typed answer splits the same way (the result depends on the text and the
+        # vocabulary only): split once per run and vocabulary.
+        known = vocabulary.splits.get(value)
+        if known is None:
+            if len(vocabulary.splits) >= _MEMO_MAX:
+                vocabulary.splits.clear()
+            known = vocabulary.splits[value] = tuple(_split_keywords(value, vocabulary))
+        return list(known)
+    return _split_keywords(value, vocabulary)
+
+
+#: Answers remembered per vocabulary or survey (typed keywords, target groups, consents).
+_MEMO_MAX = 20_000
+
+
+def _split_keywords(value: Any, vocabulary: Vocabulary) -> list[str]:
     if isinstance(value, list | tuple):
         text = "\n".join(t for t in (clean_text(v) for v in value) if t)
     else:
@@ -441,6 +464,12 @@ def read_consent(value: Any) -> ConsentReading:
     consent"). Unknown: an empty cell (no reason), and anything else, which is not read as
     a no: its reason says what was typed, for the reviewers.
     """
+    if isinstance(value, str):
+        return _typed_consent(value)
+    return _read_consent(value)
+
+
+def _read_consent(value: Any) -> ConsentReading:
     if isinstance(value, bool):
         return ConsentReading(value)
     if isinstance(value, int | float):
@@ -482,6 +511,10 @@ def read_consent(value: Any) -> ConsentReading:
     return unclear
 
 
+#: A typed consent read once per distinct text: a round has a handful of them.
+_typed_consent = lru_cache(maxsize=4096)(_read_consent)
+
+
 def parse_consent(value: Any) -> bool | None:
     """Return True (consent given), False (refused) or None (empty or unclear: unknown).
 
@@ -501,6 +534,8 @@ class _ChoiceIndex:
     exact: dict[str, str]                    # folded label/alias/id -> choice id
     stems: tuple[tuple[tuple[str, ...], str], ...]   # folded words of each label/alias -> id
     other_prefixes: tuple[str, ...]
+    #: Answers already read (parse_target_groups): a round repeats the same ticks and texts.
+    memo: dict[Any, tuple[str, ...]] = field(default_factory=dict, compare=False)
 
 
 _CHOICE_CACHE: dict[int, _ChoiceIndex] = {}
@@ -725,6 +760,43 @@ def parse_target_groups(value: Any, survey: Survey, lang: str = "fi") -> list[st
     as ``other:<text>``; "Muu: teatteriryhmät" becomes ``other:teatteriryhmät``.
     """
     index = _choice_index(survey)
+    key = _answer_key(value)
+    if key is None:
+        return _parse_target_groups(value, index)
+    known = index.memo.get(key)
+    if known is None:
+        if len(index.memo) >= _MEMO_MAX:
+            index.memo.clear()
+        known = index.memo[key] = tuple(_parse_target_groups(value, index))
+    return list(known)
+
+
+def _answer_key(value: Any) -> Any:
+    """A key that tells one answer from any other (a text, texts, (heading, cell) pairs), each
+    value with its type (1, 1.0 and True are equal keys in a dict, not equal answers); None
+    for an answer of another shape."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list | tuple):
+        parts: list[Any] = []
+        for item in value:
+            if isinstance(item, list | tuple):
+                if len(item) != 2 or not all(_plain(part) for part in item):
+                    return None
+                parts.append(tuple((type(part), part) for part in item))
+            elif _plain(item):
+                parts.append((type(item), item))
+            else:
+                return None
+        return (type(value), tuple(parts))
+    return None
+
+
+def _plain(value: Any) -> bool:
+    return value is None or type(value) in (str, int, float, bool)
+
+
+def _parse_target_groups(value: Any, index: _ChoiceIndex) -> list[str]:
     found: list[str] = []
     try:
         if isinstance(value, Mapping):
@@ -1214,42 +1286,42 @@ def _lingua() -> Any:
 
 #: Each whitespace-separated token's (Finnish, Swedish) score, kept across answers: a round's
 #: texts share most of their words, and a token is scored once instead of at each occurrence.
-_TOKEN_SCORES: dict[str, tuple[int, int]] = {}
+#: A score is one int, the Swedish evidence counted in units of ``_SV_UNIT`` above the
+#: Finnish, so that a text's score is one sum at C speed (a text of 3,000 characters has far
+#: less than ``_SV_UNIT`` of either).
+_TOKEN_SCORES: dict[str, int] = {}
 _TOKEN_SCORES_MAX = 200_000
+_SV_UNIT = 1 << 24
 
 
-def _token_score(token: str) -> tuple[int, int]:
-    fi = sv = 0
-    for word in _WORD.findall(token):
+def _token_score(token: str) -> int:
+    lowered = token.casefold()
+    fi = 0
+    sv = 3 * lowered.count("å")
+    for word in _WORD.findall(lowered):
         if word in _SV_WORDS:
             sv += 1
         elif word in _FI_WORDS:
             fi += 1
         elif len(word) > 5 and word.endswith(_FI_ENDINGS):
             fi += 1
-    return fi, sv
+    return fi + sv * _SV_UNIT
 
 
 def _heuristic(text: str) -> tuple[int, int]:
     """(Finnish, Swedish) evidence in a text: function words, Finnish case endings, å.
 
-    Words never span whitespace, so the text's score is the sum of its tokens' scores, each
-    distinct token scored once (a Counter of the tokens is made at C speed)."""
-    from collections import Counter
-
-    lowered = text.casefold()
-    sv = 3 * lowered.count("å")
-    fi = 0
+    Words never span whitespace and case folding neither makes nor takes whitespace (nor looks
+    at a character's neighbours), so the text's score is the sum of its tokens' scores, each
+    token folded and scored once per run; the sum is taken without a Python loop."""
+    tokens = text.split()
     scores = _TOKEN_SCORES
     if len(scores) > _TOKEN_SCORES_MAX:
         scores.clear()
-    for token, count in Counter(lowered.split()).items():
-        score = scores.get(token)
-        if score is None:
-            score = scores[token] = _token_score(token)
-        fi += score[0] * count
-        sv += score[1] * count
-    return fi, sv
+    for token in set(tokens).difference(scores):
+        scores[token] = _token_score(token)
+    total = sum(map(scores.__getitem__, tokens))
+    return total % _SV_UNIT, total // _SV_UNIT
 
 
 def detect_language(texts: Iterable[Any] | str, default: str = "fi") -> str:

@@ -51,12 +51,19 @@ def cell_value(value: Any) -> Any:
     return neutralise_formula(text)
 
 
+def column_letter(number: int) -> str:
+    """The letters of column ``number`` (1 -> A, 27 -> AA), as Excel names it."""
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
 def column_letters(count: int) -> list[str]:
     """Return the letters of columns 1 … ``count`` (index 0 is unused)."""
-    from openpyxl.utils import get_column_letter
-
     while len(_LETTERS) <= count:
-        _LETTERS.append(get_column_letter(len(_LETTERS)))
+        _LETTERS.append(column_letter(len(_LETTERS)))
     return _LETTERS
 
 

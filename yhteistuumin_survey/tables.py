@@ -237,9 +237,10 @@ def read_csv(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> tuple[Sheet, Tex
             rows.append(row)
             if len(rows) > limits.max_rows or len(row) > limits.max_columns:
                 limits.check_shape(str(path), len(rows), len(row))
-            for value in row:
-                if len(value) > limits.max_cell_chars:
-                    limits.check_cell(str(path), len(rows), value)
+            if row and max(map(len, row)) > limits.max_cell_chars:  # the longest at C speed
+                for value in row:
+                    if len(value) > limits.max_cell_chars:
+                        limits.check_cell(str(path), len(rows), value)
     except csv.Error as exc:
         raise InputError(f"{path}: broken CSV ({exc}); check the quotes") from None
     if "_x" in text or "_X" in text:
@@ -307,7 +308,7 @@ def read_workbook(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]
                                sheet.total_width + 1 if sheet.width else 0)
             rows = sheet.to_python(skip_empty_area=False)
             hidden = not str(meta.visible).lower().endswith(".visible")
-            table = [list(row) for row in rows]
+            table = [row if type(row) is list else list(row) for row in rows]  # fresh lists
             for number, row in enumerate(table, start=1):
                 for value in row:
                     if isinstance(value, str) and len(value) > limits.max_cell_chars:
@@ -374,6 +375,8 @@ def sha256_file(path: Path) -> str:
 
 def cell_text(value: Any) -> str:
     """Return a cell value as text: whole floats without ``.0``, dates in ISO form."""
+    if type(value) is str:
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):

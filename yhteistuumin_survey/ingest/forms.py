@@ -187,10 +187,10 @@ def read_response_table(sheets: list[Sheet], *, survey: Survey, profile: Profile
         if profile.complete_when:
             complete_col = next((i for i, m in enumerate(maps)
                                  if m.target == f"meta:{profile.complete_when}"), None)
-        labels = _unique_labels(headers)
+        plan = _column_plan(maps, _unique_labels(headers), width)
         for offset, row in enumerate(sheet.rows[start:], start=start):
             try:
-                record = _record(row, maps, labels, width, profile, fingerprint)
+                record = _record(row, plan, profile, fingerprint)
             except Exception as exc:  # noqa: BLE001 - one unreadable row must not stop the file
                 parsed.problems.append((sheet.name, offset + 1, f"the row cannot be read "
                                         f"({type(exc).__name__}); check it or send it again"))
@@ -257,7 +257,30 @@ def apply_meta(record: RawRecord, meta: dict[str, Any], profile: Profile,
         record.language = language
 
 
-def _record(row: list[Any], maps: list[Mapping], labels: list[str], width: int,
+#: What a column holds: its label in the raw record, and a question's id, a metadata role or
+#: nothing (see ``_column_plan``).
+_IGNORED, _META, _QUESTION, _EXTRA = 0, 1, 2, 3
+
+
+def _column_plan(maps: list[Mapping], labels: list[str], width: int
+                 ) -> list[tuple[str, int, str, str, str | None]]:
+    """Per mapped column, once per sheet: (label, kind, question id or metadata role, option,
+    why an answer read through it is unsure)."""
+    plan: list[tuple[str, int, str, str, str | None]] = []
+    for col in range(width):
+        mapping = maps[col]
+        target = mapping.target
+        if not target:
+            plan.append((labels[col], _IGNORED, "", "", None))
+        elif target.startswith("meta:"):
+            plan.append((labels[col], _META, target[5:], "", None))
+        else:
+            question_id, _, option = target.partition(":")
+            plan.append((labels[col], _QUESTION, question_id, option, unsure_reason(mapping)))
+    return plan
+
+
+def _record(row: list[Any], plan: list[tuple[str, int, str, str, str | None]],
             profile: Profile, fingerprint: str) -> RawRecord | None:
     raw: dict[str, Any] = {}
     answers: dict[str, Any] = {}
@@ -265,24 +288,22 @@ def _record(row: list[Any], maps: list[Mapping], labels: list[str], width: int,
     options: list[tuple[str, Any]] = []
     unsure: list[tuple[str, str]] = []
     filled = False
+    width = len(plan)
     for col, value in enumerate(row):
-        label = labels[col] if col < width else f"column {col + 1}"
+        if col < width:
+            label, kind, question_id, option, reason = plan[col]
+        else:
+            label, kind, question_id, option, reason = f"column {col + 1}", _EXTRA, "", "", None
         if value is None or value == "":
-            if col < width:
+            if kind != _EXTRA:
                 raw[label] = jsonable(value)
             continue
         filled = True
         raw[label] = jsonable(value)
-        if col >= width:
+        if kind != _QUESTION:
+            if kind == _META:
+                meta[question_id] = value
             continue
-        target = maps[col].target
-        if not target:
-            continue
-        if target.startswith("meta:"):
-            meta[target[5:]] = value
-            continue
-        question_id, _, option = target.partition(":")
-        reason = unsure_reason(maps[col])
         if reason:
             unsure.append((question_id, reason))
         if option:

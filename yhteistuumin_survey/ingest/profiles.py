@@ -20,6 +20,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..normalise import fold  # cached: the same labels and titles are folded again and again
+from ..survey import safe_load_yaml
 
 #: Metadata roles a profile may name.
 META_ROLES = ("response_id", "started", "submitted", "modified", "account_email", "account_name",
@@ -149,7 +150,7 @@ def _load(path: Path, mtime: float) -> Profile:
     import yaml
 
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_load_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise InputError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
     return parse_profile(data, path)

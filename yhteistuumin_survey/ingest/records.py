@@ -99,7 +99,10 @@ class ParsedFile:
 
 def jsonable(value: Any) -> Any:
     """Return a cell value as JSON-ready data (dates as ISO text, NaN as null)."""
-    if value is None or isinstance(value, bool | int | str):
+    kind = type(value)
+    if kind is str or value is None or kind is int or kind is bool:
+        return value
+    if isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
         return None if math.isnan(value) or math.isinf(value) else value
