@@ -949,9 +949,8 @@ class _Batch:
         answer or a failure); a failure that can pass is tried again one command at a time."""
         from .db.models import utcnow
 
-        if first is None or isinstance(first, TemporaryFailure):
-            if item.row.handing_at is None:
-                self.mark(item)
+        if first is None or isinstance(first, TemporaryFailure):  # it may go out now
+            self.mark(item)
         status, reason, attempts, fatal, halt = _deliver(
             item.row, item.message, item.planned.address, result=self.result,
             transport=self.transport, sender=self.sender, limiter=self.limiter,
@@ -969,18 +968,30 @@ class _Batch:
         self.fatal = self.fatal or fatal
         self.halt = self.halt or halt
 
-    def run(self, claimed: list[_Claimed]) -> list[_Claimed]:
-        """Hand over ``claimed`` in order; return the messages left unsent by a stop."""
+    def run(self, supply: Callable[[], list[_Claimed]]) -> list[_Claimed]:
+        """Hand over the messages ``supply`` claims (a batch a call, none when all are
+        done), in order; return the claimed messages a stop left unsent.
+
+        Pipelined, the next batch is composed and claimed while the server works on a group
+        already sent (its synchronous commit then costs no round trip).
+        """
         from collections import deque
 
         transport = self.transport
-        queue = deque(claimed)
+        queue: deque[_Claimed] = deque()
         pending: _Claimed | None = None  # its DATA was answered 354: its content goes next
         retry: list[tuple[_Claimed, Exception]] = []  # refused for now while one was pending
+
+        def meanwhile() -> None:
+            if not queue:
+                queue.extend(supply())
+
         while not self.stopped:
             if pending is None and retry:
                 self.deliver(*retry.pop(0))
                 continue
+            if not queue and pending is None:
+                queue.extend(supply())
             following = queue.popleft() if queue and not retry else None
             if pending is None:
                 if following is None:
@@ -991,11 +1002,11 @@ class _Batch:
                     continue
             if pending is not None:
                 self.limiter.wait()
-                self.mark(pending)
+                self.mark(pending)  # with the records before it: at most one in doubt
             envelope = None if following is None else (
                 self.sender, following.planned.address, len(following.message))
             group = transport.send_group(  # type: ignore[attr-defined]
-                None if pending is None else pending.message, envelope)
+                None if pending is None else pending.message, envelope, meanwhile=meanwhile)
             if pending is not None:
                 outcome = group.answer if group.answer is not None else group.error
                 assert outcome is not None
@@ -1027,7 +1038,7 @@ def _send_planned(plan: SendPlan, result: SendResult, run_id: str, *, session: S
                   copies: Path | None) -> SendResult:
     from sqlmodel import col, select
 
-    from .db.models import OutboundMessage, utcnow
+    from .db.models import OutboundMessage
     from .tokens import ensure_tokens
 
     recovery = recover_interrupted(session=session, round_name=plan.round_name)
@@ -1053,65 +1064,81 @@ def _send_planned(plan: SendPlan, result: SendResult, run_id: str, *, session: S
         .execution_options(populate_existing=True))}
 
     index = 0
-    while index < len(to_send):
-        # Compose up to CLAIM_BATCH messages, then claim them in one synchronous commit.
-        composed: list[_Claimed] = []
-        while index < len(to_send) and len(composed) < CLAIM_BATCH:
-            planned = to_send[index]
-            index += 1
-            detail = {"municipality": planned.municipality_code, "address": planned.address,
-                      "kind": planned.kind, "sequence": planned.sequence}
-            row = rows.get(planned.outbox_id)
-            assert row is not None
-            if row.state not in _claimable(planned):  # a cheap early look; the claim decides
-                _report_taken(result, planned, row.state, detail)
-                advance(1)
-                continue
-            try:
-                made, token = compose(planned)
-                message, message_id = wire_form(made)  # serialised once: sent and kept as is
-            except (SurveyError, OSError, ValueError, LookupError) as exc:
-                row.error = f"cannot compose: {exc}"
-                row.updated_at = utcnow()
-                session.commit()
-                result.report.add(planned.label, "failed", f"cannot compose the message: {exc}",
-                                  **detail)
-                advance(1)
-                continue
-            before = {key: getattr(row, key) for key in _CLAIM_COLUMNS}
-            composed.append(_Claimed(planned, row, message, message_id, token, before))
-        if not composed:
-            continue
-        try:
-            connect_with_retries(transport, max_attempts=max_attempts, backoff=backoff,
-                                 sleep=sleep, max_wait=BACKOFF_MAX_SECONDS)
-        except (SendError, TemporaryFailure) as exc:
-            result.stopped = str(exc)
-            first = composed[0]
-            result.report.add(first.planned.label, "failed", f"not sent: {exc}", **first.detail)
-            _report_not_attempted(result, [c.planned for c in composed[1:]] + to_send[index:],
-                                  str(exc))
-            break
-        claimed = _claim(composed, run_id, session=session, result=result, advance=advance)
-        left = batch.run(claimed)
-        if batch.stopped:
-            _release(left, session=session)
-            rest = [c.planned for c in left] + to_send[index:]
-            if batch.fatal is not None:
-                result.stopped = str(batch.fatal)
-                _report_not_attempted(result, rest, str(batch.fatal))
-            else:
-                assert batch.halt is not None
-                result.stopped = batch.halt
-                _report_waiting(result, rest, batch.halt)
-            break
-        # The batch's last record: committed now (a killed process keeps it), on disk with
-        # the next claim.
-        _commit_unsynced(session)
+
+    def supply() -> list[_Claimed]:
+        """Compose up to CLAIM_BATCH messages and claim them in one synchronous commit."""
+        nonlocal index
+        if session.dirty:  # the records so far, before the composing
+            _commit_unsynced(session)
+        claimed: list[_Claimed] = []
+        while index < len(to_send) and not claimed:
+            composed: list[_Claimed] = []
+            while index < len(to_send) and len(composed) < CLAIM_BATCH:
+                planned = to_send[index]
+                index += 1
+                item = _compose_one(planned, rows.get(planned.outbox_id), compose,
+                                    session=session, result=result, advance=advance)
+                if item is not None:
+                    composed.append(item)
+            if composed:
+                claimed = _claim(composed, run_id, session=session, result=result,
+                                 advance=advance)
+        return claimed
+
+    try:
+        connect_with_retries(transport, max_attempts=max_attempts, backoff=backoff,
+                             sleep=sleep, max_wait=BACKOFF_MAX_SECONDS)
+    except (SendError, TemporaryFailure) as exc:
+        result.stopped = str(exc)
+        if to_send:
+            first = to_send[0]
+            result.report.add(first.label, "failed", f"not sent: {exc}",
+                              municipality=first.municipality_code, address=first.address,
+                              kind=first.kind, sequence=first.sequence)
+            _report_not_attempted(result, to_send[1:], str(exc))
+        to_send = []
+    left = batch.run(supply) if to_send else []
+    if batch.stopped:
+        _release(left, session=session)
+        rest = [c.planned for c in left] + to_send[index:]
+        if batch.fatal is not None:
+            result.stopped = str(batch.fatal)
+            _report_not_attempted(result, rest, str(batch.fatal))
+        else:
+            assert batch.halt is not None
+            result.stopped = batch.halt
+            _report_waiting(result, rest, batch.halt)
 
     session.commit()  # synchronous: every record on disk before the result says sent
     result.logins, result.connections = transport.logins, transport.connections
     return result
+
+
+def _compose_one(planned: PlannedMessage, row: Any, compose: Composer, *, session: Session,
+                 result: SendResult, advance: Callable[[int], Any]) -> _Claimed | None:
+    """Compose one planned message for a claim; None when it is taken or cannot be made."""
+    from .db.models import utcnow
+
+    detail = {"municipality": planned.municipality_code, "address": planned.address,
+              "kind": planned.kind, "sequence": planned.sequence}
+    assert row is not None
+    if row.state not in _claimable(planned):  # a cheap early look; the claim decides
+        _report_taken(result, planned, row.state, detail)
+        advance(1)
+        return None
+    try:
+        made, token = compose(planned)
+        message, message_id = wire_form(made)  # serialised once: sent and kept as is
+    except (SurveyError, OSError, ValueError, LookupError) as exc:
+        row.error = f"cannot compose: {exc}"
+        row.updated_at = utcnow()
+        session.commit()
+        result.report.add(planned.label, "failed", f"cannot compose the message: {exc}",
+                          **detail)
+        advance(1)
+        return None
+    before = {key: getattr(row, key) for key in _CLAIM_COLUMNS}
+    return _Claimed(planned, row, message, message_id, token, before)
 
 
 def _claim(composed: list[_Claimed], run_id: str, *, session: Session, result: SendResult,

@@ -518,8 +518,8 @@ class SmtpSession:
         """Whether the open connection's server takes commands in groups (RFC 2920)."""
         return self._smtp is not None and bool(self._smtp.has_extn("pipelining"))
 
-    def send_group(self, content: bytes | None, envelope: tuple[str, str, int] | None
-                   ) -> GroupResult:
+    def send_group(self, content: bytes | None, envelope: tuple[str, str, int] | None, *,
+                   meanwhile: Callable[[], object] | None = None) -> GroupResult:
         """Send one RFC 2920 group and read its replies: the content of the message whose
         DATA was answered 354 in the previous group (``content``, the wire bytes: dot-stuffed
         and ended here as ``send`` does), then MAIL, RCPT and DATA of the next message
@@ -531,6 +531,9 @@ class SmtpSession:
         its content first in the next group) or the refusal; after a refusal the transaction
         is reset, and a server that answers DATA 354 although MAIL or RCPT was refused is
         hung up on, so that nothing is delivered to it.
+
+        ``meanwhile`` is called once the group is written, before its replies are read: work
+        of the sender's that can go on while the server works.
         """
         smtp = self._smtp
         assert smtp is not None
@@ -557,6 +560,8 @@ class SmtpSession:
                 smtp.send(commands)
             except (smtplib.SMTPServerDisconnected, OSError) as exc:
                 lost = _describe(exc)
+        if meanwhile is not None:
+            meanwhile()
         if content is not None:
             if lost is None:
                 try:
