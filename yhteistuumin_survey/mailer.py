@@ -968,12 +968,14 @@ class _Batch:
         self.fatal = self.fatal or fatal
         self.halt = self.halt or halt
 
-    def run(self, supply: Callable[[], list[_Claimed]]) -> list[_Claimed]:
+    def run(self, supply: Callable[[], list[_Claimed]], prepare: Callable[[], object]
+            ) -> list[_Claimed]:
         """Hand over the messages ``supply`` claims (a batch a call, none when all are
         done), in order; return the claimed messages a stop left unsent.
 
-        Pipelined, the next batch is composed and claimed while the server works on a group
-        already sent (its synchronous commit then costs no round trip).
+        Pipelined, while the server works on a group already sent, the sender composes one
+        message of the next batch (``prepare``) or, when none is left claimed, claims the
+        next batch: that work and the claim's disk flush then cost no time of their own.
         """
         from collections import deque
 
@@ -983,7 +985,9 @@ class _Batch:
         retry: list[tuple[_Claimed, Exception]] = []  # refused for now while one was pending
 
         def meanwhile() -> None:
-            if not queue:
+            if queue:
+                prepare()
+            else:
                 queue.extend(supply())
 
         while not self.stopped:
@@ -1064,43 +1068,54 @@ def _send_planned(plan: SendPlan, result: SendResult, run_id: str, *, session: S
         .execution_options(populate_existing=True))}
 
     index = 0
+    composed: list[_Claimed] = []  # made for the next claim
 
-    def supply() -> list[_Claimed]:
-        """Compose up to CLAIM_BATCH messages and claim them in one synchronous commit."""
+    def prepare() -> bool:
+        """Compose one more message for the next claim; False when it is full or none is left."""
         nonlocal index
+        if len(composed) >= CLAIM_BATCH or index >= len(to_send):
+            return False
         if session.dirty:  # the records so far, before the composing
             _commit_unsynced(session)
+        planned = to_send[index]
+        index += 1
+        item = _compose_one(planned, rows.get(planned.outbox_id), compose,
+                            session=session, result=result, advance=advance)
+        if item is not None:
+            composed.append(item)
+        return True
+
+    def supply() -> list[_Claimed]:
+        """Claim the next CLAIM_BATCH messages (composed now if not yet) in one synchronous
+        commit; an empty list when none is left. The first claim waits for the connection
+        (nothing is claimed when the server cannot be reached)."""
         claimed: list[_Claimed] = []
-        while index < len(to_send) and not claimed:
-            composed: list[_Claimed] = []
-            while index < len(to_send) and len(composed) < CLAIM_BATCH:
-                planned = to_send[index]
-                index += 1
-                item = _compose_one(planned, rows.get(planned.outbox_id), compose,
-                                    session=session, result=result, advance=advance)
-                if item is not None:
-                    composed.append(item)
+        while not claimed and (composed or index < len(to_send)):
+            while prepare():
+                pass
             if composed:
+                if not transport.connections:
+                    connect_with_retries(transport, max_attempts=max_attempts,
+                                         backoff=backoff, sleep=sleep,
+                                         max_wait=BACKOFF_MAX_SECONDS)
                 claimed = _claim(composed, run_id, session=session, result=result,
                                  advance=advance)
+                composed.clear()
         return claimed
 
     try:
-        connect_with_retries(transport, max_attempts=max_attempts, backoff=backoff,
-                             sleep=sleep, max_wait=BACKOFF_MAX_SECONDS)
-    except (SendError, TemporaryFailure) as exc:
+        left = batch.run(supply, prepare)
+    except (SendError, TemporaryFailure) as exc:  # the first connection failed
         result.stopped = str(exc)
-        if to_send:
-            first = to_send[0]
-            result.report.add(first.label, "failed", f"not sent: {exc}",
-                              municipality=first.municipality_code, address=first.address,
-                              kind=first.kind, sequence=first.sequence)
-            _report_not_attempted(result, to_send[1:], str(exc))
-        to_send = []
-    left = batch.run(supply) if to_send else []
+        first, *rest = [c.planned for c in composed] + to_send[index:]
+        result.report.add(first.label, "failed", f"not sent: {exc}",
+                          municipality=first.municipality_code, address=first.address,
+                          kind=first.kind, sequence=first.sequence)
+        _report_not_attempted(result, rest, str(exc))
+        left = []
     if batch.stopped:
         _release(left, session=session)
-        rest = [c.planned for c in left] + to_send[index:]
+        rest = [c.planned for c in (*left, *composed)] + to_send[index:]
         if batch.fatal is not None:
             result.stopped = str(batch.fatal)
             _report_not_attempted(result, rest, str(batch.fatal))
