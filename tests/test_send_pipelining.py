@@ -32,8 +32,16 @@ from yhteistuumin_survey.smtp_auth import SmtpOptions, SmtpSession, message_byte
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
-# 11 addresses in 8 municipalities: more than one claimed batch holds (CLAIM_BATCH 10).
+# 11 addresses in 8 municipalities (tests that need two claimed batches set CLAIM_BATCH).
 CODES = ["091", "599", "698", "005", "009", "010", "016", "018"]
+
+
+@pytest.fixture(autouse=True)
+def small_batches(monkeypatch):
+    """Claims of 4: these 11 messages cross three batches (the next claimed mid-pipeline)."""
+    from yhteistuumin_survey import mailer
+
+    monkeypatch.setattr(mailer, "CLAIM_BATCH", 4)
 
 
 @pytest.fixture

@@ -102,7 +102,7 @@ CLAIM_LEASE = dt.timedelta(minutes=15)
 #: The runs of this process that are sending now (their ``claimed_by``).
 _LIVE_RUNS: set[str] = set()
 #: Messages claimed in one synchronous commit: one disk flush for this many hand-overs.
-CLAIM_BATCH = 10
+CLAIM_BATCH = 20
 #: The kernel's id of this boot: it changes when the machine restarts (a power cut too).
 BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 
