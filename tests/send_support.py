@@ -101,6 +101,8 @@ class Faults:
     #: Hang up after the first line of the message, first N times (the message never went whole).
     cut_data: dict[str, int] = field(default_factory=dict)
     reject: set[str] = field(default_factory=set)  # 550 for these addresses
+    #: Answers to the end of data for these addresses, one per try, before accepting one.
+    data_replies: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -118,6 +120,9 @@ class MailServer:
     reply_lines: int = 0  # their lines
     failed_logins: int = 0
     rcpt_tries: Counter[str] = field(default_factory=Counter)
+    #: MAIL commands that arrived with their RCPT and DATA already behind them (pipelined).
+    grouped_mail: int = 0
+    mail_commands: int = 0
     faults: Faults = field(default_factory=Faults)
     #: Called with each accepted message before the server answers 250 (kill tests use it).
     on_message: Callable[[EmailMessage], None] | None = None
@@ -161,6 +166,8 @@ class _Handler:
                 ms.faults.drop_in_data[address] -= 1
                 server.transport.close()
                 return "421 4.4.2 connection dropped"
+            if ms.faults.data_replies.get(address):
+                return ms.faults.data_replies[address].pop(0)
         if not ms.keep:
             with ms.lock:
                 ms.accepted += 1
@@ -196,6 +203,15 @@ class _Handler:
         return AuthResult(success=False, handled=False)
 
 
+class _PipeliningHandler(_Handler):
+    """The same server advertising PIPELINING (RFC 2920) in its EHLO answer; aiosmtpd reads
+    commands line by line from one stream, so it takes commands sent in groups as they come."""
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
+        session.host_name = hostname  # the 5-argument hook must set it (aiosmtpd's docs)
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]
+
+
 class _SMTP(SMTP):
     def __init__(self, *args: Any, mail_server: MailServer, command_delay: float, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -212,6 +228,15 @@ class _SMTP(SMTP):
             if self._command_delay:
                 await asyncio.sleep(self._command_delay)
         await super().push(status)
+
+    async def smtp_MAIL(self, arg: str) -> None:  # noqa: N802 - aiosmtpd command hook name
+        # What the client had already sent behind this MAIL: its RCPT and DATA when it
+        # pipelines (one write on loopback arrives whole), nothing when it waits for replies.
+        behind = bytes(getattr(self._reader, "_buffer", b"")).lower()
+        self._mail_server.mail_commands += 1
+        if b"rcpt to:" in behind and b"data\r\n" in behind:
+            self._mail_server.grouped_mail += 1
+        await super().smtp_MAIL(arg)
 
     async def smtp_DATA(self, arg: str) -> None:  # noqa: N802 - aiosmtpd command hook name
         ms = self._mail_server
@@ -258,8 +283,10 @@ def mail_server(
     command_delay: float = 0.0,
     data_delay: float = 0.0,
     keep: bool = True,
+    pipelining: bool = False,
 ) -> Iterator[MailServer]:
-    """Run an SMTP server on 127.0.0.1: STARTTLS when given a certificate, AUTH with users."""
+    """Run an SMTP server on 127.0.0.1: STARTTLS when given a certificate, AUTH with users,
+    PIPELINING advertised when asked."""
     port = free_port()
     server = MailServer("127.0.0.1", port, data_delay=data_delay, keep=keep)
     users = dict(users or {})
@@ -280,7 +307,8 @@ def mail_server(
     if users:
         kwargs.update(auth_required=True, auth_require_tls=certificate is not None,
                       authenticator=authenticator)
-    handler = _Handler(server, users=users, oauth_tokens=set(oauth_tokens or ()))
+    handler = (_PipeliningHandler if pipelining else _Handler)(
+        server, users=users, oauth_tokens=set(oauth_tokens or ()))
     controller = _Controller(handler, mail_server=server, command_delay=command_delay,
                              hostname="127.0.0.1", port=port, **kwargs)
     controller.start()

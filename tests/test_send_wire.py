@@ -28,19 +28,23 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 ONLY = ["--only", "091,599,698"]  # 5 addresses: Helsinki 2, Pedersöre 1, Rovaniemi 2
 
 
-@pytest.fixture
-def sent(cli, workspace):
-    """Send the invitations once; return (server, outbox rows, copies by Message-ID)."""
+@pytest.fixture(params=[False, True], ids=["one-command-at-a-time", "pipelined"])
+def sent(cli, workspace, request):
+    """Send the invitations once, to a server that pipelines (RFC 2920) or one that does not;
+    return (server, outbox rows, copies by Message-ID)."""
     from yhteistuumin_survey.db.engine import make_engine
     from yhteistuumin_survey.db.models import OutboundMessage
 
     loaded = cli("register", "contacts", str(bundled_path("recipients/contacts.example.csv")))
     assert loaded.exit_code == 0, loaded.output
-    with mail_server() as server:
+    with mail_server(pipelining=request.param) as server:
         env = {"YHTEISTUUMIN_SMTP_HOST": "127.0.0.1", "YHTEISTUUMIN_SMTP_PORT": str(server.port),
                "YHTEISTUUMIN_SMTP_SECURITY": "none", **round_env()}
         result = cli("send", "invite", *ONLY, "--yes", env=env)
     assert result.exit_code == 0, result.output
+    # Pipelined: every MAIL came with its RCPT and DATA in one write; else one at a time.
+    assert server.grouped_mail == (server.mail_commands if request.param else 0) == \
+        (5 if request.param else 0)
     engine = make_engine(f"sqlite:///{workspace.outputs / 'yhteistuumin.sqlite'}")
     with Session(engine) as session:
         rows = list(session.exec(select(OutboundMessage).order_by(OutboundMessage.id)))

@@ -3,13 +3,43 @@
 The outbox (``OutboundMessage``) has one row per (round, municipality, address, kind, sequence).
 A batch is planned first (``plan_round``, read-only), then sent (``send_round``):
 
-1. rows still ``sending`` from a run that died become ``uncertain`` (a row claimed by a run
-   that is still going, another process on this machine or a recent one elsewhere, is left
-   to it: see ``recover_interrupted``);
+1. rows still ``sending`` from a run that died are settled by the recovery rule below (a row
+   claimed by a run that is still going, another process on this machine or a recent one
+   elsewhere, is left to it: see ``recover_interrupted``);
 2. the planned rows are inserted as ``queued`` (idempotent: the unique key);
-3. for each message: mark it ``sending`` and COMMIT, hand it to the server, mark it ``sent``
-   with the server's answer and COMMIT. A kill between the two commits leaves ``sending``,
-   which the next run reports as uncertain and does not resend unless asked to.
+3. up to ``CLAIM_BATCH`` messages are composed, then CLAIMED together: each row set to
+   ``sending`` by a compare-and-set, all in ONE synchronous commit (on disk before any of
+   them goes out). The claim records the run, the state the row came from and the database's
+   durability epoch (``durability_epoch``);
+4. for each claimed message: the "handing over" mark (``handing_at``) is committed without
+   waiting for the disk, the message goes to the server, and its record (``sent`` with the
+   server's answer, or the failure) is committed without waiting either; a later claim's
+   synchronous commit takes them to disk, and the batch ends with a synchronous commit.
+   Messages claimed but not handed over when a batch stops are given back as they were.
+
+Recovery rule (a row left ``sending`` by a run that is dead):
+
+* marked (``handing_at`` set): it may have gone out: ``uncertain``, never resent unless asked
+  (``--resend-uncertain``), as a row of the one-commit-per-message design always was;
+* not marked, and the database's durability epoch is still the one the claim recorded: it
+  never went out (the mark is committed before the hand-over, and a killed process loses no
+  commit: SQLite's are in the operating system's cache, PostgreSQL's in the server): it gets
+  back the state it was claimed from (``queued``: sent by this run);
+* not marked, and the epoch changed or is unknown (the machine restarted after a power cut,
+  the PostgreSQL server crashed or restarted or checkpointed since, a platform without a boot
+  id, a row claimed by an older version): the marks and records committed after the claim
+  may be lost, so a missing mark proves nothing: ``uncertain``.
+
+Both logs are sequential (a commit that survives carries every earlier one), so a batch's
+claim, on disk, also carries every record of the batches before it: only the rows of a dead
+run's last batch can ever be in doubt, and only after a restart are they all counted
+uncertain. The cost: one disk flush per ``CLAIM_BATCH`` messages instead of one per message.
+
+When the server advertises PIPELINING (RFC 2920), a message costs one round trip: the
+content of one message, then MAIL, RCPT and DATA of the next go out as one group
+(``SmtpSession.send_group``), and each reply is judged as below; a message whose content
+went out without an answer is uncertain, one only enveloped is still unsent. Without it, one
+command at a time.
 
 Answers are judged by ``smtp_auth.classify`` (RFC 3463 enhanced codes, providers' texts). A
 refusal of one address (5.1.x user unknown) marks that row ``failed`` and the batch goes on.
@@ -71,6 +101,10 @@ MAX_RECONNECTS = 3
 CLAIM_LEASE = dt.timedelta(minutes=15)
 #: The runs of this process that are sending now (their ``claimed_by``).
 _LIVE_RUNS: set[str] = set()
+#: Messages claimed in one synchronous commit: one disk flush for this many hand-overs.
+CLAIM_BATCH = 20
+#: The kernel's id of this boot: it changes when the machine restarts (a power cut too).
+BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 
 Sleep = Callable[[float], None]
 Clock = Callable[[], float]
@@ -227,6 +261,7 @@ def plan_round(
     min_days = int(settings.get("reminders.min_days"))
 
     plan = SendPlan(round_name=round_name, kind=kind)
+    epoch: str | None = None  # read when a row left "sending" needs it
     for municipality in municipalities:
         name = municipality.name_fi
         people = contacts.get(municipality.code, [])
@@ -249,12 +284,30 @@ def plan_round(
             address = person.email.strip()
             message = PlannedMessage(municipality.code, name, address, kind, sequence,
                                      contact_id=person.id, contact_name=person.name)
-            _place(plan, message, existing.get((address.casefold(), kind, sequence)),
+            found = existing.get((address.casefold(), kind, sequence))
+            if found is not None and found.state == S.sending:
+                if epoch is None:
+                    epoch = durability_epoch(session) or ""
+                back = left_unsent(found.claimed_by, found.sending_at, found.handing_at,
+                                   found.claim_epoch, found.claimed_from, epoch=epoch, now=now)
+                if back is not None:  # the run that claimed it died before handing it over
+                    found = _Found(found.id, back, found.error, found.smtp_response)
+            _place(plan, message, found,
                    resend_uncertain=resend_uncertain, retry_failed=retry_failed)
     if limit is not None and limit >= 0 and len(plan.to_send) > limit:
         plan.held = plan.to_send[limit:]
         plan.to_send = plan.to_send[:limit]
     return plan
+
+
+@dataclass
+class _Found:
+    """An outbox row as the plan sees it (a row left claimed but unsent: its state before)."""
+
+    id: int | None
+    state: str
+    error: str | None
+    smtp_response: str | None
 
 
 def _place(plan: SendPlan, message: PlannedMessage, found: Any, *, resend_uncertain: bool,
@@ -575,43 +628,113 @@ def run_is_alive(claimed_by: str | None, sending_at: dt.datetime | None,
 
 @dataclass
 class Recovery:
-    """What ``recover_interrupted`` found: rows made uncertain, rows left to live runs."""
+    """What ``recover_interrupted`` found: rows made uncertain, rows given back unsent, rows
+    left to live runs."""
 
     interrupted: int = 0
+    released: int = 0  # claimed by a run that died before handing them over: as before
     in_progress: dict[int, str] = field(default_factory=dict)  # row id -> claimed_by
+
+
+def durability_epoch(session: Session) -> str | None:
+    """Return what names the database's present run of durability, or None when unknown.
+
+    It changes whenever commits made without waiting for the disk may have been lost since:
+    for SQLite (a file on this machine) the kernel's boot id, which a restart or a power cut
+    changes (a killed process loses nothing: its commits are in the operating system's
+    cache); for PostgreSQL the server's start time and the redo point of its last
+    checkpoint, which crash recovery always moves (it ends with a checkpoint; so does a
+    regular one, which then only makes the rule more careful).
+    """
+    bind = session.get_bind()
+    dialect = bind.dialect.name
+    if dialect == "sqlite":
+        try:
+            return "boot:" + BOOT_ID.read_text(encoding="ascii").strip()
+        except OSError:
+            return None
+    if dialect == "postgresql":
+        from sqlalchemy import text
+        from sqlalchemy.exc import DBAPIError
+
+        engine: Any = getattr(bind, "engine", bind)
+        try:  # its own connection: a refused function must not abort the session's work
+            with engine.connect() as connection:
+                started, redo = connection.execute(text(
+                    "SELECT pg_postmaster_start_time(), redo_lsn FROM pg_control_checkpoint()"
+                )).one()
+        except DBAPIError:
+            return None
+        return f"pg:{started.isoformat()}:{redo}"
+    return None
+
+
+def left_unsent(claimed_by: str | None, sending_at: dt.datetime | None,
+                handing_at: dt.datetime | None, claim_epoch: str | None,
+                claimed_from: str | None, *, epoch: str | None,
+                now: dt.datetime) -> str | None:
+    """Return the state to give back to a row left ``sending`` whose run surely never handed
+    it over (its run is dead, it has no "handing over" mark, and the database has not lost
+    unsynced commits since the claim: ``claim_epoch == epoch``); None when it may have gone
+    out (uncertain) or its run is still going."""
+    if run_is_alive(claimed_by, sending_at, now):
+        return None
+    if handing_at is not None or not claim_epoch or claim_epoch != epoch:
+        return None
+    return claimed_from or S.queued
 
 
 def recover_interrupted(*, session: Session, round_name: str,
                         now: dt.datetime | None = None) -> Recovery:
-    """Turn rows left ``sending`` by a run that died into ``uncertain``.
+    """Settle the rows left ``sending`` by a run that died (the rule is in the module
+    docstring): uncertain when the message may have gone out, back to the state before the
+    claim when it surely did not.
 
     A row whose run is still going (``run_is_alive``) is left to it and listed as in progress.
     """
-    from sqlalchemy import update
-    from sqlmodel import col, select
+    from sqlalchemy import select, update
+    from sqlmodel import col
 
     from .db.models import OutboundMessage, utcnow
 
     now = now or utcnow()
     found = Recovery()
-    rows = session.exec(select(OutboundMessage.id, OutboundMessage.claimed_by,
-                               OutboundMessage.sending_at).where(
-        col(OutboundMessage.round_name) == round_name,
-        col(OutboundMessage.state) == S.sending)).all()
-    dead = []
-    for row_id, claimed_by, sending_at in rows:
+    table = OutboundMessage
+    columns: list[Any] = [table.id, table.claimed_by, table.sending_at, table.handing_at,
+                          table.claim_epoch, table.claimed_from]
+    rows = session.execute(select(*columns).where(
+        col(table.round_name) == round_name, col(table.state) == S.sending)).all()
+    dead: list[Any] = []
+    back: dict[str, list[Any]] = {}
+    epoch: str | None = None
+    for row_id, claimed_by, sending_at, handing_at, claim_epoch, claimed_from in rows:
         if run_is_alive(claimed_by, sending_at, now):
             found.in_progress[int(row_id or 0)] = str(claimed_by)
-        else:
+            continue
+        if epoch is None and claim_epoch and handing_at is None:
+            epoch = durability_epoch(session) or ""
+        state = left_unsent(claimed_by, sending_at, handing_at, claim_epoch, claimed_from,
+                            epoch=epoch, now=now)
+        if state is None:
             dead.append(row_id)
+        else:
+            back.setdefault(state, []).append(row_id)
     if dead:
         result = session.execute(
-            update(OutboundMessage)
-            .where(col(OutboundMessage.id).in_(dead), col(OutboundMessage.state) == S.sending)
+            update(table)
+            .where(col(table.id).in_(dead), col(table.state) == S.sending)
             .values(state=S.uncertain, updated_at=utcnow(),
                     error="interrupted between hand-over and record")
         )
         found.interrupted = int(getattr(result, "rowcount", 0) or 0)
+    for state, ids in back.items():
+        result = session.execute(
+            update(table)
+            .where(col(table.id).in_(ids), col(table.state) == S.sending)
+            .values(state=state, updated_at=utcnow(), claimed_by=None, claimed_from=None,
+                    claim_epoch=None, handing_at=None, sending_at=None)
+        )
+        found.released += int(getattr(result, "rowcount", 0) or 0)
     session.commit()
     return found
 
@@ -684,11 +807,15 @@ def send_round(
 
 def _deliver(row: Any, message: bytes, recipient: str, *, result: SendResult,
              transport: Transport, sender: str, limiter: RateLimiter, max_attempts: int,
-             backoff: float, sleep: Sleep
+             backoff: float, sleep: Sleep, first: str | Exception | None = None
              ) -> tuple[str, str, int, SendError | None, str | None]:
     """Hand one claimed message to the server (retrying what may pass) and set its outbox
     row's state; return the outcome (status, reason), the attempts, the error that stops the
-    batch and the provider's refusal that halts it."""
+    batch and the provider's refusal that halts it.
+
+    ``first``: the outcome of a first attempt already made (in a pipelined group), judged
+    here as if this function had made it: an answer, or the failure it raised.
+    """
     from tenacity import RetryError
 
     from .db.models import utcnow
@@ -696,7 +823,13 @@ def _deliver(row: Any, message: bytes, recipient: str, *, result: SendResult,
     attempts = 0
 
     def attempt() -> str:
-        nonlocal attempts
+        nonlocal attempts, first
+        if first is not None:
+            attempts += 1
+            given, first = first, None
+            if isinstance(given, Exception):
+                raise given
+            return given
         limiter.wait()
         attempts += 1
         return transport.send(message, sender=sender, recipient=recipient)
@@ -750,16 +883,166 @@ def _deliver(row: Any, message: bytes, recipient: str, *, result: SendResult,
     return outcome[0], outcome[1], attempts, fatal, halt
 
 
+@dataclass
+class _Claimed:
+    """A message of the batch this run has claimed: its row, its wire bytes, and the row's
+    values before the claim (put back when the run stops before handing it over)."""
+
+    planned: PlannedMessage
+    row: Any
+    message: bytes
+    message_id: str | None
+    token: str | None
+    before: dict[str, Any]
+
+    @property
+    def detail(self) -> dict[str, Any]:
+        planned = self.planned
+        return {"municipality": planned.municipality_code, "address": planned.address,
+                "kind": planned.kind, "sequence": planned.sequence}
+
+
+#: The columns a claim sets, saved before it and restored when the row is let go unsent.
+_CLAIM_COLUMNS = ("state", "message_id", "token", "sending_at", "updated_at", "error",
+                  "claimed_by", "claimed_from", "claim_epoch", "handing_at")
+
+
+class _Batch:
+    """Hand the claimed messages of one batch to the server, one round trip a message when
+    the server pipelines (RFC 2920), one command at a time otherwise."""
+
+    def __init__(self, result: SendResult, *, session: Session, transport: Transport,
+                 sender: str, limiter: RateLimiter, max_attempts: int, backoff: float,
+                 sleep: Sleep, advance: Callable[[int], Any], copies: Path | None,
+                 first_connections: int):
+        self.result, self.session, self.transport = result, session, transport
+        self.sender, self.limiter = sender, limiter
+        self.max_attempts, self.backoff, self.sleep = max_attempts, backoff, sleep
+        self.advance, self.copies = advance, copies
+        self.first_connections = first_connections
+        self.fatal: SendError | None = None
+        self.halt: str | None = None
+
+    @property
+    def stopped(self) -> bool:
+        return self.fatal is not None or self.halt is not None
+
+    def mark(self, item: _Claimed) -> None:
+        """Write the "handing over" mark (and every record before it) without waiting for the
+        disk, and keep the copy of the bytes about to go out."""
+        from .db.models import utcnow
+
+        item.row.handing_at = utcnow()
+        _commit_unsynced(self.session)
+        if self.copies is not None:
+            planned = item.planned
+            copy = self.copies / (f"{planned.municipality_code}-{planned.kind}-"
+                                  f"{planned.sequence}-{item.row.id}.eml")
+            try:
+                copy.write_bytes(item.message)
+            except FileNotFoundError:
+                self.copies.mkdir(parents=True, exist_ok=True)
+                copy.write_bytes(item.message)
+
+    def deliver(self, item: _Claimed, first: str | Exception | None = None) -> None:
+        """Settle one message: ``first`` is what a pipelined group already got for it (an
+        answer or a failure); a failure that can pass is tried again one command at a time."""
+        from .db.models import utcnow
+
+        if first is None or isinstance(first, TemporaryFailure):  # it may go out now
+            self.mark(item)
+        status, reason, attempts, fatal, halt = _deliver(
+            item.row, item.message, item.planned.address, result=self.result,
+            transport=self.transport, sender=self.sender, limiter=self.limiter,
+            max_attempts=self.max_attempts, backoff=self.backoff, sleep=self.sleep, first=first)
+        row = item.row
+        row.attempts = (row.attempts or 0) + attempts
+        row.updated_at = utcnow()
+        self.result.report.add(item.planned.label, status, reason, attempts=attempts,
+                               message_id=row.message_id, **item.detail)
+        self.advance(1)
+        connections = self.transport.connections
+        if halt is None and connections > self.first_connections + MAX_RECONNECTS:
+            halt = (f"the server dropped the connection {connections - 1} times; "
+                    "the rest waits in the queue: send again later")
+        self.fatal = self.fatal or fatal
+        self.halt = self.halt or halt
+
+    def run(self, supply: Callable[[], list[_Claimed]], prepare: Callable[[], object]
+            ) -> list[_Claimed]:
+        """Hand over the messages ``supply`` claims (a batch a call, none when all are
+        done), in order; return the claimed messages a stop left unsent.
+
+        Pipelined, while the server works on a group already sent, the sender composes one
+        message of the next batch (``prepare``) or, when none is left claimed, claims the
+        next batch: that work and the claim's disk flush then cost no time of their own.
+        """
+        from collections import deque
+
+        transport = self.transport
+        queue: deque[_Claimed] = deque()
+        pending: _Claimed | None = None  # its DATA was answered 354: its content goes next
+        retry: list[tuple[_Claimed, Exception]] = []  # refused for now while one was pending
+
+        def meanwhile() -> None:
+            if queue:
+                prepare()
+            else:
+                queue.extend(supply())
+
+        while not self.stopped:
+            if pending is None and retry:
+                self.deliver(*retry.pop(0))
+                continue
+            if not queue and pending is None:
+                queue.extend(supply())
+            following = queue.popleft() if queue and not retry else None
+            if pending is None:
+                if following is None:
+                    break
+                if not getattr(transport, "connected", False) or \
+                        not getattr(transport, "pipelining", False):
+                    self.deliver(following)  # connects (again) if need be
+                    continue
+            if pending is not None:
+                self.limiter.wait()
+                self.mark(pending)  # with the records before it: at most one in doubt
+            envelope = None if following is None else (
+                self.sender, following.planned.address, len(following.message))
+            group = transport.send_group(  # type: ignore[attr-defined]
+                None if pending is None else pending.message, envelope, meanwhile=meanwhile)
+            if pending is not None:
+                outcome = group.answer if group.answer is not None else group.error
+                assert outcome is not None
+                if isinstance(outcome, TemporaryFailure) and group.ready:
+                    retry.append((pending, outcome))  # after the open DATA is finished
+                else:
+                    self.deliver(pending, outcome)
+                pending = None
+            if following is None:
+                continue
+            if group.ready:
+                if self.stopped:  # an open DATA must not be finished: hang up
+                    transport.drop()  # type: ignore[attr-defined]
+                    queue.appendleft(following)
+                else:
+                    pending = following
+            else:
+                assert group.envelope_error is not None
+                self.deliver(following, group.envelope_error)
+        if pending is not None:
+            queue.appendleft(pending)
+        return [item for item, _error in retry] + list(queue)
+
+
 def _send_planned(plan: SendPlan, result: SendResult, run_id: str, *, session: Session,
                   settings: Settings, compose: Composer, transport: Transport,
                   rate: float | None, max_attempts: int, backoff: float, sleep: Sleep,
                   clock: Clock, progress: Callable[[int], Any] | None,
                   copies: Path | None) -> SendResult:
-    from sqlalchemy import update
-    from sqlalchemy.orm.attributes import set_committed_value
     from sqlmodel import col, select
 
-    from .db.models import OutboundMessage, utcnow
+    from .db.models import OutboundMessage
     from .tokens import ensure_tokens
 
     recovery = recover_interrupted(session=session, round_name=plan.round_name)
@@ -771,10 +1054,12 @@ def _send_planned(plan: SendPlan, result: SendResult, run_id: str, *, session: S
     ensure_tokens(session=session, round_name=plan.round_name,
                   codes=sorted({m.municipality_code for m in to_send}))
     session.commit()
-    sender = str(settings.get("round.sender"))
-    limiter = RateLimiter(rate, clock=clock, sleep=sleep)
     advance = progress or _no_progress
-    first_connections = max(1, transport.connections)
+    batch = _Batch(result, session=session, transport=transport,
+                   sender=str(settings.get("round.sender")),
+                   limiter=RateLimiter(rate, clock=clock, sleep=sleep),
+                   max_attempts=max_attempts, backoff=backoff, sleep=sleep, advance=advance,
+                   copies=copies, first_connections=max(1, transport.connections))
     # The batch's rows in one query, held for the whole batch (the session's identity map
     # keeps only what is referenced: a get per message was a SELECT per message).
     rows = {row.id: row for row in session.exec(
@@ -782,96 +1067,148 @@ def _send_planned(plan: SendPlan, result: SendResult, run_id: str, *, session: S
         .where(col(OutboundMessage.id).in_([m.outbox_id for m in to_send]))
         .execution_options(populate_existing=True))}
 
-    unsynced: Any = None  # the row whose record still waits for a synchronous commit
-    for index, planned in enumerate(to_send):
-        detail = {"municipality": planned.municipality_code, "address": planned.address,
-                  "kind": planned.kind, "sequence": planned.sequence}
-        row = rows.get(planned.outbox_id)
-        assert row is not None
-        claimable = _claimable(planned)
-        if row.state not in claimable:  # a cheap early look; the claim below decides
-            _report_taken(result, planned, row.state, detail)
-            advance(1)
-            continue
-        try:
-            composed, token = compose(planned)
-            message, message_id = wire_form(composed)  # serialised once: sent and kept as is
-        except (SurveyError, OSError, ValueError, LookupError) as exc:
-            row.error = f"cannot compose: {exc}"
-            row.updated_at = utcnow()
-            session.commit()
-            result.report.add(planned.label, "failed", f"cannot compose the message: {exc}",
-                              **detail)
-            advance(1)
-            continue
+    index = 0
+    composed: list[_Claimed] = []  # made for the next claim
 
-        try:
-            connect_with_retries(transport, max_attempts=max_attempts, backoff=backoff,
-                                 sleep=sleep, max_wait=BACKOFF_MAX_SECONDS)
-        except (SendError, TemporaryFailure) as exc:
-            result.stopped = str(exc)
-            result.report.add(planned.label, "failed", f"not sent: {exc}", **detail)
-            _report_not_attempted(result, to_send[index + 1:], str(exc))
-            break
+    def prepare() -> bool:
+        """Compose one more message for the next claim; False when it is full or none is left."""
+        nonlocal index
+        if len(composed) >= CLAIM_BATCH or index >= len(to_send):
+            return False
+        if session.dirty:  # the records so far, before the composing
+            _commit_unsynced(session)
+        planned = to_send[index]
+        index += 1
+        item = _compose_one(planned, rows.get(planned.outbox_id), compose,
+                            session=session, result=result, advance=advance)
+        if item is not None:
+            composed.append(item)
+        return True
 
-        # Claim the row (compare-and-set, so two runs at once can never both send it) and
-        # record it BEFORE the server sees the message: a kill from here on leaves "sending".
-        moment = utcnow()
-        claim = {"state": S.sending, "message_id": message_id, "token": token,
-                 "sending_at": moment, "updated_at": moment, "error": None,
-                 "claimed_by": run_id}
-        claimed = session.connection().execute(  # Core: no ORM bookkeeping for one UPDATE
-            update(OutboundMessage)
-            .where(col(OutboundMessage.id) == row.id, col(OutboundMessage.state).in_(claimable))
-            .values(**claim)
-        )
-        session.commit()  # synchronous: on disk (with the previous record) before the send
-        if getattr(claimed, "rowcount", 0) == 1:
-            unsynced = None
-        if getattr(claimed, "rowcount", 0) != 1:
-            session.refresh(row)
-            _report_taken(result, planned, row.state, detail)
-            advance(1)
-            continue
-        for key, value in claim.items():  # the row as the database now holds it
-            set_committed_value(row, key, value)
-        if copies is not None:  # ours now: the copy is of what this run hands over
-            copy = copies / (f"{planned.municipality_code}-{planned.kind}-"
-                             f"{planned.sequence}-{row.id}.eml")
-            try:
-                copy.write_bytes(message)
-            except FileNotFoundError:
-                copies.mkdir(parents=True, exist_ok=True)
-                copy.write_bytes(message)
+    def supply() -> list[_Claimed]:
+        """Claim the next CLAIM_BATCH messages (composed now if not yet) in one synchronous
+        commit; an empty list when none is left. The first claim waits for the connection
+        (nothing is claimed when the server cannot be reached)."""
+        claimed: list[_Claimed] = []
+        while not claimed and (composed or index < len(to_send)):
+            while prepare():
+                pass
+            if composed:
+                if not transport.connections:
+                    connect_with_retries(transport, max_attempts=max_attempts,
+                                         backoff=backoff, sleep=sleep,
+                                         max_wait=BACKOFF_MAX_SECONDS)
+                claimed = _claim(composed, run_id, session=session, result=result,
+                                 advance=advance)
+                composed.clear()
+        return claimed
 
-        status, reason, attempts, fatal, halt = _deliver(
-            row, message, planned.address, result=result, transport=transport, sender=sender,
-            limiter=limiter, max_attempts=max_attempts, backoff=backoff, sleep=sleep)
-        row.attempts = (row.attempts or 0) + attempts
-        row.updated_at = utcnow()
-        # Recorded right after the server's answer; on disk with the next claim (below).
-        _commit_unsynced(session)
-        unsynced = row
-        result.report.add(planned.label, status, reason, attempts=attempts,
-                          message_id=row.message_id, **detail)
-        advance(1)
-        if halt is None and transport.connections > first_connections + MAX_RECONNECTS:
-            halt = (f"the server dropped the connection {transport.connections - 1} times; "
-                    "the rest waits in the queue: send again later")
-        if fatal is not None:
-            result.stopped = str(fatal)
-            _report_not_attempted(result, to_send[index + 1:], str(fatal))
-            break
-        if halt is not None:
-            result.stopped = halt
-            _report_waiting(result, to_send[index + 1:], halt)
-            break
+    try:
+        left = batch.run(supply, prepare)
+    except (SendError, TemporaryFailure) as exc:  # the first connection failed
+        result.stopped = str(exc)
+        first, *rest = [c.planned for c in composed] + to_send[index:]
+        result.report.add(first.label, "failed", f"not sent: {exc}",
+                          municipality=first.municipality_code, address=first.address,
+                          kind=first.kind, sequence=first.sequence)
+        _report_not_attempted(result, rest, str(exc))
+        left = []
+    if batch.stopped:
+        _release(left, session=session)
+        rest = [c.planned for c in (*left, *composed)] + to_send[index:]
+        if batch.fatal is not None:
+            result.stopped = str(batch.fatal)
+            _report_not_attempted(result, rest, str(batch.fatal))
+        else:
+            assert batch.halt is not None
+            result.stopped = batch.halt
+            _report_waiting(result, rest, batch.halt)
 
-    if unsynced is not None:  # the batch's last record: on disk before the result says sent
-        unsynced.updated_at = utcnow()
-        session.commit()
+    session.commit()  # synchronous: every record on disk before the result says sent
     result.logins, result.connections = transport.logins, transport.connections
     return result
+
+
+def _compose_one(planned: PlannedMessage, row: Any, compose: Composer, *, session: Session,
+                 result: SendResult, advance: Callable[[int], Any]) -> _Claimed | None:
+    """Compose one planned message for a claim; None when it is taken or cannot be made."""
+    from .db.models import utcnow
+
+    detail = {"municipality": planned.municipality_code, "address": planned.address,
+              "kind": planned.kind, "sequence": planned.sequence}
+    assert row is not None
+    if row.state not in _claimable(planned):  # a cheap early look; the claim decides
+        _report_taken(result, planned, row.state, detail)
+        advance(1)
+        return None
+    try:
+        made, token = compose(planned)
+        message, message_id = wire_form(made)  # serialised once: sent and kept as is
+    except (SurveyError, OSError, ValueError, LookupError) as exc:
+        row.error = f"cannot compose: {exc}"
+        row.updated_at = utcnow()
+        session.commit()
+        result.report.add(planned.label, "failed", f"cannot compose the message: {exc}",
+                          **detail)
+        advance(1)
+        return None
+    before = {key: getattr(row, key) for key in _CLAIM_COLUMNS}
+    return _Claimed(planned, row, message, message_id, token, before)
+
+
+def _claim(composed: list[_Claimed], run_id: str, *, session: Session, result: SendResult,
+           advance: Callable[[int], Any]) -> list[_Claimed]:
+    """Claim the composed messages' rows in ONE synchronous commit; return those this run got.
+
+    Each is a compare-and-set (two runs at once can never both send a message). The claim
+    records the run, the state the row came from and the database's durability epoch; the
+    "handing over" mark comes later, per message (see the module docstring).
+    """
+    from sqlalchemy import update
+    from sqlalchemy.orm.attributes import set_committed_value
+    from sqlmodel import col
+
+    from .db.models import OutboundMessage, utcnow
+
+    moment = utcnow()
+    epoch = durability_epoch(session)
+    connection = session.connection()  # Core: no ORM bookkeeping for these UPDATEs
+    got: list[_Claimed] = []
+    lost: list[_Claimed] = []
+    for item in composed:
+        row = item.row
+        values = {"state": S.sending, "message_id": item.message_id,
+                  "token": item.token, "sending_at": moment, "updated_at": moment,
+                  "error": None, "claimed_by": run_id, "claim_epoch": epoch,
+                  "handing_at": None}
+        done = connection.execute(
+            update(OutboundMessage)
+            .where(col(OutboundMessage.id) == row.id,
+                   col(OutboundMessage.state).in_(_claimable(item.planned)))
+            .values(claimed_from=OutboundMessage.state, **values))  # the state before
+        if getattr(done, "rowcount", 0) == 1:
+            for key, value in values.items():  # the row as the database now holds it
+                set_committed_value(row, key, value)
+            set_committed_value(row, "claimed_from", item.before["state"])
+            got.append(item)
+        else:
+            lost.append(item)
+    session.commit()  # synchronous: on disk (with the records before it) before any hand-over
+    for item in lost:
+        session.refresh(item.row)
+        _report_taken(result, item.planned, item.row.state, item.detail)
+        advance(1)
+    return got
+
+
+def _release(items: list[_Claimed], *, session: Session) -> None:
+    """Give back rows this run claimed and did not hand over, as they were before the claim."""
+    if not items:
+        return
+    for item in items:
+        for key in _CLAIM_COLUMNS:
+            setattr(item.row, key, item.before[key])
+    session.commit()
 
 
 def _commit_unsynced(session: Session) -> None:

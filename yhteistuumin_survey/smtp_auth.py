@@ -310,6 +310,16 @@ def _reply(code: int, text: bytes | str) -> str:
     return f"{code} {' '.join(body.split())}".strip()
 
 
+@dataclass
+class GroupResult:
+    """The outcome of one pipelined group (``SmtpSession.send_group``)."""
+
+    answer: str | None = None  # the server's acceptance of the content
+    error: Exception | None = None  # or why the content was not (surely) accepted
+    ready: bool = False  # the envelope was taken and DATA answered 354
+    envelope_error: Exception | None = None  # or why not
+
+
 class SmtpSession:
     """A single SMTP connection used for every message of a batch, reopened after a drop."""
 
@@ -503,22 +513,143 @@ class SmtpSession:
             self._fail("DATA", code, text)
         return _reply(code, text)
 
-    def _fail(self, step: str, code: int, text: bytes | str) -> None:
+    @property
+    def pipelining(self) -> bool:
+        """Whether the open connection's server takes commands in groups (RFC 2920)."""
+        return self._smtp is not None and bool(self._smtp.has_extn("pipelining"))
+
+    def send_group(self, content: bytes | None, envelope: tuple[str, str, int] | None, *,
+                   meanwhile: Callable[[], object] | None = None) -> GroupResult:
+        """Send one RFC 2920 group and read its replies: the content of the message whose
+        DATA was answered 354 in the previous group (``content``, the wire bytes: dot-stuffed
+        and ended here as ``send`` does), then MAIL, RCPT and DATA of the next message
+        (``envelope``: sender, recipient, size). One round trip for both.
+
+        Nothing raises: each half's outcome is in the result. The content's is the server's
+        answer or the exception ``send`` would raise for it (``UncertainFailure`` when the
+        content went out and its answer never came). The envelope's is ``ready`` (354: send
+        its content first in the next group) or the refusal; after a refusal the transaction
+        is reset, and a server that answers DATA 354 although MAIL or RCPT was refused is
+        hung up on, so that nothing is delivered to it.
+
+        ``meanwhile`` is called once the group is written, before its replies are read: work
+        of the sender's that can go on while the server works.
+        """
+        smtp = self._smtp
+        assert smtp is not None
+        result = GroupResult()
+        commands = b""
+        if envelope is not None:
+            try:
+                commands = self._envelope_commands(smtp, *envelope)
+            except PermanentFailure as exc:
+                result.envelope_error = exc
+        lost: str | None = None
+        if content is not None:
+            try:
+                smtp.send(_data_block(content))
+            except (smtplib.SMTPServerDisconnected, OSError) as exc:
+                # Cut while writing: the message never went whole (as in ``send``).
+                self.drop()
+                result.error = TemporaryFailure(f"connection lost ({_describe(exc)})")
+                if commands:
+                    result.envelope_error = result.error
+                return result
+        if commands:
+            try:
+                smtp.send(commands)
+            except (smtplib.SMTPServerDisconnected, OSError) as exc:
+                lost = _describe(exc)
+        if meanwhile is not None:
+            meanwhile()
+        if content is not None:
+            if lost is None:
+                try:
+                    code, text = smtp.getreply()
+                except (smtplib.SMTPServerDisconnected, OSError) as exc:
+                    lost = _describe(exc)
+                else:
+                    if code == 250:
+                        result.answer = _reply(code, text)
+                    else:
+                        result.error = self._refusal("DATA", code, text)
+            if result.answer is None and result.error is None:
+                result.error = UncertainFailure(
+                    f"{self.options.where}: no answer after the whole message was sent "
+                    f"({lost}); the server may have accepted it")
+        if commands:
+            self._read_envelope(smtp, result, lost)
+        elif lost is not None:
+            self.drop()
+        return result
+
+    @staticmethod
+    def _envelope_commands(smtp: smtplib.SMTP, sender: str, recipient: str, size: int
+                           ) -> bytes:
+        """Return MAIL, RCPT and DATA as smtplib's mail(), rcpt() and docmd() write them."""
+        options: list[str] = []
+        if not (sender + recipient).isascii():
+            if not smtp.has_extn("smtputf8"):
+                raise PermanentFailure("the address is not ASCII and the server does not "
+                                       "support SMTPUTF8")
+            options.append("SMTPUTF8")
+        if smtp.has_extn("size"):
+            options.append(f"SIZE={size}")
+        optionlist = " " + " ".join(options) if options else ""
+        return (f"mail FROM:{smtplib.quoteaddr(sender)}{optionlist}\r\n"
+                f"rcpt TO:{smtplib.quoteaddr(recipient)}\r\ndata\r\n").encode(
+            "utf-8" if "SMTPUTF8" in options else "ascii")
+
+    def _read_envelope(self, smtp: smtplib.SMTP, result: GroupResult, lost: str | None) -> None:
+        """Read the replies to MAIL, RCPT and DATA into ``result`` (ready, or the refusal)."""
+        replies: list[tuple[int, bytes]] = []
+        if lost is None and self._smtp is not None:
+            try:
+                for _command in range(3):
+                    replies.append(smtp.getreply())
+            except (smtplib.SMTPServerDisconnected, OSError) as exc:
+                lost = _describe(exc)
+        refusal: Exception | None = None
+        for step, (code, text) in zip(("MAIL FROM", "RCPT TO", "DATA"), replies, strict=False):
+            expected = (354,) if step == "DATA" else (250, 251) if step == "RCPT TO" else (250,)
+            if code not in expected:
+                refusal = self._refusal(step, code, text)
+                break
+        if refusal is None and len(replies) == 3:
+            result.ready = True
+            return
+        if lost is not None or self._smtp is None:
+            self.drop()
+            result.envelope_error = refusal or TemporaryFailure(
+                f"connection lost ({lost or 'closed by the server'})")
+            return
+        result.envelope_error = refusal
+        if replies[-1][0] == 354:
+            self.drop()  # DATA taken after a refusal: only hanging up keeps it from delivery
+        else:
+            self._reset()
+
+    def _refusal(self, step: str, code: int, text: bytes | str) -> Exception:
+        """Return the exception for a refused command (dropping the connection after 421)."""
         reply = _reply(code, text)
         if code < 0:  # smtplib's -1: the connection went away
             self.drop()
-            raise TemporaryFailure(f"{step}: connection lost ({reply})", code)
+            return TemporaryFailure(f"{step}: connection lost ({reply})", code)
         verdict = classify(code, reply)
         if code == 421:
             self.drop()  # 421: the server closes the connection (RFC 5321 3.8)
-        else:
-            self._reset()
         if verdict.kind == STOP:
-            raise ProviderStop(f"{step}: {reply}", code, wait=verdict.wait,
-                               advice=verdict.advice)
+            return ProviderStop(f"{step}: {reply}", code, wait=verdict.wait,
+                                advice=verdict.advice)
         if verdict.kind == TEMPORARY:
-            raise TemporaryFailure(f"{step}: {reply}", code)
-        raise PermanentFailure(f"{step}: {reply}", code)
+            return TemporaryFailure(f"{step}: {reply}", code)
+        return PermanentFailure(f"{step}: {reply}", code)
+
+    def _fail(self, step: str, code: int, text: bytes | str) -> None:
+        error = self._refusal(step, code, text)
+        if self._smtp is not None:
+            self._reset()
+        raise error
 
     def _reset(self) -> None:
         smtp = self._smtp

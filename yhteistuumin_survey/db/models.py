@@ -185,6 +185,11 @@ class OutboundMessage(SQLModel, table=True):
     queued_at: dt.datetime = Field(default_factory=utcnow)
     sending_at: dt.datetime | None = _time()
     claimed_by: str | None = None  # the run sending it: "host/pid/random" (see mailer)
+    # A batch claim (mailer): the state the row was claimed from, the database's durability
+    # epoch at the claim, and the mark written just before the message is handed over.
+    claimed_from: str | None = None
+    claim_epoch: str | None = None
+    handing_at: dt.datetime | None = _time()
     sent_at: dt.datetime | None = _time()
     updated_at: dt.datetime = Field(default_factory=utcnow)
 
