@@ -46,10 +46,13 @@ NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def sqlite_engine(workspace):
+def sqlite_engine(workspace, sqlite_template):
+    from fixtures_house import copy_sqlite_template
+
     from yhteistuumin_survey.db.engine import open_database
     from yhteistuumin_survey.register import ensure_register
 
+    copy_sqlite_template(sqlite_template, workspace.outputs / "test.sqlite")  # migrated
     engine = open_database(f"sqlite:///{workspace.outputs / 'test.sqlite'}")
     ensure_register(engine, workspace=workspace)
     yield engine

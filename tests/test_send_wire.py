@@ -28,17 +28,38 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 ONLY = ["--only", "091,599,698"]  # 5 addresses: Helsinki 2, Pedersöre 1, Rovaniemi 2
 
 
-@pytest.fixture
-def sent(cli, workspace):
-    """Send the invitations once; return (server, outbox rows, copies by Message-ID)."""
+@pytest.fixture(scope="module")
+def wire_workspace(tmp_path_factory: pytest.TempPathFactory, sqlite_template):
+    """The module's workspace (as the ``workspace`` fixture makes one): both tests read the
+    one send into it."""
+    from fixtures_house import copy_sqlite_template
+
+    from yhteistuumin_survey.workspace import Workspace, init_workspace
+
+    workspace = Workspace(init_workspace(tmp_path_factory.mktemp("wire") / "ws").root)
+    copy_sqlite_template(sqlite_template, workspace.outputs / "yhteistuumin.sqlite")
+    return workspace
+
+
+@pytest.fixture(scope="module")
+def sent(wire_workspace):
+    """Send the invitations once for the module; return (server, outbox rows, copies by
+    Message-ID). The tests only read what it left."""
+    from conftest import Cli
+
     from yhteistuumin_survey.db.engine import make_engine
     from yhteistuumin_survey.db.models import OutboundMessage
 
+    workspace = wire_workspace
+    cli = Cli(workspace)
     loaded = cli("register", "contacts", str(bundled_path("recipients/contacts.example.csv")))
     assert loaded.exit_code == 0, loaded.output
     with mail_server() as server:
+        # No spacing between the messages (the configured 30/min slept 8 s): the bytes on the
+        # wire are what this module checks; tests/test_mailer.py checks the rate.
         env = {"YHTEISTUUMIN_SMTP_HOST": "127.0.0.1", "YHTEISTUUMIN_SMTP_PORT": str(server.port),
-               "YHTEISTUUMIN_SMTP_SECURITY": "none", **round_env()}
+               "YHTEISTUUMIN_SMTP_SECURITY": "none", "YHTEISTUUMIN_SMTP_RATE": "1000/s",
+               **round_env()}
         result = cli("send", "invite", *ONLY, "--yes", env=env)
     assert result.exit_code == 0, result.output
     engine = make_engine(f"sqlite:///{workspace.outputs / 'yhteistuumin.sqlite'}")
@@ -69,7 +90,8 @@ def test_outbox_copy_is_byte_for_byte_what_the_server_received(sent) -> None:
         assert f"\r\nX-Yhteistuumin-Token: {row.token}\r\n".encode() in data
 
 
-def test_received_messages_parse_cleanly_with_every_header_and_part(sent, workspace) -> None:
+def test_received_messages_parse_cleanly_with_every_header_and_part(sent, wire_workspace) -> None:
+    workspace = wire_workspace
     server, rows, _copies = sent
     by_id = {row.message_id: row for row in rows}
     subjects = {}
