@@ -87,6 +87,14 @@ service imap-login {{
 protocol imap {{
   mail_max_userip_connections = 50
 }}
+# A refused login is answered at once and earns 127.0.0.1 no penalty: the tests give a wrong
+# password on purpose, and Dovecot then delayed every later login of the worker by 2 to 15 s.
+auth_failure_delay = 0
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}
 """
 
 

@@ -53,4 +53,4 @@ def clone_postgres_template(cluster, template: str, url: str) -> None:
     """Replace the (empty) database of ``url`` with a clone of ``template``."""
     name = url.rsplit("/", 1)[1]
     cluster.psql(f"DROP DATABASE {name}")
-    cluster.psql(f"CREATE DATABASE {name} TEMPLATE {template}")
+    cluster.create_database(name, template)

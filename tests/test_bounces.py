@@ -43,10 +43,13 @@ SENT = [  # (code, address, message id, token) as the data files quote them
 
 
 @pytest.fixture
-def db(workspace):
+def db(workspace, sqlite_template):
+    from fixtures_house import copy_sqlite_template
+
     from yhteistuumin_survey.db.engine import open_database
     from yhteistuumin_survey.register import ensure_register
 
+    copy_sqlite_template(sqlite_template, workspace.outputs / "bounces.sqlite")  # migrated
     engine = open_database(f"sqlite:///{workspace.outputs / 'bounces.sqlite'}")
     ensure_register(engine, workspace=workspace)
     with Session(engine, expire_on_commit=False) as session:

@@ -15,8 +15,11 @@ from yhteistuumin_survey.register import ensure_register
 
 
 @pytest.fixture
-def db(workspace, tmp_path: Path):
+def db(workspace, tmp_path: Path, sqlite_template):
     """A SQLite database with the register and three practices: (url, ids)."""
+    from fixtures_house import copy_sqlite_template
+
+    copy_sqlite_template(sqlite_template, tmp_path / "review.sqlite")  # migrated
     url = f"sqlite:///{tmp_path / 'review.sqlite'}"
     engine = open_database(url)
     ensure_register(engine, workspace=workspace)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 from email import message_from_bytes, policy
-from pathlib import Path
 
 import pytest
 
@@ -27,7 +26,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory):
     return out, result.stdout
 
 
-def _mailbox(out: Path) -> list:
+@pytest.fixture(scope="module")
+def mailbox(demo) -> list:
+    """The demo's mailbox, parsed once (hundreds of messages; the tests only read them)."""
+    out, _ = demo
     return [message_from_bytes(path.read_bytes(), policy=policy.default)
             for path in sorted((out / "mailbox").glob("*.eml"))]
 
@@ -49,12 +51,11 @@ def test_demo_prints_every_stage_and_where_to_look(demo):
                for line in stdout.splitlines())  # the status table, headed as `status` heads it
 
 
-def test_demo_invites_every_municipality_once_per_address(demo):
-    out, _ = demo
+def test_demo_invites_every_municipality_once_per_address(mailbox):
     from yhteistuumin_survey.register import load_register_csv
     from yhteistuumin_survey.resources import bundled_path
 
-    invitations = [m for m in _mailbox(out) if _kind(m) == "invite"]
+    invitations = [m for m in mailbox if _kind(m) == "invite"]
     codes = {str(m["X-Yhteistuumin-Municipality"]) for m in invitations}
     assert codes == {m.code for m in load_register_csv(bundled_path("recipients/municipalities.csv"))}
     assert len(codes) == 308
@@ -67,7 +68,7 @@ def test_demo_invites_every_municipality_once_per_address(demo):
                    for part in message.iter_attachments())
 
 
-def test_demo_reminds_only_the_silent_and_reachable(demo):
+def test_demo_reminds_only_the_silent_and_reachable(demo, mailbox):
     out, _ = demo
     from yhteistuumin_survey.demo import BOUNCING_CODE, load_samples
     from yhteistuumin_survey.workspace import Workspace
@@ -75,7 +76,7 @@ def test_demo_reminds_only_the_silent_and_reachable(demo):
     samples = load_samples(Workspace(out))
     answered = {str(p["reporter"]) for p in samples["practices"]}
     answered |= {str(p["reporter"]) for p in samples["web_form"]}
-    reminded = {str(m["X-Yhteistuumin-Municipality"]) for m in _mailbox(out) if _kind(m) == "remind"}
+    reminded = {str(m["X-Yhteistuumin-Municipality"]) for m in mailbox if _kind(m) == "remind"}
     assert reminded and not reminded & answered
     assert BOUNCING_CODE not in reminded
     assert len(reminded) == 308 - len(answered) - 1

@@ -18,10 +18,13 @@ from yhteistuumin_survey.db.models import ReceivedFile
 
 
 @pytest.fixture
-def sqlite_engine(workspace):
+def sqlite_engine(workspace, sqlite_template):
+    from fixtures_house import copy_sqlite_template
+
     from yhteistuumin_survey.db.engine import open_database
     from yhteistuumin_survey.register import ensure_register
 
+    copy_sqlite_template(sqlite_template, workspace.outputs / "ingest.sqlite")  # migrated
     engine = open_database(f"sqlite:///{workspace.outputs / 'ingest.sqlite'}")
     ensure_register(engine, workspace=workspace)
     yield engine

@@ -339,7 +339,7 @@ def test_outlook_msg_gives_sender_time_attachment_and_body(engine, workspace, tm
 
 
 def test_worker_processes_give_the_same_records_in_file_order(engine, workspace, tmp_path,
-                                                              monkeypatch):
+                                                              monkeypatch, sqlite_template):
     import yhteistuumin_survey.ingest as ingest
 
     names = ["msforms.xlsx", "webropol.xlsx", "limesurvey-codes.csv", "questionnaire.xlsx"]
@@ -347,6 +347,8 @@ def test_worker_processes_give_the_same_records_in_file_order(engine, workspace,
     for name in names:
         _copy(name, folder)
     monkeypatch.setattr(ingest, "PARALLEL_MIN_BYTES", 0)
+    from fixtures_house import copy_sqlite_template
+
     from yhteistuumin_survey.config import load_settings
     from yhteistuumin_survey.db.engine import open_database
     from yhteistuumin_survey.register import ensure_register
@@ -355,6 +357,7 @@ def test_worker_processes_give_the_same_records_in_file_order(engine, workspace,
     with Session(engine, expire_on_commit=False) as session:
         parallel = ingest.ingest_paths([folder], session=session, workspace=workspace,
                                        settings=settings, workers=2)
+    copy_sqlite_template(sqlite_template, tmp_path / "sequential.sqlite")  # migrated
     alone = open_database(f"sqlite:///{tmp_path / 'sequential.sqlite'}")
     ensure_register(alone, workspace=workspace)
     with Session(alone, expire_on_commit=False) as session:

@@ -46,10 +46,13 @@ NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def sqlite_engine(workspace):
+def sqlite_engine(workspace, sqlite_template):
+    from fixtures_house import copy_sqlite_template
+
     from yhteistuumin_survey.db.engine import open_database
     from yhteistuumin_survey.register import ensure_register
 
+    copy_sqlite_template(sqlite_template, workspace.outputs / "test.sqlite")  # migrated
     engine = open_database(f"sqlite:///{workspace.outputs / 'test.sqlite'}")
     ensure_register(engine, workspace=workspace)
     yield engine
@@ -324,11 +327,12 @@ def test_server_answering_after_the_timeout_gets_one_copy_and_the_row_is_uncerta
 def test_connection_cut_before_the_message_went_whole_is_a_temporary_failure():
     from send_support import simple_message
 
-    from yhteistuumin_survey.smtp_auth import TemporaryFailure
+    from yhteistuumin_survey.smtp_auth import TemporaryFailure, message_bytes
 
-    big = simple_message("kirjaamo@espoo.example.fi")
-    big.add_attachment(b"x" * 24_000_000, maintype="application", subtype="octet-stream",
-                       filename="big.bin")  # more than loopback's socket buffers hold
+    message = simple_message("kirjaamo@espoo.example.fi")
+    message.add_attachment(b"x" * 24_000_000, maintype="application", subtype="octet-stream",
+                           filename="big.bin")  # more than loopback's socket buffers hold
+    big = message_bytes(message)  # its wire form, made once (as a batch sends it): 32 MB
     with mail_server() as server:
         server.faults = Faults(cut_data={"kirjaamo@espoo.example.fi": 1})
         with SmtpSession(SmtpOptions("127.0.0.1", server.port, "none")) as transport:

@@ -241,12 +241,16 @@ def assert_no_trace(text: str, forgotten: Person) -> None:
     assert digits not in re.sub(r"[\s-]", "", text), "phone"
 
 
-def _open(tmp: Path):
+def _open(tmp: Path, template: Path):
+    """A new workspace and its own database, a copy of the migrated ``sqlite_template``."""
+    from fixtures_house import copy_sqlite_template
+
     from yhteistuumin_survey.db.engine import open_database
     from yhteistuumin_survey.register import ensure_register
     from yhteistuumin_survey.workspace import Workspace, init_workspace
 
     workspace = Workspace(init_workspace(tmp / "ws").root)
+    copy_sqlite_template(template, tmp / "db.sqlite")
     engine = open_database(f"sqlite:///{tmp / 'db.sqlite'}")
     ensure_register(engine, workspace=workspace)
     return workspace, engine
@@ -276,17 +280,17 @@ def address_pairs(draw) -> tuple[str, str]:
     return (short, longer) if draw(st.booleans()) else (longer, short)
 
 
-# No shrinking: each example builds a workspace and publishes twice (about 2 s); the failing
-# pair is printed as it is.
+# No shrinking: each example builds a workspace and publishes twice (about a second); the
+# failing pair is printed as it is. Each example's database is a copy of the migrated template.
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow],
           phases=[Phase.explicit, Phase.reuse, Phase.generate])
 @given(pair=address_pairs())
-def test_forgetting_one_of_two_nested_addresses_leaves_the_other_intact(pair):
+def test_forgetting_one_of_two_nested_addresses_leaves_the_other_intact(sqlite_template, pair):
     forgotten_email, kept_email = pair
     forgotten = Person(forgotten_email, FORGOTTEN_NAME, FORGOTTEN_PHONE, "049", "Kulttuurikaveri")
     kept = Person(kept_email, KEPT_NAME, KEPT_PHONE, "092", "Lukupiiri")
     with tempfile.TemporaryDirectory() as tmp:
-        workspace, engine = _open(Path(tmp))
+        workspace, engine = _open(Path(tmp), sqlite_template)
         try:
             with Session(engine, expire_on_commit=False) as session:
                 populate(workspace, session, forgotten, kept)
@@ -387,13 +391,13 @@ def test_forget_json_says_what_remains(workspace, session, db_url, cli):
 LIBREOFFICE = __import__("shutil").which("soffice") or __import__("shutil").which("libreoffice")
 
 
-def test_forget_scrubs_a_libreoffice_ods_copy_of_the_review_workbook(workspace, tmp_path):
+def test_forget_scrubs_a_libreoffice_ods_copy_of_the_review_workbook(sqlite_template, tmp_path):
     import subprocess
 
     if LIBREOFFICE is None:
         unavailable("LibreOffice is not installed")
 
-    workspace_, engine = _open(tmp_path / "one")
+    workspace_, engine = _open(tmp_path / "one", sqlite_template)
     try:
         with Session(engine, expire_on_commit=False) as session:
             populate(workspace_, session, FORGOTTEN, KEPT)

@@ -28,18 +28,30 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 ONLY = ["--only", "091,599,698"]  # 5 addresses: Helsinki 2, Pedersöre 1, Rovaniemi 2
 
 
-@pytest.fixture(params=[False, True], ids=["one-command-at-a-time", "pipelined"])
-def sent(cli, workspace, request):
-    """Send the invitations once, to a server that pipelines (RFC 2920) or one that does not;
-    return (server, outbox rows, copies by Message-ID)."""
+@pytest.fixture(scope="module", params=[False, True], ids=["one-command-at-a-time", "pipelined"])
+def sent(request, tmp_path_factory: pytest.TempPathFactory, sqlite_template):
+    """Send the invitations once a module and server kind, to a server that pipelines (RFC 2920)
+    or one that does not, into a workspace of its own (as the ``workspace`` fixture makes
+    one); return (server, outbox rows, copies by Message-ID, workspace). The tests only read
+    what it left."""
+    from conftest import Cli
+    from fixtures_house import copy_sqlite_template
+
     from yhteistuumin_survey.db.engine import make_engine
     from yhteistuumin_survey.db.models import OutboundMessage
+    from yhteistuumin_survey.workspace import Workspace, init_workspace
 
+    workspace = Workspace(init_workspace(tmp_path_factory.mktemp("wire") / "ws").root)
+    copy_sqlite_template(sqlite_template, workspace.outputs / "yhteistuumin.sqlite")
+    cli = Cli(workspace)
     loaded = cli("register", "contacts", str(bundled_path("recipients/contacts.example.csv")))
     assert loaded.exit_code == 0, loaded.output
     with mail_server(pipelining=request.param) as server:
+        # No spacing between the messages (the configured 30/min slept 8 s): the bytes on the
+        # wire are what this module checks; tests/test_mailer.py checks the rate.
         env = {"YHTEISTUUMIN_SMTP_HOST": "127.0.0.1", "YHTEISTUUMIN_SMTP_PORT": str(server.port),
-               "YHTEISTUUMIN_SMTP_SECURITY": "none", **round_env()}
+               "YHTEISTUUMIN_SMTP_SECURITY": "none", "YHTEISTUUMIN_SMTP_RATE": "1000/s",
+               **round_env()}
         result = cli("send", "invite", *ONLY, "--yes", env=env)
     assert result.exit_code == 0, result.output
     # Pipelined: every MAIL came with its RCPT and DATA in one write; else one at a time.
@@ -56,11 +68,11 @@ def sent(cli, workspace, request):
         found = re.search(rb"^Message-ID: (<[^>]+>)\r$", data, re.MULTILINE)
         assert found, path
         copies[found.group(1).decode()] = (path, data)
-    return server, rows, copies
+    return server, rows, copies, workspace
 
 
 def test_outbox_copy_is_byte_for_byte_what_the_server_received(sent) -> None:
-    server, rows, copies = sent
+    server, rows, copies, _workspace = sent
     assert len(server.raw) == len(rows) == len(copies) == 5
     received = {hashlib.sha256(raw).hexdigest() for raw in server.raw}
     kept = {hashlib.sha256(data).hexdigest() for _path, data in copies.values()}
@@ -73,8 +85,8 @@ def test_outbox_copy_is_byte_for_byte_what_the_server_received(sent) -> None:
         assert f"\r\nX-Yhteistuumin-Token: {row.token}\r\n".encode() in data
 
 
-def test_received_messages_parse_cleanly_with_every_header_and_part(sent, workspace) -> None:
-    server, rows, _copies = sent
+def test_received_messages_parse_cleanly_with_every_header_and_part(sent) -> None:
+    server, rows, _copies, workspace = sent
     by_id = {row.message_id: row for row in rows}
     subjects = {}
     for raw in server.raw:

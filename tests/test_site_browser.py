@@ -12,6 +12,8 @@ import http.server
 import os
 import shutil
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -48,19 +50,18 @@ def browser():
             browser.close()
 
 
-@pytest.fixture
-def site(workspace, tmp_path, monkeypatch):
-    """A published site of five practices (one Swedish, one with attack payloads), served.
-
-    The search bundle holds a Finnish and a Swedish index, which every page searches.
-    """
+def _published(workspace, db_path: Path, template: Path) -> dict:
+    """Publish five practices (one Swedish, one with attack payloads) and a rejected one."""
     import json
+
+    from fixtures_house import copy_sqlite_template
 
     from yhteistuumin_survey.db.engine import open_database, session_scope
     from yhteistuumin_survey.publish import publish_site
     from yhteistuumin_survey.register import ensure_register
 
-    engine = open_database(f"sqlite:///{tmp_path / 'site.sqlite'}")
+    copy_sqlite_template(template, db_path)  # migrated, with the register
+    engine = open_database(f"sqlite:///{db_path}")
     ensure_register(engine, workspace=workspace)
     with session_scope(engine) as session:
         ids = {
@@ -100,15 +101,48 @@ def site(workspace, tmp_path, monkeypatch):
     entry = json.loads((root / "pagefind" / "pagefind-entry.json").read_text(encoding="utf-8"))
     assert {lang: index["page_count"] for lang, index in entry["languages"].items()} == {
         "fi": 4, "sv": 1}
+    return {"ids": ids, "root": root}
+
+
+@contextmanager
+def _served(root: Path) -> Iterator[str]:
+    """Serve ``root`` over HTTP on 127.0.0.1; yield its URL."""
     handler = functools.partial(_QuietHandler, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield {"url": f"http://127.0.0.1:{server.server_address[1]}/", "ids": ids, "root": root}
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
     finally:
         server.shutdown()
         server.server_close()
+
+
+def _module_workspace(tmp_path_factory: pytest.TempPathFactory, name: str):
+    from yhteistuumin_survey.workspace import Workspace, init_workspace
+
+    return Workspace(init_workspace(tmp_path_factory.mktemp(name) / "ws").root)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path):
+    """A published site of five practices (one Swedish, one with attack payloads), served.
+
+    The search bundle holds a Finnish and a Swedish index, which every page searches. Built
+    once for the module: the tests only read it in the browser (each in its own context).
+    """
+    workspace = _module_workspace(tmp_path_factory, "site")
+    published = _published(workspace, workspace.root.parent / "site.sqlite", sqlite_template)
+    with _served(published["root"]) as url:
+        yield {"url": url, **published}
+
+
+@pytest.fixture
+def fresh_site(workspace, tmp_path, sqlite_template):
+    """The same site in the test's own workspace (``tmp_path / "site.sqlite"``), to change."""
+    published = _published(workspace, tmp_path / "site.sqlite", sqlite_template)
+    with _served(published["root"]) as url:
+        yield {"url": url, **published}
 
 
 @pytest.fixture
@@ -376,18 +410,25 @@ def test_the_swedish_site_lists_every_card_in_a_swedish_frame(site, page):
     assert page.evaluate("document.documentElement.lang") == "sv"
 
 
-@pytest.fixture
-def paged_site(workspace, tmp_path, monkeypatch):
-    """Seven practices, three a page: the list has three pages, a search reaches them all."""
+@pytest.fixture(scope="module")
+def paged_site(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path):
+    """Seven practices, three a page: the list has three pages, a search reaches them all.
+
+    Built once for the module; its two tests only read it."""
+    from fixtures_house import copy_sqlite_template
+
     from yhteistuumin_survey import publish
     from yhteistuumin_survey.db.engine import open_database, session_scope
     from yhteistuumin_survey.publish import publish_site
     from yhteistuumin_survey.register import ensure_register
 
-    monkeypatch.setattr(publish, "PAGE_SIZE", 3)
-    engine = open_database(f"sqlite:///{tmp_path / 'paged.sqlite'}")
+    workspace = _module_workspace(tmp_path_factory, "paged")
+    db_path = workspace.root.parent / "paged.sqlite"
+    copy_sqlite_template(sqlite_template, db_path)  # migrated, with the register
+    engine = open_database(f"sqlite:///{db_path}")
     ensure_register(engine, workspace=workspace)
-    with session_scope(engine) as session:
+    with pytest.MonkeyPatch.context() as monkeypatch, session_scope(engine) as session:
+        monkeypatch.setattr(publish, "PAGE_SIZE", 3)
         for n in range(6):
             make_practice(session, title=f"Tavallinen käytäntö {n}", status="approved",
                           keywords=["kirjasto"], municipalities=["091"])
@@ -397,14 +438,8 @@ def paged_site(workspace, tmp_path, monkeypatch):
         publish_site(workspace, session=session, settings=settings_for(workspace))
     engine.dispose()
     root = workspace.outputs / "site"
-    handler = functools.partial(_QuietHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield {"url": f"http://127.0.0.1:{server.server_address[1]}/", "root": root}
-    finally:
-        server.shutdown()
-        server.server_close()
+    with _served(root) as url:
+        yield {"url": url, "root": root}
 
 
 def test_the_list_is_paged_and_a_search_reaches_a_card_on_the_last_page(paged_site, page):
@@ -513,7 +548,8 @@ def test_each_language_is_searched_with_its_own_word_rules_on_either_site(site, 
 
 
 def test_after_a_small_republish_a_search_finds_the_new_text_and_not_the_old(
-        site, page, workspace, tmp_path):
+        fresh_site, page, workspace, tmp_path):
+    site = fresh_site
     from yhteistuumin_survey.db.engine import open_database, session_scope
     from yhteistuumin_survey.db.models import Practice
     from yhteistuumin_survey.publish import CHANGES_FOLDER, publish_site
