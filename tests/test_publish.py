@@ -163,18 +163,25 @@ def test_a_new_render_revision_makes_the_next_publish_render_every_practice(
     from yhteistuumin_survey import publish as publish_module
 
     make_practice(session, title="Sama", status="approved")
-    before = json.loads((publish(workspace, session).out / SITE_MARKER).read_text())
-    monkeypatch.setattr(publish_module, "RENDER_REVISION", publish_module.RENDER_REVISION + 1)
-    rendered: list[str] = []
-    real_markdown = publish_module._markdown
-    monkeypatch.setattr(publish_module, "_markdown",
-                        lambda card, url: rendered.append(card.title) or real_markdown(card, url))
+    first = publish(workspace, session)
+    before = json.loads((first.out / SITE_MARKER).read_text())
+    [markdown] = first.cms.glob("*-sama.md")
+    # The renderer changes (as a new version of the program would change it) ...
+    real_text = publish_module.markdown_text
+    monkeypatch.setattr(publish_module, "markdown_text", lambda text: real_text(text) + " (uusi)")
 
+    # ... but without a new render revision the unchanged practice is not rendered again,
+    publish(workspace, session)
+    assert "# Sama\n" in markdown.read_text(encoding="utf-8")
+
+    # and with one, every practice is.
+    monkeypatch.setattr(publish_module, "RENDER_REVISION", publish_module.RENDER_REVISION + 1)
     result = publish(workspace, session)
 
     after = json.loads((result.out / SITE_MARKER).read_text())
     assert after["generator"] != before["generator"]
-    assert rendered == ["Sama"]
+    assert "# Sama (uusi)\n" in markdown.read_text(encoding="utf-8")
+    assert markdown.name in result.cms_written
 
 
 def test_practices_json_and_markdown_front_matter_parse(workspace, session):
