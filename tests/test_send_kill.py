@@ -16,6 +16,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 
@@ -87,14 +88,21 @@ def test_send_resumes_after_kill_without_double_or_missed_invitations(workspace,
         # 2: killed from inside the server after it took message 9 but before it answered 250.
         process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
+        reaped = threading.Event()
+
         def kill_before_answering(message) -> None:
             if server.count() == 9 and not killed_inside:
                 killed_inside["address"] = str(message["To"])
                 os.kill(process.pid, signal.SIGKILL)
-                process.wait(timeout=30)
+                process.wait(timeout=30)  # dead before the server can answer 250
+                reaped.set()
 
         server.on_message = kill_before_answering
         wait_until(lambda: bool(killed_inside), process)
+        # The server's loop is held until the killed sender is gone (a process killed inside
+        # a disk flush dies only when the flush ends): the next sender must not connect before,
+        # or its greeting waits behind that flush.
+        assert reaped.wait(60)
         server.on_message = None
 
         # 3: killed from outside later in the batch.
