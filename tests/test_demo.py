@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from email import message_from_bytes, policy
+from pathlib import Path
 
 import pytest
 
@@ -44,6 +45,9 @@ def test_demo_prints_every_stage_and_where_to_look(demo):
                   "reminders", "review", "publish", "status"):
         assert any(line.strip().startswith(stage) for line in stdout.splitlines()), stage
     assert f"site             {out / 'outputs' / 'site' / 'index.html'}" in stdout
+    assert f"CMS Markdown     {out / 'outputs' / 'cms'}" in stdout
+    where = stdout[stdout.index("Open:"):].splitlines()[1:]
+    assert len(where) == 8 and all(Path(line.split(maxsplit=2)[-1]).exists() for line in where)
     assert "Yhteensä" in stdout  # the status table's total row
     assert "over 1 SMTP connection, no login" in stdout  # one session for the whole batch
     assert "27 practices, 4 of them flagged as possible duplicates" in stdout

@@ -466,6 +466,7 @@ def _run_round(project: Any, mailbox: MailboxServer, step: Callable[[str, str], 
 
     published = project.publish()
     result.paths["site"] = published.out / "index.html"
+    result.paths["CMS Markdown"] = published.cms
     step("publish", published.summary()[0])
 
     result.status = project.status(chart=project.workspace.outputs / "reports"
