@@ -479,14 +479,7 @@ class SmtpSession:
         smtp = self._smtp
         assert smtp is not None
         payload = message if isinstance(message, bytes) else message_bytes(message)
-        options: list[str] = []
-        if not (sender + recipient).isascii():
-            if not smtp.has_extn("smtputf8"):
-                raise PermanentFailure("the address is not ASCII and the server does not "
-                                       "support SMTPUTF8")
-            options.append("SMTPUTF8")
-        if smtp.has_extn("size"):
-            options.append(f"SIZE={len(payload)}")
+        options = self._mail_options(smtp, sender, recipient, len(payload))
         try:
             code, text = smtp.mail(sender, options)
             if code != 250:
@@ -584,9 +577,9 @@ class SmtpSession:
         return result
 
     @staticmethod
-    def _envelope_commands(smtp: smtplib.SMTP, sender: str, recipient: str, size: int
-                           ) -> bytes:
-        """Return MAIL, RCPT and DATA as smtplib's mail(), rcpt() and docmd() write them."""
+    def _mail_options(smtp: smtplib.SMTP, sender: str, recipient: str, size: int) -> list[str]:
+        """Return MAIL FROM's options: SMTPUTF8 for a non-ASCII address (refused when the
+        server lacks it), SIZE when the server announces it."""
         options: list[str] = []
         if not (sender + recipient).isascii():
             if not smtp.has_extn("smtputf8"):
@@ -595,6 +588,13 @@ class SmtpSession:
             options.append("SMTPUTF8")
         if smtp.has_extn("size"):
             options.append(f"SIZE={size}")
+        return options
+
+    @staticmethod
+    def _envelope_commands(smtp: smtplib.SMTP, sender: str, recipient: str, size: int
+                           ) -> bytes:
+        """Return MAIL, RCPT and DATA as smtplib's mail(), rcpt() and docmd() write them."""
+        options = SmtpSession._mail_options(smtp, sender, recipient, size)
         optionlist = " " + " ".join(options) if options else ""
         return (f"mail FROM:{smtplib.quoteaddr(sender)}{optionlist}\r\n"
                 f"rcpt TO:{smtplib.quoteaddr(recipient)}\r\ndata\r\n").encode(
