@@ -22,7 +22,7 @@ import math
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
@@ -340,17 +340,24 @@ def split_keywords(value: Any, vocabulary: Vocabulary | None = None, lang: str =
     if isinstance(value, str):
         # The same typed answer splits the same way (the result depends on the text and the
         # vocabulary only): split once per run and vocabulary.
-        known = vocabulary.splits.get(value)
-        if known is None:
-            if len(vocabulary.splits) >= _MEMO_MAX:
-                vocabulary.splits.clear()
-            known = vocabulary.splits[value] = tuple(_split_keywords(value, vocabulary))
-        return list(known)
+        return _remembered(vocabulary.splits, value, lambda: _split_keywords(value, vocabulary))
     return _split_keywords(value, vocabulary)
 
 
 #: Answers remembered per vocabulary or survey (typed keywords, target groups, consents).
 _MEMO_MAX = 20_000
+
+
+def _remembered(memo: dict[Any, tuple[str, ...]], key: Any,
+                make: Callable[[], list[str]]) -> list[str]:
+    """Return ``make()`` for ``key``, worked out once while ``memo`` holds it (emptied when
+    full): the answer depends on the key and the memo's owner only."""
+    known = memo.get(key)
+    if known is None:
+        if len(memo) >= _MEMO_MAX:
+            memo.clear()
+        known = memo[key] = tuple(make())
+    return list(known)
 
 
 def _split_keywords(value: Any, vocabulary: Vocabulary) -> list[str]:
@@ -763,12 +770,7 @@ def parse_target_groups(value: Any, survey: Survey, lang: str = "fi") -> list[st
     key = _answer_key(value)
     if key is None:
         return _parse_target_groups(value, index)
-    known = index.memo.get(key)
-    if known is None:
-        if len(index.memo) >= _MEMO_MAX:
-            index.memo.clear()
-        known = index.memo[key] = tuple(_parse_target_groups(value, index))
-    return list(known)
+    return _remembered(index.memo, key, lambda: _parse_target_groups(value, index))
 
 
 def _answer_key(value: Any) -> Any:
