@@ -63,15 +63,18 @@ PAGE_SIZE = 48
 TEASER = 160
 #: Bump when the code (not a template) changes what a page or a Markdown file holds, so that
 #: the next publish renders every practice again. 2: numeric-looking YAML strings quoted;
-#: 3: page metadata, JSON-LD and links from a card to the filtered list; 4: leaner pages.
-RENDER_REVISION = 4
+#: 3: page metadata, JSON-LD and links from a card to the filtered list; 4: leaner pages;
+#: 5: leaner card and list pages (the index told what to leave out; fewer attributes).
+RENDER_REVISION = 5
 #: The file that marks a folder as a site made by ``publish`` (so it may remove stale files).
 SITE_MARKER = ".yhteistuumin-site.json"
 #: Beside it, what a republish reuses: every practice's rendered parts and hashes, the list
 #: pages' hashes (gzipped JSON: about an eighth of its 16 MB at 5,000 practices; not served).
 SITE_CACHE = ".yhteistuumin-site.cache.json.gz"
-#: Inside a search bundle: what it was built from (gzipped JSON: page -> sha256).
-INDEX_STATE = "source.json.gz"
+#: Beside a search bundle ``pagefind/``, not in it: what it was built from (gzipped JSON:
+#: page -> sha256, contacts' hashes, page ids), ``.pagefind.state.json.gz``. A dot file of
+#: publish's like the manifest: nobody's browser reads it, so it is not served with the bundle.
+INDEX_STATE = ".{}.state.json.gz"
 #: Pagefind bundle files we do not use (we drive the JS API with our own controls).
 _PAGEFIND_UNUSED = re.compile(r"^pagefind-(component-ui|modular-ui|ui|highlight)\.(js|css)$")
 _MARKER_TEXT = ("This folder is written by `yhteistuumin publish`; files it does not know are "
@@ -469,15 +472,15 @@ def _card_view(card: Card, facets: dict[str, list[str]]) -> dict[str, Any]:
     return {
         "card": card, "lang": lang,
         "municipalities": ", ".join(place.name(lang) for place in card.municipalities),
-        "regions": ", ".join(region.name(lang) for region in card.regions),
         "keywords": ", ".join(card.keywords),
-        "targets": ", ".join(label for _, label in card.target_group),
         # The teaser of the list: the same 160 characters as the card's meta description.
         "summary": _shorten(card.sections.get("summary", ""), TEASER),
-        "region_label": UI[lang]["region"],
-        "data_region": " ".join(region.code for region in card.regions),
-        "data_municipality": " ".join(place.code for place in card.municipalities),
-        "data_keyword": " ".join(facets["keyword"]), "data_target": " ".join(facets["target"]),
+        # The filter values as one string, the facet's first letter and the value (site.js
+        # reads one string a card faster than four lists; one attribute, not four).
+        "facets": " " + "".join(f"{facet[0]}:{value} " for facet, values in (
+            ("region", [region.code for region in card.regions]),
+            ("municipality", [place.code for place in card.municipalities]),
+            ("keyword", facets["keyword"]), ("target", facets["target"])) for value in values),
     }
 
 
@@ -621,20 +624,14 @@ def _list_page_path(lang: str, number: int) -> str:
 def _list_entry(card: Card, view: dict[str, Any], pf: str) -> dict[str, Any]:
     """Return a card's entry in cards.json: what the list shows of it, and its facets."""
     return {"u": card.path + "/", "pf": pf, "t": card.title, "l": card.lang,
-            "m": view["municipalities"], "r": view["regions"], "k": view["keywords"],
-            "g": view["targets"], "s": view["summary"],
-            # The facets as one string (site.js reads one string a card faster than four lists).
-            "f": " " + "".join(f"{facet[0]}:{value} " for facet in ("region", "municipality", "keyword",
-                                                                    "target")
-                               for value in view[f"data_{facet}"].split())}
+            "m": view["municipalities"], "k": view["keywords"], "s": view["summary"],
+            "f": view["facets"]}
 
 
 def render_card_list(cards: list[Card], rendered: RenderedSite) -> bytes:
     """Return cards.json: every card's list entry, which the index loads on the first search."""
     labels = {lang: {"municipalities": card_labels_of(lang, cards, "municipalities"),
-                     "keywords": card_labels_of(lang, cards, "keywords"),
-                     "target_group": card_labels_of(lang, cards, "target_group"),
-                     "region": UI[lang]["region"]} for lang in ("fi", "sv")}
+                     "keywords": card_labels_of(lang, cards, "keywords")} for lang in ("fi", "sv")}
     # Each card's entry is kept in the manifest with the page id it was made with.
     entries = []
     for card in cards:
@@ -722,7 +719,7 @@ def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite
         if before.get(path) == keys[path]:
             continue
         pager = [{"number": n, "href": root + _list_page_path(lang, n), "current": n == number}
-                 for n in range(1, pages + 1)] if pages > 1 else []
+                 if n else {"number": 0} for n in pager_numbers(number, pages)]
         files[path] = _render(env, "site/index.html.j2", {
             **page_context(path, lang, settings=settings, description=UI[lang]["index_description"],
                            alternates={other: _list_page_path(other, number) for other in ("fi", "sv")}),
@@ -732,6 +729,29 @@ def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite
             "page_size": PAGE_SIZE,
             "filters_url": "" if number == 1 else root + filters_path}).encode()
     return files
+
+
+#: A list page's pager links the pages this far either side of it, and the first and the last.
+PAGER_REACH = 2
+
+
+def pager_numbers(number: int, pages: int) -> list[int]:
+    """Return the page numbers a list page's pager shows, 0 where it leaves some out.
+
+    Every page links its neighbours, so a reader without JavaScript reaches every card; 105
+    links on each of 210 pages (5,000 practices, two languages) would be a megabyte of pager.
+    """
+    if pages < 2:
+        return []
+    shown = sorted({1, pages, *range(max(1, number - PAGER_REACH), min(pages, number + PAGER_REACH) + 1)})
+    numbers: list[int] = []
+    for n in shown:
+        if numbers and n - numbers[-1] == 2:
+            numbers.append(n - 1)  # one page left out: its number takes no more room than "…"
+        elif numbers and n - numbers[-1] > 2:
+            numbers.append(0)
+        numbers.append(n)
+    return numbers
 
 
 def _filters_path(lang: str) -> str:
@@ -885,6 +905,11 @@ def _pagefind_version() -> str:
 #: The card pages, and only they, go to the search index (their folders are ``<id>-<slug>``).
 INDEX_GLOB = "[0-9]*/index.html"
 INDEX_PAGE = re.compile(r"[0-9][^/]*/index\.html")
+#: What of a card page the search index leaves out: the facts' headings (a heading glued to
+#: its value, "Avainsanatmusiikki", would hide the value from a search) and the "good
+#: practice" eyebrow over the title (on every card). Told to Pagefind once rather than
+#: written as data-pagefind-ignore on each of them, 5,000 times over.
+INDEX_EXCLUDE = ("dt", ".eyebrow")
 #: The bundle of the card pages changed since the full index was built (see build_search_index).
 CHANGES_FOLDER = "pagefind-changes"
 #: The full index is built again when more pages than this share changed since it was built
@@ -906,12 +931,17 @@ class SearchIndex:
     ids: dict[str, str] = field(default_factory=dict)  # page -> its page id in the index
 
 
+def _state_path(bundle: Path) -> Path:
+    """Return where publish keeps what the search bundle ``bundle`` was built from."""
+    return bundle.with_name(INDEX_STATE.format(bundle.name))
+
+
 def _index_state(bundle: Path) -> dict[str, Any] | None:
     """Return what a bundle was built from (Pagefind's version and page -> sha256), or None."""
     import gzip
 
     try:
-        data = json.loads(gzip.decompress((bundle / INDEX_STATE).read_bytes()))
+        data = json.loads(gzip.decompress(_state_path(bundle).read_bytes()))
     except (OSError, ValueError, EOFError):
         return None
     return data if isinstance(data, dict) and data.get("pagefind") == _pagefind_version() else None
@@ -922,7 +952,7 @@ def _run_pagefind(out: Path, target: Path, glob: str, pages: dict[str, str],
     """Index the pages under ``out`` matching ``glob`` into the bundle ``target`` (swapped in).
 
     The bundle keeps what it was built from: each page's sha256, the hash of its contact and
-    its page id (``source.json.gz``).
+    its page id (``_state_path``: written after the bundle is in place, removed before).
     """
     import gzip
 
@@ -931,6 +961,8 @@ def _run_pagefind(out: Path, target: Path, glob: str, pages: dict[str, str],
         bundle = Path(work) / "bundle"
         command = [str(executable), "--site", str(out), "--glob", glob,
                    "--output-path", str(bundle), "--silent"]
+        for selector in INDEX_EXCLUDE:
+            command += ["--exclude-selectors", selector]
         process = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                  check=False)
         if process.returncode != 0 or not (bundle / "pagefind-entry.json").exists():
@@ -944,10 +976,12 @@ def _run_pagefind(out: Path, target: Path, glob: str, pages: dict[str, str],
         state = {"pagefind": _pagefind_version(), "pages": dict(sorted(pages.items())),
                  "contacts": {page: contacts.get(page, "") for page in sorted(pages)},
                  "ids": {page: ids.get(page.removesuffix("index.html"), "") for page in sorted(pages)}}
-        (bundle / INDEX_STATE).write_bytes(gzip.compress(json.dumps(state).encode(), mtime=0))
+        _state_path(target).unlink(missing_ok=True)  # a bundle without its state is rebuilt
         if target.exists():
             os.replace(target, Path(work) / "old")
         os.replace(bundle, target)
+        _write_if_changed(_state_path(target), gzip.compress(json.dumps(state).encode(), mtime=0),
+                          compare=False)
 
 
 def _changes_glob(pages: Collection[str]) -> str:
@@ -976,6 +1010,7 @@ def build_search_index(out: Path, pages: dict[str, str], contacts: dict[str, str
     root, changes = out / "pagefind", out / CHANGES_FOLDER
     if not pages:
         for folder in (root, changes):
+            _state_path(folder).unlink(missing_ok=True)
             if folder.exists():
                 shutil.rmtree(folder)
         return SearchIndex("all", [], [], [], {})
@@ -990,6 +1025,7 @@ def build_search_index(out: Path, pages: dict[str, str], contacts: dict[str, str
         indexed, changed = "all", []
         base = _index_state(root)
     if not changed:
+        _state_path(changes).unlink(missing_ok=True)
         if changes.exists():
             shutil.rmtree(changes)
     else:
@@ -1145,8 +1181,9 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
     written = sorted([*written, *done])
     unchanged += same
     unchanged += len(rendered.kept)
+    states = {_state_path(out / folder).name for folder in ("pagefind", CHANGES_FOLDER)}
     removed = sorted([*gone, *remove_stale(out, {*rendered.files, *indexes, *rendered.kept,
-                                                  *kept_lists, SITE_MARKER, SITE_CACHE},
+                                                  *kept_lists, SITE_MARKER, SITE_CACHE, *states},
                                            existing=on_disk - set(gone))])
     # The manifest goes last: a publish stopped half-way re-renders what it had not finished.
     # The cache first, then the marker naming its digest: a cache without its marker is unused.
