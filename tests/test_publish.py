@@ -514,7 +514,7 @@ def test_the_search_index_holds_the_facts_but_not_their_headings_and_the_site_no
     assert "Avainsanat" not in texts[0] and "Kunnat" not in texts[0]  # the facts' headings
     assert not texts[0].startswith("Hyvä käytäntö")  # the eyebrow over the title
     # What publish keeps about the bundle is its own dot file, not a file served with it.
-    assert not [p for p in (site / "pagefind").rglob("*.json.gz")]
+    assert not list((site / "pagefind").rglob("*.json.gz"))
     assert (site / ".pagefind.state.json.gz").is_file()
 
 
