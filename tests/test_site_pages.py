@@ -84,6 +84,9 @@ def test_every_page_has_language_alternates_and_footer_links_that_exist(workspac
             assert any(t.parent.name == name and t.is_file() for t in targets), (page, name)
     index = parse(site / "index.html")
     assert set(index.alternates) == {"fi", "sv", "x-default"}
+    # A card is published in one language: its own alternate, no default among versions.
+    card = parse(next(site.glob("[0-9]*/index.html")))
+    assert len(card.alternates) == 1 and "x-default" not in card.alternates
 
 
 def test_sitemap_lists_every_page_with_full_addresses_when_the_site_address_is_set(workspace, session):
