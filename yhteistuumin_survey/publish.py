@@ -68,8 +68,8 @@ TEASER = 160
 RENDER_REVISION = 5
 #: The file that marks a folder as a site made by ``publish`` (so it may remove stale files).
 SITE_MARKER = ".yhteistuumin-site.json"
-#: Beside it, what a republish reuses: every practice's rendered parts and hashes, the list
-#: pages' hashes (gzipped JSON: about an eighth of its 16 MB at 5,000 practices; not served).
+#: Beside it, what a republish reuses: every practice's hashes and cards.json entry, the list
+#: pages' hashes (gzipped JSON; not served).
 SITE_CACHE = ".yhteistuumin-site.cache.json.gz"
 #: Beside a search bundle ``pagefind/``, not in it: what it was built from (gzipped JSON:
 #: page -> sha256, contacts' hashes, page ids), ``.pagefind.state.json.gz``. A dot file of
@@ -338,32 +338,31 @@ def collation_key(text: str) -> str:
 def _filter_options(cards: list[Card], ui: dict[str, Any], survey: Survey,
                     vocabulary: Vocabulary, lang: str = "fi") -> list[dict[str, Any]]:
     """Return the filters of the index: every option with its label in ``lang`` and its count."""
-    labels: dict[str, dict[str, str]] = {name: {} for name in ("region", "municipality", "keyword",
-                                                               "target")}
-    counts: dict[str, Counter[str]] = {name: Counter() for name in labels}
-    # A few dozen keywords and target groups over thousands of cards: look each up once.
-    concepts: dict[str, list[tuple[str, str]]] = {}
-    targets: dict[str, tuple[str, str]] = {}
-    for card in cards:
-        for region in card.regions:
-            labels["region"][region.code] = region.name(lang)
-            counts["region"][region.code] += 1
-        for place in card.municipalities:
-            labels["municipality"][place.code] = place.name(lang)
-            counts["municipality"][place.code] += 1
-        for keyword in card.keywords:
-            if keyword not in concepts:
-                concepts[keyword] = keyword_facets(keyword, vocabulary, lang)
-        for value, label in dict.fromkeys(
-                pair for keyword in card.keywords for pair in concepts[keyword]):
+    # Counted over the codes and values in C (Counter over generators); the labels are looked
+    # up once per place, concept and target group, not once per card.
+    regions = {region.code: region for card in cards for region in card.regions}
+    places = {place.code: place for card in cards for place in card.municipalities}
+    concepts = {keyword: keyword_facets(keyword, vocabulary, lang)
+                for keyword in {keyword for card in cards for keyword in card.keywords}}
+    targets = {value: (facet_value(value), target_group_label(value, survey, lang))
+               for value in {value for card in cards for value, _ in card.target_group}}
+    counts: dict[str, Counter[str]] = {
+        "region": Counter(region.code for card in cards for region in card.regions),
+        "municipality": Counter(place.code for card in cards for place in card.municipalities),
+        "keyword": Counter(value for card in cards for value in dict.fromkeys(
+            value for keyword in card.keywords for value, _ in concepts[keyword])),
+        "target": Counter(facet for card in cards for facet in dict.fromkeys(
+            targets[value][0] for value, _ in card.target_group))}
+    labels: dict[str, dict[str, str]] = {
+        "region": {code: region.name(lang) for code, region in regions.items()},
+        "municipality": {code: place.name(lang) for code, place in places.items()},
+        "keyword": {}, "target": {}}
+    # An option's label from the first keyword (in card order) that names it.
+    for keyword in dict.fromkeys(keyword for card in cards for keyword in card.keywords):
+        for value, label in concepts[keyword]:
             labels["keyword"].setdefault(value, label)
-            counts["keyword"][value] += 1
-        for value, _label in card.target_group:
-            if value not in targets:
-                targets[value] = (facet_value(value), target_group_label(value, survey, lang))
-            facet, label = targets[value]
-            labels["target"].setdefault(facet, label)
-            counts["target"][facet] += 1
+    for value in dict.fromkeys(value for card in cards for value, _ in card.target_group):
+        labels["target"].setdefault(*targets[value])
 
     def ordered(options: dict[str, str]) -> list[tuple[str, str]]:
         return sorted(options.items(), key=lambda item: (collation_key(item[1]), item[0]))
@@ -665,13 +664,13 @@ def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite
     """Render the list of practices in ``lang``: the index page and its numbered pages.
 
     Each page carries ``PAGE_SIZE`` cards and a pager, so that the index loads light at any
-    size and every card is reached without JavaScript; a search loads cards.json instead. A
-    card is rendered again only when its input or its page's depth changed; the list pages
-    do not name the search index's page ids (cards.json does), so a new index leaves them as
-    they are. Only the first page carries the filters' options; the others' script reads them
-    from ``filters.json`` beside it. The Finnish list is at
-    the root, the Swedish one under ``sv/``; both list every practice, each card in its own
-    language.
+    size and every card is reached without JavaScript; a search loads cards.json instead. The
+    cards of a page are rendered only when the page is (their inputs' hashes make its hash,
+    so no rendered item needs keeping); the list pages do not name the search index's page
+    ids (cards.json does), so a new index leaves them as they are. Only the first page
+    carries the filters' options; the others' script reads them from ``filters.json`` beside
+    it. The Finnish list is at the root, the Swedish one under ``sv/``; both list every
+    practice, each card in its own language.
 
     A page is rendered only when what it is made of changed since the ``before`` publish
     (path -> hash of its input, of pages still on disk): its cards, or what every page shows
@@ -686,7 +685,6 @@ def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite
     filters = _filter_options(cards, UI[lang], survey, load_vocabulary(workspace), lang)
     common = common_keywords(filters)
     pages = max(1, -(-len(cards) // PAGE_SIZE))
-    key = f"li_{lang}"
     files: dict[str, bytes] = {}
     before = before or {}
     keys = {} if keys is None else keys
@@ -703,21 +701,20 @@ def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite
     for number in range(1, pages + 1):
         path = _list_page_path(lang, number)
         root = root_of(path)
-        snippets: list[Markup] = []
-        for card in cards[(number - 1) * PAGE_SIZE:number * PAGE_SIZE]:
-            entry = rendered.entries[str(card.id)]
-            stamp = root
-            if not isinstance(entry.get(key), str) or entry.get(f"{key}_stamp") != stamp:
-                entry[key] = _render(env, "site/_card.html.j2", {
-                    "lang": lang, "root": root, "view": _card_view(card, rendered.facets[card.id])})
-                entry[f"{key}_stamp"] = stamp
-            snippets.append(Markup(entry[key]))  # rendered with autoescape
-        digest = hashlib.sha256(f"{shared} {number}\n".encode())
-        for snippet in snippets:
-            digest.update(snippet.encode())
+        on_page = cards[(number - 1) * PAGE_SIZE:number * PAGE_SIZE]
+        # A card's list item is made of its input (its JSON line, headings, language, path
+        # and filter values: the hash in the manifest), the list's language, the page's depth
+        # and the templates (in ``shared``): the page's hash is theirs, and only a page whose
+        # hash changed renders its cards.
+        digest = hashlib.sha256(f"{shared} {number} {root}\n".encode())
+        for card in on_page:
+            digest.update(f"{rendered.entries[str(card.id)]['input']}\n".encode())
         keys[path] = digest.hexdigest()
         if before.get(path) == keys[path]:
             continue
+        snippets = [Markup(_render(env, "site/_card.html.j2", {  # rendered with autoescape
+            "lang": lang, "root": root, "view": _card_view(card, rendered.facets[card.id])}))
+            for card in on_page]
         pager = [{"number": n, "href": root + _list_page_path(lang, n), "current": n == number}
                  if n else {"number": 0} for n in pager_numbers(number, pages)]
         files[path] = _render(env, "site/index.html.j2", {
