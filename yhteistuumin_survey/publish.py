@@ -833,17 +833,26 @@ def _write_if_changed(path: Path, data: bytes, *, compare: bool = True,
 
 def existing_files(out: Path, keep_folders: tuple[str, ...] = ("pagefind", "pagefind-changes")
                    ) -> set[str]:
-    """Return the files under ``out`` (but in ``keep_folders``) by relative path."""
+    """Return the files under ``out`` (but in ``keep_folders``) by relative path.
+
+    One scandir a folder and the file type from the directory entry (no stat): os.walk's
+    generator and path joins over a site's 5,000 card folders were a tenth of a republish.
+    """
     found: set[str] = set()
-    top = str(out)
-    for folder, dirs, names in os.walk(top):
-        if folder == top:
-            dirs[:] = [d for d in dirs if d not in keep_folders]
-            found.update(names)
-        else:
-            # String slicing, not Path.relative_to: a site has a folder per practice.
-            relative_folder = folder[len(top) + 1:].replace(os.sep, "/")
-            found.update(f"{relative_folder}/{name}" for name in names)
+    pending = [("", str(out))]
+    while pending:
+        prefix, folder = pending.pop()
+        try:
+            entries = os.scandir(folder)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        with entries:
+            for entry in entries:
+                if entry.is_dir():  # a link to a folder is neither listed nor followed
+                    if not entry.is_symlink() and (prefix or entry.name not in keep_folders):
+                        pending.append((f"{prefix}{entry.name}/", entry.path))
+                else:
+                    found.add(prefix + entry.name)
     return found
 
 
