@@ -240,3 +240,19 @@ def test_an_unanswered_duplicate_flag_between_two_published_practices_is_reporte
 
     assert result.unanswered == [(first.id, second.id)]
     assert any("flagged as possibly the same practice" in note for note in result.notes)
+
+
+def test_the_pager_shows_a_few_pages_and_following_it_reaches_every_page():
+    from yhteistuumin_survey.publish import pager_numbers
+
+    for pages in (1, 2, 7, 105):
+        reached, todo = {1}, [1]
+        while todo:
+            for number in pager_numbers(todo.pop(), pages):
+                if number and number not in reached:
+                    reached.add(number)
+                    todo.append(number)
+        assert reached == set(range(1, pages + 1)), pages
+    assert pager_numbers(1, 1) == []
+    assert pager_numbers(50, 105) == [1, 0, 48, 49, 50, 51, 52, 0, 105]  # 0: pages left out
+    assert max(len(pager_numbers(n, 105)) for n in range(1, 106)) <= 9
