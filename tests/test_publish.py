@@ -62,7 +62,7 @@ def test_publish_applies_reviewer_corrections(workspace, session):
     assert [m["code"] for m in item["municipalities"]] == ["853"]  # the reviewer's replace the others
     assert [r["name_fi"] for r in item["regions"]] == ["Varsinais-Suomi"]
     page = (result.out / f"{practice.id}-kirjasto-kaikille" / "index.html").read_text()
-    assert "<h1 data-pagefind-meta=\"title\">Kirjasto kaikille</h1>" in page
+    assert "<h1>Kirjasto kaikille</h1>" in page
     assert "Turku" in page and "Espoo" not in page and "kirjsto" not in page
 
 
@@ -233,9 +233,10 @@ def test_practice_page_is_the_card_in_the_practice_language(workspace, session):
         assert f"<h2>{heading}</h2>" in sv
     assert "Mariehamn" in sv and "Äldre" in sv
     # The programme's name is a proper noun: the same on Swedish pages (not misspelt).
-    assert "<p>Kulttuuria yhteistuumin – goda exempel från kommunernas kulturtjänster.</p>" in sv
+    assert ("<p>Kulttuuria yhteistuumin – goda exempel från kommunernas kulturtjänster.</p>"
+            in (result.out / "sv/index.html").read_text())
     index = (result.out / "index.html").read_text()
-    assert re.search(r'<li class="card" lang="sv"[^>]*>\s*<h2 class="card-title"><a href="'
+    assert re.search(r'<li class="card" lang="sv"[^>]*>\s*<h2><a href="'
                      f'{swedish.id}-kulturvan/index.html"', index)
 
 
@@ -295,7 +296,8 @@ def test_a_title_corrected_after_publishing_keeps_the_page_address(workspace, se
     # index differs only in holding the changed card in a bundle of its own (and the page ids
     # that follow from that), until a full index.
     fresh = publish(workspace, session, out=tmp_path / "fresh").out
-    by_index = ("pagefind", "index.html", "sv/index.html", "cards.json", SITE_MARKER, SITE_CACHE)
+    by_index = ("pagefind", ".pagefind", "index.html", "sv/index.html", "cards.json", SITE_MARKER,
+                SITE_CACHE)
     assert ({path: digest for path, digest in tree_digest(fresh).items() if not path.startswith(by_index)}
             == {path: digest for path, digest in tree_digest(site).items()
                 if not path.startswith(by_index)})
@@ -493,6 +495,28 @@ def test_one_search_index_with_an_index_per_language_and_no_page_of_a_withdrawn_
     assert 'data-index="fi sv"' in index
     listed = json.loads((result.out / "cards.json").read_text(encoding="utf-8"))["cards"]
     assert sorted(entry["pf"][:3] for entry in listed) == ["fi_", "sv_"]
+
+
+def test_the_search_index_holds_the_facts_but_not_their_headings_and_the_site_no_index_state(
+        workspace, session):
+    make_practice(session, title="Kirjasto kaikille", status="approved", keywords=["musiikki"],
+                  municipalities=["091"])
+
+    site = publish(workspace, session).out
+
+    texts = []
+    for fragment in (site / "pagefind" / "fragment").glob("*.pf_fragment"):
+        data = gzip.decompress(fragment.read_bytes()).removeprefix(b"pagefind_dcd")
+        texts.append(json.loads(data)["content"])
+        assert json.loads(data)["meta"]["title"] == "Kirjasto kaikille"  # from the h1
+    assert len(texts) == 1
+    words = texts[0].split()
+    assert "musiikki." in words and "Helsinki." in words  # each fact its own words
+    assert "Avainsanat" not in texts[0] and "Kunnat" not in texts[0]  # the facts' headings
+    assert not texts[0].startswith("Hyvä käytäntö")  # the eyebrow over the title
+    # What publish keeps about the bundle is its own dot file, not a file served with it.
+    assert not list((site / "pagefind").rglob("*.json.gz"))
+    assert (site / ".pagefind.state.json.gz").is_file()
 
 
 def test_a_republish_indexes_the_changed_cards_alone_and_drops_their_old_text(workspace, session):

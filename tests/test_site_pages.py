@@ -84,6 +84,9 @@ def test_every_page_has_language_alternates_and_footer_links_that_exist(workspac
             assert any(t.parent.name == name and t.is_file() for t in targets), (page, name)
     index = parse(site / "index.html")
     assert set(index.alternates) == {"fi", "sv", "x-default"}
+    # A card is published in one language: its own alternate, no default among versions.
+    card = parse(next(site.glob("[0-9]*/index.html")))
+    assert len(card.alternates) == 1 and "x-default" not in card.alternates
 
 
 def test_sitemap_lists_every_page_with_full_addresses_when_the_site_address_is_set(workspace, session):
@@ -237,3 +240,19 @@ def test_an_unanswered_duplicate_flag_between_two_published_practices_is_reporte
 
     assert result.unanswered == [(first.id, second.id)]
     assert any("flagged as possibly the same practice" in note for note in result.notes)
+
+
+def test_the_pager_shows_a_few_pages_and_following_it_reaches_every_page():
+    from yhteistuumin_survey.publish import pager_numbers
+
+    for pages in (1, 2, 7, 105):
+        reached, todo = {1}, [1]
+        while todo:
+            for number in pager_numbers(todo.pop(), pages):
+                if number and number not in reached:
+                    reached.add(number)
+                    todo.append(number)
+        assert reached == set(range(1, pages + 1)), pages
+    assert pager_numbers(1, 1) == []
+    assert pager_numbers(50, 105) == [1, 0, 48, 49, 50, 51, 52, 0, 105]  # 0: pages left out
+    assert max(len(pager_numbers(n, 105)) for n in range(1, 106)) <= 9

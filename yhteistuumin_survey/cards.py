@@ -225,15 +225,18 @@ def load_cards(*, session: Session, survey: Survey, published_only: bool = True)
                         session=session, ids=[copy]).get(copy, []))
                 codes_of[original] = sorted(merged)
     labels = {lang: card_labels(survey, lang) for lang in SITE_LANGS}
+    targets: dict[tuple[str, str], str] = {}  # a few target groups over thousands of cards
     return [build_card(row, codes_of.get(row.id, []), survey=survey, municipalities=municipalities,
-                       region_of=region_of, regions=regions, labels=labels)
+                       region_of=region_of, regions=regions, labels=labels, targets=targets)
             for row in session.execute(query)]
 
 
 def build_card(row: Any, codes: list[str], *, survey: Survey,
                municipalities: dict[str, Place], region_of: dict[str, str],
-               regions: dict[str, Place], labels: dict[str, dict[str, str]]) -> Card:
-    """Build one card from a row of practice and current-version columns and its codes."""
+               regions: dict[str, Place], labels: dict[str, dict[str, str]],
+               targets: dict[tuple[str, str], str] | None = None) -> Card:
+    """Build one card from a row of practice and current-version columns and its codes
+    (``targets`` keeps the target groups' labels from one card to the next)."""
     language = row.language or row.practice_language or "fi"
     lang = site_lang(language)
     title = (row.corrected_title or "").strip() or (row.title or "").strip()
@@ -249,7 +252,7 @@ def build_card(row: Any, codes: list[str], *, survey: Survey,
         id=int(row.id), status=row.status, language=language, lang=lang,
         title=title, path=f"{row.id}-{getattr(row, 'published_slug', None) or slug(title)}",
         keywords=tuple(k.strip() for k in keywords or () if k and k.strip()),
-        target_group=tuple((value, target_group_label(value, survey, lang))
+        target_group=tuple((value, _target_label(value, survey, lang, targets))
                            for value in row.target_group or () if value),
         sections={name: (getattr(row, name) or "").strip() for name in SECTIONS},
         municipalities=places,
@@ -258,6 +261,16 @@ def build_card(row: Any, codes: list[str], *, survey: Survey,
         labels=labels[lang],
         modified=_day(getattr(row, "updated_at", None)),
     )
+
+
+def _target_label(value: str, survey: Survey, lang: str,
+                  known: dict[tuple[str, str], str] | None) -> str:
+    if known is None:
+        return target_group_label(value, survey, lang)
+    label = known.get((value, lang))
+    if label is None:
+        label = known[(value, lang)] = target_group_label(value, survey, lang)
+    return label
 
 
 def _day(value: Any) -> str:

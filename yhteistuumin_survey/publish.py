@@ -63,15 +63,18 @@ PAGE_SIZE = 48
 TEASER = 160
 #: Bump when the code (not a template) changes what a page or a Markdown file holds, so that
 #: the next publish renders every practice again. 2: numeric-looking YAML strings quoted;
-#: 3: page metadata, JSON-LD and links from a card to the filtered list; 4: leaner pages.
-RENDER_REVISION = 4
+#: 3: page metadata, JSON-LD and links from a card to the filtered list; 4: leaner pages;
+#: 5: leaner card and list pages (the index told what to leave out; fewer attributes).
+RENDER_REVISION = 5
 #: The file that marks a folder as a site made by ``publish`` (so it may remove stale files).
 SITE_MARKER = ".yhteistuumin-site.json"
-#: Beside it, what a republish reuses: every practice's rendered parts and hashes, the list
-#: pages' hashes (gzipped JSON: about an eighth of its 16 MB at 5,000 practices; not served).
+#: Beside it, what a republish reuses: every practice's hashes and cards.json entry, the list
+#: pages' hashes (gzipped JSON; not served).
 SITE_CACHE = ".yhteistuumin-site.cache.json.gz"
-#: Inside a search bundle: what it was built from (gzipped JSON: page -> sha256).
-INDEX_STATE = "source.json.gz"
+#: Beside a search bundle ``pagefind/``, not in it: what it was built from (gzipped JSON:
+#: page -> sha256, contacts' hashes, page ids), ``.pagefind.state.json.gz``. A dot file of
+#: publish's like the manifest: nobody's browser reads it, so it is not served with the bundle.
+INDEX_STATE = ".{}.state.json.gz"
 #: Pagefind bundle files we do not use (we drive the JS API with our own controls).
 _PAGEFIND_UNUSED = re.compile(r"^pagefind-(component-ui|modular-ui|ui|highlight)\.(js|css)$")
 _MARKER_TEXT = ("This folder is written by `yhteistuumin publish`; files it does not know are "
@@ -335,32 +338,31 @@ def collation_key(text: str) -> str:
 def _filter_options(cards: list[Card], ui: dict[str, Any], survey: Survey,
                     vocabulary: Vocabulary, lang: str = "fi") -> list[dict[str, Any]]:
     """Return the filters of the index: every option with its label in ``lang`` and its count."""
-    labels: dict[str, dict[str, str]] = {name: {} for name in ("region", "municipality", "keyword",
-                                                               "target")}
-    counts: dict[str, Counter[str]] = {name: Counter() for name in labels}
-    # A few dozen keywords and target groups over thousands of cards: look each up once.
-    concepts: dict[str, list[tuple[str, str]]] = {}
-    targets: dict[str, tuple[str, str]] = {}
-    for card in cards:
-        for region in card.regions:
-            labels["region"][region.code] = region.name(lang)
-            counts["region"][region.code] += 1
-        for place in card.municipalities:
-            labels["municipality"][place.code] = place.name(lang)
-            counts["municipality"][place.code] += 1
-        for keyword in card.keywords:
-            if keyword not in concepts:
-                concepts[keyword] = keyword_facets(keyword, vocabulary, lang)
-        for value, label in dict.fromkeys(
-                pair for keyword in card.keywords for pair in concepts[keyword]):
+    # Counted over the codes and values in C (Counter over generators); the labels are looked
+    # up once per place, concept and target group, not once per card.
+    regions = {region.code: region for card in cards for region in card.regions}
+    places = {place.code: place for card in cards for place in card.municipalities}
+    concepts = {keyword: keyword_facets(keyword, vocabulary, lang)
+                for keyword in {keyword for card in cards for keyword in card.keywords}}
+    targets = {value: (facet_value(value), target_group_label(value, survey, lang))
+               for value in {value for card in cards for value, _ in card.target_group}}
+    counts: dict[str, Counter[str]] = {
+        "region": Counter(region.code for card in cards for region in card.regions),
+        "municipality": Counter(place.code for card in cards for place in card.municipalities),
+        "keyword": Counter(value for card in cards for value in dict.fromkeys(
+            value for keyword in card.keywords for value, _ in concepts[keyword])),
+        "target": Counter(facet for card in cards for facet in dict.fromkeys(
+            targets[value][0] for value, _ in card.target_group))}
+    labels: dict[str, dict[str, str]] = {
+        "region": {code: region.name(lang) for code, region in regions.items()},
+        "municipality": {code: place.name(lang) for code, place in places.items()},
+        "keyword": {}, "target": {}}
+    # An option's label from the first keyword (in card order) that names it.
+    for keyword in dict.fromkeys(keyword for card in cards for keyword in card.keywords):
+        for value, label in concepts[keyword]:
             labels["keyword"].setdefault(value, label)
-            counts["keyword"][value] += 1
-        for value, _label in card.target_group:
-            if value not in targets:
-                targets[value] = (facet_value(value), target_group_label(value, survey, lang))
-            facet, label = targets[value]
-            labels["target"].setdefault(facet, label)
-            counts["target"][facet] += 1
+    for value in dict.fromkeys(value for card in cards for value, _ in card.target_group):
+        labels["target"].setdefault(*targets[value])
 
     def ordered(options: dict[str, str]) -> list[tuple[str, str]]:
         return sorted(options.items(), key=lambda item: (collation_key(item[1]), item[0]))
@@ -469,15 +471,15 @@ def _card_view(card: Card, facets: dict[str, list[str]]) -> dict[str, Any]:
     return {
         "card": card, "lang": lang,
         "municipalities": ", ".join(place.name(lang) for place in card.municipalities),
-        "regions": ", ".join(region.name(lang) for region in card.regions),
         "keywords": ", ".join(card.keywords),
-        "targets": ", ".join(label for _, label in card.target_group),
         # The teaser of the list: the same 160 characters as the card's meta description.
         "summary": _shorten(card.sections.get("summary", ""), TEASER),
-        "region_label": UI[lang]["region"],
-        "data_region": " ".join(region.code for region in card.regions),
-        "data_municipality": " ".join(place.code for place in card.municipalities),
-        "data_keyword": " ".join(facets["keyword"]), "data_target": " ".join(facets["target"]),
+        # The filter values as one string, the facet's first letter and the value (site.js
+        # reads one string a card faster than four lists; one attribute, not four).
+        "facets": " " + "".join(f"{facet[0]}:{value} " for facet, values in (
+            ("region", [region.code for region in card.regions]),
+            ("municipality", [place.code for place in card.municipalities]),
+            ("keyword", facets["keyword"]), ("target", facets["target"])) for value in values),
     }
 
 
@@ -504,10 +506,12 @@ def _generator_hash(workspace: Workspace, settings: Settings) -> str:
     return digest.hexdigest()
 
 
-def _input_hash(line: str, card: Card, facets: dict[str, list[str]]) -> str:
+def _input_hash(line: bytes, card: Card, facets: dict[str, list[str]]) -> str:
     """Hash what a practice's files are made of: its JSON line (the card and its URL) and the rest."""
     rest = json.dumps([card.lang, card.path, facets], sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(f"{line}\n{_labels_json(card.labels)}\n{rest}".encode()).hexdigest()
+    digest = hashlib.sha256(line)  # the line as it goes into practices.json: encoded once
+    digest.update(f"\n{_labels_json(card.labels)}\n{rest}".encode())
+    return digest.hexdigest()
 
 
 def _labels_json(labels: dict[str, str]) -> str:
@@ -565,12 +569,12 @@ def render_site(workspace: Workspace, cards: list[Card], *, settings: Settings,
     vocabulary = load_vocabulary(workspace)
     known: dict[str, list[tuple[str, str]]] = {}
     facets = {card.id: _facets(card, vocabulary, known) for card in cards}
-    practices: list[str] = []
+    practices: list[bytes] = []
     on_disk = existing or set()
     for card in cards:
         url = _card_url(card, base_url)
         line = json.dumps({**card.to_dict(), "url": url}, ensure_ascii=False, sort_keys=True,
-                          separators=(",", ":"))
+                          separators=(",", ":")).encode()
         practices.append(line)
         page, markdown = f"{card.path}/index.html", f"{card.path}.md"
         digest = _input_hash(line, card, facets[card.id])
@@ -621,20 +625,14 @@ def _list_page_path(lang: str, number: int) -> str:
 def _list_entry(card: Card, view: dict[str, Any], pf: str) -> dict[str, Any]:
     """Return a card's entry in cards.json: what the list shows of it, and its facets."""
     return {"u": card.path + "/", "pf": pf, "t": card.title, "l": card.lang,
-            "m": view["municipalities"], "r": view["regions"], "k": view["keywords"],
-            "g": view["targets"], "s": view["summary"],
-            # The facets as one string (site.js reads one string a card faster than four lists).
-            "f": " " + "".join(f"{facet[0]}:{value} " for facet in ("region", "municipality", "keyword",
-                                                                    "target")
-                               for value in view[f"data_{facet}"].split())}
+            "m": view["municipalities"], "k": view["keywords"], "s": view["summary"],
+            "f": view["facets"]}
 
 
 def render_card_list(cards: list[Card], rendered: RenderedSite) -> bytes:
     """Return cards.json: every card's list entry, which the index loads on the first search."""
     labels = {lang: {"municipalities": card_labels_of(lang, cards, "municipalities"),
-                     "keywords": card_labels_of(lang, cards, "keywords"),
-                     "target_group": card_labels_of(lang, cards, "target_group"),
-                     "region": UI[lang]["region"]} for lang in ("fi", "sv")}
+                     "keywords": card_labels_of(lang, cards, "keywords")} for lang in ("fi", "sv")}
     # Each card's entry is kept in the manifest with the page id it was made with.
     entries = []
     for card in cards:
@@ -668,13 +666,13 @@ def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite
     """Render the list of practices in ``lang``: the index page and its numbered pages.
 
     Each page carries ``PAGE_SIZE`` cards and a pager, so that the index loads light at any
-    size and every card is reached without JavaScript; a search loads cards.json instead. A
-    card is rendered again only when its input or its page's depth changed; the list pages
-    do not name the search index's page ids (cards.json does), so a new index leaves them as
-    they are. Only the first page carries the filters' options; the others' script reads them
-    from ``filters.json`` beside it. The Finnish list is at
-    the root, the Swedish one under ``sv/``; both list every practice, each card in its own
-    language.
+    size and every card is reached without JavaScript; a search loads cards.json instead. The
+    cards of a page are rendered only when the page is (their inputs' hashes make its hash,
+    so no rendered item needs keeping); the list pages do not name the search index's page
+    ids (cards.json does), so a new index leaves them as they are. Only the first page
+    carries the filters' options; the others' script reads them from ``filters.json`` beside
+    it. The Finnish list is at the root, the Swedish one under ``sv/``; both list every
+    practice, each card in its own language.
 
     A page is rendered only when what it is made of changed since the ``before`` publish
     (path -> hash of its input, of pages still on disk): its cards, or what every page shows
@@ -689,7 +687,6 @@ def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite
     filters = _filter_options(cards, UI[lang], survey, load_vocabulary(workspace), lang)
     common = common_keywords(filters)
     pages = max(1, -(-len(cards) // PAGE_SIZE))
-    key = f"li_{lang}"
     files: dict[str, bytes] = {}
     before = before or {}
     keys = {} if keys is None else keys
@@ -706,23 +703,22 @@ def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite
     for number in range(1, pages + 1):
         path = _list_page_path(lang, number)
         root = root_of(path)
-        snippets: list[Markup] = []
-        for card in cards[(number - 1) * PAGE_SIZE:number * PAGE_SIZE]:
-            entry = rendered.entries[str(card.id)]
-            stamp = root
-            if not isinstance(entry.get(key), str) or entry.get(f"{key}_stamp") != stamp:
-                entry[key] = _render(env, "site/_card.html.j2", {
-                    "lang": lang, "root": root, "view": _card_view(card, rendered.facets[card.id])})
-                entry[f"{key}_stamp"] = stamp
-            snippets.append(Markup(entry[key]))  # rendered with autoescape
-        digest = hashlib.sha256(f"{shared} {number}\n".encode())
-        for snippet in snippets:
-            digest.update(snippet.encode())
+        on_page = cards[(number - 1) * PAGE_SIZE:number * PAGE_SIZE]
+        # A card's list item is made of its input (its JSON line, headings, language, path
+        # and filter values: the hash in the manifest), the list's language, the page's depth
+        # and the templates (in ``shared``): the page's hash is theirs, and only a page whose
+        # hash changed renders its cards.
+        digest = hashlib.sha256(f"{shared} {number} {root}\n".encode())
+        for card in on_page:
+            digest.update(f"{rendered.entries[str(card.id)]['input']}\n".encode())
         keys[path] = digest.hexdigest()
         if before.get(path) == keys[path]:
             continue
+        snippets = [Markup(_render(env, "site/_card.html.j2", {  # rendered with autoescape
+            "lang": lang, "root": root, "view": _card_view(card, rendered.facets[card.id])}))
+            for card in on_page]
         pager = [{"number": n, "href": root + _list_page_path(lang, n), "current": n == number}
-                 for n in range(1, pages + 1)] if pages > 1 else []
+                 if n else {"number": 0} for n in pager_numbers(number, pages)]
         files[path] = _render(env, "site/index.html.j2", {
             **page_context(path, lang, settings=settings, description=UI[lang]["index_description"],
                            alternates={other: _list_page_path(other, number) for other in ("fi", "sv")}),
@@ -732,6 +728,29 @@ def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite
             "page_size": PAGE_SIZE,
             "filters_url": "" if number == 1 else root + filters_path}).encode()
     return files
+
+
+#: A list page's pager links the pages this far either side of it, and the first and the last.
+PAGER_REACH = 2
+
+
+def pager_numbers(number: int, pages: int) -> list[int]:
+    """Return the page numbers a list page's pager shows, 0 where it leaves some out.
+
+    Every page links its neighbours, so a reader without JavaScript reaches every card; 105
+    links on each of 210 pages (5,000 practices, two languages) would be a megabyte of pager.
+    """
+    if pages < 2:
+        return []
+    shown = sorted({1, pages, *range(max(1, number - PAGER_REACH), min(pages, number + PAGER_REACH) + 1)})
+    numbers: list[int] = []
+    for n in shown:
+        if numbers and n - numbers[-1] == 2:
+            numbers.append(n - 1)  # one page left out: its number takes no more room than "…"
+        elif numbers and n - numbers[-1] > 2:
+            numbers.append(0)
+        numbers.append(n)
+    return numbers
 
 
 def _filters_path(lang: str) -> str:
@@ -746,13 +765,14 @@ def filters_json(filters: list[dict[str, Any]]) -> bytes:
     return (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
 
 
-def _practices_json(site_title: str, lines: list[str]) -> bytes:
-    """Return practices.json: one practice a line, no spaces (the C encoder; indenting 5,000
-    is slow and adds bytes nobody reads)."""
+def _practices_json(site_title: str, lines: list[bytes]) -> bytes:
+    """Return practices.json: one practice a line (each encoded already), no spaces (the C
+    encoder; indenting 5,000 is slow and adds bytes nobody reads). Joined once: 23 MB at
+    5,000 practices, and each concatenation was a copy."""
     head = json.dumps({"site_title": site_title, "count": len(lines)}, ensure_ascii=False,
-                      separators=(",", ":"))
-    body = ",\n".join(lines)
-    return (head[:-1] + ',"practices":[\n' + body + ("\n" if lines else "") + "]}\n").encode()
+                      separators=(",", ":")).encode()
+    return b"".join([head[:-1], b',"practices":[\n', b",\n".join(lines),
+                     b"\n" if lines else b"", b"]}\n"])
 
 
 def _static_files(workspace: Workspace) -> dict[str, bytes]:
@@ -813,17 +833,26 @@ def _write_if_changed(path: Path, data: bytes, *, compare: bool = True,
 
 def existing_files(out: Path, keep_folders: tuple[str, ...] = ("pagefind", "pagefind-changes")
                    ) -> set[str]:
-    """Return the files under ``out`` (but in ``keep_folders``) by relative path."""
+    """Return the files under ``out`` (but in ``keep_folders``) by relative path.
+
+    One scandir a folder and the file type from the directory entry (no stat): os.walk's
+    generator and path joins over a site's 5,000 card folders were a tenth of a republish.
+    """
     found: set[str] = set()
-    top = str(out)
-    for folder, dirs, names in os.walk(top):
-        if folder == top:
-            dirs[:] = [d for d in dirs if d not in keep_folders]
-            found.update(names)
-        else:
-            # String slicing, not Path.relative_to: a site has a folder per practice.
-            relative_folder = folder[len(top) + 1:].replace(os.sep, "/")
-            found.update(f"{relative_folder}/{name}" for name in names)
+    pending = [("", str(out))]
+    while pending:
+        prefix, folder = pending.pop()
+        try:
+            entries = os.scandir(folder)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        with entries:
+            for entry in entries:
+                if entry.is_dir():  # a link to a folder is neither listed nor followed
+                    if not entry.is_symlink() and (prefix or entry.name not in keep_folders):
+                        pending.append((f"{prefix}{entry.name}/", entry.path))
+                else:
+                    found.add(prefix + entry.name)
     return found
 
 
@@ -885,6 +914,11 @@ def _pagefind_version() -> str:
 #: The card pages, and only they, go to the search index (their folders are ``<id>-<slug>``).
 INDEX_GLOB = "[0-9]*/index.html"
 INDEX_PAGE = re.compile(r"[0-9][^/]*/index\.html")
+#: What of a card page the search index leaves out: the facts' headings (a heading glued to
+#: its value, "Avainsanatmusiikki", would hide the value from a search) and the "good
+#: practice" eyebrow over the title (on every card). Told to Pagefind once rather than
+#: written as data-pagefind-ignore on each of them, 5,000 times over.
+INDEX_EXCLUDE = ("dt", ".eyebrow")
 #: The bundle of the card pages changed since the full index was built (see build_search_index).
 CHANGES_FOLDER = "pagefind-changes"
 #: The full index is built again when more pages than this share changed since it was built
@@ -906,12 +940,17 @@ class SearchIndex:
     ids: dict[str, str] = field(default_factory=dict)  # page -> its page id in the index
 
 
+def _state_path(bundle: Path) -> Path:
+    """Return where publish keeps what the search bundle ``bundle`` was built from."""
+    return bundle.with_name(INDEX_STATE.format(bundle.name))
+
+
 def _index_state(bundle: Path) -> dict[str, Any] | None:
     """Return what a bundle was built from (Pagefind's version and page -> sha256), or None."""
     import gzip
 
     try:
-        data = json.loads(gzip.decompress((bundle / INDEX_STATE).read_bytes()))
+        data = json.loads(gzip.decompress(_state_path(bundle).read_bytes()))
     except (OSError, ValueError, EOFError):
         return None
     return data if isinstance(data, dict) and data.get("pagefind") == _pagefind_version() else None
@@ -922,7 +961,7 @@ def _run_pagefind(out: Path, target: Path, glob: str, pages: dict[str, str],
     """Index the pages under ``out`` matching ``glob`` into the bundle ``target`` (swapped in).
 
     The bundle keeps what it was built from: each page's sha256, the hash of its contact and
-    its page id (``source.json.gz``).
+    its page id (``_state_path``: written after the bundle is in place, removed before).
     """
     import gzip
 
@@ -931,6 +970,8 @@ def _run_pagefind(out: Path, target: Path, glob: str, pages: dict[str, str],
         bundle = Path(work) / "bundle"
         command = [str(executable), "--site", str(out), "--glob", glob,
                    "--output-path", str(bundle), "--silent"]
+        for selector in INDEX_EXCLUDE:
+            command += ["--exclude-selectors", selector]
         process = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                  check=False)
         if process.returncode != 0 or not (bundle / "pagefind-entry.json").exists():
@@ -944,10 +985,12 @@ def _run_pagefind(out: Path, target: Path, glob: str, pages: dict[str, str],
         state = {"pagefind": _pagefind_version(), "pages": dict(sorted(pages.items())),
                  "contacts": {page: contacts.get(page, "") for page in sorted(pages)},
                  "ids": {page: ids.get(page.removesuffix("index.html"), "") for page in sorted(pages)}}
-        (bundle / INDEX_STATE).write_bytes(gzip.compress(json.dumps(state).encode(), mtime=0))
+        _state_path(target).unlink(missing_ok=True)  # a bundle without its state is rebuilt
         if target.exists():
             os.replace(target, Path(work) / "old")
         os.replace(bundle, target)
+        _write_if_changed(_state_path(target), gzip.compress(json.dumps(state).encode(), mtime=0),
+                          compare=False)
 
 
 def _changes_glob(pages: Collection[str]) -> str:
@@ -976,6 +1019,7 @@ def build_search_index(out: Path, pages: dict[str, str], contacts: dict[str, str
     root, changes = out / "pagefind", out / CHANGES_FOLDER
     if not pages:
         for folder in (root, changes):
+            _state_path(folder).unlink(missing_ok=True)
             if folder.exists():
                 shutil.rmtree(folder)
         return SearchIndex("all", [], [], [], {})
@@ -990,6 +1034,7 @@ def build_search_index(out: Path, pages: dict[str, str], contacts: dict[str, str
         indexed, changed = "all", []
         base = _index_state(root)
     if not changed:
+        _state_path(changes).unlink(missing_ok=True)
         if changes.exists():
             shutil.rmtree(changes)
     else:
@@ -1145,8 +1190,9 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
     written = sorted([*written, *done])
     unchanged += same
     unchanged += len(rendered.kept)
+    states = {_state_path(out / folder).name for folder in ("pagefind", CHANGES_FOLDER)}
     removed = sorted([*gone, *remove_stale(out, {*rendered.files, *indexes, *rendered.kept,
-                                                  *kept_lists, SITE_MARKER, SITE_CACHE},
+                                                  *kept_lists, SITE_MARKER, SITE_CACHE, *states},
                                            existing=on_disk - set(gone))])
     # The manifest goes last: a publish stopped half-way re-renders what it had not finished.
     # The cache first, then the marker naming its digest: a cache without its marker is unused.

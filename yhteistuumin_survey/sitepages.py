@@ -72,7 +72,7 @@ def page_context(path: str, lang: str, *, settings: Settings, description: str =
         return target.rsplit("/", 1)[-1] if target == path else root + target
 
     links = [Link(other, href(target)) for other, target in sorted(versions.items())]
-    if "fi" in versions:
+    if "fi" in versions and len(versions) > 1:  # a choice of languages: Finnish by default
         links.append(Link("x-default", href(versions["fi"])))
     return {
         "lang": lang, "root": root, "canonical": absolute(base_url, path),

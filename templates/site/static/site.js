@@ -197,7 +197,6 @@
       item.className = "card";
       if (entry.l !== pageLang) item.lang = entry.l;
       const title = document.createElement("h2");
-      title.className = "card-title";
       const link = document.createElement("a");
       link.href = new URL(`${entry.u}index.html`, base).href;
       link.textContent = entry.t;
@@ -205,8 +204,7 @@
       item.appendChild(title);
       const facts = document.createElement("dl");
       facts.className = "facts";
-      for (const [key, value] of [["municipalities", entry.m], ["region", entry.r],
-                                  ["keywords", entry.k], ["target_group", entry.g]]) {
+      for (const [key, value] of [["municipalities", entry.m], ["keywords", entry.k]]) {
         if (!value) continue;
         const row = document.createElement("div");
         const term = document.createElement("dt");
@@ -216,10 +214,9 @@
         row.append(term, data);
         facts.appendChild(row);
       }
-      item.appendChild(facts);
+      if (facts.firstChild) item.appendChild(facts);
       if (entry.s) {
         const summary = document.createElement("p");
-        summary.className = "summary";
         summary.textContent = entry.s;
         item.appendChild(summary);
       }
@@ -228,10 +225,11 @@
 
     // An entry's facets are one string, " r:01 m:091 k:music t:children ", the facet's first
     // letter and the value: one string a card, not four lists, keeps reading cards.json quick.
-    const fitsEntry = (entry, filters) => Object.entries(filters).every(
-      ([facet, value]) => entry.f.includes(` ${facet[0]}:${value} `));
-    const fitsCard = (card, filters) => Object.entries(filters).every(
-      ([facet, value]) => (card.dataset[facet] || "").split(" ").includes(value));
+    // A card of the page carries the same string (data-f).
+    const fits = (facets, filters) => Object.entries(filters).every(
+      ([facet, value]) => facets.includes(` ${facet[0]}:${value} `));
+    const fitsEntry = (entry, filters) => fits(entry.f, filters);
+    const fitsCard = (card, filters) => fits(card.dataset.f || "", filters);
 
     const showMore = () => {
       const next = shown.slice(rendered, rendered + STEP);
@@ -310,7 +308,7 @@
         } else {
           const words = fold(term).split(/\s+/).filter(Boolean);
           entries = entries.filter((entry) => words.every(
-            (word) => fold([entry.t, entry.m, entry.r, entry.k, entry.g, entry.s].join(" ")).includes(word)));
+            (word) => fold([entry.t, entry.m, entry.k, entry.s].join(" ")).includes(word)));
         }
       }
       showEntries(entries);  // a search in the order of relevance
