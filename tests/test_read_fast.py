@@ -1,0 +1,69 @@
+"""The short ways of reading and normalising (issue 18) give what the whole ways give.
+
+Each short way stands beside the general code it skips; these tests feed both the same typed
+input, the usual shapes and odd ones, and compare the results.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from yhteistuumin_survey import normalise
+
+NAMES = ["Maija Meikäläinen", "Anna-Liisa O'Brien", "Henkilö 3030", "Henkilö 200001",
+         "Henkilö 0401234567", "Henkilö 040 123 4567", "kulttuurisihteeri Maija Meikäläinen",
+         "Kierrätyskeskus Oy", "Pekka P", "Maija Puh", "Maija puhelin", "Email", "e-mail",
+         "Maija (at) kunta", "Maija{at}kunta.fi", "Maija M.", "Maija  Meikäläinen", "Åsa Öberg",
+         "Eija Koski, espoo", "Eija - Koski", "Eija – Koski", "1234567", "Koski 12345678",
+         "Ville Virtanen 358401234567", "Ulla Ääri puh", "Nimi Sukunimi", "A B C D E",
+         "Tuomas Yhteyshenkilö", "Sami sp", "Jussi", "Ann'a", "Olli-", "-Olli", "Olli ’Ö",
+         "Maija\nMeikäläinen"]
+EMAILS = ["maija.meikalainen@kunta.fi", "Maija.Meikalainen@Kunta.FI", "postmaster@kunta.fi",
+          "maija@kunta", "maija@@kunta.fi", "maija@kunta..fi", "Maija <maija@kunta.fi>",
+          "maija@kunta.fi, pekka@kunta.fi", "maija(at)kunta.fi", "maija.kunta.fi",
+          "maija@kunta.fi 040 123 4567", "ä@kunta.fi", "mailto:maija@kunta.fi", "<maija@kunta.fi>",
+          "maija@kunta.fi.", "a@b.fi"]
+PHONES = ["040 123 4567", "0401234567", "+358 40 123 4567", "09 816 21234", "040-1234567",
+          "puh. 040 123 4567", "040 123 4567 / 09 816 21234 (vaihde)", "ei julkista numeroa",
+          "040 12", "358 9 816 21234", "00358401234567", "040 123 4567 (työ)", "p. 0401234567",
+          "12345", "040 030 3030", "+358 (0)40 123 4567"]
+
+
+def _same(name, email, phone):
+    short = normalise._separate_contact(name, email, phone)
+    if short is not None:
+        assert short == normalise._split_contact_text(name, email, phone, None), (
+            name, email, phone)
+    return short
+
+
+def test_separate_fields_read_the_short_way_as_the_whole_way_reads_them():
+    taken = 0
+    for name in [None, *NAMES]:
+        for email in [None, *EMAILS]:
+            for phone in [None, *PHONES]:
+                taken += _same(normalise.clean_text(name), normalise.clean_text(email),
+                               normalise.clean_text(phone)) is not None
+    assert taken > 500  # the usual shapes do take the short way
+
+
+def test_the_usual_contact_takes_the_short_way():
+    parts = normalise._separate_contact("Maija Meikäläinen", "Maija.Meikalainen@Kunta.FI",
+                                        "040 123 4567")
+    assert parts == normalise.ContactParts("Maija Meikäläinen", "Maija.Meikalainen@kunta.fi",
+                                           "+358 40 1234567", None)
+    assert normalise._separate_contact("kulttuurisihteeri Maija Meikäläinen", None, None) is None
+
+
+_NAME_TEXT = st.text(alphabet="AaÄöBbKk -'’.,:;()@{}0123456789\n\tPpuhEmailSs", max_size=24)
+
+
+@settings(max_examples=500, deadline=None)
+@given(name=st.one_of(st.none(), st.sampled_from(NAMES), _NAME_TEXT),
+       email=st.one_of(st.none(), st.sampled_from(EMAILS),
+                       st.text(alphabet="ab.@-_<>, (at)Kä", max_size=20)),
+       phone=st.one_of(st.none(), st.sampled_from(PHONES),
+                       st.text(alphabet="0123456789 +-()/puh.", max_size=20)))
+def test_any_separate_fields_read_the_short_way_as_the_whole_way_reads_them(name, email, phone):
+    _same(*(normalise.clean_text(v) for v in (name, email, phone)))
