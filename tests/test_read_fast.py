@@ -6,6 +6,8 @@ input, the usual shapes and odd ones, and compare the results.
 
 from __future__ import annotations
 
+from functools import cache
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -67,3 +69,49 @@ _NAME_TEXT = st.text(alphabet="AaÄöBbKk -'’.,:;()@{}0123456789\n\tPpuhEmailS
                        st.text(alphabet="0123456789 +-()/puh.", max_size=20)))
 def test_any_separate_fields_read_the_short_way_as_the_whole_way_reads_them(name, email, phone):
     _same(*(normalise.clean_text(v) for v in (name, email, phone)))
+
+
+@cache
+def _mappers():
+    from yhteistuumin_survey.ingest.mapping import HeadingMapper
+    from yhteistuumin_survey.ingest.profiles import load_profiles
+    from yhteistuumin_survey.resources import bundled_path
+    from yhteistuumin_survey.survey import load_survey
+
+    survey = load_survey(bundled_path("survey/questions.yaml"))
+    profiles = load_profiles()
+    return survey, [HeadingMapper(survey, profiles[name]) for name in ("table", "limesurvey")]
+
+
+def test_a_label_column_counts_what_the_whole_matching_reads_by_a_label():
+    # label_column counts only the sure rules (exact, label, option), which the whole matching
+    # tries first: the short matching must give exactly those and nothing else.
+    from test_ingest_mapping import HEADINGS
+
+    survey, mappers = _mappers()
+    texts = [h for h, _, _ in HEADINGS]
+    for question in survey.questions:
+        for label in question.labels.values():
+            texts += [label, f"{label} *", f"3. {label}", f"{label} / {label}", f"{label} - Lapset",
+                      f"{label} [SQ001]", f"{label}?", label.upper(), label[:-3] + "...",
+                      f"Kerro {label.lower()}"]
+    texts += ["Kunta: Ylivieska (977)", "https://www.yhteistuumin.fi/kysely?token=x", "", " ",
+              "Kiitos vastauksestanne!", "Tav.", "Yht.hlö", "Lapset", "Muu, mikä?"]
+    for mapper in mappers:
+        for text in texts:
+            whole = mapper.match(text)
+            sure = whole if whole is not None and whole.method in {"exact", "label", "option"} \
+                else None
+            assert mapper.label(text) == sure, text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="KäytnöimeTavoLps -/*?:[]()123.", max_size=40))
+def test_any_heading_reads_by_a_label_as_the_whole_matching_reads_it(text):
+    _survey, mappers = _mappers()
+    for mapper in mappers:
+        whole = mapper.match(text)
+        sure = whole if whole is not None and whole.method in {"exact", "label", "option"} \
+            else None
+        assert mapper.label(text) == sure
+
