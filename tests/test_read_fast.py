@@ -115,3 +115,80 @@ def test_any_heading_reads_by_a_label_as_the_whole_matching_reads_it(text):
             else None
         assert mapper.label(text) == sure
 
+
+
+def _formats() -> list[str]:
+    from yhteistuumin_survey.ingest.profiles import load_profiles
+
+    formats = {fmt for profile in load_profiles().values() for fmt in profile.timestamps}
+    return sorted(formats | {"%y-%m-%d %I %p", "%d.%m. %H:%M", "%Y%m%d%H%M%S", "%I:%M %p",
+                             "%m/%d", "%Y-%m-%dT%H:%M:%S%z", "%H.%M.%S %z", "%A %d %B %Y"})
+
+
+def _strptime_or_error(text: str, fmt: str):
+    import datetime as dt
+
+    try:
+        return dt.datetime.strptime(text, fmt)
+    except ValueError:
+        return ValueError
+
+
+def _fast_or_error(text: str, fmt: str):
+    from yhteistuumin_survey.ingest.profiles import _strptime
+
+    try:
+        return _strptime(text, fmt)
+    except ValueError:
+        return ValueError
+
+
+TIMES = ["2022/11/02 10:39:01 PM GMT+0100", "3/2/2024 9:01:00", "12/31/2024 23:59:59",
+         "2024-02-29 12:00:00", "2023-02-29 12:00:00", "31.12.2024 23.59", "1.1.2024 klo 8.05.00",
+         "2024/01/01 12:00:00 AM", "2024/01/01 12:00:00 pm", "2024/1/1 0:00:00 PM",
+         "2024-01-01 24:00:00", "2024-01-01 23:60:00", "2024-01-01 23:59:60", "2024-01-01 23:59:61",
+         "02/29", "2024-05-05T10:00:00+02:00", "2024-05-05T10:00:00Z", "2024-05-05T10:00:00-0530",
+         "2024-05-05T10:00:00+01:30:15.5", "2024-05-05T10:00:00+01:3015", "24-05-05 12 AM",
+         "69-01-01 1 pm", "2024-05-05  10:00:00", "2024-05-05\t10:00:00", " 1.01.2024",
+         "2024-05-05 10:00:00 extra", "10.00.00 +2359", "10.00.00 +2400", "Monday 01 January 2024"]
+
+
+def test_form_times_read_the_short_way_as_strptime_reads_them():
+    for fmt in _formats():
+        for text in TIMES:
+            assert _fast_or_error(text, fmt) == _strptime_or_error(text, fmt), (text, fmt)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(fmt=st.sampled_from(_formats()),
+       text=st.text(alphabet="0123456789 ./:-+ZTAPMampGMklo\t", max_size=32))
+def test_any_typed_time_reads_the_short_way_as_strptime_reads_it(fmt, text):
+    fast, slow = _fast_or_error(text, fmt), _strptime_or_error(text, fmt)
+    assert fast == slow
+    if slow is not ValueError:
+        assert (fast.tzinfo, fast.isoformat()) == (slow.tzinfo, slow.isoformat())
+
+
+@settings(max_examples=1000, deadline=None)
+@given(fmt=st.sampled_from(_formats()), data=st.data())
+def test_times_in_a_formats_own_shape_read_as_strptime_reads_them(fmt, data):
+    # Texts shaped like the format (its literal parts kept, each field one to four digits or a
+    # marker), so that most of them parse.
+    import re
+
+    pieces = []
+    for part in re.split(r"(%.)", fmt):
+        if part == "%p":
+            pieces.append(data.draw(st.sampled_from(["AM", "PM", "am", "pm", "XM"])))
+        elif part == "%z":
+            pieces.append(data.draw(st.sampled_from(["+0100", "-05:30", "Z", "+01:00:30",
+                                                     "+0130.5", "+2500", "-0000"])))
+        elif part.startswith("%"):
+            pieces.append(data.draw(st.from_regex(r"\A ?[0-9]{1,4}\Z")))
+        else:
+            pieces.append(part)
+    text = "".join(pieces)
+    fast, slow = _fast_or_error(text, fmt), _strptime_or_error(text, fmt)
+    assert fast == slow
+    if slow is not ValueError:
+        assert (fast.tzinfo, fast.isoformat()) == (slow.tzinfo, slow.isoformat())
