@@ -192,3 +192,25 @@ def test_times_in_a_formats_own_shape_read_as_strptime_reads_them(fmt, data):
     assert fast == slow
     if slow is not ValueError:
         assert (fast.tzinfo, fast.isoformat()) == (slow.tzinfo, slow.isoformat())
+
+
+def _words_as_before(text: str) -> list[str]:
+    """``resolve._words`` as it was: every step on every text."""
+    import unicodedata
+
+    from yhteistuumin_survey import resolve
+
+    text = resolve._COLON_CASE.sub("", text.translate(resolve._INVISIBLE))
+    return resolve._WORD.findall(unicodedata.normalize("NFC", text).replace("_", " "))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(alphabet="aAäÄöå:n_ -iIsl\u0308\u00ad\u200bKoski", max_size=30))
+def test_names_split_into_the_words_they_split_into_before(text):
+    import unicodedata
+
+    from yhteistuumin_survey import resolve
+
+    assert resolve._words(text) == _words_as_before(text)
+    assert resolve._tokens(text) == [unicodedata.normalize("NFC", w.casefold())
+                                     for w in _words_as_before(text)]
