@@ -214,3 +214,23 @@ def test_names_split_into_the_words_they_split_into_before(text):
     assert resolve._words(text) == _words_as_before(text)
     assert resolve._tokens(text) == [unicodedata.normalize("NFC", w.casefold())
                                      for w in _words_as_before(text)]
+
+
+def test_no_character_that_cleaning_changes_is_printable():
+    # clean_text takes a printable text as it is (NFC aside): that is right only while every
+    # character _normalise_chars replaces or drops is unprintable, and line breaks too.
+    changed = [code for code in range(0x110000)
+               if normalise._ODD_CHARS.match(chr(code)) and chr(code).isprintable()]
+    assert changed == []
+    assert not any(ch.isprintable() for ch in normalise._LINE_BREAKS | {"\r", "\t"})
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40))
+def test_a_printable_answer_cleans_as_every_answer_cleans(text):
+    import unicodedata
+
+    if text.isprintable():
+        assert normalise._normalise_chars(text) == unicodedata.normalize("NFC", text)
+    # A one-item list goes the general way (its items joined by line breaks: the text itself).
+    assert normalise.clean_text(text) == normalise.clean_text([text])

@@ -131,10 +131,17 @@ def clean_text(value: Any) -> str | None:
     placeholders (``-``, ``–``, ``n/a``, ``.``, Excel error values) count as empty; words such
     as "ei" are answers and kept.
     """
-    raw = _scalar_text(value)
-    if raw is None:
-        return None
-    text = _normalise_chars(raw)
+    if type(value) is str and value.isprintable():
+        # One line of ordinary characters (the usual short answer; checked at C speed): none
+        # that _normalise_chars changes (tests/test_read_fast.py checks every code point).
+        text = value
+        if not text.isascii() and not unicodedata.is_normalized("NFC", text):
+            text = unicodedata.normalize("NFC", text)
+    else:
+        raw = _scalar_text(value)
+        if raw is None:
+            return None
+        text = _normalise_chars(raw)
     if "\n" not in text:
         result = _HSPACE.sub(" ", text).strip(" ") if ("  " in text or "\t" in text) else text.strip(" ")
     else:
