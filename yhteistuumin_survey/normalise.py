@@ -1195,7 +1195,7 @@ def _separate_contact(raw_name: str | None, raw_email: str | None,
     """The usual shape, read the short way: a name, one address and one number, each alone
     in its own field (the web forms' and our questionnaire's separate questions). None when
     anything needs the whole reading (``_split_contact_text``), which then gives the result;
-    where this gives one, it is the one that reading gives (tests/test_ingest_fast.py)."""
+    where this gives one, it is the one that reading gives (tests/test_read_fast.py)."""
     if raw_name is not None:
         # Words alone (no address, separator, label or bracket: one part as typed), no phone
         # number and no run of digits that could be one (what take_phones would take or flag).
