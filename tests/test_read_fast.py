@@ -20,7 +20,7 @@ NAMES = ["Maija Meikäläinen", "Anna-Liisa O'Brien", "Henkilö 3030", "Henkilö
          "Eija Koski, espoo", "Eija - Koski", "Eija – Koski", "1234567", "Koski 12345678",
          "Ville Virtanen 358401234567", "Ulla Ääri puh", "Nimi Sukunimi", "A B C D E",
          "Tuomas Yhteyshenkilö", "Sami sp", "Jussi", "Ann'a", "Olli-", "-Olli", "Olli ’Ö",
-         "Maija\nMeikäläinen"]
+         "Maija\nMeikäläinen", "²", "Ⅻ ½", "Maija ²", "٣٣٣٣٣٣٣ Maija", "Maija_Meikäläinen"]
 EMAILS = ["maija.meikalainen@kunta.fi", "Maija.Meikalainen@Kunta.FI", "postmaster@kunta.fi",
           "maija@kunta", "maija@@kunta.fi", "maija@kunta..fi", "Maija <maija@kunta.fi>",
           "maija@kunta.fi, pekka@kunta.fi", "maija(at)kunta.fi", "maija.kunta.fi",
@@ -58,7 +58,7 @@ def test_the_usual_contact_takes_the_short_way():
     assert normalise._separate_contact("kulttuurisihteeri Maija Meikäläinen", None, None) is None
 
 
-_NAME_TEXT = st.text(alphabet="AaÄöBbKk -'’.,:;()@{}0123456789\n\tPpuhEmailSs", max_size=24)
+_NAME_TEXT = st.text(alphabet="AaÄöBbKk -'’.,:;()@{}0123456789\n\tPpuhEmailSs²½Ⅻ٣_", max_size=24)
 
 
 @settings(max_examples=500, deadline=None)

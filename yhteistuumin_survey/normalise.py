@@ -1200,7 +1200,7 @@ def _separate_contact(raw_name: str | None, raw_email: str | None,
         # Words alone (no address, separator, label or bracket: one part as typed), no phone
         # number and no run of digits that could be one (what take_phones would take or flag).
         if not _PLAIN_NAME.match(raw_name) or fold(raw_name.rpartition(" ")[2]) in _CONTACT_LABELS \
-                or fold(raw_name) in _CONTACT_LABELS or not _LETTER.search(raw_name):
+                or fold(raw_name) in _CONTACT_LABELS or not any(ch.isalpha() for ch in raw_name):
             return None
         if sum(ch.isdigit() for ch in raw_name) >= 5 and (
                 _find_phones(raw_name) or _DIGIT_RUN.search(raw_name)):
