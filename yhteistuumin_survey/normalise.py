@@ -1481,9 +1481,39 @@ _CHOICE_CODE = re.compile(r"^(?:[A-Za-z]{1,3}\d{1,4}|\d{1,3})$")
 _LANGUAGE_MIN_WORDS = 8
 
 
+@dataclass(frozen=True)
+class _SurveyRules:
+    """What normalise_answers checks of every answer, taken from the survey once: its
+    question ids, the required questions and the length limits (consent aside), in order."""
+
+    survey: Survey
+    ids: frozenset[str]
+    required: tuple[str, ...]
+    limits: tuple[tuple[str, int], ...]
+
+
+_RULES_CACHE: dict[int, _SurveyRules] = {}
+
+
+def _rules(survey: Survey) -> _SurveyRules:
+    cached = _RULES_CACHE.get(id(survey))
+    if cached is not None and cached.survey is survey:
+        return cached
+    questions = survey.questions
+    rules = _SurveyRules(
+        survey=survey, ids=frozenset(q.id for q in questions),
+        required=tuple(q.id for q in questions if q.required and q.type != "consent"),
+        limits=tuple((q.id, q.max_length) for q in questions
+                     if q.max_length and q.type != "consent"))
+    if len(_RULES_CACHE) > 32:
+        _RULES_CACHE.clear()
+    _RULES_CACHE[id(survey)] = rules
+    return rules
+
+
 def _answer_for(answers: Mapping[str, Any], survey: Survey) -> dict[str, Any]:
     """Key the answers by question id; keys that are headings are matched through the survey."""
-    ids = {q.id for q in survey.questions}
+    ids = _rules(survey).ids
     keyed: dict[str, Any] = {}
     headings: dict[str, str] | None = None
     for key, value in answers.items():
@@ -1563,18 +1593,17 @@ def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary:
 
     # A missing consent is no consent, not a missing answer. A question this module does not
     # read (a workspace's own addition) counts as answered when its cell has text.
-    missing = [q.id for q in survey.questions if q.required and q.type != "consent" and not _is_answered(
-        values[q.id] if q.id in values else clean_text(raw.get(q.id)))]
+    rules = _rules(survey)
+    missing = [qid for qid in rules.required if not _is_answered(
+        values[qid] if qid in values else clean_text(raw.get(qid)))]
     flags.extend(f"required-missing:{qid}" for qid in missing)
-    for question in survey.questions:
-        if not question.max_length or question.type == "consent":
-            continue
+    for qid, max_length in rules.limits:
         # Measure what was typed (the keywords and choices as typed, the rest as cleaned).
-        value = values.get(question.id)
-        typed = raw.get(question.id)
+        value = values.get(qid)
+        typed = raw.get(qid)
         text = value if isinstance(value, str) else clean_text(typed) if isinstance(typed, str) else None
-        if text and len(text) > question.max_length:
-            flags.append(f"too-long:{question.id}")
+        if text and len(text) > max_length:
+            flags.append(f"too-long:{qid}")
     if consent_reading.reason:
         flags.append(f"unsure:publish_consent:{consent_reading.reason}; not published until a "
                      "reviewer confirms it")
