@@ -234,3 +234,24 @@ def test_a_printable_answer_cleans_as_every_answer_cleans(text):
         assert normalise._normalise_chars(text) == unicodedata.normalize("NFC", text)
     # A one-item list goes the general way (its items joined by line breaks: the text itself).
     assert normalise.clean_text(text) == normalise.clean_text([text])
+
+
+def test_a_python_whose_strptime_reads_a_field_otherwise_keeps_strptime():
+    # The short way is checked against strptime on times the format itself writes: a field it
+    # would read differently (here: every offset) sends that format back to strptime.
+    import datetime as dt
+    from unittest import mock
+
+    from yhteistuumin_survey.ingest import profiles
+
+    fmt = "%Y-%m-%dT%H:%M:%S%z"
+    profiles._TIME_PATTERNS.clear()
+    try:
+        with mock.patch.object(profiles, "_utc_offset", return_value=dt.UTC):
+            assert profiles._time_pattern(fmt) is None
+            assert profiles._strptime("2024-05-05T10:00:00+0200", fmt) == \
+                dt.datetime.strptime("2024-05-05T10:00:00+0200", fmt)
+        profiles._TIME_PATTERNS.clear()
+        assert profiles._time_pattern(fmt) is not None
+    finally:
+        profiles._TIME_PATTERNS.clear()

@@ -93,7 +93,37 @@ def _time_pattern(fmt: str) -> Any:
     except Exception:  # noqa: BLE001 - a format strptime refuses, another Python: strptime decides
         pattern = None
     _TIME_PATTERNS[fmt] = pattern
+    if pattern is not None and not _reads_as_strptime(fmt):
+        _TIME_PATTERNS[fmt] = pattern = None
     return pattern
+
+
+#: Times written in each format and read back both ways before the short way is trusted
+#: (midnight and noon for %I/%p, offsets east and west, a leap day, two-digit years).
+_SAMPLE_TIMES = [dt.datetime(2024, 2, 29, 0, 5, 9), dt.datetime(2023, 12, 31, 12, 59, 58),
+                 dt.datetime(1999, 7, 4, 23, 0, 0), dt.datetime(2068, 1, 1, 13, 30, 0)]
+_SAMPLE_ZONES = [dt.timezone(dt.timedelta(hours=2)), dt.timezone(-dt.timedelta(hours=5, minutes=30)),
+                 dt.UTC]
+
+
+def _reads_as_strptime(fmt: str) -> bool:
+    """Whether ``_strptime`` reads what this format writes as strptime does (another Python's
+    strptime may read a field differently: then strptime reads that format)."""
+    for sample in _SAMPLE_TIMES:
+        for zone in _SAMPLE_ZONES:
+            text = sample.replace(tzinfo=zone).strftime(fmt)
+            for typed in (text, text.lower()):
+                try:
+                    expected: Any = dt.datetime.strptime(typed, fmt)
+                except ValueError:
+                    expected = ValueError
+                try:
+                    got: Any = _strptime(typed, fmt)
+                except ValueError:
+                    got = ValueError
+                if got != expected or (expected is not ValueError and got.tzinfo != expected.tzinfo):
+                    return False
+    return True
 
 
 def _strptime(text: str, fmt: str) -> dt.datetime:
