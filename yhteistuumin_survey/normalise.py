@@ -131,10 +131,17 @@ def clean_text(value: Any) -> str | None:
     placeholders (``-``, ``–``, ``n/a``, ``.``, Excel error values) count as empty; words such
     as "ei" are answers and kept.
     """
-    raw = _scalar_text(value)
-    if raw is None:
-        return None
-    text = _normalise_chars(raw)
+    if type(value) is str and value.isprintable():
+        # One line of ordinary characters (the usual short answer; checked at C speed): none
+        # that _normalise_chars changes (tests/test_read_fast.py checks every code point).
+        text = value
+        if not text.isascii() and not unicodedata.is_normalized("NFC", text):
+            text = unicodedata.normalize("NFC", text)
+    else:
+        raw = _scalar_text(value)
+        if raw is None:
+            return None
+        text = _normalise_chars(raw)
     if "\n" not in text:
         result = _HSPACE.sub(" ", text).strip(" ") if ("  " in text or "\t" in text) else text.strip(" ")
     else:
@@ -990,10 +997,14 @@ def _phonenumbers_format(candidate: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+_NOT_DIGITS = re.compile(r"\D")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
 @lru_cache(maxsize=8192)
 def _parse_phone(text: str) -> str | None:
-    digits = re.sub(r"\D", "", text)
-    if not digits or re.search(r"[^\W\d_]", text):
+    digits = _NOT_DIGITS.sub("", text)
+    if not digits or _LETTER.search(text):
         return None  # letters would be read as a keypad's digits: leave such text to the matcher
     candidate = text.strip()
     if digits.startswith("358") and len(digits) >= 9 and not candidate.startswith(("+", "0")):
@@ -1167,6 +1178,53 @@ class _Taken:
 def _split_contact(raw_name: str | None, raw_email: str | None, raw_phone: str | None,
                    raw_text: str | None) -> ContactParts:
     # Cached: every practice of one questionnaire or respondent repeats the same contact.
+    if raw_text is None:
+        separate = _separate_contact(raw_name, raw_email, raw_phone)
+        if separate is not None:
+            return separate
+    return _split_contact_text(raw_name, raw_email, raw_phone, raw_text)
+
+
+#: A name as typed in a field of its own: words of letters and digits, joined by hyphens or
+#: apostrophes inside them, one space between them ("Anna-Liisa O'Brien").
+_PLAIN_NAME = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*(?: [^\W_]+(?:['’-][^\W_]+)*)*\Z")
+
+
+def _separate_contact(raw_name: str | None, raw_email: str | None,
+                      raw_phone: str | None) -> ContactParts | None:
+    """The usual shape, read the short way: a name, one address and one number, each alone
+    in its own field (the web forms' and our questionnaire's separate questions). None when
+    anything needs the whole reading (``_split_contact_text``), which then gives the result;
+    where this gives one, it is the one that reading gives (tests/test_read_fast.py)."""
+    if raw_name is not None:
+        # Words alone (no address, separator, label or bracket: one part as typed), no phone
+        # number and no run of digits that could be one (what take_phones would take or flag).
+        if not _PLAIN_NAME.match(raw_name) or fold(raw_name.rpartition(" ")[2]) in _CONTACT_LABELS \
+                or fold(raw_name) in _CONTACT_LABELS or not any(ch.isalpha() for ch in raw_name):
+            return None
+        if sum(ch.isdigit() for ch in raw_name) >= 5 and (
+                _find_phones(raw_name) or _DIGIT_RUN.search(raw_name)):
+            return None
+        if _pick_name([raw_name]) != raw_name:
+            return None  # a role or an organisation around the person: kept as text
+    email = None
+    if raw_email is not None:
+        if not _EMAIL_CANDIDATE.fullmatch(raw_email):
+            return None
+        email = _validate_email(raw_email)
+        if email is None:
+            return None  # flagged by the whole reading
+    phone = None
+    if raw_phone is not None:
+        phone = _parse_phone(" ".join(_contact_parts_or_digits(raw_phone)))
+        if phone is None:
+            return None
+    return ContactParts(name=raw_name, email=email, phone=phone, text=None)
+
+
+def _split_contact_text(raw_name: str | None, raw_email: str | None, raw_phone: str | None,
+                        raw_text: str | None) -> ContactParts:
+    """Split contact answers of any shape (see ``split_contact``)."""
     flags: list[str] = []
     split_needed = raw_text is not None
     if raw_name and _OBFUSCATED_AT.search(raw_name):
@@ -1423,9 +1481,39 @@ _CHOICE_CODE = re.compile(r"^(?:[A-Za-z]{1,3}\d{1,4}|\d{1,3})$")
 _LANGUAGE_MIN_WORDS = 8
 
 
+@dataclass(frozen=True)
+class _SurveyRules:
+    """What normalise_answers checks of every answer, taken from the survey once: its
+    question ids, the required questions and the length limits (consent aside), in order."""
+
+    survey: Survey
+    ids: frozenset[str]
+    required: tuple[str, ...]
+    limits: tuple[tuple[str, int], ...]
+
+
+_RULES_CACHE: dict[int, _SurveyRules] = {}
+
+
+def _rules(survey: Survey) -> _SurveyRules:
+    cached = _RULES_CACHE.get(id(survey))
+    if cached is not None and cached.survey is survey:
+        return cached
+    questions = survey.questions
+    rules = _SurveyRules(
+        survey=survey, ids=frozenset(q.id for q in questions),
+        required=tuple(q.id for q in questions if q.required and q.type != "consent"),
+        limits=tuple((q.id, q.max_length) for q in questions
+                     if q.max_length and q.type != "consent"))
+    if len(_RULES_CACHE) > 32:
+        _RULES_CACHE.clear()
+    _RULES_CACHE[id(survey)] = rules
+    return rules
+
+
 def _answer_for(answers: Mapping[str, Any], survey: Survey) -> dict[str, Any]:
     """Key the answers by question id; keys that are headings are matched through the survey."""
-    ids = {q.id for q in survey.questions}
+    ids = _rules(survey).ids
     keyed: dict[str, Any] = {}
     headings: dict[str, str] | None = None
     for key, value in answers.items():
@@ -1505,18 +1593,17 @@ def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary:
 
     # A missing consent is no consent, not a missing answer. A question this module does not
     # read (a workspace's own addition) counts as answered when its cell has text.
-    missing = [q.id for q in survey.questions if q.required and q.type != "consent" and not _is_answered(
-        values[q.id] if q.id in values else clean_text(raw.get(q.id)))]
+    rules = _rules(survey)
+    missing = [qid for qid in rules.required if not _is_answered(
+        values[qid] if qid in values else clean_text(raw.get(qid)))]
     flags.extend(f"required-missing:{qid}" for qid in missing)
-    for question in survey.questions:
-        if not question.max_length or question.type == "consent":
-            continue
+    for qid, max_length in rules.limits:
         # Measure what was typed (the keywords and choices as typed, the rest as cleaned).
-        value = values.get(question.id)
-        typed = raw.get(question.id)
+        value = values.get(qid)
+        typed = raw.get(qid)
         text = value if isinstance(value, str) else clean_text(typed) if isinstance(typed, str) else None
-        if text and len(text) > question.max_length:
-            flags.append(f"too-long:{question.id}")
+        if text and len(text) > max_length:
+            flags.append(f"too-long:{qid}")
     if consent_reading.reason:
         flags.append(f"unsure:publish_consent:{consent_reading.reason}; not published until a "
                      "reviewer confirms it")

@@ -408,13 +408,20 @@ def _as_text(value: object) -> str:
 
 def _words(text: str) -> list[str]:
     """The words of a text as written (``_`` splits words; soft hyphens and zero-widths go)."""
-    text = _COLON_CASE.sub("", text.translate(_INVISIBLE))  # "Ii:n" is "Iin"
-    return _WORD.findall(unicodedata.normalize("NFC", text).replace("_", " "))
+    ascii = text.isascii()  # what is taken out is not ASCII; ASCII is its own NFC form
+    if not ascii:
+        text = text.translate(_INVISIBLE)
+    if ":" in text:
+        text = _COLON_CASE.sub("", text)  # "Ii:n" is "Iin"
+    if not ascii:
+        text = unicodedata.normalize("NFC", text)
+    return _WORD.findall(text.replace("_", " "))
 
 
 def _tokens(text: str) -> list[str]:
     """Casefolded words with their diacritics."""
-    return [unicodedata.normalize("NFC", w.casefold()) for w in _words(text)]
+    return [w.casefold() if w.isascii() else unicodedata.normalize("NFC", w.casefold())
+            for w in _words(text)]
 
 
 def _compatible(typed: str, form: str) -> bool:
@@ -608,6 +615,7 @@ class Resolver:
         self._near: dict[str, list[str]] = {}
         self._near_codes: dict[str, set[str]] = {}
         self._codes: dict[str, tuple[str, str]] = {}
+        self._phrase_keys: dict[str, tuple[str, str]] = {}  # while building (see _keys)
         for code, name_fi, name_sv in municipalities:
             code = str(code).zfill(3)
             self.names[code] = name_fi
@@ -635,6 +643,7 @@ class Resolver:
         for key, (code, _method, _weak) in self._fuzzy_choices.items():
             if code:  # by first letter, and one word or several
                 self._fuzzy_keys.setdefault((key[0], " " in key), []).append(key)
+        self._phrase_keys.clear()
 
     # --- construction ----------------------------------------------------------------------
 
@@ -677,13 +686,21 @@ class Resolver:
             regions.extend(n for n in (name_fi, name_sv) if n)
         return cls([(c, fi, sv) for c, fi, sv in rows], aliases, regions)
 
+    def _keys(self, phrase: str) -> tuple[str, str]:
+        """A phrase's exact and folded index keys ("" when it has no words), each phrase
+        worked out once while the resolver is built: its forms repeat a name many times."""
+        keys = self._phrase_keys.get(phrase)
+        if keys is None:
+            tokens = _tokens(phrase)
+            keys = self._phrase_keys[phrase] = (" ".join(tokens),
+                                                " ".join(_strip(t) for t in tokens))
+        return keys
+
     def _put(self, phrase: str, code: str, method: str, *, weak: bool = False,
              short_genitive: bool = False) -> None:
-        tokens = _tokens(phrase)
-        if not tokens:
+        exact_key, folded_key = self._keys(phrase)
+        if not exact_key:
             return
-        exact_key = " ".join(tokens)
-        folded_key = " ".join(_strip(t) for t in tokens)
         for index, key in ((self._exact, exact_key), (self._folded, folded_key)):
             if index is self._folded and key in DIACRITICS_REQUIRED and key != exact_key:
                 continue  # "inga", "stora" are Swedish words; Ingå and Storå need their ring
@@ -794,9 +811,7 @@ class Resolver:
         if name[-1:] not in "sxz":
             forms.append(name + "s")  # Ålands, Nylands
         for form in forms:
-            tokens = _tokens(form)
-            exact_key = " ".join(tokens)
-            folded_key = " ".join(_strip(t) for t in tokens)
+            exact_key, folded_key = self._keys(form)
             for index, key in ((self._exact, exact_key), (self._folded, folded_key)):
                 entry = index.get(key)
                 if entry is not None and not entry.region and entry.method not in ("former",):

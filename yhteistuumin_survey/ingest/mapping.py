@@ -97,6 +97,9 @@ class HeadingMapper:
         self.keys = list(self.index)
         self.cutoff = profile.fuzzy_cutoff if profile is not None else 85.0
         self.match = lru_cache(maxsize=4096)(self._match)
+        #: What ``match`` gives when it is sure by a heading's own text (exact, label, option),
+        #: else None: without the slower guesses (contained words, endings, fuzzy).
+        self.label = lru_cache(maxsize=4096)(self._label)
 
     def _exact(self, text: str) -> str | None:
         key = fold(text)
@@ -199,7 +202,9 @@ class HeadingMapper:
                                     "option", 100.0)
         return None
 
-    def _match(self, heading: str) -> HeadingMatch | None:
+    def _label(self, heading: str) -> HeadingMatch | None:
+        """The first rules of ``_match``: the heading, or its cleaned form or a half of it, is
+        a known heading, or it names a multiple-choice option (method exact, label, option)."""
         if not heading or not heading.strip():
             return None
         found = self._exact(heading)
@@ -215,9 +220,13 @@ class HeadingMapper:
                 found = self._exact(clean_heading(half))
                 if found:
                     return HeadingMatch(found, None, "label", 100.0)
-        option = self._option_column(cleaned)
-        if option is not None:
-            return option
+        return self._option_column(cleaned)
+
+    def _match(self, heading: str) -> HeadingMatch | None:
+        labelled = self.label(heading)
+        if labelled is not None or not heading or not heading.strip():
+            return labelled
+        cleaned = clean_heading(heading)
         expanded = expand_abbreviations(fold(cleaned))
         if expanded != fold(cleaned):
             found = self.index.get(expanded)

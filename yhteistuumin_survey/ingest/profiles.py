@@ -72,6 +72,115 @@ class Profile:
 
 
 _LAST_FORMAT: dict[int, str] = {}
+#: strptime's directives that ``_strptime`` reads itself, and strptime's own compiled pattern of
+#: each format made of only them (None: strptime reads that format).
+_READ_DIRECTIVES = frozenset({"Y", "y", "m", "d", "H", "I", "M", "S", "p", "z"})
+_TIME_PATTERNS: dict[str, Any] = {}
+_GMT = re.compile(r"GMT([+-])(\d{1,2})(?::?(\d{2}))?$")
+
+
+def _time_pattern(fmt: str) -> Any:
+    if fmt in _TIME_PATTERNS:
+        return _TIME_PATTERNS[fmt]
+    pattern = None
+    try:
+        import _strptime
+
+        compiled = _strptime._TimeRE_cache.compile(fmt)
+        groups = set(compiled.groupindex)
+        if groups <= _READ_DIRECTIVES and not {"Y", "y"} <= groups and not {"H", "I"} <= groups:
+            pattern = compiled
+    except Exception:  # noqa: BLE001 - a format strptime refuses, another Python: strptime decides
+        pattern = None
+    _TIME_PATTERNS[fmt] = pattern
+    if pattern is not None and not _reads_as_strptime(fmt):
+        _TIME_PATTERNS[fmt] = pattern = None
+    return pattern
+
+
+#: Times written in each format and read back both ways before the short way is trusted
+#: (midnight and noon for %I/%p, offsets east and west, a leap day, two-digit years).
+_SAMPLE_TIMES = [dt.datetime(2024, 2, 29, 0, 5, 9), dt.datetime(2023, 12, 31, 12, 59, 58),
+                 dt.datetime(1999, 7, 4, 23, 0, 0), dt.datetime(2068, 1, 1, 13, 30, 0)]
+_SAMPLE_ZONES = [dt.timezone(dt.timedelta(hours=2)), dt.timezone(-dt.timedelta(hours=5, minutes=30)),
+                 dt.UTC]
+
+
+def _reads_as_strptime(fmt: str) -> bool:
+    """Whether ``_strptime`` reads what this format writes as strptime does (another Python's
+    strptime may read a field differently: then strptime reads that format)."""
+    for sample in _SAMPLE_TIMES:
+        for zone in _SAMPLE_ZONES:
+            text = sample.replace(tzinfo=zone).strftime(fmt)
+            for typed in (text, text.lower()):
+                try:
+                    expected: Any = dt.datetime.strptime(typed, fmt)
+                except ValueError:
+                    expected = ValueError
+                try:
+                    got: Any = _strptime(typed, fmt)
+                except ValueError:
+                    got = ValueError
+                if got != expected or (expected is not ValueError and got.tzinfo != expected.tzinfo):
+                    return False
+    return True
+
+
+def _strptime(text: str, fmt: str) -> dt.datetime:
+    """``datetime.strptime(text, fmt)``, the same value or ValueError, without its general
+    machinery for the formats of dates and times in numbers (a form export has thousands):
+    strptime's own pattern matches, the fields are read as strptime reads them."""
+    pattern = _time_pattern(fmt)
+    if pattern is None:
+        return dt.datetime.strptime(text, fmt)
+    found = pattern.match(text)
+    if found is None or found.end() != len(text):
+        raise ValueError(f"time data {text!r} does not match format {fmt!r}")
+    fields = found.groupdict()
+    if "Y" in fields:
+        year = int(fields["Y"])
+    elif "y" in fields:
+        year = int(fields["y"])
+        year += 2000 if year <= 68 else 1900
+    else:
+        year = 1900
+    hour = int(fields.get("H") or 0)
+    if "I" in fields:
+        import _strptime
+
+        times = _strptime._TimeRE_cache.locale_time
+        if "p" in fields and times.lang != _strptime._getlang():
+            return dt.datetime.strptime(text, fmt)  # the locale changed: strptime learns it
+        hour = int(fields["I"])
+        ampm = fields.get("p", "").lower()
+        if ampm in ("", times.am_pm[0]):
+            if hour == 12:
+                hour = 0
+        elif ampm == times.am_pm[1] and hour != 12:
+            hour += 12
+    tz = None
+    if "z" in fields:
+        tz = _utc_offset(fields["z"])
+    return dt.datetime(year, int(fields.get("m") or 1), int(fields.get("d") or 1), hour,
+                       int(fields.get("M") or 0), int(fields.get("S") or 0), 0, tz)
+
+
+def _utc_offset(z: str) -> dt.timezone:
+    """A ``%z`` field as strptime reads it."""
+    if z == "Z":
+        return dt.timezone(dt.timedelta(0))
+    if z[3] == ":":
+        z = z[:3] + z[4:]
+        if len(z) > 5:
+            if z[5] != ":":
+                raise ValueError(f"Inconsistent use of : in {z}")
+            z = z[:5] + z[6:]
+    seconds = int(z[1:3]) * 3600 + int(z[3:5]) * 60 + int(z[5:7] or 0)
+    remainder = z[8:]
+    fraction = int(remainder + "0" * (6 - len(remainder)))
+    if z.startswith("-"):
+        seconds, fraction = -seconds, -fraction
+    return dt.timezone(dt.timedelta(seconds=seconds, microseconds=fraction))
 
 
 def parse_timestamp(value: Any, formats: tuple[str, ...] | list[str]) -> dt.datetime | None:
@@ -84,7 +193,7 @@ def parse_timestamp(value: Any, formats: tuple[str, ...] | list[str]) -> dt.date
         return dt.datetime.combine(value, dt.time())
     text = " ".join(str(value).replace("\u00a0", " ").split())
     # "GMT+1" / "GMT+2" / "GMT+05:30" -> "+0100" so %z can read it.
-    match = re.search(r"GMT([+-])(\d{1,2})(?::?(\d{2}))?$", text)
+    match = _GMT.search(text)
     if match:
         text = text[:match.start()] + "GMT" + f"{match.group(1)}{int(match.group(2)):02d}" \
             + (match.group(3) or "00")
@@ -92,7 +201,7 @@ def parse_timestamp(value: Any, formats: tuple[str, ...] | list[str]) -> dt.date
     last = _LAST_FORMAT.get(id(formats))
     for fmt in (last, *formats) if last else formats:
         try:
-            parsed = dt.datetime.strptime(text, fmt)
+            parsed = _strptime(text, fmt)
         except ValueError:
             continue
         _LAST_FORMAT[id(formats)] = fmt

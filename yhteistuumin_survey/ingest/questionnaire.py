@@ -16,6 +16,8 @@ several practices one below the other starts a new practice where a question rep
 
 from __future__ import annotations
 
+from itertools import chain
+from operator import methodcaller
 from typing import Any
 
 from ..errors import InputError
@@ -26,6 +28,8 @@ from .mapping import HeadingMapper
 from .records import Mapping, ParsedFile, RawRecord, jsonable, unsure_reason
 
 META_SHEET = "_meta"
+#: Whether a cell is the builder's key of a practice sheet's heading row (``practice:1``).
+_is_sheet_key = methodcaller("startswith", "practice:")
 _TEXT_TYPES = {"text", "longtext"}
 _MAX_LABEL = 300
 
@@ -63,6 +67,15 @@ def visible_meta(sheet: Sheet) -> tuple[Sheet, dict[str, str]]:
     """
     meta: dict[str, str] = {}
     rows: list[list[Any]] | None = None
+    # Each different cell text looked up once (at C speed); most sheets have no label at all.
+    try:
+        different = set(chain.from_iterable(sheet.rows))
+    except TypeError:  # an unhashable cell value: every cell is looked at below
+        different = None
+    if different is not None and not any(
+            isinstance(cell, str) and len(cell) <= 40 and fold(cell) in META_LABELS
+            for cell in different):
+        return sheet, meta
     for index, row in enumerate(sheet.rows):
         for col, cell in enumerate(row):
             if not isinstance(cell, str) or len(cell) > 40:
@@ -117,7 +130,7 @@ def label_column(sheet: Sheet, mapper: HeadingMapper, max_rows: int = 120) -> tu
             text = cell_text(row[col])
             if not text or len(text) > _MAX_LABEL:
                 continue
-            hit = mapper.match(text)
+            hit = mapper.label(text)  # what match gives by these methods, without the guesses
             if hit is not None and hit.method in {"exact", "label", "option"}:
                 found[col].add(hit.question_id if hit.option is None
                                else f"{hit.question_id}:{hit.option}")
@@ -219,7 +232,7 @@ class _SheetReader:
             cells = [cell_text(c) for c in row]
             if not any(cells):
                 continue
-            if any(c.startswith("practice:") for c in cells):
+            if any(map(_is_sheet_key, cells)):
                 continue  # the sheet's heading row
             label = cells[self.label_col] if self.label_col < len(cells) else ""
             keyed, method, score = self._question_of(row, label, current)

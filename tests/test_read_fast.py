@@ -1,0 +1,257 @@
+"""The short ways of reading and normalising (issue 18) give what the whole ways give.
+
+Each short way stands beside the general code it skips; these tests feed both the same typed
+input, the usual shapes and odd ones, and compare the results.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from yhteistuumin_survey import normalise
+
+NAMES = ["Maija Meikäläinen", "Anna-Liisa O'Brien", "Henkilö 3030", "Henkilö 200001",
+         "Henkilö 0401234567", "Henkilö 040 123 4567", "kulttuurisihteeri Maija Meikäläinen",
+         "Kierrätyskeskus Oy", "Pekka P", "Maija Puh", "Maija puhelin", "Email", "e-mail",
+         "Maija (at) kunta", "Maija{at}kunta.fi", "Maija M.", "Maija  Meikäläinen", "Åsa Öberg",
+         "Eija Koski, espoo", "Eija - Koski", "Eija – Koski", "1234567", "Koski 12345678",
+         "Ville Virtanen 358401234567", "Ulla Ääri puh", "Nimi Sukunimi", "A B C D E",
+         "Tuomas Yhteyshenkilö", "Sami sp", "Jussi", "Ann'a", "Olli-", "-Olli", "Olli ’Ö",
+         "Maija\nMeikäläinen", "²", "Ⅻ ½", "Maija ²", "٣٣٣٣٣٣٣ Maija", "Maija_Meikäläinen"]
+EMAILS = ["maija.meikalainen@kunta.fi", "Maija.Meikalainen@Kunta.FI", "postmaster@kunta.fi",
+          "maija@kunta", "maija@@kunta.fi", "maija@kunta..fi", "Maija <maija@kunta.fi>",
+          "maija@kunta.fi, pekka@kunta.fi", "maija(at)kunta.fi", "maija.kunta.fi",
+          "maija@kunta.fi 040 123 4567", "ä@kunta.fi", "mailto:maija@kunta.fi", "<maija@kunta.fi>",
+          "maija@kunta.fi.", "a@b.fi"]
+PHONES = ["040 123 4567", "0401234567", "+358 40 123 4567", "09 816 21234", "040-1234567",
+          "puh. 040 123 4567", "040 123 4567 / 09 816 21234 (vaihde)", "ei julkista numeroa",
+          "040 12", "358 9 816 21234", "00358401234567", "040 123 4567 (työ)", "p. 0401234567",
+          "12345", "040 030 3030", "+358 (0)40 123 4567"]
+
+
+def _same(name, email, phone):
+    short = normalise._separate_contact(name, email, phone)
+    if short is not None:
+        assert short == normalise._split_contact_text(name, email, phone, None), (
+            name, email, phone)
+    return short
+
+
+def test_separate_fields_read_the_short_way_as_the_whole_way_reads_them():
+    taken = 0
+    for name in [None, *NAMES]:
+        for email in [None, *EMAILS]:
+            for phone in [None, *PHONES]:
+                taken += _same(normalise.clean_text(name), normalise.clean_text(email),
+                               normalise.clean_text(phone)) is not None
+    assert taken > 500  # the usual shapes do take the short way
+
+
+def test_the_usual_contact_takes_the_short_way():
+    parts = normalise._separate_contact("Maija Meikäläinen", "Maija.Meikalainen@Kunta.FI",
+                                        "040 123 4567")
+    assert parts == normalise.ContactParts("Maija Meikäläinen", "Maija.Meikalainen@kunta.fi",
+                                           "+358 40 1234567", None)
+    assert normalise._separate_contact("kulttuurisihteeri Maija Meikäläinen", None, None) is None
+
+
+_NAME_TEXT = st.text(alphabet="AaÄöBbKk -'’.,:;()@{}0123456789\n\tPpuhEmailSs²½Ⅻ٣_", max_size=24)
+
+
+@settings(max_examples=500, deadline=None)
+@given(name=st.one_of(st.none(), st.sampled_from(NAMES), _NAME_TEXT),
+       email=st.one_of(st.none(), st.sampled_from(EMAILS),
+                       st.text(alphabet="ab.@-_<>, (at)Kä", max_size=20)),
+       phone=st.one_of(st.none(), st.sampled_from(PHONES),
+                       st.text(alphabet="0123456789 +-()/puh.", max_size=20)))
+def test_any_separate_fields_read_the_short_way_as_the_whole_way_reads_them(name, email, phone):
+    _same(*(normalise.clean_text(v) for v in (name, email, phone)))
+
+
+@cache
+def _mappers():
+    from yhteistuumin_survey.ingest.mapping import HeadingMapper
+    from yhteistuumin_survey.ingest.profiles import load_profiles
+    from yhteistuumin_survey.resources import bundled_path
+    from yhteistuumin_survey.survey import load_survey
+
+    survey = load_survey(bundled_path("survey/questions.yaml"))
+    profiles = load_profiles()
+    return survey, [HeadingMapper(survey, profiles[name]) for name in ("table", "limesurvey")]
+
+
+def test_a_label_column_counts_what_the_whole_matching_reads_by_a_label():
+    # label_column counts only the sure rules (exact, label, option), which the whole matching
+    # tries first: the short matching must give exactly those and nothing else.
+    from test_ingest_mapping import HEADINGS
+
+    survey, mappers = _mappers()
+    texts = [h for h, _, _ in HEADINGS]
+    for question in survey.questions:
+        for label in question.labels.values():
+            texts += [label, f"{label} *", f"3. {label}", f"{label} / {label}", f"{label} - Lapset",
+                      f"{label} [SQ001]", f"{label}?", label.upper(), label[:-3] + "...",
+                      f"Kerro {label.lower()}"]
+    texts += ["Kunta: Ylivieska (977)", "https://www.yhteistuumin.fi/kysely?token=x", "", " ",
+              "Kiitos vastauksestanne!", "Tav.", "Yht.hlö", "Lapset", "Muu, mikä?"]
+    for mapper in mappers:
+        for text in texts:
+            whole = mapper.match(text)
+            sure = whole if whole is not None and whole.method in {"exact", "label", "option"} \
+                else None
+            assert mapper.label(text) == sure, text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="KäytnöimeTavoLps -/*?:[]()123.", max_size=40))
+def test_any_heading_reads_by_a_label_as_the_whole_matching_reads_it(text):
+    _survey, mappers = _mappers()
+    for mapper in mappers:
+        whole = mapper.match(text)
+        sure = whole if whole is not None and whole.method in {"exact", "label", "option"} \
+            else None
+        assert mapper.label(text) == sure
+
+
+
+def _formats() -> list[str]:
+    from yhteistuumin_survey.ingest.profiles import load_profiles
+
+    formats = {fmt for profile in load_profiles().values() for fmt in profile.timestamps}
+    return sorted(formats | {"%y-%m-%d %I %p", "%d.%m. %H:%M", "%Y%m%d%H%M%S", "%I:%M %p",
+                             "%m/%d", "%Y-%m-%dT%H:%M:%S%z", "%H.%M.%S %z", "%A %d %B %Y"})
+
+
+def _strptime_or_error(text: str, fmt: str):
+    import datetime as dt
+
+    try:
+        return dt.datetime.strptime(text, fmt)
+    except ValueError:
+        return ValueError
+
+
+def _fast_or_error(text: str, fmt: str):
+    from yhteistuumin_survey.ingest.profiles import _strptime
+
+    try:
+        return _strptime(text, fmt)
+    except ValueError:
+        return ValueError
+
+
+TIMES = ["2022/11/02 10:39:01 PM GMT+0100", "3/2/2024 9:01:00", "12/31/2024 23:59:59",
+         "2024-02-29 12:00:00", "2023-02-29 12:00:00", "31.12.2024 23.59", "1.1.2024 klo 8.05.00",
+         "2024/01/01 12:00:00 AM", "2024/01/01 12:00:00 pm", "2024/1/1 0:00:00 PM",
+         "2024-01-01 24:00:00", "2024-01-01 23:60:00", "2024-01-01 23:59:60", "2024-01-01 23:59:61",
+         "02/29", "2024-05-05T10:00:00+02:00", "2024-05-05T10:00:00Z", "2024-05-05T10:00:00-0530",
+         "2024-05-05T10:00:00+01:30:15.5", "2024-05-05T10:00:00+01:3015", "24-05-05 12 AM",
+         "69-01-01 1 pm", "2024-05-05  10:00:00", "2024-05-05\t10:00:00", " 1.01.2024",
+         "2024-05-05 10:00:00 extra", "10.00.00 +2359", "10.00.00 +2400", "Monday 01 January 2024"]
+
+
+def test_form_times_read_the_short_way_as_strptime_reads_them():
+    for fmt in _formats():
+        for text in TIMES:
+            assert _fast_or_error(text, fmt) == _strptime_or_error(text, fmt), (text, fmt)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(fmt=st.sampled_from(_formats()),
+       text=st.text(alphabet="0123456789 ./:-+ZTAPMampGMklo\t", max_size=32))
+def test_any_typed_time_reads_the_short_way_as_strptime_reads_it(fmt, text):
+    fast, slow = _fast_or_error(text, fmt), _strptime_or_error(text, fmt)
+    assert fast == slow
+    if slow is not ValueError:
+        assert (fast.tzinfo, fast.isoformat()) == (slow.tzinfo, slow.isoformat())
+
+
+@settings(max_examples=1000, deadline=None)
+@given(fmt=st.sampled_from(_formats()), data=st.data())
+def test_times_in_a_formats_own_shape_read_as_strptime_reads_them(fmt, data):
+    # Texts shaped like the format (its literal parts kept, each field one to four digits or a
+    # marker), so that most of them parse.
+    import re
+
+    pieces = []
+    for part in re.split(r"(%.)", fmt):
+        if part == "%p":
+            pieces.append(data.draw(st.sampled_from(["AM", "PM", "am", "pm", "XM"])))
+        elif part == "%z":
+            pieces.append(data.draw(st.sampled_from(["+0100", "-05:30", "Z", "+01:00:30",
+                                                     "+0130.5", "+2500", "-0000"])))
+        elif part.startswith("%"):
+            pieces.append(data.draw(st.from_regex(r"\A ?[0-9]{1,4}\Z")))
+        else:
+            pieces.append(part)
+    text = "".join(pieces)
+    fast, slow = _fast_or_error(text, fmt), _strptime_or_error(text, fmt)
+    assert fast == slow
+    if slow is not ValueError:
+        assert (fast.tzinfo, fast.isoformat()) == (slow.tzinfo, slow.isoformat())
+
+
+def _words_as_before(text: str) -> list[str]:
+    """``resolve._words`` as it was: every step on every text."""
+    import unicodedata
+
+    from yhteistuumin_survey import resolve
+
+    text = resolve._COLON_CASE.sub("", text.translate(resolve._INVISIBLE))
+    return resolve._WORD.findall(unicodedata.normalize("NFC", text).replace("_", " "))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(alphabet="aAäÄöå:n_ -iIsl\u0308\u00ad\u200bKoski", max_size=30))
+def test_names_split_into_the_words_they_split_into_before(text):
+    import unicodedata
+
+    from yhteistuumin_survey import resolve
+
+    assert resolve._words(text) == _words_as_before(text)
+    assert resolve._tokens(text) == [unicodedata.normalize("NFC", w.casefold())
+                                     for w in _words_as_before(text)]
+
+
+def test_no_character_that_cleaning_changes_is_printable():
+    # clean_text takes a printable text as it is (NFC aside): that is right only while every
+    # character _normalise_chars replaces or drops is unprintable, and line breaks too.
+    changed = [code for code in range(0x110000)
+               if normalise._ODD_CHARS.match(chr(code)) and chr(code).isprintable()]
+    assert changed == []
+    assert not any(ch.isprintable() for ch in normalise._LINE_BREAKS | {"\r", "\t"})
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40))
+def test_a_printable_answer_cleans_as_every_answer_cleans(text):
+    import unicodedata
+
+    if text.isprintable():
+        assert normalise._normalise_chars(text) == unicodedata.normalize("NFC", text)
+    # A one-item list goes the general way (its items joined by line breaks: the text itself).
+    assert normalise.clean_text(text) == normalise.clean_text([text])
+
+
+def test_a_python_whose_strptime_reads_a_field_otherwise_keeps_strptime():
+    # The short way is checked against strptime on times the format itself writes: a field it
+    # would read differently (here: every offset) sends that format back to strptime.
+    import datetime as dt
+    from unittest import mock
+
+    from yhteistuumin_survey.ingest import profiles
+
+    fmt = "%Y-%m-%dT%H:%M:%S%z"
+    profiles._TIME_PATTERNS.clear()
+    try:
+        with mock.patch.object(profiles, "_utc_offset", return_value=dt.UTC):
+            assert profiles._time_pattern(fmt) is None
+            assert profiles._strptime("2024-05-05T10:00:00+0200", fmt) == \
+                dt.datetime.strptime("2024-05-05T10:00:00+0200", fmt)
+        profiles._TIME_PATTERNS.clear()
+        assert profiles._time_pattern(fmt) is not None
+    finally:
+        profiles._TIME_PATTERNS.clear()
