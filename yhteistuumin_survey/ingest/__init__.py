@@ -24,9 +24,11 @@ from ..errors import InputError, SurveyError
 from ..reports import Report, count_phrase, plural, to_frame
 from ..tables import sha256_file
 from .detect import SOURCES
-from .prepare import Prepared, Reader, init_worker, prepare_in_worker
+from .prepare import Prepared, Reader
 from .records import Mapping, RawRecord
-from .store import Entry, RowResult, Store, list_practices, storage_name, synced_at_end
+
+# The store (and with it SQLModel) is imported where it is used: a worker process that only
+# reads and normalises (``pipeline``) imports this package without it.
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -36,8 +38,17 @@ if TYPE_CHECKING:
     from ..normalise import NormalisedPractice
     from ..resolve import Resolver
     from ..workspace import Workspace
+    from .store import Entry, RowResult
 
 __all__ = ["SOURCES", "IngestReport", "ingest_paths", "list_practices"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "list_practices":  # re-exported from .store, imported on first use
+        from .store import list_practices
+
+        return list_practices
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 EMAIL_SUFFIXES = {".eml", ".msg"}
 #: Below this many bytes of new tables, worker processes cost more than they save.
@@ -222,9 +233,20 @@ class _Run:
             session.exec(select(SurveyToken.token, SurveyToken.municipality_code)).all())
         self.active = set(session.exec(
             select(Municipality.code).where(Municipality.active == True)).all())  # noqa: E712
+        from .store import Store
+
         self.store = Store(session, received_dir=workspace.output_dir("received"))
         self.result = IngestReport()
         self.tried: set[tuple[str, str]] = set()  # (content, name) read or tried in this run
+
+    def prepare_to_store(self) -> None:
+        """Load what storing answers needs (the practices known, the name resolver) now
+        rather than at the first answer."""
+        if self._resolver is None:
+            from ..resolve import Resolver
+
+            self._resolver = Resolver.from_session(self.session)
+        _ = self.store.index
 
     # --- municipalities ----------------------------------------------------------------------
 
@@ -524,6 +546,8 @@ class _Run:
 
     def _entry(self, record: RawRecord, practice: NormalisedPractice | str | None,
                sender: str | None) -> Entry:
+        from .store import Entry
+
         if record.status != "practice":
             return Entry(record, None, status=record.status, reason=record.reason)
         if practice is None or isinstance(practice, str):
@@ -550,6 +574,7 @@ class _Run:
 
     def _ingest_email(self, path: Path, *, display: str, received: ReceivedFile) -> None:
         from .emails import body_answers, read_eml, read_msg
+        from .store import Entry, storage_name
 
         message = read_msg(path) if _is_msg(path) else read_eml(path)
         fmt = "msg" if _is_msg(path) else "eml"
@@ -607,6 +632,7 @@ class _Run:
         """Ingest the files of a zip archive (Google Forms downloads its CSV zipped)."""
         from ..tables import MAX_FILE_BYTES, check_zip
         from .emails import safe_name
+        from .store import storage_name
 
         with check_zip(path) as archive:
             members = [info for info in archive.infolist() if not info.is_dir()
@@ -745,6 +771,7 @@ def ingest_paths(paths: Iterable[Path], *, session: Session, workspace: Workspac
     while this process stores the results in file order (one process by default).
     """
     from ..locks import LockBusy, exclusive
+    from .store import synced_at_end
 
     started = time.perf_counter()
     # One ingest at a time per database: each run decides what is new from the practices it
@@ -815,33 +842,24 @@ def _ingest_locked(paths: Iterable[Path], *, session: Session, workspace: Worksp
         if checked is None and progress is not None:
             progress(1)
     todo = [(path, checked) for path, checked in checks if checked is not None]
-    # One process unless asked: on 2 cores, two workers made an ingest of 308 questionnaires
-    # and 10,000 export rows no faster (7.65 s against 7.36 s) for 2.9x the memory (584 MB
-    # against 199 MB) and 40 % more CPU (bench/ingest.py --workers 1 / 2, load 0.5).
-    workers = 1 if workers is None else max(1, workers)
-    parallel = [path for path, (_sha, size) in todo if run.parallel_candidate(path, size)]
-    pool = None
-    futures: dict[Path, list[Any]] = {}
-    if workers > 1 and len(parallel) >= 2 and \
-            sum(c[1] for p, c in todo if p in set(parallel)) >= PARALLEL_MIN_BYTES:
-        pool = _process_pool(min(workers, len(parallel)), workspace, source, structures,
-                             run.limits)
-    sizes = dict(todo)
+    parallel = [(key, path, size) for key, (path, (_sha, size)) in enumerate(todo)
+                if run.parallel_candidate(path, size)]
+    count = pipeline_workers(workers, [size for _key, _path, size in parallel])
+    pipeline = None
+    if count:
+        from .pipeline import Pipeline
+
+        pipeline = Pipeline(count, parallel, split_bytes=SPLIT_MIN_BYTES, workspace=workspace,
+                            source=source, structures=structures, limits=run.limits)
+        run.prepare_to_store()  # while the worker reads the first file
     from sqlalchemy.exc import SQLAlchemyError
 
     done = 0
     try:
-        if pool is not None:
-            for path in parallel:
-                # A long export is shared: each worker normalises every n-th of its rows.
-                parts = workers if sizes[path][1] >= SPLIT_MIN_BYTES else 1
-                futures[path] = [pool.submit(prepare_in_worker, str(path), str(path), part,
-                                             parts) for part in range(parts)]
-        for path, checked in todo:
-            shares = futures.get(path)
+        for key, (path, checked) in enumerate(todo):
             display, name = retries.get(path, (str(path), path.name))
             run.ingest_file(path, display=display, checked=checked, name=name,
-                            prepared=_gather(shares) if shares else None)
+                            prepared=pipeline.take(key) if pipeline is not None else None)
             done += 1
             if progress is not None:
                 progress(1)
@@ -857,8 +875,8 @@ def _ingest_locked(paths: Iterable[Path], *, session: Session, workspace: Worksp
                                    f"{left} file{'s' if left != 1 else ''} not read (the next "
                                    "run reads them)")
     finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+        if pipeline is not None:
+            pipeline.close()
     if not files and not retry_failed:
         run.add("", "error", "no files to ingest; name files or folders that hold them")
     run.result.seconds = time.perf_counter() - started
@@ -872,26 +890,25 @@ def _ingest_locked(paths: Iterable[Path], *, session: Session, workspace: Worksp
     return run.result
 
 
-def _gather(shares: list[Any]) -> Callable[[], Prepared]:
-    def result() -> Prepared:
-        first = shares[0].result()
-        return first.merge([share.result() for share in shares[1:]])
+def pipeline_workers(workers: int | None, sizes: list[int]) -> int:
+    """How many worker processes read and normalise the new table files of ``sizes`` (bytes)
+    ahead while this process stores them: 0 (this process reads them too) or ``workers``.
 
-    return result
+    By default (``workers`` None) one, when there are at least two such files of together
+    ``PARALLEL_MIN_BYTES`` or more and this process may run on two cores: then reading the
+    next files and storing overlap (bench/ingest.py). Starting a worker costs about a third
+    of a second of CPU (a fresh interpreter importing the readers), more than a small batch
+    saves. ``workers`` 1 is this process alone.
+    """
+    if len(sizes) < 2 or sum(sizes) < PARALLEL_MIN_BYTES:
+        return 0
+    if workers is None:
+        import os
 
-
-def _process_pool(workers: int, workspace: Workspace, source: str,
-                  structures: tuple[Path, ...] = (), limits: Any = None) -> Any:
-    """Return a pool of forked workers, or None where fork is not available."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    try:
-        context = multiprocessing.get_context("fork")
-    except ValueError:  # pragma: no cover - no fork on this platform: read in this process
-        return None
-    return ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker,
-                               initargs=(workspace, source, structures, limits))
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
+            (os.cpu_count() or 1)
+        return 1 if cores >= 2 else 0
+    return workers if workers > 1 else 0
 
 
 def count_files(paths: Iterable[Path]) -> int:

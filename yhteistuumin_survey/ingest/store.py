@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import shutil
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -34,6 +33,7 @@ from ..db.models import (
 )
 from ..normalise import fold  # cached: the same labels and titles are folded again and again
 from .emails import safe_name
+from .records import json_text
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -231,7 +231,7 @@ VERSION_COLUMNS = ("practice_id", "version", "submission_id", *CONTENT_FIELDS, "
 MUNICIPALITY_COLUMNS = ("practice_id", "municipality_code", "source", "superseded",
                         "submitted_source")
 _JSON_COLUMNS = frozenset({"raw", "keywords", "target_group", "flags"})
-_json_text = json.JSONEncoder().encode  # json.dumps' defaults, as the JSON type writes them
+_json_text = json_text  # json.dumps' defaults, as the JSON type writes them
 _KEYWORDS, _TARGET_GROUP = CONTENT_FIELDS.index("keywords"), CONTENT_FIELDS.index("target_group")
 #: A submission's status from what became of its row (other outcomes are the status).
 _SUBMISSION_STATUS = {NEW: "practice", NEW_VERSION: "practice", UNCHANGED: "unchanged",
@@ -700,7 +700,7 @@ class Store:
                                                                   strict=True):
             record = entry.record
             rows.append((sub_id, file_id, record.locator, record.sheet, record.row, fmt,
-                         _json_text(record.raw), _SUBMISSION_STATUS.get(outcome, outcome),
+                         record.raw_text(), _SUBMISSION_STATUS.get(outcome, outcome),
                          record.response_key or record.token,
                          entry.reason or record.reason or None, stamp))
         self.bulk.insert(_table(Submission).name, SUBMISSION_COLUMNS, rows)
