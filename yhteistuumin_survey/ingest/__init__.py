@@ -112,14 +112,15 @@ class IngestReport:
 
     def rows(self) -> list[dict[str, Any]]:
         """Return the report lines as dictionaries with ``REPORT_COLUMNS``."""
-        out = []
+        return [dict(zip(REPORT_COLUMNS, values, strict=True)) for values in self.row_values()]
+
+    def row_values(self) -> Iterator[list[Any]]:
+        """The report lines as their values, in the order of ``REPORT_COLUMNS``."""
         for outcome in self.report.outcomes:
             detail = outcome.detail
-            out.append({"file": detail.get("file", outcome.source), "sheet": detail.get("sheet"),
-                        "row": detail.get("row"), "format": detail.get("format"),
-                        "outcome": outcome.status, "practice_id": detail.get("practice_id"),
-                        "version": detail.get("version"), "reason": outcome.reason})
-        return out
+            get = detail.get
+            yield [get("file", outcome.source), get("sheet"), get("row"), get("format"),
+                   outcome.status, get("practice_id"), get("version"), outcome.reason]
 
     def table(self) -> tuple[list[str], list[dict[str, Any]]]:
         return list(REPORT_COLUMNS), self.rows()
@@ -740,17 +741,21 @@ def write_report_csv(result: IngestReport, folder: Path, *, lang: str = "fi") ->
     Finland expects ``;``), with filters, frozen headings and a print setup. The name is kept
     for the callers; the file is no longer a CSV.
     """
-    from ..workbooks import write_table_xlsx
+    from ..workbooks import write_values_xlsx
 
     lang = lang if lang in REPORT_HEADINGS else "fi"
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     outcomes = REPORT_OUTCOMES[lang]
-    rows = result.rows()  # new dictionaries: translated in place
-    for row in rows:
-        row["outcome"] = outcomes.get(row["outcome"], row["outcome"])
+    at = REPORT_COLUMNS.index("outcome")
+
+    def translated() -> Iterator[list[Any]]:
+        for values in result.row_values():
+            values[at] = outcomes.get(values[at], values[at])
+            yield values
+
     headings = [REPORT_HEADINGS[lang][c] for c in REPORT_COLUMNS]
-    return write_table_xlsx(folder / f"ingest-{stamp}.xlsx", rows, REPORT_COLUMNS, headings,
-                            title="Lukuraportti" if lang == "fi" else "Inläsningsrapport")
+    return write_values_xlsx(folder / f"ingest-{stamp}.xlsx", translated(), headings,
+                             title="Lukuraportti" if lang == "fi" else "Inläsningsrapport")
 
 
 def ingest_paths(paths: Iterable[Path], *, session: Session, workspace: Workspace,
