@@ -80,7 +80,7 @@ def _clean(rows: Iterable[Sequence[Any]], headers: list[str]) -> tuple[list[list
     widths = [len(h) for h in headers]
     table = []
     for row in rows:
-        values = []
+        values: list[Any] = []
         for i, value in enumerate(row):
             if type(value) is str:
                 known = seen.get(value)
