@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from ingest_support import DATA, practices, run_ingest, stable_items
+from ingest_support import DATA, practices, stable_items
 
 NAMES = ["msforms.xlsx", "webropol.xlsx", "limesurvey-codes.csv", "questionnaire.xlsx",
          "googleforms.csv"]
@@ -43,14 +43,22 @@ def _alone(tmp_path: Path, workspace, sqlite_template: Path, folder: Path):
 
 @pytest.fixture
 def always_pipelined(monkeypatch):
-    """The pipeline for any batch of two or more tables, on any machine."""
-    import os
-
+    """The pipeline for any batch of two or more tables."""
     import yhteistuumin_survey.ingest as ingest
 
     monkeypatch.setattr(ingest, "PARALLEL_MIN_BYTES", 0)
-    if hasattr(os, "sched_getaffinity"):
-        monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1})
+
+
+def _piped(paths: list[Path], *, engine, workspace):
+    """Ingest with two processes: a worker reads ahead, this one stores."""
+    from sqlmodel import Session
+
+    from yhteistuumin_survey.config import load_settings
+    from yhteistuumin_survey.ingest import ingest_paths
+
+    with Session(engine, expire_on_commit=False) as session:
+        return ingest_paths(paths, session=session, workspace=workspace,
+                            settings=load_settings(workspace.root, env={}), workers=2)
 
 
 def _workspace_engine(workspace):
@@ -62,7 +70,7 @@ def _workspace_engine(workspace):
 def test_files_a_worker_process_read_are_stored_as_if_read_here(
         engine, workspace, tmp_path, sqlite_template, always_pipelined):
     folder = _inputs(tmp_path / "in")
-    piped = run_ingest([folder], engine=engine, workspace=workspace)
+    piped = _piped([folder], engine=engine, workspace=workspace)
     alone, alone_engine = _alone(tmp_path, workspace, sqlite_template, folder)
     assert stable_items(piped, folder) == stable_items(alone, folder)
     assert practices(engine) == practices(alone_engine)
@@ -119,7 +127,7 @@ def test_a_worker_that_dies_only_costs_speed(workspace, tmp_path, sqlite_templat
     monkeypatch.setattr(pipeline, "_WORKER_CODE", code)
     folder = _inputs(tmp_path / "in")
     engine = _workspace_engine(workspace)
-    piped = run_ingest([folder], engine=engine, workspace=workspace)
+    piped = _piped([folder], engine=engine, workspace=workspace)
     alone, alone_engine = _alone(tmp_path, workspace, sqlite_template, folder)
     assert stable_items(piped, folder) == stable_items(alone, folder)
     assert practices(engine) == practices(alone_engine)
@@ -141,7 +149,6 @@ def test_a_script_without_a_main_guard_ingests_once(workspace, tmp_path):
         "from yhteistuumin_survey.db.engine import open_database\n"
         "from yhteistuumin_survey.workspace import Workspace\n"
         "ingest.PARALLEL_MIN_BYTES = 0\n"
-        "os.sched_getaffinity = lambda _pid: {0, 1}\n"
         f"workspace = Workspace(Path({str(workspace.root)!r}))\n"
         "engine = open_database(f\"sqlite:///{workspace.root / 'outputs' / 'yhteistuumin.sqlite'}\")\n"
         "with Session(engine) as session:\n"
@@ -155,17 +162,13 @@ def test_a_script_without_a_main_guard_ingests_once(workspace, tmp_path):
     assert "('new', " in done.stdout and "error" not in done.stdout
 
 
-def test_a_worker_only_for_a_batch_big_enough_on_two_cores(monkeypatch):
-    import os
-
+def test_a_worker_only_when_asked_and_for_a_batch_big_enough():
     from yhteistuumin_survey.ingest import PARALLEL_MIN_BYTES, pipeline_workers
 
     big = [PARALLEL_MIN_BYTES, 1]
-    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1})
-    assert pipeline_workers(None, big) == 1
-    assert pipeline_workers(None, [PARALLEL_MIN_BYTES * 2]) == 0  # one file: nothing overlaps
-    assert pipeline_workers(None, [PARALLEL_MIN_BYTES // 4] * 3) == 0
-    assert pipeline_workers(1, big) == 0  # asked for this process alone
-    assert pipeline_workers(3, big) == 3
-    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0})
-    assert pipeline_workers(None, big) == 0
+    assert pipeline_workers(None, big) == 0  # one process by default
+    assert pipeline_workers(1, big) == 0
+    assert pipeline_workers(2, big) == 1  # two processes: one worker reads ahead
+    assert pipeline_workers(3, big) == 2
+    assert pipeline_workers(2, [PARALLEL_MIN_BYTES * 2]) == 0  # one file: nothing overlaps
+    assert pipeline_workers(2, [PARALLEL_MIN_BYTES // 4] * 3) == 0
