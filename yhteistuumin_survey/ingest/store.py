@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import operator
 import shutil
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -80,9 +81,13 @@ def content_fingerprint(values: Any, codes: Iterable[str]) -> str:
     run starts). The content is hashed as the repr of a tuple, lists as tuples: the same
     content gives the same text whether it came from a normalised answer or a stored version
     (str, None, bools and lists of str), at a third of the cost of sorted JSON."""
-    data = tuple(tuple(value) if isinstance(value, list | tuple) else value
-                 for value in map(values.__getattribute__, CONTENT_FIELDS))
+    data = tuple([tuple(value) if isinstance(value, _SEQUENCES) else value
+                  for value in _content_of(values)])
     return hashlib.sha256(repr((data, sorted(set(codes)))).encode()).hexdigest()
+
+
+_content_of = operator.attrgetter(*CONTENT_FIELDS)
+_SEQUENCES = (list, tuple)
 
 
 def title_key(title: str | None) -> str:
@@ -360,9 +365,9 @@ def synced_at_end(session: Session) -> Iterator[None]:
     is copied into the database (a checkpoint, which syncs) only every
     ``RUN_CHECKPOINT_PAGES`` pages instead of SQLite's 1,000: at 1,000 the bench's ingest
     checkpointed a dozen times, copying the pages each file's transaction touches again and
-    again (0.8 s of 7 s of CPU). At the end the log is checkpointed, and a connection going
-    back to the pool is FULL again with the default checkpoints. Other databases are left as
-    they are.
+    again (0.8 s of 7 s of CPU). At the end the log is checkpointed, and the connections the
+    run used are FULL again with the default checkpoints. Other databases are left as they
+    are.
     """
     from sqlalchemy import event
 
@@ -371,25 +376,30 @@ def synced_at_end(session: Session) -> Iterator[None]:
         yield
         return
 
+    # The connections relaxed in this run (kept, so that none is taken for another): each is
+    # relaxed once, not at every file's transaction, and made FULL again at the end.
+    relaxed: dict[int, Any] = {}
+
     def relax(_session: Any, _transaction: Any, connection: Any) -> None:
+        dbapi_connection = connection.connection.dbapi_connection
+        if id(dbapi_connection) in relaxed:
+            return
         connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
         connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint={RUN_CHECKPOINT_PAGES}")
-
-    def restore(dbapi_connection: Any, _record: Any) -> None:
-        try:
-            dbapi_connection.execute("PRAGMA synchronous=FULL")
-            dbapi_connection.execute("PRAGMA wal_autocheckpoint=1000")  # SQLite's default
-        except Exception:  # noqa: BLE001 - a broken connection is discarded by the pool anyway
-            pass
+        relaxed[id(dbapi_connection)] = dbapi_connection
 
     event.listen(session, "after_begin", relax)
-    event.listen(engine, "checkin", restore)
     try:
         yield
     finally:
         event.remove(session, "after_begin", relax)
-        session.rollback()  # give the connection back to the pool: FULL again
-        event.remove(engine, "checkin", restore)
+        session.rollback()  # give the connection back to the pool
+        for dbapi_connection in relaxed.values():
+            try:
+                dbapi_connection.execute("PRAGMA synchronous=FULL")
+                dbapi_connection.execute("PRAGMA wal_autocheckpoint=1000")  # SQLite's default
+            except Exception:  # noqa: BLE001 - a closed connection is discarded anyway
+                pass
         from sqlalchemy.exc import SQLAlchemyError
 
         try:
