@@ -185,8 +185,8 @@ class PracticeIndex:
         from rapidfuzz import fuzz, process
 
         # Titles that start alike; the most recent few hundred are enough to catch a resend.
-        best = process.extractOne(key, block[-500:], scorer=fuzz.ratio,
-                                  score_cutoff=DUPLICATE_CUTOFF)
+        best = process.extractOne(key, block if len(block) <= 500 else block[-500:],
+                                  scorer=fuzz.ratio, score_cutoff=DUPLICATE_CUTOFF)
         return self.by_title[best[0]].id if best else None
 
     @classmethod
@@ -832,8 +832,8 @@ class Store:
         practice = entry.practice
         assert practice is not None
         content = [getattr(practice, name) for name in CONTENT_FIELDS]
-        content[_KEYWORDS] = _json_text(list(practice.keywords))
-        content[_TARGET_GROUP] = _json_text(list(practice.target_group))
+        content[_KEYWORDS] = _json_text(practice.keywords)  # a tuple as a list would be
+        content[_TARGET_GROUP] = _json_text(practice.target_group)
         return (practice_id, version, submission_id, *content,
                 _json_text(list(dict.fromkeys(flags))), stamp)
 
