@@ -74,25 +74,59 @@ class _Channel:
 def serve(fd: int) -> None:
     """A worker's loop: build the reader from the first message, then answer each task
     (key, path, display, part, parts) with the prepared file in parts (``_send_prepared``),
-    until the parent closes the connection or sends None."""
+    until the parent closes the connection or sends None.
+
+    A thread sends the answers: the next file is read while the last one goes out (the
+    parent takes it when it has stored the file before), at most one file waiting."""
+    import queue
     import signal
     import socket
+    import threading
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the run and this worker
     channel = _Channel(socket.socket(fileno=fd))
+    outbox: queue.Queue[tuple[int, Prepared | None] | None] = queue.Queue(maxsize=1)
+    gone = threading.Event()
+
+    def sender() -> None:
+        try:
+            while (item := outbox.get()) is not None:
+                key, prepared = item
+                if prepared is None:
+                    channel.send(("failed", key))
+                else:
+                    _send_prepared(channel, key, prepared)
+                del item, prepared
+        except (EOFError, OSError):  # the parent has gone
+            gone.set()
+
+    thread = threading.Thread(target=sender, name="pipeline-sender", daemon=True)
+    thread.start()
     try:
         reader = Reader(*channel.recv())
-        while (task := channel.recv()) is not None:
+        while not gone.is_set() and (task := channel.recv()) is not None:
             key, path, display, part, parts = task
             try:
-                prepared = reader.prepare(Path(path), display, part, parts)
+                prepared: Prepared | None = reader.prepare(Path(path), display, part, parts)
             except Exception:  # noqa: BLE001 - the parent reads this file itself
-                channel.send(("failed", key))
-                continue
-            _send_prepared(channel, key, prepared)
+                prepared = None
+            while not gone.is_set():
+                try:
+                    outbox.put((key, prepared), timeout=0.5)
+                    break
+                except queue.Full:
+                    continue
+            del prepared
     except (EOFError, OSError):  # the parent has gone or closed the connection
         pass
     finally:
+        while not gone.is_set():  # let the thread send what is left, then stop
+            try:
+                outbox.put(None, timeout=0.5)
+            except queue.Full:
+                continue
+            thread.join()
+            break
         channel.close()
 
 
