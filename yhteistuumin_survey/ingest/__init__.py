@@ -749,7 +749,8 @@ def write_report_csv(result: IngestReport, folder: Path, *, lang: str = "fi") ->
     at = REPORT_COLUMNS.index("outcome")
 
     def translated() -> Iterator[list[Any]]:
-        for values in result.row_values():
+        for row in result.rows():
+            values = [row.get(column) for column in REPORT_COLUMNS]
             values[at] = outcomes.get(values[at], values[at])
             yield values
 
