@@ -751,7 +751,7 @@ def write_report_csv(result: IngestReport, folder: Path, *, lang: str = "fi") ->
     def translated() -> Iterator[list[Any]]:
         for row in result.rows():
             values = [row.get(column) for column in REPORT_COLUMNS]
-            values[at] = outcomes.get(values[at], values[at])
+            values[at] = outcomes.get(str(values[at]), values[at])
             yield values
 
     headings = [REPORT_HEADINGS[lang][c] for c in REPORT_COLUMNS]
