@@ -21,6 +21,7 @@ import shutil
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring_ascii as _quote
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -237,6 +238,18 @@ MUNICIPALITY_COLUMNS = ("practice_id", "municipality_code", "source", "supersede
                         "submitted_source")
 _JSON_COLUMNS = frozenset({"raw", "keywords", "target_group", "flags"})
 _json_text = json_text  # json.dumps' defaults, as the JSON type writes them
+
+
+def _json_list(items: Any) -> str:
+    """``json_text`` of a list or tuple; of texts (a version's keywords, target groups and
+    flags) without the encoder's setup for each small list."""
+    if not items:
+        return "[]" if isinstance(items, list | tuple) else _json_text(items)
+    if isinstance(items, list | tuple) and all(type(item) is str for item in items):
+        return "[" + ", ".join(map(_quote, items)) + "]"
+    return _json_text(items)
+
+
 _KEYWORDS, _TARGET_GROUP = CONTENT_FIELDS.index("keywords"), CONTENT_FIELDS.index("target_group")
 #: A submission's status from what became of its row (other outcomes are the status).
 _SUBMISSION_STATUS = {NEW: "practice", NEW_VERSION: "practice", UNCHANGED: "unchanged",
@@ -832,10 +845,10 @@ class Store:
         practice = entry.practice
         assert practice is not None
         content = [getattr(practice, name) for name in CONTENT_FIELDS]
-        content[_KEYWORDS] = _json_text(practice.keywords)  # a tuple as a list would be
-        content[_TARGET_GROUP] = _json_text(practice.target_group)
+        content[_KEYWORDS] = _json_list(practice.keywords)
+        content[_TARGET_GROUP] = _json_list(practice.target_group)
         return (practice_id, version, submission_id, *content,
-                _json_text(list(dict.fromkeys(flags))), stamp)
+                _json_list(list(dict.fromkeys(flags))), stamp)
 
     def _replace_municipalities(self, practice_id: int, entry: Entry) -> list[tuple[Any, ...]]:
         """Rows for a new version's municipalities. The submitted rows of the earlier version
