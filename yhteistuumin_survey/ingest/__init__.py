@@ -906,12 +906,12 @@ def pipeline_workers(workers: int | None, sizes: list[int]) -> int:
     start, more than a small batch saves).
 
     One process is the default because the pipeline does not pay on the whole yet
-    (bench/ingest.py, 308 questionnaires and 2 x 5,000 export rows, 2 cores): with one
-    worker the run took 4.4-4.6 s against 5.1-5.8 s alone while the other core was mostly
-    free, but 8.8-9.3 s against 5.1 s when another program kept a core busy (the two
-    processes wait for each other), and the process tree's memory was 242 MB against 183 MB
-    (2.3x reading the files with pandas, over the 2x the issue allows): each process holds a
-    long export while the other reads or stores the next.
+    (bench/ingest.py, 308 questionnaires and 2 x 5,000 export rows, 2 cores, load 1.5): with
+    one worker the run took 4.1-4.5 s against 4.6 s alone, for 5.0 CPU seconds against 4.5
+    and 248 MB of memory for the process tree against 183 MB (2.4x reading the files with
+    pandas, over the 2x the issue allows): each process holds a long export while the other
+    reads or stores the next. The storing process is the slower one, and it waits for the
+    worker to read the first file.
     """
     if workers is None or workers < 2 or len(sizes) < 2 or sum(sizes) < PARALLEL_MIN_BYTES:
         return 0
