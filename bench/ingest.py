@@ -285,7 +285,7 @@ def main() -> None:
     parser.add_argument("--phase", choices=("baseline", "ingest"), default=None)
     parser.add_argument("--again", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--workers", type=int, default=None,
-                        help="worker processes for ingest (default: one per free core)")
+                        help="processes that read (ingest_paths' workers; default: its default, one)")
     args = parser.parse_args()
     folder = args.data or Path(tempfile.gettempdir()) / \
         f"yhteistuumin-bench-ingest-{args.questionnaires}-{args.rows}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -39,38 +39,23 @@ def write_table_xlsx(path: Path, rows: Sequence[Mapping[str, Any]], columns: Seq
     making a cell object per value. The widths come from a first pass over the values; a
     value repeated down a column (a file name, an outcome) is cleaned once.
     """
+    return write_values_xlsx(path, ([row.get(column) for column in columns] for row in rows),
+                             [str(h) for h in (headers or columns)], title=title)
+
+
+def write_values_xlsx(path: Path, rows: Iterable[Sequence[Any]], headers: Sequence[str], *,
+                      title: str = "Taulukko") -> Path:
+    """``write_table_xlsx`` of rows given as their values, in the order of ``headers``."""
     import zipfile
 
-    headers = [str(h) for h in (headers or columns)]
+    headers = [str(h) for h in headers]
     sheet_title = title[:31]
     bad = _INVALID_TITLE.search(sheet_title)
     if bad:
         raise ValueError(f"Invalid character {bad.group()} found in sheet title")
-    cleaned: dict[Any, Any] = {}
-    table = []
-    for row in rows:
-        values = []
-        for column in columns:
-            value = row.get(column)
-            if isinstance(value, str):
-                done = cleaned.get(value)
-                if done is None:
-                    done = cleaned[value] = cell_value(value)
-                values.append(done)
-            else:
-                values.append(_cell(value))
-        table.append(values)
-    widths = [len(h) for h in headers]
-    for values in table:
-        for i, value in enumerate(values):
-            if value is not None:
-                text = value if isinstance(value, str) else str(value)
-                longest = max(len(line) for line in text.split("\n")) if "\n" in text \
-                    else len(text)
-                if longest > widths[i]:
-                    widths[i] = longest
+    table, widths = _clean(rows, headers)
     widths = [min(MAX_WIDTH, max(MIN_WIDTH, width + 2)) for width in widths]
-    last_row = max(1, len(rows) + 1)
+    last_row = max(1, len(table) + 1)
     path.parent.mkdir(parents=True, exist_ok=True)
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL) as archive:
@@ -86,6 +71,41 @@ def write_table_xlsx(path: Path, rows: Sequence[Mapping[str, Any]], columns: Seq
         archive.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
         archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
     return path
+
+
+def _clean(rows: Iterable[Sequence[Any]], headers: list[str]) -> tuple[list[list[Any]], list[int]]:
+    """The cells' values (``_cell``) and each column's longest line, in one pass. A text is
+    cleaned and measured once however often it comes (a file name, an outcome)."""
+    seen: dict[str, tuple[Any, int]] = {}  # text -> (cleaned, its longest line)
+    widths = [len(h) for h in headers]
+    table = []
+    for row in rows:
+        values: list[Any] = []
+        for i, value in enumerate(row):
+            if type(value) is str:
+                known = seen.get(value)
+                if known is None:
+                    cleaned = cell_value(value)
+                    known = seen[value] = (cleaned, _longest(cleaned))
+                value, longest = known
+            elif value is None:
+                values.append(None)
+                continue
+            elif type(value) is int:
+                longest = len(str(value))
+            else:
+                value = _cell(value)
+                longest = 0 if value is None else _longest(value if isinstance(value, str)
+                                                            else str(value))
+            if longest > widths[i]:
+                widths[i] = longest
+            values.append(value)
+        table.append(values)
+    return table, widths
+
+
+def _longest(text: str) -> int:
+    return max(len(line) for line in text.split("\n")) if "\n" in text else len(text)
 
 
 def _t(text: str) -> str:
@@ -111,21 +131,33 @@ def _sheet_xml(headers: list[str], widths: list[int], table: list[list[Any]],
     # Each row as sheetxml.row_xml writes it; a cell's XML after its reference is made once
     # per distinct value (a report repeats its file names, formats and outcomes).
     letters = column_letters(len(headers))
-    fragments: dict[tuple[type, Any], str] = {}
+    starts = [f'<c r="{letters[index + 1]}' for index in range(len(headers))]
+    texts: dict[str, str] = {}  # a text's cell XML after the reference
+    others: dict[tuple[type, Any], str] = {}  # the same for numbers and booleans
     chunk: list[str] = []
     for number, values in enumerate(table, start=2):
-        cells = []
+        cells = [f'<row r="{number}">']
         for index, value in enumerate(values):
-            if value is None or value == "":
+            if type(value) is str:
+                if not value:
+                    continue
+                fragment = texts.get(value)
+                if fragment is None:
+                    if len(texts) > 100_000:
+                        texts.clear()
+                    fragment = texts[value] = _fragment(value)
+            elif value is None:
                 continue
-            key = (type(value), value)
-            fragment = fragments.get(key)
-            if fragment is None:
-                fragment = fragments[key] = row_xml(1, [value])[len(_CELL_A1):-len("</row>")]
-                if len(fragments) > 100_000:
-                    fragments.clear()
-            cells.append(f'<c r="{letters[index + 1]}{number}"{fragment}')
-        chunk.append(f'<row r="{number}">{"".join(cells)}</row>')
+            elif type(value) is int:
+                fragment = f' t="n"><v>{value!r}</v></c>'  # as row_xml writes a number
+            else:
+                key = (type(value), value)
+                fragment = others.get(key)
+                if fragment is None:
+                    fragment = others[key] = _fragment(value)
+            cells.append(f'{starts[index]}{number}"{fragment}')
+        cells.append("</row>")
+        chunk.append("".join(cells))
         if len(chunk) == 200:
             yield "".join(chunk)
             chunk = []
@@ -137,6 +169,11 @@ def _sheet_xml(headers: list[str], widths: list[int], table: list[list[Any]],
 
 
 _CELL_A1 = '<row r="1"><c r="A1"'
+
+
+def _fragment(value: Any) -> str:
+    """A cell's XML after ``<c r="A1"`` as ``row_xml`` writes it."""
+    return row_xml(1, [value])[len(_CELL_A1):-len("</row>")]
 
 
 def _workbook_xml(title: str, columns: int, last_row: int) -> str:

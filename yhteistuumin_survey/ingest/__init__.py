@@ -24,9 +24,11 @@ from ..errors import InputError, SurveyError
 from ..reports import Report, count_phrase, plural, to_frame
 from ..tables import sha256_file
 from .detect import SOURCES
-from .prepare import Prepared, Reader, init_worker, prepare_in_worker
+from .prepare import Prepared, Reader
 from .records import Mapping, RawRecord
-from .store import Entry, RowResult, Store, list_practices, storage_name, synced_at_end
+
+# The store (and with it SQLModel) is imported where it is used: a worker process that only
+# reads and normalises (``pipeline``) imports this package without it.
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -36,8 +38,17 @@ if TYPE_CHECKING:
     from ..normalise import NormalisedPractice
     from ..resolve import Resolver
     from ..workspace import Workspace
+    from .store import Entry, RowResult
 
 __all__ = ["SOURCES", "IngestReport", "ingest_paths", "list_practices"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "list_practices":  # re-exported from .store, imported on first use
+        from .store import list_practices
+
+        return list_practices
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 EMAIL_SUFFIXES = {".eml", ".msg"}
 #: Below this many bytes of new tables, worker processes cost more than they save.
@@ -101,14 +112,15 @@ class IngestReport:
 
     def rows(self) -> list[dict[str, Any]]:
         """Return the report lines as dictionaries with ``REPORT_COLUMNS``."""
-        out = []
+        return [dict(zip(REPORT_COLUMNS, values, strict=True)) for values in self.row_values()]
+
+    def row_values(self) -> Iterator[list[Any]]:
+        """The report lines as their values, in the order of ``REPORT_COLUMNS``."""
         for outcome in self.report.outcomes:
             detail = outcome.detail
-            out.append({"file": detail.get("file", outcome.source), "sheet": detail.get("sheet"),
-                        "row": detail.get("row"), "format": detail.get("format"),
-                        "outcome": outcome.status, "practice_id": detail.get("practice_id"),
-                        "version": detail.get("version"), "reason": outcome.reason})
-        return out
+            get = detail.get
+            yield [get("file", outcome.source), get("sheet"), get("row"), get("format"),
+                   outcome.status, get("practice_id"), get("version"), outcome.reason]
 
     def table(self) -> tuple[list[str], list[dict[str, Any]]]:
         return list(REPORT_COLUMNS), self.rows()
@@ -222,9 +234,20 @@ class _Run:
             session.exec(select(SurveyToken.token, SurveyToken.municipality_code)).all())
         self.active = set(session.exec(
             select(Municipality.code).where(Municipality.active == True)).all())  # noqa: E712
+        from .store import Store
+
         self.store = Store(session, received_dir=workspace.output_dir("received"))
         self.result = IngestReport()
         self.tried: set[tuple[str, str]] = set()  # (content, name) read or tried in this run
+
+    def prepare_to_store(self) -> None:
+        """Load what storing answers needs (the practices known, the name resolver) now
+        rather than at the first answer."""
+        if self._resolver is None:
+            from ..resolve import Resolver
+
+            self._resolver = Resolver.from_session(self.session)
+        _ = self.store.index
 
     # --- municipalities ----------------------------------------------------------------------
 
@@ -524,6 +547,8 @@ class _Run:
 
     def _entry(self, record: RawRecord, practice: NormalisedPractice | str | None,
                sender: str | None) -> Entry:
+        from .store import Entry
+
         if record.status != "practice":
             return Entry(record, None, status=record.status, reason=record.reason)
         if practice is None or isinstance(practice, str):
@@ -550,6 +575,7 @@ class _Run:
 
     def _ingest_email(self, path: Path, *, display: str, received: ReceivedFile) -> None:
         from .emails import body_answers, read_eml, read_msg
+        from .store import Entry, storage_name
 
         message = read_msg(path) if _is_msg(path) else read_eml(path)
         fmt = "msg" if _is_msg(path) else "eml"
@@ -607,6 +633,7 @@ class _Run:
         """Ingest the files of a zip archive (Google Forms downloads its CSV zipped)."""
         from ..tables import MAX_FILE_BYTES, check_zip
         from .emails import safe_name
+        from .store import storage_name
 
         with check_zip(path) as archive:
             members = [info for info in archive.infolist() if not info.is_dir()
@@ -714,17 +741,22 @@ def write_report_csv(result: IngestReport, folder: Path, *, lang: str = "fi") ->
     Finland expects ``;``), with filters, frozen headings and a print setup. The name is kept
     for the callers; the file is no longer a CSV.
     """
-    from ..workbooks import write_table_xlsx
+    from ..workbooks import write_values_xlsx
 
     lang = lang if lang in REPORT_HEADINGS else "fi"
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     outcomes = REPORT_OUTCOMES[lang]
-    rows = result.rows()  # new dictionaries: translated in place
-    for row in rows:
-        row["outcome"] = outcomes.get(row["outcome"], row["outcome"])
+    at = REPORT_COLUMNS.index("outcome")
+
+    def translated() -> Iterator[list[Any]]:
+        for row in result.rows():
+            values = [row.get(column) for column in REPORT_COLUMNS]
+            values[at] = outcomes.get(str(values[at]), values[at])
+            yield values
+
     headings = [REPORT_HEADINGS[lang][c] for c in REPORT_COLUMNS]
-    return write_table_xlsx(folder / f"ingest-{stamp}.xlsx", rows, REPORT_COLUMNS, headings,
-                            title="Lukuraportti" if lang == "fi" else "Inläsningsrapport")
+    return write_values_xlsx(folder / f"ingest-{stamp}.xlsx", translated(), headings,
+                             title="Lukuraportti" if lang == "fi" else "Inläsningsrapport")
 
 
 def ingest_paths(paths: Iterable[Path], *, session: Session, workspace: Workspace,
@@ -741,10 +773,12 @@ def ingest_paths(paths: Iterable[Path], *, session: Session, workspace: Workspac
     Files already received (same content) are reported and skipped before anything is read.
     ``structures`` are LimeSurvey ``.lss`` files that explain LimeSurvey exports' codes (a
     ``.lss`` in an export's own folder is used too).
-    With ``workers`` > 1 and several new table files, worker processes read and normalise them
-    while this process stores the results in file order (one process by default).
+    With ``workers`` 2 or more and new table files of 2 MB or more, ``workers`` - 1 worker
+    processes read and normalise them ahead while this process stores them in file order
+    (``pipeline_workers``; one process by default).
     """
     from ..locks import LockBusy, exclusive
+    from .store import synced_at_end
 
     started = time.perf_counter()
     # One ingest at a time per database: each run decides what is new from the practices it
@@ -815,33 +849,24 @@ def _ingest_locked(paths: Iterable[Path], *, session: Session, workspace: Worksp
         if checked is None and progress is not None:
             progress(1)
     todo = [(path, checked) for path, checked in checks if checked is not None]
-    # One process unless asked: on 2 cores, two workers made an ingest of 308 questionnaires
-    # and 10,000 export rows no faster (7.65 s against 7.36 s) for 2.9x the memory (584 MB
-    # against 199 MB) and 40 % more CPU (bench/ingest.py --workers 1 / 2, load 0.5).
-    workers = 1 if workers is None else max(1, workers)
-    parallel = [path for path, (_sha, size) in todo if run.parallel_candidate(path, size)]
-    pool = None
-    futures: dict[Path, list[Any]] = {}
-    if workers > 1 and len(parallel) >= 2 and \
-            sum(c[1] for p, c in todo if p in set(parallel)) >= PARALLEL_MIN_BYTES:
-        pool = _process_pool(min(workers, len(parallel)), workspace, source, structures,
-                             run.limits)
-    sizes = dict(todo)
+    parallel = [(key, path, size) for key, (path, (_sha, size)) in enumerate(todo)
+                if run.parallel_candidate(path, size)]
+    count = pipeline_workers(workers, [size for _key, _path, size in parallel])
+    pipeline = None
+    if count:
+        from .pipeline import Pipeline
+
+        pipeline = Pipeline(count, parallel, split_bytes=SPLIT_MIN_BYTES, workspace=workspace,
+                            source=source, structures=structures, limits=run.limits)
+        run.prepare_to_store()  # while the worker reads the first file
     from sqlalchemy.exc import SQLAlchemyError
 
     done = 0
     try:
-        if pool is not None:
-            for path in parallel:
-                # A long export is shared: each worker normalises every n-th of its rows.
-                parts = workers if sizes[path][1] >= SPLIT_MIN_BYTES else 1
-                futures[path] = [pool.submit(prepare_in_worker, str(path), str(path), part,
-                                             parts) for part in range(parts)]
-        for path, checked in todo:
-            shares = futures.get(path)
+        for key, (path, checked) in enumerate(todo):
             display, name = retries.get(path, (str(path), path.name))
             run.ingest_file(path, display=display, checked=checked, name=name,
-                            prepared=_gather(shares) if shares else None)
+                            prepared=pipeline.take(key) if pipeline is not None else None)
             done += 1
             if progress is not None:
                 progress(1)
@@ -857,8 +882,8 @@ def _ingest_locked(paths: Iterable[Path], *, session: Session, workspace: Worksp
                                    f"{left} file{'s' if left != 1 else ''} not read (the next "
                                    "run reads them)")
     finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+        if pipeline is not None:
+            pipeline.close()
     if not files and not retry_failed:
         run.add("", "error", "no files to ingest; name files or folders that hold them")
     run.result.seconds = time.perf_counter() - started
@@ -872,26 +897,25 @@ def _ingest_locked(paths: Iterable[Path], *, session: Session, workspace: Worksp
     return run.result
 
 
-def _gather(shares: list[Any]) -> Callable[[], Prepared]:
-    def result() -> Prepared:
-        first = shares[0].result()
-        return first.merge([share.result() for share in shares[1:]])
+def pipeline_workers(workers: int | None, sizes: list[int]) -> int:
+    """How many worker processes read and normalise the new table files of ``sizes`` (bytes)
+    ahead while this process stores them (``pipeline``): ``workers`` is how many processes
+    read, this one included. One (the default): this process alone. With two or more,
+    ``workers`` - 1 worker processes read ahead, when there are at least two such files of
+    together ``PARALLEL_MIN_BYTES`` or more (a worker costs about a third of a second of CPU to
+    start, more than a small batch saves).
 
-    return result
-
-
-def _process_pool(workers: int, workspace: Workspace, source: str,
-                  structures: tuple[Path, ...] = (), limits: Any = None) -> Any:
-    """Return a pool of forked workers, or None where fork is not available."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    try:
-        context = multiprocessing.get_context("fork")
-    except ValueError:  # pragma: no cover - no fork on this platform: read in this process
-        return None
-    return ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker,
-                               initargs=(workspace, source, structures, limits))
+    One process is the default because the pipeline does not pay on the whole yet
+    (bench/ingest.py, 308 questionnaires and 2 x 5,000 export rows, 2 cores, load 1.5): with
+    one worker the run took 4.1-4.5 s against 4.6 s alone, for 5.0 CPU seconds against 4.5
+    and 248 MB of memory for the process tree against 183 MB (2.4x reading the files with
+    pandas, over the 2x the issue allows): each process holds a long export while the other
+    reads or stores the next. The storing process is the slower one, and it waits for the
+    worker to read the first file.
+    """
+    if workers is None or workers < 2 or len(sizes) < 2 or sum(sizes) < PARALLEL_MIN_BYTES:
+        return 0
+    return workers - 1
 
 
 def count_files(paths: Iterable[Path]) -> int:

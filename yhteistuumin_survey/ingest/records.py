@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,6 +69,13 @@ class RawRecord:
     # Answers read through a heading the reader was not sure of (a close spelling): the
     # practice carries each as an ``unsure:<field>:<reason>`` flag for reviewers.
     unsure: list[tuple[str, str]] = field(default_factory=list)
+    # ``raw`` as JSON text (``json_text``), when a worker process made it: then ``raw`` itself
+    # is left empty (it was not sent back; only storing uses it).
+    raw_json: str | None = None
+
+    def raw_text(self) -> str:
+        """Return ``raw`` as the JSON text that is stored."""
+        return self.raw_json if self.raw_json is not None else json_text(self.raw)
 
     def note_flags(self) -> list[str]:
         """Return the notes as flags: ``note:<question id>:<text>``, then the unsure readings
@@ -95,6 +103,10 @@ class ParsedFile:
     notes: list[str] = field(default_factory=list)
     # (sheet, row, reason) of what could not be read; sheet and row None when not known.
     problems: list[tuple[str | None, int | None, str]] = field(default_factory=list)
+
+
+#: JSON text as ``json.dumps`` with its defaults makes it (and SQLAlchemy's JSON type with it).
+json_text = json.JSONEncoder().encode
 
 
 def jsonable(value: Any) -> Any:

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import operator
 import shutil
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring_ascii as _quote
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +35,7 @@ from ..db.models import (
 )
 from ..normalise import fold  # cached: the same labels and titles are folded again and again
 from .emails import safe_name
+from .records import json_text
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -79,9 +82,13 @@ def content_fingerprint(values: Any, codes: Iterable[str]) -> str:
     run starts). The content is hashed as the repr of a tuple, lists as tuples: the same
     content gives the same text whether it came from a normalised answer or a stored version
     (str, None, bools and lists of str), at a third of the cost of sorted JSON."""
-    data = tuple(tuple(value) if isinstance(value, list | tuple) else value
-                 for value in map(values.__getattribute__, CONTENT_FIELDS))
+    data = tuple([tuple(value) if isinstance(value, _SEQUENCES) else value
+                  for value in _content_of(values)])
     return hashlib.sha256(repr((data, sorted(set(codes)))).encode()).hexdigest()
+
+
+_content_of = operator.attrgetter(*CONTENT_FIELDS)
+_SEQUENCES = (list, tuple)
 
 
 def title_key(title: str | None) -> str:
@@ -179,8 +186,8 @@ class PracticeIndex:
         from rapidfuzz import fuzz, process
 
         # Titles that start alike; the most recent few hundred are enough to catch a resend.
-        best = process.extractOne(key, block[-500:], scorer=fuzz.ratio,
-                                  score_cutoff=DUPLICATE_CUTOFF)
+        best = process.extractOne(key, block if len(block) <= 500 else block[-500:],
+                                  scorer=fuzz.ratio, score_cutoff=DUPLICATE_CUTOFF)
         return self.by_title[best[0]].id if best else None
 
     @classmethod
@@ -218,6 +225,105 @@ class PracticeIndex:
 def _table(model: Any) -> Any:
     # Core inserts of plain rows: no ORM bookkeeping for thousands of rows per file.
     return model.__table__
+
+
+#: The columns ``Store`` writes through ``_Bulk``, in the order of its rows' values.
+SUBMISSION_COLUMNS = ("id", "received_file_id", "locator", "sheet", "row", "format", "raw",
+                      "status", "response_key", "reason", "created_at")
+PRACTICE_COLUMNS = ("id", "status", "current_version", "identity_key", "language",
+                    "created_at", "updated_at")
+VERSION_COLUMNS = ("practice_id", "version", "submission_id", *CONTENT_FIELDS, "flags",
+                   "created_at")
+MUNICIPALITY_COLUMNS = ("practice_id", "municipality_code", "source", "superseded",
+                        "submitted_source")
+_JSON_COLUMNS = frozenset({"raw", "keywords", "target_group", "flags"})
+_json_text = json_text  # json.dumps' defaults, as the JSON type writes them
+
+
+def _json_list(items: Any) -> str:
+    """``json_text`` of a list or tuple; of texts (a version's keywords, target groups and
+    flags) without the encoder's setup for each small list."""
+    if not items:
+        return "[]" if isinstance(items, list | tuple) else _json_text(items)
+    if isinstance(items, list | tuple) and all(type(item) is str for item in items):
+        return "[" + ", ".join(map(_quote, items)) + "]"
+    return _json_text(items)
+
+
+_KEYWORDS, _TARGET_GROUP = CONTENT_FIELDS.index("keywords"), CONTENT_FIELDS.index("target_group")
+#: A submission's status from what became of its row (other outcomes are the status).
+_SUBMISSION_STATUS = {NEW: "practice", NEW_VERSION: "practice", UNCHANGED: "unchanged",
+                      DUPLICATE: "practice"}
+
+
+class _Bulk:
+    """Many rows in one statement, through the driver, inside the session's transaction.
+
+    SQLAlchemy's Core ``insert`` of a list of dictionaries compiles the statement and runs
+    every value through its column's type for each file: two thirds of storing a file's rows.
+    Here the values are made ready once, in plain Python (JSON text, the time as the dialect
+    stores it), and the driver's ``executemany`` gets plain tuples. The statement still goes
+    through the session's connection, so errors are SQLAlchemy's (a failing database stops
+    the batch as before) and it is part of the file's one transaction.
+
+    Ids are known before the rows go in (``reserve``): on SQLite the next ones after the
+    table's largest, which is what SQLite itself would give them (the run's transaction
+    holds the database's one write lock from its first write to its commit, and a write that
+    another connection slipped in first makes this transaction fail, never take an id
+    twice); on PostgreSQL the table's sequence hands out as many in one query. No RETURNING,
+    no query afterwards to learn which row got which id.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        dialect = session.get_bind().dialect
+        self.sqlite = dialect.name == "sqlite"
+        self.mark = "?" if self.sqlite else "%s"  # the driver's placeholder
+        from sqlalchemy import DateTime
+
+        # The dialect's own conversion of a time (SQLite: text), applied once per value.
+        self._time = DateTime(timezone=True).dialect_impl(dialect).bind_processor(dialect)
+        self._sql: dict[tuple[str, tuple[str, ...]], str] = {}
+
+    def time(self, value: dt.datetime | None) -> Any:
+        return self._time(value) if self._time is not None and value is not None else value
+
+    def insert(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+        """Insert ``rows`` (values in the order of ``columns``) into ``table``."""
+        if rows:
+            self.session.connection().exec_driver_sql(self.insert_sql(table, columns),
+                                                      rows if len(rows) > 1 else rows[0])
+
+    def insert_sql(self, table: str, columns: tuple[str, ...]) -> str:
+        """The INSERT of one row of ``columns`` with the driver's placeholders."""
+        sql = self._sql.get((table, columns))
+        if sql is None:
+            marks = ", ".join(self.mark if self.sqlite or name not in _JSON_COLUMNS
+                              else f"CAST({self.mark} AS JSON)" for name in columns)
+            names = ", ".join(f'"{name}"' for name in columns)
+            sql = self._sql[(table, columns)] = f'INSERT INTO "{table}" ({names}) VALUES ({marks})'
+        return sql
+
+    def reserve(self, counts: dict[str, int]) -> dict[str, list[int]]:
+        """Return ``counts[table]`` new ids of each table (its integer ``id``), ascending."""
+        connection = self.session.connection()
+        wanted = [(table, count) for table, count in counts.items() if count]
+        if not wanted:
+            return {table: [] for table in counts}
+        ids: dict[str, list[int]] = {table: [] for table in counts}
+        if self.sqlite:
+            sql = "SELECT " + ", ".join(f'(SELECT max(id) FROM "{table}")' for table, _ in wanted)
+            largest = connection.exec_driver_sql(sql).one()
+            for (table, count), last in zip(wanted, largest, strict=True):
+                first = (last or 0) + 1
+                ids[table] = list(range(first, first + count))
+            return ids
+        for table, count in wanted:
+            found = connection.exec_driver_sql(
+                f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
+                "FROM generate_series(1, %s)", (count,)).scalars().all()
+            ids[table] = sorted(found)
+        return ids
 
 
 def _current() -> Any:
@@ -272,9 +378,9 @@ def synced_at_end(session: Session) -> Iterator[None]:
     is copied into the database (a checkpoint, which syncs) only every
     ``RUN_CHECKPOINT_PAGES`` pages instead of SQLite's 1,000: at 1,000 the bench's ingest
     checkpointed a dozen times, copying the pages each file's transaction touches again and
-    again (0.8 s of 7 s of CPU). At the end the log is checkpointed, and a connection going
-    back to the pool is FULL again with the default checkpoints. Other databases are left as
-    they are.
+    again (0.8 s of 7 s of CPU). At the end the log is checkpointed, and the connections the
+    run used are FULL again with the default checkpoints. Other databases are left as they
+    are.
     """
     from sqlalchemy import event
 
@@ -283,25 +389,30 @@ def synced_at_end(session: Session) -> Iterator[None]:
         yield
         return
 
+    # The connections relaxed in this run (kept, so that none is taken for another): each is
+    # relaxed once, not at every file's transaction, and made FULL again at the end.
+    relaxed: dict[int, Any] = {}
+
     def relax(_session: Any, _transaction: Any, connection: Any) -> None:
+        dbapi_connection = connection.connection.dbapi_connection
+        if id(dbapi_connection) in relaxed:
+            return
         connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
         connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint={RUN_CHECKPOINT_PAGES}")
-
-    def restore(dbapi_connection: Any, _record: Any) -> None:
-        try:
-            dbapi_connection.execute("PRAGMA synchronous=FULL")
-            dbapi_connection.execute("PRAGMA wal_autocheckpoint=1000")  # SQLite's default
-        except Exception:  # noqa: BLE001 - a broken connection is discarded by the pool anyway
-            pass
+        relaxed[id(dbapi_connection)] = dbapi_connection
 
     event.listen(session, "after_begin", relax)
-    event.listen(engine, "checkin", restore)
     try:
         yield
     finally:
         event.remove(session, "after_begin", relax)
-        session.rollback()  # give the connection back to the pool: FULL again
-        event.remove(engine, "checkin", restore)
+        session.rollback()  # give the connection back to the pool
+        for dbapi_connection in relaxed.values():
+            try:
+                dbapi_connection.execute("PRAGMA synchronous=FULL")
+                dbapi_connection.execute("PRAGMA wal_autocheckpoint=1000")  # SQLite's default
+            except Exception:  # noqa: BLE001 - a closed connection is discarded anyway
+                pass
         from sqlalchemy.exc import SQLAlchemyError
 
         try:
@@ -328,7 +439,7 @@ class Store:
         # file id -> that transaction. A rollback takes the row away (``finish_file``).
         self._pending: dict[int, Any] = {}
         self._folders: set[Path] = set()
-        self._sqlite = session.get_bind().engine.dialect.name == "sqlite"
+        self.bulk = _Bulk(session)
 
     @property
     def index(self) -> PracticeIndex:
@@ -409,13 +520,20 @@ class Store:
             is not None
 
     def _insert_received(self, received: ReceivedFile) -> int:
-        from sqlalchemy import insert
-
+        """Insert a file's record (under its id when it has one); return the id."""
+        bulk = self.bulk
         table = _table(ReceivedFile)
         values = {column.name: getattr(received, column.name) for column in table.columns}
         if values.get("id") is None:
             values.pop("id", None)
-        return int(self.session.execute(insert(table).returning(table.c.id), values).scalar_one())
+        for key in ("message_time", "received_at"):
+            values[key] = bulk.time(values[key])
+        sql = bulk.insert_sql(table.name, tuple(values))
+        if bulk.sqlite:
+            return int(self.session.connection().exec_driver_sql(
+                sql, tuple(values.values())).lastrowid)
+        return int(self.session.connection().exec_driver_sql(
+            sql + " RETURNING id", tuple(values.values())).scalar_one())
 
     def retry(self, received: ReceivedFile, source: Path, *, name: str, sender: str | None,
               message_time: dt.datetime | None, parent_id: int | None,
@@ -467,7 +585,6 @@ class Store:
 
         A record that a rollback took away (received in this transaction, then the reading
         failed) is written again, under the same id."""
-        from sqlalchemy import update
         from sqlalchemy.orm.attributes import set_committed_value
 
         values: dict[str, Any] = {"format": fmt, "status": status, "error": error}
@@ -485,8 +602,12 @@ class Store:
             self.session.commit()
             self.hashes[received.sha256] = (received.id, status)
             return
-        table = _table(ReceivedFile)
-        self.session.execute(update(table).where(table.c.id == received.id).values(**values))
+        mark = self.bulk.mark
+        assignments = ", ".join(f'"{key}" = {mark}' for key in values)
+        self.session.connection().exec_driver_sql(
+            f'UPDATE "{_table(ReceivedFile).name}" SET {assignments} WHERE id = {mark}',
+            (*(self.bulk.time(v) if k == "message_time" else v for k, v in values.items()),
+             received.id))
         self.session.commit()
         # The object says what the row says (set as loaded: nothing for the session to flush).
         for key, value in values.items():
@@ -535,27 +656,32 @@ class Store:
         """Store the entries of one step (committed with the file, ``finish_file``); return
         (entry id, result) pairs.
 
-        Decide first (in memory), so the submissions know their final status; then the raw
-        submissions, the new practices and the new versions of known ones go in bulk.
+        Decide first (in memory), so the submissions know their final status and the new
+        rows their ids; then the raw submissions, the new practices, their versions and
+        municipalities go in with one statement each (``_Bulk``).
         """
-        from sqlalchemy import insert
-
+        bulk = self.bulk
         now = utcnow()
         file_id = received.id
         assert file_id is not None
         plans = self._plan(entries, file_id)
-        submission_ids = self._insert_submissions(plans, file_id=file_id, fmt=fmt, now=now)
+        new = sum(1 for entry, outcome, existing, _fp, _dup in plans
+                  if outcome in (NEW, DUPLICATE) and entry.practice is not None
+                  and existing is None)
+        ids = bulk.reserve({"submission": len(plans), "practice": new})
+        submission_ids = ids["submission"]
+        self._insert_submissions(plans, submission_ids, file_id=file_id, fmt=fmt,
+                                 stamp=bulk.time(now))
         results: list[tuple[int, RowResult]] = []
-        version_rows: list[dict[str, Any]] = []
-        municipality_rows: list[dict[str, Any]] = []
-        self._insert_new(plans, submission_ids, file_id=file_id, now=now, results=results,
-                         version_rows=version_rows, municipality_rows=municipality_rows)
+        version_rows: list[tuple[Any, ...]] = []
+        municipality_rows: list[tuple[Any, ...]] = []
+        self._insert_new(plans, submission_ids, ids["practice"], file_id=file_id, now=now,
+                         results=results, version_rows=version_rows,
+                         municipality_rows=municipality_rows)
         self._add_versions(plans, submission_ids, file_id=file_id, now=now, results=results,
                            version_rows=version_rows, municipality_rows=municipality_rows)
-        if version_rows:
-            self.session.execute(insert(_table(PracticeVersion)), version_rows)
-        if municipality_rows:
-            self.session.execute(insert(_table(PracticeMunicipality)), municipality_rows)
+        bulk.insert(_table(PracticeVersion).name, VERSION_COLUMNS, version_rows)
+        bulk.insert(_table(PracticeMunicipality).name, MUNICIPALITY_COLUMNS, municipality_rows)
         results.extend(_other_results(plans))
         return results
 
@@ -589,69 +715,39 @@ class Store:
                           fingerprint, None))
         return plans
 
-    def _insert_submissions(self, plans: list[_Plan], *, file_id: int, fmt: str,
-                            now: Any) -> list[int]:
-        """Insert the raw submissions of the plans, in bulk; return their ids in order."""
-        from sqlalchemy import insert
+    def _insert_submissions(self, plans: list[_Plan], submission_ids: list[int], *,
+                            file_id: int, fmt: str, stamp: Any) -> None:
+        """Insert the raw submissions of the plans under their ids, in one statement."""
+        rows = []
+        for (entry, outcome, _existing, _fp, _dup), sub_id in zip(plans, submission_ids,
+                                                                  strict=True):
+            record = entry.record
+            rows.append((sub_id, file_id, record.locator, record.sheet, record.row, fmt,
+                         record.raw_text(), _SUBMISSION_STATUS.get(outcome, outcome),
+                         record.response_key or record.token,
+                         entry.reason or record.reason or None, stamp))
+        self.bulk.insert(_table(Submission).name, SUBMISSION_COLUMNS, rows)
 
-        submission_rows = []
-        for entry, outcome, _existing, _fp, _dup in plans:
-            status = {NEW: "practice", NEW_VERSION: "practice", UNCHANGED: "unchanged",
-                      DUPLICATE: "practice"}.get(outcome, outcome)
-            submission_rows.append({
-                "received_file_id": file_id, "locator": entry.record.locator,
-                "sheet": entry.record.sheet, "row": entry.record.row, "format": fmt,
-                "raw": entry.record.raw, "status": status,
-                "response_key": entry.record.response_key or entry.record.token,
-                "reason": entry.reason or entry.record.reason or None, "created_at": now})
-        if not submission_rows:
-            return []
-        table = _table(Submission)
-        if self._sqlite:
-            # SQLite cannot promise RETURNING's order, so SQLAlchemy would insert one row per
-            # statement (two thirds of the store's time). One executemany instead; a file's
-            # submissions are told apart by their locator (unique per file).
-            from sqlalchemy import select
-
-            self.session.execute(insert(table), submission_rows)
-            found = self.session.execute(select(table.c.locator, table.c.id).where(
-                table.c.received_file_id == file_id))
-            ids: dict[str, int] = dict(found.all())  # type: ignore[arg-type]
-            return [ids[row["locator"]] for row in submission_rows]
-        return list(self.session.execute(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True),
-            submission_rows).scalars())
-
-    def _insert_new(self, plans: list[_Plan], submission_ids: list[int], *, file_id: int,
-                    now: Any, results: list[tuple[int, RowResult]],
-                    version_rows: list[dict[str, Any]],
-                    municipality_rows: list[dict[str, Any]]) -> None:
-        """Insert the new practices in bulk; queue their first versions and municipalities."""
-        from sqlalchemy import insert
-
+    def _insert_new(self, plans: list[_Plan], submission_ids: list[int],
+                    practice_ids: list[int], *, file_id: int, now: dt.datetime,
+                    results: list[tuple[int, RowResult]],
+                    version_rows: list[tuple[Any, ...]],
+                    municipality_rows: list[tuple[Any, ...]]) -> None:
+        """Insert the new practices under their ids; queue their first versions and
+        municipalities."""
+        stamp = self.bulk.time(now)
         new_rows = []
-        new_plans = []
+        fingerprint_ids: dict[str, int] = {}
+        new_ids = iter(practice_ids)
         for (entry, outcome, existing, fingerprint, _dup), sub_id in zip(plans, submission_ids,
                                                                          strict=True):
-            if outcome in (NEW, DUPLICATE) and entry.practice is not None and existing is None:
-                new_rows.append({"status": "new", "current_version": 1,
-                                 "identity_key": self._identity(entry),
-                                 "language": entry.practice.language, "created_at": now,
-                                 "updated_at": now})
-                new_plans.append((entry, outcome, fingerprint, sub_id))
-        new_ids: list[int] = []
-        if new_rows and self._sqlite:
-            new_ids = self._insert_sqlite_rows(_table(Practice), new_rows)
-        elif new_rows:
-            new_ids = list(self.session.execute(
-                insert(_table(Practice)).returning(_table(Practice).c.id,
-                                                   sort_by_parameter_order=True),
-                new_rows).scalars())
-        fingerprint_ids: dict[str, int] = {}
-        for (entry, outcome, fingerprint, sub_id), practice_id in zip(new_plans, new_ids,
-                                                                      strict=True):
-            assert entry.practice is not None
-            code_set = {code for code, _ in entry.codes}
+            if outcome not in (NEW, DUPLICATE) or entry.practice is None or \
+                    existing is not None:
+                continue
+            practice_id = next(new_ids)
+            identity = self._identity(entry)
+            new_rows.append((practice_id, "new", 1, identity, entry.practice.language, stamp,
+                             stamp))
             flags = list(entry.flags)
             dup_id = fingerprint_ids.get(fingerprint)
             if dup_id is None:
@@ -660,37 +756,21 @@ class Store:
                 flags.append(f"possible-duplicate:{dup_id}")
                 outcome = DUPLICATE
             fingerprint_ids.setdefault(fingerprint, practice_id)
-            version_rows.append(self._version_row(practice_id, 1, sub_id, entry, flags, now))
+            version_rows.append(self._version_row(practice_id, 1, sub_id, entry, flags, stamp))
             municipality_rows.extend(self._municipality_rows(practice_id, entry))
-            known = Known(practice_id, self._identity(entry), code_set, entry.key,
-                          fingerprint, "new", None, 1, file_id, reporter_key(entry.codes))
+            reporter = reporter_key(entry.codes)
+            known = Known(practice_id, identity, {code for code, _ in entry.codes}, entry.key,
+                          fingerprint, "new", None, 1, file_id, reporter)
             self.index.add(known, self._extra_keys(entry))
             results.append((id(entry), RowResult(entry.record.locator, entry.record.sheet,
                                                  entry.record.row, outcome, practice_id, 1,
                                                  entry.record.reason)))
-
-    def _insert_sqlite_rows(self, table: Any, rows: list[dict[str, Any]]) -> list[int]:
-        """Insert rows into a SQLite table with an integer primary key in one executemany;
-        return their ids in the order of ``rows``.
-
-        SQLite gives a new row the largest id in the table plus one, and no other connection
-        can write between the first of these inserts and this transaction's commit, so the
-        rows have the consecutive ids ending at the table's largest (checked)."""
-        from sqlalchemy import func, insert, select
-
-        self.session.execute(insert(table), rows)
-        last = int(self.session.execute(select(func.max(table.c.id))).scalar_one())
-        first = last - len(rows) + 1
-        counted = self.session.execute(select(func.count()).select_from(table).where(
-            table.c.id >= first)).scalar_one()
-        if counted != len(rows):  # pragma: no cover - SQLite's rule did not hold: stop the file
-            raise RuntimeError(f"{table.name}: the new rows did not get consecutive ids")
-        return list(range(first, last + 1))
+        self.bulk.insert(_table(Practice).name, PRACTICE_COLUMNS, new_rows)
 
     def _add_versions(self, plans: list[_Plan], submission_ids: list[int], *, file_id: int,
-                      now: Any, results: list[tuple[int, RowResult]],
-                      version_rows: list[dict[str, Any]],
-                      municipality_rows: list[dict[str, Any]]) -> None:
+                      now: dt.datetime, results: list[tuple[int, RowResult]],
+                      version_rows: list[tuple[Any, ...]],
+                      municipality_rows: list[tuple[Any, ...]]) -> None:
         """Make the new versions of known practices (back to review when decided)."""
         from sqlalchemy import update
 
@@ -710,7 +790,8 @@ class Store:
                 reason += f"; reviewers had decided ({existing.status}): back to review"
             self.session.execute(update(Practice).where(Practice.id == existing.id)  # type: ignore[arg-type]
                                  .values(**values))
-            version_rows.append(self._version_row(existing.id, version, sub_id, entry, flags, now))
+            version_rows.append(self._version_row(existing.id, version, sub_id, entry, flags,
+                                                  self.bulk.time(now)))
             municipality_rows.extend(self._replace_municipalities(existing.id, entry))
             existing.current_version = version
             existing.fingerprint = fingerprint
@@ -759,17 +840,17 @@ class Store:
 
     @staticmethod
     def _version_row(practice_id: int, version: int, submission_id: int, entry: Entry,
-                     flags: list[str], now: dt.datetime) -> dict[str, Any]:
+                     flags: list[str], stamp: Any) -> tuple[Any, ...]:
+        """A version's values in the order of ``VERSION_COLUMNS`` (lists as JSON text)."""
         practice = entry.practice
         assert practice is not None
-        row: dict[str, Any] = {name: getattr(practice, name) for name in CONTENT_FIELDS}
-        row.update(practice_id=practice_id, version=version, submission_id=submission_id,
-                   flags=list(dict.fromkeys(flags)), created_at=now)
-        row["keywords"] = list(practice.keywords)
-        row["target_group"] = list(practice.target_group)
-        return row
+        content = [getattr(practice, name) for name in CONTENT_FIELDS]
+        content[_KEYWORDS] = _json_list(practice.keywords)
+        content[_TARGET_GROUP] = _json_list(practice.target_group)
+        return (practice_id, version, submission_id, *content,
+                _json_list(list(dict.fromkeys(flags))), stamp)
 
-    def _replace_municipalities(self, practice_id: int, entry: Entry) -> list[dict[str, Any]]:
+    def _replace_municipalities(self, practice_id: int, entry: Entry) -> list[tuple[Any, ...]]:
         """Rows for a new version's municipalities. The submitted rows of the earlier version
         go; where reviewers corrected the list, their rows stay in force and the newly
         submitted codes are kept beside them as superseded (recoverable, nothing lost)."""
@@ -783,19 +864,18 @@ class Store:
                 col(PracticeMunicipality.practice_id) == practice_id))
             return self._municipality_rows(practice_id, entry)
         present = {row.municipality_code for row in rows}
-        return [{**row, "superseded": True}
-                for row in self._municipality_rows(practice_id, entry)
-                if row["municipality_code"] not in present]
+        return [(*row[:3], True, row[4]) for row in self._municipality_rows(practice_id, entry)
+                if row[1] not in present]
 
     @staticmethod
-    def _municipality_rows(practice_id: int, entry: Entry) -> list[dict[str, Any]]:
+    def _municipality_rows(practice_id: int, entry: Entry) -> list[tuple[Any, ...]]:
+        """Rows in the order of ``MUNICIPALITY_COLUMNS``, each code once."""
         rows = []
         seen: set[str] = set()
         for code, source in entry.codes:
             if code not in seen:
                 seen.add(code)
-                rows.append({"practice_id": practice_id, "municipality_code": code,
-                             "source": source})
+                rows.append((practice_id, code, source, False, None))
         return rows
 
 

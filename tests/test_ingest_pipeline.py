@@ -1,0 +1,174 @@
+"""A worker process reads and normalises the next table files while the ingest stores: what is
+stored is the same as when one process does everything, and a worker that fails or dies only
+costs speed."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from ingest_support import DATA, practices, stable_items
+
+NAMES = ["msforms.xlsx", "webropol.xlsx", "limesurvey-codes.csv", "questionnaire.xlsx",
+         "googleforms.csv"]
+
+
+def _inputs(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in NAMES:
+        shutil.copy(DATA / name, folder / name)
+    return folder
+
+
+def _alone(tmp_path: Path, workspace, sqlite_template: Path, folder: Path):
+    """The same files ingested by this process alone, into a database of its own."""
+    from fixtures_house import copy_sqlite_template
+    from sqlmodel import Session
+
+    from yhteistuumin_survey.config import load_settings
+    from yhteistuumin_survey.db.engine import open_database
+    from yhteistuumin_survey.ingest import ingest_paths
+
+    copy_sqlite_template(sqlite_template, tmp_path / "alone.sqlite")
+    engine = open_database(f"sqlite:///{tmp_path / 'alone.sqlite'}")
+    with Session(engine, expire_on_commit=False) as session:
+        result = ingest_paths([folder], session=session, workspace=workspace,
+                              settings=load_settings(workspace.root, env={}), workers=1)
+    return result, engine
+
+
+@pytest.fixture
+def always_pipelined(monkeypatch):
+    """The pipeline for any batch of two or more tables."""
+    import yhteistuumin_survey.ingest as ingest
+
+    monkeypatch.setattr(ingest, "PARALLEL_MIN_BYTES", 0)
+
+
+def _piped(paths: list[Path], *, engine, workspace):
+    """Ingest with two processes: a worker reads ahead, this one stores."""
+    from sqlmodel import Session
+
+    from yhteistuumin_survey.config import load_settings
+    from yhteistuumin_survey.ingest import ingest_paths
+
+    with Session(engine, expire_on_commit=False) as session:
+        return ingest_paths(paths, session=session, workspace=workspace,
+                            settings=load_settings(workspace.root, env={}), workers=2)
+
+
+def _workspace_engine(workspace):
+    from yhteistuumin_survey.db.engine import open_database
+
+    return open_database(f"sqlite:///{workspace.root / 'outputs' / 'yhteistuumin.sqlite'}")
+
+
+def test_files_a_worker_process_read_are_stored_as_if_read_here(
+        engine, workspace, tmp_path, sqlite_template, always_pipelined):
+    folder = _inputs(tmp_path / "in")
+    piped = _piped([folder], engine=engine, workspace=workspace)
+    alone, alone_engine = _alone(tmp_path, workspace, sqlite_template, folder)
+    assert stable_items(piped, folder) == stable_items(alone, folder)
+    assert practices(engine) == practices(alone_engine)
+    assert piped.counts.get("error") is None and piped.counts["new"] >= 5
+    alone_engine.dispose()
+
+
+def test_a_worker_sends_back_the_records_and_practices_it_read(workspace):
+    from yhteistuumin_survey.ingest.pipeline import Pipeline
+    from yhteistuumin_survey.ingest.prepare import Reader
+
+    paths = [DATA / name for name in NAMES]
+    here = Reader(workspace, "auto")
+    pipeline = Pipeline(1, [(key, path, path.stat().st_size) for key, path in enumerate(paths)],
+                        split_bytes=10**9, workspace=workspace, source="auto")
+    try:
+        for key, path in enumerate(paths):
+            take = pipeline.take(key)
+            assert take is not None
+            theirs, mine = take(), here.prepare(path, str(path))
+            assert mine.parsed is not None and theirs.parsed is not None
+            assert theirs.error == mine.error
+            assert theirs.practices == mine.practices
+            assert theirs.parsed.mappings == mine.parsed.mappings
+            assert (theirs.parsed.notes, theirs.parsed.problems) == \
+                (mine.parsed.notes, mine.parsed.problems)
+            assert len(theirs.parsed.records) == len(mine.parsed.records) > 0
+            for got, read in zip(theirs.parsed.records, mine.parsed.records, strict=True):
+                # Only normalising reads the answers; the raw answers come as their JSON text.
+                assert got.raw_text() == read.raw_text()
+                assert dataclasses.replace(got, raw={}, answers={}, raw_json=None) == \
+                    dataclasses.replace(read, raw={}, answers={}, raw_json=None)
+    finally:
+        pipeline.close()
+    assert pipeline.workers[0].process.returncode == 0
+
+
+@pytest.mark.parametrize("code", [
+    "import sys; sys.exit(3)",  # does not even start
+    # dies after its first file, as a killed process does
+    "import json, os, sys; sys.path[:0] = json.loads(sys.argv[1])\n"
+    "import yhteistuumin_survey.ingest.pipeline as pipeline\n"
+    "send = pipeline._send_prepared\n"
+    "def once(*args):\n"
+    "    send(*args)\n"
+    "    os._exit(9)\n"
+    "pipeline._send_prepared = once\n"
+    "pipeline.serve(int(sys.argv[2]))\n",
+], ids=["never-starts", "dies-after-one-file"])
+def test_a_worker_that_dies_only_costs_speed(workspace, tmp_path, sqlite_template,
+                                              always_pipelined, monkeypatch, code):
+    import yhteistuumin_survey.ingest.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "_WORKER_CODE", code)
+    folder = _inputs(tmp_path / "in")
+    engine = _workspace_engine(workspace)
+    piped = _piped([folder], engine=engine, workspace=workspace)
+    alone, alone_engine = _alone(tmp_path, workspace, sqlite_template, folder)
+    assert stable_items(piped, folder) == stable_items(alone, folder)
+    assert practices(engine) == practices(alone_engine)
+    engine.dispose()
+    alone_engine.dispose()
+
+
+def test_a_script_without_a_main_guard_ingests_once(workspace, tmp_path):
+    """The worker is not started by running the main script again (multiprocessing's spawn
+    would: a script that ingests at its top level would ingest in the worker too)."""
+    folder = _inputs(tmp_path / "in")
+    script = tmp_path / "run.py"
+    script.write_text(
+        "import os\n"
+        "from pathlib import Path\n"
+        "from sqlmodel import Session\n"
+        "import yhteistuumin_survey.ingest as ingest\n"
+        "from yhteistuumin_survey.config import load_settings\n"
+        "from yhteistuumin_survey.db.engine import open_database\n"
+        "from yhteistuumin_survey.workspace import Workspace\n"
+        "ingest.PARALLEL_MIN_BYTES = 0\n"
+        f"workspace = Workspace(Path({str(workspace.root)!r}))\n"
+        "engine = open_database(f\"sqlite:///{workspace.root / 'outputs' / 'yhteistuumin.sqlite'}\")\n"
+        "with Session(engine) as session:\n"
+        f"    result = ingest.ingest_paths([Path({str(folder)!r})], session=session,\n"
+        "        workspace=workspace, settings=load_settings(workspace.root, env={}))\n"
+        "print('counts', sorted(result.counts.items()))\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("counts") == 1
+    assert "('new', " in done.stdout and "error" not in done.stdout
+
+
+def test_a_worker_only_when_asked_and_for_a_batch_big_enough():
+    from yhteistuumin_survey.ingest import PARALLEL_MIN_BYTES, pipeline_workers
+
+    big = [PARALLEL_MIN_BYTES, 1]
+    assert pipeline_workers(None, big) == 0  # one process by default
+    assert pipeline_workers(1, big) == 0
+    assert pipeline_workers(2, big) == 1  # two processes: one worker reads ahead
+    assert pipeline_workers(3, big) == 2
+    assert pipeline_workers(2, [PARALLEL_MIN_BYTES * 2]) == 0  # one file: nothing overlaps
+    assert pipeline_workers(2, [PARALLEL_MIN_BYTES // 4] * 3) == 0
