@@ -131,21 +131,3 @@ class Reader:
             except Exception as exc:  # noqa: BLE001 - keep the raw row, report it
                 practices.append(f"cannot normalise ({type(exc).__name__}); kept raw")
         return Prepared(parsed=parsed if part == 0 else None, practices=practices)
-
-
-_WORKER: Reader | None = None
-
-
-def init_worker(workspace: Any, source: str, structures: tuple[Path, ...] = (),
-                limits: Any = None) -> None:
-    """Process-pool initializer: build the reader once per worker."""
-    global _WORKER
-    _WORKER = Reader(workspace, source, structures, limits)
-
-
-def prepare_in_worker(path: str, display: str, part: int = 0, parts: int = 1) -> Prepared:
-    """Process-pool task: read and normalise one file (or one share of its records)."""
-    assert _WORKER is not None
-    return _WORKER.prepare(Path(path), display, part, parts)
-
-
