@@ -857,7 +857,8 @@ def _ingest_locked(paths: Iterable[Path], *, session: Session, workspace: Worksp
         from .pipeline import Pipeline
 
         pipeline = Pipeline(count, parallel, split_bytes=SPLIT_MIN_BYTES, workspace=workspace,
-                            source=source, structures=structures, limits=run.limits)
+                            source=source, structures=structures, limits=run.limits,
+                            here=run.reader.prepare)
         run.prepare_to_store()  # while the worker reads the first file
     from sqlalchemy.exc import SQLAlchemyError
 

@@ -30,9 +30,10 @@ from typing import Any
 from .prepare import Prepared, Reader
 from .records import ParsedFile, RawRecord
 
-#: Files read ahead of the one being stored: at least ``AHEAD_MIN`` (one being read, one
-#: waiting), more small ones up to ``AHEAD_FILES`` files and ``AHEAD_BYTES`` bytes.
-AHEAD_MIN, AHEAD_FILES, AHEAD_BYTES = 2, 8, 2 * 1024 * 1024
+#: Files read ahead of the one being stored: at least ``AHEAD_MIN``, more small ones up to
+#: ``AHEAD_FILES`` files and ``AHEAD_BYTES`` bytes. One long export is enough: while this
+#: process waits for it, it prepares the next files itself (``Pipeline._steal``).
+AHEAD_MIN, AHEAD_FILES, AHEAD_BYTES = 1, 8, 2 * 1024 * 1024
 
 #: Rows per message: a long export goes over in parts, so that neither process holds all of
 #: it twice (as objects and as one pickled message).
@@ -227,6 +228,24 @@ class _Worker:
         self.channel.send(task)
         self.sent.append(key)
 
+    def ready(self, key: int) -> bool:
+        """Whether the answer to task ``key`` has come, or something of the next answer has
+        (it is then sent whole soon: the worker sends a file only when it has prepared it)."""
+        import select
+
+        if key in self.answers:
+            return True
+        sock = self.channel.sock
+        if select.select([sock], [], [], 0)[0]:
+            return True
+        sock.setblocking(False)  # the reader's buffer may hold the start of the next message
+        try:
+            return bool(self.channel.reader.peek(1))
+        except (BlockingIOError, OSError):
+            return False
+        finally:
+            sock.setblocking(True)
+
     def answer(self, key: int) -> Prepared | None:
         """Wait for the answer to task ``key`` (answers that come before it are kept for
         their turn); None when the worker could not prepare the file."""
@@ -273,8 +292,11 @@ class Pipeline:
 
     def __init__(self, workers: int, files: list[tuple[int, Path, int]], *, split_bytes: int,
                  workspace: Any, source: str, structures: tuple[Path, ...] = (),
-                 limits: Any = None) -> None:
+                 limits: Any = None, here: Callable[[Path, str], Prepared] | None = None) -> None:
         self.split_bytes = split_bytes
+        self.here = here
+        self.local: dict[int, Prepared] = {}  # key -> prepared here while waiting (``_steal``)
+        self.sizes: dict[int, int] = {}  # key -> bytes of the files prepared here
         self.workers: list[_Worker] = []
         self.broken = False
         try:
@@ -311,21 +333,57 @@ class Pipeline:
 
     def take(self, key: int) -> Callable[[], Prepared] | None:
         """Return what gives the file's prepared result (waiting for it), or None when the
-        file is not one the workers read; the next files are sent to the workers first."""
-        _size, shares = self.ahead.pop(key, (0, []))
-        self._fill()
-        if not shares:
+        file is not one the workers read (this process reads it).
+
+        While the answer has not come, this process prepares the next files itself
+        (``_steal``); the next files go to the worker when its answer has come."""
+        for earlier in [k for k in (*self.ahead, *self.local) if k < key]:  # not stored
+            self.ahead.pop(earlier, None)
+            self.local.pop(earlier, None)
+        if key in self.local:
+            prepared = self.local.pop(key)
+            self._fill()
+            return lambda: prepared
+        if key not in self.ahead:
+            if self.queue and self.queue[0][0] == key:  # not given to a worker yet
+                self.queue.popleft()
+            self._fill()
             return None
+        shares = self.ahead[key][1]
 
         def result() -> Prepared:
             # Raises when a worker failed or died: the caller reads the file itself.
-            answers = [worker.answer(task_key) for worker, task_key in shares]
+            try:
+                for worker, task_key in shares:
+                    while not worker.ready(task_key) and self._steal():
+                        pass
+                answers = [worker.answer(task_key) for worker, task_key in shares]
+            finally:
+                self.ahead.pop(key, None)
+                self._fill()
             first, *rest = answers
             if first is None or any(answer is None for answer in rest):
                 raise RuntimeError("a worker could not prepare the file")
             return first.merge([answer for answer in rest if answer is not None])
 
         return result
+
+    def _steal(self) -> bool:
+        """Prepare the next file no worker has been given here, while the worker is still
+        busy with the one to store now (files are still stored in their order; only where
+        they are prepared moves). At most one long export at a time: each one held here
+        whole, beside the one being stored, costs memory. False when there is none to take."""
+        self._fill()  # the worker first: it must not run out of files while this one waits
+        if self.here is None or not self.queue:
+            return False
+        key, path, size = self.queue[0]
+        if size >= self.split_bytes and any(self.sizes.get(k, 0) >= self.split_bytes
+                                            for k in self.local):
+            return False
+        self.queue.popleft()
+        self.sizes[key] = size
+        self.local[key] = self.here(path, str(path))
+        return True
 
     def close(self) -> None:
         for worker in self.workers:
