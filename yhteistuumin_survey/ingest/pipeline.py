@@ -35,6 +35,9 @@ from .records import ParsedFile, RawRecord
 #: process waits for it, it prepares the next files itself (``Pipeline._steal``).
 AHEAD_MIN, AHEAD_FILES, AHEAD_BYTES = 1, 8, 2 * 1024 * 1024
 
+#: Files prepared here ahead of the one being stored, at most (``Pipeline._steal``).
+LOCAL_FILES = 160
+
 #: Rows per message: a long export goes over in parts, so that neither process holds all of
 #: it twice (as objects and as one pickled message).
 CHUNK_ROWS = 250
@@ -223,6 +226,7 @@ class _Worker:
         self.channel.send(reader_args)
         self.sent: deque[int] = deque()  # keys of the tasks sent, answers not yet received
         self.answers: dict[int, Prepared | None] = {}
+        self.unwanted: set[int] = set()  # tasks whose answers are dropped as they come
 
     def send(self, key: int, task: tuple[Any, ...]) -> None:
         self.channel.send(task)
@@ -260,8 +264,11 @@ class _Worker:
             elif tag == "rows" and building is not None:
                 building.add(message[1], message[2])
             elif tag in ("end", "failed"):
-                self.answers[message[1]] = building.done() if tag == "end" and \
-                    building is not None else None
+                if message[1] in self.unwanted:
+                    self.unwanted.discard(message[1])
+                else:
+                    self.answers[message[1]] = building.done() if tag == "end" and \
+                        building is not None else None
                 self.sent.remove(message[1])
                 building = None
         return self.answers.pop(key)
@@ -296,7 +303,6 @@ class Pipeline:
         self.split_bytes = split_bytes
         self.here = here
         self.local: dict[int, Prepared] = {}  # key -> prepared here while waiting (``_steal``)
-        self.sizes: dict[int, int] = {}  # key -> bytes of the files prepared here
         self.workers: list[_Worker] = []
         self.broken = False
         try:
@@ -337,16 +343,16 @@ class Pipeline:
 
         While the answer has not come, this process prepares the next files itself
         (``_steal``); the next files go to the worker when its answer has come."""
-        for earlier in [k for k in (*self.ahead, *self.local) if k < key]:  # not stored
-            self.ahead.pop(earlier, None)
+        for earlier in [k for k in (*self.ahead, *self.local) if k < key]:  # not read
+            for worker, task_key in self.ahead.pop(earlier, (0, []))[1]:
+                worker.unwanted.add(task_key)
             self.local.pop(earlier, None)
         if key in self.local:
             prepared = self.local.pop(key)
             self._fill()
             return lambda: prepared
         if key not in self.ahead:
-            if self.queue and self.queue[0][0] == key:  # not given to a worker yet
-                self.queue.popleft()
+            self.queue = deque(item for item in self.queue if item[0] != key)  # not sent
             self._fill()
             return None
         shares = self.ahead[key][1]
@@ -369,21 +375,19 @@ class Pipeline:
         return result
 
     def _steal(self) -> bool:
-        """Prepare the next file no worker has been given here, while the worker is still
-        busy with the one to store now (files are still stored in their order; only where
-        they are prepared moves). At most one long export at a time: each one held here
-        whole, beside the one being stored, costs memory. False when there is none to take."""
+        """Prepare a file no worker has been given here, while the worker is still busy with
+        the one to store now: the first small one (files are still stored in their order;
+        only where they are prepared moves). Long exports stay the worker's: one prepared
+        here would be held whole beside the one being stored. False when there is none."""
         self._fill()  # the worker first: it must not run out of files while this one waits
-        if self.here is None or not self.queue:
+        if self.here is None or len(self.local) >= LOCAL_FILES:
             return False
-        key, path, size = self.queue[0]
-        if size >= self.split_bytes and any(self.sizes.get(k, 0) >= self.split_bytes
-                                            for k in self.local):
-            return False
-        self.queue.popleft()
-        self.sizes[key] = size
-        self.local[key] = self.here(path, str(path))
-        return True
+        for index, (key, path, size) in enumerate(self.queue):
+            if size < self.split_bytes:
+                del self.queue[index]
+                self.local[key] = self.here(path, str(path))
+                return True
+        return False
 
     def close(self) -> None:
         for worker in self.workers:
