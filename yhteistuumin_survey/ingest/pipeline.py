@@ -8,15 +8,21 @@ other stores.
 The workers are started fresh (``python -c``), not forked: a forked worker's resident
 memory counts every page it shares with this process again, and this process has the
 database layer loaded, which a worker never needs. A fresh worker imports only the readers
-and normalisation (about 20 MB before its first file); this process never loads what only
-reading needs (python-calamine, the language detector, the phone number tables).
+and normalisation (about 20 MB before its first file).
+
+While the answer for the file to store next has not come, this process does not wait: it
+prepares the next small files itself (``Pipeline._steal``, at most ``LOCAL_FILES`` held), and
+they are stored in their turn. Without it this process waited 2.3 s of a 5.9 s run (1.3 s for
+the first export alone); with it, about 0.2-0.7 s. Long exports stay the worker's: one
+prepared here would be held whole beside the one being stored.
 
 What comes back is plain data: each record's and practice's fields as a tuple, the raw answers
 already as the JSON text that is stored (``RawRecord.raw_json``), no answers (only normalising
 reads them). Unpickling dataclass graphs cost this process more than storing them.
 
-Only a few files are read ahead (``AHEAD_FILES``, ``AHEAD_BYTES``): a worker faster than
-storing must not fill this process's memory with whole prepared exports.
+Only a few files are read ahead (``AHEAD_FILES``, ``AHEAD_BYTES``; the next ones go out
+when an answer has come): a worker faster than storing must not fill this process's memory
+with whole prepared exports.
 """
 
 from __future__ import annotations
