@@ -358,7 +358,8 @@ class Pipeline:
             self._fill()
             return lambda: prepared
         if key not in self.ahead:
-            self.queue = deque(item for item in self.queue if item[0] != key)  # not sent
+            if self.queue and self.queue[0][0] == key:  # not given out (the queue is in
+                self.queue.popleft()                    # order; earlier keys are taken)
             self._fill()
             return None
         shares = self.ahead[key][1]
