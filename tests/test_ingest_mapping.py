@@ -204,3 +204,22 @@ def test_an_answer_under_a_fuzzily_matched_heading_is_flagged() -> None:
     [record] = parsed.records
     assert record.answers["keywords"] == "teatteri"
     assert [flag.split(":")[:2] for flag in record.note_flags()] == [["unsure", "keywords"]]
+
+
+@pytest.mark.parametrize("body", [
+    "Nimi,Kunta\r\nAino,Espoo\r\nEino,Vantaa\r\n",
+    "Nimi,Kunta\nAino,\"Espoo\nja Vantaa\"\nEino,Turku",
+    "Nimi,Kunta\rAino,Espoo\rEino,\"Oulu\r\nja Kemi\"\r",
+    "Nimi,Kunta\nAino\u2028Virtanen,Espoo\x0cKauniainen\nEino,Pori\n\n",
+])
+def test_a_csv_splits_into_rows_only_at_its_line_breaks(tmp_path, body: str) -> None:
+    """LF, CRLF and CR end a row outside quotes; other Unicode line separators are text."""
+    import csv
+    import io
+
+    from yhteistuumin_survey.tables import read_table_file
+
+    path = tmp_path / "vastaukset.csv"
+    path.write_bytes(body.encode("utf-8"))
+    expected = list(csv.reader(io.StringIO(body, newline="")))
+    assert read_table_file(path)[0].rows == expected

@@ -108,6 +108,48 @@ def test_a_worker_sends_back_the_records_and_practices_it_read(workspace):
     assert pipeline.workers[0].process.returncode == 0
 
 
+def test_while_the_worker_is_busy_this_process_prepares_the_next_files(workspace, tmp_path,
+                                                                       monkeypatch):
+    """Files come in their order whoever prepared them: the ones after a file the worker is
+    still busy with are prepared here meanwhile, not given to the worker."""
+    import yhteistuumin_survey.ingest.pipeline as pipeline
+    from yhteistuumin_survey.ingest.prepare import Reader
+
+    go = tmp_path / "go"  # the worker starts on its first file only when this exists
+    monkeypatch.setattr(pipeline, "AHEAD_FILES", 1)  # and is given one file at a time
+    monkeypatch.setattr(pipeline, "_WORKER_CODE", (
+        "import json, os, sys, time; sys.path[:0] = json.loads(sys.argv[1])\n"
+        f"while not os.path.exists({str(go)!r}): time.sleep(0.02)\n"
+        "from yhteistuumin_survey.ingest.pipeline import serve; serve(int(sys.argv[2]))\n"))
+    paths = [DATA / name for name in NAMES]
+    reader = Reader(workspace, "auto")
+    prepared_here: list[Path] = []
+
+    def here(path: Path, display: str):
+        prepared_here.append(path)
+        if len(prepared_here) == len(paths) - 1:
+            go.touch()
+        return reader.prepare(path, display)
+
+    piped = pipeline.Pipeline(1, [(key, path, path.stat().st_size)
+                                  for key, path in enumerate(paths)],
+                              split_bytes=10**9, workspace=workspace, source="auto", here=here)
+    try:
+        for key, path in enumerate(paths):
+            take = piped.take(key)
+            assert take is not None
+            got, expected = take(), Reader(workspace, "auto").prepare(path, str(path))
+            assert got.parsed is not None and expected.parsed is not None
+            assert got.practices == expected.practices
+            assert got.parsed.records == expected.parsed.records
+            assert (got.parsed.mappings, got.parsed.notes, got.parsed.problems) == \
+                (expected.parsed.mappings, expected.parsed.notes, expected.parsed.problems)
+    finally:
+        piped.close()
+    assert prepared_here == paths[1:]  # the first file was the worker's
+    assert piped.workers[0].process.returncode == 0
+
+
 @pytest.mark.parametrize("code", [
     "import sys; sys.exit(3)",  # does not even start
     # dies after its first file, as a killed process does

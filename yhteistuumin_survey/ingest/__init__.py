@@ -857,7 +857,8 @@ def _ingest_locked(paths: Iterable[Path], *, session: Session, workspace: Worksp
         from .pipeline import Pipeline
 
         pipeline = Pipeline(count, parallel, split_bytes=SPLIT_MIN_BYTES, workspace=workspace,
-                            source=source, structures=structures, limits=run.limits)
+                            source=source, structures=structures, limits=run.limits,
+                            here=run.reader.prepare)
         run.prepare_to_store()  # while the worker reads the first file
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -905,13 +906,14 @@ def pipeline_workers(workers: int | None, sizes: list[int]) -> int:
     together ``PARALLEL_MIN_BYTES`` or more (a worker costs about a third of a second of CPU to
     start, more than a small batch saves).
 
-    One process is the default because the pipeline does not pay on the whole yet
-    (bench/ingest.py, 308 questionnaires and 2 x 5,000 export rows, 2 cores, load 1.5): with
-    one worker the run took 4.1-4.5 s against 4.6 s alone, for 5.0 CPU seconds against 4.5
-    and 248 MB of memory for the process tree against 183 MB (2.4x reading the files with
-    pandas, over the 2x the issue allows): each process holds a long export while the other
-    reads or stores the next. The storing process is the slower one, and it waits for the
-    worker to read the first file.
+    One process stays the default: the pipeline is faster but over the memory the issue
+    allows (bench/ingest.py, 308 questionnaires and 2 x 5,000 export rows, 2 cores, load
+    0.7-1.1, medians of 3 rounds against pandas + calamine reading the same files): one
+    process 4.12 s (3.42x), 4.05 CPU s, 175 MB (1.68x); with one worker, this process
+    preparing small files itself while it waits (``pipeline``), 3.33 s (2.82x), 4.57 CPU s,
+    251 MB for the two processes (2.41x, over 2x). Each process holds a long export while
+    the other reads or stores one, on top of its own imports (the database layer here, about
+    100 MB with the name resolver; the readers and the phone number tables in both).
     """
     if workers is None or workers < 2 or len(sizes) < 2 or sum(sizes) < PARALLEL_MIN_BYTES:
         return 0

@@ -122,12 +122,18 @@ class Reader:
         for index, record in enumerate(parsed.records):
             if record.status != "practice" or index % parts != part:
                 practices.append(None)
-                continue
-            try:
-                practices.append(normalise_answers(record.answers, survey=self.survey,
-                                                   vocabulary=self.vocabulary,
-                                                   default_language=record.language or "fi",
-                                                   language_known=record.language is not None))
-            except Exception as exc:  # noqa: BLE001 - keep the raw row, report it
-                practices.append(f"cannot normalise ({type(exc).__name__}); kept raw")
-        return Prepared(parsed=parsed if part == 0 else None, practices=practices)
+            else:
+                try:
+                    practices.append(normalise_answers(
+                        record.answers, survey=self.survey, vocabulary=self.vocabulary,
+                        default_language=record.language or "fi",
+                        language_known=record.language is not None))
+                except Exception as exc:  # noqa: BLE001 - keep the raw row, report it
+                    practices.append(f"cannot normalise ({type(exc).__name__}); kept raw")
+            if part == 0:
+                # Storing needs only the raw answers' JSON text: let the cells and the
+                # answers go as soon as they are read, not hold a whole export's twice.
+                record.raw_json, record.raw, record.answers = record.raw_text(), {}, {}
+        if part != 0:
+            return Prepared(practices=practices)
+        return Prepared(parsed=parsed, practices=practices)
