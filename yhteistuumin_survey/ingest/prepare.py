@@ -1,8 +1,9 @@
 """Read and normalise one table file: the part of ingest that needs no database.
 
-It runs in the ingest process, or, for a batch of several files on a machine with more than
-one core, in worker processes (forked, so the survey and readers are already loaded) while the
-main process stores what the workers return, in the order of the files.
+It runs in the ingest process, or, when ``ingest_paths`` is asked for more than one worker and
+the batch holds long table files, also in a worker process started fresh (``ingest/pipeline.py``:
+a new interpreter that imports only reading and normalising) while the main process stores
+what comes back, in the order of the files.
 """
 
 from __future__ import annotations
