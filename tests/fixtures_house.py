@@ -8,7 +8,9 @@ a migrated SQLite file takes milliseconds, and PostgreSQL clones a template data
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,6 +40,26 @@ def copy_sqlite_template(template: Path, path: Path) -> None:
     """Make ``path`` a migrated database with the register (a copy of the template)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(template, path)
+
+
+def open_sqlite_copy(template: Path, path: Path, workspace: Any) -> Any:
+    """Return an engine on ``path``, a copy of the migrated template, with the workspace's
+    register loaded (what the tests' own SQLite databases are made of)."""
+    from yhteistuumin_survey.db.engine import open_database
+    from yhteistuumin_survey.register import ensure_register
+
+    copy_sqlite_template(template, path)
+    engine = open_database(f"sqlite:///{path}")
+    ensure_register(engine, workspace=workspace)
+    return engine
+
+
+@pytest.fixture
+def sqlite_engine(workspace: Any, sqlite_template: Path) -> Iterator[Any]:
+    """A SQLite database of the test's own (in its workspace's outputs), from the template."""
+    engine = open_sqlite_copy(sqlite_template, workspace.outputs / "test.sqlite", workspace)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -44,14 +44,9 @@ SENT = [  # (code, address, message id, token) as the data files quote them
 
 @pytest.fixture
 def db(workspace, sqlite_template):
-    from fixtures_house import copy_sqlite_template
+    from fixtures_house import open_sqlite_copy
 
-    from yhteistuumin_survey.db.engine import open_database
-    from yhteistuumin_survey.register import ensure_register
-
-    copy_sqlite_template(sqlite_template, workspace.outputs / "bounces.sqlite")  # migrated
-    engine = open_database(f"sqlite:///{workspace.outputs / 'bounces.sqlite'}")
-    ensure_register(engine, workspace=workspace)
+    engine = open_sqlite_copy(sqlite_template, workspace.outputs / "bounces.sqlite", workspace)
     with Session(engine, expire_on_commit=False) as session:
         load_example_contacts(session, ["091", "599", "698", "005"])
         when = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)

@@ -17,20 +17,6 @@ from sqlmodel import Session, select
 from yhteistuumin_survey.db.models import ReceivedFile
 
 
-@pytest.fixture
-def sqlite_engine(workspace, sqlite_template):
-    from fixtures_house import copy_sqlite_template
-
-    from yhteistuumin_survey.db.engine import open_database
-    from yhteistuumin_survey.register import ensure_register
-
-    copy_sqlite_template(sqlite_template, workspace.outputs / "ingest.sqlite")  # migrated
-    engine = open_database(f"sqlite:///{workspace.outputs / 'ingest.sqlite'}")
-    ensure_register(engine, workspace=workspace)
-    yield engine
-    engine.dispose()
-
-
 def mail_with(workbook: bytes, *, filename: str | None, subject: str = "vastaus") -> bytes:
     message = EmailMessage()
     message["From"] = "kulttuuri@oulu.fi"

@@ -35,14 +35,9 @@ def decide_all(path: Path, decision: str = "hyväksytty") -> None:
 @pytest.fixture
 def other_session(tmp_path, workspace, sqlite_template):
     """A second, unrelated database (another workspace's)."""
-    from fixtures_house import copy_sqlite_template
+    from fixtures_house import open_sqlite_copy
 
-    from yhteistuumin_survey.db.engine import open_database
-    from yhteistuumin_survey.register import ensure_register
-
-    copy_sqlite_template(sqlite_template, tmp_path / "other.sqlite")  # migrated
-    engine = open_database(f"sqlite:///{tmp_path / 'other.sqlite'}")
-    ensure_register(engine, workspace=workspace)
+    engine = open_sqlite_copy(sqlite_template, tmp_path / "other.sqlite", workspace)
     with Session(engine, expire_on_commit=False) as session:
         yield session
     engine.dispose()

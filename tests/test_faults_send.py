@@ -114,14 +114,9 @@ def serve(provider: Provider) -> _Controller:
 
 @pytest.fixture
 def db(workspace, sqlite_template):
-    from fixtures_house import copy_sqlite_template
+    from fixtures_house import open_sqlite_copy
 
-    from yhteistuumin_survey.db.engine import open_database
-    from yhteistuumin_survey.register import ensure_register
-
-    copy_sqlite_template(sqlite_template, workspace.outputs / "faults.sqlite")  # migrated
-    engine = open_database(f"sqlite:///{workspace.outputs / 'faults.sqlite'}")
-    ensure_register(engine, workspace=workspace)
+    engine = open_sqlite_copy(sqlite_template, workspace.outputs / "faults.sqlite", workspace)
     with Session(engine, expire_on_commit=False) as session:
         load_example_contacts(session)
         yield session

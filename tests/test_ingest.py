@@ -347,19 +347,16 @@ def test_worker_processes_give_the_same_records_in_file_order(engine, workspace,
     for name in names:
         _copy(name, folder)
     monkeypatch.setattr(ingest, "PARALLEL_MIN_BYTES", 0)
-    from fixtures_house import copy_sqlite_template
+
+    from fixtures_house import open_sqlite_copy
 
     from yhteistuumin_survey.config import load_settings
-    from yhteistuumin_survey.db.engine import open_database
-    from yhteistuumin_survey.register import ensure_register
 
     settings = load_settings(workspace.root, env={})
     with Session(engine, expire_on_commit=False) as session:
         parallel = ingest.ingest_paths([folder], session=session, workspace=workspace,
                                        settings=settings, workers=2)
-    copy_sqlite_template(sqlite_template, tmp_path / "sequential.sqlite")  # migrated
-    alone = open_database(f"sqlite:///{tmp_path / 'sequential.sqlite'}")
-    ensure_register(alone, workspace=workspace)
+    alone = open_sqlite_copy(sqlite_template, tmp_path / "sequential.sqlite", workspace)
     with Session(alone, expire_on_commit=False) as session:
         sequential = ingest.ingest_paths([folder], session=session, workspace=workspace,
                                          settings=settings, workers=1)

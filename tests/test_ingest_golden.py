@@ -22,19 +22,6 @@ CASES = [
 ]
 
 
-@pytest.fixture
-def sqlite_engine(tmp_path: Path, workspace, sqlite_template):
-    from fixtures_house import copy_sqlite_template
-
-    from yhteistuumin_survey.db.engine import open_database
-    from yhteistuumin_survey.register import ensure_register
-
-    copy_sqlite_template(sqlite_template, tmp_path / "golden.sqlite")  # migrated
-    engine = open_database(f"sqlite:///{tmp_path / 'golden.sqlite'}")
-    ensure_register(engine, workspace=workspace)
-    yield engine
-    engine.dispose()
-
 
 def _submissions(engine) -> list[dict]:
     from sqlmodel import Session, col, select

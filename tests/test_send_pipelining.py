@@ -44,19 +44,6 @@ def small_batches(monkeypatch):
     monkeypatch.setattr(mailer, "CLAIM_BATCH", 4)
 
 
-@pytest.fixture
-def sqlite_engine(workspace, sqlite_template):
-    from fixtures_house import copy_sqlite_template
-
-    from yhteistuumin_survey.db.engine import open_database
-    from yhteistuumin_survey.register import ensure_register
-
-    copy_sqlite_template(sqlite_template, workspace.outputs / "test.sqlite")  # migrated
-    engine = open_database(f"sqlite:///{workspace.outputs / 'test.sqlite'}")
-    ensure_register(engine, workspace=workspace)
-    yield engine
-    engine.dispose()
-
 
 @pytest.fixture
 def db(sqlite_engine):

@@ -54,15 +54,12 @@ def _published(workspace, db_path: Path, template: Path) -> dict:
     """Publish five practices (one Swedish, one with attack payloads) and a rejected one."""
     import json
 
-    from fixtures_house import copy_sqlite_template
+    from fixtures_house import open_sqlite_copy
 
-    from yhteistuumin_survey.db.engine import open_database, session_scope
+    from yhteistuumin_survey.db.engine import session_scope
     from yhteistuumin_survey.publish import publish_site
-    from yhteistuumin_survey.register import ensure_register
 
-    copy_sqlite_template(template, db_path)  # migrated, with the register
-    engine = open_database(f"sqlite:///{db_path}")
-    ensure_register(engine, workspace=workspace)
+    engine = open_sqlite_copy(template, db_path, workspace)  # migrated, with the register
     with session_scope(engine) as session:
         ids = {
             "4v": make_practice(
@@ -415,18 +412,15 @@ def paged_site(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path):
     """Seven practices, three a page: the list has three pages, a search reaches them all.
 
     Built once for the module; its two tests only read it."""
-    from fixtures_house import copy_sqlite_template
+    from fixtures_house import open_sqlite_copy
 
     from yhteistuumin_survey import publish
-    from yhteistuumin_survey.db.engine import open_database, session_scope
+    from yhteistuumin_survey.db.engine import session_scope
     from yhteistuumin_survey.publish import publish_site
-    from yhteistuumin_survey.register import ensure_register
 
     workspace = _module_workspace(tmp_path_factory, "paged")
     db_path = workspace.root.parent / "paged.sqlite"
-    copy_sqlite_template(sqlite_template, db_path)  # migrated, with the register
-    engine = open_database(f"sqlite:///{db_path}")
-    ensure_register(engine, workspace=workspace)
+    engine = open_sqlite_copy(sqlite_template, db_path, workspace)
     with pytest.MonkeyPatch.context() as monkeypatch, session_scope(engine) as session:
         monkeypatch.setattr(publish, "PAGE_SIZE", 3)
         for n in range(6):

@@ -141,14 +141,9 @@ def lss_problems(path: Path) -> list[str]:
 
 @pytest.fixture
 def db(workspace, tmp_path, sqlite_template):
-    from fixtures_house import copy_sqlite_template
+    from fixtures_house import open_sqlite_copy
 
-    from yhteistuumin_survey.db.engine import open_database
-    from yhteistuumin_survey.register import ensure_register
-
-    copy_sqlite_template(sqlite_template, tmp_path / "webform.sqlite")  # migrated
-    engine = open_database(f"sqlite:///{tmp_path / 'webform.sqlite'}")
-    ensure_register(engine, workspace=workspace)
+    engine = open_sqlite_copy(sqlite_template, tmp_path / "webform.sqlite", workspace)
     yield engine
     engine.dispose()
 
