@@ -698,7 +698,7 @@ class Store:
             codes = [code for code, _ in entry.codes]
             entry.key = title_key(practice.title)
             fingerprint = content_fingerprint(practice, codes)
-            existing = self._match(entry, codes, file_id)
+            existing = self._match(entry, file_id)
             if existing is not None and existing.fingerprint == fingerprint:
                 plans.append((entry, UNCHANGED, existing, fingerprint, None))
                 continue
@@ -805,7 +805,7 @@ class Store:
                                                  entry.record.row, NEW_VERSION, existing.id,
                                                  version, reason)))
 
-    def _match(self, entry: Entry, codes: list[str], file_id: int) -> Known | None:
+    def _match(self, entry: Entry, file_id: int) -> Known | None:
         record = entry.record
         index = self.index
         # Rows of one export may correct each other; sheets of one workbook are different
