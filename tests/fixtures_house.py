@@ -76,3 +76,11 @@ def clone_postgres_template(cluster, template: str, url: str) -> None:
     name = url.rsplit("/", 1)[1]
     cluster.psql(f"DROP DATABASE {name}")
     cluster.create_database(name, template)
+
+
+@pytest.fixture
+def settings(workspace: Any) -> Any:
+    """The workspace's settings, without the environment (a module may define its own)."""
+    from yhteistuumin_survey.config import load_settings
+
+    return load_settings(workspace.root, env={})

@@ -15,7 +15,6 @@ import pytest
 from send_support import composer, load_example_contacts, round_env
 from sqlmodel import Session, select
 
-from yhteistuumin_survey.config import load_settings
 from yhteistuumin_survey.db.models import OutboundMessage
 from yhteistuumin_survey.mailer import plan_round, send_round
 from yhteistuumin_survey.smtp_auth import (
@@ -121,11 +120,6 @@ def db(workspace, sqlite_template):
         load_example_contacts(session)
         yield session
     engine.dispose()
-
-
-@pytest.fixture
-def settings(workspace):
-    return load_settings(workspace.root, env={})
 
 
 def send(session, settings, port, *, retry_failed=False, sleeps=None, **kwargs):

@@ -22,7 +22,6 @@ CASES = [
 ]
 
 
-
 def _submissions(engine) -> list[dict]:
     from sqlmodel import Session, col, select
 

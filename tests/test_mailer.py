@@ -14,7 +14,6 @@ import pytest
 from send_support import Faults, composer, load_example_contacts, mail_server, make_certificate
 from sqlmodel import Session, col, select
 
-from yhteistuumin_survey.config import load_settings
 from yhteistuumin_survey.db.models import (
     Contact,
     OutboundMessage,
@@ -45,17 +44,11 @@ CODES = ["091", "599", "698"]  # Helsinki (bilingual), Pedersöre (Swedish), Rov
 NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
 
 
-
 @pytest.fixture
 def db(sqlite_engine):
     with Session(sqlite_engine, expire_on_commit=False) as session:
         load_example_contacts(session, CODES)
         yield session
-
-
-@pytest.fixture
-def settings(workspace):
-    return load_settings(workspace.root, env={})
 
 
 def addresses(session: Session) -> list[str]:

@@ -25,7 +25,6 @@ import pytest
 from send_support import Faults, composer, load_example_contacts, mail_server
 from sqlmodel import Session, select
 
-from yhteistuumin_survey.config import load_settings
 from yhteistuumin_survey.db.models import Contact, OutboundMessage
 from yhteistuumin_survey.mailer import durability_epoch, plan_round, send_round
 from yhteistuumin_survey.smtp_auth import SmtpOptions, SmtpSession, message_bytes
@@ -44,17 +43,11 @@ def small_batches(monkeypatch):
     monkeypatch.setattr(mailer, "CLAIM_BATCH", 4)
 
 
-
 @pytest.fixture
 def db(sqlite_engine):
     with Session(sqlite_engine, expire_on_commit=False) as session:
         load_example_contacts(session, CODES)
         yield session
-
-
-@pytest.fixture
-def settings(workspace):
-    return load_settings(workspace.root, env={})
 
 
 class Sleeps(list):
