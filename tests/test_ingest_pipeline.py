@@ -24,6 +24,17 @@ def _inputs(folder: Path) -> Path:
     return folder
 
 
+def _rows(prepared) -> list[tuple]:
+    """A prepared file's rows as they are stored: (index, record without its answers, the
+    raw answers' JSON text, practice), batch by batch."""
+    rows = []
+    for batch in prepared.batches():
+        for index, record, practice in batch:
+            rows.append((index, dataclasses.replace(record, raw={}, answers={}, raw_json=None),
+                         record.raw_text(), practice))
+    return rows
+
+
 def _alone(tmp_path: Path, workspace, sqlite_template: Path, folder: Path):
     """The same files ingested by this process alone, into a database of its own."""
     from fixtures_house import copy_sqlite_template
@@ -33,6 +44,7 @@ def _alone(tmp_path: Path, workspace, sqlite_template: Path, folder: Path):
     from yhteistuumin_survey.db.engine import open_database
     from yhteistuumin_survey.ingest import ingest_paths
 
+    tmp_path.mkdir(parents=True, exist_ok=True)
     copy_sqlite_template(sqlite_template, tmp_path / "alone.sqlite")
     engine = open_database(f"sqlite:///{tmp_path / 'alone.sqlite'}")
     with Session(engine, expire_on_commit=False) as session:
@@ -93,16 +105,13 @@ def test_a_worker_sends_back_the_records_and_practices_it_read(workspace):
             theirs, mine = take(), here.prepare(path, str(path))
             assert mine.parsed is not None and theirs.parsed is not None
             assert theirs.error == mine.error
-            assert theirs.practices == mine.practices
             assert theirs.parsed.mappings == mine.parsed.mappings
             assert (theirs.parsed.notes, theirs.parsed.problems) == \
                 (mine.parsed.notes, mine.parsed.problems)
-            assert len(theirs.parsed.records) == len(mine.parsed.records) > 0
-            for got, read in zip(theirs.parsed.records, mine.parsed.records, strict=True):
-                # Only normalising reads the answers; the raw answers come as their JSON text.
-                assert got.raw_text() == read.raw_text()
-                assert dataclasses.replace(got, raw={}, answers={}, raw_json=None) == \
-                    dataclasses.replace(read, raw={}, answers={}, raw_json=None)
+            # Only normalising reads the answers; the raw answers come as their JSON text,
+            # the rows in the order they are stored.
+            got, read = _rows(theirs), _rows(mine)
+            assert got == read and len(got) > 0
     finally:
         pipeline.close()
     assert pipeline.workers[0].process.returncode == 0
@@ -140,8 +149,7 @@ def test_while_the_worker_is_busy_this_process_prepares_the_next_files(workspace
             assert take is not None
             got, expected = take(), Reader(workspace, "auto").prepare(path, str(path))
             assert got.parsed is not None and expected.parsed is not None
-            assert got.practices == expected.practices
-            assert got.parsed.records == expected.parsed.records
+            assert _rows(got) == _rows(expected)
             assert (got.parsed.mappings, got.parsed.notes, got.parsed.problems) == \
                 (expected.parsed.mappings, expected.parsed.notes, expected.parsed.problems)
     finally:
@@ -153,15 +161,33 @@ def test_while_the_worker_is_busy_this_process_prepares_the_next_files(workspace
 @pytest.mark.parametrize("code", [
     "import sys; sys.exit(3)",  # does not even start
     # dies after its first file, as a killed process does
-    "import json, os, sys; sys.path[:0] = json.loads(sys.argv[1])\n"
+    "import json, os, sys, time; sys.path[:0] = json.loads(sys.argv[1])\n"
     "import yhteistuumin_survey.ingest.pipeline as pipeline\n"
-    "send = pipeline._send_prepared\n"
+    "send = pipeline._send_file\n"
     "def once(*args):\n"
     "    send(*args)\n"
+    "    time.sleep(0.5)\n"  # its messages gone out
     "    os._exit(9)\n"
-    "pipeline._send_prepared = once\n"
+    "pipeline._send_file = once\n"
     "pipeline.serve(int(sys.argv[2]))\n",
-], ids=["never-starts", "dies-after-one-file"])
+    # dies half-way through its first file: two batches sent, the rest never comes
+    "import json, os, sys, time; sys.path[:0] = json.loads(sys.argv[1])\n"
+    "import yhteistuumin_survey.ingest.prepare as prepare\n"
+    "prepare.BATCH_ROWS = 1\n"
+    "import yhteistuumin_survey.ingest.pipeline as pipeline\n"
+    "sent = []\n"
+    "def post_then_die(post):\n"
+    "    def post_some(message):\n"
+    "        post(message)\n"
+    "        sent.append(message[0])\n"
+    "        if sent.count('rows') == 2:\n"
+    "            time.sleep(0.5)\n"
+    "            os._exit(9)\n"
+    "    return post_some\n"
+    "send = pipeline._send_file\n"
+    "pipeline._send_file = lambda post, *args: send(post_then_die(post), *args)\n"
+    "pipeline.serve(int(sys.argv[2]))\n",
+], ids=["never-starts", "dies-after-one-file", "dies-half-way-through-a-file"])
 def test_a_worker_that_dies_only_costs_speed(workspace, tmp_path, sqlite_template,
                                               always_pipelined, monkeypatch, code):
     import yhteistuumin_survey.ingest.pipeline as pipeline
@@ -214,3 +240,42 @@ def test_a_worker_only_when_asked_and_for_a_batch_big_enough():
     assert pipeline_workers(3, big) == 2
     assert pipeline_workers(2, [PARALLEL_MIN_BYTES * 2]) == 0  # one file: nothing overlaps
     assert pipeline_workers(2, [PARALLEL_MIN_BYTES // 4] * 3) == 0
+
+
+def _export_with_repeats(folder: Path) -> Path:
+    """A form export whose rows repeat: the same answer sent twice, rows apart, and an answer
+    corrected later by the same person (a newer time, the same title)."""
+    import csv
+
+    with (DATA / "googleforms.csv").open(encoding="utf-8", newline="") as source:
+        header, *rows = list(csv.reader(source))
+    first = rows[0]
+    corrected = list(first)
+    corrected[0] = first[0].replace("2022/11/30", "2022/12/02")
+    corrected[header.index("Tavoite")] = "Korjattu tavoite: enemmän lukijoita kyliin."
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "export.csv"
+    with path.open("w", encoding="utf-8", newline="") as out:
+        csv.writer(out, quoting=csv.QUOTE_ALL).writerows(
+            [header, first, *rows[1:], list(first), corrected])
+    return path
+
+
+def test_a_long_export_stored_batch_by_batch_is_stored_as_in_one_go(
+        tmp_path, workspace, sqlite_template, monkeypatch):
+    """Rows are normalised and stored a batch at a time (``BATCH_ROWS``); an answer sent
+    again is the practice already stored and a correction its new version, whichever batch
+    each falls in."""
+    import yhteistuumin_survey.ingest.prepare as prepare
+
+    folder = tmp_path / "in"
+    _export_with_repeats(folder)
+    in_one, one_engine = _alone(tmp_path / "one", workspace, sqlite_template, folder)
+    monkeypatch.setattr(prepare, "BATCH_ROWS", 1)
+    by_row, row_engine = _alone(tmp_path / "rows", workspace, sqlite_template, folder)
+    assert stable_items(by_row, folder) == stable_items(in_one, folder)
+    assert practices(row_engine) == practices(one_engine)
+    outcomes = [row["outcome"] for row in stable_items(by_row, folder)]
+    assert outcomes == ["new", "new", "already ingested", "new version"], outcomes
+    one_engine.dispose()
+    row_engine.dispose()

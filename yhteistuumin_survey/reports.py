@@ -91,7 +91,7 @@ def to_frame(result: Any) -> Any:
                                      columns=columns)
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     """What became of one item of a batch: a file, a sheet, a row, a message."""
 

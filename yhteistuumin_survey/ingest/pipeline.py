@@ -16,24 +16,29 @@ they are stored in their turn. Without it this process waited 2.3 s of a 5.9 s r
 the first export alone); with it, about 0.2-0.7 s. Long exports stay the worker's: one
 prepared here would be held whole beside the one being stored.
 
-What comes back is plain data: each record's and practice's fields as a tuple, the raw answers
-already as the JSON text that is stored (``RawRecord.raw_json``), no answers (only normalising
-reads them). Unpickling dataclass graphs cost this process more than storing them.
+A file comes back as it is normalised: its head (format, mappings, notes, problems) as soon as
+it is read, then its rows in batches (``prepare.BATCH_ROWS``) in the order they are stored.
+This process stores each batch as it comes, so neither process ever holds a whole export's
+practices, and storing a long export starts before the worker has finished it. What comes
+is plain data: each record's and practice's fields as a tuple, the raw answers already as the
+JSON text that is stored (``RawRecord.raw_json``), no answers (only normalising reads them).
+Unpickling dataclass graphs cost this process more than storing them.
 
-Only a few files are read ahead (``AHEAD_FILES``, ``AHEAD_BYTES``; the next ones go out
-when an answer has come): a worker faster than storing must not fill this process's memory
-with whole prepared exports.
+Only a few files are given to a worker ahead (``AHEAD_FILES``, ``AHEAD_BYTES``; the next ones
+go out when a file has been taken), and a worker sends at most ``OUTBOX_BATCHES`` batches
+ahead of what this process has read: a worker faster than storing waits instead of filling
+either process's memory.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from .prepare import Prepared, Reader
+from .prepare import Prepared, Reader, Row, Unfinished
 from .records import ParsedFile, RawRecord
 
 #: Files read ahead of the one being stored: at least ``AHEAD_MIN``, more small ones up to
@@ -44,9 +49,8 @@ AHEAD_MIN, AHEAD_FILES, AHEAD_BYTES = 1, 8, 2 * 1024 * 1024
 #: Files prepared here ahead of the one being stored, at most (``Pipeline._steal``).
 LOCAL_FILES = 160
 
-#: Rows per message: a long export goes over in parts, so that neither process holds all of
-#: it twice (as objects and as one pickled message).
-CHUNK_ROWS = 250
+#: Batches a worker has ready to send, at most, while this process stores the ones before.
+OUTBOX_BATCHES = 8
 
 #: The worker's program: take the parent's import path, then serve on the given descriptor.
 _WORKER_CODE = ("import json, sys; sys.path[:0] = json.loads(sys.argv[1]); "
@@ -83,11 +87,11 @@ class _Channel:
 
 def serve(fd: int) -> None:
     """A worker's loop: build the reader from the first message, then answer each task
-    (key, path, display, part, parts) with the prepared file in parts (``_send_prepared``),
-    until the parent closes the connection or sends None.
+    (key, path, display, part, parts) with the file's head and its rows in batches
+    (``_send_file``), until the parent closes the connection or sends None.
 
-    A thread sends the answers: the next file is read while the last one goes out (the
-    parent takes it when it has stored the file before), at most one file waiting."""
+    A thread sends the messages: the next batch is normalised while the last one goes out,
+    at most ``OUTBOX_BATCHES`` waiting."""
     import queue
     import signal
     import socket
@@ -95,20 +99,25 @@ def serve(fd: int) -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the run and this worker
     channel = _Channel(socket.socket(fileno=fd))
-    outbox: queue.Queue[tuple[int, Prepared | None] | None] = queue.Queue(maxsize=1)
+    outbox: queue.Queue[tuple[Any, ...] | None] = queue.Queue(maxsize=OUTBOX_BATCHES)
     gone = threading.Event()
 
     def sender() -> None:
         try:
-            while (item := outbox.get()) is not None:
-                key, prepared = item
-                if prepared is None:
-                    channel.send(("failed", key))
-                else:
-                    _send_prepared(channel, key, prepared)
-                del item, prepared
+            while (message := outbox.get()) is not None:
+                channel.send(message)
+                del message
         except (EOFError, OSError):  # the parent has gone
             gone.set()
+
+    def post(message: tuple[Any, ...] | None) -> None:
+        while not gone.is_set():
+            try:
+                outbox.put(message, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+        raise EOFError  # the parent has gone: nothing more to do
 
     thread = threading.Thread(target=sender, name="pipeline-sender", daemon=True)
     thread.start()
@@ -116,62 +125,88 @@ def serve(fd: int) -> None:
         reader = Reader(*channel.recv())
         while not gone.is_set() and (task := channel.recv()) is not None:
             key, path, display, part, parts = task
-            try:
-                prepared: Prepared | None = reader.prepare(Path(path), display, part, parts)
-            except Exception:  # noqa: BLE001 - the parent reads this file itself
-                prepared = None
-            while not gone.is_set():
-                try:
-                    outbox.put((key, prepared), timeout=0.5)
-                    break
-                except queue.Full:
-                    continue
-            del prepared
+            _send_file(post, reader, key, Path(path), display, part, parts)
+            if Path(path).stat().st_size >= TRIM_BYTES:
+                _give_back()
     except (EOFError, OSError):  # the parent has gone or closed the connection
         pass
     finally:
-        while not gone.is_set():  # let the thread send what is left, then stop
-            try:
-                outbox.put(None, timeout=0.5)
-            except queue.Full:
-                continue
+        try:
+            post(None)  # let the thread send what is left, then stop
             thread.join()
-            break
+        except EOFError:
+            pass
         channel.close()
 
 
-def _send_prepared(channel: _Channel, key: int, prepared: Prepared) -> None:
-    """Send a prepared file as ("head", key, format and the rest, error), ("rows", records,
-    practices) in parts of ``CHUNK_ROWS`` and ("end", key); ("failed", key) when it cannot
-    be sent whole (the parent then reads the file itself). What is sent is let go."""
+#: After a file this big a worker gives the memory it freed back to the system (``_give_back``).
+TRIM_BYTES = 256 * 1024
+
+
+def _give_back() -> None:
+    """Return freed memory to the system (glibc's ``malloc_trim``; elsewhere nothing).
+
+    A long export's cells are read whole and freed when its last batch has gone, but the
+    C allocator keeps the freed pages; the next export's reading (another library's
+    allocations) would then take new ones, and the worker's memory would grow with every
+    long file instead of staying at one file's worth."""
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: its allocator does what it does
+        pass
+
+
+def _send_file(post: Callable[[tuple[Any, ...]], None], reader: Reader, key: int, path: Path,
+               display: str, part: int, parts: int) -> None:
+    """Send a file as ("head", key, format and the rest, error), its rows as ("rows", [(index,
+    record, practice), ...]) batch by batch and ("end", key); ("failed", key) after the head
+    when it cannot go on (the parent then reads the file itself).
+
+    With ``parts`` > 1 (several workers share a long export) only every ``parts``-th record
+    from ``part`` on is normalised and sent, in the file's order; otherwise every record, in
+    the order they are stored (``Prepared.batches``)."""
+    from .prepare import BATCH_ROWS
+
+    try:
+        prepared = reader.prepare(path, display)
+    except Exception:  # noqa: BLE001 - the parent reads this file itself
+        post(("failed", key))
+        return
     parsed = prepared.parsed
     head = None if parsed is None else (parsed.format, parsed.mappings, parsed.notes,
                                         parsed.problems)
-    channel.send(("head", key, head, prepared.error))
-    records: list[Any] = parsed.records if parsed is not None else []
-    practices: list[Any] = prepared.practices
-    del prepared, parsed
+    post(("head", key, head, prepared.error))
     try:
+        batches = prepared.batches()
+        if parts > 1 and parsed is not None:
+            records: list[Any] = parsed.records
+            mine = range(part, len(records), parts)
+            batches = ([(index, records[index], reader.normalise(records[index]))
+                        for index in mine[start:start + BATCH_ROWS]]
+                       for start in range(0, len(mine), BATCH_ROWS))
         record_names = _names(RawRecord)
         practice_names: list[str] | None = None
-        for start in range(0, max(len(records), len(practices)), CHUNK_ROWS):
-            end = start + CHUNK_ROWS
-            rows = [_record_row(record, record_names) for record in records[start:end]]
-            shares = []
-            for practice in practices[start:end]:
+        for batch in batches:
+            rows = []
+            for index, record, practice in batch:
+                sent: Any = practice
                 if practice is not None and not isinstance(practice, str):
                     practice_names = practice_names or _names(type(practice))
-                    practice = tuple(getattr(practice, name) for name in practice_names)
-                shares.append(practice)
-            records[start:end] = [None] * len(records[start:end])
-            practices[start:end] = [None] * len(practices[start:end])
-            channel.send(("rows", rows, shares))
-    except (EOFError, OSError):
+                    sent = tuple(getattr(practice, name) for name in practice_names)
+                rows.append((index, _record_row(record, record_names), sent))
+            del batch
+            post(("rows", rows))
+    except EOFError:
         raise
     except Exception:  # noqa: BLE001 - the parent reads this file itself
-        channel.send(("failed", key))
+        post(("failed", key))
         return
-    channel.send(("end", key))
+    post(("end", key))
 
 
 def _names(cls: Any) -> list[str]:
@@ -187,29 +222,28 @@ def _record_row(record: RawRecord, names: list[str]) -> tuple[Any, ...]:
     return tuple(values)
 
 
-class _Building:
-    """A prepared file coming in parts (``_send_prepared``)."""
+class _Rows:
+    """Rows as a worker sends them, made into records and practices again."""
 
-    def __init__(self, head: Any, error: str | None) -> None:
-        self.parsed = None if head is None else ParsedFile(head[0], [], *head[1:])
-        self.practices: list[Any] = []
-        self.error = error
+    def __init__(self) -> None:
         self.names = _names(RawRecord)
         self.raw, self.answers = self.names.index("raw"), self.names.index("answers")
 
-    def add(self, rows: list[tuple[Any, ...]], practices: list[Any]) -> None:
+    def rows(self, sent: list[tuple[int, tuple[Any, ...], Any]]) -> list[Row]:
         from ..normalise import NormalisedPractice
 
-        if self.parsed is not None:
-            for row in rows:
-                values = list(row)
-                values[self.raw], values[self.answers] = {}, {}
-                self.parsed.records.append(RawRecord(*values))
-        self.practices.extend(value if value is None or isinstance(value, str)
-                              else NormalisedPractice(*value) for value in practices)
+        made: list[Row] = []
+        for index, row, practice in sent:
+            values = list(row)
+            values[self.raw], values[self.answers] = {}, {}
+            made.append((index, RawRecord(*values),
+                         practice if practice is None or isinstance(practice, str)
+                         else NormalisedPractice(*practice)))
+        return made
 
-    def done(self) -> Prepared:
-        return Prepared(parsed=self.parsed, practices=self.practices, error=self.error)
+
+def _parsed(head: Any) -> ParsedFile | None:
+    return None if head is None else ParsedFile(head[0], [], *head[1:])
 
 
 class _Worker:
@@ -230,20 +264,19 @@ class _Worker:
             theirs.close()
         self.channel = _Channel(mine)
         self.channel.send(reader_args)
-        self.sent: deque[int] = deque()  # keys of the tasks sent, answers not yet received
-        self.answers: dict[int, Prepared | None] = {}
-        self.unwanted: set[int] = set()  # tasks whose answers are dropped as they come
+        self.sent: deque[int] = deque()  # keys of the tasks sent, not yet answered to the end
+        self.current: int | None = None  # the task whose rows are coming (its head was read)
 
     def send(self, key: int, task: tuple[Any, ...]) -> None:
         self.channel.send(task)
         self.sent.append(key)
 
     def ready(self, key: int) -> bool:
-        """Whether the answer to task ``key`` has come, or something of the next answer has
-        (it is then sent whole soon: the worker sends a file only when it has prepared it)."""
+        """Whether the head of task ``key``'s file has come, or something of the next message
+        has (the worker sends a file's head as soon as it has read the file)."""
         import select
 
-        if key in self.answers:
+        if self.current == key:
             return True
         sock = self.channel.sock
         if select.select([sock], [], [], 0)[0]:
@@ -256,28 +289,54 @@ class _Worker:
         finally:
             sock.setblocking(True)
 
-    def answer(self, key: int) -> Prepared | None:
-        """Wait for the answer to task ``key`` (answers that come before it are kept for
-        their turn); None when the worker could not prepare the file."""
-        building: _Building | None = None
-        while key not in self.answers:
-            if not self.sent:
-                raise KeyError(key)
-            message = self.channel.recv()
+    def open(self, key: int) -> tuple[Any, str | None]:
+        """Wait for the head of task ``key``'s file: (format and the rest, error). What is
+        left of a file before it (not taken, or not read to its end) is skipped. Raises
+        Unfinished when the worker could not read the file or has gone."""
+        if self.current is not None:
+            for _batch in self.rows(self.current):
+                pass
+        while key in self.sent:
+            message = self._recv()
             tag = message[0]
-            if tag == "head":
-                building = _Building(message[2], message[3])
-            elif tag == "rows" and building is not None:
-                building.add(message[1], message[2])
-            elif tag in ("end", "failed"):
-                if message[1] in self.unwanted:
-                    self.unwanted.discard(message[1])
-                else:
-                    self.answers[message[1]] = building.done() if tag == "end" and \
-                        building is not None else None
-                self.sent.remove(message[1])
-                building = None
-        return self.answers.pop(key)
+            if tag == "head" and message[1] == key:
+                self.current = key
+                return message[2], message[3]
+            if tag == "head":  # a file not taken: skipped
+                self.current = message[1]
+                for _batch in self.rows(message[1]):
+                    pass
+            elif tag in ("end", "failed"):  # a file that failed before its head
+                self._done(message[1])
+        raise Unfinished(f"task {key} is not the worker's")
+
+    def rows(self, key: int) -> Iterator[list[tuple[int, tuple[Any, ...], Any]]]:
+        """The batches of task ``key``'s rows, after its head (``open``), to the end. Raises
+        Unfinished when the worker failed on the way or has gone."""
+        while self.current == key:
+            message = self._recv()
+            if message[0] == "rows":
+                yield message[1]
+            elif message[0] == "end":
+                self._done(key)
+                return
+            else:
+                self._done(key)
+                raise Unfinished(f"the worker failed on task {key}")
+
+    def _recv(self) -> Any:
+        try:
+            return self.channel.recv()
+        except (EOFError, OSError) as exc:
+            self.sent.clear()
+            self.current = None
+            raise Unfinished("the worker has gone") from exc
+
+    def _done(self, key: int) -> None:
+        if key in self.sent:
+            self.sent.remove(key)
+        if self.current == key:
+            self.current = None
 
     def close(self) -> None:
         import subprocess
@@ -344,14 +403,14 @@ class Pipeline:
             self.ahead[key] = (size, shares)
 
     def take(self, key: int) -> Callable[[], Prepared] | None:
-        """Return what gives the file's prepared result (waiting for it), or None when the
-        file is not one the workers read (this process reads it).
+        """Return what gives the file's prepared result (waiting for its head; its rows come
+        as they are taken, ``Prepared.batches``), or None when the file is not one the
+        workers read (this process reads it).
 
-        While the answer has not come, this process prepares the next files itself
-        (``_steal``); the next files go to the worker when its answer has come."""
+        While the file's head has not come, this process prepares the next files itself
+        (``_steal``); the next files go to the worker when this one is taken."""
         for earlier in [k for k in (*self.ahead, *self.local) if k < key]:  # not read
-            for worker, task_key in self.ahead.pop(earlier, (0, []))[1]:
-                worker.unwanted.add(task_key)
+            self.ahead.pop(earlier, None)  # the worker's messages for it are skipped
             self.local.pop(earlier, None)
         if key in self.local:
             prepared = self.local.pop(key)
@@ -370,14 +429,16 @@ class Pipeline:
                 for worker, task_key in shares:
                     while not worker.ready(task_key) and self._steal():
                         pass
-                answers = [worker.answer(task_key) for worker, task_key in shares]
+                heads = [worker.open(task_key) for worker, task_key in shares]
             finally:
                 self.ahead.pop(key, None)
                 self._fill()
-            first, *rest = answers
-            if first is None or any(answer is None for answer in rest):
-                raise RuntimeError("a worker could not prepare the file")
-            return first.merge([answer for answer in rest if answer is not None])
+            head, error = heads[0]
+            if len(shares) == 1:
+                worker, task_key = shares[0]
+                return Prepared(parsed=_parsed(head), error=error,
+                                stream=_stream(worker, task_key))
+            return _gathered(head, error, shares)
 
         return result
 
@@ -392,10 +453,35 @@ class Pipeline:
         for index, (key, path, size) in enumerate(self.queue):
             if size < self.split_bytes:
                 del self.queue[index]
-                self.local[key] = self.here(path, str(path))
+                self.local[key] = self.here(path, str(path)).normalised()
                 return True
         return False
 
     def close(self) -> None:
         for worker in self.workers:
             worker.close()
+
+
+def _stream(worker: _Worker, task_key: int) -> Iterator[list[Row]]:
+    """A file's rows as the worker sends them, batch by batch."""
+    rows = _Rows()
+    for sent in worker.rows(task_key):
+        yield rows.rows(sent)
+
+
+def _gathered(head: Any, error: str | None, shares: list[tuple[_Worker, int]]) -> Prepared:
+    """A file that several workers shared, each its every n-th record: all of it, in order."""
+    rows = _Rows()
+    found: dict[int, tuple[RawRecord, Any]] = {}
+    for worker, task_key in shares:
+        for sent in worker.rows(task_key):
+            for index, record, practice in rows.rows(sent):
+                found[index] = (record, practice)
+    parsed = _parsed(head)
+    if parsed is None:
+        return Prepared(error=error)
+    order = sorted(found)
+    if order != list(range(len(order))):
+        raise Unfinished("the workers' parts of the file do not add up")
+    parsed.records = [found[index][0] for index in order]
+    return Prepared(parsed=parsed, practices=[found[index][1] for index in order], error=error)

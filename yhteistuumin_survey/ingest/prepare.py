@@ -8,34 +8,88 @@ what comes back, in the order of the files.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Union
 
 from ..errors import InputError, SurveyError
 from .detect import Detector
-from .records import ParsedFile
+from .records import ParsedFile, RawRecord
 
 if TYPE_CHECKING:
     from ..normalise import NormalisedPractice
 
+#: A record's practice: normalised, None (not normalised: not a practice) or why it failed.
+Outcome = Union["NormalisedPractice", str, None]
+#: One record ready to store: its index in the file, the record and its practice.
+Row = tuple[int, RawRecord, Outcome]
+
+#: Records normalised and stored together. A long export goes through in batches of this
+#: many rows (normalised, then stored, then let go), so that no process holds the whole
+#: export's answers, practices and rows to insert at once.
+BATCH_ROWS = 250
+
+
+class Unfinished(Exception):
+    """The rows of a file stopped coming (a worker process failed or died on the way)."""
+
 
 @dataclass
 class Prepared:
-    """A table file read and normalised; ``error`` when it could not be read at all."""
+    """A table file read; ``error`` when it could not be read at all.
+
+    Its rows come batch by batch (``batches``), in the order they are stored: responses by
+    their time (``RawRecord.order_key``; a correction after what it corrects), the rest in
+    the file's order. They are normalised as the batch is taken (``normalise``), or were
+    already (``practices``), or come from a worker process as it normalises them
+    (``stream``)."""
 
     parsed: ParsedFile | None = None
-    # Per record: the practice, or None (not normalised: incomplete), or a reason (failed).
-    practices: list[NormalisedPractice | str | None] = field(default_factory=list)
+    # Per record, when normalised already: the practice, None (not normalised: incomplete),
+    # or a reason (failed).
+    practices: list[Outcome] | None = None
     error: str | None = None
+    normalise: Callable[[RawRecord], Outcome] | None = None
+    stream: Iterator[list[Row]] | None = None
 
-    def merge(self, parts: list[Prepared]) -> Prepared:
-        """Fill in the records that other workers normalised (``parts`` of one file)."""
-        for part in parts:
-            for index, practice in enumerate(part.practices):
-                if practice is not None and index < len(self.practices):
-                    self.practices[index] = practice
+    def batches(self, size: int | None = None) -> Iterator[list[Row]]:
+        """The records with their practices, ``size`` (``BATCH_ROWS``) at a time, in the
+        order they are stored; each record is let go once its batch is taken."""
+        size = size or BATCH_ROWS
+        if self.stream is not None:
+            yield from self.stream
+            return
+        if self.parsed is None:
+            return
+        records: list[Any] = self.parsed.records
+        order = stored_order(records)
+        for start in range(0, len(order), size):
+            batch: list[Row] = []
+            for index in order[start:start + size]:
+                record = records[index]
+                records[index] = None
+                batch.append((index, record, self._practice(index, record)))
+            yield batch
+
+    def _practice(self, index: int, record: RawRecord) -> Outcome:
+        if self.practices is not None:
+            practice = self.practices[index]
+            self.practices[index] = None
+            return practice
+        assert self.normalise is not None
+        return self.normalise(record)
+
+    def normalised(self) -> Prepared:
+        """This file with every record normalised now (``batches`` then only hands out)."""
+        if self.practices is None and self.parsed is not None and self.normalise is not None:
+            self.practices = [self.normalise(record) for record in self.parsed.records]
         return self
+
+
+def stored_order(records: list[RawRecord]) -> list[int]:
+    """The records' indexes in the order they are stored (``RawRecord.order_key``, stable)."""
+    return sorted(range(len(records)), key=lambda index: records[index].order_key())
 
 
 class Reader:
@@ -103,15 +157,9 @@ class Reader:
         return read_limesurvey(sheets, survey=self.survey, profile=profile,
                                structures=[*bound, our_structure(self.survey)], mapper=mapper)
 
-    def prepare(self, path: Path, display: str, part: int = 0, parts: int = 1) -> Prepared:
-        """Read and normalise a file; expected problems become ``error``, never an exception.
-
-        With ``parts`` > 1 only every ``parts``-th record from ``part`` on is normalised (the
-        others are None), so that several workers share a long export; only part 0 returns
-        the records themselves.
-        """
-        from ..normalise import normalise_answers
-
+    def prepare(self, path: Path, display: str) -> Prepared:
+        """Read a file; expected problems become ``error``, never an exception. Its records
+        are normalised batch by batch as they are taken (``Prepared.batches``)."""
         try:
             parsed = self.read(path, display)
         except SurveyError as exc:
@@ -119,22 +167,22 @@ class Reader:
         except Exception as exc:  # noqa: BLE001 - one broken file must never stop the batch
             return Prepared(error=f"{display}: unexpected {type(exc).__name__} while reading; the "
                                   "file is kept under outputs/received; please report it")
-        practices: list[NormalisedPractice | str | None] = []
-        for index, record in enumerate(parsed.records):
-            if record.status != "practice" or index % parts != part:
-                practices.append(None)
-            else:
-                try:
-                    practices.append(normalise_answers(
-                        record.answers, survey=self.survey, vocabulary=self.vocabulary,
-                        default_language=record.language or "fi",
-                        language_known=record.language is not None))
-                except Exception as exc:  # noqa: BLE001 - keep the raw row, report it
-                    practices.append(f"cannot normalise ({type(exc).__name__}); kept raw")
-            if part == 0:
-                # Storing needs only the raw answers' JSON text: let the cells and the
-                # answers go as soon as they are read, not hold a whole export's twice.
-                record.raw_json, record.raw, record.answers = record.raw_text(), {}, {}
-        if part != 0:
-            return Prepared(practices=practices)
-        return Prepared(parsed=parsed, practices=practices)
+        return Prepared(parsed=parsed, normalise=self.normalise)
+
+    def normalise(self, record: RawRecord) -> Outcome:
+        """Normalise one record's answers: its practice, None when it is not a practice (an
+        incomplete row), or the reason it failed. Storing needs only the raw answers' JSON
+        text: the cells and the answers are let go here, not held for a whole export."""
+        from ..normalise import normalise_answers
+
+        practice: Outcome = None
+        if record.status == "practice":
+            try:
+                practice = normalise_answers(
+                    record.answers, survey=self.survey, vocabulary=self.vocabulary,
+                    default_language=record.language or "fi",
+                    language_known=record.language is not None)
+            except Exception as exc:  # noqa: BLE001 - keep the raw row, report it
+                practice = f"cannot normalise ({type(exc).__name__}); kept raw"
+        record.raw_json, record.raw, record.answers = record.raw_text(), {}, {}
+        return practice

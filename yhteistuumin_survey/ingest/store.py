@@ -96,7 +96,7 @@ def title_key(title: str | None) -> str:
     return fold(title or "")
 
 
-@dataclass
+@dataclass(slots=True)
 class Known:
     """A practice already in the database (or written earlier in this run)."""
 
@@ -137,7 +137,7 @@ class Entry:
     key: str = ""  # the title folded for matching
 
 
-@dataclass
+@dataclass(slots=True)
 class RowResult:
     """What became of one stored record."""
 
@@ -440,6 +440,12 @@ class Store:
         self._pending: dict[int, Any] = {}
         self._folders: set[Path] = set()
         self.bulk = _Bulk(session)
+        # The content fingerprints of the file being stored -> the first practice made with
+        # it (-1 when it made none: a new version): a row with the same content as an
+        # earlier row of the same file is a possible duplicate of that one, in whichever
+        # batch of the file it comes (``store_entries`` is called batch by batch).
+        self._file_id: int | None = None
+        self._file_prints: dict[str, int] = {}
 
     @property
     def index(self) -> PracticeIndex:
@@ -571,6 +577,17 @@ class Store:
         self.hashes[received.sha256] = (received.id, "received")
         return previous
 
+    def restart_file(self, received: ReceivedFile) -> None:
+        """Store a file again from its first row, after a rollback took what was stored of it:
+        the practices known are read again (rows the rollback took are in no index), and the
+        file's record is written again when it was part of the rolled-back transaction."""
+        assert received.id is not None
+        self._index = None
+        self._file_id, self._file_prints = None, {}
+        if received.id in self._pending and not self._exists(received.id):
+            self._insert_received(received)
+            self._pending[received.id] = self.session.get_transaction()
+
     def failed_files(self) -> list[ReceivedFile]:
         """The received files whose reading failed, oldest first."""
         from sqlmodel import col, select
@@ -689,7 +706,9 @@ class Store:
         """Decide what each entry becomes. Responses are taken in the order they were given, so
         a corrected one becomes the newer version."""
         plans: list[_Plan] = []
-        seen_in_file: dict[str, int] = {}
+        if self._file_id != file_id:
+            self._file_id, self._file_prints = file_id, {}
+        seen_in_file = self._file_prints
         for entry in entries:
             practice = entry.practice
             if entry.status != "practice" or practice is None:
@@ -702,13 +721,13 @@ class Store:
             if existing is not None and existing.fingerprint == fingerprint:
                 plans.append((entry, UNCHANGED, existing, fingerprint, None))
                 continue
+            if existing is None and fingerprint in seen_in_file:  # an earlier row of the file
+                plans.append((entry, DUPLICATE, None, fingerprint, seen_in_file[fingerprint]))
+                continue
             if existing is None and fingerprint in self.index.by_fingerprint:
                 # The very same content again (a cumulative export without response IDs).
                 plans.append((entry, UNCHANGED, self.index.by_fingerprint[fingerprint],
                               fingerprint, None))
-                continue
-            if existing is None and fingerprint in seen_in_file:
-                plans.append((entry, DUPLICATE, None, fingerprint, seen_in_file[fingerprint]))
                 continue
             seen_in_file.setdefault(fingerprint, -1)
             plans.append((entry, NEW_VERSION if existing is not None else NEW, existing,
@@ -737,7 +756,7 @@ class Store:
         municipalities."""
         stamp = self.bulk.time(now)
         new_rows = []
-        fingerprint_ids: dict[str, int] = {}
+        fingerprint_ids = self._file_prints
         new_ids = iter(practice_ids)
         for (entry, outcome, existing, fingerprint, _dup), sub_id in zip(plans, submission_ids,
                                                                          strict=True):
@@ -749,13 +768,14 @@ class Store:
             new_rows.append((practice_id, "new", 1, identity, entry.practice.language, stamp,
                              stamp))
             flags = list(entry.flags)
-            dup_id = fingerprint_ids.get(fingerprint)
-            if dup_id is None:
+            dup_id: int | None = fingerprint_ids.get(fingerprint, -1)
+            if dup_id == -1:
                 dup_id = self.index.similar(entry.key)
             if dup_id is not None:
                 flags.append(f"possible-duplicate:{dup_id}")
                 outcome = DUPLICATE
-            fingerprint_ids.setdefault(fingerprint, practice_id)
+            if fingerprint_ids.get(fingerprint, -1) == -1:
+                fingerprint_ids[fingerprint] = practice_id
             version_rows.append(self._version_row(practice_id, 1, sub_id, entry, flags, stamp))
             municipality_rows.extend(self._municipality_rows(practice_id, entry))
             reporter = reporter_key(entry.codes)
