@@ -230,11 +230,21 @@ def test_a_script_without_a_main_guard_ingests_once(workspace, tmp_path):
     assert "('new', " in done.stdout and "error" not in done.stdout
 
 
+def test_a_worker_by_default_on_two_cores_and_for_a_batch_big_enough(monkeypatch):
+    import yhteistuumin_survey.ingest as ingest
+
+    monkeypatch.setattr(ingest.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    assert ingest.default_workers() == 2  # one worker, however many cores: storing is the
+    monkeypatch.setattr(ingest.os, "sched_getaffinity", lambda pid: {0})  # slower half
+    assert ingest.default_workers() == 1
+    assert ingest.pipeline_workers(None, [ingest.PARALLEL_MIN_BYTES, 1]) == 0
+
+
 def test_a_worker_only_when_asked_and_for_a_batch_big_enough():
-    from yhteistuumin_survey.ingest import PARALLEL_MIN_BYTES, pipeline_workers
+    from yhteistuumin_survey.ingest import PARALLEL_MIN_BYTES, default_workers, pipeline_workers
 
     big = [PARALLEL_MIN_BYTES, 1]
-    assert pipeline_workers(None, big) == 0  # one process by default
+    assert pipeline_workers(None, big) == (1 if default_workers() == 2 else 0)
     assert pipeline_workers(1, big) == 0
     assert pipeline_workers(2, big) == 1  # two processes: one worker reads ahead
     assert pipeline_workers(3, big) == 2

@@ -12,6 +12,7 @@ Every file and row ends up as one line of the returned report, which is also wri
 from __future__ import annotations
 
 import datetime as dt
+import os
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -818,9 +819,9 @@ def ingest_paths(paths: Iterable[Path], *, session: Session, workspace: Workspac
     Files already received (same content) are reported and skipped before anything is read.
     ``structures`` are LimeSurvey ``.lss`` files that explain LimeSurvey exports' codes (a
     ``.lss`` in an export's own folder is used too).
-    With ``workers`` 2 or more and new table files of 2 MB or more, ``workers`` - 1 worker
-    processes read and normalise them ahead while this process stores them in file order
-    (``pipeline_workers``; one process by default).
+    With ``workers`` 2 or more (by default 2 on a machine with two cores or more) and new
+    table files of 2 MB or more, ``workers`` - 1 worker processes read and normalise them
+    ahead while this process stores them in file order (``pipeline_workers``).
     """
     from ..locks import LockBusy, exclusive
     from .store import synced_at_end
@@ -946,23 +947,30 @@ def _ingest_locked(paths: Iterable[Path], *, session: Session, workspace: Worksp
 def pipeline_workers(workers: int | None, sizes: list[int]) -> int:
     """How many worker processes read and normalise the new table files of ``sizes`` (bytes)
     ahead while this process stores them (``pipeline``): ``workers`` is how many processes
-    read, this one included. One (the default): this process alone. With two or more,
-    ``workers`` - 1 worker processes read ahead, when there are at least two such files of
-    together ``PARALLEL_MIN_BYTES`` or more (a worker costs about a third of a second of CPU to
-    start, more than a small batch saves).
+    read, this one included; by default two where the machine has two cores or more
+    (``default_workers``), one otherwise. With two or more, ``workers`` - 1 worker processes
+    read ahead, when there are at least two such files of together ``PARALLEL_MIN_BYTES`` or
+    more (a worker costs about a third of a second of CPU to start, more than a small batch
+    saves).
 
-    One process stays the default: the pipeline is faster but over the memory the issue
-    allows (bench/ingest.py, 308 questionnaires and 2 x 5,000 export rows, 2 cores, load
-    0.7-1.1, medians of 3 rounds against pandas + calamine reading the same files): one
-    process 4.12 s (3.42x), 4.05 CPU s, 175 MB (1.68x); with one worker, this process
-    preparing small files itself while it waits (``pipeline``), 3.33 s (2.82x), 4.57 CPU s,
-    251 MB for the two processes (2.41x, over 2x). Each process holds a long export while
-    the other reads or stores one, on top of its own imports (the database layer here, about
-    100 MB with the name resolver; the readers and the phone number tables in both).
+    Storing stays in this process and is the slower half: a second worker would only wait,
+    so the default is one worker whatever the number of cores.
     """
-    if workers is None or workers < 2 or len(sizes) < 2 or sum(sizes) < PARALLEL_MIN_BYTES:
+    if workers is None:
+        workers = default_workers()
+    if workers < 2 or len(sizes) < 2 or sum(sizes) < PARALLEL_MIN_BYTES:
         return 0
     return workers - 1
+
+
+def default_workers() -> int:
+    """Processes that read by default: two (one worker beside this process) on a machine
+    with two cores or more that this process may use, else one."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return 2 if cores >= 2 else 1
 
 
 def count_files(paths: Iterable[Path]) -> int:
