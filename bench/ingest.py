@@ -256,8 +256,8 @@ def _rss_kb(pid: int) -> int:
 
 
 def _pss_kb(pid: int) -> int:
-    """Proportional memory: each page shared with other processes counted in shares (the
-    workers are forked, so RSS summed over the tree counts the pages they share again)."""
+    """Proportional memory: each page shared with other processes counted in shares (RSS
+    summed over the tree counts a page two processes map, such as a library's, twice)."""
     return _proc_kb(pid, "smaps_rollup", "Pss:")
 
 
@@ -308,7 +308,8 @@ def main() -> None:
     parser.add_argument("--ready", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--again", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--workers", type=int, default=None,
-                        help="processes that read (ingest_paths' workers; default: its default, one)")
+                        help="processes that read (ingest_paths' workers; default: its default, "
+                             "two on a machine with two cores)")
     args = parser.parse_args()
     folder = args.data or Path(tempfile.gettempdir()) / \
         f"yhteistuumin-bench-ingest-{args.questionnaires}-{args.rows}"

@@ -1,9 +1,9 @@
 """Read and normalise one table file: the part of ingest that needs no database.
 
-It runs in the ingest process, or, when ``ingest_paths`` is asked for more than one worker and
-the batch holds long table files, also in a worker process started fresh (``ingest/pipeline.py``:
-a new interpreter that imports only reading and normalising) while the main process stores
-what comes back, in the order of the files.
+It runs in the ingest process, and, when the batch holds long table files and ``ingest_paths``
+has more than one process (the default on two cores), also in a worker process started fresh
+(``ingest/pipeline.py``: a new interpreter that imports only reading and normalising) while
+the main process stores what comes back, batch by batch, in the order of the files.
 """
 
 from __future__ import annotations
