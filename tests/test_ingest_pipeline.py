@@ -188,19 +188,34 @@ def test_while_the_worker_is_busy_this_process_prepares_the_next_files(workspace
     "pipeline._send_file = lambda post, *args: send(post_then_die(post), *args)\n"
     "pipeline.serve(int(sys.argv[2]))\n",
 ], ids=["never-starts", "dies-after-one-file", "dies-half-way-through-a-file"])
-def test_a_worker_that_dies_only_costs_speed(workspace, tmp_path, sqlite_template,
+def test_a_worker_that_dies_only_costs_speed(engine, workspace, tmp_path, sqlite_template,
                                               always_pipelined, monkeypatch, code):
+    """On SQLite and PostgreSQL: what a worker sent of a file before it died is rolled back
+    and the file read here. (PostgreSQL does not give back the ids a rollback took from its
+    sequences: the practices are compared in order, their ids aside.)"""
     import yhteistuumin_survey.ingest.pipeline as pipeline
 
     monkeypatch.setattr(pipeline, "_WORKER_CODE", code)
     folder = _inputs(tmp_path / "in")
-    engine = _workspace_engine(workspace)
     piped = _piped([folder], engine=engine, workspace=workspace)
     alone, alone_engine = _alone(tmp_path, workspace, sqlite_template, folder)
-    assert stable_items(piped, folder) == stable_items(alone, folder)
-    assert practices(engine) == practices(alone_engine)
-    engine.dispose()
+    assert _ids_aside(stable_items(piped, folder)) == _ids_aside(stable_items(alone, folder))
+    assert _ids_aside(practices(engine)) == _ids_aside(practices(alone_engine))
+    assert piped.counts == alone.counts
     alone_engine.dispose()
+
+
+def _ids_aside(items: list[dict]) -> list[dict]:
+    import re
+
+    def aside(value):
+        if isinstance(value, list):
+            return [aside(part) for part in value]
+        return re.sub(r"(practice |possible-duplicate:)\d+", r"\1#", value) \
+            if isinstance(value, str) else value
+
+    return [{key: aside(value) for key, value in item.items() if key not in ("id", "practice_id")}
+            for item in items]
 
 
 def test_a_script_without_a_main_guard_ingests_once(workspace, tmp_path):
