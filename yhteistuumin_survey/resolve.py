@@ -568,7 +568,7 @@ class Resolution:
         return data
 
 
-@dataclass
+@dataclass(slots=True)
 class _Entry:
     """What one phrase means: municipality codes (several = a folding collision)."""
 
