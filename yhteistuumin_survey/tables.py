@@ -12,7 +12,7 @@ import csv
 import datetime as dt
 import io
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -231,9 +231,21 @@ def read_csv(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> tuple[Sheet, Tex
         raise InputError(f"{path}: cannot tell the text encoding; save it as UTF-8 CSV") from None
     text = text.lstrip("\ufeff")
     delimiter = detect_delimiter(text)
+    escaped = "_x" in text or "_X" in text
+    lines: Iterable[str]
+    handle = None
+    if encoding in _STREAMED_ENCODINGS:
+        # The text was decoded whole to know its encoding; its lines are read again from the
+        # file, so that the text and the rows made of it are not held at once (8 MB each for
+        # a long export).
+        del text
+        handle = path.open(encoding=encoding, errors="replace", newline="")
+        lines = _without_bom(handle)
+    else:
+        lines = _lines(text)
     rows: list[list[str]] = []
     try:
-        for row in csv.reader(_lines(text), delimiter=delimiter):
+        for row in csv.reader(lines, delimiter=delimiter):
             rows.append(row)
             if len(rows) > limits.max_rows or len(row) > limits.max_columns:
                 limits.check_shape(str(path), len(rows), len(row))
@@ -243,9 +255,26 @@ def read_csv(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> tuple[Sheet, Tex
                         limits.check_cell(str(path), len(rows), value)
     except csv.Error as exc:
         raise InputError(f"{path}: broken CSV ({exc}); check the quotes") from None
-    if "_x" in text or "_X" in text:
+    finally:
+        if handle is not None:
+            handle.close()
+    if escaped:
         rows = [[decode_excel_escapes(cell) for cell in row] for row in rows]
     return Sheet(path.stem, rows), TextDecoding(encoding, delimiter)
+
+
+#: Encodings ``decode_text`` names whose text reads the same from the file, line by line.
+_STREAMED_ENCODINGS = frozenset({"utf-8", "utf-8-sig", "utf-16", "cp1252"})
+
+
+def _without_bom(handle: Iterable[str]) -> Iterator[str]:
+    """The lines of a text file, byte order marks left at its start taken away (as
+    ``read_csv`` strips them from the whole text)."""
+    lines = iter(handle)
+    for first in lines:
+        yield first.lstrip("\ufeff")
+        break
+    yield from lines
 
 
 def _lines(text: str) -> Iterator[str]:
