@@ -151,12 +151,13 @@ def _give_back() -> None:
     allocations) would then take new ones, and the worker's memory would grow with every
     long file instead of staying at one file's worth."""
     import ctypes
-    import ctypes.util
     import gc
 
     gc.collect()
     try:
-        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+        # The running program's own symbols: no library search (ctypes.util.find_library
+        # starts ldconfig or a compiler to find one).
+        ctypes.CDLL(None).malloc_trim(0)
     except (OSError, AttributeError):  # not glibc: its allocator does what it does
         pass
 
