@@ -158,7 +158,7 @@ def _give_back() -> None:
         # The running program's own symbols: no library search (ctypes.util.find_library
         # starts ldconfig or a compiler to find one).
         ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: its allocator does what it does
+    except (OSError, AttributeError, TypeError):  # not glibc: its allocator does what it does
         pass
 
 
