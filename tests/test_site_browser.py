@@ -567,3 +567,48 @@ def test_after_a_small_republish_a_search_finds_the_new_text_and_not_the_old(
         page.wait_for_selector("#empty:not([hidden])")
         page.fill("#q", "kiertopalkinto")  # a card of the full index
         wait_titles(page, ["Kuntien välinen yhteistyö aluetyössä"])
+
+
+def search_cold(page, url: str, term: str) -> None:
+    """Open ``url`` with no idle preload and send ``term`` as soon as the search form shows."""
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.add_init_script("window.requestIdleCallback = () => 0;")  # the idle preload never runs
+    page.goto(url)
+    page.wait_for_selector("#finder:not([hidden])")
+    assert not [seen for seen in requests if "pagefind" in seen or "cards.json" in seen]
+    page.evaluate("term => { const q = document.getElementById('q'); q.value = term; "
+                  "q.form.requestSubmit(); }", term)
+
+
+def test_a_search_sent_before_the_index_has_loaded_finds_cards_of_either_language(site, page):
+    # Nothing of Pagefind or the card list is loaded when the query is sent: each language's
+    # index starts, the card list waits for them, and the results still meet the right cards.
+    search_cold(page, site["url"] + "index.html", "konserter")  # Swedish rules, Swedish card
+    wait_titles(page, ["Kulturvän för äldre"])
+    search_cold(page, site["url"] + "sv/index.html", "pääkirjastoon")  # Finnish, on the sv site
+    wait_titles(page, ["Lukudiplomi aikuisille"])
+    search_cold(page, site["url"] + "index.html", "ikäihmiset")  # no Swedish card has it
+    wait_titles(page, ["Kulttuurikaveritoiminta"])
+
+
+def test_a_search_sent_before_the_index_has_loaded_finds_a_changed_card_by_its_new_text(
+        fresh_site, page, workspace, tmp_path):
+    from yhteistuumin_survey.db.engine import open_database, session_scope
+    from yhteistuumin_survey.db.models import Practice
+    from yhteistuumin_survey.publish import publish_site
+
+    engine = open_database(f"sqlite:///{tmp_path / 'site.sqlite'}")
+    with session_scope(engine) as session:
+        practice = session.get(Practice, fresh_site["ids"]["aland"])
+        practice.corrected_title = "Seniorernas konsertklubb"
+        session.add(practice)
+    with session_scope(engine) as session:
+        result = publish_site(workspace, session=session, settings=settings_for(workspace))
+    engine.dispose()
+    assert result.indexed == "changes"
+    search_cold(page, fresh_site["url"] + "index.html", "konsertklubb")  # the changes bundle
+    wait_titles(page, ["Seniorernas konsertklubb"])
+    search_cold(page, fresh_site["url"] + "index.html", "kulturvän")  # its old title: gone
+    page.wait_for_selector("#empty:not([hidden])")
+    assert visible_titles(page) == []

@@ -65,18 +65,24 @@
     };
 
     // Each is loaded once; a second caller waits for the same load (a promise, kept).
+    // cards.json is fetched at once but parsed only once `after` settles: parsing it (2 MB at
+    // 5,000 cards) holds this thread, and with it the start of Pagefind's modules and workers,
+    // which a search waits for longer than for the card list.
     let cataloguePromise = null;
-    const loadCatalogue = () => cataloguePromise || (cataloguePromise = (async () => {
+    const loadCatalogue = (after) => cataloguePromise || (cataloguePromise = (async () => {
       try {
         if (location.protocol === "file:") throw new Error("from disk");
         const response = await fetch(new URL("cards.json", base));
         if (!response.ok) throw new Error(String(response.status));
+        if (after) await after.catch(() => null);
         const data = await response.json();
         data.changed = new Set(data.changed || []);
         data.byPf = new Map();
         data.byUrl = new Map();
         for (const entry of data.cards) {
-          data.byPf.set(entry.pf, [...(data.byPf.get(entry.pf) || []), entry]);
+          const same = data.byPf.get(entry.pf);
+          if (same) same.push(entry);
+          else data.byPf.set(entry.pf, [entry]);
           data.byUrl.set(entry.u, entry);
         }
         catalogue = data;
@@ -91,8 +97,14 @@
     // for every index it merges: so each other language gets a module of its own (the same
     // file under another address, its own worker), told its language the way Pagefind reads
     // it, from <html lang> when it starts. Their results merge by score, as mergeIndex does.
-    const openIndex = async (lang, first, bundle, changes) => {
-      const module = await import(new URL(first ? "pagefind.js" : `pagefind.js?${lang}`, bundle).href);
+    const modules = new Map();
+    const importModule = (lang, first, bundle) => {
+      const url = new URL(first ? "pagefind.js" : `pagefind.js?${lang}`, bundle).href;
+      if (!modules.has(url)) modules.set(url, import(url));
+      return modules.get(url);
+    };
+    const startIndex = async (lang, first, bundle) => {
+      const module = await importModule(lang, first, bundle);
       await module.options({ basePath: bundle.pathname, baseUrl: base.pathname });
       const html = document.documentElement;
       const own = html.getAttribute("lang");
@@ -102,52 +114,89 @@
       } finally {
         html.setAttribute("lang", own);
       }
-      // The cards changed since the full index are in a bundle of their own, same language.
-      if (changes) await module.mergeIndex(changes.pathname, { language: lang, baseUrl: base.pathname });
-      await module.search("");  // resolves once its index and WebAssembly are loaded
       return module;
     };
 
     // Which languages, from which bundle: the full index's from the page, the changes
     // bundle's from its entry file (the list pages do not name them, so that they stay the
-    // same from one small republish to the next).
-    let planPromise = null;
-    const plan = () => planPromise || (planPromise = (async () => {
-      if (location.protocol === "file:") return null;
-      const full = (form.dataset.index || "").split(/\s+/).filter(Boolean);
+    // same from one small republish to the next). The full index's languages start at once,
+    // while the entry file loads; the cards changed since the full index, in the changes
+    // bundle of the same language, are merged into them once it has come.
+    let planned;
+    const plan = () => {
+      if (planned !== undefined) return planned;
+      planned = null;
+      if (location.protocol === "file:") return planned;
+      const byPage = (a, b) => (b === pageLang) - (a === pageLang);
+      const full = (form.dataset.index || "").split(/\s+/).filter(Boolean).sort(byPage);
       const bundle = new URL("pagefind/", base);
       const changes = new URL("pagefind-changes/", base);
-      const entry = await fetch(new URL("pagefind-entry.json", changes), { cache: "no-cache" })
-        .then((response) => (response.ok ? response.json() : {}), () => ({}));
-      const changed = Object.keys(entry.languages || {});
-      const order = [...new Set([...full, ...changed])]
-        .sort((a, b) => (b === pageLang) - (a === pageLang));
-      if (!order.length) return null;
-      const opened = new Map();
-      const open = (lang) => {
-        if (!opened.has(lang)) {
-          const first = lang === order[0];
-          opened.set(lang, full.includes(lang)
-            ? openIndex(lang, first, bundle, changed.includes(lang) ? changes : null)
-            : openIndex(lang, first, changes, null));
+      const changed = fetch(new URL("pagefind-entry.json", changes), { cache: "no-cache" })
+        .then((response) => (response.ok ? response.json() : {}))
+        .then((entry) => Object.keys(entry.languages || {}), () => []);
+      // A language only in the changes bundle (none of its cards in the full index yet) is
+      // searched there.
+      const only = changed.then((langs) => langs.filter((lang) => !full.includes(lang)).sort(byPage));
+      const first = full.length ? Promise.resolve(full[0]) : only.then((langs) => langs[0]);
+      const starts = new Map();
+      const start = (lang) => {
+        if (!starts.has(lang)) {
+          starts.set(lang, first.then((one) => startIndex(
+            lang, lang === one, full.includes(lang) ? bundle : changes)));
         }
-        return opened.get(lang);
+        return starts.get(lang);
       };
-      return { order, open };
-    })());
+      const opens = new Map();
+      const open = (lang) => {
+        if (!opens.has(lang)) {
+          opens.set(lang, (async () => {
+            const module = await start(lang);
+            if (full.includes(lang) && (await changed).includes(lang)) {
+              await module.mergeIndex(changes.pathname, { language: lang, baseUrl: base.pathname });
+            }
+            return module;
+          })());
+        }
+        return opens.get(lang);
+      };
+      // Runs `run` for every language, each as soon as it can (the full index's at once).
+      const every = (run) => Promise.all([Promise.all(full.map(run)),
+                                          only.then((langs) => Promise.all(langs.map(run)))])
+        .then(([known, later]) => [...known, ...later]);
+      planned = { full, bundle, first, start, open, every };
+      return planned;
+    };
 
-    let pagefindPromise = null;
-    const loadPagefind = () => pagefindPromise || (pagefindPromise = (async () => {
-      try {
-        const indexes = await plan();
-        return indexes ? await Promise.all(indexes.order.map(indexes.open)) : null;
-      } catch (error) {
-        return null;
-      }
-    })());
-    // The idle preload: the page language's index (the others' with a sign of searching).
-    const preloadFirst = () => plan().then((indexes) => indexes && indexes.open(indexes.order[0]))
-      .catch(() => null);
+    // Pagefind's modules imported and their workers started, in every language: what the
+    // card list waits for before it is parsed.
+    const started = () => {
+      const indexes = plan();
+      return indexes ? indexes.every(indexes.open) : Promise.resolve(null);
+    };
+
+    // The search in every language's index, each as soon as its own is ready (not after the
+    // slowest has loaded); null where Pagefind cannot load.
+    const searchIndexes = (term) => {
+      const indexes = plan();
+      if (!indexes) return Promise.resolve(null);
+      return indexes.every(async (lang) => {
+        const engine = await indexes.open(lang);
+        return ((await engine.search(term)) || { results: [] }).results;
+      }).catch(() => null);
+    };
+    const loadPagefind = () => {
+      const indexes = plan();
+      return indexes ? indexes.every(indexes.open).catch(() => null) : Promise.resolve(null);
+    };
+    // The idle preload: the page language's index, loaded and ready (the others' modules are
+    // only fetched: their WebAssembly and index wait for a sign of searching).
+    const preloadFirst = () => {
+      const indexes = plan();
+      if (!indexes) return null;
+      for (const lang of indexes.full.slice(1)) importModule(lang, false, indexes.bundle).catch(() => null);
+      return indexes.first.then((lang) => lang && indexes.open(lang))
+        .then((engine) => engine && engine.search("")).catch(() => null);
+    };
 
     // When no word of an index starts with a query word, Pagefind matches the longest word
     // that the query word starts with: "i" or "på" of a Swedish card for "ikäihmiset" or
@@ -160,8 +209,19 @@
       while (n < a.length && n < b.length && a[n] === b[n]) n += 1;
       return n;
     };
-    const matchesWords = async (results, words) => {
+    // The best result's own list entry tells first, without a request: its title,
+    // municipalities, keywords and summary are on its page, so in the index, and one of their
+    // words starting with a query word means the index had that word to match in full.
+    const entryHasWord = (result, words, data) => {
+      const entries = data.byPf.get(result.id) || [];
+      if (entries.length !== 1) return false;
+      const [entry] = entries;
+      const own = fold([entry.t, entry.m, entry.k, entry.s].join(" ")).split(/[^\p{L}\p{N}]+/u);
+      return own.some((mark) => words.some((word) => mark.startsWith(word)));
+    };
+    const matchesWords = async (results, words, data) => {
       if (!results.length) return false;
+      if (entryHasWord(results[0], words, data)) return true;
       let excerpt = "";
       try {
         excerpt = (await results[0].data()).excerpt || "";
@@ -176,15 +236,13 @@
     // Each index on its own: the full one and the changes bundle merged into it. A result
     // the card list does not name is a changed card's old version in the full index: its
     // text is gone from the site, and it is left out first.
-    const searchEach = (engines, term) => Promise.all(engines.map(
-      async (engine) => ((await engine.search(term)) || { results: [] }).results));
     const keepMatches = async (each, term, catalogue) => {
       const words = fold(term).split(/\s+/).filter(Boolean);
       const changed = catalogue.changed;
       const found = await Promise.all(each.map(async (all) => {
         const results = all.filter((r) => catalogue.byPf.has(r.id));
         const parts = [results.filter((r) => !changed.has(r.id)), results.filter((r) => changed.has(r.id))];
-        const kept = await Promise.all(parts.map(async (part) => ((await matchesWords(part, words)) ? part : [])));
+        const kept = await Promise.all(parts.map(async (part) => ((await matchesWords(part, words, catalogue)) ? part : [])));
         return kept.flat();
       }));
       return found.flat().sort((a, b) => b.score - a.score);
@@ -282,10 +340,10 @@
         say(total);
         return;
       }
-      // The index's search runs side by side with the loading of the card list.
-      const searching = term ? loadPagefind().then((engines) => engines && searchEach(engines, term))
-        : Promise.resolve(null);
-      const data = await loadCatalogue();
+      // The index's search runs side by side with the loading of the card list, which is
+      // parsed once Pagefind has started.
+      const searching = term ? searchIndexes(term) : Promise.resolve(null);
+      const data = await loadCatalogue(term ? started() : null);
       if (run !== generation) return;
       if (!data) {  // from disk: the cards of this page
         const words = fold(term).split(/\s+/).filter(Boolean);
@@ -321,13 +379,14 @@
     if (more) more.addEventListener("click", showMore);
     // Whoever reaches for the search box is about to search: load the card list and the index
     // then, while they type, not after the first word.
-    const preload = () => { loadCatalogue(); loadPagefind(); };
+    const preload = () => { loadPagefind(); loadCatalogue(started()); };
     query.addEventListener("focus", preload, { once: true });
     query.addEventListener("pointerenter", preload, { once: true });
     // Pagefind's script, WebAssembly and index summary of the page's language (about 150 KB)
-    // load once the page has painted and the browser is idle, so that the page and its
-    // preload stay within 300 KB; the other language's (120 KB) and the card list (cards.json,
-    // larger) wait for a sign of searching.
+    // load once the page has painted and the browser is idle, and the other language's script
+    // (45 KB, so that its worker starts at once on a search), so that the page and its preload
+    // stay within 300 KB (about 270 KB at 5,000 cards); the other language's WebAssembly and
+    // index (75 KB) and the card list (cards.json, larger) wait for a sign of searching.
     const whenIdle = window.requestIdleCallback || ((run) => setTimeout(run, 200));
     if (location.protocol !== "file:") {
       window.addEventListener("load", () => whenIdle(() => preloadFirst(), { timeout: 2000 }),
