@@ -633,7 +633,11 @@ def _list_entry(card: Card, view: dict[str, Any], pf: str) -> dict[str, Any]:
 
 
 def render_card_list(cards: list[Card], rendered: RenderedSite) -> bytes:
-    """Return cards.json: every card's list entry, which the index loads on the first search."""
+    """Return cards.json: every card's list entry, which the index loads on the first search.
+
+    The head (labels, changed page ids) is the first line and each entry a line of its own, so
+    that the browser parses only the entries a search found (site.js, ``catalogueOf``).
+    """
     labels = {lang: {"municipalities": card_labels_of(lang, cards, "municipalities"),
                      "keywords": card_labels_of(lang, cards, "keywords")} for lang in ("fi", "sv")}
     # Each card's entry is kept in the manifest with the page id it was made with.
@@ -651,7 +655,7 @@ def render_card_list(cards: list[Card], rendered: RenderedSite) -> bytes:
                      if rendered.entries[str(card.id)].get("pfc"))
     head = json.dumps({"labels": labels, "changed": changed}, ensure_ascii=False,
                       separators=(",", ":"))
-    return (head[:-1] + ',"cards":[' + ",".join(entries) + "]}\n").encode()
+    return (head[:-1] + ',"cards":[\n' + ",\n".join(entries) + "\n]}\n").encode()
 
 
 def card_labels_of(lang: str, cards: list[Card], name: str) -> str:

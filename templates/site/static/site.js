@@ -64,10 +64,41 @@
       return filters;
     };
 
+    // cards.json has its head (labels, changed page ids) on the first line and one card's
+    // entry a line. It is read as text, and an entry parsed when something needs it: a search
+    // needs the cards it found, and parsing all 5,000 held this thread for 20-40 ms on a cold
+    // page. A filter or the plain text match reads them all (`cards`).
+    const catalogueOf = (text) => {
+      const headEnd = text.indexOf("\n");
+      const data = JSON.parse(`${text.slice(0, headEnd)}]}`);
+      const starts = [];
+      const byPf = new Map();  // page id -> where its entries start (an id can repeat)
+      for (const match of text.slice(headEnd).matchAll(/"pf":"([^"\\]*)"/g)) {
+        const start = text.lastIndexOf("\n", headEnd + match.index) + 1;
+        starts.push(start);
+        const same = byPf.get(match[1]);
+        if (same) same.push(start);
+        else byPf.set(match[1], [start]);
+      }
+      const parsed = new Map();
+      const entryAt = (start) => {
+        if (!parsed.has(start)) {
+          parsed.set(start, JSON.parse(text.slice(start, text.indexOf("\n", start)).replace(/,$/, "")));
+        }
+        return parsed.get(start);
+      };
+      let cards = null;
+      let byUrl = null;
+      data.changed = new Set(data.changed || []);
+      data.byPf = { has: (pf) => byPf.has(pf), get: (pf) => (byPf.get(pf) || []).map(entryAt) };
+      Object.defineProperty(data, "cards", { get: () => cards || (cards = starts.map(entryAt)) });
+      data.byUrl = { get: (u) => (byUrl || (byUrl = new Map(data.cards.map((e) => [e.u, e])))).get(u) };
+      return data;
+    };
+
     // Each is loaded once; a second caller waits for the same load (a promise, kept).
-    // cards.json is fetched at once but parsed only once `after` settles: parsing it (2 MB at
-    // 5,000 cards) holds this thread, and with it the start of Pagefind's modules and workers,
-    // which a search waits for longer than for the card list.
+    // cards.json is fetched at once but read only once `after` settles: reading it holds this
+    // thread, and Chromium starts a worker from this thread, so Pagefind's workers would wait.
     let cataloguePromise = null;
     const loadCatalogue = (after) => cataloguePromise || (cataloguePromise = (async () => {
       try {
@@ -75,17 +106,7 @@
         const response = await fetch(new URL("cards.json", base));
         if (!response.ok) throw new Error(String(response.status));
         if (after) await after.catch(() => null);
-        const data = await response.json();
-        data.changed = new Set(data.changed || []);
-        data.byPf = new Map();
-        data.byUrl = new Map();
-        for (const entry of data.cards) {
-          const same = data.byPf.get(entry.pf);
-          if (same) same.push(entry);
-          else data.byPf.set(entry.pf, [entry]);
-          data.byUrl.set(entry.u, entry);
-        }
-        catalogue = data;
+        catalogue = catalogueOf(await response.text());
       } catch (error) {
         catalogue = null;
       }
@@ -353,21 +374,22 @@
         say(fitting.length);
         return;
       }
-      let entries = data.cards.filter((entry) => fitsEntry(entry, filters));
+      let entries = null;
       if (term) {
         const each = await searching;
         if (run !== generation) return;
-        if (each) {
+        if (each) {  // only the cards found are read from the card list
           const results = await keepMatches(each, term, data);
           if (run !== generation) return;
-          const fitting = new Set(entries);
-          entries = (await entriesOf(results)).filter((entry) => fitting.has(entry));
+          entries = (await entriesOf(results)).filter((entry) => fitsEntry(entry, filters));
           if (run !== generation) return;
         } else {
           const words = fold(term).split(/\s+/).filter(Boolean);
-          entries = entries.filter((entry) => words.every(
+          entries = data.cards.filter((entry) => fitsEntry(entry, filters) && words.every(
             (word) => fold([entry.t, entry.m, entry.k, entry.s].join(" ")).includes(word)));
         }
+      } else {
+        entries = data.cards.filter((entry) => fitsEntry(entry, filters));
       }
       showEntries(entries);  // a search in the order of relevance
     }
