@@ -612,3 +612,19 @@ def test_a_search_sent_before_the_index_has_loaded_finds_a_changed_card_by_its_n
     search_cold(page, fresh_site["url"] + "index.html", "kulturvän")  # its old title: gone
     page.wait_for_selector("#empty:not([hidden])")
     assert visible_titles(page) == []
+
+
+def test_without_pagefind_a_search_matches_the_list_text_and_a_stuck_one_holds_up_no_filter(
+        site, page):
+    # Pagefind's files refused: the search falls back to the words of the card list.
+    page.route("**/pagefind/**", lambda route: route.abort())
+    search_cold(page, site["url"] + "index.html", "kulttuurikaveritoiminta")
+    wait_titles(page, ["Kulttuurikaveritoiminta"])
+    # The changes bundle never answering: the search waits, but the card list it started
+    # loading does not wait for it, and a filter chosen next still shows its cards.
+    page.unroute("**/pagefind/**")
+    page.route("**/pagefind-changes/**", lambda route: None)  # never fulfilled
+    search_cold(page, site["url"] + "sv/index.html", "konserter")
+    page.evaluate("() => { document.getElementById('q').value = ''; }")
+    page.select_option("#f-region", "21")  # Ahvenanmaa: the Swedish card
+    wait_titles(page, ["Kulturvän för äldre"])

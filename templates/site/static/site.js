@@ -105,7 +105,8 @@
         if (location.protocol === "file:") throw new Error("from disk");
         const response = await fetch(new URL("cards.json", base));
         if (!response.ok) throw new Error(String(response.status));
-        if (after) await after.catch(() => null);
+        // At most a second: a Pagefind that never gets ready must not hold up the filters.
+        if (after) await Promise.race([after.catch(() => null), new Promise((done) => setTimeout(done, 1000))]);
         catalogue = catalogueOf(await response.text());
       } catch (error) {
         catalogue = null;
@@ -196,14 +197,14 @@
     };
 
     // The search in every language's index, each as soon as its own is ready (not after the
-    // slowest has loaded); null where Pagefind cannot load.
+    // slowest has loaded); null where Pagefind cannot load or there is no index.
     const searchIndexes = (term) => {
       const indexes = plan();
       if (!indexes) return Promise.resolve(null);
       return indexes.every(async (lang) => {
         const engine = await indexes.open(lang);
         return ((await engine.search(term)) || { results: [] }).results;
-      }).catch(() => null);
+      }).then((each) => (each.length ? each : null), () => null);
     };
     const loadPagefind = () => {
       const indexes = plan();
