@@ -406,15 +406,11 @@
     query.addEventListener("focus", preload, { once: true });
     query.addEventListener("pointerenter", preload, { once: true });
     // Pagefind's script, WebAssembly and index summary of the page's language (about 150 KB)
-    // load once the page has painted and the browser is idle, and the other language's script
-    // (45 KB, so that its worker starts at once on a search), so that the page and its preload
-    // stay within 300 KB (about 270 KB at 5,000 cards); the other language's WebAssembly and
-    // index (75 KB) and the card list (cards.json, larger) wait for a sign of searching.
-    const whenIdle = window.requestIdleCallback || ((run) => setTimeout(run, 200));
-    if (location.protocol !== "file:") {
-      window.addEventListener("load", () => whenIdle(() => preloadFirst(), { timeout: 2000 }),
-                              { once: true });
-    }
+    // load as soon as the search form shows (a search sent at once finds them on their way,
+    // not yet to start), and the other language's script (45 KB, so that its worker starts at
+    // once on a search), so that the page and its preload stay within 300 KB (about 270 KB at
+    // 5,000 cards); the other language's WebAssembly and index (75 KB) and the card list
+    // (cards.json, larger) wait for a sign of searching.
     if (location.protocol === "file:") {
       const note = document.getElementById("from-disk");
       if (note) note.hidden = false;
@@ -439,6 +435,7 @@
     };
     fillOptions().then(() => {
       form.hidden = false;
+      preloadFirst();
       if (location.search) { restore(); update(false); }
     });
   }
