@@ -569,7 +569,8 @@ def test_paragraphs_escape_and_keep_breaks():
 
 
 def test_cards_json_has_its_head_on_the_first_line_and_one_card_a_line(workspace, session):
-    # site.js finds a card's entry by its line, and parses only the entries a search found.
+    # site.js finds a card's line by its page id in the head, and parses only the lines of the
+    # cards a search found.
     make_practice(session, title="Lainausmerkit", status="approved",
                   summary='Hän kirjoitti "pf":"fi_0" ja\nrivin vaihdon.')
     make_practice(session, title="Toinen", status="approved", language="sv")
@@ -580,4 +581,5 @@ def test_cards_json_has_its_head_on_the_first_line_and_one_card_a_line(workspace
     entries = [json.loads(line.removesuffix(",")) for line in lines[1:-2]]
     assert sorted(entry["t"] for entry in entries) == ["Lainausmerkit", "Toinen"]
     assert json.loads(text)["cards"] == entries
-    assert json.loads(lines[0] + "]}")["changed"] == []
+    head = json.loads(lines[0] + "]}")
+    assert head["changed"] == [] and head["ids"] == [entry["pf"] for entry in entries]

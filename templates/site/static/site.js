@@ -64,34 +64,47 @@
       return filters;
     };
 
-    // cards.json has its head (labels, changed page ids) on the first line and one card's
-    // entry a line. It is read as text, and an entry parsed when something needs it: a search
-    // needs the cards it found, and parsing all 5,000 held this thread for 20-40 ms on a cold
-    // page. A filter or the plain text match reads them all (`cards`).
-    const catalogueOf = (text) => {
-      const headEnd = text.indexOf("\n");
-      const data = JSON.parse(`${text.slice(0, headEnd)}]}`);
-      const starts = [];
-      const byPf = new Map();  // page id -> where its entries start (an id can repeat)
-      for (const match of text.slice(headEnd).matchAll(/"pf":"([^"\\]*)"/g)) {
-        const start = text.lastIndexOf("\n", headEnd + match.index) + 1;
-        starts.push(start);
-        const same = byPf.get(match[1]);
-        if (same) same.push(start);
-        else byPf.set(match[1], [start]);
+    // cards.json has its head on the first line (the labels, the changed page ids, and every
+    // entry's page id, in the order of the lines that follow) and one card's entry a line.
+    // Its bytes are kept as they came, and an entry decoded and parsed when something needs
+    // it: a search needs the cards it found. Decoding and parsing all 5,000 (2 MB) held this
+    // thread for 20-200 ms on a cold page. A filter or the plain text match reads them all.
+    const decoder = new TextDecoder();
+    const catalogueOf = (bytes) => {
+      const headEnd = bytes.indexOf(10);  // "\n"
+      const data = JSON.parse(`${decoder.decode(bytes.subarray(0, headEnd))}]}`);
+      const ids = Array.isArray(data.ids) ? data.ids : [];
+      const ends = [];
+      for (let at = headEnd; ends.length < ids.length && at >= 0;) {
+        at = bytes.indexOf(10, at + 1);
+        ends.push(at);
       }
-      const parsed = new Map();
-      const entryAt = (start) => {
-        if (!parsed.has(start)) {
-          parsed.set(start, JSON.parse(text.slice(start, text.indexOf("\n", start)).replace(/,$/, "")));
+      if (ends.length !== ids.length || ends.includes(-1) || !Array.isArray(data.ids)) {
+        data.cards = JSON.parse(decoder.decode(bytes)).cards;  // not one entry a line
+        ids.splice(0, ids.length, ...data.cards.map((entry) => entry.pf));
+      }
+      const byPf = new Map();  // page id -> its entries' numbers (an id can repeat)
+      ids.forEach((pf, n) => {
+        const same = byPf.get(pf);
+        if (same) same.push(n);
+        else byPf.set(pf, [n]);
+      });
+      const parsed = data.cards || [];
+      const entryAt = (n) => {
+        if (!parsed[n]) {
+          const start = n ? ends[n - 1] + 1 : headEnd + 1;
+          const end = bytes[ends[n] - 1] === 44 ? ends[n] - 1 : ends[n];  // "," between entries
+          parsed[n] = JSON.parse(decoder.decode(bytes.subarray(start, end)));
         }
-        return parsed.get(start);
+        return parsed[n];
       };
       let cards = null;
       let byUrl = null;
+      delete data.cards;
       data.changed = new Set(data.changed || []);
       data.byPf = { has: (pf) => byPf.has(pf), get: (pf) => (byPf.get(pf) || []).map(entryAt) };
-      Object.defineProperty(data, "cards", { get: () => cards || (cards = starts.map(entryAt)) });
+      Object.defineProperty(data, "cards", {
+        get: () => cards || (cards = ids.map((pf, n) => entryAt(n))) });
       data.byUrl = { get: (u) => (byUrl || (byUrl = new Map(data.cards.map((e) => [e.u, e])))).get(u) };
       return data;
     };
@@ -107,7 +120,7 @@
         if (!response.ok) throw new Error(String(response.status));
         // At most a second: a Pagefind that never gets ready must not hold up the filters.
         if (after) await Promise.race([after.catch(() => null), new Promise((done) => setTimeout(done, 1000))]);
-        catalogue = catalogueOf(await response.text());
+        catalogue = catalogueOf(new Uint8Array(await response.arrayBuffer()));
       } catch (error) {
         catalogue = null;
       }
