@@ -639,3 +639,18 @@ def test_without_pagefind_a_search_matches_the_list_text_and_a_stuck_one_holds_u
     page.evaluate("() => { document.getElementById('q').value = ''; }")
     page.select_option("#f-region", "21")  # Ahvenanmaa: the Swedish card
     wait_titles(page, ["Kulturvän för äldre"])
+
+
+def test_a_card_list_written_all_on_one_line_is_still_read(fresh_site, page):
+    # A cards.json from before its head named the entries' lines (a browser's cached copy).
+    import json
+
+    path = fresh_site["root"] / "cards.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    del data["ids"]
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    search_cold(page, fresh_site["url"] + "index.html", "kiertopalkinto")
+    wait_titles(page, ["Kuntien välinen yhteistyö aluetyössä"])
+    page.evaluate("() => { document.getElementById('q').value = ''; }")
+    page.select_option("#f-target", "older-people")
+    wait_titles(page, ["Kulttuurikaveritoiminta", "Kulturvän för äldre"])

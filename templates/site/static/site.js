@@ -72,15 +72,20 @@
     const decoder = new TextDecoder();
     const catalogueOf = (bytes) => {
       const headEnd = bytes.indexOf(10);  // "\n"
-      const data = JSON.parse(`${decoder.decode(bytes.subarray(0, headEnd))}]}`);
-      const ids = Array.isArray(data.ids) ? data.ids : [];
+      let data = null;
+      try {
+        data = JSON.parse(`${decoder.decode(bytes.subarray(0, headEnd))}]}`);
+      } catch (error) {
+        data = null;
+      }
+      const ids = data && Array.isArray(data.ids) ? data.ids : [];
       const ends = [];
       for (let at = headEnd; ends.length < ids.length && at >= 0;) {
         at = bytes.indexOf(10, at + 1);
         ends.push(at);
       }
-      if (ends.length !== ids.length || ends.includes(-1) || !Array.isArray(data.ids)) {
-        data.cards = JSON.parse(decoder.decode(bytes)).cards;  // not one entry a line
+      if (!data || !Array.isArray(data.ids) || ends.includes(-1)) {
+        data = JSON.parse(decoder.decode(bytes));  // not one entry a line: read whole
         ids.splice(0, ids.length, ...data.cards.map((entry) => entry.pf));
       }
       const byPf = new Map();  // page id -> its entries' numbers (an id can repeat)
