@@ -116,7 +116,8 @@
 
     // Each is loaded once; a second caller waits for the same load (a promise, kept).
     // cards.json is fetched at once but read only once `after` settles: reading it holds this
-    // thread, and Chromium starts a worker from this thread, so Pagefind's workers would wait.
+    // thread, and Chromium starts a worker from this thread (Pagefind's would wait), and
+    // Pagefind's answers come to it.
     let cataloguePromise = null;
     const loadCatalogue = (after) => cataloguePromise || (cataloguePromise = (async () => {
       try {
@@ -124,7 +125,9 @@
         const response = await fetch(new URL("cards.json", base));
         if (!response.ok) throw new Error(String(response.status));
         // At most a second: a Pagefind that never gets ready must not hold up the filters.
-        if (after) await Promise.race([after.catch(() => null), new Promise((done) => setTimeout(done, 1000))]);
+        if (after) {
+          await Promise.race([after.catch(() => null), new Promise((done) => setTimeout(done, 1000))]);
+        }
         catalogue = catalogueOf(new Uint8Array(await response.arrayBuffer()));
       } catch (error) {
         catalogue = null;
@@ -207,9 +210,9 @@
       return planned;
     };
 
-    // Pagefind's modules imported and their workers started, in every language: what the
-    // card list waits for before it is parsed.
-    const started = () => {
+    // Every language's Pagefind ready (the changes merged): what the card list waits for
+    // before it is read.
+    const ready = () => {
       const indexes = plan();
       return indexes ? indexes.every(indexes.open) : Promise.resolve(null);
     };
@@ -228,8 +231,8 @@
       const indexes = plan();
       return indexes ? indexes.every(indexes.open).catch(() => null) : Promise.resolve(null);
     };
-    // The idle preload: the page language's index, loaded and ready (the others' modules are
-    // only fetched: their WebAssembly and index wait for a sign of searching).
+    // The preload: the page language's index, loaded and ready (the others' modules are only
+    // fetched: their WebAssembly and index wait for a sign of searching).
     const preloadFirst = () => {
       const indexes = plan();
       if (!indexes) return null;
@@ -282,7 +285,8 @@
       const found = await Promise.all(each.map(async (all) => {
         const results = all.filter((r) => catalogue.byPf.has(r.id));
         const parts = [results.filter((r) => !changed.has(r.id)), results.filter((r) => changed.has(r.id))];
-        const kept = await Promise.all(parts.map(async (part) => ((await matchesWords(part, words, catalogue)) ? part : [])));
+        const kept = await Promise.all(parts.map(
+          async (part) => ((await matchesWords(part, words, catalogue)) ? part : [])));
         return kept.flat();
       }));
       return found.flat().sort((a, b) => b.score - a.score);
@@ -381,9 +385,9 @@
         return;
       }
       // The index's search runs side by side with the loading of the card list, which is
-      // parsed once Pagefind has started.
+      // read once every language's Pagefind is ready.
       const searching = term ? searchIndexes(term) : Promise.resolve(null);
-      const data = await loadCatalogue(term ? started() : null);
+      const data = await loadCatalogue(term ? ready() : null);
       if (run !== generation) return;
       if (!data) {  // from disk: the cards of this page
         const words = fold(term).split(/\s+/).filter(Boolean);
@@ -420,7 +424,7 @@
     if (more) more.addEventListener("click", showMore);
     // Whoever reaches for the search box is about to search: load the card list and the index
     // then, while they type, not after the first word.
-    const preload = () => { loadPagefind(); loadCatalogue(started()); };
+    const preload = () => { loadPagefind(); loadCatalogue(ready()); };
     query.addEventListener("focus", preload, { once: true });
     query.addEventListener("pointerenter", preload, { once: true });
     // Pagefind's script, WebAssembly and index summary of the page's language (about 150 KB)
