@@ -138,8 +138,8 @@
     // One Pagefind instance per language of the index. Pagefind loads the index (and the word
     // rules, in its WebAssembly) of the page's <html lang>, and a module keeps one WebAssembly
     // for every index it merges: so each other language gets a module of its own (the same
-    // file under another address, its own worker), told its language the way Pagefind reads
-    // it, from <html lang> when it starts. Their results merge by score, as mergeIndex does.
+    // file under another address), told its language the way Pagefind reads it, from
+    // <html lang> when it starts. Their results merge by score, as mergeIndex does.
     const modules = new Map();
     const importModule = (lang, first, bundle) => {
       const url = new URL(first ? "pagefind.js" : `pagefind.js?${lang}`, bundle).href;
@@ -148,7 +148,10 @@
     };
     const startIndex = async (lang, first, bundle) => {
       const module = await importModule(lang, first, bundle);
-      await module.options({ basePath: bundle.pathname, baseUrl: base.pathname });
+      // The page language's instance runs in Pagefind's worker, the others on this thread:
+      // starting a second worker cost a cold search more than their index does here (side
+      // by side, on either site).
+      await module.options({ basePath: bundle.pathname, baseUrl: base.pathname, noWorker: !first });
       const html = document.documentElement;
       const own = html.getAttribute("lang");
       html.setAttribute("lang", lang);
