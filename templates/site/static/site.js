@@ -432,8 +432,8 @@
     query.addEventListener("pointerenter", preload, { once: true });
     // Pagefind's script, WebAssembly and index summary of the page's language (about 150 KB)
     // load as soon as the search form shows (a search sent at once finds them on their way,
-    // not yet to start), and the other language's script (45 KB, so that its worker starts at
-    // once on a search), so that the page and its preload stay within 300 KB (about 270 KB at
+    // not yet to start), and the other language's script (45 KB, so that it starts at once
+    // on a search), so that the page and its preload stay within 300 KB (about 270 KB at
     // 5,000 cards); the other language's WebAssembly and index (75 KB) and the card list
     // (cards.json, larger) wait for a sign of searching.
     if (location.protocol === "file:") {
