@@ -566,3 +566,20 @@ def test_paragraphs_escape_and_keep_breaks():
     assert str(_paragraphs(text)) == (
         "<p>Eka &lt;b&gt;rivi&lt;/b&gt; &amp; &#34;toka&#34;<br>\nrivi</p>\n"
         "<p>Toinen kappale &#39;x&#39;</p>")
+
+
+def test_cards_json_has_its_head_on_the_first_line_and_one_card_a_line(workspace, session):
+    # site.js finds a card's line by its page id in the head, and parses only the lines of the
+    # cards a search found.
+    make_practice(session, title="Lainausmerkit", status="approved",
+                  summary='Hän kirjoitti "pf":"fi_0" ja\nrivin vaihdon.')
+    make_practice(session, title="Toinen", status="approved", language="sv")
+    result = publish(workspace, session)
+    text = (result.out / "cards.json").read_text(encoding="utf-8")
+    lines = text.split("\n")
+    assert lines[0].endswith('"cards":[') and lines[-2:] == ["]}", ""]
+    entries = [json.loads(line.removesuffix(",")) for line in lines[1:-2]]
+    assert sorted(entry["t"] for entry in entries) == ["Lainausmerkit", "Toinen"]
+    assert json.loads(text)["cards"] == entries
+    head = json.loads(lines[0] + "]}")
+    assert head["changed"] == [] and head["ids"] == [entry["pf"] for entry in entries]

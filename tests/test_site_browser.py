@@ -567,3 +567,90 @@ def test_after_a_small_republish_a_search_finds_the_new_text_and_not_the_old(
         page.wait_for_selector("#empty:not([hidden])")
         page.fill("#q", "kiertopalkinto")  # a card of the full index
         wait_titles(page, ["Kuntien välinen yhteistyö aluetyössä"])
+
+
+def search_cold(page, url: str, term: str) -> None:
+    """Open ``url`` and send ``term`` as soon as the search form shows, before any of Pagefind
+    (the preload of the page's language included) has come: its answers wait until then."""
+    held: list = []
+    holding = [True]
+
+    def hold(route) -> None:
+        if holding[0]:
+            held.append(route)
+        else:
+            route.fallback()
+
+    page.route("**/pagefind*/**", hold)
+    page.goto(url)
+    page.wait_for_selector("#finder:not([hidden])")
+    page.evaluate("term => { const q = document.getElementById('q'); q.value = term; "
+                  "q.form.requestSubmit(); }", term)
+    holding[0] = False
+    for route in held:
+        route.fallback()
+    page.unroute("**/pagefind*/**", hold)
+
+
+def test_a_search_sent_before_the_index_has_loaded_finds_cards_of_either_language(site, page):
+    # Nothing of Pagefind or the card list is loaded when the query is sent: each language's
+    # index starts, the card list waits for them, and the results still meet the right cards.
+    search_cold(page, site["url"] + "index.html", "konserter")  # Swedish rules, Swedish card
+    wait_titles(page, ["Kulturvän för äldre"])
+    search_cold(page, site["url"] + "sv/index.html", "pääkirjastoon")  # Finnish, on the sv site
+    wait_titles(page, ["Lukudiplomi aikuisille"])
+    search_cold(page, site["url"] + "index.html", "ikäihmiset")  # no Swedish card has it
+    wait_titles(page, ["Kulttuurikaveritoiminta"])
+
+
+def test_a_search_sent_before_the_index_has_loaded_finds_a_changed_card_by_its_new_text(
+        fresh_site, page, workspace, tmp_path):
+    from yhteistuumin_survey.db.engine import open_database, session_scope
+    from yhteistuumin_survey.db.models import Practice
+    from yhteistuumin_survey.publish import publish_site
+
+    engine = open_database(f"sqlite:///{tmp_path / 'site.sqlite'}")
+    with session_scope(engine) as session:
+        practice = session.get(Practice, fresh_site["ids"]["aland"])
+        practice.corrected_title = "Seniorernas konsertklubb"
+        session.add(practice)
+    with session_scope(engine) as session:
+        result = publish_site(workspace, session=session, settings=settings_for(workspace))
+    engine.dispose()
+    assert result.indexed == "changes"
+    search_cold(page, fresh_site["url"] + "index.html", "konsertklubb")  # the changes bundle
+    wait_titles(page, ["Seniorernas konsertklubb"])
+    search_cold(page, fresh_site["url"] + "index.html", "kulturvän")  # its old title: gone
+    page.wait_for_selector("#empty:not([hidden])")
+    assert visible_titles(page) == []
+
+
+def test_without_pagefind_a_search_matches_the_list_text_and_a_stuck_one_holds_up_no_filter(
+        site, page):
+    # Pagefind's files refused: the search falls back to the words of the card list.
+    page.route("**/pagefind/**", lambda route: route.abort())
+    search_cold(page, site["url"] + "index.html", "kulttuurikaveritoiminta")
+    wait_titles(page, ["Kulttuurikaveritoiminta"])
+    # The changes bundle never answering: the search waits, but the card list it started
+    # loading does not wait for it, and a filter chosen next still shows its cards.
+    page.unroute("**/pagefind/**")
+    page.route("**/pagefind-changes/**", lambda route: None)  # never fulfilled
+    search_cold(page, site["url"] + "sv/index.html", "konserter")
+    page.evaluate("() => { document.getElementById('q').value = ''; }")
+    page.select_option("#f-region", "21")  # Ahvenanmaa: the Swedish card
+    wait_titles(page, ["Kulturvän för äldre"])
+
+
+def test_a_card_list_written_all_on_one_line_is_still_read(fresh_site, page):
+    # A cards.json from before its head named the entries' lines (a browser's cached copy).
+    import json
+
+    path = fresh_site["root"] / "cards.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    del data["ids"]
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    search_cold(page, fresh_site["url"] + "index.html", "kiertopalkinto")
+    wait_titles(page, ["Kuntien välinen yhteistyö aluetyössä"])
+    page.evaluate("() => { document.getElementById('q').value = ''; }")
+    page.select_option("#f-target", "older-people")
+    wait_titles(page, ["Kulttuurikaveritoiminta", "Kulturvän för äldre"])

@@ -633,11 +633,18 @@ def _list_entry(card: Card, view: dict[str, Any], pf: str) -> dict[str, Any]:
 
 
 def render_card_list(cards: list[Card], rendered: RenderedSite) -> bytes:
-    """Return cards.json: every card's list entry, which the index loads on the first search."""
+    """Return cards.json: every card's list entry, which the index loads on the first search.
+
+    The head is the first line: the labels, the page ids in the changes bundle and every
+    entry's page id in the order of the lines that follow, one entry a line. So the browser
+    finds a search's cards by their page ids and decodes and parses only those lines
+    (site.js, ``catalogueOf``), not 2 MB at 5,000 cards.
+    """
     labels = {lang: {"municipalities": card_labels_of(lang, cards, "municipalities"),
                      "keywords": card_labels_of(lang, cards, "keywords")} for lang in ("fi", "sv")}
     # Each card's entry is kept in the manifest with the page id it was made with.
     entries = []
+    ids = []
     for card in cards:
         entry = rendered.entries[str(card.id)]
         pf = entry.get("pf") or ""
@@ -646,12 +653,13 @@ def render_card_list(cards: list[Card], rendered: RenderedSite) -> bytes:
                                      ensure_ascii=False, separators=(",", ":"))
             entry["cj_pf"] = pf
         entries.append(entry["cj"])
+        ids.append(pf)
     # The page ids in the changes bundle: the browser checks its matches apart (site.js).
     changed = sorted(str(rendered.entries[str(card.id)].get("pf")) for card in cards
                      if rendered.entries[str(card.id)].get("pfc"))
-    head = json.dumps({"labels": labels, "changed": changed}, ensure_ascii=False,
+    head = json.dumps({"labels": labels, "changed": changed, "ids": ids}, ensure_ascii=False,
                       separators=(",", ":"))
-    return (head[:-1] + ',"cards":[' + ",".join(entries) + "]}\n").encode()
+    return (head[:-1] + ',"cards":[\n' + ",\n".join(entries) + "\n]}\n").encode()
 
 
 def card_labels_of(lang: str, cards: list[Card], name: str) -> str:

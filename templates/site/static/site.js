@@ -64,22 +64,71 @@
       return filters;
     };
 
+    // cards.json has its head on the first line (the labels, the changed page ids, and every
+    // entry's page id, in the order of the lines that follow) and one card's entry a line.
+    // Its bytes are kept as they came, and an entry decoded and parsed when something needs
+    // it: a search needs the cards it found. Decoding and parsing all 5,000 (2 MB) held this
+    // thread for 20-200 ms on a cold page. A filter or the plain text match reads them all.
+    const decoder = new TextDecoder();
+    const catalogueOf = (bytes) => {
+      const headEnd = bytes.indexOf(10);  // "\n"
+      let data = null;
+      try {
+        data = JSON.parse(`${decoder.decode(bytes.subarray(0, headEnd))}]}`);
+      } catch (error) {
+        data = null;
+      }
+      const ids = data && Array.isArray(data.ids) ? data.ids : [];
+      const ends = [];
+      for (let at = headEnd; ends.length < ids.length && at >= 0;) {
+        at = bytes.indexOf(10, at + 1);
+        ends.push(at);
+      }
+      if (!data || !Array.isArray(data.ids) || ends.includes(-1)) {
+        data = JSON.parse(decoder.decode(bytes));  // not one entry a line: read whole
+        ids.splice(0, ids.length, ...data.cards.map((entry) => entry.pf));
+      }
+      const byPf = new Map();  // page id -> its entries' numbers (an id can repeat)
+      ids.forEach((pf, n) => {
+        const same = byPf.get(pf);
+        if (same) same.push(n);
+        else byPf.set(pf, [n]);
+      });
+      const parsed = data.cards || [];
+      const entryAt = (n) => {
+        if (!parsed[n]) {
+          const start = n ? ends[n - 1] + 1 : headEnd + 1;
+          const end = bytes[ends[n] - 1] === 44 ? ends[n] - 1 : ends[n];  // "," between entries
+          parsed[n] = JSON.parse(decoder.decode(bytes.subarray(start, end)));
+        }
+        return parsed[n];
+      };
+      let cards = null;
+      let byUrl = null;
+      delete data.cards;
+      data.changed = new Set(data.changed || []);
+      data.byPf = { has: (pf) => byPf.has(pf), get: (pf) => (byPf.get(pf) || []).map(entryAt) };
+      Object.defineProperty(data, "cards", {
+        get: () => cards || (cards = ids.map((pf, n) => entryAt(n))) });
+      data.byUrl = { get: (u) => (byUrl || (byUrl = new Map(data.cards.map((e) => [e.u, e])))).get(u) };
+      return data;
+    };
+
     // Each is loaded once; a second caller waits for the same load (a promise, kept).
+    // cards.json is fetched at once but read only once `after` settles: reading it holds this
+    // thread, and Chromium starts a worker from this thread (Pagefind's would wait), and
+    // Pagefind's answers come to it.
     let cataloguePromise = null;
-    const loadCatalogue = () => cataloguePromise || (cataloguePromise = (async () => {
+    const loadCatalogue = (after) => cataloguePromise || (cataloguePromise = (async () => {
       try {
         if (location.protocol === "file:") throw new Error("from disk");
         const response = await fetch(new URL("cards.json", base));
         if (!response.ok) throw new Error(String(response.status));
-        const data = await response.json();
-        data.changed = new Set(data.changed || []);
-        data.byPf = new Map();
-        data.byUrl = new Map();
-        for (const entry of data.cards) {
-          data.byPf.set(entry.pf, [...(data.byPf.get(entry.pf) || []), entry]);
-          data.byUrl.set(entry.u, entry);
+        // At most a second: a Pagefind that never gets ready must not hold up the filters.
+        if (after) {
+          await Promise.race([after.catch(() => null), new Promise((done) => setTimeout(done, 1000))]);
         }
-        catalogue = data;
+        catalogue = catalogueOf(new Uint8Array(await response.arrayBuffer()));
       } catch (error) {
         catalogue = null;
       }
@@ -89,11 +138,20 @@
     // One Pagefind instance per language of the index. Pagefind loads the index (and the word
     // rules, in its WebAssembly) of the page's <html lang>, and a module keeps one WebAssembly
     // for every index it merges: so each other language gets a module of its own (the same
-    // file under another address, its own worker), told its language the way Pagefind reads
-    // it, from <html lang> when it starts. Their results merge by score, as mergeIndex does.
-    const openIndex = async (lang, first, bundle, changes) => {
-      const module = await import(new URL(first ? "pagefind.js" : `pagefind.js?${lang}`, bundle).href);
-      await module.options({ basePath: bundle.pathname, baseUrl: base.pathname });
+    // file under another address), told its language the way Pagefind reads it, from
+    // <html lang> when it starts. Their results merge by score, as mergeIndex does.
+    const modules = new Map();
+    const importModule = (lang, first, bundle) => {
+      const url = new URL(first ? "pagefind.js" : `pagefind.js?${lang}`, bundle).href;
+      if (!modules.has(url)) modules.set(url, import(url));
+      return modules.get(url);
+    };
+    const startIndex = async (lang, first, bundle) => {
+      const module = await importModule(lang, first, bundle);
+      // The page language's instance runs in Pagefind's worker, the others on this thread:
+      // starting a second worker cost a cold search more than their index does here (side
+      // by side, on either site).
+      await module.options({ basePath: bundle.pathname, baseUrl: base.pathname, noWorker: !first });
       const html = document.documentElement;
       const own = html.getAttribute("lang");
       html.setAttribute("lang", lang);
@@ -102,52 +160,89 @@
       } finally {
         html.setAttribute("lang", own);
       }
-      // The cards changed since the full index are in a bundle of their own, same language.
-      if (changes) await module.mergeIndex(changes.pathname, { language: lang, baseUrl: base.pathname });
-      await module.search("");  // resolves once its index and WebAssembly are loaded
       return module;
     };
 
     // Which languages, from which bundle: the full index's from the page, the changes
     // bundle's from its entry file (the list pages do not name them, so that they stay the
-    // same from one small republish to the next).
-    let planPromise = null;
-    const plan = () => planPromise || (planPromise = (async () => {
-      if (location.protocol === "file:") return null;
-      const full = (form.dataset.index || "").split(/\s+/).filter(Boolean);
+    // same from one small republish to the next). The full index's languages start at once,
+    // while the entry file loads; the cards changed since the full index, in the changes
+    // bundle of the same language, are merged into them once it has come.
+    let planned;
+    const plan = () => {
+      if (planned !== undefined) return planned;
+      planned = null;
+      if (location.protocol === "file:") return planned;
+      const byPage = (a, b) => (b === pageLang) - (a === pageLang);
+      const full = (form.dataset.index || "").split(/\s+/).filter(Boolean).sort(byPage);
       const bundle = new URL("pagefind/", base);
       const changes = new URL("pagefind-changes/", base);
-      const entry = await fetch(new URL("pagefind-entry.json", changes), { cache: "no-cache" })
-        .then((response) => (response.ok ? response.json() : {}), () => ({}));
-      const changed = Object.keys(entry.languages || {});
-      const order = [...new Set([...full, ...changed])]
-        .sort((a, b) => (b === pageLang) - (a === pageLang));
-      if (!order.length) return null;
-      const opened = new Map();
-      const open = (lang) => {
-        if (!opened.has(lang)) {
-          const first = lang === order[0];
-          opened.set(lang, full.includes(lang)
-            ? openIndex(lang, first, bundle, changed.includes(lang) ? changes : null)
-            : openIndex(lang, first, changes, null));
+      const changed = fetch(new URL("pagefind-entry.json", changes), { cache: "no-cache" })
+        .then((response) => (response.ok ? response.json() : {}))
+        .then((entry) => Object.keys(entry.languages || {}), () => []);
+      // A language only in the changes bundle (none of its cards in the full index yet) is
+      // searched there.
+      const only = changed.then((langs) => langs.filter((lang) => !full.includes(lang)).sort(byPage));
+      const first = full.length ? Promise.resolve(full[0]) : only.then((langs) => langs[0]);
+      const starts = new Map();
+      const start = (lang) => {
+        if (!starts.has(lang)) {
+          starts.set(lang, first.then((one) => startIndex(
+            lang, lang === one, full.includes(lang) ? bundle : changes)));
         }
-        return opened.get(lang);
+        return starts.get(lang);
       };
-      return { order, open };
-    })());
+      const opens = new Map();
+      const open = (lang) => {
+        if (!opens.has(lang)) {
+          opens.set(lang, (async () => {
+            const module = await start(lang);
+            if (full.includes(lang) && (await changed).includes(lang)) {
+              await module.mergeIndex(changes.pathname, { language: lang, baseUrl: base.pathname });
+            }
+            return module;
+          })());
+        }
+        return opens.get(lang);
+      };
+      // Runs `run` for every language, each as soon as it can (the full index's at once).
+      const every = (run) => Promise.all([Promise.all(full.map(run)),
+                                          only.then((langs) => Promise.all(langs.map(run)))])
+        .then(([known, later]) => [...known, ...later]);
+      planned = { full, bundle, first, start, open, every };
+      return planned;
+    };
 
-    let pagefindPromise = null;
-    const loadPagefind = () => pagefindPromise || (pagefindPromise = (async () => {
-      try {
-        const indexes = await plan();
-        return indexes ? await Promise.all(indexes.order.map(indexes.open)) : null;
-      } catch (error) {
-        return null;
-      }
-    })());
-    // The idle preload: the page language's index (the others' with a sign of searching).
-    const preloadFirst = () => plan().then((indexes) => indexes && indexes.open(indexes.order[0]))
-      .catch(() => null);
+    // Every language's Pagefind ready (the changes merged): what the card list waits for
+    // before it is read.
+    const ready = () => {
+      const indexes = plan();
+      return indexes ? indexes.every(indexes.open) : Promise.resolve(null);
+    };
+
+    // The search in every language's index, each as soon as its own is ready (not after the
+    // slowest has loaded); null where Pagefind cannot load or there is no index.
+    const searchIndexes = (term) => {
+      const indexes = plan();
+      if (!indexes) return Promise.resolve(null);
+      return indexes.every(async (lang) => {
+        const engine = await indexes.open(lang);
+        return ((await engine.search(term)) || { results: [] }).results;
+      }).then((each) => (each.length ? each : null), () => null);
+    };
+    const loadPagefind = () => {
+      const indexes = plan();
+      return indexes ? indexes.every(indexes.open).catch(() => null) : Promise.resolve(null);
+    };
+    // The preload: the page language's index, loaded and ready (the others' modules are only
+    // fetched: their WebAssembly and index wait for a sign of searching).
+    const preloadFirst = () => {
+      const indexes = plan();
+      if (!indexes) return null;
+      for (const lang of indexes.full.slice(1)) importModule(lang, false, indexes.bundle).catch(() => null);
+      return indexes.first.then((lang) => lang && indexes.open(lang))
+        .then((engine) => engine && engine.search("")).catch(() => null);
+    };
 
     // When no word of an index starts with a query word, Pagefind matches the longest word
     // that the query word starts with: "i" or "på" of a Swedish card for "ikäihmiset" or
@@ -160,8 +255,19 @@
       while (n < a.length && n < b.length && a[n] === b[n]) n += 1;
       return n;
     };
-    const matchesWords = async (results, words) => {
+    // The best result's own list entry tells first, without a request: its title,
+    // municipalities, keywords and summary are on its page, so in the index, and one of their
+    // words starting with a query word means the index had that word to match in full.
+    const entryHasWord = (result, words, data) => {
+      const entries = data.byPf.get(result.id) || [];
+      if (entries.length !== 1) return false;
+      const [entry] = entries;
+      const own = fold([entry.t, entry.m, entry.k, entry.s].join(" ")).split(/[^\p{L}\p{N}]+/u);
+      return own.some((mark) => words.some((word) => mark.startsWith(word)));
+    };
+    const matchesWords = async (results, words, data) => {
       if (!results.length) return false;
+      if (entryHasWord(results[0], words, data)) return true;
       let excerpt = "";
       try {
         excerpt = (await results[0].data()).excerpt || "";
@@ -176,15 +282,14 @@
     // Each index on its own: the full one and the changes bundle merged into it. A result
     // the card list does not name is a changed card's old version in the full index: its
     // text is gone from the site, and it is left out first.
-    const searchEach = (engines, term) => Promise.all(engines.map(
-      async (engine) => ((await engine.search(term)) || { results: [] }).results));
     const keepMatches = async (each, term, catalogue) => {
       const words = fold(term).split(/\s+/).filter(Boolean);
       const changed = catalogue.changed;
       const found = await Promise.all(each.map(async (all) => {
         const results = all.filter((r) => catalogue.byPf.has(r.id));
         const parts = [results.filter((r) => !changed.has(r.id)), results.filter((r) => changed.has(r.id))];
-        const kept = await Promise.all(parts.map(async (part) => ((await matchesWords(part, words)) ? part : [])));
+        const kept = await Promise.all(parts.map(
+          async (part) => ((await matchesWords(part, words, catalogue)) ? part : [])));
         return kept.flat();
       }));
       return found.flat().sort((a, b) => b.score - a.score);
@@ -282,10 +387,10 @@
         say(total);
         return;
       }
-      // The index's search runs side by side with the loading of the card list.
-      const searching = term ? loadPagefind().then((engines) => engines && searchEach(engines, term))
-        : Promise.resolve(null);
-      const data = await loadCatalogue();
+      // The index's search runs side by side with the loading of the card list, which is
+      // read once every language's Pagefind is ready.
+      const searching = term ? searchIndexes(term) : Promise.resolve(null);
+      const data = await loadCatalogue(term ? ready() : null);
       if (run !== generation) return;
       if (!data) {  // from disk: the cards of this page
         const words = fold(term).split(/\s+/).filter(Boolean);
@@ -295,21 +400,22 @@
         say(fitting.length);
         return;
       }
-      let entries = data.cards.filter((entry) => fitsEntry(entry, filters));
+      let entries = null;
       if (term) {
         const each = await searching;
         if (run !== generation) return;
-        if (each) {
+        if (each) {  // only the cards found are read from the card list
           const results = await keepMatches(each, term, data);
           if (run !== generation) return;
-          const fitting = new Set(entries);
-          entries = (await entriesOf(results)).filter((entry) => fitting.has(entry));
+          entries = (await entriesOf(results)).filter((entry) => fitsEntry(entry, filters));
           if (run !== generation) return;
         } else {
           const words = fold(term).split(/\s+/).filter(Boolean);
-          entries = entries.filter((entry) => words.every(
+          entries = data.cards.filter((entry) => fitsEntry(entry, filters) && words.every(
             (word) => fold([entry.t, entry.m, entry.k, entry.s].join(" ")).includes(word)));
         }
+      } else {
+        entries = data.cards.filter((entry) => fitsEntry(entry, filters));
       }
       showEntries(entries);  // a search in the order of relevance
     }
@@ -321,18 +427,15 @@
     if (more) more.addEventListener("click", showMore);
     // Whoever reaches for the search box is about to search: load the card list and the index
     // then, while they type, not after the first word.
-    const preload = () => { loadCatalogue(); loadPagefind(); };
+    const preload = () => { loadPagefind(); loadCatalogue(ready()); };
     query.addEventListener("focus", preload, { once: true });
     query.addEventListener("pointerenter", preload, { once: true });
     // Pagefind's script, WebAssembly and index summary of the page's language (about 150 KB)
-    // load once the page has painted and the browser is idle, so that the page and its
-    // preload stay within 300 KB; the other language's (120 KB) and the card list (cards.json,
-    // larger) wait for a sign of searching.
-    const whenIdle = window.requestIdleCallback || ((run) => setTimeout(run, 200));
-    if (location.protocol !== "file:") {
-      window.addEventListener("load", () => whenIdle(() => preloadFirst(), { timeout: 2000 }),
-                              { once: true });
-    }
+    // load as soon as the search form shows (a search sent at once finds them on their way,
+    // not yet to start), and the other language's script (45 KB, so that it starts at once
+    // on a search), so that the page and its preload stay within 300 KB (about 270 KB at
+    // 5,000 cards); the other language's WebAssembly and index (75 KB) and the card list
+    // (cards.json, larger) wait for a sign of searching.
     if (location.protocol === "file:") {
       const note = document.getElementById("from-disk");
       if (note) note.hidden = false;
@@ -357,6 +460,7 @@
     };
     fillOptions().then(() => {
       form.hidden = false;
+      preloadFirst();
       if (location.search) { restore(); update(false); }
     });
   }
