@@ -8,6 +8,7 @@ import dataclasses
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -156,6 +157,60 @@ def test_while_the_worker_is_busy_this_process_prepares_the_next_files(workspace
         piped.close()
     assert prepared_here == paths[1:]  # the first file was the worker's
     assert piped.workers[0].process.returncode == 0
+
+
+def test_while_a_file_s_rows_are_late_this_process_prepares_the_next_files(workspace,
+                                                                          monkeypatch):
+    """The worker sends a long export's head at once and its rows as it normalises them:
+    while a batch is late, the files after it are prepared here, not waited for."""
+    import yhteistuumin_survey.ingest.pipeline as pipeline
+    from yhteistuumin_survey.ingest.prepare import Reader
+
+    monkeypatch.setattr(pipeline, "AHEAD_FILES", 1)
+    monkeypatch.setattr(pipeline, "_WORKER_CODE", (
+        "import json, sys, time; sys.path[:0] = json.loads(sys.argv[1])\n"
+        "import yhteistuumin_survey.ingest.prepare as prepare\n"
+        "prepare.BATCH_ROWS = 1\n"
+        "import yhteistuumin_survey.ingest.pipeline as pipeline\n"
+        "def slow(post):\n"
+        "    def post_slowly(message):\n"
+        "        if message[0] == 'rows':\n"
+        "            time.sleep(1.0)\n"  # a batch that takes long to normalise
+        "        post(message)\n"
+        "    return post_slowly\n"
+        "send = pipeline._send_file\n"
+        "pipeline._send_file = lambda post, *args: send(slow(post), *args)\n"
+        "pipeline.serve(int(sys.argv[2]))\n"))
+    paths = [DATA / name for name in ("googleforms.csv", *[n for n in NAMES
+                                                          if n != "googleforms.csv"])]
+    reader = Reader(workspace, "auto")
+    prepared_here: list[Path] = []
+
+    def here(path: Path, display: str):
+        prepared_here.append(path)
+        return reader.prepare(path, display)
+
+    piped = pipeline.Pipeline(1, [(key, path, path.stat().st_size)
+                                  for key, path in enumerate(paths)],
+                              split_bytes=10**9, workspace=workspace, source="auto", here=here)
+    try:
+        first = piped.take(0)
+        assert first is not None
+        while not piped.workers[0].has_message():  # the worker has started and read the file
+            time.sleep(0.01)
+        got = first()
+        assert prepared_here == []  # its head had come: nothing prepared here for it
+        rows = _rows(got)
+        assert rows == _rows(Reader(workspace, "auto").prepare(paths[0], str(paths[0])))
+        # While its rows were late: the files after it but the next, which went to the worker
+        # when this one was taken.
+        assert prepared_here == paths[2:]
+        for key in range(1, len(paths)):
+            take = piped.take(key)
+            assert take is not None and _rows(take()) == \
+                _rows(Reader(workspace, "auto").prepare(paths[key], str(paths[key])))
+    finally:
+        piped.close()
 
 
 @pytest.mark.parametrize("code", [

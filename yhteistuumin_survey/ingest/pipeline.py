@@ -10,11 +10,14 @@ memory counts every page it shares with this process again, and this process has
 database layer loaded, which a worker never needs. A fresh worker imports only the readers
 and normalisation (about 20 MB before its first file).
 
-While the answer for the file to store next has not come, this process does not wait: it
-prepares the next small files itself (``Pipeline._steal``, at most ``LOCAL_FILES`` held), and
-they are stored in their turn. Without it this process waited 2.3 s of a 5.9 s run (1.3 s for
-the first export alone); with it, about 0.2-0.7 s. Long exports stay the worker's: one
-prepared here would be held whole beside the one being stored.
+While the head of the file to store next, or its next batch of rows, has not come, this
+process does not wait: it prepares the next small files itself (``Pipeline._steal``, at most
+``LOCAL_FILES`` held), and they are stored in their turn. Long exports stay the worker's: one
+prepared here would be held whole beside the one being stored. (bench/ingest.py, 308
+questionnaires and 2 x 5,000 export rows, load 1: this process waited 1.0-1.1 s in all for
+the exports' rows while the worker normalised them, when it stole only while waiting for a
+file's head; stealing while it waits for rows too, 0.7-0.8 s, and the ingest took 4.3-4.6 s
+instead of 4.9-5.4 s.)
 
 A file comes back as it is normalised: its head (format, mappings, notes, problems) as soon as
 it is read, then its rows in batches (``prepare.BATCH_ROWS``) in the order they are stored.
@@ -46,8 +49,9 @@ from .records import ParsedFile, RawRecord
 #: process waits for it, it prepares the next files itself (``Pipeline._steal``).
 AHEAD_MIN, AHEAD_FILES, AHEAD_BYTES = 1, 8, 2 * 1024 * 1024
 
-#: Files prepared here ahead of the one being stored, at most (``Pipeline._steal``).
-LOCAL_FILES = 160
+#: Files prepared here ahead of the one being stored, at most (``Pipeline._steal``): a round's
+#: questionnaires (about 25 KB each prepared), not a cap they reach.
+LOCAL_FILES = 400
 
 #: Batches a worker has ready to send, at most, while this process stores the ones before.
 OUTBOX_BATCHES = 8
@@ -275,10 +279,13 @@ class _Worker:
     def ready(self, key: int) -> bool:
         """Whether the head of task ``key``'s file has come, or something of the next message
         has (the worker sends a file's head as soon as it has read the file)."""
+
+        return self.current == key or self.has_message()
+
+    def has_message(self) -> bool:
+        """Whether something of the next message has come (reading it would not wait)."""
         import select
 
-        if self.current == key:
-            return True
         sock = self.channel.sock
         if select.select([sock], [], [], 0)[0]:
             return True
@@ -311,10 +318,16 @@ class _Worker:
                 self._done(message[1])
         raise Unfinished(f"task {key} is not the worker's")
 
-    def rows(self, key: int) -> Iterator[list[tuple[int, tuple[Any, ...], Any]]]:
-        """The batches of task ``key``'s rows, after its head (``open``), to the end. Raises
-        Unfinished when the worker failed on the way or has gone."""
+    def rows(self, key: int, idle: Callable[[], bool] | None = None
+             ) -> Iterator[list[tuple[int, tuple[Any, ...], Any]]]:
+        """The batches of task ``key``'s rows, after its head (``open``), to the end. While
+        the next batch has not come, ``idle`` is called until it returns False (work this
+        process does meanwhile). Raises Unfinished when the worker failed on the way or has
+        gone."""
         while self.current == key:
+            if idle is not None:
+                while not self.has_message() and idle():
+                    pass
             message = self._recv()
             if message[0] == "rows":
                 yield message[1]
@@ -438,7 +451,7 @@ class Pipeline:
             if len(shares) == 1:
                 worker, task_key = shares[0]
                 return Prepared(parsed=_parsed(head), error=error,
-                                stream=_stream(worker, task_key))
+                                stream=_stream(worker, task_key, self._steal))
             return _gathered(head, error, shares)
 
         return result
@@ -463,10 +476,10 @@ class Pipeline:
             worker.close()
 
 
-def _stream(worker: _Worker, task_key: int) -> Iterator[list[Row]]:
-    """A file's rows as the worker sends them, batch by batch."""
+def _stream(worker: _Worker, task_key: int, idle: Callable[[], bool]) -> Iterator[list[Row]]:
+    """A file's rows as the worker sends them, batch by batch (``idle`` while one is late)."""
     rows = _Rows()
-    for sent in worker.rows(task_key):
+    for sent in worker.rows(task_key, idle):
         yield rows.rows(sent)
 
 
