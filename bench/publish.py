@@ -68,6 +68,7 @@ def language_of(i: int) -> str:
 def create_practices(engine, count: int) -> None:
     """Insert ``count`` approved practices with versions and municipalities in bulk."""
     from sqlalchemy import insert, select
+    from sqlmodel import col
 
     from yhteistuumin_survey.db.models import (
         Municipality,
@@ -94,7 +95,7 @@ def create_practices(engine, count: int) -> None:
 
     with engine.begin() as connection:
         codes = [row[0] for row in connection.execute(
-            select(Municipality.code).where(Municipality.active.is_(True)))]  # type: ignore[attr-defined]
+            select(col(Municipality.code)).where(col(Municipality.active).is_(True)))]
         connection.execute(insert(Practice), [
             {"id": i, "status": "approved", "current_version": 1, "language": language_of(i),
              "created_at": now, "updated_at": now} for i in range(1, count + 1)])
