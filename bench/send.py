@@ -98,7 +98,7 @@ def prepare(root: Path, count: int):  # type: ignore[no-untyped-def]
         codes = [m.code for m in session.exec(select(Municipality).where(
             col(Municipality.active).is_(True)).order_by(col(Municipality.code)))][:count]
         load_example_contacts(session, codes)
-        keep = {}
+        keep: dict[str, int | None] = {}
         for contact in session.exec(select(Contact).order_by(col(Contact.id))):
             keep.setdefault(contact.municipality_code, contact.id)
         session.exec(delete(Contact).where(col(Contact.id).not_in(list(keep.values()))))
