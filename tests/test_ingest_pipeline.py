@@ -242,7 +242,20 @@ def test_while_a_file_s_rows_are_late_this_process_prepares_the_next_files(works
     "send = pipeline._send_file\n"
     "pipeline._send_file = lambda post, *args: send(post_then_die(post), *args)\n"
     "pipeline.serve(int(sys.argv[2]))\n",
-], ids=["never-starts", "dies-after-one-file", "dies-half-way-through-a-file"])
+    # sends rows this process cannot read: the connection is given up, the files read here
+    "import json, sys; sys.path[:0] = json.loads(sys.argv[1])\n"
+    "import yhteistuumin_survey.ingest.pipeline as pipeline\n"
+    "send = pipeline._Channel.send\n"
+    "def garbled(self, message):\n"
+    "    if message and message[0] == 'rows':\n"
+    "        self.writer.write(b'not a pickle')\n"
+    "        self.writer.flush()\n"
+    "        return\n"
+    "    send(self, message)\n"
+    "pipeline._Channel.send = garbled\n"
+    "pipeline.serve(int(sys.argv[2]))\n",
+], ids=["never-starts", "dies-after-one-file", "dies-half-way-through-a-file",
+        "sends-what-cannot-be-read"])
 def test_a_worker_that_dies_only_costs_speed(engine, workspace, tmp_path, sqlite_template,
                                               always_pipelined, monkeypatch, code):
     """On SQLite and PostgreSQL: what a worker sent of a file before it died is rolled back

@@ -113,6 +113,9 @@ def serve(fd: int) -> None:
                 del message
         except (EOFError, OSError):  # the parent has gone
             gone.set()
+        except Exception:  # noqa: BLE001 - a message that cannot go: the parent must not wait
+            gone.set()     # for it (it reads the file itself when the connection closes)
+            channel.close()
 
     def post(message: tuple[Any, ...] | None) -> None:
         while not gone.is_set():
@@ -271,8 +274,11 @@ class _Worker:
         self.channel.send(reader_args)
         self.sent: deque[int] = deque()  # keys of the tasks sent, not yet answered to the end
         self.current: int | None = None  # the task whose rows are coming (its head was read)
+        self.dead = False  # its connection failed: nothing more is read from it or sent to it
 
     def send(self, key: int, task: tuple[Any, ...]) -> None:
+        if self.dead:
+            raise OSError("the worker has gone")
         self.channel.send(task)
         self.sent.append(key)
 
@@ -283,9 +289,12 @@ class _Worker:
         return self.current == key or self.has_message()
 
     def has_message(self) -> bool:
-        """Whether something of the next message has come (reading it would not wait)."""
+        """Whether something of the next message has come (reading it would not wait; from a
+        worker that has gone, reading fails at once)."""
         import select
 
+        if self.dead:
+            return True
         sock = self.channel.sock
         if select.select([sock], [], [], 0)[0]:
             return True
@@ -339,11 +348,14 @@ class _Worker:
                 raise Unfinished(f"the worker failed on task {key}")
 
     def _recv(self) -> Any:
+        if self.dead:
+            raise Unfinished("the worker has gone")
         try:
             return self.channel.recv()
-        except (EOFError, OSError) as exc:
+        except Exception as exc:  # noqa: BLE001 - gone, or a message that cannot be read
             self.sent.clear()
             self.current = None
+            self.dead = True  # what follows on the connection cannot be read either
             raise Unfinished("the worker has gone") from exc
 
     def _done(self, key: int) -> None:
