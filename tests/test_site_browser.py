@@ -541,21 +541,30 @@ def test_each_language_is_searched_with_its_own_word_rules_on_either_site(site, 
         assert page.evaluate("document.documentElement.lang") == index[:2].replace("in", "fi")
 
 
-def test_after_a_small_republish_a_search_finds_the_new_text_and_not_the_old(
-        fresh_site, page, workspace, tmp_path):
-    site = fresh_site
+def republish_with_title(workspace, db_path: Path, practice_id: int, title: str):
+    """Correct one practice's title and publish again (a small republish); its result."""
     from yhteistuumin_survey.db.engine import open_database, session_scope
     from yhteistuumin_survey.db.models import Practice
-    from yhteistuumin_survey.publish import CHANGES_FOLDER, publish_site
+    from yhteistuumin_survey.publish import publish_site
 
-    engine = open_database(f"sqlite:///{tmp_path / 'site.sqlite'}")
+    engine = open_database(f"sqlite:///{db_path}")
     with session_scope(engine) as session:
-        practice = session.get(Practice, site["ids"]["turku"])
-        practice.corrected_title = "Lukudiplomi kaikenikäisille"
+        practice = session.get(Practice, practice_id)
+        practice.corrected_title = title
         session.add(practice)
     with session_scope(engine) as session:
         result = publish_site(workspace, session=session, settings=settings_for(workspace))
     engine.dispose()
+    return result
+
+
+def test_after_a_small_republish_a_search_finds_the_new_text_and_not_the_old(
+        fresh_site, page, workspace, tmp_path):
+    site = fresh_site
+    from yhteistuumin_survey.publish import CHANGES_FOLDER
+
+    result = republish_with_title(workspace, tmp_path / "site.sqlite", site["ids"]["turku"],
+                                  "Lukudiplomi kaikenikäisille")
     assert result.indexed == "changes" and (site["root"] / CHANGES_FOLDER).is_dir()
 
     for index in ("index.html", "sv/index.html"):
@@ -605,18 +614,8 @@ def test_a_search_sent_before_the_index_has_loaded_finds_cards_of_either_languag
 
 def test_a_search_sent_before_the_index_has_loaded_finds_a_changed_card_by_its_new_text(
         fresh_site, page, workspace, tmp_path):
-    from yhteistuumin_survey.db.engine import open_database, session_scope
-    from yhteistuumin_survey.db.models import Practice
-    from yhteistuumin_survey.publish import publish_site
-
-    engine = open_database(f"sqlite:///{tmp_path / 'site.sqlite'}")
-    with session_scope(engine) as session:
-        practice = session.get(Practice, fresh_site["ids"]["aland"])
-        practice.corrected_title = "Seniorernas konsertklubb"
-        session.add(practice)
-    with session_scope(engine) as session:
-        result = publish_site(workspace, session=session, settings=settings_for(workspace))
-    engine.dispose()
+    result = republish_with_title(workspace, tmp_path / "site.sqlite",
+                                  fresh_site["ids"]["aland"], "Seniorernas konsertklubb")
     assert result.indexed == "changes"
     search_cold(page, fresh_site["url"] + "index.html", "konsertklubb")  # the changes bundle
     wait_titles(page, ["Seniorernas konsertklubb"])
