@@ -74,12 +74,6 @@ def _piped(paths: list[Path], *, engine, workspace):
                             settings=load_settings(workspace.root, env={}), workers=2)
 
 
-def _workspace_engine(workspace):
-    from yhteistuumin_survey.db.engine import open_database
-
-    return open_database(f"sqlite:///{workspace.root / 'outputs' / 'yhteistuumin.sqlite'}")
-
-
 def test_files_a_worker_process_read_are_stored_as_if_read_here(
         engine, workspace, tmp_path, sqlite_template, always_pipelined):
     folder = _inputs(tmp_path / "in")
@@ -116,6 +110,27 @@ def test_a_worker_sends_back_the_records_and_practices_it_read(workspace):
     finally:
         pipeline.close()
     assert pipeline.workers[0].process.returncode == 0
+
+
+def test_two_workers_sharing_each_file_give_its_rows_whole(workspace):
+    """With more than one worker, a long file is shared: each normalises every other row and
+    the rows come back whole, in the order they are stored."""
+    from yhteistuumin_survey.ingest.pipeline import Pipeline
+    from yhteistuumin_survey.ingest.prepare import Reader
+
+    paths = [DATA / name for name in NAMES]
+    here = Reader(workspace, "auto")
+    pipeline = Pipeline(2, [(key, path, path.stat().st_size) for key, path in enumerate(paths)],
+                        split_bytes=0, workspace=workspace, source="auto")
+    try:
+        for key, path in enumerate(paths):
+            take = pipeline.take(key)
+            assert take is not None
+            got = _rows(take())
+            assert got == _rows(here.prepare(path, str(path))) and len(got) > 0
+    finally:
+        pipeline.close()
+    assert [worker.process.returncode for worker in pipeline.workers] == [0, 0]
 
 
 def test_while_the_worker_is_busy_this_process_prepares_the_next_files(workspace, tmp_path,
