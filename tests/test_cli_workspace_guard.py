@@ -80,3 +80,19 @@ def test_init_makes_a_workspace_outside_one(elsewhere):
 
     assert result.exit_code == 0, result.output
     assert (elsewhere / "uusi" / "yhteistuumin.toml").is_file()
+
+
+def test_init_makes_the_workspace_that_workspace_names(elsewhere):
+    result = run("--workspace", "kysely", "init")
+
+    assert result.exit_code == 0, result.output
+    assert (elsewhere / "kysely" / "yhteistuumin.toml").is_file()
+    assert not (elsewhere / "yhteistuumin.toml").exists()  # not the current folder
+    # the folder named after init wins over --workspace's
+    named = run("--workspace", "kysely", "init", "toinen")
+    assert named.exit_code == 0, named.output
+    assert (elsewhere / "toinen" / "yhteistuumin.toml").is_file()
+    # and the other commands then find the same workspace
+    listed = run("--workspace", "kysely", "practices", "list", "--format", "json")
+    assert listed.exit_code == 0, listed.output
+    assert (elsewhere / "kysely" / "outputs" / "yhteistuumin.sqlite").exists()

@@ -121,6 +121,11 @@ def project(*, outside_workspace: bool = False) -> Project:
     return state.opened
 
 
+def workspace_option() -> Path | None:
+    """The workspace folder the invocation names (``--workspace``, YHTEISTUUMIN_WORKSPACE)."""
+    return _state.get().workspace_option
+
+
 def emit(result: Any, fmt: str = "table") -> None:
     """Print a result as table, CSV or JSON unless it went to a file (``written_to``), its
     warnings to stderr; exit 1 when it failed."""

@@ -5,14 +5,16 @@ from typing import Annotated
 
 import typer
 
-from .app import app, emit, group, project
+from .app import app, emit, group, project, workspace_option
 
 db_app = group("db", "The database: migrations.")
 
 
 @app.command("init")
 def init_cmd(
-    directory: Annotated[Path, typer.Argument(help="Folder of the new workspace.")] = Path("."),
+    directory: Annotated[Path | None, typer.Argument(
+        help="Folder of the new workspace (default: --workspace's, else this folder).",
+        show_default=False)] = None,
 ) -> None:
     """Create a workspace: yhteistuumin.toml with every key commented, and its folders.
 
@@ -20,7 +22,8 @@ def init_cmd(
     """
     from ..workspace import init_workspace
 
-    emit(init_workspace(directory))
+    # The folder named here wins; without one, the workspace the other commands will use.
+    emit(init_workspace(directory or workspace_option() or Path(".")))
 
 
 @db_app.command("upgrade")
