@@ -43,3 +43,45 @@ def test_byte_order_marks_at_the_start_are_not_part_of_the_first_heading(tmp_pat
     path.write_bytes(b"\xef\xbb\xbf" + "\ufeffKunta;Nimi\nHelsinki;Lukupiiri\n".encode())
     sheet, _ = read_csv(path)
     assert sheet.rows == [["Kunta", "Nimi"], ["Helsinki", "Lukupiiri"]]
+
+
+def test_a_quote_left_open_is_refused_with_its_line_not_read_as_the_next_answers(tmp_path: Path):
+    from yhteistuumin_survey.errors import InputError
+    from yhteistuumin_survey.tables import read_csv
+
+    path = tmp_path / "vastaukset.csv"
+    path.write_text("Aikaleima,Kunta,Käytännön nimi\n"
+                    '2026-01-01 10:00,Kuopio,"Lukupiiri\n'
+                    "2026-01-02 10:00,Oulu,Tanssi\n"
+                    "2026-01-03 10:00,Espoo,Runoilta\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        read_csv(path)
+    assert str(caught.value).startswith(
+        f"{path}:2: a quote opened on line 2 is never closed, so the rest of the file "
+        "(to line 4) would be one value; close or remove the quote")
+
+
+def test_a_stray_quote_after_a_closing_one_is_refused_with_its_line(tmp_path: Path):
+    from yhteistuumin_survey.errors import InputError
+    from yhteistuumin_survey.tables import read_csv
+
+    path = tmp_path / "vastaukset.csv"
+    path.write_text('Kunta;Nimi\r\nOulu;Tanssi\r\nKuopio;"Luku"piiri"\r\n', encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        read_csv(path)
+    assert str(caught.value).startswith(f"{path}:3: a quote inside a quoted value")
+
+
+def test_an_ingest_of_a_csv_with_a_quote_left_open_stores_nothing_and_names_the_line(
+        tmp_path: Path, cli):
+    import json
+
+    path = tmp_path / "vastaukset.csv"
+    path.write_text("Aikaleima,Kunta,Käytännön nimi,Tavoite\n"
+                    '2026-01-01 10:00,Kuopio,"Lukupiiri,Tavoite yksi\n'
+                    "2026-01-02 10:00,Oulu,Tanssi,Tavoite kaksi\n", encoding="utf-8")
+    result = cli("ingest", str(path))
+    assert result.exit_code == 1, result.output
+    assert f"{path}:2: a quote opened on line 2 is never closed" in result.output
+    listed = cli("practices", "list", "--format", "json")
+    assert json.loads(listed.stdout) == []

@@ -244,8 +244,13 @@ def read_csv(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> tuple[Sheet, Tex
     else:
         lines = _lines(text)
     rows: list[list[str]] = []
+    # Strict: a quote left open would otherwise take every line after it, the next answers
+    # included, into one value, and a stray quote after a closing one would be glued on.
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
+    started = 1  # the line the row being read starts on
     try:
-        for row in csv.reader(lines, delimiter=delimiter):
+        for row in reader:
+            started = reader.line_num + 1
             rows.append(row)
             if len(rows) > limits.max_rows or len(row) > limits.max_columns:
                 limits.check_shape(str(path), len(rows), len(row))
@@ -254,13 +259,26 @@ def read_csv(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> tuple[Sheet, Tex
                     if len(value) > limits.max_cell_chars:
                         limits.check_cell(str(path), len(rows), value)
     except csv.Error as exc:
-        raise InputError(f"{path}: broken CSV ({exc}); check the quotes") from None
+        raise InputError(_quote_problem(path, started, reader.line_num, str(exc))) from None
     finally:
         if handle is not None:
             handle.close()
     if escaped:
         rows = [[decode_excel_escapes(cell) for cell in row] for row in rows]
     return Sheet(path.stem, rows), TextDecoding(encoding, delimiter)
+
+
+def _quote_problem(path: Path, started: int, line: int, error: str) -> str:
+    """The user's message for a CSV the csv module cannot read (``error``), its row starting
+    on line ``started`` and the reader stopped on line ``line``."""
+    if "end of data" in error:
+        return (f"{path}:{started}: a quote opened on line {started} is never closed, so the "
+                f"rest of the file (to line {line}) would be one value; close or remove the "
+                "quote, save the file and ingest it again")
+    if "expected after" in error:
+        return (f"{path}:{line}: a quote inside a quoted value ({error}); double it (\"\") "
+                "or save the file from the spreadsheet program again, then ingest it again")
+    return f"{path}:{line}: broken CSV ({error}); check the quotes and ingest it again"
 
 
 #: Encodings ``decode_text`` names whose text reads the same from the file, line by line.
