@@ -261,7 +261,9 @@ class Submission(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("received_file_id", "locator", name="uq_submission_loc"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    received_file_id: int = Field(foreign_key="receivedfile.id", index=True)
+    # uq_submission_loc's index starts with it: no index of its own (one more to keep up to
+    # date on every row an ingest writes, for no query it serves).
+    received_file_id: int = Field(foreign_key="receivedfile.id")
     locator: str  # sheet name, "row 7", "body"
     sheet: str | None = None  # the sheet it came from (a CSV file's name)
     row: int | None = None  # its row in a response table (1-based, as a spreadsheet shows it)
@@ -304,7 +306,7 @@ class PracticeVersion(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("practice_id", "version", name="uq_practice_version"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    practice_id: int = Field(foreign_key="practice.id", index=True)
+    practice_id: int = Field(foreign_key="practice.id")  # uq_practice_version's index serves it
     version: int
     submission_id: int | None = Field(default=None, foreign_key="submission.id")
     title: str = ""
