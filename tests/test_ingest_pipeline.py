@@ -85,6 +85,33 @@ def test_files_a_worker_process_read_are_stored_as_if_read_here(
     alone_engine.dispose()
 
 
+def test_the_worker_starts_before_the_files_are_checked_and_is_stopped_when_none_is_new(
+        engine, workspace, tmp_path, always_pipelined, monkeypatch):
+    from yhteistuumin_survey.ingest import pipeline
+
+    spawned: list = []
+    real = pipeline.spawn_workers
+
+    def recording(count):
+        spawned.extend(workers := real(count))
+        return workers
+
+    monkeypatch.setattr(pipeline, "spawn_workers", recording)
+    folder = _inputs(tmp_path / "in")
+    first = _piped([folder], engine=engine, workspace=workspace)
+    assert len(spawned) == 1 and spawned[0].started  # the pipeline took the early worker
+    assert first.counts["new"] >= 5 and first.counts.get("error") is None
+
+    # The same files again: nothing is new, the worker started early is stopped, not waited
+    # for, and no process is left behind.
+    spawned.clear()
+    again = _piped([folder], engine=engine, workspace=workspace)
+    assert len(spawned) == 1 and not spawned[0].started
+    assert spawned[0].process.returncode is not None
+    assert again.counts.get("new") is None and again.counts.get("error") is None
+    assert sum(again.counts.values()) == len(NAMES)
+
+
 def test_a_worker_sends_back_the_records_and_practices_it_read(workspace):
     from yhteistuumin_survey.ingest.pipeline import Pipeline
     from yhteistuumin_survey.ingest.prepare import Reader

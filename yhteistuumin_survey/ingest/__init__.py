@@ -823,25 +823,54 @@ def ingest_paths(paths: Iterable[Path], *, session: Session, workspace: Workspac
     table files of 2 MB or more, ``workers`` - 1 worker processes read and normalise them
     ahead while this process stores them in file order (``pipeline_workers``).
     """
-    from ..locks import LockBusy, exclusive
-    from .store import synced_at_end
-
     started = time.perf_counter()
-    # One ingest at a time per database: each run decides what is new from the practices it
-    # knows, so a second one waits until the first has stored its answers.
+    paths = list(paths)
+    # The worker processes start first: they import while this process checks the files.
+    early = _early_workers(paths, workers)
     try:
-        with exclusive(session.get_bind().engine, "ingest", wait=INGEST_LOCK_WAIT) as held:
-            session.rollback()  # read what the run before us stored
-            with synced_at_end(session), _fewer_collections():
-                result = _ingest_locked(paths, session=session, workspace=workspace,
-                                        settings=settings, source=source, progress=progress,
-                                        workers=workers, retry_failed=retry_failed,
-                                        structures=tuple(Path(p) for p in structures),
-                                        started=started, held=held)
-    except LockBusy as exc:
-        raise InputError(f"{exc}; waited {INGEST_LOCK_WAIT // 60:.0f} minutes; try again when "
-                         "it has finished") from None
+        from ..locks import LockBusy, exclusive
+        from .store import synced_at_end
+
+        # One ingest at a time per database: each run decides what is new from the practices
+        # it knows, so a second one waits until the first has stored its answers.
+        try:
+            with exclusive(session.get_bind().engine, "ingest", wait=INGEST_LOCK_WAIT) as held:
+                session.rollback()  # read what the run before us stored
+                with synced_at_end(session), _fewer_collections():
+                    result = _ingest_locked(paths, session=session, workspace=workspace,
+                                            settings=settings, source=source,
+                                            progress=progress, workers=workers,
+                                            retry_failed=retry_failed,
+                                            structures=tuple(Path(p) for p in structures),
+                                            started=started, held=held, early=early)
+        except LockBusy as exc:
+            raise InputError(f"{exc}; waited {INGEST_LOCK_WAIT // 60:.0f} minutes; try again "
+                             "when it has finished") from None
+    finally:
+        if early:  # started for files that turned out not to need them (already received)
+            from .pipeline import close_workers
+
+            close_workers(early)
     return result
+
+
+def _early_workers(paths: list[Path], workers: int | None) -> list[Any]:
+    """Worker processes started before the files are checked, when the table files named
+    would call for them (``pipeline_workers``) if they are all new; none otherwise."""
+    sizes = []
+    for path in expand_paths(paths):
+        try:
+            size = path.stat().st_size
+        except OSError:
+            continue
+        if _Run.parallel_candidate(path, size):
+            sizes.append(size)
+    count = pipeline_workers(workers, sizes)
+    if not count:
+        return []
+    from .pipeline import spawn_workers
+
+    return spawn_workers(count)
 
 
 @contextmanager
@@ -866,7 +895,8 @@ def _fewer_collections() -> Iterator[None]:
 def _ingest_locked(paths: Iterable[Path], *, session: Session, workspace: Workspace,
                    settings: Settings, source: str, progress: Callable[[int], Any] | None,
                    workers: int | None, retry_failed: bool, started: float,
-                   held: Any, structures: tuple[Path, ...] = ()) -> IngestReport:
+                   held: Any, structures: tuple[Path, ...] = (),
+                   early: list[Any] | None = None) -> IngestReport:
     skipped: list[tuple[Path, str]] = []
     files = expand_paths(paths, skipped)
     run = _Run(session=session, workspace=workspace, settings=settings, source=source,
@@ -904,7 +934,7 @@ def _ingest_locked(paths: Iterable[Path], *, session: Session, workspace: Worksp
 
         pipeline = Pipeline(count, parallel, split_bytes=SPLIT_MIN_BYTES, workspace=workspace,
                             source=source, structures=structures, limits=run.limits,
-                            here=run.reader.prepare)
+                            here=run.reader.prepare, started=early)
         run.prepare_to_store()  # while the worker reads the first file
     from sqlalchemy.exc import SQLAlchemyError
 

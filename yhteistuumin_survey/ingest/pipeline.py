@@ -129,7 +129,11 @@ def serve(fd: int) -> None:
     thread = threading.Thread(target=sender, name="pipeline-sender", daemon=True)
     thread.start()
     try:
-        reader = Reader(*channel.recv())
+        _warm()  # while the parent looks at the files; their reader comes when it knows them
+        reader_args = channel.recv()
+        if reader_args is None:  # started early for files that needed no worker after all
+            return
+        reader = Reader(*reader_args)
         while not gone.is_set() and (task := channel.recv()) is not None:
             key, path, display, part, parts = task
             _send_file(post, reader, key, Path(path), display, part, parts)
@@ -144,6 +148,26 @@ def serve(fd: int) -> None:
         except EOFError:
             pass
         channel.close()
+
+
+#: What a worker's reading and normalising import on their first file, imported before it.
+_WARM_MODULES = ("yhteistuumin_survey.normalise", "yhteistuumin_survey.tables",
+                 "yhteistuumin_survey.ingest.forms", "yhteistuumin_survey.ingest.questionnaire",
+                 "yhteistuumin_survey.ingest.limesurvey", "yhteistuumin_survey.ingest.profiles",
+                 "python_calamine", "phonenumbers", "email_validator")
+
+
+def _warm() -> None:
+    """Import what reading and normalising use, while the parent is still checking the files
+    (``spawn_workers`` starts a worker before that): a worker's imports take about a third
+    of a second, which the first file would otherwise wait for."""
+    import importlib
+
+    for name in _WARM_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # pragma: no cover - reading says what is missing, in its place
+            pass
 
 
 #: After a file this big a worker gives the memory it freed back to the system (``_give_back``).
@@ -257,7 +281,7 @@ def _parsed(head: Any) -> ParsedFile | None:
 class _Worker:
     """One worker process and its connection; its answers come in the order of its tasks."""
 
-    def __init__(self, reader_args: tuple[Any, ...]) -> None:
+    def __init__(self, reader_args: tuple[Any, ...] | None = None) -> None:
         import json
         import socket
         import subprocess
@@ -271,10 +295,17 @@ class _Worker:
         finally:
             theirs.close()
         self.channel = _Channel(mine)
-        self.channel.send(reader_args)
         self.sent: deque[int] = deque()  # keys of the tasks sent, not yet answered to the end
         self.current: int | None = None  # the task whose rows are coming (its head was read)
         self.dead = False  # its connection failed: nothing more is read from it or sent to it
+        self.started = False  # it has its reader (``start``)
+        if reader_args is not None:
+            self.start(reader_args)
+
+    def start(self, reader_args: tuple[Any, ...]) -> None:
+        """Give the worker its reader's arguments (its first message): it reads after that."""
+        self.channel.send(reader_args)
+        self.started = True
 
     def send(self, key: int, task: tuple[Any, ...]) -> None:
         if self.dead:
@@ -367,6 +398,10 @@ class _Worker:
     def close(self) -> None:
         import subprocess
 
+        if not self.started:
+            # Started early for files that needed no worker: it has read nothing, and waiting
+            # for its imports to finish would only make the run wait.
+            self.process.kill()
         try:
             self.channel.send(None)
         except OSError:
@@ -390,16 +425,23 @@ class Pipeline:
 
     def __init__(self, workers: int, files: list[tuple[int, Path, int]], *, split_bytes: int,
                  workspace: Any, source: str, structures: tuple[Path, ...] = (),
-                 limits: Any = None, here: Callable[[Path, str], Prepared] | None = None) -> None:
+                 limits: Any = None, here: Callable[[Path, str], Prepared] | None = None,
+                 started: list[_Worker] | None = None) -> None:
+        """``started``: workers started early (``spawn_workers``); those used are taken from
+        the list, the rest stay for the caller to close."""
         self.split_bytes = split_bytes
         self.here = here
         self.local: dict[int, Prepared] = {}  # key -> prepared here while waiting (``_steal``)
         self.workers: list[_Worker] = []
         self.broken = False
+        reader_args = (workspace, source, structures, limits)
         try:
-            for _ in range(workers):
-                self.workers.append(_Worker((workspace, source, structures, limits)))
-        except OSError:  # no process could be started: everything is read here
+            while started and len(self.workers) < workers:
+                self.workers.append(worker := started.pop(0))
+                worker.start(reader_args)
+            while len(self.workers) < workers:
+                self.workers.append(_Worker(reader_args))
+        except OSError:  # a process could not be started, or has gone: everything is read here
             self.broken = True
         self.queue: deque[tuple[int, Path, int]] = deque(files)  # (key, path, size)
         self.ahead: dict[int, tuple[int, list[tuple[_Worker, int]]]] = {}  # key -> size, shares
@@ -486,6 +528,25 @@ class Pipeline:
     def close(self) -> None:
         for worker in self.workers:
             worker.close()
+
+
+def spawn_workers(count: int) -> list[_Worker]:
+    """Start ``count`` workers before their files are known (``Pipeline(started=...)`` gives
+    them their reader): they import while this process checks the files. Fewer (none) when
+    a process cannot be started: the files are then read here."""
+    workers: list[_Worker] = []
+    try:
+        for _ in range(count):
+            workers.append(_Worker())
+    except OSError:
+        pass
+    return workers
+
+
+def close_workers(workers: list[_Worker]) -> None:
+    """Stop workers started early that no pipeline took."""
+    while workers:
+        workers.pop().close()
 
 
 def _stream(worker: _Worker, task_key: int, idle: Callable[[], bool]) -> Iterator[list[Row]]:
