@@ -164,10 +164,13 @@ def _practices(session: Session, records: Any, names_person: Any) -> list[dict[s
     from .db.models import Practice, PracticeVersion
 
     own = {id(v) for v in records.versions}
+    beside = {id(v) for v in records.named}  # someone else's contact, naming the person too
     rows = []
     for version in session.exec(select(PracticeVersion).order_by(
             col(PracticeVersion.practice_id), col(PracticeVersion.version))):
         named_in = [name for name in _TEXTS if names_person(getattr(version, name))]
+        if id(version) in beside:
+            named_in.append("contact_text")
         if id(version) not in own and not named_in:
             continue
         practice = session.get(Practice, version.practice_id)
@@ -178,6 +181,8 @@ def _practices(session: Session, records: Any, names_person: Any) -> list[dict[s
             row.update(role="contact", contact_name=version.contact_name,
                        contact_email=version.contact_email, contact_phone=version.contact_phone,
                        consent_to_publish=version.publish_consent)
+        elif id(version) in beside:
+            row["role"] = "named in the contact details beside another contact"
         else:
             row["role"] = "named in the text"
         row["named_in"] = named_in

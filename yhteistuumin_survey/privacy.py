@@ -56,7 +56,7 @@ import re
 import secrets
 import zipfile
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -379,7 +379,12 @@ def submission_is_persons(raw: Any, matcher: AddressMatcher, headings: dict[str,
 
 @dataclass
 class PersonRecords:
-    """The rows that are the person's (found by the address), and their names and phones."""
+    """The rows that are the person's (found by the address), and their names and phones.
+
+    ``versions`` are the practice versions whose contact is the person; ``named`` are those
+    whose contact is someone else and whose contact text also names the person (a cell with two
+    people): there only the person's part of that text is theirs, never the contact fields.
+    """
 
     contacts: list[Any]
     versions: list[Any]
@@ -387,6 +392,48 @@ class PersonRecords:
     practice_ids: set[int]
     names: set[str] = field(default_factory=set)
     phones: set[str] = field(default_factory=set)
+    named: list[Any] = field(default_factory=list)
+
+
+#: What separates people typed in one contact cell: a comma, a semicolon, a slash, "ja"/"och".
+_PEOPLE_SEPARATOR = re.compile(r"(\s*[;,/]\s*|\s+(?:ja|och|and|&)\s+)", re.IGNORECASE)
+
+
+def drop_person(cells: Sequence[str | None], matcher: AddressMatcher,
+                scrubber: _Scrubber | None = None) -> list[str | None]:
+    """Take the person's part out of contact cells that name several people, keep the others'.
+
+    ``cells`` are the texts of one contact as typed (the name cell, the address cell, the phone
+    cell, or the lines of a contact text). A cell is cut into parts at commas, semicolons,
+    slashes and "ja"; the parts holding the address go, and in the cells without it, the part at
+    the same place when the cell has as many parts ("Maija, Pekka" / "maija@…, pekka@…" /
+    "040…, 050…"), and any part that shows the person's name or phone. What is left is the
+    others' (None where nothing is).
+    """
+    split = [_PEOPLE_SEPARATOR.split(cell) if cell else [] for cell in cells]
+    places: set[tuple[int, int]] = set()  # (number of parts, index) of the person's parts
+    for pieces in split:
+        parts = pieces[0::2]
+        for index, part in enumerate(parts):
+            if matcher.mentions(part):
+                places.add((len(parts), index))
+    result: list[str | None] = []
+    for cell, pieces in zip(cells, split, strict=True):
+        if not cell:
+            result.append(cell)
+            continue
+        parts, seps = pieces[0::2], pieces[1::2]
+        kept: list[str] = []
+        for index, part in enumerate(parts):
+            theirs = (matcher.mentions(part) or (len(parts), index) in places
+                      or (scrubber is not None and scrubber.text(part) != part))
+            if not theirs and part.strip():
+                if kept:
+                    kept.append(seps[index - 1] if index else ", ")
+                kept.append(part)
+        text = "".join(kept).strip()
+        result.append(text or None)
+    return result
 
 
 def find_records(workspace: Workspace, matcher: AddressMatcher, *,
@@ -401,9 +448,16 @@ def find_records(workspace: Workspace, matcher: AddressMatcher, *,
     submissions = [s for s in session.exec(select(Submission))
                    if matcher.mentions(s.raw) and submission_is_persons(s.raw, matcher, headings)]
     submission_ids = {s.id for s in submissions}
-    versions = [v for v in session.exec(select(PracticeVersion))
-                if matcher.is_address(v.contact_email) or matcher.mentions(v.contact_text)
-                or (v.submission_id is not None and v.submission_id in submission_ids)]
+    versions, named = [], []
+    for v in session.exec(select(PracticeVersion)):
+        if matcher.is_address(v.contact_email) or (
+                v.submission_id is not None and v.submission_id in submission_ids):
+            versions.append(v)
+        elif matcher.mentions(v.contact_text):
+            if v.contact_email or matcher.others(v.contact_text or ""):
+                named.append(v)  # someone else's contact, naming the person beside them
+            else:
+                versions.append(v)
     scrubber = _Scrubber(matcher, "")
     for contact in contacts:
         scrubber.add_name(contact.name)
@@ -419,7 +473,7 @@ def find_records(workspace: Workspace, matcher: AddressMatcher, *,
                 scrubber.add_phone(value)
     return PersonRecords(contacts=contacts, versions=versions, submissions=submissions,
                          practice_ids={v.practice_id for v in versions},
-                         names=scrubber.names, phones=scrubber.phones)
+                         names=scrubber.names, phones=scrubber.phones, named=named)
 
 
 # --- the erasure, step by step -----------------------------------------------------------
@@ -527,16 +581,26 @@ def _erase_versions(run: _Run) -> None:
     from .db.models import PracticeVersion
 
     persons = {id(v) for v in run.records.versions}
+    named = {id(v) for v in run.records.named}
     for version in run.session.exec(select(PracticeVersion)):
         whole = id(version) in persons
         label = f"practice {version.practice_id} ({version.title or 'untitled'}), version " \
                 f"{version.version}"
         actions = []
+        # A contact text that names others beside the person keeps the others' part.
+        others_text = (_others_part(run, version.contact_text)
+                       if (whole or id(version) in named) and version.contact_text else None)
         if whole and any(getattr(version, n) for n in (*_CONTACT_FIELDS, "contact_text")):
-            actions.append("contact details removed")
+            actions.append("contact details removed" if not others_text else
+                           "contact details removed; the other people in its contact text kept")
             if run.apply:
-                for name in (*_CONTACT_FIELDS, "contact_text"):
+                for name in _CONTACT_FIELDS:
                     setattr(version, name, None)
+                version.contact_text = others_text
+        elif id(version) in named:
+            actions.append("the person taken out of its contact text; its contact kept")
+            if run.apply:
+                version.contact_text = others_text
         scrubbed = run.scrub(version, _VERSION_TEXTS, whole=whole)
         if scrubbed:
             actions.append("the person taken out of its texts" if whole
@@ -555,28 +619,75 @@ def _erase_versions(run: _Run) -> None:
             run.save(version)
 
 
+def _others_part(run: _Run, text: str) -> str | None:
+    """Return a contact text without the person: the other people's part, or None."""
+    if not run.matcher.others(text, run.ignore):
+        return None
+    lines = drop_person(text.split("\n"), run.matcher, run.scrubber)
+    left = "\n".join(line for line in lines if line)
+    return run.scrubber.text(left) or None
+
+
 def _erase_submissions(run: _Run) -> None:
     from sqlmodel import select
 
     from .db.models import ReceivedFile, Submission
 
     persons = {s.id for s in run.records.submissions}
-    headings = contact_headings(run.workspace) if persons else {}
+    headings: dict[str, str] | None = None
     for submission in run.session.exec(select(Submission)):
         whole = submission.id in persons
-        cleaned = run.scrubber.value(submission.raw, whole=whole)
+        shared = False
+        raw = submission.raw
+        if whole or run.matcher.mentions(raw):
+            headings = contact_headings(run.workspace) if headings is None else headings
+        if not whole and headings and run.matcher.mentions(raw):
+            # Someone else's answer whose contact cells name the person beside them: the
+            # person's part of those cells goes (their name and phone too), the others' stays.
+            raw = _drop_from_contact_fields(run, raw, headings)
+            shared = raw != submission.raw
+        cleaned = run.scrubber.value(raw, whole=whole)
         if whole:
-            cleaned = _blank_contact_fields(cleaned, headings)
+            cleaned = _blank_contact_fields(cleaned, headings or {})
         if cleaned == submission.raw:
             continue
         received = run.session.get(ReceivedFile, submission.received_file_id)
         name = received.original_name if received else "a received file"
         run.note("submissions", f"the answer as received: {submission.locator} of {name}",
                  "contact answers blanked, the person taken out of the texts" if whole
+                 else "the person taken out of its contact answers, the others kept" if shared
                  else "the address taken out of the texts", "submission")
         if run.apply:
             submission.raw = cleaned
             run.save(submission)
+
+
+def _drop_from_contact_fields(run: _Run, raw: Any, headings: dict[str, str]) -> Any:
+    """Return ``raw`` with the person's part taken out of its contact answers (see drop_person)."""
+    values = [value for _, value in raw_contact_values(raw, headings) if isinstance(value, str)]
+    if not any(run.matcher.mentions(value) for value in values):
+        return raw
+    mapping = dict(zip(values, drop_person(list(values), run.matcher, run.scrubber), strict=True))
+    return _map_contact_fields(raw, headings, mapping)
+
+
+def _map_contact_fields(value: Any, headings: dict[str, str],
+                        mapping: dict[str, str | None]) -> Any:
+    """Replace the contact answers of a raw submission as ``mapping`` says."""
+    if isinstance(value, dict):
+        return {key: (mapping.get(item, item) if headings.get(_fold(str(key))) in _CONTACT_FIELDS
+                      and isinstance(item, str) else _map_contact_fields(item, headings, mapping))
+                for key, item in value.items()}
+    if isinstance(value, list):
+        cells = [item for item in value if item not in (None, "")]
+        if (len(cells) >= 2 and isinstance(cells[0], str)
+                and headings.get(_fold(cells[0])) in _CONTACT_FIELDS
+                and not any(isinstance(item, list | dict) for item in value)):
+            first = value.index(cells[0])
+            return [mapping.get(item, item) if i > first and isinstance(item, str) else item
+                    for i, item in enumerate(value)]
+        return [_map_contact_fields(item, headings, mapping) for item in value]
+    return value
 
 
 def _blank_contact_fields(value: Any, headings: dict[str, str]) -> Any:

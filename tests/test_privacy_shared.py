@@ -1,0 +1,114 @@
+"""``forget`` and ``person`` when one contact cell names two people: only the one asking goes.
+
+Found by trying a round as a data subject would (audit-privacy): a contact typed as
+"Pekka Puupää; Maija Meikäläinen" made Pekka's practice Maija's record, so forgetting Maija
+erased Pekka's name, address and phone from his own card, and ``person`` showed Pekka's
+contact details to Maija.
+"""
+
+from __future__ import annotations
+
+import json
+
+from factories import make_practice
+from publish_support import settings_for
+from sqlmodel import select
+
+from yhteistuumin_survey.db.models import PracticeVersion, Submission
+from yhteistuumin_survey.person import person_report
+from yhteistuumin_survey.privacy import AddressMatcher, drop_person, forget_person
+from yhteistuumin_survey.publish import publish_site
+
+MAIJA = "maija@vantaa.example.fi"
+PEKKA = "pekka@vantaa.example.fi"
+MAIJA_PHONE, PEKKA_PHONE = "040 123 4567", "050 765 4321"
+
+
+def _shared_round(session):
+    """Maija's own practice, Pekka's practice naming Maija beside him, and one of hers naming
+    Pekka beside her, each with its answer as received."""
+    own = make_practice(session, title="Runopolku", status="approved", publish_consent=True,
+                        contact_name="Maija Meikäläinen", contact_email=MAIJA,
+                        contact_phone="+358 40 1234567")
+    pekkas = make_practice(
+        session, title="Pekan oma hanke", status="approved", publish_consent=True,
+        contact_name="Pekka Puupää", contact_email=PEKKA, contact_phone="+358 50 7654321",
+        contact_text=f"Pekka Puupää; Maija Meikäläinen\n{PEKKA}; {MAIJA}\n"
+                     f"{PEKKA_PHONE}; {MAIJA_PHONE}")
+    joint = make_practice(
+        session, title="Yhteinen kesäteatteri", status="approved", publish_consent=True,
+        contact_name="Maija", contact_email=MAIJA, contact_phone="+358 40 1234567",
+        contact_text=f"Maija ({MAIJA}), Pekka ({PEKKA})\n{MAIJA}, {PEKKA}\n"
+                     f"{MAIJA_PHONE}, {PEKKA_PHONE}")
+    for practice, raw in (
+            (pekkas, {"Email": PEKKA, "Yhteyshenkilön nimi": "Pekka Puupää; Maija Meikäläinen",
+                      "Yhteyshenkilön sähköposti": f"{PEKKA}; {MAIJA}",
+                      "Yhteyshenkilön puhelinnumero": f"{PEKKA_PHONE}; {MAIJA_PHONE}"}),
+            (joint, {"Email": PEKKA, "Yhteyshenkilön nimi": f"Maija ({MAIJA}), Pekka ({PEKKA})",
+                     "Yhteyshenkilön sähköposti": f"{MAIJA}, {PEKKA}",
+                     "Yhteyshenkilön puhelinnumero": f"{MAIJA_PHONE}, {PEKKA_PHONE}"})):
+        version = session.exec(select(PracticeVersion).where(
+            PracticeVersion.practice_id == practice.id)).one()
+        submission = session.get(Submission, version.submission_id)
+        submission.raw = raw
+        session.add(submission)
+    session.commit()
+    return own, pekkas, joint
+
+
+def _version(session, practice):
+    return session.exec(select(PracticeVersion).where(
+        PracticeVersion.practice_id == practice.id)).one()
+
+
+def test_forgetting_one_of_two_people_in_a_contact_cell_keeps_the_other(workspace, session):
+    _own, pekkas, joint = _shared_round(session)
+    settings = settings_for(workspace)
+    publish_site(workspace, session=session, settings=settings)
+
+    forget_person(workspace, MAIJA, session=session, settings=settings,
+                  republish=lambda: publish_site(workspace, session=session, settings=settings))
+
+    session.expire_all()
+    his = _version(session, pekkas)
+    assert (his.contact_name, his.contact_email, his.contact_phone) == (
+        "Pekka Puupää", PEKKA, "+358 50 7654321")
+    assert his.contact_text == f"Pekka Puupää\n{PEKKA}\n{PEKKA_PHONE}"
+    theirs = _version(session, joint)
+    assert (theirs.contact_name, theirs.contact_email, theirs.contact_phone) == (None, None, None)
+    assert theirs.contact_text == f"Pekka ({PEKKA})\n{PEKKA}\n{PEKKA_PHONE}"
+    raws = [session.get(Submission, v.submission_id).raw for v in (his, theirs)]
+    assert [raw["Yhteyshenkilön sähköposti"] for raw in raws] == [PEKKA, PEKKA]
+    assert [raw["Yhteyshenkilön puhelinnumero"] for raw in raws] == [PEKKA_PHONE, PEKKA_PHONE]
+    assert raws[0]["Yhteyshenkilön nimi"] == "Pekka Puupää"
+    text = json.dumps(raws, ensure_ascii=False) + his.contact_text + theirs.contact_text
+    assert "Meikäläinen" not in text and "123 4567" not in text
+    assert not AddressMatcher(MAIJA).mentions(text)
+    # Pekka is still the contact on both published cards.
+    cards = {card["title"]: card for card in json.loads(
+        (workspace.outputs / "site" / "practices.json").read_text())["practices"]}
+    for title in ("Pekan oma hanke", "Yhteinen kesäteatteri"):
+        shown = json.dumps(cards[title]["contact"], ensure_ascii=False)
+        assert PEKKA in shown and PEKKA_PHONE in shown and MAIJA not in shown
+
+
+def test_person_shows_nothing_of_the_other_contact_in_a_shared_cell(workspace, session):
+    _own, pekkas, _joint = _shared_round(session)
+
+    report = person_report(workspace, MAIJA, session=session)
+
+    rows = {row["practice"]: row for row in report.sections["practices"]}
+    assert rows[pekkas.id]["role"] == "named in the contact details beside another contact"
+    assert rows[pekkas.id]["named_in"] == ["contact_text"]
+    shown = json.dumps(report.to_dict(), ensure_ascii=False)
+    assert PEKKA not in shown and "Puupää" not in shown and "7654321" not in shown
+
+
+def test_drop_person_keeps_the_other_peoples_parts_in_place():
+    matcher = AddressMatcher(MAIJA)
+    assert drop_person(["Maija, Pekka", f"{MAIJA}, {PEKKA}", f"{MAIJA_PHONE} / {PEKKA_PHONE}"],
+                       matcher) == ["Pekka", PEKKA, PEKKA_PHONE]
+    assert drop_person(["Pekka ja Maija", f"{PEKKA} ja {MAIJA}", None], matcher) == [
+        "Pekka", PEKKA, None]
+    # One person alone: every cell is theirs.
+    assert drop_person([MAIJA, "Maija Meikäläinen"], matcher) == [None, None]
