@@ -112,3 +112,37 @@ def test_drop_person_keeps_the_other_peoples_parts_in_place():
         "Pekka", PEKKA, None]
     # One person alone: every cell is theirs.
     assert drop_person([MAIJA, "Maija Meikäläinen"], matcher) == [None, None]
+
+
+def test_the_persons_own_email_loses_their_signature_where_the_address_is_not(workspace, session):
+    from email import message_from_bytes
+    from email.message import EmailMessage
+    from email.policy import default as default_policy
+
+    from yhteistuumin_survey.db.models import ReceivedFile
+
+    make_practice(session, title="Runopolku", status="approved", publish_consent=True,
+                  contact_name="Maija Meikäläinen", contact_email=MAIJA,
+                  contact_phone="+358 40 1234567")
+    message = EmailMessage()
+    message["From"] = f"Maija Meikäläinen <{MAIJA}>"
+    message["To"], message["Cc"] = "kysely@example.fi", PEKKA
+    message["Subject"] = "Vastaus kyselyyn"
+    message.set_content("Hei,\nliitteenä vastauksemme.\n\nMaija Meikäläinen\nkulttuurisihteeri\n"
+                        f"puh. {MAIJA_PHONE}\n", cte="quoted-printable")
+    message.add_attachment(f"nimi;puhelin\nMaija Meikäläinen;{MAIJA_PHONE}\n".encode(),
+                           maintype="text", subtype="csv", filename="vastaus.csv")
+    stored = workspace.outputs / "received" / "vastaus.eml"
+    stored.parent.mkdir(parents=True, exist_ok=True)
+    stored.write_bytes(message.as_bytes())
+    session.add(ReceivedFile(sha256="f" * 64, original_name="vastaus.eml", size=1,
+                             stored_path="outputs/received/vastaus.eml", sender=MAIJA))
+    session.commit()
+
+    forget_person(workspace, MAIJA, session=session, settings=settings_for(workspace))
+
+    kept = message_from_bytes(stored.read_bytes(), policy=default_policy)
+    assert kept["Cc"] == PEKKA  # someone else's: the file stays, without Maija
+    texts = [part.get_content() for part in kept.walk() if not part.is_multipart()]
+    assert "liitteenä vastauksemme" in texts[0]
+    assert all("Meikäläinen" not in text and "123 4567" not in text for text in texts), texts

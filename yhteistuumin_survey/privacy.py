@@ -801,16 +801,20 @@ class _Blob:
 
 
 def scrub_blob(name: str, data: bytes, scrubber: _Scrubber, ignore: set[str],
-               depth: int = 0) -> _Blob:
-    """Return ``data`` without the person, looking inside gzip, zip/xlsx/ods and emails."""
+               depth: int = 0, *, force: bool = False) -> _Blob:
+    """Return ``data`` without the person, looking inside gzip, zip/xlsx/ods and emails.
+
+    A text that does not show the address keeps the names and phones in it, unless ``force``
+    says the whole is the person's (their own email or answer): then those go too.
+    """
     lower = name.lower()
     if depth < 5 and data[:2] == b"\x1f\x8b":
-        return _scrub_gzip(name, data, scrubber, ignore, depth)
+        return _scrub_gzip(name, data, scrubber, ignore, depth, force=force)
     if depth < 5 and data[:4] == b"PK\x03\x04":
-        return _scrub_zip(data, scrubber, ignore, depth)
+        return _scrub_zip(data, scrubber, ignore, depth, force=force)
     if depth < 5 and (lower.endswith((".eml", ".mbox")) or _looks_like_email(data)):
-        return _scrub_email(data, scrubber, ignore, depth)
-    return _scrub_text(data, scrubber, ignore)
+        return _scrub_email(data, scrubber, ignore, depth, force=force)
+    return _scrub_text(data, scrubber, ignore, force=force)
 
 
 def _looks_like_email(data: bytes) -> bool:
@@ -820,7 +824,8 @@ def _looks_like_email(data: bytes) -> bool:
             and b"\n\n" in data.replace(b"\r\n", b"\n")[:200_000])
 
 
-def _scrub_text(data: bytes, scrubber: _Scrubber, ignore: set[str]) -> _Blob:
+def _scrub_text(data: bytes, scrubber: _Scrubber, ignore: set[str], *,
+                force: bool = False) -> _Blob:
     matcher = scrubber.matcher
     if b"\x00" in data[:4096]:  # binary: UTF-16 text (Outlook) or a format we cannot edit
         mentions = matcher.mentions_bytes(data)
@@ -836,9 +841,11 @@ def _scrub_text(data: bytes, scrubber: _Scrubber, ignore: set[str]) -> _Blob:
     is_xml = text.lstrip().startswith("<")
     plain = html.unescape(text) if is_xml else text
     mentions = matcher.mentions(plain)
-    if not mentions:
+    if not mentions and not force:
         return _Blob(data, others=matcher.others(plain, ignore))
     cleaned = _scrub_xml(text, scrubber) if is_xml else scrubber.text(text)
+    if not mentions and cleaned == text:
+        return _Blob(data, others=matcher.others(plain, ignore))
     return _Blob(cleaned.encode(encoding, errors="surrogateescape"), mentions=True,
                  others=matcher.others(html.unescape(cleaned) if is_xml else cleaned, ignore))
 
@@ -863,12 +870,12 @@ def _scrub_xml(text: str, scrubber: _Scrubber) -> str:
 
 
 def _scrub_gzip(name: str, data: bytes, scrubber: _Scrubber, ignore: set[str],
-                depth: int) -> _Blob:
+                depth: int, *, force: bool = False) -> _Blob:
     try:
         inner = gzip.decompress(data)
     except (OSError, EOFError, gzip.BadGzipFile):
-        return _scrub_text(data, scrubber, ignore)
-    blob = scrub_blob(name.removesuffix(".gz"), inner, scrubber, ignore, depth + 1)
+        return _scrub_text(data, scrubber, ignore, force=force)
+    blob = scrub_blob(name.removesuffix(".gz"), inner, scrubber, ignore, depth + 1, force=force)
     if blob.data != inner:
         mtime = int.from_bytes(data[4:8], "little")
         blob.data = gzip.compress(blob.data, mtime=mtime)
@@ -877,7 +884,8 @@ def _scrub_gzip(name: str, data: bytes, scrubber: _Scrubber, ignore: set[str],
     return blob
 
 
-def _scrub_zip(data: bytes, scrubber: _Scrubber, ignore: set[str], depth: int) -> _Blob:
+def _scrub_zip(data: bytes, scrubber: _Scrubber, ignore: set[str], depth: int, *,
+               force: bool = False) -> _Blob:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = [(info, archive.read(info)) for info in archive.infolist()]
@@ -889,7 +897,7 @@ def _scrub_zip(data: bytes, scrubber: _Scrubber, ignore: set[str], depth: int) -
     for info, content in members:
         if info.is_dir():
             continue
-        blob = scrub_blob(info.filename, content, scrubber, ignore, depth + 1)
+        blob = scrub_blob(info.filename, content, scrubber, ignore, depth + 1, force=force)
         result.mentions |= blob.mentions
         result.opaque |= blob.opaque
         result.others |= blob.others
@@ -922,17 +930,25 @@ def _header_text(value: Any) -> str:
         return str(value)
 
 
-def _scrub_email(data: bytes, scrubber: _Scrubber, ignore: set[str], depth: int) -> _Blob:
+#: Headers that make a message the person's own (sent by them or to them): its body and
+#: attachments lose the person's name and phone (a signature) even where the address is not.
+_PERSON_HEADERS = ("from", "sender", "reply-to", "to", "cc")
+
+
+def _scrub_email(data: bytes, scrubber: _Scrubber, ignore: set[str], depth: int, *,
+                 force: bool = False) -> _Blob:
     from email import message_from_bytes, policy
 
     message = message_from_bytes(data, policy=policy.compat32)
     result = _Blob(data)
     changed = False
+    force = force or any(scrubber.matcher.mentions(_header_text(value))
+                         for name, value in message.items() if name.lower() in _PERSON_HEADERS)
     for part in message.walk():
         changed |= _scrub_headers(part, scrubber, ignore, result)
         if part.is_multipart():
             continue
-        changed |= _scrub_part(part, scrubber, ignore, depth, result)
+        changed |= _scrub_part(part, scrubber, ignore, depth, result, force=force)
     if changed:
         result.data = message.as_bytes(policy=policy.compat32)
     if not result.mentions and scrubber.matcher.mentions_bytes(data):
@@ -966,7 +982,7 @@ def _scrub_headers(part: Message, scrubber: _Scrubber, ignore: set[str], result:
 
 
 def _scrub_part(part: Message, scrubber: _Scrubber, ignore: set[str], depth: int,
-                result: _Blob) -> bool:
+                result: _Blob, *, force: bool = False) -> bool:
     from email import encoders
 
     payload = part.get_payload(decode=True)
@@ -980,12 +996,12 @@ def _scrub_part(part: Message, scrubber: _Scrubber, ignore: set[str], depth: int
         except (LookupError, UnicodeDecodeError):
             text = payload.decode("latin-1")
             charset = "latin-1"
-        blob = _scrub_text(text.encode("utf-8"), scrubber, ignore)
+        blob = _scrub_text(text.encode("utf-8"), scrubber, ignore, force=force)
         new = blob.data.decode("utf-8").encode(charset or "utf-8", errors="replace")
         if new == text.encode(charset or "utf-8", errors="replace"):
             new = payload
     else:
-        blob = scrub_blob(filename, payload, scrubber, ignore, depth + 1)
+        blob = scrub_blob(filename, payload, scrubber, ignore, depth + 1, force=force)
         new = blob.data
     result.mentions |= blob.mentions
     result.others |= blob.others
@@ -1021,7 +1037,10 @@ def _erase_files(run: _Run) -> None:
             continue
         resolved = path.resolve()
         linked = received.get(resolved)
-        blob = scrub_blob(path.name, path.read_bytes(), run.scrubber, run.ignore)
+        # A received file holding the person's answer is theirs: names and phones go from it
+        # even where the address is not beside them.
+        blob = scrub_blob(path.name, path.read_bytes(), run.scrubber, run.ignore,
+                          force=linked is not None and linked[0])
         if not (linked is not None and linked[0]) and not blob.mentions:
             continue
         _settle_file(run, path, blob, linked)
