@@ -146,3 +146,23 @@ def test_the_persons_own_email_loses_their_signature_where_the_address_is_not(wo
     texts = [part.get_content() for part in kept.walk() if not part.is_multipart()]
     assert "liitteenä vastauksemme" in texts[0]
     assert all("Meikäläinen" not in text and "123 4567" not in text for text in texts), texts
+
+
+def test_forget_names_the_saved_answers_outside_outputs_that_still_hold_the_person(
+        workspace, session):
+    make_practice(session, title="Runopolku", status="approved", publish_consent=True,
+                  contact_name="Maija Meikäläinen", contact_email=MAIJA)
+    inbox = workspace.root / "inbox" / "answers"
+    inbox.mkdir(parents=True)
+    (inbox / "maija.eml").write_text(f"From: {MAIJA}\nSubject: vastaus\n\nHei\n")
+    (inbox / "pekka.eml").write_text(f"From: {PEKKA}\nSubject: vastaus\n\nHei\n")
+    (workspace.root / "recipients" / "yhteystiedot.csv").write_text(f"kunta;email\nVantaa;{MAIJA}\n")
+
+    result = forget_person(workspace, MAIJA, session=session, settings=settings_for(workspace))
+
+    assert result.left == ["recipients/yhteystiedot.csv", "inbox/answers/maija.eml"]
+    assert (inbox / "maija.eml").read_text().startswith(f"From: {MAIJA}")  # named, not edited
+    warnings = result.warnings()
+    assert "next contact import brings the person back" in warnings[0]
+    assert warnings[1].startswith("inbox/answers/maija.eml: still holds the address; it is "
+                                  "outside outputs/")

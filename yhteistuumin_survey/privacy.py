@@ -260,7 +260,10 @@ class ErasureResult:
             lines.append(f"Recorded as erasure {self.subject_hash[:12]}… (a keyed hash, "
                          "not the address).")
         lines += [f"{path}: still holds the address; remove that row by hand, or the next "
-                  "contact import brings the person back" for path in self.left]
+                  "contact import brings the person back" if path.startswith("recipients/")
+                  else f"{path}: still holds the address; it is outside outputs/, so forget "
+                  "does not change it: delete it or take the person out by hand"
+                  for path in self.left]
         lines += self.remains
         return lines
 
@@ -559,6 +562,10 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
             recorded = True
         session.commit()
     remains = _make_unrecoverable(session, run.tables | {"erasure"}) if apply else []
+    if any(kind.startswith("received_copies") for kind in counts):
+        remains.append("The received files above are the copies ingest keeps; the originals "
+                       "ingested from outside the workspace (a downloads folder, a mail "
+                       "client) were not looked at: delete or clean them there.")
     return ErasureResult(subject_hash=digest, dry_run=dry_run, places=run.places, counts=counts,
                          recorded=recorded, left=left, remains=remains)
 
@@ -1159,15 +1166,23 @@ def _shows_person(run: _Run, path: Path) -> bool:
 
 
 def _left_outside(workspace: Workspace, matcher: AddressMatcher) -> list[str]:
-    """Name the coordinator's own files that still hold the address (not ours to edit)."""
+    """Name the coordinator's own files in the workspace, outside outputs/, that still hold the
+    address (not ours to edit): the contact list under recipients/, and the folders the
+    answers were saved in before ingest (an inbox/ of saved emails and questionnaires)."""
     left = []
-    base = workspace.root / "recipients"
+    root = workspace.root.resolve()
+    outputs = workspace.outputs.resolve()
     scrubber = _Scrubber(matcher, "")
-    for path in sorted(base.rglob("*")) if base.is_dir() else []:
-        if path.is_file() and path.stat().st_size < _MAX_SCAN:
-            if scrub_blob(path.name, path.read_bytes(), scrubber, set()).mentions:
-                left.append(path.relative_to(workspace.root).as_posix())
-    return left
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if (not path.is_file() or _inside(path, outputs) or _is_database(path)
+                or any(part.startswith(".") or part == "__pycache__" for part in relative.parts)
+                or path.stat().st_size >= _MAX_SCAN):
+            continue
+        if scrub_blob(path.name, path.read_bytes(), scrubber, set()).mentions:
+            left.append(relative.as_posix())
+    # The contact list first: it is the one that brings the person back.
+    return sorted(left, key=lambda name: (not name.startswith("recipients/"), name))
 
 
 # --- the database forgets --------------------------------------------------------------------
