@@ -166,3 +166,16 @@ def test_forget_names_the_saved_answers_outside_outputs_that_still_hold_the_pers
     assert "next contact import brings the person back" in warnings[0]
     assert warnings[1].startswith("inbox/answers/maija.eml: still holds the address; it is "
                                   "outside outputs/")
+
+
+def test_person_shows_the_reviewers_note_that_names_them_by_phone(workspace, session):
+    own, _pekkas, _joint = _shared_round(session)
+    own.reviewer_comment = f"Soitettu Maija Meikäläiselle {MAIJA_PHONE}, lupa saatu"
+    session.add(own)
+    session.commit()
+
+    report = person_report(workspace, MAIJA, session=session)
+
+    notes = [row for row in report.sections["decisions"] if row["practice"] == own.id]
+    assert notes == [{"practice": own.id, "decision": "reviewers' note",
+                      "comment": own.reviewer_comment, "decided": None}]

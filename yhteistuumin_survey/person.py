@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .privacy import KEY_FILE, AddressMatcher, find_records, name_pattern
+from .privacy import KEY_FILE, AddressMatcher, Scrubber, find_records
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -31,7 +31,7 @@ SECTIONS: dict[str, str] = {
     "bounces": "Bounces and automatic replies",
     "received": "Files received from the person or holding their answer",
     "practices": "Practices where the person is the contact or is named",
-    "decisions": "Review decisions that name the person",
+    "decisions": "Review decisions and reviewers' notes that name the person",
     "erasures": "Erasures done",
 }
 
@@ -98,11 +98,12 @@ def person_report(workspace: Workspace, email: str, *, session: Session) -> Pers
     """Return everything the database holds about the person with this address."""
     matcher = AddressMatcher(email)
     records = find_records(workspace, matcher, session=session)
-    names = [name_pattern(name) for name in records.names]
+    scrubber = Scrubber(matcher, "")
+    scrubber.names, scrubber.phones = set(records.names), set(records.phones)
 
     def names_person(text: Any) -> bool:
-        return isinstance(text, str) and (matcher.mentions(text)
-                                          or any(p.search(text) for p in names))
+        """The text shows the address, a name or a phone number of the person."""
+        return isinstance(text, str) and bool(text) and scrubber.text(text) != text
 
     report = PersonReport(email=email.strip())
     report.sections["contacts"] = [{
@@ -193,12 +194,20 @@ def _practices(session: Session, records: Any, names_person: Any) -> list[dict[s
 def _decisions(session: Session, names_person: Any) -> list[dict[str, Any]]:
     from sqlmodel import col, select
 
-    from .db.models import ReviewDecision
+    from .db.models import Practice, ReviewDecision
 
-    return [{"practice": d.practice_id, "decision": d.decision, "comment": d.comment,
+    rows = [{"practice": d.practice_id, "decision": d.decision, "comment": d.comment,
              "decided": _time(d.decided_at)}
             for d in session.exec(select(ReviewDecision).order_by(col(ReviewDecision.id)))
             if names_person(d.comment)]
+    # The reviewers' note and corrected title kept on the practice itself (forget cleans them).
+    for practice in session.exec(select(Practice).order_by(col(Practice.id))):
+        for label, text in (("reviewers' note", practice.reviewer_comment),
+                            ("corrected title", practice.corrected_title)):
+            if names_person(text):
+                rows.append({"practice": practice.id, "decision": label, "comment": text,
+                             "decided": None})
+    return rows
 
 
 def _erasures(workspace: Workspace, session: Session, email: str) -> list[dict[str, Any]]:

@@ -204,6 +204,10 @@ class _Scrubber:
         return value
 
 
+#: The scrubber, for ``person`` (what it shows is what ``forget`` would take out).
+Scrubber = _Scrubber
+
+
 # --- result ------------------------------------------------------------------------------
 
 
