@@ -179,3 +179,39 @@ def test_person_shows_the_reviewers_note_that_names_them_by_phone(workspace, ses
     notes = [row for row in report.sections["decisions"] if row["practice"] == own.id]
     assert notes == [{"practice": own.id, "decision": "reviewers' note",
                       "comment": own.reviewer_comment, "decided": None}]
+
+
+def test_a_namesake_and_a_shared_number_stay_in_the_files_on_their_own_rows(workspace, session):
+    """Two Maija Meikäläinens, one asks to be forgotten; they share the office's number."""
+    from openpyxl import Workbook, load_workbook
+
+    switchboard = "09 816 21"
+    other = "maija.meikalainen@espoo.example.fi"
+    make_practice(session, title="Runopolku", status="approved", publish_consent=True,
+                  contact_name="Maija Meikäläinen", contact_email=MAIJA,
+                  contact_phone=switchboard)
+    make_practice(session, title="Kaupunkitaide", status="approved", publish_consent=True,
+                  contact_name="Maija Meikäläinen", contact_email=other,
+                  contact_phone=switchboard)
+    rows = [["Yhteyshenkilön nimi", "Yhteyshenkilön sähköposti", "Puhelin"],
+            ["Maija Meikäläinen", MAIJA, switchboard],
+            ["Maija Meikäläinen", other, switchboard]]
+    received = workspace.outputs / "received"
+    received.mkdir(parents=True, exist_ok=True)
+    workbook = Workbook()  # openpyxl keeps the strings once, shared by both rows
+    for row in rows:
+        workbook.active.append(row)
+    workbook.save(received / "lomake.xlsx")
+    (received / "lomake.csv").write_text("\n".join(";".join(row) for row in rows) + "\n",
+                                         encoding="utf-8")
+
+    forget_person(workspace, MAIJA, session=session, settings=settings_for(workspace))
+
+    sheet = [list(row) for row in load_workbook(received / "lomake.xlsx").active.iter_rows(
+        values_only=True)]
+    lines = [line.split(";") for line in
+             (received / "lomake.csv").read_text(encoding="utf-8").splitlines()]
+    for table in (sheet, lines):
+        assert table[2] == ["Maija Meikäläinen", other, switchboard], table
+        assert table[1][0] == "[poistettu]" and table[1][2] == "[poistettu]", table
+        assert table[1][1].startswith("erased-") and table[1][1].endswith("@invalid")

@@ -854,7 +854,9 @@ def _scrub_text(data: bytes, scrubber: _Scrubber, ignore: set[str], *,
     mentions = matcher.mentions(plain)
     if not mentions and not force:
         return _Blob(data, others=matcher.others(plain, ignore))
-    cleaned = _scrub_xml(text, scrubber) if is_xml else scrubber.text(text)
+    cleaned = (_scrub_xml(text, scrubber, ignore) if is_xml
+               else "".join(_scrub_line(line, scrubber, ignore)
+                            for line in text.splitlines(keepends=True)))
     if not mentions and cleaned == text:
         return _Blob(data, others=matcher.others(plain, ignore))
     return _Blob(cleaned.encode(encoding, errors="surrogateescape"), mentions=True,
@@ -862,10 +864,54 @@ def _scrub_text(data: bytes, scrubber: _Scrubber, ignore: set[str], *,
 
 
 _XML_TEXT = re.compile(r'(>)([^<]+)(<)|(=")([^"]*)(")')
+#: A row of a worksheet (.xlsx) or of a LibreOffice table (.ods content.xml).
+_XML_ROW = re.compile(r"<(row|table:table-row)\b[^>]*?(?:/>|>.*?</\1>)", re.DOTALL)
+_XML_CELL = re.compile(r"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.DOTALL)
+_SHARED_INDEX = re.compile(r"<v>(\d+)</v>")
+_SHARED_ITEM = re.compile(r"<si>.*?</si>|<si/>", re.DOTALL)
 
 
-def _scrub_xml(text: str, scrubber: _Scrubber) -> str:
-    """Scrub the text nodes and attribute values of XML (workbook parts), references decoded."""
+def _someone_elses(text: str, scrubber: _Scrubber, ignore: set[str]) -> bool:
+    """A line or row that shows another person's address and not this one is that person's:
+    a name or phone of this person's there is someone else's who shares it (two Maija
+    Meikäläinens, one switchboard number), so it stays."""
+    return (bool(scrubber.names or scrubber.phones) and not scrubber.matcher.mentions(text)
+            and bool(scrubber.matcher.others(text, ignore)))
+
+
+def _scrub_line(line: str, scrubber: _Scrubber, ignore: set[str]) -> str:
+    return line if _someone_elses(line, scrubber, ignore) else scrubber.text(line)
+
+
+def _row_text(row: str, shared: list[str] | None) -> str:
+    """The text a worksheet row shows: its text nodes, and its shared strings resolved."""
+    parts = [html.unescape(value) for value in re.findall(r">([^<]+)<", row)]
+    if shared:
+        for attrs, inner in _XML_CELL.findall(row):
+            index = _SHARED_INDEX.search(inner or "")
+            if 't="s"' in attrs and index and int(index.group(1)) < len(shared):
+                parts.append(shared[int(index.group(1))])
+    return "\n".join(parts)
+
+
+def _scrub_xml(text: str, scrubber: _Scrubber, ignore: set[str] | None = None,
+               shared: list[str] | None = None) -> str:
+    """Scrub the text nodes and attribute values of XML (workbook parts), references decoded.
+
+    With ``ignore`` given, rows of a sheet that are someone else's (``_someone_elses``; shared
+    strings resolved from ``shared``) keep their text.
+    """
+    if ignore is not None and (scrubber.names or scrubber.phones) and _XML_ROW.search(text):
+        def row(match: re.Match[str]) -> str:
+            if _someone_elses(_row_text(match.group(0), shared), scrubber, ignore):
+                return match.group(0)
+            return _scrub_xml(match.group(0), scrubber)
+
+        pieces, last = [], 0
+        for match in _XML_ROW.finditer(text):
+            pieces += [_scrub_xml(text[last:match.start()], scrubber), row(match)]
+            last = match.end()
+        return "".join(pieces) + _scrub_xml(text[last:], scrubber)
     from xml.sax.saxutils import escape
 
     def one(match: re.Match[str]) -> str:
@@ -905,8 +951,18 @@ def _scrub_zip(data: bytes, scrubber: _Scrubber, ignore: set[str], depth: int, *
         return _Blob(data, mentions=mentions, opaque=mentions)
     result = _Blob(data)
     changed: dict[str, bytes] = {}
+    shared = _split_shared_strings({i.filename: c for i, c in members}, scrubber, ignore)
     for info, content in members:
         if info.is_dir():
+            continue
+        if info.filename in shared:
+            # The workbook's strings and sheets, already scrubbed row by row.
+            content_now = shared[info.filename]
+            plain = html.unescape(content.decode("utf-8", "replace"))
+            result.mentions |= scrubber.matcher.mentions(plain) or content_now != content
+            result.others |= scrubber.matcher.others(plain, ignore)
+            if content_now != content:
+                changed[info.filename] = content_now
             continue
         blob = scrub_blob(info.filename, content, scrubber, ignore, depth + 1, force=force)
         result.mentions |= blob.mentions
@@ -929,6 +985,67 @@ def _scrub_zip(data: bytes, scrubber: _Scrubber, ignore: set[str], depth: int, *
                                      content)
                 out.writestr(info, content, compress_type=info.compress_type)
         result.data = buffer.getvalue()
+    return result
+
+
+def _split_shared_strings(parts: dict[str, bytes], scrubber: _Scrubber,
+                          ignore: set[str]) -> dict[str, bytes]:
+    """Scrub an .xlsx's shared strings and sheets together, row by row; return the new parts.
+
+    A sheet cell points into one list of strings shared by every row. Where a row that is
+    someone else's (``_someone_elses``) points at a string that would change (the same name),
+    it gets a copy of the string as it was, so the other rows lose it and that row keeps it.
+    Nothing is returned when the workbook has no shared strings or nothing is at stake.
+    """
+    strings = parts.get("xl/sharedStrings.xml")
+    if strings is None or not (scrubber.names or scrubber.phones):
+        return {}
+    text = strings.decode("utf-8")
+    items = [match.group(0) for match in _SHARED_ITEM.finditer(text)]
+    plain = ["".join(html.unescape(v) for v in re.findall(r">([^<]+)<", item)) for item in items]
+    if not any(scrubber.matcher.mentions(value) for value in plain) and not any(
+            scrubber.matcher.mentions(html.unescape(data.decode("utf-8", "replace")))
+            for name, data in parts.items() if name.startswith("xl/worksheets/")):
+        return {}
+    copies: dict[int, int] = {}
+    result: dict[str, bytes] = {}
+    for name, data in parts.items():
+        if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+            continue
+        sheet = data.decode("utf-8")
+
+        def keep_row(match: re.Match[str]) -> str:
+            row = match.group(0)
+            if not _someone_elses(_row_text(row, plain), scrubber, ignore):
+                return _scrub_xml(row, scrubber)
+
+            def keep_cell(cell: re.Match[str]) -> str:
+                index = _SHARED_INDEX.search(cell.group(2) or "")
+                if 't="s"' not in cell.group(1) or not index or int(index.group(1)) >= len(plain):
+                    return cell.group(0)
+                number = int(index.group(1))
+                if scrubber.text(plain[number]) == plain[number]:
+                    return cell.group(0)
+                copy = copies.setdefault(number, len(items) + len(copies))
+                return cell.group(0).replace(index.group(0), f"<v>{copy}</v>")
+
+            return _XML_CELL.sub(keep_cell, row)
+
+        pieces, last = [], 0
+        for match in _XML_ROW.finditer(sheet):
+            pieces += [_scrub_xml(sheet[last:match.start()], scrubber), keep_row(match)]
+            last = match.end()
+        result[name] = ("".join(pieces) + _scrub_xml(sheet[last:], scrubber)).encode("utf-8")
+    scrubbed = [_scrub_xml(item, scrubber) for item in items]
+    kept = [items[number] for number, _ in sorted(copies.items(), key=lambda kv: kv[1])]
+    body = iter(scrubbed)
+    new_text = _SHARED_ITEM.sub(lambda _m: next(body), text)
+    if kept:
+        end = new_text.rindex("</sst>")
+        new_text = new_text[:end] + "".join(kept) + new_text[end:]
+        new_text = re.sub(r'uniqueCount="\d+"', f'uniqueCount="{len(items) + len(kept)}"',
+                          new_text, count=1)
+    result["xl/sharedStrings.xml"] = new_text.encode("utf-8")
     return result
 
 
