@@ -215,3 +215,16 @@ def test_a_namesake_and_a_shared_number_stay_in_the_files_on_their_own_rows(work
         assert table[2] == ["Maija Meikäläinen", other, switchboard], table
         assert table[1][0] == "[poistettu]" and table[1][2] == "[poistettu]", table
         assert table[1][1].startswith("erased-") and table[1][1].endswith("@invalid")
+
+
+def test_a_surname_in_nen_is_found_in_every_case():
+    from yhteistuumin_survey.privacy import name_pattern
+
+    pattern = name_pattern("Maija Meikäläinen")
+    for text in ("Maija Meikäläinen", "Maija Meikäläisen", "Soitettu Maija Meikäläiselle.",
+                 "Maija Meikäläistä", "Maija Meikäläisenä", "Maija  Meikäläisestä",
+                 "MAIJA MEIKÄLÄISELTÄ", "Maija Meikäläinenkin"):
+        assert pattern.search(text), text
+    for text in ("Maija Meikäläisentie 4", "Pirjo Meikäläiselle", "Maija Meikäläisyys",
+                 "Maija Meikäläinenen"):
+        assert not pattern.search(text), text

@@ -150,9 +150,23 @@ _NAME_ENDINGS = (r"(?::?(?:n|a|ä|ta|tä|lla|llä|lta|ltä|lle|ssa|ssä|sta|stä
                  r"hin|hun|hyn|hön|ni|nsa|nsä|kin))?")
 
 
+#: The forms of a surname in -nen, whose stem is -se-/-s- in every case but the first
+#: ("Meikäläisen", "Meikäläiselle", "Meikäläistä", "Meikäläisenä", "Meikäläiset").
+_NEN_ENDINGS = (r"(?:nen(?::?(?:kin|han|hän))?|s(?:e(?:n|ssa|ssä|sta|stä|en|lla|llä|lta|ltä|"
+                r"lle|na|nä|ksi|t|nsa|nsä|kin)?|t[aä]|ten|i(?:a|ä|en|in|lla|llä|lle|lta|ltä|"
+                r"ssa|ssä|sta|stä|na|nä|ksi)))")
+
+
 def name_pattern(name: str) -> re.Pattern[str]:
-    """Return a pattern for a full name as a whole, any spacing, with Finnish case endings."""
-    parts = r"\s+".join(re.escape(part) for part in name.split())
+    """Return a pattern for a full name as a whole, any spacing, with Finnish case endings
+    (a surname in -nen in all its forms)."""
+    words = name.split()
+    last = words[-1]
+    if len(words) > 1 and len(last) > 4 and last.casefold().endswith("nen"):
+        parts = r"\s+".join(re.escape(part) for part in words[:-1])
+        return re.compile(rf"(?<!\w){parts}\s+{re.escape(last[:-3])}{_NEN_ENDINGS}(?!\w)",
+                          re.IGNORECASE)
+    parts = r"\s+".join(re.escape(part) for part in words)
     return re.compile(rf"(?<!\w){parts}{_NAME_ENDINGS}(?!\w)", re.IGNORECASE)
 
 
