@@ -228,3 +228,27 @@ def test_a_surname_in_nen_is_found_in_every_case():
     for text in ("Maija Meikäläisentie 4", "Pirjo Meikäläiselle", "Maija Meikäläisyys",
                  "Maija Meikäläinenen"):
         assert not pattern.search(text), text
+
+
+def test_forget_cleans_a_corrected_title_in_the_review_history_and_a_fetch_note(
+        workspace, session):
+    from yhteistuumin_survey.db.models import FetchedMessage, ReviewDecision
+
+    own, _pekkas, _joint = _shared_round(session)
+    session.add(ReviewDecision(practice_id=own.id, version=1, decision="approved",
+                               previous_status="new", reviewer="Arvioija",
+                               corrected_title="Maija Meikäläisen runopolku"))
+    session.add(FetchedMessage(mailbox="imap.example.fi", folder="INBOX", uidvalidity=1, uid=7,
+                               outcome="failed", detail=f"UID 7 (Vastaus {MAIJA}): cannot be read"))
+    session.commit()
+    assert person_report(workspace, MAIJA, session=session).sections["decisions"][0][
+        "corrected_title"] == "Maija Meikäläisen runopolku"
+
+    forget_person(workspace, MAIJA, session=session, settings=settings_for(workspace))
+
+    session.expire_all()
+    decision = session.exec(select(ReviewDecision)).one()
+    fetched = session.exec(select(FetchedMessage)).one()
+    assert decision.corrected_title == "[poistettu] runopolku"
+    assert not AddressMatcher(MAIJA).mentions(fetched.detail)
+    assert fetched.detail.startswith("UID 7 (Vastaus erased-")

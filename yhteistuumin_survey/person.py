@@ -197,9 +197,9 @@ def _decisions(session: Session, names_person: Any) -> list[dict[str, Any]]:
     from .db.models import Practice, ReviewDecision
 
     rows = [{"practice": d.practice_id, "decision": d.decision, "comment": d.comment,
-             "decided": _time(d.decided_at)}
+             "corrected_title": d.corrected_title, "decided": _time(d.decided_at)}
             for d in session.exec(select(ReviewDecision).order_by(col(ReviewDecision.id)))
-            if names_person(d.comment)]
+            if names_person(d.comment) or names_person(d.corrected_title)]
     # The reviewers' note and corrected title kept on the practice itself (forget cleans them).
     for practice in session.exec(select(Practice).order_by(col(Practice.id))):
         for label, text in (("reviewers' note", practice.reviewer_comment),

@@ -8,16 +8,18 @@ never as a part of a longer one (forgetting ``koulu@hel.fi`` leaves ``kalle.koul
 whose contact it is, raw answers whose contact field holds it, messages sent to it, bounces
 about it. The names and phone numbers stored in those records are what is erased beside the
 address, and only there (and in files that carry the address): another practice's text that
-happens to hold the same name is not this person's record.
+happens to hold the same name is not this person's record. A contact cell naming two people
+("Pekka Puupää; Maija Meikäläinen") is not the person's record either: only their part of it
+goes (:func:`drop_person`), and the other contact stays.
 
 **What changes.**
 
 - database: contacts (address replaced by ``erased-<hash8>@invalid``, name and phone cleared,
   status ``erased``); the person's practice versions (contact fields cleared; address, name and
   phone replaced in the card texts); their raw answers (contact fields blanked, texts scrubbed);
-  the outbox rows and bounces of the address; contact-list problems; reviewer comments and
-  decisions on their practices; received-file senders. Any other row only loses the address
-  itself where a text quotes it.
+  the outbox rows and bounces of the address; contact-list problems; reviewer comments,
+  corrected titles and decisions on their practices; received-file senders; the notes ``fetch``
+  kept. Any other row only loses the address itself where a text quotes it.
 - received originals under ``outputs/received``: a file that holds the person's data and nobody
   else's is **deleted**. A file that also holds someone else's (another address, or answers
   that are not the person's) is **kept, with the person's data scrubbed**: deleting it would
@@ -28,6 +30,10 @@ happens to hold the same name is not this person's record.
   back by accident).
 - every other file under ``outputs/`` (outbox copies, reports, review workbooks): a copy of a
   message sent only to the person is deleted; everything else is rewritten without them.
+- inside a file, row by row: a line or sheet row that shows someone else's address and not
+  this one keeps its text (a namesake, a shared switchboard number); the person's own email
+  (From/To/Cc) and a received file holding their answer lose their names and phones even where
+  the address is not beside them (a signature).
 - inside files it looks into containers: attachments of stored emails (base64 and
   quoted-printable decoded and re-encoded), zip archives, ``.xlsx``/``.ods`` workbooks (which are
   zip archives of XML: edited in place, every other part byte for byte as it was) and gzip.
@@ -37,8 +43,9 @@ happens to hold the same name is not this person's record.
 - the database is made to forget the old values: SQLite with ``secure_delete`` during the
   erasure, then ``VACUUM`` and a truncating WAL checkpoint; PostgreSQL ``VACUUM FULL`` of the
   tables touched. What may still hold the data (backups, PostgreSQL's WAL) is said in the result.
-- files the coordinator keeps outside ``outputs/`` (the contact list under ``recipients/``) are
-  not edited: they are named in the result, to be fixed by hand before a re-import.
+- files the coordinator keeps in the workspace outside ``outputs/`` (the contact list under
+  ``recipients/``, answers saved in an inbox folder before ingest) are not edited: they are
+  named in the result, to be fixed by hand.
 
 ``dry_run=True`` works out all of this and changes nothing: no row, no file (not even the key).
 An :class:`~.db.models.Erasure` row records the request by a keyed hash of the address and the
@@ -566,6 +573,7 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
     _erase_messages_and_bounces(run)
     _erase_review_texts(run)
     _erase_received_senders(run)
+    _erase_fetched(run)
     if apply:
         session.flush()
     _erase_files(run)
@@ -781,10 +789,11 @@ def _erase_review_texts(run: _Run) -> None:
                      "the person taken out of them", "practice")
             run.save(practice)
     for decision in run.session.exec(select(ReviewDecision)):
-        if run.scrub(decision, ("comment",), whole=decision.practice_id in persons):
+        if run.scrub(decision, ("comment", "corrected_title"),
+                     whole=decision.practice_id in persons):
             run.note("review_decisions", f"a review decision on practice {decision.practice_id} "
                      f"({decision.decision}, {decision.decided_at:%Y-%m-%d})",
-                     "the person taken out of the comment", "reviewdecision")
+                     "the person taken out of its comment and corrected title", "reviewdecision")
             run.save(decision)
     if run.retitled and run.apply:
         # The page's address was made from the title: erasure outranks a stable URL, so the
@@ -809,6 +818,19 @@ def _erase_received_senders(run: _Run) -> None:
             if run.apply:
                 received.sender = run.scrubber.replacement
                 run.save(received)
+
+
+def _erase_fetched(run: _Run) -> None:
+    """The note kept on a message ``fetch`` read (its subject, when it could not be read)."""
+    from sqlmodel import select
+
+    from .db.models import FetchedMessage
+
+    for fetched in run.session.exec(select(FetchedMessage)):
+        if run.scrub(fetched, ("detail",), whole=run.matcher.mentions(fetched.detail)):
+            run.note("fetched_messages", f"the note on message UID {fetched.uid} read from "
+                     f"{fetched.folder}", "the person taken out of it", "fetchedmessage")
+            run.save(fetched)
 
 
 # --- files ---------------------------------------------------------------------------------
