@@ -252,3 +252,34 @@ def test_forget_cleans_a_corrected_title_in_the_review_history_and_a_fetch_note(
     assert decision.corrected_title == "[poistettu] runopolku"
     assert not AddressMatcher(MAIJA).mentions(fetched.detail)
     assert fetched.detail.startswith("UID 7 (Vastaus erased-")
+
+
+def test_a_received_file_named_after_the_person_is_renamed(workspace, session):
+    from yhteistuumin_survey.db.models import ReceivedFile
+
+    make_practice(session, title="Runopolku", status="approved", publish_consent=True,
+                  contact_name="Maija Meikäläinen", contact_email=MAIJA)
+    received = workspace.outputs / "received" / "ab"
+    received.mkdir(parents=True)
+    names = ["Maija Meikäläinen vastaus.csv", "Kysely_Maija_Meikäläinen.csv"]
+    for number, name in enumerate(names):
+        # Pekka's row in it too: the file is kept, scrubbed.
+        (received / f"{number}-{name}").write_text(
+            f"email\n{MAIJA}\n{PEKKA}\n", encoding="utf-8")
+        session.add(ReceivedFile(sha256=str(number) * 64, original_name=name, size=1,
+                                 stored_path=f"outputs/received/ab/{number}-{name}",
+                                 sender=MAIJA))
+    session.commit()
+
+    result = forget_person(workspace, MAIJA, session=session, settings=settings_for(workspace))
+
+    session.expire_all()
+    rows = [session.exec(select(ReceivedFile).where(ReceivedFile.sha256 == str(n) * 64)).one()
+            for n in range(2)]
+    assert [row.original_name for row in rows] == ["[poistettu] vastaus.csv",
+                                                   "Kysely_[poistettu].csv"]
+    for row in rows:
+        stored = workspace.root / row.stored_path
+        assert stored.exists() and PEKKA in stored.read_text(encoding="utf-8")
+    assert not any("Meikäläinen" in path.name for path in received.iterdir())
+    assert "Meikäläinen" not in json.dumps(result.to_dict(), ensure_ascii=False)

@@ -685,7 +685,7 @@ def _erase_submissions(run: _Run) -> None:
         if cleaned == submission.raw:
             continue
         received = run.session.get(ReceivedFile, submission.received_file_id)
-        name = received.original_name if received else "a received file"
+        name = run.scrubber.text(received.original_name) if received else "a received file"
         run.note("submissions", f"the answer as received: {submission.locator} of {name}",
                  "contact answers blanked, the person taken out of the texts" if whole
                  else "the person taken out of its contact answers, the others kept" if shared
@@ -806,14 +806,38 @@ def _erase_review_texts(run: _Run) -> None:
                 published_slug=None))
 
 
+def _file_name(run: _Run, name: str, *, whole: bool) -> str:
+    """Return a file name without the person (words joined by "_" read as spaced too)."""
+    scrub = run.scrubber.text if whole else run.scrubber.address
+    cleaned = scrub(name)
+    if cleaned == name and "_" in name and " " not in name:
+        cleaned = scrub(name.replace("_", " ")).replace(" ", "_")
+        if cleaned == name.replace("_", " ").replace(" ", "_"):
+            return name
+    return cleaned
+
+
 def _erase_received_senders(run: _Run) -> None:
     from sqlmodel import select
 
     from .db.models import ReceivedFile
 
+    persons = {s.received_file_id for s in run.records.submissions}
     for received in run.session.exec(select(ReceivedFile)):
+        # A file named after the person ("Maija Meikäläinen vastaus.xlsx"): the name recorded
+        # and the stored copy's name lose them.
+        mine = received.id in persons or bool(received.sender
+                                              and run.matcher.mentions(received.sender))
+        name = _file_name(run, received.original_name, whole=mine)
+        if name != received.original_name:
+            run.note("received_file_names", f"the name of a received file ({name})",
+                     "the person taken out of it, the stored copy renamed", "receivedfile")
+            if run.apply:
+                _rename_stored(run, received, whole=mine)
+                received.original_name = name
+                run.save(received)
         if received.sender and run.matcher.mentions(received.sender):
-            run.note("received_file_senders", f"the sender recorded for {received.original_name}",
+            run.note("received_file_senders", f"the sender recorded for {name}",
                      "replaced", "receivedfile")
             if run.apply:
                 received.sender = run.scrubber.replacement
@@ -831,6 +855,21 @@ def _erase_fetched(run: _Run) -> None:
             run.note("fetched_messages", f"the note on message UID {fetched.uid} read from "
                      f"{fetched.folder}", "the person taken out of it", "fetchedmessage")
             run.save(fetched)
+
+
+def _rename_stored(run: _Run, received: Any, *, whole: bool) -> None:
+    """Rename the stored copy of a received file whose name shows the person."""
+    if not received.stored_path:
+        return
+    stored = Path(received.stored_path)
+    new_name = _file_name(run, stored.name, whole=whole)
+    if new_name == stored.name:
+        return
+    path = stored if stored.is_absolute() else run.workspace.root / stored
+    target = path.with_name(new_name)
+    if path.exists() and not target.exists():
+        path.rename(target)
+    received.stored_path = str(stored.with_name(new_name))
 
 
 # --- files ---------------------------------------------------------------------------------
