@@ -283,3 +283,32 @@ def test_a_received_file_named_after_the_person_is_renamed(workspace, session):
         assert stored.exists() and PEKKA in stored.read_text(encoding="utf-8")
     assert not any("Meikäläinen" in path.name for path in received.iterdir())
     assert "Meikäläinen" not in json.dumps(result.to_dict(), ensure_ascii=False)
+
+
+def test_a_contact_list_row_naming_two_people_keeps_the_other(workspace, session, db_url, cli):
+    from yhteistuumin_survey.db.models import Contact
+
+    contacts = workspace.root / "recipients" / "yhteystiedot.csv"
+    contacts.write_text("kunta;nimi;sähköposti;puhelin\n"
+                        f'Kerava;"Maija Meikäläinen; Pekka Puupää";"{MAIJA}; {PEKKA}";'
+                        f'"{MAIJA_PHONE}; {PEKKA_PHONE}"\n', encoding="utf-8")
+    assert cli("--db", db_url, "register", "contacts", str(contacts)).exit_code == 0
+
+    shown = cli("--db", db_url, "person", "--format", "json", MAIJA)
+    forget_person(workspace, MAIJA, session=session, settings=settings_for(workspace))
+
+    assert shown.exit_code == 0, shown.output
+    own = json.loads(shown.stdout)["sections"]["contacts"]
+    assert [(c["name"], c["phone"]) for c in own] == [("Maija Meikäläinen", MAIJA_PHONE)]
+    session.expire_all()
+    pekka = session.exec(select(Contact).where(Contact.email == PEKKA)).one()
+    assert (pekka.name, pekka.phone) == ("Pekka Puupää", PEKKA_PHONE)
+    assert "Meikäläinen" not in database_text(session) and "123 4567" not in database_text(session)
+
+
+def database_text(session) -> str:
+    from sqlalchemy import select as sa_select
+    from sqlmodel import SQLModel
+
+    return "\n".join(repr(tuple(row)) for table in SQLModel.metadata.sorted_tables
+                     for row in session.execute(sa_select(table)))

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .privacy import KEY_FILE, AddressMatcher, Scrubber, find_records
+from .privacy import KEY_FILE, AddressMatcher, Scrubber, find_records, own_part
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -106,10 +106,14 @@ def person_report(workspace: Workspace, email: str, *, session: Session) -> Pers
         return isinstance(text, str) and bool(text) and scrubber.text(text) != text
 
     report = PersonReport(email=email.strip())
+    # A contact-list row naming several people gave each their own contact with the whole
+    # cells: only the person's part of the name and phone is theirs to see.
+    every = [*records.contacts, *records.sibling_contacts]
+    parts = {id(c): own_part(c, every) for c in records.contacts}
     report.sections["contacts"] = [{
-        "municipality": c.municipality_code, "email": c.email, "name": c.name, "role": c.role,
-        "phone": c.phone, "status": c.status, "source_file": c.source_file,
-        "source_row": c.source_row, "added": _time(c.created_at),
+        "municipality": c.municipality_code, "email": c.email, "name": parts[id(c)][0],
+        "role": c.role, "phone": parts[id(c)][1], "status": c.status,
+        "source_file": c.source_file, "source_row": c.source_row, "added": _time(c.created_at),
         "bounce_reason": c.bounce_reason} for c in records.contacts]
     report.sections["messages"] = _messages(session, matcher)
     report.sections["bounces"] = _bounces(session, matcher)

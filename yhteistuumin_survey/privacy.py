@@ -421,6 +421,8 @@ class PersonRecords:
     names: set[str] = field(default_factory=set)
     phones: set[str] = field(default_factory=set)
     named: list[Any] = field(default_factory=list)
+    #: Other people's contacts imported from the same contact-list row as the person's.
+    sibling_contacts: list[Any] = field(default_factory=list)
 
 
 #: What separates people typed in one contact cell: a comma, a semicolon, a slash, "ja"/"och".
@@ -472,7 +474,10 @@ def find_records(workspace: Workspace, matcher: AddressMatcher, *,
     from .db.models import Contact, PracticeVersion, Submission
 
     headings = contact_headings(workspace)
-    contacts = [c for c in session.exec(select(Contact)) if matcher.is_address(c.email)]
+    every_contact = list(session.exec(select(Contact)))
+    contacts = [c for c in every_contact if matcher.is_address(c.email)]
+    siblings = [other for c in contacts for other in contact_siblings(c, every_contact)
+                if other is not c and not matcher.is_address(other.email)]
     submissions = [s for s in session.exec(select(Submission))
                    if matcher.mentions(s.raw) and submission_is_persons(s.raw, matcher, headings)]
     submission_ids = {s.id for s in submissions}
@@ -488,8 +493,9 @@ def find_records(workspace: Workspace, matcher: AddressMatcher, *,
                 versions.append(v)
     scrubber = _Scrubber(matcher, "")
     for contact in contacts:
-        scrubber.add_name(contact.name)
-        scrubber.add_phone(contact.phone)
+        name, phone = own_part(contact, every_contact)
+        scrubber.add_name(name)
+        scrubber.add_phone(phone)
     for version in versions:
         scrubber.add_name(version.contact_name)
         scrubber.add_phone(version.contact_phone)
@@ -501,7 +507,32 @@ def find_records(workspace: Workspace, matcher: AddressMatcher, *,
                 scrubber.add_phone(value)
     return PersonRecords(contacts=contacts, versions=versions, submissions=submissions,
                          practice_ids={v.practice_id for v in versions},
-                         names=scrubber.names, phones=scrubber.phones, named=named)
+                         names=scrubber.names, phones=scrubber.phones, named=named,
+                         sibling_contacts=siblings)
+
+
+def contact_siblings(contact: Any, every_contact: Iterable[Any]) -> list[Any]:
+    """Return the contacts imported from the same row of a contact list with the same name and
+    phone cells (one per address of a cell naming several people), in the row's order."""
+    if not contact.source_file or contact.source_row is None:
+        return [contact]
+    return sorted((c for c in every_contact if c.source_file == contact.source_file
+                   and c.source_row == contact.source_row and c.name == contact.name
+                   and c.phone == contact.phone and c.municipality_code == contact.municipality_code),
+                  key=lambda c: c.id or 0)
+
+
+def own_part(contact: Any, every_contact: Iterable[Any]) -> tuple[str | None, str | None]:
+    """Return the person's own name and phone from a contact row shared with others
+    ("Maija Meikäläinen; Pekka Puupää" imported once per address)."""
+    siblings = contact_siblings(contact, every_contact)
+    if len(siblings) < 2:
+        return contact.name, contact.phone
+    cells: list[str | None] = [contact.name, "; ".join(s.email for s in siblings), contact.phone]
+    for other in siblings:
+        if other is not contact:
+            cells = drop_person(cells, AddressMatcher(other.email))
+    return cells[0], cells[2]
 
 
 # --- the erasure, step by step -----------------------------------------------------------
@@ -597,11 +628,26 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
 
 
 def _erase_contacts(run: _Run) -> None:
+    # First someone else's contacts from the person's contact-list row (their name and phone
+    # cells named both), while the person's address still says which part is theirs.
+    known = [*run.records.contacts, *run.records.sibling_contacts]
+    for contact in run.records.sibling_contacts:
+        row = contact_siblings(contact, known)
+        cells = drop_person([contact.name, "; ".join(s.email for s in row), contact.phone],
+                            run.matcher, run.scrubber)
+        if (cells[0], cells[2]) == (contact.name, contact.phone):
+            continue
+        run.note("contacts", f"another contact of municipality {contact.municipality_code} from "
+                 f"{contact.source_file} row {contact.source_row}",
+                 "the person taken out of its name and phone; the contact kept", "contact")
+        if run.apply:
+            contact.name, contact.phone = cells[0], cells[2]
+            run.save(contact)
     for contact in run.records.contacts:
         source = f", imported from {contact.source_file}" if contact.source_file else ""
-        row = f" row {contact.source_row}" if contact.source_file and contact.source_row else ""
-        run.note("contacts", f"contact of municipality {contact.municipality_code}{source}{row}",
-                 "address replaced, name and phone removed", "contact")
+        row_text = f" row {contact.source_row}" if contact.source_file and contact.source_row else ""
+        run.note("contacts", f"contact of municipality {contact.municipality_code}{source}"
+                 f"{row_text}", "address replaced, name and phone removed", "contact")
         if run.apply:
             contact.email, contact.name, contact.phone = run.scrubber.replacement, None, None
             contact.status = "erased"
