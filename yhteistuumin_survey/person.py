@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .privacy import KEY_FILE, AddressMatcher, find_records, name_pattern
+from .privacy import KEY_FILE, AddressMatcher, Scrubber, find_records, own_part
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -31,7 +31,7 @@ SECTIONS: dict[str, str] = {
     "bounces": "Bounces and automatic replies",
     "received": "Files received from the person or holding their answer",
     "practices": "Practices where the person is the contact or is named",
-    "decisions": "Review decisions that name the person",
+    "decisions": "Review decisions and reviewers' notes that name the person",
     "erasures": "Erasures done",
 }
 
@@ -98,17 +98,22 @@ def person_report(workspace: Workspace, email: str, *, session: Session) -> Pers
     """Return everything the database holds about the person with this address."""
     matcher = AddressMatcher(email)
     records = find_records(workspace, matcher, session=session)
-    names = [name_pattern(name) for name in records.names]
+    scrubber = Scrubber(matcher, "")
+    scrubber.names, scrubber.phones = set(records.names), set(records.phones)
 
     def names_person(text: Any) -> bool:
-        return isinstance(text, str) and (matcher.mentions(text)
-                                          or any(p.search(text) for p in names))
+        """The text shows the address, a name or a phone number of the person."""
+        return isinstance(text, str) and bool(text) and scrubber.text(text) != text
 
     report = PersonReport(email=email.strip())
+    # A contact-list row naming several people gave each their own contact with the whole
+    # cells: only the person's part of the name and phone is theirs to see.
+    every = [*records.contacts, *records.sibling_contacts]
+    parts = {id(c): own_part(c, every) for c in records.contacts}
     report.sections["contacts"] = [{
-        "municipality": c.municipality_code, "email": c.email, "name": c.name, "role": c.role,
-        "phone": c.phone, "status": c.status, "source_file": c.source_file,
-        "source_row": c.source_row, "added": _time(c.created_at),
+        "municipality": c.municipality_code, "email": c.email, "name": parts[id(c)][0],
+        "role": c.role, "phone": parts[id(c)][1], "status": c.status,
+        "source_file": c.source_file, "source_row": c.source_row, "added": _time(c.created_at),
         "bounce_reason": c.bounce_reason} for c in records.contacts]
     report.sections["messages"] = _messages(session, matcher)
     report.sections["bounces"] = _bounces(session, matcher)
@@ -164,10 +169,13 @@ def _practices(session: Session, records: Any, names_person: Any) -> list[dict[s
     from .db.models import Practice, PracticeVersion
 
     own = {id(v) for v in records.versions}
+    beside = {id(v) for v in records.named}  # someone else's contact, naming the person too
     rows = []
     for version in session.exec(select(PracticeVersion).order_by(
             col(PracticeVersion.practice_id), col(PracticeVersion.version))):
         named_in = [name for name in _TEXTS if names_person(getattr(version, name))]
+        if id(version) in beside:
+            named_in.append("contact_text")
         if id(version) not in own and not named_in:
             continue
         practice = session.get(Practice, version.practice_id)
@@ -178,6 +186,8 @@ def _practices(session: Session, records: Any, names_person: Any) -> list[dict[s
             row.update(role="contact", contact_name=version.contact_name,
                        contact_email=version.contact_email, contact_phone=version.contact_phone,
                        consent_to_publish=version.publish_consent)
+        elif id(version) in beside:
+            row["role"] = "named in the contact details beside another contact"
         else:
             row["role"] = "named in the text"
         row["named_in"] = named_in
@@ -188,12 +198,20 @@ def _practices(session: Session, records: Any, names_person: Any) -> list[dict[s
 def _decisions(session: Session, names_person: Any) -> list[dict[str, Any]]:
     from sqlmodel import col, select
 
-    from .db.models import ReviewDecision
+    from .db.models import Practice, ReviewDecision
 
-    return [{"practice": d.practice_id, "decision": d.decision, "comment": d.comment,
-             "decided": _time(d.decided_at)}
+    rows = [{"practice": d.practice_id, "decision": d.decision, "comment": d.comment,
+             "corrected_title": d.corrected_title, "decided": _time(d.decided_at)}
             for d in session.exec(select(ReviewDecision).order_by(col(ReviewDecision.id)))
-            if names_person(d.comment)]
+            if names_person(d.comment) or names_person(d.corrected_title)]
+    # The reviewers' note and corrected title kept on the practice itself (forget cleans them).
+    for practice in session.exec(select(Practice).order_by(col(Practice.id))):
+        for label, text in (("reviewers' note", practice.reviewer_comment),
+                            ("corrected title", practice.corrected_title)):
+            if names_person(text):
+                rows.append({"practice": practice.id, "decision": label, "comment": text,
+                             "decided": None})
+    return rows
 
 
 def _erasures(workspace: Workspace, session: Session, email: str) -> list[dict[str, Any]]:

@@ -8,16 +8,18 @@ never as a part of a longer one (forgetting ``koulu@hel.fi`` leaves ``kalle.koul
 whose contact it is, raw answers whose contact field holds it, messages sent to it, bounces
 about it. The names and phone numbers stored in those records are what is erased beside the
 address, and only there (and in files that carry the address): another practice's text that
-happens to hold the same name is not this person's record.
+happens to hold the same name is not this person's record. A contact cell naming two people
+("Pekka Puupää; Maija Meikäläinen") is not the person's record either: only their part of it
+goes (:func:`drop_person`), and the other contact stays.
 
 **What changes.**
 
 - database: contacts (address replaced by ``erased-<hash8>@invalid``, name and phone cleared,
   status ``erased``); the person's practice versions (contact fields cleared; address, name and
   phone replaced in the card texts); their raw answers (contact fields blanked, texts scrubbed);
-  the outbox rows and bounces of the address; contact-list problems; reviewer comments and
-  decisions on their practices; received-file senders. Any other row only loses the address
-  itself where a text quotes it.
+  the outbox rows and bounces of the address; contact-list problems; reviewer comments,
+  corrected titles and decisions on their practices; received-file senders; the notes ``fetch``
+  kept. Any other row only loses the address itself where a text quotes it.
 - received originals under ``outputs/received``: a file that holds the person's data and nobody
   else's is **deleted**. A file that also holds someone else's (another address, or answers
   that are not the person's) is **kept, with the person's data scrubbed**: deleting it would
@@ -28,6 +30,10 @@ happens to hold the same name is not this person's record.
   back by accident).
 - every other file under ``outputs/`` (outbox copies, reports, review workbooks): a copy of a
   message sent only to the person is deleted; everything else is rewritten without them.
+- inside a file, row by row: a line or sheet row that shows someone else's address and not
+  this one keeps its text (a namesake, a shared switchboard number); the person's own email
+  (From/To/Cc) and a received file holding their answer lose their names and phones even where
+  the address is not beside them (a signature).
 - inside files it looks into containers: attachments of stored emails (base64 and
   quoted-printable decoded and re-encoded), zip archives, ``.xlsx``/``.ods`` workbooks (which are
   zip archives of XML: edited in place, every other part byte for byte as it was) and gzip.
@@ -37,8 +43,9 @@ happens to hold the same name is not this person's record.
 - the database is made to forget the old values: SQLite with ``secure_delete`` during the
   erasure, then ``VACUUM`` and a truncating WAL checkpoint; PostgreSQL ``VACUUM FULL`` of the
   tables touched. What may still hold the data (backups, PostgreSQL's WAL) is said in the result.
-- files the coordinator keeps outside ``outputs/`` (the contact list under ``recipients/``) are
-  not edited: they are named in the result, to be fixed by hand before a re-import.
+- files the coordinator keeps in the workspace outside ``outputs/`` (the contact list under
+  ``recipients/``, answers saved in an inbox folder before ingest) are not edited: they are
+  named in the result, to be fixed by hand.
 
 ``dry_run=True`` works out all of this and changes nothing: no row, no file (not even the key).
 An :class:`~.db.models.Erasure` row records the request by a keyed hash of the address and the
@@ -56,7 +63,7 @@ import re
 import secrets
 import zipfile
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -150,9 +157,23 @@ _NAME_ENDINGS = (r"(?::?(?:n|a|ä|ta|tä|lla|llä|lta|ltä|lle|ssa|ssä|sta|stä
                  r"hin|hun|hyn|hön|ni|nsa|nsä|kin))?")
 
 
+#: The forms of a surname in -nen, whose stem is -se-/-s- in every case but the first
+#: ("Meikäläisen", "Meikäläiselle", "Meikäläistä", "Meikäläisenä", "Meikäläiset").
+_NEN_ENDINGS = (r"(?:nen(?::?(?:kin|han|hän))?|s(?:e(?:n|ssa|ssä|sta|stä|en|lla|llä|lta|ltä|"
+                r"lle|na|nä|ksi|t|nsa|nsä|kin)?|t[aä]|ten|i(?:a|ä|en|in|lla|llä|lle|lta|ltä|"
+                r"ssa|ssä|sta|stä|na|nä|ksi)))")
+
+
 def name_pattern(name: str) -> re.Pattern[str]:
-    """Return a pattern for a full name as a whole, any spacing, with Finnish case endings."""
-    parts = r"\s+".join(re.escape(part) for part in name.split())
+    """Return a pattern for a full name as a whole, any spacing, with Finnish case endings
+    (a surname in -nen in all its forms)."""
+    words = name.split()
+    last = words[-1]
+    if len(words) > 1 and len(last) > 4 and last.casefold().endswith("nen"):
+        parts = r"\s+".join(re.escape(part) for part in words[:-1])
+        return re.compile(rf"(?<!\w){parts}\s+{re.escape(last[:-3])}{_NEN_ENDINGS}(?!\w)",
+                          re.IGNORECASE)
+    parts = r"\s+".join(re.escape(part) for part in words)
     return re.compile(rf"(?<!\w){parts}{_NAME_ENDINGS}(?!\w)", re.IGNORECASE)
 
 
@@ -202,6 +223,10 @@ class _Scrubber:
         if isinstance(value, dict):
             return {key: self.value(item, whole=whole) for key, item in value.items()}
         return value
+
+
+#: The scrubber, for ``person`` (what it shows is what ``forget`` would take out).
+Scrubber = _Scrubber
 
 
 # --- result ------------------------------------------------------------------------------
@@ -260,7 +285,10 @@ class ErasureResult:
             lines.append(f"Recorded as erasure {self.subject_hash[:12]}… (a keyed hash, "
                          "not the address).")
         lines += [f"{path}: still holds the address; remove that row by hand, or the next "
-                  "contact import brings the person back" for path in self.left]
+                  "contact import brings the person back" if path.startswith("recipients/")
+                  else f"{path}: still holds the address; it is outside outputs/, so forget "
+                  "does not change it: delete it or take the person out by hand"
+                  for path in self.left]
         lines += self.remains
         return lines
 
@@ -379,7 +407,12 @@ def submission_is_persons(raw: Any, matcher: AddressMatcher, headings: dict[str,
 
 @dataclass
 class PersonRecords:
-    """The rows that are the person's (found by the address), and their names and phones."""
+    """The rows that are the person's (found by the address), and their names and phones.
+
+    ``versions`` are the practice versions whose contact is the person; ``named`` are those
+    whose contact is someone else and whose contact text also names the person (a cell with two
+    people): there only the person's part of that text is theirs, never the contact fields.
+    """
 
     contacts: list[Any]
     versions: list[Any]
@@ -387,6 +420,50 @@ class PersonRecords:
     practice_ids: set[int]
     names: set[str] = field(default_factory=set)
     phones: set[str] = field(default_factory=set)
+    named: list[Any] = field(default_factory=list)
+    #: Other people's contacts imported from the same contact-list row as the person's.
+    sibling_contacts: list[Any] = field(default_factory=list)
+
+
+#: What separates people typed in one contact cell: a comma, a semicolon, a slash, "ja"/"och".
+_PEOPLE_SEPARATOR = re.compile(r"(\s*[;,/]\s*|\s+(?:ja|och|and|&)\s+)", re.IGNORECASE)
+
+
+def drop_person(cells: Sequence[str | None], matcher: AddressMatcher,
+                scrubber: _Scrubber | None = None) -> list[str | None]:
+    """Take the person's part out of contact cells that name several people, keep the others'.
+
+    ``cells`` are the texts of one contact as typed (the name cell, the address cell, the phone
+    cell, or the lines of a contact text). A cell is cut into parts at commas, semicolons,
+    slashes and "ja"; the parts holding the address go, and in the cells without it, the part at
+    the same place when the cell has as many parts ("Maija, Pekka" / "maija@…, pekka@…" /
+    "040…, 050…"), and any part that shows the person's name or phone. What is left is the
+    others' (None where nothing is).
+    """
+    split = [_PEOPLE_SEPARATOR.split(cell) if cell else [] for cell in cells]
+    places: set[tuple[int, int]] = set()  # (number of parts, index) of the person's parts
+    for pieces in split:
+        parts = pieces[0::2]
+        for index, part in enumerate(parts):
+            if matcher.mentions(part):
+                places.add((len(parts), index))
+    result: list[str | None] = []
+    for cell, pieces in zip(cells, split, strict=True):
+        if not cell:
+            result.append(cell)
+            continue
+        parts, seps = pieces[0::2], pieces[1::2]
+        kept: list[str] = []
+        for index, part in enumerate(parts):
+            theirs = (matcher.mentions(part) or (len(parts), index) in places
+                      or (scrubber is not None and scrubber.text(part) != part))
+            if not theirs and part.strip():
+                if kept:
+                    kept.append(seps[index - 1] if index else ", ")
+                kept.append(part)
+        text = "".join(kept).strip()
+        result.append(text or None)
+    return result
 
 
 def find_records(workspace: Workspace, matcher: AddressMatcher, *,
@@ -397,17 +474,28 @@ def find_records(workspace: Workspace, matcher: AddressMatcher, *,
     from .db.models import Contact, PracticeVersion, Submission
 
     headings = contact_headings(workspace)
-    contacts = [c for c in session.exec(select(Contact)) if matcher.is_address(c.email)]
+    every_contact = list(session.exec(select(Contact)))
+    contacts = [c for c in every_contact if matcher.is_address(c.email)]
+    siblings = [other for c in contacts for other in contact_siblings(c, every_contact)
+                if other is not c and not matcher.is_address(other.email)]
     submissions = [s for s in session.exec(select(Submission))
                    if matcher.mentions(s.raw) and submission_is_persons(s.raw, matcher, headings)]
     submission_ids = {s.id for s in submissions}
-    versions = [v for v in session.exec(select(PracticeVersion))
-                if matcher.is_address(v.contact_email) or matcher.mentions(v.contact_text)
-                or (v.submission_id is not None and v.submission_id in submission_ids)]
+    versions, named = [], []
+    for v in session.exec(select(PracticeVersion)):
+        if matcher.is_address(v.contact_email) or (
+                v.submission_id is not None and v.submission_id in submission_ids):
+            versions.append(v)
+        elif matcher.mentions(v.contact_text):
+            if v.contact_email or matcher.others(v.contact_text or ""):
+                named.append(v)  # someone else's contact, naming the person beside them
+            else:
+                versions.append(v)
     scrubber = _Scrubber(matcher, "")
     for contact in contacts:
-        scrubber.add_name(contact.name)
-        scrubber.add_phone(contact.phone)
+        name, phone = own_part(contact, every_contact)
+        scrubber.add_name(name)
+        scrubber.add_phone(phone)
     for version in versions:
         scrubber.add_name(version.contact_name)
         scrubber.add_phone(version.contact_phone)
@@ -419,7 +507,32 @@ def find_records(workspace: Workspace, matcher: AddressMatcher, *,
                 scrubber.add_phone(value)
     return PersonRecords(contacts=contacts, versions=versions, submissions=submissions,
                          practice_ids={v.practice_id for v in versions},
-                         names=scrubber.names, phones=scrubber.phones)
+                         names=scrubber.names, phones=scrubber.phones, named=named,
+                         sibling_contacts=siblings)
+
+
+def contact_siblings(contact: Any, every_contact: Iterable[Any]) -> list[Any]:
+    """Return the contacts imported from the same row of a contact list with the same name and
+    phone cells (one per address of a cell naming several people), in the row's order."""
+    if not contact.source_file or contact.source_row is None:
+        return [contact]
+    return sorted((c for c in every_contact if c.source_file == contact.source_file
+                   and c.source_row == contact.source_row and c.name == contact.name
+                   and c.phone == contact.phone and c.municipality_code == contact.municipality_code),
+                  key=lambda c: c.id or 0)
+
+
+def own_part(contact: Any, every_contact: Iterable[Any]) -> tuple[str | None, str | None]:
+    """Return the person's own name and phone from a contact row shared with others
+    ("Maija Meikäläinen; Pekka Puupää" imported once per address)."""
+    siblings = contact_siblings(contact, every_contact)
+    if len(siblings) < 2:
+        return contact.name, contact.phone
+    cells: list[str | None] = [contact.name, "; ".join(s.email for s in siblings), contact.phone]
+    for other in siblings:
+        if other is not contact:
+            cells = drop_person(cells, AddressMatcher(other.email))
+    return cells[0], cells[2]
 
 
 # --- the erasure, step by step -----------------------------------------------------------
@@ -491,6 +604,7 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
     _erase_messages_and_bounces(run)
     _erase_review_texts(run)
     _erase_received_senders(run)
+    _erase_fetched(run)
     if apply:
         session.flush()
     _erase_files(run)
@@ -505,16 +619,35 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
             recorded = True
         session.commit()
     remains = _make_unrecoverable(session, run.tables | {"erasure"}) if apply else []
+    if any(kind.startswith("received_copies") for kind in counts):
+        remains.append("The received files above are the copies ingest keeps; the originals "
+                       "ingested from outside the workspace (a downloads folder, a mail "
+                       "client) were not looked at: delete or clean them there.")
     return ErasureResult(subject_hash=digest, dry_run=dry_run, places=run.places, counts=counts,
                          recorded=recorded, left=left, remains=remains)
 
 
 def _erase_contacts(run: _Run) -> None:
+    # First someone else's contacts from the person's contact-list row (their name and phone
+    # cells named both), while the person's address still says which part is theirs.
+    known = [*run.records.contacts, *run.records.sibling_contacts]
+    for contact in run.records.sibling_contacts:
+        row = contact_siblings(contact, known)
+        cells = drop_person([contact.name, "; ".join(s.email for s in row), contact.phone],
+                            run.matcher, run.scrubber)
+        if (cells[0], cells[2]) == (contact.name, contact.phone):
+            continue
+        run.note("contacts", f"another contact of municipality {contact.municipality_code} from "
+                 f"{contact.source_file} row {contact.source_row}",
+                 "the person taken out of its name and phone; the contact kept", "contact")
+        if run.apply:
+            contact.name, contact.phone = cells[0], cells[2]
+            run.save(contact)
     for contact in run.records.contacts:
         source = f", imported from {contact.source_file}" if contact.source_file else ""
-        row = f" row {contact.source_row}" if contact.source_file and contact.source_row else ""
-        run.note("contacts", f"contact of municipality {contact.municipality_code}{source}{row}",
-                 "address replaced, name and phone removed", "contact")
+        row_text = f" row {contact.source_row}" if contact.source_file and contact.source_row else ""
+        run.note("contacts", f"contact of municipality {contact.municipality_code}{source}"
+                 f"{row_text}", "address replaced, name and phone removed", "contact")
         if run.apply:
             contact.email, contact.name, contact.phone = run.scrubber.replacement, None, None
             contact.status = "erased"
@@ -527,16 +660,26 @@ def _erase_versions(run: _Run) -> None:
     from .db.models import PracticeVersion
 
     persons = {id(v) for v in run.records.versions}
+    named = {id(v) for v in run.records.named}
     for version in run.session.exec(select(PracticeVersion)):
         whole = id(version) in persons
         label = f"practice {version.practice_id} ({version.title or 'untitled'}), version " \
                 f"{version.version}"
         actions = []
+        # A contact text that names others beside the person keeps the others' part.
+        others_text = (_others_part(run, version.contact_text)
+                       if (whole or id(version) in named) and version.contact_text else None)
         if whole and any(getattr(version, n) for n in (*_CONTACT_FIELDS, "contact_text")):
-            actions.append("contact details removed")
+            actions.append("contact details removed" if not others_text else
+                           "contact details removed; the other people in its contact text kept")
             if run.apply:
-                for name in (*_CONTACT_FIELDS, "contact_text"):
+                for name in _CONTACT_FIELDS:
                     setattr(version, name, None)
+                version.contact_text = others_text
+        elif id(version) in named:
+            actions.append("the person taken out of its contact text; its contact kept")
+            if run.apply:
+                version.contact_text = others_text
         scrubbed = run.scrub(version, _VERSION_TEXTS, whole=whole)
         if scrubbed:
             actions.append("the person taken out of its texts" if whole
@@ -555,28 +698,75 @@ def _erase_versions(run: _Run) -> None:
             run.save(version)
 
 
+def _others_part(run: _Run, text: str) -> str | None:
+    """Return a contact text without the person: the other people's part, or None."""
+    if not run.matcher.others(text, run.ignore):
+        return None
+    lines = drop_person(text.split("\n"), run.matcher, run.scrubber)
+    left = "\n".join(line for line in lines if line)
+    return run.scrubber.text(left) or None
+
+
 def _erase_submissions(run: _Run) -> None:
     from sqlmodel import select
 
     from .db.models import ReceivedFile, Submission
 
     persons = {s.id for s in run.records.submissions}
-    headings = contact_headings(run.workspace) if persons else {}
+    headings: dict[str, str] | None = None
     for submission in run.session.exec(select(Submission)):
         whole = submission.id in persons
-        cleaned = run.scrubber.value(submission.raw, whole=whole)
+        shared = False
+        raw = submission.raw
+        if whole or run.matcher.mentions(raw):
+            headings = contact_headings(run.workspace) if headings is None else headings
+        if not whole and headings and run.matcher.mentions(raw):
+            # Someone else's answer whose contact cells name the person beside them: the
+            # person's part of those cells goes (their name and phone too), the others' stays.
+            raw = _drop_from_contact_fields(run, raw, headings)
+            shared = raw != submission.raw
+        cleaned = run.scrubber.value(raw, whole=whole)
         if whole:
-            cleaned = _blank_contact_fields(cleaned, headings)
+            cleaned = _blank_contact_fields(cleaned, headings or {})
         if cleaned == submission.raw:
             continue
         received = run.session.get(ReceivedFile, submission.received_file_id)
-        name = received.original_name if received else "a received file"
+        name = run.scrubber.text(received.original_name) if received else "a received file"
         run.note("submissions", f"the answer as received: {submission.locator} of {name}",
                  "contact answers blanked, the person taken out of the texts" if whole
+                 else "the person taken out of its contact answers, the others kept" if shared
                  else "the address taken out of the texts", "submission")
         if run.apply:
             submission.raw = cleaned
             run.save(submission)
+
+
+def _drop_from_contact_fields(run: _Run, raw: Any, headings: dict[str, str]) -> Any:
+    """Return ``raw`` with the person's part taken out of its contact answers (see drop_person)."""
+    values = [value for _, value in raw_contact_values(raw, headings) if isinstance(value, str)]
+    if not any(run.matcher.mentions(value) for value in values):
+        return raw
+    mapping = dict(zip(values, drop_person(list(values), run.matcher, run.scrubber), strict=True))
+    return _map_contact_fields(raw, headings, mapping)
+
+
+def _map_contact_fields(value: Any, headings: dict[str, str],
+                        mapping: dict[str, str | None]) -> Any:
+    """Replace the contact answers of a raw submission as ``mapping`` says."""
+    if isinstance(value, dict):
+        return {key: (mapping.get(item, item) if headings.get(_fold(str(key))) in _CONTACT_FIELDS
+                      and isinstance(item, str) else _map_contact_fields(item, headings, mapping))
+                for key, item in value.items()}
+    if isinstance(value, list):
+        cells = [item for item in value if item not in (None, "")]
+        if (len(cells) >= 2 and isinstance(cells[0], str)
+                and headings.get(_fold(cells[0])) in _CONTACT_FIELDS
+                and not any(isinstance(item, list | dict) for item in value)):
+            first = value.index(cells[0])
+            return [mapping.get(item, item) if i > first and isinstance(item, str) else item
+                    for i, item in enumerate(value)]
+        return [_map_contact_fields(item, headings, mapping) for item in value]
+    return value
 
 
 def _blank_contact_fields(value: Any, headings: dict[str, str]) -> Any:
@@ -645,10 +835,11 @@ def _erase_review_texts(run: _Run) -> None:
                      "the person taken out of them", "practice")
             run.save(practice)
     for decision in run.session.exec(select(ReviewDecision)):
-        if run.scrub(decision, ("comment",), whole=decision.practice_id in persons):
+        if run.scrub(decision, ("comment", "corrected_title"),
+                     whole=decision.practice_id in persons):
             run.note("review_decisions", f"a review decision on practice {decision.practice_id} "
                      f"({decision.decision}, {decision.decided_at:%Y-%m-%d})",
-                     "the person taken out of the comment", "reviewdecision")
+                     "the person taken out of its comment and corrected title", "reviewdecision")
             run.save(decision)
     if run.retitled and run.apply:
         # The page's address was made from the title: erasure outranks a stable URL, so the
@@ -661,18 +852,70 @@ def _erase_review_texts(run: _Run) -> None:
                 published_slug=None))
 
 
+def _file_name(run: _Run, name: str, *, whole: bool) -> str:
+    """Return a file name without the person (words joined by "_" read as spaced too)."""
+    scrub = run.scrubber.text if whole else run.scrubber.address
+    cleaned = scrub(name)
+    if cleaned == name and "_" in name and " " not in name:
+        cleaned = scrub(name.replace("_", " ")).replace(" ", "_")
+        if cleaned == name.replace("_", " ").replace(" ", "_"):
+            return name
+    return cleaned
+
+
 def _erase_received_senders(run: _Run) -> None:
     from sqlmodel import select
 
     from .db.models import ReceivedFile
 
+    persons = {s.received_file_id for s in run.records.submissions}
     for received in run.session.exec(select(ReceivedFile)):
+        # A file named after the person ("Maija Meikäläinen vastaus.xlsx"): the name recorded
+        # and the stored copy's name lose them.
+        mine = received.id in persons or bool(received.sender
+                                              and run.matcher.mentions(received.sender))
+        name = _file_name(run, received.original_name, whole=mine)
+        if name != received.original_name:
+            run.note("received_file_names", f"the name of a received file ({name})",
+                     "the person taken out of it, the stored copy renamed", "receivedfile")
+            if run.apply:
+                _rename_stored(run, received, whole=mine)
+                received.original_name = name
+                run.save(received)
         if received.sender and run.matcher.mentions(received.sender):
-            run.note("received_file_senders", f"the sender recorded for {received.original_name}",
+            run.note("received_file_senders", f"the sender recorded for {name}",
                      "replaced", "receivedfile")
             if run.apply:
                 received.sender = run.scrubber.replacement
                 run.save(received)
+
+
+def _erase_fetched(run: _Run) -> None:
+    """The note kept on a message ``fetch`` read (its subject, when it could not be read)."""
+    from sqlmodel import select
+
+    from .db.models import FetchedMessage
+
+    for fetched in run.session.exec(select(FetchedMessage)):
+        if run.scrub(fetched, ("detail",), whole=run.matcher.mentions(fetched.detail)):
+            run.note("fetched_messages", f"the note on message UID {fetched.uid} read from "
+                     f"{fetched.folder}", "the person taken out of it", "fetchedmessage")
+            run.save(fetched)
+
+
+def _rename_stored(run: _Run, received: Any, *, whole: bool) -> None:
+    """Rename the stored copy of a received file whose name shows the person."""
+    if not received.stored_path:
+        return
+    stored = Path(received.stored_path)
+    new_name = _file_name(run, stored.name, whole=whole)
+    if new_name == stored.name:
+        return
+    path = stored if stored.is_absolute() else run.workspace.root / stored
+    target = path.with_name(new_name)
+    if path.exists() and not target.exists():
+        path.rename(target)
+    received.stored_path = str(stored.with_name(new_name))
 
 
 # --- files ---------------------------------------------------------------------------------
@@ -690,16 +933,20 @@ class _Blob:
 
 
 def scrub_blob(name: str, data: bytes, scrubber: _Scrubber, ignore: set[str],
-               depth: int = 0) -> _Blob:
-    """Return ``data`` without the person, looking inside gzip, zip/xlsx/ods and emails."""
+               depth: int = 0, *, force: bool = False) -> _Blob:
+    """Return ``data`` without the person, looking inside gzip, zip/xlsx/ods and emails.
+
+    A text that does not show the address keeps the names and phones in it, unless ``force``
+    says the whole is the person's (their own email or answer): then those go too.
+    """
     lower = name.lower()
     if depth < 5 and data[:2] == b"\x1f\x8b":
-        return _scrub_gzip(name, data, scrubber, ignore, depth)
+        return _scrub_gzip(name, data, scrubber, ignore, depth, force=force)
     if depth < 5 and data[:4] == b"PK\x03\x04":
-        return _scrub_zip(data, scrubber, ignore, depth)
+        return _scrub_zip(data, scrubber, ignore, depth, force=force)
     if depth < 5 and (lower.endswith((".eml", ".mbox")) or _looks_like_email(data)):
-        return _scrub_email(data, scrubber, ignore, depth)
-    return _scrub_text(data, scrubber, ignore)
+        return _scrub_email(data, scrubber, ignore, depth, force=force)
+    return _scrub_text(data, scrubber, ignore, force=force)
 
 
 def _looks_like_email(data: bytes) -> bool:
@@ -709,7 +956,8 @@ def _looks_like_email(data: bytes) -> bool:
             and b"\n\n" in data.replace(b"\r\n", b"\n")[:200_000])
 
 
-def _scrub_text(data: bytes, scrubber: _Scrubber, ignore: set[str]) -> _Blob:
+def _scrub_text(data: bytes, scrubber: _Scrubber, ignore: set[str], *,
+                force: bool = False) -> _Blob:
     matcher = scrubber.matcher
     if b"\x00" in data[:4096]:  # binary: UTF-16 text (Outlook) or a format we cannot edit
         mentions = matcher.mentions_bytes(data)
@@ -725,18 +973,66 @@ def _scrub_text(data: bytes, scrubber: _Scrubber, ignore: set[str]) -> _Blob:
     is_xml = text.lstrip().startswith("<")
     plain = html.unescape(text) if is_xml else text
     mentions = matcher.mentions(plain)
-    if not mentions:
+    if not mentions and not force:
         return _Blob(data, others=matcher.others(plain, ignore))
-    cleaned = _scrub_xml(text, scrubber) if is_xml else scrubber.text(text)
+    cleaned = (_scrub_xml(text, scrubber, ignore) if is_xml
+               else "".join(_scrub_line(line, scrubber, ignore)
+                            for line in text.splitlines(keepends=True)))
+    if not mentions and cleaned == text:
+        return _Blob(data, others=matcher.others(plain, ignore))
     return _Blob(cleaned.encode(encoding, errors="surrogateescape"), mentions=True,
                  others=matcher.others(html.unescape(cleaned) if is_xml else cleaned, ignore))
 
 
 _XML_TEXT = re.compile(r'(>)([^<]+)(<)|(=")([^"]*)(")')
+#: A row of a worksheet (.xlsx) or of a LibreOffice table (.ods content.xml).
+_XML_ROW = re.compile(r"<(row|table:table-row)\b[^>]*?(?:/>|>.*?</\1>)", re.DOTALL)
+_XML_CELL = re.compile(r"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.DOTALL)
+_SHARED_INDEX = re.compile(r"<v>(\d+)</v>")
+_SHARED_ITEM = re.compile(r"<si>.*?</si>|<si/>", re.DOTALL)
 
 
-def _scrub_xml(text: str, scrubber: _Scrubber) -> str:
-    """Scrub the text nodes and attribute values of XML (workbook parts), references decoded."""
+def _someone_elses(text: str, scrubber: _Scrubber, ignore: set[str]) -> bool:
+    """A line or row that shows another person's address and not this one is that person's:
+    a name or phone of this person's there is someone else's who shares it (two Maija
+    Meikäläinens, one switchboard number), so it stays."""
+    return (bool(scrubber.names or scrubber.phones) and not scrubber.matcher.mentions(text)
+            and bool(scrubber.matcher.others(text, ignore)))
+
+
+def _scrub_line(line: str, scrubber: _Scrubber, ignore: set[str]) -> str:
+    return line if _someone_elses(line, scrubber, ignore) else scrubber.text(line)
+
+
+def _row_text(row: str, shared: list[str] | None) -> str:
+    """The text a worksheet row shows: its text nodes, and its shared strings resolved."""
+    parts = [html.unescape(value) for value in re.findall(r">([^<]+)<", row)]
+    if shared:
+        for attrs, inner in _XML_CELL.findall(row):
+            index = _SHARED_INDEX.search(inner or "")
+            if 't="s"' in attrs and index and int(index.group(1)) < len(shared):
+                parts.append(shared[int(index.group(1))])
+    return "\n".join(parts)
+
+
+def _scrub_xml(text: str, scrubber: _Scrubber, ignore: set[str] | None = None,
+               shared: list[str] | None = None) -> str:
+    """Scrub the text nodes and attribute values of XML (workbook parts), references decoded.
+
+    With ``ignore`` given, rows of a sheet that are someone else's (``_someone_elses``; shared
+    strings resolved from ``shared``) keep their text.
+    """
+    if ignore is not None and (scrubber.names or scrubber.phones) and _XML_ROW.search(text):
+        def row(match: re.Match[str]) -> str:
+            if _someone_elses(_row_text(match.group(0), shared), scrubber, ignore):
+                return match.group(0)
+            return _scrub_xml(match.group(0), scrubber)
+
+        pieces, last = [], 0
+        for match in _XML_ROW.finditer(text):
+            pieces += [_scrub_xml(text[last:match.start()], scrubber), row(match)]
+            last = match.end()
+        return "".join(pieces) + _scrub_xml(text[last:], scrubber)
     from xml.sax.saxutils import escape
 
     def one(match: re.Match[str]) -> str:
@@ -752,12 +1048,12 @@ def _scrub_xml(text: str, scrubber: _Scrubber) -> str:
 
 
 def _scrub_gzip(name: str, data: bytes, scrubber: _Scrubber, ignore: set[str],
-                depth: int) -> _Blob:
+                depth: int, *, force: bool = False) -> _Blob:
     try:
         inner = gzip.decompress(data)
     except (OSError, EOFError, gzip.BadGzipFile):
-        return _scrub_text(data, scrubber, ignore)
-    blob = scrub_blob(name.removesuffix(".gz"), inner, scrubber, ignore, depth + 1)
+        return _scrub_text(data, scrubber, ignore, force=force)
+    blob = scrub_blob(name.removesuffix(".gz"), inner, scrubber, ignore, depth + 1, force=force)
     if blob.data != inner:
         mtime = int.from_bytes(data[4:8], "little")
         blob.data = gzip.compress(blob.data, mtime=mtime)
@@ -766,7 +1062,8 @@ def _scrub_gzip(name: str, data: bytes, scrubber: _Scrubber, ignore: set[str],
     return blob
 
 
-def _scrub_zip(data: bytes, scrubber: _Scrubber, ignore: set[str], depth: int) -> _Blob:
+def _scrub_zip(data: bytes, scrubber: _Scrubber, ignore: set[str], depth: int, *,
+               force: bool = False) -> _Blob:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = [(info, archive.read(info)) for info in archive.infolist()]
@@ -775,10 +1072,20 @@ def _scrub_zip(data: bytes, scrubber: _Scrubber, ignore: set[str], depth: int) -
         return _Blob(data, mentions=mentions, opaque=mentions)
     result = _Blob(data)
     changed: dict[str, bytes] = {}
+    shared = _split_shared_strings({i.filename: c for i, c in members}, scrubber, ignore)
     for info, content in members:
         if info.is_dir():
             continue
-        blob = scrub_blob(info.filename, content, scrubber, ignore, depth + 1)
+        if info.filename in shared:
+            # The workbook's strings and sheets, already scrubbed row by row.
+            content_now = shared[info.filename]
+            plain = html.unescape(content.decode("utf-8", "replace"))
+            result.mentions |= scrubber.matcher.mentions(plain) or content_now != content
+            result.others |= scrubber.matcher.others(plain, ignore)
+            if content_now != content:
+                changed[info.filename] = content_now
+            continue
+        blob = scrub_blob(info.filename, content, scrubber, ignore, depth + 1, force=force)
         result.mentions |= blob.mentions
         result.opaque |= blob.opaque
         result.others |= blob.others
@@ -802,6 +1109,67 @@ def _scrub_zip(data: bytes, scrubber: _Scrubber, ignore: set[str], depth: int) -
     return result
 
 
+def _split_shared_strings(parts: dict[str, bytes], scrubber: _Scrubber,
+                          ignore: set[str]) -> dict[str, bytes]:
+    """Scrub an .xlsx's shared strings and sheets together, row by row; return the new parts.
+
+    A sheet cell points into one list of strings shared by every row. Where a row that is
+    someone else's (``_someone_elses``) points at a string that would change (the same name),
+    it gets a copy of the string as it was, so the other rows lose it and that row keeps it.
+    Nothing is returned when the workbook has no shared strings or nothing is at stake.
+    """
+    strings = parts.get("xl/sharedStrings.xml")
+    if strings is None or not (scrubber.names or scrubber.phones):
+        return {}
+    text = strings.decode("utf-8")
+    items = [match.group(0) for match in _SHARED_ITEM.finditer(text)]
+    plain = ["".join(html.unescape(v) for v in re.findall(r">([^<]+)<", item)) for item in items]
+    if not any(scrubber.matcher.mentions(value) for value in plain) and not any(
+            scrubber.matcher.mentions(html.unescape(data.decode("utf-8", "replace")))
+            for name, data in parts.items() if name.startswith("xl/worksheets/")):
+        return {}
+    copies: dict[int, int] = {}
+    result: dict[str, bytes] = {}
+    for name, data in parts.items():
+        if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+            continue
+        sheet = data.decode("utf-8")
+
+        def keep_row(match: re.Match[str]) -> str:
+            row = match.group(0)
+            if not _someone_elses(_row_text(row, plain), scrubber, ignore):
+                return _scrub_xml(row, scrubber)
+
+            def keep_cell(cell: re.Match[str]) -> str:
+                index = _SHARED_INDEX.search(cell.group(2) or "")
+                if 't="s"' not in cell.group(1) or not index or int(index.group(1)) >= len(plain):
+                    return cell.group(0)
+                number = int(index.group(1))
+                if scrubber.text(plain[number]) == plain[number]:
+                    return cell.group(0)
+                copy = copies.setdefault(number, len(items) + len(copies))
+                return cell.group(0).replace(index.group(0), f"<v>{copy}</v>")
+
+            return _XML_CELL.sub(keep_cell, row)
+
+        pieces, last = [], 0
+        for match in _XML_ROW.finditer(sheet):
+            pieces += [_scrub_xml(sheet[last:match.start()], scrubber), keep_row(match)]
+            last = match.end()
+        result[name] = ("".join(pieces) + _scrub_xml(sheet[last:], scrubber)).encode("utf-8")
+    scrubbed = [_scrub_xml(item, scrubber) for item in items]
+    kept = [items[number] for number, _ in sorted(copies.items(), key=lambda kv: kv[1])]
+    body = iter(scrubbed)
+    new_text = _SHARED_ITEM.sub(lambda _m: next(body), text)
+    if kept:
+        end = new_text.rindex("</sst>")
+        new_text = new_text[:end] + "".join(kept) + new_text[end:]
+        new_text = re.sub(r'uniqueCount="\d+"', f'uniqueCount="{len(items) + len(kept)}"',
+                          new_text, count=1)
+    result["xl/sharedStrings.xml"] = new_text.encode("utf-8")
+    return result
+
+
 def _header_text(value: Any) -> str:
     from email.header import decode_header, make_header
 
@@ -811,17 +1179,25 @@ def _header_text(value: Any) -> str:
         return str(value)
 
 
-def _scrub_email(data: bytes, scrubber: _Scrubber, ignore: set[str], depth: int) -> _Blob:
+#: Headers that make a message the person's own (sent by them or to them): its body and
+#: attachments lose the person's name and phone (a signature) even where the address is not.
+_PERSON_HEADERS = ("from", "sender", "reply-to", "to", "cc")
+
+
+def _scrub_email(data: bytes, scrubber: _Scrubber, ignore: set[str], depth: int, *,
+                 force: bool = False) -> _Blob:
     from email import message_from_bytes, policy
 
     message = message_from_bytes(data, policy=policy.compat32)
     result = _Blob(data)
     changed = False
+    force = force or any(scrubber.matcher.mentions(_header_text(value))
+                         for name, value in message.items() if name.lower() in _PERSON_HEADERS)
     for part in message.walk():
         changed |= _scrub_headers(part, scrubber, ignore, result)
         if part.is_multipart():
             continue
-        changed |= _scrub_part(part, scrubber, ignore, depth, result)
+        changed |= _scrub_part(part, scrubber, ignore, depth, result, force=force)
     if changed:
         result.data = message.as_bytes(policy=policy.compat32)
     if not result.mentions and scrubber.matcher.mentions_bytes(data):
@@ -855,7 +1231,7 @@ def _scrub_headers(part: Message, scrubber: _Scrubber, ignore: set[str], result:
 
 
 def _scrub_part(part: Message, scrubber: _Scrubber, ignore: set[str], depth: int,
-                result: _Blob) -> bool:
+                result: _Blob, *, force: bool = False) -> bool:
     from email import encoders
 
     payload = part.get_payload(decode=True)
@@ -869,12 +1245,12 @@ def _scrub_part(part: Message, scrubber: _Scrubber, ignore: set[str], depth: int
         except (LookupError, UnicodeDecodeError):
             text = payload.decode("latin-1")
             charset = "latin-1"
-        blob = _scrub_text(text.encode("utf-8"), scrubber, ignore)
+        blob = _scrub_text(text.encode("utf-8"), scrubber, ignore, force=force)
         new = blob.data.decode("utf-8").encode(charset or "utf-8", errors="replace")
         if new == text.encode(charset or "utf-8", errors="replace"):
             new = payload
     else:
-        blob = scrub_blob(filename, payload, scrubber, ignore, depth + 1)
+        blob = scrub_blob(filename, payload, scrubber, ignore, depth + 1, force=force)
         new = blob.data
     result.mentions |= blob.mentions
     result.others |= blob.others
@@ -910,7 +1286,10 @@ def _erase_files(run: _Run) -> None:
             continue
         resolved = path.resolve()
         linked = received.get(resolved)
-        blob = scrub_blob(path.name, path.read_bytes(), run.scrubber, run.ignore)
+        # A received file holding the person's answer is theirs: names and phones go from it
+        # even where the address is not beside them.
+        blob = scrub_blob(path.name, path.read_bytes(), run.scrubber, run.ignore,
+                          force=linked is not None and linked[0])
         if not (linked is not None and linked[0]) and not blob.mentions:
             continue
         _settle_file(run, path, blob, linked)
@@ -1029,15 +1408,23 @@ def _shows_person(run: _Run, path: Path) -> bool:
 
 
 def _left_outside(workspace: Workspace, matcher: AddressMatcher) -> list[str]:
-    """Name the coordinator's own files that still hold the address (not ours to edit)."""
+    """Name the coordinator's own files in the workspace, outside outputs/, that still hold the
+    address (not ours to edit): the contact list under recipients/, and the folders the
+    answers were saved in before ingest (an inbox/ of saved emails and questionnaires)."""
     left = []
-    base = workspace.root / "recipients"
+    root = workspace.root.resolve()
+    outputs = workspace.outputs.resolve()
     scrubber = _Scrubber(matcher, "")
-    for path in sorted(base.rglob("*")) if base.is_dir() else []:
-        if path.is_file() and path.stat().st_size < _MAX_SCAN:
-            if scrub_blob(path.name, path.read_bytes(), scrubber, set()).mentions:
-                left.append(path.relative_to(workspace.root).as_posix())
-    return left
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if (not path.is_file() or _inside(path, outputs) or _is_database(path)
+                or any(part.startswith(".") or part == "__pycache__" for part in relative.parts)
+                or path.stat().st_size >= _MAX_SCAN):
+            continue
+        if scrub_blob(path.name, path.read_bytes(), scrubber, set()).mentions:
+            left.append(relative.as_posix())
+    # The contact list first: it is the one that brings the person back.
+    return sorted(left, key=lambda name: (not name.startswith("recipients/"), name))
 
 
 # --- the database forgets --------------------------------------------------------------------
