@@ -254,3 +254,31 @@ def test_code_and_name_in_one_cell_are_checked_against_each_other(session: Sessi
                                          "'Helsinki' is 091 Helsinki; fix one of them")
     helsinki = session.exec(select(Contact).where(Contact.municipality_code == "091")).one()
     assert helsinki.name == "Matti Meikäläinen"
+
+
+def test_a_row_naming_two_people_gives_each_address_its_own_name_and_phone(
+        session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "contacts.csv"
+    path.write_text(
+        "kunta;sähköposti;nimi;puhelin\n"
+        "Kerava;maija@kerava.example.fi, pekka@kerava.example.fi;"
+        "Maija Meikäläinen ja Pekka Puupää;040 123 4567, 050 765 4321\n"
+        # a surname first, a comma: one person, given to both addresses as typed
+        'Vantaa;"kirjaamo@vantaa.example.fi; liisa@vantaa.example.fi";Lahtinen, Liisa;09 123 456\n'
+        # three names for two addresses: which is whose cannot be told
+        'Espoo;"a@espoo.example.fi; b@espoo.example.fi";Anna / Bertta / Cecilia;\n',
+        encoding="utf-8")
+    result = import_contacts(path, session=session, display="contacts.csv")
+    session.commit()
+    assert result.added == 6
+    people = {c.email: (c.name, c.phone) for c in session.exec(select(Contact))}
+    assert people["maija@kerava.example.fi"] == ("Maija Meikäläinen", "040 123 4567")
+    assert people["pekka@kerava.example.fi"] == ("Pekka Puupää", "050 765 4321")
+    assert people["kirjaamo@vantaa.example.fi"] == ("Lahtinen, Liisa", "09 123 456")
+    assert people["liisa@vantaa.example.fi"] == ("Lahtinen, Liisa", "09 123 456")
+    assert people["a@espoo.example.fi"] == people["b@espoo.example.fi"] == (
+        "Anna / Bertta / Cecilia", None)
+    kerava = next(o for o in result.report.outcomes if o.detail.get("code") == "245")
+    assert "given to its addresses in order" in kerava.reason
+    vantaa = next(o for o in result.report.outcomes if o.detail.get("code") == "092")
+    assert "in order" not in vantaa.reason

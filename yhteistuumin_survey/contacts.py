@@ -295,8 +295,15 @@ def import_contacts(path: Path, *, session: Session, display: str | None = None)
         addresses = _row_addresses(column(row, "email"), problem)
         counts = {"added": 0, "updated": 0, "unchanged": 0, "duplicate": 0}
         if code is not None:
-            counts = upsert(code, addresses, index, name=column(row, "name") or None,
-                            role=column(row, "role") or None, phone=column(row, "phone") or None)
+            names = per_person(column(row, "name"), len(addresses), "name")
+            phones = per_person(column(row, "phone"), len(addresses), "phone")
+            if len(addresses) > 1 and (len(set(names)) > 1 or len(set(phones)) > 1):
+                note = "; ".join(filter(None, [note, "the names and phones of the row given to "
+                                               "its addresses in order"]))
+            for address, name, phone in zip(addresses, names, phones, strict=True):
+                for key, n in upsert(code, [address], index, name=name,
+                                     role=column(row, "role") or None, phone=phone).items():
+                    counts[key] += n
         result.added += counts["added"]
         result.updated += counts["updated"]
         result.unchanged += counts["unchanged"]
@@ -309,6 +316,34 @@ def import_contacts(path: Path, *, session: Session, display: str | None = None)
                                    text=item.text[:500], reason=item.reason))
     session.flush()
     return result
+
+
+#: What separates people in a contact-list cell: a semicolon, a slash, a line, "ja"/"och".
+_PEOPLE = re.compile(r"\s*(?:[;/\n]|\s(?:ja|och|and|&)\s)\s*", re.IGNORECASE)
+_DIGIT = re.compile(r"\d")
+
+
+def per_person(cell: str, count: int, kind: str) -> list[str | None]:
+    """Return a row's name (``kind`` "name") or phone cell for each of its ``count`` addresses.
+
+    A cell naming as many people as the row has addresses ("Maija Meikäläinen; Pekka Puupää"
+    beside "maija@…; pekka@…") gives each address its own part, in order; commas separate
+    people only when every part is a whole name (two words or more: "Meikäläinen, Maija" is one
+    person) or a whole phone number. Any other cell is every address's, as it was typed.
+    """
+    whole: list[str | None] = [cell or None] * count
+    if count < 2 or not cell:
+        return whole
+    parts = [part.strip() for part in _PEOPLE.split(cell)]
+    if len(parts) != count:
+        parts = [part.strip() for part in cell.split(",")]
+        fits = (lambda part: len(part.split()) >= 2) if kind == "name" else \
+            (lambda part: len(_DIGIT.findall(part)) >= 5)
+        if len(parts) != count or not all(map(fits, parts)):
+            return whole
+    if not all(parts):
+        return whole
+    return list(parts)
 
 
 def _find_contact_sheet(path: Path, source: str) -> tuple[Sheet, int, dict[str, list[int]]]:
