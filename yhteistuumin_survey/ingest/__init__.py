@@ -706,7 +706,8 @@ class _Run:
 
 
 #: Flags that say a value was not sure (the report names them beside the row).
-_UNSURE_FLAGS = ("unsure:", "municipality-unresolved", "municipality-ambiguous", "consent-unknown")
+_UNSURE_FLAGS = ("unsure:", "municipality-unresolved", "municipality-ambiguous", "consent-unknown",
+                 "hidden-sheet")
 
 
 def _to_check(flags: Iterable[str]) -> str:

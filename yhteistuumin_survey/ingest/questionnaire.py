@@ -28,6 +28,10 @@ from .mapping import HeadingMapper
 from .records import Mapping, ParsedFile, RawRecord, jsonable, unsure_reason
 
 META_SHEET = "_meta"
+#: A practice read from a sheet the municipality had hidden: a reviewer decides whether it
+#: was meant to be sent.
+HIDDEN_SHEET_FLAG = "hidden-sheet"
+HIDDEN_SHEET_REASON = "read from a hidden sheet: check that the municipality meant to send it"
 #: Whether a cell is the builder's key of a practice sheet's heading row (``practice:1``).
 _is_sheet_key = methodcaller("startswith", "practice:")
 _TEXT_TYPES = {"text", "longtext"}
@@ -367,7 +371,13 @@ def _metadata(sheets: list[Sheet], meta: dict[str, str] | None, *, survey: Surve
     stripped: list[Sheet] = []
     typed: dict[str, str] = {}
     for sheet in sheets:
-        if sheet.name.strip().casefold() == META_SHEET or sheet.hidden or not sheet.rows:
+        if sheet.name.strip().casefold() == META_SHEET or not sheet.rows:
+            continue
+        if sheet.hidden:
+            # A hidden practice sheet is read like the others and its practices flagged: the
+            # municipality may have hidden it on purpose or by accident; a reviewer decides.
+            # What is typed in it never identifies the questionnaire.
+            stripped.append(sheet)
             continue
         sheet, found = visible_meta(sheet)
         stripped.append(sheet)
@@ -432,6 +442,9 @@ def read_questionnaire(sheets: list[Sheet], *, survey: Survey, mapper: HeadingMa
             if block["notes"]:
                 record.reason = ("text outside the answer cells kept as notes for the reviewers, "
                                  "not in the answers")
+            if sheet.hidden:
+                record.flags.append(HIDDEN_SHEET_FLAG)
+                record.reason = "; ".join(r for r in (record.reason, HIDDEN_SHEET_REASON) if r)
             parsed.records.append(record)
     if not parsed.records and not parsed.problems:
         parsed.problems.append((None, None, "no practice sheet found; is this the survey "
