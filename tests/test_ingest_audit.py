@@ -11,6 +11,9 @@ from pathlib import Path
 
 from ingest_support import DATA, practices, run_ingest
 from openpyxl import load_workbook
+from sqlmodel import Session, select
+
+from yhteistuumin_survey.db.models import PracticeVersion
 
 
 def _questionnaire(folder: Path, name: str = "vastaus.xlsx") -> Path:
@@ -18,6 +21,13 @@ def _questionnaire(folder: Path, name: str = "vastaus.xlsx") -> Path:
     target = folder / name
     shutil.copy(DATA / "questionnaire.xlsx", target)
     return target
+
+
+def _version(engine, practice_id: int) -> PracticeVersion:
+    """The stored (only) version of a practice."""
+    with Session(engine) as session:
+        return session.exec(select(PracticeVersion).where(
+            PracticeVersion.practice_id == practice_id)).one()
 
 
 def _by_title(engine) -> dict[str, dict]:
@@ -43,3 +53,41 @@ def test_a_practice_on_a_hidden_sheet_is_read_and_flagged_not_dropped(sqlite_eng
     # The visible sheets are read as before, without the flag.
     others = [p for p in practices(sqlite_engine) if p["title"] != "Piilotettu lukupiiri"]
     assert others and all("hidden-sheet" not in p["flags"] for p in others)
+
+
+def _answer(path: Path, sheet: str, key: str, value: object) -> None:
+    """Type an answer into the row whose hidden key is ``key``, as a respondent would."""
+    workbook = load_workbook(path)
+    for row in workbook[sheet].iter_rows():
+        if len(row) > 2 and row[2].value == key:
+            row[1].value = value
+    workbook.save(path)
+
+
+def test_two_people_in_one_contact_are_flagged_and_both_kept(sqlite_engine, workspace, tmp_path):
+    path = _questionnaire(tmp_path / "in")
+    _answer(path, "Käytäntö 1", "contact_name", "Eija Koski ja Pekka Virtanen")
+    _answer(path, "Käytäntö 1", "contact_email",
+            "eija.koski@espoo.example.fi, pekka.virtanen@espoo.example.fi")
+
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    practice = _by_title(sqlite_engine)["Kuntien välinen yhteistyö aluetyössä"]
+    flags = practice["flags"]
+    assert any(f.startswith("unsure:contact_name:") and "more than one person" in f for f in flags)
+    assert any(f.startswith("unsure:contact_email:2 addresses") for f in flags)
+    version = _version(sqlite_engine, practice["id"])
+    assert "pekka.virtanen@espoo.example.fi" in (version.contact_text or "")
+
+
+def test_an_email_domain_one_slip_from_a_mail_provider_is_flagged_not_corrected(
+        sqlite_engine, workspace, tmp_path):
+    path = _questionnaire(tmp_path / "in")
+    _answer(path, "Käytäntö 1", "contact_email", "eija.koski@gmial.com")
+
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    practice = _by_title(sqlite_engine)["Kuntien välinen yhteistyö aluetyössä"]
+    assert _version(sqlite_engine, practice["id"]).contact_email == "eija.koski@gmial.com"
+    assert any(f.startswith("unsure:contact_email:") and "'gmail.com'" in f
+               for f in practice["flags"])

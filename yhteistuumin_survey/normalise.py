@@ -929,6 +929,47 @@ def _email_domain(domain: str) -> str | None:
         return None
 
 
+#: Mail providers people in Finland use, whose names are mistyped ("gmial.com"): an address
+#: one or two letters away from one of them is flagged, never corrected.
+_MAIL_PROVIDERS = (
+    "gmail.com", "googlemail.com", "hotmail.com", "hotmail.fi", "outlook.com", "outlook.fi",
+    "live.com", "live.fi", "msn.com", "yahoo.com", "icloud.com", "me.com", "luukku.com",
+    "kolumbus.fi", "suomi24.fi", "elisanet.fi", "saunalahti.fi", "welho.com", "dnainternet.net",
+    "netti.fi", "kotiposti.net", "anvianet.fi", "protonmail.com", "proton.me", "gmx.com",
+    "aol.com",
+)
+#: Top-level domains that are only ever a slip of the finger for .com.
+_TLD_TYPOS = {"con": "com", "cmo": "com", "ocm": "com", "comm": "com", "vom": "com",
+              "xom": "com", "cpm": "com", "coom": "com", "fii": "fi"}
+
+
+@lru_cache(maxsize=1024)
+def email_domain_typo(domain: str) -> str | None:
+    """The domain an address's domain is probably a typo of ("gmial.com" -> "gmail.com"), or
+    None when it is not close to a provider's domain or a top-level domain."""
+    from rapidfuzz.distance import DamerauLevenshtein
+
+    domain = domain.lower().rstrip(".")
+    if domain in _MAIL_PROVIDERS:
+        return None
+    head, _, tld = domain.rpartition(".")
+    if tld in _TLD_TYPOS:
+        return f"{head}.{_TLD_TYPOS[tld]}"
+    for provider in _MAIL_PROVIDERS:
+        limit = 1 if len(provider) <= 9 else 2
+        if DamerauLevenshtein.distance(domain, provider, score_cutoff=limit) <= limit:
+            return provider
+    return None
+
+
+def _typo_flag(address: str) -> str | None:
+    intended = email_domain_typo(address.rpartition("@")[2])
+    if intended is None:
+        return None
+    return (f"unsure:contact_email:{address!r}: is the domain a typo of {intended!r}? "
+            "Not corrected; check it with the municipality")
+
+
 def _validate_email(candidate: str) -> str | None:
     """Return the address normalised by email-validator (no DNS, ASCII local part), or None.
 
@@ -1152,6 +1193,9 @@ class _Taken:
             valid = _validate_email(candidate)
             if valid:
                 self.emails.append(valid)
+                typo = _typo_flag(valid)
+                if typo:
+                    self.flags.append(typo)
             else:
                 self.flags.append("contact-email-invalid")
         return _EMAIL_CANDIDATE.sub(" , ", source)
@@ -1190,6 +1234,10 @@ def _split_contact(raw_name: str | None, raw_email: str | None, raw_phone: str |
 _PLAIN_NAME = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*(?: [^\W_]+(?:['’-][^\W_]+)*)*\Z")
 
 
+#: Two names joined into one contact ("Maija Meikäläinen ja Pekka Virtanen", "Anna & Bo").
+_TWO_PEOPLE = re.compile(r"[^\W\d_]\s+(?:ja|sekä|och|samt|and|&|\+)\s+[^\W\d_a-zåäö]")
+
+
 def _separate_contact(raw_name: str | None, raw_email: str | None,
                       raw_phone: str | None) -> ContactParts | None:
     """The usual shape, read the short way: a name, one address and one number, each alone
@@ -1205,14 +1253,14 @@ def _separate_contact(raw_name: str | None, raw_email: str | None,
         if sum(ch.isdigit() for ch in raw_name) >= 5 and (
                 _find_phones(raw_name) or _DIGIT_RUN.search(raw_name)):
             return None
-        if _pick_name([raw_name]) != raw_name:
-            return None  # a role or an organisation around the person: kept as text
+        if _pick_name([raw_name]) != raw_name or _TWO_PEOPLE.search(raw_name):
+            return None  # a role, an organisation or a second person: the whole reading
     email = None
     if raw_email is not None:
         if not _EMAIL_CANDIDATE.fullmatch(raw_email):
             return None
         email = _validate_email(raw_email)
-        if email is None:
+        if email is None or _typo_flag(email):
             return None  # flagged by the whole reading
     phone = None
     if raw_phone is not None:
@@ -1281,6 +1329,16 @@ def _split_contact_text(raw_name: str | None, raw_email: str | None, raw_phone: 
         split_needed = True
     if any(fold(part) != fold(picked or "") for part in email_parts):
         split_needed = True
+    # Two people or two addresses in a contact: the fields hold the first, the contact text
+    # all of them; a reviewer decides whom the card names. (A second number is usually the
+    # same person's switchboard or mobile: kept in the contact text, not flagged.)
+    if picked and _TWO_PEOPLE.search(picked):
+        flags.append(f"unsure:contact_name:{picked!r} names more than one person; the "
+                     "contact text keeps every name")
+    if len(emails) > 1:
+        flags.append(f"unsure:contact_email:{len(emails)} addresses given "
+                     f"({', '.join(emails)}); the email field holds the first, the contact "
+                     "text all of them")
     if len(emails) > 1 or len(phones) > 1 or flags:
         split_needed = True
     raws = [r for r in (raw_name, raw_email, raw_phone, raw_text) if r]
