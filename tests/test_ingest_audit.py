@@ -91,3 +91,18 @@ def test_an_email_domain_one_slip_from_a_mail_provider_is_flagged_not_corrected(
     assert _version(sqlite_engine, practice["id"]).contact_email == "eija.koski@gmial.com"
     assert any(f.startswith("unsure:contact_email:") and "'gmail.com'" in f
                for f in practice["flags"])
+
+
+def test_an_answer_typed_into_the_question_cell_is_kept_as_a_note(sqlite_engine, workspace,
+                                                                  tmp_path):
+    path = _questionnaire(tmp_path / "in")
+    workbook = load_workbook(path)
+    sheet = workbook["Käytäntö 1"]
+    sheet["A5"] = "Käytännön nimi * Aluetyön verkosto"  # typed after the question
+    sheet["B5"] = None
+    workbook.save(path)
+
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    practice = next(p for p in practices(sqlite_engine) if "required-missing:title" in p["flags"])
+    assert "note:title:Käytännön nimi * Aluetyön verkosto" in practice["flags"]

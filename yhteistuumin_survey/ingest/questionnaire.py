@@ -182,6 +182,13 @@ class _SheetReader:
                 return question_id, choice.label("fi")
         return question_id, option
 
+    def _label_known(self, label: str, question_id: str, option: str | None) -> bool:
+        """Whether a keyed row's label cell holds a question's or a choice's label (any
+        language or version the heading rules know), rather than text someone typed."""
+        if option is not None and fold(label) in self.choice_labels.get(question_id, {}):
+            return True
+        return len(label) <= _MAX_LABEL and self.mapper.label(label) is not None
+
     def _is_key(self, index: int, text: str) -> bool:
         """Whether a cell is the builder's machine key (``title``, ``target_group:children``)."""
         return index == self.key_col and text.partition(":")[0] in self.ids
@@ -245,6 +252,10 @@ class _SheetReader:
                 self._unkeyed_row(cells, label, value, beside, current, answers, notes)
                 continue
             question_id, option = keyed
+            if method == "key" and label and not self._label_known(label, question_id, option):
+                # The question cell holds other text than a question (an answer typed into
+                # it, or over it): kept for the reviewers, never lost or taken as the answer.
+                notes.append((question_id, label))
             mapping = Mapping(label or question_id, question_id if option is None
                               else f"{question_id}:{option}", method, score)
             mappings.append(mapping)
