@@ -106,3 +106,31 @@ def test_an_answer_typed_into_the_question_cell_is_kept_as_a_note(sqlite_engine,
 
     practice = next(p for p in practices(sqlite_engine) if "required-missing:title" in p["flags"])
     assert "note:title:Käytännön nimi * Aluetyön verkosto" in practice["flags"]
+
+
+def test_an_english_answer_in_a_finnish_questionnaire_is_flagged_not_taken_as_finnish(
+        sqlite_engine, workspace, tmp_path):
+    path = _questionnaire(tmp_path / "in")
+    for key, text in {
+        "title": "Reading circle for young people",
+        "goal": "To increase reading among children and young people in the whole town.",
+        "summary": "The library runs a weekly reading circle where young people choose "
+                   "the books themselves and meet the authors.",
+        "implementation": "Librarians plan the season together with the schools.",
+        "experiences": "The participants have been very happy with the meetings.",
+        "benefits": "More young people borrow books.",
+        "resources": "Two librarians, a few hours a week.",
+    }.items():
+        _answer(path, "Käytäntö 1", key, text)
+    workbook = load_workbook(path)
+    workbook["Käytäntö 1"]["B19"] = None  # the Finnish line added below the summary
+    workbook.save(path)
+
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    practice = _by_title(sqlite_engine)["Reading circle for young people"]
+    assert any(f.startswith("unsure:language:") and "English" in f for f in practice["flags"])
+    # The Finnish practices of the same workbook are not flagged.
+    finnish = [p for p in practices(sqlite_engine) if p["id"] != practice["id"]]
+    assert finnish and not any(f.startswith("unsure:language:") for p in finnish
+                               for f in p["flags"])

@@ -1488,6 +1488,15 @@ def _decide_cleaned(joined: str) -> str | None:
     return None
 
 
+def _written_in_english(joined: str) -> bool:
+    """Whether text that tells neither Finnish nor Swedish is clearly English (lingua)."""
+    from lingua import Language
+
+    confidences = _lingua().compute_language_confidence_values(joined[:2000])
+    return bool(confidences) and confidences[0].language == Language.ENGLISH and \
+        confidences[0].value >= 0.6
+
+
 # --------------------------------------------------------------------------------------------
 # The practice record
 
@@ -1613,10 +1622,15 @@ def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary:
     # Cleaned above: clean_text leaves clean text (and clean_line's one line) as it is.
     decided = _decide_cleaned("\n".join(t for t in texts if t))
     language = decided or (default_language if default_language in LANGUAGES else "fi")
-    if decided is None and not language_known and \
-            sum(len(_WORD.findall(t)) for t in texts if t) >= _LANGUAGE_MIN_WORDS:
-        flags.append(f"unsure:language:the answer's text does not tell Finnish from Swedish; "
-                     f"{language} assumed")
+    if decided is None and sum(len(_WORD.findall(t)) for t in texts if t) >= _LANGUAGE_MIN_WORDS:
+        if _written_in_english("\n".join(t for t in texts if t)):
+            # Even in a questionnaire whose language is known: the card would be published
+            # and searched as Finnish or Swedish text that is neither.
+            flags.append(f"unsure:language:the answer is written in English; {language} "
+                         "assumed, the site publishes only Finnish and Swedish")
+        elif not language_known:
+            flags.append(f"unsure:language:the answer's text does not tell Finnish from "
+                         f"Swedish; {language} assumed")
 
     keywords_value = raw.get("keywords")
     keywords = split_keywords(keywords_value, vocabulary, language) if keywords_value is not None else []
