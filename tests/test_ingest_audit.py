@@ -6,9 +6,12 @@ nothing a municipality sent may be silently lost, and what is unsure is flagged.
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
+import pytest
 from ingest_support import DATA, practices, run_ingest
 from openpyxl import load_workbook
 from sqlmodel import Session, select
@@ -134,3 +137,50 @@ def test_an_english_answer_in_a_finnish_questionnaire_is_flagged_not_taken_as_fi
     finnish = [p for p in practices(sqlite_engine) if p["id"] != practice["id"]]
     assert finnish and not any(f.startswith("unsure:language:") for p in finnish
                                for f in p["flags"])
+
+
+def _resave_with_libreoffice(path: Path, tmp_path: Path) -> Path:
+    """Open and save the workbook in LibreOffice, which computes every formula's value."""
+    office = shutil.which("libreoffice") or shutil.which("soffice")
+    if office is None:
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail("LibreOffice is required on CI")
+        pytest.skip("LibreOffice is not installed")
+    out = tmp_path / "libreoffice-out"
+    subprocess.run([office, f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}",
+                    "--headless", "--convert-to", "xlsx", "--outdir", str(out), str(path)],
+                   check=True, capture_output=True, timeout=120)
+    return out / path.name
+
+
+def test_text_excel_took_for_a_formula_is_kept_and_flagged_not_emptied(sqlite_engine, workspace,
+                                                                       tmp_path):
+    # What Excel stores when a respondent types "- lapset ja nuoret" or "+358 40 123 4567":
+    # a formula, whose computed value is an error.
+    path = _questionnaire(tmp_path / "typed")
+    _answer(path, "Käytäntö 1", "summary", "=- lapset ja nuoret")
+    _answer(path, "Käytäntö 1", "contact_phone", "=+358 40 123 4567")
+    saved = _resave_with_libreoffice(path, tmp_path)
+
+    run_ingest([saved], engine=sqlite_engine, workspace=workspace)
+
+    practice = _by_title(sqlite_engine)["Kuntien välinen yhteistyö aluetyössä"]
+    version = _version(sqlite_engine, practice["id"])
+    assert version.summary is not None and "lapset ja nuoret" in version.summary
+    assert any(f.startswith("unsure:summary:the answer is a spreadsheet formula")
+               for f in practice["flags"])
+    assert any(f.startswith("unsure:contact_phone:") for f in practice["flags"])
+
+
+def test_a_formula_written_without_its_value_is_kept_and_flagged(sqlite_engine, workspace,
+                                                                 tmp_path):
+    path = _questionnaire(tmp_path / "in")
+    _answer(path, "Käytäntö 1", "contact_email",
+            '=HYPERLINK("mailto:eija.koski@espoo.example.fi","Eija Koski")')
+
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    practice = _by_title(sqlite_engine)["Kuntien välinen yhteistyö aluetyössä"]
+    assert _version(sqlite_engine, practice["id"]).contact_email == "eija.koski@espoo.example.fi"
+    assert any(f.startswith("unsure:contact_email:the answer is a spreadsheet formula")
+               for f in practice["flags"])

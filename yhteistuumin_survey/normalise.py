@@ -1335,9 +1335,13 @@ def _split_contact_text(raw_name: str | None, raw_email: str | None, raw_phone: 
     if picked and _TWO_PEOPLE.search(picked):
         flags.append(f"unsure:contact_name:{picked!r} names more than one person; the "
                      "contact text keeps every name")
-    if len(emails) > 1:
-        flags.append(f"unsure:contact_email:{len(emails)} addresses given "
-                     f"({', '.join(emails)}); the email field holds the first, the contact "
+    first_spelling: dict[str, str] = {}
+    for email in emails:
+        first_spelling.setdefault(email.lower(), email)
+    different = list(first_spelling.values())
+    if len(different) > 1:
+        flags.append(f"unsure:contact_email:{len(different)} addresses given "
+                     f"({', '.join(different)}); the email field holds the first, the contact "
                      "text all of them")
     if len(emails) > 1 or len(phones) > 1 or flags:
         split_needed = True
@@ -1632,6 +1636,14 @@ def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary:
             flags.append(f"unsure:language:the answer's text does not tell Finnish from "
                          f"Swedish; {language} assumed")
 
+    for qid, value in raw.items():
+        if isinstance(value, str) and value.lstrip().startswith("="):
+            # Excel took typed text ("- lapset", "+358 40 …") for a formula and showed an
+            # error, or a program wrote a formula without its value: the formula's text is
+            # what is left of the answer.
+            flags.append(f"unsure:{qid}:the answer is a spreadsheet formula "
+                         f"({value.strip()[:60]!r}), its value was lost or an error; "
+                         "the formula's text is kept, check it with the municipality")
     keywords_value = raw.get("keywords")
     keywords = split_keywords(keywords_value, vocabulary, language) if keywords_value is not None else []
     target_group = parse_target_groups(raw.get("target_group"), survey, language)

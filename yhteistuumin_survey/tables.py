@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -370,6 +371,8 @@ def read_workbook(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]
                     if isinstance(value, str) and len(value) > limits.max_cell_chars:
                         limits.check_cell(f"{path}:{meta.name}", number, value)
             sheets.append(Sheet(meta.name, table, hidden=hidden))
+        if kind == "zip":
+            _recover_formulas(path, sheets)
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001
@@ -381,6 +384,53 @@ def read_workbook(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]
         if close:
             close()
     return sheets
+
+
+#: A formula cell whose value is an error (``t="e"``) or missing (no cached value).
+_LOST_FORMULA = re.compile(rb'<c [^>]*t="e"[^>]*>|</f>\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>|<f[^>]*/>\s*</c>')
+
+
+def _recover_formulas(path: Path, sheets: list[Sheet]) -> None:
+    """Put the formula's text where a cell's value was lost, so that nothing typed vanishes.
+
+    Excel turns text typed as "- lapset ja nuoret" or "+358 40 123 4567" into a formula
+    whose value is an error (#NAME?, #VALUE!); a workbook written by a program may hold
+    formulas with no cached value at all. calamine reads both as empty cells. Such a cell
+    gets its formula's text ("=- lapset ja nuoret") instead, which the normaliser flags.
+    Only .xlsx/.xlsm; the sheets' XML is looked at (cheaply) before openpyxl is loaded."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            suspect = any(_LOST_FORMULA.search(archive.read(name)) for name in archive.namelist()
+                          if name.startswith("xl/worksheets/") and name.endswith(".xml"))
+    except (OSError, zipfile.BadZipFile, KeyError):
+        return
+    if not suspect:
+        return
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=False)
+    except Exception:  # noqa: BLE001 - calamine read it; the formulas are a bonus
+        return
+    try:
+        by_name = {sheet.name: sheet for sheet in sheets}
+        for worksheet in workbook.worksheets:
+            sheet = by_name.get(worksheet.title)
+            if sheet is None:
+                continue
+            for r, row in enumerate(worksheet.iter_rows(values_only=True)):
+                for c, value in enumerate(row):
+                    if not (isinstance(value, str) and value.startswith("=")):
+                        continue
+                    while len(sheet.rows) <= r:
+                        sheet.rows.append([])
+                    cells = sheet.rows[r]
+                    while len(cells) <= c:
+                        cells.append("")
+                    if cells[c] in ("", None):
+                        cells[c] = value
+    finally:
+        workbook.close()
 
 
 def read_table_file(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]:
