@@ -334,8 +334,9 @@ def read_workbook(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]
     _check_size(path)
     kind = sniff_kind(path)
     suffix = path.suffix.lower()
+    container: zipfile.ZipFile | None = None
     if kind == "zip":
-        check_zip(path).close()
+        container = check_zip(path)  # kept open: _recover_formulas looks into it
     elif kind == "ods":
         check_zip(path).close()
     elif kind == "ole":
@@ -371,8 +372,8 @@ def read_workbook(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]
                     if isinstance(value, str) and len(value) > limits.max_cell_chars:
                         limits.check_cell(f"{path}:{meta.name}", number, value)
             sheets.append(Sheet(meta.name, table, hidden=hidden))
-        if kind == "zip":
-            _recover_formulas(path, sheets)
+        if container is not None:
+            _recover_formulas(path, container, sheets)
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001
@@ -383,14 +384,16 @@ def read_workbook(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]
         close = getattr(workbook, "close", None)
         if close:
             close()
+        if container is not None:
+            container.close()
     return sheets
 
 
-#: A formula cell whose value is an error (``t="e"``) or missing (no cached value).
-_LOST_FORMULA = re.compile(rb'<c [^>]*t="e"[^>]*>|</f>\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>|<f[^>]*/>\s*</c>')
+#: A formula cell with no cached value (an error value is told by ``t="e"``).
+_LOST_FORMULA = re.compile(rb'</f>\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>|<f[^>]*/>\s*</c>')
 
 
-def _recover_formulas(path: Path, sheets: list[Sheet]) -> None:
+def _recover_formulas(path: Path, archive: zipfile.ZipFile, sheets: list[Sheet]) -> None:
     """Put the formula's text where a cell's value was lost, so that nothing typed vanishes.
 
     Excel turns text typed as "- lapset ja nuoret" or "+358 40 123 4567" into a formula
@@ -399,9 +402,15 @@ def _recover_formulas(path: Path, sheets: list[Sheet]) -> None:
     gets its formula's text ("=- lapset ja nuoret") instead, which the normaliser flags.
     Only .xlsx/.xlsm; the sheets' XML is looked at (cheaply) before openpyxl is loaded."""
     try:
-        with zipfile.ZipFile(path) as archive:
-            suspect = any(_LOST_FORMULA.search(archive.read(name)) for name in archive.namelist()
-                          if name.startswith("xl/worksheets/") and name.endswith(".xml"))
+        suspect = False
+        for name in archive.namelist():
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                data = archive.read(name)
+                # Most sheets hold no formula at all: substring tests are enough for them.
+                if b't="e"' in data or (b"<f>" in data or b"<f " in data) and \
+                        _LOST_FORMULA.search(data):
+                    suspect = True
+                    break
     except (OSError, zipfile.BadZipFile, KeyError):
         return
     if not suspect:
