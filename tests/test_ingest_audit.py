@@ -184,3 +184,24 @@ def test_a_formula_written_without_its_value_is_kept_and_flagged(sqlite_engine, 
     assert _version(sqlite_engine, practice["id"]).contact_email == "eija.koski@espoo.example.fi"
     assert any(f.startswith("unsure:contact_email:the answer is a spreadsheet formula")
                for f in practice["flags"])
+
+
+def test_a_number_excel_made_of_a_typed_percentage_or_sum_is_flagged(sqlite_engine, workspace,
+                                                                     tmp_path):
+    # Typed "15 %" and "2 000 €" in Excel: stored as the numbers 0.15 and 2000 with a format.
+    path = _questionnaire(tmp_path / "in")
+    workbook = load_workbook(path)
+    sheet = workbook["Käytäntö 1"]
+    sheet["B21"], sheet["B21"].number_format = 2000, '#,##0 "€"'  # resources
+    sheet["B23"], sheet["B23"].number_format = 0.15, "0 %"  # benefits
+    workbook.save(path)
+
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    practice = _by_title(sqlite_engine)["Kuntien välinen yhteistyö aluetyössä"]
+    flagged = {f.split(":")[1] for f in practice["flags"]
+               if f.startswith("unsure:") and "number or a date" in f}
+    assert flagged == {"resources", "benefits"}
+    # The answers typed as text in the same sheet are not flagged.
+    assert all("number or a date" not in f for p in practices(sqlite_engine)
+               if p["id"] != practice["id"] for f in p["flags"])

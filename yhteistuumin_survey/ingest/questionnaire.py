@@ -16,6 +16,7 @@ several practices one below the other starts a new practice where a question rep
 
 from __future__ import annotations
 
+import datetime as dt
 from itertools import chain
 from operator import methodcaller
 from typing import Any
@@ -35,6 +36,10 @@ HIDDEN_SHEET_REASON = "read from a hidden sheet: check that the municipality mea
 #: Whether a cell is the builder's key of a practice sheet's heading row (``practice:1``).
 _is_sheet_key = methodcaller("startswith", "practice:")
 _TEXT_TYPES = {"text", "longtext"}
+#: Why a number or date in a text answer is checked: Excel turns typed "15 %", "2 000 €" and
+#: "1.3." into a number or a date, and a file keeps the value, not what was shown.
+_NUMBER_CELL = ("the answer cell holds a number or a date, not text: Excel may have turned "
+                "what was typed (15 %, 2 000 €, 1.3.) into it; check the value and its unit")
 _MAX_LABEL = 300
 
 
@@ -189,6 +194,15 @@ class _SheetReader:
             return True
         return len(label) <= _MAX_LABEL and self.mapper.label(label) is not None
 
+    def _typed_as_number(self, row: list[Any], question_id: str) -> bool:
+        """Whether a text question's answer cell holds a number or a date, not text."""
+        answer_col = self.label_col + 1
+        if answer_col >= len(row) or self.ids[question_id].type not in _TEXT_TYPES:
+            return False
+        cell = row[answer_col]
+        return isinstance(cell, int | float | dt.date | dt.time | dt.timedelta) and \
+            not isinstance(cell, bool)
+
     def _is_key(self, index: int, text: str) -> bool:
         """Whether a cell is the builder's machine key (``title``, ``target_group:children``)."""
         return index == self.key_col and text.partition(":")[0] in self.ids
@@ -266,6 +280,8 @@ class _SheetReader:
                 answers, notes, unsure = {}, [], []
             if reason and (value or beside):
                 unsure.append((question_id, reason))
+            if option is None and self._typed_as_number(row, question_id):
+                unsure.append((question_id, _NUMBER_CELL))
             notes.extend((question_id, text) for text in beside)
             if option is not None:
                 existing = answers.get(question_id)
