@@ -205,3 +205,23 @@ def test_a_number_excel_made_of_a_typed_percentage_or_sum_is_flagged(sqlite_engi
     # The answers typed as text in the same sheet are not flagged.
     assert all("number or a date" not in f for p in practices(sqlite_engine)
                if p["id"] != practice["id"] for f in p["flags"])
+
+
+def test_a_bilingual_questionnaire_as_built_gives_no_notes(sqlite_engine, workspace, tmp_path):
+    from yhteistuumin_survey.config import load_settings
+    from yhteistuumin_survey.questionnaire import build_questionnaires
+    from yhteistuumin_survey.survey import workspace_survey
+
+    settings = load_settings(workspace.root, env={})
+    with Session(sqlite_engine) as session:
+        build_questionnaires(workspace, session=session, settings=settings,
+                             survey=workspace_survey(workspace), only=["049"])  # Espoo: fi + sv
+    path = next((workspace.outputs / "questionnaires").rglob("049-*.xlsx"))
+    _answer(path, "Käytäntö 1 – Praxis 1", "title", "Kaksikielinen lukupiiri")
+    _answer(path, "Käytäntö 1 – Praxis 1", "summary",
+            "Kirjasto järjestää lukupiirin kahdella kielellä.")
+
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    practice = _by_title(sqlite_engine)["Kaksikielinen lukupiiri"]
+    assert not [f for f in practice["flags"] if f.startswith("note:")]

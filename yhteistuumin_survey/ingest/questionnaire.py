@@ -190,8 +190,11 @@ class _SheetReader:
     def _label_known(self, label: str, question_id: str, option: str | None) -> bool:
         """Whether a keyed row's label cell holds a question's or a choice's label (any
         language or version the heading rules know), rather than text someone typed."""
-        if option is not None and fold(label) in self.choice_labels.get(question_id, {}):
-            return True
+        if option is not None:
+            labels = self.choice_labels.get(question_id, {})
+            # A bilingual questionnaire labels each choice "Lapset / Barn".
+            if all(fold(half) in labels for half in label.split(" / ")):
+                return True
         return len(label) <= _MAX_LABEL and self.mapper.label(label) is not None
 
     def _typed_as_number(self, row: list[Any], question_id: str) -> bool:
