@@ -225,3 +225,19 @@ def test_a_bilingual_questionnaire_as_built_gives_no_notes(sqlite_engine, worksp
 
     practice = _by_title(sqlite_engine)["Kaksikielinen lukupiiri"]
     assert not [f for f in practice["flags"] if f.startswith("note:")]
+
+
+def test_a_region_or_the_neighbours_named_beside_a_municipality_is_flagged(sqlite_engine,
+                                                                           workspace, tmp_path):
+    path = _questionnaire(tmp_path / "in")
+    _answer(path, "Käytäntö 1", "municipalities", "Kuopio ja Pohjois-Savon kunnat")
+
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    practice = _by_title(sqlite_engine)["Kuntien välinen yhteistyö aluetyössä"]
+    assert any(f.startswith("unsure:municipalities:'Pohjois-Savon kunnat' in ")
+               for f in practice["flags"])
+    # A list of municipalities alone ("Espoo, Helsinki ja Vantaa") is certain: no such flag.
+    others = [p for p in practices(sqlite_engine) if p["id"] != practice["id"]]
+    assert others and not any(f.startswith("unsure:municipalities:") for p in others
+                              for f in p["flags"])
