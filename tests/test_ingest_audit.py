@@ -241,3 +241,14 @@ def test_a_region_or_the_neighbours_named_beside_a_municipality_is_flagged(sqlit
     others = [p for p in practices(sqlite_engine) if p["id"] != practice["id"]]
     assert others and not any(f.startswith("unsure:municipalities:") for p in others
                               for f in p["flags"])
+
+
+def test_municipalities_listed_after_a_colon_are_all_resolved(sqlite_engine):
+    from yhteistuumin_survey.resolve import Resolver
+
+    with Session(sqlite_engine) as session:
+        resolver = Resolver.from_session(session)
+    listed = resolver.resolve("Oulun seudun kunnat: Oulu, Kempele")
+    assert listed.names == ["Oulu", "Kempele"]
+    assert listed.unmatched == ["Oulun seudun kunnat"]
+    assert resolver.resolve("Kunnat: Espoo ja Vantaa").names == ["Espoo", "Vantaa"]
