@@ -929,6 +929,47 @@ def _email_domain(domain: str) -> str | None:
         return None
 
 
+#: Mail providers people in Finland use, whose names are mistyped ("gmial.com"): an address
+#: one or two letters away from one of them is flagged, never corrected.
+_MAIL_PROVIDERS = (
+    "gmail.com", "googlemail.com", "hotmail.com", "hotmail.fi", "outlook.com", "outlook.fi",
+    "live.com", "live.fi", "msn.com", "yahoo.com", "icloud.com", "me.com", "luukku.com",
+    "kolumbus.fi", "suomi24.fi", "elisanet.fi", "saunalahti.fi", "welho.com", "dnainternet.net",
+    "netti.fi", "kotiposti.net", "anvianet.fi", "protonmail.com", "proton.me", "gmx.com",
+    "aol.com",
+)
+#: Top-level domains that are only ever a slip of the finger for .com.
+_TLD_TYPOS = {"con": "com", "cmo": "com", "ocm": "com", "comm": "com", "vom": "com",
+              "xom": "com", "cpm": "com", "coom": "com", "fii": "fi"}
+
+
+@lru_cache(maxsize=1024)
+def email_domain_typo(domain: str) -> str | None:
+    """The domain an address's domain is probably a typo of ("gmial.com" -> "gmail.com"), or
+    None when it is not close to a provider's domain or a top-level domain."""
+    from rapidfuzz.distance import DamerauLevenshtein
+
+    domain = domain.lower().rstrip(".")
+    if domain in _MAIL_PROVIDERS:
+        return None
+    head, _, tld = domain.rpartition(".")
+    if tld in _TLD_TYPOS:
+        return f"{head}.{_TLD_TYPOS[tld]}"
+    for provider in _MAIL_PROVIDERS:
+        limit = 1 if len(provider) <= 9 else 2
+        if DamerauLevenshtein.distance(domain, provider, score_cutoff=limit) <= limit:
+            return provider
+    return None
+
+
+def _typo_flag(address: str) -> str | None:
+    intended = email_domain_typo(address.rpartition("@")[2])
+    if intended is None:
+        return None
+    return (f"unsure:contact_email:{address!r}: is the domain a typo of {intended!r}? "
+            "Not corrected; check it with the municipality")
+
+
 def _validate_email(candidate: str) -> str | None:
     """Return the address normalised by email-validator (no DNS, ASCII local part), or None.
 
@@ -1152,6 +1193,9 @@ class _Taken:
             valid = _validate_email(candidate)
             if valid:
                 self.emails.append(valid)
+                typo = _typo_flag(valid)
+                if typo:
+                    self.flags.append(typo)
             else:
                 self.flags.append("contact-email-invalid")
         return _EMAIL_CANDIDATE.sub(" , ", source)
@@ -1190,6 +1234,10 @@ def _split_contact(raw_name: str | None, raw_email: str | None, raw_phone: str |
 _PLAIN_NAME = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*(?: [^\W_]+(?:['’-][^\W_]+)*)*\Z")
 
 
+#: Two names joined into one contact ("Maija Meikäläinen ja Pekka Virtanen", "Anna & Bo").
+_TWO_PEOPLE = re.compile(r"[^\W\d_]\s+(?:ja|sekä|och|samt|and|&|\+)\s+[^\W\d_a-zåäö]")
+
+
 def _separate_contact(raw_name: str | None, raw_email: str | None,
                       raw_phone: str | None) -> ContactParts | None:
     """The usual shape, read the short way: a name, one address and one number, each alone
@@ -1205,14 +1253,14 @@ def _separate_contact(raw_name: str | None, raw_email: str | None,
         if sum(ch.isdigit() for ch in raw_name) >= 5 and (
                 _find_phones(raw_name) or _DIGIT_RUN.search(raw_name)):
             return None
-        if _pick_name([raw_name]) != raw_name:
-            return None  # a role or an organisation around the person: kept as text
+        if _pick_name([raw_name]) != raw_name or _TWO_PEOPLE.search(raw_name):
+            return None  # a role, an organisation or a second person: the whole reading
     email = None
     if raw_email is not None:
         if not _EMAIL_CANDIDATE.fullmatch(raw_email):
             return None
         email = _validate_email(raw_email)
-        if email is None:
+        if email is None or _typo_flag(email):
             return None  # flagged by the whole reading
     phone = None
     if raw_phone is not None:
@@ -1281,6 +1329,20 @@ def _split_contact_text(raw_name: str | None, raw_email: str | None, raw_phone: 
         split_needed = True
     if any(fold(part) != fold(picked or "") for part in email_parts):
         split_needed = True
+    # Two people or two addresses in a contact: the fields hold the first, the contact text
+    # all of them; a reviewer decides whom the card names. (A second number is usually the
+    # same person's switchboard or mobile: kept in the contact text, not flagged.)
+    if picked and _TWO_PEOPLE.search(picked):
+        flags.append(f"unsure:contact_name:{picked!r} names more than one person; the "
+                     "contact text keeps every name")
+    first_spelling: dict[str, str] = {}
+    for email in emails:
+        first_spelling.setdefault(email.lower(), email)
+    different = list(first_spelling.values())
+    if len(different) > 1:
+        flags.append(f"unsure:contact_email:{len(different)} addresses given "
+                     f"({', '.join(different)}); the email field holds the first, the contact "
+                     "text all of them")
     if len(emails) > 1 or len(phones) > 1 or flags:
         split_needed = True
     raws = [r for r in (raw_name, raw_email, raw_phone, raw_text) if r]
@@ -1430,6 +1492,15 @@ def _decide_cleaned(joined: str) -> str | None:
     return None
 
 
+def _written_in_english(joined: str) -> bool:
+    """Whether text that tells neither Finnish nor Swedish is clearly English (lingua)."""
+    from lingua import Language
+
+    confidences = _lingua().compute_language_confidence_values(joined[:2000])
+    return bool(confidences) and confidences[0].language == Language.ENGLISH and \
+        confidences[0].value >= 0.6
+
+
 # --------------------------------------------------------------------------------------------
 # The practice record
 
@@ -1555,11 +1626,24 @@ def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary:
     # Cleaned above: clean_text leaves clean text (and clean_line's one line) as it is.
     decided = _decide_cleaned("\n".join(t for t in texts if t))
     language = decided or (default_language if default_language in LANGUAGES else "fi")
-    if decided is None and not language_known and \
-            sum(len(_WORD.findall(t)) for t in texts if t) >= _LANGUAGE_MIN_WORDS:
-        flags.append(f"unsure:language:the answer's text does not tell Finnish from Swedish; "
-                     f"{language} assumed")
+    if decided is None and sum(len(_WORD.findall(t)) for t in texts if t) >= _LANGUAGE_MIN_WORDS:
+        if _written_in_english("\n".join(t for t in texts if t)):
+            # Even in a questionnaire whose language is known: the card would be published
+            # and searched as Finnish or Swedish text that is neither.
+            flags.append(f"unsure:language:the answer is written in English; {language} "
+                         "assumed, the site publishes only Finnish and Swedish")
+        elif not language_known:
+            flags.append(f"unsure:language:the answer's text does not tell Finnish from "
+                         f"Swedish; {language} assumed")
 
+    for qid, value in raw.items():
+        if isinstance(value, str) and value.lstrip().startswith("="):
+            # Excel took typed text ("- lapset", "+358 40 …") for a formula and showed an
+            # error, or a program wrote a formula without its value: the formula's text is
+            # what is left of the answer.
+            flags.append(f"unsure:{qid}:the answer is a spreadsheet formula "
+                         f"({value.strip()[:60]!r}), its value was lost or an error; "
+                         "the formula's text is kept, check it with the municipality")
     keywords_value = raw.get("keywords")
     keywords = split_keywords(keywords_value, vocabulary, language) if keywords_value is not None else []
     target_group = parse_target_groups(raw.get("target_group"), survey, language)

@@ -383,7 +383,9 @@ def _load_typo_words() -> frozenset[str]:
 
 # --- folding and vocabulary -------------------------------------------------------------
 
-_SPLIT = re.compile(r"[,;/&+|\n\r\t()\[\]]+|\s(?:ja|sekä|seka|tai|och|samt|eller|and)\s",
+#: Where a municipality answer's parts meet: list separators, "ja"/"och"/"and", and a colon
+#: before a space ("Oulun seudun kunnat: Oulu, Kempele"; "Hki:n" is a case ending, no split).
+_SPLIT = re.compile(r"[,;/&+|\n\r\t()\[\]]+|\s(?:ja|sekä|seka|tai|och|samt|eller|and)\s|:\s+",
                     re.IGNORECASE)
 _WORD = re.compile(r"\w+")
 _COLON_CASE = re.compile(r"(?<=\w):(?=(?:n|in|ssa|ssä|sta|stä|lla|llä|lta|ltä|lle)\b)",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -333,8 +334,9 @@ def read_workbook(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]
     _check_size(path)
     kind = sniff_kind(path)
     suffix = path.suffix.lower()
+    container: zipfile.ZipFile | None = None
     if kind == "zip":
-        check_zip(path).close()
+        container = check_zip(path)  # kept open: _recover_formulas looks into it
     elif kind == "ods":
         check_zip(path).close()
     elif kind == "ole":
@@ -370,6 +372,8 @@ def read_workbook(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]
                     if isinstance(value, str) and len(value) > limits.max_cell_chars:
                         limits.check_cell(f"{path}:{meta.name}", number, value)
             sheets.append(Sheet(meta.name, table, hidden=hidden))
+        if container is not None:
+            _recover_formulas(path, container, sheets)
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001
@@ -380,7 +384,62 @@ def read_workbook(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]
         close = getattr(workbook, "close", None)
         if close:
             close()
+        if container is not None:
+            container.close()
     return sheets
+
+
+#: A formula cell with no cached value (an error value is told by ``t="e"``).
+_LOST_FORMULA = re.compile(rb'</f>\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>|<f[^>]*/>\s*</c>')
+
+
+def _recover_formulas(path: Path, archive: zipfile.ZipFile, sheets: list[Sheet]) -> None:
+    """Put the formula's text where a cell's value was lost, so that nothing typed vanishes.
+
+    Excel turns text typed as "- lapset ja nuoret" or "+358 40 123 4567" into a formula
+    whose value is an error (#NAME?, #VALUE!); a workbook written by a program may hold
+    formulas with no cached value at all. calamine reads both as empty cells. Such a cell
+    gets its formula's text ("=- lapset ja nuoret") instead, which the normaliser flags.
+    Only .xlsx/.xlsm; the sheets' XML is looked at (cheaply) before openpyxl is loaded."""
+    try:
+        suspect = False
+        for name in archive.namelist():
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                data = archive.read(name)
+                # Most sheets hold no formula at all: substring tests are enough for them.
+                if b't="e"' in data or (b"<f>" in data or b"<f " in data) and \
+                        _LOST_FORMULA.search(data):
+                    suspect = True
+                    break
+    except (OSError, zipfile.BadZipFile, KeyError):
+        return
+    if not suspect:
+        return
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=False)
+    except Exception:  # noqa: BLE001 - calamine read it; the formulas are a bonus
+        return
+    try:
+        by_name = {sheet.name: sheet for sheet in sheets}
+        for worksheet in workbook.worksheets:
+            sheet = by_name.get(worksheet.title)
+            if sheet is None:
+                continue
+            for r, row in enumerate(worksheet.iter_rows(values_only=True)):
+                for c, value in enumerate(row):
+                    if not (isinstance(value, str) and value.startswith("=")):
+                        continue
+                    while len(sheet.rows) <= r:
+                        sheet.rows.append([])
+                    cells = sheet.rows[r]
+                    while len(cells) <= c:
+                        cells.append("")
+                    if cells[c] in ("", None):
+                        cells[c] = value
+    finally:
+        workbook.close()
 
 
 def read_table_file(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]:

@@ -318,6 +318,13 @@ class _Run:
                 # A close spelling, not the name: the reviewers confirm it.
                 flags.append(f"unsure:municipalities:{municipality_text!r} read as "
                              f"{', '.join(resolution.names)} by a close spelling; check it")
+            if resolution.status == "resolved" and resolution.unmatched:
+                # "Kuopio ja Pohjois-Savon kunnat", "Helsinki ja koko Uusimaa", "Tampere,
+                # Hervanta": what names no municipality may stand for several of them.
+                rest = ", ".join(repr(part) for part in resolution.unmatched)
+                flags.append(f"unsure:municipalities:{rest} in {municipality_text!r} names no "
+                             f"municipality (a region, a district, the neighbours?); only "
+                             f"{', '.join(resolution.names)} taken; check whether more belong")
         if not codes:
             address = record.account_email or sender
             code_list = self.domain_codes(address) if address else []
@@ -706,7 +713,8 @@ class _Run:
 
 
 #: Flags that say a value was not sure (the report names them beside the row).
-_UNSURE_FLAGS = ("unsure:", "municipality-unresolved", "municipality-ambiguous", "consent-unknown")
+_UNSURE_FLAGS = ("unsure:", "municipality-unresolved", "municipality-ambiguous", "consent-unknown",
+                 "hidden-sheet")
 
 
 def _to_check(flags: Iterable[str]) -> str:

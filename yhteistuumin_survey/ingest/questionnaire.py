@@ -16,6 +16,7 @@ several practices one below the other starts a new practice where a question rep
 
 from __future__ import annotations
 
+import datetime as dt
 from itertools import chain
 from operator import methodcaller
 from typing import Any
@@ -28,9 +29,17 @@ from .mapping import HeadingMapper
 from .records import Mapping, ParsedFile, RawRecord, jsonable, unsure_reason
 
 META_SHEET = "_meta"
+#: A practice read from a sheet the municipality had hidden: a reviewer decides whether it
+#: was meant to be sent.
+HIDDEN_SHEET_FLAG = "hidden-sheet"
+HIDDEN_SHEET_REASON = "read from a hidden sheet: check that the municipality meant to send it"
 #: Whether a cell is the builder's key of a practice sheet's heading row (``practice:1``).
 _is_sheet_key = methodcaller("startswith", "practice:")
 _TEXT_TYPES = {"text", "longtext"}
+#: Why a number or date in a text answer is checked: Excel turns typed "15 %", "2 000 €" and
+#: "1.3." into a number or a date, and a file keeps the value, not what was shown.
+_NUMBER_CELL = ("the answer cell holds a number or a date, not text: Excel may have turned "
+                "what was typed (15 %, 2 000 €, 1.3.) into it; check the value and its unit")
 _MAX_LABEL = 300
 
 
@@ -178,6 +187,25 @@ class _SheetReader:
                 return question_id, choice.label("fi")
         return question_id, option
 
+    def _label_known(self, label: str, question_id: str, option: str | None) -> bool:
+        """Whether a keyed row's label cell holds a question's or a choice's label (any
+        language or version the heading rules know), rather than text someone typed."""
+        if option is not None:
+            labels = self.choice_labels.get(question_id, {})
+            # A bilingual questionnaire labels each choice "Lapset / Barn".
+            if all(fold(half) in labels for half in label.split(" / ")):
+                return True
+        return len(label) <= _MAX_LABEL and self.mapper.label(label) is not None
+
+    def _typed_as_number(self, row: list[Any], question_id: str) -> bool:
+        """Whether a text question's answer cell holds a number or a date, not text."""
+        answer_col = self.label_col + 1
+        if answer_col >= len(row) or self.ids[question_id].type not in _TEXT_TYPES:
+            return False
+        cell = row[answer_col]
+        return isinstance(cell, int | float | dt.date | dt.time | dt.timedelta) and \
+            not isinstance(cell, bool)
+
     def _is_key(self, index: int, text: str) -> bool:
         """Whether a cell is the builder's machine key (``title``, ``target_group:children``)."""
         return index == self.key_col and text.partition(":")[0] in self.ids
@@ -241,6 +269,10 @@ class _SheetReader:
                 self._unkeyed_row(cells, label, value, beside, current, answers, notes)
                 continue
             question_id, option = keyed
+            if method == "key" and label and not self._label_known(label, question_id, option):
+                # The question cell holds other text than a question (an answer typed into
+                # it, or over it): kept for the reviewers, never lost or taken as the answer.
+                notes.append((question_id, label))
             mapping = Mapping(label or question_id, question_id if option is None
                               else f"{question_id}:{option}", method, score)
             mappings.append(mapping)
@@ -251,6 +283,8 @@ class _SheetReader:
                 answers, notes, unsure = {}, [], []
             if reason and (value or beside):
                 unsure.append((question_id, reason))
+            if option is None and self._typed_as_number(row, question_id):
+                unsure.append((question_id, _NUMBER_CELL))
             notes.extend((question_id, text) for text in beside)
             if option is not None:
                 existing = answers.get(question_id)
@@ -367,7 +401,13 @@ def _metadata(sheets: list[Sheet], meta: dict[str, str] | None, *, survey: Surve
     stripped: list[Sheet] = []
     typed: dict[str, str] = {}
     for sheet in sheets:
-        if sheet.name.strip().casefold() == META_SHEET or sheet.hidden or not sheet.rows:
+        if sheet.name.strip().casefold() == META_SHEET or not sheet.rows:
+            continue
+        if sheet.hidden:
+            # A hidden practice sheet is read like the others and its practices flagged: the
+            # municipality may have hidden it on purpose or by accident; a reviewer decides.
+            # What is typed in it never identifies the questionnaire.
+            stripped.append(sheet)
             continue
         sheet, found = visible_meta(sheet)
         stripped.append(sheet)
@@ -432,6 +472,9 @@ def read_questionnaire(sheets: list[Sheet], *, survey: Survey, mapper: HeadingMa
             if block["notes"]:
                 record.reason = ("text outside the answer cells kept as notes for the reviewers, "
                                  "not in the answers")
+            if sheet.hidden:
+                record.flags.append(HIDDEN_SHEET_FLAG)
+                record.reason = "; ".join(r for r in (record.reason, HIDDEN_SHEET_REASON) if r)
             parsed.records.append(record)
     if not parsed.records and not parsed.problems:
         parsed.problems.append((None, None, "no practice sheet found; is this the survey "

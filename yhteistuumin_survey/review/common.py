@@ -196,6 +196,7 @@ _FLAG_WORDS = {
     "contact-email-invalid": "sähköpostiosoite virheellinen",
     "contact-phone-invalid": "puhelinnumero virheellinen",
     "from-email-text": "vastaus sähköpostin tekstistä: tarkista",
+    "hidden-sheet": "piilotetulta välilehdeltä: tarkista, halusiko kunta lähettää sen",
 }
 
 
