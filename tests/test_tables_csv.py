@@ -85,3 +85,24 @@ def test_an_ingest_of_a_csv_with_a_quote_left_open_stores_nothing_and_names_the_
     assert f"{path}:2: a quote opened on line 2 is never closed" in result.output
     listed = cli("practices", "list", "--format", "json")
     assert json.loads(listed.stdout) == []
+
+
+@pytest.mark.parametrize("at", [0, 50, 61, 63, 64, 65, 70, 127, 128])
+def test_a_lost_formula_is_found_wherever_the_pieces_of_the_sheet_are_cut(tmp_path: Path,
+                                                                          monkeypatch, at):
+    """The sheet's XML is scanned piece by piece: a cell cut between two pieces is seen."""
+    import zipfile
+
+    from yhteistuumin_survey import tables
+
+    monkeypatch.setattr(tables, "_SCAN_BYTES", 64)
+    monkeypatch.setattr(tables, "_SCAN_OVERLAP", 32)
+    cell = b'<c r="B2"><f>-lapset+ja+nuoret</f><v></v></c>'
+    values = b'<c r="A1" t="s"><v>0</v></c>' * 9
+    path = tmp_path / "kysely.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", values[:at] + cell + values[at:])
+        archive.writestr("xl/worksheets/sheet2.xml", values * 3)
+    with zipfile.ZipFile(path) as archive:
+        assert tables._lost_formula_in(archive, "xl/worksheets/sheet1.xml")
+        assert not tables._lost_formula_in(archive, "xl/worksheets/sheet2.xml")

@@ -393,6 +393,26 @@ def read_workbook(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]
 _LOST_FORMULA = re.compile(rb'</f>\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>|<f[^>]*/>\s*</c>')
 
 
+#: The sheet's XML is scanned this much at a time (a long export's is tens of MB), each piece
+#: with the end of the one before, so that no cell's XML is cut in two unseen.
+_SCAN_BYTES, _SCAN_OVERLAP = 1 << 20, 8192
+
+
+def _lost_formula_in(archive: zipfile.ZipFile, name: str) -> bool:
+    """Whether a sheet's XML holds a formula whose value is an error or missing, read piece
+    by piece (reading it whole held a long export's sheet beside its cells: 27 MB more)."""
+    tail = b""
+    with archive.open(name) as stream:
+        while chunk := stream.read(_SCAN_BYTES):
+            data = tail + chunk
+            # Most sheets hold no formula at all: substring tests are enough for them.
+            if b't="e"' in data or (b"<f>" in data or b"<f " in data) and \
+                    _LOST_FORMULA.search(data):
+                return True
+            tail = data[-_SCAN_OVERLAP:]
+    return False
+
+
 def _recover_formulas(path: Path, archive: zipfile.ZipFile, sheets: list[Sheet]) -> None:
     """Put the formula's text where a cell's value was lost, so that nothing typed vanishes.
 
@@ -402,15 +422,8 @@ def _recover_formulas(path: Path, archive: zipfile.ZipFile, sheets: list[Sheet])
     gets its formula's text ("=- lapset ja nuoret") instead, which the normaliser flags.
     Only .xlsx/.xlsm; the sheets' XML is looked at (cheaply) before openpyxl is loaded."""
     try:
-        suspect = False
-        for name in archive.namelist():
-            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
-                data = archive.read(name)
-                # Most sheets hold no formula at all: substring tests are enough for them.
-                if b't="e"' in data or (b"<f>" in data or b"<f " in data) and \
-                        _LOST_FORMULA.search(data):
-                    suspect = True
-                    break
+        suspect = any(_lost_formula_in(archive, name) for name in archive.namelist()
+                      if name.startswith("xl/worksheets/") and name.endswith(".xml"))
     except (OSError, zipfile.BadZipFile, KeyError):
         return
     if not suspect:
