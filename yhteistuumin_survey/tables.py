@@ -395,7 +395,7 @@ _LOST_FORMULA = re.compile(rb'</f>\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>|<f[^>]*/>\s*
 
 #: The sheet's XML is scanned this much at a time (a long export's is tens of MB), each piece
 #: with the end of the one before, so that no cell's XML is cut in two unseen.
-_SCAN_BYTES, _SCAN_OVERLAP = 1 << 20, 8192
+_SCAN_BYTES, _SCAN_OVERLAP = 1 << 18, 8192
 
 
 def _lost_formula_in(archive: zipfile.ZipFile, name: str) -> bool:
