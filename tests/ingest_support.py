@@ -59,3 +59,15 @@ def table_counts(engine: Any) -> dict[str, int]:
         return {model.__name__: session.exec(select(func.count()).select_from(model)).one()
                 for model in (ReceivedFile, Submission, Practice, PracticeVersion,
                               PracticeMunicipality)}
+
+
+def set_answer(path: Path, sheet: str, key: str, value: Any) -> None:
+    """Type the answer of one question (found by its hidden key) into a questionnaire, as a
+    respondent would."""
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(path)
+    for row in workbook[sheet].iter_rows():
+        if len(row) > 2 and row[2].value == key:
+            row[1].value = value
+    workbook.save(path)

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from ingest_support import DATA, practices, run_ingest, table_counts
+from ingest_support import DATA, practices, run_ingest, set_answer, table_counts
 from openpyxl import load_workbook
 from sqlmodel import Session, col, select
 
@@ -24,15 +24,6 @@ def _copy(name: str, folder: Path, as_name: str | None = None) -> Path:
     target = folder / (as_name or name)
     shutil.copy(DATA / name, target)
     return target
-
-
-def _set_answer(path: Path, sheet: str, key: str, value: str) -> None:
-    """Change the answer of one question (found by its hidden key) in a questionnaire."""
-    workbook = load_workbook(path)
-    for row in workbook[sheet].iter_rows():
-        if len(row) > 2 and row[2].value == key:
-            row[1].value = value
-    workbook.save(path)
 
 
 def _outcomes(result) -> list[tuple[str | None, str]]:
@@ -78,7 +69,7 @@ def test_resubmitted_questionnaire_becomes_version_2_and_keeps_history(engine, w
     first = _copy("questionnaire.xlsx", tmp_path / "round1")
     run_ingest([first], engine=engine, workspace=workspace)
     corrected = _copy("questionnaire.xlsx", tmp_path / "round2", "questionnaire-korjattu.xlsx")
-    _set_answer(corrected, "Käytäntö 1", "goal", "Korjattu tavoite: lisätä yhteistyötä.")
+    set_answer(corrected, "Käytäntö 1", "goal", "Korjattu tavoite: lisätä yhteistyötä.")
     result = run_ingest([corrected], engine=engine, workspace=workspace)
     assert _outcomes(result) == [("Käytäntö 1", "new version"), ("Käytäntö 2", "already ingested"),
                                  ("Käytäntö 2 (2)", "already ingested"), ("Käytäntö 3", "empty")]

@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from ingest_support import DATA, practices, run_ingest
+from ingest_support import DATA, practices, run_ingest, set_answer
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
@@ -58,19 +58,10 @@ def test_a_practice_on_a_hidden_sheet_is_read_and_flagged_not_dropped(sqlite_eng
     assert others and all("hidden-sheet" not in p["flags"] for p in others)
 
 
-def _answer(path: Path, sheet: str, key: str, value: object) -> None:
-    """Type an answer into the row whose hidden key is ``key``, as a respondent would."""
-    workbook = load_workbook(path)
-    for row in workbook[sheet].iter_rows():
-        if len(row) > 2 and row[2].value == key:
-            row[1].value = value
-    workbook.save(path)
-
-
 def test_two_people_in_one_contact_are_flagged_and_both_kept(sqlite_engine, workspace, tmp_path):
     path = _questionnaire(tmp_path / "in")
-    _answer(path, "Käytäntö 1", "contact_name", "Eija Koski ja Pekka Virtanen")
-    _answer(path, "Käytäntö 1", "contact_email",
+    set_answer(path, "Käytäntö 1", "contact_name", "Eija Koski ja Pekka Virtanen")
+    set_answer(path, "Käytäntö 1", "contact_email",
             "eija.koski@espoo.example.fi, pekka.virtanen@espoo.example.fi")
 
     run_ingest([path], engine=sqlite_engine, workspace=workspace)
@@ -86,7 +77,7 @@ def test_two_people_in_one_contact_are_flagged_and_both_kept(sqlite_engine, work
 def test_an_email_domain_one_slip_from_a_mail_provider_is_flagged_not_corrected(
         sqlite_engine, workspace, tmp_path):
     path = _questionnaire(tmp_path / "in")
-    _answer(path, "Käytäntö 1", "contact_email", "eija.koski@gmial.com")
+    set_answer(path, "Käytäntö 1", "contact_email", "eija.koski@gmial.com")
 
     run_ingest([path], engine=sqlite_engine, workspace=workspace)
 
@@ -124,7 +115,7 @@ def test_an_english_answer_in_a_finnish_questionnaire_is_flagged_not_taken_as_fi
         "benefits": "More young people borrow books.",
         "resources": "Two librarians, a few hours a week.",
     }.items():
-        _answer(path, "Käytäntö 1", key, text)
+        set_answer(path, "Käytäntö 1", key, text)
     workbook = load_workbook(path)
     workbook["Käytäntö 1"]["B19"] = None  # the Finnish line added below the summary
     workbook.save(path)
@@ -158,8 +149,8 @@ def test_text_excel_took_for_a_formula_is_kept_and_flagged_not_emptied(sqlite_en
     # What Excel stores when a respondent types "- lapset ja nuoret" or "+358 40 123 4567":
     # a formula, whose computed value is an error.
     path = _questionnaire(tmp_path / "typed")
-    _answer(path, "Käytäntö 1", "summary", "=- lapset ja nuoret")
-    _answer(path, "Käytäntö 1", "contact_phone", "=+358 40 123 4567")
+    set_answer(path, "Käytäntö 1", "summary", "=- lapset ja nuoret")
+    set_answer(path, "Käytäntö 1", "contact_phone", "=+358 40 123 4567")
     saved = _resave_with_libreoffice(path, tmp_path)
 
     run_ingest([saved], engine=sqlite_engine, workspace=workspace)
@@ -175,7 +166,7 @@ def test_text_excel_took_for_a_formula_is_kept_and_flagged_not_emptied(sqlite_en
 def test_a_formula_written_without_its_value_is_kept_and_flagged(sqlite_engine, workspace,
                                                                  tmp_path):
     path = _questionnaire(tmp_path / "in")
-    _answer(path, "Käytäntö 1", "contact_email",
+    set_answer(path, "Käytäntö 1", "contact_email",
             '=HYPERLINK("mailto:eija.koski@espoo.example.fi","Eija Koski")')
 
     run_ingest([path], engine=sqlite_engine, workspace=workspace)
@@ -217,8 +208,8 @@ def test_a_bilingual_questionnaire_as_built_gives_no_notes(sqlite_engine, worksp
         build_questionnaires(workspace, session=session, settings=settings,
                              survey=workspace_survey(workspace), only=["049"])  # Espoo: fi + sv
     path = next((workspace.outputs / "questionnaires").rglob("049-*.xlsx"))
-    _answer(path, "Käytäntö 1 – Praxis 1", "title", "Kaksikielinen lukupiiri")
-    _answer(path, "Käytäntö 1 – Praxis 1", "summary",
+    set_answer(path, "Käytäntö 1 – Praxis 1", "title", "Kaksikielinen lukupiiri")
+    set_answer(path, "Käytäntö 1 – Praxis 1", "summary",
             "Kirjasto järjestää lukupiirin kahdella kielellä.")
 
     run_ingest([path], engine=sqlite_engine, workspace=workspace)
@@ -230,7 +221,7 @@ def test_a_bilingual_questionnaire_as_built_gives_no_notes(sqlite_engine, worksp
 def test_a_region_or_the_neighbours_named_beside_a_municipality_is_flagged(sqlite_engine,
                                                                            workspace, tmp_path):
     path = _questionnaire(tmp_path / "in")
-    _answer(path, "Käytäntö 1", "municipalities", "Kuopio ja Pohjois-Savon kunnat")
+    set_answer(path, "Käytäntö 1", "municipalities", "Kuopio ja Pohjois-Savon kunnat")
 
     run_ingest([path], engine=sqlite_engine, workspace=workspace)
 

@@ -753,28 +753,24 @@ def _drop_from_contact_fields(run: _Run, raw: Any, headings: dict[str, str]) -> 
 def _map_contact_fields(value: Any, headings: dict[str, str],
                         mapping: dict[str, str | None]) -> Any:
     """Replace the contact answers of a raw submission as ``mapping`` says."""
-    if isinstance(value, dict):
-        return {key: (mapping.get(item, item) if headings.get(_fold(str(key))) in _CONTACT_FIELDS
-                      and isinstance(item, str) else _map_contact_fields(item, headings, mapping))
-                for key, item in value.items()}
-    if isinstance(value, list):
-        cells = [item for item in value if item not in (None, "")]
-        if (len(cells) >= 2 and isinstance(cells[0], str)
-                and headings.get(_fold(cells[0])) in _CONTACT_FIELDS
-                and not any(isinstance(item, list | dict) for item in value)):
-            first = value.index(cells[0])
-            return [mapping.get(item, item) if i > first and isinstance(item, str) else item
-                    for i, item in enumerate(value)]
-        return [_map_contact_fields(item, headings, mapping) for item in value]
-    return value
+    return _on_contact_fields(value, headings,
+                              lambda item: mapping.get(item, item) if isinstance(item, str)
+                              else item)
 
 
 def _blank_contact_fields(value: Any, headings: dict[str, str]) -> Any:
     """Blank the contact answers (name, email, phone) of the person's raw submission."""
+    return _on_contact_fields(value, headings, lambda item: None)
+
+
+def _on_contact_fields(value: Any, headings: dict[str, str],
+                       change: Callable[[Any], Any]) -> Any:
+    """Return a raw submission with ``change`` made to each of its contact answers: the value
+    of a contact heading's key, or the cells after a row's contact heading."""
     if isinstance(value, dict):
-        return {key: (None if headings.get(_fold(str(key))) in _CONTACT_FIELDS
+        return {key: (change(item) if headings.get(_fold(str(key))) in _CONTACT_FIELDS
                       and not isinstance(item, dict | list) else
-                      _blank_contact_fields(item, headings))
+                      _on_contact_fields(item, headings, change))
                 for key, item in value.items()}
     if isinstance(value, list):
         cells = [item for item in value if item not in (None, "")]
@@ -782,8 +778,8 @@ def _blank_contact_fields(value: Any, headings: dict[str, str]) -> Any:
                 and headings.get(_fold(cells[0])) in _CONTACT_FIELDS
                 and not any(isinstance(item, list | dict) for item in value)):
             first = value.index(cells[0])
-            return [item if i <= first else None for i, item in enumerate(value)]
-        return [_blank_contact_fields(item, headings) for item in value]
+            return [change(item) if i > first else item for i, item in enumerate(value)]
+        return [_on_contact_fields(item, headings, change) for item in value]
     return value
 
 
