@@ -456,6 +456,17 @@ def test_cli_resolve_table_output_is_exact(cli) -> None:
         "exact+fuzzy  0.95\n")
 
 
+def test_cli_resolve_shows_the_parts_that_named_no_municipality(cli) -> None:
+    result = cli("register", "resolve", "--format", "json", "Kuopio ja lähikunnat", "Oulu")
+    assert result.exit_code == 0, result.output
+    first, second = json.loads(result.stdout)
+    assert (first["codes"], first["unmatched"]) == (["297"], ["lähikunnat"])
+    assert "unmatched" not in second
+    table = cli("register", "resolve", "Kuopio ja lähikunnat")
+    assert table.stdout.splitlines()[0].split()[-1] == "unmatched"
+    assert table.stdout.splitlines()[2].rstrip().endswith("lähikunnat")
+
+
 def test_cli_resolve_without_text_is_a_usage_error(cli) -> None:
     result = cli("register", "resolve")
     assert result.exit_code == 2

@@ -1181,8 +1181,12 @@ class Resolutions:
         rows = [{"text": r.text, "status": r.status,  # candidates of an ambiguous text end in "?"
                  "codes": " ".join(r.codes + [f"{c}?" for c in r.candidates]),
                  "names": ", ".join(r.names + [f"{self.names[c]}?" for c in r.candidates]),
-                 "method": r.method, "score": f"{r.score:.2f}"} for r in self.resolutions]
-        return ["text", "status", "codes", "names", "method", "score"], rows
+                 "method": r.method, "score": f"{r.score:.2f}",
+                 "unmatched": ", ".join(_left_over(r))} for r in self.resolutions]
+        columns = ["text", "status", "codes", "names", "method", "score"]
+        if any(_left_over(r) for r in self.resolutions):
+            columns.append("unmatched")
+        return columns, rows
 
     def text(self) -> str:
         from .reports import render_table
@@ -1192,5 +1196,12 @@ class Resolutions:
 
     def to_dict(self) -> dict[str, Any]:
         keys = ("text", "status", "codes", "names", "method", "score", "candidates")
-        return {"resolutions": [{k: v for k, v in r.to_dict().items() if k in keys}
+        return {"resolutions": [{**{k: v for k, v in r.to_dict().items() if k in keys},
+                                 **({"unmatched": left} if (left := _left_over(r)) else {})}
                                 for r in self.resolutions]}
+
+
+def _left_over(resolution: Resolution) -> list[str]:
+    """The parts of a text that named no municipality beside one that did ("Kuopio ja
+    lähikunnat"): ingest flags them for the reviewers. An unresolved text is all left over."""
+    return resolution.unmatched if resolution.codes or resolution.candidates else []
