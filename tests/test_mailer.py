@@ -320,12 +320,16 @@ def test_an_address_refused_as_unknown_is_marked_bounced_reminded_never_and_stat
         "599": "no valid contact address"}
 
 
-def test_a_full_mailbox_or_a_refused_message_leaves_the_address_in_use():
+def test_a_full_mailbox_a_refused_message_or_our_own_sender_leaves_the_address_in_use():
     from yhteistuumin_survey.mailer import address_is_dead
 
     assert address_is_dead("RCPT TO: 550 5.1.1 <x@y.fi>: Recipient address rejected: User unknown")
     assert address_is_dead("RCPT TO: 550 No such user here")
     assert not address_is_dead("RCPT TO: 552 5.2.2 mailbox full")
+    assert not address_is_dead("RCPT TO: 553 5.1.8 <kysely@yhteistuumin.fi>: Sender address "
+                               "rejected: Domain not found")
+    assert not address_is_dead("RCPT TO: 550 5.1.0 <kysely@yhteistuumin.fi>: Sender address "
+                               "rejected: User unknown in local recipient table")
     assert not address_is_dead("DATA: 552 5.3.4 Message size exceeds fixed limit")
     assert not address_is_dead("the address is not ASCII and the server does not support "
                                "SMTPUTF8")

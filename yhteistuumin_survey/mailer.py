@@ -888,10 +888,14 @@ def address_is_dead(answer: str | None) -> bool:
     server's answer to RCPT TO (``550 5.1.1 user unknown``, ``5.1.2`` no such domain,
     ``5.7.1 recipient address rejected``), the same fact a hard bounce reports later.
     A full mailbox, a refused message or a quota is not one."""
-    from .smtp_auth import ADDRESS, classify
+    from .smtp_auth import ADDRESS, classify, enhanced_code
 
     match = re.match(r"RCPT TO: ([45]\d\d)\b", answer or "")
     if not match:
+        return False
+    # Postfix checks the sender at RCPT TO too (smtpd_delay_reject): "553 5.1.8 <ours>:
+    # Sender address rejected" is about our address, not the recipient's.
+    if enhanced_code(answer or "") in {"5.1.7", "5.1.8"} or "sender" in (answer or "").lower():
         return False
     verdict = classify(int(match.group(1)), answer or "")
     return verdict.kind == ADDRESS and not verdict.passable
