@@ -134,11 +134,16 @@ def test_refused_address_is_reported_exit_1_and_the_rest_sent(loaded, workspace)
     failed = [m for m in data["messages"] if m["status"] == "failed"]
     assert failed[0]["detail"]["address"] == "kulttuuri@rovaniemi.example.fi"
     assert failed[0]["reason"].startswith("RCPT TO: 550 5.1.1")
+    assert failed[0]["reason"].endswith("the address is marked bounced (register a new one)")
     with mail_server() as server:
         again = loaded("send", "invite", *ONLY, "--yes", env=smtp_env(server))
     assert again.exit_code == 0 and server.messages == []
-    assert "1 failed-earlier" in again.stdout
-    assert "698 kulttuuri@rovaniemi.example.fi  failed-earlier  refused permanently" in again.stdout
+    # The unknown address is a bounced contact now: not planned again, Rovaniemi's other
+    # address was invited, and the follow-up list shows the bounce.
+    assert "kulttuuri@rovaniemi" not in again.stdout and "4 already sent" in again.stdout
+    follow = loaded("status", "--by", "municipality", "--format", "json")
+    rovaniemi = next(row for row in json.loads(follow.stdout)["rows"] if row["code"] == "698")
+    assert rovaniemi["bounced"] == ["kulttuuri@rovaniemi.example.fi"]
 
 
 def test_reminders_follow_the_rule_and_are_numbered(loaded, workspace):

@@ -42,6 +42,7 @@ class Provider:
     answer: str = GMAIL_QUOTA
     close: bool = False
     drop_every: int = 0
+    rcpt_answer: str | None = None  # refuse every RCPT with this (Postfix's delayed reject)
     accepted: Counter[str] = field(default_factory=Counter)
     connections: int = 0
     mails: int = 0
@@ -70,6 +71,8 @@ class _ProviderHandler:
         if p.drop_every and p.rcpts % p.drop_every == 0:
             server.transport.close()
             return "421 gone"
+        if p.rcpt_answer:
+            return p.rcpt_answer
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
 
@@ -164,6 +167,11 @@ def invitations_per_municipality(session: Session, accepted: Counter[str]) -> Co
     (552, "552 5.2.2 The email account that you tried to reach is over quota. - gsmtp",
      ADDRESS),
     (552, "552 5.3.4 Message size exceeds fixed limit", MESSAGE),
+    # Postfix refusing our sender at RCPT TO (smtpd_delay_reject): every message would fail.
+    (553, "553 5.1.8 <kysely@yhteistuumin.fi>: Sender address rejected: Domain not found",
+     STOP),
+    (550, "550 5.1.0 <kysely@yhteistuumin.fi>: Sender address rejected: User unknown in "
+          "local recipient table", STOP),
     (451, "451 4.7.1 Greylisted, try again later", TEMPORARY),
     (451, "451 4.3.0 Mail server temporarily rejected message. - gsmtp", TEMPORARY),
     (450, "450 4.2.1 The user you are trying to contact is receiving mail too quickly.",
@@ -236,6 +244,27 @@ def test_dropped_connections_stop_the_batch_after_a_few_reconnects(db, settings)
     assert "failed" not in result.report.counts
     assert states(db)["sent"] == sum(provider.accepted.values())
     assert all(n == 1 for n in provider.accepted.values())
+
+
+def test_our_sender_refused_at_rcpt_stops_the_batch_and_fails_no_municipality(db, settings):
+    """Postfix checks the sender at RCPT TO: "553 5.1.8 <ours>: Sender address rejected"
+    came for every recipient as if each address were dead: every row 'failed' for good (not
+    even --retry-failed takes an unknown address again), every contact marked bounced."""
+    from yhteistuumin_survey.db.models import Contact
+
+    refusing = Provider(rcpt_answer="553 5.1.8 <kysely@yhteistuumin.fi>: Sender address "
+                                    "rejected: Domain not found")
+    with serve(refusing) as port:
+        result = send(db, settings, port)
+    assert result.stopped and "sender address" in result.stopped
+    queued = len(list(db.exec(select(OutboundMessage))))
+    assert refusing.rcpts == 1 and states(db) == {"queued": queued}
+    assert {c.status for c in db.exec(select(Contact))} == {"valid"}
+    fixed = Provider()
+    with serve(fixed) as port:
+        again = send(db, settings, port)
+    assert again.report.counts == {"sent": len(fixed.accepted)}
+    assert set(fixed.accepted.values()) == {1} and set(states(db)) == {"sent"}
 
 
 def test_retry_failed_requeues_quota_failures_but_not_unknown_users(db, settings):

@@ -110,6 +110,27 @@ def test_next_action_follows_bounces_and_reminders(session):
     assert {"005", "009", "010"} <= {row["code"] for row in open_rows}
 
 
+def test_an_invitation_of_unknown_fate_asks_for_a_check_not_a_new_invitation(session):
+    """A run killed or cut off after the whole message went out leaves the invitation
+    uncertain: "send the invitation" would invite a second copy (--resend-uncertain)."""
+    for code in ("005", "009"):
+        session.add(Contact(municipality_code=code, email=f"kirjaamo@{code}.example.fi"))
+    _send(session, "005", state="uncertain")
+    _send(session, "009", state="failed")
+    session.commit()
+
+    rows = {row["code"]: row for row in follow_up(session=session, round_name=ROUND).rows}
+    swedish = {row["code"]: row for row in follow_up(session=session, round_name=ROUND,
+                                                      lang="sv").shown_rows()}
+
+    assert rows["005"]["next_action"] == "check-invite" and rows["005"]["invited"] is None
+    assert rows["009"]["next_action"] == "invite"
+    finnish = {row["code"]: row for row in follow_up(session=session,
+                                                      round_name=ROUND).shown_rows()}
+    assert finnish["005"]["next_action"] == "tarkista, menikö kutsu perille"
+    assert swedish["005"]["next_action"] == "kontrollera om inbjudan kom fram"
+
+
 def test_a_joint_practice_counts_for_each_municipality_and_its_token_says_how(session):
     for code in ("049", "091", "092"):
         _send(session, code)

@@ -285,6 +285,57 @@ def test_faults_451_drop_and_550_each_handled_and_the_batch_goes_on(db, settings
     assert sleeps == [0.5, 1.0]  # exponential for the greylisted one; the drop is not retried
 
 
+def test_an_address_refused_as_unknown_is_marked_bounced_reminded_never_and_status_asks_for_another(
+        db, settings):
+    """550 5.1.1 at RCPT TO is a hard bounce told at once: the contact is marked bounced, as
+    ``bounces`` marks one told later, so no reminder goes to it and the follow-up list asks
+    for a new address instead of "invite" (a new run would only skip it as failed)."""
+    from yhteistuumin_survey.followup import follow_up
+
+    pedersore, rovaniemi = "registrator@pedersoren-kunta.example.fi", "kulttuuri@rovaniemi.example.fi"
+    with mail_server() as server:
+        server.faults = Faults(reject={pedersore, rovaniemi})
+        _, result = run(db, settings, server)
+    for row in db.exec(select(OutboundMessage)):
+        row.sent_at = row.sending_at = NOW - dt.timedelta(days=10)
+    db.commit()
+    failed = {o.detail["address"]: o.reason for o in result.report.outcomes
+              if o.status == "failed"}
+    assert set(failed) == {pedersore, rovaniemi}
+    assert all(reason.endswith("the address is marked bounced (register a new one)")
+               for reason in failed.values())
+    db.expire_all()
+    contacts = {c.email: c for c in db.exec(select(Contact))}
+    assert contacts[pedersore].status == contacts[rovaniemi].status == "bounced"
+    assert "550 5.1.1" in (contacts[pedersore].bounce_reason or "")
+    assert contacts["kirjaamo@rovaniemi.example.fi"].status == "valid"
+    actions = {row["code"]: row["next_action"] for row in follow_up(
+        session=db, round_name=settings.round_name).rows}
+    assert actions["599"] == "find-new-address" and actions["698"] == "remind"
+    plan = plan_round(session=db, settings=settings, kind="remind", only=CODES, now=NOW)
+    assert sorted(m.address for m in plan.to_send) == [
+        "kirjaamo@helsinki.example.fi", "kirjaamo@rovaniemi.example.fi",
+        "kulttuuri@helsinki.example.fi"]
+    assert {s.municipality_code: s.reason for s in plan.skipped} == {
+        "599": "no valid contact address"}
+
+
+def test_a_full_mailbox_a_refused_message_or_our_own_sender_leaves_the_address_in_use():
+    from yhteistuumin_survey.mailer import address_is_dead
+
+    assert address_is_dead("RCPT TO: 550 5.1.1 <x@y.fi>: Recipient address rejected: User unknown")
+    assert address_is_dead("RCPT TO: 550 No such user here")
+    assert not address_is_dead("RCPT TO: 552 5.2.2 mailbox full")
+    assert not address_is_dead("RCPT TO: 553 5.1.8 <kysely@yhteistuumin.fi>: Sender address "
+                               "rejected: Domain not found")
+    assert not address_is_dead("RCPT TO: 550 5.1.0 <kysely@yhteistuumin.fi>: Sender address "
+                               "rejected: User unknown in local recipient table")
+    assert not address_is_dead("DATA: 552 5.3.4 Message size exceeds fixed limit")
+    assert not address_is_dead("the address is not ASCII and the server does not support "
+                               "SMTPUTF8")
+    assert not address_is_dead(None)
+
+
 def test_server_answering_after_the_timeout_gets_one_copy_and_the_row_is_uncertain(db, settings):
     """The server queues the message but answers the final dot too late: never a second copy."""
     import time

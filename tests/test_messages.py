@@ -176,6 +176,31 @@ def test_html_escapes_names_and_text_keeps_them(workspace, session, settings, su
     assert "Hyvä <script>x()</script> \"Eve\"," in message_text(message)
 
 
+@pytest.mark.parametrize(("as_listed", "greeting_fi", "greeting_sv"), [
+    ("Ojala, Pekka", "Hyvä Pekka Ojala,", "Bästa Pekka Ojala,"),
+    ("VIRTANEN Liisa", "Hyvä Liisa Virtanen,", "Bästa Liisa Virtanen,"),
+    ("liisa mäkinen", "Hyvä Liisa Mäkinen,", "Bästa Liisa Mäkinen,"),
+    ("ANNA-LIISA BJÖRK", "Hyvä Anna-Liisa Björk,", "Bästa Anna-Liisa Björk,"),
+    ("Anna Björk (kulttuurijohtaja)", "Hyvä Anna Björk,", "Bästa Anna Björk,"),
+    ("Pekka Ojala, kulttuurituottaja", "Hyvä Pekka Ojala,", "Bästa Pekka Ojala,"),
+    ("Carl af Forselles", "Hyvä Carl af Forselles,", "Bästa Carl af Forselles,"),
+    ("Kulttuuripalvelut", "Hyvä vastaanottaja,", "Bästa mottagare,"),
+    ("Kirjaamo", "Hyvä vastaanottaja,", "Bästa mottagare,"),
+    ("Kulttuuri- ja vapaa-aikapalvelut", "Hyvä vastaanottaja,", "Bästa mottagare,"),
+    ("Kultur och fritid", "Hyvä vastaanottaja,", "Bästa mottagare,"),
+])
+def test_greeting_names_a_person_as_a_native_writes_it_whatever_the_list_held(
+        as_listed, greeting_fi, greeting_sv, workspace, session, settings, survey) -> None:
+    """Contact lists hold "Surname, Firstname", capitals, roles and offices in the name
+    column: the greeting says the person's name, or no name (never "Hyvä Kirjaamo,")."""
+    for kind in ("invite", "remind"):
+        message, _ = _compose(workspace, session, settings, survey, "091", kind=kind,
+                              contact_name=as_listed, attach=False, sequence=int(kind != "invite"))
+        lines = message_text(message).splitlines()
+        assert greeting_fi in lines and greeting_sv in lines
+        assert greeting_fi in message_html(message)
+
+
 def test_message_ids_are_unique(workspace, session, settings, survey) -> None:
     first, _ = _compose(workspace, session, settings, survey, "698", attach=False)
     second, _ = _compose(workspace, session, settings, survey, "698", attach=False)

@@ -45,10 +45,11 @@ HEADINGS = {
 ACTIONS = {
     "fi": {"nothing": "ei toimenpiteitä", "remind": "muistuta", "phone": "soita",
            "find-new-address": "etsi uusi osoite", "find-address": "etsi osoite",
-           "invite": "lähetä kutsu"},
+           "invite": "lähetä kutsu", "check-invite": "tarkista, menikö kutsu perille"},
     "sv": {"nothing": "ingen åtgärd", "remind": "påminn", "phone": "ring",
            "find-new-address": "sök en ny adress", "find-address": "sök en adress",
-           "invite": "skicka inbjudan"},
+           "invite": "skicka inbjudan",
+           "check-invite": "kontrollera om inbjudan kom fram"},
 }
 
 #: How an answer came, by key, in words.
@@ -184,13 +185,15 @@ def _semicolons(text: str, headings: list[str]) -> str:
 
 
 def _next_action(*, answered: bool, invited: bool, valid: bool, bounced: bool,
-                 reminders: int, max_reminders: int) -> str:
+                 reminders: int, max_reminders: int, uncertain: bool = False) -> str:
     if answered:
         return "nothing"
     if not valid:
         return "find-new-address" if bounced else "find-address"
     if not invited:
-        return "invite"
+        # An invitation whose fate is unknown (the server may have taken it): "invite" would
+        # lead to --resend-uncertain and perhaps a second copy; the coordinator asks first.
+        return "check-invite" if uncertain else "invite"
     return "phone" if reminders >= max_reminders else "remind"
 
 
@@ -236,6 +239,11 @@ def follow_up(*, session: Session, round_name: str | None = None, lang: str = "f
         elif kind == "remind":
             reminders[code].add(sequence)
             last_reminder[code] = max(last_reminder.get(code, when), when)
+    unsure = select(OutboundMessage.municipality_code).where(  # type: ignore[call-overload]
+        OutboundMessage.kind == "invite", OutboundMessage.state == "uncertain")
+    if round_name:
+        unsure = unsure.where(OutboundMessage.round_name == round_name)
+    uncertain = set(session.exec(unsure))
     answered = sets["answered"] | sets["answered_uninvited"]
     channels, answered_at = _answers(session, round_name, answered)
     practices: dict[str, int] = defaultdict(int)
@@ -252,7 +260,8 @@ def follow_up(*, session: Session, round_name: str | None = None, lang: str = "f
         code = m.code
         action = _next_action(answered=code in answered, invited=code in sets["invited"],
                               valid=bool(valid[code]), bounced=bool(bounced[code]),
-                              reminders=len(reminders[code]), max_reminders=max_reminders)
+                              reminders=len(reminders[code]), max_reminders=max_reminders,
+                              uncertain=code in uncertain)
         row = {
             "code": code,
             "name": (m.name_sv or m.name_fi) if lang == "sv" else m.name_fi,

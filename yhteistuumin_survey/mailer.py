@@ -883,6 +883,36 @@ def _deliver(row: Any, message: bytes, recipient: str, *, result: SendResult,
     return outcome[0], outcome[1], attempts, fatal, halt
 
 
+def address_is_dead(answer: str | None) -> bool:
+    """Whether a refusal says the address itself takes no mail from us, for good: the
+    server's answer to RCPT TO (``550 5.1.1 user unknown``, ``5.1.2`` no such domain,
+    ``5.7.1 recipient address rejected``), the same fact a hard bounce reports later.
+    A full mailbox, a refused message or a quota is not one."""
+    from .smtp_auth import ADDRESS, classify, enhanced_code
+
+    match = re.match(r"RCPT TO: ([45]\d\d)\b", answer or "")
+    if not match:
+        return False
+    # Postfix checks the sender at RCPT TO too (smtpd_delay_reject): "553 5.1.8 <ours>:
+    # Sender address rejected" is about our address, not the recipient's.
+    if enhanced_code(answer or "") in {"5.1.7", "5.1.8"} or "sender" in (answer or "").lower():
+        return False
+    verdict = classify(int(match.group(1)), answer or "")
+    return verdict.kind == ADDRESS and not verdict.passable
+
+
+def _mark_dead(session: Session, row: Any, reason: str) -> str:
+    """Mark the contact of a row refused at RCPT TO bounced (as ``bounces`` marks a hard
+    bounce): reminders leave the address alone and ``status`` asks for a new one. Returns
+    what to add to the outcome's reason."""
+    from .bounces import _mark_contacts
+    from .db.models import utcnow
+
+    if _mark_contacts(session, row.address, row.municipality_code, reason, utcnow()):
+        return "; the address is marked bounced (register a new one)"
+    return ""
+
+
 @dataclass
 class _Claimed:
     """A message of the batch this run has claimed: its row, its wire bytes, and the row's
@@ -958,6 +988,8 @@ class _Batch:
         row = item.row
         row.attempts = (row.attempts or 0) + attempts
         row.updated_at = utcnow()
+        if status == "failed" and row.state == S.failed and address_is_dead(reason):
+            reason += _mark_dead(self.session, row, reason)
         self.result.report.add(item.planned.label, status, reason, attempts=attempts,
                                message_id=row.message_id, **item.detail)
         self.advance(1)

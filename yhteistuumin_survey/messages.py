@@ -89,6 +89,50 @@ def finnish_name_forms(name_fi: str) -> dict[str, str]:
     return {"genitive": finnish_genitive(name_fi)}
 
 
+#: Words that name an office or a unit, not a person ("Kulttuuripalvelut", "Kirjaamo"): such a
+#: "name" in a contact list gets the greeting without a name.
+_UNIT_ENDINGS = ("kirjaamo", "registrator", "registratur", "palvelut", "toimi", "toimisto",
+                 "keskus", "kunta", "kaupunki", "virasto", "osasto", "yksikkö", "kommun",
+                 "stad", "tjänster", "kansliet", "byrån", "avdelning", "enheten")
+#: Lower-case particles of real surnames (af Forselles, von Wright).
+_PARTICLES = {"af", "von", "van", "de", "der", "den", "la", "le", "du", "di"}
+
+
+def salutation_name(name: str | None) -> str | None:
+    """Return a contact's name as the greeting says it, or None for the greeting without one.
+
+    Contact lists hold names as their makers typed them: ``Ojala, Pekka`` -> ``Pekka Ojala``,
+    ``VIRTANEN Liisa`` -> ``Liisa Virtanen``, ``liisa mäkinen`` -> ``Liisa Mäkinen``,
+    ``Anna Björk (kulttuurijohtaja)`` -> ``Anna Björk``, ``Aino`` stays; an office
+    (``Kulttuuripalvelut``, ``Kirjaamo``, ``Kulttuuri- ja vapaa-aikapalvelut``) -> None:
+    "Hyvä Kulttuuripalvelut," is not what a person writes.
+    """
+    text = " ".join((name or "").split())
+    text = re.sub(r"\s+\([^()]+\)$", "", text)  # a role in brackets after the name
+    if text.count(",") == 1:
+        before, after = (part.strip() for part in text.split(","))
+        if len(before.split()) == 1 and 1 <= len(after.split()) <= 2:
+            text = f"{after} {before}"  # "Surname, Firstname"
+        else:
+            text = before  # "Firstname Surname, role"
+    words = text.split()
+    if not words:
+        return None
+    if any(w.casefold().endswith(_UNIT_ENDINGS) or w.endswith("-") for w in words):
+        return None
+    if text.isupper() or text.islower():
+        words = [_capitalised(w) for w in words]
+    elif any(w[:1].islower() and w not in _PARTICLES for w in words):
+        return None  # "Nuoriso ja kulttuuri": words of a unit's name, not a person's
+    elif len(words[0]) > 1 and words[0].isupper() and not any(w.isupper() for w in words[1:]):
+        words = [*words[1:], _capitalised(words[0])]  # "VIRTANEN Liisa": surname first in caps
+    return " ".join(words)
+
+
+def _capitalised(word: str) -> str:
+    return "-".join(part[:1].upper() + part[1:].lower() for part in word.split("-"))
+
+
 def is_registry_address(address: str | None) -> bool:
     """Return whether ``address`` is a registry office's shared mailbox (kirjaamo@, registrator@)."""
     local = (address or "").rpartition("@")[0].strip().strip("<").lower()
@@ -133,7 +177,7 @@ def message_context(*, settings: Settings, survey: Survey, municipality: Any, ki
         "kind": kind,
         "sequence": sequence,
         "municipality": municipality_context(municipality),
-        "contact_name": (contact_name or "").strip() or None,
+        "contact_name": salutation_name(contact_name),
         "token": token,
         "form_url": form_url.replace("{token}", token),
         "deadline": deadline,

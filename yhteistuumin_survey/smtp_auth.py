@@ -103,6 +103,8 @@ _RATE = re.compile(r"rate (limit|of)|too many (messages|recipients|connections|e
 #: Microsoft 365's refusals of a whole sender or tenant (5.7.7xx, 5.7.750, 4.7.500-699).
 _MICROSOFT_BLOCK = {"5.7.705", "5.7.708", "5.7.750", "5.7.706", "5.7.707"}
 _GREYLIST = re.compile(r"greylist|graylist", re.IGNORECASE)
+#: A refusal of our own sender address, which Postfix may give at RCPT TO (smtpd_delay_reject).
+_OUR_SENDER = re.compile(r"sender address rejected", re.IGNORECASE)
 #: A recipient's own limits and restrictions: about that address, not about our sending.
 _RECIPIENT_RATE = re.compile(r"user you are trying to contact|receiving mail (too quickly|at a "
                              r"rate)", re.IGNORECASE)
@@ -151,6 +153,11 @@ def classify(code: int, text: str) -> Verdict:
                                         "ask its administrator if it lasts")
     if code == 421:
         return Verdict(STOP, True, HOUR, "the server closed the connection")
+    if code >= 500 and (enhanced in ("5.1.7", "5.1.8") or _OUR_SENDER.search(text)):
+        # Every message would be refused alike: not the recipient's fault, and not "failed"
+        # for good (those are never tried again).
+        return Verdict(STOP, True, HOUR, "the server refuses our sender address; check "
+                                         "[round] sender and its domain's DNS records")
     if subject == "7" and code >= 500 and _RECIPIENT_POLICY.search(text):
         return Verdict(ADDRESS, False)  # this recipient does not take mail from us
     if enhanced == "4.5.3" or (subject == "7" and not greylisted) or \
