@@ -270,3 +270,31 @@ def test_regions_written_to_a_file_open_in_a_finnish_excel(cli, tmp_path):
     assert sheet.max_row == 1 + 19 + 1 and sheet["B21"].value == "Yhteensä"
     lines = text.read_text(encoding="utf-8-sig").splitlines()
     assert lines[0].startswith("Koodi;Maakunta;Kunnat;") and lines[-1].endswith(";0,0\u00a0%")
+
+
+def test_the_round_s_status_says_how_many_invitations_are_of_unknown_fate(session):
+    from yhteistuumin_survey.status import round_status
+
+    for code in ("005", "009", "010"):
+        session.add(Contact(municipality_code=code, email=f"kirjaamo@{code}.example.fi"))
+    _send(session, "005", state="uncertain")
+    _send(session, "009", state="uncertain")
+    _send(session, "010")
+    session.commit()
+
+    status = round_status(session=session, round_name=ROUND)
+    assert status.totals["invited"] == 1 and status.uncertain == 2
+    assert status.summary()[-1] == (
+        "2 kunnan kutsuista ei tiedetä, menivätkö ne perille: tarkista ne ennen kuin lähetät ne "
+        "uudelleen (yhteistuumin status --by municipality).")
+    assert status.to_dict()["uncertain_invitations"] == 2
+    swedish = round_status(session=session, round_name=ROUND, lang="sv")
+    assert swedish.summary()[-1].startswith(
+        "För 2 kommuner är det oklart om inbjudningarna kom fram")
+    # once an invitation to the municipality is known to have gone out (to its second
+    # address), it counts as invited, not as uncertain
+    session.add(OutboundMessage(round_name=ROUND, municipality_code="005",
+                                address="kulttuuri@005.example.fi", kind="invite", sequence=0,
+                                state="sent", sent_at=T0))
+    session.commit()
+    assert round_status(session=session, round_name=ROUND).uncertain == 1

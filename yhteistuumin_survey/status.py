@@ -82,6 +82,9 @@ class RoundStatus:
     lang: str = "fi"
     #: The file the status was written to instead of the screen (``status --out``), if any.
     written_to: Path | None = None
+    #: Municipalities whose invitation may or may not have gone out (a fault during the
+    #: hand-over) and none surely did: not counted as invited, not to be invited again blindly.
+    uncertain: int = 0
 
     @property
     def failed(self) -> bool:
@@ -98,6 +101,13 @@ class RoundStatus:
                 lines.append(f"Dessutom har {t['answered_uninvited']} kommuner svarat utan "
                              "inbjudan." if t["answered_uninvited"] != 1 else
                              "Dessutom har 1 kommun svarat utan inbjudan.")
+            if self.uncertain == 1:
+                lines.append("För 1 kommun är det oklart om inbjudan kom fram: kontrollera det "
+                             "innan den skickas igen (yhteistuumin status --by municipality).")
+            elif self.uncertain:
+                lines.append(f"För {self.uncertain} kommuner är det oklart om inbjudningarna kom "
+                             "fram: kontrollera det innan de skickas igen (yhteistuumin status "
+                             "--by municipality).")
             return lines
         lines = [f"{t['answered']}/{t['invited']} kutsutusta kunnasta on vastannut "
                  f"({format_percent(t['response_rate'])})." if t["invited"] else
@@ -105,6 +115,13 @@ class RoundStatus:
         if t["answered_uninvited"]:
             lines.append(f"Lisäksi {t['answered_uninvited']} kuntaa vastasi kutsumatta."
                          if t["answered_uninvited"] != 1 else "Lisäksi 1 kunta vastasi kutsumatta.")
+        if self.uncertain == 1:
+            lines.append("1 kunnan kutsusta ei tiedetä, menikö se perille: tarkista se ennen "
+                         "kuin lähetät sen uudelleen (yhteistuumin status --by municipality).")
+        elif self.uncertain:
+            lines.append(f"{self.uncertain} kunnan kutsuista ei tiedetä, menivätkö ne perille: "
+                         "tarkista ne ennen kuin lähetät ne uudelleen (yhteistuumin status "
+                         "--by municipality).")
         return lines
 
     def table(self) -> tuple[list[str], list[dict[str, Any]]]:
@@ -130,7 +147,10 @@ class RoundStatus:
         return to_frame(self)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"totals": self.totals, "regions": self.regions}
+        data: dict[str, Any] = {"totals": self.totals, "regions": self.regions}
+        if self.uncertain:
+            data["uncertain_invitations"] = self.uncertain
+        return data
 
     def headings(self) -> list[str]:
         """Return the column headings in the round's language."""
@@ -251,6 +271,11 @@ def read_round(session: Session | Reader, round_name: str | None) -> RoundSets:
             sets["invited"].add(code)
         elif kind == "remind":
             sets["reminded"].add(code)
+    sql = ("SELECT municipality_code FROM outboundmessage WHERE state = 'uncertain' "
+           "AND kind = 'invite'")
+    unsure = db.rows(sql + " AND round_name = :round", round=round_name) if round_name \
+        else db.rows(sql)
+    sets["uncertain"] = {code for (code,) in unsure} - sets["invited"]
     answered = answered_codes(session=db, round_name=round_name)
     # The rate's numerator is a subset of its denominator: an answer from a municipality that
     # was never invited is real and shown, but apart.
@@ -316,7 +341,8 @@ def round_status(*, session: Session | Reader, round_name: str | None = None,
     totals: dict[str, Any] = {key: len(sets[key]) for key in _MUNICIPALITY_KEYS}
     totals.update(totals_practices)
     totals["response_rate"] = _rate(totals["answered"], totals["invited"])
-    return RoundStatus(round_name=round_name or "", totals=totals, regions=rows, lang=lang)
+    return RoundStatus(round_name=round_name or "", totals=totals, regions=rows, lang=lang,
+                       uncertain=len(sets["uncertain"] & set(region_of)))
 
 
 def status_rows(status: RoundStatus) -> list[dict[str, Any]]:
