@@ -577,7 +577,57 @@ def _check_and_apply(rows: list[RowDecision], *, session: Session, report: Repor
         if _check_row(row, practices=practices, versions=versions, already=already,
                       session=session, report=report, resolve=resolve):
             checked.append(row)
+    checked = _link_duplicates_in_import(checked, session=session, report=report)
     _apply_checked(checked, practices, session=session, report=report)
+
+
+def _link_duplicates_in_import(checked: list[RowDecision], *, session: Session,
+                               report: Report) -> list[RowDecision]:
+    """Follow the duplicate links this import makes together with the database's: a row whose
+    original is made a duplicate in the same import is linked to the end of the chain (warned);
+    rows whose chain leads back to their own practice (A of B, B of A) are refused (reported),
+    so that no practice is hidden without an original left to publish. Return the rows kept."""
+    from ..db.models import Practice
+
+    decided: dict[int, int | None] = {}  # practice -> its original after this import (or None)
+    for row in checked:
+        decided.setdefault(row.practice_id, row.duplicate_of if row.decision == "duplicate"
+                           else None)
+    if not any(decided.values()):
+        return checked
+
+    def original_of(practice_id: int) -> int | None:
+        if practice_id in decided:
+            return decided[practice_id]
+        practice = session.get(Practice, practice_id)
+        if practice is None or practice.status != "duplicate":
+            return None
+        return practice.duplicate_of_id
+
+    kept: list[RowDecision] = []
+    for row in checked:
+        if row.decision != "duplicate" or row.duplicate_of is None:
+            kept.append(row)
+            continue
+        seen = [row.practice_id]
+        target = row.duplicate_of
+        while (nxt := original_of(target)) is not None and target not in seen:
+            seen.append(target)
+            target = nxt
+        if target in seen:
+            report.add(row.where, "error",
+                       f"duplicate of #{row.duplicate_of}, and #{row.duplicate_of} is marked a "
+                       f"duplicate of #{decided.get(row.duplicate_of)} in this import: the "
+                       f"chain leads back to #{row.practice_id}; keep one of them as the "
+                       "original (choose another decision)", practice_id=row.practice_id)
+            continue
+        if target != row.duplicate_of:
+            report.add(row.where, "warning",
+                       f"#{row.duplicate_of} is itself a duplicate of #{target} in this "
+                       f"import; linked to #{target}", practice_id=row.practice_id)
+            row.duplicate_of = target
+        kept.append(row)
+    return kept
 
 
 def _id_conditions(column: Any, ids: set[int]) -> list[Any]:
