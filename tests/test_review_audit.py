@@ -51,3 +51,15 @@ def test_a_duplicate_of_a_row_made_a_duplicate_in_the_same_import_links_to_the_e
     session.expire_all()
     assert session.get(Practice, last.id).duplicate_of_id == original.id
     assert session.get(Practice, middle.id).duplicate_of_id == original.id
+
+
+def test_a_corrected_title_with_line_breaks_and_tabs_is_stored_as_one_line(
+        session, tmp_path: Path) -> None:
+    a = make_practice(session, title="Lukupiiri")
+    path = export_one(session, tmp_path)
+    fill(path, {a.id: {DECISION: "hyväksytty",
+                       "Korjattu nimi": "  Lukupiiri\n\nikäihmisille 📚\t "}})
+    result = import_review([path], session=session)
+    assert result.counts["applied"] == 1
+    session.expire_all()
+    assert session.get(Practice, a.id).corrected_title == "Lukupiiri ikäihmisille 📚"

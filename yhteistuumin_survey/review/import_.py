@@ -342,10 +342,12 @@ def _read_row(book: _Workbook, index: int, *, stamps_to_ids: dict[str, int],
         return None
     decision, duplicate_of, not_duplicate = chosen
     keywords = split_list(editable["corrected_keywords"])
+    # A title is one line: a line break or tab typed (Alt+Enter) or pasted into the cell would
+    # end up inside the card's heading, the CMS front matter and practices.json.
     return RowDecision(
         book.label, book.sha256, row_number, practice_id, decision, version, stamp,
         reviewer or book.meta.get("reviewer") or None, duplicate_of,
-        editable["comment"] or None, editable["corrected_title"] or None,
+        editable["comment"] or None, " ".join(editable["corrected_title"].split()) or None,
         keywords or None, editable["corrected_municipalities"] or None, meta_row=meta_row,
         not_duplicate=not_duplicate)
 
