@@ -63,3 +63,23 @@ def test_a_corrected_title_with_line_breaks_and_tabs_is_stored_as_one_line(
     assert result.counts["applied"] == 1
     session.expire_all()
     assert session.get(Practice, a.id).corrected_title == "Lukupiiri ikäihmisille 📚"
+
+
+def test_a_decision_with_a_question_mark_is_refused_not_applied(session, tmp_path: Path) -> None:
+    asked = make_practice(session, title="Lukupiiri")
+    asked_en = make_practice(session, title="Kirjastoauto")
+    sure = make_practice(session, title="Kulttuuripolku")
+    path = export_one(session, tmp_path)
+    fill(path, {asked.id: {DECISION: "hyväksytty?"}, asked_en.id: {DECISION: "OK ?"},
+                sure.id: {DECISION: "Hyväksytty."}})
+    result = import_review([path], session=session)
+    errors = {o.detail.get("practice_id"): o.reason for o in result.report.outcomes
+              if o.status == "error"}
+    assert errors[asked.id] == ("decision 'hyväksytty?' is a question; write 'hyväksytty' "
+                                "without the question mark when sure, or choose lisätietoja")
+    assert set(errors) == {asked.id, asked_en.id}
+    assert result.counts["applied"] == 1 and result.failed
+    session.expire_all()
+    assert session.get(Practice, asked.id).status == "new"
+    assert session.get(Practice, asked_en.id).status == "new"
+    assert session.get(Practice, sure.id).status == "approved"

@@ -436,6 +436,13 @@ def _row_decision(editable: dict[str, str], where: str, practice_id: int,
         report.add(where, "error", f"unknown decision {decision_text!r}; use one of: "
                                    f"{ALLOWED_DECISIONS_TEXT}", practice_id=practice_id)
         return None
+    if decision is not None and ("?" in decision_text or "\uff1f" in decision_text):
+        # "hyväksytty?" is a reviewer asking, not deciding: never applied as the decision.
+        report.add(where, "error", f"decision {decision_text!r} is a question; write "
+                                   f"{decision_label(decision)!r} without the question mark "
+                                   "when sure, or choose lisätietoja",
+                   practice_id=practice_id)
+        return None
     duplicate_text = editable["duplicate_of"]
     duplicate_of: int | None = None
     not_duplicate = bool(duplicate_text) and is_not_duplicate(duplicate_text)
