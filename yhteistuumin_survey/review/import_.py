@@ -342,10 +342,12 @@ def _read_row(book: _Workbook, index: int, *, stamps_to_ids: dict[str, int],
         return None
     decision, duplicate_of, not_duplicate = chosen
     keywords = split_list(editable["corrected_keywords"])
+    # A title is one line: a line break or tab typed (Alt+Enter) or pasted into the cell would
+    # end up inside the card's heading, the CMS front matter and practices.json.
     return RowDecision(
         book.label, book.sha256, row_number, practice_id, decision, version, stamp,
         reviewer or book.meta.get("reviewer") or None, duplicate_of,
-        editable["comment"] or None, editable["corrected_title"] or None,
+        editable["comment"] or None, " ".join(editable["corrected_title"].split()) or None,
         keywords or None, editable["corrected_municipalities"] or None, meta_row=meta_row,
         not_duplicate=not_duplicate)
 
@@ -433,6 +435,13 @@ def _row_decision(editable: dict[str, str], where: str, practice_id: int,
     if decision_text and decision is None:
         report.add(where, "error", f"unknown decision {decision_text!r}; use one of: "
                                    f"{ALLOWED_DECISIONS_TEXT}", practice_id=practice_id)
+        return None
+    if decision is not None and ("?" in decision_text or "\uff1f" in decision_text):
+        # "hyväksytty?" is a reviewer asking, not deciding: never applied as the decision.
+        report.add(where, "error", f"decision {decision_text!r} is a question; write "
+                                   f"{decision_label(decision)!r} without the question mark "
+                                   "when sure, or choose lisätietoja",
+                   practice_id=practice_id)
         return None
     duplicate_text = editable["duplicate_of"]
     duplicate_of: int | None = None
@@ -577,7 +586,57 @@ def _check_and_apply(rows: list[RowDecision], *, session: Session, report: Repor
         if _check_row(row, practices=practices, versions=versions, already=already,
                       session=session, report=report, resolve=resolve):
             checked.append(row)
+    checked = _link_duplicates_in_import(checked, session=session, report=report)
     _apply_checked(checked, practices, session=session, report=report)
+
+
+def _link_duplicates_in_import(checked: list[RowDecision], *, session: Session,
+                               report: Report) -> list[RowDecision]:
+    """Follow the duplicate links this import makes together with the database's: a row whose
+    original is made a duplicate in the same import is linked to the end of the chain (warned);
+    rows whose chain leads back to their own practice (A of B, B of A) are refused (reported),
+    so that no practice is hidden without an original left to publish. Return the rows kept."""
+    from ..db.models import Practice
+
+    decided: dict[int, int | None] = {}  # practice -> its original after this import (or None)
+    for row in checked:
+        decided.setdefault(row.practice_id, row.duplicate_of if row.decision == "duplicate"
+                           else None)
+    if not any(decided.values()):
+        return checked
+
+    def original_of(practice_id: int) -> int | None:
+        if practice_id in decided:
+            return decided[practice_id]
+        practice = session.get(Practice, practice_id)
+        if practice is None or practice.status != "duplicate":
+            return None
+        return practice.duplicate_of_id
+
+    kept: list[RowDecision] = []
+    for row in checked:
+        if row.decision != "duplicate" or row.duplicate_of is None:
+            kept.append(row)
+            continue
+        seen = [row.practice_id]
+        target = row.duplicate_of
+        while (nxt := original_of(target)) is not None and target not in seen:
+            seen.append(target)
+            target = nxt
+        if target in seen:
+            report.add(row.where, "error",
+                       f"duplicate of #{row.duplicate_of}, and #{row.duplicate_of} is marked a "
+                       f"duplicate of #{decided.get(row.duplicate_of)} in this import: the "
+                       f"chain leads back to #{row.practice_id}; keep one of them as the "
+                       "original (choose another decision)", practice_id=row.practice_id)
+            continue
+        if target != row.duplicate_of:
+            report.add(row.where, "warning",
+                       f"#{row.duplicate_of} is itself a duplicate of #{target} in this "
+                       f"import; linked to #{target}", practice_id=row.practice_id)
+            row.duplicate_of = target
+        kept.append(row)
+    return kept
 
 
 def _id_conditions(column: Any, ids: set[int]) -> list[Any]:
