@@ -832,9 +832,11 @@ def ingest_paths(paths: Iterable[Path], *, session: Session, workspace: Workspac
     ahead while this process stores them in file order (``pipeline_workers``).
     """
     started = time.perf_counter()
-    paths = list(paths)
-    # The worker processes start first: they import while this process checks the files.
-    early = _early_workers(paths, workers)
+    # The files are listed once, and the worker processes start first: they import while
+    # this process checks the files.
+    skipped: list[tuple[Path, str]] = []
+    files = expand_paths(paths, skipped)
+    early = _early_workers(files, workers)
     try:
         from ..locks import LockBusy, exclusive
         from .store import synced_at_end
@@ -845,7 +847,8 @@ def ingest_paths(paths: Iterable[Path], *, session: Session, workspace: Workspac
             with exclusive(session.get_bind().engine, "ingest", wait=INGEST_LOCK_WAIT) as held:
                 session.rollback()  # read what the run before us stored
                 with synced_at_end(session), _fewer_collections():
-                    result = _ingest_locked(paths, session=session, workspace=workspace,
+                    result = _ingest_locked(files, skipped, session=session,
+                                            workspace=workspace,
                                             settings=settings, source=source,
                                             progress=progress, workers=workers,
                                             retry_failed=retry_failed,
@@ -862,11 +865,11 @@ def ingest_paths(paths: Iterable[Path], *, session: Session, workspace: Workspac
     return result
 
 
-def _early_workers(paths: list[Path], workers: int | None) -> list[Any]:
+def _early_workers(files: list[Path], workers: int | None) -> list[Any]:
     """Worker processes started before the files are checked, when the table files named
     would call for them (``pipeline_workers``) if they are all new; none otherwise."""
     sizes = []
-    for path in expand_paths(paths):
+    for path in files:
         try:
             size = path.stat().st_size
         except OSError:
@@ -900,13 +903,12 @@ def _fewer_collections() -> Iterator[None]:
         gc.set_threshold(*before)
 
 
-def _ingest_locked(paths: Iterable[Path], *, session: Session, workspace: Workspace,
-                   settings: Settings, source: str, progress: Callable[[int], Any] | None,
-                   workers: int | None, retry_failed: bool, started: float,
+def _ingest_locked(files: list[Path], skipped: list[tuple[Path, str]], *, session: Session,
+                   workspace: Workspace, settings: Settings, source: str,
+                   progress: Callable[[int], Any] | None, workers: int | None,
+                   retry_failed: bool, started: float,
                    held: Any, structures: tuple[Path, ...] = (),
                    early: list[Any] | None = None) -> IngestReport:
-    skipped: list[tuple[Path, str]] = []
-    files = expand_paths(paths, skipped)
     run = _Run(session=session, workspace=workspace, settings=settings, source=source,
                structures=structures)
     if held.waited >= 1:
