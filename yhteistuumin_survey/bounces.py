@@ -408,8 +408,10 @@ def _match(session: Session, found: Classification, address: str | None,
     return None, ""
 
 
-def _mark_contacts(session: Session, address: str, code: str | None, reason: str,
-                   when: dt.datetime) -> int:
+def mark_contacts(session: Session, address: str, code: str | None, reason: str,
+                  when: dt.datetime) -> int:
+    """Mark the contacts of ``address`` (of municipality ``code``, if given) bounced for
+    ``reason``; return how many. A hard bounce and a refusal at RCPT TO (``mailer``) alike."""
     from sqlalchemy import func
     from sqlmodel import select
 
@@ -469,7 +471,7 @@ def _apply_message(session: Session, found: Any, *, round_name: str, when: Any,
             matched_by.append(how)
         if found.kind == HARD and target:
             reason = failure.reason if failure else found.reason
-            count = _mark_contacts(session, target, code, reason or "hard bounce", when)
+            count = mark_contacts(session, target, code, reason or "hard bounce", when)
             result.marked_bounced += count
             if count:
                 conclusions.append(f"{target} marked bounced")

@@ -888,14 +888,15 @@ def address_is_dead(answer: str | None) -> bool:
     server's answer to RCPT TO (``550 5.1.1 user unknown``, ``5.1.2`` no such domain,
     ``5.7.1 recipient address rejected``), the same fact a hard bounce reports later.
     A full mailbox, a refused message or a quota is not one."""
-    from .smtp_auth import ADDRESS, classify, enhanced_code
+    from .smtp_auth import ADDRESS, classify
 
     match = re.match(r"RCPT TO: ([45]\d\d)\b", answer or "")
     if not match:
         return False
-    # Postfix checks the sender at RCPT TO too (smtpd_delay_reject): "553 5.1.8 <ours>:
-    # Sender address rejected" is about our address, not the recipient's.
-    if enhanced_code(answer or "") in {"5.1.7", "5.1.8"} or "sender" in (answer or "").lower():
+    # A refusal of our own sender (5.1.7, 5.1.8, Postfix's "Sender address rejected" at RCPT
+    # TO) is ``classify``'s STOP, never ADDRESS; any other refusal that speaks of the sender
+    # is not blamed on the recipient's address either.
+    if "sender" in (answer or "").lower():
         return False
     verdict = classify(int(match.group(1)), answer or "")
     return verdict.kind == ADDRESS and not verdict.passable
@@ -905,10 +906,10 @@ def _mark_dead(session: Session, row: Any, reason: str) -> str:
     """Mark the contact of a row refused at RCPT TO bounced (as ``bounces`` marks a hard
     bounce): reminders leave the address alone and ``status`` asks for a new one. Returns
     what to add to the outcome's reason."""
-    from .bounces import _mark_contacts
+    from .bounces import mark_contacts
     from .db.models import utcnow
 
-    if _mark_contacts(session, row.address, row.municipality_code, reason, utcnow()):
+    if mark_contacts(session, row.address, row.municipality_code, reason, utcnow()):
         return "; the address is marked bounced (register a new one)"
     return ""
 
