@@ -15,6 +15,12 @@ DUPLICATE = "Kaksoiskappale (alkuperäisen ID)"
 DECISION = "Päätös"
 
 
+def _errors(result) -> dict[int, str]:
+    """The import's refusals by practice id."""
+    return {o.detail.get("practice_id"): o.reason for o in result.report.outcomes
+            if o.status == "error"}
+
+
 def test_two_rows_naming_each_other_as_the_original_are_refused_not_both_hidden(
         session, tmp_path: Path) -> None:
     a = make_practice(session, title="Lukudiplomi")
@@ -23,7 +29,7 @@ def test_two_rows_naming_each_other_as_the_original_are_refused_not_both_hidden(
     fill(path, {a.id: {DECISION: "kaksoiskappale", DUPLICATE: b.id},
                 b.id: {DECISION: "kaksoiskappale", DUPLICATE: a.id}})
     result = import_review([path], session=session)
-    errors = {o.detail.get("practice_id"): o.reason for o in result.report.outcomes if o.status == "error"}
+    errors = _errors(result)
     assert errors[a.id] == (f"duplicate of #{b.id}, and #{b.id} is marked a duplicate of "
                             f"#{a.id} in this import: the chain leads back to #{a.id}; "
                             "keep one of them as the original (choose another decision)")
@@ -73,8 +79,7 @@ def test_a_decision_with_a_question_mark_is_refused_not_applied(session, tmp_pat
     fill(path, {asked.id: {DECISION: "hyväksytty?"}, asked_en.id: {DECISION: "OK ?"},
                 sure.id: {DECISION: "Hyväksytty."}})
     result = import_review([path], session=session)
-    errors = {o.detail.get("practice_id"): o.reason for o in result.report.outcomes
-              if o.status == "error"}
+    errors = _errors(result)
     assert errors[asked.id] == ("decision 'hyväksytty?' is a question; write 'hyväksytty' "
                                 "without the question mark when sure, or choose lisätietoja")
     assert set(errors) == {asked.id, asked_en.id}

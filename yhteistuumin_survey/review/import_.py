@@ -624,9 +624,11 @@ def _link_duplicates_in_import(checked: list[RowDecision], *, session: Session,
             seen.append(target)
             target = nxt
         if target in seen:
+            # The next link may be this import's or the database's (a loop through both).
+            when = "in this import" if row.duplicate_of in decided else "already"
             report.add(row.where, "error",
                        f"duplicate of #{row.duplicate_of}, and #{row.duplicate_of} is marked a "
-                       f"duplicate of #{decided.get(row.duplicate_of)} in this import: the "
+                       f"duplicate of #{original_of(row.duplicate_of)} {when}: the "
                        f"chain leads back to #{row.practice_id}; keep one of them as the "
                        "original (choose another decision)", practice_id=row.practice_id)
             continue
