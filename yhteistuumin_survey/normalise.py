@@ -1479,7 +1479,7 @@ def _decide_cleaned(joined: str) -> str | None:
             return "sv"
     from lingua import Language
 
-    confidences = _lingua().compute_language_confidence_values(joined[:2000])
+    confidences = _confidences(joined[:2000])
     best = confidences[0] if confidences else None
     # A lone short title ("Konstbuss") gets a shaky guess: below this the default decides.
     if best is not None and best.value >= 0.6:
@@ -1492,11 +1492,19 @@ def _decide_cleaned(joined: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=16)
+def _confidences(text: str) -> Any:
+    """lingua's confidences for a text (its first 2,000 characters): an answer neither the
+    word count nor lingua decides is asked again whether it is English (``_written_in_english``),
+    and lingua is the slow part of both."""
+    return _lingua().compute_language_confidence_values(text)
+
+
 def _written_in_english(joined: str) -> bool:
     """Whether text that tells neither Finnish nor Swedish is clearly English (lingua)."""
     from lingua import Language
 
-    confidences = _lingua().compute_language_confidence_values(joined[:2000])
+    confidences = _confidences(joined[:2000])
     return bool(confidences) and confidences[0].language == Language.ENGLISH and \
         confidences[0].value >= 0.6
 
