@@ -622,6 +622,34 @@ def test_no_reminder_for_answered_bounced_or_uninvited(db, settings):
     assert reasons["698"] == "no valid contact address"
 
 
+def test_an_address_added_after_the_invitations_is_not_reminded_before_it_is_invited(
+        db, settings):
+    with mail_server() as server:
+        invite_all(db, settings, server, NOW - dt.timedelta(days=10))
+        db.add(Contact(municipality_code="698", email="uusi.kirjaaja@rovaniemi.fi",
+                       name="Uusi Kirjaaja"))
+        db.commit()
+        plan = remind_plan(db, settings, NOW)
+        assert "uusi.kirjaaja@rovaniemi.fi" not in {m.address for m in plan.to_send}
+        assert len(plan.to_send) == len(addresses(db)) - 1
+        assert [s.reason for s in plan.skipped] == [
+            "uusi.kirjaaja@rovaniemi.fi: not invited yet (send invite first)"]
+        # Its invitation held back by --limit (queued, never handed over): still no reminder.
+        _, result = run(db, settings, server, only=["698"], limit=0)
+        assert result.report.counts.get("sent", 0) == 0
+        assert [s.reason for s in remind_plan(db, settings, NOW).skipped] == [
+            "uusi.kirjaaja@rovaniemi.fi: not invited yet (send invite first)"]
+        # Once invited, it is reminded with the others, when the rule says so.
+        _, result = run(db, settings, server, only=["698"])
+        assert result.report.counts["sent"] == 1
+        for row in db.exec(select(OutboundMessage)):
+            row.sent_at = row.sending_at = NOW
+        db.commit()
+        later = remind_plan(db, settings, NOW + dt.timedelta(days=8))
+    assert "uusi.kirjaaja@rovaniemi.fi" in {m.address for m in later.to_send}
+    assert later.skipped == []
+
+
 def test_reminder_interrupted_midway_is_resumed_whatever_the_clock_says(db, settings):
     with mail_server() as server:
         invite_all(db, settings, server, NOW - dt.timedelta(days=10))

@@ -278,7 +278,10 @@ def plan_round(
             if reason:
                 plan.skipped.append(Skip(municipality.code, name, reason))
                 continue
-            wanted = [(person, sequence) for person in people]
+            reached, not_yet = _invited(rows, people)
+            wanted = [(person, sequence) for person in reached]
+            plan.skipped.extend(Skip(municipality.code, name, f"{person.email.strip()}: not "
+                                     "invited yet (send invite first)") for person in not_yet)
         existing = {(row.address.casefold(), row.kind, row.sequence): row for row in rows}
         for person, sequence in wanted:
             address = person.email.strip()
@@ -331,6 +334,18 @@ def _place(plan: SendPlan, message: PlannedMessage, found: Any, *, resend_uncert
         plan.to_send.append(message)
     else:
         plan.failed_before.append(message)
+
+
+def _invited(rows: list[Any], people: list[Any]) -> tuple[list[Any], list[Any]]:
+    """Split ``people`` into those an invitation reached and the rest.
+
+    A reminder goes to the first only: an address added since the invitations, or whose
+    invitation is still queued, is sent the invitation first, never a reminder of a message it
+    never had."""
+    invited = {row.address.strip().casefold() for row in rows
+               if row.kind == "invite" and row.state in (S.sent, S.sending, S.uncertain)}
+    reached = [person for person in people if person.email.strip().casefold() in invited]
+    return reached, [person for person in people if person not in reached]
 
 
 def _reminder_rule(
