@@ -1154,12 +1154,10 @@ def _send_planned(plan: SendPlan, result: SendResult, run_id: str, *, session: S
     try:
         left = batch.run(supply, prepare)
     except (SendError, TemporaryFailure) as exc:  # the first connection failed
+        # Nothing was handed over, nor tried: no message failed (a refused login or an
+        # unreachable server is the batch's fault, said once, not the first address's).
         result.stopped = str(exc)
-        first, *rest = [c.planned for c in composed] + to_send[index:]
-        result.report.add(first.label, "failed", f"not sent: {exc}",
-                          municipality=first.municipality_code, address=first.address,
-                          kind=first.kind, sequence=first.sequence)
-        _report_not_attempted(result, rest, str(exc))
+        _report_not_attempted(result, [c.planned for c in composed] + to_send[index:], str(exc))
         left = []
     if batch.stopped:
         _release(left, session=session)
