@@ -196,3 +196,19 @@ def test_bounce_of_a_really_sent_invitation_matches_its_token(db, workspace):
     # ...and no reminder or new invitation goes to it.
     plan = plan_round(session=db, settings=settings, kind="invite", only=["005"])
     assert [m.address for m in plan.to_send + plan.already_sent] == ["kirjaamo@alajarvi.example.fi"]
+
+
+def test_a_hard_bounce_marks_the_address_dead_for_every_municipality_that_shares_it(db):
+    # A joint culture office: one address is the contact of Rovaniemi and of Alajärvi.
+    db.add(Contact(municipality_code="005", email="kulttuuri@rovaniemi.example.fi",
+                   name="Yhteinen kulttuuritoimi"))
+    db.commit()
+    result = process_bounces([DATA / "postfix-hard-dsn.eml"], session=db, round_name=ROUND)
+    db.expire_all()
+    shared = db.exec(select(Contact).where(Contact.email == "kulttuuri@rovaniemi.example.fi")).all()
+    assert {(c.municipality_code, c.status) for c in shared} == {("698", "bounced"),
+                                                                ("005", "bounced")}
+    assert result.marked_bounced == 2
+    (outcome,) = result.report.outcomes
+    assert "kulttuuri@rovaniemi.example.fi marked bounced (the contact of 2 municipalities)" in (
+        outcome.reason)

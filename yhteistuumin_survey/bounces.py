@@ -408,10 +408,12 @@ def _match(session: Session, found: Classification, address: str | None,
     return None, ""
 
 
-def mark_contacts(session: Session, address: str, code: str | None, reason: str,
-                  when: dt.datetime) -> int:
-    """Mark the contacts of ``address`` (of municipality ``code``, if given) bounced for
-    ``reason``; return how many. A hard bounce and a refusal at RCPT TO (``mailer``) alike."""
+def mark_contacts(session: Session, address: str, reason: str, when: dt.datetime) -> int:
+    """Mark every contact of ``address`` bounced for ``reason``; return how many.
+
+    A hard bounce and a refusal at RCPT TO (``mailer``) alike: the address is dead for every
+    municipality whose contact it is (a joint office's), not only for the one whose message
+    came back."""
     from sqlalchemy import func
     from sqlmodel import select
 
@@ -419,8 +421,6 @@ def mark_contacts(session: Session, address: str, code: str | None, reason: str,
 
     marked = 0
     for contact in session.exec(select(Contact).where(func.lower(Contact.email) == address.lower())):
-        if code is not None and contact.municipality_code != code:
-            continue
         if contact.status == "bounced":
             continue
         if contact.status == "erased":
@@ -471,9 +471,12 @@ def _apply_message(session: Session, found: Any, *, round_name: str, when: Any,
             matched_by.append(how)
         if found.kind == HARD and target:
             reason = failure.reason if failure else found.reason
-            count = mark_contacts(session, target, code, reason or "hard bounce", when)
+            count = mark_contacts(session, target, reason or "hard bounce", when)
             result.marked_bounced += count
-            if count:
+            if count > 1:
+                conclusions.append(f"{target} marked bounced (the contact of {count} "
+                                   "municipalities)")
+            elif count:
                 conclusions.append(f"{target} marked bounced")
             elif code is None:
                 conclusions.append(f"{target}: no such contact, nothing marked")

@@ -918,13 +918,17 @@ def address_is_dead(answer: str | None) -> bool:
 
 
 def _mark_dead(session: Session, row: Any, reason: str) -> str:
-    """Mark the contact of a row refused at RCPT TO bounced (as ``bounces`` marks a hard
-    bounce): reminders leave the address alone and ``status`` asks for a new one. Returns
-    what to add to the outcome's reason."""
+    """Mark the contacts of an address refused at RCPT TO bounced (as ``bounces`` marks a
+    hard bounce): reminders leave it alone and ``status`` asks for a new one. Returns what to
+    add to the outcome's reason."""
     from .bounces import mark_contacts
     from .db.models import utcnow
 
-    if mark_contacts(session, row.address, row.municipality_code, reason, utcnow()):
+    marked = mark_contacts(session, row.address, reason, utcnow())
+    if marked > 1:
+        return (f"; the address is marked bounced for the {marked} municipalities whose "
+                "contact it is (register new ones)")
+    if marked:
         return "; the address is marked bounced (register a new one)"
     return ""
 
