@@ -51,7 +51,7 @@ def test_demo_prints_every_stage_and_where_to_look(demo):
     assert "Yhteensä" in stdout  # the status table's total row
     assert "over 1 SMTP connection, no login" in stdout  # one session for the whole batch
     assert "27 practices, 4 of them flagged as possible duplicates" in stdout
-    assert any(line.startswith("code  region") and line.endswith("Vastaus-%")
+    assert any(line.startswith("Koodi  Maakunta") and line.endswith("Vastaus-%")
                for line in stdout.splitlines())  # the status table, headed as `status` heads it
 
 

@@ -189,3 +189,8 @@ def test_a_swedish_round_gets_a_swedish_page_and_summary(round_db, workspace):
     assert status.summary() == ["3 av 4 inbjudna kommuner har svarat (75,0\u00a0%)."]
     assert '<html lang="sv">' in html and "Svarsprocent per landskap – totalt 75,0\u00a0%" in html
     assert "<th scope=\"row\">Totalt</th>" in html and "Uppdaterad " in html
+    # The table on the screen is headed in Swedish too, to its first column.
+    from yhteistuumin_survey.status import render_status
+
+    assert render_status(status, "table").splitlines()[0].split()[:3] == [
+        "Kod", "Landskap", "Kommuner"]

@@ -363,9 +363,9 @@ def render_status(status: RoundStatus, fmt: str) -> str:
     if fmt == "json":
         return to_json(status.to_dict())
     if fmt == "table":
-        region = "landskap" if status.lang == "sv" else "region"
+        first = ["Kod", "Landskap"] if status.lang == "sv" else ["Koodi", "Maakunta"]
         headings = _headings(status.lang)
-        headers = ["code", region, *(headings[key] for key in STATUS_KEYS)]
+        headers = [*first, *(headings[key] for key in STATUS_KEYS)]
         return render(status_rows(status), STATUS_COLUMNS, "table", headers)
     return render(status.table()[1], STATUS_COLUMNS, fmt)
 
