@@ -24,6 +24,7 @@ from yhteistuumin_survey.status import round_status
 
 ROUND = "kevat-2027"
 T0 = dt.datetime(2027, 1, 7, 9, 0, tzinfo=dt.UTC)
+LATER = dt.datetime(2027, 3, 1, 9, 0, tzinfo=dt.UTC)  # every reminder due
 
 
 def _send(session, code: str, kind: str = "invite", sequence: int = 0,
@@ -69,7 +70,8 @@ def test_no_rate_passes_100_percent_when_uninvited_municipalities_answer(
 
 
 def test_the_row_of_an_uninvited_municipality_that_answered_says_so(two_invited_three_answered):
-    rows = follow_up(session=two_invited_three_answered, round_name=ROUND)
+    rows = follow_up(session=two_invited_three_answered, round_name=ROUND,
+                     now=T0 + dt.timedelta(days=30))
 
     assert len(rows.rows) == 308
     espoo = next(row for row in rows.shown_rows() if row["code"] == "049")
@@ -99,15 +101,41 @@ def test_next_action_follows_bounces_and_reminders(session):
     session.commit()
 
     rows = {row["code"]: row for row in follow_up(session=session, round_name=ROUND,
-                                                   max_reminders=2).rows}
+                                                   max_reminders=2, now=LATER).rows}
 
     assert rows["005"]["next_action"] == "find-new-address"
     assert rows["005"]["bounced"] == ["kirjaamo@alajarvi.example.fi"]
     assert rows["009"]["reminders"] == 2 and rows["009"]["last_reminder"] == "2027-01-21"
     assert rows["009"]["next_action"] == "phone" and rows["009"]["phones"] == ["+358 8 123 4567"]
     assert rows["010"]["reminders"] == 1 and rows["010"]["next_action"] == "remind"
-    open_rows = follow_up(session=session, round_name=ROUND, only_open=True).rows
+    open_rows = follow_up(session=session, round_name=ROUND, only_open=True, now=LATER).rows
     assert {"005", "009", "010"} <= {row["code"] for row in open_rows}
+
+
+def test_a_reminder_not_yet_due_says_from_which_day_as_send_remind_counts_it(session):
+    """"Remind" the day after the invitation led the coordinator to a `send remind` that
+    skips everyone ("last message 1.0 days ago (wait 7)"): the list says when instead."""
+    for code in ("005", "009"):
+        session.add(Contact(municipality_code=code, email=f"kirjaamo@{code}.example.fi"))
+        _send(session, code)
+    _send(session, "009", "remind", 1, T0 + dt.timedelta(days=8))
+    session.commit()
+    day_after = T0 + dt.timedelta(days=1)
+
+    listed = follow_up(session=session, round_name=ROUND, min_days=7, now=day_after)
+    rows = {row["code"]: row for row in listed.shown_rows()}
+    assert rows["005"]["next_action"] == "muistuta 14.1.2027 alkaen"
+    assert rows["009"]["next_action"] == "muistuta 22.1.2027 alkaen"  # 7 days after reminder 1
+    assert listed.to_dict()["rows"][0]["remind_from"] == "2027-01-14"
+    assert listed.summary() == ["308 kuntaa, 306 vaativat toimia, "
+                                "2 odottaa seuraavaa muistutusta."]
+    swedish = follow_up(session=session, round_name=ROUND, lang="sv", now=day_after)
+    assert {row["code"]: row for row in swedish.shown_rows()}["005"]["next_action"] == (
+        "påminn från och med 14.1.2027")
+    assert swedish.summary()[0].endswith(", 2 väntar på nästa påminnelse.")
+    # On the day, it is due: the list and send remind agree.
+    due = follow_up(session=session, round_name=ROUND, now=T0 + dt.timedelta(days=7))
+    assert {row["code"]: row for row in due.rows}["005"]["next_action"] == "remind"
 
 
 def test_an_invitation_of_unknown_fate_asks_for_a_check_not_a_new_invitation(session):

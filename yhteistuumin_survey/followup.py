@@ -45,11 +45,13 @@ HEADINGS = {
 ACTIONS = {
     "fi": {"nothing": "ei toimenpiteitä", "remind": "muistuta", "phone": "soita",
            "find-new-address": "etsi uusi osoite", "find-address": "etsi osoite",
-           "invite": "lähetä kutsu", "check-invite": "tarkista, menikö kutsu perille"},
+           "invite": "lähetä kutsu", "check-invite": "tarkista, menikö kutsu perille",
+           "wait": "muistuta {date} alkaen"},
     "sv": {"nothing": "ingen åtgärd", "remind": "påminn", "phone": "ring",
            "find-new-address": "sök en ny adress", "find-address": "sök en adress",
            "invite": "skicka inbjudan",
-           "check-invite": "kontrollera om inbjudan kom fram"},
+           "check-invite": "kontrollera om inbjudan kom fram",
+           "wait": "påminn från och med {date}"},
 }
 
 #: How an answer came, by key, in words.
@@ -103,16 +105,25 @@ class FollowUp:
 
     @property
     def open_rows(self) -> int:
-        return sum(1 for row in self.rows if row["next_action"] != "nothing")
+        """The rows with something to do now (not those waiting for their next reminder)."""
+        return sum(1 for row in self.rows if row["next_action"] not in ("nothing", "wait"))
 
     def summary(self) -> list[str]:
         """Return how many rows and how many still to chase, in the round's language."""
         n, todo = len(self.rows), self.open_rows
+        waiting = sum(1 for row in self.rows if row["next_action"] == "wait")
         if self.lang == "sv":
+            wait = f", {waiting} väntar på nästa påminnelse" if waiting else ""
             return [f"{n} {'kommun' if n == 1 else 'kommuner'}, "
-                    f"{todo} med en åtgärd att vidta."]
+                    f"{todo} med en åtgärd att vidta{wait}."]
+        wait = f", {waiting} odottaa seuraavaa muistutusta" if waiting else ""
         return [f"{n} {'kunta' if n == 1 else 'kuntaa'}, {todo} "
-                f"{'vaatii' if todo == 1 else 'vaativat'} toimia."]
+                f"{'vaatii' if todo == 1 else 'vaativat'} toimia{wait}."]
+
+    def action_text(self, row: dict[str, Any]) -> str:
+        """Return a row's next action in words (a reminder's wait with its first day)."""
+        return ACTIONS[self.lang][row["next_action"]].format(
+            date=_date_text(row.get("remind_from")))
 
     def headings(self) -> list[str]:
         return [HEADINGS[self.lang][key] for key in FOLLOW_UP_COLUMNS]
@@ -127,7 +138,7 @@ class FollowUp:
                 answered = YES[lang]
             if row["answered_uninvited"]:
                 answered = f"{answered} ({UNINVITED[lang]})"
-            action = ACTIONS[lang][row["next_action"]]
+            action = self.action_text(row)
             if row["answered_uninvited"]:
                 action = f"{action} ({UNINVITED[lang]})"
             shown.append({**row, "contacts": ", ".join([*row["contacts"], *row["phones"]]),
@@ -142,8 +153,7 @@ class FollowUp:
         return list(FOLLOW_UP_COLUMNS), self.shown_rows()
 
     def to_dict(self) -> dict[str, Any]:
-        rows = [{**row, "next_action_text": ACTIONS[self.lang][row["next_action"]]}
-                for row in self.rows]
+        rows = [{**row, "next_action_text": self.action_text(row)} for row in self.rows]
         return {"round": self.round_name, "language": self.lang, "rows": rows}
 
     def render(self, fmt: str) -> str:
@@ -198,16 +208,20 @@ def _next_action(*, answered: bool, invited: bool, valid: bool, bounced: bool,
 
 
 def follow_up(*, session: Session, round_name: str | None = None, lang: str = "fi",
-              max_reminders: int = 2, only_open: bool = False) -> FollowUp:
+              max_reminders: int = 2, min_days: int = 7, only_open: bool = False,
+              now: dt.datetime | None = None) -> FollowUp:
     """Return one follow-up row per municipality in force (``only_open``: those to chase).
 
-    ``max_reminders`` reminders without an answer make the next action a phone call.
+    ``max_reminders`` reminders without an answer make the next action a phone call. A
+    reminder is due ``min_days`` after the last message (``send remind``'s rule): before,
+    the action is to wait, with the first day (``remind_from``).
     """
     from sqlmodel import select
 
     from .db.models import Contact, Municipality, OutboundMessage, Practice, Region
     from .messages import message_language
 
+    now = _aware(now or dt.datetime.now(dt.UTC))
     facts = read_round(session, round_name)
     sets = facts.sets
     regions = {r.code: (r.name_sv if lang == "sv" and r.name_sv else r.name_fi)
@@ -227,6 +241,7 @@ def follow_up(*, session: Session, round_name: str | None = None, lang: str = "f
     invited_at: dict[str, dt.datetime] = {}
     reminders: dict[str, set[int]] = defaultdict(set)
     last_reminder: dict[str, dt.datetime] = {}
+    last_sent: dict[str, dt.datetime] = {}
     messages = select(OutboundMessage.municipality_code, OutboundMessage.kind,  # type: ignore[call-overload]
                       OutboundMessage.sequence, OutboundMessage.sent_at,
                       OutboundMessage.updated_at).where(OutboundMessage.state == "sent")
@@ -234,6 +249,7 @@ def follow_up(*, session: Session, round_name: str | None = None, lang: str = "f
         messages = messages.where(OutboundMessage.round_name == round_name)
     for code, kind, sequence, sent_at, updated_at in session.exec(messages):
         when = _aware(sent_at or updated_at)
+        last_sent[code] = max(last_sent.get(code, when), when)
         if kind == "invite":
             invited_at[code] = min(invited_at.get(code, when), when)
         elif kind == "remind":
@@ -262,6 +278,11 @@ def follow_up(*, session: Session, round_name: str | None = None, lang: str = "f
                               valid=bool(valid[code]), bounced=bool(bounced[code]),
                               reminders=len(reminders[code]), max_reminders=max_reminders,
                               uncertain=code in uncertain)
+        remind_from = None
+        if action == "remind" and code in last_sent:
+            due = last_sent[code] + dt.timedelta(days=min_days)
+            if due > now:
+                action, remind_from = "wait", _day(due)
         row = {
             "code": code,
             "name": (m.name_sv or m.name_fi) if lang == "sv" else m.name_fi,
@@ -274,6 +295,7 @@ def follow_up(*, session: Session, round_name: str | None = None, lang: str = "f
             "answered": code in answered, "answered_uninvited": code in sets["answered_uninvited"],
             "answered_how": sorted(channels[code]), "answered_at": _day(answered_at.get(code)),
             "practices": practices[code], "approved": approved[code], "next_action": action,
+            "remind_from": remind_from,
         }
         if not only_open or action != "nothing":
             rows.append(row)

@@ -545,6 +545,7 @@ class Project:
                 with self.session() as session:
                     rows = follow_up(session=session, round_name=round_name, lang=lang,
                                      max_reminders=int(self.settings.get("reminders.max")),
+                                     min_days=int(self.settings.get("reminders.min_days")),
                                      only_open=only_open)
         if chart is not None:  # refuses a .png before the page is written
             status.chart = draw_chart(status, chart, workspace=self.workspace)
