@@ -282,3 +282,35 @@ def test_a_row_naming_two_people_gives_each_address_its_own_name_and_phone(
     assert "given to its addresses in order" in kerava.reason
     vantaa = next(o for o in result.report.outcomes if o.detail.get("code") == "092")
     assert "in order" not in vantaa.reason
+
+
+def test_what_is_read_other_than_as_typed_is_said_and_a_near_spelling_is_refused(
+        session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "yhteystiedot.csv"
+    path.write_text(
+        "Kunta;Nimi;Sähköposti;Puhelin\n"
+        "Jalasjärvi;Liisa Laine;liisa.laine@kurikka.example.fi;040 111 2222\n"
+        "Turku;Kirjaamo;kirjaamo@turku.example.fi;kulttuuri@turku.example.fi\n"
+        "Porvoo;Kaisa;kaisa(at)porvoo.example.fi;\n"
+        "Kunta;Nimi;Sähköposti;Puhelin\n"
+        "Kuopo;Matti;matti@kuopio.example.fi;\n", encoding="utf-8")
+    result = import_contacts(path, session=session, display="yhteystiedot.csv")
+    assert result.text().splitlines()[:5] == [
+        "yhteystiedot.csv:2: 'Jalasjärvi' is a former municipality, now part of 301 Kurikka",
+        "yhteystiedot.csv:3: the phone column holds an email address "
+        "('kulttuuri@turku.example.fi'); move it to the email column, it was not imported",
+        "yhteystiedot.csv:4: 'kaisa(at)porvoo.example.fi' read as kaisa@porvoo.example.fi",
+        "yhteystiedot.csv:5: the header row again; skipped",
+        "yhteystiedot.csv:6: 'Kuopo' is not a municipality's name as the register writes it; "
+        "did you mean 297 Kuopio? write the name in full or give the code",
+    ]
+    # The former municipality's contact is its successor's; the address in the phone column
+    # is neither a phone nor a contact; the near spelling is not guessed.
+    assert contacts(session) == [("301", "liisa.laine@kurikka.example.fi"),
+                                 ("638", "kaisa@porvoo.example.fi"),
+                                 ("853", "kirjaamo@turku.example.fi")]
+    turku = session.exec(select(Contact).where(Contact.municipality_code == "853")).one()
+    assert turku.phone is None
+    assert [p.kind for p in result.problems] == ["misplaced", "unsure-municipality"]
+    assert result.to_dict()["notes"][0] == {
+        "row": 2, "note": "'Jalasjärvi' is a former municipality, now part of 301 Kurikka"}

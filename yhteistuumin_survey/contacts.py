@@ -90,6 +90,9 @@ class ContactImport:
     updated: int = 0
     unchanged: int = 0
     problems: list[ContactProblemRow] = field(default_factory=list)
+    #: What was read other than as typed, by row: a former municipality, "(at)" in an
+    #: address, names and phones given to addresses in order, a header row repeated.
+    notes: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
@@ -109,12 +112,17 @@ class ContactImport:
              "reason": o.reason} for o in self.report.outcomes]
 
     def text(self) -> str:
-        return "\n".join([item.line() for item in self.problems] + self.summary())
+        """The problems and the notes in the order of the rows, then the summary."""
+        lines = sorted([(item.row, item.line()) for item in self.problems]
+                       + [(row, f"{self.source}:{row}: {note}") for row, note in self.notes],
+                       key=lambda pair: pair[0])
+        return "\n".join([line for _, line in lines] + self.summary())
 
     def to_dict(self) -> dict[str, Any]:
         return {"source": self.source, "sheet": self.sheet, "header_row": self.header_row,
                 "columns": self.columns, "added": self.added, "updated": self.updated,
                 "unchanged": self.unchanged, "problems": [asdict(p) for p in self.problems],
+                "notes": [{"row": row, "note": note} for row, note in self.notes],
                 **self.report.to_dict()}
 
 
@@ -235,7 +243,16 @@ class _Municipalities:
             self.resolver = Resolver.from_session(self.session)
         result = self.resolver.resolve(text)
         codes = [code for code in result.codes if code in self.names]
+        if result.status == "resolved" and len(codes) == 1 and result.method == "fuzzy":
+            # A near spelling: the invitation (and its answer token) would go to a guessed
+            # municipality. The coordinator writes the name, it takes a second.
+            return [], "unsure", (f"{text!r} is not a municipality's name as the register "
+                                  f"writes it; did you mean {codes[0]} {self.names[codes[0]]}? "
+                                  "write the name in full or give the code")
         if result.status == "resolved" and len(codes) == 1:
+            if result.method == "former":
+                return codes, "resolved", (f"{text!r} is a former municipality, now part of "
+                                           f"{codes[0]} {self.names[codes[0]]}")
             return codes, "resolved", ""
         if result.status == "resolved" and len(codes) > 1:
             names = ", ".join(f"{code} {self.names[code]}" for code in codes)
@@ -271,6 +288,7 @@ def import_contacts(path: Path, *, session: Session, display: str | None = None)
                            columns={role: [header_cells[i] for i in indexes]
                                     for role, indexes in roles.items()},
                            report=Report())
+    header_folded = [cell.casefold() for cell in header_cells if cell]
     register = _Municipalities.load(session)
     upsert = _ContactUpserter(session, path.name, utcnow(),
                               {(c.municipality_code, c.email): c
@@ -284,6 +302,10 @@ def import_contacts(path: Path, *, session: Session, display: str | None = None)
         row = [cell_text(value) for value in raw]
         if not any(row):
             continue
+        if [cell.casefold() for cell in row if cell] == header_folded:
+            # Two lists pasted one under the other: the second one's header is no contact.
+            result.notes.append((index, "the header row again; skipped"))
+            continue
         problems: list[ContactProblemRow] = []
 
         def problem(kind: str, text: str, reason: str, row_number: int = index,
@@ -292,11 +314,19 @@ def import_contacts(path: Path, *, session: Session, display: str | None = None)
 
         code, note = _row_municipality(register, column(row, "code"),
                                        column(row, "municipality"), problem)
-        addresses = _row_addresses(column(row, "email"), problem)
+        addresses, read_as = _row_addresses(column(row, "email"), problem)
+        note = "; ".join(filter(None, [note, read_as]))
+        phone_text = column(row, "phone")
+        if "@" in phone_text:
+            # An address in the phone column is not a phone, nor a contact of its own: the
+            # coordinator moves it (the rest of the row is imported).
+            problem("misplaced", phone_text, f"the phone column holds an email address "
+                    f"({phone_text!r}); move it to the email column, it was not imported")
+            phone_text = ""
         counts = {"added": 0, "updated": 0, "unchanged": 0, "duplicate": 0}
         if code is not None:
             names = per_person(column(row, "name"), len(addresses), "name")
-            phones = per_person(column(row, "phone"), len(addresses), "phone")
+            phones = per_person(phone_text, len(addresses), "phone")
             if len(addresses) > 1 and (len(set(names)) > 1 or len(set(phones)) > 1):
                 note = "; ".join(filter(None, [note, "the names and phones of the row given to "
                                                "its addresses in order"]))
@@ -308,6 +338,8 @@ def import_contacts(path: Path, *, session: Session, display: str | None = None)
         result.updated += counts["updated"]
         result.unchanged += counts["unchanged"]
         result.problems.extend(problems)
+        if note and not problems:
+            result.notes.append((index, note))
         _report_row(result.report, f"{source}:{index}", code, note, counts, problems)
 
     session.exec(delete(ContactProblem).where(col(ContactProblem.source_file) == path.name))
@@ -379,9 +411,9 @@ def _row_municipality(register: _Municipalities, code_text: str, name_text: str,
             return None, ""
         codes, status, reason = register.by_name(name_text)
         if status == "resolved":
-            return codes[0], ""
-        problem(f"{status}-municipality" if status == "ambiguous" else "unknown-municipality",
-                name_text, reason)
+            return codes[0], reason
+        kinds = {"ambiguous": "ambiguous-municipality", "unsure": "unsure-municipality"}
+        problem(kinds.get(status, "unknown-municipality"), name_text, reason)
         return None, ""
     raw_code = code_text or name_text
     parsed = _parse_code(raw_code)
@@ -403,11 +435,13 @@ def _row_municipality(register: _Municipalities, code_text: str, name_text: str,
     return code, note
 
 
-def _row_addresses(email_text: str, problem: Callable[[str, str, str], None]) -> list[str]:
-    """Return the valid addresses of a row's email cells; each bad one becomes a problem."""
+def _row_addresses(email_text: str, problem: Callable[[str, str, str], None]
+                   ) -> tuple[list[str], str]:
+    """Return the valid addresses of a row's email cells and a note of what was read other
+    than as typed ("(at)" for "@"); each bad one becomes a problem."""
     if not email_text:
         problem("no-email", "", "no email address on this row")
-        return []
+        return [], ""
     addresses: list[str] = []
     for candidate in split_addresses(email_text):
         try:
@@ -415,7 +449,10 @@ def _row_addresses(email_text: str, problem: Callable[[str, str, str], None]) ->
         except ValueError as exc:
             problem("invalid-email", candidate, f"{candidate!r} is not a valid email "
                     f"address: {exc}")
-    return addresses
+    note = ""
+    if _AT.search(email_text) and addresses:
+        note = f"{email_text.strip()!r} read as {', '.join(addresses)}"
+    return addresses, note
 
 
 class _ContactUpserter:
