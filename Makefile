@@ -65,6 +65,7 @@ test: install system-deps
 lint: install
 	$(BIN)/ruff check yhteistuumin_survey tests bench
 	$(BIN)/mypy
+	$(BIN)/mypy bench
 
 # The CLI starts and finds its bundled register with only the runtime dependencies installed
 # from a built wheel (no dev or test groups, no source tree on the path).
