@@ -208,8 +208,8 @@ def test_a_bilingual_questionnaire_as_built_gives_no_notes(sqlite_engine, worksp
         build_questionnaires(workspace, session=session, settings=settings,
                              survey=workspace_survey(workspace), only=["049"])  # Espoo: fi + sv
     path = next((workspace.outputs / "questionnaires").rglob("049-*.xlsx"))
-    set_answer(path, "Käytäntö 1 – Praxis 1", "title", "Kaksikielinen lukupiiri")
-    set_answer(path, "Käytäntö 1 – Praxis 1", "summary",
+    set_answer(path, "Käytäntö 1 – Exempel 1", "title", "Kaksikielinen lukupiiri")
+    set_answer(path, "Käytäntö 1 – Exempel 1", "summary",
             "Kirjasto järjestää lukupiirin kahdella kielellä.")
 
     run_ingest([path], engine=sqlite_engine, workspace=workspace)

@@ -126,3 +126,20 @@ def test_a_personal_address_is_not_asked_to_forward_and_the_privacy_url_is_a_set
     assert "Tämä kysely on osoitettu Alajärven kulttuuripalveluille." in text
     assert "Vastaaminen vie noin 15 minuuttia." in text
     assert '<a href="https://www.espoo.fi/tietosuoja/yhteistuumin">tietosuojaseloste</a>' in html
+
+
+def test_the_swedish_of_the_web_form_and_the_review_workbook_counts_examples_not_praxis():
+    """The rule of the messages above, for the other Swedish texts people read (the web form's
+    welcome, the questions, the reviewers' instructions): "god praxis" is not counted."""
+    from yhteistuumin_survey.resources import bundled_path
+    from yhteistuumin_survey.review.export import INSTRUCTIONS_SV
+    from yhteistuumin_survey.survey import load_survey
+    from yhteistuumin_survey.webform import _WELCOME
+
+    survey = load_survey(bundled_path("survey/questions.yaml"))
+    texts = [_WELCOME["sv"], *INSTRUCTIONS_SV, survey.title("sv")]
+    for question in survey.questions:
+        texts += [question.label("sv"), question.card_label("sv"), question.help_text("sv")]
+        texts += [choice.label("sv") for choice in question.choices]
+    for text in texts:
+        assert not re.search(r"goda praxis\b|\d+ praxis|\bpraxis \d|\ben praxis\b", text, re.I), text

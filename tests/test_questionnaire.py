@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import zipfile
@@ -92,9 +93,9 @@ def test_bilingual_workbook_layout_for_helsinki(workspace, session, settings, su
     _build(workspace, session, settings, survey, "091")
     path = questionnaire_path(workspace, round_name=settings.round_name, code="091")
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["Ohjeet – Anvisningar", "Käytäntö 1 – Praxis 1",
-                               "Käytäntö 2 – Praxis 2", "Käytäntö 3 – Praxis 3",
-                               "Käytäntö 4 – Praxis 4", "Käytäntö 5 – Praxis 5", "_meta"]
+    assert book.sheetnames == ["Ohjeet – Anvisningar", "Käytäntö 1 – Exempel 1",
+                               "Käytäntö 2 – Exempel 2", "Käytäntö 3 – Exempel 3",
+                               "Käytäntö 4 – Exempel 4", "Käytäntö 5 – Exempel 5", "_meta"]
     assert book.security is not None and book.security.lockStructure
 
     meta_sheet = book[QUESTIONNAIRE_META_SHEET]
@@ -120,7 +121,7 @@ def test_bilingual_workbook_layout_for_helsinki(workspace, session, settings, su
     assert links == [f"https://www.yhteistuumin.fi/kysely?token={token}"] * 2
     assert instructions.protection.sheet
 
-    sheet = book["Käytäntö 1 – Praxis 1"]
+    sheet = book["Käytäntö 1 – Exempel 1"]
     assert sheet.protection.sheet
     assert sheet.column_dimensions["C"].hidden
     assert sheet["C1"].value == "practice:1"
@@ -155,12 +156,21 @@ def test_swedish_and_finnish_workbooks(workspace, session, settings, survey) -> 
     pedersore = questionnaire_path(workspace, round_name=settings.round_name, code="599")
     assert pedersore.name == "599-pedersore.xlsx"
     book = openpyxl.load_workbook(pedersore)
-    assert book.sheetnames[:3] == ["Anvisningar", "Praxis 1", "Praxis 2"]
+    assert book.sheetnames[:3] == ["Anvisningar", "Exempel 1", "Exempel 2"]
     assert _meta(pedersore)["language"] == "sv"
     assert _meta(pedersore)["municipality_name"] == "Pedersöre"
-    rows = {r[2].value: r for r in book["Praxis 1"].iter_rows(min_row=3) if r[2].value}
+    rows = {r[2].value: r for r in book["Exempel 1"].iter_rows(min_row=3) if r[2].value}
     assert rows["title"][0].value == "Praxisens namn *"
-    consent = [v for v in book["Praxis 1"].data_validations.dataValidation if v.type == "list"
+    # Swedish as a Swedish speaker writes it: "god praxis" is uncountable, and what is counted
+    # is an "exempel" (never "goda praxis", "5 praxis" or "Praxis 1"), as in the messages.
+    texts = [str(cell.value) for sheet in book.worksheets if sheet.sheet_state == "visible"
+             for row in sheet.iter_rows() for cell in row[:2] if isinstance(cell.value, str)]
+    texts += [str(v.prompt) for sheet in book.worksheets
+              for v in sheet.data_validations.dataValidation if v.prompt]
+    assert len(texts) > 50
+    for text in texts:
+        assert not re.search(r"goda praxis\b|\d+ praxis|\bpraxis \d|\ben praxis\b", text, re.I), text
+    consent = [v for v in book["Exempel 1"].data_validations.dataValidation if v.type == "list"
                and v.formula1 != '"x"']
     assert consent[0].formula1 == '"Ja,Nej"'
 
@@ -180,7 +190,7 @@ def test_workbook_reads_back_with_calamine_and_the_table_reader(
     assert book.sheet_names[-1] == QUESTIONNAIRE_META_SHEET
     meta_rows = book.get_sheet_by_name(QUESTIONNAIRE_META_SHEET).to_python()
     assert meta_rows[2] == ["municipality_code", "091"]
-    practice = book.get_sheet_by_name("Käytäntö 3 – Praxis 3").to_python()
+    practice = book.get_sheet_by_name("Käytäntö 3 – Exempel 3").to_python()
     keys = [row[2] for row in practice if len(row) > 2 and row[2]]
     assert keys[0] == "practice:3"
     assert "publish_consent" in keys

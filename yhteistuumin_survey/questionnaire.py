@@ -4,7 +4,7 @@ Layout (a contract with ingest; ``LAYOUT_VERSION`` in ``_meta`` names it):
 
 * Sheet 1, the instructions (``Ohjeet`` / ``Anvisningar`` / ``Ohjeet – Anvisningar``): what to do,
   the deadline, how to return the file (email to the coordinator or the web form with the token).
-* Sheets 2..N+1, one per practice (``Käytäntö 1`` / ``Praxis 1`` / ``Käytäntö 1 – Praxis 1``;
+* Sheets 2..N+1, one per practice (``Käytäntö 1`` / ``Exempel 1`` / ``Käytäntö 1 – Exempel 1``;
   N = ``survey.practices_per_questionnaire``). Column A holds the question labels (bilingual:
   ``Finnish / Swedish``; required ones end in `` *``), column B the answers (the only unlocked
   cells), column C (hidden) the machine key of the row:
@@ -103,11 +103,11 @@ _TEXT: dict[str, dict[str, str]] = {
     },
     "sv": {
         "instructions": "Anvisningar",
-        "practice": "Praxis {n}",
-        "heading": "God praxis {n}",
+        "practice": "Exempel {n}",
+        "heading": "Gott exempel {n}",
         "lead": "Skriv svaren i de vita cellerna i kolumn B. Punkter som är markerade med "
                 "asterisk (*) är obligatoriska.",
-        "tick_hint": "Markera {tick} för de målgrupper som passar nedan.",
+        "tick_hint": "Markera med {tick} de målgrupper som passar nedan.",
         "too_long": "Svaret är för långt",
         "max_chars": "Högst {n} tecken.",
         "choose": "Välj i listan.",
@@ -124,8 +124,8 @@ _TEXT: dict[str, dict[str, str]] = {
                "ändras; i svarscellerna kan ni skriva fritt.",
         "return_title": "Så här skickar ni svaret",
         "return_mail": "Spara filen och skicka den som bilaga till adressen {reply_to} (eller "
-                       "svara på inbjudan). Ändra inte filens struktur: med den känns er "
-                       "kommun igen.",
+                       "svara på inbjudan). Ändra inte filens struktur: med hjälp av den "
+                       "känner vi igen er kommun.",
         "return_form": "Ni kan också svara med webbformuläret; länken är er kommuns egen:",
         "privacy": "Kontaktpersonens namn och kontaktuppgifter publiceras på webbplatsen "
                    "www.yhteistuumin.fi endast om ni ger tillstånd till det.",

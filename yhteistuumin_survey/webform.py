@@ -51,8 +51,8 @@ _GROUP = {"fi": "Hyvä käytäntö", "sv": "God praxis", "en": "Good practice"}
 _WELCOME = {
     "fi": "Kerro kuntanne kulttuuripalvelujen hyvästä käytännöstä. Yksi vastaus on yksi käytäntö; "
           "voitte vastata samalla linkillä useamman kerran.",
-    "sv": "Berätta om en god praxis i er kommuns kulturtjänster. Ett svar är en praxis; ni kan "
-          "svara flera gånger med samma länk.",
+    "sv": "Berätta om ett gott exempel från er kommuns kulturtjänster. Ett svar är ett "
+          "exempel; ni kan svara flera gånger med samma länk.",
 }
 _END = {"fi": "Kiitos vastauksestanne!", "sv": "Tack för ert svar!"}
 _EMAIL_PREG = r"/^[^@\s]+@[^@\s]+\.[^@\s]+$/"

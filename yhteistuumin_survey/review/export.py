@@ -607,14 +607,14 @@ INSTRUCTIONS_FI = (
 )
 INSTRUCTIONS_SV = (
     "Anvisningar för granskaren",
-    "Varje rad är en god praxis. De grå kolumnerna är svararens text och kan inte ändras; de "
+    "Varje rad är ett exempel på god praxis. De grå kolumnerna är svararens text och kan inte ändras; de "
     "vita kolumnerna fyller du i.",
     "Päätös (beslut): välj hyväksytty (godkänd), hylätty (avslagen), lisätietoja (mer "
     "information) eller kaksoiskappale (dubblett). Du kan också skriva godkänd, avslagen, "
     "mer information eller dubblett. Tomt = inte beslutat ännu.",
-    "Dubblett: skriv i kolumnen 'Kaksoiskappale (alkuperäisen ID)' ID-numret för den praxis "
+    "Dubblett: skriv i kolumnen 'Kaksoiskappale (alkuperäisen ID)' ID-numret för det exempel "
     "som raden är en dubblett av.",
-    "Möjlig dubblett (kolumnen Huomiot): om raden inte är en dubblett av den praxisen, välj "
+    "Möjlig dubblett (kolumnen Huomiot): om raden inte är en dubblett av det exemplet, välj "
     "'ei kaksoiskappale' i samma kolumn (du kan också skriva 'inte dubblett') och fatta "
     "beslut som vanligt; då publiceras båda som egna kort. Om den är det, välj originalets ID "
     "och beslutet kaksoiskappale (dubblett).",
@@ -626,7 +626,7 @@ INSTRUCTIONS_SV = (
     "flytta kolumner tar du först bort bladskyddet (Excel: Granska > Ta bort skydd för blad; "
     "LibreOffice: Verktyg > Skydda blad); det finns inget lösenord. Importen hittar kolumnerna "
     "via rubrikerna. Ändra inte kolumnerna ID eller Versio.",
-    "Skicka tillbaka filen till koordinatorn (spara som .xlsx). Om praxisen har fått en ny "
+    "Skicka tillbaka filen till koordinatorn (spara som .xlsx). Om exemplet har fått en ny "
     "version avvisas raden vid importen och du får en ny fil.",
 )
 
@@ -645,7 +645,7 @@ def _instructions(sheet: Any, *, reviewer: str | None, count: int,
     lines += [(f"• {text}", False) for text in INSTRUCTIONS_SV[1:]]
     lines.append(("", False))
     who = f"Arvioija / Granskare: {reviewer}" if reviewer else ""
-    lines.append((f"{count} käytäntöä / praxis · {exported_at:%Y-%m-%d %H:%M} UTC  {who}".strip(),
+    lines.append((f"{count} käytäntöä / exempel · {exported_at:%Y-%m-%d %H:%M} UTC  {who}".strip(),
                   False))
     for text, bold in lines:
         cell = WriteOnlyCell(sheet, value=text)
