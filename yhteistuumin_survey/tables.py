@@ -14,7 +14,7 @@ import io
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +84,10 @@ class Sheet:
     name: str
     rows: list[list[Any]]
     hidden: bool = False
+    #: Merged cells as ``((first row, first column), (last row, last column))``, 0-based, as
+    #: in ``rows`` (only the first cell of a range holds its value). Read from .xlsx and
+    #: .xls; calamine gives none for .ods.
+    merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
 
 
 @dataclass
@@ -373,7 +377,8 @@ def read_workbook(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]
                 for value in row:
                     if isinstance(value, str) and len(value) > limits.max_cell_chars:
                         limits.check_cell(f"{path}:{meta.name}", number, value)
-            sheets.append(Sheet(meta.name, table, hidden=hidden))
+            sheets.append(Sheet(meta.name, table, hidden=hidden,
+                                merged=list(getattr(sheet, "merged_cell_ranges", None) or ())))
         if scan is not None and scan.found():
             _recover_formulas(path, sheets)
     except InputError:

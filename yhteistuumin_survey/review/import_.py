@@ -282,12 +282,45 @@ def _read_rows(book: _Workbook, *, reviewer: str | None, report: Report) -> list
     """Check each row on its own (no database yet); return the rows that carry a decision."""
     decisions: list[RowDecision] = []
     stamps_to_ids = {meta_row.stamp: pid for pid, meta_row in book.meta_rows.items()}
+    merged = _merged_over_rows(book)
     for index in range(book.header_row + 1, len(book.sheet.rows)):
+        if index in merged:
+            practice_id = _whole(_row_getter(book, book.sheet.rows[index])("id"))
+            report.add(f"{book.label}:{index + 1}", "error", merged[index],
+                       practice_id=practice_id)
+            continue
         decision = _read_row(book, index, stamps_to_ids=stamps_to_ids, reviewer=reviewer,
                              report=report)
         if decision is not None:
             decisions.append(decision)
     return decisions
+
+
+def _merged_over_rows(book: _Workbook) -> dict[int, str]:
+    """Row index -> why it is refused, for the rows under an editable cell merged over several
+    rows: only the range's first cell holds the value, so the decision a reviewer sees over
+    three rows would apply to the first alone (and the other two stay undecided, silently)."""
+    keys = {position: key for key, position in book.editable_positions if position is not None}
+    refused: dict[int, str] = {}
+    for (first_row, first_col), (last_row, last_col) in book.sheet.merged:
+        if last_row <= book.header_row or last_row == first_row:
+            continue
+        columns = [keys[c] for c in range(first_col, last_col + 1) if c in keys]
+        if not columns:
+            continue
+        top = book.sheet.rows[first_row] if first_row < len(book.sheet.rows) else []
+        value = _text(top[first_col]) if first_col < len(top) else ""
+        if not value:  # merged empty cells decide nothing
+            continue
+        first = max(first_row, book.header_row + 1)
+        header = COLUMN_BY_KEY[columns[0]].header
+        reason = (f"the '{header}' cell {value!r} is merged over rows {first + 1}-"
+                  f"{last_row + 1}, and a merged cell's value belongs to its first row "
+                  "only; nothing applied for these rows; unmerge the cells and write the "
+                  "value on each row")
+        for index in range(first, last_row + 1):
+            refused.setdefault(index, reason)
+    return refused
 
 
 def _row_getter(book: _Workbook, raw: list[Any]) -> Callable[[str], str]:
