@@ -3,14 +3,15 @@ before its fix; real workbooks written, edited as a reviewer would and read back
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import openpyxl
 from factories import make_practice
-from test_review import SHEET, export_one, headers, row_of
+from test_review import SHEET, export_one, fill, headers, row_of
 
 from yhteistuumin_survey.db.models import Practice
-from yhteistuumin_survey.review import import_review
+from yhteistuumin_survey.review import export_review, import_review
 
 DECISION = "Päätös"
 
@@ -46,3 +47,31 @@ def test_a_decision_merged_over_three_rows_is_refused_for_all_three_not_applied_
     session.expire_all()
     assert [session.get(Practice, p.id).status for p in merged] == ["new"] * 3
     assert session.get(Practice, other.id).status == "approved"
+
+
+def test_last_weeks_workbook_imported_after_this_weeks_is_held_back_naming_both_decisions(
+        session, tmp_path: Path) -> None:
+    practice = make_practice(session, title="Lukupiiri")
+    older, newer = (export_review(tmp_path / name, session=session, reviewers=["Aino"],
+                                  out=tmp_path / f"{name}.xlsx",
+                                  now=dt.datetime(2026, 11, day, 9, 30, tzinfo=dt.UTC)
+                                  ).files[0].path
+                    for name, day in (("viikko47", 23), ("viikko48", 30)))
+    fill(newer, {practice.id: {DECISION: "hyväksytty"}})
+    fill(older, {practice.id: {DECISION: "hylätty"}})
+    assert import_review([newer], session=session).counts["applied"] == 1
+    result = import_review([older], session=session)
+    assert _by_status(result, "conflict") == {practice.id: (
+        f"#{practice.id} was decided 'hyväksytty' by Aino on a newer export "
+        "(viikko48.xlsx:2, exported 2026-11-30 09:30 UTC); this workbook was exported "
+        "2026-11-23 09:30 UTC, before it, and says 'hylätty'; nothing applied; re-export and "
+        "decide there")}
+    assert result.failed and result.counts["applied"] == 0
+    session.expire_all()
+    assert session.get(Practice, practice.id).status == "approved"
+    # The other way round this week's file is the later word, and Aino's own change of mind
+    # in this week's file still goes through.
+    fill(newer, {practice.id: {DECISION: "lisätietoja"}})
+    assert import_review([newer], session=session).counts["applied"] == 1
+    session.expire_all()
+    assert session.get(Practice, practice.id).status == "needs-info"

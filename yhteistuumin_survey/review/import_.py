@@ -11,6 +11,7 @@ Idempotent: a row already applied from the same file (same SHA-256, same row) is
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -120,6 +121,8 @@ class RowDecision:
     #: answered are filled in from the version's flags when the row is checked.
     not_duplicate: bool = False
     not_duplicate_of: list[int] | None = None
+    #: When the row's workbook was exported (its hidden sheet says; None when unknown).
+    exported_at: dt.datetime | None = None
 
     @property
     def shown(self) -> dict[str, str] | None:
@@ -174,6 +177,15 @@ class _Workbook:
     columns: dict[str, int]
     meta: dict[str, str]
     meta_rows: dict[int, MetaRow]
+
+    @cached_property
+    def exported_at(self) -> dt.datetime | None:
+        """When the workbook was exported (None: no hidden sheet, or a time not readable)."""
+        try:
+            moment = dt.datetime.fromisoformat(self.meta.get("exported_at", ""))
+        except ValueError:
+            return None
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
     @cached_property
     def read_only_positions(self) -> list[int] | None:
@@ -382,7 +394,7 @@ def _read_row(book: _Workbook, index: int, *, stamps_to_ids: dict[str, int],
         reviewer or book.meta.get("reviewer") or None, duplicate_of,
         editable["comment"] or None, " ".join(editable["corrected_title"].split()) or None,
         keywords or None, editable["corrected_municipalities"] or None, meta_row=meta_row,
-        not_duplicate=not_duplicate)
+        not_duplicate=not_duplicate, exported_at=book.exported_at)
 
 
 def _read_only_intact(book: _Workbook, raw: list[Any], meta_row: MetaRow) -> bool:
@@ -872,21 +884,56 @@ def _in_conflict(practice_id: int, group: list[RowDecision], previous: Any, *,
                        "agree on one decision and import again", practice_id=practice_id)
         return True
     first = group[0]
-    if previous is not None and previous.version == first.version \
-            and previous.source_sha256 not in {r.sha256 for r in group} \
-            and _signature_of(previous) != first.signature() \
-            and not all(_same_reviewer(previous, r) or _was_shown(previous, r)
-                        for r in group):
-        who = previous.reviewer or "an unnamed reviewer"
-        for row in group:
-            report.add(row.where, "conflict",
-                       f"#{practice_id} was decided "
-                       f"{decision_label(previous.decision)!r} by {who} "
-                       f"({Path(previous.source_file).name}:{previous.source_row}); "
-                       "agree on one decision and import it again (same reviewer), or "
-                       "re-export and change it there", practice_id=practice_id)
-        return True
-    return False
+    if previous is None or previous.version != first.version \
+            or previous.source_sha256 in {r.sha256 for r in group} \
+            or _signature_of(previous) == first.signature():
+        return False
+    older = {id(r) for r in group if _exported_before(r, previous)}
+    if not older and all(_same_reviewer(previous, r) or _was_shown(previous, r) for r in group):
+        return False
+    who = previous.reviewer or "an unnamed reviewer"
+    source = f"{Path(previous.source_file).name}:{previous.source_row}"
+    for row in group:
+        if id(row) in older:
+            # Last week's workbook imported after this week's: the same reviewer's too, as
+            # nobody decides on an older file after a newer one on purpose.
+            reason = (f"#{practice_id} was decided {_previous_words(previous)!r} by {who} on a "
+                      f"newer export ({source}, exported {_minute(previous.exported_at)}); "
+                      f"this workbook was exported {_minute(row.exported_at)}, before it, and "
+                      f"says {row.describe()!r}; nothing applied; re-export and decide there")
+        else:
+            reason = (f"#{practice_id} was decided {_previous_words(previous)!r} by {who} "
+                      f"({source}), this row says {row.describe()!r}; agree on one decision "
+                      "and import it again (same reviewer), or re-export and change it there")
+        report.add(row.where, "conflict", reason, practice_id=practice_id)
+    return True
+
+
+def _previous_words(previous: Any) -> str:
+    """An earlier decision as the workbook writes it (``kaksoiskappale #12``)."""
+    text = decision_label(previous.decision)
+    if previous.duplicate_of_id:
+        text += f" #{previous.duplicate_of_id}"
+    if previous.not_duplicate_of is not None:
+        text += f", {NOT_DUPLICATE_WORDS['fi']}"
+    return text
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """A stored time in UTC (SQLite gives it back without its zone)."""
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+def _minute(moment: dt.datetime | None) -> str:
+    return "at an unknown time" if moment is None else \
+        _utc(moment).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _exported_before(row: RowDecision, previous: Any) -> bool:
+    """Tell if the row's workbook was exported before the earlier decision's (both known)."""
+    theirs = previous.exported_at
+    return row.exported_at is not None and theirs is not None \
+        and _utc(row.exported_at) < _utc(theirs)
 
 
 def _same_reviewer(previous: Any, row: RowDecision) -> bool:
@@ -932,7 +979,8 @@ def _latest_decisions(*, session: Session, practice_ids: list[int]) -> dict[int,
         for decision in plain_rows(session.execute(select(
                 d.practice_id, d.version, d.decision, d.duplicate_of_id, d.not_duplicate_of,
                 d.corrected_title, d.corrected_keywords, d.corrected_municipalities, d.reviewer,
-                d.source_file, d.source_sha256, d.source_row).where(condition).order_by(d.id))):
+                d.source_file, d.source_sha256, d.source_row, d.exported_at
+        ).where(condition).order_by(d.id))):
             if decision.practice_id in wanted:
                 latest[decision.practice_id] = decision
     return latest
@@ -977,7 +1025,7 @@ def _apply(row: RowDecision, practice: Any, *, session: Session, corrected_ids: 
         "corrected_keywords": row.corrected_keywords,
         "corrected_municipalities": row.corrected_municipalities, "reviewer": row.reviewer,
         "source_file": row.file, "source_sha256": row.sha256, "source_row": row.row,
-        "decided_at": now})
+        "decided_at": now, "exported_at": row.exported_at})
 
 
 def _write_decisions(audit: list[dict[str, Any]], *, session: Session) -> None:
