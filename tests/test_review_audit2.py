@@ -7,13 +7,14 @@ import datetime as dt
 from pathlib import Path
 
 import openpyxl
-from factories import make_practice
+from factories import add_version, make_practice
 from test_review import SHEET, export_one, fill, headers, row_of
 
 from yhteistuumin_survey.db.models import Practice
 from yhteistuumin_survey.review import export_review, import_review
 
 DECISION = "Päätös"
+DUPLICATE = "Kaksoiskappale (alkuperäisen ID)"
 
 
 def _by_status(result, status: str) -> dict[int | None, str]:
@@ -75,3 +76,47 @@ def test_last_weeks_workbook_imported_after_this_weeks_is_held_back_naming_both_
     assert import_review([newer], session=session).counts["applied"] == 1
     session.expire_all()
     assert session.get(Practice, practice.id).status == "needs-info"
+
+
+def _renewed(session, practice: Practice, **fields) -> None:
+    """A new version arrives for a decided practice, as ingest makes it: back to review, the
+    earlier decision's duplicate link kept."""
+    session.expire_all()
+    practice = session.get(Practice, practice.id)
+    add_version(session, practice, commit=False, flags=["new-version-since-decision"], **fields)
+    practice.status = "new"
+    session.add(practice)
+    session.commit()
+
+
+def test_a_renewed_duplicate_left_untouched_in_the_workbook_is_not_made_a_duplicate_again(
+        session, tmp_path: Path) -> None:
+    original = make_practice(session, title="Kirjastoauto")
+    copy = make_practice(session, title="Kirjastoauto kylille")
+    path = export_one(session, tmp_path)
+    fill(path, {original.id: {DECISION: "hyväksytty"},
+                copy.id: {DECISION: "kaksoiskappale", DUPLICATE: original.id}})
+    assert import_review([path], session=session).counts["applied"] == 2
+    _renewed(session, copy, title="Kirjastoauto kylille ja saaristoon")
+    again = export_one(session, tmp_path / "again")
+    sheet = openpyxl.load_workbook(again)[SHEET]
+    row = row_of(sheet, copy.id)
+    assert sheet.cell(row=row, column=headers(sheet)[DECISION]).value is None
+    assert sheet.cell(row=row, column=headers(sheet)[DUPLICATE]).value == original.id
+    result = import_review([again], session=session)
+    assert _by_status(result, "skipped") == {copy.id: "no decision"}
+    assert result.counts["applied"] == 0 and not result.failed
+    session.expire_all()
+    assert session.get(Practice, copy.id).status == "new"
+    # Approving the new version with the old link still in place says what is in the way.
+    fill(again, {copy.id: {DECISION: "hyväksytty"}})
+    result = import_review([again], session=session)
+    assert _by_status(result, "error") == {copy.id: (
+        f"duplicate of #{original.id} is set (as exported, from the earlier decision) but the "
+        "decision is 'hyväksytty'; choose kaksoiskappale or clear the duplicate column")}
+    # Typed by the reviewer, the original's ID alone still means kaksoiskappale.
+    fill(again, {copy.id: {DECISION: None, DUPLICATE: f"#{original.id}"}})
+    result = import_review([again], session=session)
+    assert result.counts["applied"] == 1 and result.counts["warnings"] == 1
+    session.expire_all()
+    assert session.get(Practice, copy.id).status == "duplicate"

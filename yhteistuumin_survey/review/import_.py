@@ -382,7 +382,13 @@ def _read_row(book: _Workbook, index: int, *, stamps_to_ids: dict[str, int],
         return any(key in book.columns and key in hashes
                    and text_hash(get(key)) != hashes[key] for key in EDITABLE)
 
-    chosen = _row_decision(editable, where, practice_id, edited, report=report)
+    def typed(key: str) -> bool:
+        """Whether the reviewer wrote this editable cell (True when the export is unknown)."""
+        if meta_row is None or key not in meta_row.hashes or key not in book.columns:
+            return True
+        return text_hash(get(key)) != meta_row.hashes[key]
+
+    chosen = _row_decision(editable, where, practice_id, edited, typed, report=report)
     if chosen is None:
         return None
     decision, duplicate_of, not_duplicate = chosen
@@ -471,10 +477,14 @@ def _row_version(book: _Workbook, raw: list[Any], get: Callable[[str], str], whe
 
 
 def _row_decision(editable: dict[str, str], where: str, practice_id: int,
-                  edited_editable: Callable[[], bool], *, report: Report
-                  ) -> tuple[str, int | None, bool] | None:
+                  edited_editable: Callable[[], bool], typed: Callable[[str], bool], *,
+                  report: Report) -> tuple[str, int | None, bool] | None:
     """The row's decision, the original it duplicates and whether it answers "not a
-    duplicate"; None (reported) when it has no decision or they do not fit together."""
+    duplicate"; None (reported) when it has no decision or they do not fit together.
+
+    A duplicate column left as exported is no decision by itself: a practice decided a
+    duplicate that has since sent a new version is exported with its old link and an empty
+    decision, and untouched it would otherwise be made a duplicate again, unseen."""
     decision_text = editable["decision"]
     decision = parse_decision(decision_text) if decision_text else None
     if decision_text and decision is None:
@@ -506,13 +516,16 @@ def _row_decision(editable: dict[str, str], where: str, practice_id: int,
                        practice_id=practice_id)
             return None
         duplicate_of = int(dup_match.group(1))
-        if decision is None:
+        if decision is None and not typed("duplicate_of"):
+            duplicate_of = None
+        elif decision is None:
             decision = "duplicate"
             report.add(where, "warning", f"duplicate of #{duplicate_of} given without a "
                                          "decision; taken as kaksoiskappale",
                        practice_id=practice_id)
         elif decision != "duplicate":
-            report.add(where, "error", f"duplicate of #{duplicate_of} is set but the "
+            kept = "" if typed("duplicate_of") else " (as exported, from the earlier decision)"
+            report.add(where, "error", f"duplicate of #{duplicate_of} is set{kept} but the "
                                        f"decision is {decision_label(decision)!r}; choose "
                                        "kaksoiskappale or clear the duplicate column",
                        practice_id=practice_id)
