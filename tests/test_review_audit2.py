@@ -4,13 +4,16 @@ before its fix; real workbooks written, edited as a reviewer would and read back
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import openpyxl
 from factories import add_version, make_practice
 from test_review import SHEET, export_one, fill, headers, row_of
 
+from yhteistuumin_survey.config import load_settings
 from yhteistuumin_survey.db.models import Practice
+from yhteistuumin_survey.publish import publish_site
 from yhteistuumin_survey.review import export_review, import_review
 
 DECISION = "Päätös"
@@ -120,3 +123,48 @@ def test_a_renewed_duplicate_left_untouched_in_the_workbook_is_not_made_a_duplic
     assert result.counts["applied"] == 1 and result.counts["warnings"] == 1
     session.expire_all()
     assert session.get(Practice, copy.id).status == "duplicate"
+
+
+def _publish(workspace, session):
+    result = publish_site(workspace, session=session,
+                          settings=load_settings(workspace.root, env={}))
+    cards = json.loads((workspace.outputs / "site" / "practices.json").read_text())
+    cards = cards["practices"] if isinstance(cards, dict) else cards
+    return result, {card["id"]: sorted(m["code"] for m in card["municipalities"])
+                    for card in cards}
+
+
+def test_publish_leaves_a_renewed_duplicate_off_its_originals_card_and_names_a_hidden_one(
+        workspace, session, tmp_path: Path) -> None:
+    original = make_practice(session, title="Kirjastoauto", municipalities=["049"])
+    copy = make_practice(session, title="Kirjastoauto kylille", municipalities=["091"])
+    rejected = make_practice(session, title="Lukupiiri", municipalities=["092"])
+    path = export_one(session, tmp_path)
+    fill(path, {original.id: {DECISION: "hyväksytty"}, rejected.id: {DECISION: "hylätty"},
+                copy.id: {DECISION: "kaksoiskappale", DUPLICATE: original.id}})
+    assert import_review([path], session=session).counts["applied"] == 3
+    result, cards = _publish(workspace, session)
+    assert cards == {original.id: ["049", "091"]}
+    assert result.merged == [(copy.id, original.id)]
+    # The copy sends a new version: back in review, it is not merged (nor announced as merged).
+    _renewed(session, copy, title="Kirjastoauto kylille ja saaristoon")
+    result, cards = _publish(workspace, session)
+    assert cards == {original.id: ["049"]}
+    assert result.merged == [] and result.unpublished_originals == []
+    # Decided a duplicate again; then the original sends a new version and is rejected:
+    # neither is on the site, and publish says so.
+    again = export_one(session, tmp_path / "again")
+    fill(again, {copy.id: {DECISION: "kaksoiskappale", DUPLICATE: f"#{original.id}"}})
+    assert import_review([again], session=session).counts["applied"] == 1
+    _renewed(session, original, title="Kirjastoauto 2027")
+    third = export_one(session, tmp_path / "third")
+    fill(third, {original.id: {DECISION: "hylätty"}})
+    assert import_review([third], session=session).counts["applied"] == 1
+    result, cards = _publish(workspace, session)
+    assert cards == {}
+    assert result.unpublished_originals == [(copy.id, original.id)]
+    assert (f"#{copy.id} is a duplicate of #{original.id}, which is not published (status "
+            f"rejected): neither is on the site; approve #{original.id}, or decide #{copy.id} "
+            "again if it should be published on its own") in result.notes
+    assert result.to_dict()["duplicates_of_unpublished"] == [
+        {"duplicate": copy.id, "original": original.id}]
