@@ -10,6 +10,8 @@ from pathlib import Path
 import openpyxl
 from factories import add_version, make_practice
 from test_review import SHEET, export_one, fill, headers, row_of
+from test_review_libreoffice import pytestmark as needs_libreoffice
+from test_review_libreoffice import resave
 
 from yhteistuumin_survey.config import load_settings
 from yhteistuumin_survey.db.models import Practice
@@ -168,3 +170,28 @@ def test_publish_leaves_a_renewed_duplicate_off_its_originals_card_and_names_a_h
             "again if it should be published on its own") in result.notes
     assert result.to_dict()["duplicates_of_unpublished"] == [
         {"duplicate": copy.id, "original": original.id}]
+
+
+@needs_libreoffice
+def test_a_review_sheet_saved_as_csv_by_a_spreadsheet_program_is_imported_by_its_versions(
+        session, tmp_path: Path) -> None:
+    approved = make_practice(session, title="Lukupiiri")
+    rejected = make_practice(session, title="Kirjastoauto")
+    renewed = make_practice(session, title="Kulttuuripolku")
+    path = export_one(session, tmp_path)
+    fill(path, {approved.id: {DECISION: "hyväksytty", "Korjattu nimi": "Lukupiiri ikäihmisille"},
+                rejected.id: {DECISION: "hylätty"}, renewed.id: {DECISION: "godkänd"}})
+    saved = resave(path, tmp_path, "csv")  # LibreOffice writes it in Latin-1, as Excel does
+    assert saved.read_bytes().startswith(b"ID,K\xe4yt\xe4nn\xf6n nimi,")
+    session.expire_all()
+    add_version(session, session.get(Practice, renewed.id), title="Kulttuuripolku 2027")
+    result = import_review([saved], session=session)
+    assert result.report.outcomes[0].reason.startswith("no _review_meta sheet; versions taken "
+                                                       "from the 'Versio' column")
+    assert set(_by_status(result, "stale")) == {renewed.id}
+    assert result.counts["applied"] == 2
+    session.expire_all()
+    assert session.get(Practice, approved.id).status == "approved"
+    assert session.get(Practice, approved.id).corrected_title == "Lukupiiri ikäihmisille"
+    assert session.get(Practice, rejected.id).status == "rejected"
+    assert session.get(Practice, renewed.id).status == "new"

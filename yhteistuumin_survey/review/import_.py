@@ -266,12 +266,15 @@ def _read_meta(sheet: Sheet) -> tuple[dict[str, str], dict[int, MetaRow]]:
 
 
 def open_review_workbook(path: Path) -> _Workbook:
-    """Read a returned workbook and find its review sheet and metadata (InputError if none)."""
-    from ..tables import read_workbook
+    """Read a returned workbook and find its review sheet and metadata (InputError if none).
+
+    A review sheet saved as CSV (Excel's "Save as CSV" keeps the active sheet only) is read
+    too: without the hidden sheet, each row's 'Versio' cell says which version it decided."""
+    from ..tables import read_table_file
 
     if not path.exists():
         raise InputError(f"{path}: no such file")
-    sheets = read_workbook(path)
+    sheets = read_table_file(path)
     meta: dict[str, str] = {}
     meta_rows: dict[int, MetaRow] = {}
     found: tuple[Sheet, int, dict[str, int]] | None = None
@@ -618,7 +621,8 @@ def _import_review(paths: Sequence[Path], *, session: Session, reviewer: str | N
             continue
         if not book.meta_rows:
             report.add(label, "warning", "no _review_meta sheet; versions taken from the "
-                                         "'Versio' column")
+                                         "'Versio' column (edits to read-only columns cannot "
+                                         "be told apart; they are never applied)")
         rows.extend(_read_rows(book, reviewer=reviewer, report=report))
     if rows:
         _check_and_apply(rows, session=session, report=report, progress=progress)
