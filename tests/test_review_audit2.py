@@ -195,3 +195,28 @@ def test_a_review_sheet_saved_as_csv_by_a_spreadsheet_program_is_imported_by_its
     assert session.get(Practice, approved.id).corrected_title == "Lukupiiri ikäihmisille"
     assert session.get(Practice, rejected.id).status == "rejected"
     assert session.get(Practice, renewed.id).status == "new"
+
+
+def test_an_id_column_formatted_as_dates_reads_the_numbers_under_them(
+        session, tmp_path: Path) -> None:
+    practices = [make_practice(session, title=f"Lukupiiri {n}") for n in range(70)]
+    early, late = practices[0], practices[-1]  # before and after Excel's 1900-02-29
+    path = export_one(session, tmp_path)
+    book = openpyxl.load_workbook(path)
+    sheet = book[SHEET]
+    cols = headers(sheet)
+    for practice in (early, late):
+        row = row_of(sheet, practice.id)
+        sheet.cell(row=row, column=cols[DECISION]).value = "hyväksytty"
+        sheet.cell(row=row, column=cols["ID"]).number_format = "d.m.yyyy"
+    book.save(path)
+    result = import_review([path], session=session)
+    warnings = _by_status(result, "warning")
+    assert set(warnings) == {early.id, late.id}
+    assert warnings[late.id].startswith("the ID cell shows a date (")
+    assert warnings[late.id].endswith(f"); read as #{late.id}, the number it holds; format the "
+                                      "ID column as numbers")
+    assert result.counts["applied"] == 2 and not result.failed
+    session.expire_all()
+    assert session.get(Practice, early.id).status == "approved"
+    assert session.get(Practice, late.id).status == "approved"

@@ -338,6 +338,19 @@ def _merged_over_rows(book: _Workbook) -> dict[int, str]:
     return refused
 
 
+def _date_serial(value: Any) -> int | None:
+    """The whole number under a cell Excel shows as a date (its serial day, 1 = 1900-01-01,
+    Excel's leap day 1900-02-29 counted), None for any other value or a date with a time."""
+    if isinstance(value, dt.datetime):
+        if value.time() != dt.time():
+            return None
+        value = value.date()
+    if not isinstance(value, dt.date):
+        return None
+    days = (value - dt.date(1899, 12, 30)).days
+    return days - 1 if days < 61 else days
+
+
 def _row_getter(book: _Workbook, raw: list[Any]) -> Callable[[str], str]:
     """A row's cell by column key, as text."""
     cols = book.columns
@@ -359,6 +372,16 @@ def _read_row(book: _Workbook, index: int, *, stamps_to_ids: dict[str, int],
     raw = book.sheet.rows[index]
     get = _row_getter(book, raw)
     id_text = get("id")
+    id_column = book.columns["id"]
+    serial = _date_serial(raw[id_column] if id_column < len(raw) else None)
+    if serial is not None:
+        # The ID column formatted as dates (a format painted over it, or Excel guessing):
+        # the cell still holds the number; the row's version stamp confirms it below.
+        report.add(where, "warning", f"the ID cell shows a date ({id_text}); read as "
+                                     f"#{serial}, the number it holds; format the ID column "
+                                     "as numbers", practice_id=serial)
+        raw[id_column] = serial
+        id_text = str(serial)
     editable = book.editable_texts(raw)
     if not id_text:
         if any(editable.values()):
