@@ -13,6 +13,7 @@ from test_review import SHEET, export_one, fill, headers, row_of
 from test_review_libreoffice import pytestmark as needs_libreoffice
 from test_review_libreoffice import resave
 
+from yhteistuumin_survey import Project
 from yhteistuumin_survey.config import load_settings
 from yhteistuumin_survey.db.models import Practice
 from yhteistuumin_survey.publish import publish_site
@@ -220,3 +221,41 @@ def test_an_id_column_formatted_as_dates_reads_the_numbers_under_them(
     session.expire_all()
     assert session.get(Practice, early.id).status == "approved"
     assert session.get(Practice, late.id).status == "approved"
+
+
+def test_a_corrected_title_longer_than_a_title_may_be_is_refused(
+        session, tmp_path: Path) -> None:
+    pasted = make_practice(session, title="Lukupiiri")
+    longest = make_practice(session, title="Kirjastoauto")
+    path = export_one(session, tmp_path)
+    fill(path, {pasted.id: {DECISION: "hyväksytty", "Korjattu nimi": "Lukupiiri " * 4_000},
+                longest.id: {DECISION: "hyväksytty", "Korjattu nimi": "K" * 150}})
+    result = import_review([path], session=session)
+    errors = _by_status(result, "error")
+    assert set(errors) == {pasted.id}
+    assert errors[pasted.id].startswith("the corrected title is ")
+    assert errors[pasted.id].endswith(" characters, over the 150 a title may have; nothing "
+                                      "applied; shorten it (the text belongs in the card, not "
+                                      "its name)")
+    assert result.counts["applied"] == 1
+    session.expire_all()
+    assert session.get(Practice, pasted.id).status == "new"
+    assert session.get(Practice, pasted.id).corrected_title is None
+    assert session.get(Practice, longest.id).corrected_title == "K" * 150
+
+
+def test_review_import_holds_corrected_titles_to_the_workspaces_own_survey_limit(
+        workspace, session, db_url: str, tmp_path: Path) -> None:
+    text = workspace.resolve("survey/questions.yaml").read_text(encoding="utf-8")
+    assert text.count("max_length: 150") == 1  # the title's
+    questions = workspace.root / "survey" / "questions.yaml"  # the workspace's own copy
+    questions.write_text(text.replace("max_length: 150", "max_length: 20"), encoding="utf-8")
+    practice = make_practice(session, title="Lukupiiri")
+    path = export_one(session, tmp_path)
+    fill(path, {practice.id: {DECISION: "hyväksytty",
+                              "Korjattu nimi": "Lukupiiri ikäihmisille kotona"}})
+    with Project.open(workspace.root, db_url=db_url, env={}) as project:
+        result = project.import_review([path])
+    assert _by_status(result, "error") == {practice.id: (
+        "the corrected title is 29 characters, over the 20 a title may have; nothing applied; "
+        "shorten it (the text belongs in the card, not its name)")}

@@ -53,6 +53,9 @@ if TYPE_CHECKING:
 
 #: Outcome statuses of an import, in the order the summary lists them.
 SUMMARY_KEYS = ("applied", "unchanged", "stale", "conflict", "error", "warning", "skipped")
+#: The longest corrected title taken when the survey gives no limit (the bundled survey's
+#: ``title`` question has ``max_length: 150``).
+TITLE_MAX_LENGTH = 150
 _STAMP = re.compile(r"^v(\d+)-([0-9a-f]{6}|[0-9a-f]{8})$")
 _ID = re.compile(r"^#?\s*(\d+)(?:\.0+)?$")
 
@@ -293,7 +296,8 @@ def open_review_workbook(path: Path) -> _Workbook:
                      meta_rows)
 
 
-def _read_rows(book: _Workbook, *, reviewer: str | None, report: Report) -> list[RowDecision]:
+def _read_rows(book: _Workbook, *, reviewer: str | None, report: Report,
+               title_max_length: int = TITLE_MAX_LENGTH) -> list[RowDecision]:
     """Check each row on its own (no database yet); return the rows that carry a decision."""
     decisions: list[RowDecision] = []
     stamps_to_ids = {meta_row.stamp: pid for pid, meta_row in book.meta_rows.items()}
@@ -305,7 +309,7 @@ def _read_rows(book: _Workbook, *, reviewer: str | None, report: Report) -> list
                        practice_id=practice_id)
             continue
         decision = _read_row(book, index, stamps_to_ids=stamps_to_ids, reviewer=reviewer,
-                             report=report)
+                             report=report, title_max_length=title_max_length)
         if decision is not None:
             decisions.append(decision)
     return decisions
@@ -365,7 +369,8 @@ def _row_getter(book: _Workbook, raw: list[Any]) -> Callable[[str], str]:
 
 
 def _read_row(book: _Workbook, index: int, *, stamps_to_ids: dict[str, int],
-              reviewer: str | None, report: Report) -> RowDecision | None:
+              reviewer: str | None, report: Report, title_max_length: int
+              ) -> RowDecision | None:
     """One row's decision, or None (with the reason in the report) when it carries none."""
     row_number = index + 1
     where = f"{book.label}:{row_number}"
@@ -421,10 +426,18 @@ def _read_row(book: _Workbook, index: int, *, stamps_to_ids: dict[str, int],
     keywords = split_list(editable["corrected_keywords"])
     # A title is one line: a line break or tab typed (Alt+Enter) or pasted into the cell would
     # end up inside the card's heading, the CMS front matter and practices.json.
+    title = " ".join(editable["corrected_title"].split())
+    if len(title) > title_max_length:
+        # A text pasted into the wrong column (or Excel's whole 32 767 characters) would
+        # become the card's heading.
+        report.add(where, "error", f"the corrected title is {len(title):,} characters".replace(
+            ",", " ") + f", over the {title_max_length} a title may have; nothing applied; "
+            "shorten it (the text belongs in the card, not its name)", practice_id=practice_id)
+        return None
     return RowDecision(
         book.label, book.sha256, row_number, practice_id, decision, version, stamp,
         reviewer or book.meta.get("reviewer") or None, duplicate_of,
-        editable["comment"] or None, " ".join(editable["corrected_title"].split()) or None,
+        editable["comment"] or None, title or None,
         keywords or None, editable["corrected_municipalities"] or None, meta_row=meta_row,
         not_duplicate=not_duplicate, exported_at=book.exported_at)
 
@@ -606,19 +619,21 @@ def _foreign(book: _Workbook, *, database_id: str, round_name: str | None) -> st
 
 def import_review(paths: Sequence[Path], *, session: Session, reviewer: str | None = None,
                   progress: Callable[[int], Any] | None = None,
-                  round_name: str | None = None) -> ImportResult:
+                  round_name: str | None = None,
+                  title_max_length: int = TITLE_MAX_LENGTH) -> ImportResult:
     """Validate and apply the decisions of returned review workbooks; report every row.
 
     A workbook exported from another database (or for another round) is refused whole before
-    anything is applied; a row whose ID, version or stamp does not match is refused."""
+    anything is applied; a row whose ID, version or stamp does not match is refused, and so
+    is a corrected title longer than ``title_max_length`` (the survey's limit for a title)."""
     with gc_paused():
         return _import_review(paths, session=session, reviewer=reviewer, progress=progress,
-                              round_name=round_name)
+                              round_name=round_name, title_max_length=title_max_length)
 
 
 def _import_review(paths: Sequence[Path], *, session: Session, reviewer: str | None,
-                   progress: Callable[[int], Any] | None, round_name: str | None
-                   ) -> ImportResult:
+                   progress: Callable[[int], Any] | None, round_name: str | None,
+                   title_max_length: int) -> ImportResult:
     from .common import database_identity
 
     database_id = database_identity(session)
@@ -646,7 +661,8 @@ def _import_review(paths: Sequence[Path], *, session: Session, reviewer: str | N
             report.add(label, "warning", "no _review_meta sheet; versions taken from the "
                                          "'Versio' column (edits to read-only columns cannot "
                                          "be told apart; they are never applied)")
-        rows.extend(_read_rows(book, reviewer=reviewer, report=report))
+        rows.extend(_read_rows(book, reviewer=reviewer, report=report,
+                               title_max_length=title_max_length))
     if rows:
         _check_and_apply(rows, session=session, report=report, progress=progress)
     return result
