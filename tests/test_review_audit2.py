@@ -259,3 +259,46 @@ def test_review_import_holds_corrected_titles_to_the_workspaces_own_survey_limit
     assert _by_status(result, "error") == {practice.id: (
         "the corrected title is 29 characters, over the 20 a title may have; nothing applied; "
         "shorten it (the text belongs in the card, not its name)")}
+
+
+def test_a_duplicate_id_counted_up_by_excels_fill_handle_is_refused_unless_flagged(
+        session, tmp_path: Path) -> None:
+    original = make_practice(session, title="Kirjastoauto", municipalities=["049"])
+    # The next ids go to practices elsewhere in the sheet (another region).
+    others = [make_practice(session, title=f"Kesäteatteri {n}", municipalities=["837"])
+              for n in range(2)]
+    assert [p.id for p in others] == [original.id + 1, original.id + 2]
+    copies = [make_practice(session, title=f"Kirjastoauto {n}", municipalities=["049"],
+                            flags=[f"possible-duplicate:{original.id}"]) for n in range(3)]
+    # Two copies on adjacent rows of two adjacent originals, each flagged as such: real.
+    first, second = (make_practice(session, title=f"Lukupiiri {n}", municipalities=["091"])
+                     for n in range(2))
+    first_copy = make_practice(session, title="Lukupiiri A", municipalities=["091"],
+                               flags=[f"possible-duplicate:{first.id}"])
+    second_copy = make_practice(session, title="Lukupiiri B", municipalities=["091"],
+                                flags=[f"possible-duplicate:{second.id}"])
+    path = export_one(session, tmp_path)
+    sheet = openpyxl.load_workbook(path)[SHEET]
+    rows = [row_of(sheet, p.id) for p in (original, *copies)]
+    assert rows == list(range(rows[0], rows[0] + 4))
+    assert row_of(sheet, second_copy.id) == row_of(sheet, first_copy.id) + 1
+    # "#N" chosen on the first copy's row and dragged down over the other two.
+    fill(path, {**{copy.id: {DECISION: "kaksoiskappale", DUPLICATE: f"#{original.id + n}"}
+                   for n, copy in enumerate(copies)},
+                original.id: {DECISION: "hyväksytty"},
+                first_copy.id: {DECISION: "kaksoiskappale", DUPLICATE: f"#{first.id}"},
+                second_copy.id: {DECISION: "kaksoiskappale", DUPLICATE: f"#{second.id}"}})
+    result = import_review([path], session=session)
+    errors = _by_status(result, "error")
+    assert set(errors) == {copies[1].id, copies[2].id}
+    assert errors[copies[2].id] == (
+        f"duplicate of #{original.id + 2} follows #{original.id + 1} on the row above, as "
+        "Excel's fill handle counts '#12' up to '#13', and "
+        f"#{original.id + 2} is not one this practice was flagged as possibly duplicating; "
+        "nothing applied; write the original's ID on this row (hold Ctrl while dragging to "
+        "copy a cell unchanged)")
+    assert result.counts["applied"] == 4
+    session.expire_all()
+    assert session.get(Practice, copies[0].id).duplicate_of_id == original.id
+    assert [session.get(Practice, c.id).status for c in copies[1:]] == ["new", "new"]
+    assert session.get(Practice, second_copy.id).duplicate_of_id == second.id

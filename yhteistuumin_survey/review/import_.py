@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -126,6 +127,12 @@ class RowDecision:
     not_duplicate_of: list[int] | None = None
     #: When the row's workbook was exported (its hidden sheet says; None when unknown).
     exported_at: dt.datetime | None = None
+    #: The reviewer wrote the duplicate column (not as exported) as text, "#12": a number
+    #: alone is copied by Excel's fill handle, text ending in one is counted up.
+    duplicate_typed: bool = False
+    #: The original the row above names, when this row's is the next number: what Excel's
+    #: fill handle makes of "#12" dragged down ("#13", "#14", ...).
+    counted_from: int | None = None
 
     @property
     def shown(self) -> dict[str, str] | None:
@@ -312,6 +319,12 @@ def _read_rows(book: _Workbook, *, reviewer: str | None, report: Report,
                              report=report, title_max_length=title_max_length)
         if decision is not None:
             decisions.append(decision)
+    for above, row in pairwise(decisions):
+        # (The practice on the row above is a likely original, whatever its number.)
+        if row.row == above.row + 1 and row.duplicate_typed and above.duplicate_typed \
+                and above.duplicate_of is not None and row.duplicate_of == above.duplicate_of + 1 \
+                and row.duplicate_of != above.practice_id:
+            row.counted_from = above.duplicate_of
     return decisions
 
 
@@ -439,7 +452,9 @@ def _read_row(book: _Workbook, index: int, *, stamps_to_ids: dict[str, int],
         reviewer or book.meta.get("reviewer") or None, duplicate_of,
         editable["comment"] or None, title or None,
         keywords or None, editable["corrected_municipalities"] or None, meta_row=meta_row,
-        not_duplicate=not_duplicate, exported_at=book.exported_at)
+        not_duplicate=not_duplicate, exported_at=book.exported_at,
+        duplicate_typed=duplicate_of is not None and typed("duplicate_of")
+        and not editable["duplicate_of"].isdigit())
 
 
 def _read_only_intact(book: _Workbook, raw: list[Any], meta_row: MetaRow) -> bool:
@@ -822,6 +837,15 @@ def _check_row(row: RowDecision, *, practices: dict[int, Any], versions: dict[in
                    f"(v{current_practice.current_version}) "
                    f"than this row (v{row.version}); re-export and decide again",
                    practice_id=row.practice_id)
+        return False
+    if row.counted_from is not None and row.duplicate_of not in duplicate_candidates(
+            current.flags or [] if current is not None else []):
+        report.add(row.where, "error",
+                   f"duplicate of #{row.duplicate_of} follows #{row.counted_from} on the row "
+                   "above, as Excel's fill handle counts '#12' up to '#13', and "
+                   f"#{row.duplicate_of} is not one this practice was flagged as possibly "
+                   "duplicating; nothing applied; write the original's ID on this row (hold "
+                   "Ctrl while dragging to copy a cell unchanged)", practice_id=row.practice_id)
         return False
     if row.duplicate_of is not None and not _link_duplicate(row, practices, session=session,
                                                              report=report):
