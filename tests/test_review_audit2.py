@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import openpyxl
+import pytest
 from factories import add_version, make_practice
 from test_review import SHEET, export_one, fill, headers, row_of
 from test_review_libreoffice import pytestmark as needs_libreoffice
@@ -28,8 +29,9 @@ def _by_status(result, status: str) -> dict[int | None, str]:
             if o.status == status}
 
 
-def test_a_decision_merged_over_three_rows_is_refused_for_all_three_not_applied_to_the_first(
-        session, tmp_path: Path) -> None:
+def _merged_decision(session, tmp_path: Path) -> tuple[Path, list[Practice], Practice, list[int]]:
+    """A workbook whose decision 'hylätty' is merged over three practices' rows (and another
+    practice approved on its own row)."""
     merged = [make_practice(session, title=f"Lukupiiri {n}") for n in range(3)]
     other = make_practice(session, title="Kirjastoauto")
     path = export_one(session, tmp_path)
@@ -43,6 +45,12 @@ def test_a_decision_merged_over_three_rows_is_refused_for_all_three_not_applied_
                       end_column=column)
     sheet.cell(row=row_of(sheet, other.id), column=column).value = "hyväksytty"
     book.save(path)
+    return path, merged, other, rows
+
+
+def test_a_decision_merged_over_three_rows_is_refused_for_all_three_not_applied_to_the_first(
+        session, tmp_path: Path) -> None:
+    path, merged, other, rows = _merged_decision(session, tmp_path)
     result = import_review([path], session=session)
     errors = _by_status(result, "error")
     assert set(errors) == {p.id for p in merged}
@@ -54,6 +62,21 @@ def test_a_decision_merged_over_three_rows_is_refused_for_all_three_not_applied_
     session.expire_all()
     assert [session.get(Practice, p.id).status for p in merged] == ["new"] * 3
     assert session.get(Practice, other.id).status == "approved"
+
+
+@needs_libreoffice
+@pytest.mark.parametrize("kind", ["ods", "xls"])
+def test_a_merged_decision_is_refused_in_a_workbook_saved_as_ods_or_xls(
+        session, tmp_path: Path, kind: str) -> None:
+    path, merged, other, rows = _merged_decision(session, tmp_path)
+    saved = resave(path, tmp_path, kind)
+    result = import_review([saved], session=session)
+    errors = _by_status(result, "error")
+    assert set(errors) == {p.id for p in merged}
+    assert f"is merged over rows {rows[0]}-{rows[-1]}," in errors[merged[2].id]
+    assert result.counts["applied"] == 1
+    session.expire_all()
+    assert [session.get(Practice, p.id).status for p in merged] == ["new"] * 3
 
 
 def test_last_weeks_workbook_imported_after_this_weeks_is_held_back_naming_both_decisions(
