@@ -107,6 +107,21 @@ def test_last_weeks_workbook_imported_after_this_weeks_is_held_back_naming_both_
     assert session.get(Practice, practice.id).status == "needs-info"
 
 
+def test_two_exports_of_the_same_minute_are_told_apart_by_their_seconds(
+        session, tmp_path: Path) -> None:
+    practice = make_practice(session, title="Lukupiiri")
+    older, newer = (export_review(tmp_path / name, session=session,
+                                  now=dt.datetime(2026, 11, 30, 9, 30, second, tzinfo=dt.UTC)
+                                  ).files[0].path for name, second in (("a", 5), ("b", 40)))
+    fill(newer, {practice.id: {DECISION: "hyväksytty"}})
+    fill(older, {practice.id: {DECISION: "hylätty"}})
+    assert import_review([newer], session=session, reviewer="Aino").counts["applied"] == 1
+    result = import_review([older], session=session, reviewer="Aino")
+    assert "(review-20261130-093040.xlsx:2, exported 2026-11-30 09:30:40 UTC); this workbook " \
+           "was exported 2026-11-30 09:30:05 UTC, before it," in _by_status(
+               result, "conflict")[practice.id]
+
+
 def _renewed(session, practice: Practice, **fields) -> None:
     """A new version arrives for a decided practice, as ingest makes it: back to review, the
     earlier decision's duplicate link kept."""

@@ -977,10 +977,12 @@ def _in_conflict(practice_id: int, group: list[RowDecision], previous: Any, *,
         if id(row) in older:
             # Last week's workbook imported after this week's: the same reviewer's too, as
             # nobody decides on an older file after a newer one on purpose.
+            assert row.exported_at is not None  # (older: both times are known)
+            theirs, ours = _moments(previous.exported_at, row.exported_at)
             reason = (f"#{practice_id} was decided {_previous_words(previous)!r} by {who} on a "
-                      f"newer export ({source}, exported {_minute(previous.exported_at)}); "
-                      f"this workbook was exported {_minute(row.exported_at)}, before it, and "
-                      f"says {row.describe()!r}; nothing applied; re-export and decide there")
+                      f"newer export ({source}, exported {theirs}); this workbook was exported "
+                      f"{ours}, before it, and says {row.describe()!r}; nothing applied; "
+                      "re-export and decide there")
         else:
             reason = (f"#{practice_id} was decided {_previous_words(previous)!r} by {who} "
                       f"({source}), this row says {row.describe()!r}; agree on one decision "
@@ -1004,9 +1006,14 @@ def _utc(moment: dt.datetime) -> dt.datetime:
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
-def _minute(moment: dt.datetime | None) -> str:
-    return "at an unknown time" if moment is None else \
-        _utc(moment).strftime("%Y-%m-%d %H:%M UTC")
+def _moments(first: dt.datetime, second: dt.datetime) -> tuple[str, str]:
+    """Two export times as the reviewer reads them: to the minute, to the second when the
+    minutes are the same."""
+    for pattern in ("%Y-%m-%d %H:%M UTC", "%Y-%m-%d %H:%M:%S UTC"):
+        texts = _utc(first).strftime(pattern), _utc(second).strftime(pattern)
+        if texts[0] != texts[1]:
+            break
+    return texts
 
 
 def _exported_before(row: RowDecision, previous: Any) -> bool:
