@@ -340,3 +340,22 @@ def test_a_duplicate_id_counted_up_by_excels_fill_handle_is_refused_unless_flagg
     assert session.get(Practice, copies[0].id).duplicate_of_id == original.id
     assert [session.get(Practice, c.id).status for c in copies[1:]] == ["new", "new"]
     assert session.get(Practice, second_copy.id).duplicate_of_id == second.id
+
+
+def test_a_decision_column_copied_beside_itself_refuses_the_workbook(
+        session, tmp_path: Path) -> None:
+    practice = make_practice(session, title="Lukupiiri")
+    path = export_one(session, tmp_path)
+    book = openpyxl.load_workbook(path)
+    sheet = book[SHEET]
+    column = headers(sheet)[DECISION]
+    sheet.insert_cols(column)  # the copy of the column, pasted in front of it
+    sheet.cell(row=1, column=column).value = DECISION
+    sheet.cell(row=row_of(sheet, practice.id), column=column + 1).value = "hylätty"
+    book.save(path)
+    result = import_review([path], session=session)
+    assert [(o.status, o.reason) for o in result.report.outcomes] == [
+        ("error", "2 columns are headed 'Päätös' (columns C and D); nothing applied; delete "
+                  "or rename all but one and import again")]
+    session.expire_all()
+    assert session.get(Practice, practice.id).status == "new"

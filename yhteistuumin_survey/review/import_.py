@@ -233,16 +233,12 @@ def _unneutralise(text: str) -> str:
     return text
 
 
-def _find_header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
+def _find_header(sheet: Sheet) -> tuple[int, dict[str, list[int]]] | None:
     from ..survey import fold
     from ..tables import find_header_row
 
-    found = find_header_row(sheet.rows, lambda text: HEADER_INDEX.get(fold(normal_text(text))),
-                            search_rows=10, accept=lambda keys: {"id", "decision"} <= keys)
-    if found is None:
-        return None
-    index, columns = found
-    return index, {key: positions[0] for key, positions in columns.items()}
+    return find_header_row(sheet.rows, lambda text: HEADER_INDEX.get(fold(normal_text(text))),
+                           search_rows=10, accept=lambda keys: {"id", "decision"} <= keys)
 
 
 def _whole(value: Any) -> int | None:
@@ -287,7 +283,7 @@ def open_review_workbook(path: Path) -> _Workbook:
     sheets = read_table_file(path)
     meta: dict[str, str] = {}
     meta_rows: dict[int, MetaRow] = {}
-    found: tuple[Sheet, int, dict[str, int]] | None = None
+    found: tuple[Sheet, int, dict[str, list[int]]] | None = None
     for sheet in sheets:
         if sheet.name == META_SHEET:
             meta, meta_rows = _read_meta(sheet)
@@ -298,7 +294,18 @@ def open_review_workbook(path: Path) -> _Workbook:
     if found is None:
         raise InputError(f"{path}: no review sheet (a header row with 'ID' and 'Päätös' / "
                          "'Decision'); is this a workbook made by 'yhteistuumin review export'?")
-    sheet, header_row, columns = found
+    sheet, header_row, positions = found
+    for key in ("id", *EDITABLE):
+        if len(positions.get(key, ())) > 1:
+            # A column copied beside itself (to keep a draft, or by a paste): which of the
+            # two holds the decisions cannot be told, and reading the first lost the other's.
+            from openpyxl.utils import get_column_letter
+
+            letters = " and ".join(get_column_letter(p + 1) for p in positions[key])
+            raise InputError(f"{path}: {len(positions[key])} columns are headed "
+                             f"'{COLUMN_BY_KEY[key].header}' (columns {letters}); nothing "
+                             "applied; delete or rename all but one and import again")
+    columns = {key: found_at[0] for key, found_at in positions.items()}
     return _Workbook(path, str(path), sha256_file(path), sheet, header_row, columns, meta,
                      meta_rows)
 
