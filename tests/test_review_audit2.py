@@ -359,3 +359,23 @@ def test_a_decision_column_copied_beside_itself_refuses_the_workbook(
                   "or rename all but one and import again")]
     session.expire_all()
     assert session.get(Practice, practice.id).status == "new"
+
+
+def test_a_workbook_that_showed_the_decision_may_change_it_whatever_its_clock_said(
+        session, tmp_path: Path) -> None:
+    practice = make_practice(session, title="Lukupiiri")
+    first = export_review(tmp_path / "a", session=session,
+                          now=dt.datetime(2026, 12, 6, 12, tzinfo=dt.UTC)).files[0].path
+    fill(first, {practice.id: {DECISION: "hyväksytty"}})
+    assert import_review([first], session=session, reviewer="Aino").counts["applied"] == 1
+    # Exported afterwards, showing 'hyväksytty', on a machine whose clock is days behind.
+    shown = export_review(tmp_path / "b", session=session, statuses=["approved"],
+                          now=dt.datetime(2026, 12, 1, 12, tzinfo=dt.UTC)).files[0].path
+    sheet = openpyxl.load_workbook(shown)[SHEET]
+    assert sheet.cell(row=row_of(sheet, practice.id),
+                      column=headers(sheet)[DECISION]).value == "hyväksytty"
+    fill(shown, {practice.id: {DECISION: "hylätty"}})
+    result = import_review([shown], session=session, reviewer="Bertta")
+    assert result.counts["applied"] == 1, result.text()
+    session.expire_all()
+    assert session.get(Practice, practice.id).status == "rejected"

@@ -975,7 +975,10 @@ def _in_conflict(practice_id: int, group: list[RowDecision], previous: Any, *,
             or previous.source_sha256 in {r.sha256 for r in group} \
             or _signature_of(previous) == first.signature():
         return False
-    older = {id(r) for r in group if _exported_before(r, previous)}
+    # (A workbook that showed the earlier decision was exported after it, whatever the two
+    # machines' clocks say.)
+    older = {id(r) for r in group
+             if _exported_before(r, previous) and not _was_shown(previous, r)}
     if not older and all(_same_reviewer(previous, r) or _was_shown(previous, r) for r in group):
         return False
     who = previous.reviewer or "an unnamed reviewer"
