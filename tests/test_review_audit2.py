@@ -379,3 +379,18 @@ def test_a_workbook_that_showed_the_decision_may_change_it_whatever_its_clock_sa
     assert result.counts["applied"] == 1, result.text()
     session.expire_all()
     assert session.get(Practice, practice.id).status == "rejected"
+
+
+def test_a_duplicate_of_a_rejected_practice_is_applied_with_a_warning_that_it_stays_hidden(
+        session, tmp_path: Path) -> None:
+    original = make_practice(session, title="Kirjastoauto")
+    copy = make_practice(session, title="Kirjastoauto kylille")
+    path = export_one(session, tmp_path)
+    fill(path, {original.id: {DECISION: "hylätty"},
+                copy.id: {DECISION: "kaksoiskappale", DUPLICATE: original.id}})
+    result = import_review([path], session=session)
+    assert _by_status(result, "warning") == {copy.id: (
+        f"#{original.id}, the original, is rejected in this import: #{copy.id} will not be on "
+        "the site either (a duplicate is shown on its original's card); if it should be, "
+        "choose another decision for it")}
+    assert result.counts["applied"] == 2 and not result.failed

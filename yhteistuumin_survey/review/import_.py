@@ -727,6 +727,7 @@ def _link_duplicates_in_import(checked: list[RowDecision], *, session: Session,
                            else None)
     if not any(decided.values()):
         return checked
+    verdicts = {row.practice_id: row.decision for row in reversed(checked)}  # the first's
 
     def original_of(practice_id: int) -> int | None:
         if practice_id in decided:
@@ -760,8 +761,27 @@ def _link_duplicates_in_import(checked: list[RowDecision], *, session: Session,
                        f"#{row.duplicate_of} is itself a duplicate of #{target} in this "
                        f"import; linked to #{target}", practice_id=row.practice_id)
             row.duplicate_of = target
+        _warn_rejected_original(row, target, verdicts, session=session, report=report)
         kept.append(row)
     return kept
+
+
+def _warn_rejected_original(row: RowDecision, original: int, verdicts: dict[int, str], *,
+                            session: Session, report: Report) -> None:
+    """Warn that a duplicate of a rejected practice will not be published: a duplicate is only
+    ever shown on its original's card."""
+    from ..db.models import Practice
+
+    status = verdicts.get(original)
+    if status is None:
+        practice = session.get(Practice, original)
+        status = practice.status if practice is not None else None
+    if status == "rejected":
+        when = " in this import" if original in verdicts else ""
+        report.add(row.where, "warning",
+                   f"#{original}, the original, is rejected{when}: #{row.practice_id} will not "
+                   "be on the site either (a duplicate is shown on its original's card); if "
+                   "it should be, choose another decision for it", practice_id=row.practice_id)
 
 
 def _id_conditions(column: Any, ids: set[int]) -> list[Any]:
