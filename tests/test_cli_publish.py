@@ -42,7 +42,8 @@ def test_publish_writes_the_site_and_says_where(cli, workspace, practices):
                                         "search_languages": ["fi"], "notes": [
         "set [site] base_url to the site's public address: sitemap.xml, canonical links and "
         "Open Graph tags need full addresses (now relative or left out)"],
-        "merged_duplicates": [], "unanswered_duplicate_flags": []}
+        "merged_duplicates": [], "unanswered_duplicate_flags": [],
+        "duplicates_of_unpublished": []}
 
 
 def test_publish_to_another_folder(cli, workspace, practices, tmp_path):

@@ -176,14 +176,18 @@ def practice_municipalities(*, session: Session, statuses: Iterable[str] | None 
 
 def duplicates_by_original(*, session: Session) -> dict[int, list[int]]:
     """Return the practices decided as duplicates, by the practice they copy at the end of the
-    chain (#26 -> #25 -> #19 counts for #19)."""
+    chain (#26 -> #25 -> #19 counts for #19).
+
+    Only practices whose status is ``duplicate``: one that sent a new version since is back
+    in review with its old link kept, and its new municipalities are nobody's decision."""
     from sqlalchemy import select
 
     from .db.models import Practice
 
     p = Practice.__table__.c  # type: ignore[attr-defined]
     parent: dict[int, int] = {int(row[0]): int(row[1]) for row in session.execute(
-        select(p.id, p.duplicate_of_id).where(p.duplicate_of_id.is_not(None)))}
+        select(p.id, p.duplicate_of_id).where(p.duplicate_of_id.is_not(None),
+                                              p.status == "duplicate"))}
     found: dict[int, list[int]] = defaultdict(list)
     for copy in sorted(parent):
         original, seen = parent[copy], {copy}

@@ -503,10 +503,14 @@ class Project:
                       reviewer: str | None = None) -> ImportResult:
         """Apply the decisions of returned review workbooks (``review import``)."""
         from .review import import_review
+        from .review.import_ import TITLE_MAX_LENGTH
 
+        titles = [q.max_length for q in self.survey.questions if q.id == "title"]
         with self.session() as session, self.progress("Importing", None) as advance:
             return import_review([Path(p) for p in paths], session=session, reviewer=reviewer,
-                                 progress=advance, round_name=self.settings.round_name)
+                                 progress=advance, round_name=self.settings.round_name,
+                                 title_max_length=titles[0] if titles and titles[0]
+                                 else TITLE_MAX_LENGTH)
 
     # --- publishing and following ---------------------------------------------------------
 

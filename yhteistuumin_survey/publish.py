@@ -168,6 +168,8 @@ class PublishResult:
     merged: list[tuple[int, int]] = field(default_factory=list)
     #: Two published practices, one flagged as possibly the same as the other (lower id first).
     unanswered: list[tuple[int, int]] = field(default_factory=list)
+    #: (duplicate, original): decided duplicates whose original is not published.
+    unpublished_originals: list[tuple[int, int]] = field(default_factory=list)
 
     failed = False
 
@@ -206,7 +208,9 @@ class PublishResult:
                 "search_languages": list(self.languages),
                 "notes": list(self.notes),
                 "merged_duplicates": [{"duplicate": d, "original": o} for d, o in self.merged],
-                "unanswered_duplicate_flags": [list(pair) for pair in self.unanswered]}
+                "unanswered_duplicate_flags": [list(pair) for pair in self.unanswered],
+                "duplicates_of_unpublished": [{"duplicate": d, "original": o}
+                                              for d, o in self.unpublished_originals]}
 
 
 # --- rendering ---------------------------------------------------------------------------
@@ -1223,10 +1227,16 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
             unchanged += 1
     _pin_slugs(session, cards)
     notes = []
-    merged, unanswered = _duplicates(session, cards)
+    merged, unanswered, hidden = _duplicates(session, cards)
     for copy, original in merged:
         notes.append(f"#{copy} is a duplicate of #{original}: published once, on #{original}'s "
                      "card with the municipalities of both")
+    for copy, original, status in hidden:
+        # The original went back to review (a new version) or was rejected: the copy is not
+        # on the site either, and nothing else would say so.
+        notes.append(f"#{copy} is a duplicate of #{original}, which is not published (status "
+                     f"{status}): neither is on the site; approve #{original}, or decide "
+                     f"#{copy} again if it should be published on its own")
     for one, other in unanswered:
         notes.append(f"#{one} and #{other} are both published, though flagged as possibly the "
                      f"same practice; if they are, decide #{other} 'kaksoiskappale' of #{one} in "
@@ -1240,7 +1250,8 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
                          cms_unchanged=cms_unchanged + len(rendered.cms_kept) + (not cms_marked),
                          indexed=search.indexed,
                          languages=sorted({*search.languages, *search.change_languages}),
-                         notes=notes, merged=merged, unanswered=unanswered)
+                         notes=notes, merged=merged, unanswered=unanswered,
+                         unpublished_originals=[(copy, original) for copy, original, _ in hidden])
 
 
 def _set_page_ids(cards: list[Card], rendered: RenderedSite, search: SearchIndex) -> None:
@@ -1256,19 +1267,25 @@ def _set_page_ids(cards: list[Card], rendered: RenderedSite, search: SearchIndex
             entry["pfc"] = 1
 
 
-def _duplicates(session: Session, cards: list[Card]) -> tuple[list[tuple[int, int]],
-                                                              list[tuple[int, int]]]:
-    """Return the decided duplicates merged into published cards, and the possible-duplicate
-    flags between two published practices that nobody answered."""
+def _duplicates(session: Session, cards: list[Card]
+                ) -> tuple[list[tuple[int, int]], list[tuple[int, int]], list[tuple[int, int, str]]]:
+    """Return the decided duplicates merged into published cards, the possible-duplicate
+    flags between two published practices that nobody answered, and the duplicates whose
+    original is not published (duplicate, original, the original's status)."""
     from sqlalchemy import and_, select
 
     from .db.models import Practice, PracticeVersion
 
     published = {card.id for card in cards}
-    merged = sorted((copy, original) for original, copies in
-                    duplicates_by_original(session=session).items() if original in published
-                    for copy in copies)
+    by_original = duplicates_by_original(session=session)
+    merged = sorted((copy, original) for original, copies in by_original.items()
+                    if original in published for copy in copies)
     p = Practice.__table__.c  # type: ignore[attr-defined]
+    unpublished = sorted(set(by_original) - published)
+    status_of = {int(row[0]): str(row[1]) for row in session.execute(
+        select(p.id, p.status).where(p.id.in_(unpublished)))} if unpublished else {}
+    hidden = sorted((copy, original, status_of.get(original, "missing"))
+                    for original in unpublished for copy in by_original[original])
     v = PracticeVersion.__table__.c  # type: ignore[attr-defined]
     rows = session.execute(select(p.id, v.flags, p.not_duplicate_of).join(
         PracticeVersion.__table__,  # type: ignore[attr-defined]
@@ -1283,4 +1300,4 @@ def _duplicates(session: Session, cards: list[Card]) -> tuple[list[tuple[int, in
             name, _, value = str(flag).partition(":")
             if name == "possible-duplicate" and value.isdigit() and int(value) in published:
                 unanswered.add(tuple(sorted((int(practice_id), int(value)))))  # type: ignore[arg-type]
-    return merged, sorted(unanswered - answered)
+    return merged, sorted(unanswered - answered), hidden

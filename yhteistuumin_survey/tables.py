@@ -14,7 +14,7 @@ import io
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +84,10 @@ class Sheet:
     name: str
     rows: list[list[Any]]
     hidden: bool = False
+    #: Merged cells as ``((first row, first column), (last row, last column))``, 0-based, as
+    #: in ``rows`` (only the first cell of a range holds its value): calamine's for .xlsx and
+    #: .xls, :func:`ods_merged_ranges` for .ods.
+    merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
 
 
 @dataclass
@@ -373,9 +377,14 @@ def read_workbook(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]
                 for value in row:
                     if isinstance(value, str) and len(value) > limits.max_cell_chars:
                         limits.check_cell(f"{path}:{meta.name}", number, value)
-            sheets.append(Sheet(meta.name, table, hidden=hidden))
+            sheets.append(Sheet(meta.name, table, hidden=hidden,
+                                merged=list(getattr(sheet, "merged_cell_ranges", None) or ())))
         if scan is not None and scan.found():
             _recover_formulas(path, sheets)
+        if kind == "ods" and any(not sheet.merged for sheet in sheets):
+            spans = ods_merged_ranges(path)
+            for read in sheets:
+                read.merged = read.merged or spans.get(read.name, [])
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001
@@ -389,6 +398,52 @@ def read_workbook(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]
         if scan is not None:
             scan.close()
     return sheets
+
+
+_ODS_SPAN = re.compile(rb'number-(?:rows|columns)-spanned="(?:[2-9]|\d\d)')
+_ODS = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+
+
+def ods_merged_ranges(path: Path) -> dict[str, list[tuple[tuple[int, int], tuple[int, int]]]]:
+    """Return each sheet's merged cells in an .ods file (calamine reads none there), 0-based.
+
+    The sheets' XML is first scanned for a span over more than one cell (most files have
+    none); only then is it parsed, element by element, counting repeated rows and cells."""
+    import xml.etree.ElementTree as ET
+
+    found: dict[str, list[tuple[tuple[int, int], tuple[int, int]]]] = {}
+    with check_zip(path) as archive:
+        if "content.xml" not in archive.namelist():
+            return found
+        tail = b""
+        with archive.open("content.xml") as stream:
+            while chunk := stream.read(_SCAN_BYTES):
+                if _ODS_SPAN.search(tail + chunk):
+                    break
+                tail = chunk[-64:]
+            else:
+                return found
+        table, row, column = "", -1, 0
+        with archive.open("content.xml") as stream:
+            for event, element in ET.iterparse(stream, events=("start", "end")):
+                tag = element.tag
+                if event == "end":
+                    if tag == f"{{{_ODS}}}table-row":
+                        row += int(element.get(f"{{{_ODS}}}number-rows-repeated", "1")) - 1
+                        element.clear()
+                    continue
+                if tag == f"{{{_ODS}}}table":
+                    table, row = element.get(f"{{{_ODS}}}name", ""), -1
+                elif tag == f"{{{_ODS}}}table-row":
+                    row, column = row + 1, 0
+                elif tag in (f"{{{_ODS}}}table-cell", f"{{{_ODS}}}covered-table-cell"):
+                    rows = int(element.get(f"{{{_ODS}}}number-rows-spanned", "1"))
+                    columns = int(element.get(f"{{{_ODS}}}number-columns-spanned", "1"))
+                    if rows > 1 or columns > 1:
+                        found.setdefault(table, []).append(
+                            ((row, column), (row + rows - 1, column + columns - 1)))
+                    column += int(element.get(f"{{{_ODS}}}number-columns-repeated", "1"))
+    return found
 
 
 #: A formula cell with no cached value (an error value is told by ``t="e"``).

@@ -366,6 +366,9 @@ class ReviewDecision(SQLModel, table=True):
     source_sha256: str | None = Field(default=None, max_length=64)
     source_row: int | None = None
     decided_at: dt.datetime = Field(default_factory=utcnow)
+    #: When the decision's workbook was exported (its hidden sheet says): an older export
+    #: imported after a newer one must not overrule what was decided on the newer one.
+    exported_at: dt.datetime | None = _time()
 
 
 # --- privacy -----------------------------------------------------------------------------

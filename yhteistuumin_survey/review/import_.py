@@ -11,10 +11,12 @@ Idempotent: a row already applied from the same file (same SHA-256, same row) is
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +54,9 @@ if TYPE_CHECKING:
 
 #: Outcome statuses of an import, in the order the summary lists them.
 SUMMARY_KEYS = ("applied", "unchanged", "stale", "conflict", "error", "warning", "skipped")
+#: The longest corrected title taken when the survey gives no limit (the bundled survey's
+#: ``title`` question has ``max_length: 150``).
+TITLE_MAX_LENGTH = 150
 _STAMP = re.compile(r"^v(\d+)-([0-9a-f]{6}|[0-9a-f]{8})$")
 _ID = re.compile(r"^#?\s*(\d+)(?:\.0+)?$")
 
@@ -120,6 +125,14 @@ class RowDecision:
     #: answered are filled in from the version's flags when the row is checked.
     not_duplicate: bool = False
     not_duplicate_of: list[int] | None = None
+    #: When the row's workbook was exported (its hidden sheet says; None when unknown).
+    exported_at: dt.datetime | None = None
+    #: The reviewer wrote the duplicate column (not as exported) as text, "#12": a number
+    #: alone is copied by Excel's fill handle, text ending in one is counted up.
+    duplicate_typed: bool = False
+    #: The original the row above names, when this row's is the next number: what Excel's
+    #: fill handle makes of "#12" dragged down ("#13", "#14", ...).
+    counted_from: int | None = None
 
     @property
     def shown(self) -> dict[str, str] | None:
@@ -176,6 +189,15 @@ class _Workbook:
     meta_rows: dict[int, MetaRow]
 
     @cached_property
+    def exported_at(self) -> dt.datetime | None:
+        """When the workbook was exported (None: no hidden sheet, or a time not readable)."""
+        try:
+            moment = dt.datetime.fromisoformat(self.meta.get("exported_at", ""))
+        except ValueError:
+            return None
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+    @cached_property
     def read_only_positions(self) -> list[int] | None:
         """Where the read-only columns are, in :data:`COLUMNS` order (None: one is missing)."""
         positions = [self.columns.get(key) for key in READ_ONLY]
@@ -211,16 +233,12 @@ def _unneutralise(text: str) -> str:
     return text
 
 
-def _find_header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
+def _find_header(sheet: Sheet) -> tuple[int, dict[str, list[int]]] | None:
     from ..survey import fold
     from ..tables import find_header_row
 
-    found = find_header_row(sheet.rows, lambda text: HEADER_INDEX.get(fold(normal_text(text))),
-                            search_rows=10, accept=lambda keys: {"id", "decision"} <= keys)
-    if found is None:
-        return None
-    index, columns = found
-    return index, {key: positions[0] for key, positions in columns.items()}
+    return find_header_row(sheet.rows, lambda text: HEADER_INDEX.get(fold(normal_text(text))),
+                           search_rows=10, accept=lambda keys: {"id", "decision"} <= keys)
 
 
 def _whole(value: Any) -> int | None:
@@ -254,15 +272,18 @@ def _read_meta(sheet: Sheet) -> tuple[dict[str, str], dict[int, MetaRow]]:
 
 
 def open_review_workbook(path: Path) -> _Workbook:
-    """Read a returned workbook and find its review sheet and metadata (InputError if none)."""
-    from ..tables import read_workbook
+    """Read a returned workbook and find its review sheet and metadata (InputError if none).
+
+    A review sheet saved as CSV (Excel's "Save as CSV" keeps the active sheet only) is read
+    too: without the hidden sheet, each row's 'Versio' cell says which version it decided."""
+    from ..tables import read_table_file
 
     if not path.exists():
         raise InputError(f"{path}: no such file")
-    sheets = read_workbook(path)
+    sheets = read_table_file(path)
     meta: dict[str, str] = {}
     meta_rows: dict[int, MetaRow] = {}
-    found: tuple[Sheet, int, dict[str, int]] | None = None
+    found: tuple[Sheet, int, dict[str, list[int]]] | None = None
     for sheet in sheets:
         if sheet.name == META_SHEET:
             meta, meta_rows = _read_meta(sheet)
@@ -273,21 +294,85 @@ def open_review_workbook(path: Path) -> _Workbook:
     if found is None:
         raise InputError(f"{path}: no review sheet (a header row with 'ID' and 'Päätös' / "
                          "'Decision'); is this a workbook made by 'yhteistuumin review export'?")
-    sheet, header_row, columns = found
+    sheet, header_row, positions = found
+    for key in ("id", *EDITABLE):
+        if len(positions.get(key, ())) > 1:
+            # A column copied beside itself (to keep a draft, or by a paste): which of the
+            # two holds the decisions cannot be told, and reading the first lost the other's.
+            from openpyxl.utils import get_column_letter
+
+            letters = " and ".join(get_column_letter(p + 1) for p in positions[key])
+            raise InputError(f"{path}: {len(positions[key])} columns are headed "
+                             f"'{COLUMN_BY_KEY[key].header}' (columns {letters}); nothing "
+                             "applied; delete or rename all but one and import again")
+    columns = {key: found_at[0] for key, found_at in positions.items()}
     return _Workbook(path, str(path), sha256_file(path), sheet, header_row, columns, meta,
                      meta_rows)
 
 
-def _read_rows(book: _Workbook, *, reviewer: str | None, report: Report) -> list[RowDecision]:
+def _read_rows(book: _Workbook, *, reviewer: str | None, report: Report,
+               title_max_length: int = TITLE_MAX_LENGTH) -> list[RowDecision]:
     """Check each row on its own (no database yet); return the rows that carry a decision."""
     decisions: list[RowDecision] = []
     stamps_to_ids = {meta_row.stamp: pid for pid, meta_row in book.meta_rows.items()}
+    merged = _merged_over_rows(book)
     for index in range(book.header_row + 1, len(book.sheet.rows)):
+        if index in merged:
+            practice_id = _whole(_row_getter(book, book.sheet.rows[index])("id"))
+            report.add(f"{book.label}:{index + 1}", "error", merged[index],
+                       practice_id=practice_id)
+            continue
         decision = _read_row(book, index, stamps_to_ids=stamps_to_ids, reviewer=reviewer,
-                             report=report)
+                             report=report, title_max_length=title_max_length)
         if decision is not None:
             decisions.append(decision)
+    for above, row in pairwise(decisions):
+        # (The practice on the row above is a likely original, whatever its number.)
+        if row.row == above.row + 1 and row.duplicate_typed and above.duplicate_typed \
+                and above.duplicate_of is not None and row.duplicate_of == above.duplicate_of + 1 \
+                and row.duplicate_of != above.practice_id:
+            row.counted_from = above.duplicate_of
     return decisions
+
+
+def _merged_over_rows(book: _Workbook) -> dict[int, str]:
+    """Row index -> why it is refused, for the rows under an editable cell merged over several
+    rows: only the range's first cell holds the value, so the decision a reviewer sees over
+    three rows would apply to the first alone (and the other two stay undecided, silently)."""
+    keys = {position: key for key, position in book.editable_positions if position is not None}
+    refused: dict[int, str] = {}
+    for (first_row, first_col), (last_row, last_col) in book.sheet.merged:
+        if last_row <= book.header_row or last_row == first_row:
+            continue
+        columns = [keys[c] for c in range(first_col, last_col + 1) if c in keys]
+        if not columns:
+            continue
+        top = book.sheet.rows[first_row] if first_row < len(book.sheet.rows) else []
+        value = _text(top[first_col]) if first_col < len(top) else ""
+        if not value:  # merged empty cells decide nothing
+            continue
+        first = max(first_row, book.header_row + 1)
+        header = COLUMN_BY_KEY[columns[0]].header
+        reason = (f"the '{header}' cell {value!r} is merged over rows {first + 1}-"
+                  f"{last_row + 1}, and a merged cell's value belongs to its first row "
+                  "only; nothing applied for these rows; unmerge the cells and write the "
+                  "value on each row")
+        for index in range(first, last_row + 1):
+            refused.setdefault(index, reason)
+    return refused
+
+
+def _date_serial(value: Any) -> int | None:
+    """The whole number under a cell Excel shows as a date (its serial day, 1 = 1900-01-01,
+    Excel's leap day 1900-02-29 counted), None for any other value or a date with a time."""
+    if isinstance(value, dt.datetime):
+        if value.time() != dt.time():
+            return None
+        value = value.date()
+    if not isinstance(value, dt.date):
+        return None
+    days = (value - dt.date(1899, 12, 30)).days
+    return days - 1 if days < 61 else days
 
 
 def _row_getter(book: _Workbook, raw: list[Any]) -> Callable[[str], str]:
@@ -304,13 +389,24 @@ def _row_getter(book: _Workbook, raw: list[Any]) -> Callable[[str], str]:
 
 
 def _read_row(book: _Workbook, index: int, *, stamps_to_ids: dict[str, int],
-              reviewer: str | None, report: Report) -> RowDecision | None:
+              reviewer: str | None, report: Report, title_max_length: int
+              ) -> RowDecision | None:
     """One row's decision, or None (with the reason in the report) when it carries none."""
     row_number = index + 1
     where = f"{book.label}:{row_number}"
     raw = book.sheet.rows[index]
     get = _row_getter(book, raw)
     id_text = get("id")
+    id_column = book.columns["id"]
+    serial = _date_serial(raw[id_column] if id_column < len(raw) else None)
+    if serial is not None:
+        # The ID column formatted as dates (a format painted over it, or Excel guessing):
+        # the cell still holds the number; the row's version stamp confirms it below.
+        report.add(where, "warning", f"the ID cell shows a date ({id_text}); read as "
+                                     f"#{serial}, the number it holds; format the ID column "
+                                     "as numbers", practice_id=serial)
+        raw[id_column] = serial
+        id_text = str(serial)
     editable = book.editable_texts(raw)
     if not id_text:
         if any(editable.values()):
@@ -337,19 +433,35 @@ def _read_row(book: _Workbook, index: int, *, stamps_to_ids: dict[str, int],
         return any(key in book.columns and key in hashes
                    and text_hash(get(key)) != hashes[key] for key in EDITABLE)
 
-    chosen = _row_decision(editable, where, practice_id, edited, report=report)
+    def typed(key: str) -> bool:
+        """Whether the reviewer wrote this editable cell (True when the export is unknown)."""
+        if meta_row is None or key not in meta_row.hashes or key not in book.columns:
+            return True
+        return text_hash(get(key)) != meta_row.hashes[key]
+
+    chosen = _row_decision(editable, where, practice_id, edited, typed, report=report)
     if chosen is None:
         return None
     decision, duplicate_of, not_duplicate = chosen
     keywords = split_list(editable["corrected_keywords"])
     # A title is one line: a line break or tab typed (Alt+Enter) or pasted into the cell would
     # end up inside the card's heading, the CMS front matter and practices.json.
+    title = " ".join(editable["corrected_title"].split())
+    if len(title) > title_max_length:
+        # A text pasted into the wrong column (or Excel's whole 32 767 characters) would
+        # become the card's heading.
+        report.add(where, "error", f"the corrected title is {len(title):,} characters".replace(
+            ",", " ") + f", over the {title_max_length} a title may have; nothing applied; "
+            "shorten it (the text belongs in the card, not its name)", practice_id=practice_id)
+        return None
     return RowDecision(
         book.label, book.sha256, row_number, practice_id, decision, version, stamp,
         reviewer or book.meta.get("reviewer") or None, duplicate_of,
-        editable["comment"] or None, " ".join(editable["corrected_title"].split()) or None,
+        editable["comment"] or None, title or None,
         keywords or None, editable["corrected_municipalities"] or None, meta_row=meta_row,
-        not_duplicate=not_duplicate)
+        not_duplicate=not_duplicate, exported_at=book.exported_at,
+        duplicate_typed=duplicate_of is not None and typed("duplicate_of")
+        and not editable["duplicate_of"].isdigit())
 
 
 def _read_only_intact(book: _Workbook, raw: list[Any], meta_row: MetaRow) -> bool:
@@ -426,10 +538,14 @@ def _row_version(book: _Workbook, raw: list[Any], get: Callable[[str], str], whe
 
 
 def _row_decision(editable: dict[str, str], where: str, practice_id: int,
-                  edited_editable: Callable[[], bool], *, report: Report
-                  ) -> tuple[str, int | None, bool] | None:
+                  edited_editable: Callable[[], bool], typed: Callable[[str], bool], *,
+                  report: Report) -> tuple[str, int | None, bool] | None:
     """The row's decision, the original it duplicates and whether it answers "not a
-    duplicate"; None (reported) when it has no decision or they do not fit together."""
+    duplicate"; None (reported) when it has no decision or they do not fit together.
+
+    A duplicate column left as exported is no decision by itself: a practice decided a
+    duplicate that has since sent a new version is exported with its old link and an empty
+    decision, and untouched it would otherwise be made a duplicate again, unseen."""
     decision_text = editable["decision"]
     decision = parse_decision(decision_text) if decision_text else None
     if decision_text and decision is None:
@@ -461,13 +577,16 @@ def _row_decision(editable: dict[str, str], where: str, practice_id: int,
                        practice_id=practice_id)
             return None
         duplicate_of = int(dup_match.group(1))
-        if decision is None:
+        if decision is None and not typed("duplicate_of"):
+            duplicate_of = None
+        elif decision is None:
             decision = "duplicate"
             report.add(where, "warning", f"duplicate of #{duplicate_of} given without a "
                                          "decision; taken as kaksoiskappale",
                        practice_id=practice_id)
         elif decision != "duplicate":
-            report.add(where, "error", f"duplicate of #{duplicate_of} is set but the "
+            kept = "" if typed("duplicate_of") else " (as exported, from the earlier decision)"
+            report.add(where, "error", f"duplicate of #{duplicate_of} is set{kept} but the "
                                        f"decision is {decision_label(decision)!r}; choose "
                                        "kaksoiskappale or clear the duplicate column",
                        practice_id=practice_id)
@@ -522,19 +641,21 @@ def _foreign(book: _Workbook, *, database_id: str, round_name: str | None) -> st
 
 def import_review(paths: Sequence[Path], *, session: Session, reviewer: str | None = None,
                   progress: Callable[[int], Any] | None = None,
-                  round_name: str | None = None) -> ImportResult:
+                  round_name: str | None = None,
+                  title_max_length: int = TITLE_MAX_LENGTH) -> ImportResult:
     """Validate and apply the decisions of returned review workbooks; report every row.
 
     A workbook exported from another database (or for another round) is refused whole before
-    anything is applied; a row whose ID, version or stamp does not match is refused."""
+    anything is applied; a row whose ID, version or stamp does not match is refused, and so
+    is a corrected title longer than ``title_max_length`` (the survey's limit for a title)."""
     with gc_paused():
         return _import_review(paths, session=session, reviewer=reviewer, progress=progress,
-                              round_name=round_name)
+                              round_name=round_name, title_max_length=title_max_length)
 
 
 def _import_review(paths: Sequence[Path], *, session: Session, reviewer: str | None,
-                   progress: Callable[[int], Any] | None, round_name: str | None
-                   ) -> ImportResult:
+                   progress: Callable[[int], Any] | None, round_name: str | None,
+                   title_max_length: int) -> ImportResult:
     from .common import database_identity
 
     database_id = database_identity(session)
@@ -560,8 +681,10 @@ def _import_review(paths: Sequence[Path], *, session: Session, reviewer: str | N
             continue
         if not book.meta_rows:
             report.add(label, "warning", "no _review_meta sheet; versions taken from the "
-                                         "'Versio' column")
-        rows.extend(_read_rows(book, reviewer=reviewer, report=report))
+                                         "'Versio' column (edits to read-only columns cannot "
+                                         "be told apart; they are never applied)")
+        rows.extend(_read_rows(book, reviewer=reviewer, report=report,
+                               title_max_length=title_max_length))
     if rows:
         _check_and_apply(rows, session=session, report=report, progress=progress)
     return result
@@ -604,6 +727,7 @@ def _link_duplicates_in_import(checked: list[RowDecision], *, session: Session,
                            else None)
     if not any(decided.values()):
         return checked
+    verdicts = {row.practice_id: row.decision for row in reversed(checked)}  # the first's
 
     def original_of(practice_id: int) -> int | None:
         if practice_id in decided:
@@ -637,8 +761,27 @@ def _link_duplicates_in_import(checked: list[RowDecision], *, session: Session,
                        f"#{row.duplicate_of} is itself a duplicate of #{target} in this "
                        f"import; linked to #{target}", practice_id=row.practice_id)
             row.duplicate_of = target
+        _warn_rejected_original(row, target, verdicts, session=session, report=report)
         kept.append(row)
     return kept
+
+
+def _warn_rejected_original(row: RowDecision, original: int, verdicts: dict[int, str], *,
+                            session: Session, report: Report) -> None:
+    """Warn that a duplicate of a rejected practice will not be published: a duplicate is only
+    ever shown on its original's card."""
+    from ..db.models import Practice
+
+    status = verdicts.get(original)
+    if status is None:
+        practice = session.get(Practice, original)
+        status = practice.status if practice is not None else None
+    if status == "rejected":
+        when = " in this import" if original in verdicts else ""
+        report.add(row.where, "warning",
+                   f"#{original}, the original, is rejected{when}: #{row.practice_id} will not "
+                   "be on the site either (a duplicate is shown on its original's card); if "
+                   "it should be, choose another decision for it", practice_id=row.practice_id)
 
 
 def _id_conditions(column: Any, ids: set[int]) -> list[Any]:
@@ -721,6 +864,15 @@ def _check_row(row: RowDecision, *, practices: dict[int, Any], versions: dict[in
                    f"(v{current_practice.current_version}) "
                    f"than this row (v{row.version}); re-export and decide again",
                    practice_id=row.practice_id)
+        return False
+    if row.counted_from is not None and row.duplicate_of not in duplicate_candidates(
+            current.flags or [] if current is not None else []):
+        report.add(row.where, "error",
+                   f"duplicate of #{row.duplicate_of} follows #{row.counted_from} on the row "
+                   "above, as Excel's fill handle counts '#12' up to '#13', and "
+                   f"#{row.duplicate_of} is not one this practice was flagged as possibly "
+                   "duplicating; nothing applied; write the original's ID on this row (hold "
+                   "Ctrl while dragging to copy a cell unchanged)", practice_id=row.practice_id)
         return False
     if row.duplicate_of is not None and not _link_duplicate(row, practices, session=session,
                                                              report=report):
@@ -839,21 +991,66 @@ def _in_conflict(practice_id: int, group: list[RowDecision], previous: Any, *,
                        "agree on one decision and import again", practice_id=practice_id)
         return True
     first = group[0]
-    if previous is not None and previous.version == first.version \
-            and previous.source_sha256 not in {r.sha256 for r in group} \
-            and _signature_of(previous) != first.signature() \
-            and not all(_same_reviewer(previous, r) or _was_shown(previous, r)
-                        for r in group):
-        who = previous.reviewer or "an unnamed reviewer"
-        for row in group:
-            report.add(row.where, "conflict",
-                       f"#{practice_id} was decided "
-                       f"{decision_label(previous.decision)!r} by {who} "
-                       f"({Path(previous.source_file).name}:{previous.source_row}); "
-                       "agree on one decision and import it again (same reviewer), or "
-                       "re-export and change it there", practice_id=practice_id)
-        return True
-    return False
+    if previous is None or previous.version != first.version \
+            or previous.source_sha256 in {r.sha256 for r in group} \
+            or _signature_of(previous) == first.signature():
+        return False
+    # (A workbook that showed the earlier decision was exported after it, whatever the two
+    # machines' clocks say.)
+    older = {id(r) for r in group
+             if _exported_before(r, previous) and not _was_shown(previous, r)}
+    if not older and all(_same_reviewer(previous, r) or _was_shown(previous, r) for r in group):
+        return False
+    who = previous.reviewer or "an unnamed reviewer"
+    source = f"{Path(previous.source_file).name}:{previous.source_row}"
+    for row in group:
+        if id(row) in older:
+            # Last week's workbook imported after this week's: the same reviewer's too, as
+            # nobody decides on an older file after a newer one on purpose.
+            assert row.exported_at is not None  # (older: both times are known)
+            theirs, ours = _moments(previous.exported_at, row.exported_at)
+            reason = (f"#{practice_id} was decided {_previous_words(previous)!r} by {who} on a "
+                      f"newer export ({source}, exported {theirs}); this workbook was exported "
+                      f"{ours}, before it, and says {row.describe()!r}; nothing applied; "
+                      "re-export and decide there")
+        else:
+            reason = (f"#{practice_id} was decided {_previous_words(previous)!r} by {who} "
+                      f"({source}), this row says {row.describe()!r}; agree on one decision "
+                      "and import it again (same reviewer), or re-export and change it there")
+        report.add(row.where, "conflict", reason, practice_id=practice_id)
+    return True
+
+
+def _previous_words(previous: Any) -> str:
+    """An earlier decision as the workbook writes it (``kaksoiskappale #12``)."""
+    text = decision_label(previous.decision)
+    if previous.duplicate_of_id:
+        text += f" #{previous.duplicate_of_id}"
+    if previous.not_duplicate_of is not None:
+        text += f", {NOT_DUPLICATE_WORDS['fi']}"
+    return text
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """A stored time in UTC (SQLite gives it back without its zone)."""
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+def _moments(first: dt.datetime, second: dt.datetime) -> tuple[str, str]:
+    """Two export times as the reviewer reads them: to the minute, to the second when the
+    minutes are the same."""
+    for pattern in ("%Y-%m-%d %H:%M UTC", "%Y-%m-%d %H:%M:%S UTC"):
+        texts = _utc(first).strftime(pattern), _utc(second).strftime(pattern)
+        if texts[0] != texts[1]:
+            break
+    return texts
+
+
+def _exported_before(row: RowDecision, previous: Any) -> bool:
+    """Tell if the row's workbook was exported before the earlier decision's (both known)."""
+    theirs = previous.exported_at
+    return row.exported_at is not None and theirs is not None \
+        and _utc(row.exported_at) < _utc(theirs)
 
 
 def _same_reviewer(previous: Any, row: RowDecision) -> bool:
@@ -899,7 +1096,8 @@ def _latest_decisions(*, session: Session, practice_ids: list[int]) -> dict[int,
         for decision in plain_rows(session.execute(select(
                 d.practice_id, d.version, d.decision, d.duplicate_of_id, d.not_duplicate_of,
                 d.corrected_title, d.corrected_keywords, d.corrected_municipalities, d.reviewer,
-                d.source_file, d.source_sha256, d.source_row).where(condition).order_by(d.id))):
+                d.source_file, d.source_sha256, d.source_row, d.exported_at
+        ).where(condition).order_by(d.id))):
             if decision.practice_id in wanted:
                 latest[decision.practice_id] = decision
     return latest
@@ -944,7 +1142,7 @@ def _apply(row: RowDecision, practice: Any, *, session: Session, corrected_ids: 
         "corrected_keywords": row.corrected_keywords,
         "corrected_municipalities": row.corrected_municipalities, "reviewer": row.reviewer,
         "source_file": row.file, "source_sha256": row.sha256, "source_row": row.row,
-        "decided_at": now})
+        "decided_at": now, "exported_at": row.exported_at})
 
 
 def _write_decisions(audit: list[dict[str, Any]], *, session: Session) -> None:
