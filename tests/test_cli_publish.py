@@ -86,7 +86,7 @@ def test_status_table_shows_regions_and_total_and_writes_no_page(cli, workspace,
 
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0].split()[:4] == ["code", "region", "Kunnat", "Yhteystieto"]
+    assert lines[0].split()[:4] == ["Koodi", "Maakunta", "Kunnat", "Yhteystieto"]
     assert lines[2].split()[:3] == ["01", "Uusimaa", "26"]
     assert lines[-3].split()[:2] == ["Yhteensä", "308"]
     assert lines[-2] == "Kutsuja ei ole vielä lähetetty."
