@@ -632,6 +632,11 @@ class _Run:
 
         message = read_msg(path) if _is_msg(path) else read_eml(path)
         fmt = "msg" if _is_msg(path) else "eml"
+        # A forward (the coordinator's colleague, a registry office) answers for the one who
+        # wrote the forwarded message: its sender's address tells the municipality, not the
+        # forwarder's.
+        forward, original = message.forwarded
+        author = original if forward and original else message.sender
         answers = body_answers(message.text, self.detector.mapper())
         results: list[RowResult] = []
         raw = {"subject": message.subject, "body": message.body, "answers": answers}
@@ -644,8 +649,17 @@ class _Run:
                                                   vocabulary=self.reader.vocabulary)
             except Exception as exc:  # noqa: BLE001 - keep the raw text, report it
                 practice = f"cannot normalise ({type(exc).__name__}); kept raw"
-            entry = self._entry(record, practice, message.sender)
+            if author != message.sender:
+                record.reason = f"forwarded by {message.sender}; the forwarded message is from " \
+                                f"{author}"
+            entry = self._entry(record, practice, author)
             entry.flags.append("from-email-text")
+            if forward and original is None and any(source == "sender-domain"
+                                                    for _code, source in entry.codes):
+                entry.flags.append(
+                    f"unsure:municipalities:the message forwards another whose sender's address "
+                    f"is not in it; the municipality was taken from the forwarder's address "
+                    f"({message.sender}); check who answered")
             results = self.store.store_entries(received, fmt, [entry])
         elif not message.attachments and message.body.strip():
             record = RawRecord(locator="body", raw=raw, status="to-read",
@@ -666,7 +680,7 @@ class _Run:
                 target = folder / storage_name(attachment.name, f"attachment-{number}")
                 target.write_bytes(attachment.data)
                 self.ingest_file(target, display=f"{display} » {attachment.name}",
-                                 sender=message.sender, message_time=message.time,
+                                 sender=author, message_time=message.time,
                                  parent_id=received.id, name=attachment.name)
 
 

@@ -50,6 +50,11 @@ class ParsedEmail:
     attachments: list[Attachment] = field(default_factory=list)
 
     @property
+    def forwarded(self) -> tuple[bool, str | None]:
+        """Whether the message forwards another, and that one's sender (:func:`forwarded_sender`)."""
+        return forwarded_sender(self.body, self.subject)
+
+    @property
     def text(self) -> str:
         """What the sender wrote: the body without the quoted history (see :func:`reply_text`)."""
         return reply_text(self.body, self.subject)
@@ -268,6 +273,39 @@ def reply_text(body: str, subject: str = "") -> str:
     return "\n".join(kept).strip()
 
 
+_ADDRESS_IN_TEXT = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def forwarded_sender(body: str, subject: str = "") -> tuple[bool, str | None]:
+    """Return whether the message forwards another one, and that message's sender's address.
+
+    A forward is told as :func:`reply_text` tells it: a "Forwarded message" line (Välitetty
+    viesti, Vidarebefordrat meddelande), or a subject FW:/Fwd:/VL:/VB: with an Outlook header
+    block. The address is the one on the block's From:/Lähettäjä:/Från: line, None when that
+    line gives only a name (Outlook within one organisation) or there is no block.
+    """
+    lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    forward = bool(_FORWARD_SUBJECT.match(subject or ""))
+    for index, line in enumerate(lines):
+        if line.lstrip().startswith(">") or _ORIGINAL.match(line):
+            break
+        if _FORWARDED.match(line):
+            start = index + 1
+            while start < len(lines) and not lines[start].strip():
+                start += 1
+            return True, _block_sender(lines, start)
+        if _header_block(lines, index):
+            return (True, _block_sender(lines, index)) if forward else (False, None)
+    return forward, None
+
+
+def _block_sender(lines: list[str], index: int) -> str | None:
+    if index >= len(lines) or not _HEADER_FROM.match(lines[index]):
+        return None
+    found = _ADDRESS_IN_TEXT.search(lines[index].split(":", 1)[1])
+    return found.group(0).lower() if found else None
+
+
 def read_eml(path: Path) -> ParsedEmail:
     """Read a saved ``.eml`` message."""
     try:
@@ -354,18 +392,28 @@ def read_msg(path: Path) -> ParsedEmail:
 
 
 _LABELLED = re.compile(r"^\s*([^:\n]{2,120}?)\s*[:=]\s*(.*)$")
+#: A line that closes a message: the signature (name, title, phone) follows, not an answer.
+_SIGN_OFF = re.compile(
+    r"^\s*(?:--\s*|t\.\s+\S+(?:\s+\S+)?|(?:ystävällisin|parhain|lämpimin|aurinkoisin|kiittäen|"
+    r"terveisin|yst\.?\s*terv|med\s+vänlig(?:a)?\s+hälsning(?:ar)?|vänliga\s+hälsningar|"
+    r"hälsningar|mvh|best\s+regards|kind\s+regards|regards|br)\b[^:]{0,40})$", re.IGNORECASE)
 
 
 def body_answers(body: str, mapper: HeadingMapper) -> dict[str, str]:
     """Return ``question id -> text`` of "Label: answer" lines typed into a message body.
 
-    Only what the sender wrote counts: the quoted history is cut first (:func:`reply_text`).
-    Lines that follow a labelled line join its answer. Two or more different questions make
+    Only what the sender wrote counts: the quoted history is cut first (:func:`reply_text`),
+    and the answers end at a closing line ("Ystävällisin terveisin", "Med vänliga hälsningar",
+    "Best regards", "--"): the signature below it, the sender's name, title and phone, is not
+    part of the last answer (the message is kept whole as received). Lines that follow a
+    labelled line join its answer. Two or more different questions make
     an answer; otherwise nothing is returned.
     """
     answers: dict[str, str] = {}
     current: str | None = None
     for line in reply_text(body).splitlines():
+        if answers and _SIGN_OFF.match(line):
+            break  # "Ystävällisin terveisin / Liisa Virtanen / puh. …": the signature
         match = _LABELLED.match(line)
         hit = mapper.match(match.group(1)) if match else None
         if match and hit is not None and hit.option is None and hit.method != "fuzzy":

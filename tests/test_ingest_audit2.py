@@ -1,0 +1,127 @@
+"""A second pass at the answers: files crafted the way municipalities send them, ingested into
+a real database and read back (what came out, and what the reviewer is told).
+
+Nothing a municipality sent may be silently lost or changed; what is unsure is flagged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+
+from ingest_support import practices, run_ingest
+from sqlmodel import Session, select
+
+from yhteistuumin_survey.db.models import PracticeVersion
+
+
+def _eml(folder: Path, name: str, *, sender: str, subject: str, text: str) -> Path:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = "kysely@yhteistuumin.example.fi"
+    message["Subject"] = subject
+    message["Date"] = format_datetime(dt.datetime(2026, 12, 7, 10, 0, tzinfo=dt.UTC))
+    message.set_content(text)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(bytes(message))
+    return path
+
+
+def _version(engine, practice_id: int) -> PracticeVersion:
+    with Session(engine) as session:
+        return session.exec(select(PracticeVersion).where(
+            PracticeVersion.practice_id == practice_id)).one()
+
+
+def _by_title(engine) -> dict[str, dict]:
+    return {p["title"]: p for p in practices(engine)}
+
+
+# --- emails ------------------------------------------------------------------------------------
+
+SIGNED_REPLY = """Hei,
+
+tässä vastauksemme:
+
+Käytännön nimi: Kirjastokaveri
+Tavoite: Tuoda kirjasto lähemmäs ikääntyneitä.
+Hyvä käytäntö pähkinänkuoressa: Vapaaehtoiset kirjastokaverit vierailevat kotona asuvien
+ikääntyneiden luona.
+
+Ystävällisin terveisin
+Liisa Virtanen
+kulttuurisihteeri
+puh. 040 123 4567
+
+Lähettäjä: Koordinaattori <koordinaattori@yhteistuumin.example.fi>
+Lähetetty: maanantai 30. marraskuuta 2026 9.00
+Aihe: Kysely hyvistä käytännöistä
+
+Käytännön nimi: (kirjoita tähän)
+"""
+
+
+def test_the_signature_below_typed_answers_is_not_part_of_the_last_answer(
+        sqlite_engine, workspace, tmp_path):
+    path = _eml(tmp_path / "in", "vastaus.eml", sender="Liisa Virtanen <liisa.virtanen@tampere.fi>",
+                subject="VS: Kysely hyvistä käytännöistä", text=SIGNED_REPLY)
+
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    practice = _by_title(sqlite_engine)["Kirjastokaveri"]
+    version = _version(sqlite_engine, practice["id"])
+    assert version.summary == ("Vapaaehtoiset kirjastokaverit vierailevat kotona asuvien\n"
+                               "ikääntyneiden luona.")
+    stored = " ".join(str(getattr(version, f) or "") for f in (
+        "goal", "summary", "implementation", "resources", "experiences", "benefits"))
+    assert "040 123 4567" not in stored and "terveisin" not in stored
+
+
+INLINE_FORWARD = """Tämä tuli minulle, välitän eteenpäin.
+
+---------- Forwarded message ---------
+From: Pekka Koski <pekka.koski@oulu.fi>
+Date: ma 30.11.2026 klo 12.00
+Subject: Hyvä käytäntö
+To: Maija Meikäläinen <maija.meikalainen@espoo.fi>
+
+Käytännön nimi: Pohjoisen tanssiaiset
+Tavoite: Saada ikääntyneet liikkeelle.
+Hyvä käytäntö pähkinänkuoressa: Kuukausittaiset tanssit kirjastolla.
+"""
+
+OUTLOOK_FORWARD_NAME_ONLY = """Välitän.
+
+Lähettäjä: Koski Pekka
+Lähetetty: maanantai 30. marraskuuta 2026 12.00
+Vastaanottaja: Meikäläinen Maija
+Aihe: Hyvä käytäntö
+
+Käytännön nimi: Tanssit ilman osoitetta
+Tavoite: Saada ikääntyneet liikkeelle.
+"""
+
+
+def test_an_inline_forward_is_the_forwarded_senders_answer_not_the_forwarders(
+        sqlite_engine, workspace, tmp_path):
+    # The programme is coordinated from Espoo: a colleague there forwards Oulu's answer.
+    folder = tmp_path / "in"
+    _eml(folder, "fwd.eml", sender="Maija Meikäläinen <maija.meikalainen@espoo.fi>",
+         subject="Fwd: Hyvä käytäntö", text=INLINE_FORWARD)
+    _eml(folder, "vl.eml", sender="Maija Meikäläinen <maija.meikalainen@espoo.fi>",
+         subject="VL: Hyvä käytäntö", text=OUTLOOK_FORWARD_NAME_ONLY)
+
+    result = run_ingest(sorted(folder.iterdir()), engine=sqlite_engine, workspace=workspace)
+
+    by_title = _by_title(sqlite_engine)
+    assert by_title["Pohjoisen tanssiaiset"]["municipalities"] == ["564"]  # Oulu, not Espoo
+    row = next(r for r in result.rows() if r["practice_id"] == by_title["Pohjoisen tanssiaiset"]["id"])
+    assert "forwarded by maija.meikalainen@espoo.fi" in row["reason"]
+    # Outlook names the original sender without an address: the forwarder's municipality is
+    # a guess, so it is flagged.
+    unknown = by_title["Tanssit ilman osoitetta"]
+    assert any(f.startswith("unsure:municipalities:the message forwards another")
+               for f in unknown["flags"])
