@@ -125,3 +125,40 @@ def test_an_inline_forward_is_the_forwarded_senders_answer_not_the_forwarders(
     unknown = by_title["Tanssit ilman osoitetta"]
     assert any(f.startswith("unsure:municipalities:the message forwards another")
                for f in unknown["flags"])
+
+
+# --- questionnaires ------------------------------------------------------------------------------
+
+
+def _built(workspace, engine, code: str) -> Path:
+    """The questionnaire `survey build` makes for one municipality, as it was sent."""
+    from yhteistuumin_survey.config import load_settings
+    from yhteistuumin_survey.questionnaire import build_questionnaires
+    from yhteistuumin_survey.survey import workspace_survey
+
+    settings = load_settings(workspace.root, env={})
+    with Session(engine) as session:
+        build_questionnaires(workspace, session=session, settings=settings,
+                             survey=workspace_survey(workspace), only=[code])
+    return next((workspace.outputs / "questionnaires").rglob(f"{code}-*.xlsx"))
+
+
+def test_a_questionnaire_returned_empty_is_no_answer_and_the_municipality_is_still_reminded(
+        sqlite_engine, workspace, tmp_path):
+    from ingest_support import set_answer
+
+    from yhteistuumin_survey.followup import follow_up
+    from yhteistuumin_survey.status import answered_codes
+
+    empty = _built(workspace, sqlite_engine, "091")  # Helsinki sends the file back untouched
+    filled = _built(workspace, sqlite_engine, "837")
+    set_answer(filled, "Käytäntö 1", "title", "Satujen ilta")
+    set_answer(filled, "Käytäntö 1", "summary", "Kirjasto järjestää satuillan perheille.")
+
+    result = run_ingest([empty, filled], engine=sqlite_engine, workspace=workspace)
+
+    assert {r["outcome"] for r in result.rows() if "091" in r["file"]} == {"empty"}
+    with Session(sqlite_engine) as session:
+        assert answered_codes(session=session) == {"837"}
+        rows = {row["code"]: row for row in follow_up(session=session).rows}
+    assert not rows["091"]["answered"] and rows["837"]["answered"]
