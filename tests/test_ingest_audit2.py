@@ -11,7 +11,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
-from ingest_support import practices, run_ingest
+from ingest_support import DATA, practices, run_ingest, set_answer
 from sqlmodel import Session, select
 
 from yhteistuumin_survey.db.models import PracticeVersion
@@ -28,6 +28,16 @@ def _eml(folder: Path, name: str, *, sender: str, subject: str, text: str) -> Pa
     path = folder / name
     path.write_bytes(bytes(message))
     return path
+
+
+def _questionnaire(folder: Path, name: str = "vastaus.xlsx") -> Path:
+    """The sample questionnaire as a municipality filled it (tests/data/ingest)."""
+    import shutil
+
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / name
+    shutil.copy(DATA / "questionnaire.xlsx", target)
+    return target
 
 
 def _version(engine, practice_id: int) -> PracticeVersion:
@@ -145,8 +155,6 @@ def _built(workspace, engine, code: str) -> Path:
 
 def test_a_questionnaire_returned_empty_is_no_answer_and_the_municipality_is_still_reminded(
         sqlite_engine, workspace, tmp_path):
-    from ingest_support import set_answer
-
     from yhteistuumin_survey.followup import follow_up
     from yhteistuumin_survey.status import answered_codes
 
@@ -162,3 +170,24 @@ def test_a_questionnaire_returned_empty_is_no_answer_and_the_municipality_is_sti
         assert answered_codes(session=session) == {"837"}
         rows = {row["code"]: row for row in follow_up(session=session).rows}
     assert not rows["091"]["answered"] and rows["837"]["answered"]
+
+
+# --- values ---------------------------------------------------------------------------------------
+
+
+def test_a_phone_with_an_extension_keeps_it_in_the_contact_and_is_flagged(sqlite_engine, workspace,
+                                                                           tmp_path):
+    path = _questionnaire(tmp_path / "in")
+    set_answer(path, "Käytäntö 1", "contact_phone", "09 123 4567 / 123")
+    set_answer(path, "Käytäntö 2", "contact_phone", "040 123 4567 tai 02 262 7000")
+
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    by_title = _by_title(sqlite_engine)
+    practice = by_title["Kuntien välinen yhteistyö aluetyössä"]
+    version = _version(sqlite_engine, practice["id"])
+    assert version.contact_phone == "+358 9 1234567"
+    assert "09 123 4567 / 123" in (version.contact_text or "")
+    assert any(f.startswith("unsure:contact_phone:") and "'123'" in f for f in practice["flags"])
+    # Two numbers joined by "tai": the second is kept in the contact text, as before, unflagged.
+    assert not any(f.startswith("unsure:contact_phone:") for f in by_title["Taidetta kirjastoihin"]["flags"])

@@ -1319,6 +1319,7 @@ def _split_contact_text(raw_name: str | None, raw_email: str | None, raw_phone: 
             rest = take_phones(take_emails(raw_phone) if "@" in raw_phone else raw_phone)
             if len(phones) == before and any(ch.isdigit() for ch in raw_phone):
                 flags.append("contact-phone-invalid")
+            flags.extend(_phone_leftover_flag(raw_phone, rest, phones[before:]))
             split_needed = True  # a note, a second number or words: kept as text
     picked = _pick_name(name_parts) or _pick_name(email_parts)
     if len(name_parts) > 1 and not any(_person_in(part) for part in name_parts):
@@ -1353,6 +1354,26 @@ def _split_contact_text(raw_name: str | None, raw_email: str | None, raw_phone: 
     return ContactParts(name=picked, email=emails[0] if emails else None,
                         phone=phone, text=contact_text,
                         flags=tuple(dict.fromkeys(flags)))
+
+
+#: Words that only join two numbers in a phone answer ("040 … tai 09 …").
+_PHONE_JOINERS = frozenset({"tai", "ja", "seka", "or", "and", "eller", "och", "samt"})
+_PHONE_SEPARATORS = re.compile(r"[\s,;/|()\[\]\-–—.:]+")
+
+
+def _phone_leftover_flag(raw_phone: str, rest: str, numbers: list[str]) -> list[str]:
+    """Flag a phone answer with one number and more beside it ("09 123 4567 / 123", "vaihde
+    09 816 11", "040 123 4567 klo 9-12"): the card would show the bare number without what
+    the answer says of it. With two numbers, a note is the second one's ("040 … / 09 …
+    (vaihde)"): the first is the phone and the rest stays in the contact text, unflagged."""
+    if len(numbers) != 1:
+        return []
+    more = " ".join(word for word in _PHONE_SEPARATORS.split(rest) if word
+                    and fold(word) not in _CONTACT_LABELS and fold(word) not in _PHONE_JOINERS)
+    if not more:
+        return []
+    return [f"unsure:contact_phone:{raw_phone!r}: only {numbers[0]} is the phone; {more!r} beside "
+            "it (an extension, a switchboard, hours?) is kept in the contact text; check it"]
 
 
 def _contact_digits(text: str) -> bool:
