@@ -191,3 +191,47 @@ def test_a_phone_with_an_extension_keeps_it_in_the_contact_and_is_flagged(sqlite
     assert any(f.startswith("unsure:contact_phone:") and "'123'" in f for f in practice["flags"])
     # Two numbers joined by "tai": the second is kept in the contact text, as before, unflagged.
     assert not any(f.startswith("unsure:contact_phone:") for f in by_title["Taidetta kirjastoihin"]["flags"])
+
+
+# --- exports -----------------------------------------------------------------------------------
+
+MSFORMS_HEAD = ["ID", "Start time", "Completion time", "Email", "Name",
+                "Kunta tai kunnat, joissa käytäntö on käytössä", "Käytännön nimi", "Tavoite",
+                "Hyvä käytäntö pähkinänkuoressa", "Yhteyshenkilön nimi",
+                "Yhteyshenkilön sähköposti"]
+
+
+def _msforms(folder: Path, rows: list[list], extra: list[str] = ()) -> Path:
+    """A Microsoft Forms 'Open results in Excel' export."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Sheet1"
+    sheet.append([*MSFORMS_HEAD, *extra])
+    for row in rows:
+        sheet.append(row)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "msforms.xlsx"
+    workbook.save(path)
+    return path
+
+
+def test_text_in_an_export_column_that_is_no_question_reaches_the_reviewers(
+        sqlite_engine, workspace, tmp_path):
+    # The form got two questions since last time; no field takes their answers.
+    path = _msforms(tmp_path / "in", [
+        [1, "12/1/26 10:00:00", "12/1/26 10:10:00", "liisa.laine@lahti.fi", "Liisa Laine", "Lahti",
+         "Runotorstai", "Runoja kaikille.", "Runoilta kirjastossa joka torstai.", "Liisa Laine",
+         "liisa.laine@lahti.fi", "Katso myös www.lahti.fi/runot", "Sähköpostista", 3],
+    ], extra=["Lisätietoja", "Uusi kysymys: Mistä kuulitte kyselystä?", "Arvosana"])
+
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    flags = _by_title(sqlite_engine)["Runotorstai"]["flags"]
+    assert "note:Lisätietoja:Katso myös www.lahti.fi/runot" in flags
+    assert "note:Uusi kysymys – Mistä kuulitte kyselystä?:Sähköpostista" in flags
+    # A number in such a column (a score) and the form's own columns are no note.
+    assert [f for f in flags if f.startswith("note:")] == [
+        "note:Lisätietoja:Katso myös www.lahti.fi/runot",
+        "note:Uusi kysymys – Mistä kuulitte kyselystä?:Sähköpostista"]
