@@ -235,3 +235,35 @@ def test_text_in_an_export_column_that_is_no_question_reaches_the_reviewers(
     assert [f for f in flags if f.startswith("note:")] == [
         "note:Lisätietoja:Katso myös www.lahti.fi/runot",
         "note:Uusi kysymys – Mistä kuulitte kyselystä?:Sähköpostista"]
+
+
+def test_a_test_response_in_an_export_is_flagged_not_taken_as_a_practice_silently(
+        sqlite_engine, workspace, tmp_path):
+    path = _msforms(tmp_path / "in", [
+        [1, "12/1/26 10:00:00", "12/1/26 10:01:00", "anonymous", None, "Lahti", "testi", "asdf",
+         "asdf", None, None],
+        [2, "12/1/26 11:00:00", "12/1/26 11:30:00", "anonymous", None, "Lahti", "Testiviikko",
+         "Nuoret kokeilevat taiteen lajeja viikon ajan.", "Koulujen testiviikko taidekoulussa.",
+         None, None],
+    ])
+
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    by_title = _by_title(sqlite_engine)
+    assert any(f.startswith("unsure:title:typed to try the form ('testi', 'asdf', 'asdf')")
+               for f in by_title["testi"]["flags"])
+    assert not any(f.startswith("unsure:title:") for f in by_title["Testiviikko"]["flags"])
+
+
+def test_an_answer_that_only_points_to_an_attachment_is_flagged(sqlite_engine, workspace,
+                                                                tmp_path):
+    path = _questionnaire(tmp_path / "in")
+    set_answer(path, "Käytäntö 1", "implementation", "ks. liite")
+    set_answer(path, "Käytäntö 1", "experiences", "Kuten edellä.")
+    set_answer(path, "Käytäntö 1", "resources", "ei ole")  # an answer: no resources
+
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    flags = _by_title(sqlite_engine)["Kuntien välinen yhteistyö aluetyössä"]["flags"]
+    assert {f.split(":")[1] for f in flags if "refers to text elsewhere" in f} == {
+        "implementation", "experiences"}

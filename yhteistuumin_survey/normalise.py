@@ -1635,6 +1635,39 @@ def _is_answered(value: Any) -> bool:
     return value is not None and value != ""
 
 
+#: Folded answers that stand for text elsewhere: "ks. liite", "katso liite 2", "liitteenä",
+#: "sama kuin yllä", "se bilaga", "samma som ovan", "see attachment", "as above".
+_ELSEWHERE = re.compile(
+    r"(?:(?:ks|kts|katso|katso myos|lisaa|tarkemmin|se|see)\s+)?(?:liite|liitteet|liitteessa|"
+    r"liitteena|liitetiedosto|liitetiedostossa|bilaga|bilagan|bilagor|i bilagan|attachment|"
+    r"the attachment|attached)(?:\s+\d+)?|(?:sama kuin|kuten)\s+(?:ylla|edella|edellisessa)|"
+    r"samma som ovan|se ovan|as above|see above")
+#: Folded answers a person types to try a form: "testi", "asdf", "xxx".
+_TEST_WORDS = frozenset({"testi", "test", "testing", "testaus", "testivastaus", "koe",
+                         "kokeilu", "asdf", "asd", "qwerty", "qwe", "sdf", "foo", "bar", "xyz"})
+_REPEATED = re.compile(r"(\w)\1{2,}")
+
+
+def _is_test_text(text: str | None) -> bool:
+    folded = re.sub(r"\d+$", "", fold(text or "").replace(" ", ""))  # "Testi 2"
+    return bool(folded) and (folded in _TEST_WORDS or bool(_REPEATED.fullmatch(folded)))
+
+
+def _stand_in_flags(title: str | None, long_values: dict[str, str | None]) -> list[str]:
+    """Flag answers that are no answer: a pointer to an attachment ("ks. liite"), whose text
+    is not in the practice, and a test response ("testi", "asdf") made into a practice."""
+    flags = [f"unsure:{name}:the answer {value!r} refers to text elsewhere (an attachment, "
+             "another answer) that is not in this practice; find it or ask the municipality"
+             for name, value in long_values.items()
+             if value and len(value) <= 40 and _ELSEWHERE.fullmatch(fold(value))]
+    tried = [text for text in (title, long_values.get("goal"), long_values.get("summary"))
+             if _is_test_text(text)]
+    if _is_test_text(title) or len(tried) >= 2:
+        flags.append(f"unsure:title:typed to try the form ({', '.join(repr(t) for t in tried)})"
+                     "? a test response is no practice; reject it if it is one")
+    return flags
+
+
 def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary: Vocabulary | None = None,
                       default_language: str = "fi", language_known: bool = False) -> NormalisedPractice:
     """Normalise one practice's raw answers (keyed by question id) into a practice record.
@@ -1673,6 +1706,7 @@ def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary:
             flags.append(f"unsure:{qid}:the answer is a spreadsheet formula "
                          f"({value.strip()[:60]!r}), its value was lost or an error; "
                          "the formula's text is kept, check it with the municipality")
+    flags.extend(_stand_in_flags(title, long_values))
     keywords_value = raw.get("keywords")
     keywords = split_keywords(keywords_value, vocabulary, language) if keywords_value is not None else []
     target_group = parse_target_groups(raw.get("target_group"), survey, language)
