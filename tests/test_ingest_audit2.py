@@ -267,3 +267,18 @@ def test_an_answer_that_only_points_to_an_attachment_is_flagged(sqlite_engine, w
     flags = _by_title(sqlite_engine)["Kuntien välinen yhteistyö aluetyössä"]["flags"]
     assert {f.split(":")[1] for f in flags if "refers to text elsewhere" in f} == {
         "implementation", "experiences"}
+
+
+def test_the_pattern_of_an_address_is_flagged_not_taken_as_the_contacts(sqlite_engine, workspace,
+                                                                         tmp_path):
+    path = _questionnaire(tmp_path / "in")
+    set_answer(path, "Käytäntö 1", "contact_email", "etunimi.sukunimi(at)espoo.fi")
+
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    practice = _by_title(sqlite_engine)["Kuntien välinen yhteistyö aluetyössä"]
+    assert any(f.startswith("unsure:contact_email:'etunimi.sukunimi@espoo.fi' is the pattern")
+               for f in practice["flags"])
+    others = [p for p in practices(sqlite_engine) if p["id"] != practice["id"]]
+    assert others and not any(f.startswith("unsure:contact_email:") for p in others
+                              for f in p["flags"])

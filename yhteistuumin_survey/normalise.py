@@ -962,8 +962,21 @@ def email_domain_typo(domain: str) -> str | None:
     return None
 
 
+#: Folded local parts that are the pattern of an address, copied from an instruction or an
+#: intranet page ("etunimi.sukunimi@kunta.fi"), not a person's address.
+_PATTERN_LOCALS = frozenset({"etunimi sukunimi", "etunimi", "sukunimi", "fornamn efternamn",
+                             "fornamn", "firstname lastname", "firstname", "first last",
+                             "name surname"})
+
+
 def _typo_flag(address: str) -> str | None:
-    intended = email_domain_typo(address.rpartition("@")[2])
+    """A flag for an address that is valid but likely not what was meant: a domain one slip
+    from a mail provider's, or the pattern of an address ("etunimi.sukunimi@kunta.fi")."""
+    local, _, domain = address.rpartition("@")
+    if fold(local) in _PATTERN_LOCALS:
+        return (f"unsure:contact_email:{address!r} is the pattern of an address (first name, "
+                "surname), not a person's; ask the municipality for the address")
+    intended = email_domain_typo(domain)
     if intended is None:
         return None
     return (f"unsure:contact_email:{address!r}: is the domain a typo of {intended!r}? "
