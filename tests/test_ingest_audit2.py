@@ -282,3 +282,22 @@ def test_the_pattern_of_an_address_is_flagged_not_taken_as_the_contacts(sqlite_e
     others = [p for p in practices(sqlite_engine) if p["id"] != practice["id"]]
     assert others and not any(f.startswith("unsure:contact_email:") for p in others
                               for f in p["flags"])
+
+
+def test_text_typed_only_in_a_cell_comment_is_kept_as_a_note(sqlite_engine, workspace, tmp_path):
+    from openpyxl import load_workbook
+    from openpyxl.comments import Comment
+
+    path = _questionnaire(tmp_path / "in")
+    set_answer(path, "Käytäntö 1", "goal", None)
+    workbook = load_workbook(path)
+    sheet = workbook["Käytäntö 1"]
+    row = next(r for r in sheet.iter_rows() if r[2].value == "goal")
+    row[1].comment = Comment("Tavoitteena on lisätä osallisuutta.", "Eija Koski")
+    workbook.save(path)
+
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    practice = _by_title(sqlite_engine)["Kuntien välinen yhteistyö aluetyössä"]
+    assert "required-missing:goal" in practice["flags"]  # the comment is not taken as the answer
+    assert "note:goal:(kommentti) Tavoitteena on lisätä osallisuutta." in practice["flags"]
