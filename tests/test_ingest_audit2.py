@@ -17,11 +17,14 @@ from sqlmodel import Session, select
 from yhteistuumin_survey.db.models import PracticeVersion
 
 
-def _eml(folder: Path, name: str, *, sender: str, subject: str, text: str) -> Path:
+def _eml(folder: Path, name: str, *, sender: str, subject: str, text: str,
+         headers: dict[str, str] | None = None) -> Path:
     message = EmailMessage()
     message["From"] = sender
     message["To"] = "kysely@yhteistuumin.example.fi"
     message["Subject"] = subject
+    for header, value in (headers or {}).items():
+        message[header] = value
     message["Date"] = format_datetime(dt.datetime(2026, 12, 7, 10, 0, tzinfo=dt.UTC))
     message.set_content(text)
     folder.mkdir(parents=True, exist_ok=True)
@@ -135,6 +138,60 @@ def test_an_inline_forward_is_the_forwarded_senders_answer_not_the_forwarders(
     unknown = by_title["Tanssit ilman osoitetta"]
     assert any(f.startswith("unsure:municipalities:the message forwards another")
                for f in unknown["flags"])
+
+
+TWO_IN_ONE = """Hei, meillä on kaksi käytäntöä.
+
+1. käytäntö
+Käytännön nimi: Runotorstai
+Tavoite: Runoja kaikille.
+Hyvä käytäntö pähkinänkuoressa: Runoilta kirjastossa joka torstai.
+
+2. käytäntö
+Käytännön nimi: Tanssiva kirjasto
+Tavoite: Liikettä kirjastoon.
+Hyvä käytäntö pähkinänkuoressa: Tanssitunteja kirjaston aulassa.
+
+Terveisin
+Liisa
+"""
+
+
+def test_two_practices_typed_in_one_message_are_two_practices_not_one(sqlite_engine, workspace,
+                                                                      tmp_path):
+    path = _eml(tmp_path / "in", "kaksi.eml", sender="kulttuuri@lahti.fi", subject="Vastaus",
+                text=TWO_IN_ONE)
+
+    result = run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    by_title = _by_title(sqlite_engine)
+    assert set(by_title) == {"Runotorstai", "Tanssiva kirjasto"}
+    first = _version(sqlite_engine, by_title["Runotorstai"]["id"])
+    assert (first.goal, first.summary) == ("Runoja kaikille.", "Runoilta kirjastossa joka torstai.")
+    second = _version(sqlite_engine, by_title["Tanssiva kirjasto"]["id"])
+    assert (second.goal, second.summary) == ("Liikettä kirjastoon.",
+                                             "Tanssitunteja kirjaston aulassa.")
+    assert sorted(r["outcome"] for r in result.rows()) == ["new", "new"]
+
+
+def test_an_automatic_reply_quoting_the_invitation_is_no_practice(sqlite_engine, workspace,
+                                                                  tmp_path):
+    folder = tmp_path / "in"
+    _eml(folder, "loma.eml", sender="kulttuuri@lahti.fi",
+         subject="Automaattinen vastaus: Kulttuuria yhteistuumin -kysely",
+         headers={"Auto-Submitted": "auto-replied"},
+         text="Olen lomalla 14.12. asti.\n\nKäytännön nimi: (kirjoita tähän)\n"
+              "Tavoite: (kirjoita tähän)\n")
+    # A real answer whose signature says when the sender can be reached is read as before.
+    _eml(folder, "vastaus.eml", sender="kulttuuri@lahti.fi", subject="Vastaus",
+         text="Käytännön nimi: Runotorstai\nTavoite: Runoja kaikille.\n\n"
+              "Olen tavoitettavissa ma-pe.\n")
+
+    result = run_ingest(sorted(folder.iterdir()), engine=sqlite_engine, workspace=workspace)
+
+    assert set(_by_title(sqlite_engine)) == {"Runotorstai"}
+    row = next(r for r in result.rows() if r["file"].endswith("loma.eml"))
+    assert row["outcome"] == "to-read" and "automatic reply" in row["reason"]
 
 
 # --- questionnaires ------------------------------------------------------------------------------

@@ -637,34 +637,23 @@ class _Run:
         # forwarder's.
         forward, original = message.forwarded
         author = original if forward and original else message.sender
-        answers = body_answers(message.text, self.detector.mapper())
+        # An automatic reply ("Olen lomalla …") may quote the invitation's labels: never an answer.
+        blocks = [] if message.auto_reply else body_answers(message.text, self.detector.mapper())
         results: list[RowResult] = []
-        raw = {"subject": message.subject, "body": message.body, "answers": answers}
-        if answers:  # typed with the questionnaire's labels: a practice like any other
-            from ..normalise import normalise_answers
-
-            record = RawRecord(locator="body", raw=raw, answers=dict(answers))
-            try:
-                practice: Any = normalise_answers(answers, survey=self.reader.survey,
-                                                  vocabulary=self.reader.vocabulary)
-            except Exception as exc:  # noqa: BLE001 - keep the raw text, report it
-                practice = f"cannot normalise ({type(exc).__name__}); kept raw"
-            if author != message.sender:
-                record.reason = f"forwarded by {message.sender}; the forwarded message is from " \
-                                f"{author}"
-            entry = self._entry(record, practice, author)
-            entry.flags.append("from-email-text")
-            if forward and original is None and any(source == "sender-domain"
-                                                    for _code, source in entry.codes):
-                entry.flags.append(
-                    f"unsure:municipalities:the message forwards another whose sender's address "
-                    f"is not in it; the municipality was taken from the forwarder's address "
-                    f"({message.sender}); check who answered")
-            results = self.store.store_entries(received, fmt, [entry])
+        raw = {"subject": message.subject, "body": message.body, "answers": {}}
+        if blocks:  # typed with the questionnaire's labels: a practice like any other
+            entries = [self._body_entry({**raw, "answers": answers},
+                       "body" if len(blocks) == 1 else f"body #{number}", message=message,
+                       author=author, forward=forward, original=original)
+                       for number, answers in enumerate(blocks, start=1)]
+            results = self.store.store_entries(received, fmt, entries)
         elif not message.attachments and message.body.strip():
-            record = RawRecord(locator="body", raw=raw, status="to-read",
-                               reason="no attachment and no answer recognised in the text; "
-                                      "read the message (practices list --status to-read)")
+            reason = (f"an automatic reply ({message.auto_reply}), not an answer; read it for "
+                      "news of the contact (practices list --status to-read)"
+                      if message.auto_reply else
+                      "no attachment and no answer recognised in the text; "
+                      "read the message (practices list --status to-read)")
+            record = RawRecord(locator="body", raw=raw, status="to-read", reason=reason)
             results = self.store.store_entries(received, fmt, [
                 Entry(record, None, status="to-read", reason=record.reason)])
         self.store.finish_file(received, fmt=fmt, status="ingested", sender=message.sender,
@@ -683,6 +672,30 @@ class _Run:
                                  sender=author, message_time=message.time,
                                  parent_id=received.id, name=attachment.name)
 
+
+    def _body_entry(self, raw: dict[str, Any], locator: str, *, message: Any, author: str | None,
+                    forward: bool, original: str | None) -> Entry:
+        """One practice typed into a message body, normalised and flagged ``from-email-text``."""
+        from ..normalise import normalise_answers
+
+        answers = raw["answers"]
+        record = RawRecord(locator=locator, raw=raw, answers=dict(answers))
+        try:
+            practice: Any = normalise_answers(answers, survey=self.reader.survey,
+                                              vocabulary=self.reader.vocabulary)
+        except Exception as exc:  # noqa: BLE001 - keep the raw text, report it
+            practice = f"cannot normalise ({type(exc).__name__}); kept raw"
+        if author != message.sender:
+            record.reason = f"forwarded by {message.sender}; the forwarded message is from {author}"
+        entry = self._entry(record, practice, author)
+        entry.flags.append("from-email-text")
+        if forward and original is None and any(source == "sender-domain"
+                                                for _code, source in entry.codes):
+            entry.flags.append(
+                f"unsure:municipalities:the message forwards another whose sender's address "
+                f"is not in it; the municipality was taken from the forwarder's address "
+                f"({message.sender}); check who answered")
+        return entry
 
     def _ingest_structure(self, path: Path, *, display: str, received: ReceivedFile) -> None:
         """A LimeSurvey ``.lss`` is no answer: it explains the exports in its folder."""
