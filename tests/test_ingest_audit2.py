@@ -358,3 +358,45 @@ def test_text_typed_only_in_a_cell_comment_is_kept_as_a_note(sqlite_engine, work
     practice = _by_title(sqlite_engine)["Kuntien välinen yhteistyö aluetyössä"]
     assert "required-missing:goal" in practice["flags"]  # the comment is not taken as the answer
     assert "note:goal:(kommentti) Tavoitteena on lisätä osallisuutta." in practice["flags"]
+
+
+def test_a_questionnaire_of_another_round_or_with_a_token_never_sent_is_flagged(
+        sqlite_engine, workspace, tmp_path):
+    from openpyxl import load_workbook
+    from sqlmodel import select as sql_select
+
+    from yhteistuumin_survey.db.models import SurveyToken
+
+    current = _built(workspace, sqlite_engine, "837")
+    set_answer(current, "Käytäntö 1", "title", "Tämän kierroksen käytäntö")
+    set_answer(current, "Käytäntö 1", "summary", "Satuilta perheille.")
+    with Session(sqlite_engine) as session:  # the same token as sent in last year's round
+        token = session.exec(sql_select(SurveyToken)).one()
+        old_token = SurveyToken(round_name="yhteistuumin-2024", municipality_code="837",
+                                token="VanhaTunniste2024")
+        session.add(old_token)
+        session.commit()
+        current_token = token.token
+    old = tmp_path / "in" / "vanha.xlsx"
+    old.parent.mkdir(parents=True, exist_ok=True)
+    old.write_bytes(current.read_bytes())
+    copied = tmp_path / "in" / "kopio.xlsx"
+    copied.write_bytes(current.read_bytes())
+    for path, new_token, title in ((old, "VanhaTunniste2024", "Viime kierroksen käytäntö"),
+                                   (copied, "EiLahetettyTunniste", "Kopioitu käytäntö")):
+        workbook = load_workbook(path)
+        for row in workbook["_meta"].iter_rows():
+            if row[0].value == "token":
+                row[1].value = new_token
+        workbook.save(path)
+        set_answer(path, "Käytäntö 1", "title", title)
+
+    run_ingest([current, old, copied], engine=sqlite_engine, workspace=workspace)
+
+    by_title = _by_title(sqlite_engine)
+    assert current_token and not any(f.startswith("unsure:municipalities:")
+                                     for f in by_title["Tämän kierroksen käytäntö"]["flags"])
+    assert any("sent in round 'yhteistuumin-2024'" in f
+               for f in by_title["Viime kierroksen käytäntö"]["flags"])
+    assert any("'EiLahetettyTunniste' was not sent from this workspace" in f
+               for f in by_title["Kopioitu käytäntö"]["flags"])

@@ -240,8 +240,12 @@ class _Run:
         self.detector = self.reader.detector
         self._resolver: Resolver | None = None  # built on first need (not for a re-ingest)
         self._resolved: dict[str, Any] = {}
-        self.tokens: dict[str, str] = dict(
-            session.exec(select(SurveyToken.token, SurveyToken.municipality_code)).all())
+        self.tokens: dict[str, str] = {}
+        self.token_rounds: dict[str, str] = {}  # the round each token was sent in
+        for token, code, round_name in session.exec(select(
+                SurveyToken.token, SurveyToken.municipality_code, SurveyToken.round_name)):
+            self.tokens[token] = code
+            self.token_rounds[token] = round_name
         self.active = set(session.exec(
             select(Municipality.code).where(Municipality.active == True)).all())  # noqa: E712
         from .store import Store
@@ -295,6 +299,7 @@ class _Run:
         flags: list[str] = []
         notes: list[str] = []
         if record.token:
+            flags.extend(self._token_flags(record.token.strip()))
             code = self.tokens.get(record.token.strip())
             if code:
                 codes.append((code, "token"))
@@ -338,6 +343,20 @@ class _Run:
                 seen.add(code)
                 unique.append((code, source))
         return unique, flags, notes
+
+    def _token_flags(self, token: str) -> list[str]:
+        """Flag a response token this workspace never sent, or sent in another round: an old
+        round's questionnaire sent again, or one copied from another municipality."""
+        current = str(self.settings.get("round.name") or "")
+        sent_in = self.token_rounds.get(token)
+        if sent_in is None:
+            return [f"unsure:municipalities:the response token {token!r} was not sent from this "
+                    "workspace (another round's questionnaire, or a copy of another "
+                    "municipality's?); check who answered and when"]
+        if current and sent_in != current:
+            return [f"unsure:municipalities:the questionnaire was sent in round {sent_in!r}, not "
+                    f"in this round {current!r}; is it an old answer sent again?"]
+        return []
 
     # --- files -------------------------------------------------------------------------------
 
