@@ -496,6 +496,12 @@ class _Run:
             elif suffix in ARCHIVE_SUFFIXES:
                 self._ingest_zip(path, display=display, received=received, sender=sender,
                                  message_time=message_time)
+            elif _is_tnef(path):
+                raise InputError(f"{display}: Outlook's wrapper of a message's attachments "
+                                 "(winmail.dat, from a message sent in Rich Text format): the "
+                                 "questionnaire is likely inside, and is not read; kept under "
+                                 "outputs/received. Ask the sender to send it again from a "
+                                 "message in HTML or plain-text format")
             elif suffix not in TABLE_SUFFIXES:
                 raise InputError(f"{display}: a {suffix or 'suffix-less'} file is not read "
                                  "automatically (send the questionnaire, a form export, a CSV or "
@@ -793,6 +799,19 @@ def os_problem(exc: OSError) -> str:
             errno.EPERM: "not permitted; check the file's owner and flags",
             errno.ENAMETOOLONG: "the file name is too long for this file system"}
     return what.get(exc.errno or 0, exc.strerror or type(exc).__name__)
+
+
+#: The first bytes of a TNEF stream (winmail.dat): its signature 0x223E9F78, little-endian.
+TNEF_SIGNATURE = b"\x78\x9f\x3e\x22"
+
+
+def _is_tnef(path: Path) -> bool:
+    """Whether a file is Outlook's TNEF wrapper (winmail.dat, ATT00001.dat, a .tnef)."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(4) == TNEF_SIGNATURE
+    except OSError:
+        return False
 
 
 def _is_msg(path: Path) -> bool:
