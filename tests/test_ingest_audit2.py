@@ -93,6 +93,20 @@ def test_the_signature_below_typed_answers_is_not_part_of_the_last_answer(
     assert "040 123 4567" not in stored and "terveisin" not in stored
 
 
+def test_a_mobile_mail_footer_is_not_part_of_the_last_answer(sqlite_engine, workspace, tmp_path):
+    path = _eml(tmp_path / "in", "puhelin.eml", sender="kulttuuri@lahti.fi", subject="Vastaus",
+                text="Käytännön nimi: Runotorstai\nTavoite: Runoja kaikille.\n"
+                     "Hyvä käytäntö pähkinänkuoressa: Runoilta kirjastossa.\n"
+                     "Lähetetty kaikille kouluille kutsu.\n\nLähetetty iPhonesta\n")
+
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    practice = _by_title(sqlite_engine)["Runotorstai"]
+    # A sentence of the answer that starts alike stays; the phone's footer goes.
+    assert _version(sqlite_engine, practice["id"]).summary == (
+        "Runoilta kirjastossa.\nLähetetty kaikille kouluille kutsu.")
+
+
 INLINE_FORWARD = """Tämä tuli minulle, välitän eteenpäin.
 
 ---------- Forwarded message ---------

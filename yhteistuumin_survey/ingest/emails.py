@@ -421,7 +421,9 @@ _LABELLED = re.compile(r"^\s*([^:\n]{2,120}?)\s*[:=]\s*(.*)$")
 _SIGN_OFF = re.compile(
     r"^\s*(?:--\s*|t\.\s+\S+(?:\s+\S+)?|(?:ystävällisin|parhain|lämpimin|aurinkoisin|kiittäen|"
     r"terveisin|yst\.?\s*terv|med\s+vänlig(?:a)?\s+hälsning(?:ar)?|vänliga\s+hälsningar|"
-    r"hälsningar|mvh|best\s+regards|kind\s+regards|regards|br)\b[^:]{0,40})$", re.IGNORECASE)
+    r"hälsningar|mvh|best\s+regards|kind\s+regards|regards|br|sent\s+from\s+my|"
+    r"lähetetty\s+(?:iphone\w*|ipad\w*|android\w*|\S+-laitteesta|puhelimesta|mobiili\w*|outlook\w*)|"
+    r"skickat\s+från\s+min|hanki\s+outlook|get\s+outlook)\b[^:]{0,40})$", re.IGNORECASE)
 
 
 #: A line that only heads the next practice of a message: "2. käytäntö", "Käytäntö 2:".
