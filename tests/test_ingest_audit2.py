@@ -132,6 +132,19 @@ Tavoite: Saada ikääntyneet liikkeelle.
 """
 
 
+REPLY_TO_A_FORWARD = """Käytännön nimi: Satujen ilta
+Tavoite: Lukuinnon herättäminen.
+Hyvä käytäntö pähkinänkuoressa: Satuilta perheille kerran kuussa.
+
+Lähettäjä: Maija Meikäläinen <maija.meikalainen@espoo.fi>
+Lähetetty: maanantai 30. marraskuuta 2026 12.00
+Vastaanottaja: Liisa Virtanen
+Aihe: VL: Kysely hyvistä käytännöistä
+
+Välitän tämän sinulle vastattavaksi.
+"""
+
+
 def test_an_inline_forward_is_the_forwarded_senders_answer_not_the_forwarders(
         sqlite_engine, workspace, tmp_path):
     # The programme is coordinated from Espoo: a colleague there forwards Oulu's answer.
@@ -140,6 +153,8 @@ def test_an_inline_forward_is_the_forwarded_senders_answer_not_the_forwarders(
          subject="Fwd: Hyvä käytäntö", text=INLINE_FORWARD)
     _eml(folder, "vl.eml", sender="Maija Meikäläinen <maija.meikalainen@espoo.fi>",
          subject="VL: Hyvä käytäntö", text=OUTLOOK_FORWARD_NAME_ONLY)
+    _eml(folder, "vs-vl.eml", sender="Liisa Virtanen <liisa.virtanen@tampere.fi>",
+         subject="VS: VL: Kysely hyvistä käytännöistä", text=REPLY_TO_A_FORWARD)
 
     result = run_ingest(sorted(folder.iterdir()), engine=sqlite_engine, workspace=workspace)
 
@@ -147,6 +162,10 @@ def test_an_inline_forward_is_the_forwarded_senders_answer_not_the_forwarders(
     assert by_title["Pohjoisen tanssiaiset"]["municipalities"] == ["564"]  # Oulu, not Espoo
     row = next(r for r in result.rows() if r["practice_id"] == by_title["Pohjoisen tanssiaiset"]["id"])
     assert "forwarded by maija.meikalainen@espoo.fi" in row["reason"]
+    # Answers typed above a forwarded invitation ("VS: VL:") are the sender's own.
+    assert by_title["Satujen ilta"]["municipalities"] == ["837"]
+    assert not any(f.startswith("unsure:municipalities:")
+                   for f in by_title["Satujen ilta"]["flags"])
     # Outlook names the original sender without an address: the forwarder's municipality is
     # a guess, so it is flagged.
     unknown = by_title["Tanssit ilman osoitetta"]

@@ -660,7 +660,10 @@ class _Run:
         # A forward (the coordinator's colleague, a registry office) answers for the one who
         # wrote the forwarded message: its sender's address tells the municipality, not the
         # forwarder's.
-        forward, original = message.forwarded
+        forward, original, own = message.forwarded
+        if forward and body_answers(own, self.detector.mapper()):
+            # "VS: VL: …": the answers are typed above the forwarded message, by its sender.
+            forward, original = False, None
         author = original if forward and original else message.sender
         # An automatic reply ("Olen lomalla …") may quote the invitation's labels: never an answer.
         blocks = [] if message.auto_reply else body_answers(message.text, self.detector.mapper())

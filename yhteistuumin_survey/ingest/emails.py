@@ -51,8 +51,9 @@ class ParsedEmail:
     auto_reply: str = ""  # why the message is an automatic reply (out of office), or ""
 
     @property
-    def forwarded(self) -> tuple[bool, str | None]:
-        """Whether the message forwards another, and that one's sender (:func:`forwarded_sender`)."""
+    def forwarded(self) -> tuple[bool, str | None, str]:
+        """Whether the message forwards another, that one's sender, and the forwarder's own
+        text above it (:func:`forwarded_sender`)."""
         return forwarded_sender(self.body, self.subject)
 
     @property
@@ -277,8 +278,9 @@ def reply_text(body: str, subject: str = "") -> str:
 _ADDRESS_IN_TEXT = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 
 
-def forwarded_sender(body: str, subject: str = "") -> tuple[bool, str | None]:
-    """Return whether the message forwards another one, and that message's sender's address.
+def forwarded_sender(body: str, subject: str = "") -> tuple[bool, str | None, str]:
+    """Return whether the message forwards another one, that message's sender's address, and
+    the text the forwarder wrote above it.
 
     A forward is told as :func:`reply_text` tells it: a "Forwarded message" line (Välitetty
     viesti, Vidarebefordrat meddelande), or a subject FW:/Fwd:/VL:/VB: with an Outlook header
@@ -290,14 +292,15 @@ def forwarded_sender(body: str, subject: str = "") -> tuple[bool, str | None]:
     for index, line in enumerate(lines):
         if line.lstrip().startswith(">") or _ORIGINAL.match(line):
             break
+        own = "\n".join(lines[:index])
         if _FORWARDED.match(line):
             start = index + 1
             while start < len(lines) and not lines[start].strip():
                 start += 1
-            return True, _block_sender(lines, start)
+            return True, _block_sender(lines, start), own
         if _header_block(lines, index):
-            return (True, _block_sender(lines, index)) if forward else (False, None)
-    return forward, None
+            return (True, _block_sender(lines, index), own) if forward else (False, None, "")
+    return forward, None, body
 
 
 def _block_sender(lines: list[str], index: int) -> str | None:
