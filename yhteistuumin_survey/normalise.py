@@ -1719,7 +1719,6 @@ def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary:
             flags.append(f"unsure:{qid}:the answer is a spreadsheet formula "
                          f"({value.strip()[:60]!r}), its value was lost or an error; "
                          "the formula's text is kept, check it with the municipality")
-    flags.extend(_stand_in_flags(title, long_values))
     keywords_value = raw.get("keywords")
     keywords = split_keywords(keywords_value, vocabulary, language) if keywords_value is not None else []
     target_group = parse_target_groups(raw.get("target_group"), survey, language)
@@ -1736,7 +1735,7 @@ def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary:
     free_contact = raw.get("contact") if raw.get("contact") is not None else raw.get("contact_text")
     contact = split_contact(name=raw.get("contact_name"), email=raw.get("contact_email"),
                             phone=raw.get("contact_phone"), text=free_contact)
-    flags.extend(contact.flags)
+    flags.extend([*_stand_in_flags(title, long_values), *contact.flags])
     consent_reading = read_consent(raw.get("publish_consent"))
     consent = consent_reading.value
     municipality_text = clean_text(raw.get("municipalities"))
