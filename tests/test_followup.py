@@ -170,7 +170,7 @@ def test_a_joint_practice_counts_for_each_municipality_and_its_token_says_how(se
     session.flush()
     session.add(Submission(received_file_id=received.id, locator="Käytäntö 1",
                            format="questionnaire", raw={}, response_key="tok-092",
-                           status="empty"))
+                           status="practice"))
     session.commit()
     joint = make_practice(session, title="4V", municipalities=["049"], status="approved")
     session.add(PracticeMunicipality(practice_id=joint.id, municipality_code="091",

@@ -47,7 +47,7 @@ def round_db(session):
     session.flush()
     session.add(Submission(received_file_id=received.id, locator="Käytäntö 1",
                            format="questionnaire", raw={}, response_key="tok-853",
-                           status="empty"))
+                           status="practice"))
     session.commit()
     joint = make_practice(session, title="Yhteinen", status="approved",
                           municipalities=["049", "091"])

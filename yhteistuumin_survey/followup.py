@@ -334,7 +334,8 @@ def _answers(session: Session, round_name: str | None, answered: set[str]
     tokens = (select(SurveyToken.municipality_code, Submission.format, ReceivedFile.message_time,
                      ReceivedFile.received_at)
               .join(Submission, col(Submission.response_key) == col(SurveyToken.token))
-              .join(ReceivedFile, col(ReceivedFile.id) == col(Submission.received_file_id)))
+              .join(ReceivedFile, col(ReceivedFile.id) == col(Submission.received_file_id))
+              .where(col(Submission.status) != "empty"))
     if round_name:
         tokens = tokens.where(col(SurveyToken.round_name) == round_name)
     for code, fmt, message_time, received_at in session.exec(tokens):

@@ -962,8 +962,21 @@ def email_domain_typo(domain: str) -> str | None:
     return None
 
 
+#: Folded local parts that are the pattern of an address, copied from an instruction or an
+#: intranet page ("etunimi.sukunimi@kunta.fi"), not a person's address.
+_PATTERN_LOCALS = frozenset({"etunimi sukunimi", "etunimi", "sukunimi", "fornamn efternamn",
+                             "fornamn", "firstname lastname", "firstname", "first last",
+                             "name surname"})
+
+
 def _typo_flag(address: str) -> str | None:
-    intended = email_domain_typo(address.rpartition("@")[2])
+    """A flag for an address that is valid but likely not what was meant: a domain one slip
+    from a mail provider's, or the pattern of an address ("etunimi.sukunimi@kunta.fi")."""
+    local, _, domain = address.rpartition("@")
+    if fold(local) in _PATTERN_LOCALS:
+        return (f"unsure:contact_email:{address!r} is the pattern of an address (first name, "
+                "surname), not a person's; ask the municipality for the address")
+    intended = email_domain_typo(domain)
     if intended is None:
         return None
     return (f"unsure:contact_email:{address!r}: is the domain a typo of {intended!r}? "
@@ -1319,6 +1332,7 @@ def _split_contact_text(raw_name: str | None, raw_email: str | None, raw_phone: 
             rest = take_phones(take_emails(raw_phone) if "@" in raw_phone else raw_phone)
             if len(phones) == before and any(ch.isdigit() for ch in raw_phone):
                 flags.append("contact-phone-invalid")
+            flags.extend(_phone_leftover_flag(raw_phone, rest, phones[before:]))
             split_needed = True  # a note, a second number or words: kept as text
     picked = _pick_name(name_parts) or _pick_name(email_parts)
     if len(name_parts) > 1 and not any(_person_in(part) for part in name_parts):
@@ -1353,6 +1367,26 @@ def _split_contact_text(raw_name: str | None, raw_email: str | None, raw_phone: 
     return ContactParts(name=picked, email=emails[0] if emails else None,
                         phone=phone, text=contact_text,
                         flags=tuple(dict.fromkeys(flags)))
+
+
+#: Words that only join two numbers in a phone answer ("040 … tai 09 …").
+_PHONE_JOINERS = frozenset({"tai", "ja", "seka", "or", "and", "eller", "och", "samt"})
+_PHONE_SEPARATORS = re.compile(r"[\s,;/|()\[\]\-–—.:]+")
+
+
+def _phone_leftover_flag(raw_phone: str, rest: str, numbers: list[str]) -> list[str]:
+    """Flag a phone answer with one number and more beside it ("09 123 4567 / 123", "vaihde
+    09 816 11", "040 123 4567 klo 9-12"): the card would show the bare number without what
+    the answer says of it. With two numbers, a note is the second one's ("040 … / 09 …
+    (vaihde)"): the first is the phone and the rest stays in the contact text, unflagged."""
+    if len(numbers) != 1:
+        return []
+    more = " ".join(word for word in _PHONE_SEPARATORS.split(rest) if word
+                    and fold(word) not in _CONTACT_LABELS and fold(word) not in _PHONE_JOINERS)
+    if not more:
+        return []
+    return [f"unsure:contact_phone:{raw_phone!r}: only {numbers[0]} is the phone; {more!r} beside "
+            "it (an extension, a switchboard, hours?) is kept in the contact text; check it"]
 
 
 def _contact_digits(text: str) -> bool:
@@ -1614,6 +1648,39 @@ def _is_answered(value: Any) -> bool:
     return value is not None and value != ""
 
 
+#: Folded answers that stand for text elsewhere: "ks. liite", "katso liite 2", "liitteenä",
+#: "sama kuin yllä", "se bilaga", "samma som ovan", "see attachment", "as above".
+_ELSEWHERE = re.compile(
+    r"(?:(?:ks|kts|katso|katso myos|lisaa|tarkemmin|se|see)\s+)?(?:liite|liitteet|liitteessa|"
+    r"liitteena|liitetiedosto|liitetiedostossa|bilaga|bilagan|bilagor|i bilagan|attachment|"
+    r"the attachment|attached)(?:\s+\d+)?|(?:sama kuin|kuten)\s+(?:ylla|edella|edellisessa)|"
+    r"samma som ovan|se ovan|as above|see above")
+#: Folded answers a person types to try a form: "testi", "asdf", "xxx".
+_TEST_WORDS = frozenset({"testi", "test", "testing", "testaus", "testivastaus", "koe",
+                         "kokeilu", "asdf", "asd", "qwerty", "qwe", "sdf", "foo", "bar", "xyz"})
+_REPEATED = re.compile(r"(\w)\1{2,}")
+
+
+def _is_test_text(text: str | None) -> bool:
+    folded = re.sub(r"\d+$", "", fold(text or "").replace(" ", ""))  # "Testi 2"
+    return bool(folded) and (folded in _TEST_WORDS or bool(_REPEATED.fullmatch(folded)))
+
+
+def _stand_in_flags(title: str | None, long_values: dict[str, str | None]) -> list[str]:
+    """Flag answers that are no answer: a pointer to an attachment ("ks. liite"), whose text
+    is not in the practice, and a test response ("testi", "asdf") made into a practice."""
+    flags = [f"unsure:{name}:the answer {value!r} refers to text elsewhere (an attachment, "
+             "another answer) that is not in this practice; find it or ask the municipality"
+             for name, value in long_values.items()
+             if value and len(value) <= 40 and _ELSEWHERE.fullmatch(fold(value))]
+    tried = [text for text in (title, long_values.get("goal"), long_values.get("summary"))
+             if _is_test_text(text)]
+    if _is_test_text(title) or len(tried) >= 2:
+        flags.append(f"unsure:title:typed to try the form ({', '.join(repr(t) for t in tried)})"
+                     "? a test response is no practice; reject it if it is one")
+    return flags
+
+
 def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary: Vocabulary | None = None,
                       default_language: str = "fi", language_known: bool = False) -> NormalisedPractice:
     """Normalise one practice's raw answers (keyed by question id) into a practice record.
@@ -1668,7 +1735,7 @@ def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary:
     free_contact = raw.get("contact") if raw.get("contact") is not None else raw.get("contact_text")
     contact = split_contact(name=raw.get("contact_name"), email=raw.get("contact_email"),
                             phone=raw.get("contact_phone"), text=free_contact)
-    flags.extend(contact.flags)
+    flags.extend([*_stand_in_flags(title, long_values), *contact.flags])
     consent_reading = read_consent(raw.get("publish_consent"))
     consent = consent_reading.value
     municipality_text = clean_text(raw.get("municipalities"))

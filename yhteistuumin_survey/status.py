@@ -198,7 +198,9 @@ REPORTER_SOURCES = frozenset({"token", "metadata", "sender-domain"})
 def answered_codes(*, session: Session | Reader, round_name: str | None = None) -> set[str]:
     """Return the municipalities that answered (``round_name`` limits the tokens to one round).
 
-    A municipality answered when its response token came back, or when a practice that the
+    A municipality answered when its response token came back with something filled in (a
+    questionnaire returned as it was sent, every sheet empty, is no answer: the municipality
+    is still reminded), or when a practice that the
     reviewers have not rejected names it as its reporter: found by token, metadata sheet or
     sender's address, or, for a practice whose text alone names a municipality (a web-form
     answer), that one municipality. A partner named in the text of another's practice, and
@@ -208,8 +210,8 @@ def answered_codes(*, session: Session | Reader, round_name: str | None = None) 
     """
     db = as_reader(session)
     sql = ("SELECT t.municipality_code FROM surveytoken t "
-           "JOIN submission s ON s.response_key = t.token")
-    rows = (db.rows(sql + " WHERE t.round_name = :round", round=round_name) if round_name
+           "JOIN submission s ON s.response_key = t.token WHERE s.status != 'empty'")
+    rows = (db.rows(sql + " AND t.round_name = :round", round=round_name) if round_name
             else db.rows(sql))
     codes = {code for (code,) in rows}
     for submitted in _submitted(db).values():

@@ -88,6 +88,9 @@ class Sheet:
     #: in ``rows`` (only the first cell of a range holds its value): calamine's for .xlsx and
     #: .xls, :func:`ods_merged_ranges` for .ods.
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
+    #: Cell comments (notes) by (row, column), both 0-based: text a person may have typed
+    #: there instead of in the cell. Read from .xlsx/.xlsm only.
+    comments: dict[tuple[int, int], str] = field(default_factory=dict)
 
 
 @dataclass
@@ -385,6 +388,9 @@ def read_workbook(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]
             spans = ods_merged_ranges(path)
             for read in sheets:
                 read.merged = read.merged or spans.get(read.name, [])
+        if scan is not None and any(name.startswith("xl/comments")
+                                    for name in scan.archive.namelist()):
+            _read_comments(path, sheets)
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001
@@ -533,6 +539,35 @@ def _recover_formulas(path: Path, sheets: list[Sheet]) -> None:
                         cells.append("")
                     if cells[c] in ("", None):
                         cells[c] = value
+    finally:
+        workbook.close()
+
+
+def _read_comments(path: Path, sheets: list[Sheet]) -> None:
+    """Put the workbook's cell comments on its sheets (``Sheet.comments``).
+
+    calamine does not read comments, and a respondent may type an answer into one ("Lisää
+    kommentti") rather than into the cell. openpyxl reads them only when it loads the whole
+    workbook (slow), so only for a workbook whose archive holds comments."""
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, data_only=True)
+    except Exception:  # noqa: BLE001 - calamine read it; the comments are a bonus
+        return
+    try:
+        by_name = {sheet.name: sheet for sheet in sheets}
+        for worksheet in workbook.worksheets:
+            sheet = by_name.get(worksheet.title)
+            if sheet is None:
+                continue
+            for row in worksheet.iter_rows():
+                for cell in row:
+                    comment = getattr(cell, "comment", None)
+                    text = str(comment.text).strip() if comment is not None and comment.text \
+                        else ""
+                    if text:
+                        sheet.comments[(cell.row - 1, cell.column - 1)] = text
     finally:
         workbook.close()
 

@@ -240,8 +240,12 @@ class _Run:
         self.detector = self.reader.detector
         self._resolver: Resolver | None = None  # built on first need (not for a re-ingest)
         self._resolved: dict[str, Any] = {}
-        self.tokens: dict[str, str] = dict(
-            session.exec(select(SurveyToken.token, SurveyToken.municipality_code)).all())
+        self.tokens: dict[str, str] = {}
+        self.token_rounds: dict[str, str] = {}  # the round each token was sent in
+        for token, code, round_name in session.exec(select(
+                SurveyToken.token, SurveyToken.municipality_code, SurveyToken.round_name)):
+            self.tokens[token] = code
+            self.token_rounds[token] = round_name
         self.active = set(session.exec(
             select(Municipality.code).where(Municipality.active == True)).all())  # noqa: E712
         from .store import Store
@@ -295,6 +299,7 @@ class _Run:
         flags: list[str] = []
         notes: list[str] = []
         if record.token:
+            flags.extend(self._token_flags(record.token.strip()))
             code = self.tokens.get(record.token.strip())
             if code:
                 codes.append((code, "token"))
@@ -338,6 +343,20 @@ class _Run:
                 seen.add(code)
                 unique.append((code, source))
         return unique, flags, notes
+
+    def _token_flags(self, token: str) -> list[str]:
+        """Flag a response token this workspace never sent, or sent in another round: an old
+        round's questionnaire sent again, or one copied from another municipality."""
+        current = str(self.settings.get("round.name") or "")
+        sent_in = self.token_rounds.get(token)
+        if sent_in is None:
+            return [f"unsure:municipalities:the response token {token!r} was not sent from this "
+                    "workspace (another round's questionnaire, or a copy of another "
+                    "municipality's?); check who answered and when"]
+        if current and sent_in != current:
+            return [f"unsure:municipalities:the questionnaire was sent in round {sent_in!r}, not "
+                    f"in this round {current!r}; is it an old answer sent again?"]
+        return []
 
     # --- files -------------------------------------------------------------------------------
 
@@ -477,6 +496,12 @@ class _Run:
             elif suffix in ARCHIVE_SUFFIXES:
                 self._ingest_zip(path, display=display, received=received, sender=sender,
                                  message_time=message_time)
+            elif _is_tnef(path):
+                raise InputError(f"{display}: Outlook's wrapper of a message's attachments "
+                                 "(winmail.dat, from a message sent in Rich Text format): the "
+                                 "questionnaire is likely inside, and is not read; kept under "
+                                 "outputs/received. Ask the sender to send it again from a "
+                                 "message in HTML or plain-text format")
             elif suffix not in TABLE_SUFFIXES:
                 raise InputError(f"{display}: a {suffix or 'suffix-less'} file is not read "
                                  "automatically (send the questionnaire, a form export, a CSV or "
@@ -632,25 +657,31 @@ class _Run:
 
         message = read_msg(path) if _is_msg(path) else read_eml(path)
         fmt = "msg" if _is_msg(path) else "eml"
-        answers = body_answers(message.text, self.detector.mapper())
+        # A forward (the coordinator's colleague, a registry office) answers for the one who
+        # wrote the forwarded message: its sender's address tells the municipality, not the
+        # forwarder's.
+        forward, original, own = message.forwarded
+        if forward and body_answers(own, self.detector.mapper()):
+            # "VS: VL: …": the answers are typed above the forwarded message, by its sender.
+            forward, original = False, None
+        author = original if forward and original else message.sender
+        # An automatic reply ("Olen lomalla …") may quote the invitation's labels: never an answer.
+        blocks = [] if message.auto_reply else body_answers(message.text, self.detector.mapper())
         results: list[RowResult] = []
-        raw = {"subject": message.subject, "body": message.body, "answers": answers}
-        if answers:  # typed with the questionnaire's labels: a practice like any other
-            from ..normalise import normalise_answers
-
-            record = RawRecord(locator="body", raw=raw, answers=dict(answers))
-            try:
-                practice: Any = normalise_answers(answers, survey=self.reader.survey,
-                                                  vocabulary=self.reader.vocabulary)
-            except Exception as exc:  # noqa: BLE001 - keep the raw text, report it
-                practice = f"cannot normalise ({type(exc).__name__}); kept raw"
-            entry = self._entry(record, practice, message.sender)
-            entry.flags.append("from-email-text")
-            results = self.store.store_entries(received, fmt, [entry])
+        raw = {"subject": message.subject, "body": message.body, "answers": {}}
+        if blocks:  # typed with the questionnaire's labels: a practice like any other
+            entries = [self._body_entry({**raw, "answers": answers},
+                       "body" if len(blocks) == 1 else f"body #{number}", message=message,
+                       author=author, forward=forward, original=original)
+                       for number, answers in enumerate(blocks, start=1)]
+            results = self.store.store_entries(received, fmt, entries)
         elif not message.attachments and message.body.strip():
-            record = RawRecord(locator="body", raw=raw, status="to-read",
-                               reason="no attachment and no answer recognised in the text; "
-                                      "read the message (practices list --status to-read)")
+            reason = (f"an automatic reply ({message.auto_reply}), not an answer; read it for "
+                      "news of the contact (practices list --status to-read)"
+                      if message.auto_reply else
+                      "no attachment and no answer recognised in the text; "
+                      "read the message (practices list --status to-read)")
+            record = RawRecord(locator="body", raw=raw, status="to-read", reason=reason)
             results = self.store.store_entries(received, fmt, [
                 Entry(record, None, status="to-read", reason=record.reason)])
         self.store.finish_file(received, fmt=fmt, status="ingested", sender=message.sender,
@@ -666,9 +697,33 @@ class _Run:
                 target = folder / storage_name(attachment.name, f"attachment-{number}")
                 target.write_bytes(attachment.data)
                 self.ingest_file(target, display=f"{display} » {attachment.name}",
-                                 sender=message.sender, message_time=message.time,
+                                 sender=author, message_time=message.time,
                                  parent_id=received.id, name=attachment.name)
 
+
+    def _body_entry(self, raw: dict[str, Any], locator: str, *, message: Any, author: str | None,
+                    forward: bool, original: str | None) -> Entry:
+        """One practice typed into a message body, normalised and flagged ``from-email-text``."""
+        from ..normalise import normalise_answers
+
+        answers = raw["answers"]
+        record = RawRecord(locator=locator, raw=raw, answers=dict(answers))
+        try:
+            practice: Any = normalise_answers(answers, survey=self.reader.survey,
+                                              vocabulary=self.reader.vocabulary)
+        except Exception as exc:  # noqa: BLE001 - keep the raw text, report it
+            practice = f"cannot normalise ({type(exc).__name__}); kept raw"
+        if author != message.sender:
+            record.reason = f"forwarded by {message.sender}; the forwarded message is from {author}"
+        entry = self._entry(record, practice, author)
+        entry.flags.append("from-email-text")
+        if forward and original is None and any(source == "sender-domain"
+                                                for _code, source in entry.codes):
+            entry.flags.append(
+                f"unsure:municipalities:the message forwards another whose sender's address "
+                f"is not in it; the municipality was taken from the forwarder's address "
+                f"({message.sender}); check who answered")
+        return entry
 
     def _ingest_structure(self, path: Path, *, display: str, received: ReceivedFile) -> None:
         """A LimeSurvey ``.lss`` is no answer: it explains the exports in its folder."""
@@ -747,6 +802,19 @@ def os_problem(exc: OSError) -> str:
             errno.EPERM: "not permitted; check the file's owner and flags",
             errno.ENAMETOOLONG: "the file name is too long for this file system"}
     return what.get(exc.errno or 0, exc.strerror or type(exc).__name__)
+
+
+#: The first bytes of a TNEF stream (winmail.dat): its signature 0x223E9F78, little-endian.
+TNEF_SIGNATURE = b"\x78\x9f\x3e\x22"
+
+
+def _is_tnef(path: Path) -> bool:
+    """Whether a file is Outlook's TNEF wrapper (winmail.dat, ATT00001.dat, a .tnef)."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(4) == TNEF_SIGNATURE
+    except OSError:
+        return False
 
 
 def _is_msg(path: Path) -> bool:

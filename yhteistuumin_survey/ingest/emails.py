@@ -48,6 +48,13 @@ class ParsedEmail:
     subject: str
     body: str
     attachments: list[Attachment] = field(default_factory=list)
+    auto_reply: str = ""  # why the message is an automatic reply (out of office), or ""
+
+    @property
+    def forwarded(self) -> tuple[bool, str | None, str]:
+        """Whether the message forwards another, that one's sender, and the forwarder's own
+        text above it (:func:`forwarded_sender`)."""
+        return forwarded_sender(self.body, self.subject)
 
     @property
     def text(self) -> str:
@@ -268,6 +275,63 @@ def reply_text(body: str, subject: str = "") -> str:
     return "\n".join(kept).strip()
 
 
+_ADDRESS_IN_TEXT = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def forwarded_sender(body: str, subject: str = "") -> tuple[bool, str | None, str]:
+    """Return whether the message forwards another one, that message's sender's address, and
+    the text the forwarder wrote above it.
+
+    A forward is told as :func:`reply_text` tells it: a "Forwarded message" line (Välitetty
+    viesti, Vidarebefordrat meddelande), or a subject FW:/Fwd:/VL:/VB: with an Outlook header
+    block. The address is the one on the block's From:/Lähettäjä:/Från: line, None when that
+    line gives only a name (Outlook within one organisation) or there is no block.
+    """
+    lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    forward = bool(_FORWARD_SUBJECT.match(subject or ""))
+    for index, line in enumerate(lines):
+        if line.lstrip().startswith(">") or _ORIGINAL.match(line):
+            break
+        own = "\n".join(lines[:index])
+        if _FORWARDED.match(line):
+            start = index + 1
+            while start < len(lines) and not lines[start].strip():
+                start += 1
+            return True, _block_sender(lines, start), own
+        if _header_block(lines, index):
+            return (True, _block_sender(lines, index), own) if forward else (False, None, "")
+    return forward, None, body
+
+
+def _block_sender(lines: list[str], index: int) -> str | None:
+    if index >= len(lines) or not _HEADER_FROM.match(lines[index]):
+        return None
+    found = _ADDRESS_IN_TEXT.search(lines[index].split(":", 1)[1])
+    return found.group(0).lower() if found else None
+
+
+def auto_reply(headers: Any, subject: str) -> str:
+    """Why a message is an automatic reply ("Olen lomalla …"), or "" when it is not one.
+
+    Told by its headers (``Auto-Submitted: auto-replied``, ``X-Autoreply``, ``X-Autorespond``,
+    ``Precedence: auto_reply``) or an out-of-office subject (the rule ``bounces`` uses), never
+    by words in its text: "olen tavoitettavissa …" in a signature is no auto-reply.
+    """
+    from ..bounces import _AUTO_SUBJECT
+
+    if headers is not None:
+        submitted = str(headers.get("Auto-Submitted", "") or "").strip().lower()
+        if submitted.startswith("auto-replied"):
+            return "Auto-Submitted: auto-replied"
+        for name in ("X-Autoreply", "X-Autorespond"):
+            if headers.get(name) is not None:
+                return f"{name} header"
+        precedence = str(headers.get("Precedence", "") or "").strip().lower()
+        if precedence in {"auto_reply", "auto-reply"}:
+            return f"Precedence: {precedence}"
+    return "out-of-office subject" if _AUTO_SUBJECT.search(subject or "") else ""
+
+
 def read_eml(path: Path) -> ParsedEmail:
     """Read a saved ``.eml`` message."""
     try:
@@ -305,8 +369,9 @@ def read_eml(path: Path) -> ParsedEmail:
             data = bytes(payload)
             name = safe_name(item.get_filename(), f"attachment-{number}")
         attachments.append(Attachment(name, data))
-    return ParsedEmail(_address(message["from"]), when, str(message["subject"] or ""), body,
-                       attachments)
+    subject = str(message["subject"] or "")
+    return ParsedEmail(_address(message["from"]), when, subject, body, attachments,
+                       auto_reply=auto_reply(message, subject))
 
 
 def read_msg(path: Path) -> ParsedEmail:
@@ -347,34 +412,67 @@ def read_msg(path: Path) -> ParsedEmail:
                 continue
             attachments.append(Attachment(safe_name(name, f"attachment-{number}"), bytes(data)))
         subject = str(getattr(message, "subject", "") or "")
+        headers = getattr(message, "header", None)
     finally:
         message.close()
     return ParsedEmail(sender, when if isinstance(when, dt.datetime) else None, subject,
-                       str(body), attachments)
+                       str(body), attachments, auto_reply=auto_reply(headers, subject))
 
 
 _LABELLED = re.compile(r"^\s*([^:\n]{2,120}?)\s*[:=]\s*(.*)$")
+#: A line that closes a message: the signature (name, title, phone) follows, not an answer.
+_SIGN_OFF = re.compile(
+    r"^\s*(?:--\s*|t\.\s+\S+(?:\s+\S+)?|(?:ystävällisin|parhain|lämpimin|aurinkoisin|kiittäen|"
+    r"terveisin|yst\.?\s*terv|med\s+vänlig(?:a)?\s+hälsning(?:ar)?|vänliga\s+hälsningar|"
+    r"hälsningar|mvh|best\s+regards|kind\s+regards|regards|br|sent\s+from\s+my|"
+    r"lähetetty\s+(?:iphone\w*|ipad\w*|android\w*|\S+-laitteesta|puhelimesta|mobiili\w*|outlook\w*)|"
+    r"skickat\s+från\s+min|hanki\s+outlook|get\s+outlook)\b[^:]{0,40})$", re.IGNORECASE)
 
 
-def body_answers(body: str, mapper: HeadingMapper) -> dict[str, str]:
-    """Return ``question id -> text`` of "Label: answer" lines typed into a message body.
+#: A line that only heads the next practice of a message: "2. käytäntö", "Käytäntö 2:".
+_PRACTICE_HEADING = re.compile(
+    r"^\s*(?:\d+\s*[.)]?\s*)?(?:hyvä\s+|god\s+)?(?:käytäntö|praxis|practice)(?:\s*\d+)?\s*[.:]?\s*$",
+    re.IGNORECASE)
+_PROSE = frozenset({"goal", "summary", "implementation", "resources", "experiences", "benefits"})
 
-    Only what the sender wrote counts: the quoted history is cut first (:func:`reply_text`).
-    Lines that follow a labelled line join its answer. Two or more different questions make
-    an answer; otherwise nothing is returned.
+
+def body_answers(body: str, mapper: HeadingMapper) -> list[dict[str, str]]:
+    """Return the practices typed into a message body as "Label: answer" lines, each as
+    ``question id -> text``.
+
+    Only what the sender wrote counts: the quoted history is cut first (:func:`reply_text`),
+    and the answers end at a closing line ("Ystävällisin terveisin", "Med vänliga hälsningar",
+    "Best regards", "--"): the signature below it, the sender's name, title and phone, is not
+    part of the last answer (the message is kept whole as received). Lines that follow a
+    labelled line join its answer. A question answered again after others starts the next
+    practice ("Käytännön nimi: …" twice: two practices, never one with both titles); a line
+    such as "2. käytäntö" before it heads that practice and is no answer. Two or more
+    different questions make an answer; otherwise nothing is returned.
     """
+    blocks: list[dict[str, str]] = []
     answers: dict[str, str] = {}
     current: str | None = None
     for line in reply_text(body).splitlines():
+        if answers and _SIGN_OFF.match(line):
+            break  # "Ystävällisin terveisin / Liisa Virtanen / puh. …": the signature
         match = _LABELLED.match(line)
         hit = mapper.match(match.group(1)) if match else None
         if match and hit is not None and hit.option is None and hit.method != "fuzzy":
+            if answers.get(hit.question_id) and hit.question_id != current:
+                blocks.append(answers)
+                answers = {}
             current = hit.question_id
             answers[current] = "\n".join(t for t in (answers.get(current, ""), match.group(2)) if t)
         elif current and line.strip():
             answers[current] = f"{answers[current]}\n{line.strip()}".strip()
-        elif not line.strip() and current and current not in {"goal", "summary", "implementation",
-                                                              "resources", "experiences",
-                                                              "benefits"}:
+        elif not line.strip() and current and current not in _PROSE:
             current = None
-    return answers if len(answers) >= 2 else {}
+    blocks.append(answers)
+    for block in blocks:
+        for question_id, text in block.items():
+            lines = text.split("\n")
+            while len(lines) > 1 and _PRACTICE_HEADING.match(lines[-1]):
+                lines.pop()
+            block[question_id] = "\n".join(lines)
+    blocks = [block for block in blocks if any(block.values())]
+    return blocks if any(len(block) >= 2 for block in blocks) else []

@@ -10,6 +10,7 @@ kept in the raw record but never becomes the published contact.
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
 from ..normalise import fold  # cached: the same labels and titles are folded again and again
@@ -257,6 +258,9 @@ def apply_meta(record: RawRecord, meta: dict[str, Any], profile: Profile,
         record.language = language
 
 
+#: A letter: text in a column that is no question is a note only when it has words.
+_LETTER = re.compile(r"[^\W\d_]")
+
 #: What a column holds: its label in the raw record, and a question's id, a metadata role or
 #: nothing (see ``_column_plan``).
 _IGNORED, _META, _QUESTION, _EXTRA = 0, 1, 2, 3
@@ -287,6 +291,7 @@ def _record(row: list[Any], plan: list[tuple[str, int, str, str, str | None]],
     meta: dict[str, Any] = {}
     options: list[tuple[str, Any]] = []
     unsure: list[tuple[str, str]] = []
+    notes: list[tuple[str, str]] = []
     filled = False
     width = len(plan)
     for col, value in enumerate(row):
@@ -303,6 +308,11 @@ def _record(row: list[Any], plan: list[tuple[str, int, str, str, str | None]],
         if kind != _QUESTION:
             if kind == _META:
                 meta[question_id] = value
+            elif isinstance(value, str) and _LETTER.search(value):
+                # Text in a column that is no question (one added to the form since, "Lisä-
+                # tietoja", a heading set aside): no field takes it, so the reviewers get it
+                # as a note, under its heading (a colon there would end the flag's field).
+                notes.append((label.replace(":", " –").strip(), value.strip()))
             continue
         if reason:
             unsure.append((question_id, reason))
@@ -322,6 +332,6 @@ def _record(row: list[Any], plan: list[tuple[str, int, str, str, str | None]],
         answers["target_group"] = pairs
     elif "target_group" in answers:
         answers["target_group"] = _split_choices(answers["target_group"], profile)
-    record = RawRecord(locator="", raw=raw, answers=answers, unsure=unsure)
+    record = RawRecord(locator="", raw=raw, answers=answers, unsure=unsure, notes=notes)
     apply_meta(record, meta, profile, fingerprint)
     return record

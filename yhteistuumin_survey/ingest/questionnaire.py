@@ -102,7 +102,7 @@ def visible_meta(sheet: Sheet) -> tuple[Sheet, dict[str, str]]:
             rows[index][value_col] = None
     if rows is None:
         return sheet, meta
-    return Sheet(sheet.name, rows, sheet.hidden), meta
+    return Sheet(sheet.name, rows, sheet.hidden, sheet.comments), meta
 
 
 def meta_of(sheets: list[Sheet]) -> dict[str, str] | None:
@@ -256,7 +256,8 @@ class _SheetReader:
                 blocks.append({"answers": dict(answers), "notes": list(notes),
                                "unsure": list(dict.fromkeys(unsure))})
 
-        for row in sheet.rows:
+        commented = _comments_by_row(sheet)
+        for number, row in enumerate(sheet.rows):
             cells = [cell_text(c) for c in row]
             if not any(cells):
                 continue
@@ -265,9 +266,14 @@ class _SheetReader:
             label = cells[self.label_col] if self.label_col < len(cells) else ""
             keyed, method, score = self._question_of(row, label, current)
             value, beside = self._answer_and_notes(cells)
+            # A comment typed on the row ("Lisää kommentti"): a note, never the answer.
+            comments = [f"(kommentti) {text}" for text in commented.get(number, ())]
             if keyed is None:
                 self._unkeyed_row(cells, label, value, beside, current, answers, notes)
+                if current is not None:
+                    notes.extend((current, text) for text in comments)
                 continue
+            beside = [*beside, *comments]
             question_id, option = keyed
             if method == "key" and label and not self._label_known(label, question_id, option):
                 # The question cell holds other text than a question (an answer typed into
@@ -337,6 +343,14 @@ class _SheetReader:
                 notes.append((current, " | ".join(texts)))
         elif any(c for i, c in enumerate(cells) if i > self.label_col and not self._is_key(i, c)):
             self.dropped += 1  # an answer-like row above every question (a heading alone is not)
+
+
+def _comments_by_row(sheet: Sheet) -> dict[int, list[str]]:
+    """The sheet's cell comments by row (0-based), left to right."""
+    rows: dict[int, list[str]] = {}
+    for (row, _col), text in sorted(sheet.comments.items()):
+        rows.setdefault(row, []).append(text)
+    return rows
 
 
 def _add_answer(answers: dict[str, Any], question_id: str, value: str) -> None:
