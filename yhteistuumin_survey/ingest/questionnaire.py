@@ -102,7 +102,7 @@ def visible_meta(sheet: Sheet) -> tuple[Sheet, dict[str, str]]:
             rows[index][value_col] = None
     if rows is None:
         return sheet, meta
-    return Sheet(sheet.name, rows, sheet.hidden, sheet.comments), meta
+    return Sheet(sheet.name, rows, sheet.hidden, merged=sheet.merged, comments=sheet.comments), meta
 
 
 def meta_of(sheets: list[Sheet]) -> dict[str, str] | None:
