@@ -207,6 +207,33 @@ def test_two_practices_typed_in_one_message_are_two_practices_not_one(sqlite_eng
     assert sorted(r["outcome"] for r in result.rows()) == ["new", "new"]
 
 
+TWO_IN_SWEDISH = """Hej, här är två exempel.
+
+Exempel 1
+Praxisens namn: Poesitorsdag
+Mål: Dikter för alla.
+
+Gott exempel 2:
+Praxisens namn: Dansande bibliotek
+Mål: Rörelse i biblioteket.
+
+Med vänliga hälsningar
+Anna
+"""
+
+
+def test_two_practices_headed_as_the_swedish_questionnaire_heads_them_are_two(
+        sqlite_engine, workspace, tmp_path):
+    path = _eml(tmp_path / "in", "tva.eml", sender="kultur@pedersore.fi", subject="Svar",
+                text=TWO_IN_SWEDISH)
+
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    by_title = _by_title(sqlite_engine)
+    assert set(by_title) == {"Poesitorsdag", "Dansande bibliotek"}
+    assert _version(sqlite_engine, by_title["Poesitorsdag"]["id"]).goal == "Dikter för alla."
+
+
 def test_an_automatic_reply_quoting_the_invitation_is_no_practice(sqlite_engine, workspace,
                                                                   tmp_path):
     folder = tmp_path / "in"

@@ -429,9 +429,11 @@ _SIGN_OFF = re.compile(
     r"skickat\s+från\s+min|hanki\s+outlook|get\s+outlook)\b[^:]{0,40})$", re.IGNORECASE)
 
 
-#: A line that only heads the next practice of a message: "2. käytäntö", "Käytäntö 2:".
+#: A line that only heads the next practice of a message: "2. käytäntö", "Käytäntö 2:",
+#: "Exempel 2", "Gott exempel 2" (the questionnaire's Swedish headings).
 _PRACTICE_HEADING = re.compile(
-    r"^\s*(?:\d+\s*[.)]?\s*)?(?:hyvä\s+|god\s+)?(?:käytäntö|praxis|practice)(?:\s*\d+)?\s*[.:]?\s*$",
+    r"^\s*(?:\d+\s*[.)]?\s*)?(?:hyvä\s+|god\s+|gott\s+)?(?:käytäntö|praxis|exempel|practice)(?:\s*\d+)?"
+    r"\s*[.:]?\s*$",
     re.IGNORECASE)
 _PROSE = frozenset({"goal", "summary", "implementation", "resources", "experiences", "benefits"})
 
