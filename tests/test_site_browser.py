@@ -653,3 +653,28 @@ def test_a_card_list_written_all_on_one_line_is_still_read(fresh_site, page):
     page.evaluate("() => { document.getElementById('q').value = ''; }")
     page.select_option("#f-target", "older-people")
     wait_titles(page, ["Kulttuurikaveritoiminta", "Kulturvän för äldre"])
+
+
+def test_a_place_named_in_the_other_language_finds_its_cards(site, page):
+    # A Swedish speaker looks for "Esbo", a Finnish one for "Maarianhamina": each card names
+    # its places in its own language, and the other language's names are in the index too.
+    for index in ("index.html", "sv/index.html"):
+        page.goto(site["url"] + index)
+        page.wait_for_selector("#finder:not([hidden])")
+        page.fill("#q", "Esbo")  # Espoo, on the Finnish card
+        wait_titles(page, ["Kuntien välinen yhteistyö aluetyössä"])
+        page.fill("#q", "Uleåborg")  # Oulu
+        wait_titles(page, ["Kulttuurikaveritoiminta"])
+        page.fill("#q", "Maarianhamina")  # Mariehamn, on the Swedish card
+        wait_titles(page, ["Kulturvän för äldre"])
+        page.fill("#q", "Nyland")  # the region Uusimaa
+        wait_titles(page, ["Kuntien välinen yhteistyö aluetyössä"])
+
+
+def test_a_word_in_quotes_finds_what_the_word_finds(site, page):
+    page.goto(site["url"] + "index.html")
+    page.wait_for_selector("#finder:not([hidden])")
+    page.fill("#q", '"kiertopalkinto"')
+    wait_titles(page, ["Kuntien välinen yhteistyö aluetyössä"])
+    page.fill("#q", "'ikäihmiset'")
+    wait_titles(page, ["Kulttuurikaveritoiminta"])

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     import jinja2
     from sqlmodel import Session
 
+    from .cards import Place
     from .config import Settings
     from .workspace import Workspace
 
@@ -265,6 +266,20 @@ def _contact_lines(contact: CardContact) -> Any:
     return Markup("<br>\n").join(linked(line) for line in lines)
 
 
+def _other_name(place: Place, lang: str) -> Any:
+    """The attributes that put a place's name in the other language into the search index.
+
+    A card names its places in its own language; a Swedish speaker searches "Esbo" and
+    "Nyland", a Finnish one "Maarianhamina". Pagefind indexes the attribute's text with the
+    card's words (nothing shows on the page); no attribute where the names are the same."""
+    from markupsafe import Markup
+
+    other = place.name("fi" if lang == "sv" else "sv")
+    if not other or other == place.name(lang):
+        return Markup("")
+    return Markup(' data-alt="{}" data-pagefind-index-attrs="data-alt"').format(other)
+
+
 def site_environment(workspace: Workspace) -> jinja2.Environment:
     """Return the template environment with the site's filters (autoescape for ``.html``)."""
     from jinja2 import FileSystemBytecodeCache
@@ -278,6 +293,7 @@ def site_environment(workspace: Workspace) -> jinja2.Environment:
     # temporary one, keyed by the template's text): compiling them was a tenth of a republish.
     env.bytecode_cache = FileSystemBytecodeCache()
     env.filters["place_name"] = lambda place, lang: place.name(lang)
+    env.filters["other_name"] = _other_name
     env.filters["shorten"] = _shorten
     env.filters["paragraphs"] = _paragraphs
     env.filters["contact_lines"] = _contact_lines

@@ -30,6 +30,10 @@
     let rendered = 0;
 
     const fold = (text) => text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+    // A query's words, folded, without the quotes or other marks around them: '"kirjasto"'
+    // is the word kirjasto (Pagefind reads the quotes as a phrase), and the checks below
+    // compare words, not marks.
+    const wordsOf = (term) => fold(term).split(/[^\p{L}\p{N}]+/u).filter(Boolean);
 
     const say = (n) => {
       const template = n === 1 ? form.dataset.countOne : form.dataset.countMany;
@@ -283,7 +287,7 @@
     // the card list does not name is a changed card's old version in the full index: its
     // text is gone from the site, and it is left out first.
     const keepMatches = async (each, term, catalogue) => {
-      const words = fold(term).split(/\s+/).filter(Boolean);
+      const words = wordsOf(term);
       const changed = catalogue.changed;
       const found = await Promise.all(each.map(async (all) => {
         const results = all.filter((r) => catalogue.byPf.has(r.id));
@@ -393,7 +397,7 @@
       const data = await loadCatalogue(term ? ready() : null);
       if (run !== generation) return;
       if (!data) {  // from disk: the cards of this page
-        const words = fold(term).split(/\s+/).filter(Boolean);
+        const words = wordsOf(term);
         const fitting = pageCards.filter((card) => fitsCard(card, filters)
           && words.every((word) => fold(card.textContent).includes(word)));
         showPage(fitting);
@@ -410,7 +414,7 @@
           entries = (await entriesOf(results)).filter((entry) => fitsEntry(entry, filters));
           if (run !== generation) return;
         } else {
-          const words = fold(term).split(/\s+/).filter(Boolean);
+          const words = wordsOf(term);
           entries = data.cards.filter((entry) => fitsEntry(entry, filters) && words.every(
             (word) => fold([entry.t, entry.m, entry.k, entry.s].join(" ")).includes(word)));
         }
