@@ -678,3 +678,71 @@ def test_a_word_in_quotes_finds_what_the_word_finds(site, page):
     wait_titles(page, ["Kuntien välinen yhteistyö aluetyössä"])
     page.fill("#q", "'ikäihmiset'")
     wait_titles(page, ["Kulttuurikaveritoiminta"])
+
+
+def option_counts(page, facet: str) -> dict[str, str]:
+    """The count beside each option of a filter, by the option's value."""
+    return page.eval_on_selector_all(
+        f"#f-{facet} option", "nodes => Object.fromEntries(nodes.filter(o => o.value).map("
+        "o => [o.value, (o.textContent.match(/\\((\\d+)\\)$/) || [])[1]]))")
+
+
+def test_the_filter_counts_follow_the_search_and_the_other_filters(site, page):
+    # "Uusimaa (1)" beside a list that has no card of Uusimaa left sends the user to nothing.
+    page.goto(site["url"] + "index.html")
+    page.wait_for_selector("#finder:not([hidden])")
+    assert option_counts(page, "region")["01"] == "1"
+    page.select_option("#f-target", "older-people")
+    wait_titles(page, ["Kulttuurikaveritoiminta", "Kulturvän för äldre"])
+    page.wait_for_function("document.querySelector('#f-region option[value=\"01\"]')"
+                           ".textContent.endsWith('(0)')", timeout=10_000)
+    regions = option_counts(page, "region")
+    assert (regions["01"], regions["17"], regions["21"]) == ("0", "1", "1")
+    assert option_counts(page, "target")["older-people"] == "2"  # its own choice left out
+    page.select_option("#f-target", "")
+    page.fill("#q", "kiertopalkinto")
+    wait_titles(page, ["Kuntien välinen yhteistyö aluetyössä"])
+    page.wait_for_function("document.querySelector('#f-municipality option[value=\"564\"]')"
+                           ".textContent.endsWith('(0)')", timeout=10_000)
+    assert option_counts(page, "municipality")["091"] == "1"
+    page.fill("#q", "")
+    page.wait_for_function("document.querySelector('#f-municipality option[value=\"564\"]')"
+                           ".textContent.endsWith('(1)')", timeout=10_000)
+
+
+def test_each_list_page_says_its_number_in_the_title(paged_site, browser):
+    # Without JavaScript a reader goes through the list by its pages: the title (the tab, the
+    # history, what a screen reader says first) tells them apart.
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        titles = {}
+        for path in ("index.html", "sivu/2/index.html", "sivu/3/index.html", "sv/sida/3/index.html"):
+            page.goto(paged_site["url"] + path)
+            titles[path] = page.title()
+        assert titles["index.html"] == "Kulttuuria yhteistuumin – hyvät käytännöt"
+        assert titles["sivu/2/index.html"] == "Kulttuuria yhteistuumin – hyvät käytännöt – sivu 2/3"
+        assert titles["sivu/3/index.html"].endswith(" – sivu 3/3")
+        assert titles["sv/sida/3/index.html"].endswith(" – sida 3/3")
+    finally:
+        context.close()
+
+
+def test_the_language_switch_of_a_list_keeps_its_search_and_filters(site, page):
+    page.goto(site["url"] + "index.html")
+    page.wait_for_selector("#finder:not([hidden])")
+    page.select_option("#f-target", "older-people")
+    page.fill("#q", "konserter")
+    wait_titles(page, ["Kulturvän för äldre"])
+    page.click(".language-switch a")
+    page.wait_for_selector("#finder:not([hidden])")
+    assert page.evaluate("document.documentElement.lang") == "sv"
+    wait_titles(page, ["Kulturvän för äldre"])
+    assert page.input_value("#q") == "konserter"
+    assert page.input_value("#f-target") == "older-people"
+    page.goto(site["url"] + "sv/index.html?region=17")  # a shared link, switched at once
+    page.wait_for_selector("#finder:not([hidden])")
+    page.click(".language-switch a")
+    page.wait_for_selector("#finder:not([hidden])")
+    wait_titles(page, ["Kulttuurikaveritoiminta"])
+    assert page.input_value("#f-region") == "17"

@@ -112,7 +112,7 @@ UI: dict[str, dict[str, Any]] = {
         "empty": "Hakuehdoilla ei löytynyt käytäntöjä. Kokeile poistaa jokin rajaus tai hae "
         "yleisemmällä sanalla.",
         "common_keywords": "Yleisimmät avainsanat:",
-        "more": "Näytä lisää", "pages": "Sivut",
+        "more": "Näytä lisää", "pages": "Sivut", "page_of": "sivu {n}/{pages}",
     },
     "sv": {
         "skip": "Hoppa till innehållet", "footer": "Kulttuuria yhteistuumin – goda exempel "
@@ -140,7 +140,7 @@ UI: dict[str, dict[str, Any]] = {
         "empty": "Inga goda exempel motsvarar sökningen. Ta bort en avgränsning eller sök med "
         "ett mer allmänt ord.",
         "common_keywords": "Vanligaste nyckelord:",
-        "more": "Visa fler", "pages": "Sidor",
+        "more": "Visa fler", "pages": "Sidor", "page_of": "sida {n}/{pages}",
     },
 }
 

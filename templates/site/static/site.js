@@ -43,6 +43,13 @@
 
     // The search and the filters live in the address (?q=…&keyword=…), so that a result can
     // be shared, reloaded and reached again with the back button from a card.
+    // The language switch takes the search and the filters along: their values are the same
+    // in both languages (vocabulary ids, codes), and the other list shows the same cards.
+    const switchLink = document.querySelector(".language-switch a[href]");
+    const switchHref = switchLink ? switchLink.getAttribute("href").split("?")[0] : "";
+    const carry = () => {
+      if (switchLink) switchLink.setAttribute("href", switchHref + location.search);
+    };
     const remember = () => {
       const params = new URLSearchParams();
       if (query.value.trim()) params.set("q", query.value.trim());
@@ -51,6 +58,7 @@
       const wanted = search ? `?${search}` : location.pathname.split("/").pop() || "./";
       // replaceState: a card opened from the result and the back button lead to this result.
       if ((search ? `?${search}` : "") !== location.search) history.replaceState(null, "", wanted);
+      carry();
     };
 
     const restore = () => {
@@ -340,6 +348,43 @@
     const fitsEntry = (entry, filters) => fits(entry.f, filters);
     const fitsCard = (card, filters) => fits(card.dataset.f || "", filters);
 
+    // The count beside each option is of the cards that fit the search and the other
+    // filters' choices (the page carries the counts over every card): "Uusimaa (3)" beside a
+    // list of a keyword's cards must not send the user to an empty list. An option keeps its
+    // label and its count over every card in data-label / data-all.
+    const relabel = (option, n) => {
+      if (option.dataset.label === undefined) {
+        const match = /^(.*) \((\d+)\)$/.exec(option.textContent);
+        option.dataset.label = match ? match[1] : option.textContent;
+        option.dataset.all = option.textContent;
+      }
+      option.textContent = n === null ? option.dataset.all : `${option.dataset.label} (${n})`;
+    };
+    const recount = (facetLists, filters) => {
+      for (const select of selects) {
+        const facet = select.dataset.facet;
+        const others = { ...filters };
+        delete others[facet];
+        const prefix = `${facet[0]}:`;
+        const tally = new Map();
+        for (const facets of facetLists) {
+          if (!fits(facets, others)) continue;
+          for (const token of facets.split(" ")) {
+            if (token.startsWith(prefix)) {
+              const value = token.slice(prefix.length);
+              tally.set(value, (tally.get(value) || 0) + 1);
+            }
+          }
+        }
+        for (const option of select.options) if (option.value) relabel(option, tally.get(option.value) || 0);
+      }
+    };
+    const countsOfAll = () => {
+      for (const select of selects) {
+        for (const option of select.options) if (option.value && option.dataset.all !== undefined) relabel(option, null);
+      }
+    };
+
     const showMore = () => {
       const next = shown.slice(rendered, rendered + STEP);
       list.append(...next.map(cardOf));
@@ -389,6 +434,7 @@
         showPage(pageCards);
         if (pager) pager.hidden = false;
         say(total);
+        countsOfAll();
         return;
       }
       // The index's search runs side by side with the loading of the card list, which is
@@ -398,30 +444,33 @@
       if (run !== generation) return;
       if (!data) {  // from disk: the cards of this page
         const words = wordsOf(term);
-        const fitting = pageCards.filter((card) => fitsCard(card, filters)
-          && words.every((word) => fold(card.textContent).includes(word)));
+        const matching = pageCards.filter(
+          (card) => words.every((word) => fold(card.textContent).includes(word)));
+        const fitting = matching.filter((card) => fitsCard(card, filters));
         showPage(fitting);
         say(fitting.length);
+        recount(matching.map((card) => card.dataset.f || ""), filters);
         return;
       }
-      let entries = null;
+      let matching = null;  // the cards the search finds, before the filters
       if (term) {
         const each = await searching;
         if (run !== generation) return;
         if (each) {  // only the cards found are read from the card list
           const results = await keepMatches(each, term, data);
           if (run !== generation) return;
-          entries = (await entriesOf(results)).filter((entry) => fitsEntry(entry, filters));
+          matching = await entriesOf(results);
           if (run !== generation) return;
         } else {
           const words = wordsOf(term);
-          entries = data.cards.filter((entry) => fitsEntry(entry, filters) && words.every(
+          matching = data.cards.filter((entry) => words.every(
             (word) => fold([entry.t, entry.m, entry.k, entry.s].join(" ")).includes(word)));
         }
       } else {
-        entries = data.cards.filter((entry) => fitsEntry(entry, filters));
+        matching = data.cards;
       }
-      showEntries(entries);  // a search in the order of relevance
+      showEntries(matching.filter((entry) => fitsEntry(entry, filters)));  // in the order of relevance
+      recount(matching.map((entry) => entry.f), filters);
     }
 
     query.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(update, 250); });
@@ -444,7 +493,7 @@
       const note = document.getElementById("from-disk");
       if (note) note.hidden = false;
     }
-    window.addEventListener("popstate", () => { restore(); update(false); });
+    window.addEventListener("popstate", () => { restore(); update(false); carry(); });
     // The first page carries the filters' options; the others fill theirs from filters.json
     // (one file for every page, kept by the browser) before the form shows.
     const fillOptions = async () => {
@@ -465,7 +514,7 @@
     fillOptions().then(() => {
       form.hidden = false;
       preloadFirst();
-      if (location.search) { restore(); update(false); }
+      if (location.search) { restore(); update(false); carry(); }
     });
   }
 }
