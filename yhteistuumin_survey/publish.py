@@ -46,6 +46,7 @@ from .sitepages import (
     render_fixed_pages,
     root_of,
     schema_file,
+    site_title,
     sitemap,
 )
 from .survey import Survey, fold, workspace_survey
@@ -509,6 +510,7 @@ def _generator_hash(workspace: Workspace, settings: Settings) -> str:
 
     digest = hashlib.sha256(f"{__version__} {RENDER_REVISION} {sorted(UI['fi'].items())} "
                             f"{sorted(UI['sv'].items())} {settings.get('site.title')} "
+                            f"{settings.get('site.title_sv')} "
                             f"{settings.get('site.base_url')}".encode())
     for folder in (bundled_path("templates/site"), workspace.root / "templates/site"):
         if folder.is_dir():
@@ -572,7 +574,6 @@ def render_site(workspace: Workspace, cards: list[Card], *, settings: Settings,
     (``render_index``), and cards.json, whose entries carry the search index's page ids.
     """
     env = site_environment(workspace)
-    site_title = str(settings.get("site.title"))
     base_url = str(settings.get("site.base_url") or "")
     generator = _generator_hash(workspace, settings)
     old: dict[str, Any] = {}
@@ -608,7 +609,7 @@ def render_site(workspace: Workspace, cards: list[Card], *, settings: Settings,
             html = _render(env, "site/practice.html.j2", {
                 **page_context(page, lang, settings=settings,
                                description=_shorten(card.sections.get("summary") or "", TEASER)),
-                "content_lang": content_lang, "site_title": site_title, "ui": UI[lang],
+                "content_lang": content_lang, "site_title": site_title(settings, lang), "ui": UI[lang],
                 "card": card, "sections": SECTIONS,
                 "list_url": "../" + PAGES["index"][lang],
                 "json_ld": json_ld(card, url=url),
@@ -621,9 +622,9 @@ def render_site(workspace: Workspace, cards: list[Card], *, settings: Settings,
         page_sha[page] = entries[str(card.id)]["page_sha"]
         if progress is not None:
             progress(1)
-    files["practices.json"] = _practices_json(site_title, practices)
+    files["practices.json"] = _practices_json(site_title(settings, "fi"), practices)
     files[SCHEMA_FILE] = schema_file()
-    files.update(render_fixed_pages(env, settings=settings, site_title=site_title))
+    files.update(render_fixed_pages(env, settings=settings))
     files["sitemap.xml"] = sitemap(
         [PAGES["index"]["fi"], PAGES["index"]["sv"], *(f"{card.path}/index.html" for card in cards),
          *(path for kind in ("accessibility", "privacy") for path in PAGES[kind].values())],
@@ -710,7 +711,7 @@ def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite
 
     env = site_environment(workspace)
     survey = workspace_survey(workspace)
-    site_title = str(settings.get("site.title"))
+    title = site_title(settings, lang)
     filters = _filter_options(cards, UI[lang], survey, load_vocabulary(workspace), lang)
     common = common_keywords(filters)
     pages = max(1, -(-len(cards) // PAGE_SIZE))
@@ -749,7 +750,7 @@ def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite
         files[path] = _render(env, "site/index.html.j2", {
             **page_context(path, lang, settings=settings, description=UI[lang]["index_description"],
                            alternates={other: _list_page_path(other, number) for other in ("fi", "sv")}),
-            "site_title": site_title, "ui": UI[lang], "cards": snippets,
+            "site_title": title, "ui": UI[lang], "cards": snippets,
             "count": len(cards), "filters": filters, "common_keywords": common,
             "search": search, "pager": pager, "page_number": number, "pages": pages,
             "page_size": PAGE_SIZE,
