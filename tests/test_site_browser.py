@@ -746,3 +746,17 @@ def test_the_language_switch_of_a_list_keeps_its_search_and_filters(site, page):
     page.wait_for_selector("#finder:not([hidden])")
     wait_titles(page, ["Kulttuurikaveritoiminta"])
     assert page.input_value("#f-region") == "17"
+
+
+def test_opened_from_disk_a_paged_list_says_its_search_covers_this_page_only(paged_site, page):
+    # From disk the search and the filters only see the page's own cards: "sirkus" on the
+    # first page finds nothing although a card on page 3 has it; the note must say so, and a
+    # later page, whose filters cannot load their options, shows no empty filters.
+    page.goto((paged_site["root"] / "index.html").as_uri())
+    page.wait_for_selector("#finder:not([hidden])")
+    assert "vain tämän sivun" in page.inner_text("#from-disk")
+    assert page.is_visible("#f-municipality")
+    page.goto((paged_site["root"] / "sv/sida/2/index.html").as_uri())
+    page.wait_for_selector("#finder:not([hidden])")
+    assert "bara korten på den här sidan" in page.inner_text("#from-disk")
+    assert page.is_hidden("#f-municipality") and page.is_visible("#q")

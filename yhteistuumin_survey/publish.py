@@ -95,9 +95,9 @@ UI: dict[str, dict[str, Any]] = {
         "region": "Maakunta", "municipality": "Kunta", "keyword": "Avainsana",
         "target": "Kenelle", "count_one": "{n} käytäntö", "count_many": "{n} käytäntöä",
         "searching": "Haetaan…", "search_error": "Haku ei ole käytettävissä.",
-        "from_disk": "Sivu on avattu suoraan tiedostosta: rajaus toimii, mutta haku löytää "
-        "vain korttien näkyvät tekstit. Koko tekstin haku toimii, kun sivusto on "
-        "verkkopalvelimella.",
+        "from_disk": "Sivu on avattu suoraan tiedostosta, joten haku ja rajaus koskevat vain "
+        "tämän sivun kortteja ja niiden näkyviä tekstejä. Kaikkien käytäntöjen koko tekstin haku "
+        "toimii, kun sivusto on verkkopalvelimella.",
         "back": "Kaikki käytännöt", "good_practice": "Hyvä käytäntö",
         "contact": "Yhteystiedot", "status_title": "Kyselykierroksen tilanne",
         "status_caption": "Kunnat, kutsut, vastaukset ja käytännöt maakunnittain",
@@ -123,9 +123,9 @@ UI: dict[str, dict[str, Any]] = {
         "region": "Landskap", "municipality": "Kommun", "keyword": "Nyckelord",
         "target": "För vem", "count_one": "{n} gott exempel", "count_many": "{n} goda exempel",
         "searching": "Söker…", "search_error": "Sökningen är inte tillgänglig.",
-        "from_disk": "Sidan är öppnad direkt från en fil: avgränsningen fungerar, men sökningen "
-        "hittar bara kortens synliga texter. Fulltextsökningen fungerar när webbplatsen ligger "
-        "på en webbserver.",
+        "from_disk": "Sidan är öppnad direkt från en fil, så sökningen och avgränsningen gäller "
+        "bara korten på den här sidan och deras synliga texter. Fulltextsökningen bland alla goda "
+        "exempel fungerar när webbplatsen ligger på en webbserver.",
         "back": "Alla goda exempel", "good_practice": "God praxis",
         "contact": "Kontaktuppgifter", "status_title": "Läget i enkätomgången",
         "status_caption": "Kommuner, inbjudningar, svar och goda exempel per landskap",

@@ -497,7 +497,11 @@
     // The first page carries the filters' options; the others fill theirs from filters.json
     // (one file for every page, kept by the browser) before the form shows.
     const fillOptions = async () => {
-      if (!form.dataset.filters || location.protocol === "file:") return;
+      if (!form.dataset.filters) return;
+      if (location.protocol === "file:") {  // filters.json cannot load: no empty filters shown
+        for (const select of selects) select.closest(".field").hidden = true;
+        return;
+      }
       try {
         const response = await fetch(new URL(form.dataset.filters, document.baseURI));
         if (!response.ok) return;
