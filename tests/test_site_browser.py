@@ -184,8 +184,8 @@ def test_search_filter_and_open_a_card(site, page):
     # A word only in the implementation text (not on the index cards): the full-text index.
     page.fill("#q", "kiertopalkinto")
     wait_titles(page, ["Kuntien välinen yhteistyö aluetyössä"])
-    page.fill("#q", "äldre")
-    wait_titles(page, ["Kulturvän för äldre"])
+    page.fill("#q", "äldre")  # the Swedish card, and the Finnish one tagged "ikäihmiset" (äldre)
+    wait_titles(page, ["Kulturvän för äldre", "Kulttuurikaveritoiminta"])
 
     page.fill("#q", "")
     page.select_option("#f-region", "17")  # Pohjois-Pohjanmaa: Oulu
@@ -366,12 +366,14 @@ def test_a_search_is_in_the_address_and_comes_back_on_reload(site, page):
     page.goto(site["url"] + "index.html")
     page.wait_for_selector("#finder:not([hidden])")
     page.select_option("#f-target", "older-people")
-    page.fill("#q", "äldre")
-    wait_titles(page, ["Kulturvän för äldre"])
+    page.fill("#q", "äldre")  # the Swedish card, and the Finnish one tagged "ikäihmiset" (äldre)
+    both = ["Kulturvän för äldre", "Kulttuurikaveritoiminta"]
+    page.wait_for_function("location.search.includes('q=')")  # the filter alone shows both
+    wait_titles(page, both)
     assert "q=%C3%A4ldre" in page.url and "target=older-people" in page.url
     page.reload()
     page.wait_for_selector("#finder:not([hidden])")
-    wait_titles(page, ["Kulturvän för äldre"])
+    wait_titles(page, both)
     assert page.input_value("#q") == "äldre"
     assert page.input_value("#f-target") == "older-people"
 
@@ -760,3 +762,13 @@ def test_opened_from_disk_a_paged_list_says_its_search_covers_this_page_only(pag
     page.wait_for_selector("#finder:not([hidden])")
     assert "bara korten på den här sidan" in page.inner_text("#from-disk")
     assert page.is_hidden("#f-municipality") and page.is_visible("#q")
+
+
+def test_a_keyword_in_the_other_language_finds_the_cards_of_its_concept(site, page):
+    # The Turku card is tagged "kirjasto" (the concept library): a Swedish speaker searches
+    # "bibliotek", on either site.
+    for index in ("sv/index.html", "index.html"):
+        page.goto(site["url"] + index)
+        page.wait_for_selector("#finder:not([hidden])")
+        page.fill("#q", "bibliotek")
+        wait_titles(page, ["Lukudiplomi aikuisille"])

@@ -273,10 +273,14 @@ def _other_name(place: Place, lang: str) -> Any:
     A card names its places in its own language; a Swedish speaker searches "Esbo" and
     "Nyland", a Finnish one "Maarianhamina". Pagefind indexes the attribute's text with the
     card's words (nothing shows on the page); no attribute where the names are the same."""
+    return _alt_attrs(place.name("fi" if lang == "sv" else "sv"), place.name(lang))
+
+
+def _alt_attrs(other: str, shown: str) -> Any:
+    """The attributes that index ``other`` (a name in the other language) beside ``shown``."""
     from markupsafe import Markup
 
-    other = place.name("fi" if lang == "sv" else "sv")
-    if not other or other == place.name(lang):
+    if not other or other.casefold() == shown.casefold():
         return Markup("")
     return Markup(' data-alt="{}" data-pagefind-index-attrs="data-alt"').format(other)
 
@@ -302,6 +306,10 @@ def site_environment(workspace: Workspace) -> jinja2.Environment:
     vocabulary = load_vocabulary(workspace)
     # A card's keyword links to the list filtered on its concept (the filter's value).
     env.filters["keyword_facet"] = lambda keyword: keyword_facets(keyword, vocabulary)[0][0]
+    # ... and its concept's label in the other language is indexed too ("bibliotek" finds a
+    # Finnish card's "kirjasto"), as a place's other name is (other_name).
+    env.filters["other_keyword"] = lambda keyword, lang: _alt_attrs(
+        keyword_facets(keyword, vocabulary, "fi" if lang == "sv" else "sv")[0][1], keyword)
     return env
 
 
