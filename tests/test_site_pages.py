@@ -274,3 +274,14 @@ def test_the_swedish_pages_carry_the_swedish_title_of_the_site(workspace, sessio
     assert "<h1>Kulttuuria yhteistuumin – hyvät käytännöt</h1>" in (site / "index.html").read_text()
     renamed = publish(workspace, session, env={"YHTEISTUUMIN_SITE_TITLE_SV": "Goda exempel"}).out
     assert "<title>Goda exempel</title>" in (renamed / "sv/index.html").read_text()
+
+
+def test_the_swedish_list_speaks_as_a_swedish_speaker_writes(workspace, session):
+    # "Vanligaste nyckelord:" lacks its definite form and "Töm" (empty) is not what a
+    # Swedish form calls clearing its filters.
+    make_practice(session, title="Kulturvän", status="approved", language="sv", keywords=["musik"])
+
+    html = (publish(workspace, session).out / "sv/index.html").read_text()
+
+    assert "De vanligaste nyckelorden: " in html and '<button type="reset">Rensa</button>' in html
+    assert "goda praxis" not in html and " praxis<" not in html

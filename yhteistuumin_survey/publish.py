@@ -119,7 +119,7 @@ UI: dict[str, dict[str, Any]] = {
         "skip": "Hoppa till innehållet", "footer": "Kulttuuria yhteistuumin – goda exempel "
         "från kommunernas kulturtjänster.", "intro": "Goda exempel från kommunernas "
         "kulturtjänster. Sök eller avgränsa efter landskap, kommun, nyckelord eller målgrupp.",
-        "search_label": "Sök bland exemplen", "all": "Alla", "reset": "Töm",
+        "search_label": "Sök bland exemplen", "all": "Alla", "reset": "Rensa",
         "region": "Landskap", "municipality": "Kommun", "keyword": "Nyckelord",
         "target": "För vem", "count_one": "{n} gott exempel", "count_many": "{n} goda exempel",
         "searching": "Söker…", "search_error": "Sökningen är inte tillgänglig.",
@@ -140,7 +140,7 @@ UI: dict[str, dict[str, Any]] = {
         "print": "Skriv ut", "languages": "Språk",
         "empty": "Inga goda exempel motsvarar sökningen. Ta bort en avgränsning eller sök med "
         "ett mer allmänt ord.",
-        "common_keywords": "Vanligaste nyckelord:",
+        "common_keywords": "De vanligaste nyckelorden:",
         "more": "Visa fler", "pages": "Sidor", "page_of": "sida {n}/{pages}",
     },
 }
