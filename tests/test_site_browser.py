@@ -772,3 +772,17 @@ def test_a_keyword_in_the_other_language_finds_the_cards_of_its_concept(site, pa
         page.wait_for_selector("#finder:not([hidden])")
         page.fill("#q", "bibliotek")
         wait_titles(page, ["Lukudiplomi aikuisille"])
+
+
+def test_show_more_moves_the_keyboard_focus_to_the_first_card_it_added(paged_site, page):
+    # The last "Näytä lisää" hides its own button: the focus fell back to the top of the page
+    # and a keyboard user had to tab through the form again to reach the new cards.
+    page.goto(paged_site["url"] + "index.html?municipality=091")
+    page.wait_for_selector("#more:not([hidden])")
+    page.focus("#more")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#more", state="hidden")
+    focused = page.evaluate("() => { const e = document.activeElement; "
+                            "return [e.tagName, e.closest('li.card') ? "
+                            "Array.from(document.querySelectorAll('#cards > li.card')).indexOf(e.closest('li.card')) : -1]; }")
+    assert focused == ["A", 3]

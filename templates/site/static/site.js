@@ -477,7 +477,16 @@
     for (const select of selects) select.addEventListener("change", () => update());
     form.addEventListener("submit", (event) => { event.preventDefault(); update(); });
     form.addEventListener("reset", () => setTimeout(() => update(), 0));
-    if (more) more.addEventListener("click", showMore);
+    // The focus goes to the first card the button added: the last batch hides the button,
+    // and a keyboard user would be sent back to the top of the page.
+    if (more) {
+      more.addEventListener("click", () => {
+        const first = rendered;
+        showMore();
+        const link = list.children[first] && list.children[first].querySelector("a");
+        if (link) link.focus();
+      });
+    }
     // Whoever reaches for the search box is about to search: load the card list and the index
     // then, while they type, not after the first word.
     const preload = () => { loadPagefind(); loadCatalogue(ready()); };
