@@ -782,7 +782,8 @@ def test_show_more_moves_the_keyboard_focus_to_the_first_card_it_added(paged_sit
     page.focus("#more")
     page.keyboard.press("Enter")
     page.wait_for_selector("#more", state="hidden")
-    focused = page.evaluate("() => { const e = document.activeElement; "
-                            "return [e.tagName, e.closest('li.card') ? "
-                            "Array.from(document.querySelectorAll('#cards > li.card')).indexOf(e.closest('li.card')) : -1]; }")
+    focused = page.evaluate(
+        "() => { const e = document.activeElement; const card = e.closest('li.card'); "
+        "const cards = Array.from(document.querySelectorAll('#cards > li.card')); "
+        "return [e.tagName, card ? cards.indexOf(card) : -1]; }")
     assert focused == ["A", 3]
