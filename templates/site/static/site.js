@@ -41,8 +41,6 @@
       if (empty) empty.hidden = n !== 0;
     };
 
-    // The search and the filters live in the address (?q=…&keyword=…), so that a result can
-    // be shared, reloaded and reached again with the back button from a card.
     // The language switch takes the search and the filters along: their values are the same
     // in both languages (vocabulary ids, codes), and the other list shows the same cards.
     const switchLink = document.querySelector(".language-switch a[href]");
@@ -50,6 +48,9 @@
     const carry = () => {
       if (switchLink) switchLink.setAttribute("href", switchHref + location.search);
     };
+
+    // The search and the filters live in the address (?q=…&keyword=…), so that a result can
+    // be shared, reloaded and reached again with the back button from a card.
     const remember = () => {
       const params = new URLSearchParams();
       if (query.value.trim()) params.set("q", query.value.trim());
