@@ -227,7 +227,8 @@ def test_practice_page_is_the_card_in_the_practice_language(workspace, session):
     assert "<main id=\"main\" data-pagefind-body>" in page
     sv = next(result.out.glob(f"{swedish.id}-*/index.html")).read_text()
     assert '<html lang="sv">' in sv
-    assert '<p class="site-title" lang="fi">' in sv  # the site's Finnish name, read as Finnish
+    # The Swedish site's own title ([site] title_sv), no longer the Finnish one marked lang="fi".
+    assert '<p class="site-title"><a href="../sv/index.html">Kulttuuria yhteistuumin – goda exempel</a>' in sv
     assert '<p class="site-title">' in page
     for heading in ("Mål", "Den goda praxisen i ett nötskal", "Genomförande", "Kontaktuppgifter"):
         assert f"<h2>{heading}</h2>" in sv

@@ -184,8 +184,8 @@ def test_search_filter_and_open_a_card(site, page):
     # A word only in the implementation text (not on the index cards): the full-text index.
     page.fill("#q", "kiertopalkinto")
     wait_titles(page, ["Kuntien välinen yhteistyö aluetyössä"])
-    page.fill("#q", "äldre")
-    wait_titles(page, ["Kulturvän för äldre"])
+    page.fill("#q", "äldre")  # the Swedish card, and the Finnish one tagged "ikäihmiset" (äldre)
+    wait_titles(page, ["Kulturvän för äldre", "Kulttuurikaveritoiminta"])
 
     page.fill("#q", "")
     page.select_option("#f-region", "17")  # Pohjois-Pohjanmaa: Oulu
@@ -366,12 +366,14 @@ def test_a_search_is_in_the_address_and_comes_back_on_reload(site, page):
     page.goto(site["url"] + "index.html")
     page.wait_for_selector("#finder:not([hidden])")
     page.select_option("#f-target", "older-people")
-    page.fill("#q", "äldre")
-    wait_titles(page, ["Kulturvän för äldre"])
+    page.fill("#q", "äldre")  # the Swedish card, and the Finnish one tagged "ikäihmiset" (äldre)
+    both = ["Kulturvän för äldre", "Kulttuurikaveritoiminta"]
+    page.wait_for_function("location.search.includes('q=')")  # the filter alone shows both
+    wait_titles(page, both)
     assert "q=%C3%A4ldre" in page.url and "target=older-people" in page.url
     page.reload()
     page.wait_for_selector("#finder:not([hidden])")
-    wait_titles(page, ["Kulturvän för äldre"])
+    wait_titles(page, both)
     assert page.input_value("#q") == "äldre"
     assert page.input_value("#f-target") == "older-people"
 
@@ -653,3 +655,135 @@ def test_a_card_list_written_all_on_one_line_is_still_read(fresh_site, page):
     page.evaluate("() => { document.getElementById('q').value = ''; }")
     page.select_option("#f-target", "older-people")
     wait_titles(page, ["Kulttuurikaveritoiminta", "Kulturvän för äldre"])
+
+
+def test_a_place_named_in_the_other_language_finds_its_cards(site, page):
+    # A Swedish speaker looks for "Esbo", a Finnish one for "Maarianhamina": each card names
+    # its places in its own language, and the other language's names are in the index too.
+    for index in ("index.html", "sv/index.html"):
+        page.goto(site["url"] + index)
+        page.wait_for_selector("#finder:not([hidden])")
+        page.fill("#q", "Esbo")  # Espoo, on the Finnish card
+        wait_titles(page, ["Kuntien välinen yhteistyö aluetyössä"])
+        page.fill("#q", "Uleåborg")  # Oulu
+        wait_titles(page, ["Kulttuurikaveritoiminta"])
+        page.fill("#q", "Maarianhamina")  # Mariehamn, on the Swedish card
+        wait_titles(page, ["Kulturvän för äldre"])
+        page.fill("#q", "Nyland")  # the region Uusimaa
+        wait_titles(page, ["Kuntien välinen yhteistyö aluetyössä"])
+
+
+def test_a_word_in_quotes_finds_what_the_word_finds(site, page):
+    page.goto(site["url"] + "index.html")
+    page.wait_for_selector("#finder:not([hidden])")
+    page.fill("#q", '"kiertopalkinto"')
+    wait_titles(page, ["Kuntien välinen yhteistyö aluetyössä"])
+    page.fill("#q", "'ikäihmiset'")
+    wait_titles(page, ["Kulttuurikaveritoiminta"])
+
+
+def option_counts(page, facet: str) -> dict[str, str]:
+    """The count beside each option of a filter, by the option's value."""
+    return page.eval_on_selector_all(
+        f"#f-{facet} option", "nodes => Object.fromEntries(nodes.filter(o => o.value).map("
+        "o => [o.value, (o.textContent.match(/\\((\\d+)\\)$/) || [])[1]]))")
+
+
+def test_the_filter_counts_follow_the_search_and_the_other_filters(site, page):
+    # "Uusimaa (1)" beside a list that has no card of Uusimaa left sends the user to nothing.
+    page.goto(site["url"] + "index.html")
+    page.wait_for_selector("#finder:not([hidden])")
+    assert option_counts(page, "region")["01"] == "1"
+    page.select_option("#f-target", "older-people")
+    wait_titles(page, ["Kulttuurikaveritoiminta", "Kulturvän för äldre"])
+    page.wait_for_function("document.querySelector('#f-region option[value=\"01\"]')"
+                           ".textContent.endsWith('(0)')", timeout=10_000)
+    regions = option_counts(page, "region")
+    assert (regions["01"], regions["17"], regions["21"]) == ("0", "1", "1")
+    assert option_counts(page, "target")["older-people"] == "2"  # its own choice left out
+    page.select_option("#f-target", "")
+    page.fill("#q", "kiertopalkinto")
+    wait_titles(page, ["Kuntien välinen yhteistyö aluetyössä"])
+    page.wait_for_function("document.querySelector('#f-municipality option[value=\"564\"]')"
+                           ".textContent.endsWith('(0)')", timeout=10_000)
+    assert option_counts(page, "municipality")["091"] == "1"
+    page.fill("#q", "")
+    page.wait_for_function("document.querySelector('#f-municipality option[value=\"564\"]')"
+                           ".textContent.endsWith('(1)')", timeout=10_000)
+
+
+def test_each_list_page_says_its_number_in_the_title(paged_site, browser):
+    # Without JavaScript a reader goes through the list by its pages: the title (the tab, the
+    # history, what a screen reader says first) tells them apart.
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        titles = {}
+        for path in ("index.html", "sivu/2/index.html", "sivu/3/index.html", "sv/sida/3/index.html"):
+            page.goto(paged_site["url"] + path)
+            titles[path] = page.title()
+        assert titles["index.html"] == "Kulttuuria yhteistuumin – hyvät käytännöt"
+        assert titles["sivu/2/index.html"] == "Kulttuuria yhteistuumin – hyvät käytännöt – sivu 2/3"
+        assert titles["sivu/3/index.html"].endswith(" – sivu 3/3")
+        assert titles["sv/sida/3/index.html"].endswith(" – sida 3/3")
+    finally:
+        context.close()
+
+
+def test_the_language_switch_of_a_list_keeps_its_search_and_filters(site, page):
+    page.goto(site["url"] + "index.html")
+    page.wait_for_selector("#finder:not([hidden])")
+    page.select_option("#f-target", "older-people")
+    page.fill("#q", "konserter")
+    wait_titles(page, ["Kulturvän för äldre"])
+    page.click(".language-switch a")
+    page.wait_for_selector("#finder:not([hidden])")
+    assert page.evaluate("document.documentElement.lang") == "sv"
+    wait_titles(page, ["Kulturvän för äldre"])
+    assert page.input_value("#q") == "konserter"
+    assert page.input_value("#f-target") == "older-people"
+    page.goto(site["url"] + "sv/index.html?region=17")  # a shared link, switched at once
+    page.wait_for_selector("#finder:not([hidden])")
+    page.click(".language-switch a")
+    page.wait_for_selector("#finder:not([hidden])")
+    wait_titles(page, ["Kulttuurikaveritoiminta"])
+    assert page.input_value("#f-region") == "17"
+
+
+def test_opened_from_disk_a_paged_list_says_its_search_covers_this_page_only(paged_site, page):
+    # From disk the search and the filters only see the page's own cards: "sirkus" on the
+    # first page finds nothing although a card on page 3 has it; the note must say so, and a
+    # later page, whose filters cannot load their options, shows no empty filters.
+    page.goto((paged_site["root"] / "index.html").as_uri())
+    page.wait_for_selector("#finder:not([hidden])")
+    assert "vain tämän sivun" in page.inner_text("#from-disk")
+    assert page.is_visible("#f-municipality")
+    page.goto((paged_site["root"] / "sv/sida/2/index.html").as_uri())
+    page.wait_for_selector("#finder:not([hidden])")
+    assert "bara korten på den här sidan" in page.inner_text("#from-disk")
+    assert page.is_hidden("#f-municipality") and page.is_visible("#q")
+
+
+def test_a_keyword_in_the_other_language_finds_the_cards_of_its_concept(site, page):
+    # The Turku card is tagged "kirjasto" (the concept library): a Swedish speaker searches
+    # "bibliotek", on either site.
+    for index in ("sv/index.html", "index.html"):
+        page.goto(site["url"] + index)
+        page.wait_for_selector("#finder:not([hidden])")
+        page.fill("#q", "bibliotek")
+        wait_titles(page, ["Lukudiplomi aikuisille"])
+
+
+def test_show_more_moves_the_keyboard_focus_to_the_first_card_it_added(paged_site, page):
+    # The last "Näytä lisää" hides its own button: the focus fell back to the top of the page
+    # and a keyboard user had to tab through the form again to reach the new cards.
+    page.goto(paged_site["url"] + "index.html?municipality=091")
+    page.wait_for_selector("#more:not([hidden])")
+    page.focus("#more")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#more", state="hidden")
+    focused = page.evaluate(
+        "() => { const e = document.activeElement; const card = e.closest('li.card'); "
+        "const cards = Array.from(document.querySelectorAll('#cards > li.card')); "
+        "return [e.tagName, card ? cards.indexOf(card) : -1]; }")
+    assert focused == ["A", 3]

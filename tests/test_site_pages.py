@@ -256,3 +256,32 @@ def test_the_pager_shows_a_few_pages_and_following_it_reaches_every_page():
     assert pager_numbers(1, 1) == []
     assert pager_numbers(50, 105) == [1, 0, 48, 49, 50, 51, 52, 0, 105]  # 0: pages left out
     assert max(len(pager_numbers(n, 105)) for n in range(1, 106)) <= 9
+
+
+def test_the_swedish_pages_carry_the_swedish_title_of_the_site(workspace, session):
+    # The Swedish list's heading, its tab and every Swedish page's header said "hyvät
+    # käytännöt" in Finnish; [site] title_sv names the Swedish site.
+    make_practice(session, title="Kulturvän", status="approved", language="sv", municipalities=["478"])
+
+    site = publish(workspace, session).out
+
+    for path in ("sv/index.html", "sv/tillganglighetsutlatande/index.html",
+                 next(site.glob("*-kulturvan/index.html")).relative_to(site).as_posix()):
+        html = (site / path).read_text()
+        assert "hyvät käytännöt" not in html, path
+        assert "Kulttuuria yhteistuumin – goda exempel</a></p>" in html, path
+    assert "<h1>Kulttuuria yhteistuumin – goda exempel</h1>" in (site / "sv/index.html").read_text()
+    assert "<h1>Kulttuuria yhteistuumin – hyvät käytännöt</h1>" in (site / "index.html").read_text()
+    renamed = publish(workspace, session, env={"YHTEISTUUMIN_SITE_TITLE_SV": "Goda exempel"}).out
+    assert "<title>Goda exempel</title>" in (renamed / "sv/index.html").read_text()
+
+
+def test_the_swedish_list_speaks_as_a_swedish_speaker_writes(workspace, session):
+    # "Vanligaste nyckelord:" lacks its definite form and "Töm" (empty) is not what a
+    # Swedish form calls clearing its filters.
+    make_practice(session, title="Kulturvän", status="approved", language="sv", keywords=["musik"])
+
+    html = (publish(workspace, session).out / "sv/index.html").read_text()
+
+    assert "De vanligaste nyckelorden: " in html and '<button type="reset">Rensa</button>' in html
+    assert "goda praxis" not in html and " praxis<" not in html

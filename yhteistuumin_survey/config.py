@@ -195,6 +195,8 @@ KEYS: tuple[Key, ...] = (
         "Characters one cell may hold; a longer cell refuses its file."),
     Key("site", "title", "Kulttuuria yhteistuumin – hyvät käytännöt", _as_str,
         "Title of the published knowledge bank."),
+    Key("site", "title_sv", "Kulttuuria yhteistuumin – goda exempel", _as_str,
+        "Title of the Swedish site (sv/); [site] title is the Finnish one."),
     Key("site", "base_url", "", _as_str,
         "Public address of the site, used in practices.json links; empty keeps links relative."),
     Key("site", "contact_email", "", _as_str,

@@ -46,6 +46,7 @@ from .sitepages import (
     render_fixed_pages,
     root_of,
     schema_file,
+    site_title,
     sitemap,
 )
 from .survey import Survey, fold, workspace_survey
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
     import jinja2
     from sqlmodel import Session
 
+    from .cards import Place
     from .config import Settings
     from .workspace import Workspace
 
@@ -93,9 +95,9 @@ UI: dict[str, dict[str, Any]] = {
         "region": "Maakunta", "municipality": "Kunta", "keyword": "Avainsana",
         "target": "Kenelle", "count_one": "{n} käytäntö", "count_many": "{n} käytäntöä",
         "searching": "Haetaan…", "search_error": "Haku ei ole käytettävissä.",
-        "from_disk": "Sivu on avattu suoraan tiedostosta: rajaus toimii, mutta haku löytää "
-        "vain korttien näkyvät tekstit. Koko tekstin haku toimii, kun sivusto on "
-        "verkkopalvelimella.",
+        "from_disk": "Sivu on avattu suoraan tiedostosta, joten haku ja rajaus koskevat vain "
+        "tämän sivun kortteja ja niiden näkyviä tekstejä. Kaikkien käytäntöjen koko tekstin haku "
+        "toimii, kun sivusto on verkkopalvelimella.",
         "back": "Kaikki käytännöt", "good_practice": "Hyvä käytäntö",
         "contact": "Yhteystiedot", "status_title": "Kyselykierroksen tilanne",
         "status_caption": "Kunnat, kutsut, vastaukset ja käytännöt maakunnittain",
@@ -111,19 +113,19 @@ UI: dict[str, dict[str, Any]] = {
         "empty": "Hakuehdoilla ei löytynyt käytäntöjä. Kokeile poistaa jokin rajaus tai hae "
         "yleisemmällä sanalla.",
         "common_keywords": "Yleisimmät avainsanat:",
-        "more": "Näytä lisää", "pages": "Sivut",
+        "more": "Näytä lisää", "pages": "Sivut", "page_of": "sivu {n}/{pages}",
     },
     "sv": {
         "skip": "Hoppa till innehållet", "footer": "Kulttuuria yhteistuumin – goda exempel "
         "från kommunernas kulturtjänster.", "intro": "Goda exempel från kommunernas "
         "kulturtjänster. Sök eller avgränsa efter landskap, kommun, nyckelord eller målgrupp.",
-        "search_label": "Sök bland exemplen", "all": "Alla", "reset": "Töm",
+        "search_label": "Sök bland exemplen", "all": "Alla", "reset": "Rensa",
         "region": "Landskap", "municipality": "Kommun", "keyword": "Nyckelord",
         "target": "För vem", "count_one": "{n} gott exempel", "count_many": "{n} goda exempel",
         "searching": "Söker…", "search_error": "Sökningen är inte tillgänglig.",
-        "from_disk": "Sidan är öppnad direkt från en fil: avgränsningen fungerar, men sökningen "
-        "hittar bara kortens synliga texter. Fulltextsökningen fungerar när webbplatsen ligger "
-        "på en webbserver.",
+        "from_disk": "Sidan är öppnad direkt från en fil, så sökningen och avgränsningen gäller "
+        "bara korten på den här sidan och deras synliga texter. Fulltextsökningen bland alla goda "
+        "exempel fungerar när webbplatsen ligger på en webbserver.",
         "back": "Alla goda exempel", "good_practice": "God praxis",
         "contact": "Kontaktuppgifter", "status_title": "Läget i enkätomgången",
         "status_caption": "Kommuner, inbjudningar, svar och goda exempel per landskap",
@@ -138,8 +140,8 @@ UI: dict[str, dict[str, Any]] = {
         "print": "Skriv ut", "languages": "Språk",
         "empty": "Inga goda exempel motsvarar sökningen. Ta bort en avgränsning eller sök med "
         "ett mer allmänt ord.",
-        "common_keywords": "Vanligaste nyckelord:",
-        "more": "Visa fler", "pages": "Sidor",
+        "common_keywords": "De vanligaste nyckelorden:",
+        "more": "Visa fler", "pages": "Sidor", "page_of": "sida {n}/{pages}",
     },
 }
 
@@ -269,6 +271,24 @@ def _contact_lines(contact: CardContact) -> Any:
     return Markup("<br>\n").join(linked(line) for line in lines)
 
 
+def _other_name(place: Place, lang: str) -> Any:
+    """The attributes that put a place's name in the other language into the search index.
+
+    A card names its places in its own language; a Swedish speaker searches "Esbo" and
+    "Nyland", a Finnish one "Maarianhamina". Pagefind indexes the attribute's text with the
+    card's words (nothing shows on the page); no attribute where the names are the same."""
+    return _alt_attrs(place.name("fi" if lang == "sv" else "sv"), place.name(lang))
+
+
+def _alt_attrs(other: str, shown: str) -> Any:
+    """The attributes that index ``other`` (a name in the other language) beside ``shown``."""
+    from markupsafe import Markup
+
+    if not other or other.casefold() == shown.casefold():
+        return Markup("")
+    return Markup(' data-alt="{}" data-pagefind-index-attrs="data-alt"').format(other)
+
+
 def site_environment(workspace: Workspace) -> jinja2.Environment:
     """Return the template environment with the site's filters (autoescape for ``.html``)."""
     from jinja2 import FileSystemBytecodeCache
@@ -282,6 +302,7 @@ def site_environment(workspace: Workspace) -> jinja2.Environment:
     # temporary one, keyed by the template's text): compiling them was a tenth of a republish.
     env.bytecode_cache = FileSystemBytecodeCache()
     env.filters["place_name"] = lambda place, lang: place.name(lang)
+    env.filters["other_name"] = _other_name
     env.filters["shorten"] = _shorten
     env.filters["paragraphs"] = _paragraphs
     env.filters["contact_lines"] = _contact_lines
@@ -289,6 +310,10 @@ def site_environment(workspace: Workspace) -> jinja2.Environment:
     vocabulary = load_vocabulary(workspace)
     # A card's keyword links to the list filtered on its concept (the filter's value).
     env.filters["keyword_facet"] = lambda keyword: keyword_facets(keyword, vocabulary)[0][0]
+    # ... and its concept's label in the other language is indexed too ("bibliotek" finds a
+    # Finnish card's "kirjasto"), as a place's other name is (other_name).
+    env.filters["other_keyword"] = lambda keyword, lang: _alt_attrs(
+        keyword_facets(keyword, vocabulary, "fi" if lang == "sv" else "sv")[0][1], keyword)
     return env
 
 
@@ -497,6 +522,7 @@ def _generator_hash(workspace: Workspace, settings: Settings) -> str:
 
     digest = hashlib.sha256(f"{__version__} {RENDER_REVISION} {sorted(UI['fi'].items())} "
                             f"{sorted(UI['sv'].items())} {settings.get('site.title')} "
+                            f"{settings.get('site.title_sv')} "
                             f"{settings.get('site.base_url')}".encode())
     for folder in (bundled_path("templates/site"), workspace.root / "templates/site"):
         if folder.is_dir():
@@ -560,7 +586,6 @@ def render_site(workspace: Workspace, cards: list[Card], *, settings: Settings,
     (``render_index``), and cards.json, whose entries carry the search index's page ids.
     """
     env = site_environment(workspace)
-    site_title = str(settings.get("site.title"))
     base_url = str(settings.get("site.base_url") or "")
     generator = _generator_hash(workspace, settings)
     old: dict[str, Any] = {}
@@ -596,7 +621,7 @@ def render_site(workspace: Workspace, cards: list[Card], *, settings: Settings,
             html = _render(env, "site/practice.html.j2", {
                 **page_context(page, lang, settings=settings,
                                description=_shorten(card.sections.get("summary") or "", TEASER)),
-                "content_lang": content_lang, "site_title": site_title, "ui": UI[lang],
+                "content_lang": content_lang, "site_title": site_title(settings, lang), "ui": UI[lang],
                 "card": card, "sections": SECTIONS,
                 "list_url": "../" + PAGES["index"][lang],
                 "json_ld": json_ld(card, url=url),
@@ -609,9 +634,9 @@ def render_site(workspace: Workspace, cards: list[Card], *, settings: Settings,
         page_sha[page] = entries[str(card.id)]["page_sha"]
         if progress is not None:
             progress(1)
-    files["practices.json"] = _practices_json(site_title, practices)
+    files["practices.json"] = _practices_json(site_title(settings, "fi"), practices)
     files[SCHEMA_FILE] = schema_file()
-    files.update(render_fixed_pages(env, settings=settings, site_title=site_title))
+    files.update(render_fixed_pages(env, settings=settings))
     files["sitemap.xml"] = sitemap(
         [PAGES["index"]["fi"], PAGES["index"]["sv"], *(f"{card.path}/index.html" for card in cards),
          *(path for kind in ("accessibility", "privacy") for path in PAGES[kind].values())],
@@ -698,7 +723,7 @@ def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite
 
     env = site_environment(workspace)
     survey = workspace_survey(workspace)
-    site_title = str(settings.get("site.title"))
+    title = site_title(settings, lang)
     filters = _filter_options(cards, UI[lang], survey, load_vocabulary(workspace), lang)
     common = common_keywords(filters)
     pages = max(1, -(-len(cards) // PAGE_SIZE))
@@ -737,7 +762,7 @@ def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite
         files[path] = _render(env, "site/index.html.j2", {
             **page_context(path, lang, settings=settings, description=UI[lang]["index_description"],
                            alternates={other: _list_page_path(other, number) for other in ("fi", "sv")}),
-            "site_title": site_title, "ui": UI[lang], "cards": snippets,
+            "site_title": title, "ui": UI[lang], "cards": snippets,
             "count": len(cards), "filters": filters, "common_keywords": common,
             "search": search, "pager": pager, "page_number": number, "pages": pages,
             "page_size": PAGE_SIZE,

@@ -98,7 +98,12 @@ def _language_switch(lang: str, versions: dict[str, str], root: str) -> dict[str
     return {"lang": other, "href": root + target, "text": names[other]}
 
 
-def render_fixed_pages(env: Any, *, settings: Settings, site_title: str) -> dict[str, bytes]:
+def site_title(settings: Settings, lang: str) -> str:
+    """Return the site's title in ``lang``: the Swedish pages' own, not the Finnish one."""
+    return str(settings.get("site.title_sv" if lang == "sv" else "site.title"))
+
+
+def render_fixed_pages(env: Any, *, settings: Settings) -> dict[str, bytes]:
     """Render the accessibility statement and the privacy notice in Finnish and Swedish."""
     import datetime as dt
 
@@ -114,7 +119,7 @@ def render_fixed_pages(env: Any, *, settings: Settings, site_title: str) -> dict
             context = {
                 **page_context(path, lang, settings=settings, description=ui[f"{kind}_description"],
                                alternates=PAGES[kind]),
-                "site_title": site_title, "ui": ui, "contact_email": contact,
+                "site_title": site_title(settings, lang), "ui": ui, "contact_email": contact,
                 "controller": str(settings.get("site.controller")),
                 "reviewed": _reviewed(settings, dt),
             }

@@ -30,11 +30,23 @@
     let rendered = 0;
 
     const fold = (text) => text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+    // A query's words, folded, without the quotes or other marks around them: '"kirjasto"'
+    // is the word kirjasto (Pagefind reads the quotes as a phrase), and the checks below
+    // compare words, not marks.
+    const wordsOf = (term) => fold(term).split(/[^\p{L}\p{N}]+/u).filter(Boolean);
 
     const say = (n) => {
       const template = n === 1 ? form.dataset.countOne : form.dataset.countMany;
       count.textContent = template.replace("{n}", String(n));
       if (empty) empty.hidden = n !== 0;
+    };
+
+    // The language switch takes the search and the filters along: their values are the same
+    // in both languages (vocabulary ids, codes), and the other list shows the same cards.
+    const switchLink = document.querySelector(".language-switch a[href]");
+    const switchHref = switchLink ? switchLink.getAttribute("href").split("?")[0] : "";
+    const carry = () => {
+      if (switchLink) switchLink.setAttribute("href", switchHref + location.search);
     };
 
     // The search and the filters live in the address (?q=…&keyword=…), so that a result can
@@ -47,6 +59,7 @@
       const wanted = search ? `?${search}` : location.pathname.split("/").pop() || "./";
       // replaceState: a card opened from the result and the back button lead to this result.
       if ((search ? `?${search}` : "") !== location.search) history.replaceState(null, "", wanted);
+      carry();
     };
 
     const restore = () => {
@@ -283,7 +296,7 @@
     // the card list does not name is a changed card's old version in the full index: its
     // text is gone from the site, and it is left out first.
     const keepMatches = async (each, term, catalogue) => {
-      const words = fold(term).split(/\s+/).filter(Boolean);
+      const words = wordsOf(term);
       const changed = catalogue.changed;
       const found = await Promise.all(each.map(async (all) => {
         const results = all.filter((r) => catalogue.byPf.has(r.id));
@@ -336,6 +349,43 @@
     const fitsEntry = (entry, filters) => fits(entry.f, filters);
     const fitsCard = (card, filters) => fits(card.dataset.f || "", filters);
 
+    // The count beside each option is of the cards that fit the search and the other
+    // filters' choices (the page carries the counts over every card): "Uusimaa (3)" beside a
+    // list of a keyword's cards must not send the user to an empty list. An option keeps its
+    // label and its count over every card in data-label / data-all.
+    const relabel = (option, n) => {
+      if (option.dataset.label === undefined) {
+        const match = /^(.*) \((\d+)\)$/.exec(option.textContent);
+        option.dataset.label = match ? match[1] : option.textContent;
+        option.dataset.all = option.textContent;
+      }
+      option.textContent = n === null ? option.dataset.all : `${option.dataset.label} (${n})`;
+    };
+    const recount = (facetLists, filters) => {
+      for (const select of selects) {
+        const facet = select.dataset.facet;
+        const others = { ...filters };
+        delete others[facet];
+        const prefix = `${facet[0]}:`;
+        const tally = new Map();
+        for (const facets of facetLists) {
+          if (!fits(facets, others)) continue;
+          for (const token of facets.split(" ")) {
+            if (token.startsWith(prefix)) {
+              const value = token.slice(prefix.length);
+              tally.set(value, (tally.get(value) || 0) + 1);
+            }
+          }
+        }
+        for (const option of select.options) if (option.value) relabel(option, tally.get(option.value) || 0);
+      }
+    };
+    const countsOfAll = () => {
+      for (const select of selects) {
+        for (const option of select.options) if (option.value && option.dataset.all !== undefined) relabel(option, null);
+      }
+    };
+
     const showMore = () => {
       const next = shown.slice(rendered, rendered + STEP);
       list.append(...next.map(cardOf));
@@ -385,6 +435,7 @@
         showPage(pageCards);
         if (pager) pager.hidden = false;
         say(total);
+        countsOfAll();
         return;
       }
       // The index's search runs side by side with the loading of the card list, which is
@@ -393,38 +444,50 @@
       const data = await loadCatalogue(term ? ready() : null);
       if (run !== generation) return;
       if (!data) {  // from disk: the cards of this page
-        const words = fold(term).split(/\s+/).filter(Boolean);
-        const fitting = pageCards.filter((card) => fitsCard(card, filters)
-          && words.every((word) => fold(card.textContent).includes(word)));
+        const words = wordsOf(term);
+        const matching = pageCards.filter(
+          (card) => words.every((word) => fold(card.textContent).includes(word)));
+        const fitting = matching.filter((card) => fitsCard(card, filters));
         showPage(fitting);
         say(fitting.length);
+        recount(matching.map((card) => card.dataset.f || ""), filters);
         return;
       }
-      let entries = null;
+      let matching = null;  // the cards the search finds, before the filters
       if (term) {
         const each = await searching;
         if (run !== generation) return;
         if (each) {  // only the cards found are read from the card list
           const results = await keepMatches(each, term, data);
           if (run !== generation) return;
-          entries = (await entriesOf(results)).filter((entry) => fitsEntry(entry, filters));
+          matching = await entriesOf(results);
           if (run !== generation) return;
         } else {
-          const words = fold(term).split(/\s+/).filter(Boolean);
-          entries = data.cards.filter((entry) => fitsEntry(entry, filters) && words.every(
+          const words = wordsOf(term);
+          matching = data.cards.filter((entry) => words.every(
             (word) => fold([entry.t, entry.m, entry.k, entry.s].join(" ")).includes(word)));
         }
       } else {
-        entries = data.cards.filter((entry) => fitsEntry(entry, filters));
+        matching = data.cards;
       }
-      showEntries(entries);  // a search in the order of relevance
+      showEntries(matching.filter((entry) => fitsEntry(entry, filters)));  // in the order of relevance
+      recount(matching.map((entry) => entry.f), filters);
     }
 
     query.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(update, 250); });
     for (const select of selects) select.addEventListener("change", () => update());
     form.addEventListener("submit", (event) => { event.preventDefault(); update(); });
     form.addEventListener("reset", () => setTimeout(() => update(), 0));
-    if (more) more.addEventListener("click", showMore);
+    // The focus goes to the first card the button added: the last batch hides the button,
+    // and a keyboard user would be sent back to the top of the page.
+    if (more) {
+      more.addEventListener("click", () => {
+        const first = rendered;
+        showMore();
+        const link = list.children[first] && list.children[first].querySelector("a");
+        if (link) link.focus();
+      });
+    }
     // Whoever reaches for the search box is about to search: load the card list and the index
     // then, while they type, not after the first word.
     const preload = () => { loadPagefind(); loadCatalogue(ready()); };
@@ -440,11 +503,15 @@
       const note = document.getElementById("from-disk");
       if (note) note.hidden = false;
     }
-    window.addEventListener("popstate", () => { restore(); update(false); });
+    window.addEventListener("popstate", () => { restore(); update(false); carry(); });
     // The first page carries the filters' options; the others fill theirs from filters.json
     // (one file for every page, kept by the browser) before the form shows.
     const fillOptions = async () => {
-      if (!form.dataset.filters || location.protocol === "file:") return;
+      if (!form.dataset.filters) return;
+      if (location.protocol === "file:") {  // filters.json cannot load: no empty filters shown
+        for (const select of selects) select.closest(".field").hidden = true;
+        return;
+      }
       try {
         const response = await fetch(new URL(form.dataset.filters, document.baseURI));
         if (!response.ok) return;
@@ -461,7 +528,7 @@
     fillOptions().then(() => {
       form.hidden = false;
       preloadFirst();
-      if (location.search) { restore(); update(false); }
+      if (location.search) { restore(); update(false); carry(); }
     });
   }
 }
