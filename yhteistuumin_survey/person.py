@@ -105,6 +105,10 @@ def person_report(workspace: Workspace, email: str, *, session: Session) -> Pers
         """The text shows the address, a name or a phone number of the person."""
         return isinstance(text, str) and bool(text) and scrubber.text(text) != text
 
+    def names_person_in_notes(text: Any) -> bool:
+        """A reviewers' note on the person's own practice names them (a first name alone too)."""
+        return isinstance(text, str) and bool(text) and scrubber.notes(text) != text
+
     report = PersonReport(email=email.strip())
     # A contact-list row naming several people gave each their own contact with the whole
     # cells: only the person's part of the name and phone is theirs to see.
@@ -119,7 +123,8 @@ def person_report(workspace: Workspace, email: str, *, session: Session) -> Pers
     report.sections["bounces"] = _bounces(session, matcher)
     report.sections["received"] = _received(session, matcher, records)
     report.sections["practices"] = _practices(session, records, names_person)
-    report.sections["decisions"] = _decisions(session, names_person)
+    report.sections["decisions"] = _decisions(session, names_person, names_person_in_notes,
+                                              records.practice_ids)
     report.sections["erasures"] = _erasures(workspace, session, email)
     return report
 
@@ -195,20 +200,25 @@ def _practices(session: Session, records: Any, names_person: Any) -> list[dict[s
     return rows
 
 
-def _decisions(session: Session, names_person: Any) -> list[dict[str, Any]]:
+def _decisions(session: Session, names_person: Any, names_person_in_notes: Any,
+               own: set[int]) -> list[dict[str, Any]]:
     from sqlmodel import col, select
 
     from .db.models import Practice, ReviewDecision
 
+    def named(practice_id: int | None, text: Any) -> bool:
+        # On the person's own practice a note naming them by first name alone is theirs too.
+        return bool(names_person_in_notes(text) if practice_id in own else names_person(text))
+
     rows = [{"practice": d.practice_id, "decision": d.decision, "comment": d.comment,
              "corrected_title": d.corrected_title, "decided": _time(d.decided_at)}
             for d in session.exec(select(ReviewDecision).order_by(col(ReviewDecision.id)))
-            if names_person(d.comment) or names_person(d.corrected_title)]
+            if named(d.practice_id, d.comment) or named(d.practice_id, d.corrected_title)]
     # The reviewers' note and corrected title kept on the practice itself (forget cleans them).
     for practice in session.exec(select(Practice).order_by(col(Practice.id))):
         for label, text in (("reviewers' note", practice.reviewer_comment),
                             ("corrected title", practice.corrected_title)):
-            if names_person(text):
+            if named(practice.id, text):
                 rows.append({"practice": practice.id, "decision": label, "comment": text,
                              "decided": None})
     return rows

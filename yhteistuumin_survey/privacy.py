@@ -151,10 +151,10 @@ class AddressMatcher:
         return found
 
 
-#: Finnish case endings a name takes in running text ("Maija Meikäläiseltä" aside: a stem that
-#: changes is not followed), and the colon forms of foreign names ("Smith:lle").
+#: Finnish case endings a name takes in running text, the colon forms of foreign names
+#: ("Smith:lle") and the Swedish genitive ("Anna Eks").
 _NAME_ENDINGS = (r"(?::?(?:n|a|ä|ta|tä|lla|llä|lta|ltä|lle|ssa|ssä|sta|stä|na|nä|ksi|han|hen|"
-                 r"hin|hun|hyn|hön|ni|nsa|nsä|kin))?")
+                 r"hin|hun|hyn|hön|ni|nsa|nsä|kin|s))?")
 
 
 #: The forms of a surname in -nen, whose stem is -se-/-s- in every case but the first
@@ -163,18 +163,54 @@ _NEN_ENDINGS = (r"(?:nen(?::?(?:kin|han|hän))?|s(?:e(?:n|ssa|ssä|sta|stä|en|l
                 r"lle|na|nä|ksi|t|nsa|nsä|kin)?|t[aä]|ten|i(?:a|ä|en|in|lla|llä|lle|lta|ltä|"
                 r"ssa|ssä|sta|stä|na|nä|ksi)))")
 
+_VOWELS = "aeiouyäöå"
+#: Consonant gradation, strong to weak, of the consonants before a stem's last vowel
+#: ("Mäke-" → "Mäe-", "Korve-" ← "Korpi", "Lahde-" ← "Lahti", "Lukka" → "Lukan").
+_WEAK_GRADES = (("kk", "k"), ("pp", "p"), ("tt", "t"), ("nk", "ng"), ("mp", "mm"), ("nt", "nn"),
+                ("lt", "ll"), ("rt", "rr"), ("ht", "hd"), ("lp", "lv"), ("rp", "rv"), ("k", ""),
+                ("p", "v"), ("t", "d"))
+
+
+def _weak_grade(stem: str) -> str | None:
+    """Return the weak grade of a stem ending in a consonant (or two) and a vowel, or None."""
+    body, vowel = stem[:-1], stem[-1]
+    for strong, weak in _WEAK_GRADES:
+        before = body[:-len(strong)]
+        if body.casefold().endswith(strong) and before and before[-1].casefold() in _VOWELS:
+            return before + weak + vowel
+    return None
+
+
+def _surname_forms(last: str) -> str:
+    """Return a pattern for a surname (not one in -nen) in its Finnish cases.
+
+    A name ending in a consonant takes a linking i ("Lindroosille", "Ekin", "Marinia"); one in
+    -i mostly has an e-stem ("Niemelle", "Mäkeä", "Mäen", "Lahdelle"); a stem whose last
+    consonants grade takes its weak form too ("Lukka" → "Lukan").
+    """
+    folded = last.casefold()
+    if folded[-1] not in _VOWELS:
+        cases = r"n|a|ä|ta|tä|lla|llä|lta|ltä|lle|ssa|ssä|sta|stä|na|nä|ksi|in|ni|nsa|nsä"
+        return rf"{re.escape(last)}(?:[i:](?:{cases})(?:kin)?|:?(?:kin|han|hän)|s|')?"
+    stems = [last]
+    if folded.endswith("i") and len(folded) > 3:
+        stems.append(last[:-1] + "e")
+    stems += [weak for weak in (_weak_grade(stem) for stem in list(stems)) if weak]
+    alternatives = "|".join(re.escape(stem) for stem in dict.fromkeys(stems))
+    return rf"(?:{alternatives}){_NAME_ENDINGS}"
+
 
 def name_pattern(name: str) -> re.Pattern[str]:
-    """Return a pattern for a full name as a whole, any spacing, with Finnish case endings
-    (a surname in -nen in all its forms)."""
+    """Return a pattern for a name as a whole, any spacing, its last word in its Finnish cases
+    (a surname in -nen in all its forms; see :func:`_surname_forms` for the others)."""
     words = name.split()
     last = words[-1]
-    if len(words) > 1 and len(last) > 4 and last.casefold().endswith("nen"):
-        parts = r"\s+".join(re.escape(part) for part in words[:-1])
-        return re.compile(rf"(?<!\w){parts}\s+{re.escape(last[:-3])}{_NEN_ENDINGS}(?!\w)",
-                          re.IGNORECASE)
-    parts = r"\s+".join(re.escape(part) for part in words)
-    return re.compile(rf"(?<!\w){parts}{_NAME_ENDINGS}(?!\w)", re.IGNORECASE)
+    if len(last) > 4 and last.casefold().endswith("nen"):
+        forms = f"{re.escape(last[:-3])}{_NEN_ENDINGS}"
+    else:
+        forms = _surname_forms(last)
+    head = "".join(rf"{re.escape(part)}\s+" for part in words[:-1])
+    return re.compile(rf"(?<!\w){head}{forms}(?!\w)", re.IGNORECASE)
 
 
 class _Scrubber:
@@ -191,6 +227,23 @@ class _Scrubber:
         # would also erase ordinary words.
         if isinstance(name, str) and len(name.split()) >= 2 and len(name.strip()) >= 5:
             self.names.add(" ".join(name.split()))
+            words = name.split()
+            if len(words) == 2:
+                # Lists put the surname first ("VIRTANEN LIISA"); texts the other way round.
+                self.names.add(f"{words[1]} {words[0]}")
+
+    def name_words(self) -> set[str]:
+        """Each word of the person's names (a first name alone: "soitin Maijalle")."""
+        return {word for name in self.names for word in name.split()
+                if len(word) >= 3 and not word.endswith(".")}
+
+    def notes(self, text: str) -> str:
+        """Return a note on the person's own practice without them: as :meth:`text`, and any
+        word of their name alone too (a reviewer writes "soitin Maijalle")."""
+        result = self.text(text)
+        for word in sorted(self.name_words(), key=len, reverse=True):
+            result = name_pattern(word).sub(ERASED, result)
+        return result
 
     def add_phone(self, phone: Any) -> None:
         digits = re.sub(r"\D", "", str(phone or ""))
@@ -560,14 +613,19 @@ class _Run:
         if table:
             self.tables.add(table)
 
-    def scrub(self, row: Any, names: Iterable[str], *, whole: bool) -> list[str]:
-        """Scrub text fields of ``row``; return the ones that change (set only when applying)."""
+    def scrub(self, row: Any, names: Iterable[str], *, whole: bool,
+              notes: bool = False) -> list[str]:
+        """Scrub text fields of ``row``; return the ones that change (set only when applying).
+
+        ``notes``: reviewers' notes on the person's own practice, where their first name alone
+        is them too."""
         changed = []
         for name in names:
             value = getattr(row, name)
             if not value:
                 continue
-            cleaned = self.scrubber.text(value) if whole else self.scrubber.address(value)
+            cleaned = (self.scrubber.notes(value) if whole and notes
+                       else self.scrubber.text(value) if whole else self.scrubber.address(value))
             if cleaned != value:
                 changed.append(name)
                 if self.apply:
@@ -823,7 +881,7 @@ def _erase_review_texts(run: _Run) -> None:
     persons = run.records.practice_ids
     for practice in run.session.exec(select(Practice)):
         scrubbed = run.scrub(practice, ("reviewer_comment", "corrected_title"),
-                             whole=practice.id in persons)
+                             whole=practice.id in persons, notes=True)
         if "corrected_title" in scrubbed:
             run.retitled.add(practice.id or 0)
         if scrubbed:
@@ -832,7 +890,7 @@ def _erase_review_texts(run: _Run) -> None:
             run.save(practice)
     for decision in run.session.exec(select(ReviewDecision)):
         if run.scrub(decision, ("comment", "corrected_title"),
-                     whole=decision.practice_id in persons):
+                     whole=decision.practice_id in persons, notes=True):
             run.note("review_decisions", f"a review decision on practice {decision.practice_id} "
                      f"({decision.decision}, {decision.decided_at:%Y-%m-%d})",
                      "the person taken out of its comment and corrected title", "reviewdecision")
