@@ -102,3 +102,112 @@ def test_a_name_in_capitals_surname_first_is_found_as_written_in_running_text(
     contact = session.exec(select(Contact).where(Contact.municipality_code == "564")).one()
     assert (contact.name, contact.phone, contact.status) == (None, None, "erased")
     assert not AddressMatcher(address).mentions(contact.email)
+
+
+# --- what forget reads: files it cannot read, links out of the workspace, huge files --------
+
+
+def _run_cli(workspace, session, *args: str, drop_root: bool = False):
+    """Run ``yhteistuumin`` in a process of its own; ``drop_root``: without root's power to
+    read any file (so a mode-000 file is unreadable, as for a coordinator)."""
+    import os
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-c", "from yhteistuumin_survey.cli import main; main()",
+               "--workspace", str(workspace.root),
+               "--db", session.get_bind().url.render_as_string(hide_password=False), *args]
+    if drop_root and os.geteuid() == 0:
+        command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", *command]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YHTEISTUUMIN_")}
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+
+
+def _liisas_round(workspace, session):
+    practice = make_practice(session, title="Kirjastokino", status="approved",
+                             contact_name="Liisa Lindroos", contact_email=LIISA,
+                             contact_phone="040 555 1234")
+    reports = workspace.outputs / "reports"
+    reports.mkdir(parents=True, exist_ok=True)
+    (reports / "kooste.csv").write_text(f"Kirjastokino;{LIISA}\nTanssitalo;pekka@x.example.fi\n",
+                                        encoding="utf-8")
+    session.commit()
+    return practice
+
+
+def test_a_file_forget_cannot_read_is_named_and_the_erasure_still_completes(workspace, session):
+    practice = _liisas_round(workspace, session)
+    inbox = workspace.root / "inbox"
+    inbox.mkdir()
+    locked = inbox / "vastaus.eml"
+    locked.write_text(f"From: {LIISA}\n\nTerveisin Liisa\n", encoding="utf-8")
+    locked.chmod(0)
+    unreadable_output = workspace.outputs / "reports" / "lukittu.txt"
+    unreadable_output.write_text(f"{LIISA}\n", encoding="utf-8")
+    unreadable_output.chmod(0)
+
+    session.close()
+    run = _run_cli(workspace, session, "forget", LIISA, "--yes", drop_root=True)
+
+    assert "Traceback" not in run.stderr, run.stderr
+    assert "inbox/vastaus.eml" in run.stdout + run.stderr
+    assert "outputs/reports/lukittu.txt" in run.stdout + run.stderr
+    assert "could not be read" in run.stdout + run.stderr
+    assert run.returncode == 1  # a place still to be seen to by hand
+    # The rest was erased and committed.
+    session.expire_all()
+    version = session.exec(select(PracticeVersion).where(
+        PracticeVersion.practice_id == practice.id)).one()
+    assert version.contact_email is None
+    assert LIISA not in (workspace.outputs / "reports" / "kooste.csv").read_text()
+
+
+def test_forget_does_not_follow_links_out_of_the_workspace(workspace, session, tmp_path):
+    _liisas_round(workspace, session)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "muistio.txt").write_text(f"{LIISA}\n", encoding="utf-8")
+    (workspace.root / "muistio.txt").symlink_to(elsewhere / "muistio.txt")
+    (workspace.root / "kaikki").symlink_to(elsewhere)
+    (workspace.outputs / "reports" / "linkki.txt").symlink_to(elsewhere / "muistio.txt")
+    (workspace.root / "silmukka").symlink_to(workspace.root)
+
+    result = forget_person(workspace, LIISA, session=session, settings=settings_for(workspace))
+
+    assert (elsewhere / "muistio.txt").read_text() == f"{LIISA}\n"  # not ours to change
+    assert (workspace.outputs / "reports" / "linkki.txt").is_symlink()
+    shown = "\n".join(result.summary())
+    assert "muistio.txt" in shown and "a link to a file outside the workspace" in shown
+    assert not any(name.startswith(("kaikki/", "silmukka/")) for name in result.left)
+
+
+def test_files_too_large_to_read_are_streamed_or_named_never_read_whole(workspace, session,
+                                                                        monkeypatch):
+    """A zip bomb in the inbox crashed forget (MemoryError) after it had rewritten files."""
+    import zipfile
+
+    from yhteistuumin_survey import privacy
+
+    monkeypatch.setattr(privacy, "_MAX_SCAN", 1_000_000)
+    _liisas_round(workspace, session)
+    inbox = workspace.root / "inbox"
+    inbox.mkdir()
+    with zipfile.ZipFile(inbox / "pommi.zip", "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("nollat.txt", b"0" * 5_000_000)
+        archive.writestr("vastaus.txt", LIISA)
+    (inbox / "iso.txt").write_bytes(b"x" * 2_000_000 + f"\n{LIISA}\n".encode())
+    (inbox / "toinen.txt").write_bytes(b"x" * 2_000_000)
+    big = workspace.outputs / "reports" / "iso-loki.txt"
+    big.write_bytes(b"y" * 2_000_000 + f"\n{LIISA}\n".encode())
+
+    result = forget_person(workspace, LIISA, session=session, settings=settings_for(workspace))
+
+    assert result.failed
+    assert "inbox/pommi.zip" in result.unchecked
+    assert "expands to 5 MB" in result.unchecked["inbox/pommi.zip"]
+    assert "inbox/iso.txt" in result.left and "inbox/toinen.txt" not in result.left
+    assert "inbox/toinen.txt" not in result.unchecked
+    assert any(place.where.startswith("outputs/reports/iso-loki.txt: is 2 MB")
+               for place in result.places)
+    assert big.read_bytes().endswith(f"{LIISA}\n".encode())  # left, and said so
+    assert LIISA not in (workspace.outputs / "reports" / "kooste.csv").read_text()

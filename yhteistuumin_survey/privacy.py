@@ -305,6 +305,8 @@ class ErasureResult:
     recorded: bool = False
     #: Files outside outputs/ that still hold the address (the coordinator's own inputs).
     left: list[str] = field(default_factory=list)
+    #: Files outside outputs/ forget could not look into: path → why (unreadable, too large).
+    unchecked: dict[str, str] = field(default_factory=dict)
     #: What may still hold the erased values, and how to clear it.
     remains: list[str] = field(default_factory=list)
 
@@ -314,8 +316,10 @@ class ErasureResult:
 
     @property
     def failed(self) -> bool:
-        """A place still holds the person and has to be seen to by hand."""
-        return any(place.kind == "files_to_check" for place in self.places) and not self.dry_run
+        """A place still holds the person, or could not be looked into, and has to be seen
+        to by hand."""
+        return (any(place.kind == "files_to_check" for place in self.places)
+                or bool(self.unchecked)) and not self.dry_run
 
     def rows(self) -> list[dict[str, Any]]:
         return [{"place": place, "changed": count} for place, count in sorted(self.counts.items())]
@@ -342,8 +346,13 @@ class ErasureResult:
                   else f"{path}: still holds the address; it is outside outputs/, so forget "
                   "does not change it: delete it or take the person out by hand"
                   for path in self.left]
+        lines += self._unchecked_lines()
         lines += self.remains
         return lines
+
+    def _unchecked_lines(self) -> list[str]:
+        return [f"{path}: {why}, so forget could not tell whether it holds the person; "
+                "check it by hand" for path, why in self.unchecked.items()]
 
     def text(self) -> str:
         """The places and what was (or would be) done there, then the summary; the places
@@ -351,16 +360,18 @@ class ErasureResult:
         columns, rows = self.table()
         lines = [render_table(rows, columns, ["where", "would happen" if self.dry_run
                                               else "what was done"])] if rows else []
-        return "\n".join(lines + [line for line in self.summary() if "still holds" not in line])
+        warnings = set(self.warnings())
+        return "\n".join(lines + [line for line in self.summary() if line not in warnings])
 
     def warnings(self) -> list[str]:
-        return [line for line in self.summary() if "still holds" in line]
+        return [line for line in self.summary() if "still holds" in line] + \
+            self._unchecked_lines()
 
     def to_dict(self) -> dict[str, Any]:
         return {"subject_hash": self.subject_hash, "dry_run": self.dry_run,
                 "places": [{"where": p.where, "action": p.action} for p in self.places],
                 "counts": self.counts, "recorded": self.recorded, "left": self.left,
-                "remains": self.remains}
+                "unchecked": self.unchecked, "remains": self.remains}
 
 
 # --- keys --------------------------------------------------------------------------------
@@ -667,7 +678,7 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
         session.flush()
     _erase_files(run)
     _republish(run, republish)
-    left = _left_outside(workspace, matcher)
+    left, unchecked = _left_outside(workspace, matcher)
     counts = {place: n for place, n in sorted(run.counts.items()) if n}
     recorded = False
     if apply:
@@ -682,7 +693,7 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
                        "ingested from outside the workspace (a downloads folder, a mail "
                        "client) were not looked at: delete or clean them there.")
     return ErasureResult(subject_hash=digest, dry_run=dry_run, places=run.places, counts=counts,
-                         recorded=recorded, left=left, remains=remains)
+                         recorded=recorded, left=left, unchecked=unchecked, remains=remains)
 
 
 def _erase_contacts(run: _Run) -> None:
@@ -984,6 +995,9 @@ class _Blob:
     others: set[str] = field(default_factory=set)
     #: A part shows the address but could not be opened and edited (e.g. Outlook .msg).
     opaque: bool = False
+    #: Why a part could not be looked into at all (an archive expanding beyond what forget
+    #: reads), or "".
+    unchecked: str = ""
 
 
 def scrub_blob(name: str, data: bytes, scrubber: _Scrubber, ignore: set[str],
@@ -1104,9 +1118,13 @@ def _scrub_xml(text: str, scrubber: _Scrubber, ignore: set[str] | None = None,
 def _scrub_gzip(name: str, data: bytes, scrubber: _Scrubber, ignore: set[str],
                 depth: int, *, force: bool = False) -> _Blob:
     try:
-        inner = gzip.decompress(data)
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
+            inner = stream.read(_MAX_SCAN + 1)
     except (OSError, EOFError, gzip.BadGzipFile):
         return _scrub_text(data, scrubber, ignore, force=force)
+    if len(inner) > _MAX_SCAN:
+        return _Blob(data, unchecked="expands to more than the "
+                     f"{_MAX_SCAN // 1_000_000} MB forget looks into")
     blob = scrub_blob(name.removesuffix(".gz"), inner, scrubber, ignore, depth + 1, force=force)
     if blob.data != inner:
         mtime = int.from_bytes(data[4:8], "little")
@@ -1120,6 +1138,9 @@ def _scrub_zip(data: bytes, scrubber: _Scrubber, ignore: set[str], depth: int, *
                force: bool = False) -> _Blob:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
+        expanded = sum(info.file_size for info in archive.infolist())
+        if expanded > _MAX_SCAN:  # read in memory, as it is rewritten: not a 5 GB zip bomb
+            return _Blob(data, unchecked=_too_large(expanded, "expands to"))
         members = [(info, archive.read(info)) for info in archive.infolist()]
     except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError):
         mentions = scrubber.matcher.mentions_bytes(data)
@@ -1143,6 +1164,7 @@ def _scrub_zip(data: bytes, scrubber: _Scrubber, ignore: set[str], depth: int, *
         result.mentions |= blob.mentions
         result.opaque |= blob.opaque
         result.others |= blob.others
+        result.unchecked = result.unchecked or blob.unchecked
         if blob.data != content:
             changed[info.filename] = blob.data
     if changed:
@@ -1309,6 +1331,7 @@ def _scrub_part(part: Message, scrubber: _Scrubber, ignore: set[str], depth: int
     result.mentions |= blob.mentions
     result.others |= blob.others
     result.opaque |= blob.opaque
+    result.unchecked = result.unchecked or blob.unchecked
     if new == payload:
         return False
     encoding = (part.get("Content-Transfer-Encoding") or "").lower()
@@ -1326,27 +1349,106 @@ def _scrub_part(part: Message, scrubber: _Scrubber, ignore: set[str], depth: int
 
 def _erase_files(run: _Run) -> None:
     """Delete or rewrite every file under outputs/ that holds the person (the site and its
-    CMS Markdown aside: they are published again)."""
+    CMS Markdown aside: they are published again).
+
+    A link is never written through: one to a file of the workspace is that file's business,
+    one out of it is named when its target shows the address. A file forget cannot read, or
+    too large to look into, is named to be checked by hand; the erasure goes on.
+    """
     outputs = run.workspace.outputs
     if not outputs.is_dir():
         return
     received = _received_by_path(run)
     published = [folder.resolve() for folder in _published_folders(run.workspace)]
     for path in sorted(outputs.rglob("*")):
-        if (not path.is_file() or path.name == KEY_FILE
-                or any(_inside(path, folder) for folder in published)):
+        if path.name == KEY_FILE or any(_inside(path, folder) for folder in published):
             continue
-        if path.stat().st_size > _MAX_SCAN or _is_database(path):
+        shown = path.relative_to(run.workspace.root).as_posix()
+        if path.is_symlink():
+            _note_link(run, path, shown)
             continue
-        resolved = path.resolve()
-        linked = received.get(resolved)
+        if not path.is_file() or _is_database(path):
+            continue
+        data, problem = _read_for_scan(path, run.matcher)
+        if data is None:
+            if problem:
+                run.note("files_to_check", f"{shown}: {problem}", "left as it is: forget "
+                         "could not look into it; check it for the person by hand")
+            continue
+        linked = received.get(path.resolve())
         # A received file holding the person's answer is theirs: names and phones go from it
         # even where the address is not beside them.
-        blob = scrub_blob(path.name, path.read_bytes(), run.scrubber, run.ignore,
+        blob = scrub_blob(path.name, data, run.scrubber, run.ignore,
                           force=linked is not None and linked[0])
+        if blob.unchecked:
+            run.note("files_to_check", f"{shown}: {blob.unchecked}", "left as it is: forget "
+                     "could not look into it; check it for the person by hand")
+            continue
         if not (linked is not None and linked[0]) and not blob.mentions:
             continue
-        _settle_file(run, path, blob, linked)
+        try:
+            _settle_file(run, path, blob, linked)
+        except OSError as exc:
+            run.note("files_to_check", f"{shown}: could not be changed ({_os_reason(exc)})",
+                     "left as it is: take the person out by hand")
+
+
+def _os_reason(exc: OSError) -> str:
+    return (exc.strerror or type(exc).__name__).lower()
+
+
+def _too_large(size: int, what: str = "is") -> str:
+    return f"{what} {size / 1_000_000:,.0f} MB, more than the {_MAX_SCAN // 1_000_000} MB " \
+           "forget looks into"
+
+
+def _read_for_scan(path: Path, matcher: AddressMatcher) -> tuple[bytes | None, str]:
+    """Return a file's bytes to scrub, or None and why not ("" when there is nothing to do).
+
+    A file over the limit is not read whole: it is streamed for the address, and named only
+    when it shows it (or is an archive, whose inside cannot be streamed).
+    """
+    try:
+        size = path.stat().st_size
+        if size <= _MAX_SCAN:
+            return path.read_bytes(), ""
+        with path.open("rb") as stream:
+            head = stream.read(4)
+            if head[:2] == b"\x1f\x8b" or head == b"PK\x03\x04":
+                return None, _too_large(size, "is an archive of")
+            stream.seek(0)
+            tail = b""
+            while chunk := stream.read(16_000_000):
+                if matcher.mentions_bytes(tail + chunk):
+                    return None, _too_large(size) + "; it shows the address"
+                tail = chunk[-2000:]
+    except OSError as exc:
+        return None, f"could not be read ({_os_reason(exc)})"
+    return None, ""
+
+
+def _note_link(run: _Run, path: Path, shown: str) -> None:
+    """Name a link under outputs/ to a file outside the workspace that shows the address."""
+    target = _outside_target(run.workspace, path)
+    if target is None:
+        return
+    data, problem = _read_for_scan(target, run.matcher)
+    if problem or (data is not None and scrub_blob(target.name, data, run.scrubber,
+                                                     run.ignore).mentions):
+        run.note("files_to_check", f"{shown} (a link to a file outside the workspace, "
+                 f"{target})", "left as it is: forget does not change files outside the "
+                 "workspace; take the person out of it by hand")
+
+
+def _outside_target(workspace: Workspace, path: Path) -> Path | None:
+    """Return where a link leads when that is a file outside the workspace, else None."""
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):  # dangling, or a loop
+        return None
+    if _inside(target, workspace.root.resolve()) or _inside(target, workspace.outputs.resolve()):
+        return None
+    return target if target.is_file() else None
 
 
 def _settle_file(run: _Run, path: Path, blob: _Blob, linked: tuple[bool, bool] | None) -> None:
@@ -1461,24 +1563,42 @@ def _shows_person(run: _Run, path: Path) -> bool:
     return blob.mentions or blob.data != data
 
 
-def _left_outside(workspace: Workspace, matcher: AddressMatcher) -> list[str]:
+def _left_outside(workspace: Workspace,
+                  matcher: AddressMatcher) -> tuple[list[str], dict[str, str]]:
     """Name the coordinator's own files in the workspace, outside outputs/, that still hold the
     address (not ours to edit): the contact list under recipients/, and the folders the
-    answers were saved in before ingest (an inbox/ of saved emails and questionnaires)."""
-    left = []
+    answers were saved in before ingest (an inbox/ of saved emails and questionnaires).
+
+    Also return the files it could not look into (unreadable, too large), with why. A link
+    is not followed into a folder; a link to a file outside the workspace is named (with
+    where it leads) when that file shows the address.
+    """
+    left, unchecked = [], {}
     root = workspace.root.resolve()
     outputs = workspace.outputs.resolve()
     scrubber = _Scrubber(matcher, "")
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root)
-        if (not path.is_file() or _inside(path, outputs) or _is_database(path)
-                or any(part.startswith(".") or part == "__pycache__" for part in relative.parts)
-                or path.stat().st_size >= _MAX_SCAN):
+        shown = relative.as_posix()
+        if any(part.startswith(".") or part == "__pycache__" for part in relative.parts):
             continue
-        if scrub_blob(path.name, path.read_bytes(), scrubber, set()).mentions:
-            left.append(relative.as_posix())
+        target: Path | None = path
+        if path.is_symlink():
+            target = _outside_target(workspace, path)
+            if target is not None:
+                shown = f"{shown} (a link to a file outside the workspace, {target})"
+        if (target is None or not target.is_file() or _inside(path, outputs)
+                or _is_database(path)):
+            continue
+        data, problem = _read_for_scan(target, matcher)
+        blob = scrub_blob(path.name, data, scrubber, set()) if data is not None else None
+        if problem.endswith("shows the address") or (blob and blob.mentions
+                                                      and not blob.unchecked):
+            left.append(shown)
+        elif problem or (blob and blob.unchecked):
+            unchecked[shown] = problem or (blob.unchecked if blob else "")
     # The contact list first: it is the one that brings the person back.
-    return sorted(left, key=lambda name: (not name.startswith("recipients/"), name))
+    return sorted(left, key=lambda name: (not name.startswith("recipients/"), name)), unchecked
 
 
 # --- the database forgets --------------------------------------------------------------------
