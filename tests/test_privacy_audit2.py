@@ -211,3 +211,86 @@ def test_files_too_large_to_read_are_streamed_or_named_never_read_whole(workspac
                for place in result.places)
     assert big.read_bytes().endswith(f"{LIISA}\n".encode())  # left, and said so
     assert LIISA not in (workspace.outputs / "reports" / "kooste.csv").read_text()
+
+
+# --- consent: published only with it, everywhere the site says anything -------------------
+
+
+def _everything_published(workspace) -> str:
+    """Every byte the site and the CMS Markdown hold, gzip'd search fragments opened."""
+    import gzip
+
+    parts = []
+    for folder in (workspace.outputs / "site", workspace.outputs / "cms"):
+        for path in sorted(folder.rglob("*")):
+            if not path.is_file():
+                continue
+            data = path.read_bytes()
+            if data[:2] == b"\x1f\x8b":
+                data = gzip.decompress(data)
+            if data.startswith(b"pagefind_dcd"):
+                data = data[len(b"pagefind_dcd"):]
+            parts.append(data.decode("utf-8", "replace"))
+    return "\n".join(parts)
+
+
+WITHOUT = [("Ei lupaa", False, "Kalle Kielto", "kalle.kielto@lahti.example.fi", "040 333 4444"),
+           ("Lupa tuntematon", None, "Anna Ek", "anna.ek@lahti.example.fi", "050 666 7777")]
+
+
+def test_a_contact_without_consent_is_nowhere_on_the_site_even_quoted_in_the_answers(
+        workspace, session):
+    from yhteistuumin_survey.publish import publish_site
+
+    for title, consent, name, email, phone in WITHOUT:
+        make_practice(session, title=title, status="approved", publish_consent=consent,
+                      contact_name=name, contact_email=email, contact_phone=phone,
+                      implementation=f"Lisätietoja antaa {name}, {email}, puh. {phone}.",
+                      experiences=f"Ota yhteyttä: mailto:{email}")
+    make_practice(session, title="Lupa annettu", status="approved", publish_consent=True,
+                  contact_name="Liisa Lupa", contact_email="liisa.lupa@lahti.example.fi",
+                  contact_phone="040 111 2222")
+    session.commit()
+
+    publish_site(workspace, session=session, settings=settings_for(workspace))
+
+    text = _everything_published(workspace)
+    assert "liisa.lupa@lahti.example.fi" in text and "040 111 2222" in text
+    for _title, _consent, name, email, phone in WITHOUT:
+        assert email not in text and email.split("@")[0] not in text, email
+        assert phone not in text and phone.replace(" ", "") not in text, phone
+        assert name not in text, name
+    # The answer itself is published, saying what is not.
+    assert "Lisätietoja antaa [yhteystietoa ei julkaista], [yhteystietoa ei julkaista], puh. " \
+           "[yhteystietoa ei julkaista]." in text
+
+
+def test_a_consent_withdrawn_after_publishing_leaves_no_trace_in_the_next_publish(
+        workspace, session):
+    from yhteistuumin_survey.publish import publish_site
+
+    maija = "maija.meikalainen@lahti.example.fi"
+    practice = make_practice(session, title="Runopolku", status="approved", publish_consent=True,
+                             contact_name="Maija Meikäläinen", contact_email=maija,
+                             contact_phone="040 987 6543",
+                             summary=f"Kysy lisää Maija Meikäläiseltä ({maija}).")
+    make_practice(session, title="Kirjastokino", status="approved", publish_consent=True,
+                  contact_name="Pekka Puupää", contact_email="pekka@lahti.example.fi",
+                  contact_phone="050 765 4321")
+    session.commit()
+    settings = settings_for(workspace)
+    publish_site(workspace, session=session, settings=settings)
+    assert maija in _everything_published(workspace)
+
+    version = session.exec(select(PracticeVersion).where(
+        PracticeVersion.practice_id == practice.id)).one()
+    version.publish_consent = False
+    practice.corrected_title = "Runopolku kaikille"  # its page moves too
+    session.add_all([version, practice])
+    session.commit()
+    publish_site(workspace, session=session, settings=settings)
+
+    text = _everything_published(workspace)
+    assert "Runopolku kaikille" in text and "pekka@lahti.example.fi" in text
+    for trace in (maija, "maija.meikalainen", "Meikäläi", "987 6543", "9876543"):
+        assert trace not in text, trace

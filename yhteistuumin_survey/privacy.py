@@ -115,6 +115,13 @@ class AddressMatcher:
             rf"(?<!{_LOCAL_CHARS}){re.escape(local)}{_AT}{re.escape(domain)}(?![\w-]|\.[\w-])",
             re.IGNORECASE)
 
+    @classmethod
+    def nothing(cls) -> AddressMatcher:
+        """A matcher that finds no address (for names and phones alone)."""
+        matcher = cls.__new__(cls)
+        matcher.address, matcher.pattern = "", re.compile(r"(?!)")
+        return matcher
+
     def is_address(self, value: Any) -> bool:
         """Tell whether ``value`` is the address itself (maybe in angle brackets or mailto:)."""
         if not isinstance(value, str):
@@ -216,9 +223,10 @@ def name_pattern(name: str) -> re.Pattern[str]:
 class _Scrubber:
     """Replace the address, and the person's names and phones, inside texts."""
 
-    def __init__(self, matcher: AddressMatcher, replacement: str):
+    def __init__(self, matcher: AddressMatcher, replacement: str, erased: str = ERASED):
         self.matcher = matcher
         self.replacement = replacement
+        self.erased = erased
         self.names: set[str] = set()
         self.phones: set[str] = set()
 
@@ -242,7 +250,7 @@ class _Scrubber:
         word of their name alone too (a reviewer writes "soitin Maijalle")."""
         result = self.text(text)
         for word in sorted(self.name_words(), key=len, reverse=True):
-            result = name_pattern(word).sub(ERASED, result)
+            result = name_pattern(word).sub(self.erased, result)
         return result
 
     def add_phone(self, phone: Any) -> None:
@@ -258,13 +266,13 @@ class _Scrubber:
         """Return ``text`` with the address, the names and the phone numbers replaced."""
         result = self.address(text)
         for name in sorted(self.names, key=len, reverse=True):
-            result = name_pattern(name).sub(ERASED, result)
+            result = name_pattern(name).sub(self.erased, result)
         for digits in sorted(self.phones, key=len, reverse=True):
             # The national digits with the usual separators: "040 123 4567", "+358-40-1234567".
             core = digits[3:] if digits.startswith("358") else digits.lstrip("0")
             pattern = (r"(?<![\d+])(?:\+\s*358|00\s*358|0)?[\s\-()]*"
                        + r"[\s\-()]*".join(core) + r"(?!\d)")
-            result = re.sub(pattern, ERASED, result)
+            result = re.sub(pattern, self.erased, result)
         return result
 
     def value(self, value: Any, *, whole: bool = True) -> Any:
@@ -280,6 +288,52 @@ class _Scrubber:
 
 #: The scrubber, for ``person`` (what it shows is what ``forget`` would take out).
 Scrubber = _Scrubber
+
+_NON_DIGITS = re.compile(r"\D+")
+#: A run of digits that can be a phone number inside a contact text.
+_PHONE_LIKE = re.compile(r"(?<![\w+])\+?\d[\d\s\-()]{4,}\d(?!\w)")
+
+
+def contact_hider(name: str | None, email: str | None, phone: str | None,
+                  text: str | None, label: str) -> Callable[[str], str]:
+    """Return what hides one contact's details inside the texts of a card published without
+    their consent: their addresses (the contact's own and those in its contact text), their
+    phone numbers and their name (in its cases, either word order) become ``label``.
+
+    Other addresses and numbers in the texts (a library's desk, a booking line) stay.
+    """
+    found = sorted({re.sub(r"\s*(?:\(at\)|\[at\])\s*", "@", m.group(0))
+                    for m in _ANY_ADDRESS.finditer(" ".join(filter(None, (email, text))))})
+    people = _Scrubber(AddressMatcher.nothing(), label, label)
+    people.add_name(name)
+    for number in [phone, *_PHONE_LIKE.findall(text or "")]:
+        people.add_phone(number)
+    # What any of it shows for sure, to pass over the many texts that quote none of it: an
+    # address's local part, a name's first word (only the last one is inflected), a phone
+    # number's last four digits. The patterns are made for the first text that does.
+    words = {address.rpartition("@")[0].casefold() for address in found}
+    words |= {full.split()[0].casefold() for full in people.names}
+    tails = {digits[-4:] for digits in people.phones}
+    scrubbers: list[_Scrubber] = []
+
+    def hide(value: str) -> str:
+        folded = value.casefold()
+        digits = _NON_DIGITS.sub("", value) if tails else ""
+        if not any(word in folded for word in words) and not any(
+                tail in digits for tail in tails):
+            return value
+        if not scrubbers:
+            for address in found:
+                try:
+                    scrubbers.append(_Scrubber(AddressMatcher(address), label, label))
+                except InputError:
+                    continue
+            scrubbers.append(people)
+        for scrubber in scrubbers:
+            value = scrubber.text(value)
+        return value
+
+    return hide
 
 
 # --- result ------------------------------------------------------------------------------
