@@ -6,6 +6,8 @@ a reviewer's note, a workspace holding what forget cannot read, and contacts wit
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from factories import make_practice
 from publish_support import settings_for
@@ -294,3 +296,63 @@ def test_a_consent_withdrawn_after_publishing_leaves_no_trace_in_the_next_publis
     assert "Runopolku kaikille" in text and "pekka@lahti.example.fi" in text
     for trace in (maija, "maija.meikalainen", "Meikäläi", "987 6543", "9876543"):
         assert trace not in text, trace
+
+
+# --- person: every place, nobody else ------------------------------------------------------
+
+
+def test_person_shows_every_place_the_person_is_held_and_nothing_of_anyone_else(
+        workspace, session):
+    from yhteistuumin_survey.db.models import (
+        Bounce,
+        ContactProblem,
+        FetchedMessage,
+        OutboundMessage,
+    )
+
+    anna = "anna.ek@turku.example.fi"
+    pekka = "pekka.puupaa@turku.example.fi"
+    contact = Contact(municipality_code="853", email=anna, name="Anna Ek", phone="040 222 3333")
+    session.add(contact)
+    session.flush()
+    session.add_all([
+        OutboundMessage(round_name="2026", municipality_code="853", contact_id=contact.id,
+                        address=anna, kind="invite", state="sent"),
+        OutboundMessage(round_name="2026", municipality_code="853", contact_id=contact.id,
+                        address=anna, kind="remind", sequence=1, state="queued"),
+        OutboundMessage(round_name="2026", municipality_code="853", address=pekka,
+                        kind="invite", state="sent"),
+        Bounce(message_key="<b1@x>", classification="auto-reply", address=anna,
+               detail=f"Olen lomalla. Kiireellisissä asioissa {pekka}, 050 765 4321"),
+        ContactProblem(source_file="recipients/yhteystiedot.xlsx", source_row=9,
+                       kind="duplicate", text=f"Turku; Anna Ek; {anna}",
+                       reason="the same address twice for Turku"),
+        ContactProblem(source_file="recipients/yhteystiedot.xlsx", source_row=10,
+                       kind="invalid-email", text="Turku; Pekka Puupää; pekka(a)turku",
+                       reason="not an email address"),
+        FetchedMessage(mailbox="imap.example.fi", folder="INBOX", uidvalidity=1, uid=7,
+                       outcome="failed", detail=f"UID 7 (Vastaus {anna}): cannot be read"),
+    ])
+    session.commit()
+    sent = workspace.outputs / "outbox" / "2026" / "sent"
+    sent.mkdir(parents=True)
+    (sent / "853-invite.eml").write_text(f"To: {anna}\nSubject: Kysely\n\nHei Anna!\n",
+                                         encoding="utf-8")
+    (sent / "853-pekka.eml").write_text(f"To: {pekka}\nSubject: Kysely\n\nHei Pekka!\n",
+                                        encoding="utf-8")
+
+    report = person_report(workspace, anna, session=session)
+    data = json.loads(json.dumps(report.to_dict(), ensure_ascii=False))
+
+    sections = data["sections"]
+    assert [(m["kind"], m["state"]) for m in sections["messages"]] == [
+        ("invite", "sent"), ("remind", "queued")]
+    assert [row["row"] for row in sections["contact_problems"]] == [9]
+    assert [row["uid"] for row in sections["fetched"]] == [7]
+    assert [row["file"] for row in sections["files"]] == ["outputs/outbox/2026/sent/853-invite.eml"]
+    shown = json.dumps(data, ensure_ascii=False)
+    assert pekka not in shown and "Puupää" not in shown and "765 4321" not in shown
+    # Her own auto-reply, without the colleague in it; times as they were.
+    assert sections["bounces"][0]["detail"] == (
+        "Olen lomalla. Kiireellisissä asioissa [toisen henkilön tieto], [toisen henkilön tieto]")
+    assert sections["contacts"][0]["added"] == contact.created_at.isoformat(timespec="seconds")

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .privacy import KEY_FILE, AddressMatcher, Scrubber, find_records, own_part
+from .privacy import KEY_FILE, AddressMatcher, Scrubber, find_records, hide_others, own_part
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -32,6 +32,9 @@ SECTIONS: dict[str, str] = {
     "received": "Files received from the person or holding their answer",
     "practices": "Practices where the person is the contact or is named",
     "decisions": "Review decisions and reviewers' notes that name the person",
+    "contact_problems": "Rows of a contact list that could not be imported",
+    "fetched": "Notes kept on messages read from the mailbox",
+    "files": "Other files under outputs/ that hold the address",
     "erasures": "Erasures done",
 }
 
@@ -39,6 +42,8 @@ _NOUNS = {"contacts": ("contact", "contacts"), "messages": ("message", "messages
           "bounces": ("bounce", "bounces"), "received": ("received file", "received files"),
           "practices": ("practice", "practices"),
           "decisions": ("review decision", "review decisions"),
+          "contact_problems": ("contact-list row", "contact-list rows"),
+          "fetched": ("mailbox note", "mailbox notes"), "files": ("file", "files"),
           "erasures": ("erasure", "erasures")}
 
 
@@ -125,8 +130,56 @@ def person_report(workspace: Workspace, email: str, *, session: Session) -> Pers
     report.sections["practices"] = _practices(session, records, names_person)
     report.sections["decisions"] = _decisions(session, names_person, names_person_in_notes,
                                               records.practice_ids)
+    report.sections["contact_problems"] = _contact_problems(session, matcher)
+    report.sections["fetched"] = _fetched(session, matcher)
+    report.sections["files"] = _files(workspace, session, matcher)
     report.sections["erasures"] = _erasures(workspace, session, email)
+    # Texts that others are in too (an auto-reply naming a colleague, an SMTP answer, a
+    # contact-list row): the person sees their own part, not the others' addresses or numbers.
+    for rows in report.sections.values():
+        for row in rows:
+            for key in _FREE_TEXTS.intersection(row):
+                row[key] = hide_others(row[key], matcher, records.phones)
     return report
+
+
+#: The fields of a report row that hold free text (others may be in it).
+_FREE_TEXTS = {"detail", "text", "reason", "comment", "server_answer", "error", "bounce_reason"}
+
+
+def _contact_problems(session: Session, matcher: AddressMatcher) -> list[dict[str, Any]]:
+    from sqlmodel import col, select
+
+    from .db.models import ContactProblem
+
+    return [{"file": p.source_file, "row": p.source_row, "problem": p.kind, "text": p.text,
+             "reason": p.reason, "noted": _time(p.created_at)}
+            for p in session.exec(select(ContactProblem).order_by(col(ContactProblem.id)))
+            if matcher.mentions(p.text) or matcher.mentions(p.reason)]
+
+
+def _fetched(session: Session, matcher: AddressMatcher) -> list[dict[str, Any]]:
+    from sqlmodel import col, select
+
+    from .db.models import FetchedMessage
+
+    return [{"folder": f.folder, "uid": f.uid, "outcome": f.outcome, "detail": f.detail,
+             "read": _time(f.finished_at or f.claimed_at)}
+            for f in session.exec(select(FetchedMessage).order_by(col(FetchedMessage.id)))
+            if matcher.mentions(f.detail)]
+
+
+def _files(workspace: Workspace, session: Session, matcher: AddressMatcher) -> list[dict[str, Any]]:
+    """The files under outputs/ (message copies, reports, review workbooks) that show the
+    address; received files are listed above, the site is what the practices section says."""
+    from sqlmodel import select
+
+    from .db.models import ReceivedFile
+    from .privacy import files_showing
+
+    received = {str(Path(r.stored_path)) for r in session.exec(select(ReceivedFile))}
+    return [{"file": name} for name in files_showing(workspace, matcher)
+            if name not in received]
 
 
 def _messages(session: Session, matcher: AddressMatcher) -> list[dict[str, Any]]:

@@ -294,6 +294,19 @@ _NON_DIGITS = re.compile(r"\D+")
 _PHONE_LIKE = re.compile(r"(?<![\w+])\+?\d[\d\s\-()]{4,}\d(?!\w)")
 
 
+def hide_others(text: Any, matcher: AddressMatcher, phones: Iterable[str],
+                label: str = "[toisen henkilön tieto]") -> Any:
+    """Return ``text`` with every address but the person's, and every phone number but
+    theirs, replaced by ``label`` (what ``person`` shows of a text others are in too)."""
+    if not isinstance(text, str) or not text:
+        return text
+    own = {re.sub(r"\D", "", phone)[-7:] for phone in phones}
+    text = _ANY_ADDRESS.sub(lambda m: m.group(0) if matcher.is_address(m.group(0)) else label,
+                            text)
+    return _PHONE_LIKE.sub(lambda m: m.group(0) if _NON_DIGITS.sub("", m.group(0))[-7:] in own
+                           else label, text)
+
+
 def contact_hider(name: str | None, email: str | None, phone: str | None,
                   text: str | None, label: str) -> Callable[[str], str]:
     """Return what hides one contact's details inside the texts of a card published without
@@ -1445,6 +1458,27 @@ def _erase_files(run: _Run) -> None:
         except OSError as exc:
             run.note("files_to_check", f"{shown}: could not be changed ({_os_reason(exc)})",
                      "left as it is: take the person out by hand")
+
+
+def files_showing(workspace: Workspace, matcher: AddressMatcher) -> list[str]:
+    """Return the files under outputs/ that show the address (for ``person``): the site and
+    its CMS Markdown, the database and links aside; a file too large to read whole is
+    streamed."""
+    outputs = workspace.outputs
+    if not outputs.is_dir():
+        return []
+    published = [folder.resolve() for folder in _published_folders(workspace)]
+    scrubber = _Scrubber(matcher, "")
+    found = []
+    for path in sorted(outputs.rglob("*")):
+        if (path.is_symlink() or not path.is_file() or path.name == KEY_FILE
+                or _is_database(path) or any(_inside(path, folder) for folder in published)):
+            continue
+        data, problem = _read_for_scan(path, matcher)
+        if problem.endswith("shows the address") or (
+                data is not None and scrub_blob(path.name, data, scrubber, set()).mentions):
+            found.append(path.relative_to(workspace.root).as_posix())
+    return found
 
 
 def _os_reason(exc: OSError) -> str:
