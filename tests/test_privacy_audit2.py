@@ -356,3 +356,49 @@ def test_person_shows_every_place_the_person_is_held_and_nothing_of_anyone_else(
     assert sections["bounces"][0]["detail"] == (
         "Olen lomalla. Kiireellisissä asioissa [toisen henkilön tieto], [toisen henkilön tieto]")
     assert sections["contacts"][0]["added"] == contact.created_at.isoformat(timespec="seconds")
+
+
+# --- what the database files still hold after forget ---------------------------------------
+
+
+def _database_files(session, request) -> list:
+    """The files holding the test database's tables (SQLite: the file and its WAL;
+    PostgreSQL: the database's folder under base/, after a CHECKPOINT, WAL aside)."""
+    from pathlib import Path
+
+    url = session.get_bind().url
+    if url.get_backend_name() == "sqlite":
+        base = Path(url.database)
+        return [path for path in (base, Path(f"{base}-wal")) if path.exists()]
+    cluster = request.getfixturevalue("postgres_cluster")
+    with session.get_bind().connect() as connection:
+        oid = connection.exec_driver_sql(
+            "SELECT oid FROM pg_database WHERE datname = current_database()").scalar()
+    cluster.psql("CHECKPOINT")
+    return sorted(path for path in (cluster.datadir / "base" / str(oid)).iterdir()
+                  if path.is_file())
+
+
+def test_forget_leaves_no_byte_of_the_person_in_the_database_files(workspace, session, request):
+    kalle = "kalle.koulu@hel.example.fi"
+    practice = make_practice(session, title="Kalle Koulun taidetestaajat", status="approved",
+                             publish_consent=True, contact_name="Kalle Koulu",
+                             contact_email=kalle, contact_phone="+358 9 3101 2345",
+                             summary="Kalle Koululle voi soittaa.")
+    session.add(Contact(municipality_code="091", email=kalle, name="Kalle Koulu",
+                        phone="+358 9 3101 2345"))
+    session.commit()
+    from yhteistuumin_survey.publish import publish_site
+
+    settings = settings_for(workspace)
+    publish_site(workspace, session=session, settings=settings)  # pins the page's slug
+    session.expire_all()
+    assert session.get(Practice, practice.id).published_slug.endswith("kalle-koulun-taidetestaajat")
+
+    forget_person(workspace, kalle, session=session, settings=settings,
+                  republish=lambda: publish_site(workspace, session=session, settings=settings))
+
+    for path in _database_files(session, request):
+        data = path.read_bytes()
+        for trace in (b"kalle.koulu", b"Kalle Koulu", b"kalle-koulu", b"3101 2345"):
+            assert trace not in data, (path.name, trace)

@@ -609,7 +609,8 @@ def find_records(workspace: Workspace, matcher: AddressMatcher, *,
     contacts = [c for c in every_contact if matcher.is_address(c.email)]
     siblings = [other for c in contacts for other in contact_siblings(c, every_contact)
                 if other is not c and not matcher.is_address(other.email)]
-    submissions = [s for s in session.exec(select(Submission))
+    every_submission = list(session.exec(select(Submission)))
+    submissions = [s for s in every_submission
                    if matcher.mentions(s.raw) and submission_is_persons(s.raw, matcher, headings)]
     submission_ids = {s.id for s in submissions}
     versions, named = [], []
@@ -622,6 +623,12 @@ def find_records(workspace: Workspace, matcher: AddressMatcher, *,
                 named.append(v)  # someone else's contact, naming the person beside them
             else:
                 versions.append(v)
+    # The answer a version of theirs was read from is theirs too where it does not show the
+    # address at all (a contact given by name, or corrected by a reviewer): its title and texts
+    # may name them. One that shows the address and was not theirs names others beside them.
+    from_versions = {v.submission_id for v in versions} - submission_ids
+    submissions += [s for s in every_submission
+                    if s.id in from_versions and not matcher.mentions(s.raw)]
     scrubber = _Scrubber(matcher, "")
     for contact in contacts:
         name, phone = own_part(contact, every_contact)
@@ -973,6 +980,8 @@ def _erase_review_texts(run: _Run) -> None:
                      f"({decision.decision}, {decision.decided_at:%Y-%m-%d})",
                      "the person taken out of its comment and corrected title", "reviewdecision")
             run.save(decision)
+    if run.retitled:
+        run.tables.add("practice")
     if run.retitled and run.apply:
         # The page's address was made from the title: erasure outranks a stable URL, so the
         # next publish names the page after the cleaned title. (A statement, not the loaded
