@@ -402,3 +402,66 @@ def test_forget_leaves_no_byte_of_the_person_in_the_database_files(workspace, se
         data = path.read_bytes()
         for trace in (b"kalle.koulu", b"Kalle Koulu", b"kalle-koulu", b"3101 2345"):
             assert trace not in data, (path.name, trace)
+
+
+# --- identities: the same address however it is written -----------------------------------
+
+
+@pytest.mark.parametrize("text", [
+    '"Maija" <maija@äänekoski.example.fi>', "Maija Meikäläinen <MAIJA@ÄÄNEKOSKI.EXAMPLE.FI>",
+    "maija@xn--nekoski-4waa.example.fi", "mailto:maija@äänekoski.example.fi?subject=Kysely",
+    "maija@äänekoski.example.fi (Maija)", "maija@äänekoski.example.fi.",
+    "maija@\näänekoski.example.fi",
+])
+def test_the_address_is_hers_however_it_is_written(text):
+    for asked in ("maija@äänekoski.example.fi", "MAIJA@XN--NEKOSKI-4WAA.EXAMPLE.FI"):
+        matcher = AddressMatcher(asked)
+        assert matcher.is_address(text) and matcher.mentions(text), (asked, text)
+
+
+@pytest.mark.parametrize(("text", "hers"), [
+    ("https://lomake.example.fi/?email=maija%40kunta.example.fi&k=1", True),
+    ("https://lomake.example.fi/?to=maija%40kunta.example.fi", True),
+    ("https://lomake.example.fi/?a=1&email=maija@kunta.example.fi", True),
+    ("https://lomake.example.fi/?email=pekka.maija%40kunta.example.fi", False),
+    ("x=maija@kunta.example.fi", False),
+    ("Pekka <pekka@kunta.example.fi>, Maija <maija@kunta.example.fi>", True),
+])
+def test_an_address_in_a_link_is_found_and_a_longer_one_is_not(text, hers):
+    matcher = AddressMatcher("maija@kunta.example.fi")
+    assert matcher.mentions(text) is hers
+    if "," in text:  # two people in one cell: not the address itself
+        assert not matcher.is_address(text)
+
+
+def test_forget_by_the_dns_spelling_erases_an_answer_whose_cell_has_a_display_name(
+        workspace, session):
+    from yhteistuumin_survey.db.models import Submission
+
+    maija = "maija.meikalainen@äänekoski.example.fi"
+    practice = make_practice(session, title="Runopolku", status="approved",
+                             contact_name="Maija Meikäläinen", contact_email=maija,
+                             contact_phone="040 123 9876",
+                             summary="Maija Meikäläinen vetää kävelyt.")
+    version = session.exec(select(PracticeVersion).where(
+        PracticeVersion.practice_id == practice.id)).one()
+    submission = session.get(Submission, version.submission_id)
+    submission.raw = {"Käytännön nimi": "Runopolku",
+                      "Yhteyshenkilön nimi": "Maija Meikäläinen",
+                      "Yhteyshenkilön sähköposti": f"Maija Meikäläinen <{maija.upper()}>",
+                      "Yhteyshenkilön puhelinnumero": "040 123 9876",
+                      "Lyhyt kuvaus": "Maija Meikäläinen vetää kävelyt."}
+    session.add(submission)
+    session.commit()
+
+    result = forget_person(workspace, "maija.meikalainen@XN--NEKOSKI-4WAA.example.fi",
+                           session=session, settings=settings_for(workspace))
+
+    session.expire_all()
+    raw = session.get(Submission, submission.id).raw
+    assert raw["Yhteyshenkilön nimi"] is None and raw["Yhteyshenkilön sähköposti"] is None
+    assert raw["Yhteyshenkilön puhelinnumero"] is None
+    assert raw["Lyhyt kuvaus"] == "[poistettu] vetää kävelyt."
+    # The keyed hash is the same whichever way the address was asked for.
+    report = person_report(workspace, maija.upper(), session=session)
+    assert [row["places"] for row in report.sections["erasures"]] == [result.changed]

@@ -18,7 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .privacy import KEY_FILE, AddressMatcher, Scrubber, find_records, hide_others, own_part
+from .privacy import (
+    KEY_FILE,
+    AddressMatcher,
+    Scrubber,
+    canonical_address,
+    find_records,
+    hide_others,
+    own_part,
+)
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -286,7 +294,7 @@ def _erasures(workspace: Workspace, session: Session, email: str) -> list[dict[s
     if not key_path.exists():  # no erasure was ever done here (and reading makes no key)
         return []
     key = key_path.read_bytes().strip()
-    digest = hmac.new(key, email.strip().casefold().encode(), hashlib.sha256).hexdigest()
+    digest = hmac.new(key, canonical_address(email).encode(), hashlib.sha256).hexdigest()
     return [{"erased": _time(e.erased_at), "places": sum(e.counts.values())}
             for e in session.exec(select(Erasure).where(Erasure.subject_hash == digest))]
 

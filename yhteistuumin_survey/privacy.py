@@ -88,7 +88,10 @@ _VERSION_TEXTS = ("title", "goal", "summary", "implementation", "resources", "ex
 #: Characters that may stand in the local part of an address: the one before a match must
 #: not be one of them, or the match is the tail of a longer address.
 _LOCAL_CHARS = r"[\w.!#$%&'*+/=?^`{|}~-]"
-_AT = r"(?:\s*(?:@|\(at\)|\[at\]|\{at\})\s*|\s+at\s+)"
+_AT = r"(?:\s*(?:@|\(at\)|\[at\]|\{at\})\s*|\s+at\s+|%40)"
+#: The query keys an address is given by in a link ("?email=…", "&to=…").
+_QUERY_KEYS = "|".join(rf"(?<=[?&]{key}=)" for key in ("email", "mail", "to", "sahkoposti",
+                                                        "e-mail", "epost"))
 #: Any address, to tell whether a file also holds someone else's data.
 _ANY_ADDRESS = re.compile(r"(?<![\w.+-])[\w.+-]+(?:@|\(at\)|\[at\])[\w-]+(?:\.[\w-]+)+",
                           re.IGNORECASE)
@@ -101,6 +104,33 @@ _MAX_SCAN = 200_000_000
 # --- the one matcher ---------------------------------------------------------------------
 
 
+def _domain_forms(domain: str) -> list[str]:
+    """Return a domain as written and in its other form: an internationalised domain in
+    Unicode ("äänekoski.fi") and as DNS spells it ("xn--nekoski-4waa.fi")."""
+    forms = [domain]
+    try:
+        if not domain.isascii():
+            forms.append(domain.encode("idna").decode("ascii"))
+        elif "xn--" in domain.casefold():
+            forms.append(domain.casefold().encode("ascii").decode("idna"))
+    except UnicodeError:
+        pass
+    return forms
+
+
+def canonical_address(email: str) -> str:
+    """Return an address as one person's key: letter case folded, its domain in Unicode
+    (what the keyed hash of an erasure is taken of)."""
+    local, _, domain = email.strip().rpartition("@")
+    return f"{local}@{_domain_forms(domain)[-1] if domain.isascii() else domain}".casefold()
+
+
+#: An address with a display name ("Maija M" <maija@…>), a comment (maija@… (Maija)) or the end
+#: of a sentence after it: the address inside is the value.
+_DISPLAY_FORM = re.compile(r'(?:"[^"]*"|[^<>@,;"]*)\s*<\s*(?P<a>[^<>\s]+)\s*>'
+                           r"|(?P<b>[^\s()]+)\s*\([^()@]*\)|(?P<c>\S+?)[.,;:]")
+
+
 class AddressMatcher:
     """Find one email address as a whole address inside texts (shared by forget and person)."""
 
@@ -111,9 +141,14 @@ class AddressMatcher:
             raise InputError(f"{email!r}: not an email address; give the person's address, "
                              "e.g. etunimi.sukunimi@kunta.fi")
         self.address = email.casefold()
+        domains = "|".join(re.escape(form) for form in _domain_forms(domain))
+        end = r"(?![\w-]|\.[\w-])"
+        # Also as a URL's query value, where "=" comes before it: percent-encoded after any
+        # key ("?to=maija%40kunta.fi"), as typed after the usual ones ("&email=maija@…").
         self.pattern = re.compile(
-            rf"(?<!{_LOCAL_CHARS}){re.escape(local)}{_AT}{re.escape(domain)}(?![\w-]|\.[\w-])",
-            re.IGNORECASE)
+            rf"(?<!{_LOCAL_CHARS}){re.escape(local)}{_AT}(?:{domains}){end}"
+            rf"|(?<==){re.escape(local)}%40(?:{domains}){end}"
+            rf"|(?:{_QUERY_KEYS}){re.escape(local)}@(?:{domains}){end}", re.IGNORECASE)
 
     @classmethod
     def nothing(cls) -> AddressMatcher:
@@ -126,7 +161,13 @@ class AddressMatcher:
         """Tell whether ``value`` is the address itself (maybe in angle brackets or mailto:)."""
         if not isinstance(value, str):
             return False
-        text = value.strip().strip("<>").removeprefix("mailto:").strip()
+        text = value.strip()
+        display = _DISPLAY_FORM.fullmatch(text)
+        if display:
+            text = display.group("a") or display.group("b") or display.group("c")
+        text = text.strip("<>").strip()
+        if text[:7].casefold() == "mailto:":
+            text = text[7:].partition("?")[0]
         return bool(self.pattern.fullmatch(text))
 
     def mentions(self, value: Any) -> bool:
@@ -458,7 +499,8 @@ def _key(workspace: Workspace) -> bytes:
 
 def subject_hash(workspace: Workspace, email: str) -> str:
     """Return the keyed hash (HMAC-SHA256) of an address, as recorded in Erasure rows."""
-    return hmac.new(_key(workspace), email.strip().casefold().encode(), hashlib.sha256).hexdigest()
+    return hmac.new(_key(workspace), canonical_address(email).encode(),
+                    hashlib.sha256).hexdigest()
 
 
 def placeholder(digest: str) -> str:
