@@ -848,7 +848,9 @@ def _erase_versions(run: _Run) -> None:
     named = {id(v) for v in run.records.named}
     for version in run.session.exec(select(PracticeVersion)):
         whole = id(version) in persons
-        label = f"practice {version.practice_id} ({version.title or 'untitled'}), version " \
+        # The result is printed: a title naming the person is shown as it will be.
+        title = (run.scrubber.text if whole else run.scrubber.address)(version.title or "")
+        label = f"practice {version.practice_id} ({title or 'untitled'}), version " \
                 f"{version.version}"
         actions = []
         # A contact text that names others beside the person keeps the others' part.
