@@ -181,6 +181,11 @@ def test_forget_does_not_follow_links_out_of_the_workspace(workspace, session, t
     shown = "\n".join(result.summary())
     assert "muistio.txt" in shown and "a link to a file outside the workspace" in shown
     assert not any(name.startswith(("kaikki/", "silmukka/")) for name in result.left)
+    # The link under outputs/ is a place to check, said once.
+    assert [p.where for p in result.places if "linkki.txt" in p.where] == [
+        f"outputs/reports/linkki.txt (a link to a file outside the workspace, "
+        f"{(elsewhere / 'muistio.txt').resolve()})"]
+    assert not any("linkki.txt" in name for name in result.left)
 
 
 def test_files_too_large_to_read_are_streamed_or_named_never_read_whole(workspace, session,

@@ -1728,7 +1728,7 @@ def _left_outside(workspace: Workspace,
             target = _outside_target(workspace, path)
             if target is not None:
                 shown = f"{shown} (a link to a file outside the workspace, {target})"
-        if (target is None or not target.is_file() or _inside(path, outputs)
+        if (target is None or not target.is_file() or _inside(path.parent, outputs)
                 or _is_database(path)):
             continue
         data, problem = _read_for_scan(target, matcher)
