@@ -474,3 +474,39 @@ def test_forget_by_the_dns_spelling_erases_an_answer_whose_cell_has_a_display_na
     # The keyed hash is the same whichever way the address was asked for.
     report = person_report(workspace, maija.upper(), session=session)
     assert [row["places"] for row in report.sections["erasures"]] == [result.changed]
+
+
+def test_forgetting_the_respondent_keeps_the_contact_she_named_for_the_practice(
+        workspace, session):
+    """Maija filled in the web form (its Email column is hers); the practice's contact is Pekka."""
+    from yhteistuumin_survey.db.models import Submission
+
+    maija, pekka = "maija@vantaa.example.fi", "pekka@vantaa.example.fi"
+    practice = make_practice(session, title="Pekan hanke", status="approved",
+                             publish_consent=True, contact_name="Pekka Puupää",
+                             contact_email=pekka, contact_phone="050 765 4321")
+    version = session.exec(select(PracticeVersion).where(
+        PracticeVersion.practice_id == practice.id)).one()
+    submission = session.get(Submission, version.submission_id)
+    session.add(Contact(municipality_code="092", email=maija, name="Maija Meikäläinen"))
+    submission.raw = {"Email": maija, "Name": "Maija Meikäläinen",
+                      "Yhteyshenkilön nimi": "Pekka Puupää",
+                      "Yhteyshenkilön sähköposti": pekka,
+                      "Yhteyshenkilön puhelinnumero": "050 765 4321"}
+    session.add(submission)
+    session.commit()
+    report = person_report(workspace, maija, session=session)
+    assert [row["holds"] for row in report.sections["received"]] == ["their address in an answer"]
+    assert report.sections["practices"] == []  # Pekka's practice, not hers
+
+    forget_person(workspace, maija, session=session, settings=settings_for(workspace))
+
+    session.expire_all()
+    version = session.get(PracticeVersion, version.id)
+    assert (version.contact_name, version.contact_email, version.contact_phone) == (
+        "Pekka Puupää", pekka, "050 765 4321")
+    raw = session.get(Submission, submission.id).raw
+    assert (raw["Yhteyshenkilön nimi"], raw["Yhteyshenkilön sähköposti"],
+            raw["Yhteyshenkilön puhelinnumero"]) == ("Pekka Puupää", pekka, "050 765 4321")
+    assert not AddressMatcher(maija).mentions(raw["Email"])
+    assert raw["Name"] is None  # her own name, beside her address in the form's columns

@@ -215,14 +215,20 @@ def _bounces(session: Session, matcher: AddressMatcher) -> list[dict[str, Any]]:
 def _received(session: Session, matcher: AddressMatcher, records: Any) -> list[dict[str, Any]]:
     from sqlmodel import col, select
 
-    from .db.models import ReceivedFile
+    from .db.models import ReceivedFile, Submission
 
     theirs = {s.received_file_id for s in records.submissions}
+    # An answer of someone else's that shows the address: the person filled in the form for
+    # the contact, or is named beside them.
+    showing = {s.received_file_id for s in session.exec(select(Submission))
+               if s.received_file_id not in theirs and matcher.mentions(s.raw)}
     return [{"file": r.original_name, "format": r.format, "received": _time(r.received_at),
              "from_the_person": bool(r.sender and matcher.mentions(r.sender)),
+             "holds": "their answer" if r.id in theirs else "their address in an answer"
+             if r.id in showing else None,
              "stored_as": Path(r.stored_path).name}
             for r in session.exec(select(ReceivedFile).order_by(col(ReceivedFile.id)))
-            if r.id in theirs or (r.sender and matcher.mentions(r.sender))]
+            if r.id in theirs or r.id in showing or (r.sender and matcher.mentions(r.sender))]
 
 
 _TEXTS = ("title", "goal", "summary", "implementation", "resources", "experiences", "benefits",

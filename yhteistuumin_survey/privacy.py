@@ -569,12 +569,14 @@ def submission_is_persons(raw: Any, matcher: AddressMatcher, headings: dict[str,
     """Tell whether a raw answer is the person's: its contact address is theirs.
 
     Where no heading says which answer is the contact address, a cell holding the address and
-    nothing else counts as it; an address quoted inside a longer answer does not.
+    nothing else counts as it; an address quoted inside a longer answer does not. Where one
+    does and it is someone else's, the answer is theirs: the person only filled in the form
+    (a web form's Email column) or is named beside them.
     """
     pairs = raw_contact_values(raw, headings)
-    emails = [value for name, value in pairs if name == "contact_email"]
-    if any(matcher.is_address(value) for value in emails):
-        return True
+    emails = [value for name, value in pairs if name == "contact_email" and value]
+    if emails:
+        return any(matcher.is_address(value) for value in emails)
     return any(matcher.is_address(text) for text in _whole_values(raw))
 
 
@@ -652,11 +654,20 @@ def find_records(workspace: Workspace, matcher: AddressMatcher, *,
     siblings = [other for c in contacts for other in contact_siblings(c, every_contact)
                 if other is not c and not matcher.is_address(other.email)]
     every_submission = list(session.exec(select(Submission)))
+    every_version = list(session.exec(select(PracticeVersion)))
+    # An answer read into a practice whose contact address is someone else's is theirs, even
+    # when it shows the person's address as an answer to an address question (a web form's
+    # Email column: who filled it in): the contact normalise chose says whose it is.
+    others_contact = {v.submission_id for v in every_version
+                      if v.contact_email and not matcher.is_address(v.contact_email)}
+    others_contact -= {v.submission_id for v in every_version
+                       if matcher.is_address(v.contact_email)}
     submissions = [s for s in every_submission
-                   if matcher.mentions(s.raw) and submission_is_persons(s.raw, matcher, headings)]
+                   if s.id not in others_contact and matcher.mentions(s.raw)
+                   and submission_is_persons(s.raw, matcher, headings)]
     submission_ids = {s.id for s in submissions}
     versions, named = [], []
-    for v in session.exec(select(PracticeVersion)):
+    for v in every_version:
         if matcher.is_address(v.contact_email) or (
                 v.submission_id is not None and v.submission_id in submission_ids):
             versions.append(v)
@@ -915,6 +926,10 @@ def _erase_submissions(run: _Run) -> None:
         cleaned = run.scrubber.value(raw, whole=whole)
         if whole:
             cleaned = _blank_contact_fields(cleaned, headings or {})
+        elif run.matcher.mentions(submission.raw):
+            # Someone else's answer the person filled in (a web form's Name and Email columns):
+            # a cell that is their name or phone alone goes with their address.
+            cleaned = _blank_own_cells(cleaned, run.scrubber)
         if cleaned == submission.raw:
             continue
         received = run.session.get(ReceivedFile, submission.received_file_id)
@@ -928,12 +943,31 @@ def _erase_submissions(run: _Run) -> None:
             run.save(submission)
 
 
+def _blank_own_cells(value: Any, scrubber: _Scrubber) -> Any:
+    """Return a raw answer with every cell that is only the person's name or phone blanked."""
+    if isinstance(value, dict):
+        return {key: _blank_own_cells(item, scrubber) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_blank_own_cells(item, scrubber) for item in value]
+    if isinstance(value, str) and value.strip() and not scrubber.text(value).replace(
+            scrubber.erased, "").strip(" ,;()"):
+        return None
+    return value
+
+
 def _drop_from_contact_fields(run: _Run, raw: Any, headings: dict[str, str]) -> Any:
     """Return ``raw`` with the person's part taken out of its contact answers (see drop_person)."""
     values = [value for _, value in raw_contact_values(raw, headings) if isinstance(value, str)]
     if not any(run.matcher.mentions(value) for value in values):
         return raw
-    mapping = dict(zip(values, drop_person(list(values), run.matcher, run.scrubber), strict=True))
+    # An answer that is the address alone is a field of the person's own (who filled in the
+    # form), not a cell shared with the contact: it goes, and the contact's cells are not
+    # matched against it part by part.
+    mapping: dict[str, str | None] = {value: None for value in values
+                                      if run.matcher.is_address(value)}
+    shared = [value for value in values if value not in mapping]
+    if any(run.matcher.mentions(value) for value in shared):
+        mapping.update(zip(shared, drop_person(shared, run.matcher, run.scrubber), strict=True))
     return _map_contact_fields(raw, headings, mapping)
 
 
