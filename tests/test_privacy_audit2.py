@@ -345,6 +345,15 @@ def test_person_shows_every_place_the_person_is_held_and_nothing_of_anyone_else(
                                          encoding="utf-8")
     (sent / "853-pekka.eml").write_text(f"To: {pekka}\nSubject: Kysely\n\nHei Pekka!\n",
                                         encoding="utf-8")
+    # A file she sent, stored (as ingest records it) by its absolute path: listed once.
+    from yhteistuumin_survey.db.models import ReceivedFile
+
+    stored = workspace.outputs / "received" / "ab" / "ab12-vastaus.eml"
+    stored.parent.mkdir(parents=True)
+    stored.write_text(f"From: {anna}\nSubject: Vastaus\n\nLiitteenä.\n", encoding="utf-8")
+    session.add(ReceivedFile(sha256="ab12" * 16, original_name="vastaus.eml", sender=anna,
+                             stored_path=str(stored), size=stored.stat().st_size))
+    session.commit()
 
     report = person_report(workspace, anna, session=session)
     data = json.loads(json.dumps(report.to_dict(), ensure_ascii=False))
@@ -355,6 +364,7 @@ def test_person_shows_every_place_the_person_is_held_and_nothing_of_anyone_else(
     assert [row["row"] for row in sections["contact_problems"]] == [9]
     assert [row["uid"] for row in sections["fetched"]] == [7]
     assert [row["file"] for row in sections["files"]] == ["outputs/outbox/2026/sent/853-invite.eml"]
+    assert [row["file"] for row in sections["received"]] == ["vastaus.eml"]
     shown = json.dumps(data, ensure_ascii=False)
     assert pekka not in shown and "Puupää" not in shown and "765 4321" not in shown
     # Her own auto-reply, without the colleague in it; times as they were.

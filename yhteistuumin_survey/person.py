@@ -185,9 +185,10 @@ def _files(workspace: Workspace, session: Session, matcher: AddressMatcher) -> l
     from .db.models import ReceivedFile
     from .privacy import files_showing
 
-    received = {str(Path(r.stored_path)) for r in session.exec(select(ReceivedFile))}
+    root = workspace.root.resolve()
+    received = {(root / r.stored_path).resolve() for r in session.exec(select(ReceivedFile))}
     return [{"file": name} for name in files_showing(workspace, matcher)
-            if name not in received]
+            if (root / name).resolve() not in received]
 
 
 def _messages(session: Session, matcher: AddressMatcher) -> list[dict[str, Any]]:

@@ -95,6 +95,8 @@ _QUERY_KEYS = "|".join(rf"(?<=[?&]{key}=)" for key in ("email", "mail", "to", "s
 #: Any address, to tell whether a file also holds someone else's data.
 _ANY_ADDRESS = re.compile(r"(?<![\w.+-])[\w.+-]+(?:@|\(at\)|\[at\])[\w-]+(?:\.[\w-]+)+",
                           re.IGNORECASE)
+#: What every address in any of its spellings holds (a quick test before the slow pattern).
+_AT_SIGN = re.compile(r"@|\((?i:at)\)|\[(?i:at)\]")
 #: Headers whose values look like addresses but name messages or hosts, not people.
 _NOT_PEOPLE_HEADERS = {"message-id", "in-reply-to", "references", "received", "dkim-signature",
                        "x-yhteistuumin-token", "list-unsubscribe", "content-id"}
@@ -131,6 +133,20 @@ _DISPLAY_FORM = re.compile(r'(?:"[^"]*"|[^<>@,;"]*)\s*<\s*(?P<a>[^<>\s]+)\s*>'
                            r"|(?P<b>[^\s()]+)\s*\([^()@]*\)|(?P<c>\S+?)[.,;:]")
 
 
+_LOCAL_TAIL = re.compile(r"[\w.+-]+\Z")
+_DOMAIN_HEAD = re.compile(r"[\w-]+(?:\.[\w-]+)+")
+
+
+def _addresses(text: str) -> Iterable[str]:
+    """Yield what :data:`_ANY_ADDRESS` finds in ``text``, found from each "@" (or "(at)")
+    outwards: the pattern itself, searched from every word, is slow on a long text."""
+    for at in _AT_SIGN.finditer(text):
+        local = _LOCAL_TAIL.search(text, max(0, at.start() - 200), at.start())
+        domain = _DOMAIN_HEAD.match(text, at.end())
+        if local and domain and (local.start() == 0 or local.start() > at.start() - 200):
+            yield local.group(0) + at.group(0) + domain.group(0)
+
+
 class AddressMatcher:
     """Find one email address as a whole address inside texts (shared by forget and person)."""
 
@@ -141,6 +157,9 @@ class AddressMatcher:
             raise InputError(f"{email!r}: not an email address; give the person's address, "
                              "e.g. etunimi.sukunimi@kunta.fi")
         self.address = email.casefold()
+        #: Every form of the address holds its local part as written: a text without it
+        #: need not be searched (the pattern, a look-behind first, is searched slowly).
+        self.local: str | None = local.casefold()
         domains = "|".join(re.escape(form) for form in _domain_forms(domain))
         end = r"(?![\w-]|\.[\w-])"
         # Also as a URL's query value, where "=" comes before it: percent-encoded after any
@@ -154,8 +173,12 @@ class AddressMatcher:
     def nothing(cls) -> AddressMatcher:
         """A matcher that finds no address (for names and phones alone)."""
         matcher = cls.__new__(cls)
-        matcher.address, matcher.pattern = "", re.compile(r"(?!)")
+        matcher.address, matcher.pattern, matcher.local = "", re.compile(r"(?!)"), None
         return matcher
+
+    def could_be_in(self, text: str) -> bool:
+        """Tell whether ``text`` may hold the address (its local part is in it)."""
+        return self.local is not None and self.local in text.casefold()
 
     def is_address(self, value: Any) -> bool:
         """Tell whether ``value`` is the address itself (maybe in angle brackets or mailto:)."""
@@ -173,7 +196,7 @@ class AddressMatcher:
     def mentions(self, value: Any) -> bool:
         """Tell whether a text, or any string inside a JSON value, holds the address."""
         if isinstance(value, str):
-            return self.pattern.search(value) is not None
+            return self.could_be_in(value) and self.pattern.search(value) is not None
         if isinstance(value, list | tuple):
             return any(self.mentions(item) for item in value)
         if isinstance(value, dict):
@@ -182,16 +205,18 @@ class AddressMatcher:
 
     def mentions_bytes(self, data: bytes) -> bool:
         """Tell whether raw bytes show the address (as UTF-8/Latin-1 text or UTF-16, as .msg)."""
-        if self.pattern.search(data.decode("latin-1")):
-            return True
-        return self.pattern.search(data.decode("utf-16-le", errors="ignore")) is not None
+        if self.local is None:
+            return False
+        if self.local.encode("utf-8") in data.lower() or not self.local.isascii():
+            if self.mentions(data.decode("latin-1")):
+                return True
+        return self.mentions(data.decode("utf-16-le", errors="ignore"))
 
     def others(self, text: str, ignore: Iterable[str] = ()) -> set[str]:
         """Return the addresses in ``text`` that are not this one (nor in ``ignore``)."""
         skip = {address.casefold() for address in ignore}
         found = set()
-        for match in _ANY_ADDRESS.finditer(text):
-            value = match.group(0)
+        for value in _addresses(text):
             folded = re.sub(r"\(at\)|\[at\]", "@", value.casefold())
             if self.is_address(value) or folded in skip or folded.endswith("@invalid"):
                 continue
@@ -301,6 +326,8 @@ class _Scrubber:
 
     def address(self, text: str) -> str:
         """Return ``text`` with only the address replaced (for rows that are not the person's)."""
+        if not self.matcher.could_be_in(text):
+            return text
         return self.matcher.pattern.sub(self.replacement, text)
 
     def text(self, text: str) -> str:
@@ -1192,8 +1219,12 @@ def _scrub_text(data: bytes, scrubber: _Scrubber, ignore: set[str], *,
         text, encoding = data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         text, encoding = data.decode("cp1252", errors="surrogateescape"), "cp1252"
+    if not force and "&#" not in text and not _AT_SIGN.search(text):
+        return _Blob(data)  # no address of anyone's in it (an entity might hide an "@")
     is_xml = text.lstrip().startswith("<")
-    plain = html.unescape(text) if is_xml else text
+    # A workbook's XML is full of entities: unescape it only where the address may be.
+    plain = (html.unescape(text) if is_xml and (force or "&#" in text
+                                                 or matcher.could_be_in(text)) else text)
     mentions = matcher.mentions(plain)
     if not mentions and not force:
         return _Blob(data, others=matcher.others(plain, ignore))
