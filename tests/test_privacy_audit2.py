@@ -520,3 +520,20 @@ def test_forgetting_the_respondent_keeps_the_contact_she_named_for_the_practice(
             raw["Yhteyshenkilön puhelinnumero"]) == ("Pekka Puupää", pekka, "050 765 4321")
     assert not AddressMatcher(maija).mentions(raw["Email"])
     assert raw["Name"] is None  # her own name, beside her address in the form's columns
+
+
+def test_a_swedish_card_without_consent_says_so_in_swedish(workspace, session):
+    from yhteistuumin_survey.publish import publish_site
+
+    make_practice(session, title="Läsecirkel", status="approved", publish_consent=False,
+                  language="sv", contact_name="Anna Ek", contact_email="anna.ek@pargas.example.fi",
+                  contact_phone="040 666 7777",
+                  summary="Mer information ger Anna Ek, anna.ek@pargas.example.fi.")
+    session.commit()
+
+    publish_site(workspace, session=session, settings=settings_for(workspace))
+
+    text = _everything_published(workspace)
+    assert ("Mer information ger [kontaktuppgiften publiceras inte], "
+            "[kontaktuppgiften publiceras inte].") in text
+    assert "anna.ek@" not in text and "Anna Ek" not in text
