@@ -155,6 +155,7 @@ def test_a_file_forget_cannot_read_is_named_and_the_erasure_still_completes(work
     assert "inbox/vastaus.eml" in run.stdout + run.stderr
     assert "outputs/reports/lukittu.txt" in run.stdout + run.stderr
     assert "could not be read" in run.stdout + run.stderr
+    assert "Erased from 2 places; 1 left to check by hand." in run.stdout
     assert run.returncode == 1  # a place still to be seen to by hand
     # The rest was erased and committed.
     session.expire_all()

@@ -472,7 +472,12 @@ class ErasureResult:
             lines.append(f"Dry run: the person appears in {n} place{'' if n == 1 else 's'}; "
                          "nothing was changed.")
         else:
-            lines.append(f"Erased from {n} place{'' if n == 1 else 's'}.")
+            # A place left to be seen to by hand was not erased from: said apart.
+            left = sum(place.kind == "files_to_check" for place in self.places)
+            done = n - left
+            lines.append((f"Erased from {done} place{'' if done == 1 else 's'}" if done
+                          else "Nothing was erased") + (
+                f"; {left} left to check by hand." if left else "."))
         if self.recorded:
             lines.append(f"Recorded as erasure {self.subject_hash[:12]}… (a keyed hash, "
                          "not the address).")
