@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 SECTIONS = ("goal", "summary", "implementation", "resources", "experiences", "benefits")
 #: Interface languages of the site; a practice in another language gets the Finnish labels.
 SITE_LANGS = ("fi", "sv")
+#: What stands in a card's texts for a contact detail published without consent.
+HIDDEN_CONTACT = {"fi": "[yhteystietoa ei julkaista]", "sv": "[kontaktuppgiften publiceras inte]"}
 #: Card label keys: the survey's card fields plus the contact parts.
 LABEL_FIELDS = ("title", "keywords", "target_group", *SECTIONS, "contact_name", "contact_email",
                 "contact_phone", "municipalities")
@@ -248,17 +250,26 @@ def build_card(row: Any, codes: list[str], *, survey: Survey,
     places = tuple(municipalities[c] for c in codes if c in municipalities)
     region_codes = sorted({region_of[c] for c in codes if c in region_of})
     contact = None
+    parts = [row.contact_name, row.contact_email, row.contact_phone, row.contact_text]
+    sections = {name: (getattr(row, name) or "").strip() for name in SECTIONS}
     if row.publish_consent:
-        parts = [row.contact_name, row.contact_email, row.contact_phone, row.contact_text]
         if any((part or "").strip() for part in parts):
             contact = CardContact(*((part or "").strip() for part in parts))
+    elif any((part or "").strip() for part in parts):
+        # No consent (or none known): the contact's details are not published, not even where
+        # the answers quote them ("Lisätietoja antaa …, puh. …").
+        from .privacy import contact_hider
+
+        hide = contact_hider(row.contact_name, row.contact_email, row.contact_phone,
+                             row.contact_text, label=HIDDEN_CONTACT[lang])
+        sections = {name: hide(text) if text else text for name, text in sections.items()}
     return Card(
         id=int(row.id), status=row.status, language=language, lang=lang,
         title=title, path=f"{row.id}-{getattr(row, 'published_slug', None) or slug(title)}",
         keywords=tuple(k.strip() for k in keywords or () if k and k.strip()),
         target_group=tuple((value, _target_label(value, survey, lang, targets))
                            for value in row.target_group or () if value),
-        sections={name: (getattr(row, name) or "").strip() for name in SECTIONS},
+        sections=sections,
         municipalities=places,
         regions=tuple(regions[c] for c in region_codes if c in regions),
         contact=contact,

@@ -18,7 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .privacy import KEY_FILE, AddressMatcher, Scrubber, find_records, own_part
+from .privacy import (
+    KEY_FILE,
+    AddressMatcher,
+    Scrubber,
+    canonical_address,
+    find_records,
+    hide_others,
+    own_part,
+)
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -32,6 +40,9 @@ SECTIONS: dict[str, str] = {
     "received": "Files received from the person or holding their answer",
     "practices": "Practices where the person is the contact or is named",
     "decisions": "Review decisions and reviewers' notes that name the person",
+    "contact_problems": "Rows of a contact list that could not be imported",
+    "fetched": "Notes kept on messages read from the mailbox",
+    "files": "Other files under outputs/ that hold the address",
     "erasures": "Erasures done",
 }
 
@@ -39,6 +50,8 @@ _NOUNS = {"contacts": ("contact", "contacts"), "messages": ("message", "messages
           "bounces": ("bounce", "bounces"), "received": ("received file", "received files"),
           "practices": ("practice", "practices"),
           "decisions": ("review decision", "review decisions"),
+          "contact_problems": ("contact-list row", "contact-list rows"),
+          "fetched": ("mailbox note", "mailbox notes"), "files": ("file", "files"),
           "erasures": ("erasure", "erasures")}
 
 
@@ -105,6 +118,10 @@ def person_report(workspace: Workspace, email: str, *, session: Session) -> Pers
         """The text shows the address, a name or a phone number of the person."""
         return isinstance(text, str) and bool(text) and scrubber.text(text) != text
 
+    def names_person_in_notes(text: Any) -> bool:
+        """A reviewers' note on the person's own practice names them (a first name alone too)."""
+        return isinstance(text, str) and bool(text) and scrubber.notes(text) != text
+
     report = PersonReport(email=email.strip())
     # A contact-list row naming several people gave each their own contact with the whole
     # cells: only the person's part of the name and phone is theirs to see.
@@ -119,9 +136,59 @@ def person_report(workspace: Workspace, email: str, *, session: Session) -> Pers
     report.sections["bounces"] = _bounces(session, matcher)
     report.sections["received"] = _received(session, matcher, records)
     report.sections["practices"] = _practices(session, records, names_person)
-    report.sections["decisions"] = _decisions(session, names_person)
+    report.sections["decisions"] = _decisions(session, names_person, names_person_in_notes,
+                                              records.practice_ids)
+    report.sections["contact_problems"] = _contact_problems(session, matcher)
+    report.sections["fetched"] = _fetched(session, matcher)
+    report.sections["files"] = _files(workspace, session, matcher)
     report.sections["erasures"] = _erasures(workspace, session, email)
+    # Texts that others are in too (an auto-reply naming a colleague, an SMTP answer, a
+    # contact-list row): the person sees their own part, not the others' addresses or numbers.
+    for rows in report.sections.values():
+        for row in rows:
+            for key in _FREE_TEXTS.intersection(row):
+                row[key] = hide_others(row[key], matcher, records.phones)
     return report
+
+
+#: The fields of a report row that hold free text (others may be in it).
+_FREE_TEXTS = {"detail", "text", "reason", "comment", "server_answer", "error", "bounce_reason"}
+
+
+def _contact_problems(session: Session, matcher: AddressMatcher) -> list[dict[str, Any]]:
+    from sqlmodel import col, select
+
+    from .db.models import ContactProblem
+
+    return [{"file": p.source_file, "row": p.source_row, "problem": p.kind, "text": p.text,
+             "reason": p.reason, "noted": _time(p.created_at)}
+            for p in session.exec(select(ContactProblem).order_by(col(ContactProblem.id)))
+            if matcher.mentions(p.text) or matcher.mentions(p.reason)]
+
+
+def _fetched(session: Session, matcher: AddressMatcher) -> list[dict[str, Any]]:
+    from sqlmodel import col, select
+
+    from .db.models import FetchedMessage
+
+    return [{"folder": f.folder, "uid": f.uid, "outcome": f.outcome, "detail": f.detail,
+             "read": _time(f.finished_at or f.claimed_at)}
+            for f in session.exec(select(FetchedMessage).order_by(col(FetchedMessage.id)))
+            if matcher.mentions(f.detail)]
+
+
+def _files(workspace: Workspace, session: Session, matcher: AddressMatcher) -> list[dict[str, Any]]:
+    """The files under outputs/ (message copies, reports, review workbooks) that show the
+    address; received files are listed above, the site is what the practices section says."""
+    from sqlmodel import select
+
+    from .db.models import ReceivedFile
+    from .privacy import files_showing
+
+    root = workspace.root.resolve()
+    received = {(root / r.stored_path).resolve() for r in session.exec(select(ReceivedFile))}
+    return [{"file": name} for name in files_showing(workspace, matcher)
+            if (root / name).resolve() not in received]
 
 
 def _messages(session: Session, matcher: AddressMatcher) -> list[dict[str, Any]]:
@@ -149,14 +216,20 @@ def _bounces(session: Session, matcher: AddressMatcher) -> list[dict[str, Any]]:
 def _received(session: Session, matcher: AddressMatcher, records: Any) -> list[dict[str, Any]]:
     from sqlmodel import col, select
 
-    from .db.models import ReceivedFile
+    from .db.models import ReceivedFile, Submission
 
     theirs = {s.received_file_id for s in records.submissions}
+    # An answer of someone else's that shows the address: the person filled in the form for
+    # the contact, or is named beside them.
+    showing = {s.received_file_id for s in session.exec(select(Submission))
+               if s.received_file_id not in theirs and matcher.mentions(s.raw)}
     return [{"file": r.original_name, "format": r.format, "received": _time(r.received_at),
              "from_the_person": bool(r.sender and matcher.mentions(r.sender)),
+             "holds": "their answer" if r.id in theirs else "their address in an answer"
+             if r.id in showing else None,
              "stored_as": Path(r.stored_path).name}
             for r in session.exec(select(ReceivedFile).order_by(col(ReceivedFile.id)))
-            if r.id in theirs or (r.sender and matcher.mentions(r.sender))]
+            if r.id in theirs or r.id in showing or (r.sender and matcher.mentions(r.sender))]
 
 
 _TEXTS = ("title", "goal", "summary", "implementation", "resources", "experiences", "benefits",
@@ -195,20 +268,25 @@ def _practices(session: Session, records: Any, names_person: Any) -> list[dict[s
     return rows
 
 
-def _decisions(session: Session, names_person: Any) -> list[dict[str, Any]]:
+def _decisions(session: Session, names_person: Any, names_person_in_notes: Any,
+               own: set[int]) -> list[dict[str, Any]]:
     from sqlmodel import col, select
 
     from .db.models import Practice, ReviewDecision
 
+    def named(practice_id: int | None, text: Any) -> bool:
+        # On the person's own practice a note naming them by first name alone is theirs too.
+        return bool(names_person_in_notes(text) if practice_id in own else names_person(text))
+
     rows = [{"practice": d.practice_id, "decision": d.decision, "comment": d.comment,
              "corrected_title": d.corrected_title, "decided": _time(d.decided_at)}
             for d in session.exec(select(ReviewDecision).order_by(col(ReviewDecision.id)))
-            if names_person(d.comment) or names_person(d.corrected_title)]
+            if named(d.practice_id, d.comment) or named(d.practice_id, d.corrected_title)]
     # The reviewers' note and corrected title kept on the practice itself (forget cleans them).
     for practice in session.exec(select(Practice).order_by(col(Practice.id))):
         for label, text in (("reviewers' note", practice.reviewer_comment),
                             ("corrected title", practice.corrected_title)):
-            if names_person(text):
+            if named(practice.id, text):
                 rows.append({"practice": practice.id, "decision": label, "comment": text,
                              "decided": None})
     return rows
@@ -223,7 +301,7 @@ def _erasures(workspace: Workspace, session: Session, email: str) -> list[dict[s
     if not key_path.exists():  # no erasure was ever done here (and reading makes no key)
         return []
     key = key_path.read_bytes().strip()
-    digest = hmac.new(key, email.strip().casefold().encode(), hashlib.sha256).hexdigest()
+    digest = hmac.new(key, canonical_address(email).encode(), hashlib.sha256).hexdigest()
     return [{"erased": _time(e.erased_at), "places": sum(e.counts.values())}
             for e in session.exec(select(Erasure).where(Erasure.subject_hash == digest))]
 

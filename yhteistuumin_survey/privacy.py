@@ -88,10 +88,15 @@ _VERSION_TEXTS = ("title", "goal", "summary", "implementation", "resources", "ex
 #: Characters that may stand in the local part of an address: the one before a match must
 #: not be one of them, or the match is the tail of a longer address.
 _LOCAL_CHARS = r"[\w.!#$%&'*+/=?^`{|}~-]"
-_AT = r"(?:\s*(?:@|\(at\)|\[at\]|\{at\})\s*|\s+at\s+)"
+_AT = r"(?:\s*(?:@|\(at\)|\[at\]|\{at\})\s*|\s+at\s+|%40)"
+#: The query keys an address is given by in a link ("?email=…", "&to=…").
+_QUERY_KEYS = "|".join(rf"(?<=[?&]{key}=)" for key in ("email", "mail", "to", "sahkoposti",
+                                                        "e-mail", "epost"))
 #: Any address, to tell whether a file also holds someone else's data.
 _ANY_ADDRESS = re.compile(r"(?<![\w.+-])[\w.+-]+(?:@|\(at\)|\[at\])[\w-]+(?:\.[\w-]+)+",
                           re.IGNORECASE)
+#: What every address in any of its spellings holds (a quick test before the slow pattern).
+_AT_SIGN = re.compile(r"@|\((?i:at)\)|\[(?i:at)\]")
 #: Headers whose values look like addresses but name messages or hosts, not people.
 _NOT_PEOPLE_HEADERS = {"message-id", "in-reply-to", "references", "received", "dkim-signature",
                        "x-yhteistuumin-token", "list-unsubscribe", "content-id"}
@@ -99,6 +104,47 @@ _MAX_SCAN = 200_000_000
 
 
 # --- the one matcher ---------------------------------------------------------------------
+
+
+def _domain_forms(domain: str) -> list[str]:
+    """Return a domain as written and in its other form: an internationalised domain in
+    Unicode ("äänekoski.fi") and as DNS spells it ("xn--nekoski-4waa.fi")."""
+    forms = [domain]
+    try:
+        if not domain.isascii():
+            forms.append(domain.encode("idna").decode("ascii"))
+        elif "xn--" in domain.casefold():
+            forms.append(domain.casefold().encode("ascii").decode("idna"))
+    except UnicodeError:
+        pass
+    return forms
+
+
+def canonical_address(email: str) -> str:
+    """Return an address as one person's key: letter case folded, its domain in Unicode
+    (what the keyed hash of an erasure is taken of)."""
+    local, _, domain = email.strip().rpartition("@")
+    return f"{local}@{_domain_forms(domain)[-1] if domain.isascii() else domain}".casefold()
+
+
+#: An address with a display name ("Maija M" <maija@…>), a comment (maija@… (Maija)) or the end
+#: of a sentence after it: the address inside is the value.
+_DISPLAY_FORM = re.compile(r'(?:"[^"]*"|[^<>@,;"]*)\s*<\s*(?P<a>[^<>\s]+)\s*>'
+                           r"|(?P<b>[^\s()]+)\s*\([^()@]*\)|(?P<c>\S+?)[.,;:]")
+
+
+_LOCAL_TAIL = re.compile(r"[\w.+-]+\Z")
+_DOMAIN_HEAD = re.compile(r"[\w-]+(?:\.[\w-]+)+")
+
+
+def _addresses(text: str) -> Iterable[str]:
+    """Yield what :data:`_ANY_ADDRESS` finds in ``text``, found from each "@" (or "(at)")
+    outwards: the pattern itself, searched from every word, is slow on a long text."""
+    for at in _AT_SIGN.finditer(text):
+        local = _LOCAL_TAIL.search(text, max(0, at.start() - 200), at.start())
+        domain = _DOMAIN_HEAD.match(text, at.end())
+        if local and domain and (local.start() == 0 or local.start() > at.start() - 200):
+            yield local.group(0) + at.group(0) + domain.group(0)
 
 
 class AddressMatcher:
@@ -111,21 +157,46 @@ class AddressMatcher:
             raise InputError(f"{email!r}: not an email address; give the person's address, "
                              "e.g. etunimi.sukunimi@kunta.fi")
         self.address = email.casefold()
+        #: Every form of the address holds its local part as written: a text without it
+        #: need not be searched (the pattern, a look-behind first, is searched slowly).
+        self.local: str | None = local.casefold()
+        domains = "|".join(re.escape(form) for form in _domain_forms(domain))
+        end = r"(?![\w-]|\.[\w-])"
+        # Also as a URL's query value, where "=" comes before it: percent-encoded after any
+        # key ("?to=maija%40kunta.fi"), as typed after the usual ones ("&email=maija@…").
         self.pattern = re.compile(
-            rf"(?<!{_LOCAL_CHARS}){re.escape(local)}{_AT}{re.escape(domain)}(?![\w-]|\.[\w-])",
-            re.IGNORECASE)
+            rf"(?<!{_LOCAL_CHARS}){re.escape(local)}{_AT}(?:{domains}){end}"
+            rf"|(?<==){re.escape(local)}%40(?:{domains}){end}"
+            rf"|(?:{_QUERY_KEYS}){re.escape(local)}@(?:{domains}){end}", re.IGNORECASE)
+
+    @classmethod
+    def nothing(cls) -> AddressMatcher:
+        """A matcher that finds no address (for names and phones alone)."""
+        matcher = cls.__new__(cls)
+        matcher.address, matcher.pattern, matcher.local = "", re.compile(r"(?!)"), None
+        return matcher
+
+    def could_be_in(self, text: str) -> bool:
+        """Tell whether ``text`` may hold the address (its local part is in it)."""
+        return self.local is not None and self.local in text.casefold()
 
     def is_address(self, value: Any) -> bool:
         """Tell whether ``value`` is the address itself (maybe in angle brackets or mailto:)."""
         if not isinstance(value, str):
             return False
-        text = value.strip().strip("<>").removeprefix("mailto:").strip()
+        text = value.strip()
+        display = _DISPLAY_FORM.fullmatch(text)
+        if display:
+            text = display.group("a") or display.group("b") or display.group("c")
+        text = text.strip("<>").strip()
+        if text[:7].casefold() == "mailto:":
+            text = text[7:].partition("?")[0]
         return bool(self.pattern.fullmatch(text))
 
     def mentions(self, value: Any) -> bool:
         """Tell whether a text, or any string inside a JSON value, holds the address."""
         if isinstance(value, str):
-            return self.pattern.search(value) is not None
+            return self.could_be_in(value) and self.pattern.search(value) is not None
         if isinstance(value, list | tuple):
             return any(self.mentions(item) for item in value)
         if isinstance(value, dict):
@@ -134,16 +205,18 @@ class AddressMatcher:
 
     def mentions_bytes(self, data: bytes) -> bool:
         """Tell whether raw bytes show the address (as UTF-8/Latin-1 text or UTF-16, as .msg)."""
-        if self.pattern.search(data.decode("latin-1")):
-            return True
-        return self.pattern.search(data.decode("utf-16-le", errors="ignore")) is not None
+        if self.local is None:
+            return False
+        if self.local.encode("utf-8") in data.lower() or not self.local.isascii():
+            if self.mentions(data.decode("latin-1")):
+                return True
+        return self.mentions(data.decode("utf-16-le", errors="ignore"))
 
     def others(self, text: str, ignore: Iterable[str] = ()) -> set[str]:
         """Return the addresses in ``text`` that are not this one (nor in ``ignore``)."""
         skip = {address.casefold() for address in ignore}
         found = set()
-        for match in _ANY_ADDRESS.finditer(text):
-            value = match.group(0)
+        for value in _addresses(text):
             folded = re.sub(r"\(at\)|\[at\]", "@", value.casefold())
             if self.is_address(value) or folded in skip or folded.endswith("@invalid"):
                 continue
@@ -151,10 +224,10 @@ class AddressMatcher:
         return found
 
 
-#: Finnish case endings a name takes in running text ("Maija Meikäläiseltä" aside: a stem that
-#: changes is not followed), and the colon forms of foreign names ("Smith:lle").
+#: Finnish case endings a name takes in running text, the colon forms of foreign names
+#: ("Smith:lle") and the Swedish genitive ("Anna Eks").
 _NAME_ENDINGS = (r"(?::?(?:n|a|ä|ta|tä|lla|llä|lta|ltä|lle|ssa|ssä|sta|stä|na|nä|ksi|han|hen|"
-                 r"hin|hun|hyn|hön|ni|nsa|nsä|kin))?")
+                 r"hin|hun|hyn|hön|ni|nsa|nsä|kin|s))?")
 
 
 #: The forms of a surname in -nen, whose stem is -se-/-s- in every case but the first
@@ -163,26 +236,63 @@ _NEN_ENDINGS = (r"(?:nen(?::?(?:kin|han|hän))?|s(?:e(?:n|ssa|ssä|sta|stä|en|l
                 r"lle|na|nä|ksi|t|nsa|nsä|kin)?|t[aä]|ten|i(?:a|ä|en|in|lla|llä|lle|lta|ltä|"
                 r"ssa|ssä|sta|stä|na|nä|ksi)))")
 
+_VOWELS = "aeiouyäöå"
+#: Consonant gradation, strong to weak, of the consonants before a stem's last vowel
+#: ("Mäke-" → "Mäe-", "Korve-" ← "Korpi", "Lahde-" ← "Lahti", "Lukka" → "Lukan").
+_WEAK_GRADES = (("kk", "k"), ("pp", "p"), ("tt", "t"), ("nk", "ng"), ("mp", "mm"), ("nt", "nn"),
+                ("lt", "ll"), ("rt", "rr"), ("ht", "hd"), ("lp", "lv"), ("rp", "rv"), ("k", ""),
+                ("p", "v"), ("t", "d"))
+
+
+def _weak_grade(stem: str) -> str | None:
+    """Return the weak grade of a stem ending in a consonant (or two) and a vowel, or None."""
+    body, vowel = stem[:-1], stem[-1]
+    for strong, weak in _WEAK_GRADES:
+        before = body[:-len(strong)]
+        if body.casefold().endswith(strong) and before and before[-1].casefold() in _VOWELS:
+            return before + weak + vowel
+    return None
+
+
+def _surname_forms(last: str) -> str:
+    """Return a pattern for a surname (not one in -nen) in its Finnish cases.
+
+    A name ending in a consonant takes a linking i ("Lindroosille", "Ekin", "Marinia"); one in
+    -i mostly has an e-stem ("Niemelle", "Mäkeä", "Mäen", "Lahdelle"); a stem whose last
+    consonants grade takes its weak form too ("Lukka" → "Lukan").
+    """
+    folded = last.casefold()
+    if folded[-1] not in _VOWELS:
+        cases = r"n|a|ä|ta|tä|lla|llä|lta|ltä|lle|ssa|ssä|sta|stä|na|nä|ksi|in|ni|nsa|nsä"
+        return rf"{re.escape(last)}(?:[i:](?:{cases})(?:kin)?|:?(?:kin|han|hän)|s|')?"
+    stems = [last]
+    if folded.endswith("i") and len(folded) > 3:
+        stems.append(last[:-1] + "e")
+    stems += [weak for weak in (_weak_grade(stem) for stem in list(stems)) if weak]
+    alternatives = "|".join(re.escape(stem) for stem in dict.fromkeys(stems))
+    return rf"(?:{alternatives}){_NAME_ENDINGS}"
+
 
 def name_pattern(name: str) -> re.Pattern[str]:
-    """Return a pattern for a full name as a whole, any spacing, with Finnish case endings
-    (a surname in -nen in all its forms)."""
+    """Return a pattern for a name as a whole, any spacing, its last word in its Finnish cases
+    (a surname in -nen in all its forms; see :func:`_surname_forms` for the others)."""
     words = name.split()
     last = words[-1]
-    if len(words) > 1 and len(last) > 4 and last.casefold().endswith("nen"):
-        parts = r"\s+".join(re.escape(part) for part in words[:-1])
-        return re.compile(rf"(?<!\w){parts}\s+{re.escape(last[:-3])}{_NEN_ENDINGS}(?!\w)",
-                          re.IGNORECASE)
-    parts = r"\s+".join(re.escape(part) for part in words)
-    return re.compile(rf"(?<!\w){parts}{_NAME_ENDINGS}(?!\w)", re.IGNORECASE)
+    if len(last) > 4 and last.casefold().endswith("nen"):
+        forms = f"{re.escape(last[:-3])}{_NEN_ENDINGS}"
+    else:
+        forms = _surname_forms(last)
+    head = "".join(rf"{re.escape(part)}\s+" for part in words[:-1])
+    return re.compile(rf"(?<!\w){head}{forms}(?!\w)", re.IGNORECASE)
 
 
 class _Scrubber:
     """Replace the address, and the person's names and phones, inside texts."""
 
-    def __init__(self, matcher: AddressMatcher, replacement: str):
+    def __init__(self, matcher: AddressMatcher, replacement: str, erased: str = ERASED):
         self.matcher = matcher
         self.replacement = replacement
+        self.erased = erased
         self.names: set[str] = set()
         self.phones: set[str] = set()
 
@@ -191,6 +301,23 @@ class _Scrubber:
         # would also erase ordinary words.
         if isinstance(name, str) and len(name.split()) >= 2 and len(name.strip()) >= 5:
             self.names.add(" ".join(name.split()))
+            words = name.split()
+            if len(words) == 2:
+                # Lists put the surname first ("VIRTANEN LIISA"); texts the other way round.
+                self.names.add(f"{words[1]} {words[0]}")
+
+    def name_words(self) -> set[str]:
+        """Each word of the person's names (a first name alone: "soitin Maijalle")."""
+        return {word for name in self.names for word in name.split()
+                if len(word) >= 3 and not word.endswith(".")}
+
+    def notes(self, text: str) -> str:
+        """Return a note on the person's own practice without them: as :meth:`text`, and any
+        word of their name alone too (a reviewer writes "soitin Maijalle")."""
+        result = self.text(text)
+        for word in sorted(self.name_words(), key=len, reverse=True):
+            result = name_pattern(word).sub(self.erased, result)
+        return result
 
     def add_phone(self, phone: Any) -> None:
         digits = re.sub(r"\D", "", str(phone or ""))
@@ -199,19 +326,21 @@ class _Scrubber:
 
     def address(self, text: str) -> str:
         """Return ``text`` with only the address replaced (for rows that are not the person's)."""
+        if not self.matcher.could_be_in(text):
+            return text
         return self.matcher.pattern.sub(self.replacement, text)
 
     def text(self, text: str) -> str:
         """Return ``text`` with the address, the names and the phone numbers replaced."""
         result = self.address(text)
         for name in sorted(self.names, key=len, reverse=True):
-            result = name_pattern(name).sub(ERASED, result)
+            result = name_pattern(name).sub(self.erased, result)
         for digits in sorted(self.phones, key=len, reverse=True):
             # The national digits with the usual separators: "040 123 4567", "+358-40-1234567".
             core = digits[3:] if digits.startswith("358") else digits.lstrip("0")
             pattern = (r"(?<![\d+])(?:\+\s*358|00\s*358|0)?[\s\-()]*"
                        + r"[\s\-()]*".join(core) + r"(?!\d)")
-            result = re.sub(pattern, ERASED, result)
+            result = re.sub(pattern, self.erased, result)
         return result
 
     def value(self, value: Any, *, whole: bool = True) -> Any:
@@ -227,6 +356,65 @@ class _Scrubber:
 
 #: The scrubber, for ``person`` (what it shows is what ``forget`` would take out).
 Scrubber = _Scrubber
+
+_NON_DIGITS = re.compile(r"\D+")
+#: A run of digits that can be a phone number inside a contact text.
+_PHONE_LIKE = re.compile(r"(?<![\w+])\+?\d[\d\s\-()]{4,}\d(?!\w)")
+
+
+def hide_others(text: Any, matcher: AddressMatcher, phones: Iterable[str],
+                label: str = "[toisen henkilön tieto]") -> Any:
+    """Return ``text`` with every address but the person's, and every phone number but
+    theirs, replaced by ``label`` (what ``person`` shows of a text others are in too)."""
+    if not isinstance(text, str) or not text:
+        return text
+    own = {re.sub(r"\D", "", phone)[-7:] for phone in phones}
+    text = _ANY_ADDRESS.sub(lambda m: m.group(0) if matcher.is_address(m.group(0)) else label,
+                            text)
+    return _PHONE_LIKE.sub(lambda m: m.group(0) if _NON_DIGITS.sub("", m.group(0))[-7:] in own
+                           else label, text)
+
+
+def contact_hider(name: str | None, email: str | None, phone: str | None,
+                  text: str | None, label: str) -> Callable[[str], str]:
+    """Return what hides one contact's details inside the texts of a card published without
+    their consent: their addresses (the contact's own and those in its contact text), their
+    phone numbers and their name (in its cases, either word order) become ``label``.
+
+    Other addresses and numbers in the texts (a library's desk, a booking line) stay.
+    """
+    found = sorted({re.sub(r"\s*(?:\(at\)|\[at\])\s*", "@", m.group(0))
+                    for m in _ANY_ADDRESS.finditer(" ".join(filter(None, (email, text))))})
+    people = _Scrubber(AddressMatcher.nothing(), label, label)
+    people.add_name(name)
+    for number in [phone, *_PHONE_LIKE.findall(text or "")]:
+        people.add_phone(number)
+    # What any of it shows for sure, to pass over the many texts that quote none of it: an
+    # address's local part, a name's first word (only the last one is inflected), a phone
+    # number's last four digits. The patterns are made for the first text that does.
+    words = {address.rpartition("@")[0].casefold() for address in found}
+    words |= {full.split()[0].casefold() for full in people.names}
+    tails = {digits[-4:] for digits in people.phones}
+    scrubbers: list[_Scrubber] = []
+
+    def hide(value: str) -> str:
+        folded = value.casefold()
+        digits = _NON_DIGITS.sub("", value) if tails else ""
+        if not any(word in folded for word in words) and not any(
+                tail in digits for tail in tails):
+            return value
+        if not scrubbers:
+            for address in found:
+                try:
+                    scrubbers.append(_Scrubber(AddressMatcher(address), label, label))
+                except InputError:
+                    continue
+            scrubbers.append(people)
+        for scrubber in scrubbers:
+            value = scrubber.text(value)
+        return value
+
+    return hide
 
 
 # --- result ------------------------------------------------------------------------------
@@ -252,6 +440,8 @@ class ErasureResult:
     recorded: bool = False
     #: Files outside outputs/ that still hold the address (the coordinator's own inputs).
     left: list[str] = field(default_factory=list)
+    #: Files outside outputs/ forget could not look into: path → why (unreadable, too large).
+    unchecked: dict[str, str] = field(default_factory=dict)
     #: What may still hold the erased values, and how to clear it.
     remains: list[str] = field(default_factory=list)
 
@@ -261,8 +451,10 @@ class ErasureResult:
 
     @property
     def failed(self) -> bool:
-        """A place still holds the person and has to be seen to by hand."""
-        return any(place.kind == "files_to_check" for place in self.places) and not self.dry_run
+        """A place still holds the person, or could not be looked into, and has to be seen
+        to by hand."""
+        return (any(place.kind == "files_to_check" for place in self.places)
+                or bool(self.unchecked)) and not self.dry_run
 
     def rows(self) -> list[dict[str, Any]]:
         return [{"place": place, "changed": count} for place, count in sorted(self.counts.items())]
@@ -280,7 +472,12 @@ class ErasureResult:
             lines.append(f"Dry run: the person appears in {n} place{'' if n == 1 else 's'}; "
                          "nothing was changed.")
         else:
-            lines.append(f"Erased from {n} place{'' if n == 1 else 's'}.")
+            # A place left to be seen to by hand was not erased from: said apart.
+            left = sum(place.kind == "files_to_check" for place in self.places)
+            done = n - left
+            lines.append((f"Erased from {done} place{'' if done == 1 else 's'}" if done
+                          else "Nothing was erased") + (
+                f"; {left} left to check by hand." if left else "."))
         if self.recorded:
             lines.append(f"Recorded as erasure {self.subject_hash[:12]}… (a keyed hash, "
                          "not the address).")
@@ -289,8 +486,13 @@ class ErasureResult:
                   else f"{path}: still holds the address; it is outside outputs/, so forget "
                   "does not change it: delete it or take the person out by hand"
                   for path in self.left]
+        lines += self._unchecked_lines()
         lines += self.remains
         return lines
+
+    def _unchecked_lines(self) -> list[str]:
+        return [f"{path}: {why}, so forget could not tell whether it holds the person; "
+                "check it by hand" for path, why in self.unchecked.items()]
 
     def text(self) -> str:
         """The places and what was (or would be) done there, then the summary; the places
@@ -298,16 +500,18 @@ class ErasureResult:
         columns, rows = self.table()
         lines = [render_table(rows, columns, ["where", "would happen" if self.dry_run
                                               else "what was done"])] if rows else []
-        return "\n".join(lines + [line for line in self.summary() if "still holds" not in line])
+        warnings = set(self.warnings())
+        return "\n".join(lines + [line for line in self.summary() if line not in warnings])
 
     def warnings(self) -> list[str]:
-        return [line for line in self.summary() if "still holds" in line]
+        return [line for line in self.summary() if "still holds" in line] + \
+            self._unchecked_lines()
 
     def to_dict(self) -> dict[str, Any]:
         return {"subject_hash": self.subject_hash, "dry_run": self.dry_run,
                 "places": [{"where": p.where, "action": p.action} for p in self.places],
                 "counts": self.counts, "recorded": self.recorded, "left": self.left,
-                "remains": self.remains}
+                "unchecked": self.unchecked, "remains": self.remains}
 
 
 # --- keys --------------------------------------------------------------------------------
@@ -327,7 +531,8 @@ def _key(workspace: Workspace) -> bytes:
 
 def subject_hash(workspace: Workspace, email: str) -> str:
     """Return the keyed hash (HMAC-SHA256) of an address, as recorded in Erasure rows."""
-    return hmac.new(_key(workspace), email.strip().casefold().encode(), hashlib.sha256).hexdigest()
+    return hmac.new(_key(workspace), canonical_address(email).encode(),
+                    hashlib.sha256).hexdigest()
 
 
 def placeholder(digest: str) -> str:
@@ -396,12 +601,14 @@ def submission_is_persons(raw: Any, matcher: AddressMatcher, headings: dict[str,
     """Tell whether a raw answer is the person's: its contact address is theirs.
 
     Where no heading says which answer is the contact address, a cell holding the address and
-    nothing else counts as it; an address quoted inside a longer answer does not.
+    nothing else counts as it; an address quoted inside a longer answer does not. Where one
+    does and it is someone else's, the answer is theirs: the person only filled in the form
+    (a web form's Email column) or is named beside them.
     """
     pairs = raw_contact_values(raw, headings)
-    emails = [value for name, value in pairs if name == "contact_email"]
-    if any(matcher.is_address(value) for value in emails):
-        return True
+    emails = [value for name, value in pairs if name == "contact_email" and value]
+    if emails:
+        return any(matcher.is_address(value) for value in emails)
     return any(matcher.is_address(text) for text in _whole_values(raw))
 
 
@@ -478,11 +685,21 @@ def find_records(workspace: Workspace, matcher: AddressMatcher, *,
     contacts = [c for c in every_contact if matcher.is_address(c.email)]
     siblings = [other for c in contacts for other in contact_siblings(c, every_contact)
                 if other is not c and not matcher.is_address(other.email)]
-    submissions = [s for s in session.exec(select(Submission))
-                   if matcher.mentions(s.raw) and submission_is_persons(s.raw, matcher, headings)]
+    every_submission = list(session.exec(select(Submission)))
+    every_version = list(session.exec(select(PracticeVersion)))
+    # An answer read into a practice whose contact address is someone else's is theirs, even
+    # when it shows the person's address as an answer to an address question (a web form's
+    # Email column: who filled it in): the contact normalise chose says whose it is.
+    others_contact = {v.submission_id for v in every_version
+                      if v.contact_email and not matcher.is_address(v.contact_email)}
+    others_contact -= {v.submission_id for v in every_version
+                       if matcher.is_address(v.contact_email)}
+    submissions = [s for s in every_submission
+                   if s.id not in others_contact and matcher.mentions(s.raw)
+                   and submission_is_persons(s.raw, matcher, headings)]
     submission_ids = {s.id for s in submissions}
     versions, named = [], []
-    for v in session.exec(select(PracticeVersion)):
+    for v in every_version:
         if matcher.is_address(v.contact_email) or (
                 v.submission_id is not None and v.submission_id in submission_ids):
             versions.append(v)
@@ -491,6 +708,12 @@ def find_records(workspace: Workspace, matcher: AddressMatcher, *,
                 named.append(v)  # someone else's contact, naming the person beside them
             else:
                 versions.append(v)
+    # The answer a version of theirs was read from is theirs too where it does not show the
+    # address at all (a contact given by name, or corrected by a reviewer): its title and texts
+    # may name them. One that shows the address and was not theirs names others beside them.
+    from_versions = {v.submission_id for v in versions} - submission_ids
+    submissions += [s for s in every_submission
+                    if s.id in from_versions and not matcher.mentions(s.raw)]
     scrubber = _Scrubber(matcher, "")
     for contact in contacts:
         name, phone = own_part(contact, every_contact)
@@ -560,14 +783,19 @@ class _Run:
         if table:
             self.tables.add(table)
 
-    def scrub(self, row: Any, names: Iterable[str], *, whole: bool) -> list[str]:
-        """Scrub text fields of ``row``; return the ones that change (set only when applying)."""
+    def scrub(self, row: Any, names: Iterable[str], *, whole: bool,
+              notes: bool = False) -> list[str]:
+        """Scrub text fields of ``row``; return the ones that change (set only when applying).
+
+        ``notes``: reviewers' notes on the person's own practice, where their first name alone
+        is them too."""
         changed = []
         for name in names:
             value = getattr(row, name)
             if not value:
                 continue
-            cleaned = self.scrubber.text(value) if whole else self.scrubber.address(value)
+            cleaned = (self.scrubber.notes(value) if whole and notes
+                       else self.scrubber.text(value) if whole else self.scrubber.address(value))
             if cleaned != value:
                 changed.append(name)
                 if self.apply:
@@ -609,7 +837,7 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
         session.flush()
     _erase_files(run)
     _republish(run, republish)
-    left = _left_outside(workspace, matcher)
+    left, unchecked = _left_outside(workspace, matcher)
     counts = {place: n for place, n in sorted(run.counts.items()) if n}
     recorded = False
     if apply:
@@ -624,7 +852,7 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
                        "ingested from outside the workspace (a downloads folder, a mail "
                        "client) were not looked at: delete or clean them there.")
     return ErasureResult(subject_hash=digest, dry_run=dry_run, places=run.places, counts=counts,
-                         recorded=recorded, left=left, remains=remains)
+                         recorded=recorded, left=left, unchecked=unchecked, remains=remains)
 
 
 def _erase_contacts(run: _Run) -> None:
@@ -663,7 +891,9 @@ def _erase_versions(run: _Run) -> None:
     named = {id(v) for v in run.records.named}
     for version in run.session.exec(select(PracticeVersion)):
         whole = id(version) in persons
-        label = f"practice {version.practice_id} ({version.title or 'untitled'}), version " \
+        # The result is printed: a title naming the person is shown as it will be.
+        title = (run.scrubber.text if whole else run.scrubber.address)(version.title or "")
+        label = f"practice {version.practice_id} ({title or 'untitled'}), version " \
                 f"{version.version}"
         actions = []
         # A contact text that names others beside the person keeps the others' part.
@@ -728,6 +958,10 @@ def _erase_submissions(run: _Run) -> None:
         cleaned = run.scrubber.value(raw, whole=whole)
         if whole:
             cleaned = _blank_contact_fields(cleaned, headings or {})
+        elif run.matcher.mentions(submission.raw):
+            # Someone else's answer the person filled in (a web form's Name and Email columns):
+            # a cell that is their name or phone alone goes with their address.
+            cleaned = _blank_own_cells(cleaned, run.scrubber)
         if cleaned == submission.raw:
             continue
         received = run.session.get(ReceivedFile, submission.received_file_id)
@@ -741,12 +975,31 @@ def _erase_submissions(run: _Run) -> None:
             run.save(submission)
 
 
+def _blank_own_cells(value: Any, scrubber: _Scrubber) -> Any:
+    """Return a raw answer with every cell that is only the person's name or phone blanked."""
+    if isinstance(value, dict):
+        return {key: _blank_own_cells(item, scrubber) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_blank_own_cells(item, scrubber) for item in value]
+    if isinstance(value, str) and value.strip() and not scrubber.text(value).replace(
+            scrubber.erased, "").strip(" ,;()"):
+        return None
+    return value
+
+
 def _drop_from_contact_fields(run: _Run, raw: Any, headings: dict[str, str]) -> Any:
     """Return ``raw`` with the person's part taken out of its contact answers (see drop_person)."""
     values = [value for _, value in raw_contact_values(raw, headings) if isinstance(value, str)]
     if not any(run.matcher.mentions(value) for value in values):
         return raw
-    mapping = dict(zip(values, drop_person(list(values), run.matcher, run.scrubber), strict=True))
+    # An answer that is the address alone is a field of the person's own (who filled in the
+    # form), not a cell shared with the contact: it goes, and the contact's cells are not
+    # matched against it part by part.
+    mapping: dict[str, str | None] = {value: None for value in values
+                                      if run.matcher.is_address(value)}
+    shared = [value for value in values if value not in mapping]
+    if any(run.matcher.mentions(value) for value in shared):
+        mapping.update(zip(shared, drop_person(shared, run.matcher, run.scrubber), strict=True))
     return _map_contact_fields(raw, headings, mapping)
 
 
@@ -823,7 +1076,7 @@ def _erase_review_texts(run: _Run) -> None:
     persons = run.records.practice_ids
     for practice in run.session.exec(select(Practice)):
         scrubbed = run.scrub(practice, ("reviewer_comment", "corrected_title"),
-                             whole=practice.id in persons)
+                             whole=practice.id in persons, notes=True)
         if "corrected_title" in scrubbed:
             run.retitled.add(practice.id or 0)
         if scrubbed:
@@ -832,11 +1085,13 @@ def _erase_review_texts(run: _Run) -> None:
             run.save(practice)
     for decision in run.session.exec(select(ReviewDecision)):
         if run.scrub(decision, ("comment", "corrected_title"),
-                     whole=decision.practice_id in persons):
+                     whole=decision.practice_id in persons, notes=True):
             run.note("review_decisions", f"a review decision on practice {decision.practice_id} "
                      f"({decision.decision}, {decision.decided_at:%Y-%m-%d})",
                      "the person taken out of its comment and corrected title", "reviewdecision")
             run.save(decision)
+    if run.retitled:
+        run.tables.add("practice")
     if run.retitled and run.apply:
         # The page's address was made from the title: erasure outranks a stable URL, so the
         # next publish names the page after the cleaned title. (A statement, not the loaded
@@ -926,6 +1181,9 @@ class _Blob:
     others: set[str] = field(default_factory=set)
     #: A part shows the address but could not be opened and edited (e.g. Outlook .msg).
     opaque: bool = False
+    #: Why a part could not be looked into at all (an archive expanding beyond what forget
+    #: reads), or "".
+    unchecked: str = ""
 
 
 def scrub_blob(name: str, data: bytes, scrubber: _Scrubber, ignore: set[str],
@@ -966,8 +1224,12 @@ def _scrub_text(data: bytes, scrubber: _Scrubber, ignore: set[str], *,
         text, encoding = data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         text, encoding = data.decode("cp1252", errors="surrogateescape"), "cp1252"
+    if not force and "&#" not in text and not _AT_SIGN.search(text):
+        return _Blob(data)  # no address of anyone's in it (an entity might hide an "@")
     is_xml = text.lstrip().startswith("<")
-    plain = html.unescape(text) if is_xml else text
+    # A workbook's XML is full of entities: unescape it only where the address may be.
+    plain = (html.unescape(text) if is_xml and (force or "&#" in text
+                                                 or matcher.could_be_in(text)) else text)
     mentions = matcher.mentions(plain)
     if not mentions and not force:
         return _Blob(data, others=matcher.others(plain, ignore))
@@ -1046,9 +1308,13 @@ def _scrub_xml(text: str, scrubber: _Scrubber, ignore: set[str] | None = None,
 def _scrub_gzip(name: str, data: bytes, scrubber: _Scrubber, ignore: set[str],
                 depth: int, *, force: bool = False) -> _Blob:
     try:
-        inner = gzip.decompress(data)
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
+            inner = stream.read(_MAX_SCAN + 1)
     except (OSError, EOFError, gzip.BadGzipFile):
         return _scrub_text(data, scrubber, ignore, force=force)
+    if len(inner) > _MAX_SCAN:
+        return _Blob(data, unchecked="expands to more than the "
+                     f"{_MAX_SCAN // 1_000_000} MB forget looks into")
     blob = scrub_blob(name.removesuffix(".gz"), inner, scrubber, ignore, depth + 1, force=force)
     if blob.data != inner:
         mtime = int.from_bytes(data[4:8], "little")
@@ -1062,6 +1328,9 @@ def _scrub_zip(data: bytes, scrubber: _Scrubber, ignore: set[str], depth: int, *
                force: bool = False) -> _Blob:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
+        expanded = sum(info.file_size for info in archive.infolist())
+        if expanded > _MAX_SCAN:  # read in memory, as it is rewritten: not a 5 GB zip bomb
+            return _Blob(data, unchecked=_too_large(expanded, "expands to"))
         members = [(info, archive.read(info)) for info in archive.infolist()]
     except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError):
         mentions = scrubber.matcher.mentions_bytes(data)
@@ -1085,6 +1354,7 @@ def _scrub_zip(data: bytes, scrubber: _Scrubber, ignore: set[str], depth: int, *
         result.mentions |= blob.mentions
         result.opaque |= blob.opaque
         result.others |= blob.others
+        result.unchecked = result.unchecked or blob.unchecked
         if blob.data != content:
             changed[info.filename] = blob.data
     if changed:
@@ -1251,6 +1521,7 @@ def _scrub_part(part: Message, scrubber: _Scrubber, ignore: set[str], depth: int
     result.mentions |= blob.mentions
     result.others |= blob.others
     result.opaque |= blob.opaque
+    result.unchecked = result.unchecked or blob.unchecked
     if new == payload:
         return False
     encoding = (part.get("Content-Transfer-Encoding") or "").lower()
@@ -1268,27 +1539,127 @@ def _scrub_part(part: Message, scrubber: _Scrubber, ignore: set[str], depth: int
 
 def _erase_files(run: _Run) -> None:
     """Delete or rewrite every file under outputs/ that holds the person (the site and its
-    CMS Markdown aside: they are published again)."""
+    CMS Markdown aside: they are published again).
+
+    A link is never written through: one to a file of the workspace is that file's business,
+    one out of it is named when its target shows the address. A file forget cannot read, or
+    too large to look into, is named to be checked by hand; the erasure goes on.
+    """
     outputs = run.workspace.outputs
     if not outputs.is_dir():
         return
     received = _received_by_path(run)
     published = [folder.resolve() for folder in _published_folders(run.workspace)]
     for path in sorted(outputs.rglob("*")):
-        if (not path.is_file() or path.name == KEY_FILE
-                or any(_inside(path, folder) for folder in published)):
+        if path.name == KEY_FILE or any(_inside(path, folder) for folder in published):
             continue
-        if path.stat().st_size > _MAX_SCAN or _is_database(path):
+        shown = path.relative_to(run.workspace.root).as_posix()
+        if path.is_symlink():
+            _note_link(run, path, shown)
             continue
-        resolved = path.resolve()
-        linked = received.get(resolved)
+        if not path.is_file() or _is_database(path):
+            continue
+        data, problem = _read_for_scan(path, run.matcher)
+        if data is None:
+            if problem:
+                run.note("files_to_check", f"{shown}: {problem}", "left as it is: forget "
+                         "could not look into it; check it for the person by hand")
+            continue
+        linked = received.get(path.resolve())
         # A received file holding the person's answer is theirs: names and phones go from it
         # even where the address is not beside them.
-        blob = scrub_blob(path.name, path.read_bytes(), run.scrubber, run.ignore,
+        blob = scrub_blob(path.name, data, run.scrubber, run.ignore,
                           force=linked is not None and linked[0])
+        if blob.unchecked:
+            run.note("files_to_check", f"{shown}: {blob.unchecked}", "left as it is: forget "
+                     "could not look into it; check it for the person by hand")
+            continue
         if not (linked is not None and linked[0]) and not blob.mentions:
             continue
-        _settle_file(run, path, blob, linked)
+        try:
+            _settle_file(run, path, blob, linked)
+        except OSError as exc:
+            run.note("files_to_check", f"{shown}: could not be changed ({_os_reason(exc)})",
+                     "left as it is: take the person out by hand")
+
+
+def files_showing(workspace: Workspace, matcher: AddressMatcher) -> list[str]:
+    """Return the files under outputs/ that show the address (for ``person``): the site and
+    its CMS Markdown, the database and links aside; a file too large to read whole is
+    streamed."""
+    outputs = workspace.outputs
+    if not outputs.is_dir():
+        return []
+    published = [folder.resolve() for folder in _published_folders(workspace)]
+    scrubber = _Scrubber(matcher, "")
+    found = []
+    for path in sorted(outputs.rglob("*")):
+        if (path.is_symlink() or not path.is_file() or path.name == KEY_FILE
+                or _is_database(path) or any(_inside(path, folder) for folder in published)):
+            continue
+        data, problem = _read_for_scan(path, matcher)
+        if problem.endswith("shows the address") or (
+                data is not None and scrub_blob(path.name, data, scrubber, set()).mentions):
+            found.append(path.relative_to(workspace.root).as_posix())
+    return found
+
+
+def _os_reason(exc: OSError) -> str:
+    return (exc.strerror or type(exc).__name__).lower()
+
+
+def _too_large(size: int, what: str = "is") -> str:
+    return f"{what} {size / 1_000_000:,.0f} MB, more than the {_MAX_SCAN // 1_000_000} MB " \
+           "forget looks into"
+
+
+def _read_for_scan(path: Path, matcher: AddressMatcher) -> tuple[bytes | None, str]:
+    """Return a file's bytes to scrub, or None and why not ("" when there is nothing to do).
+
+    A file over the limit is not read whole: it is streamed for the address, and named only
+    when it shows it (or is an archive, whose inside cannot be streamed).
+    """
+    try:
+        size = path.stat().st_size
+        if size <= _MAX_SCAN:
+            return path.read_bytes(), ""
+        with path.open("rb") as stream:
+            head = stream.read(4)
+            if head[:2] == b"\x1f\x8b" or head == b"PK\x03\x04":
+                return None, _too_large(size, "is an archive of")
+            stream.seek(0)
+            tail = b""
+            while chunk := stream.read(16_000_000):
+                if matcher.mentions_bytes(tail + chunk):
+                    return None, _too_large(size) + "; it shows the address"
+                tail = chunk[-2000:]
+    except OSError as exc:
+        return None, f"could not be read ({_os_reason(exc)})"
+    return None, ""
+
+
+def _note_link(run: _Run, path: Path, shown: str) -> None:
+    """Name a link under outputs/ to a file outside the workspace that shows the address."""
+    target = _outside_target(run.workspace, path)
+    if target is None:
+        return
+    data, problem = _read_for_scan(target, run.matcher)
+    if problem or (data is not None and scrub_blob(target.name, data, run.scrubber,
+                                                     run.ignore).mentions):
+        run.note("files_to_check", f"{shown} (a link to a file outside the workspace, "
+                 f"{target})", "left as it is: forget does not change files outside the "
+                 "workspace; take the person out of it by hand")
+
+
+def _outside_target(workspace: Workspace, path: Path) -> Path | None:
+    """Return where a link leads when that is a file outside the workspace, else None."""
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):  # dangling, or a loop
+        return None
+    if _inside(target, workspace.root.resolve()) or _inside(target, workspace.outputs.resolve()):
+        return None
+    return target if target.is_file() else None
 
 
 def _settle_file(run: _Run, path: Path, blob: _Blob, linked: tuple[bool, bool] | None) -> None:
@@ -1403,24 +1774,42 @@ def _shows_person(run: _Run, path: Path) -> bool:
     return blob.mentions or blob.data != data
 
 
-def _left_outside(workspace: Workspace, matcher: AddressMatcher) -> list[str]:
+def _left_outside(workspace: Workspace,
+                  matcher: AddressMatcher) -> tuple[list[str], dict[str, str]]:
     """Name the coordinator's own files in the workspace, outside outputs/, that still hold the
     address (not ours to edit): the contact list under recipients/, and the folders the
-    answers were saved in before ingest (an inbox/ of saved emails and questionnaires)."""
-    left = []
+    answers were saved in before ingest (an inbox/ of saved emails and questionnaires).
+
+    Also return the files it could not look into (unreadable, too large), with why. A link
+    is not followed into a folder; a link to a file outside the workspace is named (with
+    where it leads) when that file shows the address.
+    """
+    left, unchecked = [], {}
     root = workspace.root.resolve()
     outputs = workspace.outputs.resolve()
     scrubber = _Scrubber(matcher, "")
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root)
-        if (not path.is_file() or _inside(path, outputs) or _is_database(path)
-                or any(part.startswith(".") or part == "__pycache__" for part in relative.parts)
-                or path.stat().st_size >= _MAX_SCAN):
+        shown = relative.as_posix()
+        if any(part.startswith(".") or part == "__pycache__" for part in relative.parts):
             continue
-        if scrub_blob(path.name, path.read_bytes(), scrubber, set()).mentions:
-            left.append(relative.as_posix())
+        target: Path | None = path
+        if path.is_symlink():
+            target = _outside_target(workspace, path)
+            if target is not None:
+                shown = f"{shown} (a link to a file outside the workspace, {target})"
+        if (target is None or not target.is_file() or _inside(path.parent, outputs)
+                or _is_database(path)):
+            continue
+        data, problem = _read_for_scan(target, matcher)
+        blob = scrub_blob(path.name, data, scrubber, set()) if data is not None else None
+        if problem.endswith("shows the address") or (blob and blob.mentions
+                                                      and not blob.unchecked):
+            left.append(shown)
+        elif problem or (blob and blob.unchecked):
+            unchecked[shown] = problem or (blob.unchecked if blob else "")
     # The contact list first: it is the one that brings the person back.
-    return sorted(left, key=lambda name: (not name.startswith("recipients/"), name))
+    return sorted(left, key=lambda name: (not name.startswith("recipients/"), name)), unchecked
 
 
 # --- the database forgets --------------------------------------------------------------------
