@@ -167,6 +167,14 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def cannot_connect(engine: Engine, exc: Any) -> DatabaseError:
+    """The one line for a database that refused to open: what the fault boundary says of a
+    read-only, locked, damaged or unopenable SQLite file (a server that cannot be reached is
+    "cannot connect" with the driver's reason)."""
+    from ..faults import database_fault
+
+    known = database_fault(exc, database=database_label(engine.url))
+    if known is not None and engine.dialect.name == "sqlite":
+        return DatabaseError(known)
     reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
     return DatabaseError(f"{describe_url(str(engine.url))}: cannot connect: {reason}; "
                          "check the database URL (--db / YHTEISTUUMIN_DB) and that the "
