@@ -87,3 +87,68 @@ def test_a_read_only_outputs_folder_says_the_database_cannot_be_opened(
     assert line.startswith(f"Error: {database}: the database ")
     assert "server" not in line
     assert database.read_bytes() == before
+
+
+# --- kill -9 in the middle of a command, then run it again ----------------------------------------
+
+
+def killed_in(workspace, target: str, *args: str) -> int:
+    """Run ``yhteistuumin ARGS`` in a process that SIGKILLs itself when ``target`` (a function
+    ``module:name`` of the package) is called: no cleanup runs, as with ``kill -9``."""
+    import os
+    import subprocess
+    import sys
+
+    module, name = target.split(":")
+    code = (
+        "import os, signal, sys, importlib\n"
+        f"m = importlib.import_module({module!r})\n"
+        f"setattr(m, {name!r}, lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL))\n"
+        "from yhteistuumin_survey.cli import main\n"
+        f"sys.argv = ['yhteistuumin', *{list(args)!r}]\n"
+        "main()\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YHTEISTUUMIN_")}
+    done = subprocess.run([sys.executable, "-c", code], cwd=workspace.root, env=env,
+                          capture_output=True, check=False, timeout=300)
+    return done.returncode
+
+
+@pytest.fixture
+def approved(workspace):
+    """The workspace's database with two approved practices and a rejected one."""
+    from factories import make_practice
+    from publish_support import settings_for
+
+    from yhteistuumin_survey.db.engine import open_database, session_scope
+    from yhteistuumin_survey.register import ensure_register
+
+    engine = open_database(settings_for(workspace).database_url)
+    ensure_register(engine, workspace=workspace)
+    with session_scope(engine) as session:
+        make_practice(session, title="Taidetestaajat", status="approved", publish_consent=True,
+                      contact_email="anna.taide@example.fi", contact_name="Anna Taide")
+        make_practice(session, title="Kirjastokaveri", status="approved", municipalities=["853"])
+        make_practice(session, title="Hylätty", status="rejected")
+    engine.dispose()
+
+
+def test_a_first_publish_killed_half_way_is_finished_by_the_next(cli, workspace, approved,
+                                                                 tmp_path):
+    from publish_support import tree_digest
+
+    site = workspace.outputs / "site"
+    # killed after the card pages, before the search index, the list pages and the manifest
+    signal_kill = -9
+    assert killed_in(workspace, "yhteistuumin_survey.publish:build_search_index",
+                     "publish") == signal_kill
+    assert any(site.rglob("index.html"))  # half a site on disk
+
+    again = cli("publish")
+    assert again.exit_code == 0, again.output
+    clean = cli("publish", "--out", str(tmp_path / "clean"), "--cms", str(tmp_path / "cms"))
+    assert clean.exit_code == 0, clean.output
+    resumed, whole = tree_digest(site), tree_digest(tmp_path / "clean")
+    assert resumed.keys() == whole.keys()  # nothing missing, no .tmp left over
+    # byte for byte, but Pagefind's entry file, whose keys come in any order
+    assert {k: v for k, v in resumed.items() if k != "pagefind/pagefind-entry.json"} == \
+        {k: v for k, v in whole.items() if k != "pagefind/pagefind-entry.json"}

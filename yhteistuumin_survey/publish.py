@@ -1161,6 +1161,14 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
     survey = workspace_survey(workspace)
     cards = load_cards(session=session, survey=survey)
     out.mkdir(parents=True, exist_ok=True)
+    if not (out / SITE_MARKER).exists():
+        # The folder is publish's from its first file on: a first publish killed half-way
+        # leaves pages but no manifest, and the next one must finish it, not refuse the
+        # folder as someone else's. A marker without the cache's digest is no manifest:
+        # every page is rendered again (``_read_manifest``).
+        _write_if_changed(out / SITE_MARKER,
+                          (json.dumps({"about": _MARKER_TEXT.strip()}) + "\n").encode(),
+                          compare=False)
     on_disk = existing_files(out)
     cms.mkdir(parents=True, exist_ok=True)
     cms_marked = _write_if_changed(cms / CMS_MARKER,
