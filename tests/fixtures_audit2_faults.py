@@ -27,3 +27,32 @@ def make_immutable() -> Iterator[Callable[[Path], None]]:
     yield make
     for path in reversed(done):
         subprocess.run(["chattr", "-i", path], check=False)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 512 KiB tmpfs (root only; on CI a missing mount fails, never skips)."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mount)],
+                          capture_output=True, check=False)
+    if done.returncode != 0:
+        unavailable(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def fill(disk: Path) -> Path:
+    """Fill ``disk`` to the last byte with one file; return it (delete it to free the space)."""
+    import errno
+
+    filler = disk / "filler"
+    try:
+        with filler.open("wb", buffering=0) as out:
+            while True:
+                out.write(b"\0" * 4096)
+    except OSError as exc:
+        assert exc.errno == errno.ENOSPC
+    return filler

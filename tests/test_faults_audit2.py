@@ -152,3 +152,65 @@ def test_a_first_publish_killed_half_way_is_finished_by_the_next(cli, workspace,
     # byte for byte, but Pagefind's entry file, whose keys come in any order
     assert {k: v for k, v in resumed.items() if k != "pagefind/pagefind-entry.json"} == \
         {k: v for k, v in whole.items() if k != "pagefind/pagefind-entry.json"}
+
+
+# --- the disk fills up while the copy of a sent message is written -------------------------------
+
+CODES = ["091", "599", "698", "005", "009", "010", "016", "018"]  # 11 addresses
+
+
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelined", "one-at-a-time"])
+def test_a_full_disk_for_the_outbox_copy_stops_the_batch_and_leaves_nothing_uncertain(
+        sqlite_engine, settings, small_disk, monkeypatch, pipelining):
+    from collections import Counter
+
+    from fixtures_audit2_faults import fill
+    from send_support import composer, load_example_contacts, mail_server
+    from sqlmodel import Session, select
+
+    from yhteistuumin_survey import mailer
+    from yhteistuumin_survey.db.models import OutboundMessage
+    from yhteistuumin_survey.mailer import plan_round, send_round
+    from yhteistuumin_survey.smtp_auth import SmtpOptions, SmtpSession
+
+    monkeypatch.setattr(mailer, "CLAIM_BATCH", 4)  # the disk fills in the second claim
+    copies = small_disk / "sent"
+    filled: list[Path] = []
+
+    def send(session, server, compose):
+        plan = plan_round(session=session, settings=settings, kind="invite", only=CODES)
+        with SmtpSession(SmtpOptions("127.0.0.1", server.port, "none")) as transport:
+            return send_round(plan, session=session, settings=settings, compose=compose,
+                              transport=transport, sleep=lambda s: None, copies=copies)
+
+    with Session(sqlite_engine, expire_on_commit=False) as session, \
+            mail_server(pipelining=pipelining) as server:
+        load_example_contacts(session, CODES)
+        base = composer(session, settings)
+
+        def filling(planned):  # the disk is full from the 6th message composed on
+            if len(filled) == 0 and planned.address == order[5]:
+                filled.append(fill(small_disk))
+            return base(planned)
+
+        order = [m.address for m in plan_round(session=session, settings=settings,
+                                               kind="invite", only=CODES).to_send]
+        first = send(session, server, filling)
+        session.expire_all()
+        states = Counter(row.state for row in session.exec(select(OutboundMessage)))
+        sent = first.report.counts.get("sent", 0)
+        assert 0 < sent < 11, first.report.counts
+        assert states == {"sent": sent, "queued": 11 - sent}  # none uncertain, none left sending
+        assert first.stopped and "the disk is full" in first.stopped
+        assert str(copies) in first.stopped
+        assert sorted(server.recipients) == sorted(
+            row.address for row in session.exec(select(OutboundMessage))
+            if row.state == "sent")
+        kept = sorted(p.name for p in copies.iterdir())
+        assert len(kept) == sent  # one whole copy per message sent, no half one
+
+        filled[0].unlink()  # space again: the next run sends the rest, each once
+        second = send(session, server, base)
+    assert second.report.counts == {"sent": 11 - sent, "already-sent": sent}
+    assert Counter(server.recipients) == Counter(dict.fromkeys(order, 1))
+    assert len(list(copies.iterdir())) == 11

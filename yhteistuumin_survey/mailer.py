@@ -953,35 +953,53 @@ class _Batch:
         self.first_connections = first_connections
         self.fatal: SendError | None = None
         self.halt: str | None = None
+        self.unsent: list[_Claimed] = []  # claimed, never handed over: the copy failed
 
     @property
     def stopped(self) -> bool:
         return self.fatal is not None or self.halt is not None
 
-    def mark(self, item: _Claimed) -> None:
-        """Write the "handing over" mark (and every record before it) without waiting for the
-        disk, and keep the copy of the bytes about to go out."""
+    def mark(self, item: _Claimed) -> bool:
+        """Keep the copy of the bytes about to go out, then write the "handing over" mark (and
+        every record before it) without waiting for the disk.
+
+        The copy comes first: when it cannot be written (a full disk) the message does not
+        go out, the batch stops and the row is given back unsent (``unsent``), never left
+        marked as if it had gone (the next run would call it uncertain). Returns False then.
+        """
         from .db.models import utcnow
 
-        item.row.handing_at = utcnow()
-        _commit_unsynced(self.session)
         if self.copies is not None:
             planned = item.planned
             copy = self.copies / (f"{planned.municipality_code}-{planned.kind}-"
                                   f"{planned.sequence}-{item.row.id}.eml")
             try:
-                copy.write_bytes(item.message)
-            except FileNotFoundError:
-                self.copies.mkdir(parents=True, exist_ok=True)
-                copy.write_bytes(item.message)
+                try:
+                    copy.write_bytes(item.message)
+                except FileNotFoundError:
+                    self.copies.mkdir(parents=True, exist_ok=True)
+                    copy.write_bytes(item.message)
+            except OSError as exc:
+                from .faults import os_fault
+
+                copy.unlink(missing_ok=True)  # half a copy is no copy
+                self.fatal = self.fatal or SendError(
+                    f"{copy}: {os_fault(OSError(exc.errno, exc.strerror))} (the copy of "
+                    "each message is kept before it goes out; this one and the rest wait "
+                    "in the queue)")
+                self.unsent.append(item)
+                return False
+        item.row.handing_at = utcnow()
+        _commit_unsynced(self.session)
+        return True
 
     def deliver(self, item: _Claimed, first: str | Exception | None = None) -> None:
         """Settle one message: ``first`` is what a pipelined group already got for it (an
         answer or a failure); a failure that can pass is tried again one command at a time."""
         from .db.models import utcnow
 
-        if first is None or isinstance(first, TemporaryFailure):  # it may go out now
-            self.mark(item)
+        if (first is None or isinstance(first, TemporaryFailure)) and not self.mark(item):
+            return  # it may go out now, but its copy could not be kept: it does not
         status, reason, attempts, fatal, halt = _deliver(
             item.row, item.message, item.planned.address, result=self.result,
             transport=self.transport, sender=self.sender, limiter=self.limiter,
@@ -1039,7 +1057,13 @@ class _Batch:
                     continue
             if pending is not None:
                 self.limiter.wait()
-                self.mark(pending)  # with the records before it: at most one in doubt
+                # with the records before it: at most one in doubt
+                if not self.mark(pending):  # its content must not go: hang up the open DATA
+                    transport.drop()  # type: ignore[attr-defined]
+                    if following is not None:
+                        queue.appendleft(following)
+                    pending = None
+                    break
             envelope = None if following is None else (
                 self.sender, following.planned.address, len(following.message))
             group = transport.send_group(  # type: ignore[attr-defined]
@@ -1065,7 +1089,7 @@ class _Batch:
                 self.deliver(following, group.envelope_error)
         if pending is not None:
             queue.appendleft(pending)
-        return [item for item, _error in retry] + list(queue)
+        return self.unsent + [item for item, _error in retry] + list(queue)
 
 
 def _send_planned(plan: SendPlan, result: SendResult, run_id: str, *, session: Session,
