@@ -31,10 +31,10 @@ def make_immutable() -> Iterator[Callable[[Path], None]]:
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 512 KiB tmpfs (root only; on CI a missing mount fails, never skips)."""
+    """A 4 MiB tmpfs (root only; on CI a missing mount fails, never skips)."""
     mount = tmp_path / "small"
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mount)],
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)],
                           capture_output=True, check=False)
     if done.returncode != 0:
         unavailable(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")

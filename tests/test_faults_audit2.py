@@ -4,6 +4,7 @@ exit 1, no traceback, and loses nothing."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from pathlib import Path
@@ -214,3 +215,47 @@ def test_a_full_disk_for_the_outbox_copy_stops_the_batch_and_leaves_nothing_unce
     assert second.report.counts == {"sent": 11 - sent, "already-sent": sent}
     assert Counter(server.recipients) == Counter(dict.fromkeys(order, 1))
     assert len(list(copies.iterdir())) == 11
+
+
+# --- the disk fills up while the site's search index is written ---------------------------------
+
+
+def test_a_search_index_cut_short_by_a_full_disk_is_refused_and_built_again(
+        cli, workspace, approved, small_disk, monkeypatch):
+    from fixtures_audit2_faults import fill
+
+    from yhteistuumin_survey import publish
+
+    site, cms = small_disk / "site", small_disk / "cms"
+    real = publish.build_search_index
+    filled: list[Path] = []
+
+    def full_then_index(*args, **kwargs):  # the pages are written; Pagefind finds no room
+        filled.append(fill(small_disk))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(publish, "build_search_index", full_then_index)
+    line = one_error_line(cli("publish", "--out", str(site), "--cms", str(cms)))
+    # Pagefind itself exits 0 with its files empty: the site would search nothing, and the
+    # next publish would call that index unchanged
+    assert line.startswith(f"Error: {site / 'pagefind'}: the search index came out incomplete")
+    assert line.endswith("is the disk full?); free some space and publish again")
+    assert not (site / "pagefind").exists()  # nothing half made is put in place
+
+    monkeypatch.setattr(publish, "build_search_index", real)
+    filled[0].unlink()
+    again = cli("publish", "--out", str(site), "--cms", str(cms), "--format", "json")
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["search_index"] == "all"
+    assert publish.bundle_problem(site / "pagefind") is None
+
+
+def test_an_empty_search_index_left_on_disk_is_built_again(cli, workspace, approved):
+    site = workspace.outputs / "site"
+    assert cli("publish").exit_code == 0
+    (site / "pagefind" / "pagefind-entry.json").write_bytes(b"")  # as Pagefind left it
+    again = cli("publish", "--format", "json")
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["search_index"] == "all"
+    entry = json.loads((site / "pagefind" / "pagefind-entry.json").read_text())
+    assert sum(lang["page_count"] for lang in entry["languages"].values()) == 2
