@@ -259,3 +259,61 @@ def test_an_empty_search_index_left_on_disk_is_built_again(cli, workspace, appro
     assert json.loads(again.stdout)["search_index"] == "all"
     entry = json.loads((site / "pagefind" / "pagefind-entry.json").read_text())
     assert sum(lang["page_count"] for lang in entry["languages"].values()) == 2
+
+
+# --- what the coordinator reads about a message whose fate is unknown ----------------------------
+
+
+def _send_codes(session, settings, server):
+    from send_support import composer
+
+    from yhteistuumin_survey.mailer import plan_round, send_round
+    from yhteistuumin_survey.smtp_auth import SmtpOptions, SmtpSession
+
+    plan = plan_round(session=session, settings=settings, kind="invite", only=CODES[:3])
+    with SmtpSession(SmtpOptions("127.0.0.1", server.port, "none")) as transport:
+        return send_round(plan, session=session, settings=settings,
+                          compose=composer(session, settings), transport=transport,
+                          sleep=lambda s: None, backoff=0.1)
+
+
+def _reasons(result, status):
+    return {o.detail["address"]: o.reason for o in result.report.outcomes
+            if o.status == status and "address" in o.detail}
+
+
+def test_the_next_run_says_why_a_message_is_uncertain_not_that_a_run_was_killed(
+        sqlite_engine, settings):
+    import datetime as dt
+    import socket
+
+    from send_support import Faults, load_example_contacts, mail_server
+    from sqlmodel import Session, select
+
+    from yhteistuumin_survey.db.models import Contact, OutboundMessage
+
+    with Session(sqlite_engine, expire_on_commit=False) as session, \
+            mail_server(pipelining=True) as server:
+        load_example_contacts(session, CODES[:3])
+        everyone = sorted(r.email for r in session.exec(select(Contact)))
+        lost = everyone[1]
+        server.faults = Faults(drop_in_data={lost: 1})  # taken whole, no answer
+        _send_codes(session, settings, server)
+        again = _send_codes(session, settings, server)
+        assert set(_reasons(again, "uncertain")) == {lost}
+        reason = _reasons(again, "uncertain")[lost]
+        assert "no answer after the whole message was sent" in reason
+        assert "killed" not in reason and "--resend-uncertain" in reason
+
+        # A run that died after its claim, and the database restarted since: never handed
+        # over as far as anyone can tell, so the words must not say it was.
+        other = everyone[0]
+        row = session.exec(select(OutboundMessage).where(OutboundMessage.address == other)).one()
+        row.state, row.claimed_from, row.handing_at = "sending", "queued", None
+        row.claimed_by = f"{socket.gethostname()}/999999999/ab12"
+        row.claim_epoch, row.sending_at = "boot:another-boot", dt.datetime.now(dt.UTC)
+        session.commit()
+        third = _send_codes(session, settings, server)
+    reason = _reasons(third, "uncertain")[other]
+    assert reason.startswith("a run stopped after claiming it and the database restarted since")
+    assert "handed to the server" not in reason

@@ -571,8 +571,8 @@ def _report_plan(plan: SendPlan, report: Report, in_progress: dict[int, str] | N
         if message.outbox_id in in_progress:
             continue
         report.add(message.label, "uncertain",
-                   "handed to the server but not recorded (run killed?); not resent "
-                   "unless --resend-uncertain",
+                   f"{message.error or HANDING_STOPPED}; not resent unless "
+                   "--resend-uncertain (look for it in the provider's sent mail first)",
                    municipality=message.municipality_code, address=message.address,
                    kind=message.kind, sequence=message.sequence)
     from .smtp_auth import can_pass
@@ -684,6 +684,13 @@ def left_unsent(claimed_by: str | None, sending_at: dt.datetime | None,
     return claimed_from or S.queued
 
 
+#: Why a row is uncertain after a run that died (the coordinator reads it in the summary).
+HANDING_STOPPED = ("a run stopped (killed?) while handing it to the server: it may have gone "
+                   "out")
+CLAIM_IN_DOUBT = ("a run stopped after claiming it and the database restarted since (or an "
+                  "older version claimed it): whether it went out is not known")
+
+
 def recover_interrupted(*, session: Session, round_name: str,
                         now: dt.datetime | None = None) -> Recovery:
     """Settle the rows left ``sending`` by a run that died (the rule is in the module
@@ -704,7 +711,7 @@ def recover_interrupted(*, session: Session, round_name: str,
                           table.claim_epoch, table.claimed_from]
     rows = session.execute(select(*columns).where(
         col(table.round_name) == round_name, col(table.state) == S.sending)).all()
-    dead: list[Any] = []
+    dead: dict[str, list[Any]] = {}  # the reason -> rows made uncertain
     back: dict[str, list[Any]] = {}
     epoch: str | None = None
     for row_id, claimed_by, sending_at, handing_at, claim_epoch, claimed_from in rows:
@@ -716,17 +723,17 @@ def recover_interrupted(*, session: Session, round_name: str,
         state = left_unsent(claimed_by, sending_at, handing_at, claim_epoch, claimed_from,
                             epoch=epoch, now=now)
         if state is None:
-            dead.append(row_id)
+            dead.setdefault(HANDING_STOPPED if handing_at is not None else CLAIM_IN_DOUBT,
+                            []).append(row_id)
         else:
             back.setdefault(state, []).append(row_id)
-    if dead:
+    for reason, ids in dead.items():
         result = session.execute(
             update(table)
-            .where(col(table.id).in_(dead), col(table.state) == S.sending)
-            .values(state=S.uncertain, updated_at=utcnow(),
-                    error="interrupted between hand-over and record")
+            .where(col(table.id).in_(ids), col(table.state) == S.sending)
+            .values(state=S.uncertain, updated_at=utcnow(), error=reason)
         )
-        found.interrupted = int(getattr(result, "rowcount", 0) or 0)
+        found.interrupted += int(getattr(result, "rowcount", 0) or 0)
     for state, ids in back.items():
         result = session.execute(
             update(table)
@@ -1103,6 +1110,7 @@ def _send_planned(plan: SendPlan, result: SendResult, run_id: str, *, session: S
     from .tokens import ensure_tokens
 
     recovery = recover_interrupted(session=session, round_name=plan.round_name)
+    _why_uncertain(plan, session=session)
     _report_plan(plan, result.report, recovery.in_progress)
     to_send = [m for m in plan.to_send if m.outbox_id not in recovery.in_progress]
     _queue_rows(session=session, plan=plan)
@@ -1184,6 +1192,22 @@ def _send_planned(plan: SendPlan, result: SendResult, run_id: str, *, session: S
     session.commit()  # synchronous: every record on disk before the result says sent
     result.logins, result.connections = transport.logins, transport.connections
     return result
+
+
+def _why_uncertain(plan: SendPlan, *, session: Session) -> None:
+    """Give the plan's uncertain messages the reason their rows hold now: the plan was made
+    before the recovery settled the rows a dead run left (``recover_interrupted``)."""
+    from sqlmodel import col, select
+
+    from .db.models import OutboundMessage
+
+    ids = [m.outbox_id for m in plan.uncertain if m.outbox_id is not None]
+    if not ids:
+        return
+    errors = dict(session.exec(select(OutboundMessage.id, OutboundMessage.error)
+                               .where(col(OutboundMessage.id).in_(ids))).all())
+    for message in plan.uncertain:
+        message.error = errors.get(message.outbox_id) or message.error
 
 
 def _compose_one(planned: PlannedMessage, row: Any, compose: Composer, *, session: Session,
