@@ -317,3 +317,23 @@ def test_the_next_run_says_why_a_message_is_uncertain_not_that_a_run_was_killed(
     reason = _reasons(third, "uncertain")[other]
     assert reason.startswith("a run stopped after claiming it and the database restarted since")
     assert "handed to the server" not in reason
+
+
+def test_questionnaires_on_a_full_disk_say_so_in_words_and_leave_no_broken_workbook(
+        cli, workspace, small_disk):
+    from fixtures_audit2_faults import fill
+
+    folder = workspace.outputs / "questionnaires"
+    shutil.rmtree(folder, ignore_errors=True)
+    (small_disk / "q").mkdir()
+    folder.symlink_to(small_disk / "q")  # the outputs' disk, as a mount point would be
+    filler = fill(small_disk)
+    result = cli("survey", "build", "--only", "091", "--only", "049")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "Errno" not in result.output
+    assert "the disk is full; free some space and run the command again" in result.output
+    assert not [p for p in (small_disk / "q").rglob("*") if p.is_file()]
+    filler.unlink()
+    again = cli("survey", "build", "--only", "091", "--only", "049")
+    assert again.exit_code == 0, again.output
+    assert len(list((small_disk / "q").rglob("*.xlsx"))) == 2
