@@ -337,3 +337,62 @@ def test_questionnaires_on_a_full_disk_say_so_in_words_and_leave_no_broken_workb
     again = cli("survey", "build", "--only", "091", "--only", "049")
     assert again.exit_code == 0, again.output
     assert len(list((small_disk / "q").rglob("*.xlsx"))) == 2
+
+
+# --- kill -9 while an older SQLite database is migrated ------------------------------------------
+
+_KILL_AT_STATEMENT = """
+import os, signal, sys
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+count, at, url = [0], int(sys.argv[1]), sys.argv[2]
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _kill(conn, cursor, statement, params, context, executemany):
+    count[0] += 1
+    if count[0] == at:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+from yhteistuumin_survey.cli import main
+sys.argv = ["yhteistuumin", "--db", url, "db", "upgrade"]
+main()
+"""
+
+
+@pytest.mark.parametrize("statement", [9, 30, 57, 69])
+def test_a_migration_killed_half_way_leaves_the_database_as_it_was(workspace, tmp_path,
+                                                                   statement):
+    """SQLite's driver committed each CREATE/ALTER/DROP of a migration on its own: killed in
+    between, the database held half a migration under the old version, and every later
+    command was refused. Now the next run migrates it whole."""
+    import subprocess
+    import sys
+
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from yhteistuumin_survey.db.engine import (
+        _alembic_config,
+        current_revision,
+        head_revision,
+        make_engine,
+        upgrade_database,
+    )
+
+    path = tmp_path / "vanha.sqlite"
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    command.upgrade(_alembic_config(engine), "0003")  # a database of an older version
+    engine.dispose()
+    killed = subprocess.run([sys.executable, "-c", _KILL_AT_STATEMENT, str(statement), url],
+                            capture_output=True, check=False, timeout=300, cwd=workspace.root)
+    assert killed.returncode == -9, killed.stderr.decode()[-500:]
+
+    engine = make_engine(url)
+    try:
+        assert current_revision(engine) == "0003"
+        assert upgrade_database(engine) == ("0003", head_revision())
+        tables = set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+    assert {"fetchedmessage", "databaseidentity", "outboundmessage"} <= tables
