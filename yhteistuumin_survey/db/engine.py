@@ -287,8 +287,10 @@ def _all_or_nothing(engine: Engine) -> Engine:
     at all, and a second run migrating at the same moment waits for the first. PostgreSQL's
     DDL is transactional already.
     """
-    if engine.dialect.name != "sqlite":
-        return engine
+    database = engine.url.database or ""
+    if (engine.dialect.name != "sqlite" or database in ("", ":memory:")
+            or engine.url.query.get("mode") == "memory"):
+        return engine  # an in-memory database is its engine's own: nothing to lose to a kill
     from sqlalchemy import event
 
     migrating = make_engine(engine.url.render_as_string(hide_password=False))
