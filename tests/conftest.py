@@ -29,6 +29,7 @@ pytest_plugins = [
     "fixtures_house",
     "fixtures_fetch",
     "fixtures_suite",
+    "fixtures_audit2_faults",
 ]
 
 

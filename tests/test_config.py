@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tomllib
 from pathlib import Path
 
@@ -33,7 +34,7 @@ def test_file_then_environment_then_options(tmp_path: Path) -> None:
     settings = load_settings(tmp_path)
     assert (settings.get("smtp.host"), settings.get("smtp.port")) == ("mail.example.fi", 465)
     assert settings.get("round.deadline") == dt.date(2026, 12, 31)
-    assert settings.sources["smtp.host"] == f"{path}: [smtp] host"
+    assert settings.sources["smtp.host"] == f"{path}:2: [smtp] host"
     env = {"YHTEISTUUMIN_SMTP_HOST": "relay.example.fi", "YHTEISTUUMIN_SMTP_PORT": "2525"}
     settings = load_settings(tmp_path, env=env)
     assert (settings.get("smtp.host"), settings.get("smtp.port")) == ("relay.example.fi", 2525)
@@ -60,14 +61,14 @@ def test_every_invalid_key_is_reported_at_once_with_its_location(tmp_path: Path)
         load_settings(tmp_path, env={"YHTEISTUUMIN_SMTP_RATE": "fast"})
     problems = caught.value.problems
     assert len(problems) == 6
-    assert problems[0].startswith(f"{path}: [smtp] colour: unknown key; known: ")
-    assert problems[1].startswith(f"{path}: [nonsense]: unknown section; known: ")
+    assert problems[0].startswith(f"{path}:3: [smtp] colour: unknown key; known: ")
+    assert problems[1].startswith(f"{path}:8: [nonsense]: unknown section; known: ")
     assert problems[2:] == [
-        f"{path}: [round] deadline: expected a date such as 2026-12-31 or 31.12.2026 "
+        f"{path}:5: [round] deadline: expected a date such as 2026-12-31 or 31.12.2026 "
         "(got 'someday')",
-        f"{path}: [smtp] port: expected a port number 1-65535 (got 70000)",
+        f"{path}:2: [smtp] port: expected a port number 1-65535 (got 70000)",
         "YHTEISTUUMIN_SMTP_RATE: expected a rate such as 30/min, 2/s or 600/hour (got 'fast')",
-        f"{path}: [reminders] max: expected zero or more (got -1)",
+        f"{path}:7: [reminders] max: expected zero or more (got -1)",
     ]
 
 
@@ -90,7 +91,7 @@ def test_a_password_in_the_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(tmp_path)
     assert caught.value.problems == [
-        f"{path}: [smtp] password: passwords are never read from a file; set "
+        f"{path}:2: [smtp] password: passwords are never read from a file; set "
         "YHTEISTUUMIN_SMTP_PASSWORD or use the system keyring"]
     assert "hunter2" not in str(caught.value)
 
@@ -102,8 +103,8 @@ def test_password_comes_from_the_environment_only(tmp_path: Path) -> None:
 
 
 def test_broken_toml_is_one_problem_naming_the_file(tmp_path: Path) -> None:
-    path = write(tmp_path, "x = [\n")
-    with pytest.raises(ConfigError, match=rf"^{path}: .*; fix the TOML syntax$"):
+    path = write(tmp_path, '[smtp]\nhost = "mail.example.fi\nport = 25\n')
+    with pytest.raises(ConfigError, match=rf"^{path}:2: .*; fix the TOML syntax$"):
         load_settings(tmp_path)
 
 
@@ -126,7 +127,8 @@ def test_uncommenting_a_template_line_gives_a_valid_setting(tmp_path: Path) -> N
     settings = load_settings(tmp_path)
     defaults = load_settings(tmp_path / "elsewhere")
     assert settings.values == defaults.values
-    assert all(source.startswith(f"{path}: [") for source in settings.sources.values())
+    assert all(re.match(rf"{re.escape(str(path))}:\d+: \[", source)
+               for source in settings.sources.values())
 
 
 @pytest.mark.parametrize(("text", "per_second"), [("30/min", 0.5), ("2/s", 2.0), ("600/hour", 1 / 6),
@@ -143,8 +145,8 @@ def test_config_errors_on_the_command_line_are_listed_one_per_line(cli, workspac
     assert result.stdout == ""
     assert result.stderr == (
         "Error: the configuration has 2 problems:\n"
-        f"  {path}: [smtp] host: expected text (got 5)\n"
-        f"  {path}: [smtp] port: expected a whole number (got 'x')\n")
+        f"  {path}:3: [smtp] host: expected text (got 5)\n"
+        f"  {path}:2: [smtp] port: expected a whole number (got 'x')\n")
 
 
 def test_environment_override_reaches_the_command(cli, workspace) -> None:

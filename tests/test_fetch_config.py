@@ -47,7 +47,7 @@ def test_an_imap_password_in_the_file_is_refused_and_a_typo_in_the_environment_n
     with pytest.raises(ConfigError) as caught:
         load_settings(tmp_path, env={"YHTEISTUUMIN_IMAP_HOTS": "x"})
     problems = caught.value.problems
-    assert f"{path}: [imap] password: passwords are never read from a file; set " \
+    assert f"{path}:2: [imap] password: passwords are never read from a file; set " \
            "YHTEISTUUMIN_IMAP_PASSWORD or use the system keyring" in problems
     assert any(p.startswith("YHTEISTUUMIN_IMAP_HOTS: unknown setting") for p in problems)
     assert any("expected ssl, starttls or none" in p for p in problems)

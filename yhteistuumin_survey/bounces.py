@@ -243,11 +243,22 @@ def _delivery_status(message: Message) -> list[Failure]:
     return failures
 
 
+#: Characters of a non-text part above which flufl.bounce is not given its content.
+_FLUFL_PART_LIMIT = 256 * 1024
+
+
 def _flufl_failures(data: bytes, text: str) -> list[Failure]:
     """Ask flufl.bounce's detectors (many MTAs' non-standard formats) for failed addresses."""
     from flufl.bounce import all_failures
 
     compat = email.message_from_bytes(data)  # flufl.bounce expects the compat32 Message API
+    for part in compat.walk():
+        # Its detectors read every line of every part with regular expressions: a reply
+        # carrying a 30 MB attachment took 90 s here. A delivery report is text; the
+        # attachments of a returned original (our questionnaire) hold no address to find.
+        if (not part.is_multipart() and part.get_content_maintype() not in ("text", "message")
+                and len(part.get_payload() or "") > _FLUFL_PART_LIMIT):
+            part.set_payload("")
     try:
         temporary, permanent = all_failures(compat)
     except Exception:  # noqa: BLE001 - a detector choking on odd mail must not stop the batch

@@ -245,14 +245,31 @@ def _read_config_file(path: Path, raw: dict[str, tuple[Any, str]], problems: lis
     if not path.is_file():
         return
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except UnicodeDecodeError:
         raise ConfigError([f"{path}: not UTF-8 text; save it as UTF-8"]) from None
+    except OSError as exc:
+        from .faults import os_fault
+
+        raise ConfigError([f"{path}: {os_fault(OSError(exc.errno, exc.strerror))}"]) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([f"{path}: {exc}; fix the TOML syntax"]) from None
+        message = str(exc)
+        at = re.search(r" \(at line (\d+), column (\d+)\)$", message)
+        if at:  # path:line: as every other error of a file
+            message = f"{at.group(1)}: {message[:at.start()]} (column {at.group(2)})"
+        raise ConfigError([f"{path}:{message}; fix the TOML syntax" if at
+                           else f"{path}: {message}; fix the TOML syntax"]) from None
+    lines = _key_lines(text)
+
+    def where(section: str, name: str | None = None) -> str:
+        line = lines.get((section, name))
+        key = f"[{section}]" + (f" {name}" if name else "")
+        return f"{path}:{line}: {key}" if line else f"{path}: {key}"
+
     for section, table in data.items():
         if section not in _BY_SECTION:
-            problems.append(f"{path}: [{section}]: unknown section; "
+            problems.append(f"{where(section)}: unknown section; "
                             f"known: {', '.join(sorted(_BY_SECTION))}")
             continue
         if not isinstance(table, dict):
@@ -260,15 +277,33 @@ def _read_config_file(path: Path, raw: dict[str, tuple[Any, str]], problems: lis
             continue
         for name, value in table.items():
             if section in _PASSWORD_ENVS and name == "password":
-                problems.append(f"{path}: [{section}] password: passwords are never read "
+                problems.append(f"{where(section, name)}: passwords are never read "
                                 f"from a file; set {_PASSWORD_ENVS[section]} or use the "
                                 "system keyring")
                 continue
             if name not in _BY_SECTION[section]:
-                problems.append(f"{path}: [{section}] {name}: unknown key; known: "
+                problems.append(f"{where(section, name)}: unknown key; known: "
                                 f"{', '.join(sorted(_BY_SECTION[section]))}")
                 continue
-            raw[f"{section}.{name}"] = (value, f"{path}: [{section}] {name}")
+            raw[f"{section}.{name}"] = (value, where(section, name))
+
+
+_TOML_TABLE = re.compile(r"^\s*\[\s*([A-Za-z0-9_-]+)\s*\]\s*(?:#.*)?$")
+_TOML_KEY = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
+
+
+def _key_lines(text: str) -> dict[tuple[str, str | None], int]:
+    """The line of each ``[section]`` and of each plain ``key =`` under it (for messages
+    ``path:line:``); a key written another way (dotted, quoted, inline) has none."""
+    found: dict[tuple[str, str | None], int] = {}
+    section: str | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if table := _TOML_TABLE.match(line):
+            section = table.group(1)
+            found.setdefault((section, None), number)
+        elif section is not None and (key := _TOML_KEY.match(line)):
+            found.setdefault((section, key.group(1)), number)
+    return found
 
 
 def _read_environment(env: Mapping[str, str], raw: dict[str, tuple[Any, str]],

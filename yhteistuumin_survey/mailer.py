@@ -586,8 +586,8 @@ def _report_plan(plan: SendPlan, report: Report, in_progress: dict[int, str] | N
         if message.outbox_id in in_progress:
             continue
         report.add(message.label, "uncertain",
-                   "handed to the server but not recorded (run killed?); not resent "
-                   "unless --resend-uncertain",
+                   f"{message.error or HANDING_STOPPED}; not resent unless "
+                   "--resend-uncertain (look for it in the provider's sent mail first)",
                    municipality=message.municipality_code, address=message.address,
                    kind=message.kind, sequence=message.sequence)
     from .smtp_auth import can_pass
@@ -699,6 +699,13 @@ def left_unsent(claimed_by: str | None, sending_at: dt.datetime | None,
     return claimed_from or S.queued
 
 
+#: Why a row is uncertain after a run that died (the coordinator reads it in the summary).
+HANDING_STOPPED = ("a run stopped (killed?) while handing it to the server: it may have gone "
+                   "out")
+CLAIM_IN_DOUBT = ("a run stopped after claiming it and the database restarted since (or an "
+                  "older version claimed it): whether it went out is not known")
+
+
 def recover_interrupted(*, session: Session, round_name: str,
                         now: dt.datetime | None = None) -> Recovery:
     """Settle the rows left ``sending`` by a run that died (the rule is in the module
@@ -719,7 +726,7 @@ def recover_interrupted(*, session: Session, round_name: str,
                           table.claim_epoch, table.claimed_from]
     rows = session.execute(select(*columns).where(
         col(table.round_name) == round_name, col(table.state) == S.sending)).all()
-    dead: list[Any] = []
+    dead: dict[str, list[Any]] = {}  # the reason -> rows made uncertain
     back: dict[str, list[Any]] = {}
     epoch: str | None = None
     for row_id, claimed_by, sending_at, handing_at, claim_epoch, claimed_from in rows:
@@ -731,17 +738,17 @@ def recover_interrupted(*, session: Session, round_name: str,
         state = left_unsent(claimed_by, sending_at, handing_at, claim_epoch, claimed_from,
                             epoch=epoch, now=now)
         if state is None:
-            dead.append(row_id)
+            dead.setdefault(HANDING_STOPPED if handing_at is not None else CLAIM_IN_DOUBT,
+                            []).append(row_id)
         else:
             back.setdefault(state, []).append(row_id)
-    if dead:
+    for reason, ids in dead.items():
         result = session.execute(
             update(table)
-            .where(col(table.id).in_(dead), col(table.state) == S.sending)
-            .values(state=S.uncertain, updated_at=utcnow(),
-                    error="interrupted between hand-over and record")
+            .where(col(table.id).in_(ids), col(table.state) == S.sending)
+            .values(state=S.uncertain, updated_at=utcnow(), error=reason)
         )
-        found.interrupted = int(getattr(result, "rowcount", 0) or 0)
+        found.interrupted += int(getattr(result, "rowcount", 0) or 0)
     for state, ids in back.items():
         result = session.execute(
             update(table)
@@ -972,35 +979,53 @@ class _Batch:
         self.first_connections = first_connections
         self.fatal: SendError | None = None
         self.halt: str | None = None
+        self.unsent: list[_Claimed] = []  # claimed, never handed over: the copy failed
 
     @property
     def stopped(self) -> bool:
         return self.fatal is not None or self.halt is not None
 
-    def mark(self, item: _Claimed) -> None:
-        """Write the "handing over" mark (and every record before it) without waiting for the
-        disk, and keep the copy of the bytes about to go out."""
+    def mark(self, item: _Claimed) -> bool:
+        """Keep the copy of the bytes about to go out, then write the "handing over" mark (and
+        every record before it) without waiting for the disk.
+
+        The copy comes first: when it cannot be written (a full disk) the message does not
+        go out, the batch stops and the row is given back unsent (``unsent``), never left
+        marked as if it had gone (the next run would call it uncertain). Returns False then.
+        """
         from .db.models import utcnow
 
-        item.row.handing_at = utcnow()
-        _commit_unsynced(self.session)
         if self.copies is not None:
             planned = item.planned
             copy = self.copies / (f"{planned.municipality_code}-{planned.kind}-"
                                   f"{planned.sequence}-{item.row.id}.eml")
             try:
-                copy.write_bytes(item.message)
-            except FileNotFoundError:
-                self.copies.mkdir(parents=True, exist_ok=True)
-                copy.write_bytes(item.message)
+                try:
+                    copy.write_bytes(item.message)
+                except FileNotFoundError:
+                    self.copies.mkdir(parents=True, exist_ok=True)
+                    copy.write_bytes(item.message)
+            except OSError as exc:
+                from .faults import os_fault
+
+                copy.unlink(missing_ok=True)  # half a copy is no copy
+                self.fatal = self.fatal or SendError(
+                    f"{copy}: {os_fault(OSError(exc.errno, exc.strerror))} (the copy of "
+                    "each message is kept before it goes out; this one and the rest wait "
+                    "in the queue)")
+                self.unsent.append(item)
+                return False
+        item.row.handing_at = utcnow()
+        _commit_unsynced(self.session)
+        return True
 
     def deliver(self, item: _Claimed, first: str | Exception | None = None) -> None:
         """Settle one message: ``first`` is what a pipelined group already got for it (an
         answer or a failure); a failure that can pass is tried again one command at a time."""
         from .db.models import utcnow
 
-        if first is None or isinstance(first, TemporaryFailure):  # it may go out now
-            self.mark(item)
+        if (first is None or isinstance(first, TemporaryFailure)) and not self.mark(item):
+            return  # it may go out now, but its copy could not be kept: it does not
         status, reason, attempts, fatal, halt = _deliver(
             item.row, item.message, item.planned.address, result=self.result,
             transport=self.transport, sender=self.sender, limiter=self.limiter,
@@ -1058,7 +1083,13 @@ class _Batch:
                     continue
             if pending is not None:
                 self.limiter.wait()
-                self.mark(pending)  # with the records before it: at most one in doubt
+                # with the records before it: at most one in doubt
+                if not self.mark(pending):  # its content must not go: hang up the open DATA
+                    transport.drop()  # type: ignore[attr-defined]
+                    if following is not None:
+                        queue.appendleft(following)
+                    pending = None
+                    break
             envelope = None if following is None else (
                 self.sender, following.planned.address, len(following.message))
             group = transport.send_group(  # type: ignore[attr-defined]
@@ -1084,7 +1115,7 @@ class _Batch:
                 self.deliver(following, group.envelope_error)
         if pending is not None:
             queue.appendleft(pending)
-        return [item for item, _error in retry] + list(queue)
+        return self.unsent + [item for item, _error in retry] + list(queue)
 
 
 def _send_planned(plan: SendPlan, result: SendResult, run_id: str, *, session: Session,
@@ -1098,6 +1129,7 @@ def _send_planned(plan: SendPlan, result: SendResult, run_id: str, *, session: S
     from .tokens import ensure_tokens
 
     recovery = recover_interrupted(session=session, round_name=plan.round_name)
+    _why_uncertain(plan, session=session)
     _report_plan(plan, result.report, recovery.in_progress)
     to_send = [m for m in plan.to_send if m.outbox_id not in recovery.in_progress]
     _queue_rows(session=session, plan=plan)
@@ -1177,6 +1209,22 @@ def _send_planned(plan: SendPlan, result: SendResult, run_id: str, *, session: S
     session.commit()  # synchronous: every record on disk before the result says sent
     result.logins, result.connections = transport.logins, transport.connections
     return result
+
+
+def _why_uncertain(plan: SendPlan, *, session: Session) -> None:
+    """Give the plan's uncertain messages the reason their rows hold now: the plan was made
+    before the recovery settled the rows a dead run left (``recover_interrupted``)."""
+    from sqlmodel import col, select
+
+    from .db.models import OutboundMessage
+
+    ids = [m.outbox_id for m in plan.uncertain if m.outbox_id is not None]
+    if not ids:
+        return
+    errors = dict(session.exec(select(OutboundMessage.id, OutboundMessage.error)
+                               .where(col(OutboundMessage.id).in_(ids))).all())
+    for message in plan.uncertain:
+        message.error = errors.get(message.outbox_id) or message.error
 
 
 def _compose_one(planned: PlannedMessage, row: Any, compose: Composer, *, session: Session,

@@ -188,7 +188,7 @@ class Project:
         try:
             return database_label(self._engine.url if self._engine is not None
                                   else self.settings.database_url)
-        except SurveyError:  # the settings themselves are wrong
+        except (SurveyError, OSError):  # the settings themselves are wrong or unreadable
             return "database"
 
     def close(self) -> None:

@@ -985,10 +985,39 @@ def _state_path(bundle: Path) -> Path:
     return bundle.with_name(INDEX_STATE.format(bundle.name))
 
 
+def bundle_problem(bundle: Path) -> str | None:
+    """What is wrong with a Pagefind bundle on disk, or None when it is whole.
+
+    Pagefind (1.5) exits 0 when the disk fills up under it, leaving files empty or cut
+    short (``pagefind-entry.json`` of 0 bytes: the site's search then finds nothing). A whole
+    bundle has an entry that parses, a non-empty metadata file for each of its languages and
+    no empty file.
+    """
+    entry = bundle / "pagefind-entry.json"
+    try:
+        languages = json.loads(entry.read_bytes())["languages"]
+        metas = [bundle / f"pagefind.{lang['hash']}.pf_meta" for lang in languages.values()]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return f"{entry.name} is missing or not whole"
+    for folder, _subfolders, files in os.walk(bundle):
+        for name in files:
+            path = Path(folder) / name
+            try:
+                if path.stat().st_size == 0:
+                    return f"{path.relative_to(bundle)} is empty"
+            except OSError:
+                return f"{path.relative_to(bundle)} cannot be read"
+    missing = next((meta.name for meta in metas if not meta.is_file()), None)
+    return None if missing is None else f"{missing} is missing"
+
+
 def _index_state(bundle: Path) -> dict[str, Any] | None:
-    """Return what a bundle was built from (Pagefind's version and page -> sha256), or None."""
+    """Return what a bundle was built from (Pagefind's version and page -> sha256), or None
+    (then it is built again: also when the bundle on disk is not whole, ``bundle_problem``)."""
     import gzip
 
+    if bundle_problem(bundle) is not None:
+        return None
     try:
         data = json.loads(gzip.decompress(_state_path(bundle).read_bytes()))
     except (OSError, ValueError, EOFError):
@@ -1018,6 +1047,9 @@ def _run_pagefind(out: Path, target: Path, glob: str, pages: dict[str, str],
             reason = process.stdout.decode("utf-8", "replace").strip().splitlines()[-1:]
             raise SurveyError(f"pagefind: indexing the site failed ({(reason or ['no output'])[0]}); "
                               "rerun with --debug or check the pagefind installation")
+        if (problem := bundle_problem(bundle)) is not None:  # the site keeps its old index
+            raise SurveyError(f"{target}: the search index came out incomplete ({problem}; "
+                              "is the disk full?); free some space and publish again")
         for path in bundle.iterdir():
             if _PAGEFIND_UNUSED.match(path.name):
                 path.unlink()
@@ -1190,6 +1222,14 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
     survey = workspace_survey(workspace)
     cards = load_cards(session=session, survey=survey)
     out.mkdir(parents=True, exist_ok=True)
+    if not (out / SITE_MARKER).exists():
+        # The folder is publish's from its first file on: a first publish killed half-way
+        # leaves pages but no manifest, and the next one must finish it, not refuse the
+        # folder as someone else's. A marker without the cache's digest is no manifest:
+        # every page is rendered again (``_read_manifest``).
+        _write_if_changed(out / SITE_MARKER,
+                          (json.dumps({"about": _MARKER_TEXT.strip()}) + "\n").encode(),
+                          compare=False)
     on_disk = existing_files(out)
     cms.mkdir(parents=True, exist_ok=True)
     cms_marked = _write_if_changed(cms / CMS_MARKER,

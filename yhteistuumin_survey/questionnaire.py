@@ -315,7 +315,13 @@ def build_questionnaires(workspace: Workspace, *, session: Session, settings: Se
         try:
             path = builder.write(folder, municipality=municipality,
                                  token=tokens[municipality.code])
-        except (OSError, SurveyError) as exc:
+        except OSError as exc:  # a full disk: 'path: the disk is full; free some space ...'
+            from .faults import os_fault
+
+            where = exc.filename if exc.filename is not None else folder
+            result.report.add(municipality.code, "error",
+                              f"{where}: {os_fault(OSError(exc.errno, exc.strerror))}")
+        except SurveyError as exc:
             result.report.add(municipality.code, "error", f"{exc}")
         else:
             langs = questionnaire_languages(municipality.language, aland=municipality.aland)

@@ -167,6 +167,14 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def cannot_connect(engine: Engine, exc: Any) -> DatabaseError:
+    """The one line for a database that refused to open: what the fault boundary says of a
+    read-only, locked, damaged or unopenable SQLite file (a server that cannot be reached is
+    "cannot connect" with the driver's reason)."""
+    from ..faults import database_fault
+
+    known = database_fault(exc, database=database_label(engine.url))
+    if known is not None and engine.dialect.name == "sqlite":
+        return DatabaseError(known)
     reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
     return DatabaseError(f"{describe_url(str(engine.url))}: cannot connect: {reason}; "
                          "check the database URL (--db / YHTEISTUUMIN_DB) and that the "
@@ -258,8 +266,44 @@ def upgrade_database(engine: Engine) -> tuple[str | None, str]:
     if before != head_revision():
         if before is None:
             _refuse_unversioned(engine)
-        command.upgrade(_alembic_config(engine), "head")
+        migrating = _all_or_nothing(engine)
+        try:
+            command.upgrade(_alembic_config(migrating), "head")
+        finally:
+            if migrating is not engine:
+                migrating.dispose()
     return before, head_revision()
+
+
+def _all_or_nothing(engine: Engine) -> Engine:
+    """The engine to migrate with: on SQLite one whose transaction holds the DDL too.
+
+    Python's sqlite3 opens a transaction only before INSERT, UPDATE or DELETE: a migration's
+    CREATE, ALTER and DROP before its first row change were committed one by one. A migration
+    killed half-way (kill -9, a power cut) left tables made and the version not moved, and
+    every later command was refused ('the database refused the operation') for good. Here
+    the driver opens no transaction of its own and the engine begins each with BEGIN
+    IMMEDIATE (SQLAlchemy's recipe for SQLite), so the whole upgrade commits at once or not
+    at all, and a second run migrating at the same moment waits for the first. PostgreSQL's
+    DDL is transactional already.
+    """
+    database = engine.url.database or ""
+    if (engine.dialect.name != "sqlite" or database in ("", ":memory:")
+            or engine.url.query.get("mode") == "memory"):
+        return engine  # an in-memory database is its engine's own: nothing to lose to a kill
+    from sqlalchemy import event
+
+    migrating = make_engine(engine.url.render_as_string(hide_password=False))
+
+    @event.listens_for(migrating, "connect")
+    def _no_implicit_transactions(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(migrating, "begin")
+    def _begin(connection):  # type: ignore[no-untyped-def]
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return migrating
 
 
 def _refuse_unversioned(engine: Engine) -> None:

@@ -1,0 +1,58 @@
+"""Fixtures of the second fault audit (branch audit2-faults)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from ci_support import unavailable
+
+
+@pytest.fixture
+def make_immutable() -> Iterator[Callable[[Path], None]]:
+    """chattr +i a file or folder (root ignores mode bits, not this flag); undone afterwards."""
+    done: list[str] = []
+
+    def make(path: Path) -> None:
+        if shutil.which("chattr") is None:
+            unavailable("chattr is not installed")
+        result = subprocess.run(["chattr", "+i", str(path)], capture_output=True, check=False)
+        if result.returncode != 0:
+            unavailable(f"chattr +i is not allowed here: {result.stderr.decode().strip()}")
+        done.append(str(path))
+
+    yield make
+    for path in reversed(done):
+        subprocess.run(["chattr", "-i", path], check=False)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 4 MiB tmpfs (root only; on CI a missing mount fails, never skips)."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)],
+                          capture_output=True, check=False)
+    if done.returncode != 0:
+        unavailable(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def fill(disk: Path) -> Path:
+    """Fill ``disk`` to the last byte with one file; return it (delete it to free the space)."""
+    import errno
+
+    filler = disk / "filler"
+    try:
+        with filler.open("wb", buffering=0) as out:
+            while True:
+                out.write(b"\0" * 4096)
+    except OSError as exc:
+        assert exc.errno == errno.ENOSPC
+    return filler
