@@ -1275,7 +1275,27 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
                                                   *kept_lists, SITE_MARKER, SITE_CACHE, *states},
                                            existing=on_disk - set(gone))])
     # The manifest goes last: a publish stopped half-way re-renders what it had not finished.
-    # The cache first, then the marker naming its digest: a cache without its marker is unused.
+    manifest_written = _write_manifest(out, rendered, lists)
+    written += manifest_written
+    unchanged += 2 - len(manifest_written)
+    _pin_slugs(session, cards)
+    merged, unanswered, hidden = _duplicates(session, cards)
+    notes = _notes(merged, unanswered, hidden, settings=settings)
+    return PublishResult(out=out, practices=len(cards), written=written, removed=removed,
+                         unchanged=unchanged, cms=cms, cms_written=cms_written,
+                         cms_removed=cms_removed,
+                         cms_unchanged=cms_unchanged + len(rendered.cms_kept) + (not cms_marked),
+                         indexed=search.indexed,
+                         languages=sorted({*search.languages, *search.change_languages}),
+                         notes=notes, merged=merged, unanswered=unanswered,
+                         unpublished_originals=[(copy, original) for copy, original, _ in hidden])
+
+
+def _write_manifest(out: Path, rendered: RenderedSite, lists: dict[str, str]) -> list[str]:
+    """Write what the next publish reuses; return the files written (of the two).
+
+    The cache first, then the marker naming its digest: a cache without its marker is unused.
+    """
     import gzip
 
     packed = gzip.compress(json.dumps({"practices": rendered.entries, "lists": lists},
@@ -1283,16 +1303,19 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
                            compresslevel=1, mtime=0)
     manifest = {"about": _MARKER_TEXT.strip(), "generator": rendered.generator,
                 "cache": SITE_CACHE, "cache_sha256": hashlib.sha256(packed).hexdigest()}
+    written = []
     for name, data in ((SITE_CACHE, packed),
                        (SITE_MARKER, (json.dumps(manifest, sort_keys=True, ensure_ascii=False)
                                       + "\n").encode())):
         if _write_if_changed(out / name, data):
             written.append(name)
-        else:
-            unchanged += 1
-    _pin_slugs(session, cards)
+    return written
+
+
+def _notes(merged: list[tuple[int, int]], unanswered: list[tuple[int, int]],
+           hidden: list[tuple[int, int, str]], *, settings: Settings) -> list[str]:
+    """Return what the publish says besides its counts: duplicates, and a missing base_url."""
     notes = []
-    merged, unanswered, hidden = _duplicates(session, cards)
     for copy, original in merged:
         notes.append(f"#{copy} is a duplicate of #{original}: published once, on #{original}'s "
                      "card with the municipalities of both")
@@ -1309,14 +1332,7 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
     if not settings.get("site.base_url"):
         notes.append("set [site] base_url to the site's public address: sitemap.xml, canonical "
                      "links and Open Graph tags need full addresses (now relative or left out)")
-    return PublishResult(out=out, practices=len(cards), written=written, removed=removed,
-                         unchanged=unchanged, cms=cms, cms_written=cms_written,
-                         cms_removed=cms_removed,
-                         cms_unchanged=cms_unchanged + len(rendered.cms_kept) + (not cms_marked),
-                         indexed=search.indexed,
-                         languages=sorted({*search.languages, *search.change_languages}),
-                         notes=notes, merged=merged, unanswered=unanswered,
-                         unpublished_originals=[(copy, original) for copy, original, _ in hidden])
+    return notes
 
 
 def _set_page_ids(cards: list[Card], rendered: RenderedSite, search: SearchIndex) -> None:
