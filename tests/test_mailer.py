@@ -264,6 +264,23 @@ def test_server_refusing_every_connection_stops_the_batch_and_keeps_it_queued(db
     assert result.report.counts == {"not-sent": len(addresses(db))}
 
 
+def test_a_message_a_provider_refuses_for_what_it_is_does_not_stall_the_round(db, settings):
+    """554 5.7.1 (policy, spam) stops the batch, as the account may be next; the next run
+    sends the others first, so one refused message does not stop every run at itself."""
+    order = [m.address for m in plan_round(session=db, settings=settings, kind="invite",
+                                           only=CODES, now=NOW).to_send]
+    spam = order[1]
+    with mail_server() as server:
+        server.faults = Faults(data_replies={spam: ["554 5.7.1 Message rejected as spam"] * 5})
+        _, first = run(db, settings, server)
+        assert first.stopped and "policy" in first.stopped
+        assert sorted(server.received_by()) == order[:1]
+        _, again = run(db, settings, server, now=NOW + dt.timedelta(hours=2))
+    assert sorted(server.received_by()) == sorted(a for a in order if a != spam)
+    assert again.report.counts == {"sent": len(order) - 2, "queued": 1, "already-sent": 1}
+    assert again.stopped and rows(db)[spam].state == "queued"
+
+
 def test_faults_451_drop_and_550_each_handled_and_the_batch_goes_on(db, settings):
     greylisted, dropped, unknown, *_ = addresses(db)
     sleeps = Sleeps()

@@ -89,6 +89,8 @@ if TYPE_CHECKING:
     from .workspace import Workspace
 
 KINDS = ("invite", "remind")
+#: How the error a message keeps starts when a provider refused it and stopped the batch.
+PROVIDER_ERROR = "provider: "
 #: Sending to more than this many addresses asks for confirmation (``--yes`` skips it).
 CONFIRM_ABOVE = 5
 MAX_ATTEMPTS = 5
@@ -297,6 +299,10 @@ def plan_round(
                     found = _Found(found.id, back, found.error, found.smtp_response)
             _place(plan, message, found,
                    resend_uncertain=resend_uncertain, retry_failed=retry_failed)
+    # A message a provider refused last time (a policy or spam refusal stops the batch) goes
+    # after the others: were it refused for what it is, each run would stop at it and the
+    # round would never get past it; were it the account, the first other message tells.
+    plan.to_send.sort(key=lambda message: (message.error or "").startswith(PROVIDER_ERROR))
     if limit is not None and limit >= 0 and len(plan.to_send) > limit:
         plan.held = plan.to_send[limit:]
         plan.to_send = plan.to_send[:limit]
@@ -871,7 +877,7 @@ def _deliver(row: Any, message: bytes, recipient: str, *, result: SendResult,
         # Quota, rate or policy: the message was refused, not failed. It and the rest
         # stay queued; another message now would only be refused again (or get the
         # account blocked).
-        row.state, row.smtp_response, row.error = S.queued, str(exc), f"provider: {exc}"
+        row.state, row.smtp_response, row.error = S.queued, str(exc), f"{PROVIDER_ERROR}{exc}"
         when = utcnow() + exc.wait
         result.resume_after = when
         halt = (f"{exc} ({exc.advice or 'the provider refuses more now'}); the rest waits "
