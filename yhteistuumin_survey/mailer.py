@@ -299,14 +299,20 @@ def plan_round(
                     found = _Found(found.id, back, found.error, found.smtp_response)
             _place(plan, message, found,
                    resend_uncertain=resend_uncertain, retry_failed=retry_failed)
-    # A message a provider refused last time (a policy or spam refusal stops the batch) goes
-    # after the others: were it refused for what it is, each run would stop at it and the
-    # round would never get past it; were it the account, the first other message tells.
+    _order_and_limit(plan, limit)
+    return plan
+
+
+def _order_and_limit(plan: SendPlan, limit: int | None) -> None:
+    """Put the plan's messages in their order and hold back those past ``limit``.
+
+    A message a provider refused last time (a policy or spam refusal stops the batch) goes
+    after the others: were it refused for what it is, each run would stop at it and the
+    round would never get past it; were it the account, the first other message tells."""
     plan.to_send.sort(key=lambda message: (message.error or "").startswith(PROVIDER_ERROR))
     if limit is not None and limit >= 0 and len(plan.to_send) > limit:
         plan.held = plan.to_send[limit:]
         plan.to_send = plan.to_send[:limit]
-    return plan
 
 
 @dataclass
