@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-import subprocess
 
 import pytest
-from ci_support import unavailable
 from ingest_support import DATA
 
 
@@ -35,21 +33,10 @@ def ready(cli, tmp_path):
 
 
 @pytest.fixture
-def immutable():
-    """chattr +i (root ignores mode bits, not this flag); undone afterwards."""
-    done: list[str] = []
-
-    def make(path) -> None:
-        if shutil.which("chattr") is None:
-            unavailable("chattr is not installed")
-        result = subprocess.run(["chattr", "+i", str(path)], capture_output=True, check=False)
-        if result.returncode != 0:
-            unavailable(f"chattr +i is not allowed here: {result.stderr.decode().strip()}")
-        done.append(str(path))
-
-    yield make
-    for path in done:
-        subprocess.run(["chattr", "-i", path], check=False)
+def immutable(make_immutable):
+    """chattr +i (root ignores mode bits, not this flag); undone afterwards
+    (``fixtures_audit2_faults.make_immutable``)."""
+    return make_immutable
 
 
 def test_a_damaged_database_is_one_line(cli, workspace, tmp_path):

@@ -516,29 +516,36 @@ def _recover_formulas(path: Path, sheets: list[Sheet]) -> None:
     formulas with no cached value at all. calamine reads both as empty cells. Such a cell
     gets its formula's text ("=- lapset ja nuoret") instead, which the normaliser flags.
     Only .xlsx/.xlsm, when ``_FormulaScan`` found such a cell (openpyxl is slow)."""
+    for worksheet, sheet in _openpyxl_sheets(path, sheets, read_only=True, data_only=False):
+        for r, row in enumerate(worksheet.iter_rows(values_only=True)):
+            for c, value in enumerate(row):
+                if not (isinstance(value, str) and value.startswith("=")):
+                    continue
+                while len(sheet.rows) <= r:
+                    sheet.rows.append([])
+                cells = sheet.rows[r]
+                while len(cells) <= c:
+                    cells.append("")
+                if cells[c] in ("", None):
+                    cells[c] = value
+
+
+def _openpyxl_sheets(path: Path, sheets: list[Sheet], **options: bool
+                     ) -> Iterator[tuple[Any, Sheet]]:
+    """Yield each worksheet openpyxl reads (with ``options``) beside our sheet of its name;
+    nothing when openpyxl cannot read the file (calamine did: what is read so is a bonus)."""
     from openpyxl import load_workbook
 
     try:
-        workbook = load_workbook(path, read_only=True, data_only=False)
-    except Exception:  # noqa: BLE001 - calamine read it; the formulas are a bonus
+        workbook = load_workbook(path, **options)
+    except Exception:  # noqa: BLE001 - calamine read it; formulas and comments are a bonus
         return
     try:
         by_name = {sheet.name: sheet for sheet in sheets}
         for worksheet in workbook.worksheets:
             sheet = by_name.get(worksheet.title)
-            if sheet is None:
-                continue
-            for r, row in enumerate(worksheet.iter_rows(values_only=True)):
-                for c, value in enumerate(row):
-                    if not (isinstance(value, str) and value.startswith("=")):
-                        continue
-                    while len(sheet.rows) <= r:
-                        sheet.rows.append([])
-                    cells = sheet.rows[r]
-                    while len(cells) <= c:
-                        cells.append("")
-                    if cells[c] in ("", None):
-                        cells[c] = value
+            if sheet is not None:
+                yield worksheet, sheet
     finally:
         workbook.close()
 
@@ -549,27 +556,13 @@ def _read_comments(path: Path, sheets: list[Sheet]) -> None:
     calamine does not read comments, and a respondent may type an answer into one ("Lisää
     kommentti") rather than into the cell. openpyxl reads them only when it loads the whole
     workbook (slow), so only for a workbook whose archive holds comments."""
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(path, data_only=True)
-    except Exception:  # noqa: BLE001 - calamine read it; the comments are a bonus
-        return
-    try:
-        by_name = {sheet.name: sheet for sheet in sheets}
-        for worksheet in workbook.worksheets:
-            sheet = by_name.get(worksheet.title)
-            if sheet is None:
-                continue
-            for row in worksheet.iter_rows():
-                for cell in row:
-                    comment = getattr(cell, "comment", None)
-                    text = str(comment.text).strip() if comment is not None and comment.text \
-                        else ""
-                    if text:
-                        sheet.comments[(cell.row - 1, cell.column - 1)] = text
-    finally:
-        workbook.close()
+    for worksheet, sheet in _openpyxl_sheets(path, sheets, data_only=True):
+        for row in worksheet.iter_rows():
+            for cell in row:
+                comment = getattr(cell, "comment", None)
+                text = str(comment.text).strip() if comment is not None and comment.text else ""
+                if text:
+                    sheet.comments[(cell.row - 1, cell.column - 1)] = text
 
 
 def read_table_file(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]:
