@@ -396,3 +396,18 @@ def test_a_migration_killed_half_way_leaves_the_database_as_it_was(workspace, tm
     finally:
         engine.dispose()
     assert {"fetchedmessage", "databaseidentity", "outboundmessage"} <= tables
+
+
+def test_a_review_export_on_a_full_disk_names_its_file_and_leaves_no_part_behind(
+        cli, workspace, approved, small_disk):
+    from fixtures_audit2_faults import fill
+
+    out = small_disk / "arviointi.xlsx"
+    filler = fill(small_disk)
+    result = cli("review", "export", "--status", "approved", "--out", str(out))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"{out}: the disk is full; free some space and run the command again" in result.output
+    assert [p.name for p in small_disk.iterdir()] == ["filler"]  # no arviointi.xlsx.part
+    filler.unlink()
+    again = cli("review", "export", "--status", "approved", "--out", str(out))
+    assert again.exit_code == 0 and out.exists()

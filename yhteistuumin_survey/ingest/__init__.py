@@ -378,7 +378,8 @@ class _Run:
             self.add(display, "error", f"{display}: no such file")
             return None
         except PermissionError:
-            self.add(display, "error", f"{display}: cannot be read (permission denied)")
+            self.add(display, "error", f"{display}: cannot be read (permission denied); "
+                     "check who owns the file, or copy it somewhere readable and ingest the copy")
             return None
         except OSError as exc:  # a name too long, a disk error: this file, not the batch
             self.add(display, "error", f"{display}: {os_problem(exc)}")

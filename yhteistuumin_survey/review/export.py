@@ -426,11 +426,20 @@ def write_workbook(path: Path, rows: Sequence[ReviewRow], *, export_id: str,
     meta_rows: list[list[Any]] = []
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".part")
-    splice_rows(scaffold, temporary, {
-        SHEET_NAME: _review_rows_xml(rows, style_ids, meta_rows=meta_rows, progress=progress),
-        META_SHEET: (row_xml(number, values)
-                     for number, values in enumerate(meta_rows, start=meta_first_row)),
-    })
+    try:
+        splice_rows(scaffold, temporary, {
+            SHEET_NAME: _review_rows_xml(rows, style_ids, meta_rows=meta_rows,
+                                         progress=progress),
+            META_SHEET: (row_xml(number, values)
+                         for number, values in enumerate(meta_rows, start=meta_first_row)),
+        })
+    except OSError as exc:
+        # A full disk half-way: no half-written workbook is left beside the folder's others,
+        # and the error names the file it was writing.
+        temporary.unlink(missing_ok=True)
+        if exc.filename is None:
+            exc.filename = str(path)
+        raise
     if len(meta_rows) != len(rows):  # the metadata sheet was zipped before the review sheet
         temporary.unlink()
         raise AssertionError(f"{path}: the metadata of {len(rows)} rows was not written")
