@@ -281,6 +281,17 @@ def test_a_message_a_provider_refuses_for_what_it_is_does_not_stall_the_round(db
     assert again.stopped and rows(db)[spam].state == "queued"
 
 
+def test_a_run_that_leaves_a_message_of_unknown_fate_fails_and_a_later_run_does_not(db, settings):
+    dropped = addresses(db)[0]
+    with mail_server() as server:
+        server.faults = Faults(drop_in_data={dropped: 1})
+        _, first = run(db, settings, server)
+        _, later = run(db, settings, server)
+    assert first.report.counts["uncertain"] == 1 and first.failed  # the exit code says so
+    assert later.report.counts == {"uncertain": 1, "already-sent": len(addresses(db)) - 1}
+    assert not later.failed  # listed again, with what to do; no later run fails on it
+
+
 def test_faults_451_drop_and_550_each_handled_and_the_batch_goes_on(db, settings):
     greylisted, dropped, unknown, *_ = addresses(db)
     sleeps = Sleeps()

@@ -530,7 +530,12 @@ class SendResult:
 
     @property
     def failed(self) -> bool:
-        return self.report.failed or self.stopped is not None
+        # A message this run left of unknown fate needs the coordinator as a failed one does:
+        # a script that reads the exit code must see it (the summary says "1 uncertain").
+        # One an earlier run left is listed again, but fails no later run.
+        return (self.report.failed or self.stopped is not None
+                or any(outcome.status == "uncertain" and not outcome.detail.get("earlier")
+                       for outcome in self.report.outcomes))
 
     def summary(self) -> list[str]:
         counts = self.report.counts
@@ -601,7 +606,7 @@ def _report_plan(plan: SendPlan, report: Report, in_progress: dict[int, str] | N
                    f"{message.error or HANDING_STOPPED}; not resent unless "
                    "--resend-uncertain (look for it in the provider's sent mail first)",
                    municipality=message.municipality_code, address=message.address,
-                   kind=message.kind, sequence=message.sequence)
+                   kind=message.kind, sequence=message.sequence, earlier=True)
     from .smtp_auth import can_pass
 
     for message in plan.failed_before:
