@@ -71,3 +71,29 @@ def set_answer(path: Path, sheet: str, key: str, value: Any) -> None:
         if len(row) > 2 and row[2].value == key:
             row[1].value = value
     workbook.save(path)
+
+
+def questionnaire_copy(folder: Path, name: str = "vastaus.xlsx") -> Path:
+    """The sample questionnaire as a municipality filled it (tests/data/ingest), in ``folder``."""
+    import shutil
+
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / name
+    shutil.copy(DATA / "questionnaire.xlsx", target)
+    return target
+
+
+def only_version(engine: Any, practice_id: int) -> Any:
+    """The stored (only) version of a practice."""
+    from sqlmodel import Session, select
+
+    from yhteistuumin_survey.db.models import PracticeVersion
+
+    with Session(engine) as session:
+        return session.exec(select(PracticeVersion).where(
+            PracticeVersion.practice_id == practice_id)).one()
+
+
+def practices_by_title(engine: Any) -> dict[str, dict[str, Any]]:
+    """The practices (as ``practices`` gives them) by title."""
+    return {p["title"]: p for p in practices(engine)}

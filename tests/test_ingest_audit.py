@@ -12,34 +12,21 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from ingest_support import DATA, practices, run_ingest, set_answer
+from ingest_support import (
+    only_version,
+    practices,
+    practices_by_title,
+    questionnaire_copy,
+    run_ingest,
+    set_answer,
+)
 from openpyxl import load_workbook
-from sqlmodel import Session, select
-
-from yhteistuumin_survey.db.models import PracticeVersion
-
-
-def _questionnaire(folder: Path, name: str = "vastaus.xlsx") -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / name
-    shutil.copy(DATA / "questionnaire.xlsx", target)
-    return target
-
-
-def _version(engine, practice_id: int) -> PracticeVersion:
-    """The stored (only) version of a practice."""
-    with Session(engine) as session:
-        return session.exec(select(PracticeVersion).where(
-            PracticeVersion.practice_id == practice_id)).one()
-
-
-def _by_title(engine) -> dict[str, dict]:
-    return {p["title"]: p for p in practices(engine)}
+from sqlmodel import Session
 
 
 def test_a_practice_on_a_hidden_sheet_is_read_and_flagged_not_dropped(sqlite_engine, workspace,
                                                                        tmp_path):
-    path = _questionnaire(tmp_path / "in")
+    path = questionnaire_copy(tmp_path / "in")
     workbook = load_workbook(path)
     sheet = workbook["Käytäntö 1"]
     sheet["B5"] = "Piilotettu lukupiiri"
@@ -49,7 +36,7 @@ def test_a_practice_on_a_hidden_sheet_is_read_and_flagged_not_dropped(sqlite_eng
 
     result = run_ingest([path], engine=sqlite_engine, workspace=workspace)
 
-    hidden = _by_title(sqlite_engine)["Piilotettu lukupiiri"]
+    hidden = practices_by_title(sqlite_engine)["Piilotettu lukupiiri"]
     assert "hidden-sheet" in hidden["flags"]
     row = next(r for r in result.rows() if r["sheet"] == "Käytäntö 1")
     assert "hidden sheet" in row["reason"]
@@ -59,37 +46,37 @@ def test_a_practice_on_a_hidden_sheet_is_read_and_flagged_not_dropped(sqlite_eng
 
 
 def test_two_people_in_one_contact_are_flagged_and_both_kept(sqlite_engine, workspace, tmp_path):
-    path = _questionnaire(tmp_path / "in")
+    path = questionnaire_copy(tmp_path / "in")
     set_answer(path, "Käytäntö 1", "contact_name", "Eija Koski ja Pekka Virtanen")
     set_answer(path, "Käytäntö 1", "contact_email",
             "eija.koski@espoo.example.fi, pekka.virtanen@espoo.example.fi")
 
     run_ingest([path], engine=sqlite_engine, workspace=workspace)
 
-    practice = _by_title(sqlite_engine)["Kuntien välinen yhteistyö aluetyössä"]
+    practice = practices_by_title(sqlite_engine)["Kuntien välinen yhteistyö aluetyössä"]
     flags = practice["flags"]
     assert any(f.startswith("unsure:contact_name:") and "more than one person" in f for f in flags)
     assert any(f.startswith("unsure:contact_email:2 addresses") for f in flags)
-    version = _version(sqlite_engine, practice["id"])
+    version = only_version(sqlite_engine, practice["id"])
     assert "pekka.virtanen@espoo.example.fi" in (version.contact_text or "")
 
 
 def test_an_email_domain_one_slip_from_a_mail_provider_is_flagged_not_corrected(
         sqlite_engine, workspace, tmp_path):
-    path = _questionnaire(tmp_path / "in")
+    path = questionnaire_copy(tmp_path / "in")
     set_answer(path, "Käytäntö 1", "contact_email", "eija.koski@gmial.com")
 
     run_ingest([path], engine=sqlite_engine, workspace=workspace)
 
-    practice = _by_title(sqlite_engine)["Kuntien välinen yhteistyö aluetyössä"]
-    assert _version(sqlite_engine, practice["id"]).contact_email == "eija.koski@gmial.com"
+    practice = practices_by_title(sqlite_engine)["Kuntien välinen yhteistyö aluetyössä"]
+    assert only_version(sqlite_engine, practice["id"]).contact_email == "eija.koski@gmial.com"
     assert any(f.startswith("unsure:contact_email:") and "'gmail.com'" in f
                for f in practice["flags"])
 
 
 def test_an_answer_typed_into_the_question_cell_is_kept_as_a_note(sqlite_engine, workspace,
                                                                   tmp_path):
-    path = _questionnaire(tmp_path / "in")
+    path = questionnaire_copy(tmp_path / "in")
     workbook = load_workbook(path)
     sheet = workbook["Käytäntö 1"]
     sheet["A5"] = "Käytännön nimi * Aluetyön verkosto"  # typed after the question
@@ -104,7 +91,7 @@ def test_an_answer_typed_into_the_question_cell_is_kept_as_a_note(sqlite_engine,
 
 def test_an_english_answer_in_a_finnish_questionnaire_is_flagged_not_taken_as_finnish(
         sqlite_engine, workspace, tmp_path):
-    path = _questionnaire(tmp_path / "in")
+    path = questionnaire_copy(tmp_path / "in")
     for key, text in {
         "title": "Reading circle for young people",
         "goal": "To increase reading among children and young people in the whole town.",
@@ -122,7 +109,7 @@ def test_an_english_answer_in_a_finnish_questionnaire_is_flagged_not_taken_as_fi
 
     run_ingest([path], engine=sqlite_engine, workspace=workspace)
 
-    practice = _by_title(sqlite_engine)["Reading circle for young people"]
+    practice = practices_by_title(sqlite_engine)["Reading circle for young people"]
     assert any(f.startswith("unsure:language:") and "English" in f for f in practice["flags"])
     # The Finnish practices of the same workbook are not flagged.
     finnish = [p for p in practices(sqlite_engine) if p["id"] != practice["id"]]
@@ -148,15 +135,15 @@ def test_text_excel_took_for_a_formula_is_kept_and_flagged_not_emptied(sqlite_en
                                                                        tmp_path):
     # What Excel stores when a respondent types "- lapset ja nuoret" or "+358 40 123 4567":
     # a formula, whose computed value is an error.
-    path = _questionnaire(tmp_path / "typed")
+    path = questionnaire_copy(tmp_path / "typed")
     set_answer(path, "Käytäntö 1", "summary", "=- lapset ja nuoret")
     set_answer(path, "Käytäntö 1", "contact_phone", "=+358 40 123 4567")
     saved = _resave_with_libreoffice(path, tmp_path)
 
     run_ingest([saved], engine=sqlite_engine, workspace=workspace)
 
-    practice = _by_title(sqlite_engine)["Kuntien välinen yhteistyö aluetyössä"]
-    version = _version(sqlite_engine, practice["id"])
+    practice = practices_by_title(sqlite_engine)["Kuntien välinen yhteistyö aluetyössä"]
+    version = only_version(sqlite_engine, practice["id"])
     assert version.summary is not None and "lapset ja nuoret" in version.summary
     assert any(f.startswith("unsure:summary:the answer is a spreadsheet formula")
                for f in practice["flags"])
@@ -165,14 +152,14 @@ def test_text_excel_took_for_a_formula_is_kept_and_flagged_not_emptied(sqlite_en
 
 def test_a_formula_written_without_its_value_is_kept_and_flagged(sqlite_engine, workspace,
                                                                  tmp_path):
-    path = _questionnaire(tmp_path / "in")
+    path = questionnaire_copy(tmp_path / "in")
     set_answer(path, "Käytäntö 1", "contact_email",
             '=HYPERLINK("mailto:eija.koski@espoo.example.fi","Eija Koski")')
 
     run_ingest([path], engine=sqlite_engine, workspace=workspace)
 
-    practice = _by_title(sqlite_engine)["Kuntien välinen yhteistyö aluetyössä"]
-    assert _version(sqlite_engine, practice["id"]).contact_email == "eija.koski@espoo.example.fi"
+    practice = practices_by_title(sqlite_engine)["Kuntien välinen yhteistyö aluetyössä"]
+    assert only_version(sqlite_engine, practice["id"]).contact_email == "eija.koski@espoo.example.fi"
     assert any(f.startswith("unsure:contact_email:the answer is a spreadsheet formula")
                for f in practice["flags"])
 
@@ -180,7 +167,7 @@ def test_a_formula_written_without_its_value_is_kept_and_flagged(sqlite_engine, 
 def test_a_number_excel_made_of_a_typed_percentage_or_sum_is_flagged(sqlite_engine, workspace,
                                                                      tmp_path):
     # Typed "15 %" and "2 000 €" in Excel: stored as the numbers 0.15 and 2000 with a format.
-    path = _questionnaire(tmp_path / "in")
+    path = questionnaire_copy(tmp_path / "in")
     workbook = load_workbook(path)
     sheet = workbook["Käytäntö 1"]
     sheet["B21"], sheet["B21"].number_format = 2000, '#,##0 "€"'  # resources
@@ -189,7 +176,7 @@ def test_a_number_excel_made_of_a_typed_percentage_or_sum_is_flagged(sqlite_engi
 
     run_ingest([path], engine=sqlite_engine, workspace=workspace)
 
-    practice = _by_title(sqlite_engine)["Kuntien välinen yhteistyö aluetyössä"]
+    practice = practices_by_title(sqlite_engine)["Kuntien välinen yhteistyö aluetyössä"]
     flagged = {f.split(":")[1] for f in practice["flags"]
                if f.startswith("unsure:") and "number or a date" in f}
     assert flagged == {"resources", "benefits"}
@@ -214,18 +201,18 @@ def test_a_bilingual_questionnaire_as_built_gives_no_notes(sqlite_engine, worksp
 
     run_ingest([path], engine=sqlite_engine, workspace=workspace)
 
-    practice = _by_title(sqlite_engine)["Kaksikielinen lukupiiri"]
+    practice = practices_by_title(sqlite_engine)["Kaksikielinen lukupiiri"]
     assert not [f for f in practice["flags"] if f.startswith("note:")]
 
 
 def test_a_region_or_the_neighbours_named_beside_a_municipality_is_flagged(sqlite_engine,
                                                                            workspace, tmp_path):
-    path = _questionnaire(tmp_path / "in")
+    path = questionnaire_copy(tmp_path / "in")
     set_answer(path, "Käytäntö 1", "municipalities", "Kuopio ja Pohjois-Savon kunnat")
 
     run_ingest([path], engine=sqlite_engine, workspace=workspace)
 
-    practice = _by_title(sqlite_engine)["Kuntien välinen yhteistyö aluetyössä"]
+    practice = practices_by_title(sqlite_engine)["Kuntien välinen yhteistyö aluetyössä"]
     assert any(f.startswith("unsure:municipalities:'Pohjois-Savon kunnat' in ")
                for f in practice["flags"])
     # A list of municipalities alone ("Espoo, Helsinki ja Vantaa") is certain: no such flag.

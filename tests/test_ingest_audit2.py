@@ -11,10 +11,15 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
-from ingest_support import DATA, practices, run_ingest, set_answer
+from ingest_support import (
+    only_version,
+    practices,
+    practices_by_title,
+    questionnaire_copy,
+    run_ingest,
+    set_answer,
+)
 from sqlmodel import Session, select
-
-from yhteistuumin_survey.db.models import PracticeVersion
 
 
 def _eml(folder: Path, name: str, *, sender: str, subject: str, text: str,
@@ -33,24 +38,10 @@ def _eml(folder: Path, name: str, *, sender: str, subject: str, text: str,
     return path
 
 
-def _questionnaire(folder: Path, name: str = "vastaus.xlsx") -> Path:
-    """The sample questionnaire as a municipality filled it (tests/data/ingest)."""
-    import shutil
-
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / name
-    shutil.copy(DATA / "questionnaire.xlsx", target)
-    return target
 
 
-def _version(engine, practice_id: int) -> PracticeVersion:
-    with Session(engine) as session:
-        return session.exec(select(PracticeVersion).where(
-            PracticeVersion.practice_id == practice_id)).one()
 
 
-def _by_title(engine) -> dict[str, dict]:
-    return {p["title"]: p for p in practices(engine)}
 
 
 # --- emails ------------------------------------------------------------------------------------
@@ -84,8 +75,8 @@ def test_the_signature_below_typed_answers_is_not_part_of_the_last_answer(
 
     run_ingest([path], engine=sqlite_engine, workspace=workspace)
 
-    practice = _by_title(sqlite_engine)["Kirjastokaveri"]
-    version = _version(sqlite_engine, practice["id"])
+    practice = practices_by_title(sqlite_engine)["Kirjastokaveri"]
+    version = only_version(sqlite_engine, practice["id"])
     assert version.summary == ("Vapaaehtoiset kirjastokaverit vierailevat kotona asuvien\n"
                                "ikääntyneiden luona.")
     stored = " ".join(str(getattr(version, f) or "") for f in (
@@ -101,9 +92,9 @@ def test_a_mobile_mail_footer_is_not_part_of_the_last_answer(sqlite_engine, work
 
     run_ingest([path], engine=sqlite_engine, workspace=workspace)
 
-    practice = _by_title(sqlite_engine)["Runotorstai"]
+    practice = practices_by_title(sqlite_engine)["Runotorstai"]
     # A sentence of the answer that starts alike stays; the phone's footer goes.
-    assert _version(sqlite_engine, practice["id"]).summary == (
+    assert only_version(sqlite_engine, practice["id"]).summary == (
         "Runoilta kirjastossa.\nLähetetty kaikille kouluille kutsu.")
 
 
@@ -158,7 +149,7 @@ def test_an_inline_forward_is_the_forwarded_senders_answer_not_the_forwarders(
 
     result = run_ingest(sorted(folder.iterdir()), engine=sqlite_engine, workspace=workspace)
 
-    by_title = _by_title(sqlite_engine)
+    by_title = practices_by_title(sqlite_engine)
     assert by_title["Pohjoisen tanssiaiset"]["municipalities"] == ["564"]  # Oulu, not Espoo
     row = next(r for r in result.rows() if r["practice_id"] == by_title["Pohjoisen tanssiaiset"]["id"])
     assert "forwarded by maija.meikalainen@espoo.fi" in row["reason"]
@@ -197,11 +188,11 @@ def test_two_practices_typed_in_one_message_are_two_practices_not_one(sqlite_eng
 
     result = run_ingest([path], engine=sqlite_engine, workspace=workspace)
 
-    by_title = _by_title(sqlite_engine)
+    by_title = practices_by_title(sqlite_engine)
     assert set(by_title) == {"Runotorstai", "Tanssiva kirjasto"}
-    first = _version(sqlite_engine, by_title["Runotorstai"]["id"])
+    first = only_version(sqlite_engine, by_title["Runotorstai"]["id"])
     assert (first.goal, first.summary) == ("Runoja kaikille.", "Runoilta kirjastossa joka torstai.")
-    second = _version(sqlite_engine, by_title["Tanssiva kirjasto"]["id"])
+    second = only_version(sqlite_engine, by_title["Tanssiva kirjasto"]["id"])
     assert (second.goal, second.summary) == ("Liikettä kirjastoon.",
                                              "Tanssitunteja kirjaston aulassa.")
     assert sorted(r["outcome"] for r in result.rows()) == ["new", "new"]
@@ -229,9 +220,9 @@ def test_two_practices_headed_as_the_swedish_questionnaire_heads_them_are_two(
 
     run_ingest([path], engine=sqlite_engine, workspace=workspace)
 
-    by_title = _by_title(sqlite_engine)
+    by_title = practices_by_title(sqlite_engine)
     assert set(by_title) == {"Poesitorsdag", "Dansande bibliotek"}
-    assert _version(sqlite_engine, by_title["Poesitorsdag"]["id"]).goal == "Dikter för alla."
+    assert only_version(sqlite_engine, by_title["Poesitorsdag"]["id"]).goal == "Dikter för alla."
 
 
 def test_an_automatic_reply_quoting_the_invitation_is_no_practice(sqlite_engine, workspace,
@@ -249,7 +240,7 @@ def test_an_automatic_reply_quoting_the_invitation_is_no_practice(sqlite_engine,
 
     result = run_ingest(sorted(folder.iterdir()), engine=sqlite_engine, workspace=workspace)
 
-    assert set(_by_title(sqlite_engine)) == {"Runotorstai"}
+    assert set(practices_by_title(sqlite_engine)) == {"Runotorstai"}
     row = next(r for r in result.rows() if r["file"].endswith("loma.eml"))
     assert row["outcome"] == "to-read" and "automatic reply" in row["reason"]
 
@@ -294,15 +285,15 @@ def test_a_questionnaire_returned_empty_is_no_answer_and_the_municipality_is_sti
 
 def test_a_phone_with_an_extension_keeps_it_in_the_contact_and_is_flagged(sqlite_engine, workspace,
                                                                            tmp_path):
-    path = _questionnaire(tmp_path / "in")
+    path = questionnaire_copy(tmp_path / "in")
     set_answer(path, "Käytäntö 1", "contact_phone", "09 123 4567 / 123")
     set_answer(path, "Käytäntö 2", "contact_phone", "040 123 4567 tai 02 262 7000")
 
     run_ingest([path], engine=sqlite_engine, workspace=workspace)
 
-    by_title = _by_title(sqlite_engine)
+    by_title = practices_by_title(sqlite_engine)
     practice = by_title["Kuntien välinen yhteistyö aluetyössä"]
-    version = _version(sqlite_engine, practice["id"])
+    version = only_version(sqlite_engine, practice["id"])
     assert version.contact_phone == "+358 9 1234567"
     assert "09 123 4567 / 123" in (version.contact_text or "")
     assert any(f.startswith("unsure:contact_phone:") and "'123'" in f for f in practice["flags"])
@@ -345,7 +336,7 @@ def test_text_in_an_export_column_that_is_no_question_reaches_the_reviewers(
 
     run_ingest([path], engine=sqlite_engine, workspace=workspace)
 
-    flags = _by_title(sqlite_engine)["Runotorstai"]["flags"]
+    flags = practices_by_title(sqlite_engine)["Runotorstai"]["flags"]
     assert "note:Lisätietoja:Katso myös www.lahti.fi/runot" in flags
     assert "note:Uusi kysymys – Mistä kuulitte kyselystä?:Sähköpostista" in flags
     # A number in such a column (a score) and the form's own columns are no note.
@@ -366,7 +357,7 @@ def test_a_test_response_in_an_export_is_flagged_not_taken_as_a_practice_silentl
 
     run_ingest([path], engine=sqlite_engine, workspace=workspace)
 
-    by_title = _by_title(sqlite_engine)
+    by_title = practices_by_title(sqlite_engine)
     assert any(f.startswith("unsure:title:typed to try the form ('testi', 'asdf', 'asdf')")
                for f in by_title["testi"]["flags"])
     assert not any(f.startswith("unsure:title:") for f in by_title["Testiviikko"]["flags"])
@@ -374,26 +365,26 @@ def test_a_test_response_in_an_export_is_flagged_not_taken_as_a_practice_silentl
 
 def test_an_answer_that_only_points_to_an_attachment_is_flagged(sqlite_engine, workspace,
                                                                 tmp_path):
-    path = _questionnaire(tmp_path / "in")
+    path = questionnaire_copy(tmp_path / "in")
     set_answer(path, "Käytäntö 1", "implementation", "ks. liite")
     set_answer(path, "Käytäntö 1", "experiences", "Kuten edellä.")
     set_answer(path, "Käytäntö 1", "resources", "ei ole")  # an answer: no resources
 
     run_ingest([path], engine=sqlite_engine, workspace=workspace)
 
-    flags = _by_title(sqlite_engine)["Kuntien välinen yhteistyö aluetyössä"]["flags"]
+    flags = practices_by_title(sqlite_engine)["Kuntien välinen yhteistyö aluetyössä"]["flags"]
     assert {f.split(":")[1] for f in flags if "refers to text elsewhere" in f} == {
         "implementation", "experiences"}
 
 
 def test_the_pattern_of_an_address_is_flagged_not_taken_as_the_contacts(sqlite_engine, workspace,
                                                                          tmp_path):
-    path = _questionnaire(tmp_path / "in")
+    path = questionnaire_copy(tmp_path / "in")
     set_answer(path, "Käytäntö 1", "contact_email", "etunimi.sukunimi(at)espoo.fi")
 
     run_ingest([path], engine=sqlite_engine, workspace=workspace)
 
-    practice = _by_title(sqlite_engine)["Kuntien välinen yhteistyö aluetyössä"]
+    practice = practices_by_title(sqlite_engine)["Kuntien välinen yhteistyö aluetyössä"]
     assert any(f.startswith("unsure:contact_email:'etunimi.sukunimi@espoo.fi' is the pattern")
                for f in practice["flags"])
     others = [p for p in practices(sqlite_engine) if p["id"] != practice["id"]]
@@ -405,7 +396,7 @@ def test_text_typed_only_in_a_cell_comment_is_kept_as_a_note(sqlite_engine, work
     from openpyxl import load_workbook
     from openpyxl.comments import Comment
 
-    path = _questionnaire(tmp_path / "in")
+    path = questionnaire_copy(tmp_path / "in")
     set_answer(path, "Käytäntö 1", "goal", None)
     workbook = load_workbook(path)
     sheet = workbook["Käytäntö 1"]
@@ -415,7 +406,7 @@ def test_text_typed_only_in_a_cell_comment_is_kept_as_a_note(sqlite_engine, work
 
     run_ingest([path], engine=sqlite_engine, workspace=workspace)
 
-    practice = _by_title(sqlite_engine)["Kuntien välinen yhteistyö aluetyössä"]
+    practice = practices_by_title(sqlite_engine)["Kuntien välinen yhteistyö aluetyössä"]
     assert "required-missing:goal" in practice["flags"]  # the comment is not taken as the answer
     assert "note:goal:(kommentti) Tavoitteena on lisätä osallisuutta." in practice["flags"]
 
@@ -453,7 +444,7 @@ def test_a_questionnaire_of_another_round_or_with_a_token_never_sent_is_flagged(
 
     run_ingest([current, old, copied], engine=sqlite_engine, workspace=workspace)
 
-    by_title = _by_title(sqlite_engine)
+    by_title = practices_by_title(sqlite_engine)
     assert current_token and not any(f.startswith("unsure:municipalities:")
                                      for f in by_title["Tämän kierroksen käytäntö"]["flags"])
     assert any("sent in round 'yhteistuumin-2024'" in f
