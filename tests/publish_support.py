@@ -34,3 +34,21 @@ def settings_for(workspace):
     from yhteistuumin_survey.config import load_settings
 
     return load_settings(workspace.root, env={})
+
+
+def two_approved_one_rejected(workspace) -> None:
+    """Fill the workspace's own database: two approved practices (one with a consenting
+    contact) and a rejected one."""
+    from factories import make_practice
+
+    from yhteistuumin_survey.db.engine import open_database, session_scope
+    from yhteistuumin_survey.register import ensure_register
+
+    engine = open_database(settings_for(workspace).database_url)
+    ensure_register(engine, workspace=workspace)
+    with session_scope(engine) as session:
+        make_practice(session, title="Taidetestaajat", status="approved", publish_consent=True,
+                      contact_email="anna.taide@example.fi", contact_name="Anna Taide")
+        make_practice(session, title="Kirjastokaveri", status="approved", municipalities=["853"])
+        make_practice(session, title="Hylätty", status="rejected")
+    engine.dispose()

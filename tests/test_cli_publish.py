@@ -5,24 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from factories import make_practice
-from publish_support import settings_for
+from publish_support import two_approved_one_rejected
 
 
 @pytest.fixture
 def practices(workspace):
     """The workspace's own database with two approved practices and a rejected one."""
-    from yhteistuumin_survey.db.engine import open_database, session_scope
-    from yhteistuumin_survey.register import ensure_register
-
-    engine = open_database(settings_for(workspace).database_url)
-    ensure_register(engine, workspace=workspace)
-    with session_scope(engine) as session:
-        make_practice(session, title="Taidetestaajat", status="approved", publish_consent=True,
-                      contact_email="anna.taide@example.fi", contact_name="Anna Taide")
-        make_practice(session, title="Kirjastokaveri", status="approved", municipalities=["853"])
-        make_practice(session, title="Hylätty", status="rejected")
-    engine.dispose()
+    two_approved_one_rejected(workspace)
 
 
 def test_publish_writes_the_site_and_says_where(cli, workspace, practices):

@@ -117,20 +117,9 @@ def killed_in(workspace, target: str, *args: str) -> int:
 @pytest.fixture
 def approved(workspace):
     """The workspace's database with two approved practices and a rejected one."""
-    from factories import make_practice
-    from publish_support import settings_for
+    from publish_support import two_approved_one_rejected
 
-    from yhteistuumin_survey.db.engine import open_database, session_scope
-    from yhteistuumin_survey.register import ensure_register
-
-    engine = open_database(settings_for(workspace).database_url)
-    ensure_register(engine, workspace=workspace)
-    with session_scope(engine) as session:
-        make_practice(session, title="Taidetestaajat", status="approved", publish_consent=True,
-                      contact_email="anna.taide@example.fi", contact_name="Anna Taide")
-        make_practice(session, title="Kirjastokaveri", status="approved", municipalities=["853"])
-        make_practice(session, title="Hylätty", status="rejected")
-    engine.dispose()
+    two_approved_one_rejected(workspace)
 
 
 def test_a_first_publish_killed_half_way_is_finished_by_the_next(cli, workspace, approved,
