@@ -243,14 +243,15 @@ class _Municipalities:
             self.resolver = Resolver.from_session(self.session)
         result = self.resolver.resolve(text)
         codes = [code for code in result.codes if code in self.names]
-        if result.status == "resolved" and len(codes) == 1 and result.method == "fuzzy":
+        methods = set(result.method.split("+"))  # one per part of the text
+        if result.status == "resolved" and len(codes) == 1 and methods == {"fuzzy"}:
             # A near spelling: the invitation (and its answer token) would go to a guessed
             # municipality. The coordinator writes the name, it takes a second.
             return [], "unsure", (f"{text!r} is not a municipality's name as the register "
                                   f"writes it; did you mean {codes[0]} {self.names[codes[0]]}? "
                                   "write the name in full or give the code")
         if result.status == "resolved" and len(codes) == 1:
-            if result.method == "former":
+            if "former" in methods:
                 return codes, "resolved", (f"{text!r} is a former municipality, now part of "
                                            f"{codes[0]} {self.names[codes[0]]}")
             return codes, "resolved", ""
