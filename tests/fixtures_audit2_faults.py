@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -29,12 +30,12 @@ def make_immutable() -> Iterator[Callable[[Path], None]]:
         subprocess.run(["chattr", "-i", path], check=False)
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 4 MiB tmpfs (root only; on CI a missing mount fails, never skips)."""
-    mount = tmp_path / "small"
+@contextmanager
+def tmpfs(mount: Path, size: str) -> Iterator[Path]:
+    """Mount a tmpfs of ``size`` (mount's -o size=, e.g. "4m") on the new folder ``mount``
+    (root only; on CI a missing mount fails, never skips); unmounted afterwards."""
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)],
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)],
                           capture_output=True, check=False)
     if done.returncode != 0:
         unavailable(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
@@ -42,6 +43,13 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         yield mount
     finally:
         subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 4 MiB tmpfs."""
+    with tmpfs(tmp_path / "small", "4m") as mount:
+        yield mount
 
 
 def fill(disk: Path) -> Path:

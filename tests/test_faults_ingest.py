@@ -10,7 +10,6 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from ci_support import unavailable
 from ingest_support import DATA, run_ingest, table_counts
 from sqlmodel import Session, select
 
@@ -193,17 +192,11 @@ def test_a_file_name_over_255_bytes_is_shortened_for_storage_and_kept_in_full(
 
 @pytest.fixture
 def small_disk(tmp_path):
-    """A 256 KiB tmpfs (root only); skipped where mounting is not allowed."""
-    mount = tmp_path / "small"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)],
-                          capture_output=True, check=False)
-    if done.returncode != 0:
-        unavailable(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
-    try:
+    """A 256 KiB tmpfs (``fixtures_audit2_faults.tmpfs``)."""
+    from fixtures_audit2_faults import tmpfs
+
+    with tmpfs(tmp_path / "small", "256k") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def test_a_full_disk_gives_one_line_the_batch_goes_on_and_the_next_run_reads_it(
