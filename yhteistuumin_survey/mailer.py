@@ -356,8 +356,11 @@ def _invited(rows: list[Any], people: list[Any]) -> tuple[list[Any], list[Any]]:
     never had."""
     invited = {row.address.strip().casefold() for row in rows
                if row.kind == "invite" and row.state in (S.sent, S.sending, S.uncertain)}
-    reached = [person for person in people if person.email.strip().casefold() in invited]
-    return reached, [person for person in people if person not in reached]
+    reached: list[Any] = []
+    not_yet: list[Any] = []
+    for person in people:
+        (reached if person.email.strip().casefold() in invited else not_yet).append(person)
+    return reached, not_yet
 
 
 def _reminder_rule(
