@@ -201,6 +201,30 @@ def test_only_the_first_list_page_carries_the_filter_options_the_others_share_a_
         assert shared["municipality"][0][2] == 1  # the count
 
 
+def test_every_list_page_links_its_previous_and_next_page_in_its_language(
+        workspace, session, monkeypatch):
+    from yhteistuumin_survey import publish as publish_module
+
+    monkeypatch.setattr(publish_module, "PAGE_SIZE", 1)
+    for title in ("A", "B", "C"):
+        make_practice(session, title=title, status="approved")
+
+    site = publish(workspace, session).out
+
+    def links(path: str) -> dict[str, str]:
+        html = (site / path).read_text()
+        return {rel: href for href, rel in re.findall(r'<a href="([^"]+)" rel="(prev|next)">', html)}
+
+    assert links("index.html") == {"next": "sivu/2/index.html"}
+    assert links("sivu/2/index.html") == {"prev": "../../index.html",
+                                          "next": "../../sivu/3/index.html"}
+    assert links("sivu/3/index.html") == {"prev": "../../sivu/2/index.html"}
+    assert links("sv/sida/2/index.html") == {"prev": "../../../sv/index.html",
+                                             "next": "../../../sv/sida/3/index.html"}
+    assert "Edellinen sivu" in (site / "sivu/2/index.html").read_text()
+    assert "Föregående sida" in (site / "sv/sida/2/index.html").read_text()
+
+
 def test_swedish_index_names_places_in_swedish(workspace, session):
     make_practice(session, title="Käytäntö", status="approved", municipalities=["049"])
 

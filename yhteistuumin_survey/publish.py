@@ -114,6 +114,7 @@ UI: dict[str, dict[str, Any]] = {
         "yleisemmällä sanalla.",
         "common_keywords": "Yleisimmät avainsanat:",
         "more": "Näytä lisää", "pages": "Sivut", "page_of": "sivu {n}/{pages}",
+        "previous": "Edellinen sivu", "next": "Seuraava sivu",
     },
     "sv": {
         "skip": "Hoppa till innehållet", "footer": "Kulttuuria yhteistuumin – goda exempel "
@@ -142,6 +143,7 @@ UI: dict[str, dict[str, Any]] = {
         "ett mer allmänt ord.",
         "common_keywords": "De vanligaste nyckelorden:",
         "more": "Visa fler", "pages": "Sidor", "page_of": "sida {n}/{pages}",
+        "previous": "Föregående sida", "next": "Nästa sida",
     },
 }
 
@@ -765,6 +767,8 @@ def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite
             "site_title": title, "ui": UI[lang], "cards": snippets,
             "count": len(cards), "filters": filters, "common_keywords": common,
             "search": search, "pager": pager, "page_number": number, "pages": pages,
+            "previous": root + _list_page_path(lang, number - 1) if number > 1 else "",
+            "next": root + _list_page_path(lang, number + 1) if number < pages else "",
             "page_size": PAGE_SIZE,
             "filters_url": "" if number == 1 else root + filters_path}).encode()
     return files
