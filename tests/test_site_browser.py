@@ -473,6 +473,17 @@ def test_a_later_list_page_fills_its_filters_from_the_shared_file_and_filters(pa
     assert page.input_value("#f-municipality") == "564"
 
 
+def test_a_shared_address_filtering_on_a_place_with_no_cards_shows_none(paged_site, page):
+    # Espoo (049) has no card here: the filter was dropped and every card shown as Espoo's.
+    page.goto(paged_site["url"] + "index.html?municipality=049")
+    page.wait_for_selector("#finder:not([hidden])")
+    page.wait_for_function("document.getElementById('count').textContent === '0 käytäntöä'")
+    assert page.input_value("#f-municipality") == "049"
+    assert visible_titles(page) == []
+    page.select_option("#f-municipality", "")
+    page.wait_for_function("document.getElementById('count').textContent === '7 käytäntöä'")
+
+
 def test_without_javascript_the_pager_reaches_every_card(paged_site, browser):
     context = browser.new_context(java_script_enabled=False)
     try:

@@ -67,7 +67,13 @@
       query.value = params.get("q") || "";
       for (const select of selects) {
         const value = params.get(select.dataset.facet) || "";
-        select.value = Array.from(select.options).some((o) => o.value === value) ? value : "";
+        // A shared address may name a place or a keyword that has no card any more: keep it
+        // chosen, so the page says that nothing matches, instead of showing every card as
+        // if they were its. (Without the options, which did not load, its count is unknown.)
+        if (value && !Array.from(select.options).some((o) => o.value === value)) {
+          select.add(new Option(select.options.length > 1 ? `${value} (0)` : value, value));
+        }
+        select.value = value;
       }
     };
 
