@@ -383,25 +383,27 @@ def contact_hider(name: str | None, email: str | None, phone: str | None,
 
     Other addresses and numbers in the texts (a library's desk, a booking line) stay.
     """
+    written = " ".join(filter(None, (email, text)))
     found = sorted({re.sub(r"\s*(?:\(at\)|\[at\])\s*", "@", m.group(0))
-                    for m in _ANY_ADDRESS.finditer(" ".join(filter(None, (email, text))))})
+                    for m in _ANY_ADDRESS.finditer(written)}) if _AT_SIGN.search(written) else []
     people = _Scrubber(AddressMatcher.nothing(), label, label)
     people.add_name(name)
     for number in [phone, *_PHONE_LIKE.findall(text or "")]:
         people.add_phone(number)
     # What any of it shows for sure, to pass over the many texts that quote none of it: an
     # address's local part, a name's first word (only the last one is inflected), a phone
-    # number's last four digits. The patterns are made for the first text that does.
+    # number's last four digits (with the separators the phone pattern allows between them:
+    # a search for a pattern that starts with a digit is quick). The patterns are made for
+    # the first text that does.
     words = {address.rpartition("@")[0].casefold() for address in found}
     words |= {full.split()[0].casefold() for full in people.names}
-    tails = {digits[-4:] for digits in people.phones}
+    tails = "|".join(sorted({r"[\s\-()]*".join(digits[-4:]) for digits in people.phones}))
+    number = re.compile(tails).search if tails else None
     scrubbers: list[_Scrubber] = []
 
     def hide(value: str) -> str:
         folded = value.casefold()
-        digits = _NON_DIGITS.sub("", value) if tails else ""
-        if not any(word in folded for word in words) and not any(
-                tail in digits for tail in tails):
+        if not any(word in folded for word in words) and not (number and number(value)):
             return value
         if not scrubbers:
             for address in found:
