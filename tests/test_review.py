@@ -537,6 +537,42 @@ def test_clearing_corrected_municipalities_restores_the_submitted_ones(session,
         ("needs-info", "new", ["092"]), ("approved", "needs-info", None)]
 
 
+def test_a_near_spelling_of_a_corrected_municipality_is_refused_not_guessed(
+        session, tmp_path: Path) -> None:
+    # "Kuopo" was read as Kuopio and the card moved from Äänekoski to Kuopio without a word.
+    a = make_practice(session, title="Kulttuurikortti", municipalities=["992"])
+    b = make_practice(session, title="Lukupiiri", municipalities=["049"])
+    c = make_practice(session, title="Kirjastoauto", municipalities=["049"])
+    path = export_one(session, tmp_path)
+    fill(path, {a.id: {"Päätös": "hyväksytty", "Korjatut kunnat": "Kuopo"},
+                b.id: {"Päätös": "hyväksytty", "Korjatut kunnat": "Vantaa ja Jyväskylö"},
+                c.id: {"Päätös": "hyväksytty", "Korjatut kunnat": "Kuopio, Kuopo"}})
+
+    result = import_review([path], session=session, reviewer="Aino")
+
+    reasons = {o.detail["practice_id"]: (o.status, o.reason) for o in result.report.outcomes}
+    assert reasons[a.id][0] == "error" and "'Kuopo' is not a name in the register (did you " \
+        "mean Kuopio?)" in reasons[a.id][1] and reasons[a.id][1].endswith("nothing applied")
+    assert reasons[b.id][0] == "error" and "'Jyväskylö'" in reasons[b.id][1]
+    assert reasons[c.id][0] == "applied"  # the name beside it, as written, says which
+    assert effective_municipalities(session=session, practice_ids=[a.id, b.id, c.id]) == {
+        a.id: ["992"], b.id: ["049"], c.id: ["297"]}
+    assert statuses(session) == {a.id: "new", b.id: "new", c.id: "approved"}
+
+
+def test_corrected_keywords_split_as_typed_keywords_do(session, tmp_path: Path) -> None:
+    # "nuoret / kirjasto" became one keyword: the review split only at commas and semicolons.
+    a = make_practice(session, title="Lukupiiri", keywords=["lukeminen"])
+    path = export_one(session, tmp_path)
+    fill(path, {a.id: {"Päätös": "hyväksytty",
+                       "Korjatut avainsanat": "musiikki; nuoret / kirjasto,"}})
+
+    assert import_review([path], session=session).counts["applied"] == 1
+
+    session.expire_all()
+    assert session.get(Practice, a.id).corrected_keywords == ["musiikki", "nuoret", "kirjasto"]
+
+
 def test_a_comment_without_a_decision_is_a_warning_and_blank_rows_are_skipped(
         session, tmp_path: Path) -> None:
     a = make_practice(session, title="Lukupiiri")

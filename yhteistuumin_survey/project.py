@@ -502,6 +502,7 @@ class Project:
     def import_review(self, paths: Sequence[Path], *,
                       reviewer: str | None = None) -> ImportResult:
         """Apply the decisions of returned review workbooks (``review import``)."""
+        from .normalise import load_vocabulary
         from .review import import_review
         from .review.import_ import TITLE_MAX_LENGTH
 
@@ -510,7 +511,8 @@ class Project:
             return import_review([Path(p) for p in paths], session=session, reviewer=reviewer,
                                  progress=advance, round_name=self.settings.round_name,
                                  title_max_length=titles[0] if titles and titles[0]
-                                 else TITLE_MAX_LENGTH)
+                                 else TITLE_MAX_LENGTH,
+                                 vocabulary=load_vocabulary(self.workspace))
 
     # --- publishing and following ---------------------------------------------------------
 

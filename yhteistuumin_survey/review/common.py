@@ -308,15 +308,6 @@ def normal_text(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
-def split_list(text: str) -> list[str]:
-    """Split a reviewer's list (keywords) at commas, semicolons and line breaks."""
-    if not text:
-        return []
-    import re
-
-    return list(dict.fromkeys(p.strip() for p in re.split(r"[,;\n]+", text) if p.strip()))
-
-
 def plain_rows(result: Any) -> list[Any]:
     """Return a query's rows as named tuples: reading a field of SQLAlchemy's ``Row`` by name
     costs ten times more, and the review reads some forty fields of each of 5,000 rows."""

@@ -42,7 +42,6 @@ from .common import (
     plain_rows,
     read_only_digest,
     set_reviewer_municipalities,
-    split_list,
     stamp_matches,
     text_hash,
 )
@@ -50,6 +49,7 @@ from .common import (
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+    from ..normalise import Vocabulary
     from ..tables import Sheet
 
 #: Outcome statuses of an import, in the order the summary lists them.
@@ -311,7 +311,8 @@ def open_review_workbook(path: Path) -> _Workbook:
 
 
 def _read_rows(book: _Workbook, *, reviewer: str | None, report: Report,
-               title_max_length: int = TITLE_MAX_LENGTH) -> list[RowDecision]:
+               title_max_length: int = TITLE_MAX_LENGTH,
+               vocabulary: Vocabulary | None = None) -> list[RowDecision]:
     """Check each row on its own (no database yet); return the rows that carry a decision."""
     decisions: list[RowDecision] = []
     stamps_to_ids = {meta_row.stamp: pid for pid, meta_row in book.meta_rows.items()}
@@ -323,7 +324,8 @@ def _read_rows(book: _Workbook, *, reviewer: str | None, report: Report,
                        practice_id=practice_id)
             continue
         decision = _read_row(book, index, stamps_to_ids=stamps_to_ids, reviewer=reviewer,
-                             report=report, title_max_length=title_max_length)
+                             report=report, title_max_length=title_max_length,
+                             vocabulary=vocabulary)
         if decision is not None:
             decisions.append(decision)
     for above, row in pairwise(decisions):
@@ -389,8 +391,8 @@ def _row_getter(book: _Workbook, raw: list[Any]) -> Callable[[str], str]:
 
 
 def _read_row(book: _Workbook, index: int, *, stamps_to_ids: dict[str, int],
-              reviewer: str | None, report: Report, title_max_length: int
-              ) -> RowDecision | None:
+              reviewer: str | None, report: Report, title_max_length: int,
+              vocabulary: Vocabulary | None = None) -> RowDecision | None:
     """One row's decision, or None (with the reason in the report) when it carries none."""
     row_number = index + 1
     where = f"{book.label}:{row_number}"
@@ -443,7 +445,13 @@ def _read_row(book: _Workbook, index: int, *, stamps_to_ids: dict[str, int],
     if chosen is None:
         return None
     decision, duplicate_of, not_duplicate = chosen
-    keywords = split_list(editable["corrected_keywords"])
+    # Split as a respondent's typed keywords are ("musiikki; nuoret / kirjasto"), one rule for
+    # both, each keyword kept as written (a known one spelt as the vocabulary spells it).
+    keywords: list[str] = []
+    if editable["corrected_keywords"]:
+        from ..normalise import split_keywords
+
+        keywords = split_keywords(editable["corrected_keywords"], vocabulary)
     # A title is one line: a line break or tab typed (Alt+Enter) or pasted into the cell would
     # end up inside the card's heading, the CMS front matter and practices.json.
     title = " ".join(editable["corrected_title"].split())
@@ -642,7 +650,8 @@ def _foreign(book: _Workbook, *, database_id: str, round_name: str | None) -> st
 def import_review(paths: Sequence[Path], *, session: Session, reviewer: str | None = None,
                   progress: Callable[[int], Any] | None = None,
                   round_name: str | None = None,
-                  title_max_length: int = TITLE_MAX_LENGTH) -> ImportResult:
+                  title_max_length: int = TITLE_MAX_LENGTH,
+                  vocabulary: Vocabulary | None = None) -> ImportResult:
     """Validate and apply the decisions of returned review workbooks; report every row.
 
     A workbook exported from another database (or for another round) is refused whole before
@@ -650,12 +659,13 @@ def import_review(paths: Sequence[Path], *, session: Session, reviewer: str | No
     is a corrected title longer than ``title_max_length`` (the survey's limit for a title)."""
     with gc_paused():
         return _import_review(paths, session=session, reviewer=reviewer, progress=progress,
-                              round_name=round_name, title_max_length=title_max_length)
+                              round_name=round_name, title_max_length=title_max_length,
+                              vocabulary=vocabulary)
 
 
 def _import_review(paths: Sequence[Path], *, session: Session, reviewer: str | None,
                    progress: Callable[[int], Any] | None, round_name: str | None,
-                   title_max_length: int) -> ImportResult:
+                   title_max_length: int, vocabulary: Vocabulary | None) -> ImportResult:
     from .common import database_identity
 
     database_id = database_identity(session)
@@ -684,7 +694,7 @@ def _import_review(paths: Sequence[Path], *, session: Session, reviewer: str | N
                                          "'Versio' column (edits to read-only columns cannot "
                                          "be told apart; they are never applied)")
         rows.extend(_read_rows(book, reviewer=reviewer, report=report,
-                               title_max_length=title_max_length))
+                               title_max_length=title_max_length, vocabulary=vocabulary))
     if rows:
         _check_and_apply(rows, session=session, report=report, progress=progress)
     return result
@@ -935,8 +945,36 @@ def _resolve_corrected(row: RowDecision, resolve: Callable[[str], Any], *, repor
                       f"{', '.join(resolution.unmatched)!r} not recognised")
         report.add(row.where, "error", reason, practice_id=row.practice_id)
         return False
+    if "fuzzy" in resolution.method.split("+"):
+        guessed = _near_spellings(row.municipality_text, resolve)
+        if guessed:
+            # "Kuopo" read as Kuopio is a guess, and the card would name the guessed place.
+            report.add(row.where, "error", f"corrected municipalities {row.municipality_text!r}: "
+                       f"{'; '.join(guessed)}; write the name as the register writes it, or "
+                       "its code; nothing applied", practice_id=row.practice_id)
+            return False
     row.corrected_municipalities = sorted(resolution.codes)
     return True
+
+
+#: Where a reviewer's list of municipalities divides into names.
+_NAME_LIST = re.compile(r"\s*(?:[,;/&\n]|\s(?:ja|och|and)\s)\s*", re.IGNORECASE)
+
+
+def _near_spellings(text: str, resolve: Callable[[str], Any]) -> list[str]:
+    """Return the names in ``text`` that only a near spelling matched ("'Kuopo' (did you mean
+    Kuopio?)"), unless another name in it names the same place as written."""
+    near: list[tuple[str, Any]] = []
+    written: set[str] = set()
+    for part in filter(None, (p.strip() for p in _NAME_LIST.split(text))):
+        found = resolve(part)
+        if found.status == "resolved" and set(found.method.split("+")) == {"fuzzy"}:
+            near.append((part, found))
+        else:
+            written.update(found.codes)
+    return [f"{part!r} is not a name in the register (did you mean "
+            f"{' or '.join(found.names)}?)" for part, found in near
+            if not set(found.codes) <= written]
 
 
 def _apply_checked(checked: list[RowDecision], practices: dict[int, Any], *, session: Session,
