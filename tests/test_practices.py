@@ -71,6 +71,16 @@ def test_show_names_the_target_groups_by_their_labels(session, workspace):
     assert "Kenelle: Lapset, Perheet" in detail.summary()
 
 
+def test_show_gives_the_reviewers_keywords_the_card_shows_instead(session):
+    practice = make_practice(session, title="Lukupiiri", keywords=["lukeminen"],
+                             corrected_keywords=["kirjasto", "nuoret"])
+
+    lines = show_practice(practice.id, session=session).summary()
+
+    assert "Avainsanat: lukeminen" in lines
+    assert "reviewer's keywords: kirjasto, nuoret" in lines
+
+
 def test_show_of_a_missing_practice_is_an_error_naming_it(session):
     with pytest.raises(InputError, match=r"^practice 999: no such practice"):
         show_practice(999, session=session)

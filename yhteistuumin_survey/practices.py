@@ -167,6 +167,8 @@ class PracticeDetail:
             f"{m['name']} ({m['code']}, {m['source']})" for m in self.municipalities))
         if card["keywords"]:
             lines.append(f"{CARD_LABELS['keywords']}: {', '.join(card['keywords'])}")
+        if self.corrections.get("keywords"):  # what the card shows instead
+            lines.append(f"reviewer's keywords: {', '.join(self.corrections['keywords'])}")
         if card["target_group"]:
             shown = self.target_labels or card["target_group"]
             lines.append(f"{CARD_LABELS['target_group']}: {', '.join(shown)}")
