@@ -602,8 +602,9 @@ INSTRUCTIONS_FI = (
     "kaksoiskappale, valitse samasta sarakkeesta 'ei kaksoiskappale' ja tee päätös "
     "tavalliseen tapaan; silloin molemmat julkaistaan omina kortteinaan. Jos se on, valitse "
     "alkuperäisen ID ja päätös kaksoiskappale.",
-    "Korjattu nimi, korjatut avainsanat (pilkulla erotettuina) ja korjatut kunnat: kirjoita "
-    "vain, jos haluat korjata; vastaajan alkuperäinen teksti säilyy. Tyhjä = ei korjausta.",
+    "Korjattu nimi, korjatut avainsanat (pilkulla erotettuina) ja korjatut kunnat (pilkulla "
+    "erotettuina, nimi kuten kuntaluettelossa tai kuntanumero): kirjoita vain, jos haluat "
+    "korjata; vastaajan alkuperäinen teksti säilyy. Tyhjä = ei korjausta.",
     "Huomiot-sarake kertoo, mitä järjestelmä huomasi (esim. puuttuva kenttä, tunnistamaton "
     "kunta, mahdollinen kaksoiskappale).",
     "Voit suodattaa rivejä ja piilottaa sarakkeita suojauksen ollessa päällä, ja kirjoittaa "
@@ -628,8 +629,9 @@ INSTRUCTIONS_SV = (
     "beslut som vanligt; då publiceras båda som egna kort. Om den är det, välj originalets ID "
     "och beslutet kaksoiskappale (dubblett).",
     "Korrigerat namn (Korjattu nimi), korrigerade nyckelord (Korjatut avainsanat, åtskilda "
-    "med kommatecken) och kommuner (Korjatut kunnat): fyll i bara om du vill korrigera; "
-    "svararens text bevaras. Tomt = ingen korrigering.",
+    "med kommatecken) och kommuner (Korjatut kunnat, åtskilda med kommatecken, namnet som i "
+    "kommunförteckningen eller kommunnumret): fyll i bara om du vill korrigera; svararens "
+    "text bevaras. Tomt = ingen korrigering.",
     "Du kan filtrera rader och dölja kolumner medan bladet är skyddat, och skriva egna "
     "anteckningar i kolumnerna till höger om kolumnen Versio. För att sortera rader eller "
     "flytta kolumner tar du först bort bladskyddet (Excel: Granska > Ta bort skydd för blad; "
