@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
+from .flags import unsure
 from .survey import Survey, safe_load_yaml
 from .survey import fold as _survey_fold
 
@@ -1385,8 +1386,7 @@ def _phone_leftover_flag(raw_phone: str, rest: str, numbers: list[str]) -> list[
                     and fold(word) not in _CONTACT_LABELS and fold(word) not in _PHONE_JOINERS)
     if not more:
         return []
-    return [f"unsure:contact_phone:{raw_phone!r}: only {numbers[0]} is the phone; {more!r} beside "
-            "it (an extension, a switchboard, hours?) is kept in the contact text; check it"]
+    return [unsure("contact_phone", "phone-extra", raw=raw_phone, number=numbers[0], more=more)]
 
 
 def _contact_digits(text: str) -> bool:
