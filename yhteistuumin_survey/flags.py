@@ -469,6 +469,7 @@ def _fill(template: str, args: Mapping[str, Any], label: str, language: str) -> 
         values["language"] = _LANGUAGE_NAMES[language].get(str(args["language"]),
                                                            str(args["language"]))
     try:
-        return template.format_map(values)
+        text = template.format_map(values)
     except (KeyError, IndexError, ValueError):  # arguments of another version of the code
         return f"{label}: {json.dumps(dict(args), ensure_ascii=False)}"
+    return text.replace(" ()", "")  # an empty list in brackets: said without them

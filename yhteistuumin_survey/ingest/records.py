@@ -31,16 +31,21 @@ class Mapping:
 #: Heading rules whose reading is a guess (a close spelling, a word with an ending): an
 #: answer read through one is flagged for the reviewers.
 UNSURE_METHODS = {"fuzzy": "a close spelling", "inflected": "a word it begins with"}
+#: The flag code of each (``flags.UNSURE_TEXTS``).
+_UNSURE_CODES = {"fuzzy": "heading-close-spelling", "inflected": "heading-inflected"}
 
 
 def unsure_reason(mapping: Mapping) -> str | None:
-    """Why an answer read through this heading is not sure, or None when the heading is."""
-    how = UNSURE_METHODS.get(mapping.method)
-    if how is None:
+    """Why an answer read through this heading is not sure (the flag's coded reason, see
+    ``flags.reason``), or None when the heading is."""
+    from ..flags import reason
+
+    code = _UNSURE_CODES.get(mapping.method)
+    if code is None:
         return None
     question_id = mapping.target.split(":", 1)[0]
-    return (f"heading {mapping.header!r} read as {question_id} by {how} "
-            f"({round(mapping.score)}); check it")
+    return reason(code, heading=mapping.header, question=question_id,
+                  score=round(mapping.score))
 
 
 @dataclass
