@@ -391,6 +391,12 @@ def unsure(field_id: str, code: str, **args: Any) -> str:
     return f"{UNSURE}:{field_id}:{reason(code, **args)}"
 
 
+def unsure_with(field_id: str, coded_reason: str) -> str:
+    """The flag of a reason :func:`reason` made earlier (a reader keeps the reason, the
+    practice's field comes later)."""
+    return f"{UNSURE}:{field_id}:{coded_reason}"
+
+
 def parse(flag: str) -> Flag:
     """Read a stored flag, of this version or an older one; never raises."""
     raw = str(flag)

@@ -85,8 +85,10 @@ class RawRecord:
     def note_flags(self) -> list[str]:
         """Return the notes as flags: ``note:<question id>:<text>``, then the unsure readings
         as ``unsure:<question id>:<reason>``."""
+        from ..flags import unsure_with
+
         return [*(f"note:{question_id}:{text}" for question_id, text in self.notes),
-                *(f"unsure:{question_id}:{reason}" for question_id, reason in self.unsure)]
+                *(unsure_with(question_id, reason) for question_id, reason in self.unsure)]
 
     def order_key(self) -> tuple[int, dt.datetime]:
         """Sort key: responses by their time (naive times taken as UTC), untimed ones last."""
