@@ -871,14 +871,18 @@ def write_report_csv(result: IngestReport, folder: Path, *, lang: str = "fi") ->
 
     reason_at = REPORT_COLUMNS.index("reason")
 
+    # One outcome a row (rows() is made from them): their details hold the flags to check.
+    details = [o.detail for o in getattr(getattr(result, "report", None), "outcomes", ())]
+
     def translated() -> Iterator[list[Any]]:
-        for values, outcome in zip(result.row_values(), result.report.outcomes, strict=True):
+        for index, row in enumerate(result.rows()):
+            values = [row.get(column) for column in REPORT_COLUMNS]
             values[at] = outcomes.get(str(values[at]), values[at])
-            checks = outcome.detail.get("to_check")
-            if checks:  # the flags to check in the report's language, after the reason
-                said = f"{TO_CHECK[lang]}: {' '.join(describe_all(checks, lang))}"
+            detail = details[index] if index < len(details) else {}
+            if detail.get("to_check"):  # the flags to check in the report's language
+                said = f"{TO_CHECK[lang]}: {' '.join(describe_all(detail['to_check'], lang))}"
                 values[reason_at] = "; ".join(part for part in (
-                    outcome.detail.get("reason_before"), said) if part)
+                    detail.get("reason_before"), said) if part)
             yield values
 
     headings = [REPORT_HEADINGS[lang][c] for c in REPORT_COLUMNS]
