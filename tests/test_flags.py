@@ -284,3 +284,30 @@ def test_every_flag_the_code_makes_has_texts_and_unsure_ones_come_from_the_modul
     assert unknown == {}
     assert {"possible-duplicate", "no-consent", "hidden-sheet", "required-missing",
             "choice-value-unclear"} <= set(made)
+
+
+def test_forget_takes_the_person_out_of_the_values_a_flag_quotes(workspace, session) -> None:
+    from factories import make_practice
+    from publish_support import settings_for
+    from sqlmodel import select
+
+    from yhteistuumin_survey.db.models import PracticeVersion
+    from yhteistuumin_survey.privacy import forget_person
+
+    email, name = "maija.meikalainen@gmial.com", "Maija Meikäläinen"
+    practice = make_practice(
+        session, title="Kulttuurikaveri", contact_name=name, contact_email=email, flags=[
+            unsure("contact_email", "email-domain-typo", address=email, intended="gmail.com"),
+            unsure("contact_name", "name-several", picked=f"{name} ja Matti Virtanen"),
+            OLD_PHONE, "no-consent"])
+    forget_person(workspace, email, session=session, settings=settings_for(workspace))
+
+    session.expire_all()
+    [version] = session.exec(select(PracticeVersion).where(
+        PracticeVersion.practice_id == practice.id)).all()
+    kept = version.flags
+    assert not any("meikalainen" in f.casefold() or "meikäläinen" in f.casefold() for f in kept)
+    # The flags still read as their codes, the values the person was in are cleaned.
+    assert [parse(f).code for f in kept[:2]] == ["email-domain-typo", "name-several"]
+    assert parse(kept[1]).args["picked"].endswith(" ja Matti Virtanen")
+    assert kept[2:] == [OLD_PHONE, "no-consent"]

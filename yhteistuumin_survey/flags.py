@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as _field
 from typing import Any
@@ -371,6 +371,10 @@ class Flag:
                 "code": self.code, "args": self.args, "reason": render(self, "en", labels)}
 
 
+def _encode(code: str, args: Mapping[str, Any]) -> str:
+    return code + json.dumps(args, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
 def reason(code: str, **args: Any) -> str:
     """The part of an ``unsure`` flag after its field: ``<code>{<arguments as JSON>}``.
 
@@ -382,7 +386,7 @@ def reason(code: str, **args: Any) -> str:
     missing = set(text.example) - set(args)
     if missing:
         raise ValueError(f"flag code {code!r} needs {', '.join(sorted(missing))}")
-    return code + json.dumps(args, ensure_ascii=False, separators=(",", ":"), default=str)
+    return _encode(code, args)
 
 
 def unsure(field_id: str, code: str, **args: Any) -> str:
@@ -415,6 +419,25 @@ def parse(flag: str) -> Flag:
         if isinstance(args, dict):
             return Flag(raw, name, field=field_id, code=match.group(1), args=args)
     return Flag(raw, name, field=field_id, legacy=rest)
+
+
+def map_values(flag: str, change: Callable[[str], str]) -> str:
+    """The flag with ``change`` made to what was typed in it: a coded flag's values (each
+    text; the code, the field and the JSON stay whole), a note, an older flag's reason, the
+    cells of ``choice-value-unclear``. A flag of codes alone is returned as it is."""
+    read = parse(flag)
+    if read.name == UNSURE and read.code is not None:
+        def changed(value: Any) -> Any:
+            if isinstance(value, str):
+                return change(value)
+            return [changed(item) for item in value] if isinstance(value, list) else value
+
+        args = {key: changed(value) for key, value in read.args.items()}
+        return flag if args == read.args else unsure_with(read.field or "",
+                                                          _encode(read.code, args))
+    if read.name in (UNSURE, "note", "choice-value-unclear"):
+        return change(read.raw)
+    return read.raw
 
 
 def describe(flag: str | Flag, language: str = "fi",
