@@ -51,10 +51,10 @@ class Text:
 #: Everything ingest may be unsure of, by code (``unsure:<field>:<code>{…}``).
 UNSURE_TEXTS: dict[str, Text] = {
     "municipality-close-spelling": Text(
-        "{label}: vastaus {text_q} tulkittiin lähes samanlaisen kirjoitusasun perusteella "
-        "näin: {names}. Tarkista, että kunta on oikea.",
-        "{label}: svaret {text_q} tolkades utifrån en nästan likadan stavning som {names}. "
-        "Kontrollera att kommunen är rätt.",
+        "{label}: vastauksen {text_q} kunnaksi tulkittiin {names}, koska kirjoitusasu on "
+        "lähes sama. Tarkista, että kunta on oikea.",
+        "{label}: svaret {text_q} tolkades som {names}, eftersom stavningen är nästan "
+        "densamma. Kontrollera att kommunen är rätt.",
         "{label}: {text_q} read as {names} by a close spelling; check it.",
         {"text": "Helsinkki", "names": ["Helsinki"]}),
     "municipality-unmatched": Text(
