@@ -27,7 +27,8 @@ def test_the_review_workbook_shows_unknown_consent_concepts_and_unsure_flags(ses
     assert refused["contact"].endswith("(ei julkaisulupaa)")
     assert unknown["keywords"] == "kylät (→ kylät ⊂ maaseutu), Sirkus, tanssi"
     assert "tarkista (Avainsanat): heading 'Avainsanoja'" in unknown["flags"]
-    assert "julkaisulupa ei tiedossa (tyhjä)" in unknown["flags"]
+    assert "Lupa julkaista yhteystiedot: vastaus on tyhjä, joten julkaisulupaa ei ole." in \
+        unknown["flags"]
 
 
 def test_site_filters_on_the_keyword_concept_and_its_broader_ones() -> None:

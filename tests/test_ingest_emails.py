@@ -223,4 +223,4 @@ def test_the_review_workbook_shows_the_email_text_flag(cli, inbox, tmp_path) -> 
              for r in range(2, sheet.max_row + 1)
              if sheet.cell(row=r, column=headers["ID"]).value is not None]
     assert len(flags) == 4
-    assert all("vastaus sähköpostin tekstistä: tarkista" in f for f in flags)
+    assert all("Vastaus luettiin sähköpostiviestin tekstistä. Tarkista" in f for f in flags)

@@ -575,7 +575,7 @@ def test_choice_codes_without_their_texts_are_flagged_never_mapped(survey, vocab
     practice = normalise_answers({"title": "Koodattu", "target_group": typed}, survey=survey,
                                  vocabulary=vocabulary)
     assert practice.target_group == []
-    assert any(f.startswith("unsure:target_group:choice codes") for f in practice.flags)
+    assert any(f.startswith("unsure:target_group:choice-codes{") for f in practice.flags)
 
 
 def test_a_language_the_text_does_not_tell_is_flagged_unless_known(survey, vocabulary):
@@ -589,8 +589,7 @@ def test_a_language_the_text_does_not_tell_is_flagged_unless_known(survey, vocab
     # publish: the reviewers are told, not left with a card marked Swedish.
     assert known.language == "sv"
     assert [f for f in known.flags if f.startswith("unsure:language")] == [
-        "unsure:language:the answer is written in English; sv assumed, the site publishes "
-        "only Finnish and Swedish"]
+        'unsure:language:language-english{"language":"sv"}']
 
 
 @pytest.mark.parametrize(("name", "phone", "expected_phone", "flags"), [

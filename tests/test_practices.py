@@ -34,9 +34,12 @@ def test_show_gives_the_card_flags_with_reasons_source_versions_and_reviews(sess
     data = detail.to_dict()
     assert data["card"]["title"] == "4V: aluetyö" and data["card"]["municipalities"] == ["049"]
     assert data["municipalities"] == [{"code": "049", "name": "Espoo", "source": "token"}]
-    assert data["flags"][0] == {"flag": "no-consent",
-                                "reason": "ei lupaa julkaista yhteystietoja"}
-    assert data["flags"][1]["reason"].startswith("puuttuu: ")
+    assert data["flags"][0] == {
+        "flag": "no-consent", "short": "no-consent", "name": "no-consent",
+        "field": "publish_consent", "code": None, "args": {},
+        "reason": "publish_consent: no consent to publish the contact details; they are left "
+                  "off the site."}
+    assert data["flags"][1]["reason"].endswith(": a required answer is missing.")
     assert data["source"]["file"].endswith("-2.xlsx") and data["source"]["sheet"] is None
     assert [v["title"] for v in data["versions"]] == ["4V: aluetyö (v1)", "4V: aluetyö"]
     assert data["review"][0]["decision"] == "approved" and data["review"][0]["reviewer"] == "Aino"
@@ -125,7 +128,8 @@ def test_practices_show_and_list_by_name_on_the_command_line(cli, tmp_path):
 
     assert shown.exit_code == 0, shown.output
     assert "source: msforms.xlsx, sheet Sheet1, row 3 (msforms)" in shown.stdout
-    assert "flags: no-consent (ei lupaa julkaista yhteystietoja)" in shown.stdout
+    assert ("flags: no-consent (publish_consent: no consent to publish the contact details; "
+            "they are left off the site.)") in shown.stdout
     assert json.loads(as_json.stdout)["source"]["row"] == 3
     assert missing.exit_code == 1 and missing.stderr.startswith("Error: practice 999: no such")
     by_region = cli("practices", "list", "--region", "Lappi")

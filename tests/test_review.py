@@ -111,12 +111,16 @@ def test_export_writes_a_row_per_practice_to_decide_with_read_only_and_editable_
     assert sheet.cell(row=row, column=cols["Kunnat"]).value == "Espoo, Helsinki"
     assert sheet.cell(row=row, column=cols["Maakunta"]).value == "Uusimaa"
     flags = sheet.cell(row=row, column=cols["Huomiot"]).value
-    assert flags == ("puuttuu: Tavoite; mahdollinen kaksoiskappale: #7; ei lupaa julkaista "
-                     "yhteystietoja; kunta epäselvä")
+    assert flags.splitlines() == [
+        "Tavoite: pakollinen vastaus puuttuu.",
+        "Käytäntö voi olla sama kuin käytäntö #7. Tarkista, onko se kaksoiskappale.",
+        "Lupa julkaista yhteystiedot: yhteystietoja ei saa julkaista, joten ne jäävät pois "
+        "sivustolta.",
+        "Kunnat: vastaus sopii useampaan kuntaan. Tarkista, mikä kunta on oikea."]
     assert "[questionnaire]" in sheet.cell(row=row, column=cols["Lähde"]).value
     assert sheet.cell(row=row, column=cols["Versio"]).value.startswith("v1-")
     renewed_row = row_of(sheet, renewed.id)
-    assert "uusi versio päätöksen jälkeen" in sheet.cell(row=renewed_row,
+    assert "Käytännöstä on tullut uusi versio päätöksen jälkeen." in sheet.cell(row=renewed_row,
                                                          column=cols["Huomiot"]).value
     assert sheet.cell(row=renewed_row, column=cols["Versio"]).value.startswith("v2-")
     # The current state in the reviewers' words, as the decision column writes it.

@@ -292,7 +292,7 @@ def test_limesurvey_codes_export_of_our_survey_reads_exactly(db, workspace, tmp_
     assert found[("837",)]["target_group"] == ["municipal_staff"]
     assert [found[k]["contact"]["publish_consent"] for k in (("091",), ("599",), ("837",))] == [
         True, False, True]
-    assert not any(f.startswith("unsure:target_group:choice codes") for p in practices(db)
+    assert not any(f.startswith("unsure:target_group:choice-codes{") for p in practices(db)
                    for f in p["flags"])
 
 
@@ -391,7 +391,7 @@ def test_old_kenelle_sq_codes_are_flagged_and_never_mapped_by_position(db, works
     result = run_ingest([tmp_path / "limesurvey-codes.csv"], engine=db, workspace=workspace)
     [practice] = practices(db)
     assert practice["target_group"] == ["other:potilaat"]  # the typed "other" text only
-    assert any(f.startswith("unsure:target_group:choice codes without their texts")
+    assert any(f.startswith("unsure:target_group:choice-codes{")
                for f in practice["flags"])
     assert "choice codes without their texts: give the survey structure (SQ001)" in \
         result.rows()[0]["reason"]
@@ -407,10 +407,10 @@ def test_any_table_whose_choices_are_codes_is_flagged(db, workspace, tmp_path):
     run_ingest([table, codes], engine=db, workspace=workspace)
     found = {p["title"]: p for p in practices(db)}
     assert found["Satutunti"]["target_group"] == ["children"]  # the option named by its text
-    assert any(f.startswith("unsure:target_group:choice codes")
+    assert any(f.startswith("unsure:target_group:choice-codes{")
                for f in found["Satutunti"]["flags"])
     assert found["Runoilta"]["target_group"] == []
-    assert any(f.startswith("unsure:target_group:choice codes")
+    assert any(f.startswith("unsure:target_group:choice-codes{")
                for f in found["Runoilta"]["flags"])
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
+from .flags import unsure
 from .survey import Survey, safe_load_yaml
 from .survey import fold as _survey_fold
 
@@ -451,6 +452,7 @@ class ConsentReading:
 
     value: bool | None
     reason: str = ""
+    answer: str = ""  # an unclear answer as it was read (one line), for the reviewers' flag
 
     @property
     def state(self) -> str:
@@ -491,7 +493,7 @@ def _read_consent(value: Any) -> ConsentReading:
             return ConsentReading(None)
         if value in (0, 1):
             return ConsentReading(value == 1)
-        return ConsentReading(None, f"the number {value!r} is neither 1 nor 0")
+        return ConsentReading(None, f"the number {value!r} is neither 1 nor 0", str(value))
     text = clean_text(value)
     if not text:
         return ConsentReading(None)
@@ -499,7 +501,8 @@ def _read_consent(value: Any) -> ConsentReading:
     if marks and all(ch in _YES_SYMBOLS for ch in marks):
         return ConsentReading(True)
     words = fold(text).split()
-    unclear = ConsentReading(None, f"consent answer {clean_line(text)!r} is neither a yes nor a no")
+    unclear = ConsentReading(None, f"consent answer {clean_line(text)!r} is neither a yes nor a no",
+                             clean_line(text) or "")
     if not words:
         return unclear
     if words in (["1", "0"], ["1", "00"]):  # "1.0" from a numeric cell
@@ -974,13 +977,11 @@ def _typo_flag(address: str) -> str | None:
     from a mail provider's, or the pattern of an address ("etunimi.sukunimi@kunta.fi")."""
     local, _, domain = address.rpartition("@")
     if fold(local) in _PATTERN_LOCALS:
-        return (f"unsure:contact_email:{address!r} is the pattern of an address (first name, "
-                "surname), not a person's; ask the municipality for the address")
+        return unsure("contact_email", "email-pattern", address=address)
     intended = email_domain_typo(domain)
     if intended is None:
         return None
-    return (f"unsure:contact_email:{address!r}: is the domain a typo of {intended!r}? "
-            "Not corrected; check it with the municipality")
+    return unsure("contact_email", "email-domain-typo", address=address, intended=intended)
 
 
 def _validate_email(candidate: str) -> str | None:
@@ -1337,8 +1338,7 @@ def _split_contact_text(raw_name: str | None, raw_email: str | None, raw_phone: 
     picked = _pick_name(name_parts) or _pick_name(email_parts)
     if len(name_parts) > 1 and not any(_person_in(part) for part in name_parts):
         # No part reads as a person: the first one is taken, but a reviewer must check it.
-        flags.append(f"unsure:contact_name:{picked!r} taken as the name from "
-                     f"{', '.join(repr(p) for p in name_parts)}")
+        flags.append(unsure("contact_name", "name-picked", picked=picked, parts=name_parts))
     if name_parts and picked != name_parts[0]:
         split_needed = True
     if any(fold(part) != fold(picked or "") for part in email_parts):
@@ -1347,16 +1347,14 @@ def _split_contact_text(raw_name: str | None, raw_email: str | None, raw_phone: 
     # all of them; a reviewer decides whom the card names. (A second number is usually the
     # same person's switchboard or mobile: kept in the contact text, not flagged.)
     if picked and _TWO_PEOPLE.search(picked):
-        flags.append(f"unsure:contact_name:{picked!r} names more than one person; the "
-                     "contact text keeps every name")
+        flags.append(unsure("contact_name", "name-several", picked=picked))
     first_spelling: dict[str, str] = {}
     for email in emails:
         first_spelling.setdefault(email.lower(), email)
     different = list(first_spelling.values())
     if len(different) > 1:
-        flags.append(f"unsure:contact_email:{len(different)} addresses given "
-                     f"({', '.join(different)}); the email field holds the first, the contact "
-                     "text all of them")
+        flags.append(unsure("contact_email", "email-several", count=len(different),
+                            addresses=different))
     if len(emails) > 1 or len(phones) > 1 or flags:
         split_needed = True
     raws = [r for r in (raw_name, raw_email, raw_phone, raw_text) if r]
@@ -1385,8 +1383,7 @@ def _phone_leftover_flag(raw_phone: str, rest: str, numbers: list[str]) -> list[
                     and fold(word) not in _CONTACT_LABELS and fold(word) not in _PHONE_JOINERS)
     if not more:
         return []
-    return [f"unsure:contact_phone:{raw_phone!r}: only {numbers[0]} is the phone; {more!r} beside "
-            "it (an extension, a switchboard, hours?) is kept in the contact text; check it"]
+    return [unsure("contact_phone", "phone-extra", raw=raw_phone, number=numbers[0], more=more)]
 
 
 def _contact_digits(text: str) -> bool:
@@ -1669,15 +1666,12 @@ def _is_test_text(text: str | None) -> bool:
 def _stand_in_flags(title: str | None, long_values: dict[str, str | None]) -> list[str]:
     """Flag answers that are no answer: a pointer to an attachment ("ks. liite"), whose text
     is not in the practice, and a test response ("testi", "asdf") made into a practice."""
-    flags = [f"unsure:{name}:the answer {value!r} refers to text elsewhere (an attachment, "
-             "another answer) that is not in this practice; find it or ask the municipality"
-             for name, value in long_values.items()
+    flags = [unsure(name, "text-elsewhere", value=value) for name, value in long_values.items()
              if value and len(value) <= 40 and _ELSEWHERE.fullmatch(fold(value))]
     tried = [text for text in (title, long_values.get("goal"), long_values.get("summary"))
              if _is_test_text(text)]
     if _is_test_text(title) or len(tried) >= 2:
-        flags.append(f"unsure:title:typed to try the form ({', '.join(repr(t) for t in tried)})"
-                     "? a test response is no practice; reject it if it is one")
+        flags.append(unsure("title", "test-response", tried=tried))
     return flags
 
 
@@ -1705,20 +1699,16 @@ def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary:
         if _written_in_english("\n".join(t for t in texts if t)):
             # Even in a questionnaire whose language is known: the card would be published
             # and searched as Finnish or Swedish text that is neither.
-            flags.append(f"unsure:language:the answer is written in English; {language} "
-                         "assumed, the site publishes only Finnish and Swedish")
+            flags.append(unsure("language", "language-english", language=language))
         elif not language_known:
-            flags.append(f"unsure:language:the answer's text does not tell Finnish from "
-                         f"Swedish; {language} assumed")
+            flags.append(unsure("language", "language-undecided", language=language))
 
     for qid, value in raw.items():
         if isinstance(value, str) and value.lstrip().startswith("="):
             # Excel took typed text ("- lapset", "+358 40 …") for a formula and showed an
             # error, or a program wrote a formula without its value: the formula's text is
             # what is left of the answer.
-            flags.append(f"unsure:{qid}:the answer is a spreadsheet formula "
-                         f"({value.strip()[:60]!r}), its value was lost or an error; "
-                         "the formula's text is kept, check it with the municipality")
+            flags.append(unsure(qid, "formula", formula=value.strip()[:60]))
     keywords_value = raw.get("keywords")
     keywords = split_keywords(keywords_value, vocabulary, language) if keywords_value is not None else []
     target_group = parse_target_groups(raw.get("target_group"), survey, language)
@@ -1729,8 +1719,7 @@ def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary:
         # "SQ004", "A2", "3": the form's codes for its choices, whose meaning the export does
         # not carry. Never mapped by their position in our list of choices.
         target_group = []
-        flags.append(f"unsure:target_group:choice codes without their texts "
-                     f"({', '.join(codes)}): give the survey structure")
+        flags.append(unsure("target_group", "choice-codes", codes=codes))
 
     free_contact = raw.get("contact") if raw.get("contact") is not None else raw.get("contact_text")
     contact = split_contact(name=raw.get("contact_name"), email=raw.get("contact_email"),
@@ -1764,8 +1753,8 @@ def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary:
         if text and len(text) > max_length:
             flags.append(f"too-long:{qid}")
     if consent_reading.reason:
-        flags.append(f"unsure:publish_consent:{consent_reading.reason}; not published until a "
-                     "reviewer confirms it")
+        flags.append(unsure("publish_consent", "consent-unclear",
+                            answer=consent_reading.answer))
     elif has_contact and consent is False:
         flags.append("no-consent")
     elif has_contact and consent is None:

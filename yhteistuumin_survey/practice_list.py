@@ -56,8 +56,12 @@ class PracticeList:
         return CSV_COLUMNS, rows
 
     def text(self) -> str:
+        from .flags import parse
+
+        # Each flag by its code alone (practices show says what it means).
         rows = [{**p, "municipalities": " ".join(p["municipalities"]),
-                 "flags": "; ".join(p["flags"])} for p in self.brief]
+                 "flags": "; ".join(dict.fromkeys(parse(f).short for f in p["flags"]))}
+                for p in self.brief]
         return "\n".join([render_table(rows, TABLE_COLUMNS), *self.summary()])
 
     def to_frame(self) -> Any:

@@ -181,7 +181,7 @@ class PracticeDetail:
         consent = {True: "may be published", False: "not to be published"}.get(
             contact["publish_consent"], "consent unknown: not to be published until it is asked")
         lines.append(f"{CARD_LABELS['contact']}: {', '.join(shown) or '-'} ({consent})")
-        lines.append("flags: " + ("; ".join(f"{f['flag']} ({f['reason']})"
+        lines.append("flags: " + ("; ".join(f"{f['short']} ({f['reason']})"
                                              for f in self.flags) or "none"))
         src = self.source
         where = ", ".join(part for part in (
@@ -261,7 +261,7 @@ def show_practice(practice_id: int, *, session: Session,
         PracticeVersion,
         ReviewDecision,
     )
-    from .review.common import field_labels, flag_words
+    from .flags import parse as parse_flag
 
     practice = session.get(Practice, practice_id)
     if practice is None:
@@ -282,9 +282,7 @@ def show_practice(practice_id: int, *, session: Session,
             .where(PracticeMunicipality.practice_id == practice_id)
             .where(col(PracticeMunicipality.superseded) == False)  # noqa: E712
             .order_by(col(PracticeMunicipality.municipality_code)))]
-    labels = field_labels(None)
-    flags = [{"flag": flag, "reason": flag_words([flag], labels=labels)[0]}
-             for flag in current.flags or []]
+    flags = [parse_flag(flag).to_dict() for flag in current.flags or []]
     review = [{"decided_at": _time(d.decided_at), "decision": d.decision,
                "previous_status": d.previous_status, "version": d.version,
                "reviewer": d.reviewer, "comment": d.comment,

@@ -918,9 +918,12 @@ def _erase_versions(run: _Run) -> None:
                            else "the address taken out of its texts")
         if "title" in scrubbed:
             run.retitled.add(version.practice_id)
-        # Notes typed beside the answers ride in the flags as typed; they may name the person.
-        flags = [(run.scrubber.text(f) if whole else run.scrubber.address(f))
-                 if f.startswith("note:") else f for f in version.flags or []]
+        # Notes typed beside the answers ride in the flags as typed, and the flags of values
+        # ingest was unsure of quote them (an address, a name): they may name the person.
+        from .flags import map_values
+
+        clean = run.scrubber.text if whole else run.scrubber.address
+        flags = [map_values(f, clean) for f in version.flags or []]
         if flags != list(version.flags or []):
             actions.append("notes beside the answers cleaned")
             if run.apply:

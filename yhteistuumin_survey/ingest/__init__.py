@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError, SurveyError
+from ..flags import describe_all, unsure
 from ..reports import Report, count_phrase, plural, to_frame
 from ..tables import sha256_file
 from .detect import SOURCES
@@ -321,15 +322,14 @@ class _Run:
                 flags.append("municipality-unresolved")
             elif "fuzzy" in resolution.method.split("+"):
                 # A close spelling, not the name: the reviewers confirm it.
-                flags.append(f"unsure:municipalities:{municipality_text!r} read as "
-                             f"{', '.join(resolution.names)} by a close spelling; check it")
+                flags.append(unsure("municipalities", "municipality-close-spelling",
+                                    text=municipality_text, names=list(resolution.names)))
             if resolution.status == "resolved" and resolution.unmatched:
                 # "Kuopio ja Pohjois-Savon kunnat", "Helsinki ja koko Uusimaa", "Tampere,
                 # Hervanta": what names no municipality may stand for several of them.
-                rest = ", ".join(repr(part) for part in resolution.unmatched)
-                flags.append(f"unsure:municipalities:{rest} in {municipality_text!r} names no "
-                             f"municipality (a region, a district, the neighbours?); only "
-                             f"{', '.join(resolution.names)} taken; check whether more belong")
+                flags.append(unsure("municipalities", "municipality-unmatched",
+                                    text=municipality_text, rest=list(resolution.unmatched),
+                                    names=list(resolution.names)))
         if not codes:
             address = record.account_email or sender
             code_list = self.domain_codes(address) if address else []
@@ -350,12 +350,10 @@ class _Run:
         current = str(self.settings.get("round.name") or "")
         sent_in = self.token_rounds.get(token)
         if sent_in is None:
-            return [f"unsure:municipalities:the response token {token!r} was not sent from this "
-                    "workspace (another round's questionnaire, or a copy of another "
-                    "municipality's?); check who answered and when"]
+            return [unsure("municipalities", "token-unknown", token=token)]
         if current and sent_in != current:
-            return [f"unsure:municipalities:the questionnaire was sent in round {sent_in!r}, not "
-                    f"in this round {current!r}; is it an old answer sent again?"]
+            return [unsure("municipalities", "token-other-round", sent_in=sent_in,
+                           current=current)]
         return []
 
     # --- files -------------------------------------------------------------------------------
@@ -605,8 +603,7 @@ class _Run:
                                                                   strict=True):
                 to_check = _to_check(entry.flags)
                 if to_check and result.practice_id is not None:
-                    result.reason = "; ".join(part for part in (result.reason,
-                                                                f"to check: {to_check}") if part)
+                    result.to_check = to_check
                 stored.results.append((index, result))
                 if entry.practice is not None:
                     for keyword in self._unlinked_keywords([entry]):
@@ -646,9 +643,17 @@ class _Run:
             outcome = result.outcome
             status = {"empty": "empty", "incomplete": "incomplete", "body-text": "body-text",
                       "to-read": "to-read", "error": "error"}.get(outcome, outcome)
-            self.add(display, status, result.reason, sheet=result.sheet, row=result.row,
+            reason = result.reason
+            checks: dict[str, Any] = {}
+            if result.to_check:
+                # English here (the CLI, --format json); the report workbook says the flags
+                # again in its own language (write_report_csv).
+                reason = "; ".join(part for part in (reason, "to check: " + " ".join(
+                    describe_all(result.to_check, "en"))) if part)
+                checks = {"to_check": result.to_check, "reason_before": result.reason}
+            self.add(display, status, reason, sheet=result.sheet, row=result.row,
                      format=fmt, practice_id=result.practice_id, version=result.version,
-                     locator=result.locator)
+                     locator=result.locator, **checks)
 
     # --- emails ------------------------------------------------------------------------------
 
@@ -720,10 +725,8 @@ class _Run:
         entry.flags.append("from-email-text")
         if forward and original is None and any(source == "sender-domain"
                                                 for _code, source in entry.codes):
-            entry.flags.append(
-                f"unsure:municipalities:the message forwards another whose sender's address "
-                f"is not in it; the municipality was taken from the forwarder's address "
-                f"({message.sender}); check who answered")
+            entry.flags.append(unsure("municipalities", "forward-without-sender",
+                                      forwarder=message.sender))
         return entry
 
     def _ingest_structure(self, path: Path, *, display: str, received: ReceivedFile) -> None:
@@ -773,16 +776,9 @@ _UNSURE_FLAGS = ("unsure:", "municipality-unresolved", "municipality-ambiguous",
                  "hidden-sheet")
 
 
-def _to_check(flags: Iterable[str]) -> str:
-    """The flags of a stored row that ask a reviewer to check a value, in a few words."""
-    parts = []
-    for flag in flags:
-        if flag.startswith("unsure:"):
-            field_id, _, reason = flag.removeprefix("unsure:").partition(":")
-            parts.append(f"{field_id} ({reason})")
-        elif flag.startswith(_UNSURE_FLAGS):
-            parts.append(flag)
-    return "; ".join(dict.fromkeys(parts))
+def _to_check(flags: Iterable[str]) -> list[str]:
+    """The flags of a stored row that ask a reviewer to check a value (each once)."""
+    return list(dict.fromkeys(flag for flag in flags if flag.startswith(_UNSURE_FLAGS)))
 
 
 def _without_name(reason: str) -> str:
@@ -843,6 +839,8 @@ REPORT_HEADINGS = {
            "outcome": "Resultat", "practice_id": "Praxis", "version": "Version",
            "reason": "Orsak eller anmärkning"},
 }
+#: Said before the flags of a row that ask a reviewer to check a value.
+TO_CHECK = {"fi": "Tarkistettavaa", "sv": "Att kontrollera"}
 REPORT_OUTCOMES = {
     "fi": {"new": "uusi", "new version": "uusi versio", "already ingested": "luettu jo aiemmin",
            "duplicate candidate": "mahdollinen kaksoiskappale", "incomplete": "puutteellinen",
@@ -871,10 +869,20 @@ def write_report_csv(result: IngestReport, folder: Path, *, lang: str = "fi") ->
     outcomes = REPORT_OUTCOMES[lang]
     at = REPORT_COLUMNS.index("outcome")
 
+    reason_at = REPORT_COLUMNS.index("reason")
+
+    # One outcome a row (rows() is made from them): their details hold the flags to check.
+    details = [o.detail for o in getattr(getattr(result, "report", None), "outcomes", ())]
+
     def translated() -> Iterator[list[Any]]:
-        for row in result.rows():
+        for index, row in enumerate(result.rows()):
             values = [row.get(column) for column in REPORT_COLUMNS]
             values[at] = outcomes.get(str(values[at]), values[at])
+            detail = details[index] if index < len(details) else {}
+            if detail.get("to_check"):  # the flags to check in the report's language
+                said = f"{TO_CHECK[lang]}: {' '.join(describe_all(detail['to_check'], lang))}"
+                values[reason_at] = "; ".join(part for part in (
+                    detail.get("reason_before"), said) if part)
             yield values
 
     headings = [REPORT_HEADINGS[lang][c] for c in REPORT_COLUMNS]

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
+from ..flags import unsure
 from ..normalise import fold  # cached: the same labels and titles are folded again and again
 from ..survey import Survey
 from ..tables import Sheet, cell_text
@@ -619,8 +620,7 @@ def _record(row: list[Any], columns: list[_Column | str | None], labels: list[st
 
 #: A choice written as a code: SQ004, A1, 3, Q3_2, opt12 (letters then digits, no space).
 _CHOICE_CODE = re.compile(r"[A-Za-z_]{0,8}\d{1,4}[A-Za-z0-9_]{0,4}")
-#: Codes are flagged like every other unsure reading: ``unsure:<field>:<reason>``.
-CODES_FLAG = "unsure"
+#: Codes are flagged like every other unsure reading: ``unsure:<field>:choice-codes{…}``.
 CODES_REASON = "choice codes without their texts: give the survey structure"
 
 
@@ -676,9 +676,8 @@ def flag_choice_codes(parsed: ParsedFile, survey: Survey) -> None:
                     found[question_id] = parts
         for question_id, codes in found.items():
             # The same flag as normalise raises for codes it meets: one wording for reviewers.
-            shown = ", ".join(codes[:5]) + ("…" if len(codes) > 5 else "")
-            record.flags.append(f"{CODES_FLAG}:{question_id}:{CODES_REASON}"
-                                .replace("texts:", f"texts ({shown}):" if shown else "texts:"))
+            record.flags.append(unsure(question_id, "choice-codes",
+                                       codes=codes[:5] + (["…"] if len(codes) > 5 else [])))
         if found:
             shown = ", ".join(c for codes in found.values() for c in codes[:5])
             note = f"{CODES_REASON}" + (f" ({shown})" if shown else "")

@@ -22,6 +22,7 @@ from operator import methodcaller
 from typing import Any
 
 from ..errors import InputError
+from ..flags import reason
 from ..normalise import fold  # cached: the same labels and titles are folded again and again
 from ..survey import Survey
 from ..tables import Sheet, cell_text
@@ -38,8 +39,7 @@ _is_sheet_key = methodcaller("startswith", "practice:")
 _TEXT_TYPES = {"text", "longtext"}
 #: Why a number or date in a text answer is checked: Excel turns typed "15 %", "2 000 €" and
 #: "1.3." into a number or a date, and a file keeps the value, not what was shown.
-_NUMBER_CELL = ("the answer cell holds a number or a date, not text: Excel may have turned "
-                "what was typed (15 %, 2 000 €, 1.3.) into it; check the value and its unit")
+_NUMBER_CELL = reason("number-cell")
 _MAX_LABEL = 300
 
 

@@ -31,16 +31,21 @@ class Mapping:
 #: Heading rules whose reading is a guess (a close spelling, a word with an ending): an
 #: answer read through one is flagged for the reviewers.
 UNSURE_METHODS = {"fuzzy": "a close spelling", "inflected": "a word it begins with"}
+#: The flag code of each (``flags.UNSURE_TEXTS``).
+_UNSURE_CODES = {"fuzzy": "heading-close-spelling", "inflected": "heading-inflected"}
 
 
 def unsure_reason(mapping: Mapping) -> str | None:
-    """Why an answer read through this heading is not sure, or None when the heading is."""
-    how = UNSURE_METHODS.get(mapping.method)
-    if how is None:
+    """Why an answer read through this heading is not sure (the flag's coded reason, see
+    ``flags.reason``), or None when the heading is."""
+    from ..flags import reason
+
+    code = _UNSURE_CODES.get(mapping.method)
+    if code is None:
         return None
     question_id = mapping.target.split(":", 1)[0]
-    return (f"heading {mapping.header!r} read as {question_id} by {how} "
-            f"({round(mapping.score)}); check it")
+    return reason(code, heading=mapping.header, question=question_id,
+                  score=round(mapping.score))
 
 
 @dataclass
@@ -80,8 +85,10 @@ class RawRecord:
     def note_flags(self) -> list[str]:
         """Return the notes as flags: ``note:<question id>:<text>``, then the unsure readings
         as ``unsure:<question id>:<reason>``."""
+        from ..flags import unsure_with
+
         return [*(f"note:{question_id}:{text}" for question_id, text in self.notes),
-                *(f"unsure:{question_id}:{reason}" for question_id, reason in self.unsure)]
+                *(unsure_with(question_id, reason) for question_id, reason in self.unsure)]
 
     def order_key(self) -> tuple[int, dt.datetime]:
         """Sort key: responses by their time (naive times taken as UTC), untimed ones last."""

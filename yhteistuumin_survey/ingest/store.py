@@ -148,6 +148,8 @@ class RowResult:
     practice_id: int | None = None
     version: int | None = None
     reason: str = ""
+    #: The practice's flags that ask a reviewer to check a value (said in the report's language).
+    to_check: list[str] = field(default_factory=list)
 
 
 class PracticeIndex:

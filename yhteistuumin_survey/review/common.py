@@ -187,43 +187,11 @@ META_COLUMNS = ("practice_id", "version", "stamp", "read_only_hashes", "read_onl
 
 # --- flags in plain words ------------------------------------------------------------------
 
-_FLAG_WORDS = {
-    "municipality-unresolved": "kuntaa ei tunnistettu",
-    "municipality-ambiguous": "kunta epäselvä",
-    "new-version-since-decision": "uusi versio päätöksen jälkeen",
-    "no-consent": "ei lupaa julkaista yhteystietoja",
-    "consent-unknown": "julkaisulupa ei tiedossa (tyhjä)",
-    "contact-email-invalid": "sähköpostiosoite virheellinen",
-    "contact-phone-invalid": "puhelinnumero virheellinen",
-    "from-email-text": "vastaus sähköpostin tekstistä: tarkista",
-    "hidden-sheet": "piilotetulta välilehdeltä: tarkista, halusiko kunta lähettää sen",
-}
-
-
 def flag_words(flags: Iterable[str], *, labels: dict[str, str]) -> list[str]:
-    """Return flags in plain Finnish (``required-missing:goal`` -> ``puuttuu: Tavoite``)."""
-    words: list[str] = []
-    for flag in flags:
-        name, _, arg = str(flag).partition(":")
-        if name in _FLAG_WORDS and not arg:
-            words.append(_FLAG_WORDS[name])
-        elif name == "required-missing":
-            words.append(f"puuttuu: {labels.get(arg, arg)}")
-        elif name == "too-long":
-            words.append(f"liian pitkä: {labels.get(arg, arg)}")
-        elif name == "note":
-            # Text typed outside the answer cells, as typed, beside the question it sat by.
-            question_id, _, text = arg.partition(":")
-            words.append(f"huomautus ({labels.get(question_id, question_id)}): {text}")
-        elif name == "unsure":
-            # A value the software was not sure of: left for the reviewer, with the reason.
-            field_id, _, reason = arg.partition(":")
-            words.append(f"tarkista ({labels.get(field_id, field_id)}): {reason}")
-        elif name == "possible-duplicate":
-            words.append(f"mahdollinen kaksoiskappale: #{arg.lstrip('#')}")
-        else:
-            words.append(str(flag))
-    return list(dict.fromkeys(words))
+    """Return flags in plain Finnish, each field by its label (``flags.describe``)."""
+    from ..flags import describe_all
+
+    return describe_all(flags, "fi", labels)
 
 
 def field_labels(survey: Survey | None) -> dict[str, str]:

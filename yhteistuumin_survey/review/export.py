@@ -173,7 +173,7 @@ def collect_rows(*, session: Session, statuses: Sequence[str] | None = None,
             else ", ".join(dict.fromkeys(regions[m.region_code].name_fi for m in known
                                          if m.region_code in regions)),
             "source": f"{source_name} [{source_format}]" if source_format else source_name,
-            "flags": "; ".join(flag_words(flags, labels=labels)),
+            "flags": "\n".join(flag_words(flags, labels=labels)),
             "status": status_label(version.p_status),
             "keywords": _keywords(version.keywords or [], vocabulary),
             "target_group": ", ".join(choice_labels.get(t, t.removeprefix("other:"))

@@ -1,0 +1,504 @@
+"""Flags on a practice: made in one place, put into words in the reader's language.
+
+A flag is a ``str`` in a version's ``flags`` JSON list. Two shapes are stored:
+
+* plain codes, some with one argument after a colon (``no-consent``,
+  ``required-missing:goal``, ``possible-duplicate:12``, ``note:goal:<text as typed>``);
+* a value ingest was not sure of: ``unsure:<field>:<code>{<arguments as JSON>}``, e.g.
+  ``unsure:contact_phone:phone-extra{"raw":"09 123 4567 / 123","number":"09 1234567",
+  "more":"/ 123"}``. The code names the text; a change of a code's arguments takes a new
+  code, so that a stored flag always renders with the text it was made for.
+
+Older versions stored the reason itself in English (``unsure:<field>:<free text>``): such a
+flag is still read, and shown as it is beside the field's label. So is a code this version
+does not know (a newer one's): its code and arguments, never an error.
+
+:func:`unsure` makes a flag, :func:`parse` reads one, :func:`describe` says it in Finnish
+(the review workbook, the ingest report workbook), Swedish (the ingest report of a Swedish
+round) or English (the CLI, ``--format json``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from dataclasses import field as _field
+from typing import Any
+
+LANGUAGES = ("fi", "sv", "en")
+UNSURE = "unsure"
+_CODED = re.compile(r"([a-z][a-z0-9-]*)(\{.*\})\Z", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Text:
+    """The words of one flag code in each language, with an example of its arguments.
+
+    A template names the flag's field as ``{label}``, an argument as ``{name}`` (a list joined
+    with commas) or ``{name_q}`` (quoted as typed, each item of a list on its own)."""
+
+    fi: str
+    sv: str
+    en: str
+    example: dict[str, Any] = _field(default_factory=dict)
+
+    def template(self, language: str) -> str:
+        return {"fi": self.fi, "sv": self.sv}.get(language, self.en)
+
+
+#: Everything ingest may be unsure of, by code (``unsure:<field>:<code>{…}``).
+UNSURE_TEXTS: dict[str, Text] = {
+    "municipality-close-spelling": Text(
+        "{label}: vastauksen {text_q} kunnaksi tulkittiin {names}, koska kirjoitusasu on "
+        "lähes sama. Tarkista, että kunta on oikea.",
+        "{label}: svaret {text_q} tolkades som {names}, eftersom stavningen är nästan "
+        "densamma. Kontrollera att kommunen är rätt.",
+        "{label}: {text_q} read as {names} by a close spelling; check it.",
+        {"text": "Helsinkki", "names": ["Helsinki"]}),
+    "municipality-unmatched": Text(
+        "{label}: vastauksesta {text_q} ei tunnistettu kunnaksi tekstiä {rest_q} (maakunta, "
+        "kaupunginosa, naapurikunnat?). Käytäntöön liitettiin vain {names}; tarkista, "
+        "kuuluuko siihen muitakin kuntia.",
+        "{label}: i svaret {text_q} känns {rest_q} inte igen som en kommun (ett landskap, en "
+        "stadsdel, grannkommunerna?). Bara {names} togs med; kontrollera om fler kommuner "
+        "hör till praxisen.",
+        "{label}: {rest_q} in {text_q} names no municipality (a region, a district, the "
+        "neighbours?); only {names} taken; check whether more belong.",
+        {"text": "Kuopio ja Pohjois-Savon kunnat", "rest": ["Pohjois-Savon kunnat"],
+         "names": ["Kuopio"]}),
+    "token-unknown": Text(
+        "{label}: vastaustunnistetta {token_q} ei ole lähetetty tästä työtilasta (toisen "
+        "kierroksen kysely tai toisen kunnan kopio?). Tarkista, kuka vastasi ja milloin.",
+        "{label}: svarskoden {token_q} har inte skickats från den här arbetsytan (en enkät "
+        "från en annan omgång eller en kopia av en annan kommuns?). Kontrollera vem som "
+        "svarade och när.",
+        "{label}: the response token {token_q} was not sent from this workspace (another "
+        "round's questionnaire, or a copy of another municipality's?); check who answered "
+        "and when.",
+        {"token": "EiLahetettyTunniste"}),
+    "token-other-round": Text(
+        "{label}: kysely lähetettiin kierroksella {sent_in_q}, ei tällä kierroksella "
+        "{current_q}. Tarkista, onko vastaus vanha ja lähetetty uudelleen.",
+        "{label}: enkäten skickades i omgången {sent_in_q}, inte i den här omgången "
+        "{current_q}. Kontrollera om svaret är gammalt och har skickats på nytt.",
+        "{label}: the questionnaire was sent in round {sent_in_q}, not in this round "
+        "{current_q}; is it an old answer sent again?",
+        {"sent_in": "yhteistuumin-2024", "current": "yhteistuumin-2026"}),
+    "forward-without-sender": Text(
+        "{label}: viesti välittää toisen viestin, jonka lähettäjän osoite ei näy siinä. Kunta "
+        "pääteltiin välittäjän osoitteesta ({forwarder}); tarkista, kuka vastasi.",
+        "{label}: meddelandet vidarebefordrar ett annat, vars avsändaradress inte syns. "
+        "Kommunen togs från vidarebefordrarens adress ({forwarder}); kontrollera vem som "
+        "svarade.",
+        "{label}: the message forwards another whose sender's address is not in it; the "
+        "municipality was taken from the forwarder's address ({forwarder}); check who "
+        "answered.",
+        {"forwarder": "kirjaamo@espoo.fi"}),
+    "email-pattern": Text(
+        "{label}: {address_q} on osoitteen malli (etunimi.sukunimi) eikä kenenkään oma "
+        "osoite. Kysy oikea osoite kunnalta.",
+        "{label}: {address_q} är ett mönster för en adress (förnamn.efternamn) och ingen "
+        "persons egen adress. Be kommunen om den rätta adressen.",
+        "{label}: {address_q} is the pattern of an address (first name, surname), not a "
+        "person's; ask the municipality for the address.",
+        {"address": "etunimi.sukunimi@espoo.fi"}),
+    "email-domain-typo": Text(
+        "{label}: osoitteen {address_q} verkkotunnus voi olla kirjoitusvirhe, ehkä "
+        "tarkoitettiin {intended_q}. Osoitetta ei korjattu; tarkista se kunnalta.",
+        "{label}: domänen i adressen {address_q} kan vara ett skrivfel, kanske för "
+        "{intended_q}. Adressen har inte rättats; kontrollera den med kommunen.",
+        "{label}: {address_q}: is the domain a typo of {intended_q}? Not corrected; check it "
+        "with the municipality.",
+        {"address": "maija@gmial.com", "intended": "gmail.com"}),
+    "name-picked": Text(
+        "{label}: nimeksi valittiin {picked_q} näistä: {parts_q}. Tarkista, että nimi on "
+        "oikea.",
+        "{label}: som namn valdes {picked_q} av dessa: {parts_q}. Kontrollera att namnet är "
+        "rätt.",
+        "{label}: {picked_q} taken as the name from {parts_q}; check it.",
+        {"picked": "Kulttuuritoimi", "parts": ["Kulttuuritoimi", "Kirjasto"]}),
+    "name-several": Text(
+        "{label}: {picked_q} nimeää useamman kuin yhden henkilön; yhteystietoteksti säilyttää "
+        "kaikki nimet. Päätä, kenet kortti nimeää.",
+        "{label}: {picked_q} nämner mer än en person; kontaktuppgifternas text behåller alla "
+        "namn. Bestäm vem kortet ska nämna.",
+        "{label}: {picked_q} names more than one person; the contact text keeps every name; "
+        "decide whom the card names.",
+        {"picked": "Maija Meikäläinen ja Matti Virtanen"}),
+    "email-several": Text(
+        "{label}: vastauksessa on {count} osoitetta ({addresses}). Sähköpostikenttään otettiin "
+        "ensimmäinen ja yhteystietotekstiin kaikki; tarkista, mikä niistä on oikea.",
+        "{label}: svaret har {count} adresser ({addresses}). E-postfältet fick den första och "
+        "kontaktuppgifternas text alla; kontrollera vilken av dem som är rätt.",
+        "{label}: {count} addresses given ({addresses}); the email field holds the first, the "
+        "contact text all of them.",
+        {"count": 2, "addresses": ["maija@espoo.fi", "matti@espoo.fi"]}),
+    "phone-extra": Text(
+        "{label}: vastauksessa {raw_q} on numeron {number} lisäksi {more_q} (alanumero, "
+        "vaihde, aukioloaika?). Puhelinnumeroksi otettiin vain {number}, ja koko vastaus on "
+        "yhteystietotekstissä; tarkista se.",
+        "{label}: svaret {raw_q} har utöver numret {number} också {more_q} (anknytning, växel, "
+        "telefontid?). Bara {number} togs som telefonnummer och hela svaret finns i "
+        "kontaktuppgifternas text; kontrollera det.",
+        "{label}: {raw_q}: only {number} is the phone; {more_q} beside it (an extension, a "
+        "switchboard, hours?) is kept in the contact text; check it.",
+        {"raw": "09 123 4567 / 123", "number": "+358 9 1234567", "more": "123"}),
+    "text-elsewhere": Text(
+        "{label}: vastaus {value_q} viittaa muualla olevaan tekstiin (liitteeseen tai toiseen "
+        "vastaukseen), jota käytännössä ei ole. Etsi teksti tai kysy sitä kunnalta.",
+        "{label}: svaret {value_q} hänvisar till text på annat ställe (en bilaga, ett annat "
+        "svar) som inte finns i praxisen. Leta upp texten eller fråga kommunen efter den.",
+        "{label}: the answer {value_q} refers to text elsewhere (an attachment, another "
+        "answer) that is not in this practice; find it or ask the municipality.",
+        {"value": "ks. liite"}),
+    "test-response": Text(
+        "{label}: vastaus näyttää lomakkeen kokeilulta ({tried_q}). Koevastaus ei ole "
+        "käytäntö; hylkää se, jos se on sellainen.",
+        "{label}: svaret ser ut som ett test av formuläret ({tried_q}). Ett testsvar är ingen "
+        "praxis; avvisa det om det är ett sådant.",
+        "{label}: typed to try the form ({tried_q})? A test response is no practice; reject "
+        "it if it is one.",
+        {"tried": ["testi", "asdf"]}),
+    "language-english": Text(
+        "{label}: vastaus on kirjoitettu englanniksi. Kieleksi oletettiin {language}, mutta "
+        "sivustolla julkaistaan vain suomen- ja ruotsinkielisiä käytäntöjä.",
+        "{label}: svaret är skrivet på engelska. Som språk antogs {language}, men webbplatsen "
+        "publicerar bara praxis på finska och svenska.",
+        "{label}: the answer is written in English; {language} assumed, the site publishes "
+        "only Finnish and Swedish.",
+        {"language": "fi"}),
+    "language-undecided": Text(
+        "{label}: tekstistä ei voi päätellä, onko se suomea vai ruotsia. Kieleksi oletettiin "
+        "{language}; tarkista kieli.",
+        "{label}: det går inte att avgöra om texten är finska eller svenska. Som språk antogs "
+        "{language}; kontrollera språket.",
+        "{label}: the answer's text does not tell Finnish from Swedish; {language} assumed.",
+        {"language": "fi"}),
+    "formula": Text(
+        "{label}: vastaus on taulukkolaskennan kaava ({formula_q}), jonka arvo on kadonnut tai "
+        "virheellinen. Kaavan teksti säilytettiin; tarkista oikea vastaus kunnalta.",
+        "{label}: svaret är en formel i ett kalkylblad ({formula_q}) vars värde har gått "
+        "förlorat eller är ett fel. Formelns text har sparats; kontrollera det rätta svaret "
+        "med kommunen.",
+        "{label}: the answer is a spreadsheet formula ({formula_q}), its value was lost or an "
+        "error; the formula's text is kept, check it with the municipality.",
+        {"formula": "=- lapset ja nuoret"}),
+    "choice-codes": Text(
+        "{label}: vastauksessa on valintojen koodit ({codes}) ilman niiden tekstejä, joten "
+        "valintoja ei luettu. Koodit voi lukea vain kyselyn rakennetiedoston avulla; "
+        "tarkista valinnat kunnalta.",
+        "{label}: svaret har valens koder ({codes}) utan deras texter, så valen lästes inte. "
+        "Koderna kan bara läsas med enkätens strukturfil; kontrollera valen med kommunen.",
+        "{label}: choice codes without their texts ({codes}): give the survey structure.",
+        {"codes": ["SQ001", "SQ004"]}),
+    "consent-unclear": Text(
+        "{label}: vastausta {answer_q} ei voi lukea kyllä- eikä ei-vastaukseksi. "
+        "Yhteystietoja ei julkaista, ennen kuin arvioija vahvistaa luvan.",
+        "{label}: svaret {answer_q} kan inte läsas som ja eller nej. Kontaktuppgifterna "
+        "publiceras inte förrän en granskare har bekräftat tillståndet.",
+        "{label}: consent answer {answer_q} is neither a yes nor a no; not published until a "
+        "reviewer confirms it.",
+        {"answer": "kysyn esimieheltä"}),
+    "heading-close-spelling": Text(
+        "{label}: vastaus luettiin otsikon {heading_q} alta, koska otsikko muistuttaa tämän "
+        "kysymyksen otsikkoa. Tarkista, että vastaus on oikeassa kentässä.",
+        "{label}: svaret lästes under rubriken {heading_q}, eftersom rubriken liknar den här "
+        "frågans rubrik. Kontrollera att svaret står i rätt fält.",
+        "{label}: heading {heading_q} read as {question} by a close spelling ({score}); "
+        "check it.",
+        {"heading": "Avainsanoja", "question": "keywords", "score": 87}),
+    "heading-inflected": Text(
+        "{label}: vastaus luettiin otsikon {heading_q} alta, koska otsikko alkaa tämän "
+        "kysymyksen otsikon sanalla taivutettuna. Tarkista, että vastaus on oikeassa "
+        "kentässä.",
+        "{label}: svaret lästes under rubriken {heading_q}, eftersom rubriken börjar med ett "
+        "ord i den här frågans rubrik i en annan form. Kontrollera att svaret står i rätt "
+        "fält.",
+        "{label}: heading {heading_q} read as {question} by a word it begins with ({score}); "
+        "check it.",
+        {"heading": "Tavoitteena", "question": "goal", "score": 8}),
+    "number-cell": Text(
+        "{label}: vastaussolussa on luku tai päivämäärä eikä tekstiä. Excel on voinut muuttaa "
+        "kirjoitetun tekstin (15 %, 2 000 €, 1.3.) sellaiseksi; tarkista arvo ja sen yksikkö.",
+        "{label}: svarscellen innehåller ett tal eller ett datum och ingen text. Excel kan ha "
+        "gjort om det som skrevs (15 %, 2 000 €, 1.3.) till det; kontrollera värdet och dess "
+        "enhet.",
+        "{label}: the answer cell holds a number or a date, not text: Excel may have turned "
+        "what was typed (15 %, 2 000 €, 1.3.) into it; check the value and its unit.",
+        {}),
+}
+
+#: Plain flags, by name; ``{arg}`` is what follows the name's colon (a field's label for
+#: the flags of a field, the id of a practice, a note as typed).
+PLAIN_TEXTS: dict[str, Text] = {
+    "municipality-unresolved": Text(
+        "{label}: kuntaa ei tunnistettu vastauksesta. Tarkista kunta ja korjaa se.",
+        "{label}: kommunen kändes inte igen i svaret. Kontrollera kommunen och rätta den.",
+        "{label}: no municipality recognised in the answer; check it and correct it."),
+    "municipality-ambiguous": Text(
+        "{label}: vastaus sopii useampaan kuntaan. Tarkista, mikä kunta on oikea.",
+        "{label}: svaret passar flera kommuner. Kontrollera vilken kommun som är rätt.",
+        "{label}: the answer fits more than one municipality; check which is right."),
+    "new-version-since-decision": Text(
+        "Käytännöstä on tullut uusi versio päätöksen jälkeen. Arvioi se uudelleen.",
+        "En ny version av praxisen har kommit efter beslutet. Granska den på nytt.",
+        "A new version came in after the decision; review it again."),
+    "no-consent": Text(
+        "{label}: yhteystietoja ei saa julkaista, joten ne jäävät pois sivustolta.",
+        "{label}: kontaktuppgifterna får inte publiceras, så de lämnas bort från webbplatsen.",
+        "{label}: no consent to publish the contact details; they are left off the site."),
+    "consent-unknown": Text(
+        "{label}: vastaus on tyhjä, joten julkaisulupaa ei ole. Yhteystietoja ei julkaista, "
+        "ellei kunta anna lupaa.",
+        "{label}: svaret är tomt, så tillstånd att publicera saknas. Kontaktuppgifterna "
+        "publiceras inte om kommunen inte ger tillstånd.",
+        "{label}: the answer is empty, so there is no consent; the contact details are not "
+        "published unless the municipality gives it."),
+    "contact-email-invalid": Text(
+        "{label}: sähköpostiosoite on virheellinen. Tarkista se kunnalta.",
+        "{label}: e-postadressen är felaktig. Kontrollera den med kommunen.",
+        "{label}: the email address is not valid; check it with the municipality."),
+    "contact-phone-invalid": Text(
+        "{label}: puhelinnumero on virheellinen. Tarkista se kunnalta.",
+        "{label}: telefonnumret är felaktigt. Kontrollera det med kommunen.",
+        "{label}: the phone number is not valid; check it with the municipality."),
+    "from-email-text": Text(
+        "Vastaus luettiin sähköpostiviestin tekstistä. Tarkista, että kentät on luettu oikein.",
+        "Svaret lästes ur e-postmeddelandets text. Kontrollera att fälten lästes rätt.",
+        "Read from the text of an email message; check that the fields were read right."),
+    "hidden-sheet": Text(
+        "Käytäntö luettiin piilotetulta välilehdeltä. Tarkista, halusiko kunta lähettää sen.",
+        "Praxisen lästes från en dold flik. Kontrollera att kommunen ville skicka den.",
+        "Read from a hidden sheet; check that the municipality meant to send it."),
+    "required-missing": Text(
+        "{label}: pakollinen vastaus puuttuu.",
+        "{label}: ett obligatoriskt svar saknas.",
+        "{label}: a required answer is missing.",
+        {"arg": "goal"}),
+    "too-long": Text(
+        "{label}: vastaus on pidempi kuin kysymykselle sallitaan. Lyhennä sitä tai pyydä "
+        "kunnalta lyhyempi.",
+        "{label}: svaret är längre än frågan tillåter. Förkorta det eller be kommunen om ett "
+        "kortare.",
+        "{label}: the answer is longer than the question allows; shorten it or ask the "
+        "municipality for a shorter one.",
+        {"arg": "summary"}),
+    "note": Text(
+        "{label}: vastauksen viereen oli kirjoitettu huomautus: {arg}",
+        "{label}: bredvid svaret fanns en anmärkning: {arg}",
+        "{label}: a note typed beside the answer: {arg}",
+        {"arg": "goal:Tämä on luonnos"}),
+    "possible-duplicate": Text(
+        "Käytäntö voi olla sama kuin käytäntö #{arg}. Tarkista, onko se kaksoiskappale.",
+        "Praxisen kan vara densamma som praxis #{arg}. Kontrollera om den är en dubblett.",
+        "Possibly the same as practice #{arg}; check whether it is a duplicate.",
+        {"arg": "12"}),
+    "choice-value-unclear": Text(
+        "{label}: valintasarakkeiden arvoista ei voi päätellä, onko valinta tehty ({arg}). "
+        "Tarkista valinnat.",
+        "{label}: av värdena i valkolumnerna går det inte att avgöra om valet är gjort "
+        "({arg}). Kontrollera valen.",
+        "{label}: the values of choice columns tell no choice made or not made ({arg}); "
+        "check the choices.",
+        {"arg": "Lapset: 'ehkä'"}),
+}
+
+#: The field each plain flag is about, when the flag does not name one.
+_PLAIN_FIELDS = {"municipality-unresolved": "municipalities",
+                 "municipality-ambiguous": "municipalities",
+                 "choice-value-unclear": "target_group", "no-consent": "publish_consent",
+                 "consent-unknown": "publish_consent",
+                 "contact-email-invalid": "contact_email",
+                 "contact-phone-invalid": "contact_phone"}
+#: Plain flags whose argument is a field id (``required-missing:goal``).
+_FIELD_ARG = frozenset({"required-missing", "too-long"})
+
+#: Field labels when the caller gives none for a field: the bundled survey's card labels, and
+#: the fields that are no question (the answer's language).
+DEFAULT_LABELS: dict[str, dict[str, str]] = {
+    "fi": {"municipalities": "Kunnat", "title": "Käytännön nimi", "keywords": "Avainsanat",
+           "target_group": "Kenelle", "goal": "Tavoite",
+           "summary": "Hyvä käytäntö pähkinänkuoressa", "implementation": "Toteuttaminen",
+           "resources": "Resurssit", "experiences": "Kokemuksia", "benefits": "Hyödyt",
+           "contact_name": "Yhteystiedot", "contact_email": "Sähköposti",
+           "contact_phone": "Puhelin", "contact_text": "Yhteystiedot",
+           "publish_consent": "Lupa julkaista yhteystiedot", "language": "Kieli"},
+    "sv": {"municipalities": "Kommuner", "title": "Praxisens namn", "keywords": "Nyckelord",
+           "target_group": "För vem", "goal": "Mål", "summary": "Den goda praxisen i ett nötskal",
+           "implementation": "Genomförande", "resources": "Resurser",
+           "experiences": "Erfarenheter", "benefits": "Nytta", "contact_name": "Kontaktuppgifter",
+           "contact_email": "E-post", "contact_phone": "Telefon",
+           "contact_text": "Kontaktuppgifter",
+           "publish_consent": "Tillstånd att publicera kontaktuppgifter", "language": "Språk"},
+    "en": {},  # English output names the field by its id (contact_phone), as the CLI does
+}
+
+#: A language's name in each language (for ``{language}`` of the language flags).
+_LANGUAGE_NAMES = {"fi": {"fi": "suomi", "sv": "ruotsi", "en": "englanti"},
+                   "sv": {"fi": "finska", "sv": "svenska", "en": "engelska"},
+                   "en": {"fi": "Finnish", "sv": "Swedish", "en": "English"}}
+#: Shown before a flag an older version stored as an English sentence.
+_LEGACY = {"fi": "tarkista", "sv": "kontrollera", "en": "check"}
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A stored flag read: its name (``unsure``, ``no-consent`` …), the field it is about,
+    the code and arguments of a coded flag, and the text of an older free-text one."""
+
+    raw: str
+    name: str
+    field: str | None = None
+    code: str | None = None
+    args: dict[str, Any] = _field(default_factory=dict)
+    legacy: str | None = None  # an older version's English reason, as stored
+    arg: str = ""  # a plain flag's argument (after its colon)
+
+    @property
+    def short(self) -> str:
+        """The flag without its arguments and texts (``unsure:contact_phone:phone-extra``)."""
+        if self.name == UNSURE:
+            return f"{UNSURE}:{self.field}" + (f":{self.code}" if self.code else "")
+        if self.name == "note":
+            return f"note:{self.field}"
+        return self.raw
+
+    def to_dict(self, labels: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """The flag for ``--format json``: as stored, its parts, and the English reason."""
+        return {"flag": self.raw, "short": self.short, "name": self.name, "field": self.field,
+                "code": self.code, "args": self.args, "reason": render(self, "en", labels)}
+
+
+def _encode(code: str, args: Mapping[str, Any]) -> str:
+    return code + json.dumps(args, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def reason(code: str, **args: Any) -> str:
+    """The part of an ``unsure`` flag after its field: ``<code>{<arguments as JSON>}``.
+
+    Raises ValueError for a code with no text or arguments its texts do not name (a mistake
+    in the code, never in what was typed)."""
+    text = UNSURE_TEXTS.get(code)
+    if text is None:
+        raise ValueError(f"unknown flag code {code!r}; add its texts to flags.UNSURE_TEXTS")
+    missing = set(text.example) - set(args)
+    if missing:
+        raise ValueError(f"flag code {code!r} needs {', '.join(sorted(missing))}")
+    return _encode(code, args)
+
+
+def unsure(field_id: str, code: str, **args: Any) -> str:
+    """Make the flag for a value of ``field_id`` ingest was not sure of:
+    ``unsure:<field>:<code>{…}`` (see :data:`UNSURE_TEXTS` for the codes)."""
+    return f"{UNSURE}:{field_id}:{reason(code, **args)}"
+
+
+def unsure_with(field_id: str, coded_reason: str) -> str:
+    """The flag of a reason :func:`reason` made earlier (a reader keeps the reason, the
+    practice's field comes later)."""
+    return f"{UNSURE}:{field_id}:{coded_reason}"
+
+
+def parse(flag: str) -> Flag:
+    """Read a stored flag, of this version or an older one; never raises."""
+    raw = str(flag)
+    name, _, arg = raw.partition(":")
+    if name != UNSURE:
+        field_id = (arg if name in _FIELD_ARG else arg.partition(":")[0] if name == "note"
+                    else _PLAIN_FIELDS.get(name))
+        return Flag(raw, name, field=field_id or None, arg=arg)
+    field_id, _, rest = arg.partition(":")
+    match = _CODED.match(rest)
+    if match:
+        try:
+            args = json.loads(match.group(2))
+        except ValueError:
+            args = None
+        if isinstance(args, dict):
+            return Flag(raw, name, field=field_id, code=match.group(1), args=args)
+    return Flag(raw, name, field=field_id, legacy=rest)
+
+
+def map_values(flag: str, change: Callable[[str], str]) -> str:
+    """The flag with ``change`` made to what was typed in it: a coded flag's values (each
+    text; the code, the field and the JSON stay whole), a note, an older flag's reason, the
+    cells of ``choice-value-unclear``. A flag of codes alone is returned as it is."""
+    read = parse(flag)
+    if read.name == UNSURE and read.code is not None:
+        def changed(value: Any) -> Any:
+            if isinstance(value, str):
+                return change(value)
+            return [changed(item) for item in value] if isinstance(value, list) else value
+
+        args = {key: changed(value) for key, value in read.args.items()}
+        return flag if args == read.args else unsure_with(read.field or "",
+                                                          _encode(read.code, args))
+    if read.name in (UNSURE, "note", "choice-value-unclear"):
+        return change(read.raw)
+    return read.raw
+
+
+def describe(flag: str | Flag, language: str = "fi",
+             labels: Mapping[str, str] | None = None) -> str:
+    """Say a flag in ``language`` (fi, sv or en): one sentence or two, the field named by its
+    label in that language (``labels`` first, then the bundled survey's), values quoted as
+    they were typed."""
+    return render(flag if isinstance(flag, Flag) else parse(flag), language, labels)
+
+
+def describe_all(flags: Iterable[str], language: str = "fi",
+                 labels: Mapping[str, str] | None = None) -> list[str]:
+    """Say each flag once (two flags saying the same are said once), in their order."""
+    return list(dict.fromkeys(describe(flag, language, labels) for flag in flags))
+
+
+def render(flag: Flag, language: str, labels: Mapping[str, str] | None = None) -> str:
+    language = language if language in LANGUAGES else "fi"
+
+    def label(field_id: str | None) -> str:
+        if not field_id:
+            return ""
+        if labels and labels.get(field_id):
+            return labels[field_id]
+        return DEFAULT_LABELS[language].get(field_id, field_id)
+
+    if flag.name == UNSURE:
+        if flag.code is None:
+            return f"{_LEGACY[language]} ({label(flag.field)}): {flag.legacy}"
+        text = UNSURE_TEXTS.get(flag.code)
+        if text is None:  # a code of a newer version: shown as it is
+            shown = json.dumps(flag.args, ensure_ascii=False)
+            return f"{_LEGACY[language]} ({label(flag.field)}): {flag.code} {shown}"
+        return _fill(text.template(language), flag.args, label(flag.field), language)
+    plain = PLAIN_TEXTS.get(flag.name)
+    if plain is None or (flag.arg and "{arg}" not in plain.template(language)
+                         and flag.name not in _FIELD_ARG):
+        return flag.raw
+    arg = flag.arg
+    if flag.name == "note":
+        arg = arg.partition(":")[2]
+    elif flag.name == "possible-duplicate":
+        arg = arg.lstrip("#")
+    return _fill(plain.template(language), {"arg": arg}, label(flag.field), language)
+
+
+def _quote(value: Any) -> str:
+    return f"'{value}'"
+
+
+def _fill(template: str, args: Mapping[str, Any], label: str, language: str) -> str:
+    values: dict[str, Any] = {"label": label}
+    for key, value in args.items():
+        items = value if isinstance(value, list | tuple) else [value]
+        values[key] = ", ".join(str(item) for item in items)
+        values[f"{key}_q"] = ", ".join(_quote(item) for item in items)
+    if "language" in args:
+        values["language"] = _LANGUAGE_NAMES[language].get(str(args["language"]),
+                                                           str(args["language"]))
+    try:
+        text = template.format_map(values)
+    except (KeyError, IndexError, ValueError):  # arguments of another version of the code
+        return f"{label}: {json.dumps(dict(args), ensure_ascii=False)}"
+    return text.replace(" ()", "")  # an empty list in brackets: said without them
