@@ -45,6 +45,7 @@ _STATUS_OF = {value: key for key, value in _CLASSIFICATION.items()}
 
 _TOKEN_IN_TEXT = re.compile(rf"^{TOKEN_HEADER}:[ \t]*([A-Za-z0-9_\-]{{8,}})", re.I | re.M)
 _MESSAGE_ID = re.compile(r"<[^<>\s]+@[^<>\s]+>")
+_ADDRESS_IN_TEXT = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _STATUS_CODE = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 # Enhanced status codes that say "try later" even when they come as 5.x.x: mailbox full.
 _FULL_STATUS = {"5.2.2", "4.2.2"}
@@ -95,6 +96,10 @@ class Classification:
     message_ids: list[str] = field(default_factory=list)
     reason: str = ""
     sender: str = ""
+    #: The addresses written in the text parts (an NDR's words name the one that failed).
+    text_addresses: list[str] = field(default_factory=list)
+    #: A delivery or read receipt: our message arrived.
+    receipt: bool = False
 
 
 @dataclass
@@ -272,6 +277,24 @@ def _flufl_failures(data: bytes, text: str) -> list[Failure]:
     return failures
 
 
+def _receipt(message: Message) -> str:
+    """Return what kind of receipt ``message`` is (a read receipt, RFC 8098; a delivery receipt,
+    a delivery-status report whose every recipient was delivered or relayed), or ''."""
+    statuses: list[str] = []
+    for part in message.walk():
+        ctype = part.get_content_type()
+        if ctype == "message/disposition-notification":
+            return "read receipt"
+        if ctype != "message/delivery-status":
+            continue
+        text = part.as_string() if part.is_multipart() else str(part.get_payload())
+        statuses += [a.strip().lower() for a in re.findall(r"^Action:[ \t]*(\S+)", text,
+                                                            re.I | re.M)]
+    if statuses and all(a.startswith(("deliver", "relay", "expand")) for a in statuses):
+        return "delivery receipt"
+    return ""
+
+
 def _is_auto_reply(message: Message, text: str) -> str:
     """Return why ``message`` is an automatic reply, or '' when it is not one."""
     auto_submitted = str(message.get("Auto-Submitted", "")).strip().lower()
@@ -315,7 +338,13 @@ def classify_message(data: bytes) -> Classification:
     result = Classification(NOT_A_BOUNCE, tokens=list(dict.fromkeys(tokens)),
                             message_ids=list(dict.fromkeys(message_ids)), sender=sender_address)
 
+    result.text_addresses = sorted({a.lower() for a in _ADDRESS_IN_TEXT.findall(text)})
     failures = _delivery_status(message)
+    if not failures:
+        receipt = _receipt(message)
+        if receipt:  # "Delivered:" and "Read:" say our message arrived: nothing to act on
+            result.kind, result.reason, result.receipt = AUTO_REPLY, receipt, True
+            return result
     if failures:
         result.kind = HARD if any(f.kind == HARD for f in failures) else SOFT
         result.failures = failures
@@ -375,6 +404,10 @@ def _message_time(data: bytes) -> dt.datetime | None:
     return moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
+#: How a message was matched when it names a municipality's message but not which address.
+MUNICIPALITY_ONLY = "token (municipality only)"
+
+
 def _match(session: Session, found: Classification, address: str | None,
            round_name: str) -> tuple[Any | None, str]:
     """Return (outbox row, how it was matched) for a failed address (None: the whole message)."""
@@ -388,9 +421,14 @@ def _match(session: Session, found: Classification, address: str | None,
             if same:
                 return same[0]
             return None
-        return rows[0] if len(rows) == 1 else None
+        if len({r.address.casefold() for r in rows}) > 1:
+            # A token names the municipality, not which of its addresses: the report's words
+            # may name one of them.
+            rows = [r for r in rows if r.address.casefold() in found.text_addresses]
+        return rows[0] if len({r.address.casefold() for r in rows}) == 1 else None
 
     order: Any = desc(col(OutboundMessage.id))  # type: ignore[arg-type]
+    ambiguous: Any | None = None
     for token in found.tokens:
         rows = list(session.exec(select(OutboundMessage).where(
             col(OutboundMessage.token) == token).order_by(order)))
@@ -398,14 +436,16 @@ def _match(session: Session, found: Classification, address: str | None,
         if row is not None:
             return row, "token"
         if rows and address is None:
-            return rows[0], "token"
+            ambiguous = rows[0]  # the municipality is known; which address is not, yet
     for message_id in found.message_ids:
         rows = list(session.exec(select(OutboundMessage).where(
             col(OutboundMessage.message_id) == message_id).order_by(order)))
         if rows:
-            row = pick(rows) or (rows[0] if address is None else None)
+            row = pick(rows)
             if row is not None:
                 return row, "message-id"
+            if address is None:
+                ambiguous = ambiguous or rows[0]
     if address:
         rows = list(session.exec(select(OutboundMessage).where(
             col(OutboundMessage.round_name) == round_name,
@@ -416,6 +456,8 @@ def _match(session: Session, found: Classification, address: str | None,
                 if r.address.casefold() == address.casefold()]
         if rows:
             return rows[0], "address"
+    if ambiguous is not None:
+        return ambiguous, MUNICIPALITY_ONLY
     return None, ""
 
 
@@ -466,7 +508,8 @@ def _apply_message(session: Session, found: Any, *, round_name: str, when: Any,
             found.kind != NOT_A_BOUNCE) else (None, "")
         if found.kind == AUTO_REPLY and row is None and (found.tokens or found.message_ids):
             row, how = _match(session, found, None, round_name)
-        target = address or (row.address if row is not None else None)
+        target = address or (row.address if row is not None and how != MUNICIPALITY_ONLY
+                             else None)
         code = row.municipality_code if row is not None else None
         if code is None and target and found.kind in (HARD, SOFT):
             contact = session.exec(select(Contact).where(Contact.email == target)).first()
@@ -493,12 +536,16 @@ def _apply_message(session: Session, found: Any, *, round_name: str, when: Any,
                 conclusions.append(f"{target}: no such contact, nothing marked")
             else:
                 conclusions.append(f"{target} was already marked bounced")
+        elif found.kind == HARD and code:
+            conclusions.append(f"hard bounce for municipality {code}, but it does not say which "
+                               "of its addresses: nothing marked; read it in the mailbox")
         elif found.kind == HARD:
             conclusions.append("hard bounce, but no address or sent message to match")
         elif found.kind == SOFT and target:
             conclusions.append(f"{target}: soft bounce kept; the address stays in use")
     if found.kind == AUTO_REPLY:
-        conclusions = ["auto-reply: nothing changes"]
+        conclusions = [f"{found.reason}: nothing changes" if found.receipt
+                       else "auto-reply: nothing changes"]
     elif found.kind == NOT_A_BOUNCE:
         conclusions = ["not a bounce: nothing changes"]
     elif found.kind == SOFT and not conclusions:

@@ -412,6 +412,19 @@ def _headers(data: bytes, internal: Any) -> _Headers:
     return found
 
 
+def _is_our_message(name: str, data: bytes) -> bool:
+    """Whether an attached message is one we sent (it carries our token header)."""
+    from .bounces import TOKEN_HEADER
+
+    if Path(name).suffix.lower() != ".eml":
+        return False
+    try:
+        headers = BytesHeaderParser(policy=policy.compat32).parsebytes(data)
+    except Exception:  # noqa: BLE001 - an unreadable attachment is not ours to judge here
+        return False
+    return TOKEN_HEADER in headers
+
+
 def _route(path: Path, data: bytes, mapper: Callable[[], Any]) -> tuple[str, str, list[str]]:
     """Return (status, reason, readable attachments) of a message saved at ``path``.
 
@@ -428,12 +441,19 @@ def _route(path: Path, data: bytes, mapper: Callable[[], Any]) -> tuple[str, str
         status = {B_HARD: HARD, B_SOFT: SOFT, B_AUTO: AUTO_REPLY}[found.kind]
         return status, found.reason, []
     parsed = read_eml(path)  # only now: the full parse costs more than the classification
+    # Our own message coming back (inside a delivery report no rule here knows, a forward of
+    # the invitation) carries our blank questionnaire: never the municipality's answer.
+    ours = [a.name for a in parsed.attachments if _is_our_message(a.name, a.data)]
     readable = [a.name for a in parsed.attachments
-                if Path(a.name).suffix.lower() in READABLE_SUFFIXES]
+                if Path(a.name).suffix.lower() in READABLE_SUFFIXES and a.name not in ours]
     others = [a.name for a in parsed.attachments if a.name not in readable
-              and Path(a.name).suffix.lower() not in IMAGE_SUFFIXES]
+              and a.name not in ours and Path(a.name).suffix.lower() not in IMAGE_SUFFIXES]
     if readable:
         return INGEST, "attachment: " + ", ".join(readable), readable
+    if ours:
+        return TO_READ, (f"it carries our own message ({', '.join(ours)}) and nothing else to "
+                         "read: perhaps a delivery report of a kind not recognised; read it "
+                         "in the mailbox"), []
     if body_answers(parsed.body, mapper()):
         return INGEST, "answers typed in the message", []
     reason = "no questionnaire, answers or delivery report: read it in the mailbox"

@@ -1,0 +1,103 @@
+"""The mailbox as real servers and real municipal staff fill it (audit3): what each message
+does to the contacts, and what the coordinator reads.
+
+The messages are built in ``mailbox_samples`` after the real formats (Microsoft 365 / Exchange,
+Gmail, Postfix, Exim, qmail, Domino, a Finnish server's own NDR, Outlook's automatic replies,
+read and delivery receipts). The outbox rows they refer to are made here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import mailbox_samples as samples
+import pytest
+from send_support import load_example_contacts
+from sqlmodel import Session, select
+
+from yhteistuumin_survey.bounces import process_bounces
+from yhteistuumin_survey.db.models import Contact, OutboundMessage
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+ROUND = "yhteistuumin-2026"
+
+
+@pytest.fixture
+def db(workspace, sqlite_template):
+    from fixtures_house import open_sqlite_copy
+
+    engine = open_sqlite_copy(sqlite_template, workspace.outputs / "audit3.sqlite", workspace)
+    with Session(engine, expire_on_commit=False) as session:
+        load_example_contacts(session, ["091", "599", "698", "005"])
+        when = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
+        for code, address, message_id, token in samples.SENT:
+            session.add(OutboundMessage(round_name=ROUND, municipality_code=code, address=address,
+                                        kind="invite", state="sent", message_id=message_id,
+                                        token=token, sending_at=when, sent_at=when))
+        session.commit()
+        yield session
+    engine.dispose()
+
+
+def read(db, workspace, name: str, data: bytes):
+    """Read one message as ``yhteistuumin bounces FILE`` does; its outcome and who was marked."""
+    before = {c.email for c in db.exec(select(Contact).where(Contact.status == "bounced"))}
+    path = workspace.root / f"{name}.eml"
+    path.write_bytes(data)
+    result = process_bounces([path], session=db, round_name=ROUND)
+    db.expire_all()
+    after = {c.email for c in db.exec(select(Contact).where(Contact.status == "bounced"))}
+    (outcome,) = result.report.outcomes
+    return outcome, sorted(after - before)
+
+
+@pytest.mark.parametrize(("name", "status", "marked"), [
+    ("m365_not_found", "hard-bounce", ["kulttuuri@helsinki.example.fi"]),
+    ("m365_access_denied", "hard-bounce", ["registrator@pedersoren-kunta.example.fi"]),
+    ("m365_finnish", "hard-bounce", ["kulttuuri@rovaniemi.example.fi"]),
+    ("gmail_not_found", "hard-bounce", ["kulttuuri@rovaniemi.example.fi"]),
+    ("exim_failed", "hard-bounce", ["kulttuuri@helsinki.example.fi"]),
+    ("qmail_failed", "hard-bounce", ["registrator@pedersoren-kunta.example.fi"]),
+    ("domino_failure", "hard-bounce", ["kulttuuri@rovaniemi.example.fi"]),
+    ("finnish_plain_ndr", "hard-bounce", ["registrator@pedersoren-kunta.example.fi"]),
+    ("gmail_delay", "soft-bounce", []),
+    ("postfix_full", "soft-bounce", []),
+    ("ooo_fi_headers", "auto-reply", []),
+    ("ooo_sv_plain", "auto-reply", []),
+])
+def test_each_server_s_report_marks_only_the_dead_address(db, workspace, name, status, marked):
+    outcome, newly = read(db, workspace, name, getattr(samples, name)())
+    assert (outcome.status, newly) == (status, marked), outcome
+
+
+def test_a_delivery_receipt_says_the_invitation_arrived_and_marks_nothing(db, workspace):
+    # Exchange's "Delivered:" is a delivery-status report too, with Action: delivered.
+    outcome, newly = read(db, workspace, "delivered", samples.delivered_receipt())
+    assert newly == []
+    assert outcome.status == "auto-reply"
+    assert outcome.reason == "delivery receipt: nothing changes"
+    assert outcome.detail["municipality"] == "091"
+
+
+def test_a_read_receipt_marks_nothing(db, workspace):
+    outcome, newly = read(db, workspace, "read", samples.read_receipt())
+    assert (outcome.status, outcome.reason, newly) == (
+        "auto-reply", "read receipt: nothing changes", [])
+
+
+def test_a_report_naming_no_address_of_a_municipality_with_two_marks_neither(db, workspace):
+    # Helsinki's invitation went to two addresses under one token; the report's words and the
+    # quoted headers name neither: which one is dead is for a person to find out.
+    outcome, newly = read(db, workspace, "anonymous",
+                          samples.finnish_plain_ndr(samples.HELSINKI, says_address=False))
+    assert newly == []
+    assert outcome.status == "hard-bounce" and outcome.detail["municipality"] == "091"
+    assert outcome.reason == ("hard bounce for municipality 091, but it does not say which of "
+                              "its addresses: nothing marked; read it in the mailbox")
+
+
+def test_a_report_whose_words_name_one_of_the_municipality_s_addresses_marks_that_one(
+        db, workspace):
+    outcome, newly = read(db, workspace, "named", samples.finnish_plain_ndr(samples.HELSINKI))
+    assert newly == ["kulttuuri@helsinki.example.fi"], outcome

@@ -1,0 +1,78 @@
+"""``fetch`` against a real Dovecot with the mail servers and municipal staff really send
+(audit3): our own invitation coming back is never ingested as an answer, receipts change
+nothing, a reply quoting the invitation is ingested once, for the right municipality."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import mailbox_samples as samples
+from fixtures_fetch import filled_workbook
+from test_fetch import add_contact, by_uid, contact_status, practice_titles, run_json
+
+
+def blank_workbook(workspace: Any, code: str) -> bytes:
+    """The questionnaire as the invitation carries it: built, not filled in."""
+    from sqlmodel import Session
+
+    from yhteistuumin_survey.config import load_settings
+    from yhteistuumin_survey.db.engine import open_database
+    from yhteistuumin_survey.db.models import Municipality
+    from yhteistuumin_survey.questionnaire import build_questionnaire
+    from yhteistuumin_survey.register import ensure_register
+    from yhteistuumin_survey.survey import workspace_survey
+
+    settings = load_settings(workspace.root, env={})
+    engine = open_database(settings.database_url)
+    ensure_register(engine, workspace=workspace)
+    with Session(engine, expire_on_commit=False) as session:
+        path = build_questionnaire(workspace, session=session, settings=settings,
+                                   survey=workspace_survey(workspace),
+                                   municipality=session.get(Municipality, code))
+        session.commit()
+    engine.dispose()
+    return path.read_bytes()
+
+
+def test_our_returned_invitation_and_receipts_are_never_ingested(cli, workspace, dovecot):
+    for _code, address in (("091", "kulttuuri@helsinki.example.fi"),):
+        add_contact(workspace, _code, address)
+    blank = blank_workbook(workspace, "091")
+    uids = {
+        "odd-ndr": dovecot.append(samples.bounce_not_recognised(blank)),
+        "read": dovecot.append(samples.read_receipt_with(blank)),
+        "delivered": dovecot.append(samples.delivered_receipt()),
+    }
+    code, report = run_json(cli, env=dovecot.env("starttls"))
+    assert code == 0, report
+    items = by_uid(report)
+    assert report["practices_new"] == 0 and report["ingested_files"] == 0, report
+    assert items[uids["odd-ndr"]]["status"] == "to-read"
+    assert items[uids["odd-ndr"]]["reason"] == (
+        "it carries our own message (Kutsu.eml) and nothing else to read: perhaps a delivery "
+        "report of a kind not recognised; read it in the mailbox")
+    assert items[uids["read"]]["status"] == "auto-reply"
+    assert items[uids["read"]]["reason"] == "read receipt: nothing changes"
+    assert items[uids["delivered"]]["reason"] == "delivery receipt: nothing changes"
+    assert contact_status(workspace, "kulttuuri@helsinki.example.fi") == "valid"
+    assert not list((workspace.outputs / "received").rglob("*.xlsx"))
+
+
+def test_a_reply_quoting_the_invitation_is_ingested_once_for_its_municipality(
+        cli, workspace, dovecot):
+    add_contact(workspace, "698", "kulttuuri@rovaniemi.example.fi")
+    reply = samples.quoting_reply(filled_workbook(workspace, "698"))
+    first = dovecot.append(reply)
+    code, report = run_json(cli, env=dovecot.env("starttls"))
+    assert code == 0, report
+    assert by_uid(report)[first]["status"] == "ingested" and report["practices_new"] == 1
+    assert contact_status(workspace, "kulttuuri@rovaniemi.example.fi") == "valid"
+    # The same reply again (sent twice, or copied back into the folder): no second practice.
+    second = dovecot.append(reply)
+    code, again = run_json(cli, env=dovecot.env("starttls"))
+    assert code == 0, again
+    assert by_uid(again)[second]["status"] == "ingested" and again["practices_new"] == 0
+    listed = json.loads(cli("practices", "list", "--format", "json").stdout)
+    assert len(listed) == 1 and "698" in json.dumps(listed[0]), listed
+    assert practice_titles(cli)
