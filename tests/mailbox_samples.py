@@ -249,7 +249,7 @@ def forward_failed() -> bytes:
                    invitation(HELSINKI_OFFICE), headers_only=True)
 
 
-def exim_failed() -> bytes:
+def exim_failed(answer: str = "550 5.1.1 No such user here") -> bytes:
     """Exim: plain text, ``X-Failed-Recipients``, the original copied below a marker line."""
     _c, address, _m, _t = HELSINKI
     text = ("From: Mail Delivery System <Mailer-Daemon@mx.helsinki.example.fi>\r\n"
@@ -264,7 +264,7 @@ def exim_failed() -> bytes:
             "recipients. This is a permanent error. The following address(es) failed:\r\n\r\n"
             f"  {address}\r\n    host mail.helsinki.example.fi [192.0.2.20]\r\n"
             f"    SMTP error from remote mail server after RCPT TO:<{address}>:\r\n"
-            "    550 5.1.1 No such user here\r\n\r\n"
+            f"    {answer}\r\n\r\n"
             "------ This is a copy of the message, including all the headers. ------\r\n\r\n"
             + invitation(HELSINKI))
     return text.encode("utf-8")

@@ -16,7 +16,7 @@ from send_support import load_example_contacts
 from sqlmodel import Session, select
 
 from yhteistuumin_survey.bounces import process_bounces
-from yhteistuumin_survey.db.models import Contact, OutboundMessage
+from yhteistuumin_survey.db.models import Bounce, Contact, OutboundMessage
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -101,3 +101,65 @@ def test_a_report_whose_words_name_one_of_the_municipality_s_addresses_marks_tha
         db, workspace):
     outcome, newly = read(db, workspace, "named", samples.finnish_plain_ndr(samples.HELSINKI))
     assert newly == ["kulttuuri@helsinki.example.fi"], outcome
+
+
+@pytest.mark.parametrize(("name", "data", "address"), [
+    ("exchange-5.7.1", samples.m365_policy_block(), "kirjaamo@helsinki.example.fi"),
+    ("exim-5.7.1", samples.exim_failed("550 5.7.1 Message rejected by policy: sender domain "
+                                       "not on the allow list"), "kulttuuri@helsinki.example.fi"),
+])
+def test_a_refusal_by_policy_is_not_a_dead_address_and_is_said_for_a_person(
+        db, workspace, name, data, address):
+    outcome, newly = read(db, workspace, name, data)
+    assert newly == []
+    assert outcome.status == "soft-bounce" and outcome.detail["municipality"] == "091"
+    assert outcome.reason.startswith(f"{address}: the receiving server refused our message (")
+    assert outcome.reason.endswith("the address may well work, so nothing is marked: ask the "
+                                   "municipality to let our mail through, or reach it another "
+                                   "way")
+    (stored,) = db.exec(select(Bounce)).all()
+    assert (stored.classification, stored.address) == ("check-refused", address)
+
+
+def test_a_5_7_1_that_says_the_user_does_not_exist_is_still_a_dead_address(db, workspace):
+    outcome, newly = read(db, workspace, "exim-5.7.1-unknown",
+                          samples.exim_failed("550 5.7.1 <kulttuuri@helsinki.example.fi>: "
+                                              "Recipient address rejected: User unknown"))
+    assert newly == ["kulttuuri@helsinki.example.fi"], outcome
+
+
+@pytest.mark.parametrize(("name", "address"), [
+    ("left_fi", "kulttuuri@rovaniemi.example.fi"),
+    ("left_sv", "registrator@pedersoren-kunta.example.fi"),
+    ("left_en", "kulttuuri@helsinki.example.fi"),
+])
+def test_an_auto_reply_saying_the_person_has_left_is_news_not_a_bounce(db, workspace, name,
+                                                                       address):
+    outcome, newly = read(db, workspace, name, getattr(samples, name)())
+    assert newly == [] and outcome.status == "auto-reply"
+    assert outcome.reason == (f"{address}: the auto-reply says the person has left; nothing is "
+                              "marked: find the municipality's new contact")
+    (stored,) = db.exec(select(Bounce)).all()
+    assert (stored.classification, stored.address) == ("check-left", address)
+
+
+def test_an_ordinary_out_of_office_is_not_taken_for_a_person_who_left(db, workspace):
+    outcome, _ = read(db, workspace, "ooo", samples.ooo_fi_headers())
+    assert outcome.reason == "auto-reply: nothing changes"
+    assert db.exec(select(Bounce)).one().classification == "auto-reply"
+
+
+def test_a_challenge_response_filter_is_named_for_our_contact_and_marks_nothing(db, workspace):
+    outcome, newly = read(db, workspace, "challenge", samples.challenge())
+    assert newly == [] and outcome.status == "auto-reply"
+    assert outcome.reason == ("kulttuuri@helsinki.example.fi: a challenge-response filter holds "
+                              "our message until someone confirms it; read it in the mailbox")
+    assert outcome.detail["municipality"] == "091"
+
+
+def test_a_failed_forward_at_the_municipality_does_not_mark_our_contact(db, workspace):
+    outcome, newly = read(db, workspace, "forward", samples.forward_failed())
+    assert newly == []
+    assert outcome.reason == ("maija.meikalainen@gmail.example.com: not an address we sent to (a "
+                              "forward at municipality 091 failed?): nothing marked")
+    assert outcome.detail["municipality"] == "091"

@@ -6,8 +6,12 @@ Each message is classified:
   or what flufl.bounce finds as a permanent failure): the contact becomes ``bounced`` and gets
   no reminders;
 * **soft** bounce: mailbox full, delayed, any 4.x.x status: recorded, nothing else changes;
+  a refusal of our message by the receiving server (5.7.x policy, 5.3.4 too big, 5.1.7/5.1.8
+  our sender) is one too, never a dead address, and is kept for a person (``check-refused``);
 * **auto-reply**: out of office (Finnish, Swedish, English; ``Auto-Submitted``,
-  ``X-Autoreply``, ``Precedence``): nothing changes;
+  ``X-Autoreply``, ``Precedence``), a delivery or read receipt: nothing changes; one saying
+  the person has left, or a challenge-response filter asking us to confirm, is kept for a
+  person (``check-left``, ``check-challenge``: the follow-up list shows it);
 * **not a bounce**.
 
 A bounce is matched to the outbox by the ``X-Yhteistuumin-Token`` header of the returned
@@ -39,6 +43,13 @@ if TYPE_CHECKING:
 
 TOKEN_HEADER = "X-Yhteistuumin-Token"
 HARD, SOFT, AUTO_REPLY, NOT_A_BOUNCE = "hard-bounce", "soft-bounce", "auto-reply", "not-a-bounce"
+#: A failure that is neither a dead address nor a try-later: the server refused our message.
+REFUSED = "refused"
+#: What a person has to look at (stored as ``Bounce.classification`` "check-<key>"; the
+#: follow-up list shows it on the municipality's row): the contact has left, a server refuses
+#: our mail by policy, a challenge-response filter holds it.
+LEFT, CHALLENGE = "left", "challenge"
+CHECK_PREFIX = "check-"
 _CLASSIFICATION = {HARD: "hard", SOFT: "soft", AUTO_REPLY: "auto-reply",
                    NOT_A_BOUNCE: "not-a-bounce"}
 _STATUS_OF = {value: key for key, value in _CLASSIFICATION.items()}
@@ -49,6 +60,31 @@ _ADDRESS_IN_TEXT = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
 _STATUS_CODE = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 # Enhanced status codes that say "try later" even when they come as 5.x.x: mailbox full.
 _FULL_STATUS = {"5.2.2", "4.2.2"}
+#: A refusal by the receiving server's policy (RFC 3463 x.7.x), of the message itself (too
+#: big, x.3.4/x.2.3, bad content x.6.x) or of our sender (x.1.7, x.1.8): the address may work
+#: for anyone else, so it is not marked dead; a person has to sort it out.
+_REFUSAL_STATUS = re.compile(r"^5\.(7\.\d+|6\.\d+|3\.4|2\.3|1\.7|1\.8)$")
+#: ...unless the server's own words say the recipient does not exist (some use 5.7.1 for it).
+_NO_SUCH_USER = re.compile(r"user unknown|unknown (user|recipient)|no such (user|mailbox|"
+                           r"recipient)|does not exist|doesn't exist|recipient ?not ?found|"
+                           r"recipnotfound|invalid recipient|mailbox unavailable", re.I)
+#: An automatic reply saying the person has left (the contact should be changed).
+_LEFT_TEXT = re.compile(
+    r"\b(en|ei) (enää )?työskentele|työskentele enää|\b(en|ei) ole enää\b.{0,60}"
+    r"(palveluksessa|töissä|työssä)|(olen|on) (jäänyt|siirtynyt) (eläkkeelle|muihin tehtäviin|"
+    r"toisen työnantajan|toiseen työpaikkaan)|työsuhteeni .{0,20}päättyi|"
+    r"osoite (ei ole enää käytössä|poistuu käytöstä|on poistunut käytöstä)|"
+    r"har slutat|slutat (min|sin) anställning|(arbetar|jobbar) (inte|ej) längre|"
+    r"är (inte|ej) längre anställd|(har )?gått i pension|"
+    r"adressen (används inte längre|är inte längre i bruk)|"
+    r"no longer (with|works?|working|employed|at)\b|(has|have) left (the|our|my)\b|"
+    r"(address|mailbox) is no longer (in use|monitored|active)", re.I)
+#: A challenge-response filter holding our message until someone proves to be human.
+_CHALLENGE_TEXT = re.compile(
+    r"confirm (that )?you are (a )?(human|real person)|challenge[- ]response|"
+    r"verify (that )?you are (a )?(human|real)|confirm your (message|e-?mail|sender)|"
+    r"vahvista(a|maan)? (viestisi|lähettäjä|että olet)|bekräfta (ditt meddelande|avsändaren|"
+    r"att du är)", re.I)
 _FULL_TEXT = re.compile(
     r"mailbox (is )?full|over ?quota|quota exceeded|insufficient (system )?storage|"
     r"postilaatikko on täynnä|brevlådan är full|mailbox size limit", re.I)
@@ -100,6 +136,8 @@ class Classification:
     text_addresses: list[str] = field(default_factory=list)
     #: A delivery or read receipt: our message arrived.
     receipt: bool = False
+    #: What a person has to look at: LEFT, CHALLENGE or REFUSED ('' when nothing).
+    attention: str = ""
 
 
 @dataclass
@@ -240,6 +278,8 @@ def _delivery_status(message: Message) -> list[Failure]:
             if (code.startswith("4") or action.startswith("delay") or code in _FULL_STATUS
                     or _FULL_TEXT.search(diagnostic)):
                 kind = SOFT
+            elif _REFUSAL_STATUS.match(code) and not _NO_SUCH_USER.search(diagnostic):
+                kind = REFUSED
             elif code.startswith("5") or action.startswith(("fail", "error")):
                 kind = HARD
             else:
@@ -269,12 +309,24 @@ def _flufl_failures(data: bytes, text: str) -> list[Failure]:
     except Exception:  # noqa: BLE001 - a detector choking on odd mail must not stop the batch
         return []
     full = bool(_FULL_TEXT.search(text))
-    failures = [Failure(a.decode("ascii", "replace").lower(), SOFT if full else HARD,
-                        diagnostic="mailbox full" if full else "permanent failure")
+    codes = [".".join(m.groups()) for m in _STATUS_CODE.finditer(text)]
+    hard_codes = [c for c in codes if c.startswith("5")]
+    refused = bool(hard_codes) and all(_REFUSAL_STATUS.match(c) for c in hard_codes) and \
+        not _NO_SUCH_USER.search(text)
+    kind, diagnostic = ((SOFT, "mailbox full") if full else
+                        (REFUSED, f"refused ({hard_codes[0]})") if refused else
+                        (HARD, "permanent failure"))
+    failures = [Failure(a.decode("ascii", "replace").lower(), kind, diagnostic=diagnostic)
                 for a in sorted(permanent)]
     failures += [Failure(a.decode("ascii", "replace").lower(), SOFT, diagnostic="delayed")
                  for a in sorted(temporary) if a not in permanent]
     return failures
+
+
+def _own_words(text: str) -> str:
+    """The text of a reply above its quoted history (our invitation's words are not theirs)."""
+    cut = re.search(r"^(>|-----|_{5,}|From: |Lähettäjä: |Från: |Feladó)", text, re.M)
+    return text[:cut.start()] if cut else text[:4000]
 
 
 def _receipt(message: Message) -> str:
@@ -338,7 +390,8 @@ def classify_message(data: bytes) -> Classification:
     result = Classification(NOT_A_BOUNCE, tokens=list(dict.fromkeys(tokens)),
                             message_ids=list(dict.fromkeys(message_ids)), sender=sender_address)
 
-    result.text_addresses = sorted({a.lower() for a in _ADDRESS_IN_TEXT.findall(text)})
+    result.text_addresses = sorted({a.lower() for a in _ADDRESS_IN_TEXT.findall(
+        f"{message.get('Subject', '')}\n{text}")})
     failures = _delivery_status(message)
     if not failures:
         receipt = _receipt(message)
@@ -348,6 +401,7 @@ def classify_message(data: bytes) -> Classification:
     if failures:
         result.kind = HARD if any(f.kind == HARD for f in failures) else SOFT
         result.failures = failures
+        result.attention = REFUSED if any(f.kind == REFUSED for f in failures) else ""
         result.reason = "delivery-status report: " + "; ".join(
             f"{f.address} {f.reason}".strip() for f in failures)
         return result
@@ -356,14 +410,22 @@ def classify_message(data: bytes) -> Classification:
     subject = str(message.get("Subject", ""))
     looks_like_bounce = from_daemon or bool(_BOUNCE_SUBJECT.search(subject))
     if not looks_like_bounce:
+        if _CHALLENGE_TEXT.search(f"{subject}\n{text[:4000]}"):
+            result.kind, result.attention = AUTO_REPLY, CHALLENGE
+            result.reason = "a challenge-response filter holds our message until confirmed"
+            return result
         why = _is_auto_reply(message, text)
         if why:
             result.kind, result.reason = AUTO_REPLY, why
+            if _LEFT_TEXT.search(_own_words(text)):
+                result.attention = LEFT
+                result.reason = f"{why}, saying the person has left"
             return result
     failures = _flufl_failures(data, text)
     if failures:
         result.kind = HARD if any(f.kind == HARD for f in failures) else SOFT
         result.failures = failures
+        result.attention = REFUSED if any(f.kind == REFUSED for f in failures) else ""
         result.reason = "bounce (flufl.bounce): " + ", ".join(
             f"{f.address} {f.diagnostic}" for f in failures)
         return result
@@ -458,6 +520,12 @@ def _match(session: Session, found: Classification, address: str | None,
             return rows[0], "address"
     if ambiguous is not None:
         return ambiguous, MUNICIPALITY_ONLY
+    if address is None and found.text_addresses:
+        rows = list(session.exec(select(OutboundMessage).where(
+            col(OutboundMessage.round_name) == round_name,
+            col(OutboundMessage.address).in_(found.text_addresses)).order_by(order)))
+        if rows and len({r.address.casefold() for r in rows}) == 1:
+            return rows[0], "address in the text"
     return None, ""
 
 
@@ -486,6 +554,48 @@ def mark_contacts(session: Session, address: str, reason: str, when: dt.datetime
     return marked
 
 
+def _conclude(session: Session, kind: str, target: str | None, code: str | None, how: str, *,
+              reason: str, unmatched: bool, when: Any, result: BounceResult) -> str:
+    """Act on one failed recipient (a hard bounce marks its contacts) and say what was done."""
+    if kind == HARD and target and unmatched and code and how != "contact":
+        return (f"{target}: not an address we sent to (a forward at municipality {code} "
+                "failed?): nothing marked")
+    if kind == HARD and target:
+        count = mark_contacts(session, target, reason or "hard bounce", when)
+        result.marked_bounced += count
+        if count > 1:
+            return f"{target} marked bounced (the contact of {count} municipalities)"
+        if count:
+            return f"{target} marked bounced"
+        if code is None:
+            return f"{target}: no such contact, nothing marked"
+        return f"{target} was already marked bounced"
+    if kind == HARD and code:
+        return (f"hard bounce for municipality {code}, but it does not say which of its "
+                "addresses: nothing marked; read it in the mailbox")
+    if kind == HARD:
+        return "hard bounce, but no address or sent message to match"
+    if kind == REFUSED and target:
+        return (f"{target}: the receiving server refused our message ({reason}); the address "
+                "may well work, so nothing is marked: ask the municipality to let our mail "
+                "through, or reach it another way")
+    if kind == SOFT and target:
+        return f"{target}: soft bounce kept; the address stays in use"
+    return ""
+
+
+def _auto_reply_conclusion(found: Classification, who: str) -> str:
+    if found.receipt:
+        return f"{found.reason}: nothing changes"
+    if found.attention == LEFT:
+        return (f"{who}: the auto-reply says the person has left; nothing is marked: find the "
+                "municipality's new contact")
+    if found.attention == CHALLENGE:
+        return (f"{who}: a challenge-response filter holds our message until someone confirms "
+                "it; read it in the mailbox")
+    return "auto-reply: nothing changes"
+
+
 def _apply_message(session: Session, found: Any, *, round_name: str, when: Any,
                    result: BounceResult) -> tuple[Any | None, list[str], list[str], list[str], list[str]]:
     """Match one classified message to what was sent, mark hard-bounced contacts, and say what
@@ -508,6 +618,10 @@ def _apply_message(session: Session, found: Any, *, round_name: str, when: Any,
             found.kind != NOT_A_BOUNCE) else (None, "")
         if found.kind == AUTO_REPLY and row is None and (found.tokens or found.message_ids):
             row, how = _match(session, found, None, round_name)
+        if found.attention == CHALLENGE and row is None:
+            row, how = _match(session, found, None, round_name)
+        if found.attention == CHALLENGE and row is not None and how != MUNICIPALITY_ONLY:
+            address = row.address  # the filter writes for our contact, from its own address
         target = address or (row.address if row is not None and how != MUNICIPALITY_ONLY
                              else None)
         code = row.municipality_code if row is not None else None
@@ -515,6 +629,12 @@ def _apply_message(session: Session, found: Any, *, round_name: str, when: Any,
             contact = session.exec(select(Contact).where(Contact.email == target)).first()
             code = contact.municipality_code if contact is not None else None
             how = how or ("contact" if contact is not None else "")
+        if code is None and address and found.kind in (HARD, SOFT):
+            # neither sent to nor a contact: the report may still carry the municipality's
+            # message (a forward there failed); it names the municipality, never our contact
+            other, other_how = _match(session, found, None, round_name)
+            if other is not None:
+                code, how = other.municipality_code, other_how.split(" ")[0]
         if first_row is None and row is not None:
             first_row = row
         if target:
@@ -523,29 +643,14 @@ def _apply_message(session: Session, found: Any, *, round_name: str, when: Any,
             municipalities.append(code)
         if how:
             matched_by.append(how)
-        if found.kind == HARD and target:
-            reason = failure.reason if failure else found.reason
-            count = mark_contacts(session, target, reason or "hard bounce", when)
-            result.marked_bounced += count
-            if count > 1:
-                conclusions.append(f"{target} marked bounced (the contact of {count} "
-                                   "municipalities)")
-            elif count:
-                conclusions.append(f"{target} marked bounced")
-            elif code is None:
-                conclusions.append(f"{target}: no such contact, nothing marked")
-            else:
-                conclusions.append(f"{target} was already marked bounced")
-        elif found.kind == HARD and code:
-            conclusions.append(f"hard bounce for municipality {code}, but it does not say which "
-                               "of its addresses: nothing marked; read it in the mailbox")
-        elif found.kind == HARD:
-            conclusions.append("hard bounce, but no address or sent message to match")
-        elif found.kind == SOFT and target:
-            conclusions.append(f"{target}: soft bounce kept; the address stays in use")
+        kind = failure.kind if failure else found.kind
+        said = _conclude(session, kind, target, code, how, reason=(
+            failure.reason if failure else found.reason), unmatched=row is None, when=when,
+            result=result)
+        if said:
+            conclusions.append(said)
     if found.kind == AUTO_REPLY:
-        conclusions = [f"{found.reason}: nothing changes" if found.receipt
-                       else "auto-reply: nothing changes"]
+        conclusions = [_auto_reply_conclusion(found, addresses[0] if addresses else "the sender")]
     elif found.kind == NOT_A_BOUNCE:
         conclusions = ["not a bounce: nothing changes"]
     elif found.kind == SOFT and not conclusions:
@@ -568,7 +673,8 @@ def process_bounces(paths: Iterable[Path], *, session: Session, round_name: str)
         key = message_key(raw.data)
         earlier = session.exec(select(Bounce).where(Bounce.message_key == key)).first()
         if earlier is not None or key in seen:
-            status = _STATUS_OF.get(earlier.classification, "") if earlier else ""
+            status = _STATUS_OF.get(earlier.classification, earlier.classification) \
+                if earlier else ""
             result.report.add(raw.source, "already-read",
                               f"read before{f' as {status}' if status else ''}; nothing changed",
                               address=earlier.address if earlier else None)
@@ -584,8 +690,10 @@ def process_bounces(paths: Iterable[Path], *, session: Session, round_name: str)
         first_row, conclusions, addresses, municipalities, matched_by = _apply_message(
             session, found, round_name=round_name, when=when, result=result)
 
+        stored = CHECK_PREFIX + found.attention if found.attention else \
+            _CLASSIFICATION[found.kind]
         session.add(Bounce(
-            message_key=key, classification=_CLASSIFICATION[found.kind],
+            message_key=key, classification=stored,
             address=addresses[0] if addresses else None,
             outbound_id=first_row.id if first_row is not None else None,
             detail=f"{found.reason} -> {'; '.join(conclusions)}"[:2000],
