@@ -163,3 +163,37 @@ def test_a_failed_forward_at_the_municipality_does_not_mark_our_contact(db, work
     assert outcome.reason == ("maija.meikalainen@gmail.example.com: not an address we sent to (a "
                               "forward at municipality 091 failed?): nothing marked")
     assert outcome.detail["municipality"] == "091"
+
+
+def test_the_follow_up_list_asks_to_check_a_contact_the_mailbox_spoke_of(db, workspace):
+    from yhteistuumin_survey.followup import follow_up
+
+    read(db, workspace, "left", samples.left_fi())
+    read(db, workspace, "refused", samples.m365_policy_block())
+    read(db, workspace, "away", samples.ooo_sv_plain())  # an ordinary absence: nothing to do
+    finnish = follow_up(session=db, round_name=ROUND)
+    rows = {row["code"]: row for row in finnish.rows}
+    assert rows["698"]["next_action"] == "check-contact"
+    assert rows["698"]["check"] == [{"address": "kulttuuri@rovaniemi.example.fi",
+                                     "reason": "left"}]
+    assert rows["599"]["check"] == [] and rows["599"]["next_action"] != "check-contact"
+    shown = {row["code"]: row for row in finnish.shown_rows()}
+    assert shown["698"]["next_action"] == (
+        "tarkista yhteystieto: kulttuuri@rovaniemi.example.fi: automaattisen vastauksen mukaan "
+        "henkilö on lopettanut")
+    assert shown["091"]["next_action"] == (
+        "tarkista yhteystieto: kirjaamo@helsinki.example.fi: vastaanottava palvelin torjui "
+        "viestimme (osoite voi toimia)")
+    swedish = {row["code"]: row for row in follow_up(session=db, round_name=ROUND,
+                                                     lang="sv").shown_rows()}
+    assert swedish["698"]["next_action"] == (
+        "kontrollera kontaktuppgiften: kulttuuri@rovaniemi.example.fi: enligt ett automatiskt "
+        "svar har personen slutat")
+    # Once the coordinator changes the contact, the note is done with.
+    contact = db.exec(select(Contact).where(
+        Contact.email == "kulttuuri@rovaniemi.example.fi")).one()
+    contact.status = "erased"
+    db.add(contact)
+    db.commit()
+    rows = {row["code"]: row for row in follow_up(session=db, round_name=ROUND).rows}
+    assert rows["698"]["check"] == [] and rows["698"]["next_action"] != "check-contact"
