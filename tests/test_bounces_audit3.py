@@ -197,3 +197,25 @@ def test_the_follow_up_list_asks_to_check_a_contact_the_mailbox_spoke_of(db, wor
     db.commit()
     rows = {row["code"]: row for row in follow_up(session=db, round_name=ROUND).rows}
     assert rows["698"]["check"] == [] and rows["698"]["next_action"] != "check-contact"
+
+
+@pytest.mark.parametrize(("body", "left"), [
+    ("En ole enää tänään töissä, palaan maanantaina.", False),
+    ("I have left the office for the holidays and will be back on 4 January.", False),
+    ("Olen lomalla. Huom! Pekka ei enää työskentele kulttuuripalveluissa.", True),
+    ("En ole enää Rovaniemen kaupungin palveluksessa.", True),
+    ("Jag arbetar inte längre på kommunen.", True),
+    ("Thank you. I am no longer employed by the municipality.", True),
+])
+def test_only_a_reply_saying_the_person_left_is_taken_for_it(body, left):
+    from email.message import EmailMessage
+
+    from yhteistuumin_survey.bounces import classify_message
+
+    message = EmailMessage()
+    message["From"] = "kulttuuri@kunta.example.fi"
+    message["Subject"] = "Automaattinen vastaus: Kutsu"
+    message["Auto-Submitted"] = "auto-replied"
+    message.set_content(body + "\n\n-----Alkuperäinen viesti-----\nEn työskentele enää.\n")
+    found = classify_message(message.as_bytes())
+    assert found.kind == "auto-reply" and (found.attention == "left") == left

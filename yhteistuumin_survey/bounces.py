@@ -70,14 +70,17 @@ _NO_SUCH_USER = re.compile(r"user unknown|unknown (user|recipient)|no such (user
                            r"recipnotfound|invalid recipient|mailbox unavailable", re.I)
 #: An automatic reply saying the person has left (the contact should be changed).
 _LEFT_TEXT = re.compile(
-    r"\b(en|ei) (enää )?työskentele|työskentele enää|\b(en|ei) ole enää\b.{0,60}"
-    r"(palveluksessa|töissä|työssä)|(olen|on) (jäänyt|siirtynyt) (eläkkeelle|muihin tehtäviin|"
+    r"\b(en|ei) (enää )?työskentele|työskentele enää|"
+    r"\b(en|ei) ole enää (?!tänään|tällä|huomenna|tämän)(\w+ ){0,2}(palveluksessa|töissä)|"
+    r"(olen|on) (jäänyt|siirtynyt) (eläkkeelle|muihin tehtäviin|"
     r"toisen työnantajan|toiseen työpaikkaan)|työsuhteeni .{0,20}päättyi|"
     r"osoite (ei ole enää käytössä|poistuu käytöstä|on poistunut käytöstä)|"
     r"har slutat|slutat (min|sin) anställning|(arbetar|jobbar) (inte|ej) längre|"
     r"är (inte|ej) längre anställd|(har )?gått i pension|"
     r"adressen (används inte längre|är inte längre i bruk)|"
-    r"no longer (with|works?|working|employed|at)\b|(has|have) left (the|our|my)\b|"
+    r"no longer (with|employed|works? (at|for)|working (at|for))\b|"
+    r"(has|have) left (the|our|my) (organi[sz]ation|company|municipality|city|town|"
+    r"position|job|employment)|"
     r"(address|mailbox) is no longer (in use|monitored|active)", re.I)
 #: A challenge-response filter holding our message until someone proves to be human.
 _CHALLENGE_TEXT = re.compile(
