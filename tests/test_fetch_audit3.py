@@ -76,3 +76,19 @@ def test_a_reply_quoting_the_invitation_is_ingested_once_for_its_municipality(
     listed = json.loads(cli("practices", "list", "--format", "json").stdout)
     assert len(listed) == 1 and "698" in json.dumps(listed[0]), listed
     assert practice_titles(cli)
+
+
+def test_a_bounce_fetched_and_then_read_again_as_eml_is_counted_once(cli, workspace, dovecot):
+    add_contact(workspace, "698", "kulttuuri@rovaniemi.example.fi")
+    uid = dovecot.append(samples.gmail_not_found())
+    code, report = run_json(cli, env=dovecot.env("starttls"))
+    assert code == 0 and by_uid(report)[uid]["status"] == "hard-bounce", report
+    assert contact_status(workspace, "kulttuuri@rovaniemi.example.fi") == "bounced"
+    # The coordinator saves the same message from the mail program and reads it again.
+    saved = workspace.root / "Delivery Status Notification (Failure).eml"
+    saved.write_bytes(samples.gmail_not_found())
+    again = cli("bounces", str(saved), "--format", "json")
+    assert again.exit_code == 0, again.output
+    data = json.loads(again.stdout)
+    assert data["marked_bounced"] == 0
+    assert [o["status"] for o in data["outcomes"]] == ["already-read"], data
