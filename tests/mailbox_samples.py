@@ -181,8 +181,10 @@ def finnish_plain_ndr(sent: tuple[str, str, str, str] = PEDERSORE, *,
     return text.encode("utf-8")
 
 
-def gmail_not_found() -> bytes:
-    """Gmail's "Delivery Status Notification (Failure)": the account does not exist."""
+def gmail_not_found(answer: str = "550-5.1.1 The email account that you tried to reach does "
+                                  "not exist.", status: str = "5.1.1") -> bytes:
+    """Gmail's "Delivery Status Notification (Failure)": the account does not exist (or
+    ``answer``, with ``status``)."""
     _c, address, _m, _t = ROVANIEMI
     human = ("** Address not found **\r\n\r\nYour message wasn't delivered to "
              f"{address} because the address couldn't be found, or is unable to receive mail."
@@ -196,8 +198,7 @@ def gmail_not_found() -> bytes:
             "Date: Tue, 01 Dec 2026 00:02:12 -0800\r\n"
             "Message-ID: <5f1e2d3c.gmail-dsn-1@mx.google.com>\r\n"
             f"References: {ROVANIEMI[2]}\r\nIn-Reply-To: {ROVANIEMI[2]}\r\n")
-    return _report(head, human, _dsn(address, "5.1.1", "550-5.1.1 The email account that you "
-                                     "tried to reach does not exist.", mta="mx.google.com"),
+    return _report(head, human, _dsn(address, status, answer, mta="mx.google.com"),
                    invitation(ROVANIEMI), headers_only=True)
 
 
@@ -466,3 +467,21 @@ def bounce_not_recognised(workbook: bytes) -> bytes:
             f"--{boundary}\r\nContent-Type: message/rfc822\r\n"
             'Content-Disposition: attachment; filename="Kutsu.eml"\r\n\r\n'
             + invitation(HELSINKI, workbook) + f"\r\n--{boundary}--\r\n").encode("utf-8")
+
+
+def report_of_another_message() -> bytes:
+    """A mailer daemon's report on a message that is not ours (no token, no Message-ID we
+    know), its details attached as a text file, as some relays send them."""
+    boundary = "DETAILS_b0undary"
+    return ("From: Mail Delivery System <MAILER-DAEMON@relay.kunta.example.fi>\r\n"
+            f"To: {SENDER}\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+            "Date: Tue, 1 Dec 2026 10:05:00 +0200\r\n"
+            "Message-ID: <details-1@relay.kunta.example.fi>\r\n"
+            f'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="{boundary}"\r\n\r\n'
+            f"--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+            "Delivery to the following recipient failed permanently. Details attached.\r\n"
+            f"--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            'Content-Disposition: attachment; filename="details.txt"\r\n\r\n'
+            "Kunta: Helsinki\r\nKäytännön nimi: Ei vastaus vaan raportti\r\n"
+            "Remote-MTA: dns; mx.elsewhere.example.com\r\n"
+            f"\r\n--{boundary}--\r\n").encode("utf-8")

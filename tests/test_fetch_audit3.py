@@ -43,6 +43,7 @@ def test_our_returned_invitation_and_receipts_are_never_ingested(cli, workspace,
         "odd-ndr": dovecot.append(samples.bounce_not_recognised(blank)),
         "read": dovecot.append(samples.read_receipt_with(blank)),
         "delivered": dovecot.append(samples.delivered_receipt()),
+        "daemon": dovecot.append(samples.report_of_another_message()),
     }
     code, report = run_json(cli, env=dovecot.env("starttls"))
     assert code == 0, report
@@ -55,6 +56,8 @@ def test_our_returned_invitation_and_receipts_are_never_ingested(cli, workspace,
     assert items[uids["read"]]["status"] == "auto-reply"
     assert items[uids["read"]]["reason"] == "read receipt: nothing changes"
     assert items[uids["delivered"]]["reason"] == "delivery receipt: nothing changes"
+    assert (items[uids["daemon"]]["status"], items[uids["daemon"]]["reason"]) == (
+        "to-read", "a delivery report naming none of our messages: read it in the mailbox")
     assert contact_status(workspace, "kulttuuri@helsinki.example.fi") == "valid"
     assert not list((workspace.outputs / "received").rglob("*.xlsx"))
 

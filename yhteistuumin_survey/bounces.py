@@ -64,6 +64,9 @@ _FULL_STATUS = {"5.2.2", "4.2.2"}
 #: big, x.3.4/x.2.3, bad content x.6.x) or of our sender (x.1.7, x.1.8): the address may work
 #: for anyone else, so it is not marked dead; a person has to sort it out.
 _REFUSAL_STATUS = re.compile(r"^5\.(7\.\d+|6\.\d+|3\.4|2\.3|1\.7|1\.8)$")
+#: A policy refusal in words, for the servers that give only the generic 5.0.0.
+_POLICY_TEXT = re.compile(r"\bpolicy\b|\bspam\b|blocked|blacklist|blocklist|not authori[sz]ed|"
+                          r"\bDMARC\b|\bSPF\b|reputation|content rejected", re.I)
 #: ...unless the server's own words say the recipient does not exist (some use 5.7.1 for it).
 _NO_SUCH_USER = re.compile(r"user unknown|unknown (user|recipient)|no such (user|mailbox|"
                            r"recipient)|does not exist|doesn't exist|recipient ?not ?found|"
@@ -118,6 +121,9 @@ class Failure:
     status: str = ""  # enhanced status code, e.g. 5.1.1
     action: str = ""
     diagnostic: str = ""
+    #: The address the message was sent to, when the server delivered it on elsewhere
+    #: (RFC 3464 ``Original-Recipient``, given only when it differs from ``address``).
+    original: str = ""
 
     @property
     def reason(self) -> str:
@@ -139,6 +145,8 @@ class Classification:
     text_addresses: list[str] = field(default_factory=list)
     #: A delivery or read receipt: our message arrived.
     receipt: bool = False
+    #: A delivery report (from a mailer daemon, or so titled) naming none of our messages.
+    report: bool = False
     #: What a person has to look at: LEFT, CHALLENGE or REFUSED ('' when nothing).
     attention: str = ""
 
@@ -270,24 +278,32 @@ def _delivery_status(message: Message) -> list[Failure]:
             if not recipient:
                 continue
             address = str(recipient).split(";", 1)[-1].strip().strip("<>")
+            original = str(block.get("Original-Recipient") or "").split(";", 1)[-1]
+            original = original.strip().strip("<>").lower()
             action = str(block.get("Action", "")).strip().lower()
             status = str(block.get("Status", "")).strip()
             match = _STATUS_CODE.search(status)
             code = ".".join(match.groups()) if match else ""
             diagnostic = " ".join(str(block.get("Diagnostic-Code", "")).split())
             diagnostic = diagnostic.split(";", 1)[-1].strip() if ";" in diagnostic else diagnostic
+            told = _STATUS_CODE.search(diagnostic)
+            if code in ("", "5.0.0", "4.0.0") and told:  # the generic Status, the server's own
+                code = ".".join(told.groups())  # words say more
             if action.startswith(("deliver", "relay", "expand")):
                 continue
             if (code.startswith("4") or action.startswith("delay") or code in _FULL_STATUS
                     or _FULL_TEXT.search(diagnostic)):
                 kind = SOFT
-            elif _REFUSAL_STATUS.match(code) and not _NO_SUCH_USER.search(diagnostic):
+            elif (_REFUSAL_STATUS.match(code) or (code in ("", "5.0.0")
+                                                  and _POLICY_TEXT.search(diagnostic))) \
+                    and not _NO_SUCH_USER.search(diagnostic):
                 kind = REFUSED
             elif code.startswith("5") or action.startswith(("fail", "error")):
                 kind = HARD
             else:
                 continue
-            failures.append(Failure(address.lower(), kind, code, action, diagnostic))
+            failures.append(Failure(address.lower(), kind, code, action, diagnostic,
+                                    original if original != address.lower() else ""))
     return failures
 
 
@@ -443,6 +459,7 @@ def classify_message(data: bytes) -> Classification:
                 f" ({codes[0]})" if codes else "")
         else:
             result.reason = "a delivery report naming none of our messages"
+            result.report = True
         return result
     result.reason = "an ordinary message"
     return result
@@ -558,9 +575,14 @@ def mark_contacts(session: Session, address: str, reason: str, when: dt.datetime
 
 
 def _conclude(session: Session, kind: str, target: str | None, code: str | None, how: str, *,
-              reason: str, unmatched: bool, when: Any, result: BounceResult) -> str:
+              reason: str, unmatched: bool, when: Any, result: BounceResult,
+              original: str = "") -> str:
     """Act on one failed recipient (a hard bounce marks its contacts) and say what was done."""
     if kind == HARD and target and unmatched and code and how != "contact":
+        if original:
+            return (f"{target}: not an address we sent to; our message to {original} "
+                    f"(municipality {code}) was sent on to it and failed there: nothing marked; "
+                    f"see whether {original} still takes mail")
         return (f"{target}: not an address we sent to (a forward at municipality {code} "
                 "failed?): nothing marked")
     if kind == HARD and target:
@@ -649,7 +671,7 @@ def _apply_message(session: Session, found: Any, *, round_name: str, when: Any,
         kind = failure.kind if failure else found.kind
         said = _conclude(session, kind, target, code, how, reason=(
             failure.reason if failure else found.reason), unmatched=row is None, when=when,
-            result=result)
+            result=result, original=failure.original if failure else "")
         if said:
             conclusions.append(said)
     if found.kind == AUTO_REPLY:

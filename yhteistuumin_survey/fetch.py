@@ -440,6 +440,8 @@ def _route(path: Path, data: bytes, mapper: Callable[[], Any]) -> tuple[str, str
     if found.kind in {B_HARD, B_SOFT, B_AUTO}:
         status = {B_HARD: HARD, B_SOFT: SOFT, B_AUTO: AUTO_REPLY}[found.kind]
         return status, found.reason, []
+    if found.report:  # a mailer daemon's report: whatever it attaches is not an answer
+        return TO_READ, (f"{found.reason}: read it in the mailbox"), []
     parsed = read_eml(path)  # only now: the full parse costs more than the classification
     # Our own message coming back (inside a delivery report no rule here knows, a forward of
     # the invitation) carries our blank questionnaire: never the municipality's answer.
