@@ -484,4 +484,4 @@ def report_of_another_message() -> bytes:
             'Content-Disposition: attachment; filename="details.txt"\r\n\r\n'
             "Kunta: Helsinki\r\nKäytännön nimi: Ei vastaus vaan raportti\r\n"
             "Remote-MTA: dns; mx.elsewhere.example.com\r\n"
-            f"\r\n--{boundary}--\r\n").encode("utf-8")
+            f"\r\n--{boundary}--\r\n").encode()
