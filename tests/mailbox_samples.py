@@ -271,10 +271,10 @@ def exim_failed(answer: str = "550 5.1.1 No such user here") -> bytes:
     return text.encode("utf-8")
 
 
-def domino_failure() -> bytes:
+def domino_failure(sender: str = "Postmaster@rovaniemi.example.fi") -> bytes:
     """Lotus Notes / Domino: "DELIVERY FAILURE: User ... not listed in Domino Directory"."""
     _c, address, _m, _t = ROVANIEMI
-    text = (f"From: Postmaster@rovaniemi.example.fi\r\nTo: {SENDER}\r\n"
+    text = (f"From: {sender}\r\nTo: {SENDER}\r\n"
             f"Subject: DELIVERY FAILURE: User kulttuuri ({address}) not listed in Domino "
             "Directory\r\n"
             "Date: Tue, 1 Dec 2026 10:03:00 +0200\r\n"

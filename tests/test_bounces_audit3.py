@@ -227,3 +227,12 @@ def test_only_a_reply_saying_the_person_left_is_taken_for_it(body, left):
     message.set_content(body + "\n\n-----Alkuperäinen viesti-----\nEn työskentele enää.\n")
     found = classify_message(message.as_bytes())
     assert found.kind == "auto-reply" and (found.attention == "left") == left
+
+
+def test_a_report_with_an_unencoded_finnish_sender_name_is_still_read(db, workspace):
+    # Raw UTF-8 in a header (as sloppy relays write it) made one of flufl.bounce's detectors
+    # raise, which stopped them all: this Domino report, with no token to fall back on, was
+    # then "a delivery report naming none of our messages".
+    data = samples.domino_failure("Sähköpostijärjestelmä <Postmaster@rovaniemi.example.fi>")
+    outcome, newly = read(db, workspace, "domino-8bit", data)
+    assert newly == ["kulttuuri@rovaniemi.example.fi"], outcome

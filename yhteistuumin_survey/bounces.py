@@ -315,7 +315,10 @@ def _flufl_failures(data: bytes, text: str) -> list[Failure]:
     """Ask flufl.bounce's detectors (many MTAs' non-standard formats) for failed addresses."""
     from flufl.bounce import all_failures
 
-    compat = email.message_from_bytes(data)  # flufl.bounce expects the compat32 Message API
+    # flufl.bounce expects the compat32 Message API, and str header values: from bytes, a raw
+    # 8-bit header ("From: Postijärjestelmä <...>") comes back as a Header object, on which
+    # one of its detectors raises, and that stops them all.
+    compat = email.message_from_string(data.decode("utf-8", "replace"))
     for part in compat.walk():
         # Its detectors read every line of every part with regular expressions: a reply
         # carrying a 30 MB attachment took 90 s here. A delivery report is text; the
