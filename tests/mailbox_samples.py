@@ -485,3 +485,23 @@ def report_of_another_message() -> bytes:
             "Kunta: Helsinki\r\nKäytännön nimi: Ei vastaus vaan raportti\r\n"
             "Remote-MTA: dns; mx.elsewhere.example.com\r\n"
             f"\r\n--{boundary}--\r\n").encode()
+
+
+def answer_mentioning_holiday(workbook: bytes) -> bytes:
+    """A real answer whose covering words say the sender is going on holiday."""
+    boundary = "HOLIDAY_b0undary"
+    code, address, message_id, _token = PEDERSORE
+    return (f"From: Anna Andersson <{address}>\r\n"
+            f"To: {COORDINATOR}\r\nSubject: SV: Kutsu: Kulttuuria yhteistuumin -kysely\r\n"
+            "Date: Fri, 4 Dec 2026 15:00:00 +0200\r\n"
+            "Message-ID: <holiday-answer@pedersoren-kunta.example.fi>\r\n"
+            f"In-Reply-To: {message_id}\r\n"
+            f'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="{boundary}"\r\n\r\n'
+            f"--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            "Content-Transfer-Encoding: 8bit\r\n\r\n"
+            "Hej,\r\n\r\nhär är vårt svar. Jag är på semester från måndag, frågor kan ni "
+            "ställa till registraturen.\r\n\r\nAnna\r\n"
+            f'--{boundary}\r\nContent-Type: {XLSX}; name="Pedersore_svar.xlsx"\r\n'
+            'Content-Disposition: attachment; filename="Pedersore_svar.xlsx"\r\n'
+            "Content-Transfer-Encoding: base64\r\n\r\n" + _b64(workbook) +
+            f"\r\n--{boundary}--\r\n").encode()

@@ -95,3 +95,14 @@ def test_a_bounce_fetched_and_then_read_again_as_eml_is_counted_once(cli, worksp
     data = json.loads(again.stdout)
     assert data["marked_bounced"] == 0
     assert [o["status"] for o in data["outcomes"]] == ["already-read"], data
+
+
+def test_an_answer_whose_words_say_the_sender_goes_on_holiday_is_ingested(
+        cli, workspace, dovecot):
+    # "Jag är på semester från måndag" is what an out-of-office says too; this one was written
+    # by a person and carries the answer.
+    add_contact(workspace, "599", "registrator@pedersoren-kunta.example.fi")
+    uid = dovecot.append(samples.answer_mentioning_holiday(filled_workbook(workspace, "599")))
+    code, report = run_json(cli, env=dovecot.env("starttls"))
+    assert code == 0, report
+    assert by_uid(report)[uid]["status"] == "ingested" and report["practices_new"] == 1, report

@@ -64,6 +64,7 @@ _FULL_STATUS = {"5.2.2", "4.2.2"}
 #: big, x.3.4/x.2.3, bad content x.6.x) or of our sender (x.1.7, x.1.8): the address may work
 #: for anyone else, so it is not marked dead; a person has to sort it out.
 _REFUSAL_STATUS = re.compile(r"^5\.(7\.\d+|6\.\d+|3\.4|2\.3|1\.7|1\.8)$")
+_PICTURES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".emz", ".wmz", ".svg"})
 #: A policy refusal in words, for the servers that give only the generic 5.0.0.
 _POLICY_TEXT = re.compile(r"\bpolicy\b|\bspam\b|blocked|blacklist|blocklist|not authori[sz]ed|"
                           r"\bDMARC\b|\bSPF\b|reputation|content rejected", re.I)
@@ -345,6 +346,15 @@ def _flufl_failures(data: bytes, text: str) -> list[Failure]:
     return failures
 
 
+def _has_attachment(message: Message) -> bool:
+    """Whether a message carries a file other than a picture (a signature's logo)."""
+    for part in message.walk():
+        name = part.get_filename()
+        if name and Path(str(name)).suffix.lower() not in _PICTURES:
+            return True
+    return False
+
+
 def _own_words(text: str) -> str:
     """The text of a reply above its quoted history (our invitation's words are not theirs)."""
     cut = re.search(r"^(>|-----|_{5,}|From: |Lähettäjä: |Från: |Feladó)", text, re.M)
@@ -437,6 +447,10 @@ def classify_message(data: bytes) -> Classification:
             result.reason = "a challenge-response filter holds our message until confirmed"
             return result
         why = _is_auto_reply(message, text)
+        if why in ("out-of-office subject", "out-of-office text") and _has_attachment(message):
+            # no automatic-reply header: a person wrote it ("here is our answer; I am on
+            # holiday from Monday") and attached something: it is read, not dropped
+            why = ""
         if why:
             result.kind, result.reason = AUTO_REPLY, why
             if _LEFT_TEXT.search(_own_words(text)):
