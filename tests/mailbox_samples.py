@@ -452,18 +452,20 @@ def quoting_reply(workbook: bytes) -> bytes:
             f"\r\n--{boundary}--\r\n").encode("utf-8")
 
 
-def bounce_not_recognised(workbook: bytes) -> bytes:
+def bounce_not_recognised(workbook: bytes, *, headers: str = "",
+                          words: str = "") -> bytes:
     """An NDR whose words nothing here knows (a relay's own language, a plain From), the
     original with our blank questionnaire attached as message/rfc822."""
     boundary = "ODD_b0undary"
     return ("From: Sähköpostipalvelu <palvelu@posti.kunta.example.fi>\r\n"
-            f"To: {SENDER}\r\nSubject: Palautettu viesti: Kutsu\r\n"
+            f"To: {SENDER}\r\nSubject: Palautettu viesti: Kutsu\r\n{headers}"
             "Date: Tue, 1 Dec 2026 10:05:00 +0200\r\n"
             "Message-ID: <odd-ndr-1@posti.kunta.example.fi>\r\n"
             f'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="{boundary}"\r\n\r\n'
             f"--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\n"
             "Content-Transfer-Encoding: 8bit\r\n\r\n"
-            "Viestiä ei voitu välittää vastaanottajalle kulttuuri@helsinki.example.fi.\r\n\r\n"
+            "Viestiä ei voitu välittää vastaanottajalle kulttuuri@helsinki.example.fi."
+            f"{words}\r\n\r\n"
             f"--{boundary}\r\nContent-Type: message/rfc822\r\n"
             'Content-Disposition: attachment; filename="Kutsu.eml"\r\n\r\n'
             + invitation(HELSINKI, workbook) + f"\r\n--{boundary}--\r\n").encode("utf-8")

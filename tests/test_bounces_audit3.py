@@ -236,3 +236,20 @@ def test_a_report_with_an_unencoded_finnish_sender_name_is_still_read(db, worksp
     data = samples.domino_failure("Sähköpostijärjestelmä <Postmaster@rovaniemi.example.fi>")
     outcome, newly = read(db, workspace, "domino-8bit", data)
     assert newly == ["kulttuuri@rovaniemi.example.fi"], outcome
+
+
+def test_an_automatic_message_handing_back_our_invitation_is_no_out_of_office(db, workspace):
+    # A relay's report in words nothing here knows, with Auto-Submitted: it was an auto-reply
+    # ("nothing changes"), and the dead address went on getting reminders.
+    auto = "Auto-Submitted: auto-replied\r\n"
+    outcome, newly = read(db, workspace, "odd-auto",
+                          samples.bounce_not_recognised(b"PK", headers=auto))
+    assert newly == [] and outcome.status == "not-a-bounce"
+    assert outcome.detail["why"] == ("an automatic message handing back our own, without a "
+                                     "delivery status")
+    # With a permanent status code in its words it is a hard bounce; which of Helsinki's two
+    # addresses, its words say.
+    outcome, newly = read(db, workspace, "odd-auto-550", samples.bounce_not_recognised(
+        b"PK", headers=auto.replace("replied", "generated") + "Message-ID: <o2@x.example>\r\n",
+        words=" (550 5.1.1 user unknown)"))
+    assert (outcome.status, newly) == ("hard-bounce", ["kulttuuri@helsinki.example.fi"]), outcome

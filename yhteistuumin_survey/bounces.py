@@ -441,6 +441,11 @@ def classify_message(data: bytes) -> Classification:
     from_daemon = bool(_DAEMON_SENDER.search(str(message.get("From", ""))))
     subject = str(message.get("Subject", ""))
     looks_like_bounce = from_daemon or bool(_BOUNCE_SUBJECT.search(subject))
+    # An automatic message that hands our own message back (a relay's report in words no
+    # rule here knows) is no out-of-office, whatever its Auto-Submitted header says.
+    returns_ours = not looks_like_bounce and any(TOKEN_HEADER in o for o in originals) and \
+        str(message.get("Auto-Submitted", "no")).strip().lower() != "no"
+    looks_like_bounce = looks_like_bounce or returns_ours
     if not looks_like_bounce:
         if _CHALLENGE_TEXT.search(f"{subject}\n{text[:4000]}"):
             result.kind, result.attention = AUTO_REPLY, CHALLENGE
@@ -470,6 +475,10 @@ def classify_message(data: bytes) -> Classification:
         if _FULL_TEXT.search(text) or _DELAY_SUBJECT.search(subject) or (
                 codes and codes[0].startswith("4")):
             result.kind, result.reason = SOFT, "delivery report: delayed or mailbox full"
+        elif returns_ours and not (codes and codes[0].startswith("5")):
+            result.reason = ("an automatic message handing back our own, without a delivery "
+                             "status")
+            result.report = True
         elif result.tokens or result.message_ids:
             result.kind = HARD
             result.reason = "delivery failure without a readable address" + (
