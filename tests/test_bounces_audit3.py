@@ -253,3 +253,21 @@ def test_an_automatic_message_handing_back_our_invitation_is_no_out_of_office(db
         b"PK", headers=auto.replace("replied", "generated") + "Message-ID: <o2@x.example>\r\n",
         words=" (550 5.1.1 user unknown)"))
     assert (outcome.status, newly) == ("hard-bounce", ["kulttuuri@helsinki.example.fi"]), outcome
+
+
+def test_one_report_for_two_addresses_marks_the_dead_one_and_keeps_the_refused_one(
+        db, workspace):
+    from yhteistuumin_survey.followup import follow_up
+
+    data = samples.m365_policy_block().replace(
+        b"Final-Recipient: rfc822;kirjaamo@helsinki.example.fi\r\n",
+        b"Final-Recipient: rfc822;kulttuuri@helsinki.example.fi\r\nAction: failed\r\n"
+        b"Status: 5.1.1\r\nDiagnostic-Code: smtp;550 5.1.1 User unknown\r\n\r\n"
+        b"Final-Recipient: rfc822;kirjaamo@helsinki.example.fi\r\n")
+    outcome, newly = read(db, workspace, "two", data)
+    assert newly == ["kulttuuri@helsinki.example.fi"]
+    assert outcome.reason.startswith("kulttuuri@helsinki.example.fi marked bounced; "
+                                     "kirjaamo@helsinki.example.fi: the receiving server refused")
+    rows = {row["code"]: row for row in follow_up(session=db, round_name=ROUND).rows}
+    assert rows["091"]["check"] == [{"address": "kirjaamo@helsinki.example.fi",
+                                     "reason": "refused"}]

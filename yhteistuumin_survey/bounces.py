@@ -743,9 +743,11 @@ def process_bounces(paths: Iterable[Path], *, session: Session, round_name: str)
 
         stored = CHECK_PREFIX + found.attention if found.attention else \
             _CLASSIFICATION[found.kind]
+        refused = [f.address for f in found.failures if f.kind == REFUSED]
         session.add(Bounce(
             message_key=key, classification=stored,
-            address=addresses[0] if addresses else None,
+            address=(refused[0] if found.attention == REFUSED and refused else
+                     addresses[0] if addresses else None),
             outbound_id=first_row.id if first_row is not None else None,
             detail=f"{found.reason} -> {'; '.join(conclusions)}"[:2000],
             source=raw.source))
