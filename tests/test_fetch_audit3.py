@@ -106,3 +106,21 @@ def test_an_answer_whose_words_say_the_sender_goes_on_holiday_is_ingested(
     code, report = run_json(cli, env=dovecot.env("starttls"))
     assert code == 0, report
     assert by_uid(report)[uid]["status"] == "ingested" and report["practices_new"] == 1, report
+
+
+def test_fetch_says_how_many_messages_a_person_has_to_check(cli, workspace, dovecot):
+    add_contact(workspace, "698", "kulttuuri@rovaniemi.example.fi")
+    add_contact(workspace, "091", "kirjaamo@helsinki.example.fi")
+    for message in (samples.left_fi(), samples.m365_policy_block(), samples.ooo_fi_headers()):
+        dovecot.append(message)
+    result = cli("fetch", env=dovecot.env("starttls"))
+    assert result.exit_code == 0, result.output
+    assert ("2 messages about a contact for a person to check: see yhteistuumin status --by "
+            "municipality.") in result.output
+    code, report = run_json(cli, env=dovecot.env("starttls"))
+    assert report["already_seen"] == 3
+    listing = json.loads(cli("status", "--by", "municipality", "--format", "json").stdout)
+    rows = {row["code"]: row for row in listing["rows"]}
+    assert rows["698"]["next_action"] == "check-contact"
+    assert rows["091"]["check"] == [{"address": "kirjaamo@helsinki.example.fi",
+                                     "reason": "refused"}]

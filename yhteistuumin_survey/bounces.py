@@ -163,11 +163,20 @@ class BounceResult:
     def failed(self) -> bool:
         return self.report.failed
 
+    @property
+    def to_check(self) -> int:
+        """Messages a person has to look at (the person has left, a refusal, a challenge)."""
+        return sum(1 for o in self.report.outcomes if o.detail.get("check"))
+
     def summary(self) -> list[str]:
         read = plural(len(self.report.outcomes), "message")
         marked = plural(self.marked_bounced, "address", "addresses")
-        return [f"{read} read: {count_phrase(self.report.counts) or 'none'}; {marked} marked "
-                "bounced."]
+        lines = [f"{read} read: {count_phrase(self.report.counts) or 'none'}; {marked} marked "
+                 "bounced."]
+        if self.to_check:
+            lines.append(f"{plural(self.to_check, 'message')} about a contact for a person to "
+                         "check: see yhteistuumin status --by municipality.")
+        return lines
 
     def table(self) -> tuple[list[str], list[dict[str, Any]]]:
         return (["source", "status", "address", "municipality", "reason"],
@@ -180,7 +189,7 @@ class BounceResult:
 
     def to_dict(self) -> dict[str, Any]:
         data = self.report.to_dict()
-        return {"marked_bounced": self.marked_bounced, **data}
+        return {"marked_bounced": self.marked_bounced, "to_check": self.to_check, **data}
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -756,6 +765,6 @@ def process_bounces(paths: Iterable[Path], *, session: Session, round_name: str)
                           address=", ".join(dict.fromkeys(addresses)) or None,
                           municipality=", ".join(dict.fromkeys(municipalities)) or None,
                           matched_by=", ".join(dict.fromkeys(matched_by)) or None,
-                          why=found.reason)
+                          why=found.reason, check=found.attention or None)
     return result
 

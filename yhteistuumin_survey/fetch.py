@@ -241,6 +241,8 @@ class FetchedItem:
     files: list[str] = field(default_factory=list)
     practices_new: int = 0
     stored: str | None = None
+    #: A bounce or auto-reply about a contact for a person to check (``bounces``' check-*).
+    check: bool = False
 
     @property
     def failed(self) -> bool:
@@ -250,7 +252,7 @@ class FetchedItem:
         return {"uid": self.uid, "status": self.status, "from": self.sender,
                 "subject": self.subject, "date": self.date, "files": self.files,
                 "practices_new": self.practices_new, "stored": self.stored,
-                "reason": self.reason}
+                "reason": self.reason, "check": self.check}
 
 
 def _plural(count: int, one: str, many: str | None = None) -> str:
@@ -326,6 +328,10 @@ class FetchResult:
                 parts.append(f"{self.failures} failed")
             sentence = ", ".join(parts)
             lines.append(sentence[:1].upper() + sentence[1:] + ".")
+            checks = sum(1 for item in self.items if item.check)
+            if checks:
+                lines.append(f"{_plural(checks, 'message')} about a contact for a person to "
+                             "check: see yhteistuumin status --by municipality.")
         if self.marked and not self.dry_run:
             lines.append(f"{_plural(self.marked, 'message')} marked on the server "
                          "(nothing deleted).")
@@ -842,6 +848,7 @@ class _Fetch:
             item.reason = f"{label}: {first.reason if first else 'not read'}"
         else:
             item.reason = first.reason
+            item.check = bool(first.detail.get("check"))
         claims.finish(row, item.status, status if first and not first.failed else
                       f"{status}: {first.status if first else 'not read'}",
                       key=head.message_key, stored=str(path))  # no change: no second commit
