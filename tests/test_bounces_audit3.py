@@ -271,3 +271,24 @@ def test_one_report_for_two_addresses_marks_the_dead_one_and_keeps_the_refused_o
     rows = {row["code"]: row for row in follow_up(session=db, round_name=ROUND).rows}
     assert rows["091"]["check"] == [{"address": "kirjaamo@helsinki.example.fi",
                                      "reason": "refused"}]
+
+
+@pytest.mark.parametrize("body", [
+    "Sähköpostiosoitteeni on muuttunut. Uusi osoitteeni on pekka.p@rovaniemi.example.fi.",
+    "En ole enää tavoitettavissa tästä osoitteesta; käytä osoitetta kulttuuri2@rovaniemi.example.fi",
+    "Min e-postadress har ändrats till pekka.p@rovaniemi.example.fi.",
+    "Please note that my email address has changed to pekka.p@rovaniemi.example.fi.",
+])
+def test_an_auto_reply_saying_the_address_changed_asks_to_update_the_contact(db, workspace,
+                                                                             body):
+    from yhteistuumin_survey.followup import follow_up
+
+    head = samples.left_fi().split(b"\r\n\r\n", 1)[0]
+    data = head + b"\r\n\r\nHei,\r\n\r\n" + body.encode() + b"\r\n"
+    outcome, newly = read(db, workspace, "moved", data)
+    assert newly == [] and outcome.status == "auto-reply"
+    assert outcome.reason == ("kulttuuri@rovaniemi.example.fi: the auto-reply says the address "
+                              "has changed; nothing is marked: update the contact")
+    shown = {row["code"]: row for row in follow_up(session=db, round_name=ROUND).shown_rows()}
+    assert shown["698"]["next_action"] == ("tarkista yhteystieto: kulttuuri@rovaniemi.example.fi: "
+                                           "automaattisen vastauksen mukaan osoite on vaihtunut")

@@ -48,7 +48,7 @@ REFUSED = "refused"
 #: What a person has to look at (stored as ``Bounce.classification`` "check-<key>"; the
 #: follow-up list shows it on the municipality's row): the contact has left, a server refuses
 #: our mail by policy, a challenge-response filter holds it.
-LEFT, CHALLENGE = "left", "challenge"
+LEFT, MOVED, CHALLENGE = "left", "moved", "challenge"
 CHECK_PREFIX = "check-"
 _CLASSIFICATION = {HARD: "hard", SOFT: "soft", AUTO_REPLY: "auto-reply",
                    NOT_A_BOUNCE: "not-a-bounce"}
@@ -86,6 +86,13 @@ _LEFT_TEXT = re.compile(
     r"(has|have) left (the|our|my) (organi[sz]ation|company|municipality|city|town|"
     r"position|job|employment)|"
     r"(address|mailbox) is no longer (in use|monitored|active)", re.I)
+#: An automatic reply saying the address has changed (the contact should be changed too).
+_MOVED_TEXT = re.compile(
+    r"(sähköposti)?osoitteeni on (muuttunut|vaihtunut)|uusi (sähköposti)?osoitteeni|"
+    r"\ben ole enää tavoitettavissa (tästä|tässä|tällä) (sähköposti)?osoittee|"
+    r"min (e-post|mejl)?-?adress har ändrats|min nya (e-post|mejl)?-?adress|"
+    r"my (e-?mail )?address has changed|my new (e-?mail )?address|"
+    r"(this|the) (e-?mail )?address (has changed|will no longer be|is no longer)", re.I)
 #: A challenge-response filter holding our message until someone proves to be human.
 _CHALLENGE_TEXT = re.compile(
     r"confirm (that )?you are (a )?(human|real person)|challenge[- ]response|"
@@ -467,9 +474,13 @@ def classify_message(data: bytes) -> Classification:
             why = ""
         if why:
             result.kind, result.reason = AUTO_REPLY, why
-            if _LEFT_TEXT.search(_own_words(text)):
+            own = _own_words(text)
+            if _LEFT_TEXT.search(own):
                 result.attention = LEFT
                 result.reason = f"{why}, saying the person has left"
+            elif _MOVED_TEXT.search(own):
+                result.attention = MOVED
+                result.reason = f"{why}, saying the address has changed"
             return result
     failures = _flufl_failures(data, text)
     if failures:
@@ -650,6 +661,9 @@ def _auto_reply_conclusion(found: Classification, who: str) -> str:
     if found.attention == LEFT:
         return (f"{who}: the auto-reply says the person has left; nothing is marked: find the "
                 "municipality's new contact")
+    if found.attention == MOVED:
+        return (f"{who}: the auto-reply says the address has changed; nothing is marked: "
+                "update the contact")
     if found.attention == CHALLENGE:
         return (f"{who}: a challenge-response filter holds our message until someone confirms "
                 "it; read it in the mailbox")

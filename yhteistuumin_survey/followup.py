@@ -60,9 +60,11 @@ ACTIONS = {
 #: records), by key, in words.
 CHECKS = {
     "fi": {"left": "{address}: automaattisen vastauksen mukaan henkilö on lopettanut",
+           "moved": "{address}: automaattisen vastauksen mukaan osoite on vaihtunut",
            "refused": "{address}: vastaanottava palvelin torjui viestimme (osoite voi toimia)",
            "challenge": "{address}: roskapostisuodatin odottaa lähettäjän vahvistusta"},
     "sv": {"left": "{address}: enligt ett automatiskt svar har personen slutat",
+           "moved": "{address}: enligt ett automatiskt svar har adressen ändrats",
            "refused": "{address}: den mottagande servern avvisade vårt meddelande (adressen "
                       "kan fungera)",
            "challenge": "{address}: ett skräppostfilter väntar på att avsändaren bekräftas"},
