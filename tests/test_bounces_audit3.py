@@ -209,6 +209,8 @@ def test_the_follow_up_list_asks_to_check_a_contact_the_mailbox_spoke_of(db, wor
 
 @pytest.mark.parametrize(("body", "left"), [
     ("En ole enää tänään töissä, palaan maanantaina.", False),
+    ("En työskentele perjantaisin. Vastaan viesteihin maanantaina.", False),
+    ("Jag har slutat för dagen och läser e-post i morgon.", False),
     ("I have left the office for the holidays and will be back on 4 January.", False),
     ("Olen lomalla. Huom! Pekka ei enää työskentele kulttuuripalveluissa.", True),
     ("En ole enää Rovaniemen kaupungin palveluksessa.", True),

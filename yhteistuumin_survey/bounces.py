@@ -74,12 +74,13 @@ _NO_SUCH_USER = re.compile(r"user unknown|unknown (user|recipient)|no such (user
                            r"recipnotfound|invalid recipient|mailbox unavailable", re.I)
 #: An automatic reply saying the person has left (the contact should be changed).
 _LEFT_TEXT = re.compile(
-    r"\b(en|ei) (enää )?työskentele|työskentele enää|"
+    r"\b(en|ei) enää työskentele|työskentele enää(?! tänään| tällä)|"
     r"\b(en|ei) ole enää (?!tänään|tällä|huomenna|tämän)(\w+ ){0,2}(palveluksessa|töissä)|"
     r"(olen|on) (jäänyt|siirtynyt) (eläkkeelle|muihin tehtäviin|"
     r"toisen työnantajan|toiseen työpaikkaan)|työsuhteeni .{0,20}päättyi|"
     r"osoite (ei ole enää käytössä|poistuu käytöstä|on poistunut käytöstä)|"
-    r"har slutat|slutat (min|sin) anställning|(arbetar|jobbar) (inte|ej) längre|"
+    r"har slutat(?! för (dagen|idag|i dag|veckan))|slutat (min|sin) anställning|"
+    r"(arbetar|jobbar) (inte|ej) längre|"
     r"är (inte|ej) längre anställd|(har )?gått i pension|"
     r"adressen (används inte längre|är inte längre i bruk)|"
     r"no longer (with|employed|works? (at|for)|working (at|for))\b|"
