@@ -6,8 +6,12 @@ Each message is classified:
   or what flufl.bounce finds as a permanent failure): the contact becomes ``bounced`` and gets
   no reminders;
 * **soft** bounce: mailbox full, delayed, any 4.x.x status: recorded, nothing else changes;
+  a refusal of our message by the receiving server (5.7.x policy, 5.3.4 too big, 5.1.7/5.1.8
+  our sender) is one too, never a dead address, and is kept for a person (``check-refused``);
 * **auto-reply**: out of office (Finnish, Swedish, English; ``Auto-Submitted``,
-  ``X-Autoreply``, ``Precedence``): nothing changes;
+  ``X-Autoreply``, ``Precedence``), a delivery or read receipt: nothing changes; one saying
+  the person has left, or a challenge-response filter asking us to confirm, is kept for a
+  person (``check-left``, ``check-challenge``: the follow-up list shows it);
 * **not a bounce**.
 
 A bounce is matched to the outbox by the ``X-Yhteistuumin-Token`` header of the returned
@@ -39,15 +43,63 @@ if TYPE_CHECKING:
 
 TOKEN_HEADER = "X-Yhteistuumin-Token"
 HARD, SOFT, AUTO_REPLY, NOT_A_BOUNCE = "hard-bounce", "soft-bounce", "auto-reply", "not-a-bounce"
+#: A failure that is neither a dead address nor a try-later: the server refused our message.
+REFUSED = "refused"
+#: What a person has to look at (stored as ``Bounce.classification`` "check-<key>"; the
+#: follow-up list shows it on the municipality's row): the contact has left, a server refuses
+#: our mail by policy, a challenge-response filter holds it.
+LEFT, MOVED, CHALLENGE = "left", "moved", "challenge"
+CHECK_PREFIX = "check-"
 _CLASSIFICATION = {HARD: "hard", SOFT: "soft", AUTO_REPLY: "auto-reply",
                    NOT_A_BOUNCE: "not-a-bounce"}
 _STATUS_OF = {value: key for key, value in _CLASSIFICATION.items()}
 
 _TOKEN_IN_TEXT = re.compile(rf"^{TOKEN_HEADER}:[ \t]*([A-Za-z0-9_\-]{{8,}})", re.I | re.M)
 _MESSAGE_ID = re.compile(r"<[^<>\s]+@[^<>\s]+>")
+_ADDRESS_IN_TEXT = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _STATUS_CODE = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 # Enhanced status codes that say "try later" even when they come as 5.x.x: mailbox full.
 _FULL_STATUS = {"5.2.2", "4.2.2"}
+#: A refusal by the receiving server's policy (RFC 3463 x.7.x), of the message itself (too
+#: big, x.3.4/x.2.3, bad content x.6.x) or of our sender (x.1.7, x.1.8): the address may work
+#: for anyone else, so it is not marked dead; a person has to sort it out.
+_REFUSAL_STATUS = re.compile(r"^5\.(7\.\d+|6\.\d+|3\.4|2\.3|1\.7|1\.8)$")
+_PICTURES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".emz", ".wmz", ".svg"})
+#: A policy refusal in words, for the servers that give only the generic 5.0.0.
+_POLICY_TEXT = re.compile(r"\bpolicy\b|\bspam\b|blocked|blacklist|blocklist|not authori[sz]ed|"
+                          r"\bDMARC\b|\bSPF\b|reputation|content rejected", re.I)
+#: ...unless the server's own words say the recipient does not exist (some use 5.7.1 for it).
+_NO_SUCH_USER = re.compile(r"user unknown|unknown (user|recipient)|no such (user|mailbox|"
+                           r"recipient)|does not exist|doesn't exist|recipient ?not ?found|"
+                           r"recipnotfound|invalid recipient|mailbox unavailable", re.I)
+#: An automatic reply saying the person has left (the contact should be changed).
+_LEFT_TEXT = re.compile(
+    r"\b(en|ei) enää työskentele|työskentele enää(?! tänään| tällä)|"
+    r"\b(en|ei) ole enää (?!tänään|tällä|huomenna|tämän)(\w+ ){0,2}(palveluksessa|töissä)|"
+    r"(olen|on) (jäänyt|siirtynyt) (eläkkeelle|muihin tehtäviin|"
+    r"toisen työnantajan|toiseen työpaikkaan)|työsuhteeni .{0,20}päättyi|"
+    r"osoite (ei ole enää käytössä|poistuu käytöstä|on poistunut käytöstä)|"
+    r"har slutat(?! för (dagen|idag|i dag|veckan))|slutat (min|sin) anställning|"
+    r"(arbetar|jobbar) (inte|ej) längre|"
+    r"är (inte|ej) längre anställd|(har )?gått i pension|"
+    r"adressen (används inte längre|är inte längre i bruk)|"
+    r"no longer (with|employed|works? (at|for)|working (at|for))\b|"
+    r"(has|have) left (the|our|my) (organi[sz]ation|company|municipality|city|town|"
+    r"position|job|employment)|"
+    r"(address|mailbox) is no longer (in use|monitored|active)", re.I)
+#: An automatic reply saying the address has changed (the contact should be changed too).
+_MOVED_TEXT = re.compile(
+    r"(sähköposti)?osoitteeni on (muuttunut|vaihtunut)|uusi (sähköposti)?osoitteeni|"
+    r"\ben ole enää tavoitettavissa (tästä|tässä|tällä) (sähköposti)?osoittee|"
+    r"min (e-post|mejl)?-?adress har ändrats|min nya (e-post|mejl)?-?adress|"
+    r"my (e-?mail )?address has changed|my new (e-?mail )?address|"
+    r"(this|the) (e-?mail )?address (has changed|will no longer be|is no longer)", re.I)
+#: A challenge-response filter holding our message until someone proves to be human.
+_CHALLENGE_TEXT = re.compile(
+    r"confirm (that )?you are (a )?(human|real person)|challenge[- ]response|"
+    r"verify (that )?you are (a )?(human|real)|confirm your (message|e-?mail|sender)|"
+    r"vahvista(a|maan)? (viestisi|lähettäjä|että olet)|bekräfta (ditt meddelande|avsändaren|"
+    r"att du är)", re.I)
 _FULL_TEXT = re.compile(
     r"mailbox (is )?full|over ?quota|quota exceeded|insufficient (system )?storage|"
     r"postilaatikko on täynnä|brevlådan är full|mailbox size limit", re.I)
@@ -78,6 +130,9 @@ class Failure:
     status: str = ""  # enhanced status code, e.g. 5.1.1
     action: str = ""
     diagnostic: str = ""
+    #: The address the message was sent to, when the server delivered it on elsewhere
+    #: (RFC 3464 ``Original-Recipient``, given only when it differs from ``address``).
+    original: str = ""
 
     @property
     def reason(self) -> str:
@@ -95,6 +150,14 @@ class Classification:
     message_ids: list[str] = field(default_factory=list)
     reason: str = ""
     sender: str = ""
+    #: The addresses written in the text parts (an NDR's words name the one that failed).
+    text_addresses: list[str] = field(default_factory=list)
+    #: A delivery or read receipt: our message arrived.
+    receipt: bool = False
+    #: A delivery report (from a mailer daemon, or so titled) naming none of our messages.
+    report: bool = False
+    #: What a person has to look at: LEFT, CHALLENGE or REFUSED ('' when nothing).
+    attention: str = ""
 
 
 @dataclass
@@ -108,11 +171,20 @@ class BounceResult:
     def failed(self) -> bool:
         return self.report.failed
 
+    @property
+    def to_check(self) -> int:
+        """Messages a person has to look at (the person has left, a refusal, a challenge)."""
+        return sum(1 for o in self.report.outcomes if o.detail.get("check"))
+
     def summary(self) -> list[str]:
         read = plural(len(self.report.outcomes), "message")
         marked = plural(self.marked_bounced, "address", "addresses")
-        return [f"{read} read: {count_phrase(self.report.counts) or 'none'}; {marked} marked "
-                "bounced."]
+        lines = [f"{read} read: {count_phrase(self.report.counts) or 'none'}; {marked} marked "
+                 "bounced."]
+        if self.to_check:
+            lines.append(f"{plural(self.to_check, 'message')} about a contact for a person to "
+                         "check: see yhteistuumin status --by municipality.")
+        return lines
 
     def table(self) -> tuple[list[str], list[dict[str, Any]]]:
         return (["source", "status", "address", "municipality", "reason"],
@@ -125,7 +197,7 @@ class BounceResult:
 
     def to_dict(self) -> dict[str, Any]:
         data = self.report.to_dict()
-        return {"marked_bounced": self.marked_bounced, **data}
+        return {"marked_bounced": self.marked_bounced, "to_check": self.to_check, **data}
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -224,22 +296,32 @@ def _delivery_status(message: Message) -> list[Failure]:
             if not recipient:
                 continue
             address = str(recipient).split(";", 1)[-1].strip().strip("<>")
+            original = str(block.get("Original-Recipient") or "").split(";", 1)[-1]
+            original = original.strip().strip("<>").lower()
             action = str(block.get("Action", "")).strip().lower()
             status = str(block.get("Status", "")).strip()
             match = _STATUS_CODE.search(status)
             code = ".".join(match.groups()) if match else ""
             diagnostic = " ".join(str(block.get("Diagnostic-Code", "")).split())
             diagnostic = diagnostic.split(";", 1)[-1].strip() if ";" in diagnostic else diagnostic
+            told = _STATUS_CODE.search(diagnostic)
+            if code in ("", "5.0.0", "4.0.0") and told:  # the generic Status, the server's own
+                code = ".".join(told.groups())  # words say more
             if action.startswith(("deliver", "relay", "expand")):
                 continue
             if (code.startswith("4") or action.startswith("delay") or code in _FULL_STATUS
                     or _FULL_TEXT.search(diagnostic)):
                 kind = SOFT
+            elif (_REFUSAL_STATUS.match(code) or (code in ("", "5.0.0")
+                                                  and _POLICY_TEXT.search(diagnostic))) \
+                    and not _NO_SUCH_USER.search(diagnostic):
+                kind = REFUSED
             elif code.startswith("5") or action.startswith(("fail", "error")):
                 kind = HARD
             else:
                 continue
-            failures.append(Failure(address.lower(), kind, code, action, diagnostic))
+            failures.append(Failure(address.lower(), kind, code, action, diagnostic,
+                                    original if original != address.lower() else ""))
     return failures
 
 
@@ -251,7 +333,10 @@ def _flufl_failures(data: bytes, text: str) -> list[Failure]:
     """Ask flufl.bounce's detectors (many MTAs' non-standard formats) for failed addresses."""
     from flufl.bounce import all_failures
 
-    compat = email.message_from_bytes(data)  # flufl.bounce expects the compat32 Message API
+    # flufl.bounce expects the compat32 Message API, and str header values: from bytes, a raw
+    # 8-bit header ("From: Postijärjestelmä <...>") comes back as a Header object, on which
+    # one of its detectors raises, and that stops them all.
+    compat = email.message_from_string(data.decode("utf-8", "replace"))
     for part in compat.walk():
         # Its detectors read every line of every part with regular expressions: a reply
         # carrying a 30 MB attachment took 90 s here. A delivery report is text; the
@@ -264,12 +349,51 @@ def _flufl_failures(data: bytes, text: str) -> list[Failure]:
     except Exception:  # noqa: BLE001 - a detector choking on odd mail must not stop the batch
         return []
     full = bool(_FULL_TEXT.search(text))
-    failures = [Failure(a.decode("ascii", "replace").lower(), SOFT if full else HARD,
-                        diagnostic="mailbox full" if full else "permanent failure")
+    codes = [".".join(m.groups()) for m in _STATUS_CODE.finditer(text)]
+    hard_codes = [c for c in codes if c.startswith("5")]
+    refused = bool(hard_codes) and all(_REFUSAL_STATUS.match(c) for c in hard_codes) and \
+        not _NO_SUCH_USER.search(text)
+    kind, diagnostic = ((SOFT, "mailbox full") if full else
+                        (REFUSED, f"refused ({hard_codes[0]})") if refused else
+                        (HARD, "permanent failure"))
+    failures = [Failure(a.decode("ascii", "replace").lower(), kind, diagnostic=diagnostic)
                 for a in sorted(permanent)]
     failures += [Failure(a.decode("ascii", "replace").lower(), SOFT, diagnostic="delayed")
                  for a in sorted(temporary) if a not in permanent]
     return failures
+
+
+def _has_attachment(message: Message) -> bool:
+    """Whether a message carries a file other than a picture (a signature's logo)."""
+    for part in message.walk():
+        name = part.get_filename()
+        if name and Path(str(name)).suffix.lower() not in _PICTURES:
+            return True
+    return False
+
+
+def _own_words(text: str) -> str:
+    """The text of a reply above its quoted history (our invitation's words are not theirs)."""
+    cut = re.search(r"^(>|-----|_{5,}|From: |Lähettäjä: |Från: |Feladó)", text, re.M)
+    return text[:cut.start()] if cut else text[:4000]
+
+
+def _receipt(message: Message) -> str:
+    """Return what kind of receipt ``message`` is (a read receipt, RFC 8098; a delivery receipt,
+    a delivery-status report whose every recipient was delivered or relayed), or ''."""
+    statuses: list[str] = []
+    for part in message.walk():
+        ctype = part.get_content_type()
+        if ctype == "message/disposition-notification":
+            return "read receipt"
+        if ctype != "message/delivery-status":
+            continue
+        text = part.as_string() if part.is_multipart() else str(part.get_payload())
+        statuses += [a.strip().lower() for a in re.findall(r"^Action:[ \t]*(\S+)", text,
+                                                            re.I | re.M)]
+    if statuses and all(a.startswith(("deliver", "relay", "expand")) for a in statuses):
+        return "delivery receipt"
+    return ""
 
 
 def _is_auto_reply(message: Message, text: str) -> str:
@@ -315,10 +439,18 @@ def classify_message(data: bytes) -> Classification:
     result = Classification(NOT_A_BOUNCE, tokens=list(dict.fromkeys(tokens)),
                             message_ids=list(dict.fromkeys(message_ids)), sender=sender_address)
 
+    result.text_addresses = sorted({a.lower() for a in _ADDRESS_IN_TEXT.findall(
+        f"{message.get('Subject', '')}\n{text}")})
     failures = _delivery_status(message)
+    if not failures:
+        receipt = _receipt(message)
+        if receipt:  # "Delivered:" and "Read:" say our message arrived: nothing to act on
+            result.kind, result.reason, result.receipt = AUTO_REPLY, receipt, True
+            return result
     if failures:
         result.kind = HARD if any(f.kind == HARD for f in failures) else SOFT
         result.failures = failures
+        result.attention = REFUSED if any(f.kind == REFUSED for f in failures) else ""
         result.reason = "delivery-status report: " + "; ".join(
             f"{f.address} {f.reason}".strip() for f in failures)
         return result
@@ -326,15 +458,36 @@ def classify_message(data: bytes) -> Classification:
     from_daemon = bool(_DAEMON_SENDER.search(str(message.get("From", ""))))
     subject = str(message.get("Subject", ""))
     looks_like_bounce = from_daemon or bool(_BOUNCE_SUBJECT.search(subject))
+    # An automatic message that hands our own message back (a relay's report in words no
+    # rule here knows) is no out-of-office, whatever its Auto-Submitted header says.
+    returns_ours = not looks_like_bounce and any(TOKEN_HEADER in o for o in originals) and \
+        str(message.get("Auto-Submitted", "no")).strip().lower() != "no"
+    looks_like_bounce = looks_like_bounce or returns_ours
     if not looks_like_bounce:
+        if _CHALLENGE_TEXT.search(f"{subject}\n{text[:4000]}"):
+            result.kind, result.attention = AUTO_REPLY, CHALLENGE
+            result.reason = "a challenge-response filter holds our message until confirmed"
+            return result
         why = _is_auto_reply(message, text)
+        if why in ("out-of-office subject", "out-of-office text") and _has_attachment(message):
+            # no automatic-reply header: a person wrote it ("here is our answer; I am on
+            # holiday from Monday") and attached something: it is read, not dropped
+            why = ""
         if why:
             result.kind, result.reason = AUTO_REPLY, why
+            own = _own_words(text)
+            if _LEFT_TEXT.search(own):
+                result.attention = LEFT
+                result.reason = f"{why}, saying the person has left"
+            elif _MOVED_TEXT.search(own):
+                result.attention = MOVED
+                result.reason = f"{why}, saying the address has changed"
             return result
     failures = _flufl_failures(data, text)
     if failures:
         result.kind = HARD if any(f.kind == HARD for f in failures) else SOFT
         result.failures = failures
+        result.attention = REFUSED if any(f.kind == REFUSED for f in failures) else ""
         result.reason = "bounce (flufl.bounce): " + ", ".join(
             f"{f.address} {f.diagnostic}" for f in failures)
         return result
@@ -343,12 +496,17 @@ def classify_message(data: bytes) -> Classification:
         if _FULL_TEXT.search(text) or _DELAY_SUBJECT.search(subject) or (
                 codes and codes[0].startswith("4")):
             result.kind, result.reason = SOFT, "delivery report: delayed or mailbox full"
+        elif returns_ours and not (codes and codes[0].startswith("5")):
+            result.reason = ("an automatic message handing back our own, without a delivery "
+                             "status")
+            result.report = True
         elif result.tokens or result.message_ids:
             result.kind = HARD
             result.reason = "delivery failure without a readable address" + (
                 f" ({codes[0]})" if codes else "")
         else:
             result.reason = "a delivery report naming none of our messages"
+            result.report = True
         return result
     result.reason = "an ordinary message"
     return result
@@ -375,6 +533,10 @@ def _message_time(data: bytes) -> dt.datetime | None:
     return moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
+#: How a message was matched when it names a municipality's message but not which address.
+MUNICIPALITY_ONLY = "token (municipality only)"
+
+
 def _match(session: Session, found: Classification, address: str | None,
            round_name: str) -> tuple[Any | None, str]:
     """Return (outbox row, how it was matched) for a failed address (None: the whole message)."""
@@ -388,9 +550,14 @@ def _match(session: Session, found: Classification, address: str | None,
             if same:
                 return same[0]
             return None
-        return rows[0] if len(rows) == 1 else None
+        if len({r.address.casefold() for r in rows}) > 1:
+            # A token names the municipality, not which of its addresses: the report's words
+            # may name one of them.
+            rows = [r for r in rows if r.address.casefold() in found.text_addresses]
+        return rows[0] if len({r.address.casefold() for r in rows}) == 1 else None
 
     order: Any = desc(col(OutboundMessage.id))  # type: ignore[arg-type]
+    ambiguous: Any | None = None
     for token in found.tokens:
         rows = list(session.exec(select(OutboundMessage).where(
             col(OutboundMessage.token) == token).order_by(order)))
@@ -398,14 +565,16 @@ def _match(session: Session, found: Classification, address: str | None,
         if row is not None:
             return row, "token"
         if rows and address is None:
-            return rows[0], "token"
+            ambiguous = rows[0]  # the municipality is known; which address is not, yet
     for message_id in found.message_ids:
         rows = list(session.exec(select(OutboundMessage).where(
             col(OutboundMessage.message_id) == message_id).order_by(order)))
         if rows:
-            row = pick(rows) or (rows[0] if address is None else None)
+            row = pick(rows)
             if row is not None:
                 return row, "message-id"
+            if address is None:
+                ambiguous = ambiguous or rows[0]
     if address:
         rows = list(session.exec(select(OutboundMessage).where(
             col(OutboundMessage.round_name) == round_name,
@@ -416,6 +585,14 @@ def _match(session: Session, found: Classification, address: str | None,
                 if r.address.casefold() == address.casefold()]
         if rows:
             return rows[0], "address"
+    if ambiguous is not None:
+        return ambiguous, MUNICIPALITY_ONLY
+    if address is None and found.text_addresses:
+        rows = list(session.exec(select(OutboundMessage).where(
+            col(OutboundMessage.round_name) == round_name,
+            col(OutboundMessage.address).in_(found.text_addresses)).order_by(order)))
+        if rows and len({r.address.casefold() for r in rows}) == 1:
+            return rows[0], "address in the text"
     return None, ""
 
 
@@ -444,6 +621,56 @@ def mark_contacts(session: Session, address: str, reason: str, when: dt.datetime
     return marked
 
 
+def _conclude(session: Session, kind: str, target: str | None, code: str | None, how: str, *,
+              reason: str, unmatched: bool, when: Any, result: BounceResult,
+              original: str = "") -> str:
+    """Act on one failed recipient (a hard bounce marks its contacts) and say what was done."""
+    if kind == HARD and target and unmatched and code and how != "contact":
+        if original:
+            return (f"{target}: not an address we sent to; our message to {original} "
+                    f"(municipality {code}) was sent on to it and failed there: nothing marked; "
+                    f"see whether {original} still takes mail")
+        return (f"{target}: not an address we sent to (a forward at municipality {code} "
+                "failed?): nothing marked")
+    if kind == HARD and target:
+        count = mark_contacts(session, target, reason or "hard bounce", when)
+        result.marked_bounced += count
+        if count > 1:
+            return f"{target} marked bounced (the contact of {count} municipalities)"
+        if count:
+            return f"{target} marked bounced"
+        if code is None:
+            return f"{target}: no such contact, nothing marked"
+        return f"{target} was already marked bounced"
+    if kind == HARD and code:
+        return (f"hard bounce for municipality {code}, but it does not say which of its "
+                "addresses: nothing marked; read it in the mailbox")
+    if kind == HARD:
+        return "hard bounce, but no address or sent message to match"
+    if kind == REFUSED and target:
+        return (f"{target}: the receiving server refused our message ({reason}); the address "
+                "may well work, so nothing is marked: ask the municipality to let our mail "
+                "through, or reach it another way")
+    if kind == SOFT and target:
+        return f"{target}: soft bounce kept; the address stays in use"
+    return ""
+
+
+def _auto_reply_conclusion(found: Classification, who: str) -> str:
+    if found.receipt:
+        return f"{found.reason}: nothing changes"
+    if found.attention == LEFT:
+        return (f"{who}: the auto-reply says the person has left; nothing is marked: find the "
+                "municipality's new contact")
+    if found.attention == MOVED:
+        return (f"{who}: the auto-reply says the address has changed; nothing is marked: "
+                "update the contact")
+    if found.attention == CHALLENGE:
+        return (f"{who}: a challenge-response filter holds our message until someone confirms "
+                "it; read it in the mailbox")
+    return "auto-reply: nothing changes"
+
+
 def _apply_message(session: Session, found: Any, *, round_name: str, when: Any,
                    result: BounceResult) -> tuple[Any | None, list[str], list[str], list[str], list[str]]:
     """Match one classified message to what was sent, mark hard-bounced contacts, and say what
@@ -466,12 +693,23 @@ def _apply_message(session: Session, found: Any, *, round_name: str, when: Any,
             found.kind != NOT_A_BOUNCE) else (None, "")
         if found.kind == AUTO_REPLY and row is None and (found.tokens or found.message_ids):
             row, how = _match(session, found, None, round_name)
-        target = address or (row.address if row is not None else None)
+        if found.attention == CHALLENGE and row is None:
+            row, how = _match(session, found, None, round_name)
+        if found.attention == CHALLENGE and row is not None and how != MUNICIPALITY_ONLY:
+            address = row.address  # the filter writes for our contact, from its own address
+        target = address or (row.address if row is not None and how != MUNICIPALITY_ONLY
+                             else None)
         code = row.municipality_code if row is not None else None
         if code is None and target and found.kind in (HARD, SOFT):
             contact = session.exec(select(Contact).where(Contact.email == target)).first()
             code = contact.municipality_code if contact is not None else None
             how = how or ("contact" if contact is not None else "")
+        if code is None and address and found.kind in (HARD, SOFT):
+            # neither sent to nor a contact: the report may still carry the municipality's
+            # message (a forward there failed); it names the municipality, never our contact
+            other, other_how = _match(session, found, None, round_name)
+            if other is not None:
+                code, how = other.municipality_code, other_how.split(" ")[0]
         if first_row is None and row is not None:
             first_row = row
         if target:
@@ -480,25 +718,14 @@ def _apply_message(session: Session, found: Any, *, round_name: str, when: Any,
             municipalities.append(code)
         if how:
             matched_by.append(how)
-        if found.kind == HARD and target:
-            reason = failure.reason if failure else found.reason
-            count = mark_contacts(session, target, reason or "hard bounce", when)
-            result.marked_bounced += count
-            if count > 1:
-                conclusions.append(f"{target} marked bounced (the contact of {count} "
-                                   "municipalities)")
-            elif count:
-                conclusions.append(f"{target} marked bounced")
-            elif code is None:
-                conclusions.append(f"{target}: no such contact, nothing marked")
-            else:
-                conclusions.append(f"{target} was already marked bounced")
-        elif found.kind == HARD:
-            conclusions.append("hard bounce, but no address or sent message to match")
-        elif found.kind == SOFT and target:
-            conclusions.append(f"{target}: soft bounce kept; the address stays in use")
+        kind = failure.kind if failure else found.kind
+        said = _conclude(session, kind, target, code, how, reason=(
+            failure.reason if failure else found.reason), unmatched=row is None, when=when,
+            result=result, original=failure.original if failure else "")
+        if said:
+            conclusions.append(said)
     if found.kind == AUTO_REPLY:
-        conclusions = ["auto-reply: nothing changes"]
+        conclusions = [_auto_reply_conclusion(found, addresses[0] if addresses else "the sender")]
     elif found.kind == NOT_A_BOUNCE:
         conclusions = ["not a bounce: nothing changes"]
     elif found.kind == SOFT and not conclusions:
@@ -521,7 +748,8 @@ def process_bounces(paths: Iterable[Path], *, session: Session, round_name: str)
         key = message_key(raw.data)
         earlier = session.exec(select(Bounce).where(Bounce.message_key == key)).first()
         if earlier is not None or key in seen:
-            status = _STATUS_OF.get(earlier.classification, "") if earlier else ""
+            status = _STATUS_OF.get(earlier.classification, earlier.classification) \
+                if earlier else ""
             result.report.add(raw.source, "already-read",
                               f"read before{f' as {status}' if status else ''}; nothing changed",
                               address=earlier.address if earlier else None)
@@ -537,9 +765,13 @@ def process_bounces(paths: Iterable[Path], *, session: Session, round_name: str)
         first_row, conclusions, addresses, municipalities, matched_by = _apply_message(
             session, found, round_name=round_name, when=when, result=result)
 
+        stored = CHECK_PREFIX + found.attention if found.attention else \
+            _CLASSIFICATION[found.kind]
+        refused = [f.address for f in found.failures if f.kind == REFUSED]
         session.add(Bounce(
-            message_key=key, classification=_CLASSIFICATION[found.kind],
-            address=addresses[0] if addresses else None,
+            message_key=key, classification=stored,
+            address=(refused[0] if found.attention == REFUSED and refused else
+                     addresses[0] if addresses else None),
             outbound_id=first_row.id if first_row is not None else None,
             detail=f"{found.reason} -> {'; '.join(conclusions)}"[:2000],
             source=raw.source))
@@ -548,6 +780,6 @@ def process_bounces(paths: Iterable[Path], *, session: Session, round_name: str)
                           address=", ".join(dict.fromkeys(addresses)) or None,
                           municipality=", ".join(dict.fromkeys(municipalities)) or None,
                           matched_by=", ".join(dict.fromkeys(matched_by)) or None,
-                          why=found.reason)
+                          why=found.reason, check=found.attention or None)
     return result
 

@@ -241,6 +241,8 @@ class FetchedItem:
     files: list[str] = field(default_factory=list)
     practices_new: int = 0
     stored: str | None = None
+    #: A bounce or auto-reply about a contact for a person to check (``bounces``' check-*).
+    check: bool = False
 
     @property
     def failed(self) -> bool:
@@ -250,7 +252,7 @@ class FetchedItem:
         return {"uid": self.uid, "status": self.status, "from": self.sender,
                 "subject": self.subject, "date": self.date, "files": self.files,
                 "practices_new": self.practices_new, "stored": self.stored,
-                "reason": self.reason}
+                "reason": self.reason, "check": self.check}
 
 
 def _plural(count: int, one: str, many: str | None = None) -> str:
@@ -326,6 +328,10 @@ class FetchResult:
                 parts.append(f"{self.failures} failed")
             sentence = ", ".join(parts)
             lines.append(sentence[:1].upper() + sentence[1:] + ".")
+            checks = sum(1 for item in self.items if item.check)
+            if checks:
+                lines.append(f"{_plural(checks, 'message')} about a contact for a person to "
+                             "check: see yhteistuumin status --by municipality.")
         if self.marked and not self.dry_run:
             lines.append(f"{_plural(self.marked, 'message')} marked on the server "
                          "(nothing deleted).")
@@ -412,6 +418,19 @@ def _headers(data: bytes, internal: Any) -> _Headers:
     return found
 
 
+def _is_our_message(name: str, data: bytes) -> bool:
+    """Whether an attached message is one we sent (it carries our token header)."""
+    from .bounces import TOKEN_HEADER
+
+    if Path(name).suffix.lower() != ".eml":
+        return False
+    try:
+        headers = BytesHeaderParser(policy=policy.compat32).parsebytes(data)
+    except Exception:  # noqa: BLE001 - an unreadable attachment is not ours to judge here
+        return False
+    return TOKEN_HEADER in headers
+
+
 def _route(path: Path, data: bytes, mapper: Callable[[], Any]) -> tuple[str, str, list[str]]:
     """Return (status, reason, readable attachments) of a message saved at ``path``.
 
@@ -427,13 +446,22 @@ def _route(path: Path, data: bytes, mapper: Callable[[], Any]) -> tuple[str, str
     if found.kind in {B_HARD, B_SOFT, B_AUTO}:
         status = {B_HARD: HARD, B_SOFT: SOFT, B_AUTO: AUTO_REPLY}[found.kind]
         return status, found.reason, []
+    if found.report:  # a mailer daemon's report: whatever it attaches is not an answer
+        return TO_READ, (f"{found.reason}: read it in the mailbox"), []
     parsed = read_eml(path)  # only now: the full parse costs more than the classification
+    # Our own message coming back (inside a delivery report no rule here knows, a forward of
+    # the invitation) carries our blank questionnaire: never the municipality's answer.
+    ours = [a.name for a in parsed.attachments if _is_our_message(a.name, a.data)]
     readable = [a.name for a in parsed.attachments
-                if Path(a.name).suffix.lower() in READABLE_SUFFIXES]
+                if Path(a.name).suffix.lower() in READABLE_SUFFIXES and a.name not in ours]
     others = [a.name for a in parsed.attachments if a.name not in readable
-              and Path(a.name).suffix.lower() not in IMAGE_SUFFIXES]
+              and a.name not in ours and Path(a.name).suffix.lower() not in IMAGE_SUFFIXES]
     if readable:
         return INGEST, "attachment: " + ", ".join(readable), readable
+    if ours:
+        return TO_READ, (f"it carries our own message ({', '.join(ours)}) and nothing else to "
+                         "read: perhaps a delivery report of a kind not recognised; read it "
+                         "in the mailbox"), []
     if body_answers(parsed.body, mapper()):
         return INGEST, "answers typed in the message", []
     reason = "no questionnaire, answers or delivery report: read it in the mailbox"
@@ -820,6 +848,7 @@ class _Fetch:
             item.reason = f"{label}: {first.reason if first else 'not read'}"
         else:
             item.reason = first.reason
+            item.check = bool(first.detail.get("check"))
         claims.finish(row, item.status, status if first and not first.failed else
                       f"{status}: {first.status if first else 'not read'}",
                       key=head.message_key, stored=str(path))  # no change: no second commit

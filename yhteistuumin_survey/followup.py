@@ -46,12 +46,28 @@ ACTIONS = {
     "fi": {"nothing": "ei toimenpiteitä", "remind": "muistuta", "phone": "soita",
            "find-new-address": "etsi uusi osoite", "find-address": "etsi osoite",
            "invite": "lähetä kutsu", "check-invite": "tarkista, menikö kutsu perille",
+           "check-contact": "tarkista yhteystieto: {notes}",
            "wait": "muistuta {date} alkaen"},
     "sv": {"nothing": "ingen åtgärd", "remind": "påminn", "phone": "ring",
            "find-new-address": "sök en ny adress", "find-address": "sök en adress",
            "invite": "skicka inbjudan",
            "check-invite": "kontrollera om inbjudan kom fram",
+           "check-contact": "kontrollera kontaktuppgiften: {notes}",
            "wait": "påminn från och med {date}"},
+}
+
+#: What the mailbox said about a contact that a person has to look at (``bounces``' check-*
+#: records), by key, in words.
+CHECKS = {
+    "fi": {"left": "{address}: automaattisen vastauksen mukaan henkilö on lopettanut",
+           "moved": "{address}: automaattisen vastauksen mukaan osoite on vaihtunut",
+           "refused": "{address}: vastaanottava palvelin torjui viestimme (osoite voi toimia)",
+           "challenge": "{address}: roskapostisuodatin odottaa lähettäjän vahvistusta"},
+    "sv": {"left": "{address}: enligt ett automatiskt svar har personen slutat",
+           "moved": "{address}: enligt ett automatiskt svar har adressen ändrats",
+           "refused": "{address}: den mottagande servern avvisade vårt meddelande (adressen "
+                      "kan fungera)",
+           "challenge": "{address}: ett skräppostfilter väntar på att avsändaren bekräftas"},
 }
 
 #: How an answer came, by key, in words.
@@ -122,8 +138,11 @@ class FollowUp:
 
     def action_text(self, row: dict[str, Any]) -> str:
         """Return a row's next action in words (a reminder's wait with its first day)."""
+        checks = CHECKS[self.lang]
+        notes = "; ".join(checks[c["reason"]].format(address=c["address"])
+                          for c in row.get("check", []) if c["reason"] in checks)
         return ACTIONS[self.lang][row["next_action"]].format(
-            date=_date_text(row.get("remind_from")))
+            date=_date_text(row.get("remind_from")), notes=notes)
 
     def headings(self) -> list[str]:
         return [HEADINGS[self.lang][key] for key in FOLLOW_UP_COLUMNS]
@@ -195,11 +214,14 @@ def _semicolons(text: str, headings: list[str]) -> str:
 
 
 def _next_action(*, answered: bool, invited: bool, valid: bool, bounced: bool,
-                 reminders: int, max_reminders: int, uncertain: bool = False) -> str:
+                 reminders: int, max_reminders: int, uncertain: bool = False,
+                 check: bool = False) -> str:
     if answered:
         return "nothing"
     if not valid:
         return "find-new-address" if bounced else "find-address"
+    if check:  # the mailbox said something of a contact that a person has to look at
+        return "check-contact"
     if not invited:
         # An invitation whose fate is unknown (the server may have taken it): "invite" would
         # lead to --resend-uncertain and perhaps a second copy; the coordinator asks first.
@@ -238,6 +260,7 @@ def follow_up(*, session: Session, round_name: str | None = None, lang: str = "f
                 phones[code].append(phone)
         elif status == "bounced":
             bounced[code].append(email)
+    checks = _checks(session)
     invited_at: dict[str, dt.datetime] = {}
     reminders: dict[str, set[int]] = defaultdict(set)
     last_reminder: dict[str, dt.datetime] = {}
@@ -277,7 +300,7 @@ def follow_up(*, session: Session, round_name: str | None = None, lang: str = "f
         action = _next_action(answered=code in answered, invited=code in sets["invited"],
                               valid=bool(valid[code]), bounced=bool(bounced[code]),
                               reminders=len(reminders[code]), max_reminders=max_reminders,
-                              uncertain=code in uncertain)
+                              uncertain=code in uncertain, check=bool(checks[code]))
         remind_from = None
         if action == "remind" and code in last_sent:
             due = last_sent[code] + dt.timedelta(days=min_days)
@@ -295,11 +318,37 @@ def follow_up(*, session: Session, round_name: str | None = None, lang: str = "f
             "answered": code in answered, "answered_uninvited": code in sets["answered_uninvited"],
             "answered_how": sorted(channels[code]), "answered_at": _day(answered_at.get(code)),
             "practices": practices[code], "approved": approved[code], "next_action": action,
-            "remind_from": remind_from,
+            "remind_from": remind_from, "check": checks[code],
         }
         if not only_open or action != "nothing":
             rows.append(row)
     return FollowUp(round_name=round_name or "", rows=rows, lang=lang, only_open=only_open)
+
+
+def _checks(session: Session) -> dict[str, list[dict[str, str]]]:
+    """What the mailbox said of each municipality's contacts for a person to look at
+    (``bounces``: the person has left, a server refuses our mail, a challenge-response
+    filter): only of contacts still in use and not changed since."""
+    from sqlalchemy import func
+    from sqlmodel import col, select
+
+    from .bounces import CHECK_PREFIX
+    from .db.models import Bounce, Contact
+
+    found: dict[str, list[dict[str, str]]] = defaultdict(list)
+    said = session.exec(select(Bounce.address, Bounce.classification, Bounce.processed_at)
+                        .where(col(Bounce.classification).startswith(CHECK_PREFIX),
+                               col(Bounce.address).is_not(None))
+                        .order_by(col(Bounce.processed_at))).all()
+    for address, classification, when in said:
+        reason = classification[len(CHECK_PREFIX):]
+        for contact in session.exec(select(Contact).where(
+                func.lower(Contact.email) == str(address).lower(), Contact.status == "valid")):
+            note = {"address": contact.email, "reason": reason}
+            if _aware(contact.updated_at) <= _aware(when) and note not in found[
+                    contact.municipality_code]:
+                found[contact.municipality_code].append(note)
+    return found
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
