@@ -101,6 +101,8 @@ class Faults:
     #: Hang up after the first line of the message, first N times (the message never went whole).
     cut_data: dict[str, int] = field(default_factory=dict)
     reject: set[str] = field(default_factory=set)  # 550 for these addresses
+    #: The answer to RCPT TO for these addresses (a refusal other than "user unknown").
+    rcpt_answers: dict[str, str] = field(default_factory=dict)
     #: Answers to the end of data for these addresses, one per try, before accepting one.
     data_replies: dict[str, list[str]] = field(default_factory=dict)
 
@@ -152,6 +154,8 @@ class _Handler:
         ms.rcpt_tries[address] += 1
         if address in ms.faults.reject:
             return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        if address in ms.faults.rcpt_answers:
+            return ms.faults.rcpt_answers[address]
         if ms.rcpt_tries[address] <= ms.faults.busy_recipients.get(address, 0):
             return "451 4.7.1 Greylisted, try again later"
         envelope.rcpt_tos.append(address)

@@ -352,6 +352,29 @@ def test_an_address_refused_as_unknown_is_marked_bounced_reminded_never_and_stat
         "599": "no valid contact address"}
 
 
+def test_a_refusal_by_policy_at_rcpt_fails_the_message_and_asks_a_person_not_marks_bounced(
+        db, settings):
+    """550 5.7.1 RESOLVER.RST (a list taking only its own organisation's mail) was read as a
+    dead address: the contact was marked bounced and silently dropped from the round, though
+    the address works. The bounce reader reads the same words as a refusal."""
+    from yhteistuumin_survey.followup import follow_up
+
+    pedersore = "registrator@pedersoren-kunta.example.fi"
+    with mail_server() as server:
+        server.faults = Faults(rcpt_answers={pedersore: "550 5.7.1 RESOLVER.RST.AuthRequired; "
+                                                        "authentication required"})
+        _, result = run(db, settings, server)
+    failed = {o.detail["address"]: o.reason for o in result.report.outcomes
+              if o.status == "failed"}
+    assert set(failed) == {pedersore}
+    assert "refuses our mail (the address may well work): nothing is marked" in failed[pedersore]
+    db.expire_all()
+    assert {c.email: c.status for c in db.exec(select(Contact))}[pedersore] == "valid"
+    rows = {row["code"]: row for row in follow_up(session=db, round_name=settings.round_name).rows}
+    assert rows["599"]["next_action"] == "check-contact"
+    assert rows["599"]["check"] == [{"address": pedersore, "reason": "refused"}]
+
+
 def test_a_full_mailbox_a_refused_message_or_our_own_sender_leaves_the_address_in_use():
     from yhteistuumin_survey.mailer import address_is_dead
 
@@ -366,6 +389,14 @@ def test_a_full_mailbox_a_refused_message_or_our_own_sender_leaves_the_address_i
     assert not address_is_dead("the address is not ASCII and the server does not support "
                                "SMTPUTF8")
     assert not address_is_dead(None)
+    # A policy refusal is the recipient refusing us (as the bounce reader reads it), unless
+    # the server's words say there is no such user.
+    assert not address_is_dead("RCPT TO: 550 5.7.1 RESOLVER.RST.AuthRequired; authentication "
+                               "required [Stage: CreateMessage]")
+    assert not address_is_dead("RCPT TO: 550 5.7.1 <x@y.fi>: Recipient address rejected: "
+                               "Access denied")
+    assert address_is_dead("RCPT TO: 550 5.7.1 <x@y.fi>: Recipient address rejected: User "
+                           "unknown")
 
 
 def test_server_answering_after_the_timeout_gets_one_copy_and_the_row_is_uncertain(db, settings):

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .reports import Report, count_phrase, plural, render_table
+from .smtp_auth import NO_SUCH_USER
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -69,9 +70,7 @@ _PICTURES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".emz", ".wmz", 
 _POLICY_TEXT = re.compile(r"\bpolicy\b|\bspam\b|blocked|blacklist|blocklist|not authori[sz]ed|"
                           r"\bDMARC\b|\bSPF\b|reputation|content rejected", re.I)
 #: ...unless the server's own words say the recipient does not exist (some use 5.7.1 for it).
-_NO_SUCH_USER = re.compile(r"user unknown|unknown (user|recipient)|no such (user|mailbox|"
-                           r"recipient)|does not exist|doesn't exist|recipient ?not ?found|"
-                           r"recipnotfound|invalid recipient|mailbox unavailable", re.I)
+_NO_SUCH_USER = NO_SUCH_USER
 #: An automatic reply saying the person has left (the contact should be changed).
 _LEFT_TEXT = re.compile(
     r"\b(en|ei) enää työskentele|työskentele enää(?! tänään| tällä)|"

@@ -940,8 +940,38 @@ def address_is_dead(answer: str | None) -> bool:
     # is not blamed on the recipient's address either.
     if "sender" in (answer or "").lower():
         return False
+    if refused_by_policy(answer):
+        return False
     verdict = classify(int(match.group(1)), answer or "")
     return verdict.kind == ADDRESS and not verdict.passable
+
+
+def refused_by_policy(answer: str | None) -> bool:
+    """Whether the server's answer to RCPT TO refuses us by policy (5.7.1 "delivery not
+    authorized", Microsoft's RESOLVER.RST: a list that takes only its own organisation's
+    mail): the recipient refusing our mail, not a dead address. The message fails, the
+    contact stays in use and a person sorts it out, as ``bounces`` reads the same words in a
+    returned report; unless the server's words say there is no such user."""
+    from .smtp_auth import NO_SUCH_USER, enhanced_code
+
+    text = answer or ""
+    return (text.startswith("RCPT TO: 5") and (enhanced_code(text) or "").startswith("5.7.")
+            and not NO_SUCH_USER.search(text))
+
+
+def _note_refusal(session: Session, row: Any, reason: str) -> str:
+    """Keep a refusal by policy for the follow-up list (``status --by municipality``: "check
+    the contact"), as ``bounces`` keeps one read from a returned report; return what to add
+    to the outcome's reason."""
+    from .bounces import CHECK_PREFIX, REFUSED
+    from .db.models import Bounce, utcnow
+
+    now = utcnow()
+    session.add(Bounce(message_key=f"rcpt-refused:{row.id}:{now.isoformat()}",
+                       classification=CHECK_PREFIX + REFUSED, address=row.address,
+                       outbound_id=row.id, detail=reason[:2000], source="send"))
+    return ("; the recipient's server refuses our mail (the address may well work): nothing "
+            "is marked; ask the municipality to let it through, or reach it another way")
 
 
 def _mark_dead(session: Session, row: Any, reason: str) -> str:
@@ -1055,6 +1085,8 @@ class _Batch:
         row.updated_at = utcnow()
         if status == "failed" and row.state == S.failed and address_is_dead(reason):
             reason += _mark_dead(self.session, row, reason)
+        elif status == "failed" and row.state == S.failed and refused_by_policy(reason):
+            reason += _note_refusal(self.session, row, reason)
         self.result.report.add(item.planned.label, status, reason, attempts=attempts,
                                message_id=row.message_id, **item.detail)
         self.advance(1)

@@ -110,6 +110,12 @@ _RECIPIENT_RATE = re.compile(r"user you are trying to contact|receiving mail (to
                              r"rate)", re.IGNORECASE)
 _RECIPIENT_POLICY = re.compile(r"recipient address rejected|resolver\.rst|not authorized to "
                                r"send to|rejected by recipient", re.IGNORECASE)
+#: A server's words for "this recipient does not exist", which some say with a policy code
+#: (5.7.1): only then is a policy refusal (x.7.x) the address's own end, at RCPT TO or in a
+#: bounce alike; otherwise the address may work for anyone else and a person sorts it out.
+NO_SUCH_USER = re.compile(r"user unknown|unknown (user|recipient)|no such (user|mailbox|"
+                          r"recipient)|does not exist|doesn't exist|recipient ?not ?found|"
+                          r"recipnotfound|invalid recipient|mailbox unavailable", re.I)
 DAY, HOUR = dt.timedelta(hours=24), dt.timedelta(hours=1)
 
 #: What an answer means for the batch.
