@@ -498,11 +498,8 @@ class _Run:
                 self._ingest_zip(path, display=display, received=received, sender=sender,
                                  message_time=message_time)
             elif _is_tnef(path):
-                raise InputError(f"{display}: Outlook's wrapper of a message's attachments "
-                                 "(winmail.dat, from a message sent in Rich Text format): the "
-                                 "questionnaire is likely inside, and is not read; kept under "
-                                 "outputs/received. Ask the sender to send it again from a "
-                                 "message in HTML or plain-text format")
+                self._ingest_tnef(path, display=display, received=received, sender=sender,
+                                  message_time=message_time)
             elif suffix not in TABLE_SUFFIXES:
                 raise InputError(f"{display}: a {suffix or 'suffix-less'} file is not read "
                                  "automatically (send the questionnaire, a form export, a CSV or "
@@ -766,6 +763,56 @@ class _Run:
                     self.ingest_file(target, display=member_display, sender=sender,
                                      message_time=message_time, parent_id=received.id,
                                      name=name)
+
+
+    def _ingest_tnef(self, path: Path, *, display: str, received: ReceivedFile,
+                     sender: str | None, message_time: dt.datetime | None) -> None:
+        """Ingest the files inside Outlook's winmail.dat (TNEF, a message sent in Rich Text
+        format wraps its attachments in it), each like an attachment of the message."""
+        from tnefparse import TNEF
+
+        from .emails import safe_name
+        from .store import storage_name
+
+        try:
+            tnef = TNEF(path.read_bytes(), do_checksum=False)
+        except Exception as exc:  # noqa: BLE001 - the decoder raises many kinds on broken input
+            raise InputError(f"{display}: Outlook's wrapper of a message's attachments "
+                             f"(winmail.dat) is damaged ({type(exc).__name__}); kept under "
+                             "outputs/received. Ask the sender to send the questionnaire again "
+                             "from a message in HTML or plain-text format") from None
+        self.store.finish_file(received, fmt="tnef", status="ingested")
+        files = [item for item in tnef.attachments if item.data]
+        if not files:
+            raise InputError(f"{display}: Outlook's wrapper of a message's attachments "
+                             "(winmail.dat) holds no file (only the message in Rich Text "
+                             "format); ask the sender to send the questionnaire again from a "
+                             "message in HTML or plain-text format")
+        with tempfile.TemporaryDirectory(prefix="yhteistuumin-tnef-") as tmp:
+            for number, item in enumerate(files, start=1):
+                name = safe_name(_tnef_name(item), f"file-{number}")
+                folder = Path(tmp) / str(number)
+                folder.mkdir()
+                target = folder / storage_name(name, f"file-{number}")
+                target.write_bytes(bytes(item.data))
+                self.ingest_file(target, display=f"{display} » {name}", sender=sender,
+                                 message_time=message_time, parent_id=received.id, name=name)
+
+
+def _tnef_name(item: Any) -> str:
+    """A file's name in a TNEF stream: its long (Unicode) name, else its short title, which
+    Outlook writes in the sender's Windows code page ("Hyvät käytännöt.xlsx" in cp1252),
+    which tnefparse 1.4 decodes as UTF-8 and fails on."""
+    try:
+        name: Any = item.long_filename()
+    except UnicodeDecodeError:
+        name = getattr(item, "_name", b"")  # the title's bytes as written
+    if isinstance(name, bytes):
+        try:
+            name = name.decode("utf-8")
+        except UnicodeDecodeError:
+            name = name.decode("cp1252", "replace")
+    return str(name).strip("\x00").strip()
 
 
 #: Flags that say a value was not sure (the report names them beside the row).

@@ -1,0 +1,89 @@
+"""A third pass at the answers: files crafted the way municipalities send them, ingested into
+a real database and read back (what came out, and what the reviewer is told).
+
+Nothing a municipality sent may be silently lost or changed; what is unsure is flagged.
+"""
+
+from __future__ import annotations
+
+import struct
+from email.message import EmailMessage
+from pathlib import Path
+
+from ingest_support import practices_by_title, questionnaire_copy, run_ingest, set_answer
+from sqlmodel import Session, select
+
+
+def _tnef_attribute(level: int, ident: int, kind: int, data: bytes) -> bytes:
+    """One TNEF attribute: level, id, type, length, data and the data's 16-bit checksum."""
+    return (struct.pack("<BHHI", level, ident, kind, len(data)) + data
+            + struct.pack("<H", sum(data) & 0xFFFF))
+
+
+def _winmail(files: list[tuple[str, bytes]]) -> bytes:
+    """winmail.dat as Outlook writes it for a message in Rich Text format: the TNEF signature,
+    the version and code page, then per file its rendering, title (in the code page) and data."""
+    stream = b"\x78\x9f\x3e\x22" + struct.pack("<H", 0x1234)
+    stream += _tnef_attribute(1, 0x9006, 0x0008, struct.pack("<I", 0x00010000))
+    stream += _tnef_attribute(1, 0x9007, 0x0006, struct.pack("<II", 1252, 0))
+    for name, data in files:
+        stream += _tnef_attribute(2, 0x9002, 0x0006, bytes(14))
+        stream += _tnef_attribute(2, 0x8010, 0x0001, name.encode("cp1252") + b"\0")
+        stream += _tnef_attribute(2, 0x800F, 0x0006, data)
+    return stream
+
+
+def _mail_with(folder: Path, name: str, attachment: bytes, *, filename: str = "winmail.dat",
+               subtype: str = "ms-tnef") -> Path:
+    message = EmailMessage()
+    message["From"] = "kulttuuri@vantaa.fi"
+    message["To"] = "kysely@yhteistuumin.example.fi"
+    message["Subject"] = "Vastaus"
+    message.set_content("Liitteenä vastauksemme.")
+    message.add_attachment(attachment, maintype="application", subtype=subtype,
+                           filename=filename)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(bytes(message))
+    return path
+
+
+# --- emails ------------------------------------------------------------------------------------
+
+
+def test_the_questionnaire_inside_outlooks_winmail_dat_is_read(sqlite_engine, workspace,
+                                                               tmp_path):
+    questionnaire = questionnaire_copy(tmp_path / "src")
+    set_answer(questionnaire, "Käytäntö 1", "title", "Kirjastokaveri")
+    winmail = _winmail([("Hyvät käytännöt.xlsx", questionnaire.read_bytes())])
+    path = _mail_with(tmp_path / "in", "vastaus.eml", winmail)
+
+    result = run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    rows = [r for r in result.rows() if r["file"].endswith("winmail.dat » Hyvät käytännöt.xlsx")]
+    assert rows and {r["outcome"] for r in rows} >= {"new"}
+    assert "Kirjastokaveri" in practices_by_title(sqlite_engine)
+    from yhteistuumin_survey.db.models import ReceivedFile
+
+    with Session(sqlite_engine) as session:  # the file inside is kept as received, under its name
+        inner = session.exec(select(ReceivedFile).where(
+            ReceivedFile.original_name == "Hyvät käytännöt.xlsx")).one()
+        wrapper = session.get(ReceivedFile, inner.parent_id)
+    assert wrapper is not None and wrapper.original_name == "winmail.dat"
+    assert (workspace.root / inner.stored_path).read_bytes() == questionnaire.read_bytes()
+
+
+def test_a_winmail_dat_holding_no_file_or_damaged_says_what_to_do(sqlite_engine, workspace,
+                                                                 tmp_path):
+    only_text = _mail_with(tmp_path / "in", "teksti.eml", _winmail([]))
+    damaged = _mail_with(tmp_path / "in", "rikki.eml", b"\x78\x9f\x3e\x22\x01\x00\x02\x06\x90"
+                         + b"\xff" * 40)
+
+    result = run_ingest([only_text, damaged], engine=sqlite_engine, workspace=workspace)
+
+    reasons = {r["file"].split("/")[-1]: r["reason"] for r in result.rows()
+               if r["file"].endswith("winmail.dat")}
+    assert "holds no file" in reasons["teksti.eml » winmail.dat"]
+    assert "send the questionnaire again from a message in HTML or plain-text format" in \
+        reasons["teksti.eml » winmail.dat"]
+    assert "HTML or plain-text format" in reasons["rikki.eml » winmail.dat"]
