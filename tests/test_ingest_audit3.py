@@ -87,3 +87,19 @@ def test_a_winmail_dat_holding_no_file_or_damaged_says_what_to_do(sqlite_engine,
     assert "send the questionnaire again from a message in HTML or plain-text format" in \
         reasons["teksti.eml » winmail.dat"]
     assert "HTML or plain-text format" in reasons["rikki.eml » winmail.dat"]
+
+
+# --- values ------------------------------------------------------------------------------------
+
+
+def test_a_former_municipality_is_read_as_its_successor_and_the_reviewer_is_told(
+        sqlite_engine, workspace, tmp_path):
+    path = questionnaire_copy(tmp_path / "in")
+    set_answer(path, "Käytäntö 1", "municipalities", "Jalasjärvi")
+
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    practice = practices_by_title(sqlite_engine)["Kuntien välinen yhteistyö aluetyössä"]
+    assert "301" in practice["municipalities"]  # Kurikka, which Jalasjärvi joined in 2016
+    assert ("unsure:municipalities:'Jalasjärvi' names a former municipality, merged into "
+            "another since: read as Kurikka; check it") in practice["flags"]

@@ -323,6 +323,11 @@ class _Run:
                 # A close spelling, not the name: the reviewers confirm it.
                 flags.append(f"unsure:municipalities:{municipality_text!r} read as "
                              f"{', '.join(resolution.names)} by a close spelling; check it")
+            elif any(part.startswith("former") for part in resolution.method.split("+")):
+                # "Jalasjärvi" (in Kurikka since 2016): the successor, said, never silently.
+                flags.append(f"unsure:municipalities:{municipality_text!r} names a former "
+                             f"municipality, merged into another since: read as "
+                             f"{', '.join(resolution.names)}; check it")
             if resolution.status == "resolved" and resolution.unmatched:
                 # "Kuopio ja Pohjois-Savon kunnat", "Helsinki ja koko Uusimaa", "Tampere,
                 # Hervanta": what names no municipality may stand for several of them.
