@@ -103,3 +103,45 @@ def test_a_former_municipality_is_read_as_its_successor_and_the_reviewer_is_told
     assert "301" in practice["municipalities"]  # Kurikka, which Jalasjärvi joined in 2016
     assert ("unsure:municipalities:'Jalasjärvi' names a former municipality, merged into "
             "another since: read as Kurikka; check it") in practice["flags"]
+
+
+# --- questionnaires ----------------------------------------------------------------------------
+
+
+def test_a_second_practice_typed_over_a_copy_of_the_filled_file_is_kept_beside_the_first(
+        sqlite_engine, workspace, tmp_path):
+    first = questionnaire_copy(tmp_path / "in", "Hyvät käytännöt.xlsx")
+    set_answer(first, "Käytäntö 1", "title", "Kirjastokaveri")
+    second = questionnaire_copy(tmp_path / "in", "Hyvät käytännöt (2).xlsx")
+    set_answer(second, "Käytäntö 1", "title", "Taidetta terveysasemille")
+    set_answer(second, "Käytäntö 1", "summary", "Taiteilijat ripustavat teoksia odotustiloihin.")
+
+    run_ingest([first], engine=sqlite_engine, workspace=workspace)
+    result = run_ingest([second], engine=sqlite_engine, workspace=workspace)
+
+    by_title = practices_by_title(sqlite_engine)
+    assert {"Kirjastokaveri", "Taidetta terveysasemille"} <= set(by_title)
+    earlier = by_title["Kirjastokaveri"]
+    assert earlier["version"] == 1  # not replaced by the other practice
+    flags = by_title["Taidetta terveysasemille"]["flags"]
+    assert f"possible-duplicate:{earlier['id']}" in flags
+    assert any(f.startswith("unsure:title:sheet 'Käytäntö 1' of this municipality's "
+                            f"questionnaire came before with another practice (#{earlier['id']})")
+               for f in flags)
+    row = next(r for r in result.rows() if r["sheet"] == "Käytäntö 1")
+    assert "title" in row["reason"]  # the report names it
+
+
+def test_a_questionnaire_sent_again_with_its_title_corrected_is_a_new_version(
+        sqlite_engine, workspace, tmp_path):
+    first = questionnaire_copy(tmp_path / "in", "vastaus.xlsx")
+    set_answer(first, "Käytäntö 1", "title", "Kirjastokaveri")
+    second = questionnaire_copy(tmp_path / "in", "vastaus korjattu.xlsx")
+    set_answer(second, "Käytäntö 1", "title", "Kirjastokaveritoiminta ikääntyneille")
+
+    run_ingest([first], engine=sqlite_engine, workspace=workspace)
+    result = run_ingest([second], engine=sqlite_engine, workspace=workspace)
+
+    row = next(r for r in result.rows() if r["sheet"] == "Käytäntö 1")
+    assert row["outcome"] == "new version"
+    assert "Kirjastokaveri" not in practices_by_title(sqlite_engine)

@@ -49,6 +49,9 @@ CONTENT_FIELDS = ("title", "keywords", "target_group", "goal", "summary", "imple
                   "contact_phone", "contact_text", "publish_consent", "municipality_text",
                   "language")
 DUPLICATE_CUTOFF = 90.0
+#: A questionnaire's sheet received again whose title is less like the earlier one's than this
+#: (rapidfuzz token_set_ratio) holds another practice, not a correction (``_another_practice``).
+ANOTHER_TITLE_BELOW = 50.0
 #: During an ingest, SQLite's log is checkpointed after this many pages (about 100 MB at
 #: 4 KiB pages; SQLite's default is 1,000), and at the end of the run (``synced_at_end``).
 RUN_CHECKPOINT_PAGES = 25_000
@@ -839,7 +842,8 @@ class Store:
                 return known
         if record.identity_hint and record.identity_hint in index.by_identity:
             known = index.by_identity[record.identity_hint]
-            if known.received_file_id != file_id or rows:
+            if (known.received_file_id != file_id or rows) and \
+                    not self._another_practice(entry, known):
                 return known
         if entry.practice is not None and entry.practice.title:
             reporter = reporter_key(entry.codes)
@@ -847,6 +851,30 @@ class Store:
             if reporter and known is not None and (known.received_file_id != file_id or rows):
                 return known
         return None
+
+    @staticmethod
+    def _another_practice(entry: Entry, known: Known) -> bool:
+        """Whether a questionnaire's sheet received again (same token, same sheet) holds
+        another practice, not a correction: its title shares nothing with the earlier one's.
+
+        A municipality with a second practice often copies the file it filled and types over
+        the first sheet: as a new version, the first practice would have gone from review
+        unseen. It becomes a practice of its own, flagged with the earlier one (if the file
+        was a correction after all, the reviewers reject the older one)."""
+        if not entry.key or not known.title_key:
+            return False
+        from rapidfuzz import fuzz
+
+        if fuzz.token_set_ratio(entry.key, known.title_key) >= ANOTHER_TITLE_BELOW:
+            return False
+        sheet = entry.record.sheet or entry.record.locator
+        entry.flags.append(
+            f"unsure:title:sheet {sheet!r} of this municipality's questionnaire came before "
+            f"with another practice (#{known.id}): a second practice typed over a copy of the "
+            f"file, or a correction of #{known.id}? Both are kept; if a correction, reject "
+            f"#{known.id}")
+        entry.flags.append(f"possible-duplicate:{known.id}")
+        return True
 
     @staticmethod
     def _identity(entry: Entry) -> str | None:
