@@ -145,3 +145,20 @@ def test_a_questionnaire_sent_again_with_its_title_corrected_is_a_new_version(
     row = next(r for r in result.rows() if r["sheet"] == "Käytäntö 1")
     assert row["outcome"] == "new version"
     assert "Kirjastokaveri" not in practices_by_title(sqlite_engine)
+
+
+def test_a_target_group_typed_over_the_hint_above_the_tick_rows_is_kept_as_a_note(
+        sqlite_engine, workspace, tmp_path):
+    path = questionnaire_copy(tmp_path / "in")
+    # The sheet unprotected, the hint "Merkitse x sopiviin kohderyhmiin alla." typed over.
+    set_answer(path, "Käytäntö 1", "target_group", "Kaikki yli 65-vuotiaat ja omaishoitajat")
+    set_answer(path, "Käytäntö 1", "target_group:municipal_staff", None)
+    untouched = questionnaire_copy(tmp_path / "in", "toinen.xlsx")
+    set_answer(untouched, "Käytäntö 1", "title", "Koskematon vihje")
+
+    run_ingest([path, untouched], engine=sqlite_engine, workspace=workspace)
+
+    by_title = practices_by_title(sqlite_engine)
+    flags = by_title["Kuntien välinen yhteistyö aluetyössä"]["flags"]
+    assert "note:target_group:Kaikki yli 65-vuotiaat ja omaishoitajat" in flags
+    assert not any(f.startswith("note:target_group") for f in by_title["Koskematon vihje"]["flags"])

@@ -304,7 +304,11 @@ class _SheetReader:
             current = question_id
             if question_id in self.multichoice and self.key_col is not None and keyed and \
                     method == "key":
-                continue  # the locked hint beside the heading of the tick rows
+                # The locked hint beside the heading of the tick rows; text typed over it (the
+                # sheet unprotected: "yli 65-vuotiaat ja omaishoitajat") is kept as a note.
+                if value and not _is_tick_hint(value):
+                    notes.append((question_id, value))
+                continue
             if value:
                 _add_answer(answers, question_id, value)
         flush()
@@ -343,6 +347,26 @@ class _SheetReader:
                 notes.append((current, " | ".join(texts)))
         elif any(c for i, c in enumerate(cells) if i > self.label_col and not self._is_key(i, c)):
             self.dropped += 1  # an answer-like row above every question (a heading alone is not)
+
+
+def _is_tick_hint(text: str) -> bool:
+    """Whether a cell holds only the questionnaire's hint above its tick rows (in any of its
+    languages, one per line), not an answer typed over it."""
+    lines = [fold(line) for line in text.splitlines() if line.strip()]
+    return bool(lines) and all(line in _tick_hints() for line in lines)
+
+
+def _tick_hints() -> frozenset[str]:
+    global _TICK_HINTS
+    if _TICK_HINTS is None:
+        from ..questionnaire import _TEXT, TICK
+
+        _TICK_HINTS = frozenset(fold(texts["tick_hint"].format(tick=TICK))
+                                for texts in _TEXT.values())
+    return _TICK_HINTS
+
+
+_TICK_HINTS: frozenset[str] | None = None
 
 
 def _comments_by_row(sheet: Sheet) -> dict[int, list[str]]:
