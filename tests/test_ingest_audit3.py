@@ -89,6 +89,82 @@ def test_a_winmail_dat_holding_no_file_or_damaged_says_what_to_do(sqlite_engine,
     assert "HTML or plain-text format" in reasons["rikki.eml » winmail.dat"]
 
 
+def test_the_questionnaire_in_an_s_mime_signed_message_is_read_and_the_signature_is_no_error(
+        sqlite_engine, workspace, tmp_path):
+    from email import encoders
+    from email.mime.base import MIMEBase
+    from email.mime.multipart import MIMEMultipart
+    from email.mime.text import MIMEText
+
+    questionnaire = questionnaire_copy(tmp_path / "src")
+    set_answer(questionnaire, "Käytäntö 1", "title", "Allekirjoitettu vastaus")
+    content = MIMEMultipart("mixed")
+    content.attach(MIMEText("Liitteenä vastauksemme.", "plain", "utf-8"))
+    sheet = MIMEBase("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    sheet.set_payload(questionnaire.read_bytes())
+    encoders.encode_base64(sheet)
+    sheet.add_header("Content-Disposition", "attachment", filename="vastaus.xlsx")
+    content.attach(sheet)
+    signed = MIMEMultipart("signed", protocol="application/pkcs7-signature", micalg="sha-256")
+    signed.attach(content)
+    signature = MIMEBase("application", "pkcs7-signature", name="smime.p7s")
+    signature.set_payload(b"0\x82\x05\x00" + bytes(200))
+    encoders.encode_base64(signature)
+    signature.add_header("Content-Disposition", "attachment", filename="smime.p7s")
+    signed.attach(signature)
+    signed["From"] = "kulttuuri@vantaa.fi"
+    signed["Subject"] = "Vastaus"
+    path = tmp_path / "allekirjoitettu.eml"
+    path.write_bytes(signed.as_bytes())
+
+    result = run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    assert "Allekirjoitettu vastaus" in practices_by_title(sqlite_engine)
+    assert not [r for r in result.rows() if r["outcome"] == "error"], result.rows()
+
+
+def test_an_opaque_s_mime_message_says_it_cannot_be_read_and_what_to_ask(sqlite_engine,
+                                                                         workspace, tmp_path):
+    path = tmp_path / "salattu.eml"
+    path.write_bytes(b"From: kulttuuri@vantaa.fi\r\nSubject: Vastaus\r\nMIME-Version: 1.0\r\n"
+                     b"Content-Type: application/pkcs7-mime; smime-type=signed-data; "
+                     b"name=smime.p7m\r\nContent-Transfer-Encoding: base64\r\n"
+                     b"Content-Disposition: attachment; filename=smime.p7m\r\n\r\n"
+                     b"MIIFAAYJKoZIhvcNAQcCoIIE8TCCBO0CAQExDzANBglghkgBZQMEAgEFADCC\r\n")
+
+    result = run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    (row,) = result.rows()
+    assert row["outcome"] == "error"
+    assert "signed or encrypted with S/MIME" in row["reason"]
+    assert "without signing or encrypting" in row["reason"]
+
+
+def test_an_attachment_named_in_raw_windows_1252_bytes_keeps_its_name(sqlite_engine, workspace,
+                                                                     tmp_path):
+    import base64
+
+    data = questionnaire_copy(tmp_path / "src").read_bytes()
+    path = tmp_path / "vastaus.eml"
+    path.write_bytes(
+        b"From: kulttuuri@vantaa.fi\r\nSubject: Vastaus\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\n"
+        b"Content-Type: text/plain; charset=windows-1252\r\n\r\nLiitteen\xe4 vastaus.\r\n--XX\r\n"
+        b"Content-Type: application/octet-stream; name=\"Hyv\xe4t k\xe4yt\xe4nn\xf6t.xlsx\"\r\n"
+        b"Content-Disposition: attachment; filename=\"Hyv\xe4t k\xe4yt\xe4nn\xf6t.xlsx\"\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\n"
+        + base64.encodebytes(data).replace(b"\n", b"\r\n") + b"--XX--\r\n")
+
+    result = run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    assert any(r["file"].endswith("vastaus.eml » Hyvät käytännöt.xlsx") for r in result.rows())
+    from yhteistuumin_survey.db.models import ReceivedFile
+
+    with Session(sqlite_engine) as session:
+        names = set(session.exec(select(ReceivedFile.original_name)))
+    assert "Hyvät käytännöt.xlsx" in names
+
+
 # --- values ------------------------------------------------------------------------------------
 
 
