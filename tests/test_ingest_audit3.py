@@ -184,6 +184,101 @@ def test_a_former_municipality_is_read_as_its_successor_and_the_reviewer_is_told
 # --- questionnaires ----------------------------------------------------------------------------
 
 
+_TEXT_BOX = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<xdr:wsDr xmlns:xdr="http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing" '
+    'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main">'
+    '<xdr:twoCellAnchor editAs="oneCell"><xdr:from><xdr:col>1</xdr:col><xdr:colOff>0</xdr:colOff>'
+    '<xdr:row>{row}</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:from><xdr:to><xdr:col>4</xdr:col>'
+    '<xdr:colOff>0</xdr:colOff><xdr:row>{end}</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:to>'
+    '<xdr:sp macro="" textlink=""><xdr:nvSpPr><xdr:cNvPr id="2" name="Tekstiruutu 1"/>'
+    '<xdr:cNvSpPr txBox="1"/></xdr:nvSpPr><xdr:spPr><a:xfrm><a:off x="0" y="0"/>'
+    '<a:ext cx="3000000" cy="1000000"/></a:xfrm><a:prstGeom prst="rect"><a:avLst/></a:prstGeom>'
+    '</xdr:spPr><xdr:txBody><a:bodyPr wrap="square" anchor="t"/><a:lstStyle/>{paragraphs}'
+    '</xdr:txBody></xdr:sp><xdr:clientData/></xdr:twoCellAnchor></xdr:wsDr>')
+
+
+def _draw_text_box(path: Path, sheet: str, row: int, lines: list[str]) -> None:
+    """Lay a text box over a sheet (its top-left corner in column B of the 0-based ``row``),
+    as Excel's Insert > Text Box writes it: a drawing part related to the sheet."""
+    import zipfile
+
+    from yhteistuumin_survey.sheetxml import _sheet_parts
+
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+        member = next(m for m, name in _sheet_parts(archive).items() if name == sheet)
+    folder, base = member.rsplit("/", 1)
+    relation = ('<Relationship Id="rIdBox" Type="http://schemas.openxmlformats.org/'
+                'officeDocument/2006/relationships/drawing" Target="../drawings/box1.xml"/>')
+    rels = f"{folder}/_rels/{base}.rels"
+    parts[rels] = (parts[rels].decode().replace("</Relationships>", relation + "</Relationships>")
+                   if rels in parts else
+                   '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
+                   f'openxmlformats.org/package/2006/relationships">{relation}</Relationships>'
+                   ).encode()
+    xml = parts[member].decode()
+    if 'xmlns:r="' not in xml[:xml.index(">", xml.index("<worksheet"))]:
+        xml = xml.replace("<worksheet ", '<worksheet xmlns:r="http://schemas.openxmlformats.org/'
+                          'officeDocument/2006/relationships" ', 1)
+    parts[member] = xml.replace("</worksheet>", '<drawing r:id="rIdBox"/></worksheet>').encode()
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].decode().replace(
+        "</Types>", '<Override PartName="/xl/drawings/box1.xml" ContentType="application/vnd.'
+        'openxmlformats-officedocument.drawing+xml"/></Types>').encode()
+    paragraphs = "".join(f'<a:p><a:r><a:rPr lang="fi-FI"/><a:t>{line}</a:t></a:r></a:p>'
+                         for line in lines)
+    parts["xl/drawings/box1.xml"] = _TEXT_BOX.format(row=row, end=row + 4,
+                                                     paragraphs=paragraphs).encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+
+def _row_of(path: Path, sheet: str, key: str) -> int:
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(path)
+    return next(r[0].row - 1 for r in workbook[sheet].iter_rows() if r[2].value == key)
+
+
+def test_an_answer_typed_in_a_text_box_over_the_sheet_is_kept_as_a_note(sqlite_engine, workspace,
+                                                                        tmp_path):
+    path = questionnaire_copy(tmp_path / "in")
+    set_answer(path, "Käytäntö 1", "goal", None)
+    _draw_text_box(path, "Käytäntö 1", _row_of(path, "Käytäntö 1", "goal"),
+                   ["Tavoitteena on tuoda kulttuuri kaikille.", "Toinen kappale."])
+
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    practice = practices_by_title(sqlite_engine)["Kuntien välinen yhteistyö aluetyössä"]
+    assert "required-missing:goal" in practice["flags"]  # the box is not taken as the answer
+    assert ("note:goal:(tekstiruutu) Tavoitteena on tuoda kulttuuri kaikille.\nToinen kappale."
+            in practice["flags"])
+
+
+def test_a_questionnaire_answered_only_in_a_text_box_is_to_read_not_empty(sqlite_engine,
+                                                                          workspace, tmp_path):
+    from openpyxl import load_workbook
+
+    path = questionnaire_copy(tmp_path / "in")
+    workbook = load_workbook(path)
+    for row in workbook["Käytäntö 1"].iter_rows(min_row=4):  # every answer cell emptied
+        for cell in (row[1], *row[3:]):
+            cell.value = None
+    workbook.save(path)
+    _draw_text_box(path, "Käytäntö 1", 2, ["Käytännön nimi: Lukupiiri", "Tavoite: lukeminen"])
+
+    result = run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    row = next(r for r in result.rows() if r["sheet"] == "Käytäntö 1")
+    assert row["outcome"] == "to-read"
+    assert "(tekstiruutu) Käytännön nimi: Lukupiiri\nTavoite: lukeminen" in row["reason"]
+    from yhteistuumin_survey.ingest.store import list_to_read
+
+    with Session(sqlite_engine) as session:
+        (listed,) = list_to_read(session=session)
+    assert "Käytännön nimi: Lukupiiri Tavoite: lukeminen" in listed["text"]
+
 def test_a_second_practice_typed_over_a_copy_of_the_filled_file_is_kept_beside_the_first(
         sqlite_engine, workspace, tmp_path):
     first = questionnaire_copy(tmp_path / "in", "Hyvät käytännöt.xlsx")

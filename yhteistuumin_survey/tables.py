@@ -91,6 +91,9 @@ class Sheet:
     #: Cell comments (notes) by (row, column), both 0-based: text a person may have typed
     #: there instead of in the cell. Read from .xlsx/.xlsm only.
     comments: dict[tuple[int, int], str] = field(default_factory=dict)
+    #: Text typed into text boxes and shapes drawn over the sheet, by the (row, column) of
+    #: their top-left corner, both 0-based: calamine reads cells only. From .xlsx/.xlsm only.
+    shapes: dict[tuple[int, int], str] = field(default_factory=dict)
 
 
 @dataclass
@@ -388,9 +391,8 @@ def read_workbook(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]
             spans = ods_merged_ranges(path)
             for read in sheets:
                 read.merged = read.merged or spans.get(read.name, [])
-        if scan is not None and any(name.startswith("xl/comments")
-                                    for name in scan.archive.namelist()):
-            _read_comments(path, sheets)
+        if scan is not None:
+            _read_notes(path, scan.archive, sheets)
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001
@@ -563,6 +565,70 @@ def _read_comments(path: Path, sheets: list[Sheet]) -> None:
                 text = str(comment.text).strip() if comment is not None and comment.text else ""
                 if text:
                     sheet.comments[(cell.row - 1, cell.column - 1)] = text
+
+
+def _read_notes(path: Path, archive: zipfile.ZipFile, sheets: list[Sheet]) -> None:
+    """Read what a person may have typed beside the cells of an .xlsx: cell comments and
+    text boxes, each only when the archive holds such parts."""
+    names = archive.namelist()
+    if any(name.startswith("xl/comments") for name in names):
+        _read_comments(path, sheets)
+    if any(name.startswith("xl/drawings/") and name.endswith(".xml") for name in names):
+        _read_shapes(archive, sheets)
+
+
+_DRAWING = "{http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing}"
+_DRAWING_TEXT = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+
+
+def _read_shapes(archive: zipfile.ZipFile, sheets: list[Sheet]) -> None:
+    """Put the text of the text boxes and shapes drawn over each sheet on it (``Sheet.shapes``).
+
+    A respondent may answer in a text box laid over the answer cells ("Lisää > Tekstiruutu"):
+    the cells stay empty, and calamine reads only cells. Each drawing's anchors are read from
+    the sheet's relationships; a shape's text is its paragraphs, one per line."""
+    import posixpath
+    from xml.etree import ElementTree
+
+    from .sheetxml import _sheet_parts
+
+    names = set(archive.namelist())
+    by_name = {sheet.name: sheet for sheet in sheets}
+    try:
+        parts = _sheet_parts(archive)
+    except (KeyError, ElementTree.ParseError):
+        return
+    for member, name in parts.items():
+        sheet = by_name.get(name)
+        folder, base = posixpath.split(member)
+        rels = posixpath.join(folder, "_rels", f"{base}.rels")
+        if sheet is None or rels not in names:
+            continue
+        try:
+            for rel in ElementTree.fromstring(archive.read(rels)):
+                target = rel.get("Target", "")
+                if not rel.get("Type", "").endswith("/drawing") or not target:
+                    continue
+                drawing = target.lstrip("/") if target.startswith("/") \
+                    else posixpath.normpath(posixpath.join(folder, target))
+                if drawing in names:
+                    _shape_texts(ElementTree.fromstring(archive.read(drawing)), sheet)
+        except ElementTree.ParseError:  # a damaged drawing: the cells were read
+            continue
+
+
+def _shape_texts(root: Any, sheet: Sheet) -> None:
+    for anchor in root:
+        paragraphs = ["".join(run.text or "" for run in paragraph.iter(f"{_DRAWING_TEXT}t"))
+                      for paragraph in anchor.iter(f"{_DRAWING_TEXT}p")]
+        text = "\n".join(paragraphs).strip()
+        if not text:
+            continue
+        start = anchor.find(f"{_DRAWING}from")
+        row = start.findtext(f"{_DRAWING}row") if start is not None else None
+        col = start.findtext(f"{_DRAWING}col") if start is not None else None
+        at = (int(row) if row and row.isdigit() else 0, int(col) if col and col.isdigit() else 0)
+        sheet.shapes[at] = f"{sheet.shapes[at]}\n{text}" if at in sheet.shapes else text
 
 
 def read_table_file(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]:

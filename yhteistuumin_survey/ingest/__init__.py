@@ -634,6 +634,14 @@ class _Run:
             return Entry(record, None, status=record.status, reason=record.reason)
         if practice is None or isinstance(practice, str):
             return Entry(record, None, status="error", reason=practice or "not normalised")
+        if practice.is_empty and record.notes:
+            # Answered outside the answer cells only (a text box drawn over the sheet, cell
+            # comments): not "nothing filled in", and not a practice either; a person reads it.
+            texts = " | ".join(text for _question, text in record.notes)
+            return Entry(record, None, status="to-read",
+                         reason=f"no answer in the answer cells; text only outside them: "
+                                f"{texts}; read it (practices list --status to-read), type "
+                                f"the answers into the cells and ingest the file again")
         if practice.is_empty:
             return Entry(record, None, status="empty",
                          reason="nothing filled in; not a practice")

@@ -257,17 +257,24 @@ class _SheetReader:
                                "unsure": list(dict.fromkeys(unsure))})
 
         commented = _comments_by_row(sheet)
+        # Text boxes above the first question (or below the last row of cells) are the first
+        # question's notes.
+        early = [text for number in sorted(set(commented) - set(range(len(sheet.rows))))
+                 for text in commented[number]]
         for number, row in enumerate(sheet.rows):
             cells = [cell_text(c) for c in row]
-            if not any(cells):
+            if not any(cells) and number not in commented:
                 continue
             if any(map(_is_sheet_key, cells)):
+                early.extend(commented.get(number, ()))
                 continue  # the sheet's heading row
             label = cells[self.label_col] if self.label_col < len(cells) else ""
             keyed, method, score = self._question_of(row, label, current)
             value, beside = self._answer_and_notes(cells)
-            # A comment typed on the row ("Lisää kommentti"): a note, never the answer.
-            comments = [f"(kommentti) {text}" for text in commented.get(number, ())]
+            # A comment typed on the row ("Lisää kommentti") or a text box drawn over it: a
+            # note, never the answer.
+            comments, early = _placed(list(commented.get(number, ())), early,
+                                      above=current is None, keyed=keyed is not None)
             if keyed is None:
                 self._unkeyed_row(cells, label, value, beside, current, answers, notes)
                 if current is not None:
@@ -349,6 +356,17 @@ class _SheetReader:
             self.dropped += 1  # an answer-like row above every question (a heading alone is not)
 
 
+def _placed(comments: list[str], early: list[str], *, above: bool, keyed: bool
+            ) -> tuple[list[str], list[str]]:
+    """(The row's comments and text boxes, those still waiting for the first question): the
+    ones above the first question wait, and go with it."""
+    if above and not keyed:
+        return [], [*early, *comments]
+    if early and keyed:
+        return [*early, *comments], []
+    return comments, early
+
+
 def _is_tick_hint(text: str) -> bool:
     """Whether a cell holds only the questionnaire's hint above its tick rows (in any of its
     languages, one per line), not an answer typed over it."""
@@ -370,10 +388,13 @@ _TICK_HINTS: frozenset[str] | None = None
 
 
 def _comments_by_row(sheet: Sheet) -> dict[int, list[str]]:
-    """The sheet's cell comments by row (0-based), left to right."""
+    """The sheet's cell comments and the text of its text boxes by row (0-based), left to
+    right, each said for what it is: "(kommentti) …", "(tekstiruutu) …"."""
     rows: dict[int, list[str]] = {}
     for (row, _col), text in sorted(sheet.comments.items()):
-        rows.setdefault(row, []).append(text)
+        rows.setdefault(row, []).append(f"(kommentti) {text}")
+    for (row, _col), text in sorted(sheet.shapes.items()):
+        rows.setdefault(row, []).append(f"(tekstiruutu) {text}")
     return rows
 
 

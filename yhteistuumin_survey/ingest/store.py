@@ -954,7 +954,9 @@ def list_to_read(*, session: Session) -> list[dict[str, Any]]:
     rows = []
     for submission, received in session.exec(query):
         raw = submission.raw or {}
-        text = " ".join(str(raw.get("body") or "").split())
+        # A questionnaire answered only in text boxes or comments has no body: its reason
+        # holds that text.
+        text = " ".join(str(raw.get("body") or submission.reason or "").split())
         rows.append({"submission": submission.id, "file": received.original_name,
                      "sender": received.sender,
                      "time": received.message_time.isoformat() if received.message_time else None,
