@@ -26,7 +26,7 @@ from ..reports import Report, count_phrase, plural, to_frame
 from ..tables import sha256_file
 from .detect import SOURCES
 from .prepare import Prepared, Reader, Unfinished
-from .records import Mapping, RawRecord
+from .records import COMMENT_NOTE, TEXT_BOX_NOTE, Mapping, RawRecord
 
 # The store (and with it SQLModel) is imported where it is used: a worker process that only
 # reads and normalises (``pipeline``) imports this package without it.
@@ -634,10 +634,12 @@ class _Run:
             return Entry(record, None, status=record.status, reason=record.reason)
         if practice is None or isinstance(practice, str):
             return Entry(record, None, status="error", reason=practice or "not normalised")
-        if practice.is_empty and record.notes:
+        typed = [text for _question, text in record.notes
+                 if text.startswith((TEXT_BOX_NOTE, COMMENT_NOTE))]
+        if practice.is_empty and typed:
             # Answered outside the answer cells only (a text box drawn over the sheet, cell
             # comments): not "nothing filled in", and not a practice either; a person reads it.
-            texts = " | ".join(text for _question, text in record.notes)
+            texts = " | ".join(typed)
             return Entry(record, None, status="to-read",
                          reason=f"no answer in the answer cells; text only outside them: "
                                 f"{texts}; read it (practices list --status to-read), type "

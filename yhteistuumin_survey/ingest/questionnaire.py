@@ -26,7 +26,15 @@ from ..normalise import fold  # cached: the same labels and titles are folded ag
 from ..survey import Survey
 from ..tables import Sheet, cell_text
 from .mapping import HeadingMapper
-from .records import Mapping, ParsedFile, RawRecord, jsonable, unsure_reason
+from .records import (
+    COMMENT_NOTE,
+    TEXT_BOX_NOTE,
+    Mapping,
+    ParsedFile,
+    RawRecord,
+    jsonable,
+    unsure_reason,
+)
 
 META_SHEET = "_meta"
 #: A practice read from a sheet the municipality had hidden: a reviewer decides whether it
@@ -392,9 +400,9 @@ def _comments_by_row(sheet: Sheet) -> dict[int, list[str]]:
     right, each said for what it is: "(kommentti) …", "(tekstiruutu) …"."""
     rows: dict[int, list[str]] = {}
     for (row, _col), text in sorted(sheet.comments.items()):
-        rows.setdefault(row, []).append(f"(kommentti) {text}")
+        rows.setdefault(row, []).append(f"{COMMENT_NOTE}{text}")
     for (row, _col), text in sorted(sheet.shapes.items()):
-        rows.setdefault(row, []).append(f"(tekstiruutu) {text}")
+        rows.setdefault(row, []).append(f"{TEXT_BOX_NOTE}{text}")
     return rows
 
 
