@@ -333,3 +333,31 @@ def test_a_target_group_typed_over_the_hint_above_the_tick_rows_is_kept_as_a_not
     flags = by_title["Kuntien välinen yhteistyö aluetyössä"]["flags"]
     assert "note:target_group:Kaikki yli 65-vuotiaat ja omaishoitajat" in flags
     assert not any(f.startswith("note:target_group") for f in by_title["Koskematon vihje"]["flags"])
+
+
+# --- exports -----------------------------------------------------------------------------------
+
+_FORMS_HEADER = ("Timestamp,Email Address,Kunta tai kunnat joissa käytäntö on käytössä,"
+                 "Käytännön nimi,Kenelle käytäntö on suunnattu?,Tavoite,"
+                 "Hyvä käytäntö pähkinänkuoressa\r\n")
+
+
+def test_a_form_response_corrected_under_a_new_title_is_flagged_not_published_twice(
+        sqlite_engine, workspace, tmp_path):
+    path = tmp_path / "vastaukset.csv"
+    path.write_text(
+        _FORMS_HEADER
+        + "2026/12/02 09:00:00,f@oulu.fi,Oulu,Lukupiiri,Ikääntyneet,Lukeminen.,Piiri kirjastossa.\r\n"
+        + "2026/12/03 09:00:00,f@oulu.fi,Oulu,Lukupiiri ikäihmisille,Ikääntyneet,Lukeminen.,"
+          "Piiri kirjastossa joka kuukausi.\r\n"
+        + "2026/12/03 10:00:00,f@oulu.fi,Oulu,Tanssit kirjastolla,Ikääntyneet,Liikunta.,"
+          "Tanssit.\r\n", encoding="utf-8")
+
+    result = run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    by_title = practices_by_title(sqlite_engine)
+    earlier = by_title["Lukupiiri"]["id"]
+    assert f"possible-duplicate:{earlier}" in by_title["Lukupiiri ikäihmisille"]["flags"]
+    assert not any(f.startswith("possible-duplicate") for f in by_title["Tanssit kirjastolla"][
+        "flags"])  # another practice of the same municipality is no duplicate
+    assert [r["outcome"] for r in result.rows()] == ["new", "duplicate candidate", "new"]

@@ -52,6 +52,9 @@ DUPLICATE_CUTOFF = 90.0
 #: A questionnaire's sheet received again whose title is less like the earlier one's than this
 #: (rapidfuzz token_set_ratio) holds another practice, not a correction (``_another_practice``).
 ANOTHER_TITLE_BELOW = 50.0
+#: Two export rows of one municipality whose titles hold each other's words at least this much
+#: (rapidfuzz token_set_ratio) are flagged as possible duplicates (``PracticeIndex.retitled``).
+RETITLED_CUTOFF = 90.0
 #: During an ingest, SQLite's log is checkpointed after this many pages (about 100 MB at
 #: 4 KiB pages; SQLite's default is 1,000), and at the end of the run (``synced_at_end``).
 RUN_CHECKPOINT_PAGES = 25_000
@@ -162,6 +165,7 @@ class PracticeIndex:
         self.by_fingerprint: dict[str, Known] = {}
         self.by_title: dict[str, Known] = {}
         self.blocks: dict[str, list[str]] = {}  # first word of the title -> titles
+        self.by_reporter: dict[str, dict[str, Known]] = {}  # reporter -> title -> practice
 
     def add(self, known: Known, extra_keys: Iterable[str] = ()) -> None:
         if known.identity_key:
@@ -170,6 +174,7 @@ class PracticeIndex:
             self.by_identity[key] = known
         if known.title_key and known.reporter:
             self.by_title_code[(known.title_key, known.reporter)] = known
+            self.by_reporter.setdefault(known.reporter, {})[known.title_key] = known
         self.by_fingerprint[known.fingerprint] = known
         if known.title_key:
             if known.title_key not in self.by_title:
@@ -192,6 +197,20 @@ class PracticeIndex:
         best = process.extractOne(key, block if len(block) <= 500 else block[-500:],
                                   scorer=fuzz.ratio, score_cutoff=DUPLICATE_CUTOFF)
         return self.by_title[best[0]].id if best else None
+
+    def retitled(self, key: str, reporter: str) -> int | None:
+        """Return the id of a practice of the same reporter whose title holds this one's
+        words, or whose words this one holds ("Lukupiiri" and "Lukupiiri ikäihmisille"): a
+        response corrected under a new title, or a practice of its own; a reviewer decides."""
+        titles = self.by_reporter.get(reporter) if reporter and key else None
+        if not titles:
+            return None
+        from rapidfuzz import fuzz
+
+        for title, known in reversed(titles.items()):  # the latest first
+            if title != key and fuzz.token_set_ratio(key, title) >= RETITLED_CUTOFF:
+                return known.id
+        return None
 
     @classmethod
     def load(cls, session: Session) -> PracticeIndex:
@@ -774,6 +793,10 @@ class Store:
             dup_id: int | None = fingerprint_ids.get(fingerprint, -1)
             if dup_id == -1:
                 dup_id = self.index.similar(entry.key)
+            if dup_id is None and entry.record.row is not None:
+                # A form's rows from one municipality: the same practice under a corrected
+                # title would otherwise be published twice (sheets of a workbook are not).
+                dup_id = self.index.retitled(entry.key, reporter_key(entry.codes))
             if dup_id is not None:
                 flags.append(f"possible-duplicate:{dup_id}")
                 outcome = DUPLICATE
