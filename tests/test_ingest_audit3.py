@@ -361,3 +361,21 @@ def test_a_form_response_corrected_under_a_new_title_is_flagged_not_published_tw
     assert not any(f.startswith("possible-duplicate") for f in by_title["Tanssit kirjastolla"][
         "flags"])  # another practice of the same municipality is no duplicate
     assert [r["outcome"] for r in result.rows()] == ["new", "duplicate candidate", "new"]
+
+
+def test_other_ticked_without_naming_the_group_is_flagged_not_dropped(sqlite_engine, workspace,
+                                                                      tmp_path):
+    path = questionnaire_copy(tmp_path / "in")
+    set_answer(path, "Käytäntö 1", "target_group:other", "x")  # beside "Kunnan työntekijät" x
+    set_answer(path, "Käytäntö 2", "title", "Muu nimetty")
+    set_answer(path, "Käytäntö 2", "target_group:other", "kuorot")
+
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    by_title = practices_by_title(sqlite_engine)
+    practice = by_title["Kuntien välinen yhteistyö aluetyössä"]
+    assert practice["target_group"] == ["municipal_staff"]
+    assert ("unsure:target_group:'Muu, mikä?' is ticked but no group is named; ask the "
+            "municipality which") in practice["flags"]
+    assert "other:kuorot" in by_title["Muu nimetty"]["target_group"]
+    assert not any(f.startswith("unsure:target_group") for f in by_title["Muu nimetty"]["flags"])

@@ -315,6 +315,12 @@ class _SheetReader:
                     answers[question_id] = [("", existing)] if existing else []
                 answers[question_id].append((option, value))
                 current = question_id
+                other = self.ids[question_id].other
+                if other is not None and option in (other.id, other.label("fi")) and \
+                        _only_a_tick(value):
+                    # "Muu, mikä?" ticked, the group not named: no choice to take, and the
+                    # tick must not vanish either.
+                    unsure.append((question_id, _OTHER_UNNAMED.format(label=label.strip())))
                 continue
             current = question_id
             if question_id in self.multichoice and self.key_col is not None and keyed and \
@@ -362,6 +368,18 @@ class _SheetReader:
                 notes.append((current, " | ".join(texts)))
         elif any(c for i, c in enumerate(cells) if i > self.label_col and not self._is_key(i, c)):
             self.dropped += 1  # an answer-like row above every question (a heading alone is not)
+
+
+#: The reason of an "other" choice ticked without its text (one place, for the flag wording).
+_OTHER_UNNAMED = "{label!r} is ticked but no group is named; ask the municipality which"
+
+
+def _only_a_tick(value: str) -> bool:
+    """Whether a cell holds only a tick ("x", "X", "✓", "kyllä"), no text."""
+    from ..normalise import _TRUE_MARKS, _YES_SYMBOLS
+
+    text = value.strip()
+    return bool(text) and (fold(text) in _TRUE_MARKS or all(ch in _YES_SYMBOLS for ch in text))
 
 
 def _placed(comments: list[str], early: list[str], *, above: bool, keyed: bool
