@@ -379,3 +379,16 @@ def test_other_ticked_without_naming_the_group_is_flagged_not_dropped(sqlite_eng
             "municipality which") in practice["flags"]
     assert "other:kuorot" in by_title["Muu nimetty"]["target_group"]
     assert not any(f.startswith("unsure:target_group") for f in by_title["Muu nimetty"]["flags"])
+
+
+def test_a_drop_down_prompt_left_in_a_tick_cell_is_no_target_group(sqlite_engine, workspace,
+                                                                   tmp_path):
+    path = questionnaire_copy(tmp_path / "in")
+    set_answer(path, "Käytäntö 1", "target_group:children", "Valitse")
+    set_answer(path, "Käytäntö 1", "target_group:families", "(valitse)")
+    set_answer(path, "Käytäntö 1", "target_group:immigrants", "Välj…")
+
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    practice = practices_by_title(sqlite_engine)["Kuntien välinen yhteistyö aluetyössä"]
+    assert practice["target_group"] == ["municipal_staff"]  # not "other:Valitse"
