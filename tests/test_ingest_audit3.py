@@ -392,3 +392,25 @@ def test_a_drop_down_prompt_left_in_a_tick_cell_is_no_target_group(sqlite_engine
 
     practice = practices_by_title(sqlite_engine)["Kuntien välinen yhteistyö aluetyössä"]
     assert practice["target_group"] == ["municipal_staff"]  # not "other:Valitse"
+
+
+def test_a_reply_in_html_with_the_answers_in_a_table_is_read_as_a_practice(sqlite_engine,
+                                                                           workspace, tmp_path):
+    message = EmailMessage()
+    message["From"] = "kulttuuri@forssa.fi"
+    message["Subject"] = "VS: Kysely hyvistä käytännöistä"
+    message.set_content(
+        "<html><body><p>Hei, vastauksemme:</p><table border=1>"
+        "<tr><td><b>Käytännön nimi</b></td><td>Taulukkovastaus</td></tr>"
+        "<tr><td>Tavoite</td><td>Lisätä lukemista.</td></tr>"
+        "<tr><td>Hyvä käytäntö pähkinänkuoressa</td><td>Lukupiiri kirjastossa<br>joka kuukausi."
+        "</td></tr></table><p>Ystävällisin terveisin<br>Maija</p></body></html>", subtype="html")
+    path = tmp_path / "vastaus.eml"
+    path.write_bytes(bytes(message))
+
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    practice = practices_by_title(sqlite_engine)["Taulukkovastaus"]
+    assert practice["goal"] == "Lisätä lukemista."
+    assert practice["summary"] == "Lukupiiri kirjastossa\njoka kuukausi."
+    assert "from-email-text" in practice["flags"]

@@ -138,7 +138,7 @@ class _TextParser:
 
     def newline(self, *, blank: bool = False) -> None:
         """End the current line; ``blank`` adds an empty line after it (a paragraph's end)."""
-        line = "".join(self.current)
+        line = _row_line("".join(self.current))
         if not self.pre:
             line = re.sub(r"[ \t\r\f\v\u00a0]+", " ", line).strip()
         if line or (self.pre and self.current):
@@ -157,8 +157,8 @@ class _TextParser:
             self.quote_depth += 1
         elif tag == "pre":
             self.pre += 1
-        elif tag in ("td", "th") and self.current:
-            self.current.append(" ")  # cells of a row stay on one line: "Nimi: | X"
+        elif tag in ("td", "th"):
+            self.current.append(_CELL)  # cells of a row stay on one line (see ``newline``)
         elif tag == "img" and attrs.get("alt"):
             self.current.append(str(attrs["alt"]))
 
@@ -184,6 +184,23 @@ class _TextParser:
                 self.current.append(part)
         else:
             self.current.append(data.replace("\n", " "))
+
+
+#: Where a table cell starts on a line being collected (``_row_line`` replaces it).
+_CELL = "\x1f"
+
+
+def _row_line(line: str) -> str:
+    """A table row's line: a row of two cells whose first is a label without its colon
+    ("Käytännön nimi" | "Lukupiiri", as a reply answers in a table) reads "label: answer";
+    other cells are joined by a space."""
+    if _CELL not in line:
+        return line
+    cells = [cell.strip() for cell in line.split(_CELL)]
+    before, cells = cells[0], [cell for cell in cells[1:] if cell]
+    if len(cells) == 2 and not before and not cells[0].endswith((":", "=")):
+        return f"{cells[0]}: {cells[1]}"
+    return " ".join(part for part in (before, *cells) if part)
 
 
 def html_to_text(markup: str) -> str:
