@@ -279,6 +279,85 @@ def test_a_questionnaire_answered_only_in_a_text_box_is_to_read_not_empty(sqlite
         (listed,) = list_to_read(session=session)
     assert "Käytännön nimi: Lukupiiri Tavoite: lukeminen" in listed["text"]
 
+_MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+_CHECK_BOX_ANCHOR = (
+    '<mc:AlternateContent xmlns:mc="' + _MC + '"><mc:Choice xmlns:a14="http://schemas.microsoft.'
+    'com/office/drawing/2010/main" Requires="a14"><xdr:twoCellAnchor editAs="oneCell"><xdr:from>'
+    '<xdr:col>1</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>{row}</xdr:row><xdr:rowOff>0'
+    '</xdr:rowOff></xdr:from><xdr:to><xdr:col>2</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>'
+    '{end}</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:to><xdr:sp macro="" textlink=""><xdr:nvSpPr>'
+    '<xdr:cNvPr id="{shape}" name="Check Box {shape}" hidden="1"/><xdr:cNvSpPr/></xdr:nvSpPr>'
+    '<xdr:spPr/><xdr:txBody><a:bodyPr/><a:lstStyle/><a:p><a:r><a:t>{label}</a:t></a:r></a:p>'
+    '</xdr:txBody></xdr:sp><xdr:clientData/></xdr:twoCellAnchor></mc:Choice><mc:Fallback/>'
+    '</mc:AlternateContent>')
+
+
+def _add_check_boxes(path: Path, sheet: str, boxes: list[tuple[int, str, bool]]) -> None:
+    """Put check boxes (form controls, not linked to a cell) on a sheet as Excel writes them:
+    a shape in the drawing, a control in the sheet, its state in xl/ctrlProps."""
+    import zipfile
+
+    from yhteistuumin_survey.sheetxml import _sheet_parts
+
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+        member = next(m for m, name in _sheet_parts(archive).items() if name == sheet)
+    folder, base = member.rsplit("/", 1)
+    kind = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+    relations = [f'<Relationship Id="rIdDr" Type="{kind}drawing" Target="../drawings/boxes.xml"/>']
+    controls, anchors, types = [], [], []
+    for number, (row, label, ticked) in enumerate(boxes, start=1):
+        shape = 1024 + number
+        relations.append(f'<Relationship Id="rIdCp{number}" Type="{kind}ctrlProp" '
+                         f'Target="../ctrlProps/ctrlProp{number}.xml"/>')
+        parts[f"xl/ctrlProps/ctrlProp{number}.xml"] = (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><formControlPr xmlns="http://'
+            'schemas.microsoft.com/office/spreadsheetml/2009/9/main" objectType="CheckBox"'
+            + (' checked="Checked"' if ticked else "") + ' lockText="1" noThreeD="1"/>').encode()
+        types.append(f'<Override PartName="/xl/ctrlProps/ctrlProp{number}.xml" ContentType="'
+                     'application/vnd.ms-excel.controlproperties+xml"/>')
+        controls.append(f'<control shapeId="{shape}" r:id="rIdCp{number}" name="Check Box '
+                        f'{shape}"/>')
+        anchors.append(_CHECK_BOX_ANCHOR.format(row=row, end=row + 1, shape=shape, label=label))
+    rels = f"{folder}/_rels/{base}.rels"
+    parts[rels] = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
+                   f'openxmlformats.org/package/2006/relationships">{"".join(relations)}'
+                   '</Relationships>').encode()
+    xml = parts[member].decode()
+    if 'xmlns:r="' not in xml[:xml.index(">", xml.index("<worksheet"))]:
+        xml = xml.replace("<worksheet ", '<worksheet xmlns:r="http://schemas.openxmlformats.org/'
+                          'officeDocument/2006/relationships" ', 1)
+    parts[member] = xml.replace("</worksheet>", (
+        '<drawing r:id="rIdDr"/><mc:AlternateContent xmlns:mc="' + _MC + '"><mc:Choice '
+        'Requires="x14"><controls>' + "".join(controls) + "</controls></mc:Choice>"
+        "</mc:AlternateContent></worksheet>")).encode()
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].decode().replace(
+        "</Types>", '<Override PartName="/xl/drawings/boxes.xml" ContentType="application/vnd.'
+        'openxmlformats-officedocument.drawing+xml"/>' + "".join(types) + "</Types>").encode()
+    parts["xl/drawings/boxes.xml"] = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><xdr:wsDr xmlns:xdr="http://'
+        'schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing" xmlns:a="http://schemas.'
+        'openxmlformats.org/drawingml/2006/main">' + "".join(anchors) + "</xdr:wsDr>").encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+
+def test_a_ticked_check_box_over_a_target_group_row_is_kept_as_a_note(sqlite_engine, workspace,
+                                                                      tmp_path):
+    path = questionnaire_copy(tmp_path / "in")
+    set_answer(path, "Käytäntö 1", "target_group:municipal_staff", None)
+    _add_check_boxes(path, "Käytäntö 1", [
+        (_row_of(path, "Käytäntö 1", "target_group:children"), "Lapset", True),
+        (_row_of(path, "Käytäntö 1", "target_group:young_people"), "Nuoret", False)])
+
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    practice = practices_by_title(sqlite_engine)["Kuntien välinen yhteistyö aluetyössä"]
+    assert practice["target_group"] == []  # a box's place is no sure tick: the reviewer decides
+    assert "note:target_group:(tekstiruutu) [x] Lapset" in practice["flags"]
+    assert not any("Nuoret" in flag for flag in practice["flags"])  # not ticked: nothing
+
 def test_a_second_practice_typed_over_a_copy_of_the_filled_file_is_kept_beside_the_first(
         sqlite_engine, workspace, tmp_path):
     first = questionnaire_copy(tmp_path / "in", "Hyvät käytännöt.xlsx")

@@ -574,19 +574,23 @@ def _read_notes(path: Path, archive: zipfile.ZipFile, sheets: list[Sheet]) -> No
     if any(name.startswith("xl/comments") for name in names):
         _read_comments(path, sheets)
     if any(name.startswith("xl/drawings/") and name.endswith(".xml") for name in names):
-        _read_shapes(archive, sheets)
+        _read_shapes(archive, sheets, controls=any(name.startswith("xl/ctrlProps/")
+                                                   for name in names))
 
 
 _DRAWING = "{http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing}"
 _DRAWING_TEXT = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
 
 
-def _read_shapes(archive: zipfile.ZipFile, sheets: list[Sheet]) -> None:
+def _read_shapes(archive: zipfile.ZipFile, sheets: list[Sheet], *, controls: bool = False
+                 ) -> None:
     """Put the text of the text boxes and shapes drawn over each sheet on it (``Sheet.shapes``).
 
     A respondent may answer in a text box laid over the answer cells ("Lisää > Tekstiruutu"):
     the cells stay empty, and calamine reads only cells. Each drawing's anchors are read from
-    the sheet's relationships; a shape's text is its paragraphs, one per line."""
+    the sheet's relationships; a shape's text is its paragraphs, one per line. A check box
+    (a form control, with ``controls``) is a shape too: a ticked one is said as
+    "[x] its label", an unticked one not at all (its state is in ``xl/ctrlProps``)."""
     import posixpath
     from xml.etree import ElementTree
 
@@ -605,26 +609,58 @@ def _read_shapes(archive: zipfile.ZipFile, sheets: list[Sheet]) -> None:
         if sheet is None or rels not in names:
             continue
         try:
-            for rel in ElementTree.fromstring(archive.read(rels)):
-                target = rel.get("Target", "")
-                if not rel.get("Type", "").endswith("/drawing") or not target:
-                    continue
-                drawing = target.lstrip("/") if target.startswith("/") \
-                    else posixpath.normpath(posixpath.join(folder, target))
-                if drawing in names:
-                    _shape_texts(ElementTree.fromstring(archive.read(drawing)), sheet)
-        except ElementTree.ParseError:  # a damaged drawing: the cells were read
+            targets = {rel.get("Id", ""): (rel.get("Type", ""), _part(folder, rel.get("Target")))
+                       for rel in ElementTree.fromstring(archive.read(rels))}
+            ticks = _check_boxes(archive, member, targets) if controls else {}
+            for kind, drawing in targets.values():
+                if kind.endswith("/drawing") and drawing in names:
+                    _shape_texts(ElementTree.fromstring(archive.read(drawing)), sheet, ticks)
+        except (ElementTree.ParseError, KeyError):  # a damaged drawing: the cells were read
             continue
 
 
-def _shape_texts(root: Any, sheet: Sheet) -> None:
+def _part(folder: str, target: str | None) -> str:
+    """The zip member a relationship's target names, relative to the folder of its source."""
+    import posixpath
+
+    target = target or ""
+    return target.lstrip("/") if target.startswith("/") \
+        else posixpath.normpath(posixpath.join(folder, target))
+
+
+_CONTROL_PROPS = "{http://schemas.microsoft.com/office/spreadsheetml/2009/9/main}formControlPr"
+
+
+def _check_boxes(archive: zipfile.ZipFile, member: str,
+                 targets: dict[str, tuple[str, str]]) -> dict[str, bool]:
+    """The sheet's check boxes by shape id: ticked (True) or not (False)."""
+    from xml.etree import ElementTree
+
+    relation = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    boxes: dict[str, bool] = {}
+    for control in ElementTree.fromstring(archive.read(member)).iter():
+        if not control.tag.endswith("}control") or control.get(relation) not in targets:
+            continue
+        props = ElementTree.fromstring(archive.read(targets[control.get(relation, "")][1]))
+        if props.tag == _CONTROL_PROPS and props.get("objectType") == "CheckBox":
+            boxes[control.get("shapeId", "")] = props.get("checked") == "Checked"
+    return boxes
+
+
+def _shape_texts(root: Any, sheet: Sheet, ticks: dict[str, bool]) -> None:
     for anchor in root:
+        shape = anchor.find(f".//{_DRAWING}cNvPr")
+        box = ticks.get(shape.get("id", "")) if shape is not None else None
+        if box is False:
+            continue  # an unticked check box: nothing chosen
         paragraphs = ["".join(run.text or "" for run in paragraph.iter(f"{_DRAWING_TEXT}t"))
                       for paragraph in anchor.iter(f"{_DRAWING_TEXT}p")]
         text = "\n".join(paragraphs).strip()
+        if box:
+            text = f"[x] {text}"
         if not text:
             continue
-        start = anchor.find(f"{_DRAWING}from")
+        start = anchor.find(f".//{_DRAWING}from")  # also inside mc:AlternateContent
         row = start.findtext(f"{_DRAWING}row") if start is not None else None
         col = start.findtext(f"{_DRAWING}col") if start is not None else None
         at = (int(row) if row and row.isdigit() else 0, int(col) if col and col.isdigit() else 0)
