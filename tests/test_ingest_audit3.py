@@ -493,3 +493,26 @@ def test_a_reply_in_html_with_the_answers_in_a_table_is_read_as_a_practice(sqlit
     assert practice["goal"] == "Lisätä lukemista."
     assert practice["summary"] == "Lukupiiri kirjastossa\njoka kuukausi."
     assert "from-email-text" in practice["flags"]
+
+
+def test_an_export_downloaded_again_does_not_undo_a_correction_or_add_versions(engine, workspace,
+                                                                              tmp_path):
+    first = "2026/12/02 09:00:00,e@turku.fi,Turku,Taidetta terveysasemille,Kaikki asukkaat," \
+            "Eka tavoite.,Teoksia odotustiloissa.\r\n"
+    corrected = "2026/12/03 09:00:00,e@turku.fi,Turku,Taidetta terveysasemille,Kaikki asukkaat," \
+                "Korjattu tavoite.,Teoksia odotustiloissa.\r\n"
+    newer = "2026/12/04 09:00:00,f@oulu.fi,Oulu,Tanssit kirjastolla,Ikääntyneet,Liikunta.," \
+            "Tanssit.\r\n"
+    week1, week2 = tmp_path / "viikko1.csv", tmp_path / "viikko2.csv"
+    week1.write_text(_FORMS_HEADER + first + corrected, encoding="utf-8")
+    week2.write_text(_FORMS_HEADER + first + corrected + newer, encoding="utf-8")
+
+    run_ingest([week1], engine=engine, workspace=workspace)
+    result = run_ingest([week2], engine=engine, workspace=workspace)
+
+    practice = practices_by_title(engine)["Taidetta terveysasemille"]
+    assert practice["version"] == 2 and practice["goal"] == "Korjattu tavoite."
+    rows = result.rows()
+    assert [r["outcome"] for r in rows] == ["already ingested", "already ingested", "new"]
+    assert rows[0]["reason"] == (f"same content as practice {practice['id']} version 1 "
+                                 "(received before; version 2 is newer)")

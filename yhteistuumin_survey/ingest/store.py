@@ -377,10 +377,12 @@ def _other_results(plans: list[_Plan]) -> list[tuple[int, RowResult]]:
         if outcome in (NEW, NEW_VERSION, DUPLICATE) and entry.practice is not None:
             continue
         if outcome == UNCHANGED and existing is not None:
+            version = _dup or existing.current_version  # an earlier version, received again
             results.append((id(entry), RowResult(
                 entry.record.locator, entry.record.sheet, entry.record.row, UNCHANGED,
-                existing.id, existing.current_version,
-                f"same content as practice {existing.id} version {existing.current_version}")))
+                existing.id, version, f"same content as practice {existing.id} version {version}"
+                + (f" (received before; version {existing.current_version} is newer)"
+                   if version != existing.current_version else ""))))
         else:
             results.append((id(entry), RowResult(
                 entry.record.locator, entry.record.sheet, entry.record.row, outcome, None,
@@ -743,6 +745,12 @@ class Store:
             if existing is not None and existing.fingerprint == fingerprint:
                 plans.append((entry, UNCHANGED, existing, fingerprint, None))
                 continue
+            earlier = self._received_before(entry, existing)
+            if existing is not None and earlier is not None:
+                # An export downloaded again holds the rows a later row corrected: the same
+                # response again is no newer version (it would undo the correction).
+                plans.append((entry, UNCHANGED, existing, fingerprint, earlier))
+                continue
             if existing is None and fingerprint in seen_in_file:  # an earlier row of the file
                 plans.append((entry, DUPLICATE, None, fingerprint, seen_in_file[fingerprint]))
                 continue
@@ -850,6 +858,22 @@ class Store:
             results.append((id(entry), RowResult(entry.record.locator, entry.record.sheet,
                                                  entry.record.row, NEW_VERSION, existing.id,
                                                  version, reason)))
+
+    def _received_before(self, entry: Entry, existing: Known | None) -> int | None:
+        """The version of ``existing`` an export row was stored as before, the very same row
+        (its raw cells, with their time stamp), or None. Asked only of rows that would make
+        a new version."""
+        if existing is None or entry.record.row is None:
+            return None
+        from sqlalchemy import String, cast
+        from sqlmodel import col, select
+
+        return self.session.exec(
+            select(PracticeVersion.version)
+            .join(Submission, col(Submission.id) == col(PracticeVersion.submission_id))
+            .where(col(PracticeVersion.practice_id) == existing.id,
+                   cast(Submission.raw, String) == entry.record.raw_text())
+            .order_by(col(PracticeVersion.version).desc()).limit(1)).first()
 
     def _match(self, entry: Entry, file_id: int) -> Known | None:
         record = entry.record
