@@ -516,3 +516,17 @@ def test_an_export_downloaded_again_does_not_undo_a_correction_or_add_versions(e
     assert [r["outcome"] for r in rows] == ["already ingested", "already ingested", "new"]
     assert rows[0]["reason"] == (f"same content as practice {practice['id']} version 1 "
                                  "(received before; version 2 is newer)")
+
+
+def test_a_municipality_answer_naming_no_municipality_is_said_in_the_flag(sqlite_engine,
+                                                                          workspace, tmp_path):
+    path = questionnaire_copy(tmp_path / "in")
+    set_answer(path, "Käytäntö 1", "municipalities", "Koko Kainuu")
+
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    practice = practices_by_title(sqlite_engine)["Kuntien välinen yhteistyö aluetyössä"]
+    assert "municipality-unresolved" in practice["flags"]
+    assert ("unsure:municipalities:'Koko Kainuu' names no municipality (a region, a district, "
+            "a typo?); only Espoo taken (from the questionnaire or the sender); check which "
+            "municipalities it means") in practice["flags"]

@@ -318,7 +318,16 @@ class _Run:
             if resolution.status == "ambiguous":
                 flags.append("municipality-ambiguous")
             elif resolution.status == "unresolved":
-                flags.append("municipality-unresolved")
+                # The flag alone does not say what was typed ("Koko Kainuu", "Åland"), and a
+                # practice shows the municipalities found, not the text: say it.
+                names = self._resolver.names if self._resolver is not None else {}
+                taken = (f"only {', '.join(names.get(code, code) for code, _ in codes)} "
+                         "taken (from the questionnaire or the sender)" if codes else
+                         "no municipality taken")
+                flags.extend(["municipality-unresolved",
+                              f"unsure:municipalities:{municipality_text!r} names no "
+                              f"municipality (a region, a district, a typo?); {taken}; "
+                              f"check which municipalities it means"])
             elif "fuzzy" in resolution.method.split("+"):
                 # A close spelling, not the name: the reviewers confirm it.
                 flags.append(f"unsure:municipalities:{municipality_text!r} read as "
