@@ -808,10 +808,14 @@ class _Run:
         self.store.finish_file(received, fmt="tnef", status="ingested")
         files = [item for item in tnef.attachments if item.data]
         if not files:
-            raise InputError(f"{display}: Outlook's wrapper of a message's attachments "
-                             "(winmail.dat) holds no file (only the message in Rich Text "
-                             "format); ask the sender to send the questionnaire again from a "
-                             "message in HTML or plain-text format")
+            # Outlook sends the text of a Rich Text message in winmail.dat as well as in the
+            # message's plain-text part, which is read with the message: nothing is missing
+            # unless no questionnaire came at all (then the message says so).
+            self.add(display, "note", f"{display}: Outlook's wrapper of a message's "
+                     "attachments (winmail.dat) holds no file, only the message's own text in "
+                     "Rich Text format; if a questionnaire was meant to come, ask the sender to "
+                     "send it again from a message in HTML or plain-text format", format="tnef")
+            return
         with tempfile.TemporaryDirectory(prefix="yhteistuumin-tnef-") as tmp:
             for number, item in enumerate(files, start=1):
                 name = safe_name(_tnef_name(item), f"file-{number}")
