@@ -19,7 +19,7 @@ from ingest_support import (
     run_ingest,
     set_answer,
 )
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from yhteistuumin_survey.flags import parse as parse_flag
 
@@ -456,28 +456,3 @@ def test_a_questionnaire_of_another_round_or_with_a_token_never_sent_is_flagged(
     assert any(parse_flag(f).code == "token-unknown"
                and parse_flag(f).args["token"] == "EiLahetettyTunniste"
                for f in by_title["Kopioitu käytäntö"]["flags"])
-
-
-def test_outlooks_winmail_dat_is_named_for_what_it_is(sqlite_engine, workspace, tmp_path):
-    # A TNEF stream as Outlook attaches it: its signature, then attributes (not decoded here).
-    message = EmailMessage()
-    message["From"] = "kulttuuri@vantaa.fi"
-    message["To"] = "kysely@yhteistuumin.example.fi"
-    message["Subject"] = "Vastaus"
-    message.set_content("Liitteenä vastauksemme.")
-    message.add_attachment(b"\x78\x9f\x3e\x22\x01\x00" + bytes(200), maintype="application",
-                           subtype="ms-tnef", filename="winmail.dat")
-    path = tmp_path / "vastaus.eml"
-    path.write_bytes(bytes(message))
-
-    result = run_ingest([path], engine=sqlite_engine, workspace=workspace)
-
-    row = next(r for r in result.rows() if r["file"].endswith("winmail.dat"))
-    assert row["outcome"] == "error"
-    assert "Outlook's wrapper" in row["reason"] and "HTML or plain-text" in row["reason"]
-    from yhteistuumin_survey.db.models import ReceivedFile
-
-    with Session(sqlite_engine) as session:  # kept for a reviewer, as received
-        kept = session.exec(select(ReceivedFile).where(
-            ReceivedFile.original_name == "winmail.dat")).one()
-    assert (workspace.root / kept.stored_path).read_bytes().startswith(b"\x78\x9f\x3e\x22")

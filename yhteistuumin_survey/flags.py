@@ -68,6 +68,34 @@ UNSURE_TEXTS: dict[str, Text] = {
         "neighbours?); only {names} taken; check whether more belong.",
         {"text": "Kuopio ja Pohjois-Savon kunnat", "rest": ["Pohjois-Savon kunnat"],
          "names": ["Kuopio"]}),
+    "municipality-former": Text(
+        "{label}: {text_q} on entinen kunta, joka on sittemmin yhdistetty toiseen kuntaan; "
+        "vastaus luettiin kunnaksi {names}. Tarkista, että kunta on oikea.",
+        "{label}: {text_q} är en före detta kommun som sedan har gått samman med en annan; "
+        "svaret lästes som {names}. Kontrollera att kommunen är rätt.",
+        "{label}: {text_q} names a former municipality, merged into another since: read as "
+        "{names}; check it.",
+        {"text": "Jalasjärvi", "names": ["Kurikka"]}),
+    "municipality-not-named": Text(
+        "{label}: vastaus {text_q} ei nimeä kuntaa (maakunta, kaupunginosa, kirjoitusvirhe?). "
+        "Käytäntöön liitettiin vain kyselystä tai lähettäjästä päätelty kunta {names}; "
+        "tarkista, mitä kuntia vastaus tarkoittaa.",
+        "{label}: svaret {text_q} nämner ingen kommun (ett landskap, en stadsdel, ett "
+        "skrivfel?). Bara kommunen {names}, som framgick av enkäten eller avsändaren, togs "
+        "med; kontrollera vilka kommuner svaret avser.",
+        "{label}: {text_q} names no municipality (a region, a district, a typo?); only "
+        "{names} taken (from the questionnaire or the sender); check which municipalities "
+        "it means.",
+        {"text": "Koko Kainuu", "names": ["Kajaani"]}),
+    "municipality-not-named-none": Text(
+        "{label}: vastaus {text_q} ei nimeä kuntaa (maakunta, kaupunginosa, kirjoitusvirhe?), "
+        "eikä kuntaa voitu päätellä muualtakaan. Tarkista, mitä kuntia vastaus tarkoittaa.",
+        "{label}: svaret {text_q} nämner ingen kommun (ett landskap, en stadsdel, ett "
+        "skrivfel?), och ingen kommun framgick av något annat. Kontrollera vilka kommuner "
+        "svaret avser.",
+        "{label}: {text_q} names no municipality (a region, a district, a typo?); no "
+        "municipality taken; check which municipalities it means.",
+        {"text": "Koko Kainuu"}),
     "token-unknown": Text(
         "{label}: vastaustunnistetta {token_q} ei ole lähetetty tästä työtilasta (toisen "
         "kierroksen kysely tai toisen kunnan kopio?). Tarkista, kuka vastasi ja milloin.",
@@ -201,6 +229,25 @@ UNSURE_TEXTS: dict[str, Text] = {
         "{label}: consent answer {answer_q} is neither a yes nor a no; not published until a "
         "reviewer confirms it.",
         {"answer": "kysyn esimieheltä"}),
+    "another-practice-over-copy": Text(
+        "{label}: kunnan kyselyn välilehti {sheet_q} on saapunut aiemmin toisen käytännön "
+        "kanssa (#{id}). Onko tämä toinen käytäntö, joka on kirjoitettu tiedoston kopion "
+        "päälle, vai korjaus käytäntöön #{id}? Molemmat säilytettiin; jos kyse on korjauksesta, "
+        "hylkää #{id}.",
+        "{label}: fliken {sheet_q} i kommunens enkät har kommit tidigare med ett annat "
+        "exempel (#{id}). Är det här ett nytt exempel som skrivits över en kopia av filen, "
+        "eller en korrigering av #{id}? Båda sparades; om det är en korrigering, avslå #{id}.",
+        "{label}: sheet {sheet_q} of this municipality's questionnaire came before with "
+        "another practice (#{id}): a second practice typed over a copy of the file, or a "
+        "correction of #{id}? Both are kept; if a correction, reject #{id}.",
+        {"sheet": "Käytäntö 1", "id": 12}),
+    "other-unnamed": Text(
+        "{label}: kohta {option_q} on rastitettu, mutta ryhmää ei ole nimetty. Kysy kunnalta, "
+        "mitä ryhmää tarkoitetaan.",
+        "{label}: {option_q} är ikryssat, men ingen grupp anges. Fråga kommunen vilken grupp "
+        "som avses.",
+        "{label}: {option_q} is ticked but no group is named; ask the municipality which.",
+        {"option": "Muu, mikä?"}),
     "heading-close-spelling": Text(
         "{label}: vastaus luettiin otsikon {heading_q} alta, koska otsikko muistuttaa tämän "
         "kysymyksen otsikkoa. Tarkista, että vastaus on oikeassa kentässä.",

@@ -682,6 +682,9 @@ _TRUE_MARKS = frozenset({"y", "yes", "x", "kylla", "k", "ja", "j", "1", "true", 
                          "checked", "on", "sant", "tosi"})
 _FALSE_MARKS = frozenset({"n", "no", "ei", "nej", "0", "false", "epatosi", "falskt", "off", "not selected",
                           "ei valittu"})
+#: A drop-down list's prompt left in a tick cell ("Valitse", "(valitse)", "Välj…"): nothing chosen.
+_UNCHOSEN = frozenset({"valitse", "valitse vaihtoehto", "valitse kohde", "valj",
+                       "valj ett alternativ", "select", "choose", "select an option"})
 _BRACKETED = re.compile(r"\[([^\]]*)\]\s*$")
 
 
@@ -756,7 +759,7 @@ def _pair_groups(heading: Any, value: Any, index: _ChoiceIndex) -> list[str]:
             if choice:
                 return [choice]
         return [f"other:{candidates[0]}"] if candidates else []
-    if folded in _FALSE_MARKS:
+    if folded in _FALSE_MARKS or folded in _UNCHOSEN:
         return []
     if is_other_column:
         if folded in _TRUE_MARKS:

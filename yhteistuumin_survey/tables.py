@@ -91,6 +91,9 @@ class Sheet:
     #: Cell comments (notes) by (row, column), both 0-based: text a person may have typed
     #: there instead of in the cell. Read from .xlsx/.xlsm only.
     comments: dict[tuple[int, int], str] = field(default_factory=dict)
+    #: Text typed into text boxes and shapes drawn over the sheet, by the (row, column) of
+    #: their top-left corner, both 0-based: calamine reads cells only. From .xlsx/.xlsm only.
+    shapes: dict[tuple[int, int], str] = field(default_factory=dict)
 
 
 @dataclass
@@ -388,9 +391,8 @@ def read_workbook(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]
             spans = ods_merged_ranges(path)
             for read in sheets:
                 read.merged = read.merged or spans.get(read.name, [])
-        if scan is not None and any(name.startswith("xl/comments")
-                                    for name in scan.archive.namelist()):
-            _read_comments(path, sheets)
+        if scan is not None:
+            _read_notes(path, scan.archive, sheets)
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001
@@ -563,6 +565,106 @@ def _read_comments(path: Path, sheets: list[Sheet]) -> None:
                 text = str(comment.text).strip() if comment is not None and comment.text else ""
                 if text:
                     sheet.comments[(cell.row - 1, cell.column - 1)] = text
+
+
+def _read_notes(path: Path, archive: zipfile.ZipFile, sheets: list[Sheet]) -> None:
+    """Read what a person may have typed beside the cells of an .xlsx: cell comments and
+    text boxes, each only when the archive holds such parts."""
+    names = archive.namelist()
+    if any(name.startswith("xl/comments") for name in names):
+        _read_comments(path, sheets)
+    if any(name.startswith("xl/drawings/") and name.endswith(".xml") for name in names):
+        _read_shapes(archive, sheets, controls=any(name.startswith("xl/ctrlProps/")
+                                                   for name in names))
+
+
+_DRAWING = "{http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing}"
+_DRAWING_TEXT = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+
+
+def _read_shapes(archive: zipfile.ZipFile, sheets: list[Sheet], *, controls: bool = False
+                 ) -> None:
+    """Put the text of the text boxes and shapes drawn over each sheet on it (``Sheet.shapes``).
+
+    A respondent may answer in a text box laid over the answer cells ("Lisää > Tekstiruutu"):
+    the cells stay empty, and calamine reads only cells. Each drawing's anchors are read from
+    the sheet's relationships; a shape's text is its paragraphs, one per line. A check box
+    (a form control, with ``controls``) is a shape too: a ticked one is said as
+    "[x] its label", an unticked one not at all (its state is in ``xl/ctrlProps``)."""
+    import posixpath
+    from xml.etree import ElementTree
+
+    from .sheetxml import _sheet_parts
+
+    names = set(archive.namelist())
+    by_name = {sheet.name: sheet for sheet in sheets}
+    try:
+        parts = _sheet_parts(archive)
+    except (KeyError, ElementTree.ParseError):
+        return
+    for member, name in parts.items():
+        sheet = by_name.get(name)
+        folder, base = posixpath.split(member)
+        rels = posixpath.join(folder, "_rels", f"{base}.rels")
+        if sheet is None or rels not in names:
+            continue
+        try:
+            targets = {rel.get("Id", ""): (rel.get("Type", ""), _part(folder, rel.get("Target")))
+                       for rel in ElementTree.fromstring(archive.read(rels))}
+            ticks = _check_boxes(archive, member, targets) if controls else {}
+            for kind, drawing in targets.values():
+                if kind.endswith("/drawing") and drawing in names:
+                    _shape_texts(ElementTree.fromstring(archive.read(drawing)), sheet, ticks)
+        except (ElementTree.ParseError, KeyError):  # a damaged drawing: the cells were read
+            continue
+
+
+def _part(folder: str, target: str | None) -> str:
+    """The zip member a relationship's target names, relative to the folder of its source."""
+    import posixpath
+
+    target = target or ""
+    return target.lstrip("/") if target.startswith("/") \
+        else posixpath.normpath(posixpath.join(folder, target))
+
+
+_CONTROL_PROPS = "{http://schemas.microsoft.com/office/spreadsheetml/2009/9/main}formControlPr"
+
+
+def _check_boxes(archive: zipfile.ZipFile, member: str,
+                 targets: dict[str, tuple[str, str]]) -> dict[str, bool]:
+    """The sheet's check boxes by shape id: ticked (True) or not (False)."""
+    from xml.etree import ElementTree
+
+    relation = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    boxes: dict[str, bool] = {}
+    for control in ElementTree.fromstring(archive.read(member)).iter():
+        if not control.tag.endswith("}control") or control.get(relation) not in targets:
+            continue
+        props = ElementTree.fromstring(archive.read(targets[control.get(relation, "")][1]))
+        if props.tag == _CONTROL_PROPS and props.get("objectType") == "CheckBox":
+            boxes[control.get("shapeId", "")] = props.get("checked") == "Checked"
+    return boxes
+
+
+def _shape_texts(root: Any, sheet: Sheet, ticks: dict[str, bool]) -> None:
+    for anchor in root:
+        shape = anchor.find(f".//{_DRAWING}cNvPr")
+        box = ticks.get(shape.get("id", "")) if shape is not None else None
+        if box is False:
+            continue  # an unticked check box: nothing chosen
+        paragraphs = ["".join(run.text or "" for run in paragraph.iter(f"{_DRAWING_TEXT}t"))
+                      for paragraph in anchor.iter(f"{_DRAWING_TEXT}p")]
+        text = "\n".join(paragraphs).strip()
+        if box:
+            text = f"[x] {text}"
+        if not text:
+            continue
+        start = anchor.find(f".//{_DRAWING}from")  # also inside mc:AlternateContent
+        row = start.findtext(f"{_DRAWING}row") if start is not None else None
+        col = start.findtext(f"{_DRAWING}col") if start is not None else None
+        at = (int(row) if row and row.isdigit() else 0, int(col) if col and col.isdigit() else 0)
+        sheet.shapes[at] = f"{sheet.shapes[at]}\n{text}" if at in sheet.shapes else text
 
 
 def read_table_file(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]:

@@ -27,7 +27,7 @@ from ..reports import Report, count_phrase, plural, to_frame
 from ..tables import sha256_file
 from .detect import SOURCES
 from .prepare import Prepared, Reader, Unfinished
-from .records import Mapping, RawRecord
+from .records import COMMENT_NOTE, TEXT_BOX_NOTE, Mapping, RawRecord
 
 # The store (and with it SQLModel) is imported where it is used: a worker process that only
 # reads and normalises (``pipeline``) imports this package without it.
@@ -319,10 +319,21 @@ class _Run:
             if resolution.status == "ambiguous":
                 flags.append("municipality-ambiguous")
             elif resolution.status == "unresolved":
-                flags.append("municipality-unresolved")
+                # The flag alone does not say what was typed ("Koko Kainuu", "Åland"), and a
+                # practice shows the municipalities found, not the text: say it.
+                names = self._resolver.names if self._resolver is not None else {}
+                taken = [names.get(code, code) for code, _ in codes]
+                flags.extend(["municipality-unresolved", unsure(
+                    "municipalities", "municipality-not-named", text=municipality_text,
+                    names=taken) if taken else unsure(
+                    "municipalities", "municipality-not-named-none", text=municipality_text)])
             elif "fuzzy" in resolution.method.split("+"):
                 # A close spelling, not the name: the reviewers confirm it.
                 flags.append(unsure("municipalities", "municipality-close-spelling",
+                                    text=municipality_text, names=list(resolution.names)))
+            elif any(part.startswith("former") for part in resolution.method.split("+")):
+                # "Jalasjärvi" (in Kurikka since 2016): the successor, said, never silently.
+                flags.append(unsure("municipalities", "municipality-former",
                                     text=municipality_text, names=list(resolution.names)))
             if resolution.status == "resolved" and resolution.unmatched:
                 # "Kuopio ja Pohjois-Savon kunnat", "Helsinki ja koko Uusimaa", "Tampere,
@@ -496,11 +507,8 @@ class _Run:
                 self._ingest_zip(path, display=display, received=received, sender=sender,
                                  message_time=message_time)
             elif _is_tnef(path):
-                raise InputError(f"{display}: Outlook's wrapper of a message's attachments "
-                                 "(winmail.dat, from a message sent in Rich Text format): the "
-                                 "questionnaire is likely inside, and is not read; kept under "
-                                 "outputs/received. Ask the sender to send it again from a "
-                                 "message in HTML or plain-text format")
+                self._ingest_tnef(path, display=display, received=received, sender=sender,
+                                  message_time=message_time)
             elif suffix not in TABLE_SUFFIXES:
                 raise InputError(f"{display}: a {suffix or 'suffix-less'} file is not read "
                                  "automatically (send the questionnaire, a form export, a CSV or "
@@ -629,6 +637,16 @@ class _Run:
             return Entry(record, None, status=record.status, reason=record.reason)
         if practice is None or isinstance(practice, str):
             return Entry(record, None, status="error", reason=practice or "not normalised")
+        typed = [text for _question, text in record.notes
+                 if text.startswith((TEXT_BOX_NOTE, COMMENT_NOTE))]
+        if practice.is_empty and typed:
+            # Answered outside the answer cells only (a text box drawn over the sheet, cell
+            # comments): not "nothing filled in", and not a practice either; a person reads it.
+            texts = " | ".join(typed)
+            return Entry(record, None, status="to-read",
+                         reason=f"no answer in the answer cells; text only outside them: "
+                                f"{texts}; read it (practices list --status to-read), type "
+                                f"the answers into the cells and ingest the file again")
         if practice.is_empty:
             return Entry(record, None, status="empty",
                          reason="nothing filled in; not a practice")
@@ -769,6 +787,60 @@ class _Run:
                     self.ingest_file(target, display=member_display, sender=sender,
                                      message_time=message_time, parent_id=received.id,
                                      name=name)
+
+
+    def _ingest_tnef(self, path: Path, *, display: str, received: ReceivedFile,
+                     sender: str | None, message_time: dt.datetime | None) -> None:
+        """Ingest the files inside Outlook's winmail.dat (TNEF, a message sent in Rich Text
+        format wraps its attachments in it), each like an attachment of the message."""
+        from tnefparse import TNEF
+
+        from .emails import safe_name
+        from .store import storage_name
+
+        try:
+            tnef = TNEF(path.read_bytes(), do_checksum=False)
+        except Exception as exc:  # noqa: BLE001 - the decoder raises many kinds on broken input
+            raise InputError(f"{display}: Outlook's wrapper of a message's attachments "
+                             f"(winmail.dat) is damaged ({type(exc).__name__}); kept under "
+                             "outputs/received. Ask the sender to send the questionnaire again "
+                             "from a message in HTML or plain-text format") from None
+        self.store.finish_file(received, fmt="tnef", status="ingested")
+        files = [item for item in tnef.attachments if item.data]
+        if not files:
+            # Outlook sends the text of a Rich Text message in winmail.dat as well as in the
+            # message's plain-text part, which is read with the message: nothing is missing
+            # unless no questionnaire came at all (then the message says so).
+            self.add(display, "note", f"{display}: Outlook's wrapper of a message's "
+                     "attachments (winmail.dat) holds no file, only the message's own text in "
+                     "Rich Text format; if a questionnaire was meant to come, ask the sender to "
+                     "send it again from a message in HTML or plain-text format", format="tnef")
+            return
+        with tempfile.TemporaryDirectory(prefix="yhteistuumin-tnef-") as tmp:
+            for number, item in enumerate(files, start=1):
+                name = safe_name(_tnef_name(item), f"file-{number}")
+                folder = Path(tmp) / str(number)
+                folder.mkdir()
+                target = folder / storage_name(name, f"file-{number}")
+                target.write_bytes(bytes(item.data))
+                self.ingest_file(target, display=f"{display} » {name}", sender=sender,
+                                 message_time=message_time, parent_id=received.id, name=name)
+
+
+def _tnef_name(item: Any) -> str:
+    """A file's name in a TNEF stream: its long (Unicode) name, else its short title, which
+    Outlook writes in the sender's Windows code page ("Hyvät käytännöt.xlsx" in cp1252),
+    which tnefparse 1.4 decodes as UTF-8 and fails on."""
+    try:
+        name: Any = item.long_filename()
+    except UnicodeDecodeError:
+        name = getattr(item, "_name", b"")  # the title's bytes as written
+    if isinstance(name, bytes):
+        try:
+            name = name.decode("utf-8")
+        except UnicodeDecodeError:
+            name = name.decode("cp1252", "replace")
+    return str(name).strip("\x00").strip()
 
 
 #: Flags that say a value was not sure (the report names them beside the row).

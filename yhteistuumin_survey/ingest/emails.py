@@ -138,7 +138,7 @@ class _TextParser:
 
     def newline(self, *, blank: bool = False) -> None:
         """End the current line; ``blank`` adds an empty line after it (a paragraph's end)."""
-        line = "".join(self.current)
+        line = _row_line("".join(self.current))
         if not self.pre:
             line = re.sub(r"[ \t\r\f\v\u00a0]+", " ", line).strip()
         if line or (self.pre and self.current):
@@ -157,8 +157,8 @@ class _TextParser:
             self.quote_depth += 1
         elif tag == "pre":
             self.pre += 1
-        elif tag in ("td", "th") and self.current:
-            self.current.append(" ")  # cells of a row stay on one line: "Nimi: | X"
+        elif tag in ("td", "th"):
+            self.current.append(_CELL)  # cells of a row stay on one line (see ``newline``)
         elif tag == "img" and attrs.get("alt"):
             self.current.append(str(attrs["alt"]))
 
@@ -184,6 +184,23 @@ class _TextParser:
                 self.current.append(part)
         else:
             self.current.append(data.replace("\n", " "))
+
+
+#: Where a table cell starts on a line being collected (``_row_line`` replaces it).
+_CELL = "\x1f"
+
+
+def _row_line(line: str) -> str:
+    """A table row's line: a row of two cells whose first is a label without its colon
+    ("Käytännön nimi" | "Lukupiiri", as a reply answers in a table) reads "label: answer";
+    other cells are joined by a space."""
+    if _CELL not in line:
+        return line
+    cells = [cell.strip() for cell in line.split(_CELL)]
+    before, cells = cells[0], [cell for cell in cells[1:] if cell]
+    if len(cells) == 2 and not before and not cells[0].endswith((":", "=")):
+        return f"{cells[0]}: {cells[1]}"
+    return " ".join(part for part in (before, *cells) if part)
 
 
 def html_to_text(markup: str) -> str:
@@ -346,6 +363,19 @@ def read_eml(path: Path) -> ParsedEmail:
         when = parsedate_to_datetime(str(message["date"])) if message["date"] else None
     except (TypeError, ValueError):
         when = None
+    if message.get_content_type() in _SMIME_OPAQUE:
+        raise InputError(f"{path}: a message signed or encrypted with S/MIME (smime.p7m): its "
+                         "text and attachments are inside and cannot be read here; kept under "
+                         "outputs/received. Ask the sender to send the questionnaire again "
+                         "without signing or encrypting the message")
+    headers = message
+    # A signed message (multipart/signed): the message is its first part, the second its
+    # signature; the headers (sender, date, subject) are the outer message's.
+    while message.get_content_type() == "multipart/signed" and message.is_multipart():
+        content = message.get_payload(0)
+        if not isinstance(content, EmailMessage):
+            break
+        message = content
     body = ""
     part = message.get_body(preferencelist=("plain", "html"))
     if part is not None:
@@ -362,16 +392,43 @@ def read_eml(path: Path) -> ParsedEmail:
             inner = item.get_content()
             data = inner.as_bytes() if hasattr(inner, "as_bytes") else bytes(inner)
             name = safe_name(item.get_filename(), f"attachment-{number}.eml")
+        elif item.get_content_type() in _SMIME_SIGNATURES:
+            continue  # a signature of the message, not something the sender attached
         else:
             payload = item.get_payload(decode=True)
             if not isinstance(payload, bytes | bytearray):
                 continue
             data = bytes(payload)
-            name = safe_name(item.get_filename(), f"attachment-{number}")
+            name = safe_name(_attachment_name(item), f"attachment-{number}")
         attachments.append(Attachment(name, data))
-    subject = str(message["subject"] or "")
-    return ParsedEmail(_address(message["from"]), when, subject, body, attachments,
-                       auto_reply=auto_reply(message, subject))
+    subject = str(headers["subject"] or "")
+    return ParsedEmail(_address(headers["from"]), when, subject, body, attachments,
+                       auto_reply=auto_reply(headers, subject))
+
+
+#: S/MIME: a message whose content is inside a signature or encryption (opaque), and the
+#: detached signature part of a multipart/signed message.
+_SMIME_OPAQUE = frozenset({"application/pkcs7-mime", "application/x-pkcs7-mime"})
+_SMIME_SIGNATURES = frozenset({"application/pkcs7-signature", "application/x-pkcs7-signature"})
+
+
+def _attachment_name(item: EmailMessage) -> str | None:
+    """An attachment's name; one whose header holds raw 8-bit bytes (no RFC 2231 or 2047
+    encoding: "Hyvät käytännöt.xlsx" as some mail programs write it) is read from the raw
+    header, as UTF-8, else as Windows-1252 (the Finnish Windows default), not as "Hyv�t"."""
+    name = item.get_filename()
+    if not name or "\ufffd" not in name:
+        return name
+    raw = {field.lower(): str(value) for field, value in item.raw_items()}
+    for header, parameter in (("content-disposition", "filename"), ("content-type", "name")):
+        found = re.search(rf'(?i)(?:^|;)\s*{parameter}\s*=\s*"([^"]*)"', raw.get(header, ""))
+        if found:
+            data = found.group(1).encode("utf-8", "surrogateescape")
+            try:
+                return data.decode("utf-8")
+            except UnicodeDecodeError:
+                return data.decode("cp1252", "replace")
+    return name
 
 
 def read_msg(path: Path) -> ParsedEmail:

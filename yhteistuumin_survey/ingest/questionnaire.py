@@ -27,7 +27,15 @@ from ..normalise import fold  # cached: the same labels and titles are folded ag
 from ..survey import Survey
 from ..tables import Sheet, cell_text
 from .mapping import HeadingMapper
-from .records import Mapping, ParsedFile, RawRecord, jsonable, unsure_reason
+from .records import (
+    COMMENT_NOTE,
+    TEXT_BOX_NOTE,
+    Mapping,
+    ParsedFile,
+    RawRecord,
+    jsonable,
+    unsure_reason,
+)
 
 META_SHEET = "_meta"
 #: A practice read from a sheet the municipality had hidden: a reviewer decides whether it
@@ -257,17 +265,24 @@ class _SheetReader:
                                "unsure": list(dict.fromkeys(unsure))})
 
         commented = _comments_by_row(sheet)
+        # Text boxes above the first question (or below the last row of cells) are the first
+        # question's notes.
+        early = [text for number in sorted(set(commented) - set(range(len(sheet.rows))))
+                 for text in commented[number]]
         for number, row in enumerate(sheet.rows):
             cells = [cell_text(c) for c in row]
-            if not any(cells):
+            if not any(cells) and number not in commented:
                 continue
             if any(map(_is_sheet_key, cells)):
+                early.extend(commented.get(number, ()))
                 continue  # the sheet's heading row
             label = cells[self.label_col] if self.label_col < len(cells) else ""
             keyed, method, score = self._question_of(row, label, current)
             value, beside = self._answer_and_notes(cells)
-            # A comment typed on the row ("Lisää kommentti"): a note, never the answer.
-            comments = [f"(kommentti) {text}" for text in commented.get(number, ())]
+            # A comment typed on the row ("Lisää kommentti") or a text box drawn over it: a
+            # note, never the answer.
+            comments, early = _placed(list(commented.get(number, ())), early,
+                                      above=current is None, keyed=keyed is not None)
             if keyed is None:
                 self._unkeyed_row(cells, label, value, beside, current, answers, notes)
                 if current is not None:
@@ -282,13 +297,13 @@ class _SheetReader:
             mapping = Mapping(label or question_id, question_id if option is None
                               else f"{question_id}:{option}", method, score)
             mappings.append(mapping)
-            reason = unsure_reason(mapping)
+            why = unsure_reason(mapping)
             if option is None and answers.get(question_id) and question_id != current:
                 # The same question again further down: the next practice of a stacked sheet.
                 flush()
                 answers, notes, unsure = {}, [], []
-            if reason and (value or beside):
-                unsure.append((question_id, reason))
+            if why and (value or beside):
+                unsure.append((question_id, why))
             if option is None and self._typed_as_number(row, question_id):
                 unsure.append((question_id, _NUMBER_CELL))
             notes.extend((question_id, text) for text in beside)
@@ -300,11 +315,21 @@ class _SheetReader:
                     answers[question_id] = [("", existing)] if existing else []
                 answers[question_id].append((option, value))
                 current = question_id
+                other = self.ids[question_id].other
+                if other is not None and option in (other.id, other.label("fi")) and \
+                        _only_a_tick(value):
+                    # "Muu, mikä?" ticked, the group not named: no choice to take, and the
+                    # tick must not vanish either.
+                    unsure.append((question_id, reason("other-unnamed", option=label.strip())))
                 continue
             current = question_id
             if question_id in self.multichoice and self.key_col is not None and keyed and \
                     method == "key":
-                continue  # the locked hint beside the heading of the tick rows
+                # The locked hint beside the heading of the tick rows; text typed over it (the
+                # sheet unprotected: "yli 65-vuotiaat ja omaishoitajat") is kept as a note.
+                if value and not _is_tick_hint(value):
+                    notes.append((question_id, value))
+                continue
             if value:
                 _add_answer(answers, question_id, value)
         flush()
@@ -345,11 +370,56 @@ class _SheetReader:
             self.dropped += 1  # an answer-like row above every question (a heading alone is not)
 
 
+#: The reason of an "other" choice ticked without its text (one place, for the flag wording).
+
+
+def _only_a_tick(value: str) -> bool:
+    """Whether a cell holds only a tick ("x", "X", "✓", "kyllä"), no text."""
+    from ..normalise import _TRUE_MARKS, _YES_SYMBOLS
+
+    text = value.strip()
+    return bool(text) and (fold(text) in _TRUE_MARKS or all(ch in _YES_SYMBOLS for ch in text))
+
+
+def _placed(comments: list[str], early: list[str], *, above: bool, keyed: bool
+            ) -> tuple[list[str], list[str]]:
+    """(The row's comments and text boxes, those still waiting for the first question): the
+    ones above the first question wait, and go with it."""
+    if above and not keyed:
+        return [], [*early, *comments]
+    if early and keyed:
+        return [*early, *comments], []
+    return comments, early
+
+
+def _is_tick_hint(text: str) -> bool:
+    """Whether a cell holds only the questionnaire's hint above its tick rows (in any of its
+    languages, one per line), not an answer typed over it."""
+    lines = [fold(line) for line in text.splitlines() if line.strip()]
+    return bool(lines) and all(line in _tick_hints() for line in lines)
+
+
+def _tick_hints() -> frozenset[str]:
+    global _TICK_HINTS
+    if _TICK_HINTS is None:
+        from ..questionnaire import _TEXT, TICK
+
+        _TICK_HINTS = frozenset(fold(texts["tick_hint"].format(tick=TICK))
+                                for texts in _TEXT.values())
+    return _TICK_HINTS
+
+
+_TICK_HINTS: frozenset[str] | None = None
+
+
 def _comments_by_row(sheet: Sheet) -> dict[int, list[str]]:
-    """The sheet's cell comments by row (0-based), left to right."""
+    """The sheet's cell comments and the text of its text boxes by row (0-based), left to
+    right, each said for what it is: "(kommentti) …", "(tekstiruutu) …"."""
     rows: dict[int, list[str]] = {}
     for (row, _col), text in sorted(sheet.comments.items()):
-        rows.setdefault(row, []).append(text)
+        rows.setdefault(row, []).append(f"{COMMENT_NOTE}{text}")
+    for (row, _col), text in sorted(sheet.shapes.items()):
+        rows.setdefault(row, []).append(f"{TEXT_BOX_NOTE}{text}")
     return rows
 
 

@@ -48,6 +48,10 @@ def unsure_reason(mapping: Mapping) -> str | None:
                   score=round(mapping.score))
 
 
+#: How a note says where a person typed it outside the cells: in a cell comment, in a text box.
+COMMENT_NOTE, TEXT_BOX_NOTE = "(kommentti) ", "(tekstiruutu) "
+
+
 @dataclass
 class RawRecord:
     """One answered practice (or a row that is not one) before normalisation."""

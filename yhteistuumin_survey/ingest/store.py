@@ -33,6 +33,7 @@ from ..db.models import (
     Submission,
     utcnow,
 )
+from ..flags import unsure
 from ..normalise import fold  # cached: the same labels and titles are folded again and again
 from .emails import safe_name
 from .records import json_text
@@ -49,6 +50,12 @@ CONTENT_FIELDS = ("title", "keywords", "target_group", "goal", "summary", "imple
                   "contact_phone", "contact_text", "publish_consent", "municipality_text",
                   "language")
 DUPLICATE_CUTOFF = 90.0
+#: A questionnaire's sheet received again whose title is less like the earlier one's than this
+#: (rapidfuzz token_set_ratio) holds another practice, not a correction (``_another_practice``).
+ANOTHER_TITLE_BELOW = 50.0
+#: Two export rows of one municipality whose titles hold each other's words at least this much
+#: (rapidfuzz token_set_ratio) are flagged as possible duplicates (``PracticeIndex.retitled``).
+RETITLED_CUTOFF = 90.0
 #: During an ingest, SQLite's log is checkpointed after this many pages (about 100 MB at
 #: 4 KiB pages; SQLite's default is 1,000), and at the end of the run (``synced_at_end``).
 RUN_CHECKPOINT_PAGES = 25_000
@@ -161,6 +168,7 @@ class PracticeIndex:
         self.by_fingerprint: dict[str, Known] = {}
         self.by_title: dict[str, Known] = {}
         self.blocks: dict[str, list[str]] = {}  # first word of the title -> titles
+        self.by_reporter: dict[str, dict[str, Known]] = {}  # reporter -> title -> practice
 
     def add(self, known: Known, extra_keys: Iterable[str] = ()) -> None:
         if known.identity_key:
@@ -169,6 +177,7 @@ class PracticeIndex:
             self.by_identity[key] = known
         if known.title_key and known.reporter:
             self.by_title_code[(known.title_key, known.reporter)] = known
+            self.by_reporter.setdefault(known.reporter, {})[known.title_key] = known
         self.by_fingerprint[known.fingerprint] = known
         if known.title_key:
             if known.title_key not in self.by_title:
@@ -191,6 +200,20 @@ class PracticeIndex:
         best = process.extractOne(key, block if len(block) <= 500 else block[-500:],
                                   scorer=fuzz.ratio, score_cutoff=DUPLICATE_CUTOFF)
         return self.by_title[best[0]].id if best else None
+
+    def retitled(self, key: str, reporter: str) -> int | None:
+        """Return the id of a practice of the same reporter whose title holds this one's
+        words, or whose words this one holds ("Lukupiiri" and "Lukupiiri ikäihmisille"): a
+        response corrected under a new title, or a practice of its own; a reviewer decides."""
+        titles = self.by_reporter.get(reporter) if reporter and key else None
+        if not titles:
+            return None
+        from rapidfuzz import fuzz
+
+        for title, known in reversed(titles.items()):  # the latest first
+            if title != key and fuzz.token_set_ratio(key, title) >= RETITLED_CUTOFF:
+                return known.id
+        return None
 
     @classmethod
     def load(cls, session: Session) -> PracticeIndex:
@@ -357,10 +380,12 @@ def _other_results(plans: list[_Plan]) -> list[tuple[int, RowResult]]:
         if outcome in (NEW, NEW_VERSION, DUPLICATE) and entry.practice is not None:
             continue
         if outcome == UNCHANGED and existing is not None:
+            version = _dup or existing.current_version  # an earlier version, received again
             results.append((id(entry), RowResult(
                 entry.record.locator, entry.record.sheet, entry.record.row, UNCHANGED,
-                existing.id, existing.current_version,
-                f"same content as practice {existing.id} version {existing.current_version}")))
+                existing.id, version, f"same content as practice {existing.id} version {version}"
+                + (f" (received before; version {existing.current_version} is newer)"
+                   if version != existing.current_version else ""))))
         else:
             results.append((id(entry), RowResult(
                 entry.record.locator, entry.record.sheet, entry.record.row, outcome, None,
@@ -723,6 +748,12 @@ class Store:
             if existing is not None and existing.fingerprint == fingerprint:
                 plans.append((entry, UNCHANGED, existing, fingerprint, None))
                 continue
+            earlier = self._received_before(entry, existing)
+            if existing is not None and earlier is not None:
+                # An export downloaded again holds the rows a later row corrected: the same
+                # response again is no newer version (it would undo the correction).
+                plans.append((entry, UNCHANGED, existing, fingerprint, earlier))
+                continue
             if existing is None and fingerprint in seen_in_file:  # an earlier row of the file
                 plans.append((entry, DUPLICATE, None, fingerprint, seen_in_file[fingerprint]))
                 continue
@@ -773,6 +804,10 @@ class Store:
             dup_id: int | None = fingerprint_ids.get(fingerprint, -1)
             if dup_id == -1:
                 dup_id = self.index.similar(entry.key)
+            if dup_id is None and entry.record.row is not None:
+                # A form's rows from one municipality: the same practice under a corrected
+                # title would otherwise be published twice (sheets of a workbook are not).
+                dup_id = self.index.retitled(entry.key, reporter_key(entry.codes))
             if dup_id is not None:
                 flags.append(f"possible-duplicate:{dup_id}")
                 outcome = DUPLICATE
@@ -827,6 +862,22 @@ class Store:
                                                  entry.record.row, NEW_VERSION, existing.id,
                                                  version, reason)))
 
+    def _received_before(self, entry: Entry, existing: Known | None) -> int | None:
+        """The version of ``existing`` an export row was stored as before, the very same row
+        (its raw cells, with their time stamp), or None. Asked only of rows that would make
+        a new version."""
+        if existing is None or entry.record.row is None:
+            return None
+        from sqlalchemy import String, cast
+        from sqlmodel import col, select
+
+        return self.session.exec(
+            select(PracticeVersion.version)
+            .join(Submission, col(Submission.id) == col(PracticeVersion.submission_id))
+            .where(col(PracticeVersion.practice_id) == existing.id,
+                   cast(Submission.raw, String) == entry.record.raw_text())
+            .order_by(col(PracticeVersion.version).desc()).limit(1)).first()
+
     def _match(self, entry: Entry, file_id: int) -> Known | None:
         record = entry.record
         index = self.index
@@ -841,7 +892,8 @@ class Store:
                 return known
         if record.identity_hint and record.identity_hint in index.by_identity:
             known = index.by_identity[record.identity_hint]
-            if known.received_file_id != file_id or rows:
+            if (known.received_file_id != file_id or rows) and \
+                    not self._another_practice(entry, known):
                 return known
         if entry.practice is not None and entry.practice.title:
             reporter = reporter_key(entry.codes)
@@ -849,6 +901,27 @@ class Store:
             if reporter and known is not None and (known.received_file_id != file_id or rows):
                 return known
         return None
+
+    @staticmethod
+    def _another_practice(entry: Entry, known: Known) -> bool:
+        """Whether a questionnaire's sheet received again (same token, same sheet) holds
+        another practice, not a correction: its title shares nothing with the earlier one's.
+
+        A municipality with a second practice often copies the file it filled and types over
+        the first sheet: as a new version, the first practice would have gone from review
+        unseen. It becomes a practice of its own, flagged with the earlier one (if the file
+        was a correction after all, the reviewers reject the older one)."""
+        if not entry.key or not known.title_key:
+            return False
+        from rapidfuzz import fuzz
+
+        if fuzz.token_set_ratio(entry.key, known.title_key) >= ANOTHER_TITLE_BELOW:
+            return False
+        sheet = entry.record.sheet or entry.record.locator
+        entry.flags.append(unsure("title", "another-practice-over-copy", sheet=sheet,
+                                  id=known.id))
+        entry.flags.append(f"possible-duplicate:{known.id}")
+        return True
 
     @staticmethod
     def _identity(entry: Entry) -> str | None:
@@ -928,7 +1001,9 @@ def list_to_read(*, session: Session) -> list[dict[str, Any]]:
     rows = []
     for submission, received in session.exec(query):
         raw = submission.raw or {}
-        text = " ".join(str(raw.get("body") or "").split())
+        # A questionnaire answered only in text boxes or comments has no body: its reason
+        # holds that text.
+        text = " ".join(str(raw.get("body") or submission.reason or "").split())
         rows.append({"submission": submission.id, "file": received.original_name,
                      "sender": received.sender,
                      "time": received.message_time.isoformat() if received.message_time else None,
