@@ -229,15 +229,15 @@ class Project:
 
     def upgrade_db(self) -> Upgrade:
         """Apply the database migrations (``db upgrade``)."""
-        from .db.engine import Upgrade, describe_url, make_engine, upgrade_database
+        from .db.engine import Upgrade, describe_url, make_engine, migrate
 
         url = self.settings.database_url
         engine = make_engine(url)
         try:
-            before, after = upgrade_database(engine)
+            done = migrate(engine)
         finally:
             engine.dispose()
-        return Upgrade(describe_url(url), before, after)
+        return Upgrade(describe_url(url), done.before, done.after, done.backup, done.repaired)
 
     # --- register -----------------------------------------------------------------------------
 
