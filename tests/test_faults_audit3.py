@@ -137,3 +137,83 @@ def test_a_database_at_the_newest_schema_is_not_copied(cli, workspace, tmp_path)
     again = cli("--db", url, "db", "upgrade")
     assert again.exit_code == 0 and "already at the newest schema" in again.stdout
     assert not [p.name for p in tmp_path.iterdir() if ".bak-" in p.name]
+
+
+# --- PostgreSQL gone in the middle of an ingest -----------------------------------------------
+
+
+def _exports(folder, count: int) -> list:
+    """``count`` Google Forms exports of two responses each, every response its own practice."""
+    import csv
+    import hashlib
+
+    from ingest_support import DATA
+
+    with (DATA / "googleforms.csv").open(encoding="utf-8") as handle:
+        header, first, *_ = list(csv.reader(handle))
+    folder.mkdir()
+    for number in range(count):
+        with (folder / f"vastaus-{number:02d}.csv").open("w", encoding="utf-8",
+                                                         newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            for response in range(2):
+                row = list(first)
+                row[0] = f"2022/11/30 10:{number:02d}:{response:02d} PM GMT+1"
+                tag = hashlib.sha1(f"{number}-{response}".encode()).hexdigest()[:12]
+                row[3] = f"{tag} kirjastoauto kylille"
+                row[6] = f"Tavoite {number}-{response}"
+                writer.writerow(row)
+    return sorted(folder.iterdir())
+
+
+@pytest.mark.postgres
+def test_an_ingest_whose_postgresql_goes_away_reports_what_it_stored_and_the_rerun_the_rest(
+        postgres_url, postgres_cluster, workspace, tmp_path):
+    """The server ending every session of the database in the middle of a run and taking no
+    new ones (stopped, or a failover): the run's advisory lock could not be let go on the
+    lost connection, and that error replaced the report ('the database refused the operation
+    (AdminShutdown)'). Now the report says what was stored and how many files the next run
+    reads; the next run, the server back, reads exactly those."""
+    from sqlalchemy.engine import make_url
+    from sqlmodel import Session
+
+    from yhteistuumin_survey.config import load_settings
+    from yhteistuumin_survey.db.engine import open_database
+    from yhteistuumin_survey.ingest import ingest_paths
+    from yhteistuumin_survey.register import ensure_register
+
+    engine = open_database(postgres_url)
+    ensure_register(engine, workspace=workspace)
+    files = _exports(tmp_path / "vastaukset", 12)
+    name = make_url(postgres_url).database
+    seen = [0]
+
+    def server_goes_away_after_five(step: int) -> None:
+        seen[0] += step
+        if seen[0] == 5:
+            postgres_cluster.psql(f"ALTER DATABASE {name} ALLOW_CONNECTIONS false")
+            postgres_cluster.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                  f"WHERE datname = '{name}' AND pid <> pg_backend_pid()")
+
+    settings = load_settings(workspace.root, env={})
+    with Session(engine, expire_on_commit=False) as session:
+        first = ingest_paths(files, session=session, workspace=workspace, settings=settings,
+                             progress=server_goes_away_after_five, workers=1)
+
+    assert first.report_path is not None and first.report_path.is_file()
+    stored = first.counts.get("new", 0) // 2
+    assert 0 < stored < 12, first.counts
+    errors = first.warnings()
+    assert len(errors) == 1, errors
+    assert "takes no connections to this database now; run the command again" in errors[0]
+    assert f"{12 - stored} files not read (the next run reads them)" in errors[0]
+
+    postgres_cluster.psql(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
+    with Session(engine, expire_on_commit=False) as session:
+        second = ingest_paths(files, session=session, workspace=workspace, settings=settings,
+                              workers=1)
+    engine.dispose()
+    assert second.counts.get("new") == 2 * (12 - stored), second.counts
+    assert second.counts.get("already ingested") == stored, second.counts
+    assert not second.failed

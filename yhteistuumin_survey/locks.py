@@ -108,8 +108,23 @@ def _postgres(engine: Engine, name: str, wait: float) -> Iterator[Held]:
         try:
             yield held
         finally:
-            connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-            connection.commit()
+            _postgres_unlock(connection, key)
+
+
+def _postgres_unlock(connection: Any, key: int) -> None:
+    """Let the lock go. On a connection the server has lost (stopped, restarted, the network
+    gone) it is gone with it: the server releases a session's advisory locks when the session
+    ends. Failing to say so must not turn a run's outcome (an ingest's report of the files it
+    stored before the server went) into an error of its own; the connection is closed, which
+    releases the lock if the session is somehow still there."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+        connection.commit()
+    except DBAPIError:
+        connection.invalidate()
 
 
 def _postgres_holder(connection: Any, key: int, name: str) -> str:
