@@ -207,6 +207,7 @@ def test_an_ingest_whose_postgresql_goes_away_reports_what_it_stored_and_the_rer
     errors = first.warnings()
     assert len(errors) == 1, errors
     assert "takes no connections to this database now; run the command again" in errors[0]
+    assert f"error: postgresql://127.0.0.1:{postgres_cluster.port}/{name}: " in errors[0]
     assert f"{12 - stored} files not read (the next run reads them)" in errors[0]
 
     postgres_cluster.psql(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
@@ -217,3 +218,17 @@ def test_an_ingest_whose_postgresql_goes_away_reports_what_it_stored_and_the_rer
     assert second.counts.get("new") == 2 * (12 - stored), second.counts
     assert second.counts.get("already ingested") == stored, second.counts
     assert not second.failed
+
+
+def test_an_error_line_about_a_server_database_names_no_login_role():
+    """The role in the URL may be a person's own account ('liisa.virtanen'); the line names
+    the server and the database, as every other database message does."""
+    from yhteistuumin_survey.db.engine import database_label
+
+    url = "postgresql+psycopg://liisa.virtanen:Salainen1@db.kunta.fi:5433/kysely"
+
+    label = database_label(url)
+
+    assert label == "postgresql://db.kunta.fi:5433/kysely"
+    assert database_label("sqlite:////srv/kysely/yhteistuumin.sqlite") == (
+        "/srv/kysely/yhteistuumin.sqlite")

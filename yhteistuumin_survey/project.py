@@ -181,7 +181,8 @@ class Project:
             found.close()
 
     def database_label(self) -> str:
-        """The database for an error line: a SQLite file's path, or the URL without password."""
+        """The database for an error line: a SQLite file's path, or the URL without user and
+        password."""
         from .db.engine import database_label
         from .errors import SurveyError
 

@@ -56,7 +56,9 @@ def describe_url(url: str) -> str:
 
 
 def database_label(url: Any) -> str:
-    """The database for an error line: a SQLite file's path, or the URL without its password."""
+    """The database for an error line: a SQLite file's path, or the server's URL without its
+    user and password (as ``describe_url``: a login role may be a person's own account, and
+    error lines are pasted into tickets and emails)."""
     from sqlalchemy.engine import make_url
 
     try:
@@ -65,7 +67,7 @@ def database_label(url: Any) -> str:
         return "database"
     if parsed.get_backend_name() == "sqlite" and parsed.database:
         return str(parsed.database)
-    return str(parsed.render_as_string(hide_password=True))
+    return describe_url(parsed.render_as_string(hide_password=True))
 
 
 #: How long a run waits for another run's lock on a SQLite database (seconds) by default.

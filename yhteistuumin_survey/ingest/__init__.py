@@ -1032,7 +1032,9 @@ def _ingest_locked(files: list[Path], skipped: list[tuple[Path, str]], *, sessio
         from ..faults import describe_fault
 
         session.rollback()
-        database = str(session.get_bind().engine.url.database or "database")
+        from ..db.engine import database_label
+
+        database = database_label(session.get_bind().engine.url)
         left = len(todo) - done
         run.add(database, "error", f"{describe_fault(exc, database=database)}; "
                                    f"{left} file{'s' if left != 1 else ''} not read (the next "
