@@ -232,3 +232,62 @@ def test_an_error_line_about_a_server_database_names_no_login_role():
     assert label == "postgresql://db.kunta.fi:5433/kysely"
     assert database_label("sqlite:////srv/kysely/yhteistuumin.sqlite") == (
         "/srv/kysely/yhteistuumin.sqlite")
+
+
+# --- two publishes at once --------------------------------------------------------------------
+
+
+def test_a_publish_started_while_another_runs_waits_and_the_site_ends_whole(workspace,
+                                                                         monkeypatch):
+    """The first publish read 2 approved practices and was still building its search index
+    when a reviewer approved a third and a second publish ran. Both wrote: the second the
+    third card's page, the first, ending later, its older lists and manifest over it; the
+    site listed 2 cards beside a page of the third until some later publish. Now the second
+    waits for the first, then publishes what the database holds."""
+    import json
+    import threading
+
+    from factories import make_practice
+    from publish_support import two_approved_one_rejected
+
+    from yhteistuumin_survey import publish as publish_module
+    from yhteistuumin_survey.db.engine import open_database, session_scope
+    from yhteistuumin_survey.project import Project
+
+    two_approved_one_rejected(workspace)
+    paused, go_on = threading.Event(), threading.Event()
+    real_index = publish_module.build_search_index
+
+    def slow_first_index(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if not paused.is_set():
+            paused.set()
+            assert go_on.wait(60)
+        return real_index(*args, **kwargs)
+
+    monkeypatch.setattr(publish_module, "build_search_index", slow_first_index)
+    results: dict[str, object] = {}
+
+    def publish(name: str) -> None:
+        with Project.open(workspace.root, env={}) as project:
+            results[name] = project.publish()
+
+    first = threading.Thread(target=publish, args=("first",))
+    first.start()
+    assert paused.wait(120)
+    engine = open_database(f"sqlite:///{workspace.outputs / 'yhteistuumin.sqlite'}")
+    with session_scope(engine) as session:
+        make_practice(session, title="Lukudiplomi", status="approved", municipalities=["091"])
+    engine.dispose()
+    second = threading.Thread(target=publish, args=("second",))
+    second.start()
+    second.join(3)  # it runs meanwhile, or waits for the first
+    go_on.set()
+    first.join(120)
+    second.join(120)
+    assert set(results) == {"first", "second"}
+
+    with Project.open(workspace.root, env={}) as project:
+        again = project.publish()
+    assert again.written == [], again.written  # the site was whole: nothing left to mend
+    cards = json.loads((workspace.outputs / "site" / "cards.json").read_text(encoding="utf-8"))
+    assert "Lukudiplomi" in json.dumps(cards, ensure_ascii=False)

@@ -518,13 +518,25 @@ class Project:
     def publish(self, *, out: Path | None = None, cms: Path | None = None) -> PublishResult:
         """Publish the approved practices as a static website (``publish``), and their
         Markdown for the CMS beside it (``outputs/cms`` or ``cms``)."""
-        from .publish import count_published, publish_site
+        from .errors import InputError
+        from .locks import LockBusy, exclusive
+        from .publish import PUBLISH_LOCK_WAIT, count_published, publish_site
 
-        with self.session() as session:
-            total = count_published(session=session)
-            with self.progress("Publishing", total) as advance:
-                return publish_site(self.workspace, session=session, settings=self.settings,
-                                    out=out, cms=cms, progress=advance)
+        # One publish at a time per database, the lock taken before the session reads: a
+        # second one started meanwhile waits, then publishes what the database holds then.
+        # Two at once each wrote the pages of what it had read, and the slower one's lists,
+        # search index and manifest ended over the faster one's newer pages.
+        try:
+            with exclusive(self.engine, "publish", wait=PUBLISH_LOCK_WAIT), \
+                    self.session() as session:
+                total = count_published(session=session)
+                with self.progress("Publishing", total) as advance:
+                    return publish_site(self.workspace, session=session,
+                                        settings=self.settings, out=out, cms=cms,
+                                        progress=advance)
+        except LockBusy as exc:
+            raise InputError(f"{exc}; waited {PUBLISH_LOCK_WAIT // 60:.0f} minutes; publish "
+                             "again when it has finished") from None
 
     def status(self, *, by: str = "region", only_open: bool = False,
                page: bool | Path = False, chart: Path | None = None, out: Path | None = None,
