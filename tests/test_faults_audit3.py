@@ -291,3 +291,47 @@ def test_a_publish_started_while_another_runs_waits_and_the_site_ends_whole(work
     assert again.written == [], again.written  # the site was whole: nothing left to mend
     cards = json.loads((workspace.outputs / "site" / "cards.json").read_text(encoding="utf-8"))
     assert "Lukudiplomi" in json.dumps(cards, ensure_ascii=False)
+
+
+# --- an IMAP server that does not answer --------------------------------------------------------
+
+
+@pytest.mark.parametrize(("greets", "security"), [(False, "ssl"), (True, "none"),
+                                                 (True, "starttls")])
+def test_an_imap_server_that_does_not_answer_is_named_with_the_timeout_to_raise(
+        cli, greets, security):
+    """A server that takes the connection and then says nothing (overloaded, or a firewall
+    holding it): 'cannot connect (TimeoutError: timed out); check host and port' sent the
+    coordinator to settings that were right. Now the line says it did not answer in time."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        connection, _ = listener.accept()
+        held.append(connection)
+        if greets:
+            connection.sendall(b"* OK IMAP4rev1 ready\r\n")
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        result = cli("fetch", env={"YHTEISTUUMIN_IMAP_HOST": "127.0.0.1",
+                                   "YHTEISTUUMIN_IMAP_PORT": str(port),
+                                   "YHTEISTUUMIN_IMAP_SECURITY": security,
+                                   "YHTEISTUUMIN_IMAP_USER": "kirjaamo",
+                                   "YHTEISTUUMIN_IMAP_PASSWORD": "Salainen1",
+                                   "YHTEISTUUMIN_IMAP_TIMEOUT": "1"})
+    finally:
+        for connection in held:
+            connection.close()
+        listener.close()
+
+    line = one_error_line(result)
+    assert line == (f"Error: 127.0.0.1:{port}: the server did not answer within 1 s; run fetch "
+                    "again later, or give it longer with [imap] timeout "
+                    "(YHTEISTUUMIN_IMAP_TIMEOUT)")
