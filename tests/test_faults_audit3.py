@@ -335,3 +335,28 @@ def test_an_imap_server_that_does_not_answer_is_named_with_the_timeout_to_raise(
     assert line == (f"Error: 127.0.0.1:{port}: the server did not answer within 1 s; run fetch "
                     "again later, or give it longer with [imap] timeout "
                     "(YHTEISTUUMIN_IMAP_TIMEOUT)")
+
+
+# --- the settings file ------------------------------------------------------------------------
+
+
+def test_a_settings_file_saved_by_notepad_with_a_bom_and_crlf_is_read(cli, workspace):
+    """Windows Notepad saves UTF-8 with a byte-order mark (and CRLF line ends): the file
+    looked right in every editor and was refused as 'yhteistuumin.toml:1: Invalid statement
+    (column 1)'. Now it is read as typed, and a line of it is still named by its number."""
+    settings = workspace.root / "yhteistuumin.toml"
+    text = settings.read_text(encoding="utf-8").replace("[smtp]\n", "[smtp]\nport = 2525\n"
+                                                        "host = \"smtp.kunta.fi\"\n", 1)
+    settings.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8"))
+
+    from yhteistuumin_survey.config import load_settings
+
+    loaded = load_settings(workspace.root, env={})
+    assert (loaded.get("smtp.port"), loaded.get("smtp.host")) == (2525, "smtp.kunta.fi")
+    assert cli("status").exit_code == 0
+
+    port_line = text.splitlines().index("port = 2525") + 1
+    settings.write_bytes(b"\xef\xbb\xbf" + text.replace("port = 2525", "port = 70000")
+                         .replace("\n", "\r\n").encode("utf-8"))
+    line = one_error_line(cli("status"))
+    assert line.startswith(f"Error: {settings}:{port_line}: [smtp] port"), line
