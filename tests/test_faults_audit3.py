@@ -360,3 +360,51 @@ def test_a_settings_file_saved_by_notepad_with_a_bom_and_crlf_is_read(cli, works
                          .replace("\n", "\r\n").encode("utf-8"))
     line = one_error_line(cli("status"))
     assert line.startswith(f"Error: {settings}:{port_line}: [smtp] port"), line
+
+
+# --- Ctrl-C ---------------------------------------------------------------------------------
+
+
+def test_ctrl_c_in_an_ingest_says_what_was_stored_writes_the_report_and_the_rerun_reads_the_rest(
+        cli, workspace, tmp_path, monkeypatch):
+    """A real SIGINT after the fifth of twelve files: the run ended 'Interrupted.' with exit
+    130 and no report, though five files were stored. Now the report lists those five and the
+    line says where it is; the rerun reads exactly the seven others."""
+    import os
+    import signal
+
+    from yhteistuumin_survey import ingest
+
+    files = _exports(tmp_path / "vastaukset", 12)
+    real_ingest_file = ingest._Run.ingest_file
+    calls = [0]
+
+    def ctrl_c_after_five(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        real_ingest_file(self, *args, **kwargs)
+        calls[0] += 1
+        if calls[0] == 5:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(ingest._Run, "ingest_file", ctrl_c_after_five)
+    result = cli("ingest", str(tmp_path / "vastaukset"))
+
+    assert result.exit_code == 130, result.output
+    reports = sorted((workspace.outputs / "reports").glob("ingest-*.xlsx"))
+    assert len(reports) == 1
+    assert result.stderr.strip() == (
+        f"Interrupted: the files read before it are stored and listed in {reports[0]}; run the "
+        "command again to read the rest")
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(reports[0], read_only=True).active
+    text = " ".join(str(cell) for row in sheet.iter_rows(values_only=True) for cell in row)
+    assert sum(f"vastaus-{n:02d}.csv" in text for n in range(12)) == 5
+    assert "interrupted (Ctrl-C)" in text
+    monkeypatch.setattr(ingest._Run, "ingest_file", real_ingest_file)
+    again = cli("ingest", "--format", "json", str(tmp_path / "vastaukset"))
+    assert again.exit_code == 0, again.output
+    import json
+
+    counts = json.loads(again.stdout)["counts"]
+    assert counts.get("new") == 14 and counts.get("already ingested") == 5, counts
+    assert len(files) == 12
