@@ -408,3 +408,56 @@ def test_ctrl_c_in_an_ingest_says_what_was_stored_writes_the_report_and_the_reru
     counts = json.loads(again.stdout)["counts"]
     assert counts.get("new") == 14 and counts.get("already ingested") == 5, counts
     assert len(files) == 12
+
+
+# --- the clock ------------------------------------------------------------------------------
+
+
+def test_the_follow_up_list_gives_the_days_of_finland_not_of_utc(session):
+    """Invitations sent at 01:30 Helsinki time on 7.1. (23:30 UTC on 6.1.) were listed as
+    sent on 6.1. and the reminder 'muistuta 13.1.2027 alkaen', but send remind, counting the
+    hours, skipped everyone on the morning of 13.1. ('6.4 days ago (wait 7)')."""
+    import datetime as dt
+
+    from yhteistuumin_survey.db.models import Contact, OutboundMessage
+    from yhteistuumin_survey.followup import follow_up
+
+    sent = dt.datetime(2027, 1, 6, 23, 30, tzinfo=dt.UTC)
+    session.add(Contact(municipality_code="005", email="kirjaamo@alajarvi.example.fi"))
+    session.add(OutboundMessage(round_name="kevat-2027", municipality_code="005",
+                                address="kirjaamo@alajarvi.example.fi", kind="invite",
+                                sequence=0, state="sent", sent_at=sent))
+    session.commit()
+
+    listed = follow_up(session=session, round_name="kevat-2027", min_days=7,
+                       now=dt.datetime(2027, 1, 8, 8, 0, tzinfo=dt.UTC))
+
+    row = {row["code"]: row for row in listed.to_dict()["rows"]}["005"]
+    assert (row["invited"], row["remind_from"]) == ("2027-01-07", "2027-01-14")
+    shown = {row["code"]: row for row in listed.shown_rows()}["005"]
+    assert shown["next_action"] == "muistuta 14.1.2027 alkaen"
+
+
+def test_a_clock_set_back_before_the_last_message_is_named_not_counted_as_negative_days(
+        session, settings):
+    """The machine's clock set back (or another machine's, ahead, sent the invitations):
+    send remind skipped with 'last message -2.0 days ago (wait 7)'."""
+    import datetime as dt
+
+    from yhteistuumin_survey.db.models import Contact, OutboundMessage
+    from yhteistuumin_survey.mailer import plan_round
+
+    session.add(Contact(municipality_code="005", email="kirjaamo@alajarvi.example.fi"))
+    session.add(OutboundMessage(round_name=settings.round_name, municipality_code="005",
+                                address="kirjaamo@alajarvi.example.fi", kind="invite",
+                                sequence=0, state="sent",
+                                sent_at=dt.datetime(2027, 1, 9, 10, 0, tzinfo=dt.UTC)))
+    session.commit()
+
+    plan = plan_round(session=session, settings=settings, kind="remind", only=["005"],
+                      now=dt.datetime(2027, 1, 7, 10, 0, tzinfo=dt.UTC))
+
+    assert plan.to_send == []
+    assert [s.reason for s in plan.skipped] == [
+        "last message sent 2027-01-09 10:00 UTC, after this machine's time "
+        "(2027-01-07 10:00 UTC); check the clock"]
