@@ -461,3 +461,64 @@ def test_a_clock_set_back_before_the_last_message_is_named_not_counted_as_negati
     assert [s.reason for s in plan.skipped] == [
         "last message sent 2027-01-09 10:00 UTC, after this machine's time "
         "(2027-01-07 10:00 UTC); check the clock"]
+
+
+# --- forget while a send runs -----------------------------------------------------------------
+
+
+def test_forget_while_a_send_runs_is_refused_so_she_is_not_mailed_after_her_erasure(
+        cli, workspace):
+    """The send had planned Helsinki's invitation when Espoo's culture director asked to be
+    forgotten: forget erased her, then the send mailed her and wrote the outbox copy with
+    her address. Now forget says a send is running; after it, forget erases her."""
+    import threading
+
+    from send_support import load_example_contacts, mail_server, round_env
+    from sqlmodel import Session
+
+    from yhteistuumin_survey.db.engine import open_database
+    from yhteistuumin_survey.project import Project
+
+    engine = open_database(f"sqlite:///{workspace.outputs / 'yhteistuumin.sqlite'}")
+    with Session(engine) as session:
+        load_example_contacts(session, ["005", "049"])
+    engine.dispose()
+    her = "kulttuuri@espoo.example.fi"
+    first_in, go_on = threading.Event(), threading.Event()
+
+    def hold_the_first(_message) -> None:  # type: ignore[no-untyped-def]
+        if not first_in.is_set():
+            first_in.set()
+            assert go_on.wait(60)
+
+    with mail_server() as server:
+        server.on_message = hold_the_first
+        env = {"YHTEISTUUMIN_SMTP_HOST": "127.0.0.1", "YHTEISTUUMIN_SMTP_PORT": str(server.port),
+               "YHTEISTUUMIN_SMTP_SECURITY": "none", **round_env()}
+        sent: dict[str, object] = {}
+
+        def send() -> None:
+            with Project.open(workspace.root, env=env) as project:
+                sent["result"] = project.send("invite")
+
+        sending = threading.Thread(target=send)
+        sending.start()
+        try:
+            assert first_in.wait(60)
+            during = cli("forget", her, "--yes")
+        finally:
+            go_on.set()
+            sending.join(120)
+        mailed = [str(m["To"]) for m in server.messages]
+
+    assert during.exit_code == 1, during.output
+    lines = during.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: another send is running ("), lines
+    assert lines[0].endswith("; forget when it has finished, so that nothing is sent to this "
+                             "person after the erasure")
+    assert "result" in sent and any(her in to for to in mailed)  # before her erasure
+    after = cli("forget", her, "--yes")
+    assert after.exit_code == 0, after.output
+    held = [path for path in workspace.outputs.rglob("*")
+            if path.is_file() and her.encode() in path.read_bytes()]
+    assert held == []

@@ -622,10 +622,28 @@ class Project:
         """Erase exactly one person's name, email and phone everywhere, and republish
         (``forget``). ``dry_run`` lists every place and changes nothing; ``confirm``
         is asked first when the person is held somewhere (it raises to refuse)."""
-        from .privacy import AddressMatcher, forget_person
-        from .publish import publish_site
+        from .errors import InputError
+        from .locks import LockBusy, exclusive
+        from .privacy import AddressMatcher
 
         AddressMatcher(email)  # refuse a non-address before opening anything
+        if dry_run:
+            return self._forget(email, dry_run=True, confirm=confirm)
+        # A send running holds her queued messages and writes their copies: erased meanwhile,
+        # she was still mailed, and the copy written after the erasure kept her address. So
+        # forget holds the send lock: it is refused while a send runs, and a send started
+        # meanwhile is refused in turn ('another send is running').
+        try:
+            with exclusive(self.engine, "send"):
+                return self._forget(email, dry_run=False, confirm=confirm)
+        except LockBusy as exc:
+            raise InputError(f"{exc}; forget when it has finished, so that nothing is sent to "
+                             "this person after the erasure") from None
+
+    def _forget(self, email: str, *, dry_run: bool, confirm: Confirm | None) -> ErasureResult:
+        from .privacy import forget_person
+        from .publish import publish_site
+
         with self.session() as session:
             if not dry_run and confirm is not None:
                 preview = forget_person(self.workspace, email, session=session,
