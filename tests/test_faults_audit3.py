@@ -522,3 +522,55 @@ def test_forget_while_a_send_runs_is_refused_so_she_is_not_mailed_after_her_eras
     held = [path for path in workspace.outputs.rglob("*")
             if path.is_file() and her.encode() in path.read_bytes()]
     assert held == []
+
+
+# --- a review import while an ingest runs -------------------------------------------------------
+
+
+def test_a_practice_approved_while_an_ingest_runs_goes_back_to_review_with_its_new_version(
+        engine, workspace, tmp_path, monkeypatch):
+    """An ingest of two files loaded what it knew of the practices at its start; a reviewer's
+    import approved practice 1 after the first file; the second file held a corrected version
+    of practice 1. The ingest went by the status it had read ('new', no decision) and left
+    it approved at version 2: a text no reviewer saw was published. Now it is back to
+    review, flagged as changed since the decision."""
+    import shutil
+
+    from ingest_support import DATA, practices, run_ingest
+    from openpyxl import load_workbook
+    from sqlmodel import Session
+
+    from yhteistuumin_survey import ingest
+    from yhteistuumin_survey.db.models import Practice
+
+    first_dir = tmp_path / "a"
+    first_dir.mkdir()
+    shutil.copy(DATA / "msforms.xlsx", first_dir / "msforms.xlsx")
+    run_ingest([first_dir / "msforms.xlsx"], engine=engine, workspace=workspace)
+    other = _exports(tmp_path / "b", 1)[0]
+    changed = tmp_path / "c" / "msforms.xlsx"
+    changed.parent.mkdir()
+    workbook = load_workbook(DATA / "msforms.xlsx")
+    workbook.active.cell(row=2, column=12).value = "Uusi, tarkennettu kuvaus."  # the summary
+    workbook.save(changed)
+
+    real_ingest_file = ingest._Run.ingest_file
+
+    def a_reviewer_decides_after_the_first(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        real_ingest_file(self, *args, **kwargs)
+        if kwargs.get("display", "").endswith(other.name):
+            with Session(engine) as session:  # what review import leaves: approved, v1
+                practice = session.get(Practice, 1)
+                assert practice is not None and practice.status == "new"
+                practice.status, practice.decided_version = "approved", 1
+                session.add(practice)
+                session.commit()
+
+    monkeypatch.setattr(ingest._Run, "ingest_file", a_reviewer_decides_after_the_first)
+    result = run_ingest([other, changed], engine=engine, workspace=workspace)
+
+    first = practices(engine)[0]
+    assert (first["id"], first["version"], first["status"]) == (1, 2, "new")
+    assert "new-version-since-decision" in first["flags"]
+    assert any("reviewers had decided (approved): back to review" in (row["reason"] or "")
+               for row in result.rows())
