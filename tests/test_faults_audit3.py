@@ -574,3 +574,69 @@ def test_a_practice_approved_while_an_ingest_runs_goes_back_to_review_with_its_n
     assert "new-version-since-decision" in first["flags"]
     assert any("reviewers had decided (approved): back to review" in (row["reason"] or "")
                for row in result.rows())
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_version_stored_while_an_import_decides_goes_back_to_review(
+        postgres_url, workspace, tmp_path, monkeypatch):
+    """A review import read practice 1 at version 1; an ingest stored version 2 before the
+    import's update; the update approved the practice, now at a version nobody reviewed.
+    Now the import holds the practices it decides: the ingest waits, then sends it back."""
+    import threading
+
+    from ingest_support import DATA, run_ingest
+    from openpyxl import load_workbook
+    from sqlmodel import Session
+    from test_review import fill
+
+    from yhteistuumin_survey.db.engine import open_database
+    from yhteistuumin_survey.db.models import Practice
+    from yhteistuumin_survey.register import ensure_register
+    from yhteistuumin_survey.review import export_review, import_review
+    from yhteistuumin_survey.review import import_ as review_import
+
+    engine = open_database(postgres_url)
+    ensure_register(engine, workspace=workspace)
+    run_ingest([DATA / "msforms.xlsx"], engine=engine, workspace=workspace)
+    with Session(engine, expire_on_commit=False) as session:
+        exported = export_review(tmp_path / "outputs", session=session).files[0].path
+    fill(exported, {1: {"Päätös": "hyväksytty"}})
+    changed = tmp_path / "c" / "msforms.xlsx"
+    changed.parent.mkdir()
+    workbook = load_workbook(DATA / "msforms.xlsx")
+    workbook.active.cell(row=2, column=12).value = "Uusi, tarkennettu kuvaus."
+    workbook.save(changed)
+
+    read, go_on = threading.Event(), threading.Event()
+    real_apply = review_import._apply_checked
+
+    def apply_later(*args, **kwargs):  # type: ignore[no-untyped-def]
+        read.set()
+        assert go_on.wait(60)
+        return real_apply(*args, **kwargs)
+
+    monkeypatch.setattr(review_import, "_apply_checked", apply_later)
+
+    def review() -> None:
+        with Session(engine, expire_on_commit=False) as session:
+            import_review([exported], session=session)
+
+    importing = threading.Thread(target=review)
+    importing.start()
+    try:
+        assert read.wait(60)
+        ingesting = threading.Thread(target=run_ingest, args=([changed],),
+                                     kwargs={"engine": engine, "workspace": workspace})
+        ingesting.start()
+        ingesting.join(3)  # stores version 2 now, or waits for the import
+    finally:
+        go_on.set()
+        importing.join(60)
+    ingesting.join(60)
+
+    with Session(engine) as session:
+        practice = session.get(Practice, 1)
+        assert practice is not None
+        state = (practice.current_version, practice.status)
+    engine.dispose()
+    assert state == (2, "new")
