@@ -251,7 +251,8 @@ class Upgrade:
             lines.append(f"The migration to {self.repaired}, left half-done by an earlier "
                          "version, was finished.")
         if self.backup:
-            lines.append(f"The database as it was before is kept in {self.backup}.")
+            lines.append(f"The database as it was before is kept in {self.backup}; delete "
+                         "it once the upgraded one works (it holds the same personal data).")
         return lines
 
     def table(self) -> tuple[list[str], list[dict[str, Any]]]:
