@@ -640,3 +640,53 @@ def test_on_postgresql_a_version_stored_while_an_import_decides_goes_back_to_rev
         state = (practice.current_version, practice.status)
     engine.dispose()
     assert state == (2, "new")
+
+
+def test_forget_during_a_publish_waits_so_the_site_does_not_show_her_again(workspace,
+                                                                          monkeypatch):
+    """A publish had read Anna Taide's card (her contact published with consent) when she
+    asked to be forgotten: forget erased her and republished, then the publish, ending
+    later, wrote her card back with her address. Now forget waits for the publish."""
+    import threading
+
+    from publish_support import tree_text, two_approved_one_rejected
+
+    from yhteistuumin_survey import publish as publish_module
+    from yhteistuumin_survey.project import Project
+
+    two_approved_one_rejected(workspace)
+    her = "anna.taide@example.fi"
+    paused, go_on = threading.Event(), threading.Event()
+    real_write = publish_module.write_files
+
+    def slow_publisher(*args, **kwargs):  # type: ignore[no-untyped-def]
+        # The publish has rendered its pages from what it read, and not written them yet.
+        if threading.current_thread().name == "publisher" and not paused.is_set():
+            paused.set()
+            assert go_on.wait(60)
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(publish_module, "write_files", slow_publisher)
+    done: dict[str, object] = {}
+
+    def publish() -> None:
+        with Project.open(workspace.root, env={}) as project:
+            done["publish"] = project.publish()
+
+    def forget() -> None:
+        with Project.open(workspace.root, env={}) as project:
+            done["forget"] = project.forget(her)
+
+    publishing = threading.Thread(target=publish, name="publisher")
+    publishing.start()
+    assert paused.wait(120)
+    forgetting = threading.Thread(target=forget)
+    forgetting.start()
+    forgetting.join(3)  # erases now, or waits for the publish
+    go_on.set()
+    publishing.join(120)
+    forgetting.join(120)
+
+    assert set(done) == {"publish", "forget"}
+    assert her not in tree_text(workspace.outputs / "site")
+    assert "Anna Taide" not in tree_text(workspace.outputs / "site")

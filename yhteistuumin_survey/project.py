@@ -625,6 +625,7 @@ class Project:
         from .errors import InputError
         from .locks import LockBusy, exclusive
         from .privacy import AddressMatcher
+        from .publish import PUBLISH_LOCK_WAIT
 
         AddressMatcher(email)  # refuse a non-address before opening anything
         if dry_run:
@@ -632,13 +633,17 @@ class Project:
         # A send running holds her queued messages and writes their copies: erased meanwhile,
         # she was still mailed, and the copy written after the erasure kept her address. So
         # forget holds the send lock: it is refused while a send runs, and a send started
-        # meanwhile is refused in turn ('another send is running').
+        # meanwhile is refused in turn ('another send is running'). A publish running read
+        # her card before the erasure and wrote it back after forget's republish: forget
+        # waits for it, and a publish started meanwhile waits for forget (Project.publish).
         try:
-            with exclusive(self.engine, "send"):
+            with exclusive(self.engine, "send"), \
+                    exclusive(self.engine, "publish", wait=PUBLISH_LOCK_WAIT):
                 return self._forget(email, dry_run=False, confirm=confirm)
         except LockBusy as exc:
-            raise InputError(f"{exc}; forget when it has finished, so that nothing is sent to "
-                             "this person after the erasure") from None
+            then = ("so that nothing is sent to this person after the erasure"
+                    if exc.name == "send" else "so that it does not publish her again")
+            raise InputError(f"{exc}; forget when it has finished, {then}") from None
 
     def _forget(self, email: str, *, dry_run: bool, confirm: Confirm | None) -> ErasureResult:
         from .privacy import forget_person
