@@ -109,6 +109,33 @@ def test_a_database_an_earlier_version_left_half_migrated_is_finished_with_its_r
     assert cli("--db", url, "status").exit_code == 0
 
 
+def test_a_command_that_migrates_on_its_way_says_so_and_where_the_copy_is(cli, workspace,
+                                                                         tmp_path):
+    """'ingest' on a database an earlier version left half-migrated: it is finished on the
+    way, and the command says so in a note with the copy's place."""
+    url = _old_database(tmp_path, "0004_house")
+    _killed_old_style(url, 9, workspace.root)
+    export = _exports(tmp_path / "vastaukset", 1)[0]
+
+    result = cli("--db", url, "ingest", str(export))
+
+    assert result.exit_code == 0, result.output
+    backup = tmp_path / "vanha.sqlite.bak-0004_house"
+    notes = [line for line in result.stderr.splitlines() if line.startswith("Note:")]
+    assert notes == [
+        "Note: the database was upgraded from schema 0004_house to "
+        f"{_head()} (the migration to 0004_fetch, left half-done by an earlier version, was "
+        f"finished); the database as it was before is kept in {backup}; delete it once the "
+        "upgraded one works"]
+    assert backup.is_file()
+
+
+def _head() -> str:
+    from yhteistuumin_survey.db.engine import head_revision
+
+    return head_revision()
+
+
 def test_a_half_migrated_database_that_cannot_be_finished_is_one_line_and_left_as_it_was(
         cli, workspace, tmp_path):
     """A table of the next migration there under another shape (made by hand, or by something

@@ -148,9 +148,22 @@ class Project:
             from .db.engine import open_database
             from .register import ensure_register
 
-            self._engine = open_database(self.settings.database_url)
+            self._engine = open_database(self.settings.database_url,
+                                         on_migrated=self._say_migrated)
             ensure_register(self._engine, workspace=self.workspace)
         return self._engine
+
+    def _say_migrated(self, migrated: Any) -> None:
+        """A command that migrated an older database on its way says so, and where the copy
+        taken before is (``db upgrade`` says it in its summary)."""
+        if migrated.backup is None:
+            return
+        self.notify(f"Note: the database was upgraded from schema {migrated.before} to "
+                    f"{migrated.after}"
+                    + (f" (the migration to {migrated.repaired}, left half-done by an "
+                       "earlier version, was finished)" if migrated.repaired else "")
+                    + f"; the database as it was before is kept in {migrated.backup}; delete "
+                    "it once the upgraded one works")
 
     @contextmanager
     def session(self) -> Iterator[Session]:

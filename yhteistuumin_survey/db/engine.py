@@ -467,11 +467,14 @@ def _refuse_unversioned(engine: Engine) -> None:
             "it was not made by yhteistuumin migrations, use another database")
 
 
-def open_database(url: str) -> Engine:
-    """Return an engine on an up-to-date database (an older one is migrated first)."""
+def open_database(url: str, *, on_migrated: Any = None) -> Engine:
+    """Return an engine on an up-to-date database (an older one is migrated first, and
+    ``on_migrated``, if given, is called with what that did)."""
     engine = make_engine(url)
     if not _at_head(engine):  # the everyday case answers with one query, Alembic not loaded
-        upgrade_database(engine)
+        migrated = migrate(engine)
+        if on_migrated is not None:
+            on_migrated(migrated)
     return engine
 
 
