@@ -313,6 +313,9 @@ def test_a_publish_started_while_another_runs_waits_and_the_site_ends_whole(work
     second.join(120)
     assert set(results) == {"first", "second"}
 
+    second_notes = results["second"].warnings()  # type: ignore[attr-defined]
+    assert second_notes[0].startswith("Note: waited "), second_notes
+    assert " s for another publish (" in second_notes[0]
     with Project.open(workspace.root, env={}) as project:
         again = project.publish()
     assert again.written == [], again.written  # the site was whole: nothing left to mend

@@ -540,13 +540,17 @@ class Project:
         # Two at once each wrote the pages of what it had read, and the slower one's lists,
         # search index and manifest ended over the faster one's newer pages.
         try:
-            with exclusive(self.engine, "publish", wait=PUBLISH_LOCK_WAIT), \
+            with exclusive(self.engine, "publish", wait=PUBLISH_LOCK_WAIT) as held, \
                     self.session() as session:
                 total = count_published(session=session)
                 with self.progress("Publishing", total) as advance:
-                    return publish_site(self.workspace, session=session,
-                                        settings=self.settings, out=out, cms=cms,
-                                        progress=advance)
+                    result = publish_site(self.workspace, session=session,
+                                          settings=self.settings, out=out, cms=cms,
+                                          progress=advance)
+                if held.waited >= 1:
+                    result.notes.insert(0, f"waited {held.waited:.0f} s for another publish "
+                                           f"({held.holder or 'holder unknown'}) to finish")
+                return result
         except LockBusy as exc:
             raise InputError(f"{exc}; waited {PUBLISH_LOCK_WAIT // 60:.0f} minutes; publish "
                              "again when it has finished") from None
