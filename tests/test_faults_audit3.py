@@ -720,3 +720,29 @@ def test_forget_during_a_publish_waits_so_the_site_does_not_show_her_again(works
     assert set(done) == {"publish", "forget"}
     assert her not in tree_text(workspace.outputs / "site")
     assert "Anna Taide" not in tree_text(workspace.outputs / "site")
+
+
+def test_a_send_started_during_a_forget_names_the_forget(cli, workspace):
+    """forget holds the send lock: a send started meanwhile said 'another send is running'."""
+    import os
+    import socket
+
+    from send_support import round_env
+
+    from yhteistuumin_survey.db.engine import make_engine
+    from yhteistuumin_survey.locks import exclusive
+    from yhteistuumin_survey.resources import bundled_path
+
+    assert cli("register", "contacts",
+               str(bundled_path("recipients/contacts.example.csv"))).exit_code == 0
+    engine = make_engine(f"sqlite:///{workspace.outputs / 'yhteistuumin.sqlite'}")
+    env = {"YHTEISTUUMIN_SMTP_HOST": "127.0.0.1", "YHTEISTUUMIN_SMTP_PORT": "9",
+           "YHTEISTUUMIN_SMTP_SECURITY": "none", **round_env()}
+    with exclusive(engine, "send", by="forget"):  # as Project.forget holds it
+        result = cli("send", "invite", "--only", "599", "--yes", env=env)
+    engine.dispose()
+
+    line = one_error_line(result)
+    assert line.startswith(f"Error: yhteistuumin forget is running ({socket.gethostname()}, "
+                           f"pid {os.getpid()}, since "), line
+    assert line.endswith("; wait for it to finish, then send again"), line

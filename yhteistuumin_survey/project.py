@@ -654,8 +654,8 @@ class Project:
         # her card before the erasure and wrote it back after forget's republish: forget
         # waits for it, and a publish started meanwhile waits for forget (Project.publish).
         try:
-            with exclusive(self.engine, "send"), \
-                    exclusive(self.engine, "publish", wait=PUBLISH_LOCK_WAIT):
+            with exclusive(self.engine, "send", by="forget"), \
+                    exclusive(self.engine, "publish", wait=PUBLISH_LOCK_WAIT, by="forget"):
                 return self._forget(email, dry_run=False, confirm=confirm)
         except LockBusy as exc:
             then = ("so that nothing is sent to this person after the erasure"
