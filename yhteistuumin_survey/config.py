@@ -245,7 +245,7 @@ def _read_config_file(path: Path, raw: dict[str, tuple[Any, str]], problems: lis
     if not path.is_file():
         return
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # Notepad writes a BOM
         data = tomllib.loads(text)
     except UnicodeDecodeError:
         raise ConfigError([f"{path}: not UTF-8 text; save it as UTF-8"]) from None

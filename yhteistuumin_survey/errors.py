@@ -52,3 +52,8 @@ class SendError(SurveyError):
 
 class MailboxError(SurveyError):
     """The mailbox cannot be read (IMAP connection, login, folder)."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a run that says what it kept: ``str(error)`` is that line (the CLI prints
+    ``Interrupted: <message>`` and exits 130)."""

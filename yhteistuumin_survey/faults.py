@@ -46,6 +46,16 @@ _DATABASE = (
                            "[database] url"),
     ("server closed the connection", "the database server closed the connection; run the "
                                      "command again"),
+    ("terminating connection due to administrator command",
+     "the database server ended the connection (stopped or restarted); run the command again "
+     "when it is back"),
+    ("the database system is shutting down", "the database server is shutting down; run the "
+                                             "command again when it is back"),
+    ("the database system is starting up", "the database server is starting up; run the "
+                                           "command again in a moment"),
+    ("is not currently accepting connections", "the database server takes no connections to "
+                                               "this database now; run the command again "
+                                               "when it does"),
     ("deadlock detected", "another run changed the same rows at the same moment; run the "
                           "command again"),
 )

@@ -206,6 +206,11 @@ def connect(options: ImapOptions, *,
         _logout_quietly(client)
         raise MailboxError(f"{opts.where}: cannot connect: unknown host ({exc.strerror or exc}); "
                            "check [imap] host") from None
+    except TimeoutError:
+        _logout_quietly(client)
+        raise MailboxError(f"{opts.where}: the server did not answer within {opts.timeout:g} s; "
+                           "run fetch again later, or give it longer with [imap] timeout "
+                           "(YHTEISTUUMIN_IMAP_TIMEOUT)") from None
     except (OSError, IMAPClientError) as exc:
         _logout_quietly(client)
         raise MailboxError(f"{opts.where}: cannot connect ({_describe(exc)}); check [imap] host "

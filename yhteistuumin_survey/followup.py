@@ -88,7 +88,14 @@ _CHANNEL_OF_FORMAT = {"questionnaire": "workbook", "msforms": "web form",
 
 
 def _day(value: dt.datetime | None) -> str | None:
-    return value.date().isoformat() if value is not None else None
+    """The day of a moment in Finland's time (the round's, as the status page's): a message
+    sent at 01:30 Helsinki time is of that day, not of the day before as in UTC, and a
+    reminder due then is due that day."""
+    if value is None:
+        return None
+    from zoneinfo import ZoneInfo
+
+    return _aware(value).astimezone(ZoneInfo("Europe/Helsinki")).date().isoformat()
 
 
 def _date_text(iso: str | None) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import socket
 import time
 import zlib
@@ -48,7 +49,14 @@ class LockBusy(Exception):
     """Another run holds the lock; ``holder`` says who (host, pid, since)."""
 
     def __init__(self, name: str, holder: str):
-        super().__init__(f"another {name} is running ({holder or 'holder unknown'})")
+        # A holder that is another command than the lock's ('forget: host, pid N, ...' holds
+        # the send lock) is named as that command.
+        other = re.fullmatch(r"([a-z]+): (.+)", holder)
+        if other and other.group(1) != name:
+            running = f"yhteistuumin {other.group(1)} is running ({other.group(2)})"
+        else:
+            running = f"another {name} is running ({holder or 'holder unknown'})"
+        super().__init__(running)
         self.name = name
         self.holder = holder
 
@@ -65,30 +73,33 @@ def _key(name: str) -> int:
 
 
 @contextmanager
-def exclusive(engine: Engine, name: str, *, wait: float = 0.0) -> Iterator[Held]:
+def exclusive(engine: Engine, name: str, *, wait: float = 0.0,
+              by: str | None = None) -> Iterator[Held]:
     """Hold the ``name`` lock of this database for the block.
 
     Waits up to ``wait`` seconds for another holder to finish, then raises ``LockBusy``.
-    An in-memory SQLite database needs no lock (no other process can see it).
+    ``by`` names the command holding it when it is not ``name`` (forget holds the send lock),
+    for the message of a run refused meanwhile. An in-memory SQLite database needs no lock
+    (no other process can see it).
     """
+    me = f"{by}: {describe_me()}" if by else describe_me()
     if engine.dialect.name == "postgresql":
-        with _postgres(engine, name, wait) as held:
+        with _postgres(engine, name, wait, me) as held:
             yield held
         return
     database = engine.url.database
     if engine.dialect.name != "sqlite" or not database or database == ":memory:":
         yield Held(name)
         return
-    with _file(Path(f"{database}.{name}.lock"), name, wait) as held:
+    with _file(Path(f"{database}.{name}.lock"), name, wait, me) as held:
         yield held
 
 
 @contextmanager
-def _postgres(engine: Engine, name: str, wait: float) -> Iterator[Held]:
+def _postgres(engine: Engine, name: str, wait: float, me: str) -> Iterator[Held]:
     from sqlalchemy import text
 
     key = _key(name)
-    me = describe_me()
     started = time.monotonic()
     held = Held(name)
     with engine.connect() as connection:
@@ -108,8 +119,23 @@ def _postgres(engine: Engine, name: str, wait: float) -> Iterator[Held]:
         try:
             yield held
         finally:
-            connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-            connection.commit()
+            _postgres_unlock(connection, key)
+
+
+def _postgres_unlock(connection: Any, key: int) -> None:
+    """Let the lock go. On a connection the server has lost (stopped, restarted, the network
+    gone) it is gone with it: the server releases a session's advisory locks when the session
+    ends. Failing to say so must not turn a run's outcome (an ingest's report of the files it
+    stored before the server went) into an error of its own; the connection is closed, which
+    releases the lock if the session is somehow still there."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+        connection.commit()
+    except DBAPIError:
+        connection.invalidate()
 
 
 def _postgres_holder(connection: Any, key: int, name: str) -> str:
@@ -131,7 +157,7 @@ def _postgres_holder(connection: Any, key: int, name: str) -> str:
 
 
 @contextmanager
-def _file(path: Path, name: str, wait: float) -> Iterator[Held]:
+def _file(path: Path, name: str, wait: float, me: str) -> Iterator[Held]:
     import fcntl
 
     started = time.monotonic()
@@ -151,7 +177,7 @@ def _file(path: Path, name: str, wait: float) -> Iterator[Held]:
         held.waited = time.monotonic() - started
         handle.seek(0)
         handle.truncate()
-        handle.write(describe_me() + "\n")
+        handle.write(me + "\n")
         handle.flush()
         try:
             yield held

@@ -391,6 +391,9 @@ def _reminder_rule(
     times = [_aware(row.sent_at or row.sending_at or row.updated_at) for row in handed_over]
     last = max(t for t in times if t is not None)
     age = now - last
+    if age < dt.timedelta(0):  # the clock set back, or a clock ahead sent the last message
+        return (f"last message sent {last:%Y-%m-%d %H:%M} UTC, after this machine's time "
+                f"({now:%Y-%m-%d %H:%M} UTC); check the clock"), 0
     if age < dt.timedelta(days=min_days):
         days = age.total_seconds() / 86400
         return f"last message {days:.1f} days ago (wait {min_days})", 0

@@ -148,9 +148,22 @@ class Project:
             from .db.engine import open_database
             from .register import ensure_register
 
-            self._engine = open_database(self.settings.database_url)
+            self._engine = open_database(self.settings.database_url,
+                                         on_migrated=self._say_migrated)
             ensure_register(self._engine, workspace=self.workspace)
         return self._engine
+
+    def _say_migrated(self, migrated: Any) -> None:
+        """A command that migrated an older database on its way says so, and where the copy
+        taken before is (``db upgrade`` says it in its summary)."""
+        if migrated.backup is None:
+            return
+        self.notify(f"Note: the database was upgraded from schema {migrated.before} to "
+                    f"{migrated.after}"
+                    + (f" (the migration to {migrated.repaired}, left half-done by an "
+                       "earlier version, was finished)" if migrated.repaired else "")
+                    + f"; the database as it was before is kept in {migrated.backup}; delete "
+                    "it once the upgraded one works")
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -181,7 +194,8 @@ class Project:
             found.close()
 
     def database_label(self) -> str:
-        """The database for an error line: a SQLite file's path, or the URL without password."""
+        """The database for an error line: a SQLite file's path, or the URL without user and
+        password."""
         from .db.engine import database_label
         from .errors import SurveyError
 
@@ -229,15 +243,15 @@ class Project:
 
     def upgrade_db(self) -> Upgrade:
         """Apply the database migrations (``db upgrade``)."""
-        from .db.engine import Upgrade, describe_url, make_engine, upgrade_database
+        from .db.engine import Upgrade, describe_url, make_engine, migrate
 
         url = self.settings.database_url
         engine = make_engine(url)
         try:
-            before, after = upgrade_database(engine)
+            done = migrate(engine)
         finally:
             engine.dispose()
-        return Upgrade(describe_url(url), before, after)
+        return Upgrade(describe_url(url), done.before, done.after, done.backup, done.repaired)
 
     # --- register -----------------------------------------------------------------------------
 
@@ -519,13 +533,29 @@ class Project:
     def publish(self, *, out: Path | None = None, cms: Path | None = None) -> PublishResult:
         """Publish the approved practices as a static website (``publish``), and their
         Markdown for the CMS beside it (``outputs/cms`` or ``cms``)."""
-        from .publish import count_published, publish_site
+        from .errors import InputError
+        from .locks import LockBusy, exclusive
+        from .publish import PUBLISH_LOCK_WAIT, count_published, publish_site
 
-        with self.session() as session:
-            total = count_published(session=session)
-            with self.progress("Publishing", total) as advance:
-                return publish_site(self.workspace, session=session, settings=self.settings,
-                                    out=out, cms=cms, progress=advance)
+        # One publish at a time per database, the lock taken before the session reads: a
+        # second one started meanwhile waits, then publishes what the database holds then.
+        # Two at once each wrote the pages of what it had read, and the slower one's lists,
+        # search index and manifest ended over the faster one's newer pages.
+        try:
+            with exclusive(self.engine, "publish", wait=PUBLISH_LOCK_WAIT) as held, \
+                    self.session() as session:
+                total = count_published(session=session)
+                with self.progress("Publishing", total) as advance:
+                    result = publish_site(self.workspace, session=session,
+                                          settings=self.settings, out=out, cms=cms,
+                                          progress=advance)
+                if held.waited >= 1:
+                    result.notes.insert(0, f"waited {held.waited:.0f} s for another publish "
+                                           f"({held.holder or 'holder unknown'}) to finish")
+                return result
+        except LockBusy as exc:
+            raise InputError(f"{exc}; waited {PUBLISH_LOCK_WAIT // 60:.0f} minutes; publish "
+                             "again when it has finished") from None
 
     def status(self, *, by: str = "region", only_open: bool = False,
                page: bool | Path = False, chart: Path | None = None, out: Path | None = None,
@@ -611,10 +641,33 @@ class Project:
         """Erase exactly one person's name, email and phone everywhere, and republish
         (``forget``). ``dry_run`` lists every place and changes nothing; ``confirm``
         is asked first when the person is held somewhere (it raises to refuse)."""
-        from .privacy import AddressMatcher, forget_person
-        from .publish import publish_site
+        from .errors import InputError
+        from .locks import LockBusy, exclusive
+        from .privacy import AddressMatcher
+        from .publish import PUBLISH_LOCK_WAIT
 
         AddressMatcher(email)  # refuse a non-address before opening anything
+        if dry_run:
+            return self._forget(email, dry_run=True, confirm=confirm)
+        # A send running holds her queued messages and writes their copies: erased meanwhile,
+        # she was still mailed, and the copy written after the erasure kept her address. So
+        # forget holds the send lock: it is refused while a send runs, and a send started
+        # meanwhile is refused in turn ('another send is running'). A publish running read
+        # her card before the erasure and wrote it back after forget's republish: forget
+        # waits for it, and a publish started meanwhile waits for forget (Project.publish).
+        try:
+            with exclusive(self.engine, "send", by="forget"), \
+                    exclusive(self.engine, "publish", wait=PUBLISH_LOCK_WAIT, by="forget"):
+                return self._forget(email, dry_run=False, confirm=confirm)
+        except LockBusy as exc:
+            then = ("so that nothing is sent to this person after the erasure"
+                    if exc.name == "send" else "so that it does not publish her again")
+            raise InputError(f"{exc}; forget when it has finished, {then}") from None
+
+    def _forget(self, email: str, *, dry_run: bool, confirm: Confirm | None) -> ErasureResult:
+        from .privacy import forget_person
+        from .publish import publish_site
+
         with self.session() as session:
             if not dry_run and confirm is not None:
                 preview = forget_person(self.workspace, email, session=session,

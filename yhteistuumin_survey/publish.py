@@ -68,6 +68,8 @@ TEASER = 160
 #: 3: page metadata, JSON-LD and links from a card to the filtered list; 4: leaner pages;
 #: 5: leaner card and list pages (the index told what to leave out; fewer attributes).
 RENDER_REVISION = 5
+#: How long a publish waits for another one on the same database before it gives up (s).
+PUBLISH_LOCK_WAIT = 10 * 60
 #: The file that marks a folder as a site made by ``publish`` (so it may remove stale files).
 SITE_MARKER = ".yhteistuumin-site.json"
 #: Beside it, what a republish reuses: every practice's hashes and cards.json entry, the list

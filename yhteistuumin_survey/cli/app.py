@@ -59,8 +59,8 @@ class _SurveyGroup(TyperGroup):
         _state.set(state := ctx.obj if isinstance(ctx.obj, State) else State())
         try:
             return super().invoke(ctx)
-        except KeyboardInterrupt:
-            typer.echo("Interrupted.", err=True)
+        except KeyboardInterrupt as exc:
+            typer.echo(f"Interrupted: {exc}" if str(exc) else "Interrupted.", err=True)
             raise typer.Exit(code=130) from None
         except Exception as exc:  # noqa: BLE001 - expected errors and faults: lines, an exit code
             from ..faults import error_lines

@@ -56,7 +56,9 @@ def describe_url(url: str) -> str:
 
 
 def database_label(url: Any) -> str:
-    """The database for an error line: a SQLite file's path, or the URL without its password."""
+    """The database for an error line: a SQLite file's path, or the server's URL without its
+    user and password (as ``describe_url``: a login role may be a person's own account, and
+    error lines are pasted into tickets and emails)."""
     from sqlalchemy.engine import make_url
 
     try:
@@ -65,7 +67,7 @@ def database_label(url: Any) -> str:
         return "database"
     if parsed.get_backend_name() == "sqlite" and parsed.database:
         return str(parsed.database)
-    return str(parsed.render_as_string(hide_password=True))
+    return describe_url(parsed.render_as_string(hide_password=True))
 
 
 #: How long a run waits for another run's lock on a SQLite database (seconds) by default.
@@ -236,25 +238,61 @@ class Upgrade:
     where: str
     before: str | None
     after: str
+    backup: Path | None = None
+    repaired: str | None = None
 
     failed = False
 
     def summary(self) -> list[str]:
         if self.before == self.after:
             return [f"{self.where}: already at the newest schema ({self.after})."]
-        return [f"{self.where}: upgraded from {self.before or 'empty'} to {self.after}."]
+        lines = [f"{self.where}: upgraded from {self.before or 'empty'} to {self.after}."]
+        if self.repaired:
+            lines.append(f"The migration to {self.repaired}, left half-done by an earlier "
+                         "version, was finished.")
+        if self.backup:
+            lines.append(f"The database as it was before is kept in {self.backup}; delete "
+                         "it once the upgraded one works (it holds the same personal data).")
+        return lines
 
     def table(self) -> tuple[list[str], list[dict[str, Any]]]:
-        return ["where", "before", "after"], [self.to_dict()]
+        return ["where", "before", "after", "backup"], [self.to_dict()]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"where": self.where, "before": self.before, "after": self.after}
+        return {"where": self.where, "before": self.before, "after": self.after,
+                "backup": str(self.backup) if self.backup else None,
+                "repaired": self.repaired}
+
+
+@dataclass(frozen=True)
+class Migrated:
+    """What a migration did: the revision before and after, the copy of the database taken
+    before it (SQLite), and the revision whose migration an earlier run left half-done and
+    this one finished (or None)."""
+
+    before: str | None
+    after: str
+    backup: Path | None = None
+    repaired: str | None = None
 
 
 def upgrade_database(engine: Engine) -> tuple[str | None, str]:
     """Apply every pending migration; return (revision before, revision after)."""
+    migrated = migrate(engine)
+    return migrated.before, migrated.after
+
+
+def migrate(engine: Engine) -> Migrated:
+    """Apply every pending migration, a SQLite file copied to ``FILE.bak-REVISION`` first.
+
+    A SQLite database an earlier version left half-migrated (its migrations were not all or
+    nothing: a kill left some statements of the next migration done under the old revision)
+    is finished here: that migration is run again skipping what is already done, the rest
+    follows, and the schema must then match this program's exactly, or nothing is kept.
+    """
     from alembic import command
     from alembic.script import ScriptDirectory
+    from sqlalchemy.exc import DBAPIError, OperationalError
 
     before = current_revision(engine)
     script = ScriptDirectory(str(MIGRATIONS))
@@ -263,16 +301,129 @@ def upgrade_database(engine: Engine) -> tuple[str | None, str]:
         raise DatabaseError(
             f"{describe_url(str(engine.url))}: the database is at schema revision {before}, "
             f"newer than this program knows (newest {head_revision()}); upgrade yhteistuumin")
-    if before != head_revision():
-        if before is None:
-            _refuse_unversioned(engine)
-        migrating = _all_or_nothing(engine)
+    if before == head_revision():
+        return Migrated(before, before)
+    if before is None:
+        _refuse_unversioned(engine)
+    backup = _back_up(engine, before)
+    migrating = _all_or_nothing(engine)
+    repaired = None
+    try:
         try:
             command.upgrade(_alembic_config(migrating), "head")
+        except DBAPIError as exc:
+            if (before is None or migrating.dialect.name != "sqlite"
+                    or not isinstance(exc, OperationalError)
+                    or not _HALF_DONE.search(str(exc.orig))):
+                raise _cannot_migrate(engine, before, exc, backup) from None
+            repaired = _finish_half_done(migrating, before, backup,
+                                         script.get_revision(before).nextrev)
+    finally:
+        if migrating is not engine:
+            migrating.dispose()
+    return Migrated(before, head_revision(), backup, repaired)
+
+
+#: What SQLite says of a statement whose work an earlier, killed migration had already done.
+_HALF_DONE = re.compile(r"already exists|duplicate column name|no such (column|index|table)")
+
+
+def _back_up(engine: Engine, revision: str | None) -> Path | None:
+    """Copy a SQLite file's database (by SQLite's backup, consistent with its WAL) to
+    ``FILE.bak-REVISION`` before it is migrated; None for an empty or in-memory database."""
+    import sqlite3
+
+    database = engine.url.database or ""
+    if (revision is None or engine.dialect.name != "sqlite" or database in ("", ":memory:")
+            or engine.url.query.get("mode") == "memory"):
+        return None
+    path = Path(database)
+    backup = path.with_name(f"{path.name}.bak-{revision}")
+    partial = backup.with_name(backup.name + ".part")
+    try:
+        source = sqlite3.connect(path)
+        try:
+            target = sqlite3.connect(partial)
+            try:
+                source.backup(target)
+            finally:
+                target.close()
         finally:
-            if migrating is not engine:
-                migrating.dispose()
-    return before, head_revision()
+            source.close()
+        partial.replace(backup)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return backup
+
+
+def _cannot_migrate(engine: Engine, before: str | None, exc: Any,
+                    backup: Path | None) -> DatabaseError:
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    kept = f"; a copy of it is in {backup}" if backup else ""
+    return DatabaseError(
+        f"{database_label(engine.url)}: cannot be migrated from schema revision "
+        f"{before or 'empty'} to {head_revision()} ({reason}); nothing was changed{kept}; "
+        "restore the database from a backup made before its last upgrade and run "
+        "'yhteistuumin db upgrade'")
+
+
+def _finish_half_done(migrating: Engine, before: str, backup: Path | None,
+                      next_revisions: Any) -> str:
+    """Run the migration after ``before`` again, skipping the statements an earlier run
+    already did, then the others; all in one transaction, kept only if the schema then
+    matches the models. Returns the revision finished."""
+    from alembic import command
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+    from sqlmodel import SQLModel
+
+    from . import models  # noqa: F401 - registers every table
+
+    (half_done,) = next_revisions
+    config = _alembic_config(migrating)
+    try:
+        with migrating.begin() as connection:
+            config.attributes["connection"] = connection
+            event.listen(connection, "before_cursor_execute", _skip_done, retval=True)
+            try:
+                command.upgrade(config, half_done)
+            finally:
+                event.remove(connection, "before_cursor_execute", _skip_done)
+            command.upgrade(config, "head")
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            if compare_metadata(context, SQLModel.metadata):
+                raise DatabaseError(
+                    f"{database_label(migrating.url)}: was left half-migrated to schema "
+                    f"revision {half_done} by an earlier version and cannot be finished "
+                    f"safely; nothing was changed"
+                    + (f"; a copy of it is in {backup}" if backup else "")
+                    + "; restore the database from a backup made before its last upgrade "
+                    "and run 'yhteistuumin db upgrade'")
+    except OperationalError as exc:
+        raise _cannot_migrate(migrating, before, exc, backup) from None
+    return str(half_done)
+
+
+_IF_NOT_EXISTS = re.compile(r"^(\s*CREATE\s+(?:UNIQUE\s+)?(?:TABLE|INDEX)\s+)(?!IF\s)", re.I)
+_IF_EXISTS = re.compile(r"^(\s*DROP\s+(?:TABLE|INDEX)\s+)(?!IF\s)", re.I)
+_ALTER = re.compile(r'^\s*ALTER\s+TABLE\s+"?(?P<table>\w+)"?\s+(?P<verb>ADD|DROP)\s+'
+                    r'(?:COLUMN\s+)?"?(?P<column>\w+)"?', re.I)
+
+
+def _skip_done(_conn, cursor, statement, parameters, _context, _many):  # type: ignore[no-untyped-def]
+    """A statement of a half-done migration made harmless where its work is already there."""
+    statement = _IF_NOT_EXISTS.sub(r"\1IF NOT EXISTS ", statement)
+    statement = _IF_EXISTS.sub(r"\1IF EXISTS ", statement)
+    alter = _ALTER.match(statement)
+    if alter:
+        columns = {row[1] for row in cursor.connection.execute(
+            f'PRAGMA table_info("{alter["table"]}")')}
+        if (alter["column"] in columns) == (alter["verb"].upper() == "ADD"):
+            statement = "SELECT 1"
+    return statement, parameters
 
 
 def _all_or_nothing(engine: Engine) -> Engine:
@@ -316,11 +467,14 @@ def _refuse_unversioned(engine: Engine) -> None:
             "it was not made by yhteistuumin migrations, use another database")
 
 
-def open_database(url: str) -> Engine:
-    """Return an engine on an up-to-date database (an older one is migrated first)."""
+def open_database(url: str, *, on_migrated: Any = None) -> Engine:
+    """Return an engine on an up-to-date database (an older one is migrated first, and
+    ``on_migrated``, if given, is called with what that did)."""
     engine = make_engine(url)
     if not _at_head(engine):  # the everyday case answers with one query, Alembic not loaded
-        upgrade_database(engine)
+        migrated = migrate(engine)
+        if on_migrated is not None:
+            on_migrated(migrated)
     return engine
 
 

@@ -1098,6 +1098,7 @@ def _ingest_locked(files: list[Path], skipped: list[tuple[Path, str]], *, sessio
     from sqlalchemy.exc import SQLAlchemyError
 
     done = 0
+    interrupted = False
     try:
         for key, (path, checked) in enumerate(todo):
             display, name = retries.get(path, (str(path), path.name))
@@ -1112,11 +1113,20 @@ def _ingest_locked(files: list[Path], skipped: list[tuple[Path, str]], *, sessio
         from ..faults import describe_fault
 
         session.rollback()
-        database = str(session.get_bind().engine.url.database or "database")
+        from ..db.engine import database_label
+
+        database = database_label(session.get_bind().engine.url)
         left = len(todo) - done
         run.add(database, "error", f"{describe_fault(exc, database=database)}; "
                                    f"{left} file{'s' if left != 1 else ''} not read (the next "
                                    "run reads them)")
+    except KeyboardInterrupt:
+        # Ctrl-C: the file being read is rolled back, those before it are stored; the report
+        # says so, and the run still ends as interrupted (exit 130).
+        session.rollback()
+        interrupted = True
+        run.add("", "error", "interrupted (Ctrl-C); the files not listed here were not read "
+                             "(the next run reads them)")
     finally:
         if pipeline is not None:
             pipeline.close()
@@ -1130,6 +1140,13 @@ def _ingest_locked(files: list[Path], skipped: list[tuple[Path, str]], *, sessio
         run.add(str(workspace.outputs / "reports"), "error",
                 f"{workspace.outputs / 'reports'}: the report could not be written: "
                 f"{os_problem(exc)}")
+    if interrupted:
+        from ..errors import Interrupted
+
+        report = run.result.report_path
+        raise Interrupted("the files read before it are stored"
+                          + (f" and listed in {report}" if report else "")
+                          + "; run the command again to read the rest")
     return run.result
 
 

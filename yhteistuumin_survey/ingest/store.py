@@ -829,22 +829,31 @@ class Store:
                       version_rows: list[tuple[Any, ...]],
                       municipality_rows: list[tuple[Any, ...]]) -> None:
         """Make the new versions of known practices (back to review when decided)."""
-        from sqlalchemy import update
+        from sqlalchemy import select, update
 
+        # The reviewers' decisions as they are now: a review import may have decided since this
+        # run loaded its index (its status said 'new', and the new version went out approved).
+        ids = [plan[2].id for plan in plans if plan[1] == NEW_VERSION and plan[2] is not None]
+        decisions = {row[0]: (row[1], row[2]) for row in self.session.execute(
+            select(Practice.id, Practice.status, Practice.decided_version)  # type: ignore[call-overload]
+            .where(Practice.id.in_(ids)))} if ids else {}  # type: ignore[union-attr]
         for (entry, outcome, existing, fingerprint, _dup), sub_id in zip(plans, submission_ids,
                                                                          strict=True):
             if outcome != NEW_VERSION or existing is None or entry.practice is None:
                 continue
             version = existing.current_version + 1
             flags = list(entry.flags)
-            decided = existing.status != "new" or existing.decided_version is not None
+            status, decided_version = decisions.get(existing.id, (existing.status,
+                                                                  existing.decided_version))
+            decided = status != "new" or decided_version is not None
+            # Back to review whatever this run read: a decision committed after that read
+            # (PostgreSQL: while this update waits for its row) is undone by it too.
             values: dict[str, Any] = {"current_version": version, "updated_at": now,
-                                      "language": entry.practice.language}
+                                      "language": entry.practice.language, "status": "new"}
             reason = f"replaces version {existing.current_version}"
             if decided:
                 flags.append("new-version-since-decision")
-                values["status"] = "new"
-                reason += f"; reviewers had decided ({existing.status}): back to review"
+                reason += f"; reviewers had decided ({status}): back to review"
             self.session.execute(update(Practice).where(Practice.id == existing.id)  # type: ignore[arg-type]
                                  .values(**values))
             version_rows.append(self._version_row(existing.id, version, sub_id, entry, flags,

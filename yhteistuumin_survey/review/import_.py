@@ -823,10 +823,13 @@ def _current_state(rows: list[RowDecision], *, session: Session
     ids = {r.practice_id for r in rows} | {r.duplicate_of for r in rows if r.duplicate_of}
     practices: dict[int, Any] = {}
     for condition in _id_conditions(p.id, ids):
+        # FOR UPDATE (PostgreSQL; SQLite has one writer): an ingest's new version of one of
+        # them waits for this import, then sends it back to review; without it, a version
+        # stored between this read and the update went out approved, never reviewed.
         for practice in plain_rows(session.execute(select(
                 p.id, p.status, p.current_version, p.decided_version, p.duplicate_of_id,
                 p.not_duplicate_of, p.corrected_title, p.corrected_keywords,
-                p.reviewer_comment).where(condition))):
+                p.reviewer_comment).where(condition).with_for_update())):
             if practice.id in ids:
                 practices[practice.id] = practice
     versions: dict[int, Any] = {}
