@@ -30,6 +30,7 @@ pytest_plugins = [
     "fixtures_fetch",
     "fixtures_suite",
     "fixtures_audit2_faults",
+    "fixtures_voikko",
 ]
 
 

@@ -4,7 +4,6 @@ and the ingest report workbook, Swedish in a Swedish round's report, English on 
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
@@ -142,20 +141,6 @@ def test_the_review_workbook_shows_an_older_english_flag_beside_the_new_finnish_
         describe(OLD_PHONE, "fi"),
         "Sähköposti: 'etunimi.sukunimi@espoo.fi' on osoitteen malli (etunimi.sukunimi) eikä "
         "kenenkään oma osoite. Kysy oikea osoite kunnalta."]
-
-
-@pytest.fixture(scope="module")
-def voikko():
-    try:
-        import libvoikko
-
-        return libvoikko.Voikko("fi")
-    except Exception as exc:  # noqa: BLE001 - no binding, no libvoikko.so or no dictionary
-        reason = (f"Voikko is not available ({type(exc).__name__}: {exc}); install the "
-                  "Debian packages libvoikko1 voikko-fi (make system-deps) and the test group")
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
 
 
 def test_every_word_of_the_finnish_texts_is_a_finnish_word_for_voikko(voikko) -> None:

@@ -10,7 +10,6 @@ On CI (``CI=true``) a missing Voikko fails the tests instead of skipping them.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -58,20 +57,6 @@ BASE_FORMS = {
 
 NAMES = [r.name_fi for r in REGISTER] + sorted(
     {m.old_name_fi for m in MERGERS if m.old_name_fi} - {r.name_fi for r in REGISTER})
-
-
-@pytest.fixture(scope="module")
-def voikko():
-    try:
-        import libvoikko
-
-        return libvoikko.Voikko("fi")
-    except Exception as exc:  # noqa: BLE001 - no binding, no libvoikko.so or no dictionary
-        reason = (f"Voikko is not available ({type(exc).__name__}: {exc}); install the "
-                  "Debian packages libvoikko1 voikko-fi (make system-deps) and the test group")
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
 
 
 def _inflected_part(name: str, form: str) -> tuple[str, str]:
