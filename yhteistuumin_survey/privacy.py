@@ -79,8 +79,12 @@ if TYPE_CHECKING:
     from .config import Settings
     from .workspace import Workspace
 
-#: What replaces an erased name or phone number inside a text.
+#: What replaces an erased name or phone number inside a text (the texts are Finnish).
 ERASED = "[poistettu]"
+#: What stands for it in what the command prints (English, as the CLI speaks).
+ERASED_SHOWN = "[erased]"
+#: What ``person`` shows in place of someone else's address or phone in a text.
+OTHERS_SHOWN = "[someone else's detail]"
 KEY_FILE = ".erasure-key"
 _CONTACT_FIELDS = ("contact_name", "contact_email", "contact_phone")
 _VERSION_TEXTS = ("title", "goal", "summary", "implementation", "resources", "experiences",
@@ -363,7 +367,7 @@ _PHONE_LIKE = re.compile(r"(?<![\w+])\+?\d[\d\s\-()]{4,}\d(?!\w)")
 
 
 def hide_others(text: Any, matcher: AddressMatcher, phones: Iterable[str],
-                label: str = "[toisen henkilön tieto]") -> Any:
+                label: str = OTHERS_SHOWN) -> Any:
     """Return ``text`` with every address but the person's, and every phone number but
     theirs, replaced by ``label`` (what ``person`` shows of a text others are in too)."""
     if not isinstance(text, str) or not text:
@@ -776,6 +780,14 @@ class _Run:
     counts: Counter[str] = field(default_factory=Counter)
     tables: set[str] = field(default_factory=set)
     retitled: set[int] = field(default_factory=set)
+    finder: _Finder = field(init=False)
+    #: The scrubber for what is printed: the same person, "[erased]" in English.
+    shown: _Scrubber = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.finder = _Finder(self.matcher)
+        self.shown = _Scrubber(self.matcher, self.scrubber.replacement, ERASED_SHOWN)
+        self.shown.names, self.shown.phones = self.scrubber.names, self.scrubber.phones
 
     def note(self, kind: str, where: str, action: str, table: str = "") -> None:
         self.places.append(Place(where, action, kind))
@@ -891,8 +903,8 @@ def _erase_versions(run: _Run) -> None:
     named = {id(v) for v in run.records.named}
     for version in run.session.exec(select(PracticeVersion)):
         whole = id(version) in persons
-        # The result is printed: a title naming the person is shown as it will be.
-        title = (run.scrubber.text if whole else run.scrubber.address)(version.title or "")
+        # The result is printed: a title naming the person is shown without them.
+        title = (run.shown.text if whole else run.shown.address)(version.title or "")
         label = f"practice {version.practice_id} ({title or 'untitled'}), version " \
                 f"{version.version}"
         actions = []
@@ -965,7 +977,7 @@ def _erase_submissions(run: _Run) -> None:
         if cleaned == submission.raw:
             continue
         received = run.session.get(ReceivedFile, submission.received_file_id)
-        name = run.scrubber.text(received.original_name) if received else "a received file"
+        name = run.shown.text(received.original_name) if received else "a received file"
         run.note("submissions", f"the answer as received: {submission.locator} of {name}",
                  "contact answers blanked, the person taken out of the texts" if whole
                  else "the person taken out of its contact answers, the others kept" if shared
@@ -1103,9 +1115,11 @@ def _erase_review_texts(run: _Run) -> None:
                 published_slug=None))
 
 
-def _file_name(run: _Run, name: str, *, whole: bool) -> str:
-    """Return a file name without the person (words joined by "_" read as spaced too)."""
-    scrub = run.scrubber.text if whole else run.scrubber.address
+def _file_name(run: _Run, name: str, *, whole: bool, shown: bool = False) -> str:
+    """Return a file name without the person (words joined by "_" read as spaced too);
+    ``shown``: as printed, "[erased]" in its place."""
+    scrubber = run.shown if shown else run.scrubber
+    scrub = scrubber.text if whole else scrubber.address
     cleaned = scrub(name)
     if cleaned == name and "_" in name and " " not in name:
         cleaned = scrub(name.replace("_", " ")).replace(" ", "_")
@@ -1126,15 +1140,16 @@ def _erase_received_senders(run: _Run) -> None:
         mine = received.id in persons or bool(received.sender
                                               and run.matcher.mentions(received.sender))
         name = _file_name(run, received.original_name, whole=mine)
+        shown = _file_name(run, received.original_name, whole=mine, shown=True)
         if name != received.original_name:
-            run.note("received_file_names", f"the name of a received file ({name})",
+            run.note("received_file_names", f"the name of a received file ({shown})",
                      "the person taken out of it, the stored copy renamed", "receivedfile")
             if run.apply:
                 _rename_stored(run, received, whole=mine)
                 received.original_name = name
                 run.save(received)
         if received.sender and run.matcher.mentions(received.sender):
-            run.note("received_file_senders", f"the sender recorded for {name}",
+            run.note("received_file_senders", f"the sender recorded for {shown}",
                      "replaced", "receivedfile")
             if run.apply:
                 received.sender = run.scrubber.replacement
@@ -1201,6 +1216,146 @@ def scrub_blob(name: str, data: bytes, scrubber: _Scrubber, ignore: set[str],
     if depth < 5 and (lower.endswith((".eml", ".mbox")) or _looks_like_email(data)):
         return _scrub_email(data, scrubber, ignore, depth, force=force)
     return _scrub_text(data, scrubber, ignore, force=force)
+
+
+#: What :func:`html.unescape` replaces (its own pattern): a numeric or named reference.
+_CHARREF = re.compile(r"&(#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[^\t\n\f <&#;]{1,32};?)")
+
+
+class _Finder:
+    """Tell whether a file shows the address, stopping at the first part that does.
+
+    The "find" mode of :func:`scrub_blob`: it opens the same containers the same way (gzip,
+    zip/xlsx/ods, emails with their base64 and quoted-printable parts decoded, a workbook's
+    shared strings item by item), reads the same texts, and only asks whether the address is
+    in them: nothing is rewritten and no other address is collected. Where it finds nothing,
+    ``scrub_blob`` finds nothing either (it looks at no less); where it finds the address the
+    caller scrubs in full. A part seen before (the questionnaire attached to every invitation
+    and reminder) is looked at once. ``find`` returns (shows the address, why a part could not
+    be looked into or "").
+    """
+
+    def __init__(self, matcher: AddressMatcher):
+        self.matcher = matcher
+        self.local_chars = set(matcher.local or "")
+        self.seen: dict[tuple[bytes, int, str], tuple[bool, str]] = {}
+
+    def find(self, name: str, data: bytes, depth: int = 0) -> tuple[bool, str]:
+        lower = name.lower()
+        email_like = lower.endswith((".eml", ".mbox"))
+        # A gzip'd file is read by the name without ".gz": that name is part of what it is.
+        key = (hashlib.blake2b(data, digest_size=16).digest(), depth,
+               lower if lower.endswith(".gz") else str(email_like))
+        if key not in self.seen:
+            self.seen[key] = self._find(name, data, depth, email_like)
+        return self.seen[key]
+
+    def _find(self, name: str, data: bytes, depth: int, email_like: bool) -> tuple[bool, str]:
+        if depth < 5 and data[:2] == b"\x1f\x8b":
+            try:
+                with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
+                    inner = stream.read(_MAX_SCAN + 1)
+            except (OSError, EOFError, gzip.BadGzipFile):
+                return self.text(data), ""
+            if len(inner) > _MAX_SCAN:
+                return False, ("expands to more than the "
+                               f"{_MAX_SCAN // 1_000_000} MB forget looks into")
+            return self.find(name.removesuffix(".gz"), inner, depth + 1)
+        if depth < 5 and data[:4] == b"PK\x03\x04":
+            return self.zip(data, depth)
+        if depth < 5 and (email_like or _looks_like_email(data)):
+            return self.email(data, depth)
+        return self.text(data), ""
+
+    def text(self, data: bytes) -> bool:
+        """As :func:`_scrub_text` decides whether a text shows the address."""
+        matcher = self.matcher
+        if b"\x00" in data[:4096]:
+            return matcher.mentions_bytes(data)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = data.decode("cp1252", errors="surrogateescape")
+        if "&#" not in text and not _AT_SIGN.search(text):
+            return False
+        if text.lstrip().startswith("<") and ("&#" in text or matcher.could_be_in(text)):
+            if not matcher.could_be_in(text) and not self._references_matter(text):
+                return False
+            return matcher.mentions(html.unescape(text))
+        return matcher.mentions(text)
+
+    def _references_matter(self, text: str) -> bool:
+        """Tell whether decoding the text's character references could make its local part
+        appear: only when one of them stands for a character of it (it is not there as
+        written, and letter case is folded one character at a time)."""
+        return any(self.local_chars & set(html.unescape(ref).casefold())
+                   for ref in {match.group(0) for match in _CHARREF.finditer(text)})
+
+    def zip(self, data: bytes, depth: int) -> tuple[bool, str]:
+        try:
+            archive = zipfile.ZipFile(io.BytesIO(data))
+            infos = archive.infolist()
+            expanded = sum(info.file_size for info in infos)
+            if expanded > _MAX_SCAN:
+                return False, _too_large(expanded, "expands to")
+            # The strings of a workbook first: where a person's address would be.
+            infos.sort(key=lambda info: info.filename != "xl/sharedStrings.xml")
+            unchecked = ""
+            for info in infos:
+                if info.is_dir():
+                    continue
+                content = archive.read(info)
+                if info.filename == "xl/sharedStrings.xml" and self._shared_strings(content):
+                    return True, ""
+                found, why = self.find(info.filename, content, depth + 1)
+                if found:
+                    return True, ""
+                unchecked = unchecked or why
+        except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError):
+            return self.matcher.mentions_bytes(data), ""
+        return False, unchecked
+
+    def _shared_strings(self, content: bytes) -> bool:
+        """A shared string's text nodes read as one (rich text runs), as scrubbing reads them."""
+        text = content.decode("utf-8", "replace")
+        # A run's text joined to the next one's is in the text with its tags taken out.
+        bare = re.sub(r"<[^>]*>", "", text)
+        if not self.matcher.could_be_in(bare) and not (
+                "&" in bare and self._references_matter(bare)):
+            return False
+        return any(self.matcher.mentions("".join(html.unescape(value) for value in
+                                                 re.findall(r">([^<]+)<", match.group(0))))
+                   for match in _SHARED_ITEM.finditer(text))
+
+    def email(self, data: bytes, depth: int) -> tuple[bool, str]:
+        from email import message_from_bytes, policy
+
+        if self.matcher.mentions_bytes(data):
+            return True, ""
+        message = message_from_bytes(data, policy=policy.compat32)
+        unchecked = ""
+        for part in message.walk():
+            if any(self.matcher.mentions(_header_text(value)) for _, value in part.items()):
+                return True, ""
+            if part.is_multipart():
+                continue
+            payload = part.get_payload(decode=True)
+            if not isinstance(payload, bytes):
+                continue
+            filename = part.get_filename() or ""
+            if part.get_content_maintype() == "text" and not filename:
+                try:
+                    text = payload.decode(part.get_content_charset() or "utf-8")
+                except (LookupError, UnicodeDecodeError):
+                    text = payload.decode("latin-1")
+                if self.text(text.encode("utf-8")):
+                    return True, ""
+                continue
+            found, why = self.find(filename, payload, depth + 1)
+            if found:
+                return True, ""
+            unchecked = unchecked or why
+        return False, unchecked
 
 
 def _looks_like_email(data: bytes) -> bool:
@@ -1567,9 +1722,12 @@ def _erase_files(run: _Run) -> None:
             continue
         linked = received.get(path.resolve())
         # A received file holding the person's answer is theirs: names and phones go from it
-        # even where the address is not beside them.
-        blob = scrub_blob(path.name, data, run.scrubber, run.ignore,
-                          force=linked is not None and linked[0])
+        # even where the address is not beside them. Any other file is scrubbed only where
+        # the address is found in it.
+        force = linked is not None and linked[0]
+        found, why = (True, "") if force else run.finder.find(path.name, data)
+        blob = (scrub_blob(path.name, data, run.scrubber, run.ignore, force=force) if found
+                else _Blob(data, unchecked=why))
         if blob.unchecked:
             run.note("files_to_check", f"{shown}: {blob.unchecked}", "left as it is: forget "
                      "could not look into it; check it for the person by hand")
@@ -1591,6 +1749,7 @@ def files_showing(workspace: Workspace, matcher: AddressMatcher) -> list[str]:
     if not outputs.is_dir():
         return []
     published = [folder.resolve() for folder in _published_folders(workspace)]
+    finder = _Finder(matcher)
     scrubber = _Scrubber(matcher, "")
     found = []
     for path in sorted(outputs.rglob("*")):
@@ -1598,8 +1757,10 @@ def files_showing(workspace: Workspace, matcher: AddressMatcher) -> list[str]:
                 or _is_database(path) or any(_inside(path, folder) for folder in published)):
             continue
         data, problem = _read_for_scan(path, matcher)
+        # The quick look first; a file it finds the address in is read as forget reads it.
         if problem.endswith("shows the address") or (
-                data is not None and scrub_blob(path.name, data, scrubber, set()).mentions):
+                data is not None and finder.find(path.name, data)[0]
+                and scrub_blob(path.name, data, scrubber, set()).mentions):
             found.append(path.relative_to(workspace.root).as_posix())
     return found
 
@@ -1644,8 +1805,7 @@ def _note_link(run: _Run, path: Path, shown: str) -> None:
     if target is None:
         return
     data, problem = _read_for_scan(target, run.matcher)
-    if problem or (data is not None and scrub_blob(target.name, data, run.scrubber,
-                                                     run.ignore).mentions):
+    if problem or (data is not None and run.finder.find(target.name, data)[0]):
         run.note("files_to_check", f"{shown} (a link to a file outside the workspace, "
                  f"{target})", "left as it is: forget does not change files outside the "
                  "workspace; take the person out of it by hand")
@@ -1788,6 +1948,7 @@ def _left_outside(workspace: Workspace,
     root = workspace.root.resolve()
     outputs = workspace.outputs.resolve()
     scrubber = _Scrubber(matcher, "")
+    finder = _Finder(matcher)
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root)
         shown = relative.as_posix()
@@ -1802,7 +1963,12 @@ def _left_outside(workspace: Workspace,
                 or _is_database(path)):
             continue
         data, problem = _read_for_scan(target, matcher)
-        blob = scrub_blob(path.name, data, scrubber, set()) if data is not None else None
+        blob = None
+        if data is not None:
+            # Scrubbed (to learn what it could not look into) only where the address is.
+            found, why = finder.find(path.name, data)
+            blob = scrub_blob(path.name, data, scrubber, set()) if found else _Blob(
+                data, unchecked=why)
         if problem.endswith("shows the address") or (blob and blob.mentions
                                                       and not blob.unchecked):
             left.append(shown)

@@ -1,0 +1,205 @@
+"""``forget`` and ``person`` tried a third time as data subjects would (audit3-privacy).
+
+The quick look for an address (it stops at the first mention, yet still decodes what a mail or a
+workbook hides), the words the CLI prints, a crash between the files and the database, and
+the copies a reviewer saves under other names.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import io
+import zipfile
+from email.message import EmailMessage
+
+import pytest
+from openpyxl import Workbook
+
+from yhteistuumin_survey.privacy import AddressMatcher, Scrubber, files_showing, scrub_blob
+
+KALLE = "kalle.koulu@hel.example.fi"
+KOULU = "koulu@hel.example.fi"  # inside Kalle's address: another person
+
+
+def _workbook(*rows: list[str]) -> bytes:
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _with_shared_strings(data: bytes, change=lambda xml: xml) -> bytes:
+    """Return an .xlsx whose cells point into shared strings, as Excel and LibreOffice save
+    it (openpyxl writes them inline), the strings' XML rewritten by ``change`` (as another
+    program may write it: character references, rich text runs)."""
+    import re
+
+    source = zipfile.ZipFile(io.BytesIO(data))
+    strings: list[str] = []
+
+    def shared(match: re.Match[str]) -> str:
+        strings.append(match.group(2))
+        return f'<c r="{match.group(1)}" t="s"><v>{len(strings) - 1}</v></c>'
+
+    sheet = re.sub(r'<c r="(\w+)" t="inlineStr"><is>(<t>.*?</t>)</is></c>', shared,
+                   source.read("xl/worksheets/sheet1.xml").decode("utf-8"))
+    table = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="http://'
+             f'schemas.openxmlformats.org/spreadsheetml/2006/main" count="{len(strings)}" '
+             f'uniqueCount="{len(strings)}">' + "".join(f"<si>{t}</si>" for t in strings)
+             + "</sst>")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                content = sheet.encode("utf-8")
+            elif info.filename == "[Content_Types].xml":
+                content = content.replace(b"</Types>", (
+                    b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                    b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+                    b"</Types>"))
+            elif info.filename == "xl/_rels/workbook.xml.rels":
+                content = content.replace(b"</Relationships>", (
+                    b'<Relationship Id="rIdShared" Type="http://schemas.openxmlformats.org/'
+                    b'officeDocument/2006/relationships/sharedStrings" '
+                    b'Target="sharedStrings.xml"/></Relationships>'))
+            out.writestr(info, content)
+        out.writestr("xl/sharedStrings.xml", change(table))
+    return buffer.getvalue()
+
+
+def _mail(to: str, body: str, *, cte: str, attachment: bytes | None = None) -> bytes:
+    message = EmailMessage()
+    message["From"] = "kysely@yhteistuumin.example.fi"
+    message["To"] = to
+    message["Subject"] = "Kysely"
+    message.set_content(body, cte=cte)
+    if attachment is not None:
+        message.add_attachment(attachment, maintype="application",
+                               subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                               filename="vastaus.xlsx")
+    return message.as_bytes()
+
+
+def _files_holding_addresses(workspace) -> dict[str, bytes]:
+    """Files under outputs/ where the address is only seen once decoded, and near misses."""
+    hidden_at = _with_shared_strings(
+        _workbook(["Yhteyshenkilö", KALLE]),
+        lambda xml: xml.replace(KALLE, KALLE.replace("@", "&#64;").replace("k", "&#107;", 1)))
+    split_runs = _with_shared_strings(
+        _workbook(["Yhteyshenkilö", KALLE]),
+        lambda xml: xml.replace(f"<t>{KALLE}</t>", "<r><t>kalle.kou</t></r>"
+                                                   "<r><rPr><b/></rPr><t>lu@hel.example.fi</t></r>"))
+    assert b"kalle.koulu" not in zipfile.ZipFile(io.BytesIO(hidden_at)).read(
+        "xl/sharedStrings.xml")
+    files = {
+        # Only decoded do these show Kalle's address.
+        "outbox/base64.eml": _mail("kirjaamo@hel.example.fi", f"Yhteyshenkilö: {KALLE}\n"
+                                   "Terveisin\n", cte="base64"),
+        # A soft line break inside the address, as a long line is wrapped.
+        "outbox/qp.eml": (b"From: kysely@yhteistuumin.example.fi\nTo: kirjaamo@hel.example.fi\n"
+                          b"Subject: Kysely\nMIME-Version: 1.0\n"
+                          b"Content-Type: text/plain; charset=utf-8\n"
+                          b"Content-Transfer-Encoding: quoted-printable\n\n"
+                          b"Yhteyshenkil=C3=B6 Kalle Koulu, kalle.kou=\nlu=40hel.example.fi\n"),
+        "outbox/attachment.eml": _mail("kirjaamo@hel.example.fi", "Liitteenä.\n", cte="base64",
+                                       attachment=_workbook(["Sähköposti", KALLE])),
+        "review/arviointi.xlsx": _workbook(["#1", "Taidetestaajat", KALLE]),
+        "review/arviointi (2).xlsx": _with_shared_strings(
+            _workbook(["#1", "Taidetestaajat", KALLE])),
+        "review/merkit.xlsx": hidden_at,
+        "review/ajot.xlsx": split_runs,
+        "reports/kooste.csv.gz": gzip.compress(f"3;{KALLE}\n".encode()),
+        # Near misses: an address holding Koulu's, and someone else's.
+        "outbox/toinen.eml": _mail("pekka@hel.example.fi", f"Kopio: pekka.{KOULU}\n",
+                                   cte="base64"),
+        "review/muut.xlsx": _workbook(["#2", "Kirjastokino", "pekka@hel.example.fi"]),
+    }
+    for name, data in files.items():
+        path = workspace.outputs / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return files
+
+
+@pytest.mark.parametrize("email", [KALLE, KALLE.upper(), KOULU, "pekka@hel.example.fi"])
+def test_person_lists_the_same_files_as_a_full_scrub_of_each(workspace, email):
+    """``person`` stops at the first mention; it still finds the address where a full scrub
+    does (a base64 or quoted-printable body, a mail's attachment, a workbook cell, a gzip'd
+    report, character references, a cell in rich-text runs) and nowhere else."""
+    files = _files_holding_addresses(workspace)
+    matcher = AddressMatcher(email)
+    full = sorted(f"outputs/{name}" for name, data in files.items()
+                  if scrub_blob(name, data, Scrubber(matcher, ""), set()).mentions)
+
+    found = files_showing(workspace, matcher)
+
+    assert found == full
+    if email.casefold() == KALLE:
+        # (An address split between two rich-text runs of a cell is not read as one: left.)
+        assert found == sorted(f"outputs/{name}" for name in files if "toinen" not in name
+                               and "muut" not in name and "ajot" not in name)
+    if email == KOULU:
+        assert found == []
+
+
+def test_a_questionnaire_attached_to_many_messages_is_opened_once_and_still_found(workspace):
+    book = _workbook(["Yhteyshenkilö", KALLE])
+    for number in range(3):
+        path = workspace.outputs / "outbox" / f"{number}.eml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(_mail(f"kirjaamo{number}@hel.example.fi", "Liitteenä.\n",
+                               cte="base64", attachment=book))
+
+    assert files_showing(workspace, AddressMatcher(KALLE)) == [
+        f"outputs/outbox/{number}.eml" for number in range(3)]
+    assert base64.b64encode(KALLE.encode()) not in (workspace.outputs / "outbox" / "0.eml"
+                                                    ).read_bytes()
+
+
+# --- the words printed: English, as the CLI speaks; the files keep their language ----------
+
+
+def _kalles_practice(session):
+    from factories import make_practice
+
+    from yhteistuumin_survey.db.models import Bounce
+
+    practice = make_practice(session, title="Kalle Koulun taidetestaajat", status="approved",
+                             publish_consent=True, contact_name="Kalle Koulu",
+                             contact_email=KALLE, contact_phone="040 123 4567",
+                             summary="Kalle Koulu kokoaa ryhmät.")
+    session.add(Bounce(message_key="<b1@x>", classification="auto-reply", address=KALLE,
+                       detail="Olen lomalla. Kiireellisissä asioissa pekka@hel.example.fi, "
+                              "050 765 4321"))
+    session.commit()
+    return practice
+
+
+def test_forget_and_person_print_english_placeholders_and_the_database_keeps_finnish(
+        workspace, session, db_url, cli):
+    from sqlmodel import select
+
+    from yhteistuumin_survey.db.models import PracticeVersion
+
+    practice = _kalles_practice(session)
+
+    person = cli("--db", db_url, "person", KALLE)
+    dry = cli("--db", db_url, "forget", KALLE, "--dry-run")
+    done = cli("--db", db_url, "forget", KALLE, "--yes")
+
+    assert person.exit_code == 0, person.output
+    assert "asioissa [someone else's detail], [someone else's detail]" in person.stdout
+    for run in (dry, done):
+        assert run.exit_code == 0, run.output
+        assert f"practice {practice.id} ([erased] taidetestaajat), version 1" in run.stdout
+        assert "poistettu" not in run.output and "toisen henkilön" not in run.output
+    session.expire_all()
+    version = session.exec(select(PracticeVersion).where(
+        PracticeVersion.practice_id == practice.id)).one()
+    # Written into the Finnish card: the Finnish word.
+    assert (version.title, version.summary) == ("[poistettu] taidetestaajat",
+                                                "[poistettu] kokoaa ryhmät.")
