@@ -203,3 +203,90 @@ def test_forget_and_person_print_english_placeholders_and_the_database_keeps_fin
     # Written into the Finnish card: the Finnish word.
     assert (version.title, version.summary) == ("[poistettu] taidetestaajat",
                                                 "[poistettu] kokoaa ryhmät.")
+
+
+# --- a crash between the files and the database: the rerun finishes the erasure ------------
+
+
+class _Killed(BaseException):
+    """Stands for the process being killed (not an error forget could catch)."""
+
+
+def _half_written(path, data):
+    """Path.write_bytes killed half-way: the first half is on disk, the rest never comes."""
+    with open(path, "wb") as stream:
+        stream.write(data[:len(data) // 2])
+    raise _Killed
+
+
+@pytest.mark.parametrize("step", ["write", "_republish", "_left_outside", "_make_unrecoverable"])
+def test_a_rerun_after_a_crash_at_any_step_finishes_the_erasure(workspace, session, monkeypatch,
+                                                                request, step):
+    """Killed while a shared file is rewritten, after the files changed and before the
+    database committed, or before the database was rewritten: the files are whole, publish
+    refuses to show the person again, and running forget again finishes the erasure."""
+    from pathlib import Path
+
+    from publish_support import settings_for
+    from test_privacy_audit2 import _database_files
+    from test_privacy_exact import (
+        FORGOTTEN,
+        KEPT,
+        assert_no_trace,
+        database_dump,
+        kept_snapshot,
+        outputs_text,
+        populate,
+    )
+
+    from yhteistuumin_survey import privacy
+    from yhteistuumin_survey.errors import SurveyError
+    from yhteistuumin_survey.privacy import forget_person
+    from yhteistuumin_survey.project import Project
+    from yhteistuumin_survey.publish import publish_site
+
+    populate(workspace, session, FORGOTTEN, KEPT)
+    before = kept_snapshot(session, workspace, KEPT)
+    settings = settings_for(workspace)
+    shared = workspace.outputs / "received" / "lomake.csv"
+
+    def forget():
+        return forget_person(workspace, FORGOTTEN.email, session=session, settings=settings,
+                             republish=lambda: publish_site(workspace, session=session,
+                                                            settings=settings))
+
+    def killed(*args, **kwargs):
+        raise _Killed
+
+    with monkeypatch.context() as patch:
+        if step == "write":
+            real = Path.write_bytes
+            patch.setattr(Path, "write_bytes", lambda path, data: _half_written(path, data)
+                          if path.name.startswith("lomake.csv") else real(path, data))
+        else:
+            patch.setattr(privacy, step, killed)
+        with pytest.raises(_Killed):
+            forget()
+    session.rollback()  # what the killed process had not committed is gone
+    session.expire_all()
+    # Whole, as it was or as forget leaves it: the other person's row is there.
+    assert f"{KEPT.name};{KEPT.email};{KEPT.phone}" in shared.read_text(encoding="utf-8")
+    if step != "_make_unrecoverable":  # (that one was killed after the database forgot)
+        project = Project.open(workspace.root, db_url=session.get_bind().url.render_as_string(
+            hide_password=False))
+        with pytest.raises(SurveyError, match="interrupted.*run the same 'yhteistuumin forget'"):
+            project.publish()
+
+    result = forget()
+
+    assert not result.failed, result.summary()
+    assert result.recorded is (step != "_make_unrecoverable")
+    assert not (workspace.outputs / privacy.PENDING_FILE).exists()
+    assert not list(workspace.outputs.rglob("*.forget-part"))
+    session.expire_all()
+    assert_no_trace(outputs_text(workspace.outputs), FORGOTTEN)
+    assert_no_trace(database_dump(session), FORGOTTEN)
+    assert kept_snapshot(session, workspace, KEPT) == before
+    session.close()
+    for path in _database_files(session, request):
+        assert FORGOTTEN.name.encode() not in path.read_bytes(), path.name

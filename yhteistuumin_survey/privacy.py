@@ -69,7 +69,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
-from .reports import render_table
+from .reports import plural, render_table
 
 if TYPE_CHECKING:
     from email.message import Message
@@ -86,6 +86,12 @@ ERASED_SHOWN = "[erased]"
 #: What ``person`` shows in place of someone else's address or phone in a text.
 OTHERS_SHOWN = "[someone else's detail]"
 KEY_FILE = ".erasure-key"
+#: The keyed hashes of erasures begun and not finished (a process killed half-way).
+PENDING_FILE = ".erasure-pending"
+#: Every table an erasure may change (rewritten on PostgreSQL when forget is run again).
+_ERASED_TABLES = {"contact", "practiceversion", "submission", "outboundmessage", "bounce",
+                  "contactproblem", "practice", "reviewdecision", "receivedfile",
+                  "fetchedmessage"}
 _CONTACT_FIELDS = ("contact_name", "contact_email", "contact_phone")
 _VERSION_TEXTS = ("title", "goal", "summary", "implementation", "resources", "experiences",
                   "benefits", "municipality_text")
@@ -836,7 +842,14 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
     scrubber.names, scrubber.phones = set(records.names), set(records.phones)
     ignore = {str(settings.get("round.sender")), str(settings.get("round.reply_to"))}
     run = _Run(workspace, session, matcher, scrubber, records, apply, ignore)
+    pending = workspace.outputs / PENDING_FILE
+    interrupted = _pending_erasures(workspace)
     if apply:
+        # Said before any file changes and cleared once the database has forgotten too: a
+        # process killed in between leaves it, and publish refuses until forget is run again.
+        _clear_parts(workspace)
+        pending.write_text("".join(f"{line}\n" for line in dict.fromkeys(
+            [*interrupted, digest])), encoding="utf-8")
         _secure_delete(session)
     _erase_contacts(run)
     _erase_versions(run)
@@ -852,13 +865,32 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
     left, unchecked = _left_outside(workspace, matcher)
     counts = {place: n for place, n in sorted(run.counts.items()) if n}
     recorded = False
+    previous = None
     if apply:
         previous = session.exec(select(Erasure).where(Erasure.subject_hash == digest)).first()
         if counts or previous is None:
             session.add(Erasure(subject_hash=digest, counts=counts))
             recorded = True
         session.commit()
+    if apply and previous is not None and session.get_bind().dialect.name != "sqlite":
+        # Run again (after a crash, or to be sure): the tables an erasure touches are
+        # rewritten whatever this run changed, for the dead rows the first one left.
+        run.tables |= _ERASED_TABLES
     remains = _make_unrecoverable(session, run.tables | {"erasure"}) if apply else []
+    if apply:
+        left_pending = [line for line in interrupted if line != digest]
+        if left_pending:
+            pending.write_text("".join(f"{line}\n" for line in left_pending), encoding="utf-8")
+            remains.insert(0, _interrupted(len(left_pending), "other "))
+        else:
+            pending.unlink(missing_ok=True)
+    elif interrupted:
+        mine = digest in interrupted
+        if len(interrupted) > mine:
+            remains.insert(0, _interrupted(len(interrupted) - mine, "other " if mine else ""))
+        if mine:
+            remains.insert(0, "An earlier erasure of this person was interrupted before it "
+                              "finished: run forget without --dry-run to finish it.")
     if any(kind.startswith("received_copies") for kind in counts):
         remains.append("The received files above are the copies ingest keeps; the originals "
                        "ingested from outside the workspace (a downloads folder, a mail "
@@ -1852,7 +1884,22 @@ def _settle_file(run: _Run, path: Path, blob: _Blob, linked: tuple[bool, bool] |
              "kept with this person's data taken out: it also holds other people's data"
              if is_received else "rewritten without the person")
     if run.apply:
-        path.write_bytes(blob.data)
+        _replace_file(path, blob.data)
+
+
+#: The suffix of a file forget is writing: renamed over the file when whole.
+_PART = ".forget-part"
+
+
+def _replace_file(path: Path, data: bytes) -> None:
+    """Write a file whole or not at all: killed half-way, the file is as it was (the others'
+    data in it intact); the rerun clears the part it left."""
+    import os
+
+    part = path.with_name(path.name + _PART)
+    part.write_bytes(data)
+    part.chmod(path.stat().st_mode & 0o7777)
+    os.replace(part, path)
 
 
 def _received_by_path(run: _Run) -> dict[Path, tuple[bool, bool]]:
@@ -1976,6 +2023,42 @@ def _left_outside(workspace: Workspace,
             unchecked[shown] = problem or (blob.unchecked if blob else "")
     # The contact list first: it is the one that brings the person back.
     return sorted(left, key=lambda name: (not name.startswith("recipients/"), name)), unchecked
+
+
+def _pending_erasures(workspace: Workspace) -> list[str]:
+    """Return the keyed hashes of erasures begun and not finished."""
+    try:
+        text = (workspace.outputs / PENDING_FILE).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _interrupted(n: int, other: str) -> str:
+    return (f"{plural(n, other + 'erasure')} {'was' if n == 1 else 'were'} interrupted before "
+            f"{'it' if n == 1 else 'they'} finished: run forget again for "
+            f"{'that address' if n == 1 else 'those addresses'} (publish refuses until then).")
+
+
+def check_no_interrupted_erasure(workspace: Workspace) -> None:
+    """Refuse to publish while an erasure is unfinished: the database still holds the person
+    the coordinator was asked to erase, and publishing would show them again."""
+    from .errors import SurveyError
+
+    pending = _pending_erasures(workspace)
+    if pending:
+        raise SurveyError(
+            f"{workspace.outputs / PENDING_FILE}: an erasure (forget) was interrupted before it "
+            "finished; run the same 'yhteistuumin forget' again, then publish")
+
+
+def _clear_parts(workspace: Workspace) -> None:
+    """Remove what a killed forget left half-written (the files themselves are as they were)."""
+    outputs = workspace.outputs
+    if outputs.is_dir():
+        for part in outputs.rglob(f"*{_PART}"):
+            if part.is_file() and not part.is_symlink():
+                part.unlink()
 
 
 # --- the database forgets --------------------------------------------------------------------

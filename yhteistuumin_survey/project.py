@@ -517,8 +517,10 @@ class Project:
     def publish(self, *, out: Path | None = None, cms: Path | None = None) -> PublishResult:
         """Publish the approved practices as a static website (``publish``), and their
         Markdown for the CMS beside it (``outputs/cms`` or ``cms``)."""
+        from .privacy import check_no_interrupted_erasure
         from .publish import count_published, publish_site
 
+        check_no_interrupted_erasure(self.workspace)
         with self.session() as session:
             total = count_published(session=session)
             with self.progress("Publishing", total) as advance:
