@@ -188,6 +188,7 @@ def test_forget_and_person_print_english_placeholders_and_the_database_keeps_fin
     practice = _kalles_practice(session)
 
     person = cli("--db", db_url, "person", KALLE)
+    session.commit()  # (an open transaction would hold forget's VACUUM FULL back 15 s)
     dry = cli("--db", db_url, "forget", KALLE, "--dry-run")
     done = cli("--db", db_url, "forget", KALLE, "--yes")
 
@@ -290,3 +291,102 @@ def test_a_rerun_after_a_crash_at_any_step_finishes_the_erasure(workspace, sessi
     session.close()
     for path in _database_files(session, request):
         assert FORGOTTEN.name.encode() not in path.read_bytes(), path.name
+
+
+# --- a title naming a contact who has not agreed to be published ----------------------------
+
+
+def test_a_title_naming_a_contact_without_consent_is_hidden_flagged_and_its_address_kept(
+        workspace, session):
+    from publish_support import settings_for
+    from test_privacy_audit2 import _everything_published
+
+    from yhteistuumin_survey.db.models import Practice
+    from yhteistuumin_survey.publish import publish_site
+
+    settings = settings_for(workspace)
+    from factories import make_practice
+
+    earlier = make_practice(session, title="Kalle Koulun taidetestaajat", status="approved",
+                            publish_consent=True, contact_name="Kalle Koulu",
+                            contact_email=KALLE, contact_phone="040 123 4567")
+    new = make_practice(session, title="Anna Ekin lukupiiri", status="approved",
+                        publish_consent=None, contact_name="Anna Ek",
+                        contact_email="anna.ek@turku.example.fi", contact_phone="050 666 7777")
+    session.commit()
+    publish_site(workspace, session=session, settings=settings)  # Kalle's page is out
+    from sqlmodel import select
+
+    from yhteistuumin_survey.db.models import PracticeVersion
+
+    version = session.exec(select(PracticeVersion).where(
+        PracticeVersion.practice_id == earlier.id)).one()
+    version.publish_consent = False  # he withdraws his consent
+    session.add(version)
+    session.commit()
+
+    result = publish_site(workspace, session=session, settings=settings)
+
+    text = _everything_published(workspace)
+    assert "Anna Ek" not in text and "anna-ek" not in text
+    assert "Kalle Koulu" not in text
+    assert "[yhteystietoa ei julkaista] lukupiiri" in text
+    assert (workspace.outputs / "site" / f"{new.id}-lukupiiri").is_dir()
+    # His page keeps its address (links to it work), and the result says so.
+    session.expire_all()
+    assert session.get(Practice, earlier.id).published_slug == "kalle-koulun-taidetestaajat"
+    assert (workspace.outputs / "site" / f"{earlier.id}-kalle-koulun-taidetestaajat").is_dir()
+    notes = "\n".join(result.warnings())
+    assert (f"#{new.id}'s title names its contact, who has not agreed to be published: the "
+            "name is hidden in the published title; correct the title") in notes
+    assert (f"#{earlier.id}'s title names its contact, who has not agreed to be published: the "
+            "name is hidden in the published title, but the page's address, published before, "
+            "still shows it") in notes
+
+
+# --- a site published elsewhere (publish --out) ---------------------------------------------
+
+
+def _site_text(folder) -> str:
+    import gzip as gz
+
+    parts = []
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            data = path.read_bytes()
+            if data[:2] == b"\x1f\x8b":
+                data = gz.decompress(data)
+            parts.append(data.decode("utf-8", "replace"))
+    return "\n".join(parts)
+
+
+def test_forget_publishes_again_a_site_published_elsewhere_or_names_it(workspace, session,
+                                                                       db_url, cli, tmp_path):
+    from publish_support import settings_for
+
+    from yhteistuumin_survey.privacy import forget_person
+
+    _kalles_practice(session)
+    elsewhere, cms = tmp_path / "www", tmp_path / "cms-vienti"
+    published = cli("--db", db_url, "publish", "--out", str(elsewhere), "--cms", str(cms))
+    assert published.exit_code == 0, published.output
+    assert KALLE in _site_text(elsewhere) and KALLE in _site_text(cms)
+
+    # Without a way to publish there (a script calling the core), it is named, not left silent.
+    preview = forget_person(workspace, KALLE, session=session, settings=settings_for(workspace),
+                            dry_run=True)
+    assert [p.action for p in preview.places if str(elsewhere) in p.where] == [
+        f"left as it is: publish it again with 'yhteistuumin publish --out {elsewhere} "
+        f"--cms {cms}'"]
+    session.commit()  # (an open transaction would hold forget's VACUUM FULL back 15 s)
+    dry = cli("--db", db_url, "forget", KALLE, "--dry-run")
+    assert f"the site published to {elsewhere}" in dry.stdout
+    assert "published again from the cleaned database" in dry.stdout
+
+    done = cli("--db", db_url, "forget", KALLE, "--yes")
+
+    assert done.exit_code == 0, done.output
+    assert f"the site published to {elsewhere} (and its CMS Markdown in {cms})" in done.stdout
+    for folder in (elsewhere, cms):
+        text = _site_text(folder)
+        assert not AddressMatcher(KALLE).mentions(text) and "Kalle Koulu" not in text, folder

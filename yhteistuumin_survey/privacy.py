@@ -827,8 +827,13 @@ class _Run:
 
 def forget_person(workspace: Workspace, email: str, *, session: Session, settings: Settings,
                   republish: Callable[[], Any] | None = None,
+                  republish_to: Callable[[Path, Path], Any] | None = None,
                   dry_run: bool = False) -> ErasureResult:
-    """Erase exactly one person everywhere (or, ``dry_run``, say where); return what changed."""
+    """Erase exactly one person everywhere (or, ``dry_run``, say where); return what changed.
+
+    ``republish`` publishes the site again (outputs/site); ``republish_to(out, cms)`` the
+    sites ``publish --out`` made elsewhere (without it, those are named to be published again).
+    """
     from sqlmodel import select
 
     from .db.models import Erasure
@@ -862,6 +867,7 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
         session.flush()
     _erase_files(run)
     _republish(run, republish)
+    _republish_elsewhere(run, republish_to)
     left, unchecked = _left_outside(workspace, matcher)
     counts = {place: n for place, n in sorted(run.counts.items()) if n}
     recorded = False
@@ -1975,6 +1981,34 @@ def _republish(run: _Run, republish: Callable[[], Any] | None) -> None:
         run.counts["site_files"] += changed_files
 
 
+def _republish_elsewhere(run: _Run, republish_to: Callable[[Path, Path], Any] | None) -> None:
+    """Publish again the sites and CMS folders ``publish --out/--cms`` wrote outside outputs/
+    that show the person (or, with no way to publish, name them to be published again)."""
+    from .publish import published_elsewhere
+
+    for out, cms in published_elsewhere(run.workspace):
+        files = [path for folder in (out, cms) if folder.is_dir()
+                 for path in sorted(folder.rglob("*")) if path.is_file()]
+        if not any(_shows_person(run, path) for path in files):
+            continue
+        where = f"the site published to {out} (and its CMS Markdown in {cms})"
+        if republish_to is None:
+            run.note("files_to_check", where, "left as it is: publish it again with "
+                     f"'yhteistuumin publish --out {out} --cms {cms}'")
+        elif not run.apply:
+            run.note("site_files", where, "published again from the cleaned database")
+        else:
+            result = republish_to(out, cms)
+            changed = len([name for name in (*getattr(result, "written", []),
+                                             *getattr(result, "removed", []),
+                                             *getattr(result, "cms_written", []),
+                                             *getattr(result, "cms_removed", []))
+                           if not name.startswith((".yhteistuumin-site", ".yhteistuumin-cms"))])
+            run.places.append(Place(where, f"published again: {changed} files changed",
+                                    "site_files"))
+            run.counts["site_files"] += changed
+
+
 def _shows_person(run: _Run, path: Path) -> bool:
     data = path.read_bytes()
     blob = scrub_blob(path.name, data, run.scrubber, set())
@@ -2101,6 +2135,9 @@ def _make_unrecoverable(session: Session, tables: set[str]) -> list[str]:
 
     try:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            # Another program's open transaction would make VACUUM FULL wait for ever: after
+            # a while it is said below instead (the erasure itself is committed).
+            connection.exec_driver_sql("SET lock_timeout = '15s'")
             for table in sorted(tables):
                 connection.exec_driver_sql(f'VACUUM FULL "{table}"')
     except DBAPIError as exc:

@@ -628,5 +628,8 @@ class Project:
             return forget_person(
                 self.workspace, email, session=session, settings=self.settings, dry_run=dry_run,
                 republish=lambda: publish_site(self.workspace, session=session,
-                                               settings=self.settings))
+                                               settings=self.settings),
+                republish_to=lambda out, cms: publish_site(self.workspace, session=session,
+                                                           settings=self.settings, out=out,
+                                                           cms=cms))
 
