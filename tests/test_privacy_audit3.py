@@ -390,3 +390,26 @@ def test_forget_publishes_again_a_site_published_elsewhere_or_names_it(workspace
     for folder in (elsewhere, cms):
         text = _site_text(folder)
         assert not AddressMatcher(KALLE).mentions(text) and "Kalle Koulu" not in text, folder
+
+
+# --- person of an address known only from a bounce ------------------------------------------
+
+
+def test_person_of_an_address_only_bounced_shows_the_server_answer_as_it_was(workspace, session):
+    from yhteistuumin_survey.db.models import Bounce, Contact
+    from yhteistuumin_survey.person import person_report
+
+    address = "kirjaamo@enontekio.example.fi"
+    session.add(Contact(municipality_code="047", email=address, status="bounced",
+                        bounce_reason="5.1.1 550 5.1.1 User unknown"))
+    session.add(Bounce(message_key="<dsn@x>", classification="hard", address=address,
+                       detail=f"delivery-status report: {address} 5.1.1 550 5.1.1 User unknown; "
+                              "ohjaa: pekka@enontekio.example.fi, 040 123 4567"))
+    session.commit()
+
+    report = person_report(workspace, address, session=session).to_dict()["sections"]
+
+    assert report["contacts"][0]["bounce_reason"] == "5.1.1 550 5.1.1 User unknown"
+    assert report["bounces"][0]["detail"] == (
+        f"delivery-status report: {address} 5.1.1 550 5.1.1 User unknown; "
+        "ohjaa: [someone else's detail], [someone else's detail]")

@@ -381,8 +381,10 @@ def hide_others(text: Any, matcher: AddressMatcher, phones: Iterable[str],
     own = {re.sub(r"\D", "", phone)[-7:] for phone in phones}
     text = _ANY_ADDRESS.sub(lambda m: m.group(0) if matcher.is_address(m.group(0)) else label,
                             text)
+    # Fewer than six digits is no phone number (as _Scrubber.add_phone has it): a mail server's
+    # status codes run together ("5.1.1 550 5.1.1 User unknown") stay as they are.
     return _PHONE_LIKE.sub(lambda m: m.group(0) if _NON_DIGITS.sub("", m.group(0))[-7:] in own
-                           else label, text)
+                           or len(_NON_DIGITS.sub("", m.group(0))) < 6 else label, text)
 
 
 def contact_hider(name: str | None, email: str | None, phone: str | None,
