@@ -413,3 +413,30 @@ def test_person_of_an_address_only_bounced_shows_the_server_answer_as_it_was(wor
     assert report["bounces"][0]["detail"] == (
         f"delivery-status report: {address} 5.1.1 550 5.1.1 User unknown; "
         "ohjaa: [someone else's detail], [someone else's detail]")
+
+
+# --- forget while a send is running ---------------------------------------------------------
+
+
+def test_forget_waits_for_a_running_send_and_erases_nothing_meanwhile(workspace, session,
+                                                                      db_url, cli):
+    from sqlmodel import select
+
+    from yhteistuumin_survey.db.models import PracticeVersion
+    from yhteistuumin_survey.locks import exclusive
+
+    practice = _kalles_practice(session)
+    session.close()
+
+    with exclusive(session.get_bind().engine, "send"):  # a send is going on
+        refused = cli("--db", db_url, "forget", KALLE, "--yes")
+    done = cli("--db", db_url, "forget", KALLE, "--yes")  # the lock is free
+
+    assert refused.exit_code == 1
+    assert "another send is running (" in refused.output
+    assert "wait for it to finish, then run forget again (nothing was erased)" in refused.output
+    assert "Traceback" not in refused.output
+    assert done.exit_code == 0, done.output
+    version = session.exec(select(PracticeVersion).where(
+        PracticeVersion.practice_id == practice.id)).one()
+    assert version.contact_email is None

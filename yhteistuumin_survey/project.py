@@ -22,7 +22,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from .errors import InputError, NoWorkspace, SendError
+from .errors import InputError, NoWorkspace, SendError, SurveyError
 from .reports import plural
 
 if TYPE_CHECKING:
@@ -612,7 +612,6 @@ class Project:
         (``forget``). ``dry_run`` lists every place and changes nothing; ``confirm``
         is asked first when the person is held somewhere (it raises to refuse)."""
         from .privacy import AddressMatcher, forget_person
-        from .publish import publish_site
 
         AddressMatcher(email)  # refuse a non-address before opening anything
         with self.session() as session:
@@ -625,11 +624,29 @@ class Project:
                         "cannot be undone", refused="nothing erased: not confirmed",
                         no_terminal="forget: there is no terminal to confirm on; look first "
                                     "with --dry-run, then add --yes to erase"))
-            return forget_person(
-                self.workspace, email, session=session, settings=self.settings, dry_run=dry_run,
-                republish=lambda: publish_site(self.workspace, session=session,
-                                               settings=self.settings),
-                republish_to=lambda out, cms: publish_site(self.workspace, session=session,
-                                                           settings=self.settings, out=out,
-                                                           cms=cms))
+            if dry_run:
+                return forget_person(self.workspace, email, session=session,
+                                     settings=self.settings, dry_run=True)
+            from .locks import LockBusy, exclusive
+
+            # A send running now would mail the person and write their address into the
+            # outbox after the erasure: the erasure waits for it, as a second send does.
+            try:
+                with exclusive(session.get_bind().engine, "send"):
+                    return self._forget(session, email)
+            except LockBusy as exc:
+                raise SurveyError(f"{exc}; it may still mail this person and keep a copy: wait "
+                                  "for it to finish, then run forget again (nothing was "
+                                  "erased)") from None
+
+    def _forget(self, session: Session, email: str) -> ErasureResult:
+        from .privacy import forget_person
+        from .publish import publish_site
+
+        return forget_person(
+            self.workspace, email, session=session, settings=self.settings,
+            republish=lambda: publish_site(self.workspace, session=session,
+                                           settings=self.settings),
+            republish_to=lambda out, cms: publish_site(self.workspace, session=session,
+                                                       settings=self.settings, out=out, cms=cms))
 
