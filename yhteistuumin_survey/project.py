@@ -625,8 +625,7 @@ class Project:
                         no_terminal="forget: there is no terminal to confirm on; look first "
                                     "with --dry-run, then add --yes to erase"))
             if dry_run:
-                return forget_person(self.workspace, email, session=session,
-                                     settings=self.settings, dry_run=True)
+                return self._forget(session, email, dry_run=True)
             from .locks import LockBusy, exclusive
 
             # A send running now would mail the person and write their address into the
@@ -639,12 +638,12 @@ class Project:
                                   "for it to finish, then run forget again (nothing was "
                                   "erased)") from None
 
-    def _forget(self, session: Session, email: str) -> ErasureResult:
+    def _forget(self, session: Session, email: str, *, dry_run: bool = False) -> ErasureResult:
         from .privacy import forget_person
         from .publish import publish_site
 
         return forget_person(
-            self.workspace, email, session=session, settings=self.settings,
+            self.workspace, email, session=session, settings=self.settings, dry_run=dry_run,
             republish=lambda: publish_site(self.workspace, session=session,
                                            settings=self.settings),
             republish_to=lambda out, cms: publish_site(self.workspace, session=session,
