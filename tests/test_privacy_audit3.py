@@ -440,3 +440,37 @@ def test_forget_waits_for_a_running_send_and_erases_nothing_meanwhile(workspace,
     version = session.exec(select(PracticeVersion).where(
         PracticeVersion.practice_id == practice.id)).one()
     assert version.contact_email is None
+
+
+# --- two people sharing one contact cell, forgotten one after the other --------------------
+
+
+@pytest.mark.parametrize("first", ["maija", "pekka"])
+def test_two_people_of_one_contact_cell_forgotten_in_either_order_leave_no_trace(
+        workspace, session, first):
+    import json
+
+    from publish_support import settings_for
+    from test_privacy_shared import MAIJA, PEKKA, _shared_round
+
+    from yhteistuumin_survey.db.models import PracticeVersion, Submission
+    from yhteistuumin_survey.privacy import forget_person
+
+    _shared_round(session)
+    settings = settings_for(workspace)
+    order = [MAIJA, PEKKA] if first == "maija" else [PEKKA, MAIJA]
+
+    results = [forget_person(workspace, email, session=session, settings=settings)
+               for email in order]
+
+    assert not any(result.failed for result in results)
+    session.expire_all()
+    from sqlmodel import select
+
+    text = json.dumps([[v.contact_name, v.contact_email, v.contact_phone, v.contact_text]
+                       for v in session.exec(select(PracticeVersion))]
+                      + [s.raw for s in session.exec(select(Submission))], ensure_ascii=False)
+    for email, name in ((MAIJA, "Meikäläi"), (PEKKA, "Puupää")):
+        assert not AddressMatcher(email).mentions(text), email
+        assert name not in text, name
+    assert "1234567" not in text.replace(" ", "") and "7654321" not in text.replace(" ", "")
