@@ -545,7 +545,7 @@ def test_forget_while_a_send_runs_is_refused_so_she_is_not_mailed_after_her_eras
     lines = during.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: another send is running ("), lines
     assert lines[0].endswith("; forget when it has finished, so that nothing is sent to this "
-                             "person after the erasure")
+                             "person after the erasure (nothing was erased)")
     assert "result" in sent and any(her in to for to in mailed)  # before her erasure
     after = cli("forget", her, "--yes")
     assert after.exit_code == 0, after.output

@@ -370,7 +370,7 @@ def test_person_shows_every_place_the_person_is_held_and_nothing_of_anyone_else(
     assert pekka not in shown and "Puupää" not in shown and "765 4321" not in shown
     # Her own auto-reply, without the colleague in it; times as they were.
     assert sections["bounces"][0]["detail"] == (
-        "Olen lomalla. Kiireellisissä asioissa [toisen henkilön tieto], [toisen henkilön tieto]")
+        "Olen lomalla. Kiireellisissä asioissa [someone else's detail], [someone else's detail]")
     assert sections["contacts"][0]["added"] == contact.created_at.isoformat(timespec="seconds")
 
 

@@ -76,6 +76,9 @@ class Card:
     path: str = ""
     #: The day the practice last changed (YYYY-MM-DD), or ''.
     modified: str = ""
+    #: Its title names its contact, who has not agreed to be published (hidden in ``title``);
+    #: "address" when its page's address, published before, shows the name too.
+    contact_in_title: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """Return the card as plain data (practices.json, Markdown front matter)."""
@@ -250,6 +253,7 @@ def build_card(row: Any, codes: list[str], *, survey: Survey,
     places = tuple(municipalities[c] for c in codes if c in municipalities)
     region_codes = sorted({region_of[c] for c in codes if c in region_of})
     contact = None
+    contact_in_title, new_slug = "", ""
     parts = [row.contact_name, row.contact_email, row.contact_phone, row.contact_text]
     sections = {name: (getattr(row, name) or "").strip() for name in SECTIONS}
     if row.publish_consent:
@@ -263,9 +267,20 @@ def build_card(row: Any, codes: list[str], *, survey: Survey,
         hide = contact_hider(row.contact_name, row.contact_email, row.contact_phone,
                              row.contact_text, label=HIDDEN_CONTACT[lang])
         sections = {name: hide(text) if text else text for name, text in sections.items()}
+        # A title naming the contact ("Kalle Koulun taidetestaajat") hides them too; a new page's
+        # address is made without the name. One published before keeps its address (links to
+        # it would break): the publish says so, for the reviewers to correct the title.
+        if hide(title) != title:
+            pinned = getattr(row, "published_slug", None)
+            contact_in_title = ("address" if pinned and (pinned == slug(title) or hide(
+                pinned.replace("-", " ")) != pinned.replace("-", " ")) else "title")
+            new_slug = slug(contact_hider(row.contact_name, row.contact_email, row.contact_phone,
+                                          row.contact_text, label="")(title))
+            title = hide(title)
+    slug_now = getattr(row, "published_slug", None) or new_slug or slug(title)
     return Card(
         id=int(row.id), status=row.status, language=language, lang=lang,
-        title=title, path=f"{row.id}-{getattr(row, 'published_slug', None) or slug(title)}",
+        title=title, path=f"{row.id}-{slug_now}", contact_in_title=contact_in_title,
         keywords=tuple(k.strip() for k in keywords or () if k and k.strip()),
         target_group=tuple((value, _target_label(value, survey, lang, targets))
                            for value in row.target_group or () if value),

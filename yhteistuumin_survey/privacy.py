@@ -69,7 +69,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
-from .reports import render_table
+from .reports import plural, render_table
 
 if TYPE_CHECKING:
     from email.message import Message
@@ -79,9 +79,19 @@ if TYPE_CHECKING:
     from .config import Settings
     from .workspace import Workspace
 
-#: What replaces an erased name or phone number inside a text.
+#: What replaces an erased name or phone number inside a text (the texts are Finnish).
 ERASED = "[poistettu]"
+#: What stands for it in what the command prints (English, as the CLI speaks).
+ERASED_SHOWN = "[erased]"
+#: What ``person`` shows in place of someone else's address or phone in a text.
+OTHERS_SHOWN = "[someone else's detail]"
 KEY_FILE = ".erasure-key"
+#: The keyed hashes of erasures begun and not finished (a process killed half-way).
+PENDING_FILE = ".erasure-pending"
+#: Every table an erasure may change (rewritten on PostgreSQL when forget is run again).
+_ERASED_TABLES = {"contact", "practiceversion", "submission", "outboundmessage", "bounce",
+                  "contactproblem", "practice", "reviewdecision", "receivedfile",
+                  "fetchedmessage"}
 _CONTACT_FIELDS = ("contact_name", "contact_email", "contact_phone")
 _VERSION_TEXTS = ("title", "goal", "summary", "implementation", "resources", "experiences",
                   "benefits", "municipality_text")
@@ -363,7 +373,7 @@ _PHONE_LIKE = re.compile(r"(?<![\w+])\+?\d[\d\s\-()]{4,}\d(?!\w)")
 
 
 def hide_others(text: Any, matcher: AddressMatcher, phones: Iterable[str],
-                label: str = "[toisen henkilön tieto]") -> Any:
+                label: str = OTHERS_SHOWN) -> Any:
     """Return ``text`` with every address but the person's, and every phone number but
     theirs, replaced by ``label`` (what ``person`` shows of a text others are in too)."""
     if not isinstance(text, str) or not text:
@@ -371,8 +381,10 @@ def hide_others(text: Any, matcher: AddressMatcher, phones: Iterable[str],
     own = {re.sub(r"\D", "", phone)[-7:] for phone in phones}
     text = _ANY_ADDRESS.sub(lambda m: m.group(0) if matcher.is_address(m.group(0)) else label,
                             text)
+    # Fewer than six digits is no phone number (as _Scrubber.add_phone has it): a mail server's
+    # status codes run together ("5.1.1 550 5.1.1 User unknown") stay as they are.
     return _PHONE_LIKE.sub(lambda m: m.group(0) if _NON_DIGITS.sub("", m.group(0))[-7:] in own
-                           else label, text)
+                           or len(_NON_DIGITS.sub("", m.group(0))) < 6 else label, text)
 
 
 def contact_hider(name: str | None, email: str | None, phone: str | None,
@@ -778,6 +790,14 @@ class _Run:
     counts: Counter[str] = field(default_factory=Counter)
     tables: set[str] = field(default_factory=set)
     retitled: set[int] = field(default_factory=set)
+    finder: _Finder = field(init=False)
+    #: The scrubber for what is printed: the same person, "[erased]" in English.
+    shown: _Scrubber = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.finder = _Finder(self.matcher)
+        self.shown = _Scrubber(self.matcher, self.scrubber.replacement, ERASED_SHOWN)
+        self.shown.names, self.shown.phones = self.scrubber.names, self.scrubber.phones
 
     def note(self, kind: str, where: str, action: str, table: str = "") -> None:
         self.places.append(Place(where, action, kind))
@@ -811,8 +831,13 @@ class _Run:
 
 def forget_person(workspace: Workspace, email: str, *, session: Session, settings: Settings,
                   republish: Callable[[], Any] | None = None,
+                  republish_to: Callable[[Path, Path], Any] | None = None,
                   dry_run: bool = False) -> ErasureResult:
-    """Erase exactly one person everywhere (or, ``dry_run``, say where); return what changed."""
+    """Erase exactly one person everywhere (or, ``dry_run``, say where); return what changed.
+
+    ``republish`` publishes the site again (outputs/site); ``republish_to(out, cms)`` the
+    sites ``publish --out`` made elsewhere (without it, those are named to be published again).
+    """
     from sqlmodel import select
 
     from .db.models import Erasure
@@ -826,7 +851,14 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
     scrubber.names, scrubber.phones = set(records.names), set(records.phones)
     ignore = {str(settings.get("round.sender")), str(settings.get("round.reply_to"))}
     run = _Run(workspace, session, matcher, scrubber, records, apply, ignore)
+    pending = workspace.outputs / PENDING_FILE
+    interrupted = _pending_erasures(workspace)
     if apply:
+        # Said before any file changes and cleared once the database has forgotten too: a
+        # process killed in between leaves it, and publish refuses until forget is run again.
+        _clear_parts(workspace)
+        pending.write_text("".join(f"{line}\n" for line in dict.fromkeys(
+            [*interrupted, digest])), encoding="utf-8")
         _secure_delete(session)
     _erase_contacts(run)
     _erase_versions(run)
@@ -839,16 +871,36 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
         session.flush()
     _erase_files(run)
     _republish(run, republish)
+    _republish_elsewhere(run, republish_to)
     left, unchecked = _left_outside(workspace, matcher)
     counts = {place: n for place, n in sorted(run.counts.items()) if n}
     recorded = False
+    previous = None
     if apply:
         previous = session.exec(select(Erasure).where(Erasure.subject_hash == digest)).first()
         if counts or previous is None:
             session.add(Erasure(subject_hash=digest, counts=counts))
             recorded = True
         session.commit()
+    if apply and previous is not None and session.get_bind().dialect.name != "sqlite":
+        # Run again (after a crash, or to be sure): the tables an erasure touches are
+        # rewritten whatever this run changed, for the dead rows the first one left.
+        run.tables |= _ERASED_TABLES
     remains = _make_unrecoverable(session, run.tables | {"erasure"}) if apply else []
+    if apply:
+        left_pending = [line for line in interrupted if line != digest]
+        if left_pending:
+            pending.write_text("".join(f"{line}\n" for line in left_pending), encoding="utf-8")
+            remains.insert(0, _interrupted(len(left_pending), "other "))
+        else:
+            pending.unlink(missing_ok=True)
+    elif interrupted:
+        mine = digest in interrupted
+        if len(interrupted) > mine:
+            remains.insert(0, _interrupted(len(interrupted) - mine, "other " if mine else ""))
+        if mine:
+            remains.insert(0, "An earlier erasure of this person was interrupted before it "
+                              "finished: run forget without --dry-run to finish it.")
     if any(kind.startswith("received_copies") for kind in counts):
         remains.append("The received files above are the copies ingest keeps; the originals "
                        "ingested from outside the workspace (a downloads folder, a mail "
@@ -893,8 +945,8 @@ def _erase_versions(run: _Run) -> None:
     named = {id(v) for v in run.records.named}
     for version in run.session.exec(select(PracticeVersion)):
         whole = id(version) in persons
-        # The result is printed: a title naming the person is shown as it will be.
-        title = (run.scrubber.text if whole else run.scrubber.address)(version.title or "")
+        # The result is printed: a title naming the person is shown without them.
+        title = (run.shown.text if whole else run.shown.address)(version.title or "")
         label = f"practice {version.practice_id} ({title or 'untitled'}), version " \
                 f"{version.version}"
         actions = []
@@ -970,7 +1022,7 @@ def _erase_submissions(run: _Run) -> None:
         if cleaned == submission.raw:
             continue
         received = run.session.get(ReceivedFile, submission.received_file_id)
-        name = run.scrubber.text(received.original_name) if received else "a received file"
+        name = run.shown.text(received.original_name) if received else "a received file"
         run.note("submissions", f"the answer as received: {submission.locator} of {name}",
                  "contact answers blanked, the person taken out of the texts" if whole
                  else "the person taken out of its contact answers, the others kept" if shared
@@ -1108,9 +1160,11 @@ def _erase_review_texts(run: _Run) -> None:
                 published_slug=None))
 
 
-def _file_name(run: _Run, name: str, *, whole: bool) -> str:
-    """Return a file name without the person (words joined by "_" read as spaced too)."""
-    scrub = run.scrubber.text if whole else run.scrubber.address
+def _file_name(run: _Run, name: str, *, whole: bool, shown: bool = False) -> str:
+    """Return a file name without the person (words joined by "_" read as spaced too);
+    ``shown``: as printed, "[erased]" in its place."""
+    scrubber = run.shown if shown else run.scrubber
+    scrub = scrubber.text if whole else scrubber.address
     cleaned = scrub(name)
     if cleaned == name and "_" in name and " " not in name:
         cleaned = scrub(name.replace("_", " ")).replace(" ", "_")
@@ -1131,15 +1185,16 @@ def _erase_received_senders(run: _Run) -> None:
         mine = received.id in persons or bool(received.sender
                                               and run.matcher.mentions(received.sender))
         name = _file_name(run, received.original_name, whole=mine)
+        shown = _file_name(run, received.original_name, whole=mine, shown=True)
         if name != received.original_name:
-            run.note("received_file_names", f"the name of a received file ({name})",
+            run.note("received_file_names", f"the name of a received file ({shown})",
                      "the person taken out of it, the stored copy renamed", "receivedfile")
             if run.apply:
                 _rename_stored(run, received, whole=mine)
                 received.original_name = name
                 run.save(received)
         if received.sender and run.matcher.mentions(received.sender):
-            run.note("received_file_senders", f"the sender recorded for {name}",
+            run.note("received_file_senders", f"the sender recorded for {shown}",
                      "replaced", "receivedfile")
             if run.apply:
                 received.sender = run.scrubber.replacement
@@ -1206,6 +1261,146 @@ def scrub_blob(name: str, data: bytes, scrubber: _Scrubber, ignore: set[str],
     if depth < 5 and (lower.endswith((".eml", ".mbox")) or _looks_like_email(data)):
         return _scrub_email(data, scrubber, ignore, depth, force=force)
     return _scrub_text(data, scrubber, ignore, force=force)
+
+
+#: What :func:`html.unescape` replaces (its own pattern): a numeric or named reference.
+_CHARREF = re.compile(r"&(#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[^\t\n\f <&#;]{1,32};?)")
+
+
+class _Finder:
+    """Tell whether a file shows the address, stopping at the first part that does.
+
+    The "find" mode of :func:`scrub_blob`: it opens the same containers the same way (gzip,
+    zip/xlsx/ods, emails with their base64 and quoted-printable parts decoded, a workbook's
+    shared strings item by item), reads the same texts, and only asks whether the address is
+    in them: nothing is rewritten and no other address is collected. Where it finds nothing,
+    ``scrub_blob`` finds nothing either (it looks at no less); where it finds the address the
+    caller scrubs in full. A part seen before (the questionnaire attached to every invitation
+    and reminder) is looked at once. ``find`` returns (shows the address, why a part could not
+    be looked into or "").
+    """
+
+    def __init__(self, matcher: AddressMatcher):
+        self.matcher = matcher
+        self.local_chars = set(matcher.local or "")
+        self.seen: dict[tuple[bytes, int, str], tuple[bool, str]] = {}
+
+    def find(self, name: str, data: bytes, depth: int = 0) -> tuple[bool, str]:
+        lower = name.lower()
+        email_like = lower.endswith((".eml", ".mbox"))
+        # A gzip'd file is read by the name without ".gz": that name is part of what it is.
+        key = (hashlib.blake2b(data, digest_size=16).digest(), depth,
+               lower if lower.endswith(".gz") else str(email_like))
+        if key not in self.seen:
+            self.seen[key] = self._find(name, data, depth, email_like)
+        return self.seen[key]
+
+    def _find(self, name: str, data: bytes, depth: int, email_like: bool) -> tuple[bool, str]:
+        if depth < 5 and data[:2] == b"\x1f\x8b":
+            try:
+                with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
+                    inner = stream.read(_MAX_SCAN + 1)
+            except (OSError, EOFError, gzip.BadGzipFile):
+                return self.text(data), ""
+            if len(inner) > _MAX_SCAN:
+                return False, ("expands to more than the "
+                               f"{_MAX_SCAN // 1_000_000} MB forget looks into")
+            return self.find(name.removesuffix(".gz"), inner, depth + 1)
+        if depth < 5 and data[:4] == b"PK\x03\x04":
+            return self.zip(data, depth)
+        if depth < 5 and (email_like or _looks_like_email(data)):
+            return self.email(data, depth)
+        return self.text(data), ""
+
+    def text(self, data: bytes) -> bool:
+        """As :func:`_scrub_text` decides whether a text shows the address."""
+        matcher = self.matcher
+        if b"\x00" in data[:4096]:
+            return matcher.mentions_bytes(data)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = data.decode("cp1252", errors="surrogateescape")
+        if "&#" not in text and not _AT_SIGN.search(text):
+            return False
+        if text.lstrip().startswith("<") and ("&#" in text or matcher.could_be_in(text)):
+            if not matcher.could_be_in(text) and not self._references_matter(text):
+                return False
+            return matcher.mentions(html.unescape(text))
+        return matcher.mentions(text)
+
+    def _references_matter(self, text: str) -> bool:
+        """Tell whether decoding the text's character references could make its local part
+        appear: only when one of them stands for a character of it (it is not there as
+        written, and letter case is folded one character at a time)."""
+        return any(self.local_chars & set(html.unescape(ref).casefold())
+                   for ref in {match.group(0) for match in _CHARREF.finditer(text)})
+
+    def zip(self, data: bytes, depth: int) -> tuple[bool, str]:
+        try:
+            archive = zipfile.ZipFile(io.BytesIO(data))
+            infos = archive.infolist()
+            expanded = sum(info.file_size for info in infos)
+            if expanded > _MAX_SCAN:
+                return False, _too_large(expanded, "expands to")
+            # The strings of a workbook first: where a person's address would be.
+            infos.sort(key=lambda info: info.filename != "xl/sharedStrings.xml")
+            unchecked = ""
+            for info in infos:
+                if info.is_dir():
+                    continue
+                content = archive.read(info)
+                if info.filename == "xl/sharedStrings.xml" and self._shared_strings(content):
+                    return True, ""
+                found, why = self.find(info.filename, content, depth + 1)
+                if found:
+                    return True, ""
+                unchecked = unchecked or why
+        except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError):
+            return self.matcher.mentions_bytes(data), ""
+        return False, unchecked
+
+    def _shared_strings(self, content: bytes) -> bool:
+        """A shared string's text nodes read as one (rich text runs), as scrubbing reads them."""
+        text = content.decode("utf-8", "replace")
+        # A run's text joined to the next one's is in the text with its tags taken out.
+        bare = re.sub(r"<[^>]*>", "", text)
+        if not self.matcher.could_be_in(bare) and not (
+                "&" in bare and self._references_matter(bare)):
+            return False
+        return any(self.matcher.mentions("".join(html.unescape(value) for value in
+                                                 re.findall(r">([^<]+)<", match.group(0))))
+                   for match in _SHARED_ITEM.finditer(text))
+
+    def email(self, data: bytes, depth: int) -> tuple[bool, str]:
+        from email import message_from_bytes, policy
+
+        if self.matcher.mentions_bytes(data):
+            return True, ""
+        message = message_from_bytes(data, policy=policy.compat32)
+        unchecked = ""
+        for part in message.walk():
+            if any(self.matcher.mentions(_header_text(value)) for _, value in part.items()):
+                return True, ""
+            if part.is_multipart():
+                continue
+            payload = part.get_payload(decode=True)
+            if not isinstance(payload, bytes):
+                continue
+            filename = part.get_filename() or ""
+            if part.get_content_maintype() == "text" and not filename:
+                try:
+                    text = payload.decode(part.get_content_charset() or "utf-8")
+                except (LookupError, UnicodeDecodeError):
+                    text = payload.decode("latin-1")
+                if self.text(text.encode("utf-8")):
+                    return True, ""
+                continue
+            found, why = self.find(filename, payload, depth + 1)
+            if found:
+                return True, ""
+            unchecked = unchecked or why
+        return False, unchecked
 
 
 def _looks_like_email(data: bytes) -> bool:
@@ -1572,9 +1767,12 @@ def _erase_files(run: _Run) -> None:
             continue
         linked = received.get(path.resolve())
         # A received file holding the person's answer is theirs: names and phones go from it
-        # even where the address is not beside them.
-        blob = scrub_blob(path.name, data, run.scrubber, run.ignore,
-                          force=linked is not None and linked[0])
+        # even where the address is not beside them. Any other file is scrubbed only where
+        # the address is found in it.
+        force = linked is not None and linked[0]
+        found, why = (True, "") if force else run.finder.find(path.name, data)
+        blob = (scrub_blob(path.name, data, run.scrubber, run.ignore, force=force) if found
+                else _Blob(data, unchecked=why))
         if blob.unchecked:
             run.note("files_to_check", f"{shown}: {blob.unchecked}", "left as it is: forget "
                      "could not look into it; check it for the person by hand")
@@ -1596,6 +1794,7 @@ def files_showing(workspace: Workspace, matcher: AddressMatcher) -> list[str]:
     if not outputs.is_dir():
         return []
     published = [folder.resolve() for folder in _published_folders(workspace)]
+    finder = _Finder(matcher)
     scrubber = _Scrubber(matcher, "")
     found = []
     for path in sorted(outputs.rglob("*")):
@@ -1603,8 +1802,10 @@ def files_showing(workspace: Workspace, matcher: AddressMatcher) -> list[str]:
                 or _is_database(path) or any(_inside(path, folder) for folder in published)):
             continue
         data, problem = _read_for_scan(path, matcher)
+        # The quick look first; a file it finds the address in is read as forget reads it.
         if problem.endswith("shows the address") or (
-                data is not None and scrub_blob(path.name, data, scrubber, set()).mentions):
+                data is not None and finder.find(path.name, data)[0]
+                and scrub_blob(path.name, data, scrubber, set()).mentions):
             found.append(path.relative_to(workspace.root).as_posix())
     return found
 
@@ -1649,8 +1850,7 @@ def _note_link(run: _Run, path: Path, shown: str) -> None:
     if target is None:
         return
     data, problem = _read_for_scan(target, run.matcher)
-    if problem or (data is not None and scrub_blob(target.name, data, run.scrubber,
-                                                     run.ignore).mentions):
+    if problem or (data is not None and run.finder.find(target.name, data)[0]):
         run.note("files_to_check", f"{shown} (a link to a file outside the workspace, "
                  f"{target})", "left as it is: forget does not change files outside the "
                  "workspace; take the person out of it by hand")
@@ -1697,7 +1897,22 @@ def _settle_file(run: _Run, path: Path, blob: _Blob, linked: tuple[bool, bool] |
              "kept with this person's data taken out: it also holds other people's data"
              if is_received else "rewritten without the person")
     if run.apply:
-        path.write_bytes(blob.data)
+        _replace_file(path, blob.data)
+
+
+#: The suffix of a file forget is writing: renamed over the file when whole.
+_PART = ".forget-part"
+
+
+def _replace_file(path: Path, data: bytes) -> None:
+    """Write a file whole or not at all: killed half-way, the file is as it was (the others'
+    data in it intact); the rerun clears the part it left."""
+    import os
+
+    part = path.with_name(path.name + _PART)
+    part.write_bytes(data)
+    part.chmod(path.stat().st_mode & 0o7777)
+    os.replace(part, path)
 
 
 def _received_by_path(run: _Run) -> dict[Path, tuple[bool, bool]]:
@@ -1773,6 +1988,34 @@ def _republish(run: _Run, republish: Callable[[], Any] | None) -> None:
         run.counts["site_files"] += changed_files
 
 
+def _republish_elsewhere(run: _Run, republish_to: Callable[[Path, Path], Any] | None) -> None:
+    """Publish again the sites and CMS folders ``publish --out/--cms`` wrote outside outputs/
+    that show the person (or, with no way to publish, name them to be published again)."""
+    from .publish import published_elsewhere
+
+    for out, cms in published_elsewhere(run.workspace):
+        files = [path for folder in (out, cms) if folder.is_dir()
+                 for path in sorted(folder.rglob("*")) if path.is_file()]
+        if not any(_shows_person(run, path) for path in files):
+            continue
+        where = f"the site published to {out} (and its CMS Markdown in {cms})"
+        if republish_to is None:
+            run.note("files_to_check", where, "left as it is: publish it again with "
+                     f"'yhteistuumin publish --out {out} --cms {cms}'")
+        elif not run.apply:
+            run.note("site_files", where, "published again from the cleaned database")
+        else:
+            result = republish_to(out, cms)
+            changed = len([name for name in (*getattr(result, "written", []),
+                                             *getattr(result, "removed", []),
+                                             *getattr(result, "cms_written", []),
+                                             *getattr(result, "cms_removed", []))
+                           if not name.startswith((".yhteistuumin-site", ".yhteistuumin-cms"))])
+            run.places.append(Place(where, f"published again: {changed} files changed",
+                                    "site_files"))
+            run.counts["site_files"] += changed
+
+
 def _shows_person(run: _Run, path: Path) -> bool:
     data = path.read_bytes()
     blob = scrub_blob(path.name, data, run.scrubber, set())
@@ -1793,6 +2036,7 @@ def _left_outside(workspace: Workspace,
     root = workspace.root.resolve()
     outputs = workspace.outputs.resolve()
     scrubber = _Scrubber(matcher, "")
+    finder = _Finder(matcher)
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root)
         shown = relative.as_posix()
@@ -1807,7 +2051,12 @@ def _left_outside(workspace: Workspace,
                 or _is_database(path)):
             continue
         data, problem = _read_for_scan(target, matcher)
-        blob = scrub_blob(path.name, data, scrubber, set()) if data is not None else None
+        blob = None
+        if data is not None:
+            # Scrubbed (to learn what it could not look into) only where the address is.
+            found, why = finder.find(path.name, data)
+            blob = scrub_blob(path.name, data, scrubber, set()) if found else _Blob(
+                data, unchecked=why)
         if problem.endswith("shows the address") or (blob and blob.mentions
                                                       and not blob.unchecked):
             left.append(shown)
@@ -1815,6 +2064,42 @@ def _left_outside(workspace: Workspace,
             unchecked[shown] = problem or (blob.unchecked if blob else "")
     # The contact list first: it is the one that brings the person back.
     return sorted(left, key=lambda name: (not name.startswith("recipients/"), name)), unchecked
+
+
+def _pending_erasures(workspace: Workspace) -> list[str]:
+    """Return the keyed hashes of erasures begun and not finished."""
+    try:
+        text = (workspace.outputs / PENDING_FILE).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _interrupted(n: int, other: str) -> str:
+    return (f"{plural(n, other + 'erasure')} {'was' if n == 1 else 'were'} interrupted before "
+            f"{'it' if n == 1 else 'they'} finished: run forget again for "
+            f"{'that address' if n == 1 else 'those addresses'} (publish refuses until then).")
+
+
+def check_no_interrupted_erasure(workspace: Workspace) -> None:
+    """Refuse to publish while an erasure is unfinished: the database still holds the person
+    the coordinator was asked to erase, and publishing would show them again."""
+    from .errors import SurveyError
+
+    pending = _pending_erasures(workspace)
+    if pending:
+        raise SurveyError(
+            f"{workspace.outputs / PENDING_FILE}: an erasure (forget) was interrupted before it "
+            "finished; run the same 'yhteistuumin forget' again, then publish")
+
+
+def _clear_parts(workspace: Workspace) -> None:
+    """Remove what a killed forget left half-written (the files themselves are as they were)."""
+    outputs = workspace.outputs
+    if outputs.is_dir():
+        for part in outputs.rglob(f"*{_PART}"):
+            if part.is_file() and not part.is_symlink():
+                part.unlink()
 
 
 # --- the database forgets --------------------------------------------------------------------
@@ -1857,6 +2142,9 @@ def _make_unrecoverable(session: Session, tables: set[str]) -> list[str]:
 
     try:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            # Another program's open transaction would make VACUUM FULL wait for ever: after
+            # a while it is said below instead (the erasure itself is committed).
+            connection.exec_driver_sql("SET lock_timeout = '15s'")
             for table in sorted(tables):
                 connection.exec_driver_sql(f'VACUUM FULL "{table}"')
     except DBAPIError as exc:

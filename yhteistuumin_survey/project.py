@@ -533,9 +533,11 @@ class Project:
     def publish(self, *, out: Path | None = None, cms: Path | None = None) -> PublishResult:
         """Publish the approved practices as a static website (``publish``), and their
         Markdown for the CMS beside it (``outputs/cms`` or ``cms``)."""
-        from .errors import InputError
         from .locks import LockBusy, exclusive
+        from .privacy import check_no_interrupted_erasure
         from .publish import PUBLISH_LOCK_WAIT, count_published, publish_site
+
+        check_no_interrupted_erasure(self.workspace)
 
         # One publish at a time per database, the lock taken before the session reads: a
         # second one started meanwhile waits, then publishes what the database holds then.
@@ -641,7 +643,6 @@ class Project:
         """Erase exactly one person's name, email and phone everywhere, and republish
         (``forget``). ``dry_run`` lists every place and changes nothing; ``confirm``
         is asked first when the person is held somewhere (it raises to refuse)."""
-        from .errors import InputError
         from .locks import LockBusy, exclusive
         from .privacy import AddressMatcher
         from .publish import PUBLISH_LOCK_WAIT
@@ -661,8 +662,9 @@ class Project:
                 return self._forget(email, dry_run=False, confirm=confirm)
         except LockBusy as exc:
             then = ("so that nothing is sent to this person after the erasure"
-                    if exc.name == "send" else "so that it does not publish her again")
-            raise InputError(f"{exc}; forget when it has finished, {then}") from None
+                    if exc.name == "send" else "so that it does not publish this person again")
+            raise InputError(f"{exc}; forget when it has finished, {then} (nothing was "
+                             "erased)") from None
 
     def _forget(self, email: str, *, dry_run: bool, confirm: Confirm | None) -> ErasureResult:
         from .privacy import forget_person
@@ -681,5 +683,8 @@ class Project:
             return forget_person(
                 self.workspace, email, session=session, settings=self.settings, dry_run=dry_run,
                 republish=lambda: publish_site(self.workspace, session=session,
-                                               settings=self.settings))
+                                               settings=self.settings),
+                republish_to=lambda out, cms: publish_site(self.workspace, session=session,
+                                                           settings=self.settings, out=out,
+                                                           cms=cms))
 

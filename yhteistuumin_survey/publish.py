@@ -845,6 +845,38 @@ def _check_site_folder(out: Path, marker: str = SITE_MARKER, option: str = "--ou
                          "files)")
 
 
+#: Where a publish wrote outside outputs/ (``--out``, ``--cms``): a line "site-folder<TAB>cms-folder".
+ELSEWHERE_FILE = ".published-elsewhere"
+
+
+def remember_elsewhere(workspace: Workspace, out: Path, cms: Path) -> None:
+    """Note a site or CMS folder outside the defaults, for ``forget`` to publish again."""
+    defaults = ((workspace.outputs / "site").resolve(), (workspace.outputs / CMS_FOLDER).resolve())
+    if (out, cms) == defaults:
+        return
+    record = workspace.outputs / ELSEWHERE_FILE
+    line = f"{out}\t{cms}"
+    if line not in published_elsewhere_lines(workspace):
+        record.parent.mkdir(parents=True, exist_ok=True)
+        with record.open("a", encoding="utf-8") as stream:
+            stream.write(line + "\n")
+
+
+def published_elsewhere_lines(workspace: Workspace) -> list[str]:
+    try:
+        text = (workspace.outputs / ELSEWHERE_FILE).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    return [line for line in text.splitlines() if line.count("\t") == 1]
+
+
+def published_elsewhere(workspace: Workspace) -> list[tuple[Path, Path]]:
+    """Return the (site, CMS) folders publish wrote to outside the defaults, still there."""
+    pairs = [tuple(Path(part) for part in line.split("\t"))
+             for line in published_elsewhere_lines(workspace)]
+    return [(out, cms) for out, cms in pairs if (out / SITE_MARKER).is_file()]
+
+
 def _check_folders(out: Path, cms: Path) -> None:
     """Refuse a site or CMS folder publish did not make, and one inside the other."""
     if cms == out or out in cms.parents or cms in out.parents:
@@ -1225,6 +1257,7 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
     out = (out or workspace.outputs / "site").resolve()
     cms = (cms or workspace.outputs / CMS_FOLDER).resolve()
     _check_folders(out, cms)
+    remember_elsewhere(workspace, out, cms)
     survey = workspace_survey(workspace)
     cards = load_cards(session=session, survey=survey)
     out.mkdir(parents=True, exist_ok=True)
@@ -1286,7 +1319,7 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
     unchanged += 2 - len(manifest_written)
     _pin_slugs(session, cards)
     merged, unanswered, hidden = _duplicates(session, cards)
-    notes = _notes(merged, unanswered, hidden, settings=settings)
+    notes = _notes(merged, unanswered, hidden, settings=settings) + _named_in_title(cards)
     return PublishResult(out=out, practices=len(cards), written=written, removed=removed,
                          unchanged=unchanged, cms=cms, cms_written=cms_written,
                          cms_removed=cms_removed,
@@ -1339,6 +1372,16 @@ def _notes(merged: list[tuple[int, int]], unanswered: list[tuple[int, int]],
         notes.append("set [site] base_url to the site's public address: sitemap.xml, canonical "
                      "links and Open Graph tags need full addresses (now relative or left out)")
     return notes
+
+
+def _named_in_title(cards: list[Card]) -> list[str]:
+    """Say which published titles name a contact who has not agreed to be published."""
+    return [f"#{card.id}'s title names its contact, who has not agreed to be published: the "
+            "name is hidden in the published title" + (
+                ", but the page's address, published before, still shows it (it is kept so "
+                "that links to it work)" if card.contact_in_title == "address" else "")
+            + "; correct the title in the review workbook ('Korjattu nimi') or ask for consent"
+            for card in cards if card.contact_in_title]
 
 
 def _set_page_ids(cards: list[Card], rendered: RenderedSite, search: SearchIndex) -> None:
