@@ -475,3 +475,38 @@ def test_two_people_of_one_contact_cell_forgotten_in_either_order_leave_no_trace
         assert not AddressMatcher(email).mentions(text), email
         assert name not in text, name
     assert "1234567" not in text.replace(" ", "") and "7654321" not in text.replace(" ", "")
+
+
+# --- the copy of the database a migration took ----------------------------------------------
+
+
+def test_forget_names_the_database_copy_a_migration_took_as_one_to_delete(workspace, session):
+    # A copy of the database (FILE.bak-REVISION, taken before a migration) was looked at as
+    # raw bytes: an address stored as a value of its own follows its record header byte, as
+    # if part of a longer address, so the copy holding her was not named at all (and where
+    # it was, as "a format that cannot be edited here ... remove the person by hand").
+    import sqlite3
+
+    from publish_support import settings_for
+
+    from yhteistuumin_survey.privacy import forget_person
+
+    _kalles_practice(session)
+    copy = workspace.outputs / "yhteistuumin.sqlite.bak-0007_indexes"
+    with sqlite3.connect(copy) as db:
+        db.execute("CREATE TABLE contact (email TEXT)")
+        db.execute("INSERT INTO contact VALUES (?)", (KALLE,))  # a value of its own
+    db.close()
+
+    preview = forget_person(workspace, KALLE, session=session, settings=settings_for(workspace),
+                            dry_run=True)
+
+    place = next(p for p in preview.places if copy.name in p.where)
+    assert "(a copy of the database, such as a migration takes first)" in place.where
+    assert place.action.endswith("delete it once the database in use works")
+    assert place.kind == "files_to_check"
+    assert files_showing(workspace, AddressMatcher(KALLE)) == [
+        f"outputs/{copy.name}"]  # person names it too
+    other = forget_person(workspace, "toinen@hel.example.fi", session=session,
+                          settings=settings_for(workspace), dry_run=True)
+    assert not any(copy.name in p.where for p in other.places)  # nobody else's data there

@@ -1765,6 +1765,13 @@ def _erase_files(run: _Run) -> None:
                 run.note("files_to_check", f"{shown}: {problem}", "left as it is: forget "
                          "could not look into it; check it for the person by hand")
             continue
+        if data.startswith(SQLITE_HEADER):
+            if _database_copy_shows(path, run.matcher) is not False:
+                run.note("files_to_check", f"{shown} (a copy of the database, such as a "
+                         "migration takes first)", "left as it is: it still holds this "
+                         "person's data from before the erasure; delete it once the database "
+                         "in use works")
+            continue
         linked = received.get(path.resolve())
         # A received file holding the person's answer is theirs: names and phones go from it
         # even where the address is not beside them. Any other file is scrubbed only where
@@ -1802,6 +1809,10 @@ def files_showing(workspace: Workspace, matcher: AddressMatcher) -> list[str]:
                 or _is_database(path) or any(_inside(path, folder) for folder in published)):
             continue
         data, problem = _read_for_scan(path, matcher)
+        if data is not None and data.startswith(SQLITE_HEADER):
+            if _database_copy_shows(path, matcher):
+                found.append(path.relative_to(workspace.root).as_posix())
+            continue
         # The quick look first; a file it finds the address in is read as forget reads it.
         if problem.endswith("shows the address") or (
                 data is not None and finder.find(path.name, data)[0]
@@ -1937,6 +1948,32 @@ def _received_by_path(run: _Run) -> dict[Path, tuple[bool, bool]]:
         mine, theirs = by_file.get(received.id or -1, (False, False))
         paths[path] = (mine or run.matcher.mentions(received.sender or ""), theirs)
     return paths
+
+
+#: How every SQLite database file begins (a copy under another name too: ``FILE.bak-REV``).
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _database_copy_shows(path: Path, matcher: AddressMatcher) -> bool | None:
+    """Whether a copy of a SQLite database (one a migration took first) holds the address in
+    any text value; None when it cannot be opened. Its raw bytes cannot tell: a value's
+    record header byte may stand right before the address, as if part of a longer one."""
+    import sqlite3
+    from contextlib import closing
+
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            tables = [row[0] for row in db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")]
+            for table in tables:
+                quoted = table.replace('"', '""')
+                for row in db.execute(f'SELECT * FROM "{quoted}"'):  # noqa: S608 - its own names
+                    if any(isinstance(value, str) and matcher.could_be_in(value)
+                           and matcher.mentions(value) for value in row):
+                        return True
+    except sqlite3.Error:
+        return None
+    return False
 
 
 def _is_database(path: Path) -> bool:
