@@ -250,6 +250,31 @@ def test_an_empty_search_index_left_on_disk_is_built_again(cli, workspace, appro
     assert sum(lang["page_count"] for lang in entry["languages"].values()) == 2
 
 
+def test_an_empty_file_in_a_search_index_an_earlier_version_left_is_built_again(
+        cli, workspace, approved):
+    # A bundle this version puts in place was found whole first, and only its entry and
+    # metadata are looked at again; one from an earlier version (its state without "whole")
+    # is looked at file by file, as before.
+    import gzip
+
+    from yhteistuumin_survey.publish import _state_path
+
+    site = workspace.outputs / "site"
+    assert cli("publish").exit_code == 0
+    state_file = _state_path(site / "pagefind")
+    state = json.loads(gzip.decompress(state_file.read_bytes()))
+    assert state.pop("whole") is True
+    state_file.write_bytes(gzip.compress(json.dumps(state).encode()))
+    fragment = next((site / "pagefind" / "fragment").iterdir())
+    fragment.write_bytes(b"")  # as a full disk under an earlier version's Pagefind left it
+
+    again = cli("publish", "--format", "json")
+
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["search_index"] == "all"
+    assert all(path.stat().st_size for path in (site / "pagefind" / "fragment").iterdir())
+
+
 # --- what the coordinator reads about a message whose fate is unknown ----------------------------
 
 

@@ -1023,13 +1023,13 @@ def _state_path(bundle: Path) -> Path:
     return bundle.with_name(INDEX_STATE.format(bundle.name))
 
 
-def bundle_problem(bundle: Path) -> str | None:
+def bundle_problem(bundle: Path, *, every_file: bool = True) -> str | None:
     """What is wrong with a Pagefind bundle on disk, or None when it is whole.
 
     Pagefind (1.5) exits 0 when the disk fills up under it, leaving files empty or cut
     short (``pagefind-entry.json`` of 0 bytes: the site's search then finds nothing). A whole
     bundle has an entry that parses, a non-empty metadata file for each of its languages and
-    no empty file.
+    (``every_file``: each of its thousands of files looked at) no empty file.
     """
     entry = bundle / "pagefind-entry.json"
     try:
@@ -1037,7 +1037,7 @@ def bundle_problem(bundle: Path) -> str | None:
         metas = [bundle / f"pagefind.{lang['hash']}.pf_meta" for lang in languages.values()]
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return f"{entry.name} is missing or not whole"
-    for folder, _subfolders, files in os.walk(bundle):
+    for folder, _subfolders, files in os.walk(bundle) if every_file else ():
         for name in files:
             path = Path(folder) / name
             try:
@@ -1054,13 +1054,19 @@ def _index_state(bundle: Path) -> dict[str, Any] | None:
     (then it is built again: also when the bundle on disk is not whole, ``bundle_problem``)."""
     import gzip
 
-    if bundle_problem(bundle) is not None:
-        return None
     try:
         data = json.loads(gzip.decompress(_state_path(bundle).read_bytes()))
     except (OSError, ValueError, EOFError):
         return None
-    return data if isinstance(data, dict) and data.get("pagefind") == _pagefind_version() else None
+    if not isinstance(data, dict) or data.get("pagefind") != _pagefind_version():
+        return None
+    # A bundle this version put in place was found whole before (``_run_pagefind``), and
+    # nothing writes into it after: its entry and metadata are looked at, not every file,
+    # which was a few per cent of a republish. One put there by an earlier version is
+    # looked at whole.
+    if bundle_problem(bundle, every_file=not data.get("whole")) is not None:
+        return None
+    return data
 
 
 def _run_pagefind(out: Path, target: Path, glob: str, pages: dict[str, str],
@@ -1092,7 +1098,8 @@ def _run_pagefind(out: Path, target: Path, glob: str, pages: dict[str, str],
             if _PAGEFIND_UNUSED.match(path.name):
                 path.unlink()
         ids = index_page_ids(bundle)
-        state = {"pagefind": _pagefind_version(), "pages": dict(sorted(pages.items())),
+        state = {"pagefind": _pagefind_version(), "whole": True,
+                 "pages": dict(sorted(pages.items())),
                  "contacts": {page: contacts.get(page, "") for page in sorted(pages)},
                  "ids": {page: ids.get(page.removesuffix("index.html"), "") for page in sorted(pages)}}
         _state_path(target).unlink(missing_ok=True)  # a bundle without its state is rebuilt
