@@ -13,7 +13,7 @@ import datetime as dt
 import mailbox_samples as samples
 import pytest
 from send_support import load_example_contacts
-from sqlmodel import Session, select
+from sqlmodel import Session, delete, select
 
 from yhteistuumin_survey.bounces import process_bounces
 from yhteistuumin_survey.db.models import Bounce, Contact, OutboundMessage
@@ -294,3 +294,42 @@ def test_an_auto_reply_saying_the_address_changed_asks_to_update_the_contact(db,
     shown = {row["code"]: row for row in follow_up(session=db, round_name=ROUND).shown_rows()}
     assert shown["698"]["next_action"] == ("tarkista yhteystieto: kulttuuri@rovaniemi.example.fi: "
                                            "automaattisen vastauksen mukaan osoite on vaihtunut")
+
+
+def test_several_refusals_by_policy_in_one_run_point_at_our_own_sending(db, workspace):
+    # Each refusal is a note for its municipality; together they were never said to point at
+    # the sender's domain records or a provider's block, the likelier cause.
+    refusals = [samples.m365_policy_block(),
+                samples.gmail_not_found("550-5.7.26 This mail is unauthenticated, which poses a "
+                                        "security risk to the sender and Gmail users, and has "
+                                        "been blocked.", "5.7.26"),
+                samples.exim_failed("550 5.7.1 Message rejected by policy: sender domain not "
+                                    "on the allow list")]
+    paths = []
+    for number, data in enumerate(refusals):
+        paths.append(workspace.root / f"refusal-{number}.eml")
+        paths[-1].write_bytes(data)
+
+    two = process_bounces(paths[:2], session=db, round_name=ROUND)
+    three = process_bounces(paths, session=db, round_name=ROUND)  # the first two read before
+
+    assert not any("servers refused our mail" in line for line in two.summary())
+    assert not any("servers refused our mail" in line for line in three.summary())
+    db.exec(delete(Bounce))
+    db.commit()
+    again = process_bounces(paths, session=db, round_name=ROUND)
+    assert again.summary()[-1] == (
+        "3 servers refused our mail by policy: when several do, the cause is more likely our "
+        "sending than their addresses; have the sender's domain records (SPF, DKIM, DMARC) "
+        "checked, or ask the mail provider whether it is blocked.")
+
+
+def test_fetch_says_it_too_when_several_servers_refused_our_mail_by_policy():
+    from yhteistuumin_survey.fetch import SOFT, FetchedItem, FetchResult
+
+    def result(refused: int) -> FetchResult:
+        return FetchResult("imap.example.fi", "INBOX", items=[
+            FetchedItem(uid, SOFT, check=True, refused=True) for uid in range(refused)])
+
+    assert not any("servers refused our mail" in line for line in result(2).summary())
+    assert "3 servers refused our mail by policy" in result(3).summary()[-1]

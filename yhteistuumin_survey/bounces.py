@@ -183,7 +183,8 @@ class BounceResult:
         if self.to_check:
             lines.append(f"{plural(self.to_check, 'message')} about a contact for a person to "
                          "check: see yhteistuumin status --by municipality.")
-        return lines
+        hint = refusals_hint(sum(o.detail.get("check") == REFUSED for o in self.report.outcomes))
+        return [*lines, hint] if hint else lines
 
     def table(self) -> tuple[list[str], list[dict[str, Any]]]:
         return (["source", "status", "address", "municipality", "reason"],
@@ -200,6 +201,20 @@ class BounceResult:
 
 
 # --- reading ----------------------------------------------------------------------------------
+
+
+#: Refusals by policy in one run from which the sender, not each recipient, is the likely fault.
+REFUSALS_SAY_SENDER = 3
+
+
+def refusals_hint(refusals: int) -> str | None:
+    """What to tell when several servers refused our mail by policy in one run: each is a
+    note for its municipality, but together they point at our own sending."""
+    if refusals < REFUSALS_SAY_SENDER:
+        return None
+    return (f"{refusals} servers refused our mail by policy: when several do, the cause is "
+            "more likely our sending than their addresses; have the sender's domain records "
+            "(SPF, DKIM, DMARC) checked, or ask the mail provider whether it is blocked.")
 
 
 @dataclass

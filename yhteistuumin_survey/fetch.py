@@ -248,6 +248,8 @@ class FetchedItem:
     stored: str | None = None
     #: A bounce or auto-reply about a contact for a person to check (``bounces``' check-*).
     check: bool = False
+    #: ...because a server refused our mail by policy (many at once point at our sending).
+    refused: bool = False
 
     @property
     def failed(self) -> bool:
@@ -337,6 +339,11 @@ class FetchResult:
             if checks:
                 lines.append(f"{_plural(checks, 'message')} about a contact for a person to "
                              "check: see yhteistuumin status --by municipality.")
+            from .bounces import refusals_hint
+
+            hint = refusals_hint(sum(1 for item in self.items if item.refused))
+            if hint:
+                lines.append(hint)
         if self.marked and not self.dry_run:
             lines.append(f"{_plural(self.marked, 'message')} marked on the server "
                          "(nothing deleted).")
@@ -802,7 +809,7 @@ class _Fetch:
         """Read one message and send it where it belongs (ingest waits for the end of the run)."""
         from sqlalchemy.exc import IntegrityError
 
-        from .bounces import process_bounces
+        from .bounces import REFUSED, process_bounces
 
         head = _headers(data, internal)
         item = FetchedItem(uid, FAILED, sender=head.sender, subject=head.subject, date=head.date)
@@ -854,6 +861,7 @@ class _Fetch:
         else:
             item.reason = first.reason
             item.check = bool(first.detail.get("check"))
+            item.refused = first.detail.get("check") == REFUSED
         claims.finish(row, item.status, status if first and not first.failed else
                       f"{status}: {first.status if first else 'not read'}",
                       key=head.message_key, stored=str(path))  # no change: no second commit
