@@ -564,6 +564,34 @@ def test_a_near_spelling_of_a_corrected_municipality_is_refused_not_guessed(
     assert statuses(session) == {a.id: "new", b.id: "new", c.id: "approved"}
 
 
+def test_a_title_naming_a_contact_without_consent_is_flagged_for_a_new_title(
+        session, tmp_path: Path) -> None:
+    # The publish hides the name in the title ("[...] taidetestaajat" on the card); the
+    # reviewers were never told, so none gave the card a proper title.
+    named = make_practice(session, title="Kalle Koulun taidetestaajat", contact_name="Kalle Koulu",
+                          contact_email="kalle.koulu@hel.example.fi", publish_consent=False)
+    agreed = make_practice(session, title="Liisa Lindroosin lukupiiri",
+                           contact_name="Liisa Lindroos", publish_consent=True)
+    other = make_practice(session, title="Taidetestaajat", contact_name="Kalle Koulu",
+                          publish_consent=None)
+    path = export_one(session, tmp_path)
+
+    sheet = openpyxl.load_workbook(path)[SHEET]
+    notes = {p.id: sheet.cell(row=row_of(sheet, p.id), column=headers(sheet)["Huomiot"]).value
+             or "" for p in (named, agreed, other)}
+    assert ("Käytännön nimi: nimessä mainitaan yhteyshenkilö, joka ei ole antanut lupaa "
+            "julkaista tietojaan, joten nimi piilotetaan julkaistusta otsikosta. Kirjoita "
+            "käytännölle uusi nimi sarakkeeseen Korjattu nimi.") in notes[named.id].splitlines()
+    assert "nimessä mainitaan yhteyshenkilö" not in notes[agreed.id] + notes[other.id]
+
+    fill(path, {named.id: {"Päätös": "hyväksytty", "Korjattu nimi": "Taidetestaajat kouluille"}})
+    assert import_review([path], session=session).counts["applied"] == 1
+    again = openpyxl.load_workbook(export_one(session, tmp_path / "again",
+                                              statuses=["approved"]))[SHEET]
+    assert "nimessä mainitaan" not in (again.cell(row=row_of(again, named.id), column=headers(
+        again)["Huomiot"]).value or "")  # the corrected title names nobody
+
+
 def test_corrected_keywords_split_as_typed_keywords_do(session, tmp_path: Path) -> None:
     # "nuoret / kirjasto" became one keyword: the review split only at commas and semicolons.
     a = make_practice(session, title="Lukupiiri", keywords=["lukeminen"])

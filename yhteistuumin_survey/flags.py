@@ -288,6 +288,15 @@ PLAIN_TEXTS: dict[str, Text] = {
         "{label}: vastaus sopii useampaan kuntaan. Tarkista, mikä kunta on oikea.",
         "{label}: svaret passar flera kommuner. Kontrollera vilken kommun som är rätt.",
         "{label}: the answer fits more than one municipality; check which is right."),
+    "contact-in-title": Text(
+        "{label}: nimessä mainitaan yhteyshenkilö, joka ei ole antanut lupaa julkaista "
+        "tietojaan, joten nimi piilotetaan julkaistusta otsikosta. Kirjoita käytännölle uusi "
+        "nimi sarakkeeseen Korjattu nimi.",
+        "{label}: namnet nämner kontaktpersonen, som inte har gett tillstånd att publicera sina "
+        "uppgifter, så namnet döljs i den publicerade rubriken. Skriv ett nytt namn i "
+        "kolumnen Korjattu nimi.",
+        "{label}: the title names the contact, who has not agreed to be published, so the name "
+        "is hidden in the published title; write a new title in 'Korjattu nimi'."),
     "new-version-since-decision": Text(
         "Käytännöstä on tullut uusi versio päätöksen jälkeen. Arvioi se uudelleen.",
         "En ny version av praxisen har kommit efter beslutet. Granska den på nytt.",
@@ -353,7 +362,7 @@ PLAIN_TEXTS: dict[str, Text] = {
 }
 
 #: The field each plain flag is about, when the flag does not name one.
-_PLAIN_FIELDS = {"municipality-unresolved": "municipalities",
+_PLAIN_FIELDS = {"municipality-unresolved": "municipalities", "contact-in-title": "title",
                  "municipality-ambiguous": "municipalities",
                  "choice-value-unclear": "target_group", "no-consent": "publish_consent",
                  "consent-unknown": "publish_consent",

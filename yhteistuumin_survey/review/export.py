@@ -160,6 +160,8 @@ def collect_rows(*, session: Session, statuses: Sequence[str] | None = None,
         if version.p_decided_version is not None \
                 and version.p_current_version > version.p_decided_version:
             flags.append("new-version-since-decision")
+        if _contact_in_title(version):
+            flags.append("contact-in-title")
         source_name, source_format = sources.get(version.submission_id or -1, ("", ""))
         corrected_codes = reviewer_municipalities(session=session, practice_id=practice_id) \
             if practice_id in corrected_ids else None
@@ -259,6 +261,20 @@ def _keywords(keywords: Sequence[str], vocabulary: Any) -> str:
         label = entry.label("fi") + (f" ⊂ {broader.label('fi')}" if broader else "")
         shown.append(keyword if label.casefold() == keyword.casefold() else f"{keyword} (→ {label})")
     return ", ".join(shown)
+
+
+def _contact_in_title(version: Any) -> bool:
+    """Whether the title the card would show names a contact who has not agreed to be
+    published (the publish hides the name there: the reviewers can give a better title)."""
+    if version.publish_consent or not (version.contact_name or version.contact_email
+                                       or version.contact_phone):
+        return False
+    from ..privacy import contact_hider
+
+    title = (version.p_corrected_title or "").strip() or (version.title or "").strip()
+    hide = contact_hider(version.contact_name, version.contact_email, version.contact_phone,
+                         version.contact_text, label="")
+    return bool(title) and hide(title) != title
 
 
 def _contact(version: Any) -> str:
