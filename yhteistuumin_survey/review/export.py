@@ -156,12 +156,7 @@ def collect_rows(*, session: Session, statuses: Sequence[str] | None = None,
         known = [municipalities[c] for c in codes if c in municipalities]
         region_code = known[0].region_code if known else ""
         region = regions[region_code].name_fi if region_code in regions else NO_REGION
-        flags = list(version.flags or [])
-        if version.p_decided_version is not None \
-                and version.p_current_version > version.p_decided_version:
-            flags.append("new-version-since-decision")
-        if _contact_in_title(version):
-            flags.append("contact-in-title")
+        flags = _row_flags(version)
         source_name, source_format = sources.get(version.submission_id or -1, ("", ""))
         corrected_codes = reviewer_municipalities(session=session, practice_id=practice_id) \
             if practice_id in corrected_ids else None
@@ -261,6 +256,18 @@ def _keywords(keywords: Sequence[str], vocabulary: Any) -> str:
         label = entry.label("fi") + (f" ⊂ {broader.label('fi')}" if broader else "")
         shown.append(keyword if label.casefold() == keyword.casefold() else f"{keyword} (→ {label})")
     return ", ".join(shown)
+
+
+def _row_flags(version: Any) -> list[str]:
+    """The version's flags, with what the export itself sees: a new version since the
+    decision, a title naming a contact who has not agreed to be published."""
+    flags = list(version.flags or [])
+    if version.p_decided_version is not None \
+            and version.p_current_version > version.p_decided_version:
+        flags.append("new-version-since-decision")
+    if _contact_in_title(version):
+        flags.append("contact-in-title")
+    return flags
 
 
 def _contact_in_title(version: Any) -> bool:
