@@ -273,9 +273,10 @@ def _row_flags(version: Any) -> list[str]:
 def _contact_in_title(version: Any) -> bool:
     """Whether the title the card would show names a contact who has not agreed to be
     published (the publish hides the name there: the reviewers can give a better title)."""
-    if version.publish_consent or not (version.contact_name or version.contact_email
-                                       or version.contact_phone):
-        return False
+    if version.publish_consent or not any((part or "").strip() for part in (
+            version.contact_name, version.contact_email, version.contact_phone,
+            version.contact_text)):
+        return False  # as the card decides what to hide
     from ..privacy import contact_hider
 
     title = (version.p_corrected_title or "").strip() or (version.title or "").strip()
