@@ -11,6 +11,22 @@ from pathlib import Path
 import pytest
 from ci_support import unavailable
 
+#: The start of a program that kills itself (SIGKILL) at the Nth SQL statement it runs, a
+#: crash at a chosen point: its argv[1] is N, argv[2] the database URL. A test appends what
+#: the program then runs (``count``, ``at`` and ``url`` are defined).
+KILLED_AT_STATEMENT = """
+import os, signal, sys
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+count, at, url = [0], int(sys.argv[1]), sys.argv[2]
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _kill(conn, cursor, statement, params, context, executemany):
+    count[0] += 1
+    if count[0] == at:
+        os.kill(os.getpid(), signal.SIGKILL)
+"""
+
 
 @pytest.fixture
 def make_immutable() -> Iterator[Callable[[Path], None]]:

@@ -10,6 +10,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from fixtures_audit2_faults import KILLED_AT_STATEMENT
 from ingest_support import DATA
 
 
@@ -355,18 +356,7 @@ def test_questionnaires_on_a_full_disk_say_so_in_words_and_leave_no_broken_workb
 
 # --- kill -9 while an older SQLite database is migrated ------------------------------------------
 
-_KILL_AT_STATEMENT = """
-import os, signal, sys
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
-count, at, url = [0], int(sys.argv[1]), sys.argv[2]
-
-@event.listens_for(Engine, "before_cursor_execute")
-def _kill(conn, cursor, statement, params, context, executemany):
-    count[0] += 1
-    if count[0] == at:
-        os.kill(os.getpid(), signal.SIGKILL)
-
+_KILL_AT_STATEMENT = KILLED_AT_STATEMENT + """
 from yhteistuumin_survey.cli import main
 sys.argv = ["yhteistuumin", "--db", url, "db", "upgrade"]
 main()

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from fixtures_audit2_faults import KILLED_AT_STATEMENT
 
 
 def one_error_line(result) -> str:
@@ -24,20 +25,9 @@ def one_error_line(result) -> str:
 #: How versions before dfacfe5 migrated: the driver's own transactions, so each CREATE, ALTER
 #: and DROP before the migration's first row change was committed by itself. Killed at the
 #: statement given, the database keeps those under its old revision.
-_OLD_UPGRADE_KILLED_AT = """
-import os, signal, sys
+_OLD_UPGRADE_KILLED_AT = KILLED_AT_STATEMENT + """
 from alembic import command
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from yhteistuumin_survey.db.engine import _alembic_config, make_engine
-count, at, url = [0], int(sys.argv[1]), sys.argv[2]
-
-@event.listens_for(Engine, "before_cursor_execute")
-def _kill(conn, cursor, statement, params, context, executemany):
-    count[0] += 1
-    if count[0] == at:
-        os.kill(os.getpid(), signal.SIGKILL)
-
 command.upgrade(_alembic_config(make_engine(url)), "head")
 """
 
