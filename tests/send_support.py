@@ -416,3 +416,28 @@ def round_env() -> dict[str, str]:
     return {"YHTEISTUUMIN_ROUND_SENDER": "kysely@yhteistuumin.fi",
             "YHTEISTUUMIN_ROUND_REPLY_TO": "koordinaattori@yhteistuumin.fi",
             "YHTEISTUUMIN_ROUND_DEADLINE": deadline}
+
+
+@contextmanager
+def invited_session(workspace: Any, sqlite_template: Path, name: str,
+                    sent: list[tuple[str, str, str, str]], round_name: str) -> Iterator[Any]:
+    """A session on a copy of the migrated template with the example contacts of four
+    municipalities and the invitations ``sent`` ((code, address, Message-ID, token), sent on
+    1 December): what a bounce comes back to."""
+    from fixtures_house import open_sqlite_copy
+    from sqlmodel import Session
+
+    from yhteistuumin_survey.db.models import OutboundMessage
+
+    engine = open_sqlite_copy(sqlite_template, workspace.outputs / name, workspace)
+    with Session(engine, expire_on_commit=False) as session:
+        load_example_contacts(session, ["091", "599", "698", "005"])
+        when = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
+        for code, address, message_id, token in sent:
+            session.add(OutboundMessage(round_name=round_name, municipality_code=code,
+                                        address=address, kind="invite", state="sent",
+                                        message_id=message_id, token=token, sending_at=when,
+                                        sent_at=when))
+        session.commit()
+        yield session
+    engine.dispose()

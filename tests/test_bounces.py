@@ -15,12 +15,12 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from send_support import composer, load_example_contacts, mail_server
+from send_support import composer, invited_session, mail_server
 from sqlmodel import Session, select
 
 from yhteistuumin_survey.bounces import classify_message, message_key, process_bounces
 from yhteistuumin_survey.config import load_settings
-from yhteistuumin_survey.db.models import Bounce, Contact, OutboundMessage
+from yhteistuumin_survey.db.models import Bounce, Contact
 from yhteistuumin_survey.mailer import plan_round, send_round
 from yhteistuumin_survey.smtp_auth import SmtpOptions, SmtpSession
 
@@ -44,19 +44,8 @@ SENT = [  # (code, address, message id, token) as the data files quote them
 
 @pytest.fixture
 def db(workspace, sqlite_template):
-    from fixtures_house import open_sqlite_copy
-
-    engine = open_sqlite_copy(sqlite_template, workspace.outputs / "bounces.sqlite", workspace)
-    with Session(engine, expire_on_commit=False) as session:
-        load_example_contacts(session, ["091", "599", "698", "005"])
-        when = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
-        for code, address, message_id, token in SENT:
-            session.add(OutboundMessage(round_name=ROUND, municipality_code=code, address=address,
-                                        kind="invite", state="sent", message_id=message_id,
-                                        token=token, sending_at=when, sent_at=when))
-        session.commit()
+    with invited_session(workspace, sqlite_template, "bounces.sqlite", SENT, ROUND) as session:
         yield session
-    engine.dispose()
 
 
 def contact(session: Session, address: str) -> Contact:

@@ -8,15 +8,13 @@ read and delivery receipts). The outbox rows they refer to are made here.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import mailbox_samples as samples
 import pytest
-from send_support import load_example_contacts
-from sqlmodel import Session, delete, select
+from send_support import invited_session
+from sqlmodel import delete, select
 
 from yhteistuumin_survey.bounces import process_bounces
-from yhteistuumin_survey.db.models import Bounce, Contact, OutboundMessage
+from yhteistuumin_survey.db.models import Bounce, Contact
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -25,19 +23,8 @@ ROUND = "yhteistuumin-2026"
 
 @pytest.fixture
 def db(workspace, sqlite_template):
-    from fixtures_house import open_sqlite_copy
-
-    engine = open_sqlite_copy(sqlite_template, workspace.outputs / "audit3.sqlite", workspace)
-    with Session(engine, expire_on_commit=False) as session:
-        load_example_contacts(session, ["091", "599", "698", "005"])
-        when = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
-        for code, address, message_id, token in samples.SENT:
-            session.add(OutboundMessage(round_name=ROUND, municipality_code=code, address=address,
-                                        kind="invite", state="sent", message_id=message_id,
-                                        token=token, sending_at=when, sent_at=when))
-        session.commit()
+    with invited_session(workspace, sqlite_template, "audit3.sqlite", samples.SENT, ROUND) as session:
         yield session
-    engine.dispose()
 
 
 def read(db, workspace, name: str, data: bytes):
