@@ -240,6 +240,13 @@ def load_cards(*, session: Session, survey: Survey, published_only: bool = True)
             for row in session.execute(query)]
 
 
+def hides_contact(row: Any) -> bool:
+    """Whether a card hides its contact: one is given (name, address, phone or contact text)
+    and has not agreed to be published (no, or no answer)."""
+    return not row.publish_consent and any((part or "").strip() for part in (
+        row.contact_name, row.contact_email, row.contact_phone, row.contact_text))
+
+
 def build_card(row: Any, codes: list[str], *, survey: Survey,
                municipalities: dict[str, Place], region_of: dict[str, str],
                regions: dict[str, Place], labels: dict[str, dict[str, str]],
@@ -259,7 +266,7 @@ def build_card(row: Any, codes: list[str], *, survey: Survey,
     if row.publish_consent:
         if any((part or "").strip() for part in parts):
             contact = CardContact(*((part or "").strip() for part in parts))
-    elif any((part or "").strip() for part in parts):
+    elif hides_contact(row):
         # No consent (or none known): the contact's details are not published, not even where
         # the answers quote them ("Lisätietoja antaa …, puh. …").
         from .privacy import contact_hider

@@ -273,11 +273,11 @@ def _row_flags(version: Any) -> list[str]:
 def _contact_in_title(version: Any) -> bool:
     """Whether the title the card would show names a contact who has not agreed to be
     published (the publish hides the name there: the reviewers can give a better title)."""
-    if version.publish_consent or not any((part or "").strip() for part in (
-            version.contact_name, version.contact_email, version.contact_phone,
-            version.contact_text)):
-        return False  # as the card decides what to hide
+    from ..cards import hides_contact
     from ..privacy import contact_hider
+
+    if not hides_contact(version):
+        return False
 
     title = (version.p_corrected_title or "").strip() or (version.title or "").strip()
     hide = contact_hider(version.contact_name, version.contact_email, version.contact_phone,
