@@ -1323,6 +1323,8 @@ class _Finder:
             text = data.decode("cp1252", errors="surrogateescape")
         if "&#" not in text and not _AT_SIGN.search(text):
             return False
+        if "<r>" in text and text.lstrip().startswith("<"):
+            text = _join_runs(text)  # a workbook string in formatted runs reads as one
         if text.lstrip().startswith("<") and ("&#" in text or matcher.could_be_in(text)):
             if not matcher.could_be_in(text) and not self._references_matter(text):
                 return False
@@ -1428,8 +1430,9 @@ def _scrub_text(data: bytes, scrubber: _Scrubber, ignore: set[str], *,
         return _Blob(data)  # no address of anyone's in it (an entity might hide an "@")
     is_xml = text.lstrip().startswith("<")
     # A workbook's XML is full of entities: unescape it only where the address may be.
-    plain = (html.unescape(text) if is_xml and (force or "&#" in text
-                                                 or matcher.could_be_in(text)) else text)
+    # A workbook string in formatted runs reads as one text: an address may straddle them.
+    plain = (html.unescape(_join_runs(text)) if is_xml and (
+        force or "&#" in text or "<r>" in text or matcher.could_be_in(text)) else text)
     mentions = matcher.mentions(plain)
     if not mentions and not force:
         return _Blob(data, others=matcher.others(plain, ignore))
@@ -1439,7 +1442,8 @@ def _scrub_text(data: bytes, scrubber: _Scrubber, ignore: set[str], *,
     if not mentions and cleaned == text:
         return _Blob(data, others=matcher.others(plain, ignore))
     return _Blob(cleaned.encode(encoding, errors="surrogateescape"), mentions=True,
-                 others=matcher.others(html.unescape(cleaned) if is_xml else cleaned, ignore))
+                 others=matcher.others(html.unescape(_join_runs(cleaned)) if is_xml else cleaned,
+                                       ignore))
 
 
 _XML_TEXT = re.compile(r'(>)([^<]+)(<)|(=")([^"]*)(")')
@@ -1448,6 +1452,54 @@ _XML_ROW = re.compile(r"<(row|table:table-row)\b[^>]*?(?:/>|>.*?</\1>)", re.DOTA
 _XML_CELL = re.compile(r"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.DOTALL)
 _SHARED_INDEX = re.compile(r"<v>(\d+)</v>")
 _SHARED_ITEM = re.compile(r"<si>.*?</si>|<si/>", re.DOTALL)
+#: A workbook string in formatted runs (rich text: "anna.virtanen@" in bold, "kunta.fi" plain):
+#: a shared string (<si>) or a cell's inline string (<is>) whose <r> runs each hold a <t>.
+_RICH_ITEM = re.compile(r"<(si|is)>((?:(?!</\1>).)*?<r>.*?)</\1>", re.DOTALL)
+_RUN_TEXT = re.compile(r"(<r>(?:(?!</r>).)*?<t\b[^>/]*)(?:/>|>([^<]*)</t>)", re.DOTALL)
+
+
+def _runs_joined(body: str) -> str:
+    """The text a rich-text string shows: its runs' texts joined (phonetic runs aside)."""
+    return "".join(html.unescape(match.group(2) or "") for match in _RUN_TEXT.finditer(body))
+
+
+def _join_runs(text: str) -> str:
+    """Return workbook XML with each rich-text string's runs joined into one text node, as the
+    cell reads: an address split across two runs is found whole (to look, not to write)."""
+    if "<r>" not in text:
+        return text
+    from xml.sax.saxutils import escape
+
+    return _RICH_ITEM.sub(lambda m: f"<{m.group(1)}><t>{escape(_runs_joined(m.group(2)))}</t>"
+                                    f"</{m.group(1)}>", text)
+
+
+def _scrub_runs(text: str, scrubber: _Scrubber) -> str:
+    """Scrub each rich-text string of workbook XML as the whole text its runs show. Where the
+    person is in it, the cleaned text goes into the first run (keeping that run's format) and
+    the other runs are emptied: the person's data may straddle any of them."""
+    if "<r>" not in text:
+        return text
+    from xml.sax.saxutils import escape
+
+    def one(match: re.Match[str]) -> str:
+        body = match.group(2)
+        joined = _runs_joined(body)
+        cleaned = scrubber.text(joined)
+        if cleaned == joined:
+            return match.group(0)
+        first = [True]
+
+        def run(found: re.Match[str]) -> str:
+            head = re.sub(r'\s+xml:space="[^"]*"', "", found.group(1))
+            if first[0]:
+                first[0] = False
+                return f'{head} xml:space="preserve">{escape(cleaned)}</t>'
+            return f"{head}/>"
+
+        return f"<{match.group(1)}>{_RUN_TEXT.sub(run, body)}</{match.group(1)}>"
+
+    return _RICH_ITEM.sub(one, text)
 
 
 def _someone_elses(text: str, scrubber: _Scrubber, ignore: set[str]) -> bool:
@@ -1464,7 +1516,7 @@ def _scrub_line(line: str, scrubber: _Scrubber, ignore: set[str]) -> str:
 
 def _row_text(row: str, shared: list[str] | None) -> str:
     """The text a worksheet row shows: its text nodes, and its shared strings resolved."""
-    parts = [html.unescape(value) for value in re.findall(r">([^<]+)<", row)]
+    parts = [html.unescape(value) for value in re.findall(r">([^<]+)<", _join_runs(row))]
     if shared:
         for attrs, inner in _XML_CELL.findall(row):
             index = _SHARED_INDEX.search(inner or "")
@@ -1502,7 +1554,7 @@ def _scrub_xml(text: str, scrubber: _Scrubber, ignore: set[str] | None = None,
             return match.group(0)
         return before + escape(cleaned, {'"': "&quot;"}) + after
 
-    return _XML_TEXT.sub(one, text)
+    return _XML_TEXT.sub(one, _scrub_runs(text, scrubber))
 
 
 def _scrub_gzip(name: str, data: bytes, scrubber: _Scrubber, ignore: set[str],
@@ -1544,7 +1596,7 @@ def _scrub_zip(data: bytes, scrubber: _Scrubber, ignore: set[str], depth: int, *
         if info.filename in shared:
             # The workbook's strings and sheets, already scrubbed row by row.
             content_now = shared[info.filename]
-            plain = html.unescape(content.decode("utf-8", "replace"))
+            plain = html.unescape(_join_runs(content.decode("utf-8", "replace")))
             result.mentions |= scrubber.matcher.mentions(plain) or content_now != content
             result.others |= scrubber.matcher.others(plain, ignore)
             if content_now != content:
@@ -1591,7 +1643,7 @@ def _split_shared_strings(parts: dict[str, bytes], scrubber: _Scrubber,
     items = [match.group(0) for match in _SHARED_ITEM.finditer(text)]
     plain = ["".join(html.unescape(v) for v in re.findall(r">([^<]+)<", item)) for item in items]
     if not any(scrubber.matcher.mentions(value) for value in plain) and not any(
-            scrubber.matcher.mentions(html.unescape(data.decode("utf-8", "replace")))
+            scrubber.matcher.mentions(html.unescape(_join_runs(data.decode("utf-8", "replace"))))
             for name, data in parts.items() if name.startswith("xl/worksheets/")):
         return {}
     copies: dict[int, int] = {}

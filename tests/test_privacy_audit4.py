@@ -1,0 +1,108 @@
+"""``forget`` and ``person`` tried a fourth time as data subjects would (audit4-privacy).
+
+An address in a cell's formatted runs, file names under outputs/, the confirmation asked
+before the locks, a workspace moved elsewhere, the published site after an erasure, the same
+address in other Unicode forms, a withdrawn consent, the access report and the audit record.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from ci_support import unavailable
+
+from yhteistuumin_survey.privacy import forget_person
+
+ANNA = "anna.virtanen@kunta.example.fi"
+PEKKA = "pekka.puupaa@kunta.example.fi"
+
+
+def _cell_text(path: Path) -> str:
+    """Every cell's text of a workbook as a reader shows it (runs joined)."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(path)
+    return "\n".join(str(cell.value) for sheet in book for row in sheet.iter_rows()
+                     for cell in row if cell.value is not None)
+
+
+# --- 1. an address split across two formatted runs of one cell ------------------------------
+
+
+def _rich_workbook(path: Path) -> Path:
+    """A review copy: Anna's address in two runs ("anna.virtanen@" bold, the rest plain),
+    her name in two runs too, and Pekka's row as typed."""
+    from openpyxl import Workbook
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["#", "Yhteyshenkilö", "Sähköposti"])
+    sheet.append([1, "Anna Virtanen", ANNA])
+    sheet["B2"] = CellRichText([TextBlock(InlineFont(b=True), "Anna "), "Virtanen"])
+    sheet["C2"] = CellRichText([TextBlock(InlineFont(b=True), ANNA[:14]), ANNA[14:]])
+    sheet.append([2, "Pekka Puupää", PEKKA])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
+    return path
+
+
+def _libreoffice_copy(path: Path, tmp_path: Path) -> Path:
+    """The workbook saved again by LibreOffice: its strings shared, the runs kept."""
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    if office is None:
+        unavailable("LibreOffice is not installed")
+    out = tmp_path / "libreoffice-out"
+    subprocess.run([office, f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}", "--headless",
+                    "--convert-to", "xlsx", "--outdir", str(out), str(path)], check=True,
+                   capture_output=True, timeout=120)
+    return out / path.name
+
+
+def _rich_practice(session):
+    from factories import make_practice
+
+    return make_practice(session, title="Lukupiiri", status="approved", publish_consent=True,
+                         contact_name="Anna Virtanen", contact_email=ANNA,
+                         contact_phone="040 111 2233")
+
+
+@pytest.mark.parametrize("saved_by", ["openpyxl", "libreoffice"])
+def test_an_address_in_two_formatted_runs_of_a_cell_is_found_and_erased(
+        workspace, session, tmp_path, saved_by):
+    """Inline rich text (openpyxl) and shared rich text (LibreOffice, as Excel saves it)."""
+    from publish_support import settings_for
+
+    from yhteistuumin_survey.project import Project
+
+    _rich_practice(session)
+    session.commit()
+    made = _rich_workbook(tmp_path / "arviointi-kopio.xlsx")
+    if saved_by == "libreoffice":
+        made = _libreoffice_copy(made, tmp_path)
+        strings = zipfile.ZipFile(made).read("xl/sharedStrings.xml").decode()
+    else:
+        strings = zipfile.ZipFile(made).read("xl/worksheets/sheet1.xml").decode()
+    assert ANNA not in strings and ANNA[:14] in strings and "<r>" in strings  # really split
+    copy = workspace.outputs / "review" / "arviointi-kopio.xlsx"
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(made, copy)
+    url = session.get_bind().url.render_as_string(hide_password=False)
+
+    report = Project.open(workspace.root, db_url=url).person(ANNA)
+    assert {"file": "outputs/review/arviointi-kopio.xlsx"} in report.sections["files"]
+
+    result = forget_person(workspace, ANNA, session=session, settings=settings_for(workspace))
+
+    assert not result.failed, result.summary()
+    assert any("arviointi-kopio.xlsx" in place.where for place in result.places)
+    text = _cell_text(copy)  # still a workbook openpyxl reads
+    assert ANNA not in text and "Anna Virtanen" not in text
+    assert "Pekka Puupää" in text and PEKKA in text
+    report = Project.open(workspace.root, db_url=url).person(ANNA)
+    assert report.sections["files"] == []
