@@ -106,3 +106,76 @@ def test_an_address_in_two_formatted_runs_of_a_cell_is_found_and_erased(
     assert "Pekka Puupää" in text and PEKKA in text
     report = Project.open(workspace.root, db_url=url).person(ANNA)
     assert report.sections["files"] == []
+
+
+# --- 3. the confirmation is asked before the send and publish locks are taken ---------------
+
+
+def _annas_practice(session):
+    from factories import make_practice
+
+    practice = make_practice(session, title="Lukupiiri", status="approved", publish_consent=True,
+                             contact_name="Anna Virtanen", contact_email=ANNA,
+                             contact_phone="040 111 2233",
+                             summary="Lisätietoja antaa Anna Virtanen.")
+    session.commit()
+    return practice
+
+
+def test_a_coordinator_left_at_the_question_blocks_no_send_or_publish(workspace, session):
+    """While forget waits for its answer, a send and a publish can start (and finish)."""
+    from sqlmodel import select
+
+    from yhteistuumin_survey.db.models import PracticeVersion
+    from yhteistuumin_survey.locks import exclusive
+    from yhteistuumin_survey.project import Project
+
+    practice = _annas_practice(session)
+    session.close()
+    url = session.get_bind().url.render_as_string(hide_password=False)
+    engine = session.get_bind().engine
+    asked = []
+
+    def meanwhile(question):
+        asked.append(question.text)
+        # Another terminal: a send and a publish take their locks while the question is open.
+        with exclusive(engine, "send"), exclusive(engine, "publish"):
+            pass
+
+    result = Project.open(workspace.root, db_url=url).forget(ANNA, confirm=meanwhile)
+
+    assert asked and asked[0].startswith("Erase this person from ")
+    assert not result.failed and result.recorded
+    version = session.exec(select(PracticeVersion).where(
+        PracticeVersion.practice_id == practice.id)).one()
+    assert version.contact_email is None
+
+
+def test_forget_erases_nothing_when_the_person_turned_up_elsewhere_after_the_question(
+        workspace, session):
+    """An ingest or a bounce between the question and the erasure: the coordinator agreed to
+    what they were shown, so nothing is erased and they are told to look again."""
+    from sqlmodel import select
+
+    from yhteistuumin_survey.db.models import Bounce, PracticeVersion
+    from yhteistuumin_survey.errors import InputError
+    from yhteistuumin_survey.project import Project
+
+    practice = _annas_practice(session)
+    session.close()
+    url = session.get_bind().url.render_as_string(hide_password=False)
+
+    def meanwhile(question):
+        session.add(Bounce(message_key="<later@x>", classification="auto-reply", address=ANNA,
+                           detail="Olen lomalla."))
+        session.commit()
+
+    with pytest.raises(InputError, match=r"changed while the question was open .*nothing was "
+                                         r"erased: look again with --dry-run"):
+        Project.open(workspace.root, db_url=url).forget(ANNA, confirm=meanwhile)
+
+    session.expire_all()
+    version = session.exec(select(PracticeVersion).where(
+        PracticeVersion.practice_id == practice.id)).one()
+    assert version.contact_email == ANNA
+    assert session.exec(select(Bounce)).one().address == ANNA
