@@ -179,3 +179,79 @@ def test_forget_erases_nothing_when_the_person_turned_up_elsewhere_after_the_que
         PracticeVersion.practice_id == practice.id)).one()
     assert version.contact_email == ANNA
     assert session.exec(select(Bounce)).one().address == ANNA
+
+
+# --- 4. a workspace moved or copied: received files recorded by their old absolute path ------
+
+
+def _shared_export(workspace, session) -> Path:
+    """A web-form export ingest stored (by its absolute path, as ingest records it) holding
+    Anna's answer and Matti's, whose row gives no address; and a file named after Anna."""
+    from factories import make_practice
+    from sqlmodel import select
+
+    from yhteistuumin_survey.db.models import PracticeVersion, ReceivedFile, Submission
+
+    folder = workspace.outputs / "received" / "ab"
+    folder.mkdir(parents=True, exist_ok=True)
+    export = folder / "ab12-lomake.csv"
+    export.write_text("nimi;sähköposti;puhelin;kuvaus\n"
+                      f"Anna Virtanen;{ANNA};040 111 2233;Lukupiiri\n"
+                      "Matti Meikäläinen;;050 222 3344;Kirjastokino\n", encoding="utf-8")
+    named = folder / "cd34-Anna Virtanen vastaus.csv"
+    named.write_text(f"Anna Virtanen;{ANNA}\n", encoding="utf-8")
+    anna = make_practice(session, title="Lukupiiri", status="approved", publish_consent=True,
+                         contact_name="Anna Virtanen", contact_email=ANNA,
+                         contact_phone="040 111 2233")
+    matti = make_practice(session, title="Kirjastokino", status="approved",
+                          contact_name="Matti Meikäläinen", contact_phone="050 222 3344")
+    shared = ReceivedFile(sha256="ab12", original_name="lomake.csv", stored_path=str(export),
+                          size=1, format="webform", status="ingested")
+    own = ReceivedFile(sha256="cd34", original_name="Anna Virtanen vastaus.csv",
+                       stored_path=str(named), size=1, format="webform", status="ingested",
+                       sender=ANNA)
+    session.add_all([shared, own])
+    session.flush()
+    for line, practice, row in ((2, anna, ["Anna Virtanen", ANNA, "040 111 2233"]),
+                                (3, matti, ["Matti Meikäläinen", None, "050 222 3344"])):
+        version = session.exec(select(PracticeVersion).where(
+            PracticeVersion.practice_id == practice.id)).one()
+        submission = session.get(Submission, version.submission_id)
+        submission.received_file_id, submission.locator = shared.id, f"rivi {line}"
+        submission.raw = {"Yhteyshenkilön nimi": row[0], "Yhteyshenkilön sähköposti": row[1],
+                          "Yhteyshenkilön puhelinnumero": row[2]}
+        session.add(submission)
+    session.commit()
+    return export
+
+
+@pytest.mark.parametrize("how", ["moved", "copied"])
+def test_forget_in_a_moved_or_copied_workspace_keeps_others_answers_and_the_other_copy(
+        workspace, session, tmp_path, how):
+    """The stored paths lead to the old place: the shared export is still known as holding
+    Matti's answer too (kept, Anna's row out, not deleted), the file named after Anna is
+    renamed in this workspace, and a copy's original workspace is not touched."""
+    from publish_support import settings_for
+
+    from yhteistuumin_survey.workspace import Workspace
+
+    _shared_export(workspace, session)
+    session.close()
+    elsewhere = tmp_path / "siirretty"
+    if how == "moved":
+        shutil.move(workspace.root, elsewhere)
+    else:
+        shutil.copytree(workspace.root, elsewhere)
+        before = {p: p.read_bytes() for p in workspace.outputs.rglob("*") if p.is_file()}
+    moved = Workspace(elsewhere)
+
+    result = forget_person(moved, ANNA, session=session, settings=settings_for(moved))
+
+    assert not result.failed, result.summary()
+    received = moved.outputs / "received" / "ab"
+    export = (received / "ab12-lomake.csv").read_text(encoding="utf-8")
+    assert "Matti Meikäläinen;;050 222 3344;Kirjastokino" in export
+    assert ANNA not in export and "Anna Virtanen" not in export
+    assert sorted(p.name for p in received.iterdir()) == ["ab12-lomake.csv"]  # hers deleted
+    if how == "copied":
+        assert {p: p.read_bytes() for p in workspace.outputs.rglob("*") if p.is_file()} == before

@@ -183,10 +183,11 @@ def _files(workspace: Workspace, session: Session, matcher: AddressMatcher) -> l
     from sqlmodel import select
 
     from .db.models import ReceivedFile
-    from .privacy import files_showing
+    from .privacy import files_showing, stored_file
 
     root = workspace.root.resolve()
-    received = {(root / r.stored_path).resolve() for r in session.exec(select(ReceivedFile))}
+    received = {path.resolve() for r in session.exec(select(ReceivedFile))
+                if (path := stored_file(workspace, r.stored_path)) is not None}
     return [{"file": name} for name in files_showing(workspace, matcher)
             if (root / name).resolve() not in received]
 
