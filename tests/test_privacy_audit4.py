@@ -255,3 +255,111 @@ def test_forget_in_a_moved_or_copied_workspace_keeps_others_answers_and_the_othe
     assert sorted(p.name for p in received.iterdir()) == ["ab12-lomake.csv"]  # hers deleted
     if how == "copied":
         assert {p: p.read_bytes() for p in workspace.outputs.rglob("*") if p.is_file()} == before
+
+
+# --- the published site after forget --------------------------------------------------------
+
+
+def _published_text(*folders: Path) -> str:
+    """Every byte of the folders, gzip'd search fragments opened, file and folder names too."""
+    import gzip
+
+    parts = []
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            parts.append(path.relative_to(folder).as_posix())
+            if not path.is_file():
+                continue
+            data = path.read_bytes()
+            if data[:2] == b"\x1f\x8b":
+                data = gzip.decompress(data)
+            parts.append(data.removeprefix(b"pagefind_dcd").decode("utf-8", "replace"))
+    return "\n".join(parts)
+
+
+def _assert_no_anna(text: str) -> None:
+    from yhteistuumin_survey.privacy import AddressMatcher
+
+    assert not AddressMatcher(ANNA).mentions(text), "address"
+    folded = text.casefold()
+    for trace in ("anna virtanen", "virtasen", "virtanen", "anna-virtasen", "1112233"):
+        assert trace not in folded.replace(" ", "") if trace.isdigit() else trace not in folded, \
+            trace
+
+
+def test_after_forget_the_site_shows_her_nowhere_pages_index_json_swedish_or_old_folders(
+        workspace, session, tmp_path):
+    """Her page named after her ("Anna Virtasen lukupiiri"), in Finnish and Swedish, in the
+    search index, practices.json, the sitemap and the JSON-LD, in the CMS Markdown, and in
+    a site published elsewhere: after forget, no byte and no file name shows her."""
+    from factories import make_practice
+    from publish_support import settings_for
+
+    from yhteistuumin_survey.publish import publish_site
+
+    settings = settings_for(workspace)
+    practice = make_practice(
+        session, title="Anna Virtasen lukupiiri", status="approved", publish_consent=True,
+        contact_name="Anna Virtanen", contact_email=ANNA, contact_phone="040 111 2233",
+        summary="Anna Virtanen kokoaa lukupiirin. Lisätietoja: anna.virtanen@kunta.example.fi.")
+    make_practice(session, title="Kirjastokino", status="approved", publish_consent=True,
+                  contact_name="Pekka Puupää", contact_email=PEKKA, contact_phone="050 987 6543")
+    session.commit()
+    elsewhere = tmp_path / "www"
+    publish_site(workspace, session=session, settings=settings)
+    publish_site(workspace, session=session, settings=settings, out=elsewhere,
+                 cms=tmp_path / "cms")
+    site = workspace.outputs / "site"
+    before = _published_text(site, workspace.outputs / "cms", elsewhere)
+    assert f"{practice.id}-anna-virtasen-lukupiiri" in before and ANNA in before
+    assert (site / "sv").is_dir() and "Anna Virtanen" in _published_text(site / "sv")
+
+    result = forget_person(
+        workspace, ANNA, session=session, settings=settings,
+        republish=lambda: publish_site(workspace, session=session, settings=settings),
+        republish_to=lambda out, cms: publish_site(workspace, session=session,
+                                                   settings=settings, out=out, cms=cms))
+
+    assert not result.failed, result.summary()
+    _assert_no_anna(_published_text(site, workspace.outputs / "cms", elsewhere,
+                                    tmp_path / "cms"))
+    after = _published_text(site)
+    assert "Kirjastokino" in after and "Pekka Puupää" in after and PEKKA in after
+
+
+# --- 2. a file under outputs/ named after the person ----------------------------------------
+
+
+def test_a_kept_file_named_after_her_is_renamed_and_what_is_printed_does_not_name_her(
+        workspace, session):
+    """The access report written under outputs/ ("anna-virtanen.xlsx") and a note named
+    "Anna_Virtanen_muistio.txt" holding Pekka's address too: rewritten without her, and
+    renamed; a file named after Pekka is left as it is."""
+    from publish_support import settings_for
+
+    from yhteistuumin_survey.project import Project
+
+    _annas_practice(session)
+    url = session.get_bind().url.render_as_string(hide_password=False)
+    requests = workspace.outputs / "pyynnot"
+    Project.open(workspace.root, db_url=url).person(ANNA, out=requests / "anna-virtanen.xlsx")
+    (requests / "Anna_Virtanen_muistio.txt").write_text(
+        f"Pyyntö: {ANNA}, puh. 040 111 2233. Välitetty: {PEKKA}\n", encoding="utf-8")
+    (requests / "pekka-puupaa.txt").write_text(f"{PEKKA} ja {ANNA}\n", encoding="utf-8")
+    session.commit()
+
+    dry = forget_person(workspace, ANNA, session=session, settings=settings_for(workspace),
+                        dry_run=True)
+    result = forget_person(workspace, ANNA, session=session, settings=settings_for(workspace))
+
+    for run in (dry, result):
+        assert not run.failed, run.summary()
+        printed = "\n".join(f"{p.where} {p.action}" for p in run.places)
+        assert "virtanen" not in printed.casefold(), printed
+        assert "the name of outputs/pyynnot/[erased].xlsx" in printed
+    names = sorted(p.name for p in requests.iterdir())
+    assert names == ["[poistettu].xlsx", "[poistettu]_muistio.txt", "pekka-puupaa.txt"]
+    note = (requests / "[poistettu]_muistio.txt").read_text(encoding="utf-8")
+    assert ANNA not in note and PEKKA in note
+    assert ANNA not in _cell_text(requests / "[poistettu].xlsx")
+    assert ANNA not in (requests / "pekka-puupaa.txt").read_text(encoding="utf-8")

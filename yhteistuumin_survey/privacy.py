@@ -1166,11 +1166,15 @@ def _file_name(run: _Run, name: str, *, whole: bool, shown: bool = False) -> str
     scrubber = run.shown if shown else run.scrubber
     scrub = scrubber.text if whole else scrubber.address
     cleaned = scrub(name)
-    if cleaned == name and "_" in name and " " not in name:
-        cleaned = scrub(name.replace("_", " ")).replace(" ", "_")
-        if cleaned == name.replace("_", " ").replace(" ", "_"):
-            return name
-    return cleaned
+    if cleaned != name or " " in name:
+        return cleaned
+    # Words joined by "_" or "-" ("anna_virtanen.xlsx", "anna-virtanen-vastaus.xlsx").
+    for joiner in ("_", "-"):
+        if joiner in name:
+            cleaned = scrub(name.replace(joiner, " ")).replace(" ", joiner)
+            if cleaned != name:
+                return cleaned
+    return name
 
 
 def _erase_received_senders(run: _Run) -> None:
@@ -1860,10 +1864,30 @@ def _erase_files(run: _Run) -> None:
         if not (linked is not None and linked[0]) and not blob.mentions:
             continue
         try:
-            _settle_file(run, path, blob, linked)
+            kept = _settle_file(run, path, blob, linked)
+            if kept and linked is None:  # (a received file's name goes with its record)
+                _rename_named(run, path)
         except OSError as exc:
             run.note("files_to_check", f"{shown}: could not be changed ({_os_reason(exc)})",
                      "left as it is: take the person out by hand")
+
+
+def _rename_named(run: _Run, path: Path) -> None:
+    """Rename a file kept under outputs/ whose name shows the person (a report written with
+    ``person --out anna-virtanen.xlsx``): its contents lost them, its name must too."""
+    new_name = _file_name(run, path.name, whole=True)
+    if new_name == path.name:
+        return
+    target = path.with_name(new_name)
+    number = 1
+    while target.exists() or target.is_symlink():
+        number += 1
+        target = path.with_name(f"{Path(new_name).stem}-{number}{Path(new_name).suffix}")
+    folder = path.parent.relative_to(run.workspace.root).as_posix()
+    shown = _file_name(run, path.name, whole=True, shown=True)
+    run.note("file_names", f"the name of {folder}/{shown}", f"renamed to {target.name}")
+    if run.apply:
+        path.rename(target)
 
 
 def files_showing(workspace: Workspace, matcher: AddressMatcher) -> list[str]:
@@ -1951,9 +1975,12 @@ def _outside_target(workspace: Workspace, path: Path) -> Path | None:
     return target if target.is_file() else None
 
 
-def _settle_file(run: _Run, path: Path, blob: _Blob, linked: tuple[bool, bool] | None) -> None:
-    """Delete a file that is only the person's; scrub one that holds others' data too."""
-    shown = path.relative_to(run.workspace.root).as_posix()
+def _settle_file(run: _Run, path: Path, blob: _Blob, linked: tuple[bool, bool] | None) -> bool:
+    """Delete a file that is only the person's; scrub one that holds others' data too.
+    Return whether the file is kept, rewritten without the person."""
+    # As printed: a file name that shows the person shows "[erased]" in their place.
+    shown = (path.parent.relative_to(run.workspace.root) / _file_name(
+        run, path.name, whole=True, shown=True)).as_posix()
     is_received = linked is not None or _inside(path, (run.workspace.outputs / "received").resolve())
     others = bool(blob.others) or (linked is not None and linked[1])
     is_copy = is_received or path.suffix.lower() in (".eml", ".msg", ".gz", ".zip")
@@ -1964,17 +1991,17 @@ def _settle_file(run: _Run, path: Path, blob: _Blob, linked: tuple[bool, bool] |
                  "else's")
         if run.apply:
             path.unlink()
-        return
+        return False
     if blob.opaque:
         run.note("files_to_check", f"{shown} (a format that cannot be edited here)",
                  "left as it is: it also holds other people's data; remove the person by hand")
-        return
+        return False
     if not blob.mentions:
         # Linked by an answer but holding no address text (the data sits in cells we cannot
         # tell apart): it holds others' answers too, so it stays.
         run.note("files_to_check", f"received file {shown}", "left as it is: it also holds "
                  "other people's answers; the person's answer is erased from the database")
-        return
+        return False
     kind = "received_copies_scrubbed" if is_received else (
         "workbooks" if path.suffix.lower() in (".xlsx", ".ods", ".xlsm") else "output_files")
     run.note(kind, ("received file " if is_received else "") + shown,
@@ -1982,6 +2009,7 @@ def _settle_file(run: _Run, path: Path, blob: _Blob, linked: tuple[bool, bool] |
              if is_received else "rewritten without the person")
     if run.apply:
         _replace_file(path, blob.data)
+    return True
 
 
 #: The suffix of a file forget is writing: renamed over the file when whole.
