@@ -363,3 +363,56 @@ def test_a_kept_file_named_after_her_is_renamed_and_what_is_printed_does_not_nam
     assert ANNA not in note and PEKKA in note
     assert ANNA not in _cell_text(requests / "[poistettu].xlsx")
     assert ANNA not in (requests / "pekka-puupaa.txt").read_text(encoding="utf-8")
+
+
+# --- the same address in other Unicode forms; other people's near it ------------------------
+
+IDN = "anna@hämeenlinna.example.fi"
+PUNY = "anna@" + "hämeenlinna.example.fi".encode("idna").decode("ascii")
+
+
+def test_one_person_however_her_address_is_written_and_others_near_it_never_touched(
+        workspace, session):
+    """Decomposed "ä" (as a Mac writes it), a full-width at sign, the domain in punycode: the
+    same person, whichever form forget is given. "anna+kysely@…" and "…fi.invalid" are other
+    people: their file is not changed. The erasure is recorded under one key for all forms."""
+    import unicodedata
+
+    from factories import make_practice
+    from publish_support import settings_for
+
+    from yhteistuumin_survey.person import person_report
+
+    nfd = unicodedata.normalize("NFD", IDN)
+    make_practice(session, title="Lukupiiri", status="approved", publish_consent=True,
+                  contact_name="Anna Mäkinen", contact_email=IDN, contact_phone="040 111 2233")
+    session.commit()
+    notes = workspace.outputs / "muistiot"
+    notes.mkdir(parents=True)
+    texts = {
+        "nfd.txt": unicodedata.normalize("NFD", f"Yhteyshenkilö Anna Mäkinen, {IDN}\n"),
+        "leveä.txt": f"Lähettäjä: {IDN.replace('@', '＠')}; kopio {PEKKA}\n",
+        "puny.txt": f"To: {PUNY.upper()}\nCc: {PEKKA}\n",
+        "muut.txt": f"anna+kysely@hämeenlinna.example.fi, {IDN}.invalid, x{PUNY}\n",
+    }
+    for name, text in texts.items():
+        (notes / name).write_text(text, encoding="utf-8")
+    assert {row["file"] for row in person_report(workspace, PUNY, session=session)
+            .sections["files"]} == {f"outputs/muistiot/{n}" for n in texts if n != "muut.txt"}
+
+    result = forget_person(workspace, nfd, session=session, settings=settings_for(workspace))
+
+    assert not result.failed, result.summary()
+    for name, before in texts.items():
+        after = (notes / name).read_text(encoding="utf-8")
+        if name == "muut.txt":
+            assert after == before
+            continue
+        composed = unicodedata.normalize("NFC", after)
+        assert "anna@" not in composed.casefold().replace("＠", "@"), name
+        assert "Mäkinen" not in composed, name
+    assert PEKKA in (notes / "leveä.txt").read_text(encoding="utf-8")
+    # Asked for in any form, the erasure is found.
+    for form in (IDN, PUNY, IDN.replace("@", "＠")):
+        erasures = person_report(workspace, form, session=session).sections["erasures"]
+        assert len(erasures) == 1, form

@@ -61,6 +61,7 @@ import html
 import io
 import re
 import secrets
+import unicodedata
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -98,7 +99,9 @@ _VERSION_TEXTS = ("title", "goal", "summary", "implementation", "resources", "ex
 #: Characters that may stand in the local part of an address: the one before a match must
 #: not be one of them, or the match is the tail of a longer address.
 _LOCAL_CHARS = r"[\w.!#$%&'*+/=?^`{|}~-]"
-_AT = r"(?:\s*(?:@|\(at\)|\[at\]|\{at\})\s*|\s+at\s+|%40)"
+#: An at sign: as typed, spelled out, percent-encoded, or full-width ("＠", U+FF20, as an
+#: East Asian input method types it; "﹫", U+FE6B).
+_AT = r"(?:\s*(?:@|\uff20|\ufe6b|\(at\)|\[at\]|\{at\})\s*|\s+at\s+|%40)"
 #: The query keys an address is given by in a link ("?email=…", "&to=…").
 _QUERY_KEYS = "|".join(rf"(?<=[?&]{key}=)" for key in ("email", "mail", "to", "sahkoposti",
                                                         "e-mail", "epost"))
@@ -106,7 +109,7 @@ _QUERY_KEYS = "|".join(rf"(?<=[?&]{key}=)" for key in ("email", "mail", "to", "s
 _ANY_ADDRESS = re.compile(r"(?<![\w.+-])[\w.+-]+(?:@|\(at\)|\[at\])[\w-]+(?:\.[\w-]+)+",
                           re.IGNORECASE)
 #: What every address in any of its spellings holds (a quick test before the slow pattern).
-_AT_SIGN = re.compile(r"@|\((?i:at)\)|\[(?i:at)\]")
+_AT_SIGN = re.compile(r"@|\uff20|\ufe6b|\((?i:at)\)|\[(?i:at)\]")
 #: Headers whose values look like addresses but name messages or hosts, not people.
 _NOT_PEOPLE_HEADERS = {"message-id", "in-reply-to", "references", "received", "dkim-signature",
                        "x-yhteistuumin-token", "list-unsubscribe", "content-id"}
@@ -119,6 +122,7 @@ _MAX_SCAN = 200_000_000
 def _domain_forms(domain: str) -> list[str]:
     """Return a domain as written and in its other form: an internationalised domain in
     Unicode ("äänekoski.fi") and as DNS spells it ("xn--nekoski-4waa.fi")."""
+    domain = unicodedata.normalize("NFC", domain)
     forms = [domain]
     try:
         if not domain.isascii():
@@ -130,10 +134,22 @@ def _domain_forms(domain: str) -> list[str]:
     return forms
 
 
+def _either_form(text: str) -> str:
+    """Return a pattern for ``text`` written in either Unicode form: a letter with a
+    diacritic composed ("ä", as typed) or decomposed ("a" and U+0308, as macOS file names and
+    some mail programs write it)."""
+    parts = []
+    for char in unicodedata.normalize("NFC", text):
+        decomposed = unicodedata.normalize("NFD", char)
+        parts.append(f"(?:{re.escape(char)}|{re.escape(decomposed)})" if decomposed != char
+                     else re.escape(char))
+    return "".join(parts)
+
+
 def canonical_address(email: str) -> str:
     """Return an address as one person's key: letter case folded, its domain in Unicode
     (what the keyed hash of an erasure is taken of)."""
-    local, _, domain = email.strip().rpartition("@")
+    local, _, domain = unicodedata.normalize("NFKC", email.strip()).rpartition("@")
     return f"{local}@{_domain_forms(domain)[-1] if domain.isascii() else domain}".casefold()
 
 
@@ -161,7 +177,9 @@ class AddressMatcher:
     """Find one email address as a whole address inside texts (shared by forget and person)."""
 
     def __init__(self, email: str):
-        email = email.strip()
+        # One person however the address is written: "ä" composed or decomposed, a
+        # full-width at sign (NFKC makes "＠" "@"; it is the same address).
+        email = unicodedata.normalize("NFKC", email.strip())
         local, _, domain = email.rpartition("@")
         if not local or "." not in domain or any(ch.isspace() for ch in email) or not domain:
             raise InputError(f"{email!r}: not an email address; give the person's address, "
@@ -170,14 +188,15 @@ class AddressMatcher:
         #: Every form of the address holds its local part as written: a text without it
         #: need not be searched (the pattern, a look-behind first, is searched slowly).
         self.local: str | None = local.casefold()
-        domains = "|".join(re.escape(form) for form in _domain_forms(domain))
+        domains = "|".join(_either_form(form) for form in _domain_forms(domain))
+        local_pattern = _either_form(local)
         end = r"(?![\w-]|\.[\w-])"
         # Also as a URL's query value, where "=" comes before it: percent-encoded after any
         # key ("?to=maija%40kunta.fi"), as typed after the usual ones ("&email=maija@…").
         self.pattern = re.compile(
-            rf"(?<!{_LOCAL_CHARS}){re.escape(local)}{_AT}(?:{domains}){end}"
-            rf"|(?<==){re.escape(local)}%40(?:{domains}){end}"
-            rf"|(?:{_QUERY_KEYS}){re.escape(local)}@(?:{domains}){end}", re.IGNORECASE)
+            rf"(?<!{_LOCAL_CHARS}){local_pattern}{_AT}(?:{domains}){end}"
+            rf"|(?<==){local_pattern}%40(?:{domains}){end}"
+            rf"|(?:{_QUERY_KEYS}){local_pattern}@(?:{domains}){end}", re.IGNORECASE)
 
     @classmethod
     def nothing(cls) -> AddressMatcher:
@@ -187,8 +206,13 @@ class AddressMatcher:
         return matcher
 
     def could_be_in(self, text: str) -> bool:
-        """Tell whether ``text`` may hold the address (its local part is in it)."""
-        return self.local is not None and self.local in text.casefold()
+        """Tell whether ``text`` may hold the address (its local part is in it, in either
+        Unicode form)."""
+        if self.local is None:
+            return False
+        folded = text.casefold()
+        return self.local in folded or (not self.local.isascii() and not folded.isascii()
+                                        and self.local in unicodedata.normalize("NFC", folded))
 
     def is_address(self, value: Any) -> bool:
         """Tell whether ``value`` is the address itself (maybe in angle brackets or mailto:)."""
@@ -227,7 +251,7 @@ class AddressMatcher:
         skip = {address.casefold() for address in ignore}
         found = set()
         for value in _addresses(text):
-            folded = re.sub(r"\(at\)|\[at\]", "@", value.casefold())
+            folded = re.sub(r"\(at\)|\[at\]|\uff20|\ufe6b", "@", value.casefold())
             if self.is_address(value) or folded in skip or folded.endswith("@invalid"):
                 continue
             found.add(folded)
@@ -310,6 +334,7 @@ class _Scrubber:
         # Only a full name (two words or more) is erased inside texts: a lone first name
         # would also erase ordinary words.
         if isinstance(name, str) and len(name.split()) >= 2 and len(name.strip()) >= 5:
+            name = unicodedata.normalize("NFC", name)
             self.names.add(" ".join(name.split()))
             words = name.split()
             if len(words) == 2:
@@ -324,10 +349,20 @@ class _Scrubber:
     def notes(self, text: str) -> str:
         """Return a note on the person's own practice without them: as :meth:`text`, and any
         word of their name alone too (a reviewer writes "soitin Maijalle")."""
-        result = self.text(text)
+        result = self._composed(self.text(text), words=True)
         for word in sorted(self.name_words(), key=len, reverse=True):
             result = name_pattern(word).sub(self.erased, result)
         return result
+
+    def _composed(self, text: str, *, words: bool = False) -> str:
+        """Return ``text`` composed (NFC) where only so it shows a name of the person ("ä"
+        written as "a" and U+0308, as a Mac names files); any other text as it is."""
+        if not self.names or text.isascii() or unicodedata.is_normalized("NFC", text):
+            return text
+        composed = unicodedata.normalize("NFC", text)
+        names = self.name_words() if words else self.names
+        return composed if any(name_pattern(name).search(composed) and not
+                               name_pattern(name).search(text) for name in names) else text
 
     def add_phone(self, phone: Any) -> None:
         digits = re.sub(r"\D", "", str(phone or ""))
@@ -342,7 +377,7 @@ class _Scrubber:
 
     def text(self, text: str) -> str:
         """Return ``text`` with the address, the names and the phone numbers replaced."""
-        result = self.address(text)
+        result = self._composed(self.address(text))
         for name in sorted(self.names, key=len, reverse=True):
             result = name_pattern(name).sub(self.erased, result)
         for digits in sorted(self.phones, key=len, reverse=True):
