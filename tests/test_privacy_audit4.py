@@ -416,3 +416,90 @@ def test_one_person_however_her_address_is_written_and_others_near_it_never_touc
     for form in (IDN, PUNY, IDN.replace("@", "＠")):
         erasures = person_report(workspace, form, session=session).sections["erasures"]
         assert len(erasures) == 1, form
+
+
+# --- person as the answer to an access request (GDPR art. 15) -------------------------------
+
+
+def test_person_json_says_who_holds_it_why_where_from_who_has_seen_it_and_how_long(
+        workspace, session, db_url, cli):
+    import json
+
+    from publish_support import settings_for
+
+    from yhteistuumin_survey.db.models import Contact, OutboundMessage, ReviewDecision
+    from yhteistuumin_survey.publish import publish_site
+
+    practice = _annas_practice(session)
+    session.add(Contact(municipality_code="049", email=ANNA, name="Anna Virtanen",
+                        source_file="recipients/yhteystiedot.xlsx", source_row=4))
+    session.add(OutboundMessage(round_name="r", municipality_code="049", address=ANNA,
+                                kind="invite", state="sent"))
+    session.add(ReviewDecision(practice_id=practice.id, version=1, decision="approved",
+                               previous_status="new"))
+    session.commit()
+    publish_site(workspace, session=session, settings=settings_for(workspace))
+    session.commit()
+
+    result = cli("--db", db_url, "person", ANNA, "--format", "json")
+
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    notice = data["notice"]
+    assert notice["controller"].startswith("Espoon kaupunki, Kulttuuria yhteistuumin -ohjelma.")
+    assert "koordinaattori@yhteistuumin.example.fi" in notice["controller"]
+    assert any("contact list" in why for why in notice["why"])
+    assert any("published with it only if you agreed" in why for why in notice["why"])
+    assert any("recipients/yhteystiedot.xlsx" in line for line in notice["where_from"])
+    assert any("your answer to the survey" in line for line in notice["where_from"])
+    assert "The survey's reviewers, who assess each practice." in notice["who_has_seen_it"]
+    assert any(f"practice {practice.id} is on the public site (page {practice.id}-lukupiiri), "
+               "with your name, address and phone" in line for line in notice["who_has_seen_it"])
+    assert "until the end of the Kulttuuria yhteistuumin programme" in notice["how_long"]
+    assert "Data Protection Ombudsman" in notice["your_rights"]
+    row = data["sections"]["practices"][0]
+    assert row["from"].startswith("your answer in vastaus-")
+    assert row["published"].endswith("with your name, address and phone")
+    table = cli("--db", db_url, "person", ANNA)
+    assert "Who has seen it: The survey's coordinator." in table.stdout
+    assert "How long it is kept: " in table.stdout
+
+
+def test_person_of_an_unpublished_practice_without_consent_says_nothing_is_public(
+        workspace, session):
+    from factories import make_practice
+
+    from yhteistuumin_survey.person import person_report
+
+    make_practice(session, title="Lukupiiri", status="new", publish_consent=False,
+                  contact_name="Anna Virtanen", contact_email=ANNA)
+    session.commit()
+
+    report = person_report(workspace, ANNA, session=session)
+
+    assert report.sections["practices"][0]["published"] == "not published"
+    assert "Nothing about you is on the public site." in report.notice["who_has_seen_it"]
+
+
+def test_person_of_a_practice_published_without_consent_says_her_details_are_not_public(
+        workspace, session):
+    from factories import make_practice
+    from publish_support import settings_for
+
+    from yhteistuumin_survey.person import person_report
+    from yhteistuumin_survey.publish import publish_site
+
+    practice = make_practice(session, title="Lukupiiri", status="approved",
+                             publish_consent=False, contact_name="Anna Virtanen",
+                             contact_email=ANNA)
+    session.commit()
+    publish_site(workspace, session=session, settings=settings_for(workspace))
+    session.expire_all()  # (publish pins the page's address with a statement)
+
+    report = person_report(workspace, ANNA, session=session)
+
+    assert report.sections["practices"][0]["published"] == (
+        f"on the public site (page {practice.id}-lukupiiri), without your contact details "
+        "(you have not agreed to that)")
+    assert ("Nothing about you is on the public site (your practice is published without "
+            "your contact details).") in report.notice["who_has_seen_it"]

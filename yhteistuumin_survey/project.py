@@ -611,7 +611,8 @@ class Project:
         if out is not None and out.suffix.lower() != ".xlsx":
             raise InputError(f"{out}: --out writes a workbook; give a name ending in .xlsx")
         with self.session() as session:
-            report = person_report(self.workspace, email, session=session)
+            report = person_report(self.workspace, email, session=session,
+                                   settings=self.settings)
         if out is not None:
             report.written = write_person_workbook(report, out)
         return report
