@@ -503,3 +503,60 @@ def test_person_of_a_practice_published_without_consent_says_her_details_are_not
         "(you have not agreed to that)")
     assert ("Nothing about you is on the public site (your practice is published without "
             "your contact details).") in report.notice["who_has_seen_it"]
+
+
+# --- a consent withdrawn in a later reply ---------------------------------------------------
+
+
+def _reply(tmp_path: Path, body: str, name: str) -> Path:
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"] = f"Anna Virtanen <{ANNA}>"
+    message["To"] = "koordinaattori@yhteistuumin.example.fi"
+    message["Subject"] = "VS: Kulttuuria yhteistuumin: hyvät käytännöt"
+    message.set_content(body)
+    path = tmp_path / name
+    path.write_bytes(message.as_bytes())
+    return path
+
+
+@pytest.mark.parametrize("words", ["Hei,\n\nen halua nimeäni julkaistavan sivustolla.\n\n"
+                                   "Terveisin Anna\n",
+                                   "Hej! Jag återkallar mitt samtycke till publicering.\n"])
+def test_a_reply_withdrawing_consent_hides_her_at_the_next_publish_and_says_so(
+        workspace, session, tmp_path, words):
+    from ingest_support import run_ingest
+    from publish_support import settings_for
+
+    from yhteistuumin_survey.publish import publish_site
+
+    practice = _annas_practice(session)
+    settings = settings_for(workspace)
+    publish_site(workspace, session=session, settings=settings)
+    session.commit()
+    assert ANNA in _published_text(workspace.outputs / "site")
+    # An unrelated reply from her changes nothing; the quoted invitation is not her words.
+    run_ingest([_reply(tmp_path, "Kiitos, vastaus tulossa.\n\n> Yhteystietoja ei saa "
+                                 "julkaista ilman lupaa.\n", "kiitos.eml")],
+               engine=session.get_bind(), workspace=workspace)
+    result = publish_site(workspace, session=session, settings=settings)
+    session.commit()
+    assert ANNA in _published_text(workspace.outputs / "site")
+    assert not any("withdrew" in line for line in result.warnings())
+
+    run_ingest([_reply(tmp_path, words, "peruutus.eml")], engine=session.get_bind(),
+               workspace=workspace)
+    result = publish_site(workspace, session=session, settings=settings)
+
+    text = _published_text(workspace.outputs / "site")
+    assert "Lukupiiri" in text
+    assert ANNA not in text and "Anna Virtanen" not in text and "111 2233" not in text
+    from yhteistuumin_survey.person import person_report
+
+    session.expire_all()
+    row = person_report(workspace, ANNA, session=session).sections["practices"][0]
+    assert "without your contact details (you withdrew your consent: " in row["published"]
+    assert any(f"#{practice.id}: its contact withdrew their consent to "
+                               "publishing in a later message (" in line and "peruutus.eml" in line
+               for line in result.warnings()), result.warnings()

@@ -337,7 +337,10 @@ _TEXTS = ("title", "goal", "summary", "implementation", "resources", "experience
 def _practices(session: Session, records: Any, names_person: Any) -> list[dict[str, Any]]:
     from sqlmodel import col, select
 
+    from .cards import withdrawn_consents
     from .db.models import Practice, PracticeVersion
+
+    withdrawn = withdrawn_consents(session) if records.versions else {}
 
     own = {id(v) for v in records.versions}
     beside = {id(v) for v in records.named}  # someone else's contact, naming the person too
@@ -363,7 +366,8 @@ def _practices(session: Session, records: Any, names_person: Any) -> list[dict[s
         else:
             row["role"] = "named in the text"
         row["named_in"] = named_in
-        row["published"] = _published(practice, version, own=id(version) in own)
+        row["published"] = _published(practice, version, own=id(version) in own,
+                                      withdrawn=withdrawn.get(version.practice_id, ""))
         rows.append(row)
     return rows
 
@@ -381,7 +385,7 @@ def _answer_source(session: Session, version: Any) -> str | None:
     return f"your answer in {received.original_name}{when}"
 
 
-def _published(practice: Any, version: Any, *, own: bool) -> str:
+def _published(practice: Any, version: Any, *, own: bool, withdrawn: str = "") -> str:
     """Whether this version is on the public site, and with the person's details or not."""
     if practice is None or practice.status != "approved" or not practice.published_slug or \
             version.version != (practice.decided_version or practice.current_version):
@@ -389,6 +393,9 @@ def _published(practice: Any, version: Any, *, own: bool) -> str:
     where = f"on the public site (page {practice.id}-{practice.published_slug})"
     if not own:
         return f"{where}, in the text that names you"
+    if withdrawn:
+        return (f"{where}, without your contact details (you withdrew your consent: "
+                f"{withdrawn})")
     return (f"{where}, with your name, address and phone" if version.publish_consent
             else f"{where}, without your contact details (you have not agreed to that)")
 

@@ -2330,3 +2330,76 @@ def _make_unrecoverable(session: Session, tables: set[str]) -> list[str]:
             "(VACUUM FULL). The server's write-ahead log (pg_wal), a WAL archive and base backups "
             "still hold the old values until they are recycled: run CHECKPOINT as a superuser "
             "and remove archived WAL and backups older than this erasure.", backups]
+
+
+# --- a consent withdrawn in a later message ---------------------------------------------------
+
+#: What a person writes to withdraw their consent to publishing, or to ask their details off
+#: the site (folded: lower case, "ä" as "a"): Finnish, Swedish, English. A phrase must stand in
+#: one sentence of the message's own text (quoted lines and the quoted invitation aside).
+_WITHDRAWAL = re.compile(
+    r"\ben (?:halua|salli|anna (?:lupaa|lupaani)|suostu)\b[^.!?\n]{0,80}?\bjulkai"
+    r"|\b(?:alkaa|ei saa|ette saa) (?:[^.!?\n]{0,40}?\b)?julkai"
+    r"|\b(?:perun|peruutan|perua|peruuttaa|vedan takaisin)\b[^.!?\n]{0,50}?"
+    r"\b(?:lupa|luva|suostumu)"
+    r"|\bpoista(?:kaa|isitteko|isitko|tkaa)?\b[^.!?\n]{0,50}?"
+    r"\b(?:nimeni|yhteystietoni|tietoni|puhelinnumeroni|sahkopostiosoitteeni)"
+    r"|\bvill inte\b[^.!?\n]{0,80}?\bpublicer"
+    r"|\b(?:aterkallar|aterkalla|drar tillbaka)\b[^.!?\n]{0,50}?\b(?:samtycke|tillstand)"
+    r"|\b(?:far|ska|bor) (?:ni )?inte publicera"
+    r"|\b(?:withdraw|revoke|cancel)\b[^.!?\n]{0,50}?\b(?:consent|permission)"
+    r"|\b(?:do not|don't|dont) publish\b"
+    r"|\bremove my (?:name|details|contact)")
+#: Where the quoted earlier message begins in a reply.
+_QUOTE_START = re.compile(
+    r"^(?:-{3,}|_{5,}|(?:lahettaja|fran|from|lahetetty|skickat|sent|on .* wrote|.* kirjoitti)"
+    r"\s*:?.*$)", re.IGNORECASE | re.MULTILINE)
+
+
+def withdraws_consent(text: str) -> bool:
+    """Tell whether a message's own text withdraws consent to publishing ("En halua nimeäni
+    julkaistavan", "Jag återkallar mitt samtycke", "Please do not publish my details")."""
+    from .survey import strip_diacritics
+
+    folded = strip_diacritics(text.casefold()).replace("\u2019", "'")
+    own = "\n".join(line for line in folded.splitlines() if not line.lstrip().startswith(">"))
+    quoted = _QUOTE_START.search(own)
+    if quoted:
+        own = own[:quoted.start()]
+    return bool(_WITHDRAWAL.search(own))
+
+
+@dataclass
+class Withdrawal:
+    """A message in which a person withdrew their consent to publishing."""
+
+    received_at: Any
+    received_file_id: int
+    name: str
+
+
+def consent_withdrawals(session: Session) -> dict[str, Withdrawal]:
+    """Return, by the sender's address (as :func:`canonical_address`), the latest message read
+    into the database whose own text withdraws consent to publishing (``withdraws_consent``)."""
+    from sqlalchemy import select as sa_select
+
+    from .db.models import ReceivedFile, Submission
+
+    s = Submission.__table__.c  # type: ignore[attr-defined]
+    r = ReceivedFile.__table__.c  # type: ignore[attr-defined]
+    # Only messages nobody read as answers: the text of a mail with no questionnaire in it.
+    query = sa_select(s.raw, r.id, r.sender, r.received_at, r.original_name).join(
+        ReceivedFile.__table__, r.id == s.received_file_id).where(  # type: ignore[attr-defined]
+        s.status.in_(("to-read", "body-text")), r.sender.is_not(None))
+    found: dict[str, Withdrawal] = {}
+    for raw, file_id, sender, received_at, name in session.execute(query):
+        body = raw.get("body") if isinstance(raw, dict) else None
+        if not isinstance(body, str) or not withdraws_consent(body):
+            continue
+        addresses = [m.group(0) for m in _ANY_ADDRESS.finditer(sender)]
+        for address in addresses[:1]:
+            key = canonical_address(address)
+            if key not in found or (received_at and found[key].received_at
+                                    and received_at > found[key].received_at):
+                found[key] = Withdrawal(received_at, int(file_id), str(name))
+    return found
