@@ -560,3 +560,28 @@ def test_a_reply_withdrawing_consent_hides_her_at_the_next_publish_and_says_so(
     assert any(f"#{practice.id}: its contact withdrew their consent to "
                                "publishing in a later message (" in line and "peruutus.eml" in line
                for line in result.warnings()), result.warnings()
+
+
+@pytest.mark.parametrize(("text", "withdraws"), [
+    ("Hei, en halua nimeäni julkaistavan.", True),
+    ("En halua, että yhteystietoni julkaistaan sivulla.", True),
+    ("Perun luvan julkaista yhteystietoni.", True),
+    ("Älkää julkaisko nimeäni.", True),
+    ("Poistakaa nimeni sivustolta, kiitos.", True),
+    ("Jag vill inte att mitt namn publiceras.", True),
+    ("Jag återkallar mitt samtycke.", True),
+    ("Please don’t publish my details.", True),
+    ("I withdraw my consent.", True),
+    ("Voitte julkaista.", False),
+    ("Kiitos, vastaukset liitteenä.", False),
+    ("En tiedä vielä, kysyn esihenkilöltä.", False),
+    ("Saako yhteystiedot julkaista? Kyllä", False),
+    ("Julkaiskaa ihmeessä, en halua olla salassa.", False),
+    ("> En halua nimeäni julkaistavan", False),
+    ("Kiitos!\n\nLähettäjä: kysely@yhteistuumin.example.fi\nYhteystietoja ei saa julkaista "
+     "ilman lupaa.", False),
+])
+def test_the_words_that_withdraw_consent_and_near_misses(text, withdraws):
+    from yhteistuumin_survey.privacy import withdraws_consent
+
+    assert withdraws_consent(text) is withdraws
