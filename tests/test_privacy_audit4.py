@@ -585,3 +585,29 @@ def test_the_words_that_withdraw_consent_and_near_misses(text, withdraws):
     from yhteistuumin_survey.privacy import withdraws_consent
 
     assert withdraws_consent(text) is withdraws
+
+
+def test_person_names_the_coordinators_own_files_that_still_hold_her_after_forget(
+        workspace, session):
+    """An answer saved in inbox/ before ingest is outside outputs/: forget names it and does
+    not edit it; the access report lists it too, before and after, and never says that
+    nothing is held while it is there."""
+    from publish_support import settings_for
+
+    from yhteistuumin_survey.person import person_report
+
+    _annas_practice(session)
+    inbox = workspace.root / "inbox"
+    inbox.mkdir()
+    (inbox / "vastaus.txt").write_text(f"Yhteyshenkilö: {ANNA}\n", encoding="utf-8")
+
+    before = person_report(workspace, ANNA, session=session)
+    result = forget_person(workspace, ANNA, session=session, settings=settings_for(workspace))
+    after = person_report(workspace, ANNA, session=session)
+
+    assert result.left == ["inbox/vastaus.txt"]
+    for report in (before, after):
+        assert {"file": "inbox/vastaus.txt",
+                "note": "outside outputs/: the coordinator's own file"} in report.sections["files"]
+    assert "Nothing about you is held" not in str(after.notice)
+    assert len(after.sections["erasures"]) == 1

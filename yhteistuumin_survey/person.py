@@ -43,7 +43,7 @@ SECTIONS: dict[str, str] = {
     "decisions": "Review decisions and reviewers' notes that name the person",
     "contact_problems": "Rows of a contact list that could not be imported",
     "fetched": "Notes kept on messages read from the mailbox",
-    "files": "Other files under outputs/ that hold the address",
+    "files": "Other files in the workspace that hold the address",
     "erasures": "Erasures done",
 }
 
@@ -280,13 +280,17 @@ def _files(workspace: Workspace, session: Session, matcher: AddressMatcher) -> l
     from sqlmodel import select
 
     from .db.models import ReceivedFile
-    from .privacy import files_showing, stored_file
+    from .privacy import files_showing, own_files_showing, stored_file
 
     root = workspace.root.resolve()
     received = {path.resolve() for r in session.exec(select(ReceivedFile))
                 if (path := stored_file(workspace, r.stored_path)) is not None}
+    # The coordinator's own files in the workspace (the contact list, answers saved in an
+    # inbox folder before ingest) hold the person too: forget names them, and so does this.
+    left = own_files_showing(workspace, matcher)
     return [{"file": name} for name in files_showing(workspace, matcher)
-            if (root / name).resolve() not in received]
+            if (root / name).resolve() not in received] + [
+        {"file": name, "note": "outside outputs/: the coordinator's own file"} for name in left]
 
 
 def _messages(session: Session, matcher: AddressMatcher) -> list[dict[str, Any]]:

@@ -2240,6 +2240,12 @@ def _left_outside(workspace: Workspace,
     return sorted(left, key=lambda name: (not name.startswith("recipients/"), name)), unchecked
 
 
+def own_files_showing(workspace: Workspace, matcher: AddressMatcher) -> list[str]:
+    """Return the coordinator's own files in the workspace, outside outputs/, that show the
+    address (for ``person``; ``forget`` names them and leaves them as they are)."""
+    return _left_outside(workspace, matcher)[0]
+
+
 def _pending_erasures(workspace: Workspace) -> list[str]:
     """Return the keyed hashes of erasures begun and not finished."""
     try:
