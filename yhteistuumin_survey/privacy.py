@@ -1383,7 +1383,7 @@ class _Finder:
             text = data.decode("cp1252", errors="surrogateescape")
         if "&#" not in text and not _AT_SIGN.search(text):
             return False
-        if "<r>" in text and text.lstrip().startswith("<"):
+        if _has_runs(text) and text.lstrip().startswith("<"):
             text = _join_runs(text)  # a workbook string in formatted runs reads as one
         if text.lstrip().startswith("<") and ("&#" in text or matcher.could_be_in(text)):
             if not matcher.could_be_in(text) and not self._references_matter(text):
@@ -1490,9 +1490,10 @@ def _scrub_text(data: bytes, scrubber: _Scrubber, ignore: set[str], *,
         return _Blob(data)  # no address of anyone's in it (an entity might hide an "@")
     is_xml = text.lstrip().startswith("<")
     # A workbook's XML is full of entities: unescape it only where the address may be.
-    # A workbook string in formatted runs reads as one text: an address may straddle them.
+    # A workbook string in formatted runs (spans) reads as one text: an address may straddle
+    # them.
     plain = (html.unescape(_join_runs(text)) if is_xml and (
-        force or "&#" in text or "<r>" in text or matcher.could_be_in(text)) else text)
+        force or "&#" in text or _has_runs(text) or matcher.could_be_in(text)) else text)
     mentions = matcher.mentions(plain)
     if not mentions and not force:
         return _Blob(data, others=matcher.others(plain, ignore))
@@ -1518,6 +1519,25 @@ _RICH_ITEM = re.compile(r"<(si|is)>((?:(?!</\1>).)*?<r>.*?)</\1>", re.DOTALL)
 _RUN_TEXT = re.compile(r"(<r>(?:(?!</r>).)*?<t\b[^>/]*)(?:/>|>([^<]*)</t>)", re.DOTALL)
 
 
+#: A paragraph of an OpenDocument cell whose text is in formatted spans ("<text:p><text:span
+#: …>anna.virtanen@</text:span>kunta.fi</text:p>", as LibreOffice saves a rich-text cell).
+_ODF_PARAGRAPH = re.compile(r"(<text:p\b[^>]*>)((?:(?!</text:p>).)*?<text:span\b.*?)</text:p>",
+                            re.DOTALL)
+_ODF_SPACE = re.compile(r'<text:s(?:\s+text:c="(\d+)")?\s*/>')
+
+
+def _has_runs(text: str) -> bool:
+    """Whether workbook XML holds text in formatted runs (.xlsx) or spans (.ods)."""
+    return "<r>" in text or "<text:span" in text
+
+
+def _paragraph_joined(body: str) -> str:
+    """The text an OpenDocument paragraph shows: its spans' texts joined, spaces as spaces."""
+    body = _ODF_SPACE.sub(lambda m: " " * int(m.group(1) or 1), body)
+    body = re.sub(r"<text:(?:tab|line-break)\s*/>", " ", body)
+    return html.unescape(re.sub(r"<[^>]*>", "", body))
+
+
 def _runs_joined(body: str) -> str:
     """The text a rich-text string shows: its runs' texts joined (phonetic runs aside)."""
     return "".join(html.unescape(match.group(2) or "") for match in _RUN_TEXT.finditer(body))
@@ -1526,10 +1546,12 @@ def _runs_joined(body: str) -> str:
 def _join_runs(text: str) -> str:
     """Return workbook XML with each rich-text string's runs joined into one text node, as the
     cell reads: an address split across two runs is found whole (to look, not to write)."""
-    if "<r>" not in text:
+    if not _has_runs(text):
         return text
     from xml.sax.saxutils import escape
 
+    text = _ODF_PARAGRAPH.sub(lambda m: m.group(1) + escape(_paragraph_joined(m.group(2)))
+                              + "</text:p>", text)
     return _RICH_ITEM.sub(lambda m: f"<{m.group(1)}><t>{escape(_runs_joined(m.group(2)))}</t>"
                                     f"</{m.group(1)}>", text)
 
@@ -1537,10 +1559,20 @@ def _join_runs(text: str) -> str:
 def _scrub_runs(text: str, scrubber: _Scrubber) -> str:
     """Scrub each rich-text string of workbook XML as the whole text its runs show. Where the
     person is in it, the cleaned text goes into the first run (keeping that run's format) and
-    the other runs are emptied: the person's data may straddle any of them."""
-    if "<r>" not in text:
+    the other runs are emptied: the person's data may straddle any of them. An OpenDocument
+    paragraph in spans becomes its cleaned text, unformatted."""
+    if not _has_runs(text):
         return text
     from xml.sax.saxutils import escape
+
+    def paragraph(match: re.Match[str]) -> str:
+        joined = _paragraph_joined(match.group(2))
+        cleaned = scrubber.text(joined)
+        if cleaned == joined:
+            return match.group(0)
+        return f"{match.group(1)}{escape(cleaned)}</text:p>"
+
+    text = _ODF_PARAGRAPH.sub(paragraph, text)
 
     def one(match: re.Match[str]) -> str:
         body = match.group(2)
