@@ -618,3 +618,40 @@ def test_person_names_the_coordinators_own_files_that_still_hold_her_after_forge
                 "note": "outside outputs/: the coordinator's own file"} in report.sections["files"]
     assert "Nothing about you is held" not in str(after.notice)
     assert len(after.sections["erasures"]) == 1
+
+
+# --- the audit record -------------------------------------------------------------------------
+
+
+def test_the_record_proves_the_erasure_without_the_address_and_a_lost_key_is_said(
+        workspace, session):
+    """What forget leaves: a keyed hash, the counts and the time, no address, no name; the
+    person's address and the key find it again. A key deleted since is said, not silently
+    replaced."""
+    from publish_support import settings_for
+    from test_privacy_exact import database_dump
+
+    from yhteistuumin_survey.db.models import Erasure
+    from yhteistuumin_survey.person import person_report
+    from yhteistuumin_survey.privacy import KEY_FILE, subject_hash
+
+    _annas_practice(session)
+    forget_person(workspace, ANNA, session=session, settings=settings_for(workspace))
+    session.expire_all()
+    (record,) = session.exec(__import__("sqlmodel").select(Erasure)).all()
+    assert record.subject_hash == subject_hash(workspace, ANNA.upper())
+    dump = database_dump(session)
+    assert "anna.virtanen" not in dump.casefold() and "virtanen" not in dump.casefold()
+    assert person_report(workspace, ANNA, session=session).sections["erasures"][0]["places"] \
+        == sum(record.counts.values())
+
+    (workspace.outputs / KEY_FILE).unlink()  # lost: cleaned away with outputs/, say
+    dry = forget_person(workspace, PEKKA, session=session, settings=settings_for(workspace),
+                        dry_run=True)
+    done = forget_person(workspace, PEKKA, session=session, settings=settings_for(workspace))
+
+    assert dry.remains[0].endswith("1 earlier erasure recorded with it can no longer be matched "
+                                   "to an address (person does not show it). Restore the key "
+                                   "from a backup before erasing anyone. Keep the key with the "
+                                   "database.")
+    assert "A new key was made for this erasure" in done.remains[0]

@@ -880,6 +880,9 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
     matcher = AddressMatcher(email)
     apply = not dry_run
     key_exists = (workspace.outputs / KEY_FILE).exists()
+    # Earlier erasures recorded with a key now gone cannot be matched to an address any more
+    # (person, a rerun): said, since a new key is made.
+    orphaned = 0 if key_exists else len(session.exec(select(Erasure.id)).all())
     digest = subject_hash(workspace, email) if apply or key_exists else ""
     records = find_records(workspace, matcher, session=session)
     scrubber = _Scrubber(matcher, placeholder(digest) if digest else "erased-…@invalid")
@@ -936,6 +939,15 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
         if mine:
             remains.insert(0, "An earlier erasure of this person was interrupted before it "
                               "finished: run forget without --dry-run to finish it.")
+    if orphaned:
+        remains.insert(0, f"{workspace.outputs / KEY_FILE} is missing: "
+                       f"{plural(orphaned, 'earlier erasure')} recorded with it can no longer "
+                       "be matched to an address (person does not show "
+                       f"{'it' if orphaned == 1 else 'them'}). " + (
+                           "Restore the key from a backup before erasing anyone."
+                           if dry_run else "A new key was made for this erasure; if you "
+                           "restore the old one from a backup, run forget again for this "
+                           "person.") + " Keep the key with the database.")
     if any(kind.startswith("received_copies") for kind in counts):
         remains.append("The received files above are the copies ingest keeps; the originals "
                        "ingested from outside the workspace (a downloads folder, a mail "
