@@ -655,3 +655,31 @@ def test_the_record_proves_the_erasure_without_the_address_and_a_lost_key_is_sai
                                    "from a backup before erasing anyone. Keep the key with the "
                                    "database.")
     assert "A new key was made for this erasure" in done.remains[0]
+
+
+def test_her_page_named_by_an_earlier_title_that_named_her_is_renamed_by_forget(
+        workspace, session):
+    """The page's address was pinned by a title a reviewer corrected since ("Anna Virtasen
+    lukupiiri" → "Lukupiiri"): no text names her any more, the address still did."""
+    from publish_support import settings_for
+
+    from yhteistuumin_survey.db.models import Practice, ReviewDecision
+    from yhteistuumin_survey.publish import publish_site
+
+    settings = settings_for(workspace)
+    practice = _annas_practice(session)
+    row = session.get(Practice, practice.id)
+    row.published_slug, row.corrected_title = "anna-virtasen-lukupiiri", "Lukupiiri"
+    session.add(row)
+    session.add(ReviewDecision(practice_id=practice.id, version=1, decision="approved",
+                               previous_status="new", corrected_title="Lukupiiri"))
+    session.commit()
+    publish_site(workspace, session=session, settings=settings)
+    site = workspace.outputs / "site"
+    assert (site / f"{practice.id}-anna-virtasen-lukupiiri").is_dir()
+
+    forget_person(workspace, ANNA, session=session, settings=settings,
+                  republish=lambda: publish_site(workspace, session=session, settings=settings))
+
+    _assert_no_anna(_published_text(site))
+    assert (site / f"{practice.id}-lukupiiri").is_dir()

@@ -1188,12 +1188,23 @@ def _erase_review_texts(run: _Run) -> None:
                      "the person taken out of them", "practice")
             run.save(practice)
     for decision in run.session.exec(select(ReviewDecision)):
-        if run.scrub(decision, ("comment", "corrected_title"),
-                     whole=decision.practice_id in persons, notes=True):
+        scrubbed = run.scrub(decision, ("comment", "corrected_title"),
+                             whole=decision.practice_id in persons, notes=True)
+        if "corrected_title" in scrubbed:  # an earlier title, which the page may be named by
+            run.retitled.add(decision.practice_id)
+        if scrubbed:
             run.note("review_decisions", f"a review decision on practice {decision.practice_id} "
                      f"({decision.decision}, {decision.decided_at:%Y-%m-%d})",
                      "the person taken out of its comment and corrected title", "reviewdecision")
             run.save(decision)
+    # A page named by a title that named the person and is no longer kept anywhere.
+    from .survey import strip_diacritics
+
+    names = [name_pattern(strip_diacritics(name)) for name in run.scrubber.names]
+    run.retitled |= {practice.id for practice in run.session.exec(select(Practice))
+                     if practice.id in persons and practice.published_slug and any(
+                         name.search(practice.published_slug.replace("-", " "))
+                         for name in names)}
     if run.retitled:
         run.tables.add("practice")
     if run.retitled and run.apply:
