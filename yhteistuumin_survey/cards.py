@@ -7,9 +7,10 @@ when the respondent consented, and the card labels of the survey in the practice
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from .survey import Survey
@@ -79,6 +80,9 @@ class Card:
     #: Its title names its contact, who has not agreed to be published (hidden in ``title``);
     #: "address" when its page's address, published before, shows the name too.
     contact_in_title: str = ""
+    #: Its contact withdrew their consent in a later message (the day and the file it came
+    #: in, "YYYY-MM-DD, name"): the card hides them as without consent. Or ''.
+    consent_withdrawn: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """Return the card as plain data (practices.json, Markdown front matter)."""
@@ -216,7 +220,7 @@ def load_cards(*, session: Session, survey: Survey, published_only: bool = True)
                    p.corrected_keywords, p.published_slug, v.title, v.keywords, v.target_group,
                    v.goal, v.summary, v.implementation, v.resources, v.experiences, v.benefits,
                    v.contact_name, v.contact_email, v.contact_phone, v.contact_text, v.publish_consent,
-                   v.language).join(PracticeVersion.__table__,  # type: ignore[attr-defined]
+                   v.language, v.created_at.label("version_created")).join(PracticeVersion.__table__,  # type: ignore[attr-defined]
                                      and_(v.practice_id == p.id, v.version == p.current_version))
     statuses = None
     if published_only:
@@ -235,9 +239,60 @@ def load_cards(*, session: Session, survey: Survey, published_only: bool = True)
                 codes_of[original] = sorted(merged)
     labels = {lang: card_labels(survey, lang) for lang in SITE_LANGS}
     targets: dict[tuple[str, str], str] = {}  # a few target groups over thousands of cards
-    return [build_card(row, codes_of.get(row.id, []), survey=survey, municipalities=municipalities,
-                       region_of=region_of, regions=regions, labels=labels, targets=targets)
-            for row in session.execute(query)]
+    withdrawn = withdrawn_consents(session)
+    cards = []
+    for row in session.execute(query):
+        withdrawal = withdrawn.get(row.id)
+        card = build_card(_WithoutConsent(row) if withdrawal else row, codes_of.get(row.id, []),
+                          survey=survey, municipalities=municipalities, region_of=region_of,
+                          regions=regions, labels=labels, targets=targets)
+        cards.append(replace(card, consent_withdrawn=withdrawal) if withdrawal else card)
+    return cards
+
+
+class _WithoutConsent:
+    """A card's row as if its contact had not agreed to be published (they withdrew)."""
+
+    publish_consent = False
+
+    def __init__(self, row: Any):
+        self._row = row
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, name)
+
+
+def withdrawn_consents(session: Session) -> dict[int, str]:
+    """Return the practices whose contact consented and, in a message read after that answer,
+    withdrew the consent ("En halua nimeäni julkaistavan"): practice id -> "day, file"."""
+    from sqlalchemy import select
+
+    from .db.models import Practice, PracticeVersion
+    from .privacy import canonical_address, consent_withdrawals
+
+    withdrawals = consent_withdrawals(session)
+    if not withdrawals:
+        return {}
+    p = Practice.__table__.c  # type: ignore[attr-defined]
+    v = PracticeVersion.__table__.c  # type: ignore[attr-defined]
+    found = {}
+    for practice_id, email, created in session.execute(select(
+            p.id, v.contact_email, v.created_at).join(
+            PracticeVersion.__table__,  # type: ignore[attr-defined]
+            (v.practice_id == p.id) & (v.version == p.current_version)).where(
+            v.publish_consent.is_(True), v.contact_email.is_not(None))):
+        withdrawal = withdrawals.get(canonical_address(email))
+        # A newer answer (a questionnaire sent again, consenting) stands over an older message.
+        if withdrawal and _utc(withdrawal.received_at) >= _utc(created):
+            found[int(practice_id)] = f"{_utc(withdrawal.received_at):%Y-%m-%d}, {withdrawal.name}"
+    return found
+
+
+def _utc(value: Any) -> dt.datetime:
+    """A stored time as a naive UTC time (SQLite gives naive, PostgreSQL aware times)."""
+    if value is None:
+        return dt.datetime.min
+    return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
 def hides_contact(row: Any) -> bool:

@@ -31,6 +31,7 @@ from .privacy import (
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+    from .config import Settings
     from .workspace import Workspace
 
 SECTIONS: dict[str, str] = {
@@ -42,7 +43,7 @@ SECTIONS: dict[str, str] = {
     "decisions": "Review decisions and reviewers' notes that name the person",
     "contact_problems": "Rows of a contact list that could not be imported",
     "fetched": "Notes kept on messages read from the mailbox",
-    "files": "Other files under outputs/ that hold the address",
+    "files": "Other files in the workspace that hold the address",
     "erasures": "Erasures done",
 }
 
@@ -63,6 +64,9 @@ class PersonReport:
     sections: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: The workbook the report was also written to (``person --out``), if any.
     written: Path | None = None
+    #: What an access request is also owed (GDPR art. 15), in plain words: who holds the
+    #: data, why, where it came from, who has seen it, how long it is kept, the rights.
+    notice: dict[str, Any] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
@@ -75,6 +79,7 @@ class PersonReport:
         columns, rows = self.table()
         lines = [render_table(rows, columns)] if rows else []
         lines += self.summary()
+        lines += self.notice_lines()
         if self.written is not None:
             lines.append(f"Written to {self.written}.")
         return "\n".join(lines)
@@ -99,16 +104,50 @@ class PersonReport:
                                                   if v not in (None, "", []))})
         return ["section", "details"], rows
 
+    def notice_lines(self) -> list[str]:
+        """The notice as lines of text ("Why it is held: …")."""
+        lines = []
+        for key, label in NOTICE_LABELS.items():
+            value = self.notice.get(key)
+            if value:
+                lines.append(f"{label}: " + (" ".join(value) if isinstance(value, list)
+                                             else str(value)))
+        return lines
+
     def to_dict(self) -> dict[str, Any]:
-        return {"email": self.email, "sections": self.sections}
+        return {"email": self.email, "sections": self.sections, "notice": self.notice}
+
+
+#: The parts of the notice, as the report words them.
+NOTICE_LABELS = {"controller": "Who holds it", "why": "Why it is held",
+                 "where_from": "Where it came from", "who_has_seen_it": "Who has seen it",
+                 "how_long": "How long it is kept", "your_rights": "Your rights"}
+
+#: Why each kind of data is held, in words a citizen understands.
+_WHY = {
+    "contacts": "Your address is on the survey's contact list so that the survey of the "
+                "Kulttuuria yhteistuumin programme and its reminders reach your municipality.",
+    "messages": "A record of each message sent to you is kept so that nothing is sent twice "
+                "and a failed message can be sent again.",
+    "bounces": "Replies from mail servers (an address that does not work, an out-of-office "
+               "reply) are kept so that a dead address is not mailed again.",
+    "practices": "Your answer to the survey is kept so that reviewers can assess the practice "
+                 "and ask you about it; your name, address and phone are published with it "
+                 "only if you agreed to that.",
+    "decisions": "Reviewers' notes are kept as the record of how a practice was assessed.",
+    "received": "The files that came in are kept as the evidence of what was sent, until the "
+                "practices are published.",
+}
 
 
 def _time(value: Any) -> str | None:
     return value.isoformat(timespec="seconds") if value is not None else None
 
 
-def person_report(workspace: Workspace, email: str, *, session: Session) -> PersonReport:
-    """Return everything the database holds about the person with this address."""
+def person_report(workspace: Workspace, email: str, *, session: Session,
+                  settings: Settings | None = None) -> PersonReport:
+    """Return everything the database holds about the person with this address, and the
+    notice an access request is owed (``settings`` name the controller)."""
     matcher = AddressMatcher(email)
     records = find_records(workspace, matcher, session=session)
     scrubber = Scrubber(matcher, "")
@@ -148,7 +187,65 @@ def person_report(workspace: Workspace, email: str, *, session: Session) -> Pers
         for row in rows:
             for key in _FREE_TEXTS.intersection(row):
                 row[key] = hide_others(row[key], matcher, records.phones)
+    report.notice = _notice(report, settings)
     return report
+
+
+def _notice(report: PersonReport, settings: Settings | None) -> dict[str, Any]:
+    """What else an access request is owed (GDPR art. 15), from what the report found."""
+    sections = report.sections
+    if not any(rows for name, rows in sections.items() if name != "erasures"):
+        # Nothing held, or only the record of an erasure (which holds no address).
+        return {"how_long": "Nothing about you is held: only the record that your data was "
+                            "erased is kept, without your address."} if report.found else {}
+    controller = str(settings.get("site.controller")) if settings is not None else ""
+    contact = (str(settings.get("site.contact_email") or settings.get("round.reply_to"))
+               if settings is not None else "")
+    where_from = []
+    if sections["contacts"]:
+        files = sorted({str(c["source_file"]) for c in sections["contacts"] if c["source_file"]})
+        where_from.append("Your contact details came from the contact list of the survey's "
+                          "coordinator" + (f" ({', '.join(files)})." if files else "."))
+    if any(p["role"] == "contact" for p in sections["practices"]):
+        where_from.append("Your practice and contact details came from your answer to the "
+                          "survey (see 'from' beside each practice).")
+    if any(p["role"] != "contact" for p in sections["practices"]) or sections["decisions"]:
+        where_from.append("Where you are named in someone else's answer or in a reviewer's "
+                          "note, it came from them.")
+    if sections["bounces"] or sections["fetched"]:
+        where_from.append("Replies from mail servers came to the survey's mailbox.")
+    seen = ["The survey's coordinator."]
+    if sections["messages"]:
+        seen.append("The mail servers that carried the messages sent to you.")
+    if sections["practices"] or sections["decisions"]:
+        seen.append("The survey's reviewers, who assess each practice.")
+    published = [p for p in sections["practices"] if str(p.get("published", "")).startswith(
+        "on the public site")]
+    public = [p for p in published if "without your contact details" not in p["published"]]
+    if public:
+        seen.append("The public: " + "; ".join(
+            f"practice {p['practice']} is {p['published']}" for p in public) + ".")
+    else:
+        seen.append("Nothing about you is on the public site" + (
+            " (your practice is published without your contact details)." if published
+            else "."))
+    return {
+        "controller": f"{controller}." + (f" Questions about your data: {contact}."
+                                          if contact else "") if controller else "",
+        "why": [_WHY[name] for name in _WHY if sections.get(name)],
+        "where_from": where_from,
+        "who_has_seen_it": seen,
+        "how_long": "Your contact details, answers, practices and review notes are kept until "
+                    "the end of the Kulttuuria yhteistuumin programme, or until you ask for "
+                    "them to be erased; files as they came in and copies of messages are deleted "
+                    "earlier, once the round no longer needs them. Published details stay on "
+                    "the site while the practice is published, or until you withdraw your "
+                    "consent. After an erasure only a record that it was done is kept, "
+                    "without your address.",
+        "your_rights": "You may have your data corrected or erased, withdraw your consent to "
+                       "publishing at any time, and complain to the Data Protection Ombudsman "
+                       "(tietosuoja.fi).",
+    }
 
 
 #: The fields of a report row that hold free text (others may be in it).
@@ -183,12 +280,17 @@ def _files(workspace: Workspace, session: Session, matcher: AddressMatcher) -> l
     from sqlmodel import select
 
     from .db.models import ReceivedFile
-    from .privacy import files_showing
+    from .privacy import files_showing, own_files_showing, stored_file
 
     root = workspace.root.resolve()
-    received = {(root / r.stored_path).resolve() for r in session.exec(select(ReceivedFile))}
+    received = {path.resolve() for r in session.exec(select(ReceivedFile))
+                if (path := stored_file(workspace, r.stored_path)) is not None}
+    # The coordinator's own files in the workspace (the contact list, answers saved in an
+    # inbox folder before ingest) hold the person too: forget names them, and so does this.
+    left = own_files_showing(workspace, matcher)
     return [{"file": name} for name in files_showing(workspace, matcher)
-            if (root / name).resolve() not in received]
+            if (root / name).resolve() not in received] + [
+        {"file": name, "note": "outside outputs/: the coordinator's own file"} for name in left]
 
 
 def _messages(session: Session, matcher: AddressMatcher) -> list[dict[str, Any]]:
@@ -239,7 +341,10 @@ _TEXTS = ("title", "goal", "summary", "implementation", "resources", "experience
 def _practices(session: Session, records: Any, names_person: Any) -> list[dict[str, Any]]:
     from sqlmodel import col, select
 
+    from .cards import withdrawn_consents
     from .db.models import Practice, PracticeVersion
+
+    withdrawn = withdrawn_consents(session) if records.versions else {}
 
     own = {id(v) for v in records.versions}
     beside = {id(v) for v in records.named}  # someone else's contact, naming the person too
@@ -258,14 +363,45 @@ def _practices(session: Session, records: Any, names_person: Any) -> list[dict[s
         if id(version) in own:
             row.update(role="contact", contact_name=version.contact_name,
                        contact_email=version.contact_email, contact_phone=version.contact_phone,
-                       consent_to_publish=version.publish_consent)
+                       consent_to_publish=version.publish_consent,
+                       **{"from": _answer_source(session, version)})
         elif id(version) in beside:
             row["role"] = "named in the contact details beside another contact"
         else:
             row["role"] = "named in the text"
         row["named_in"] = named_in
+        row["published"] = _published(practice, version, own=id(version) in own,
+                                      withdrawn=withdrawn.get(version.practice_id, ""))
         rows.append(row)
     return rows
+
+
+def _answer_source(session: Session, version: Any) -> str | None:
+    """Where a version of the person's own practice came from: their answer, by file."""
+    from .db.models import ReceivedFile, Submission
+
+    submission = session.get(Submission, version.submission_id) if version.submission_id \
+        else None
+    received = session.get(ReceivedFile, submission.received_file_id) if submission else None
+    if received is None:
+        return None
+    when = f", received {received.received_at:%Y-%m-%d}" if received.received_at else ""
+    return f"your answer in {received.original_name}{when}"
+
+
+def _published(practice: Any, version: Any, *, own: bool, withdrawn: str = "") -> str:
+    """Whether this version is on the public site, and with the person's details or not."""
+    if practice is None or practice.status != "approved" or not practice.published_slug or \
+            version.version != (practice.decided_version or practice.current_version):
+        return "not published"
+    where = f"on the public site (page {practice.id}-{practice.published_slug})"
+    if not own:
+        return f"{where}, in the text that names you"
+    if withdrawn:
+        return (f"{where}, without your contact details (you withdrew your consent: "
+                f"{withdrawn})")
+    return (f"{where}, with your name, address and phone" if version.publish_consent
+            else f"{where}, without your contact details (you have not agreed to that)")
 
 
 def _decisions(session: Session, names_person: Any, names_person_in_notes: Any,
@@ -314,6 +450,13 @@ def write_person_workbook(report: PersonReport, path: Path) -> Path:
 
     workbook = Workbook()
     workbook.remove(workbook.active)
+    if report.notice:
+        about = workbook.create_sheet("about")
+        for key, label in NOTICE_LABELS.items():
+            value = report.notice.get(key)
+            if value:
+                about.append([label, neutralise_formula(" ".join(value) if isinstance(
+                    value, list) else str(value))])
     for name, rows in report.sections.items():
         sheet = workbook.create_sheet(name)
         sheet.append([SECTIONS[name]])

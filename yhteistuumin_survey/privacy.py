@@ -61,6 +61,7 @@ import html
 import io
 import re
 import secrets
+import unicodedata
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -98,7 +99,9 @@ _VERSION_TEXTS = ("title", "goal", "summary", "implementation", "resources", "ex
 #: Characters that may stand in the local part of an address: the one before a match must
 #: not be one of them, or the match is the tail of a longer address.
 _LOCAL_CHARS = r"[\w.!#$%&'*+/=?^`{|}~-]"
-_AT = r"(?:\s*(?:@|\(at\)|\[at\]|\{at\})\s*|\s+at\s+|%40)"
+#: An at sign: as typed, spelled out, percent-encoded, or full-width ("＠", U+FF20, as an
+#: East Asian input method types it; "﹫", U+FE6B).
+_AT = r"(?:\s*(?:@|\uff20|\ufe6b|\(at\)|\[at\]|\{at\})\s*|\s+at\s+|%40)"
 #: The query keys an address is given by in a link ("?email=…", "&to=…").
 _QUERY_KEYS = "|".join(rf"(?<=[?&]{key}=)" for key in ("email", "mail", "to", "sahkoposti",
                                                         "e-mail", "epost"))
@@ -106,7 +109,7 @@ _QUERY_KEYS = "|".join(rf"(?<=[?&]{key}=)" for key in ("email", "mail", "to", "s
 _ANY_ADDRESS = re.compile(r"(?<![\w.+-])[\w.+-]+(?:@|\(at\)|\[at\])[\w-]+(?:\.[\w-]+)+",
                           re.IGNORECASE)
 #: What every address in any of its spellings holds (a quick test before the slow pattern).
-_AT_SIGN = re.compile(r"@|\((?i:at)\)|\[(?i:at)\]")
+_AT_SIGN = re.compile(r"@|\uff20|\ufe6b|\((?i:at)\)|\[(?i:at)\]")
 #: Headers whose values look like addresses but name messages or hosts, not people.
 _NOT_PEOPLE_HEADERS = {"message-id", "in-reply-to", "references", "received", "dkim-signature",
                        "x-yhteistuumin-token", "list-unsubscribe", "content-id"}
@@ -119,6 +122,7 @@ _MAX_SCAN = 200_000_000
 def _domain_forms(domain: str) -> list[str]:
     """Return a domain as written and in its other form: an internationalised domain in
     Unicode ("äänekoski.fi") and as DNS spells it ("xn--nekoski-4waa.fi")."""
+    domain = unicodedata.normalize("NFC", domain)
     forms = [domain]
     try:
         if not domain.isascii():
@@ -130,10 +134,22 @@ def _domain_forms(domain: str) -> list[str]:
     return forms
 
 
+def _either_form(text: str) -> str:
+    """Return a pattern for ``text`` written in either Unicode form: a letter with a
+    diacritic composed ("ä", as typed) or decomposed ("a" and U+0308, as macOS file names and
+    some mail programs write it)."""
+    parts = []
+    for char in unicodedata.normalize("NFC", text):
+        decomposed = unicodedata.normalize("NFD", char)
+        parts.append(f"(?:{re.escape(char)}|{re.escape(decomposed)})" if decomposed != char
+                     else re.escape(char))
+    return "".join(parts)
+
+
 def canonical_address(email: str) -> str:
     """Return an address as one person's key: letter case folded, its domain in Unicode
     (what the keyed hash of an erasure is taken of)."""
-    local, _, domain = email.strip().rpartition("@")
+    local, _, domain = unicodedata.normalize("NFKC", email.strip()).rpartition("@")
     return f"{local}@{_domain_forms(domain)[-1] if domain.isascii() else domain}".casefold()
 
 
@@ -161,7 +177,9 @@ class AddressMatcher:
     """Find one email address as a whole address inside texts (shared by forget and person)."""
 
     def __init__(self, email: str):
-        email = email.strip()
+        # One person however the address is written: "ä" composed or decomposed, a
+        # full-width at sign (NFKC makes "＠" "@"; it is the same address).
+        email = unicodedata.normalize("NFKC", email.strip())
         local, _, domain = email.rpartition("@")
         if not local or "." not in domain or any(ch.isspace() for ch in email) or not domain:
             raise InputError(f"{email!r}: not an email address; give the person's address, "
@@ -170,14 +188,15 @@ class AddressMatcher:
         #: Every form of the address holds its local part as written: a text without it
         #: need not be searched (the pattern, a look-behind first, is searched slowly).
         self.local: str | None = local.casefold()
-        domains = "|".join(re.escape(form) for form in _domain_forms(domain))
+        domains = "|".join(_either_form(form) for form in _domain_forms(domain))
+        local_pattern = _either_form(local)
         end = r"(?![\w-]|\.[\w-])"
         # Also as a URL's query value, where "=" comes before it: percent-encoded after any
         # key ("?to=maija%40kunta.fi"), as typed after the usual ones ("&email=maija@…").
         self.pattern = re.compile(
-            rf"(?<!{_LOCAL_CHARS}){re.escape(local)}{_AT}(?:{domains}){end}"
-            rf"|(?<==){re.escape(local)}%40(?:{domains}){end}"
-            rf"|(?:{_QUERY_KEYS}){re.escape(local)}@(?:{domains}){end}", re.IGNORECASE)
+            rf"(?<!{_LOCAL_CHARS}){local_pattern}{_AT}(?:{domains}){end}"
+            rf"|(?<==){local_pattern}%40(?:{domains}){end}"
+            rf"|(?:{_QUERY_KEYS}){local_pattern}@(?:{domains}){end}", re.IGNORECASE)
 
     @classmethod
     def nothing(cls) -> AddressMatcher:
@@ -187,8 +206,13 @@ class AddressMatcher:
         return matcher
 
     def could_be_in(self, text: str) -> bool:
-        """Tell whether ``text`` may hold the address (its local part is in it)."""
-        return self.local is not None and self.local in text.casefold()
+        """Tell whether ``text`` may hold the address (its local part is in it, in either
+        Unicode form)."""
+        if self.local is None:
+            return False
+        folded = text.casefold()
+        return self.local in folded or (not self.local.isascii() and not folded.isascii()
+                                        and self.local in unicodedata.normalize("NFC", folded))
 
     def is_address(self, value: Any) -> bool:
         """Tell whether ``value`` is the address itself (maybe in angle brackets or mailto:)."""
@@ -227,7 +251,7 @@ class AddressMatcher:
         skip = {address.casefold() for address in ignore}
         found = set()
         for value in _addresses(text):
-            folded = re.sub(r"\(at\)|\[at\]", "@", value.casefold())
+            folded = re.sub(r"\(at\)|\[at\]|\uff20|\ufe6b", "@", value.casefold())
             if self.is_address(value) or folded in skip or folded.endswith("@invalid"):
                 continue
             found.add(folded)
@@ -310,6 +334,7 @@ class _Scrubber:
         # Only a full name (two words or more) is erased inside texts: a lone first name
         # would also erase ordinary words.
         if isinstance(name, str) and len(name.split()) >= 2 and len(name.strip()) >= 5:
+            name = unicodedata.normalize("NFC", name)
             self.names.add(" ".join(name.split()))
             words = name.split()
             if len(words) == 2:
@@ -324,10 +349,20 @@ class _Scrubber:
     def notes(self, text: str) -> str:
         """Return a note on the person's own practice without them: as :meth:`text`, and any
         word of their name alone too (a reviewer writes "soitin Maijalle")."""
-        result = self.text(text)
+        result = self._composed(self.text(text), words=True)
         for word in sorted(self.name_words(), key=len, reverse=True):
             result = name_pattern(word).sub(self.erased, result)
         return result
+
+    def _composed(self, text: str, *, words: bool = False) -> str:
+        """Return ``text`` composed (NFC) where only so it shows a name of the person ("ä"
+        written as "a" and U+0308, as a Mac names files); any other text as it is."""
+        if not self.names or text.isascii() or unicodedata.is_normalized("NFC", text):
+            return text
+        composed = unicodedata.normalize("NFC", text)
+        names = self.name_words() if words else self.names
+        return composed if any(name_pattern(name).search(composed) and not
+                               name_pattern(name).search(text) for name in names) else text
 
     def add_phone(self, phone: Any) -> None:
         digits = re.sub(r"\D", "", str(phone or ""))
@@ -342,7 +377,7 @@ class _Scrubber:
 
     def text(self, text: str) -> str:
         """Return ``text`` with the address, the names and the phone numbers replaced."""
-        result = self.address(text)
+        result = self._composed(self.address(text))
         for name in sorted(self.names, key=len, reverse=True):
             result = name_pattern(name).sub(self.erased, result)
         for digits in sorted(self.phones, key=len, reverse=True):
@@ -845,6 +880,9 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
     matcher = AddressMatcher(email)
     apply = not dry_run
     key_exists = (workspace.outputs / KEY_FILE).exists()
+    # Earlier erasures recorded with a key now gone cannot be matched to an address any more
+    # (person, a rerun): said, since a new key is made.
+    orphaned = 0 if key_exists else len(session.exec(select(Erasure.id)).all())
     digest = subject_hash(workspace, email) if apply or key_exists else ""
     records = find_records(workspace, matcher, session=session)
     scrubber = _Scrubber(matcher, placeholder(digest) if digest else "erased-…@invalid")
@@ -901,6 +939,15 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
         if mine:
             remains.insert(0, "An earlier erasure of this person was interrupted before it "
                               "finished: run forget without --dry-run to finish it.")
+    if orphaned:
+        remains.insert(0, f"{workspace.outputs / KEY_FILE} is missing: "
+                       f"{plural(orphaned, 'earlier erasure')} recorded with it can no longer "
+                       "be matched to an address (person does not show "
+                       f"{'it' if orphaned == 1 else 'them'}). " + (
+                           "Restore the key from a backup before erasing anyone."
+                           if dry_run else "A new key was made for this erasure; if you "
+                           "restore the old one from a backup, run forget again for this "
+                           "person.") + " Keep the key with the database.")
     if any(kind.startswith("received_copies") for kind in counts):
         remains.append("The received files above are the copies ingest keeps; the originals "
                        "ingested from outside the workspace (a downloads folder, a mail "
@@ -1141,12 +1188,23 @@ def _erase_review_texts(run: _Run) -> None:
                      "the person taken out of them", "practice")
             run.save(practice)
     for decision in run.session.exec(select(ReviewDecision)):
-        if run.scrub(decision, ("comment", "corrected_title"),
-                     whole=decision.practice_id in persons, notes=True):
+        scrubbed = run.scrub(decision, ("comment", "corrected_title"),
+                             whole=decision.practice_id in persons, notes=True)
+        if "corrected_title" in scrubbed:  # an earlier title, which the page may be named by
+            run.retitled.add(decision.practice_id)
+        if scrubbed:
             run.note("review_decisions", f"a review decision on practice {decision.practice_id} "
                      f"({decision.decision}, {decision.decided_at:%Y-%m-%d})",
                      "the person taken out of its comment and corrected title", "reviewdecision")
             run.save(decision)
+    # A page named by a title that named the person and is no longer kept anywhere.
+    from .survey import strip_diacritics
+
+    names = [name_pattern(strip_diacritics(name)) for name in run.scrubber.names]
+    run.retitled |= {practice.id for practice in run.session.exec(select(Practice))
+                     if practice.id in persons and practice.published_slug and any(
+                         name.search(practice.published_slug.replace("-", " "))
+                         for name in names)}
     if run.retitled:
         run.tables.add("practice")
     if run.retitled and run.apply:
@@ -1166,11 +1224,15 @@ def _file_name(run: _Run, name: str, *, whole: bool, shown: bool = False) -> str
     scrubber = run.shown if shown else run.scrubber
     scrub = scrubber.text if whole else scrubber.address
     cleaned = scrub(name)
-    if cleaned == name and "_" in name and " " not in name:
-        cleaned = scrub(name.replace("_", " ")).replace(" ", "_")
-        if cleaned == name.replace("_", " ").replace(" ", "_"):
-            return name
-    return cleaned
+    if cleaned != name or " " in name:
+        return cleaned
+    # Words joined by "_" or "-" ("anna_virtanen.xlsx", "anna-virtanen-vastaus.xlsx").
+    for joiner in ("_", "-"):
+        if joiner in name:
+            cleaned = scrub(name.replace(joiner, " ")).replace(" ", joiner)
+            if cleaned != name:
+                return cleaned
+    return name
 
 
 def _erase_received_senders(run: _Run) -> None:
@@ -1214,6 +1276,26 @@ def _erase_fetched(run: _Run) -> None:
             run.save(fetched)
 
 
+def stored_file(workspace: Workspace, stored_path: str | None) -> Path | None:
+    """Return where a received file's stored copy is in this workspace, or None.
+
+    Ingest records the copy's path as it was then, absolute. In a workspace moved or copied
+    since, that path leads to the old place (gone, or the other copy's file): the copy is
+    then found by its place under ``outputs/received``, never in the other workspace."""
+    if not stored_path:
+        return None
+    stored = Path(stored_path)
+    if not stored.is_absolute():
+        return workspace.root / stored
+    if _inside(stored, workspace.root.resolve()):
+        return stored
+    parts = stored.parts
+    for index in range(len(parts) - 2, 0, -1):
+        if parts[index - 1:index + 1] == ("outputs", "received"):
+            return workspace.outputs.joinpath("received", *parts[index + 1:])
+    return None  # somewhere else: not this workspace's to look at or change
+
+
 def _rename_stored(run: _Run, received: Any, *, whole: bool) -> None:
     """Rename the stored copy of a received file whose name shows the person."""
     if not received.stored_path:
@@ -1222,10 +1304,11 @@ def _rename_stored(run: _Run, received: Any, *, whole: bool) -> None:
     new_name = _file_name(run, stored.name, whole=whole)
     if new_name == stored.name:
         return
-    path = stored if stored.is_absolute() else run.workspace.root / stored
-    target = path.with_name(new_name)
-    if path.exists() and not target.exists():
-        path.rename(target)
+    path = stored_file(run.workspace, received.stored_path)
+    if path is not None:
+        target = path.with_name(new_name)
+        if path.exists() and not target.exists():
+            path.rename(target)
     received.stored_path = str(stored.with_name(new_name))
 
 
@@ -1323,6 +1406,8 @@ class _Finder:
             text = data.decode("cp1252", errors="surrogateescape")
         if "&#" not in text and not _AT_SIGN.search(text):
             return False
+        if _has_runs(text) and text.lstrip().startswith("<"):
+            text = _join_runs(text)  # a workbook string in formatted runs reads as one
         if text.lstrip().startswith("<") and ("&#" in text or matcher.could_be_in(text)):
             if not matcher.could_be_in(text) and not self._references_matter(text):
                 return False
@@ -1428,8 +1513,10 @@ def _scrub_text(data: bytes, scrubber: _Scrubber, ignore: set[str], *,
         return _Blob(data)  # no address of anyone's in it (an entity might hide an "@")
     is_xml = text.lstrip().startswith("<")
     # A workbook's XML is full of entities: unescape it only where the address may be.
-    plain = (html.unescape(text) if is_xml and (force or "&#" in text
-                                                 or matcher.could_be_in(text)) else text)
+    # A workbook string in formatted runs (spans) reads as one text: an address may straddle
+    # them.
+    plain = (html.unescape(_join_runs(text)) if is_xml and (
+        force or "&#" in text or _has_runs(text) or matcher.could_be_in(text)) else text)
     mentions = matcher.mentions(plain)
     if not mentions and not force:
         return _Blob(data, others=matcher.others(plain, ignore))
@@ -1439,7 +1526,8 @@ def _scrub_text(data: bytes, scrubber: _Scrubber, ignore: set[str], *,
     if not mentions and cleaned == text:
         return _Blob(data, others=matcher.others(plain, ignore))
     return _Blob(cleaned.encode(encoding, errors="surrogateescape"), mentions=True,
-                 others=matcher.others(html.unescape(cleaned) if is_xml else cleaned, ignore))
+                 others=matcher.others(html.unescape(_join_runs(cleaned)) if is_xml else cleaned,
+                                       ignore))
 
 
 _XML_TEXT = re.compile(r'(>)([^<]+)(<)|(=")([^"]*)(")')
@@ -1448,6 +1536,85 @@ _XML_ROW = re.compile(r"<(row|table:table-row)\b[^>]*?(?:/>|>.*?</\1>)", re.DOTA
 _XML_CELL = re.compile(r"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.DOTALL)
 _SHARED_INDEX = re.compile(r"<v>(\d+)</v>")
 _SHARED_ITEM = re.compile(r"<si>.*?</si>|<si/>", re.DOTALL)
+#: A workbook string in formatted runs (rich text: "anna.virtanen@" in bold, "kunta.fi" plain):
+#: a shared string (<si>) or a cell's inline string (<is>) whose <r> runs each hold a <t>.
+_RICH_ITEM = re.compile(r"<(si|is)>((?:(?!</\1>).)*?<r>.*?)</\1>", re.DOTALL)
+_RUN_TEXT = re.compile(r"(<r>(?:(?!</r>).)*?<t\b[^>/]*)(?:/>|>([^<]*)</t>)", re.DOTALL)
+
+
+#: A paragraph of an OpenDocument cell whose text is in formatted spans ("<text:p><text:span
+#: …>anna.virtanen@</text:span>kunta.fi</text:p>", as LibreOffice saves a rich-text cell).
+_ODF_PARAGRAPH = re.compile(r"(<text:p\b[^>]*>)((?:(?!</text:p>).)*?<text:span\b.*?)</text:p>",
+                            re.DOTALL)
+_ODF_SPACE = re.compile(r'<text:s(?:\s+text:c="(\d+)")?\s*/>')
+
+
+def _has_runs(text: str) -> bool:
+    """Whether workbook XML holds text in formatted runs (.xlsx) or spans (.ods)."""
+    return "<r>" in text or "<text:span" in text
+
+
+def _paragraph_joined(body: str) -> str:
+    """The text an OpenDocument paragraph shows: its spans' texts joined, spaces as spaces."""
+    body = _ODF_SPACE.sub(lambda m: " " * int(m.group(1) or 1), body)
+    body = re.sub(r"<text:(?:tab|line-break)\s*/>", " ", body)
+    return html.unescape(re.sub(r"<[^>]*>", "", body))
+
+
+def _runs_joined(body: str) -> str:
+    """The text a rich-text string shows: its runs' texts joined (phonetic runs aside)."""
+    return "".join(html.unescape(match.group(2) or "") for match in _RUN_TEXT.finditer(body))
+
+
+def _join_runs(text: str) -> str:
+    """Return workbook XML with each rich-text string's runs joined into one text node, as the
+    cell reads: an address split across two runs is found whole (to look, not to write)."""
+    if not _has_runs(text):
+        return text
+    from xml.sax.saxutils import escape
+
+    text = _ODF_PARAGRAPH.sub(lambda m: m.group(1) + escape(_paragraph_joined(m.group(2)))
+                              + "</text:p>", text)
+    return _RICH_ITEM.sub(lambda m: f"<{m.group(1)}><t>{escape(_runs_joined(m.group(2)))}</t>"
+                                    f"</{m.group(1)}>", text)
+
+
+def _scrub_runs(text: str, scrubber: _Scrubber) -> str:
+    """Scrub each rich-text string of workbook XML as the whole text its runs show. Where the
+    person is in it, the cleaned text goes into the first run (keeping that run's format) and
+    the other runs are emptied: the person's data may straddle any of them. An OpenDocument
+    paragraph in spans becomes its cleaned text, unformatted."""
+    if not _has_runs(text):
+        return text
+    from xml.sax.saxutils import escape
+
+    def paragraph(match: re.Match[str]) -> str:
+        joined = _paragraph_joined(match.group(2))
+        cleaned = scrubber.text(joined)
+        if cleaned == joined:
+            return match.group(0)
+        return f"{match.group(1)}{escape(cleaned)}</text:p>"
+
+    text = _ODF_PARAGRAPH.sub(paragraph, text)
+
+    def one(match: re.Match[str]) -> str:
+        body = match.group(2)
+        joined = _runs_joined(body)
+        cleaned = scrubber.text(joined)
+        if cleaned == joined:
+            return match.group(0)
+        first = [True]
+
+        def run(found: re.Match[str]) -> str:
+            head = re.sub(r'\s+xml:space="[^"]*"', "", found.group(1))
+            if first[0]:
+                first[0] = False
+                return f'{head} xml:space="preserve">{escape(cleaned)}</t>'
+            return f"{head}/>"
+
+        return f"<{match.group(1)}>{_RUN_TEXT.sub(run, body)}</{match.group(1)}>"
+
+    return _RICH_ITEM.sub(one, text)
 
 
 def _someone_elses(text: str, scrubber: _Scrubber, ignore: set[str]) -> bool:
@@ -1464,7 +1631,7 @@ def _scrub_line(line: str, scrubber: _Scrubber, ignore: set[str]) -> str:
 
 def _row_text(row: str, shared: list[str] | None) -> str:
     """The text a worksheet row shows: its text nodes, and its shared strings resolved."""
-    parts = [html.unescape(value) for value in re.findall(r">([^<]+)<", row)]
+    parts = [html.unescape(value) for value in re.findall(r">([^<]+)<", _join_runs(row))]
     if shared:
         for attrs, inner in _XML_CELL.findall(row):
             index = _SHARED_INDEX.search(inner or "")
@@ -1502,7 +1669,7 @@ def _scrub_xml(text: str, scrubber: _Scrubber, ignore: set[str] | None = None,
             return match.group(0)
         return before + escape(cleaned, {'"': "&quot;"}) + after
 
-    return _XML_TEXT.sub(one, text)
+    return _XML_TEXT.sub(one, _scrub_runs(text, scrubber))
 
 
 def _scrub_gzip(name: str, data: bytes, scrubber: _Scrubber, ignore: set[str],
@@ -1544,7 +1711,7 @@ def _scrub_zip(data: bytes, scrubber: _Scrubber, ignore: set[str], depth: int, *
         if info.filename in shared:
             # The workbook's strings and sheets, already scrubbed row by row.
             content_now = shared[info.filename]
-            plain = html.unescape(content.decode("utf-8", "replace"))
+            plain = html.unescape(_join_runs(content.decode("utf-8", "replace")))
             result.mentions |= scrubber.matcher.mentions(plain) or content_now != content
             result.others |= scrubber.matcher.others(plain, ignore)
             if content_now != content:
@@ -1591,7 +1758,7 @@ def _split_shared_strings(parts: dict[str, bytes], scrubber: _Scrubber,
     items = [match.group(0) for match in _SHARED_ITEM.finditer(text)]
     plain = ["".join(html.unescape(v) for v in re.findall(r">([^<]+)<", item)) for item in items]
     if not any(scrubber.matcher.mentions(value) for value in plain) and not any(
-            scrubber.matcher.mentions(html.unescape(data.decode("utf-8", "replace")))
+            scrubber.matcher.mentions(html.unescape(_join_runs(data.decode("utf-8", "replace"))))
             for name, data in parts.items() if name.startswith("xl/worksheets/")):
         return {}
     copies: dict[int, int] = {}
@@ -1787,10 +1954,30 @@ def _erase_files(run: _Run) -> None:
         if not (linked is not None and linked[0]) and not blob.mentions:
             continue
         try:
-            _settle_file(run, path, blob, linked)
+            kept = _settle_file(run, path, blob, linked)
+            if kept and linked is None:  # (a received file's name goes with its record)
+                _rename_named(run, path)
         except OSError as exc:
             run.note("files_to_check", f"{shown}: could not be changed ({_os_reason(exc)})",
                      "left as it is: take the person out by hand")
+
+
+def _rename_named(run: _Run, path: Path) -> None:
+    """Rename a file kept under outputs/ whose name shows the person (a report written with
+    ``person --out anna-virtanen.xlsx``): its contents lost them, its name must too."""
+    new_name = _file_name(run, path.name, whole=True)
+    if new_name == path.name:
+        return
+    target = path.with_name(new_name)
+    number = 1
+    while target.exists() or target.is_symlink():
+        number += 1
+        target = path.with_name(f"{Path(new_name).stem}-{number}{Path(new_name).suffix}")
+    folder = path.parent.relative_to(run.workspace.root).as_posix()
+    shown = _file_name(run, path.name, whole=True, shown=True)
+    run.note("file_names", f"the name of {folder}/{shown}", f"renamed to {target.name}")
+    if run.apply:
+        path.rename(target)
 
 
 def files_showing(workspace: Workspace, matcher: AddressMatcher) -> list[str]:
@@ -1878,9 +2065,12 @@ def _outside_target(workspace: Workspace, path: Path) -> Path | None:
     return target if target.is_file() else None
 
 
-def _settle_file(run: _Run, path: Path, blob: _Blob, linked: tuple[bool, bool] | None) -> None:
-    """Delete a file that is only the person's; scrub one that holds others' data too."""
-    shown = path.relative_to(run.workspace.root).as_posix()
+def _settle_file(run: _Run, path: Path, blob: _Blob, linked: tuple[bool, bool] | None) -> bool:
+    """Delete a file that is only the person's; scrub one that holds others' data too.
+    Return whether the file is kept, rewritten without the person."""
+    # As printed: a file name that shows the person shows "[erased]" in their place.
+    shown = (path.parent.relative_to(run.workspace.root) / _file_name(
+        run, path.name, whole=True, shown=True)).as_posix()
     is_received = linked is not None or _inside(path, (run.workspace.outputs / "received").resolve())
     others = bool(blob.others) or (linked is not None and linked[1])
     is_copy = is_received or path.suffix.lower() in (".eml", ".msg", ".gz", ".zip")
@@ -1891,17 +2081,17 @@ def _settle_file(run: _Run, path: Path, blob: _Blob, linked: tuple[bool, bool] |
                  "else's")
         if run.apply:
             path.unlink()
-        return
+        return False
     if blob.opaque:
         run.note("files_to_check", f"{shown} (a format that cannot be edited here)",
                  "left as it is: it also holds other people's data; remove the person by hand")
-        return
+        return False
     if not blob.mentions:
         # Linked by an answer but holding no address text (the data sits in cells we cannot
         # tell apart): it holds others' answers too, so it stays.
         run.note("files_to_check", f"received file {shown}", "left as it is: it also holds "
                  "other people's answers; the person's answer is erased from the database")
-        return
+        return False
     kind = "received_copies_scrubbed" if is_received else (
         "workbooks" if path.suffix.lower() in (".xlsx", ".ods", ".xlsm") else "output_files")
     run.note(kind, ("received file " if is_received else "") + shown,
@@ -1909,6 +2099,7 @@ def _settle_file(run: _Run, path: Path, blob: _Blob, linked: tuple[bool, bool] |
              if is_received else "rewritten without the person")
     if run.apply:
         _replace_file(path, blob.data)
+    return True
 
 
 #: The suffix of a file forget is writing: renamed over the file when whole.
@@ -1943,10 +2134,11 @@ def _received_by_path(run: _Run) -> dict[Path, tuple[bool, bool]]:
         by_file[submission.received_file_id] = (mine, theirs)
     paths: dict[Path, tuple[bool, bool]] = {}
     for received in run.session.exec(select(ReceivedFile)):
-        stored = Path(received.stored_path)
-        path = (stored if stored.is_absolute() else run.workspace.root / stored).resolve()
+        path = stored_file(run.workspace, received.stored_path)
+        if path is None:
+            continue
         mine, theirs = by_file.get(received.id or -1, (False, False))
-        paths[path] = (mine or run.matcher.mentions(received.sender or ""), theirs)
+        paths[path.resolve()] = (mine or run.matcher.mentions(received.sender or ""), theirs)
     return paths
 
 
@@ -2103,6 +2295,12 @@ def _left_outside(workspace: Workspace,
     return sorted(left, key=lambda name: (not name.startswith("recipients/"), name)), unchecked
 
 
+def own_files_showing(workspace: Workspace, matcher: AddressMatcher) -> list[str]:
+    """Return the coordinator's own files in the workspace, outside outputs/, that show the
+    address (for ``person``; ``forget`` names them and leaves them as they are)."""
+    return _left_outside(workspace, matcher)[0]
+
+
 def _pending_erasures(workspace: Workspace) -> list[str]:
     """Return the keyed hashes of erasures begun and not finished."""
     try:
@@ -2193,3 +2391,76 @@ def _make_unrecoverable(session: Session, tables: set[str]) -> list[str]:
             "(VACUUM FULL). The server's write-ahead log (pg_wal), a WAL archive and base backups "
             "still hold the old values until they are recycled: run CHECKPOINT as a superuser "
             "and remove archived WAL and backups older than this erasure.", backups]
+
+
+# --- a consent withdrawn in a later message ---------------------------------------------------
+
+#: What a person writes to withdraw their consent to publishing, or to ask their details off
+#: the site (folded: lower case, "ä" as "a"): Finnish, Swedish, English. A phrase must stand in
+#: one sentence of the message's own text (quoted lines and the quoted invitation aside).
+_WITHDRAWAL = re.compile(
+    r"\ben (?:halua|salli|anna (?:lupaa|lupaani)|suostu)\b[^.!?\n]{0,80}?\bjulkai"
+    r"|\b(?:alkaa|ei saa|ette saa) (?:[^.!?\n]{0,40}?\b)?julkai"
+    r"|\b(?:perun|peruutan|perua|peruuttaa|vedan takaisin)\b[^.!?\n]{0,50}?"
+    r"\b(?:lupa|luva|suostumu)"
+    r"|\bpoista(?:kaa|isitteko|isitko|tkaa)?\b[^.!?\n]{0,50}?"
+    r"\b(?:nimeni|yhteystietoni|tietoni|puhelinnumeroni|sahkopostiosoitteeni)"
+    r"|\bvill inte\b[^.!?\n]{0,80}?\bpublicer"
+    r"|\b(?:aterkallar|aterkalla|drar tillbaka)\b[^.!?\n]{0,50}?\b(?:samtycke|tillstand)"
+    r"|\b(?:far|ska|bor) (?:ni )?inte publicera"
+    r"|\b(?:withdraw|revoke|cancel)\b[^.!?\n]{0,50}?\b(?:consent|permission)"
+    r"|\b(?:do not|don't|dont) publish\b"
+    r"|\bremove my (?:name|details|contact)")
+#: Where the quoted earlier message begins in a reply.
+_QUOTE_START = re.compile(
+    r"^(?:-{3,}|_{5,}|(?:lahettaja|fran|from|lahetetty|skickat|sent|on .* wrote|.* kirjoitti)"
+    r"\s*:?.*$)", re.IGNORECASE | re.MULTILINE)
+
+
+def withdraws_consent(text: str) -> bool:
+    """Tell whether a message's own text withdraws consent to publishing ("En halua nimeäni
+    julkaistavan", "Jag återkallar mitt samtycke", "Please do not publish my details")."""
+    from .survey import strip_diacritics
+
+    folded = strip_diacritics(text.casefold()).replace("\u2019", "'")
+    own = "\n".join(line for line in folded.splitlines() if not line.lstrip().startswith(">"))
+    quoted = _QUOTE_START.search(own)
+    if quoted:
+        own = own[:quoted.start()]
+    return bool(_WITHDRAWAL.search(own))
+
+
+@dataclass
+class Withdrawal:
+    """A message in which a person withdrew their consent to publishing."""
+
+    received_at: Any
+    received_file_id: int
+    name: str
+
+
+def consent_withdrawals(session: Session) -> dict[str, Withdrawal]:
+    """Return, by the sender's address (as :func:`canonical_address`), the latest message read
+    into the database whose own text withdraws consent to publishing (``withdraws_consent``)."""
+    from sqlalchemy import select as sa_select
+
+    from .db.models import ReceivedFile, Submission
+
+    s = Submission.__table__.c  # type: ignore[attr-defined]
+    r = ReceivedFile.__table__.c  # type: ignore[attr-defined]
+    # Only messages nobody read as answers: the text of a mail with no questionnaire in it.
+    query = sa_select(s.raw, r.id, r.sender, r.received_at, r.original_name).join(
+        ReceivedFile.__table__, r.id == s.received_file_id).where(  # type: ignore[attr-defined]
+        s.status.in_(("to-read", "body-text")), r.sender.is_not(None))
+    found: dict[str, Withdrawal] = {}
+    for raw, file_id, sender, received_at, name in session.execute(query):
+        body = raw.get("body") if isinstance(raw, dict) else None
+        if not isinstance(body, str) or not withdraws_consent(body):
+            continue
+        addresses = [m.group(0) for m in _ANY_ADDRESS.finditer(sender)]
+        for address in addresses[:1]:
+            key = canonical_address(address)
+            if key not in found or (received_at and found[key].received_at
+                                    and received_at > found[key].received_at):
+                found[key] = Withdrawal(received_at, int(file_id), str(name))
+    return found

@@ -611,7 +611,8 @@ class Project:
         if out is not None and out.suffix.lower() != ".xlsx":
             raise InputError(f"{out}: --out writes a workbook; give a name ending in .xlsx")
         with self.session() as session:
-            report = person_report(self.workspace, email, session=session)
+            report = person_report(self.workspace, email, session=session,
+                                   settings=self.settings)
         if out is not None:
             report.written = write_person_workbook(report, out)
         return report
@@ -649,7 +650,10 @@ class Project:
 
         AddressMatcher(email)  # refuse a non-address before opening anything
         if dry_run:
-            return self._forget(email, dry_run=True, confirm=confirm)
+            return self._forget(email, dry_run=True)
+        # Asked before any lock is taken: a coordinator who walks away from the question
+        # leaves no send or publish blocked. What was shown is checked again under the locks.
+        asked = self._ask_to_forget(email, confirm) if confirm is not None else None
         # A send running holds her queued messages and writes their copies: erased meanwhile,
         # she was still mailed, and the copy written after the erasure kept her address. So
         # forget holds the send lock: it is refused while a send runs, and a send started
@@ -659,27 +663,53 @@ class Project:
         try:
             with exclusive(self.engine, "send", by="forget"), \
                     exclusive(self.engine, "publish", wait=PUBLISH_LOCK_WAIT, by="forget"):
-                return self._forget(email, dry_run=False, confirm=confirm)
+                if asked is not None:
+                    self._check_unchanged(email, asked)
+                return self._forget(email, dry_run=False)
         except LockBusy as exc:
             then = ("so that nothing is sent to this person after the erasure"
                     if exc.name == "send" else "so that it does not publish this person again")
             raise InputError(f"{exc}; forget when it has finished, {then} (nothing was "
                              "erased)") from None
 
-    def _forget(self, email: str, *, dry_run: bool, confirm: Confirm | None) -> ErasureResult:
+    def _forget_places(self, email: str) -> list[tuple[str, str]]:
+        """The places a dry run of forget names, as (where, what would happen)."""
+        from .privacy import forget_person
+
+        with self.session() as session:
+            preview = forget_person(self.workspace, email, session=session,
+                                    settings=self.settings, dry_run=True)
+        return [(place.where, place.action) for place in preview.places]
+
+    def _ask_to_forget(self, email: str, confirm: Confirm) -> list[tuple[str, str]]:
+        """Ask to erase the person from the places a dry run finds (not when there are none:
+        the request is then recorded without asking); return those places."""
+        places = self._forget_places(email)
+        if places:
+            confirm(Question(
+                f"Erase this person from {plural(len(places), 'place')}? This cannot be undone",
+                refused="nothing erased: not confirmed",
+                no_terminal="forget: there is no terminal to confirm on; look first with "
+                            "--dry-run, then add --yes to erase"))
+        return places
+
+    def _check_unchanged(self, email: str, asked: list[tuple[str, str]]) -> None:
+        """Refuse when the person is held elsewhere now than when the question was asked (an
+        ingest or a send in between): the coordinator agreed to what they were shown."""
+        now = self._forget_places(email)
+        if now != asked:
+            new = [where for where, _ in now if where not in {w for w, _ in asked}]
+            raise InputError(
+                f"forget: what is held about this person changed while the question was open "
+                f"({plural(len(asked), 'place')} then, {len(now)} now"
+                + (f", new: {'; '.join(new[:3])}" if new else "") + "); nothing was erased: "
+                "look again with --dry-run and run forget again")
+
+    def _forget(self, email: str, *, dry_run: bool) -> ErasureResult:
         from .privacy import forget_person
         from .publish import publish_site
 
         with self.session() as session:
-            if not dry_run and confirm is not None:
-                preview = forget_person(self.workspace, email, session=session,
-                                        settings=self.settings, dry_run=True)
-                if preview.places:  # nothing held: the request is recorded without asking
-                    confirm(Question(
-                        f"Erase this person from {plural(len(preview.places), 'place')}? This "
-                        "cannot be undone", refused="nothing erased: not confirmed",
-                        no_terminal="forget: there is no terminal to confirm on; look first "
-                                    "with --dry-run, then add --yes to erase"))
             return forget_person(
                 self.workspace, email, session=session, settings=self.settings, dry_run=dry_run,
                 republish=lambda: publish_site(self.workspace, session=session,

@@ -1326,7 +1326,8 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
     unchanged += 2 - len(manifest_written)
     _pin_slugs(session, cards)
     merged, unanswered, hidden = _duplicates(session, cards)
-    notes = _notes(merged, unanswered, hidden, settings=settings) + _named_in_title(cards)
+    notes = (_notes(merged, unanswered, hidden, settings=settings) + _named_in_title(cards)
+             + _withdrawn(cards))
     return PublishResult(out=out, practices=len(cards), written=written, removed=removed,
                          unchanged=unchanged, cms=cms, cms_written=cms_written,
                          cms_removed=cms_removed,
@@ -1389,6 +1390,14 @@ def _named_in_title(cards: list[Card]) -> list[str]:
                 "that links to it work)" if card.contact_in_title == "address" else "")
             + "; correct the title in the review workbook ('Korjattu nimi') or ask for consent"
             for card in cards if card.contact_in_title]
+
+
+def _withdrawn(cards: list[Card]) -> list[str]:
+    """Say which cards hide a contact who withdrew their consent in a later message."""
+    return [f"#{card.id}: its contact withdrew their consent to publishing in a later message "
+            f"({card.consent_withdrawn}): their details are hidden on the card; read the "
+            "message (practices list --status to-read) and record it as the answer"
+            for card in cards if card.consent_withdrawn]
 
 
 def _set_page_ids(cards: list[Card], rendered: RenderedSite, search: SearchIndex) -> None:

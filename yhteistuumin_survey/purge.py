@@ -126,9 +126,13 @@ def _received(workspace: Workspace, session: Session,
 
     folder = (workspace.outputs / "received").resolve()
     recorded: dict[Path, dt.date] = {}
+    from .privacy import stored_file
+
     for received in session.exec(select(ReceivedFile)):
-        stored = Path(received.stored_path)
-        path = (stored if stored.is_absolute() else workspace.root / stored).resolve()
+        stored = stored_file(workspace, received.stored_path)  # (a moved workspace too)
+        if stored is None:
+            continue
+        path = stored.resolve()
         if received.received_at is not None:
             when = received.received_at
             if when.tzinfo is None:
