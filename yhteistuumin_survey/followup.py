@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .cards import practice_municipalities
+from .reminders import NOT_INVITED, USED_UP, ReminderDue, invited_addresses, reminder_due
 from .status import read_round, written_lines
 
 if TYPE_CHECKING:
@@ -221,8 +222,10 @@ def _semicolons(text: str, headings: list[str]) -> str:
 
 
 def _next_action(*, answered: bool, invited: bool, valid: bool, bounced: bool,
-                 reminders: int, max_reminders: int, uncertain: bool = False,
+                 due: ReminderDue, reached: bool, uncertain: bool = False,
                  check: bool = False) -> str:
+    """The next action of a municipality; whether a reminder is due is ``send remind``'s rule
+    (``reminders.reminder_due``), so the list and the send never disagree."""
     if answered:
         return "nothing"
     if not valid:
@@ -233,7 +236,13 @@ def _next_action(*, answered: bool, invited: bool, valid: bool, bounced: bool,
         # An invitation whose fate is unknown (the server may have taken it): "invite" would
         # lead to --resend-uncertain and perhaps a second copy; the coordinator asks first.
         return "check-invite" if uncertain else "invite"
-    return "phone" if reminders >= max_reminders else "remind"
+    if due.key == NOT_INVITED or (due.key != USED_UP and not reached):
+        # invited at an address no longer in use; the one in use now never had the
+        # invitation: send remind skips it until send invite has sent it
+        return "invite"
+    if due.key == USED_UP:
+        return "phone"
+    return "remind" if due.due else "wait"
 
 
 def follow_up(*, session: Session, round_name: str | None = None, lang: str = "fi",
@@ -271,15 +280,16 @@ def follow_up(*, session: Session, round_name: str | None = None, lang: str = "f
     invited_at: dict[str, dt.datetime] = {}
     reminders: dict[str, set[int]] = defaultdict(set)
     last_reminder: dict[str, dt.datetime] = {}
-    last_sent: dict[str, dt.datetime] = {}
-    messages = select(OutboundMessage.municipality_code, OutboundMessage.kind,  # type: ignore[call-overload]
-                      OutboundMessage.sequence, OutboundMessage.sent_at,
-                      OutboundMessage.updated_at).where(OutboundMessage.state == "sent")
+    outbox: dict[str, list[Any]] = defaultdict(list)  # for the reminder rule, every state
+    messages = select(OutboundMessage)
     if round_name:
         messages = messages.where(OutboundMessage.round_name == round_name)
-    for code, kind, sequence, sent_at, updated_at in session.exec(messages):
-        when = _aware(sent_at or updated_at)
-        last_sent[code] = max(last_sent.get(code, when), when)
+    for message in session.exec(messages):
+        outbox[message.municipality_code].append(message)
+        if message.state != "sent":
+            continue
+        code, kind, sequence = message.municipality_code, message.kind, message.sequence
+        when = _aware(message.sent_at or message.updated_at)
         if kind == "invite":
             invited_at[code] = min(invited_at.get(code, when), when)
         elif kind == "remind":
@@ -304,15 +314,14 @@ def follow_up(*, session: Session, round_name: str | None = None, lang: str = "f
     for m in session.exec(select(Municipality).where(Municipality.active == True)  # noqa: E712
                           .order_by(Municipality.code)):  # type: ignore[arg-type]
         code = m.code
+        due = reminder_due(outbox[code], answered=code in answered, addresses=valid[code],
+                           now=now, max_reminders=max_reminders, min_days=min_days)
+        reached = invited_addresses(outbox[code])
         action = _next_action(answered=code in answered, invited=code in sets["invited"],
-                              valid=bool(valid[code]), bounced=bool(bounced[code]),
-                              reminders=len(reminders[code]), max_reminders=max_reminders,
+                              valid=bool(valid[code]), bounced=bool(bounced[code]), due=due,
+                              reached=any(a.strip().casefold() in reached for a in valid[code]),
                               uncertain=code in uncertain, check=bool(checks[code]))
-        remind_from = None
-        if action == "remind" and code in last_sent:
-            due = last_sent[code] + dt.timedelta(days=min_days)
-            if due > now:
-                action, remind_from = "wait", _day(due)
+        remind_from = _day(due.due_from) if action == "wait" else None
         row = {
             "code": code,
             "name": (m.name_sv or m.name_fi) if lang == "sv" else m.name_fi,
