@@ -7,12 +7,16 @@ what ``send remind`` plans agree on generated outbox histories.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
+from typing import Any
 
+import mailbox_samples as samples
 from factories import make_practice
 from sqlmodel import Session, select
+from test_fetch import add_contact, by_uid, engine_of, run_json
 
-from yhteistuumin_survey.db.models import Contact, Municipality, OutboundMessage
+from yhteistuumin_survey.db.models import Bounce, Contact, Municipality, OutboundMessage
 from yhteistuumin_survey.followup import follow_up
 from yhteistuumin_survey.mailer import plan_round
 
@@ -98,3 +102,92 @@ def test_the_follow_up_list_and_send_remind_agree_on_who_is_due_a_reminder(
     # the draw covers every action the rule gives
     assert {"remind", "wait", "phone", "nothing", "invite"} <= seen, seen
 
+
+
+# --- soft bounces that do not stop ------------------------------------------------------------
+
+PEDERSORE = samples.PEDERSORE[1]  # registrator@pedersoren-kunta.example.fi
+
+
+def mailbox_full(n: int) -> bytes:
+    """Postfix's "552 5.2.2 Mailbox full" for Pedersöre, the n-th time (its own Message-Id)."""
+    return samples.postfix_full().replace(
+        b"<20261201080211.AA11@", f"<20261201080211.AA{11 + n}@".encode())
+
+
+def greylisted() -> bytes:
+    """Postfix's delay notice: the receiving server greylists us ("450 4.7.1 try again")."""
+    head = ("From: MAILER-DAEMON@mx.yhteistuumin.example.fi (Mail Delivery System)\r\n"
+            f"To: {samples.SENDER}\r\nSubject: Delayed Mail (still being retried)\r\n"
+            "Date: Tue, 15 Dec 2026 10:02:11 +0200 (EET)\r\n"
+            "Message-Id: <20261215080211.GL1@mx.yhteistuumin.example.fi>\r\n"
+            "Auto-Submitted: auto-replied\r\n")
+    human = ("This is the mail system at host mx.yhteistuumin.example.fi.\r\n\r\n"
+             "####################################################################\r\n"
+             "# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #\r\n"
+             "####################################################################\r\n\r\n"
+             f"<{PEDERSORE}>: host mx.pedersoren-kunta.example.fi[192.0.2.3] said: 450 4.7.1 "
+             f"<{PEDERSORE}>: Recipient address rejected: Greylisted, try again later\r\n")
+    return samples._report(head, human, samples._dsn(
+        PEDERSORE, "4.7.1", "450 4.7.1 Greylisted, try again later", action="delayed",
+        mta="mx.yhteistuumin.example.fi"), samples.invitation(samples.PEDERSORE),
+        headers_only=True)
+
+
+def follow_up_rows(cli: Any, *args: str) -> dict[str, dict[str, Any]]:
+    listed = cli("status", "--by", "municipality", "--format", "json", *args)
+    assert listed.exit_code == 0, listed.output
+    return {row["code"]: row for row in json.loads(listed.stdout)["rows"]}
+
+
+def test_a_mailbox_full_three_times_puts_the_municipality_on_the_follow_up_list(
+        cli, workspace, dovecot):
+    add_contact(workspace, "599", PEDERSORE)
+    for n in range(2):
+        dovecot.append(mailbox_full(n))
+    code, report = run_json(cli, env=dovecot.env("starttls"))
+    assert code == 0 and {i["status"] for i in report["items"]} == {"soft-bounce"}, report
+    # two soft bounces read the same day: a full mailbox may well be emptied
+    assert follow_up_rows(cli)["599"]["check"] == []
+    uid = dovecot.append(mailbox_full(2))
+    code, report = run_json(cli, env=dovecot.env("starttls"))
+    assert by_uid(report)[uid]["status"] == "soft-bounce", report
+    row = follow_up_rows(cli)["599"]
+    assert row["next_action"] == "check-contact"
+    assert [(c["address"], c["reason"], c["count"]) for c in row["check"]] == [
+        (PEDERSORE, "soft", 3)]
+    assert row["next_action_text"].startswith(
+        f"tarkista yhteystieto: {PEDERSORE}: viestimme on palautunut tilapäisesti 3 kertaa ")
+    assert row["next_action_text"].endswith(
+        " alkaen (esim. postilaatikko täynnä), eivätkä viestit mene perille")
+    table = cli("status", "--by", "municipality", "--only-open")
+    assert "3 kertaa" in table.stdout, table.output
+    sv = cli("status", "--by", "municipality", "--format", "json",
+             env={"YHTEISTUUMIN_ROUND_LANGUAGE": "sv"})
+    sv_row = {r["code"]: r for r in json.loads(sv.stdout)["rows"]}["599"]
+    assert "har kommit tillbaka tillfälligt 3 gånger sedan " in sv_row["next_action_text"]
+    # the contact stays in use: a full mailbox is not a dead address
+    assert row["contacts"] == [PEDERSORE] and row["bounced"] == []
+
+
+def test_greylisting_that_does_not_end_in_two_weeks_is_a_check(cli, workspace, dovecot):
+    add_contact(workspace, "599", PEDERSORE)
+    dovecot.append(mailbox_full(0))
+    assert run_json(cli, env=dovecot.env("starttls"))[0] == 0
+    assert follow_up_rows(cli)["599"]["check"] == []
+    engine = engine_of(workspace)  # that one was read 15 days ago, the contact list before
+    with Session(engine) as session:
+        for bounce in session.exec(select(Bounce)):
+            bounce.processed_at = bounce.processed_at - dt.timedelta(days=15)
+            session.add(bounce)
+        for contact in session.exec(select(Contact)):
+            contact.created_at = contact.updated_at = contact.updated_at - dt.timedelta(days=30)
+            session.add(contact)
+        session.commit()
+    engine.dispose()
+    uid = dovecot.append(greylisted())
+    code, report = run_json(cli, env=dovecot.env("starttls"))
+    assert by_uid(report)[uid]["status"] == "soft-bounce", report
+    row = follow_up_rows(cli)["599"]
+    assert row["next_action"] == "check-contact"
+    assert [(c["reason"], c["count"]) for c in row["check"]] == [("soft", 2)]

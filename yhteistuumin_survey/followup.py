@@ -63,12 +63,16 @@ CHECKS = {
     "fi": {"left": "{address}: automaattisen vastauksen mukaan henkilö on lopettanut",
            "moved": "{address}: automaattisen vastauksen mukaan osoite on vaihtunut",
            "refused": "{address}: vastaanottava palvelin torjui viestimme (osoite voi toimia)",
-           "challenge": "{address}: roskapostisuodatin odottaa lähettäjän vahvistusta"},
+           "challenge": "{address}: roskapostisuodatin odottaa lähettäjän vahvistusta",
+           "soft": "{address}: viestimme on palautunut tilapäisesti {count} kertaa {since} "
+                   "alkaen (esim. postilaatikko täynnä), eivätkä viestit mene perille"},
     "sv": {"left": "{address}: enligt ett automatiskt svar har personen slutat",
            "moved": "{address}: enligt ett automatiskt svar har adressen ändrats",
            "refused": "{address}: den mottagande servern avvisade vårt meddelande (adressen "
                       "kan fungera)",
-           "challenge": "{address}: ett skräppostfilter väntar på att avsändaren bekräftas"},
+           "challenge": "{address}: ett skräppostfilter väntar på att avsändaren bekräftas",
+           "soft": "{address}: vårt meddelande har kommit tillbaka tillfälligt {count} gånger "
+                   "sedan {since} (t.ex. full brevlåda) och meddelandena kommer inte fram"},
 }
 
 #: How an answer came, by key, in words.
@@ -147,7 +151,7 @@ class FollowUp:
     def action_text(self, row: dict[str, Any]) -> str:
         """Return a row's next action in words (a reminder's wait with its first day)."""
         checks = CHECKS[self.lang]
-        notes = "; ".join(checks[c["reason"]].format(address=c["address"])
+        notes = "; ".join(checks[c["reason"]].format(**{**c, "since": _date_text(c.get("since"))})
                           for c in row.get("check", []) if c["reason"] in checks)
         return ACTIONS[self.lang][row["next_action"]].format(
             date=_date_text(row.get("remind_from")), notes=notes)
@@ -247,12 +251,15 @@ def _next_action(*, answered: bool, invited: bool, valid: bool, bounced: bool,
 
 def follow_up(*, session: Session, round_name: str | None = None, lang: str = "fi",
               max_reminders: int = 2, min_days: int = 7, only_open: bool = False,
-              now: dt.datetime | None = None) -> FollowUp:
+              now: dt.datetime | None = None, soft_limit: int = 3,
+              soft_days: int = 14) -> FollowUp:
     """Return one follow-up row per municipality in force (``only_open``: those to chase).
 
     ``max_reminders`` reminders without an answer make the next action a phone call. A
     reminder is due ``min_days`` after the last message (``send remind``'s rule): before,
-    the action is to wait, with the first day (``remind_from``).
+    the action is to wait, with the first day (``remind_from``). Soft bounces that do not
+    stop (``soft_limit`` of them, or read ``soft_days`` days apart) make the next action a
+    check of the contact, as the mailbox's other notes do.
     """
     from sqlmodel import select
 
@@ -276,7 +283,7 @@ def follow_up(*, session: Session, round_name: str | None = None, lang: str = "f
                 phones[code].append(phone)
         elif status == "bounced":
             bounced[code].append(email)
-    checks = _checks(session)
+    checks = _checks(session, soft_limit=soft_limit, soft_days=soft_days)
     invited_at: dict[str, dt.datetime] = {}
     reminders: dict[str, set[int]] = defaultdict(set)
     last_reminder: dict[str, dt.datetime] = {}
@@ -341,29 +348,63 @@ def follow_up(*, session: Session, round_name: str | None = None, lang: str = "f
     return FollowUp(round_name=round_name or "", rows=rows, lang=lang, only_open=only_open)
 
 
-def _checks(session: Session) -> dict[str, list[dict[str, str]]]:
+def _checks(session: Session, *, soft_limit: int = 3, soft_days: int = 14
+            ) -> dict[str, list[dict[str, Any]]]:
     """What the mailbox said of each municipality's contacts for a person to look at
     (``bounces``: the person has left, a server refuses our mail, a challenge-response
-    filter): only of contacts still in use and not changed since."""
+    filter; soft bounces that do not stop: ``soft_limit`` of them, or two or more read
+    ``soft_days`` days apart): only of contacts still in use and not changed since, nor
+    marked checked since (``register checked``)."""
     from sqlalchemy import func
     from sqlmodel import col, select
 
-    from .bounces import CHECK_PREFIX
+    from .bounces import CHECK_PREFIX, CHECKED, SOFT_STORED
     from .db.models import Bounce, Contact
 
-    found: dict[str, list[dict[str, str]]] = defaultdict(list)
+    found: dict[str, list[dict[str, Any]]] = defaultdict(list)
     said = session.exec(select(Bounce.address, Bounce.classification, Bounce.processed_at)
-                        .where(col(Bounce.classification).startswith(CHECK_PREFIX),
+                        .where(col(Bounce.classification).startswith(CHECK_PREFIX)
+                               | col(Bounce.classification).in_([SOFT_STORED, CHECKED]),
                                col(Bounce.address).is_not(None))
                         .order_by(col(Bounce.processed_at))).all()
+    checked: dict[str, dt.datetime] = {}  # address (folded) -> last marked checked
+    soft: dict[str, list[dt.datetime]] = defaultdict(list)
     for address, classification, when in said:
+        if classification == CHECKED:
+            checked[str(address).casefold()] = _aware(when)
+    contacts: dict[str, list[Any]] = {}
+
+    def of(address: str) -> list[Any]:
+        folded = address.casefold()
+        if folded not in contacts:
+            contacts[folded] = list(session.exec(select(Contact).where(
+                func.lower(Contact.email) == address.lower(), Contact.status == "valid")))
+        return contacts[folded]
+
+    def add(contact: Any, note: dict[str, Any]) -> None:
+        if note not in found[contact.municipality_code]:
+            found[contact.municipality_code].append(note)
+
+    for address, classification, when in said:
+        when = _aware(when)
+        if when <= checked.get(str(address).casefold(), when - dt.timedelta(seconds=1)):
+            continue  # the coordinator marked it checked since
+        if classification == SOFT_STORED:
+            soft[str(address)].append(when)
+            continue
+        if classification == CHECKED:
+            continue
         reason = classification[len(CHECK_PREFIX):]
-        for contact in session.exec(select(Contact).where(
-                func.lower(Contact.email) == str(address).lower(), Contact.status == "valid")):
-            note = {"address": contact.email, "reason": reason}
-            if _aware(contact.updated_at) <= _aware(when) and note not in found[
-                    contact.municipality_code]:
-                found[contact.municipality_code].append(note)
+        for contact in of(str(address)):
+            if _aware(contact.updated_at) <= when:
+                add(contact, {"address": contact.email, "reason": reason})
+    for address, times in soft.items():
+        for contact in of(address):
+            since = [t for t in times if _aware(contact.updated_at) <= t]
+            if len(since) >= soft_limit or (
+                    len(since) >= 2 and since[-1] - since[0] >= dt.timedelta(days=soft_days)):
+                add(contact, {"address": contact.email, "reason": "soft",
+                              "count": len(since), "since": _day(since[0])})
     return found
 
 

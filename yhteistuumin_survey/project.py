@@ -584,7 +584,9 @@ class Project:
                     rows = follow_up(session=session, round_name=round_name, lang=lang,
                                      max_reminders=int(self.settings.get("reminders.max")),
                                      min_days=int(self.settings.get("reminders.min_days")),
-                                     only_open=only_open)
+                                     only_open=only_open,
+                                     soft_limit=int(self.settings.get("bounces.soft_limit")),
+                                     soft_days=int(self.settings.get("bounces.soft_days")))
         if chart is not None:  # refuses a .png before the page is written
             status.chart = draw_chart(status, chart, workspace=self.workspace)
         if page:
