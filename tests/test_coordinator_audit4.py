@@ -191,3 +191,58 @@ def test_greylisting_that_does_not_end_in_two_weeks_is_a_check(cli, workspace, d
     row = follow_up_rows(cli)["599"]
     assert row["next_action"] == "check-contact"
     assert [(c["reason"], c["count"]) for c in row["check"]] == [("soft", 2)]
+
+
+# --- ending a note: register checked -----------------------------------------------------------
+
+ROVANIEMI = "kulttuuri@rovaniemi.example.fi"
+
+
+def test_register_checked_ends_a_note_with_its_reason_and_a_new_bounce_makes_a_new_one(
+        cli, workspace, dovecot):
+    add_contact(workspace, "698", ROVANIEMI)
+    add_contact(workspace, "599", PEDERSORE)
+    dovecot.append(samples.left_fi())
+    for n in range(3):
+        dovecot.append(mailbox_full(n))
+    assert run_json(cli, env=dovecot.env("starttls"))[0] == 0
+    rows = follow_up_rows(cli)
+    assert rows["698"]["next_action"] == rows["599"]["next_action"] == "check-contact"
+
+    refused = cli("register", "checked", "Pedersöre", "--reason", "  ")
+    assert refused.exit_code == 1 and "Traceback" not in refused.output
+    assert "--reason: say why the contact stays as it is (it is recorded)" in refused.output
+    wrong = cli("register", "checked", "Pedersöre", "--address", ROVANIEMI, "--reason", "x")
+    assert wrong.exit_code == 1
+    assert (f"--address {ROVANIEMI}: no open note on it for Pedersören kunta (599); its open notes: "
+            f"{PEDERSORE}") in wrong.output
+    done = cli("register", "checked", "Pedersöre", "--reason",
+               "soitettu 7.12.: postilaatikko tyhjennetty")
+    assert done.exit_code == 0, done.output
+    assert done.stdout == (
+        f"Pedersören kunta (599): 1 note ended ({PEDERSORE}: soft bounces), recorded with your "
+        "reason; status --by municipality no longer lists it. A new bounce or auto-reply makes "
+        "a new note.\n")
+    rows = follow_up_rows(cli)
+    assert rows["599"]["check"] == [] and rows["599"]["next_action"] == "invite"
+    assert rows["698"]["next_action"] == "check-contact"  # only Pedersöre's note ended
+    open_rows = follow_up_rows(cli, "--only-open")
+    assert open_rows["599"]["next_action"] != "check-contact"
+    again = cli("register", "checked", "599", "--reason", "x")
+    assert again.stdout == "Pedersören kunta (599): no open note on its contacts; nothing recorded.\n"
+    engine = engine_of(workspace)  # the reason is kept
+    with Session(engine) as session:
+        kept = session.exec(select(Bounce).where(Bounce.classification == "checked")).all()
+    engine.dispose()
+    assert [(b.address, b.detail) for b in kept] == [
+        (PEDERSORE, "599: soitettu 7.12.: postilaatikko tyhjennetty")]
+
+    # The mailbox fills up again: three new soft bounces make a new note; one does not.
+    dovecot.append(mailbox_full(3))
+    assert run_json(cli, env=dovecot.env("starttls"))[0] == 0
+    assert follow_up_rows(cli)["599"]["check"] == []
+    for n in (4, 5):
+        dovecot.append(mailbox_full(n))
+    assert run_json(cli, env=dovecot.env("starttls"))[0] == 0
+    assert [(c["reason"], c["count"]) for c in follow_up_rows(cli)["599"]["check"]] == [
+        ("soft", 3)]
