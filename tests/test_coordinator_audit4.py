@@ -13,6 +13,7 @@ from typing import Any
 
 import mailbox_samples as samples
 from factories import make_practice
+from send_support import mail_server, round_env
 from sqlmodel import Session, select
 from test_fetch import add_contact, by_uid, engine_of, run_json
 
@@ -246,3 +247,100 @@ def test_register_checked_ends_a_note_with_its_reason_and_a_new_bounce_makes_a_n
     assert run_json(cli, env=dovecot.env("starttls"))[0] == 0
     assert [(c["reason"], c["count"]) for c in follow_up_rows(cli)["599"]["check"]] == [
         ("soft", 3)]
+
+
+# --- answers that came another way: a web form, a joint answer ---------------------------------
+
+CONTACTS = """kunta;kuntanumero;nimi;rooli;sähköposti
+Rovaniemi;698;;;kirjaamo@rovaniemi.example.fi
+Turku;853;;;kirjaamo@turku.example.fi
+Kajaani;205;;;kirjaamo@kajaani.example.fi
+Sotkamo;765;;;kirjaamo@sotkamo.example.fi
+Kuhmo;290;;;kirjaamo@kuhmo.example.fi
+"""
+ALL = ["--only", "698,853,205,765,290"]
+FORM_HEAD = ('"Timestamp","Email Address","Kunta tai kunnat, joissa käytäntö on käytössä",'
+             '"Käytännön nimi","Avainsanat","Kenelle käytäntö on suunnattu?","Tavoite",'
+             '"Hyvä käytäntö pähkinänkuoressa","Toteuttaminen","Resurssit","Kokemuksia",'
+             '"Hyödyt","Yhteyshenkilön nimi","Yhteyshenkilön sähköposti",'
+             '"Yhteyshenkilön puhelinnumero","Saako yhteyshenkilön nimen ja yhteystiedot '
+             'julkaista hyvän käytännön yhteydessä yhteistuumin.fi-sivustolla?"\n')
+#: A Google Forms export: Rovaniemi answered from a private address (not its contact's);
+#: three Kainuu municipalities answered together, from an address of none of them.
+FORM = FORM_HEAD + (
+    '"2026/12/03 10:39:41 AM GMT+2","matti.virtanen@gmail.com","Rovaniemi",'
+    '"Kirjastoauto kylille","kirjasto; kylät","Lapset","Tuoda kirjastopalvelut syrjäkylille.",'
+    '"Kirjastoauto kiertää kylissä joka toinen viikko.","Reitit suunnitellaan yhdessä.",'
+    '"38 000 €","Lainaukset kasvoivat.","Lukeminen lisääntyi.","Matti Virtanen",'
+    '"matti.virtanen@rovaniemi.example.fi","+358 16 322 2463","Ei"\n'
+    '"2026/12/03 11:39:42 AM GMT+2","tuija@kainuu.example.fi",'
+    '"Kajaani, Sotkamo ja Kuhmo yhdessä","Kainuun kulttuurikimppa","musiikki",'
+    '"Kaikki asukkaat","Yhteiset konsertit.","Kolme kuntaa järjestää konsertit yhdessä.",'
+    '"Vuorotellen.","10 000 €","Hyviä.","Yleisö kasvoi.","Tuija Kainulainen",'
+    '"tuija@kainuu.example.fi","","Ei"\n')
+
+
+def smtp_env(server: Any, **extra: str) -> dict[str, str]:
+    return {"YHTEISTUUMIN_SMTP_HOST": "127.0.0.1", "YHTEISTUUMIN_SMTP_PORT": str(server.port),
+            "YHTEISTUUMIN_SMTP_SECURITY": "none", "YHTEISTUUMIN_SMTP_RATE": "1000/s",
+            **round_env(), **extra}
+
+
+def age_outbox(workspace: Any, days: float) -> None:
+    """Make every message sent so far ``days`` older (the round goes on)."""
+    engine = engine_of(workspace)
+    with Session(engine) as session:
+        for row in session.exec(select(OutboundMessage)):
+            row.sent_at = (row.sent_at or row.updated_at) - dt.timedelta(days=days)
+            row.sending_at = row.sent_at
+            session.add(row)
+        session.commit()
+    engine.dispose()
+
+
+def invited_round(cli: Any, workspace: Any, server: Any, contacts: str = CONTACTS,
+                  only: list[str] = ALL) -> None:
+    path = workspace.root / "yhteystiedot.csv"
+    path.write_text(contacts, encoding="utf-8")
+    assert cli("register", "contacts", str(path)).exit_code == 0
+    sent = cli("send", "invite", *only, "--yes", env=smtp_env(server))
+    assert sent.exit_code == 0, sent.output
+    age_outbox(workspace, 10)
+
+
+def test_a_web_form_or_joint_answer_is_never_reminded_and_the_joint_one_is_flagged(
+        cli, workspace):
+    with mail_server() as server:
+        invited_round(cli, workspace, server)
+        form = workspace.root / "lomake.csv"
+        form.write_text(FORM, encoding="utf-8")
+        assert cli("ingest", str(form)).exit_code == 0
+        server.messages.clear()
+        server.recipients.clear()
+        result = cli("send", "remind", *ALL, "--yes", env=smtp_env(server))
+        assert result.exit_code == 0, result.output
+        assert sorted(server.recipients) == ["kirjaamo@turku.example.fi"]
+        assert result.stdout.startswith(
+            "Reminders, round yhteistuumin-2026: 1 sent, 0 failed, 0 uncertain, 0 already "
+            "sent (0 logins).\nAlso: 4 skipped.\n")
+        lines = {line.split("  ")[0]: " ".join(line.split()) for line in
+                 result.stdout.splitlines() if line[:3].isdigit()}
+        assert lines["698 Rovaniemi"] == "698 Rovaniemi skipped answered"
+        practice = json.loads(cli("practices", "list", "--format", "json").stdout)
+        joint = next(p["id"] for p in practice if p["title"] == "Kainuun kulttuurikimppa")
+        assert lines["205 Kajaani"] == (
+            f"205 Kajaani skipped named with others in practice #{joint} (with Kuhmo, "
+            "Sotkamo), which does not say who answered: check whether it did (yhteistuumin "
+            "status --by municipality); if not, remind it on its own: send remind --only 205")
+        rows = follow_up_rows(cli)
+        assert {code: rows[code]["next_action"] for code in ("205", "290", "765", "698", "853")
+                } == {"205": "check-answer", "290": "check-answer", "765": "check-answer",
+                      "698": "nothing", "853": "wait"}
+        assert rows["765"]["next_action_text"] == (
+            "tarkista, onko kunta vastannut: se mainitaan muiden kanssa käytännössä, josta ei "
+            f"näy, kuka vastasi (#{joint}: Kajaani, Kuhmo)")
+        # The coordinator phoned: Kajaani did not take part after all; reminded by its code.
+        asked = cli("send", "remind", "--only", "205", "--yes", env=smtp_env(server))
+        assert asked.exit_code == 0, asked.output
+        assert sorted(server.recipients) == ["kirjaamo@kajaani.example.fi",
+                                             "kirjaamo@turku.example.fi"]

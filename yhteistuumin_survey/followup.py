@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from .cards import practice_municipalities
 from .reminders import NOT_INVITED, USED_UP, ReminderDue, invited_addresses, reminder_due
-from .status import read_round, written_lines
+from .status import joint_answers, read_round, written_lines
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -48,13 +48,17 @@ ACTIONS = {
            "find-new-address": "etsi uusi osoite", "find-address": "etsi osoite",
            "invite": "lähetä kutsu", "check-invite": "tarkista, menikö kutsu perille",
            "check-contact": "tarkista yhteystieto: {notes}",
-           "wait": "muistuta {date} alkaen"},
+           "wait": "muistuta {date} alkaen",
+           "check-answer": "tarkista, onko kunta vastannut: se mainitaan muiden kanssa "
+                           "käytännössä, josta ei näy, kuka vastasi ({joint})"},
     "sv": {"nothing": "ingen åtgärd", "remind": "påminn", "phone": "ring",
            "find-new-address": "sök en ny adress", "find-address": "sök en adress",
            "invite": "skicka inbjudan",
            "check-invite": "kontrollera om inbjudan kom fram",
            "check-contact": "kontrollera kontaktuppgiften: {notes}",
-           "wait": "påminn från och med {date}"},
+           "wait": "påminn från och med {date}",
+           "check-answer": "kontrollera om kommunen har svarat: den nämns med andra i ett "
+                           "exempel som inte visar vem som svarade ({joint})"},
 }
 
 #: What the mailbox said about a contact that a person has to look at (``bounces``' check-*
@@ -153,8 +157,10 @@ class FollowUp:
         checks = CHECKS[self.lang]
         notes = "; ".join(checks[c["reason"]].format(**{**c, "since": _date_text(c.get("since"))})
                           for c in row.get("check", []) if c["reason"] in checks)
+        joint = "; ".join(f"#{j['practice']}: {', '.join(j['with_names'])}"
+                          for j in row.get("joint", []))
         return ACTIONS[self.lang][row["next_action"]].format(
-            date=_date_text(row.get("remind_from")), notes=notes)
+            date=_date_text(row.get("remind_from")), notes=notes, joint=joint)
 
     def headings(self) -> list[str]:
         return [HEADINGS[self.lang][key] for key in FOLLOW_UP_COLUMNS]
@@ -284,6 +290,9 @@ def follow_up(*, session: Session, round_name: str | None = None, lang: str = "f
         elif status == "bounced":
             bounced[code].append(email)
     checks = _checks(session, soft_limit=soft_limit, soft_days=soft_days)
+    joint = joint_answers(session=session, round_name=round_name)
+    names = {m.code: (m.name_sv or m.name_fi) if lang == "sv" else m.name_fi
+             for m in session.exec(select(Municipality))} if joint else {}
     invited_at: dict[str, dt.datetime] = {}
     reminders: dict[str, set[int]] = defaultdict(set)
     last_reminder: dict[str, dt.datetime] = {}
@@ -328,6 +337,8 @@ def follow_up(*, session: Session, round_name: str | None = None, lang: str = "f
                               valid=bool(valid[code]), bounced=bool(bounced[code]), due=due,
                               reached=any(a.strip().casefold() in reached for a in valid[code]),
                               uncertain=code in uncertain, check=bool(checks[code]))
+        if code in joint and action in ("remind", "wait", "phone"):
+            action = "check-answer"  # send remind waits for the coordinator too
         remind_from = _day(due.due_from) if action == "wait" else None
         row = {
             "code": code,
@@ -342,6 +353,9 @@ def follow_up(*, session: Session, round_name: str | None = None, lang: str = "f
             "answered_how": sorted(channels[code]), "answered_at": _day(answered_at.get(code)),
             "practices": practices[code], "approved": approved[code], "next_action": action,
             "remind_from": remind_from, "check": checks[code],
+            "joint": [{"practice": practice_id, "with": others,
+                       "with_names": [names.get(c, c) for c in others]}
+                      for practice_id, others in joint.get(code, [])],
         }
         if not only_open or action != "nothing":
             rows.append(row)

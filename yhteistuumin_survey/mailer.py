@@ -256,10 +256,12 @@ def plan_round(
     for row in session.exec(rows_query):
         rows_by_code.setdefault(row.municipality_code, []).append(row)
 
-    from .reminders import reminder_due
-    from .status import answered_codes
+    from .reminders import joint_text, reminder_due
+    from .status import answered_codes, joint_answers
 
     answered = answered_codes(session=session, round_name=round_name) if kind == "remind" else set()
+    joint = joint_answers(session=session, round_name=round_name) if kind == "remind" else {}
+    names = {m.code: m.name_fi for m in session.exec(select(Municipality))} if joint else {}
     max_reminders = int(settings.get("reminders.max"))
     min_days = int(settings.get("reminders.min_days"))
 
@@ -277,9 +279,12 @@ def plan_round(
         else:
             due = reminder_due(rows, answered=municipality.code in answered,
                                addresses=[person.email for person in people], now=now,
-                               max_reminders=max_reminders, min_days=min_days)
+                               max_reminders=max_reminders, min_days=min_days,
+                               joint="" if codes == [municipality.code] else joint_text(
+                                   joint.get(municipality.code, []), names))
             if not due.due:
-                plan.skipped.append(Skip(municipality.code, name, due.reason))
+                plan.skipped.append(Skip(municipality.code, name, due.reason.replace(
+                    "--only CODE", f"--only {municipality.code}")))
                 continue
             sequence = due.sequence
             reached, not_yet = _invited(rows, people)

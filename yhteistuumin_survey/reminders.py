@@ -7,6 +7,9 @@ the list never promises a reminder the send then skips, nor the other way round.
 The rule, over a municipality's outbox rows of the round:
 
 * a municipality that answered (by any channel: ``status.answered_codes``) is never reminded;
+* one named with others in a practice that does not say who answered (``status.joint_answers``)
+  is not reminded until the coordinator has checked (``send remind --only CODE``, naming it
+  alone, reminds it);
 * a reminder a previous run queued and did not finish is resumed, whatever the clock says;
 * no invitation handed over to the server (sent, or of unknown fate): no reminder (invite first);
 * no invitation surely sent, only one of unknown fate: no reminder until the coordinator has
@@ -27,15 +30,15 @@ from typing import Any
 #: The outbox states of a message the server was given, or may have been (``mailer``).
 HANDED_OVER = ("sent", "sending", "uncertain")
 
-DUE, ANSWERED, NOT_INVITED, UNCERTAIN, USED_UP, WAIT, CLOCK = (
-    "due", "answered", "not-invited", "uncertain", "used-up", "wait", "clock")
+DUE, ANSWERED, JOINT, NOT_INVITED, UNCERTAIN, USED_UP, WAIT, CLOCK = (
+    "due", "answered", "joint", "not-invited", "uncertain", "used-up", "wait", "clock")
 
 
 @dataclass(frozen=True)
 class ReminderDue:
     """Whether a municipality is due a reminder now, and if not, why (``reason``, in words)."""
 
-    key: str  # DUE, ANSWERED, NOT_INVITED, UNCERTAIN, USED_UP, WAIT or CLOCK
+    key: str  # DUE, ANSWERED, JOINT, NOT_INVITED, UNCERTAIN, USED_UP, WAIT or CLOCK
     reason: str = ""  # why not, as ``send remind`` says it; "" when due
     sequence: int = 0  # the number of the reminder due (0 when none is)
     due_from: dt.datetime | None = None  # when the next reminder becomes due (key WAIT)
@@ -58,17 +61,32 @@ def invited_addresses(rows: Iterable[Any]) -> set[str]:
             if row.kind == "invite" and row.state in HANDED_OVER}
 
 
+def joint_text(found: list[tuple[int, list[str]]], names: dict[str, str]) -> str:
+    """The practices a municipality is named in with others (``status.joint_answers``), in
+    words: "practice #12 (with Kuhmo, Sotkamo)"."""
+    return "; ".join(f"practice #{practice_id} (with "
+                     f"{', '.join(names.get(code, code) for code in others)})"
+                     for practice_id, others in found)
+
+
 def reminder_due(rows: Iterable[Any], *, answered: bool, addresses: Iterable[str],
-                 now: dt.datetime, max_reminders: int, min_days: int) -> ReminderDue:
+                 now: dt.datetime, max_reminders: int, min_days: int,
+                 joint: str = "") -> ReminderDue:
     """Return the reminder a municipality is due now, or why none is.
 
     ``rows`` are its outbox rows of the round (anything with ``kind``, ``state``,
     ``sequence``, ``address``, ``sent_at``, ``sending_at`` and ``updated_at``); ``addresses``
     its contact addresses still in use (an unfinished reminder to an address no longer in use
-    is not resumed).
+    is not resumed). ``joint`` names the practices that name it with others without saying
+    who answered ("" when none do, or when the coordinator asked for it alone by its code).
     """
     if answered:
         return ReminderDue(ANSWERED, "answered")
+    if joint:
+        return ReminderDue(JOINT, f"named with others in {joint}, which does not say who "
+                                  "answered: check whether it did (yhteistuumin status --by "
+                                  "municipality); if not, remind it on its own: send "
+                                  "remind --only CODE")
     rows = list(rows)
     valid = {address.strip().casefold() for address in addresses}
     reminders = [row for row in rows if row.kind == "remind"]
