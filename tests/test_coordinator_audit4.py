@@ -344,3 +344,38 @@ def test_a_web_form_or_joint_answer_is_never_reminded_and_the_joint_one_is_flagg
         assert asked.exit_code == 0, asked.output
         assert sorted(server.recipients) == ["kirjaamo@kajaani.example.fi",
                                              "kirjaamo@turku.example.fi"]
+
+
+# --- one address, two municipalities; a former municipality in the contact list -----------------
+
+SHARED = """kunta;kuntanumero;nimi;rooli;sähköposti
+Espoo;049;;;kulttuuri@yhteinen.example.fi
+Kauniainen;235;;;Kulttuuri@Yhteinen.example.fi
+Pertunmaa;588;;;kirjaamo@pertunmaa.example.fi
+"""
+
+
+def test_a_shared_address_gets_one_message_per_municipality_and_the_send_says_so(
+        cli, workspace):
+    with mail_server() as server:
+        path = workspace.root / "yhteystiedot.csv"
+        path.write_text(SHARED, encoding="utf-8")
+        imported = cli("register", "contacts", str(path))
+        # the former municipality's row goes to its successor, and the import says so
+        assert f"{path}:4: former code 588, now 507 Mäntyharju" in imported.output
+        sent = cli("send", "invite", "--only", "049,235,507", "--yes", env=smtp_env(server))
+        assert sent.exit_code == 0, sent.output
+        assert sent.stdout == (
+            "Invitations, round yhteistuumin-2026: 3 sent, 0 failed, 0 uncertain, 0 already "
+            "sent (0 logins).\n"
+            "kulttuuri@yhteinen.example.fi is the contact of 2 municipalities (049, 235): it "
+            "got one invitation and questionnaire for each, with that municipality's own "
+            "answer link.\n")
+        tokens = sorted(str(m["X-Yhteistuumin-Municipality"]) for m in server.messages)
+        assert tokens == ["049", "235", "507"]
+        again = cli("send", "invite", "--only", "049,235,507", "--yes", env=smtp_env(server))
+        assert "0 sent" in again.stdout and "is the contact of" not in again.stdout
+    rows = follow_up_rows(cli)
+    assert rows["507"]["contacts"] == ["kirjaamo@pertunmaa.example.fi"]
+    assert "588" not in rows and rows["507"]["invited"]  # 308 rows: the former one has none
+    assert len(rows) == 308

@@ -533,7 +533,25 @@ class SendResult:
             extra.append(f"{self.held_back} left for the next run (--limit)")
         if extra:
             lines.append("Also: " + ", ".join(extra) + ".")
-        return lines
+        return lines + self._shared_addresses()
+
+    def _shared_addresses(self) -> list[str]:
+        """Say so when one address is the contact of several municipalities (a joint culture
+        office): it gets one message for each, each with that municipality's own link."""
+        codes: dict[str, list[str]] = {}
+        shown: dict[str, str] = {}
+        for outcome in self.report.outcomes:
+            if outcome.status not in ("sent", "written"):
+                continue
+            code, _, address = outcome.source.partition(" ")
+            shown.setdefault(address.casefold(), address)
+            if code not in codes.setdefault(address.casefold(), []):
+                codes[address.casefold()].append(code)
+        what = "message" if self.kind != "invite" else "invitation and questionnaire"
+        return [f"{shown[key]} is the contact of {len(found)} municipalities "
+                f"({', '.join(sorted(found))}): it {'got' if not self.dry_run else 'gets'} "
+                f"one {what} for each, with that municipality's own answer link."
+                for key, found in codes.items() if len(found) > 1]
 
     def table(self) -> tuple[list[str], list[dict[str, Any]]]:
         return ["source", "status", "reason"], outcome_rows(self.report)
