@@ -379,3 +379,25 @@ def test_a_shared_address_gets_one_message_per_municipality_and_the_send_says_so
     assert rows["507"]["contacts"] == ["kirjaamo@pertunmaa.example.fi"]
     assert "588" not in rows and rows["507"]["invited"]  # 308 rows: the former one has none
     assert len(rows) == 308
+
+
+# --- an auto-reply naming a new contact ------------------------------------------------------
+
+
+def test_an_auto_reply_naming_a_new_address_shows_it_on_the_follow_up_list_and_mails_nothing(
+        cli, workspace, dovecot):
+    add_contact(workspace, "698", ROVANIEMI)
+    head = samples.left_fi().split(b"\r\n\r\n", 1)[0]
+    dovecot.append(head + "\r\n\r\nHei,\r\n\r\nsähköpostiosoitteeni on muuttunut. Lähettäkää "
+                   "kysely jatkossa osoitteeseen Pekka.Uusi@rovaniemi.example.fi.\r\n\r\n"
+                   f"> Lähettäjä: {samples.SENDER}\r\n".encode())
+    code, report = run_json(cli, env=dovecot.env("starttls"))
+    assert code == 0 and [i["status"] for i in report["items"]] == ["auto-reply"], report
+    row = follow_up_rows(cli)["698"]
+    assert row["check"] == [{"address": ROVANIEMI, "reason": "moved",
+                             "named": ["pekka.uusi@rovaniemi.example.fi"]}]
+    assert row["next_action_text"] == (
+        f"tarkista yhteystieto: {ROVANIEMI}: automaattisen vastauksen mukaan osoite on "
+        "vaihtunut (viestissä mainitaan osoite pekka.uusi@rovaniemi.example.fi)")
+    # never a contact without the coordinator: the address stays the only one in use
+    assert row["contacts"] == [ROVANIEMI]

@@ -51,6 +51,10 @@ REFUSED = "refused"
 #: our mail by policy, a challenge-response filter holds it.
 LEFT, MOVED, CHALLENGE = "left", "moved", "challenge"
 CHECK_PREFIX = "check-"
+#: How a note on a contact gives the addresses its auto-reply names (``Bounce.detail``; the
+#: follow-up list reads them back with ``NAMES_IN_DETAIL``).
+NAMES_TEXT = " (it names {})"
+NAMES_IN_DETAIL = re.compile(r" \(it names ([^()\s,]+(?:, [^()\s,]+)*)\)")
 #: A soft bounce as stored (the follow-up list counts them: many, or over weeks, is a check).
 SOFT_STORED = "soft"
 #: The coordinator's word that a contact's notes were looked at and it stays as it is
@@ -162,6 +166,9 @@ class Classification:
     report: bool = False
     #: What a person has to look at: LEFT, CHALLENGE or REFUSED ('' when nothing).
     attention: str = ""
+    #: The addresses an auto-reply saying the person left or moved gives in its own words
+    #: (the new contact, perhaps): shown to the coordinator, never mailed without them.
+    named: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -501,6 +508,10 @@ def classify_message(data: bytes) -> Classification:
             elif _MOVED_TEXT.search(own):
                 result.attention = MOVED
                 result.reason = f"{why}, saying the address has changed"
+            if result.attention:
+                result.named = list(dict.fromkeys(
+                    a.lower().rstrip(".") for a in _ADDRESS_IN_TEXT.findall(own)
+                    if a.lower().rstrip(".") != sender_address))
             return result
     failures = _flufl_failures(data, text)
     if failures:
@@ -678,12 +689,13 @@ def _conclude(session: Session, kind: str, target: str | None, code: str | None,
 def _auto_reply_conclusion(found: Classification, who: str) -> str:
     if found.receipt:
         return f"{found.reason}: nothing changes"
+    named = NAMES_TEXT.format(", ".join(found.named)) if found.named else ""
     if found.attention == LEFT:
         return (f"{who}: the auto-reply says the person has left; nothing is marked: find the "
-                "municipality's new contact")
+                f"municipality's new contact{named}")
     if found.attention == MOVED:
         return (f"{who}: the auto-reply says the address has changed; nothing is marked: "
-                "update the contact")
+                f"update the contact{named}")
     if found.attention == CHALLENGE:
         return (f"{who}: a challenge-response filter holds our message until someone confirms "
                 "it; read it in the mailbox")

@@ -79,6 +79,10 @@ CHECKS = {
                    "sedan {since} (t.ex. full brevlåda) och meddelandena kommer inte fram"},
 }
 
+#: The addresses an auto-reply gives (a new contact?): shown, never mailed without the
+#: coordinator.
+NAMED = {"fi": " (viestissä mainitaan osoite {})", "sv": " (meddelandet nämner adressen {})"}
+
 #: How an answer came, by key, in words.
 CHANNELS = {
     "fi": {"token": "vastaustunniste", "workbook": "Excel-lomake", "web form": "verkkolomake",
@@ -156,6 +160,8 @@ class FollowUp:
         """Return a row's next action in words (a reminder's wait with its first day)."""
         checks = CHECKS[self.lang]
         notes = "; ".join(checks[c["reason"]].format(**{**c, "since": _date_text(c.get("since"))})
+                          + (NAMED[self.lang].format(", ".join(c["named"]))
+                             if c.get("named") else "")
                           for c in row.get("check", []) if c["reason"] in checks)
         joint = "; ".join(f"#{j['practice']}: {', '.join(j['with_names'])}"
                           for j in row.get("joint", []))
@@ -372,18 +378,19 @@ def _checks(session: Session, *, soft_limit: int = 3, soft_days: int = 14
     from sqlalchemy import func
     from sqlmodel import col, select
 
-    from .bounces import CHECK_PREFIX, CHECKED, SOFT_STORED
+    from .bounces import CHECK_PREFIX, CHECKED, NAMES_IN_DETAIL, SOFT_STORED
     from .db.models import Bounce, Contact
 
     found: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    said = session.exec(select(Bounce.address, Bounce.classification, Bounce.processed_at)
+    said = session.exec(select(Bounce.address, Bounce.classification, Bounce.processed_at,
+                               Bounce.detail)
                         .where(col(Bounce.classification).startswith(CHECK_PREFIX)
                                | col(Bounce.classification).in_([SOFT_STORED, CHECKED]),
                                col(Bounce.address).is_not(None))
                         .order_by(col(Bounce.processed_at))).all()
     checked: dict[str, dt.datetime] = {}  # address (folded) -> last marked checked
     soft: dict[str, list[dt.datetime]] = defaultdict(list)
-    for address, classification, when in said:
+    for address, classification, when, _detail in said:
         if classification == CHECKED:
             checked[str(address).casefold()] = _aware(when)
     contacts: dict[str, list[Any]] = {}
@@ -399,7 +406,7 @@ def _checks(session: Session, *, soft_limit: int = 3, soft_days: int = 14
         if note not in found[contact.municipality_code]:
             found[contact.municipality_code].append(note)
 
-    for address, classification, when in said:
+    for address, classification, when, detail in said:
         when = _aware(when)
         if when <= checked.get(str(address).casefold(), when - dt.timedelta(seconds=1)):
             continue  # the coordinator marked it checked since
@@ -409,9 +416,13 @@ def _checks(session: Session, *, soft_limit: int = 3, soft_days: int = 14
         if classification == CHECKED:
             continue
         reason = classification[len(CHECK_PREFIX):]
+        named = NAMES_IN_DETAIL.search(detail or "")
         for contact in of(str(address)):
             if _aware(contact.updated_at) <= when:
-                add(contact, {"address": contact.email, "reason": reason})
+                note: dict[str, Any] = {"address": contact.email, "reason": reason}
+                if named:  # the new contact the auto-reply gives, for the coordinator
+                    note["named"] = named.group(1).split(", ")
+                add(contact, note)
     for address, times in soft.items():
         for contact in of(address):
             since = [t for t in times if _aware(contact.updated_at) <= t]
