@@ -401,3 +401,61 @@ def test_an_auto_reply_naming_a_new_address_shows_it_on_the_follow_up_list_and_m
         "vaihtunut (viestissä mainitaan osoite pekka.uusi@rovaniemi.example.fi)")
     # never a contact without the coordinator: the address stays the only one in use
     assert row["contacts"] == [ROVANIEMI]
+
+
+# --- the status figures add up ----------------------------------------------------------------
+
+TWO_AND_ONE = """kunta;kuntanumero;nimi;rooli;sähköposti
+Helsinki;091;;;"kirjaamo@helsinki.example.fi; kulttuuri@helsinki.example.fi"
+Rovaniemi;698;;;kulttuuri@rovaniemi.example.fi
+"""
+CORRECTED = """kunta;kuntanumero;nimi;rooli;sähköposti
+Rovaniemi;698;;;uusi@rovaniemi.example.fi
+"""
+
+
+def status_totals(cli: Any) -> dict[str, Any]:
+    """The status's totals as JSON, checked against the table's total row."""
+    as_json = cli("status", "--format", "json", env=round_env())
+    totals = json.loads(as_json.stdout)["totals"]
+    table = cli("status", env=round_env())
+    row = next(line for line in table.stdout.splitlines() if "Yhteensä" in line).split()
+    keys = ["municipalities", "with_contact", "invited", "bounced", "reminded", "answered",
+            "answered_uninvited", "practices", "approved", "published"]
+    assert dict(zip(keys, map(int, row[1:11]), strict=True)) == {k: totals[k] for k in keys}
+    return totals
+
+
+def test_status_counts_a_bounced_then_corrected_municipality_once_and_the_figures_add_up(
+        cli, workspace):
+    with mail_server() as server:
+        invited_round(cli, workspace, server, TWO_AND_ONE, ["--only", "091,698"])
+        for name in ("m365_not_found", "gmail_not_found"):  # Helsinki's kulttuuri@, Rovaniemi's
+            path = workspace.root / f"{name}.eml"
+            path.write_bytes(getattr(samples, name)())
+            assert cli("bounces", str(path)).exit_code == 0
+        totals = status_totals(cli)
+        # Helsinki is still reached at kirjaamo@: it is not lost; Rovaniemi is
+        assert (totals["with_contact"], totals["bounced"], totals["invited"]) == (1, 1, 2)
+        server.recipients.clear()
+        reminded = cli("send", "remind", "--only", "091,698", "--yes", env=smtp_env(server))
+        assert server.recipients == ["kirjaamo@helsinki.example.fi"], reminded.output
+        assert "698 Rovaniemi  skipped  no valid contact address" in reminded.stdout
+        rows = follow_up_rows(cli)
+        assert (rows["091"]["next_action"], rows["698"]["next_action"]) == (
+            "wait", "find-new-address")
+        # The coordinator finds Rovaniemi's new address: it is invited, not reminded.
+        path = workspace.root / "korjattu.csv"
+        path.write_text(CORRECTED, encoding="utf-8")
+        assert cli("register", "contacts", str(path)).exit_code == 0
+        assert follow_up_rows(cli)["698"]["next_action"] == "invite"
+        server.recipients.clear()
+        sent = cli("send", "invite", "--only", "091,698", "--yes", env=smtp_env(server))
+        assert server.recipients == ["uusi@rovaniemi.example.fi"], sent.output
+    totals = status_totals(cli)
+    assert (totals["with_contact"], totals["bounced"], totals["invited"],
+            totals["reminded"]) == (2, 0, 2, 1)
+    no_contact = 308 - totals["with_contact"] - totals["bounced"]
+    rows = follow_up_rows(cli)
+    assert no_contact == sum(1 for row in rows.values() if row["next_action"] == "find-address")
+    assert len(rows) == totals["municipalities"] == 308

@@ -1,6 +1,7 @@
 """``yhteistuumin status``: the round at a glance by region, and the follow-up list by municipality.
 
-Municipality counts (``municipalities`` … ``answered_uninvited``) count municipalities in force;
+Municipality counts (``municipalities`` … ``answered_uninvited``) count municipalities in force
+(``bounced``: those whose every address bounced, none in use left);
 practice counts count practices, a joint practice once in every region it belongs to (and once
 in the totals). ``answered`` counts only municipalities that were invited, so that
 ``response_rate`` = answered / invited never passes 100 % (0 when nobody was invited yet); an
@@ -286,6 +287,10 @@ def read_round(session: Session | Reader, round_name: str | None) -> RoundSets:
             sets["with_contact"].add(code)
         elif status == "bounced":
             sets["bounced"].add(code)
+    # "bounced": lost to bounces, no address in use left. One of two addresses bounced, or a
+    # bounced one since replaced, still reaches the municipality: it is counted once, with a
+    # contact, so that with a contact + bounced + neither = the municipalities.
+    sets["bounced"] -= sets["with_contact"]
     sql = "SELECT municipality_code, kind FROM outboundmessage WHERE state = 'sent'"
     messages = (db.rows(sql + " AND round_name = :round", round=round_name) if round_name
                 else db.rows(sql))
