@@ -13,6 +13,7 @@ from typing import Any
 
 import mailbox_samples as samples
 from factories import make_practice
+from fixtures_fetch import DATA
 from send_support import mail_server, round_env
 from sqlmodel import Session, select
 from test_fetch import add_contact, by_uid, engine_of, run_json
@@ -459,3 +460,40 @@ def test_status_counts_a_bounced_then_corrected_municipality_once_and_the_figure
     rows = follow_up_rows(cli)
     assert no_contact == sum(1 for row in rows.values() if row["next_action"] == "find-address")
     assert len(rows) == totals["municipalities"] == 308
+
+
+def test_a_person_asking_us_to_write_elsewhere_puts_the_new_address_on_the_follow_up_list(
+        cli, workspace, dovecot):
+    add_contact(workspace, "698", ROVANIEMI)
+    engine = engine_of(workspace)  # our invitation to Rovaniemi, which the colleague answers
+    with Session(engine) as session:
+        session.add(OutboundMessage(round_name="yhteistuumin-2026", municipality_code="698",
+                                    address=ROVANIEMI, kind="invite", state="sent",
+                                    message_id=samples.ROVANIEMI[2], sent_at=NOW))
+        session.commit()
+    engine.dispose()
+    reply = ("From: Pekka Esimerkki <pekka.esimerkki@rovaniemi.example.fi>\r\n"
+             f"To: {samples.COORDINATOR}\r\nDate: Thu, 3 Dec 2026 12:00:00 +0200\r\n"
+             "Subject: Re: Kutsu: Kulttuuria yhteistuumin -kysely\r\n"
+             "Message-ID: <reply-77@rovaniemi.example.fi>\r\n"
+             f"In-Reply-To: {samples.ROVANIEMI[2]}\r\nMIME-Version: 1.0\r\n"
+             "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+             "Hei,\r\n\r\nkulttuuritoimen kyselyt hoidetaan nykyään keskitetysti. Lähettäkää "
+             "kysely jatkossa osoitteeseen kulttuuripalvelut@rovaniemi.example.fi.\r\n\r\n"
+             "Ystävällisin terveisin\r\nPekka\r\n\r\n"
+             f"Lähettäjä: {samples.SENDER}\r\nAihe: Kutsu\r\n")
+    plain = dovecot.append(reply.encode())
+    thanks = dovecot.append((DATA / "bounces" / "ordinary-reply.eml").read_bytes())
+    code, report = run_json(cli, env=dovecot.env("starttls"))
+    assert code == 0, report
+    items = by_uid(report)
+    assert items[plain]["status"] == "auto-reply" and items[plain]["reason"] == (
+        f"{ROVANIEMI}: the reply asks us to write to another address; nothing is marked: "
+        "update the contact (it names kulttuuripalvelut@rovaniemi.example.fi)")
+    assert items[thanks]["status"] == "to-read"  # "we will fill it in next week": read it
+    row = follow_up_rows(cli)["698"]
+    assert row["next_action_text"] == (
+        f"tarkista yhteystieto: {ROVANIEMI}: vastauksessa pyydetään kirjoittamaan jatkossa "
+        "toiseen osoitteeseen (viestissä mainitaan osoite "
+        "kulttuuripalvelut@rovaniemi.example.fi)")
+    assert row["contacts"] == [ROVANIEMI]  # shown, never mailed without the coordinator

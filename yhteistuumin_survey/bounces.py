@@ -49,7 +49,7 @@ REFUSED = "refused"
 #: What a person has to look at (stored as ``Bounce.classification`` "check-<key>"; the
 #: follow-up list shows it on the municipality's row): the contact has left, a server refuses
 #: our mail by policy, a challenge-response filter holds it.
-LEFT, MOVED, CHALLENGE = "left", "moved", "challenge"
+LEFT, MOVED, CHALLENGE, ELSEWHERE = "left", "moved", "challenge", "elsewhere"
 CHECK_PREFIX = "check-"
 #: How a note on a contact gives the addresses its auto-reply names (``Bounce.detail``; the
 #: follow-up list reads them back with ``NAMES_IN_DETAIL``).
@@ -102,6 +102,15 @@ _MOVED_TEXT = re.compile(
     r"min (e-post|mejl)?-?adress har ändrats|min nya (e-post|mejl)?-?adress|"
     r"my (e-?mail )?address has changed|my new (e-?mail )?address|"
     r"(this|the) (e-?mail )?address (has changed|will no longer be|is no longer)", re.I)
+#: A person's reply asking us to write to another address from now on ("lähettäkää kysely
+#: jatkossa osoitteeseen …"): a note for the coordinator, like an auto-reply saying so.
+_SEND_ELSEWHERE_TEXT = re.compile(
+    r"\b(jatkossa|vastedes|tästä eteenpäin|tulevaisuudessa)\b.{0,80}\bosoitteese(en|emme)\b|"
+    r"\b(lähettäkää|lähetä|lähettäisittekö|ohjatkaa|osoittakaa)\b.{0,60}\bosoitteese(en|emme)\b|"
+    r"\b(i fortsättningen|framöver|hädanefter)\b.{0,80}\btill (adressen|oss på)\b|"
+    r"\bskicka\b.{0,60}\btill adressen\b|"
+    r"\b(in (the )?future|from now on|going forward)\b.{0,80}\b(send|write|address)\b.{0,40}\bto\b|"
+    r"\bplease (send|forward)\b.{0,60}\b(in (the )?future|from now on|instead)\b", re.I | re.S)
 #: A challenge-response filter holding our message until someone proves to be human.
 _CHALLENGE_TEXT = re.compile(
     r"confirm (that )?you are (a )?(human|real person)|challenge[- ]response|"
@@ -404,6 +413,22 @@ def _own_words(text: str) -> str:
     return text[:cut.start()] if cut else text[:4000]
 
 
+def _named(own: str, sender: str) -> list[str]:
+    """The addresses a reply's own words give, other than the sender's (a new contact?)."""
+    return list(dict.fromkeys(a.lower().rstrip(".") for a in _ADDRESS_IN_TEXT.findall(own)
+                              if a.lower().rstrip(".") != sender))
+
+
+def _asks_to_write_elsewhere(message: Message, text: str, sender: str) -> list[str]:
+    """The addresses a person's short reply asks us to write to from now on ("lähettäkää
+    kysely jatkossa osoitteeseen …"), or [] when it does not. A reply with a file, or a long
+    one (answers typed in a message run longer), is never taken for one: ingest reads it."""
+    own = _own_words(text)
+    if len(own) >= 600 or _has_attachment(message) or not _SEND_ELSEWHERE_TEXT.search(own):
+        return []
+    return _named(own, sender)
+
+
 def _receipt(message: Message) -> str:
     """Return what kind of receipt ``message`` is (a read receipt, RFC 8098; a delivery receipt,
     a delivery-status report whose every recipient was delivered or relayed), or ''."""
@@ -508,10 +533,12 @@ def classify_message(data: bytes) -> Classification:
             elif _MOVED_TEXT.search(own):
                 result.attention = MOVED
                 result.reason = f"{why}, saying the address has changed"
-            if result.attention:
-                result.named = list(dict.fromkeys(
-                    a.lower().rstrip(".") for a in _ADDRESS_IN_TEXT.findall(own)
-                    if a.lower().rstrip(".") != sender_address))
+            result.named = _named(own, sender_address) if result.attention else []
+            return result
+        result.named = _asks_to_write_elsewhere(message, text, sender_address)
+        if result.named:
+            result.kind, result.attention = AUTO_REPLY, ELSEWHERE
+            result.reason = "a reply asking us to write to another address"
             return result
     failures = _flufl_failures(data, text)
     if failures:
@@ -696,6 +723,9 @@ def _auto_reply_conclusion(found: Classification, who: str) -> str:
     if found.attention == MOVED:
         return (f"{who}: the auto-reply says the address has changed; nothing is marked: "
                 f"update the contact{named}")
+    if found.attention == ELSEWHERE:
+        return (f"{who}: the reply asks us to write to another address; nothing is marked: "
+                f"update the contact{named}")
     if found.attention == CHALLENGE:
         return (f"{who}: a challenge-response filter holds our message until someone confirms "
                 "it; read it in the mailbox")
@@ -706,6 +736,7 @@ def _apply_message(session: Session, found: Any, *, round_name: str, when: Any,
                    result: BounceResult) -> tuple[Any | None, list[str], list[str], list[str], list[str]]:
     """Match one classified message to what was sent, mark hard-bounced contacts, and say what
     changed: (first matched outbox row, conclusions, addresses, municipalities, matched by)."""
+    from sqlalchemy import func
     from sqlmodel import select
 
     from .db.models import Contact
@@ -728,6 +759,11 @@ def _apply_message(session: Session, found: Any, *, round_name: str, when: Any,
             row, how = _match(session, found, None, round_name)
         if found.attention == CHALLENGE and row is not None and how != MUNICIPALITY_ONLY:
             address = row.address  # the filter writes for our contact, from its own address
+        if found.attention == ELSEWHERE and row is not None and how != MUNICIPALITY_ONLY \
+                and address and row.address.casefold() != address.casefold() and \
+                session.exec(select(Contact).where(func.lower(Contact.email) == address.lower())
+                             ).first() is None:
+            address = row.address  # a colleague answered for our contact: the note is on it
         target = address or (row.address if row is not None and how != MUNICIPALITY_ONLY
                              else None)
         code = row.municipality_code if row is not None else None

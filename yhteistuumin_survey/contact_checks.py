@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 #: Swedish; the command line speaks English, as the other commands' results do).
 REASONS = {"left": "the person has left", "moved": "the address has changed",
            "refused": "the server refused our mail", "challenge": "a challenge-response filter",
-           "soft": "soft bounces"}
+           "soft": "soft bounces", "elsewhere": "a reply asks to write to another address"}
 
 
 @dataclass

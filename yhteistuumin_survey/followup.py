@@ -68,6 +68,8 @@ CHECKS = {
            "moved": "{address}: automaattisen vastauksen mukaan osoite on vaihtunut",
            "refused": "{address}: vastaanottava palvelin torjui viestimme (osoite voi toimia)",
            "challenge": "{address}: roskapostisuodatin odottaa lähettäjän vahvistusta",
+           "elsewhere": "{address}: vastauksessa pyydetään kirjoittamaan jatkossa toiseen "
+                        "osoitteeseen",
            "soft": "{address}: viestimme on palautunut tilapäisesti {count} kertaa {since} "
                    "alkaen (esim. postilaatikko täynnä), eivätkä viestit mene perille"},
     "sv": {"left": "{address}: enligt ett automatiskt svar har personen slutat",
@@ -75,6 +77,8 @@ CHECKS = {
            "refused": "{address}: den mottagande servern avvisade vårt meddelande (adressen "
                       "kan fungera)",
            "challenge": "{address}: ett skräppostfilter väntar på att avsändaren bekräftas",
+           "elsewhere": "{address}: i svaret ber man oss skriva till en annan adress i "
+                        "fortsättningen",
            "soft": "{address}: vårt meddelande har kommit tillbaka tillfälligt {count} gånger "
                    "sedan {since} (t.ex. full brevlåda) och meddelandena kommer inte fram"},
 }
