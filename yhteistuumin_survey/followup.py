@@ -303,24 +303,7 @@ def follow_up(*, session: Session, round_name: str | None = None, lang: str = "f
     joint = joint_answers(session=session, round_name=round_name)
     names = {m.code: (m.name_sv or m.name_fi) if lang == "sv" else m.name_fi
              for m in session.exec(select(Municipality))} if joint else {}
-    invited_at: dict[str, dt.datetime] = {}
-    reminders: dict[str, set[int]] = defaultdict(set)
-    last_reminder: dict[str, dt.datetime] = {}
-    outbox: dict[str, list[Any]] = defaultdict(list)  # for the reminder rule, every state
-    messages = select(OutboundMessage)
-    if round_name:
-        messages = messages.where(OutboundMessage.round_name == round_name)
-    for message in session.exec(messages):
-        outbox[message.municipality_code].append(message)
-        if message.state != "sent":
-            continue
-        code, kind, sequence = message.municipality_code, message.kind, message.sequence
-        when = _aware(message.sent_at or message.updated_at)
-        if kind == "invite":
-            invited_at[code] = min(invited_at.get(code, when), when)
-        elif kind == "remind":
-            reminders[code].add(sequence)
-            last_reminder[code] = max(last_reminder.get(code, when), when)
+    outbox, invited_at, reminders, last_reminder = _sent(session, round_name)
     unsure = select(OutboundMessage.municipality_code).where(  # type: ignore[call-overload]
         OutboundMessage.kind == "invite", OutboundMessage.state == "uncertain")
     if round_name:
@@ -370,6 +353,35 @@ def follow_up(*, session: Session, round_name: str | None = None, lang: str = "f
         if not only_open or action != "nothing":
             rows.append(row)
     return FollowUp(round_name=round_name or "", rows=rows, lang=lang, only_open=only_open)
+
+
+def _sent(session: Session, round_name: str | None) -> tuple[
+        dict[str, list[Any]], dict[str, dt.datetime], dict[str, set[int]], dict[str, dt.datetime]]:
+    """The outbox by municipality (every state, for the reminder rule), and of what was sent:
+    the first invitation, the reminders' numbers and the last reminder."""
+    from sqlmodel import select
+
+    from .db.models import OutboundMessage
+
+    invited_at: dict[str, dt.datetime] = {}
+    reminders: dict[str, set[int]] = defaultdict(set)
+    last_reminder: dict[str, dt.datetime] = {}
+    outbox: dict[str, list[Any]] = defaultdict(list)
+    messages = select(OutboundMessage)
+    if round_name:
+        messages = messages.where(OutboundMessage.round_name == round_name)
+    for message in session.exec(messages):
+        outbox[message.municipality_code].append(message)
+        if message.state != "sent":
+            continue
+        code, kind, sequence = message.municipality_code, message.kind, message.sequence
+        when = _aware(message.sent_at or message.updated_at)
+        if kind == "invite":
+            invited_at[code] = min(invited_at.get(code, when), when)
+        elif kind == "remind":
+            reminders[code].add(sequence)
+            last_reminder[code] = max(last_reminder.get(code, when), when)
+    return outbox, invited_at, reminders, last_reminder
 
 
 def _checks(session: Session, *, soft_limit: int = 3, soft_days: int = 14

@@ -256,12 +256,11 @@ def plan_round(
     for row in session.exec(rows_query):
         rows_by_code.setdefault(row.municipality_code, []).append(row)
 
-    from .reminders import joint_text, reminder_due
-    from .status import answered_codes, joint_answers
+    from .reminders import joint_texts, reminder_due
+    from .status import answered_codes
 
     answered = answered_codes(session=session, round_name=round_name) if kind == "remind" else set()
-    joint = joint_answers(session=session, round_name=round_name) if kind == "remind" else {}
-    names = {m.code: m.name_fi for m in session.exec(select(Municipality))} if joint else {}
+    joint = joint_texts(session, round_name, only=codes) if kind == "remind" else {}
     max_reminders = int(settings.get("reminders.max"))
     min_days = int(settings.get("reminders.min_days"))
 
@@ -280,17 +279,12 @@ def plan_round(
             due = reminder_due(rows, answered=municipality.code in answered,
                                addresses=[person.email for person in people], now=now,
                                max_reminders=max_reminders, min_days=min_days,
-                               joint="" if codes == [municipality.code] else joint_text(
-                                   joint.get(municipality.code, []), names))
+                               joint=joint.get(municipality.code, ""))
             if not due.due:
                 plan.skipped.append(Skip(municipality.code, name, due.reason.replace(
                     "--only CODE", f"--only {municipality.code}")))
                 continue
-            sequence = due.sequence
-            reached, not_yet = _invited(rows, people)
-            wanted = [(person, sequence) for person in reached]
-            plan.skipped.extend(Skip(municipality.code, name, f"{person.email.strip()}: not "
-                                     "invited yet (send invite first)") for person in not_yet)
+            wanted = _reminded(plan, municipality.code, name, rows, people, due.sequence)
         existing = {(row.address.casefold(), row.kind, row.sequence): row for row in rows}
         for person, sequence in wanted:
             address = person.email.strip()
@@ -353,6 +347,16 @@ def _place(plan: SendPlan, message: PlannedMessage, found: Any, *, resend_uncert
         plan.to_send.append(message)
     else:
         plan.failed_before.append(message)
+
+
+def _reminded(plan: SendPlan, code: str, name: str, rows: list[Any], people: list[Any],
+              sequence: int) -> list[tuple[Any, int]]:
+    """Return (person, sequence) of the reminder due to those an invitation reached; the others
+    are skipped, to be sent the invitation first."""
+    reached, not_yet = _invited(rows, people)
+    plan.skipped.extend(Skip(code, name, f"{person.email.strip()}: not invited yet (send "
+                             "invite first)") for person in not_yet)
+    return [(person, sequence) for person in reached]
 
 
 def _invited(rows: list[Any], people: list[Any]) -> tuple[list[Any], list[Any]]:

@@ -69,6 +69,22 @@ def joint_text(found: list[tuple[int, list[str]]], names: dict[str, str]) -> str
                      for practice_id, others in found)
 
 
+def joint_texts(session: Any, round_name: str | None, *, only: list[str]) -> dict[str, str]:
+    """The practices each municipality is named in with others without saying who answered
+    (``status.joint_answers``), in words, by code; none for a municipality the coordinator
+    named alone (``send remind --only CODE``: it was checked, and is reminded)."""
+    from .db.models import Municipality
+    from .status import joint_answers
+
+    joint = joint_answers(session=session, round_name=round_name)
+    if not joint:
+        return {}
+    from sqlmodel import select
+
+    names = {m.code: m.name_fi for m in session.exec(select(Municipality))}
+    return {code: joint_text(found, names) for code, found in joint.items() if only != [code]}
+
+
 def reminder_due(rows: Iterable[Any], *, answered: bool, addresses: Iterable[str],
                  now: dt.datetime, max_reminders: int, min_days: int,
                  joint: str = "") -> ReminderDue:
