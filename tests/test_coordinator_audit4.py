@@ -497,3 +497,19 @@ def test_a_person_asking_us_to_write_elsewhere_puts_the_new_address_on_the_follo
         "toiseen osoitteeseen (viestissä mainitaan osoite "
         "kulttuuripalvelut@rovaniemi.example.fi)")
     assert row["contacts"] == [ROVANIEMI]  # shown, never mailed without the coordinator
+
+
+def test_register_checked_on_a_shared_address_says_the_other_municipality_s_note_ends_too(
+        cli, workspace, dovecot):
+    add_contact(workspace, "698", ROVANIEMI)
+    add_contact(workspace, "047", ROVANIEMI)  # a joint office answering for Enontekiö too
+    dovecot.append(samples.left_fi())
+    assert run_json(cli, env=dovecot.env("starttls"))[0] == 0
+    rows = follow_up_rows(cli)
+    assert rows["698"]["next_action"] == rows["047"]["next_action"] == "check-contact"
+    done = cli("register", "checked", "Rovaniemi", "--reason", "uusi henkilö lukee samaa osoitetta")
+    assert done.exit_code == 0, done.output
+    assert done.stdout.endswith(
+        "The address is also the contact of Enontekiö (047): the note ends there too.\n")
+    rows = follow_up_rows(cli)
+    assert rows["698"]["check"] == rows["047"]["check"] == []

@@ -111,10 +111,12 @@ def mark_checked(municipality: str, *, session: Session, reason: str,
         session.add(Bounce(message_key=f"checked:{code}:{email.casefold()}:{now.isoformat()}",
                            classification=CHECKED, address=email, detail=f"{code}: {reason}",
                            source="register checked", processed_at=now))
-        others = session.exec(select(Contact.municipality_code).where(
+        others = session.exec(select(Municipality.name_fi, Contact.municipality_code).where(
+            Municipality.code == Contact.municipality_code,
             func.lower(Contact.email) == email.lower(), Contact.status == "valid",
             Contact.municipality_code != code)).all()
-        result.shared_with += [c for c in others if c not in result.shared_with]
+        result.shared_with += [f"{other} ({c})" for other, c in others
+                               if f"{other} ({c})" not in result.shared_with]
     result.ended = [(note["address"], note["reason"]) for note in notes]
     session.commit()
     return result
