@@ -121,17 +121,18 @@ def test_a_5_7_1_that_says_the_user_does_not_exist_is_still_a_dead_address(db, w
     assert newly == ["kulttuuri@helsinki.example.fi"], outcome
 
 
-@pytest.mark.parametrize(("name", "address"), [
-    ("left_fi", "kulttuuri@rovaniemi.example.fi"),
-    ("left_sv", "registrator@pedersoren-kunta.example.fi"),
-    ("left_en", "kulttuuri@helsinki.example.fi"),
+@pytest.mark.parametrize(("name", "address", "named"), [
+    ("left_fi", "kulttuuri@rovaniemi.example.fi",
+     " (it names kulttuuripalvelut@rovaniemi.example.fi)"),
+    ("left_sv", "registrator@pedersoren-kunta.example.fi", ""),
+    ("left_en", "kulttuuri@helsinki.example.fi", " (it names kirjaamo@helsinki.example.fi)"),
 ])
 def test_an_auto_reply_saying_the_person_has_left_is_news_not_a_bounce(db, workspace, name,
-                                                                       address):
+                                                                       address, named):
     outcome, newly = read(db, workspace, name, getattr(samples, name)())
     assert newly == [] and outcome.status == "auto-reply"
     assert outcome.reason == (f"{address}: the auto-reply says the person has left; nothing is "
-                              "marked: find the municipality's new contact")
+                              f"marked: find the municipality's new contact{named}")
     (stored,) = db.exec(select(Bounce)).all()
     assert (stored.classification, stored.address) == ("check-left", address)
 
@@ -170,12 +171,14 @@ def test_the_follow_up_list_asks_to_check_a_contact_the_mailbox_spoke_of(db, wor
     rows = {row["code"]: row for row in finnish.rows}
     assert rows["698"]["next_action"] == "check-contact"
     assert rows["698"]["check"] == [{"address": "kulttuuri@rovaniemi.example.fi",
-                                     "reason": "left"}]
+                                     "reason": "left",
+                                     "named": ["kulttuuripalvelut@rovaniemi.example.fi"]}]
     assert rows["599"]["check"] == [] and rows["599"]["next_action"] != "check-contact"
     shown = {row["code"]: row for row in finnish.shown_rows()}
     assert shown["698"]["next_action"] == (
         "tarkista yhteystieto: kulttuuri@rovaniemi.example.fi: automaattisen vastauksen mukaan "
-        "henkilö on lopettanut")
+        "henkilö on lopettanut (viestissä mainitaan osoite "
+        "kulttuuripalvelut@rovaniemi.example.fi)")
     assert shown["091"]["next_action"] == (
         "tarkista yhteystieto: kirjaamo@helsinki.example.fi: vastaanottava palvelin torjui "
         "viestimme (osoite voi toimia)")
@@ -183,7 +186,8 @@ def test_the_follow_up_list_asks_to_check_a_contact_the_mailbox_spoke_of(db, wor
                                                      lang="sv").shown_rows()}
     assert swedish["698"]["next_action"] == (
         "kontrollera kontaktuppgiften: kulttuuri@rovaniemi.example.fi: enligt ett automatiskt "
-        "svar har personen slutat")
+        "svar har personen slutat (meddelandet nämner adressen "
+        "kulttuuripalvelut@rovaniemi.example.fi)")
     # Once the coordinator changes the contact, the note is done with.
     contact = db.exec(select(Contact).where(
         Contact.email == "kulttuuri@rovaniemi.example.fi")).one()
@@ -264,7 +268,7 @@ def test_one_report_for_two_addresses_marks_the_dead_one_and_keeps_the_refused_o
 
 @pytest.mark.parametrize("body", [
     "Sähköpostiosoitteeni on muuttunut. Uusi osoitteeni on pekka.p@rovaniemi.example.fi.",
-    "En ole enää tavoitettavissa tästä osoitteesta; käytä osoitetta kulttuuri2@rovaniemi.example.fi",
+    "En ole enää tavoitettavissa tästä osoitteesta; käytä osoitetta pekka.p@rovaniemi.example.fi",
     "Min e-postadress har ändrats till pekka.p@rovaniemi.example.fi.",
     "Please note that my email address has changed to pekka.p@rovaniemi.example.fi.",
 ])
@@ -277,10 +281,14 @@ def test_an_auto_reply_saying_the_address_changed_asks_to_update_the_contact(db,
     outcome, newly = read(db, workspace, "moved", data)
     assert newly == [] and outcome.status == "auto-reply"
     assert outcome.reason == ("kulttuuri@rovaniemi.example.fi: the auto-reply says the address "
-                              "has changed; nothing is marked: update the contact")
+                              "has changed; nothing is marked: update the contact (it names "
+                              "pekka.p@rovaniemi.example.fi)")
     shown = {row["code"]: row for row in follow_up(session=db, round_name=ROUND).shown_rows()}
+    # the new address is shown for the coordinator, never mailed without them
     assert shown["698"]["next_action"] == ("tarkista yhteystieto: kulttuuri@rovaniemi.example.fi: "
-                                           "automaattisen vastauksen mukaan osoite on vaihtunut")
+                                           "automaattisen vastauksen mukaan osoite on vaihtunut "
+                                           "(viestissä mainitaan osoite "
+                                           "pekka.p@rovaniemi.example.fi)")
 
 
 def test_several_refusals_by_policy_in_one_run_point_at_our_own_sending(db, workspace):

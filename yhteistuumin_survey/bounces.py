@@ -49,8 +49,17 @@ REFUSED = "refused"
 #: What a person has to look at (stored as ``Bounce.classification`` "check-<key>"; the
 #: follow-up list shows it on the municipality's row): the contact has left, a server refuses
 #: our mail by policy, a challenge-response filter holds it.
-LEFT, MOVED, CHALLENGE = "left", "moved", "challenge"
+LEFT, MOVED, CHALLENGE, ELSEWHERE = "left", "moved", "challenge", "elsewhere"
 CHECK_PREFIX = "check-"
+#: How a note on a contact gives the addresses its auto-reply names (``Bounce.detail``; the
+#: follow-up list reads them back with ``NAMES_IN_DETAIL``).
+NAMES_TEXT = " (it names {})"
+NAMES_IN_DETAIL = re.compile(r" \(it names ([^()\s,]+(?:, [^()\s,]+)*)\)")
+#: A soft bounce as stored (the follow-up list counts them: many, or over weeks, is a check).
+SOFT_STORED = "soft"
+#: The coordinator's word that a contact's notes were looked at and it stays as it is
+#: (``register checked``): stored as a ``Bounce`` row of its own, the notes before it end.
+CHECKED = "checked"
 _CLASSIFICATION = {HARD: "hard", SOFT: "soft", AUTO_REPLY: "auto-reply",
                    NOT_A_BOUNCE: "not-a-bounce"}
 _STATUS_OF = {value: key for key, value in _CLASSIFICATION.items()}
@@ -93,6 +102,15 @@ _MOVED_TEXT = re.compile(
     r"min (e-post|mejl)?-?adress har ändrats|min nya (e-post|mejl)?-?adress|"
     r"my (e-?mail )?address has changed|my new (e-?mail )?address|"
     r"(this|the) (e-?mail )?address (has changed|will no longer be|is no longer)", re.I)
+#: A person's reply asking us to write to another address from now on ("lähettäkää kysely
+#: jatkossa osoitteeseen …"): a note for the coordinator, like an auto-reply saying so.
+_SEND_ELSEWHERE_TEXT = re.compile(
+    r"\b(jatkossa|vastedes|tästä eteenpäin|tulevaisuudessa)\b.{0,80}\bosoitteese(en|emme)\b|"
+    r"\b(lähettäkää|lähetä|lähettäisittekö|ohjatkaa|osoittakaa)\b.{0,60}\bosoitteese(en|emme)\b|"
+    r"\b(i fortsättningen|framöver|hädanefter)\b.{0,80}\btill (adressen|oss på)\b|"
+    r"\bskicka\b.{0,60}\btill adressen\b|"
+    r"\b(in (the )?future|from now on|going forward)\b.{0,80}\b(send|write|address)\b.{0,40}\bto\b|"
+    r"\bplease (send|forward)\b.{0,60}\b(in (the )?future|from now on|instead)\b", re.I | re.S)
 #: A challenge-response filter holding our message until someone proves to be human.
 _CHALLENGE_TEXT = re.compile(
     r"confirm (that )?you are (a )?(human|real person)|challenge[- ]response|"
@@ -157,6 +175,9 @@ class Classification:
     report: bool = False
     #: What a person has to look at: LEFT, CHALLENGE or REFUSED ('' when nothing).
     attention: str = ""
+    #: The addresses an auto-reply saying the person left or moved gives in its own words
+    #: (the new contact, perhaps): shown to the coordinator, never mailed without them.
+    named: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -392,6 +413,22 @@ def _own_words(text: str) -> str:
     return text[:cut.start()] if cut else text[:4000]
 
 
+def _named(own: str, sender: str) -> list[str]:
+    """The addresses a reply's own words give, other than the sender's (a new contact?)."""
+    return list(dict.fromkeys(a.lower().rstrip(".") for a in _ADDRESS_IN_TEXT.findall(own)
+                              if a.lower().rstrip(".") != sender))
+
+
+def _asks_to_write_elsewhere(message: Message, text: str, sender: str) -> list[str]:
+    """The addresses a person's short reply asks us to write to from now on ("lähettäkää
+    kysely jatkossa osoitteeseen …"), or [] when it does not. A reply with a file, or a long
+    one (answers typed in a message run longer), is never taken for one: ingest reads it."""
+    own = _own_words(text)
+    if len(own) >= 600 or _has_attachment(message) or not _SEND_ELSEWHERE_TEXT.search(own):
+        return []
+    return _named(own, sender)
+
+
 def _receipt(message: Message) -> str:
     """Return what kind of receipt ``message`` is (a read receipt, RFC 8098; a delivery receipt,
     a delivery-status report whose every recipient was delivered or relayed), or ''."""
@@ -496,6 +533,12 @@ def classify_message(data: bytes) -> Classification:
             elif _MOVED_TEXT.search(own):
                 result.attention = MOVED
                 result.reason = f"{why}, saying the address has changed"
+            result.named = _named(own, sender_address) if result.attention else []
+            return result
+        result.named = _asks_to_write_elsewhere(message, text, sender_address)
+        if result.named:
+            result.kind, result.attention = AUTO_REPLY, ELSEWHERE
+            result.reason = "a reply asking us to write to another address"
             return result
     failures = _flufl_failures(data, text)
     if failures:
@@ -673,12 +716,16 @@ def _conclude(session: Session, kind: str, target: str | None, code: str | None,
 def _auto_reply_conclusion(found: Classification, who: str) -> str:
     if found.receipt:
         return f"{found.reason}: nothing changes"
+    named = NAMES_TEXT.format(", ".join(found.named)) if found.named else ""
     if found.attention == LEFT:
         return (f"{who}: the auto-reply says the person has left; nothing is marked: find the "
-                "municipality's new contact")
+                f"municipality's new contact{named}")
     if found.attention == MOVED:
         return (f"{who}: the auto-reply says the address has changed; nothing is marked: "
-                "update the contact")
+                f"update the contact{named}")
+    if found.attention == ELSEWHERE:
+        return (f"{who}: the reply asks us to write to another address; nothing is marked: "
+                f"update the contact{named}")
     if found.attention == CHALLENGE:
         return (f"{who}: a challenge-response filter holds our message until someone confirms "
                 "it; read it in the mailbox")
@@ -689,6 +736,7 @@ def _apply_message(session: Session, found: Any, *, round_name: str, when: Any,
                    result: BounceResult) -> tuple[Any | None, list[str], list[str], list[str], list[str]]:
     """Match one classified message to what was sent, mark hard-bounced contacts, and say what
     changed: (first matched outbox row, conclusions, addresses, municipalities, matched by)."""
+    from sqlalchemy import func
     from sqlmodel import select
 
     from .db.models import Contact
@@ -711,6 +759,11 @@ def _apply_message(session: Session, found: Any, *, round_name: str, when: Any,
             row, how = _match(session, found, None, round_name)
         if found.attention == CHALLENGE and row is not None and how != MUNICIPALITY_ONLY:
             address = row.address  # the filter writes for our contact, from its own address
+        if found.attention == ELSEWHERE and row is not None and how != MUNICIPALITY_ONLY \
+                and address and row.address.casefold() != address.casefold() and \
+                session.exec(select(Contact).where(func.lower(Contact.email) == address.lower())
+                             ).first() is None:
+            address = row.address  # a colleague answered for our contact: the note is on it
         target = address or (row.address if row is not None and how != MUNICIPALITY_ONLY
                              else None)
         code = row.municipality_code if row is not None else None

@@ -185,6 +185,11 @@ KEYS: tuple[Key, ...] = (
     Key("reminders", "max", 2, _as_positive_int, "At most this many reminders per municipality."),
     Key("reminders", "min_days", 7, _as_positive_int,
         "Remind only when the last message to the municipality is at least this many days old."),
+    Key("bounces", "soft_limit", 3, _as_positive_int,
+        "Soft bounces (mailbox full, greylisting) of one address after which the follow-up "
+        "list says to check the contact."),
+    Key("bounces", "soft_days", 14, _as_positive_int,
+        "...or two soft bounces of one address read at least this many days apart."),
     Key("database", "url", "", _as_str,
         "SQLAlchemy URL; empty means SQLite at outputs/yhteistuumin.sqlite. Also YHTEISTUUMIN_DB."),
     Key("limits", "max_rows", 100_000, _as_positive_int,

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .cards import practice_municipalities
-from .status import read_round, written_lines
+from .reminders import NOT_INVITED, USED_UP, ReminderDue, invited_addresses, reminder_due
+from .status import joint_answers, read_round, written_lines
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -47,13 +48,17 @@ ACTIONS = {
            "find-new-address": "etsi uusi osoite", "find-address": "etsi osoite",
            "invite": "lähetä kutsu", "check-invite": "tarkista, menikö kutsu perille",
            "check-contact": "tarkista yhteystieto: {notes}",
-           "wait": "muistuta {date} alkaen"},
+           "wait": "muistuta {date} alkaen",
+           "check-answer": "tarkista, onko kunta vastannut: se mainitaan muiden kanssa "
+                           "käytännössä, josta ei näy, kuka vastasi ({joint})"},
     "sv": {"nothing": "ingen åtgärd", "remind": "påminn", "phone": "ring",
            "find-new-address": "sök en ny adress", "find-address": "sök en adress",
            "invite": "skicka inbjudan",
            "check-invite": "kontrollera om inbjudan kom fram",
            "check-contact": "kontrollera kontaktuppgiften: {notes}",
-           "wait": "påminn från och med {date}"},
+           "wait": "påminn från och med {date}",
+           "check-answer": "kontrollera om kommunen har svarat: den nämns med andra i ett "
+                           "exempel som inte visar vem som svarade ({joint})"},
 }
 
 #: What the mailbox said about a contact that a person has to look at (``bounces``' check-*
@@ -62,13 +67,25 @@ CHECKS = {
     "fi": {"left": "{address}: automaattisen vastauksen mukaan henkilö on lopettanut",
            "moved": "{address}: automaattisen vastauksen mukaan osoite on vaihtunut",
            "refused": "{address}: vastaanottava palvelin torjui viestimme (osoite voi toimia)",
-           "challenge": "{address}: roskapostisuodatin odottaa lähettäjän vahvistusta"},
+           "challenge": "{address}: roskapostisuodatin odottaa lähettäjän vahvistusta",
+           "elsewhere": "{address}: vastauksessa pyydetään kirjoittamaan jatkossa toiseen "
+                        "osoitteeseen",
+           "soft": "{address}: viestimme on palautunut tilapäisesti {count} kertaa {since} "
+                   "alkaen (esim. postilaatikko täynnä), eivätkä viestit mene perille"},
     "sv": {"left": "{address}: enligt ett automatiskt svar har personen slutat",
            "moved": "{address}: enligt ett automatiskt svar har adressen ändrats",
            "refused": "{address}: den mottagande servern avvisade vårt meddelande (adressen "
                       "kan fungera)",
-           "challenge": "{address}: ett skräppostfilter väntar på att avsändaren bekräftas"},
+           "challenge": "{address}: ett skräppostfilter väntar på att avsändaren bekräftas",
+           "elsewhere": "{address}: i svaret ber man oss skriva till en annan adress i "
+                        "fortsättningen",
+           "soft": "{address}: vårt meddelande har kommit tillbaka tillfälligt {count} gånger "
+                   "sedan {since} (t.ex. full brevlåda) och meddelandena kommer inte fram"},
 }
+
+#: The addresses an auto-reply gives (a new contact?): shown, never mailed without the
+#: coordinator.
+NAMED = {"fi": " (viestissä mainitaan osoite {})", "sv": " (meddelandet nämner adressen {})"}
 
 #: How an answer came, by key, in words.
 CHANNELS = {
@@ -146,10 +163,14 @@ class FollowUp:
     def action_text(self, row: dict[str, Any]) -> str:
         """Return a row's next action in words (a reminder's wait with its first day)."""
         checks = CHECKS[self.lang]
-        notes = "; ".join(checks[c["reason"]].format(address=c["address"])
+        notes = "; ".join(checks[c["reason"]].format(**{**c, "since": _date_text(c.get("since"))})
+                          + (NAMED[self.lang].format(", ".join(c["named"]))
+                             if c.get("named") else "")
                           for c in row.get("check", []) if c["reason"] in checks)
+        joint = "; ".join(f"#{j['practice']}: {', '.join(j['with_names'])}"
+                          for j in row.get("joint", []))
         return ACTIONS[self.lang][row["next_action"]].format(
-            date=_date_text(row.get("remind_from")), notes=notes)
+            date=_date_text(row.get("remind_from")), notes=notes, joint=joint)
 
     def headings(self) -> list[str]:
         return [HEADINGS[self.lang][key] for key in FOLLOW_UP_COLUMNS]
@@ -221,8 +242,10 @@ def _semicolons(text: str, headings: list[str]) -> str:
 
 
 def _next_action(*, answered: bool, invited: bool, valid: bool, bounced: bool,
-                 reminders: int, max_reminders: int, uncertain: bool = False,
+                 due: ReminderDue, reached: bool, uncertain: bool = False,
                  check: bool = False) -> str:
+    """The next action of a municipality; whether a reminder is due is ``send remind``'s rule
+    (``reminders.reminder_due``), so the list and the send never disagree."""
     if answered:
         return "nothing"
     if not valid:
@@ -233,17 +256,26 @@ def _next_action(*, answered: bool, invited: bool, valid: bool, bounced: bool,
         # An invitation whose fate is unknown (the server may have taken it): "invite" would
         # lead to --resend-uncertain and perhaps a second copy; the coordinator asks first.
         return "check-invite" if uncertain else "invite"
-    return "phone" if reminders >= max_reminders else "remind"
+    if due.key == NOT_INVITED or (due.key != USED_UP and not reached):
+        # invited at an address no longer in use; the one in use now never had the
+        # invitation: send remind skips it until send invite has sent it
+        return "invite"
+    if due.key == USED_UP:
+        return "phone"
+    return "remind" if due.due else "wait"
 
 
 def follow_up(*, session: Session, round_name: str | None = None, lang: str = "fi",
               max_reminders: int = 2, min_days: int = 7, only_open: bool = False,
-              now: dt.datetime | None = None) -> FollowUp:
+              now: dt.datetime | None = None, soft_limit: int = 3,
+              soft_days: int = 14) -> FollowUp:
     """Return one follow-up row per municipality in force (``only_open``: those to chase).
 
     ``max_reminders`` reminders without an answer make the next action a phone call. A
     reminder is due ``min_days`` after the last message (``send remind``'s rule): before,
-    the action is to wait, with the first day (``remind_from``).
+    the action is to wait, with the first day (``remind_from``). Soft bounces that do not
+    stop (``soft_limit`` of them, or read ``soft_days`` days apart) make the next action a
+    check of the contact, as the mailbox's other notes do.
     """
     from sqlmodel import select
 
@@ -267,24 +299,11 @@ def follow_up(*, session: Session, round_name: str | None = None, lang: str = "f
                 phones[code].append(phone)
         elif status == "bounced":
             bounced[code].append(email)
-    checks = _checks(session)
-    invited_at: dict[str, dt.datetime] = {}
-    reminders: dict[str, set[int]] = defaultdict(set)
-    last_reminder: dict[str, dt.datetime] = {}
-    last_sent: dict[str, dt.datetime] = {}
-    messages = select(OutboundMessage.municipality_code, OutboundMessage.kind,  # type: ignore[call-overload]
-                      OutboundMessage.sequence, OutboundMessage.sent_at,
-                      OutboundMessage.updated_at).where(OutboundMessage.state == "sent")
-    if round_name:
-        messages = messages.where(OutboundMessage.round_name == round_name)
-    for code, kind, sequence, sent_at, updated_at in session.exec(messages):
-        when = _aware(sent_at or updated_at)
-        last_sent[code] = max(last_sent.get(code, when), when)
-        if kind == "invite":
-            invited_at[code] = min(invited_at.get(code, when), when)
-        elif kind == "remind":
-            reminders[code].add(sequence)
-            last_reminder[code] = max(last_reminder.get(code, when), when)
+    checks = _checks(session, soft_limit=soft_limit, soft_days=soft_days)
+    joint = joint_answers(session=session, round_name=round_name)
+    names = {m.code: (m.name_sv or m.name_fi) if lang == "sv" else m.name_fi
+             for m in session.exec(select(Municipality))} if joint else {}
+    outbox, invited_at, reminders, last_reminder = _sent(session, round_name)
     unsure = select(OutboundMessage.municipality_code).where(  # type: ignore[call-overload]
         OutboundMessage.kind == "invite", OutboundMessage.state == "uncertain")
     if round_name:
@@ -304,15 +323,16 @@ def follow_up(*, session: Session, round_name: str | None = None, lang: str = "f
     for m in session.exec(select(Municipality).where(Municipality.active == True)  # noqa: E712
                           .order_by(Municipality.code)):  # type: ignore[arg-type]
         code = m.code
+        due = reminder_due(outbox[code], answered=code in answered, addresses=valid[code],
+                           now=now, max_reminders=max_reminders, min_days=min_days)
+        reached = invited_addresses(outbox[code])
         action = _next_action(answered=code in answered, invited=code in sets["invited"],
-                              valid=bool(valid[code]), bounced=bool(bounced[code]),
-                              reminders=len(reminders[code]), max_reminders=max_reminders,
+                              valid=bool(valid[code]), bounced=bool(bounced[code]), due=due,
+                              reached=any(a.strip().casefold() in reached for a in valid[code]),
                               uncertain=code in uncertain, check=bool(checks[code]))
-        remind_from = None
-        if action == "remind" and code in last_sent:
-            due = last_sent[code] + dt.timedelta(days=min_days)
-            if due > now:
-                action, remind_from = "wait", _day(due)
+        if code in joint and action in ("remind", "wait", "phone"):
+            action = "check-answer"  # send remind waits for the coordinator too
+        remind_from = _day(due.due_from) if action == "wait" else None
         row = {
             "code": code,
             "name": (m.name_sv or m.name_fi) if lang == "sv" else m.name_fi,
@@ -326,35 +346,106 @@ def follow_up(*, session: Session, round_name: str | None = None, lang: str = "f
             "answered_how": sorted(channels[code]), "answered_at": _day(answered_at.get(code)),
             "practices": practices[code], "approved": approved[code], "next_action": action,
             "remind_from": remind_from, "check": checks[code],
+            "joint": [{"practice": practice_id, "with": others,
+                       "with_names": [names.get(c, c) for c in others]}
+                      for practice_id, others in joint.get(code, [])],
         }
         if not only_open or action != "nothing":
             rows.append(row)
     return FollowUp(round_name=round_name or "", rows=rows, lang=lang, only_open=only_open)
 
 
-def _checks(session: Session) -> dict[str, list[dict[str, str]]]:
+def _sent(session: Session, round_name: str | None) -> tuple[
+        dict[str, list[Any]], dict[str, dt.datetime], dict[str, set[int]], dict[str, dt.datetime]]:
+    """The outbox by municipality (every state, for the reminder rule), and of what was sent:
+    the first invitation, the reminders' numbers and the last reminder."""
+    from sqlmodel import select
+
+    from .db.models import OutboundMessage
+
+    invited_at: dict[str, dt.datetime] = {}
+    reminders: dict[str, set[int]] = defaultdict(set)
+    last_reminder: dict[str, dt.datetime] = {}
+    outbox: dict[str, list[Any]] = defaultdict(list)
+    messages = select(OutboundMessage)
+    if round_name:
+        messages = messages.where(OutboundMessage.round_name == round_name)
+    for message in session.exec(messages):
+        outbox[message.municipality_code].append(message)
+        if message.state != "sent":
+            continue
+        code, kind, sequence = message.municipality_code, message.kind, message.sequence
+        when = _aware(message.sent_at or message.updated_at)
+        if kind == "invite":
+            invited_at[code] = min(invited_at.get(code, when), when)
+        elif kind == "remind":
+            reminders[code].add(sequence)
+            last_reminder[code] = max(last_reminder.get(code, when), when)
+    return outbox, invited_at, reminders, last_reminder
+
+
+def _checks(session: Session, *, soft_limit: int = 3, soft_days: int = 14
+            ) -> dict[str, list[dict[str, Any]]]:
     """What the mailbox said of each municipality's contacts for a person to look at
     (``bounces``: the person has left, a server refuses our mail, a challenge-response
-    filter): only of contacts still in use and not changed since."""
+    filter; soft bounces that do not stop: ``soft_limit`` of them, or two or more read
+    ``soft_days`` days apart): only of contacts still in use and not changed since, nor
+    marked checked since (``register checked``)."""
     from sqlalchemy import func
     from sqlmodel import col, select
 
-    from .bounces import CHECK_PREFIX
+    from .bounces import CHECK_PREFIX, CHECKED, NAMES_IN_DETAIL, SOFT_STORED
     from .db.models import Bounce, Contact
 
-    found: dict[str, list[dict[str, str]]] = defaultdict(list)
-    said = session.exec(select(Bounce.address, Bounce.classification, Bounce.processed_at)
-                        .where(col(Bounce.classification).startswith(CHECK_PREFIX),
+    found: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    said = session.exec(select(Bounce.address, Bounce.classification, Bounce.processed_at,
+                               Bounce.detail)
+                        .where(col(Bounce.classification).startswith(CHECK_PREFIX)
+                               | col(Bounce.classification).in_([SOFT_STORED, CHECKED]),
                                col(Bounce.address).is_not(None))
                         .order_by(col(Bounce.processed_at))).all()
-    for address, classification, when in said:
+    checked: dict[str, dt.datetime] = {}  # address (folded) -> last marked checked
+    soft: dict[str, list[dt.datetime]] = defaultdict(list)
+    for address, classification, when, _detail in said:
+        if classification == CHECKED:
+            checked[str(address).casefold()] = _aware(when)
+    contacts: dict[str, list[Any]] = {}
+
+    def of(address: str) -> list[Any]:
+        folded = address.casefold()
+        if folded not in contacts:
+            contacts[folded] = list(session.exec(select(Contact).where(
+                func.lower(Contact.email) == address.lower(), Contact.status == "valid")))
+        return contacts[folded]
+
+    def add(contact: Any, note: dict[str, Any]) -> None:
+        if note not in found[contact.municipality_code]:
+            found[contact.municipality_code].append(note)
+
+    for address, classification, when, detail in said:
+        when = _aware(when)
+        if when <= checked.get(str(address).casefold(), when - dt.timedelta(seconds=1)):
+            continue  # the coordinator marked it checked since
+        if classification == SOFT_STORED:
+            soft[str(address)].append(when)
+            continue
+        if classification == CHECKED:
+            continue
         reason = classification[len(CHECK_PREFIX):]
-        for contact in session.exec(select(Contact).where(
-                func.lower(Contact.email) == str(address).lower(), Contact.status == "valid")):
-            note = {"address": contact.email, "reason": reason}
-            if _aware(contact.updated_at) <= _aware(when) and note not in found[
-                    contact.municipality_code]:
-                found[contact.municipality_code].append(note)
+        named = NAMES_IN_DETAIL.search(detail or "")
+        for contact in of(str(address)):
+            if _aware(contact.updated_at) <= when:
+                note: dict[str, Any] = {"address": contact.email, "reason": reason}
+                if named:  # the new contact the auto-reply gives, for the coordinator
+                    note["named"] = named.group(1).split(", ")
+                add(contact, note)
+    for address, times in soft.items():
+        for contact in of(address):
+            since = [t for t in times if _aware(contact.updated_at) <= t]
+            if len(since) >= soft_limit or (
+                    len(since) >= 2 and since[-1] - since[0] >= dt.timedelta(days=soft_days)):
+                add(contact, {"address": contact.email, "reason": "soft",
+                              "count": len(since), "since": _day(since[0])})
     return found
 
 

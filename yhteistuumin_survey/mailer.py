@@ -256,9 +256,11 @@ def plan_round(
     for row in session.exec(rows_query):
         rows_by_code.setdefault(row.municipality_code, []).append(row)
 
+    from .reminders import joint_texts, reminder_due
     from .status import answered_codes
 
     answered = answered_codes(session=session, round_name=round_name) if kind == "remind" else set()
+    joint = joint_texts(session, round_name, only=codes) if kind == "remind" else {}
     max_reminders = int(settings.get("reminders.max"))
     min_days = int(settings.get("reminders.min_days"))
 
@@ -274,16 +276,15 @@ def plan_round(
         if kind == "invite":
             wanted = [(person, 0) for person in people]
         else:
-            reason, sequence = _reminder_rule(municipality.code in answered, rows, people,
-                                              now=now, max_reminders=max_reminders,
-                                              min_days=min_days)
-            if reason:
-                plan.skipped.append(Skip(municipality.code, name, reason))
+            due = reminder_due(rows, answered=municipality.code in answered,
+                               addresses=[person.email for person in people], now=now,
+                               max_reminders=max_reminders, min_days=min_days,
+                               joint=joint.get(municipality.code, ""))
+            if not due.due:
+                plan.skipped.append(Skip(municipality.code, name, due.reason.replace(
+                    "--only CODE", f"--only {municipality.code}")))
                 continue
-            reached, not_yet = _invited(rows, people)
-            wanted = [(person, sequence) for person in reached]
-            plan.skipped.extend(Skip(municipality.code, name, f"{person.email.strip()}: not "
-                                     "invited yet (send invite first)") for person in not_yet)
+            wanted = _reminded(plan, municipality.code, name, rows, people, due.sequence)
         existing = {(row.address.casefold(), row.kind, row.sequence): row for row in rows}
         for person, sequence in wanted:
             address = person.email.strip()
@@ -348,56 +349,30 @@ def _place(plan: SendPlan, message: PlannedMessage, found: Any, *, resend_uncert
         plan.failed_before.append(message)
 
 
+def _reminded(plan: SendPlan, code: str, name: str, rows: list[Any], people: list[Any],
+              sequence: int) -> list[tuple[Any, int]]:
+    """Return (person, sequence) of the reminder due to those an invitation reached; the others
+    are skipped, to be sent the invitation first."""
+    reached, not_yet = _invited(rows, people)
+    plan.skipped.extend(Skip(code, name, f"{person.email.strip()}: not invited yet (send "
+                             "invite first)") for person in not_yet)
+    return [(person, sequence) for person in reached]
+
+
 def _invited(rows: list[Any], people: list[Any]) -> tuple[list[Any], list[Any]]:
     """Split ``people`` into those an invitation reached and the rest.
 
     A reminder goes to the first only: an address added since the invitations, or whose
     invitation is still queued, is sent the invitation first, never a reminder of a message it
     never had."""
-    invited = {row.address.strip().casefold() for row in rows
-               if row.kind == "invite" and row.state in (S.sent, S.sending, S.uncertain)}
+    from .reminders import invited_addresses
+
+    invited = invited_addresses(rows)
     reached: list[Any] = []
     not_yet: list[Any] = []
     for person in people:
         (reached if person.email.strip().casefold() in invited else not_yet).append(person)
     return reached, not_yet
-
-
-def _reminder_rule(
-    answered: bool,
-    rows: list[Any],
-    people: list[Any],
-    *,
-    now: dt.datetime,
-    max_reminders: int,
-    min_days: int,
-) -> tuple[str, int]:
-    """Return (why not, sequence): the reminder a municipality is due, or the reason it is not."""
-    if answered:
-        return "answered", 0
-    valid = {person.email.strip().casefold() for person in people}
-    reminders = [row for row in rows if row.kind == "remind"]
-    # A reminder a previous run planned and did not finish is resumed, whatever the clock says.
-    unfinished = [row for row in reminders if row.state == S.queued
-                  and row.address.casefold() in valid]
-    if unfinished:
-        return "", max(row.sequence for row in unfinished)
-    handed_over = [row for row in rows if row.state in (S.sent, S.sending, S.uncertain)]
-    if not any(row.kind == "invite" for row in handed_over):
-        return "not invited yet", 0
-    done = max((row.sequence for row in handed_over if row.kind == "remind"), default=0)
-    if done >= max_reminders:
-        return f"{done} reminder{'s' if done != 1 else ''} sent already (max {max_reminders})", 0
-    times = [_aware(row.sent_at or row.sending_at or row.updated_at) for row in handed_over]
-    last = max(t for t in times if t is not None)
-    age = now - last
-    if age < dt.timedelta(0):  # the clock set back, or a clock ahead sent the last message
-        return (f"last message sent {last:%Y-%m-%d %H:%M} UTC, after this machine's time "
-                f"({now:%Y-%m-%d %H:%M} UTC); check the clock"), 0
-    if age < dt.timedelta(days=min_days):
-        days = age.total_seconds() / 86400
-        return f"last message {days:.1f} days ago (wait {min_days})", 0
-    return "", done + 1
 
 
 # --- rate and retries ----------------------------------------------------------------------
@@ -562,7 +537,25 @@ class SendResult:
             extra.append(f"{self.held_back} left for the next run (--limit)")
         if extra:
             lines.append("Also: " + ", ".join(extra) + ".")
-        return lines
+        return lines + self._shared_addresses()
+
+    def _shared_addresses(self) -> list[str]:
+        """Say so when one address is the contact of several municipalities (a joint culture
+        office): it gets one message for each, each with that municipality's own link."""
+        codes: dict[str, list[str]] = {}
+        shown: dict[str, str] = {}
+        for outcome in self.report.outcomes:
+            if outcome.status not in ("sent", "written"):
+                continue
+            code, _, address = outcome.source.partition(" ")
+            shown.setdefault(address.casefold(), address)
+            if code not in codes.setdefault(address.casefold(), []):
+                codes[address.casefold()].append(code)
+        what = "message" if self.kind != "invite" else "invitation and questionnaire"
+        return [f"{shown[key]} is the contact of {len(found)} municipalities "
+                f"({', '.join(sorted(found))}): it {'got' if not self.dry_run else 'gets'} "
+                f"one {what} for each, with that municipality's own answer link."
+                for key, found in codes.items() if len(found) > 1]
 
     def table(self) -> tuple[list[str], list[dict[str, Any]]]:
         return ["source", "status", "reason"], outcome_rows(self.report)

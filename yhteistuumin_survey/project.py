@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
     from .bounces import BounceResult
     from .config import Settings
+    from .contact_checks import CheckedResult
     from .contacts import ContactImport, Coverage
     from .db.engine import Upgrade
     from .db.read import Reader
@@ -293,6 +294,17 @@ class Project:
 
         with self.session() as session:
             return import_contacts(Path(path), session=session, display=display or str(path))
+
+    def mark_checked(self, municipality: str, *, reason: str,
+                     address: str | None = None) -> CheckedResult:
+        """End the follow-up list's notes on a municipality's contacts, with the reason
+        (``register checked``): the coordinator looked, and the contact stays as it is."""
+        from .contact_checks import mark_checked
+
+        with self.session() as session:
+            return mark_checked(municipality, session=session, reason=reason, address=address,
+                                soft_limit=int(self.settings.get("bounces.soft_limit")),
+                                soft_days=int(self.settings.get("bounces.soft_days")))
 
     def check_contacts(self, *, strict: bool = False) -> Coverage:
         """The contact list's coverage (``register check``); ``strict``: incomplete fails."""
@@ -584,7 +596,9 @@ class Project:
                     rows = follow_up(session=session, round_name=round_name, lang=lang,
                                      max_reminders=int(self.settings.get("reminders.max")),
                                      min_days=int(self.settings.get("reminders.min_days")),
-                                     only_open=only_open)
+                                     only_open=only_open,
+                                     soft_limit=int(self.settings.get("bounces.soft_limit")),
+                                     soft_days=int(self.settings.get("bounces.soft_days")))
         if chart is not None:  # refuses a .png before the page is written
             status.chart = draw_chart(status, chart, workspace=self.workspace)
         if page:

@@ -1,6 +1,7 @@
 """``yhteistuumin status``: the round at a glance by region, and the follow-up list by municipality.
 
-Municipality counts (``municipalities`` … ``answered_uninvited``) count municipalities in force;
+Municipality counts (``municipalities`` … ``answered_uninvited``) count municipalities in force
+(``bounced``: those whose every address bounced, none in use left);
 practice counts count practices, a joint practice once in every region it belongs to (and once
 in the totals). ``answered`` counts only municipalities that were invited, so that
 ``response_rate`` = answered / invited never passes 100 % (0 when nobody was invited yet); an
@@ -233,6 +234,27 @@ def _submitted(db: Reader) -> dict[int, list[tuple[str, str]]]:
     return found
 
 
+def joint_answers(*, session: Session | Reader, round_name: str | None = None
+                  ) -> dict[str, list[tuple[int, list[str]]]]:
+    """The municipalities that have not answered but are named, with others, in a practice
+    that does not say which of them answered (a joint answer, "Kajaani, Sotkamo ja Kuhmo
+    yhdessä", or an anonymous row naming several): code -> [(practice id, the others named)].
+
+    Never guessed either way: ``send remind`` does not remind them unless one is named alone
+    with ``--only``, and the follow-up list asks the coordinator to check (``check-answer``)."""
+    db = as_reader(session)
+    answered = answered_codes(session=db, round_name=round_name)
+    found: dict[str, list[tuple[int, list[str]]]] = defaultdict(list)
+    for practice_id, submitted in sorted(_submitted(db).items()):
+        named = sorted({code for code, _ in submitted})
+        if len(named) < 2 or any(source in REPORTER_SOURCES for _, source in submitted):
+            continue
+        for code in named:
+            if code not in answered:
+                found[code].append((practice_id, [c for c in named if c != code]))
+    return dict(found)
+
+
 def mentioned_codes(*, session: Session | Reader, round_name: str | None = None) -> set[str]:
     """The municipalities only named in the text of practices not rejected: partners and
     names in anonymous rows, for the coordinator to look at (they do not stop reminders)."""
@@ -265,6 +287,10 @@ def read_round(session: Session | Reader, round_name: str | None) -> RoundSets:
             sets["with_contact"].add(code)
         elif status == "bounced":
             sets["bounced"].add(code)
+    # "bounced": lost to bounces, no address in use left. One of two addresses bounced, or a
+    # bounced one since replaced, still reaches the municipality: it is counted once, with a
+    # contact, so that with a contact + bounced + neither = the municipalities.
+    sets["bounced"] -= sets["with_contact"]
     sql = "SELECT municipality_code, kind FROM outboundmessage WHERE state = 'sent'"
     messages = (db.rows(sql + " AND round_name = :round", round=round_name) if round_name
                 else db.rows(sql))

@@ -6,6 +6,7 @@ Each module below adds its commands; none imports a heavy library at import time
 from . import (  # noqa: F401
     base,
     bounces,
+    checked,
     demo,
     fetch,
     forget,
