@@ -95,6 +95,25 @@ def exclusive(engine: Engine, name: str, *, wait: float = 0.0,
         yield held
 
 
+#: The lock a transaction takes before it locks practice rows it did not make (PostgreSQL).
+PRACTICES = "practices"
+
+
+def for_this_transaction(session: Any, name: str = PRACTICES) -> None:
+    """Hold the ``name`` lock until the session's transaction ends (PostgreSQL; a no-op on
+    SQLite, where a write transaction excludes every other writer anyway).
+
+    An ingest's file writes new versions of practices in the order of its rows; a review
+    import locks the practices it decides in the order of their ids. Each holding some rows
+    and waiting for the other's, they deadlocked, and PostgreSQL failed one of them. Both take
+    this lock first, so one waits for the other's transaction (one file; one import) instead.
+    Take it before the first practice row the transaction locks."""
+    from sqlalchemy import text
+
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _key(name)})
+
+
 @contextmanager
 def _postgres(engine: Engine, name: str, wait: float, me: str) -> Iterator[Held]:
     from sqlalchemy import text

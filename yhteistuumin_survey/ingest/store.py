@@ -25,6 +25,7 @@ from json.encoder import encode_basestring_ascii as _quote
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import locks
 from ..db.models import (
     Practice,
     PracticeMunicipality,
@@ -834,6 +835,8 @@ class Store:
         # The reviewers' decisions as they are now: a review import may have decided since this
         # run loaded its index (its status said 'new', and the new version went out approved).
         ids = [plan[2].id for plan in plans if plan[1] == NEW_VERSION and plan[2] is not None]
+        if ids:  # before the rows: a review import takes it first too (no deadlock)
+            locks.for_this_transaction(self.session)
         decisions = {row[0]: (row[1], row[2]) for row in self.session.execute(
             select(Practice.id, Practice.status, Practice.decided_version)  # type: ignore[call-overload]
             .where(Practice.id.in_(ids)))} if ids else {}  # type: ignore[union-attr]

@@ -20,6 +20,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import locks
 from ..errors import InputError
 from ..reports import FORMULA_PREFIXES, Report, outcome_rows
 from ..tables import cell_text, sha256_file
@@ -822,6 +823,7 @@ def _current_state(rows: list[RowDecision], *, session: Session
     d = ReviewDecision.__table__.c  # type: ignore[attr-defined]
     ids = {r.practice_id for r in rows} | {r.duplicate_of for r in rows if r.duplicate_of}
     practices: dict[int, Any] = {}
+    locks.for_this_transaction(session)  # before the rows: an ingest takes it first too
     for condition in _id_conditions(p.id, ids):
         # FOR UPDATE (PostgreSQL; SQLite has one writer): an ingest's new version of one of
         # them waits for this import, then sends it back to review; without it, a version

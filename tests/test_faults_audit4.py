@@ -1,0 +1,113 @@
+"""The fourth fault audit: locks on PostgreSQL, a moved workspace, files that are not what they
+say, full disks, mail servers that misbehave. Each fault gives one line ``where: what is wrong;
+what to do``, loses nothing and doubles nothing, and a rerun completes."""
+
+from __future__ import annotations
+
+import pytest
+
+# --- a review import and an ingest at once on PostgreSQL ------------------------------------
+
+
+def _waiting_on_a_lock(engine, seconds: float = 20.0) -> bool:
+    """Wait until another connection of this database waits for a lock (a row, an advisory)."""
+    import time
+
+    from sqlalchemy import text
+
+    deadline = time.monotonic() + seconds
+    with engine.connect() as connection:
+        while time.monotonic() < deadline:
+            waiting = connection.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()")).scalar()
+            connection.commit()
+            if waiting:
+                return True
+            time.sleep(0.05)
+    return False
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_review_import_and_an_ingest_at_once_meet_in_no_deadlock(
+        postgres_url, workspace, tmp_path, monkeypatch):
+    """An ingest's file brought new versions of practices 3, 2 and 1 (its rows in that order);
+    a review import decided 1, 2 and 3 at the same moment. The ingest held 3 and wanted 2,
+    the import held 1 and 2 and wanted 3: PostgreSQL broke the deadlock by failing one of
+    them ("run the command again"). Now both take one lock first: the second waits, and both
+    end; the import finds the rows stale, and nothing is approved at a version nobody saw."""
+    import datetime as dt
+    import threading
+
+    from ingest_support import DATA, run_ingest
+    from openpyxl import load_workbook
+    from sqlmodel import Session, select
+    from test_review import fill
+
+    from yhteistuumin_survey.db.engine import open_database
+    from yhteistuumin_survey.db.models import Practice
+    from yhteistuumin_survey.ingest import store
+    from yhteistuumin_survey.register import ensure_register
+    from yhteistuumin_survey.review import export_review, import_review
+
+    engine = open_database(postgres_url)
+    ensure_register(engine, workspace=workspace)
+    run_ingest([DATA / "msforms.xlsx"], engine=engine, workspace=workspace)
+    with Session(engine, expire_on_commit=False) as session:
+        exported = export_review(tmp_path / "outputs", session=session).files[0].path
+    fill(exported, {n: {"Päätös": "hyväksytty"} for n in (1, 2, 3)})
+    changed = tmp_path / "c" / "msforms.xlsx"
+    changed.parent.mkdir()
+    workbook = load_workbook(DATA / "msforms.xlsx")
+    sheet = workbook.active
+    for row in (2, 3, 4):  # every summary corrected; the last response now the first in time
+        sheet.cell(row=row, column=12).value = f"Tarkennettu kuvaus {row}."
+        sheet.cell(row=row, column=3).value = dt.datetime(2024, 4, 10 - row, 9, 40)
+    workbook.save(changed)
+
+    holds, outcome = threading.Event(), {}
+    real_replace = store.Store._replace_municipalities
+
+    def hold_the_first(self, practice_id, entry):  # type: ignore[no-untyped-def]
+        rows = real_replace(self, practice_id, entry)
+        if not holds.is_set():  # the first practice's new version is written, not committed
+            holds.set()
+            outcome["import waited"] = _waiting_on_a_lock(engine)
+        return rows
+
+    monkeypatch.setattr(store.Store, "_replace_municipalities", hold_the_first)
+
+    def ingest() -> None:
+        try:
+            outcome["ingest"] = run_ingest([changed], engine=engine, workspace=workspace)
+        except Exception as exc:  # noqa: BLE001 - asserted below
+            outcome["ingest"] = exc
+
+    def review() -> None:
+        try:
+            with Session(engine, expire_on_commit=False) as session:
+                outcome["import"] = import_review([exported], session=session)
+        except Exception as exc:  # noqa: BLE001 - asserted below
+            outcome["import"] = exc
+
+    ingesting = threading.Thread(target=ingest)
+    ingesting.start()
+    assert holds.wait(60)
+    importing = threading.Thread(target=review)
+    importing.start()
+    ingesting.join(90)
+    importing.join(90)
+
+    with Session(engine) as session:
+        states = sorted((p.id, p.current_version, p.status)
+                        for p in session.exec(select(Practice)))
+    engine.dispose()
+    assert outcome["import waited"]
+    assert not isinstance(outcome["ingest"], Exception), outcome["ingest"]
+    assert not isinstance(outcome["import"], Exception), outcome["import"]
+    ingested = outcome["ingest"]
+    assert not ingested.failed, ingested.summary()
+    assert [row["outcome"] for row in ingested.rows()].count("new version") == 3, \
+        ingested.rows()
+    assert outcome["import"].report.counts == {"stale": 3}, outcome["import"].report.outcomes
+    assert states == [(1, 2, "new"), (2, 2, "new"), (3, 2, "new")]
