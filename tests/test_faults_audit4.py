@@ -111,3 +111,42 @@ def test_on_postgresql_a_review_import_and_an_ingest_at_once_meet_in_no_deadlock
         ingested.rows()
     assert outcome["import"].report.counts == {"stale": 3}, outcome["import"].report.outcomes
     assert states == [(1, 2, "new"), (2, 2, "new"), (3, 2, "new")]
+
+
+# --- who holds a lock, on PostgreSQL ---------------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_lock_holder_on_a_long_host_name_is_still_named_with_its_pid_and_time(
+        postgres_url, monkeypatch):
+    """The holder's label is PostgreSQL's application_name, which keeps 63 characters:
+    'yhteistuumin send: forget: kulttuuripalvelut-tyoasema-17.kaupunki.exa' lost the pid and
+    the time, so a refused run could not say which process to wait for. Now the label is
+    short by design: the host last, shortened to its first name, and cut only if it must be."""
+    import os
+    import re
+    import socket
+
+    from yhteistuumin_survey.db.engine import open_database
+    from yhteistuumin_survey.locks import LockBusy, exclusive
+
+    host = "kulttuuripalvelut-tyoasema-17.kaupunki.example.fi"
+    monkeypatch.setattr(socket, "gethostname", lambda: host)
+    engine = open_database(postgres_url)
+    try:
+        with exclusive(engine, "send", by="forget"), \
+                pytest.raises(LockBusy) as refused, exclusive(engine, "send"):
+            pass
+        with exclusive(engine, "ingest"), \
+                pytest.raises(LockBusy) as ingest_refused, exclusive(engine, "ingest"):
+            pass
+    finally:
+        engine.dispose()
+    message = str(refused.value)
+    assert re.fullmatch(r"yhteistuumin forget is running \(kulttuuripalvelut-\S+, "
+                        rf"pid {os.getpid()}, since 20\d\d-\d\d-\d\d \d\d:\d\d:\d\d UTC\)",
+                        message), message
+    message = str(ingest_refused.value)
+    assert re.fullmatch(r"another ingest is running \(kulttuuripalvelut-\S+, "
+                        rf"pid {os.getpid()}, since 20\d\d-\d\d-\d\d \d\d:\d\d:\d\d UTC\)",
+                        message), message
