@@ -4,6 +4,8 @@ what to do``, loses nothing and doubles nothing, and a rerun completes."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 # --- a review import and an ingest at once on PostgreSQL ------------------------------------
@@ -150,3 +152,88 @@ def test_on_postgresql_a_lock_holder_on_a_long_host_name_is_still_named_with_its
     assert re.fullmatch(r"another ingest is running \(kulttuuripalvelut-\S+, "
                         rf"pid {os.getpid()}, since 20\d\d-\d\d-\d\d \d\d:\d\d:\d\d UTC\)",
                         message), message
+
+
+# --- a workspace moved or copied elsewhere ---------------------------------------------------
+
+
+def _moved(workspace, tmp_path):
+    """The workspace moved to another folder (``mv round2026 /elsewhere/``), and a Cli on it."""
+    import shutil
+
+    from conftest import Cli
+
+    from yhteistuumin_survey.workspace import Workspace
+
+    elsewhere = tmp_path / "muualla"
+    elsewhere.mkdir()
+    moved = Workspace(Path(shutil.move(str(workspace.root), str(elsewhere))))
+    return moved, Cli(moved)
+
+
+def test_a_moved_workspace_retries_its_failed_files_from_the_kept_copies(cli, workspace,
+                                                                       tmp_path):
+    """The copy of a received file was recorded by its absolute path: after the workspace was
+    moved, ingest --retry-failed said 'no copy was kept under outputs/received; ingest it
+    again from where it came', though the copy was there, moved with the rest."""
+    import shutil
+
+    from ingest_support import DATA
+
+    path = tmp_path / "vastaukset.csv"
+    shutil.copyfile(DATA / "limesurvey-texts.csv", path)
+    assert cli("ingest", str(path), "--source", "questionnaire").exit_code == 1
+    path.unlink()  # the original is gone; only the kept copy can be read again
+    _, moved_cli = _moved(workspace, tmp_path)
+
+    result = moved_cli("ingest", "--retry-failed")
+    assert result.exit_code == 0, result.output
+    assert "1 new" in result.stdout and "no copy was kept" not in result.output, result.output
+
+
+def test_a_file_received_in_a_moved_workspace_is_recorded_where_the_workspace_is(
+        cli, workspace, tmp_path):
+    """New copies are recorded relative to the workspace, so a second move loses nothing."""
+    import shutil
+
+    from ingest_support import DATA
+    from sqlmodel import Session, select
+
+    from yhteistuumin_survey.db.engine import make_engine
+    from yhteistuumin_survey.db.models import ReceivedFile
+
+    path = tmp_path / "msforms.xlsx"
+    shutil.copyfile(DATA / "msforms.xlsx", path)
+    assert cli("ingest", str(path)).exit_code == 0
+    moved, _ = _moved(workspace, tmp_path)
+    engine = make_engine(f"sqlite:///{moved.outputs / 'yhteistuumin.sqlite'}")
+    with Session(engine) as session:
+        stored = [row.stored_path for row in session.exec(select(ReceivedFile))]
+    engine.dispose()
+    assert stored and all(not Path(name).is_absolute() for name in stored), stored
+    assert all((moved.root / name).is_file() for name in stored), stored
+
+
+def test_an_absolute_path_an_earlier_version_recorded_is_found_in_the_moved_or_copied_workspace(
+        tmp_path):
+    """Earlier versions recorded absolute paths. A moved workspace finds the file under its own
+    outputs/; a copy beside the original reads its own copy, never the original's (forget or
+    purge in the copy would otherwise change the original's files)."""
+    import shutil
+
+    from yhteistuumin_survey.workspace import Workspace
+
+    original = Workspace(tmp_path / "round2026")
+    kept = original.outputs / "received" / "ab" / "ab12-vastaus.xlsx"
+    kept.parent.mkdir(parents=True)
+    kept.write_bytes(b"questionnaire")
+    recorded = str(kept)  # as an earlier version recorded it
+    copy = Workspace(Path(shutil.copytree(original.root, tmp_path / "kopio" / "round2026")))
+
+    assert original.stored_file(recorded) == kept
+    assert copy.stored_file(recorded) == copy.outputs / "received" / "ab" / "ab12-vastaus.xlsx"
+    assert copy.stored_file(copy.recorded(copy.outputs / "received" / "ab" / "x")) == \
+        copy.root / "outputs" / "received" / "ab" / "x"
+    elsewhere = tmp_path / "lataukset" / "vastaus.xlsx"
+    assert copy.recorded(elsewhere) == str(elsewhere)
+    assert copy.stored_file(str(elsewhere)) == elsewhere  # outside any workspace: as recorded

@@ -251,7 +251,8 @@ class _Run:
             select(Municipality.code).where(Municipality.active == True)).all())  # noqa: E712
         from .store import Store
 
-        self.store = Store(session, received_dir=workspace.output_dir("received"))
+        self.store = Store(session, received_dir=workspace.output_dir("received"),
+                           workspace=workspace)
         self.result = IngestReport()
         self.tried: set[tuple[str, str]] = set()  # (content, name) read or tried in this run
         self.mapping_cache: dict[tuple[Any, ...], Mapping] = {}  # ``_shared``
@@ -1068,7 +1069,8 @@ def _ingest_locked(files: list[Path], skipped: list[tuple[Path, str]], *, sessio
     retries: dict[Path, tuple[str, str]] = {}  # stored copy -> (display, original name)
     if retry_failed:
         for received in run.store.failed_files():
-            stored = Path(received.stored_path) if received.stored_path else None
+            stored = workspace.stored_file(received.stored_path) if received.stored_path \
+                else None
             display = f"{received.original_name} (received file {received.id})"
             if stored is None or not stored.is_file():
                 run.add(display, "error", f"{display}: no copy was kept under "

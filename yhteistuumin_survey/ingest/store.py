@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from ..normalise import NormalisedPractice
+    from ..workspace import Workspace
     from .records import RawRecord
 
 #: The normalised fields that make a version's content (compared to spot an unchanged resend).
@@ -454,11 +455,16 @@ def synced_at_end(session: Session) -> Iterator[None]:
 class Store:
     """Stores the files and records of one ingest run (one transaction per file)."""
 
-    def __init__(self, session: Session, *, received_dir: Path) -> None:
+    def __init__(self, session: Session, *, received_dir: Path,
+                 workspace: Workspace | None = None) -> None:
         from sqlmodel import select
+
+        from ..workspace import Workspace
 
         self.session = session
         self.received_dir = received_dir
+        # The copies are recorded relative to it (received_dir is its outputs/received).
+        self.workspace = workspace or Workspace(received_dir.parent.parent)
         self.hashes: dict[str, tuple[int, str]] = {
             sha: (int(file_id or 0), status) for file_id, sha, status in
             session.exec(select(ReceivedFile.id, ReceivedFile.sha256, ReceivedFile.status))}
@@ -522,7 +528,7 @@ class Store:
                 tmp.replace(target)
             finally:
                 tmp.unlink(missing_ok=True)
-        return str(target)
+        return self.workspace.recorded(target)
 
     def receive(self, source: Path, *, sha: str, name: str, size: int, sender: str | None,
                 message_time: dt.datetime | None, parent_id: int | None,
@@ -588,7 +594,8 @@ class Store:
             col(Submission.received_file_id) == received.id,
             col(Submission.id).not_in(used)))
         stored = received.stored_path
-        if copy and (not stored or not Path(stored).is_file() or name != received.original_name):
+        if copy and (not stored or not self.workspace.stored_file(stored).is_file()
+                     or name != received.original_name):
             stored = self._keep(source, sha=received.sha256, name=name)
         values: dict[str, Any] = {"status": "received", "error": None, "original_name": name,
                                   "stored_path": stored}
