@@ -237,3 +237,61 @@ def test_an_absolute_path_an_earlier_version_recorded_is_found_in_the_moved_or_c
     elsewhere = tmp_path / "lataukset" / "vastaus.xlsx"
     assert copy.recorded(elsewhere) == str(elsewhere)
     assert copy.stored_file(str(elsewhere)) == elsewhere  # outside any workspace: as recorded
+
+
+# --- Excel's lock file beside a workbook -----------------------------------------------------
+
+#: What Excel writes as ``~$NAME`` beside a workbook it has open: the user's name, twice.
+_LOCK_FILE = (bytes([11]) + b"Liisa Laine" + b" " * 42 + (11).to_bytes(2, "little")
+              + "Liisa Laine".encode("utf-16-le")).ljust(165, b"\x20")
+
+
+def test_excel_s_lock_file_in_an_ingest_folder_or_named_is_skipped_and_says_the_workbook_is_open(
+        cli, tmp_path):
+    """A folder skipped '~$vastaus.xlsx' without a word; named on the command line (a glob
+    takes it), it was read and refused as 'not a spreadsheet but binary data; ask for the Excel
+    file itself', kept under outputs/received with the user's name, and the run exited 1."""
+    import shutil
+
+    from ingest_support import DATA
+
+    inbox = tmp_path / "vastaukset"
+    inbox.mkdir()
+    shutil.copyfile(DATA / "questionnaire.xlsx", inbox / "vastaus.xlsx")
+    (inbox / "~$vastaus.xlsx").write_bytes(_LOCK_FILE)
+    said = (f"skipped: {inbox / '~$vastaus.xlsx'}: Excel's lock file, not a workbook, so not "
+            "read; vastaus.xlsx may still be open in Excel: save and close it, then ingest it "
+            "again if it changed")
+
+    folder = cli("ingest", str(inbox))
+    named = cli("ingest", str(inbox / "vastaus.xlsx"), str(inbox / "~$vastaus.xlsx"))
+    for result in (folder, named):
+        assert result.exit_code == 0, result.output
+        assert said in result.stderr.splitlines(), result.output
+        assert "binary data" not in result.output and "Traceback" not in result.output
+    received = cli.workspace.outputs / "received"
+    assert not any(path.name.endswith("~$vastaus.xlsx") for path in received.rglob("*"))
+
+
+def test_excel_s_lock_file_among_returned_review_workbooks_is_a_warning_not_an_error(
+        cli, workspace, tmp_path):
+    """'review import outputs/review/*' took the lock file of a workbook still open: 'error:
+    not a spreadsheet but binary data; ask for the Excel file itself', exit 1, while the
+    workbook itself was imported."""
+    import shutil
+
+    from ingest_support import DATA
+
+    shutil.copyfile(DATA / "msforms.xlsx", tmp_path / "msforms.xlsx")
+    assert cli("ingest", str(tmp_path / "msforms.xlsx")).exit_code == 0
+    assert cli("review", "export").exit_code == 0
+    folder = workspace.outputs / "review"
+    (workbook,) = folder.glob("*.xlsx")
+    (folder / f"~${workbook.name}").write_bytes(_LOCK_FILE)
+
+    result = cli("review", "import", *sorted(str(p) for p in folder.glob("*.xlsx")))
+    assert result.exit_code == 0, result.output
+    assert (f"{folder / ('~$' + workbook.name)}: warning: Excel's lock file, not a workbook, "
+            f"so not read; {workbook.name} may still be open in Excel: save and close it, "
+            "then import it again if it changed") in result.output, result.output
+    assert "binary data" not in result.output

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import InputError, SurveyError
 from ..flags import describe_all, unsure
 from ..reports import Report, count_phrase, plural, to_frame
-from ..tables import sha256_file
+from ..tables import office_lock_file, sha256_file
 from .detect import SOURCES
 from .prepare import Prepared, Reader, Unfinished
 from .records import COMMENT_NOTE, TEXT_BOX_NOTE, Mapping, RawRecord
@@ -149,7 +149,10 @@ class IngestReport:
         return "\n".join(lines + self.summary())
 
     def warnings(self) -> list[str]:
-        return [f"error: {o.reason}" for o in self.report.outcomes if o.status == "error"]
+        # A file skipped (a lock file, a link out of the folder) is said too: nothing else
+        # tells that it was not read.
+        return [f"{o.status}: {o.reason}" for o in self.report.outcomes
+                if o.status in ("error", "skipped")]
 
     def to_frame(self) -> Any:
         """Return the report lines as a pandas DataFrame."""
@@ -179,7 +182,11 @@ def expand_paths(paths: Iterable[Path],
         except OSError:  # a name too long to look up: reported when it is read
             walk = False
         if not walk:
-            files.append(path)
+            locked = office_lock_file(path, again="ingest it again")
+            if locked is None:
+                files.append(path)
+            elif problems is not None:
+                problems.append((path, locked))
             continue
         root = path.resolve()
         found: list[Path] = []
@@ -188,9 +195,14 @@ def expand_paths(paths: Iterable[Path],
             dirs[:] = [d for d in dirs if not d.startswith(".")]
             linked_dirs = [d for d in dirs if (base / d).is_symlink()]
             for name in sorted([*names, *linked_dirs]):
-                if name.startswith((".", "~$")):
+                if name.startswith("."):
                     continue
                 entry = base / name
+                locked = office_lock_file(entry, again="ingest it again")
+                if locked is not None:
+                    if problems is not None:
+                        problems.append((entry, locked))
+                    continue
                 if not entry.is_symlink():
                     found.append(entry)
                     continue

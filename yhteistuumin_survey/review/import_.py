@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from .. import locks
 from ..errors import InputError
 from ..reports import FORMULA_PREFIXES, Report, outcome_rows
-from ..tables import cell_text, sha256_file
+from ..tables import cell_text, office_lock_file, sha256_file
 from .common import (
     ALLOWED_DECISIONS_TEXT,
     COLUMN_BY_KEY,
@@ -677,6 +677,10 @@ def _import_review(paths: Sequence[Path], *, session: Session, reviewer: str | N
     for path in paths:
         label = str(path)
         result.files.append(label)
+        locked = office_lock_file(path, again="import it again")
+        if locked is not None:
+            report.add(label, "warning", locked.removeprefix(f"{path}: "))
+            continue
         try:
             book = open_review_workbook(path)
         except InputError as exc:
