@@ -295,3 +295,36 @@ def test_excel_s_lock_file_among_returned_review_workbooks_is_a_warning_not_an_e
             f"so not read; {workbook.name} may still be open in Excel: save and close it, "
             "then import it again if it changed") in result.output, result.output
     assert "binary data" not in result.output
+
+
+# --- a full disk while the site is written ---------------------------------------------------
+
+
+def test_a_publish_on_a_full_disk_is_one_line_and_leaves_the_site_as_it_was(
+        cli, workspace, small_disk):
+    """Every page changed (a new site title) on a disk with no room: 'Error: the disk is full;
+    free some space and run the command again' (no path), a 'practices.json.tmp' left behind,
+    and a site of some pages with the new title and the rest with the old one. Now the new
+    files are all written aside first and put in place only when every one is whole."""
+    from fixtures_audit2_faults import fill
+    from publish_support import tree_digest, two_approved_one_rejected
+
+    two_approved_one_rejected(workspace)
+    site = small_disk / "site"
+    assert cli("publish", "--out", str(site)).exit_code == 0
+    before = tree_digest(site)
+    filler = fill(small_disk)
+    renamed = {"YHTEISTUUMIN_SITE_TITLE": "Hyvät käytännöt kunnissa – uusi nimi"}
+
+    result = cli("publish", "--out", str(site), env=renamed)
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert errors == [f"Error: {site}: the disk is full; free some space and run the command "
+                      "again (nothing of this publish was put in place: the site is as it was)"], \
+        result.output
+    assert tree_digest(site) == before  # no page new, none half-written, no .tmp left
+
+    filler.unlink()
+    again = cli("publish", "--out", str(site), env=renamed)
+    assert again.exit_code == 0, again.output
+    assert "uusi nimi" in (site / "index.html").read_text(encoding="utf-8")

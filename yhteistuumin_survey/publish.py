@@ -887,11 +887,15 @@ def _check_folders(out: Path, cms: Path) -> None:
 
 
 def _write_if_changed(path: Path, data: bytes, *, compare: bool = True,
-                      folders: set[Path] | None = None) -> bool:
+                      folders: set[Path] | None = None,
+                      staged: list[tuple[Path, Path]] | None = None) -> bool:
     """Write ``data`` atomically unless the file holds it already.
 
     ``compare=False`` skips reading a file known to be absent; ``folders`` remembers the
     folders made so far (a full publish makes 5,000, and asks for ``practices/`` 5,000 times).
+    With ``staged`` the file is only written aside (``NAME.tmp``) and (aside, in place) added
+    to it, for the caller to put in place with the others (``put_in_place``). A write that
+    fails (a full disk) leaves no ``.tmp`` and names the file.
     """
     if compare:
         try:
@@ -904,9 +908,35 @@ def _write_if_changed(path: Path, data: bytes, *, compare: bool = True,
         if folders is not None:
             folders.update(path.parents)  # mkdir made (or found) every parent
     temporary = path.with_name(path.name + ".tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
+    try:
+        temporary.write_bytes(data)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        if exc.filename is None:  # a full disk: write() names no file
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
+        raise
+    if staged is None:
+        os.replace(temporary, path)
+    else:
+        staged.append((temporary, path))
     return True
+
+
+def put_in_place(staged: list[tuple[Path, Path]]) -> None:
+    """Put the files written aside in place (renames: no disk space needed)."""
+    for temporary, path in staged:
+        os.replace(temporary, path)
+
+
+def _left_as_it_was(out: Path, exc: OSError, staged: list[tuple[Path, Path]]) -> SurveyError:
+    """Remove the files written aside; the error, in words, for a site left as it was."""
+    from .faults import os_fault
+
+    for temporary, _path in staged:
+        temporary.unlink(missing_ok=True)
+    what = os_fault(OSError(exc.errno, exc.strerror))  # the words; the file is no news
+    return SurveyError(f"{out}: {what} (nothing of this publish was put in place: the site is "
+                       "as it was)")
 
 
 def existing_files(out: Path, keep_folders: tuple[str, ...] = ("pagefind", "pagefind-changes")
@@ -935,17 +965,19 @@ def existing_files(out: Path, keep_folders: tuple[str, ...] = ("pagefind", "page
 
 
 def write_files(out: Path, files: dict[str, bytes], *, existing: Collection[str],
-                folders: set[Path] | None = None) -> tuple[list[str], int]:
+                folders: set[Path] | None = None,
+                staged: list[tuple[Path, Path]] | None = None) -> tuple[list[str], int]:
     """Write every file of ``files`` whose bytes differ from disk; return written, unchanged.
 
     ``existing`` holds the files under ``out`` (``existing_files``): the others are not read.
+    With ``staged`` they are only written aside (``_write_if_changed``).
     """
     written: list[str] = []
     unchanged = 0
     folders = set() if folders is None else folders
     for relative in sorted(files):
         if _write_if_changed(out / relative, files[relative], compare=relative in existing,
-                             folders=folders):
+                             folders=folders, staged=staged):
             written.append(relative)
         else:
             unchanged += 1
@@ -1288,8 +1320,17 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
     previous = _read_manifest(out)
     rendered = render_site(workspace, cards, settings=settings, previous=previous,
                            existing=on_disk, cms_existing=in_cms, progress=progress)
-    written, unchanged = write_files(out, rendered.files, existing=on_disk, folders=folders)
-    cms_written, cms_unchanged = write_files(cms, rendered.cms, existing=in_cms)
+    # Every new page and CMS file is written aside first, and put in place only when all are
+    # whole: a full disk half-way left a site of some new pages and some old ones.
+    staged: list[tuple[Path, Path]] = []
+    try:
+        written, unchanged = write_files(out, rendered.files, existing=on_disk,
+                                         folders=folders, staged=staged)
+        cms_written, cms_unchanged = write_files(cms, rendered.cms, existing=in_cms,
+                                                 staged=staged)
+    except OSError as exc:
+        raise _left_as_it_was(out, exc, staged) from exc
+    put_in_place(staged)
     cms_written = [CMS_MARKER, *cms_written] if cms_marked else cms_written
     cms_removed = remove_stale(cms, {*rendered.cms, *rendered.cms_kept, CMS_MARKER},
                                existing=in_cms)
