@@ -1133,7 +1133,7 @@ def _ingest_locked(files: list[Path], skipped: list[tuple[Path, str]], *, sessio
         left = len(todo) - done
         run.add(database, "error", f"{describe_fault(exc, database=database)}; "
                                    f"{left} file{'s' if left != 1 else ''} not read (the next "
-                                   "run reads them)")
+                                   f"run reads {'them' if left != 1 else 'it'})")
     except KeyboardInterrupt:
         # Ctrl-C: the file being read is rolled back, those before it are stored; the report
         # says so, and the run still ends as interrupted (exit 130).
