@@ -328,3 +328,45 @@ def test_a_publish_on_a_full_disk_is_one_line_and_leaves_the_site_as_it_was(
     again = cli("publish", "--out", str(site), env=renamed)
     assert again.exit_code == 0, again.output
     assert "uusi nimi" in (site / "index.html").read_text(encoding="utf-8")
+
+
+# --- IMAP: a message deleted between SEARCH and FETCH ----------------------------------------
+
+
+def test_a_message_deleted_by_another_mail_client_during_a_fetch_is_named_and_the_rest_read(
+        cli, workspace, dovecot, monkeypatch):
+    """Another mail client (a colleague's Outlook) moves or deletes a reply while fetch reads
+    the folder, after fetch listed it and before it was fetched. Fetch went on and read the
+    rest (right), but said nothing of it: an answer moved to another folder was never known.
+    Now one line names it and what to do; the run still succeeds."""
+    import json
+
+    from imapclient import IMAPClient
+    from test_fetch_faults import fill, rows, sqlite_url
+
+    uids = fill(dovecot, workspace)
+    gone = uids[1]  # the reply with a questionnaire
+    real_search = IMAPClient.search
+
+    def search_then_a_colleague_deletes(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        found = real_search(self, *args, **kwargs)
+        other = dovecot.client()
+        try:
+            other.select_folder("INBOX")
+            other.delete_messages([gone])
+            other.expunge()
+        finally:
+            other.logout()
+        return found
+
+    monkeypatch.setattr(IMAPClient, "search", search_then_a_colleague_deletes)
+    result = cli("fetch", env=dovecot.env("starttls"))
+    monkeypatch.setattr(IMAPClient, "search", real_search)
+    assert result.exit_code == 0 and "Traceback" not in result.output, result.output
+    assert (f"1 message left INBOX while this run read it, unread (UID {gone}): moved or "
+            "deleted by another mail client; if moved to another folder, fetch that one too "
+            "([imap] folder)") in result.stdout.splitlines(), result.output
+    assert [r.uid for r in rows(sqlite_url(workspace))] == [u for u in uids if u != gone]
+    again = cli("fetch", "--format", "json", env=dovecot.env("starttls"))
+    assert again.exit_code == 0, again.output
+    assert (json.loads(again.stdout)["fetched"], json.loads(again.stdout)["gone"]) == (0, [])
