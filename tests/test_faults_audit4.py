@@ -370,3 +370,28 @@ def test_a_message_deleted_by_another_mail_client_during_a_fetch_is_named_and_th
     again = cli("fetch", "--format", "json", env=dovecot.env("starttls"))
     assert again.exit_code == 0, again.output
     assert (json.loads(again.stdout)["fetched"], json.loads(again.stdout)["gone"]) == (0, [])
+
+
+# --- SMTP: STARTTLS required and not offered -------------------------------------------------
+
+
+def test_a_server_that_does_not_offer_starttls_when_required_sends_nothing_and_says_the_setting(
+        cli):
+    """security = starttls (the default) against a server that offers no STARTTLS (a port for
+    unencrypted relay, or a middlebox stripping it): the password must not go in the clear."""
+    from send_support import round_env
+    from test_faults_send import Provider, serve
+
+    from yhteistuumin_survey.resources import bundled_path
+
+    assert cli("register", "contacts",
+               str(bundled_path("recipients/contacts.example.csv"))).exit_code == 0
+    provider = Provider()
+    with serve(provider) as port:
+        env = {"YHTEISTUUMIN_SMTP_HOST": "127.0.0.1", "YHTEISTUUMIN_SMTP_PORT": str(port),
+               "YHTEISTUUMIN_SMTP_SECURITY": "starttls", **round_env()}
+        result = cli("send", "invite", "--only", "599", "--yes", env=env)
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert (f"127.0.0.1:{port}: the server does not offer STARTTLS; set [smtp] security to ssl "
+            "(port 465) or check the port") in result.output, result.output
+    assert provider.mails == 0
