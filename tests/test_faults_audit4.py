@@ -395,3 +395,14 @@ def test_a_server_that_does_not_offer_starttls_when_required_sends_nothing_and_s
     assert (f"127.0.0.1:{port}: the server does not offer STARTTLS; set [smtp] security to ssl "
             "(port 465) or check the port") in result.output, result.output
     assert provider.mails == 0
+
+
+def test_an_empty_review_workbook_says_what_to_do(cli, tmp_path):
+    """'review import' of a zero-byte workbook (a save or a copy cut short) said only
+    '…: error: the file is empty'."""
+    empty = tmp_path / "arviointi.xlsx"
+    empty.write_bytes(b"")
+    result = cli("review", "import", str(empty))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert (f"{empty}: error: the file is empty (a save, copy or download cut short?); save or "
+            "copy it again") in result.output, result.output

@@ -187,7 +187,8 @@ def _check_size(path: Path) -> None:
     if path.is_dir():
         raise InputError(f"{path}: is a folder, expected a file")
     if size == 0:
-        raise InputError(f"{path}: the file is empty")
+        raise InputError(f"{path}: the file is empty (a save, copy or download cut short?); "
+                         "save or copy it again")
     if size > MAX_FILE_BYTES:
         raise InputError(f"{path}: {size // (1024 * 1024)} MB is over the "
                          f"{MAX_FILE_BYTES // (1024 * 1024)} MB limit; not opened")
