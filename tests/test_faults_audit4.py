@@ -406,3 +406,39 @@ def test_an_empty_review_workbook_says_what_to_do(cli, tmp_path):
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert (f"{empty}: error: the file is empty (a save, copy or download cut short?); save or "
             "copy it again") in result.output, result.output
+
+
+def test_a_workbook_excel_holds_open_says_to_close_it_not_to_check_its_owner(
+        cli, tmp_path, monkeypatch):
+    """On Windows, Excel keeps a workbook it has open from being read (a sharing violation,
+    which Python raises as PermissionError); ingest said 'permission denied; check who owns
+    the file', which sends the user the wrong way. Its lock file beside it tells why."""
+    import shutil
+
+    from ingest_support import DATA
+
+    from yhteistuumin_survey import ingest
+
+    inbox = tmp_path / "vastaukset"
+    inbox.mkdir()
+    workbook = inbox / "vastaus.xlsx"
+    shutil.copyfile(DATA / "questionnaire.xlsx", workbook)
+    (inbox / "~$vastaus.xlsx").write_bytes(_LOCK_FILE)
+    real_sha = ingest.sha256_file
+
+    def excel_holds_it(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if Path(path).name == "vastaus.xlsx":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_sha(path, *args, **kwargs)
+
+    monkeypatch.setattr(ingest, "sha256_file", excel_holds_it)
+    result = cli("ingest", str(inbox))
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert (f"error: {workbook}: cannot be read: it is open in Excel (~$vastaus.xlsx is beside "
+            "it); close it in Excel and ingest it again") in result.stderr.splitlines(), \
+        result.output
+
+    monkeypatch.setattr(ingest, "sha256_file", real_sha)  # closed in Excel
+    (inbox / "~$vastaus.xlsx").unlink()
+    again = cli("ingest", str(inbox))
+    assert again.exit_code == 0 and "3 new" in again.stdout, again.output

@@ -400,6 +400,11 @@ class _Run:
             self.add(display, "error", f"{display}: no such file")
             return None
         except PermissionError:
+            if path.with_name("~$" + path.name).exists():
+                # Windows: Excel holds a workbook it has open so that no one else reads it.
+                self.add(display, "error", f"{display}: cannot be read: it is open in Excel "
+                         f"(~${path.name} is beside it); close it in Excel and ingest it again")
+                return None
             self.add(display, "error", f"{display}: cannot be read (permission denied); "
                      "check who owns the file, or copy it somewhere readable and ingest the copy")
             return None
