@@ -964,6 +964,21 @@ def existing_files(out: Path, keep_folders: tuple[str, ...] = ("pagefind", "page
     return found
 
 
+def _pages_only(out: Path, exc: SurveyError | OSError,
+                staged: list[tuple[Path, Path]]) -> SurveyError:
+    """The error of a publish stopped after its card pages were put in place: the search
+    index and the list pages are still those of the last publish, if any (the files aside are
+    removed)."""
+    from .faults import os_fault
+
+    for temporary, _path in staged:
+        temporary.unlink(missing_ok=True)
+    what = str(exc) if isinstance(exc, SurveyError) else \
+        f"{out}: {os_fault(OSError(exc.errno, exc.strerror))}"
+    return SurveyError(f"{what} (the card pages are new, the search and the list pages not "
+                       "yet: they follow when a publish completes)")
+
+
 def write_files(out: Path, files: dict[str, bytes], *, existing: Collection[str],
                 folders: set[Path] | None = None,
                 staged: list[tuple[Path, Path]] | None = None) -> tuple[list[str], int]:
@@ -1338,9 +1353,12 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
     # go before it runs.
     gone = remove_stale(out, rendered.page_sha,
                         existing={path for path in on_disk if INDEX_PAGE.fullmatch(path)})
-    search = build_search_index(out, rendered.page_sha, {
-        f"{card.path}/index.html": hashlib.sha256(repr(card.contact).encode()).hexdigest()[:16]
-        for card in cards})
+    try:
+        search = build_search_index(out, rendered.page_sha, {
+            f"{card.path}/index.html": hashlib.sha256(repr(card.contact).encode()).hexdigest()[:16]
+            for card in cards})
+    except (SurveyError, OSError) as exc:
+        raise _pages_only(out, exc, []) from exc
     _set_page_ids(cards, rendered, search)
     # The list pages unchanged since the last publish (and still on disk) are not rendered.
     lists_before = {path: key for path, key in ((previous or {}).get("lists") or {}).items()
@@ -1353,7 +1371,15 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
     kept_lists = set(lists) - set(indexes)
     unchanged += len(kept_lists)
     indexes["cards.json"] = render_card_list(cards, rendered)
-    done, same = write_files(out, indexes, existing=on_disk, folders=folders)
+    # The list pages and cards.json together too: a list naming a card of another publish
+    # leads to a page that is not there, or leaves one out.
+    lists_staged: list[tuple[Path, Path]] = []
+    try:
+        done, same = write_files(out, indexes, existing=on_disk, folders=folders,
+                                 staged=lists_staged)
+    except OSError as exc:
+        raise _pages_only(out, exc, lists_staged) from exc
+    put_in_place(lists_staged)
     written = sorted([*written, *done])
     unchanged += same
     unchanged += len(rendered.kept)
