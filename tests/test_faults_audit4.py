@@ -487,3 +487,24 @@ def test_a_disk_filled_after_the_pages_says_the_search_and_lists_are_the_last_pu
     again = cli("publish", "--out", str(site), env=renamed)
     assert again.exit_code == 0, again.output
     assert "uusi nimi" in (site / "index.html").read_text(encoding="utf-8")
+
+
+def test_forget_in_a_moved_workspace_publishes_again_a_site_published_inside_it(
+        cli, workspace, tmp_path):
+    """'publish --out www' inside the workspace was noted by its absolute path for forget to
+    publish again; after the workspace was moved, forget looked for it where it had been, did
+    not find it, and left her on that site."""
+    from publish_support import tree_text, two_approved_one_rejected
+
+    two_approved_one_rejected(workspace)
+    her = "anna.taide@example.fi"
+    www, cms = workspace.root / "www", workspace.root / "cms-vienti"
+    assert cli("publish", "--out", str(www), "--cms", str(cms)).exit_code == 0
+    assert her in tree_text(www)
+    moved, moved_cli = _moved(workspace, tmp_path)
+
+    done = moved_cli("forget", her, "--yes")
+    assert done.exit_code == 0, done.output
+    assert f"the site published to {moved.root / 'www'}" in done.stdout, done.stdout
+    assert her not in tree_text(moved.root / "www")
+    assert her not in tree_text(moved.root / "cms-vienti")

@@ -855,7 +855,9 @@ def remember_elsewhere(workspace: Workspace, out: Path, cms: Path) -> None:
     if (out, cms) == defaults:
         return
     record = workspace.outputs / ELSEWHERE_FILE
-    line = f"{out}\t{cms}"
+    # A folder inside the workspace relative to it: forget still finds it when the workspace
+    # has been moved or copied (an absolute path named where it had been).
+    line = f"{workspace.recorded(out)}\t{workspace.recorded(cms)}"
     if line not in published_elsewhere_lines(workspace):
         record.parent.mkdir(parents=True, exist_ok=True)
         with record.open("a", encoding="utf-8") as stream:
@@ -872,8 +874,8 @@ def published_elsewhere_lines(workspace: Workspace) -> list[str]:
 
 def published_elsewhere(workspace: Workspace) -> list[tuple[Path, Path]]:
     """Return the (site, CMS) folders publish wrote to outside the defaults, still there."""
-    pairs = [tuple(Path(part) for part in line.split("\t"))
-             for line in published_elsewhere_lines(workspace)]
+    pairs = dict.fromkeys(tuple(workspace.root / part for part in line.split("\t"))
+                          for line in published_elsewhere_lines(workspace))  # absolute: as is
     return [(out, cms) for out, cms in pairs if (out / SITE_MARKER).is_file()]
 
 
