@@ -508,3 +508,26 @@ def test_forget_in_a_moved_workspace_publishes_again_a_site_published_inside_it(
     assert f"the site published to {moved.root / 'www'}" in done.stdout, done.stdout
     assert her not in tree_text(moved.root / "www")
     assert her not in tree_text(moved.root / "cms-vienti")
+
+
+def test_a_page_folder_that_cannot_be_written_names_the_page_and_leaves_the_site_as_it_was(
+        cli, workspace, make_immutable):
+    """A fault that is a file's, not the disk's, names that file; the other pages are not put
+    in place either."""
+    from publish_support import tree_digest, two_approved_one_rejected
+
+    two_approved_one_rejected(workspace)
+    site = workspace.outputs / "site"
+    assert cli("publish").exit_code == 0
+    before = tree_digest(site)
+    page = next(path for path in sorted(site.glob("*/index.html"))
+                if path.parent.name[:1].isdigit())
+    make_immutable(page.parent)
+
+    result = cli("publish", env={"YHTEISTUUMIN_SITE_TITLE": "Uusi nimi"})
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert errors == [f"Error: {page}: not permitted (an immutable file?); check its owner and "
+                      "flags (lsattr) (nothing of this publish was put in place: the site is as "
+                      "it was)"], result.output
+    assert tree_digest(site) == before

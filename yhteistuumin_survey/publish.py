@@ -19,6 +19,7 @@ database (``Practice.published_slug``), so a later title correction keeps the ad
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -895,8 +896,8 @@ def _write_if_changed(path: Path, data: bytes, *, compare: bool = True,
 
     ``compare=False`` skips reading a file known to be absent; ``folders`` remembers the
     folders made so far (a full publish makes 5,000, and asks for ``practices/`` 5,000 times).
-    With ``staged`` the file is only written aside (``NAME.tmp``) and (aside, in place) added
-    to it, for the caller to put in place with the others (``put_in_place``). A write that
+    With ``staged`` the file is only written aside (``NAME.tmp``) and the pair (aside, in
+    place) added to it, for the caller to put in place with the others (``put_in_place``). A write that
     fails (a full disk) leaves no ``.tmp`` and names the file.
     """
     if compare:
@@ -912,16 +913,18 @@ def _write_if_changed(path: Path, data: bytes, *, compare: bool = True,
     temporary = path.with_name(path.name + ".tmp")
     try:
         temporary.write_bytes(data)
-    except OSError as exc:
+    except OSError as exc:  # named as the file it was for (a full disk's write names none)
         temporary.unlink(missing_ok=True)
-        if exc.filename is None:  # a full disk: write() names no file
-            raise OSError(exc.errno, exc.strerror, str(path)) from exc
-        raise
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
     if staged is None:
         os.replace(temporary, path)
     else:
         staged.append((temporary, path))
     return True
+
+
+#: The errors of a disk (or quota, or file size limit) with no room left.
+_NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
 def put_in_place(staged: list[tuple[Path, Path]]) -> None:
@@ -936,9 +939,11 @@ def _left_as_it_was(out: Path, exc: OSError, staged: list[tuple[Path, Path]]) ->
 
     for temporary, _path in staged:
         temporary.unlink(missing_ok=True)
-    what = os_fault(OSError(exc.errno, exc.strerror))  # the words; the file is no news
-    return SurveyError(f"{out}: {what} (nothing of this publish was put in place: the site is "
-                       "as it was)")
+    # A full disk is the site's (which file filled it is no news); another fault, its file's.
+    what = f"{out}: {os_fault(OSError(exc.errno, exc.strerror))}" if exc.errno in _NO_ROOM \
+        else os_fault(exc)
+    return SurveyError(f"{what} (nothing of this publish was put in place: the site is as it "
+                       "was)")
 
 
 def existing_files(out: Path, keep_folders: tuple[str, ...] = ("pagefind", "pagefind-changes")
@@ -975,8 +980,12 @@ def _pages_only(out: Path, exc: SurveyError | OSError,
 
     for temporary, _path in staged:
         temporary.unlink(missing_ok=True)
-    what = str(exc) if isinstance(exc, SurveyError) else \
-        f"{out}: {os_fault(OSError(exc.errno, exc.strerror))}"
+    if isinstance(exc, SurveyError):
+        what = str(exc)
+    elif exc.errno in _NO_ROOM:
+        what = f"{out}: {os_fault(OSError(exc.errno, exc.strerror))}"
+    else:
+        what = os_fault(exc)
     return SurveyError(f"{what} (the card pages are new, the search and the list pages not "
                        "yet: they follow when a publish completes)")
 
