@@ -971,6 +971,24 @@ def existing_files(out: Path, keep_folders: tuple[str, ...] = ("pagefind", "page
     return found
 
 
+def _write_pages(out: Path, cms: Path, rendered: RenderedSite, *, on_disk: set[str],
+                 in_cms: set[str], folders: set[Path]
+                 ) -> tuple[tuple[list[str], int], tuple[list[str], int]]:
+    """Write the card pages and the CMS files: (written, unchanged) of each.
+
+    Every file is written aside first and put in place only when all are whole: a full disk
+    half-way left a site of some new pages and some old ones."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        pages = write_files(out, rendered.files, existing=on_disk, folders=folders,
+                            staged=staged)
+        markdown = write_files(cms, rendered.cms, existing=in_cms, staged=staged)
+    except OSError as exc:
+        raise _left_as_it_was(out, exc, staged) from exc
+    put_in_place(staged)
+    return pages, markdown
+
+
 def _pages_only(out: Path, exc: SurveyError | OSError,
                 staged: list[tuple[Path, Path]]) -> SurveyError:
     """The error of a publish stopped after its card pages were put in place: the search
@@ -1346,17 +1364,8 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
     previous = _read_manifest(out)
     rendered = render_site(workspace, cards, settings=settings, previous=previous,
                            existing=on_disk, cms_existing=in_cms, progress=progress)
-    # Every new page and CMS file is written aside first, and put in place only when all are
-    # whole: a full disk half-way left a site of some new pages and some old ones.
-    staged: list[tuple[Path, Path]] = []
-    try:
-        written, unchanged = write_files(out, rendered.files, existing=on_disk,
-                                         folders=folders, staged=staged)
-        cms_written, cms_unchanged = write_files(cms, rendered.cms, existing=in_cms,
-                                                 staged=staged)
-    except OSError as exc:
-        raise _left_as_it_was(out, exc, staged) from exc
-    put_in_place(staged)
+    (written, unchanged), (cms_written, cms_unchanged) = _write_pages(
+        out, cms, rendered, on_disk=on_disk, in_cms=in_cms, folders=folders)
     cms_written = [CMS_MARKER, *cms_written] if cms_marked else cms_written
     cms_removed = remove_stale(cms, {*rendered.cms, *rendered.cms_kept, CMS_MARKER},
                                existing=in_cms)

@@ -127,7 +127,8 @@ def _received(workspace: Workspace, session: Session,
     folder = (workspace.outputs / "received").resolve()
     recorded: dict[Path, dt.date] = {}
     for received in session.exec(select(ReceivedFile)):
-        path = workspace.stored_file(received.stored_path).resolve()
+        stored = Path(received.stored_path)
+        path = (stored if stored.is_absolute() else workspace.root / stored).resolve()
         if received.received_at is not None:
             when = received.received_at
             if when.tzinfo is None:
