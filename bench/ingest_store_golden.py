@@ -74,6 +74,8 @@ def dump(session: Any, work: Path, reports: list[Any]) -> list[str]:
         f = dict(f)
         f["parent"] = file_key.get(f.pop("parent_id"))
         f["stored_path"] = str(f["stored_path"]).replace(str(work), "WORK")
+        if f["stored_path"].startswith("outputs/"):  # recorded relative to the workspace
+            f["stored_path"] = "WORK/" + f["stored_path"]
         f.pop("id")
         f["received_at"] = _shape(f["received_at"])
         lines.append({"table": "receivedfile", **f})

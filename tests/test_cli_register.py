@@ -205,7 +205,8 @@ def test_contacts_xlsx(cli, tmp_path: Path) -> None:
      "{path}: unknown column layout: no row names both a municipality column (kunta, kommun, "
      "municipality, kuntanumero) and an email column (sähköposti, e-post, email); first row: "
      "postinumero, toimipaikka"),
-    ("empty.csv", b"", "{path}: the file is empty"),
+    ("empty.csv", b"", "{path}: the file is empty (a save, copy or download cut short?); "
+                       "save or copy it again"),
 ])
 def test_contacts_bad_file_is_one_line_without_traceback(cli, tmp_path: Path, name: str,
                                                         content: bytes | None,

@@ -229,7 +229,9 @@ def test_a_search_index_cut_short_by_a_full_disk_is_refused_and_built_again(
     # Pagefind itself exits 0 with its files empty: the site would search nothing, and the
     # next publish would call that index unchanged
     assert line.startswith(f"Error: {site / 'pagefind'}: the search index came out incomplete")
-    assert line.endswith("is the disk full?); free some space and publish again")
+    assert line.endswith("is the disk full?); free some space and publish again (the card "
+                         "pages are new, the search and the list pages not yet: they follow "
+                         "when a publish completes)")
     assert not (site / "pagefind").exists()  # nothing half made is put in place
 
     monkeypatch.setattr(publish, "build_search_index", real)

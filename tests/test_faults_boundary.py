@@ -56,7 +56,7 @@ def test_a_read_only_database_is_one_line_and_the_report_is_written(cli, workspa
     result = cli("ingest", str(path))
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert f"{database(workspace)}: the database is read-only" in result.output
-    assert "1 file not read (the next run reads them)" in result.output
+    assert "1 file not read (the next run reads it)" in result.output
     reports = sorted((workspace.outputs / "reports").glob("ingest-*.xlsx"))
     assert len(reports) == 2  # the first run's and this one's
     assert "the database is read-only" in _workbook_text(reports[-1])

@@ -185,7 +185,7 @@ def test_a_file_name_over_255_bytes_is_shortened_for_storage_and_kept_in_full(
         files = list(session.exec(select(ReceivedFile)))
     assert files[0].original_name == long_name
     for received in files:
-        stored = Path(received.stored_path)
+        stored = workspace.stored_file(received.stored_path)
         assert stored.is_file() and len(stored.name.encode()) <= 255
     assert Path(files[0].stored_path).suffix == ".csv"
 

@@ -55,7 +55,7 @@ def test_every_file_is_stored_with_hash_and_copy_before_reading(engine, workspac
     import hashlib
 
     for received, source in zip(files, [path, broken], strict=True):
-        stored = Path(received.stored_path)
+        stored = workspace.stored_file(received.stored_path)
         assert stored.parent == workspace.outputs / "received" / received.sha256[:2]
         assert stored.read_bytes() == source.read_bytes()
         assert received.sha256 == hashlib.sha256(source.read_bytes()).hexdigest()
@@ -224,7 +224,7 @@ def test_attachment_names_cannot_escape_the_archive_folder(engine, workspace, tm
     run_ingest([path], engine=engine, workspace=workspace)
     archive = (workspace.outputs / "received").resolve()
     with Session(engine) as session:
-        stored = [Path(f.stored_path).resolve() for f in session.exec(select(ReceivedFile))]
+        stored = [workspace.stored_file(f.stored_path).resolve() for f in session.exec(select(ReceivedFile))]
         names = [f.original_name for f in session.exec(select(ReceivedFile))]
     assert len(stored) == 6
     assert all(archive in p.parents for p in stored)

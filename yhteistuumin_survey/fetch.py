@@ -281,6 +281,9 @@ class FetchResult:
     marked: int = 0
     problems: list[str] = field(default_factory=list)
     ingest_report: Path | None = None
+    #: UIDs listed in the folder but gone before they were read (another mail client moved or
+    #: deleted them meanwhile): nothing of them was read.
+    gone: list[int] = field(default_factory=list)
 
     def _count(self, *statuses: str) -> int:
         return sum(1 for item in self.items if item.status in statuses)
@@ -347,6 +350,11 @@ class FetchResult:
         if self.marked and not self.dry_run:
             lines.append(f"{_plural(self.marked, 'message')} marked on the server "
                          "(nothing deleted).")
+        if self.gone:
+            uids = ", ".join(str(uid) for uid in self.gone)
+            lines.append(f"{_plural(len(self.gone), 'message')} left {self.folder} while this "
+                         f"run read it, unread (UID {uids}): moved or deleted by another mail "
+                         "client; if moved to another folder, fetch that one too ([imap] folder)")
         lines.extend(self.problems)
         if self.ingest_report is not None:
             lines.append(f"Ingest report: {self.ingest_report}")
@@ -378,7 +386,7 @@ class FetchResult:
                 "ingested_files": self.ingested_files, "practices_new": self.practices_new,
                 "bounces": self.bounces, "auto_replies": self.auto_replies,
                 "to_read": self.to_read, "failed": self.failures, "marked": self.marked,
-                "problems": list(self.problems),
+                "problems": list(self.problems), "gone": list(self.gone),
                 "ingest_report": str(self.ingest_report) if self.ingest_report else None,
                 "items": [item.to_dict() for item in self.items]}
 
@@ -765,6 +773,7 @@ class _Fetch:
                 if not isinstance(data, bytes):
                     if row is not None:  # gone (moved or deleted by someone else) meanwhile
                         claims.release(row)
+                    result.gone.append(uid)
                     self.progress("Fetching", 1, len(todo))
                     continue
                 internal = (fetched.get(uid) or {}).get(b"INTERNALDATE")

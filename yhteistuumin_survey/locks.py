@@ -82,17 +82,36 @@ def exclusive(engine: Engine, name: str, *, wait: float = 0.0,
     for the message of a run refused meanwhile. An in-memory SQLite database needs no lock
     (no other process can see it).
     """
-    me = f"{by}: {describe_me()}" if by else describe_me()
     if engine.dialect.name == "postgresql":
-        with _postgres(engine, name, wait, me) as held:
+        with _postgres(engine, name, wait, _postgres_label(name, by)) as held:
             yield held
         return
+    me = f"{by}: {describe_me()}" if by else describe_me()
     database = engine.url.database
     if engine.dialect.name != "sqlite" or not database or database == ":memory:":
         yield Held(name)
         return
     with _file(Path(f"{database}.{name}.lock"), name, wait, me) as held:
         yield held
+
+
+#: The lock a transaction takes before it locks practice rows it did not make (PostgreSQL).
+PRACTICES = "practices"
+
+
+def for_this_transaction(session: Any, name: str = PRACTICES) -> None:
+    """Hold the ``name`` lock until the session's transaction ends (PostgreSQL; a no-op on
+    SQLite, where a write transaction excludes every other writer anyway).
+
+    An ingest's file writes new versions of practices in the order of its rows; a review
+    import locks the practices it decides in the order of their ids. Each holding some rows
+    and waiting for the other's, they deadlocked, and PostgreSQL failed one of them. Both take
+    this lock first, so one waits for the other's transaction (one file; one import) instead.
+    Take it before the first practice row the transaction locks."""
+    from sqlalchemy import text
+
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _key(name)})
 
 
 @contextmanager
@@ -104,7 +123,7 @@ def _postgres(engine: Engine, name: str, wait: float, me: str) -> Iterator[Held]
     held = Held(name)
     with engine.connect() as connection:
         connection.execute(text("SELECT set_config('application_name', :n, false)"),
-                           {"n": (_PREFIX + name + ": " + me)[:63]})
+                           {"n": me})
         connection.commit()
         while True:
             got = connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
@@ -120,6 +139,44 @@ def _postgres(engine: Engine, name: str, wait: float, me: str) -> Iterator[Held]
             yield held
         finally:
             _postgres_unlock(connection, key)
+
+
+#: What PostgreSQL keeps of an ``application_name`` (NAMEDATALEN - 1 bytes, printable ASCII).
+_LABEL_MAX = 63
+#: The label of a holder: ``yhteistuumin LOCK[/BY] PID SINCE HOST``, BY the command holding
+#: another's lock (forget holds send's), SINCE the start in seconds since 1970 in base 36. The
+#: host is last: only it is shortened (to its first name, then cut) when the label is long.
+_LABEL = re.compile(r"yhteistuumin ([a-z]+)(?:/([a-z]+))? (\d+) ([0-9a-z]+) (.*)")
+
+
+def _postgres_label(name: str, by: str | None) -> str:
+    """This run as the holder's label, within what PostgreSQL keeps: the whole description
+    (``describe_me``) did not fit, and the cut took the pid and the time."""
+    since = int(time.time())
+    digits = ""
+    while since:
+        since, digit = divmod(since, 36)
+        digits = "0123456789abcdefghijklmnopqrstuvwxyz"[digit] + digits
+    head = f"{_PREFIX}{name}{'/' + by if by else ''} {os.getpid()} {digits or '0'} "
+    host = "".join(c if " " <= c <= "~" else "?" for c in socket.gethostname())
+    room = _LABEL_MAX - len(head)
+    if len(host) > room:
+        host = host.split(".")[0]
+    if len(host) > room:
+        host = host[:max(room - 3, 0)] + "..."
+    return head + host
+
+
+def _holder_from_label(label: str, name: str) -> str | None:
+    """The holder a label names, as ``describe_me`` says it (``BY: `` first when another
+    command holds the lock); None for a label this version did not write."""
+    found = _LABEL.fullmatch(label)
+    if found is None or found.group(1) != name:
+        return None
+    _, by, pid, since, host = found.groups()
+    when = dt.datetime.fromtimestamp(int(since, 36), dt.UTC)
+    me = f"{host}, pid {pid}, since {when:%Y-%m-%d %H:%M:%S} UTC"
+    return f"{by}: {me}" if by else me
 
 
 def _postgres_unlock(connection: Any, key: int) -> None:
@@ -150,7 +207,10 @@ def _postgres_holder(connection: Any, key: int, name: str) -> str:
     if row is None:
         return ""
     label = str(row[0] or "")
-    prefix = _PREFIX + name + ": "
+    holder = _holder_from_label(label, name)
+    if holder is not None:
+        return holder
+    prefix = _PREFIX + name + ": "  # as earlier versions wrote it (cut at 63 characters)
     if label.startswith(prefix):
         return label[len(prefix):]
     return f"database client {row[1] or 'local'}, connected since {row[2]:%Y-%m-%d %H:%M:%S}"

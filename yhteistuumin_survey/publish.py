@@ -19,6 +19,7 @@ database (``Practice.published_slug``), so a later title correction keeps the ad
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -855,7 +856,9 @@ def remember_elsewhere(workspace: Workspace, out: Path, cms: Path) -> None:
     if (out, cms) == defaults:
         return
     record = workspace.outputs / ELSEWHERE_FILE
-    line = f"{out}\t{cms}"
+    # A folder inside the workspace relative to it: forget still finds it when the workspace
+    # has been moved or copied (an absolute path named where it had been).
+    line = f"{workspace.recorded(out)}\t{workspace.recorded(cms)}"
     if line not in published_elsewhere_lines(workspace):
         record.parent.mkdir(parents=True, exist_ok=True)
         with record.open("a", encoding="utf-8") as stream:
@@ -872,8 +875,8 @@ def published_elsewhere_lines(workspace: Workspace) -> list[str]:
 
 def published_elsewhere(workspace: Workspace) -> list[tuple[Path, Path]]:
     """Return the (site, CMS) folders publish wrote to outside the defaults, still there."""
-    pairs = [tuple(Path(part) for part in line.split("\t"))
-             for line in published_elsewhere_lines(workspace)]
+    pairs = dict.fromkeys(tuple(workspace.root / part for part in line.split("\t"))
+                          for line in published_elsewhere_lines(workspace))  # absolute: as is
     return [(out, cms) for out, cms in pairs if (out / SITE_MARKER).is_file()]
 
 
@@ -887,11 +890,15 @@ def _check_folders(out: Path, cms: Path) -> None:
 
 
 def _write_if_changed(path: Path, data: bytes, *, compare: bool = True,
-                      folders: set[Path] | None = None) -> bool:
+                      folders: set[Path] | None = None,
+                      staged: list[tuple[Path, Path]] | None = None) -> bool:
     """Write ``data`` atomically unless the file holds it already.
 
     ``compare=False`` skips reading a file known to be absent; ``folders`` remembers the
     folders made so far (a full publish makes 5,000, and asks for ``practices/`` 5,000 times).
+    With ``staged`` the file is only written aside (``NAME.tmp``) and the pair (aside, in
+    place) added to it, for the caller to put in place with the others (``put_in_place``). A write that
+    fails (a full disk) leaves no ``.tmp`` and names the file.
     """
     if compare:
         try:
@@ -904,9 +911,39 @@ def _write_if_changed(path: Path, data: bytes, *, compare: bool = True,
         if folders is not None:
             folders.update(path.parents)  # mkdir made (or found) every parent
     temporary = path.with_name(path.name + ".tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
+    try:
+        temporary.write_bytes(data)
+    except OSError as exc:  # named as the file it was for (a full disk's write names none)
+        temporary.unlink(missing_ok=True)
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
+    if staged is None:
+        os.replace(temporary, path)
+    else:
+        staged.append((temporary, path))
     return True
+
+
+#: The errors of a disk (or quota, or file size limit) with no room left.
+_NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def put_in_place(staged: list[tuple[Path, Path]]) -> None:
+    """Put the files written aside in place (renames: no disk space needed)."""
+    for temporary, path in staged:
+        os.replace(temporary, path)
+
+
+def _left_as_it_was(out: Path, exc: OSError, staged: list[tuple[Path, Path]]) -> SurveyError:
+    """Remove the files written aside; the error, in words, for a site left as it was."""
+    from .faults import os_fault
+
+    for temporary, _path in staged:
+        temporary.unlink(missing_ok=True)
+    # A full disk is the site's (which file filled it is no news); another fault, its file's.
+    what = f"{out}: {os_fault(OSError(exc.errno, exc.strerror))}" if exc.errno in _NO_ROOM \
+        else os_fault(exc)
+    return SurveyError(f"{what} (nothing of this publish was put in place: the site is as it "
+                       "was)")
 
 
 def existing_files(out: Path, keep_folders: tuple[str, ...] = ("pagefind", "pagefind-changes")
@@ -934,18 +971,57 @@ def existing_files(out: Path, keep_folders: tuple[str, ...] = ("pagefind", "page
     return found
 
 
+def _write_pages(out: Path, cms: Path, rendered: RenderedSite, *, on_disk: set[str],
+                 in_cms: set[str], folders: set[Path]
+                 ) -> tuple[tuple[list[str], int], tuple[list[str], int]]:
+    """Write the card pages and the CMS files: (written, unchanged) of each.
+
+    Every file is written aside first and put in place only when all are whole: a full disk
+    half-way left a site of some new pages and some old ones."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        pages = write_files(out, rendered.files, existing=on_disk, folders=folders,
+                            staged=staged)
+        markdown = write_files(cms, rendered.cms, existing=in_cms, staged=staged)
+    except OSError as exc:
+        raise _left_as_it_was(out, exc, staged) from exc
+    put_in_place(staged)
+    return pages, markdown
+
+
+def _pages_only(out: Path, exc: SurveyError | OSError,
+                staged: list[tuple[Path, Path]]) -> SurveyError:
+    """The error of a publish stopped after its card pages were put in place: the search
+    index and the list pages are still those of the last publish, if any (the files aside are
+    removed)."""
+    from .faults import os_fault
+
+    for temporary, _path in staged:
+        temporary.unlink(missing_ok=True)
+    if isinstance(exc, SurveyError):
+        what = str(exc)
+    elif exc.errno in _NO_ROOM:
+        what = f"{out}: {os_fault(OSError(exc.errno, exc.strerror))}"
+    else:
+        what = os_fault(exc)
+    return SurveyError(f"{what} (the card pages are new, the search and the list pages not "
+                       "yet: they follow when a publish completes)")
+
+
 def write_files(out: Path, files: dict[str, bytes], *, existing: Collection[str],
-                folders: set[Path] | None = None) -> tuple[list[str], int]:
+                folders: set[Path] | None = None,
+                staged: list[tuple[Path, Path]] | None = None) -> tuple[list[str], int]:
     """Write every file of ``files`` whose bytes differ from disk; return written, unchanged.
 
     ``existing`` holds the files under ``out`` (``existing_files``): the others are not read.
+    With ``staged`` they are only written aside (``_write_if_changed``).
     """
     written: list[str] = []
     unchanged = 0
     folders = set() if folders is None else folders
     for relative in sorted(files):
         if _write_if_changed(out / relative, files[relative], compare=relative in existing,
-                             folders=folders):
+                             folders=folders, staged=staged):
             written.append(relative)
         else:
             unchanged += 1
@@ -1288,8 +1364,8 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
     previous = _read_manifest(out)
     rendered = render_site(workspace, cards, settings=settings, previous=previous,
                            existing=on_disk, cms_existing=in_cms, progress=progress)
-    written, unchanged = write_files(out, rendered.files, existing=on_disk, folders=folders)
-    cms_written, cms_unchanged = write_files(cms, rendered.cms, existing=in_cms)
+    (written, unchanged), (cms_written, cms_unchanged) = _write_pages(
+        out, cms, rendered, on_disk=on_disk, in_cms=in_cms, folders=folders)
     cms_written = [CMS_MARKER, *cms_written] if cms_marked else cms_written
     cms_removed = remove_stale(cms, {*rendered.cms, *rendered.cms_kept, CMS_MARKER},
                                existing=in_cms)
@@ -1297,9 +1373,12 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
     # go before it runs.
     gone = remove_stale(out, rendered.page_sha,
                         existing={path for path in on_disk if INDEX_PAGE.fullmatch(path)})
-    search = build_search_index(out, rendered.page_sha, {
-        f"{card.path}/index.html": hashlib.sha256(repr(card.contact).encode()).hexdigest()[:16]
-        for card in cards})
+    try:
+        search = build_search_index(out, rendered.page_sha, {
+            f"{card.path}/index.html": hashlib.sha256(repr(card.contact).encode()).hexdigest()[:16]
+            for card in cards})
+    except (SurveyError, OSError) as exc:
+        raise _pages_only(out, exc, []) from exc
     _set_page_ids(cards, rendered, search)
     # The list pages unchanged since the last publish (and still on disk) are not rendered.
     lists_before = {path: key for path, key in ((previous or {}).get("lists") or {}).items()
@@ -1312,7 +1391,15 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
     kept_lists = set(lists) - set(indexes)
     unchanged += len(kept_lists)
     indexes["cards.json"] = render_card_list(cards, rendered)
-    done, same = write_files(out, indexes, existing=on_disk, folders=folders)
+    # The list pages and cards.json together too: a list naming a card of another publish
+    # leads to a page that is not there, or leaves one out.
+    lists_staged: list[tuple[Path, Path]] = []
+    try:
+        done, same = write_files(out, indexes, existing=on_disk, folders=folders,
+                                 staged=lists_staged)
+    except OSError as exc:
+        raise _pages_only(out, exc, lists_staged) from exc
+    put_in_place(lists_staged)
     written = sorted([*written, *done])
     unchanged += same
     unchanged += len(rendered.kept)

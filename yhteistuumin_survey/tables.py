@@ -104,6 +104,27 @@ class TextDecoding:
     delimiter: str
 
 
+def office_lock_file(path: Path, *, again: str) -> str | None:
+    """What to say of an Office lock file (``~$arviointi.xlsx``: Excel writes it beside a
+    workbook it has open, with the user's name in it), or None for another file.
+
+    It is no workbook, and it means the workbook may still be open: what Excel holds unsaved
+    is not in the file read. ``again`` is what to do after saving (``ingest it again``)."""
+    name = path.name
+    if not name.startswith("~$"):
+        return None
+    workbook = name[2:]
+    try:  # Word-style lock files replace the name's first two letters instead
+        siblings = sorted(p.name for p in path.parent.iterdir()
+                          if p.name.endswith(workbook) and not p.name.startswith("~$"))
+    except OSError:
+        siblings = []
+    if siblings and workbook not in siblings:
+        workbook = siblings[0]
+    return (f"{path}: Excel's lock file, not a workbook, so not read; {workbook} may still be "
+            f"open in Excel: save and close it, then {again} if it changed")
+
+
 def sniff_kind(path: Path) -> str:
     """Return what a file really is by its first bytes: xlsx, ods, xls, csv, html, pdf, …"""
     with path.open("rb") as handle:
@@ -166,7 +187,8 @@ def _check_size(path: Path) -> None:
     if path.is_dir():
         raise InputError(f"{path}: is a folder, expected a file")
     if size == 0:
-        raise InputError(f"{path}: the file is empty")
+        raise InputError(f"{path}: the file is empty (a save, copy or download cut short?); "
+                         "save or copy it again")
     if size > MAX_FILE_BYTES:
         raise InputError(f"{path}: {size // (1024 * 1024)} MB is over the "
                          f"{MAX_FILE_BYTES // (1024 * 1024)} MB limit; not opened")

@@ -43,6 +43,35 @@ class Workspace:
         own = self.root / relative
         return own if own.exists() else bundled_path(relative)
 
+    def recorded(self, path: Path) -> str:
+        """How the database records a file kept in the workspace: relative to its root
+        (``outputs/received/ab/…``), so that the record holds when the workspace is moved or
+        copied to another machine; a file outside the workspace by its absolute path."""
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
+    def stored_file(self, stored: str) -> Path:
+        """Where a file the database records (``recorded``) is now.
+
+        Earlier versions recorded absolute paths. Those of a workspace since moved or copied
+        (``mv round2026 /elsewhere/``) are found under this workspace's ``outputs/`` when the
+        file is there: a copy of a workspace beside the original must not read, rewrite or
+        delete the original's files."""
+        path = Path(stored)
+        if not path.is_absolute():
+            return self.root / path
+        if path.is_relative_to(self.root):
+            return path
+        parts = path.parts
+        for index in range(len(parts) - 2, 0, -1):
+            if parts[index] == "outputs":
+                here = self.outputs.joinpath(*parts[index + 1:])
+                if here.exists():
+                    return here
+        return path
+
 
 def workspace_root(start: Path | None = None) -> Path | None:
     """Return the nearest folder from ``start`` up holding ``yhteistuumin.toml``, or None."""

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import InputError, SurveyError
 from ..flags import describe_all, unsure
 from ..reports import Report, count_phrase, plural, to_frame
-from ..tables import sha256_file
+from ..tables import office_lock_file, sha256_file
 from .detect import SOURCES
 from .prepare import Prepared, Reader, Unfinished
 from .records import COMMENT_NOTE, TEXT_BOX_NOTE, Mapping, RawRecord
@@ -149,7 +149,10 @@ class IngestReport:
         return "\n".join(lines + self.summary())
 
     def warnings(self) -> list[str]:
-        return [f"error: {o.reason}" for o in self.report.outcomes if o.status == "error"]
+        # A file skipped (a lock file, a link out of the folder) is said too: nothing else
+        # tells that it was not read.
+        return [f"{o.status}: {o.reason}" for o in self.report.outcomes
+                if o.status in ("error", "skipped")]
 
     def to_frame(self) -> Any:
         """Return the report lines as a pandas DataFrame."""
@@ -179,7 +182,11 @@ def expand_paths(paths: Iterable[Path],
         except OSError:  # a name too long to look up: reported when it is read
             walk = False
         if not walk:
-            files.append(path)
+            locked = office_lock_file(path, again="ingest it again")
+            if locked is None:
+                files.append(path)
+            elif problems is not None:
+                problems.append((path, locked))
             continue
         root = path.resolve()
         found: list[Path] = []
@@ -188,9 +195,14 @@ def expand_paths(paths: Iterable[Path],
             dirs[:] = [d for d in dirs if not d.startswith(".")]
             linked_dirs = [d for d in dirs if (base / d).is_symlink()]
             for name in sorted([*names, *linked_dirs]):
-                if name.startswith((".", "~$")):
+                if name.startswith("."):
                     continue
                 entry = base / name
+                locked = office_lock_file(entry, again="ingest it again")
+                if locked is not None:
+                    if problems is not None:
+                        problems.append((entry, locked))
+                    continue
                 if not entry.is_symlink():
                     found.append(entry)
                     continue
@@ -251,7 +263,8 @@ class _Run:
             select(Municipality.code).where(Municipality.active == True)).all())  # noqa: E712
         from .store import Store
 
-        self.store = Store(session, received_dir=workspace.output_dir("received"))
+        self.store = Store(session, received_dir=workspace.output_dir("received"),
+                           workspace=workspace)
         self.result = IngestReport()
         self.tried: set[tuple[str, str]] = set()  # (content, name) read or tried in this run
         self.mapping_cache: dict[tuple[Any, ...], Mapping] = {}  # ``_shared``
@@ -387,6 +400,11 @@ class _Run:
             self.add(display, "error", f"{display}: no such file")
             return None
         except PermissionError:
+            if path.with_name("~$" + path.name).exists():
+                # Windows: Excel holds a workbook it has open so that no one else reads it.
+                self.add(display, "error", f"{display}: cannot be read: it is open in Excel "
+                         f"(~${path.name} is beside it); close it in Excel and ingest it again")
+                return None
             self.add(display, "error", f"{display}: cannot be read (permission denied); "
                      "check who owns the file, or copy it somewhere readable and ingest the copy")
             return None
@@ -1068,7 +1086,8 @@ def _ingest_locked(files: list[Path], skipped: list[tuple[Path, str]], *, sessio
     retries: dict[Path, tuple[str, str]] = {}  # stored copy -> (display, original name)
     if retry_failed:
         for received in run.store.failed_files():
-            stored = Path(received.stored_path) if received.stored_path else None
+            stored = workspace.stored_file(received.stored_path) if received.stored_path \
+                else None
             display = f"{received.original_name} (received file {received.id})"
             if stored is None or not stored.is_file():
                 run.add(display, "error", f"{display}: no copy was kept under "
@@ -1119,7 +1138,7 @@ def _ingest_locked(files: list[Path], skipped: list[tuple[Path, str]], *, sessio
         left = len(todo) - done
         run.add(database, "error", f"{describe_fault(exc, database=database)}; "
                                    f"{left} file{'s' if left != 1 else ''} not read (the next "
-                                   "run reads them)")
+                                   f"run reads {'them' if left != 1 else 'it'})")
     except KeyboardInterrupt:
         # Ctrl-C: the file being read is rolled back, those before it are stored; the report
         # says so, and the run still ends as interrupted (exit 130).

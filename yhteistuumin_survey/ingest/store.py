@@ -25,6 +25,7 @@ from json.encoder import encode_basestring_ascii as _quote
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import locks
 from ..db.models import (
     Practice,
     PracticeMunicipality,
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from ..normalise import NormalisedPractice
+    from ..workspace import Workspace
     from .records import RawRecord
 
 #: The normalised fields that make a version's content (compared to spot an unchanged resend).
@@ -453,11 +455,16 @@ def synced_at_end(session: Session) -> Iterator[None]:
 class Store:
     """Stores the files and records of one ingest run (one transaction per file)."""
 
-    def __init__(self, session: Session, *, received_dir: Path) -> None:
+    def __init__(self, session: Session, *, received_dir: Path,
+                 workspace: Workspace | None = None) -> None:
         from sqlmodel import select
+
+        from ..workspace import Workspace
 
         self.session = session
         self.received_dir = received_dir
+        # The copies are recorded relative to it (received_dir is its outputs/received).
+        self.workspace = workspace or Workspace(received_dir.parent.parent)
         self.hashes: dict[str, tuple[int, str]] = {
             sha: (int(file_id or 0), status) for file_id, sha, status in
             session.exec(select(ReceivedFile.id, ReceivedFile.sha256, ReceivedFile.status))}
@@ -521,7 +528,7 @@ class Store:
                 tmp.replace(target)
             finally:
                 tmp.unlink(missing_ok=True)
-        return str(target)
+        return self.workspace.recorded(target)
 
     def receive(self, source: Path, *, sha: str, name: str, size: int, sender: str | None,
                 message_time: dt.datetime | None, parent_id: int | None,
@@ -587,7 +594,8 @@ class Store:
             col(Submission.received_file_id) == received.id,
             col(Submission.id).not_in(used)))
         stored = received.stored_path
-        if copy and (not stored or not Path(stored).is_file() or name != received.original_name):
+        if copy and (not stored or not self.workspace.stored_file(stored).is_file()
+                     or name != received.original_name):
             stored = self._keep(source, sha=received.sha256, name=name)
         values: dict[str, Any] = {"status": "received", "error": None, "original_name": name,
                                   "stored_path": stored}
@@ -834,6 +842,8 @@ class Store:
         # The reviewers' decisions as they are now: a review import may have decided since this
         # run loaded its index (its status said 'new', and the new version went out approved).
         ids = [plan[2].id for plan in plans if plan[1] == NEW_VERSION and plan[2] is not None]
+        if ids:  # before the rows: a review import takes it first too (no deadlock)
+            locks.for_this_transaction(self.session)
         decisions = {row[0]: (row[1], row[2]) for row in self.session.execute(
             select(Practice.id, Practice.status, Practice.decided_version)  # type: ignore[call-overload]
             .where(Practice.id.in_(ids)))} if ids else {}  # type: ignore[union-attr]

@@ -20,9 +20,10 @@ from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import locks
 from ..errors import InputError
 from ..reports import FORMULA_PREFIXES, Report, outcome_rows
-from ..tables import cell_text, sha256_file
+from ..tables import cell_text, office_lock_file, sha256_file
 from .common import (
     ALLOWED_DECISIONS_TEXT,
     COLUMN_BY_KEY,
@@ -676,6 +677,10 @@ def _import_review(paths: Sequence[Path], *, session: Session, reviewer: str | N
     for path in paths:
         label = str(path)
         result.files.append(label)
+        locked = office_lock_file(path, again="import it again")
+        if locked is not None:
+            report.add(label, "warning", locked.removeprefix(f"{path}: "))
+            continue
         try:
             book = open_review_workbook(path)
         except InputError as exc:
@@ -822,6 +827,7 @@ def _current_state(rows: list[RowDecision], *, session: Session
     d = ReviewDecision.__table__.c  # type: ignore[attr-defined]
     ids = {r.practice_id for r in rows} | {r.duplicate_of for r in rows if r.duplicate_of}
     practices: dict[int, Any] = {}
+    locks.for_this_transaction(session)  # before the rows: an ingest takes it first too
     for condition in _id_conditions(p.id, ids):
         # FOR UPDATE (PostgreSQL; SQLite has one writer): an ingest's new version of one of
         # them waits for this import, then sends it back to review; without it, a version
