@@ -236,7 +236,8 @@ def test_an_absolute_path_an_earlier_version_recorded_is_found_in_the_moved_or_c
         copy.root / "outputs" / "received" / "ab" / "x"
     elsewhere = tmp_path / "lataukset" / "vastaus.xlsx"
     assert copy.recorded(elsewhere) == str(elsewhere)
-    assert copy.stored_file(str(elsewhere)) == elsewhere  # outside any workspace: as recorded
+    # Of no workspace's outputs/: never this workspace's to read, rewrite or delete.
+    assert copy.stored_file(str(elsewhere)) is None
 
 
 # --- Excel's lock file beside a workbook -----------------------------------------------------

@@ -280,11 +280,11 @@ def _files(workspace: Workspace, session: Session, matcher: AddressMatcher) -> l
     from sqlmodel import select
 
     from .db.models import ReceivedFile
-    from .privacy import files_showing, own_files_showing, stored_file
+    from .privacy import files_showing, own_files_showing
 
     root = workspace.root.resolve()
     received = {path.resolve() for r in session.exec(select(ReceivedFile))
-                if (path := stored_file(workspace, r.stored_path)) is not None}
+                if (path := workspace.stored_file(r.stored_path)) is not None}
     # The coordinator's own files in the workspace (the contact list, answers saved in an
     # inbox folder before ingest) hold the person too: forget names them, and so does this.
     left = own_files_showing(workspace, matcher)

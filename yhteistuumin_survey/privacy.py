@@ -1276,26 +1276,6 @@ def _erase_fetched(run: _Run) -> None:
             run.save(fetched)
 
 
-def stored_file(workspace: Workspace, stored_path: str | None) -> Path | None:
-    """Return where a received file's stored copy is in this workspace, or None.
-
-    Ingest records the copy's path as it was then, absolute. In a workspace moved or copied
-    since, that path leads to the old place (gone, or the other copy's file): the copy is
-    then found by its place under ``outputs/received``, never in the other workspace."""
-    if not stored_path:
-        return None
-    stored = Path(stored_path)
-    if not stored.is_absolute():
-        return workspace.root / stored
-    if _inside(stored, workspace.root.resolve()):
-        return stored
-    parts = stored.parts
-    for index in range(len(parts) - 2, 0, -1):
-        if parts[index - 1:index + 1] == ("outputs", "received"):
-            return workspace.outputs.joinpath("received", *parts[index + 1:])
-    return None  # somewhere else: not this workspace's to look at or change
-
-
 def _rename_stored(run: _Run, received: Any, *, whole: bool) -> None:
     """Rename the stored copy of a received file whose name shows the person."""
     if not received.stored_path:
@@ -1304,7 +1284,7 @@ def _rename_stored(run: _Run, received: Any, *, whole: bool) -> None:
     new_name = _file_name(run, stored.name, whole=whole)
     if new_name == stored.name:
         return
-    path = stored_file(run.workspace, received.stored_path)
+    path = run.workspace.stored_file(received.stored_path)
     if path is not None:
         target = path.with_name(new_name)
         if path.exists() and not target.exists():
@@ -2134,7 +2114,7 @@ def _received_by_path(run: _Run) -> dict[Path, tuple[bool, bool]]:
         by_file[submission.received_file_id] = (mine, theirs)
     paths: dict[Path, tuple[bool, bool]] = {}
     for received in run.session.exec(select(ReceivedFile)):
-        path = stored_file(run.workspace, received.stored_path)
+        path = run.workspace.stored_file(received.stored_path)
         if path is None:
             continue
         mine, theirs = by_file.get(received.id or -1, (False, False))

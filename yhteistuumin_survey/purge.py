@@ -126,10 +126,9 @@ def _received(workspace: Workspace, session: Session,
 
     folder = (workspace.outputs / "received").resolve()
     recorded: dict[Path, dt.date] = {}
-    from .privacy import stored_file
 
     for received in session.exec(select(ReceivedFile)):
-        stored = stored_file(workspace, received.stored_path)  # (a moved workspace too)
+        stored = workspace.stored_file(received.stored_path)  # (a moved workspace too)
         if stored is None:
             continue
         path = stored.resolve()

@@ -52,25 +52,29 @@ class Workspace:
         except ValueError:
             return str(path)
 
-    def stored_file(self, stored: str) -> Path:
-        """Where a file the database records (``recorded``) is now.
+    def stored_file(self, stored: str | None) -> Path | None:
+        """Where a file the database records (``recorded``) is now, or None.
 
         Earlier versions recorded absolute paths. Those of a workspace since moved or copied
-        (``mv round2026 /elsewhere/``) are found under this workspace's ``outputs/`` when the
-        file is there: a copy of a workspace beside the original must not read, rewrite or
-        delete the original's files."""
+        (``mv round2026 /elsewhere/``) lead to the old place (gone, or the other copy's file):
+        the file is then taken from its place under this workspace's ``outputs/``. A path of
+        no workspace's ``outputs/`` is None: a copy of a workspace beside the original must
+        never read, rewrite or delete the original's files (ingest's retry, forget, purge)."""
+        if not stored:
+            return None
         path = Path(stored)
         if not path.is_absolute():
             return self.root / path
-        if path.is_relative_to(self.root):
+        try:
+            path.resolve().relative_to(self.root.resolve())
             return path
+        except ValueError:
+            pass
         parts = path.parts
         for index in range(len(parts) - 2, 0, -1):
             if parts[index] == "outputs":
-                here = self.outputs.joinpath(*parts[index + 1:])
-                if here.exists():
-                    return here
-        return path
+                return self.outputs.joinpath(*parts[index + 1:])
+        return None
 
 
 def workspace_root(start: Path | None = None) -> Path | None:

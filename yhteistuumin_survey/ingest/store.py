@@ -594,7 +594,7 @@ class Store:
             col(Submission.received_file_id) == received.id,
             col(Submission.id).not_in(used)))
         stored = received.stored_path
-        if copy and (not stored or not self.workspace.stored_file(stored).is_file()
+        if copy and (not (here := self.workspace.stored_file(stored)) or not here.is_file()
                      or name != received.original_name):
             stored = self._keep(source, sha=received.sha256, name=name)
         values: dict[str, Any] = {"status": "received", "error": None, "original_name": name,
