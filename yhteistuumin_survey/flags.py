@@ -229,6 +229,18 @@ UNSURE_TEXTS: dict[str, Text] = {
         "{label}: consent answer {answer_q} is neither a yes nor a no; not published until a "
         "reviewer confirms it.",
         {"answer": "kysyn esimieheltä"}),
+    "reread-differs": Text(
+        "{label}: tiedosto luettiin uudelleen ohjelman uudemmalla versiolla, ja nyt siitä "
+        "luettiin {now_q}; käytännön versiossa {version} on {was_q}. Käytäntöä ei muutettu, "
+        "koska siitä on jo päätetty tai sitä on myöhemmin korjattu; tarkista, kumpi on oikein.",
+        "{label}: filen lästes på nytt med en nyare version av programmet och nu lästes "
+        "{now_q}; i version {version} av praxisen står {was_q}. Praxisen ändrades inte, "
+        "eftersom det redan finns ett beslut om den eller den har rättats senare; kontrollera "
+        "vilket som är rätt.",
+        "{label}: the file, read again by a newer version of the program, now gives {now_q}; "
+        "version {version} of the practice has {was_q}. Not changed, since it was decided or "
+        "corrected later; check which is right.",
+        {"now": "09 123 4567", "was": "–", "version": 1, "status": "approved"}),
     "another-practice-over-copy": Text(
         "{label}: kunnan kyselyn välilehti {sheet_q} on saapunut aiemmin toisen käytännön "
         "kanssa (#{id}). Onko tämä toinen käytäntö, joka on kirjoitettu tiedoston kopion "

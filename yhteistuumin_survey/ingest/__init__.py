@@ -74,7 +74,8 @@ DOMAIN_NAMES = {"hel": "Helsinki", "ouka": "Oulu", "jkl": "Jyväskylä", "lpr": 
                 "jns": "Joensuu"}
 REPORT_COLUMNS = ("file", "sheet", "row", "format", "outcome", "practice_id", "version", "reason")
 #: Outcomes in the order the summary lists them.
-SUMMARY_ORDER = ("new", "new version", "duplicate candidate", "already ingested", "incomplete",
+SUMMARY_ORDER = ("new", "new version", "duplicate candidate", "decision kept",
+                 "already ingested", "incomplete",
                  "empty", "to-read", "body-text", "note", "structure", "error")
 
 
@@ -223,7 +224,7 @@ class _Run:
     """One ingest run: the survey, the readers, the resolver and the store, built once."""
 
     def __init__(self, *, session: Session, workspace: Workspace, settings: Settings,
-                 source: str, structures: tuple[Path, ...] = ()) -> None:
+                 source: str, structures: tuple[Path, ...] = (), reread: bool = False) -> None:
         from sqlmodel import select
 
         from ..db.models import Municipality, SurveyToken
@@ -254,6 +255,8 @@ class _Run:
         self.store = Store(session, received_dir=workspace.output_dir("received"))
         self.result = IngestReport()
         self.tried: set[tuple[str, str]] = set()  # (content, name) read or tried in this run
+        #: ``ingest --reread``: content read before without an error is read again.
+        self.reread = reread
         self.mapping_cache: dict[tuple[Any, ...], Mapping] = {}  # ``_shared``
 
     def prepare_to_store(self) -> None:
@@ -419,8 +422,11 @@ class _Run:
                                        "which could not be read in this run: "
                                        f"{_without_name(previous)}")
             return True
+        if self.reread and status == "ingested" and (sha, name.casefold()) not in self.tried:
+            return False
         self.add(display, "already ingested",
-                 f"same content as received file {file_id} ({status}); nothing changed")
+                 f"same content as received file {file_id} ({status}); nothing changed"
+                 + ("" if self.reread else " (ingest --reread reads it again)"))
         return True
 
     @staticmethod
@@ -441,8 +447,10 @@ class _Run:
             return
         sha, size = checked
         known = self.store.known(sha)
-        if known is not None and (known[1] not in ("received", "error")
-                                  or (sha, name.casefold()) in self.tried):
+        tried = (sha, name.casefold()) in self.tried
+        again = self.reread and known is not None and known[1] == "ingested" and not tried
+        if known is not None and not again and (known[1] not in ("received", "error")
+                                                or tried):
             self._seen(sha, display, name)  # the same content earlier in this batch
             return
         self.tried.add((sha, name.casefold()))
@@ -450,9 +458,13 @@ class _Run:
 
         huge = size > MAX_FILE_BYTES
         earlier: tuple[int, str] | None = None  # the failure this reading may replace
+        earlier_practices: set[int] = set()  # read again: what the earlier reading made
         try:
             if known is not None:  # an interrupted or failed earlier run: its record again
                 received = self.store.resume(known[0])
+                if again:
+                    earlier_practices = self.store.earlier_practices(known[0])
+                    self.store.start_reread(known[0])
                 if known[1] == "error":
                     earlier = (known[0], self.store.retry(
                         received, path, name=name, sender=sender, message_time=message_time,
@@ -467,8 +479,11 @@ class _Run:
             self.add(display, "error", f"{display}: {os_problem(exc)}; nothing was stored, "
                                        "the next run reads it again")
             return
+        first = len(self.result.report.outcomes)
         self._read(path, display=display, received=received, size=size, huge=huge,
                    sender=sender, message_time=message_time, prepared=prepared)
+        if again:
+            self._say_reread(display, received, first, earlier_practices)
         if earlier is not None:
             file_id, reason = earlier
             status = self.store.known(sha)
@@ -479,6 +494,35 @@ class _Run:
             else:
                 self.add(display, "note", f"{display}: failed before too (received file "
                                           f"{file_id})", retried=file_id)
+
+    def _say_reread(self, display: str, received: ReceivedFile, first: int,
+                    earlier: set[int]) -> None:
+        """Say what reading a file again changed: its rows' outcomes, and the practices of the
+        earlier reading this one did not come to (they stay as they are)."""
+        assert received.id is not None
+        read = self.store.known(received.sha256) == (received.id, "ingested")
+        superseded = self.store.end_reread(received.id) if read else 0
+        self.store.rereading.pop(received.id, None)
+        mine = [o for o in self.result.report.outcomes[first:]
+                if o.detail.get("file") == display]
+        counts: dict[str, int] = {}
+        for outcome in mine:
+            counts[outcome.status] = counts.get(outcome.status, 0) + 1
+        found = {o.detail.get("practice_id") for o in mine}
+        missing = sorted(earlier - found)
+        said = count_phrase(counts, SUMMARY_ORDER) or "nothing read"
+        left = (f"; practice{'s' if len(missing) != 1 else ''} "
+                f"{', '.join(f'#{n}' for n in missing)} of the earlier reading "
+                f"{'are' if len(missing) != 1 else 'is'} not in this one and kept as "
+                f"{'they are' if len(missing) != 1 else 'it is'}" if missing else "")
+        if superseded:
+            left += (f"; {superseded} message text{'s' if superseded != 1 else ''} the earlier "
+                     "reading left to read by hand no longer listed (this reading read "
+                     "what came with it)")
+        self.add(display, "note", f"{display}: read again (received file {received.id}): "
+                                  f"{said}{left}", reread=received.id,
+                 changed=[o.detail.get("practice_id") for o in mine
+                          if o.status in ("new version", "decision kept")])
 
     def _read(self, path: Path, *, display: str, received: ReceivedFile, size: int,
               huge: bool, sender: str | None, message_time: dt.datetime | None,
@@ -610,7 +654,7 @@ class _Run:
             for (index, _record, _practice), entry, result in zip(batch, entries, results,
                                                                   strict=True):
                 to_check = _to_check(entry.flags)
-                if to_check and result.practice_id is not None:
+                if to_check and result.practice_id is not None and not result.to_check:
                     result.to_check = to_check
                 stored.results.append((index, result))
                 if entry.practice is not None:
@@ -918,12 +962,12 @@ REPORT_OUTCOMES = {
            "duplicate candidate": "mahdollinen kaksoiskappale", "incomplete": "puutteellinen",
            "empty": "tyhjä", "to-read": "luettava", "body-text": "viestin teksti",
            "note": "huomio", "structure": "kyselyn rakenne", "skipped": "ohitettu",
-           "error": "virhe"},
+           "decision kept": "päätös pysyy", "error": "virhe"},
     "sv": {"new": "ny", "new version": "ny version", "already ingested": "redan inläst",
            "duplicate candidate": "möjlig dubblett", "incomplete": "ofullständig",
            "empty": "tom", "to-read": "att läsa", "body-text": "meddelandets text",
            "note": "anmärkning", "structure": "enkätens struktur", "skipped": "överhoppad",
-           "error": "fel"},
+           "decision kept": "beslutet står kvar", "error": "fel"},
 }
 
 
@@ -966,12 +1010,20 @@ def ingest_paths(paths: Iterable[Path], *, session: Session, workspace: Workspac
                  settings: Settings, source: str = "auto",
                  progress: Callable[[int], Any] | None = None,
                  workers: int | None = None, structures: Iterable[Path] = (),
-                 retry_failed: bool = False) -> IngestReport:
+                 retry_failed: bool = False, reread: bool = False,
+                 reread_all: bool = False) -> IngestReport:
     """Ingest files and folders; return (and write under outputs/reports) what became of each.
 
     ``retry_failed`` also reads again every received file whose reading failed (from its copy
     under ``outputs/received``). A file that failed before is read again whenever the same
     content arrives again; the report says which earlier failure a success replaces.
+
+    ``reread`` reads the files named again even where their content was read before without
+    an error (an older version may have read them wrongly); ``reread_all`` reads every
+    received file again from its copy under ``outputs/received``. A practice the new reading
+    differs from is updated (a new version) while no reviewer has decided it; a decided one,
+    or one a later file changed, is kept as it is and the difference flagged on it
+    (``decision kept``). A note per file says what reading it again changed.
 
     Files already received (same content) are reported and skipped before anything is read.
     ``structures`` are LimeSurvey ``.lss`` files that explain LimeSurvey exports' codes (a
@@ -1001,6 +1053,8 @@ def ingest_paths(paths: Iterable[Path], *, session: Session, workspace: Workspac
                                             settings=settings, source=source,
                                             progress=progress, workers=workers,
                                             retry_failed=retry_failed,
+                                            reread=reread or reread_all,
+                                            reread_all=reread_all,
                                             structures=tuple(Path(p) for p in structures),
                                             started=started, held=held, early=early)
         except LockBusy as exc:
@@ -1057,17 +1111,18 @@ def _ingest_locked(files: list[Path], skipped: list[tuple[Path, str]], *, sessio
                    progress: Callable[[int], Any] | None, workers: int | None,
                    retry_failed: bool, started: float,
                    held: Any, structures: tuple[Path, ...] = (),
-                   early: list[Any] | None = None) -> IngestReport:
+                   early: list[Any] | None = None, reread: bool = False,
+                   reread_all: bool = False) -> IngestReport:
     run = _Run(session=session, workspace=workspace, settings=settings, source=source,
-               structures=structures)
+               structures=structures, reread=reread)
     if held.waited >= 1:
         run.add("", "note", f"waited {held.waited:.0f} s for another ingest "
                             f"({held.holder or 'holder unknown'}) to finish")
     for link, reason in skipped:
         run.add(str(link), "skipped", reason)
     retries: dict[Path, tuple[str, str]] = {}  # stored copy -> (display, original name)
-    if retry_failed:
-        for received in run.store.failed_files():
+    if retry_failed or reread_all:
+        for received in run.store.failed_files(read=reread_all):
             stored = Path(received.stored_path) if received.stored_path else None
             display = f"{received.original_name} (received file {received.id})"
             if stored is None or not stored.is_file():
@@ -1130,7 +1185,7 @@ def _ingest_locked(files: list[Path], skipped: list[tuple[Path, str]], *, sessio
     finally:
         if pipeline is not None:
             pipeline.close()
-    if not files and not retry_failed:
+    if not files and not retry_failed and not reread_all:
         run.add("", "error", "no files to ingest; name files or folders that hold them")
     run.result.seconds = time.perf_counter() - started
     try:

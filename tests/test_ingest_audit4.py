@@ -1,0 +1,247 @@
+"""A fourth pass at the answers: files crafted the way municipalities send them, ingested into
+a real database and read back (what came out, and what the reviewer is told).
+
+Nothing a municipality sent may be silently lost or changed; what is unsure is flagged.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ingest_support import questionnaire_copy, run_ingest, set_answer
+from sqlmodel import Session, select
+
+from yhteistuumin_survey.db.models import Practice, PracticeVersion
+from yhteistuumin_survey.flags import describe
+
+
+def _reread(paths: list[Path], *, engine: Any, workspace: Any, all_files: bool = False) -> Any:
+    from yhteistuumin_survey.config import load_settings
+    from yhteistuumin_survey.ingest import ingest_paths
+
+    settings = load_settings(workspace.root, env={})
+    with Session(engine, expire_on_commit=False) as session:
+        return ingest_paths(paths, session=session, workspace=workspace, settings=settings,
+                            reread=True, reread_all=all_files)
+
+
+def _read_wrongly(engine: Any, practice_id: int, **values: Any) -> None:
+    """Make the stored reading what an older version read: these fields otherwise."""
+    with Session(engine) as session:
+        version = session.exec(select(PracticeVersion).where(
+            PracticeVersion.practice_id == practice_id)).one()
+        for name, value in values.items():
+            setattr(version, name, value)
+        session.add(version)
+        session.commit()
+
+
+def _decide(engine: Any, practice_id: int, status: str = "approved") -> None:
+    with Session(engine) as session:
+        practice = session.get(Practice, practice_id)
+        assert practice is not None
+        practice.status, practice.decided_version = status, practice.current_version
+        session.add(practice)
+        session.commit()
+
+
+def _versions(engine: Any, practice_id: int) -> list[PracticeVersion]:
+    with Session(engine) as session:
+        return list(session.exec(select(PracticeVersion).where(
+            PracticeVersion.practice_id == practice_id).order_by(PracticeVersion.version)))
+
+
+def _one_practice(engine: Any, title: str) -> int:
+    from ingest_support import practices_by_title
+
+    return int(practices_by_title(engine)[title]["id"])
+
+
+TITLE = "Kuntien välinen yhteistyö aluetyössä"
+
+
+# --- reading a file again (ingest --reread) -----------------------------------------------------
+
+
+def test_a_file_read_before_is_read_again_and_an_undecided_practice_takes_the_new_reading(
+        sqlite_engine, workspace, tmp_path):
+    path = questionnaire_copy(tmp_path / "in")
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+    practice_id = _one_practice(sqlite_engine, TITLE)
+    _read_wrongly(sqlite_engine, practice_id, contact_phone=None, goal="Lisätä")
+
+    again = run_ingest([path], engine=sqlite_engine, workspace=workspace)
+    assert {r["outcome"] for r in again.rows()} == {"already ingested"}
+    assert "ingest --reread" in again.rows()[0]["reason"]
+
+    result = _reread([path], engine=sqlite_engine, workspace=workspace)
+
+    rows = {r["practice_id"]: r for r in result.rows() if r["practice_id"]}
+    assert rows[practice_id]["outcome"] == "new version"
+    assert "differs from the earlier reading in goal, contact_phone" in \
+        rows[practice_id]["reason"]
+    versions = _versions(sqlite_engine, practice_id)
+    assert [v.version for v in versions] == [1, 2]
+    assert versions[-1].contact_phone and versions[-1].goal.startswith("Lisätä kuntien")
+    with Session(sqlite_engine) as session:
+        assert session.get(Practice, practice_id).status == "new"
+    note = [r for r in result.rows() if r["outcome"] == "note" and "read again" in r["reason"]]
+    assert len(note) == 1 and "1 new version" in note[0]["reason"]
+    # The other sheets read as before: nothing new made of them.
+    assert not [r for r in result.rows() if r["outcome"] in ("new", "duplicate candidate")]
+
+
+def test_a_decided_practice_keeps_its_decision_and_the_difference_is_flagged(
+        engine, workspace, tmp_path):
+    """On SQLite and PostgreSQL (the flags are written into the stored JSON)."""
+    path = questionnaire_copy(tmp_path / "in")
+    run_ingest([path], engine=engine, workspace=workspace)
+    practice_id = _one_practice(engine, TITLE)
+    _read_wrongly(engine, practice_id, contact_phone=None)
+    _decide(engine, practice_id)
+
+    result = _reread([path], engine=engine, workspace=workspace)
+
+    row = next(r for r in result.rows() if r["practice_id"] == practice_id
+               and r["outcome"] != "note")
+    assert row["outcome"] == "decision kept" and "contact_phone" in row["reason"]
+    versions = _versions(engine, practice_id)
+    assert len(versions) == 1 and versions[0].contact_phone is None  # not overwritten
+    with Session(engine) as session:
+        practice = session.get(Practice, practice_id)
+        assert (practice.status, practice.decided_version) == ("approved", 1)
+    flag = next(f for f in versions[0].flags if "reread-differs" in f)
+    said = describe(flag, "fi")
+    assert said.startswith("Puhelin: tiedosto luettiin uudelleen") and "'+358" in said
+    assert "'–'" in said and "päätetty" in said
+    # The report workbook says it in Finnish, with its flag.
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(result.report_path).active
+    cells = [[c.value for c in r] for r in sheet.iter_rows(min_row=2)]
+    kept = next(r for r in cells if r[4] == "päätös pysyy")
+    assert "Tarkistettavaa: Puhelin: tiedosto luettiin uudelleen" in kept[7]
+
+    # Read again once more: nothing new to say, nothing flagged twice.
+    _reread([path], engine=engine, workspace=workspace)
+    versions = _versions(engine, practice_id)
+    assert len(versions) == 1
+    assert sum("reread-differs" in f for f in versions[0].flags) == 1
+
+
+def test_reread_all_reads_every_received_file_from_its_kept_copy(sqlite_engine, workspace,
+                                                                tmp_path):
+    path = questionnaire_copy(tmp_path / "in")
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+    practice_id = _one_practice(sqlite_engine, TITLE)
+    _read_wrongly(sqlite_engine, practice_id, contact_name=None)
+    path.unlink()  # the coordinator's copy is gone; outputs/received keeps one
+
+    result = _reread([], engine=sqlite_engine, workspace=workspace, all_files=True)
+
+    assert any(r["practice_id"] == practice_id and r["outcome"] == "new version"
+               for r in result.rows())
+    assert _versions(sqlite_engine, practice_id)[-1].contact_name == "Eija Koski"
+
+
+def test_a_reading_unchanged_but_newly_flagged_puts_the_flag_on_the_practice(
+        sqlite_engine, workspace, tmp_path):
+    path = questionnaire_copy(tmp_path / "in")
+    set_answer(path, "Käytäntö 1", "contact_phone", "09 123 4567 / 123")
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+    practice_id = _one_practice(sqlite_engine, TITLE)
+    stored = _versions(sqlite_engine, practice_id)[0]
+    # An older version did not flag the extension.
+    _read_wrongly(sqlite_engine, practice_id,
+                  flags=[f for f in stored.flags if "phone-extra" not in f])
+    _decide(sqlite_engine, practice_id)
+
+    result = _reread([path], engine=sqlite_engine, workspace=workspace)
+
+    row = next(r for r in result.rows() if r["practice_id"] == practice_id
+               and r["outcome"] != "note")
+    assert row["outcome"] == "already ingested" and "1 new flag put on it" in row["reason"]
+    flags = _versions(sqlite_engine, practice_id)[0].flags
+    assert any("phone-extra" in f for f in flags)
+
+
+def test_a_message_text_left_to_read_by_an_earlier_reading_is_replaced_by_what_this_one_read(
+        sqlite_engine, workspace, tmp_path):
+    from email.message import EmailMessage
+
+    from ingest_support import practices_by_title
+
+    from yhteistuumin_survey.db.models import ReceivedFile, Submission
+    from yhteistuumin_survey.ingest.store import list_to_read
+
+    questionnaire = questionnaire_copy(tmp_path / "src")
+    message = EmailMessage()
+    message["From"] = "kulttuuri@espoo.fi"
+    message["Subject"] = "Vastaus"
+    message.set_content("Liitteenä vastauksemme.")
+    message.add_attachment(questionnaire.read_bytes(), maintype="application",
+                           subtype="octet-stream", filename="vastaus.xlsx")
+    path = tmp_path / "in" / "vastaus.eml"
+    path.parent.mkdir()
+    path.write_bytes(bytes(message))
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+    # An older version never reached the attachment and left the message to read by hand.
+    with Session(sqlite_engine) as session:
+        mail = session.exec(select(ReceivedFile).where(
+            ReceivedFile.original_name == "vastaus.eml")).one()
+        session.add(Submission(received_file_id=mail.id, locator="body", format="eml",
+                               raw={"body": "Liitteenä vastauksemme."}, status="to-read",
+                               reason="no attachment and no answer recognised in the text"))
+        session.commit()
+        assert len(list_to_read(session=session)) == 1
+
+    result = _reread([path], engine=sqlite_engine, workspace=workspace)
+
+    with Session(sqlite_engine) as session:
+        assert list_to_read(session=session) == []
+    note = next(r for r in result.rows() if r["file"] == str(path) and r["outcome"] == "note")
+    assert "1 message text the earlier reading left to read by hand no longer listed" in \
+        note["reason"]
+    assert TITLE in practices_by_title(sqlite_engine)
+    # The attachment inside was read again too, and found unchanged.
+    inner = [r for r in result.rows() if r["file"].endswith("» vastaus.xlsx")
+             and r["outcome"] != "note"]
+    assert inner and {r["outcome"] for r in inner} <= {"already ingested", "empty"}
+
+
+def test_a_message_to_read_read_again_is_listed_once(sqlite_engine, workspace, tmp_path):
+    from email.message import EmailMessage
+
+    from yhteistuumin_survey.ingest.store import list_to_read
+
+    message = EmailMessage()
+    message["From"] = "kulttuuri@espoo.fi"
+    message["Subject"] = "Kysymys"
+    message.set_content("Kuka kyselyyn vastaa meillä? Soitan huomenna.")
+    path = tmp_path / "kysymys.eml"
+    path.write_bytes(bytes(message))
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    result = _reread([path], engine=sqlite_engine, workspace=workspace)
+
+    assert [r["outcome"] for r in result.rows()] == ["to-read", "note"]
+    with Session(sqlite_engine) as session:
+        assert len(list_to_read(session=session)) == 1
+
+
+def test_reread_on_the_command_line_says_what_changed(cli, tmp_path):
+    path = questionnaire_copy(tmp_path / "in")
+    assert cli("ingest", str(path)).exit_code == 0
+    again = cli("ingest", str(path))
+    assert "already ingested" in again.stdout
+
+    result = cli("ingest", "--reread", str(path), "--format", "json")
+
+    assert result.exit_code == 0, result.output
+    import json
+
+    items = json.loads(result.stdout)["items"]
+    assert any(i["outcome"] == "note" and "read again (received file 1)" in i["reason"]
+               for i in items)
+    assert cli("ingest", "--reread-all").exit_code == 0
