@@ -161,7 +161,7 @@ def test_a_reading_unchanged_but_newly_flagged_puts_the_flag_on_the_practice(
 
     row = next(r for r in result.rows() if r["practice_id"] == practice_id
                and r["outcome"] != "note")
-    assert row["outcome"] == "already ingested" and "1 new flag put on it" in row["reason"]
+    assert row["outcome"] == "already ingested" and "new flags put on it: 1" in row["reason"]
     flags = _versions(sqlite_engine, practice_id)[0].flags
     assert any("phone-extra" in f for f in flags)
 
@@ -245,3 +245,75 @@ def test_reread_on_the_command_line_says_what_changed(cli, tmp_path):
     assert any(i["outcome"] == "note" and "read again (received file 1)" in i["reason"]
                for i in items)
     assert cli("ingest", "--reread-all").exit_code == 0
+
+
+# --- the ingest report's reasons in the round's language, with codes in JSON -------------------
+
+
+def _reasons_of(path: Path) -> list[dict[str, Any]]:
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(path).worksheets[0]
+    heads = [cell.value for cell in sheet[1]]
+    return [dict(zip(heads, (c.value for c in row), strict=True))
+            for row in sheet.iter_rows(min_row=2)]
+
+
+def test_the_ingest_report_says_its_outcome_reasons_in_finnish_and_swedish(
+        sqlite_engine, workspace, tmp_path):
+    from yhteistuumin_survey.ingest import write_report_csv
+
+    path = questionnaire_copy(tmp_path / "in")
+    result = run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    finnish = " | ".join(str(r["Syy tai huomio"] or "") for r in _reasons_of(result.report_path))
+    assert "Vastaustunnistetta ei tunnisteta" in finnish
+    assert "Vastaussolujen ulkopuolelle kirjoitettu teksti säilytettiin" in finnish
+    assert "Mitään ei ole täytetty; ei käytäntö." in finnish
+    for english in ("unknown response token", "text outside the answer cells",
+                    "nothing filled in"):
+        assert english not in finnish
+    (tmp_path / "sv").mkdir()
+    swedish = " | ".join(str(r["Orsak eller anmärkning"] or "") for r in _reasons_of(
+        write_report_csv(result, tmp_path / "sv", lang="sv")))
+    assert "Svarskoden känns inte igen" in swedish and "Inget är ifyllt; ingen praxis." in swedish
+    # The command line keeps the English; JSON has each part's code and the flags' codes.
+    rows = result.rows()
+    assert any("unknown response token" in str(r["reason"]) for r in rows)
+    items = result.to_dict()["items"]
+    first = next(i for i in items if i["sheet"] == "Käytäntö 1")
+    assert [p["code"] for p in first["reasons"]] == ["text-outside-cells", "token-unknown"]
+    assert {f["code"] for f in first["flags"]} >= {"token-unknown"}
+    empty = next(i for i in items if i["outcome"] == "empty")
+    assert empty["reasons"] == [{"code": "nothing-filled", "args": {},
+                                 "text": "nothing filled in; not a practice"}]
+
+
+def test_a_reason_no_code_makes_stays_as_it_is_in_the_finnish_report() -> None:
+    from yhteistuumin_survey.outcomes import describe, en
+
+    mixed = f"{en('token-unknown')}; vastaus.xlsx: something new; {en('same-content', id=3, version=2)}"
+    assert describe(mixed, "fi") == ("Vastaustunnistetta ei tunnisteta (sitä ei ole lähetetty "
+                                     "tästä työtilasta). vastaus.xlsx: something new; Sama "
+                                     "sisältö kuin käytännön 3 versiossa 2.")
+    older = en("same-content-older", id=3, version=1, newer=2)
+    assert describe(older, "sv").startswith("Samma innehåll som version 1 av praxis 3 (kommit")
+
+
+def test_every_reason_code_reads_back_from_its_english_and_says_finnish_words(voikko) -> None:
+    import re
+
+    from yhteistuumin_survey.outcomes import REASON_TEXTS, describe, en, parse
+
+    unknown = set()
+    for code, text in REASON_TEXTS.items():
+        english = en(code, **text.example)
+        assert parse(english) == [(code, {k: str(v) for k, v in text.example.items()}, english)]
+        finnish, swedish = describe(english, "fi"), describe(english, "sv")
+        assert len({finnish, swedish, english}) == 3, code
+        assert finnish[0].isupper() and finnish.endswith("."), finnish
+        words = re.sub(r"\{[a-z_]+\}|\([a-z -]*--[a-z -]*\)|survey/keywords\.yaml|ingest --reread",
+                       " ", text.fi)
+        unknown |= {word for word in re.findall(r"[^\W\d_]+(?:-[^\W\d_]+)*", words)
+                    if not voikko.spell(word)}
+    assert unknown == set()

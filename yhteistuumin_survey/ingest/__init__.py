@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError, SurveyError
 from ..flags import describe_all, unsure
+from ..outcomes import en as said
 from ..reports import Report, count_phrase, plural, to_frame
 from ..tables import sha256_file
 from .detect import SOURCES
@@ -160,7 +161,22 @@ class IngestReport:
         return {"files": self.files, "counts": self.counts, "failed": self.failed,
                 "seconds": round(self.seconds, 3),
                 "report": str(self.report_path) if self.report_path else None,
-                "mappings": [m.to_dict() for m in self.mappings], "items": self.rows()}
+                "mappings": [m.to_dict() for m in self.mappings], "items": self.items()}
+
+    def items(self) -> list[dict[str, Any]]:
+        """The report lines for ``--format json``: each with its reason's parts by code
+        (``reasons``: code, values, English) and the flags it asks to check (``flags``:
+        code, values, English), beside the English ``reason``."""
+        from ..flags import parse
+        from ..outcomes import to_dicts
+
+        items = self.rows()
+        for item, outcome in zip(items, self.report.outcomes, strict=True):
+            detail = outcome.detail
+            item["reasons"] = to_dicts(detail["reason_before"] if "to_check" in detail
+                                       else outcome.reason)
+            item["flags"] = [parse(flag).to_dict() for flag in detail.get("to_check", ())]
+        return items
 
 
 def expand_paths(paths: Iterable[Path],
@@ -308,14 +324,15 @@ class _Run:
             if code:
                 codes.append((code, "token"))
             else:
-                notes.append("unknown response token")
+                notes.append(said("token-unknown"))
         if record.meta_code and not codes:
             if record.meta_code in self.active:
                 codes.append((record.meta_code, "metadata"))
             else:
-                notes.append(f"metadata names municipality code {record.meta_code}, not in force")
+                notes.append(said("metadata-code-gone", code=record.meta_code))
         elif record.meta_code and codes and record.meta_code != codes[0][0]:
-            notes.append(f"token says {codes[0][0]}, metadata {record.meta_code}: token used")
+            notes.append(said("token-over-metadata", token_code=codes[0][0],
+                              meta_code=record.meta_code))
         if municipality_text:
             resolution = self.resolve(municipality_text)
             codes.extend((code, "text") for code in resolution.codes)
@@ -425,8 +442,8 @@ class _Run:
         if self.reread and status == "ingested" and (sha, name.casefold()) not in self.tried:
             return False
         self.add(display, "already ingested",
-                 f"same content as received file {file_id} ({status}); nothing changed"
-                 + ("" if self.reread else " (ingest --reread reads it again)"))
+                 said("file-already-ingested", id=file_id, status=status)
+                 + ("" if self.reread else "; " + said("reread-hint")))
         return True
 
     @staticmethod
@@ -622,9 +639,8 @@ class _Run:
             self.add(display, "note", note, format=fmt)
         unlinked = [keyword for _index, keyword in sorted(stored.unlinked.values())]
         if unlinked:
-            self.add(display, "note", f"{len(unlinked)} keyword{'s' if len(unlinked) != 1 else ''} "
-                     f"with no concept in survey/keywords.yaml (kept as typed; add them there if "
-                     f"they belong): {', '.join(unlinked)}", format=fmt)
+            self.add(display, "note", said("keywords-unlinked", keywords=", ".join(unlinked)),
+                     format=fmt)
         for sheet, row, reason in parsed.problems:
             where = "".join(f"{part}:" for part in (sheet, row and f"row {row}") if part)
             self.add(display, "error", f"{display}:{where} {reason}", sheet=sheet, row=row,
@@ -688,12 +704,10 @@ class _Run:
             # comments): not "nothing filled in", and not a practice either; a person reads it.
             texts = " | ".join(typed)
             return Entry(record, None, status="to-read",
-                         reason=f"no answer in the answer cells; text only outside them: "
-                                f"{texts}; read it (practices list --status to-read), type "
-                                f"the answers into the cells and ingest the file again")
+                         reason=said("text-only-outside", texts=texts))
         if practice.is_empty:
             return Entry(record, None, status="empty",
-                         reason="nothing filled in; not a practice")
+                         reason=said("nothing-filled"))
         codes, flags, notes = self.municipalities(record, practice.municipality_text, sender)
         if notes:
             record.reason = "; ".join(n for n in (record.reason, *notes) if n)
@@ -744,11 +758,8 @@ class _Run:
                        for number, answers in enumerate(blocks, start=1)]
             results = self.store.store_entries(received, fmt, entries)
         elif not message.attachments and message.body.strip():
-            reason = (f"an automatic reply ({message.auto_reply}), not an answer; read it for "
-                      "news of the contact (practices list --status to-read)"
-                      if message.auto_reply else
-                      "no attachment and no answer recognised in the text; "
-                      "read the message (practices list --status to-read)")
+            reason = (said("automatic-reply", kind=message.auto_reply) if message.auto_reply
+                      else said("message-to-read"))
             record = RawRecord(locator="body", raw=raw, status="to-read", reason=reason)
             results = self.store.store_entries(received, fmt, [
                 Entry(record, None, status="to-read", reason=record.reason)])
@@ -782,7 +793,7 @@ class _Run:
         except Exception as exc:  # noqa: BLE001 - keep the raw text, report it
             practice = f"cannot normalise ({type(exc).__name__}); kept raw"
         if author != message.sender:
-            record.reason = f"forwarded by {message.sender}; the forwarded message is from {author}"
+            record.reason = said("forwarded", sender=message.sender, author=author)
         entry = self._entry(record, practice, author)
         entry.flags.append("from-email-text")
         if forward and original is None and any(source == "sender-domain"
@@ -978,6 +989,7 @@ def write_report_csv(result: IngestReport, folder: Path, *, lang: str = "fi") ->
     Finland expects ``;``), with filters, frozen headings and a print setup. The name is kept
     for the callers; the file is no longer a CSV.
     """
+    from ..outcomes import describe as describe_reason
     from ..workbooks import write_values_xlsx
 
     lang = lang if lang in REPORT_HEADINGS else "fi"
@@ -996,9 +1008,12 @@ def write_report_csv(result: IngestReport, folder: Path, *, lang: str = "fi") ->
             values[at] = outcomes.get(str(values[at]), values[at])
             detail = details[index] if index < len(details) else {}
             if detail.get("to_check"):  # the flags to check in the report's language
-                said = f"{TO_CHECK[lang]}: {' '.join(describe_all(detail['to_check'], lang))}"
-                values[reason_at] = "; ".join(part for part in (
-                    detail.get("reason_before"), said) if part)
+                checks = f"{TO_CHECK[lang]}: {' '.join(describe_all(detail['to_check'], lang))}"
+                before = describe_reason(detail.get("reason_before"), lang)
+                values[reason_at] = (before + (" " if before.endswith((".", "?", ")")) else
+                                               "; ") + checks) if before else checks
+            else:
+                values[reason_at] = describe_reason(values[reason_at], lang)
             yield values
 
     headings = [REPORT_HEADINGS[lang][c] for c in REPORT_COLUMNS]

@@ -24,6 +24,7 @@ from typing import Any
 from ..errors import InputError
 from ..flags import reason
 from ..normalise import fold  # cached: the same labels and titles are folded again and again
+from ..outcomes import en as said
 from ..survey import Survey
 from ..tables import Sheet, cell_text
 from .mapping import HeadingMapper
@@ -41,7 +42,7 @@ META_SHEET = "_meta"
 #: A practice read from a sheet the municipality had hidden: a reviewer decides whether it
 #: was meant to be sent.
 HIDDEN_SHEET_FLAG = "hidden-sheet"
-HIDDEN_SHEET_REASON = "read from a hidden sheet: check that the municipality meant to send it"
+HIDDEN_SHEET_REASON = said("hidden-sheet")
 #: Whether a cell is the builder's key of a practice sheet's heading row (``practice:1``).
 _is_sheet_key = methodcaller("startswith", "practice:")
 _TEXT_TYPES = {"text", "longtext"}
@@ -554,8 +555,7 @@ def read_questionnaire(sheets: list[Sheet], *, survey: Survey, mapper: HeadingMa
             if token:
                 record.identity_hint = f"token:{token}:{fold(locator)}"
             if block["notes"]:
-                record.reason = ("text outside the answer cells kept as notes for the reviewers, "
-                                 "not in the answers")
+                record.reason = said("text-outside-cells")
             if sheet.hidden:
                 record.flags.append(HIDDEN_SHEET_FLAG)
                 record.reason = "; ".join(r for r in (record.reason, HIDDEN_SHEET_REASON) if r)

@@ -36,6 +36,7 @@ from ..db.models import (
 )
 from ..flags import unsure
 from ..normalise import fold  # cached: the same labels and titles are folded again and again
+from ..outcomes import en as said
 from .emails import safe_name
 from .records import json_text
 
@@ -436,9 +437,10 @@ def _other_results(plans: list[_Plan]) -> list[tuple[int, RowResult]]:
             version = _dup or existing.current_version  # an earlier version, received again
             results.append((id(entry), RowResult(
                 entry.record.locator, entry.record.sheet, entry.record.row, UNCHANGED,
-                existing.id, version, f"same content as practice {existing.id} version {version}"
-                + (f" (received before; version {existing.current_version} is newer)"
-                   if version != existing.current_version else ""))))
+                existing.id, version, said("same-content", id=existing.id, version=version)
+                if version == existing.current_version else said(
+                    "same-content-older", id=existing.id, version=version,
+                    newer=existing.current_version))))
         else:
             results.append((id(entry), RowResult(
                 entry.record.locator, entry.record.sheet, entry.record.row, outcome, None,
@@ -929,13 +931,12 @@ class Store:
             # (PostgreSQL: while this update waits for its row) is undone by it too.
             values: dict[str, Any] = {"current_version": version, "updated_at": now,
                                       "language": entry.practice.language, "status": "new"}
-            reason = f"replaces version {existing.current_version}"
+            reason = said("replaces-version", version=existing.current_version)
             if entry.changed:
-                reason = (f"read again: differs from the earlier reading in "
-                          f"{', '.join(entry.changed)}; {reason}")
+                reason = f"{said('reread-differs', fields=', '.join(entry.changed))}; {reason}"
             if decided:
                 flags.append("new-version-since-decision")
-                reason += f"; reviewers had decided ({status}): back to review"
+                reason += "; " + said("back-to-review", status=status)
             self.session.execute(update(Practice).where(Practice.id == existing.id)  # type: ignore[arg-type]
                                  .values(**values))
             version_rows.append(self._version_row(existing.id, version, sub_id, entry, flags,
@@ -1053,7 +1054,7 @@ class Store:
         from sqlalchemy import update
         from sqlmodel import col, select
 
-        said: dict[int, RowResult] = {}
+        done: dict[int, RowResult] = {}
         for entry, outcome, existing, _fp, version in plans:
             if existing is None or outcome not in (KEPT, UNCHANGED) or not entry.new_flags:
                 continue
@@ -1066,24 +1067,19 @@ class Store:
             self.session.expire(row)
             record = entry.record
             if outcome == KEPT:
-                reason = (f"read again: differs from version {version} in "
-                          f"{', '.join(entry.changed)}; the practice is decided or a later "
-                          "file changed it, so it is kept as it is and the difference is "
-                          "flagged on it")
+                reason = said("reread-kept", version=version, fields=", ".join(entry.changed))
             else:
-                reason = (f"read again: same content as practice {existing.id} version "
-                          f"{existing.current_version}; {len(entry.new_flags)} new "
-                          f"flag{'s' if len(entry.new_flags) != 1 else ''} put on it")
-            said[id(entry)] = RowResult(record.locator, record.sheet, record.row, outcome,
+                reason = said("reread-new-flags", id=existing.id,
+                              version=existing.current_version, count=len(entry.new_flags))
+            done[id(entry)] = RowResult(record.locator, record.sheet, record.row, outcome,
                                         existing.id, existing.current_version, reason,
                                         to_check=list(entry.new_flags))
         for entry, outcome, existing, _fp, _version in plans:
-            if outcome == KEPT and id(entry) not in said and existing is not None:
-                said[id(entry)] = RowResult(
+            if outcome == KEPT and id(entry) not in done and existing is not None:
+                done[id(entry)] = RowResult(
                     entry.record.locator, entry.record.sheet, entry.record.row, KEPT,
-                    existing.id, existing.current_version, "read again: differs only in "
-                    "what is already flagged; the practice is kept as it is")
-        results[:] = [(key, said.pop(key, result)) for key, result in results]
+                    existing.id, existing.current_version, said("reread-kept-flagged"))
+        results[:] = [(key, done.pop(key, result)) for key, result in results]
 
     def _received_before(self, entry: Entry, existing: Known | None) -> int | None:
         """The version of ``existing`` an export row was stored as before, the very same row
