@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from ingest_support import questionnaire_copy, run_ingest, set_answer
 from sqlmodel import Session, select
 
@@ -317,3 +318,129 @@ def test_every_reason_code_reads_back_from_its_english_and_says_finnish_words(vo
         unknown |= {word for word in re.findall(r"[^\W\d_]+(?:-[^\W\d_]+)*", words)
                     if not voikko.spell(word)}
     assert unknown == set()
+
+
+# --- the text of a Rich Text message, only inside winmail.dat ---------------------------------
+
+
+def _tnef_attribute(level: int, ident: int, kind: int, data: bytes) -> bytes:
+    import struct
+
+    return (struct.pack("<BHHI", level, ident, kind, len(data)) + data
+            + struct.pack("<H", sum(data) & 0xFFFF))
+
+
+def _winmail_with_rtf(rtf: bytes, files: list[tuple[str, bytes]] = ()) -> bytes:
+    """winmail.dat as Outlook writes it for a message in Rich Text format: the message's body
+    as compressed RTF (MAPI property PR_RTF_COMPRESSED), then its files."""
+    import struct
+
+    import compressed_rtf
+
+    body = compressed_rtf.compress(rtf, compressed=True)
+    padding = b"\0" * ((4 - len(body) % 4) % 4)
+    props = struct.pack("<IHHII", 1, 0x0102, 0x1009, 1, len(body)) + body + padding
+    stream = b"\x78\x9f\x3e\x22" + struct.pack("<H", 0x1234)
+    stream += _tnef_attribute(1, 0x9006, 0x0008, struct.pack("<I", 0x00010000))
+    stream += _tnef_attribute(1, 0x9007, 0x0006, struct.pack("<II", 1252, 0))
+    stream += _tnef_attribute(1, 0x9003, 0x0006, props)
+    for name, data in files:
+        stream += _tnef_attribute(2, 0x9002, 0x0006, bytes(14))
+        stream += _tnef_attribute(2, 0x8010, 0x0001, name.encode("cp1252") + b"\0")
+        stream += _tnef_attribute(2, 0x800F, 0x0006, data)
+    return stream
+
+
+def _only_winmail(path: Path, winmail: bytes, *, single_part: bool = False) -> Path:
+    """A message whose only part is winmail.dat (no plain-text part beside it): in a
+    multipart/mixed message, or as the message itself."""
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"] = "kulttuuri@vantaa.fi"
+    message["Subject"] = "Vastaus kyselyyn"
+    if single_part:
+        message.set_content(winmail, maintype="application", subtype="ms-tnef",
+                            disposition="attachment", filename="winmail.dat")
+    else:
+        message.add_attachment(winmail, maintype="application", subtype="ms-tnef",
+                               filename="winmail.dat")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(bytes(message))
+    return path
+
+
+RTF_ANSWERS = (rb"{\rtf1\ansi\ansicpg1252\deff0{\fonttbl{\f0\fswiss Calibri;}}"
+               rb"\viewkind4\uc1\pard\f0\fs22 Hei,\par\par "
+               rb"K\'e4yt\'e4nn\'f6n nimi: Lukupiiri ik\'e4ihmisille\par "
+               rb"Tavoite: V\'e4hent\'e4\'e4 yksin\'e4isyytt\'e4.\par "
+               rb"Hyv\'e4 k\'e4yt\'e4nt\'f6 p\'e4hkin\'e4nkuoressa: Kirjasto kokoaa "
+               rb"lukupiirin kerran kuussa.\par }")
+
+
+@pytest.mark.parametrize("single_part", [False, True], ids=["mixed", "single-part"])
+def test_answers_typed_in_a_rich_text_message_only_inside_winmail_dat_are_read(
+        sqlite_engine, workspace, tmp_path, single_part):
+    from ingest_support import practices_by_title
+
+    path = _only_winmail(tmp_path / "in" / "rtf.eml", _winmail_with_rtf(RTF_ANSWERS),
+                         single_part=single_part)
+
+    result = run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    practice = practices_by_title(sqlite_engine)["Lukupiiri ikäihmisille"]
+    version = _versions(sqlite_engine, practice["id"])[-1]
+    assert version.goal == "Vähentää yksinäisyyttä."
+    assert "from-email-text" in version.flags
+    assert [r["outcome"] for r in result.rows() if r["file"] == str(path)] == ["new"]
+
+
+def test_a_rich_text_message_with_no_answer_in_it_is_left_for_a_person_to_read(
+        sqlite_engine, workspace, tmp_path):
+    from yhteistuumin_survey.ingest.store import list_to_read
+
+    rtf = (rb"{\rtf1\ansi\ansicpg1252{\fonttbl{\f0 Calibri;}}\pard\f0 Hei, emme ehdi vastata "
+           rb"t\'e4ll\'e4 viikolla. Kyselyyn vastaa Anna Virtanen.\par }")
+    path = _only_winmail(tmp_path / "in" / "rtf.eml", _winmail_with_rtf(rtf))
+
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    with Session(sqlite_engine) as session:
+        listed = list_to_read(session=session)
+    assert len(listed) == 1 and "Kyselyyn vastaa Anna Virtanen" in listed[0]["text"]
+
+
+def test_outlooks_rtf_wrapping_html_is_unwrapped_to_its_text() -> None:
+    from yhteistuumin_survey.ingest.emails import rtf_to_plain
+
+    wrapped = (rb"{\rtf1\ansi\ansicpg1252\fromhtml1 \deff0{\fonttbl{\f0\fswiss Arial;}}"
+               rb"{\*\htmltag64 <html>}{\*\htmltag64 <body>}{\*\htmltag64 <p>}"
+               rb"K\'e4yt\'e4nn\'f6n nimi: Runotorstai{\*\htmltag244 </p>}"
+               rb"{\*\htmltag64 </body>}{\*\htmltag64 </html>}}")
+    assert rtf_to_plain(wrapped).strip() == "Käytännön nimi: Runotorstai"
+    assert rtf_to_plain(b"not rtf") == ""
+
+
+def test_a_message_that_is_only_the_questionnaire_file_is_read(sqlite_engine, workspace,
+                                                               tmp_path):
+    """A message whose single part is the file (no text, no multipart): it was "no
+    attachment and no text; ask the sender to attach the questionnaire"."""
+    from email.message import EmailMessage
+
+    from ingest_support import practices_by_title
+
+    questionnaire = questionnaire_copy(tmp_path / "src")
+    message = EmailMessage()
+    message["From"] = "kulttuuri@espoo.fi"
+    message["Subject"] = "Vastaus"
+    message.set_content(questionnaire.read_bytes(), maintype="application",
+                        subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        disposition="attachment", filename="vastaus.xlsx")
+    path = tmp_path / "in" / "vain-liite.eml"
+    path.parent.mkdir()
+    path.write_bytes(bytes(message))
+
+    result = run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    assert not [r for r in result.rows() if r["outcome"] == "error"]
+    assert TITLE in practices_by_title(sqlite_engine)

@@ -739,6 +739,7 @@ class _Run:
 
         message = read_msg(path) if _is_msg(path) else read_eml(path)
         fmt = "msg" if _is_msg(path) else "eml"
+        wrapped = self._wrapped_text(message)  # the text only Outlook's winmail.dat holds
         # A forward (the coordinator's colleague, a registry office) answers for the one who
         # wrote the forwarded message: its sender's address tells the municipality, not the
         # forwarder's.
@@ -757,7 +758,7 @@ class _Run:
                        author=author, forward=forward, original=original)
                        for number, answers in enumerate(blocks, start=1)]
             results = self.store.store_entries(received, fmt, entries)
-        elif not message.attachments and message.body.strip():
+        elif (not message.attachments or wrapped) and message.body.strip():
             reason = (said("automatic-reply", kind=message.auto_reply) if message.auto_reply
                       else said("message-to-read"))
             record = RawRecord(locator="body", raw=raw, status="to-read", reason=reason)
@@ -779,6 +780,24 @@ class _Run:
                                  sender=author, message_time=message.time,
                                  parent_id=received.id, name=attachment.name)
 
+
+    @staticmethod
+    def _wrapped_text(message: Any) -> bool:
+        """Read a message with no text of its own from Outlook's winmail.dat beside it (its
+        body in Rich Text format, :func:`emails.tnef_text`): the text becomes the message's.
+        Return whether the wrapper held the text and no file (then the text is all there is:
+        a person reads it if no answer is recognised in it)."""
+        from .emails import TNEF_SIGNATURE, tnef_text
+
+        if message.body.strip():
+            return False
+        for attachment in message.attachments:
+            if attachment.data[:4] == TNEF_SIGNATURE:
+                text, files = tnef_text(attachment.data)
+                if text.strip():
+                    message.body = text
+                    return files == 0
+        return False
 
     def _body_entry(self, raw: dict[str, Any], locator: str, *, message: Any, author: str | None,
                     forward: bool, original: str | None) -> Entry:
@@ -864,12 +883,13 @@ class _Run:
         files = [item for item in tnef.attachments if item.data]
         if not files:
             # Outlook sends the text of a Rich Text message in winmail.dat as well as in the
-            # message's plain-text part, which is read with the message: nothing is missing
-            # unless no questionnaire came at all (then the message says so).
+            # message's plain-text part; without that part, the message's text is read from
+            # here (_wrapped_text). Nothing is missing unless no questionnaire came at all.
             self.add(display, "note", f"{display}: Outlook's wrapper of a message's "
                      "attachments (winmail.dat) holds no file, only the message's own text in "
-                     "Rich Text format; if a questionnaire was meant to come, ask the sender to "
-                     "send it again from a message in HTML or plain-text format", format="tnef")
+                     "Rich Text format (read with the message); if a questionnaire was meant "
+                     "to come, ask the sender to send it again from a message in HTML or "
+                     "plain-text format", format="tnef")
             return
         with tempfile.TemporaryDirectory(prefix="yhteistuumin-tnef-") as tmp:
             for number, item in enumerate(files, start=1):
@@ -928,14 +948,12 @@ def os_problem(exc: OSError) -> str:
     return what.get(exc.errno or 0, exc.strerror or type(exc).__name__)
 
 
-#: The first bytes of a TNEF stream (winmail.dat): its signature 0x223E9F78, little-endian.
-TNEF_SIGNATURE = b"\x78\x9f\x3e\x22"
-
-
 def _is_tnef(path: Path) -> bool:
     """Whether a file is Outlook's TNEF wrapper (winmail.dat, ATT00001.dat, a .tnef)."""
     try:
         with path.open("rb") as handle:
+            from .emails import TNEF_SIGNATURE
+
             return handle.read(4) == TNEF_SIGNATURE
     except OSError:
         return False

@@ -387,7 +387,12 @@ def read_eml(path: Path) -> ParsedEmail:
                 else str(content)
         body = html_to_text(content) if part.get_content_subtype() == "html" else str(content)
     attachments: list[Attachment] = []
-    for number, item in enumerate(message.iter_attachments(), start=1):
+    # A message that is one file and nothing else (its only part an attachment, no text):
+    # the file is the message's attachment, not lost as "no attachment and no text".
+    items = [message] if part is None and not message.is_multipart() \
+        and message.get_content_maintype() not in ("text", "multipart") else \
+        message.iter_attachments()
+    for number, item in enumerate(items, start=1):
         if item.get_content_type() == "message/rfc822":
             inner = item.get_content()
             data = inner.as_bytes() if hasattr(inner, "as_bytes") else bytes(inner)
@@ -493,6 +498,58 @@ _PRACTICE_HEADING = re.compile(
     r"\s*[.:]?\s*$",
     re.IGNORECASE)
 _PROSE = frozenset({"goal", "summary", "implementation", "resources", "experiences", "benefits"})
+
+
+#: The first bytes of a TNEF stream (winmail.dat): its signature 0x223E9F78, little-endian.
+TNEF_SIGNATURE = b"\x78\x9f\x3e\x22"
+
+
+def tnef_text(data: bytes) -> tuple[str, int]:
+    """The text of the message Outlook wrapped in winmail.dat (TNEF), and how many files the
+    wrapper holds; ("", 0) for a damaged one.
+
+    Outlook sends a message written in Rich Text format with a plain-text part beside the
+    wrapper, usually; when it does not (a server that strips it, a forward as an attachment),
+    the wrapper's body is the only copy of what was typed: its plain text, its HTML, or its
+    compressed RTF. RTF that wraps HTML or text (``\\fromhtml1``, ``\\fromtext``) is
+    unwrapped by RTFDE (which extract-msg already uses for .msg); Outlook's own Rich Text is
+    turned into text by striprtf (a small, maintained converter), as RTFDE refuses it."""
+    from tnefparse import TNEF
+
+    try:
+        tnef = TNEF(data, do_checksum=False)
+        files = sum(1 for item in tnef.attachments if item.data)
+        plain, markup = tnef.body, tnef.htmlbody
+        rtf = tnef.rtfbody if getattr(tnef, "_rtfbody", None) else None
+    except Exception:  # noqa: BLE001 - the decoder raises many kinds on broken input
+        return "", 0
+    if plain:
+        return (plain.decode("cp1252", "replace") if isinstance(plain, bytes) else str(plain),
+                files)
+    if markup:
+        return html_to_text(markup.decode("utf-8", "replace") if isinstance(markup, bytes)
+                            else str(markup)), files
+    return (rtf_to_plain(bytes(rtf)) if rtf else ""), files
+
+
+def rtf_to_plain(rtf: bytes) -> str:
+    """The text of an RTF document (see :func:`tnef_text`); "" when it is no RTF."""
+    rtf = rtf.rstrip(b"\x00")
+    if not rtf.lstrip().startswith(b"{\\rtf"):
+        return ""
+    try:
+        from RTFDE.deencapsulate import DeEncapsulator
+
+        wrapped = DeEncapsulator(rtf)
+        wrapped.deencapsulate()
+        found = wrapped.html if wrapped.content_type == "html" else wrapped.text
+        text = found.decode("utf-8", "replace") if isinstance(found, bytes) else str(found)
+        return html_to_text(text) if wrapped.content_type == "html" else text
+    except Exception:  # noqa: BLE001 - not wrapped HTML or text (Outlook's own Rich Text)
+        pass
+    from striprtf.striprtf import rtf_to_text
+
+    return str(rtf_to_text(rtf.decode("cp1252", "replace"), errors="replace"))
 
 
 def body_answers(body: str, mapper: HeadingMapper) -> list[dict[str, str]]:
