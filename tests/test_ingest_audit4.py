@@ -444,3 +444,47 @@ def test_a_message_that_is_only_the_questionnaire_file_is_read(sqlite_engine, wo
 
     assert not [r for r in result.rows() if r["outcome"] == "error"]
     assert TITLE in practices_by_title(sqlite_engine)
+
+
+# --- what a cell links to ----------------------------------------------------------------------
+
+
+def _link(path: Path, key: str, shown: str, target: str) -> None:
+    """Type ``shown`` into the answer of ``key`` and link it to ``target``, as Excel's
+    Insert > Link does."""
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(path)
+    for row in workbook["Käytäntö 1"].iter_rows():
+        if len(row) > 2 and row[2].value == key:
+            row[1].value = shown
+            row[1].hyperlink = target
+    workbook.save(path)
+
+
+def test_a_contact_name_linked_to_the_address_gives_the_address(sqlite_engine, workspace,
+                                                               tmp_path):
+    path = questionnaire_copy(tmp_path / "in")
+    _link(path, "contact_email", "Eija Koski", "mailto:eija.koski%40espoo.example.fi?subject=Kysely")
+    _link(path, "implementation", "Ohjeet ovat kotisivuilla.", "https://www.espoo.fi/lukupiiri")
+
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    version = _versions(sqlite_engine, _one_practice(sqlite_engine, TITLE))[-1]
+    assert version.contact_email == "eija.koski@espoo.example.fi"
+    assert version.implementation == ("Ohjeet ovat kotisivuilla. "
+                                      "(https://www.espoo.fi/lukupiiri)")
+    assert not any(flag == "contact-email-invalid" for flag in version.flags)
+
+
+def test_a_shown_address_other_than_the_linked_one_is_flagged_with_both(sqlite_engine, workspace,
+                                                                       tmp_path):
+    path = questionnaire_copy(tmp_path / "in")
+    _link(path, "contact_email", "eija.koski@espoo.example.fi", "mailto:kirjaamo@espoo.example.fi")
+
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    version = _versions(sqlite_engine, _one_practice(sqlite_engine, TITLE))[-1]
+    several = [describe(f, "fi") for f in version.flags if "email-several" in f]
+    assert several and "eija.koski@espoo.example.fi" in several[0] \
+        and "kirjaamo@espoo.example.fi" in several[0]
