@@ -488,3 +488,30 @@ def test_a_shown_address_other_than_the_linked_one_is_flagged_with_both(sqlite_e
     several = [describe(f, "fi") for f in version.flags if "email-several" in f]
     assert several and "eija.koski@espoo.example.fi" in several[0] \
         and "kirjaamo@espoo.example.fi" in several[0]
+
+
+# --- rows and columns the municipality inserted or deleted ------------------------------------
+
+
+@pytest.mark.parametrize("where", [1, 2, 3], ids=["before-labels", "before-answers",
+                                                  "before-keys"])
+def test_an_inserted_column_never_makes_a_hidden_key_an_answer(sqlite_engine, workspace,
+                                                               tmp_path, where):
+    from openpyxl import load_workbook
+
+    path = questionnaire_copy(tmp_path / "in")
+    set_answer(path, "Käytäntö 1", "municipalities", None)  # left empty: the token tells
+    set_answer(path, "Käytäntö 1", "implementation", None)
+    workbook = load_workbook(path)
+    workbook["Käytäntö 1"].insert_cols(where)
+    workbook.save(path)
+
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    version = _versions(sqlite_engine, _one_practice(sqlite_engine, TITLE))[-1]
+    assert version.municipality_text is None and version.implementation is None
+    assert version.goal == "Lisätä kuntien välistä yhteistyötä ja kokemusten vaihtoa."
+    assert version.contact_name == "Eija Koski" and version.publish_consent is True
+    keys = {"municipalities", "title", "goal", "implementation", "contact_name"}
+    assert not [f for f in version.flags if f.startswith("note:")
+                and f.split(":", 2)[2] in keys], version.flags

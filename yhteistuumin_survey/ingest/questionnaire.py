@@ -124,11 +124,17 @@ def meta_of(sheets: list[Sheet]) -> dict[str, str] | None:
 
 
 def _is_practice_sheet(sheet: Sheet) -> bool:
+    return _key_column(sheet) is not None
+
+
+def _key_column(sheet: Sheet) -> int | None:
+    """The column of a practice sheet's hidden keys (``practice:1`` heads it): the third, or
+    further right where the municipality inserted columns before it; None for another sheet."""
     for row in sheet.rows[:3]:
-        for cell in row[2:4]:
-            if cell_text(cell).startswith("practice:"):
-                return True
-    return False
+        for col in range(2, min(len(row), 8)):
+            if cell_text(row[col]).startswith("practice:"):
+                return col
+    return None
 
 
 def is_questionnaire(sheets: list[Sheet]) -> bool:
@@ -159,11 +165,12 @@ def label_column(sheet: Sheet, mapper: HeadingMapper, max_rows: int = 120) -> tu
 class _SheetReader:
     """Reads one practice sheet (ours or questionnaire-like) into one or more records."""
 
-    def __init__(self, survey: Survey, mapper: HeadingMapper, label_col: int, keyed: bool):
+    def __init__(self, survey: Survey, mapper: HeadingMapper, label_col: int,
+                 key_col: int | None):
         self.survey = survey
         self.mapper = mapper
         self.label_col = label_col
-        self.key_col = 2 if keyed else None
+        self.key_col = key_col
         self.dropped = 0
         self.ids = {q.id: q for q in survey.questions}
         self.multichoice = {q.id for q in survey.questions if q.type == "multichoice"}
@@ -437,7 +444,7 @@ def _add_answer(answers: dict[str, Any], question_id: str, value: str) -> None:
 
 
 #: Sheet readers by (mapper, label column, keyed): their choice tables are built once.
-_readers: dict[tuple[int, int, bool], _SheetReader] = {}
+_readers: dict[tuple[int, int, int | None], _SheetReader] = {}
 
 
 def _raw_rows(sheet: Sheet) -> list[list[Any]]:
@@ -523,18 +530,22 @@ def read_questionnaire(sheets: list[Sheet], *, survey: Survey, mapper: HeadingMa
     code = pad_code(meta.get("municipality_code") or "") or None
     language = (meta.get("language") or "")[:2] or None
     for sheet in stripped:
-        keyed = _is_practice_sheet(sheet)
-        if keyed:
-            label_col = 0
+        key_col = _key_column(sheet)
+        if key_col == 2:
+            label_col = 0  # as built: labels, answers, keys
         else:
+            # Columns inserted before the keys (or no keys): the labels are where the
+            # questions are named, left of the keys; the keys are never an answer.
             label_col, count = label_column(sheet, mapper)
-            if count < 3:
+            if key_col is not None and label_col >= key_col:
+                label_col = max(key_col - 2, 0)
+            elif count < 3 and key_col is None:
                 continue  # instructions or another sheet without questions
         mappings: list[Mapping] = []
-        reader = _readers.get((id(mapper), label_col, keyed))
+        reader = _readers.get((id(mapper), label_col, key_col))
         if reader is None or reader.survey is not survey:
-            reader = _readers[(id(mapper), label_col, keyed)] = _SheetReader(
-                survey, mapper, label_col, keyed)
+            reader = _readers[(id(mapper), label_col, key_col)] = _SheetReader(
+                survey, mapper, label_col, key_col)
         blocks = reader.read(sheet, mappings)
         parsed.mappings.append((sheet.name, _dedupe(mappings)))
         if reader.dropped:
