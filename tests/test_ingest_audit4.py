@@ -515,3 +515,23 @@ def test_an_inserted_column_never_makes_a_hidden_key_an_answer(sqlite_engine, wo
     keys = {"municipalities", "title", "goal", "implementation", "contact_name"}
     assert not [f for f in version.flags if f.startswith("note:")
                 and f.split(":", 2)[2] in keys], version.flags
+
+
+# --- contacts as they are written --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["eija.koski(at)espoo.example.fi",
+                                   "eija.koski [at] espoo.example.fi"])
+def test_an_address_written_out_against_harvesters_is_read_and_the_reviewers_told(
+        sqlite_engine, workspace, tmp_path, typed):
+    path = questionnaire_copy(tmp_path / "in")
+    set_answer(path, "Käytäntö 1", "contact_email", typed)
+
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    version = _versions(sqlite_engine, _one_practice(sqlite_engine, TITLE))[-1]
+    assert version.contact_email == "eija.koski@espoo.example.fi"
+    said = [describe(f, "fi") for f in version.flags if "email-written-out" in f]
+    assert said == [f"Sähköposti: osoite oli kirjoitettu muodossa '{typed}', ja se luettiin "
+                    "osoitteeksi 'eija.koski@espoo.example.fi'. Sivustolla se näkyy tavallisena "
+                    "osoitteena; tarkista, sopiiko se kunnalle."]

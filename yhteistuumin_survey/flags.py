@@ -132,6 +132,15 @@ UNSURE_TEXTS: dict[str, Text] = {
         "{label}: {address_q} is the pattern of an address (first name, surname), not a "
         "person's; ask the municipality for the address.",
         {"address": "etunimi.sukunimi@espoo.fi"}),
+    "email-written-out": Text(
+        "{label}: osoite oli kirjoitettu muodossa {typed_q}, ja se luettiin osoitteeksi "
+        "{address_q}. Sivustolla se näkyy tavallisena osoitteena; tarkista, sopiiko se "
+        "kunnalle.",
+        "{label}: adressen var skriven som {typed_q} och lästes som adressen {address_q}. På "
+        "webbplatsen visas den som en vanlig adress; kontrollera att det passar kommunen.",
+        "{label}: written {typed_q}, read as the address {address_q}; the site shows it as a "
+        "plain address; check that this suits the municipality.",
+        {"typed": "anna.virtanen(at)espoo.fi", "address": "anna.virtanen@espoo.fi"}),
     "email-domain-typo": Text(
         "{label}: osoitteen {address_q} verkkotunnus voi olla kirjoitusvirhe, ehkä "
         "tarkoitettiin {intended_q}. Osoitetta ei korjattu; tarkista se kunnalta.",
