@@ -535,3 +535,58 @@ def test_an_address_written_out_against_harvesters_is_read_and_the_reviewers_tol
     assert said == [f"Sähköposti: osoite oli kirjoitettu muodossa '{typed}', ja se luettiin "
                     "osoitteeksi 'eija.koski@espoo.example.fi'. Sivustolla se näkyy tavallisena "
                     "osoitteena; tarkista, sopiiko se kunnalle."]
+
+
+def _bilingual_questionnaire(engine: Any, workspace: Any) -> Path:
+    """Helsinki's questionnaire as built (Finnish and Swedish labels: "Lapset / Barn")."""
+    from yhteistuumin_survey.config import load_settings
+    from yhteistuumin_survey.db.models import Municipality
+    from yhteistuumin_survey.questionnaire import build_questionnaire
+    from yhteistuumin_survey.survey import workspace_survey
+
+    settings = load_settings(workspace.root, env={})
+    with Session(engine, expire_on_commit=False) as session:
+        return build_questionnaire(workspace, session=session, settings=settings,
+                                   survey=workspace_survey(workspace),
+                                   municipality=session.get(Municipality, "091"))
+
+
+def _copied_as_values(source: Path, target: Path, answers: dict[str, Any], *,
+                      sheet_name: str, down: int = 0, right: int = 0) -> Path:
+    """The questionnaire's labels and answers copied as values into a workbook of the
+    municipality's own (no hidden keys, no _meta sheet), as Paste Special > Values does."""
+    from openpyxl import Workbook, load_workbook
+
+    questions = load_workbook(source).worksheets[1]
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = sheet_name
+    for number, row in enumerate(questions.iter_rows(values_only=True), start=1 + down):
+        sheet.cell(number, 1 + right, row[0])
+        if row[2] in answers:
+            sheet.cell(number, 2 + right, answers[row[2]])
+    workbook.save(target)
+    return target
+
+
+@pytest.mark.parametrize("sheet_name,down,right", [("Taul1", 0, 0), ("Blad1", 3, 1)])
+def test_a_bilingual_questionnaire_copied_as_values_into_a_new_workbook_is_one_practice(
+        sqlite_engine, workspace, tmp_path, sheet_name, down, right):
+    bilingual = _bilingual_questionnaire(sqlite_engine, workspace)
+    answers = {"municipalities": "Helsinki", "title": "Musiikkia kouluihin",
+               "target_group:children": "x", "target_group:other": "koulujen henkilökunta",
+               "goal": "Tuoda musiikkia kouluihin.", "summary": "Muusikot vierailevat.",
+               "contact_name": "Pekka Puro", "contact_email": "pekka.puro@hel.fi",
+               "publish_consent": "Kyllä"}
+    path = _copied_as_values(bilingual, tmp_path / "kopio.xlsx", answers,
+                             sheet_name=sheet_name, down=down, right=right)
+
+    result = run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    made = [r for r in result.rows() if r["practice_id"]]
+    assert len(made) == 1, result.rows()
+    version = _versions(sqlite_engine, made[0]["practice_id"])[-1]
+    assert version.title == "Musiikkia kouluihin" and version.goal == "Tuoda musiikkia kouluihin."
+    assert version.contact_email == "pekka.puro@hel.fi" and version.publish_consent is True
+    assert "children" in version.target_group
+    assert not [f for f in version.flags if f.startswith("note:") and "Kirjoita" in f]

@@ -17,6 +17,7 @@ several practices one below the other starts a new practice where a question rep
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 from itertools import chain
 from operator import methodcaller
 from typing import Any
@@ -268,6 +269,9 @@ class _SheetReader:
                 if isinstance(pairs, list) and any(h for h, _ in pairs):
                     # There are tick rows: the text beside the heading is their hint.
                     answers[question_id] = [(h, v) for h, v in pairs if h]
+            # The questionnaire's own instructions (copied with the labels into a workbook of
+            # the municipality's own) are nobody's note.
+            notes[:] = [(question, text) for question, text in notes if not _is_own_text(text)]
             if answers or notes:
                 blocks.append({"answers": dict(answers), "notes": list(notes),
                                "unsure": list(dict.fromkeys(unsure))})
@@ -351,7 +355,13 @@ class _SheetReader:
         if keyed is not None:
             return keyed, "key", 100.0
         if label and current in self.choice_labels:
-            option = self.choice_labels[current].get(fold(label))
+            labels = self.choice_labels[current]
+            option = labels.get(fold(label))
+            if option is None:
+                # A bilingual questionnaire labels each choice "Lapset / Barn": both halves
+                # name the same choice (copied without its keys, the label is all there is).
+                halves = {labels.get(fold(half)) for half in label.split(" / ")}
+                option = halves.pop() if len(halves) == 1 else None
             if option is not None:
                 return (current, option), "choice label", 100.0
         if label and len(label) <= _MAX_LABEL:
@@ -405,6 +415,20 @@ def _is_tick_hint(text: str) -> bool:
     languages, one per line), not an answer typed over it."""
     lines = [fold(line) for line in text.splitlines() if line.strip()]
     return bool(lines) and all(line in _tick_hints() for line in lines)
+
+
+def _is_own_text(text: str) -> bool:
+    """Whether a cell holds only the questionnaire's own instructions above the questions
+    (in any of its languages, one per line)."""
+    lines = [fold(line) for line in text.splitlines() if line.strip()]
+    return bool(lines) and all(line in _own_texts() for line in lines)
+
+
+@cache
+def _own_texts() -> frozenset[str]:
+    from ..questionnaire import _TEXT
+
+    return frozenset(fold(texts["lead"]) for texts in _TEXT.values()) | _tick_hints()
 
 
 def _tick_hints() -> frozenset[str]:
