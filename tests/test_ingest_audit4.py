@@ -590,3 +590,43 @@ def test_a_bilingual_questionnaire_copied_as_values_into_a_new_workbook_is_one_p
     assert version.contact_email == "pekka.puro@hel.fi" and version.publish_consent is True
     assert "children" in version.target_group
     assert not [f for f in version.flags if f.startswith("note:") and "Kirjoita" in f]
+
+
+# --- the questionnaire pasted into a message --------------------------------------------------
+
+
+PASTED = ("Hei,\n\nliitteen sijaan kopioin kyselyn tähän:\n\n"
+          "Kunta tai kunnat, joissa käytäntö on käytössä *\tLahti\n"
+          "Käytännön nimi *\tTaidetta kirjastoon\n"
+          "Avainsanat\tkuvataide, kirjasto\n"
+          "Kenelle käytäntö on suunnattu? *\tMerkitse x sopiviin kohderyhmiin alla.\n"
+          "    Lapset\tx\n    Nuoret\t\n    Ikääntyneet\tx\n    Muu, mikä?\t\n"
+          "Tavoite *\tTuoda taidetta arkeen.\n"
+          "Hyvä käytäntö pähkinänkuoressa *\tTaiteilijat ripustavat teoksia: klo 10:00 alkaen.\n"
+          "Yhteyshenkilön nimi\tLiisa Laine\n"
+          "Yhteyshenkilön sähköposti\tliisa.laine@lahti.fi\n"
+          "Saako yhteyshenkilön nimen ja yhteystiedot julkaista hyvän käytännön yhteydessä "
+          "yhteistuumin.fi-sivustolla? *\tKyllä\n\nTerveisin\nLiisa\n")
+
+
+def test_questionnaire_cells_pasted_into_a_message_are_read_ticks_and_all(sqlite_engine,
+                                                                         workspace, tmp_path):
+    from email.message import EmailMessage
+
+    from ingest_support import practices_by_title
+
+    message = EmailMessage()
+    message["From"] = "kulttuuri@lahti.fi"
+    message["Subject"] = "Vastaus kyselyyn"
+    message.set_content(PASTED)
+    path = tmp_path / "liitetty.eml"
+    path.write_bytes(bytes(message))
+
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    practice = practices_by_title(sqlite_engine)["Taidetta kirjastoon"]
+    assert practice["municipalities"] == ["398"]
+    assert sorted(practice["target_group"]) == ["children", "older_people"]  # not Nuoret
+    assert practice["summary"] == "Taiteilijat ripustavat teoksia: klo 10:00 alkaen."
+    assert practice["contact"]["email"] == "liisa.laine@lahti.fi"
+    assert practice["contact"]["publish_consent"] is True

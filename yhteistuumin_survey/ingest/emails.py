@@ -482,6 +482,9 @@ def read_msg(path: Path) -> ParsedEmail:
 
 
 _LABELLED = re.compile(r"^\s*([^:\n]{2,120}?)\s*[:=]\s*(.*)$")
+#: A row of the questionnaire pasted into a message: its cells, separated by tabs
+#: ("Tavoite *<TAB>Tuoda taidetta arkeen.", "    Lapset<TAB>x").
+_PASTED = re.compile(r"^\s*([^\t\n]{2,400}?)\s*\t\s*(.*?)\s*$")
 #: A line that closes a message: the signature (name, title, phone) follows, not an answer.
 _SIGN_OFF = re.compile(
     r"^\s*(?:--\s*|t\.\s+\S+(?:\s+\S+)?|(?:ystävällisin|parhain|lämpimin|aurinkoisin|kiittäen|"
@@ -552,6 +555,51 @@ def rtf_to_plain(rtf: bytes) -> str:
     return str(rtf_to_text(rtf.decode("cp1252", "replace"), errors="replace"))
 
 
+def _choice_labels(mapper: HeadingMapper) -> dict[str, dict[str, tuple[str, bool]]]:
+    """Each multiple-choice question's choice labels (folded, any language) -> (the choice's
+    Finnish label, whether it is the "other" choice)."""
+    from ..normalise import fold
+
+    found: dict[str, dict[str, tuple[str, bool]]] = {}
+    for question in mapper.survey.questions:
+        if question.type != "multichoice":
+            continue
+        labels: dict[str, tuple[str, bool]] = {}
+        for choice, other in [*((c, False) for c in question.choices),
+                              *(((question.other, True),) if question.other else ())]:
+            for text in (*choice.labels.values(), *choice.aliases):
+                labels.setdefault(fold(text), (choice.label("fi"), other))
+        found[question.id] = labels
+    return found
+
+
+def _pasted_choice(match: re.Match[str], labels: dict[str, tuple[str, bool]],
+                   answers: dict[str, str], question_id: str) -> bool:
+    """Read a tick row of the questionnaire pasted into a message ("Lapset<TAB>x"): a ticked
+    choice joins the question's answer ("Lapset; Muu: koulujen henkilökunta"), an unticked
+    one is no answer. The hint above the tick rows, pasted as the question's answer, goes.
+    Return whether the line was a tick row."""
+    from ..normalise import fold
+    from .questionnaire import _is_tick_hint
+
+    label = match.group(1)
+    choice = labels.get(fold(label))
+    if choice is None:
+        halves = {labels.get(fold(half)) for half in label.split(" / ")}
+        choice = halves.pop() if len(halves) == 1 else None
+    if choice is None:
+        return False
+    value = match.group(2).strip()
+    if _is_tick_hint(answers.get(question_id, "")):
+        answers[question_id] = ""
+    if value:
+        name, other = choice
+        ticked = not other or value.casefold() in {"x", "✓", "✔", "kyllä", "ja", "yes"}
+        said = name if ticked else f"{name}: {value}"
+        answers[question_id] = "; ".join(t for t in (answers.get(question_id), said) if t)
+    return True
+
+
 def body_answers(body: str, mapper: HeadingMapper) -> list[dict[str, str]]:
     """Return the practices typed into a message body as "Label: answer" lines, each as
     ``question id -> text``.
@@ -568,10 +616,16 @@ def body_answers(body: str, mapper: HeadingMapper) -> list[dict[str, str]]:
     blocks: list[dict[str, str]] = []
     answers: dict[str, str] = {}
     current: str | None = None
+    choices = _choice_labels(mapper)
     for line in reply_text(body).splitlines():
         if answers and _SIGN_OFF.match(line):
             break  # "Ystävällisin terveisin / Liisa Virtanen / puh. …": the signature
         match = _LABELLED.match(line)
+        if match is None or "\t" in match.group(1):  # cells pasted: the tab ends the label
+            match = _PASTED.match(line) or match
+        if match and current in choices and _pasted_choice(match, choices[current], answers,
+                                                           current):
+            continue
         hit = mapper.match(match.group(1)) if match else None
         if match and hit is not None and hit.option is None and hit.method != "fuzzy":
             if answers.get(hit.question_id) and hit.question_id != current:
