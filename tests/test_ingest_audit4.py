@@ -630,3 +630,24 @@ def test_questionnaire_cells_pasted_into_a_message_are_read_ticks_and_all(sqlite
     assert practice["summary"] == "Taiteilijat ripustavat teoksia: klo 10:00 alkaen."
     assert practice["contact"]["email"] == "liisa.laine@lahti.fi"
     assert practice["contact"]["publish_consent"] is True
+
+
+# --- municipalities as they are written ------------------------------------------------------
+
+
+def test_a_municipality_code_whose_zeros_a_number_cell_dropped_is_flagged_not_taken(
+        sqlite_engine, workspace, tmp_path):
+    path = questionnaire_copy(tmp_path / "in")
+    set_answer(path, "Käytäntö 1", "municipalities", 91)  # a number cell: 091 lost its zero
+
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    practice_id = _one_practice(sqlite_engine, TITLE)
+    version = _versions(sqlite_engine, practice_id)[-1]
+    said = [describe(f, "fi") for f in version.flags if "without-zeros" in f]
+    assert said == ["Kunnat: vastaus '91' on luku. Se voi olla kuntanumero 091 (Helsinki), josta "
+                    "taulukko on pudottanut etunollat, mutta kuntaa ei päätelty siitä; "
+                    "tarkista, mitä kuntaa vastaus tarkoittaa."]
+    from ingest_support import practices_by_title
+
+    assert "091" not in practices_by_title(sqlite_engine)[TITLE]["municipalities"]

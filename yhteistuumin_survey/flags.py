@@ -87,6 +87,17 @@ UNSURE_TEXTS: dict[str, Text] = {
         "{names} taken (from the questionnaire or the sender); check which municipalities "
         "it means.",
         {"text": "Koko Kainuu", "names": ["Kajaani"]}),
+    "municipality-code-without-zeros": Text(
+        "{label}: vastaus {text_q} on luku. Se voi olla kuntanumero {number} ({name}), josta "
+        "taulukko on pudottanut etunollat, mutta kuntaa ei päätelty siitä; tarkista, mitä "
+        "kuntaa vastaus tarkoittaa.",
+        "{label}: svaret {text_q} är ett tal. Det kan vara kommunnumret {number} ({name}) utan "
+        "de inledande nollorna, som kalkylbladet har tagit bort, men ingen kommun togs av det; "
+        "kontrollera vilken kommun svaret avser.",
+        "{label}: {text_q} is a number: perhaps the municipality code {number} ({name}) whose "
+        "leading zeros a number cell dropped; not taken as it, check which municipality it "
+        "means.",
+        {"text": "91", "number": "091", "name": "Helsinki"}),
     "municipality-not-named-none": Text(
         "{label}: vastaus {text_q} ei nimeä kuntaa (maakunta, kaupunginosa, kirjoitusvirhe?), "
         "eikä kuntaa voitu päätellä muualtakaan. Tarkista, mitä kuntia vastaus tarkoittaa.",

@@ -343,6 +343,7 @@ class _Run:
                 # practice shows the municipalities found, not the text: say it.
                 names = self._resolver.names if self._resolver is not None else {}
                 taken = [names.get(code, code) for code, _ in codes]
+                flags.extend(self._zeros_lost(municipality_text, names))
                 flags.extend(["municipality-unresolved", unsure(
                     "municipalities", "municipality-not-named", text=municipality_text,
                     names=taken) if taken else unsure(
@@ -374,6 +375,18 @@ class _Run:
                 seen.add(code)
                 unique.append((code, source))
         return unique, flags, notes
+
+    def _zeros_lost(self, text: str, names: dict[str, str]) -> list[str]:
+        """Say that a number of one or two digits ("91") may be a municipality's code whose
+        leading zeros a number cell dropped (091 Helsinki); it is not taken as that code."""
+        from .questionnaire import pad_code
+
+        typed = text.strip()
+        code = pad_code(typed)
+        if code == typed or code not in self.active:
+            return []
+        return [unsure("municipalities", "municipality-code-without-zeros", text=typed,
+                       number=code, name=names.get(code, code))]
 
     def _token_flags(self, token: str) -> list[str]:
         """Flag a response token this workspace never sent, or sent in another round: an old
