@@ -149,6 +149,25 @@ REASON_TEXTS: dict[str, Text] = {
         "Tiedoston voi lukea uudelleen komennolla ingest --reread.",
         "Filen kan läsas in på nytt med kommandot ingest --reread.",
         "ingest --reread reads it again"),
+    "file-reread": Text(
+        "{file}: luettiin uudelleen (vastaanotettu tiedosto {id}): {counts}.",
+        "{file}: lästes på nytt (mottagen fil {id}): {counts}.",
+        "{file}: read again (received file {id}): {counts}",
+        {"file": "vastaus.xlsx", "id": "3", "counts": "1 new version, 4 empty"}),
+    "reread-not-found": Text(
+        "Aiemman luennan käytäntöjä {ids} ei löytynyt tästä luennasta; ne pysyvät ennallaan.",
+        "Praxis {ids} från den tidigare läsningen fanns inte i den här läsningen; de förblir "
+        "som de är.",
+        "practices {ids} of the earlier reading are not in this one and are kept as they are",
+        {"ids": "#7"}),
+    "reread-superseded": Text(
+        "Aiemman luennan käsin luettaviksi jättämiä viestin tekstejä ei enää luetella ({count}), "
+        "koska tämä luenta luki viestin mukana tulleen.",
+        "Meddelandetexter som den tidigare läsningen lämnade att läsas för hand listas inte "
+        "längre ({count}), eftersom den här läsningen läste det som kom med meddelandet.",
+        "message texts the earlier reading left to read by hand no longer listed: {count} "
+        "(this reading read what came with it)",
+        {"count": "1"}),
     "keywords-unlinked": Text(
         "Asiasanastossa (survey/keywords.yaml) ei ole käsitettä näille avainsanoille: "
         "{keywords}. Ne säilytettiin kirjoitettuina; lisää ne asiasanastoon, jos ne kuuluvat "
@@ -158,6 +177,21 @@ REASON_TEXTS: dict[str, Text] = {
         "keywords with no concept in survey/keywords.yaml (kept as typed; add them there if "
         "they belong): {keywords}",
         {"keywords": "sirkus, taidekasvatus"}),
+}
+
+#: The outcomes of ingest (the report's "outcome" column) in Finnish and Swedish; JSON and
+#: the command line keep the English.
+OUTCOME_NAMES: dict[str, dict[str, str]] = {
+    "fi": {"new": "uusi", "new version": "uusi versio", "already ingested": "luettu jo aiemmin",
+           "duplicate candidate": "mahdollinen kaksoiskappale", "incomplete": "puutteellinen",
+           "empty": "tyhjä", "to-read": "luettava", "body-text": "viestin teksti",
+           "note": "huomio", "structure": "kyselyn rakenne", "skipped": "ohitettu",
+           "decision kept": "päätös pysyy", "error": "virhe"},
+    "sv": {"new": "ny", "new version": "ny version", "already ingested": "redan inläst",
+           "duplicate candidate": "möjlig dubblett", "incomplete": "ofullständig",
+           "empty": "tom", "to-read": "att läsa", "body-text": "meddelandets text",
+           "note": "anmärkning", "structure": "enkätens struktur", "skipped": "överhoppad",
+           "decision kept": "beslutet står kvar", "error": "fel"},
 }
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
@@ -232,12 +266,30 @@ def describe(reason: str | None, language: str) -> str:
         return str(reason or "")
     said = []
     for code, values, text in parse(reason):
-        said.append(text if code is None else
-                    REASON_TEXTS[code].template(language).format_map(values))
+        said.append(text if code is None else REASON_TEXTS[code].template(language).format_map(
+            {key: _value_in(key, value, language) for key, value in values.items()}))
     text = ""
     for part in said:  # a sentence ends with its stop; a part as it is, with "; "
         text += ("" if not text else " " if text.endswith((".", "?")) else "; ") + part
     return text
+
+
+def _value_in(key: str, value: str, language: str) -> str:
+    """A value said in ``language``: fields by their labels ("goal" -> "Tavoite"), counts of
+    outcomes by the outcomes' names ("1 new, 4 empty" -> "uusi 1, tyhjä 4")."""
+    if key == "fields":
+        from .flags import DEFAULT_LABELS
+
+        labels = DEFAULT_LABELS.get(language, {})
+        return ", ".join(labels.get(name, name) for name in value.split(", "))
+    if key == "counts":
+        names = OUTCOME_NAMES.get(language, {})
+        said = []
+        for part in value.split(", "):
+            number, _, outcome = part.partition(" ")
+            said.append(f"{names.get(outcome, outcome)} {number}" if number.isdigit() else part)
+        return ", ".join(said)
+    return value
 
 
 def to_dicts(reason: str | None) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError, SurveyError
 from ..flags import describe_all, unsure
+from ..outcomes import OUTCOME_NAMES
 from ..outcomes import en as said
 from ..reports import Report, count_phrase, plural, to_frame
 from ..tables import sha256_file
@@ -540,17 +541,13 @@ class _Run:
             counts[outcome.status] = counts.get(outcome.status, 0) + 1
         found = {o.detail.get("practice_id") for o in mine}
         missing = sorted(earlier - found)
-        said = count_phrase(counts, SUMMARY_ORDER) or "nothing read"
-        left = (f"; practice{'s' if len(missing) != 1 else ''} "
-                f"{', '.join(f'#{n}' for n in missing)} of the earlier reading "
-                f"{'are' if len(missing) != 1 else 'is'} not in this one and kept as "
-                f"{'they are' if len(missing) != 1 else 'it is'}" if missing else "")
+        parts = [said("file-reread", file=display, id=received.id,
+                      counts=count_phrase(counts, SUMMARY_ORDER) or "-")]
+        if missing:
+            parts.append(said("reread-not-found", ids=", ".join(f"#{n}" for n in missing)))
         if superseded:
-            left += (f"; {superseded} message text{'s' if superseded != 1 else ''} the earlier "
-                     "reading left to read by hand no longer listed (this reading read "
-                     "what came with it)")
-        self.add(display, "note", f"{display}: read again (received file {received.id}): "
-                                  f"{said}{left}", reread=received.id,
+            parts.append(said("reread-superseded", count=superseded))
+        self.add(display, "note", "; ".join(parts), reread=received.id,
                  changed=[o.detail.get("practice_id") for o in mine
                           if o.status in ("new version", "decision kept")])
 
@@ -999,18 +996,7 @@ REPORT_HEADINGS = {
 }
 #: Said before the flags of a row that ask a reviewer to check a value.
 TO_CHECK = {"fi": "Tarkistettavaa", "sv": "Att kontrollera"}
-REPORT_OUTCOMES = {
-    "fi": {"new": "uusi", "new version": "uusi versio", "already ingested": "luettu jo aiemmin",
-           "duplicate candidate": "mahdollinen kaksoiskappale", "incomplete": "puutteellinen",
-           "empty": "tyhjä", "to-read": "luettava", "body-text": "viestin teksti",
-           "note": "huomio", "structure": "kyselyn rakenne", "skipped": "ohitettu",
-           "decision kept": "päätös pysyy", "error": "virhe"},
-    "sv": {"new": "ny", "new version": "ny version", "already ingested": "redan inläst",
-           "duplicate candidate": "möjlig dubblett", "incomplete": "ofullständig",
-           "empty": "tom", "to-read": "att läsa", "body-text": "meddelandets text",
-           "note": "anmärkning", "structure": "enkätens struktur", "skipped": "överhoppad",
-           "decision kept": "beslutet står kvar", "error": "fel"},
-}
+REPORT_OUTCOMES = OUTCOME_NAMES
 
 
 def write_report_csv(result: IngestReport, folder: Path, *, lang: str = "fi") -> Path:
