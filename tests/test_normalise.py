@@ -350,7 +350,11 @@ def test_contact_invalid_email_and_phone_are_flagged_and_kept_in_text():
 
 def test_contact_address_written_with_at_in_brackets_is_an_address():
     parts = split_contact(name="Eija Koski, eija.koski(at)espoo.fi", email=None, phone=None)
-    assert (parts.name, parts.email, parts.flags) == ("Eija Koski", "eija.koski@espoo.fi", ())
+    assert (parts.name, parts.email) == ("Eija Koski", "eija.koski@espoo.fi")
+    # Read as an address, and the reviewers are told how it was written (the site shows it
+    # as a plain address).
+    assert [flag.split("{")[0] for flag in parts.flags] == [
+        "unsure:contact_email:email-written-out"]
     assert split_contact(email="eija.koski [at] espoo [dot] fi").email == "eija.koski@espoo.fi"
 
 

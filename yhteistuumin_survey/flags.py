@@ -87,6 +87,17 @@ UNSURE_TEXTS: dict[str, Text] = {
         "{names} taken (from the questionnaire or the sender); check which municipalities "
         "it means.",
         {"text": "Koko Kainuu", "names": ["Kajaani"]}),
+    "municipality-code-without-zeros": Text(
+        "{label}: vastaus {text_q} on luku. Se voi olla kuntanumero {number} ({name}), josta "
+        "taulukko on pudottanut etunollat, mutta kuntaa ei päätelty siitä; tarkista, mitä "
+        "kuntaa vastaus tarkoittaa.",
+        "{label}: svaret {text_q} är ett tal. Det kan vara kommunnumret {number} ({name}) utan "
+        "de inledande nollorna, som kalkylbladet har tagit bort, men ingen kommun togs av det; "
+        "kontrollera vilken kommun svaret avser.",
+        "{label}: {text_q} is a number: perhaps the municipality code {number} ({name}) whose "
+        "leading zeros a number cell dropped; not taken as it, check which municipality it "
+        "means.",
+        {"text": "91", "number": "091", "name": "Helsinki"}),
     "municipality-not-named-none": Text(
         "{label}: vastaus {text_q} ei nimeä kuntaa (maakunta, kaupunginosa, kirjoitusvirhe?), "
         "eikä kuntaa voitu päätellä muualtakaan. Tarkista, mitä kuntia vastaus tarkoittaa.",
@@ -132,6 +143,15 @@ UNSURE_TEXTS: dict[str, Text] = {
         "{label}: {address_q} is the pattern of an address (first name, surname), not a "
         "person's; ask the municipality for the address.",
         {"address": "etunimi.sukunimi@espoo.fi"}),
+    "email-written-out": Text(
+        "{label}: osoite oli kirjoitettu muodossa {typed_q}, ja se luettiin osoitteeksi "
+        "{address_q}. Sivustolla se näkyy tavallisena osoitteena; tarkista, sopiiko se "
+        "kunnalle.",
+        "{label}: adressen var skriven som {typed_q} och lästes som adressen {address_q}. På "
+        "webbplatsen visas den som en vanlig adress; kontrollera att det passar kommunen.",
+        "{label}: written {typed_q}, read as the address {address_q}; the site shows it as a "
+        "plain address; check that this suits the municipality.",
+        {"typed": "anna.virtanen(at)espoo.fi", "address": "anna.virtanen@espoo.fi"}),
     "email-domain-typo": Text(
         "{label}: osoitteen {address_q} verkkotunnus voi olla kirjoitusvirhe, ehkä "
         "tarkoitettiin {intended_q}. Osoitetta ei korjattu; tarkista se kunnalta.",
@@ -229,6 +249,18 @@ UNSURE_TEXTS: dict[str, Text] = {
         "{label}: consent answer {answer_q} is neither a yes nor a no; not published until a "
         "reviewer confirms it.",
         {"answer": "kysyn esimieheltä"}),
+    "reread-differs": Text(
+        "{label}: tiedosto luettiin uudelleen ohjelman uudemmalla versiolla, ja nyt siitä "
+        "luettiin {now_q}; käytännön versiossa {version} on {was_q}. Käytäntöä ei muutettu, "
+        "koska siitä on jo päätetty tai sitä on myöhemmin korjattu; tarkista, kumpi on oikein.",
+        "{label}: filen lästes på nytt med en nyare version av programmet och nu lästes "
+        "{now_q}; i version {version} av praxisen står {was_q}. Praxisen ändrades inte, "
+        "eftersom det redan finns ett beslut om den eller den har rättats senare; kontrollera "
+        "vilket som är rätt.",
+        "{label}: the file, read again by a newer version of the program, now gives {now_q}; "
+        "version {version} of the practice has {was_q}. Not changed, since it was decided or "
+        "corrected later; check which is right.",
+        {"now": "09 123 4567", "was": "–", "version": 1, "status": "approved"}),
     "another-practice-over-copy": Text(
         "{label}: kunnan kyselyn välilehti {sheet_q} on saapunut aiemmin toisen käytännön "
         "kanssa (#{id}). Onko tämä toinen käytäntö, joka on kirjoitettu tiedoston kopion "

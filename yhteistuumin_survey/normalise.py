@@ -1287,17 +1287,36 @@ def _separate_contact(raw_name: str | None, raw_email: str | None,
     return ContactParts(name=raw_name, email=email, phone=phone, text=None)
 
 
-def _split_contact_text(raw_name: str | None, raw_email: str | None, raw_phone: str | None,
-                        raw_text: str | None) -> ContactParts:
-    """Split contact answers of any shape (see ``split_contact``)."""
-    flags: list[str] = []
-    split_needed = raw_text is not None
+def _deobfuscated(raw_name: str | None, raw_email: str | None, raw_text: str | None
+                  ) -> tuple[str | None, str | None, str | None]:
+    """The contact's fields with "(at)" and "[dot]" read as "@" and "." (see ``_deobfuscate``)."""
     if raw_name and _OBFUSCATED_AT.search(raw_name):
         raw_name = _deobfuscate(raw_name)
     if raw_text and _OBFUSCATED_AT.search(raw_text):
         raw_text = _deobfuscate(raw_text)
     if raw_email and "@" not in raw_email:
         raw_email = _deobfuscate(raw_email)
+    return raw_name, raw_email, raw_text
+
+
+def _written_out_flag(written_out: list[str], emails: list[str]) -> list[str]:
+    """An address written so that programs harvesting addresses miss it ("anna(at)kunta.fi")
+    is read as an address, and the site shows it as one: the reviewers see how it was
+    written."""
+    if not written_out or not emails:
+        return []
+    return [unsure("contact_email", "email-written-out", typed=written_out[0].strip(),
+                   address=emails[0])]
+
+
+def _split_contact_text(raw_name: str | None, raw_email: str | None, raw_phone: str | None,
+                        raw_text: str | None) -> ContactParts:
+    """Split contact answers of any shape (see ``split_contact``)."""
+    flags: list[str] = []
+    split_needed = raw_text is not None
+    written_out = [raw for raw in (raw_name, raw_email, raw_text)
+                   if raw and _OBFUSCATED_AT.search(raw)]  # "anna(at)kunta.fi" as typed
+    raw_name, raw_email, raw_text = _deobfuscated(raw_name, raw_email, raw_text)
     taken = _Taken(flags)
     emails, phones = taken.emails, taken.phones
     take_emails, take_phones = taken.take_emails, taken.take_phones
@@ -1365,6 +1384,7 @@ def _split_contact_text(raw_name: str | None, raw_email: str | None, raw_phone: 
     # The phone field's own number is the phone; one found in the name or free text is the
     # phone only when the field gave none (the other numbers stay in the contact text).
     phone = (phones[typed_elsewhere:] or phones)[0] if phones else None
+    flags.extend(_written_out_flag(written_out, emails))
     return ContactParts(name=picked, email=emails[0] if emails else None,
                         phone=phone, text=contact_text,
                         flags=tuple(dict.fromkeys(flags)))

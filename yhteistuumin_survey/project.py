@@ -430,10 +430,12 @@ class Project:
 
     def ingest(self, paths: Sequence[Path], *, source: str = "auto",
                structures: Sequence[Path] = (), retry_failed: bool = False,
-               verbose: bool = False) -> IngestReport:
+               verbose: bool = False, reread: bool = False,
+               reread_all: bool = False) -> IngestReport:
         """Ingest returned questionnaires, form exports, tables and saved emails (``ingest``);
         ``structures`` are LimeSurvey survey structures (.lss) that explain export codes;
-        ``verbose`` reports also show how each column of a table was read."""
+        ``verbose`` reports also show how each column of a table was read; ``reread`` reads
+        the files named again though read before, ``reread_all`` every received file."""
         from .ingest import count_files, ingest_paths
 
         paths = [Path(p) for p in paths]
@@ -442,7 +444,8 @@ class Project:
             report = ingest_paths(paths, session=session, workspace=self.workspace,
                                   settings=self.settings, source=source, progress=advance,
                                   structures=[Path(p) for p in structures],
-                                  retry_failed=retry_failed)
+                                  retry_failed=retry_failed, reread=reread,
+                                  reread_all=reread_all)
         report.verbose = verbose
         return report
 

@@ -593,11 +593,87 @@ def _read_notes(path: Path, archive: zipfile.ZipFile, sheets: list[Sheet]) -> No
     """Read what a person may have typed beside the cells of an .xlsx: cell comments and
     text boxes, each only when the archive holds such parts."""
     names = archive.namelist()
+    if any(name.startswith("xl/worksheets/_rels/") for name in names):
+        _read_links(archive, sheets)
     if any(name.startswith("xl/comments") for name in names):
         _read_comments(path, sheets)
     if any(name.startswith("xl/drawings/") and name.endswith(".xml") for name in names):
         _read_shapes(archive, sheets, controls=any(name.startswith("xl/ctrlProps/")
                                                    for name in names))
+
+
+_LINK = re.compile(rb"<(?:\w+:)?hyperlink\b([^>]*)>")
+_LINK_REF = re.compile(rb'\sref="([A-Z]+)(\d+)"')
+_LINK_ID = re.compile(rb'\s\w+:id="([^"]+)"')
+
+
+def _read_links(archive: zipfile.ZipFile, sheets: list[Sheet]) -> None:
+    """Put the address a cell links to into the cell's text, where the text does not show it.
+
+    A respondent may write the contact's name and link it to the address ("Anna Virtanen"
+    linked to ``mailto:anna.virtanen@kunta.fi``), or link a word to a web page: calamine
+    reads the shown text only, and the address was lost. The cell reads "Anna Virtanen
+    <anna.virtanen@kunta.fi>" (the contact's parts are split from that as from any answer;
+    a shown address other than the link's gives two addresses, which are flagged) or
+    "kotisivuilla (https://…)"."""
+    import posixpath
+    from urllib.parse import unquote
+    from xml.etree import ElementTree
+
+    from .sheetxml import _sheet_parts
+
+    names = set(archive.namelist())
+    by_name = {sheet.name: sheet for sheet in sheets}
+    try:
+        parts = _sheet_parts(archive)
+    except (KeyError, ElementTree.ParseError):
+        return
+    for member, name in parts.items():
+        sheet = by_name.get(name)
+        folder, base = posixpath.split(member)
+        rels = posixpath.join(folder, "_rels", f"{base}.rels")
+        if sheet is None or rels not in names:
+            continue
+        try:
+            data = archive.read(rels)
+            if b"/hyperlink" not in data:
+                continue
+            targets = {rel.get("Id", ""): rel.get("Target", "")
+                       for rel in ElementTree.fromstring(data)
+                       if rel.get("Type", "").endswith("/hyperlink")}
+            xml = archive.read(member)
+        except (ElementTree.ParseError, KeyError):  # a damaged part: the cells were read
+            continue
+        for match in _LINK.finditer(xml, max(xml.rfind(b"</sheetData>"), 0)):
+            ref, ident = _LINK_REF.search(match.group(0)), _LINK_ID.search(match.group(0))
+            target = targets.get(ident.group(1).decode()) if ident else None
+            if ref is None or not target:
+                continue
+            row = int(ref.group(2)) - 1
+            column = 0
+            for letter in ref.group(1).decode():
+                column = column * 26 + ord(letter) - 64
+            _link_into_cell(sheet, row, column - 1, target, unquote)
+
+
+def _link_into_cell(sheet: Sheet, row: int, column: int, target: str,
+                    unquote: Any) -> None:
+    """The cell's text with the link's address where the text does not show it."""
+    if target.lower().startswith("mailto:"):
+        address = unquote(target[7:].split("?", 1)[0]).strip()
+        shown = f"<{address}>"
+    elif target.lower().startswith(("http://", "https://")):
+        address = target.strip()
+        shown = f"({address})"
+    else:
+        return
+    if not address or row >= len(sheet.rows) or column >= len(sheet.rows[row]):
+        return
+    text = sheet.rows[row][column]
+    text = "" if text is None else str(text)
+    if address.casefold().rstrip("/") in text.casefold():
+        return
+    sheet.rows[row][column] = f"{text} {shown}" if text.strip() else address
 
 
 _DRAWING = "{http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing}"

@@ -26,6 +26,13 @@ def ingest_cmd(
     retry_failed: Annotated[bool, typer.Option(
         "--retry-failed", help="Also read again every received file whose reading failed.")
     ] = False,
+    reread: Annotated[bool, typer.Option(
+        "--reread", help="Read the files named again, though read before (an older version "
+                         "may have read them wrongly): an undecided practice is updated, a "
+                         "decided one kept and the difference flagged.")] = False,
+    reread_all: Annotated[bool, typer.Option(
+        "--reread-all", help="Read every received file again from its copy under "
+                             "outputs/received, as --reread does.")] = False,
     fmt: FormatOption = "table",
     verbose: Annotated[bool, typer.Option(
         "--verbose", "-v", help="Also show how each column of a table was read.")] = False,
@@ -35,4 +42,5 @@ def ingest_cmd(
     Example: yhteistuumin ingest inbox/ exports/forms.xlsx --source auto --verbose
     """
     emit(project().ingest(paths or [], source=source, structures=structure or (),
-                          retry_failed=retry_failed, verbose=verbose), fmt)
+                          retry_failed=retry_failed, verbose=verbose, reread=reread,
+                          reread_all=reread_all), fmt)

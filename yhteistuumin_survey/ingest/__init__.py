@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError, SurveyError
 from ..flags import describe_all, unsure
+from ..outcomes import OUTCOME_NAMES
+from ..outcomes import en as said
 from ..reports import Report, count_phrase, plural, to_frame
 from ..tables import office_lock_file, sha256_file
 from .detect import SOURCES
@@ -74,7 +76,8 @@ DOMAIN_NAMES = {"hel": "Helsinki", "ouka": "Oulu", "jkl": "Jyväskylä", "lpr": 
                 "jns": "Joensuu"}
 REPORT_COLUMNS = ("file", "sheet", "row", "format", "outcome", "practice_id", "version", "reason")
 #: Outcomes in the order the summary lists them.
-SUMMARY_ORDER = ("new", "new version", "duplicate candidate", "already ingested", "incomplete",
+SUMMARY_ORDER = ("new", "new version", "duplicate candidate", "decision kept",
+                 "already ingested", "incomplete",
                  "empty", "to-read", "body-text", "note", "structure", "error")
 
 
@@ -162,7 +165,22 @@ class IngestReport:
         return {"files": self.files, "counts": self.counts, "failed": self.failed,
                 "seconds": round(self.seconds, 3),
                 "report": str(self.report_path) if self.report_path else None,
-                "mappings": [m.to_dict() for m in self.mappings], "items": self.rows()}
+                "mappings": [m.to_dict() for m in self.mappings], "items": self.items()}
+
+    def items(self) -> list[dict[str, Any]]:
+        """The report lines for ``--format json``: each with its reason's parts by code
+        (``reasons``: code, values, English) and the flags it asks to check (``flags``:
+        code, values, English), beside the English ``reason``."""
+        from ..flags import parse
+        from ..outcomes import to_dicts
+
+        items = self.rows()
+        for item, outcome in zip(items, self.report.outcomes, strict=True):
+            detail = outcome.detail
+            item["reasons"] = to_dicts(detail["reason_before"] if "to_check" in detail
+                                       else outcome.reason)
+            item["flags"] = [parse(flag).to_dict() for flag in detail.get("to_check", ())]
+        return items
 
 
 def expand_paths(paths: Iterable[Path],
@@ -235,7 +253,7 @@ class _Run:
     """One ingest run: the survey, the readers, the resolver and the store, built once."""
 
     def __init__(self, *, session: Session, workspace: Workspace, settings: Settings,
-                 source: str, structures: tuple[Path, ...] = ()) -> None:
+                 source: str, structures: tuple[Path, ...] = (), reread: bool = False) -> None:
         from sqlmodel import select
 
         from ..db.models import Municipality, SurveyToken
@@ -267,6 +285,8 @@ class _Run:
                            workspace=workspace)
         self.result = IngestReport()
         self.tried: set[tuple[str, str]] = set()  # (content, name) read or tried in this run
+        #: ``ingest --reread``: content read before without an error is read again.
+        self.reread = reread
         self.mapping_cache: dict[tuple[Any, ...], Mapping] = {}  # ``_shared``
 
     def prepare_to_store(self) -> None:
@@ -318,14 +338,15 @@ class _Run:
             if code:
                 codes.append((code, "token"))
             else:
-                notes.append("unknown response token")
+                notes.append(said("token-unknown"))
         if record.meta_code and not codes:
             if record.meta_code in self.active:
                 codes.append((record.meta_code, "metadata"))
             else:
-                notes.append(f"metadata names municipality code {record.meta_code}, not in force")
+                notes.append(said("metadata-code-gone", code=record.meta_code))
         elif record.meta_code and codes and record.meta_code != codes[0][0]:
-            notes.append(f"token says {codes[0][0]}, metadata {record.meta_code}: token used")
+            notes.append(said("token-over-metadata", token_code=codes[0][0],
+                              meta_code=record.meta_code))
         if municipality_text:
             resolution = self.resolve(municipality_text)
             codes.extend((code, "text") for code in resolution.codes)
@@ -336,6 +357,7 @@ class _Run:
                 # practice shows the municipalities found, not the text: say it.
                 names = self._resolver.names if self._resolver is not None else {}
                 taken = [names.get(code, code) for code, _ in codes]
+                flags.extend(self._zeros_lost(municipality_text, names))
                 flags.extend(["municipality-unresolved", unsure(
                     "municipalities", "municipality-not-named", text=municipality_text,
                     names=taken) if taken else unsure(
@@ -367,6 +389,18 @@ class _Run:
                 seen.add(code)
                 unique.append((code, source))
         return unique, flags, notes
+
+    def _zeros_lost(self, text: str, names: dict[str, str]) -> list[str]:
+        """Say that a number of one or two digits ("91") may be a municipality's code whose
+        leading zeros a number cell dropped (091 Helsinki); it is not taken as that code."""
+        from .questionnaire import pad_code
+
+        typed = text.strip()
+        code = pad_code(typed)
+        if code == typed or code not in self.active:
+            return []
+        return [unsure("municipalities", "municipality-code-without-zeros", text=typed,
+                       number=code, name=names.get(code, code))]
 
     def _token_flags(self, token: str) -> list[str]:
         """Flag a response token this workspace never sent, or sent in another round: an old
@@ -437,8 +471,11 @@ class _Run:
                                        "which could not be read in this run: "
                                        f"{_without_name(previous)}")
             return True
+        if self.reread and status == "ingested" and (sha, name.casefold()) not in self.tried:
+            return False
         self.add(display, "already ingested",
-                 f"same content as received file {file_id} ({status}); nothing changed")
+                 said("file-already-ingested", id=file_id, status=status)
+                 + ("" if self.reread else "; " + said("reread-hint")))
         return True
 
     @staticmethod
@@ -459,8 +496,10 @@ class _Run:
             return
         sha, size = checked
         known = self.store.known(sha)
-        if known is not None and (known[1] not in ("received", "error")
-                                  or (sha, name.casefold()) in self.tried):
+        tried = (sha, name.casefold()) in self.tried
+        again = self.reread and known is not None and known[1] == "ingested" and not tried
+        if known is not None and not again and (known[1] not in ("received", "error")
+                                                or tried):
             self._seen(sha, display, name)  # the same content earlier in this batch
             return
         self.tried.add((sha, name.casefold()))
@@ -468,9 +507,13 @@ class _Run:
 
         huge = size > MAX_FILE_BYTES
         earlier: tuple[int, str] | None = None  # the failure this reading may replace
+        earlier_practices: set[int] = set()  # read again: what the earlier reading made
         try:
             if known is not None:  # an interrupted or failed earlier run: its record again
                 received = self.store.resume(known[0])
+                if again:
+                    earlier_practices = self.store.earlier_practices(known[0])
+                    self.store.start_reread(known[0])
                 if known[1] == "error":
                     earlier = (known[0], self.store.retry(
                         received, path, name=name, sender=sender, message_time=message_time,
@@ -485,8 +528,11 @@ class _Run:
             self.add(display, "error", f"{display}: {os_problem(exc)}; nothing was stored, "
                                        "the next run reads it again")
             return
+        first = len(self.result.report.outcomes)
         self._read(path, display=display, received=received, size=size, huge=huge,
                    sender=sender, message_time=message_time, prepared=prepared)
+        if again:
+            self._say_reread(display, received, first, earlier_practices)
         if earlier is not None:
             file_id, reason = earlier
             status = self.store.known(sha)
@@ -497,6 +543,31 @@ class _Run:
             else:
                 self.add(display, "note", f"{display}: failed before too (received file "
                                           f"{file_id})", retried=file_id)
+
+    def _say_reread(self, display: str, received: ReceivedFile, first: int,
+                    earlier: set[int]) -> None:
+        """Say what reading a file again changed: its rows' outcomes, and the practices of the
+        earlier reading this one did not come to (they stay as they are)."""
+        assert received.id is not None
+        read = self.store.known(received.sha256) == (received.id, "ingested")
+        superseded = self.store.end_reread(received.id) if read else 0
+        self.store.rereading.pop(received.id, None)
+        mine = [o for o in self.result.report.outcomes[first:]
+                if o.detail.get("file") == display]
+        counts: dict[str, int] = {}
+        for outcome in mine:
+            counts[outcome.status] = counts.get(outcome.status, 0) + 1
+        found = {o.detail.get("practice_id") for o in mine}
+        missing = sorted(earlier - found)
+        parts = [said("file-reread", file=display, id=received.id,
+                      counts=count_phrase(counts, SUMMARY_ORDER) or "-")]
+        if missing:
+            parts.append(said("reread-not-found", ids=", ".join(f"#{n}" for n in missing)))
+        if superseded:
+            parts.append(said("reread-superseded", count=superseded))
+        self.add(display, "note", "; ".join(parts), reread=received.id,
+                 changed=[o.detail.get("practice_id") for o in mine
+                          if o.status in ("new version", "decision kept")])
 
     def _read(self, path: Path, *, display: str, received: ReceivedFile, size: int,
               huge: bool, sender: str | None, message_time: dt.datetime | None,
@@ -596,9 +667,8 @@ class _Run:
             self.add(display, "note", note, format=fmt)
         unlinked = [keyword for _index, keyword in sorted(stored.unlinked.values())]
         if unlinked:
-            self.add(display, "note", f"{len(unlinked)} keyword{'s' if len(unlinked) != 1 else ''} "
-                     f"with no concept in survey/keywords.yaml (kept as typed; add them there if "
-                     f"they belong): {', '.join(unlinked)}", format=fmt)
+            self.add(display, "note", said("keywords-unlinked", keywords=", ".join(unlinked)),
+                     format=fmt)
         for sheet, row, reason in parsed.problems:
             where = "".join(f"{part}:" for part in (sheet, row and f"row {row}") if part)
             self.add(display, "error", f"{display}:{where} {reason}", sheet=sheet, row=row,
@@ -628,7 +698,7 @@ class _Run:
             for (index, _record, _practice), entry, result in zip(batch, entries, results,
                                                                   strict=True):
                 to_check = _to_check(entry.flags)
-                if to_check and result.practice_id is not None:
+                if to_check and result.practice_id is not None and not result.to_check:
                     result.to_check = to_check
                 stored.results.append((index, result))
                 if entry.practice is not None:
@@ -662,12 +732,10 @@ class _Run:
             # comments): not "nothing filled in", and not a practice either; a person reads it.
             texts = " | ".join(typed)
             return Entry(record, None, status="to-read",
-                         reason=f"no answer in the answer cells; text only outside them: "
-                                f"{texts}; read it (practices list --status to-read), type "
-                                f"the answers into the cells and ingest the file again")
+                         reason=said("text-only-outside", texts=texts))
         if practice.is_empty:
             return Entry(record, None, status="empty",
-                         reason="nothing filled in; not a practice")
+                         reason=said("nothing-filled"))
         codes, flags, notes = self.municipalities(record, practice.municipality_text, sender)
         if notes:
             record.reason = "; ".join(n for n in (record.reason, *notes) if n)
@@ -699,6 +767,7 @@ class _Run:
 
         message = read_msg(path) if _is_msg(path) else read_eml(path)
         fmt = "msg" if _is_msg(path) else "eml"
+        wrapped = self._wrapped_text(message)  # the text only Outlook's winmail.dat holds
         # A forward (the coordinator's colleague, a registry office) answers for the one who
         # wrote the forwarded message: its sender's address tells the municipality, not the
         # forwarder's.
@@ -717,12 +786,9 @@ class _Run:
                        author=author, forward=forward, original=original)
                        for number, answers in enumerate(blocks, start=1)]
             results = self.store.store_entries(received, fmt, entries)
-        elif not message.attachments and message.body.strip():
-            reason = (f"an automatic reply ({message.auto_reply}), not an answer; read it for "
-                      "news of the contact (practices list --status to-read)"
-                      if message.auto_reply else
-                      "no attachment and no answer recognised in the text; "
-                      "read the message (practices list --status to-read)")
+        elif (not message.attachments or wrapped) and message.body.strip():
+            reason = (said("automatic-reply", kind=message.auto_reply) if message.auto_reply
+                      else said("message-to-read"))
             record = RawRecord(locator="body", raw=raw, status="to-read", reason=reason)
             results = self.store.store_entries(received, fmt, [
                 Entry(record, None, status="to-read", reason=record.reason)])
@@ -743,6 +809,24 @@ class _Run:
                                  parent_id=received.id, name=attachment.name)
 
 
+    @staticmethod
+    def _wrapped_text(message: Any) -> bool:
+        """Read a message with no text of its own from Outlook's winmail.dat beside it (its
+        body in Rich Text format, :func:`emails.tnef_text`): the text becomes the message's.
+        Return whether the wrapper held the text and no file (then the text is all there is:
+        a person reads it if no answer is recognised in it)."""
+        from .emails import TNEF_SIGNATURE, tnef_text
+
+        if message.body.strip():
+            return False
+        for attachment in message.attachments:
+            if attachment.data[:4] == TNEF_SIGNATURE:
+                text, files = tnef_text(attachment.data)
+                if text.strip():
+                    message.body = text
+                    return files == 0
+        return False
+
     def _body_entry(self, raw: dict[str, Any], locator: str, *, message: Any, author: str | None,
                     forward: bool, original: str | None) -> Entry:
         """One practice typed into a message body, normalised and flagged ``from-email-text``."""
@@ -756,7 +840,7 @@ class _Run:
         except Exception as exc:  # noqa: BLE001 - keep the raw text, report it
             practice = f"cannot normalise ({type(exc).__name__}); kept raw"
         if author != message.sender:
-            record.reason = f"forwarded by {message.sender}; the forwarded message is from {author}"
+            record.reason = said("forwarded", sender=message.sender, author=author)
         entry = self._entry(record, practice, author)
         entry.flags.append("from-email-text")
         if forward and original is None and any(source == "sender-domain"
@@ -827,12 +911,13 @@ class _Run:
         files = [item for item in tnef.attachments if item.data]
         if not files:
             # Outlook sends the text of a Rich Text message in winmail.dat as well as in the
-            # message's plain-text part, which is read with the message: nothing is missing
-            # unless no questionnaire came at all (then the message says so).
+            # message's plain-text part; without that part, the message's text is read from
+            # here (_wrapped_text). Nothing is missing unless no questionnaire came at all.
             self.add(display, "note", f"{display}: Outlook's wrapper of a message's "
                      "attachments (winmail.dat) holds no file, only the message's own text in "
-                     "Rich Text format; if a questionnaire was meant to come, ask the sender to "
-                     "send it again from a message in HTML or plain-text format", format="tnef")
+                     "Rich Text format (read with the message); if a questionnaire was meant "
+                     "to come, ask the sender to send it again from a message in HTML or "
+                     "plain-text format", format="tnef")
             return
         with tempfile.TemporaryDirectory(prefix="yhteistuumin-tnef-") as tmp:
             for number, item in enumerate(files, start=1):
@@ -891,14 +976,12 @@ def os_problem(exc: OSError) -> str:
     return what.get(exc.errno or 0, exc.strerror or type(exc).__name__)
 
 
-#: The first bytes of a TNEF stream (winmail.dat): its signature 0x223E9F78, little-endian.
-TNEF_SIGNATURE = b"\x78\x9f\x3e\x22"
-
-
 def _is_tnef(path: Path) -> bool:
     """Whether a file is Outlook's TNEF wrapper (winmail.dat, ATT00001.dat, a .tnef)."""
     try:
         with path.open("rb") as handle:
+            from .emails import TNEF_SIGNATURE
+
             return handle.read(4) == TNEF_SIGNATURE
     except OSError:
         return False
@@ -931,18 +1014,7 @@ REPORT_HEADINGS = {
 }
 #: Said before the flags of a row that ask a reviewer to check a value.
 TO_CHECK = {"fi": "Tarkistettavaa", "sv": "Att kontrollera"}
-REPORT_OUTCOMES = {
-    "fi": {"new": "uusi", "new version": "uusi versio", "already ingested": "luettu jo aiemmin",
-           "duplicate candidate": "mahdollinen kaksoiskappale", "incomplete": "puutteellinen",
-           "empty": "tyhjä", "to-read": "luettava", "body-text": "viestin teksti",
-           "note": "huomio", "structure": "kyselyn rakenne", "skipped": "ohitettu",
-           "error": "virhe"},
-    "sv": {"new": "ny", "new version": "ny version", "already ingested": "redan inläst",
-           "duplicate candidate": "möjlig dubblett", "incomplete": "ofullständig",
-           "empty": "tom", "to-read": "att läsa", "body-text": "meddelandets text",
-           "note": "anmärkning", "structure": "enkätens struktur", "skipped": "överhoppad",
-           "error": "fel"},
-}
+REPORT_OUTCOMES = OUTCOME_NAMES
 
 
 def write_report_csv(result: IngestReport, folder: Path, *, lang: str = "fi") -> Path:
@@ -952,6 +1024,7 @@ def write_report_csv(result: IngestReport, folder: Path, *, lang: str = "fi") ->
     Finland expects ``;``), with filters, frozen headings and a print setup. The name is kept
     for the callers; the file is no longer a CSV.
     """
+    from ..outcomes import describe as describe_reason
     from ..workbooks import write_values_xlsx
 
     lang = lang if lang in REPORT_HEADINGS else "fi"
@@ -970,9 +1043,12 @@ def write_report_csv(result: IngestReport, folder: Path, *, lang: str = "fi") ->
             values[at] = outcomes.get(str(values[at]), values[at])
             detail = details[index] if index < len(details) else {}
             if detail.get("to_check"):  # the flags to check in the report's language
-                said = f"{TO_CHECK[lang]}: {' '.join(describe_all(detail['to_check'], lang))}"
-                values[reason_at] = "; ".join(part for part in (
-                    detail.get("reason_before"), said) if part)
+                checks = f"{TO_CHECK[lang]}: {' '.join(describe_all(detail['to_check'], lang))}"
+                before = describe_reason(detail.get("reason_before"), lang)
+                values[reason_at] = (before + (" " if before.endswith((".", "?", ")")) else
+                                               "; ") + checks) if before else checks
+            else:
+                values[reason_at] = describe_reason(values[reason_at], lang)
             yield values
 
     headings = [REPORT_HEADINGS[lang][c] for c in REPORT_COLUMNS]
@@ -984,12 +1060,20 @@ def ingest_paths(paths: Iterable[Path], *, session: Session, workspace: Workspac
                  settings: Settings, source: str = "auto",
                  progress: Callable[[int], Any] | None = None,
                  workers: int | None = None, structures: Iterable[Path] = (),
-                 retry_failed: bool = False) -> IngestReport:
+                 retry_failed: bool = False, reread: bool = False,
+                 reread_all: bool = False) -> IngestReport:
     """Ingest files and folders; return (and write under outputs/reports) what became of each.
 
     ``retry_failed`` also reads again every received file whose reading failed (from its copy
     under ``outputs/received``). A file that failed before is read again whenever the same
     content arrives again; the report says which earlier failure a success replaces.
+
+    ``reread`` reads the files named again even where their content was read before without
+    an error (an older version may have read them wrongly); ``reread_all`` reads every
+    received file again from its copy under ``outputs/received``. A practice the new reading
+    differs from is updated (a new version) while no reviewer has decided it; a decided one,
+    or one a later file changed, is kept as it is and the difference flagged on it
+    (``decision kept``). A note per file says what reading it again changed.
 
     Files already received (same content) are reported and skipped before anything is read.
     ``structures`` are LimeSurvey ``.lss`` files that explain LimeSurvey exports' codes (a
@@ -1019,6 +1103,8 @@ def ingest_paths(paths: Iterable[Path], *, session: Session, workspace: Workspac
                                             settings=settings, source=source,
                                             progress=progress, workers=workers,
                                             retry_failed=retry_failed,
+                                            reread=reread or reread_all,
+                                            reread_all=reread_all,
                                             structures=tuple(Path(p) for p in structures),
                                             started=started, held=held, early=early)
         except LockBusy as exc:
@@ -1075,19 +1161,19 @@ def _ingest_locked(files: list[Path], skipped: list[tuple[Path, str]], *, sessio
                    progress: Callable[[int], Any] | None, workers: int | None,
                    retry_failed: bool, started: float,
                    held: Any, structures: tuple[Path, ...] = (),
-                   early: list[Any] | None = None) -> IngestReport:
+                   early: list[Any] | None = None, reread: bool = False,
+                   reread_all: bool = False) -> IngestReport:
     run = _Run(session=session, workspace=workspace, settings=settings, source=source,
-               structures=structures)
+               structures=structures, reread=reread)
     if held.waited >= 1:
         run.add("", "note", f"waited {held.waited:.0f} s for another ingest "
                             f"({held.holder or 'holder unknown'}) to finish")
     for link, reason in skipped:
         run.add(str(link), "skipped", reason)
     retries: dict[Path, tuple[str, str]] = {}  # stored copy -> (display, original name)
-    if retry_failed:
-        for received in run.store.failed_files():
-            stored = workspace.stored_file(received.stored_path) if received.stored_path \
-                else None
+    if retry_failed or reread_all:
+        for received in run.store.failed_files(read=reread_all):
+            stored = workspace.stored_file(received.stored_path)
             display = f"{received.original_name} (received file {received.id})"
             if stored is None or not stored.is_file():
                 run.add(display, "error", f"{display}: no copy was kept under "
@@ -1149,7 +1235,7 @@ def _ingest_locked(files: list[Path], skipped: list[tuple[Path, str]], *, sessio
     finally:
         if pipeline is not None:
             pipeline.close()
-    if not files and not retry_failed:
+    if not files and not retry_failed and not reread_all:
         run.add("", "error", "no files to ingest; name files or folders that hold them")
     run.result.seconds = time.perf_counter() - started
     try:

@@ -387,7 +387,12 @@ def read_eml(path: Path) -> ParsedEmail:
                 else str(content)
         body = html_to_text(content) if part.get_content_subtype() == "html" else str(content)
     attachments: list[Attachment] = []
-    for number, item in enumerate(message.iter_attachments(), start=1):
+    # A message that is one file and nothing else (its only part an attachment, no text):
+    # the file is the message's attachment, not lost as "no attachment and no text".
+    items = [message] if part is None and not message.is_multipart() \
+        and message.get_content_maintype() not in ("text", "multipart") else \
+        message.iter_attachments()
+    for number, item in enumerate(items, start=1):
         if item.get_content_type() == "message/rfc822":
             inner = item.get_content()
             data = inner.as_bytes() if hasattr(inner, "as_bytes") else bytes(inner)
@@ -477,6 +482,9 @@ def read_msg(path: Path) -> ParsedEmail:
 
 
 _LABELLED = re.compile(r"^\s*([^:\n]{2,120}?)\s*[:=]\s*(.*)$")
+#: A row of the questionnaire pasted into a message: its cells, separated by tabs
+#: ("Tavoite *<TAB>Tuoda taidetta arkeen.", "    Lapset<TAB>x").
+_PASTED = re.compile(r"^\s*([^\t\n]{2,400}?)\s*\t\s*(.*?)\s*$")
 #: A line that closes a message: the signature (name, title, phone) follows, not an answer.
 _SIGN_OFF = re.compile(
     r"^\s*(?:--\s*|t\.\s+\S+(?:\s+\S+)?|(?:ystävällisin|parhain|lämpimin|aurinkoisin|kiittäen|"
@@ -495,6 +503,103 @@ _PRACTICE_HEADING = re.compile(
 _PROSE = frozenset({"goal", "summary", "implementation", "resources", "experiences", "benefits"})
 
 
+#: The first bytes of a TNEF stream (winmail.dat): its signature 0x223E9F78, little-endian.
+TNEF_SIGNATURE = b"\x78\x9f\x3e\x22"
+
+
+def tnef_text(data: bytes) -> tuple[str, int]:
+    """The text of the message Outlook wrapped in winmail.dat (TNEF), and how many files the
+    wrapper holds; ("", 0) for a damaged one.
+
+    Outlook sends a message written in Rich Text format with a plain-text part beside the
+    wrapper, usually; when it does not (a server that strips it, a forward as an attachment),
+    the wrapper's body is the only copy of what was typed: its plain text, its HTML, or its
+    compressed RTF. RTF that wraps HTML or text (``\\fromhtml1``, ``\\fromtext``) is
+    unwrapped by RTFDE (which extract-msg already uses for .msg); Outlook's own Rich Text is
+    turned into text by striprtf (a small, maintained converter), as RTFDE refuses it."""
+    from tnefparse import TNEF
+
+    try:
+        tnef = TNEF(data, do_checksum=False)
+        files = sum(1 for item in tnef.attachments if item.data)
+        plain, markup = tnef.body, tnef.htmlbody
+        rtf = tnef.rtfbody if getattr(tnef, "_rtfbody", None) else None
+    except Exception:  # noqa: BLE001 - the decoder raises many kinds on broken input
+        return "", 0
+    if plain:
+        return (plain.decode("cp1252", "replace") if isinstance(plain, bytes) else str(plain),
+                files)
+    if markup:
+        return html_to_text(markup.decode("utf-8", "replace") if isinstance(markup, bytes)
+                            else str(markup)), files
+    return (rtf_to_plain(bytes(rtf)) if rtf else ""), files
+
+
+def rtf_to_plain(rtf: bytes) -> str:
+    """The text of an RTF document (see :func:`tnef_text`); "" when it is no RTF."""
+    rtf = rtf.rstrip(b"\x00")
+    if not rtf.lstrip().startswith(b"{\\rtf"):
+        return ""
+    try:
+        from RTFDE.deencapsulate import DeEncapsulator
+
+        wrapped = DeEncapsulator(rtf)
+        wrapped.deencapsulate()
+        found = wrapped.html if wrapped.content_type == "html" else wrapped.text
+        text = found.decode("utf-8", "replace") if isinstance(found, bytes) else str(found)
+        return html_to_text(text) if wrapped.content_type == "html" else text
+    except Exception:  # noqa: BLE001 - not wrapped HTML or text (Outlook's own Rich Text)
+        pass
+    from striprtf.striprtf import rtf_to_text
+
+    return str(rtf_to_text(rtf.decode("cp1252", "replace"), errors="replace"))
+
+
+def _choice_labels(mapper: HeadingMapper) -> dict[str, dict[str, tuple[str, bool]]]:
+    """Each multiple-choice question's choice labels (folded, any language) -> (the choice's
+    Finnish label, whether it is the "other" choice)."""
+    from ..normalise import fold
+
+    found: dict[str, dict[str, tuple[str, bool]]] = {}
+    for question in mapper.survey.questions:
+        if question.type != "multichoice":
+            continue
+        labels: dict[str, tuple[str, bool]] = {}
+        for choice, other in [*((c, False) for c in question.choices),
+                              *(((question.other, True),) if question.other else ())]:
+            for text in (*choice.labels.values(), *choice.aliases):
+                labels.setdefault(fold(text), (choice.label("fi"), other))
+        found[question.id] = labels
+    return found
+
+
+def _pasted_choice(match: re.Match[str], labels: dict[str, tuple[str, bool]],
+                   answers: dict[str, str], question_id: str) -> bool:
+    """Read a tick row of the questionnaire pasted into a message ("Lapset<TAB>x"): a ticked
+    choice joins the question's answer ("Lapset; Muu: koulujen henkilökunta"), an unticked
+    one is no answer. The hint above the tick rows, pasted as the question's answer, goes.
+    Return whether the line was a tick row."""
+    from ..normalise import fold
+    from .questionnaire import _is_tick_hint
+
+    label = match.group(1)
+    choice = labels.get(fold(label))
+    if choice is None:
+        halves = {labels.get(fold(half)) for half in label.split(" / ")}
+        choice = halves.pop() if len(halves) == 1 else None
+    if choice is None:
+        return False
+    value = match.group(2).strip()
+    if _is_tick_hint(answers.get(question_id, "")):
+        answers[question_id] = ""
+    if value:
+        name, other = choice
+        ticked = not other or value.casefold() in {"x", "✓", "✔", "kyllä", "ja", "yes"}
+        said = name if ticked else f"{name}: {value}"
+        answers[question_id] = "; ".join(t for t in (answers.get(question_id), said) if t)
+    return True
+
+
 def body_answers(body: str, mapper: HeadingMapper) -> list[dict[str, str]]:
     """Return the practices typed into a message body as "Label: answer" lines, each as
     ``question id -> text``.
@@ -511,10 +616,16 @@ def body_answers(body: str, mapper: HeadingMapper) -> list[dict[str, str]]:
     blocks: list[dict[str, str]] = []
     answers: dict[str, str] = {}
     current: str | None = None
+    choices = _choice_labels(mapper)
     for line in reply_text(body).splitlines():
         if answers and _SIGN_OFF.match(line):
             break  # "Ystävällisin terveisin / Liisa Virtanen / puh. …": the signature
         match = _LABELLED.match(line)
+        if match is None or "\t" in match.group(1):  # cells pasted: the tab ends the label
+            match = _PASTED.match(line) or match
+        if match and current in choices and _pasted_choice(match, choices[current], answers,
+                                                           current):
+            continue
         hit = mapper.match(match.group(1)) if match else None
         if match and hit is not None and hit.option is None and hit.method != "fuzzy":
             if answers.get(hit.question_id) and hit.question_id != current:

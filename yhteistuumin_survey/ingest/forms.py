@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from ..normalise import fold  # cached: the same labels and titles are folded again and again
+from ..outcomes import en as said
 from ..survey import Survey
 from ..tables import Sheet, cell_text
 from .mapping import HeadingMapper
@@ -205,8 +206,7 @@ def read_response_table(sheets: list[Sheet], *, survey: Survey, profile: Profile
                 value = row[complete_col] if complete_col < len(row) else None
                 if not cell_text(value):
                     record.status = "incomplete"
-                    record.reason = ("the response was not finished (no submit date); kept raw, "
-                                     "not made into a practice")
+                    record.reason = said("response-unfinished")
             parsed.records.append(record)
     if not parsed.mappings and not parsed.problems:
         parsed.problems.append((None, None, "no sheet has column headings that match the survey's "

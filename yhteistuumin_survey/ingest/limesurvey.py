@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import InputError
 from ..flags import unsure
 from ..normalise import fold  # cached: the same labels and titles are folded again and again
+from ..outcomes import en as said
 from ..survey import Survey
 from ..tables import Sheet, cell_text
 from .records import Mapping, ParsedFile, RawRecord, jsonable
@@ -558,8 +559,7 @@ def _apply_meta(record: RawRecord, meta: dict[str, Any], profile: Profile,
     apply_meta(record, meta, profile, fingerprint)
     if profile.complete_when and not cell_text(meta.get(profile.complete_when)):
         record.status = "incomplete"
-        record.reason = ("the response was not finished (no submit date); kept raw, not made "
-                         "into a practice")
+        record.reason = said("response-unfinished")
 
 
 def _record(row: list[Any], columns: list[_Column | str | None], labels: list[str],

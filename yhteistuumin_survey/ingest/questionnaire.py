@@ -17,6 +17,7 @@ several practices one below the other starts a new practice where a question rep
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 from itertools import chain
 from operator import methodcaller
 from typing import Any
@@ -24,6 +25,7 @@ from typing import Any
 from ..errors import InputError
 from ..flags import reason
 from ..normalise import fold  # cached: the same labels and titles are folded again and again
+from ..outcomes import en as said
 from ..survey import Survey
 from ..tables import Sheet, cell_text
 from .mapping import HeadingMapper
@@ -41,7 +43,7 @@ META_SHEET = "_meta"
 #: A practice read from a sheet the municipality had hidden: a reviewer decides whether it
 #: was meant to be sent.
 HIDDEN_SHEET_FLAG = "hidden-sheet"
-HIDDEN_SHEET_REASON = "read from a hidden sheet: check that the municipality meant to send it"
+HIDDEN_SHEET_REASON = said("hidden-sheet")
 #: Whether a cell is the builder's key of a practice sheet's heading row (``practice:1``).
 _is_sheet_key = methodcaller("startswith", "practice:")
 _TEXT_TYPES = {"text", "longtext"}
@@ -123,11 +125,17 @@ def meta_of(sheets: list[Sheet]) -> dict[str, str] | None:
 
 
 def _is_practice_sheet(sheet: Sheet) -> bool:
+    return _key_column(sheet) is not None
+
+
+def _key_column(sheet: Sheet) -> int | None:
+    """The column of a practice sheet's hidden keys (``practice:1`` heads it): the third, or
+    further right where the municipality inserted columns before it; None for another sheet."""
     for row in sheet.rows[:3]:
-        for cell in row[2:4]:
-            if cell_text(cell).startswith("practice:"):
-                return True
-    return False
+        for col in range(2, min(len(row), 8)):
+            if cell_text(row[col]).startswith("practice:"):
+                return col
+    return None
 
 
 def is_questionnaire(sheets: list[Sheet]) -> bool:
@@ -158,11 +166,12 @@ def label_column(sheet: Sheet, mapper: HeadingMapper, max_rows: int = 120) -> tu
 class _SheetReader:
     """Reads one practice sheet (ours or questionnaire-like) into one or more records."""
 
-    def __init__(self, survey: Survey, mapper: HeadingMapper, label_col: int, keyed: bool):
+    def __init__(self, survey: Survey, mapper: HeadingMapper, label_col: int,
+                 key_col: int | None):
         self.survey = survey
         self.mapper = mapper
         self.label_col = label_col
-        self.key_col = 2 if keyed else None
+        self.key_col = key_col
         self.dropped = 0
         self.ids = {q.id: q for q in survey.questions}
         self.multichoice = {q.id for q in survey.questions if q.type == "multichoice"}
@@ -260,6 +269,9 @@ class _SheetReader:
                 if isinstance(pairs, list) and any(h for h, _ in pairs):
                     # There are tick rows: the text beside the heading is their hint.
                     answers[question_id] = [(h, v) for h, v in pairs if h]
+            # The questionnaire's own instructions (copied with the labels into a workbook of
+            # the municipality's own) are nobody's note.
+            notes[:] = [(question, text) for question, text in notes if not _is_own_text(text)]
             if answers or notes:
                 blocks.append({"answers": dict(answers), "notes": list(notes),
                                "unsure": list(dict.fromkeys(unsure))})
@@ -343,7 +355,13 @@ class _SheetReader:
         if keyed is not None:
             return keyed, "key", 100.0
         if label and current in self.choice_labels:
-            option = self.choice_labels[current].get(fold(label))
+            labels = self.choice_labels[current]
+            option = labels.get(fold(label))
+            if option is None:
+                # A bilingual questionnaire labels each choice "Lapset / Barn": both halves
+                # name the same choice (copied without its keys, the label is all there is).
+                halves = {labels.get(fold(half)) for half in label.split(" / ")}
+                option = halves.pop() if len(halves) == 1 else None
             if option is not None:
                 return (current, option), "choice label", 100.0
         if label and len(label) <= _MAX_LABEL:
@@ -399,6 +417,20 @@ def _is_tick_hint(text: str) -> bool:
     return bool(lines) and all(line in _tick_hints() for line in lines)
 
 
+def _is_own_text(text: str) -> bool:
+    """Whether a cell holds only the questionnaire's own instructions above the questions
+    (in any of its languages, one per line)."""
+    lines = [fold(line) for line in text.splitlines() if line.strip()]
+    return bool(lines) and all(line in _own_texts() for line in lines)
+
+
+@cache
+def _own_texts() -> frozenset[str]:
+    from ..questionnaire import _TEXT
+
+    return frozenset(fold(texts["lead"]) for texts in _TEXT.values()) | _tick_hints()
+
+
 def _tick_hints() -> frozenset[str]:
     global _TICK_HINTS
     if _TICK_HINTS is None:
@@ -436,7 +468,7 @@ def _add_answer(answers: dict[str, Any], question_id: str, value: str) -> None:
 
 
 #: Sheet readers by (mapper, label column, keyed): their choice tables are built once.
-_readers: dict[tuple[int, int, bool], _SheetReader] = {}
+_readers: dict[tuple[int, int, int | None], _SheetReader] = {}
 
 
 def _raw_rows(sheet: Sheet) -> list[list[Any]]:
@@ -522,18 +554,22 @@ def read_questionnaire(sheets: list[Sheet], *, survey: Survey, mapper: HeadingMa
     code = pad_code(meta.get("municipality_code") or "") or None
     language = (meta.get("language") or "")[:2] or None
     for sheet in stripped:
-        keyed = _is_practice_sheet(sheet)
-        if keyed:
-            label_col = 0
+        key_col = _key_column(sheet)
+        if key_col == 2:
+            label_col = 0  # as built: labels, answers, keys
         else:
+            # Columns inserted before the keys (or no keys): the labels are where the
+            # questions are named, left of the keys; the keys are never an answer.
             label_col, count = label_column(sheet, mapper)
-            if count < 3:
+            if key_col is not None and label_col >= key_col:
+                label_col = max(key_col - 2, 0)
+            elif count < 3 and key_col is None:
                 continue  # instructions or another sheet without questions
         mappings: list[Mapping] = []
-        reader = _readers.get((id(mapper), label_col, keyed))
+        reader = _readers.get((id(mapper), label_col, key_col))
         if reader is None or reader.survey is not survey:
-            reader = _readers[(id(mapper), label_col, keyed)] = _SheetReader(
-                survey, mapper, label_col, keyed)
+            reader = _readers[(id(mapper), label_col, key_col)] = _SheetReader(
+                survey, mapper, label_col, key_col)
         blocks = reader.read(sheet, mappings)
         parsed.mappings.append((sheet.name, _dedupe(mappings)))
         if reader.dropped:
@@ -554,8 +590,7 @@ def read_questionnaire(sheets: list[Sheet], *, survey: Survey, mapper: HeadingMa
             if token:
                 record.identity_hint = f"token:{token}:{fold(locator)}"
             if block["notes"]:
-                record.reason = ("text outside the answer cells kept as notes for the reviewers, "
-                                 "not in the answers")
+                record.reason = said("text-outside-cells")
             if sheet.hidden:
                 record.flags.append(HIDDEN_SHEET_FLAG)
                 record.reason = "; ".join(r for r in (record.reason, HIDDEN_SHEET_REASON) if r)

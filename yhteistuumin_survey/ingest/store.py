@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import operator
+import re
 import shutil
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -36,6 +37,7 @@ from ..db.models import (
 )
 from ..flags import unsure
 from ..normalise import fold  # cached: the same labels and titles are folded again and again
+from ..outcomes import en as said
 from .emails import safe_name
 from .records import json_text
 
@@ -64,6 +66,12 @@ RUN_CHECKPOINT_PAGES = 25_000
 #: Outcomes of rows that are practices (the report's "outcome" column).
 NEW, NEW_VERSION, UNCHANGED, DUPLICATE = "new", "new version", "already ingested", \
     "duplicate candidate"
+#: A file read again (``ingest --reread``) gave another reading of a practice that the
+#: reviewers have decided, or that a later file has changed: the practice stays as it is, the
+#: difference is flagged on it.
+KEPT = "decision kept"
+#: The longest value a ``reread-differs`` flag quotes (the whole reading is in its submission).
+REREAD_QUOTE_CHARS = 300
 
 
 #: File names are kept under this many bytes on disk (255 is the usual limit, with room for
@@ -144,6 +152,10 @@ class Entry:
     status: str = "practice"  # practice, incomplete, empty, body-text, error
     reason: str = ""
     key: str = ""  # the title folded for matching
+    #: Read again (``ingest --reread``): the fields in which this reading differs from the
+    #: practice's current version, and the flags of this reading the version lacks.
+    changed: list[str] = field(default_factory=list)
+    new_flags: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -171,8 +183,10 @@ class PracticeIndex:
         self.by_title: dict[str, Known] = {}
         self.blocks: dict[str, list[str]] = {}  # first word of the title -> titles
         self.by_reporter: dict[str, dict[str, Known]] = {}  # reporter -> title -> practice
+        self.by_id: dict[int, Known] = {}
 
     def add(self, known: Known, extra_keys: Iterable[str] = ()) -> None:
+        self.by_id[known.id] = known
         if known.identity_key:
             self.by_identity[known.identity_key] = known
         for key in extra_keys:
@@ -280,7 +294,7 @@ def _json_list(items: Any) -> str:
 _KEYWORDS, _TARGET_GROUP = CONTENT_FIELDS.index("keywords"), CONTENT_FIELDS.index("target_group")
 #: A submission's status from what became of its row (other outcomes are the status).
 _SUBMISSION_STATUS = {NEW: "practice", NEW_VERSION: "practice", UNCHANGED: "unchanged",
-                      DUPLICATE: "practice"}
+                      DUPLICATE: "practice", KEPT: "kept"}
 
 
 class _Bulk:
@@ -375,6 +389,46 @@ def _title_keys(identity_key: str | None, title: str | None) -> list[str]:
 _Plan = tuple["Entry", str, "Known | None", str, "int | None"]
 
 
+#: The end of a row's place in a file read again (``ingest --reread``): "Käytäntö 1 (read
+#: again 2)" is the second reading of the sheet "Käytäntö 1" that made a version.
+_REREAD_SUFFIX = re.compile(r" \(read again \d+\)\Z")
+
+
+@dataclass
+class _Reread:
+    """A file being read again: the earlier reading's rows by their place in the file."""
+
+    earlier: dict[str, list[int]] = field(default_factory=dict)  # locator -> submission ids
+    taken: set[str] = field(default_factory=set)  # the locators stored (unique per file)
+    seen: set[str] = field(default_factory=set)  # the places this reading came to
+    no_submission: set[int] = field(default_factory=set)  # id(entry): stored no row
+
+    def locator(self, locator: str) -> str:
+        """The place of a row this reading stores: as read when it is free, else numbered."""
+        number = 1
+        free = locator
+        while free in self.taken:
+            number += 1
+            free = f"{locator} (read again {number})"
+        self.taken.add(free)
+        return free
+
+
+def _shown(value: Any) -> Any:
+    """A field's value as compared between two readings (a list and a tuple alike)."""
+    return tuple(value) if isinstance(value, _SEQUENCES) else value
+
+
+def _quoted(value: Any) -> str:
+    """A field's value as a ``reread-differs`` flag quotes it (long texts shortened)."""
+    if value is None or value == "" or value == []:
+        return "–"
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    text = ", ".join(str(v) for v in value) if isinstance(value, list | tuple) else str(value)
+    return text if len(text) <= REREAD_QUOTE_CHARS else text[:REREAD_QUOTE_CHARS - 1] + "…"
+
+
 def _other_results(plans: list[_Plan]) -> list[tuple[int, RowResult]]:
     """The results of the entries that made no practice or version: unchanged, or not stored."""
     results = []
@@ -385,9 +439,10 @@ def _other_results(plans: list[_Plan]) -> list[tuple[int, RowResult]]:
             version = _dup or existing.current_version  # an earlier version, received again
             results.append((id(entry), RowResult(
                 entry.record.locator, entry.record.sheet, entry.record.row, UNCHANGED,
-                existing.id, version, f"same content as practice {existing.id} version {version}"
-                + (f" (received before; version {existing.current_version} is newer)"
-                   if version != existing.current_version else ""))))
+                existing.id, version, said("same-content", id=existing.id, version=version)
+                if version == existing.current_version else said(
+                    "same-content-older", id=existing.id, version=version,
+                    newer=existing.current_version))))
         else:
             results.append((id(entry), RowResult(
                 entry.record.locator, entry.record.sheet, entry.record.row, outcome, None,
@@ -480,6 +535,9 @@ class Store:
         # batch of the file it comes (``store_entries`` is called batch by batch).
         self._file_id: int | None = None
         self._file_prints: dict[str, int] = {}
+        #: Files being read again (``ingest --reread``): their rows are matched to what the
+        #: earlier reading made of the same place in the file (``_reread_plan``).
+        self.rereading: dict[int, _Reread] = {}
 
     @property
     def index(self) -> PracticeIndex:
@@ -623,12 +681,17 @@ class Store:
             self._insert_received(received)
             self._pending[received.id] = self.session.get_transaction()
 
-    def failed_files(self) -> list[ReceivedFile]:
-        """The received files whose reading failed, oldest first."""
+    def failed_files(self, *, read: bool = False) -> list[ReceivedFile]:
+        """The received files whose reading failed, oldest first; with ``read`` those read
+        without an error too (the files that came on their own, not inside another: a
+        message's attachments are read again with it)."""
         from sqlmodel import col, select
 
-        return list(self.session.exec(select(ReceivedFile).where(
-            col(ReceivedFile.status) == "error").order_by(col(ReceivedFile.id))))
+        statuses = ["error", "ingested"] if read else ["error"]
+        query = select(ReceivedFile).where(col(ReceivedFile.status).in_(statuses))
+        if read:
+            query = query.where(col(ReceivedFile.parent_id).is_(None))
+        return list(self.session.exec(query.order_by(col(ReceivedFile.id))))
 
     def finish_file(self, received: ReceivedFile, *, fmt: str | None, status: str,
                     error: str | None = None, sender: str | None = None,
@@ -735,6 +798,8 @@ class Store:
         bulk.insert(_table(PracticeVersion).name, VERSION_COLUMNS, version_rows)
         bulk.insert(_table(PracticeMunicipality).name, MUNICIPALITY_COLUMNS, municipality_rows)
         results.extend(_other_results(plans))
+        if file_id in self.rereading:
+            self._flag_rereads(plans, results)
         return results
 
     def _plan(self, entries: list[Entry], file_id: int) -> list[_Plan]:
@@ -744,14 +809,24 @@ class Store:
         if self._file_id != file_id:
             self._file_id, self._file_prints = file_id, {}
         seen_in_file = self._file_prints
+        reread = self.rereading.get(file_id)
         for entry in entries:
             practice = entry.practice
+            if reread is not None:
+                reread.seen.add(entry.record.locator)
             if entry.status != "practice" or practice is None:
+                if reread is not None and entry.record.locator in reread.earlier:
+                    reread.no_submission.add(id(entry))  # the earlier reading's row stands
                 plans.append((entry, entry.status, None, "", None))
                 continue
             codes = [code for code, _ in entry.codes]
             entry.key = title_key(practice.title)
             fingerprint = content_fingerprint(practice, codes)
+            if reread is not None:
+                again = self._reread_plan(entry, fingerprint, file_id)
+                if again is not None:
+                    plans.append(again)
+                    continue
             existing = self._match(entry, file_id)
             if existing is not None and existing.fingerprint == fingerprint:
                 plans.append((entry, UNCHANGED, existing, fingerprint, None))
@@ -779,10 +854,16 @@ class Store:
                             file_id: int, fmt: str, stamp: Any) -> None:
         """Insert the raw submissions of the plans under their ids, in one statement."""
         rows = []
+        reread = self.rereading.get(file_id)
         for (entry, outcome, _existing, _fp, _dup), sub_id in zip(plans, submission_ids,
                                                                   strict=True):
             record = entry.record
-            rows.append((sub_id, file_id, record.locator, record.sheet, record.row, fmt,
+            locator = record.locator
+            if reread is not None:
+                if outcome in (UNCHANGED, KEPT) or id(entry) in reread.no_submission:
+                    continue  # the same place of the same file: the earlier row stands
+                locator = reread.locator(locator)
+            rows.append((sub_id, file_id, locator, record.sheet, record.row, fmt,
                          record.raw_text(), _SUBMISSION_STATUS.get(outcome, outcome),
                          record.response_key or record.token,
                          entry.reason or record.reason or None, stamp))
@@ -860,10 +941,12 @@ class Store:
             # (PostgreSQL: while this update waits for its row) is undone by it too.
             values: dict[str, Any] = {"current_version": version, "updated_at": now,
                                       "language": entry.practice.language, "status": "new"}
-            reason = f"replaces version {existing.current_version}"
+            reason = said("replaces-version", version=existing.current_version)
+            if entry.changed:
+                reason = f"{said('reread-differs', fields=', '.join(entry.changed))}; {reason}"
             if decided:
                 flags.append("new-version-since-decision")
-                reason += f"; reviewers had decided ({status}): back to review"
+                reason += "; " + said("back-to-review", status=status)
             self.session.execute(update(Practice).where(Practice.id == existing.id)  # type: ignore[arg-type]
                                  .values(**values))
             version_rows.append(self._version_row(existing.id, version, sub_id, entry, flags,
@@ -880,6 +963,133 @@ class Store:
             results.append((id(entry), RowResult(entry.record.locator, entry.record.sheet,
                                                  entry.record.row, NEW_VERSION, existing.id,
                                                  version, reason)))
+
+    # --- reading a file again (``ingest --reread``) ---------------------------------------
+
+    def earlier_practices(self, file_id: int) -> set[int]:
+        """The practices an earlier reading of a file made versions of."""
+        from sqlmodel import col, select
+
+        return set(self.session.exec(
+            select(PracticeVersion.practice_id)
+            .join(Submission, col(Submission.id) == col(PracticeVersion.submission_id))
+            .where(col(Submission.received_file_id) == file_id)).all())
+
+    def start_reread(self, file_id: int) -> None:
+        """Read a received file again: its rows are matched to the earlier reading's by their
+        place in the file (``_reread_plan``)."""
+        from sqlmodel import col, select
+
+        reread = _Reread()
+        for sub_id, locator in self.session.exec(select(Submission.id, Submission.locator).where(
+                col(Submission.received_file_id) == file_id)):
+            reread.earlier.setdefault(_REREAD_SUFFIX.sub("", locator), []).append(int(sub_id or 0))
+            reread.taken.add(locator)
+        self.rereading[file_id] = reread
+
+    def end_reread(self, file_id: int) -> int:
+        """Finish reading a file again: what the earlier reading left for a person to read
+        (a message's text) at a place this reading did not come to is no longer listed
+        (its status ``superseded``; the row is kept). Return how many."""
+        from sqlalchemy import update
+        from sqlmodel import col
+
+        reread = self.rereading.pop(file_id, None)
+        if reread is None:
+            return 0
+        gone = [sub_id for locator, ids in reread.earlier.items() if locator not in reread.seen
+                for sub_id in ids]
+        if not gone:
+            return 0
+        result: Any = self.session.execute(update(_table(Submission)).where(
+            col(Submission.id).in_(gone),
+            col(Submission.status).in_(("to-read", "body-text"))).values(status="superseded"))
+        self.session.commit()
+        return int(result.rowcount or 0)
+
+    def _reread_plan(self, entry: Entry, fingerprint: str, file_id: int) -> _Plan | None:
+        """What a row read again becomes, when the earlier reading of the file made a version
+        of a practice from the same place (sheet, row, body); None otherwise (matched as a
+        row of a new file).
+
+        The same content: unchanged (flags this reading adds go onto the current version).
+        Other content, and the practice undecided with this file's version current: a new
+        version. Other content of a practice the reviewers decided, or that a later file
+        changed: ``KEPT``, the practice is not changed and the difference is flagged."""
+        from sqlmodel import col, select
+
+        ids = self.rereading[file_id].earlier.get(entry.record.locator)
+        found = self.session.exec(
+            select(PracticeVersion).where(col(PracticeVersion.submission_id).in_(ids))
+            .order_by(col(PracticeVersion.id).desc()).limit(1)).first() if ids else None
+        known = self.index.by_id.get(found.practice_id) if found is not None else None
+        if found is None or known is None:
+            return None
+        current = found if found.version == known.current_version else self.session.exec(
+            select(PracticeVersion).where(PracticeVersion.practice_id == known.id,
+                                          PracticeVersion.version == known.current_version)
+        ).first()
+        if current is None:
+            return None
+        from . import _to_check
+
+        entry.new_flags = [flag for flag in _to_check(entry.flags)
+                           if flag not in (current.flags or [])]
+        codes = {code for code, _ in entry.codes}
+        if fingerprint in (known.fingerprint, content_fingerprint(found, known.codes)):
+            return (entry, UNCHANGED, known, fingerprint, None)
+        practice = entry.practice
+        entry.changed = [name for name in CONTENT_FIELDS
+                         if _shown(getattr(practice, name)) != _shown(getattr(current, name))]
+        if codes != known.codes:
+            entry.changed.append("municipalities")
+        status, decided_version = self.session.execute(
+            select(Practice.status, Practice.decided_version)  # type: ignore[call-overload]
+            .where(Practice.id == known.id)).one()
+        if status == "new" and decided_version is None and found.version == known.current_version:
+            return (entry, NEW_VERSION, known, fingerprint, None)
+        entry.new_flags = [*entry.new_flags, *(
+            unsure(name, "reread-differs", now=_quoted(
+                       sorted(codes) if name == "municipalities" else getattr(practice, name)),
+                   was=_quoted(sorted(known.codes) if name == "municipalities"
+                               else getattr(current, name)),
+                   version=current.version, status=status)
+            for name in entry.changed)]
+        return (entry, KEPT, known, fingerprint, current.version)
+
+    def _flag_rereads(self, plans: list[_Plan], results: list[tuple[int, RowResult]]) -> None:
+        """Put the flags of the rows read again onto the practices' current versions: the
+        differences from a decided practice (``KEPT``), and the flags an unchanged reading
+        adds. Replaces the results ``_other_results`` gave those rows."""
+        from sqlalchemy import update
+        from sqlmodel import col, select
+
+        done: dict[int, RowResult] = {}
+        for entry, outcome, existing, _fp, version in plans:
+            if existing is None or outcome not in (KEPT, UNCHANGED) or not entry.new_flags:
+                continue
+            row = self.session.exec(select(PracticeVersion).where(
+                PracticeVersion.practice_id == existing.id,
+                PracticeVersion.version == existing.current_version)).one()
+            flags = list(dict.fromkeys([*(row.flags or []), *entry.new_flags]))
+            self.session.execute(update(_table(PracticeVersion)).where(
+                col(PracticeVersion.id) == row.id).values(flags=flags))
+            self.session.expire(row)
+            record = entry.record
+            if outcome == KEPT:
+                reason = said("reread-kept", version=version, fields=", ".join(entry.changed))
+            else:
+                reason = said("reread-new-flags", id=existing.id,
+                              version=existing.current_version, count=len(entry.new_flags))
+            done[id(entry)] = RowResult(record.locator, record.sheet, record.row, outcome,
+                                        existing.id, existing.current_version, reason,
+                                        to_check=list(entry.new_flags))
+        for entry, outcome, existing, _fp, _version in plans:
+            if outcome == KEPT and id(entry) not in done and existing is not None:
+                done[id(entry)] = RowResult(
+                    entry.record.locator, entry.record.sheet, entry.record.row, KEPT,
+                    existing.id, existing.current_version, said("reread-kept-flagged"))
+        results[:] = [(key, done.pop(key, result)) for key, result in results]
 
     def _received_before(self, entry: Entry, existing: Known | None) -> int | None:
         """The version of ``existing`` an export row was stored as before, the very same row

@@ -1,0 +1,305 @@
+"""Why an ingest row or file came out as it did: coded reasons, said in the reader's language.
+
+An ingest outcome's reason (the report's last column, ``Submission.reason``) is English text,
+as the command line prints it and as older versions stored it. Each reason this module knows
+is made here from its code (:func:`en`), so the same text reads back as its code and values
+(:func:`parse`), and is said in Finnish or Swedish in the ingest report workbook
+(:func:`describe`) and with its code in ``ingest --format json`` (:func:`to_dicts`). A reason
+joins parts with ``"; "``; a part no code makes (an error naming a file, an older version's
+text) is kept as it is.
+
+The texts of a code are :class:`flags.Text`, as the flags' are: one place for the words.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from .flags import Text
+
+#: Every reason ingest gives with a code: the English is the exact text the command line says.
+REASON_TEXTS: dict[str, Text] = {
+    "token-unknown": Text(
+        "Vastaustunnistetta ei tunnisteta (sitä ei ole lähetetty tästä työtilasta).",
+        "Svarskoden känns inte igen (den har inte skickats från den här arbetsytan).",
+        "unknown response token"),
+    "metadata-code-gone": Text(
+        "Kyselyn piilotiedoissa on kuntanumero {code}, joka ei ole enää voimassa.",
+        "Enkätens dolda uppgifter har kommunnumret {code}, som inte längre gäller.",
+        "metadata names municipality code {code}, not in force",
+        {"code": "049"}),
+    "token-over-metadata": Text(
+        "Vastaustunniste kertoo kunnan {token_code}, kyselyn piilotiedot kunnan {meta_code}; "
+        "käytettiin vastaustunnistetta.",
+        "Svarskoden anger kommunen {token_code}, enkätens dolda uppgifter kommunen "
+        "{meta_code}; svarskoden användes.",
+        "token says {token_code}, metadata {meta_code}: token used",
+        {"token_code": "091", "meta_code": "049"}),
+    "text-outside-cells": Text(
+        "Vastaussolujen ulkopuolelle kirjoitettu teksti säilytettiin arvioijille huomautuksina; "
+        "se ei ole vastauksissa.",
+        "Text utanför svarscellerna sparades som anmärkningar för granskarna; den finns inte "
+        "i svaren.",
+        "text outside the answer cells kept as notes for the reviewers, not in the answers"),
+    "hidden-sheet": Text(
+        "Luettu piilotetulta välilehdeltä: tarkista, halusiko kunta lähettää sen.",
+        "Läst från en dold flik: kontrollera att kommunen ville skicka den.",
+        "read from a hidden sheet: check that the municipality meant to send it"),
+    "response-unfinished": Text(
+        "Vastausta ei lähetetty loppuun (lähetysaika puuttuu); se säilytettiin sellaisenaan "
+        "eikä siitä tehty käytäntöä.",
+        "Svaret skickades inte färdigt (inskickningstid saknas); det sparades som det är och "
+        "blev ingen praxis.",
+        "the response was not finished (no submit date); kept raw, not made into a practice"),
+    "nothing-filled": Text(
+        "Mitään ei ole täytetty; ei käytäntö.",
+        "Inget är ifyllt; ingen praxis.",
+        "nothing filled in; not a practice"),
+    "text-only-outside": Text(
+        "Vastaussoluissa ei ole vastausta; tekstiä on vain niiden ulkopuolella: {texts}. Lue "
+        "se (practices list --status to-read), kirjoita vastaukset soluihin ja lue tiedosto "
+        "uudelleen.",
+        "Svarscellerna har inget svar; text finns bara utanför dem: {texts}. Läs den "
+        "(practices list --status to-read), skriv in svaren i cellerna och läs in filen på "
+        "nytt.",
+        "no answer in the answer cells; text only outside them: {texts}; read it (practices "
+        "list --status to-read), type the answers into the cells and ingest the file again",
+        {"texts": "[tekstikenttä] Lukupiiri"}),
+    "same-content": Text(
+        "Sama sisältö kuin käytännön {id} versiossa {version}.",
+        "Samma innehåll som version {version} av praxis {id}.",
+        "same content as practice {id} version {version}",
+        {"id": "12", "version": "1"}),
+    "same-content-older": Text(
+        "Sama sisältö kuin käytännön {id} versiossa {version} (saapunut aiemmin; versio "
+        "{newer} on uudempi).",
+        "Samma innehåll som version {version} av praxis {id} (kommit tidigare; version "
+        "{newer} är nyare).",
+        "same content as practice {id} version {version} (received before; version {newer} "
+        "is newer)",
+        {"id": "12", "version": "1", "newer": "2"}),
+    "replaces-version": Text(
+        "Korvaa version {version}.",
+        "Ersätter version {version}.",
+        "replaces version {version}",
+        {"version": "1"}),
+    "back-to-review": Text(
+        "Arvioijat olivat jo päättäneet ({status}): käytäntö palaa arvioitavaksi.",
+        "Granskarna hade redan beslutat ({status}): praxisen granskas på nytt.",
+        "reviewers had decided ({status}): back to review",
+        {"status": "approved"}),
+    "reread-differs": Text(
+        "Luettiin uudelleen: eroaa aiemmasta luennasta kentissä {fields}.",
+        "Lästes på nytt: skiljer sig från den tidigare läsningen i fälten {fields}.",
+        "read again: differs from the earlier reading in {fields}",
+        {"fields": "goal, contact_phone"}),
+    "reread-kept": Text(
+        "Luettiin uudelleen: eroaa versiosta {version} kentissä {fields}. Käytännöstä on jo "
+        "päätetty tai myöhempi tiedosto on muuttanut sitä, joten sitä ei muutettu; ero "
+        "merkittiin käytäntöön tarkistettavaksi.",
+        "Lästes på nytt: skiljer sig från version {version} i fälten {fields}. Praxisen har "
+        "redan ett beslut eller har ändrats av en senare fil, så den ändrades inte; "
+        "skillnaden markerades på den för kontroll.",
+        "read again: differs from version {version} in {fields}; the practice is decided or a "
+        "later file changed it, so it is kept as it is and the difference is flagged on it",
+        {"version": "1", "fields": "contact_phone"}),
+    "reread-kept-flagged": Text(
+        "Luettiin uudelleen: eroaa vain siinä, mikä on jo merkitty tarkistettavaksi; "
+        "käytäntöä ei muutettu.",
+        "Lästes på nytt: skiljer sig bara i det som redan är markerat för kontroll; praxisen "
+        "ändrades inte.",
+        "read again: differs only in what is already flagged; the practice is kept as it is"),
+    "reread-new-flags": Text(
+        "Luettiin uudelleen: sama sisältö kuin käytännön {id} versiossa {version}; siihen "
+        "lisättiin uusia tarkistettavia kohtia: {count}.",
+        "Lästes på nytt: samma innehåll som version {version} av praxis {id}; nya punkter "
+        "att kontrollera lades till: {count}.",
+        "read again: same content as practice {id} version {version}; new flags put on it: "
+        "{count}",
+        {"id": "12", "version": "1", "count": "1"}),
+    "automatic-reply": Text(
+        "Automaattinen vastaus ({kind}), ei vastaus kyselyyn; lue se, jos siinä on tietoa "
+        "yhteyshenkilöstä (practices list --status to-read).",
+        "Ett automatiskt svar ({kind}), inget svar på enkäten; läs det för nyheter om "
+        "kontaktpersonen (practices list --status to-read).",
+        "an automatic reply ({kind}), not an answer; read it for news of the contact "
+        "(practices list --status to-read)",
+        {"kind": "Auto-Submitted: auto-replied"}),
+    "message-to-read": Text(
+        "Viestissä ei ole liitettä eikä sen tekstistä tunnistettu vastausta; lue viesti "
+        "(practices list --status to-read).",
+        "Meddelandet har ingen bilaga och inget svar kändes igen i texten; läs meddelandet "
+        "(practices list --status to-read).",
+        "no attachment and no answer recognised in the text; read the message (practices "
+        "list --status to-read)"),
+    "forwarded": Text(
+        "Viestin välitti {sender}; välitetty viesti on lähettäjältä {author}.",
+        "Meddelandet vidarebefordrades av {sender}; det vidarebefordrade meddelandet är "
+        "från {author}.",
+        "forwarded by {sender}; the forwarded message is from {author}",
+        {"sender": "kirjaamo@espoo.fi", "author": "kulttuuri@oulu.fi"}),
+    "file-already-ingested": Text(
+        "Sama sisältö kuin vastaanotetussa tiedostossa {id} ({status}); mikään ei muuttunut.",
+        "Samma innehåll som den mottagna filen {id} ({status}); inget ändrades.",
+        "same content as received file {id} ({status}); nothing changed",
+        {"id": "3", "status": "ingested"}),
+    "reread-hint": Text(
+        "Tiedoston voi lukea uudelleen komennolla ingest --reread.",
+        "Filen kan läsas in på nytt med kommandot ingest --reread.",
+        "ingest --reread reads it again"),
+    "file-reread": Text(
+        "{file}: luettiin uudelleen (vastaanotettu tiedosto {id}): {counts}.",
+        "{file}: lästes på nytt (mottagen fil {id}): {counts}.",
+        "{file}: read again (received file {id}): {counts}",
+        {"file": "vastaus.xlsx", "id": "3", "counts": "1 new version, 4 empty"}),
+    "reread-not-found": Text(
+        "Aiemman luennan käytäntöjä {ids} ei löytynyt tästä luennasta; ne pysyvät ennallaan.",
+        "Praxis {ids} från den tidigare läsningen fanns inte i den här läsningen; de förblir "
+        "som de är.",
+        "practices {ids} of the earlier reading are not in this one and are kept as they are",
+        {"ids": "#7"}),
+    "reread-superseded": Text(
+        "Aiemman luennan käsin luettaviksi jättämiä viestin tekstejä ei enää luetella ({count}), "
+        "koska tämä luenta luki viestin mukana tulleen.",
+        "Meddelandetexter som den tidigare läsningen lämnade att läsas för hand listas inte "
+        "längre ({count}), eftersom den här läsningen läste det som kom med meddelandet.",
+        "message texts the earlier reading left to read by hand no longer listed: {count} "
+        "(this reading read what came with it)",
+        {"count": "1"}),
+    "keywords-unlinked": Text(
+        "Asiasanastossa (survey/keywords.yaml) ei ole käsitettä näille avainsanoille: "
+        "{keywords}. Ne säilytettiin kirjoitettuina; lisää ne asiasanastoon, jos ne kuuluvat "
+        "sinne.",
+        "Ordlistan (survey/keywords.yaml) har inget begrepp för dessa nyckelord: {keywords}. "
+        "De sparades som de skrevs; lägg till dem i ordlistan om de hör dit.",
+        "keywords with no concept in survey/keywords.yaml (kept as typed; add them there if "
+        "they belong): {keywords}",
+        {"keywords": "sirkus, taidekasvatus"}),
+}
+
+#: The outcomes of ingest (the report's "outcome" column) in Finnish and Swedish; JSON and
+#: the command line keep the English.
+OUTCOME_NAMES: dict[str, dict[str, str]] = {
+    "fi": {"new": "uusi", "new version": "uusi versio", "already ingested": "luettu jo aiemmin",
+           "duplicate candidate": "mahdollinen kaksoiskappale", "incomplete": "puutteellinen",
+           "empty": "tyhjä", "to-read": "luettava", "body-text": "viestin teksti",
+           "note": "huomio", "structure": "kyselyn rakenne", "skipped": "ohitettu",
+           "decision kept": "päätös pysyy", "error": "virhe"},
+    "sv": {"new": "ny", "new version": "ny version", "already ingested": "redan inläst",
+           "duplicate candidate": "möjlig dubblett", "incomplete": "ofullständig",
+           "empty": "tom", "to-read": "att läsa", "body-text": "meddelandets text",
+           "note": "anmärkning", "structure": "enkätens struktur", "skipped": "överhoppad",
+           "decision kept": "beslutet står kvar", "error": "fel"},
+}
+
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
+def en(code: str, /, **args: Any) -> str:
+    """The English text of a reason (what the CLI prints and the database keeps).
+
+    Raises ValueError for a code with no texts or values its text does not name (a mistake
+    in the code, never in what was read)."""
+    text = REASON_TEXTS.get(code)
+    if text is None:
+        raise ValueError(f"unknown reason code {code!r}; add its texts to "
+                         "outcomes.REASON_TEXTS")
+    missing = set(_PLACEHOLDER.findall(text.en)) - set(args)
+    if missing:
+        raise ValueError(f"reason code {code!r} needs {', '.join(sorted(missing))}")
+    return text.en.format_map({key: str(value) for key, value in args.items()})
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    parts = _PLACEHOLDER.split(template)
+    regex = "".join(re.escape(part) if index % 2 == 0 else f"(?P<{part}>.+?)"
+                    for index, part in enumerate(parts))
+    return re.compile(regex + r"\Z", re.DOTALL)
+
+
+#: The codes' patterns, those with more fixed text first: "same content as practice 1
+#: version 1 (received before; …)" is the longer code's, not the shorter one's with a long
+#: version.
+_PATTERNS = [(code, _pattern(text.en)) for code, text in sorted(
+    REASON_TEXTS.items(), key=lambda item: -len(_PLACEHOLDER.sub("", item[1].en)))]
+
+
+#: Each pattern with the fixed text its code's English starts with: only the patterns whose
+#: start a part has are tried (a report of 10,000 rows reads each of their reasons).
+_STARTS = [(text.en.partition("{")[0], code, pattern) for code, pattern in _PATTERNS
+           for text in (REASON_TEXTS[code],)]
+
+
+@lru_cache(maxsize=4096)
+def _known(part: str) -> tuple[str, tuple[tuple[str, str], ...]] | None:
+    """The code and values of one part of a reason, or None when no code makes it."""
+    for start, code, pattern in _STARTS:
+        if not part.startswith(start):
+            continue
+        match = pattern.match(part)
+        if match:
+            return code, tuple(match.groupdict().items())
+    return None
+
+
+def parse(reason: str | None) -> list[tuple[str | None, dict[str, str], str]]:
+    """The parts of a reason: (code, values, English) each; code None for a part no code
+    makes. Parts are joined with ``"; "`` (and a code's own text may hold one): the longest
+    run of parts that reads as one code is taken first."""
+    pieces = str(reason or "").split("; ")
+    if pieces == [""]:
+        return []
+    found: list[tuple[str | None, dict[str, str], str]] = []
+    start = 0
+    while start < len(pieces):
+        for end in range(len(pieces), start, -1):
+            text = "; ".join(pieces[start:end])
+            known = _known(text)
+            if known is not None:
+                found.append((known[0], dict(known[1]), text))
+                start = end
+                break
+        else:
+            found.append((None, {}, pieces[start]))
+            start += 1
+    return found
+
+
+def describe(reason: str | None, language: str) -> str:
+    """A reason in ``language`` (fi, sv, en): its known parts in that language, sentence by
+    sentence; parts no code makes as they are."""
+    if language not in ("fi", "sv"):
+        return str(reason or "")
+    said = []
+    for code, values, text in parse(reason):
+        said.append(text if code is None else REASON_TEXTS[code].template(language).format_map(
+            {key: _value_in(key, value, language) for key, value in values.items()}))
+    text = ""
+    for part in said:  # a sentence ends with its stop; a part as it is, with "; "
+        text += ("" if not text else " " if text.endswith((".", "?")) else "; ") + part
+    return text
+
+
+def _value_in(key: str, value: str, language: str) -> str:
+    """A value said in ``language``: fields by their labels ("goal" -> "Tavoite"), counts of
+    outcomes by the outcomes' names ("1 new, 4 empty" -> "uusi 1, tyhjä 4")."""
+    if key == "fields":
+        from .flags import DEFAULT_LABELS
+
+        labels = DEFAULT_LABELS.get(language, {})
+        return ", ".join(labels.get(name, name) for name in value.split(", "))
+    if key == "counts":
+        names = OUTCOME_NAMES.get(language, {})
+        said = []
+        for part in value.split(", "):
+            number, _, outcome = part.partition(" ")
+            said.append(f"{names.get(outcome, outcome)} {number}" if number.isdigit() else part)
+        return ", ".join(said)
+    return value
+
+
+def to_dicts(reason: str | None) -> list[dict[str, Any]]:
+    """The parts of a reason for ``--format json``: code (None when none), values, English."""
+    return [{"code": code, "args": values, "text": text} for code, values, text in parse(reason)]
