@@ -607,17 +607,12 @@ _LINK_REF = re.compile(rb'\sref="([A-Z]+)(\d+)"')
 _LINK_ID = re.compile(rb'\s\w+:id="([^"]+)"')
 
 
-def _read_links(archive: zipfile.ZipFile, sheets: list[Sheet]) -> None:
-    """Put the address a cell links to into the cell's text, where the text does not show it.
-
-    A respondent may write the contact's name and link it to the address ("Anna Virtanen"
-    linked to ``mailto:anna.virtanen@kunta.fi``), or link a word to a web page: calamine
-    reads the shown text only, and the address was lost. The cell reads "Anna Virtanen
-    <anna.virtanen@kunta.fi>" (the contact's parts are split from that as from any answer;
-    a shown address other than the link's gives two addresses, which are flagged) or
-    "kotisivuilla (https://…)"."""
+def _sheets_with_relations(archive: zipfile.ZipFile, sheets: list[Sheet]
+                           ) -> Iterator[tuple[Sheet, str, str, str]]:
+    """Yield each read sheet that has a relationships part: (the sheet, its zip member, the
+    member's folder, its relationships' member). Nothing when the workbook's own parts are
+    damaged (the cells were read)."""
     import posixpath
-    from urllib.parse import unquote
     from xml.etree import ElementTree
 
     from .sheetxml import _sheet_parts
@@ -632,8 +627,23 @@ def _read_links(archive: zipfile.ZipFile, sheets: list[Sheet]) -> None:
         sheet = by_name.get(name)
         folder, base = posixpath.split(member)
         rels = posixpath.join(folder, "_rels", f"{base}.rels")
-        if sheet is None or rels not in names:
-            continue
+        if sheet is not None and rels in names:
+            yield sheet, member, folder, rels
+
+
+def _read_links(archive: zipfile.ZipFile, sheets: list[Sheet]) -> None:
+    """Put the address a cell links to into the cell's text, where the text does not show it.
+
+    A respondent may write the contact's name and link it to the address ("Anna Virtanen"
+    linked to ``mailto:anna.virtanen@kunta.fi``), or link a word to a web page: calamine
+    reads the shown text only, and the address was lost. The cell reads "Anna Virtanen
+    <anna.virtanen@kunta.fi>" (the contact's parts are split from that as from any answer;
+    a shown address other than the link's gives two addresses, which are flagged) or
+    "kotisivuilla (https://…)"."""
+    from urllib.parse import unquote
+    from xml.etree import ElementTree
+
+    for sheet, member, _folder, rels in _sheets_with_relations(archive, sheets):
         try:
             data = archive.read(rels)
             if b"/hyperlink" not in data:
@@ -689,23 +699,10 @@ def _read_shapes(archive: zipfile.ZipFile, sheets: list[Sheet], *, controls: boo
     the sheet's relationships; a shape's text is its paragraphs, one per line. A check box
     (a form control, with ``controls``) is a shape too: a ticked one is said as
     "[x] its label", an unticked one not at all (its state is in ``xl/ctrlProps``)."""
-    import posixpath
     from xml.etree import ElementTree
 
-    from .sheetxml import _sheet_parts
-
     names = set(archive.namelist())
-    by_name = {sheet.name: sheet for sheet in sheets}
-    try:
-        parts = _sheet_parts(archive)
-    except (KeyError, ElementTree.ParseError):
-        return
-    for member, name in parts.items():
-        sheet = by_name.get(name)
-        folder, base = posixpath.split(member)
-        rels = posixpath.join(folder, "_rels", f"{base}.rels")
-        if sheet is None or rels not in names:
-            continue
+    for sheet, member, folder, rels in _sheets_with_relations(archive, sheets):
         try:
             targets = {rel.get("Id", ""): (rel.get("Type", ""), _part(folder, rel.get("Target")))
                        for rel in ElementTree.fromstring(archive.read(rels))}
