@@ -1002,6 +1002,7 @@ def _apply_checked(checked: list[RowDecision], practices: dict[int, Any], *, ses
         if len(comments) > 1:  # the same decision with different comments: keep them all
             first.comment = "\n".join(comments)
         practice = practices[practice_id]
+        kept_from = _keep_earlier_comment(first, practice, earlier.get(practice_id))
         if _same_as_state(first, practice, session=session, corrected_ids=corrected_ids):
             for row in group:
                 report.add(row.where, "unchanged", "already so in the database",
@@ -1009,8 +1010,8 @@ def _apply_checked(checked: list[RowDecision], practices: dict[int, Any], *, ses
             continue
         _apply(first, practice, session=session, corrected_ids=corrected_ids, audit=audit,
                now=now)
-        report.add(first.where, "applied", first.describe(), practice_id=practice_id,
-                   decision=first.decision, version=first.version)
+        report.add(first.where, "applied", first.describe() + kept_from,
+                   practice_id=practice_id, decision=first.decision, version=first.version)
         for row in group[1:]:
             report.add(row.where, "unchanged", f"the same decision as {first.where}",
                        practice_id=practice_id)
@@ -1018,6 +1019,24 @@ def _apply_checked(checked: list[RowDecision], practices: dict[int, Any], *, ses
         _write_decisions(audit, session=session)
     session.commit()
     session.expire_all()
+
+
+def _keep_earlier_comment(row: RowDecision, practice: Any, previous: Any) -> str:
+    """Keep the comment another reviewer left that this row's workbook never showed: put it
+    before the row's own (the row's own comment alone replaced it, and an empty one erased
+    it). Return the words the applied line adds ("" when the row's comment stands as is)."""
+    current = practice.reviewer_comment
+    if not current or previous is None or _same_reviewer(previous, row):
+        return ""
+    if row.shown is not None and row.shown.get("comment") == text_hash(current):
+        return ""  # exported showing that comment: what the row says is the reviewer's edit
+    lines = current.splitlines()
+    if row.comment:
+        lines += [line for line in row.comment.splitlines() if line not in lines]
+    row.comment = "\n".join(lines)
+    who = previous.reviewer or "an unnamed reviewer"
+    return (f"; the comment by {who} ({Path(previous.source_file).name}:"
+            f"{previous.source_row}), not in this workbook, is kept")
 
 
 def _in_conflict(practice_id: int, group: list[RowDecision], previous: Any, *,

@@ -1,0 +1,73 @@
+"""The fourth review audit: the round trip as reviewers who live in Excel make it. Each test
+failed before its fix; real workbooks written, edited as a reviewer would and read back."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from factories import make_practice
+from test_review import export_one, fill
+
+from yhteistuumin_survey.db.models import Practice
+from yhteistuumin_survey.review import import_review
+
+DECISION = "Päätös"
+COMMENT = "Arvioijan kommentti"
+
+
+def _applied(result) -> dict[int | None, str]:
+    return {o.detail.get("practice_id"): o.reason for o in result.report.outcomes
+            if o.status == "applied"}
+
+
+def _copies(path: Path, *names: str) -> list[Path]:
+    """The one export handed to each reviewer as their own copy."""
+    copies = [path.with_name(name) for name in names]
+    for copy in copies:
+        shutil.copy(path, copy)
+    return copies
+
+
+def test_a_second_reviewers_same_decision_keeps_the_first_reviewers_comment_it_never_showed(
+        session, tmp_path: Path) -> None:
+    commented, silent = (make_practice(session, title=title)
+                         for title in ("Taidetestaajat", "Kirjastoauto"))
+    liisa, pekka = _copies(export_one(session, tmp_path), "arviointi_Liisa.xlsx",
+                           "arviointi_Pekka.xlsx")
+    fill(liisa, {commented.id: {DECISION: "hyväksytty", COMMENT: "Liisa: hieno, kuvat mukaan"},
+                 silent.id: {DECISION: "hyväksytty", COMMENT: "Liisa: tarkista puhelin"}})
+    fill(pekka, {commented.id: {DECISION: "hyväksytty", COMMENT: "Pekka: kuvat puuttuvat"},
+                 silent.id: {DECISION: "hyväksytty"}})
+    assert import_review([liisa], session=session).counts["applied"] == 2
+    result = import_review([pekka], session=session)
+    assert not result.failed
+    applied = _applied(result)
+    assert applied[commented.id] == (
+        "hyväksytty; the comment by an unnamed reviewer (arviointi_Liisa.xlsx:2), not in this "
+        "workbook, is kept")
+    session.expire_all()
+    # Pekka's own comment comes after Liisa's; his empty cell does not erase hers.
+    assert session.get(Practice, commented.id).reviewer_comment == (
+        "Liisa: hieno, kuvat mukaan\nPekka: kuvat puuttuvat")
+    assert session.get(Practice, silent.id).reviewer_comment == "Liisa: tarkista puhelin"
+
+
+def test_a_reviewer_who_was_shown_the_comment_or_wrote_it_may_still_change_it(
+        session, tmp_path: Path) -> None:
+    practice = make_practice(session, title="Taidetestaajat")
+    path = export_one(session, tmp_path)
+    fill(path, {practice.id: {DECISION: "hyväksytty", COMMENT: "hieno"}})
+    assert import_review([path], session=session, reviewer="Liisa").counts["applied"] == 1
+    # The same reviewer's second thought, in the same file.
+    fill(path, {practice.id: {COMMENT: "hieno, kuvat puuttuvat"}})
+    assert import_review([path], session=session, reviewer="Liisa").counts["applied"] == 1
+    session.expire_all()
+    assert session.get(Practice, practice.id).reviewer_comment == "hieno, kuvat puuttuvat"
+    # Another reviewer on a later export, which showed that comment, rewrites it.
+    later = export_one(session, tmp_path / "later", statuses=("approved",))
+    fill(later, {practice.id: {COMMENT: "kuvat tulleet"}})
+    result = import_review([later], session=session, reviewer="Pekka")
+    assert _applied(result) == {practice.id: "hyväksytty"}
+    session.expire_all()
+    assert session.get(Practice, practice.id).reviewer_comment == "kuvat tulleet"
