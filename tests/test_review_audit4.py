@@ -6,8 +6,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import openpyxl
 from factories import make_practice
-from test_review import export_one, fill
+from test_review import SHEET, export_one, fill, headers, row_of
 
 from yhteistuumin_survey.db.models import Practice
 from yhteistuumin_survey.review import import_review
@@ -71,3 +72,46 @@ def test_a_reviewer_who_was_shown_the_comment_or_wrote_it_may_still_change_it(
     assert _applied(result) == {practice.id: "hyväksytty"}
     session.expire_all()
     assert session.get(Practice, practice.id).reviewer_comment == "kuvat tulleet"
+
+
+def _decide_in_a_copy_of_the_sheet(path: Path, decisions: dict[int, str],
+                                   in_original: dict[int, str] | None = None) -> None:
+    """Copy the review sheet ("Arviointi (2)", as Excel's Move or Copy names it) and decide
+    there, keeping the original as exported (or deciding ``in_original`` on it too)."""
+    book = openpyxl.load_workbook(path)
+    original = book[SHEET]
+    copy = book.copy_worksheet(original)
+    copy.title = f"{SHEET} (2)"
+    for sheet, chosen in ((copy, decisions), (original, in_original or {})):
+        for practice_id, decision in chosen.items():
+            sheet.cell(row=row_of(sheet, practice_id),
+                       column=headers(sheet)[DECISION]).value = decision
+    book.save(path)
+
+
+def test_decisions_made_in_a_copy_of_the_review_sheet_are_read_from_the_copy(
+        session, tmp_path: Path) -> None:
+    first, second = (make_practice(session, title=t) for t in ("Lukupiiri", "Kirjastoauto"))
+    path = export_one(session, tmp_path)
+    _decide_in_a_copy_of_the_sheet(path, {first.id: "hyväksytty", second.id: "hylätty"})
+    result = import_review([path], session=session)
+    assert result.counts["applied"] == 2 and not result.failed
+    session.expire_all()
+    assert [session.get(Practice, p.id).status for p in (first, second)] == [
+        "approved", "rejected"]
+
+
+def test_decisions_on_two_copies_of_the_review_sheet_are_refused_not_read_from_the_first(
+        session, tmp_path: Path) -> None:
+    first, second = (make_practice(session, title=t) for t in ("Lukupiiri", "Kirjastoauto"))
+    path = export_one(session, tmp_path)
+    _decide_in_a_copy_of_the_sheet(path, {first.id: "hyväksytty", second.id: "hylätty"},
+                                   in_original={first.id: "hylätty"})
+    result = import_review([path], session=session)
+    assert result.failed and result.counts["applied"] == 0
+    assert [o.reason for o in result.report.outcomes if o.status == "error"] == [
+        "the sheets 'Arviointi' and 'Arviointi (2)' both have the review's columns with "
+        "decisions, and which of them holds the reviewer's word cannot be told; nothing "
+        "applied; keep the decisions on one sheet, delete the other and import again"]
+    session.expire_all()
+    assert [session.get(Practice, p.id).status for p in (first, second)] == ["new", "new"]

@@ -283,18 +283,18 @@ def open_review_workbook(path: Path) -> _Workbook:
     sheets = read_table_file(path)
     meta: dict[str, str] = {}
     meta_rows: dict[int, MetaRow] = {}
-    found: tuple[Sheet, int, dict[str, list[int]]] | None = None
+    candidates: list[tuple[Sheet, int, dict[str, list[int]]]] = []
     for sheet in sheets:
         if sheet.name == META_SHEET:
             meta, meta_rows = _read_meta(sheet)
             continue
         header = _find_header(sheet)
-        if header is not None and found is None:
-            found = (sheet, header[0], header[1])
-    if found is None:
+        if header is not None:
+            candidates.append((sheet, header[0], header[1]))
+    if not candidates:
         raise InputError(f"{path}: no review sheet (a header row with 'ID' and 'Päätös' / "
                          "'Decision'); is this a workbook made by 'yhteistuumin review export'?")
-    sheet, header_row, positions = found
+    sheet, header_row, positions = _review_sheet(path, candidates)
     for key in ("id", *EDITABLE):
         if len(positions.get(key, ())) > 1:
             # A column copied beside itself (to keep a draft, or by a paste): which of the
@@ -308,6 +308,25 @@ def open_review_workbook(path: Path) -> _Workbook:
     columns = {key: found_at[0] for key, found_at in positions.items()}
     return _Workbook(path, str(path), sha256_file(path), sheet, header_row, columns, meta,
                      meta_rows)
+
+
+def _review_sheet(path: Path, candidates: list[tuple[Sheet, int, dict[str, list[int]]]]
+                  ) -> tuple[Sheet, int, dict[str, list[int]]]:
+    """The one sheet with the review's columns that holds decisions. A copy of the sheet
+    ("Arviointi (2)", made to keep the original) may be where the reviewer decided, and only
+    the first sheet was read: two sheets with decisions are refused (InputError)."""
+    if len(candidates) == 1:
+        return candidates[0]
+    decided = [found for found in candidates if any(
+        position < len(raw) and _text(raw[position])
+        for raw in found[0].rows[found[1] + 1:] for position in found[2].get("decision", ()))]
+    if len(decided) > 1:
+        names = " and ".join(f"'{found[0].name}'" for found in decided)
+        raise InputError(f"{path}: the sheets {names} both have the review's columns with "
+                         "decisions, and which of them holds the reviewer's word cannot be "
+                         "told; nothing applied; keep the decisions on one sheet, delete the "
+                         "other and import again")
+    return (decided or candidates)[0]
 
 
 def _read_rows(book: _Workbook, *, reviewer: str | None, report: Report,
