@@ -7,8 +7,12 @@ import shutil
 from pathlib import Path
 
 import openpyxl
+import pytest
 from factories import make_practice
+from openpyxl.utils import get_column_letter
 from test_review import SHEET, export_one, fill, headers, row_of
+from test_review_libreoffice import pytestmark as needs_libreoffice
+from test_review_libreoffice import resave
 
 from yhteistuumin_survey.db.models import Practice
 from yhteistuumin_survey.review import import_review
@@ -115,3 +119,51 @@ def test_decisions_on_two_copies_of_the_review_sheet_are_refused_not_read_from_t
         "applied; keep the decisions on one sheet, delete the other and import again"]
     session.expire_all()
     assert [session.get(Practice, p.id).status for p in (first, second)] == ["new", "new"]
+
+
+def _filter_out(path: Path, decided: dict[int, str], hidden: list[int]) -> list[int]:
+    """Decide rows, then filter the sheet so that the ``hidden`` practices' rows are hidden
+    (as Excel's filter leaves them: the rows' hidden attribute); return those rows."""
+    book = openpyxl.load_workbook(path)
+    sheet = book[SHEET]
+    for practice_id, decision in decided.items():
+        sheet.cell(row=row_of(sheet, practice_id), column=headers(sheet)[DECISION]).value = \
+            decision
+    rows = sorted(row_of(sheet, practice_id) for practice_id in hidden)
+    for row in rows:
+        sheet.row_dimensions[row].hidden = True
+    sheet.auto_filter.ref = f"A1:{get_column_letter(sheet.max_column)}{sheet.max_row}"
+    book.save(path)
+    return rows
+
+
+def test_decisions_on_rows_hidden_by_a_filter_are_applied_and_counted_in_the_result(
+        session, tmp_path: Path) -> None:
+    mine, theirs, undecided = (make_practice(session, title=t)
+                               for t in ("Lukupiiri", "Kirjastoauto", "Kesäteatteri"))
+    path = export_one(session, tmp_path)
+    rows = _filter_out(path, {mine.id: "hyväksytty", theirs.id: "hylätty"},
+                       hidden=[theirs.id, undecided.id])
+    result = import_review([path], session=session)
+    assert result.counts["applied"] == 2 and not result.failed
+    hidden_row = row_of(openpyxl.load_workbook(path)[SHEET], theirs.id)
+    assert hidden_row in rows
+    assert [(o.source, o.reason) for o in result.report.outcomes if o.status == "warning"] == [
+        (str(path), f"1 decision came from rows hidden in the workbook (a filter, or hidden by "
+                    f"hand: row {hidden_row}); they are read like the others; show every row "
+                    "in the workbook and check them if they were not meant to be decided")]
+
+
+@needs_libreoffice
+@pytest.mark.parametrize("kind", ["xlsx", "ods"])
+def test_rows_hidden_by_a_filter_are_counted_in_a_workbook_saved_by_libreoffice(
+        session, tmp_path: Path, kind: str) -> None:
+    practices = [make_practice(session, title=f"Lukupiiri {n}") for n in range(4)]
+    path = export_one(session, tmp_path)
+    _filter_out(path, {p.id: "hyväksytty" for p in practices},
+                hidden=[p.id for p in practices[1:3]])
+    result = import_review([resave(path, tmp_path, kind)], session=session)
+    assert result.counts["applied"] == 4
+    warnings = [o.reason for o in result.report.outcomes if o.status == "warning"]
+    assert len(warnings) == 1 and warnings[0].startswith(
+        "2 decisions came from rows hidden in the workbook (a filter, or hidden by hand: rows ")

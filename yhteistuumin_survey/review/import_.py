@@ -712,11 +712,35 @@ def _import_review(paths: Sequence[Path], *, session: Session, reviewer: str | N
             report.add(label, "warning", "no _review_meta sheet; versions taken from the "
                                          "'Versio' column (edits to read-only columns cannot "
                                          "be told apart; they are never applied)")
-        rows.extend(_read_rows(book, reviewer=reviewer, report=report,
-                               title_max_length=title_max_length, vocabulary=vocabulary))
+        read = _read_rows(book, reviewer=reviewer, report=report,
+                          title_max_length=title_max_length, vocabulary=vocabulary)
+        _tell_hidden(book, read, report=report)
+        rows.extend(read)
     if rows:
         _check_and_apply(rows, session=session, report=report, progress=progress)
     return result
+
+
+def _tell_hidden(book: _Workbook, rows: list[RowDecision], *, report: Report) -> None:
+    """Say how many of a workbook's decisions come from rows hidden in it (a filter, or by
+    hand). They are applied: Excel fills and pastes into visible rows only, so what a hidden
+    row holds was typed there. But a reviewer who filtered the sheet to their own region may
+    not know that the rows filtered out carry a colleague's decisions."""
+    if not rows:
+        return
+    from .hidden_rows import hidden_rows
+
+    hidden = hidden_rows(book.path, book.sheet.name)
+    numbers = [row.row for row in rows if row.row - 1 in hidden]
+    if not numbers:
+        return
+    count = len(numbers)
+    listed = ", ".join(map(str, numbers[:10])) + (", ..." if count > 10 else "")
+    report.add(book.label, "warning",
+               f"{count} decision{'s' if count != 1 else ''} came from rows hidden in the "
+               f"workbook (a filter, or hidden by hand: row{'s' if count != 1 else ''} "
+               f"{listed}); they are read like the others; show every row in the "
+               "workbook and check them if they were not meant to be decided")
 
 
 def _check_and_apply(rows: list[RowDecision], *, session: Session, report: Report,
