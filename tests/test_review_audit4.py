@@ -14,7 +14,9 @@ from test_review import SHEET, export_one, fill, headers, row_of
 from test_review_libreoffice import pytestmark as needs_libreoffice
 from test_review_libreoffice import resave
 
+from yhteistuumin_survey.config import load_settings
 from yhteistuumin_survey.db.models import Practice
+from yhteistuumin_survey.publish import publish_site
 from yhteistuumin_survey.review import import_review
 
 DECISION = "Päätös"
@@ -167,3 +169,26 @@ def test_rows_hidden_by_a_filter_are_counted_in_a_workbook_saved_by_libreoffice(
     warnings = [o.reason for o in result.report.outcomes if o.status == "warning"]
     assert len(warnings) == 1 and warnings[0].startswith(
         "2 decisions came from rows hidden in the workbook (a filter, or hidden by hand: rows ")
+
+
+def test_publish_after_part_of_the_review_says_how_many_practices_are_not_decided_yet(
+        workspace, session, tmp_path: Path) -> None:
+    approved, waiting, *new = (make_practice(session, title=f"Lukupiiri {n}")
+                               for n in range(5))
+    path = export_one(session, tmp_path)
+    fill(path, {approved.id: {DECISION: "hyväksytty"}, waiting.id: {DECISION: "lisätietoja"}})
+    assert import_review([path], session=session).counts["applied"] == 2
+    result = publish_site(workspace, session=session,
+                          settings=load_settings(workspace.root, env={}))
+    assert result.practices == 1
+    assert ("4 practices are not decided yet (3 new, 1 waiting for more information) and not "
+            "on the site; export them with 'yhteistuumin review export' and import the "
+            "decisions") in result.notes
+    # Everything decided: nothing to say.
+    fill(path, {p.id: {DECISION: "hylätty"} for p in new})
+    fill(path, {waiting.id: {DECISION: "hyväksytty"}})
+    assert import_review([path], session=session).counts["applied"] == 4
+    result = publish_site(workspace, session=session,
+                          settings=load_settings(workspace.root, env={}))
+    assert result.practices == 2
+    assert not any("not decided yet" in note for note in result.notes)
