@@ -31,6 +31,7 @@ from .common import (
     META_SHEET,
     NOT_DUPLICATE_WORDS,
     READ_ONLY,
+    SHEET_NAME,
     corrected_municipality_ids,
     decision_label,
     duplicate_candidates,
@@ -187,6 +188,8 @@ class _Workbook:
     columns: dict[str, int]
     meta: dict[str, str]
     meta_rows: dict[int, MetaRow]
+    #: The rows hidden in the export's review sheet, read on a thread (``hidden_rows``).
+    hidden_scan: Any = None
 
     @cached_property
     def exported_at(self) -> dt.datetime | None:
@@ -277,10 +280,16 @@ def open_review_workbook(path: Path) -> _Workbook:
     A review sheet saved as CSV (Excel's "Save as CSV" keeps the active sheet only) is read
     too: without the hidden sheet, each row's 'Versio' cell says which version it decided."""
     from ..tables import read_table_file
+    from .hidden_rows import HiddenRowsScan
 
     if not path.exists():
         raise InputError(f"{path}: no such file")
-    sheets = read_table_file(path)
+    scan = HiddenRowsScan(path, SHEET_NAME)
+    try:
+        sheets = read_table_file(path)
+    except BaseException:
+        scan.result()
+        raise
     meta: dict[str, str] = {}
     meta_rows: dict[int, MetaRow] = {}
     candidates: list[tuple[Sheet, int, dict[str, list[int]]]] = []
@@ -294,7 +303,11 @@ def open_review_workbook(path: Path) -> _Workbook:
     if not candidates:
         raise InputError(f"{path}: no review sheet (a header row with 'ID' and 'Päätös' / "
                          "'Decision'); is this a workbook made by 'yhteistuumin review export'?")
-    sheet, header_row, positions = _review_sheet(path, candidates)
+    try:
+        sheet, header_row, positions = _review_sheet(path, candidates)
+    except InputError:
+        scan.result()
+        raise
     for key in ("id", *EDITABLE):
         if len(positions.get(key, ())) > 1:
             # A column copied beside itself (to keep a draft, or by a paste): which of the
@@ -307,7 +320,7 @@ def open_review_workbook(path: Path) -> _Workbook:
                              "applied; delete or rename all but one and import again")
     columns = {key: found_at[0] for key, found_at in positions.items()}
     return _Workbook(path, str(path), sha256_file(path), sheet, header_row, columns, meta,
-                     meta_rows)
+                     meta_rows, hidden_scan=scan)
 
 
 def _review_sheet(path: Path, candidates: list[tuple[Sheet, int, dict[str, list[int]]]]
@@ -726,11 +739,13 @@ def _tell_hidden(book: _Workbook, rows: list[RowDecision], *, report: Report) ->
     hand). They are applied: Excel fills and pastes into visible rows only, so what a hidden
     row holds was typed there. But a reviewer who filtered the sheet to their own region may
     not know that the rows filtered out carry a colleague's decisions."""
-    if not rows:
-        return
     from .hidden_rows import hidden_rows
 
-    hidden = hidden_rows(book.path, book.sheet.name)
+    scanned = book.hidden_scan.result() if book.hidden_scan is not None else set()
+    if not rows:
+        return
+    hidden = scanned if book.sheet.name == SHEET_NAME else hidden_rows(book.path,
+                                                                       book.sheet.name)
     numbers = [row.row for row in rows if row.row - 1 in hidden]
     if not numbers:
         return
