@@ -192,3 +192,45 @@ def test_publish_after_part_of_the_review_says_how_many_practices_are_not_decide
                           settings=load_settings(workspace.root, env={}))
     assert result.practices == 2
     assert not any("not decided yet" in note for note in result.notes)
+
+
+def test_a_cleared_decision_is_refused_saying_a_practice_cannot_be_made_undecided(
+        session, tmp_path: Path) -> None:
+    practice = make_practice(session, title="Lukupiiri", status="approved", decided_version=1)
+    path = export_one(session, tmp_path, statuses=("approved",))
+    fill(path, {practice.id: {DECISION: None}})
+    result = import_review([path], session=session)
+    assert result.failed
+    assert [o.reason for o in result.report.outcomes if o.status == "error"] == [
+        "the decision exported on this row was cleared, and a decided practice cannot be "
+        "made undecided; nothing applied; choose lisätietoja to keep it off the site for now, "
+        "or hylätty"]
+    session.expire_all()
+    assert session.get(Practice, practice.id).status == "approved"
+
+
+def test_a_note_typed_in_the_huomiot_column_is_pointed_to_the_comment_column(
+        session, tmp_path: Path) -> None:
+    practice = make_practice(session, title="Lukupiiri")
+    path = export_one(session, tmp_path)
+    fill(path, {practice.id: {DECISION: "hyväksytty", "Huomiot": "kuvat puuttuvat"}})
+    result = import_review([path], session=session)
+    assert [o.reason for o in result.report.outcomes if o.status == "warning"] == [
+        "read-only column 'Huomiot' was edited; the edit is ignored (write notes and "
+        "corrections in 'Arvioijan kommentti')"]
+
+
+def test_an_id_retyped_as_text_with_leading_zeros_or_as_a_decimal_reads_as_the_same_practice(
+        session, tmp_path: Path) -> None:
+    first, second = (make_practice(session, title=t) for t in ("Lukupiiri", "Kirjastoauto"))
+    path = export_one(session, tmp_path)
+    book = openpyxl.load_workbook(path)
+    sheet = book[SHEET]
+    for practice, typed in ((first, f"{first.id:04d}"), (second, float(second.id))):
+        row = row_of(sheet, practice.id)
+        sheet.cell(row=row, column=headers(sheet)["ID"]).value = typed
+        sheet.cell(row=row, column=headers(sheet)[DECISION]).value = "hyväksytty"
+    book.save(path)
+    result = import_review([path], session=session)
+    assert result.counts["applied"] == 2
+    assert [o.reason for o in result.report.outcomes if o.status == "warning"] == []

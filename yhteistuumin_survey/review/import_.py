@@ -60,6 +60,7 @@ SUMMARY_KEYS = ("applied", "unchanged", "stale", "conflict", "error", "warning",
 TITLE_MAX_LENGTH = 150
 _STAMP = re.compile(r"^v(\d+)-([0-9a-f]{6}|[0-9a-f]{8})$")
 _ID = re.compile(r"^#?\s*(\d+)(?:\.0+)?$")
+_EMPTY_HASH = text_hash("")
 
 
 @dataclass
@@ -473,6 +474,16 @@ def _read_row(book: _Workbook, index: int, *, stamps_to_ids: dict[str, int],
             return True
         return text_hash(get(key)) != meta_row.hashes[key]
 
+    if not editable["decision"] and meta_row is not None and "decision" in book.columns \
+            and meta_row.hashes.get("decision", _EMPTY_HASH) != _EMPTY_HASH \
+            and not editable["duplicate_of"]:
+        # A practice cannot be taken back to undecided; the cleared cell was read as "no
+        # decision" and said "a comment or correction without a decision", or nothing.
+        report.add(where, "error", "the decision exported on this row was cleared, and a "
+                                   "decided practice cannot be made undecided; nothing "
+                                   "applied; choose lisätietoja to keep it off the site for "
+                                   "now, or hylätty", practice_id=practice_id)
+        return None
     chosen = _row_decision(editable, where, practice_id, edited, typed, report=report)
     if chosen is None:
         return None
@@ -541,8 +552,9 @@ def _row_version(book: _Workbook, raw: list[Any], get: Callable[[str], str], whe
             return None
         if not _read_only_intact(book, raw, meta_row):
             hashes = meta_row.hashes
+            # (The ID is the number read from it: "0012" or 12.0 is still #12.)
             changed = [key for key in READ_ONLY if key in cols and key in hashes
-                       and text_hash(get(key)) != hashes[key]]
+                       and key != "id" and text_hash(get(key)) != hashes[key]]
             if changed and "stamp" not in cols:
                 # Without the 'Versio' column only the read-only cells tell whose row this
                 # is: any of them changed and the row cannot be trusted to be #practice_id's.
@@ -557,7 +569,8 @@ def _row_version(book: _Workbook, raw: list[Any], get: Callable[[str], str], whe
                 header = COLUMN_BY_KEY[key].header
                 hint = " (put corrections in 'Korjattu nimi')" if key == "title" else \
                     " (put corrections in 'Korjatut avainsanat')" if key == "keywords" else \
-                    " (put corrections in 'Korjatut kunnat')" if key == "municipalities" else ""
+                    " (put corrections in 'Korjatut kunnat')" if key == "municipalities" else \
+                    f" (write notes and corrections in '{COLUMN_BY_KEY['comment'].header}')"
                 warnings.append(f"read-only column '{header}' was edited; the edit is "
                                 f"ignored{hint}")
     elif book.meta_rows:
