@@ -234,3 +234,21 @@ def test_an_id_retyped_as_text_with_leading_zeros_or_as_a_decimal_reads_as_the_s
     result = import_review([path], session=session)
     assert result.counts["applied"] == 2
     assert [o.reason for o in result.report.outcomes if o.status == "warning"] == []
+
+
+def test_a_former_municipality_as_a_correction_is_taken_as_todays_saying_so(
+        session, tmp_path: Path) -> None:
+    from yhteistuumin_survey.review import effective_municipalities
+
+    practice = make_practice(session, title="Kesäteatteri", municipalities=["049"])
+    swedish = make_practice(session, title="Sommarteater", municipalities=["049"])
+    path = export_one(session, tmp_path)
+    fill(path, {practice.id: {DECISION: "hyväksytty", "Korjatut kunnat": "Jalasjärvi, Seinäjoki"},
+                swedish.id: {DECISION: "hyväksytty", "Korjatut kunnat": "Esbo, Grankulla"}})
+    result = import_review([path], session=session)
+    assert result.counts["applied"] == 2
+    assert [o.reason for o in result.report.outcomes if o.status == "warning"] == [
+        "corrected municipalities: 'Jalasjärvi' is a former municipality, now part of "
+        "Kurikka; the card names that"]
+    assert effective_municipalities(session=session, practice_ids=[practice.id, swedish.id]) \
+        == {practice.id: ["301", "743"], swedish.id: ["049", "235"]}

@@ -1027,6 +1027,14 @@ def _resolve_corrected(row: RowDecision, resolve: Callable[[str], Any], *, repor
                        f"{'; '.join(guessed)}; write the name as the register writes it, or "
                        "its code; nothing applied", practice_id=row.practice_id)
             return False
+    if "former" in resolution.method.split("+"):
+        # "Jalasjärvi" is Kurikka since 2016: right, but the card will not say Jalasjärvi.
+        for part in filter(None, (p.strip() for p in _NAME_LIST.split(row.municipality_text))):
+            found = resolve(part)
+            if "former" in found.method.split("+"):
+                report.add(row.where, "warning", f"corrected municipalities: {part!r} is a "
+                           f"former municipality, now part of {' and '.join(found.names)}; "
+                           "the card names that", practice_id=row.practice_id)
     row.corrected_municipalities = sorted(resolution.codes)
     return True
 
