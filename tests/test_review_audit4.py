@@ -252,3 +252,29 @@ def test_a_former_municipality_as_a_correction_is_taken_as_todays_saying_so(
         "Kurikka; the card names that"]
     assert effective_municipalities(session=session, practice_ids=[practice.id, swedish.id]) \
         == {practice.id: ["301", "743"], swedish.id: ["049", "235"]}
+
+
+def test_a_column_the_reviewer_added_and_filled_is_named_as_not_imported(
+        session, tmp_path: Path) -> None:
+    first, second = (make_practice(session, title=t) for t in ("Lukupiiri", "Kirjastoauto"))
+    path = export_one(session, tmp_path)
+    book = openpyxl.load_workbook(path)
+    sheet = book[SHEET]
+    sheet.insert_cols(3)
+    sheet.cell(row=1, column=3).value = "Omat muistiinpanot"
+    beyond = sheet.max_column + 1  # typed beside the last column, with no header
+    for practice in (first, second):
+        sheet.cell(row=row_of(sheet, practice.id), column=3).value = "soita Liisalle"
+        sheet.cell(row=row_of(sheet, practice.id), column=headers(sheet)[DECISION]).value = \
+            "hyväksytty"
+    sheet.cell(row=row_of(sheet, first.id), column=beyond).value = "kuvat?"
+    book.save(path)
+    result = import_review([path], session=session)
+    assert result.counts["applied"] == 2 and not result.failed
+    assert [o.reason for o in result.report.outcomes if o.status == "warning"] == [
+        "column C ('Omat muistiinpanot') is not one of the review's columns: its 2 filled "
+        "cells are not imported; write what the other reviewers should see in 'Arvioijan "
+        "kommentti'",
+        f"column {get_column_letter(beyond)} (no header) is not one of the review's columns: "
+        "the 1 filled cell is not imported; write what the other reviewers should see in "
+        "'Arvioijan kommentti'"]

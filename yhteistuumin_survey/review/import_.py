@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
-from ..reports import FORMULA_PREFIXES, Report, outcome_rows
+from ..reports import FORMULA_PREFIXES, Report, outcome_rows, plural
 from ..tables import cell_text, sha256_file
 from .common import (
     ALLOWED_DECISIONS_TEXT,
@@ -741,6 +741,7 @@ def _import_review(paths: Sequence[Path], *, session: Session, reviewer: str | N
         read = _read_rows(book, reviewer=reviewer, report=report,
                           title_max_length=title_max_length, vocabulary=vocabulary)
         _tell_hidden(book, read, report=report)
+        _tell_other_columns(book, report=report)
         rows.extend(read)
     if rows:
         _check_and_apply(rows, session=session, report=report, progress=progress)
@@ -769,6 +770,32 @@ def _tell_hidden(book: _Workbook, rows: list[RowDecision], *, report: Report) ->
                f"workbook (a filter, or hidden by hand: row{'s' if count != 1 else ''} "
                f"{listed}); they are read like the others; show every row in the "
                "workbook and check them if they were not meant to be decided")
+
+
+def _tell_other_columns(book: _Workbook, *, report: Report) -> None:
+    """Say which columns the reviewer added and filled (their own notes, typed beside the
+    row): nothing in them is imported, and a reviewer may have meant it for the others."""
+    rows = book.sheet.rows
+    width = max(map(len, rows), default=0)
+    known = set(book.columns.values())
+    others = [position for position in range(width) if position not in known]
+    if not others:
+        return
+    from openpyxl.utils import get_column_letter
+
+    header = rows[book.header_row]
+    for position in others:
+        filled = sum(1 for raw in rows[book.header_row + 1:]
+                     if position < len(raw) and _text(raw[position]))
+        if not filled:
+            continue
+        name = _text(header[position]) if position < len(header) else ""
+        report.add(book.label, "warning",
+                   f"column {get_column_letter(position + 1)} "
+                   f"({repr(name) if name else 'no header'}) is not one of the review's "
+                   f"columns: {'its' if filled > 1 else 'the'} {plural(filled, 'filled cell')} "
+                   f"{'are' if filled > 1 else 'is'} not imported; write what the other "
+                   f"reviewers should see in '{COLUMN_BY_KEY['comment'].header}'")
 
 
 def _check_and_apply(rows: list[RowDecision], *, session: Session, report: Report,
