@@ -278,3 +278,17 @@ def test_a_column_the_reviewer_added_and_filled_is_named_as_not_imported(
         f"column {get_column_letter(beyond)} (no header) is not one of the review's columns: "
         "the 1 filled cell is not imported; write what the other reviewers should see in "
         "'Arvioijan kommentti'"]
+
+
+def test_the_same_workbook_imported_again_says_it_was_imported_before(
+        session, tmp_path: Path) -> None:
+    first, second = (make_practice(session, title=t) for t in ("Lukupiiri", "Kirjastoauto"))
+    path = export_one(session, tmp_path)
+    fill(path, {first.id: {DECISION: "hyväksytty"}, second.id: {DECISION: "hylätty"}})
+    assert import_review([path], session=session).summary() == [
+        "2 applied, 0 unchanged, 0 stale, 0 conflicts, 0 errors, 0 warnings, 0 skipped"]
+    again = import_review([path], session=session)
+    assert again.summary() == [
+        f"{path} was imported before: 2 decisions in it are already applied (unchanged)",
+        "0 applied, 2 unchanged, 0 stale, 0 conflicts, 0 errors, 0 warnings, 0 skipped"]
+    assert not again.failed

@@ -61,6 +61,8 @@ TITLE_MAX_LENGTH = 150
 _STAMP = re.compile(r"^v(\d+)-([0-9a-f]{6}|[0-9a-f]{8})$")
 _ID = re.compile(r"^#?\s*(\d+)(?:\.0+)?$")
 _EMPTY_HASH = text_hash("")
+#: Why a row imported before from the same file (the same SHA-256) is not applied again.
+ALREADY_IMPORTED = "already imported from this file"
 
 
 @dataclass
@@ -86,7 +88,15 @@ class ImportResult:
         return bool(counts["errors"] or counts["stale"] or counts["conflicts"])
 
     def summary(self) -> list[str]:
-        return [", ".join(f"{count} {name[:-1] if count == 1 and name.endswith('s') else name}"
+        again: dict[str, int] = {}
+        for outcome in self.report.outcomes:
+            if outcome.reason == ALREADY_IMPORTED:
+                name = outcome.source.rpartition(":")[0]
+                again[name] = again.get(name, 0) + 1
+        return [*(f"{name} was imported before: {plural(count, 'decision')} in it "
+                  f"{'is' if count == 1 else 'are'} already applied (unchanged)"
+                  for name, count in again.items()),
+                ", ".join(f"{count} {name[:-1] if count == 1 and name.endswith('s') else name}"
                           for name, count in self.counts.items())]
 
     def table(self) -> tuple[list[str], list[dict[str, Any]]]:
@@ -956,7 +966,7 @@ def _check_row(row: RowDecision, *, practices: dict[int, Any], versions: dict[in
                                        "database", practice_id=row.practice_id)
         return False
     if (row.sha256, row.row, row.practice_id) in already:
-        report.add(row.where, "unchanged", "already imported from this file",
+        report.add(row.where, "unchanged", ALREADY_IMPORTED,
                    practice_id=row.practice_id)
         return False
     current = versions.get(row.practice_id)
