@@ -292,3 +292,28 @@ def test_the_same_workbook_imported_again_says_it_was_imported_before(
         f"{path} was imported before: 2 decisions in it are already applied (unchanged)",
         "0 applied, 2 unchanged, 0 stale, 0 conflicts, 0 errors, 0 warnings, 0 skipped"]
     assert not again.failed
+
+
+def test_a_decision_typed_over_the_current_status_is_pointed_to_the_decision_column(
+        session, tmp_path: Path) -> None:
+    practice = make_practice(session, title="Lukupiiri")
+    path = export_one(session, tmp_path)
+    fill(path, {practice.id: {"Nykyinen tila": "hyväksytty"}})
+    result = import_review([path], session=session)
+    assert [o.reason for o in result.report.outcomes if o.status == "warning"] == [
+        "read-only column 'Nykyinen tila' was edited; the edit is ignored (write the decision "
+        "in 'Päätös')"]
+    session.expire_all()
+    assert session.get(Practice, practice.id).status == "new"
+
+
+def test_decisions_written_as_minutes_write_them_are_read(session, tmp_path: Path) -> None:
+    words = {"hyväksytään": "approved", "Hylätään.": "rejected", "godkänns": "approved",
+             "avslås": "rejected"}
+    practices = {word: make_practice(session, title=f"Lukupiiri {n}")
+                 for n, word in enumerate(words)}
+    path = export_one(session, tmp_path)
+    fill(path, {p.id: {DECISION: word} for word, p in practices.items()})
+    assert import_review([path], session=session).counts["applied"] == 4
+    session.expire_all()
+    assert {word: session.get(Practice, p.id).status for word, p in practices.items()} == words

@@ -580,6 +580,7 @@ def _row_version(book: _Workbook, raw: list[Any], get: Callable[[str], str], whe
                 hint = " (put corrections in 'Korjattu nimi')" if key == "title" else \
                     " (put corrections in 'Korjatut avainsanat')" if key == "keywords" else \
                     " (put corrections in 'Korjatut kunnat')" if key == "municipalities" else \
+                    " (write the decision in 'Päätös')" if key == "status" else \
                     f" (write notes and corrections in '{COLUMN_BY_KEY['comment'].header}')"
                 warnings.append(f"read-only column '{header}' was edited; the edit is "
                                 f"ignored{hint}")
