@@ -317,3 +317,36 @@ def test_decisions_written_as_minutes_write_them_are_read(session, tmp_path: Pat
     assert import_review([path], session=session).counts["applied"] == 4
     session.expire_all()
     assert {word: session.get(Practice, p.id).status for word, p in practices.items()} == words
+
+
+def test_a_second_reviewer_who_left_the_corrections_untouched_keeps_the_first_reviewers(
+        session, tmp_path: Path) -> None:
+    titled, placed, tagged = (make_practice(session, title=t, municipalities=["091"])
+                              for t in ("Kuntien välinen yhteistyö", "Lukupiiri", "Tanssi"))
+    liisa, pekka = _copies(export_one(session, tmp_path), "arviointi_Liisa.xlsx",
+                           "arviointi_Pekka.xlsx")
+    fill(liisa, {titled.id: {DECISION: "hyväksytty", "Korjattu nimi": "Kuntien yhteistyö"},
+                 placed.id: {DECISION: "hyväksytty", "Korjatut kunnat": "Helsinki, Espoo"},
+                 tagged.id: {DECISION: "hyväksytty", "Korjatut avainsanat": "tanssi"}})
+    fill(pekka, {titled.id: {DECISION: "hyväksytty"}, placed.id: {DECISION: "hyväksytty"},
+                 tagged.id: {DECISION: "hyväksytty", "Korjatut avainsanat": "musiikki"}})
+    assert import_review([liisa], session=session).counts["applied"] == 3
+    result = import_review([pekka], session=session)
+    # Pekka said nothing of the title or the places: Liisa's corrections stand, no conflict.
+    assert {o.detail.get("practice_id"): o.status for o in result.report.outcomes
+            if o.status != "skipped"} == {titled.id: "unchanged", placed.id: "unchanged",
+                                          tagged.id: "conflict"}
+    # Where they do differ, the conflict says in what: both are 'hyväksytty'.
+    assert [o.reason for o in result.report.outcomes if o.status == "conflict"] == [
+        f"#{tagged.id} was decided \"hyväksytty, Korjatut avainsanat 'tanssi'\" by an unnamed "
+        f"reviewer (arviointi_Liisa.xlsx:4), this row says \"hyväksytty, Korjatut avainsanat "
+        "'musiikki'\"; agree on one decision and import it again (same reviewer), or "
+        "re-export and change it there"]
+    session.expire_all()
+    assert session.get(Practice, titled.id).corrected_title == "Kuntien yhteistyö"
+    assert session.get(Practice, tagged.id).corrected_keywords == ["tanssi"]
+    # Liisa herself emptying her correction in her own copy is a change of mind, applied.
+    fill(liisa, {titled.id: {"Korjattu nimi": None}})
+    assert _applied(import_review([liisa], session=session)) == {titled.id: "hyväksytty"}
+    session.expire_all()
+    assert session.get(Practice, titled.id).corrected_title is None

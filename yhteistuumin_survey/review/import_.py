@@ -145,6 +145,8 @@ class RowDecision:
     #: The original the row above names, when this row's is the next number: what Excel's
     #: fill handle makes of "#12" dragged down ("#13", "#14", ...).
     counted_from: int | None = None
+    #: The editable columns left as exported (known from the hidden sheet only).
+    untouched: frozenset[str] = frozenset()
 
     @property
     def shown(self) -> dict[str, str] | None:
@@ -167,6 +169,11 @@ class RowDecision:
         if self.not_duplicate:
             text += f", {NOT_DUPLICATE_WORDS['fi']}"
         return text
+
+    def describe_whole(self) -> str:
+        """The decision with its corrections: what two rows may differ in."""
+        return self.describe() + _corrections_words(
+            self.corrected_title, self.corrected_keywords, self.corrected_municipalities)
 
 
 @dataclass
@@ -522,7 +529,8 @@ def _read_row(book: _Workbook, index: int, *, stamps_to_ids: dict[str, int],
         keywords or None, editable["corrected_municipalities"] or None, meta_row=meta_row,
         not_duplicate=not_duplicate, exported_at=book.exported_at,
         duplicate_typed=duplicate_of is not None and typed("duplicate_of")
-        and not editable["duplicate_of"].isdigit())
+        and not editable["duplicate_of"].isdigit(),
+        untouched=frozenset(key for key in EDITABLE if not typed(key)))
 
 
 def _read_only_intact(book: _Workbook, raw: list[Any], meta_row: MetaRow) -> bool:
@@ -1161,13 +1169,15 @@ def _in_conflict(practice_id: int, group: list[RowDecision], previous: Any, *,
     """Tell (and report) if the rows of one practice disagree with each other, or with an
     earlier decision on the same version by another reviewer who was not shown it."""
     if len({r.signature() for r in group}) > 1:
-        listing = "; ".join(f"{r.describe() or '?'} in {r.where}" for r in group)
+        listing = "; ".join(f"{r.describe_whole() or '?'} in {r.where}" for r in group)
         for row in group:
             report.add(row.where, "conflict",
                        f"#{practice_id} is decided differently in this import ({listing}); "
                        "agree on one decision and import again", practice_id=practice_id)
         return True
     first = group[0]
+    if previous is not None and previous.version == first.version:
+        _adopt_untouched(group, previous)
     if previous is None or previous.version != first.version \
             or previous.source_sha256 in {r.sha256 for r in group} \
             or _signature_of(previous) == first.signature():
@@ -1188,24 +1198,54 @@ def _in_conflict(practice_id: int, group: list[RowDecision], previous: Any, *,
             theirs, ours = _moments(previous.exported_at, row.exported_at)
             reason = (f"#{practice_id} was decided {_previous_words(previous)!r} by {who} on a "
                       f"newer export ({source}, exported {theirs}); this workbook was exported "
-                      f"{ours}, before it, and says {row.describe()!r}; nothing applied; "
-                      "re-export and decide there")
+                      f"{ours}, before it, and says {row.describe_whole()!r}; nothing "
+                      "applied; re-export and decide there")
         else:
             reason = (f"#{practice_id} was decided {_previous_words(previous)!r} by {who} "
-                      f"({source}), this row says {row.describe()!r}; agree on one decision "
-                      "and import it again (same reviewer), or re-export and change it there")
+                      f"({source}), this row says {row.describe_whole()!r}; agree on one "
+                      "decision and import it again (same reviewer), or re-export and change "
+                      "it there")
         report.add(row.where, "conflict", reason, practice_id=practice_id)
     return True
 
 
 def _previous_words(previous: Any) -> str:
-    """An earlier decision as the workbook writes it (``kaksoiskappale #12``)."""
+    """An earlier decision as the workbook writes it (``kaksoiskappale #12``), with its
+    corrections (``hyväksytty, Korjattu nimi 'Kirjastoauto'``)."""
     text = decision_label(previous.decision)
     if previous.duplicate_of_id:
         text += f" #{previous.duplicate_of_id}"
     if previous.not_duplicate_of is not None:
         text += f", {NOT_DUPLICATE_WORDS['fi']}"
-    return text
+    return text + _corrections_words(previous.corrected_title, previous.corrected_keywords,
+                                     previous.corrected_municipalities)
+
+
+def _corrections_words(title: str | None, keywords: Sequence[str] | None,
+                       municipalities: Sequence[str] | None) -> str:
+    """A decision's corrections by their columns' headers (empty when it has none): two
+    decisions that differ only in them read alike without."""
+    parts = [(key, value) for key, value in (
+        ("corrected_title", title), ("corrected_keywords", ", ".join(keywords or ())),
+        ("corrected_municipalities", ", ".join(sorted(municipalities or ())))) if value]
+    return "".join(f", {COLUMN_BY_KEY[key].header} {value!r}" for key, value in parts)
+
+
+def _adopt_untouched(group: list[RowDecision], previous: Any) -> None:
+    """Give rows the earlier reviewer's corrections where they left the cell as exported.
+
+    Pekka's copy, exported before Liisa corrected the title, approves with the title cell
+    still empty: he said nothing of the title. Read as "no corrected title", his row
+    differed from her decision and was refused as a conflict that both describe alike."""
+    for row in group:
+        if _same_reviewer(previous, row):
+            continue  # (their own earlier word: an emptied cell is a change of mind)
+        if "corrected_title" in row.untouched:
+            row.corrected_title = previous.corrected_title
+        if "corrected_keywords" in row.untouched:
+            row.corrected_keywords = previous.corrected_keywords or None
+        if "corrected_municipalities" in row.untouched:
+            row.corrected_municipalities = previous.corrected_municipalities
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:
