@@ -21,6 +21,7 @@ from yhteistuumin_survey.review import import_review
 
 DECISION = "Päätös"
 COMMENT = "Arvioijan kommentti"
+DUPLICATE = "Kaksoiskappale (alkuperäisen ID)"
 
 
 def _applied(result) -> dict[int | None, str]:
@@ -350,3 +351,24 @@ def test_a_second_reviewer_who_left_the_corrections_untouched_keeps_the_first_re
     assert _applied(import_review([liisa], session=session)) == {titled.id: "hyväksytty"}
     session.expire_all()
     assert session.get(Practice, titled.id).corrected_title is None
+
+
+def test_a_duplicate_of_a_practice_not_approved_yet_says_it_is_not_on_the_site_until_then(
+        session, tmp_path: Path) -> None:
+    original = make_practice(session, title="Kirjastoauto")
+    waiting = make_practice(session, title="Lukupiiri")
+    copies = [make_practice(session, title=f"Kirjastoauto {n}") for n in range(2)]
+    path = export_one(session, tmp_path)
+    fill(path, {waiting.id: {DECISION: "lisätietoja"},
+                copies[0].id: {DECISION: "kaksoiskappale", DUPLICATE: original.id},
+                copies[1].id: {DECISION: "kaksoiskappale", DUPLICATE: waiting.id}})
+    result = import_review([path], session=session)
+    assert result.counts["applied"] == 3 and not result.failed
+    assert {o.detail.get("practice_id"): o.reason for o in result.report.outcomes
+            if o.status == "warning"} == {
+        copies[0].id: f"#{original.id}, the original, is not approved (its status is 'uusi'): "
+                      f"#{copies[0].id} is on the site only once #{original.id} is approved (a "
+                      "duplicate is shown on its original's card)",
+        copies[1].id: f"#{waiting.id}, the original, is not approved (its status is "
+                      f"'lisätietoja' in this import): #{copies[1].id} is on the site only once "
+                      f"#{waiting.id} is approved (a duplicate is shown on its original's card)"}

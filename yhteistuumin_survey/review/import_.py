@@ -44,6 +44,7 @@ from .common import (
     read_only_digest,
     set_reviewer_municipalities,
     stamp_matches,
+    status_label,
     text_hash,
 )
 
@@ -895,8 +896,9 @@ def _link_duplicates_in_import(checked: list[RowDecision], *, session: Session,
 
 def _warn_rejected_original(row: RowDecision, original: int, verdicts: dict[int, str], *,
                             session: Session, report: Report) -> None:
-    """Warn that a duplicate of a rejected practice will not be published: a duplicate is only
-    ever shown on its original's card."""
+    """Warn that a duplicate of a rejected practice will not be published, and that one of a
+    practice not approved (yet) is not on the site until it is: a duplicate is only ever
+    shown on its original's card."""
     from ..db.models import Practice
 
     status = verdicts.get(original)
@@ -909,6 +911,13 @@ def _warn_rejected_original(row: RowDecision, original: int, verdicts: dict[int,
                    f"#{original}, the original, is rejected{when}: #{row.practice_id} will not "
                    "be on the site either (a duplicate is shown on its original's card); if "
                    "it should be, choose another decision for it", practice_id=row.practice_id)
+    elif status in ("new", "needs-info"):
+        when = " in this import" if original in verdicts else ""
+        report.add(row.where, "warning",
+                   f"#{original}, the original, is not approved (its status is "
+                   f"{status_label(status)!r}{when}): #{row.practice_id} is on the site only "
+                   f"once #{original} is approved (a duplicate is shown on its original's "
+                   "card)", practice_id=row.practice_id)
 
 
 def _id_conditions(column: Any, ids: set[int]) -> list[Any]:
