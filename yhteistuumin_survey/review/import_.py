@@ -804,9 +804,12 @@ def _tell_other_columns(book: _Workbook, *, report: Report) -> None:
     from openpyxl.utils import get_column_letter
 
     header = rows[book.header_row]
+    body = rows[book.header_row + 1:]
     for position in others:
-        filled = sum(1 for raw in rows[book.header_row + 1:]
-                     if position < len(raw) and _text(raw[position]))
+        # (Most cells of such a column are empty: tell those apart before making text.)
+        filled = sum(1 for raw in body if position < len(raw)
+                     and raw[position] is not None and raw[position] != ""
+                     and _text(raw[position]))
         if not filled:
             continue
         name = _text(header[position]) if position < len(header) else ""
