@@ -372,3 +372,26 @@ def test_a_duplicate_of_a_practice_not_approved_yet_says_it_is_not_on_the_site_u
         copies[1].id: f"#{waiting.id}, the original, is not approved (its status is "
                       f"'lisätietoja' in this import): #{copies[1].id} is on the site only once "
                       f"#{waiting.id} is approved (a duplicate is shown on its original's card)"}
+
+
+def test_a_row_for_an_answer_read_again_since_the_export_is_stale_saying_so(
+        session, tmp_path: Path) -> None:
+    from sqlmodel import select
+
+    from yhteistuumin_survey.db.models import PracticeVersion
+
+    practice = make_practice(session, title="Lukupiiri")
+    path = export_one(session, tmp_path)
+    fill(path, {practice.id: {DECISION: "hyväksytty"}})
+    # The same version's answer read again (a better reading of the same file) after export.
+    version = session.exec(select(PracticeVersion).where(
+        PracticeVersion.practice_id == practice.id)).one()
+    version.goal = "Tuoda kulttuuri lähemmäs asukkaita, myös kylille."
+    session.add(version)
+    session.commit()
+    result = import_review([path], session=session)
+    assert [o.reason for o in result.report.outcomes if o.status == "stale"] == [
+        f"#{practice.id}'s answer (v1) has changed since this workbook was exported (it was "
+        "read again); re-export and decide again"]
+    session.expire_all()
+    assert session.get(Practice, practice.id).status == "new"

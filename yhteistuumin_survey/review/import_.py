@@ -1001,10 +1001,13 @@ def _check_row(row: RowDecision, *, practices: dict[int, Any], versions: dict[in
     if current_practice.current_version > row.version or (
             current is not None and current.version == row.version
             and not stamp_matches(row.practice_id, current, row.stamp)):
-        report.add(row.where, "stale",
-                   f"#{row.practice_id} has a newer version "
-                   f"(v{current_practice.current_version}) "
-                   f"than this row (v{row.version}); re-export and decide again",
+        if current_practice.current_version > row.version:
+            reason = (f"#{row.practice_id} has a newer version "
+                      f"(v{current_practice.current_version}) than this row (v{row.version})")
+        else:  # the same version, read again ("a newer version (v1) than this row (v1)")
+            reason = (f"#{row.practice_id}'s answer (v{row.version}) has changed since this "
+                      "workbook was exported (it was read again)")
+        report.add(row.where, "stale", f"{reason}; re-export and decide again",
                    practice_id=row.practice_id)
         return False
     if row.counted_from is not None and row.duplicate_of not in duplicate_candidates(
