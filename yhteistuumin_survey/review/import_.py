@@ -146,8 +146,14 @@ class RowDecision:
     #: The original the row above names, when this row's is the next number: what Excel's
     #: fill handle makes of "#12" dragged down ("#13", "#14", ...).
     counted_from: int | None = None
-    #: The editable columns left as exported (known from the hidden sheet only).
-    untouched: frozenset[str] = frozenset()
+    #: Whether the reviewer wrote an editable cell (True when the export is unknown); asked
+    #: only of the few rows another reviewer decided before (hashing every cell of 5,000 rows
+    #: up front was a fifth of an import).
+    typed: Callable[[str], bool] | None = field(default=None, repr=False)
+
+    def left_as_exported(self, key: str) -> bool:
+        """Tell if the editable column ``key`` is as exported (known from the hidden sheet)."""
+        return self.typed is not None and not self.typed(key)
 
     @property
     def shown(self) -> dict[str, str] | None:
@@ -531,7 +537,7 @@ def _read_row(book: _Workbook, index: int, *, stamps_to_ids: dict[str, int],
         not_duplicate=not_duplicate, exported_at=book.exported_at,
         duplicate_typed=duplicate_of is not None and typed("duplicate_of")
         and not editable["duplicate_of"].isdigit(),
-        untouched=frozenset(key for key in EDITABLE if not typed(key)))
+        typed=typed)
 
 
 def _read_only_intact(book: _Workbook, raw: list[Any], meta_row: MetaRow) -> bool:
@@ -1255,11 +1261,11 @@ def _adopt_untouched(group: list[RowDecision], previous: Any) -> None:
     for row in group:
         if _same_reviewer(previous, row):
             continue  # (their own earlier word: an emptied cell is a change of mind)
-        if "corrected_title" in row.untouched:
+        if row.left_as_exported("corrected_title"):
             row.corrected_title = previous.corrected_title
-        if "corrected_keywords" in row.untouched:
+        if row.left_as_exported("corrected_keywords"):
             row.corrected_keywords = previous.corrected_keywords or None
-        if "corrected_municipalities" in row.untouched:
+        if row.left_as_exported("corrected_municipalities"):
             row.corrected_municipalities = previous.corrected_municipalities
 
 
