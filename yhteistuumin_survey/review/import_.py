@@ -31,7 +31,6 @@ from .common import (
     META_SHEET,
     NOT_DUPLICATE_WORDS,
     READ_ONLY,
-    SHEET_NAME,
     corrected_municipality_ids,
     decision_label,
     duplicate_candidates,
@@ -213,8 +212,6 @@ class _Workbook:
     columns: dict[str, int]
     meta: dict[str, str]
     meta_rows: dict[int, MetaRow]
-    #: The rows hidden in the export's review sheet, read on a thread (``hidden_rows``).
-    hidden_scan: Any = None
 
     @cached_property
     def exported_at(self) -> dt.datetime | None:
@@ -305,16 +302,9 @@ def open_review_workbook(path: Path) -> _Workbook:
     A review sheet saved as CSV (Excel's "Save as CSV" keeps the active sheet only) is read
     too: without the hidden sheet, each row's 'Versio' cell says which version it decided."""
     from ..tables import read_table_file
-    from .hidden_rows import HiddenRowsScan
-
     if not path.exists():
         raise InputError(f"{path}: no such file")
-    scan = HiddenRowsScan(path, SHEET_NAME)
-    try:
-        sheets = read_table_file(path)
-    except BaseException:
-        scan.result()
-        raise
+    sheets = read_table_file(path)
     meta: dict[str, str] = {}
     meta_rows: dict[int, MetaRow] = {}
     candidates: list[tuple[Sheet, int, dict[str, list[int]]]] = []
@@ -328,11 +318,7 @@ def open_review_workbook(path: Path) -> _Workbook:
     if not candidates:
         raise InputError(f"{path}: no review sheet (a header row with 'ID' and 'Päätös' / "
                          "'Decision'); is this a workbook made by 'yhteistuumin review export'?")
-    try:
-        sheet, header_row, positions = _review_sheet(path, candidates)
-    except InputError:
-        scan.result()
-        raise
+    sheet, header_row, positions = _review_sheet(path, candidates)
     for key in ("id", *EDITABLE):
         if len(positions.get(key, ())) > 1:
             # A column copied beside itself (to keep a draft, or by a paste): which of the
@@ -345,7 +331,7 @@ def open_review_workbook(path: Path) -> _Workbook:
                              "applied; delete or rename all but one and import again")
     columns = {key: found_at[0] for key, found_at in positions.items()}
     return _Workbook(path, str(path), sha256_file(path), sheet, header_row, columns, meta,
-                     meta_rows, hidden_scan=scan)
+                     meta_rows)
 
 
 def _review_sheet(path: Path, candidates: list[tuple[Sheet, int, dict[str, list[int]]]]
@@ -779,13 +765,11 @@ def _tell_hidden(book: _Workbook, rows: list[RowDecision], *, report: Report) ->
     hand). They are applied: Excel fills and pastes into visible rows only, so what a hidden
     row holds was typed there. But a reviewer who filtered the sheet to their own region may
     not know that the rows filtered out carry a colleague's decisions."""
-    from .hidden_rows import hidden_rows
-
-    scanned = book.hidden_scan.result() if book.hidden_scan is not None else set()
     if not rows:
         return
-    hidden = scanned if book.sheet.name == SHEET_NAME else hidden_rows(book.path,
-                                                                       book.sheet.name)
+    from .hidden_rows import ods_hidden_rows
+
+    hidden = book.sheet.hidden_rows or ods_hidden_rows(book.path, book.sheet.name)
     numbers = [row.row for row in rows if row.row - 1 in hidden]
     if not numbers:
         return
