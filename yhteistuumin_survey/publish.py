@@ -1326,15 +1326,15 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
     unchanged += 2 - len(manifest_written)
     _pin_slugs(session, cards)
     merged, unanswered, hidden = _duplicates(session, cards)
-    notes = _undecided(session) + _notes(merged, unanswered, hidden, settings=settings) \
-        + _named_in_title(cards)
+    notes = _notes(merged, unanswered, hidden, settings=settings) + _named_in_title(cards)
     return PublishResult(out=out, practices=len(cards), written=written, removed=removed,
                          unchanged=unchanged, cms=cms, cms_written=cms_written,
                          cms_removed=cms_removed,
                          cms_unchanged=cms_unchanged + len(rendered.cms_kept) + (not cms_marked),
                          indexed=search.indexed,
                          languages=sorted({*search.languages, *search.change_languages}),
-                         notes=notes, merged=merged, unanswered=unanswered,
+                         notes=_undecided(session) + notes, merged=merged,
+                         unanswered=unanswered,
                          unpublished_originals=[(copy, original) for copy, original, _ in hidden])
 
 

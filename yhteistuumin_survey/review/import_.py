@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
-from ..reports import FORMULA_PREFIXES, Report, outcome_rows, plural
+from ..reports import FORMULA_PREFIXES, Report, outcome_rows
 from ..tables import cell_text, sha256_file
 from .common import (
     ALLOWED_DECISIONS_TEXT,
@@ -88,6 +88,8 @@ class ImportResult:
         return bool(counts["errors"] or counts["stale"] or counts["conflicts"])
 
     def summary(self) -> list[str]:
+        from ..reports import plural
+
         again: dict[str, int] = {}
         for outcome in self.report.outcomes:
             if outcome.reason == ALREADY_IMPORTED:
@@ -792,6 +794,8 @@ def _tell_other_columns(book: _Workbook, *, report: Report) -> None:
     if not others:
         return
     from openpyxl.utils import get_column_letter
+
+    from ..reports import plural
 
     header = rows[book.header_row]
     body = rows[book.header_row + 1:]
