@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from .cards import SECTIONS, Card, CardContact, duplicates_by_original, load_cards, target_group_label
 from .errors import InputError, SurveyError
 from .normalise import Vocabulary, load_vocabulary
-from .reports import plural
+from .reports import count_phrase, plural
 from .sitepages import (
     PAGES,
     SCHEMA_FILE,
@@ -1421,7 +1421,8 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
                          cms_unchanged=cms_unchanged + len(rendered.cms_kept) + (not cms_marked),
                          indexed=search.indexed,
                          languages=sorted({*search.languages, *search.change_languages}),
-                         notes=notes, merged=merged, unanswered=unanswered,
+                         notes=_undecided(session) + notes, merged=merged,
+                         unanswered=unanswered,
                          unpublished_originals=[(copy, original) for copy, original, _ in hidden])
 
 
@@ -1444,6 +1445,27 @@ def _write_manifest(out: Path, rendered: RenderedSite, lists: dict[str, str]) ->
         if _write_if_changed(out / name, data):
             written.append(name)
     return written
+
+
+def _undecided(session: Session) -> list[str]:
+    """Say how many practices are not on the site because nobody has decided them yet (new,
+    or waiting for more information): a publish after part of the review looks complete."""
+    from sqlalchemy import func, select
+
+    from .db.models import Practice
+
+    p = Practice.__table__.c  # type: ignore[attr-defined]
+    counts = dict(session.execute(select(p.status, func.count()).where(
+        p.status.in_(("new", "needs-info"))).group_by(p.status)).all())
+    total = sum(counts.values())
+    if not total:
+        return []
+    parts = count_phrase({"new": counts.get("new", 0),
+                          "waiting for more information": counts.get("needs-info", 0)},
+                         ["new", "waiting for more information"])
+    return [f"{plural(total, 'practice is', 'practices are')} not decided yet ({parts}) and "
+            "not on the site; export them with 'yhteistuumin review export' and import the "
+            "decisions"]
 
 
 def _notes(merged: list[tuple[int, int]], unanswered: list[tuple[int, int]],

@@ -94,6 +94,9 @@ class Sheet:
     #: Text typed into text boxes and shapes drawn over the sheet, by the (row, column) of
     #: their top-left corner, both 0-based: calamine reads cells only. From .xlsx/.xlsm only.
     shapes: dict[tuple[int, int], str] = field(default_factory=dict)
+    #: The rows hidden (by a filter, or by hand), 0-based as in ``rows``: calamine reads
+    #: cells only. Found by the formula scan of .xlsx/.xlsm (``_FormulaScan``).
+    hidden_rows: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -415,6 +418,7 @@ def read_workbook(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]
                 read.merged = read.merged or spans.get(read.name, [])
         if scan is not None:
             _read_notes(path, scan.archive, sheets)
+            scan.mark_hidden(sheets)
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001
@@ -485,19 +489,31 @@ _LOST_FORMULA = re.compile(rb'</f>\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>|<f[^>]*/>\s*
 _SCAN_BYTES, _SCAN_OVERLAP = 1 << 18, 8192
 
 
-def _lost_formula_in(archive: zipfile.ZipFile, name: str) -> bool:
+#: A hidden row's start tag (``<row r="5" hidden="1">``; "true" from LibreOffice), its number.
+_HIDDEN_ROW = re.compile(rb'<row\b(?=[^>]*\bhidden="(?:1|true)")[^>]*\br="(\d+)"')
+
+
+def _lost_formula_in(archive: zipfile.ZipFile, name: str, hidden: set[int] | None = None
+                     ) -> bool:
     """Whether a sheet's XML holds a formula whose value is an error or missing, read piece
-    by piece (reading it whole held a long export's sheet beside its cells: 27 MB more)."""
+    by piece (reading it whole held a long export's sheet beside its cells: 27 MB more).
+    With ``hidden``, the whole sheet is read and its hidden rows (0-based) are added to it:
+    inflating the XML is the cost, and the formula scan pays it anyway."""
     tail = b""
+    lost = False
     with archive.open(name) as stream:
         while chunk := stream.read(_SCAN_BYTES):
             data = tail + chunk
+            if hidden is not None and b'hidden="' in data:
+                hidden.update(int(m.group(1)) - 1 for m in _HIDDEN_ROW.finditer(data))
             # Most sheets hold no formula at all: substring tests are enough for them.
-            if b't="e"' in data or (b"<f>" in data or b"<f " in data) and \
-                    _LOST_FORMULA.search(data):
-                return True
+            if not lost and (b't="e"' in data or (b"<f>" in data or b"<f " in data)
+                             and _LOST_FORMULA.search(data)):
+                if hidden is None:
+                    return True
+                lost = True
             tail = data[-_SCAN_OVERLAP:]
-    return False
+    return lost
 
 
 class _FormulaScan:
@@ -511,25 +527,60 @@ class _FormulaScan:
 
         self.archive = archive
         self.suspect = False
+        #: Each worksheet part's hidden rows (found in the same pass).
+        self.hidden: dict[str, set[int]] = {}
         self.thread = threading.Thread(target=self._scan, name="formula-scan", daemon=True)
         self.thread.start()
 
     def _scan(self) -> None:
         try:
-            self.suspect = any(_lost_formula_in(self.archive, name)
-                               for name in self.archive.namelist()
-                               if name.startswith("xl/worksheets/") and name.endswith(".xml"))
+            for name in self.archive.namelist():
+                if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                    rows = self.hidden.setdefault(name, set())
+                    self.suspect = _lost_formula_in(self.archive, name, rows) or self.suspect
         except Exception:  # noqa: BLE001 - a broken member: calamine's reading reports it
             self.suspect = False
+            self.hidden = {}
 
     def found(self) -> bool:
         self.thread.join()
         return self.suspect
 
+    def mark_hidden(self, sheets: list[Sheet]) -> None:
+        """Set each sheet's hidden rows (``Sheet.hidden_rows``) from the scan."""
+        self.thread.join()
+        hidden = {part: rows for part, rows in self.hidden.items() if rows}
+        if not hidden:
+            return
+        try:
+            parts = _sheet_parts(self.archive)
+        except Exception:  # noqa: BLE001 - the hidden rows are a bonus to the cells
+            return
+        for sheet in sheets:
+            sheet.hidden_rows = hidden.get(parts.get(sheet.name, ""), sheet.hidden_rows)
+
     def close(self) -> None:
         """Wait for the scan (whatever stopped the reading), then close the archive."""
         self.thread.join()
         self.archive.close()
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Each sheet's name -> its worksheet part (``xl/worksheets/sheet1.xml``)."""
+    from xml.etree import ElementTree
+
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+    package = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    targets = {r.get("Id"): r.get("Target") or "" for r in rels.iter(f"{package}Relationship")}
+    parts = {}
+    for sheet in ElementTree.fromstring(archive.read("xl/workbook.xml")).iter(f"{main}sheet"):
+        target = targets.get(sheet.get(f"{rel}id"), "")
+        if target:
+            parts[sheet.get("name") or ""] = target.lstrip("/") if target.startswith("/") \
+                else f"xl/{target}"
+    return parts
 
 
 def _recover_formulas(path: Path, sheets: list[Sheet]) -> None:

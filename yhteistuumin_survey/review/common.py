@@ -34,8 +34,10 @@ DECISION_WORDS: dict[str, dict[str, str]] = {
     "duplicate": {"fi": "kaksoiskappale", "sv": "dubblett", "en": "duplicate"},
 }
 _EXTRA_DECISION_WORDS = {
-    "approved": ("hyväksy", "hyvaksytty", "ok", "approve", "godkand", "godkänt", "godkann"),
-    "rejected": ("hylkää", "hylatty", "reject", "avslå", "avslag", "avvisad"),
+    "approved": ("hyväksy", "hyvaksytty", "ok", "approve", "godkand", "godkänt", "godkann",
+                 "hyväksytään", "godkänns"),
+    "rejected": ("hylkää", "hylatty", "reject", "avslå", "avslag", "avvisad", "hylätään",
+                 "avslås"),
     "needs-info": ("needs info", "lisätietoa", "lisätietoja tarvitaan", "more info",
                    "more information", "mer info", "kompletteras", "täydennettävä"),
     "duplicate": ("kaksoiskappaleet", "dublett", "dubbel", "dupe", "duplikaatti"),

@@ -44,6 +44,7 @@ from .common import (
     read_only_digest,
     set_reviewer_municipalities,
     stamp_matches,
+    status_label,
     text_hash,
 )
 
@@ -60,6 +61,9 @@ SUMMARY_KEYS = ("applied", "unchanged", "stale", "conflict", "error", "warning",
 TITLE_MAX_LENGTH = 150
 _STAMP = re.compile(r"^v(\d+)-([0-9a-f]{6}|[0-9a-f]{8})$")
 _ID = re.compile(r"^#?\s*(\d+)(?:\.0+)?$")
+_EMPTY_HASH = text_hash("")
+#: Why a row imported before from the same file (the same SHA-256) is not applied again.
+ALREADY_IMPORTED = "already imported from this file"
 
 
 @dataclass
@@ -85,7 +89,17 @@ class ImportResult:
         return bool(counts["errors"] or counts["stale"] or counts["conflicts"])
 
     def summary(self) -> list[str]:
-        return [", ".join(f"{count} {name[:-1] if count == 1 and name.endswith('s') else name}"
+        from ..reports import plural
+
+        again: dict[str, int] = {}
+        for outcome in self.report.outcomes:
+            if outcome.reason == ALREADY_IMPORTED:
+                name = outcome.source.rpartition(":")[0]
+                again[name] = again.get(name, 0) + 1
+        return [*(f"{name} was imported before: {plural(count, 'decision')} in it "
+                  f"{'is' if count == 1 else 'are'} already applied (unchanged)"
+                  for name, count in again.items()),
+                ", ".join(f"{count} {name[:-1] if count == 1 and name.endswith('s') else name}"
                           for name, count in self.counts.items())]
 
     def table(self) -> tuple[list[str], list[dict[str, Any]]]:
@@ -134,6 +148,14 @@ class RowDecision:
     #: The original the row above names, when this row's is the next number: what Excel's
     #: fill handle makes of "#12" dragged down ("#13", "#14", ...).
     counted_from: int | None = None
+    #: Whether the reviewer wrote an editable cell (True when the export is unknown); asked
+    #: only of the few rows another reviewer decided before (hashing every cell of 5,000 rows
+    #: up front was a fifth of an import).
+    typed: Callable[[str], bool] | None = field(default=None, repr=False)
+
+    def left_as_exported(self, key: str) -> bool:
+        """Tell if the editable column ``key`` is as exported (known from the hidden sheet)."""
+        return self.typed is not None and not self.typed(key)
 
     @property
     def shown(self) -> dict[str, str] | None:
@@ -156,6 +178,11 @@ class RowDecision:
         if self.not_duplicate:
             text += f", {NOT_DUPLICATE_WORDS['fi']}"
         return text
+
+    def describe_whole(self) -> str:
+        """The decision with its corrections: what two rows may differ in."""
+        return self.describe() + _corrections_words(
+            self.corrected_title, self.corrected_keywords, self.corrected_municipalities)
 
 
 @dataclass
@@ -278,24 +305,23 @@ def open_review_workbook(path: Path) -> _Workbook:
     A review sheet saved as CSV (Excel's "Save as CSV" keeps the active sheet only) is read
     too: without the hidden sheet, each row's 'Versio' cell says which version it decided."""
     from ..tables import read_table_file
-
     if not path.exists():
         raise InputError(f"{path}: no such file")
     sheets = read_table_file(path)
     meta: dict[str, str] = {}
     meta_rows: dict[int, MetaRow] = {}
-    found: tuple[Sheet, int, dict[str, list[int]]] | None = None
+    candidates: list[tuple[Sheet, int, dict[str, list[int]]]] = []
     for sheet in sheets:
         if sheet.name == META_SHEET:
             meta, meta_rows = _read_meta(sheet)
             continue
         header = _find_header(sheet)
-        if header is not None and found is None:
-            found = (sheet, header[0], header[1])
-    if found is None:
+        if header is not None:
+            candidates.append((sheet, header[0], header[1]))
+    if not candidates:
         raise InputError(f"{path}: no review sheet (a header row with 'ID' and 'Päätös' / "
                          "'Decision'); is this a workbook made by 'yhteistuumin review export'?")
-    sheet, header_row, positions = found
+    sheet, header_row, positions = _review_sheet(path, candidates)
     for key in ("id", *EDITABLE):
         if len(positions.get(key, ())) > 1:
             # A column copied beside itself (to keep a draft, or by a paste): which of the
@@ -309,6 +335,25 @@ def open_review_workbook(path: Path) -> _Workbook:
     columns = {key: found_at[0] for key, found_at in positions.items()}
     return _Workbook(path, str(path), sha256_file(path), sheet, header_row, columns, meta,
                      meta_rows)
+
+
+def _review_sheet(path: Path, candidates: list[tuple[Sheet, int, dict[str, list[int]]]]
+                  ) -> tuple[Sheet, int, dict[str, list[int]]]:
+    """The one sheet with the review's columns that holds decisions. A copy of the sheet
+    ("Arviointi (2)", made to keep the original) may be where the reviewer decided, and only
+    the first sheet was read: two sheets with decisions are refused (InputError)."""
+    if len(candidates) == 1:
+        return candidates[0]
+    decided = [found for found in candidates if any(
+        position < len(raw) and _text(raw[position])
+        for raw in found[0].rows[found[1] + 1:] for position in found[2].get("decision", ()))]
+    if len(decided) > 1:
+        names = " and ".join(f"'{found[0].name}'" for found in decided)
+        raise InputError(f"{path}: the sheets {names} both have the review's columns with "
+                         "decisions, and which of them holds the reviewer's word cannot be "
+                         "told; nothing applied; keep the decisions on one sheet, delete the "
+                         "other and import again")
+    return (decided or candidates)[0]
 
 
 def _read_rows(book: _Workbook, *, reviewer: str | None, report: Report,
@@ -442,6 +487,16 @@ def _read_row(book: _Workbook, index: int, *, stamps_to_ids: dict[str, int],
             return True
         return text_hash(get(key)) != meta_row.hashes[key]
 
+    if not editable["decision"] and meta_row is not None and "decision" in book.columns \
+            and meta_row.hashes.get("decision", _EMPTY_HASH) != _EMPTY_HASH \
+            and not editable["duplicate_of"]:
+        # A practice cannot be taken back to undecided; the cleared cell was read as "no
+        # decision" and said "a comment or correction without a decision", or nothing.
+        report.add(where, "error", "the decision exported on this row was cleared, and a "
+                                   "decided practice cannot be made undecided; nothing "
+                                   "applied; choose lisätietoja to keep it off the site for "
+                                   "now, or hylätty", practice_id=practice_id)
+        return None
     chosen = _row_decision(editable, where, practice_id, edited, typed, report=report)
     if chosen is None:
         return None
@@ -470,7 +525,8 @@ def _read_row(book: _Workbook, index: int, *, stamps_to_ids: dict[str, int],
         keywords or None, editable["corrected_municipalities"] or None, meta_row=meta_row,
         not_duplicate=not_duplicate, exported_at=book.exported_at,
         duplicate_typed=duplicate_of is not None and typed("duplicate_of")
-        and not editable["duplicate_of"].isdigit())
+        and not editable["duplicate_of"].isdigit(),
+        typed=typed)
 
 
 def _read_only_intact(book: _Workbook, raw: list[Any], meta_row: MetaRow) -> bool:
@@ -510,8 +566,9 @@ def _row_version(book: _Workbook, raw: list[Any], get: Callable[[str], str], whe
             return None
         if not _read_only_intact(book, raw, meta_row):
             hashes = meta_row.hashes
+            # (The ID is the number read from it: "0012" or 12.0 is still #12.)
             changed = [key for key in READ_ONLY if key in cols and key in hashes
-                       and text_hash(get(key)) != hashes[key]]
+                       and key != "id" and text_hash(get(key)) != hashes[key]]
             if changed and "stamp" not in cols:
                 # Without the 'Versio' column only the read-only cells tell whose row this
                 # is: any of them changed and the row cannot be trusted to be #practice_id's.
@@ -526,7 +583,9 @@ def _row_version(book: _Workbook, raw: list[Any], get: Callable[[str], str], whe
                 header = COLUMN_BY_KEY[key].header
                 hint = " (put corrections in 'Korjattu nimi')" if key == "title" else \
                     " (put corrections in 'Korjatut avainsanat')" if key == "keywords" else \
-                    " (put corrections in 'Korjatut kunnat')" if key == "municipalities" else ""
+                    " (put corrections in 'Korjatut kunnat')" if key == "municipalities" else \
+                    " (write the decision in 'Päätös')" if key == "status" else \
+                    f" (write notes and corrections in '{COLUMN_BY_KEY['comment'].header}')"
                 warnings.append(f"read-only column '{header}' was edited; the edit is "
                                 f"ignored{hint}")
     elif book.meta_rows:
@@ -698,11 +757,67 @@ def _import_review(paths: Sequence[Path], *, session: Session, reviewer: str | N
             report.add(label, "warning", "no _review_meta sheet; versions taken from the "
                                          "'Versio' column (edits to read-only columns cannot "
                                          "be told apart; they are never applied)")
-        rows.extend(_read_rows(book, reviewer=reviewer, report=report,
-                               title_max_length=title_max_length, vocabulary=vocabulary))
+        read = _read_rows(book, reviewer=reviewer, report=report,
+                          title_max_length=title_max_length, vocabulary=vocabulary)
+        _tell_hidden(book, read, report=report)
+        _tell_other_columns(book, report=report)
+        rows.extend(read)
     if rows:
         _check_and_apply(rows, session=session, report=report, progress=progress)
     return result
+
+
+def _tell_hidden(book: _Workbook, rows: list[RowDecision], *, report: Report) -> None:
+    """Say how many of a workbook's decisions come from rows hidden in it (a filter, or by
+    hand). They are applied: Excel fills and pastes into visible rows only, so what a hidden
+    row holds was typed there. But a reviewer who filtered the sheet to their own region may
+    not know that the rows filtered out carry a colleague's decisions."""
+    if not rows:
+        return
+    from .hidden_rows import ods_hidden_rows
+
+    hidden = book.sheet.hidden_rows or ods_hidden_rows(book.path, book.sheet.name)
+    numbers = [row.row for row in rows if row.row - 1 in hidden]
+    if not numbers:
+        return
+    count = len(numbers)
+    listed = ", ".join(map(str, numbers[:10])) + (", ..." if count > 10 else "")
+    report.add(book.label, "warning",
+               f"{count} decision{'s' if count != 1 else ''} came from rows hidden in the "
+               f"workbook (a filter, or hidden by hand: row{'s' if count != 1 else ''} "
+               f"{listed}); they are read like the others; show every row in the "
+               "workbook and check them if they were not meant to be decided")
+
+
+def _tell_other_columns(book: _Workbook, *, report: Report) -> None:
+    """Say which columns the reviewer added and filled (their own notes, typed beside the
+    row): nothing in them is imported, and a reviewer may have meant it for the others."""
+    rows = book.sheet.rows
+    width = max(map(len, rows), default=0)
+    known = set(book.columns.values())
+    others = [position for position in range(width) if position not in known]
+    if not others:
+        return
+    from openpyxl.utils import get_column_letter
+
+    from ..reports import plural
+
+    header = rows[book.header_row]
+    body = rows[book.header_row + 1:]
+    for position in others:
+        # (Most cells of such a column are empty: tell those apart before making text.)
+        filled = sum(1 for raw in body if position < len(raw)
+                     and raw[position] is not None and raw[position] != ""
+                     and _text(raw[position]))
+        if not filled:
+            continue
+        name = _text(header[position]) if position < len(header) else ""
+        report.add(book.label, "warning",
+                   f"column {get_column_letter(position + 1)} "
+                   f"({repr(name) if name else 'no header'}) is not one of the review's "
+                   f"columns: {'its' if filled > 1 else 'the'} {plural(filled, 'filled cell')} "
+                   f"{'are' if filled > 1 else 'is'} not imported; write what the other "
+                   f"reviewers should see in '{COLUMN_BY_KEY['comment'].header}'")
 
 
 def _check_and_apply(rows: list[RowDecision], *, session: Session, report: Report,
@@ -783,8 +898,9 @@ def _link_duplicates_in_import(checked: list[RowDecision], *, session: Session,
 
 def _warn_rejected_original(row: RowDecision, original: int, verdicts: dict[int, str], *,
                             session: Session, report: Report) -> None:
-    """Warn that a duplicate of a rejected practice will not be published: a duplicate is only
-    ever shown on its original's card."""
+    """Warn that a duplicate of a rejected practice will not be published, and that one of a
+    practice not approved (yet) is not on the site until it is: a duplicate is only ever
+    shown on its original's card."""
     from ..db.models import Practice
 
     status = verdicts.get(original)
@@ -797,6 +913,13 @@ def _warn_rejected_original(row: RowDecision, original: int, verdicts: dict[int,
                    f"#{original}, the original, is rejected{when}: #{row.practice_id} will not "
                    "be on the site either (a duplicate is shown on its original's card); if "
                    "it should be, choose another decision for it", practice_id=row.practice_id)
+    elif status in ("new", "needs-info"):
+        when = " in this import" if original in verdicts else ""
+        report.add(row.where, "warning",
+                   f"#{original}, the original, is not approved (its status is "
+                   f"{status_label(status)!r}{when}): #{row.practice_id} is on the site only "
+                   f"once #{original} is approved (a duplicate is shown on its original's "
+                   "card)", practice_id=row.practice_id)
 
 
 def _id_conditions(column: Any, ids: set[int]) -> list[Any]:
@@ -864,7 +987,7 @@ def _check_row(row: RowDecision, *, practices: dict[int, Any], versions: dict[in
                                        "database", practice_id=row.practice_id)
         return False
     if (row.sha256, row.row, row.practice_id) in already:
-        report.add(row.where, "unchanged", "already imported from this file",
+        report.add(row.where, "unchanged", ALREADY_IMPORTED,
                    practice_id=row.practice_id)
         return False
     current = versions.get(row.practice_id)
@@ -878,10 +1001,13 @@ def _check_row(row: RowDecision, *, practices: dict[int, Any], versions: dict[in
     if current_practice.current_version > row.version or (
             current is not None and current.version == row.version
             and not stamp_matches(row.practice_id, current, row.stamp)):
-        report.add(row.where, "stale",
-                   f"#{row.practice_id} has a newer version "
-                   f"(v{current_practice.current_version}) "
-                   f"than this row (v{row.version}); re-export and decide again",
+        if current_practice.current_version > row.version:
+            reason = (f"#{row.practice_id} has a newer version "
+                      f"(v{current_practice.current_version}) than this row (v{row.version})")
+        else:  # the same version, read again ("a newer version (v1) than this row (v1)")
+            reason = (f"#{row.practice_id}'s answer (v{row.version}) has changed since this "
+                      "workbook was exported (it was read again)")
+        report.add(row.where, "stale", f"{reason}; re-export and decide again",
                    practice_id=row.practice_id)
         return False
     if row.counted_from is not None and row.duplicate_of not in duplicate_candidates(
@@ -962,6 +1088,14 @@ def _resolve_corrected(row: RowDecision, resolve: Callable[[str], Any], *, repor
                        f"{'; '.join(guessed)}; write the name as the register writes it, or "
                        "its code; nothing applied", practice_id=row.practice_id)
             return False
+    if "former" in resolution.method.split("+"):
+        # "Jalasjärvi" is Kurikka since 2016: right, but the card will not say Jalasjärvi.
+        for part in filter(None, (p.strip() for p in _NAME_LIST.split(row.municipality_text))):
+            found = resolve(part)
+            if "former" in found.method.split("+"):
+                report.add(row.where, "warning", f"corrected municipalities: {part!r} is a "
+                           f"former municipality, now part of {' and '.join(found.names)}; "
+                           "the card names that", practice_id=row.practice_id)
     row.corrected_municipalities = sorted(resolution.codes)
     return True
 
@@ -1008,6 +1142,7 @@ def _apply_checked(checked: list[RowDecision], practices: dict[int, Any], *, ses
         if len(comments) > 1:  # the same decision with different comments: keep them all
             first.comment = "\n".join(comments)
         practice = practices[practice_id]
+        kept_from = _keep_earlier_comment(first, practice, earlier.get(practice_id))
         if _same_as_state(first, practice, session=session, corrected_ids=corrected_ids):
             for row in group:
                 report.add(row.where, "unchanged", "already so in the database",
@@ -1015,8 +1150,8 @@ def _apply_checked(checked: list[RowDecision], practices: dict[int, Any], *, ses
             continue
         _apply(first, practice, session=session, corrected_ids=corrected_ids, audit=audit,
                now=now)
-        report.add(first.where, "applied", first.describe(), practice_id=practice_id,
-                   decision=first.decision, version=first.version)
+        report.add(first.where, "applied", first.describe() + kept_from,
+                   practice_id=practice_id, decision=first.decision, version=first.version)
         for row in group[1:]:
             report.add(row.where, "unchanged", f"the same decision as {first.where}",
                        practice_id=practice_id)
@@ -1026,18 +1161,38 @@ def _apply_checked(checked: list[RowDecision], practices: dict[int, Any], *, ses
     session.expire_all()
 
 
+def _keep_earlier_comment(row: RowDecision, practice: Any, previous: Any) -> str:
+    """Keep the comment another reviewer left that this row's workbook never showed: put it
+    before the row's own (the row's own comment alone replaced it, and an empty one erased
+    it). Return the words the applied line adds ("" when the row's comment stands as is)."""
+    current = practice.reviewer_comment
+    if not current or previous is None or _same_reviewer(previous, row):
+        return ""
+    if row.shown is not None and row.shown.get("comment") == text_hash(current):
+        return ""  # exported showing that comment: what the row says is the reviewer's edit
+    lines = current.splitlines()
+    if row.comment:
+        lines += [line for line in row.comment.splitlines() if line not in lines]
+    row.comment = "\n".join(lines)
+    who = previous.reviewer or "an unnamed reviewer"
+    return (f"; the comment by {who} ({Path(previous.source_file).name}:"
+            f"{previous.source_row}), not in this workbook, is kept")
+
+
 def _in_conflict(practice_id: int, group: list[RowDecision], previous: Any, *,
                  report: Report) -> bool:
     """Tell (and report) if the rows of one practice disagree with each other, or with an
     earlier decision on the same version by another reviewer who was not shown it."""
     if len({r.signature() for r in group}) > 1:
-        listing = "; ".join(f"{r.describe() or '?'} in {r.where}" for r in group)
+        listing = "; ".join(f"{r.describe_whole() or '?'} in {r.where}" for r in group)
         for row in group:
             report.add(row.where, "conflict",
                        f"#{practice_id} is decided differently in this import ({listing}); "
                        "agree on one decision and import again", practice_id=practice_id)
         return True
     first = group[0]
+    if previous is not None and previous.version == first.version:
+        _adopt_untouched(group, previous)
     if previous is None or previous.version != first.version \
             or previous.source_sha256 in {r.sha256 for r in group} \
             or _signature_of(previous) == first.signature():
@@ -1058,24 +1213,54 @@ def _in_conflict(practice_id: int, group: list[RowDecision], previous: Any, *,
             theirs, ours = _moments(previous.exported_at, row.exported_at)
             reason = (f"#{practice_id} was decided {_previous_words(previous)!r} by {who} on a "
                       f"newer export ({source}, exported {theirs}); this workbook was exported "
-                      f"{ours}, before it, and says {row.describe()!r}; nothing applied; "
-                      "re-export and decide there")
+                      f"{ours}, before it, and says {row.describe_whole()!r}; nothing "
+                      "applied; re-export and decide there")
         else:
             reason = (f"#{practice_id} was decided {_previous_words(previous)!r} by {who} "
-                      f"({source}), this row says {row.describe()!r}; agree on one decision "
-                      "and import it again (same reviewer), or re-export and change it there")
+                      f"({source}), this row says {row.describe_whole()!r}; agree on one "
+                      "decision and import it again (same reviewer), or re-export and change "
+                      "it there")
         report.add(row.where, "conflict", reason, practice_id=practice_id)
     return True
 
 
 def _previous_words(previous: Any) -> str:
-    """An earlier decision as the workbook writes it (``kaksoiskappale #12``)."""
+    """An earlier decision as the workbook writes it (``kaksoiskappale #12``), with its
+    corrections (``hyväksytty, Korjattu nimi 'Kirjastoauto'``)."""
     text = decision_label(previous.decision)
     if previous.duplicate_of_id:
         text += f" #{previous.duplicate_of_id}"
     if previous.not_duplicate_of is not None:
         text += f", {NOT_DUPLICATE_WORDS['fi']}"
-    return text
+    return text + _corrections_words(previous.corrected_title, previous.corrected_keywords,
+                                     previous.corrected_municipalities)
+
+
+def _corrections_words(title: str | None, keywords: Sequence[str] | None,
+                       municipalities: Sequence[str] | None) -> str:
+    """A decision's corrections by their columns' headers (empty when it has none): two
+    decisions that differ only in them read alike without."""
+    parts = [(key, value) for key, value in (
+        ("corrected_title", title), ("corrected_keywords", ", ".join(keywords or ())),
+        ("corrected_municipalities", ", ".join(sorted(municipalities or ())))) if value]
+    return "".join(f", {COLUMN_BY_KEY[key].header} {value!r}" for key, value in parts)
+
+
+def _adopt_untouched(group: list[RowDecision], previous: Any) -> None:
+    """Give rows the earlier reviewer's corrections where they left the cell as exported.
+
+    Pekka's copy, exported before Liisa corrected the title, approves with the title cell
+    still empty: he said nothing of the title. Read as "no corrected title", his row
+    differed from her decision and was refused as a conflict that both describe alike."""
+    for row in group:
+        if _same_reviewer(previous, row):
+            continue  # (their own earlier word: an emptied cell is a change of mind)
+        if row.left_as_exported("corrected_title"):
+            row.corrected_title = previous.corrected_title
+        if row.left_as_exported("corrected_keywords"):
+            row.corrected_keywords = previous.corrected_keywords or None
+        if row.left_as_exported("corrected_municipalities"):
+            row.corrected_municipalities = previous.corrected_municipalities
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:
