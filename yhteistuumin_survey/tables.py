@@ -552,8 +552,10 @@ class _FormulaScan:
         hidden = {part: rows for part, rows in self.hidden.items() if rows}
         if not hidden:
             return
+        from .sheetxml import _sheet_parts
+
         try:
-            parts = _sheet_parts(self.archive)
+            parts = {name: member for member, name in _sheet_parts(self.archive).items()}
         except Exception:  # noqa: BLE001 - the hidden rows are a bonus to the cells
             return
         for sheet in sheets:
@@ -563,24 +565,6 @@ class _FormulaScan:
         """Wait for the scan (whatever stopped the reading), then close the archive."""
         self.thread.join()
         self.archive.close()
-
-
-def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
-    """Each sheet's name -> its worksheet part (``xl/worksheets/sheet1.xml``)."""
-    from xml.etree import ElementTree
-
-    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-    rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-    package = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    targets = {r.get("Id"): r.get("Target") or "" for r in rels.iter(f"{package}Relationship")}
-    parts = {}
-    for sheet in ElementTree.fromstring(archive.read("xl/workbook.xml")).iter(f"{main}sheet"):
-        target = targets.get(sheet.get(f"{rel}id"), "")
-        if target:
-            parts[sheet.get("name") or ""] = target.lstrip("/") if target.startswith("/") \
-                else f"xl/{target}"
-    return parts
 
 
 def _recover_formulas(path: Path, sheets: list[Sheet]) -> None:
