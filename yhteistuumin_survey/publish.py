@@ -1421,7 +1421,7 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
                          cms_unchanged=cms_unchanged + len(rendered.cms_kept) + (not cms_marked),
                          indexed=search.indexed,
                          languages=sorted({*search.languages, *search.change_languages}),
-                         notes=_undecided(session) + notes, merged=merged,
+                         notes=_undecided(session) + _read_again(session) + notes, merged=merged,
                          unanswered=unanswered,
                          unpublished_originals=[(copy, original) for copy, original, _ in hidden])
 
@@ -1466,6 +1466,36 @@ def _undecided(session: Session) -> list[str]:
     return [f"{plural(total, 'practice is', 'practices are')} not decided yet ({parts}) and "
             "not on the site; export them with 'yhteistuumin review export' and import the "
             "decisions"]
+
+
+def _read_again(session: Session) -> list[str]:
+    """Say which published practices a later reading of their file differs from (``ingest
+    --reread`` keeps a decision and flags each differing field ``reread-differs``): the card
+    shows what the reviewers approved, and the review queue does not bring them back."""
+    from sqlalchemy import String, and_, cast, select
+
+    from .db.models import Practice, PracticeVersion
+    from .flags import parse
+
+    p = Practice.__table__.c  # type: ignore[attr-defined]
+    v = PracticeVersion.__table__.c  # type: ignore[attr-defined]
+    rows = session.execute(select(p.id, v.flags).join(
+        PracticeVersion.__table__,  # type: ignore[attr-defined]
+        and_(v.practice_id == p.id, v.version == p.current_version)).where(
+        p.status == "approved", cast(v.flags, String).like("%reread-differs%"))
+        .order_by(p.id)).all()
+    notes = []
+    for practice_id, flags in rows:
+        fields = list(dict.fromkeys(
+            str(read.field) for read in map(parse, flags or [])
+            if read.code == "reread-differs" and read.field))
+        if fields:
+            notes.append(
+                f"#{practice_id}: a later reading of its file differs in {', '.join(fields)}; "
+                "the card shows what the reviewers approved. See 'yhteistuumin practices show "
+                f"{practice_id}', and decide it again with 'yhteistuumin review export --status "
+                "approved' if the new reading is right")
+    return notes
 
 
 def _notes(merged: list[tuple[int, int]], unanswered: list[tuple[int, int]],
