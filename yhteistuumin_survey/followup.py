@@ -90,9 +90,11 @@ NAMED = {"fi": " (viestissä mainitaan osoite {})", "sv": " (meddelandet nämner
 #: How an answer came, by key, in words.
 CHANNELS = {
     "fi": {"token": "vastaustunniste", "workbook": "Excel-lomake", "web form": "verkkolomake",
-           "email": "sähköposti", "table": "taulukko"},
+           "email": "sähköposti", "table": "taulukko",
+           "recorded": "kirjattu käsin (register answered)"},
     "sv": {"token": "svarskod", "workbook": "Excel-formulär", "web form": "webbformulär",
-           "email": "e-post", "table": "tabell"},
+           "email": "e-post", "table": "tabell",
+           "recorded": "antecknat för hand (register answered)"},
 }
 UNINVITED = {"fi": "vastasi kutsumatta", "sv": "svarade utan inbjudan"}
 YES = {"fi": "kyllä", "sv": "ja"}
@@ -496,4 +498,11 @@ def _answers(session: Session, round_name: str | None, answered: set[str]
                  .where(col(PracticeMunicipality.superseded) == False))  # noqa: E712
     for code, fmt, message_time, received_at in session.exec(practices):
         note(code, _CHANNEL_OF_FORMAT.get(fmt or "", "table"), message_time or received_at)
+    from .db.models import Bounce
+    from .outside_answers import ANSWERED_OUTSIDE, code_of, key_prefix
+
+    for detail, when in session.exec(select(Bounce.detail, Bounce.processed_at).where(
+            col(Bounce.classification) == ANSWERED_OUTSIDE,
+            col(Bounce.message_key).startswith(key_prefix(round_name)))):
+        note(code_of(detail), "recorded", when)
     return channels, first

@@ -312,7 +312,8 @@ def _bounces(session: Session, matcher: AddressMatcher) -> list[dict[str, Any]]:
 
     return [{"kind": b.classification, "detail": b.detail, "read": _time(b.processed_at)}
             for b in session.exec(select(Bounce).order_by(col(Bounce.id)))
-            if matcher.is_address(b.address)]
+            # A coordinator's record (register checked / answered) may name her in its reason.
+            if matcher.is_address(b.address) or matcher.mentions(b.detail)]
 
 
 def _received(session: Session, matcher: AddressMatcher, records: Any) -> list[dict[str, Any]]:

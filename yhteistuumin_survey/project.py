@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from .ingest import IngestReport
     from .mailer import SendResult
     from .normalise import Vocabulary
+    from .outside_answers import OutsideAnswerResult
     from .person import PersonReport
     from .practice_list import MessagesToRead, PracticeList
     from .practices import PracticeDetail
@@ -305,6 +306,17 @@ class Project:
             return mark_checked(municipality, session=session, reason=reason, address=address,
                                 soft_limit=int(self.settings.get("bounces.soft_limit")),
                                 soft_days=int(self.settings.get("bounces.soft_days")))
+
+    def record_outside_answer(self, municipality: str, *, reason: str = "",
+                              undo: bool = False) -> OutsideAnswerResult:
+        """Record that a municipality answered the round in a way nothing here reads (a reply
+        saying it has nothing to report, a phone call), or take that back (``register
+        answered``): it is counted as answered and never reminded."""
+        from .outside_answers import record_outside_answer
+
+        with self.session() as session:
+            return record_outside_answer(municipality, session=session, reason=reason,
+                                         undo=undo, round_name=self.settings.round_name)
 
     def check_contacts(self, *, strict: bool = False) -> Coverage:
         """The contact list's coverage (``register check``); ``strict``: incomplete fails."""

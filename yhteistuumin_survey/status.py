@@ -204,7 +204,9 @@ def answered_codes(*, session: Session | Reader, round_name: str | None = None) 
     is still reminded), or when a practice that the
     reviewers have not rejected names it as its reporter: found by token, metadata sheet or
     sender's address, or, for a practice whose text alone names a municipality (a web-form
-    answer), that one municipality. A partner named in the text of another's practice, and
+    answer), that one municipality; or when the coordinator recorded its answer (``register
+    answered``: a reply saying there is nothing to report, a phone call). A partner named in
+    the text of another's practice, and
     every name in a text naming several with no reporter (an anonymous row naming twelve), has
     not answered: it is still reminded, and ``mentioned_codes`` lists it for the coordinator.
     ``session`` is a SQLAlchemy session or a reader (``db.read``).
@@ -215,6 +217,12 @@ def answered_codes(*, session: Session | Reader, round_name: str | None = None) 
     rows = (db.rows(sql + " AND t.round_name = :round", round=round_name) if round_name
             else db.rows(sql))
     codes = {code for (code,) in rows}
+    # Recorded by the coordinator (``register answered``): an answer nothing here reads.
+    from .outside_answers import ANSWERED_OUTSIDE, code_of, key_prefix
+
+    codes |= {code_of(detail) for (detail,) in db.rows(
+        "SELECT detail FROM bounce WHERE classification = :kind AND message_key LIKE :key",
+        kind=ANSWERED_OUTSIDE, key=key_prefix(round_name) + "%")}
     for submitted in _submitted(db).values():
         reporters = {code for code, source in submitted if source in REPORTER_SOURCES}
         named = {code for code, _ in submitted}

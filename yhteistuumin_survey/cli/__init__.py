@@ -4,6 +4,7 @@ Each module below adds its commands; none imports a heavy library at import time
 """
 
 from . import (  # noqa: F401
+    answered,
     base,
     bounces,
     checked,

@@ -1,0 +1,129 @@
+"""``yhteistuumin register answered``: the coordinator records an answer that came another way.
+
+A municipality may answer without anything the pipeline reads: "meillä ei ole tällä kertaa
+ilmoitettavaa" in a reply left to read, a phone call, a practice sent to a colleague who
+typed it in. Until now it stayed "not answered", and ``send remind`` mailed it again and again
+(``--only`` listing every other municipality was the only way round). This records the answer,
+with the coordinator's reason, for the round: ``status.answered_codes`` counts it, so it is
+never reminded, ``status`` counts it answered and the follow-up list says how it answered.
+``--undo`` takes a record made by mistake back.
+
+The record is a ``Bounce`` row of its own (``answered-outside``, like ``register checked``'s
+``checked``): the table of what the coordinator and the mailbox say about a municipality,
+which erasure (``forget``) already scrubs and ``person`` lists. Its ``message_key`` carries the
+round (``answered:<round>:<code>:<time>``), its ``detail`` the code and the reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .errors import InputError
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+#: ``Bounce.classification`` of an answer the coordinator recorded.
+ANSWERED_OUTSIDE = "answered-outside"
+
+
+def key_prefix(round_name: str | None) -> str:
+    """The start of the records' ``message_key`` (of one round, or of every round)."""
+    return f"answered:{round_name}:" if round_name else "answered:"
+
+
+def code_of(detail: str) -> str:
+    """The municipality code a record's ``detail`` ("091: reason") starts with."""
+    return detail.partition(":")[0].strip()
+
+
+@dataclass
+class OutsideAnswerResult:
+    """What ``register answered`` recorded (or took back) for one municipality."""
+
+    code: str
+    name: str
+    round_name: str
+    reason: str
+    undo: bool = False
+    #: Records taken back (``undo``), or 1 when one was made.
+    count: int = 0
+    #: Messages of the round still queued for it (an invitation or reminder not yet sent).
+    queued: int = 0
+
+    @property
+    def failed(self) -> bool:
+        return False
+
+    def summary(self) -> list[str]:
+        who = f"{self.name} ({self.code})"
+        if self.undo:
+            if not self.count:
+                return [f"{who}: no answer recorded by hand in round {self.round_name}; "
+                        "nothing taken back."]
+            return [f"{who}: the answer recorded by hand in round {self.round_name} is taken "
+                    "back; it counts as answered again only by what it sends, and send remind "
+                    "reminds it when due."]
+        lines = [f"{who}: recorded as answered in round {self.round_name} ({self.reason}); "
+                 "send remind no longer reminds it, and status counts it as answered. Undo "
+                 f"with: yhteistuumin register answered {self.code} --undo"]
+        if self.queued:
+            lines.append(f"{self.queued} message{'s' if self.queued != 1 else ''} to it "
+                         f"{'are' if self.queued != 1 else 'is'} still queued from an earlier "
+                         "run: a reminder queued before is not sent (send remind skips it), "
+                         "an invitation is.")
+        return lines
+
+    def table(self) -> tuple[list[str], list[dict[str, Any]]]:
+        return [], []
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"municipality": self.code, "name": self.name, "round": self.round_name,
+                "reason": self.reason, "undo": self.undo, "count": self.count}
+
+
+def record_outside_answer(municipality: str, *, session: Session, round_name: str, reason: str = "",
+                          undo: bool = False, now: dt.datetime | None = None
+                          ) -> OutsideAnswerResult:
+    """Record that ``municipality`` answered ``round_name`` in a way the pipeline does not read
+    (``reason`` says how), or with ``undo`` take such records back; return what was done."""
+    from sqlmodel import col, select
+
+    from .contact_checks import _one_municipality
+    from .db.models import Bounce, Municipality, OutboundMessage
+
+    code = _one_municipality(municipality, session=session)
+    name = session.get(Municipality, code).name_fi  # type: ignore[union-attr]
+    reason = " ".join((reason or "").split())
+    found = list(session.exec(select(Bounce).where(
+        col(Bounce.classification) == ANSWERED_OUTSIDE,
+        col(Bounce.message_key).startswith(key_prefix(round_name)))))
+    mine = [row for row in found if code_of(row.detail) == code]
+    result = OutsideAnswerResult(code=code, name=name, round_name=round_name, reason=reason,
+                                 undo=undo)
+    if undo:
+        for row in mine:
+            session.delete(row)
+        result.count = len(mine)
+        session.commit()
+        return result
+    if not reason:
+        raise InputError("--reason: say how the municipality answered (it is recorded), e.g. "
+                         "'ei ilmoitettavaa tällä kertaa (sähköposti 7.12.)'")
+    if mine:
+        raise InputError(f"{name} ({code}) is already recorded as answered in round "
+                         f"{round_name} ({mine[-1].detail.partition(':')[2].strip()}); take "
+                         f"that back first with: yhteistuumin register answered {code} --undo")
+    now = now or dt.datetime.now(dt.UTC)
+    session.add(Bounce(message_key=f"{key_prefix(round_name)}{code}:{now.isoformat()}",
+                       classification=ANSWERED_OUTSIDE, address=None,
+                       detail=f"{code}: {reason}", source="register answered",
+                       processed_at=now))
+    result.count = 1
+    result.queued = len(session.exec(select(OutboundMessage.id).where(
+        OutboundMessage.municipality_code == code, OutboundMessage.round_name == round_name,
+        OutboundMessage.state == "queued")).all())
+    session.commit()
+    return result
