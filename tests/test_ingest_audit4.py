@@ -659,26 +659,27 @@ def test_a_municipality_code_whose_zeros_a_number_cell_dropped_is_flagged_not_ta
 
 
 def test_publish_names_a_published_practice_a_later_reading_differs_from(
-        sqlite_engine, workspace, tmp_path):
+        engine, workspace, tmp_path):
     """The decision stands and the card shows what was approved, but the coordinator is told
-    at every publish, as the review queue does not bring a decided practice back."""
+    at every publish, as the review queue does not bring a decided practice back. On SQLite
+    and PostgreSQL (the flags are JSON, searched as text)."""
     from yhteistuumin_survey.config import load_settings
     from yhteistuumin_survey.publish import publish_site
 
     path = questionnaire_copy(tmp_path / "in")
-    run_ingest([path], engine=sqlite_engine, workspace=workspace)
-    practice_id = _one_practice(sqlite_engine, TITLE)
-    _read_wrongly(sqlite_engine, practice_id, contact_phone=None)
-    _decide(sqlite_engine, practice_id)
+    run_ingest([path], engine=engine, workspace=workspace)
+    practice_id = _one_practice(engine, TITLE)
+    _read_wrongly(engine, practice_id, contact_phone=None)
+    _decide(engine, practice_id)
     settings = load_settings(workspace.root, env={})
 
     def notes() -> list[str]:
-        with Session(sqlite_engine) as session:
+        with Session(engine) as session:
             return publish_site(workspace, session=session, settings=settings,
                                 out=tmp_path / "site").notes
 
     assert not [n for n in notes() if "later reading" in n]
-    _reread([path], engine=sqlite_engine, workspace=workspace)
+    _reread([path], engine=engine, workspace=workspace)
     said = [n for n in notes() if "later reading" in n]
     assert said == [f"#{practice_id}: a later reading of its file differs in contact_phone; the "
                     "card shows what the reviewers approved. See 'yhteistuumin practices show "
