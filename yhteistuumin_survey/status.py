@@ -206,9 +206,9 @@ def answered_codes(*, session: Session | Reader, round_name: str | None = None) 
     sender's address, or, for a practice whose text alone names a municipality (a web-form
     answer), that one municipality; or when the coordinator recorded its answer (``register
     answered``: a reply saying there is nothing to report, a phone call). A partner named in
-    the text of another's practice, and
-    every name in a text naming several with no reporter (an anonymous row naming twelve), has
-    not answered: it is still reminded, and ``mentioned_codes`` lists it for the coordinator.
+    the text of another's practice, and every name in a text naming several with no reporter
+    (an anonymous row naming twelve), has not answered: it is still reminded, and
+    ``mentioned_codes`` lists it for the coordinator.
     ``session`` is a SQLAlchemy session or a reader (``db.read``).
     """
     db = as_reader(session)
