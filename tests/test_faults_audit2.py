@@ -10,16 +10,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from cli_support import one_error_line
 from fixtures_audit2_faults import KILLED_AT_STATEMENT
 from ingest_support import DATA
-
-
-def one_error_line(result) -> str:
-    assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output and result.exception is None, result.output
-    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
-    assert len(errors) == 1, result.output
-    return errors[0]
 
 
 def settings_file(workspace) -> Path:

@@ -7,19 +7,12 @@ import shutil
 import sqlite3
 
 import pytest
+from cli_support import one_error_line
 from ingest_support import DATA
 
 
 def database(workspace):
     return workspace.outputs / "yhteistuumin.sqlite"
-
-
-def one_error_line(result) -> str:
-    assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output
-    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
-    assert len(errors) == 1, result.output
-    return errors[0]
 
 
 def ready(cli, tmp_path):
