@@ -86,7 +86,7 @@ class Sheet:
     hidden: bool = False
     #: Merged cells as ``((first row, first column), (last row, last column))``, 0-based, as
     #: in ``rows`` (only the first cell of a range holds its value): calamine's for .xlsx and
-    #: .xls, :func:`ods_merged_ranges` for .ods.
+    #: .xls, :func:`ods_merged_and_hidden` for .ods.
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
     #: Cell comments (notes) by (row, column), both 0-based: text a person may have typed
     #: there instead of in the cell. Read from .xlsx/.xlsm only.
@@ -95,7 +95,8 @@ class Sheet:
     #: their top-left corner, both 0-based: calamine reads cells only. From .xlsx/.xlsm only.
     shapes: dict[tuple[int, int], str] = field(default_factory=dict)
     #: The rows hidden (by a filter, or by hand), 0-based as in ``rows``: calamine reads
-    #: cells only. Found by the formula scan of .xlsx/.xlsm (``_FormulaScan``).
+    #: cells only. Found by the formula scan of .xlsx/.xlsm (``_FormulaScan``) and in an
+    #: .ods file's content (``ods_merged_and_hidden``); .xls and CSV say nothing.
     hidden_rows: set[int] = field(default_factory=set)
 
 
@@ -412,10 +413,11 @@ def read_workbook(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]
                                 merged=list(getattr(sheet, "merged_cell_ranges", None) or ())))
         if scan is not None and scan.found():
             _recover_formulas(path, sheets)
-        if kind == "ods" and any(not sheet.merged for sheet in sheets):
-            spans = ods_merged_ranges(path)
+        if kind == "ods":
+            spans, hidden_rows = ods_merged_and_hidden(path)
             for read in sheets:
                 read.merged = read.merged or spans.get(read.name, [])
+                read.hidden_rows = hidden_rows.get(read.name, read.hidden_rows)
         if scan is not None:
             _read_notes(path, scan.archive, sheets)
             scan.mark_hidden(sheets)
@@ -434,21 +436,29 @@ def read_workbook(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]
     return sheets
 
 
-_ODS_SPAN = re.compile(rb'number-(?:rows|columns)-spanned="(?:[2-9]|\d\d)')
+_ODS_SPAN = re.compile(rb'number-(?:rows|columns)-spanned="(?:[2-9]|\d\d)'
+                       rb'|table:visibility="(?:collapse|filter)"')
 _ODS = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+#: Rows of one repeated hidden row element taken as hidden, at most (a sheet's tail).
+_ODS_HIDDEN_REPEAT = 100_000
+
+Spans = dict[str, list[tuple[tuple[int, int], tuple[int, int]]]]
 
 
-def ods_merged_ranges(path: Path) -> dict[str, list[tuple[tuple[int, int], tuple[int, int]]]]:
-    """Return each sheet's merged cells in an .ods file (calamine reads none there), 0-based.
+def ods_merged_and_hidden(path: Path) -> tuple[Spans, dict[str, set[int]]]:
+    """Return each sheet's merged cells and its hidden rows (by a filter, or by hand) in an
+    .ods file, 0-based: calamine reads neither there.
 
-    The sheets' XML is first scanned for a span over more than one cell (most files have
-    none); only then is it parsed, element by element, counting repeated rows and cells."""
+    The sheets' XML is first scanned for a span over more than one cell or a row not visible
+    (most files have neither); only then is it parsed, element by element, counting repeated
+    rows and cells."""
     import xml.etree.ElementTree as ET
 
-    found: dict[str, list[tuple[tuple[int, int], tuple[int, int]]]] = {}
+    found: Spans = {}
+    hidden: dict[str, set[int]] = {}
     with check_zip(path) as archive:
         if "content.xml" not in archive.namelist():
-            return found
+            return found, hidden
         tail = b""
         with archive.open("content.xml") as stream:
             while chunk := stream.read(_SCAN_BYTES):
@@ -456,7 +466,7 @@ def ods_merged_ranges(path: Path) -> dict[str, list[tuple[tuple[int, int], tuple
                     break
                 tail = chunk[-64:]
             else:
-                return found
+                return found, hidden
         table, row, column = "", -1, 0
         with archive.open("content.xml") as stream:
             for event, element in ET.iterparse(stream, events=("start", "end")):
@@ -470,6 +480,10 @@ def ods_merged_ranges(path: Path) -> dict[str, list[tuple[tuple[int, int], tuple
                     table, row = element.get(f"{{{_ODS}}}name", ""), -1
                 elif tag == f"{{{_ODS}}}table-row":
                     row, column = row + 1, 0
+                    if element.get(f"{{{_ODS}}}visibility", "visible") != "visible":
+                        repeated = int(element.get(f"{{{_ODS}}}number-rows-repeated", "1"))
+                        hidden.setdefault(table, set()).update(
+                            range(row, row + min(repeated, _ODS_HIDDEN_REPEAT)))
                 elif tag in (f"{{{_ODS}}}table-cell", f"{{{_ODS}}}covered-table-cell"):
                     rows = int(element.get(f"{{{_ODS}}}number-rows-spanned", "1"))
                     columns = int(element.get(f"{{{_ODS}}}number-columns-spanned", "1"))
@@ -477,7 +491,7 @@ def ods_merged_ranges(path: Path) -> dict[str, list[tuple[tuple[int, int], tuple
                         found.setdefault(table, []).append(
                             ((row, column), (row + rows - 1, column + columns - 1)))
                     column += int(element.get(f"{{{_ODS}}}number-columns-repeated", "1"))
-    return found
+    return found, hidden
 
 
 #: A formula cell with no cached value (an error value is told by ``t="e"``).

@@ -774,9 +774,7 @@ def _tell_hidden(book: _Workbook, rows: list[RowDecision], *, report: Report) ->
     not know that the rows filtered out carry a colleague's decisions."""
     if not rows:
         return
-    from .hidden_rows import ods_hidden_rows
-
-    hidden = book.sheet.hidden_rows or ods_hidden_rows(book.path, book.sheet.name)
+    hidden = book.sheet.hidden_rows
     numbers = [row.row for row in rows if row.row - 1 in hidden]
     if not numbers:
         return
