@@ -67,18 +67,6 @@ class CheckedResult:
                 "shared_with": self.shared_with}
 
 
-def _one_municipality(text: str, *, session: Session) -> str:
-    from .practices import municipality_codes
-
-    try:
-        codes = municipality_codes(text, session=session)
-    except InputError as exc:  # its words name the option of practices list
-        raise InputError(str(exc).replace("-m ", "", 1)) from None
-    if len(codes) != 1:
-        raise InputError(f"{text!r} names {len(codes)} municipalities; give one name or code")
-    return codes[0]
-
-
 def mark_checked(municipality: str, *, session: Session, reason: str,
                  address: str | None = None, soft_limit: int = 3, soft_days: int = 14,
                  now: dt.datetime | None = None) -> CheckedResult:
@@ -90,11 +78,12 @@ def mark_checked(municipality: str, *, session: Session, reason: str,
     from .bounces import CHECKED
     from .db.models import Bounce, Contact, Municipality
     from .followup import _checks
+    from .practices import one_municipality
 
     reason = (reason or "").strip()
     if not reason:
         raise InputError("--reason: say why the contact stays as it is (it is recorded)")
-    code = _one_municipality(municipality, session=session)
+    code = one_municipality(municipality, session=session)
     name = session.get(Municipality, code).name_fi  # type: ignore[union-attr]
     notes = _checks(session, soft_limit=soft_limit, soft_days=soft_days).get(code, [])
     if address is not None:

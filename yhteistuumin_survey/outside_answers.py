@@ -91,10 +91,10 @@ def record_outside_answer(municipality: str, *, session: Session, round_name: st
     (``reason`` says how), or with ``undo`` take such records back; return what was done."""
     from sqlmodel import col, select
 
-    from .contact_checks import _one_municipality
     from .db.models import Bounce, Municipality, OutboundMessage
+    from .practices import one_municipality
 
-    code = _one_municipality(municipality, session=session)
+    code = one_municipality(municipality, session=session)
     name = session.get(Municipality, code).name_fi  # type: ignore[union-attr]
     reason = " ".join((reason or "").split())
     found = list(session.exec(select(Bounce).where(

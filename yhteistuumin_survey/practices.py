@@ -57,6 +57,18 @@ def municipality_codes(text: str, *, session: Session) -> list[str]:
     raise InputError(f"-m {text!r}: no municipality by that name or code{hint}")
 
 
+def one_municipality(text: str, *, session: Session) -> str:
+    """Return the code of the one municipality ``text`` names (a command's argument); raise
+    an ``InputError`` when it names none, several, or is unsure."""
+    try:
+        codes = municipality_codes(text, session=session)
+    except InputError as exc:  # its words name the option of practices list
+        raise InputError(str(exc).replace("-m ", "", 1)) from None
+    if len(codes) != 1:
+        raise InputError(f"{text!r} names {len(codes)} municipalities; give one name or code")
+    return codes[0]
+
+
 def region_code(text: str, *, session: Session) -> str:
     """Return the region code ``text`` names (code, Finnish or Swedish name); raise if unknown."""
     from sqlmodel import select
