@@ -116,3 +116,17 @@ def json_has(value, text: str) -> bool:
     import json
 
     return text in json.dumps(value, ensure_ascii=False)
+
+
+def test_a_near_spelling_of_the_municipality_is_refused_never_taken_for_it(engine, settings):
+    """'Kuopo' is not Kuopio: an answer recorded for the wrong municipality would stop its
+    reminders. The same rule serves register checked and practices list -m."""
+    with Session(engine, expire_on_commit=False) as session:
+        with pytest.raises(InputError, match=r"'Kuopo' is not a name in the register \(did you "
+                                             r"mean Kuopio \(297\)\?\); write the name"):
+            record_outside_answer("Kuopo", session=session, round_name=settings.round_name,
+                                  reason="puhelu", now=NOW)
+        assert answered_codes(session=session, round_name=settings.round_name) == set()
+        done = record_outside_answer("Kuopio", session=session, round_name=settings.round_name,
+                                     reason="puhelu", now=NOW)
+        assert done.code == "297"

@@ -39,14 +39,20 @@ class PracticeNotFound(InputError):
 
 
 def municipality_codes(text: str, *, session: Session) -> list[str]:
-    """Return the codes ``text`` names (a code, or a name in any form); raise if unsure."""
+    """Return the codes ``text`` names (a code, or a name in any form); raise if unsure (a
+    near spelling is: "Kuopo" is not taken for Kuopio)."""
     from .resolve import Resolver
 
     resolver = Resolver.from_session(session)
     text = text.strip()
     found = resolver.resolve(text.zfill(3) if text.isdigit() and len(text) <= 3 else text)
     if found.status == "resolved" and not found.unmatched:
-        return found.codes
+        if "fuzzy" not in found.method.split("+"):
+            return found.codes
+        # "Kuopo" read as Kuopio is a guess: a command acting on a municipality asks instead.
+        names = " or ".join(f"{resolver.names.get(c, c)} ({c})" for c in found.codes)
+        raise InputError(f"-m {text!r} is not a name in the register (did you mean {names}?); "
+                         "write the name as the register writes it, or its code")
     if found.status == "ambiguous":
         names = ", ".join(f"{resolver.names.get(c, c)} ({c})"
                           for c in [*found.codes, *found.candidates])
