@@ -396,21 +396,25 @@ def _checks(session: Session, *, soft_limit: int = 3, soft_days: int = 14
     from sqlalchemy import func
     from sqlmodel import col, select
 
-    from .bounces import CHECK_PREFIX, CHECKED, NAMES_IN_DETAIL, SOFT_STORED
-    from .db.models import Bounce, Contact
+    from .bounces import CHECK_PREFIX, NAMES_IN_DETAIL, SOFT_STORED
+    from .contact_checks import CHECKED
+    from .db.models import Bounce, Contact, CoordinatorRecord
 
     found: dict[str, list[dict[str, Any]]] = defaultdict(list)
     said = session.exec(select(Bounce.address, Bounce.classification, Bounce.processed_at,
                                Bounce.detail)
                         .where(col(Bounce.classification).startswith(CHECK_PREFIX)
-                               | col(Bounce.classification).in_([SOFT_STORED, CHECKED]),
+                               | (col(Bounce.classification) == SOFT_STORED),
                                col(Bounce.address).is_not(None))
                         .order_by(col(Bounce.processed_at))).all()
     checked: dict[str, dt.datetime] = {}  # address (folded) -> last marked checked
+    for address, when in session.exec(select(
+            CoordinatorRecord.address, CoordinatorRecord.recorded_at).where(
+            col(CoordinatorRecord.kind) == CHECKED, col(CoordinatorRecord.undone_at).is_(None),
+            col(CoordinatorRecord.address).is_not(None))):
+        folded = str(address).casefold()
+        checked[folded] = max(checked.get(folded, _aware(when)), _aware(when))
     soft: dict[str, list[dt.datetime]] = defaultdict(list)
-    for address, classification, when, _detail in said:
-        if classification == CHECKED:
-            checked[str(address).casefold()] = _aware(when)
     contacts: dict[str, list[Any]] = {}
 
     def of(address: str) -> list[Any]:
@@ -430,8 +434,6 @@ def _checks(session: Session, *, soft_limit: int = 3, soft_days: int = 14
             continue  # the coordinator marked it checked since
         if classification == SOFT_STORED:
             soft[str(address)].append(when)
-            continue
-        if classification == CHECKED:
             continue
         reason = classification[len(CHECK_PREFIX):]
         named = NAMES_IN_DETAIL.search(detail or "")
@@ -498,11 +500,13 @@ def _answers(session: Session, round_name: str | None, answered: set[str]
                  .where(col(PracticeMunicipality.superseded) == False))  # noqa: E712
     for code, fmt, message_time, received_at in session.exec(practices):
         note(code, _CHANNEL_OF_FORMAT.get(fmt or "", "table"), message_time or received_at)
-    from .db.models import Bounce
-    from .outside_answers import ANSWERED_OUTSIDE, code_of, key_prefix
+    from .db.models import CoordinatorRecord
+    from .outside_answers import ANSWERED
 
-    for detail, when in session.exec(select(Bounce.detail, Bounce.processed_at).where(
-            col(Bounce.classification) == ANSWERED_OUTSIDE,
-            col(Bounce.message_key).startswith(key_prefix(round_name)))):
-        note(code_of(detail), "recorded", when)
+    records = select(CoordinatorRecord.municipality_code, CoordinatorRecord.recorded_at).where(
+        col(CoordinatorRecord.kind) == ANSWERED, col(CoordinatorRecord.undone_at).is_(None))
+    if round_name:
+        records = records.where(col(CoordinatorRecord.round_name) == round_name)
+    for code, when in session.exec(records):
+        note(code, "recorded", when)
     return channels, first

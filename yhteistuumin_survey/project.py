@@ -131,6 +131,12 @@ class Project:
 
     # --- what every command needs -----------------------------------------------------------
 
+    @property
+    def login(self) -> str:
+        """The login running the command, for the coordinator's records ("" if not known)."""
+        return next((self.env[key] for key in ("USER", "LOGNAME", "USERNAME")
+                     if self.env.get(key)), "")
+
     def load_settings(self, **overrides: Any) -> Settings:
         """Return the settings with command options by ``section.key`` (None: not given)."""
         from .config import load_settings
@@ -305,7 +311,8 @@ class Project:
         with self.session() as session:
             return mark_checked(municipality, session=session, reason=reason, address=address,
                                 soft_limit=int(self.settings.get("bounces.soft_limit")),
-                                soft_days=int(self.settings.get("bounces.soft_days")))
+                                soft_days=int(self.settings.get("bounces.soft_days")),
+                                round_name=self.settings.round_name, who=self.login)
 
     def record_outside_answer(self, municipality: str, *, reason: str = "",
                               undo: bool = False) -> OutsideAnswerResult:
@@ -316,7 +323,8 @@ class Project:
 
         with self.session() as session:
             return record_outside_answer(municipality, session=session, reason=reason,
-                                         undo=undo, round_name=self.settings.round_name)
+                                         undo=undo, round_name=self.settings.round_name,
+                                         who=self.login)
 
     def check_contacts(self, *, strict: bool = False) -> Coverage:
         """The contact list's coverage (``register check``); ``strict``: incomplete fails."""

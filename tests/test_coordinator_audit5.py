@@ -1,0 +1,135 @@
+"""The coordinator's round, fifth pass: never mail a municipality twice, never lose one.
+
+The coordinator's own records (``register answered`` / ``register checked``) live in a table of
+their own, moved there from the bounces by one migration; on SQLite and PostgreSQL
+(``engine``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import Session, select
+
+from yhteistuumin_survey.db.models import Bounce, Contact, CoordinatorRecord, OutboundMessage
+from yhteistuumin_survey.errors import InputError
+from yhteistuumin_survey.outside_answers import record_outside_answer
+from yhteistuumin_survey.status import answered_codes
+
+NOW = dt.datetime(2027, 1, 20, 10, 0, tzinfo=dt.UTC)
+KUHMO, SOTKAMO, PEDERSORE = "290", "765", "599"
+
+
+def test_the_migration_moves_the_records_out_of_the_bounces_and_back(engine, settings) -> None:
+    """A database of the last version holding an answer and a check recorded by hand, beside a
+    real bounce: after the upgrade the records are in their own table, read as before (Kuhmo
+    answered, never reminded), the bounce stays; the downgrade puts them back."""
+    from alembic import command
+
+    from yhteistuumin_survey.db.engine import _alembic_config
+
+    round_name = settings.round_name
+    command.downgrade(_alembic_config(engine), "0008_audit2_review")
+    when = dt.datetime(2027, 1, 7, 9, 30)
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO outboundmessage (round_name, municipality_code, address, kind, "
+            "sequence, state, attempts, queued_at, updated_at) VALUES (:round, '599', "
+            "'kultur@pedersore.example.fi', 'invite', 0, 'sent', 1, :when, :when)"),
+            {"round": round_name, "when": when})
+        for key, kind, address, detail, source in (
+                (f"answered:{round_name}:{KUHMO}:2027-01-07T09:30:00+00:00", "answered-outside",
+                 None, f"{KUHMO}: ei ilmoitettavaa: tällä kertaa (puhelu 7.1.)",
+                 "register answered"),
+                (f"answered:another round:{SOTKAMO}:2026-01-07T09:30:00+00:00",
+                 "answered-outside", None, f"{SOTKAMO}: puhelu", "register answered"),
+                (f"checked:{PEDERSORE}:kultur@pedersore.example.fi:2027-01-07T09:30:00+00:00",
+                 "checked", "kultur@pedersore.example.fi", f"{PEDERSORE}: soitettu 7.1.",
+                 "register checked"),
+                ("<hard-1@example.fi>", "hard", "old@kuhmo.example.fi", "550 5.1.1 unknown",
+                 "bounces")):
+            connection.execute(text(
+                "INSERT INTO bounce (message_key, classification, address, detail, source, "
+                "processed_at) VALUES (:key, :kind, :address, :detail, :source, :when)"),
+                {"key": key, "kind": kind, "address": address, "detail": detail,
+                 "source": source, "when": when})
+    command.upgrade(_alembic_config(engine), "head")
+
+    with Session(engine) as session:
+        records = sorted((r.kind, r.round_name, r.municipality_code, r.address, r.reason,
+                          r.undone_at is None, r.recorded_at.replace(tzinfo=None))
+                         for r in session.exec(select(CoordinatorRecord)))
+        assert records == [
+            ("answered", "another round", SOTKAMO, None, "puhelu", True, when),
+            ("answered", round_name, KUHMO, None, "ei ilmoitettavaa: tällä kertaa (puhelu 7.1.)",
+             True, when),
+            ("checked", round_name, PEDERSORE, "kultur@pedersore.example.fi", "soitettu 7.1.",
+             True, when)]
+        assert [b.classification for b in session.exec(select(Bounce))] == ["hard"]
+        assert answered_codes(session=session, round_name=round_name) == {KUHMO}
+        # Read as before: a second record is refused, naming the first's reason.
+        with pytest.raises(InputError, match=r"ei ilmoitettavaa: tällä kertaa \(puhelu 7\.1\.\)"):
+            record_outside_answer(KUHMO, session=session, round_name=round_name, reason="x")
+
+    command.downgrade(_alembic_config(engine), "0008_audit2_review")
+    with engine.connect() as connection:
+        back = sorted(tuple(row) for row in connection.execute(text(
+            "SELECT classification, address, detail FROM bounce")))
+    assert back == [("answered-outside", None,
+                     f"{KUHMO}: ei ilmoitettavaa: tällä kertaa (puhelu 7.1.)"),
+                    ("answered-outside", None, f"{SOTKAMO}: puhelu"),
+                    ("checked", "kultur@pedersore.example.fi", f"{PEDERSORE}: soitettu 7.1."),
+                    ("hard", "old@kuhmo.example.fi", "550 5.1.1 unknown")]
+    command.upgrade(_alembic_config(engine), "head")
+
+
+def test_undo_keeps_the_record_as_taken_back_and_who_recorded_it(engine, settings) -> None:
+    with Session(engine, expire_on_commit=False) as session:
+        address = f"kulttuuri@{KUHMO}.example.fi"
+        session.add(Contact(municipality_code=KUHMO, email=address))
+        session.add(OutboundMessage(round_name=settings.round_name, municipality_code=KUHMO,
+                                    address=address, kind="invite", state="sent", sent_at=NOW,
+                                    sending_at=NOW, updated_at=NOW))
+        session.commit()
+        record_outside_answer(KUHMO, session=session, round_name=settings.round_name,
+                              reason="puhelu 7.1.", who="koordinaattori", now=NOW)
+        record_outside_answer(KUHMO, session=session, round_name=settings.round_name, undo=True,
+                              now=NOW + dt.timedelta(hours=1))
+        assert answered_codes(session=session, round_name=settings.round_name) == set()
+        record_outside_answer(KUHMO, session=session, round_name=settings.round_name,
+                              reason="sähköposti 8.1.: ei käytäntöjä", now=NOW)
+        rows = [(r.reason, r.who, r.undone_at is not None)
+                for r in session.exec(select(CoordinatorRecord).order_by(CoordinatorRecord.id))]
+        assert rows == [("puhelu 7.1.", "koordinaattori", True),
+                        ("sähköposti 8.1.: ei käytäntöjä", "", False)]
+        assert answered_codes(session=session, round_name=settings.round_name) == {KUHMO}
+        assert session.exec(select(Bounce)).all() == []
+
+
+def test_forget_and_person_cover_the_coordinators_records(sqlite_engine, settings,
+                                                          workspace) -> None:
+    """A checked record holds her address, an answered one names her in its reason: person
+    lists both, forget takes her out of both and leaves the records (Kuhmo still answered)."""
+    from yhteistuumin_survey.person import person_report
+    from yhteistuumin_survey.privacy import forget_person
+
+    address = "anna.virtanen@kuhmo.example.fi"
+    with Session(sqlite_engine, expire_on_commit=False) as session:
+        session.add(CoordinatorRecord(round_name=settings.round_name, municipality_code=KUHMO,
+                                      kind="checked", address=address,
+                                      reason="soitettu 7.1., osoite toimii"))
+        record_outside_answer(KUHMO, session=session, round_name=settings.round_name,
+                              reason=f"{address} soitti: ei ilmoitettavaa", now=NOW)
+        shown = person_report(workspace, address, session=session).to_dict()
+        assert [(r["kind"], r["municipality"]) for r in shown["sections"]["records"]] == [
+            ("checked", KUHMO), ("answered", KUHMO)]
+        erased = forget_person(workspace, address, session=session, settings=settings)
+        assert erased.to_dict()["counts"]["records"] == 2
+    with Session(sqlite_engine) as session:
+        kept = [(r.kind, r.address, r.reason) for r in session.exec(select(CoordinatorRecord))]
+        assert all(address not in str(value) for row in kept for value in row)
+        assert [kind for kind, _, _ in kept] == ["checked", "answered"]
+        assert "soitti: ei ilmoitettavaa" in kept[1][2]
+        assert answered_codes(session=session, round_name=settings.round_name) == {KUHMO}
