@@ -8,10 +8,14 @@ their own, moved there from the bounces by one migration; on SQLite and PostgreS
 from __future__ import annotations
 
 import datetime as dt
+import json
 
+import mailbox_samples as samples
 import pytest
+from send_support import mail_server
 from sqlalchemy import text
 from sqlmodel import Session, select
+from test_coordinator_audit4 import age_outbox, follow_up_rows, invited_round, smtp_env
 
 from yhteistuumin_survey.db.models import Bounce, Contact, CoordinatorRecord, OutboundMessage
 from yhteistuumin_survey.errors import InputError
@@ -133,3 +137,49 @@ def test_forget_and_person_cover_the_coordinators_records(sqlite_engine, setting
         assert [kind for kind, _, _ in kept] == ["checked", "answered"]
         assert "soitti: ei ilmoitettavaa" in kept[1][2]
         assert answered_codes(session=session, round_name=settings.round_name) == {KUHMO}
+
+
+# --- a reminder to a contact with a note on the follow-up list --------------------------------
+
+TWO = """kunta;kuntanumero;nimi;rooli;sähköposti
+Rovaniemi;698;;;kulttuuri@rovaniemi.example.fi
+Turku;853;;;kirjaamo@turku.example.fi
+"""
+
+
+def test_a_reminder_to_a_contact_with_a_note_goes_and_says_the_note(cli, workspace) -> None:
+    """Rovaniemi's contact answered the invitation with "en työskentele enää …": the address
+    may still be read, so the reminder goes, but the dry run and the send both say the note,
+    and the JSON carries it; Turku's line says nothing of the kind."""
+    with mail_server() as server:
+        invited_round(cli, workspace, server, TWO, ["--only", "698,853"])
+        path = workspace.root / "left.eml"
+        path.write_bytes(samples.left_fi())
+        assert cli("bounces", str(path)).exit_code == 0
+        assert follow_up_rows(cli)["698"]["next_action"] == "check-contact"
+        note = ("698 Rovaniemi: contact kulttuuri@rovaniemi.example.fi has a note (the person "
+                "has left, it names kulttuuripalvelut@rovaniemi.example.fi); the reminder {} "
+                "all the same, as the address may work. Look at it on the follow-up list "
+                "(yhteistuumin status --by municipality); if the contact stays as it is: "
+                "yhteistuumin register checked 698 --reason '...'")
+        dry = cli("send", "remind", "--only", "698,853", "--dry-run", env=smtp_env(server))
+        assert dry.exit_code == 0, dry.output
+        assert note.format("is written for it") in dry.stdout.splitlines()
+        server.recipients.clear()
+        sent = cli("send", "remind", "--only", "698,853", "--yes", env=smtp_env(server))
+        assert sent.exit_code == 0, sent.output
+        assert sorted(server.recipients) == ["kirjaamo@turku.example.fi",
+                                             "kulttuuri@rovaniemi.example.fi"]
+        assert note.format("went to it") in sent.stdout.splitlines()
+        assert "853 Turku" not in sent.stdout
+        age_outbox(workspace, 10)
+        as_json = cli("send", "remind", "--only", "698", "--dry-run", "--format", "json",
+                      env=smtp_env(server))
+        assert json.loads(as_json.stdout)["contact_notes"] == [
+            {"municipality": "698", "address": "kulttuuri@rovaniemi.example.fi",
+             "note": "left", "named": ["kulttuuripalvelut@rovaniemi.example.fi"]}]
+        # Looked at and kept: the next reminder says nothing of it.
+        assert cli("register", "checked", "698", "--reason", "soitettu: osoite luetaan"
+                   ).exit_code == 0
+        again = cli("send", "remind", "--only", "698", "--dry-run", env=smtp_env(server))
+        assert "has a note" not in again.stdout and "1 written" in again.stdout

@@ -80,7 +80,7 @@ def mark_checked(municipality: str, *, session: Session, reason: str,
     from sqlmodel import select
 
     from .db.models import Contact, CoordinatorRecord, Municipality
-    from .followup import _checks
+    from .followup import contact_notes
     from .practices import one_municipality
 
     reason = (reason or "").strip()
@@ -88,7 +88,7 @@ def mark_checked(municipality: str, *, session: Session, reason: str,
         raise InputError("--reason: say why the contact stays as it is (it is recorded)")
     code = one_municipality(municipality, session=session)
     name = session.get(Municipality, code).name_fi  # type: ignore[union-attr]
-    notes = _checks(session, soft_limit=soft_limit, soft_days=soft_days).get(code, [])
+    notes = contact_notes(session, soft_limit=soft_limit, soft_days=soft_days).get(code, [])
     if address is not None:
         wanted = address.strip().casefold()
         chosen = [note for note in notes if note["address"].casefold() == wanted]

@@ -301,7 +301,7 @@ def follow_up(*, session: Session, round_name: str | None = None, lang: str = "f
                 phones[code].append(phone)
         elif status == "bounced":
             bounced[code].append(email)
-    checks = _checks(session, soft_limit=soft_limit, soft_days=soft_days)
+    checks = contact_notes(session, soft_limit=soft_limit, soft_days=soft_days)
     joint = joint_answers(session=session, round_name=round_name)
     names = {m.code: (m.name_sv or m.name_fi) if lang == "sv" else m.name_fi
              for m in session.exec(select(Municipality))} if joint else {}
@@ -386,7 +386,7 @@ def _sent(session: Session, round_name: str | None) -> tuple[
     return outbox, invited_at, reminders, last_reminder
 
 
-def _checks(session: Session, *, soft_limit: int = 3, soft_days: int = 14
+def contact_notes(session: Session, *, soft_limit: int = 3, soft_days: int = 14
             ) -> dict[str, list[dict[str, Any]]]:
     """What the mailbox said of each municipality's contacts for a person to look at
     (``bounces``: the person has left, a server refuses our mail, a challenge-response

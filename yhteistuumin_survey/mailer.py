@@ -166,6 +166,25 @@ class Skip:
 
 
 @dataclass
+class ContactNote:
+    """A note on the follow-up list about an address the batch writes to (the person has
+    left, a server refused our mail, soft bounces …): the message goes all the same, since the
+    address may work, and the result says so (``register checked`` ends the note)."""
+
+    municipality_code: str
+    municipality_name: str
+    address: str
+    reason: str  # the note's key: left, moved, refused, challenge, soft, elsewhere
+    named: list[str] = field(default_factory=list)  # addresses an auto-reply gave instead
+
+    def text(self) -> str:
+        from .contact_checks import REASONS
+
+        named = f", it names {', '.join(self.named)}" if self.named else ""
+        return f"{REASONS.get(self.reason, self.reason)}{named}"
+
+
+@dataclass
 class SendPlan:
     """What a batch would do: send these, and what it leaves out and why."""
 
@@ -177,6 +196,8 @@ class SendPlan:
     failed_before: list[PlannedMessage] = field(default_factory=list)
     skipped: list[Skip] = field(default_factory=list)
     held: list[PlannedMessage] = field(default_factory=list)  # left for a later run (--limit)
+    #: Notes on the follow-up list about addresses in ``to_send``.
+    notes: list[ContactNote] = field(default_factory=list)
 
     @property
     def held_back(self) -> int:
@@ -301,7 +322,27 @@ def plan_round(
             _place(plan, message, found,
                    resend_uncertain=resend_uncertain, retry_failed=retry_failed)
     _order_and_limit(plan, limit)
+    plan.notes = _notes_on(plan.to_send, session=session, settings=settings)
     return plan
+
+
+def _notes_on(messages: Sequence[PlannedMessage], *, session: Session, settings: Settings
+              ) -> list[ContactNote]:
+    """The follow-up list's open notes on the addresses ``messages`` go to."""
+    if not messages:
+        return []
+    from .followup import contact_notes
+
+    notes = contact_notes(session, soft_limit=int(settings.get("bounces.soft_limit")),
+                          soft_days=int(settings.get("bounces.soft_days")))
+    found: list[ContactNote] = []
+    for message in messages:
+        for note in notes.get(message.municipality_code, []):
+            made = ContactNote(message.municipality_code, message.municipality_name,
+                               message.address, note["reason"], list(note.get("named", [])))
+            if note["address"].casefold() == message.address.casefold() and made not in found:
+                found.append(made)
+    return found
 
 
 def _order_and_limit(plan: SendPlan, limit: int | None) -> None:
@@ -508,6 +549,8 @@ class SendResult:
     folder: str | None = None  # the dry run's .eml folder
     held_back: int = 0  # messages left for the next run by --limit
     municipalities: int = 0  # municipalities the plan wrote to
+    #: Notes on the follow-up list about addresses the batch wrote to (the plan's).
+    notes: list[ContactNote] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
@@ -537,7 +580,21 @@ class SendResult:
             extra.append(f"{self.held_back} left for the next run (--limit)")
         if extra:
             lines.append("Also: " + ", ".join(extra) + ".")
-        return lines + self._shared_addresses()
+        return lines + self._noted() + self._shared_addresses()
+
+    def _noted(self) -> list[str]:
+        """Say, per address the batch wrote to, the note the follow-up list has on it."""
+        done = {outcome.source.casefold() for outcome in self.report.outcomes
+                if outcome.status in ("sent", "written")}
+        what = "reminder" if self.kind == "remind" else "invitation"
+        went = "is written for it" if self.dry_run else "went to it"
+        return [f"{n.municipality_code} {n.municipality_name}: contact {n.address} has a note "
+                f"({n.text()}); the {what} {went} all the same, as the address may work. "
+                "Look at it on the follow-up list (yhteistuumin status --by municipality); "
+                "if the contact stays as it is: yhteistuumin register checked "
+                f"{n.municipality_code} --reason '...'"
+                for n in self.notes
+                if f"{n.municipality_code} {n.address}".casefold() in done]
 
     def _shared_addresses(self) -> list[str]:
         """Say so when one address is the contact of several municipalities (a joint culture
@@ -580,7 +637,9 @@ class SendResult:
                 "connections": self.connections, "stopped": self.stopped,
                 "resume_after": self.resume_after.isoformat() if self.resume_after else None,
                 "folder": self.folder, "messages": data["outcomes"],
-                "held_back": self.held_back}
+                "held_back": self.held_back,
+                "contact_notes": [{"municipality": n.municipality_code, "address": n.address,
+                                   "note": n.reason, "named": n.named} for n in self.notes]}
 
 
 def _report_plan(plan: SendPlan, report: Report, in_progress: dict[int, str] | None = None

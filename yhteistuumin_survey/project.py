@@ -421,6 +421,7 @@ class Project:
                                         copies=sent_folder(self.workspace,
                                                            round_name=settings.round_name))
         result.held_back = plan.held_back
+        result.notes = plan.notes
         result.municipalities = len({m.municipality_code for m in plan.to_send})
         return result
 
