@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
+from typing import Any
 
 import mailbox_samples as samples
 import pytest
@@ -183,3 +185,69 @@ def test_a_reminder_to_a_contact_with_a_note_goes_and_says_the_note(cli, workspa
                    ).exit_code == 0
         again = cli("send", "remind", "--only", "698", "--dry-run", env=smtp_env(server))
         assert "has a note" not in again.stdout and "1 written" in again.stdout
+
+
+# --- the deadline: passed, then moved -----------------------------------------------------------
+
+
+def _deadline_env(server: Any, day: dt.date) -> dict[str, str]:
+    return smtp_env(server, YHTEISTUUMIN_ROUND_DEADLINE=day.isoformat())
+
+
+def _said_deadlines(eml: Path) -> tuple[str, list[str]]:
+    """The deadline sentence of a written message's text, and the questionnaire's deadline
+    cells."""
+    import io
+    from email import message_from_bytes, policy
+
+    from openpyxl import load_workbook
+
+    message = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    import re
+
+    said = re.search(r"Vastausaika päättyy (\d+\.\d+\.\d{4})\.", body)
+    attachment = next(part for part in message.iter_attachments()
+                      if part.get_filename().endswith(".xlsx"))
+    book = load_workbook(io.BytesIO(attachment.get_content()), read_only=True)
+    cells = [str(value) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)
+             for value in row if isinstance(value, str) and ("päättyy" in value
+                                                              or "går ut" in value)]
+    return said[1] if said else "", cells
+
+
+def test_a_reminder_after_the_deadline_is_said_in_the_dry_run_and_refused_by_the_send_and_a_moved_deadline_is_the_one_sent(  # noqa: E501
+        cli, workspace) -> None:
+    today = dt.date.today()
+    with mail_server() as server:
+        invited_round(cli, workspace, server, TWO, ["--only", "698,853"])
+        past = today - dt.timedelta(days=1)
+        dry = cli("send", "remind", "--only", "698,853", "--dry-run",
+                  env=_deadline_env(server, past))
+        assert dry.exit_code == 0, dry.output
+        warning = (f"Warning: [round] deadline {past} is already past (today is {today}): the "
+                   f"messages would ask to answer by {past.day}.{past.month}.{past.year}; set "
+                   "the new last day to answer ([round] deadline in yhteistuumin.toml, or "
+                   "YHTEISTUUMIN_ROUND_DEADLINE). A real send refuses them until then.")
+        assert dry.stdout.splitlines()[1] == warning
+        server.recipients.clear()
+        refused = cli("send", "remind", "--only", "698,853", "--yes",
+                      env=_deadline_env(server, past))
+        assert refused.exit_code == 1 and server.recipients == []
+        assert (f"  [round] deadline {past} is already past (today is {today}): the messages "
+                f"would ask to answer by {past.day}.{past.month}.{past.year}") in refused.output
+        # The coordinator moves the deadline: the reminder says the new day, in its text and
+        # in the questionnaire it carries again.
+        moved = today + dt.timedelta(days=14)
+        dry = cli("send", "remind", "--only", "698", "--dry-run",
+                  env=_deadline_env(server, moved))
+        assert "Warning" not in dry.stdout
+        written = sorted((workspace.root / "outputs").rglob("dry-run/remind/698-*.eml"))
+        sentence, cells = _said_deadlines(written[0])
+        new = f"{moved.day}.{moved.month}.{moved.year}"
+        assert sentence == new
+        assert cells and all(new in cell for cell in cells), cells
+        sent = cli("send", "remind", "--only", "698,853", "--yes", env=_deadline_env(server, moved))
+        assert sent.exit_code == 0, sent.output
+        assert sorted(server.recipients) == ["kirjaamo@turku.example.fi",
+                                             "kulttuuri@rovaniemi.example.fi"]

@@ -483,6 +483,7 @@ def make_composer(workspace: Workspace, *, session: Session, settings: Settings)
     # The questionnaires listed once (a glob of the folder per message was a directory scan
     # per message): the newest file of each code, as questionnaire_path picks it.
     books: dict[str, Path] | None = None
+    deadline = settings.get("round.deadline")
 
     def compose(planned: PlannedMessage) -> tuple[ComposedMessage | EmailMessage, str | None]:
         nonlocal books
@@ -502,8 +503,9 @@ def make_composer(workspace: Workspace, *, session: Session, settings: Settings)
                 workspace, round_name=settings.round_name))
         attachment = books.get(code) or questionnaire.questionnaire_path(
             workspace, round_name=settings.round_name, code=code)
-        if not attachment.is_file():
-            attachment = questionnaire.build_questionnaire(
+        # A questionnaire built before the deadline was moved names the old day: built again.
+        if not attachment.is_file() or not questionnaire.says_deadline(attachment, deadline):
+            attachment = books[code] = questionnaire.build_questionnaire(
                 workspace, session=session, settings=settings, survey=survey,
                 municipality=municipality)
         message = composer.compose(
@@ -551,6 +553,8 @@ class SendResult:
     municipalities: int = 0  # municipalities the plan wrote to
     #: Notes on the follow-up list about addresses the batch wrote to (the plan's).
     notes: list[ContactNote] = field(default_factory=list)
+    #: A dry run's messages ask to answer by a day gone: what a real send refuses, and why.
+    deadline_passed: str = ""
 
     @property
     def failed(self) -> bool:
@@ -567,6 +571,9 @@ class SendResult:
         if self.dry_run:
             lines = [f"Dry run, {label.lower()} of round {self.round_name}: "
                      f"{counts.get('written', 0)} written to {self.folder}; nothing sent."]
+            if self.deadline_passed:
+                lines.append(f"Warning: {self.deadline_passed}. A real send refuses them "
+                             "until then.")
         else:
             lines = [f"{label}, round {self.round_name}: {counts.get('sent', 0)} sent, "
                      f"{counts.get('failed', 0)} failed, {counts.get('uncertain', 0)} uncertain, "
@@ -637,7 +644,7 @@ class SendResult:
                 "connections": self.connections, "stopped": self.stopped,
                 "resume_after": self.resume_after.isoformat() if self.resume_after else None,
                 "folder": self.folder, "messages": data["outcomes"],
-                "held_back": self.held_back,
+                "held_back": self.held_back, "deadline_passed": self.deadline_passed,
                 "contact_notes": [{"municipality": n.municipality_code, "address": n.address,
                                    "note": n.reason, "named": n.named} for n in self.notes]}
 

@@ -79,6 +79,15 @@ class Question:
     details: Sequence[str] = ()
 
 
+def _helsinki_day(now: dt.datetime | None) -> dt.date:
+    """The day in Finland at ``now`` (naive: UTC; None: now): the deadline is a Finnish day."""
+    from zoneinfo import ZoneInfo
+
+    moment = now or dt.datetime.now(dt.UTC)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(ZoneInfo("Europe/Helsinki")).date()
+
+
 def _no_progress(label: str, total: int | None) -> AbstractContextManager[Callable[..., Any]]:
     return nullcontext(lambda n=1: None)
 
@@ -380,6 +389,7 @@ class Project:
         if kind not in KIND_LABEL:
             raise SendError(f"unknown kind of message {kind!r}; use invite or remind")
         settings = self.load_settings(**{"smtp.rate": rate}) if rate else self.settings
+        today = _helsinki_day(now)
         with self.session() as session, \
                 (nullcontext() if dry_run else one_sender(session)):
             plan = plan_round(session=session, settings=settings, kind=kind, only=only,
@@ -391,11 +401,14 @@ class Project:
                 with self.progress("Writing", count) as advance:
                     result = write_dry_run(plan, workspace=self.workspace, compose=compose,
                                            progress=advance)
+                from .preflight import deadline_passed
+
+                result.deadline_passed = deadline_passed(settings, today) if count else ""
             else:
                 from .preflight import PreflightResult, check_round
 
                 preflight = check_round(self.workspace, session=session, settings=settings,
-                                        plan=plan) if check else PreflightResult()
+                                        plan=plan, today=today) if check else PreflightResult()
                 if preflight.failed:
                     for line in preflight.summary():
                         self.notify(line)
