@@ -251,3 +251,57 @@ def test_a_reminder_after_the_deadline_is_said_in_the_dry_run_and_refused_by_the
         assert sent.exit_code == 0, sent.output
         assert sorted(server.recipients) == ["kirjaamo@turku.example.fi",
                                              "kulttuuri@rovaniemi.example.fi"]
+
+
+# --- an invitation batch stopped half-way by Ctrl-C, run again the next day --------------------
+
+
+@pytest.mark.slow
+def test_an_invitation_batch_stopped_by_ctrl_c_is_finished_the_next_day_nobody_twice(
+        workspace) -> None:
+    """Ctrl-C half-way through the invitations: the run says what to do; the next run sends
+    the rest and says how many went before; nobody gets two, and a message cut off in the
+    hand-over is listed as uncertain (not sent again), never lost without a word."""
+    import signal
+    import subprocess
+
+    from send_support import load_example_contacts
+    from test_send_kill import CODES, environment, sender, wait_until
+
+    from yhteistuumin_survey.db.engine import open_database
+    from yhteistuumin_survey.register import ensure_register
+
+    engine = open_database(f"sqlite:///{workspace.outputs / 'yhteistuumin.sqlite'}")
+    ensure_register(engine, workspace=workspace)
+    with Session(engine) as session:
+        load_example_contacts(session, CODES)
+        addresses = sorted(c.email for c in session.exec(select(Contact)))
+    with mail_server(data_delay=0.02) as server:
+        env = environment(server.port)
+        command = sender(workspace, server.port)
+        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE)
+        wait_until(lambda: server.count() >= 15, process)
+        process.send_signal(signal.SIGINT)
+        _out, err = process.communicate(timeout=60)
+        before = server.count()
+        assert process.returncode == 130
+        assert err.decode().splitlines()[-1] == (
+            "Interrupted: the invitations stopped part-way; each message the server took is "
+            "recorded. Run the same command again: it sends the rest, nobody twice (a message "
+            "cut off while being handed over is listed as uncertain, not sent again)")
+        done = subprocess.run(command, env=env, capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    report = json.loads(done.stdout)
+    uncertain = {m["detail"]["address"] for m in report["messages"]
+                 if m["status"] == "uncertain"}
+    counts = report["counts"]
+    assert len(uncertain) <= 1 and counts["already-sent"] + len(uncertain) >= before - 1
+    assert counts["sent"] + counts["already-sent"] + len(uncertain) == len(addresses)
+    received = server.received_by()
+    assert all(received[a] == 1 for a in addresses if a not in uncertain), received
+    assert all(received[a] <= 1 for a in uncertain) and set(received) <= set(addresses)
+    with Session(engine) as session:
+        rows = {r.address: r.state for r in session.exec(select(OutboundMessage))}
+    engine.dispose()
+    assert {a for a, state in rows.items() if state == "uncertain"} == uncertain

@@ -22,7 +22,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from .errors import InputError, NoWorkspace, SendError
+from .errors import InputError, Interrupted, NoWorkspace, SendError
 from .reports import plural
 
 if TYPE_CHECKING:
@@ -425,14 +425,23 @@ class Project:
                         no_terminal=f"about to send {count} messages and there is no terminal "
                                     "to confirm on; add --yes to send, or --dry-run to look "
                                     "first"))
-                with SmtpSession(options, on_event=self.notify) as transport, \
-                        self.progress("Sending", count) as advance:
-                    result = send_round(plan, session=session, settings=settings,
-                                        compose=compose, transport=transport,
-                                        rate=parse_rate(settings.get("smtp.rate")),
-                                        progress=advance,
-                                        copies=sent_folder(self.workspace,
-                                                           round_name=settings.round_name))
+                try:
+                    with SmtpSession(options, on_event=self.notify) as transport, \
+                            self.progress("Sending", count) as advance:
+                        result = send_round(plan, session=session, settings=settings,
+                                            compose=compose, transport=transport,
+                                            rate=parse_rate(settings.get("smtp.rate")),
+                                            progress=advance,
+                                            copies=sent_folder(self.workspace,
+                                                               round_name=settings.round_name))
+                except Interrupted:
+                    raise
+                except KeyboardInterrupt:
+                    raise Interrupted(
+                        f"the {KIND_LABEL[kind].lower()} stopped part-way; each message the "
+                        "server took is recorded. Run the same command again: it sends the "
+                        "rest, nobody twice (a message cut off while being handed over is "
+                        "listed as uncertain, not sent again)") from None
         result.held_back = plan.held_back
         result.notes = plan.notes
         result.municipalities = len({m.municipality_code for m in plan.to_send})
