@@ -305,3 +305,84 @@ def test_an_invitation_batch_stopped_by_ctrl_c_is_finished_the_next_day_nobody_t
         rows = {r.address: r.state for r in session.exec(select(OutboundMessage))}
     engine.dispose()
     assert {a for a, state in rows.items() if state == "uncertain"} == uncertain
+
+
+# --- a reply declining ("emme osallistu tällä kertaa", "vi deltar inte") -----------------------
+
+DECLINE = """kunta;kuntanumero;nimi;rooli;sähköposti
+Rovaniemi;698;;;kulttuuri@rovaniemi.example.fi
+Pedersöre;599;;;registrator@pedersore.example.fi
+Turku;853;;;kirjaamo@turku.example.fi
+"""
+
+
+def _reply(sender: str, subject: str, body: str, number: int, in_reply_to: str = "") -> bytes:
+    head = (f"From: {sender}\r\nTo: koordinaattori@yhteistuumin.fi\r\n"
+            f"Subject: {subject}\r\nDate: Mon, 07 Dec 2026 10:0{number}:00 +0200\r\n"
+            f"Message-ID: <reply-{number}@kunta.example.fi>\r\n"
+            + (f"In-Reply-To: {in_reply_to}\r\nReferences: {in_reply_to}\r\n" if in_reply_to
+               else "")
+            + "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            "Content-Transfer-Encoding: 8bit\r\n\r\n")
+    return (head + body).encode()
+
+
+def test_a_declining_reply_holds_the_reminder_until_the_coordinator_has_read_it(
+        cli, workspace, dovecot) -> None:
+    """Rovaniemi answers the invitation "emme osallistu tällä kertaa", Pedersöre writes "vi
+    deltar inte" from its contact's address without quoting ours: neither is an answer to
+    ingest, and nothing guesses at their words. fetch lists them to read and ties each to its
+    municipality; send remind skips both, saying what to do; the follow-up list says to read
+    them. The coordinator records the declines; Turku, which wrote nothing, is reminded."""
+    from test_fetch import engine_of, run_json
+
+    with mail_server() as server:
+        invited_round(cli, workspace, server, DECLINE, ["--only", "698,599,853"])
+        engine = engine_of(workspace)
+        with Session(engine) as session:
+            invitation = session.exec(select(OutboundMessage.message_id).where(
+                OutboundMessage.municipality_code == "698")).one()
+        engine.dispose()
+        dovecot.append(_reply(
+            "Pekka Pekkarinen <kulttuuri@rovaniemi.example.fi>",
+            "Re: Kutsu: Kulttuuria yhteistuumin -kysely",
+            "Hei,\r\n\r\nkiitos kutsusta. Emme osallistu tällä kertaa kyselyyn.\r\n\r\n"
+            "Ystävällisin terveisin\r\nPekka\r\n", 1, in_reply_to=str(invitation)))
+        dovecot.append(_reply(
+            "Anna Andersson <registrator@pedersore.example.fi>", "Enkäten",
+            "Hej,\r\n\r\nvi deltar inte i enkäten i år.\r\n\r\nMed vänlig hälsning\r\nAnna\r\n",
+            2))
+        code, report = run_json(cli, env=dovecot.env("starttls"))
+        assert code == 0 and [item["status"] for item in report["items"]] == [
+            "to-read", "to-read"], report
+        rows = follow_up_rows(cli)
+        assert (rows["698"]["next_action"], rows["599"]["next_action"],
+                rows["853"]["next_action"]) == ("read-reply", "read-reply", "remind")
+        day = dt.date.today()
+        assert rows["698"]["next_action_text"] == (
+            f"lue kunnan viesti ({day.day}.{day.month}.{day.year}): jos se on vastaus tai "
+            "kieltäytyminen, kirjaa se (register answered 698); muuten muistuta kuntaa "
+            "erikseen (send remind --only 698)")
+        server.recipients.clear()
+        sent = cli("send", "remind", "--only", "698,599,853", "--yes", env=smtp_env(server))
+        assert sent.exit_code == 0, sent.output
+        assert server.recipients == ["kirjaamo@turku.example.fi"]
+        lines = {line.split("  ")[0]: " ".join(line.split()) for line in
+                 sent.stdout.splitlines() if line[:3].isdigit()}
+        assert lines["698 Rovaniemi"] == (
+            f"698 Rovaniemi skipped wrote us on {day.day}.{day.month}.{day.year} a message to "
+            "read (yhteistuumin fetch listed it): read it; if it answers or declines: "
+            "yhteistuumin register answered 698 --reason '...'; if not, remind it on its own: "
+            "send remind --only 698")
+        assert lines["599 Pedersören kunta"].startswith("599 Pedersören kunta skipped wrote us on")
+        # Read: Rovaniemi declined (recorded, never reminded); Pedersöre's words the
+        # coordinator takes as a decline too.
+        for town, why in (("698", "kieltäytyi sähköpostilla 7.12."),
+                          ("599", "vi deltar inte (e-post 7.12.)")):
+            assert cli("register", "answered", town, "--reason", why).exit_code == 0
+        rows = follow_up_rows(cli)
+        assert rows["698"]["next_action"] == rows["599"]["next_action"] == "nothing"
+        age_outbox(workspace, 10)
+        server.recipients.clear()
+        again = cli("send", "remind", "--only", "698,599,853", "--yes", env=smtp_env(server))
+        assert server.recipients == ["kirjaamo@turku.example.fi"], again.output

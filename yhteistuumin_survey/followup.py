@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .cards import practice_municipalities
-from .reminders import NOT_INVITED, USED_UP, ReminderDue, invited_addresses, reminder_due
+from .reminders import (
+    NOT_INVITED,
+    USED_UP,
+    ReminderDue,
+    invited_addresses,
+    reminder_due,
+    replies_to_read,
+)
 from .status import joint_answers, read_round, written_lines
 
 if TYPE_CHECKING:
@@ -50,7 +57,10 @@ ACTIONS = {
            "check-contact": "tarkista yhteystieto: {notes}",
            "wait": "muistuta {date} alkaen",
            "check-answer": "tarkista, onko kunta vastannut: se mainitaan muiden kanssa "
-                           "käytännössä, josta ei näy, kuka vastasi ({joint})"},
+                           "käytännössä, josta ei näy, kuka vastasi ({joint})",
+           "read-reply": "lue kunnan viesti ({replied}): jos se on vastaus tai kieltäytyminen, "
+                         "kirjaa se (register answered {code}); muuten muistuta kuntaa "
+                         "erikseen (send remind --only {code})"},
     "sv": {"nothing": "ingen åtgärd", "remind": "påminn", "phone": "ring",
            "find-new-address": "sök en ny adress", "find-address": "sök en adress",
            "invite": "skicka inbjudan",
@@ -58,7 +68,10 @@ ACTIONS = {
            "check-contact": "kontrollera kontaktuppgiften: {notes}",
            "wait": "påminn från och med {date}",
            "check-answer": "kontrollera om kommunen har svarat: den nämns med andra i ett "
-                           "exempel som inte visar vem som svarade ({joint})"},
+                           "exempel som inte visar vem som svarade ({joint})",
+           "read-reply": "läs kommunens meddelande ({replied}): om det är ett svar eller "
+                         "ett nej, anteckna det (register answered {code}); annars påminn "
+                         "kommunen separat (send remind --only {code})"},
 }
 
 #: What the mailbox said about a contact that a person has to look at (``bounces``' check-*
@@ -172,7 +185,8 @@ class FollowUp:
         joint = "; ".join(f"#{j['practice']}: {', '.join(j['with_names'])}"
                           for j in row.get("joint", []))
         return ACTIONS[self.lang][row["next_action"]].format(
-            date=_date_text(row.get("remind_from")), notes=notes, joint=joint)
+            date=_date_text(row.get("remind_from")), notes=notes, joint=joint,
+            replied=_date_text(row.get("replied")), code=row["code"])
 
     def headings(self) -> list[str]:
         return [HEADINGS[self.lang][key] for key in FOLLOW_UP_COLUMNS]
@@ -303,6 +317,7 @@ def follow_up(*, session: Session, round_name: str | None = None, lang: str = "f
             bounced[code].append(email)
     checks = contact_notes(session, soft_limit=soft_limit, soft_days=soft_days)
     joint = joint_answers(session=session, round_name=round_name)
+    replied = replies_to_read(session, round_name, only=[])
     names = {m.code: (m.name_sv or m.name_fi) if lang == "sv" else m.name_fi
              for m in session.exec(select(Municipality))} if joint else {}
     outbox, invited_at, reminders, last_reminder = _sent(session, round_name)
@@ -334,6 +349,8 @@ def follow_up(*, session: Session, round_name: str | None = None, lang: str = "f
                               uncertain=code in uncertain, check=bool(checks[code]))
         if code in joint and action in ("remind", "wait", "phone"):
             action = "check-answer"  # send remind waits for the coordinator too
+        elif code in replied and action in ("remind", "wait", "phone"):
+            action = "read-reply"  # so does it for a message to read
         remind_from = _day(due.due_from) if action == "wait" else None
         row = {
             "code": code,
@@ -348,6 +365,7 @@ def follow_up(*, session: Session, round_name: str | None = None, lang: str = "f
             "answered_how": sorted(channels[code]), "answered_at": _day(answered_at.get(code)),
             "practices": practices[code], "approved": approved[code], "next_action": action,
             "remind_from": remind_from, "check": checks[code],
+            "replied": _day(replied[code]) if action == "read-reply" else None,
             "joint": [{"practice": practice_id, "with": others,
                        "with_names": [names.get(c, c) for c in others]}
                       for practice_id, others in joint.get(code, [])],

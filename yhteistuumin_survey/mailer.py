@@ -277,11 +277,12 @@ def plan_round(
     for row in session.exec(rows_query):
         rows_by_code.setdefault(row.municipality_code, []).append(row)
 
-    from .reminders import joint_texts, reminder_due
+    from .reminders import joint_texts, reminder_due, replies_to_read
     from .status import answered_codes
 
     answered = answered_codes(session=session, round_name=round_name) if kind == "remind" else set()
     joint = joint_texts(session, round_name, only=codes) if kind == "remind" else {}
+    replied = replies_to_read(session, round_name, only=codes) if kind == "remind" else {}
     max_reminders = int(settings.get("reminders.max"))
     min_days = int(settings.get("reminders.min_days"))
 
@@ -300,10 +301,11 @@ def plan_round(
             due = reminder_due(rows, answered=municipality.code in answered,
                                addresses=[person.email for person in people], now=now,
                                max_reminders=max_reminders, min_days=min_days,
-                               joint=joint.get(municipality.code, ""))
+                               joint=joint.get(municipality.code, ""),
+                               replied=replied.get(municipality.code))
             if not due.due:
                 plan.skipped.append(Skip(municipality.code, name, due.reason.replace(
-                    "--only CODE", f"--only {municipality.code}")))
+                    " CODE", f" {municipality.code}")))
                 continue
             wanted = _reminded(plan, municipality.code, name, rows, people, due.sequence)
         existing = {(row.address.casefold(), row.kind, row.sequence): row for row in rows}

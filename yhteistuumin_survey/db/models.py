@@ -247,6 +247,9 @@ class FetchedMessage(SQLModel, table=True):
     outcome: str = Field(default="claimed", index=True)  # claimed, ingested, hard-bounce, …
     detail: str = ""
     stored_path: str | None = None  # the message as fetched, under outputs/mailbox/
+    # A message to read that came from a municipality (it answers our message, or comes from
+    # its contact's address): send remind waits until the coordinator has read it.
+    municipality_code: str | None = Field(default=None, index=True, max_length=3)
     claimed_by: str | None = None  # the run handling it: "host/pid/random" (see mailer)
     claimed_at: dt.datetime = Field(default_factory=utcnow,
                                     sa_column=Column(DateTime(timezone=True), nullable=False))

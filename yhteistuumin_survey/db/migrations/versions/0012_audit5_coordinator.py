@@ -9,6 +9,10 @@ no round, so it gets the round of the last message sent to the municipality ("" 
 Records taken back before were deleted, so none moves as undone. The downgrade moves the
 records still in force back into ``bounce``.
 
+``fetchedmessage.municipality_code``: the municipality a message to read came from (it answers
+our message, or comes from its contact's address), so that ``send remind`` waits until the
+coordinator has read it (a reply "emme osallistu tällä kertaa" is never reminded blindly).
+
 Revision ID: 0009_audit5_coordinator
 Revises: 0008_audit2_review
 Create Date: 2026-12-07
@@ -69,6 +73,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_coordinatorrecord_municipality_code'), ['municipality_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_coordinatorrecord_round_name'), ['round_name'], unique=False)
 
+    # A message to read from a municipality holds its reminder until it is read (fetch).
+    with op.batch_alter_table('fetchedmessage', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('municipality_code',
+                                      sqlmodel.sql.sqltypes.AutoString(length=3), nullable=True))
+        batch_op.create_index(batch_op.f('ix_fetchedmessage_municipality_code'),
+                              ['municipality_code'], unique=False)
+
     bind = op.get_bind()
     known = {code for (code,) in bind.execute(sa.text("SELECT code FROM municipality"))}
     last_round: dict[str, str] = dict(bind.execute(sa.text(
@@ -120,3 +131,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_coordinatorrecord_address'))
 
     op.drop_table('coordinatorrecord')
+    with op.batch_alter_table('fetchedmessage', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_fetchedmessage_municipality_code'))
+        batch_op.drop_column('municipality_code')
