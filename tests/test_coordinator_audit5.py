@@ -185,6 +185,8 @@ def test_a_reminder_to_a_contact_with_a_note_goes_and_says_the_note(cli, workspa
                    ).exit_code == 0
         again = cli("send", "remind", "--only", "698", "--dry-run", env=smtp_env(server))
         assert "has a note" not in again.stdout and "1 written" in again.stdout
+    totals = assert_adds_up(cli)
+    assert (totals["with_contact"], totals["bounced"], totals["reminded"]) == (2, 0, 2)
 
 
 # --- the deadline: passed, then moved -----------------------------------------------------------
@@ -251,6 +253,7 @@ def test_a_reminder_after_the_deadline_is_said_in_the_dry_run_and_refused_by_the
         assert sent.exit_code == 0, sent.output
         assert sorted(server.recipients) == ["kirjaamo@turku.example.fi",
                                              "kulttuuri@rovaniemi.example.fi"]
+    assert assert_adds_up(cli)["reminded"] == 2
 
 
 # --- an invitation batch stopped half-way by Ctrl-C, run again the next day --------------------
@@ -386,3 +389,128 @@ def test_a_declining_reply_holds_the_reminder_until_the_coordinator_has_read_it(
         server.recipients.clear()
         again = cli("send", "remind", "--only", "698,599,853", "--yes", env=smtp_env(server))
         assert server.recipients == ["kirjaamo@turku.example.fi"], again.output
+    totals = assert_adds_up(cli)
+    assert (totals["invited"], totals["answered"], totals["reminded"]) == (3, 2, 1)
+
+
+# --- the status figures, after each case ---------------------------------------------------------
+
+
+def assert_adds_up(cli: Any) -> dict[str, Any]:
+    """status --format json: 308 municipalities; each column's regions add up to its total;
+    with a contact + lost to bounces + no address = 308, as the follow-up list has them; the
+    answered are a part of the invited; the uncertain are apart from the invited."""
+    from send_support import round_env
+
+    data = json.loads(cli("status", "--format", "json", env=round_env()).stdout)
+    totals, regions = data["totals"], data["regions"]
+    assert totals["municipalities"] == 308
+    for key in ("municipalities", "with_contact", "invited", "bounced", "reminded", "answered",
+                "answered_uninvited"):
+        assert sum(region[key] for region in regions) == totals[key], key
+    rows = follow_up_rows(cli)
+    assert len(rows) == 308
+    no_address = sum(1 for row in rows.values() if row["next_action"] == "find-address")
+    assert totals["with_contact"] + totals["bounced"] + no_address == 308
+    assert totals["answered"] <= totals["invited"] and totals["reminded"] <= totals["invited"]
+    assert totals["answered"] + totals["answered_uninvited"] == sum(
+        1 for row in rows.values() if row["answered"])
+    return totals
+
+
+# --- an out-of-office reply with a return date ----------------------------------------------------
+
+AWAY = """kunta;kuntanumero;nimi;rooli;sähköposti
+Helsinki;091;;;kulttuuri@helsinki.example.fi
+Pedersöre;599;;;registrator@pedersoren-kunta.example.fi
+"""
+
+
+def test_an_out_of_office_reply_is_no_answer_nor_bounce_and_the_municipality_is_reminded(
+        cli, workspace, dovecot) -> None:
+    """"Olen lomalla 14.12. asti" (Outlook's, with its headers) and "Jag är på semester till
+    och med 14.12." (a hand-made rule, no header): auto-replies, nothing marked, no note, not a
+    message to read that would hold the reminder: both are reminded when due."""
+    from test_fetch import run_json
+
+    with mail_server() as server:
+        invited_round(cli, workspace, server, AWAY, ["--only", "091,599"])
+        dovecot.append(samples.ooo_fi_headers())
+        dovecot.append(samples.ooo_sv_plain())
+        code, report = run_json(cli, env=dovecot.env("starttls"))
+        assert code == 0 and [item["status"] for item in report["items"]] == [
+            "auto-reply", "auto-reply"], report
+        rows = follow_up_rows(cli)
+        assert (rows["091"]["next_action"], rows["599"]["next_action"]) == ("remind", "remind")
+        assert rows["091"]["check"] == rows["599"]["check"] == []
+        totals = assert_adds_up(cli)
+        assert (totals["invited"], totals["bounced"], totals["answered"]) == (2, 0, 0)
+        server.recipients.clear()
+        sent = cli("send", "remind", "--only", "091,599", "--yes", env=smtp_env(server))
+        assert sent.exit_code == 0, sent.output
+        assert sorted(server.recipients) == ["kulttuuri@helsinki.example.fi",
+                                             "registrator@pedersoren-kunta.example.fi"]
+        assert "has a note" not in sent.stdout
+    assert assert_adds_up(cli)["reminded"] == 2
+
+
+# --- a contact changed between the invitation and the reminder -----------------------------------
+
+FIRST = """kunta;kuntanumero;nimi;rooli;sähköposti
+Rovaniemi;698;;;kulttuuri@rovaniemi.example.fi
+Turku;853;;;kirjaamo@turku.example.fi
+"""
+NEW = """kunta;kuntanumero;nimi;rooli;sähköposti
+Rovaniemi;698;Pekka Uusi;kulttuurisihteeri;pekka.uusi@rovaniemi.example.fi
+Turku;853;;;kirjaamo@turku.example.fi
+"""
+
+
+def test_a_contact_added_after_the_invitation_is_invited_and_the_old_address_s_bounce_loses_nobody(
+        cli, workspace) -> None:
+    """Rovaniemi's new culture secretary is added to the contact list after the invitations
+    (the list is read as additions: the invited address stays in use). The follow-up list and
+    send remind both say the new address is to be invited first; the reminder goes to the
+    invited address only, the invitation to the new one only: nobody gets a message twice.
+    Then the old address bounces: Rovaniemi still has a contact, is not counted bounced, and
+    its next reminder goes to the new address."""
+    from test_fetch import engine_of
+
+    new, old = "pekka.uusi@rovaniemi.example.fi", "kulttuuri@rovaniemi.example.fi"
+    with mail_server() as server:
+        invited_round(cli, workspace, server, FIRST, ["--only", "698,853"])
+        path = workspace.root / "uusi.csv"
+        path.write_text(NEW, encoding="utf-8")
+        assert cli("register", "contacts", str(path)).exit_code == 0
+        row = follow_up_rows(cli)["698"]
+        assert row["next_action"] == "remind" and row["not_invited"] == [new]
+        assert row["next_action_text"] == (
+            f"muistuta; lähetä kutsu myös uuteen osoitteeseen {new} (send invite)")
+        server.recipients.clear()
+        reminded = cli("send", "remind", "--only", "698,853", "--yes", env=smtp_env(server))
+        assert sorted(server.recipients) == ["kirjaamo@turku.example.fi", old]
+        assert (f"698 Rovaniemi  skipped  {new}: not invited yet (send invite first)"
+                in reminded.stdout)
+        server.recipients.clear()
+        invited = cli("send", "invite", "--only", "698,853", "--yes", env=smtp_env(server))
+        assert invited.exit_code == 0, invited.output
+        assert server.recipients == [new]
+        assert "1 sent" in invited.stdout and "2 already sent" in invited.stdout
+        assert follow_up_rows(cli)["698"]["not_invited"] == []
+        # The old address is gone: its bounce marks it, not the municipality.
+        bounce = workspace.root / "gone.eml"
+        bounce.write_bytes(samples.gmail_not_found())
+        assert cli("bounces", str(bounce)).exit_code == 0
+        engine = engine_of(workspace)
+        with Session(engine) as session:
+            states = {c.email: c.status for c in session.exec(select(Contact).where(
+                Contact.municipality_code == "698"))}
+        engine.dispose()
+        assert states == {old: "bounced", new: "valid"}
+        totals = assert_adds_up(cli)
+        assert (totals["with_contact"], totals["bounced"], totals["invited"]) == (2, 0, 2)
+        age_outbox(workspace, 10)
+        server.recipients.clear()
+        again = cli("send", "remind", "--only", "698", "--yes", env=smtp_env(server))
+        assert again.exit_code == 0, again.output
+        assert server.recipients == [new]

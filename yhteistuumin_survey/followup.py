@@ -96,6 +96,11 @@ CHECKS = {
                    "sedan {since} (t.ex. full brevlåda) och meddelandena kommer inte fram"},
 }
 
+#: A contact added after the invitations (a new person, a new address) beside one invited:
+#: the reminder goes to the invited address, the new one is sent the invitation first.
+NOT_INVITED_TEXT = {"fi": "; lähetä kutsu myös uuteen osoitteeseen {} (send invite)",
+                    "sv": "; skicka inbjudan också till den nya adressen {} (send invite)"}
+
 #: The addresses an auto-reply gives (a new contact?): shown, never mailed without the
 #: coordinator.
 NAMED = {"fi": " (viestissä mainitaan osoite {})", "sv": " (meddelandet nämner adressen {})"}
@@ -184,9 +189,12 @@ class FollowUp:
                           for c in row.get("check", []) if c["reason"] in checks)
         joint = "; ".join(f"#{j['practice']}: {', '.join(j['with_names'])}"
                           for j in row.get("joint", []))
-        return ACTIONS[self.lang][row["next_action"]].format(
+        text = ACTIONS[self.lang][row["next_action"]].format(
             date=_date_text(row.get("remind_from")), notes=notes, joint=joint,
             replied=_date_text(row.get("replied")), code=row["code"])
+        if row.get("not_invited") and row["next_action"] in ("remind", "wait", "phone"):
+            text += NOT_INVITED_TEXT[self.lang].format(", ".join(row["not_invited"]))
+        return text
 
     def headings(self) -> list[str]:
         return [HEADINGS[self.lang][key] for key in FOLLOW_UP_COLUMNS]
@@ -366,6 +374,9 @@ def follow_up(*, session: Session, round_name: str | None = None, lang: str = "f
             "practices": practices[code], "approved": approved[code], "next_action": action,
             "remind_from": remind_from, "check": checks[code],
             "replied": _day(replied[code]) if action == "read-reply" else None,
+            # valid addresses never handed an invitation, beside one that was
+            "not_invited": [a for a in valid[code] if a.strip().casefold() not in reached]
+            if reached else [],
             "joint": [{"practice": practice_id, "with": others,
                        "with_names": [names.get(c, c) for c in others]}
                       for practice_id, others in joint.get(code, [])],
