@@ -486,6 +486,7 @@ def make_composer(workspace: Workspace, *, session: Session, settings: Settings)
     # per message): the newest file of each code, as questionnaire_path picks it.
     books: dict[str, Path] | None = None
     deadline = settings.get("round.deadline")
+    current: set[str] = set()  # codes whose questionnaire gives the deadline
 
     def compose(planned: PlannedMessage) -> tuple[ComposedMessage | EmailMessage, str | None]:
         nonlocal books
@@ -505,11 +506,14 @@ def make_composer(workspace: Workspace, *, session: Session, settings: Settings)
                 workspace, round_name=settings.round_name))
         attachment = books.get(code) or questionnaire.questionnaire_path(
             workspace, round_name=settings.round_name, code=code)
-        # A questionnaire built before the deadline was moved names the old day: built again.
-        if not attachment.is_file() or not questionnaire.says_deadline(attachment, deadline):
+        # A questionnaire built before the deadline was moved names the old day: built again
+        # (looked at once a batch: a municipality with two addresses attaches it twice).
+        if not attachment.is_file() or (code not in current and not questionnaire.says_deadline(
+                attachment, deadline)):
             attachment = books[code] = questionnaire.build_questionnaire(
                 workspace, session=session, settings=settings, survey=survey,
                 municipality=municipality)
+        current.add(code)
         message = composer.compose(
             municipality=municipality, kind=planned.kind, token=token, address=planned.address,
             contact_name=planned.contact_name, attachment=attachment, sequence=planned.sequence)
