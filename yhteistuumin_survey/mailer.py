@@ -277,12 +277,9 @@ def plan_round(
     for row in session.exec(rows_query):
         rows_by_code.setdefault(row.municipality_code, []).append(row)
 
-    from .reminders import joint_texts, reminder_due, replies_to_read
-    from .status import answered_codes
+    from .reminders import reminder_due
 
-    answered = answered_codes(session=session, round_name=round_name) if kind == "remind" else set()
-    joint = joint_texts(session, round_name, only=codes) if kind == "remind" else {}
-    replied = replies_to_read(session, round_name, only=codes) if kind == "remind" else {}
+    answered, joint, replied = _held_back(session, round_name, codes, kind)
     max_reminders = int(settings.get("reminders.max"))
     min_days = int(settings.get("reminders.min_days"))
 
@@ -326,6 +323,20 @@ def plan_round(
     _order_and_limit(plan, limit)
     plan.notes = _notes_on(plan.to_send, session=session, settings=settings)
     return plan
+
+
+def _held_back(session: Session, round_name: str, codes: list[str], kind: str
+               ) -> tuple[set[str], dict[str, str], dict[str, dt.datetime]]:
+    """What holds a reminder back (``reminders.reminder_due``): the municipalities that
+    answered, those named with others in a joint answer, those that wrote a message to read."""
+    if kind != "remind":
+        return set(), {}, {}
+    from .reminders import joint_texts, replies_to_read
+    from .status import answered_codes
+
+    return (answered_codes(session=session, round_name=round_name),
+            joint_texts(session, round_name, only=codes),
+            replies_to_read(session, round_name, only=codes))
 
 
 def _notes_on(messages: Sequence[PlannedMessage], *, session: Session, settings: Settings
