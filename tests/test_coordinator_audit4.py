@@ -18,7 +18,13 @@ from send_support import mail_server, round_env
 from sqlmodel import Session, select
 from test_fetch import add_contact, by_uid, engine_of, run_json
 
-from yhteistuumin_survey.db.models import Bounce, Contact, Municipality, OutboundMessage
+from yhteistuumin_survey.db.models import (
+    Bounce,
+    Contact,
+    CoordinatorRecord,
+    Municipality,
+    OutboundMessage,
+)
 from yhteistuumin_survey.followup import follow_up
 from yhteistuumin_survey.mailer import plan_round
 
@@ -234,10 +240,11 @@ def test_register_checked_ends_a_note_with_its_reason_and_a_new_bounce_makes_a_n
     assert again.stdout == "Pedersören kunta (599): no open note on its contacts; nothing recorded.\n"
     engine = engine_of(workspace)  # the reason is kept
     with Session(engine) as session:
-        kept = session.exec(select(Bounce).where(Bounce.classification == "checked")).all()
+        kept = session.exec(select(CoordinatorRecord)).all()
+        assert session.exec(select(Bounce).where(Bounce.classification == "checked")).all() == []
     engine.dispose()
-    assert [(b.address, b.detail) for b in kept] == [
-        (PEDERSORE, "599: soitettu 7.12.: postilaatikko tyhjennetty")]
+    assert [(r.kind, r.municipality_code, r.address, r.reason) for r in kept] == [
+        ("checked", "599", PEDERSORE, "soitettu 7.12.: postilaatikko tyhjennetty")]
 
     # The mailbox fills up again: three new soft bounces make a new note; one does not.
     dovecot.append(mailbox_full(3))

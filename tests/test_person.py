@@ -54,8 +54,8 @@ def test_person_lists_erasures_done_and_writes_a_workbook(workspace, session, db
     assert "Held about" in result.stdout and "1 erasure." in result.stdout
     assert "Erasures done" in result.stdout and "Contact details" not in result.stdout
     sheets = load_workbook(out)
-    assert sheets.sheetnames == ["about", "contacts", "messages", "bounces", "received", "practices",
-                                 "decisions", "contact_problems", "fetched", "files", "erasures"]
+    assert sheets.sheetnames == ["about", "contacts", "messages", "bounces", "records", "received",
+                                 "practices", "decisions", "contact_problems", "fetched", "files", "erasures"]
     assert sheets["erasures"].max_row == 3
     assert sorted(p for p in workspace.root.rglob("*")) == files  # reading writes nothing
 

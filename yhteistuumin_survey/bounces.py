@@ -57,9 +57,6 @@ NAMES_TEXT = " (it names {})"
 NAMES_IN_DETAIL = re.compile(r" \(it names ([^()\s,]+(?:, [^()\s,]+)*)\)")
 #: A soft bounce as stored (the follow-up list counts them: many, or over weeks, is a check).
 SOFT_STORED = "soft"
-#: The coordinator's word that a contact's notes were looked at and it stays as it is
-#: (``register checked``): stored as a ``Bounce`` row of its own, the notes before it end.
-CHECKED = "checked"
 _CLASSIFICATION = {HARD: "hard", SOFT: "soft", AUTO_REPLY: "auto-reply",
                    NOT_A_BOUNCE: "not-a-bounce"}
 _STATUS_OF = {value: key for key, value in _CLASSIFICATION.items()}

@@ -5,8 +5,8 @@ refuses our mail, a challenge-response filter, soft bounces that do not stop: ``
 A note ended only when the contact changed. When the coordinator has looked and the contact
 stays as it is (phoned: the mailbox was emptied, the address works, the new person reads the
 same registry address), this ends the municipality's open notes with the reason, recorded as
-a ``Bounce`` row of its own (``checked``: what erasure already covers). What the mailbox says
-afterwards makes a new note.
+a ``CoordinatorRecord`` of kind ``checked`` per address (the coordinator's own records, apart
+from the bounces; erasure scrubs them). What the mailbox says afterwards makes a new note.
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ from .errors import InputError
 
 if TYPE_CHECKING:
     from sqlmodel import Session
+
+#: ``CoordinatorRecord.kind`` of a contact the coordinator checked.
+CHECKED = "checked"
 
 #: The notes' reasons in words, for the summary (the follow-up list has them in Finnish and
 #: Swedish; the command line speaks English, as the other commands' results do).
@@ -69,15 +72,15 @@ class CheckedResult:
 
 def mark_checked(municipality: str, *, session: Session, reason: str,
                  address: str | None = None, soft_limit: int = 3, soft_days: int = 14,
-                 now: dt.datetime | None = None) -> CheckedResult:
+                 round_name: str = "", who: str = "", now: dt.datetime | None = None
+                 ) -> CheckedResult:
     """End the open notes on ``municipality``'s contacts (only ``address``'s, if given),
-    recording ``reason``; return what was ended."""
+    recording ``reason`` (in ``round_name``, by ``who``); return what was ended."""
     from sqlalchemy import func
     from sqlmodel import select
 
-    from .bounces import CHECKED
-    from .db.models import Bounce, Contact, Municipality
-    from .followup import _checks
+    from .db.models import Contact, CoordinatorRecord, Municipality
+    from .followup import contact_notes
     from .practices import one_municipality
 
     reason = (reason or "").strip()
@@ -85,7 +88,7 @@ def mark_checked(municipality: str, *, session: Session, reason: str,
         raise InputError("--reason: say why the contact stays as it is (it is recorded)")
     code = one_municipality(municipality, session=session)
     name = session.get(Municipality, code).name_fi  # type: ignore[union-attr]
-    notes = _checks(session, soft_limit=soft_limit, soft_days=soft_days).get(code, [])
+    notes = contact_notes(session, soft_limit=soft_limit, soft_days=soft_days).get(code, [])
     if address is not None:
         wanted = address.strip().casefold()
         chosen = [note for note in notes if note["address"].casefold() == wanted]
@@ -97,9 +100,9 @@ def mark_checked(municipality: str, *, session: Session, reason: str,
     result = CheckedResult(code=code, name=name, reason=reason)
     now = now or dt.datetime.now(dt.UTC)
     for email in dict.fromkeys(note["address"] for note in notes):
-        session.add(Bounce(message_key=f"checked:{code}:{email.casefold()}:{now.isoformat()}",
-                           classification=CHECKED, address=email, detail=f"{code}: {reason}",
-                           source="register checked", processed_at=now))
+        session.add(CoordinatorRecord(round_name=round_name, municipality_code=code,
+                                      kind=CHECKED, address=email, reason=reason, who=who,
+                                      recorded_at=now))
         others = session.exec(select(Municipality.name_fi, Contact.municipality_code).where(
             Municipality.code == Contact.municipality_code,
             func.lower(Contact.email) == email.lower(), Contact.status == "valid",

@@ -491,6 +491,35 @@ def _route(path: Path, data: bytes, mapper: Callable[[], Any]) -> tuple[str, str
     return TO_READ, reason, []
 
 
+def replying_municipality(session: Any, data: bytes) -> str | None:
+    """The municipality a message to read comes from, if one is sure: it answers our message
+    (``In-Reply-To``/``References``), carries its token, or comes from its contact's address.
+
+    Its reminder then waits until the coordinator has read it (``reminders.replies_to_read``):
+    "emme osallistu tällä kertaa" or "vi deltar inte" is never reminded blindly, and its words
+    are never guessed at. A delivery report or an automatic reply is no such message."""
+    from sqlalchemy import func
+    from sqlmodel import col, select
+
+    from .bounces import NOT_A_BOUNCE, classify_message
+    from .db.models import Contact, OutboundMessage, SurveyToken
+
+    found = classify_message(data)
+    if found.kind != NOT_A_BOUNCE or found.report:
+        return None
+    for codes in (
+            lambda: session.exec(select(OutboundMessage.municipality_code).where(
+                col(OutboundMessage.message_id).in_(found.message_ids))).all(),
+            lambda: session.exec(select(SurveyToken.municipality_code).where(
+                col(SurveyToken.token).in_(found.tokens))).all(),
+            lambda: session.exec(select(Contact.municipality_code).where(
+                func.lower(Contact.email) == found.sender)).all() if found.sender else []):
+        named = set(codes())
+        if named:
+            return named.pop() if len(named) == 1 else None
+    return None
+
+
 # --- the run ----------------------------------------------------------------------------------
 
 
@@ -849,6 +878,7 @@ class _Fetch:
         if status == TO_READ:
             item.reason = reason
             assert row is not None
+            row.municipality_code = replying_municipality(self.session, data)
             claims.finish(row, TO_READ, "listed to read", key=head.message_key, stored=str(path))
             return item, path
         assert row is not None

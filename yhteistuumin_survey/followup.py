@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .cards import practice_municipalities
-from .reminders import NOT_INVITED, USED_UP, ReminderDue, invited_addresses, reminder_due
+from .reminders import (
+    NOT_INVITED,
+    USED_UP,
+    ReminderDue,
+    invited_addresses,
+    reminder_due,
+    replies_to_read,
+)
 from .status import joint_answers, read_round, written_lines
 
 if TYPE_CHECKING:
@@ -50,7 +57,10 @@ ACTIONS = {
            "check-contact": "tarkista yhteystieto: {notes}",
            "wait": "muistuta {date} alkaen",
            "check-answer": "tarkista, onko kunta vastannut: se mainitaan muiden kanssa "
-                           "käytännössä, josta ei näy, kuka vastasi ({joint})"},
+                           "käytännössä, josta ei näy, kuka vastasi ({joint})",
+           "read-reply": "lue kunnan viesti ({replied}): jos se on vastaus tai kieltäytyminen, "
+                         "kirjaa se (register answered {code}); muuten muistuta kuntaa "
+                         "erikseen (send remind --only {code})"},
     "sv": {"nothing": "ingen åtgärd", "remind": "påminn", "phone": "ring",
            "find-new-address": "sök en ny adress", "find-address": "sök en adress",
            "invite": "skicka inbjudan",
@@ -58,7 +68,10 @@ ACTIONS = {
            "check-contact": "kontrollera kontaktuppgiften: {notes}",
            "wait": "påminn från och med {date}",
            "check-answer": "kontrollera om kommunen har svarat: den nämns med andra i ett "
-                           "exempel som inte visar vem som svarade ({joint})"},
+                           "exempel som inte visar vem som svarade ({joint})",
+           "read-reply": "läs kommunens meddelande ({replied}): om det är ett svar eller "
+                         "ett nej, anteckna det (register answered {code}); annars påminn "
+                         "kommunen separat (send remind --only {code})"},
 }
 
 #: What the mailbox said about a contact that a person has to look at (``bounces``' check-*
@@ -82,6 +95,11 @@ CHECKS = {
            "soft": "{address}: vårt meddelande har kommit tillbaka tillfälligt {count} gånger "
                    "sedan {since} (t.ex. full brevlåda) och meddelandena kommer inte fram"},
 }
+
+#: A contact added after the invitations (a new person, a new address) beside one invited:
+#: the reminder goes to the invited address, the new one is sent the invitation first.
+NOT_INVITED_TEXT = {"fi": "; lähetä kutsu myös uuteen osoitteeseen {} (send invite)",
+                    "sv": "; skicka inbjudan också till den nya adressen {} (send invite)"}
 
 #: The addresses an auto-reply gives (a new contact?): shown, never mailed without the
 #: coordinator.
@@ -171,8 +189,12 @@ class FollowUp:
                           for c in row.get("check", []) if c["reason"] in checks)
         joint = "; ".join(f"#{j['practice']}: {', '.join(j['with_names'])}"
                           for j in row.get("joint", []))
-        return ACTIONS[self.lang][row["next_action"]].format(
-            date=_date_text(row.get("remind_from")), notes=notes, joint=joint)
+        text = ACTIONS[self.lang][row["next_action"]].format(
+            date=_date_text(row.get("remind_from")), notes=notes, joint=joint,
+            replied=_date_text(row.get("replied")), code=row["code"])
+        if row.get("not_invited") and row["next_action"] in ("remind", "wait", "phone"):
+            text += NOT_INVITED_TEXT[self.lang].format(", ".join(row["not_invited"]))
+        return text
 
     def headings(self) -> list[str]:
         return [HEADINGS[self.lang][key] for key in FOLLOW_UP_COLUMNS]
@@ -301,8 +323,9 @@ def follow_up(*, session: Session, round_name: str | None = None, lang: str = "f
                 phones[code].append(phone)
         elif status == "bounced":
             bounced[code].append(email)
-    checks = _checks(session, soft_limit=soft_limit, soft_days=soft_days)
+    checks = contact_notes(session, soft_limit=soft_limit, soft_days=soft_days)
     joint = joint_answers(session=session, round_name=round_name)
+    replied = replies_to_read(session, round_name, only=[])
     names = {m.code: (m.name_sv or m.name_fi) if lang == "sv" else m.name_fi
              for m in session.exec(select(Municipality))} if joint else {}
     outbox, invited_at, reminders, last_reminder = _sent(session, round_name)
@@ -334,6 +357,8 @@ def follow_up(*, session: Session, round_name: str | None = None, lang: str = "f
                               uncertain=code in uncertain, check=bool(checks[code]))
         if code in joint and action in ("remind", "wait", "phone"):
             action = "check-answer"  # send remind waits for the coordinator too
+        elif code in replied and action in ("remind", "wait", "phone"):
+            action = "read-reply"  # so does it for a message to read
         remind_from = _day(due.due_from) if action == "wait" else None
         row = {
             "code": code,
@@ -348,6 +373,10 @@ def follow_up(*, session: Session, round_name: str | None = None, lang: str = "f
             "answered_how": sorted(channels[code]), "answered_at": _day(answered_at.get(code)),
             "practices": practices[code], "approved": approved[code], "next_action": action,
             "remind_from": remind_from, "check": checks[code],
+            "replied": _day(replied[code]) if action == "read-reply" else None,
+            # valid addresses never handed an invitation, beside one that was
+            "not_invited": [a for a in valid[code] if a.strip().casefold() not in reached]
+            if reached else [],
             "joint": [{"practice": practice_id, "with": others,
                        "with_names": [names.get(c, c) for c in others]}
                       for practice_id, others in joint.get(code, [])],
@@ -386,7 +415,7 @@ def _sent(session: Session, round_name: str | None) -> tuple[
     return outbox, invited_at, reminders, last_reminder
 
 
-def _checks(session: Session, *, soft_limit: int = 3, soft_days: int = 14
+def contact_notes(session: Session, *, soft_limit: int = 3, soft_days: int = 14
             ) -> dict[str, list[dict[str, Any]]]:
     """What the mailbox said of each municipality's contacts for a person to look at
     (``bounces``: the person has left, a server refuses our mail, a challenge-response
@@ -396,21 +425,25 @@ def _checks(session: Session, *, soft_limit: int = 3, soft_days: int = 14
     from sqlalchemy import func
     from sqlmodel import col, select
 
-    from .bounces import CHECK_PREFIX, CHECKED, NAMES_IN_DETAIL, SOFT_STORED
-    from .db.models import Bounce, Contact
+    from .bounces import CHECK_PREFIX, NAMES_IN_DETAIL, SOFT_STORED
+    from .contact_checks import CHECKED
+    from .db.models import Bounce, Contact, CoordinatorRecord
 
     found: dict[str, list[dict[str, Any]]] = defaultdict(list)
     said = session.exec(select(Bounce.address, Bounce.classification, Bounce.processed_at,
                                Bounce.detail)
                         .where(col(Bounce.classification).startswith(CHECK_PREFIX)
-                               | col(Bounce.classification).in_([SOFT_STORED, CHECKED]),
+                               | (col(Bounce.classification) == SOFT_STORED),
                                col(Bounce.address).is_not(None))
                         .order_by(col(Bounce.processed_at))).all()
     checked: dict[str, dt.datetime] = {}  # address (folded) -> last marked checked
+    for address, when in session.exec(select(
+            CoordinatorRecord.address, CoordinatorRecord.recorded_at).where(
+            col(CoordinatorRecord.kind) == CHECKED, col(CoordinatorRecord.undone_at).is_(None),
+            col(CoordinatorRecord.address).is_not(None))):
+        folded = str(address).casefold()
+        checked[folded] = max(checked.get(folded, _aware(when)), _aware(when))
     soft: dict[str, list[dt.datetime]] = defaultdict(list)
-    for address, classification, when, _detail in said:
-        if classification == CHECKED:
-            checked[str(address).casefold()] = _aware(when)
     contacts: dict[str, list[Any]] = {}
 
     def of(address: str) -> list[Any]:
@@ -430,8 +463,6 @@ def _checks(session: Session, *, soft_limit: int = 3, soft_days: int = 14
             continue  # the coordinator marked it checked since
         if classification == SOFT_STORED:
             soft[str(address)].append(when)
-            continue
-        if classification == CHECKED:
             continue
         reason = classification[len(CHECK_PREFIX):]
         named = NAMES_IN_DETAIL.search(detail or "")
@@ -498,11 +529,13 @@ def _answers(session: Session, round_name: str | None, answered: set[str]
                  .where(col(PracticeMunicipality.superseded) == False))  # noqa: E712
     for code, fmt, message_time, received_at in session.exec(practices):
         note(code, _CHANNEL_OF_FORMAT.get(fmt or "", "table"), message_time or received_at)
-    from .db.models import Bounce
-    from .outside_answers import ANSWERED_OUTSIDE, code_of, key_prefix
+    from .db.models import CoordinatorRecord
+    from .outside_answers import ANSWERED
 
-    for detail, when in session.exec(select(Bounce.detail, Bounce.processed_at).where(
-            col(Bounce.classification) == ANSWERED_OUTSIDE,
-            col(Bounce.message_key).startswith(key_prefix(round_name)))):
-        note(code_of(detail), "recorded", when)
+    records = select(CoordinatorRecord.municipality_code, CoordinatorRecord.recorded_at).where(
+        col(CoordinatorRecord.kind) == ANSWERED, col(CoordinatorRecord.undone_at).is_(None))
+    if round_name:
+        records = records.where(col(CoordinatorRecord.round_name) == round_name)
+    for code, when in session.exec(records):
+        note(code, "recorded", when)
     return channels, first

@@ -166,6 +166,25 @@ class Skip:
 
 
 @dataclass
+class ContactNote:
+    """A note on the follow-up list about an address the batch writes to (the person has
+    left, a server refused our mail, soft bounces …): the message goes all the same, since the
+    address may work, and the result says so (``register checked`` ends the note)."""
+
+    municipality_code: str
+    municipality_name: str
+    address: str
+    reason: str  # the note's key: left, moved, refused, challenge, soft, elsewhere
+    named: list[str] = field(default_factory=list)  # addresses an auto-reply gave instead
+
+    def text(self) -> str:
+        from .contact_checks import REASONS
+
+        named = f", it names {', '.join(self.named)}" if self.named else ""
+        return f"{REASONS.get(self.reason, self.reason)}{named}"
+
+
+@dataclass
 class SendPlan:
     """What a batch would do: send these, and what it leaves out and why."""
 
@@ -177,6 +196,8 @@ class SendPlan:
     failed_before: list[PlannedMessage] = field(default_factory=list)
     skipped: list[Skip] = field(default_factory=list)
     held: list[PlannedMessage] = field(default_factory=list)  # left for a later run (--limit)
+    #: Notes on the follow-up list about addresses in ``to_send``.
+    notes: list[ContactNote] = field(default_factory=list)
 
     @property
     def held_back(self) -> int:
@@ -256,11 +277,9 @@ def plan_round(
     for row in session.exec(rows_query):
         rows_by_code.setdefault(row.municipality_code, []).append(row)
 
-    from .reminders import joint_texts, reminder_due
-    from .status import answered_codes
+    from .reminders import reminder_due
 
-    answered = answered_codes(session=session, round_name=round_name) if kind == "remind" else set()
-    joint = joint_texts(session, round_name, only=codes) if kind == "remind" else {}
+    answered, joint, replied = _held_back(session, round_name, codes, kind)
     max_reminders = int(settings.get("reminders.max"))
     min_days = int(settings.get("reminders.min_days"))
 
@@ -279,10 +298,11 @@ def plan_round(
             due = reminder_due(rows, answered=municipality.code in answered,
                                addresses=[person.email for person in people], now=now,
                                max_reminders=max_reminders, min_days=min_days,
-                               joint=joint.get(municipality.code, ""))
+                               joint=joint.get(municipality.code, ""),
+                               replied=replied.get(municipality.code))
             if not due.due:
                 plan.skipped.append(Skip(municipality.code, name, due.reason.replace(
-                    "--only CODE", f"--only {municipality.code}")))
+                    " CODE", f" {municipality.code}")))
                 continue
             wanted = _reminded(plan, municipality.code, name, rows, people, due.sequence)
         existing = {(row.address.casefold(), row.kind, row.sequence): row for row in rows}
@@ -301,7 +321,41 @@ def plan_round(
             _place(plan, message, found,
                    resend_uncertain=resend_uncertain, retry_failed=retry_failed)
     _order_and_limit(plan, limit)
+    plan.notes = _notes_on(plan.to_send, session=session, settings=settings)
     return plan
+
+
+def _held_back(session: Session, round_name: str, codes: list[str], kind: str
+               ) -> tuple[set[str], dict[str, str], dict[str, dt.datetime]]:
+    """What holds a reminder back (``reminders.reminder_due``): the municipalities that
+    answered, those named with others in a joint answer, those that wrote a message to read."""
+    if kind != "remind":
+        return set(), {}, {}
+    from .reminders import joint_texts, replies_to_read
+    from .status import answered_codes
+
+    return (answered_codes(session=session, round_name=round_name),
+            joint_texts(session, round_name, only=codes),
+            replies_to_read(session, round_name, only=codes))
+
+
+def _notes_on(messages: Sequence[PlannedMessage], *, session: Session, settings: Settings
+              ) -> list[ContactNote]:
+    """The follow-up list's open notes on the addresses ``messages`` go to."""
+    if not messages:
+        return []
+    from .followup import contact_notes
+
+    notes = contact_notes(session, soft_limit=int(settings.get("bounces.soft_limit")),
+                          soft_days=int(settings.get("bounces.soft_days")))
+    found: list[ContactNote] = []
+    for message in messages:
+        for note in notes.get(message.municipality_code, []):
+            made = ContactNote(message.municipality_code, message.municipality_name,
+                               message.address, note["reason"], list(note.get("named", [])))
+            if note["address"].casefold() == message.address.casefold() and made not in found:
+                found.append(made)
+    return found
 
 
 def _order_and_limit(plan: SendPlan, limit: int | None) -> None:
@@ -442,6 +496,8 @@ def make_composer(workspace: Workspace, *, session: Session, settings: Settings)
     # The questionnaires listed once (a glob of the folder per message was a directory scan
     # per message): the newest file of each code, as questionnaire_path picks it.
     books: dict[str, Path] | None = None
+    deadline = settings.get("round.deadline")
+    current: set[str] = set()  # codes whose questionnaire gives the deadline
 
     def compose(planned: PlannedMessage) -> tuple[ComposedMessage | EmailMessage, str | None]:
         nonlocal books
@@ -461,10 +517,14 @@ def make_composer(workspace: Workspace, *, session: Session, settings: Settings)
                 workspace, round_name=settings.round_name))
         attachment = books.get(code) or questionnaire.questionnaire_path(
             workspace, round_name=settings.round_name, code=code)
-        if not attachment.is_file():
-            attachment = questionnaire.build_questionnaire(
+        # A questionnaire built before the deadline was moved names the old day: built again
+        # (looked at once a batch: a municipality with two addresses attaches it twice).
+        if not attachment.is_file() or (code not in current and not questionnaire.says_deadline(
+                attachment, deadline)):
+            attachment = books[code] = questionnaire.build_questionnaire(
                 workspace, session=session, settings=settings, survey=survey,
                 municipality=municipality)
+        current.add(code)
         message = composer.compose(
             municipality=municipality, kind=planned.kind, token=token, address=planned.address,
             contact_name=planned.contact_name, attachment=attachment, sequence=planned.sequence)
@@ -508,6 +568,10 @@ class SendResult:
     folder: str | None = None  # the dry run's .eml folder
     held_back: int = 0  # messages left for the next run by --limit
     municipalities: int = 0  # municipalities the plan wrote to
+    #: Notes on the follow-up list about addresses the batch wrote to (the plan's).
+    notes: list[ContactNote] = field(default_factory=list)
+    #: A dry run's messages ask to answer by a day gone: what a real send refuses, and why.
+    deadline_passed: str = ""
 
     @property
     def failed(self) -> bool:
@@ -524,6 +588,9 @@ class SendResult:
         if self.dry_run:
             lines = [f"Dry run, {label.lower()} of round {self.round_name}: "
                      f"{counts.get('written', 0)} written to {self.folder}; nothing sent."]
+            if self.deadline_passed:
+                lines.append(f"Warning: {self.deadline_passed}. A real send refuses them "
+                             "until then.")
         else:
             lines = [f"{label}, round {self.round_name}: {counts.get('sent', 0)} sent, "
                      f"{counts.get('failed', 0)} failed, {counts.get('uncertain', 0)} uncertain, "
@@ -537,7 +604,21 @@ class SendResult:
             extra.append(f"{self.held_back} left for the next run (--limit)")
         if extra:
             lines.append("Also: " + ", ".join(extra) + ".")
-        return lines + self._shared_addresses()
+        return lines + self._noted() + self._shared_addresses()
+
+    def _noted(self) -> list[str]:
+        """Say, per address the batch wrote to, the note the follow-up list has on it."""
+        done = {outcome.source.casefold() for outcome in self.report.outcomes
+                if outcome.status in ("sent", "written")}
+        what = "reminder" if self.kind == "remind" else "invitation"
+        went = "is written for it" if self.dry_run else "went to it"
+        return [f"{n.municipality_code} {n.municipality_name}: contact {n.address} has a note "
+                f"({n.text()}); the {what} {went} all the same, as the address may work. "
+                "Look at it on the follow-up list (yhteistuumin status --by municipality); "
+                "if the contact stays as it is: yhteistuumin register checked "
+                f"{n.municipality_code} --reason '...'"
+                for n in self.notes
+                if f"{n.municipality_code} {n.address}".casefold() in done]
 
     def _shared_addresses(self) -> list[str]:
         """Say so when one address is the contact of several municipalities (a joint culture
@@ -580,7 +661,9 @@ class SendResult:
                 "connections": self.connections, "stopped": self.stopped,
                 "resume_after": self.resume_after.isoformat() if self.resume_after else None,
                 "folder": self.folder, "messages": data["outcomes"],
-                "held_back": self.held_back}
+                "held_back": self.held_back, "deadline_passed": self.deadline_passed,
+                "contact_notes": [{"municipality": n.municipality_code, "address": n.address,
+                                   "note": n.reason, "named": n.named} for n in self.notes]}
 
 
 def _report_plan(plan: SendPlan, report: Report, in_progress: dict[int, str] | None = None

@@ -8,10 +8,10 @@ with the coordinator's reason, for the round: ``status.answered_codes`` counts i
 never reminded, ``status`` counts it answered and the follow-up list says how it answered.
 ``--undo`` takes a record made by mistake back.
 
-The record is a ``Bounce`` row of its own (``answered-outside``, like ``register checked``'s
-``checked``): the table of what the coordinator and the mailbox say about a municipality,
-which erasure (``forget``) already scrubs and ``person`` lists. Its ``message_key`` carries the
-round (``answered:<round>:<code>:<time>``), its ``detail`` the code and the reason.
+The record is a ``CoordinatorRecord`` of kind ``answered`` (the coordinator's own records,
+apart from the mail the servers sent back), with the round, the municipality, the reason, who
+recorded it and when; ``--undo`` sets its ``undone_at``. Erasure (``forget``) scrubs a person
+out of its reason, and ``person`` lists it.
 """
 
 from __future__ import annotations
@@ -25,18 +25,8 @@ from .errors import InputError
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-#: ``Bounce.classification`` of an answer the coordinator recorded.
-ANSWERED_OUTSIDE = "answered-outside"
-
-
-def key_prefix(round_name: str | None) -> str:
-    """The start of the records' ``message_key`` (of one round, or of every round)."""
-    return f"answered:{round_name}:" if round_name else "answered:"
-
-
-def code_of(detail: str) -> str:
-    """The municipality code a record's ``detail`` ("091: reason") starts with."""
-    return detail.partition(":")[0].strip()
+#: ``CoordinatorRecord.kind`` of an answer the coordinator recorded.
+ANSWERED = "answered"
 
 
 @dataclass
@@ -85,27 +75,30 @@ class OutsideAnswerResult:
 
 
 def record_outside_answer(municipality: str, *, session: Session, round_name: str, reason: str = "",
-                          undo: bool = False, now: dt.datetime | None = None
+                          undo: bool = False, who: str = "", now: dt.datetime | None = None
                           ) -> OutsideAnswerResult:
     """Record that ``municipality`` answered ``round_name`` in a way the pipeline does not read
-    (``reason`` says how), or with ``undo`` take such records back; return what was done."""
+    (``reason`` says how; ``who`` is the login recording it), or with ``undo`` take such records
+    back; return what was done."""
     from sqlmodel import col, select
 
-    from .db.models import Bounce, Municipality, OutboundMessage
+    from .db.models import CoordinatorRecord, Municipality, OutboundMessage
     from .practices import one_municipality
 
     code = one_municipality(municipality, session=session)
     name = session.get(Municipality, code).name_fi  # type: ignore[union-attr]
     reason = " ".join((reason or "").split())
-    found = list(session.exec(select(Bounce).where(
-        col(Bounce.classification) == ANSWERED_OUTSIDE,
-        col(Bounce.message_key).startswith(key_prefix(round_name)))))
-    mine = [row for row in found if code_of(row.detail) == code]
+    mine = list(session.exec(select(CoordinatorRecord).where(
+        col(CoordinatorRecord.kind) == ANSWERED, col(CoordinatorRecord.round_name) == round_name,
+        col(CoordinatorRecord.municipality_code) == code,
+        col(CoordinatorRecord.undone_at).is_(None)).order_by(col(CoordinatorRecord.id))))
     result = OutsideAnswerResult(code=code, name=name, round_name=round_name, reason=reason,
                                  undo=undo)
+    now = now or dt.datetime.now(dt.UTC)
     if undo:
         for row in mine:
-            session.delete(row)
+            row.undone_at = now
+            session.add(row)
         result.count = len(mine)
         session.commit()
         return result
@@ -114,13 +107,10 @@ def record_outside_answer(municipality: str, *, session: Session, round_name: st
                          "'ei ilmoitettavaa tällä kertaa (sähköposti 7.12.)'")
     if mine:
         raise InputError(f"{name} ({code}) is already recorded as answered in round "
-                         f"{round_name} ({mine[-1].detail.partition(':')[2].strip()}); take "
-                         f"that back first with: yhteistuumin register answered {code} --undo")
-    now = now or dt.datetime.now(dt.UTC)
-    session.add(Bounce(message_key=f"{key_prefix(round_name)}{code}:{now.isoformat()}",
-                       classification=ANSWERED_OUTSIDE, address=None,
-                       detail=f"{code}: {reason}", source="register answered",
-                       processed_at=now))
+                         f"{round_name} ({mine[-1].reason}); take that back first with: "
+                         f"yhteistuumin register answered {code} --undo")
+    session.add(CoordinatorRecord(round_name=round_name, municipality_code=code, kind=ANSWERED,
+                                  reason=reason, who=who, recorded_at=now))
     result.count = 1
     result.queued = len(session.exec(select(OutboundMessage.id).where(
         OutboundMessage.municipality_code == code, OutboundMessage.round_name == round_name,

@@ -38,6 +38,7 @@ SECTIONS: dict[str, str] = {
     "contacts": "Contact details and where they came from",
     "messages": "Messages sent to the address",
     "bounces": "Bounces and automatic replies",
+    "records": "The coordinator's own records (an answer by phone, a contact checked)",
     "received": "Files received from the person or holding their answer",
     "practices": "Practices where the person is the contact or is named",
     "decisions": "Review decisions and reviewers' notes that name the person",
@@ -48,7 +49,8 @@ SECTIONS: dict[str, str] = {
 }
 
 _NOUNS = {"contacts": ("contact", "contacts"), "messages": ("message", "messages"),
-          "bounces": ("bounce", "bounces"), "received": ("received file", "received files"),
+          "bounces": ("bounce", "bounces"), "records": ("record", "records"),
+          "received": ("received file", "received files"),
           "practices": ("practice", "practices"),
           "decisions": ("review decision", "review decisions"),
           "contact_problems": ("contact-list row", "contact-list rows"),
@@ -131,6 +133,8 @@ _WHY = {
                 "and a failed message can be sent again.",
     "bounces": "Replies from mail servers (an address that does not work, an out-of-office "
                "reply) are kept so that a dead address is not mailed again.",
+    "records": "The coordinator's records of how your municipality answered, or that your "
+               "address was checked, are kept so that nobody is reminded needlessly.",
     "practices": "Your answer to the survey is kept so that reviewers can assess the practice "
                  "and ask you about it; your name, address and phone are published with it "
                  "only if you agreed to that.",
@@ -173,6 +177,7 @@ def person_report(workspace: Workspace, email: str, *, session: Session,
         "bounce_reason": c.bounce_reason} for c in records.contacts]
     report.sections["messages"] = _messages(session, matcher)
     report.sections["bounces"] = _bounces(session, matcher)
+    report.sections["records"] = _records(session, matcher)
     report.sections["received"] = _received(session, matcher, records)
     report.sections["practices"] = _practices(session, records, names_person)
     report.sections["decisions"] = _decisions(session, names_person, names_person_in_notes,
@@ -312,8 +317,21 @@ def _bounces(session: Session, matcher: AddressMatcher) -> list[dict[str, Any]]:
 
     return [{"kind": b.classification, "detail": b.detail, "read": _time(b.processed_at)}
             for b in session.exec(select(Bounce).order_by(col(Bounce.id)))
-            # A coordinator's record (register checked / answered) may name her in its reason.
             if matcher.is_address(b.address) or matcher.mentions(b.detail)]
+
+
+def _records(session: Session, matcher: AddressMatcher) -> list[dict[str, Any]]:
+    """The coordinator's records (register answered / checked) of her address, or whose
+    reason names her."""
+    from sqlmodel import col, select
+
+    from .db.models import CoordinatorRecord
+
+    return [{"kind": r.kind, "municipality": r.municipality_code, "round": r.round_name,
+             "reason": r.reason, "recorded": _time(r.recorded_at),
+             "taken_back": _time(r.undone_at)}
+            for r in session.exec(select(CoordinatorRecord).order_by(col(CoordinatorRecord.id)))
+            if matcher.is_address(r.address) or matcher.mentions(r.reason)]
 
 
 def _received(session: Session, matcher: AddressMatcher, records: Any) -> list[dict[str, Any]]:

@@ -137,11 +137,23 @@ def _check_link_and_deadline(result: PreflightResult, settings: Settings, today:
         result.problems.append(f"[round] form_url {form_url} has no {{token}}: every "
                                "municipality would get the same link; add ?token={token}")
     result.sample_link = form_url.replace("{token}", SAMPLE_TOKEN)
+    result.deadline = str(settings.get("round.deadline"))
+    past = deadline_passed(settings, today)
+    if past:
+        result.problems.append(past)
+
+
+def deadline_passed(settings: Settings, today: dt.date) -> str:
+    """Say so when the round's deadline is before ``today`` (every message would ask to answer
+    by a day gone: "Vastausaika päättyy 31.1.2027"), with what to do; "" when it is not."""
+    from .templating import format_date
+
     deadline = settings.get("round.deadline")
-    result.deadline = str(deadline)
-    if isinstance(deadline, dt.date) and deadline < today:
-        result.problems.append(f"[round] deadline {deadline} is already past (today is "
-                               f"{today}); set the last day to answer")
+    if not isinstance(deadline, dt.date) or deadline >= today:
+        return ""
+    return (f"[round] deadline {deadline} is already past (today is {today}): the messages "
+            f"would ask to answer by {format_date(deadline)}; set the new last day to answer "
+            "([round] deadline in yhteistuumin.toml, or YHTEISTUUMIN_ROUND_DEADLINE)")
 
 
 def _check_smtp(result: PreflightResult, settings: Settings) -> None:

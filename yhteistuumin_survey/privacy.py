@@ -91,6 +91,7 @@ KEY_FILE = ".erasure-key"
 PENDING_FILE = ".erasure-pending"
 #: Every table an erasure may change (rewritten on PostgreSQL when forget is run again).
 _ERASED_TABLES = {"contact", "practiceversion", "submission", "outboundmessage", "bounce",
+                  "coordinatorrecord",
                   "contactproblem", "practice", "reviewdecision", "receivedfile",
                   "fetchedmessage"}
 _CONTACT_FIELDS = ("contact_name", "contact_email", "contact_phone")
@@ -1143,7 +1144,7 @@ def _on_contact_fields(value: Any, headings: dict[str, str],
 def _erase_messages_and_bounces(run: _Run) -> None:
     from sqlmodel import select
 
-    from .db.models import Bounce, OutboundMessage
+    from .db.models import Bounce, CoordinatorRecord, OutboundMessage
 
     for message in run.session.exec(select(OutboundMessage)):
         whole = run.matcher.is_address(message.address)
@@ -1162,6 +1163,16 @@ def _erase_messages_and_bounces(run: _Run) -> None:
             run.note("bounces", f"a message read from the mailbox ({bounce.classification})",
                      "address replaced, the person taken out of its text", "bounce")
             run.save(bounce)
+    # The coordinator's own records (register answered / checked): her address, her in the reason.
+    for record in run.session.exec(select(CoordinatorRecord)):
+        whole = run.matcher.is_address(record.address)
+        if whole and run.apply:
+            record.address = run.scrubber.replacement
+        if run.scrub(record, ("reason",), whole=whole) or whole:
+            run.note("records", f"the coordinator's record ({record.kind}) of municipality "
+                     f"{record.municipality_code}", "the person taken out of it",
+                     "coordinatorrecord")
+            run.save(record)
 
 
 def _erase_review_texts(run: _Run) -> None:

@@ -22,7 +22,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from .errors import InputError, NoWorkspace, SendError
+from .errors import InputError, Interrupted, NoWorkspace, SendError
 from .reports import plural
 
 if TYPE_CHECKING:
@@ -79,6 +79,15 @@ class Question:
     details: Sequence[str] = ()
 
 
+def _helsinki_day(now: dt.datetime | None) -> dt.date:
+    """The day in Finland at ``now`` (naive: UTC; None: now): the deadline is a Finnish day."""
+    from zoneinfo import ZoneInfo
+
+    moment = now or dt.datetime.now(dt.UTC)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(ZoneInfo("Europe/Helsinki")).date()
+
+
 def _no_progress(label: str, total: int | None) -> AbstractContextManager[Callable[..., Any]]:
     return nullcontext(lambda n=1: None)
 
@@ -130,6 +139,12 @@ class Project:
         return cls(Workspace(root), db_url=db_url, env=env, progress=progress, notify=notify)
 
     # --- what every command needs -----------------------------------------------------------
+
+    @property
+    def login(self) -> str:
+        """The login running the command, for the coordinator's records ("" if not known)."""
+        return next((self.env[key] for key in ("USER", "LOGNAME", "USERNAME")
+                     if self.env.get(key)), "")
 
     def load_settings(self, **overrides: Any) -> Settings:
         """Return the settings with command options by ``section.key`` (None: not given)."""
@@ -305,7 +320,8 @@ class Project:
         with self.session() as session:
             return mark_checked(municipality, session=session, reason=reason, address=address,
                                 soft_limit=int(self.settings.get("bounces.soft_limit")),
-                                soft_days=int(self.settings.get("bounces.soft_days")))
+                                soft_days=int(self.settings.get("bounces.soft_days")),
+                                round_name=self.settings.round_name, who=self.login)
 
     def record_outside_answer(self, municipality: str, *, reason: str = "",
                               undo: bool = False) -> OutsideAnswerResult:
@@ -316,7 +332,8 @@ class Project:
 
         with self.session() as session:
             return record_outside_answer(municipality, session=session, reason=reason,
-                                         undo=undo, round_name=self.settings.round_name)
+                                         undo=undo, round_name=self.settings.round_name,
+                                         who=self.login)
 
     def check_contacts(self, *, strict: bool = False) -> Coverage:
         """The contact list's coverage (``register check``); ``strict``: incomplete fails."""
@@ -372,6 +389,7 @@ class Project:
         if kind not in KIND_LABEL:
             raise SendError(f"unknown kind of message {kind!r}; use invite or remind")
         settings = self.load_settings(**{"smtp.rate": rate}) if rate else self.settings
+        today = _helsinki_day(now)
         with self.session() as session, \
                 (nullcontext() if dry_run else one_sender(session)):
             plan = plan_round(session=session, settings=settings, kind=kind, only=only,
@@ -383,11 +401,14 @@ class Project:
                 with self.progress("Writing", count) as advance:
                     result = write_dry_run(plan, workspace=self.workspace, compose=compose,
                                            progress=advance)
+                from .preflight import deadline_passed
+
+                result.deadline_passed = deadline_passed(settings, today) if count else ""
             else:
                 from .preflight import PreflightResult, check_round
 
                 preflight = check_round(self.workspace, session=session, settings=settings,
-                                        plan=plan) if check else PreflightResult()
+                                        plan=plan, today=today) if check else PreflightResult()
                 if preflight.failed:
                     for line in preflight.summary():
                         self.notify(line)
@@ -404,15 +425,25 @@ class Project:
                         no_terminal=f"about to send {count} messages and there is no terminal "
                                     "to confirm on; add --yes to send, or --dry-run to look "
                                     "first"))
-                with SmtpSession(options, on_event=self.notify) as transport, \
-                        self.progress("Sending", count) as advance:
-                    result = send_round(plan, session=session, settings=settings,
-                                        compose=compose, transport=transport,
-                                        rate=parse_rate(settings.get("smtp.rate")),
-                                        progress=advance,
-                                        copies=sent_folder(self.workspace,
-                                                           round_name=settings.round_name))
+                try:
+                    with SmtpSession(options, on_event=self.notify) as transport, \
+                            self.progress("Sending", count) as advance:
+                        result = send_round(plan, session=session, settings=settings,
+                                            compose=compose, transport=transport,
+                                            rate=parse_rate(settings.get("smtp.rate")),
+                                            progress=advance,
+                                            copies=sent_folder(self.workspace,
+                                                               round_name=settings.round_name))
+                except Interrupted:
+                    raise
+                except KeyboardInterrupt:
+                    raise Interrupted(
+                        f"the {KIND_LABEL[kind].lower()} stopped part-way; each message the "
+                        "server took is recorded. Run the same command again: it sends the "
+                        "rest, nobody twice (a message cut off while being handed over is "
+                        "listed as uncertain, not sent again)") from None
         result.held_back = plan.held_back
+        result.notes = plan.notes
         result.municipalities = len({m.municipality_code for m in plan.to_send})
         return result
 

@@ -191,6 +191,27 @@ def questionnaire_path(workspace: Workspace, *, round_name: str, code: str) -> P
     return folder / questionnaire_file_name(row)
 
 
+def says_deadline(path: Path, deadline: Any) -> bool:
+    """Whether the questionnaire at ``path`` gives ``deadline`` as the last day to answer.
+
+    One built before the deadline was moved in the settings gives the old day: the sender
+    builds it again rather than attach it to a message naming the new one. True when the file
+    does not tell (not a questionnaire of this shape): it is attached as it is.
+    """
+    import html
+
+    if not isinstance(deadline, dt.date):
+        return True
+    try:
+        with zipfile.ZipFile(path) as archive:  # the instructions sheet, 4 KB
+            text = html.unescape(archive.read("xl/worksheets/sheet1.xml").decode("utf-8"))
+    except (OSError, KeyError, zipfile.BadZipFile, UnicodeDecodeError):
+        return True
+    said = format_date(deadline)
+    labels = [f"{_TEXT[lang]['deadline']}: " for lang in ("fi", "sv")]
+    return all(f"{label}{said}<" in text for label in labels if label in text)
+
+
 def _register_rows(workspace: Workspace) -> dict[str, Any]:
     from types import SimpleNamespace
 

@@ -10,6 +10,10 @@ The rule, over a municipality's outbox rows of the round:
 * one named with others in a practice that does not say who answered (``status.joint_answers``)
   is not reminded until the coordinator has checked (``send remind --only CODE``, naming it
   alone, reminds it);
+* one that wrote us a message to read since our last message to it (``replies_to_read``: a
+  reply without an answer to ingest, "emme osallistu tällä kertaa", "vi deltar inte", "we
+  will answer next week") is not reminded until the coordinator has read it: ``register
+  answered`` records a decline or an answer, ``send remind --only CODE`` reminds it;
 * a reminder a previous run queued and did not finish is resumed, whatever the clock says;
 * no invitation handed over to the server (sent, or of unknown fate): no reminder (invite first);
 * no invitation surely sent, only one of unknown fate: no reminder until the coordinator has
@@ -30,15 +34,16 @@ from typing import Any
 #: The outbox states of a message the server was given, or may have been (``mailer``).
 HANDED_OVER = ("sent", "sending", "uncertain")
 
-DUE, ANSWERED, JOINT, NOT_INVITED, UNCERTAIN, USED_UP, WAIT, CLOCK = (
-    "due", "answered", "joint", "not-invited", "uncertain", "used-up", "wait", "clock")
+DUE, ANSWERED, JOINT, NOT_INVITED, UNCERTAIN, USED_UP, WAIT, CLOCK, REPLIED = (
+    "due", "answered", "joint", "not-invited", "uncertain", "used-up", "wait", "clock",
+    "replied")
 
 
 @dataclass(frozen=True)
 class ReminderDue:
     """Whether a municipality is due a reminder now, and if not, why (``reason``, in words)."""
 
-    key: str  # DUE, ANSWERED, JOINT, NOT_INVITED, UNCERTAIN, USED_UP, WAIT or CLOCK
+    key: str  # DUE, ANSWERED, JOINT, REPLIED, NOT_INVITED, UNCERTAIN, USED_UP, WAIT or CLOCK
     reason: str = ""  # why not, as ``send remind`` says it; "" when due
     sequence: int = 0  # the number of the reminder due (0 when none is)
     due_from: dt.datetime | None = None  # when the next reminder becomes due (key WAIT)
@@ -85,9 +90,49 @@ def joint_texts(session: Any, round_name: str | None, *, only: list[str]) -> dic
     return {code: joint_text(found, names) for code, found in joint.items() if only != [code]}
 
 
+def replies_to_read(session: Any, round_name: str | None, *, only: list[str]
+                    ) -> dict[str, dt.datetime]:
+    """The municipalities that wrote us a message to read (``fetch`` listed it, and tied it
+    to them) after our last message to them, with the latest one's time; none for a
+    municipality the coordinator named alone (``send remind --only CODE``: it was read)."""
+    from sqlmodel import col, select
+
+    from .db.models import FetchedMessage, OutboundMessage
+
+    replies: dict[str, dt.datetime] = {}
+    for code, when in session.exec(select(
+            FetchedMessage.municipality_code, FetchedMessage.finished_at).where(
+            col(FetchedMessage.outcome) == "to-read",
+            col(FetchedMessage.municipality_code).is_not(None))):
+        when = _aware(when)
+        if when is not None and only != [code]:
+            replies[code] = max(replies.get(code, when), when)
+    if not replies:
+        return {}
+    last: dict[str, dt.datetime] = {}
+    sent = select(OutboundMessage).where(col(OutboundMessage.state).in_(HANDED_OVER),
+                                         col(OutboundMessage.municipality_code).in_(replies))
+    if round_name:
+        sent = sent.where(col(OutboundMessage.round_name) == round_name)
+    for row in session.exec(sent):
+        when = _aware(row.sent_at or row.sending_at or row.updated_at)
+        if when is not None:
+            last[row.municipality_code] = max(last.get(row.municipality_code, when), when)
+    return {code: when for code, when in replies.items()
+            if code in last and when >= last[code]}
+
+
+def reply_text(when: dt.datetime) -> str:
+    """A reply's day the Finnish way (Finland's time): "7.12.2026"."""
+    from zoneinfo import ZoneInfo
+
+    day = when.astimezone(ZoneInfo("Europe/Helsinki"))
+    return f"{day.day}.{day.month}.{day.year}"
+
+
 def reminder_due(rows: Iterable[Any], *, answered: bool, addresses: Iterable[str],
                  now: dt.datetime, max_reminders: int, min_days: int,
-                 joint: str = "") -> ReminderDue:
+                 joint: str = "", replied: dt.datetime | None = None) -> ReminderDue:
     """Return the reminder a municipality is due now, or why none is.
 
     ``rows`` are its outbox rows of the round (anything with ``kind``, ``state``,
@@ -95,6 +140,7 @@ def reminder_due(rows: Iterable[Any], *, answered: bool, addresses: Iterable[str
     its contact addresses still in use (an unfinished reminder to an address no longer in use
     is not resumed). ``joint`` names the practices that name it with others without saying
     who answered ("" when none do, or when the coordinator asked for it alone by its code).
+    ``replied``: when it wrote us a message to read since our last one (``replies_to_read``).
     """
     if answered:
         return ReminderDue(ANSWERED, "answered")
@@ -103,6 +149,12 @@ def reminder_due(rows: Iterable[Any], *, answered: bool, addresses: Iterable[str
                                   "answered: check whether it did (yhteistuumin status --by "
                                   "municipality); if not, remind it on its own: send "
                                   "remind --only CODE")
+    if replied is not None:
+        return ReminderDue(REPLIED, f"wrote us on {reply_text(replied)} a message to read "
+                                    "(yhteistuumin fetch listed it): read it; if it answers "
+                                    "or declines: yhteistuumin register answered CODE "
+                                    "--reason '...'; if not, remind it on its own: send "
+                                    "remind --only CODE")
     rows = list(rows)
     valid = {address.strip().casefold() for address in addresses}
     reminders = [row for row in rows if row.kind == "remind"]

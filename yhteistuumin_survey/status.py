@@ -218,11 +218,10 @@ def answered_codes(*, session: Session | Reader, round_name: str | None = None) 
             else db.rows(sql))
     codes = {code for (code,) in rows}
     # Recorded by the coordinator (``register answered``): an answer nothing here reads.
-    from .outside_answers import ANSWERED_OUTSIDE, code_of, key_prefix
-
-    codes |= {code_of(detail) for (detail,) in db.rows(
-        "SELECT detail FROM bounce WHERE classification = :kind AND message_key LIKE :key",
-        kind=ANSWERED_OUTSIDE, key=key_prefix(round_name) + "%")}
+    sql = ("SELECT municipality_code FROM coordinatorrecord WHERE kind = 'answered' "
+           "AND undone_at IS NULL")
+    codes |= {code for (code,) in (db.rows(sql + " AND round_name = :round", round=round_name)
+                                   if round_name else db.rows(sql))}
     for submitted in _submitted(db).values():
         reporters = {code for code, source in submitted if source in REPORTER_SOURCES}
         named = {code for code, _ in submitted}

@@ -207,6 +207,25 @@ class Bounce(SQLModel, table=True):
     processed_at: dt.datetime = Field(default_factory=utcnow)
 
 
+class CoordinatorRecord(SQLModel, table=True):
+    """What the coordinator recorded about a municipality by hand, apart from the mail the
+    servers sent back (``Bounce``): ``answered`` (``register answered``: an answer nothing here
+    reads) and ``checked`` (``register checked``: a note on a contact looked at, the contact
+    kept). ``undo`` sets ``undone_at``; the record stays, so what was said and taken back is
+    known."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_name: str = Field(index=True)  # the round it was recorded in
+    municipality_code: str = Field(foreign_key="municipality.code", index=True, max_length=3)
+    kind: str = Field(index=True)  # answered, checked
+    address: str | None = Field(default=None, index=True)  # checked: the contact's address
+    reason: str = ""  # the coordinator's words (erasure scrubs a person out of them)
+    who: str = ""  # the login that recorded it ("" when not known)
+    recorded_at: dt.datetime = Field(default_factory=utcnow, sa_column=Column(
+        DateTime(timezone=True), nullable=False))
+    undone_at: dt.datetime | None = _time()
+
+
 class FetchedMessage(SQLModel, table=True):
     """A message ``fetch`` took from an IMAP folder: claimed first, once per UID, then finished.
 
@@ -228,6 +247,9 @@ class FetchedMessage(SQLModel, table=True):
     outcome: str = Field(default="claimed", index=True)  # claimed, ingested, hard-bounce, …
     detail: str = ""
     stored_path: str | None = None  # the message as fetched, under outputs/mailbox/
+    # A message to read that came from a municipality (it answers our message, or comes from
+    # its contact's address): send remind waits until the coordinator has read it.
+    municipality_code: str | None = Field(default=None, index=True, max_length=3)
     claimed_by: str | None = None  # the run handling it: "host/pid/random" (see mailer)
     claimed_at: dt.datetime = Field(default_factory=utcnow,
                                     sa_column=Column(DateTime(timezone=True), nullable=False))
