@@ -94,7 +94,9 @@ def test_the_json_ld_names_each_place_by_its_municipality_number(workspace, sess
     block = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
     assert block is not None
     places = json.loads(block.group(1))["spatialCoverage"]
+    def number(code: str) -> dict[str, str]:
+        return {"@type": "PropertyValue", "propertyID": "kuntanumero", "value": code}
+
     assert [(p["@type"], p["name"], p["identifier"]) for p in places] == [
-        ("AdministrativeArea", "Espoo", {"@type": "PropertyValue", "propertyID": "kuntanumero", "value": "049"}),
-        ("AdministrativeArea", "Maarianhamina",
-         {"@type": "PropertyValue", "propertyID": "kuntanumero", "value": "478"})]
+        ("AdministrativeArea", "Espoo", number("049")),
+        ("AdministrativeArea", "Maarianhamina", number("478"))]
