@@ -655,12 +655,13 @@ def test_without_pagefind_a_search_matches_the_list_text_and_a_stuck_one_holds_u
 
 
 def test_a_card_list_written_all_on_one_line_is_still_read(fresh_site, page):
-    # A cards.json from before its head named the entries' lines (a browser's cached copy).
+    # A cards.json from before its head named the entries' lines (a browser's cached copy):
+    # each entry carried its page id ("pf").
     import json
 
     path = fresh_site["root"] / "cards.json"
     data = json.loads(path.read_text(encoding="utf-8"))
-    del data["ids"]
+    data["cards"] = [{**entry, "pf": pf} for entry, pf in zip(data["cards"], data.pop("ids"), strict=True)]
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     search_cold(page, fresh_site["url"] + "index.html", "kiertopalkinto")
     wait_titles(page, ["Kuntien välinen yhteistyö aluetyössä"])

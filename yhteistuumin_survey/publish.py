@@ -56,7 +56,6 @@ if TYPE_CHECKING:
     import jinja2
     from sqlmodel import Session
 
-    from .cards import Place
     from .config import Settings
     from .workspace import Workspace
 
@@ -68,7 +67,7 @@ TEASER = 160
 #: the next publish renders every practice again. 2: numeric-looking YAML strings quoted;
 #: 3: page metadata, JSON-LD and links from a card to the filtered list; 4: leaner pages;
 #: 5: leaner card and list pages (the index told what to leave out; fewer attributes).
-RENDER_REVISION = 5
+RENDER_REVISION = 6
 #: How long a publish waits for another one on the same database before it gives up (s).
 PUBLISH_LOCK_WAIT = 10 * 60
 #: The file that marks a folder as a site made by ``publish`` (so it may remove stale files).
@@ -276,22 +275,33 @@ def _contact_lines(contact: CardContact) -> Any:
     return Markup("<br>\n").join(linked(line) for line in lines)
 
 
-def _other_name(place: Place, lang: str) -> Any:
-    """The attributes that put a place's name in the other language into the search index.
+def _other_names(card: Card, vocabulary: Vocabulary) -> Any:
+    """The attributes that put a card's places and keywords in the other language into the
+    search index: once on its facts list, not on each link.
 
     A card names its places in its own language; a Swedish speaker searches "Esbo" and
-    "Nyland", a Finnish one "Maarianhamina". Pagefind indexes the attribute's text with the
-    card's words (nothing shows on the page); no attribute where the names are the same."""
-    return _alt_attrs(place.name("fi" if lang == "sv" else "sv"), place.name(lang))
-
-
-def _alt_attrs(other: str, shown: str) -> Any:
-    """The attributes that index ``other`` (a name in the other language) beside ``shown``."""
+    "Nyland", a Finnish one "Maarianhamina", and "bibliotek" finds a Finnish card's
+    "kirjasto" (the keyword's concept in the other language). Pagefind indexes the
+    attribute's text with the card's words (nothing shows on the page). One attribute a card,
+    each name once: on every link, the attribute and Pagefind's marker took 240 bytes of a
+    card page. No attribute when every name is the same in both languages.
+    """
     from markupsafe import Markup
 
-    if not other or other.casefold() == shown.casefold():
+    other = "fi" if card.lang == "sv" else "sv"
+    names: dict[str, None] = {}
+    shown = ({place.name(card.lang).casefold() for place in card.municipalities}
+             | {region.name(card.lang).casefold() for region in card.regions}
+             | {keyword.casefold() for keyword in card.keywords})
+    pairs = [*((place.name(other), place.name(card.lang)) for place in card.municipalities),
+             *((region.name(other), region.name(card.lang)) for region in card.regions),
+             *((keyword_facets(keyword, vocabulary, other)[0][1], keyword) for keyword in card.keywords)]
+    for name, own in pairs:
+        if name and name.casefold() != own.casefold() and name.casefold() not in shown:
+            names.setdefault(name, None)
+    if not names:
         return Markup("")
-    return Markup(' data-alt="{}" data-pagefind-index-attrs="data-alt"').format(other)
+    return Markup(' data-alt="{}" data-pagefind-index-attrs="data-alt"').format(" ".join(names))
 
 
 def site_environment(workspace: Workspace) -> jinja2.Environment:
@@ -307,7 +317,6 @@ def site_environment(workspace: Workspace) -> jinja2.Environment:
     # temporary one, keyed by the template's text): compiling them was a tenth of a republish.
     env.bytecode_cache = FileSystemBytecodeCache()
     env.filters["place_name"] = lambda place, lang: place.name(lang)
-    env.filters["other_name"] = _other_name
     env.filters["shorten"] = _shorten
     env.filters["paragraphs"] = _paragraphs
     env.filters["contact_lines"] = _contact_lines
@@ -315,10 +324,8 @@ def site_environment(workspace: Workspace) -> jinja2.Environment:
     vocabulary = load_vocabulary(workspace)
     # A card's keyword links to the list filtered on its concept (the filter's value).
     env.filters["keyword_facet"] = lambda keyword: keyword_facets(keyword, vocabulary)[0][0]
-    # ... and its concept's label in the other language is indexed too ("bibliotek" finds a
-    # Finnish card's "kirjasto"), as a place's other name is (other_name).
-    env.filters["other_keyword"] = lambda keyword, lang: _alt_attrs(
-        keyword_facets(keyword, vocabulary, "fi" if lang == "sv" else "sv")[0][1], keyword)
+    # The card's places and keywords in the other language, for the search (once a card).
+    env.filters["other_names"] = lambda card: _other_names(card, vocabulary)
     return env
 
 
@@ -659,9 +666,10 @@ def _list_page_path(lang: str, number: int) -> str:
     return f"sivu/{number}/index.html" if lang == "fi" else f"sv/sida/{number}/index.html"
 
 
-def _list_entry(card: Card, view: dict[str, Any], pf: str) -> dict[str, Any]:
-    """Return a card's entry in cards.json: what the list shows of it, and its facets."""
-    return {"u": card.path + "/", "pf": pf, "t": card.title, "l": card.lang,
+def _list_entry(card: Card, view: dict[str, Any]) -> dict[str, Any]:
+    """Return a card's entry in cards.json: what the list shows of it, and its facets. Its page
+    id is in the head's ``ids`` (in the order of the entries), not in the entry again."""
+    return {"u": card.path + "/", "t": card.title, "l": card.lang,
             "m": view["municipalities"], "k": view["keywords"], "s": view["summary"],
             "f": view["facets"]}
 
@@ -676,18 +684,16 @@ def render_card_list(cards: list[Card], rendered: RenderedSite) -> bytes:
     """
     labels = {lang: {"municipalities": card_labels_of(lang, cards, "municipalities"),
                      "keywords": card_labels_of(lang, cards, "keywords")} for lang in ("fi", "sv")}
-    # Each card's entry is kept in the manifest with the page id it was made with.
+    # Each card's entry is kept in the manifest; a new page id changes the head alone.
     entries = []
     ids = []
     for card in cards:
         entry = rendered.entries[str(card.id)]
-        pf = entry.get("pf") or ""
-        if not isinstance(entry.get("cj"), str) or entry.get("cj_pf") != pf:
-            entry["cj"] = json.dumps(_list_entry(card, _card_view(card, rendered.facets[card.id]), pf),
+        if not isinstance(entry.get("cj"), str):
+            entry["cj"] = json.dumps(_list_entry(card, _card_view(card, rendered.facets[card.id])),
                                      ensure_ascii=False, separators=(",", ":"))
-            entry["cj_pf"] = pf
         entries.append(entry["cj"])
-        ids.append(pf)
+        ids.append(entry.get("pf") or "")
     # The page ids in the changes bundle: the browser checks its matches apart (site.js).
     changed = sorted(str(rendered.entries[str(card.id)].get("pf")) for card in cards
                      if rendered.entries[str(card.id)].get("pfc"))
@@ -760,7 +766,8 @@ def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite
         if before.get(path) == keys[path]:
             continue
         snippets = [Markup(_render(env, "site/_card.html.j2", {  # rendered with autoescape
-            "lang": lang, "root": root, "view": _card_view(card, rendered.facets[card.id])}))
+            "lang": lang, "root": root, "view": _card_view(card, rendered.facets[card.id]),
+            "with_facets": number == 1}))
             for card in on_page]
         pager = [{"number": n, "href": root + _list_page_path(lang, n), "current": n == number}
                  if n else {"number": 0} for n in pager_numbers(number, pages)]

@@ -163,8 +163,10 @@ def json_ld(card: Card, *, url: str) -> str:
                      for _, label in card.target_group],
         "spatialCoverage": [
             {"@type": "AdministrativeArea", "name": place.name(card.lang),
-             "identifier": {"@type": "PropertyValue",
-                            "propertyID": "Tilastokeskus: kuntakoodi (Statistics Finland)",
+             # Statistics Finland's municipality number ("kuntanumero", the term of its
+             # classification of municipalities); a 47-character propertyID was a tenth of
+             # the JSON-LD of a card of two places.
+             "identifier": {"@type": "PropertyValue", "propertyID": "kuntanumero",
                             "value": place.code}}
             for place in card.municipalities],
     }

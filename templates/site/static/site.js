@@ -105,7 +105,8 @@
       }
       if (!data || !Array.isArray(data.ids) || ends.includes(-1)) {
         data = JSON.parse(decoder.decode(bytes));  // not one entry a line: read whole
-        ids.splice(0, ids.length, ...data.cards.map((entry) => entry.pf));
+        // An older copy (a browser's cache) had no ids in its head, each entry its own "pf".
+        ids.splice(0, ids.length, ...(Array.isArray(data.ids) ? data.ids : data.cards.map((entry) => entry.pf)));
       }
       const byPf = new Map();  // page id -> its entries' numbers (an id can repeat)
       ids.forEach((pf, n) => {
@@ -330,13 +331,11 @@
       facts.className = "facts";
       for (const [key, value] of [["municipalities", entry.m], ["keywords", entry.k]]) {
         if (!value) continue;
-        const row = document.createElement("div");
         const term = document.createElement("dt");
         term.textContent = labels[key];
         const data = document.createElement("dd");
         data.textContent = value;
-        row.append(term, data);
-        facts.appendChild(row);
+        facts.append(term, data);
       }
       if (facts.firstChild) item.appendChild(facts);
       if (entry.s) {

@@ -1,0 +1,102 @@
+"""What a card page and a list page carry, and no more: the names in the other language once a
+card (for the search), the list's filter values where something reads them, each card's page id
+once in cards.json, and the municipality codes in the JSON-LD in their short standard form."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+
+from factories import make_practice
+
+from yhteistuumin_survey.config import load_settings
+from yhteistuumin_survey.publish import publish_site
+
+
+def publish(workspace, session):
+    return publish_site(workspace, session=session, settings=load_settings(workspace.root, env={}))
+
+
+def fragments_text(site) -> str:
+    texts = []
+    for fragment in (site / "pagefind" / "fragment").glob("*.pf_fragment"):
+        data = gzip.decompress(fragment.read_bytes()).removeprefix(b"pagefind_dcd")
+        texts.append(json.loads(data)["content"])
+    return "\n".join(texts)
+
+
+def test_a_card_indexes_its_places_and_keywords_in_the_other_language_once(workspace, session):
+    # Espoo and Helsinki (Uusimaa), tagged "kirjasto": a Swedish speaker searches "Esbo",
+    # "Helsingfors", "Nyland" or "bibliotek". One attribute on the facts, each name once.
+    pid = make_practice(session, title="Kirjasto kaikille", status="approved",
+                        municipalities=["049", "091"], keywords=["kirjasto", "musiikki"]).id
+
+    site = publish(workspace, session).out
+
+    html = next(site.glob(f"{pid}-*/index.html")).read_text(encoding="utf-8")
+    assert html.count("data-pagefind-index-attrs") == 1
+    alt = re.search(r'<dl class="facts" data-alt="([^"]*)" data-pagefind-index-attrs="data-alt">', html)
+    assert alt is not None
+    names = alt.group(1).split(" ")
+    assert {"Esbo", "Helsingfors", "Nyland", "bibliotek"} <= set(names)
+    assert len(names) == len(set(names))  # Uusimaa's Nyland once, for two places in it
+    assert "Espoo" not in names and "kirjasto" not in names  # shown on the card already
+    words = fragments_text(site).split()
+    assert {"Esbo", "Helsingfors", "Nyland", "bibliotek"} <= {w.strip(".,") for w in words}
+
+
+def test_a_card_whose_names_are_the_same_in_both_languages_has_no_attribute(workspace, session):
+    # Eura, Satakunta: the same names in Swedish; "sirkus" is in no concept of the vocabulary.
+    same = make_practice(session, title="Kylätapahtuma", status="approved", municipalities=["050"],
+                         keywords=["sirkus"]).id
+    # Askola is Askola in Swedish too, Uusimaa is Nyland: the region's name alone.
+    region = make_practice(session, title="Kotiseutupäivä", status="approved",
+                           municipalities=["018"], keywords=["sirkus"]).id
+
+    site = publish(workspace, session).out
+
+    html = next(site.glob(f"{same}-*/index.html")).read_text(encoding="utf-8")
+    assert "data-alt" not in html and "data-pagefind-index-attrs" not in html
+    html = next(site.glob(f"{region}-*/index.html")).read_text(encoding="utf-8")
+    assert '<dl class="facts" data-alt="Nyland" data-pagefind-index-attrs="data-alt">' in html
+
+
+def test_only_the_first_list_page_carries_the_cards_filter_values(workspace, session, monkeypatch):
+    # From disk the filters work over the first page's cards (data-f); a later page shows no
+    # filters from disk, and served it filters with cards.json.
+    from yhteistuumin_survey import publish as publish_module
+
+    monkeypatch.setattr(publish_module, "PAGE_SIZE", 2)
+    for n in range(5):
+        make_practice(session, title=f"Käytäntö {n}", status="approved", keywords=["sirkus"])
+
+    site = publish(workspace, session).out
+
+    for first in ("index.html", "sv/index.html"):
+        assert (site / first).read_text(encoding="utf-8").count(" data-f=") == 2
+    later = [*site.glob("sivu/*/index.html"), *site.glob("sv/sida/*/index.html")]
+    assert len(later) == 4
+    for page in later:
+        text = page.read_text(encoding="utf-8")
+        assert 'class="card"' in text and " data-f=" not in text, page
+    entries = json.loads((site / "cards.json").read_text(encoding="utf-8"))["cards"]
+    assert all(entry["f"].startswith(" r:01 m:049 k:") for entry in entries)
+
+
+def test_the_json_ld_names_each_place_by_its_municipality_number(workspace, session):
+    pid = make_practice(session, title="Yhteinen käytäntö", status="approved",
+                        municipalities=["049", "478"]).id
+
+    site = publish(workspace, session).out
+
+    html = next(site.glob(f"{pid}-*/index.html")).read_text(encoding="utf-8")
+    block = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+    assert block is not None
+    places = json.loads(block.group(1))["spatialCoverage"]
+    def number(code: str) -> dict[str, str]:
+        return {"@type": "PropertyValue", "propertyID": "kuntanumero", "value": code}
+
+    assert [(p["@type"], p["name"], p["identifier"]) for p in places] == [
+        ("AdministrativeArea", "Espoo", number("049")),
+        ("AdministrativeArea", "Maarianhamina", number("478"))]
