@@ -473,6 +473,22 @@ def test_a_later_list_page_fills_its_filters_from_the_shared_file_and_filters(pa
     assert page.input_value("#f-municipality") == "564"
 
 
+def test_a_card_list_that_fails_to_load_is_said_never_shown_as_no_cards(paged_site, page):
+    # A later page carries no filter values of its own (only the first page, which a file
+    # opened from disk can show, does): a failed cards.json made every filter say "0".
+    page.route("**/cards.json", lambda route: route.abort())
+    try:
+        page.goto(paged_site["url"] + "sivu/2/index.html")
+        page.wait_for_selector("#finder:not([hidden])")
+        page.select_option("#f-municipality", "564")
+        page.wait_for_function(
+            "document.getElementById('count').textContent === 'Haku ei ole käytettävissä.'")
+        assert len(visible_titles(page)) == 3  # the page's own cards stay as they were
+        assert page.is_hidden("#empty")
+    finally:
+        page.unroute("**/cards.json")
+
+
 def test_a_shared_address_filtering_on_a_place_with_no_cards_shows_none(paged_site, page):
     # Espoo (049) has no card here: the filter was dropped and every card shown as Espoo's.
     page.goto(paged_site["url"] + "index.html?municipality=049")

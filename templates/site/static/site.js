@@ -448,6 +448,14 @@
       const searching = term ? searchIndexes(term) : Promise.resolve(null);
       const data = await loadCatalogue(term ? ready() : null);
       if (run !== generation) return;
+      if (!data && location.protocol !== "file:") {
+        // Served, but the card list did not load (a network fault): say so and leave this
+        // page's cards as they are, never "0" as if nothing matched.
+        showPage(pageCards);
+        count.textContent = form.dataset.searchError;
+        if (empty) empty.hidden = true;
+        return;
+      }
       if (!data) {  // from disk: the cards of this page
         const words = wordsOf(term);
         const matching = pageCards.filter(
