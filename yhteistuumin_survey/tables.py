@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
@@ -267,7 +268,11 @@ def read_csv(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> tuple[Sheet, Tex
     except ValueError:
         raise InputError(f"{path}: cannot tell the text encoding; save it as UTF-8 CSV") from None
     text = text.lstrip("\ufeff")
-    delimiter = detect_delimiter(text)
+    # Excel's "sep=;" first line names the delimiter and is no row: Excel and Calc show the
+    # heading as row 1, so the rows are numbered without it (the report's "row 2" is the row
+    # the user sees as 2). Lines of the file (a quote's problem) still count it.
+    directive = _SEP_LINE.match(text)
+    delimiter = directive.group(1) if directive else detect_delimiter(text)
     escaped = "_x" in text or "_X" in text
     lines: Iterable[str]
     handle = None
@@ -280,6 +285,8 @@ def read_csv(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> tuple[Sheet, Tex
         lines = _without_bom(handle)
     else:
         lines = _lines(text)
+    if directive:
+        lines = itertools.islice(lines, 1, None)
     rows: list[list[str]] = []
     # Strict: a quote left open would otherwise take every line after it, the next answers
     # included, into one value, and a stray quote after a closing one would be glued on.
@@ -296,7 +303,9 @@ def read_csv(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> tuple[Sheet, Tex
                     if len(value) > limits.max_cell_chars:
                         limits.check_cell(str(path), len(rows), value)
     except csv.Error as exc:
-        raise InputError(_quote_problem(path, started, reader.line_num, str(exc))) from None
+        skipped = 1 if directive else 0
+        raise InputError(_quote_problem(path, started + skipped, reader.line_num + skipped,
+                                        str(exc))) from None
     finally:
         if handle is not None:
             handle.close()
@@ -317,6 +326,9 @@ def _quote_problem(path: Path, started: int, line: int, error: str) -> str:
                 "or save the file from the spreadsheet program again, then ingest it again")
     return f"{path}:{line}: broken CSV ({error}); check the quotes and ingest it again"
 
+
+#: Excel's first line naming a CSV file's delimiter ("sep=;"), which Excel does not show.
+_SEP_LINE = re.compile(r"sep=([;,\t|])[ \t]*(?:\r\n|\r|\n|\Z)", re.IGNORECASE)
 
 #: Encodings ``decode_text`` names whose text reads the same from the file, line by line.
 _STREAMED_ENCODINGS = frozenset({"utf-8", "utf-8-sig", "utf-16", "cp1252"})
