@@ -183,6 +183,23 @@ UNSURE_TEXTS: dict[str, Text] = {
         "{label}: {count} addresses given ({addresses}); the email field holds the first, the "
         "contact text all of them.",
         {"count": 2, "addresses": ["maija@espoo.fi", "matti@espoo.fi"]}),
+    "email-invalid": Text(
+        "{label}: vastauksen {typed_q} ei ole kelvollinen sähköpostiosoite, joten sitä ei "
+        "otettu osoitteeksi; koko vastaus on yhteystietotekstissä. Tarkista osoite kunnalta.",
+        "{label}: svaret {typed_q} är ingen giltig e-postadress, så den togs inte som adress; "
+        "hela svaret finns i kontaktuppgifternas text. Kontrollera adressen med kommunen.",
+        "{label}: {typed_q} is not a valid email address, so no address was taken; the whole "
+        "answer is in the contact text; check the address with the municipality.",
+        {"typed": "anna.virtanen@espoo"}),
+    "phone-invalid": Text(
+        "{label}: vastauksen {typed_q} ei ole kelvollinen puhelinnumero, joten sitä ei otettu "
+        "numeroksi; koko vastaus on yhteystietotekstissä. Tarkista numero kunnalta.",
+        "{label}: svaret {typed_q} är inget giltigt telefonnummer, så det togs inte som "
+        "nummer; hela svaret finns i kontaktuppgifternas text. Kontrollera numret med "
+        "kommunen.",
+        "{label}: {typed_q} is not a valid phone number, so no number was taken; the whole "
+        "answer is in the contact text; check the number with the municipality.",
+        {"typed": "040 123"}),
     "phone-extra": Text(
         "{label}: vastauksessa {raw_q} on numeron {number} lisäksi {more_q} (alanumero, "
         "vaihde, aukioloaika?). Puhelinnumeroksi otettiin vain {number}, ja koko vastaus on "

@@ -1214,7 +1214,8 @@ class _Taken:
                 if typo:
                     self.flags.append(typo)
             else:
-                self.flags.append("contact-email-invalid")
+                self.flags.append(unsure("contact_email", "email-invalid",
+                                         typed=candidate.strip()))
         return _EMAIL_CANDIDATE.sub(" , ", source)
 
     def take_phones(self, source: str) -> str:
@@ -1230,8 +1231,8 @@ class _Taken:
             if label and fold(label.group(1)) in _CONTACT_LABELS:
                 start = label.start()
             source = source[:start] + " , " + source[end:]
-        if _DIGIT_RUN.search(source):
-            self.flags.append("contact-phone-invalid")  # digits enough for a number, but not a valid one
+        for run in _DIGIT_RUN.finditer(source):  # digits enough for a number, not a valid one
+            self.flags.append(unsure("contact_phone", "phone-invalid", typed=run.group()))
         return source
 
 
@@ -1336,7 +1337,7 @@ def _split_contact_text(raw_name: str | None, raw_email: str | None, raw_phone: 
     email_parts: list[str] = []
     if raw_email:
         if "@" not in raw_email:
-            flags.append("contact-email-invalid")
+            flags.append(unsure("contact_email", "email-invalid", typed=raw_email))
             split_needed = True
         else:
             before = len(phones)
@@ -1351,10 +1352,11 @@ def _split_contact_text(raw_name: str | None, raw_email: str | None, raw_phone: 
         if whole:
             phones.append(whole)
         else:
-            before = len(phones)
+            before, flagged = len(phones), len(flags)
             rest = take_phones(take_emails(raw_phone) if "@" in raw_phone else raw_phone)
-            if len(phones) == before and any(ch.isdigit() for ch in raw_phone):
-                flags.append("contact-phone-invalid")
+            if len(phones) == before and any(ch.isdigit() for ch in raw_phone) and not any(
+                    ":phone-invalid{" in flag for flag in flags[flagged:]):
+                flags.append(unsure("contact_phone", "phone-invalid", typed=raw_phone))
             flags.extend(_phone_leftover_flag(raw_phone, rest, phones[before:]))
             split_needed = True  # a note, a second number or words: kept as text
     picked = _pick_name(name_parts) or _pick_name(email_parts)
