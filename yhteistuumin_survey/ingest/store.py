@@ -38,6 +38,7 @@ from ..db.models import (
 from ..flags import unsure
 from ..normalise import fold  # cached: the same labels and titles are folded again and again
 from ..outcomes import en as said
+from ..outcomes import join as join_reasons
 from .emails import safe_name
 from .records import json_text
 
@@ -941,12 +942,13 @@ class Store:
             # (PostgreSQL: while this update waits for its row) is undone by it too.
             values: dict[str, Any] = {"current_version": version, "updated_at": now,
                                       "language": entry.practice.language, "status": "new"}
-            reason = said("replaces-version", version=existing.current_version)
+            reason: str = said("replaces-version", version=existing.current_version)
             if entry.changed:
-                reason = f"{said('reread-differs', fields=', '.join(entry.changed))}; {reason}"
+                reason = join_reasons(said("reread-differs", fields=", ".join(entry.changed)),
+                                      reason)
             if decided:
                 flags.append("new-version-since-decision")
-                reason += "; " + said("back-to-review", status=status)
+                reason = join_reasons(reason, said("back-to-review", status=status))
             self.session.execute(update(Practice).where(Practice.id == existing.id)  # type: ignore[arg-type]
                                  .values(**values))
             version_rows.append(self._version_row(existing.id, version, sub_id, entry, flags,

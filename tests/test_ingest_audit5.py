@@ -1,0 +1,150 @@
+"""A fifth pass at the answers: files crafted the way municipalities send them, ingested into
+a real database and read back (what came out, and what the reviewer is told).
+
+Nothing a municipality sent may be silently lost or changed; what is unsure is flagged.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ingest_support import DATA, practices_by_title, questionnaire_copy, run_ingest, set_answer
+from openpyxl import load_workbook
+
+from yhteistuumin_survey.flags import describe
+
+TITLE = "Kuntien välinen yhteistyö aluetyössä"
+
+
+def _report_rows(result: Any) -> list[list[Any]]:
+    """The ingest report workbook's rows under its headings, as the coordinator opens it."""
+    assert result.report_path is not None
+    sheet = load_workbook(result.report_path).active
+    return [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2)]
+
+
+# --- 1. Excel's "sep=;" first line is no row ---------------------------------------------------
+
+
+def test_a_csv_with_excels_sep_line_is_reported_by_the_row_numbers_excel_shows(
+        sqlite_engine, workspace, tmp_path):
+    plain = tmp_path / "plain" / "vastaukset.csv"
+    plain.parent.mkdir()
+    shutil.copy(DATA / "googleforms.csv", plain)
+    with_sep = tmp_path / "sep" / "vastaukset.csv"
+    with_sep.parent.mkdir()
+    # Excel writes the line, and hides it when it opens the file: the headings are its row 1.
+    with_sep.write_bytes(b"sep=,\r\n" + plain.read_bytes())
+
+    rows = {}
+    for path in (plain, with_sep):
+        result = run_ingest([path], engine=sqlite_engine, workspace=workspace)
+        rows[path] = [(row["row"], row["outcome"]) for row in result.rows()]
+    # the file without the line: its rows as Excel numbers them (one answer spans two lines
+    # of the file, one row in Excel)
+    assert rows[plain][0] == (2, "new")
+    assert [row for row, _ in rows[with_sep]] == [row for row, _ in rows[plain]]
+
+
+def test_a_quote_left_open_after_the_sep_line_names_the_line_of_the_file(tmp_path):
+    from yhteistuumin_survey.errors import InputError
+    from yhteistuumin_survey.tables import read_csv
+
+    path = tmp_path / "vastaukset.csv"
+    path.write_text('sep=;\nKunta;Nimi\nEspoo;"Lukupiiri\nOulu;Runoilta\n', encoding="utf-8")
+    with pytest.raises(InputError) as error:
+        read_csv(path)
+    # a text editor's line 3, where the quote opens (Excel cannot show the broken row)
+    assert f"{path}:3: a quote opened on line 3" in str(error.value)
+    sheet, decoding = read_csv(_write(tmp_path / "ok.csv",
+                                      "sep=;\nKunta;Nimi\nEspoo;Lukupiiri\n"))
+    assert decoding.delimiter == ";"
+    assert sheet.rows == [["Kunta", "Nimi"], ["Espoo", "Lukupiiri"]]
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --- 2. an invalid address or number is quoted in its flag --------------------------------------
+
+
+@pytest.mark.parametrize(("key", "typed", "field"), [
+    ("contact_email", "eija.koski@espoo", "contact_email"),
+    ("contact_email", "eija.koski espoo.fi", "contact_email"),
+    ("contact_phone", "040 12", "contact_phone"),
+])
+def test_an_invalid_address_or_number_is_quoted_in_the_flag_the_reviewer_reads(
+        sqlite_engine, workspace, tmp_path, key, typed, field):
+    path = questionnaire_copy(tmp_path / "in")
+    set_answer(path, "Käytäntö 1", key, typed)
+    result = run_ingest([path], engine=sqlite_engine, workspace=workspace)
+    practice = practices_by_title(sqlite_engine)[TITLE]
+    said = [describe(flag) for flag in practice["flags"]
+            if flag.startswith(f"unsure:{field}:")]
+    assert said, practice["flags"]
+    # the reviewer judges it from the flag alone: what was typed is quoted in it
+    assert any(f"'{typed}'" in text for text in said), said
+    report = " ".join(str(row[-1]) for row in _report_rows(result))
+    assert f"'{typed}'" in report
+
+
+# --- 4. a reason is said in Finnish from its code, never from its English --------------------
+
+
+def test_a_reworded_english_reason_is_still_said_in_finnish_in_the_report(
+        sqlite_engine, workspace, tmp_path, monkeypatch):
+    from yhteistuumin_survey import outcomes
+    from yhteistuumin_survey.flags import Text
+
+    path = questionnaire_copy(tmp_path / "in")
+    workbook = load_workbook(path)
+    for sheet in workbook.worksheets[1:]:
+        for row in sheet.iter_rows(min_row=3):
+            if len(row) > 2 and row[2].value:
+                row[1].value = None
+    workbook.save(path)
+    old = outcomes.REASON_TEXTS["nothing-filled"]
+    # someone rewords the English (the read-back patterns were made from the old words)
+    monkeypatch.setitem(outcomes.REASON_TEXTS, "nothing-filled",
+                        Text(old.fi, old.sv, "no answer typed in; not a practice"))
+    result = run_ingest([path], engine=sqlite_engine, workspace=workspace)
+    empty = [row for row in result.rows() if row["outcome"] == "empty"]
+    assert empty and all(row["reason"] == "no answer typed in; not a practice" for row in empty)
+    assert all(item["reasons"][0]["code"] == "nothing-filled" for item in result.items()
+               if item["outcome"] == "empty")
+    said = [row[-1] for row in _report_rows(result) if row[4] == "tyhjä"]
+    assert said and set(said) == {"Mitään ei ole täytetty; ei käytäntö."}
+
+
+def test_reasons_joined_keep_each_code_and_text_without_one_is_read_back():
+    from yhteistuumin_survey.outcomes import en, join, parse
+
+    joined = join(en("same-content", id=12, version=1), None, "sheet X: cannot be read",
+                  en("reread-hint"))
+    assert joined == ("same content as practice 12 version 1; sheet X: cannot be read; "
+                      "ingest --reread reads it again")
+    assert [code for code, _values, _text in parse(joined)] == [
+        "same-content", None, "reread-hint"]
+    assert parse(joined)[0][1] == {"id": "12", "version": "1"}
+    # read back from the English alone, the version would take the rest of the text with it
+    assert parse(str(joined))[0][1]["version"] != "1"
+    # a text stored by an older version (no codes with it) is still read back
+    assert [code for code, _values, _text in parse(str(join(en("hidden-sheet"), "x")))] == [
+        "hidden-sheet", None]
+    assert join("a", None, "b") == "a; b"
+
+
+def test_a_reason_keeps_its_codes_through_a_worker_process():
+    import pickle
+
+    from yhteistuumin_survey.outcomes import Reason, en, join, parse
+
+    reason = join(en("hidden-sheet"), "plain")
+    again = pickle.loads(pickle.dumps(reason, protocol=pickle.HIGHEST_PROTOCOL))
+    assert isinstance(again, Reason) and again == reason
+    assert parse(again) == parse(reason)
