@@ -6,7 +6,9 @@ Nothing a municipality sent may be silently lost or changed; what is unsure is f
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +93,49 @@ def test_an_invalid_address_or_number_is_quoted_in_the_flag_the_reviewer_reads(
     assert any(f"'{typed}'" in text for text in said), said
     report = " ".join(str(row[-1]) for row in _report_rows(result))
     assert f"'{typed}'" in report
+
+
+# --- 3. a link on a name in an .ods or .xls file ------------------------------------------------
+
+
+def _office_copy(path: Path, tmp_path: Path, kind: str) -> Path:
+    """The workbook saved by LibreOffice as ``kind`` (ods, xls), as an office would send it."""
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    if office is None:
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail("LibreOffice is required on CI")
+        pytest.skip("LibreOffice is not installed")
+    out = tmp_path / "libreoffice-out"
+    subprocess.run([office, f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}", "--headless",
+                    "--convert-to", kind, "--outdir", str(out), str(path)], check=True,
+                   capture_output=True, timeout=120)
+    return out / path.with_suffix(f".{kind}").name
+
+
+@pytest.mark.parametrize("kind", ["ods", "xls"])
+def test_a_contact_name_linked_to_the_address_gives_the_address_in_ods_and_xls(
+        sqlite_engine, workspace, tmp_path, kind):
+    path = questionnaire_copy(tmp_path / "in")
+    workbook = load_workbook(path)
+    for row in workbook["Käytäntö 1"].iter_rows():
+        if len(row) > 2 and row[2].value == "contact_email":
+            row[1].value = "Eija Koski"  # the name typed, the address only in its link
+            row[1].hyperlink = "mailto:eija.koski%40espoo.example.fi?subject=Kysely"
+        elif len(row) > 2 and row[2].value == "implementation":
+            row[1].value = "Ohjeet ovat kotisivuilla."
+            row[1].hyperlink = "https://www.espoo.fi/lukupiiri"
+    workbook.save(path)
+    sent = _office_copy(path, tmp_path, kind)
+
+    run_ingest([sent], engine=sqlite_engine, workspace=workspace)
+
+    practice = practices_by_title(sqlite_engine)[TITLE]
+    assert practice["contact"]["email"] == "eija.koski@espoo.example.fi"
+    assert not any(":email-invalid" in flag for flag in practice["flags"])
+    from ingest_support import only_version
+
+    assert only_version(sqlite_engine, practice["id"]).implementation == (
+        "Ohjeet ovat kotisivuilla. (https://www.espoo.fi/lukupiiri)")
 
 
 # --- 4. a reason is said in Finnish from its code, never from its English --------------------

@@ -425,11 +425,10 @@ def read_workbook(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]
                                 merged=list(getattr(sheet, "merged_cell_ranges", None) or ())))
         if scan is not None and scan.found():
             _recover_formulas(path, sheets)
+        if kind == "ole" and _XLS_LINK in path.read_bytes():
+            _read_xls_links(path, sheets)
         if kind == "ods":
-            spans, hidden_rows = ods_merged_and_hidden(path)
-            for read in sheets:
-                read.merged = read.merged or spans.get(read.name, [])
-                read.hidden_rows = hidden_rows.get(read.name, read.hidden_rows)
+            _ods_extras(path, sheets)
         if scan is not None:
             _read_notes(path, scan.archive, sheets)
             scan.mark_hidden(sheets)
@@ -449,21 +448,41 @@ def read_workbook(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]
 
 
 _ODS_SPAN = re.compile(rb'number-(?:rows|columns)-spanned="(?:[2-9]|\d\d)'
-                       rb'|table:visibility="(?:collapse|filter)"')
+                       rb'|table:visibility="(?:collapse|filter)"|<text:a\b')
 _ODS = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 #: Rows of one repeated hidden row element taken as hidden, at most (a sheet's tail).
 _ODS_HIDDEN_REPEAT = 100_000
 
 Spans = dict[str, list[tuple[tuple[int, int], tuple[int, int]]]]
+_ODS_LINK = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}a"
+_XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 
 
-def ods_merged_and_hidden(path: Path) -> tuple[Spans, dict[str, set[int]]]:
+def _ods_extras(path: Path, sheets: list[Sheet]) -> None:
+    """What calamine does not read of an .ods file's sheets: merged cells, hidden rows, and
+    the addresses of links in cells (into the cells' text, as :func:`_read_links`)."""
+    from urllib.parse import unquote
+
+    links: list[tuple[str, int, int, str]] = []
+    spans, hidden_rows = ods_merged_and_hidden(path, links)
+    by_name = {read.name: read for read in sheets}
+    for read in sheets:
+        read.merged = read.merged or spans.get(read.name, [])
+        read.hidden_rows = hidden_rows.get(read.name, read.hidden_rows)
+    for name, row, column, target in links:
+        if name in by_name:
+            _link_into_cell(by_name[name], row, column, target, unquote)
+
+
+def ods_merged_and_hidden(path: Path, links: list[tuple[str, int, int, str]] | None = None
+                          ) -> tuple[Spans, dict[str, set[int]]]:
     """Return each sheet's merged cells and its hidden rows (by a filter, or by hand) in an
-    .ods file, 0-based: calamine reads neither there.
+    .ods file, 0-based: calamine reads neither there. ``links``, when given, gets each link
+    in a cell as (sheet, row, column, address): calamine reads a linked name's text only.
 
-    The sheets' XML is first scanned for a span over more than one cell or a row not visible
-    (most files have neither); only then is it parsed, element by element, counting repeated
-    rows and cells."""
+    The sheets' XML is first scanned for a span over more than one cell, a row not visible or
+    a link (most files have none); only then is it parsed, element by element, counting
+    repeated rows and cells."""
     import xml.etree.ElementTree as ET
 
     found: Spans = {}
@@ -479,7 +498,7 @@ def ods_merged_and_hidden(path: Path) -> tuple[Spans, dict[str, set[int]]]:
                 tail = chunk[-64:]
             else:
                 return found, hidden
-        table, row, column = "", -1, 0
+        table, row, column, cell = "", -1, 0, 0
         with archive.open("content.xml") as stream:
             for event, element in ET.iterparse(stream, events=("start", "end")):
                 tag = element.tag
@@ -496,7 +515,11 @@ def ods_merged_and_hidden(path: Path) -> tuple[Spans, dict[str, set[int]]]:
                         repeated = int(element.get(f"{{{_ODS}}}number-rows-repeated", "1"))
                         hidden.setdefault(table, set()).update(
                             range(row, row + min(repeated, _ODS_HIDDEN_REPEAT)))
+                elif tag == _ODS_LINK:
+                    if links is not None and element.get(_XLINK_HREF):
+                        links.append((table, row, cell, element.get(_XLINK_HREF, "")))
                 elif tag in (f"{{{_ODS}}}table-cell", f"{{{_ODS}}}covered-table-cell"):
+                    cell = column
                     rows = int(element.get(f"{{{_ODS}}}number-rows-spanned", "1"))
                     columns = int(element.get(f"{{{_ODS}}}number-columns-spanned", "1"))
                     if rows > 1 or columns > 1:
@@ -725,6 +748,39 @@ def _read_links(archive: zipfile.ZipFile, sheets: list[Sheet]) -> None:
             for letter in ref.group(1).decode():
                 column = column * 26 + ord(letter) - 64
             _link_into_cell(sheet, row, column - 1, target, unquote)
+
+
+#: The class id an .xls file's HLINK record holds (StdLink): a file without it has no link.
+_XLS_LINK = bytes.fromhex("d0c9ea79f9bace118c8200aa004ba90b")
+
+
+def _read_xls_links(path: Path, sheets: list[Sheet]) -> None:
+    """Put the address a cell of an .xls file links to into the cell's text, as
+    :func:`_read_links` does for .xlsx: calamine reads the shown text only. xlrd (the .xls
+    reader pandas used, maintained for .xls alone) reads the links; a file it cannot read
+    keeps the cells calamine read."""
+    from urllib.parse import unquote
+
+    import xlrd  # type: ignore[import-untyped]
+
+    try:
+        book = xlrd.open_workbook(str(path), on_demand=True)
+    except Exception:  # noqa: BLE001 - the cells were read; the links are a bonus
+        return
+    try:
+        by_name = {sheet.name: sheet for sheet in sheets}
+        for name in book.sheet_names():
+            if name not in by_name:
+                continue
+            try:
+                links = book.sheet_by_name(name).hyperlink_map
+            except Exception:  # noqa: BLE001
+                continue
+            for (row, column), link in links.items():
+                if link.url_or_path:
+                    _link_into_cell(by_name[name], row, column, str(link.url_or_path), unquote)
+    finally:
+        book.release_resources()
 
 
 def _link_into_cell(sheet: Sheet, row: int, column: int, target: str,
