@@ -193,3 +193,52 @@ def test_a_reason_keeps_its_codes_through_a_worker_process():
     again = pickle.loads(pickle.dumps(reason, protocol=pickle.HIGHEST_PROTOCOL))
     assert isinstance(again, Reason) and again == reason
     assert parse(again) == parse(reason)
+
+
+# --- a mail whose answers are typed in its text ---------------------------------------------------
+
+
+def _mail(path: Path, body: str) -> Path:
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"] = "Maija Meikäläinen <maija.meikalainen@kuopio.fi>"
+    message["To"] = "kysely@example.fi"
+    message["Subject"] = "Vs: Kulttuuria yhteistuumin -kysely"
+    message["Date"] = "Mon, 07 Dec 2026 09:00:00 +0200"
+    message["Message-ID"] = f"<{path.stem}@kuopio.fi>"
+    message.set_content(body)
+    path.write_bytes(bytes(message))
+    return path
+
+
+def test_a_line_starting_with_gt_inside_an_answer_is_no_quoted_history(
+        sqlite_engine, workspace, tmp_path):
+    # "> 100" is "over 100": the answers under it were cut off as if the invitation were
+    # quoted there, silently.
+    path = _mail(tmp_path / "vastaus.eml", (
+        "Kunta: Kuopio\nKäytännön nimi: Lukupiiri\nTavoite: Lukemisen ilo\n"
+        "Hyvä käytäntö pähkinänkuoressa: Lukupiiri kokoontuu kirjastossa.\n"
+        "Kokemuksia: osallistujia\n> 100 joka vuosi\nHyödyt: Yhteisöllisyys kasvaa.\n"
+        "Yhteyshenkilön nimi: Maija Meikäläinen\n\n"
+        "ma 30.11.2026 klo 9.00 Kulttuuria yhteistuumin <kysely@example.fi> kirjoitti:\n"
+        "> Hyvä vastaanottaja,\n> Käytännön nimi: (kirjoita tähän)\n> Tavoite:\n"))
+
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    practice = practices_by_title(sqlite_engine)["Lukupiiri"]
+    from ingest_support import only_version
+
+    version = only_version(sqlite_engine, practice["id"])
+    assert version.experiences == "osallistujia\n> 100 joka vuosi"
+    assert version.benefits == "Yhteisöllisyys kasvaa."
+    assert version.contact_name == "Maija Meikäläinen"
+    # the quoted invitation under the attribution is still no answer
+    assert "kirjoita tähän" not in " ".join(str(v) for v in version.model_dump().values())
+
+
+def test_a_reply_quoting_the_invitation_after_a_blank_line_is_cut_there():
+    from yhteistuumin_survey.ingest.emails import reply_text
+
+    body = "Vastaukset liitteenä.\n\n> Hyvä vastaanottaja,\n> Käytännön nimi:\nMaija\n"
+    assert reply_text(body) == "Vastaukset liitteenä."

@@ -265,7 +265,11 @@ def reply_text(body: str, subject: str = "") -> str:
     while index < len(lines):
         line = lines[index]
         if line.lstrip().startswith(">"):
-            break
+            if not _quoted_in_paragraph(lines, index):
+                break
+            kept.append(line)  # "> 100 joka vuosi" inside a paragraph: what the sender wrote
+            index += 1
+            continue
         if _FORWARDED.match(line):
             forward = True
             index += 1
@@ -290,6 +294,21 @@ def reply_text(body: str, subject: str = "") -> str:
         kept.append(line)
         index += 1
     return "\n".join(kept).strip()
+
+
+def _quoted_in_paragraph(lines: list[str], index: int) -> bool:
+    """Whether the ``>`` line at ``index`` is the sender's own text, not the quoted history:
+    the line above it is text of the paragraph (not blank, no "… wrote:") and the line right
+    after its run of ``>`` lines is unquoted text. A quoted history starts after a blank line
+    or an attribution and runs to its end or to a blank line ("Kokemuksia: osallistujia" /
+    "> 100 joka vuosi" / "Hyödyt: …" is one answer and the next, never the history)."""
+    above = lines[index - 1] if index else ""
+    if not above.strip() or _WROTE.search(above) or _ORIGINAL.match(above):
+        return False
+    end = index
+    while end < len(lines) and lines[end].lstrip().startswith(">"):
+        end += 1
+    return end < len(lines) and bool(lines[end].strip())
 
 
 _ADDRESS_IN_TEXT = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
