@@ -242,3 +242,33 @@ def test_a_reply_quoting_the_invitation_after_a_blank_line_is_cut_there():
 
     body = "Vastaukset liitteenä.\n\n> Hyvä vastaanottaja,\n> Käytännön nimi:\nMaija\n"
     assert reply_text(body) == "Vastaukset liitteenä."
+
+
+# --- an answer that says there is none -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["ei ole", "Ei.", "En osaa sanoa", "inget"])
+def test_a_required_answer_that_only_says_none_is_flagged_quoting_it_and_kept(
+        sqlite_engine, workspace, tmp_path, typed):
+    path = questionnaire_copy(tmp_path / "in")
+    set_answer(path, "Käytäntö 1", "goal", typed)
+    set_answer(path, "Käytäntö 1", "experiences", "ei ole")  # not required: an answer
+    result = run_ingest([path], engine=sqlite_engine, workspace=workspace)
+    practice = practices_by_title(sqlite_engine)[TITLE]
+    from ingest_support import only_version
+
+    version = only_version(sqlite_engine, practice["id"])
+    assert version.goal == typed  # kept as typed, never emptied
+    said = [describe(flag) for flag in practice["flags"] if flag.startswith("unsure:goal:")]
+    assert len(said) == 1 and f"'{version.goal}'" in said[0] and "Tavoite" in said[0]
+    assert not any(flag.startswith("unsure:experiences:") for flag in practice["flags"])
+    report = " ".join(str(row[-1]) for row in _report_rows(result))
+    assert "Tavoite: vastauksena on vain" in report
+
+
+def test_a_required_answer_in_words_is_not_taken_for_none(sqlite_engine, workspace, tmp_path):
+    path = questionnaire_copy(tmp_path / "in")
+    set_answer(path, "Käytäntö 1", "goal", "Ei enää yksinäisyyttä: ikääntyneet mukaan.")
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+    practice = practices_by_title(sqlite_engine)[TITLE]
+    assert not any(flag.startswith("unsure:goal:") for flag in practice["flags"])

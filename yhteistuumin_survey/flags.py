@@ -218,6 +218,17 @@ UNSURE_TEXTS: dict[str, Text] = {
         "{label}: the answer {value_q} refers to text elsewhere (an attachment, another "
         "answer) that is not in this practice; find it or ask the municipality.",
         {"value": "ks. liite"}),
+    "answer-none": Text(
+        "{label}: vastauksena on vain {value_q}, eli pakolliseen kohtaan ei käytännössä "
+        "vastattu. Teksti julkaistaisiin sellaisenaan; kysy vastausta kunnalta tai päätä, "
+        "kelpaako se.",
+        "{label}: svaret är bara {value_q}, alltså har den obligatoriska frågan i praktiken "
+        "inte besvarats. Texten skulle publiceras som den är; be kommunen om ett svar eller "
+        "avgör om det duger.",
+        "{label}: the answer is only {value_q}, so the required question is in effect "
+        "unanswered; the text would be published as it is; ask the municipality for an "
+        "answer or decide whether it will do.",
+        {"value": "ei ole"}),
     "test-response": Text(
         "{label}: vastaus näyttää lomakkeen kokeilulta ({tried_q}). Koevastaus ei ole "
         "käytäntö; hylkää se, jos se on sellainen.",

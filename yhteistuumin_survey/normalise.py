@@ -1677,6 +1677,12 @@ _ELSEWHERE = re.compile(
     r"liitteena|liitetiedosto|liitetiedostossa|bilaga|bilagan|bilagor|i bilagan|attachment|"
     r"the attachment|attached)(?:\s+\d+)?|(?:sama kuin|kuten)\s+(?:ylla|edella|edellisessa)|"
     r"samma som ovan|se ovan|as above|see above")
+#: Folded answers that say there is no answer: "ei ole", "ei", "en osaa sanoa", "inget", "vet
+#: ej", "none". Kept as typed (never emptied); a required answer saying only this is flagged.
+_NONE_ANSWER = re.compile(
+    r"(?:ei|ei ole|ei mitaan|ei ole mitaan|ei tiedossa|ei tietoa|ei ole tietoa|en tieda|"
+    r"en osaa sanoa|eos|ei vastausta|nej|inget|ingenting|ingen|vet ej|vet inte|kan inte saga|"
+    r"inget svar|no|none|nothing|no answer|unknown|dont know)")
 #: Folded answers a person types to try a form: "testi", "asdf", "xxx".
 _TEST_WORDS = frozenset({"testi", "test", "testing", "testaus", "testivastaus", "koe",
                          "kokeilu", "asdf", "asd", "qwerty", "qwe", "sdf", "foo", "bar", "xyz"})
@@ -1770,6 +1776,11 @@ def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary:
     missing = [qid for qid in rules.required if not _is_answered(
         values[qid] if qid in values else clean_text(raw.get(qid)))]
     flags.extend(f"required-missing:{qid}" for qid in missing)
+    # "Tavoite: ei ole" is typed, so the answer is not missing, but it answers nothing: the
+    # reviewer is told, quoting it, instead of the practice passing as complete.
+    flags.extend(unsure(qid, "answer-none", value=values[qid]) for qid in rules.required
+                 if isinstance(values.get(qid), str) and len(values[qid]) <= 30
+                 and _NONE_ANSWER.fullmatch(fold(values[qid])))
     for qid, max_length in rules.limits:
         # Measure what was typed (the keywords and choices as typed, the rest as cleaned).
         value = values.get(qid)
