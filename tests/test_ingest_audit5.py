@@ -272,3 +272,39 @@ def test_a_required_answer_in_words_is_not_taken_for_none(sqlite_engine, workspa
     run_ingest([path], engine=sqlite_engine, workspace=workspace)
     practice = practices_by_title(sqlite_engine)[TITLE]
     assert not any(flag.startswith("unsure:goal:") for flag in practice["flags"])
+
+
+# --- a Word document or a PDF instead of the questionnaire ---------------------------------------
+
+
+def test_a_docx_or_pdf_sent_instead_of_the_questionnaire_says_where_it_is_and_what_to_do(
+        sqlite_engine, workspace, tmp_path):
+    import zipfile
+
+    docx = tmp_path / "Kuopion vastaus.docx"
+    with zipfile.ZipFile(docx, "w") as archive:
+        archive.writestr("word/document.xml", "<w:document xmlns:w='http://schemas.openxmlformats"
+                         ".org/wordprocessingml/2006/main'><w:body><w:p><w:r><w:t>Käytännön nimi: "
+                         "Lukupiiri</w:t></w:r></w:p></w:body></w:document>")
+    pdf = tmp_path / "kysely.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    message = _mail(tmp_path / "liitteet.eml", "Hei,\n\nvastauksemme liitteenä.\n\nMaija")
+    from email import message_from_bytes, policy
+
+    mail = message_from_bytes(message.read_bytes(), policy=policy.default)
+    for path, subtype in ((docx, "vnd.openxmlformats-officedocument.wordprocessingml.document"),
+                          (pdf, "pdf")):
+        mail.add_attachment(path.read_bytes(), maintype="application", subtype=subtype,
+                            filename=path.name)
+    message.write_bytes(bytes(mail))
+
+    result = run_ingest([message], engine=sqlite_engine, workspace=workspace)
+
+    errors = {row["file"].rpartition("» ")[2]: row["reason"] for row in result.rows()
+              if row["outcome"] == "error"}
+    assert set(errors) == {"Kuopion vastaus.docx", "kysely.pdf"}
+    for reason in errors.values():
+        # where the copy is, and what to do with it, per file
+        kept = reason.partition("open the copy kept as ")[2].partition(" and type")[0]
+        assert kept and ((workspace.root / kept).is_file() or Path(kept).is_file()), reason
+        assert "type its answers into the municipality's questionnaire" in reason

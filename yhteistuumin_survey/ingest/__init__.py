@@ -600,9 +600,13 @@ class _Run:
                 self._ingest_tnef(path, display=display, received=received, sender=sender,
                                   message_time=message_time)
             elif suffix not in TABLE_SUFFIXES:
+                # A Word document or a PDF of the questionnaire: its answers are read by a
+                # person, who is told where the copy is and what to do with it.
                 raise InputError(f"{display}: a {suffix or 'suffix-less'} file is not read "
-                                 "automatically (send the questionnaire, a form export, a CSV or "
-                                 "an email); it is kept under outputs/received for a reviewer")
+                                 f"automatically; open the copy kept as {received.stored_path} "
+                                 "and type its answers into the municipality's questionnaire "
+                                 "(or ask the sender for the questionnaire itself, as .xlsx), "
+                                 "then ingest that")
             else:
                 result = None
                 if prepared is not None:
