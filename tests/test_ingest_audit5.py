@@ -308,3 +308,46 @@ def test_a_docx_or_pdf_sent_instead_of_the_questionnaire_says_where_it_is_and_wh
         kept = reason.partition("open the copy kept as ")[2].partition(" and type")[0]
         assert kept and ((workspace.root / kept).is_file() or Path(kept).is_file()), reason
         assert "type its answers into the municipality's questionnaire" in reason
+
+
+# --- a second practice typed over a copy of the filled file ---------------------------------------
+
+
+@pytest.mark.parametrize(("before", "after"), [
+    ("Taidetta kouluihin", "Taidetta terveysasemille"),
+    ("Lukupiiri kirjastossa", "Lieksan lukupiiri"),
+])
+def test_a_second_practice_whose_title_shares_a_word_with_the_first_is_kept_beside_it(
+        sqlite_engine, workspace, tmp_path, before, after):
+    first = questionnaire_copy(tmp_path / "in", "Hyvät käytännöt.xlsx")
+    set_answer(first, "Käytäntö 1", "title", before)
+    second = questionnaire_copy(tmp_path / "in", "Hyvät käytännöt (2).xlsx")
+    set_answer(second, "Käytäntö 1", "title", after)
+    set_answer(second, "Käytäntö 1", "summary", "Toinen käytäntö kokonaan.")
+
+    run_ingest([first], engine=sqlite_engine, workspace=workspace)
+    run_ingest([second], engine=sqlite_engine, workspace=workspace)
+
+    by_title = practices_by_title(sqlite_engine)
+    assert by_title[before]["version"] == 1  # not silently replaced by the other practice
+    assert f"possible-duplicate:{by_title[before]['id']}" in by_title[after]["flags"]
+
+
+@pytest.mark.parametrize(("before", "after"), [
+    ("Kirjastauto kylille", "Kirjastoauto kylille"),
+    ("Kulttuuriluotsi-toiminta", "Kulttuuriluotsit"),
+    ("Lukupiiri", "Lukupiiri kirjastossa"),
+])
+def test_a_title_corrected_in_a_resent_file_is_still_a_new_version(
+        sqlite_engine, workspace, tmp_path, before, after):
+    first = questionnaire_copy(tmp_path / "in", "vastaus.xlsx")
+    set_answer(first, "Käytäntö 1", "title", before)
+    second = questionnaire_copy(tmp_path / "in", "vastaus korjattu versio.xlsx")
+    set_answer(second, "Käytäntö 1", "title", after)
+
+    run_ingest([first], engine=sqlite_engine, workspace=workspace)
+    result = run_ingest([second], engine=sqlite_engine, workspace=workspace)
+
+    assert next(r for r in result.rows() if r["sheet"] == "Käytäntö 1")["outcome"] == \
+        "new version"
+    assert before not in practices_by_title(sqlite_engine)
