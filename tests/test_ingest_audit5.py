@@ -351,3 +351,34 @@ def test_a_title_corrected_in_a_resent_file_is_still_a_new_version(
     assert next(r for r in result.rows() if r["sheet"] == "Käytäntö 1")["outcome"] == \
         "new version"
     assert before not in practices_by_title(sqlite_engine)
+
+
+def test_answers_typed_after_the_questions_own_question_mark_are_read(
+        sqlite_engine, workspace, tmp_path):
+    # Numbered, the questions copied with their "?": the target group became a keyword
+    # ("Kenelle käytäntö on suunnattu? Nuoret") and the consent was lost (not published).
+    path = _mail(tmp_path / "vastaus.eml", (
+        "Hei,\n\ntässä Joensuun vastaus:\n\n"
+        "1. Kunta tai kunnat, joissa käytäntö on käytössä: Joensuu\n"
+        "2. Käytännön nimi: Taidelähettiläät\n3. Avainsanat: taide, nuoret\n"
+        "4. Kenelle käytäntö on suunnattu? Nuoret\n5. Tavoite: Nuoret tekevät taidetta. "
+        "Miksi? Koska se toimii.\n"
+        "6. Hyvä käytäntö pähkinänkuoressa: Lähettiläät vierailevat kouluissa.\n"
+        "Entä kesällä? Silloin ei.\n"
+        "7. Yhteyshenkilön nimi: Maija Meikäläinen\n"
+        "8. Yhteyshenkilön sähköposti: maija.meikalainen@joensuu.fi\n"
+        "9. Saako yhteyshenkilön nimen ja yhteystiedot julkaista hyvän käytännön yhteydessä "
+        "yhteistuumin.fi-sivustolla? Kyllä\n\nYstävällisin terveisin\nMaija\n"))
+
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    practice = practices_by_title(sqlite_engine)["Taidelähettiläät"]
+    assert practice["keywords"] == ["taide", "nuoret"]
+    assert practice["target_group"] == ["young_people"]
+    from ingest_support import only_version
+
+    version = only_version(sqlite_engine, practice["id"])
+    assert version.publish_consent is True
+    assert version.goal == "Nuoret tekevät taidetta. Miksi? Koska se toimii."
+    # a question inside an answer that names no question of the survey stays in the answer
+    assert version.summary == "Lähettiläät vierailevat kouluissa.\nEntä kesällä? Silloin ei."

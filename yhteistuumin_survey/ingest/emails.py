@@ -501,6 +501,8 @@ def read_msg(path: Path) -> ParsedEmail:
 
 
 _LABELLED = re.compile(r"^\s*([^:\n]{2,120}?)\s*[:=]\s*(.*)$")
+#: "Kenelle käytäntö on suunnattu? Nuoret": a question typed with its "?", the answer after it.
+_ASKED = re.compile(r"^\s*([^?\n]{2,300}\?)\s*(.*)$")
 #: A row of the questionnaire pasted into a message: its cells, separated by tabs
 #: ("Tavoite *<TAB>Tuoda taidetta arkeen.", "    Lapset<TAB>x").
 _PASTED = re.compile(r"^\s*([^\t\n]{2,400}?)\s*\t\s*(.*?)\s*$")
@@ -646,6 +648,14 @@ def body_answers(body: str, mapper: HeadingMapper) -> list[dict[str, str]]:
                                                            current):
             continue
         hit = mapper.match(match.group(1)) if match else None
+        if (hit is None or hit.option is not None or hit.method == "fuzzy") and "?" in line:
+            # "Kenelle käytäntö on suunnattu? Nuoret": the question's own "?" ends the label
+            # (read as the line before's answer, it became a keyword, the answer was lost).
+            asked = _ASKED.match(line)
+            asked_hit = mapper.match(asked.group(1)) if asked else None
+            if asked_hit is not None and asked_hit.option is None and \
+                    asked_hit.method != "fuzzy":
+                match, hit = asked, asked_hit
         if match and hit is not None and hit.option is None and hit.method != "fuzzy":
             if answers.get(hit.question_id) and hit.question_id != current:
                 blocks.append(answers)
