@@ -184,7 +184,7 @@ UNSURE_TEXTS: dict[str, Text] = {
         "contact text all of them.",
         {"count": 2, "addresses": ["maija@espoo.fi", "matti@espoo.fi"]}),
     "email-invalid": Text(
-        "{label}: vastauksen {typed_q} ei ole kelvollinen sähköpostiosoite, joten sitä ei "
+        "{label}: vastaus {typed_q} ei ole kelvollinen sähköpostiosoite, joten sitä ei "
         "otettu osoitteeksi; koko vastaus on yhteystietotekstissä. Tarkista osoite kunnalta.",
         "{label}: svaret {typed_q} är ingen giltig e-postadress, så den togs inte som adress; "
         "hela svaret finns i kontaktuppgifternas text. Kontrollera adressen med kommunen.",
@@ -192,7 +192,7 @@ UNSURE_TEXTS: dict[str, Text] = {
         "answer is in the contact text; check the address with the municipality.",
         {"typed": "anna.virtanen@espoo"}),
     "phone-invalid": Text(
-        "{label}: vastauksen {typed_q} ei ole kelvollinen puhelinnumero, joten sitä ei otettu "
+        "{label}: vastaus {typed_q} ei ole kelvollinen puhelinnumero, joten sitä ei otettu "
         "numeroksi; koko vastaus on yhteystietotekstissä. Tarkista numero kunnalta.",
         "{label}: svaret {typed_q} är inget giltigt telefonnummer, så det togs inte som "
         "nummer; hela svaret finns i kontaktuppgifternas text. Kontrollera numret med "
@@ -219,10 +219,10 @@ UNSURE_TEXTS: dict[str, Text] = {
         "answer) that is not in this practice; find it or ask the municipality.",
         {"value": "ks. liite"}),
     "answer-none": Text(
-        "{label}: vastauksena on vain {value_q}, eli pakolliseen kohtaan ei käytännössä "
+        "{label}: vastauksena on vain {value_q}, eli pakolliseen kohtaan ei oikeastaan "
         "vastattu. Teksti julkaistaisiin sellaisenaan; kysy vastausta kunnalta tai päätä, "
         "kelpaako se.",
-        "{label}: svaret är bara {value_q}, alltså har den obligatoriska frågan i praktiken "
+        "{label}: svaret är bara {value_q}, alltså har den obligatoriska frågan egentligen "
         "inte besvarats. Texten skulle publiceras som den är; be kommunen om ett svar eller "
         "avgör om det duger.",
         "{label}: the answer is only {value_q}, so the required question is in effect "
