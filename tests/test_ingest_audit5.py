@@ -382,3 +382,31 @@ def test_answers_typed_after_the_questions_own_question_mark_are_read(
     assert version.goal == "Nuoret tekevät taidetta. Miksi? Koska se toimii."
     # a question inside an answer that names no question of the survey stays in the answer
     assert version.summary == "Lähettiläät vierailevat kouluissa.\nEntä kesällä? Silloin ei."
+
+
+# --- formulas and error values ------------------------------------------------------------------
+
+
+def test_an_answer_cell_holding_only_an_error_value_is_flagged_not_silently_empty(
+        sqlite_engine, workspace, tmp_path):
+    from openpyxl.cell.cell import TYPE_ERROR
+
+    path = questionnaire_copy(tmp_path / "in")
+    # Pasted "as values" from cells that showed errors: no formula, only the error value.
+    workbook = load_workbook(path)
+    for row in workbook["Käytäntö 1"].iter_rows():
+        if len(row) > 2 and row[2].value in ("implementation", "resources", "experiences"):
+            row[1].value = {"implementation": "#REF!", "resources": "#VALUE!",
+                            "experiences": "#N/A"}[row[2].value]
+            row[1].data_type = TYPE_ERROR
+    workbook.save(path)
+
+    result = run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    practice = practices_by_title(sqlite_engine)[TITLE]
+    said = {flag.split(":")[1]: describe(flag) for flag in practice["flags"]
+            if ":cell-error{" in flag}
+    assert set(said) == {"implementation", "resources"}  # "#N/A" is also typed for "n/a"
+    assert "'#REF!'" in said["implementation"] and "Toteuttaminen" in said["implementation"]
+    report = " ".join(str(row[-1]) for row in _report_rows(result))
+    assert "taulukkolaskennan virhearvo '#VALUE!'" in report

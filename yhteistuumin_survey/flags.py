@@ -218,6 +218,15 @@ UNSURE_TEXTS: dict[str, Text] = {
         "{label}: the answer {value_q} refers to text elsewhere (an attachment, another "
         "answer) that is not in this practice; find it or ask the municipality.",
         {"value": "ks. liite"}),
+    "cell-error": Text(
+        "{label}: vastaussolussa on vain taulukkolaskennan virhearvo {error_q}, joten vastaus on "
+        "kadonnut jo kunnan tiedostossa (esimerkiksi kopioitaessa). Kysy vastausta kunnalta.",
+        "{label}: svarscellen har bara Excels felvärde {error_q}, så svaret har försvunnit "
+        "redan i kommunens fil (till exempel vid kopiering). Be kommunen om svaret.",
+        "{label}: the answer cell holds only Excel's error value {error_q}, so the answer was "
+        "lost in the municipality's file already (when copied, say); ask the municipality "
+        "for it.",
+        {"error": "#REF!"}),
     "answer-none": Text(
         "{label}: vastauksena on vain {value_q}, eli pakolliseen kohtaan ei oikeastaan "
         "vastattu. Teksti julkaistaisiin sellaisenaan; kysy vastausta kunnalta tai päätä, "

@@ -61,6 +61,13 @@ _PLACEHOLDERS = frozenset({
     "-", "--", "---", "–", "—", ".", "..", "...", "…", "n/a", "n.a.", "#n/a", "#value!",
     "#ref!", "#div/0!", "#name?", "#null!", "#num!", "#getting_data",
 })
+#: Excel's error values that no one types as an answer (a cell showing one lost its answer);
+#: "#N/A" is also typed for "not applicable" and stays a plain placeholder.
+_CELL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!",
+                          "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#UNKNOWN!",
+                          "#TYHJÄ!", "#JAKO/0!", "#ARVO!", "#VIITTAUS!", "#NIMI?", "#LUKU!",
+                          "#NOLL!", "#DIVISION/0!", "#VÄRDEFEL!", "#REFERENS!", "#NAMN?",
+                          "#OGILTIGT!"})
 #: casefold never shortens a text: anything longer than this is no placeholder.
 _PLACEHOLDER_MAX = max(map(len, _PLACEHOLDERS))
 
@@ -1740,6 +1747,10 @@ def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary:
             # error, or a program wrote a formula without its value: the formula's text is
             # what is left of the answer.
             flags.append(unsure(qid, "formula", formula=value.strip()[:60]))
+        elif isinstance(value, str) and value.strip().upper() in _CELL_ERRORS:
+            # The cell held only an error value: the answer was lost in the municipality's
+            # file (pasted as values from cells showing #REF!); empty, it went unnoticed.
+            flags.append(unsure(qid, "cell-error", error=value.strip()))
     keywords_value = raw.get("keywords")
     keywords = split_keywords(keywords_value, vocabulary, language) if keywords_value is not None else []
     target_group = parse_target_groups(raw.get("target_group"), survey, language)

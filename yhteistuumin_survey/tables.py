@@ -616,18 +616,27 @@ class _FormulaScan:
         self.archive.close()
 
 
+#: Excel's error values, as a file stores them (whatever the language Excel shows them in).
+EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
+                          "#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!",
+                          "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
+
+
 def _recover_formulas(path: Path, sheets: list[Sheet]) -> None:
     """Put the formula's text where a cell's value was lost, so that nothing typed vanishes.
 
     Excel turns text typed as "- lapset ja nuoret" or "+358 40 123 4567" into a formula
     whose value is an error (#NAME?, #VALUE!); a workbook written by a program may hold
     formulas with no cached value at all. calamine reads both as empty cells. Such a cell
-    gets its formula's text ("=- lapset ja nuoret") instead, which the normaliser flags.
+    gets its formula's text ("=- lapset ja nuoret") instead, which the normaliser flags. A
+    cell holding an error value with no formula (pasted "as values" from cells that showed
+    #REF!) gets the error's text, which the normaliser flags too.
     Only .xlsx/.xlsm, when ``_FormulaScan`` found such a cell (openpyxl is slow)."""
     for worksheet, sheet in _openpyxl_sheets(path, sheets, read_only=True, data_only=False):
         for r, row in enumerate(worksheet.iter_rows(values_only=True)):
             for c, value in enumerate(row):
-                if not (isinstance(value, str) and value.startswith("=")):
+                if not (isinstance(value, str) and (value.startswith("=")
+                                                    or value.upper() in EXCEL_ERRORS)):
                     continue
                 while len(sheet.rows) <= r:
                     sheet.rows.append([])
