@@ -1701,6 +1701,29 @@ def _is_test_text(text: str | None) -> bool:
     return bool(folded) and (folded in _TEST_WORDS or bool(_REPEATED.fullmatch(folded)))
 
 
+def _cell_flags(raw: Mapping[str, Any]) -> list[str]:
+    """Flag answers that are what is left of a cell's lost value: a formula's text, an error
+    value."""
+    flags = []
+    for qid, value in raw.items():
+        if isinstance(value, str) and value.lstrip().startswith("="):
+            # Excel took typed text ("- lapset", "+358 40 …") for a formula and showed an
+            # error, or a program wrote a formula without its value: the formula's text is
+            # what is left of the answer.
+            flags.append(unsure(qid, "formula", formula=value.strip()[:60]))
+        elif isinstance(value, str) and value.strip().upper() in _CELL_ERRORS:
+            # The cell held only an error value: the answer was lost in the municipality's
+            # file (pasted as values from cells showing #REF!); empty, it went unnoticed.
+            flags.append(unsure(qid, "cell-error", error=value.strip()))
+    return flags
+
+
+def _says_none(value: Any) -> bool:
+    """Whether an answer only says there is none ("ei ole", "En osaa sanoa.", "inget")."""
+    return isinstance(value, str) and len(value) <= 30 and bool(
+        _NONE_ANSWER.fullmatch(fold(value)))
+
+
 def _stand_in_flags(title: str | None, long_values: dict[str, str | None]) -> list[str]:
     """Flag answers that are no answer: a pointer to an attachment ("ks. liite"), whose text
     is not in the practice, and a test response ("testi", "asdf") made into a practice."""
@@ -1741,16 +1764,7 @@ def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary:
         elif not language_known:
             flags.append(unsure("language", "language-undecided", language=language))
 
-    for qid, value in raw.items():
-        if isinstance(value, str) and value.lstrip().startswith("="):
-            # Excel took typed text ("- lapset", "+358 40 …") for a formula and showed an
-            # error, or a program wrote a formula without its value: the formula's text is
-            # what is left of the answer.
-            flags.append(unsure(qid, "formula", formula=value.strip()[:60]))
-        elif isinstance(value, str) and value.strip().upper() in _CELL_ERRORS:
-            # The cell held only an error value: the answer was lost in the municipality's
-            # file (pasted as values from cells showing #REF!); empty, it went unnoticed.
-            flags.append(unsure(qid, "cell-error", error=value.strip()))
+    flags.extend(_cell_flags(raw))
     keywords_value = raw.get("keywords")
     keywords = split_keywords(keywords_value, vocabulary, language) if keywords_value is not None else []
     target_group = parse_target_groups(raw.get("target_group"), survey, language)
@@ -1790,8 +1804,7 @@ def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary:
     # "Tavoite: ei ole" is typed, so the answer is not missing, but it answers nothing: the
     # reviewer is told, quoting it, instead of the practice passing as complete.
     flags.extend(unsure(qid, "answer-none", value=values[qid]) for qid in rules.required
-                 if isinstance(values.get(qid), str) and len(values[qid]) <= 30
-                 and _NONE_ANSWER.fullmatch(fold(values[qid])))
+                 if _says_none(values.get(qid)))
     for qid, max_length in rules.limits:
         # Measure what was typed (the keywords and choices as typed, the rest as cleaned).
         value = values.get(qid)
