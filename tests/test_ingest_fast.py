@@ -235,7 +235,7 @@ def test_an_address_in_two_files_is_validated_once_and_reads_the_same(engine, wo
         "Maija.Meikalainen@espoo.fi"}
     for title in ("Runoilta", "Kuorolaulu"):  # flagged in every practice that has it
         assert by_title[title]["contact"]["email"] is None
-        assert "contact-email-invalid" in by_title[title]["flags"]
+        assert any(":email-invalid{" in flag for flag in by_title[title]["flags"])
     # Each domain once, whatever the number of practices and files.
     assert sorted(calls) == ["x@Espoo.FI", "x@espoo..fi"]
 

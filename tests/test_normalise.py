@@ -8,6 +8,7 @@ import pytest
 from email_validator import validate_email
 
 from yhteistuumin_survey.errors import InputError
+from yhteistuumin_survey.flags import describe, unsure
 from yhteistuumin_survey.normalise import (
     Vocabulary,
     bundled_vocabulary,
@@ -344,7 +345,11 @@ def test_contact_phone_from_a_numeric_cell_lost_its_leading_zero():
 def test_contact_invalid_email_and_phone_are_flagged_and_kept_in_text():
     parts = split_contact(name="Eija Koski", email="eija.koski@espoo", phone="040 12")
     assert (parts.name, parts.email, parts.phone) == ("Eija Koski", None, None)
-    assert set(parts.flags) == {"contact-email-invalid", "contact-phone-invalid"}
+    # each flag quotes what was typed, so the reviewer judges it from the flag alone
+    assert set(parts.flags) == {
+        unsure("contact_email", "email-invalid", typed="eija.koski@espoo"),
+        unsure("contact_phone", "phone-invalid", typed="040 12")}
+    assert any("'eija.koski@espoo'" in describe(flag) for flag in parts.flags)
     assert parts.text == "Eija Koski\neija.koski@espoo\n040 12"
 
 
@@ -601,7 +606,8 @@ def test_a_language_the_text_does_not_tell_is_flagged_unless_known(survey, vocab
     ("Henkilö 100123", "040 123 0123", "+358 40 1230123", ()),
     ("Henkilö 100123", None, None, ()),
     # seven digits or more that are no number a person dials: flagged for a reviewer
-    ("Kalle Koski 1234567", None, None, ("contact-phone-invalid",)),
+    ("Kalle Koski 1234567", None, None,
+     ('unsure:contact_phone:phone-invalid{"typed":"1234567"}',)),
     # a number in the name, another in the phone field: the phone field's own number wins
     ("Maija Meikäläinen, 040 1234567", "050 7654321", "+358 50 7654321", ()),
     # the name holds the only number, typed as one is dialled: it is taken

@@ -183,6 +183,23 @@ UNSURE_TEXTS: dict[str, Text] = {
         "{label}: {count} addresses given ({addresses}); the email field holds the first, the "
         "contact text all of them.",
         {"count": 2, "addresses": ["maija@espoo.fi", "matti@espoo.fi"]}),
+    "email-invalid": Text(
+        "{label}: vastaus {typed_q} ei ole kelvollinen sähköpostiosoite, joten sitä ei "
+        "otettu osoitteeksi; koko vastaus on yhteystietotekstissä. Tarkista osoite kunnalta.",
+        "{label}: svaret {typed_q} är ingen giltig e-postadress, så den togs inte som adress; "
+        "hela svaret finns i kontaktuppgifternas text. Kontrollera adressen med kommunen.",
+        "{label}: {typed_q} is not a valid email address, so no address was taken; the whole "
+        "answer is in the contact text; check the address with the municipality.",
+        {"typed": "anna.virtanen@espoo"}),
+    "phone-invalid": Text(
+        "{label}: vastaus {typed_q} ei ole kelvollinen puhelinnumero, joten sitä ei otettu "
+        "numeroksi; koko vastaus on yhteystietotekstissä. Tarkista numero kunnalta.",
+        "{label}: svaret {typed_q} är inget giltigt telefonnummer, så det togs inte som "
+        "nummer; hela svaret finns i kontaktuppgifternas text. Kontrollera numret med "
+        "kommunen.",
+        "{label}: {typed_q} is not a valid phone number, so no number was taken; the whole "
+        "answer is in the contact text; check the number with the municipality.",
+        {"typed": "040 123"}),
     "phone-extra": Text(
         "{label}: vastauksessa {raw_q} on numeron {number} lisäksi {more_q} (alanumero, "
         "vaihde, aukioloaika?). Puhelinnumeroksi otettiin vain {number}, ja koko vastaus on "
@@ -201,6 +218,26 @@ UNSURE_TEXTS: dict[str, Text] = {
         "{label}: the answer {value_q} refers to text elsewhere (an attachment, another "
         "answer) that is not in this practice; find it or ask the municipality.",
         {"value": "ks. liite"}),
+    "cell-error": Text(
+        "{label}: vastaussolussa on vain taulukkolaskennan virhearvo {error_q}, joten vastaus on "
+        "kadonnut jo kunnan tiedostossa (esimerkiksi kopioitaessa). Kysy vastausta kunnalta.",
+        "{label}: svarscellen har bara Excels felvärde {error_q}, så svaret har försvunnit "
+        "redan i kommunens fil (till exempel vid kopiering). Be kommunen om svaret.",
+        "{label}: the answer cell holds only Excel's error value {error_q}, so the answer was "
+        "lost in the municipality's file already (when copied, say); ask the municipality "
+        "for it.",
+        {"error": "#REF!"}),
+    "answer-none": Text(
+        "{label}: vastauksena on vain {value_q}, eli pakolliseen kohtaan ei oikeastaan "
+        "vastattu. Teksti julkaistaisiin sellaisenaan; kysy vastausta kunnalta tai päätä, "
+        "kelpaako se.",
+        "{label}: svaret är bara {value_q}, alltså har den obligatoriska frågan egentligen "
+        "inte besvarats. Texten skulle publiceras som den är; be kommunen om ett svar eller "
+        "avgör om det duger.",
+        "{label}: the answer is only {value_q}, so the required question is in effect "
+        "unanswered; the text would be published as it is; ask the municipality for an "
+        "answer or decide whether it will do.",
+        {"value": "ei ole"}),
     "test-response": Text(
         "{label}: vastaus näyttää lomakkeen kokeilulta ({tried_q}). Koevastaus ei ole "
         "käytäntö; hylkää se, jos se on sellainen.",

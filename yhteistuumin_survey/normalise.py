@@ -61,6 +61,13 @@ _PLACEHOLDERS = frozenset({
     "-", "--", "---", "–", "—", ".", "..", "...", "…", "n/a", "n.a.", "#n/a", "#value!",
     "#ref!", "#div/0!", "#name?", "#null!", "#num!", "#getting_data",
 })
+#: Excel's error values that no one types as an answer (a cell showing one lost its answer);
+#: "#N/A" is also typed for "not applicable" and stays a plain placeholder.
+_CELL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!",
+                          "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#UNKNOWN!",
+                          "#TYHJÄ!", "#JAKO/0!", "#ARVO!", "#VIITTAUS!", "#NIMI?", "#LUKU!",
+                          "#NOLL!", "#DIVISION/0!", "#VÄRDEFEL!", "#REFERENS!", "#NAMN?",
+                          "#OGILTIGT!"})
 #: casefold never shortens a text: anything longer than this is no placeholder.
 _PLACEHOLDER_MAX = max(map(len, _PLACEHOLDERS))
 
@@ -1214,7 +1221,8 @@ class _Taken:
                 if typo:
                     self.flags.append(typo)
             else:
-                self.flags.append("contact-email-invalid")
+                self.flags.append(unsure("contact_email", "email-invalid",
+                                         typed=candidate.strip()))
         return _EMAIL_CANDIDATE.sub(" , ", source)
 
     def take_phones(self, source: str) -> str:
@@ -1230,8 +1238,8 @@ class _Taken:
             if label and fold(label.group(1)) in _CONTACT_LABELS:
                 start = label.start()
             source = source[:start] + " , " + source[end:]
-        if _DIGIT_RUN.search(source):
-            self.flags.append("contact-phone-invalid")  # digits enough for a number, but not a valid one
+        for run in _DIGIT_RUN.finditer(source):  # digits enough for a number, not a valid one
+            self.flags.append(unsure("contact_phone", "phone-invalid", typed=run.group()))
         return source
 
 
@@ -1336,7 +1344,7 @@ def _split_contact_text(raw_name: str | None, raw_email: str | None, raw_phone: 
     email_parts: list[str] = []
     if raw_email:
         if "@" not in raw_email:
-            flags.append("contact-email-invalid")
+            flags.append(unsure("contact_email", "email-invalid", typed=raw_email))
             split_needed = True
         else:
             before = len(phones)
@@ -1351,10 +1359,11 @@ def _split_contact_text(raw_name: str | None, raw_email: str | None, raw_phone: 
         if whole:
             phones.append(whole)
         else:
-            before = len(phones)
+            before, flagged = len(phones), len(flags)
             rest = take_phones(take_emails(raw_phone) if "@" in raw_phone else raw_phone)
-            if len(phones) == before and any(ch.isdigit() for ch in raw_phone):
-                flags.append("contact-phone-invalid")
+            if len(phones) == before and any(ch.isdigit() for ch in raw_phone) and not any(
+                    ":phone-invalid{" in flag for flag in flags[flagged:]):
+                flags.append(unsure("contact_phone", "phone-invalid", typed=raw_phone))
             flags.extend(_phone_leftover_flag(raw_phone, rest, phones[before:]))
             split_needed = True  # a note, a second number or words: kept as text
     picked = _pick_name(name_parts) or _pick_name(email_parts)
@@ -1675,6 +1684,12 @@ _ELSEWHERE = re.compile(
     r"liitteena|liitetiedosto|liitetiedostossa|bilaga|bilagan|bilagor|i bilagan|attachment|"
     r"the attachment|attached)(?:\s+\d+)?|(?:sama kuin|kuten)\s+(?:ylla|edella|edellisessa)|"
     r"samma som ovan|se ovan|as above|see above")
+#: Folded answers that say there is no answer: "ei ole", "ei", "en osaa sanoa", "inget", "vet
+#: ej", "none". Kept as typed (never emptied); a required answer saying only this is flagged.
+_NONE_ANSWER = re.compile(
+    r"(?:ei|ei ole|ei mitaan|ei ole mitaan|ei tiedossa|ei tietoa|ei ole tietoa|en tieda|"
+    r"en osaa sanoa|eos|ei vastausta|nej|inget|ingenting|ingen|vet ej|vet inte|kan inte saga|"
+    r"inget svar|no|none|nothing|no answer|unknown|dont know)")
 #: Folded answers a person types to try a form: "testi", "asdf", "xxx".
 _TEST_WORDS = frozenset({"testi", "test", "testing", "testaus", "testivastaus", "koe",
                          "kokeilu", "asdf", "asd", "qwerty", "qwe", "sdf", "foo", "bar", "xyz"})
@@ -1684,6 +1699,29 @@ _REPEATED = re.compile(r"(\w)\1{2,}")
 def _is_test_text(text: str | None) -> bool:
     folded = re.sub(r"\d+$", "", fold(text or "").replace(" ", ""))  # "Testi 2"
     return bool(folded) and (folded in _TEST_WORDS or bool(_REPEATED.fullmatch(folded)))
+
+
+def _cell_flags(raw: Mapping[str, Any]) -> list[str]:
+    """Flag answers that are what is left of a cell's lost value: a formula's text, an error
+    value."""
+    flags = []
+    for qid, value in raw.items():
+        if isinstance(value, str) and value.lstrip().startswith("="):
+            # Excel took typed text ("- lapset", "+358 40 …") for a formula and showed an
+            # error, or a program wrote a formula without its value: the formula's text is
+            # what is left of the answer.
+            flags.append(unsure(qid, "formula", formula=value.strip()[:60]))
+        elif isinstance(value, str) and value.strip().upper() in _CELL_ERRORS:
+            # The cell held only an error value: the answer was lost in the municipality's
+            # file (pasted as values from cells showing #REF!); empty, it went unnoticed.
+            flags.append(unsure(qid, "cell-error", error=value.strip()))
+    return flags
+
+
+def _says_none(value: Any) -> bool:
+    """Whether an answer only says there is none ("ei ole", "En osaa sanoa.", "inget")."""
+    return isinstance(value, str) and len(value) <= 30 and bool(
+        _NONE_ANSWER.fullmatch(fold(value)))
 
 
 def _stand_in_flags(title: str | None, long_values: dict[str, str | None]) -> list[str]:
@@ -1726,12 +1764,7 @@ def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary:
         elif not language_known:
             flags.append(unsure("language", "language-undecided", language=language))
 
-    for qid, value in raw.items():
-        if isinstance(value, str) and value.lstrip().startswith("="):
-            # Excel took typed text ("- lapset", "+358 40 …") for a formula and showed an
-            # error, or a program wrote a formula without its value: the formula's text is
-            # what is left of the answer.
-            flags.append(unsure(qid, "formula", formula=value.strip()[:60]))
+    flags.extend(_cell_flags(raw))
     keywords_value = raw.get("keywords")
     keywords = split_keywords(keywords_value, vocabulary, language) if keywords_value is not None else []
     target_group = parse_target_groups(raw.get("target_group"), survey, language)
@@ -1768,6 +1801,10 @@ def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary:
     missing = [qid for qid in rules.required if not _is_answered(
         values[qid] if qid in values else clean_text(raw.get(qid)))]
     flags.extend(f"required-missing:{qid}" for qid in missing)
+    # "Tavoite: ei ole" is typed, so the answer is not missing, but it answers nothing: the
+    # reviewer is told, quoting it, instead of the practice passing as complete.
+    flags.extend(unsure(qid, "answer-none", value=values[qid]) for qid in rules.required
+                 if _says_none(values.get(qid)))
     for qid, max_length in rules.limits:
         # Measure what was typed (the keywords and choices as typed, the rest as cleaned).
         value = values.get(qid)

@@ -2,11 +2,13 @@
 
 An ingest outcome's reason (the report's last column, ``Submission.reason``) is English text,
 as the command line prints it and as older versions stored it. Each reason this module knows
-is made here from its code (:func:`en`), so the same text reads back as its code and values
-(:func:`parse`), and is said in Finnish or Swedish in the ingest report workbook
-(:func:`describe`) and with its code in ``ingest --format json`` (:func:`to_dicts`). A reason
-joins parts with ``"; "``; a part no code makes (an error naming a file, an older version's
-text) is kept as it is.
+is made here from its code (:func:`en`): a :class:`Reason`, the English text that carries the
+code and values of each of its parts from where the outcome is made to the report, so that
+rewording the English can never lose the Finnish or Swedish (:func:`describe`) or the code in
+``ingest --format json`` (:func:`to_dicts`). Parts are joined with :func:`join` (``"; "``
+between them), which keeps them. Only text that comes without its codes (a reason stored by an
+older version, read from the database) is read back from the English (:func:`parse`); a part
+no code makes (an error naming a file) is kept as it is.
 
 The texts of a code are :class:`flags.Text`, as the flags' are: one place for the words.
 """
@@ -197,8 +199,28 @@ OUTCOME_NAMES: dict[str, dict[str, str]] = {
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 
-def en(code: str, /, **args: Any) -> str:
-    """The English text of a reason (what the CLI prints and the database keeps).
+#: One part of a reason: its code (None for text no code makes), values, and English text.
+Part = tuple[str | None, tuple[tuple[str, str], ...], str]
+
+
+class Reason(str):
+    """A reason's English text (what the CLI prints and the database keeps) that carries the
+    code and values of each part it was made of (``parts``), so that it is said in another
+    language from its code, never from its English."""
+
+    parts: tuple[Part, ...]
+
+    def __new__(cls, parts: tuple[Part, ...]) -> Reason:
+        reason = super().__new__(cls, "; ".join(text for _code, _values, text in parts))
+        reason.parts = parts
+        return reason
+
+    def __reduce__(self) -> tuple[Any, ...]:  # to and from an ingest worker
+        return Reason, (self.parts,)
+
+
+def en(code: str, /, **args: Any) -> Reason:
+    """The reason of ``code`` with ``args``: its English text, carrying the code and values.
 
     Raises ValueError for a code with no texts or values its text does not name (a mistake
     in the code, never in what was read)."""
@@ -209,7 +231,24 @@ def en(code: str, /, **args: Any) -> str:
     missing = set(_PLACEHOLDER.findall(text.en)) - set(args)
     if missing:
         raise ValueError(f"reason code {code!r} needs {', '.join(sorted(missing))}")
-    return text.en.format_map({key: str(value) for key, value in args.items()})
+    values = tuple((key, str(value)) for key, value in args.items())
+    return Reason(((code, values, text.en.format_map(dict(values))),))
+
+
+def join(*reasons: str | None) -> str:
+    """The reasons given (empty ones left out) as one, ``"; "`` between them, each part
+    keeping its code: a Reason when any part has one, the plain text otherwise."""
+    parts: list[Part] = []
+    for reason in reasons:
+        if not reason:
+            continue
+        if isinstance(reason, Reason):
+            parts.extend(reason.parts)
+        else:
+            parts.append((None, (), str(reason)))
+    if any(code is not None for code, _values, _text in parts):
+        return Reason(tuple(parts))
+    return "; ".join(text for _code, _values, text in parts)
 
 
 def _pattern(template: str) -> re.Pattern[str]:
@@ -246,8 +285,23 @@ def _known(part: str) -> tuple[str, tuple[tuple[str, str], ...]] | None:
 
 def parse(reason: str | None) -> list[tuple[str | None, dict[str, str], str]]:
     """The parts of a reason: (code, values, English) each; code None for a part no code
-    makes. Parts are joined with ``"; "`` (and a code's own text may hold one): the longest
-    run of parts that reads as one code is taken first."""
+    makes. A :class:`Reason` gives the codes it carries; text without them is read back from
+    the English (:func:`read_back`)."""
+    if not isinstance(reason, Reason):
+        return read_back(reason)
+    found: list[tuple[str | None, dict[str, str], str]] = []
+    for code, values, text in reason.parts:
+        if code is None:
+            found.extend(read_back(text))
+        else:
+            found.append((code, dict(values), text))
+    return found
+
+
+def read_back(reason: str | None) -> list[tuple[str | None, dict[str, str], str]]:
+    """The parts of a reason's English text, read back to their codes (a reason an older
+    version stored). Parts are joined with ``"; "`` (and a code's own text may hold one): the
+    longest run of parts that reads as one code is taken first."""
     pieces = str(reason or "").split("; ")
     if pieces == [""]:
         return []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
@@ -267,7 +268,11 @@ def read_csv(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> tuple[Sheet, Tex
     except ValueError:
         raise InputError(f"{path}: cannot tell the text encoding; save it as UTF-8 CSV") from None
     text = text.lstrip("\ufeff")
-    delimiter = detect_delimiter(text)
+    # Excel's "sep=;" first line names the delimiter and is no row: Excel and Calc show the
+    # heading as row 1, so the rows are numbered without it (the report's "row 2" is the row
+    # the user sees as 2). Lines of the file (a quote's problem) still count it.
+    directive = _SEP_LINE.match(text)
+    delimiter = directive.group(1) if directive else detect_delimiter(text)
     escaped = "_x" in text or "_X" in text
     lines: Iterable[str]
     handle = None
@@ -280,6 +285,8 @@ def read_csv(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> tuple[Sheet, Tex
         lines = _without_bom(handle)
     else:
         lines = _lines(text)
+    if directive:
+        lines = itertools.islice(lines, 1, None)
     rows: list[list[str]] = []
     # Strict: a quote left open would otherwise take every line after it, the next answers
     # included, into one value, and a stray quote after a closing one would be glued on.
@@ -296,7 +303,9 @@ def read_csv(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> tuple[Sheet, Tex
                     if len(value) > limits.max_cell_chars:
                         limits.check_cell(str(path), len(rows), value)
     except csv.Error as exc:
-        raise InputError(_quote_problem(path, started, reader.line_num, str(exc))) from None
+        skipped = 1 if directive else 0
+        raise InputError(_quote_problem(path, started + skipped, reader.line_num + skipped,
+                                        str(exc))) from None
     finally:
         if handle is not None:
             handle.close()
@@ -317,6 +326,9 @@ def _quote_problem(path: Path, started: int, line: int, error: str) -> str:
                 "or save the file from the spreadsheet program again, then ingest it again")
     return f"{path}:{line}: broken CSV ({error}); check the quotes and ingest it again"
 
+
+#: Excel's first line naming a CSV file's delimiter ("sep=;"), which Excel does not show.
+_SEP_LINE = re.compile(r"sep=([;,\t|])[ \t]*(?:\r\n|\r|\n|\Z)", re.IGNORECASE)
 
 #: Encodings ``decode_text`` names whose text reads the same from the file, line by line.
 _STREAMED_ENCODINGS = frozenset({"utf-8", "utf-8-sig", "utf-16", "cp1252"})
@@ -413,11 +425,10 @@ def read_workbook(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]
                                 merged=list(getattr(sheet, "merged_cell_ranges", None) or ())))
         if scan is not None and scan.found():
             _recover_formulas(path, sheets)
+        if kind == "ole" and _XLS_LINK in path.read_bytes():
+            _read_xls_links(path, sheets)
         if kind == "ods":
-            spans, hidden_rows = ods_merged_and_hidden(path)
-            for read in sheets:
-                read.merged = read.merged or spans.get(read.name, [])
-                read.hidden_rows = hidden_rows.get(read.name, read.hidden_rows)
+            _ods_extras(path, sheets)
         if scan is not None:
             _read_notes(path, scan.archive, sheets)
             scan.mark_hidden(sheets)
@@ -437,21 +448,41 @@ def read_workbook(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]
 
 
 _ODS_SPAN = re.compile(rb'number-(?:rows|columns)-spanned="(?:[2-9]|\d\d)'
-                       rb'|table:visibility="(?:collapse|filter)"')
+                       rb'|table:visibility="(?:collapse|filter)"|<text:a\b')
 _ODS = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 #: Rows of one repeated hidden row element taken as hidden, at most (a sheet's tail).
 _ODS_HIDDEN_REPEAT = 100_000
 
 Spans = dict[str, list[tuple[tuple[int, int], tuple[int, int]]]]
+_ODS_LINK = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}a"
+_XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 
 
-def ods_merged_and_hidden(path: Path) -> tuple[Spans, dict[str, set[int]]]:
+def _ods_extras(path: Path, sheets: list[Sheet]) -> None:
+    """What calamine does not read of an .ods file's sheets: merged cells, hidden rows, and
+    the addresses of links in cells (into the cells' text, as :func:`_read_links`)."""
+    from urllib.parse import unquote
+
+    links: list[tuple[str, int, int, str]] = []
+    spans, hidden_rows = ods_merged_and_hidden(path, links)
+    by_name = {read.name: read for read in sheets}
+    for read in sheets:
+        read.merged = read.merged or spans.get(read.name, [])
+        read.hidden_rows = hidden_rows.get(read.name, read.hidden_rows)
+    for name, row, column, target in links:
+        if name in by_name:
+            _link_into_cell(by_name[name], row, column, target, unquote)
+
+
+def ods_merged_and_hidden(path: Path, links: list[tuple[str, int, int, str]] | None = None
+                          ) -> tuple[Spans, dict[str, set[int]]]:
     """Return each sheet's merged cells and its hidden rows (by a filter, or by hand) in an
-    .ods file, 0-based: calamine reads neither there.
+    .ods file, 0-based: calamine reads neither there. ``links``, when given, gets each link
+    in a cell as (sheet, row, column, address): calamine reads a linked name's text only.
 
-    The sheets' XML is first scanned for a span over more than one cell or a row not visible
-    (most files have neither); only then is it parsed, element by element, counting repeated
-    rows and cells."""
+    The sheets' XML is first scanned for a span over more than one cell, a row not visible or
+    a link (most files have none); only then is it parsed, element by element, counting
+    repeated rows and cells."""
     import xml.etree.ElementTree as ET
 
     found: Spans = {}
@@ -467,7 +498,7 @@ def ods_merged_and_hidden(path: Path) -> tuple[Spans, dict[str, set[int]]]:
                 tail = chunk[-64:]
             else:
                 return found, hidden
-        table, row, column = "", -1, 0
+        table, row, column, cell = "", -1, 0, 0
         with archive.open("content.xml") as stream:
             for event, element in ET.iterparse(stream, events=("start", "end")):
                 tag = element.tag
@@ -484,7 +515,11 @@ def ods_merged_and_hidden(path: Path) -> tuple[Spans, dict[str, set[int]]]:
                         repeated = int(element.get(f"{{{_ODS}}}number-rows-repeated", "1"))
                         hidden.setdefault(table, set()).update(
                             range(row, row + min(repeated, _ODS_HIDDEN_REPEAT)))
+                elif tag == _ODS_LINK:
+                    if links is not None and element.get(_XLINK_HREF):
+                        links.append((table, row, cell, element.get(_XLINK_HREF, "")))
                 elif tag in (f"{{{_ODS}}}table-cell", f"{{{_ODS}}}covered-table-cell"):
+                    cell = column
                     rows = int(element.get(f"{{{_ODS}}}number-rows-spanned", "1"))
                     columns = int(element.get(f"{{{_ODS}}}number-columns-spanned", "1"))
                     if rows > 1 or columns > 1:
@@ -581,18 +616,27 @@ class _FormulaScan:
         self.archive.close()
 
 
+#: Excel's error values, as a file stores them (whatever the language Excel shows them in).
+EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
+                          "#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!",
+                          "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
+
+
 def _recover_formulas(path: Path, sheets: list[Sheet]) -> None:
     """Put the formula's text where a cell's value was lost, so that nothing typed vanishes.
 
     Excel turns text typed as "- lapset ja nuoret" or "+358 40 123 4567" into a formula
     whose value is an error (#NAME?, #VALUE!); a workbook written by a program may hold
     formulas with no cached value at all. calamine reads both as empty cells. Such a cell
-    gets its formula's text ("=- lapset ja nuoret") instead, which the normaliser flags.
+    gets its formula's text ("=- lapset ja nuoret") instead, which the normaliser flags. A
+    cell holding an error value with no formula (pasted "as values" from cells that showed
+    #REF!) gets the error's text, which the normaliser flags too.
     Only .xlsx/.xlsm, when ``_FormulaScan`` found such a cell (openpyxl is slow)."""
     for worksheet, sheet in _openpyxl_sheets(path, sheets, read_only=True, data_only=False):
         for r, row in enumerate(worksheet.iter_rows(values_only=True)):
             for c, value in enumerate(row):
-                if not (isinstance(value, str) and value.startswith("=")):
+                if not (isinstance(value, str) and (value.startswith("=")
+                                                    or value.upper() in EXCEL_ERRORS)):
                     continue
                 while len(sheet.rows) <= r:
                     sheet.rows.append([])
@@ -713,6 +757,39 @@ def _read_links(archive: zipfile.ZipFile, sheets: list[Sheet]) -> None:
             for letter in ref.group(1).decode():
                 column = column * 26 + ord(letter) - 64
             _link_into_cell(sheet, row, column - 1, target, unquote)
+
+
+#: The class id an .xls file's HLINK record holds (StdLink): a file without it has no link.
+_XLS_LINK = bytes.fromhex("d0c9ea79f9bace118c8200aa004ba90b")
+
+
+def _read_xls_links(path: Path, sheets: list[Sheet]) -> None:
+    """Put the address a cell of an .xls file links to into the cell's text, as
+    :func:`_read_links` does for .xlsx: calamine reads the shown text only. xlrd (the .xls
+    reader pandas used, maintained for .xls alone) reads the links; a file it cannot read
+    keeps the cells calamine read."""
+    from urllib.parse import unquote
+
+    import xlrd  # type: ignore[import-untyped]
+
+    try:
+        book = xlrd.open_workbook(str(path), on_demand=True)
+    except Exception:  # noqa: BLE001 - the cells were read; the links are a bonus
+        return
+    try:
+        by_name = {sheet.name: sheet for sheet in sheets}
+        for name in book.sheet_names():
+            if name not in by_name:
+                continue
+            try:
+                links = book.sheet_by_name(name).hyperlink_map
+            except Exception:  # noqa: BLE001
+                continue
+            for (row, column), link in links.items():
+                if link.url_or_path:
+                    _link_into_cell(by_name[name], row, column, str(link.url_or_path), unquote)
+    finally:
+        book.release_resources()
 
 
 def _link_into_cell(sheet: Sheet, row: int, column: int, target: str,

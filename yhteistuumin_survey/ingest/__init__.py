@@ -25,6 +25,7 @@ from ..errors import InputError, SurveyError
 from ..flags import describe_all, unsure
 from ..outcomes import OUTCOME_NAMES
 from ..outcomes import en as said
+from ..outcomes import join as join_reasons
 from ..reports import Report, count_phrase, plural, to_frame
 from ..tables import office_lock_file, sha256_file
 from .detect import SOURCES
@@ -474,8 +475,8 @@ class _Run:
         if self.reread and status == "ingested" and (sha, name.casefold()) not in self.tried:
             return False
         self.add(display, "already ingested",
-                 said("file-already-ingested", id=file_id, status=status)
-                 + ("" if self.reread else "; " + said("reread-hint")))
+                 join_reasons(said("file-already-ingested", id=file_id, status=status),
+                              None if self.reread else said("reread-hint")))
         return True
 
     @staticmethod
@@ -565,7 +566,7 @@ class _Run:
             parts.append(said("reread-not-found", ids=", ".join(f"#{n}" for n in missing)))
         if superseded:
             parts.append(said("reread-superseded", count=superseded))
-        self.add(display, "note", "; ".join(parts), reread=received.id,
+        self.add(display, "note", join_reasons(*parts), reread=received.id,
                  changed=[o.detail.get("practice_id") for o in mine
                           if o.status in ("new version", "decision kept")])
 
@@ -599,9 +600,13 @@ class _Run:
                 self._ingest_tnef(path, display=display, received=received, sender=sender,
                                   message_time=message_time)
             elif suffix not in TABLE_SUFFIXES:
+                # A Word document or a PDF of the questionnaire: its answers are read by a
+                # person, who is told where the copy is and what to do with it.
                 raise InputError(f"{display}: a {suffix or 'suffix-less'} file is not read "
-                                 "automatically (send the questionnaire, a form export, a CSV or "
-                                 "an email); it is kept under outputs/received for a reviewer")
+                                 f"automatically; open the copy kept as {received.stored_path} "
+                                 "and type its answers into the municipality's questionnaire "
+                                 "(or ask the sender for the questionnaire itself, as .xlsx), "
+                                 "then ingest that")
             else:
                 result = None
                 if prepared is not None:
@@ -738,7 +743,7 @@ class _Run:
                          reason=said("nothing-filled"))
         codes, flags, notes = self.municipalities(record, practice.municipality_text, sender)
         if notes:
-            record.reason = "; ".join(n for n in (record.reason, *notes) if n)
+            record.reason = join_reasons(record.reason, *notes)
         return Entry(record, practice, codes,
                      [*practice.flags, *flags, *record.flags, *record.note_flags()])
 
@@ -752,8 +757,8 @@ class _Run:
             if result.to_check:
                 # English here (the CLI, --format json); the report workbook says the flags
                 # again in its own language (write_report_csv).
-                reason = "; ".join(part for part in (reason, "to check: " + " ".join(
-                    describe_all(result.to_check, "en"))) if part)
+                reason = join_reasons(reason, "to check: " + " ".join(
+                    describe_all(result.to_check, "en")))
                 checks = {"to_check": result.to_check, "reason_before": result.reason}
             self.add(display, status, reason, sheet=result.sheet, row=result.row,
                      format=fmt, practice_id=result.practice_id, version=result.version,

@@ -265,7 +265,11 @@ def reply_text(body: str, subject: str = "") -> str:
     while index < len(lines):
         line = lines[index]
         if line.lstrip().startswith(">"):
-            break
+            if not _quoted_in_paragraph(lines, index):
+                break
+            kept.append(line)  # "> 100 joka vuosi" inside a paragraph: what the sender wrote
+            index += 1
+            continue
         if _FORWARDED.match(line):
             forward = True
             index += 1
@@ -290,6 +294,21 @@ def reply_text(body: str, subject: str = "") -> str:
         kept.append(line)
         index += 1
     return "\n".join(kept).strip()
+
+
+def _quoted_in_paragraph(lines: list[str], index: int) -> bool:
+    """Whether the ``>`` line at ``index`` is the sender's own text, not the quoted history:
+    the line above it is text of the paragraph (not blank, no "… wrote:") and the line right
+    after its run of ``>`` lines is unquoted text. A quoted history starts after a blank line
+    or an attribution and runs to its end or to a blank line ("Kokemuksia: osallistujia" /
+    "> 100 joka vuosi" / "Hyödyt: …" is one answer and the next, never the history)."""
+    above = lines[index - 1] if index else ""
+    if not above.strip() or _WROTE.search(above) or _ORIGINAL.match(above):
+        return False
+    end = index
+    while end < len(lines) and lines[end].lstrip().startswith(">"):
+        end += 1
+    return end < len(lines) and bool(lines[end].strip())
 
 
 _ADDRESS_IN_TEXT = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
@@ -482,6 +501,8 @@ def read_msg(path: Path) -> ParsedEmail:
 
 
 _LABELLED = re.compile(r"^\s*([^:\n]{2,120}?)\s*[:=]\s*(.*)$")
+#: "Kenelle käytäntö on suunnattu? Nuoret": a question typed with its "?", the answer after it.
+_ASKED = re.compile(r"^\s*([^?\n]{2,300}\?)\s*(.*)$")
 #: A row of the questionnaire pasted into a message: its cells, separated by tabs
 #: ("Tavoite *<TAB>Tuoda taidetta arkeen.", "    Lapset<TAB>x").
 _PASTED = re.compile(r"^\s*([^\t\n]{2,400}?)\s*\t\s*(.*?)\s*$")
@@ -627,6 +648,14 @@ def body_answers(body: str, mapper: HeadingMapper) -> list[dict[str, str]]:
                                                            current):
             continue
         hit = mapper.match(match.group(1)) if match else None
+        if (hit is None or hit.option is not None or hit.method == "fuzzy") and "?" in line:
+            # "Kenelle käytäntö on suunnattu? Nuoret": the question's own "?" ends the label
+            # (read as the line before's answer, it became a keyword, the answer was lost).
+            asked = _ASKED.match(line)
+            asked_hit = mapper.match(asked.group(1)) if asked else None
+            if asked_hit is not None and asked_hit.option is None and \
+                    asked_hit.method != "fuzzy":
+                match, hit = asked, asked_hit
         if match and hit is not None and hit.option is None and hit.method != "fuzzy":
             if answers.get(hit.question_id) and hit.question_id != current:
                 blocks.append(answers)

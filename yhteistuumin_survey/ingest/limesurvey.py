@@ -30,6 +30,7 @@ from ..errors import InputError
 from ..flags import unsure
 from ..normalise import fold  # cached: the same labels and titles are folded again and again
 from ..outcomes import en as said
+from ..outcomes import join as join_reasons
 from ..survey import Survey
 from ..tables import Sheet, cell_text
 from .records import Mapping, ParsedFile, RawRecord, jsonable
@@ -681,7 +682,7 @@ def flag_choice_codes(parsed: ParsedFile, survey: Survey) -> None:
         if found:
             shown = ", ".join(c for codes in found.values() for c in codes[:5])
             note = f"{CODES_REASON}" + (f" ({shown})" if shown else "")
-            record.reason = "; ".join(r for r in (record.reason, note) if r)
+            record.reason = join_reasons(record.reason, note)
 
 
 # --- structures found with the files ----------------------------------------------------------

@@ -26,6 +26,7 @@ from ..errors import InputError
 from ..flags import reason
 from ..normalise import fold  # cached: the same labels and titles are folded again and again
 from ..outcomes import en as said
+from ..outcomes import join as join_reasons
 from ..survey import Survey
 from ..tables import Sheet, cell_text
 from .mapping import HeadingMapper
@@ -593,7 +594,7 @@ def read_questionnaire(sheets: list[Sheet], *, survey: Survey, mapper: HeadingMa
                 record.reason = said("text-outside-cells")
             if sheet.hidden:
                 record.flags.append(HIDDEN_SHEET_FLAG)
-                record.reason = "; ".join(r for r in (record.reason, HIDDEN_SHEET_REASON) if r)
+                record.reason = join_reasons(record.reason, HIDDEN_SHEET_REASON)
             parsed.records.append(record)
     if not parsed.records and not parsed.problems:
         parsed.problems.append((None, None, "no practice sheet found; is this the survey "

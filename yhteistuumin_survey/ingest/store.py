@@ -38,6 +38,7 @@ from ..db.models import (
 from ..flags import unsure
 from ..normalise import fold  # cached: the same labels and titles are folded again and again
 from ..outcomes import en as said
+from ..outcomes import join as join_reasons
 from .emails import safe_name
 from .records import json_text
 
@@ -55,8 +56,11 @@ CONTENT_FIELDS = ("title", "keywords", "target_group", "goal", "summary", "imple
                   "language")
 DUPLICATE_CUTOFF = 90.0
 #: A questionnaire's sheet received again whose title is less like the earlier one's than this
-#: (rapidfuzz token_set_ratio) holds another practice, not a correction (``_another_practice``).
-ANOTHER_TITLE_BELOW = 50.0
+#: (rapidfuzz token_set_ratio), and neither title within the other, holds another practice, not
+#: a correction (``_another_practice``). At 50, titles sharing one common word ("Taidetta
+#: terveysasemille" / "Taidetta kirjastoihin": 58; "Käytäntö A" / "Lieksan käytäntö": 70) made
+#: the second practice a new version of the first, which left review unflagged.
+ANOTHER_TITLE_BELOW = 80.0
 #: Two export rows of one municipality whose titles hold each other's words at least this much
 #: (rapidfuzz token_set_ratio) are flagged as possible duplicates (``PracticeIndex.retitled``).
 RETITLED_CUTOFF = 90.0
@@ -941,12 +945,13 @@ class Store:
             # (PostgreSQL: while this update waits for its row) is undone by it too.
             values: dict[str, Any] = {"current_version": version, "updated_at": now,
                                       "language": entry.practice.language, "status": "new"}
-            reason = said("replaces-version", version=existing.current_version)
+            reason: str = said("replaces-version", version=existing.current_version)
             if entry.changed:
-                reason = f"{said('reread-differs', fields=', '.join(entry.changed))}; {reason}"
+                reason = join_reasons(said("reread-differs", fields=", ".join(entry.changed)),
+                                      reason)
             if decided:
                 flags.append("new-version-since-decision")
-                reason += "; " + said("back-to-review", status=status)
+                reason = join_reasons(reason, said("back-to-review", status=status))
             self.session.execute(update(Practice).where(Practice.id == existing.id)  # type: ignore[arg-type]
                                  .values(**values))
             version_rows.append(self._version_row(existing.id, version, sub_id, entry, flags,
@@ -1134,7 +1139,8 @@ class Store:
     @staticmethod
     def _another_practice(entry: Entry, known: Known) -> bool:
         """Whether a questionnaire's sheet received again (same token, same sheet) holds
-        another practice, not a correction: its title shares nothing with the earlier one's.
+        another practice, not a correction: its title is not the earlier one's corrected
+        (a typo mended, words added or taken away).
 
         A municipality with a second practice often copies the file it filled and types over
         the first sheet: as a new version, the first practice would have gone from review
@@ -1144,8 +1150,9 @@ class Store:
             return False
         from rapidfuzz import fuzz
 
-        if fuzz.token_set_ratio(entry.key, known.title_key) >= ANOTHER_TITLE_BELOW:
-            return False
+        if entry.key in known.title_key or known.title_key in entry.key or \
+                fuzz.token_set_ratio(entry.key, known.title_key) >= ANOTHER_TITLE_BELOW:
+            return False  # "Kirjastokaveri" -> "Kirjastokaveritoiminta ikääntyneille"
         sheet = entry.record.sheet or entry.record.locator
         entry.flags.append(unsure("title", "another-practice-over-copy", sheet=sheet,
                                   id=known.id))
