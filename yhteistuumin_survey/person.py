@@ -280,15 +280,18 @@ def _files(workspace: Workspace, session: Session, matcher: AddressMatcher) -> l
     from sqlmodel import select
 
     from .db.models import ReceivedFile
-    from .privacy import files_showing, own_files_showing
+    from .privacy import files_showing, own_files_showing, shared_finder
 
     root = workspace.root.resolve()
     received = {path.resolve() for r in session.exec(select(ReceivedFile))
                 if (path := workspace.stored_file(r.stored_path)) is not None}
     # The coordinator's own files in the workspace (the contact list, answers saved in an
     # inbox folder before ingest) hold the person too: forget names them, and so does this.
-    left = own_files_showing(workspace, matcher)
-    return [{"file": name} for name in files_showing(workspace, matcher)
+    # One finder for both looks: a message in a mailbox folder outside outputs/ is often the
+    # copy under outputs/outbox/ byte for byte, and each content is looked into once.
+    finder = shared_finder(matcher)
+    left = own_files_showing(workspace, matcher, finder=finder)
+    return [{"file": name} for name in files_showing(workspace, matcher, finder=finder)
             if (root / name).resolve() not in received] + [
         {"file": name, "note": "outside outputs/: the coordinator's own file"} for name in left]
 

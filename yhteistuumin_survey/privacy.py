@@ -910,7 +910,7 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
     _erase_files(run)
     _republish(run, republish)
     _republish_elsewhere(run, republish_to)
-    left, unchecked = _left_outside(workspace, matcher)
+    left, unchecked = _left_outside(workspace, matcher, finder=run.finder)
     counts = {place: n for place, n in sorted(run.counts.items()) if n}
     recorded = False
     previous = None
@@ -1346,17 +1346,23 @@ class _Finder:
     def __init__(self, matcher: AddressMatcher):
         self.matcher = matcher
         self.local_chars = set(matcher.local or "")
-        self.seen: dict[tuple[bytes, int, str], tuple[bool, str]] = {}
+        #: (content, how it is read) -> (the depth it was looked into at, what was found).
+        self.seen: dict[tuple[bytes, str], tuple[int, tuple[bool, str]]] = {}
 
     def find(self, name: str, data: bytes, depth: int = 0) -> tuple[bool, str]:
         lower = name.lower()
         email_like = lower.endswith((".eml", ".mbox"))
         # A gzip'd file is read by the name without ".gz": that name is part of what it is.
-        key = (hashlib.blake2b(data, digest_size=16).digest(), depth,
+        key = (hashlib.blake2b(data, digest_size=16).digest(),
                lower if lower.endswith(".gz") else str(email_like))
-        if key not in self.seen:
-            self.seen[key] = self._find(name, data, depth, email_like)
-        return self.seen[key]
+        # A part looked into at this depth or nearer the top was opened at least as deep as
+        # it would be here (the questionnaire attached to a message copy is the file under
+        # questionnaires/; a message in the coordinator's mailbox folder is the copy under
+        # outbox/): its answer stands.
+        seen = self.seen.get(key)
+        if seen is None or seen[0] > depth:
+            seen = self.seen[key] = (depth, self._find(name, data, depth, email_like))
+        return seen[1]
 
     def _find(self, name: str, data: bytes, depth: int, email_like: bool) -> tuple[bool, str]:
         if depth < 5 and data[:2] == b"\x1f\x8b":
@@ -1960,15 +1966,17 @@ def _rename_named(run: _Run, path: Path) -> None:
         path.rename(target)
 
 
-def files_showing(workspace: Workspace, matcher: AddressMatcher) -> list[str]:
+def files_showing(workspace: Workspace, matcher: AddressMatcher, *,
+                  finder: _Finder | None = None) -> list[str]:
     """Return the files under outputs/ that show the address (for ``person``): the site and
     its CMS Markdown, the database and links aside; a file too large to read whole is
-    streamed."""
+    streamed. ``finder`` is one shared with the look outside outputs/ (same content, one
+    look)."""
     outputs = workspace.outputs
     if not outputs.is_dir():
         return []
     published = [folder.resolve() for folder in _published_folders(workspace)]
-    finder = _Finder(matcher)
+    finder = finder or _Finder(matcher)
     scrubber = _Scrubber(matcher, "")
     found = []
     for path in sorted(outputs.rglob("*")):
@@ -2231,8 +2239,8 @@ def _shows_person(run: _Run, path: Path) -> bool:
     return blob.mentions or blob.data != data
 
 
-def _left_outside(workspace: Workspace,
-                  matcher: AddressMatcher) -> tuple[list[str], dict[str, str]]:
+def _left_outside(workspace: Workspace, matcher: AddressMatcher, *,
+                  finder: _Finder | None = None) -> tuple[list[str], dict[str, str]]:
     """Name the coordinator's own files in the workspace, outside outputs/, that still hold the
     address (not ours to edit): the contact list under recipients/, and the folders the
     answers were saved in before ingest (an inbox/ of saved emails and questionnaires).
@@ -2245,7 +2253,7 @@ def _left_outside(workspace: Workspace,
     root = workspace.root.resolve()
     outputs = workspace.outputs.resolve()
     scrubber = _Scrubber(matcher, "")
-    finder = _Finder(matcher)
+    finder = finder or _Finder(matcher)
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root)
         shown = relative.as_posix()
@@ -2275,10 +2283,16 @@ def _left_outside(workspace: Workspace,
     return sorted(left, key=lambda name: (not name.startswith("recipients/"), name)), unchecked
 
 
-def own_files_showing(workspace: Workspace, matcher: AddressMatcher) -> list[str]:
+def own_files_showing(workspace: Workspace, matcher: AddressMatcher, *,
+                      finder: _Finder | None = None) -> list[str]:
     """Return the coordinator's own files in the workspace, outside outputs/, that show the
     address (for ``person``; ``forget`` names them and leaves them as they are)."""
-    return _left_outside(workspace, matcher)[0]
+    return _left_outside(workspace, matcher, finder=finder)[0]
+
+
+def shared_finder(matcher: AddressMatcher) -> _Finder:
+    """Return one finder for several looks at the workspace's files (each content read once)."""
+    return _Finder(matcher)
 
 
 def _pending_erasures(workspace: Workspace) -> list[str]:
