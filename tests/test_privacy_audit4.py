@@ -448,7 +448,7 @@ def test_person_json_says_who_holds_it_why_where_from_who_has_seen_it_and_how_lo
     publish_site(workspace, session=session, settings=settings_for(workspace))
     session.commit()
 
-    result = cli("--db", db_url, "person", ANNA, "--format", "json")
+    result = cli("--db", db_url, "person", ANNA, "--lang", "en", "--format", "json")
 
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
@@ -467,7 +467,7 @@ def test_person_json_says_who_holds_it_why_where_from_who_has_seen_it_and_how_lo
     row = data["sections"]["practices"][0]
     assert row["from"].startswith("your answer in vastaus-")
     assert row["published"].endswith("with your name, address and phone")
-    table = cli("--db", db_url, "person", ANNA)
+    table = cli("--db", db_url, "person", ANNA, "--lang", "en")
     assert "Who has seen it: The survey's coordinator." in table.stdout
     assert "How long it is kept: " in table.stdout
 

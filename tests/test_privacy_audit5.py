@@ -69,3 +69,153 @@ def test_person_names_every_copy_of_one_message_and_its_attachment_in_and_outsid
     assert files == {"outputs/outbox/r/sent/091-invite-0-1.eml",
                      "outputs/questionnaires/091-helsinki.xlsx",
                      "mailbox/00001-kirjaamo.eml", "mailbox/00002-kirjaamo.eml"}
+
+
+# --- 2. the access report in the citizen's language ---------------------------------------------
+
+
+def _annas_published_practice(workspace, session, *, consent: bool = True):
+    from factories import make_practice
+    from publish_support import settings_for
+
+    from yhteistuumin_survey.db.models import Contact
+    from yhteistuumin_survey.publish import publish_site
+
+    practice = make_practice(session, title="Lukupiiri", status="approved",
+                             publish_consent=consent, contact_name="Anna Virtanen",
+                             contact_email=ANNA, contact_phone="040 111 2233")
+    session.add(Contact(municipality_code="049", email=ANNA, name="Anna Virtanen",
+                        source_file="recipients/yhteystiedot.xlsx", source_row=4))
+    session.commit()
+    publish_site(workspace, session=session, settings=settings_for(workspace))
+    session.commit()
+    return practice
+
+
+def test_person_answers_in_the_rounds_language_finnish_by_default(workspace, session, db_url,
+                                                                   cli, tmp_path):
+    """A Finnish round's access report is Finnish: the sections, the summary with its numbers
+    inflected, the notice, the row's keys and codes, and the workbook's sheets."""
+    import json
+
+    from openpyxl import load_workbook
+
+    practice = _annas_published_practice(workspace, session)
+    out = tmp_path / "anna.xlsx"
+
+    table = cli("--db", db_url, "person", ANNA, "--out", str(out))
+    data = json.loads(cli("--db", db_url, "person", ANNA, "--format", "json").stdout)
+
+    assert table.exit_code == 0, table.output
+    lines = table.stdout.splitlines()
+    assert (f"Sinusta (osoite {ANNA}) on tallennettu: 1 yhteystieto, 1 vastaanotettu "
+            "tiedosto, 1 käytäntö.") in lines
+    assert any(line.startswith("Yhteystietosi ja mistä ne on saatu") and "kunta: 049" in line
+               and "tila: voimassa" in line for line in lines)
+    assert any(line.startswith("Käytännöt, joiden yhteyshenkilö olet") and
+               "rooli: yhteyshenkilö" in line and "julkaisulupa: kyllä" in line and
+               f"julkaistu: julkisella sivustolla (sivu {practice.id}-lukupiiri), nimesi, "
+               "osoitteesi ja puhelinnumerosi kanssa" in line for line in lines)
+    assert "Rekisterinpitäjä: Espoon kaupunki, Kulttuuria yhteistuumin -ohjelma. Tietojasi " \
+           "koskevat kysymykset: koordinaattori@yhteistuumin.example.fi." in lines
+    assert ("Kuka tiedot on nähnyt: Kyselyn koordinaattori. Kyselyn arvioijat, jotka arvioivat "
+            f"jokaisen käytännön. Kuka tahansa sivuston kävijä: käytäntö {practice.id} on "
+            f"julkisella sivustolla (sivu {practice.id}-lukupiiri), nimesi, osoitteesi ja "
+            "puhelinnumerosi kanssa.") in lines
+    assert any(line.startswith("Oikeutesi: ") and "tietosuojavaltuutetulle" in line
+               for line in lines)
+    assert f"Raportti kirjoitettiin tiedostoon {out}." in lines
+    for english in ("Held about", "Who holds it", "Contact details", "practice", "your"):
+        assert english not in table.stdout
+    # JSON: the same words, its keys and codes as ever (for machines).
+    assert data["language"] == "fi"
+    assert data["sections"]["contacts"][0]["status"] == "valid"
+    assert data["sections"]["practices"][0]["consent_to_publish"] is True
+    assert data["notice"]["your_rights"].startswith("Voit pyytää tietojesi korjaamista")
+    book = load_workbook(out)
+    assert book.sheetnames[:3] == ["tietoja", "yhteystiedot", "viestit"]
+    assert book["tietoja"]["A1"].value == "Rekisterinpitäjä"
+    header = [cell.value for cell in book["yhteystiedot"][2]]
+    assert header[:3] == ["kunta", "sähköposti", "nimi"]
+    assert book["yhteystiedot"].cell(row=3, column=header.index("tila") + 1).value == "voimassa"
+
+
+def test_person_answers_in_swedish_when_asked_or_when_the_round_is_swedish(
+        workspace, session, db_url, cli):
+    """--lang sv, or a Swedish round: the report in Swedish, without consent said as such."""
+    _annas_published_practice(workspace, session, consent=False)
+    config = workspace.root / "yhteistuumin.toml"
+
+    asked = cli("--db", db_url, "person", ANNA, "--lang", "sv")
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        '# language = "fi"', 'language = "sv"'), encoding="utf-8")
+    swedish_round = cli("--db", db_url, "person", ANNA)
+
+    assert asked.exit_code == 0, asked.output
+    assert swedish_round.stdout == asked.stdout
+    lines = asked.stdout.splitlines()
+    assert (f"Om dig (adressen {ANNA}) finns sparat: 1 kontaktuppgift, 1 mottagen fil, "
+            "1 praxis.") in lines
+    assert any("roll: kontaktperson" in line and "samtycke till publicering: nej" in line
+               and "utan dina kontaktuppgifter (du har inte gett ditt samtycke till det)" in line
+               for line in lines)
+    assert ("Vem som har sett uppgifterna: Enkätens koordinator. Enkätens granskare, som "
+            "bedömer varje praxis. Ingenting om dig finns på den offentliga webbplatsen (din "
+            "praxis är publicerad utan dina kontaktuppgifter).") in lines
+    assert any(line.startswith("Dina rättigheter: ") and "dataombudsmannen" in line
+               for line in lines)
+    assert cli("person", ANNA, "--lang", "de").exit_code == 1
+
+
+def test_person_counts_are_inflected_in_finnish_and_swedish(workspace, session):
+    """'1 tiedosto', '2 tiedostoa'; '1 fil', '2 filer'."""
+    from yhteistuumin_survey.person import PersonReport
+
+    report = PersonReport(email=ANNA, lang="fi",
+                          sections={"practices": [{"practice": 1}],
+                                    "files": [{"file": "a"}, {"file": "b"}], "erasures": []})
+    assert report.summary() == [
+        f"Sinusta (osoite {ANNA}) on tallennettu: 1 käytäntö, 2 tiedostoa."]
+    report.sections = {"practices": [{"practice": 1}, {"practice": 2}], "files": [{"file": "a"}]}
+    assert report.summary() == [f"Sinusta (osoite {ANNA}) on tallennettu: 2 käytäntöä, 1 tiedosto."]
+    report.lang = "sv"
+    assert report.summary() == [f"Om dig (adressen {ANNA}) finns sparat: 2 praxis, 1 fil."]
+
+
+def test_every_text_of_the_access_report_has_three_languages_and_the_same_values():
+    import re
+
+    from yhteistuumin_survey import person_texts as texts
+
+    for table in (texts.SECTIONS, texts.NOTICE_LABELS, texts.WHY, texts.SAY, texts.SHEETS):
+        for code, text in table.items():
+            values = set(re.findall(r"\{(\w+)\}", text.en))
+            for lang in ("fi", "sv"):
+                said = text.template(lang)
+                assert said and said != text.en, (code, lang)
+                assert set(re.findall(r"\{(\w+)\}", said)) == values, (code, lang)
+    for sheet in texts.SHEETS.values():
+        assert max(len(sheet.fi), len(sheet.sv)) <= 31
+    for lang in ("fi", "sv"):
+        assert set(texts.NOUNS[lang]) == set(texts.SECTIONS)
+
+
+#: Names and marks in the Finnish texts that are no Finnish words.
+_NOT_WORDS = {"Kulttuuria", "yhteistuumin", "tietosuoja", "fi", "outputs"}
+
+
+def test_every_word_of_the_finnish_access_report_is_a_finnish_word_for_voikko(voikko):
+    import re
+
+    from yhteistuumin_survey import person_texts as texts
+
+    phrases = [text.fi for table in (texts.SECTIONS, texts.NOTICE_LABELS, texts.WHY, texts.SAY,
+                                     texts.SHEETS) for text in table.values()]
+    phrases += [word for pair in texts.NOUNS["fi"].values() for word in pair]
+    phrases += [*texts.KEYS["fi"].values(), *map(str, texts.VALUES["fi"].values())]
+    unknown = set()
+    for phrase in phrases:
+        words = re.sub(r"\{[a-z_]+\}", " ", phrase)
+        unknown |= {word for word in re.findall(r"[^\W\d_]+(?:-[^\W\d_]+)*", words)
+                    if word not in _NOT_WORDS and not voikko.spell(word)}
+    assert unknown == set()
