@@ -652,7 +652,8 @@ def test_the_record_proves_the_erasure_without_the_address_and_a_lost_key_is_sai
 
     assert dry.remains[0].endswith("1 earlier erasure recorded with it can no longer be matched "
                                    "to an address (person does not show it). Restore the key "
-                                   "from a backup before erasing anyone. Keep the key with the "
+                                   "from a backup, or copy it from another workspace that uses "
+                                   "this database, before erasing anyone. Keep the key with the "
                                    "database.")
     assert "A new key was made for this erasure" in done.remains[0]
 

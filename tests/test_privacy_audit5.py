@@ -201,7 +201,7 @@ def test_every_text_of_the_access_report_has_three_languages_and_the_same_values
 
 
 #: Names and marks in the Finnish texts that are no Finnish words.
-_NOT_WORDS = {"Kulttuuria", "yhteistuumin", "tietosuoja", "fi", "outputs"}
+_NOT_WORDS = {"Kulttuuria", "yhteistuumin", "tietosuoja", "fi", "outputs", "erasure-key"}
 
 
 def test_every_word_of_the_finnish_access_report_is_a_finnish_word_for_voikko(voikko):
@@ -219,3 +219,55 @@ def test_every_word_of_the_finnish_access_report_is_a_finnish_word_for_voikko(vo
         unknown |= {word for word in re.findall(r"[^\W\d_]+(?:-[^\W\d_]+)*", words)
                     if word not in _NOT_WORDS and not voikko.spell(word)}
     assert unknown == set()
+
+
+# --- 3. two workspaces on one database: one erasure key ---------------------------------------
+
+
+def test_two_workspaces_on_one_database_tell_an_erasure_made_with_the_others_key(
+        workspace, session, db_url, tmp_path):
+    """Two coordinators, each with a workspace, share one database (DESIGN: PostgreSQL when
+    several people share one). An erasure made in one is recorded with its key; the other's
+    person cannot match it and now says so and what to do, forget says it before erasing,
+    and once the key is copied the erasure is found there too."""
+    import shutil
+
+    from publish_support import settings_for
+
+    from yhteistuumin_survey.db.models import Contact
+    from yhteistuumin_survey.person import person_report
+    from yhteistuumin_survey.privacy import KEY_FILE, forget_person
+    from yhteistuumin_survey.workspace import Workspace, init_workspace
+
+    session.add(Contact(municipality_code="049", email=ANNA, name="Anna Virtanen"))
+    session.add(Contact(municipality_code="091", email=PEKKA, name="Pekka Korhonen"))
+    session.commit()
+    other = Workspace(init_workspace(tmp_path / "toinen").root)
+    forget_person(workspace, ANNA, session=session, settings=settings_for(workspace))
+    other_key = other.outputs / KEY_FILE
+    other_key.parent.mkdir(parents=True, exist_ok=True)
+    other_key.write_bytes(b"0" * 64 + b"\n")  # the other workspace's own key, made earlier
+
+    there = person_report(other, ANNA, session=session, lang="en")
+    preview = forget_person(other, PEKKA, session=session, settings=settings_for(other),
+                            dry_run=True)
+
+    assert there.sections["erasures"] == []
+    assert there.unmatched_erasures == 1
+    assert there.summary()[-1].startswith(
+        "1 of the erasures in this database were recorded with another erasure key than this "
+        "workspace's")
+    assert "Copy the key of the workspace that made them to outputs/.erasure-key" \
+        in there.summary()[-1]
+    assert preview.remains[0].startswith("1 earlier erasure in this database was recorded with "
+                                         "another erasure key")
+    here = person_report(workspace, ANNA, session=session, lang="fi")
+    assert len(here.sections["erasures"]) == 1 and here.unmatched_erasures == 0
+    assert "poistoavaimella" not in " ".join(here.summary())
+
+    shutil.copyfile(workspace.outputs / KEY_FILE, other_key)
+
+    copied = person_report(other, ANNA, session=session, lang="fi")
+    assert len(copied.sections["erasures"]) == 1 and copied.unmatched_erasures == 0
+    assert forget_person(other, PEKKA, session=session, settings=settings_for(other),
+                         dry_run=True).remains[:1] != preview.remains[:1]

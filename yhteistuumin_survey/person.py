@@ -24,6 +24,7 @@ from .privacy import (
     AddressMatcher,
     Scrubber,
     canonical_address,
+    erasures_of_other_keys,
     find_records,
     hide_others,
     own_part,
@@ -52,6 +53,9 @@ class PersonReport:
     notice: dict[str, Any] = field(default_factory=dict)
     #: The language the report speaks (fi, sv or en): the person's, or the round's.
     lang: str = "en"
+    #: Erasures recorded in the database that this workspace's key cannot match (made with
+    #: another workspace's key): whether the person was erased cannot be told.
+    unmatched_erasures: int = 0
 
     @property
     def failed(self) -> bool:
@@ -74,12 +78,15 @@ class PersonReport:
         return sum(len(rows) for rows in self.sections.values())
 
     def summary(self) -> list[str]:
+        remarks = ([_texts.say("other-keys", self.lang, n=self.unmatched_erasures)]
+                   if self.unmatched_erasures else [])
         if not self.found:
-            return [_texts.say("nothing-held", self.lang, email=self.email)]
+            return [_texts.say("nothing-held", self.lang, email=self.email), *remarks]
         nouns = _texts.NOUNS[self.lang]
         parts = [f"{len(rows)} {nouns[name][len(rows) != 1]}"
                  for name, rows in self.sections.items() if rows]
-        return [_texts.say("held", self.lang, email=self.email, parts=", ".join(parts))]
+        return [_texts.say("held", self.lang, email=self.email, parts=", ".join(parts)),
+                *remarks]
 
     def table(self) -> tuple[list[str], list[dict[str, Any]]]:
         lang = self.lang
@@ -105,7 +112,7 @@ class PersonReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {"email": self.email, "language": self.lang, "sections": self.sections,
-                "notice": self.notice}
+                "notice": self.notice, "unmatched_erasures": self.unmatched_erasures}
 
 
 def _shown(key: str, value: Any, lang: str) -> str:
@@ -165,6 +172,7 @@ def person_report(workspace: Workspace, email: str, *, session: Session,
     report.sections["fetched"] = _fetched(session, matcher)
     report.sections["files"] = _files(workspace, session, matcher, lang)
     report.sections["erasures"] = _erasures(workspace, session, email)
+    report.unmatched_erasures = erasures_of_other_keys(workspace, session)
     # Texts that others are in too (an auto-reply naming a colleague, an SMTP answer, a
     # contact-list row): the person sees their own part, not the others' addresses or numbers.
     for rows in report.sections.values():

@@ -156,6 +156,22 @@ SAY: dict[str, Text] = {
     "nothing-held": Text("Sinusta (osoite {email}) ei ole tallennettu mitään.",
                          "Om dig (adressen {email}) finns ingenting sparat.",
                          "Nothing is held about {email}."),
+    "other-keys": Text(
+        "Tietokannan poistoista {n} on kirjattu eri poistoavaimella kuin tämän työtilan "
+        "(outputs/.erasure-key puuttuu tai on toisen työtilan): tässä ei voi nähdä, oliko "
+        "tämä henkilö yksi niistä. Kopioi poistot tehneen työtilan avain tiedostoksi "
+        "outputs/.erasure-key (kaikilla samaa tietokantaa käyttävillä työtiloilla on oltava "
+        "sama avain).",
+        "{n} av raderingarna i databasen har registrerats med en annan raderingsnyckel än den "
+        "här arbetsytans (outputs/.erasure-key saknas eller hör till en annan arbetsyta): här "
+        "går det inte att se om den här personen var en av dem. Kopiera nyckeln från "
+        "arbetsytan som gjorde raderingarna till outputs/.erasure-key (alla arbetsytor som "
+        "använder samma databas behöver samma nyckel).",
+        "{n} of the erasures in this database were recorded with another erasure key than this "
+        "workspace's (outputs/.erasure-key is missing, or another workspace's): whether this "
+        "person was one of them cannot be told here. Copy the key of the workspace that made "
+        "them to outputs/.erasure-key (every workspace that uses one database needs the same "
+        "key)."),
     "written": Text("Raportti kirjoitettiin tiedostoon {path}.",
                     "Rapporten skrevs till filen {path}.", "Written to {path}."),
     "only-erasure": Text(

@@ -578,6 +578,26 @@ def _key(workspace: Workspace) -> bytes:
     return key
 
 
+def key_check(key: bytes) -> str:
+    """Return a short keyed check of an erasure key: which key made a record, not the key."""
+    return hmac.new(key, b"yhteistuumin erasure key check", hashlib.sha256).hexdigest()[:16]
+
+
+def erasures_of_other_keys(workspace: Workspace, session: Session) -> int:
+    """Return how many erasure records this workspace's key cannot match to an address: made
+    with another key (another workspace using this database), or any when it has none."""
+    from sqlmodel import col, func, select
+
+    from .db.models import Erasure
+
+    path = workspace.outputs / KEY_FILE
+    if not path.exists():
+        return int(session.exec(select(func.count(col(Erasure.id)))).one())
+    mine = key_check(path.read_bytes().strip())
+    return int(session.exec(select(func.count(col(Erasure.id))).where(
+        col(Erasure.key_check).is_not(None), col(Erasure.key_check) != mine)).one())
+
+
 def subject_hash(workspace: Workspace, email: str) -> str:
     """Return the keyed hash (HMAC-SHA256) of an address, as recorded in Erasure rows."""
     return hmac.new(_key(workspace), canonical_address(email).encode(),
@@ -883,6 +903,9 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
     # Earlier erasures recorded with a key now gone cannot be matched to an address any more
     # (person, a rerun): said, since a new key is made.
     orphaned = 0 if key_exists else len(session.exec(select(Erasure.id)).all())
+    # A workspace that shares its database with another has the other's erasures made with
+    # the other's key: this one cannot match them, nor the other this one's.
+    other_keys = erasures_of_other_keys(workspace, session) if key_exists else 0
     digest = subject_hash(workspace, email) if apply or key_exists else ""
     records = find_records(workspace, matcher, session=session)
     scrubber = _Scrubber(matcher, placeholder(digest) if digest else "erased-…@invalid")
@@ -917,7 +940,8 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
     if apply:
         previous = session.exec(select(Erasure).where(Erasure.subject_hash == digest)).first()
         if counts or previous is None:
-            session.add(Erasure(subject_hash=digest, counts=counts))
+            session.add(Erasure(subject_hash=digest, counts=counts,
+                                key_check=key_check(_key(workspace))))
             recorded = True
         session.commit()
     if apply and previous is not None and session.get_bind().dialect.name != "sqlite":
@@ -939,12 +963,23 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
         if mine:
             remains.insert(0, "An earlier erasure of this person was interrupted before it "
                               "finished: run forget without --dry-run to finish it.")
+    if other_keys:
+        remains.insert(0, f"{plural(other_keys, 'earlier erasure')} in this database "
+                       f"{'was' if other_keys == 1 else 'were'} recorded with another erasure "
+                       f"key than {workspace.outputs / KEY_FILE} (another workspace that uses "
+                       "this database, or a key replaced since): neither person nor forget "
+                       "here can match them to an address. Every workspace on one database "
+                       "needs the same key: copy the key of the workspace that made them over "
+                       "this one" + (", then run forget again for this person (this erasure "
+                                     "was recorded with this workspace's key)." if apply
+                                     else ", then erase."))
     if orphaned:
         remains.insert(0, f"{workspace.outputs / KEY_FILE} is missing: "
                        f"{plural(orphaned, 'earlier erasure')} recorded with it can no longer "
                        "be matched to an address (person does not show "
                        f"{'it' if orphaned == 1 else 'them'}). " + (
-                           "Restore the key from a backup before erasing anyone."
+                           "Restore the key from a backup, or copy it from another "
+                           "workspace that uses this database, before erasing anyone."
                            if dry_run else "A new key was made for this erasure; if you "
                            "restore the old one from a backup, run forget again for this "
                            "person.") + " Keep the key with the database.")
