@@ -271,3 +271,103 @@ def test_two_workspaces_on_one_database_tell_an_erasure_made_with_the_others_key
     assert len(copied.sections["erasures"]) == 1 and copied.unmatched_erasures == 0
     assert forget_person(other, PEKKA, session=session, settings=settings_for(other),
                          dry_run=True).remains[:1] != preview.remains[:1]
+
+
+# --- 4. messages queued to her, and a reminder due, when she is forgotten ----------------------
+
+
+def _send(session, settings, server, kind: str, now=None):
+    from send_support import composer
+
+    from yhteistuumin_survey.mailer import plan_round, send_round
+    from yhteistuumin_survey.smtp_auth import SmtpOptions, SmtpSession
+
+    plan = plan_round(session=session, settings=settings, kind=kind, now=now)
+    with SmtpSession(SmtpOptions("127.0.0.1", server.port, "none")) as transport:
+        return send_round(plan, session=session, settings=settings,
+                          compose=composer(session, settings), transport=transport,
+                          sleep=lambda seconds: None), plan
+
+
+def test_nothing_is_sent_to_her_after_forget_queued_invitation_or_reminder_due(
+        workspace, session):
+    """Her invitation is left queued (the provider's quota stopped the batch at her), and a
+    colleague's reminder comes due. After forget: the next send and reminder go to the others
+    only (real SMTP), nothing is sent to her or to the address that replaced hers, and her
+    row is not left counted as 'queued for the next run'."""
+    import datetime as dt
+
+    from publish_support import settings_for
+    from send_support import mail_server
+    from sqlmodel import delete, select
+
+    from yhteistuumin_survey.db.models import Contact, OutboundMessage
+    from yhteistuumin_survey.privacy import forget_person
+
+    session.exec(delete(Contact))
+    session.add(Contact(municipality_code="049", email=ANNA, name="Anna Virtanen"))
+    session.add(Contact(municipality_code="091", email=PEKKA, name="Pekka Korhonen"))
+    session.add(Contact(municipality_code="092", email="kirjaamo@vantaa.example.fi"))
+    session.commit()
+    settings = settings_for(workspace)
+    everyone = {ANNA, PEKKA, "kirjaamo@vantaa.example.fi"}
+    with mail_server(pipelining=True) as server:
+        server.faults.data_replies = {ANNA: ["550 5.4.5 Daily user sending quota exceeded"]}
+        first, _plan = _send(session, settings, server, "invite")
+        assert first.stopped and "quota" in first.stopped
+        session.expire_all()
+        assert {r.address: r.state for r in session.exec(select(OutboundMessage))}[ANNA] \
+            == "queued"
+
+        result = forget_person(workspace, ANNA, session=session, settings=settings)
+        assert not result.failed
+        session.expire_all()
+        invite, plan = _send(session, settings, server, "invite")
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
+        remind, remind_plan = _send(session, settings, server, "remind", now=later)
+
+    sent_to = set(server.recipients)
+    assert ANNA not in sent_to and not any(a.endswith("@invalid") for a in sent_to)
+    assert sent_to == everyone - {ANNA}
+    assert server.received_by()[PEKKA] == 2  # invited, then reminded
+    assert not any("anna" in raw.decode("utf-8", "replace").casefold() for raw in server.raw)
+    assert all(m.address != ANNA and not m.address.endswith("@invalid")
+               for m in [*plan.to_send, *remind_plan.to_send])
+    assert "queued for the next run" not in " ".join([*invite.summary(), *remind.summary()])
+
+
+# --- 5. her replies on the mail server ----------------------------------------------------------
+
+
+def _question_from(sender: str, name: str, n: int) -> bytes:
+    return (f"From: {name} <{sender}>\r\nTo: koordinaattori@yhteistuumin.example.fi\r\n"
+            f"Subject: Kysymys {n}\r\nDate: Thu, 3 Dec 2026 15:02:00 +0200\r\n"
+            f"Message-ID: <question-{n}@kunta.example.fi>\r\nMIME-Version: 1.0\r\n"
+            "Content-Type: text/plain; charset=\"utf-8\"\r\n\r\n"
+            f"Hei,\r\n\r\nehdimmekö vastata vielä tammikuussa?\r\n\r\n{name}\r\n").encode()
+
+
+def test_forget_names_her_messages_still_on_the_mail_server_by_folder_and_uid(
+        cli, workspace, dovecot):
+    """fetch read two questions from her and one from a colleague, and never deletes on the
+    server. forget (and its dry run) says the two are still there, in which account and
+    folder, by UID, and to delete them there; the colleague's is not named."""
+    dovecot.append(_question_from(ANNA, "Anna Virtanen", 1))
+    dovecot.append(_question_from(PEKKA, "Pekka Korhonen", 2))
+    dovecot.append(_question_from(ANNA, "Anna Virtanen", 3))
+    fetched = cli("fetch", env=dovecot.env("starttls"))
+    assert fetched.exit_code == 0, fetched.output
+
+    dry = cli("forget", ANNA, "--dry-run")
+    done = cli("forget", ANNA, "--yes")
+    again = cli("forget", ANNA, "--dry-run")
+
+    said = (f"2 messages on the mail server {dovecot.user}@127.0.0.1, folder INBOX (UID 1, 3), "
+            "hold this person: fetch read them and never deletes on the server. Delete them "
+            "there, in the mail client or webmail")
+    assert done.exit_code == 0, done.output
+    for result in (dry, done):
+        assert said in " ".join(result.stdout.split()), result.stdout
+    assert "UID 2" not in done.stdout
+    assert set(dovecot.messages()) == {1, 2, 3}  # forget changes nothing on the server
+    assert "mail server" not in again.stdout  # the copies are gone: nothing more to say here

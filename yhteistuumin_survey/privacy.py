@@ -930,6 +930,9 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
     _erase_fetched(run)
     if apply:
         session.flush()
+    # Read before the files are erased: the copies under outputs/mailbox/ say which messages
+    # on the mail server are hers (fetch never deletes there).
+    on_server = _on_mail_server(run)
     _erase_files(run)
     _republish(run, republish)
     _republish_elsewhere(run, republish_to)
@@ -983,6 +986,7 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
                            if dry_run else "A new key was made for this erasure; if you "
                            "restore the old one from a backup, run forget again for this "
                            "person.") + " Keep the key with the database.")
+    remains.extend(on_server)
     if any(kind.startswith("received_copies") for kind in counts):
         remains.append("The received files above are the copies ingest keeps; the originals "
                        "ingested from outside the workspace (a downloads folder, a mail "
@@ -1309,6 +1313,40 @@ def _erase_fetched(run: _Run) -> None:
             run.note("fetched_messages", f"the note on message UID {fetched.uid} read from "
                      f"{fetched.folder}", "the person taken out of it", "fetchedmessage")
             run.save(fetched)
+
+
+def _on_mail_server(run: _Run) -> list[str]:
+    """Name the messages fetch read whose copy shows the person: they are still on the mail
+    server (fetch never deletes), by account, folder and UID."""
+    from sqlmodel import col, select
+
+    from .db.models import FetchedMessage
+
+    found: dict[tuple[str, str], list[tuple[int, bool]]] = {}
+    for fetched in run.session.exec(select(FetchedMessage).where(
+            col(FetchedMessage.stored_path).is_not(None)).order_by(col(FetchedMessage.uid))):
+        path = run.workspace.stored_file(fetched.stored_path)
+        if path is None or path.is_symlink() or not path.is_file():
+            continue
+        data, problem = _read_for_scan(path, run.matcher)
+        if problem.endswith("shows the address") or (
+                data is not None and run.finder.find(path.name, data)[0]):
+            found.setdefault((fetched.mailbox, fetched.folder), []).append(
+                (fetched.uid, fetched.marked_at is not None))
+    lines = []
+    for (mailbox, folder), messages in found.items():
+        n = len(messages)
+        uids = ", ".join(str(uid) for uid, _ in messages)
+        moved = any(marked for _, marked in messages)
+        lines.append(
+            f"{plural(n, 'message')} on the mail server {mailbox}, folder {folder} "
+            f"(UID {uids}), {'holds' if n == 1 else 'hold'} this person: fetch read "
+            f"{'it' if n == 1 else 'them'} and never deletes on the server. Delete "
+            f"{'it' if n == 1 else 'them'} there, in the mail client or webmail"
+            + (" (fetch marked them as handled, or moved them to the folder "
+               "[imap] processed_folder names)" if moved else "")
+            + "; the copies under outputs/ are handled above.")
+    return lines
 
 
 def _rename_stored(run: _Run, received: Any, *, whole: bool) -> None:
