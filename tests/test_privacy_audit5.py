@@ -371,3 +371,47 @@ def test_forget_names_her_messages_still_on_the_mail_server_by_folder_and_uid(
     assert "UID 2" not in done.stdout
     assert set(dovecot.messages()) == {1, 2, 3}  # forget changes nothing on the server
     assert "mail server" not in again.stdout  # the copies are gone: nothing more to say here
+
+
+# --- 6. what left the workspace: review workbooks handed out, the site copied elsewhere --------
+
+
+def test_forget_and_person_name_the_review_workbook_handed_to_reviewers_with_its_date(
+        workspace, session, db_url, cli):
+    """The review workbook holding her was exported for the reviewers: forget cleans it here
+    and says the copies handed out still hold her, naming the file and when it was made;
+    it also says to put the republished site where it is served. person lists the workbook
+    as made for the reviewers."""
+    import datetime as dt
+    import os
+    import re
+
+    from factories import make_practice
+
+    make_practice(session, title="Lukupiiri", status="new", publish_consent=True,
+                  contact_name="Anna Virtanen", contact_email=ANNA, contact_phone="040 111 2233")
+    approved = make_practice(session, title="Kirjastokino", status="approved",
+                             publish_consent=True, contact_name="Anna Virtanen",
+                             contact_email=ANNA)
+    assert approved.id
+    assert cli("--db", db_url, "publish").exit_code == 0
+    exported = cli("--db", db_url, "review", "export")
+    assert exported.exit_code == 0, exported.output
+    (workbook,) = (workspace.outputs / "review").glob("*.xlsx")
+    made = dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC).timestamp()  # 11:30 in Helsinki
+    os.utime(workbook, (made, made))
+
+    person = cli("--db", db_url, "person", ANNA, "--lang", "fi")
+    done = cli("--db", db_url, "forget", ANNA, "--yes")
+
+    assert (f"tiedosto: outputs/review/{workbook.name}; huomautus: tehty arvioijille "
+            "2026-12-01 11:30: heille annetuissa kopioissa voi yhä olla tietojasi") \
+        in person.stdout
+    assert done.exit_code == 0, done.output
+    said = " ".join(done.stdout.split())
+    assert (f"Review workbook outputs/review/{workbook.name} (made 2026-12-01 11:30) is cleaned "
+            "here, but the copies handed to the reviewers (by mail, on a shared drive, on their "
+            "computers) still hold this person: ask the reviewers to delete them") in said
+    assert re.search(r"The site and its CMS Markdown are published again here: where they were "
+                     r"copied to a web server or imported into the website's CMS, put them "
+                     r"there again", said)

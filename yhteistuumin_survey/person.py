@@ -266,7 +266,13 @@ def _files(workspace: Workspace, session: Session, matcher: AddressMatcher,
     from sqlmodel import select
 
     from .db.models import ReceivedFile
-    from .privacy import files_showing, own_files_showing, shared_finder
+    from .privacy import (
+        exported_day,
+        files_showing,
+        own_files_showing,
+        review_exports,
+        shared_finder,
+    )
 
     root = workspace.root.resolve()
     received = {path.resolve() for r in session.exec(select(ReceivedFile))
@@ -277,7 +283,11 @@ def _files(workspace: Workspace, session: Session, matcher: AddressMatcher,
     # copy under outputs/outbox/ byte for byte, and each content is looked into once.
     finder = shared_finder(matcher)
     left = own_files_showing(workspace, matcher, finder=finder)
-    return [{"file": name} for name in files_showing(workspace, matcher, finder=finder)
+    exported = review_exports(workspace)
+    return [{"file": name, **({"note": _texts.say(
+                "handed-to-reviewers", lang, day=exported_day(exported[name]))}
+             if name in exported else {})}
+            for name in files_showing(workspace, matcher, finder=finder)
             if (root / name).resolve() not in received] + [
         {"file": name, "note": _texts.say("own-file", lang)} for name in left]
 

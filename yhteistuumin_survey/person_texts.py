@@ -296,6 +296,11 @@ SAY: dict[str, Text] = {
     "own-file": Text("outputs/-kansion ulkopuolella: koordinaattorin oma tiedosto",
                      "utanför mappen outputs/: koordinatorns egen fil",
                      "outside outputs/: the coordinator's own file"),
+    "handed-to-reviewers": Text(
+        "tehty arvioijille {day}: heille annetuissa kopioissa voi yhä olla tietojasi",
+        "gjord för granskarna {day}: kopiorna som de fått kan fortfarande innehålla dina "
+        "uppgifter",
+        "made for the reviewers {day}: the copies handed to them may still hold your data"),
     "reviewers-note": Text("arvioijien huomautus", "granskarnas anteckning", "reviewers' note"),
     "corrected-title": Text("korjattu nimi", "korrigerat namn", "corrected title"),
 }

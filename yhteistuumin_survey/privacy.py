@@ -933,6 +933,7 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
     # Read before the files are erased: the copies under outputs/mailbox/ say which messages
     # on the mail server are hers (fetch never deletes there).
     on_server = _on_mail_server(run)
+    exported = review_exports(workspace)  # their times, before a rewrite changes them
     _erase_files(run)
     _republish(run, republish)
     _republish_elsewhere(run, republish_to)
@@ -987,6 +988,7 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
                            "restore the old one from a backup, run forget again for this "
                            "person.") + " Keep the key with the database.")
     remains.extend(on_server)
+    remains.extend(_handed_out(run, exported))
     if any(kind.startswith("received_copies") for kind in counts):
         remains.append("The received files above are the copies ingest keeps; the originals "
                        "ingested from outside the workspace (a downloads folder, a mail "
@@ -1346,6 +1348,48 @@ def _on_mail_server(run: _Run) -> list[str]:
             + (" (fetch marked them as handled, or moved them to the folder "
                "[imap] processed_folder names)" if moved else "")
             + "; the copies under outputs/ are handled above.")
+    return lines
+
+
+def review_exports(workspace: Workspace) -> dict[str, float]:
+    """Return the review workbooks under outputs/review/ (as shown) and when each was made."""
+    folder = workspace.outputs / "review"
+    if not folder.is_dir():
+        return {}
+    return {path.relative_to(workspace.root).as_posix(): path.stat().st_mtime
+            for path in folder.rglob("*") if path.is_file() and not path.is_symlink()}
+
+
+def exported_day(mtime: float) -> str:
+    """Return the day and time (Finland's) a file under outputs/ was made, as reports say it."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.fromtimestamp(mtime, ZoneInfo("Europe/Helsinki")).strftime(
+        "%Y-%m-%d %H:%M")
+
+
+def _handed_out(run: _Run, exported: dict[str, float]) -> list[str]:
+    """Say what of the person left the workspace before the erasure and is not ours to clean:
+    review workbooks handed to the reviewers, with when each was made, and the site and CMS
+    Markdown where they were copied to a web server or imported into the CMS."""
+    lines = []
+    review = sorted({place.where for place in run.places if place.where in exported},
+                    key=lambda where: exported[where])
+    if review:
+        named = ", ".join(f"{where} (made {exported_day(exported[where])})" for where in review)
+        lines.append(
+            f"Review {'workbook' if len(review) == 1 else 'workbooks'} {named} "
+            f"{'is' if len(review) == 1 else 'are'} "
+            f"{'cleaned' if run.apply else 'to be cleaned'} here, but the copies handed to the "
+            "reviewers (by mail, on a shared drive, on their computers) still hold this "
+            "person: ask the reviewers to delete them, and give them a new 'yhteistuumin "
+            "review export' if they need one.")
+    if any(place.kind == "site_files" for place in run.places):
+        lines.append(f"The site and its CMS Markdown {'are' if run.apply else 'will be'} "
+                     "published again here: where they were "
+                     "copied to a web server or imported into the website's CMS, put them "
+                     "there again (the live site shows this person until then).")
     return lines
 
 
