@@ -415,3 +415,49 @@ def test_forget_and_person_name_the_review_workbook_handed_to_reviewers_with_its
     assert re.search(r"The site and its CMS Markdown are published again here: where they were "
                      r"copied to a web server or imported into the website's CMS, put them "
                      r"there again", said)
+
+
+# --- 7. exactly her in the access report: a colleague in the same cell ------------------------
+
+
+def test_person_json_shows_nothing_of_a_colleague_in_the_same_contact_cells(
+        workspace, session, db_url, cli):
+    """The answer named two contacts in one cell ("Anna Virtanen, Pekka Korhonen", both
+    addresses, both phones) and a reviewer's note names Pekka: Anna's report, printed or as
+    JSON, shows her own part only."""
+    from factories import make_practice
+    from sqlmodel import select
+
+    from yhteistuumin_survey.db.models import PracticeVersion, ReviewDecision
+
+    practice = make_practice(
+        session, title="Lukupiiri", status="new", publish_consent=True,
+        contact_name="Anna Virtanen, Pekka Korhonen", contact_email=ANNA,
+        contact_phone="040 111 2233",
+        contact_text=f"Anna Virtanen, Pekka Korhonen; {ANNA}; {PEKKA}; "
+                     "040 111 2233 / 050 222 3344")
+    session.add(ReviewDecision(practice_id=practice.id, version=1, decision="needs-info",
+                               previous_status="new",
+                               comment="Soitin Pekka Korhoselle, 050 222 3344; Anna lomalla"))
+    session.commit()
+
+    shown = cli("--db", db_url, "person", ANNA, "--lang", "en", "--format", "json")
+    printed = cli("--db", db_url, "person", ANNA)
+
+    assert shown.exit_code == 0, shown.output
+    for output in (shown.stdout, printed.stdout):
+        assert "Anna Virtanen" in output
+        for theirs in ("Pekka", "Korho", PEKKA, "050 222 3344", "0502223344"):
+            assert theirs not in output, (theirs, output)
+
+    # And forget takes exactly her: Pekka stays in the note and the contact text.
+    assert cli("--db", db_url, "forget", ANNA, "--yes").exit_code == 0
+    session.expire_all()
+    (note,) = session.exec(select(ReviewDecision)).all()
+    (kept,) = session.exec(select(PracticeVersion).where(
+        PracticeVersion.practice_id == practice.id)).all()
+    assert note.comment.startswith("Soitin Pekka Korhoselle, 050 222 3344; ")
+    assert "Anna" not in note.comment
+    assert PEKKA in kept.contact_text and "Pekka Korhonen" in kept.contact_text
+    assert ANNA not in kept.contact_text and "Anna" not in kept.contact_text
+

@@ -21,13 +21,16 @@ from typing import TYPE_CHECKING, Any
 from . import person_texts as _texts
 from .privacy import (
     KEY_FILE,
+    OTHERS_SHOWN,
     AddressMatcher,
     Scrubber,
     canonical_address,
     erasures_of_other_keys,
     find_records,
     hide_others,
+    name_pattern,
     own_part,
+    version_own_part,
 )
 
 if TYPE_CHECKING:
@@ -165,7 +168,8 @@ def person_report(workspace: Workspace, email: str, *, session: Session,
     report.sections["bounces"] = _bounces(session, matcher)
     report.sections["received"] = _received(session, matcher, records, lang)
     public: list[tuple[int, str]] = []  # (practice, how) of what the public can see of her
-    report.sections["practices"] = _practices(session, records, names_person, lang, public)
+    report.sections["practices"] = _practices(session, records, names_person, lang, public,
+                                              matcher)
     report.sections["decisions"] = _decisions(session, names_person, names_person_in_notes,
                                               records.practice_ids, lang)
     report.sections["contact_problems"] = _contact_problems(session, matcher)
@@ -175,10 +179,16 @@ def person_report(workspace: Workspace, email: str, *, session: Session,
     report.unmatched_erasures = erasures_of_other_keys(workspace, session)
     # Texts that others are in too (an auto-reply naming a colleague, an SMTP answer, a
     # contact-list row): the person sees their own part, not the others' addresses or numbers.
+    # Colleagues typed in the person's own contact cells are hidden by name too.
+    their_names = [name_pattern(name) for name in sorted(records.other_names, key=len,
+                                                         reverse=True)]
     for rows in report.sections.values():
         for row in rows:
             for key in _FREE_TEXTS.intersection(row):
                 row[key] = hide_others(row[key], matcher, records.phones)
+                for pattern in their_names:
+                    if isinstance(row[key], str):
+                        row[key] = pattern.sub(OTHERS_SHOWN, row[key])
     report.notice = _notice(report, settings, public)
     return report
 
@@ -340,7 +350,7 @@ _TEXTS = ("title", "goal", "summary", "implementation", "resources", "experience
 
 
 def _practices(session: Session, records: Any, names_person: Any, lang: str,
-               public: list[tuple[int, str]]) -> list[dict[str, Any]]:
+               public: list[tuple[int, str]], matcher: AddressMatcher) -> list[dict[str, Any]]:
     """The practices that are the person's or name them; ``public`` gets each that is on the
     public site, with how ("with-details", "named", "without-details")."""
     from sqlmodel import col, select
@@ -365,8 +375,9 @@ def _practices(session: Session, records: Any, names_person: Any, lang: str,
                                "title": version.title,
                                "status": practice.status if practice else None}
         if id(version) in own:
-            row.update(role=_texts.say("role-contact", lang), contact_name=version.contact_name,
-                       contact_email=version.contact_email, contact_phone=version.contact_phone,
+            name, phone, _others = version_own_part(version, matcher)
+            row.update(role=_texts.say("role-contact", lang), contact_name=name,
+                       contact_email=version.contact_email, contact_phone=phone,
                        consent_to_publish=version.publish_consent,
                        **{"from": _answer_source(session, version, lang)})
         elif id(version) in beside:

@@ -699,6 +699,9 @@ class PersonRecords:
     named: list[Any] = field(default_factory=list)
     #: Other people's contacts imported from the same contact-list row as the person's.
     sibling_contacts: list[Any] = field(default_factory=list)
+    #: Other people's names typed in the person's own contact cells ("Anna Virtanen, Pekka
+    #: Korhonen"): never the person's, and hidden from what ``person`` shows.
+    other_names: set[str] = field(default_factory=set)
 
 
 #: What separates people typed in one contact cell: a comma, a semicolon, a slash, "ja"/"och".
@@ -788,9 +791,14 @@ def find_records(workspace: Workspace, matcher: AddressMatcher, *,
         name, phone = own_part(contact, every_contact)
         scrubber.add_name(name)
         scrubber.add_phone(phone)
+    others = _Scrubber(AddressMatcher.nothing(), "")
     for version in versions:
-        scrubber.add_name(version.contact_name)
-        scrubber.add_phone(version.contact_phone)
+        # A name cell naming a colleague beside the person: only the person's part is hers.
+        name, phone, their_names = version_own_part(version, matcher)
+        scrubber.add_name(name)
+        scrubber.add_phone(phone)
+        for other in their_names:
+            others.add_name(other)
     for submission in submissions:
         for name, value in raw_contact_values(submission.raw, headings):
             if name == "contact_name":
@@ -800,7 +808,32 @@ def find_records(workspace: Workspace, matcher: AddressMatcher, *,
     return PersonRecords(contacts=contacts, versions=versions, submissions=submissions,
                          practice_ids={v.practice_id for v in versions},
                          names=scrubber.names, phones=scrubber.phones, named=named,
-                         sibling_contacts=siblings)
+                         sibling_contacts=siblings, other_names=others.names - scrubber.names)
+
+
+def version_own_part(version: Any, matcher: AddressMatcher) -> tuple[
+        str | None, str | None, list[str]]:
+    """Return the person's own name and phone from their practice version's contact, and the
+    other people's names beside them: an answer may name two contacts in one cell ("Anna
+    Virtanen, Pekka Korhonen", both addresses in the contact text). The addresses in the
+    order typed place the names and phones (as :func:`drop_person` cuts a contact-list row)."""
+    written = "\n".join(filter(None, (version.contact_text, version.contact_email)))
+    addresses = list(dict.fromkeys(
+        match.group(0) for match in _ANY_ADDRESS.finditer(written))) if _AT_SIGN.search(
+        written) else []
+    others = [address for address in addresses if not matcher.is_address(address)]
+    if not others or not version.contact_name:
+        return version.contact_name, version.contact_phone, []
+    cells: list[str | None] = [version.contact_name, "; ".join(addresses), version.contact_phone]
+    for other in others:
+        try:
+            cells = drop_person(cells, AddressMatcher(other))
+        except InputError:  # not an address this matcher takes: it places nothing
+            continue
+    name = cells[0]
+    their = drop_person([version.contact_name, "; ".join(addresses)], matcher)[0]
+    return name, cells[2], [part.strip() for part in _PEOPLE_SEPARATOR.split(their or "")[0::2]
+                            if part.strip() and part.strip() != (name or "").strip()]
 
 
 def contact_siblings(contact: Any, every_contact: Iterable[Any]) -> list[Any]:
