@@ -461,3 +461,105 @@ def test_person_json_shows_nothing_of_a_colleague_in_the_same_contact_cells(
     assert PEKKA in kept.contact_text and "Pekka Korhonen" in kept.contact_text
     assert ANNA not in kept.contact_text and "Anna" not in kept.contact_text
 
+
+# --- 8. a dump of the database after forget: her address, name and phone in no form ------------
+
+
+def _dump(db_url: str, session) -> str:
+    """The whole database as its own tool dumps it: sqlite3's .dump, PostgreSQL's pg_dump."""
+    import shutil
+    import sqlite3
+    import subprocess
+
+    from sqlalchemy.engine import make_url
+
+    url = make_url(db_url)
+    session.close()
+    if url.get_backend_name() == "sqlite":
+        with sqlite3.connect(str(url.database)) as connection:
+            return "\n".join(connection.iterdump())
+    pg_dump = shutil.which("pg_dump")
+    if pg_dump is None:
+        from ci_support import unavailable
+
+        unavailable("pg_dump is not installed")
+    return subprocess.run([str(pg_dump), "-h", str(url.host), "-p", str(url.port), "-U",
+                           str(url.username), "--no-owner", str(url.database)], check=True,
+                          capture_output=True, text=True, timeout=120).stdout
+
+
+def test_a_dump_of_the_database_after_forget_holds_her_in_no_form(workspace, session, db_url,
+                                                                   cli):
+    """Her contact, her practice, a note calling her by an inflected name, a bounce, a message
+    record and a coordinator's record name her in several forms; after forget the database's
+    own dump shows none of them, and Pekka's details are all still there."""
+    from factories import make_practice
+
+    from yhteistuumin_survey.db.models import Bounce, Contact, OutboundMessage, ReviewDecision
+
+    session.add(Contact(municipality_code="049", email=ANNA.upper(), name="VIRTANEN ANNA",
+                        phone="+358 40 111 2233"))
+    session.add(Contact(municipality_code="091", email=PEKKA, name="Pekka Korhonen",
+                        phone="050 222 3344"))
+    practice = make_practice(session, title="Lukupiiri", publish_consent=True,
+                             contact_name="Anna Virtanen", contact_email=ANNA,
+                             contact_phone="0401112233")
+    session.add(ReviewDecision(practice_id=practice.id, version=1, decision="needs-info",
+                               previous_status="new",
+                               comment="Soitettu Anna Virtaselle (040-111 2233); "
+                                       "kysy myös Pekka Korhoselta 050 222 3344"))
+    session.add(Bounce(message_key="<lomalla-1@kunta.example.fi>", address=ANNA,
+                       classification="auto-reply",
+                       detail="Anna Virtanen on lomalla, kiireelliset: pekka.korhonen@"
+                              "kunta.example.fi"))
+    session.add(OutboundMessage(round_name="r", municipality_code="049", address=ANNA,
+                                kind="invite", state="sent",
+                                smtp_response=f"250 2.0.0 OK <{ANNA}>"))
+    session.commit()
+    url = db_url
+
+    done = cli("--db", url, "forget", ANNA, "--yes")
+    dump = _dump(url, session)
+
+    assert done.exit_code == 0, done.output
+    folded = dump.casefold()
+    for hers in ("anna.virtanen", "anna virtanen", "virtanen anna", "virtasel", "0401112233",
+                 "40 111 2233", "040-111 2233"):
+        assert hers not in folded, hers
+    for his in (PEKKA, "Pekka Korhonen", "Pekka Korhoselta 050 222 3344"):
+        assert his in dump, his
+
+
+# --- 9. a scrubbed rich-text cell keeps each run's format ----------------------------------------
+
+
+def test_a_rich_text_cell_loses_her_run_and_keeps_the_others_formats(workspace, session):
+    """A review copy's cell: "Kysy: " in italics, her address in bold, " tai ", Pekka's
+    address underlined. After forget her address is gone and each other run keeps its own
+    format (before, the whole cleaned text took the first run's italics)."""
+    from openpyxl import Workbook, load_workbook
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+    from publish_support import settings_for
+
+    from yhteistuumin_survey.privacy import forget_person
+
+    path = workspace.outputs / "review" / "arviointi-kopio.xlsx"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book = Workbook()
+    book.active["A1"] = CellRichText([TextBlock(InlineFont(i=True), "Kysy: "),
+                                      TextBlock(InlineFont(b=True), ANNA), " tai ",
+                                      TextBlock(InlineFont(u="single"), PEKKA)])
+    book.save(path)
+
+    forget_person(workspace, ANNA, session=session, settings=settings_for(workspace))
+
+    cell = load_workbook(path, rich_text=True).active["A1"].value
+    runs = [(block.text, bool(block.font.i), bool(block.font.b), block.font.u)
+            if isinstance(block, TextBlock) else (block, False, False, None) for block in cell]
+    assert ANNA not in str(cell)
+    assert runs[0] == ("Kysy: ", True, False, None)
+    assert runs[1][1:] == (False, True, None)  # what replaced her address, still bold
+    assert runs[2][0] == " tai "
+    assert runs[-1] == (PEKKA, False, False, "single")
+

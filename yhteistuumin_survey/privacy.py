@@ -1717,9 +1717,10 @@ def _join_runs(text: str) -> str:
 
 def _scrub_runs(text: str, scrubber: _Scrubber) -> str:
     """Scrub each rich-text string of workbook XML as the whole text its runs show. Where the
-    person is in it, the cleaned text goes into the first run (keeping that run's format) and
-    the other runs are emptied: the person's data may straddle any of them. An OpenDocument
-    paragraph in spans becomes its cleaned text, unformatted."""
+    person's data lies within runs, each run is cleaned and keeps its format; where it
+    straddles runs, the cleaned text goes into the first run (keeping that run's format) and
+    the other runs are emptied. An OpenDocument paragraph in spans becomes its cleaned text,
+    unformatted."""
     if not _has_runs(text):
         return text
     from xml.sax.saxutils import escape
@@ -1739,6 +1740,22 @@ def _scrub_runs(text: str, scrubber: _Scrubber) -> str:
         cleaned = scrubber.text(joined)
         if cleaned == joined:
             return match.group(0)
+        # Where the person lies within runs (a bold name, then the address), each run is
+        # cleaned alone and keeps its format: only when that reads as the whole text cleaned.
+        texts = [html.unescape(found.group(2) or "") for found in _RUN_TEXT.finditer(body)]
+        each = [scrubber.text(part) for part in texts]
+        if "".join(each) == cleaned:
+            parts = iter(zip(texts, each, strict=True))
+
+            def own(found: re.Match[str]) -> str:
+                before, after = next(parts)
+                if after == before:
+                    return found.group(0)
+                head = re.sub(r'\s+xml:space="[^"]*"', "", found.group(1))
+                return f'{head} xml:space="preserve">{escape(after)}</t>' if after \
+                    else f"{head}/>"
+
+            return f"<{match.group(1)}>{_RUN_TEXT.sub(own, body)}</{match.group(1)}>"
         first = [True]
 
         def run(found: re.Match[str]) -> str:
