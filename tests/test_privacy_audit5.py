@@ -563,3 +563,25 @@ def test_a_rich_text_cell_loses_her_run_and_keeps_the_others_formats(workspace, 
     assert runs[2][0] == " tai "
     assert runs[-1] == (PEKKA, False, False, "single")
 
+
+def test_forget_says_the_web_forms_participant_list_left_the_workspace(
+        workspace, session, db_url, cli):
+    """LimeSurvey's participant list holds her address: cleaned here, and forget says the
+    list imported into LimeSurvey still holds her."""
+    from yhteistuumin_survey.db.models import Contact
+
+    session.add(Contact(municipality_code="049", email=ANNA, name="Anna Virtanen"))
+    session.commit()
+    made = cli("--db", db_url, "survey", "webform", "limesurvey")
+    assert made.exit_code == 0, made.output
+    (participants,) = (workspace.outputs / "webform").rglob("*participants.csv")
+    assert ANNA in participants.read_text(encoding="utf-8")
+
+    done = cli("--db", db_url, "forget", ANNA, "--yes")
+
+    assert done.exit_code == 0, done.output
+    assert ANNA not in participants.read_text(encoding="utf-8")
+    assert (f"The web form's file {participants.relative_to(workspace.root).as_posix()} is "
+            "cleaned here, but a participant list imported into the form tool (LimeSurvey's "
+            "survey participants) still holds this person there") in " ".join(
+                done.output.split()), done.output

@@ -1418,6 +1418,15 @@ def _handed_out(run: _Run, exported: dict[str, float]) -> list[str]:
             "reviewers (by mail, on a shared drive, on their computers) still hold this "
             "person: ask the reviewers to delete them, and give them a new 'yhteistuumin "
             "review export' if they need one.")
+    webform = (run.workspace.outputs / "webform").relative_to(run.workspace.root).as_posix()
+    forms = sorted({place.where for place in run.places
+                    if place.where.startswith(f"{webform}/")})
+    if forms:
+        lines.append(
+            f"The web form's {'file' if len(forms) == 1 else 'files'} {', '.join(forms)} "
+            f"{'is' if run.apply else 'will be'} cleaned here, but a participant list imported "
+            "into the form tool (LimeSurvey's survey participants) still holds this person "
+            "there: take the person out there too.")
     if any(place.kind == "site_files" for place in run.places):
         lines.append(f"The site and its CMS Markdown {'are' if run.apply else 'will be'} "
                      "published again here: where they were "
