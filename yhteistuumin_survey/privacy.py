@@ -1000,26 +1000,8 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
         if mine:
             remains.insert(0, "An earlier erasure of this person was interrupted before it "
                               "finished: run forget without --dry-run to finish it.")
-    if other_keys:
-        remains.insert(0, f"{plural(other_keys, 'earlier erasure')} in this database "
-                       f"{'was' if other_keys == 1 else 'were'} recorded with another erasure "
-                       f"key than {workspace.outputs / KEY_FILE} (another workspace that uses "
-                       "this database, or a key replaced since): neither person nor forget "
-                       "here can match them to an address. Every workspace on one database "
-                       "needs the same key: copy the key of the workspace that made them over "
-                       "this one" + (", then run forget again for this person (this erasure "
-                                     "was recorded with this workspace's key)." if apply
-                                     else ", then erase."))
-    if orphaned:
-        remains.insert(0, f"{workspace.outputs / KEY_FILE} is missing: "
-                       f"{plural(orphaned, 'earlier erasure')} recorded with it can no longer "
-                       "be matched to an address (person does not show "
-                       f"{'it' if orphaned == 1 else 'them'}). " + (
-                           "Restore the key from a backup, or copy it from another "
-                           "workspace that uses this database, before erasing anyone."
-                           if dry_run else "A new key was made for this erasure; if you "
-                           "restore the old one from a backup, run forget again for this "
-                           "person.") + " Keep the key with the database.")
+    remains[:0] = _key_notes(workspace, orphaned=orphaned, other_keys=other_keys,
+                             dry_run=dry_run)
     remains.extend(on_server)
     remains.extend(_handed_out(run, exported))
     if any(kind.startswith("received_copies") for kind in counts):
@@ -1028,6 +1010,34 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
                        "client) were not looked at: delete or clean them there.")
     return ErasureResult(subject_hash=digest, dry_run=dry_run, places=run.places, counts=counts,
                          recorded=recorded, left=left, unchecked=unchecked, remains=remains)
+
+
+def _key_notes(workspace: Workspace, *, orphaned: int, other_keys: int,
+               dry_run: bool) -> list[str]:
+    """Say what an erasure key that is missing, or is not the one of the database's other
+    erasures, means for matching them: first a missing key, then another workspace's."""
+    notes: list[str] = []
+    if other_keys:
+        notes.insert(0, f"{plural(other_keys, 'earlier erasure')} in this database "
+                       f"{'was' if other_keys == 1 else 'were'} recorded with another erasure "
+                       f"key than {workspace.outputs / KEY_FILE} (another workspace that uses "
+                       "this database, or a key replaced since): neither person nor forget "
+                       "here can match them to an address. Every workspace on one database "
+                       "needs the same key: copy the key of the workspace that made them over "
+                       "this one" + (", then run forget again for this person (this erasure "
+                                     "was recorded with this workspace's key)." if not dry_run
+                                     else ", then erase."))
+    if orphaned:
+        notes.insert(0, f"{workspace.outputs / KEY_FILE} is missing: "
+                       f"{plural(orphaned, 'earlier erasure')} recorded with it can no longer "
+                       "be matched to an address (person does not show "
+                       f"{'it' if orphaned == 1 else 'them'}). " + (
+                           "Restore the key from a backup, or copy it from another "
+                           "workspace that uses this database, before erasing anyone."
+                           if dry_run else "A new key was made for this erasure; if you "
+                           "restore the old one from a backup, run forget again for this "
+                           "person.") + " Keep the key with the database.")
+    return notes
 
 
 def _erase_contacts(run: _Run) -> None:
