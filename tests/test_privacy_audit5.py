@@ -462,6 +462,25 @@ def test_person_json_shows_nothing_of_a_colleague_in_the_same_contact_cells(
     assert ANNA not in kept.contact_text and "Anna" not in kept.contact_text
 
 
+
+def test_her_name_is_found_by_her_address_when_the_names_are_typed_in_another_order(
+        workspace, session):
+    """The names in one order, the addresses in the other: her own part is the name her
+    address spells, not the one at the same place."""
+    from factories import make_practice
+
+    from yhteistuumin_survey.person import person_report
+
+    make_practice(session, title="Lukupiiri", status="new", publish_consent=True,
+                  contact_name="Anna Virtanen, Pekka Korhonen", contact_email=ANNA,
+                  contact_phone="040 111 2233",
+                  contact_text=f"Anna Virtanen, Pekka Korhonen; {PEKKA}; {ANNA}")
+
+    (row,) = person_report(workspace, ANNA, session=session).sections["practices"]
+
+    assert row["contact_name"] == "Anna Virtanen"
+    assert "Pekka" not in str(row)
+
 # --- 8. a dump of the database after forget: her address, name and phone in no form ------------
 
 

@@ -240,7 +240,8 @@ SAY: dict[str, Text] = {
         "merkintä siitä, että poisto tehtiin, ilman osoitettasi.",
         "Dina kontaktuppgifter, dina svar, din praxis och granskarnas anteckningar sparas "
         "till slutet av programmet Kulttuuria yhteistuumin eller tills du begär att de "
-        "raderas. Filerna som de kom in och kopiorna av meddelandena raderas tidigare, när "
+        "raderas. De inkomna filerna i originalform och kopiorna av meddelandena raderas "
+        "tidigare, när "
         "enkäten inte längre behöver dem. Publicerade uppgifter finns kvar på webbplatsen "
         "så länge praxisen är publicerad eller tills du återkallar ditt samtycke. Efter en "
         "radering sparas bara en anteckning om att den gjorts, utan din adress.",

@@ -832,8 +832,25 @@ def version_own_part(version: Any, matcher: AddressMatcher) -> tuple[
             continue
     name = cells[0]
     their = drop_person([version.contact_name, "; ".join(addresses)], matcher)[0]
+    parts = [part.strip() for part in _PEOPLE_SEPARATOR.split(version.contact_name)[0::2]
+             if part.strip()]
+    # Names typed in another order than the addresses ("Anna, Pekka" / "pekka@…; anna@…"):
+    # a name whose every word is in her address's local part is hers, whatever its place.
+    spelled = [part for part in parts if _spells_address(part, matcher.local or "")]
+    if len(spelled) == 1 and spelled[0] != (name or "").strip():
+        name, their = spelled[0], ", ".join(part for part in parts if part != spelled[0])
     return name, cells[2], [part.strip() for part in _PEOPLE_SEPARATOR.split(their or "")[0::2]
                             if part.strip() and part.strip() != (name or "").strip()]
+
+
+def _spells_address(name: str, local: str) -> bool:
+    """Tell whether every word of a name (two or more) is in an address's local part
+    ("Anna Virtanen" in anna.virtanen, "Äijälä" in aijala)."""
+    from .survey import strip_diacritics
+
+    words = [strip_diacritics(word.casefold()) for word in re.findall(r"[^\W\d_]+", name)]
+    folded = strip_diacritics(local.casefold())
+    return len(words) >= 2 and all(len(word) >= 2 and word in folded for word in words)
 
 
 def contact_siblings(contact: Any, every_contact: Iterable[Any]) -> list[Any]:
