@@ -25,7 +25,7 @@ def test_person_json_shows_their_practice_and_nothing_of_the_other(workspace, se
                                previous_status="needs-info", comment=f"{KEPT.name} vastasi"))
     session.commit()
 
-    result = cli("--db", db_url, "person", "--format", "json", FORGOTTEN.email)
+    result = cli("--db", db_url, "person", "--lang", "en", "--format", "json", FORGOTTEN.email)
 
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)["sections"]
@@ -48,7 +48,8 @@ def test_person_lists_erasures_done_and_writes_a_workbook(workspace, session, db
     files = sorted(p for p in workspace.root.rglob("*"))
     out = tmp_path / "pyyntö.xlsx"
 
-    result = cli("--db", db_url, "person", "--out", str(out), FORGOTTEN.email.upper())
+    result = cli("--db", db_url, "person", "--lang", "en", "--out", str(out),
+                 FORGOTTEN.email.upper())
 
     assert result.exit_code == 0, result.output
     assert "Held about" in result.stdout and "1 erasure." in result.stdout
@@ -61,7 +62,7 @@ def test_person_lists_erasures_done_and_writes_a_workbook(workspace, session, db
 
 
 def test_person_with_nothing_held_says_so(cli):
-    result = cli("person", "nobody@kunta.example.fi")
+    result = cli("person", "--lang", "en", "nobody@kunta.example.fi")
 
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "Nothing is held about nobody@kunta.example.fi."

@@ -18,14 +18,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import person_texts as _texts
 from .privacy import (
     KEY_FILE,
+    OTHERS_SHOWN,
     AddressMatcher,
     Scrubber,
     canonical_address,
+    erasures_of_other_keys,
     find_records,
     hide_others,
+    name_pattern,
     own_part,
+    version_own_part,
 )
 
 if TYPE_CHECKING:
@@ -34,28 +39,8 @@ if TYPE_CHECKING:
     from .config import Settings
     from .workspace import Workspace
 
-SECTIONS: dict[str, str] = {
-    "contacts": "Contact details and where they came from",
-    "messages": "Messages sent to the address",
-    "bounces": "Bounces and automatic replies",
-    "records": "The coordinator's own records (an answer by phone, a contact checked)",
-    "received": "Files received from the person or holding their answer",
-    "practices": "Practices where the person is the contact or is named",
-    "decisions": "Review decisions and reviewers' notes that name the person",
-    "contact_problems": "Rows of a contact list that could not be imported",
-    "fetched": "Notes kept on messages read from the mailbox",
-    "files": "Other files in the workspace that hold the address",
-    "erasures": "Erasures done",
-}
-
-_NOUNS = {"contacts": ("contact", "contacts"), "messages": ("message", "messages"),
-          "bounces": ("bounce", "bounces"), "records": ("record", "records"),
-          "received": ("received file", "received files"),
-          "practices": ("practice", "practices"),
-          "decisions": ("review decision", "review decisions"),
-          "contact_problems": ("contact-list row", "contact-list rows"),
-          "fetched": ("mailbox note", "mailbox notes"), "files": ("file", "files"),
-          "erasures": ("erasure", "erasures")}
+#: The report's sections in English (the words in each language: ``person_texts``).
+SECTIONS: dict[str, str] = {name: text.en for name, text in _texts.SECTIONS.items()}
 
 
 @dataclass
@@ -69,6 +54,11 @@ class PersonReport:
     #: What an access request is also owed (GDPR art. 15), in plain words: who holds the
     #: data, why, where it came from, who has seen it, how long it is kept, the rights.
     notice: dict[str, Any] = field(default_factory=dict)
+    #: The language the report speaks (fi, sv or en): the person's, or the round's.
+    lang: str = "en"
+    #: Erasures recorded in the database that this workspace's key cannot match (made with
+    #: another workspace's key): whether the person was erased cannot be told.
+    unmatched_erasures: int = 0
 
     @property
     def failed(self) -> bool:
@@ -83,7 +73,7 @@ class PersonReport:
         lines += self.summary()
         lines += self.notice_lines()
         if self.written is not None:
-            lines.append(f"Written to {self.written}.")
+            lines.append(_texts.say("written", self.lang, path=self.written))
         return "\n".join(lines)
 
     @property
@@ -91,57 +81,51 @@ class PersonReport:
         return sum(len(rows) for rows in self.sections.values())
 
     def summary(self) -> list[str]:
+        remarks = ([_texts.say("other-keys", self.lang, n=self.unmatched_erasures)]
+                   if self.unmatched_erasures else [])
         if not self.found:
-            return [f"Nothing is held about {self.email}."]
-        parts = [f"{len(rows)} {_NOUNS[name][len(rows) != 1]}"
+            return [_texts.say("nothing-held", self.lang, email=self.email), *remarks]
+        nouns = _texts.NOUNS[self.lang]
+        parts = [f"{len(rows)} {nouns[name][len(rows) != 1]}"
                  for name, rows in self.sections.items() if rows]
-        return [f"Held about {self.email}: " + ", ".join(parts) + "."]
+        return [_texts.say("held", self.lang, email=self.email, parts=", ".join(parts)),
+                *remarks]
 
     def table(self) -> tuple[list[str], list[dict[str, Any]]]:
+        lang = self.lang
+        section, details = _texts.key_label("section", lang), _texts.key_label("details", lang)
         rows = []
         for name, items in self.sections.items():
             for item in items:
-                rows.append({"section": SECTIONS[name],
-                             "details": "; ".join(f"{k}: {v}" for k, v in item.items()
-                                                  if v not in (None, "", []))})
-        return ["section", "details"], rows
+                rows.append({section: _texts.SECTIONS[name].template(lang),
+                             details: "; ".join(
+                                 f"{_texts.key_label(k, lang)}: {_shown(k, v, lang)}"
+                                 for k, v in item.items() if v not in (None, "", []))})
+        return [section, details], rows
 
     def notice_lines(self) -> list[str]:
         """The notice as lines of text ("Why it is held: …")."""
         lines = []
-        for key, label in NOTICE_LABELS.items():
+        for key, label in _texts.NOTICE_LABELS.items():
             value = self.notice.get(key)
             if value:
-                lines.append(f"{label}: " + (" ".join(value) if isinstance(value, list)
-                                             else str(value)))
+                lines.append(f"{label.template(self.lang)}: " + (
+                    " ".join(value) if isinstance(value, list) else str(value)))
         return lines
 
     def to_dict(self) -> dict[str, Any]:
-        return {"email": self.email, "sections": self.sections, "notice": self.notice}
+        return {"email": self.email, "language": self.lang, "sections": self.sections,
+                "notice": self.notice, "unmatched_erasures": self.unmatched_erasures}
 
 
-#: The parts of the notice, as the report words them.
-NOTICE_LABELS = {"controller": "Who holds it", "why": "Why it is held",
-                 "where_from": "Where it came from", "who_has_seen_it": "Who has seen it",
-                 "how_long": "How long it is kept", "your_rights": "Your rights"}
+def _shown(key: str, value: Any, lang: str) -> str:
+    """A row's value as the printed report and the workbook say it."""
+    value = _texts.value_text(key, value, lang)
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
 
-#: Why each kind of data is held, in words a citizen understands.
-_WHY = {
-    "contacts": "Your address is on the survey's contact list so that the survey of the "
-                "Kulttuuria yhteistuumin programme and its reminders reach your municipality.",
-    "messages": "A record of each message sent to you is kept so that nothing is sent twice "
-                "and a failed message can be sent again.",
-    "bounces": "Replies from mail servers (an address that does not work, an out-of-office "
-               "reply) are kept so that a dead address is not mailed again.",
-    "records": "The coordinator's records of how your municipality answered, or that your "
-               "address was checked, are kept so that nobody is reminded needlessly.",
-    "practices": "Your answer to the survey is kept so that reviewers can assess the practice "
-                 "and ask you about it; your name, address and phone are published with it "
-                 "only if you agreed to that.",
-    "decisions": "Reviewers' notes are kept as the record of how a practice was assessed.",
-    "received": "The files that came in are kept as the evidence of what was sent, until the "
-                "practices are published.",
-}
+
+#: The parts of the notice, in English (the words in each language: ``person_texts``).
+NOTICE_LABELS = {key: text.en for key, text in _texts.NOTICE_LABELS.items()}
 
 
 def _time(value: Any) -> str | None:
@@ -149,9 +133,14 @@ def _time(value: Any) -> str | None:
 
 
 def person_report(workspace: Workspace, email: str, *, session: Session,
-                  settings: Settings | None = None) -> PersonReport:
+                  settings: Settings | None = None, lang: str | None = None) -> PersonReport:
     """Return everything the database holds about the person with this address, and the
-    notice an access request is owed (``settings`` name the controller)."""
+    notice an access request is owed (``settings`` name the controller), in ``lang`` (fi, sv
+    or en; by default the round's language, English without settings)."""
+    if lang is None:
+        lang = str(settings.get("round.language")) if settings is not None else "en"
+    if lang not in _texts.LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}")
     matcher = AddressMatcher(email)
     records = find_records(workspace, matcher, session=session)
     scrubber = Scrubber(matcher, "")
@@ -165,7 +154,7 @@ def person_report(workspace: Workspace, email: str, *, session: Session,
         """A reviewers' note on the person's own practice names them (a first name alone too)."""
         return isinstance(text, str) and bool(text) and scrubber.notes(text) != text
 
-    report = PersonReport(email=email.strip())
+    report = PersonReport(email=email.strip(), lang=lang)
     # A contact-list row naming several people gave each their own contact with the whole
     # cells: only the person's part of the name and phone is theirs to see.
     every = [*records.contacts, *records.sibling_contacts]
@@ -178,78 +167,80 @@ def person_report(workspace: Workspace, email: str, *, session: Session,
     report.sections["messages"] = _messages(session, matcher)
     report.sections["bounces"] = _bounces(session, matcher)
     report.sections["records"] = _records(session, matcher)
-    report.sections["received"] = _received(session, matcher, records)
-    report.sections["practices"] = _practices(session, records, names_person)
+    report.sections["received"] = _received(session, matcher, records, lang)
+    public: list[tuple[int, str]] = []  # (practice, how) of what the public can see of her
+    report.sections["practices"] = _practices(session, records, names_person, lang, public,
+                                              matcher)
     report.sections["decisions"] = _decisions(session, names_person, names_person_in_notes,
-                                              records.practice_ids)
+                                              records.practice_ids, lang)
     report.sections["contact_problems"] = _contact_problems(session, matcher)
     report.sections["fetched"] = _fetched(session, matcher)
-    report.sections["files"] = _files(workspace, session, matcher)
+    report.sections["files"] = _files(workspace, session, matcher, lang)
     report.sections["erasures"] = _erasures(workspace, session, email)
+    report.unmatched_erasures = erasures_of_other_keys(workspace, session)
     # Texts that others are in too (an auto-reply naming a colleague, an SMTP answer, a
     # contact-list row): the person sees their own part, not the others' addresses or numbers.
+    # Colleagues typed in the person's own contact cells are hidden by name too.
+    their_names = [name_pattern(name) for name in sorted(records.other_names, key=len,
+                                                         reverse=True)]
     for rows in report.sections.values():
         for row in rows:
             for key in _FREE_TEXTS.intersection(row):
                 row[key] = hide_others(row[key], matcher, records.phones)
-    report.notice = _notice(report, settings)
+                for pattern in their_names:
+                    if isinstance(row[key], str):
+                        row[key] = pattern.sub(OTHERS_SHOWN, row[key])
+    report.notice = _notice(report, settings, public)
     return report
 
 
-def _notice(report: PersonReport, settings: Settings | None) -> dict[str, Any]:
-    """What else an access request is owed (GDPR art. 15), from what the report found."""
-    sections = report.sections
+def _notice(report: PersonReport, settings: Settings | None,
+            public: list[tuple[int, str]]) -> dict[str, Any]:
+    """What else an access request is owed (GDPR art. 15), from what the report found
+    (``public``: the person's pages the public sees, and how), in the report's language."""
+    sections, lang = report.sections, report.lang
+
+    def say(code: str, **values: Any) -> str:
+        return _texts.say(code, lang, **values)
+
     if not any(rows for name, rows in sections.items() if name != "erasures"):
         # Nothing held, or only the record of an erasure (which holds no address).
-        return {"how_long": "Nothing about you is held: only the record that your data was "
-                            "erased is kept, without your address."} if report.found else {}
+        return {"how_long": say("only-erasure")} if report.found else {}
     controller = str(settings.get("site.controller")) if settings is not None else ""
     contact = (str(settings.get("site.contact_email") or settings.get("round.reply_to"))
                if settings is not None else "")
     where_from = []
     if sections["contacts"]:
         files = sorted({str(c["source_file"]) for c in sections["contacts"] if c["source_file"]})
-        where_from.append("Your contact details came from the contact list of the survey's "
-                          "coordinator" + (f" ({', '.join(files)})." if files else "."))
-    if any(p["role"] == "contact" for p in sections["practices"]):
-        where_from.append("Your practice and contact details came from your answer to the "
-                          "survey (see 'from' beside each practice).")
-    if any(p["role"] != "contact" for p in sections["practices"]) or sections["decisions"]:
-        where_from.append("Where you are named in someone else's answer or in a reviewer's "
-                          "note, it came from them.")
+        where_from.append(say("from-contact-list",
+                              files=f" ({', '.join(files)})" if files else ""))
+    if any(p["role"] == say("role-contact") for p in sections["practices"]):
+        where_from.append(say("from-answer", label=_texts.key_label("from", lang)))
+    if any(p["role"] != say("role-contact") for p in sections["practices"]) \
+            or sections["decisions"]:
+        where_from.append(say("from-others"))
     if sections["bounces"] or sections["fetched"]:
-        where_from.append("Replies from mail servers came to the survey's mailbox.")
-    seen = ["The survey's coordinator."]
+        where_from.append(say("from-mail-servers"))
+    seen = [say("seen-coordinator")]
     if sections["messages"]:
-        seen.append("The mail servers that carried the messages sent to you.")
+        seen.append(say("seen-mail-servers"))
     if sections["practices"] or sections["decisions"]:
-        seen.append("The survey's reviewers, who assess each practice.")
-    published = [p for p in sections["practices"] if str(p.get("published", "")).startswith(
-        "on the public site")]
-    public = [p for p in published if "without your contact details" not in p["published"]]
-    if public:
-        seen.append("The public: " + "; ".join(
-            f"practice {p['practice']} is {p['published']}" for p in public) + ".")
+        seen.append(say("seen-reviewers"))
+    shown = [(practice, how) for practice, how in public if how != "without-details"]
+    if shown:
+        seen.append(say("seen-public", pages="; ".join(
+            say("seen-public-page", practice=practice, published=text)
+            for practice, text in shown)))
     else:
-        seen.append("Nothing about you is on the public site" + (
-            " (your practice is published without your contact details)." if published
-            else "."))
+        seen.append(say("nothing-public-but-practice" if public else "nothing-public"))
     return {
-        "controller": f"{controller}." + (f" Questions about your data: {contact}."
-                                          if contact else "") if controller else "",
-        "why": [_WHY[name] for name in _WHY if sections.get(name)],
+        "controller": (f"{controller}." + (
+            " " + say("questions", contact=contact) if contact else "")) if controller else "",
+        "why": [_texts.WHY[name].template(lang) for name in _texts.WHY if sections.get(name)],
         "where_from": where_from,
         "who_has_seen_it": seen,
-        "how_long": "Your contact details, answers, practices and review notes are kept until "
-                    "the end of the Kulttuuria yhteistuumin programme, or until you ask for "
-                    "them to be erased; files as they came in and copies of messages are deleted "
-                    "earlier, once the round no longer needs them. Published details stay on "
-                    "the site while the practice is published, or until you withdraw your "
-                    "consent. After an erasure only a record that it was done is kept, "
-                    "without your address.",
-        "your_rights": "You may have your data corrected or erased, withdraw your consent to "
-                       "publishing at any time, and complain to the Data Protection Ombudsman "
-                       "(tietosuoja.fi).",
+        "how_long": say("how-long"),
+        "your_rights": say("rights"),
     }
 
 
@@ -279,23 +270,37 @@ def _fetched(session: Session, matcher: AddressMatcher) -> list[dict[str, Any]]:
             if matcher.mentions(f.detail)]
 
 
-def _files(workspace: Workspace, session: Session, matcher: AddressMatcher) -> list[dict[str, Any]]:
+def _files(workspace: Workspace, session: Session, matcher: AddressMatcher,
+           lang: str) -> list[dict[str, Any]]:
     """The files under outputs/ (message copies, reports, review workbooks) that show the
     address; received files are listed above, the site is what the practices section says."""
     from sqlmodel import select
 
     from .db.models import ReceivedFile
-    from .privacy import files_showing, own_files_showing
+    from .privacy import (
+        exported_day,
+        files_showing,
+        own_files_showing,
+        review_exports,
+        shared_finder,
+    )
 
     root = workspace.root.resolve()
     received = {path.resolve() for r in session.exec(select(ReceivedFile))
                 if (path := workspace.stored_file(r.stored_path)) is not None}
     # The coordinator's own files in the workspace (the contact list, answers saved in an
     # inbox folder before ingest) hold the person too: forget names them, and so does this.
-    left = own_files_showing(workspace, matcher)
-    return [{"file": name} for name in files_showing(workspace, matcher)
+    # One finder for both looks: a message in a mailbox folder outside outputs/ is often the
+    # copy under outputs/outbox/ byte for byte, and each content is looked into once.
+    finder = shared_finder(matcher)
+    left = own_files_showing(workspace, matcher, finder=finder)
+    exported = review_exports(workspace)
+    return [{"file": name, **({"note": _texts.say(
+                "handed-to-reviewers", lang, day=exported_day(exported[name]))}
+             if name in exported else {})}
+            for name in files_showing(workspace, matcher, finder=finder)
             if (root / name).resolve() not in received] + [
-        {"file": name, "note": "outside outputs/: the coordinator's own file"} for name in left]
+        {"file": name, "note": _texts.say("own-file", lang)} for name in left]
 
 
 def _messages(session: Session, matcher: AddressMatcher) -> list[dict[str, Any]]:
@@ -334,7 +339,8 @@ def _records(session: Session, matcher: AddressMatcher) -> list[dict[str, Any]]:
             if matcher.is_address(r.address) or matcher.mentions(r.reason)]
 
 
-def _received(session: Session, matcher: AddressMatcher, records: Any) -> list[dict[str, Any]]:
+def _received(session: Session, matcher: AddressMatcher, records: Any,
+              lang: str) -> list[dict[str, Any]]:
     from sqlmodel import col, select
 
     from .db.models import ReceivedFile, Submission
@@ -346,8 +352,8 @@ def _received(session: Session, matcher: AddressMatcher, records: Any) -> list[d
                if s.received_file_id not in theirs and matcher.mentions(s.raw)}
     return [{"file": r.original_name, "format": r.format, "received": _time(r.received_at),
              "from_the_person": bool(r.sender and matcher.mentions(r.sender)),
-             "holds": "their answer" if r.id in theirs else "their address in an answer"
-             if r.id in showing else None,
+             "holds": _texts.say("holds-answer", lang) if r.id in theirs
+             else _texts.say("holds-address", lang) if r.id in showing else None,
              "stored_as": Path(r.stored_path).name}
             for r in session.exec(select(ReceivedFile).order_by(col(ReceivedFile.id)))
             if r.id in theirs or r.id in showing or (r.sender and matcher.mentions(r.sender))]
@@ -357,7 +363,10 @@ _TEXTS = ("title", "goal", "summary", "implementation", "resources", "experience
           "municipality_text")
 
 
-def _practices(session: Session, records: Any, names_person: Any) -> list[dict[str, Any]]:
+def _practices(session: Session, records: Any, names_person: Any, lang: str,
+               public: list[tuple[int, str]], matcher: AddressMatcher) -> list[dict[str, Any]]:
+    """The practices that are the person's or name them; ``public`` gets each that is on the
+    public site, with how ("with-details", "named", "without-details")."""
     from sqlmodel import col, select
 
     from .cards import withdrawn_consents
@@ -380,22 +389,27 @@ def _practices(session: Session, records: Any, names_person: Any) -> list[dict[s
                                "title": version.title,
                                "status": practice.status if practice else None}
         if id(version) in own:
-            row.update(role="contact", contact_name=version.contact_name,
-                       contact_email=version.contact_email, contact_phone=version.contact_phone,
+            name, phone, _others = version_own_part(version, matcher)
+            row.update(role=_texts.say("role-contact", lang), contact_name=name,
+                       contact_email=version.contact_email, contact_phone=phone,
                        consent_to_publish=version.publish_consent,
-                       **{"from": _answer_source(session, version)})
+                       **{"from": _answer_source(session, version, lang)})
         elif id(version) in beside:
-            row["role"] = "named in the contact details beside another contact"
+            row["role"] = _texts.say("role-beside", lang)
         else:
-            row["role"] = "named in the text"
+            row["role"] = _texts.say("role-text", lang)
         row["named_in"] = named_in
-        row["published"] = _published(practice, version, own=id(version) in own,
-                                      withdrawn=withdrawn.get(version.practice_id, ""))
+        how, row["published"] = _published(practice, version, own=id(version) in own,
+                                           withdrawn=withdrawn.get(version.practice_id, ""),
+                                           lang=lang)
+        if how:
+            public.append((version.practice_id, how) if how == "without-details"
+                          else (version.practice_id, row["published"]))
         rows.append(row)
     return rows
 
 
-def _answer_source(session: Session, version: Any) -> str | None:
+def _answer_source(session: Session, version: Any, lang: str) -> str | None:
     """Where a version of the person's own practice came from: their answer, by file."""
     from .db.models import ReceivedFile, Submission
 
@@ -404,27 +418,33 @@ def _answer_source(session: Session, version: Any) -> str | None:
     received = session.get(ReceivedFile, submission.received_file_id) if submission else None
     if received is None:
         return None
-    when = f", received {received.received_at:%Y-%m-%d}" if received.received_at else ""
-    return f"your answer in {received.original_name}{when}"
+    when = _texts.say("received-on", lang, day=f"{received.received_at:%Y-%m-%d}") \
+        if received.received_at else ""
+    return _texts.say("answer-source", lang, file=received.original_name, when=when)
 
 
-def _published(practice: Any, version: Any, *, own: bool, withdrawn: str = "") -> str:
-    """Whether this version is on the public site, and with the person's details or not."""
+def _published(practice: Any, version: Any, *, own: bool, withdrawn: str = "",
+               lang: str = "en") -> tuple[str, str]:
+    """Whether this version is on the public site, and with the person's details or not:
+    (how, or "" when not published; the words)."""
+    def say(code: str, **values: Any) -> str:
+        return _texts.say(code, lang, **values)
+
     if practice is None or practice.status != "approved" or not practice.published_slug or \
             version.version != (practice.decided_version or practice.current_version):
-        return "not published"
-    where = f"on the public site (page {practice.id}-{practice.published_slug})"
+        return "", say("not-published")
+    where = say("on-site", page=f"{practice.id}-{practice.published_slug}")
     if not own:
-        return f"{where}, in the text that names you"
+        return "named", say("on-site-named", where=where)
     if withdrawn:
-        return (f"{where}, without your contact details (you withdrew your consent: "
-                f"{withdrawn})")
-    return (f"{where}, with your name, address and phone" if version.publish_consent
-            else f"{where}, without your contact details (you have not agreed to that)")
+        return "without-details", say("on-site-withdrawn", where=where, withdrawn=withdrawn)
+    if version.publish_consent:
+        return "with-details", say("on-site-with-details", where=where)
+    return "without-details", say("on-site-without-consent", where=where)
 
 
 def _decisions(session: Session, names_person: Any, names_person_in_notes: Any,
-               own: set[int]) -> list[dict[str, Any]]:
+               own: set[int], lang: str) -> list[dict[str, Any]]:
     from sqlmodel import col, select
 
     from .db.models import Practice, ReviewDecision
@@ -439,8 +459,8 @@ def _decisions(session: Session, names_person: Any, names_person_in_notes: Any,
             if named(d.practice_id, d.comment) or named(d.practice_id, d.corrected_title)]
     # The reviewers' note and corrected title kept on the practice itself (forget cleans them).
     for practice in session.exec(select(Practice).order_by(col(Practice.id))):
-        for label, text in (("reviewers' note", practice.reviewer_comment),
-                            ("corrected title", practice.corrected_title)):
+        for label, text in ((_texts.say("reviewers-note", lang), practice.reviewer_comment),
+                            (_texts.say("corrected-title", lang), practice.corrected_title)):
             if named(practice.id, text):
                 rows.append({"practice": practice.id, "decision": label, "comment": text,
                              "decided": None})
@@ -469,23 +489,25 @@ def write_person_workbook(report: PersonReport, path: Path) -> Path:
 
     workbook = Workbook()
     workbook.remove(workbook.active)
+    lang = report.lang
     if report.notice:
-        about = workbook.create_sheet("about")
-        for key, label in NOTICE_LABELS.items():
+        about = workbook.create_sheet(_texts.SHEETS["about"].template(lang))
+        for key, label in _texts.NOTICE_LABELS.items():
             value = report.notice.get(key)
             if value:
-                about.append([label, neutralise_formula(" ".join(value) if isinstance(
-                    value, list) else str(value))])
+                about.append([label.template(lang), neutralise_formula(
+                    " ".join(value) if isinstance(value, list) else str(value))])
     for name, rows in report.sections.items():
-        sheet = workbook.create_sheet(name)
-        sheet.append([SECTIONS[name]])
+        sheet = workbook.create_sheet(_texts.SHEETS[name].template(lang))
+        sheet.append([_texts.SECTIONS[name].template(lang)])
         columns = list(dict.fromkeys(key for row in rows for key in row))
         if columns:
-            sheet.append(columns)
+            sheet.append([_texts.key_label(column, lang) for column in columns])
         for row in rows:
-            sheet.append([neutralise_formula(", ".join(map(str, value))
-                                             if isinstance(value, list) else value)
-                          for value in (row.get(column) for column in columns)])
+            sheet.append([None if value is None else neutralise_formula(
+                _shown(column, value, lang) if isinstance(value, (list, bool))
+                or column in _texts.CODED else value)
+                for column, value in ((column, row.get(column)) for column in columns)])
     path.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(path)
     return path

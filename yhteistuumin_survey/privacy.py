@@ -579,6 +579,26 @@ def _key(workspace: Workspace) -> bytes:
     return key
 
 
+def key_check(key: bytes) -> str:
+    """Return a short keyed check of an erasure key: which key made a record, not the key."""
+    return hmac.new(key, b"yhteistuumin erasure key check", hashlib.sha256).hexdigest()[:16]
+
+
+def erasures_of_other_keys(workspace: Workspace, session: Session) -> int:
+    """Return how many erasure records this workspace's key cannot match to an address: made
+    with another key (another workspace using this database), or any when it has none."""
+    from sqlmodel import col, func, select
+
+    from .db.models import Erasure
+
+    path = workspace.outputs / KEY_FILE
+    if not path.exists():
+        return int(session.exec(select(func.count(col(Erasure.id)))).one())
+    mine = key_check(path.read_bytes().strip())
+    return int(session.exec(select(func.count(col(Erasure.id))).where(
+        col(Erasure.key_check).is_not(None), col(Erasure.key_check) != mine)).one())
+
+
 def subject_hash(workspace: Workspace, email: str) -> str:
     """Return the keyed hash (HMAC-SHA256) of an address, as recorded in Erasure rows."""
     return hmac.new(_key(workspace), canonical_address(email).encode(),
@@ -680,6 +700,9 @@ class PersonRecords:
     named: list[Any] = field(default_factory=list)
     #: Other people's contacts imported from the same contact-list row as the person's.
     sibling_contacts: list[Any] = field(default_factory=list)
+    #: Other people's names typed in the person's own contact cells ("Anna Virtanen, Pekka
+    #: Korhonen"): never the person's, and hidden from what ``person`` shows.
+    other_names: set[str] = field(default_factory=set)
 
 
 #: What separates people typed in one contact cell: a comma, a semicolon, a slash, "ja"/"och".
@@ -769,9 +792,14 @@ def find_records(workspace: Workspace, matcher: AddressMatcher, *,
         name, phone = own_part(contact, every_contact)
         scrubber.add_name(name)
         scrubber.add_phone(phone)
+    others = _Scrubber(AddressMatcher.nothing(), "")
     for version in versions:
-        scrubber.add_name(version.contact_name)
-        scrubber.add_phone(version.contact_phone)
+        # A name cell naming a colleague beside the person: only the person's part is hers.
+        name, phone, their_names = version_own_part(version, matcher)
+        scrubber.add_name(name)
+        scrubber.add_phone(phone)
+        for other in their_names:
+            others.add_name(other)
     for submission in submissions:
         for name, value in raw_contact_values(submission.raw, headings):
             if name == "contact_name":
@@ -781,7 +809,49 @@ def find_records(workspace: Workspace, matcher: AddressMatcher, *,
     return PersonRecords(contacts=contacts, versions=versions, submissions=submissions,
                          practice_ids={v.practice_id for v in versions},
                          names=scrubber.names, phones=scrubber.phones, named=named,
-                         sibling_contacts=siblings)
+                         sibling_contacts=siblings, other_names=others.names - scrubber.names)
+
+
+def version_own_part(version: Any, matcher: AddressMatcher) -> tuple[
+        str | None, str | None, list[str]]:
+    """Return the person's own name and phone from their practice version's contact, and the
+    other people's names beside them: an answer may name two contacts in one cell ("Anna
+    Virtanen, Pekka Korhonen", both addresses in the contact text). The addresses in the
+    order typed place the names and phones (as :func:`drop_person` cuts a contact-list row)."""
+    written = "\n".join(filter(None, (version.contact_text, version.contact_email)))
+    addresses = list(dict.fromkeys(
+        match.group(0) for match in _ANY_ADDRESS.finditer(written))) if _AT_SIGN.search(
+        written) else []
+    others = [address for address in addresses if not matcher.is_address(address)]
+    if not others or not version.contact_name:
+        return version.contact_name, version.contact_phone, []
+    cells: list[str | None] = [version.contact_name, "; ".join(addresses), version.contact_phone]
+    for other in others:
+        try:
+            cells = drop_person(cells, AddressMatcher(other))
+        except InputError:  # not an address this matcher takes: it places nothing
+            continue
+    name = cells[0]
+    their = drop_person([version.contact_name, "; ".join(addresses)], matcher)[0]
+    parts = [part.strip() for part in _PEOPLE_SEPARATOR.split(version.contact_name)[0::2]
+             if part.strip()]
+    # Names typed in another order than the addresses ("Anna, Pekka" / "pekka@…; anna@…"):
+    # a name whose every word is in her address's local part is hers, whatever its place.
+    spelled = [part for part in parts if _spells_address(part, matcher.local or "")]
+    if len(spelled) == 1 and spelled[0] != (name or "").strip():
+        name, their = spelled[0], ", ".join(part for part in parts if part != spelled[0])
+    return name, cells[2], [part.strip() for part in _PEOPLE_SEPARATOR.split(their or "")[0::2]
+                            if part.strip() and part.strip() != (name or "").strip()]
+
+
+def _spells_address(name: str, local: str) -> bool:
+    """Tell whether every word of a name (two or more) is in an address's local part
+    ("Anna Virtanen" in anna.virtanen, "Äijälä" in aijala)."""
+    from .survey import strip_diacritics
+
+    words = [strip_diacritics(word.casefold()) for word in re.findall(r"[^\W\d_]+", name)]
+    folded = strip_diacritics(local.casefold())
+    return len(words) >= 2 and all(len(word) >= 2 and word in folded for word in words)
 
 
 def contact_siblings(contact: Any, every_contact: Iterable[Any]) -> list[Any]:
@@ -884,6 +954,9 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
     # Earlier erasures recorded with a key now gone cannot be matched to an address any more
     # (person, a rerun): said, since a new key is made.
     orphaned = 0 if key_exists else len(session.exec(select(Erasure.id)).all())
+    # A workspace that shares its database with another has the other's erasures made with
+    # the other's key: this one cannot match them, nor the other this one's.
+    other_keys = erasures_of_other_keys(workspace, session) if key_exists else 0
     digest = subject_hash(workspace, email) if apply or key_exists else ""
     records = find_records(workspace, matcher, session=session)
     scrubber = _Scrubber(matcher, placeholder(digest) if digest else "erased-…@invalid")
@@ -908,17 +981,22 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
     _erase_fetched(run)
     if apply:
         session.flush()
+    # Read before the files are erased: the copies under outputs/mailbox/ say which messages
+    # on the mail server are hers (fetch never deletes there).
+    on_server = _on_mail_server(run)
+    exported = review_exports(workspace)  # their times, before a rewrite changes them
     _erase_files(run)
     _republish(run, republish)
     _republish_elsewhere(run, republish_to)
-    left, unchecked = _left_outside(workspace, matcher)
+    left, unchecked = _left_outside(workspace, matcher, finder=run.finder)
     counts = {place: n for place, n in sorted(run.counts.items()) if n}
     recorded = False
     previous = None
     if apply:
         previous = session.exec(select(Erasure).where(Erasure.subject_hash == digest)).first()
         if counts or previous is None:
-            session.add(Erasure(subject_hash=digest, counts=counts))
+            session.add(Erasure(subject_hash=digest, counts=counts,
+                                key_check=key_check(_key(workspace))))
             recorded = True
         session.commit()
     if apply and previous is not None and session.get_bind().dialect.name != "sqlite":
@@ -940,21 +1018,44 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
         if mine:
             remains.insert(0, "An earlier erasure of this person was interrupted before it "
                               "finished: run forget without --dry-run to finish it.")
-    if orphaned:
-        remains.insert(0, f"{workspace.outputs / KEY_FILE} is missing: "
-                       f"{plural(orphaned, 'earlier erasure')} recorded with it can no longer "
-                       "be matched to an address (person does not show "
-                       f"{'it' if orphaned == 1 else 'them'}). " + (
-                           "Restore the key from a backup before erasing anyone."
-                           if dry_run else "A new key was made for this erasure; if you "
-                           "restore the old one from a backup, run forget again for this "
-                           "person.") + " Keep the key with the database.")
+    remains[:0] = _key_notes(workspace, orphaned=orphaned, other_keys=other_keys,
+                             dry_run=dry_run)
+    remains.extend(on_server)
+    remains.extend(_handed_out(run, exported))
     if any(kind.startswith("received_copies") for kind in counts):
         remains.append("The received files above are the copies ingest keeps; the originals "
                        "ingested from outside the workspace (a downloads folder, a mail "
                        "client) were not looked at: delete or clean them there.")
     return ErasureResult(subject_hash=digest, dry_run=dry_run, places=run.places, counts=counts,
                          recorded=recorded, left=left, unchecked=unchecked, remains=remains)
+
+
+def _key_notes(workspace: Workspace, *, orphaned: int, other_keys: int,
+               dry_run: bool) -> list[str]:
+    """Say what an erasure key that is missing, or is not the one of the database's other
+    erasures, means for matching them: first a missing key, then another workspace's."""
+    notes: list[str] = []
+    if other_keys:
+        notes.insert(0, f"{plural(other_keys, 'earlier erasure')} in this database "
+                       f"{'was' if other_keys == 1 else 'were'} recorded with another erasure "
+                       f"key than {workspace.outputs / KEY_FILE} (another workspace that uses "
+                       "this database, or a key replaced since): neither person nor forget "
+                       "here can match them to an address. Every workspace on one database "
+                       "needs the same key: copy the key of the workspace that made them over "
+                       "this one" + (", then run forget again for this person (this erasure "
+                                     "was recorded with this workspace's key)." if not dry_run
+                                     else ", then erase."))
+    if orphaned:
+        notes.insert(0, f"{workspace.outputs / KEY_FILE} is missing: "
+                       f"{plural(orphaned, 'earlier erasure')} recorded with it can no longer "
+                       "be matched to an address (person does not show "
+                       f"{'it' if orphaned == 1 else 'them'}). " + (
+                           "Restore the key from a backup, or copy it from another "
+                           "workspace that uses this database, before erasing anyone."
+                           if dry_run else "A new key was made for this erasure; if you "
+                           "restore the old one from a backup, run forget again for this "
+                           "person.") + " Keep the key with the database.")
+    return notes
 
 
 def _erase_contacts(run: _Run) -> None:
@@ -1287,6 +1388,91 @@ def _erase_fetched(run: _Run) -> None:
             run.save(fetched)
 
 
+def _on_mail_server(run: _Run) -> list[str]:
+    """Name the messages fetch read whose copy shows the person: they are still on the mail
+    server (fetch never deletes), by account, folder and UID."""
+    from sqlmodel import col, select
+
+    from .db.models import FetchedMessage
+
+    found: dict[tuple[str, str], list[tuple[int, bool]]] = {}
+    for fetched in run.session.exec(select(FetchedMessage).where(
+            col(FetchedMessage.stored_path).is_not(None)).order_by(col(FetchedMessage.uid))):
+        path = run.workspace.stored_file(fetched.stored_path)
+        if path is None or path.is_symlink() or not path.is_file():
+            continue
+        data, problem = _read_for_scan(path, run.matcher)
+        if problem.endswith("shows the address") or (
+                data is not None and run.finder.find(path.name, data)[0]):
+            found.setdefault((fetched.mailbox, fetched.folder), []).append(
+                (fetched.uid, fetched.marked_at is not None))
+    lines = []
+    for (mailbox, folder), messages in found.items():
+        n = len(messages)
+        uids = ", ".join(str(uid) for uid, _ in messages)
+        moved = any(marked for _, marked in messages)
+        lines.append(
+            f"{plural(n, 'message')} on the mail server {mailbox}, folder {folder} "
+            f"(UID {uids}), {'holds' if n == 1 else 'hold'} this person: fetch read "
+            f"{'it' if n == 1 else 'them'} and never deletes on the server. Delete "
+            f"{'it' if n == 1 else 'them'} there, in the mail client or webmail"
+            + (" (fetch marked them as handled, or moved them to the folder "
+               "[imap] processed_folder names)" if moved else "")
+            + "; the copies under outputs/ are handled above.")
+    return lines
+
+
+def review_exports(workspace: Workspace) -> dict[str, float]:
+    """Return the review workbooks under outputs/review/ (as shown) and when each was made."""
+    folder = workspace.outputs / "review"
+    if not folder.is_dir():
+        return {}
+    return {path.relative_to(workspace.root).as_posix(): path.stat().st_mtime
+            for path in folder.rglob("*") if path.is_file() and not path.is_symlink()}
+
+
+def exported_day(mtime: float) -> str:
+    """Return the day and time (Finland's) a file under outputs/ was made, as reports say it."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.fromtimestamp(mtime, ZoneInfo("Europe/Helsinki")).strftime(
+        "%Y-%m-%d %H:%M")
+
+
+def _handed_out(run: _Run, exported: dict[str, float]) -> list[str]:
+    """Say what of the person left the workspace before the erasure and is not ours to clean:
+    review workbooks handed to the reviewers, with when each was made, and the site and CMS
+    Markdown where they were copied to a web server or imported into the CMS."""
+    lines = []
+    review = sorted({place.where for place in run.places if place.where in exported},
+                    key=lambda where: exported[where])
+    if review:
+        named = ", ".join(f"{where} (made {exported_day(exported[where])})" for where in review)
+        lines.append(
+            f"Review {'workbook' if len(review) == 1 else 'workbooks'} {named} "
+            f"{'is' if len(review) == 1 else 'are'} "
+            f"{'cleaned' if run.apply else 'to be cleaned'} here, but the copies handed to the "
+            "reviewers (by mail, on a shared drive, on their computers) still hold this "
+            "person: ask the reviewers to delete them, and give them a new 'yhteistuumin "
+            "review export' if they need one.")
+    webform = (run.workspace.outputs / "webform").relative_to(run.workspace.root).as_posix()
+    forms = sorted({place.where for place in run.places
+                    if place.where.startswith(f"{webform}/")})
+    if forms:
+        lines.append(
+            f"The web form's {'file' if len(forms) == 1 else 'files'} {', '.join(forms)} "
+            f"{'is' if run.apply else 'will be'} cleaned here, but a participant list imported "
+            "into the form tool (LimeSurvey's survey participants) still holds this person "
+            "there: take the person out there too.")
+    if any(place.kind == "site_files" for place in run.places):
+        lines.append(f"The site and its CMS Markdown {'are' if run.apply else 'will be'} "
+                     "published again here: where they were "
+                     "copied to a web server or imported into the website's CMS, put them "
+                     "there again (the live site shows this person until then).")
+    return lines
+
+
 def _rename_stored(run: _Run, received: Any, *, whole: bool) -> None:
     """Rename the stored copy of a received file whose name shows the person."""
     if not received.stored_path:
@@ -1357,17 +1543,23 @@ class _Finder:
     def __init__(self, matcher: AddressMatcher):
         self.matcher = matcher
         self.local_chars = set(matcher.local or "")
-        self.seen: dict[tuple[bytes, int, str], tuple[bool, str]] = {}
+        #: (content, how it is read) -> (the depth it was looked into at, what was found).
+        self.seen: dict[tuple[bytes, str], tuple[int, tuple[bool, str]]] = {}
 
     def find(self, name: str, data: bytes, depth: int = 0) -> tuple[bool, str]:
         lower = name.lower()
         email_like = lower.endswith((".eml", ".mbox"))
         # A gzip'd file is read by the name without ".gz": that name is part of what it is.
-        key = (hashlib.blake2b(data, digest_size=16).digest(), depth,
+        key = (hashlib.blake2b(data, digest_size=16).digest(),
                lower if lower.endswith(".gz") else str(email_like))
-        if key not in self.seen:
-            self.seen[key] = self._find(name, data, depth, email_like)
-        return self.seen[key]
+        # A part looked into at this depth or nearer the top was opened at least as deep as
+        # it would be here (the questionnaire attached to a message copy is the file under
+        # questionnaires/; a message in the coordinator's mailbox folder is the copy under
+        # outbox/): its answer stands.
+        seen = self.seen.get(key)
+        if seen is None or seen[0] > depth:
+            seen = self.seen[key] = (depth, self._find(name, data, depth, email_like))
+        return seen[1]
 
     def _find(self, name: str, data: bytes, depth: int, email_like: bool) -> tuple[bool, str]:
         if depth < 5 and data[:2] == b"\x1f\x8b":
@@ -1572,9 +1764,10 @@ def _join_runs(text: str) -> str:
 
 def _scrub_runs(text: str, scrubber: _Scrubber) -> str:
     """Scrub each rich-text string of workbook XML as the whole text its runs show. Where the
-    person is in it, the cleaned text goes into the first run (keeping that run's format) and
-    the other runs are emptied: the person's data may straddle any of them. An OpenDocument
-    paragraph in spans becomes its cleaned text, unformatted."""
+    person's data lies within runs, each run is cleaned and keeps its format; where it
+    straddles runs, the cleaned text goes into the first run (keeping that run's format) and
+    the other runs are emptied. An OpenDocument paragraph in spans becomes its cleaned text,
+    unformatted."""
     if not _has_runs(text):
         return text
     from xml.sax.saxutils import escape
@@ -1594,6 +1787,22 @@ def _scrub_runs(text: str, scrubber: _Scrubber) -> str:
         cleaned = scrubber.text(joined)
         if cleaned == joined:
             return match.group(0)
+        # Where the person lies within runs (a bold name, then the address), each run is
+        # cleaned alone and keeps its format: only when that reads as the whole text cleaned.
+        texts = [html.unescape(found.group(2) or "") for found in _RUN_TEXT.finditer(body)]
+        each = [scrubber.text(part) for part in texts]
+        if "".join(each) == cleaned:
+            parts = iter(zip(texts, each, strict=True))
+
+            def own(found: re.Match[str]) -> str:
+                before, after = next(parts)
+                if after == before:
+                    return found.group(0)
+                head = re.sub(r'\s+xml:space="[^"]*"', "", found.group(1))
+                return f'{head} xml:space="preserve">{escape(after)}</t>' if after \
+                    else f"{head}/>"
+
+            return f"<{match.group(1)}>{_RUN_TEXT.sub(own, body)}</{match.group(1)}>"
         first = [True]
 
         def run(found: re.Match[str]) -> str:
@@ -1971,15 +2180,17 @@ def _rename_named(run: _Run, path: Path) -> None:
         path.rename(target)
 
 
-def files_showing(workspace: Workspace, matcher: AddressMatcher) -> list[str]:
+def files_showing(workspace: Workspace, matcher: AddressMatcher, *,
+                  finder: _Finder | None = None) -> list[str]:
     """Return the files under outputs/ that show the address (for ``person``): the site and
     its CMS Markdown, the database and links aside; a file too large to read whole is
-    streamed."""
+    streamed. ``finder`` is one shared with the look outside outputs/ (same content, one
+    look)."""
     outputs = workspace.outputs
     if not outputs.is_dir():
         return []
     published = [folder.resolve() for folder in _published_folders(workspace)]
-    finder = _Finder(matcher)
+    finder = finder or _Finder(matcher)
     scrubber = _Scrubber(matcher, "")
     found = []
     for path in sorted(outputs.rglob("*")):
@@ -2242,8 +2453,8 @@ def _shows_person(run: _Run, path: Path) -> bool:
     return blob.mentions or blob.data != data
 
 
-def _left_outside(workspace: Workspace,
-                  matcher: AddressMatcher) -> tuple[list[str], dict[str, str]]:
+def _left_outside(workspace: Workspace, matcher: AddressMatcher, *,
+                  finder: _Finder | None = None) -> tuple[list[str], dict[str, str]]:
     """Name the coordinator's own files in the workspace, outside outputs/, that still hold the
     address (not ours to edit): the contact list under recipients/, and the folders the
     answers were saved in before ingest (an inbox/ of saved emails and questionnaires).
@@ -2256,7 +2467,7 @@ def _left_outside(workspace: Workspace,
     root = workspace.root.resolve()
     outputs = workspace.outputs.resolve()
     scrubber = _Scrubber(matcher, "")
-    finder = _Finder(matcher)
+    finder = finder or _Finder(matcher)
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root)
         shown = relative.as_posix()
@@ -2286,10 +2497,16 @@ def _left_outside(workspace: Workspace,
     return sorted(left, key=lambda name: (not name.startswith("recipients/"), name)), unchecked
 
 
-def own_files_showing(workspace: Workspace, matcher: AddressMatcher) -> list[str]:
+def own_files_showing(workspace: Workspace, matcher: AddressMatcher, *,
+                      finder: _Finder | None = None) -> list[str]:
     """Return the coordinator's own files in the workspace, outside outputs/, that show the
     address (for ``person``; ``forget`` names them and leaves them as they are)."""
-    return _left_outside(workspace, matcher)[0]
+    return _left_outside(workspace, matcher, finder=finder)[0]
+
+
+def shared_finder(matcher: AddressMatcher) -> _Finder:
+    """Return one finder for several looks at the workspace's files (each content read once)."""
+    return _Finder(matcher)
 
 
 def _pending_erasures(workspace: Workspace) -> list[str]:

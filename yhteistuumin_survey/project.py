@@ -661,18 +661,21 @@ class Project:
             result.written_to = result.write(out, fmt)
         return result
 
-    def person(self, email: str, *, out: Path | None = None) -> PersonReport:
+    def person(self, email: str, *, out: Path | None = None,
+               lang: str | None = None) -> PersonReport:
         """Everything held about one person, for an access request (``person``); with ``out``
-        also written as a workbook."""
+        also written as a workbook. In ``lang`` (fi, sv, en), by default the round's."""
         from .person import person_report, write_person_workbook
         from .privacy import AddressMatcher
 
         AddressMatcher(email)  # refuse a non-address before opening anything
+        if lang is not None and lang not in ("fi", "sv", "en"):
+            raise InputError(f"--lang {lang}: the report is written in fi, sv or en")
         if out is not None and out.suffix.lower() != ".xlsx":
             raise InputError(f"{out}: --out writes a workbook; give a name ending in .xlsx")
         with self.session() as session:
             report = person_report(self.workspace, email, session=session,
-                                   settings=self.settings)
+                                   settings=self.settings, lang=lang)
         if out is not None:
             report.written = write_person_workbook(report, out)
         return report

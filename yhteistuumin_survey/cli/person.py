@@ -14,9 +14,12 @@ def person_cmd(
     fmt: FormatOption = "table",
     out: Annotated[Path | None, typer.Option(
         "--out", dir_okay=False, help="Also write the report as a workbook (.xlsx).")] = None,
+    lang: Annotated[str | None, typer.Option(
+        "--lang", help="The report's language: fi, sv or en (default: the round's language, "
+        "round.language). JSON keys stay English.")] = None,
 ) -> None:
     """Show everything held about a person, for an access request; nothing of anyone else.
 
-    Example: yhteistuumin person maija.meikalainen@kunta.fi --out maija.xlsx
+    Example: yhteistuumin person maija.meikalainen@kunta.fi --lang sv --out maija.xlsx
     """
-    emit(project().person(email, out=out), fmt)
+    emit(project().person(email, out=out, lang=lang), fmt)

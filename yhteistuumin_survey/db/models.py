@@ -403,6 +403,9 @@ class Erasure(SQLModel, table=True):
     subject_hash: str = Field(max_length=64)  # salted hash, so a repeat request can be matched
     counts: dict[str, Any] = _json({})
     erased_at: dt.datetime = Field(default_factory=utcnow)
+    #: Which erasure key made ``subject_hash`` (a keyed check of it, not the key): workspaces
+    #: sharing one database need the same key, and a record made with another is told apart.
+    key_check: str | None = Field(default=None, max_length=16)
 
 
 # --- identity ----------------------------------------------------------------------------
