@@ -778,13 +778,17 @@ def _tell_hidden(book: _Workbook, rows: list[RowDecision], *, report: Report) ->
     numbers = [row.row for row in rows if row.row - 1 in hidden]
     if not numbers:
         return
+    from ..reports import plural
+
     count = len(numbers)
     listed = ", ".join(map(str, numbers[:10])) + (", ..." if count > 10 else "")
+    one = count == 1
     report.add(book.label, "warning",
-               f"{count} decision{'s' if count != 1 else ''} came from rows hidden in the "
-               f"workbook (a filter, or hidden by hand: row{'s' if count != 1 else ''} "
-               f"{listed}); they are read like the others; show every row in the "
-               "workbook and check them if they were not meant to be decided")
+               f"{plural(count, 'decision')} came from {plural(count, 'row')} hidden in the "
+               f"workbook (a filter, or hidden by hand: {listed}); "
+               f"{'it is' if one else 'they are'} read like the others; show every row in "
+               f"the workbook and check {'it' if one else 'them'} if "
+               f"{'it was' if one else 'they were'} not meant to be decided")
 
 
 def _tell_other_columns(book: _Workbook, *, report: Report) -> None:
