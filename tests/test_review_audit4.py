@@ -291,7 +291,8 @@ def test_the_same_workbook_imported_again_says_it_was_imported_before(
         "2 applied, 0 unchanged, 0 stale, 0 conflicts, 0 errors, 0 warnings, 0 skipped"]
     again = import_review([path], session=session)
     assert again.summary() == [
-        f"{path} was imported before: 2 decisions in it are already applied (unchanged)",
+        f"{path} was imported before: 2 decisions in it are already applied (unchanged); "
+        "nothing changed",
         "0 applied, 2 unchanged, 0 stale, 0 conflicts, 0 errors, 0 warnings, 0 skipped"]
     assert not again.failed
 

@@ -92,12 +92,16 @@ class ImportResult:
         from ..reports import plural
 
         again: dict[str, int] = {}
+        changed: set[str] = set()
         for outcome in self.report.outcomes:
+            name = outcome.source.rpartition(":")[0]
             if outcome.reason == ALREADY_IMPORTED:
-                name = outcome.source.rpartition(":")[0]
                 again[name] = again.get(name, 0) + 1
+            elif outcome.status not in ("unchanged", "skipped"):
+                changed.add(name)
         return [*(f"{name} was imported before: {plural(count, 'decision')} in it "
                   f"{'is' if count == 1 else 'are'} already applied (unchanged)"
+                  + ("" if name in changed else "; nothing changed")
                   for name, count in again.items()),
                 ", ".join(f"{count} {name[:-1] if count == 1 and name.endswith('s') else name}"
                           for name, count in self.counts.items())]
@@ -733,6 +737,7 @@ def _import_review(paths: Sequence[Path], *, session: Session, reviewer: str | N
     report = result.report
     rows: list[RowDecision] = []
     seen: dict[str, str] = {}
+    books: list[tuple[str, str]] = []  # each workbook read: its label and its SHA-256
     for path in paths:
         label = str(path)
         result.files.append(label)
@@ -749,6 +754,7 @@ def _import_review(paths: Sequence[Path], *, session: Session, reviewer: str | N
             report.add(label, "unchanged", f"the same file as {seen[book.sha256]}")
             continue
         seen[book.sha256] = label
+        books.append((label, book.sha256))
         foreign = _foreign(book, database_id=database_id, round_name=round_name)
         if foreign is not None:
             report.add(label, "error", foreign)
@@ -762,9 +768,39 @@ def _import_review(paths: Sequence[Path], *, session: Session, reviewer: str | N
         _tell_hidden(book, read, report=report)
         _tell_other_columns(book, report=report)
         rows.extend(read)
+    before = _imported_before([sha for _label, sha in books], session=session)
     if rows:
         _check_and_apply(rows, session=session, report=report, progress=progress)
+    if before:
+        _quiet_again(report, {label for label, sha in books if sha in before})
     return result
+
+
+def _imported_before(shas: list[str], *, session: Session) -> set[str]:
+    """The files (SHA-256) whose decisions an earlier import applied."""
+    if not shas:
+        return set()
+    from sqlalchemy import select
+
+    from ..db.models import ReviewDecision
+
+    d = ReviewDecision.__table__.c  # type: ignore[attr-defined]
+    return set(session.execute(select(d.source_sha256).where(
+        d.source_sha256.in_(sorted(set(shas)))).distinct()).scalars())
+
+
+def _quiet_again(report: Report, labels: set[str]) -> None:
+    """Drop the warnings a workbook imported before gave the first time: its own (hidden
+    rows, columns not imported, no hidden sheet) and those of its rows that change nothing
+    now (applied then, or already so). An unchanged workbook imported again repeated them
+    all under "nothing changed"."""
+    again = {outcome.source for outcome in report.outcomes
+             if outcome.status in ("unchanged", "skipped")}
+    report.outcomes[:] = [
+        outcome for outcome in report.outcomes
+        if outcome.status != "warning" or not (
+            outcome.source in labels or (outcome.source in again
+                                         and outcome.source.rpartition(":")[0] in labels))]
 
 
 def _tell_hidden(book: _Workbook, rows: list[RowDecision], *, report: Report) -> None:
