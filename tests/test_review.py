@@ -606,12 +606,13 @@ def test_corrected_keywords_split_as_typed_keywords_do(session, tmp_path: Path) 
     assert session.get(Practice, a.id).corrected_keywords == ["musiikki", "nuoret", "kirjasto"]
 
 
-def test_a_comment_without_a_decision_is_a_warning_and_blank_rows_are_skipped(
+def test_a_correction_without_a_decision_is_a_warning_and_blank_rows_are_skipped(
         session, tmp_path: Path) -> None:
+    """(A comment without a decision is stored: test_review_audit5.)"""
     a = make_practice(session, title="Lukupiiri")
     b = make_practice(session, title="Kirjastoauto")
     path = export_one(session, tmp_path)
-    fill(path, {a.id: {"Arvioijan kommentti": "Pitää miettiä"}})
+    fill(path, {a.id: {"Korjattu nimi": "Lukupiirit"}})
     result = import_review([path], session=session)
     assert [(o.status, o.detail["practice_id"]) for o in result.report.outcomes] == [
         ("warning", a.id), ("skipped", b.id)]

@@ -64,6 +64,9 @@ _ID = re.compile(r"^#?\s*(\d+)(?:\.0+)?$")
 _EMPTY_HASH = text_hash("")
 #: Why a row imported before from the same file (the same SHA-256) is not applied again.
 ALREADY_IMPORTED = "already imported from this file"
+#: What the audit trail records for a comment typed without a decision (the practice keeps
+#: its status; the comment becomes its review note).
+COMMENT_ONLY = "comment"
 
 
 @dataclass
@@ -505,6 +508,11 @@ def _read_row(book: _Workbook, index: int, *, stamps_to_ids: dict[str, int],
     if chosen is None:
         return None
     decision, duplicate_of, not_duplicate = chosen
+    if decision == COMMENT_ONLY:
+        return RowDecision(
+            book.label, book.sha256, row_number, practice_id, decision, version, stamp,
+            reviewer or book.meta.get("reviewer") or None, comment=editable["comment"],
+            meta_row=meta_row, exported_at=book.exported_at, typed=typed)
     # Split as a respondent's typed keywords are ("musiikki; nuoret / kirjasto"), one rule for
     # both, each keyword kept as written (a known one spelt as the vocabulary spells it).
     keywords: list[str] = []
@@ -664,6 +672,18 @@ def _row_decision(editable: dict[str, str], where: str, practice_id: int,
                        practice_id=practice_id)
             return None
     if decision is None:
+        if editable["comment"] and typed("comment"):
+            # A reviewer's note is never lost: it is stored, the practice stays undecided.
+            left = [COLUMN_BY_KEY[key].header for key in (
+                "corrected_title", "corrected_keywords", "corrected_municipalities",
+                "duplicate_of") if editable[key] and typed(key)]
+            if left:
+                report.add(where, "warning", f"{', '.join(repr(h) for h in left)} without a "
+                                             "decision: not applied (the comment is stored); "
+                                             "choose a decision to apply "
+                                             f"{'it' if len(left) == 1 else 'them'}",
+                           practice_id=practice_id)
+            return COMMENT_ONLY, None, False
         if edited_editable():
             report.add(where, "warning", "a comment or correction without a decision; "
                                          "nothing applied (choose a decision)",
@@ -877,8 +897,50 @@ def _check_and_apply(rows: list[RowDecision], *, session: Session, report: Repor
         if _check_row(row, practices=practices, versions=versions, already=already,
                       session=session, report=report, resolve=resolve):
             checked.append(row)
+    comments = [row for row in checked if row.decision == COMMENT_ONLY]
+    checked = [row for row in checked if row.decision != COMMENT_ONLY]
     checked = _link_duplicates_in_import(checked, session=session, report=report)
     _apply_checked(checked, practices, session=session, report=report)
+    if comments:
+        _apply_comments(comments, session=session, report=report)
+
+
+def _apply_comments(rows: list[RowDecision], *, session: Session, report: Report) -> None:
+    """Store the comments typed without a decision as their practices' review notes (after
+    this import's decisions), each recorded in the audit trail with who and when; the
+    practice keeps its status. A comment the row's workbook showed is replaced by the
+    reviewer's edit of it; one it did not show (another reviewer's) is kept before it."""
+    from ..db.models import Practice, ReviewDecision, utcnow
+
+    now = utcnow()
+    for row in rows:
+        practice = session.get(Practice, row.practice_id)
+        assert practice is not None and row.comment  # (checked: a comment-only row has one)
+        current = practice.reviewer_comment or ""
+        if not current or (row.shown is not None
+                           and row.shown.get("comment") == text_hash(current)):
+            note = row.comment
+        else:
+            lines = current.splitlines()
+            note = "\n".join([*lines, *(line for line in row.comment.splitlines()
+                                       if line not in lines)])
+        if note == current:
+            report.add(row.where, "unchanged", "the comment is already the review note",
+                       practice_id=row.practice_id)
+            continue
+        practice.reviewer_comment = note
+        practice.updated_at = now
+        session.add(practice)
+        session.add(ReviewDecision(
+            practice_id=row.practice_id, version=row.version, decision=COMMENT_ONLY,
+            previous_status=practice.status, comment=row.comment, reviewer=row.reviewer,
+            source_file=row.file, source_sha256=row.sha256, source_row=row.row,
+            decided_at=now, exported_at=row.exported_at))
+        report.add(row.where, "applied", "comment stored as the review note, without a "
+                   f"decision: #{row.practice_id} stays {status_label(practice.status)!r}; "
+                   "choose a decision when ready", practice_id=row.practice_id,
+                   decision=COMMENT_ONLY, version=row.version)
+    session.commit()
 
 
 def _link_duplicates_in_import(checked: list[RowDecision], *, session: Session,
@@ -1168,7 +1230,7 @@ def _apply_checked(checked: list[RowDecision], practices: dict[int, Any], *, ses
     by_practice: dict[int, list[RowDecision]] = {}
     for row in checked:
         by_practice.setdefault(row.practice_id, []).append(row)
-    earlier = _latest_decisions(session=session, practice_ids=list(by_practice))
+    earlier, noted = _latest_decisions(session=session, practice_ids=list(by_practice))
     corrected_ids = corrected_municipality_ids(session=session)
     audit: list[dict[str, Any]] = []
     now = utcnow()
@@ -1180,7 +1242,7 @@ def _apply_checked(checked: list[RowDecision], practices: dict[int, Any], *, ses
         if len(comments) > 1:  # the same decision with different comments: keep them all
             first.comment = "\n".join(comments)
         practice = practices[practice_id]
-        kept_from = _keep_earlier_comment(first, practice, earlier.get(practice_id))
+        kept_from = _keep_earlier_comment(first, practice, noted.get(practice_id))
         if _same_as_state(first, practice, session=session, corrected_ids=corrected_ids):
             for row in group:
                 report.add(row.where, "unchanged", "already so in the database",
@@ -1354,13 +1416,17 @@ def _signature_of(decision: Any) -> tuple[Any, ...]:
             tuple(sorted(decision.corrected_municipalities or ())))
 
 
-def _latest_decisions(*, session: Session, practice_ids: list[int]) -> dict[int, Any]:
+def _latest_decisions(*, session: Session, practice_ids: list[int]
+                      ) -> tuple[dict[int, Any], dict[int, Any]]:
+    """Each practice's latest decision, and its latest record of any kind (a comment typed
+    without a decision too: whose note the practice holds)."""
     from sqlalchemy import select
 
     from ..db.models import ReviewDecision
 
     d = ReviewDecision.__table__.c  # type: ignore[attr-defined]
     latest: dict[int, Any] = {}
+    noted: dict[int, Any] = {}
     wanted = set(practice_ids)
     for condition in _id_conditions(d.practice_id, wanted):
         for decision in plain_rows(session.execute(select(
@@ -1369,8 +1435,10 @@ def _latest_decisions(*, session: Session, practice_ids: list[int]) -> dict[int,
                 d.source_file, d.source_sha256, d.source_row, d.exported_at
         ).where(condition).order_by(d.id))):
             if decision.practice_id in wanted:
-                latest[decision.practice_id] = decision
-    return latest
+                noted[decision.practice_id] = decision
+                if decision.decision != COMMENT_ONLY:
+                    latest[decision.practice_id] = decision
+    return latest, noted
 
 
 def _same_as_state(row: RowDecision, practice: Any, *, session: Session,
