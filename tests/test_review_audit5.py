@@ -5,16 +5,21 @@ back."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 from factories import make_practice
+from sqlmodel import Session, select
 from test_review import SHEET, export_one, fill, headers, row_of
 from test_review_libreoffice import pytestmark as needs_libreoffice
 from test_review_libreoffice import resave
 
-from yhteistuumin_survey.db.models import Practice
+from yhteistuumin_survey.config import load_settings
+from yhteistuumin_survey.db.models import Practice, PracticeVersion
+from yhteistuumin_survey.flags import describe
 from yhteistuumin_survey.practices import show_practice
-from yhteistuumin_survey.review import import_review
+from yhteistuumin_survey.publish import publish_site
+from yhteistuumin_survey.review import export_review, import_review
 
 DECISION = "Päätös"
 COMMENT = "Arvioijan kommentti"
@@ -116,5 +121,132 @@ def test_a_decision_on_a_copy_that_never_showed_the_comment_keeps_it(
     assert session.get(Practice, practice.id).status == "approved"
 
 
+def _exported(session: Any, folder: Path) -> set[int]:
+    """The practices the default review export brings."""
+    found = set()
+    for exported in export_review(folder, session=session).files:
+        sheet = openpyxl.load_workbook(exported.path)[SHEET]
+        found |= {sheet.cell(row=r, column=1).value for r in range(2, sheet.max_row + 1)}
+    return found
+
+
 def _row(path: Path, practice_id: int) -> int:
     return row_of(openpyxl.load_workbook(path)[SHEET], practice_id)
+
+
+# --- a decided practice whose file, read again, reads differently --------------------------
+
+
+READ_AGAIN_TITLE = "Kuntien välinen yhteistyö aluetyössä"
+LONG_IMPLEMENTATION = " ".join(
+    ["Kunnat sopivat vuosittain yhteisestä teemasta, jakavat työt ja raportoivat."] * 6)
+
+
+def _read_again_differently(engine: Any, workspace: Any, tmp_path: Path) -> tuple[int, str]:
+    """Ingest the seed questionnaire, make its stored reading lack the phone and hold another
+    implementation (as an older version read it), approve it, and read the file again."""
+    from ingest_support import questionnaire_copy, run_ingest, set_answer
+    from test_ingest_audit4 import _decide, _one_practice, _read_wrongly, _reread
+
+    path = questionnaire_copy(tmp_path / "in")
+    book = openpyxl.load_workbook(path)
+    sheet = next(sheet.title for sheet in book.worksheets for row in sheet.iter_rows()
+                 if len(row) > 2 and row[2].value == "title" and row[1].value == READ_AGAIN_TITLE)
+    set_answer(path, sheet, "implementation", LONG_IMPLEMENTATION)
+    run_ingest([path], engine=engine, workspace=workspace)
+    practice_id = _one_practice(engine, READ_AGAIN_TITLE)
+    with Session(engine) as session:
+        goal = session.exec(select(PracticeVersion.implementation).where(
+            PracticeVersion.practice_id == practice_id)).one()
+    _read_wrongly(engine, practice_id, contact_phone=None, implementation="Lisätä")
+    _decide(engine, practice_id)
+    _reread([path], engine=engine, workspace=workspace)
+    return practice_id, str(goal)
+
+
+@needs_libreoffice
+def test_a_decided_practice_read_again_differently_comes_back_and_the_new_reading_is_taken(
+        engine, workspace, tmp_path: Path) -> None:
+    practice_id, goal = _read_again_differently(engine, workspace, tmp_path)
+    assert goal == LONG_IMPLEMENTATION and len(goal) > 300  # longer than the flag quotes
+    with Session(engine) as session:
+        assert practice_id in _exported(session, tmp_path / "before")  # the default queue
+        path = export_one(session, tmp_path)
+        sheet = openpyxl.load_workbook(path)[SHEET]
+        cols = headers(sheet)
+        row = row_of(sheet, practice_id)
+        said = sheet.cell(row=row, column=cols["Huomiot"]).value
+        assert "Puhelin: tiedosto luettiin uudelleen" in said and "'–'" in said
+        assert "Toteuttaminen: tiedosto luettiin uudelleen" in said and "'Lisätä'" in said
+        assert sheet.cell(row=row, column=cols[DECISION]).value == "hyväksytty"
+        fill(path, {practice_id: {"Uusi luenta": "ota uusi luenta"}})
+        saved = resave(path, tmp_path)
+
+        result = import_review([saved], session=session)
+
+        assert not result.failed
+        assert _said(result, "applied") == [(
+            f"{saved}:{row}", "hyväksytty; took the new reading of implementation, "
+                              "contact_phone "
+                              "(version 2)")]
+        session.expire_all()
+        practice = session.get(Practice, practice_id)
+        assert (practice.status, practice.current_version, practice.decided_version) == (
+            "approved", 2, 2)
+        versions = session.exec(select(PracticeVersion).where(
+            PracticeVersion.practice_id == practice_id).order_by(PracticeVersion.version)).all()
+        assert versions[0].implementation == "Lisätä" and versions[0].contact_phone is None
+        assert versions[1].implementation == goal and versions[1].contact_phone
+        assert versions[1].title == versions[0].title
+        assert not any("reread" in flag for flag in versions[1].flags)
+        assert sum(":reread-taken{" in flag for flag in versions[0].flags) == 2
+        # Answered: out of the queue, and the publish names it no more.
+        assert practice_id not in _exported(session, tmp_path / "after")
+        assert not any("later reading" in note for note in publish_site(
+            workspace, session=session, settings=load_settings(workspace.root, env={})).notes)
+        # The same workbook again changes nothing.
+        again = import_review([saved], session=session)
+        assert again.counts["applied"] == 0 and not again.failed
+        session.expire_all()
+        assert session.get(Practice, practice_id).current_version == 2
+
+
+def test_a_decided_practice_read_again_differently_keeps_its_text_when_the_reviewer_says_so(
+        engine, workspace, tmp_path: Path) -> None:
+    practice_id, _goal = _read_again_differently(engine, workspace, tmp_path)
+    with Session(engine) as session:
+        path = export_one(session, tmp_path)
+        fill(path, {practice_id: {"Uusi luenta": "pidä nykyinen", COMMENT: "vanha oikein"}})
+        result = import_review([path], session=session, reviewer="Liisa")
+        assert _said(result, "applied") == [(
+            f"{path}:{row_of(openpyxl.load_workbook(path)[SHEET], practice_id)}",
+            "hyväksytty; kept version 1's implementation, contact_phone (the new reading is "
+            "not taken)")]
+        session.expire_all()
+        practice = session.get(Practice, practice_id)
+        assert (practice.status, practice.current_version, practice.decided_version) == (
+            "approved", 1, 1)
+        version = session.exec(select(PracticeVersion).where(
+            PracticeVersion.practice_id == practice_id)).one()
+        assert version.implementation == "Lisätä"
+        kept = [describe(f, "fi") for f in version.flags if ":reread-kept{" in f]
+        assert len(kept) == 2 and kept[0].startswith("Toteuttaminen: tiedosto luettiin uudelleen")
+        assert "Arvioija päätti pitää version 1 tekstin 'Lisätä'." in kept[0]
+        assert practice_id not in _exported(session, tmp_path / "after")
+        history = show_practice(practice_id, session=session).review
+        assert [(h["decision"], h["reviewer"], h["comment"]) for h in history] == [
+            ("approved", "Liisa", "vanha oikein")]
+
+
+def test_an_answer_to_a_new_reading_the_practice_does_not_have_is_refused(
+        session, tmp_path: Path) -> None:
+    practice = make_practice(session, title="Lukupiiri")
+    path = export_one(session, tmp_path)
+    fill(path, {practice.id: {DECISION: "hyväksytty", "Uusi luenta": "ota uusi luenta"}})
+    result = import_review([path], session=session)
+    assert result.failed and result.counts["applied"] == 0
+    assert "has no new reading to answer" in _said(result, "error")[0][1]
+    fill(path, {practice.id: {DECISION: "hyväksytty", "Uusi luenta": "kumpi vain"}})
+    result = import_review([path], session=session)
+    assert _said(result, "error")[0][1].startswith(
+        "unknown answer 'kumpi vain' in 'Uusi luenta'; nothing applied; write 'pidä nykyinen'")

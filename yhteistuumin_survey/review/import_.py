@@ -32,6 +32,7 @@ from .common import (
     META_SHEET,
     NOT_DUPLICATE_WORDS,
     READ_ONLY,
+    REREAD_WORDS,
     corrected_municipality_ids,
     decision_label,
     duplicate_candidates,
@@ -40,8 +41,10 @@ from .common import (
     is_not_duplicate,
     normal_text,
     parse_decision,
+    parse_reread_answer,
     plain_rows,
     read_only_digest,
+    reread_flags,
     set_reviewer_municipalities,
     stamp_matches,
     status_label,
@@ -155,6 +158,8 @@ class RowDecision:
     #: The original the row above names, when this row's is the next number: what Excel's
     #: fill handle makes of "#12" dragged down ("#13", "#14", ...).
     counted_from: int | None = None
+    #: The answer to the practice's ``reread-differs`` flags ("keep" or "take"; None: none).
+    reread_answer: str | None = None
     #: Whether the reviewer wrote an editable cell (True when the export is unknown); asked
     #: only of the few rows another reviewer decided before (hashing every cell of 5,000 rows
     #: up front was a fifth of an import).
@@ -187,9 +192,12 @@ class RowDecision:
         return text
 
     def describe_whole(self) -> str:
-        """The decision with its corrections: what two rows may differ in."""
+        """The decision with its corrections and answer: what two rows may differ in."""
         return self.describe() + _corrections_words(
-            self.corrected_title, self.corrected_keywords, self.corrected_municipalities)
+            self.corrected_title, self.corrected_keywords, self.corrected_municipalities) + (
+            f", {COLUMN_BY_KEY['reread'].header} {REREAD_WORDS[self.reread_answer]['fi']!r}"
+            if self.reread_answer else "")
+
 
 
 @dataclass
@@ -508,6 +516,17 @@ def _read_row(book: _Workbook, index: int, *, stamps_to_ids: dict[str, int],
     if chosen is None:
         return None
     decision, duplicate_of, not_duplicate = chosen
+    answer = None
+    if editable["reread"] and decision != COMMENT_ONLY:
+        answer = parse_reread_answer(editable["reread"])
+        if answer is None:
+            keep, take = REREAD_WORDS["keep"], REREAD_WORDS["take"]
+            report.add(where, "error", f"unknown answer {editable['reread']!r} in "
+                                       f"'{COLUMN_BY_KEY['reread'].header}'; nothing applied; "
+                                       f"write {keep['fi']!r} ({keep['sv']}, {keep['en']}) "
+                                       f"or {take['fi']!r} ({take['sv']}, {take['en']})",
+                       practice_id=practice_id)
+            return None
     if decision == COMMENT_ONLY:
         return RowDecision(
             book.label, book.sha256, row_number, practice_id, decision, version, stamp,
@@ -538,7 +557,7 @@ def _read_row(book: _Workbook, index: int, *, stamps_to_ids: dict[str, int],
         not_duplicate=not_duplicate, exported_at=book.exported_at,
         duplicate_typed=duplicate_of is not None and typed("duplicate_of")
         and not editable["duplicate_of"].isdigit(),
-        typed=typed)
+        reread_answer=answer, typed=typed)
 
 
 def _read_only_intact(book: _Workbook, raw: list[Any], meta_row: MetaRow) -> bool:
@@ -676,7 +695,7 @@ def _row_decision(editable: dict[str, str], where: str, practice_id: int,
             # A reviewer's note is never lost: it is stored, the practice stays undecided.
             left = [COLUMN_BY_KEY[key].header for key in (
                 "corrected_title", "corrected_keywords", "corrected_municipalities",
-                "duplicate_of") if editable[key] and typed(key)]
+                "duplicate_of", "reread") if editable[key] and typed(key)]
             if left:
                 report.add(where, "warning", f"{', '.join(repr(h) for h in left)} without a "
                                              "decision: not applied (the comment is stored); "
@@ -1125,7 +1144,48 @@ def _check_row(row: RowDecision, *, practices: dict[int, Any], versions: dict[in
     if row.not_duplicate:
         row.not_duplicate_of = duplicate_candidates(current.flags or []) \
             if current is not None else []
+    if not _check_reread_answer(row, reread_flags(current.flags or [] if current else []),
+                                report=report):
+        return False
     return not row.municipality_text or _resolve_corrected(row, resolve, report=report)
+
+
+def _check_reread_answer(row: RowDecision, flags: list[str], *, report: Report) -> bool:
+    """Check the row's answer to the practice's ``reread-differs`` flags; False (reported)
+    when there is nothing to answer, or the new reading cannot be taken whole. A row with
+    such flags and no answer is applied, and said to come back until answered."""
+    from ..flags import parse
+
+    header = COLUMN_BY_KEY["reread"].header
+    fields = ", ".join(dict.fromkeys(str(parse(flag).field) for flag in flags))
+    if row.reread_answer is None:
+        if flags:
+            report.add(row.where, "warning",
+                       f"#{row.practice_id}'s file, read again, reads differently in {fields} "
+                       f"(see 'Huomiot'), and '{header}' is empty: the practice comes back in "
+                       f"every review export until it is answered; choose "
+                       f"{REREAD_WORDS['keep']['fi']!r} or {REREAD_WORDS['take']['fi']!r}",
+                       practice_id=row.practice_id)
+        return True
+    if not flags:
+        report.add(row.where, "error",
+                   f"'{header}' is answered, but #{row.practice_id} has no new reading to "
+                   "answer (its file was not read again differently, or it is answered "
+                   f"already); nothing applied; clear the '{header}' cell",
+                   practice_id=row.practice_id)
+        return False
+    if row.reread_answer == "take":
+        whole = {str(parse(flag).field) for flag in flags if "value" in parse(flag).args}
+        missing = [field for field in dict.fromkeys(str(parse(f).field) for f in flags)
+                   if field not in whole]
+        if missing:
+            report.add(row.where, "error",
+                       f"the new reading of {', '.join(missing)} was flagged by an older "
+                       "version, which kept only its beginning; nothing applied; run "
+                       "'yhteistuumin ingest --reread' on its file again, then export and "
+                       "answer the new row", practice_id=row.practice_id)
+            return False
+    return True
 
 
 def _link_duplicate(row: RowDecision, practices: dict[int, Any], *, session: Session,
@@ -1243,14 +1303,16 @@ def _apply_checked(checked: list[RowDecision], practices: dict[int, Any], *, ses
             first.comment = "\n".join(comments)
         practice = practices[practice_id]
         kept_from = _keep_earlier_comment(first, practice, noted.get(practice_id))
-        if _same_as_state(first, practice, session=session, corrected_ids=corrected_ids):
+        if first.reread_answer is None and _same_as_state(first, practice, session=session,
+                                                          corrected_ids=corrected_ids):
             for row in group:
                 report.add(row.where, "unchanged", "already so in the database",
                            practice_id=practice_id)
             continue
+        answered = _answer_reread(first, session=session) if first.reread_answer else ""
         _apply(first, practice, session=session, corrected_ids=corrected_ids, audit=audit,
                now=now)
-        report.add(first.where, "applied", first.describe() + kept_from,
+        report.add(first.where, "applied", first.describe() + answered + kept_from,
                    practice_id=practice_id, decision=first.decision, version=first.version)
         for row in group[1:]:
             report.add(row.where, "unchanged", f"the same decision as {first.where}",
@@ -1259,6 +1321,63 @@ def _apply_checked(checked: list[RowDecision], practices: dict[int, Any], *, ses
         _write_decisions(audit, session=session)
     session.commit()
     session.expire_all()
+
+
+def _answer_reread(row: RowDecision, *, session: Session) -> str:
+    """Answer the current version's ``reread-differs`` flags as the row says, before its
+    decision is recorded; return the words the applied line adds.
+
+    "keep": the version stays, each flag becomes ``reread-kept`` (its values kept). "take":
+    the next version is the current one with each flagged field as the file now reads (the
+    whole value the flag holds; the municipalities with how each was found), and it is
+    the version the row's decision is recorded for; the flags on the version before become
+    ``reread-taken``. Either way the practice leaves the review queue."""
+    from sqlalchemy import delete, update
+    from sqlmodel import select
+
+    from ..db.models import Practice, PracticeMunicipality, PracticeVersion
+    from ..flags import parse, unsure
+    from .common import reviewer_municipalities
+
+    current = session.exec(select(PracticeVersion).where(
+        PracticeVersion.practice_id == row.practice_id,
+        PracticeVersion.version == row.version)).one()
+    flags = list(current.flags or [])
+    answered = set(reread_flags(flags))
+    code = "reread-kept" if row.reread_answer == "keep" else "reread-taken"
+    values: dict[str, Any] = {}
+    for flag in flags:
+        if flag in answered:
+            read = parse(flag)
+            values[str(read.field)] = read.args.get("value")
+    current.flags = [unsure(str(parse(flag).field), code, **parse(flag).args)
+                     if flag in answered else flag for flag in flags]
+    session.add(current)
+    fields = ", ".join(values)
+    if row.reread_answer == "keep":
+        session.flush()
+        return f"; kept version {row.version}'s {fields} (the new reading is not taken)"
+    card = current.model_dump(exclude={"id", "practice_id", "version", "created_at", "flags"})
+    card.update({name: value for name, value in values.items() if name != "municipalities"})
+    version = row.version + 1
+    session.add(PracticeVersion(practice_id=row.practice_id, version=version,
+                                flags=[flag for flag in flags if flag not in answered], **card))
+    session.execute(update(Practice).where(Practice.id == row.practice_id)  # type: ignore[arg-type]
+                    .values(current_version=version))
+    if "municipalities" in values:
+        corrected = reviewer_municipalities(session=session, practice_id=row.practice_id)
+        session.execute(delete(PracticeMunicipality).where(
+            PracticeMunicipality.practice_id == row.practice_id))  # type: ignore[arg-type]
+        for code_of, source in values["municipalities"]:
+            session.add(PracticeMunicipality(practice_id=row.practice_id,
+                                             municipality_code=code_of, source=source))
+        session.flush()
+        if corrected is not None:
+            set_reviewer_municipalities(session=session, practice_id=row.practice_id,
+                                        codes=corrected)
+    session.flush()
+    row.version = version
+    return f"; took the new reading of {fields} (version {version})"
 
 
 def _keep_earlier_comment(row: RowDecision, practice: Any, previous: Any) -> str:
@@ -1283,7 +1402,7 @@ def _in_conflict(practice_id: int, group: list[RowDecision], previous: Any, *,
                  report: Report) -> bool:
     """Tell (and report) if the rows of one practice disagree with each other, or with an
     earlier decision on the same version by another reviewer who was not shown it."""
-    if len({r.signature() for r in group}) > 1:
+    if len({(r.signature(), r.reread_answer) for r in group}) > 1:
         listing = "; ".join(f"{r.describe_whole() or '?'} in {r.where}" for r in group)
         for row in group:
             report.add(row.where, "conflict",
