@@ -250,3 +250,30 @@ def test_an_answer_to_a_new_reading_the_practice_does_not_have_is_refused(
     result = import_review([path], session=session)
     assert _said(result, "error")[0][1].startswith(
         "unknown answer 'kumpi vain' in 'Uusi luenta'; nothing applied; write 'pidä nykyinen'")
+
+
+# --- hidden rows of an .xls workbook -------------------------------------------------------
+
+
+@needs_libreoffice
+def test_rows_hidden_in_a_workbook_saved_as_xls_are_counted_like_in_xlsx_and_ods(
+        session, tmp_path: Path) -> None:
+    practices = [make_practice(session, title=f"Lukupiiri {n}") for n in range(4)]
+    path = export_one(session, tmp_path)
+    fill(path, {p.id: {DECISION: "hyväksytty"} for p in practices})
+    book = openpyxl.load_workbook(path)
+    sheet = book[SHEET]
+    hidden = sorted(row_of(sheet, p.id) for p in practices[1:3])
+    for row in hidden:
+        sheet.row_dimensions[row].hidden = True
+    book.save(path)
+    saved = resave(path, tmp_path, "xls")
+
+    result = import_review([saved], session=session)
+
+    assert result.counts["applied"] == 4
+    assert _said(result, "warning") == [(
+        str(saved), f"2 decisions came from 2 rows hidden in the workbook (a filter, or hidden "
+                    f"by hand: {hidden[0]}, {hidden[1]}); they are read like the others; show "
+                    "every row in the workbook and check them if they were not meant to be "
+                    "decided")]

@@ -413,11 +413,8 @@ def read_workbook(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]
                                 merged=list(getattr(sheet, "merged_cell_ranges", None) or ())))
         if scan is not None and scan.found():
             _recover_formulas(path, sheets)
-        if kind == "ods":
-            spans, hidden_rows = ods_merged_and_hidden(path)
-            for read in sheets:
-                read.merged = read.merged or spans.get(read.name, [])
-                read.hidden_rows = hidden_rows.get(read.name, read.hidden_rows)
+        if kind in ("ods", "ole"):
+            _merged_and_hidden(path, kind, sheets)
         if scan is not None:
             _read_notes(path, scan.archive, sheets)
             scan.mark_hidden(sheets)
@@ -434,6 +431,44 @@ def read_workbook(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]
         if scan is not None:
             scan.close()
     return sheets
+
+
+def _merged_and_hidden(path: Path, kind: str, sheets: list[Sheet]) -> None:
+    """Set the merged cells and hidden rows calamine does not give, for .ods and .xls (an
+    .xlsx's come from the formula scan's pass)."""
+    spans: dict[str, Any] = {}
+    if kind == "ods":
+        spans, hidden_rows = ods_merged_and_hidden(path)
+    else:
+        hidden_rows = xls_hidden_rows(path)
+    for read in sheets:
+        read.merged = read.merged or spans.get(read.name, [])
+        read.hidden_rows = hidden_rows.get(read.name, read.hidden_rows)
+
+
+def xls_hidden_rows(path: Path) -> dict[str, set[int]]:
+    """Sheet name -> the rows (0-based) hidden in an .xls workbook (by a filter or by hand),
+    from each row's record (xlrd with its formatting; calamine reads no row heights). Empty
+    when the file cannot be read that way (the cells were read; only the rows' state is
+    then unknown)."""
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(str(path), formatting_info=True, on_demand=True,
+                                  logfile=io.StringIO())
+    except Exception:  # noqa: BLE001 - xlrd raises many types for files calamine read
+        return {}
+    try:
+        found = {}
+        for index in range(book.nsheets):
+            sheet = book.sheet_by_index(index)
+            found[sheet.name] = {row for row, info in sheet.rowinfo_map.items() if info.hidden}
+            book.unload_sheet(index)
+        return found
+    except Exception:  # noqa: BLE001
+        return {}
+    finally:
+        book.release_resources()
 
 
 _ODS_SPAN = re.compile(rb'number-(?:rows|columns)-spanned="(?:[2-9]|\d\d)'
