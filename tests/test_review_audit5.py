@@ -19,7 +19,7 @@ from yhteistuumin_survey.db.models import Practice, PracticeVersion
 from yhteistuumin_survey.flags import describe
 from yhteistuumin_survey.practices import show_practice
 from yhteistuumin_survey.publish import publish_site
-from yhteistuumin_survey.review import export_review, import_review
+from yhteistuumin_survey.review import effective_municipalities, export_review, import_review
 
 DECISION = "Päätös"
 COMMENT = "Arvioijan kommentti"
@@ -277,3 +277,29 @@ def test_rows_hidden_in_a_workbook_saved_as_xls_are_counted_like_in_xlsx_and_ods
                     f"by hand: {hidden[0]}, {hidden[1]}); they are read like the others; show "
                     "every row in the workbook and check them if they were not meant to be "
                     "decided")]
+
+
+# --- corrections a reviewer types ------------------------------------------------------------
+
+
+def test_a_corrected_keyword_not_in_the_vocabulary_is_taken_as_typed_and_said(
+        session, tmp_path: Path) -> None:
+    practice, swedish = (make_practice(session, title=t) for t in ("Lukupiiri", "Bokcirkel"))
+    path = export_one(session, tmp_path)
+    fill(path, {practice.id: {DECISION: "hyväksytty",
+                              "Korjatut avainsanat": "musiikki, lukupiirrit"},
+                swedish.id: {DECISION: "hyväksytty", "Korjatut avainsanat": "musik, bibliotek",
+                             "Korjatut kunnat": "Borgå"}})
+    result = import_review([path], session=session)
+    assert result.counts["applied"] == 2
+    assert _said(result, "warning") == [(
+        f"{path}:{_row(path, practice.id)}",
+        "corrected keyword 'lukupiirrit' is not in the keyword vocabulary: taken as typed, "
+        "with no concept for the site's filters; if it is a typo, write the vocabulary's word "
+        "and import again, else ask the vocabulary's keeper to add it")]
+    session.expire_all()
+    assert session.get(Practice, practice.id).corrected_keywords == ["musiikki", "lukupiirrit"]
+    # Swedish words the vocabulary knows, and the Swedish name of a municipality: no warning.
+    assert session.get(Practice, swedish.id).corrected_keywords == ["musik", "bibliotek"]
+    assert effective_municipalities(session=session, practice_ids=[swedish.id]) == {
+        swedish.id: ["638"]}

@@ -539,6 +539,7 @@ def _read_row(book: _Workbook, index: int, *, stamps_to_ids: dict[str, int],
         from ..normalise import split_keywords
 
         keywords = split_keywords(editable["corrected_keywords"], vocabulary)
+        _tell_unknown_keywords(keywords, vocabulary, where, practice_id, report=report)
     # A title is one line: a line break or tab typed (Alt+Enter) or pasted into the cell would
     # end up inside the card's heading, the CMS front matter and practices.json.
     title = " ".join(editable["corrected_title"].split())
@@ -558,6 +559,26 @@ def _read_row(book: _Workbook, index: int, *, stamps_to_ids: dict[str, int],
         duplicate_typed=duplicate_of is not None and typed("duplicate_of")
         and not editable["duplicate_of"].isdigit(),
         reread_answer=answer, typed=typed)
+
+
+def _tell_unknown_keywords(keywords: list[str], vocabulary: Vocabulary | None, where: str,
+                           practice_id: int, *, report: Report) -> None:
+    """Warn of corrected keywords the vocabulary does not know: they are taken as typed (a
+    respondent's may be too), but the card then has no concept to file them under, and a
+    reviewer's typo would go on the site unseen."""
+    from ..normalise import bundled_vocabulary
+
+    known = vocabulary if vocabulary is not None else bundled_vocabulary()
+    unknown = [keyword for keyword in keywords if known.concept_of(keyword) is None]
+    if not unknown:
+        return
+    one = len(unknown) == 1
+    report.add(where, "warning",
+               f"corrected {'keyword' if one else 'keywords'} "
+               f"{', '.join(repr(k) for k in unknown)} {'is' if one else 'are'} not in the "
+               f"keyword vocabulary: taken as typed, with no concept for the site's filters; "
+               "if it is a typo, write the vocabulary's word and import again, else ask the "
+               "vocabulary's keeper to add it", practice_id=practice_id)
 
 
 def _read_only_intact(book: _Workbook, raw: list[Any], meta_row: MetaRow) -> bool:
