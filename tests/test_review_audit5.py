@@ -10,6 +10,7 @@ from typing import Any
 import openpyxl
 from factories import make_practice
 from sqlmodel import Session, select
+from test_faults_review import other_session  # noqa: F401 - a fixture
 from test_review import SHEET, export_one, fill, headers, row_of
 from test_review_libreoffice import pytestmark as needs_libreoffice
 from test_review_libreoffice import resave
@@ -303,3 +304,26 @@ def test_a_corrected_keyword_not_in_the_vocabulary_is_taken_as_typed_and_said(
     assert session.get(Practice, swedish.id).corrected_keywords == ["musik", "bibliotek"]
     assert effective_municipalities(session=session, practice_ids=[swedish.id]) == {
         swedish.id: ["638"]}
+
+
+# --- a workbook of an earlier round ------------------------------------------------------------
+
+
+def test_last_rounds_workbook_imported_into_this_rounds_workspace_is_refused_naming_the_round(
+        session, other_session, tmp_path: Path) -> None:  # noqa: F811 - the fixture
+    """This round's workspace numbers its practices from 1 as last round's did: the same ids
+    are other practices."""
+    for title in ("Lukupiiri", "Kirjastoauto"):
+        make_practice(other_session, title=title)
+        make_practice(session, title=title + " 2027")
+    path = export_review(tmp_path / "2026", session=other_session,
+                         round_name="kysely-2026").files[0].path
+    fill(path, {1: {DECISION: "hyväksytty"}, 2: {DECISION: "hylätty"}})
+    result = import_review([path], session=session, round_name="kysely-2027")
+    assert result.failed and result.counts["applied"] == 0
+    [(source, reason)] = _said(result, "error")
+    assert source == str(path) and reason.startswith(
+        "exported for round kysely-2026, not kysely-2027, and from another database (export ")
+    assert reason.endswith("; nothing applied; export the workbook from this round")
+    session.expire_all()
+    assert {session.get(Practice, n).status for n in (1, 2)} == {"new"}

@@ -760,11 +760,16 @@ def _row_owner(book: _Workbook, get: Callable[[str], str], practice_id: int) -> 
 def _foreign(book: _Workbook, *, database_id: str, round_name: str | None) -> str | None:
     """Why a workbook belongs to another database or round (None: it is ours)."""
     theirs = book.meta.get("database_id", "")
-    if theirs and theirs != database_id:
-        return (f"exported from another database (export {book.meta.get('export_id') or '?'}, "
-                f"database {theirs[:8]}, not {database_id[:8]}); nothing applied; export the "
-                "workbook from this database")
     their_round = book.meta.get("round", "")
+    if theirs and theirs != database_id:
+        # Another round's workspace numbers its practices from 1 too: say the round, the
+        # likelier mistake than a stray database.
+        other_round = f"for round {their_round}, not {round_name}, and " \
+            if round_name and their_round and their_round != round_name else ""
+        return (f"exported {other_round}from another database (export "
+                f"{book.meta.get('export_id') or '?'}, database {theirs[:8]}, not "
+                f"{database_id[:8]}); nothing applied; export the workbook from this "
+                f"{'round' if other_round else 'database'}")
     if round_name and their_round and their_round != round_name:
         return (f"exported for round {their_round}, not {round_name}; nothing applied; "
                 "export the workbook for this round")
