@@ -327,3 +327,30 @@ def test_last_rounds_workbook_imported_into_this_rounds_workspace_is_refused_nam
     assert reason.endswith("; nothing applied; export the workbook from this round")
     session.expire_all()
     assert {session.get(Practice, n).status for n in (1, 2)} == {"new"}
+
+
+# --- decisions typed past the drop-down ------------------------------------------------------
+
+
+@needs_libreoffice
+def test_decisions_typed_past_a_removed_drop_down_are_read_exactly_or_refused_with_the_words(
+        session, tmp_path: Path) -> None:
+    """Autocorrect's full stop and an Alt+Enter line end are the same word; a decision with a
+    condition, or two decisions on two lines, are refused (never read as their first word)."""
+    stop, line_end, conditional, two = (make_practice(session, title=f"Lukupiiri {n}")
+                                        for n in range(4))
+    path = export_one(session, tmp_path)
+    book = openpyxl.load_workbook(path)
+    book[SHEET].data_validations.dataValidation = []  # the reviewer cleared the drop-downs
+    book.save(path)
+    fill(path, {stop.id: {DECISION: "Hylätty."}, line_end.id: {DECISION: "hyväksytty\n"},
+                conditional.id: {DECISION: "hyväksytään korjattuna"},
+                two.id: {DECISION: "hyväksytty\nhylätty"}})
+    saved = resave(path, tmp_path)
+    result = import_review([saved], session=session)
+    session.expire_all()
+    assert [session.get(Practice, p.id).status for p in (stop, line_end, conditional, two)] == [
+        "rejected", "approved", "new", "new"]
+    errors = [reason for _source, reason in _said(result, "error")]
+    assert [e.partition(";")[0] for e in errors] == [
+        "unknown decision 'hyväksytään korjattuna'", "unknown decision 'hyväksytty\\nhylätty'"]
