@@ -354,3 +354,35 @@ def test_decisions_typed_past_a_removed_drop_down_are_read_exactly_or_refused_wi
     errors = [reason for _source, reason in _said(result, "error")]
     assert [e.partition(";")[0] for e in errors] == [
         "unknown decision 'hyväksytään korjattuna'", "unknown decision 'hyväksytty\\nhylätty'"]
+
+
+def test_a_new_reading_flagged_by_an_older_version_can_be_kept_but_not_taken_in_part(
+        session, tmp_path: Path) -> None:
+    """A flag of the version before this one quotes the new reading's first 300 characters
+    only: taking it would publish a cut text, so the reviewer is told how to get it whole."""
+    from yhteistuumin_survey.flags import unsure
+
+    older = unsure("goal", "reread-differs", now="Lisätä kuntien välistä yhteistyötä ja …",
+                   was="Lisätä", version=1, status="approved")
+    taken, kept, silent = (make_practice(session, title=t, status="approved",
+                                         decided_version=1, flags=[older], goal="Lisätä")
+                           for t in ("Lukupiiri", "Kirjastoauto", "Kesäteatteri"))
+    path = export_one(session, tmp_path)
+    fill(path, {taken.id: {"Uusi luenta": "ota uusi luenta"},
+                kept.id: {"Uusi luenta": "pidä nykyinen"}, silent.id: {COMMENT: "katson"}})
+    result = import_review([path], session=session)
+    assert result.failed
+    said = {source.rpartition(":")[2]: reason for source, reason in _said(result, "error")}
+    assert said == {str(_row(path, taken.id)): (
+        "the new reading of goal was flagged by an older version, which kept only its "
+        "beginning; nothing applied; run 'yhteistuumin ingest --reread' on its file again, "
+        "then export and answer the new row")}
+    assert _said(result, "warning") == [(
+        f"{path}:{_row(path, silent.id)}",
+        f"#{silent.id}'s file, read again, reads differently in goal (see 'Huomiot'), and "
+        "'Uusi luenta' is empty: the practice comes back in every review export until it is "
+        "answered; choose 'pidä nykyinen' or 'ota uusi luenta'")]
+    session.expire_all()
+    assert [session.get(Practice, p.id).current_version for p in (taken, kept, silent)] == [
+        1, 1, 1]
+    assert _exported(session, tmp_path / "after") == {taken.id, silent.id}
