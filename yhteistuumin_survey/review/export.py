@@ -110,7 +110,7 @@ class ExportResult:
 def collect_rows(*, session: Session, statuses: Sequence[str] | None = None,
                  survey: Survey | None = None) -> list[ReviewRow]:
     """Return the practices to decide as review rows, ordered by region, municipality, id."""
-    from sqlalchemy import String, and_, cast, or_, select
+    from sqlalchemy import and_, select
 
     from ..db.models import Municipality, Practice, PracticeVersion, Region
 
@@ -121,15 +121,7 @@ def collect_rows(*, session: Session, statuses: Sequence[str] | None = None,
     # (what version_stamp and _contact read).
     p = Practice.__table__.c  # type: ignore[attr-defined]
     v = PracticeVersion.__table__.c  # type: ignore[attr-defined]
-    condition: Any = p.status.in_(list(wanted))
-    if chosen is None:
-        # A decided practice that got a newer version is back in the queue.
-        condition = or_(condition, and_(p.decided_version.is_not(None),
-                                        p.current_version > p.decided_version,
-                                        p.status != "duplicate"),
-                        # A decided practice whose file, read again, reads differently
-                        # (ingest --reread): back until a reviewer answers which is right.
-                        cast(v.flags, String).like("%:reread-differs{%"))
+    condition = _queue(p, v, wanted, default=chosen is None)
     version_columns = [v.version, v.submission_id, v.flags, v.language,
                        *[v[name] for name in STAMP_FIELDS]]
     found = plain_rows(session.execute(
@@ -209,6 +201,22 @@ def collect_rows(*, session: Session, statuses: Sequence[str] | None = None,
                               bool(reread_flags(version.flags or []))))
     rows.sort(key=lambda r: (r.region_code or "99", r.municipality_codes[:1], r.practice_id))
     return rows
+
+
+def _queue(p: Any, v: Any, wanted: Sequence[str], *, default: bool) -> Any:
+    """The practices an export selects: those of the statuses ``wanted``; by default also the
+    decided ones that are back in the queue."""
+    from sqlalchemy import String, and_, cast, or_
+
+    condition: Any = p.status.in_(list(wanted))
+    if not default:
+        return condition
+    # A decided practice that got a newer version is back in the queue, and so is one whose
+    # file, read again, reads differently (ingest --reread), until a reviewer answers which
+    # reading is right.
+    return or_(condition, and_(p.decided_version.is_not(None),
+                               p.current_version > p.decided_version, p.status != "duplicate"),
+               cast(v.flags, String).like("%:reread-differs{%"))
 
 
 def _sources(session: Session, submission_ids: list[int]) -> dict[int, tuple[str, str]]:

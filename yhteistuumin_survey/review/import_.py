@@ -516,30 +516,17 @@ def _read_row(book: _Workbook, index: int, *, stamps_to_ids: dict[str, int],
     if chosen is None:
         return None
     decision, duplicate_of, not_duplicate = chosen
-    answer = None
-    if editable["reread"] and decision != COMMENT_ONLY:
-        answer = parse_reread_answer(editable["reread"])
-        if answer is None:
-            keep, take = REREAD_WORDS["keep"], REREAD_WORDS["take"]
-            report.add(where, "error", f"unknown answer {editable['reread']!r} in "
-                                       f"'{COLUMN_BY_KEY['reread'].header}'; nothing applied; "
-                                       f"write {keep['fi']!r} ({keep['sv']}, {keep['en']}) "
-                                       f"or {take['fi']!r} ({take['sv']}, {take['en']})",
-                       practice_id=practice_id)
-            return None
+    answer = _reread_answer(editable["reread"] if decision != COMMENT_ONLY else "", where,
+                            practice_id, report=report)
+    if answer == "":
+        return None
     if decision == COMMENT_ONLY:
         return RowDecision(
             book.label, book.sha256, row_number, practice_id, decision, version, stamp,
             reviewer or book.meta.get("reviewer") or None, comment=editable["comment"],
             meta_row=meta_row, exported_at=book.exported_at, typed=typed)
-    # Split as a respondent's typed keywords are ("musiikki; nuoret / kirjasto"), one rule for
-    # both, each keyword kept as written (a known one spelt as the vocabulary spells it).
-    keywords: list[str] = []
-    if editable["corrected_keywords"]:
-        from ..normalise import split_keywords
-
-        keywords = split_keywords(editable["corrected_keywords"], vocabulary)
-        _tell_unknown_keywords(keywords, vocabulary, where, practice_id, report=report)
+    keywords = _corrected_keywords(editable["corrected_keywords"], vocabulary, where,
+                                   practice_id, report=report)
     # A title is one line: a line break or tab typed (Alt+Enter) or pasted into the cell would
     # end up inside the card's heading, the CMS front matter and practices.json.
     title = " ".join(editable["corrected_title"].split())
@@ -561,17 +548,39 @@ def _read_row(book: _Workbook, index: int, *, stamps_to_ids: dict[str, int],
         reread_answer=answer, typed=typed)
 
 
-def _tell_unknown_keywords(keywords: list[str], vocabulary: Vocabulary | None, where: str,
-                           practice_id: int, *, report: Report) -> None:
-    """Warn of corrected keywords the vocabulary does not know: they are taken as typed (a
-    respondent's may be too), but the card then has no concept to file them under, and a
-    reviewer's typo would go on the site unseen."""
-    from ..normalise import bundled_vocabulary
+def _reread_answer(text: str, where: str, practice_id: int, *, report: Report) -> str | None:
+    """The answer typed in 'Uusi luenta' (``keep`` or ``take``; None when empty), or ""
+    (reported) when it is no answer."""
+    if not text:
+        return None
+    answer = parse_reread_answer(text)
+    if answer is None:
+        keep, take = REREAD_WORDS["keep"], REREAD_WORDS["take"]
+        report.add(where, "error", f"unknown answer {text!r} in "
+                                   f"'{COLUMN_BY_KEY['reread'].header}'; nothing applied; "
+                                   f"write {keep['fi']!r} ({keep['sv']}, {keep['en']}) "
+                                   f"or {take['fi']!r} ({take['sv']}, {take['en']})",
+                   practice_id=practice_id)
+        return ""
+    return answer
 
+
+def _corrected_keywords(text: str, vocabulary: Vocabulary | None, where: str,
+                        practice_id: int, *, report: Report) -> list[str]:
+    """The corrected keywords, split as a respondent's typed keywords are ("musiikki; nuoret /
+    kirjasto"), one rule for both, each kept as written (a known one spelt as the vocabulary
+    spells it). Those the vocabulary does not know are taken as typed (a respondent's may be
+    too) and warned of: the card has no concept to file them under, and a reviewer's typo
+    would go on the site unseen."""
+    if not text:
+        return []
+    from ..normalise import bundled_vocabulary, split_keywords
+
+    keywords = split_keywords(text, vocabulary)
     known = vocabulary if vocabulary is not None else bundled_vocabulary()
     unknown = [keyword for keyword in keywords if known.concept_of(keyword) is None]
     if not unknown:
-        return
+        return keywords
     one = len(unknown) == 1
     report.add(where, "warning",
                f"corrected {'keyword' if one else 'keywords'} "
@@ -579,6 +588,7 @@ def _tell_unknown_keywords(keywords: list[str], vocabulary: Vocabulary | None, w
                f"keyword vocabulary: taken as typed, with no concept for the site's filters; "
                "if it is a typo, write the vocabulary's word and import again, else ask the "
                "vocabulary's keeper to add it", practice_id=practice_id)
+    return keywords
 
 
 def _read_only_intact(book: _Workbook, raw: list[Any], meta_row: MetaRow) -> bool:
