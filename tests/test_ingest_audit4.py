@@ -683,5 +683,5 @@ def test_publish_names_a_published_practice_a_later_reading_differs_from(
     said = [n for n in notes() if "later reading" in n]
     assert said == [f"#{practice_id}: a later reading of its file differs in contact_phone; the "
                     "card shows what the reviewers approved. See 'yhteistuumin practices show "
-                    f"{practice_id}', and decide it again with 'yhteistuumin review export "
-                    "--status approved' if the new reading is right"]
+                    f"{practice_id}'; 'yhteistuumin review export' brings it back to the "
+                    "reviewers, who answer which reading is right in the column 'Uusi luenta'"]

@@ -207,9 +207,13 @@ def test_round_trip_survives_moved_sorted_hidden_and_added_columns_without_drop_
     })
     rearrange(path)
     result = import_review([path], session=session, reviewer="Aino")
-    # (The one warning: the reviewer's own notes column is named as not imported.)
+    # (The warnings: the reviewer's own notes column is named as not imported, and the
+    # corrected keyword the vocabulary does not know is named.)
     assert result.counts == {"applied": 4, "unchanged": 0, "stale": 0, "conflicts": 0,
-                              "errors": 0, "warnings": 1, "skipped": 1}
+                              "errors": 0, "warnings": 2, "skipped": 1}
+    assert [o.reason.partition(":")[0] for o in result.report.outcomes
+            if o.status == "warning"][0] == "corrected keyword 'yhteisöllisyys' is not in " \
+        "the keyword vocabulary"
     assert statuses(session) == {a.id: "approved", b.id: "rejected", c.id: "duplicate",
                                  d.id: "needs-info", e.id: "new"}
     practice_a = session.get(Practice, a.id)
@@ -606,12 +610,13 @@ def test_corrected_keywords_split_as_typed_keywords_do(session, tmp_path: Path) 
     assert session.get(Practice, a.id).corrected_keywords == ["musiikki", "nuoret", "kirjasto"]
 
 
-def test_a_comment_without_a_decision_is_a_warning_and_blank_rows_are_skipped(
+def test_a_correction_without_a_decision_is_a_warning_and_blank_rows_are_skipped(
         session, tmp_path: Path) -> None:
+    """(A comment without a decision is stored: test_review_audit5.)"""
     a = make_practice(session, title="Lukupiiri")
     b = make_practice(session, title="Kirjastoauto")
     path = export_one(session, tmp_path)
-    fill(path, {a.id: {"Arvioijan kommentti": "Pitää miettiä"}})
+    fill(path, {a.id: {"Korjattu nimi": "Lukupiirit"}})
     result = import_review([path], session=session)
     assert [(o.status, o.detail["practice_id"]) for o in result.report.outcomes] == [
         ("warning", a.id), ("skipped", b.id)]

@@ -152,9 +152,9 @@ def test_decisions_on_rows_hidden_by_a_filter_are_applied_and_counted_in_the_res
     hidden_row = row_of(openpyxl.load_workbook(path)[SHEET], theirs.id)
     assert hidden_row in rows
     assert [(o.source, o.reason) for o in result.report.outcomes if o.status == "warning"] == [
-        (str(path), f"1 decision came from rows hidden in the workbook (a filter, or hidden by "
-                    f"hand: row {hidden_row}); they are read like the others; show every row "
-                    "in the workbook and check them if they were not meant to be decided")]
+        (str(path), f"1 decision came from 1 row hidden in the workbook (a filter, or hidden "
+                    f"by hand: {hidden_row}); it is read like the others; show every row in "
+                    "the workbook and check it if it was not meant to be decided")]
 
 
 @needs_libreoffice
@@ -169,7 +169,8 @@ def test_rows_hidden_by_a_filter_are_counted_in_a_workbook_saved_by_libreoffice(
     assert result.counts["applied"] == 4
     warnings = [o.reason for o in result.report.outcomes if o.status == "warning"]
     assert len(warnings) == 1 and warnings[0].startswith(
-        "2 decisions came from rows hidden in the workbook (a filter, or hidden by hand: rows ")
+        "2 decisions came from 2 rows hidden in the workbook (a filter, or hidden by hand: ")
+    assert "; they are read like the others; " in warnings[0]
 
 
 def test_publish_after_part_of_the_review_says_how_many_practices_are_not_decided_yet(
@@ -290,7 +291,8 @@ def test_the_same_workbook_imported_again_says_it_was_imported_before(
         "2 applied, 0 unchanged, 0 stale, 0 conflicts, 0 errors, 0 warnings, 0 skipped"]
     again = import_review([path], session=session)
     assert again.summary() == [
-        f"{path} was imported before: 2 decisions in it are already applied (unchanged)",
+        f"{path} was imported before: 2 decisions in it are already applied (unchanged); "
+        "nothing changed",
         "0 applied, 2 unchanged, 0 stale, 0 conflicts, 0 errors, 0 warnings, 0 skipped"]
     assert not again.failed
 

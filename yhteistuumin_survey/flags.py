@@ -298,6 +298,23 @@ UNSURE_TEXTS: dict[str, Text] = {
         "version {version} of the practice has {was_q}. Not changed, since it was decided or "
         "corrected later; check which is right.",
         {"now": "09 123 4567", "was": "–", "version": 1, "status": "approved"}),
+    # The reviewers' answers to ``reread-differs`` (review import), its arguments kept.
+    "reread-kept": Text(
+        "{label}: tiedosto luettiin uudelleen, ja nyt siitä luettiin {now_q}. Arvioija "
+        "päätti pitää version {version} tekstin {was_q}.",
+        "{label}: filen lästes på nytt och nu lästes {now_q}. Granskaren beslöt att behålla "
+        "texten {was_q} i version {version}.",
+        "{label}: the file read again gives {now_q}; the reviewer kept {was_q} of version "
+        "{version}.",
+        {"now": "09 123 4567", "was": "–", "version": 1}),
+    "reread-taken": Text(
+        "{label}: tiedosto luettiin uudelleen, ja nyt siitä luettiin {now_q}; versiossa "
+        "{version} oli {was_q}. Arvioija otti uuden tekstin käyttöön seuraavaan versioon.",
+        "{label}: filen lästes på nytt och nu lästes {now_q}; i version {version} stod "
+        "{was_q}. Granskaren tog den nya texten i bruk i nästa version.",
+        "{label}: the file read again gives {now_q}; version {version} had {was_q}; the "
+        "reviewer took the new reading into the next version.",
+        {"now": "09 123 4567", "was": "–", "version": 1}),
     "another-practice-over-copy": Text(
         "{label}: kunnan kyselyn välilehti {sheet_q} on saapunut aiemmin toisen käytännön "
         "kanssa (#{id}). Onko tämä toinen käytäntö, joka on kirjoitettu tiedoston kopion "

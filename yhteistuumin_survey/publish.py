@@ -1478,7 +1478,7 @@ def _undecided(session: Session) -> list[str]:
 def _read_again(session: Session) -> list[str]:
     """Say which published practices a later reading of their file differs from (``ingest
     --reread`` keeps a decision and flags each differing field ``reread-differs``): the card
-    shows what the reviewers approved, and the review queue does not bring them back."""
+    shows what the reviewers approved until a reviewer answers the flag (review import)."""
     from sqlalchemy import String, and_, cast, select
 
     from .db.models import Practice, PracticeVersion
@@ -1500,8 +1500,8 @@ def _read_again(session: Session) -> list[str]:
             notes.append(
                 f"#{practice_id}: a later reading of its file differs in {', '.join(fields)}; "
                 "the card shows what the reviewers approved. See 'yhteistuumin practices show "
-                f"{practice_id}', and decide it again with 'yhteistuumin review export --status "
-                "approved' if the new reading is right")
+                f"{practice_id}'; 'yhteistuumin review export' brings it back to the reviewers, "
+                "who answer which reading is right in the column 'Uusi luenta'")
     return notes
 
 

@@ -97,7 +97,8 @@ class Sheet:
     shapes: dict[tuple[int, int], str] = field(default_factory=dict)
     #: The rows hidden (by a filter, or by hand), 0-based as in ``rows``: calamine reads
     #: cells only. Found by the formula scan of .xlsx/.xlsm (``_FormulaScan``) and in an
-    #: .ods file's content (``ods_merged_and_hidden``); .xls and CSV say nothing.
+    #: .ods file's content (``ods_merged_and_hidden``), through xlrd for .xls
+    #: (``xls_hidden_rows``); CSV says nothing.
     hidden_rows: set[int] = field(default_factory=set)
 
 
@@ -425,8 +426,8 @@ def read_workbook(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]
                                 merged=list(getattr(sheet, "merged_cell_ranges", None) or ())))
         if scan is not None and scan.found():
             _recover_formulas(path, sheets)
-        if kind == "ole" and _XLS_LINK in path.read_bytes():
-            _read_xls_links(path, sheets)
+        if kind == "ole":
+            _xls_extras(path, sheets)
         if kind == "ods":
             _ods_extras(path, sheets)
         if scan is not None:
@@ -445,6 +446,41 @@ def read_workbook(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]
         if scan is not None:
             scan.close()
     return sheets
+
+
+def _xls_extras(path: Path, sheets: list[Sheet]) -> None:
+    """What calamine does not read of an .xls file's sheets: hidden rows, and the addresses
+    of links in cells (only a file holding a link record is read for them)."""
+    hidden_rows = xls_hidden_rows(path)
+    for read in sheets:
+        read.hidden_rows = hidden_rows.get(read.name, read.hidden_rows)
+    if _XLS_LINK in path.read_bytes():
+        _read_xls_links(path, sheets)
+
+
+def xls_hidden_rows(path: Path) -> dict[str, set[int]]:
+    """Sheet name -> the rows (0-based) hidden in an .xls workbook (by a filter or by hand),
+    from each row's record (xlrd with its formatting; calamine reads no row heights). Empty
+    when the file cannot be read that way (the cells were read; only the rows' state is
+    then unknown)."""
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(str(path), formatting_info=True, on_demand=True,
+                                  logfile=io.StringIO())
+    except Exception:  # noqa: BLE001 - xlrd raises many types for files calamine read
+        return {}
+    try:
+        found = {}
+        for index in range(book.nsheets):
+            sheet = book.sheet_by_index(index)
+            found[sheet.name] = {row for row, info in sheet.rowinfo_map.items() if info.hidden}
+            book.unload_sheet(index)
+        return found
+    except Exception:  # noqa: BLE001
+        return {}
+    finally:
+        book.release_resources()
 
 
 _ODS_SPAN = re.compile(rb'number-(?:rows|columns)-spanned="(?:[2-9]|\d\d)'

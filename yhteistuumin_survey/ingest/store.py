@@ -1058,7 +1058,10 @@ class Store:
                        sorted(codes) if name == "municipalities" else getattr(practice, name)),
                    was=_quoted(sorted(known.codes) if name == "municipalities"
                                else getattr(current, name)),
-                   version=current.version, status=status)
+                   version=current.version, status=status,
+                   # The whole new reading, for a reviewer who takes it (review import).
+                   value=sorted([code, source] for code, source in entry.codes)
+                   if name == "municipalities" else getattr(practice, name))
             for name in entry.changed)]
         return (entry, KEPT, known, fingerprint, current.version)
 

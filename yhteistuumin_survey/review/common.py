@@ -80,6 +80,31 @@ def duplicate_cell(duplicate_of_id: int | None, not_duplicate_of: Sequence[int] 
     return NOT_DUPLICATE_WORDS["fi"] if not_duplicate_of is not None else None
 
 
+#: The answers to a ``reread-differs`` flag (a decided practice's file read again reads
+#: differently), written in the "Uusi luenta" column (fi first: the drop-down offers them).
+REREAD_WORDS: dict[str, dict[str, str]] = {
+    "keep": {"fi": "pidä nykyinen", "sv": "behåll nuvarande", "en": "keep"},
+    "take": {"fi": "ota uusi luenta", "sv": "ta den nya läsningen", "en": "take the new reading"},
+}
+_REREAD_INDEX = {fold(word): answer for answer, words in REREAD_WORDS.items() for word in (
+    *words.values(), *{"keep": ("pidä", "pidetään", "pidä vanha", "nykyinen", "vanha",
+                                "behåll", "keep current", "keep the current"),
+                       "take": ("ota uusi", "uusi", "uusi luenta", "otetaan uusi",
+                                "ta nya", "ny läsning", "nya läsningen", "take new",
+                                "take the new", "new reading", "new")}[answer])}
+
+
+def parse_reread_answer(text: str) -> str | None:
+    """Return ``keep`` or ``take`` for a reviewer's answer to a reread flag, None if unknown."""
+    return _REREAD_INDEX.get(fold(text))
+
+
+def reread_flags(flags: Iterable[str]) -> list[str]:
+    """Return a version's unanswered ``reread-differs`` flags."""
+    return [flag for flag in flags if str(flag).startswith("unsure:")
+            and ":reread-differs{" in str(flag)]
+
+
 ALLOWED_DECISIONS_TEXT = ", ".join(
     f"{w['fi']} / {w['sv']} / {w['en']}" for w in DECISION_WORDS.values())
 
@@ -152,6 +177,8 @@ COLUMNS: tuple[Column, ...] = (
            ("corrected keywords", "korrigerade nyckelord"), 26, editable=True),
     Column("corrected_municipalities", "Korjatut kunnat",
            ("corrected municipalities", "korrigerade kommuner"), 22, editable=True),
+    Column("reread", "Uusi luenta", ("new reading", "ny läsning", "uudelleen luettu"), 18,
+           editable=True),
     Column("flags", "Huomiot", ("flags", "huomautukset", "anmärkningar"), 30),
     Column("municipalities", "Kunnat", ("municipalities", "kommuner", "kunta"), 20),
     Column("region", "Maakunta", ("region", "landskap", "alue"), 16),
@@ -320,6 +347,9 @@ class ReviewRow:
     values: dict[str, Any] = field(default_factory=dict)
     #: The practices its possible-duplicate flags name (the duplicate column offers them).
     duplicate_candidates: list[int] = field(default_factory=list)
+    #: Its file read again reads differently (unanswered ``reread-differs`` flags): the
+    #: "Uusi luenta" column offers the answers.
+    reread: bool = False
 
 
 def effective_municipalities(*, session: Session, practice_ids: Sequence[int] | None = None

@@ -21,6 +21,7 @@ from .common import (
     META_FORMAT,
     META_SHEET,
     NOT_DUPLICATE_WORDS,
+    REREAD_WORDS,
     SHEET_NAME,
     STAMP_FIELDS,
     ReviewRow,
@@ -36,6 +37,7 @@ from .common import (
     parse_statuses,
     plain_rows,
     read_only_digest,
+    reread_flags,
     reviewer_municipalities,
     status_label,
     text_hash,
@@ -108,7 +110,7 @@ class ExportResult:
 def collect_rows(*, session: Session, statuses: Sequence[str] | None = None,
                  survey: Survey | None = None) -> list[ReviewRow]:
     """Return the practices to decide as review rows, ordered by region, municipality, id."""
-    from sqlalchemy import and_, or_, select
+    from sqlalchemy import and_, select
 
     from ..db.models import Municipality, Practice, PracticeVersion, Region
 
@@ -119,12 +121,7 @@ def collect_rows(*, session: Session, statuses: Sequence[str] | None = None,
     # (what version_stamp and _contact read).
     p = Practice.__table__.c  # type: ignore[attr-defined]
     v = PracticeVersion.__table__.c  # type: ignore[attr-defined]
-    condition: Any = p.status.in_(list(wanted))
-    if chosen is None:
-        # A decided practice that got a newer version is back in the queue.
-        condition = or_(condition, and_(p.decided_version.is_not(None),
-                                        p.current_version > p.decided_version,
-                                        p.status != "duplicate"))
+    condition = _queue(p, v, wanted, default=chosen is None)
     version_columns = [v.version, v.submission_id, v.flags, v.language,
                        *[v[name] for name in STAMP_FIELDS]]
     found = plain_rows(session.execute(
@@ -190,6 +187,7 @@ def collect_rows(*, session: Session, statuses: Sequence[str] | None = None,
             "duplicate_of": duplicate_cell(version.p_duplicate_of_id,
                                            version.p_not_duplicate_of),
             "comment": version.p_reviewer_comment or "",
+            "reread": "",
             "corrected_title": version.p_corrected_title or "",
             "corrected_keywords": ", ".join(version.p_corrected_keywords or []),
             "corrected_municipalities": ", ".join(
@@ -199,9 +197,26 @@ def collect_rows(*, session: Session, statuses: Sequence[str] | None = None,
         stamp = version_stamp(practice_id, version)
         values["stamp"] = stamp
         rows.append(ReviewRow(practice_id, version.version, stamp, region_code or "", region,
-                              codes, values, duplicate_candidates(version.flags or [])))
+                              codes, values, duplicate_candidates(version.flags or []),
+                              bool(reread_flags(version.flags or []))))
     rows.sort(key=lambda r: (r.region_code or "99", r.municipality_codes[:1], r.practice_id))
     return rows
+
+
+def _queue(p: Any, v: Any, wanted: Sequence[str], *, default: bool) -> Any:
+    """The practices an export selects: those of the statuses ``wanted``; by default also the
+    decided ones that are back in the queue."""
+    from sqlalchemy import String, and_, cast, or_
+
+    condition: Any = p.status.in_(list(wanted))
+    if not default:
+        return condition
+    # A decided practice that got a newer version is back in the queue, and so is one whose
+    # file, read again, reads differently (ingest --reread), until a reviewer answers which
+    # reading is right.
+    return or_(condition, and_(p.decided_version.is_not(None),
+                               p.current_version > p.decided_version, p.status != "duplicate"),
+               cast(v.flags, String).like("%:reread-differs{%"))
 
 
 def _sources(session: Session, submission_ids: list[int]) -> dict[int, tuple[str, str]]:
@@ -428,7 +443,8 @@ def write_workbook(path: Path, rows: Sequence[ReviewRow], *, export_id: str,
     _review_header(sheet)
     _review_checks(sheet, last_row=max(len(rows) + 1, 2), candidates={
         number: row.duplicate_candidates for number, row in enumerate(rows, start=2)
-        if row.duplicate_candidates})
+        if row.duplicate_candidates}, reread=[
+        number for number, row in enumerate(rows, start=2) if row.reread])
     _instructions(workbook.create_sheet(INSTRUCTIONS_SHEET), reviewer=reviewer,
                   count=len(rows), exported_at=exported_at)
     meta = workbook.create_sheet(META_SHEET)
@@ -553,7 +569,8 @@ def _ranges_without(first: int, last: int, left_out: set[int]) -> Iterator[tuple
             start = None
 
 
-def _review_checks(sheet: Any, *, last_row: int, candidates: dict[int, list[int]]) -> None:
+def _review_checks(sheet: Any, *, last_row: int, candidates: dict[int, list[int]],
+                   reread: Sequence[int] = ()) -> None:
     """Print setup, the filter, the drop-down checks (one range each, not per cell; the
     duplicate column of a row flagged as a possible duplicate offers the flagged practice
     and "ei kaksoiskappale", one check per such list) and the sheet protection."""
@@ -596,6 +613,18 @@ def _review_checks(sheet: Any, *, last_row: int, candidates: dict[int, list[int]
         for row_number in row_numbers:
             answer.add(f"{duplicate_col}{row_number}")
         sheet.data_validations.append(answer)
+    if reread:
+        reread_col = get_column_letter(keys.index("reread") + 1)
+        keep, take = REREAD_WORDS["keep"]["fi"], REREAD_WORDS["take"]["fi"]
+        answer = DataValidation(
+            type="list", formula1=f'"{keep},{take}"', allow_blank=True, showDropDown=False,
+            showErrorMessage=True, errorStyle="warning", errorTitle="Uusi luenta",
+            error=f"Valitse {keep} tai {take} (Huomiot-sarake kertoo, mikä luettiin).",
+            promptTitle="Uusi luenta / Ny läsning",
+            prompt=f"{keep} / {take}")
+        for row_number in reread:
+            answer.add(f"{reread_col}{row_number}")
+        sheet.data_validations.append(answer)
     id_check = DataValidation(type="whole", operator="greaterThan", formula1="0",
                               allow_blank=True, showErrorMessage=True, errorStyle="warning",
                               error="Kirjoita alkuperäisen käytännön ID-numero.")
@@ -631,6 +660,9 @@ INSTRUCTIONS_FI = (
     "korjata; vastaajan alkuperäinen teksti säilyy. Tyhjä = ei korjausta.",
     "Huomiot-sarake kertoo, mitä järjestelmä huomasi (esim. puuttuva kenttä, tunnistamaton "
     "kunta, mahdollinen kaksoiskappale).",
+    "Uusi luenta: jos Huomiot-sarake kertoo, että tiedosto luettiin uudelleen ja siitä "
+    "luettiin nyt muuta, valitse 'pidä nykyinen' (käytännön teksti pysyy) tai 'ota uusi "
+    "luenta' (uusi teksti tulee käytäntöön), ja pidä tai muuta päätöstä tavalliseen tapaan.",
     "Voit suodattaa rivejä ja piilottaa sarakkeita suojauksen ollessa päällä, ja kirjoittaa "
     "omia muistiinpanoja Versio-sarakkeen oikealla puolella oleviin sarakkeisiin. Rivien "
     "lajittelu ja sarakkeiden siirtäminen vaativat, että poistat ensin taulukon suojauksen "
@@ -656,6 +688,9 @@ INSTRUCTIONS_SV = (
     "med kommatecken) och kommuner (Korjatut kunnat, åtskilda med kommatecken, namnet som i "
     "kommunförteckningen eller kommunnumret): fyll i bara om du vill korrigera; svararens "
     "text bevaras. Tomt = ingen korrigering.",
+    "Uusi luenta (ny läsning): om kolumnen Huomiot säger att filen lästes på nytt och nu gav "
+    "något annat, välj 'pidä nykyinen' (behåll nuvarande text) eller 'ota uusi luenta' (ta "
+    "den nya läsningen), och behåll eller ändra beslutet som vanligt.",
     "Du kan filtrera rader och dölja kolumner medan bladet är skyddat, och skriva egna "
     "anteckningar i kolumnerna till höger om kolumnen Versio. För att sortera rader eller "
     "flytta kolumner tar du först bort bladskyddet (Excel: Granska > Ta bort skydd för blad; "

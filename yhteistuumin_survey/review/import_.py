@@ -32,6 +32,7 @@ from .common import (
     META_SHEET,
     NOT_DUPLICATE_WORDS,
     READ_ONLY,
+    REREAD_WORDS,
     corrected_municipality_ids,
     decision_label,
     duplicate_candidates,
@@ -40,8 +41,10 @@ from .common import (
     is_not_duplicate,
     normal_text,
     parse_decision,
+    parse_reread_answer,
     plain_rows,
     read_only_digest,
+    reread_flags,
     set_reviewer_municipalities,
     stamp_matches,
     status_label,
@@ -64,6 +67,9 @@ _ID = re.compile(r"^#?\s*(\d+)(?:\.0+)?$")
 _EMPTY_HASH = text_hash("")
 #: Why a row imported before from the same file (the same SHA-256) is not applied again.
 ALREADY_IMPORTED = "already imported from this file"
+#: What the audit trail records for a comment typed without a decision (the practice keeps
+#: its status; the comment becomes its review note).
+COMMENT_ONLY = "comment"
 
 
 @dataclass
@@ -92,12 +98,16 @@ class ImportResult:
         from ..reports import plural
 
         again: dict[str, int] = {}
+        changed: set[str] = set()
         for outcome in self.report.outcomes:
+            name = outcome.source.rpartition(":")[0]
             if outcome.reason == ALREADY_IMPORTED:
-                name = outcome.source.rpartition(":")[0]
                 again[name] = again.get(name, 0) + 1
+            elif outcome.status not in ("unchanged", "skipped"):
+                changed.add(name)
         return [*(f"{name} was imported before: {plural(count, 'decision')} in it "
                   f"{'is' if count == 1 else 'are'} already applied (unchanged)"
+                  + ("" if name in changed else "; nothing changed")
                   for name, count in again.items()),
                 ", ".join(f"{count} {name[:-1] if count == 1 and name.endswith('s') else name}"
                           for name, count in self.counts.items())]
@@ -148,6 +158,8 @@ class RowDecision:
     #: The original the row above names, when this row's is the next number: what Excel's
     #: fill handle makes of "#12" dragged down ("#13", "#14", ...).
     counted_from: int | None = None
+    #: The answer to the practice's ``reread-differs`` flags ("keep" or "take"; None: none).
+    reread_answer: str | None = None
     #: Whether the reviewer wrote an editable cell (True when the export is unknown); asked
     #: only of the few rows another reviewer decided before (hashing every cell of 5,000 rows
     #: up front was a fifth of an import).
@@ -180,9 +192,12 @@ class RowDecision:
         return text
 
     def describe_whole(self) -> str:
-        """The decision with its corrections: what two rows may differ in."""
+        """The decision with its corrections and answer: what two rows may differ in."""
         return self.describe() + _corrections_words(
-            self.corrected_title, self.corrected_keywords, self.corrected_municipalities)
+            self.corrected_title, self.corrected_keywords, self.corrected_municipalities) + (
+            f", {COLUMN_BY_KEY['reread'].header} {REREAD_WORDS[self.reread_answer]['fi']!r}"
+            if self.reread_answer else "")
+
 
 
 @dataclass
@@ -501,13 +516,17 @@ def _read_row(book: _Workbook, index: int, *, stamps_to_ids: dict[str, int],
     if chosen is None:
         return None
     decision, duplicate_of, not_duplicate = chosen
-    # Split as a respondent's typed keywords are ("musiikki; nuoret / kirjasto"), one rule for
-    # both, each keyword kept as written (a known one spelt as the vocabulary spells it).
-    keywords: list[str] = []
-    if editable["corrected_keywords"]:
-        from ..normalise import split_keywords
-
-        keywords = split_keywords(editable["corrected_keywords"], vocabulary)
+    answer = _reread_answer(editable["reread"] if decision != COMMENT_ONLY else "", where,
+                            practice_id, report=report)
+    if answer == "":
+        return None
+    if decision == COMMENT_ONLY:
+        return RowDecision(
+            book.label, book.sha256, row_number, practice_id, decision, version, stamp,
+            reviewer or book.meta.get("reviewer") or None, comment=editable["comment"],
+            meta_row=meta_row, exported_at=book.exported_at, typed=typed)
+    keywords = _corrected_keywords(editable["corrected_keywords"], vocabulary, where,
+                                   practice_id, report=report)
     # A title is one line: a line break or tab typed (Alt+Enter) or pasted into the cell would
     # end up inside the card's heading, the CMS front matter and practices.json.
     title = " ".join(editable["corrected_title"].split())
@@ -526,7 +545,50 @@ def _read_row(book: _Workbook, index: int, *, stamps_to_ids: dict[str, int],
         not_duplicate=not_duplicate, exported_at=book.exported_at,
         duplicate_typed=duplicate_of is not None and typed("duplicate_of")
         and not editable["duplicate_of"].isdigit(),
-        typed=typed)
+        reread_answer=answer, typed=typed)
+
+
+def _reread_answer(text: str, where: str, practice_id: int, *, report: Report) -> str | None:
+    """The answer typed in 'Uusi luenta' (``keep`` or ``take``; None when empty), or ""
+    (reported) when it is no answer."""
+    if not text:
+        return None
+    answer = parse_reread_answer(text)
+    if answer is None:
+        keep, take = REREAD_WORDS["keep"], REREAD_WORDS["take"]
+        report.add(where, "error", f"unknown answer {text!r} in "
+                                   f"'{COLUMN_BY_KEY['reread'].header}'; nothing applied; "
+                                   f"write {keep['fi']!r} ({keep['sv']}, {keep['en']}) "
+                                   f"or {take['fi']!r} ({take['sv']}, {take['en']})",
+                   practice_id=practice_id)
+        return ""
+    return answer
+
+
+def _corrected_keywords(text: str, vocabulary: Vocabulary | None, where: str,
+                        practice_id: int, *, report: Report) -> list[str]:
+    """The corrected keywords, split as a respondent's typed keywords are ("musiikki; nuoret /
+    kirjasto"), one rule for both, each kept as written (a known one spelt as the vocabulary
+    spells it). Those the vocabulary does not know are taken as typed (a respondent's may be
+    too) and warned of: the card has no concept to file them under, and a reviewer's typo
+    would go on the site unseen."""
+    if not text:
+        return []
+    from ..normalise import bundled_vocabulary, split_keywords
+
+    keywords = split_keywords(text, vocabulary)
+    known = vocabulary if vocabulary is not None else bundled_vocabulary()
+    unknown = [keyword for keyword in keywords if known.concept_of(keyword) is None]
+    if not unknown:
+        return keywords
+    one = len(unknown) == 1
+    report.add(where, "warning",
+               f"corrected {'keyword' if one else 'keywords'} "
+               f"{', '.join(repr(k) for k in unknown)} {'is' if one else 'are'} not in the "
+               f"keyword vocabulary: taken as typed, with no concept for the site's filters; "
+               "if it is a typo, write the vocabulary's word and import again, else ask the "
+               "vocabulary's keeper to add it", practice_id=practice_id)
+    return keywords
 
 
 def _read_only_intact(book: _Workbook, raw: list[Any], meta_row: MetaRow) -> bool:
@@ -660,6 +722,18 @@ def _row_decision(editable: dict[str, str], where: str, practice_id: int,
                        practice_id=practice_id)
             return None
     if decision is None:
+        if editable["comment"] and typed("comment"):
+            # A reviewer's note is never lost: it is stored, the practice stays undecided.
+            left = [COLUMN_BY_KEY[key].header for key in (
+                "corrected_title", "corrected_keywords", "corrected_municipalities",
+                "duplicate_of", "reread") if editable[key] and typed(key)]
+            if left:
+                report.add(where, "warning", f"{', '.join(repr(h) for h in left)} without a "
+                                             "decision: not applied (the comment is stored); "
+                                             "choose a decision to apply "
+                                             f"{'it' if len(left) == 1 else 'them'}",
+                           practice_id=practice_id)
+            return COMMENT_ONLY, None, False
         if edited_editable():
             report.add(where, "warning", "a comment or correction without a decision; "
                                          "nothing applied (choose a decision)",
@@ -696,11 +770,16 @@ def _row_owner(book: _Workbook, get: Callable[[str], str], practice_id: int) -> 
 def _foreign(book: _Workbook, *, database_id: str, round_name: str | None) -> str | None:
     """Why a workbook belongs to another database or round (None: it is ours)."""
     theirs = book.meta.get("database_id", "")
-    if theirs and theirs != database_id:
-        return (f"exported from another database (export {book.meta.get('export_id') or '?'}, "
-                f"database {theirs[:8]}, not {database_id[:8]}); nothing applied; export the "
-                "workbook from this database")
     their_round = book.meta.get("round", "")
+    if theirs and theirs != database_id:
+        # Another round's workspace numbers its practices from 1 too: say the round, the
+        # likelier mistake than a stray database.
+        other_round = f"for round {their_round}, not {round_name}, and " \
+            if round_name and their_round and their_round != round_name else ""
+        return (f"exported {other_round}from another database (export "
+                f"{book.meta.get('export_id') or '?'}, database {theirs[:8]}, not "
+                f"{database_id[:8]}); nothing applied; export the workbook from this "
+                f"{'round' if other_round else 'database'}")
     if round_name and their_round and their_round != round_name:
         return (f"exported for round {their_round}, not {round_name}; nothing applied; "
                 "export the workbook for this round")
@@ -733,6 +812,7 @@ def _import_review(paths: Sequence[Path], *, session: Session, reviewer: str | N
     report = result.report
     rows: list[RowDecision] = []
     seen: dict[str, str] = {}
+    books: list[tuple[str, str]] = []  # each workbook read: its label and its SHA-256
     for path in paths:
         label = str(path)
         result.files.append(label)
@@ -749,6 +829,7 @@ def _import_review(paths: Sequence[Path], *, session: Session, reviewer: str | N
             report.add(label, "unchanged", f"the same file as {seen[book.sha256]}")
             continue
         seen[book.sha256] = label
+        books.append((label, book.sha256))
         foreign = _foreign(book, database_id=database_id, round_name=round_name)
         if foreign is not None:
             report.add(label, "error", foreign)
@@ -762,9 +843,39 @@ def _import_review(paths: Sequence[Path], *, session: Session, reviewer: str | N
         _tell_hidden(book, read, report=report)
         _tell_other_columns(book, report=report)
         rows.extend(read)
+    before = _imported_before([sha for _label, sha in books], session=session)
     if rows:
         _check_and_apply(rows, session=session, report=report, progress=progress)
+    if before:
+        _quiet_again(report, {label for label, sha in books if sha in before})
     return result
+
+
+def _imported_before(shas: list[str], *, session: Session) -> set[str]:
+    """The files (SHA-256) whose decisions an earlier import applied."""
+    if not shas:
+        return set()
+    from sqlalchemy import select
+
+    from ..db.models import ReviewDecision
+
+    d = ReviewDecision.__table__.c  # type: ignore[attr-defined]
+    return set(session.execute(select(d.source_sha256).where(
+        d.source_sha256.in_(sorted(set(shas)))).distinct()).scalars())
+
+
+def _quiet_again(report: Report, labels: set[str]) -> None:
+    """Drop the warnings a workbook imported before gave the first time: its own (hidden
+    rows, columns not imported, no hidden sheet) and those of its rows that change nothing
+    now (applied then, or already so). An unchanged workbook imported again repeated them
+    all under "nothing changed"."""
+    again = {outcome.source for outcome in report.outcomes
+             if outcome.status in ("unchanged", "skipped")}
+    report.outcomes[:] = [
+        outcome for outcome in report.outcomes
+        if outcome.status != "warning" or not (
+            outcome.source in labels or (outcome.source in again
+                                         and outcome.source.rpartition(":")[0] in labels))]
 
 
 def _tell_hidden(book: _Workbook, rows: list[RowDecision], *, report: Report) -> None:
@@ -778,13 +889,17 @@ def _tell_hidden(book: _Workbook, rows: list[RowDecision], *, report: Report) ->
     numbers = [row.row for row in rows if row.row - 1 in hidden]
     if not numbers:
         return
+    from ..reports import plural
+
     count = len(numbers)
     listed = ", ".join(map(str, numbers[:10])) + (", ..." if count > 10 else "")
+    one = count == 1
     report.add(book.label, "warning",
-               f"{count} decision{'s' if count != 1 else ''} came from rows hidden in the "
-               f"workbook (a filter, or hidden by hand: row{'s' if count != 1 else ''} "
-               f"{listed}); they are read like the others; show every row in the "
-               "workbook and check them if they were not meant to be decided")
+               f"{plural(count, 'decision')} came from {plural(count, 'row')} hidden in the "
+               f"workbook (a filter, or hidden by hand: {listed}); "
+               f"{'it is' if one else 'they are'} read like the others; show every row in "
+               f"the workbook and check {'it' if one else 'them'} if "
+               f"{'it was' if one else 'they were'} not meant to be decided")
 
 
 def _tell_other_columns(book: _Workbook, *, report: Report) -> None:
@@ -837,8 +952,50 @@ def _check_and_apply(rows: list[RowDecision], *, session: Session, report: Repor
         if _check_row(row, practices=practices, versions=versions, already=already,
                       session=session, report=report, resolve=resolve):
             checked.append(row)
+    comments = [row for row in checked if row.decision == COMMENT_ONLY]
+    checked = [row for row in checked if row.decision != COMMENT_ONLY]
     checked = _link_duplicates_in_import(checked, session=session, report=report)
     _apply_checked(checked, practices, session=session, report=report)
+    if comments:
+        _apply_comments(comments, session=session, report=report)
+
+
+def _apply_comments(rows: list[RowDecision], *, session: Session, report: Report) -> None:
+    """Store the comments typed without a decision as their practices' review notes (after
+    this import's decisions), each recorded in the audit trail with who and when; the
+    practice keeps its status. A comment the row's workbook showed is replaced by the
+    reviewer's edit of it; one it did not show (another reviewer's) is kept before it."""
+    from ..db.models import Practice, ReviewDecision, utcnow
+
+    now = utcnow()
+    for row in rows:
+        practice = session.get(Practice, row.practice_id)
+        assert practice is not None and row.comment  # (checked: a comment-only row has one)
+        current = practice.reviewer_comment or ""
+        if not current or (row.shown is not None
+                           and row.shown.get("comment") == text_hash(current)):
+            note = row.comment
+        else:
+            lines = current.splitlines()
+            note = "\n".join([*lines, *(line for line in row.comment.splitlines()
+                                       if line not in lines)])
+        if note == current:
+            report.add(row.where, "unchanged", "the comment is already the review note",
+                       practice_id=row.practice_id)
+            continue
+        practice.reviewer_comment = note
+        practice.updated_at = now
+        session.add(practice)
+        session.add(ReviewDecision(
+            practice_id=row.practice_id, version=row.version, decision=COMMENT_ONLY,
+            previous_status=practice.status, comment=row.comment, reviewer=row.reviewer,
+            source_file=row.file, source_sha256=row.sha256, source_row=row.row,
+            decided_at=now, exported_at=row.exported_at))
+        report.add(row.where, "applied", "comment stored as the review note, without a "
+                   f"decision: #{row.practice_id} stays {status_label(practice.status)!r}; "
+                   "choose a decision when ready", practice_id=row.practice_id,
+                   decision=COMMENT_ONLY, version=row.version)
+    session.commit()
 
 
 def _link_duplicates_in_import(checked: list[RowDecision], *, session: Session,
@@ -1023,7 +1180,48 @@ def _check_row(row: RowDecision, *, practices: dict[int, Any], versions: dict[in
     if row.not_duplicate:
         row.not_duplicate_of = duplicate_candidates(current.flags or []) \
             if current is not None else []
+    if not _check_reread_answer(row, reread_flags(current.flags or [] if current else []),
+                                report=report):
+        return False
     return not row.municipality_text or _resolve_corrected(row, resolve, report=report)
+
+
+def _check_reread_answer(row: RowDecision, flags: list[str], *, report: Report) -> bool:
+    """Check the row's answer to the practice's ``reread-differs`` flags; False (reported)
+    when there is nothing to answer, or the new reading cannot be taken whole. A row with
+    such flags and no answer is applied, and said to come back until answered."""
+    from ..flags import parse
+
+    header = COLUMN_BY_KEY["reread"].header
+    fields = ", ".join(dict.fromkeys(str(parse(flag).field) for flag in flags))
+    if row.reread_answer is None:
+        if flags:
+            report.add(row.where, "warning",
+                       f"#{row.practice_id}'s file, read again, reads differently in {fields} "
+                       f"(see 'Huomiot'), and '{header}' is empty: the practice comes back in "
+                       f"every review export until it is answered; choose "
+                       f"{REREAD_WORDS['keep']['fi']!r} or {REREAD_WORDS['take']['fi']!r}",
+                       practice_id=row.practice_id)
+        return True
+    if not flags:
+        report.add(row.where, "error",
+                   f"'{header}' is answered, but #{row.practice_id} has no new reading to "
+                   "answer (its file was not read again differently, or it is answered "
+                   f"already); nothing applied; clear the '{header}' cell",
+                   practice_id=row.practice_id)
+        return False
+    if row.reread_answer == "take":
+        whole = {str(parse(flag).field) for flag in flags if "value" in parse(flag).args}
+        missing = [field for field in dict.fromkeys(str(parse(f).field) for f in flags)
+                   if field not in whole]
+        if missing:
+            report.add(row.where, "error",
+                       f"the new reading of {', '.join(missing)} was flagged by an older "
+                       "version, which kept only its beginning; nothing applied; run "
+                       "'yhteistuumin ingest --reread' on its file again, then export and "
+                       "answer the new row", practice_id=row.practice_id)
+            return False
+    return True
 
 
 def _link_duplicate(row: RowDecision, practices: dict[int, Any], *, session: Session,
@@ -1128,7 +1326,7 @@ def _apply_checked(checked: list[RowDecision], practices: dict[int, Any], *, ses
     by_practice: dict[int, list[RowDecision]] = {}
     for row in checked:
         by_practice.setdefault(row.practice_id, []).append(row)
-    earlier = _latest_decisions(session=session, practice_ids=list(by_practice))
+    earlier, noted = _latest_decisions(session=session, practice_ids=list(by_practice))
     corrected_ids = corrected_municipality_ids(session=session)
     audit: list[dict[str, Any]] = []
     now = utcnow()
@@ -1140,15 +1338,17 @@ def _apply_checked(checked: list[RowDecision], practices: dict[int, Any], *, ses
         if len(comments) > 1:  # the same decision with different comments: keep them all
             first.comment = "\n".join(comments)
         practice = practices[practice_id]
-        kept_from = _keep_earlier_comment(first, practice, earlier.get(practice_id))
-        if _same_as_state(first, practice, session=session, corrected_ids=corrected_ids):
+        kept_from = _keep_earlier_comment(first, practice, noted.get(practice_id))
+        if first.reread_answer is None and _same_as_state(first, practice, session=session,
+                                                          corrected_ids=corrected_ids):
             for row in group:
                 report.add(row.where, "unchanged", "already so in the database",
                            practice_id=practice_id)
             continue
+        answered = _answer_reread(first, session=session) if first.reread_answer else ""
         _apply(first, practice, session=session, corrected_ids=corrected_ids, audit=audit,
                now=now)
-        report.add(first.where, "applied", first.describe() + kept_from,
+        report.add(first.where, "applied", first.describe() + answered + kept_from,
                    practice_id=practice_id, decision=first.decision, version=first.version)
         for row in group[1:]:
             report.add(row.where, "unchanged", f"the same decision as {first.where}",
@@ -1157,6 +1357,63 @@ def _apply_checked(checked: list[RowDecision], practices: dict[int, Any], *, ses
         _write_decisions(audit, session=session)
     session.commit()
     session.expire_all()
+
+
+def _answer_reread(row: RowDecision, *, session: Session) -> str:
+    """Answer the current version's ``reread-differs`` flags as the row says, before its
+    decision is recorded; return the words the applied line adds.
+
+    "keep": the version stays, each flag becomes ``reread-kept`` (its values kept). "take":
+    the next version is the current one with each flagged field as the file now reads (the
+    whole value the flag holds; the municipalities with how each was found), and it is
+    the version the row's decision is recorded for; the flags on the version before become
+    ``reread-taken``. Either way the practice leaves the review queue."""
+    from sqlalchemy import delete, update
+    from sqlmodel import select
+
+    from ..db.models import Practice, PracticeMunicipality, PracticeVersion
+    from ..flags import parse, unsure
+    from .common import reviewer_municipalities
+
+    current = session.exec(select(PracticeVersion).where(
+        PracticeVersion.practice_id == row.practice_id,
+        PracticeVersion.version == row.version)).one()
+    flags = list(current.flags or [])
+    answered = set(reread_flags(flags))
+    code = "reread-kept" if row.reread_answer == "keep" else "reread-taken"
+    values: dict[str, Any] = {}
+    for flag in flags:
+        if flag in answered:
+            read = parse(flag)
+            values[str(read.field)] = read.args.get("value")
+    current.flags = [unsure(str(parse(flag).field), code, **parse(flag).args)
+                     if flag in answered else flag for flag in flags]
+    session.add(current)
+    fields = ", ".join(values)
+    if row.reread_answer == "keep":
+        session.flush()
+        return f"; kept version {row.version}'s {fields} (the new reading is not taken)"
+    card = current.model_dump(exclude={"id", "practice_id", "version", "created_at", "flags"})
+    card.update({name: value for name, value in values.items() if name != "municipalities"})
+    version = row.version + 1
+    session.add(PracticeVersion(practice_id=row.practice_id, version=version,
+                                flags=[flag for flag in flags if flag not in answered], **card))
+    session.execute(update(Practice).where(Practice.id == row.practice_id)  # type: ignore[arg-type]
+                    .values(current_version=version))
+    if "municipalities" in values:
+        corrected = reviewer_municipalities(session=session, practice_id=row.practice_id)
+        session.execute(delete(PracticeMunicipality).where(
+            PracticeMunicipality.practice_id == row.practice_id))  # type: ignore[arg-type]
+        for code_of, source in values["municipalities"]:
+            session.add(PracticeMunicipality(practice_id=row.practice_id,
+                                             municipality_code=code_of, source=source))
+        session.flush()
+        if corrected is not None:
+            set_reviewer_municipalities(session=session, practice_id=row.practice_id,
+                                        codes=corrected)
+    session.flush()
+    row.version = version
+    return f"; took the new reading of {fields} (version {version})"
 
 
 def _keep_earlier_comment(row: RowDecision, practice: Any, previous: Any) -> str:
@@ -1181,7 +1438,7 @@ def _in_conflict(practice_id: int, group: list[RowDecision], previous: Any, *,
                  report: Report) -> bool:
     """Tell (and report) if the rows of one practice disagree with each other, or with an
     earlier decision on the same version by another reviewer who was not shown it."""
-    if len({r.signature() for r in group}) > 1:
+    if len({(r.signature(), r.reread_answer) for r in group}) > 1:
         listing = "; ".join(f"{r.describe_whole() or '?'} in {r.where}" for r in group)
         for row in group:
             report.add(row.where, "conflict",
@@ -1314,13 +1571,17 @@ def _signature_of(decision: Any) -> tuple[Any, ...]:
             tuple(sorted(decision.corrected_municipalities or ())))
 
 
-def _latest_decisions(*, session: Session, practice_ids: list[int]) -> dict[int, Any]:
+def _latest_decisions(*, session: Session, practice_ids: list[int]
+                      ) -> tuple[dict[int, Any], dict[int, Any]]:
+    """Each practice's latest decision, and its latest record of any kind (a comment typed
+    without a decision too: whose note the practice holds)."""
     from sqlalchemy import select
 
     from ..db.models import ReviewDecision
 
     d = ReviewDecision.__table__.c  # type: ignore[attr-defined]
     latest: dict[int, Any] = {}
+    noted: dict[int, Any] = {}
     wanted = set(practice_ids)
     for condition in _id_conditions(d.practice_id, wanted):
         for decision in plain_rows(session.execute(select(
@@ -1329,8 +1590,10 @@ def _latest_decisions(*, session: Session, practice_ids: list[int]) -> dict[int,
                 d.source_file, d.source_sha256, d.source_row, d.exported_at
         ).where(condition).order_by(d.id))):
             if decision.practice_id in wanted:
-                latest[decision.practice_id] = decision
-    return latest
+                noted[decision.practice_id] = decision
+                if decision.decision != COMMENT_ONLY:
+                    latest[decision.practice_id] = decision
+    return latest, noted
 
 
 def _same_as_state(row: RowDecision, practice: Any, *, session: Session,
