@@ -1,0 +1,158 @@
+"""Hostile and careless input: workbook XML, formulas in what we write, names from outside,
+markup on the site, mail headers and huge or deep input never harm the coordinator, the
+reviewers or the site's readers."""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from openpyxl.comments import Comment
+
+from yhteistuumin_survey.errors import InputError
+from yhteistuumin_survey.tables import read_workbook
+
+# --- 1. XML entities in the workbooks we parse --------------------------------------------
+
+SECRET = "SALAINEN-RIVI-etc-passwd"
+
+
+def _xxe(secret_file: Path) -> bytes:
+    return f'<!DOCTYPE x [<!ENTITY xxe SYSTEM "file://{secret_file}">]>'.encode()
+
+
+def _laughs() -> bytes:
+    entities = ['<!ENTITY lol0 "lollollollollollollollollollol">']
+    entities += [f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(1, 10)]
+    return ("<!DOCTYPE lolz [" + "".join(entities) + "]>").encode()
+
+
+def _plain_workbook(path: Path) -> Path:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Käytännön nimi", "Tavoite"])
+    sheet.append(["Runopolku", "VIITE"])
+    sheet["C2"].hyperlink = "https://kunta.example.fi/runopolku"
+    sheet["A2"].comment = Comment("VIITE", "Anna")
+    book.save(path)
+    return path
+
+
+def _with_doctype(source: Path, target: Path, member: str, doctype: bytes, ref: bytes) -> Path:
+    """``source`` with ``doctype`` put before the root element of ``member`` and the text
+    VIITE (or a hyperlink's target) of that part replaced by the entity reference ``ref``."""
+    with zipfile.ZipFile(source) as archive, \
+            zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        assert member in archive.namelist()
+        for info in archive.infolist():
+            data = archive.read(info)
+            if info.filename == member:
+                declaration = re.match(rb"<\?xml[^>]*\?>\s*", data)
+                at = declaration.end() if declaration else 0
+                data = data[:at] + doctype + data[at:]
+                data = data.replace(b"VIITE", ref)
+            out.writestr(info, data)
+    return target
+
+
+PARTS = ["xl/worksheets/sheet1.xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels",
+         "xl/worksheets/_rels/sheet1.xml.rels", "xl/comments/comment1.xml", "xl/styles.xml",
+         "[Content_Types].xml"]
+
+
+@pytest.mark.parametrize("part", PARTS)
+@pytest.mark.parametrize("attack", ["xxe", "billion-laughs"])
+def test_a_workbook_whose_xml_declares_entities_is_refused_in_one_line(tmp_path, part, attack):
+    secret = tmp_path / "passwd"
+    secret.write_text(SECRET + "\n")
+    doctype, ref = (_xxe(secret), b"&xxe;") if attack == "xxe" else (_laughs(), b"&lol9;")
+    path = _with_doctype(_plain_workbook(tmp_path / "pohja.xlsx"), tmp_path / "vastaus.xlsx",
+                         part, doctype, ref)
+    with pytest.raises(InputError) as refused:
+        read_workbook(path)
+    assert str(refused.value) == (
+        f"{path}: {part} declares XML entities (a DOCTYPE), which no spreadsheet program "
+        "writes; not read. Ask the sender to save the file again in Excel or LibreOffice")
+    assert SECRET not in str(refused.value)
+
+
+def test_a_plain_workbook_with_a_comment_and_a_link_is_still_read(tmp_path):
+    sheets = read_workbook(_plain_workbook(tmp_path / "pohja.xlsx"))
+    assert sheets[0].rows[1][:2] == ["Runopolku", "VIITE"]
+    assert sheets[0].comments == {(1, 0): "VIITE"}
+
+
+def _ods(path: Path, doctype: str = "", goal: str = "Tavoite") -> Path:
+    office = "urn:oasis:names:tc:opendocument:xmlns"
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?>{doctype}'
+        f'<office:document-content xmlns:office="{office}:office:1.0" '
+        f'xmlns:table="{office}:table:1.0" xmlns:text="{office}:text:1.0" office:version="1.2">'
+        '<office:body><office:spreadsheet><table:table table:name="Taulukko1">'
+        '<table:table-row><table:table-cell office:value-type="string"><text:p>Käytännön nimi'
+        '</text:p></table:table-cell><table:table-cell office:value-type="string"><text:p>'
+        f'{goal}</text:p></table:table-cell></table:table-row>'
+        '<table:table-row table:visibility="collapse"><table:table-cell '
+        'office:value-type="string"><text:p>Runopolku</text:p></table:table-cell>'
+        '</table:table-row></table:table></office:spreadsheet></office:body>'
+        '</office:document-content>')
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("META-INF/manifest.xml", (
+            '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest='
+            f'"{office}:manifest:1.0" manifest:version="1.2"><manifest:file-entry '
+            'manifest:full-path="/" manifest:media-type='
+            '"application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry '
+            'manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+            '</manifest:manifest>'))
+        archive.writestr("content.xml", content.encode("utf-8"))
+    return path
+
+
+def test_an_ods_whose_content_declares_an_external_entity_is_refused(tmp_path):
+    secret = tmp_path / "passwd"
+    secret.write_text(SECRET + "\n")
+    plain = read_workbook(_ods(tmp_path / "oikea.ods"))
+    assert plain[0].rows[0] == ["Käytännön nimi", "Tavoite"] and plain[0].hidden_rows == {1}
+    path = _ods(tmp_path / "vastaus.ods", _xxe(secret).decode(), "&xxe;")
+    with pytest.raises(InputError, match=r"vastaus\.ods: content\.xml declares XML entities "
+                                         r"\(a DOCTYPE\)"):
+        read_workbook(path)
+
+
+def test_a_doctype_hidden_behind_utf16_and_a_comment_is_still_found(tmp_path):
+    secret = tmp_path / "passwd"
+    secret.write_text(SECRET + "\n")
+    source = _plain_workbook(tmp_path / "pohja.xlsx")
+    target = tmp_path / "utf16.xlsx"
+    with zipfile.ZipFile(source) as archive, zipfile.ZipFile(target, "w") as out:
+        for info in archive.infolist():
+            data = archive.read(info)
+            if info.filename == "xl/styles.xml":
+                text = re.sub(r"<\?xml[^>]*\?>\s*", "", data.decode("utf-8"))
+                data = ('<?xml version="1.0" encoding="UTF-16"?><!-- <a> -->'
+                        + _xxe(secret).decode() + text).encode("utf-16")
+            out.writestr(info, data)
+    with pytest.raises(InputError, match=r"xl/styles\.xml declares XML entities"):
+        read_workbook(target)
+
+
+def test_ingest_of_an_xxe_workbook_says_one_line_and_stores_no_practice(cli, tmp_path):
+    secret = tmp_path / "passwd"
+    secret.write_text(SECRET + "\n")
+    inbox = tmp_path / "saapuneet"
+    inbox.mkdir()
+    _with_doctype(_plain_workbook(tmp_path / "pohja.xlsx"), inbox / "vastaus.xlsx",
+                  "xl/worksheets/sheet1.xml", _xxe(secret), b"&xxe;")
+    result = cli("ingest", str(inbox), "--format", "json")
+    assert result.exit_code == 1 and result.exception is None, result.output
+    data = json.loads(result.stdout)
+    assert data["counts"] == {"error": 1}
+    assert "xl/worksheets/sheet1.xml declares XML entities" in data["items"][0]["reason"]
+    assert SECRET not in result.output
+    listed = cli("practices", "list", "--format", "json")
+    assert SECRET not in listed.output
