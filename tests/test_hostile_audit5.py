@@ -194,3 +194,90 @@ def test_text_that_starts_with_a_quote_and_a_formula_character_round_trips_exact
     session.expire_all()
     for practice, typed in zip(practices, QUOTED, strict=True):
         assert session.get(Practice, practice.id).corrected_title == typed
+
+
+# --- 3. Names from outside: attachments and zip members --------------------------------
+
+
+def _xlsx_bytes(title: str) -> bytes:
+    import io
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Käytännön nimi", "Tavoite", "Kunta"])
+    sheet.append([title, "Lukuinto kasvaa", "Kuhmo"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+HOSTILE_NAMES = ["../../../etc/cron.d/x.xlsx", "..\\..\\x.xlsx", "/abs/path.xlsx", "CON.xlsx",
+                 "a" * 300 + ".xlsx", "NUL-PLACE.xlsx", "NL-PLACE.xlsx", "sama.xlsx",
+                 "sama.xlsx"]
+
+
+def _hostile_mail(path: Path) -> Path:
+    """A mail whose attachments are named as an attacker would name them (a NUL and a CR LF
+    in RFC 2231 names too) and a zip whose members climb out of their folder."""
+    import io
+    from email.message import EmailMessage
+    from email.policy import SMTP
+
+    message = EmailMessage()
+    message["From"] = "Anna Virtanen <anna.virtanen@kuhmo.fi>"
+    message["To"] = "kysely@kulttuuri.fi"
+    message["Subject"] = "Vastaus kyselyyn"
+    message["Date"] = "Mon, 07 Dec 2026 08:00:00 +0200"
+    message.set_content("Liitteenä vastauksemme.")
+    for number, name in enumerate(HOSTILE_NAMES):
+        message.add_attachment(_xlsx_bytes(f"Runopolku {number}"), maintype="application",
+                               subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                               filename=name)
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as archive:
+        archive.writestr("../../../zip-pako.xlsx", _xlsx_bytes("Lukupiiri 1"))
+        archive.writestr("/abs/zip-juuri.xlsx", _xlsx_bytes("Lukupiiri 2"))
+    message.add_attachment(packed.getvalue(), maintype="application", subtype="zip",
+                           filename="paketti.zip")
+    data = message.as_bytes(policy=SMTP)
+    data = data.replace(b'filename="NUL-PLACE.xlsx"', b"filename*=utf-8''nul%00nimi.xlsx")
+    data = data.replace(b'filename="NL-PLACE.xlsx"',
+                        b"filename*=utf-8''rivi%0D%0ABcc%3Ax%40evil.example.xlsx")
+    path.write_bytes(data)
+    return path
+
+
+def test_attachments_named_to_climb_out_are_stored_inside_received_and_their_names_said(
+        cli, workspace, tmp_path):
+    from sqlmodel import Session, create_engine, select
+
+    from yhteistuumin_survey.db.models import ReceivedFile
+
+    mail = _hostile_mail(tmp_path / "vastaus.eml")
+    before = {p for p in tmp_path.rglob("*") if workspace.root not in p.parents}
+    result = cli("ingest", str(mail), "--format", "json")
+    assert result.exception is None, result.output
+    data = json.loads(result.stdout)
+    files = [item["file"] for item in data["items"]]
+    assert all("\n" not in name and "\r" not in name and "\x00" not in name for name in files)
+    assert f"{mail} » x.xlsx (sent as '../../../etc/cron.d/x.xlsx')" in files
+    assert f"{mail} » x.xlsx (sent as '..\\..\\x.xlsx')" in files
+    assert f"{mail} » path.xlsx (sent as '/abs/path.xlsx')" in files
+    assert f"{mail} » nulnimi.xlsx (sent as 'nul\\x00nimi.xlsx')" in files
+    assert f"{mail} » CON.xlsx" in files and files.count(f"{mail} » sama.xlsx") == 2
+    assert f"{mail} » paketti.zip » zip-pako.xlsx (sent as '../../../zip-pako.xlsx')" in files
+    assert f"{mail} » paketti.zip » zip-juuri.xlsx (sent as '/abs/zip-juuri.xlsx')" in files
+    # Nothing was written beside the workspace, and every stored copy is inside received/.
+    assert {p for p in tmp_path.rglob("*") if workspace.root not in p.parents} == before
+    received = (workspace.root / "outputs" / "received").resolve()
+    engine = create_engine(f"sqlite:///{workspace.root / 'outputs' / 'yhteistuumin.sqlite'}")
+    with Session(engine) as session:
+        rows = session.exec(select(ReceivedFile)).all()
+    engine.dispose()
+    stored = [(workspace.root / row.stored_path).resolve() for row in rows]
+    assert len(rows) == 1 + len(HOSTILE_NAMES) + 1 + 2  # the mail, attachments, zip, members
+    assert len(set(stored)) == len(stored)  # the two "sama.xlsx" are two files
+    for path in stored:
+        assert received in path.parents and path.is_file()
+        assert len(path.name.encode()) <= 255 and path.name.isprintable()
+        assert not path.name.upper().startswith(("CON.", "NUL.", "PRN.", "AUX."))

@@ -804,7 +804,8 @@ class _Run:
                 folder.mkdir()
                 target = folder / storage_name(attachment.name, f"attachment-{number}")
                 target.write_bytes(attachment.data)
-                self.ingest_file(target, display=f"{display} » {attachment.name}",
+                self.ingest_file(target, display=f"{display} » {attachment.name}"
+                                                 f"{attachment.sent_as}",
                                  sender=author, message_time=message.time,
                                  parent_id=received.id, name=attachment.name)
 
@@ -864,7 +865,7 @@ class _Run:
                     sender: str | None, message_time: dt.datetime | None) -> None:
         """Ingest the files of a zip archive (Google Forms downloads its CSV zipped)."""
         from ..tables import MAX_FILE_BYTES, check_zip
-        from .emails import safe_name
+        from .emails import safe_name, sent_as
         from .store import storage_name
 
         with check_zip(path) as archive:
@@ -877,7 +878,7 @@ class _Run:
             with tempfile.TemporaryDirectory(prefix="yhteistuumin-zip-") as tmp:
                 for number, info in enumerate(members, start=1):
                     name = safe_name(info.filename, f"file-{number}")
-                    member_display = f"{display} » {name}"
+                    member_display = f"{display} » {name}{sent_as(info.filename)}"
                     if info.file_size > MAX_FILE_BYTES:
                         self.add(member_display, "error", f"{member_display}: over the "
                                  f"{MAX_FILE_BYTES // (1024 * 1024)} MB limit; not opened")
@@ -897,7 +898,7 @@ class _Run:
         format wraps its attachments in it), each like an attachment of the message."""
         from tnefparse import TNEF
 
-        from .emails import safe_name
+        from .emails import safe_name, sent_as
         from .store import storage_name
 
         try:
@@ -926,7 +927,8 @@ class _Run:
                 folder.mkdir()
                 target = folder / storage_name(name, f"file-{number}")
                 target.write_bytes(bytes(item.data))
-                self.ingest_file(target, display=f"{display} » {name}", sender=sender,
+                shown = f"{display} » {name}{sent_as(_tnef_name(item))}"
+                self.ingest_file(target, display=shown, sender=sender,
                                  message_time=message_time, parent_id=received.id, name=name)
 
 
