@@ -12,6 +12,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from openpyxl.comments import Comment
+from test_site_browser import browser  # noqa: F401 - the module's Chromium, a fixture
 
 from yhteistuumin_survey.errors import InputError
 from yhteistuumin_survey.tables import read_workbook
@@ -281,3 +282,89 @@ def test_attachments_named_to_climb_out_are_stored_inside_received_and_their_nam
         assert received in path.parents and path.is_file()
         assert len(path.name.encode()) <= 255 and path.name.isprintable()
         assert not path.name.upper().startswith(("CON.", "NUL.", "PRN.", "AUX."))
+
+
+# --- 4. Markup on the published site ---------------------------------------------------
+
+EVIL_TITLE = ('Lukupiiri "lainaus" </script><script>window.__pwned = 1; alert(1)</script>'
+              "<!-- ---")
+EVIL_SUMMARY = ('" onmouseover="window.__pwned = 2" data-x="</script><script>window.__pwned = 3'
+                "</script> javascript:alert(4)")
+EVIL_FRONT = 'Runoilta "pihalla"\n---\nstatus: julkaistu\n# otsikko'
+
+
+@pytest.fixture
+def evil_site(workspace, session):
+    from factories import make_practice
+    from publish_support import settings_for
+    from test_site_browser import _served
+
+    from yhteistuumin_survey.publish import publish_site
+
+    practices = {
+        "evil": make_practice(
+            session, title=EVIL_TITLE, status="approved", municipalities=["837"],
+            summary=EVIL_SUMMARY, keywords=["</script><script>window.__pwned = 5</script>"],
+            contact_name='Anna "</script>" Virtanen', contact_email="anna.virtanen@tampere.fi",
+            publish_consent=True),
+        "front": make_practice(session, title=EVIL_FRONT, status="approved",
+                               municipalities=["091"], summary="---\ntitle: toinen"),
+    }
+    result = publish_site(workspace, session=session, settings=settings_for(workspace))
+    root = workspace.outputs / "site"
+    with _served(root) as url:
+        yield {"url": url, "root": root, "cms": result.cms,
+               "ids": {key: p.id for key, p in practices.items()}}
+
+
+@pytest.mark.browser
+def test_markup_in_a_title_and_summary_stays_text_in_json_ld_meta_and_search(
+        evil_site, browser):  # noqa: F811 - the fixture imported above
+    from test_site_browser import wait_titles
+
+    context = browser.new_context()
+    page = context.new_page()
+    dialogs: list[str] = []
+    errors: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        card = next(evil_site["root"].glob(f"{evil_site['ids']['evil']}-*/index.html"))
+        page.goto(evil_site["url"] + card.relative_to(evil_site["root"]).as_posix())
+        page.wait_for_load_state("load")
+        assert page.evaluate("window.__pwned") is None and dialogs == []
+        assert page.eval_on_selector_all("script:not([src])", "n => n.length") == 1
+        data = json.loads(page.eval_on_selector("script[type='application/ld+json']",
+                                                "node => node.textContent"))
+        assert data["name"] == EVIL_TITLE
+        assert page.get_attribute("meta[property='og:title']", "content").startswith(EVIL_TITLE)
+        assert page.get_attribute("meta[name='description']", "content").startswith(
+            EVIL_SUMMARY[:60])
+        assert page.inner_text("h1") == EVIL_TITLE
+        assert page.eval_on_selector_all("main a[href^='javascript:'], [onmouseover]",
+                                         "n => n.length") == 0
+
+        page.goto(evil_site["url"] + "index.html")
+        page.wait_for_selector("#finder:not([hidden])")
+        page.fill("#q", "lainaus")  # the search index holds the title as text
+        wait_titles(page, [EVIL_TITLE])
+        page.wait_for_timeout(300)
+        assert page.evaluate("window.__pwned") is None and dialogs == [] and errors == []
+    finally:
+        context.close()
+    for name in ("practices.json", "cards.json"):
+        for found in evil_site["root"].rglob(name):
+            text = found.read_text(encoding="utf-8")
+            json.loads(text)  # data, not markup: read by JSON.parse, never put into HTML
+            assert EVIL_TITLE.replace('"', '\\"') in text
+
+
+def test_a_title_with_quotes_dashes_and_new_lines_stays_one_front_matter_value(evil_site):
+    from publish_support import front_matter
+
+    markdown = next(p for p in evil_site["cms"].glob("*.md")
+                    if p.name.startswith(f"{evil_site['ids']['front']}-"))
+    meta, body = front_matter(markdown.read_text(encoding="utf-8"))
+    assert meta["title"] == EVIL_FRONT
+    assert "status" not in meta or meta["status"] != "julkaistu"
+    assert "title: toinen" in body and not body.lstrip().startswith("---")
