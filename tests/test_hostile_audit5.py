@@ -368,3 +368,41 @@ def test_a_title_with_quotes_dashes_and_new_lines_stays_one_front_matter_value(e
     assert meta["title"] == EVIL_FRONT
     assert "status" not in meta or meta["status"] != "julkaistu"
     assert "title: toinen" in body and not body.lstrip().startswith("---")
+
+
+# --- 5. Mail headers --------------------------------------------------------------------
+
+
+def test_a_contact_name_or_address_holding_cr_lf_bcc_never_adds_a_header_or_recipient(
+        cli, workspace, tmp_path):
+    from email import message_from_bytes, policy
+
+    from send_support import mail_server
+    from test_cli_send import smtp_env
+
+    contacts = tmp_path / "yhteystiedot.csv"
+    contacts.write_text(
+        "kunta;kuntanumero;nimi;rooli;sähköposti\r\n"
+        'Helsinki;091;"Anna Virtanen\r\nBcc: piilo@evil.example";"kulttuuri\r\nSubject: '
+        'voitit";anna.virtanen@helsinki.example.fi\r\n'
+        'Vantaa;092;Pekka;;"kulttuuri@vantaa.example.fi\r\nBcc: piilo2@evil.example"\r\n',
+        encoding="utf-8")
+    imported = cli("register", "contacts", str(contacts))
+    assert imported.exception is None, imported.output
+    with mail_server() as server:
+        sent = cli("send", "invite", "--only", "091,092", "--yes", env=smtp_env(server))
+    assert sent.exception is None, sent.output
+    assert "anna.virtanen@helsinki.example.fi" in server.recipients
+    # The address cell is a list of addresses (words without @ dropped, as for "a@x.fi;
+    # b@x.fi"): piilo2@evil.example is a contact of its own, mailed on its own, never a Bcc.
+    assert sorted(server.recipients) == ["anna.virtanen@helsinki.example.fi",
+                                         "kulttuuri@vantaa.example.fi", "piilo2@evil.example"]
+    assert len(server.raw) == len(server.recipients)
+    for raw in server.raw:
+        head = raw.split(b"\r\n\r\n", 1)[0]
+        names = [line.split(b":", 1)[0].lower() for line in head.split(b"\r\n")
+                 if line and not line.startswith((b" ", b"\t"))]
+        assert b"bcc" not in names and names.count(b"subject") == 1 and names.count(b"to") == 1
+        message = message_from_bytes(raw, policy=policy.default)
+        assert str(message["To"]) in server.recipients and "voitit" not in str(message["Subject"])
+        assert "piilo@evil" not in raw.decode("ascii", "replace").split("\r\n\r\n", 1)[0]
