@@ -406,3 +406,49 @@ def test_a_contact_name_or_address_holding_cr_lf_bcc_never_adds_a_header_or_reci
         message = message_from_bytes(raw, policy=policy.default)
         assert str(message["To"]) in server.recipients and "voitit" not in str(message["Subject"])
         assert "piilo@evil" not in raw.decode("ascii", "replace").split("\r\n\r\n", 1)[0]
+
+
+# --- 6. Huge or deep input ----------------------------------------------------------------
+
+
+def _big_message(size: int) -> bytes:
+    """A reply carrying an attachment of ``size`` bytes (base64 in the message)."""
+    from email.message import EmailMessage
+    from email.policy import SMTP
+
+    message = EmailMessage()
+    message["From"] = "Anna Virtanen <anna.virtanen@kuhmo.fi>"
+    message["To"] = "kysely@kulttuuri.fi"
+    message["Subject"] = "Iso liite"
+    message["Date"] = "Mon, 07 Dec 2026 08:00:00 +0200"
+    message["Message-ID"] = "<iso-liite-1@kuhmo.fi>"
+    message.set_content("Video liitteenä.")
+    message.add_attachment(b"\x00\x01" * (size // 2), maintype="video", subtype="mp4",
+                           filename="esittely.mp4")
+    return message.as_bytes(policy=SMTP)
+
+
+def test_a_message_over_the_size_limit_is_not_downloaded_and_says_so_in_one_line(
+        cli, workspace, dovecot, monkeypatch):
+    from fixtures_fetch import plain_question
+    from test_fetch import by_uid, run_json
+
+    from yhteistuumin_survey import fetch
+
+    # The limit is 300 MB; the same rule at 2 MB keeps the test small.
+    monkeypatch.setattr(fetch, "MAX_MESSAGE_BYTES", 2 * 1024 * 1024)
+    big = dovecot.append(_big_message(3 * 1024 * 1024))
+    small = dovecot.append(plain_question())
+    code, report = run_json(cli, env=dovecot.env("none"))
+    assert code == 1
+    items = by_uid(report)
+    assert items[small]["status"] == "to-read"
+    assert items[big]["status"] == "failed"
+    assert items[big]["reason"] == (
+        f"UID {big} (Iso liite): the message is 4 MB, over the 2 MB a message may be; not "
+        "downloaded. It stays in the mailbox: save its attachment from a mail program and "
+        "ingest that file")
+    assert not list((workspace.outputs / "mailbox").rglob(f"*-{big}.eml"))
+    assert dovecot.messages()[big]["flags"] == set()  # left for a person, unmarked
+    code, again = run_json(cli, env=dovecot.env("none"))
+    assert (code, again["fetched"], again["already_seen"]) == (0, 0, 2)
