@@ -452,3 +452,51 @@ def test_a_message_over_the_size_limit_is_not_downloaded_and_says_so_in_one_line
     assert dovecot.messages()[big]["flags"] == set()  # left for a person, unmarked
     code, again = run_json(cli, env=dovecot.env("none"))
     assert (code, again["fetched"], again["already_seen"]) == (0, 0, 2)
+
+
+def _nested_mail(depth: int) -> bytes:
+    """A mail forwarded as an attachment in a mail, ``depth`` times; the innermost holds a
+    practice typed with the questionnaire's labels."""
+    inner = ("From: anna.virtanen@kuhmo.fi\r\nSubject: vastaus\r\n"
+             "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+             "Käytännön nimi: Runopolku\r\n").encode()
+    heads = [(f"From: anna.virtanen@kuhmo.fi\r\nSubject: VS: {n}\r\nMIME-Version: 1.0\r\n"
+              f'Content-Type: multipart/mixed; boundary="raja{n}"\r\n\r\n--raja{n}\r\n'
+              "Content-Type: text/plain\r\n\r\nEdelleen.\r\n"
+              f"--raja{n}\r\nContent-Type: message/rfc822\r\n"
+              f'Content-Disposition: attachment; filename="vs{n}.eml"\r\n\r\n').encode()
+             for n in range(depth)]
+    tails = [f"\r\n--raja{n}--\r\n".encode() for n in reversed(range(depth))]
+    return b"".join(heads) + inner + b"".join(tails)
+
+
+def test_a_mail_forwarded_in_itself_100_times_is_opened_10_deep_and_says_so(cli, tmp_path):
+    from yhteistuumin_survey.ingest import MAX_NESTING
+
+    mail = tmp_path / "sisakkain.eml"
+    mail.write_bytes(_nested_mail(100))
+    result = cli("ingest", str(mail), "--format", "json")
+    assert result.exception is None and result.exit_code == 1, result.output
+    data = json.loads(result.stdout)
+    assert data["counts"] == {"error": 1}
+    chain = " » ".join([str(mail), *[f"vs{n}.eml" for n in range(MAX_NESTING)]])
+    assert data["items"][0]["file"] == chain
+    assert data["items"][0]["reason"] == (
+        f"{chain}: a file inside {MAX_NESTING} others (a mail forwarded in a mail, a zip in a "
+        f"zip …), deeper than the {MAX_NESTING} levels opened; not read. The outermost file "
+        "is kept whole under outputs/received: ask the sender for the answer itself")
+    # A real forward chain of a few levels is still read to its end.
+    shallow = tmp_path / "kolme.eml"
+    shallow.write_bytes(_nested_mail(3))
+    data = json.loads(cli("ingest", str(shallow), "--format", "json").stdout)
+    assert [(item["file"], item["outcome"]) for item in data["items"]] == [
+        (f"{shallow} » vs0.eml » vs1.eml » vs2.eml", "to-read")]  # the innermost, read
+
+
+def test_a_mail_nested_past_what_the_parser_can_hold_is_one_line_not_a_traceback(cli, tmp_path):
+    mail = tmp_path / "syva.eml"
+    mail.write_bytes(_nested_mail(1000))
+    result = cli("ingest", str(mail))
+    assert result.exception is None and result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert result.stderr.count("\n") == 1 and "syva.eml: not a readable email" in result.stderr

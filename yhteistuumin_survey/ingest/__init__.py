@@ -65,6 +65,10 @@ STRUCTURE_SUFFIXES = {".lss"}
 #: How long an ingest waits for another one on the same database before it gives up (s).
 INGEST_LOCK_WAIT = 15 * 60
 TABLE_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".tsv", ".txt"}
+#: Files inside files (a mail forwarded in a mail, a zip in a zip) are opened this deep at
+#: most: a real forward chain is a few levels; 100 levels took 70 s (each level's mail is
+#: made again from the one above), and the outermost file, stored whole, keeps the rest.
+MAX_NESTING = 10
 #: Mail domains that say nothing about a municipality.
 GENERIC_DOMAINS = frozenset({
     "gmail", "googlemail", "outlook", "hotmail", "live", "msn", "yahoo", "icloud", "me", "luukku",
@@ -288,6 +292,7 @@ class _Run:
         #: ``ingest --reread``: content read before without an error is read again.
         self.reread = reread
         self.mapping_cache: dict[tuple[Any, ...], Mapping] = {}  # ``_shared``
+        self.depth = 0  # containers (mails, zips, winmail.dat) open around the file read now
 
     def prepare_to_store(self) -> None:
         """Load what storing answers needs (the practices known, the name resolver) now
@@ -489,7 +494,26 @@ class _Run:
                     message_time: dt.datetime | None = None, parent_id: int | None = None,
                     name: str | None = None, checked: tuple[str, int] | None = None,
                     prepared: Callable[[], Prepared] | None = None) -> None:
-        """Store one file, then read it; every problem becomes a report line."""
+        """Store one file, then read it; every problem becomes a report line. A file inside
+        more than ``MAX_NESTING`` containers is not opened (one line says so)."""
+        if parent_id is not None and self.depth >= MAX_NESTING:
+            self.add(display, "error", f"{display}: a file inside {self.depth} others (a mail "
+                     "forwarded in a mail, a zip in a zip …), deeper than the "
+                     f"{MAX_NESTING} levels opened; not read. The outermost file is kept whole "
+                     "under outputs/received: ask the sender for the answer itself")
+            return
+        self.depth += 1
+        try:
+            self._ingest_file(path, display=display, sender=sender, message_time=message_time,
+                              parent_id=parent_id, name=name, checked=checked,
+                              prepared=prepared)
+        finally:
+            self.depth -= 1
+
+    def _ingest_file(self, path: Path, *, display: str, sender: str | None,
+                     message_time: dt.datetime | None, parent_id: int | None,
+                     name: str | None, checked: tuple[str, int] | None,
+                     prepared: Callable[[], Prepared] | None) -> None:
         name = name or path.name
         checked = checked or self.check(path, display)
         if checked is None:
