@@ -500,3 +500,33 @@ def test_a_mail_nested_past_what_the_parser_can_hold_is_one_line_not_a_traceback
     assert result.exception is None and result.exit_code == 1
     assert "Traceback" not in result.output
     assert result.stderr.count("\n") == 1 and "syva.eml: not a readable email" in result.stderr
+
+
+def test_an_answer_of_10_mb_typed_in_a_mail_is_refused_like_a_10_mb_cell(cli, tmp_path):
+    from email.message import EmailMessage
+    from email.policy import SMTP
+
+    answer = "Lukupiiri kokoontuu kirjastossa. " * 310_000  # 10 MB
+    message = EmailMessage()
+    message["From"] = "anna.virtanen@kuhmo.fi"
+    message["To"] = "kysely@kulttuuri.fi"
+    message["Subject"] = "Vastaus"
+    message.set_content(f"Käytännön nimi: Lukupiiri\nTavoite: {answer}\nToteuttaminen: "
+                        "kirjastossa\n")
+    message.add_attachment(_xlsx_bytes("Runopolku"), maintype="application",
+                           subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                           filename="vastaus.xlsx")
+    mail = tmp_path / "pitka.eml"
+    mail.write_bytes(message.as_bytes(policy=SMTP))
+    result = cli("ingest", str(mail), "--format", "json")
+    assert result.exception is None, result.output
+    data = json.loads(result.stdout)
+    assert data["counts"] == {"error": 1, "new": 1}  # the attachment is still read
+    error = next(item for item in data["items"] if item["outcome"] == "error")
+    assert re.fullmatch(
+        re.escape(f"{mail}: an answer typed in the message is ") + r"10 2\d\d \d\d\d"
+        + re.escape(" characters, over the limit of 100 000 ([limits] max_cell_chars); not "
+                    "read. Ask for it shorter or as a file, or raise the limit"),
+        error["reason"]), error["reason"]
+    listed = cli("practices", "list", "--format", "json")
+    assert "Lukupiiri kokoontuu" not in listed.stdout

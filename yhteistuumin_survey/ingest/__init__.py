@@ -804,7 +804,14 @@ class _Run:
         blocks = [] if message.auto_reply else body_answers(message.text, self.detector.mapper())
         results: list[RowResult] = []
         raw = {"subject": message.subject, "body": message.body, "answers": {}}
-        if blocks:  # typed with the questionnaire's labels: a practice like any other
+        longest = max((len(text) for answers in blocks for text in answers.values()), default=0)
+        if longest > self.limits.max_cell_chars:  # as a cell of a table would be refused
+            size, limit = (f"{n:,}".replace(",", " ") for n in (longest,
+                                                               self.limits.max_cell_chars))
+            self.add(display, "error", f"{display}: an answer typed in the message is {size} "
+                     f"characters, over the limit of {limit} ([limits] max_cell_chars); not "
+                     "read. Ask for it shorter or as a file, or raise the limit", format=fmt)
+        elif blocks:  # typed with the questionnaire's labels: a practice like any other
             entries = [self._body_entry({**raw, "answers": answers},
                        "body" if len(blocks) == 1 else f"body #{number}", message=message,
                        author=author, forward=forward, original=original)
