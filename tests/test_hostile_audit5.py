@@ -81,6 +81,21 @@ def test_a_workbook_whose_xml_declares_entities_is_refused_in_one_line(tmp_path,
     assert SECRET not in str(refused.value)
 
 
+def test_a_doctype_in_a_part_of_any_name_is_found(tmp_path):
+    secret = tmp_path / "passwd"
+    secret.write_text(SECRET + "\n")
+    path = tmp_path / "vastaus.xlsx"
+    source = _plain_workbook(tmp_path / "pohja.xlsx")
+    with zipfile.ZipFile(source) as archive, zipfile.ZipFile(path, "a") as out:
+        for info in archive.infolist():
+            out.writestr(info, archive.read(info))
+        out.writestr("xl/media/image1.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 64)
+        out.writestr("xl/drawings/piirros.dat", b'<?xml version="1.0"?>' + _xxe(secret)
+                     + b"<wsDr>&xxe;</wsDr>")
+    with pytest.raises(InputError, match=r"xl/drawings/piirros\.dat declares XML entities"):
+        read_workbook(path)
+
+
 def test_a_plain_workbook_with_a_comment_and_a_link_is_still_read(tmp_path):
     sheets = read_workbook(_plain_workbook(tmp_path / "pohja.xlsx"))
     assert sheets[0].rows[1][:2] == ["Runopolku", "VIITE"]

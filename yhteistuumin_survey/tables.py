@@ -200,12 +200,13 @@ def refuse_xml_declarations(path: Path, archive: zipfile.ZipFile) -> None:
     (OOXML forbids it), and its entities are how a file makes a parser read local files
     (XXE) or expand a few bytes into gigabytes (billion laughs).
 
-    Each part is run through expat only up to its root element (so an encoding or a comment
-    is read as a parser reads it); nothing is expanded or fetched."""
+    Each part, whatever its name (a relationship may point to any), is run through expat
+    only up to its root element (so an encoding or a comment is read as a parser reads it; a
+    picture stops it at its first bytes); nothing is expanded or fetched."""
     import xml.parsers.expat
 
     for info in archive.infolist():
-        if info.is_dir() or not info.filename.lower().endswith((".xml", ".rels", ".vml")):
+        if info.is_dir():
             continue
         parser = xml.parsers.expat.ParserCreate()
         parser.StartElementHandler = _stop
