@@ -67,6 +67,9 @@ READABLE_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".tsv",
 #: UIDs claimed in one transaction: fewer commits, and a dead run's few left claimed are
 #: taken over by the next run anyway.
 CLAIM_CHUNK = 16
+#: A message bigger than this (as the server counts it, RFC822.SIZE) is not downloaded: a
+#: 200 MB attachment, the most ingest reads, is about 270 MB in a message's base64.
+MAX_MESSAGE_BYTES = 300 * 1024 * 1024
 #: Pictures in a signature or a reply's quoted text, not answers.
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".emz", ".wmz", ".svg"})
 #: Progress callback: (stage label, items done since the last call, items in the stage).
@@ -766,6 +769,7 @@ class _Fetch:
         done: list[FetchedMessage] = []
         lost = False
         claimed: dict[int, FetchedMessage] = {}
+        too_big = self._too_big_uids(todo)
         with tempfile.TemporaryDirectory(prefix="yhteistuumin-fetch-") as scratch:
             for number, uid in enumerate(todo, start=1):
                 row: FetchedMessage | None = None
@@ -779,6 +783,10 @@ class _Fetch:
                         result.claimed_elsewhere += 1
                         self.progress("Fetching", 1, len(todo))
                         continue
+                if uid in too_big:
+                    result.items.append(self._too_big(uid, row, claims))
+                    self.progress("Fetching", 1, len(todo))
+                    continue
                 try:
                     fetched = self.client.fetch([uid], ["BODY.PEEK[]", "INTERNALDATE"])
                 except (IMAPClientAbortError, OSError) as exc:
@@ -820,6 +828,44 @@ class _Fetch:
             self.mark([*unmarked, *done], claims, keeps_keywords)
         result.items.sort(key=lambda item: item.uid)
         return result
+
+    def _too_big_uids(self, uids: list[int]) -> set[int]:
+        """The messages over ``MAX_MESSAGE_BYTES`` (one ``SEARCH LARGER`` for the run, the
+        server's count), so a huge one is never downloaded; none when the server will not
+        tell (then all are read)."""
+        from imapclient.exceptions import IMAPClientError
+
+        if not uids:
+            return set()
+        try:
+            found = self.client.search(["LARGER", MAX_MESSAGE_BYTES])
+        except (IMAPClientError, OSError):
+            return set()
+        return {int(uid) for uid in found} & set(uids)
+
+    def _too_big(self, uid: int, row: FetchedMessage | None, claims: _Claims) -> FetchedItem:
+        """A message over ``MAX_MESSAGE_BYTES``: its headers only are read, for the line that
+        says so; it stays in the mailbox, unmarked, and is not tried again."""
+        from imapclient.exceptions import IMAPClientError
+
+        try:
+            fetched = self.client.fetch([uid], ["BODY.PEEK[HEADER]", "INTERNALDATE",
+                                                "RFC822.SIZE"])
+            data = (fetched.get(uid) or {}).get(b"BODY[HEADER]") or b""
+            internal = (fetched.get(uid) or {}).get(b"INTERNALDATE")
+            size = int((fetched.get(uid) or {}).get(b"RFC822.SIZE") or 0)
+        except (IMAPClientError, OSError):
+            data, internal, size = b"", None, MAX_MESSAGE_BYTES
+        head = _headers(data if isinstance(data, bytes) else b"", internal)
+        mb = 1024 * 1024
+        reason = (f"UID {uid} ({head.subject or 'no subject'}): the message is "
+                  f"{round(size / mb)} MB, over the {MAX_MESSAGE_BYTES // mb} MB a message may "
+                  "be; not downloaded. It stays in the mailbox: save its attachment from a mail "
+                  "program and ingest that file")
+        if row is not None:
+            claims.finish(row, FAILED, reason, key=head.message_key)
+        return FetchedItem(uid, FAILED, reason, sender=head.sender, subject=head.subject,
+                           date=head.date)
 
     def _sort_out(self, uids: list[int], known: dict[int, FetchedMessage], claims: _Claims,
                   now: Any) -> tuple[list[int], list[FetchedMessage]]:

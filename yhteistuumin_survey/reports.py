@@ -129,8 +129,13 @@ class Report:
 
 
 def neutralise_formula(value: Any) -> Any:
-    """Return text that a spreadsheet will show as text, never evaluate as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    """Return text that a spreadsheet will show as text, never evaluate as a formula.
+
+    A leading formula character gets a ``'``; so does text that already starts with ``'``
+    and one (someone typed ``'=1+1``), so that taking one ``'`` off (the review import does)
+    gives back exactly the text, never ``=1+1``."""
+    if isinstance(value, str) and (value.startswith(FORMULA_PREFIXES) or (
+            value.startswith("'") and value[1:2].startswith(FORMULA_PREFIXES) and value[1:2])):
         return "'" + value
     return value
 

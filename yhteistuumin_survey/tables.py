@@ -3,7 +3,7 @@
 Every reader returns ``Sheet`` objects holding rows of cell values (text, numbers, dates),
 never raising anything but ``InputError`` with a reason a person can act on. Spreadsheets are
 read with python-calamine (fast, no XML entity expansion); zip containers are checked for size
-and compression ratio before they are opened.
+and compression ratio, and their XML for a DOCTYPE, before they are opened.
 """
 
 from __future__ import annotations
@@ -182,6 +182,66 @@ def check_zip(path: Path) -> zipfile.ZipFile:
     if total > MAX_UNCOMPRESSED_BYTES:
         raise InputError(f"{path}: expands to {total // (1024 * 1024)} MB, over the "
                          f"{MAX_UNCOMPRESSED_BYTES // (1024 * 1024)} MB limit; not opened")
+    return archive
+
+
+#: Bytes of a part read, at most, looking for its root element (a DOCTYPE must come before).
+_PROLOG_BYTES = 1024 * 1024
+
+
+class _Prolog(Exception):
+    """Raised from expat's handlers: the prolog ended (root element) or held a DOCTYPE."""
+
+
+def _stop(*_: Any) -> None:
+    raise _Prolog
+
+
+def refuse_xml_declarations(path: Path, archive: zipfile.ZipFile) -> None:
+    """Refuse a workbook whose XML parts carry a DOCTYPE: no spreadsheet program writes one
+    (OOXML forbids it), and its entities are how a file makes a parser read local files
+    (XXE) or expand a few bytes into gigabytes (billion laughs).
+
+    Each part, whatever its name (a relationship may point to any), is run through expat
+    only up to its root element (so an encoding or a comment is read as a parser reads it; a
+    picture stops it at its first bytes); nothing is expanded or fetched."""
+    import xml.parsers.expat
+
+    for info in archive.infolist():
+        if info.is_dir():
+            continue
+        parser = xml.parsers.expat.ParserCreate()
+        parser.StartElementHandler = _stop
+        doctype: list[str] = []
+
+        def declared(name: str, *_: Any, found: list[str] = doctype) -> None:
+            found.append(name)
+            raise _Prolog
+
+        parser.StartDoctypeDeclHandler = declared
+        read = 0
+        try:
+            with archive.open(info) as stream:
+                while read < _PROLOG_BYTES and (chunk := stream.read(64 * 1024)):
+                    read += len(chunk)
+                    parser.Parse(chunk, False)
+        except (_Prolog, xml.parsers.expat.ExpatError, OSError, zipfile.BadZipFile,
+                EOFError, ValueError):
+            pass  # a part that is not XML, or broken: the readers say so
+        if doctype:
+            raise InputError(f"{path}: {info.filename} declares XML entities (a DOCTYPE), "
+                             "which no spreadsheet program writes; not read. Ask the sender "
+                             "to save the file again in Excel or LibreOffice")
+
+
+def _open_workbook_zip(path: Path) -> zipfile.ZipFile:
+    """``check_zip``, then ``refuse_xml_declarations``: an .xlsx/.ods archive safe to parse."""
+    archive = check_zip(path)
+    try:
+        refuse_xml_declarations(path, archive)
+    except InputError:
+        archive.close()
+        raise
     return archive
 
 
@@ -385,9 +445,9 @@ def read_workbook(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]
     suffix = path.suffix.lower()
     scan: _FormulaScan | None = None
     if kind == "zip":
-        scan = _FormulaScan(check_zip(path))
+        scan = _FormulaScan(_open_workbook_zip(path))
     elif kind == "ods":
-        check_zip(path).close()
+        _open_workbook_zip(path).close()
     elif kind == "ole":
         if suffix in {".xlsx", ".xlsm", ".ods"}:
             raise InputError(f"{path}: the workbook is encrypted (password-protected); ask the "

@@ -66,6 +66,10 @@ STRUCTURE_SUFFIXES = {".lss"}
 #: How long an ingest waits for another one on the same database before it gives up (s).
 INGEST_LOCK_WAIT = 15 * 60
 TABLE_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".tsv", ".txt"}
+#: Files inside files (a mail forwarded in a mail, a zip in a zip) are opened this deep at
+#: most: a real forward chain is a few levels; 100 levels took 70 s (each level's mail is
+#: made again from the one above), and the outermost file, stored whole, keeps the rest.
+MAX_NESTING = 10
 #: Mail domains that say nothing about a municipality.
 GENERIC_DOMAINS = frozenset({
     "gmail", "googlemail", "outlook", "hotmail", "live", "msn", "yahoo", "icloud", "me", "luukku",
@@ -289,6 +293,7 @@ class _Run:
         #: ``ingest --reread``: content read before without an error is read again.
         self.reread = reread
         self.mapping_cache: dict[tuple[Any, ...], Mapping] = {}  # ``_shared``
+        self.depth = 0  # containers (mails, zips, winmail.dat) open around the file read now
 
     def prepare_to_store(self) -> None:
         """Load what storing answers needs (the practices known, the name resolver) now
@@ -490,7 +495,26 @@ class _Run:
                     message_time: dt.datetime | None = None, parent_id: int | None = None,
                     name: str | None = None, checked: tuple[str, int] | None = None,
                     prepared: Callable[[], Prepared] | None = None) -> None:
-        """Store one file, then read it; every problem becomes a report line."""
+        """Store one file, then read it; every problem becomes a report line. A file inside
+        more than ``MAX_NESTING`` containers is not opened (one line says so)."""
+        if parent_id is not None and self.depth >= MAX_NESTING:
+            self.add(display, "error", f"{display}: a file inside {self.depth} others (a mail "
+                     "forwarded in a mail, a zip in a zip …), deeper than the "
+                     f"{MAX_NESTING} levels opened; not read. The outermost file is kept whole "
+                     "under outputs/received: ask the sender for the answer itself")
+            return
+        self.depth += 1
+        try:
+            self._ingest_file(path, display=display, sender=sender, message_time=message_time,
+                              parent_id=parent_id, name=name, checked=checked,
+                              prepared=prepared)
+        finally:
+            self.depth -= 1
+
+    def _ingest_file(self, path: Path, *, display: str, sender: str | None,
+                     message_time: dt.datetime | None, parent_id: int | None,
+                     name: str | None, checked: tuple[str, int] | None,
+                     prepared: Callable[[], Prepared] | None) -> None:
         name = name or path.name
         checked = checked or self.check(path, display)
         if checked is None:
@@ -785,7 +809,14 @@ class _Run:
         blocks = [] if message.auto_reply else body_answers(message.text, self.detector.mapper())
         results: list[RowResult] = []
         raw = {"subject": message.subject, "body": message.body, "answers": {}}
-        if blocks:  # typed with the questionnaire's labels: a practice like any other
+        longest = max((len(text) for answers in blocks for text in answers.values()), default=0)
+        if longest > self.limits.max_cell_chars:  # as a cell of a table would be refused
+            size, limit = (f"{n:,}".replace(",", " ") for n in (longest,
+                                                               self.limits.max_cell_chars))
+            self.add(display, "error", f"{display}: an answer typed in the message is {size} "
+                     f"characters, over the limit of {limit} ([limits] max_cell_chars); not "
+                     "read. Ask for it shorter or as a file, or raise the limit", format=fmt)
+        elif blocks:  # typed with the questionnaire's labels: a practice like any other
             entries = [self._body_entry({**raw, "answers": answers},
                        "body" if len(blocks) == 1 else f"body #{number}", message=message,
                        author=author, forward=forward, original=original)
@@ -809,7 +840,8 @@ class _Run:
                 folder.mkdir()
                 target = folder / storage_name(attachment.name, f"attachment-{number}")
                 target.write_bytes(attachment.data)
-                self.ingest_file(target, display=f"{display} » {attachment.name}",
+                self.ingest_file(target, display=f"{display} » {attachment.name}"
+                                                 f"{attachment.sent_as}",
                                  sender=author, message_time=message.time,
                                  parent_id=received.id, name=attachment.name)
 
@@ -869,7 +901,7 @@ class _Run:
                     sender: str | None, message_time: dt.datetime | None) -> None:
         """Ingest the files of a zip archive (Google Forms downloads its CSV zipped)."""
         from ..tables import MAX_FILE_BYTES, check_zip
-        from .emails import safe_name
+        from .emails import safe_name, sent_as
         from .store import storage_name
 
         with check_zip(path) as archive:
@@ -882,7 +914,7 @@ class _Run:
             with tempfile.TemporaryDirectory(prefix="yhteistuumin-zip-") as tmp:
                 for number, info in enumerate(members, start=1):
                     name = safe_name(info.filename, f"file-{number}")
-                    member_display = f"{display} » {name}"
+                    member_display = f"{display} » {name}{sent_as(info.filename)}"
                     if info.file_size > MAX_FILE_BYTES:
                         self.add(member_display, "error", f"{member_display}: over the "
                                  f"{MAX_FILE_BYTES // (1024 * 1024)} MB limit; not opened")
@@ -902,7 +934,7 @@ class _Run:
         format wraps its attachments in it), each like an attachment of the message."""
         from tnefparse import TNEF
 
-        from .emails import safe_name
+        from .emails import safe_name, sent_as
         from .store import storage_name
 
         try:
@@ -931,7 +963,8 @@ class _Run:
                 folder.mkdir()
                 target = folder / storage_name(name, f"file-{number}")
                 target.write_bytes(bytes(item.data))
-                self.ingest_file(target, display=f"{display} » {name}", sender=sender,
+                shown = f"{display} » {name}{sent_as(_tnef_name(item))}"
+                self.ingest_file(target, display=shown, sender=sender,
                                  message_time=message_time, parent_id=received.id, name=name)
 
 

@@ -33,10 +33,12 @@ MAX_NAME = 120
 
 @dataclass
 class Attachment:
-    """One attachment: its sanitised file name and its bytes."""
+    """One attachment: its sanitised file name and its bytes (``sent_as``: see
+    :func:`sent_as`)."""
 
     name: str
     data: bytes
+    sent_as: str = ""
 
 
 @dataclass
@@ -76,6 +78,22 @@ def safe_name(name: str | None, fallback: str) -> str:
         text = (stem[:MAX_NAME - len(suffix) - 1] + "." + suffix) if dot and len(suffix) <= 10 \
             else text[:MAX_NAME]
     return text
+
+
+def sent_as(name: str | None) -> str:
+    """`` (sent as '../../etc/x.xlsx')``: the name a file came with, shown when it reached
+    out of its folder (``..``, an absolute or a Windows path) or held control characters
+    (the stored name is only its last part, cleaned), so the report still says what was
+    sent; empty for any other name. Control characters are shown as escapes: one line."""
+    text = str(name or "")
+    if not (text.startswith("/") or "\\" in text or ".." in text.split("/")
+            or re.match(r"[A-Za-z]:", text) or any(not ch.isprintable() for ch in text)):
+        return ""
+    shown = "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" if ord(ch) < 256
+                    else f"\\u{ord(ch):04x}" for ch in text)
+    if len(shown) > 2 * MAX_NAME:
+        shown = shown[:2 * MAX_NAME] + "…"
+    return f" (sent as '{shown}')"
 
 
 def _address(value: Any) -> str | None:
@@ -415,7 +433,8 @@ def read_eml(path: Path) -> ParsedEmail:
         if item.get_content_type() == "message/rfc822":
             inner = item.get_content()
             data = inner.as_bytes() if hasattr(inner, "as_bytes") else bytes(inner)
-            name = safe_name(item.get_filename(), f"attachment-{number}.eml")
+            raw = item.get_filename()
+            name = safe_name(raw, f"attachment-{number}.eml")
         elif item.get_content_type() in _SMIME_SIGNATURES:
             continue  # a signature of the message, not something the sender attached
         else:
@@ -423,8 +442,9 @@ def read_eml(path: Path) -> ParsedEmail:
             if not isinstance(payload, bytes | bytearray):
                 continue
             data = bytes(payload)
-            name = safe_name(_attachment_name(item), f"attachment-{number}")
-        attachments.append(Attachment(name, data))
+            raw = _attachment_name(item)
+            name = safe_name(raw, f"attachment-{number}")
+        attachments.append(Attachment(name, data, sent_as(raw)))
     subject = str(headers["subject"] or "")
     return ParsedEmail(_address(headers["from"]), when, subject, body, attachments,
                        auto_reply=auto_reply(headers, subject))
@@ -491,7 +511,8 @@ def read_msg(path: Path) -> ParsedEmail:
                 name = name or f"attachment-{number}.msg"
             if not isinstance(data, bytes | bytearray):
                 continue
-            attachments.append(Attachment(safe_name(name, f"attachment-{number}"), bytes(data)))
+            attachments.append(Attachment(safe_name(name, f"attachment-{number}"), bytes(data),
+                                          sent_as(name)))
         subject = str(getattr(message, "subject", "") or "")
         headers = getattr(message, "header", None)
     finally:

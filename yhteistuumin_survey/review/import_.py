@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import locks
 from ..errors import InputError
-from ..reports import FORMULA_PREFIXES, Report, outcome_rows
+from ..reports import Report, neutralise_formula, outcome_rows
 from ..tables import cell_text, office_lock_file, sha256_file
 from .common import (
     ALLOWED_DECISIONS_TEXT,
@@ -270,8 +270,9 @@ def _text(value: Any) -> str:
 
 
 def _unneutralise(text: str) -> str:
-    """Undo our own formula guard on a pre-filled editable cell (``'=x`` -> ``=x``)."""
-    if text.startswith("'") and text[1:2] and text[1:2].startswith(FORMULA_PREFIXES):
+    """Undo our own formula guard on a pre-filled editable cell (``'=x`` -> ``=x``,
+    ``''=x`` -> ``'=x``): exactly the inverse of ``neutralise_formula``."""
+    if text.startswith("'") and neutralise_formula(text[1:]) == text:
         return text[1:]
     return text
 
