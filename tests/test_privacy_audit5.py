@@ -7,21 +7,10 @@ on the mail server, forget by phone or name, and what a dump of the database sti
 
 from __future__ import annotations
 
+from test_privacy_audit3 import _workbook
+
 ANNA = "anna.virtanen@kunta.example.fi"
 PEKKA = "pekka.korhonen@kunta.example.fi"
-
-
-def _workbook_bytes(*rows: list[str]) -> bytes:
-    import io
-
-    from openpyxl import Workbook
-
-    book = Workbook()
-    for row in rows:
-        book.active.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
 
 
 def _message_with(attachment: bytes, to: str = "kirjaamo@kunta.example.fi",
@@ -49,8 +38,8 @@ def test_person_names_every_copy_of_one_message_and_its_attachment_in_and_outsid
     looked into once, and every file holding it is named, whichever was looked at first."""
     from yhteistuumin_survey.person import person_report
 
-    attachment = _workbook_bytes(["Yhteyshenkilö", "Anna Virtanen"], ["Sähköposti", ANNA])
-    other = _workbook_bytes(["Yhteyshenkilö", "Pekka Korhonen"], ["Sähköposti", PEKKA])
+    attachment = _workbook(["Yhteyshenkilö", "Anna Virtanen"], ["Sähköposti", ANNA])
+    other = _workbook(["Yhteyshenkilö", "Pekka Korhonen"], ["Sähköposti", PEKKA])
     message = _message_with(attachment)
     places = {"outputs/outbox/r/sent/091-invite-0-1.eml": message,
               "outputs/questionnaires/091-helsinki.xlsx": attachment,
