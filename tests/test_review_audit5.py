@@ -386,3 +386,31 @@ def test_a_new_reading_flagged_by_an_older_version_can_be_kept_but_not_taken_in_
     assert [session.get(Practice, p.id).current_version for p in (taken, kept, silent)] == [
         1, 1, 1]
     assert _exported(session, tmp_path / "after") == {taken.id, silent.id}
+
+
+def test_taking_a_new_reading_of_the_municipalities_keeps_the_reviewers_correction(
+        session, tmp_path: Path) -> None:
+    """The reviewers had added Espoo to Helsinki; the file, read again, names Vantaa: the new
+    reading becomes the submitted list, and the reviewers' correction (Espoo added) still
+    stands over it, never lost."""
+    from yhteistuumin_survey.flags import unsure
+    from yhteistuumin_survey.review.common import (
+        set_reviewer_municipalities,
+        submitted_municipalities,
+    )
+
+    flag = unsure("municipalities", "reread-differs", now="['092']", was="['091']",
+                  value=[["092", "text"]], version=1, status="approved")
+    practice = make_practice(session, title="Kulttuurikaveri", status="approved",
+                             decided_version=1, flags=[flag], municipalities=["091"])
+    set_reviewer_municipalities(session=session, practice_id=practice.id, codes=["091", "049"])
+    session.commit()
+    path = export_one(session, tmp_path)
+    fill(path, {practice.id: {"Uusi luenta": "ota uusi luenta"}})
+    result = import_review([path], session=session)
+    assert not result.failed, result.report.outcomes
+    session.expire_all()
+    assert effective_municipalities(session=session, practice_ids=[practice.id]) == {
+        practice.id: ["049", "091"]}
+    assert [code for code, _ in submitted_municipalities(
+        session=session, practice_id=practice.id)] == ["092"]
