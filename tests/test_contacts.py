@@ -317,3 +317,28 @@ def test_what_is_read_other_than_as_typed_is_said_and_a_near_spelling_is_refused
     assert [p.kind for p in result.problems] == ["misplaced", "unsure-municipality"]
     assert result.to_dict()["notes"][0] == {
         "row": 2, "note": "'Jalasjärvi' is a former municipality, now part of 301 Kurikka"}
+
+
+def test_words_around_the_addresses_of_an_email_cell_are_said_left_out(
+        session: Session, tmp_path: Path) -> None:
+    # A label, a remark and a pasted mail header beside the addresses: each address is a
+    # contact, and the words taken for none are said, never dropped without a word.
+    path = tmp_path / "yhteystiedot.csv"
+    path.write_text(
+        "Kunta;Sähköposti\n"
+        "Turku;Kirjaamo: kirjaamo@turku.example.fi\n"
+        'Porvoo;"kaisa@porvoo.example.fi\r\nBcc: muu@porvoo.example.fi"\n'
+        "Espoo;Kirjaamo <kirjaamo@espoo.example.fi>\n"
+        "Vantaa;kirjaamo@vantaa.example.fi\n", encoding="utf-8")
+    result = import_contacts(path, session=session, display="yhteystiedot.csv")
+    assert result.text().splitlines()[:2] == [
+        "yhteystiedot.csv:2: 'Kirjaamo: kirjaamo@turku.example.fi' read as "
+        "kirjaamo@turku.example.fi (not an address, left out: 'Kirjaamo:')",
+        "yhteystiedot.csv:3: 'kaisa@porvoo.example.fi\\r\\nBcc: muu@porvoo.example.fi' read as "
+        "kaisa@porvoo.example.fi, muu@porvoo.example.fi (not an address, left out: 'Bcc:')",
+    ]
+    assert [row for row, _ in result.notes] == [2, 3]  # a display name is no word left out
+    assert contacts(session) == [
+        ("049", "kirjaamo@espoo.example.fi"), ("092", "kirjaamo@vantaa.example.fi"),
+        ("638", "kaisa@porvoo.example.fi"), ("638", "muu@porvoo.example.fi"),
+        ("853", "kirjaamo@turku.example.fi")]

@@ -451,9 +451,24 @@ def _row_addresses(email_text: str, problem: Callable[[str, str, str], None]
             problem("invalid-email", candidate, f"{candidate!r} is not a valid email "
                     f"address: {exc}")
     note = ""
-    if _AT.search(email_text) and addresses:
+    left_out = _words_left_out(email_text)
+    if addresses and (_AT.search(email_text) or left_out):
         note = f"{email_text.strip()!r} read as {', '.join(addresses)}"
+        if left_out:
+            # "Kirjaamo: a@x.fi", "a@x.fi (lomalla)", a pasted "Bcc: b@x.fi": the words
+            # around the addresses are no contact, and the coordinator sees what was taken.
+            note += f" (not an address, left out: {' '.join(left_out)!r})"
     return addresses, note
+
+
+def _words_left_out(cell: str) -> list[str]:
+    """The words of an email cell that ``split_addresses`` did not take as addresses when the
+    cell has some (a display name before ``<address>`` is no word left out)."""
+    text = _AT.sub("@", cell.replace("mailto:", " "))
+    if _ANGLE.search(text) or "@" not in text:
+        return []
+    tokens = [token.strip("\"'()[]<>") for token in _SPLIT.split(text)]
+    return [token for token in tokens if token and "@" not in token]
 
 
 class _ContactUpserter:
