@@ -151,7 +151,7 @@ class Project:
             from .register import ensure_register
 
             self._engine = open_database(self.settings.database_url,
-                                         on_migrated=self._say_migrated)
+                                         on_migrated=self._say_migrated, on_wait=self.notify)
             ensure_register(self._engine, workspace=self.workspace)
         return self._engine
 

@@ -1,0 +1,107 @@
+"""Fifth pass at faults: nothing lost, nothing doubled, one clear line (audit5-faults)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from ingest_support import DATA
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("YHTEISTUUMIN_")}
+
+
+def _yhteistuumin(workspace, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """The real command in a process of its own."""
+    return subprocess.run([sys.executable, "-c", "from yhteistuumin_survey.cli import main; main()",
+                           *args],
+                          cwd=workspace.root, env=_env(), capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+# --- 1. SQLite's wait for another run's write lock is said, early, with who holds it -------
+
+#: Another run: it takes the send lock (its lock file names it) and the database's write lock,
+#: says "ready" and holds both until its standard input ends.
+_HOLDER = """
+import sqlite3, sys
+from yhteistuumin_survey.db.engine import make_engine
+from yhteistuumin_survey.locks import exclusive
+database = sys.argv[1]
+with exclusive(make_engine(f"sqlite:///{database}"), "send"):
+    writer = sqlite3.connect(database, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    print("ready", flush=True)
+    sys.stdin.read()
+    writer.execute("ROLLBACK")
+"""
+
+
+def _hold_the_database(workspace) -> subprocess.Popen:
+    holder = subprocess.Popen([sys.executable, "-c", _HOLDER,
+                               str(workspace.outputs / "yhteistuumin.sqlite")],
+                              cwd=workspace.root, env=_env(), stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+    return holder
+
+
+def _to_ingest(tmp_path) -> Path:
+    path = tmp_path / "vastaukset.csv"
+    shutil.copyfile(DATA / "limesurvey-texts.csv", path)
+    return path
+
+
+def test_a_command_waiting_for_another_run_s_write_lock_says_so_and_who_then_one_line(
+        workspace, tmp_path):
+    path = _to_ingest(tmp_path)
+    holder = _hold_the_database(workspace)
+    try:
+        url = f"sqlite:///{workspace.outputs / 'yhteistuumin.sqlite'}?timeout=4"
+        done = _yhteistuumin(workspace, "--db", url, "ingest", str(path))
+    finally:
+        holder.kill()
+        holder.wait()
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    waiting = [line for line in done.stderr.splitlines() if line.startswith("Waiting")]
+    assert len(waiting) == 1, done.stderr
+    assert "another send is running (" in waiting[0] and f"pid {holder.pid}," in waiting[0]
+    assert "waits up to 4 s" in waiting[0] and "?timeout=SECONDS in [database] url" in waiting[0]
+    errors = [line for line in done.stderr.splitlines() if line.lower().startswith("error")]
+    assert len(errors) == 1, done.stderr
+    assert ("the database is locked by another run (another send is running (" in errors[0]
+            and f"pid {holder.pid}," in errors[0])
+    assert "or let it wait longer with ?timeout=SECONDS in [database] url" in errors[0]
+
+
+def test_a_command_whose_wait_for_the_write_lock_ends_says_it_waited_and_completes(
+        workspace, tmp_path):
+    path = _to_ingest(tmp_path)
+    holder = _hold_the_database(workspace)
+    ingest = subprocess.Popen([sys.executable, "-c",
+                               "from yhteistuumin_survey.cli import main; main()",
+                               "ingest", str(path)], cwd=workspace.root, env=_env(),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert ingest.stderr is not None
+        first = ingest.stderr.readline()  # said while it waits: the holder still holds it
+        assert first.startswith("Waiting for the database ") and "another send is running (" in first
+        assert "waits up to 30 s" in first
+    finally:
+        holder.communicate("")  # the other run finishes
+    out, err = ingest.communicate(timeout=120)
+    assert ingest.returncode == 0, err
+    assert "Waiting" not in err  # said once
+    assert "new" in out
+
+
+def test_a_command_that_does_not_wait_says_nothing_of_a_lock(workspace, tmp_path):
+    done = _yhteistuumin(workspace, "ingest", str(_to_ingest(tmp_path)))
+    assert done.returncode == 0, done.stderr
+    assert "Waiting" not in done.stderr
