@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+
+import pytest
 from ingest_support import DATA
 
 REPO = Path(__file__).resolve().parents[1]
@@ -105,3 +107,85 @@ def test_a_command_that_does_not_wait_says_nothing_of_a_lock(workspace, tmp_path
     done = _yhteistuumin(workspace, "ingest", str(_to_ingest(tmp_path)))
     assert done.returncode == 0, done.stderr
     assert "Waiting" not in done.stderr
+
+
+# --- 4. a killed test run's PostgreSQL cluster is stopped by the next run ---------------------
+
+#: A pytest plugin: each test first starts (or takes) the session's throwaway cluster and says
+#: where it is; HOLD=1 then keeps the test running until the process is killed.
+_SAYS_ITS_CLUSTER = """
+import os, time
+def pytest_runtest_call(item):
+    cluster = item._request.getfixturevalue("postgres_cluster")
+    print("CLUSTER", cluster.datadir.parent, flush=True)
+    if os.environ.get("HOLD") == "1":
+        time.sleep(600)
+"""
+
+
+def _pytest_with_a_cluster(tmp_path, hold: bool) -> subprocess.Popen:
+    (tmp_path / "says_its_cluster.py").write_text(_SAYS_ITS_CLUSTER)
+    env = {**_env(), "PYTHONPATH": str(tmp_path), "HOLD": "1" if hold else "0",
+           "PATH": os.environ["PATH"] + ":/usr/lib/postgresql/15/bin"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-q", "-s", "-p", "says_its_cluster", "-p", "no:xdist",
+         "-p", "no:cacheprovider",
+         "tests/test_faults_audit5.py::test_a_command_that_does_not_wait_says_nothing_of_a_lock"],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _cluster_of(run: subprocess.Popen) -> Path:
+    assert run.stdout is not None
+    for line in run.stdout:
+        if line.startswith("CLUSTER "):
+            return Path(line.split(" ", 1)[1].strip())
+    raise AssertionError("the test run started no cluster")
+
+
+def _postmaster_running(base: Path) -> bool:
+    try:
+        pid = int((base / "data" / "postmaster.pid").read_text().split()[0])
+        os.kill(pid, 0)
+    except (OSError, ValueError, IndexError):
+        return False
+    return True
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_a_killed_test_run_s_postgresql_cluster_is_stopped_by_the_next_run(tmp_path):
+    if shutil.which("pg_ctl") is None and not Path("/usr/lib/postgresql/15/bin/pg_ctl").exists():
+        pytest.skip("PostgreSQL binaries are not installed")
+    killed = _pytest_with_a_cluster(tmp_path, hold=True)
+    try:
+        left = _cluster_of(killed)
+    finally:
+        killed.kill()  # as kill -9: no teardown runs
+        killed.wait()
+    assert _postmaster_running(left)  # what used to stay behind
+    nxt = _pytest_with_a_cluster(tmp_path, hold=False)
+    try:
+        own = _cluster_of(nxt)
+    finally:
+        nxt.communicate(timeout=300)
+    assert nxt.returncode == 0
+    assert not _postmaster_running(left) and not left.exists()
+    assert own != left and not own.exists()  # its own was stopped at its end, as before
+
+
+def test_a_cluster_of_a_test_run_still_alive_or_not_marked_is_left_alone(tmp_path):
+    from pg_leftovers import PID_FILE, mark_as_mine, stop_clusters_of_dead_runs
+
+    alive = tmp_path / "yhteistuumin-pg-alive"
+    alive.mkdir()
+    mark_as_mine(alive)  # this very test process
+    unmarked = tmp_path / "yhteistuumin-pg-other"
+    unmarked.mkdir()  # made by an older version, or by something else
+    reused = tmp_path / "yhteistuumin-pg-reused"
+    reused.mkdir()  # a dead run's pid now used by another process (this one)
+    (reused / PID_FILE).write_text(f"{os.getpid()} 1 {os.getuid()}\n")
+    other_user = tmp_path / "yhteistuumin-pg-theirs"
+    other_user.mkdir()
+    (other_user / PID_FILE).write_text(f"999999999 1 {os.getuid() + 1}\n")
+    assert stop_clusters_of_dead_runs(tmp_path) == [reused]
+    assert alive.exists() and unmarked.exists() and other_user.exists() and not reused.exists()
