@@ -188,3 +188,62 @@ def test_a_cluster_of_a_test_run_still_alive_or_not_marked_is_left_alone(tmp_pat
     (other_user / PID_FILE).write_text(f"999999999 1 {os.getuid() + 1}\n")
     assert stop_clusters_of_dead_runs(tmp_path) == [reused]
     assert alive.exists() and unmarked.exists() and other_user.exists() and not reused.exists()
+
+
+# --- 3. publish pins its slugs under the practices lock (PostgreSQL) -------------------------
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_publish_pins_its_slugs_after_a_review_import_not_among_its_rows(
+        postgres_url, workspace):
+    """A review import takes the practices lock, then locks the rows it decides (in id order).
+    The publish's first-time slugs updated practice rows in card order without that lock: an
+    import holding one of them and the publish another, each waited for the other's (PostgreSQL
+    fails one: a deadlock). Now the publish waits for the lock before its first row."""
+    import threading
+    from types import SimpleNamespace
+
+    from factories import make_practice
+    from sqlalchemy import select
+    from sqlmodel import Session
+    from test_faults_audit4 import _waiting_on_a_lock
+
+    from yhteistuumin_survey import locks
+    from yhteistuumin_survey.db.engine import open_database
+    from yhteistuumin_survey.db.models import Practice
+    from yhteistuumin_survey.publish import _pin_slugs
+    from yhteistuumin_survey.register import ensure_register
+
+    engine = open_database(postgres_url)
+    ensure_register(engine, workspace=workspace)
+    with Session(engine, expire_on_commit=False) as session:
+        ids = [make_practice(session, title=title, status="approved").id
+               for title in ("Kirjastokaveri", "Taidetestaajat")]
+        session.commit()
+    cards = [SimpleNamespace(id=pid, path=f"{pid}-kortti-{pid}") for pid in reversed(ids)]
+    importing = Session(engine)  # a review import, half-way: the lock, then its rows
+    locks.for_this_transaction(importing)
+    done: dict[str, object] = {}
+
+    def publish() -> None:
+        with Session(engine) as publishing:
+            _pin_slugs(publishing, cards)  # type: ignore[arg-type]
+            publishing.commit()
+            done["pinned"] = True
+
+    publishing = threading.Thread(target=publish)
+    publishing.start()
+    try:
+        assert _waiting_on_a_lock(engine)  # the publish waits for the import's lock ...
+        rows = importing.execute(select(Practice.id).where(  # type: ignore[call-overload]
+            Practice.id.in_(ids)).with_for_update(nowait=True)).scalars().all()
+        assert sorted(rows) == sorted(ids)  # ... holding none of the rows the import decides
+    finally:
+        importing.commit()
+        importing.close()
+        publishing.join(60)
+    assert done == {"pinned": True}
+    with Session(engine) as session:
+        slugs = dict(session.execute(select(Practice.id, Practice.published_slug)).all())
+    engine.dispose()
+    assert slugs == {pid: f"kortti-{pid}" for pid in ids}

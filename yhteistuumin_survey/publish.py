@@ -1319,6 +1319,7 @@ def _pin_slugs(session: Session, cards: list[Card]) -> None:
     """
     from sqlalchemy import bindparam, select, update
 
+    from . import locks
     from .db.models import Practice
 
     table = Practice.__table__  # type: ignore[attr-defined]
@@ -1326,8 +1327,12 @@ def _pin_slugs(session: Session, cards: list[Card]) -> None:
     unpinned = set(session.execute(select(p.id).where(p.published_slug.is_(None),
                                                       p.status == "approved")).scalars())
     rows = [{"pid": card.id, "slug": card.path.split("-", 1)[1]}
-            for card in cards if card.id in unpinned]
+            for card in sorted(cards, key=lambda card: card.id) if card.id in unpinned]
     if rows:
+        # The practices lock first, as a review import and an ingest take it (PostgreSQL): an
+        # import holding practice rows it decides, and this publish holding the ones pinned
+        # so far in card order, would each wait for the other's rows (a deadlock).
+        locks.for_this_transaction(session)
         session.execute(update(table).where(p.id == bindparam("pid"))
                         .values(published_slug=bindparam("slug")), rows)
 
