@@ -247,3 +247,96 @@ def test_on_postgresql_a_publish_pins_its_slugs_after_a_review_import_not_among_
         slugs = dict(session.execute(select(Practice.id, Practice.published_slug)).all())
     engine.dispose()
     assert slugs == {pid: f"kortti-{pid}" for pid in ids}
+
+
+# --- 2. a disk that fills during Pagefind or the lists leaves the site all old ---------------
+
+
+def _site_state(site: Path) -> dict[str, str]:
+    from publish_support import tree_digest
+
+    return {name: digest for name, digest in tree_digest(site).items()
+            if not name.endswith(".pagefind.state.json.gz")} | {
+        name: "state" for name in tree_digest(site) if name.endswith(".pagefind.state.json.gz")}
+
+
+@pytest.mark.parametrize("filled_before", ["build_search_index", "_set_page_ids"])
+def test_a_disk_that_fills_during_pagefind_or_the_lists_leaves_the_whole_site_as_it_was(
+        cli, workspace, small_disk, monkeypatch, filled_before):
+    """The disk fills while Pagefind writes its bundle (or just after, while the list pages
+    are written): the new card pages were already in place, so the site had new pages with the
+    last publish's search and lists ("it is said"). Now every page, the search bundles and the
+    lists are put back: the site is the last publish's, byte for byte, a new card's folder and
+    a withdrawn card's page included; the next publish completes."""
+    from factories import make_practice
+    from fixtures_audit2_faults import fill
+    from publish_support import tree_digest, two_approved_one_rejected
+    from sqlmodel import Session
+
+    from yhteistuumin_survey import publish
+    from yhteistuumin_survey.db.engine import open_database
+    from yhteistuumin_survey.db.models import Practice
+
+    two_approved_one_rejected(workspace)
+    site = small_disk / "site"
+    assert cli("publish", "--out", str(site)).exit_code == 0
+    before = tree_digest(site)
+    engine = open_database(f"sqlite:///{workspace.outputs / 'yhteistuumin.sqlite'}")
+    with Session(engine) as session:  # one card withdrawn, one new
+        withdrawn = session.get(Practice, 2)  # Kirjastokaveri
+        assert withdrawn is not None
+        withdrawn.status = "rejected"
+        session.add(withdrawn)
+        session.commit()
+        make_practice(session, title="Uusi kulttuurikerho", status="approved")
+    engine.dispose()
+    filler: list[Path] = []
+    real = getattr(publish, filled_before)
+
+    def disk_fills(*args, **kwargs):  # type: ignore[no-untyped-def]
+        filler.append(fill(small_disk))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(publish, filled_before, disk_fills)
+    renamed = {"YHTEISTUUMIN_SITE_TITLE": "Hyvät käytännöt kunnissa – uusi nimi"}
+    result = cli("publish", "--out", str(site), env=renamed)
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and "free some space" in errors[0], result.output
+    assert errors[0].endswith("(nothing of this publish was put in place: the site is as it "
+                              "was)"), errors[0]
+    assert tree_digest(site) == before  # all old: pages, search bundles, lists, nothing aside
+
+    monkeypatch.setattr(publish, filled_before, real)
+    filler[0].unlink()
+    again = cli("publish", "--out", str(site), env=renamed)
+    assert again.exit_code == 0, again.output
+    after = tree_digest(site)
+    assert "uusi nimi" in (site / "index.html").read_text(encoding="utf-8")
+    assert any("uusi-kulttuurikerho" in name for name in after)
+    assert not any("kirjastokaveri" in name for name in after)
+    assert not any(publish.UNDO_FOLDER in name for name in after)
+
+
+def test_a_publish_interrupted_after_its_card_pages_puts_the_site_back(
+        cli, workspace, monkeypatch):
+    """Ctrl-C while Pagefind runs: the site is the last publish's, and the next completes."""
+    from publish_support import tree_digest, two_approved_one_rejected
+
+    from yhteistuumin_survey import publish
+
+    two_approved_one_rejected(workspace)
+    site = workspace.outputs / "site"
+    assert cli("publish").exit_code == 0
+    before = tree_digest(site)
+
+    def interrupted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(publish, "build_search_index", interrupted)
+    renamed = {"YHTEISTUUMIN_SITE_TITLE": "Uusi nimi sivustolle"}
+    cli("publish", env=renamed)
+    assert tree_digest(site) == before
+    monkeypatch.undo()
+    assert cli("publish", env=renamed).exit_code == 0
+    assert "Uusi nimi sivustolle" in (site / "index.html").read_text(encoding="utf-8")
