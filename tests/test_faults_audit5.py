@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -340,3 +341,64 @@ def test_a_publish_interrupted_after_its_card_pages_puts_the_site_back(
     monkeypatch.undo()
     assert cli("publish", env=renamed).exit_code == 0
     assert "Uusi nimi sivustolle" in (site / "index.html").read_text(encoding="utf-8")
+
+
+# --- SIGTERM ends a command as Ctrl-C does: one line, exit 143, the rerun completes ----------
+
+
+def _answers(folder: Path, count: int) -> Path:
+    """``count`` web-form exports, each one answer of its own."""
+    folder.mkdir()
+    text = (DATA / "limesurvey-texts.csv").read_text(encoding="utf-8-sig")
+    for n in range(count):
+        (folder / f"vastaus{n:03d}.csv").write_text(
+            text.replace('"5";"2024-03-07 12:00:00"', f'"{100 + n}";"2024-03-07 12:00:00"')
+                .replace("Kulturv", f"Kulturv{n} ", 1), encoding="utf-8-sig")
+    return folder
+
+
+def _stored_files(workspace) -> int:
+    import sqlite3
+
+    database = sqlite3.connect(workspace.outputs / "yhteistuumin.sqlite", timeout=30)
+    try:
+        return int(database.execute("SELECT count(*) FROM receivedfile").fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0
+    finally:
+        database.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("signal_name", "code", "said"),
+                         [("SIGTERM", 143, "Terminated"), ("SIGINT", 130, "Interrupted")])
+def test_an_ingest_stopped_by_a_signal_half_way_says_so_in_one_line_and_the_rerun_reads_the_rest(
+        workspace, tmp_path, signal_name, code, said):
+    """SIGTERM killed the process at once: no line, no report of what was stored. Now it ends
+    as Ctrl-C does (the report, one line, 143); nothing is stored twice and the rerun reads
+    exactly the files not read."""
+    import signal
+
+    inbox = _answers(tmp_path / "saapuneet", 150)
+    ingest = subprocess.Popen([sys.executable, "-c",
+                               "from yhteistuumin_survey.cli import main; main()",
+                               "ingest", str(inbox)], cwd=workspace.root, env=_env(),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(1200):  # the first files stored
+            if _stored_files(workspace) >= 5 or ingest.poll() is not None:
+                break
+            time.sleep(0.05)
+        ingest.send_signal(getattr(signal, signal_name))
+    finally:
+        out, err = ingest.communicate(timeout=120)
+    stored = _stored_files(workspace)
+    assert 0 < stored < 150, (stored, out, err)  # stopped half-way
+    assert ingest.returncode == code, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith(f"{said}: the files read before it are "
+                                                   "stored and listed in "), err
+    again = _yhteistuumin(workspace, "ingest", str(inbox))
+    assert again.returncode == 0, again.stderr
+    assert f"{stored} already ingested" in again.stdout, again.stdout
+    assert _stored_files(workspace) == 150
