@@ -402,3 +402,50 @@ def test_an_ingest_stopped_by_a_signal_half_way_says_so_in_one_line_and_the_reru
     assert again.returncode == 0, again.stderr
     assert f"{stored} already ingested" in again.stdout, again.stdout
     assert _stored_files(workspace) == 150
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize(("signal_name", "code", "said"),
+                         [("SIGTERM", 143, "Terminated"), ("SIGINT", 130, "Interrupted")])
+def test_a_send_stopped_by_a_signal_says_so_in_one_line_and_the_rerun_mails_nobody_twice(
+        workspace, signal_name, code, said):
+    import json
+    import signal
+
+    from send_support import load_example_contacts, mail_server
+    from sqlmodel import Session, select
+    from test_send_kill import CODES, environment, sender, wait_until
+
+    from yhteistuumin_survey.db.engine import open_database
+    from yhteistuumin_survey.db.models import Contact
+    from yhteistuumin_survey.register import ensure_register
+
+    engine = open_database(f"sqlite:///{workspace.outputs / 'yhteistuumin.sqlite'}")
+    ensure_register(engine, workspace=workspace)
+    with Session(engine) as session:
+        load_example_contacts(session, CODES)
+        addresses = sorted(c.email for c in session.exec(select(Contact)))
+    engine.dispose()
+    with mail_server(data_delay=0.05) as server:
+        env, command = environment(server.port), sender(workspace, server.port)
+        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+        wait_until(lambda: server.count() >= 3, process)
+        process.send_signal(getattr(signal, signal_name))
+        out, err = process.communicate(timeout=60)
+        stopped_at = server.count()
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert process.returncode == code, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert lines[-1].startswith(f"{said}: ") and lines[-1].endswith(
+        "sent before it, each recorded; run the same command again to send the rest (nobody "
+        "is mailed twice)"), err
+    assert not [line for line in lines if "Error" in line or "Traceback" in line], err
+    assert 3 <= stopped_at < len(addresses)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    uncertain = {m["detail"]["address"] for m in report["messages"] if m["status"] == "uncertain"}
+    received = server.received_by()
+    assert max(received.values()) == 1
+    assert {a for a in addresses if received[a] == 0} <= uncertain
