@@ -449,3 +449,41 @@ def test_a_send_stopped_by_a_signal_says_so_in_one_line_and_the_rerun_mails_nobo
     received = server.received_by()
     assert max(received.values()) == 1
     assert {a for a in addresses if received[a] == 0} <= uncertain
+
+
+def test_a_review_import_interrupted_stores_no_decision_and_says_to_run_it_again(
+        cli, workspace, tmp_path, monkeypatch):
+    from factories import make_practice
+    from sqlmodel import Session, select
+    from test_review import fill
+
+    from yhteistuumin_survey.db.engine import open_database
+    from yhteistuumin_survey.db.models import Practice, ReviewDecision
+    from yhteistuumin_survey.review import import_ as review_import
+
+    engine = open_database(f"sqlite:///{workspace.outputs / 'yhteistuumin.sqlite'}")
+    with Session(engine, expire_on_commit=False) as session:
+        ids = [make_practice(session, title=title).id for title in ("Lukupiiri", "Kirjastoauto")]
+    out = tmp_path / "arviointi.xlsx"
+    assert cli("review", "export", "--out", str(out)).exit_code == 0
+    fill(out, {pid: {"Päätös": "hyväksytty"} for pid in ids})
+    real = review_import._write_decisions
+
+    def interrupted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        real(*args, **kwargs)  # written in the transaction, then Ctrl-C
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(review_import, "_write_decisions", interrupted)
+    result = cli("review", "import", str(out))
+    assert result.exit_code == 130
+    assert result.stderr.strip().splitlines()[-1] == (
+        "Interrupted: no decision of these workbooks was stored; run the same command again")
+    with Session(engine) as session:
+        assert {p.status for p in session.exec(select(Practice))} == {"new"}
+        assert not session.exec(select(ReviewDecision)).all()
+    monkeypatch.undo()
+    again = cli("review", "import", str(out))
+    assert again.exit_code == 0, again.output
+    with Session(engine) as session:
+        assert {p.status for p in session.exec(select(Practice))} == {"approved"}
+    engine.dispose()
