@@ -336,7 +336,11 @@ def test_a_publish_interrupted_after_its_card_pages_puts_the_site_back(
 
     monkeypatch.setattr(publish, "build_search_index", interrupted)
     renamed = {"YHTEISTUUMIN_SITE_TITLE": "Uusi nimi sivustolle"}
-    cli("publish", env=renamed)
+    stopped = cli("publish", env=renamed)
+    assert stopped.exit_code == 130
+    assert stopped.stderr.strip().splitlines()[-1] == (
+        "Interrupted: nothing of this publish was put in place: the site is as it was; run the "
+        "same command again")
     assert tree_digest(site) == before
     monkeypatch.undo()
     assert cli("publish", env=renamed).exit_code == 0

@@ -1518,9 +1518,11 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
             undo.replace(temporary, path)
     except (SurveyError, OSError) as exc:
         raise _put_back(out, exc, undo, lists_staged) from exc
-    except BaseException:  # Ctrl-C, SIGTERM: the site as it was too
-        _put_back(out, SurveyError("interrupted"), undo, lists_staged)
-        raise
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM: the site as it was too
+        said = str(_put_back(out, SurveyError("interrupted"), undo, lists_staged))
+        what = (said.removeprefix("interrupted (").removesuffix(")") if said != "interrupted"
+                else "nothing of this publish was put in place: the site is as it was")
+        raise KeyboardInterrupt(f"{what}; run the same command again") from None
     undo.done()
     cms_written = [CMS_MARKER, *cms_written] if cms_marked else cms_written
     cms_removed = remove_stale(cms, {*rendered.cms, *rendered.cms_kept, CMS_MARKER},
