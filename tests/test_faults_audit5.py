@@ -491,3 +491,64 @@ def test_a_review_import_interrupted_stores_no_decision_and_says_to_run_it_again
     with Session(engine) as session:
         assert {p.status for p in session.exec(select(Practice))} == {"approved"}
     engine.dispose()
+
+
+# --- SMTP: a host that does not resolve, a server that never answers -------------------------
+
+
+def _send_env(host: str, port: int, timeout: str = "60") -> dict[str, str]:
+    import datetime as dt
+
+    return {"YHTEISTUUMIN_SMTP_HOST": host, "YHTEISTUUMIN_SMTP_PORT": str(port),
+            "YHTEISTUUMIN_SMTP_SECURITY": "none", "YHTEISTUUMIN_SMTP_TIMEOUT": timeout,
+            "YHTEISTUUMIN_ROUND_SENDER": "kysely@yhteistuumin.fi",
+            "YHTEISTUUMIN_ROUND_REPLY_TO": "koordinaattori@yhteistuumin.fi",
+            "YHTEISTUUMIN_ROUND_DEADLINE": (dt.date.today() + dt.timedelta(days=30)).isoformat()}
+
+
+@pytest.fixture
+def two_contacts(workspace):
+    from send_support import load_example_contacts
+    from sqlmodel import Session
+
+    from yhteistuumin_survey.db.engine import open_database
+
+    engine = open_database(f"sqlite:///{workspace.outputs / 'yhteistuumin.sqlite'}")
+    with Session(engine) as session:
+        load_example_contacts(session, ["091", "698"])
+    engine.dispose()
+
+
+def _queued(workspace) -> set[str]:
+    import sqlite3
+
+    database = sqlite3.connect(workspace.outputs / "yhteistuumin.sqlite")
+    try:
+        return {row[0] for row in database.execute("SELECT state FROM outboundmessage")}
+    finally:
+        database.close()
+
+
+def test_an_smtp_host_that_does_not_resolve_names_the_setting_and_sends_nothing(
+        cli, workspace, two_contacts):
+    result = cli("send", "invite", "--yes", env=_send_env("smtp.ei-ole-olemassa.invalid", 587))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert ("smtp.ei-ole-olemassa.invalid:587: cannot connect: unknown host (" in result.stdout
+            and "); check [smtp] host" in result.stdout), result.output
+    assert _queued(workspace) <= {"queued"}  # nothing sent, nothing uncertain: the rerun sends
+
+
+def test_an_smtp_server_that_takes_the_connection_and_never_answers_names_the_timeout(
+        cli, workspace, two_contacts):
+    import socket
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # connections are taken by the kernel, and never greeted
+        port = silent.getsockname()[1]
+        result = cli("send", "invite", "--yes", env=_send_env("127.0.0.1", port, timeout="1"))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert (f"127.0.0.1:{port}: the server took the connection but did not answer within 1 s; "
+            "check [smtp] host and port (is it an SMTP server?), or give it longer with [smtp] "
+            "timeout") in result.stdout, result.output
+    assert _queued(workspace) <= {"queued"}
