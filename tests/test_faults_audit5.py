@@ -552,3 +552,25 @@ def test_an_smtp_server_that_takes_the_connection_and_never_answers_names_the_ti
             "check [smtp] host and port (is it an SMTP server?), or give it longer with [smtp] "
             "timeout") in result.stdout, result.output
     assert _queued(workspace) <= {"queued"}
+
+
+# --- init on a full disk ----------------------------------------------------------------------
+
+
+def test_init_on_a_full_disk_names_the_file_and_leaves_no_empty_settings_file_behind(
+        cli, small_disk):
+    """'Error: the disk is full' named no file, and an empty yhteistuumin.toml was left; the
+    next init said 'kept yhteistuumin.toml' and the workspace ran on an empty settings file."""
+    from fixtures_audit2_faults import fill
+
+    filler = fill(small_disk)
+    target = small_disk / "kysely"
+    result = cli("init", str(target))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr.strip() == (f"Error: {target / 'yhteistuumin.toml'}: the disk is full; "
+                                     "free some space and run the command again")
+    assert not (target / "yhteistuumin.toml").exists()
+    filler.unlink()
+    again = cli("init", str(target))
+    assert again.exit_code == 0 and "created  yhteistuumin.toml" in again.stdout, again.output
+    assert "[smtp]" in (target / "yhteistuumin.toml").read_text(encoding="utf-8")
