@@ -103,6 +103,27 @@ def test_a_command_whose_wait_for_the_write_lock_ends_says_it_waited_and_complet
     assert "new" in out
 
 
+def test_a_long_statement_of_the_run_that_holds_the_write_lock_is_not_taken_for_a_wait(
+        tmp_path):
+    """The run's own write transaction holds the lock while a long statement of it runs: no
+    other process holds it, so nothing is said (a probe for the lock said 'waiting')."""
+    from sqlalchemy import text
+
+    from yhteistuumin_survey.db.engine import make_engine
+
+    said: list[str] = []
+    engine = make_engine(f"sqlite:///{tmp_path / 'oma.sqlite'}", on_wait=said.append)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE t (x INTEGER)"))
+        connection.execute(text("INSERT INTO t VALUES (1)"))  # this run holds the write lock
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        raw.create_function("pause", 1, time.sleep)
+        connection.execute(text("SELECT pause(2.5)"))  # long enough to be looked at
+    engine.dispose()
+    assert said == []
+
+
 def test_a_command_that_does_not_wait_says_nothing_of_a_lock(workspace, tmp_path):
     done = _yhteistuumin(workspace, "ingest", str(_to_ingest(tmp_path)))
     assert done.returncode == 0, done.stderr

@@ -3,16 +3,16 @@
 SQLite lets one writer at a time; a second waits inside the driver (``timeout``, 30 s by
 default) and printed nothing meanwhile, so it looked hung. A watcher thread, started with the
 first statement, notices a statement that has run for ``NOTICE_AFTER`` seconds. If another
-connection holds the database's write lock then, it says once (through ``on_wait``) that this
-run is waiting, for how long at most, and who holds the lock when one of the project's lock
-files (``DATABASE.NAME.lock``, see ``locks``) names a holder. A wait that ends in "database is
-locked" carries the holder on the error (``HOLDER_ATTRIBUTE``), for the fault line.
+process holds the database's write lock then (``write_lock_holder``), it says once (through
+``on_wait``) that this run is waiting, for how long at most, and who holds the lock when one
+of the project's lock files (``DATABASE.NAME.lock``, see ``locks``) names that process. A
+wait that ends in "database is locked" carries the holder on the error
+(``HOLDER_ATTRIBUTE``), for the fault line.
 """
 
 from __future__ import annotations
 
 import os
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -54,20 +54,27 @@ def lock_holders(database: str) -> list[str]:
     return found
 
 
-def write_locked(database: str) -> bool:
-    """Whether another connection holds the write lock of ``database`` now."""
+#: Where SQLite's WAL write lock is: byte 120 of the ``-shm`` file (WAL_WRITE_LOCK, the
+#: first of the shared-memory locks, sqlite3.c ``WALINDEX_LOCK_OFFSET``).
+_WAL_WRITE_LOCK = 120
+
+
+def write_lock_holder(database: str) -> int | None:
+    """The pid of another process holding the write lock of ``database`` (WAL mode, which the
+    engine sets), or None. A POSIX record lock, so ``F_GETLK`` names its holder and never
+    this process: a long write statement of this very run is not taken for a wait."""
+    import fcntl
+    import struct
+
+    layout = "@hhqqi4x"  # struct flock on Linux: type, whence, start, len, pid
     try:
-        probe = sqlite3.connect(database, timeout=0, isolation_level=None)
-    except sqlite3.Error:
-        return False
-    try:
-        probe.execute("BEGIN IMMEDIATE")
-        probe.execute("ROLLBACK")
-        return False
-    except sqlite3.OperationalError as exc:
-        return "locked" in str(exc) or "busy" in str(exc)
-    finally:
-        probe.close()
+        with open(f"{database}-shm", "rb") as shm:
+            asked = struct.pack(layout, fcntl.F_WRLCK, os.SEEK_SET, _WAL_WRITE_LOCK, 1, 0)
+            answer = fcntl.fcntl(shm.fileno(), fcntl.F_GETLK, asked)
+    except OSError:
+        return None
+    kind, _whence, _start, _length, pid = struct.unpack(layout, answer)
+    return None if kind == fcntl.F_UNLCK or pid == os.getpid() else pid
 
 
 class LockWatch:
@@ -119,14 +126,14 @@ class LockWatch:
                 if cursor in self.said or now - started < NOTICE_AFTER:
                     continue
                 self.said.add(cursor)
-                if not self.told and write_locked(self.database):
+                if not self.told and (holder := write_lock_holder(self.database)):
                     self.told = True
-                    self.on_wait(self.message())
+                    self.on_wait(self.message(holder))
 
-    def message(self) -> str:
-        holders = lock_holders(self.database)
+    def message(self, pid: int) -> str:
+        holders = [holder for holder in lock_holders(self.database) if f"pid {pid}," in holder]
         who = ("; ".join(holders) if holders
-               else "another yhteistuumin command or program is writing to it")
+               else f"another program (pid {pid}) is writing to it")
         return (f"Waiting for the database {self.database}: {who}. This command waits up to "
                 f"{self.wait:g} s for it to finish (?timeout=SECONDS in [database] url sets "
                 "how long)")
