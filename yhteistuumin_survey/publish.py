@@ -1035,6 +1035,15 @@ def _put_back(out: Path, exc: SurveyError | OSError, undo: SiteUndo,
                        "was)")
 
 
+def _interrupted(out: Path, undo: SiteUndo, staged: list[tuple[Path, Path]]
+                 ) -> KeyboardInterrupt:
+    """Put the site back after Ctrl-C or SIGTERM; the interrupt, saying what the site is."""
+    said = str(_put_back(out, SurveyError("interrupted"), undo, staged))
+    what = (said.removeprefix("interrupted (").removesuffix(")") if said != "interrupted"
+            else "nothing of this publish was put in place: the site is as it was")
+    return KeyboardInterrupt(f"{what}; run the same command again")
+
+
 def _left_as_it_was(out: Path, exc: OSError, staged: list[tuple[Path, Path]]) -> SurveyError:
     """Remove the files written aside; the error, in words, for a site left as it was."""
     from .faults import os_fault
@@ -1519,10 +1528,7 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
     except (SurveyError, OSError) as exc:
         raise _put_back(out, exc, undo, lists_staged) from exc
     except KeyboardInterrupt:  # Ctrl-C, SIGTERM: the site as it was too
-        said = str(_put_back(out, SurveyError("interrupted"), undo, lists_staged))
-        what = (said.removeprefix("interrupted (").removesuffix(")") if said != "interrupted"
-                else "nothing of this publish was put in place: the site is as it was")
-        raise KeyboardInterrupt(f"{what}; run the same command again") from None
+        raise _interrupted(out, undo, lists_staged) from None
     undo.done()
     cms_written = [CMS_MARKER, *cms_written] if cms_marked else cms_written
     cms_removed = remove_stale(cms, {*rendered.cms, *rendered.cms_kept, CMS_MARKER},
