@@ -161,7 +161,11 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
         if ON_CI:
             pytest.fail(message + "; .ci/run must install postgresql")
         pytest.skip(message)
+    from pg_leftovers import mark_as_mine, stop_clusters_of_dead_runs
+
+    stop_clusters_of_dead_runs()  # those of killed test runs, which never stopped theirs
     base = Path(tempfile.mkdtemp(prefix="yhteistuumin-pg-"))
+    mark_as_mine(base)
     datadir, sockets = base / "data", base / "sock"
     sockets.mkdir()
     if os.geteuid() == 0:

@@ -73,6 +73,11 @@ def database_fault(exc: BaseException, *, database: str = "") -> str | None:
     text = str(getattr(exc, "orig", None) or exc).lower()
     for needle, meaning in _DATABASE:
         if needle in text:
+            if needle == "database is locked":
+                holder = getattr(exc, "lock_holder", "")  # db.lockwatch: who held it
+                if holder:
+                    meaning = meaning.replace("another run;", f"another run ({holder});")
+                meaning += ", or let it wait longer with ?timeout=SECONDS in [database] url"
             return f"{database}: {meaning}" if database else meaning
     return None
 

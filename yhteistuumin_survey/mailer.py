@@ -922,6 +922,12 @@ def send_round(
                              compose=compose, transport=transport, rate=rate,
                              max_attempts=max_attempts, backoff=backoff, sleep=sleep,
                              clock=clock, progress=progress, copies=copies)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: say what went, and that a rerun goes on
+        sent = result.report.counts.get("sent", 0)
+        raise KeyboardInterrupt(
+            f"{plural(sent, 'message')} sent before it, each recorded; run the same command "
+            "again to send the rest (nobody is mailed twice)"
+        ) from None
     finally:
         _LIVE_RUNS.discard(run_id)
 

@@ -166,7 +166,7 @@ class Project:
             from .register import ensure_register
 
             self._engine = open_database(self.settings.database_url,
-                                         on_migrated=self._say_migrated)
+                                         on_migrated=self._say_migrated, on_wait=self.notify)
             ensure_register(self._engine, workspace=self.workspace)
         return self._engine
 
@@ -579,12 +579,17 @@ class Project:
         from .review.import_ import TITLE_MAX_LENGTH
 
         titles = [q.max_length for q in self.survey.questions if q.id == "title"]
-        with self.session() as session, self.progress("Importing", None) as advance:
-            return import_review([Path(p) for p in paths], session=session, reviewer=reviewer,
-                                 progress=advance, round_name=self.settings.round_name,
-                                 title_max_length=titles[0] if titles and titles[0]
-                                 else TITLE_MAX_LENGTH,
-                                 vocabulary=load_vocabulary(self.workspace))
+        try:
+            with self.session() as session, self.progress("Importing", None) as advance:
+                return import_review([Path(p) for p in paths], session=session,
+                                     reviewer=reviewer, progress=advance,
+                                     round_name=self.settings.round_name,
+                                     title_max_length=titles[0] if titles and titles[0]
+                                     else TITLE_MAX_LENGTH,
+                                     vocabulary=load_vocabulary(self.workspace))
+        except KeyboardInterrupt:  # one transaction: rolled back whole
+            raise KeyboardInterrupt("no decision of these workbooks was stored; run the same "
+                                    "command again") from None
 
     # --- publishing and following ---------------------------------------------------------
 

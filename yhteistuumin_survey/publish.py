@@ -19,6 +19,7 @@ database (``Practice.published_slug``), so a later title correction keeps the ad
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
@@ -940,6 +941,116 @@ def put_in_place(staged: list[tuple[Path, Path]]) -> None:
         os.replace(temporary, path)
 
 
+#: Inside the site while a publish runs: the files it replaced or removed, kept until it ends
+#: (a dot folder, numbered files: neither Pagefind's glob nor a page path matches them).
+UNDO_FOLDER = ".publish-undo"
+
+
+class SiteUndo:
+    """What a publish changed in the site, kept to put back if it stops before its end.
+
+    The card pages go in place before Pagefind runs (it indexes the site's files), the search
+    bundles next, the list pages last. A full disk (or Ctrl-C) in between left new card pages
+    with the old search and lists. Each file the publish replaces or removes is kept aside
+    (a hard link, else a rename: no disk space needed), and ``undo`` puts every one back, so
+    the site is the last publish's whole or this one's whole. ``done`` drops what was kept.
+    """
+
+    def __init__(self, out: Path):
+        self.out, self.folder = out, out / UNDO_FOLDER
+        self.changed: list[tuple[Path, Path | None]] = []  # (in the site, kept copy or None)
+
+    def forget_left(self) -> None:
+        """Drop what a killed publish kept (its site is finished by this publish)."""
+        if self.folder.exists():
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _aside(self) -> Path:
+        self.folder.mkdir(exist_ok=True)
+        return self.folder / str(len(self.changed))
+
+    def replace(self, temporary: Path, path: Path) -> None:
+        """Put ``temporary`` in place of ``path``, keeping the file it replaces."""
+        if not os.path.lexists(path):
+            self.changed.append((path, None))
+        else:
+            keep = self._aside()
+            try:
+                os.link(path, keep)  # the page stays served until the atomic replace
+            except OSError:
+                os.replace(path, keep)
+            self.changed.append((path, keep))
+        os.replace(temporary, path)
+
+    def remove(self, path: Path) -> None:
+        """Take ``path`` (a file or a folder) out of the site, keeping it."""
+        if os.path.lexists(path):
+            keep = self._aside()
+            os.replace(path, keep)
+            self.changed.append((path, keep))
+
+    def undo(self) -> int:
+        """Put back everything changed, newest first; return how many could not be."""
+        failed = 0
+        for path, keep in reversed(self.changed):
+            try:
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path)
+                elif keep is None:
+                    path.unlink(missing_ok=True)
+                if keep is None:
+                    if path.parent != self.out:
+                        with contextlib.suppress(OSError):
+                            path.parent.rmdir()  # a new card's folder, empty again
+                else:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(keep, path)
+            except OSError:
+                failed += 1
+        self.changed = []
+        if not failed:
+            shutil.rmtree(self.folder, ignore_errors=True)
+        return failed
+
+    def done(self) -> None:
+        self.changed = []
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _put_back(out: Path, exc: SurveyError | OSError, undo: SiteUndo,
+              staged: list[tuple[Path, Path]]) -> SurveyError:
+    """The error of a publish stopped after it began to change the site: everything is put
+    back (``SiteUndo``) and the line says the site is as it was."""
+    from .faults import os_fault
+
+    for temporary, _path in staged:
+        temporary.unlink(missing_ok=True)
+    if isinstance(exc, SurveyError) and not undo.changed:
+        return exc  # nothing was changed yet (the pages' own error says so when it is theirs)
+    failed = undo.undo()
+    if isinstance(exc, SurveyError):
+        what = str(exc)
+    elif exc.errno in _NO_ROOM:
+        what = f"{out}: {os_fault(OSError(exc.errno, exc.strerror))}"
+    else:
+        what = os_fault(exc)
+    if failed:
+        return SurveyError(f"{what} ({failed} files of the last publish could not be put back "
+                           f"from {undo.folder}: the site is part old, part new until a "
+                           "publish completes)")
+    return SurveyError(f"{what} (nothing of this publish was put in place: the site is as it "
+                       "was)")
+
+
+def _interrupted(out: Path, undo: SiteUndo, staged: list[tuple[Path, Path]]
+                 ) -> KeyboardInterrupt:
+    """Put the site back after Ctrl-C or SIGTERM; the interrupt, saying what the site is."""
+    said = str(_put_back(out, SurveyError("interrupted"), undo, staged))
+    what = (said.removeprefix("interrupted (").removesuffix(")") if said != "interrupted"
+            else "nothing of this publish was put in place: the site is as it was")
+    return KeyboardInterrupt(f"{what}; run the same command again")
+
+
 def _left_as_it_was(out: Path, exc: OSError, staged: list[tuple[Path, Path]]) -> SurveyError:
     """Remove the files written aside; the error, in words, for a site left as it was."""
     from .faults import os_fault
@@ -979,7 +1090,7 @@ def existing_files(out: Path, keep_folders: tuple[str, ...] = ("pagefind", "page
 
 
 def _write_pages(out: Path, cms: Path, rendered: RenderedSite, *, on_disk: set[str],
-                 in_cms: set[str], folders: set[Path]
+                 in_cms: set[str], folders: set[Path], undo: SiteUndo | None = None
                  ) -> tuple[tuple[list[str], int], tuple[list[str], int]]:
     """Write the card pages and the CMS files: (written, unchanged) of each.
 
@@ -992,27 +1103,15 @@ def _write_pages(out: Path, cms: Path, rendered: RenderedSite, *, on_disk: set[s
         markdown = write_files(cms, rendered.cms, existing=in_cms, staged=staged)
     except OSError as exc:
         raise _left_as_it_was(out, exc, staged) from exc
-    put_in_place(staged)
+    if undo is None:
+        put_in_place(staged)
+    else:  # the site's pages are kept to put back; the CMS files are not the site
+        for temporary, path in staged:
+            if out in path.parents:
+                undo.replace(temporary, path)
+            else:
+                os.replace(temporary, path)
     return pages, markdown
-
-
-def _pages_only(out: Path, exc: SurveyError | OSError,
-                staged: list[tuple[Path, Path]]) -> SurveyError:
-    """The error of a publish stopped after its card pages were put in place: the search
-    index and the list pages are still those of the last publish, if any (the files aside are
-    removed)."""
-    from .faults import os_fault
-
-    for temporary, _path in staged:
-        temporary.unlink(missing_ok=True)
-    if isinstance(exc, SurveyError):
-        what = str(exc)
-    elif exc.errno in _NO_ROOM:
-        what = f"{out}: {os_fault(OSError(exc.errno, exc.strerror))}"
-    else:
-        what = os_fault(exc)
-    return SurveyError(f"{what} (the card pages are new, the search and the list pages not "
-                       "yet: they follow when a publish completes)")
 
 
 def write_files(out: Path, files: dict[str, bytes], *, existing: Collection[str],
@@ -1035,13 +1134,18 @@ def write_files(out: Path, files: dict[str, bytes], *, existing: Collection[str]
     return written, unchanged
 
 
-def remove_stale(out: Path, wanted: Collection[str], *, existing: Collection[str]) -> list[str]:
-    """Remove the ``existing`` files not ``wanted``, and the folders that leaves empty."""
+def remove_stale(out: Path, wanted: Collection[str], *, existing: Collection[str],
+                 undo: SiteUndo | None = None) -> list[str]:
+    """Remove the ``existing`` files not ``wanted``, and the folders that leaves empty
+    (kept in ``undo`` when given)."""
     removed = sorted(set(existing) - set(wanted))
     folders: set[Path] = set()
     for relative in removed:
         path = out / relative
-        path.unlink(missing_ok=True)
+        if undo is None:
+            path.unlink(missing_ok=True)
+        else:
+            undo.remove(path)
         folders.update(parent for parent in path.parents if parent != out and out in parent.parents)
     for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
         if folder.is_dir() and not any(folder.iterdir()):
@@ -1153,7 +1257,7 @@ def _index_state(bundle: Path) -> dict[str, Any] | None:
 
 
 def _run_pagefind(out: Path, target: Path, glob: str, pages: dict[str, str],
-                  contacts: dict[str, str]) -> None:
+                  contacts: dict[str, str], undo: SiteUndo | None = None) -> None:
     """Index the pages under ``out`` matching ``glob`` into the bundle ``target`` (swapped in).
 
     The bundle keeps what it was built from: each page's sha256, the hash of its contact and
@@ -1185,12 +1289,22 @@ def _run_pagefind(out: Path, target: Path, glob: str, pages: dict[str, str],
                  "pages": dict(sorted(pages.items())),
                  "contacts": {page: contacts.get(page, "") for page in sorted(pages)},
                  "ids": {page: ids.get(page.removesuffix("index.html"), "") for page in sorted(pages)}}
+        packed = gzip.compress(json.dumps(state).encode(), mtime=0)
+        if undo is not None:  # the old bundle and its state kept until the publish ends
+            written: list[tuple[Path, Path]] = []
+            _write_if_changed(_state_path(target), packed, compare=False, staged=written)
+            undo.remove(_state_path(target))
+            undo.remove(target)
+            os.replace(bundle, target)
+            undo.changed.append((target, None))
+            for temporary, path in written:
+                undo.replace(temporary, path)
+            return
         _state_path(target).unlink(missing_ok=True)  # a bundle without its state is rebuilt
         if target.exists():
             os.replace(target, Path(work) / "old")
         os.replace(bundle, target)
-        _write_if_changed(_state_path(target), gzip.compress(json.dumps(state).encode(), mtime=0),
-                          compare=False)
+        _write_if_changed(_state_path(target), packed, compare=False)
 
 
 def _changes_glob(pages: Collection[str]) -> str:
@@ -1201,7 +1315,8 @@ def _changes_glob(pages: Collection[str]) -> str:
     return "{" + ",".join(folders) + "}/index.html"
 
 
-def build_search_index(out: Path, pages: dict[str, str], contacts: dict[str, str]) -> SearchIndex:
+def build_search_index(out: Path, pages: dict[str, str], contacts: dict[str, str], *,
+                       undo: SiteUndo | None = None) -> SearchIndex:
     """Index the card pages under ``out`` with Pagefind, as little as the changes allow.
 
     ``pages`` are the card pages (path under the site -> sha256). One Pagefind run makes one
@@ -1217,11 +1332,19 @@ def build_search_index(out: Path, pages: dict[str, str], contacts: dict[str, str
     consent or an erased person leaves must not stay in the index.
     """
     root, changes = out / "pagefind", out / CHANGES_FOLDER
+
+    def drop(path: Path) -> None:  # kept in ``undo`` (the whole publish may be put back)
+        if undo is not None:
+            undo.remove(path)
+        elif path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+
     if not pages:
         for folder in (root, changes):
-            _state_path(folder).unlink(missing_ok=True)
-            if folder.exists():
-                shutil.rmtree(folder)
+            drop(_state_path(folder))
+            drop(folder)
         return SearchIndex("all", [], [], [], {})
     indexed = ""
     base = _index_state(root)
@@ -1230,23 +1353,22 @@ def build_search_index(out: Path, pages: dict[str, str], contacts: dict[str, str
     if (base is None or len(changed) > max(CHANGES_MIN, int(len(pages) * CHANGES_SHARE))
             or set(base["pages"]) - set(pages)
             or any(base["contacts"].get(page, "") != contacts.get(page, "") for page in changed)):
-        _run_pagefind(out, root, INDEX_GLOB, pages, contacts)
+        _run_pagefind(out, root, INDEX_GLOB, pages, contacts, undo)
         indexed, changed = "all", []
         base = _index_state(root)
     if not changed:
-        _state_path(changes).unlink(missing_ok=True)
-        if changes.exists():
-            shutil.rmtree(changes)
+        drop(_state_path(changes))
+        drop(changes)
     else:
         wanted = {page: pages[page] for page in changed}
         before = _index_state(changes)
         if before is None or before["pages"] != wanted:
-            _run_pagefind(out, changes, _changes_glob(changed), wanted, contacts)
+            _run_pagefind(out, changes, _changes_glob(changed), wanted, contacts, undo)
             indexed = "changes"
         for page in changed:  # the old text of a changed page leaves the full index
             old = (base or {}).get("ids", {}).get(page)
             if old:
-                (root / "fragment" / f"{old}.pf_fragment").unlink(missing_ok=True)
+                drop(root / "fragment" / f"{old}.pf_fragment")
     ids = {**((base or {}).get("ids") or {}), **((_index_state(changes) or {}).get("ids") or {})}
     return SearchIndex(indexed, index_languages(root),
                        index_languages(changes) if changed else [], changed, ids)
@@ -1326,6 +1448,7 @@ def _pin_slugs(session: Session, cards: list[Card]) -> None:
     """
     from sqlalchemy import bindparam, select, update
 
+    from . import locks
     from .db.models import Practice
 
     table = Practice.__table__  # type: ignore[attr-defined]
@@ -1333,8 +1456,12 @@ def _pin_slugs(session: Session, cards: list[Card]) -> None:
     unpinned = set(session.execute(select(p.id).where(p.published_slug.is_(None),
                                                       p.status == "approved")).scalars())
     rows = [{"pid": card.id, "slug": card.path.split("-", 1)[1]}
-            for card in cards if card.id in unpinned]
+            for card in sorted(cards, key=lambda card: card.id) if card.id in unpinned]
     if rows:
+        # The practices lock first, as a review import and an ingest take it (PostgreSQL): an
+        # import holding practice rows it decides, and this publish holding the ones pinned
+        # so far in card order, would each wait for the other's rows (a deadlock).
+        locks.for_this_transaction(session)
         session.execute(update(table).where(p.id == bindparam("pid"))
                         .values(published_slug=bindparam("slug")), rows)
 
@@ -1359,6 +1486,8 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
         _write_if_changed(out / SITE_MARKER,
                           (json.dumps({"about": _MARKER_TEXT.strip()}) + "\n").encode(),
                           compare=False)
+    undo = SiteUndo(out)
+    undo.forget_left()
     on_disk = existing_files(out)
     cms.mkdir(parents=True, exist_ok=True)
     cms_marked = _write_if_changed(cms / CMS_MARKER,
@@ -1371,42 +1500,46 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
     previous = _read_manifest(out)
     rendered = render_site(workspace, cards, settings=settings, previous=previous,
                            existing=on_disk, cms_existing=in_cms, progress=progress)
-    (written, unchanged), (cms_written, cms_unchanged) = _write_pages(
-        out, cms, rendered, on_disk=on_disk, in_cms=in_cms, folders=folders)
+    # From the first card page in place to the list pages in place, what the site held is kept
+    # (``SiteUndo``): a publish stopped in between (a full disk, Pagefind failing, Ctrl-C)
+    # puts it all back, so the site is never new pages with the old search and lists.
+    lists_staged: list[tuple[Path, Path]] = []
+    try:
+        (written, unchanged), (cms_written, cms_unchanged) = _write_pages(
+            out, cms, rendered, on_disk=on_disk, in_cms=in_cms, folders=folders, undo=undo)
+        # Pagefind indexes every card folder it finds: the pages of practices no longer
+        # published go before it runs.
+        gone = remove_stale(out, rendered.page_sha, undo=undo,
+                            existing={path for path in on_disk if INDEX_PAGE.fullmatch(path)})
+        search = build_search_index(out, rendered.page_sha, {
+            f"{card.path}/index.html": hashlib.sha256(repr(card.contact).encode()).hexdigest()[:16]
+            for card in cards}, undo=undo)
+        _set_page_ids(cards, rendered, search)
+        # The list pages unchanged since the last publish (and still on disk) are not rendered.
+        lists_before = {path: key for path, key in ((previous or {}).get("lists") or {}).items()
+                        if path in on_disk}
+        lists: dict[str, str] = {}
+        indexes = {path: page for lang in ("fi", "sv")
+                   for path, page in render_index(workspace, cards, rendered,
+                                                  settings=settings, search=search, lang=lang,
+                                                  before=lists_before, keys=lists).items()}
+        kept_lists = set(lists) - set(indexes)
+        unchanged += len(kept_lists)
+        indexes["cards.json"] = render_card_list(cards, rendered)
+        # The list pages and cards.json together too: a list naming a card of another publish
+        # leads to a page that is not there, or leaves one out.
+        done, same = write_files(out, indexes, existing=on_disk, folders=folders,
+                                 staged=lists_staged)
+        for temporary, path in lists_staged:
+            undo.replace(temporary, path)
+    except (SurveyError, OSError) as exc:
+        raise _put_back(out, exc, undo, lists_staged) from exc
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM: the site as it was too
+        raise _interrupted(out, undo, lists_staged) from None
+    undo.done()
     cms_written = [CMS_MARKER, *cms_written] if cms_marked else cms_written
     cms_removed = remove_stale(cms, {*rendered.cms, *rendered.cms_kept, CMS_MARKER},
                                existing=in_cms)
-    # Pagefind indexes every card folder it finds: the pages of practices no longer published
-    # go before it runs.
-    gone = remove_stale(out, rendered.page_sha,
-                        existing={path for path in on_disk if INDEX_PAGE.fullmatch(path)})
-    try:
-        search = build_search_index(out, rendered.page_sha, {
-            f"{card.path}/index.html": hashlib.sha256(repr(card.contact).encode()).hexdigest()[:16]
-            for card in cards})
-    except (SurveyError, OSError) as exc:
-        raise _pages_only(out, exc, []) from exc
-    _set_page_ids(cards, rendered, search)
-    # The list pages unchanged since the last publish (and still on disk) are not rendered.
-    lists_before = {path: key for path, key in ((previous or {}).get("lists") or {}).items()
-                    if path in on_disk}
-    lists: dict[str, str] = {}
-    indexes = {path: page for lang in ("fi", "sv")
-               for path, page in render_index(workspace, cards, rendered, settings=settings,
-                                              search=search, lang=lang, before=lists_before,
-                                              keys=lists).items()}
-    kept_lists = set(lists) - set(indexes)
-    unchanged += len(kept_lists)
-    indexes["cards.json"] = render_card_list(cards, rendered)
-    # The list pages and cards.json together too: a list naming a card of another publish
-    # leads to a page that is not there, or leaves one out.
-    lists_staged: list[tuple[Path, Path]] = []
-    try:
-        done, same = write_files(out, indexes, existing=on_disk, folders=folders,
-                                 staged=lists_staged)
-    except OSError as exc:
-        raise _pages_only(out, exc, lists_staged) from exc
-    put_in_place(lists_staged)
     written = sorted([*written, *done])
     unchanged += same
     unchanged += len(rendered.kept)

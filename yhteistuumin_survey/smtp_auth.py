@@ -17,6 +17,7 @@ import datetime as dt
 import re
 import shlex
 import smtplib
+import socket
 import ssl
 import subprocess
 import time
@@ -436,10 +437,13 @@ class SmtpSession:
             raise ConnectFailure(f"{opts.where}: connection refused") from None
         except TimeoutError:
             _close_quietly(smtp)
-            raise ConnectFailure(f"{opts.where}: no answer within {connect_timeout:g} s") from None
+            longer = ", or give it longer with [smtp] timeout" \
+                if connect_timeout < CONNECT_TIMEOUT else ""
+            raise ConnectFailure(f"{opts.where}: no answer within {connect_timeout:g} s; check "
+                                 f"[smtp] host and port{longer}") from None
         except (OSError, smtplib.SMTPException) as exc:
             _close_quietly(smtp)
-            raise ConnectFailure(f"{opts.where}: cannot connect ({_describe(exc)})") from None
+            raise _cannot_connect(exc, opts.where, connect_timeout) from None
         self._smtp = smtp
 
     def _login(self, smtp: smtplib.SMTP) -> None:
@@ -743,6 +747,21 @@ def _no_delay(smtp: smtplib.SMTP) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     except (OSError, AttributeError):
         pass
+
+
+def _cannot_connect(exc: BaseException, where: str, waited: float) -> ConnectFailure:
+    """The line for a connection that failed with ``exc`` (a host name unknown, a server that
+    took the connection and never greeted, anything else), naming the setting to check."""
+    if isinstance(exc, socket.gaierror):
+        return ConnectFailure(f"{where}: cannot connect: unknown host ({exc.strerror or exc}); "
+                              "check [smtp] host")
+    if isinstance(exc, smtplib.SMTPServerDisconnected) and "timed out" in str(exc):
+        longer = ", or give it longer with [smtp] timeout" if waited < CONNECT_TIMEOUT else ""
+        return ConnectFailure(f"{where}: the server took the connection but did not answer "
+                              f"within {waited:g} s; check [smtp] host and port (is it an SMTP "
+                              f"server?){longer}")
+    return ConnectFailure(f"{where}: cannot connect ({_describe(exc)}); check [smtp] host and "
+                          "port, and that the server is reachable")
 
 
 def _describe(exc: BaseException) -> str:

@@ -120,6 +120,21 @@ class InitResult:
         return {"root": str(self.root), "created": self.created, "existing": self.existing}
 
 
+def _write_whole(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all: on a full disk ``init`` left an empty
+    yhteistuumin.toml, which the next ``init`` kept ("kept"), so the workspace ran on an empty
+    settings file instead of the commented one. The error names the file."""
+    import os
+
+    temporary = path.with_name(path.name + ".tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
+
+
 def init_workspace(root: Path) -> InitResult:
     """Create a workspace at ``root``: the config with every key commented, and the folders.
 
@@ -133,7 +148,7 @@ def init_workspace(root: Path) -> InitResult:
     if config.exists():
         existing.append(CONFIG_NAME)
     else:
-        config.write_text(config_template(), encoding="utf-8")
+        _write_whole(config, config_template())
         created.append(CONFIG_NAME)
     for name in FOLDERS:
         folder = root / name
@@ -144,9 +159,9 @@ def init_workspace(root: Path) -> InitResult:
             created.append(name + "/")
     readme = root / "outputs" / "README.txt"
     if not readme.exists():
-        readme.write_text(_OUTPUTS_README, encoding="utf-8")
+        _write_whole(readme, _OUTPUTS_README)
     ignore = root / ".gitignore"
     if not ignore.exists():
-        ignore.write_text("outputs/\n", encoding="utf-8")
+        _write_whole(ignore, "outputs/\n")
         created.append(".gitignore")
     return InitResult(root=root, created=created, existing=existing)

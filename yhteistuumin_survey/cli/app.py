@@ -51,28 +51,56 @@ for _parameter in (TyperOption, TyperArgument):
     _parameter.process_value = _default_as_declared(_parameter.process_value)  # type: ignore[method-assign]
 
 
+@contextmanager
+def _terminate_as_interrupt(terminated: list[int]) -> Iterator[None]:
+    """SIGTERM (``kill``, a closing terminal session, systemd) ends the command as Ctrl-C
+    does: what the command does on an interrupt (an ingest's report of the files it stored, a
+    publish putting the site back, a send's outbox) runs, then one line and exit 143. Before,
+    the process died at once with no line at all. Only in the main thread (signals are
+    delivered there); the previous handler is restored after."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, _frame: Any) -> None:
+        terminated.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 class _SurveyGroup(TyperGroup):
     """Root group: expected errors and faults of the machine become ``Error: reason`` lines
     and exit 1 (2 for a usage error), without a traceback unless ``--debug``."""
 
     def invoke(self, ctx: Any) -> Any:
         _state.set(state := ctx.obj if isinstance(ctx.obj, State) else State())
-        try:
-            return super().invoke(ctx)
-        except KeyboardInterrupt as exc:
-            typer.echo(f"Interrupted: {exc}" if str(exc) else "Interrupted.", err=True)
-            raise typer.Exit(code=130) from None
-        except Exception as exc:  # noqa: BLE001 - expected errors and faults: lines, an exit code
-            from ..faults import error_lines
+        terminated: list[int] = []
+        with _terminate_as_interrupt(terminated):
+            try:
+                return super().invoke(ctx)
+            except KeyboardInterrupt as exc:
+                said = "Terminated" if terminated else "Interrupted"
+                typer.echo(f"{said}: {exc}" if str(exc) else f"{said}.", err=True)
+                raise typer.Exit(code=143 if terminated else 130) from None
+            except Exception as exc:  # noqa: BLE001 - expected errors and faults: lines, an exit code
+                from ..faults import error_lines
 
-            where = state.opened.database_label() if state.opened else "database"
-            if (reported := error_lines(exc, database=where)) is None:
-                raise
-            lines, code = reported
-            if state.debug:
-                traceback.print_exception(exc, file=sys.stderr)
-            typer.echo("\n".join(lines), err=True)
-            raise typer.Exit(code=code) from None
+                where = state.opened.database_label() if state.opened else "database"
+                if (reported := error_lines(exc, database=where)) is None:
+                    raise
+                lines, code = reported
+                if state.debug:
+                    traceback.print_exception(exc, file=sys.stderr)
+                typer.echo("\n".join(lines), err=True)
+                raise typer.Exit(code=code) from None
 
 
 def _typer(name: str, help: str, cls: type[TyperGroup]) -> typer.Typer:

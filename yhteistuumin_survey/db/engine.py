@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -88,8 +88,11 @@ def _lock_wait(given: Any, url: str) -> float:
     return seconds
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine for ``url``; SQLite gets its folder made and foreign keys switched on."""
+def make_engine(url: str, *, on_wait: Callable[[str], object] | None = None) -> Engine:
+    """Create an engine for ``url``; SQLite gets its folder made and foreign keys switched on.
+
+    ``on_wait(line)`` is told once when a statement waits for another run's write lock on a
+    SQLite file (``lockwatch``)."""
     from sqlalchemy import create_engine, event
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
@@ -117,6 +120,10 @@ def make_engine(url: str) -> Engine:
             # set it (sqlite:///db.sqlite?timeout=5, in seconds, as sqlite3 takes it).
             waits = {"timeout": _lock_wait(parsed.query.get("timeout"), url)}
             engine = create_engine(parsed, connect_args=waits)
+            if on_wait is not None and parsed.database not in (None, "", ":memory:"):
+                from .lockwatch import LockWatch
+
+                LockWatch(str(parsed.database), waits["timeout"], on_wait).attach(engine)
 
             @event.listens_for(engine, "connect")
             def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -467,10 +474,11 @@ def _refuse_unversioned(engine: Engine) -> None:
             "it was not made by yhteistuumin migrations, use another database")
 
 
-def open_database(url: str, *, on_migrated: Any = None) -> Engine:
+def open_database(url: str, *, on_migrated: Any = None,
+                  on_wait: Callable[[str], object] | None = None) -> Engine:
     """Return an engine on an up-to-date database (an older one is migrated first, and
-    ``on_migrated``, if given, is called with what that did)."""
-    engine = make_engine(url)
+    ``on_migrated``, if given, is called with what that did; ``on_wait``: see make_engine)."""
+    engine = make_engine(url, on_wait=on_wait)
     if not _at_head(engine):  # the everyday case answers with one query, Alembic not loaded
         migrated = migrate(engine)
         if on_migrated is not None:
