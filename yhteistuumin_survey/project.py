@@ -436,12 +436,15 @@ class Project:
                                                                round_name=settings.round_name))
                 except Interrupted:
                     raise
-                except KeyboardInterrupt:
+                except KeyboardInterrupt as stopped:
+                    # send_round says how many went (``mailer.send_round``); stopped before it
+                    # began (while connecting), nothing went.
+                    went = str(stopped) or ("nothing sent; run the same command again to "
+                                            "send (nobody is mailed twice)")
                     raise Interrupted(
-                        f"the {KIND_LABEL[kind].lower()} stopped part-way; each message the "
-                        "server took is recorded. Run the same command again: it sends the "
-                        "rest, nobody twice (a message cut off while being handed over is "
-                        "listed as uncertain, not sent again)") from None
+                        f"the {KIND_LABEL[kind].lower()} stopped part-way: {went}; a message "
+                        "cut off while being handed over is listed as uncertain, not sent "
+                        "again") from None
         result.held_back = plan.held_back
         result.notes = plan.notes
         result.municipalities = len({m.municipality_code for m in plan.to_send})
