@@ -68,6 +68,8 @@ _CELL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#N
                           "#TYHJÄ!", "#JAKO/0!", "#ARVO!", "#VIITTAUS!", "#NIMI?", "#LUKU!",
                           "#NOLL!", "#DIVISION/0!", "#VÄRDEFEL!", "#REFERENS!", "#NAMN?",
                           "#OGILTIGT!"})
+#: An error value with the spaces a cell may hold around it, at most (a longer text is none).
+_CELL_ERROR_CHARS = max(map(len, _CELL_ERRORS)) + 8
 #: casefold never shortens a text: anything longer than this is no placeholder.
 _PLACEHOLDER_MAX = max(map(len, _PLACEHOLDERS))
 
@@ -1701,17 +1703,23 @@ def _is_test_text(text: str | None) -> bool:
     return bool(folded) and (folded in _TEST_WORDS or bool(_REPEATED.fullmatch(folded)))
 
 
+#: A formula's text: what is left of a cell whose value was lost (``_cell_flags``).
+_FORMULA_START = re.compile(r"\s*=")
+
+
 def _cell_flags(raw: Mapping[str, Any]) -> list[str]:
     """Flag answers that are what is left of a cell's lost value: a formula's text, an error
     value."""
     flags = []
     for qid, value in raw.items():
-        if isinstance(value, str) and value.lstrip().startswith("="):
+        if not isinstance(value, str):
+            continue
+        if _FORMULA_START.match(value):  # no copy of a long answer to look at its start
             # Excel took typed text ("- lapset", "+358 40 …") for a formula and showed an
             # error, or a program wrote a formula without its value: the formula's text is
             # what is left of the answer.
             flags.append(unsure(qid, "formula", formula=value.strip()[:60]))
-        elif isinstance(value, str) and value.strip().upper() in _CELL_ERRORS:
+        elif len(value) <= _CELL_ERROR_CHARS and value.strip().upper() in _CELL_ERRORS:
             # The cell held only an error value: the answer was lost in the municipality's
             # file (pasted as values from cells showing #REF!); empty, it went unnoticed.
             flags.append(unsure(qid, "cell-error", error=value.strip()))
