@@ -651,7 +651,7 @@ def test_a_note_typed_beside_an_answer_is_kept_for_reviewers_never_joined(engine
     assert notes == ["note:title:Huom: nimi voi muuttua",
                      "note:benefits:HUOM: hyödyt arvioitu 2023"]
     assert flag_words(notes[:1], labels={"title": "Käytännön nimi"}) == [
-        "Käytännön nimi: vastauksen viereen oli kirjoitettu huomautus: Huom: nimi voi muuttua"]
+        "Käytännön nimi: vastauksen ohessa oli lisäksi kirjoitettu: Huom: nimi voi muuttua"]
 
 
 def test_two_columns_for_one_field_keep_the_stronger_and_set_the_weaker_aside(engine, workspace,

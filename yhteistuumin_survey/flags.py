@@ -427,10 +427,12 @@ PLAIN_TEXTS: dict[str, Text] = {
         "{label}: the answer is longer than the question allows; shorten it or ask the "
         "municipality for a shorter one.",
         {"arg": "summary"}),
+    # Text beside an answer cell, or in a form export's column that no question is (its
+    # heading as the label: "Vastaajan nimi"): said so that it fits both.
     "note": Text(
-        "{label}: vastauksen viereen oli kirjoitettu huomautus: {arg}",
-        "{label}: bredvid svaret fanns en anmärkning: {arg}",
-        "{label}: a note typed beside the answer: {arg}",
+        "{label}: vastauksen ohessa oli lisäksi kirjoitettu: {arg}",
+        "{label}: tillsammans med svaret stod också: {arg}",
+        "{label}: also written with the answer: {arg}",
         {"arg": "goal:Tämä on luonnos"}),
     "possible-duplicate": Text(
         "Käytäntö voi olla sama kuin käytäntö #{arg}. Tarkista, onko se kaksoiskappale.",
