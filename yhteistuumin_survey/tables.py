@@ -98,7 +98,7 @@ class Sheet:
     #: The rows hidden (by a filter, or by hand), 0-based as in ``rows``: calamine reads
     #: cells only. Found by the formula scan of .xlsx/.xlsm (``_FormulaScan``) and in an
     #: .ods file's content (``ods_merged_and_hidden``), through xlrd for .xls
-    #: (``xls_hidden_rows``); CSV says nothing.
+    #: (``_xls_extras``); CSV says nothing.
     hidden_rows: set[int] = field(default_factory=set)
 
 
@@ -509,36 +509,42 @@ def read_workbook(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]
 
 
 def _xls_extras(path: Path, sheets: list[Sheet]) -> None:
-    """What calamine does not read of an .xls file's sheets: hidden rows, and the addresses
-    of links in cells (only a file holding a link record is read for them)."""
-    hidden_rows = xls_hidden_rows(path)
-    for read in sheets:
-        read.hidden_rows = hidden_rows.get(read.name, read.hidden_rows)
-    if _XLS_LINK in path.read_bytes():
-        _read_xls_links(path, sheets)
+    """What calamine does not read of an .xls file's sheets, from one xlrd reading (the .xls
+    reader pandas used, maintained for .xls alone): each sheet's hidden rows (by a filter or
+    by hand; its row records, read with the formatting) and the addresses its cells link to
+    (into the cells' text, as :func:`_read_links` for .xlsx). A file xlrd cannot read with
+    its formatting is read for the links alone; one it cannot read at all keeps the cells
+    calamine read, the rows' state then unknown."""
+    from urllib.parse import unquote
 
+    import xlrd  # type: ignore[import-untyped]
 
-def xls_hidden_rows(path: Path) -> dict[str, set[int]]:
-    """Sheet name -> the rows (0-based) hidden in an .xls workbook (by a filter or by hand),
-    from each row's record (xlrd with its formatting; calamine reads no row heights). Empty
-    when the file cannot be read that way (the cells were read; only the rows' state is
-    then unknown)."""
-    import xlrd
-
+    book = None
+    for formatting in (True, False):
+        try:
+            book = xlrd.open_workbook(str(path), formatting_info=formatting, on_demand=True,
+                                      logfile=io.StringIO())
+            break
+        except Exception:  # noqa: BLE001 - xlrd raises many types for files calamine read
+            continue
+    if book is None:
+        return
     try:
-        book = xlrd.open_workbook(str(path), formatting_info=True, on_demand=True,
-                                  logfile=io.StringIO())
-    except Exception:  # noqa: BLE001 - xlrd raises many types for files calamine read
-        return {}
-    try:
-        found = {}
+        by_name = {read.name: read for read in sheets}
         for index in range(book.nsheets):
-            sheet = book.sheet_by_index(index)
-            found[sheet.name] = {row for row, info in sheet.rowinfo_map.items() if info.hidden}
+            try:
+                sheet = book.sheet_by_index(index)
+            except Exception:  # noqa: BLE001 - the cells were read; these are a bonus
+                continue
+            read = by_name.get(sheet.name)
+            if read is not None:
+                if book.formatting_info:
+                    read.hidden_rows = {row for row, info in sheet.rowinfo_map.items()
+                                        if info.hidden}
+                for (row, column), link in sheet.hyperlink_map.items():
+                    if link.url_or_path:
+                        _link_into_cell(read, row, column, str(link.url_or_path), unquote)
             book.unload_sheet(index)
-        return found
-    except Exception:  # noqa: BLE001
-        return {}
     finally:
         book.release_resources()
 
@@ -853,39 +859,6 @@ def _read_links(archive: zipfile.ZipFile, sheets: list[Sheet]) -> None:
             for letter in ref.group(1).decode():
                 column = column * 26 + ord(letter) - 64
             _link_into_cell(sheet, row, column - 1, target, unquote)
-
-
-#: The class id an .xls file's HLINK record holds (StdLink): a file without it has no link.
-_XLS_LINK = bytes.fromhex("d0c9ea79f9bace118c8200aa004ba90b")
-
-
-def _read_xls_links(path: Path, sheets: list[Sheet]) -> None:
-    """Put the address a cell of an .xls file links to into the cell's text, as
-    :func:`_read_links` does for .xlsx: calamine reads the shown text only. xlrd (the .xls
-    reader pandas used, maintained for .xls alone) reads the links; a file it cannot read
-    keeps the cells calamine read."""
-    from urllib.parse import unquote
-
-    import xlrd  # type: ignore[import-untyped]
-
-    try:
-        book = xlrd.open_workbook(str(path), on_demand=True)
-    except Exception:  # noqa: BLE001 - the cells were read; the links are a bonus
-        return
-    try:
-        by_name = {sheet.name: sheet for sheet in sheets}
-        for name in book.sheet_names():
-            if name not in by_name:
-                continue
-            try:
-                links = book.sheet_by_name(name).hyperlink_map
-            except Exception:  # noqa: BLE001
-                continue
-            for (row, column), link in links.items():
-                if link.url_or_path:
-                    _link_into_cell(by_name[name], row, column, str(link.url_or_path), unquote)
-    finally:
-        book.release_resources()
 
 
 def _link_into_cell(sheet: Sheet, row: int, column: int, target: str,
