@@ -130,6 +130,34 @@ def test_a_command_that_does_not_wait_says_nothing_of_a_lock(workspace, tmp_path
     assert "Waiting" not in done.stderr
 
 
+def test_an_engine_no_longer_used_leaves_no_lock_watching_thread(tmp_path):
+    """Each engine a Project opens watches its statements on a thread: one left running
+    after the engine's last statement (a test's engine, the engines of a long session) woke
+    four times a second for the process's life."""
+    import threading
+
+    from sqlalchemy import text
+
+    from yhteistuumin_survey.db.engine import make_engine
+
+    def watchers() -> int:
+        return sum(t.name == "sqlite-lock-watch" for t in threading.enumerate())
+
+    before = watchers()
+    engine = make_engine(f"sqlite:///{tmp_path / 'watched.sqlite'}", on_wait=print)
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+    assert watchers() == before + 1
+    deadline = time.monotonic() + 10
+    while watchers() > before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert watchers() == before
+    with engine.connect() as connection:  # the next statement is watched again
+        connection.execute(text("SELECT 1"))
+    assert watchers() == before + 1
+    engine.dispose()
+
+
 # --- 4. a killed test run's PostgreSQL cluster is stopped by the next run ---------------------
 
 #: A pytest plugin: each test first starts (or takes) the session's throwaway cluster and says

@@ -23,6 +23,9 @@ from typing import Any
 NOTICE_AFTER = 1.5
 #: How often the watcher looks.
 _TICK = 0.25
+#: Ticks without a statement after which the watcher thread ends (a new one starts with the
+#: next statement).
+_IDLE_TICKS = 8
 #: The attribute a "database is locked" error carries the holder in.
 HOLDER_ATTRIBUTE = "lock_holder"
 
@@ -96,13 +99,12 @@ class LockWatch:
         event.listen(engine, "handle_error", self._error)
 
     def _before(self, _conn: Any, cursor: Any, *_args: Any) -> None:
-        self.running[id(cursor)] = time.monotonic()
-        if self._thread is None:
-            with self._lock:
-                if self._thread is None:
-                    self._thread = threading.Thread(target=self._watch, daemon=True,
-                                                    name="sqlite-lock-watch")
-                    self._thread.start()
+        with self._lock:  # the watcher may be ending (_watch): it looks under this lock
+            self.running[id(cursor)] = time.monotonic()
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._watch, daemon=True,
+                                                name="sqlite-lock-watch")
+                self._thread.start()
 
     def _after(self, _conn: Any, cursor: Any, *_args: Any) -> None:
         self.running.pop(id(cursor), None)
@@ -119,8 +121,20 @@ class LockWatch:
                 setattr(context.sqlalchemy_exception, HOLDER_ATTRIBUTE, "; ".join(holders))
 
     def _watch(self) -> None:
+        idle = 0
         while True:
             time.sleep(_TICK)
+            if not self.running:
+                # No statement for a while: the watcher ends, and the next statement starts
+                # another (an engine no longer used, a test's, leaves no thread behind).
+                idle += 1
+                if idle >= _IDLE_TICKS:
+                    with self._lock:
+                        if not self.running:
+                            self._thread = None
+                            return
+                continue
+            idle = 0
             now = time.monotonic()
             for cursor, started in list(self.running.items()):
                 if cursor in self.said or now - started < NOTICE_AFTER:
