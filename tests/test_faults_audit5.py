@@ -140,21 +140,22 @@ def test_an_engine_no_longer_used_leaves_no_lock_watching_thread(tmp_path):
 
     from yhteistuumin_survey.db.engine import make_engine
 
-    def watchers() -> int:
-        return sum(t.name == "sqlite-lock-watch" for t in threading.enumerate())
+    def new_watchers(known: set[threading.Thread]) -> set[threading.Thread]:
+        return {t for t in threading.enumerate()
+                if t.name == "sqlite-lock-watch" and t not in known}
 
-    before = watchers()
+    others = new_watchers(set())  # other tests' engines' (they come and go on their own)
     engine = make_engine(f"sqlite:///{tmp_path / 'watched.sqlite'}", on_wait=print)
     with engine.connect() as connection:
         connection.execute(text("SELECT 1"))
-    assert watchers() == before + 1
-    deadline = time.monotonic() + 10
-    while watchers() > before and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert watchers() == before
+    ours = new_watchers(others)
+    assert len(ours) == 1
+    watcher = ours.pop()
+    watcher.join(timeout=10)
+    assert not watcher.is_alive()
     with engine.connect() as connection:  # the next statement is watched again
         connection.execute(text("SELECT 1"))
-    assert watchers() == before + 1
+    assert any(t.is_alive() for t in new_watchers(others | {watcher}))
     engine.dispose()
 
 
