@@ -506,6 +506,39 @@ def test_a_send_stopped_by_a_signal_says_so_in_one_line_and_the_rerun_mails_nobo
     assert {a for a in addresses if received[a] == 0} <= uncertain
 
 
+def test_an_interrupt_in_the_middle_of_recording_a_sent_message_stays_an_interrupt(workspace):
+    """Ctrl-C or SIGTERM landing inside the commit that records a hand-over: SQLAlchemy closes
+    the connection, and putting SQLite's sync level back on it raised "Cannot operate on a
+    closed database", which the command reported as a database error (exit 1) instead of the
+    one "Interrupted" line (exit 130). Seen in CI under load, one run in about forty."""
+    from sqlalchemy import event
+    from sqlmodel import Session
+
+    from yhteistuumin_survey.db.engine import open_database
+    from yhteistuumin_survey.db.models import OutboundMessage
+    from yhteistuumin_survey.mailer import _commit_unsynced
+    from yhteistuumin_survey.register import ensure_register
+
+    engine = open_database(f"sqlite:///{workspace.outputs / 'yhteistuumin.sqlite'}")
+    ensure_register(engine, workspace=workspace)
+    with Session(engine) as session:
+        session.add(OutboundMessage(round_name="r", municipality_code="091", address="a@b.fi",
+                                    kind="invite", sequence=1))
+        session.commit()
+        row = session.get(OutboundMessage, 1)
+        session.connection()  # the sync level is read and lowered on this connection
+
+        def interrupt(*_args):
+            raise KeyboardInterrupt  # as the signal handler does, between two bytecodes
+
+        event.listen(engine, "before_cursor_execute", interrupt)
+        row.attempts = 1  # the record: a change to commit
+        with pytest.raises(KeyboardInterrupt):
+            _commit_unsynced(session)
+        event.remove(engine, "before_cursor_execute", interrupt)
+    engine.dispose()
+
+
 def test_a_review_import_interrupted_stores_no_decision_and_says_to_run_it_again(
         cli, workspace, tmp_path, monkeypatch):
     from factories import make_practice

@@ -63,7 +63,7 @@ import secrets
 import socket
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
@@ -1460,6 +1460,8 @@ def _commit_unsynced(session: Session) -> None:
     connection = session.connection()
     dialect = connection.dialect.name
     if dialect == "sqlite":
+        import sqlite3
+
         raw = connection.connection.dbapi_connection
         assert raw is not None
         if raw.in_transaction:  # the level can only change between transactions
@@ -1469,8 +1471,14 @@ def _commit_unsynced(session: Session) -> None:
         raw.execute("PRAGMA synchronous=NORMAL")
         try:
             session.commit()
-        finally:
-            raw.execute(f"PRAGMA synchronous={int(level)}")  # every other commit as before
+        except BaseException:
+            # The level is put back on a failed commit too. Ctrl-C or SIGTERM mid-commit closes
+            # the connection (SQLAlchemy invalidates it on an interrupt): there is nothing left
+            # to put back then, and trying must not hide the interrupt behind a database error.
+            with suppress(sqlite3.ProgrammingError):  # "Cannot operate on a closed database"
+                raw.execute(f"PRAGMA synchronous={int(level)}")
+            raise
+        raw.execute(f"PRAGMA synchronous={int(level)}")  # every other commit as before
     elif dialect == "postgresql":
         from sqlalchemy import text
 
