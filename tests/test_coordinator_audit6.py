@@ -13,7 +13,8 @@ from typing import Any
 
 import mailbox_samples as samples
 from send_support import mail_server
-from test_coordinator_audit4 import invited_round, smtp_env
+from test_coordinator_audit4 import age_outbox, follow_up_rows, invited_round, smtp_env
+from test_coordinator_audit5 import _reply
 
 TWO = """kunta;kuntanumero;nimi;rooli;sähköposti
 Rovaniemi;698;;;kulttuuri@rovaniemi.example.fi
@@ -102,3 +103,45 @@ def test_a_questionnaire_built_with_an_old_reply_address_is_named_and_built_agai
         code, out = check(cli, "--only", "698,853", env=env)
         assert "built questionnaire" not in out
 
+
+# --- 2. a message read, nothing to record -------------------------------------------------------
+
+
+def test_a_message_read_with_nothing_to_record_lets_the_reminder_go_again(
+        cli, workspace, dovecot) -> None:
+    """Rovaniemi writes "kuka meillä vastaa?": not an answer nor a decline. Before, its
+    reminders stayed held until a decline was recorded (false) or it was reminded with
+    --only; now ``register read`` records it read and the next ``send remind`` of everyone
+    reminds it. A newer message holds the reminders again."""
+    from test_fetch import run_json
+
+    with mail_server() as server:
+        invited_round(cli, workspace, server, TWO, ["--only", "698,853"])
+        dovecot.append(_reply("Pekka Pekkarinen <kulttuuri@rovaniemi.example.fi>", "Kysely",
+                              "Hei,\r\n\nkuka meillä tähän vastaa?\r\n\r\nPekka\r\n", 1))
+        code, report = run_json(cli, env=dovecot.env("starttls"))
+        assert code == 0 and [i["status"] for i in report["items"]] == ["to-read"], report
+        assert follow_up_rows(cli)["698"]["next_action"] == "read-reply"
+        refused = cli("register", "read", "853")
+        assert refused.exit_code == 1
+        assert "Turku (853): no message from it holds its reminders" in refused.stderr
+        read = cli("register", "read", "Rovaniemi", "--reason", "kysyi, kuka vastaa")
+        assert read.exit_code == 0, read.output
+        assert read.stdout.startswith("Rovaniemi (698): its message of ")
+        assert "recorded as read (kysyi, kuka vastaa)" in read.stdout
+        assert follow_up_rows(cli)["698"]["next_action"] == "remind"
+        server.recipients.clear()
+        sent = cli("send", "remind", "--only", "698,853", "--yes", env=smtp_env(server))
+        assert sent.exit_code == 0, sent.output
+        assert sorted(server.recipients) == ["kirjaamo@turku.example.fi",
+                                             "kulttuuri@rovaniemi.example.fi"]
+        # It writes again after the reminder: held again until read.
+        dovecot.append(_reply("Pekka Pekkarinen <kulttuuri@rovaniemi.example.fi>", "Kysely",
+                              "Hei,\r\n\nvastaamme ensi viikolla.\r\n", 2))
+        code, report = run_json(cli, env=dovecot.env("starttls"))
+        assert code == 0, report
+        assert follow_up_rows(cli)["698"]["next_action"] == "read-reply"
+        age_outbox(workspace, 10)
+        server.recipients.clear()
+        again = cli("send", "remind", "--only", "698,853", "--yes", env=smtp_env(server))
+        assert server.recipients == ["kirjaamo@turku.example.fi"], again.output

@@ -59,7 +59,8 @@ ACTIONS = {
            "check-answer": "tarkista, onko kunta vastannut: se mainitaan muiden kanssa "
                            "käytännössä, josta ei näy, kuka vastasi ({joint})",
            "read-reply": "lue kunnan viesti ({replied}): jos se on vastaus tai kieltäytyminen, "
-                         "kirjaa se (register answered {code}); muuten muistuta kuntaa "
+                         "kirjaa se (register answered {code}); muuten kirjaa viesti "
+                         "luetuksi (register read {code}) tai muistuta kuntaa heti "
                          "erikseen (send remind --only {code})"},
     "sv": {"nothing": "ingen åtgärd", "remind": "påminn", "phone": "ring",
            "find-new-address": "sök en ny adress", "find-address": "sök en adress",
@@ -70,8 +71,9 @@ ACTIONS = {
            "check-answer": "kontrollera om kommunen har svarat: den nämns med andra i ett "
                            "exempel som inte visar vem som svarade ({joint})",
            "read-reply": "läs kommunens meddelande ({replied}): om det är ett svar eller "
-                         "ett nej, anteckna det (register answered {code}); annars påminn "
-                         "kommunen separat (send remind --only {code})"},
+                         "ett nej, anteckna det (register answered {code}); annars anteckna "
+                         "meddelandet som läst (register read {code}) eller påminn kommunen "
+                         "separat genast (send remind --only {code})"},
 }
 
 #: What the mailbox said about a contact that a person has to look at (``bounces``' check-*

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from .publish import PublishResult
     from .purge import PurgeResult
     from .questionnaire import BuildReport
+    from .read_replies import ReadResult
     from .register import RegisterList, RegisterUpdate
     from .resolve import Resolutions, Resolver
     from .review.export import ExportResult
@@ -334,6 +335,15 @@ class Project:
             return record_outside_answer(municipality, session=session, reason=reason,
                                          undo=undo, round_name=self.settings.round_name,
                                          who=self.login)
+
+    def record_read(self, municipality: str, *, reason: str = "") -> ReadResult:
+        """Record that the coordinator read a municipality's message and there is nothing to
+        record (``register read``): it no longer holds the reminders."""
+        from .read_replies import record_read
+
+        with self.session() as session:
+            return record_read(municipality, session=session, reason=reason,
+                               round_name=self.settings.round_name, who=self.login)
 
     def check_contacts(self, *, strict: bool = False) -> Coverage:
         """The contact list's coverage (``register check``); ``strict``: incomplete fails."""
