@@ -145,3 +145,104 @@ def test_a_message_read_with_nothing_to_record_lets_the_reminder_go_again(
         server.recipients.clear()
         again = cli("send", "remind", "--only", "698,853", "--yes", env=smtp_env(server))
         assert server.recipients == ["kirjaamo@turku.example.fi"], again.output
+
+
+# --- 1. retired contacts --------------------------------------------------------------------------
+
+OLD_LIST = """kunta;kuntanumero;nimi;rooli;sähköposti
+Kuhmo;290;;;"kirjaamo@kuhmo.example.fi; maija.m@kuhmo.example.fi"
+Turku;853;;;kirjaamo@turku.example.fi
+Rovaniemi;698;;;kulttuuri@rovaniemi.example.fi
+"""
+#: The newer list: Maija has left Kuhmo; Rovaniemi is not in it (another sheet, say).
+NEW_LIST = """kunta;kuntanumero;nimi;rooli;sähköposti
+Kuhmo;290;;;kirjaamo@kuhmo.example.fi
+Turku;853;;;kirjaamo@turku.example.fi
+"""
+
+
+def _import(cli: Any, workspace: Any, text: str, name: str, *args: str) -> Any:
+    path = workspace.root / name
+    path.write_text(text, encoding="utf-8")
+    result = cli("register", "contacts", str(path), *args)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_a_newer_contact_list_says_which_addresses_it_dropped_and_retires_them_on_request(
+        cli, workspace) -> None:
+    """Before, a newer list only added: Maija's address, gone from it, stayed in use and was
+    mailed. Now the import names it (only for the list's municipalities: Rovaniemi, not in
+    this list, is not touched), keeps it in use unless --retire-missing, and then never mails
+    it; status, register check and send check show it retired."""
+    _import(cli, workspace, OLD_LIST, "vanha.csv")
+    listed = _import(cli, workspace, NEW_LIST, "uusi.csv")
+    assert ("1 address of municipalities in this list no longer in it, still in use "
+            "(invitations and reminders go to it): 290 Kuhmo: maija.m@kuhmo.example.fi. To "
+            "stop mailing it: import the list again with --retire-missing, or yhteistuumin "
+            "register retire ADDRESS.") in listed.stdout.splitlines()
+    assert "rovaniemi" not in listed.stdout
+    assert follow_up_rows(cli)["290"]["contacts"] == ["kirjaamo@kuhmo.example.fi",
+                                                      "maija.m@kuhmo.example.fi"]
+    retired = _import(cli, workspace, NEW_LIST, "uusi.csv", "--retire-missing")
+    assert ("1 address of municipalities in this list no longer in it, retired (kept for the "
+            "record, never mailed again): 290 Kuhmo: maija.m@kuhmo.example.fi."
+            ) in retired.stdout.splitlines()
+    assert "no working address" not in retired.stdout
+    rows = follow_up_rows(cli)
+    assert (rows["290"]["contacts"], rows["290"]["retired"]) == (
+        ["kirjaamo@kuhmo.example.fi"], ["maija.m@kuhmo.example.fi"])
+    assert rows["698"]["contacts"] == ["kulttuuri@rovaniemi.example.fi"]
+    table = cli("status", "--by", "municipality")
+    assert "maija.m@kuhmo.example.fi (poistettu käytöstä)" in table.stdout
+    check_data = json.loads(cli("register", "check", "--format", "json").stdout)
+    assert check_data["retired"] == [{"code": "290", "name": "Kuhmo",
+                                      "email": "maija.m@kuhmo.example.fi"}]
+    with mail_server() as server:
+        env = smtp_env(server)
+        code, out = check(cli, "--only", "290,853,698", env=env)
+        assert code == 0, out
+        assert ("Warning: 1 retired address left out (kept for the record, never mailed): "
+                "290 Kuhmo: maija.m@kuhmo.example.fi") in out.splitlines()
+        sent = cli("send", "invite", "--only", "290,853,698", "--yes", env=env)
+        assert sent.exit_code == 0, sent.output
+        assert sorted(server.recipients) == ["kirjaamo@kuhmo.example.fi",
+                                             "kirjaamo@turku.example.fi",
+                                             "kulttuuri@rovaniemi.example.fi"]
+
+
+def test_retiring_the_last_address_of_a_municipality_says_so_and_a_newer_list_restores_it(
+        cli, workspace) -> None:
+    """Turku's only address retired by hand: kept, never mailed, and the command, send check
+    and the follow-up list say Turku has no working address; a list naming it again puts it
+    back in use."""
+    _import(cli, workspace, NEW_LIST, "uusi.csv")
+    retired = cli("register", "retire", "KIRJAAMO@turku.example.fi", "--reason",
+                  "osoite poistuu käytöstä 1.1.")
+    assert retired.exit_code == 0, retired.output
+    assert retired.stdout.splitlines() == [
+        "kirjaamo@turku.example.fi retired (osoite poistuu käytöstä 1.1.) as the contact of "
+        "Turku (853): kept for the record, never mailed again. A contact list that names it "
+        "again puts it back in use.",
+        "Warning: Turku (853) has no working address left: it gets no invitation nor "
+        "reminder; add one (yhteistuumin register contacts FILE)"]
+    again = cli("register", "retire", "kirjaamo@turku.example.fi")
+    assert again.exit_code == 1
+    assert again.stderr.strip() == ("Error: kirjaamo@turku.example.fi: already retired; "
+                                    "nothing changed")
+    unknown = cli("register", "retire", "ei.ole@turku.example.fi")
+    assert unknown.exit_code == 1 and "no contact in use has this address" in unknown.stderr
+    row = follow_up_rows(cli)["853"]
+    assert (row["contacts"], row["retired"], row["next_action"]) == (
+        [], ["kirjaamo@turku.example.fi"], "find-address")
+    with mail_server() as server:
+        env = smtp_env(server)
+        code, out = check(cli, "--only", "853,290", env=env)
+        assert ("Warning: Turku (853) has no working address left: it gets no invitation nor "
+                "reminder; add one (yhteistuumin register contacts FILE)") in out.splitlines()
+        sent = cli("send", "invite", "--only", "853,290", "--yes", env=env)
+        assert sent.exit_code == 0, sent.output
+        assert server.recipients == ["kirjaamo@kuhmo.example.fi"]
+    back = _import(cli, workspace, NEW_LIST, "uusi.csv")
+    assert "1 retired put back in use" in back.stdout
+    assert follow_up_rows(cli)["853"]["contacts"] == ["kirjaamo@turku.example.fi"]

@@ -139,6 +139,7 @@ def check_round(workspace: Workspace, *, session: Session, settings: Settings,
     _check_templates(result, workspace, session, settings, codes, plan)
     _check_contacts(result, session, plan)
     _check_questionnaires(result, workspace, settings, codes)
+    _check_retired(result, session, plan)
     if plan is not None:
         result.notes = list(plan.notes)
     result.messages = len(plan.to_send) if plan is not None else 0
@@ -280,3 +281,28 @@ def _check_questionnaires(result: PreflightResult, workspace: Workspace, setting
             f" {_SETTING_WORDS[key]} as it was when built: {said} (the settings now say "
             f"{now}); the send builds {'it' if n == 1 else 'them'} again with the settings of "
             "now; to look at them first: yhteistuumin survey build")
+
+
+def _check_retired(result: PreflightResult, session: Session, plan: SendPlan | None) -> None:
+    """Say which retired addresses are left out (kept for the record, never mailed), and which
+    municipality has no working address because of it (it gets nothing)."""
+    from sqlmodel import col, select
+
+    from .contact_retire import RETIRED, no_address_lines, without_address
+    from .db.models import Contact, Municipality
+
+    query = select(Contact).where(col(Contact.status) == RETIRED)
+    if plan is not None:
+        codes = {m.municipality_code for m in plan.to_send} | {s.municipality_code for s in plan.skipped}
+        query = query.where(col(Contact.municipality_code).in_(codes))
+    retired = list(session.exec(query.order_by(col(Contact.municipality_code))))
+    if not retired:
+        return
+    names = {m.code: m.name_fi for m in session.exec(select(Municipality))}
+    n = len(retired)
+    shown = "; ".join(f"{c.municipality_code} {names.get(c.municipality_code, '')}: {c.email}"
+                      for c in retired[:10]) + (f" and {n - 10} more" if n > 10 else "")
+    result.cautions.append(f"{n} retired address{'' if n == 1 else 'es'} left out (kept for "
+                           f"the record, never mailed): {shown}")
+    result.cautions += no_address_lines(without_address(
+        session, {c.municipality_code for c in retired}))
