@@ -246,3 +246,23 @@ def test_retiring_the_last_address_of_a_municipality_says_so_and_a_newer_list_re
     back = _import(cli, workspace, NEW_LIST, "uusi.csv")
     assert "1 retired put back in use" in back.stdout
     assert follow_up_rows(cli)["853"]["contacts"] == ["kirjaamo@turku.example.fi"]
+
+
+def test_an_address_on_a_row_with_problems_is_not_retired_by_a_guess(cli, workspace) -> None:
+    """Kuhmo's newer list has Maija's address mistyped: the row is a problem, and what the list
+    seems to drop of Kuhmo may be that row's, so --retire-missing keeps it in use and says
+    why; Turku's dropped address, on no problem row, is retired."""
+    _import(cli, workspace, OLD_LIST + "Turku;853;;;vanha@turku.example.fi\n", "vanha.csv")
+    path = workspace.root / "uusi.csv"
+    path.write_text(NEW_LIST + "Kuhmo;290;;;maija.m@kuhmo\n", encoding="utf-8")
+    result = cli("register", "contacts", str(path), "--retire-missing")
+    assert result.exit_code == 1  # a row with problems
+    lines = result.stdout.splitlines()
+    assert ("1 address no longer in the list kept in use all the same, as its municipality has "
+            "a row with problems above: 290 Kuhmo: maija.m@kuhmo.example.fi. Fix the row and "
+            "import the list again.") in lines
+    assert ("1 address of municipalities in this list no longer in it, retired (kept for the "
+            "record, never mailed again): 853 Turku: vanha@turku.example.fi.") in lines
+    rows = follow_up_rows(cli)
+    assert rows["290"]["contacts"] == ["kirjaamo@kuhmo.example.fi", "maija.m@kuhmo.example.fi"]
+    assert rows["853"]["retired"] == ["vanha@turku.example.fi"]

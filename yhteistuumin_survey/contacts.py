@@ -99,6 +99,11 @@ class ContactImport:
     #: {"code", "name", "email"}; retired when ``retired_missing``, else still in use.
     dropped: list[dict[str, str]] = field(default_factory=list)
     retired_missing: bool = False
+    #: Municipalities with a row the import could not read whole (a bad address …): what it
+    #: dropped of them may be on that row, so none of it is retired.
+    unsure: set[str] = field(default_factory=set)
+    #: Of ``dropped``, those kept in use all the same (their municipality is in ``unsure``).
+    kept: list[dict[str, str]] = field(default_factory=list)
     #: (code, name) of the municipalities left with no working address after the import.
     left_without: list[tuple[str, str]] = field(default_factory=list)
 
@@ -115,6 +120,12 @@ class ContactImport:
         lines = [f"{self.source}: {plural(rows, 'row')}: {plural(self.added, 'contact')} added, "
                  f"{self.updated} updated, {self.unchanged} unchanged{back}; "
                  f"{plural(failed, 'row')} with problems."]
+        if self.kept:
+            n = len(self.kept)
+            listed = "; ".join(f"{d['code']} {d['name']}: {d['email']}" for d in self.kept)
+            lines.append(f"{plural(n, 'address')} no longer in the list kept in use all the "
+                         f"same, as {'its' if n == 1 else 'their'} municipality has a row with "
+                         f"problems above: {listed}. Fix the row and import the list again.")
         if self.dropped:
             n = len(self.dropped)
             listed = "; ".join(f"{d['code']} {d['name']}: {d['email']}" for d in self.dropped)
@@ -149,7 +160,7 @@ class ContactImport:
                 "columns": self.columns, "added": self.added, "updated": self.updated,
                 "unchanged": self.unchanged, "problems": [asdict(p) for p in self.problems],
                 "notes": [{"row": row, "note": note} for row, note in self.notes],
-                "restored": self.restored, "dropped": self.dropped,
+                "restored": self.restored, "dropped": self.dropped, "kept": self.kept,
                 "retired_missing": self.retired_missing,
                 "no_address_left": [{"municipality": c, "name": n}
                                     for c, n in self.left_without],
@@ -375,6 +386,8 @@ def import_contacts(path: Path, *, session: Session, display: str | None = None,
         result.unchanged += counts["unchanged"]
         result.restored += counts["restored"]
         result.problems.extend(problems)
+        if problems and code is not None:
+            result.unsure.add(code)
         if note and not problems:
             result.notes.append((index, note))
         _report_row(result.report, f"{source}:{index}", code, note, counts, problems)
@@ -400,8 +413,13 @@ def _dropped_contacts(result: ContactImport, session: Session, upsert: _ContactU
     dropped = sorted((c for key, c in upsert.existing.items() if c.status == "valid"
                       and c.municipality_code in codes and key not in upsert.seen_in_file),
                      key=lambda c: (c.municipality_code, c.email))
-    result.dropped = [{"code": c.municipality_code, "name": names.get(c.municipality_code, ""),
-                       "email": c.email} for c in dropped]
+    def listed(contacts: list[Any]) -> list[dict[str, str]]:
+        return [{"code": c.municipality_code, "name": names.get(c.municipality_code, ""),
+                 "email": c.email} for c in contacts]
+
+    result.kept = listed([c for c in dropped if c.municipality_code in result.unsure])
+    dropped = [c for c in dropped if c.municipality_code not in result.unsure]
+    result.dropped = listed(dropped)
     result.retired_missing = retire_missing
     if retire_missing and dropped:
         retire(session, dropped, reason=f"not in the contact list {upsert.file_name}",
