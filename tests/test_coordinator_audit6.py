@@ -266,3 +266,26 @@ def test_an_address_on_a_row_with_problems_is_not_retired_by_a_guess(cli, worksp
     rows = follow_up_rows(cli)
     assert rows["290"]["contacts"] == ["kirjaamo@kuhmo.example.fi", "maija.m@kuhmo.example.fi"]
     assert rows["853"]["retired"] == ["vanha@turku.example.fi"]
+
+
+def test_a_swedish_questionnaire_tells_its_old_deadline_and_coordinator(cli, workspace) -> None:
+    """Mariehamn's questionnaire is Swedish only ("Svarstiden går ut", "Frågor?"): the
+    deadline and the coordinator it was built with are read from it as well."""
+    from send_support import round_env
+
+    from yhteistuumin_survey.config import load_settings
+    from yhteistuumin_survey.questionnaire import outdated_settings, questionnaire_path
+
+    env = {**round_env(), "YHTEISTUUMIN_ROUND_DEADLINE": "2027-02-26"}
+    built = cli("survey", "build", "--only", "478", env=env)
+    assert built.exit_code == 0, built.output
+    path = questionnaire_path(workspace, round_name=load_settings(workspace.root).round_name,
+                              code="478")
+    same = load_settings(workspace.root, env=env)
+    assert outdated_settings(path, same) == []
+    moved = load_settings(workspace.root, env={
+        **env, "YHTEISTUUMIN_ROUND_DEADLINE": "2027-03-12",
+        "YHTEISTUUMIN_ROUND_COORDINATOR": "Kulturkoordinator Anna Ek"})
+    assert outdated_settings(path, moved) == [
+        ("deadline", "26.2.2027", "12.3.2027"),
+        ("coordinator", str(same.get("round.coordinator")), "Kulturkoordinator Anna Ek")]
