@@ -154,3 +154,23 @@ def test_environment_override_reaches_the_command(cli, workspace) -> None:
     assert cli("register", "list", "--format", "json").exit_code == 1
     result = cli("register", "list", "--format", "csv", env={"YHTEISTUUMIN_SMTP_PORT": "587"})
     assert result.exit_code == 0, result.output
+
+
+def test_a_misspelt_key_or_section_says_the_nearest_known_one(tmp_path: Path) -> None:
+    path = write(tmp_path, 'smtp_hots = "mail.kunta.fi"\n[smpt]\nport = 25\n[smtp]\nhots = "x"\n'
+                           '[round]\nhost = "y"\ncolour = "blue"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_settings(tmp_path, env={"YHTEISTUUMIN_SMTP_HOTS": "mail.kunta.fi"})
+    problems = caught.value.problems
+    assert problems[0].startswith(f"{path}: [smtp_hots]: unknown section; "
+                                  "did you mean host under [smtp]? known: ")
+    assert problems[1].startswith(f"{path}:2: [smpt]: unknown section; did you mean [smtp]? "
+                                  "known: ")
+    assert problems[2].startswith(f"{path}:5: [smtp] hots: unknown key; "
+                                  "did you mean [smtp] host? known: ")
+    assert problems[3].startswith(f"{path}:7: [round] host: unknown key; "
+                                  "did you mean [imap] host or [smtp] host? known: ")
+    # Nothing near: no guess offered, only the list.
+    assert problems[4].startswith(f"{path}:8: [round] colour: unknown key; known: ")
+    assert any(p.startswith("YHTEISTUUMIN_SMTP_HOTS: unknown setting; did you mean "
+                            "YHTEISTUUMIN_SMTP_HOST? known: ") for p in problems)

@@ -366,8 +366,9 @@ def test_a_declining_reply_holds_the_reminder_until_the_coordinator_has_read_it(
         day = dt.date.today()
         assert rows["698"]["next_action_text"] == (
             f"lue kunnan viesti ({day.day}.{day.month}.{day.year}): jos se on vastaus tai "
-            "kieltäytyminen, kirjaa se (register answered 698); muuten muistuta kuntaa "
-            "erikseen (send remind --only 698)")
+            "kieltäytyminen, kirjaa se (register answered 698); muuten kirjaa viesti "
+            "luetuksi (register read 698) tai muistuta kuntaa heti erikseen (send remind "
+            "--only 698)")
         server.recipients.clear()
         sent = cli("send", "remind", "--only", "698,599,853", "--yes", env=smtp_env(server))
         assert sent.exit_code == 0, sent.output
@@ -377,7 +378,8 @@ def test_a_declining_reply_holds_the_reminder_until_the_coordinator_has_read_it(
         assert lines["698 Rovaniemi"] == (
             f"698 Rovaniemi skipped wrote us on {day.day}.{day.month}.{day.year} a message to "
             "read (yhteistuumin fetch listed it): read it; if it answers or declines: "
-            "yhteistuumin register answered 698 --reason '...'; if not, remind it on its own: "
+            "yhteistuumin register answered 698 --reason '...'; if not, record it read: "
+            "yhteistuumin register read 698 (reminded when due), or remind it now on its own: "
             "send remind --only 698")
         assert lines["599 Pedersören kunta"].startswith("599 Pedersören kunta skipped wrote us on")
         # Read: Rovaniemi declined (recorded, never reminded); Pedersöre's words the

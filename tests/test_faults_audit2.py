@@ -40,7 +40,8 @@ def test_an_unknown_and_a_bad_setting_each_name_their_line(cli, workspace):
     number = text.splitlines().index("timout = 30") + 1
     result = cli("status")
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert f"{path}:{number}: [smtp] timout: unknown key; known: " in result.stderr
+    assert (f"{path}:{number}: [smtp] timout: unknown key; did you mean [smtp] timeout? "
+            "known: ") in result.stderr
     assert f"{path}:{number + 1}: [smtp] port: expected a whole number (got 'kaksi')" \
         in result.stderr
 

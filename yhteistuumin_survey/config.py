@@ -274,7 +274,8 @@ def _read_config_file(path: Path, raw: dict[str, tuple[Any, str]], problems: lis
 
     for section, table in data.items():
         if section not in _BY_SECTION:
-            problems.append(f"{where(section)}: unknown section; "
+            hint = _closest_section(section, table)
+            problems.append(f"{where(section)}: unknown section; {hint}"
                             f"known: {', '.join(sorted(_BY_SECTION))}")
             continue
         if not isinstance(table, dict):
@@ -287,10 +288,43 @@ def _read_config_file(path: Path, raw: dict[str, tuple[Any, str]], problems: lis
                                 "system keyring")
                 continue
             if name not in _BY_SECTION[section]:
-                problems.append(f"{where(section, name)}: unknown key; known: "
+                problems.append(f"{where(section, name)}: unknown key; "
+                                f"{_closest_key(section, name)}known: "
                                 f"{', '.join(sorted(_BY_SECTION[section]))}")
                 continue
             raw[f"{section}.{name}"] = (value, where(section, name))
+
+
+def _did_you_mean(word: str, choices: Mapping[str, str]) -> str:
+    """``"did you mean [smtp] host? "`` for the choice nearest ``word`` (keys of ``choices``
+    compared, values shown), or "" when none is near."""
+    import difflib
+
+    close = difflib.get_close_matches(word.lower(), list(choices), n=1, cutoff=0.75)
+    return f"did you mean {choices[close[0]]}? " if close else ""
+
+
+def _closest_key(section: str, name: str) -> str:
+    """A typo of a key of ``section`` (``[smtp] hots``), else the key of another section
+    written under the wrong heading (``host`` under ``[round]``)."""
+    hint = _did_you_mean(name, {key: f"[{section}] {key}" for key in _BY_SECTION[section]})
+    if hint:
+        return hint
+    exact = [f"[{other}] {name}" for other in sorted(_BY_SECTION) if name in _BY_SECTION[other]]
+    if exact:  # host under [round]: [imap] host or [smtp] host
+        return f"did you mean {' or '.join(exact)}? "
+    elsewhere = {key: f"[{other}] {key}" for other, keys in _BY_SECTION.items()
+                 if other != section for key in keys}
+    return _did_you_mean(name, elsewhere)
+
+
+def _closest_section(section: str, table: Any) -> str:
+    """A typo of a section (``[smpt]``), or a key written flat at the top (``smtp_hots =``)."""
+    if isinstance(table, dict):
+        return _did_you_mean(section, {name: f"[{name}]" for name in _BY_SECTION})
+    flat = {f"{other}_{key}": f"{key} under [{other}]" for other, keys in _BY_SECTION.items()
+            for key in keys}
+    return _did_you_mean(section, flat)
 
 
 _TOML_TABLE = re.compile(r"^\s*\[\s*([A-Za-z0-9_-]+)\s*\]\s*(?:#.*)?$")
@@ -320,7 +354,8 @@ def _read_environment(env: Mapping[str, str], raw: dict[str, tuple[Any, str]],
             (s for s in _BY_SECTION if name.startswith(f"{ENV_PREFIX}{s.upper()}_")), None)
         if env_section is not None and name not in known_env:
             known = sorted(k.env for k in KEYS if k.section == env_section)
-            problems.append(f"{name}: unknown setting; known: {', '.join(known)}")
+            hint = _did_you_mean(name.lower(), {k.lower(): k for k in known_env})
+            problems.append(f"{name}: unknown setting; {hint}known: {', '.join(known)}")
     for key in KEYS:
         if key.env in env:
             raw[f"{key.section}.{key.name}"] = (env[key.env], key.env)

@@ -93,18 +93,55 @@ class ContactImport:
     #: What was read other than as typed, by row: a former municipality, "(at)" in an
     #: address, names and phones given to addresses in order, a header row repeated.
     notes: list[tuple[int, str]] = field(default_factory=list)
+    #: Retired addresses the list names again, put back in use.
+    restored: int = 0
+    #: Addresses in use of the municipalities this list has that it no longer names:
+    #: {"code", "name", "email"}; retired when ``retired_missing``, else still in use.
+    dropped: list[dict[str, str]] = field(default_factory=list)
+    retired_missing: bool = False
+    #: Municipalities with a row the import could not read whole (a bad address …): what it
+    #: dropped of them may be on that row, so none of it is retired.
+    unsure: set[str] = field(default_factory=set)
+    #: Of ``dropped``, those kept in use all the same (their municipality is in ``unsure``).
+    kept: list[dict[str, str]] = field(default_factory=list)
+    #: (code, name) of the municipalities left with no working address after the import.
+    left_without: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
         return bool(self.problems)
 
     def summary(self) -> list[str]:
+        from .contact_retire import no_address_lines
+
         rows = len(self.report.outcomes)
         failed = sum(1 for o in self.report.outcomes if o.failed)
-        return [f"{self.source}: {plural(rows, 'row')}: {plural(self.added, 'contact')} added, "
-                f"{self.updated} updated, {self.unchanged} unchanged; "
-                f"{plural(failed, 'row')} with problems.",
-                "Next: 'yhteistuumin register check' shows which municipalities have no contact."]
+        back = f", {self.restored} retired put back in use" if self.restored else ""
+        lines = [f"{self.source}: {plural(rows, 'row')}: {plural(self.added, 'contact')} added, "
+                 f"{self.updated} updated, {self.unchanged} unchanged{back}; "
+                 f"{plural(failed, 'row')} with problems."]
+        if self.kept:
+            n = len(self.kept)
+            listed = "; ".join(f"{d['code']} {d['name']}: {d['email']}" for d in self.kept)
+            lines.append(f"{plural(n, 'address')} no longer in the list kept in use all the "
+                         f"same, as {'its' if n == 1 else 'their'} municipality has a row with "
+                         f"problems above: {listed}. Fix the row and import the list again.")
+        if self.dropped:
+            n = len(self.dropped)
+            listed = "; ".join(f"{d['code']} {d['name']}: {d['email']}" for d in self.dropped)
+            if self.retired_missing:
+                lines.append(f"{plural(n, 'address')} of municipalities in this list no longer "
+                             f"in it, retired (kept for the record, never mailed again): "
+                             f"{listed}.")
+            else:
+                lines.append(f"{plural(n, 'address')} of municipalities in this list no longer "
+                             f"in it, still in use (invitations and reminders go to "
+                             f"{'it' if n == 1 else 'them'}): {listed}. To stop mailing "
+                             f"{'it' if n == 1 else 'them'}: import the list again with "
+                             "--retire-missing, or yhteistuumin register retire ADDRESS.")
+        lines += [f"Warning: {line}" for line in no_address_lines(self.left_without)]
+        return lines + ["Next: 'yhteistuumin register check' shows which municipalities have "
+                        "no contact."]
 
     def table(self) -> tuple[list[str], list[dict[str, Any]]]:
         return ["source", "status", "code", "reason"], [
@@ -123,6 +160,10 @@ class ContactImport:
                 "columns": self.columns, "added": self.added, "updated": self.updated,
                 "unchanged": self.unchanged, "problems": [asdict(p) for p in self.problems],
                 "notes": [{"row": row, "note": note} for row, note in self.notes],
+                "restored": self.restored, "dropped": self.dropped, "kept": self.kept,
+                "retired_missing": self.retired_missing,
+                "no_address_left": [{"municipality": c, "name": n}
+                                    for c, n in self.left_without],
                 **self.report.to_dict()}
 
 
@@ -271,11 +312,16 @@ class _Municipalities:
 # --- importing -------------------------------------------------------------------------------
 
 
-def import_contacts(path: Path, *, session: Session, display: str | None = None) -> ContactImport:
+def import_contacts(path: Path, *, session: Session, display: str | None = None,
+                    retire_missing: bool = False, round_name: str = "", who: str = ""
+                    ) -> ContactImport:
     """Import a contact list; every row gets an outcome, bad rows become ``ContactProblem``.
 
-    Raises ``InputError`` only when the file as a whole cannot be used (missing, not a table,
-    no municipality and email columns).
+    The addresses in use of the municipalities the list has that it no longer names are
+    listed (``dropped``), and retired with ``retire_missing`` (a list of some municipalities
+    only, or one sheet of several, must not retire the others' addresses: only those of the
+    municipalities it names are looked at). Raises ``InputError`` only when the file as a
+    whole cannot be used (missing, not a table, no municipality and email columns).
     """
     from sqlmodel import col, delete, select
 
@@ -324,7 +370,7 @@ def import_contacts(path: Path, *, session: Session, display: str | None = None)
             problem("misplaced", phone_text, f"the phone column holds an email address "
                     f"({phone_text!r}); move it to the email column, it was not imported")
             phone_text = ""
-        counts = {"added": 0, "updated": 0, "unchanged": 0, "duplicate": 0}
+        counts = {"added": 0, "updated": 0, "unchanged": 0, "duplicate": 0, "restored": 0}
         if code is not None:
             names = per_person(column(row, "name"), len(addresses), "name")
             phones = per_person(phone_text, len(addresses), "phone")
@@ -338,17 +384,48 @@ def import_contacts(path: Path, *, session: Session, display: str | None = None)
         result.added += counts["added"]
         result.updated += counts["updated"]
         result.unchanged += counts["unchanged"]
+        result.restored += counts["restored"]
         result.problems.extend(problems)
+        if problems and code is not None:
+            result.unsure.add(code)
         if note and not problems:
             result.notes.append((index, note))
         _report_row(result.report, f"{source}:{index}", code, note, counts, problems)
 
+    _dropped_contacts(result, session, upsert, register.names, retire_missing=retire_missing,
+                      round_name=round_name, who=who)
     session.exec(delete(ContactProblem).where(col(ContactProblem.source_file) == path.name))
     for item in result.problems:
         session.add(ContactProblem(source_file=path.name, source_row=item.row, kind=item.kind,
                                    text=item.text[:500], reason=item.reason))
     session.flush()
     return result
+
+
+def _dropped_contacts(result: ContactImport, session: Session, upsert: _ContactUpserter,
+                      names: dict[str, str], *, retire_missing: bool, round_name: str,
+                      who: str) -> None:
+    """List (and with ``retire_missing`` retire) the addresses in use of the municipalities
+    the list names that it no longer has; say who is left with no working address."""
+    from .contact_retire import retire, without_address
+
+    codes = {code for code, _address in upsert.seen_in_file}
+    dropped = sorted((c for key, c in upsert.existing.items() if c.status == "valid"
+                      and c.municipality_code in codes and key not in upsert.seen_in_file),
+                     key=lambda c: (c.municipality_code, c.email))
+    def listed(contacts: list[Any]) -> list[dict[str, str]]:
+        return [{"code": c.municipality_code, "name": names.get(c.municipality_code, ""),
+                 "email": c.email} for c in contacts]
+
+    result.kept = listed([c for c in dropped if c.municipality_code in result.unsure])
+    dropped = [c for c in dropped if c.municipality_code not in result.unsure]
+    result.dropped = listed(dropped)
+    result.retired_missing = retire_missing
+    if retire_missing and dropped:
+        retire(session, dropped, reason=f"not in the contact list {upsert.file_name}",
+               round_name=round_name, who=who, now=upsert.now)
+        session.flush()
+    result.left_without = without_address(session, codes)
 
 
 #: What separates people in a contact-list cell: a semicolon, a slash, a line, "ja"/"och".
@@ -483,7 +560,7 @@ class _ContactUpserter:
                  role: str | None, phone: str | None) -> dict[str, int]:
         from .db.models import Contact
 
-        counts = {"added": 0, "updated": 0, "unchanged": 0, "duplicate": 0}
+        counts = {"added": 0, "updated": 0, "unchanged": 0, "duplicate": 0, "restored": 0}
         for address in addresses:
             key = (code, address)
             if key in self.seen_in_file:
@@ -499,7 +576,11 @@ class _ContactUpserter:
                 counts["added"] += 1
                 continue
             new = (name or contact.name, role or contact.role, phone or contact.phone)
-            if new != (contact.name, contact.role, contact.phone):
+            if contact.status == "retired":  # the list names it again: in use again
+                contact.status = "valid"
+                contact.name, contact.role, contact.phone = new
+                counts["restored"] += 1
+            elif new != (contact.name, contact.role, contact.phone):
                 contact.name, contact.role, contact.phone = new
                 counts["updated"] += 1
             else:
@@ -513,8 +594,8 @@ class _ContactUpserter:
 def _report_row(report: Report, where: str, code: str | None, note: str,
                 counts: dict[str, int], problems: list[ContactProblemRow]) -> None:
     """Add a row's outcome: error (with what was imported anyway), added, updated, …"""
-    labels = (("added", "added"), ("updated", "updated"), ("unchanged", "unchanged"),
-              ("duplicate", "repeated in the file"))
+    labels = (("added", "added"), ("updated", "updated"), ("restored", "retired, back in use"),
+              ("unchanged", "unchanged"), ("duplicate", "repeated in the file"))
     summary = ", ".join(f"{counts[key]} {label}" for key, label in labels if counts[key])
     if note:
         summary = f"{summary} ({note})" if summary else note
@@ -524,7 +605,8 @@ def _report_row(report: Report, where: str, code: str | None, note: str,
             reason += f"; imported: {summary}"
         report.add(where, "error", reason, code=code)
         return
-    status = next((key for key in ("added", "updated", "unchanged") if counts[key]), "duplicate")
+    status = next((key for key in ("added", "updated", "restored", "unchanged") if counts[key]),
+                  "duplicate")
     report.add(where, status, summary, code=code)
 
 
@@ -554,6 +636,8 @@ class Coverage:
     bounced: list[dict[str, Any]]
     shared: list[dict[str, Any]]
     problems: list[dict[str, Any]]
+    #: Addresses retired (``register retire``): kept for the record, never mailed.
+    retired: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def municipalities(self) -> int:
@@ -593,6 +677,8 @@ class Coverage:
         return [
             ("No valid contact", list(self.missing), ["code", "name", "region"]),
             ("Bounced addresses", list(self.bounced), ["code", "name", "email", "reason"]),
+            ("Retired addresses (kept for the record, never mailed)", list(self.retired),
+             ["code", "name", "email"]),
             ("Addresses shared by several municipalities (allowed, a note)",
              [{"email": s["email"], "municipalities": ", ".join(
                  f"{c} {n}" for c, n in zip(s["codes"], s["names"], strict=True))}
@@ -618,7 +704,7 @@ class Coverage:
             "missing_count": len(self.missing),
             "regions": [{**asdict(r), "missing": r.missing} for r in self.regions],
             "missing": self.missing, "bounced": self.bounced, "shared": self.shared,
-            "problems": self.problems,
+            "problems": self.problems, "retired": self.retired,
         }
 
 
@@ -648,6 +734,9 @@ def check_contacts(*, session: Session) -> Coverage:
                 "name": active[c.municipality_code].name_fi if c.municipality_code in active
                 else "", "email": c.email, "reason": c.bounce_reason or ""}
                for c in contacts if c.status == "bounced"]
+    retired = [{"code": c.municipality_code,
+                "name": active[c.municipality_code].name_fi if c.municipality_code in active
+                else "", "email": c.email} for c in contacts if c.status == "retired"]
     by_address: dict[str, list[str]] = defaultdict(list)
     for contact in contacts:
         if contact.status == "valid" and contact.municipality_code in active:
@@ -661,4 +750,4 @@ def check_contacts(*, session: Session) -> Coverage:
                                       .order_by(col(ContactProblem.source_file),
                                                 col(ContactProblem.source_row))).all()]
     return Coverage(regions=coverage, missing=missing, bounced=bounced, shared=shared,
-                    problems=problems)
+                    problems=problems, retired=retired)

@@ -59,7 +59,8 @@ ACTIONS = {
            "check-answer": "tarkista, onko kunta vastannut: se mainitaan muiden kanssa "
                            "käytännössä, josta ei näy, kuka vastasi ({joint})",
            "read-reply": "lue kunnan viesti ({replied}): jos se on vastaus tai kieltäytyminen, "
-                         "kirjaa se (register answered {code}); muuten muistuta kuntaa "
+                         "kirjaa se (register answered {code}); muuten kirjaa viesti "
+                         "luetuksi (register read {code}) tai muistuta kuntaa heti "
                          "erikseen (send remind --only {code})"},
     "sv": {"nothing": "ingen åtgärd", "remind": "påminn", "phone": "ring",
            "find-new-address": "sök en ny adress", "find-address": "sök en adress",
@@ -70,9 +71,13 @@ ACTIONS = {
            "check-answer": "kontrollera om kommunen har svarat: den nämns med andra i ett "
                            "exempel som inte visar vem som svarade ({joint})",
            "read-reply": "läs kommunens meddelande ({replied}): om det är ett svar eller "
-                         "ett nej, anteckna det (register answered {code}); annars påminn "
-                         "kommunen separat (send remind --only {code})"},
+                         "ett nej, anteckna det (register answered {code}); annars anteckna "
+                         "meddelandet som läst (register read {code}) eller påminn kommunen "
+                         "separat genast (send remind --only {code})"},
 }
+
+#: A retired address (``register retire``) beside those in use: kept, never mailed.
+RETIRED_TEXT = {"fi": "poistettu käytöstä", "sv": "tagen ur bruk"}
 
 #: What the mailbox said about a contact that a person has to look at (``bounces``' check-*
 #: records), by key, in words.
@@ -212,7 +217,8 @@ class FollowUp:
             action = self.action_text(row)
             if row["answered_uninvited"]:
                 action = f"{action} ({UNINVITED[lang]})"
-            shown.append({**row, "contacts": ", ".join([*row["contacts"], *row["phones"]]),
+            kept = [f"{a} ({RETIRED_TEXT[lang]})" for a in row.get("retired", [])]
+            shown.append({**row, "contacts": ", ".join([*row["contacts"], *row["phones"], *kept]),
                           "invited": _date_text(row["invited"]),
                           "bounced": ", ".join(row["bounced"]),
                           "last_reminder": _date_text(row["last_reminder"]),
@@ -314,6 +320,7 @@ def follow_up(*, session: Session, round_name: str | None = None, lang: str = "f
     valid: dict[str, list[str]] = defaultdict(list)
     phones: dict[str, list[str]] = defaultdict(list)  # whom to phone when reminders are used up
     bounced: dict[str, list[str]] = defaultdict(list)
+    retired: dict[str, list[str]] = defaultdict(list)  # kept for the record, never mailed
     for code, email, phone, status in session.exec(
             select(Contact.municipality_code, Contact.email, Contact.phone, Contact.status)
             .order_by(Contact.municipality_code, Contact.email)):  # type: ignore[arg-type]
@@ -323,6 +330,8 @@ def follow_up(*, session: Session, round_name: str | None = None, lang: str = "f
                 phones[code].append(phone)
         elif status == "bounced":
             bounced[code].append(email)
+        elif status == "retired":
+            retired[code].append(email)
     checks = contact_notes(session, soft_limit=soft_limit, soft_days=soft_days)
     joint = joint_answers(session=session, round_name=round_name)
     replied = replies_to_read(session, round_name, only=[])
@@ -365,7 +374,7 @@ def follow_up(*, session: Session, round_name: str | None = None, lang: str = "f
             "name": (m.name_sv or m.name_fi) if lang == "sv" else m.name_fi,
             "region": regions.get(m.region_code, m.region_code),
             "language": message_language(m.language, aland=m.region_code == "21"),
-            "contacts": valid[code], "phones": phones[code],
+            "contacts": valid[code], "phones": phones[code], "retired": retired[code],
             "invited": _day(invited_at.get(code)),
             "bounced": bounced[code], "reminders": len(reminders[code]),
             "last_reminder": _day(last_reminder.get(code)),

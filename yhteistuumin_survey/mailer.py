@@ -496,8 +496,7 @@ def make_composer(workspace: Workspace, *, session: Session, settings: Settings)
     # The questionnaires listed once (a glob of the folder per message was a directory scan
     # per message): the newest file of each code, as questionnaire_path picks it.
     books: dict[str, Path] | None = None
-    deadline = settings.get("round.deadline")
-    current: set[str] = set()  # codes whose questionnaire gives the deadline
+    current: set[str] = set()  # codes whose questionnaire gives the settings of now
 
     def compose(planned: PlannedMessage) -> tuple[ComposedMessage | EmailMessage, str | None]:
         nonlocal books
@@ -517,10 +516,12 @@ def make_composer(workspace: Workspace, *, session: Session, settings: Settings)
                 workspace, round_name=settings.round_name))
         attachment = books.get(code) or questionnaire.questionnaire_path(
             workspace, round_name=settings.round_name, code=code)
-        # A questionnaire built before the deadline was moved names the old day: built again
-        # (looked at once a batch: a municipality with two addresses attaches it twice).
-        if not attachment.is_file() or (code not in current and not questionnaire.says_deadline(
-                attachment, deadline)):
+        # A questionnaire built before the deadline was moved names the old day, one built
+        # before the reply address (or the coordinator) changed tells to return it where
+        # nobody reads: built again (looked at once a batch: a municipality with two
+        # addresses attaches it twice).
+        if not attachment.is_file() or (code not in current and questionnaire.outdated_settings(
+                attachment, settings)):
             attachment = books[code] = questionnaire.build_questionnaire(
                 workspace, session=session, settings=settings, survey=survey,
                 municipality=municipality)

@@ -373,7 +373,8 @@ VALUES: dict[str, dict[Any, str]] = {
            "needs-info": "lisätietoja pyydetty",
            "approved": "hyväksytty", "rejected": "hylätty", "duplicate": "kaksoiskappale",
            "questionnaire": "kyselylomake", "email": "sähköposti",
-           "answered": "vastaus kirjattu käsin", "checked": "yhteystieto tarkistettu"},
+           "answered": "vastaus kirjattu käsin", "checked": "yhteystieto tarkistettu",
+           "retired": "poistettu käytöstä", "read": "viesti luettu"},
     "sv": {True: "ja", False: "nej", "valid": "giltig", "bounced": "returnerad",
            "erased": "raderad", "invite": "inbjudan", "remind": "påminnelse",
            "queued": "i kö", "sending": "skickas", "sent": "skickat",
@@ -381,7 +382,8 @@ VALUES: dict[str, dict[Any, str]] = {
            "needs-info": "mer information begärd",
            "approved": "godkänd", "rejected": "avslagen", "duplicate": "dubblett",
            "questionnaire": "enkätblankett", "email": "e-post",
-           "answered": "svar antecknat för hand", "checked": "kontaktuppgiften kontrollerad"},
+           "answered": "svar antecknat för hand", "checked": "kontaktuppgiften kontrollerad",
+           "retired": "tagen ur bruk", "read": "meddelandet läst"},
     "en": {},
 }
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from .config import Settings
-    from .mailer import SendPlan
+    from .mailer import ContactNote, SendPlan
     from .workspace import Workspace
 
 #: Domains reserved for examples and tests (RFC 2606, RFC 6761) and the example.* family.
@@ -46,6 +46,9 @@ class PreflightResult:
     problems: list[str] = field(default_factory=list)
     #: What the check warns of (contacts on example domains): shown, never refused for.
     cautions: list[str] = field(default_factory=list)
+    #: The follow-up list's open notes on the addresses the batch writes to (the person has
+    #: left, a server refused our mail …): shown so they are read before the send, not after.
+    notes: list[ContactNote] = field(default_factory=list)
     sender: str = ""
     reply_to: str = ""
     deadline: str = ""
@@ -84,6 +87,12 @@ class PreflightResult:
             lines += [f"  {problem}" for problem in self.problems]
         for warning in self.cautions:
             lines.append(f"Warning: {warning}")
+        for note in self.notes:
+            lines.append(f"Note: {note.municipality_code} {note.municipality_name}: contact "
+                         f"{note.address} has a note ({note.text()}); the message goes to it "
+                         "all the same. Look at it on the follow-up list (yhteistuumin status "
+                         "--by municipality); if the contact stays as it is: yhteistuumin "
+                         f"register checked {note.municipality_code} --reason '...'")
         if not self.problems:
             lines.append("Ready to send.")
         return lines
@@ -95,13 +104,17 @@ class PreflightResult:
     def table(self) -> tuple[list[str], list[dict[str, Any]]]:
         rows = [{"level": "refused", "reason": p} for p in self.problems]
         rows += [{"level": "warning", "reason": w} for w in self.cautions]
+        rows += [{"level": "note", "reason": f"{n.municipality_code} {n.municipality_name}: "
+                  f"contact {n.address} has a note ({n.text()})"} for n in self.notes]
         return ["level", "reason"], rows
 
     def to_dict(self) -> dict[str, Any]:
         return {"ok": not self.problems, "problems": self.problems, "warnings": self.cautions,
                 "sender": self.sender, "reply_to": self.reply_to, "deadline": self.deadline,
                 "sample_link": self.sample_link, "messages": self.messages,
-                "seconds": round(self.seconds, 1), "smtp": self.where}
+                "seconds": round(self.seconds, 1), "smtp": self.where,
+                "contact_notes": [{"municipality": n.municipality_code, "address": n.address,
+                                   "note": n.reason, "named": n.named} for n in self.notes]}
 
 
 def check_round(workspace: Workspace, *, session: Session, settings: Settings,
@@ -125,6 +138,10 @@ def check_round(workspace: Workspace, *, session: Session, settings: Settings,
     codes = _batch_codes(session, settings, plan)
     _check_templates(result, workspace, session, settings, codes, plan)
     _check_contacts(result, session, plan)
+    _check_questionnaires(result, workspace, settings, codes)
+    _check_retired(result, session, plan)
+    if plan is not None:
+        result.notes = list(plan.notes)
     result.messages = len(plan.to_send) if plan is not None else 0
     result.seconds = result.messages / parse_rate(settings.get("smtp.rate"))
     result.where = f"{settings.get('smtp.host')}:{settings.get('smtp.port')}"
@@ -234,3 +251,58 @@ def _check_contacts(result: PreflightResult, session: Session, plan: SendPlan | 
             f"{n} contact{'' if n == 1 else 's'} on domains reserved for examples "
             f"({', '.join(examples[:3])}{' …' if n > 3 else ''}): mail to them is not delivered; "
             "import the real contact list")
+
+
+_SETTING_WORDS = {"deadline": "the deadline", "reply_to": "the reply address ([round] reply_to)",
+                  "coordinator": "the coordinator's name ([round] coordinator)"}
+
+
+def _check_questionnaires(result: PreflightResult, workspace: Workspace, settings: Settings,
+                          codes: list[str]) -> None:
+    """Say which built questionnaires of the batch give an old deadline, reply address or
+    coordinator (built before the settings changed): the send builds them again."""
+    from .mailer import _questionnaires_by_code
+    from .questionnaire import outdated_settings, questionnaire_folder
+
+    if not codes:
+        return
+    books = _questionnaires_by_code(questionnaire_folder(workspace,
+                                                         round_name=settings.round_name))
+    old: dict[tuple[str, str, str], list[str]] = {}
+    for code in codes:
+        if code in books:
+            for found in outdated_settings(books[code], settings):
+                old.setdefault(found, []).append(code)
+    for (key, said, now), which in old.items():
+        n = len(which)
+        shown = ", ".join(which[:5]) + (f" and {n - 5} more" if n > 5 else "")
+        result.cautions.append(
+            f"{n} built questionnaire{'' if n == 1 else 's'} ({shown}) give{'s' if n == 1 else ''}"
+            f" {_SETTING_WORDS[key]} as it was when built: {said} (the settings now say "
+            f"{now}); the send builds {'it' if n == 1 else 'them'} again with the settings of "
+            "now; to look at them first: yhteistuumin survey build")
+
+
+def _check_retired(result: PreflightResult, session: Session, plan: SendPlan | None) -> None:
+    """Say which retired addresses are left out (kept for the record, never mailed), and which
+    municipality has no working address because of it (it gets nothing)."""
+    from sqlmodel import col, select
+
+    from .contact_retire import RETIRED, no_address_lines, without_address
+    from .db.models import Contact, Municipality
+
+    query = select(Contact).where(col(Contact.status) == RETIRED)
+    if plan is not None:
+        codes = {m.municipality_code for m in plan.to_send} | {s.municipality_code for s in plan.skipped}
+        query = query.where(col(Contact.municipality_code).in_(codes))
+    retired = list(session.exec(query.order_by(col(Contact.municipality_code))))
+    if not retired:
+        return
+    names = {m.code: m.name_fi for m in session.exec(select(Municipality))}
+    n = len(retired)
+    shown = "; ".join(f"{c.municipality_code} {names.get(c.municipality_code, '')}: {c.email}"
+                      for c in retired[:10]) + (f" and {n - 10} more" if n > 10 else "")
+    result.cautions.append(f"{n} retired address{'' if n == 1 else 'es'} left out (kept for "
+                           f"the record, never mailed): {shown}")
+    result.cautions += no_address_lines(without_address(
+        session, {c.municipality_code for c in retired}))

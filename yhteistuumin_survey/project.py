@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from .bounces import BounceResult
     from .config import Settings
     from .contact_checks import CheckedResult
+    from .contact_retire import RetireResult
     from .contacts import ContactImport, Coverage
     from .db.engine import Upgrade
     from .db.read import Reader
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from .publish import PublishResult
     from .purge import PurgeResult
     from .questionnaire import BuildReport
+    from .read_replies import ReadResult
     from .register import RegisterList, RegisterUpdate
     from .resolve import Resolutions, Resolver
     from .review.export import ExportResult
@@ -304,12 +306,27 @@ class Project:
         self.__dict__.pop("resolver", None)  # the register changed
         return result
 
-    def import_contacts(self, path: Path, *, display: str | None = None) -> ContactImport:
-        """Import the coordinator's contact list (``register contacts``)."""
+    def import_contacts(self, path: Path, *, display: str | None = None,
+                        retire_missing: bool = False) -> ContactImport:
+        """Import the coordinator's contact list (``register contacts``); with
+        ``retire_missing`` retire the addresses of its municipalities it no longer has."""
         from .contacts import import_contacts
 
         with self.session() as session:
-            return import_contacts(Path(path), session=session, display=display or str(path))
+            return import_contacts(Path(path), session=session, display=display or str(path),
+                                   retire_missing=retire_missing,
+                                   round_name=self.settings.round_name, who=self.login)
+
+    def retire_contact(self, address: str, *, reason: str = "",
+                       municipality: str | None = None) -> RetireResult:
+        """Retire a contact address (``register retire``): kept for the record, never mailed
+        again; says which municipality is left with no working address."""
+        from .contact_retire import retire_address
+
+        with self.session() as session:
+            return retire_address(address, session=session, reason=reason,
+                                  municipality=municipality,
+                                  round_name=self.settings.round_name, who=self.login)
 
     def mark_checked(self, municipality: str, *, reason: str,
                      address: str | None = None) -> CheckedResult:
@@ -334,6 +351,15 @@ class Project:
             return record_outside_answer(municipality, session=session, reason=reason,
                                          undo=undo, round_name=self.settings.round_name,
                                          who=self.login)
+
+    def record_read(self, municipality: str, *, reason: str = "") -> ReadResult:
+        """Record that the coordinator read a municipality's message and there is nothing to
+        record (``register read``): it no longer holds the reminders."""
+        from .read_replies import record_read
+
+        with self.session() as session:
+            return record_read(municipality, session=session, reason=reason,
+                               round_name=self.settings.round_name, who=self.login)
 
     def check_contacts(self, *, strict: bool = False) -> Coverage:
         """The contact list's coverage (``register check``); ``strict``: incomplete fails."""

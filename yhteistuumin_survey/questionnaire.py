@@ -191,25 +191,44 @@ def questionnaire_path(workspace: Workspace, *, round_name: str, code: str) -> P
     return folder / questionnaire_file_name(row)
 
 
-def says_deadline(path: Path, deadline: Any) -> bool:
-    """Whether the questionnaire at ``path`` gives ``deadline`` as the last day to answer.
+def outdated_settings(path: Path, settings: Settings) -> list[tuple[str, str, str]]:
+    """What the questionnaire at ``path`` says that the settings no longer do: (setting, what
+    the file says, what the settings say) for the deadline, the reply address and the
+    coordinator's name, e.g. ``("reply_to", "vanha@kunta.fi", "uusi@kunta.fi")``.
 
-    One built before the deadline was moved in the settings gives the old day: the sender
-    builds it again rather than attach it to a message naming the new one. True when the file
-    does not tell (not a questionnaire of this shape): it is attached as it is.
+    One built before a setting changed tells the municipality to return it to an address
+    nobody reads, or by a day gone. None when the file does not tell (not a questionnaire of
+    this shape): it is attached as it is.
     """
     import html
+    import re
 
-    if not isinstance(deadline, dt.date):
-        return True
     try:
         with zipfile.ZipFile(path) as archive:  # the instructions sheet, 4 KB
             text = html.unescape(archive.read("xl/worksheets/sheet1.xml").decode("utf-8"))
     except (OSError, KeyError, zipfile.BadZipFile, UnicodeDecodeError):
-        return True
-    said = format_date(deadline)
-    labels = [f"{_TEXT[lang]['deadline']}: " for lang in ("fi", "sv")]
-    return all(f"{label}{said}<" in text for label in labels if label in text)
+        return []
+    deadline = settings.get("round.deadline")
+    now = {"deadline": format_date(deadline) if isinstance(deadline, dt.date) else None,
+           "reply_to": str(settings.get("round.reply_to")),
+           "coordinator": str(settings.get("round.coordinator"))}
+    found: list[tuple[str, str, str]] = []
+
+    def differs(key: str, said: str) -> None:
+        wanted = now[key]
+        if wanted is not None and said != wanted and all(f[0] != key for f in found):
+            found.append((key, said, wanted))
+
+    for lang in ("fi", "sv"):
+        label = re.escape(_TEXT[lang]["deadline"])
+        for said in re.findall(rf">{label}: ([^<]*)<", text):
+            differs("deadline", said)
+        prefix = re.escape(_TEXT[lang]["contact"].partition("{")[0])
+        for said in re.findall(rf">{prefix}([^<]*)<", text):
+            coordinator, _, reply_to = said.rpartition(", ")
+            differs("reply_to", reply_to)
+            differs("coordinator", coordinator)
+    return found
 
 
 def _register_rows(workspace: Workspace) -> dict[str, Any]:

@@ -13,7 +13,8 @@ The rule, over a municipality's outbox rows of the round:
 * one that wrote us a message to read since our last message to it (``replies_to_read``: a
   reply without an answer to ingest, "emme osallistu tällä kertaa", "vi deltar inte", "we
   will answer next week") is not reminded until the coordinator has read it: ``register
-  answered`` records a decline or an answer, ``send remind --only CODE`` reminds it;
+  answered`` records a decline or an answer, ``register read`` that it was read and the
+  reminder goes when due, ``send remind --only CODE`` reminds it now;
 * a reminder a previous run queued and did not finish is resumed, whatever the clock says;
 * no invitation handed over to the server (sent, or of unknown fate): no reminder (invite first);
 * no invitation surely sent, only one of unknown fate: no reminder until the coordinator has
@@ -94,18 +95,27 @@ def replies_to_read(session: Any, round_name: str | None, *, only: list[str]
                     ) -> dict[str, dt.datetime]:
     """The municipalities that wrote us a message to read (``fetch`` listed it, and tied it
     to them) after our last message to them, with the latest one's time; none for a
-    municipality the coordinator named alone (``send remind --only CODE``: it was read)."""
+    municipality the coordinator named alone (``send remind --only CODE``: it was read), nor
+    for messages the coordinator recorded as read (``register read``)."""
     from sqlmodel import col, select
 
-    from .db.models import FetchedMessage, OutboundMessage
+    from .db.models import CoordinatorRecord, FetchedMessage, OutboundMessage
+    from .read_replies import READ
 
+    read: dict[str, dt.datetime] = {}  # code -> when the coordinator last recorded it read
+    for code, when in session.exec(select(
+            CoordinatorRecord.municipality_code, CoordinatorRecord.recorded_at).where(
+            col(CoordinatorRecord.kind) == READ, col(CoordinatorRecord.undone_at).is_(None))):
+        when = _aware(when)
+        if when is not None:
+            read[code] = max(read.get(code, when), when)
     replies: dict[str, dt.datetime] = {}
     for code, when in session.exec(select(
             FetchedMessage.municipality_code, FetchedMessage.finished_at).where(
             col(FetchedMessage.outcome) == "to-read",
             col(FetchedMessage.municipality_code).is_not(None))):
         when = _aware(when)
-        if when is not None and only != [code]:
+        if when is not None and only != [code] and (code not in read or when > read[code]):
             replies[code] = max(replies.get(code, when), when)
     if not replies:
         return {}
@@ -153,8 +163,9 @@ def reminder_due(rows: Iterable[Any], *, answered: bool, addresses: Iterable[str
         return ReminderDue(REPLIED, f"wrote us on {reply_text(replied)} a message to read "
                                     "(yhteistuumin fetch listed it): read it; if it answers "
                                     "or declines: yhteistuumin register answered CODE "
-                                    "--reason '...'; if not, remind it on its own: send "
-                                    "remind --only CODE")
+                                    "--reason '...'; if not, record it read: yhteistuumin "
+                                    "register read CODE (reminded when due), or remind it "
+                                    "now on its own: send remind --only CODE")
     rows = list(rows)
     valid = {address.strip().casefold() for address in addresses}
     reminders = [row for row in rows if row.kind == "remind"]

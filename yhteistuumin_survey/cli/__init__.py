@@ -16,6 +16,7 @@ from . import (  # noqa: F401
     practices,
     publish,
     purge,
+    read,
     register,
     review,
     send,

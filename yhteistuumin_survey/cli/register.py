@@ -49,13 +49,39 @@ def update_cmd(
 @register_app.command("contacts")
 def contacts_cmd(
     file: Annotated[Path, typer.Argument(help="Contact list: CSV (comma or semicolon) or XLSX.")],
+    retire_missing: Annotated[bool, typer.Option(
+        "--retire-missing", help="Retire the addresses of the list's municipalities that it no "
+                                 "longer has (kept for the record, never mailed again).")] = False,
     fmt: FormatOption = "table",
 ) -> None:
     """Import the contact list; the municipality by code or name, several addresses per cell.
 
-    Example: yhteistuumin register contacts yhteystiedot.xlsx
+    A newer list adds and updates; the addresses of its municipalities that it no longer
+    names are listed, and retired only with --retire-missing.
+
+    Example: yhteistuumin register contacts yhteystiedot.xlsx --retire-missing
     """
-    emit(project().import_contacts(file), fmt)
+    emit(project().import_contacts(file, retire_missing=retire_missing), fmt)
+
+
+@register_app.command("retire")
+def retire_cmd(
+    address: Annotated[str, typer.Argument(help="The contact address no longer to use.")],
+    reason: Annotated[str, typer.Option(
+        "--reason", help="Why (recorded), e.g. 'siirtyi toiseen työhön 11/2026'.")] = "",
+    municipality: Annotated[str | None, typer.Option(
+        "--municipality", "-m", help="Only as this municipality's contact (name or code; "
+                                     "default: of every municipality it serves).")] = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """Retire a contact address: kept for the record, never mailed again.
+
+    Says when a municipality is left with no working address. A contact list that names the
+    address again puts it back in use.
+
+    Example: yhteistuumin register retire maija.m@kuhmo.fi --reason "jäi eläkkeelle"
+    """
+    emit(project().retire_contact(address, reason=reason, municipality=municipality), fmt)
 
 
 @register_app.command("check")

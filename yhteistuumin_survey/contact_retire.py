@@ -1,0 +1,132 @@
+"""Retired contacts: an address no longer used (the person left, a newer list drops it).
+
+``register retire ADDRESS`` retires one address, and ``register contacts FILE
+--retire-missing`` the addresses of the municipalities of a newer list that the list no longer
+has. A retired contact is kept for the record (``Contact.status`` ``retired``, with a
+``CoordinatorRecord`` of kind ``retired``: why, who, when) and never mailed again; ``status
+--by municipality``, ``register check`` and ``send check`` show it. A municipality left with
+no working address is said, never left so silently. A newer list that names a retired address
+again puts it back in use.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .errors import InputError
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+#: ``Contact.status`` of an address retired, and the ``CoordinatorRecord.kind`` saying why.
+RETIRED = "retired"
+
+
+def without_address(session: Session, codes: set[str]) -> list[tuple[str, str]]:
+    """The municipalities of ``codes`` (in force) that have no contact in use: (code, name)."""
+    from sqlmodel import col, select
+
+    from .db.models import Contact, Municipality
+
+    if not codes:
+        return []
+    valid = set(session.exec(select(Contact.municipality_code).where(
+        col(Contact.status) == "valid", col(Contact.municipality_code).in_(codes))))
+    return [(m.code, m.name_fi) for m in session.exec(
+        select(Municipality).where(col(Municipality.code).in_(codes - valid),
+                                   col(Municipality.active).is_(True))
+        .order_by(col(Municipality.code)))]
+
+
+def no_address_lines(left: list[tuple[str, str]]) -> list[str]:
+    """Say of each municipality left with no working address what it means and what to do."""
+    return [f"{name} ({code}) has no working address left: it gets no invitation nor "
+            "reminder; add one (yhteistuumin register contacts FILE)" for code, name in left]
+
+
+def retire(session: Session, contacts: list[Any], *, reason: str, round_name: str, who: str,
+           now: dt.datetime) -> None:
+    """Retire ``contacts`` (kept, never mailed again), recording why for each."""
+    from .db.models import CoordinatorRecord
+
+    for contact in contacts:
+        contact.status = RETIRED
+        contact.updated_at = now
+        session.add(contact)
+        session.add(CoordinatorRecord(round_name=round_name,
+                                      municipality_code=contact.municipality_code,
+                                      kind=RETIRED, address=contact.email, reason=reason,
+                                      who=who, recorded_at=now))
+
+
+@dataclass
+class RetireResult:
+    """What ``register retire`` did."""
+
+    address: str
+    reason: str
+    #: (code, name) of each municipality whose contact it was.
+    retired: list[tuple[str, str]] = field(default_factory=list)
+    #: (code, name) of the municipalities left with no working address.
+    left_without: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return False
+
+    def summary(self) -> list[str]:
+        where = ", ".join(f"{name} ({code})" for code, name in self.retired)
+        why = f" ({self.reason})" if self.reason else ""
+        lines = [f"{self.address} retired{why} as the contact of {where}: kept for the record, "
+                 "never mailed again. A contact list that names it again puts it back in use."]
+        return lines + [f"Warning: {line}" for line in no_address_lines(self.left_without)]
+
+    def table(self) -> tuple[list[str], list[dict[str, Any]]]:
+        return [], []
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"address": self.address, "reason": self.reason,
+                "retired": [{"municipality": c, "name": n} for c, n in self.retired],
+                "no_address_left": [{"municipality": c, "name": n}
+                                    for c, n in self.left_without]}
+
+
+def retire_address(address: str, *, session: Session, round_name: str, reason: str = "",
+                   municipality: str | None = None, who: str = "",
+                   now: dt.datetime | None = None) -> RetireResult:
+    """Retire the contact ``address`` (of ``municipality`` only, when given; else of every
+    municipality whose contact it is); return what was retired and who is left without."""
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from .db.models import Contact, Municipality
+    from .practices import one_municipality
+
+    wanted = address.strip()
+    query = select(Contact).where(func.lower(Contact.email) == wanted.lower())
+    code = one_municipality(municipality, session=session) if municipality else None
+    if code:
+        query = query.where(Contact.municipality_code == code)
+    found = list(session.exec(query.order_by(Contact.municipality_code)))  # type: ignore[arg-type]
+    in_use = [c for c in found if c.status == "valid"]
+    if not in_use:
+        of = f" of {code}" if code else ""
+        if any(c.status == RETIRED for c in found):
+            raise InputError(f"{wanted}: already retired{of}; nothing changed")
+        states = ", ".join(sorted({c.status for c in found}))
+        raise InputError(f"{wanted}: no contact in use{of} has this address"
+                         + (f" (it is {states})" if states else "")
+                         + "; see yhteistuumin register check")
+    reason = " ".join((reason or "").split())
+    retire(session, in_use, reason=reason, round_name=round_name, who=who,
+           now=now or dt.datetime.now(dt.UTC))
+    session.flush()
+    names = {m.code: m.name_fi for m in session.exec(select(Municipality))}
+    codes = {c.municipality_code for c in in_use}
+    result = RetireResult(address=in_use[0].email, reason=reason,
+                          retired=[(c, names.get(c, "")) for c in sorted(codes)],
+                          left_without=without_address(session, codes))
+    session.commit()
+    return result
