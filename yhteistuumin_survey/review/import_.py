@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from .. import locks
 from ..errors import InputError
 from ..reports import Report, neutralise_formula, outcome_rows
+from ..sheetxml import cell_value
 from ..tables import cell_text, office_lock_file, sha256_file
 from .common import (
     ALLOWED_DECISIONS_TEXT,
@@ -1178,6 +1179,8 @@ def _check_row(row: RowDecision, *, practices: dict[int, Any], versions: dict[in
     if row.duplicate_of is not None and not _link_duplicate(row, practices, session=session,
                                                              report=report):
         return False
+    if not _whole_comment(row, current_practice, report=report):
+        return False
     if row.not_duplicate:
         row.not_duplicate_of = duplicate_candidates(current.flags or []) \
             if current is not None else []
@@ -1185,6 +1188,35 @@ def _check_row(row: RowDecision, *, practices: dict[int, Any], versions: dict[in
                                 report=report):
         return False
     return not row.municipality_text or _resolve_corrected(row, resolve, report=report)
+
+
+def _whole_comment(row: RowDecision, practice: Any, *, report: Report) -> bool:
+    """Read a review note too long for a cell (the workbook showed its beginning and "…")
+    as the whole note when the reviewer left the cell as exported: stored as read, the cut
+    text replaced the note and its end was lost. False (reported) when the reviewer edited
+    the cut text: taking it would lose the end too, and which part they meant cannot be told."""
+    from ..sheetxml import cut_length
+
+    current = practice.reviewer_comment or ""
+    if cut_length(current) is None or not row.comment:
+        return True
+    shown = normal_text(_unneutralise(cell_value(current)))
+    if row.comment == shown:
+        row.comment = current
+        return True
+    if row.shown is not None and row.shown.get("comment") == text_hash(cell_value(current)):
+        header = COLUMN_BY_KEY["comment"].header
+        shown_count, whole = (f"{n:,}".replace(",", " ") for n in (len(shown) - 1,
+                                                                    len(current)))
+        report.add(row.where, "error",
+                   f"the '{header}' cell shows the first {shown_count} of the note's {whole} "
+                   "characters (no more fit in a cell), and it was edited: stored, the edit "
+                   "would lose the note's end; nothing applied; put the cell back as exported "
+                   "to keep the note (or empty it to drop it) and import again; 'yhteistuumin "
+                   f"practices show {row.practice_id}' shows the note whole",
+                   practice_id=row.practice_id)
+        return False
+    return True
 
 
 def _check_reread_answer(row: RowDecision, flags: list[str], *, report: Report) -> bool:
