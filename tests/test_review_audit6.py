@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pytest
 from factories import make_practice
 from test_review import SHEET, export_one, fill, headers, row_of
 from test_review_libreoffice import pytestmark as needs_libreoffice
@@ -98,4 +99,31 @@ def test_an_edit_of_a_note_shown_cut_is_refused_and_emptying_it_is_taken(
     assert import_review([emptied], session=session).counts["applied"] == 1
     session.expire_all()
     assert (session.get(Practice, noted.id).reviewer_comment or "") == ""
+
+
+# --- the answer to a new reading in the practice's history ---------------------------------
+
+
+@pytest.mark.parametrize(("answer", "said"), [
+    ("pidä nykyinen", "'pidä nykyinen' (kept version 1's text)"),
+    ("ota uusi luenta", "'ota uusi luenta' (taken as version 2)")])
+def test_the_history_line_of_practices_show_says_the_answer_to_a_new_reading(
+        engine, workspace, tmp_path: Path, answer: str, said: str) -> None:
+    from sqlmodel import Session
+    from test_review_audit5 import _read_again_differently
+
+    from yhteistuumin_survey.practices import show_practice
+
+    practice_id, _goal = _read_again_differently(engine, workspace, tmp_path)
+    with Session(engine) as session:
+        path = export_one(session, tmp_path)
+        fill(path, {practice_id: {"Uusi luenta": answer, COMMENT: "tarkistettu"}})
+        assert import_review([path], session=session, reviewer="Liisa").counts["applied"] == 1
+        shown = show_practice(practice_id, session=session)
+    version = 1 if answer == "pidä nykyinen" else 2
+    assert [line.partition(": ")[2] for line in shown.summary()
+            if line.startswith("review ")] == [
+        f"approved -> approved (version {version}) by Liisa, new reading answered {said}: "
+        "tarkistettu"]
+    assert shown.to_dict()["review"][-1]["reread"] == ("keep" if version == 1 else "take")
 

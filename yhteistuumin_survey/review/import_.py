@@ -1668,7 +1668,7 @@ def _apply(row: RowDecision, practice: Any, *, session: Session, corrected_ids: 
         "corrected_keywords": row.corrected_keywords,
         "corrected_municipalities": row.corrected_municipalities, "reviewer": row.reviewer,
         "source_file": row.file, "source_sha256": row.sha256, "source_row": row.row,
-        "decided_at": now, "exported_at": row.exported_at})
+        "decided_at": now, "exported_at": row.exported_at, "reread_answer": row.reread_answer})
 
 
 def _write_decisions(audit: list[dict[str, Any]], *, session: Session) -> None:
