@@ -127,3 +127,32 @@ def test_the_history_line_of_practices_show_says_the_answer_to_a_new_reading(
         "tarkistettu"]
     assert shown.to_dict()["review"][-1]["reread"] == ("keep" if version == 1 else "take")
 
+
+# --- two reviewers' copies of one workbook -------------------------------------------------
+
+
+def test_two_reviewers_copies_of_one_workbook_saved_to_two_folders_do_not_overrule_each_other(
+        session, tmp_path: Path) -> None:
+    practice = make_practice(session, title="Lukupiiri")
+    path = export_one(session, tmp_path)  # one workbook, nobody named, sent to both
+    (tmp_path / "liisa").mkdir()
+    (tmp_path / "pekka").mkdir()
+    liisa = fill(path, {practice.id: {DECISION: "hyväksytty"}}, out=tmp_path / "liisa" / path.name)
+    pekka = fill(path, {practice.id: {DECISION: "hylätty"}}, out=tmp_path / "pekka" / path.name)
+    assert import_review([liisa], session=session).counts["applied"] == 1
+
+    result = import_review([pekka], session=session)
+
+    assert result.failed and result.counts["applied"] == 0
+    assert _said(result, "conflict") == [(
+        f"{pekka}:2", f"#{practice.id} was decided 'hyväksytty' by an unnamed reviewer "
+                      f"({liisa}:2), this row says 'hylätty'; agree on one decision and import "
+                      "it again (same reviewer), or re-export and change it there")]
+    session.expire_all()
+    assert session.get(Practice, practice.id).status == "approved"
+    # Liisa's own copy, changed and imported again from where it was, is her change of mind.
+    fill(liisa, {practice.id: {DECISION: "lisätietoja"}})
+    assert import_review([liisa], session=session).counts["applied"] == 1
+    session.expire_all()
+    assert session.get(Practice, practice.id).status == "needs-info"
+

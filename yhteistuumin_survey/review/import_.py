@@ -1492,7 +1492,8 @@ def _in_conflict(practice_id: int, group: list[RowDecision], previous: Any, *,
     if not older and all(_same_reviewer(previous, r) or _was_shown(previous, r) for r in group):
         return False
     who = previous.reviewer or "an unnamed reviewer"
-    source = f"{Path(previous.source_file).name}:{previous.source_row}"
+    # (Two copies of one workbook keep its name: the folder tells them apart.)
+    source = f"{_file_name(previous.source_file, [r.file for r in group])}:{previous.source_row}"
     for row in group:
         if id(row) in older:
             # Last week's workbook imported after this week's: the same reviewer's too, as
@@ -1577,14 +1578,31 @@ def _same_reviewer(previous: Any, row: RowDecision) -> bool:
     """Tell if the earlier decision came from the same person (who may change their mind).
 
     Named reviewers are compared by name. A workbook nobody is named for is the same
-    reviewer's only when it is the same file name again: otherwise an unnamed copy would
-    silently overrule a named reviewer, or another unnamed copy.
+    reviewer's only when it is the same file again (the same path): otherwise an unnamed copy
+    would silently overrule a named reviewer, or another unnamed copy, and two reviewers'
+    copies of one workbook keep its name (saved from their replies to two folders).
     """
     if previous.reviewer and row.reviewer:
         return bool(previous.reviewer.strip().casefold() == row.reviewer.strip().casefold())
     if not previous.reviewer and not row.reviewer:
-        return Path(previous.source_file).name == Path(row.file).name
+        return _same_path(previous.source_file, row.file)
     return False
+
+
+def _same_path(first: str, second: str) -> bool:
+    """Tell if two paths an import was given name the same file place."""
+    try:
+        return Path(first).resolve() == Path(second).resolve()
+    except (OSError, RuntimeError):
+        return first == second
+
+
+def _file_name(path: str, others: Sequence[str]) -> str:
+    """A file's name as a message gives it: the name, or the whole path when one of
+    ``others`` has the same name in another folder."""
+    name = Path(path).name
+    return path if any(Path(other).name == name and not _same_path(other, path)
+                       for other in others) else name
 
 
 def _was_shown(previous: Any, row: RowDecision) -> bool:
