@@ -156,3 +156,69 @@ def test_two_reviewers_copies_of_one_workbook_saved_to_two_folders_do_not_overru
     session.expire_all()
     assert session.get(Practice, practice.id).status == "needs-info"
 
+
+# --- rows deleted and inserted, the sheet renamed, a sheet added ----------------------------
+
+
+@needs_libreoffice
+def test_a_deleted_row_is_said_and_an_inserted_row_renamed_sheet_and_new_sheet_are_handled(
+        session, tmp_path: Path) -> None:
+    kept, deleted, other = (make_practice(session, title=t)
+                            for t in ("Lukupiiri", "Kirjastoauto", "Kesäteatteri"))
+    path = export_one(session, tmp_path)
+    fill(path, {kept.id: {DECISION: "godkänd"}, other.id: {DECISION: " HYLÄTTY "}})
+    book = openpyxl.load_workbook(path)
+    sheet = book[SHEET]
+    sheet.delete_rows(row_of(sheet, deleted.id))  # "not this one", thought the reviewer
+    sheet.insert_rows(2)
+    sheet.cell(row=2, column=headers(sheet)[DECISION]).value = "hyväksytty"
+    sheet.title = "Liisan arviot"
+    book.create_sheet("Muistiinpanot")["A1"] = "soita Espooseen"
+    book.save(path)
+    saved = resave(path, tmp_path)
+
+    result = import_review([saved], session=session)
+
+    assert _said(result, "applied") == [
+        (f"{saved}:{row_of(openpyxl.load_workbook(saved)['Liisan arviot'], kept.id)}",
+         "hyväksytty"),
+        (f"{saved}:{row_of(openpyxl.load_workbook(saved)['Liisan arviot'], other.id)}",
+         "hylätty")]
+    assert _said(result, "error") == [
+        (f"{saved}:2", "no ID on this row; decisions need the practice's ID as exported")]
+    assert _said(result, "warning") == [(
+        str(saved), f"1 practice exported in this workbook is not in it (#{deleted.id}): its "
+                    "row was deleted; no decision is read for it and it keeps its status; to "
+                    "turn a practice down choose hylätty on its row rather than delete the "
+                    "row")]
+    session.expire_all()
+    assert session.get(Practice, deleted.id).status == "new"
+
+
+# --- decisions typed in Swedish, in capitals, with spaces; saved as CSV from Excel -----------
+
+
+def test_decisions_typed_in_swedish_any_case_and_spacing_in_an_excel_csv_are_read_exactly(
+        session, tmp_path: Path) -> None:
+    import csv
+
+    typed = {"godkänd": "approved", " AVSLAGEN ": "rejected", "Mer\xa0 information": "needs-info",
+             "ej godkänd": None}
+    practices = {word: make_practice(session, title=f"Käytäntö {n} – 5 €")
+                 for n, word in enumerate(typed)}
+    path = export_one(session, tmp_path)
+    fill(path, {p.id: {DECISION: word} for word, p in practices.items()})
+    # Excel's "CSV (semicolon separated)" on a Finnish Windows: the shown sheet, cp1252, CRLF.
+    saved = tmp_path / "arviointi.csv"
+    with saved.open("w", encoding="cp1252", newline="") as handle:
+        csv.writer(handle, delimiter=";", lineterminator="\r\n").writerows(
+            ["" if value is None else value for value in row]
+            for row in openpyxl.load_workbook(path)[SHEET].iter_rows(values_only=True))
+
+    result = import_review([saved], session=session)
+
+    session.expire_all()
+    assert {word: session.get(Practice, p.id).status for word, p in practices.items()} == {
+        word: status or "new" for word, status in typed.items()}
+    [(where, reason)] = _said(result, "error")
+    assert reason.startswith("unknown decision 'ej godkänd'; use one of: hyväksytty / godkänd")

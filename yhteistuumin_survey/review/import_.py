@@ -843,6 +843,7 @@ def _import_review(paths: Sequence[Path], *, session: Session, reviewer: str | N
         read = _read_rows(book, reviewer=reviewer, report=report,
                           title_max_length=title_max_length, vocabulary=vocabulary)
         _tell_hidden(book, read, report=report)
+        _tell_missing(book, report=report)
         _tell_other_columns(book, report=report)
         rows.extend(read)
     before = _imported_before([sha for _label, sha in books], session=session)
@@ -902,6 +903,37 @@ def _tell_hidden(book: _Workbook, rows: list[RowDecision], *, report: Report) ->
                f"{'it is' if one else 'they are'} read like the others; show every row in "
                f"the workbook and check {'it' if one else 'them'} if "
                f"{'it was' if one else 'they were'} not meant to be decided")
+
+
+def _tell_missing(book: _Workbook, *, report: Report) -> None:
+    """Say which practices the workbook was exported with are no longer in it (their rows
+    deleted): no decision is read for them, and a reviewer who deleted a row to turn the
+    practice down would otherwise not know that it stays in the queue."""
+    if not book.meta_rows:
+        return
+    position = book.columns["id"]
+    present = set()
+    for raw in book.sheet.rows[book.header_row + 1:]:
+        value = raw[position] if position < len(raw) else None
+        found = _whole(value) if _date_serial(value) is None else _date_serial(value)
+        if found is not None:
+            present.add(found)
+    missing = [practice_id for practice_id in book.meta_rows if practice_id not in present]
+    if not missing:
+        return
+    from ..reports import plural
+
+    count = len(missing)
+    listed = ", ".join(f"#{practice_id}" for practice_id in missing[:10]) + (
+        ", ..." if count > 10 else "")
+    one = count == 1
+    report.add(book.label, "warning",
+               f"{plural(count, 'practice')} exported in this workbook "
+               f"{'is' if one else 'are'} not in it ({listed}): "
+               f"{'its row was' if one else 'their rows were'} deleted; no decision is "
+               f"read for {'it' if one else 'them'} and {'it keeps its' if one else 'they keep their'} "
+               "status; to turn a practice down choose hylätty on its row rather than "
+               "delete the row")
 
 
 def _tell_other_columns(book: _Workbook, *, report: Report) -> None:
