@@ -222,3 +222,44 @@ def test_decisions_typed_in_swedish_any_case_and_spacing_in_an_excel_csv_are_rea
         word: status or "new" for word, status in typed.items()}
     [(where, reason)] = _said(result, "error")
     assert reason.startswith("unknown decision 'ej godkänd'; use one of: hyväksytty / godkänd")
+
+
+# --- a corrected title copied down by the fill handle ---------------------------------------
+
+
+@needs_libreoffice
+def test_a_corrected_title_copied_down_into_other_practices_rows_is_refused_not_applied(
+        session, tmp_path: Path) -> None:
+    first, second, third, last = (make_practice(session, title=t) for t in (
+        "Lukupiiri", "Kirjastoauto", "Kesäteatteri", "Tanssikoulu"))
+    path = export_one(session, tmp_path)
+    sheet = openpyxl.load_workbook(path)[SHEET]
+    rows = sorted(row_of(sheet, p.id) for p in (first, second, third, last))
+    ids = {row_of(sheet, p.id): p.id for p in (first, second, third, last)}
+    # The reviewer approves all four and corrects the first title, then drags it down two rows.
+    fill(path, {ids[rows[0]]: {DECISION: "hyväksytty", "Korjattu nimi": "Lukupiirit"},
+                ids[rows[1]]: {DECISION: "hyväksytty", "Korjattu nimi": "Lukupiirit"},
+                ids[rows[2]]: {DECISION: "hyväksytty", "Korjattu nimi": "Lukupiirit"},
+                ids[rows[3]]: {DECISION: "hyväksytty"}})
+    saved = resave(path, tmp_path)
+
+    result = import_review([saved], session=session)
+
+    listed = ", ".join(f"#{ids[r]}" for r in rows[:3])
+    assert _said(result, "error") == [(
+        f"{saved}:{row}", f"the 'Korjattu nimi' 'Lukupiirit' is on rows {rows[0]}-{rows[2]} "
+                          f"({listed}), practices with titles of their own: as Excel's fill "
+                          "handle or a paste copies one row's correction down; nothing "
+                          "applied for these rows; keep it on the row it belongs to, clear "
+                          "the others and import again") for row in rows[:3]]
+    session.expire_all()
+    assert [(session.get(Practice, ids[r]).status, session.get(Practice, ids[r]).corrected_title)
+            for r in rows] == [("new", None)] * 3 + [("approved", None)]
+    # Two practices of the same name given the same better one are two corrections.
+    twin = make_practice(session, title="Kesäteatteri")
+    again = export_one(session, tmp_path / "again", statuses=("new",))
+    sheet = openpyxl.load_workbook(again)[SHEET]
+    assert row_of(sheet, twin.id) == row_of(sheet, third.id) + 1
+    fill(again, {p.id: {DECISION: "hyväksytty", "Korjattu nimi": "Kesäteatteri Pori"}
+                 for p in (third, twin)})
+    assert import_review([again], session=session).counts["applied"] == 2

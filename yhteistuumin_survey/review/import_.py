@@ -397,7 +397,43 @@ def _read_rows(book: _Workbook, *, reviewer: str | None, report: Report,
                 and above.duplicate_of is not None and row.duplicate_of == above.duplicate_of + 1 \
                 and row.duplicate_of != above.practice_id:
             row.counted_from = above.duplicate_of
-    return decisions
+    return _refuse_copied_titles(book, decisions, report=report)
+
+
+def _refuse_copied_titles(book: _Workbook, decisions: list[RowDecision], *,
+                          report: Report) -> list[RowDecision]:
+    """Refuse a corrected title typed on rows next to each other of practices whose own titles
+    differ: what Excel's fill handle (or a paste over a range) makes of one row's correction,
+    and applied it renamed every practice under it alike. Return the rows kept."""
+    runs: list[list[RowDecision]] = []
+    for row in decisions:
+        if row.corrected_title is None or (row.typed is not None
+                                           and not row.typed("corrected_title")):
+            continue
+        last = runs[-1][-1] if runs else None
+        if last is not None and last.row + 1 == row.row \
+                and last.corrected_title == row.corrected_title:
+            runs[-1].append(row)
+        else:
+            runs.append([row])
+    refused: set[int] = set()
+    for run in runs:
+        own = {_row_getter(book, book.sheet.rows[row.row - 1])("title").casefold()
+               for row in run}
+        if len({row.practice_id for row in run}) < 2 or len(own) < 2:
+            continue
+        top, bottom = run[0].row, run[-1].row
+        ids = ", ".join(f"#{row.practice_id}" for row in run)
+        header = COLUMN_BY_KEY["corrected_title"].header
+        for row in run:
+            report.add(row.where, "error",
+                       f"the '{header}' {row.corrected_title!r} is on rows {top}-{bottom} "
+                       f"({ids}), practices with titles of their own: as Excel's fill handle "
+                       "or a paste copies one row's correction down; nothing applied for these "
+                       "rows; keep it on the row it belongs to, clear the others and import "
+                       "again", practice_id=row.practice_id)
+            refused.add(id(row))
+    return [row for row in decisions if id(row) not in refused] if refused else decisions
 
 
 def _merged_over_rows(book: _Workbook) -> dict[int, str]:
