@@ -263,3 +263,28 @@ def test_a_corrected_title_copied_down_into_other_practices_rows_is_refused_not_
     fill(again, {p.id: {DECISION: "hyväksytty", "Korjattu nimi": "Kesäteatteri Pori"}
                  for p in (third, twin)})
     assert import_review([again], session=session).counts["applied"] == 2
+
+
+# --- a copy nobody touched beside the one a reviewer decided on -------------------------------
+
+
+def test_a_copy_left_as_exported_does_not_conflict_with_the_reviewer_who_decided(
+        session, tmp_path: Path) -> None:
+    asked = make_practice(session, title="Lukupiiri", status="needs-info", decided_version=1)
+    path = export_one(session, tmp_path)  # 'lisätietoja' shown in both copies
+    liisa = fill(path, {}, out=tmp_path / "liisa.xlsx")
+    pekka = fill(path, {asked.id: {DECISION: "hyväksytty"}}, out=tmp_path / "pekka.xlsx")
+
+    result = import_review([liisa, pekka], session=session)
+
+    assert not result.failed
+    assert [(o.source, o.status, o.reason) for o in result.report.outcomes] == [
+        (f"{liisa}:2", "unchanged", f"left as exported (nothing written on this row); "
+                                    f"#{asked.id} is decided by {pekka}:2"),
+        (f"{pekka}:2", "applied", "hyväksytty")]
+    session.expire_all()
+    assert session.get(Practice, asked.id).status == "approved"
+    # Two copies both written, differently, are still a conflict.
+    fill(path, {asked.id: {DECISION: "hylätty"}}, out=liisa)
+    fill(path, {asked.id: {DECISION: "lisätietoja", COMMENT: "kysy vielä"}}, out=pekka)
+    assert import_review([liisa, pekka], session=session).counts["conflicts"] == 2

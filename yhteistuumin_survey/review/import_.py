@@ -1432,6 +1432,7 @@ def _apply_checked(checked: list[RowDecision], practices: dict[int, Any], *, ses
     audit: list[dict[str, Any]] = []
     now = utcnow()
     for practice_id, group in by_practice.items():
+        group = _without_untouched(group, report=report)
         if _in_conflict(practice_id, group, earlier.get(practice_id), report=report):
             continue
         first = group[0]
@@ -1458,6 +1459,27 @@ def _apply_checked(checked: list[RowDecision], practices: dict[int, Any], *, ses
         _write_decisions(audit, session=session)
     session.commit()
     session.expire_all()
+
+
+def _without_untouched(group: list[RowDecision], *, report: Report) -> list[RowDecision]:
+    """Leave out of one practice's rows those left exactly as exported when another row of
+    the import was written (reported ``unchanged``): a copy nobody touched that shows the
+    practice's earlier decision ('lisätietoja') decides nothing, and was read as a decision
+    conflicting with the reviewer who did decide, holding theirs back."""
+    if len(group) < 2:
+        return group
+    untouched = [row for row in group if row.typed is not None and row.meta_row is not None
+                 and not any(row.typed(key) for key in EDITABLE)]
+    if not untouched or len(untouched) == len(group):
+        return group
+    left = {id(row) for row in untouched}
+    kept = [row for row in group if id(row) not in left]
+    deciding = ", ".join(row.where for row in kept)
+    for row in untouched:
+        report.add(row.where, "unchanged", f"left as exported (nothing written on this row); "
+                                           f"#{row.practice_id} is decided by {deciding}",
+                   practice_id=row.practice_id)
+    return kept
 
 
 def _answer_reread(row: RowDecision, *, session: Session) -> str:
