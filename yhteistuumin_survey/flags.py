@@ -315,6 +315,15 @@ UNSURE_TEXTS: dict[str, Text] = {
         "{label}: the file read again gives {now_q}; version {version} had {was_q}; the "
         "reviewer took the new reading into the next version.",
         {"now": "09 123 4567", "was": "–", "version": 1}),
+    # Said by ``review export`` (never stored): an answer longer than a spreadsheet cell.
+    "cut-in-workbook": Text(
+        "{label}: tekstissä on {length} merkkiä, ja taulukon soluun mahtuu {limit}, joten "
+        "solussa näkyy vain tekstin alku (…). Koko tekstin näet komennolla {command}.",
+        "{label}: texten har {length} tecken och en cell i kalkylbladet rymmer {limit}, så "
+        "cellen visar bara början av texten (…). Hela texten visas med kommandot {command}.",
+        "{label}: the text has {length} characters and a spreadsheet cell holds {limit}, so "
+        "the cell shows only its beginning (…); the whole text: {command}.",
+        {"length": "40 000", "limit": "32 767", "command": "yhteistuumin practices show 12"}),
     "another-practice-over-copy": Text(
         "{label}: kunnan kyselyn välilehti {sheet_q} on saapunut aiemmin toisen käytännön "
         "kanssa (#{id}). Onko tämä toinen käytäntö, joka on kirjoitettu tiedoston kopion "

@@ -213,7 +213,8 @@ class PracticeDetail:
             by = f" by {decision['reviewer']}" if decision["reviewer"] else ""
             comment = f": {decision['comment']}" if decision["comment"] else ""
             lines.append(f"review {decision['decided_at']}: {decision['previous_status']} -> "
-                         f"{decision['decision']} (version {decision['version']}){by}{comment}")
+                         f"{decision['decision']} (version {decision['version']}){by}"
+                         f"{_reread_words(decision)}{comment}")
         if not self.review:
             lines.append("review: no decisions yet")
         return lines
@@ -227,6 +228,18 @@ class PracticeDetail:
                 "card": self.card, "municipalities": self.municipalities, "flags": self.flags,
                 "source": self.source, "versions": self.versions, "review": self.review,
                 "corrections": self.corrections}
+
+
+def _reread_words(decision: dict[str, Any]) -> str:
+    """A decision's answer to a new reading of its file, as its history line says it."""
+    from .review.common import REREAD_WORDS
+
+    answer = decision.get("reread")
+    if answer not in REREAD_WORDS:
+        return ""
+    done = f"kept version {decision['version']}'s text" if answer == "keep" \
+        else f"taken as version {decision['version']}"
+    return f", new reading answered {REREAD_WORDS[answer]['fi']!r} ({done})"
 
 
 def _target_labels(values: list[str], survey: Survey | None) -> list[str]:
@@ -307,7 +320,8 @@ def show_practice(practice_id: int, *, session: Session,
                "duplicate_of": d.duplicate_of_id, "corrected_title": d.corrected_title,
                "corrected_keywords": d.corrected_keywords,
                "corrected_municipalities": d.corrected_municipalities,
-               "source_file": d.source_file, "source_row": d.source_row}
+               "source_file": d.source_file, "source_row": d.source_row,
+               "reread": d.reread_answer}
               for d in session.exec(select(ReviewDecision)
                                     .where(ReviewDecision.practice_id == practice_id)
                                     .order_by(col(ReviewDecision.decided_at),

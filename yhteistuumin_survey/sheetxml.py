@@ -51,6 +51,18 @@ def cell_value(value: Any) -> Any:
     return neutralise_formula(text)
 
 
+def cut_length(value: Any) -> int | None:
+    """Return the length of a text :func:`cell_value` cuts to Excel's cell limit (None when it
+    fits): the cell then holds its beginning and "…"."""
+    if value is None or isinstance(value, int | float) and not isinstance(value, bool):
+        return None
+    text = str(value)
+    if len(text) <= EXCEL_CELL_LIMIT - 2:
+        return None
+    length = len(_ILLEGAL.sub("", text))
+    return length if length > EXCEL_CELL_LIMIT - 2 else None
+
+
 def column_letter(number: int) -> str:
     """The letters of column ``number`` (1 -> A, 27 -> AA), as Excel names it."""
     letters = ""

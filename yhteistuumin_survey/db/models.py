@@ -391,6 +391,9 @@ class ReviewDecision(SQLModel, table=True):
     #: When the decision's workbook was exported (its hidden sheet says): an older export
     #: imported after a newer one must not overrule what was decided on the newer one.
     exported_at: dt.datetime | None = _time()
+    #: The row's answer to a new reading of the practice's file ("Uusi luenta"): ``keep``
+    #: or ``take`` (None: the row answered none).
+    reread_answer: str | None = Field(default=None, max_length=8)
 
 
 # --- privacy -----------------------------------------------------------------------------

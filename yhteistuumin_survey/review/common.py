@@ -350,6 +350,9 @@ class ReviewRow:
     #: Its file read again reads differently (unanswered ``reread-differs`` flags): the
     #: "Uusi luenta" column offers the answers.
     reread: bool = False
+    #: The cells longer than a spreadsheet cell holds (column key -> the text's length): the
+    #: workbook shows their beginning, and says so in the row's flags.
+    cut: dict[str, int] = field(default_factory=dict)
 
 
 def effective_municipalities(*, session: Session, practice_ids: Sequence[int] | None = None

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
 from ..reports import plural, render_table
-from ..sheetxml import cell_value, row_xml, splice_rows
+from ..sheetxml import EXCEL_CELL_LIMIT, cell_value, cut_length, row_xml, splice_rows
 from .common import (
     COLUMNS,
     DECISION_WORDS,
@@ -64,6 +64,8 @@ class ExportedFile:
     reviewer: str | None
     practices: int
     regions: list[str] = field(default_factory=list)
+    #: The cells cut to a spreadsheet cell's limit: (practice id, column key, text length).
+    cut: list[tuple[int, str, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -90,7 +92,28 @@ class ExportResult:
         if not self.files:
             return [f"Nothing to review (status {', '.join(self.statuses)})."]
         return [f"{plural(self.practices, 'practice')} in {plural(len(self.files), 'workbook')} "
-                f"(export {self.export_id})."]
+                f"(export {self.export_id})."] + self._cut_lines()
+
+    def _cut_lines(self) -> list[str]:
+        """One line per workbook with texts cut to a cell's limit: which, and where whole."""
+        from .common import COLUMN_BY_KEY
+
+        lines = []
+        for exported in self.files:
+            if not exported.cut:
+                continue
+            count = len(exported.cut)
+            listed = ", ".join(
+                f"#{practice_id} '{COLUMN_BY_KEY[key].header}' ({_count(length)} characters)"
+                for practice_id, key, length in exported.cut[:10]) + (
+                ", ..." if count > 10 else "")
+            lines.append(f"{exported.path.name}: {plural(count, 'text')} longer than a "
+                         f"spreadsheet cell holds ({_count(EXCEL_CELL_LIMIT)} characters) "
+                         f"{'is' if count == 1 else 'are'} shown cut, with '…' and a note in "
+                         f"'Huomiot': {listed}; 'yhteistuumin practices show ID' shows "
+                         f"{'it' if count == 1 else 'them'} whole; the import never takes "
+                         "the cut text for the whole")
+        return lines
 
     def text(self) -> str:
         columns, rows = self.table()
@@ -100,7 +123,9 @@ class ExportResult:
         return {"export_id": self.export_id, "exported_at": self.exported_at.isoformat(),
                 "statuses": self.statuses, "practices": self.practices,
                 "files": [{"path": str(f.path), "reviewer": f.reviewer,
-                           "practices": f.practices, "regions": f.regions}
+                           "practices": f.practices, "regions": f.regions,
+                           "cut": [{"practice_id": practice_id, "column": key,
+                                    "length": length} for practice_id, key, length in f.cut]}
                           for f in self.files]}
 
 
@@ -196,11 +221,36 @@ def collect_rows(*, session: Session, statuses: Sequence[str] | None = None,
         }
         stamp = version_stamp(practice_id, version)
         values["stamp"] = stamp
+        cut = _say_cut(practice_id, values, labels)
         rows.append(ReviewRow(practice_id, version.version, stamp, region_code or "", region,
                               codes, values, duplicate_candidates(version.flags or []),
-                              bool(reread_flags(version.flags or []))))
+                              bool(reread_flags(version.flags or [])), cut))
     rows.sort(key=lambda r: (r.region_code or "99", r.municipality_codes[:1], r.practice_id))
     return rows
+
+
+def _say_cut(practice_id: int, values: dict[str, Any], labels: dict[str, str]
+             ) -> dict[str, int]:
+    """Find the texts longer than a spreadsheet cell holds (the workbook shows their
+    beginning and "…") and say each in the row's flags, with the command that shows it
+    whole; return column key -> the text's length."""
+    from ..flags import describe, unsure
+
+    cut = {key: length for key, value in values.items() if key != "flags"
+           and (length := cut_length(value)) is not None}
+    if not cut:
+        return cut
+    said = [describe(unsure(key, "cut-in-workbook", length=_count(length),
+                            limit=_count(EXCEL_CELL_LIMIT),
+                            command=f"yhteistuumin practices show {practice_id}"),
+                     "fi", labels) for key, length in cut.items()]
+    values["flags"] = "\n".join(filter(None, [*said, values.get("flags") or ""]))
+    return cut
+
+
+def _count(number: int) -> str:
+    """A count as Finnish writes it: 40 000."""
+    return f"{number:,}".replace(",", " ")
 
 
 def _queue(p: Any, v: Any, wanted: Sequence[str], *, default: bool) -> Any:
@@ -416,8 +466,9 @@ def _export_review(outputs: Path, *, session: Session, out: Path | None,
         reviewer = reviewers[index] if reviewers else None
         write_workbook(path, share, export_id=export_id, exported_at=now, reviewer=reviewer,
                        progress=progress, database_id=database_id, round_name=round_name)
-        result.files.append(ExportedFile(path, reviewer, len(share),
-                                         list(dict.fromkeys(r.region for r in share))))
+        result.files.append(ExportedFile(
+            path, reviewer, len(share), list(dict.fromkeys(r.region for r in share)),
+            [(r.practice_id, key, length) for r in share for key, length in r.cut.items()]))
     return result
 
 

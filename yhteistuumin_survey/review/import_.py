@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from .. import locks
 from ..errors import InputError
 from ..reports import Report, neutralise_formula, outcome_rows
+from ..sheetxml import cell_value
 from ..tables import cell_text, office_lock_file, sha256_file
 from .common import (
     ALLOWED_DECISIONS_TEXT,
@@ -396,7 +397,43 @@ def _read_rows(book: _Workbook, *, reviewer: str | None, report: Report,
                 and above.duplicate_of is not None and row.duplicate_of == above.duplicate_of + 1 \
                 and row.duplicate_of != above.practice_id:
             row.counted_from = above.duplicate_of
-    return decisions
+    return _refuse_copied_titles(book, decisions, report=report)
+
+
+def _refuse_copied_titles(book: _Workbook, decisions: list[RowDecision], *,
+                          report: Report) -> list[RowDecision]:
+    """Refuse a corrected title typed on rows next to each other of practices whose own titles
+    differ: what Excel's fill handle (or a paste over a range) makes of one row's correction,
+    and applied it renamed every practice under it alike. Return the rows kept."""
+    runs: list[list[RowDecision]] = []
+    for row in decisions:
+        if row.corrected_title is None or (row.typed is not None
+                                           and not row.typed("corrected_title")):
+            continue
+        last = runs[-1][-1] if runs else None
+        if last is not None and last.row + 1 == row.row \
+                and last.corrected_title == row.corrected_title:
+            runs[-1].append(row)
+        else:
+            runs.append([row])
+    refused: set[int] = set()
+    for run in runs:
+        own = {_row_getter(book, book.sheet.rows[row.row - 1])("title").casefold()
+               for row in run}
+        if len({row.practice_id for row in run}) < 2 or len(own) < 2:
+            continue
+        top, bottom = run[0].row, run[-1].row
+        ids = ", ".join(f"#{row.practice_id}" for row in run)
+        header = COLUMN_BY_KEY["corrected_title"].header
+        for row in run:
+            report.add(row.where, "error",
+                       f"the '{header}' {row.corrected_title!r} is on rows {top}-{bottom} "
+                       f"({ids}), practices with titles of their own: as Excel's fill handle "
+                       "or a paste copies one row's correction down; nothing applied for these "
+                       "rows; keep it on the row it belongs to, clear the others and import "
+                       "again", practice_id=row.practice_id)
+            refused.add(id(row))
+    return [row for row in decisions if id(row) not in refused] if refused else decisions
 
 
 def _merged_over_rows(book: _Workbook) -> dict[int, str]:
@@ -842,6 +879,7 @@ def _import_review(paths: Sequence[Path], *, session: Session, reviewer: str | N
         read = _read_rows(book, reviewer=reviewer, report=report,
                           title_max_length=title_max_length, vocabulary=vocabulary)
         _tell_hidden(book, read, report=report)
+        _tell_missing(book, report=report)
         _tell_other_columns(book, report=report)
         rows.extend(read)
     before = _imported_before([sha for _label, sha in books], session=session)
@@ -901,6 +939,37 @@ def _tell_hidden(book: _Workbook, rows: list[RowDecision], *, report: Report) ->
                f"{'it is' if one else 'they are'} read like the others; show every row in "
                f"the workbook and check {'it' if one else 'them'} if "
                f"{'it was' if one else 'they were'} not meant to be decided")
+
+
+def _tell_missing(book: _Workbook, *, report: Report) -> None:
+    """Say which practices the workbook was exported with are no longer in it (their rows
+    deleted): no decision is read for them, and a reviewer who deleted a row to turn the
+    practice down would otherwise not know that it stays in the queue."""
+    if not book.meta_rows:
+        return
+    position = book.columns["id"]
+    present = set()
+    for raw in book.sheet.rows[book.header_row + 1:]:
+        value = raw[position] if position < len(raw) else None
+        found = _whole(value) if _date_serial(value) is None else _date_serial(value)
+        if found is not None:
+            present.add(found)
+    missing = [practice_id for practice_id in book.meta_rows if practice_id not in present]
+    if not missing:
+        return
+    from ..reports import plural
+
+    count = len(missing)
+    listed = ", ".join(f"#{practice_id}" for practice_id in missing[:10]) + (
+        ", ..." if count > 10 else "")
+    one = count == 1
+    report.add(book.label, "warning",
+               f"{plural(count, 'practice')} exported in this workbook "
+               f"{'is' if one else 'are'} not in it ({listed}): "
+               f"{'its row was' if one else 'their rows were'} deleted; no decision is "
+               f"read for {'it' if one else 'them'} and {'it keeps its' if one else 'they keep their'} "
+               "status; to turn a practice down choose hylätty on its row rather than "
+               "delete the row")
 
 
 def _tell_other_columns(book: _Workbook, *, report: Report) -> None:
@@ -1178,6 +1247,8 @@ def _check_row(row: RowDecision, *, practices: dict[int, Any], versions: dict[in
     if row.duplicate_of is not None and not _link_duplicate(row, practices, session=session,
                                                              report=report):
         return False
+    if not _whole_comment(row, current_practice, report=report):
+        return False
     if row.not_duplicate:
         row.not_duplicate_of = duplicate_candidates(current.flags or []) \
             if current is not None else []
@@ -1185,6 +1256,35 @@ def _check_row(row: RowDecision, *, practices: dict[int, Any], versions: dict[in
                                 report=report):
         return False
     return not row.municipality_text or _resolve_corrected(row, resolve, report=report)
+
+
+def _whole_comment(row: RowDecision, practice: Any, *, report: Report) -> bool:
+    """Read a review note too long for a cell (the workbook showed its beginning and "…")
+    as the whole note when the reviewer left the cell as exported: stored as read, the cut
+    text replaced the note and its end was lost. False (reported) when the reviewer edited
+    the cut text: taking it would lose the end too, and which part they meant cannot be told."""
+    from ..sheetxml import cut_length
+
+    current = practice.reviewer_comment or ""
+    if cut_length(current) is None or not row.comment:
+        return True
+    shown = normal_text(_unneutralise(cell_value(current)))
+    if row.comment == shown:
+        row.comment = current
+        return True
+    if row.shown is not None and row.shown.get("comment") == text_hash(cell_value(current)):
+        header = COLUMN_BY_KEY["comment"].header
+        shown_count, whole = (f"{n:,}".replace(",", " ") for n in (len(shown) - 1,
+                                                                    len(current)))
+        report.add(row.where, "error",
+                   f"the '{header}' cell shows the first {shown_count} of the note's {whole} "
+                   "characters (no more fit in a cell), and it was edited: stored, the edit "
+                   "would lose the note's end; nothing applied; put the cell back as exported "
+                   "to keep the note (or empty it to drop it) and import again; 'yhteistuumin "
+                   f"practices show {row.practice_id}' shows the note whole",
+                   practice_id=row.practice_id)
+        return False
+    return True
 
 
 def _check_reread_answer(row: RowDecision, flags: list[str], *, report: Report) -> bool:
@@ -1332,6 +1432,7 @@ def _apply_checked(checked: list[RowDecision], practices: dict[int, Any], *, ses
     audit: list[dict[str, Any]] = []
     now = utcnow()
     for practice_id, group in by_practice.items():
+        group = _without_untouched(group, report=report)
         if _in_conflict(practice_id, group, earlier.get(practice_id), report=report):
             continue
         first = group[0]
@@ -1358,6 +1459,27 @@ def _apply_checked(checked: list[RowDecision], practices: dict[int, Any], *, ses
         _write_decisions(audit, session=session)
     session.commit()
     session.expire_all()
+
+
+def _without_untouched(group: list[RowDecision], *, report: Report) -> list[RowDecision]:
+    """Leave out of one practice's rows those left exactly as exported when another row of
+    the import was written (reported ``unchanged``): a copy nobody touched that shows the
+    practice's earlier decision ('lisätietoja') decides nothing, and was read as a decision
+    conflicting with the reviewer who did decide, holding theirs back."""
+    if len(group) < 2:
+        return group
+    untouched = [row for row in group if row.typed is not None and row.meta_row is not None
+                 and not any(row.typed(key) for key in EDITABLE)]
+    if not untouched or len(untouched) == len(group):
+        return group
+    left = {id(row) for row in untouched}
+    kept = [row for row in group if id(row) not in left]
+    deciding = ", ".join(row.where for row in kept)
+    for row in untouched:
+        report.add(row.where, "unchanged", f"left as exported (nothing written on this row); "
+                                           f"#{row.practice_id} is decided by {deciding}",
+                   practice_id=row.practice_id)
+    return kept
 
 
 def _answer_reread(row: RowDecision, *, session: Session) -> str:
@@ -1460,7 +1582,8 @@ def _in_conflict(practice_id: int, group: list[RowDecision], previous: Any, *,
     if not older and all(_same_reviewer(previous, r) or _was_shown(previous, r) for r in group):
         return False
     who = previous.reviewer or "an unnamed reviewer"
-    source = f"{Path(previous.source_file).name}:{previous.source_row}"
+    # (Two copies of one workbook keep its name: the folder tells them apart.)
+    source = f"{_file_name(previous.source_file, [r.file for r in group])}:{previous.source_row}"
     for row in group:
         if id(row) in older:
             # Last week's workbook imported after this week's: the same reviewer's too, as
@@ -1545,14 +1668,31 @@ def _same_reviewer(previous: Any, row: RowDecision) -> bool:
     """Tell if the earlier decision came from the same person (who may change their mind).
 
     Named reviewers are compared by name. A workbook nobody is named for is the same
-    reviewer's only when it is the same file name again: otherwise an unnamed copy would
-    silently overrule a named reviewer, or another unnamed copy.
+    reviewer's only when it is the same file again (the same path): otherwise an unnamed copy
+    would silently overrule a named reviewer, or another unnamed copy, and two reviewers'
+    copies of one workbook keep its name (saved from their replies to two folders).
     """
     if previous.reviewer and row.reviewer:
         return bool(previous.reviewer.strip().casefold() == row.reviewer.strip().casefold())
     if not previous.reviewer and not row.reviewer:
-        return Path(previous.source_file).name == Path(row.file).name
+        return _same_path(previous.source_file, row.file)
     return False
+
+
+def _same_path(first: str, second: str) -> bool:
+    """Tell if two paths an import was given name the same file place."""
+    try:
+        return Path(first).resolve() == Path(second).resolve()
+    except (OSError, RuntimeError):
+        return first == second
+
+
+def _file_name(path: str, others: Sequence[str]) -> str:
+    """A file's name as a message gives it: the name, or the whole path when one of
+    ``others`` has the same name in another folder."""
+    name = Path(path).name
+    return path if any(Path(other).name == name and not _same_path(other, path)
+                       for other in others) else name
 
 
 def _was_shown(previous: Any, row: RowDecision) -> bool:
@@ -1636,7 +1776,7 @@ def _apply(row: RowDecision, practice: Any, *, session: Session, corrected_ids: 
         "corrected_keywords": row.corrected_keywords,
         "corrected_municipalities": row.corrected_municipalities, "reviewer": row.reviewer,
         "source_file": row.file, "source_sha256": row.sha256, "source_row": row.row,
-        "decided_at": now, "exported_at": row.exported_at})
+        "decided_at": now, "exported_at": row.exported_at, "reread_answer": row.reread_answer})
 
 
 def _write_decisions(audit: list[dict[str, Any]], *, session: Session) -> None:
