@@ -238,6 +238,17 @@ UNSURE_TEXTS: dict[str, Text] = {
         "unanswered; the text would be published as it is; ask the municipality for an "
         "answer or decide whether it will do.",
         {"value": "ei ole"}),
+    "answer-none-emptied": Text(
+        "{label}: vastauksena oli vain {value_q}, joten kohta jätettiin tyhjäksi eikä tekstiä "
+        "julkaista. Teksti on tallessa tässä huomiossa ja kunnan lähettämässä tiedostossa; jos "
+        "sillä on haluttu sanoa jotain, kysy kunnalta tarkempi vastaus.",
+        "{label}: svaret var bara {value_q}, så fältet lämnades tomt och texten publiceras "
+        "inte. Texten finns kvar i den här anmärkningen och i filen som kommunen skickade; om "
+        "den ändå säger något, be kommunen om ett utförligare svar.",
+        "{label}: the answer was only {value_q}, so the field was left empty and the text is "
+        "not published; it is kept in this flag and in the file the municipality sent; if it "
+        "says something after all, ask the municipality for a fuller answer.",
+        {"value": "ei ole"}),
     "test-response": Text(
         "{label}: vastaus näyttää lomakkeen kokeilulta ({tried_q}). Koevastaus ei ole "
         "käytäntö; hylkää se, jos se on sellainen.",
