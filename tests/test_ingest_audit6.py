@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from ingest_support import (
-    DATA,
     only_version,
     practices_by_title,
     questionnaire_copy,
@@ -94,3 +93,56 @@ def test_the_emptied_answer_is_said_in_practices_show_and_the_review_workbook(
     flags = str(row[headings.index("Huomiot")])
     assert "Resurssit: vastauksena oli vain 'Ei ole.', joten kohta jätettiin tyhjäksi" in flags
     assert row[headings.index("Resurssit")] in (None, "")
+
+
+# --- 2. a close title from the same questionnaire sheet: another practice or a correction? -------
+
+
+def test_a_second_practice_with_a_close_title_over_a_copied_file_never_replaces_the_first(
+        sqlite_engine, workspace, tmp_path):
+    from yhteistuumin_survey.flags import unsure
+
+    first = questionnaire_copy(tmp_path / "in", "Hyvät käytännöt.xlsx")
+    set_answer(first, "Käytäntö 1", "title", "Lasten lukupiiri")
+    second = questionnaire_copy(tmp_path / "in", "Hyvät käytännöt (2).xlsx")
+    # token_set_ratio 86: over the old threshold of 80, it became a new version of the first
+    set_answer(second, "Käytäntö 1", "title", "Aikuisten lukupiiri")
+    set_answer(second, "Käytäntö 1", "summary", "Aikuiset lukevat kirjan kuukaudessa.")
+
+    run_ingest([first], engine=sqlite_engine, workspace=workspace)
+    result = run_ingest([second], engine=sqlite_engine, workspace=workspace)
+
+    by_title = practices_by_title(sqlite_engine)
+    assert {"Lasten lukupiiri", "Aikuisten lukupiiri"} <= set(by_title)
+    earlier = by_title["Lasten lukupiiri"]
+    assert earlier["version"] == 1
+    flags = by_title["Aikuisten lukupiiri"]["flags"]
+    assert f"possible-duplicate:{earlier['id']}" in flags
+    assert unsure("title", "another-practice-over-copy", sheet="Käytäntö 1",
+                  id=earlier["id"]) in flags
+    row = next(r for r in result.rows() if r["sheet"] == "Käytäntö 1")
+    assert row["outcome"] == "new"
+
+
+@pytest.mark.parametrize(("before", "after"), [
+    ("Lasten lukupirii", "Lasten lukupiiri"),  # a typo mended
+    ("Lasten lukupiiri", "Lasten lukupiiri"),  # the same title, another answer corrected
+    ("Lukupiiri", "Lukupiiri lapsille"),  # words added
+])
+def test_a_questionnaire_sent_again_with_its_title_mended_is_still_a_new_version(
+        sqlite_engine, workspace, tmp_path, before, after):
+    first = questionnaire_copy(tmp_path / "in", "vastaus.xlsx")
+    set_answer(first, "Käytäntö 1", "title", before)
+    second = questionnaire_copy(tmp_path / "in", "vastaus korjattu.xlsx")
+    set_answer(second, "Käytäntö 1", "title", after)
+    set_answer(second, "Käytäntö 1", "experiences", "Lapset ovat innostuneet.")
+
+    run_ingest([first], engine=sqlite_engine, workspace=workspace)
+    result = run_ingest([second], engine=sqlite_engine, workspace=workspace)
+
+    row = next(r for r in result.rows() if r["sheet"] == "Käytäntö 1")
+    assert row["outcome"] == "new version"
+    practice = practices_by_title(sqlite_engine)[after]
+    assert practice["version"] == 2
+    assert not any(flag.startswith("possible-duplicate") for flag in practice["flags"])
+
