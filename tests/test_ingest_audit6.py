@@ -146,3 +146,34 @@ def test_a_questionnaire_sent_again_with_its_title_mended_is_still_a_new_version
     assert practice["version"] == 2
     assert not any(flag.startswith("possible-duplicate") for flag in practice["flags"])
 
+
+# --- 3. an answer cell that is a formula taking its text from another cell ---------------------
+
+
+def test_an_answer_cell_referring_to_another_cell_is_read_and_flagged_quoting_both(
+        sqlite_engine, workspace, tmp_path):
+    from test_ingest_audit import _resave_with_libreoffice
+
+    path = questionnaire_copy(tmp_path / "in")
+    title_row = next(row[0].row for row in load_workbook(path)["Käytäntö 1"].iter_rows()
+                     if len(row) > 2 and row[2].value == "title")
+    set_answer(path, "Käytäntö 1", "experiences", f"=B{title_row}")
+    set_answer(path, "Käytäntö 1", "benefits", f"='Käytäntö 2'!B{title_row}")
+    saved = _resave_with_libreoffice(path, tmp_path)  # LibreOffice stores the values
+
+    run_ingest([saved], engine=sqlite_engine, workspace=workspace)
+
+    practice = practices_by_title(sqlite_engine)[TITLE]
+    version = only_version(sqlite_engine, practice["id"])
+    other_title = load_workbook(path)["Käytäntö 2"][f"B{title_row}"].value
+    assert version.experiences == TITLE  # the value the formula showed, kept
+    assert version.benefits == other_title
+    said = {flag.split(":")[1]: describe(flag) for flag in practice["flags"]
+            if ":formula-reference" in flag}
+    assert said["experiences"] == (
+        f"Kokemuksia: vastaussolussa on kaava '=B{title_row}', joka hakee tekstinsä toisesta "
+        f"solusta. Vastaukseksi luettiin sen arvo '{TITLE}' sellaisena kuin se oli tiedostoa "
+        "viimeksi tallennettaessa; tarkista, että teksti kuuluu tähän kohtaan.")
+    assert "Käytäntö 2" in said["benefits"]
+    assert not any(":formula-reference" in flag for flag in practice["flags"]
+                   if not flag.startswith(("unsure:experiences", "unsure:benefits")))

@@ -100,6 +100,10 @@ class Sheet:
     #: .ods file's content (``ods_merged_and_hidden``), through xlrd for .xls
     #: (``_xls_extras``); CSV says nothing.
     hidden_rows: set[int] = field(default_factory=set)
+    #: Cells whose value a formula took from other cells (``=A1``, ``=Taul1!B4``), by (row,
+    #: column), 0-based, with the formula's text: the value calamine read is what the formula
+    #: showed, not what was typed in the cell. From .xlsx/.xlsm only (``_read_references``).
+    references: dict[tuple[int, int], str] = field(default_factory=dict)
 
 
 @dataclass
@@ -484,8 +488,8 @@ def read_workbook(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]
                         limits.check_cell(f"{path}:{meta.name}", number, value)
             sheets.append(Sheet(meta.name, table, hidden=hidden,
                                 merged=list(getattr(sheet, "merged_cell_ranges", None) or ())))
-        if scan is not None and scan.found():
-            _recover_formulas(path, sheets)
+        if scan is not None:
+            _formula_extras(path, scan, sheets)
         if kind == "ole":
             _xls_extras(path, sheets)
         if kind == "ods":
@@ -644,12 +648,13 @@ _SCAN_BYTES, _SCAN_OVERLAP = 1 << 18, 8192
 _HIDDEN_ROW = re.compile(rb'<row\b(?=[^>]*\bhidden="(?:1|true)")[^>]*\br="(\d+)"')
 
 
-def _lost_formula_in(archive: zipfile.ZipFile, name: str, hidden: set[int] | None = None
-                     ) -> bool:
+def _lost_formula_in(archive: zipfile.ZipFile, name: str, hidden: set[int] | None = None,
+                     formulas: set[str] | None = None) -> bool:
     """Whether a sheet's XML holds a formula whose value is an error or missing, read piece
     by piece (reading it whole held a long export's sheet beside its cells: 27 MB more).
     With ``hidden``, the whole sheet is read and its hidden rows (0-based) are added to it:
-    inflating the XML is the cost, and the formula scan pays it anyway."""
+    inflating the XML is the cost, and the formula scan pays it anyway. The sheet's part
+    name is added to ``formulas`` when it holds any formula at all."""
     tail = b""
     lost = False
     with archive.open(name) as stream:
@@ -657,6 +662,8 @@ def _lost_formula_in(archive: zipfile.ZipFile, name: str, hidden: set[int] | Non
             data = tail + chunk
             if hidden is not None and b'hidden="' in data:
                 hidden.update(int(m.group(1)) - 1 for m in _HIDDEN_ROW.finditer(data))
+            if formulas is not None and (b"<f>" in data or b"<f " in data):
+                formulas.add(name)
             # Most sheets hold no formula at all: substring tests are enough for them.
             if not lost and (b't="e"' in data or (b"<f>" in data or b"<f " in data)
                              and _LOST_FORMULA.search(data)):
@@ -680,6 +687,8 @@ class _FormulaScan:
         self.suspect = False
         #: Each worksheet part's hidden rows (found in the same pass).
         self.hidden: dict[str, set[int]] = {}
+        #: The worksheet parts holding any formula (found in the same pass).
+        self.formulas: set[str] = set()
         self.thread = threading.Thread(target=self._scan, name="formula-scan", daemon=True)
         self.thread.start()
 
@@ -688,10 +697,17 @@ class _FormulaScan:
             for name in self.archive.namelist():
                 if name.startswith("xl/worksheets/") and name.endswith(".xml"):
                     rows = self.hidden.setdefault(name, set())
-                    self.suspect = _lost_formula_in(self.archive, name, rows) or self.suspect
+                    self.suspect = _lost_formula_in(self.archive, name, rows,
+                                                    self.formulas) or self.suspect
         except Exception:  # noqa: BLE001 - a broken member: calamine's reading reports it
             self.suspect = False
             self.hidden = {}
+            self.formulas = set()
+
+    def any_formula(self) -> bool:
+        """Whether any sheet holds a formula (its value may come from other cells)."""
+        self.thread.join()
+        return bool(self.formulas)
 
     def found(self) -> bool:
         self.thread.join()
@@ -724,6 +740,15 @@ EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#N
                           "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
 
 
+def _formula_extras(path: Path, scan: _FormulaScan, sheets: list[Sheet]) -> None:
+    """What the formula scan found calls for: the text of formulas whose value was lost, the
+    cells whose value came from other cells."""
+    if scan.found():
+        _recover_formulas(path, sheets)
+    if scan.any_formula():
+        _read_references(path, sheets)
+
+
 def _recover_formulas(path: Path, sheets: list[Sheet]) -> None:
     """Put the formula's text where a cell's value was lost, so that nothing typed vanishes.
 
@@ -747,6 +772,32 @@ def _recover_formulas(path: Path, sheets: list[Sheet]) -> None:
                     cells.append("")
                 if cells[c] in ("", None):
                     cells[c] = value
+
+
+#: A cell reference in a formula: ``A1``, ``$B$4``, ``Taul1!B4``, ``'Käytäntö 1'!B5`` (a name
+#: followed by "(" is a function, and a quoted string is skipped before looking).
+_CELL_REFERENCE = re.compile(r"(?<![A-Za-z0-9_.\"])\$?[A-Za-z]{1,3}\$?[0-9]{1,7}(?![0-9(A-Za-z_])")
+_FORMULA_STRING = re.compile(r'"(?:[^"]|"")*"')
+
+
+def _read_references(path: Path, sheets: list[Sheet]) -> None:
+    """Note the cells whose value a formula took from other cells (``Sheet.references``).
+
+    A respondent who typed ``=A1`` or ``=Taul1!B4`` (or pasted cells as links) sent a
+    reference, not the text: the cached value calamine read is what the other cell held
+    when the file was last saved (LibreOffice re-saves it), which may not be this question's
+    answer. A formula whose value was lost is ``_recover_formulas``' (its text is the cell's).
+    Only .xlsx/.xlsm, when ``_FormulaScan`` found a formula (openpyxl is slow)."""
+    for worksheet, sheet in _openpyxl_sheets(path, sheets, read_only=True, data_only=False):
+        for r, row in enumerate(worksheet.iter_rows(values_only=True)):
+            for c, value in enumerate(row):
+                if not (isinstance(value, str) and value.startswith("=")) or \
+                        not _CELL_REFERENCE.search(_FORMULA_STRING.sub("", value)):
+                    continue
+                read = sheet.rows[r][c] if r < len(sheet.rows) and c < len(sheet.rows[r]) \
+                    else None
+                if read not in ("", None) and read != value:
+                    sheet.references[(r, c)] = value
 
 
 def _openpyxl_sheets(path: Path, sheets: list[Sheet], **options: bool
