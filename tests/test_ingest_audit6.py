@@ -177,3 +177,37 @@ def test_an_answer_cell_referring_to_another_cell_is_read_and_flagged_quoting_bo
     assert "Käytäntö 2" in said["benefits"]
     assert not any(":formula-reference" in flag for flag in practice["flags"]
                    if not flag.startswith(("unsure:experiences", "unsure:benefits")))
+
+
+# --- 4. the report's error lines in the round's language -----------------------------------------
+
+
+def test_files_that_cannot_be_read_are_said_in_finnish_in_a_finnish_rounds_report(
+        sqlite_engine, workspace, tmp_path):
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    (inbox / "Kuopion vastaus.docx").write_bytes(b"PK\x03\x04" + b"\0" * 60)
+    (inbox / "tyhjä.xlsx").write_bytes(b"")
+    (inbox / "salattu.xlsx").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 1024)
+    (inbox / "tyhjät solut.csv").write_text(";;\n;;\n", encoding="utf-8")
+    (inbox / "muistiinpanot.csv").write_text("Päivä;Sää\nma;pilvinen\n", encoding="utf-8")
+
+    result = run_ingest([inbox], engine=sqlite_engine, workspace=workspace)
+
+    said = {str(row[0]).rpartition("/")[2]: str(row[-1]) for row in _report_rows(result)}
+    assert said["Kuopion vastaus.docx"].endswith(
+        "Kuopion vastaus.docx: tiedostoa ei lueta automaattisesti (tiedostopääte: .docx). Avaa "
+        "tallennettu kopio " + said["Kuopion vastaus.docx"].partition("kopio ")[2])
+    assert said["Kuopion vastaus.docx"].endswith("ja lue sitten lomake ohjelmaan.")
+    assert said["tyhjä.xlsx"].endswith(
+        "tyhjä.xlsx: tiedosto on tyhjä; pyydä lähettäjää lähettämään se uudelleen.")
+    assert said["salattu.xlsx"].endswith(
+        "salattu.xlsx: työkirja on salattu (suojattu salasanalla); pyydä lähettäjää "
+        "tallentamaan se ilman salasanaa.")
+    assert said["tyhjät solut.csv"].endswith(
+        "tyhjät solut.csv: tiedostossa ei ole tietoja; pyydä lähettäjältä täytetty tiedosto.")
+    assert said["muistiinpanot.csv"].endswith(
+        "valitse lukutapa valitsimella (--source).")
+    # the command line and --format json keep the English, with the codes
+    reasons = {row["file"].rpartition("/")[2]: row["reason"] for row in result.rows()}
+    assert reasons["tyhjä.xlsx"].endswith("the file is empty; ask the sender to send it again")

@@ -170,6 +170,76 @@ REASON_TEXTS: dict[str, Text] = {
         "message texts the earlier reading left to read by hand no longer listed: {count} "
         "(this reading read what came with it)",
         {"count": "1"}),
+    # A file that could not be read at all: the line names it first, as every error does.
+    "no-such-file": Text(
+        "{file}: tiedostoa ei ole.",
+        "{file}: filen finns inte.",
+        "{file}: no such file",
+        {"file": "vastaus.xlsx"}),
+    "file-open-in-excel": Text(
+        "{file}: tiedostoa ei voi lukea, koska se on auki taulukko-ohjelmassa (sen vieressä "
+        "on {lock}); sulje se ohjelmassa ja lue se uudelleen.",
+        "{file}: filen kan inte läsas eftersom den är öppen i Excel ({lock} finns bredvid "
+        "den); stäng den i Excel och läs in den på nytt.",
+        "{file}: cannot be read: it is open in Excel ({lock} is beside it); close it in Excel "
+        "and ingest it again",
+        {"file": "vastaus.xlsx", "lock": "~$vastaus.xlsx"}),
+    "file-permission-denied": Text(
+        "{file}: tiedostoa ei voi lukea (ei lukuoikeutta); tarkista, kuka tiedoston omistaa, "
+        "tai kopioi se paikkaan, josta sen voi lukea, ja lue kopio.",
+        "{file}: filen kan inte läsas (behörighet saknas); kontrollera vem som äger filen, "
+        "eller kopiera den till ett ställe där den kan läsas och läs in kopian.",
+        "{file}: cannot be read (permission denied); check who owns the file, or copy it "
+        "somewhere readable and ingest the copy",
+        {"file": "vastaus.xlsx"}),
+    "file-too-big": Text(
+        "{file}: tiedoston koko on {size} megatavua, mikä ylittää {limit} megatavun rajan, "
+        "joten sitä ei avattu; pyydä vastaukset pienempänä tiedostona.",
+        "{file}: filen är {size} MB, över gränsen på {limit} MB, så den öppnades inte; be om "
+        "svaren i en mindre fil.",
+        "{file}: {size} MB is over the {limit} MB limit; not opened (ask for the answers in "
+        "a smaller file)",
+        {"file": "vastaus.xlsx", "size": "120", "limit": "100"}),
+    "file-empty": Text(
+        "{file}: tiedosto on tyhjä; pyydä lähettäjää lähettämään se uudelleen.",
+        "{file}: filen är tom; be avsändaren skicka den på nytt.",
+        "{file}: the file is empty; ask the sender to send it again",
+        {"file": "vastaus.xlsx"}),
+    "file-not-read": Text(
+        "{file}: tiedostoa ei lueta automaattisesti (tiedostopääte: {suffix}). Avaa "
+        "tallennettu kopio {copy}, kirjoita sen vastaukset kunnan kyselylomakkeeseen (tai "
+        "pyydä lähettäjältä itse kyselylomake taulukkotiedostona) ja lue sitten lomake "
+        "ohjelmaan.",
+        "{file}: filen läses inte automatiskt (filändelse: {suffix}). Öppna den sparade "
+        "kopian {copy}, skriv in svaren i kommunens enkät (eller be avsändaren om själva "
+        "enkäten som kalkylbladsfil, .xlsx) och läs sedan in enkäten i programmet.",
+        "{file}: a {suffix} file is not read automatically; open the copy kept as {copy} and "
+        "type its answers into the municipality's questionnaire (or ask the sender for the "
+        "questionnaire itself, as .xlsx), then ingest that",
+        {"file": "vastaus.docx", "suffix": ".docx", "copy": "outputs/received/ab/vastaus.docx"}),
+    "file-no-data": Text(
+        "{file}: tiedostossa ei ole tietoja; pyydä lähettäjältä täytetty tiedosto.",
+        "{file}: filen innehåller inga uppgifter; be avsändaren om den ifyllda filen.",
+        "{file}: the file has no data; ask the sender for the filled file",
+        {"file": "vastaus.xlsx"}),
+    "no-questions-recognised": Text(
+        "{file}: tiedostosta ei tunnistettu kyselyn kysymyksiä (se ei ole kyselylomakkeemme "
+        "eikä tunnetun lomakepalvelun vienti, eikä siinä ole kysymyksiltä näyttäviä "
+        "otsikoita); valitse lukutapa valitsimella (--source).",
+        "{file}: inga av enkätens frågor kändes igen (filen är varken vår enkät eller en "
+        "export från en känd formulärtjänst och har inga rubriker som liknar frågor); välj "
+        "läsare med flaggan (--source).",
+        "{file}: no survey questions recognised (neither our questionnaire nor a known form "
+        "export nor question-like headers); use --source to force a reader",
+        {"file": "taulukko.xlsx"}),
+    "workbook-encrypted": Text(
+        "{file}: työkirja on salattu (suojattu salasanalla); pyydä lähettäjää tallentamaan se "
+        "ilman salasanaa.",
+        "{file}: arbetsboken är krypterad (lösenordsskyddad); be avsändaren spara den utan "
+        "lösenord.",
+        "{file}: the workbook is encrypted (password-protected); ask the sender to save it "
+        "without a password",
+        {"file": "vastaus.xlsx"}),
     "keywords-unlinked": Text(
         "Asiasanastossa (survey/keywords.yaml) ei ole käsitettä näille avainsanoille: "
         "{keywords}. Ne säilytettiin kirjoitettuina; lisää ne asiasanastoon, jos ne kuuluvat "
@@ -344,6 +414,8 @@ def _value_in(key: str, value: str, language: str) -> str:
 
         labels = DEFAULT_LABELS.get(language, {})
         return ", ".join(labels.get(name, name) for name in value.split(", "))
+    if key == "suffix" and value == "suffix-less":
+        return {"fi": "ei päätettä", "sv": "ingen ändelse"}.get(language, value)
     if key == "counts":
         names = OUTCOME_NAMES.get(language, {})
         said = []
