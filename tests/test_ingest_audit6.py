@@ -211,3 +211,42 @@ def test_files_that_cannot_be_read_are_said_in_finnish_in_a_finnish_rounds_repor
     # the command line and --format json keep the English, with the codes
     reasons = {row["file"].rpartition("/")[2]: row["reason"] for row in result.rows()}
     assert reasons["tyhjä.xlsx"].endswith("the file is empty; ask the sender to send it again")
+
+
+# --- 5. an .xls whose row records xlrd cannot read ------------------------------------------------
+
+
+def test_an_xls_whose_hidden_rows_cannot_be_read_says_so_on_review_import(
+        session, tmp_path, monkeypatch):
+    import openpyxl
+    import xlrd  # type: ignore[import-untyped]
+    from factories import make_practice
+    from test_review import SHEET, export_one, fill, row_of
+    from test_review_libreoffice import LIBREOFFICE, resave
+
+    from yhteistuumin_survey.review import import_review
+
+    if LIBREOFFICE is None:
+        pytest.skip("LibreOffice is not installed")
+    practices = [make_practice(session, title=f"Lukupiiri {n}") for n in range(3)]
+    path = export_one(session, tmp_path)
+    fill(path, {p.id: {"Päätös": "hyväksytty"} for p in practices})
+    book = openpyxl.load_workbook(path)
+    book[SHEET].row_dimensions[row_of(book[SHEET], practices[1].id)].hidden = True
+    book.save(path)
+    saved = resave(path, tmp_path, "xls")
+
+    def unreadable(*_args: Any, **_kwargs: Any) -> Any:
+        # What xlrd does with an .xls from some other programs (calamine reads the cells):
+        # it cannot be provoked with the files LibreOffice writes, so xlrd is made to fail.
+        raise xlrd.biffh.XLRDError("Expected BOF record; found b'\\x00\\x00'")
+
+    monkeypatch.setattr(xlrd, "open_workbook", unreadable)
+    result = import_review([saved], session=session)
+
+    assert result.counts["applied"] == 3  # the cells were read
+    warnings = [o.reason for o in result.report.outcomes if o.status == "warning"]
+    assert warnings == [
+        "the rows hidden in the workbook (by a filter, or by hand) could not be checked: this "
+        ".xls file's row records are not readable; every row is read like the others; if rows "
+        "were hidden, save the workbook as .xlsx and import that"]

@@ -100,6 +100,10 @@ class Sheet:
     #: .ods file's content (``ods_merged_and_hidden``), through xlrd for .xls
     #: (``_xls_extras``); CSV says nothing.
     hidden_rows: set[int] = field(default_factory=set)
+    #: False when the hidden rows could not be read (an .xls whose row records xlrd cannot
+    #: read, though calamine read its cells): ``hidden_rows`` is then empty for want of
+    #: knowing, not because no row is hidden.
+    hidden_rows_known: bool = True
     #: Cells whose value a formula took from other cells (``=A1``, ``=Taul1!B4``), by (row,
     #: column), 0-based, with the formula's text: the value calamine read is what the formula
     #: showed, not what was typed in the cell. From .xlsx/.xlsm only (``_read_references``).
@@ -531,6 +535,9 @@ def _xls_extras(path: Path, sheets: list[Sheet]) -> None:
             break
         except Exception:  # noqa: BLE001 - xlrd raises many types for files calamine read
             continue
+    if book is None or not book.formatting_info:
+        for unknown in sheets:
+            unknown.hidden_rows_known = False
     if book is None:
         return
     try:
