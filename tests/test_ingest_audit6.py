@@ -150,16 +150,19 @@ def test_a_questionnaire_sent_again_with_its_title_mended_is_still_a_new_version
 # --- 3. an answer cell that is a formula taking its text from another cell ---------------------
 
 
+@pytest.mark.parametrize("kind", ["xlsx", "ods"])
 def test_an_answer_cell_referring_to_another_cell_is_read_and_flagged_quoting_both(
-        sqlite_engine, workspace, tmp_path):
-    from test_ingest_audit import _resave_with_libreoffice
+        sqlite_engine, workspace, tmp_path, kind):
+    from test_review_libreoffice import LIBREOFFICE, resave
 
+    if LIBREOFFICE is None:
+        pytest.skip("LibreOffice is not installed")
     path = questionnaire_copy(tmp_path / "in")
     title_row = next(row[0].row for row in load_workbook(path)["Käytäntö 1"].iter_rows()
                      if len(row) > 2 and row[2].value == "title")
     set_answer(path, "Käytäntö 1", "experiences", f"=B{title_row}")
     set_answer(path, "Käytäntö 1", "benefits", f"='Käytäntö 2'!B{title_row}")
-    saved = _resave_with_libreoffice(path, tmp_path)  # LibreOffice stores the values
+    saved = resave(path, tmp_path, kind)  # LibreOffice stores the values
 
     run_ingest([saved], engine=sqlite_engine, workspace=workspace)
 

@@ -561,7 +561,11 @@ def _xls_extras(path: Path, sheets: list[Sheet]) -> None:
 
 
 _ODS_SPAN = re.compile(rb'number-(?:rows|columns)-spanned="(?:[2-9]|\d\d)'
-                       rb'|table:visibility="(?:collapse|filter)"|<text:a\b')
+                       rb'|table:visibility="(?:collapse|filter)"|<text:a\b'
+                       rb'|table:formula="[^"]*\[')
+#: A cell reference in an OpenDocument formula (``[.B5]``, ``[$'Käytäntö 2'.B5]``): its
+#: sheet and cell, said as Excel writes them (``B5``, ``'Käytäntö 2'!B5``).
+_ODS_REFERENCE = re.compile(r"\[\$?((?:'(?:[^']|'')*'|[^.\[\]]*)?)\.([^\]]*)\]")
 _ODS = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 #: Rows of one repeated hidden row element taken as hidden, at most (a sheet's tail).
 _ODS_HIDDEN_REPEAT = 100_000
@@ -577,21 +581,40 @@ def _ods_extras(path: Path, sheets: list[Sheet]) -> None:
     from urllib.parse import unquote
 
     links: list[tuple[str, int, int, str]] = []
-    spans, hidden_rows = ods_merged_and_hidden(path, links)
+    references: list[tuple[str, int, int, str]] = []
+    spans, hidden_rows = ods_merged_and_hidden(path, links, references)
     by_name = {read.name: read for read in sheets}
     for read in sheets:
         read.merged = read.merged or spans.get(read.name, [])
         read.hidden_rows = hidden_rows.get(read.name, read.hidden_rows)
+    for name, row, column, formula in references:
+        sheet = by_name.get(name)
+        value = sheet.rows[row][column] if sheet is not None and row < len(sheet.rows) and \
+            column < len(sheet.rows[row]) else None
+        if sheet is not None and value not in ("", None):
+            sheet.references[(row, column)] = formula
     for name, row, column, target in links:
         if name in by_name:
             _link_into_cell(by_name[name], row, column, target, unquote)
 
 
-def ods_merged_and_hidden(path: Path, links: list[tuple[str, int, int, str]] | None = None
+def _ods_formula_text(formula: str) -> str:
+    """An OpenDocument formula as Excel shows it: ``of:=[.B5]`` -> ``=B5``."""
+    def cell(match: re.Match[str]) -> str:
+        sheet, where = match.group(1), match.group(2).replace(":.", ":")
+        return f"{sheet}!{where}" if sheet else where
+
+    return _ODS_REFERENCE.sub(cell, formula.removeprefix("of:"))
+
+
+def ods_merged_and_hidden(path: Path, links: list[tuple[str, int, int, str]] | None = None,
+                          references: list[tuple[str, int, int, str]] | None = None
                           ) -> tuple[Spans, dict[str, set[int]]]:
     """Return each sheet's merged cells and its hidden rows (by a filter, or by hand) in an
     .ods file, 0-based: calamine reads neither there. ``links``, when given, gets each link
     in a cell as (sheet, row, column, address): calamine reads a linked name's text only.
+    ``references``, when given, gets each cell whose formula names a cell, as (sheet, row,
+    column, the formula as Excel shows it): calamine reads the value it showed.
 
     The sheets' XML is first scanned for a span over more than one cell, a row not visible or
     a link (most files have none); only then is it parsed, element by element, counting
@@ -633,6 +656,10 @@ def ods_merged_and_hidden(path: Path, links: list[tuple[str, int, int, str]] | N
                         links.append((table, row, cell, element.get(_XLINK_HREF, "")))
                 elif tag in (f"{{{_ODS}}}table-cell", f"{{{_ODS}}}covered-table-cell"):
                     cell = column
+                    formula = element.get(f"{{{_ODS}}}formula")
+                    if references is not None and formula and \
+                            _ODS_REFERENCE.search(re.sub(r'"[^"]*"', "", formula)):
+                        references.append((table, row, column, _ods_formula_text(formula)))
                     rows = int(element.get(f"{{{_ODS}}}number-rows-spanned", "1"))
                     columns = int(element.get(f"{{{_ODS}}}number-columns-spanned", "1"))
                     if rows > 1 or columns > 1:
