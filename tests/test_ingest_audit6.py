@@ -194,6 +194,7 @@ def test_files_that_cannot_be_read_are_said_in_finnish_in_a_finnish_rounds_repor
     (inbox / "salattu.xlsx").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 1024)
     (inbox / "tyhjät solut.csv").write_text(";;\n;;\n", encoding="utf-8")
     (inbox / "muistiinpanot.csv").write_text("Päivä;Sää\nma;pilvinen\n", encoding="utf-8")
+    (inbox / "tulostettu.xlsx").write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
 
     result = run_ingest([inbox], engine=sqlite_engine, workspace=workspace)
 
@@ -211,6 +212,9 @@ def test_files_that_cannot_be_read_are_said_in_finnish_in_a_finnish_rounds_repor
         "tyhjät solut.csv: tiedostossa ei ole tietoja; pyydä lähettäjältä täytetty tiedosto.")
     assert said["muistiinpanot.csv"].endswith(
         "valitse lukutapa valitsimella (--source).")
+    assert said["tulostettu.xlsx"].endswith(
+        "tulostettu.xlsx: tiedosto ei ole taulukko vaan PDF-asiakirja; pyydä lähettäjältä "
+        "itse taulukkotiedosto.")
     # the command line and --format json keep the English, with the codes
     reasons = {row["file"].rpartition("/")[2]: row["reason"] for row in result.rows()}
     assert reasons["tyhjä.xlsx"].endswith("the file is empty; ask the sender to send it again")

@@ -240,6 +240,28 @@ REASON_TEXTS: dict[str, Text] = {
         "{file}: the workbook is encrypted (password-protected); ask the sender to save it "
         "without a password",
         {"file": "vastaus.xlsx"}),
+    "not-a-spreadsheet": Text(
+        "{file}: tiedosto ei ole taulukko vaan {what}; pyydä lähettäjältä itse "
+        "taulukkotiedosto.",
+        "{file}: filen är inget kalkylblad utan {what}; be avsändaren om själva "
+        "kalkylbladsfilen.",
+        "{file}: not a spreadsheet but {what}; ask for the Excel file itself",
+        {"file": "vastaus.xlsx", "what": "a PDF document"}),
+    "workbook-unreadable": Text(
+        "{file}: työkirjaa ei voi lukea ({error}); avaa se taulukko-ohjelmassa ja tallenna "
+        "se uudelleen.",
+        "{file}: arbetsboken kan inte läsas ({error}); öppna den i ett kalkylprogram och "
+        "spara den på nytt som .xlsx.",
+        "{file}: cannot read the workbook ({error}); open it in Excel and save it again as "
+        ".xlsx",
+        {"file": "vastaus.xlsx", "error": "Invalid OLE header"}),
+    "message-empty": Text(
+        "{file}: viestissä ei ole liitettä eikä tekstiä; pyydä lähettäjää liittämään "
+        "kyselylomake.",
+        "{file}: meddelandet har ingen bilaga och ingen text; be avsändaren bifoga enkäten.",
+        "{file}: the message has no attachment and no text; ask the sender to attach the "
+        "questionnaire",
+        {"file": "vastaus.eml"}),
     "keywords-unlinked": Text(
         "Asiasanastossa (survey/keywords.yaml) ei ole käsitettä näille avainsanoille: "
         "{keywords}. Ne säilytettiin kirjoitettuina; lisää ne asiasanastoon, jos ne kuuluvat "
@@ -264,6 +286,20 @@ OUTCOME_NAMES: dict[str, dict[str, str]] = {
            "empty": "tom", "to-read": "att läsa", "body-text": "meddelandets text",
            "note": "anmärkning", "structure": "enkätens struktur", "skipped": "överhoppad",
            "decision kept": "beslutet står kvar", "error": "fel"},
+}
+
+#: What a file is instead of a spreadsheet (``not-a-spreadsheet``), as tables.py says it.
+_KIND_NAMES = {
+    "fi": {"an HTML page": "HTML-sivu", "a PDF document": "PDF-asiakirja",
+           "a zip archive": "zip-arkisto", "an Office binary file": "Officen binääritiedosto",
+           "an XML file": "XML-tiedosto", "binary data": "binääridataa",
+           "an OpenDocument spreadsheet": "OpenDocument-taulukko",
+           "a text file": "tekstitiedosto"},
+    "sv": {"an HTML page": "en HTML-sida", "a PDF document": "ett PDF-dokument",
+           "a zip archive": "ett zip-arkiv", "an Office binary file": "en binär Office-fil",
+           "an XML file": "en XML-fil", "binary data": "binära data",
+           "an OpenDocument spreadsheet": "ett OpenDocument-kalkylblad",
+           "a text file": "en textfil"},
 }
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
@@ -414,6 +450,8 @@ def _value_in(key: str, value: str, language: str) -> str:
 
         labels = DEFAULT_LABELS.get(language, {})
         return ", ".join(labels.get(name, name) for name in value.split(", "))
+    if key == "what":
+        return _KIND_NAMES.get(language, {}).get(value, value)
     if key == "suffix" and value == "suffix-less":
         return {"fi": "ei päätettä", "sv": "ingen ändelse"}.get(language, value)
     if key == "counts":

@@ -828,8 +828,7 @@ class _Run:
                                message_time=message.time)
         self._report_rows(display, fmt, results)
         if not message.attachments and not message.body.strip():
-            self.add(display, "error", f"{display}: the message has no attachment and no text; "
-                                       "ask the sender to attach the questionnaire", format=fmt)
+            self.add(display, "error", said("message-empty", file=display), format=fmt)
         with tempfile.TemporaryDirectory(prefix="yhteistuumin-att-") as tmp:
             for number, attachment in enumerate(message.attachments, start=1):
                 folder = Path(tmp) / str(number)
