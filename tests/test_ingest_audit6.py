@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from ingest_support import (
+    DATA,
     only_version,
     practices_by_title,
     questionnaire_copy,
@@ -257,3 +258,34 @@ def test_an_xls_whose_hidden_rows_cannot_be_read_says_so_on_review_import(
         "the rows hidden in the workbook (by a filter, or by hand) could not be checked: this "
         ".xls file's row records are not readable; every row is read like the others; if rows "
         "were hidden, save the workbook as .xlsx and import that"]
+
+
+def test_a_form_export_cell_referring_to_another_cell_is_flagged_on_its_row(
+        sqlite_engine, workspace, tmp_path):
+    import shutil
+
+    from test_review_libreoffice import LIBREOFFICE, resave
+
+    if LIBREOFFICE is None:
+        pytest.skip("LibreOffice is not installed")
+    path = tmp_path / "in" / "vastaukset.xlsx"
+    path.parent.mkdir()
+    shutil.copy(DATA / "msforms.xlsx", path)
+    book = load_workbook(path)
+    sheet = book.active
+    headings = [cell.value for cell in sheet[1]]
+    column = headings.index("Kokemuksia") + 1
+    # the coordinator's hand-made table: the second row's experiences copied as a link
+    sheet.cell(3, column).value = f"={sheet.cell(2, column).coordinate}"
+    book.save(path)
+    saved = resave(path, tmp_path)
+
+    run_ingest([saved], engine=sqlite_engine, workspace=workspace)
+
+    by_title = practices_by_title(sqlite_engine)
+    linked = by_title["Kirjastoauto kylille"]
+    assert only_version(sqlite_engine, linked["id"]).experiences == \
+        "Tapaaminen koettiin tärkeäksi."
+    [flag] = [f for f in linked["flags"] if ":formula-reference" in f]
+    assert flag.startswith("unsure:experiences:") and "=O2" in describe(flag)
+    assert not any(":formula-reference" in f for f in by_title[TITLE]["flags"])

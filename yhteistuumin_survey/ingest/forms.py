@@ -201,6 +201,8 @@ def read_response_table(sheets: list[Sheet], *, survey: Survey, profile: Profile
                 continue
             record.sheet = sheet.name
             record.row = offset + 1
+            if sheet.references:
+                record.unsure.extend(_reference_doubts(sheet, offset, row, plan))
             record.locator = _locator(sheet, offset, several)
             if complete_col is not None:
                 value = row[complete_col] if complete_col < len(row) else None
@@ -282,6 +284,18 @@ def _column_plan(maps: list[Mapping], labels: list[str], width: int
             question_id, _, option = target.partition(":")
             plan.append((labels[col], _QUESTION, question_id, option, unsure_reason(mapping)))
     return plan
+
+
+def _reference_doubts(sheet: Sheet, offset: int, row: list[Any],
+                      plan: list[tuple[str, int, str, str, str | None]]) -> list[tuple[str, str]]:
+    """The answers of a row whose cell is a formula taking its text from other cells (a
+    table put together by hand: ``=Vastaukset!B4``): (question id, reason) each."""
+    from ..flags import reason
+
+    return [(plan[col][2], reason("formula-reference", formula=formula[:60],
+                                  value=cell_text(row[col])[:80]))
+            for (at, col), formula in sheet.references.items()
+            if at == offset and col < len(plan) and col < len(row) and plan[col][1] == _QUESTION]
 
 
 def _record(row: list[Any], plan: list[tuple[str, int, str, str, str | None]],
