@@ -252,7 +252,7 @@ def test_a_required_answer_that_only_says_none_is_flagged_quoting_it_and_kept(
         sqlite_engine, workspace, tmp_path, typed):
     path = questionnaire_copy(tmp_path / "in")
     set_answer(path, "Käytäntö 1", "goal", typed)
-    set_answer(path, "Käytäntö 1", "experiences", "ei ole")  # not required: an answer
+    set_answer(path, "Käytäntö 1", "experiences", "Hyviä.")  # an answer in words
     result = run_ingest([path], engine=sqlite_engine, workspace=workspace)
     practice = practices_by_title(sqlite_engine)[TITLE]
     from ingest_support import only_version

@@ -238,6 +238,17 @@ UNSURE_TEXTS: dict[str, Text] = {
         "unanswered; the text would be published as it is; ask the municipality for an "
         "answer or decide whether it will do.",
         {"value": "ei ole"}),
+    "answer-none-emptied": Text(
+        "{label}: vastauksena oli vain {value_q}, joten kohta jätettiin tyhjäksi eikä tekstiä "
+        "julkaista. Teksti on tallessa tässä huomiossa ja kunnan lähettämässä tiedostossa; jos "
+        "sillä on haluttu sanoa jotain, kysy kunnalta tarkempi vastaus.",
+        "{label}: svaret var bara {value_q}, så fältet lämnades tomt och texten publiceras "
+        "inte. Texten finns kvar i den här anmärkningen och i filen som kommunen skickade; om "
+        "den ändå säger något, be kommunen om ett utförligare svar.",
+        "{label}: the answer was only {value_q}, so the field was left empty and the text is "
+        "not published; it is kept in this flag and in the file the municipality sent; if it "
+        "says something after all, ask the municipality for a fuller answer.",
+        {"value": "ei ole"}),
     "test-response": Text(
         "{label}: vastaus näyttää lomakkeen kokeilulta ({tried_q}). Koevastaus ei ole "
         "käytäntö; hylkää se, jos se on sellainen.",
@@ -270,6 +281,17 @@ UNSURE_TEXTS: dict[str, Text] = {
         "{label}: the answer is a spreadsheet formula ({formula_q}), its value was lost or an "
         "error; the formula's text is kept, check it with the municipality.",
         {"formula": "=- lapset ja nuoret"}),
+    "formula-reference": Text(
+        "{label}: vastaussolussa on kaava {formula_q}, joka hakee tekstinsä toisesta solusta. "
+        "Vastaukseksi luettiin sen arvo {value_q} sellaisena kuin se oli tiedostoa "
+        "viimeksi tallennettaessa; tarkista, että teksti kuuluu tähän kohtaan.",
+        "{label}: svarscellen har formeln {formula_q}, som hämtar sin text från en annan cell. "
+        "Som svar lästes dess värde {value_q} så som det var när filen senast sparades; "
+        "kontrollera att texten hör till den här frågan.",
+        "{label}: the answer cell holds the formula {formula_q}, which takes its text from "
+        "another cell; its value {value_q}, as it was when the file was last saved, was read "
+        "as the answer; check that the text belongs to this question.",
+        {"formula": "=Taul1!B4", "value": "Lukupiiri"}),
     "choice-codes": Text(
         "{label}: vastauksessa on valintojen koodit ({codes}) ilman niiden tekstejä, joten "
         "valintoja ei luettu. Koodit voi lukea vain kyselyn rakennetiedoston avulla; "

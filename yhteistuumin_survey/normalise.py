@@ -1687,11 +1687,12 @@ _ELSEWHERE = re.compile(
     r"the attachment|attached)(?:\s+\d+)?|(?:sama kuin|kuten)\s+(?:ylla|edella|edellisessa)|"
     r"samma som ovan|se ovan|as above|see above")
 #: Folded answers that say there is no answer: "ei ole", "ei", "en osaa sanoa", "inget", "vet
-#: ej", "none". Kept as typed (never emptied); a required answer saying only this is flagged.
+#: ej", "none". A required answer saying only this is kept as typed and flagged; an optional
+#: one is emptied, the flag quoting it (``_empty_none_answers``).
 _NONE_ANSWER = re.compile(
     r"(?:ei|ei ole|ei mitaan|ei ole mitaan|ei tiedossa|ei tietoa|ei ole tietoa|en tieda|"
     r"en osaa sanoa|eos|ei vastausta|nej|inget|ingenting|ingen|vet ej|vet inte|kan inte saga|"
-    r"inget svar|no|none|nothing|no answer|unknown|dont know)")
+    r"inget svar|ingen aning|no|none|nothing|no answer|unknown|dont know)")
 #: Folded answers a person types to try a form: "testi", "asdf", "xxx".
 _TEST_WORDS = frozenset({"testi", "test", "testing", "testaus", "testivastaus", "koe",
                          "kokeilu", "asdf", "asd", "qwerty", "qwe", "sdf", "foo", "bar", "xyz"})
@@ -1730,6 +1731,26 @@ def _says_none(value: Any) -> bool:
     """Whether an answer only says there is none ("ei ole", "En osaa sanoa.", "inget")."""
     return isinstance(value, str) and len(value) <= 30 and bool(
         _NONE_ANSWER.fullmatch(fold(value)))
+
+
+def _empty_none_answers(long_values: dict[str, str | None], keywords: Any,
+                        required: tuple[str, ...]) -> tuple[list[str], bool]:
+    """Empty the optional long answers that only say there is none ("ei ole", "inget"),
+    in place, and say whether the keywords answer does too: return the flags quoting each.
+
+    As text, "Kokemuksia: ei ole" would be published on the card; the reviewer sees what was
+    typed in the flag (and the received file keeps it). A required answer is never emptied:
+    it stays as typed with ``answer-none`` (its absence would read as a missing answer)."""
+    flags = []
+    for name, value in long_values.items():
+        if name not in required and _says_none(value):
+            flags.append(unsure(name, "answer-none-emptied", value=value))
+            long_values[name] = None
+    typed = keywords.strip() if isinstance(keywords, str) else None
+    none_keywords = "keywords" not in required and _says_none(typed)
+    if none_keywords:
+        flags.append(unsure("keywords", "answer-none-emptied", value=typed))
+    return flags, none_keywords
 
 
 def _stand_in_flags(title: str | None, long_values: dict[str, str | None]) -> list[str]:
@@ -1773,7 +1794,12 @@ def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary:
             flags.append(unsure("language", "language-undecided", language=language))
 
     flags.extend(_cell_flags(raw))
+    rules = _rules(survey)
     keywords_value = raw.get("keywords")
+    unsure_none, none_keywords = _empty_none_answers(long_values, keywords_value, rules.required)
+    flags.extend(unsure_none)
+    if none_keywords:
+        keywords_value = None
     keywords = split_keywords(keywords_value, vocabulary, language) if keywords_value is not None else []
     target_group = parse_target_groups(raw.get("target_group"), survey, language)
     codes = [code.strip() for t in target_group if t.startswith("other:")
@@ -1805,7 +1831,6 @@ def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary:
 
     # A missing consent is no consent, not a missing answer. A question this module does not
     # read (a workspace's own addition) counts as answered when its cell has text.
-    rules = _rules(survey)
     missing = [qid for qid in rules.required if not _is_answered(
         values[qid] if qid in values else clean_text(raw.get(qid)))]
     flags.extend(f"required-missing:{qid}" for qid in missing)

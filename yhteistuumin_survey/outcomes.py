@@ -170,6 +170,98 @@ REASON_TEXTS: dict[str, Text] = {
         "message texts the earlier reading left to read by hand no longer listed: {count} "
         "(this reading read what came with it)",
         {"count": "1"}),
+    # A file that could not be read at all: the line names it first, as every error does.
+    "no-such-file": Text(
+        "{file}: tiedostoa ei ole.",
+        "{file}: filen finns inte.",
+        "{file}: no such file",
+        {"file": "vastaus.xlsx"}),
+    "file-open-in-excel": Text(
+        "{file}: tiedostoa ei voi lukea, koska se on auki taulukko-ohjelmassa (sen vieressä "
+        "on {lock}); sulje se ohjelmassa ja lue se uudelleen.",
+        "{file}: filen kan inte läsas eftersom den är öppen i Excel ({lock} finns bredvid "
+        "den); stäng den i Excel och läs in den på nytt.",
+        "{file}: cannot be read: it is open in Excel ({lock} is beside it); close it in Excel "
+        "and ingest it again",
+        {"file": "vastaus.xlsx", "lock": "~$vastaus.xlsx"}),
+    "file-permission-denied": Text(
+        "{file}: tiedostoa ei voi lukea (ei lukuoikeutta); tarkista, kuka tiedoston omistaa, "
+        "tai kopioi se paikkaan, josta sen voi lukea, ja lue kopio.",
+        "{file}: filen kan inte läsas (behörighet saknas); kontrollera vem som äger filen, "
+        "eller kopiera den till ett ställe där den kan läsas och läs in kopian.",
+        "{file}: cannot be read (permission denied); check who owns the file, or copy it "
+        "somewhere readable and ingest the copy",
+        {"file": "vastaus.xlsx"}),
+    "file-too-big": Text(
+        "{file}: tiedoston koko on {size} megatavua, mikä ylittää {limit} megatavun rajan, "
+        "joten sitä ei avattu; pyydä vastaukset pienempänä tiedostona.",
+        "{file}: filen är {size} MB, över gränsen på {limit} MB, så den öppnades inte; be om "
+        "svaren i en mindre fil.",
+        "{file}: {size} MB is over the {limit} MB limit; not opened (ask for the answers in "
+        "a smaller file)",
+        {"file": "vastaus.xlsx", "size": "120", "limit": "100"}),
+    "file-empty": Text(
+        "{file}: tiedosto on tyhjä; pyydä lähettäjää lähettämään se uudelleen.",
+        "{file}: filen är tom; be avsändaren skicka den på nytt.",
+        "{file}: the file is empty; ask the sender to send it again",
+        {"file": "vastaus.xlsx"}),
+    "file-not-read": Text(
+        "{file}: tiedostoa ei lueta automaattisesti (tiedostopääte: {suffix}). Avaa "
+        "tallennettu kopio {copy}, kirjoita sen vastaukset kunnan kyselylomakkeeseen (tai "
+        "pyydä lähettäjältä itse kyselylomake taulukkotiedostona) ja lue sitten lomake "
+        "ohjelmaan.",
+        "{file}: filen läses inte automatiskt (filändelse: {suffix}). Öppna den sparade "
+        "kopian {copy}, skriv in svaren i kommunens enkät (eller be avsändaren om själva "
+        "enkäten som kalkylbladsfil, .xlsx) och läs sedan in enkäten i programmet.",
+        "{file}: a {suffix} file is not read automatically; open the copy kept as {copy} and "
+        "type its answers into the municipality's questionnaire (or ask the sender for the "
+        "questionnaire itself, as .xlsx), then ingest that",
+        {"file": "vastaus.docx", "suffix": ".docx", "copy": "outputs/received/ab/vastaus.docx"}),
+    "file-no-data": Text(
+        "{file}: tiedostossa ei ole tietoja; pyydä lähettäjältä täytetty tiedosto.",
+        "{file}: filen innehåller inga uppgifter; be avsändaren om den ifyllda filen.",
+        "{file}: the file has no data; ask the sender for the filled file",
+        {"file": "vastaus.xlsx"}),
+    "no-questions-recognised": Text(
+        "{file}: tiedostosta ei tunnistettu kyselyn kysymyksiä (se ei ole kyselylomakkeemme "
+        "eikä tunnetun lomakepalvelun vienti, eikä siinä ole kysymyksiltä näyttäviä "
+        "otsikoita); valitse lukutapa valitsimella (--source).",
+        "{file}: inga av enkätens frågor kändes igen (filen är varken vår enkät eller en "
+        "export från en känd formulärtjänst och har inga rubriker som liknar frågor); välj "
+        "läsare med flaggan (--source).",
+        "{file}: no survey questions recognised (neither our questionnaire nor a known form "
+        "export nor question-like headers); use --source to force a reader",
+        {"file": "taulukko.xlsx"}),
+    "workbook-encrypted": Text(
+        "{file}: työkirja on salattu (suojattu salasanalla); pyydä lähettäjää tallentamaan se "
+        "ilman salasanaa.",
+        "{file}: arbetsboken är krypterad (lösenordsskyddad); be avsändaren spara den utan "
+        "lösenord.",
+        "{file}: the workbook is encrypted (password-protected); ask the sender to save it "
+        "without a password",
+        {"file": "vastaus.xlsx"}),
+    "not-a-spreadsheet": Text(
+        "{file}: tiedosto ei ole taulukko vaan {what}; pyydä lähettäjältä itse "
+        "taulukkotiedosto.",
+        "{file}: filen är inget kalkylblad utan {what}; be avsändaren om själva "
+        "kalkylbladsfilen.",
+        "{file}: not a spreadsheet but {what}; ask for the Excel file itself",
+        {"file": "vastaus.xlsx", "what": "a PDF document"}),
+    "workbook-unreadable": Text(
+        "{file}: työkirjaa ei voi lukea ({error}); avaa se taulukko-ohjelmassa ja tallenna "
+        "se uudelleen.",
+        "{file}: arbetsboken kan inte läsas ({error}); öppna den i ett kalkylprogram och "
+        "spara den på nytt som .xlsx.",
+        "{file}: cannot read the workbook ({error}); open it in Excel and save it again as "
+        ".xlsx",
+        {"file": "vastaus.xlsx", "error": "Invalid OLE header"}),
+    "message-empty": Text(
+        "{file}: viestissä ei ole liitettä eikä tekstiä; pyydä lähettäjää liittämään "
+        "kyselylomake.",
+        "{file}: meddelandet har ingen bilaga och ingen text; be avsändaren bifoga enkäten.",
+        "{file}: the message has no attachment and no text; ask the sender to attach the "
+        "questionnaire",
+        {"file": "vastaus.eml"}),
     "keywords-unlinked": Text(
         "Asiasanastossa (survey/keywords.yaml) ei ole käsitettä näille avainsanoille: "
         "{keywords}. Ne säilytettiin kirjoitettuina; lisää ne asiasanastoon, jos ne kuuluvat "
@@ -194,6 +286,20 @@ OUTCOME_NAMES: dict[str, dict[str, str]] = {
            "empty": "tom", "to-read": "att läsa", "body-text": "meddelandets text",
            "note": "anmärkning", "structure": "enkätens struktur", "skipped": "överhoppad",
            "decision kept": "beslutet står kvar", "error": "fel"},
+}
+
+#: What a file is instead of a spreadsheet (``not-a-spreadsheet``), as tables.py says it.
+_KIND_NAMES = {
+    "fi": {"an HTML page": "HTML-sivu", "a PDF document": "PDF-asiakirja",
+           "a zip archive": "zip-arkisto", "an Office binary file": "Officen binääritiedosto",
+           "an XML file": "XML-tiedosto", "binary data": "binääridataa",
+           "an OpenDocument spreadsheet": "OpenDocument-taulukko",
+           "a text file": "tekstitiedosto"},
+    "sv": {"an HTML page": "en HTML-sida", "a PDF document": "ett PDF-dokument",
+           "a zip archive": "ett zip-arkiv", "an Office binary file": "en binär Office-fil",
+           "an XML file": "en XML-fil", "binary data": "binära data",
+           "an OpenDocument spreadsheet": "ett OpenDocument-kalkylblad",
+           "a text file": "en textfil"},
 }
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
@@ -344,6 +450,10 @@ def _value_in(key: str, value: str, language: str) -> str:
 
         labels = DEFAULT_LABELS.get(language, {})
         return ", ".join(labels.get(name, name) for name in value.split(", "))
+    if key == "what":
+        return _KIND_NAMES.get(language, {}).get(value, value)
+    if key == "suffix" and value == "suffix-less":
+        return {"fi": "ei päätettä", "sv": "ingen ändelse"}.get(language, value)
     if key == "counts":
         names = OUTCOME_NAMES.get(language, {})
         said = []

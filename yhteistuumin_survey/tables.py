@@ -100,6 +100,14 @@ class Sheet:
     #: .ods file's content (``ods_merged_and_hidden``), through xlrd for .xls
     #: (``_xls_extras``); CSV says nothing.
     hidden_rows: set[int] = field(default_factory=set)
+    #: False when the hidden rows could not be read (an .xls whose row records xlrd cannot
+    #: read, though calamine read its cells): ``hidden_rows`` is then empty for want of
+    #: knowing, not because no row is hidden.
+    hidden_rows_known: bool = True
+    #: Cells whose value a formula took from other cells (``=A1``, ``=Taul1!B4``), by (row,
+    #: column), 0-based, with the formula's text: the value calamine read is what the formula
+    #: showed, not what was typed in the cell. From .xlsx/.xlsm only (``_read_references``).
+    references: dict[tuple[int, int], str] = field(default_factory=dict)
 
 
 @dataclass
@@ -484,8 +492,8 @@ def read_workbook(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]
                         limits.check_cell(f"{path}:{meta.name}", number, value)
             sheets.append(Sheet(meta.name, table, hidden=hidden,
                                 merged=list(getattr(sheet, "merged_cell_ranges", None) or ())))
-        if scan is not None and scan.found():
-            _recover_formulas(path, sheets)
+        if scan is not None:
+            _formula_extras(path, scan, sheets)
         if kind == "ole":
             _xls_extras(path, sheets)
         if kind == "ods":
@@ -527,6 +535,9 @@ def _xls_extras(path: Path, sheets: list[Sheet]) -> None:
             break
         except Exception:  # noqa: BLE001 - xlrd raises many types for files calamine read
             continue
+    if book is None or not book.formatting_info:
+        for unknown in sheets:
+            unknown.hidden_rows_known = False
     if book is None:
         return
     try:
@@ -550,7 +561,11 @@ def _xls_extras(path: Path, sheets: list[Sheet]) -> None:
 
 
 _ODS_SPAN = re.compile(rb'number-(?:rows|columns)-spanned="(?:[2-9]|\d\d)'
-                       rb'|table:visibility="(?:collapse|filter)"|<text:a\b')
+                       rb'|table:visibility="(?:collapse|filter)"|<text:a\b'
+                       rb'|table:formula="[^"]*\[')
+#: A cell reference in an OpenDocument formula (``[.B5]``, ``[$'Käytäntö 2'.B5]``): its
+#: sheet and cell, said as Excel writes them (``B5``, ``'Käytäntö 2'!B5``).
+_ODS_REFERENCE = re.compile(r"\[\$?((?:'(?:[^']|'')*'|[^.\[\]]*)?)\.([^\]]*)\]")
 _ODS = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 #: Rows of one repeated hidden row element taken as hidden, at most (a sheet's tail).
 _ODS_HIDDEN_REPEAT = 100_000
@@ -566,21 +581,40 @@ def _ods_extras(path: Path, sheets: list[Sheet]) -> None:
     from urllib.parse import unquote
 
     links: list[tuple[str, int, int, str]] = []
-    spans, hidden_rows = ods_merged_and_hidden(path, links)
+    references: list[tuple[str, int, int, str]] = []
+    spans, hidden_rows = ods_merged_and_hidden(path, links, references)
     by_name = {read.name: read for read in sheets}
     for read in sheets:
         read.merged = read.merged or spans.get(read.name, [])
         read.hidden_rows = hidden_rows.get(read.name, read.hidden_rows)
+    for name, row, column, formula in references:
+        sheet = by_name.get(name)
+        value = sheet.rows[row][column] if sheet is not None and row < len(sheet.rows) and \
+            column < len(sheet.rows[row]) else None
+        if sheet is not None and value not in ("", None):
+            sheet.references[(row, column)] = formula
     for name, row, column, target in links:
         if name in by_name:
             _link_into_cell(by_name[name], row, column, target, unquote)
 
 
-def ods_merged_and_hidden(path: Path, links: list[tuple[str, int, int, str]] | None = None
+def _ods_formula_text(formula: str) -> str:
+    """An OpenDocument formula as Excel shows it: ``of:=[.B5]`` -> ``=B5``."""
+    def cell(match: re.Match[str]) -> str:
+        sheet, where = match.group(1), match.group(2).replace(":.", ":")
+        return f"{sheet}!{where}" if sheet else where
+
+    return _ODS_REFERENCE.sub(cell, formula.removeprefix("of:"))
+
+
+def ods_merged_and_hidden(path: Path, links: list[tuple[str, int, int, str]] | None = None,
+                          references: list[tuple[str, int, int, str]] | None = None
                           ) -> tuple[Spans, dict[str, set[int]]]:
     """Return each sheet's merged cells and its hidden rows (by a filter, or by hand) in an
     .ods file, 0-based: calamine reads neither there. ``links``, when given, gets each link
     in a cell as (sheet, row, column, address): calamine reads a linked name's text only.
+    ``references``, when given, gets each cell whose formula names a cell, as (sheet, row,
+    column, the formula as Excel shows it): calamine reads the value it showed.
 
     The sheets' XML is first scanned for a span over more than one cell, a row not visible or
     a link (most files have none); only then is it parsed, element by element, counting
@@ -622,6 +656,10 @@ def ods_merged_and_hidden(path: Path, links: list[tuple[str, int, int, str]] | N
                         links.append((table, row, cell, element.get(_XLINK_HREF, "")))
                 elif tag in (f"{{{_ODS}}}table-cell", f"{{{_ODS}}}covered-table-cell"):
                     cell = column
+                    formula = element.get(f"{{{_ODS}}}formula")
+                    if references is not None and formula and \
+                            _ODS_REFERENCE.search(re.sub(r'"[^"]*"', "", formula)):
+                        references.append((table, row, column, _ods_formula_text(formula)))
                     rows = int(element.get(f"{{{_ODS}}}number-rows-spanned", "1"))
                     columns = int(element.get(f"{{{_ODS}}}number-columns-spanned", "1"))
                     if rows > 1 or columns > 1:
@@ -644,12 +682,13 @@ _SCAN_BYTES, _SCAN_OVERLAP = 1 << 18, 8192
 _HIDDEN_ROW = re.compile(rb'<row\b(?=[^>]*\bhidden="(?:1|true)")[^>]*\br="(\d+)"')
 
 
-def _lost_formula_in(archive: zipfile.ZipFile, name: str, hidden: set[int] | None = None
-                     ) -> bool:
+def _lost_formula_in(archive: zipfile.ZipFile, name: str, hidden: set[int] | None = None,
+                     formulas: set[str] | None = None) -> bool:
     """Whether a sheet's XML holds a formula whose value is an error or missing, read piece
     by piece (reading it whole held a long export's sheet beside its cells: 27 MB more).
     With ``hidden``, the whole sheet is read and its hidden rows (0-based) are added to it:
-    inflating the XML is the cost, and the formula scan pays it anyway."""
+    inflating the XML is the cost, and the formula scan pays it anyway. The sheet's part
+    name is added to ``formulas`` when it holds any formula at all."""
     tail = b""
     lost = False
     with archive.open(name) as stream:
@@ -657,6 +696,8 @@ def _lost_formula_in(archive: zipfile.ZipFile, name: str, hidden: set[int] | Non
             data = tail + chunk
             if hidden is not None and b'hidden="' in data:
                 hidden.update(int(m.group(1)) - 1 for m in _HIDDEN_ROW.finditer(data))
+            if formulas is not None and (b"<f>" in data or b"<f " in data):
+                formulas.add(name)
             # Most sheets hold no formula at all: substring tests are enough for them.
             if not lost and (b't="e"' in data or (b"<f>" in data or b"<f " in data)
                              and _LOST_FORMULA.search(data)):
@@ -680,6 +721,8 @@ class _FormulaScan:
         self.suspect = False
         #: Each worksheet part's hidden rows (found in the same pass).
         self.hidden: dict[str, set[int]] = {}
+        #: The worksheet parts holding any formula (found in the same pass).
+        self.formulas: set[str] = set()
         self.thread = threading.Thread(target=self._scan, name="formula-scan", daemon=True)
         self.thread.start()
 
@@ -688,10 +731,17 @@ class _FormulaScan:
             for name in self.archive.namelist():
                 if name.startswith("xl/worksheets/") and name.endswith(".xml"):
                     rows = self.hidden.setdefault(name, set())
-                    self.suspect = _lost_formula_in(self.archive, name, rows) or self.suspect
+                    self.suspect = _lost_formula_in(self.archive, name, rows,
+                                                    self.formulas) or self.suspect
         except Exception:  # noqa: BLE001 - a broken member: calamine's reading reports it
             self.suspect = False
             self.hidden = {}
+            self.formulas = set()
+
+    def any_formula(self) -> bool:
+        """Whether any sheet holds a formula (its value may come from other cells)."""
+        self.thread.join()
+        return bool(self.formulas)
 
     def found(self) -> bool:
         self.thread.join()
@@ -724,6 +774,15 @@ EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#N
                           "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
 
 
+def _formula_extras(path: Path, scan: _FormulaScan, sheets: list[Sheet]) -> None:
+    """What the formula scan found calls for: the text of formulas whose value was lost, the
+    cells whose value came from other cells."""
+    if scan.found():
+        _recover_formulas(path, sheets)
+    if scan.any_formula():
+        _read_references(path, sheets)
+
+
 def _recover_formulas(path: Path, sheets: list[Sheet]) -> None:
     """Put the formula's text where a cell's value was lost, so that nothing typed vanishes.
 
@@ -747,6 +806,32 @@ def _recover_formulas(path: Path, sheets: list[Sheet]) -> None:
                     cells.append("")
                 if cells[c] in ("", None):
                     cells[c] = value
+
+
+#: A cell reference in a formula: ``A1``, ``$B$4``, ``Taul1!B4``, ``'Käytäntö 1'!B5`` (a name
+#: followed by "(" is a function, and a quoted string is skipped before looking).
+_CELL_REFERENCE = re.compile(r"(?<![A-Za-z0-9_.\"])\$?[A-Za-z]{1,3}\$?[0-9]{1,7}(?![0-9(A-Za-z_])")
+_FORMULA_STRING = re.compile(r'"(?:[^"]|"")*"')
+
+
+def _read_references(path: Path, sheets: list[Sheet]) -> None:
+    """Note the cells whose value a formula took from other cells (``Sheet.references``).
+
+    A respondent who typed ``=A1`` or ``=Taul1!B4`` (or pasted cells as links) sent a
+    reference, not the text: the cached value calamine read is what the other cell held
+    when the file was last saved (LibreOffice re-saves it), which may not be this question's
+    answer. A formula whose value was lost is ``_recover_formulas``' (its text is the cell's).
+    Only .xlsx/.xlsm, when ``_FormulaScan`` found a formula (openpyxl is slow)."""
+    for worksheet, sheet in _openpyxl_sheets(path, sheets, read_only=True, data_only=False):
+        for r, row in enumerate(worksheet.iter_rows(values_only=True)):
+            for c, value in enumerate(row):
+                if not (isinstance(value, str) and value.startswith("=")) or \
+                        not _CELL_REFERENCE.search(_FORMULA_STRING.sub("", value)):
+                    continue
+                read = sheet.rows[r][c] if r < len(sheet.rows) and c < len(sheet.rows[r]) \
+                    else None
+                if read not in ("", None) and read != value:
+                    sheet.references[(r, c)] = value
 
 
 def _openpyxl_sheets(path: Path, sheets: list[Sheet], **options: bool

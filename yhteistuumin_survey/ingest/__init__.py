@@ -437,16 +437,15 @@ class _Run:
             size = path.stat().st_size
             sha = sha256_file(path)
         except (FileNotFoundError, NotADirectoryError):
-            self.add(display, "error", f"{display}: no such file")
+            self.add(display, "error", said("no-such-file", file=display))
             return None
         except PermissionError:
             if path.with_name("~$" + path.name).exists():
                 # Windows: Excel holds a workbook it has open so that no one else reads it.
-                self.add(display, "error", f"{display}: cannot be read: it is open in Excel "
-                         f"(~${path.name} is beside it); close it in Excel and ingest it again")
+                self.add(display, "error", said("file-open-in-excel", file=display,
+                                                lock=f"~${path.name}"))
                 return None
-            self.add(display, "error", f"{display}: cannot be read (permission denied); "
-                     "check who owns the file, or copy it somewhere readable and ingest the copy")
+            self.add(display, "error", said("file-permission-denied", file=display))
             return None
         except OSError as exc:  # a name too long, a disk error: this file, not the batch
             self.add(display, "error", f"{display}: {os_problem(exc)}")
@@ -607,11 +606,10 @@ class _Run:
 
         try:
             if huge:
-                raise InputError(f"{display}: {size // (1024 * 1024)} MB is over the "
-                                 f"{MAX_FILE_BYTES // (1024 * 1024)} MB limit; not opened "
-                                 "(ask for the answers in a smaller file)")
+                raise InputError(said("file-too-big", file=display, size=size // (1024 * 1024),
+                                      limit=MAX_FILE_BYTES // (1024 * 1024)))
             if size == 0:
-                raise InputError(f"{display}: the file is empty; ask the sender to send it again")
+                raise InputError(said("file-empty", file=display))
             suffix = path.suffix.lower()
             if suffix in EMAIL_SUFFIXES or _looks_like_email(path):
                 self._ingest_email(path, display=display, received=received)
@@ -626,11 +624,9 @@ class _Run:
             elif suffix not in TABLE_SUFFIXES:
                 # A Word document or a PDF of the questionnaire: its answers are read by a
                 # person, who is told where the copy is and what to do with it.
-                raise InputError(f"{display}: a {suffix or 'suffix-less'} file is not read "
-                                 f"automatically; open the copy kept as {received.stored_path} "
-                                 "and type its answers into the municipality's questionnaire "
-                                 "(or ask the sender for the questionnaire itself, as .xlsx), "
-                                 "then ingest that")
+                raise InputError(said("file-not-read", file=display,
+                                      suffix=suffix or "suffix-less",
+                                      copy=received.stored_path))
             else:
                 result = None
                 if prepared is not None:
@@ -832,8 +828,7 @@ class _Run:
                                message_time=message.time)
         self._report_rows(display, fmt, results)
         if not message.attachments and not message.body.strip():
-            self.add(display, "error", f"{display}: the message has no attachment and no text; "
-                                       "ask the sender to attach the questionnaire", format=fmt)
+            self.add(display, "error", said("message-empty", file=display), format=fmt)
         with tempfile.TemporaryDirectory(prefix="yhteistuumin-att-") as tmp:
             for number, attachment in enumerate(message.attachments, start=1):
                 folder = Path(tmp) / str(number)

@@ -190,6 +190,9 @@ def read_response_table(sheets: list[Sheet], *, survey: Survey, profile: Profile
             complete_col = next((i for i, m in enumerate(maps)
                                  if m.target == f"meta:{profile.complete_when}"), None)
         plan = _column_plan(maps, _unique_labels(headers), width)
+        linked: dict[int, list[tuple[int, str]]] = {}  # cells whose formula names a cell
+        for (at, col), formula in sheet.references.items():
+            linked.setdefault(at, []).append((col, formula))
         for offset, row in enumerate(sheet.rows[start:], start=start):
             try:
                 record = _record(row, plan, profile, fingerprint)
@@ -201,6 +204,8 @@ def read_response_table(sheets: list[Sheet], *, survey: Survey, profile: Profile
                 continue
             record.sheet = sheet.name
             record.row = offset + 1
+            if offset in linked:
+                record.unsure.extend(_reference_doubts(linked[offset], row, plan))
             record.locator = _locator(sheet, offset, several)
             if complete_col is not None:
                 value = row[complete_col] if complete_col < len(row) else None
@@ -282,6 +287,19 @@ def _column_plan(maps: list[Mapping], labels: list[str], width: int
             question_id, _, option = target.partition(":")
             plan.append((labels[col], _QUESTION, question_id, option, unsure_reason(mapping)))
     return plan
+
+
+def _reference_doubts(linked: list[tuple[int, str]], row: list[Any],
+                      plan: list[tuple[str, int, str, str, str | None]]) -> list[tuple[str, str]]:
+    """The answers of a row whose cell is a formula taking its text from other cells (a
+    table put together by hand: ``=Vastaukset!B4``), given as (column, formula): (question
+    id, reason) each."""
+    from ..flags import reason
+
+    return [(plan[col][2], reason("formula-reference", formula=formula[:60],
+                                  value=cell_text(row[col])[:80]))
+            for col, formula in linked
+            if col < len(plan) and col < len(row) and plan[col][1] == _QUESTION]
 
 
 def _record(row: list[Any], plan: list[tuple[str, int, str, str, str | None]],

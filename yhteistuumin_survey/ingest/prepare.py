@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
 from ..errors import InputError, SurveyError
+from ..outcomes import en as said
 from .detect import Detector
 from .records import ParsedFile, RawRecord
 
@@ -122,12 +123,10 @@ class Reader:
 
         sheets = read_table_file(path, limits=self.limits)
         if not any(any(cell not in (None, "") for row in s.rows for cell in row) for s in sheets):
-            raise InputError(f"{display}: the file has no data; ask the sender for the filled file")
+            raise InputError(said("file-no-data", file=display))
         detection = self.detector.detect(sheets, self.source)
         if detection is None:
-            raise InputError(f"{display}: no survey questions recognised (neither our "
-                             "questionnaire nor a known form export nor question-like headers); "
-                             "use --source to force a reader")
+            raise InputError(said("no-questions-recognised", file=display))
         if detection.format == "questionnaire":
             return read_questionnaire(sheets, survey=self.survey, mapper=self.detector.mapper(),
                                       where=display, require_meta=self.source == "questionnaire")

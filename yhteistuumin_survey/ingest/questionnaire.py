@@ -17,6 +17,7 @@ several practices one below the other starts a new practice where a question rep
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from functools import cache
 from itertools import chain
 from operator import methodcaller
@@ -113,7 +114,7 @@ def visible_meta(sheet: Sheet) -> tuple[Sheet, dict[str, str]]:
             rows[index][value_col] = None
     if rows is None:
         return sheet, meta
-    return Sheet(sheet.name, rows, sheet.hidden, merged=sheet.merged, comments=sheet.comments), meta
+    return replace(sheet, rows=rows), meta
 
 
 def meta_of(sheets: list[Sheet]) -> dict[str, str] | None:
@@ -224,6 +225,17 @@ class _SheetReader:
         return isinstance(cell, int | float | dt.date | dt.time | dt.timedelta) and \
             not isinstance(cell, bool)
 
+    def _cell_doubts(self, sheet: Sheet, number: int, row: list[Any], question_id: str
+                     ) -> list[str]:
+        """The reasons to doubt a question row's answer cells: a number or a date where text
+        was asked, a formula that took its text from other cells (``=A1``, ``=Taul1!B4``)."""
+        doubts = [_NUMBER_CELL] if self._typed_as_number(row, question_id) else []
+        for (at, column), formula in sheet.references.items() if sheet.references else ():
+            if at == number and column > self.label_col and column != self.key_col:
+                doubts.append(reason("formula-reference", formula=formula[:60],
+                                     value=cell_text(row[column])[:80]))
+        return doubts
+
     def _is_key(self, index: int, text: str) -> bool:
         """Whether a cell is the builder's machine key (``title``, ``target_group:children``)."""
         return index == self.key_col and text.partition(":")[0] in self.ids
@@ -317,8 +329,9 @@ class _SheetReader:
                 answers, notes, unsure = {}, [], []
             if why and (value or beside):
                 unsure.append((question_id, why))
-            if option is None and self._typed_as_number(row, question_id):
-                unsure.append((question_id, _NUMBER_CELL))
+            if option is None:
+                unsure.extend((question_id, why) for why in self._cell_doubts(
+                    sheet, number, row, question_id))
             notes.extend((question_id, text) for text in beside)
             if option is not None:
                 existing = answers.get(question_id)

@@ -55,12 +55,10 @@ CONTENT_FIELDS = ("title", "keywords", "target_group", "goal", "summary", "imple
                   "contact_phone", "contact_text", "publish_consent", "municipality_text",
                   "language")
 DUPLICATE_CUTOFF = 90.0
-#: A questionnaire's sheet received again whose title is less like the earlier one's than this
-#: (rapidfuzz token_set_ratio), and neither title within the other, holds another practice, not
-#: a correction (``_another_practice``). At 50, titles sharing one common word ("Taidetta
-#: terveysasemille" / "Taidetta kirjastoihin": 58; "Käytäntö A" / "Lieksan käytäntö": 70) made
-#: the second practice a new version of the first, which left review unflagged.
-ANOTHER_TITLE_BELOW = 80.0
+#: A word of a questionnaire's title received again that is at least this like a word of the
+#: earlier title (rapidfuzz ratio) is that word with a typo mended ("lukupirii" / "lukupiiri":
+#: 89), not another word ("lasten" / "aikuisten": 67); see ``title_corrected``.
+TYPO_WORD_AT_LEAST = 80.0
 #: Two export rows of one municipality whose titles hold each other's words at least this much
 #: (rapidfuzz token_set_ratio) are flagged as possible duplicates (``PracticeIndex.retitled``).
 RETITLED_CUTOFF = 90.0
@@ -115,6 +113,31 @@ _SEQUENCES = (list, tuple)
 def title_key(title: str | None) -> str:
     """Return a title folded for matching (case, accents, punctuation ignored)."""
     return fold(title or "")
+
+
+def title_corrected(before: str, after: str) -> bool:
+    """Whether a folded title ``after`` is surely ``before`` corrected: the same, words added
+    or taken away ("kirjastokaveri" -> "kirjastokaveritoiminta ikaantyneille"), words with a
+    typo mended ("lukupirii lapsille" -> "lukupiiri lapsille"), or these together.
+
+    A similarity score alone is no proof: "lasten lukupiiri" and "aikuisten lukupiiri" score
+    86 (token_set_ratio) and are two practices. A word replaced by another is not sure, so
+    the caller keeps both practices and flags them for the reviewers."""
+    if before == after or before in after or after in before or \
+            before.replace(" ", "") == after.replace(" ", ""):
+        return True
+    words_before, words_after = before.split(), after.split()
+    gone = [w for w in words_before if w not in words_after]
+    came = [w for w in words_after if w not in words_before]
+    from rapidfuzz import fuzz
+
+    for new in list(came):  # each word mended pairs off with the one it mends
+        best = max(gone, key=lambda old: fuzz.ratio(old, new), default=None)
+        if best is not None and fuzz.ratio(best, new) >= TYPO_WORD_AT_LEAST:
+            gone.remove(best)
+            came.remove(new)
+    # Only words added, or only taken away, are left: a word replaced by another is not.
+    return not gone or not came
 
 
 @dataclass(slots=True)
@@ -1142,20 +1165,15 @@ class Store:
     @staticmethod
     def _another_practice(entry: Entry, known: Known) -> bool:
         """Whether a questionnaire's sheet received again (same token, same sheet) holds
-        another practice, not a correction: its title is not the earlier one's corrected
-        (a typo mended, words added or taken away).
+        another practice, not a correction: its title is not surely the earlier one's
+        corrected (a typo mended, words added or taken away: ``title_corrected``).
 
         A municipality with a second practice often copies the file it filled and types over
         the first sheet: as a new version, the first practice would have gone from review
         unseen. It becomes a practice of its own, flagged with the earlier one (if the file
         was a correction after all, the reviewers reject the older one)."""
-        if not entry.key or not known.title_key:
+        if not entry.key or not known.title_key or title_corrected(known.title_key, entry.key):
             return False
-        from rapidfuzz import fuzz
-
-        if entry.key in known.title_key or known.title_key in entry.key or \
-                fuzz.token_set_ratio(entry.key, known.title_key) >= ANOTHER_TITLE_BELOW:
-            return False  # "Kirjastokaveri" -> "Kirjastokaveritoiminta ikääntyneille"
         sheet = entry.record.sheet or entry.record.locator
         entry.flags.append(unsure("title", "another-practice-over-copy", sheet=sheet,
                                   id=known.id))

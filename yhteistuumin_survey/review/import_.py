@@ -924,6 +924,13 @@ def _tell_hidden(book: _Workbook, rows: list[RowDecision], *, report: Report) ->
     not know that the rows filtered out carry a colleague's decisions."""
     if not rows:
         return
+    if not book.sheet.hidden_rows_known:
+        report.add(book.label, "warning",
+                   "the rows hidden in the workbook (by a filter, or by hand) could not be "
+                   "checked: this .xls file's row records are not readable; every row is read "
+                   "like the others; if rows were hidden, save the workbook as .xlsx and "
+                   "import that")
+        return
     hidden = book.sheet.hidden_rows
     numbers = [row.row for row in rows if row.row - 1 in hidden]
     if not numbers:
