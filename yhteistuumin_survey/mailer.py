@@ -156,6 +156,10 @@ class PlannedMessage:
         return f"{self.municipality_code} {self.address}"
 
 
+#: Why a batch leaves out a municipality that has no address to write to.
+NO_CONTACT = "no valid contact address"
+
+
 @dataclass
 class Skip:
     """A municipality the batch leaves out, and why (the reminder rule, no contact)."""
@@ -290,7 +294,7 @@ def plan_round(
         people = contacts.get(municipality.code, [])
         rows = rows_by_code.get(municipality.code, [])
         if not people:
-            plan.skipped.append(Skip(municipality.code, name, "no valid contact address"))
+            plan.skipped.append(Skip(municipality.code, name, NO_CONTACT))
             continue
         if kind == "invite":
             wanted = [(person, 0) for person in people]
