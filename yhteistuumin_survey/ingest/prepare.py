@@ -116,6 +116,7 @@ class Reader:
     def read(self, path: Path, display: str) -> ParsedFile:
         """Read a table file with the reader its content calls for (or the forced one)."""
         from ..tables import read_table_file
+        from .detect import CONTACT_LIST
         from .forms import read_response_table
         from .limesurvey import flag_choice_codes
         from .questionnaire import read_questionnaire
@@ -128,6 +129,10 @@ class Reader:
             raise InputError(f"{display}: no survey questions recognised (neither our "
                              "questionnaire nor a known form export nor question-like headers); "
                              "use --source to force a reader")
+        if detection.format == CONTACT_LIST:
+            raise InputError(f"{display}: a contact list, not answers (columns {detection.reason}:"
+                             " no practice in them); import it with 'yhteistuumin register "
+                             f"contacts {display}', or give --source table if it holds answers")
         if detection.format == "questionnaire":
             return read_questionnaire(sheets, survey=self.survey, mapper=self.detector.mapper(),
                                       where=display, require_meta=self.source == "questionnaire")
