@@ -132,7 +132,7 @@ def test_contacts_messy_list_imports_the_valid_rows_and_exits_1(cli, tmp_path: P
     result = cli("register", "contacts", str(path))
     assert result.exit_code == 1
     assert result.stdout == (
-        f"{path}:8: 'kulttuuri(at)turku.example.fi' read as kulttuuri@turku.example.fi\n"
+        f"{path}:8: 1 added ('kulttuuri(at)turku.example.fi' read as kulttuuri@turku.example.fi)\n"
         f"{path}:9: 'Atlantis' names no municipality in the register; check the spelling or "
         "give the code\n"
         f"{path}:10: code 091 is 091 Helsinki but the name 'Espoo' is 049 Espoo; fix one of them\n"
@@ -140,7 +140,7 @@ def test_contacts_messy_list_imports_the_valid_rows_and_exits_1(cli, tmp_path: P
         "in the email column\n"
         f"{path}:12: no email address on this row\n"
         f"{path}:13: no municipality on this row; fill in the municipality's name or code\n"
-        f"{path}:14: former code 588, now 507 Mäntyharju\n"
+        f"{path}:14: 1 added (former code 588, now 507 Mäntyharju)\n"
         f"{path}:15: 'Pyhäanta' could be several municipalities (631 Pyhäranta, 630 Pyhäntä); "
         "write the name in full or give the code\n"
         f"{path}:17: 'kulttuuri@kokkola' is not a valid email address (the cell reads "

@@ -298,10 +298,12 @@ def test_what_is_read_other_than_as_typed_is_said_and_a_near_spelling_is_refused
         "Kuopio, Kuopo;Maija;maija@kuopio.example.fi;\n", encoding="utf-8")
     result = import_contacts(path, session=session, display="yhteystiedot.csv")
     assert result.text().splitlines()[:5] == [
-        "yhteystiedot.csv:2: 'Jalasjärvi' is a former municipality, now part of 301 Kurikka",
+        "yhteystiedot.csv:2: 1 added ('Jalasjärvi' is a former municipality, now part of 301 "
+        "Kurikka)",
         "yhteystiedot.csv:3: the phone column holds an email address "
         "('kulttuuri@turku.example.fi'); move it to the email column, it was not imported",
-        "yhteystiedot.csv:4: 'kaisa(at)porvoo.example.fi' read as kaisa@porvoo.example.fi",
+        "yhteystiedot.csv:4: 1 added ('kaisa(at)porvoo.example.fi' read as "
+        "kaisa@porvoo.example.fi)",
         "yhteystiedot.csv:5: the header row again; skipped",
         "yhteystiedot.csv:6: 'Kuopo' is not a municipality's name as the register writes it; "
         "did you mean 297 Kuopio? write the name in full or give the code",
@@ -333,10 +335,11 @@ def test_words_around_the_addresses_of_an_email_cell_are_said_left_out(
         "Vantaa;kirjaamo@vantaa.example.fi\n", encoding="utf-8")
     result = import_contacts(path, session=session, display="yhteystiedot.csv")
     assert result.text().splitlines()[:2] == [
-        "yhteystiedot.csv:2: 'Kirjaamo: kirjaamo@turku.example.fi' read as "
-        "kirjaamo@turku.example.fi (not an address, left out: 'Kirjaamo:')",
-        "yhteystiedot.csv:3: 'kaisa@porvoo.example.fi\\r\\nBcc: muu@porvoo.example.fi' read as "
-        "kaisa@porvoo.example.fi, muu@porvoo.example.fi (not an address, left out: 'Bcc:')",
+        "yhteystiedot.csv:2: 1 added ('Kirjaamo: kirjaamo@turku.example.fi' read as "
+        "kirjaamo@turku.example.fi (not an address, left out: 'Kirjaamo:'))",
+        "yhteystiedot.csv:3: 2 added ('kaisa@porvoo.example.fi\\r\\nBcc: muu@porvoo.example.fi' "
+        "read as kaisa@porvoo.example.fi, muu@porvoo.example.fi (not an address, left out: "
+        "'Bcc:'))",
     ]
     assert [row for row, _ in result.notes] == [2, 3]  # a display name is no word left out
     assert contacts(session) == [

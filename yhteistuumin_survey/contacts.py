@@ -115,8 +115,13 @@ class ContactImport:
 
     def text(self) -> str:
         """The problems and the notes in the order of the rows, then the summary."""
+        # A note among the problems reads like one: its row's outcome says what was imported
+        # ("1 added ('Vehmersalmi' is a former municipality, now part of 297 Kuopio)").
+        done = {o.source: o.reason for o in self.report.outcomes}
         lines = sorted([(item.row, item.line()) for item in self.problems]
-                       + [(row, f"{self.source}:{row}: {note}") for row, note in self.notes],
+                       + [(row, f"{self.source}:{row}: "
+                                f"{done.get(f'{self.source}:{row}', note)}")
+                          for row, note in self.notes],
                        key=lambda pair: pair[0])
         return "\n".join([line for _, line in lines] + self.summary())
 
