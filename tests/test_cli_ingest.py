@@ -95,3 +95,48 @@ def test_ingest_source_option_is_validated(cli, tmp_path):
     inbox = _inbox(tmp_path, "table.tsv")
     result = cli("ingest", str(inbox), "--source", "surveymonkey")
     assert result.exit_code == 2
+
+
+def test_a_contact_list_given_to_ingest_is_named_as_one_and_makes_no_practices(cli, tmp_path):
+    # The coordinator's contact list ingested by mistake: each row became a practice titled
+    # with the person's name ("Nimi" read as the practice's name), 9 of them, goal missing.
+    path = tmp_path / "yhteystiedot.csv"
+    path.write_text("Kunta;Kuntanumero;Nimi;Puhelin;Sähköposti\n"
+                    + "".join(f"{name};{code};{person};040 123 456{n};{mail}\n"
+                              for n, (name, code, person, mail) in enumerate([
+                                  ("Espoo", "049", "Eeva Esimerkki", "eeva@espoo.example.fi"),
+                                  ("Vantaa", "092", "Ville Vantaa", "ville@vantaa.example.fi"),
+                                  ("Turku", "853", "Tuula Turku", "tuula@turku.example.fi"),
+                                  ("Porvoo", "638", "Anna Lindqvist", "anna@porvoo.example.fi"),
+                                  ("Helsinki", "091", "Kalle K", "kalle@hel.example.fi"),
+                                  ("Oulu", "564", "Olli O", "olli@ouka.example.fi")])),
+                    encoding="utf-8")
+
+    result = cli("ingest", str(path))
+
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: {path}: a contact list, not answers (columns Kunta, Kuntanumero, Nimi, "
+        "Puhelin, Sähköposti: no practice in them); import it with 'yhteistuumin register "
+        f"contacts {path}', or give --source table if it holds answers\n")
+    assert cli("practices", "list").stdout.splitlines()[-1] == "0 practices"
+    # A table of answers with a practice column is read as before.
+    answers = tmp_path / "vastaukset.csv"
+    answers.write_text("Kunta;Käytännön nimi;Tavoite;Sähköposti\n"
+                       "Espoo;Kirjastokino;Elokuvia kirjastoon;eeva@espoo.example.fi\n",
+                       encoding="utf-8")
+    read = cli("ingest", str(answers))
+    assert read.exit_code == 0, read.output
+    assert read.stdout.splitlines()[0] == "1 file: 1 new"
+
+
+def test_a_table_naming_only_practices_and_their_contacts_is_still_read_as_answers(cli,
+                                                                                    tmp_path):
+    # "Käytännön nimi" is a practice, not a person: such a short table is answers.
+    answers = tmp_path / "kaytannot.csv"
+    answers.write_text("Kunta;Käytännön nimi;Sähköposti\n"
+                       + "".join(f"Espoo;Käytäntö {n};eeva@espoo.example.fi\n" for n in range(6)),
+                       encoding="utf-8")
+    read = cli("ingest", str(answers))
+    assert (read.exit_code, read.stderr) == (0, "")
+    assert read.stdout.splitlines()[0].startswith("1 file: 1 new, ")

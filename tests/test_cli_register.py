@@ -132,20 +132,22 @@ def test_contacts_messy_list_imports_the_valid_rows_and_exits_1(cli, tmp_path: P
     result = cli("register", "contacts", str(path))
     assert result.exit_code == 1
     assert result.stdout == (
-        f"{path}:8: 'kulttuuri(at)turku.example.fi' read as kulttuuri@turku.example.fi\n"
+        f"{path}:8: 1 added ('kulttuuri(at)turku.example.fi' read as kulttuuri@turku.example.fi)\n"
         f"{path}:9: 'Atlantis' names no municipality in the register; check the spelling or "
         "give the code\n"
         f"{path}:10: code 091 is 091 Helsinki but the name 'Espoo' is 049 Espoo; fix one of them\n"
-        f"{path}:11: 'ei-osoite' is not a valid email address: An email address must have an "
-        "@-sign.\n"
+        f"{path}:11: 'ei-osoite' is not an email address (it has no @-sign); give the address "
+        "in the email column\n"
         f"{path}:12: no email address on this row\n"
         f"{path}:13: no municipality on this row; fill in the municipality's name or code\n"
-        f"{path}:14: former code 588, now 507 Mäntyharju\n"
+        f"{path}:14: 1 added (former code 588, now 507 Mäntyharju)\n"
         f"{path}:15: 'Pyhäanta' could be several municipalities (631 Pyhäranta, 630 Pyhäntä); "
         "write the name in full or give the code\n"
-        f"{path}:17: 'kulttuuri@kokkola' is not a valid email address: The part after the "
-        "@-sign is not valid. It should have a period.\n"
-        f"{path}: 13 rows: 7 contacts added, 0 updated, 0 unchanged; 7 rows with problems.\n"
+        f"{path}:17: 'kulttuuri@kokkola' is not a valid email address (the cell reads "
+        "'kirjaamo@kokkola.example.fi kulttuuri@kokkola;'): The part after the @-sign is "
+        "not valid. It should have a period; correct it in the list and import it again\n"
+        f"{path}: 13 rows: 7 contacts added, 0 updated, 0 unchanged, 1 repeating an address "
+        "read above; 7 rows with problems.\n"
         "Next: 'yhteistuumin register check' shows which municipalities have no contact.\n")
     assert result.stderr == ""
 

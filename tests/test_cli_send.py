@@ -70,6 +70,11 @@ def test_send_invite_then_rerun_sends_nothing_twice(loaded, workspace):
                             "0 already sent (0 logins).\n")
     assert second.stdout == ("Invitations, round yhteistuumin-2026: 0 sent, 0 failed, 0 uncertain, "
                              "5 already sent (0 logins).\n")
+    # The dry run after the send accounts for the same five: it said "0 written …" and no more.
+    folder = workspace.outputs / "outbox" / "yhteistuumin-2026" / "dry-run" / "invite"
+    dry = loaded("send", "invite", *ONLY, "--dry-run")
+    assert dry.stdout == (f"Dry run, invitations of round yhteistuumin-2026: 0 written to "
+                          f"{folder}; nothing sent.\nAlso: 5 already sent.\n")
     assert sorted(server.recipients) == [
         "kirjaamo@helsinki.example.fi", "kirjaamo@rovaniemi.example.fi",
         "kulttuuri@helsinki.example.fi", "kulttuuri@rovaniemi.example.fi",

@@ -87,15 +87,16 @@ def test_messy_list_every_row_gets_an_outcome(session: Session) -> None:
         "spelling or give the code",
         "yhteystiedot.csv:10: code 091 is 091 Helsinki but the name 'Espoo' is 049 Espoo; "
         "fix one of them",
-        "yhteystiedot.csv:11: 'ei-osoite' is not a valid email address: An email address must "
-        "have an @-sign.",
+        "yhteystiedot.csv:11: 'ei-osoite' is not an email address (it has no @-sign); give the "
+        "address in the email column",
         "yhteystiedot.csv:12: no email address on this row",
         "yhteystiedot.csv:13: no municipality on this row; fill in the municipality's name or "
         "code",
         "yhteystiedot.csv:15: 'Pyhäanta' could be several municipalities (631 Pyhäranta, "
         "630 Pyhäntä); write the name in full or give the code",
-        "yhteystiedot.csv:17: 'kulttuuri@kokkola' is not a valid email address: The part after "
-        "the @-sign is not valid. It should have a period.",
+        "yhteystiedot.csv:17: 'kulttuuri@kokkola' is not a valid email address (the cell reads "
+        "'kirjaamo@kokkola.example.fi kulttuuri@kokkola;'): The part after the @-sign is "
+        "not valid. It should have a period; correct it in the list and import it again",
     ]
     assert contacts(session) == [
         ("049", "kirjaamo@espoo.example.fi"), ("049", "kulttuuri@espoo.example.fi"),
@@ -297,10 +298,12 @@ def test_what_is_read_other_than_as_typed_is_said_and_a_near_spelling_is_refused
         "Kuopio, Kuopo;Maija;maija@kuopio.example.fi;\n", encoding="utf-8")
     result = import_contacts(path, session=session, display="yhteystiedot.csv")
     assert result.text().splitlines()[:5] == [
-        "yhteystiedot.csv:2: 'Jalasjärvi' is a former municipality, now part of 301 Kurikka",
+        "yhteystiedot.csv:2: 1 added ('Jalasjärvi' is a former municipality, now part of 301 "
+        "Kurikka)",
         "yhteystiedot.csv:3: the phone column holds an email address "
         "('kulttuuri@turku.example.fi'); move it to the email column, it was not imported",
-        "yhteystiedot.csv:4: 'kaisa(at)porvoo.example.fi' read as kaisa@porvoo.example.fi",
+        "yhteystiedot.csv:4: 1 added ('kaisa(at)porvoo.example.fi' read as "
+        "kaisa@porvoo.example.fi)",
         "yhteystiedot.csv:5: the header row again; skipped",
         "yhteystiedot.csv:6: 'Kuopo' is not a municipality's name as the register writes it; "
         "did you mean 297 Kuopio? write the name in full or give the code",
@@ -332,13 +335,57 @@ def test_words_around_the_addresses_of_an_email_cell_are_said_left_out(
         "Vantaa;kirjaamo@vantaa.example.fi\n", encoding="utf-8")
     result = import_contacts(path, session=session, display="yhteystiedot.csv")
     assert result.text().splitlines()[:2] == [
-        "yhteystiedot.csv:2: 'Kirjaamo: kirjaamo@turku.example.fi' read as "
-        "kirjaamo@turku.example.fi (not an address, left out: 'Kirjaamo:')",
-        "yhteystiedot.csv:3: 'kaisa@porvoo.example.fi\\r\\nBcc: muu@porvoo.example.fi' read as "
-        "kaisa@porvoo.example.fi, muu@porvoo.example.fi (not an address, left out: 'Bcc:')",
+        "yhteystiedot.csv:2: 1 added ('Kirjaamo: kirjaamo@turku.example.fi' read as "
+        "kirjaamo@turku.example.fi (not an address, left out: 'Kirjaamo:'))",
+        "yhteystiedot.csv:3: 2 added ('kaisa@porvoo.example.fi\\r\\nBcc: muu@porvoo.example.fi' "
+        "read as kaisa@porvoo.example.fi, muu@porvoo.example.fi (not an address, left out: "
+        "'Bcc:'))",
     ]
     assert [row for row, _ in result.notes] == [2, 3]  # a display name is no word left out
     assert contacts(session) == [
         ("049", "kirjaamo@espoo.example.fi"), ("092", "kirjaamo@vantaa.example.fi"),
         ("638", "kaisa@porvoo.example.fi"), ("638", "muu@porvoo.example.fi"),
         ("853", "kirjaamo@turku.example.fi")]
+
+
+def test_a_phone_or_a_comma_in_the_email_column_is_one_problem_quoting_the_cell(
+        session: Session, tmp_path: Path) -> None:
+    # A list exported from Excel: a phone typed into the email column, a comma for a dot, and
+    # an address repeated in another letter case. The phone was three problems ('040', '765',
+    # '4321'), and the comma's address was quoted without the ',fi' the file shows.
+    path = tmp_path / "yhteystiedot.csv"
+    path.write_text(
+        "Kunta;Sähköposti\n"
+        "Espoo;040 765 4321\n"
+        "Vantaa;ville.v@vantaa,fi\n"
+        "Turku;kulttuuri@turku.example.fi\n"
+        "Turku;KULTTUURI@turku.example.fi\n", encoding="utf-8")
+    result = import_contacts(path, session=session, display="yhteystiedot.csv")
+    assert [p.line() for p in result.problems] == [
+        "yhteystiedot.csv:2: '040 765 4321' in the email column is a phone number, not an "
+        "address; move it to the phone column and give the address",
+        "yhteystiedot.csv:3: 'ville.v@vantaa' is not a valid email address (the cell reads "
+        "'ville.v@vantaa,fi'): The part after the @-sign is not valid. It should have a "
+        "period; correct it in the list and import it again",
+    ]
+    # Every row is in the summary: the repeated address is said, not left out of the sums.
+    assert result.summary()[0] == (
+        "yhteystiedot.csv: 4 rows: 1 contact added, 0 updated, 0 unchanged, 1 repeating an "
+        "address read above; 2 rows with problems.")
+    assert contacts(session) == [("853", "kulttuuri@turku.example.fi")]
+
+
+def test_check_counts_rows_with_problems_as_the_import_does(session: Session,
+                                                            tmp_path: Path) -> None:
+    # One row with two problems (no municipality, no address): the import said "1 row with
+    # problems" and 'register check' said "2 rows with problems" of the same file.
+    path = tmp_path / "yhteystiedot.csv"
+    path.write_text("Kunta;Sähköposti\nEspoo;kirjaamo@espoo.example.fi\nYhteensä 2;\n",
+                    encoding="utf-8")
+    imported = import_contacts(path, session=session, display="yhteystiedot.csv")
+    session.commit()
+    assert imported.summary()[0].endswith("; 1 row with problems.")
+    coverage = check_contacts(session=session)
+    assert len(coverage.problems) == 2
+    assert coverage.summary() == ["1 of 308 municipalities have a valid contact; 307 missing, "
+                                  "0 bounced, 1 row with problems."]

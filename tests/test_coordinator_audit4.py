@@ -370,7 +370,7 @@ def test_a_shared_address_gets_one_message_per_municipality_and_the_send_says_so
         path.write_text(SHARED, encoding="utf-8")
         imported = cli("register", "contacts", str(path))
         # the former municipality's row goes to its successor, and the import says so
-        assert f"{path}:4: former code 588, now 507 Mäntyharju" in imported.output
+        assert f"{path}:4: 1 added (former code 588, now 507 Mäntyharju)" in imported.output
         sent = cli("send", "invite", "--only", "049,235,507", "--yes", env=smtp_env(server))
         assert sent.exit_code == 0, sent.output
         assert sent.stdout == (

@@ -21,6 +21,8 @@ from fixtures_fetch import (
 )
 from sqlmodel import Session, select
 
+from yhteistuumin_survey.fetch import FetchedItem, FetchResult
+
 KEYWORD = "$Yhteistuumin"
 TITLE = "Kuntien välinen yhteistyö aluetyössä"  # sample 0 of survey/samples/practices.yaml
 
@@ -126,6 +128,13 @@ def test_fetch_ingests_the_questionnaire_records_bounce_and_auto_reply_and_lists
     assert (third["fetched"], third["already_seen"], third["practices_new"]) == (1, 4, 0)
     assert by_uid(third)[resent]["status"] == "ingested"
     assert "already ingested" in by_uid(third)[resent]["reason"]
+    # The summary said "1 ingested (0 files, 0 new practices)": the file the message carried
+    # is counted, as read before.
+    assert (third["ingested_files"], third["ingested_before"]) == (0, 1)
+    said = FetchResult(where="127.0.0.1:143", folder="INBOX",
+                       items=[FetchedItem(uid=resent, status="ingested")],
+                       ingested_before=third["ingested_before"]).summary()
+    assert said[1] == "1 ingested (0 files, 1 file ingested before, 0 new practices)."
     assert practice_titles(cli).count(TITLE) == 1
 
 

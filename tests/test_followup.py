@@ -129,7 +129,9 @@ def test_a_reminder_not_yet_due_says_from_which_day_as_send_remind_counts_it(ses
     assert rows["005"]["next_action"] == "muistuta 14.1.2027 alkaen"
     assert rows["009"]["next_action"] == "muistuta 22.1.2027 alkaen"  # 7 days after reminder 1
     assert listed.to_dict()["rows"][0]["remind_from"] == "2027-01-14"
-    assert listed.summary() == ["308 kuntaa, 306 vaativat toimia, "
+    # A number as the subject: the verb in the singular, both of them alike ("306 vaativat
+    # toimia, 2 odottaa" mixed plural and singular in one sentence).
+    assert listed.summary() == ["308 kuntaa, 306 vaatii toimia, "
                                 "2 odottaa seuraavaa muistutusta."]
     swedish = follow_up(session=session, round_name=ROUND, lang="sv", now=day_after)
     assert {row["code"]: row for row in swedish.shown_rows()}["005"]["next_action"] == (

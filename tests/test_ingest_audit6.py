@@ -289,3 +289,22 @@ def test_a_form_export_cell_referring_to_another_cell_is_flagged_on_its_row(
     [flag] = [f for f in linked["flags"] if ":formula-reference" in f]
     assert flag.startswith("unsure:experiences:") and "=O2" in describe(flag)
     assert not any(":formula-reference" in f for f in by_title[TITLE]["flags"])
+
+
+def test_a_reason_naming_a_value_twice_is_read_back_from_its_english_text():
+    """The contact list given to ingest names its file twice ("…: a contact list …; import it
+    with 'yhteistuumin register contacts FILE'"): the pattern reading a reason back from its
+    English text (older records, plain strings) had two groups of one name, and compiling it
+    failed every ingest."""
+    from yhteistuumin_survey import outcomes
+
+    text = str(outcomes.en("contact-list-given", file="yhteystiedot 2026.csv",
+                           columns="Kunta, Nimi, Sähköposti"))
+    [(code, values, _)] = outcomes.read_back(text)
+    assert (code, values) == ("contact-list-given", {"file": "yhteystiedot 2026.csv",
+                                                     "columns": "Kunta, Nimi, Sähköposti"})
+    assert outcomes.describe(text, "fi") == (
+        "yhteystiedot 2026.csv: tiedosto on yhteystietoluettelo eikä vastauksia (sarakkeet "
+        "Kunta, Nimi, Sähköposti; käytäntöjä ei ole); lue se komennolla 'yhteistuumin register "
+        "contacts yhteystiedot 2026.csv', tai anna valitsin --source table, jos siinä "
+        "sittenkin on vastauksia.")

@@ -363,6 +363,28 @@ def test_contact_address_written_with_at_in_brackets_is_an_address():
     assert split_contact(email="eija.koski [at] espoo [dot] fi").email == "eija.koski@espoo.fi"
 
 
+@pytest.mark.parametrize(("consent", "code"), [
+    ("Kyllä", "email-written-out"), ("Ei", "email-written-out-unpublished"),
+    (None, "email-written-out-unpublished")])
+def test_a_written_out_address_never_said_shown_on_the_site_beside_left_off(
+        survey, vocabulary, consent, code):
+    # "pekka(at)kunta.fi" and no consent: the reviewer read "the site shows it as a plain
+    # address" and, in the next line, "they are left off the site".
+    answers = {**CARD_4V, "contact_name": "Pekka Virtanen",
+               "contact_email": "pekka.virtanen(at)mantta-vilppula.fi", "publish_consent": consent}
+    practice = normalise_answers(answers, survey=survey, vocabulary=vocabulary)
+
+    assert practice.contact_email == "pekka.virtanen@mantta-vilppula.fi"
+    written = [flag for flag in practice.flags if "email-written-out" in flag]
+    assert written == [unsure("contact_email", code,
+                              typed="pekka.virtanen(at)mantta-vilppula.fi",
+                              address="pekka.virtanen@mantta-vilppula.fi")]
+    said = describe(written[0], "fi")
+    assert ("Sivustolla se näkyy tavallisena osoitteena" in said) is (consent == "Kyllä")
+    if consent != "Kyllä":
+        assert said.endswith("Sivustolla sitä ei näytetä ilman lupaa julkaista yhteystiedot.")
+
+
 @pytest.mark.parametrize(("typed", "expected"), [
     ("kulttuurisihteeri Maija Meikäläinen, p. 040 123 4567", ("Maija Meikäläinen", None, "+358 40 1234567")),
     ("Maija Meikäläinen (maija.meikalainen@kunta.fi)",

@@ -125,3 +125,24 @@ def test_nothing_listening_is_reported_with_host_and_port_within_15_s(loaded):
     assert f"127.0.0.1:{port}: connection refused; retry 3/5 in 4 s" in lines
     assert f"127.0.0.1:{port}: connection refused; giving up after 3 attempts" in lines
     assert f"Stopped early: 127.0.0.1:{port}: connection refused" in result.stdout
+
+
+def test_municipalities_with_no_address_are_a_warning_not_ready_in_silence(cli, tmp_path):
+    # A coordinator's first real list covers three municipalities: 'send check' said
+    # "Ready to send." and nothing of the 305 others, which would get no survey at all.
+    path = tmp_path / "yhteystiedot.csv"
+    path.write_text("Kunta;Sähköposti\nEspoo;kirjaamo@espoo.fi\nBorgå;kultur@porvoo.fi\n"
+                    "508;kulttuuri@mantta-vilppula.fi\n", encoding="utf-8")
+    assert cli("register", "contacts", str(path)).exit_code == 0
+    env = {**round_env(), "YHTEISTUUMIN_SMTP_HOST": "smtp.kunta.fi"}
+
+    result = cli("send", "check", env=env)
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-2:] == [
+        "Warning: 305 municipalities have no valid contact address and get nothing (Alajärvi, "
+        "Alavieska, Alavus …); import their addresses ('yhteistuumin register check' lists "
+        "them)",
+        "Ready to send."]
+    only = cli("send", "check", "--only", "049", "--format", "json", env=env)
+    assert json.loads(only.stdout)["warnings"] == []  # --only: the others are not this batch

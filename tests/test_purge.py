@@ -77,3 +77,39 @@ def test_purge_without_a_terminal_refuses_unless_yes(workspace, session, db_url,
 def test_purge_needs_a_kind_and_a_day(cli):
     assert "say what to remove" in cli("purge", "--before", "2026-06-30").stderr
     assert "not a day" in cli("purge", "--received", "--before", "30.6.2026").stderr
+
+
+def test_received_files_of_practices_not_yet_decided_are_said_before_they_go(
+        workspace, session, db_url, cli):
+    # The round's rule: keep the originals until the practices are decided. A purge with a
+    # date that takes the file of a practice still waiting for more information said nothing.
+    from yhteistuumin_survey.db.models import Practice, PracticeVersion, Submission
+
+    _file(workspace.outputs / "received" / "508-vastaus.xlsx", OLD)
+    _file(workspace.outputs / "received" / "091-vastaus.xlsx", OLD)
+    for name, status in (("508-vastaus.xlsx", "needs-info"), ("091-vastaus.xlsx", "approved")):
+        received = ReceivedFile(sha256=name[:3] * 21 + "a", original_name=name,
+                                stored_path=f"outputs/received/{name}", size=1, received_at=OLD)
+        session.add(received)
+        session.flush()
+        submission = Submission(received_file_id=received.id, locator="Käytäntö 1",
+                                format="questionnaire")
+        practice = Practice(status=status)
+        session.add_all([submission, practice])
+        session.flush()
+        session.add(PracticeVersion(practice_id=practice.id, version=1,
+                                    submission_id=submission.id, title="Kirjastokino"))
+    session.commit()
+
+    result = cli("--db", db_url, "purge", "--received", "--before", "2026-06-30", "--dry-run")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-2:] == [
+        "Dry run: 2 files (2 bytes) older than 2026-06-30 would be deleted; nothing was changed.",
+        "Warning: 1 of the received files holds practices the reviewers have not decided yet "
+        "(new or waiting for more information): 508-vastaus.xlsx; the reviewers may still "
+        "need it"]
+    assert json.loads(cli("--db", db_url, "purge", "--received", "--before", "2026-06-30",
+                          "--dry-run", "--format", "json").stdout)["undecided"] == [
+        "508-vastaus.xlsx"]
+    assert (workspace.outputs / "received" / "508-vastaus.xlsx").exists()

@@ -117,8 +117,10 @@ class ContactImport:
         rows = len(self.report.outcomes)
         failed = sum(1 for o in self.report.outcomes if o.failed)
         back = f", {self.restored} retired put back in use" if self.restored else ""
+        repeated = sum(1 for o in self.report.outcomes if o.status == "duplicate")
+        again = f", {repeated} repeating an address read above" if repeated else ""
         lines = [f"{self.source}: {plural(rows, 'row')}: {plural(self.added, 'contact')} added, "
-                 f"{self.updated} updated, {self.unchanged} unchanged{back}; "
+                 f"{self.updated} updated, {self.unchanged} unchanged{back}{again}; "
                  f"{plural(failed, 'row')} with problems."]
         if self.kept:
             n = len(self.kept)
@@ -150,8 +152,13 @@ class ContactImport:
 
     def text(self) -> str:
         """The problems and the notes in the order of the rows, then the summary."""
+        # A note among the problems reads like one: its row's outcome says what was imported
+        # ("1 added ('Vehmersalmi' is a former municipality, now part of 297 Kuopio)").
+        done = {o.source: o.reason for o in self.report.outcomes}
         lines = sorted([(item.row, item.line()) for item in self.problems]
-                       + [(row, f"{self.source}:{row}: {note}") for row, note in self.notes],
+                       + [(row, f"{self.source}:{row}: "
+                                f"{done.get(f'{self.source}:{row}', note)}")
+                          for row, note in self.notes],
                        key=lambda pair: pair[0])
         return "\n".join([line for _, line in lines] + self.summary())
 
@@ -431,6 +438,8 @@ def _dropped_contacts(result: ContactImport, session: Session, upsert: _ContactU
 #: What separates people in a contact-list cell: a semicolon, a slash, a line, "ja"/"och".
 _PEOPLE = re.compile(r"\s*(?:[;/\n]|\s(?:ja|och|and|&)\s)\s*", re.IGNORECASE)
 _DIGIT = re.compile(r"\d")
+#: A phone number as people type one: digits, spaces, "+", "-", "/", brackets.
+_PHONE = re.compile(r"^\+?[\d\s()/-]+$")
 
 
 def per_person(cell: str, count: int, kind: str) -> list[str | None]:
@@ -520,13 +529,28 @@ def _row_addresses(email_text: str, problem: Callable[[str, str, str], None]
     if not email_text:
         problem("no-email", "", "no email address on this row")
         return [], ""
+    cell = " ".join(email_text.split())
+    if "@" not in _AT.sub("@", email_text):
+        # No address at all: one problem for the cell as typed, not one for each of its words
+        # ("040 765 4321" is a phone, not three bad addresses).
+        if _PHONE.match(cell) and len(_DIGIT.findall(cell)) >= 5:
+            problem("invalid-email", cell, f"{cell!r} in the email column is a phone number, "
+                    "not an address; move it to the phone column and give the address")
+        else:
+            problem("invalid-email", cell, f"{cell!r} is not an email address (it has no "
+                    "@-sign); give the address in the email column")
+        return [], ""
     addresses: list[str] = []
     for candidate in split_addresses(email_text):
         try:
             addresses.append(normalise_address(candidate))
         except ValueError as exc:
+            # The cell as typed beside the part that failed: "ville@vantaa,fi" was cut at the
+            # comma, and the coordinator looks for what the file says.
+            typed = f" (the cell reads {cell!r})" if cell != candidate else ""
             problem("invalid-email", candidate, f"{candidate!r} is not a valid email "
-                    f"address: {exc}")
+                    f"address{typed}: {str(exc).rstrip('.')}; correct it in the list and "
+                    "import it again")
     note = ""
     left_out = _words_left_out(email_text)
     if addresses and (_AT.search(email_text) or left_out):
@@ -660,9 +684,11 @@ class Coverage:
         return self.strict and not self.complete
 
     def summary(self) -> list[str]:
+        # Rows, as 'register contacts' counts them: a row can hold several problems.
+        rows = len({(p["source"], p["row"]) for p in self.problems})
         return [f"{self.covered} of {self.municipalities} municipalities have a valid contact; "
                 f"{len(self.missing)} missing, {len(self.bounced)} bounced, "
-                f"{plural(len(self.problems), 'row')} with problems."]
+                f"{plural(rows, 'row')} with problems."]
 
     def table(self) -> tuple[list[str], list[dict[str, Any]]]:
         rows: list[dict[str, Any]] = [
@@ -683,7 +709,7 @@ class Coverage:
              [{"email": s["email"], "municipalities": ", ".join(
                  f"{c} {n}" for c, n in zip(s["codes"], s["names"], strict=True))}
               for s in self.shared], ["email", "municipalities"]),
-            ("Contact rows that could not be imported",
+            ("Problems in the rows of the contact list",
              [{"row": f"{p['source']}:{p['row']}", "kind": p["kind"], "reason": p["reason"]}
               for p in self.problems], ["row", "kind", "reason"]),
         ]

@@ -280,6 +280,8 @@ class FetchResult:
     already_seen: int = 0
     claimed_elsewhere: int = 0
     ingested_files: int = 0
+    #: Files the messages carried that an earlier run or ingest had read already.
+    ingested_before: int = 0
     practices_new: int = 0
     marked: int = 0
     problems: list[str] = field(default_factory=list)
@@ -330,7 +332,9 @@ class FetchResult:
             if ingested:
                 parts.append(f"{ingested} to ingest" if self.dry_run else f"{ingested} ingested "
                              f"({_plural(self.ingested_files, 'file')}, "
-                             f"{_plural(self.practices_new, 'new practice')})")
+                             + (f"{_plural(self.ingested_before, 'file')} ingested before, "
+                                if self.ingested_before else "")
+                             + f"{_plural(self.practices_new, 'new practice')})")
             if self.bounces:
                 parts.append(_plural(self.bounces, "bounce"))
             if self.auto_replies:
@@ -386,7 +390,8 @@ class FetchResult:
         return {"server": self.where, "folder": self.folder, "dry_run": self.dry_run,
                 "fetched": self.fetched, "already_seen": self.already_seen,
                 "claimed_elsewhere": self.claimed_elsewhere,
-                "ingested_files": self.ingested_files, "practices_new": self.practices_new,
+                "ingested_files": self.ingested_files,
+                "ingested_before": self.ingested_before, "practices_new": self.practices_new,
                 "bounces": self.bounces, "auto_replies": self.auto_replies,
                 "to_read": self.to_read, "failed": self.failures, "marked": self.marked,
                 "problems": list(self.problems), "gone": list(self.gone),
@@ -965,6 +970,7 @@ class _Fetch:
         self.result.ingest_report = report.report_path
         finished: list[FetchedMessage] = []
         files: set[str] = set()
+        before: set[str] = set()  # "1 ingested (0 files, …)" left the coordinator guessing
         for item, row, path in queued:
             prefix = str(path)
             outcomes = [o for o in report.report.outcomes
@@ -976,7 +982,9 @@ class _Fetch:
             for outcome in outcomes:
                 counts[outcome.status] = counts.get(outcome.status, 0) + 1
                 name = str(outcome.detail.get("file", outcome.source))
-                if not outcome.failed and outcome.status != "already ingested":
+                if outcome.status == "already ingested":
+                    before.add(name)
+                elif not outcome.failed:
                     files.add(name)
             item.practices_new = new
             told = ", ".join(f"{n} {status}" for status, n in counts.items()) or "nothing to read"
@@ -992,6 +1000,7 @@ class _Fetch:
                 if not errors:
                     finished.append(row)
         self.result.ingested_files = len(files)
+        self.result.ingested_before = len(before - files)
         self.result.practices_new = sum(item.practices_new for item, _r, _p in queued)
         return finished
 

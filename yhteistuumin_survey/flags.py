@@ -152,6 +152,16 @@ UNSURE_TEXTS: dict[str, Text] = {
         "{label}: written {typed_q}, read as the address {address_q}; the site shows it as a "
         "plain address; check that this suits the municipality.",
         {"typed": "anna.virtanen(at)espoo.fi", "address": "anna.virtanen@espoo.fi"}),
+    # The same reading when the contact is not published (no consent, or none known): the
+    # text above, beside "they are left off the site", said the opposite of it.
+    "email-written-out-unpublished": Text(
+        "{label}: osoite oli kirjoitettu muodossa {typed_q}, ja se luettiin osoitteeksi "
+        "{address_q}. Sivustolla sitä ei näytetä ilman lupaa julkaista yhteystiedot.",
+        "{label}: adressen var skriven som {typed_q} och lästes som adressen {address_q}. På "
+        "webbplatsen visas den inte utan tillstånd att publicera kontaktuppgifterna.",
+        "{label}: written {typed_q}, read as the address {address_q}; the site does not show "
+        "it without consent to publish the contact details.",
+        {"typed": "anna.virtanen(at)espoo.fi", "address": "anna.virtanen@espoo.fi"}),
     "email-domain-typo": Text(
         "{label}: osoitteen {address_q} verkkotunnus voi olla kirjoitusvirhe, ehkä "
         "tarkoitettiin {intended_q}. Osoitetta ei korjattu; tarkista se kunnalta.",

@@ -181,9 +181,10 @@ class FollowUp:
             wait = f", {waiting} väntar på nästa påminnelse" if waiting else ""
             return [f"{n} {'kommun' if n == 1 else 'kommuner'}, "
                     f"{todo} med en åtgärd att vidta{wait}."]
+        # A number as the subject takes the verb in the singular, whatever the number:
+        # "306 vaatii toimia, 2 odottaa", as "306 kuntaa vaatii" (never "306 vaativat").
         wait = f", {waiting} odottaa seuraavaa muistutusta" if waiting else ""
-        return [f"{n} {'kunta' if n == 1 else 'kuntaa'}, {todo} "
-                f"{'vaatii' if todo == 1 else 'vaativat'} toimia{wait}."]
+        return [f"{n} {'kunta' if n == 1 else 'kuntaa'}, {todo} vaatii toimia{wait}."]
 
     def action_text(self, row: dict[str, Any]) -> str:
         """Return a row's next action in words (a reminder's wait with its first day)."""

@@ -156,6 +156,10 @@ class PlannedMessage:
         return f"{self.municipality_code} {self.address}"
 
 
+#: Why a batch leaves out a municipality that has no address to write to.
+NO_CONTACT = "no valid contact address"
+
+
 @dataclass
 class Skip:
     """A municipality the batch leaves out, and why (the reminder rule, no contact)."""
@@ -290,7 +294,7 @@ def plan_round(
         people = contacts.get(municipality.code, [])
         rows = rows_by_code.get(municipality.code, [])
         if not people:
-            plan.skipped.append(Skip(municipality.code, name, "no valid contact address"))
+            plan.skipped.append(Skip(municipality.code, name, NO_CONTACT))
             continue
         if kind == "invite":
             wanted = [(person, 0) for person in people]
@@ -597,8 +601,12 @@ class SendResult:
                      f"{counts.get('failed', 0)} failed, {counts.get('uncertain', 0)} uncertain, "
                      f"{counts.get('already-sent', 0)} already sent "
                      f"({plural(self.logins, 'login')})."]
-        extra = [f"{counts[s]} {s}" for s in ("skipped", "failed-earlier", "not-sent",
-                                              "in-progress") if counts.get(s)]
+        # A dry run's first line counts only what it wrote: what went before (or may have)
+        # is said here, or "0 written" after the real send left the sent ones unaccounted.
+        before = ("already-sent", "uncertain") if self.dry_run else ()
+        extra = [f"{counts[s]} {s.replace('-', ' ') if s in before else s}"
+                 for s in (*before, "skipped", "failed-earlier", "not-sent", "in-progress")
+                 if counts.get(s)]
         if counts.get("queued"):
             extra.insert(0, f"{counts['queued']} queued for the next run")
         if self.held_back:

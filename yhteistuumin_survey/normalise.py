@@ -1319,6 +1319,17 @@ def _written_out_flag(written_out: list[str], emails: list[str]) -> list[str]:
                    address=emails[0])]
 
 
+def _unpublished_written_out(flag: str) -> str:
+    """The written-out address's flag for a contact the site does not show: its usual text
+    ("the site shows it as a plain address") would contradict "left off the site"."""
+    from .flags import parse
+
+    parsed = parse(flag)
+    if parsed.name == "unsure" and parsed.code == "email-written-out":
+        return unsure("contact_email", "email-written-out-unpublished", **parsed.args)
+    return flag
+
+
 def _split_contact_text(raw_name: str | None, raw_email: str | None, raw_phone: str | None,
                         raw_text: str | None) -> ContactParts:
     """Split contact answers of any shape (see ``split_contact``)."""
@@ -1852,6 +1863,8 @@ def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary:
         flags.append("no-consent")
     elif has_contact and consent is None:
         flags.append("consent-unknown")
+    if consent is not True:
+        flags = [_unpublished_written_out(flag) for flag in flags]
 
     return NormalisedPractice(
         title=title or "", keywords=keywords, target_group=target_group,

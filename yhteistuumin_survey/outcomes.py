@@ -232,6 +232,17 @@ REASON_TEXTS: dict[str, Text] = {
         "{file}: no survey questions recognised (neither our questionnaire nor a known form "
         "export nor question-like headers); use --source to force a reader",
         {"file": "taulukko.xlsx"}),
+    "contact-list-given": Text(
+        "{file}: tiedosto on yhteystietoluettelo eikä vastauksia (sarakkeet {columns}; "
+        "käytäntöjä ei ole); lue se komennolla 'yhteistuumin register contacts {file}', tai "
+        "anna valitsin --source table, jos siinä sittenkin on vastauksia.",
+        "{file}: filen är en kontaktlista och innehåller inga svar (kolumnerna {columns}; "
+        "inga exempel); läs in den med 'yhteistuumin register contacts {file}', eller ange "
+        "--source table om den ändå innehåller svar.",
+        "{file}: a contact list, not answers (columns {columns}: no practice in them); import "
+        "it with 'yhteistuumin register contacts {file}', or give --source table if it holds "
+        "answers",
+        {"file": "yhteystiedot.xlsx", "columns": "Kunta, Nimi, Sähköposti"}),
     "workbook-encrypted": Text(
         "{file}: työkirja on salattu (suojattu salasanalla); pyydä lähettäjää tallentamaan se "
         "ilman salasanaa.",
@@ -358,10 +369,20 @@ def join(*reasons: str | None) -> str:
 
 
 def _pattern(template: str) -> re.Pattern[str]:
+    """The template as a pattern that reads its values back; a value named twice ("{file}:
+    … register contacts {file}") is the same text both times."""
     parts = _PLACEHOLDER.split(template)
-    regex = "".join(re.escape(part) if index % 2 == 0 else f"(?P<{part}>.+?)"
-                    for index, part in enumerate(parts))
-    return re.compile(regex + r"\Z", re.DOTALL)
+    named: set[str] = set()
+    regex = []
+    for index, part in enumerate(parts):
+        if index % 2 == 0:
+            regex.append(re.escape(part))
+        elif part in named:
+            regex.append(f"(?P={part})")
+        else:
+            named.add(part)
+            regex.append(f"(?P<{part}>.+?)")
+    return re.compile("".join(regex) + r"\Z", re.DOTALL)
 
 
 #: The codes' patterns, those with more fixed text first: "same content as practice 1

@@ -244,6 +244,19 @@ def _check_contacts(result: PreflightResult, session: Session, plan: SendPlan | 
 
         addresses = [c.email for c in session.exec(select(Contact).where(
             Contact.status == "valid"))]
+    from .mailer import NO_CONTACT
+
+    no_contact = [skip.municipality_name for skip in plan.skipped
+                  if skip.reason == NO_CONTACT] if plan is not None else []
+    if no_contact:
+        # "Ready to send." with most of the register unmailed read as if every municipality
+        # would get the survey: none may be skipped without a word.
+        n = len(no_contact)
+        result.cautions.append(
+            f"{n} municipalit{'y' if n == 1 else 'ies'} ha{'s' if n == 1 else 've'} no valid "
+            f"contact address and get{'s' if n == 1 else ''} nothing "
+            f"({', '.join(no_contact[:3])}{' …' if n > 3 else ''}); import their addresses "
+            "('yhteistuumin register check' lists them)")
     examples = [a for a in addresses if is_example_domain(a)]
     if examples:
         n = len(examples)

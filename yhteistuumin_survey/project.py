@@ -730,6 +730,7 @@ class Project:
                     return preview
                 what = preview.summary()[0].replace("Dry run: ", "").split(" would")[0]
                 confirm(Question(f"Delete {what}? This cannot be undone",
+                                 details=preview.summary()[1:],
                                  refused="nothing deleted: not confirmed",
                                  no_terminal="purge: there is no terminal to confirm on; look "
                                              "first with --dry-run, then add --yes to delete"))

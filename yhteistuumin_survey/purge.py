@@ -49,6 +49,8 @@ class PurgeResult:
     kinds: list[str]
     dry_run: bool = False
     files: list[PurgedFile] = field(default_factory=list)
+    #: Received files among ``files`` holding a practice no reviewer has decided yet.
+    undecided: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
@@ -64,10 +66,21 @@ class PurgeResult:
         if not n:
             return [f"Nothing to purge: no {what} older than {self.before}."]
         files = f"{n} file{'' if n == 1 else 's'} ({_size(self.size)})"
+        warning = []
+        if self.undecided:
+            # The round's rule is to keep the originals until the practices are decided: the
+            # reviewers compare a practice with what came in. Said, not refused (it is a date
+            # the coordinator chose).
+            u = len(self.undecided)
+            warning = [f"Warning: {u} of the received files {'holds' if u == 1 else 'hold'} "
+                       "practices the reviewers have not decided yet (new or waiting for more "
+                       f"information): {', '.join(self.undecided[:3])}"
+                       f"{' …' if u > 3 else ''}; the reviewers may still need "
+                       f"{'it' if u == 1 else 'them'}"]
         if self.dry_run:
             return [f"Dry run: {files} older than {self.before} would be deleted; nothing was "
-                    "changed."]
-        return [f"Deleted {files} older than {self.before}."]
+                    "changed.", *warning]
+        return [f"Deleted {files} older than {self.before}.", *warning]
 
     def text(self) -> str:
         """A line per file, then the summary."""
@@ -82,7 +95,8 @@ class PurgeResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {"before": self.before, "kinds": self.kinds, "dry_run": self.dry_run,
-                "files": [vars(f) for f in self.files], "bytes": self.size}
+                "files": [vars(f) for f in self.files], "bytes": self.size,
+                "undecided": list(self.undecided)}
 
 
 def _size(n: int) -> str:
@@ -103,6 +117,9 @@ def purge_outputs(workspace: Workspace, *, session: Session, before: dt.date,
     found: list[tuple[str, Path, dt.date]] = []
     if "received" in kinds:
         found += _received(workspace, session, before)
+        going = {path.resolve() for kind, path, _day in found if kind == "received"}
+        result.undecided = [name for path, name in _undecided(workspace, session)
+                            if path in going]
     if "messages" in kinds:
         found += _older(workspace, workspace.outputs / "outbox", before, "messages",
                         suffixes=(".eml",))
@@ -145,6 +162,27 @@ def _received(workspace: Workspace, session: Session,
         if day < before:
             found.append(("received", path, day))
     return found
+
+
+def _undecided(workspace: Workspace, session: Session) -> list[tuple[Path, str]]:
+    """(stored path, original name) of received files holding a practice still new or
+    waiting for more information."""
+    from sqlmodel import col, select
+
+    from .db.models import Practice, PracticeVersion, ReceivedFile, Submission
+
+    rows = session.exec(
+        select(ReceivedFile.stored_path, ReceivedFile.original_name)
+        .join(Submission, col(Submission.received_file_id) == col(ReceivedFile.id))
+        .join(PracticeVersion, col(PracticeVersion.submission_id) == col(Submission.id))
+        .join(Practice, col(Practice.id) == col(PracticeVersion.practice_id))
+        .where(col(Practice.status).in_(("new", "needs-info")))).all()
+    found: dict[Path, str] = {}
+    for stored_path, name in rows:
+        stored = workspace.stored_file(stored_path)
+        if stored is not None:
+            found.setdefault(stored.resolve(), name)
+    return sorted(found.items(), key=lambda item: item[1])
 
 
 def _older(workspace: Workspace, folder: Path, before: dt.date, kind: str,

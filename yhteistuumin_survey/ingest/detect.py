@@ -14,6 +14,12 @@ from .questionnaire import is_questionnaire, label_column
 #: This many filled rows under a heading row naming three or more questions make a table.
 TABLE_MIN_ROWS = 5
 
+#: What ``detect`` calls a table whose columns are a contact list's, not a practice's.
+CONTACT_LIST = "contact-list"
+#: The columns a contact list has, as the answer mapping reads them ("Nimi" as the title).
+_CONTACT_LIST_TARGETS = {"", "municipalities", "title", "contact_name", "contact_email",
+                         "contact_phone"}
+
 SOURCES = ("auto", "questionnaire", "msforms", "googleforms", "webropol", "limesurvey", "table")
 
 
@@ -34,6 +40,18 @@ class Detector:
         self.profiles = profiles
         self.ordered = sorted(profiles.values(), key=lambda p: p.priority)
         self._mappers: dict[str, HeadingMapper] = {}
+
+    @staticmethod
+    def _contact_list(headers: list[str], table: Profile, mapper: HeadingMapper) -> bool:
+        """True when a heading row names an email column and nothing but a contact list's."""
+        from ..contacts import header_role
+
+        targets = {"" if table.meta_role(h) else mapper.mapping(h).target for h in headers if h}
+        # "Nimi" is a person's name there; "Käytännön nimi" is a practice's, answers.
+        titles = [h for h in headers if h and not table.meta_role(h)
+                  and mapper.mapping(h).target == "title"]
+        return ("contact_email" in targets and targets <= _CONTACT_LIST_TARGETS
+                and all(header_role(h) == "name" and " " not in h.strip() for h in titles))
 
     def mapper(self, profile: Profile | None = None) -> HeadingMapper:
         """The mapper of a profile (with the generic table profile's everyday wordings);
@@ -68,13 +86,20 @@ class Detector:
         rows_below = 0
         from .forms import find_header_row
 
+        best_headers: list[str] = []
         for sheet in visible:
             best_vertical = max(best_vertical, label_column(sheet, self.mapper())[1])
             index, score = find_header_row(sheet, table, mapper)
             if score > best_row:
                 best_row = score
+                best_headers = [cell_text(c) for c in sheet.rows[index]]
                 rows_below = sum(1 for row in sheet.rows[index + 1:] if any(
                     cell_text(c) for c in row))
+        if best_row >= 2 and self._contact_list(best_headers, table, mapper):
+            # Municipality, name, phone and email and nothing of a practice: the coordinator's
+            # contact list given to ingest. Read as answers, each person's "Nimi" became a
+            # practice's title ("Maija Meikäläinen", goal and summary missing).
+            return Detection(CONTACT_LIST, None, ", ".join(h for h in best_headers if h))
         # The shape decides before a coincidence of cell texts: many rows under one heading
         # row that names several questions are a table of responses, one per row.
         if best_row >= 3 and rows_below >= TABLE_MIN_ROWS:

@@ -117,6 +117,7 @@ class Reader:
     def read(self, path: Path, display: str) -> ParsedFile:
         """Read a table file with the reader its content calls for (or the forced one)."""
         from ..tables import read_table_file
+        from .detect import CONTACT_LIST
         from .forms import read_response_table
         from .limesurvey import flag_choice_codes
         from .questionnaire import read_questionnaire
@@ -127,6 +128,8 @@ class Reader:
         detection = self.detector.detect(sheets, self.source)
         if detection is None:
             raise InputError(said("no-questions-recognised", file=display))
+        if detection.format == CONTACT_LIST:
+            raise InputError(said("contact-list-given", file=display, columns=detection.reason))
         if detection.format == "questionnaire":
             return read_questionnaire(sheets, survey=self.survey, mapper=self.detector.mapper(),
                                       where=display, require_meta=self.source == "questionnaire")
