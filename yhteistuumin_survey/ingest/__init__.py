@@ -905,9 +905,12 @@ class _Run:
         from .store import storage_name
 
         with check_zip(path) as archive:
+            # A name is cut at a backslash as at "/" (a Windows zip tool may write either):
+            # "..\..\x.xlsx" is a file x.xlsx (said with the name it had), not a hidden one.
             members = [info for info in archive.infolist() if not info.is_dir()
-                       and not info.filename.startswith("__MACOSX/")
-                       and not Path(info.filename).name.startswith(".")]
+                       and not info.filename.replace("\\", "/").startswith("__MACOSX/")
+                       and not info.filename.replace("\\", "/").rsplit("/", 1)[-1]
+                       .startswith(".")]
             self.store.finish_file(received, fmt="zip", status="ingested")
             if not members:
                 raise InputError(f"{display}: the zip archive holds no files")
