@@ -67,9 +67,10 @@ READABLE_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".tsv",
 #: UIDs claimed in one transaction: fewer commits, and a dead run's few left claimed are
 #: taken over by the next run anyway.
 CLAIM_CHUNK = 16
-#: A message bigger than this (as the server counts it, RFC822.SIZE) is not downloaded: a
-#: 200 MB attachment, the most ingest reads, is about 270 MB in a message's base64.
-MAX_MESSAGE_BYTES = 300 * 1024 * 1024
+#: Megabytes a message may be, as the server counts it (RFC822.SIZE), by default ([limits]
+#: max_message_mb); a bigger one is not downloaded: a 200 MB attachment, the most ingest
+#: reads, is about 270 MB in a message's base64.
+MAX_MESSAGE_MB = 300
 #: Pictures in a signature or a reply's quoted text, not answers.
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".emz", ".wmz", ".svg"})
 #: Progress callback: (stage label, items done since the last call, items in the stage).
@@ -720,6 +721,7 @@ class _Fetch:
         self.dry_run = dry_run
         self.progress = progress or (lambda label, n, total: None)
         self.result = FetchResult(opts.where, opts.folder, dry_run=dry_run)
+        self.max_message_bytes = int(settings.get("limits.max_message_mb")) * 1024 * 1024
         self._mapper: Any = None
 
     def mapper(self) -> Any:
@@ -830,7 +832,7 @@ class _Fetch:
         return result
 
     def _too_big_uids(self, uids: list[int]) -> set[int]:
-        """The messages over ``MAX_MESSAGE_BYTES`` (one ``SEARCH LARGER`` for the run, the
+        """The messages over ``[limits] max_message_mb`` (one ``SEARCH LARGER`` for the run, the
         server's count), so a huge one is never downloaded; none when the server will not
         tell (then all are read)."""
         from imapclient.exceptions import IMAPClientError
@@ -838,13 +840,13 @@ class _Fetch:
         if not uids:
             return set()
         try:
-            found = self.client.search(["LARGER", MAX_MESSAGE_BYTES])
+            found = self.client.search(["LARGER", self.max_message_bytes])
         except (IMAPClientError, OSError):
             return set()
         return {int(uid) for uid in found} & set(uids)
 
     def _too_big(self, uid: int, row: FetchedMessage | None, claims: _Claims) -> FetchedItem:
-        """A message over ``MAX_MESSAGE_BYTES``: its headers only are read, for the line that
+        """A message over ``[limits] max_message_mb``: its headers only are read, for the line that
         says so; it stays in the mailbox, unmarked, and is not tried again."""
         from imapclient.exceptions import IMAPClientError
 
@@ -855,13 +857,13 @@ class _Fetch:
             internal = (fetched.get(uid) or {}).get(b"INTERNALDATE")
             size = int((fetched.get(uid) or {}).get(b"RFC822.SIZE") or 0)
         except (IMAPClientError, OSError):
-            data, internal, size = b"", None, MAX_MESSAGE_BYTES
+            data, internal, size = b"", None, self.max_message_bytes
         head = _headers(data if isinstance(data, bytes) else b"", internal)
         mb = 1024 * 1024
         reason = (f"UID {uid} ({head.subject or 'no subject'}): the message is "
-                  f"{round(size / mb)} MB, over the {MAX_MESSAGE_BYTES // mb} MB a message may "
-                  "be; not downloaded. It stays in the mailbox: save its attachment from a mail "
-                  "program and ingest that file")
+                  f"{round(size / mb)} MB, over the {self.max_message_bytes // mb} MB a message "
+                  "may be ([limits] max_message_mb); not downloaded. It stays in the mailbox: "
+                  "save its attachment from a mail program and ingest that file")
         if row is not None:
             claims.finish(row, FAILED, reason, key=head.message_key)
         return FetchedItem(uid, FAILED, reason, sender=head.sender, subject=head.subject,
