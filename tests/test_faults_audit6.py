@@ -72,3 +72,60 @@ def test_a_failed_or_interrupted_publish_leaves_the_cms_markdown_as_it_was(
     assert any("uusi-kulttuurikerho" in name for name in after)
     assert not any("kirjastokaveri" in name for name in after)
     assert not any(publish.UNDO_FOLDER in name for name in after)
+
+
+# --- 3. person says every time one way: Finland's, with the zone; JSON keeps ISO -------------
+
+
+def test_person_says_every_time_in_finlands_time_with_the_zone_and_json_keeps_iso(
+        workspace, session, db_url, cli, tmp_path):
+    """A received file (UTC in the database) and a review workbook (a file's time) were both
+    shown, one as 2026-12-07T01:57:20+00:00, the other as 2026-12-07 03:57: now both as
+    Finland's time with the zone said, in the report's language; JSON keeps ISO 8601."""
+    import datetime as dt
+    import json
+    import os
+    import re
+
+    from openpyxl import load_workbook
+    from sqlalchemy import update
+    from test_privacy_exact import FORGOTTEN, KEPT, populate
+
+    from yhteistuumin_survey.db.models import Contact, ReceivedFile
+
+    populate(workspace, session, FORGOTTEN, KEPT)
+    moment = dt.datetime(2026, 12, 7, 1, 57, 20, tzinfo=dt.UTC)
+    session.exec(update(ReceivedFile).values(received_at=moment))
+    session.exec(update(Contact).values(created_at=moment))
+    session.commit()
+    workbook = workspace.outputs / "review" / "arviointi.xlsx"
+    workbook.parent.mkdir(parents=True, exist_ok=True)
+    workbook.write_text(FORGOTTEN.email, encoding="utf-8")
+    os.utime(workbook, (moment.timestamp(), moment.timestamp()))
+
+    said = {}
+    for lang in ("fi", "sv", "en"):
+        result = cli("--db", db_url, "person", "--lang", lang, FORGOTTEN.email)
+        assert result.exit_code == 0, result.output
+        said[lang] = " ".join(result.stdout.split())
+        assert "T01:57" not in said[lang] and "+00:00" not in said[lang], \
+            re.findall(r".{120}T01:57.{40}", said[lang])
+    assert "lisätty: 7.12.2026 klo 3.57 (Suomen aikaa, UTC+2)" in said["fi"]
+    assert "tehty arvioijille 7.12.2026 klo 3.57 (Suomen aikaa, UTC+2)" in said["fi"]
+    assert "vastaanotettu: 7.12.2026 klo 3.57 (Suomen aikaa, UTC+2)" in said["fi"]
+    assert "gjord för granskarna 7.12.2026 kl. 3.57 (finsk tid, UTC+2)" in said["sv"]
+    assert "made for the reviewers 2026-12-07 03:57 (Finnish time, UTC+2)" in said["en"]
+    assert said["en"].count("2026-12-07 03:57 (Finnish time, UTC+2)") >= 3
+
+    out = tmp_path / "pyyntö.xlsx"
+    assert cli("--db", db_url, "person", "--lang", "fi", "--out", str(out),
+               FORGOTTEN.email).exit_code == 0
+    cells = " ".join(str(cell.value) for sheet in load_workbook(out).worksheets
+                     for row in sheet.iter_rows() for cell in row if cell.value is not None)
+    assert "T01:57" not in cells and "7.12.2026 klo 3.57 (Suomen aikaa, UTC+2)" in cells
+
+    data = json.loads(cli("--db", db_url, "person", "--format", "json",
+                          FORGOTTEN.email).stdout)["sections"]
+    assert data["contacts"][0]["added"] == "2026-12-07T01:57:20+00:00"
+    assert data["received"][0]["received"] == "2026-12-07T01:57:20+00:00"
+

@@ -394,8 +394,8 @@ def test_forget_and_person_name_the_review_workbook_handed_to_reviewers_with_its
     done = cli("--db", db_url, "forget", ANNA, "--yes")
 
     assert (f"tiedosto: outputs/review/{workbook.name}; huomautus: tehty arvioijille "
-            "2026-12-01 11:30: heille annetuissa kopioissa voi yhä olla tietojasi") \
-        in person.stdout
+            "1.12.2026 klo 11.30 (Suomen aikaa, UTC+2): heille annetuissa kopioissa voi yhä "
+            "olla tietojasi") in " ".join(person.stdout.split())
     assert done.exit_code == 0, done.output
     said = " ".join(done.stdout.split())
     assert (f"Review workbook outputs/review/{workbook.name} (made 2026-12-01 11:30) is cleaned "
