@@ -129,3 +129,55 @@ def test_person_says_every_time_in_finlands_time_with_the_zone_and_json_keeps_is
     assert data["contacts"][0]["added"] == "2026-12-07T01:57:20+00:00"
     assert data["received"][0]["received"] == "2026-12-07T01:57:20+00:00"
 
+
+# --- 1. a big message is parsed once for the classification and the reading ------------------
+
+
+def test_fetch_parses_a_big_message_once_for_both_readers_and_holds_a_bounded_peak(
+        tmp_path, monkeypatch):
+    """A reply carrying an 8 MB questionnaire: fetch's routing (is it a bounce? what does it
+    carry?) parsed it whole three times (classify_message, flufl's copy, read_eml), each parse
+    holding ~9 times the message; now one parse serves both readers (flufl.bounce keeps its
+    own copy with text headers), each parse fed in slices."""
+    import email.feedparser
+    import os
+    import tracemalloc
+    from email.message import EmailMessage
+    from email.policy import SMTP
+
+    from yhteistuumin_survey.fetch import INGEST, _route
+
+    message = EmailMessage()
+    message["From"] = "Anna Virtanen <anna.virtanen@kuhmo.fi>"
+    message["To"] = "kysely@kulttuuri.fi"
+    message["Subject"] = "Vastaus"
+    message["Message-ID"] = "<iso-1@kuhmo.fi>"
+    message.set_content("Liitteenä vastauksemme.")
+    attached = os.urandom(8 * 1024 * 1024)
+    message.add_attachment(attached, maintype="application", subtype="vnd.openxmlformats-"
+                           "officedocument.spreadsheetml.sheet", filename="vastaus.xlsx")
+    data = message.as_bytes(policy=SMTP)
+    path = tmp_path / "1-1.eml"
+    path.write_bytes(data)
+
+    whole: list[int] = []
+    close = email.feedparser.FeedParser.close
+
+    def counted(self):  # type: ignore[no-untyped-def]
+        parsed = close(self)
+        if parsed.is_multipart():  # a whole message (header-only reads have no parts)
+            whole.append(1)
+        return parsed
+
+    monkeypatch.setattr(email.feedparser.FeedParser, "close", counted)
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        status, reason, files = _route(path, data, lambda: None)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert (status, files) == (INGEST, ["vastaus.xlsx"]), reason
+    assert len(whole) == 2  # ours, shared by both readers, and flufl.bounce's copy
+    assert peak < 5 * len(data), f"{peak / len(data):.1f} times the message"
+
