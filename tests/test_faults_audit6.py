@@ -7,7 +7,6 @@ from __future__ import annotations
 import zipfile
 
 import pytest
-
 from ingest_support import DATA, run_ingest
 
 

@@ -18,9 +18,7 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from email import policy
 from email.message import EmailMessage
-from email.parser import BytesParser
 from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
