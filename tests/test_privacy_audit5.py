@@ -359,7 +359,24 @@ def test_forget_names_her_messages_still_on_the_mail_server_by_folder_and_uid(
         assert said in " ".join(result.stdout.split()), result.stdout
     assert "UID 2" not in done.stdout
     assert set(dovecot.messages()) == {1, 2, 3}  # forget changes nothing on the server
-    assert "mail server" not in again.stdout  # the copies are gone: nothing more to say here
+    # Her copies under outputs/mailbox/ are gone: the erasure record says it again (a dry
+    # run, or a run to be sure), with the mailbox's numbers only, none of her data.
+    rerun = cli("forget", ANNA, "--yes")
+    assert rerun.exit_code == 0, rerun.output
+    for result in (again, rerun):
+        assert said in " ".join(result.stdout.split()), result.stdout
+        assert "UID 2" not in result.stdout
+    import json
+    import sqlite3
+
+    database = sqlite3.connect(workspace.outputs / "yhteistuumin.sqlite")
+    try:
+        (recorded,) = database.execute("SELECT on_server FROM erasure").fetchone()
+    finally:
+        database.close()
+    assert json.loads(recorded) == [[f"{dovecot.user}@127.0.0.1", "INBOX", 1, True],
+                                    [f"{dovecot.user}@127.0.0.1", "INBOX", 3, True]]
+    assert "anna" not in recorded.lower() and "virtanen" not in recorded.lower()
 
 
 # --- 6. what left the workspace: review workbooks handed out, the site copied elsewhere --------
