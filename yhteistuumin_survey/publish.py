@@ -1470,17 +1470,8 @@ def _pin_slugs(session: Session, cards: list[Card]) -> None:
                         .values(published_slug=bindparam("slug")), rows)
 
 
-def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
-                 out: Path | None = None, cms: Path | None = None,
-                 progress: Callable[[int], None] | None = None) -> PublishResult:
-    """Publish the approved practices as a static site under ``out`` (default outputs/site)
-    and their Markdown for the CMS under ``cms`` (default outputs/cms)."""
-    out = (out or workspace.outputs / "site").resolve()
-    cms = (cms or workspace.outputs / CMS_FOLDER).resolve()
-    _check_folders(out, cms)
-    remember_elsewhere(workspace, out, cms)
-    survey = workspace_survey(workspace)
-    cards = load_cards(session=session, survey=survey)
+def _claim_site(out: Path) -> SiteUndo:
+    """Make ``out`` publish's (its marker) and drop what a killed publish kept aside there."""
     out.mkdir(parents=True, exist_ok=True)
     if not (out / SITE_MARKER).exists():
         # The folder is publish's from its first file on: a first publish killed half-way
@@ -1492,6 +1483,21 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
                           compare=False)
     undo = SiteUndo(out)
     undo.forget_left()
+    return undo
+
+
+def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
+                 out: Path | None = None, cms: Path | None = None,
+                 progress: Callable[[int], None] | None = None) -> PublishResult:
+    """Publish the approved practices as a static site under ``out`` (default outputs/site)
+    and their Markdown for the CMS under ``cms`` (default outputs/cms)."""
+    out = (out or workspace.outputs / "site").resolve()
+    cms = (cms or workspace.outputs / CMS_FOLDER).resolve()
+    _check_folders(out, cms)
+    remember_elsewhere(workspace, out, cms)
+    survey = workspace_survey(workspace)
+    cards = load_cards(session=session, survey=survey)
+    undo = _claim_site(out)
     on_disk = existing_files(out)
     cms.mkdir(parents=True, exist_ok=True)
     # The CMS folder is put back too: a CMS (or its editor) reading it must not take in the
