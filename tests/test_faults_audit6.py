@@ -233,3 +233,22 @@ def test_limesurvey_participants_leave_out_formula_names_and_refuse_formula_addr
     assert result.renamed[1].startswith("Pedersören kunta (599): the contact's name 'Anna +358'")
     assert [*result.renamed, *result.refused] == [
         line for line in result.summary() if "formula" in line]
+
+
+def test_a_hidden_file_in_a_zip_is_said_not_read_and_macos_metadata_is_not(
+        engine, workspace, tmp_path):
+    archive = tmp_path / "vastaukset.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.write(DATA / "googleforms.csv", "vastaus.csv")
+        zipped.write(DATA / "googleforms.csv", "kansio/.piilotettu.csv")
+        zipped.writestr(".DS_Store", b"\x00\x00\x00\x01Bud1")
+        zipped.writestr("__MACOSX/._vastaus.csv", b"\x00\x05\x16\x07")
+    result = run_ingest([archive], engine=engine, workspace=workspace)
+    rows = [(r["file"].replace(f"{tmp_path}/", ""), r["outcome"], r["reason"]) for r in
+            result.rows()]
+    assert [(f, o) for f, o, _ in rows] == [
+        ("vastaukset.zip » piilotettu.csv", "note"),
+        ("vastaukset.zip » vastaus.csv", "new"), ("vastaukset.zip » vastaus.csv", "new")]
+    assert rows[0][2].endswith("vastaukset.zip: 'kansio/.piilotettu.csv' is a hidden file in "
+                               "the archive (its name starts with a dot); not read. If it "
+                               "holds an answer, rename it without the dot and ingest it")
