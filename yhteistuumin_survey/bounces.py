@@ -36,6 +36,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .mailparse import parse_headers
 from .reports import Report, count_phrase, plural, render_table
 from .smtp_auth import NO_SUCH_USER
 
@@ -583,13 +584,13 @@ def _classify(data: bytes, message: Message) -> Classification:
 
 def message_key(data: bytes) -> str:
     """Return the key a message is stored under: its Message-ID, else the SHA-256 of its bytes."""
-    headers = BytesHeaderParser(policy=policy.compat32).parsebytes(data)
+    headers = parse_headers(data)
     found = _MESSAGE_ID.search(str(headers.get("Message-ID", "")))
     return found.group(0) if found else "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def _message_time(data: bytes) -> dt.datetime | None:
-    headers = BytesHeaderParser(policy=policy.compat32).parsebytes(data)
+    headers = parse_headers(data)
     try:
         moment = parsedate_to_datetime(str(headers.get("Date", "")))
     except (TypeError, ValueError, IndexError):

@@ -33,14 +33,13 @@ import ssl
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from email import policy
 from email.header import decode_header, make_header
-from email.parser import BytesHeaderParser
 from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import MailboxError, SendError
+from .mailparse import parse_headers
 from .smtp_auth import (
     keyring_password,
     refuse_cleartext_login,
@@ -412,7 +411,7 @@ def _headers(data: bytes, internal: Any) -> _Headers:
 
     found = _Headers()
     try:
-        headers = BytesHeaderParser(policy=policy.compat32).parsebytes(data)
+        headers = parse_headers(data)
     except Exception:  # noqa: BLE001 - a header block the parser cannot read at all
         headers = email.message.Message()
     try:
@@ -449,7 +448,7 @@ def _is_our_message(name: str, data: bytes) -> bool:
     if Path(name).suffix.lower() != ".eml":
         return False
     try:
-        headers = BytesHeaderParser(policy=policy.compat32).parsebytes(data)
+        headers = parse_headers(data)
     except Exception:  # noqa: BLE001 - an unreadable attachment is not ours to judge here
         return False
     return TOKEN_HEADER in headers
