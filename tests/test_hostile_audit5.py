@@ -444,28 +444,27 @@ def _big_message(size: int) -> bytes:
 
 
 def test_a_message_over_the_size_limit_is_not_downloaded_and_says_so_in_one_line(
-        cli, workspace, dovecot, monkeypatch):
+        cli, workspace, dovecot):
     from fixtures_fetch import plain_question
     from test_fetch import by_uid, run_json
 
-    from yhteistuumin_survey import fetch
-
-    # The limit is 300 MB; the same rule at 2 MB keeps the test small.
-    monkeypatch.setattr(fetch, "MAX_MESSAGE_BYTES", 2 * 1024 * 1024)
+    # The limit is 300 MB by default, a setting ([limits] max_message_mb); the same rule at
+    # 2 MB keeps the test small.
+    env = {**dovecot.env("none"), "YHTEISTUUMIN_LIMITS_MAX_MESSAGE_MB": "2"}
     big = dovecot.append(_big_message(3 * 1024 * 1024))
     small = dovecot.append(plain_question())
-    code, report = run_json(cli, env=dovecot.env("none"))
+    code, report = run_json(cli, env=env)
     assert code == 1
     items = by_uid(report)
     assert items[small]["status"] == "to-read"
     assert items[big]["status"] == "failed"
     assert items[big]["reason"] == (
-        f"UID {big} (Iso liite): the message is 4 MB, over the 2 MB a message may be; not "
-        "downloaded. It stays in the mailbox: save its attachment from a mail program and "
-        "ingest that file")
+        f"UID {big} (Iso liite): the message is 4 MB, over the 2 MB a message may be "
+        "([limits] max_message_mb); not downloaded. It stays in the mailbox: save its "
+        "attachment from a mail program and ingest that file")
     assert not list((workspace.outputs / "mailbox").rglob(f"*-{big}.eml"))
     assert dovecot.messages()[big]["flags"] == set()  # left for a person, unmarked
-    code, again = run_json(cli, env=dovecot.env("none"))
+    code, again = run_json(cli, env=env)
     assert (code, again["fetched"], again["already_seen"]) == (0, 0, 2)
 
 

@@ -359,7 +359,24 @@ def test_forget_names_her_messages_still_on_the_mail_server_by_folder_and_uid(
         assert said in " ".join(result.stdout.split()), result.stdout
     assert "UID 2" not in done.stdout
     assert set(dovecot.messages()) == {1, 2, 3}  # forget changes nothing on the server
-    assert "mail server" not in again.stdout  # the copies are gone: nothing more to say here
+    # Her copies under outputs/mailbox/ are gone: the erasure record says it again (a dry
+    # run, or a run to be sure), with the mailbox's numbers only, none of her data.
+    rerun = cli("forget", ANNA, "--yes")
+    assert rerun.exit_code == 0, rerun.output
+    for result in (again, rerun):
+        assert said in " ".join(result.stdout.split()), result.stdout
+        assert "UID 2" not in result.stdout
+    import json
+    import sqlite3
+
+    database = sqlite3.connect(workspace.outputs / "yhteistuumin.sqlite")
+    try:
+        (recorded,) = database.execute("SELECT on_server FROM erasure").fetchone()
+    finally:
+        database.close()
+    assert json.loads(recorded) == [[f"{dovecot.user}@127.0.0.1", "INBOX", 1, True],
+                                    [f"{dovecot.user}@127.0.0.1", "INBOX", 3, True]]
+    assert "anna" not in recorded.lower() and "virtanen" not in recorded.lower()
 
 
 # --- 6. what left the workspace: review workbooks handed out, the site copied elsewhere --------
@@ -394,8 +411,8 @@ def test_forget_and_person_name_the_review_workbook_handed_to_reviewers_with_its
     done = cli("--db", db_url, "forget", ANNA, "--yes")
 
     assert (f"tiedosto: outputs/review/{workbook.name}; huomautus: tehty arvioijille "
-            "2026-12-01 11:30: heille annetuissa kopioissa voi yhä olla tietojasi") \
-        in person.stdout
+            "1.12.2026 klo 11.30 (Suomen aikaa, UTC+2): heille annetuissa kopioissa voi yhä "
+            "olla tietojasi") in " ".join(person.stdout.split())
     assert done.exit_code == 0, done.output
     said = " ".join(done.stdout.split())
     assert (f"Review workbook outputs/review/{workbook.name} (made 2026-12-01 11:30) is cleaned "

@@ -36,6 +36,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .mailparse import parse_headers
 from .reports import Report, count_phrase, plural, render_table
 from .smtp_auth import NO_SUCH_USER
 
@@ -368,7 +369,9 @@ def _flufl_failures(data: bytes, text: str) -> list[Failure]:
     # flufl.bounce expects the compat32 Message API, and str header values: from bytes, a raw
     # 8-bit header ("From: Postijärjestelmä <...>") comes back as a Header object, on which
     # one of its detectors raises, and that stops them all.
-    compat = email.message_from_string(data.decode("utf-8", "replace"))
+    from .mailparse import parse_text_message
+
+    compat = parse_text_message(data)
     for part in compat.walk():
         # Its detectors read every line of every part with regular expressions: a reply
         # carrying a 30 MB attachment took 90 s here. A delivery report is text; the
@@ -436,7 +439,7 @@ def _receipt(message: Message) -> str:
             return "read receipt"
         if ctype != "message/delivery-status":
             continue
-        text = part.as_string() if part.is_multipart() else str(part.get_payload())
+        text = part.as_string(maxheaderlen=0) if part.is_multipart() else str(part.get_payload())
         statuses += [a.strip().lower() for a in re.findall(r"^Action:[ \t]*(\S+)", text,
                                                             re.I | re.M)]
     if statuses and all(a.startswith(("deliver", "relay", "expand")) for a in statuses):
@@ -466,9 +469,19 @@ def _is_auto_reply(message: Message, text: str) -> str:
     return ""
 
 
-def classify_message(data: bytes) -> Classification:
-    """Classify one message: hard bounce, soft bounce, auto-reply or not a bounce."""
-    message = email.message_from_bytes(data, policy=policy.compat32)
+def classify_message(data: bytes, *, parsed: Message | None = None) -> Classification:
+    """Classify one message: hard bounce, soft bounce, auto-reply or not a bounce.
+
+    ``parsed`` is ``data`` already parsed (``mailparse.parse_message``): a caller that reads
+    the message further hands it on, and a big message is parsed once, not once a reader."""
+    from .mailparse import parse_message, viewed_as
+
+    with viewed_as(parsed if parsed is not None else parse_message(data),
+                   policy.compat32) as message:
+        return _classify(data, message)
+
+
+def _classify(data: bytes, message: Message) -> Classification:
     text = "\n".join(_text_parts(message))
     sender = getaddresses([str(message.get("From", ""))])
     sender_address = sender[0][1].lower() if sender else ""
@@ -571,13 +584,13 @@ def classify_message(data: bytes) -> Classification:
 
 def message_key(data: bytes) -> str:
     """Return the key a message is stored under: its Message-ID, else the SHA-256 of its bytes."""
-    headers = BytesHeaderParser(policy=policy.compat32).parsebytes(data)
+    headers = parse_headers(data)
     found = _MESSAGE_ID.search(str(headers.get("Message-ID", "")))
     return found.group(0) if found else "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def _message_time(data: bytes) -> dt.datetime | None:
-    headers = BytesHeaderParser(policy=policy.compat32).parsebytes(data)
+    headers = parse_headers(data)
     try:
         moment = parsedate_to_datetime(str(headers.get("Date", "")))
     except (TypeError, ValueError, IndexError):

@@ -33,14 +33,13 @@ import ssl
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from email import policy
 from email.header import decode_header, make_header
-from email.parser import BytesHeaderParser
 from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import MailboxError, SendError
+from .mailparse import parse_headers
 from .smtp_auth import (
     keyring_password,
     refuse_cleartext_login,
@@ -67,9 +66,10 @@ READABLE_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".tsv",
 #: UIDs claimed in one transaction: fewer commits, and a dead run's few left claimed are
 #: taken over by the next run anyway.
 CLAIM_CHUNK = 16
-#: A message bigger than this (as the server counts it, RFC822.SIZE) is not downloaded: a
-#: 200 MB attachment, the most ingest reads, is about 270 MB in a message's base64.
-MAX_MESSAGE_BYTES = 300 * 1024 * 1024
+#: Megabytes a message may be, as the server counts it (RFC822.SIZE), by default ([limits]
+#: max_message_mb); a bigger one is not downloaded: a 200 MB attachment, the most ingest
+#: reads, is about 270 MB in a message's base64.
+MAX_MESSAGE_MB = 300
 #: Pictures in a signature or a reply's quoted text, not answers.
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".emz", ".wmz", ".svg"})
 #: Progress callback: (stage label, items done since the last call, items in the stage).
@@ -416,7 +416,7 @@ def _headers(data: bytes, internal: Any) -> _Headers:
 
     found = _Headers()
     try:
-        headers = BytesHeaderParser(policy=policy.compat32).parsebytes(data)
+        headers = parse_headers(data)
     except Exception:  # noqa: BLE001 - a header block the parser cannot read at all
         headers = email.message.Message()
     try:
@@ -453,7 +453,7 @@ def _is_our_message(name: str, data: bytes) -> bool:
     if Path(name).suffix.lower() != ".eml":
         return False
     try:
-        headers = BytesHeaderParser(policy=policy.compat32).parsebytes(data)
+        headers = parse_headers(data)
     except Exception:  # noqa: BLE001 - an unreadable attachment is not ours to judge here
         return False
     return TOKEN_HEADER in headers
@@ -469,14 +469,17 @@ def _route(path: Path, data: bytes, mapper: Callable[[], Any]) -> tuple[str, str
     from .bounces import SOFT as B_SOFT
     from .bounces import classify_message
     from .ingest.emails import body_answers, read_eml
+    from .mailparse import parse_message
 
-    found = classify_message(data)
+    # Parsed once for both readers: each parse of a 43 MB message held ~120 MB more.
+    message = parse_message(data)
+    found = classify_message(data, parsed=message)
     if found.kind in {B_HARD, B_SOFT, B_AUTO}:
         status = {B_HARD: HARD, B_SOFT: SOFT, B_AUTO: AUTO_REPLY}[found.kind]
         return status, found.reason, []
     if found.report:  # a mailer daemon's report: whatever it attaches is not an answer
         return TO_READ, (f"{found.reason}: read it in the mailbox"), []
-    parsed = read_eml(path)  # only now: the full parse costs more than the classification
+    parsed = read_eml(path, parsed=message)
     # Our own message coming back (inside a delivery report no rule here knows, a forward of
     # the invitation) carries our blank questionnaire: never the municipality's answer.
     ours = [a.name for a in parsed.attachments if _is_our_message(a.name, a.data)]
@@ -725,6 +728,7 @@ class _Fetch:
         self.dry_run = dry_run
         self.progress = progress or (lambda label, n, total: None)
         self.result = FetchResult(opts.where, opts.folder, dry_run=dry_run)
+        self.max_message_bytes = int(settings.get("limits.max_message_mb")) * 1024 * 1024
         self._mapper: Any = None
 
     def mapper(self) -> Any:
@@ -835,7 +839,7 @@ class _Fetch:
         return result
 
     def _too_big_uids(self, uids: list[int]) -> set[int]:
-        """The messages over ``MAX_MESSAGE_BYTES`` (one ``SEARCH LARGER`` for the run, the
+        """The messages over ``[limits] max_message_mb`` (one ``SEARCH LARGER`` for the run, the
         server's count), so a huge one is never downloaded; none when the server will not
         tell (then all are read)."""
         from imapclient.exceptions import IMAPClientError
@@ -843,13 +847,13 @@ class _Fetch:
         if not uids:
             return set()
         try:
-            found = self.client.search(["LARGER", MAX_MESSAGE_BYTES])
+            found = self.client.search(["LARGER", self.max_message_bytes])
         except (IMAPClientError, OSError):
             return set()
         return {int(uid) for uid in found} & set(uids)
 
     def _too_big(self, uid: int, row: FetchedMessage | None, claims: _Claims) -> FetchedItem:
-        """A message over ``MAX_MESSAGE_BYTES``: its headers only are read, for the line that
+        """A message over ``[limits] max_message_mb``: its headers only are read, for the line that
         says so; it stays in the mailbox, unmarked, and is not tried again."""
         from imapclient.exceptions import IMAPClientError
 
@@ -860,13 +864,13 @@ class _Fetch:
             internal = (fetched.get(uid) or {}).get(b"INTERNALDATE")
             size = int((fetched.get(uid) or {}).get(b"RFC822.SIZE") or 0)
         except (IMAPClientError, OSError):
-            data, internal, size = b"", None, MAX_MESSAGE_BYTES
+            data, internal, size = b"", None, self.max_message_bytes
         head = _headers(data if isinstance(data, bytes) else b"", internal)
         mb = 1024 * 1024
         reason = (f"UID {uid} ({head.subject or 'no subject'}): the message is "
-                  f"{round(size / mb)} MB, over the {MAX_MESSAGE_BYTES // mb} MB a message may "
-                  "be; not downloaded. It stays in the mailbox: save its attachment from a mail "
-                  "program and ingest that file")
+                  f"{round(size / mb)} MB, over the {self.max_message_bytes // mb} MB a message "
+                  "may be ([limits] max_message_mb); not downloaded. It stays in the mailbox: "
+                  "save its attachment from a mail program and ingest that file")
         if row is not None:
             claims.finish(row, FAILED, reason, key=head.message_key)
         return FetchedItem(uid, FAILED, reason, sender=head.sender, subject=head.subject,

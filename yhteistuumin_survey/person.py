@@ -12,6 +12,7 @@ Reading only: no row and no file is written (the erasure key is not made when mi
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 from dataclasses import dataclass, field
@@ -129,7 +130,13 @@ NOTICE_LABELS = {key: text.en for key, text in _texts.NOTICE_LABELS.items()}
 
 
 def _time(value: Any) -> str | None:
-    return value.isoformat(timespec="seconds") if value is not None else None
+    """A moment as JSON keeps it: ISO 8601 with its offset (the database's naive times are
+    UTC); the printed report and the workbook say it in Finland's time (``local_time``)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return str(value.isoformat(timespec="seconds"))
 
 
 def person_report(workspace: Workspace, email: str, *, session: Session,
@@ -278,7 +285,6 @@ def _files(workspace: Workspace, session: Session, matcher: AddressMatcher,
 
     from .db.models import ReceivedFile
     from .privacy import (
-        exported_day,
         files_showing,
         own_files_showing,
         review_exports,
@@ -296,7 +302,7 @@ def _files(workspace: Workspace, session: Session, matcher: AddressMatcher,
     left = own_files_showing(workspace, matcher, finder=finder)
     exported = review_exports(workspace)
     return [{"file": name, **({"note": _texts.say(
-                "handed-to-reviewers", lang, day=exported_day(exported[name]))}
+                "handed-to-reviewers", lang, day=_texts.local_time(exported[name], lang))}
              if name in exported else {})}
             for name in files_showing(workspace, matcher, finder=finder)
             if (root / name).resolve() not in received] + [
@@ -418,7 +424,7 @@ def _answer_source(session: Session, version: Any, lang: str) -> str | None:
     received = session.get(ReceivedFile, submission.received_file_id) if submission else None
     if received is None:
         return None
-    when = _texts.say("received-on", lang, day=f"{received.received_at:%Y-%m-%d}") \
+    when = _texts.say("received-on", lang, day=_texts.local_time(received.received_at, lang)) \
         if received.received_at else ""
     return _texts.say("answer-source", lang, file=received.original_name, when=when)
 
@@ -506,7 +512,7 @@ def write_person_workbook(report: PersonReport, path: Path) -> Path:
         for row in rows:
             sheet.append([None if value is None else neutralise_formula(
                 _shown(column, value, lang) if isinstance(value, (list, bool))
-                or column in _texts.CODED else value)
+                or column in _texts.CODED or column in _texts.TIMES else value)
                 for column, value in ((column, row.get(column)) for column in columns)])
     path.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(path)

@@ -9,6 +9,7 @@ state or a kind) stay English, and are said in the language only where the repor
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from .flags import DEFAULT_LABELS, Text
@@ -319,6 +320,10 @@ SAY: dict[str, Text] = {
         "uppgifter",
         "made for the reviewers {day}: the copies handed to them may still hold your data"),
     "reviewers-note": Text("arvioijien huomautus", "granskarnas anteckning", "reviewers' note"),
+    # A moment, in Finland's time and with the zone said (``local_time``); JSON keeps ISO.
+    "local-time": Text("{day} klo {clock} (Suomen aikaa, UTC{offset})",
+                       "{day} kl. {clock} (finsk tid, UTC{offset})",
+                       "{day} {clock} (Finnish time, UTC{offset})"),
     "corrected-title": Text("korjattu nimi", "korrigerat namn", "corrected title"),
 }
 
@@ -400,6 +405,30 @@ def say(code: str, lang: str, **values: Any) -> str:
     return SAY[code].template(lang).format(**values)
 
 
+#: The keys whose values are moments (ISO 8601 with an offset, as JSON keeps them).
+TIMES = frozenset({"added", "noted", "read", "sent", "recorded", "taken_back", "received",
+                   "decided", "erased"})
+
+
+def local_time(moment: dt.datetime | float, lang: str) -> str:
+    """Return a moment as the report says it in ``lang``: Finland's time, the zone said
+    ("7.12.2026 klo 3.57 (Suomen aikaa, UTC+2)"); a time without a zone is UTC (how the
+    database keeps it), a number is a file's time (seconds since the epoch)."""
+    from zoneinfo import ZoneInfo
+
+    if isinstance(moment, int | float):
+        moment = dt.datetime.fromtimestamp(moment, dt.UTC)
+    elif moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    local = moment.astimezone(ZoneInfo("Europe/Helsinki"))
+    hours = int((local.utcoffset() or dt.timedelta()).total_seconds()) // 3600
+    if lang == "en":
+        day, clock = f"{local:%Y-%m-%d}", f"{local:%H:%M}"
+    else:  # Finnish and Finland-Swedish: 7.12.2026, 3.57
+        day, clock = f"{local.day}.{local.month}.{local.year}", f"{local.hour}.{local:%M}"
+    return say("local-time", lang, day=day, clock=clock, offset=f"{hours:+d}")
+
+
 def key_label(key: str, lang: str) -> str:
     """Return how the report names a row's key in ``lang``."""
     return KEYS[lang].get(key, key)
@@ -407,6 +436,11 @@ def key_label(key: str, lang: str) -> str:
 
 def value_text(key: str, value: Any, lang: str) -> Any:
     """Return a row's value as the report says it in ``lang`` (codes said in words)."""
+    if key in TIMES and isinstance(value, str):
+        try:
+            return local_time(dt.datetime.fromisoformat(value), lang)
+        except ValueError:
+            return value
     if key == "named_in" and isinstance(value, list):
         return [FIELD_LABELS[lang].get(item, item) for item in value]
     if isinstance(value, bool) or (isinstance(value, str) and key in CODED):

@@ -48,8 +48,10 @@ goes (:func:`drop_person`), and the other contact stays.
   named in the result, to be fixed by hand.
 
 ``dry_run=True`` works out all of this and changes nothing: no row, no file (not even the key).
-An :class:`~.db.models.Erasure` row records the request by a keyed hash of the address and the
-counts per place, never the data. Running it again changes nothing.
+An :class:`~.db.models.Erasure` row records the request by a keyed hash of the address, the
+counts per place and the messages on the mail server that held the person (the coordinator's
+account, folder and UIDs, which a later run names again), never the data. Running it again
+changes nothing.
 """
 
 from __future__ import annotations
@@ -982,8 +984,11 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
     if apply:
         session.flush()
     # Read before the files are erased: the copies under outputs/mailbox/ say which messages
-    # on the mail server are hers (fetch never deletes there).
-    on_server = _on_mail_server(run)
+    # on the mail server are hers (fetch never deletes there); an earlier erasure of her
+    # recorded those it found, its copies gone since.
+    earlier = session.exec(select(Erasure).where(Erasure.subject_hash == digest)).all()
+    server = _on_mail_server(run)
+    on_server = _server_lines(_merged(server, [e.on_server for e in earlier]))
     exported = review_exports(workspace)  # their times, before a rewrite changes them
     _erase_files(run)
     _republish(run, republish)
@@ -996,7 +1001,8 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
         previous = session.exec(select(Erasure).where(Erasure.subject_hash == digest)).first()
         if counts or previous is None:
             session.add(Erasure(subject_hash=digest, counts=counts,
-                                key_check=key_check(_key(workspace))))
+                                key_check=key_check(_key(workspace)),
+                                on_server=server or None))
             recorded = True
         session.commit()
     if apply and previous is not None and session.get_bind().dialect.name != "sqlite":
@@ -1388,9 +1394,9 @@ def _erase_fetched(run: _Run) -> None:
             run.save(fetched)
 
 
-def _on_mail_server(run: _Run) -> list[str]:
-    """Name the messages fetch read whose copy shows the person: they are still on the mail
-    server (fetch never deletes), by account, folder and UID."""
+def _on_mail_server(run: _Run) -> list[list[Any]]:
+    """The messages fetch read whose copy shows the person, [account, folder, UID, marked]:
+    they are still on the mail server (fetch never deletes)."""
     from sqlmodel import col, select
 
     from .db.models import FetchedMessage
@@ -1406,6 +1412,28 @@ def _on_mail_server(run: _Run) -> list[str]:
                 data is not None and run.finder.find(path.name, data)[0]):
             found.setdefault((fetched.mailbox, fetched.folder), []).append(
                 (fetched.uid, fetched.marked_at is not None))
+    return [[mailbox, folder, uid, marked] for (mailbox, folder), messages in found.items()
+            for uid, marked in messages]
+
+
+def _merged(found: list[list[Any]], recorded: Iterable[list[Any] | None]
+            ) -> dict[tuple[str, str], list[tuple[int, bool]]]:
+    """The messages found now and those earlier erasures of the person recorded, by account
+    and folder, each UID once."""
+    merged: dict[tuple[str, str], dict[int, bool]] = {}
+    for rows in [found, *recorded]:
+        for row in rows or []:
+            try:
+                mailbox, folder, uid, marked = row
+            except (TypeError, ValueError):
+                continue  # not a record this version wrote
+            uids = merged.setdefault((str(mailbox), str(folder)), {})
+            uids[int(uid)] = uids.get(int(uid), False) or bool(marked)
+    return {key: sorted(uids.items()) for key, uids in merged.items()}
+
+
+def _server_lines(found: dict[tuple[str, str], list[tuple[int, bool]]]) -> list[str]:
+    """Name the messages on the mail server that hold the person, by account, folder and UID."""
     lines = []
     for (mailbox, folder), messages in found.items():
         n = len(messages)
@@ -1418,7 +1446,7 @@ def _on_mail_server(run: _Run) -> list[str]:
             f"{'it' if n == 1 else 'them'} there, in the mail client or webmail"
             + (" (fetch marked them as handled, or moved them to the folder "
                "[imap] processed_folder names)" if moved else "")
-            + "; the copies under outputs/ are handled above.")
+            + "; forget erases the copies fetch kept under outputs/.")
     return lines
 
 

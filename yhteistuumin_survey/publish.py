@@ -1018,16 +1018,17 @@ class SiteUndo:
 
 
 def _put_back(out: Path, exc: SurveyError | OSError, undo: SiteUndo,
-              staged: list[tuple[Path, Path]]) -> SurveyError:
+              staged: list[tuple[Path, Path]], cms_undo: SiteUndo | None = None) -> SurveyError:
     """The error of a publish stopped after it began to change the site: everything is put
-    back (``SiteUndo``) and the line says the site is as it was."""
+    back (``SiteUndo``, the site's and the CMS folder's) and the line says the site is as it
+    was."""
     from .faults import os_fault
 
     for temporary, _path in staged:
         temporary.unlink(missing_ok=True)
-    if isinstance(exc, SurveyError) and not undo.changed:
+    if isinstance(exc, SurveyError) and not undo.changed and not (cms_undo and cms_undo.changed):
         return exc  # nothing was changed yet (the pages' own error says so when it is theirs)
-    failed = undo.undo()
+    failed = undo.undo() + (cms_undo.undo() if cms_undo is not None else 0)
     if isinstance(exc, SurveyError):
         what = str(exc)
     elif exc.errno in _NO_ROOM:
@@ -1036,16 +1037,16 @@ def _put_back(out: Path, exc: SurveyError | OSError, undo: SiteUndo,
         what = os_fault(exc)
     if failed:
         return SurveyError(f"{what} ({failed} files of the last publish could not be put back "
-                           f"from {undo.folder}: the site is part old, part new until a "
-                           "publish completes)")
+                           f"from {undo.folder} or {cms_undo.folder if cms_undo else out}: the "
+                           "site is part old, part new until a publish completes)")
     return SurveyError(f"{what} (nothing of this publish was put in place: the site is as it "
                        "was)")
 
 
-def _interrupted(out: Path, undo: SiteUndo, staged: list[tuple[Path, Path]]
-                 ) -> KeyboardInterrupt:
+def _interrupted(out: Path, undo: SiteUndo, staged: list[tuple[Path, Path]],
+                 cms_undo: SiteUndo | None = None) -> KeyboardInterrupt:
     """Put the site back after Ctrl-C or SIGTERM; the interrupt, saying what the site is."""
-    said = str(_put_back(out, SurveyError("interrupted"), undo, staged))
+    said = str(_put_back(out, SurveyError("interrupted"), undo, staged, cms_undo))
     what = (said.removeprefix("interrupted (").removesuffix(")") if said != "interrupted"
             else "nothing of this publish was put in place: the site is as it was")
     return KeyboardInterrupt(f"{what}; run the same command again")
@@ -1090,7 +1091,8 @@ def existing_files(out: Path, keep_folders: tuple[str, ...] = ("pagefind", "page
 
 
 def _write_pages(out: Path, cms: Path, rendered: RenderedSite, *, on_disk: set[str],
-                 in_cms: set[str], folders: set[Path], undo: SiteUndo | None = None
+                 in_cms: set[str], folders: set[Path], undo: SiteUndo | None = None,
+                 cms_undo: SiteUndo | None = None
                  ) -> tuple[tuple[list[str], int], tuple[list[str], int]]:
     """Write the card pages and the CMS files: (written, unchanged) of each.
 
@@ -1105,10 +1107,12 @@ def _write_pages(out: Path, cms: Path, rendered: RenderedSite, *, on_disk: set[s
         raise _left_as_it_was(out, exc, staged) from exc
     if undo is None:
         put_in_place(staged)
-    else:  # the site's pages are kept to put back; the CMS files are not the site
+    else:  # what they replace is kept to put back: the site's in the site, the CMS's in its own
         for temporary, path in staged:
             if out in path.parents:
                 undo.replace(temporary, path)
+            elif cms_undo is not None:
+                cms_undo.replace(temporary, path)
             else:
                 os.replace(temporary, path)
     return pages, markdown
@@ -1466,17 +1470,8 @@ def _pin_slugs(session: Session, cards: list[Card]) -> None:
                         .values(published_slug=bindparam("slug")), rows)
 
 
-def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
-                 out: Path | None = None, cms: Path | None = None,
-                 progress: Callable[[int], None] | None = None) -> PublishResult:
-    """Publish the approved practices as a static site under ``out`` (default outputs/site)
-    and their Markdown for the CMS under ``cms`` (default outputs/cms)."""
-    out = (out or workspace.outputs / "site").resolve()
-    cms = (cms or workspace.outputs / CMS_FOLDER).resolve()
-    _check_folders(out, cms)
-    remember_elsewhere(workspace, out, cms)
-    survey = workspace_survey(workspace)
-    cards = load_cards(session=session, survey=survey)
+def _claim_site(out: Path) -> SiteUndo:
+    """Make ``out`` publish's (its marker) and drop what a killed publish kept aside there."""
     out.mkdir(parents=True, exist_ok=True)
     if not (out / SITE_MARKER).exists():
         # The folder is publish's from its first file on: a first publish killed half-way
@@ -1488,8 +1483,27 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
                           compare=False)
     undo = SiteUndo(out)
     undo.forget_left()
+    return undo
+
+
+def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
+                 out: Path | None = None, cms: Path | None = None,
+                 progress: Callable[[int], None] | None = None) -> PublishResult:
+    """Publish the approved practices as a static site under ``out`` (default outputs/site)
+    and their Markdown for the CMS under ``cms`` (default outputs/cms)."""
+    out = (out or workspace.outputs / "site").resolve()
+    cms = (cms or workspace.outputs / CMS_FOLDER).resolve()
+    _check_folders(out, cms)
+    remember_elsewhere(workspace, out, cms)
+    survey = workspace_survey(workspace)
+    cards = load_cards(session=session, survey=survey)
+    undo = _claim_site(out)
     on_disk = existing_files(out)
     cms.mkdir(parents=True, exist_ok=True)
+    # The CMS folder is put back too: a CMS (or its editor) reading it must not take in the
+    # Markdown of a publish whose site was put back.
+    cms_undo = SiteUndo(cms)
+    cms_undo.forget_left()
     cms_marked = _write_if_changed(cms / CMS_MARKER,
                                    (json.dumps({"about": _MARKER_TEXT.strip()}) + "\n").encode())
     in_cms = existing_files(cms, keep_folders=())
@@ -1506,7 +1520,8 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
     lists_staged: list[tuple[Path, Path]] = []
     try:
         (written, unchanged), (cms_written, cms_unchanged) = _write_pages(
-            out, cms, rendered, on_disk=on_disk, in_cms=in_cms, folders=folders, undo=undo)
+            out, cms, rendered, on_disk=on_disk, in_cms=in_cms, folders=folders, undo=undo,
+            cms_undo=cms_undo)
         # Pagefind indexes every card folder it finds: the pages of practices no longer
         # published go before it runs.
         gone = remove_stale(out, rendered.page_sha, undo=undo,
@@ -1532,14 +1547,15 @@ def publish_site(workspace: Workspace, *, session: Session, settings: Settings,
                                  staged=lists_staged)
         for temporary, path in lists_staged:
             undo.replace(temporary, path)
+        cms_removed = remove_stale(cms, {*rendered.cms, *rendered.cms_kept, CMS_MARKER},
+                                   existing=in_cms, undo=cms_undo)
     except (SurveyError, OSError) as exc:
-        raise _put_back(out, exc, undo, lists_staged) from exc
+        raise _put_back(out, exc, undo, lists_staged, cms_undo) from exc
     except KeyboardInterrupt:  # Ctrl-C, SIGTERM: the site as it was too
-        raise _interrupted(out, undo, lists_staged) from None
+        raise _interrupted(out, undo, lists_staged, cms_undo) from None
     undo.done()
+    cms_undo.done()
     cms_written = [CMS_MARKER, *cms_written] if cms_marked else cms_written
-    cms_removed = remove_stale(cms, {*rendered.cms, *rendered.cms_kept, CMS_MARKER},
-                               existing=in_cms)
     written = sorted([*written, *done])
     unchanged += same
     unchanged += len(rendered.kept)

@@ -70,10 +70,14 @@ class WebformResult:
     participants: int = 0
     tokens_created: int = 0
     without_contact: int = 0
+    #: Contacts left out of, or changed in, the participants file, one line each (what and
+    #: what to do): a cell that would run as a formula in the coordinator's spreadsheet.
+    refused: list[str] = field(default_factory=list)
+    renamed: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
-        return False
+        return bool(self.refused)
 
     def summary(self) -> list[str]:
         names = {"limesurvey": "LimeSurvey", "googleforms": "Google Forms",
@@ -90,6 +94,7 @@ class WebformResult:
                 noun = "municipality has" if self.without_contact == 1 else "municipalities have"
                 lines.append(f"{self.without_contact} {noun} no valid contact and no participant "
                              "row (see 'yhteistuumin register check').")
+            lines += [*self.renamed, *self.refused]
         lines.append("Next:")
         lines += [f"  {number}. {step}" for number, step in enumerate(self.steps, start=1)]
         return lines
@@ -101,7 +106,8 @@ class WebformResult:
         return {"tool": self.tool, "folder": str(self.folder),
                 "files": [str(p) for p in self.files], "languages": self.languages,
                 "participants": self.participants, "tokens_created": self.tokens_created,
-                "without_contact": self.without_contact, "steps": self.steps,
+                "without_contact": self.without_contact, "renamed": self.renamed,
+                "refused": self.refused, "steps": self.steps,
                 "failed": self.failed}
 
 
@@ -277,11 +283,31 @@ def _question_row(question: LimeQuestion, *, qid: int, parent: int, sid: int, gi
             "question_theme_name": _THEMES.get(question.type, ""), "modulename": ""}
 
 
-def participant_rows(*, session: Session, settings: Settings,
-                     languages: list[str]) -> tuple[list[dict[str, str]], int, int]:
+def _runs_as_formula(text: str) -> bool:
+    from .reports import FORMULA_PREFIXES
+
+    return text.startswith(FORMULA_PREFIXES)
+
+
+def _contact_at(contact: Any, municipality: Any) -> str:
+    """``contacts.csv:12: Kuhmo`` (where the contact list gave the contact, when known)."""
+    where = f"{contact.source_file}:{contact.source_row}: " if contact.source_file and \
+        contact.source_row else (f"{contact.source_file}: " if contact.source_file else "")
+    return f"{where}{municipality.name_fi} ({municipality.code})"
+
+
+def participant_rows(*, session: Session, settings: Settings, languages: list[str],
+                     result: WebformResult | None = None
+                     ) -> tuple[list[dict[str, str]], int, int]:
     """Return the participants (one per municipality with a valid contact, with the token of
     its invitation link), how many tokens were made now, and how many municipalities have no
-    contact."""
+    contact.
+
+    LimeSurvey's participant import keeps every cell as it is, so a ``'`` put before a name
+    starting with ``=``, ``+``, ``-`` or ``@`` (what neutralises it in a spreadsheet) would
+    become part of the name in LimeSurvey. Such a name is left out instead (the municipality's
+    name stands for it, as for a contact without a name) and an address starting so is no
+    participant; each is said on ``result``, with where the contact list gave it."""
     from sqlmodel import col, select
 
     from .db.models import Contact, Municipality
@@ -309,6 +335,23 @@ def participant_rows(*, session: Session, settings: Settings,
             lang = languages[0]
         first, _, last = (person.name or "").strip().partition(" ")
         name = municipality.name_sv if lang == "sv" else municipality.name_fi
+        at = _contact_at(person, municipality)
+        if _runs_as_formula(person.email):
+            if result is not None:
+                result.refused.append(
+                    f"{at}: the address {person.email!r} starts with {person.email[0]!r}, which "
+                    "a spreadsheet opening the participants file runs as a formula; no "
+                    "participant row written. Correct the address in the contact list, import "
+                    "it with 'yhteistuumin register contacts', and build the web form again")
+            continue
+        if _runs_as_formula(first) or _runs_as_formula(last):
+            if result is not None:
+                result.renamed.append(
+                    f"{at}: the contact's name {person.name!r} would run as a formula in a "
+                    "spreadsheet opening the participants file; the municipality's name is "
+                    "written in its place. Correct the name in the contact list and import it "
+                    "with 'yhteistuumin register contacts' if the name is wanted in LimeSurvey")
+            first, last = "", ""
         rows.append({"firstname": first or name, "lastname": last, "email": person.email,
                      "token": tokens[municipality.code], "language": lang,
                      "usesleft": "", "attribute_1": municipality.code})
@@ -329,7 +372,7 @@ def _limesurvey(result: WebformResult, *, session: Session, settings: Settings,
     lss = write_lss(structure, result.folder / f"{stem}.lss", survey=survey,
                     languages=result.languages)
     rows, created, without = participant_rows(session=session, settings=settings,
-                                              languages=result.languages)
+                                              languages=result.languages, result=result)
     per = max(survey.practices_per_questionnaire, 1)
     for row in rows:
         row["usesleft"] = str(per)

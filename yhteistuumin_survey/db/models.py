@@ -409,6 +409,10 @@ class Erasure(SQLModel, table=True):
     #: Which erasure key made ``subject_hash`` (a keyed check of it, not the key): workspaces
     #: sharing one database need the same key, and a record made with another is told apart.
     key_check: str | None = Field(default=None, max_length=16)
+    #: The messages on the mail server that held the person when she was erased (fetch never
+    #: deletes there), as [account, folder, UID, marked by fetch]: the coordinator's mailbox
+    #: and its numbers, none of her data; a later run names them again, her copies gone.
+    on_server: list[Any] | None = _json()
 
 
 # --- identity ----------------------------------------------------------------------------

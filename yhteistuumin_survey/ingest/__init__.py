@@ -900,10 +900,24 @@ class _Run:
         from .store import storage_name
 
         with check_zip(path) as archive:
-            members = [info for info in archive.infolist() if not info.is_dir()
-                       and not info.filename.startswith("__MACOSX/")
-                       and not Path(info.filename).name.startswith(".")]
+            # A name is cut at a backslash as at "/" (a Windows zip tool may write either):
+            # "..\..\x.xlsx" is a file x.xlsx (said with the name it had), not a hidden one.
+            files = [info for info in archive.infolist() if not info.is_dir()
+                     and not info.filename.replace("\\", "/").startswith("__MACOSX/")]
+            members = [info for info in files if not _hidden(info.filename)]
             self.store.finish_file(received, fmt="zip", status="ingested")
+            for info in files:
+                # A hidden file (".~lock.x.xlsx#", ".vastaus.xlsx") is no answer, but nothing
+                # in an archive is left out unsaid; macOS's own (__MACOSX/, ._x, .DS_Store)
+                # are no one's.
+                last = info.filename.replace("\\", "/").rsplit("/", 1)[-1]
+                if _hidden(info.filename) and not last.startswith("._") \
+                        and last != ".DS_Store":
+                    name = safe_name(info.filename, "file")
+                    self.add(f"{display} » {name}{sent_as(info.filename)}", "note",
+                             f"{display}: {info.filename!r} is a hidden file in the archive "
+                             "(its name starts with a dot); not read. If it holds an answer, "
+                             "rename it without the dot and ingest it")
             if not members:
                 raise InputError(f"{display}: the zip archive holds no files")
             with tempfile.TemporaryDirectory(prefix="yhteistuumin-zip-") as tmp:
@@ -961,6 +975,12 @@ class _Run:
                 shown = f"{display} » {name}{sent_as(_tnef_name(item))}"
                 self.ingest_file(target, display=shown, sender=sender,
                                  message_time=message_time, parent_id=received.id, name=name)
+
+
+def _hidden(name: str) -> bool:
+    """Whether a zip member is a hidden file: its name's last part (cut at "/" or at a
+    backslash, as Windows zip tools write) starts with a dot."""
+    return name.replace("\\", "/").rsplit("/", 1)[-1].startswith(".")
 
 
 def _tnef_name(item: Any) -> str:
