@@ -52,3 +52,22 @@ def two_approved_one_rejected(workspace) -> None:
         make_practice(session, title="Kirjastokaveri", status="approved", municipalities=["853"])
         make_practice(session, title="Hylätty", status="rejected")
     engine.dispose()
+
+
+def withdraw_one_add_one(workspace) -> None:
+    """After ``two_approved_one_rejected`` and a publish: Kirjastokaveri (#2) rejected, a new
+    approved practice added (a card withdrawn, one new)."""
+    from factories import make_practice
+
+    from yhteistuumin_survey.db.engine import open_database, session_scope
+    from yhteistuumin_survey.db.models import Practice
+
+    engine = open_database(settings_for(workspace).database_url)
+    with session_scope(engine) as session:
+        withdrawn = session.get(Practice, 2)  # Kirjastokaveri
+        assert withdrawn is not None
+        withdrawn.status = "rejected"
+        session.add(withdrawn)
+        session.flush()
+        make_practice(session, title="Uusi kulttuurikerho", status="approved")
+    engine.dispose()

@@ -319,28 +319,16 @@ def test_a_disk_that_fills_during_pagefind_or_the_lists_leaves_the_whole_site_as
     last publish's search and lists ("it is said"). Now every page, the search bundles and the
     lists are put back: the site is the last publish's, byte for byte, a new card's folder and
     a withdrawn card's page included; the next publish completes."""
-    from factories import make_practice
     from fixtures_audit2_faults import fill
-    from publish_support import tree_digest, two_approved_one_rejected
-    from sqlmodel import Session
+    from publish_support import tree_digest, two_approved_one_rejected, withdraw_one_add_one
 
     from yhteistuumin_survey import publish
-    from yhteistuumin_survey.db.engine import open_database
-    from yhteistuumin_survey.db.models import Practice
 
     two_approved_one_rejected(workspace)
     site = small_disk / "site"
     assert cli("publish", "--out", str(site)).exit_code == 0
     before = tree_digest(site)
-    engine = open_database(f"sqlite:///{workspace.outputs / 'yhteistuumin.sqlite'}")
-    with Session(engine) as session:  # one card withdrawn, one new
-        withdrawn = session.get(Practice, 2)  # Kirjastokaveri
-        assert withdrawn is not None
-        withdrawn.status = "rejected"
-        session.add(withdrawn)
-        session.commit()
-        make_practice(session, title="Uusi kulttuurikerho", status="approved")
-    engine.dispose()
+    withdraw_one_add_one(workspace)  # one card withdrawn, one new
     filler: list[Path] = []
     real = getattr(publish, filled_before)
 

@@ -31,13 +31,9 @@ def test_a_failed_or_interrupted_publish_leaves_the_cms_markdown_as_it_was(
     """Pagefind fails (or Ctrl-C) after the card pages went in place: the CMS Markdown is the
     last publish's (a card changed, one withdrawn, one new: none of it shows), and the next
     publish writes it all."""
-    from factories import make_practice
-    from publish_support import tree_digest, two_approved_one_rejected
-    from sqlmodel import Session
+    from publish_support import tree_digest, two_approved_one_rejected, withdraw_one_add_one
 
     from yhteistuumin_survey import publish
-    from yhteistuumin_survey.db.engine import open_database
-    from yhteistuumin_survey.db.models import Practice
     from yhteistuumin_survey.errors import SurveyError
 
     two_approved_one_rejected(workspace)
@@ -45,15 +41,7 @@ def test_a_failed_or_interrupted_publish_leaves_the_cms_markdown_as_it_was(
     assert cli("publish").exit_code == 0
     before = tree_digest(cms)
     assert any("kirjastokaveri" in name for name in before)
-    engine = open_database(f"sqlite:///{workspace.outputs / 'yhteistuumin.sqlite'}")
-    with Session(engine) as session:  # one card withdrawn, one new
-        withdrawn = session.get(Practice, 2)  # Kirjastokaveri
-        assert withdrawn is not None
-        withdrawn.status = "rejected"
-        session.add(withdrawn)
-        session.commit()
-        make_practice(session, title="Uusi kulttuurikerho", status="approved")
-    engine.dispose()
+    withdraw_one_add_one(workspace)  # one card withdrawn, one new
 
     def fails(*args, **kwargs):  # type: ignore[no-untyped-def]
         if fault == "interrupt":
