@@ -1,0 +1,59 @@
+"""The seventh review audit: a new reviewer's first workbook, filled in a hurry. Each test
+failed before its fix; real workbooks written, edited as a reviewer would and read back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from factories import make_practice
+from test_review import export_one, fill
+
+from yhteistuumin_survey.db.models import Practice
+from yhteistuumin_survey.review import import_review
+
+DECISION = "Päätös"
+COMMENT = "Arvioijan kommentti"
+
+
+def _said(result: Any, status: str) -> list[tuple[str, str]]:
+    return [(o.source, o.reason) for o in result.report.outcomes if o.status == status]
+
+
+# --- a decision typed in the comment column ------------------------------------------------
+
+
+def test_a_decision_word_typed_in_the_comment_column_is_refused_not_left_or_overruled(
+        session, tmp_path: Path) -> None:
+    beside = make_practice(session, title="Lukupiiri")
+    against = make_practice(session, title="Kirjastoauto", status="approved",
+                            decided_version=1)
+    agreeing = make_practice(session, title="Kesäteatteri")
+    noted = make_practice(session, title="Tanssikoulu")
+    path = export_one(session, tmp_path, statuses=["new", "approved"])
+    fill(path, {
+        # One cell too far right: the practice stayed 'uusi', said as an applied comment.
+        beside.id: {COMMENT: "hylätty"},
+        # Exported as approved; the reviewer wrote her rejection beside it: approved again.
+        against.id: {COMMENT: "Hylätään"},
+        agreeing.id: {DECISION: "hyväksytty", COMMENT: "hyväksytty"},
+        noted.id: {DECISION: "lisätietoja", COMMENT: "hylätty?"},
+    })
+
+    result = import_review([path], session=session)
+
+    session.expire_all()
+    assert {p.id: session.get(Practice, p.id).status for p in (beside, against, agreeing,
+                                                               noted)} == {
+        beside.id: "new", against.id: "approved", agreeing.id: "approved",
+        noted.id: "needs-info"}
+    assert session.get(Practice, beside.id).reviewer_comment is None
+    assert [reason for _, reason in _said(result, "error")] == [
+        "the comment 'hylätty' is a decision, typed in 'Arvioijan kommentti' and not in "
+        "'Päätös'; nothing applied; choose 'hylätty' in 'Päätös'",
+        "'Päätös' says 'hyväksytty' but the comment says 'Hylätään'; nothing applied; write "
+        "the decision meant in 'Päätös' and a note, if any, in 'Arvioijan kommentti'"]
+    # A decision kept as exported with its comment as exported decides again, unhindered.
+    assert session.get(Practice, noted.id).reviewer_comment == "hylätty?"
+    again = export_one(session, tmp_path / "again", statuses=["approved", "needs-info"])
+    assert not _said(import_review([again], session=session), "error")
