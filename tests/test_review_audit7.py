@@ -57,3 +57,26 @@ def test_a_decision_word_typed_in_the_comment_column_is_refused_not_left_or_over
     assert session.get(Practice, noted.id).reviewer_comment == "hylätty?"
     again = export_one(session, tmp_path / "again", statuses=["approved", "needs-info"])
     assert not _said(import_review([again], session=session), "error")
+
+
+# --- decisions a Swedish reviewer types ----------------------------------------------------
+
+
+def test_decisions_a_swedish_reviewer_types_of_an_exempel_are_read(session, tmp_path: Path
+                                                                   ) -> None:
+    typed = {"avslaget": "rejected", "Underkänt": "rejected", "avvisat": "rejected",
+             "behöver mer information": "needs-info", "Mer information behövs": "needs-info",
+             "komplettering": "needs-info", "tarvitaan lisätietoja": "needs-info",
+             "godkänt": "approved", "ej godkänd": None}
+    practices = {word: make_practice(session, title=f"Exempel {n}", language="sv")
+                 for n, word in enumerate(typed)}
+    path = export_one(session, tmp_path)
+    fill(path, {p.id: {DECISION: word} for word, p in practices.items()})
+
+    result = import_review([path], session=session)
+
+    session.expire_all()
+    assert {word: session.get(Practice, p.id).status for word, p in practices.items()} == {
+        word: status or "new" for word, status in typed.items()}
+    [(_, reason)] = _said(result, "error")
+    assert reason.startswith("unknown decision 'ej godkänd'")
