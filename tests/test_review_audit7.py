@@ -6,8 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 from factories import make_practice
-from test_review import export_one, fill
+from test_review import SHEET, export_one, fill, headers, row_of
+from test_review_libreoffice import pytestmark as needs_libreoffice
+from test_review_libreoffice import resave
 
 from yhteistuumin_survey.db.models import Practice
 from yhteistuumin_survey.review import import_review
@@ -80,3 +83,37 @@ def test_decisions_a_swedish_reviewer_types_of_an_exempel_are_read(session, tmp_
         word: status or "new" for word, status in typed.items()}
     [(_, reason)] = _said(result, "error")
     assert reason.startswith("unknown decision 'ej godkänd'")
+
+
+# --- a municipality's code typed into a number cell ---------------------------------------
+
+
+@needs_libreoffice
+def test_the_reviewers_text_cells_keep_a_typed_code_as_text_and_a_number_is_said_a_code(
+        session, tmp_path: Path) -> None:
+    zero = make_practice(session, title="Lukupiiri", municipalities=["049"])
+    path = export_one(session, tmp_path)
+    # Formatted as text, in the workbook as exported and as LibreOffice saves it again: a
+    # code typed '091' stays '091' (Excel and Calc drop the zero of a number cell) and a
+    # comment '1.3.' stays text, not the date 2026-03-01.
+    for book in (path, resave(path, tmp_path)):
+        sheet = openpyxl.load_workbook(book)[SHEET]
+        cols = headers(sheet)
+        row = row_of(sheet, zero.id) if book == path else 2
+        formats = {header: sheet.cell(row=row, column=cols[header]).number_format
+                   for header in (DECISION, COMMENT, "Korjattu nimi", "Korjatut avainsanat",
+                                  "Korjatut kunnat", "Uusi luenta",
+                                  "Kaksoiskappale (alkuperäisen ID)")}
+        assert formats == {**dict.fromkeys(formats, "@"),
+                           "Kaksoiskappale (alkuperäisen ID)": "General"}
+    # A number there all the same (an older workbook, a pasted value) is said to be a code.
+    fill(path, {zero.id: {DECISION: "hyväksytty", "Korjatut kunnat": 91}})
+
+    result = import_review([path], session=session)
+
+    session.expire_all()
+    assert session.get(Practice, zero.id).status == "new"
+    [(_, reason)] = _said(result, "error")
+    assert reason == ("corrected municipalities '91' is a number, perhaps the code 091 "
+                      "(Helsinki) without the zero the spreadsheet dropped; not taken as it; "
+                      "write the name, or the code in a cell formatted as text")

@@ -569,13 +569,20 @@ def _review_styles(sheet: Any) -> list[int]:
     editable = NamedStyle("review_editable",
                           alignment=Alignment(wrap_text=True, vertical="top"),
                           protection=Protection(locked=False))
+    # The reviewer's text cells are formatted as text, so that what she types stays as typed:
+    # a municipality's code '091' lost its zero (91: "no municipality recognised") and a
+    # comment '1.3.' became the date 2026-03-01. The duplicate column takes a number.
+    text = NamedStyle("review_text", number_format="@",
+                      alignment=Alignment(wrap_text=True, vertical="top"),
+                      protection=Protection(locked=False))
     ids = {}
-    for style in (readonly, editable):
+    for style in (readonly, editable, text):
         sheet.parent.add_named_style(style)
         prototype = WriteOnlyCell(sheet)
         prototype.style = style.name
         ids[style.name] = prototype.style_id
-    return [ids["review_editable" if c.editable else "review_readonly"] for c in COLUMNS]
+    return [ids["review_readonly" if not c.editable else "review_editable"
+                if c.key == "duplicate_of" else "review_text"] for c in COLUMNS]
 
 
 def _review_header(sheet: Any) -> None:

@@ -1413,6 +1413,15 @@ def _resolve_corrected(row: RowDecision, resolve: Callable[[str], Any], *, repor
         elif resolution.status == "unresolved":
             reason = (f"corrected municipalities {row.municipality_text!r}: no "
                       "municipality recognised; write the names as in the register")
+            padded = row.municipality_text.zfill(3)
+            found = resolve(padded) if row.municipality_text.isdigit() \
+                and len(row.municipality_text) < 3 else None
+            if found is not None and found.status == "resolved":
+                # The code '091' typed into a number cell: the spreadsheet dropped its zero.
+                reason = (f"corrected municipalities {row.municipality_text!r} is a number, "
+                          f"perhaps the code {padded} ({', '.join(found.names)}) without the "
+                          "zero the spreadsheet dropped; not taken as it; write the name, or "
+                          "the code in a cell formatted as text")
         else:
             reason = (f"corrected municipalities {row.municipality_text!r}: "
                       f"{', '.join(resolution.unmatched)!r} not recognised")
