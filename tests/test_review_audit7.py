@@ -3,6 +3,7 @@ failed before its fix; real workbooks written, edited as a reviewer would and re
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -117,3 +118,22 @@ def test_the_reviewers_text_cells_keep_a_typed_code_as_text_and_a_number_is_said
     assert reason == ("corrected municipalities '91' is a number, perhaps the code 091 "
                       "(Helsinki) without the zero the spreadsheet dropped; not taken as it; "
                       "write the name, or the code in a cell formatted as text")
+
+
+# --- the instructions sheet -----------------------------------------------------------------
+
+
+def test_the_instructions_never_say_a_row_is_rejected_when_its_decision_is_only_not_taken(
+        voikko) -> None:
+    """A row whose practice has a newer version is held back, not decided: 'rivi hylätään' /
+    'avvisas raden' read as the decision hylätty (avslagen, avvisad) made for the reviewer.
+    The Swedish says 'den svarandes text': a 'svarare' is the defendant in a lawsuit."""
+    from yhteistuumin_survey.review.export import INSTRUCTIONS_FI, INSTRUCTIONS_SV
+
+    finnish, swedish = " ".join(INSTRUCTIONS_FI), " ".join(INSTRUCTIONS_SV)
+    assert not re.search(r"hylätään|hylkää", finnish, re.I)
+    assert not re.search(r"avvisa|avslå|svarare", swedish, re.I)
+    assert INSTRUCTIONS_FI[-1].endswith("rivin päätöstä ei tuoda, vaan saat uuden tiedoston.")
+    assert INSTRUCTIONS_SV[-1].endswith("tas radens beslut inte in, utan du får en ny fil.")
+    assert [word for word in re.findall(r"\w+", INSTRUCTIONS_FI[-1])
+            if not voikko.spell(word)] == ["xlsx"]

@@ -727,12 +727,13 @@ INSTRUCTIONS_FI = (
     "(Excel: Tarkista > Poista taulukon suojaus; LibreOffice: Työkalut > Suojaa taulukko); "
     "salasanaa ei ole. Tuonti löytää sarakkeet otsikoista. Älä muuta ID- tai Versio-saraketta.",
     "Palauta tiedosto koordinaattorille (tallenna .xlsx-muodossa). Jos käytäntöön on tullut "
-    "uusi versio, rivi hylätään tuonnissa ja saat uuden tiedoston.",
+    "uusi versio tiedoston tekemisen jälkeen, rivin päätöstä ei tuoda, vaan saat uuden "
+    "tiedoston.",
 )
 INSTRUCTIONS_SV = (
     "Anvisningar för granskaren",
-    "Varje rad är ett exempel på god praxis. De grå kolumnerna är svararens text och kan inte ändras; de "
-    "vita kolumnerna fyller du i.",
+    "Varje rad är ett exempel på god praxis. De grå kolumnerna är den svarandes text och kan "
+    "inte ändras; de vita kolumnerna fyller du i.",
     "Päätös (beslut): välj hyväksytty (godkänd), hylätty (avslagen), lisätietoja (mer "
     "information) eller kaksoiskappale (dubblett). Du kan också skriva godkänd, avslagen, "
     "mer information eller dubblett. Tomt = inte beslutat ännu.",
@@ -744,7 +745,7 @@ INSTRUCTIONS_SV = (
     "och beslutet kaksoiskappale (dubblett).",
     "Korrigerat namn (Korjattu nimi), korrigerade nyckelord (Korjatut avainsanat, åtskilda "
     "med kommatecken) och kommuner (Korjatut kunnat, åtskilda med kommatecken, namnet som i "
-    "kommunförteckningen eller kommunnumret): fyll i bara om du vill korrigera; svararens "
+    "kommunförteckningen eller kommunnumret): fyll i bara om du vill korrigera; den svarandes "
     "text bevaras. Tomt = ingen korrigering.",
     "Uusi luenta (ny läsning): om kolumnen Huomiot säger att filen lästes på nytt och nu gav "
     "något annat, välj 'pidä nykyinen' (behåll nuvarande text) eller 'ota uusi luenta' (ta "
@@ -755,7 +756,7 @@ INSTRUCTIONS_SV = (
     "LibreOffice: Verktyg > Skydda blad); det finns inget lösenord. Importen hittar kolumnerna "
     "via rubrikerna. Ändra inte kolumnerna ID eller Versio.",
     "Skicka tillbaka filen till koordinatorn (spara som .xlsx). Om exemplet har fått en ny "
-    "version avvisas raden vid importen och du får en ny fil.",
+    "version efter att filen gjordes, tas radens beslut inte in, utan du får en ny fil.",
 )
 
 
