@@ -137,3 +137,37 @@ def test_the_instructions_never_say_a_row_is_rejected_when_its_decision_is_only_
     assert INSTRUCTIONS_SV[-1].endswith("tas radens beslut inte in, utan du får en ny fil.")
     assert [word for word in re.findall(r"\w+", INSTRUCTIONS_FI[-1])
             if not voikko.spell(word)] == ["xlsx"]
+
+
+# --- the 'Lähde' column -----------------------------------------------------------------------
+
+
+def test_the_source_column_names_the_format_and_the_place_in_finnish(session, tmp_path: Path
+                                                                      ) -> None:
+    from sqlmodel import select
+
+    from yhteistuumin_survey.db.models import PracticeVersion, Submission
+
+    places = {("msforms", "row 2"): "(rivi 2) [Microsoft Forms]",
+              ("table", "Vastaukset row 12"): "(Vastaukset rivi 12) [vastaustaulukko]",
+              ("email", "body #2"): "(viestin teksti #2) [sähköposti]",
+              ("questionnaire", "Käytäntö 1 – Exempel 1"):
+                  "(Käytäntö 1 – Exempel 1) [kyselylomake]",
+              ("questionnaire", "Shadow row"): "(Shadow row) [kyselylomake]"}
+    made = {}
+    for (file_format, locator), shown in places.items():
+        practice = make_practice(session, title=locator, file_format=file_format)
+        version = session.exec(select(PracticeVersion).where(
+            PracticeVersion.practice_id == practice.id)).one()
+        submission = session.get(Submission, version.submission_id)
+        submission.locator = locator
+        session.add(submission)
+        made[practice.id] = shown
+    session.commit()
+
+    sheet = openpyxl.load_workbook(export_one(session, tmp_path))[SHEET]
+
+    cols = headers(sheet)
+    assert {practice_id: sheet.cell(row=row_of(sheet, practice_id),
+                                    column=cols["Lähde"]).value.split(" ", 1)[1]
+            for practice_id in made} == made

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -283,9 +284,31 @@ def _sources(session: Session, submission_ids: list[int]) -> dict[int, tuple[str
                        col(ReceivedFile.format), col(Submission.locator))
                 .join(ReceivedFile, col(ReceivedFile.id) == col(Submission.received_file_id))
                 .where(col(Submission.id).in_(chunk))):
-            sources[sub_id or 0] = (f"{name} ({locator})" if locator else name,
-                                    file_format or "")
+            place = _place_fi(locator or "")
+            sources[sub_id or 0] = (f"{name} ({place})" if place else name,
+                                    _FORMAT_FI.get(file_format or "", file_format or ""))
     return sources
+
+
+#: The formats and places of the 'Lähde' column in the reviewer's Finnish, not the program's
+#: English ("lomakevastaukset.xlsx (row 2) [msforms]", "[questionnaire]").
+_FORMAT_FI = {"questionnaire": "kyselylomake", "msforms": "Microsoft Forms",
+              "googleforms": "Google Forms", "webropol": "Webropol", "limesurvey": "LimeSurvey",
+              "table": "vastaustaulukko", "eml": "sähköposti", "msg": "sähköposti",
+              "email": "sähköposti", "body": "sähköposti", "body-text": "sähköposti"}
+#: The places ingest writes in English: a form export's "row 2" (or "Sheet1 row 2", several
+#: sheets) and a message's "body" (or "body #2"); a questionnaire's sheet name stays as named.
+_ROW_PLACE = re.compile(r"(.+ )?row (\d+)")
+_BODY_PLACE = re.compile(r"body( #\d+)?")
+
+
+def _place_fi(locator: str) -> str:
+    """Return a submission's place in its file in Finnish ("rivi 2", "viestin teksti")."""
+    if found := _ROW_PLACE.fullmatch(locator):
+        return f"{found.group(1) or ''}rivi {found.group(2)}"
+    if found := _BODY_PLACE.fullmatch(locator):
+        return f"viestin teksti{found.group(1) or ''}"
+    return locator
 
 
 def _choice_labels(survey: Survey | None) -> dict[str, str]:
