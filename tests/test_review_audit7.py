@@ -171,3 +171,23 @@ def test_the_source_column_names_the_format_and_the_place_in_finnish(session, tm
     assert {practice_id: sheet.cell(row=row_of(sheet, practice_id),
                                     column=cols["Lähde"]).value.split(" ", 1)[1]
             for practice_id in made} == made
+
+
+# --- the decision drop-down's warning ---------------------------------------------------------
+
+
+def test_the_decision_warning_names_the_swedish_words_the_instructions_offer(
+        session, tmp_path: Path) -> None:
+    make_practice(session, title="Exempel", language="sv")
+    sheet = openpyxl.load_workbook(export_one(session, tmp_path))[SHEET]
+
+    [check] = [v for v in sheet.data_validations.dataValidation
+               if v.type == "list" and "hyväksytty" in (v.formula1 or "")]
+    # It named only the English words: 'godkänd', typed as the Swedish instructions say,
+    # drew a warning telling its writer it was not one of them.
+    assert check.errorTitle == "Päätös / Beslut"
+    assert check.error == (
+        "Valitse hyväksytty, hylätty, lisätietoja tai kaksoiskappale. Myös godkänd, avslagen, "
+        "mer information, dubblett, approved, rejected, needs-info, duplicate käyvät. / Du kan "
+        "också skriva godkänd, avslagen, mer information eller dubblett.")
+    assert len(check.error) <= 255  # what Excel's data validation holds

@@ -650,6 +650,14 @@ def _ranges_without(first: int, last: int, left_out: set[int]) -> Iterator[tuple
             start = None
 
 
+def _words_list(lang: str, last: str) -> str:
+    """The decision words in ``lang``, listed: "hyväksytty, hylätty, … tai kaksoiskappale"."""
+    words = [w[lang] for w in DECISION_WORDS.values()]
+    if last == ",":
+        return ", ".join(words)
+    return f"{', '.join(words[:-1])} {last} {words[-1]}"
+
+
 def _review_checks(sheet: Any, *, last_row: int, candidates: dict[int, list[int]],
                    reread: Sequence[int] = ()) -> None:
     """Print setup, the filter, the drop-down checks (one range each, not per cell; the
@@ -667,9 +675,12 @@ def _review_checks(sheet: Any, *, last_row: int, candidates: dict[int, list[int]
     words = ",".join(w["fi"] for w in DECISION_WORDS.values())
     validation = DataValidation(
         type="list", formula1=f'"{words}"', allow_blank=True, showDropDown=False,
-        showErrorMessage=True, errorStyle="warning", errorTitle="Päätös",
-        error="Valitse hyväksytty, hylätty, lisätietoja tai kaksoiskappale "
-              "(myös approved, rejected, needs-info, duplicate käyvät).",
+        showErrorMessage=True, errorStyle="warning", errorTitle="Päätös / Beslut",
+        # The Swedish words are read too: a warning naming only the English ones told a
+        # Swedish reviewer that 'godkänd', typed as her instructions say, would not do.
+        error=f"Valitse {_words_list('fi', 'tai')}. Myös {_words_list('sv', ',')}, "
+              f"{_words_list('en', ',')} käyvät. / Du kan också skriva "
+              f"{_words_list('sv', 'eller')}.",
         promptTitle="Päätös / Beslut",
         prompt="hyväksytty / hylätty / lisätietoja / kaksoiskappale")
     validation.add(f"{decision_col}2:{decision_col}{max(last_row, 1000)}")
