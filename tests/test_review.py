@@ -117,7 +117,7 @@ def test_export_writes_a_row_per_practice_to_decide_with_read_only_and_editable_
         "Lupa julkaista yhteystiedot: yhteystietoja ei saa julkaista, joten ne jäävät pois "
         "sivustolta.",
         "Kunnat: vastaus sopii useampaan kuntaan. Tarkista, mikä kunta on oikea."]
-    assert "[questionnaire]" in sheet.cell(row=row, column=cols["Lähde"]).value
+    assert "[kyselylomake]" in sheet.cell(row=row, column=cols["Lähde"]).value
     assert sheet.cell(row=row, column=cols["Versio"]).value.startswith("v1-")
     renewed_row = row_of(sheet, renewed.id)
     assert "Käytännöstä on tullut uusi versio päätöksen jälkeen." in sheet.cell(row=renewed_row,

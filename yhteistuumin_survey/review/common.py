@@ -36,10 +36,13 @@ DECISION_WORDS: dict[str, dict[str, str]] = {
 _EXTRA_DECISION_WORDS = {
     "approved": ("hyväksy", "hyvaksytty", "ok", "approve", "godkand", "godkänt", "godkann",
                  "hyväksytään", "godkänns"),
+    # A Swedish reviewer writes of "exemplet" (neuter): "godkänt", "avslaget", "underkänt".
     "rejected": ("hylkää", "hylatty", "reject", "avslå", "avslag", "avvisad", "hylätään",
-                 "avslås"),
+                 "avslås", "avslaget", "avvisat", "underkänd", "underkänt"),
     "needs-info": ("needs info", "lisätietoa", "lisätietoja tarvitaan", "more info",
-                   "more information", "mer info", "kompletteras", "täydennettävä"),
+                   "more information", "mer info", "kompletteras", "täydennettävä",
+                   "tarvitaan lisätietoja", "lisäselvitys", "behöver mer information",
+                   "mer information behövs", "behöver kompletteras", "komplettering"),
     "duplicate": ("kaksoiskappaleet", "dublett", "dubbel", "dupe", "duplikaatti"),
 }
 _DECISION_INDEX: dict[str, str] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -283,9 +284,31 @@ def _sources(session: Session, submission_ids: list[int]) -> dict[int, tuple[str
                        col(ReceivedFile.format), col(Submission.locator))
                 .join(ReceivedFile, col(ReceivedFile.id) == col(Submission.received_file_id))
                 .where(col(Submission.id).in_(chunk))):
-            sources[sub_id or 0] = (f"{name} ({locator})" if locator else name,
-                                    file_format or "")
+            place = _place_fi(locator or "")
+            sources[sub_id or 0] = (f"{name} ({place})" if place else name,
+                                    _FORMAT_FI.get(file_format or "", file_format or ""))
     return sources
+
+
+#: The formats and places of the 'Lähde' column in the reviewer's Finnish, not the program's
+#: English ("lomakevastaukset.xlsx (row 2) [msforms]", "[questionnaire]").
+_FORMAT_FI = {"questionnaire": "kyselylomake", "msforms": "Microsoft Forms",
+              "googleforms": "Google Forms", "webropol": "Webropol", "limesurvey": "LimeSurvey",
+              "table": "vastaustaulukko", "eml": "sähköposti", "msg": "sähköposti",
+              "email": "sähköposti", "body": "sähköposti", "body-text": "sähköposti"}
+#: The places ingest writes in English: a form export's "row 2" (or "Sheet1 row 2", several
+#: sheets) and a message's "body" (or "body #2"); a questionnaire's sheet name stays as named.
+_ROW_PLACE = re.compile(r"(.+ )?row (\d+)")
+_BODY_PLACE = re.compile(r"body( #\d+)?")
+
+
+def _place_fi(locator: str) -> str:
+    """Return a submission's place in its file in Finnish ("rivi 2", "viestin teksti")."""
+    if found := _ROW_PLACE.fullmatch(locator):
+        return f"{found.group(1) or ''}rivi {found.group(2)}"
+    if found := _BODY_PLACE.fullmatch(locator):
+        return f"viestin teksti{found.group(1) or ''}"
+    return locator
 
 
 def _choice_labels(survey: Survey | None) -> dict[str, str]:
@@ -569,13 +592,20 @@ def _review_styles(sheet: Any) -> list[int]:
     editable = NamedStyle("review_editable",
                           alignment=Alignment(wrap_text=True, vertical="top"),
                           protection=Protection(locked=False))
+    # The reviewer's text cells are formatted as text, so that what she types stays as typed:
+    # a municipality's code '091' lost its zero (91: "no municipality recognised") and a
+    # comment '1.3.' became the date 2026-03-01. The duplicate column takes a number.
+    text = NamedStyle("review_text", number_format="@",
+                      alignment=Alignment(wrap_text=True, vertical="top"),
+                      protection=Protection(locked=False))
     ids = {}
-    for style in (readonly, editable):
+    for style in (readonly, editable, text):
         sheet.parent.add_named_style(style)
         prototype = WriteOnlyCell(sheet)
         prototype.style = style.name
         ids[style.name] = prototype.style_id
-    return [ids["review_editable" if c.editable else "review_readonly"] for c in COLUMNS]
+    return [ids["review_readonly" if not c.editable else "review_editable"
+                if c.key == "duplicate_of" else "review_text"] for c in COLUMNS]
 
 
 def _review_header(sheet: Any) -> None:
@@ -620,6 +650,14 @@ def _ranges_without(first: int, last: int, left_out: set[int]) -> Iterator[tuple
             start = None
 
 
+def _words_list(lang: str, last: str) -> str:
+    """The decision words in ``lang``, listed: "hyväksytty, hylätty, … tai kaksoiskappale"."""
+    words = [w[lang] for w in DECISION_WORDS.values()]
+    if last == ",":
+        return ", ".join(words)
+    return f"{', '.join(words[:-1])} {last} {words[-1]}"
+
+
 def _review_checks(sheet: Any, *, last_row: int, candidates: dict[int, list[int]],
                    reread: Sequence[int] = ()) -> None:
     """Print setup, the filter, the drop-down checks (one range each, not per cell; the
@@ -637,9 +675,12 @@ def _review_checks(sheet: Any, *, last_row: int, candidates: dict[int, list[int]
     words = ",".join(w["fi"] for w in DECISION_WORDS.values())
     validation = DataValidation(
         type="list", formula1=f'"{words}"', allow_blank=True, showDropDown=False,
-        showErrorMessage=True, errorStyle="warning", errorTitle="Päätös",
-        error="Valitse hyväksytty, hylätty, lisätietoja tai kaksoiskappale "
-              "(myös approved, rejected, needs-info, duplicate käyvät).",
+        showErrorMessage=True, errorStyle="warning", errorTitle="Päätös / Beslut",
+        # The Swedish words are read too: a warning naming only the English ones told a
+        # Swedish reviewer that 'godkänd', typed as her instructions say, would not do.
+        error=f"Valitse {_words_list('fi', 'tai')}. Myös {_words_list('sv', ',')}, "
+              f"{_words_list('en', ',')} käyvät. / Du kan också skriva "
+              f"{_words_list('sv', 'eller')}.",
         promptTitle="Päätös / Beslut",
         prompt="hyväksytty / hylätty / lisätietoja / kaksoiskappale")
     validation.add(f"{decision_col}2:{decision_col}{max(last_row, 1000)}")
@@ -720,12 +761,13 @@ INSTRUCTIONS_FI = (
     "(Excel: Tarkista > Poista taulukon suojaus; LibreOffice: Työkalut > Suojaa taulukko); "
     "salasanaa ei ole. Tuonti löytää sarakkeet otsikoista. Älä muuta ID- tai Versio-saraketta.",
     "Palauta tiedosto koordinaattorille (tallenna .xlsx-muodossa). Jos käytäntöön on tullut "
-    "uusi versio, rivi hylätään tuonnissa ja saat uuden tiedoston.",
+    "uusi versio tiedoston tekemisen jälkeen, rivin päätöstä ei tuoda, vaan saat uuden "
+    "tiedoston.",
 )
 INSTRUCTIONS_SV = (
     "Anvisningar för granskaren",
-    "Varje rad är ett exempel på god praxis. De grå kolumnerna är svararens text och kan inte ändras; de "
-    "vita kolumnerna fyller du i.",
+    "Varje rad är ett exempel på god praxis. De grå kolumnerna är den svarandes text och kan "
+    "inte ändras; de vita kolumnerna fyller du i.",
     "Päätös (beslut): välj hyväksytty (godkänd), hylätty (avslagen), lisätietoja (mer "
     "information) eller kaksoiskappale (dubblett). Du kan också skriva godkänd, avslagen, "
     "mer information eller dubblett. Tomt = inte beslutat ännu.",
@@ -737,7 +779,7 @@ INSTRUCTIONS_SV = (
     "och beslutet kaksoiskappale (dubblett).",
     "Korrigerat namn (Korjattu nimi), korrigerade nyckelord (Korjatut avainsanat, åtskilda "
     "med kommatecken) och kommuner (Korjatut kunnat, åtskilda med kommatecken, namnet som i "
-    "kommunförteckningen eller kommunnumret): fyll i bara om du vill korrigera; svararens "
+    "kommunförteckningen eller kommunnumret): fyll i bara om du vill korrigera; den svarandes "
     "text bevaras. Tomt = ingen korrigering.",
     "Uusi luenta (ny läsning): om kolumnen Huomiot säger att filen lästes på nytt och nu gav "
     "något annat, välj 'pidä nykyinen' (behåll nuvarande text) eller 'ota uusi luenta' (ta "
@@ -748,7 +790,7 @@ INSTRUCTIONS_SV = (
     "LibreOffice: Verktyg > Skydda blad); det finns inget lösenord. Importen hittar kolumnerna "
     "via rubrikerna. Ändra inte kolumnerna ID eller Versio.",
     "Skicka tillbaka filen till koordinatorn (spara som .xlsx). Om exemplet har fått en ny "
-    "version avvisas raden vid importen och du får en ny fil.",
+    "version efter att filen gjordes, tas radens beslut inte in, utan du får en ny fil.",
 )
 
 

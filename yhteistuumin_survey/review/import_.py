@@ -24,6 +24,7 @@ from .. import locks
 from ..errors import InputError
 from ..reports import Report, neutralise_formula, outcome_rows
 from ..sheetxml import cell_value
+from ..survey import fold
 from ..tables import cell_text, office_lock_file, sha256_file
 from .common import (
     ALLOWED_DECISIONS_TEXT,
@@ -727,6 +728,8 @@ def _row_decision(editable: dict[str, str], where: str, practice_id: int,
                                    "when sure, or choose lisätietoja",
                    practice_id=practice_id)
         return None
+    if _decision_in_comment(editable, decision, typed, where, practice_id, report=report):
+        return None
     duplicate_text = editable["duplicate_of"]
     duplicate_of: int | None = None
     not_duplicate = bool(duplicate_text) and is_not_duplicate(duplicate_text)
@@ -789,6 +792,37 @@ def _row_decision(editable: dict[str, str], where: str, practice_id: int,
                    practice_id=practice_id)
         return None
     return decision, duplicate_of, not_duplicate
+
+
+def _decision_in_comment(editable: dict[str, str], decision: str | None,
+                         typed: Callable[[str], bool], where: str, practice_id: int, *,
+                         report: Report) -> bool:
+    """Tell (reported as an error) when the comment typed is only a decision word that the
+    row's 'Päätös' does not say: "hylätty" typed one cell to the right, or over a decision
+    exported as "hyväksytty". Taking either the comment or the decision would be a guess."""
+    comment = editable["comment"]
+    if not comment or not typed("comment") or "?" in comment or "\uff1f" in comment \
+            or fold(comment) in _NOT_DECISIONS_IN_COMMENT:
+        return False
+    said = parse_decision(comment)
+    if said is None or said == decision:
+        return False
+    decision_header, comment_header = (COLUMN_BY_KEY[key].header for key in ("decision",
+                                                                             "comment"))
+    if decision is None:
+        reason = (f"the comment {comment!r} is a decision, typed in '{comment_header}' and not "
+                  f"in '{decision_header}'; nothing applied; choose "
+                  f"{decision_label(said)!r} in '{decision_header}'")
+    else:
+        reason = (f"'{decision_header}' says {decision_label(decision)!r} but the comment says "
+                  f"{comment!r}; nothing applied; write the decision meant in "
+                  f"'{decision_header}' and a note, if any, in '{comment_header}'")
+    report.add(where, "error", reason, practice_id=practice_id)
+    return True
+
+
+#: Decision words that are also a whole note in the comment column ("ok": checked).
+_NOT_DECISIONS_IN_COMMENT = {"ok"}
 
 
 def _row_owner(book: _Workbook, get: Callable[[str], str], practice_id: int) -> int | None:
@@ -1379,6 +1413,15 @@ def _resolve_corrected(row: RowDecision, resolve: Callable[[str], Any], *, repor
         elif resolution.status == "unresolved":
             reason = (f"corrected municipalities {row.municipality_text!r}: no "
                       "municipality recognised; write the names as in the register")
+            padded = row.municipality_text.zfill(3)
+            found = resolve(padded) if row.municipality_text.isdigit() \
+                and len(row.municipality_text) < 3 else None
+            if found is not None and found.status == "resolved":
+                # The code '091' typed into a number cell: the spreadsheet dropped its zero.
+                reason = (f"corrected municipalities {row.municipality_text!r} is a number, "
+                          f"perhaps the code {padded} ({', '.join(found.names)}) without the "
+                          "zero the spreadsheet dropped; not taken as it; write the name, or "
+                          "the code in a cell formatted as text")
         else:
             reason = (f"corrected municipalities {row.municipality_text!r}: "
                       f"{', '.join(resolution.unmatched)!r} not recognised")
