@@ -102,3 +102,40 @@ def test_the_address_is_found_in_long_bytes_read_in_slices_as_when_read_whole(
         assert matcher.could_be_in("ß" * offset + ANNA.upper() + "ß" * 40)
     assert not matcher.could_be_in("ß" * 100 + "anna.virtane" + "ß" * 100)
 
+
+# --- 2. the zip member limit is a setting ------------------------------------------------------
+
+
+def test_the_zip_member_limit_is_a_setting_written_by_init_and_named_by_the_refusal(
+        workspace, engine, tmp_path):
+    """300 MB a file inside a zip may expand to was a constant; now ``[limits]
+    max_member_mb``, in the config init writes (commented, at 300) and in the line that
+    refuses a workbook over it; a workbook under it is read as before."""
+    import re
+    import secrets
+
+    from ingest_support import run_ingest
+    from openpyxl import Workbook
+
+    from yhteistuumin_survey.tables import read_workbook
+
+    path = tmp_path / "vastaus.xlsx"
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Käytännön nimi", "Toteuttaminen"])
+    for n in range(2500):
+        sheet.append([f"Käytäntö {n}", secrets.token_hex(300)])  # 1.5 MB of strings, no bomb
+    book.save(path)
+    assert len(read_workbook(path)[0].rows) == 2501  # 300 MB by default
+
+    config = workspace.root / "yhteistuumin.toml"
+    text = config.read_text(encoding="utf-8")
+    assert "# max_member_mb = 300" in text
+    config.write_text(text.replace("# max_member_mb = 300", "max_member_mb = 1"),
+                      encoding="utf-8")
+    result = run_ingest([path], engine=engine, workspace=workspace)
+    row = result.rows()[0]
+    assert row["outcome"] == "error", row
+    assert re.search(r"vastaus\.xlsx: xl/\S+ expands to 1\.\d MB \(\d-fold; a zip bomb\?\), "
+                     r"over the 1 MB limit \(\[limits\] max_member_mb\); not opened$",
+                     row["reason"]), row["reason"]
