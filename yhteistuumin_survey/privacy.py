@@ -545,6 +545,8 @@ class ErasureResult:
     unchecked: dict[str, str] = field(default_factory=dict)
     #: What may still hold the erased values, and how to clear it.
     remains: list[str] = field(default_factory=list)
+    #: Messages on the mail server that hold the person (named in ``remains``).
+    on_server: int = 0
 
     @property
     def changed(self) -> int:
@@ -566,7 +568,17 @@ class ErasureResult:
     def summary(self) -> list[str]:
         lines: list[str] = []
         n = len(self.places)
-        if not n:
+        if not n and self.on_server:
+            # Run again after an erasure: nothing here, but her messages fetch read are
+            # still on the server (named below); "nothing to erase" would say they are gone.
+            lines.append("Nothing left to erase here: the address is nowhere in the database "
+                         "or under outputs/ any more. The "
+                         + ("message" if self.on_server == 1 else
+                            f"{self.on_server} messages")
+                         + " on the mail server named below "
+                         + ("remains" if self.on_server == 1 else "remain")
+                         + " for you to delete there.")
+        elif not n:
             lines.append("Nothing to erase: the address is nowhere in the database or under "
                          "outputs/.")
         elif self.dry_run:
@@ -1037,7 +1049,9 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
     # recorded those it found, its copies gone since.
     earlier = session.exec(select(Erasure).where(Erasure.subject_hash == digest)).all()
     server = _on_mail_server(run)
-    on_server = _server_lines(_merged(server, [e.on_server for e in earlier]))
+    messages = _merged(server, [e.on_server for e in earlier])
+    on_server = _server_lines(messages,
+                              {(str(row[0]), str(row[1]), int(row[2])) for row in server})
     exported = review_exports(workspace)  # their times, before a rewrite changes them
     _erase_files(run)
     _republish(run, republish)
@@ -1082,7 +1096,8 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
                        "ingested from outside the workspace (a downloads folder, a mail "
                        "client) were not looked at: delete or clean them there.")
     return ErasureResult(subject_hash=digest, dry_run=dry_run, places=run.places, counts=counts,
-                         recorded=recorded, left=left, unchecked=unchecked, remains=remains)
+                         recorded=recorded, left=left, unchecked=unchecked, remains=remains,
+                         on_server=sum(len(uids) for uids in messages.values()))
 
 
 def _key_notes(workspace: Workspace, *, orphaned: int, other_keys: int,
@@ -1481,21 +1496,30 @@ def _merged(found: list[list[Any]], recorded: Iterable[list[Any] | None]
     return {key: sorted(uids.items()) for key, uids in merged.items()}
 
 
-def _server_lines(found: dict[tuple[str, str], list[tuple[int, bool]]]) -> list[str]:
-    """Name the messages on the mail server that hold the person, by account, folder and UID."""
+def _server_lines(found: dict[tuple[str, str], list[tuple[int, bool]]],
+                  copied: set[tuple[str, str, int]]) -> list[str]:
+    """Name the messages on the mail server that hold the person, by account, folder and UID;
+    ``copied``: those whose copy fetch kept is still under outputs/ (the others' copies an
+    earlier erasure took, which said them then)."""
     lines = []
     for (mailbox, folder), messages in found.items():
         n = len(messages)
         uids = ", ".join(str(uid) for uid, _ in messages)
-        moved = any(marked for _, marked in messages)
-        lines.append(
-            f"{plural(n, 'message')} on the mail server {mailbox}, folder {folder} "
-            f"(UID {uids}), {'holds' if n == 1 else 'hold'} this person: fetch read "
-            f"{'it' if n == 1 else 'them'} and never deletes on the server. Delete "
-            f"{'it' if n == 1 else 'them'} there, in the mail client or webmail"
-            + (" (fetch marked them as handled, or moved them to the folder "
-               "[imap] processed_folder names)" if moved else "")
-            + "; forget erases the copies fetch kept under outputs/.")
+        moved = (" (fetch marked them as handled, or moved them to the folder "
+                 "[imap] processed_folder names)" if any(marked for _, marked in messages)
+                 else "")
+        it = "it" if n == 1 else "them"
+        where = f"{plural(n, 'message')} on the mail server {mailbox}, folder {folder} (UID {uids})"
+        if any((mailbox, folder, uid) in copied for uid, _ in messages):
+            lines.append(f"{where}, {'holds' if n == 1 else 'hold'} this person: fetch read "
+                         f"{it} and never deletes on the server. Delete {it} there, in the "
+                         f"mail client or webmail{moved}; forget erases the copies fetch kept "
+                         "under outputs/.")
+        else:
+            lines.append(f"{where} {'holds' if n == 1 else 'hold'} this person: an "
+                         f"earlier forget erased {'its copy' if n == 1 else 'their copies'} "
+                         f"here, but fetch never deletes on the server. Delete {it} there, in "
+                         f"the mail client or webmail{moved}.")
     return lines
 
 
@@ -1508,15 +1532,6 @@ def review_exports(workspace: Workspace) -> dict[str, float]:
             for path in folder.rglob("*") if path.is_file() and not path.is_symlink()}
 
 
-def exported_day(mtime: float) -> str:
-    """Return the day and time (Finland's) a file under outputs/ was made, as reports say it."""
-    import datetime as dt
-    from zoneinfo import ZoneInfo
-
-    return dt.datetime.fromtimestamp(mtime, ZoneInfo("Europe/Helsinki")).strftime(
-        "%Y-%m-%d %H:%M")
-
-
 def _handed_out(run: _Run, exported: dict[str, float]) -> list[str]:
     """Say what of the person left the workspace before the erasure and is not ours to clean:
     review workbooks handed to the reviewers, with when each was made, and the site and CMS
@@ -1525,7 +1540,11 @@ def _handed_out(run: _Run, exported: dict[str, float]) -> list[str]:
     review = sorted({place.where for place in run.places if place.where in exported},
                     key=lambda where: exported[where])
     if review:
-        named = ", ".join(f"{where} (made {exported_day(exported[where])})" for where in review)
+        from .person_texts import local_time
+
+        # Said as person says a time: Finland's, the zone named.
+        named = ", ".join(f"{where} (made {local_time(exported[where], 'en')})"
+                          for where in review)
         lines.append(
             f"Review {'workbook' if len(review) == 1 else 'workbooks'} {named} "
             f"{'is' if len(review) == 1 else 'are'} "
