@@ -528,7 +528,12 @@ def _xls_extras(path: Path, sheets: list[Sheet]) -> None:
     by hand; its row records, read with the formatting) and the addresses its cells link to
     (into the cells' text, as :func:`_read_links` for .xlsx). A file xlrd cannot read with
     its formatting is read for the links alone; one it cannot read at all keeps the cells
-    calamine read, the rows' state then unknown."""
+    calamine read, the rows' state then unknown.
+
+    A cell whose formula names another cell (``=B5``) is not noted here as it is for .xlsx
+    and .ods (``Sheet.references``): xlrd 2 reads a formula's cached value alone (the cell's
+    type is the value's; the formula's tokens are skipped), and python-calamine 0.9 has no
+    formula reading either, so nothing here can tell a typed value from a copied one."""
     from urllib.parse import unquote
 
     import xlrd  # type: ignore[import-untyped]
