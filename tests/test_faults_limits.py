@@ -121,5 +121,6 @@ def test_a_member_expanding_past_300_mb_is_refused_whatever_its_ratio(tmp_path):
     path.write_bytes(bytes(data))
     assert os.path.getsize(path) < 1024
     with pytest.raises(InputError, match=r"expands to 320 MB \(1-fold; a zip bomb\?\), over "
-                                         r"the 300 MB limit; not opened"):
+                                         r"the 300 MB limit \(\[limits\] max_member_mb\); not "
+                                         r"opened"):
         check_zip(path)

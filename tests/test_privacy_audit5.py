@@ -364,7 +364,18 @@ def test_forget_names_her_messages_still_on_the_mail_server_by_folder_and_uid(
     rerun = cli("forget", ANNA, "--yes")
     assert rerun.exit_code == 0, rerun.output
     for result in (again, rerun):
-        assert said in " ".join(result.stdout.split()), result.stdout
+        # Said as what it is: nothing left here, her messages on the server still hers to
+        # delete (it said "Nothing to erase" above the lines naming them).
+        text = " ".join(result.stdout.split())
+        assert "Nothing to erase" not in text
+        assert ("Nothing left to erase here: the address is nowhere in the database or under "
+                "outputs/ any more. The 2 messages on the mail server named below remain for "
+                "you to delete there.") in text, result.stdout
+        assert (f"2 messages on the mail server {dovecot.user}@127.0.0.1, folder INBOX (UID 1, "
+                "3) hold this person: an earlier forget erased their copies here, but fetch "
+                "never deletes on the server. Delete them there, in the mail client or "
+                "webmail") in text, result.stdout
+        assert "forget erases the copies" not in text
         assert "UID 2" not in result.stdout
     import json
     import sqlite3
@@ -415,7 +426,9 @@ def test_forget_and_person_name_the_review_workbook_handed_to_reviewers_with_its
             "olla tietojasi") in " ".join(person.stdout.split())
     assert done.exit_code == 0, done.output
     said = " ".join(done.stdout.split())
-    assert (f"Review workbook outputs/review/{workbook.name} (made 2026-12-01 11:30) is cleaned "
+    # Said as person says it: Finland's time, the zone named.
+    assert (f"Review workbook outputs/review/{workbook.name} (made 2026-12-01 11:30 (Finnish "
+            "time, UTC+2)) is cleaned "
             "here, but the copies handed to the reviewers (by mail, on a shared drive, on their "
             "computers) still hold this person: ask the reviewers to delete them") in said
     assert re.search(r"The site and its CMS Markdown are published again here: where they were "

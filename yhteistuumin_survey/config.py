@@ -198,6 +198,9 @@ KEYS: tuple[Key, ...] = (
         "Columns a sheet may have; a wider one is refused before it is read."),
     Key("limits", "max_cell_chars", 100_000, _as_positive_int,
         "Characters one cell may hold; a longer cell refuses its file."),
+    Key("limits", "max_member_mb", 300, _as_positive_int,
+        "Megabytes one file inside a zip (a workbook's sheet, a file of a zipped export) may "
+        "expand to; a bigger one refuses its file unopened (a zip bomb?)."),
     Key("limits", "max_message_mb", 300, _as_positive_int,
         "Megabytes (the server's count) a message may be for 'fetch' to download it; a "
         "bigger one stays in the mailbox, said in the report."),

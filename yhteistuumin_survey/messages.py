@@ -33,7 +33,6 @@ import re
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
-from email.parser import BytesParser
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -250,9 +249,9 @@ class ComposedMessage:
     def message(self) -> EmailMessage:
         """The message parsed from its bytes, with the line ends a saved copy has on this
         system (for previews and tests; sending never needs it)."""
-        parsed = BytesParser(policy=policy.default).parsebytes(self.data.replace(CRLF, b"\n"))
-        assert isinstance(parsed, EmailMessage)
-        return parsed
+        from .mailparse import parse_message
+
+        return parse_message(self.data.replace(CRLF, b"\n"))
 
 
 #: The policy the wire form follows: RFC 5322 folding at 78 characters, CRLF line ends.

@@ -24,9 +24,6 @@ from .errors import InputError
 #: Limits against zip bombs and huge uploads.
 MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 500 * 1024 * 1024
-#: One member of a zip (an xlsx's sheet) may expand to this much: a real sheet of long,
-#: repetitive answers compresses 300-fold and is read; a bomb expands past this and is not.
-MAX_MEMBER_BYTES = 300 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200  # what the old rule refused; text of long answers goes past it
 #: Only long runs of one byte compress this far (deflate's ceiling is about 1 030): no sheet a
 #: person wrote does, a bomb does. Judged with the expanded size (``BOMB_MIN_BYTES``).
@@ -43,11 +40,16 @@ class Limits:
     max_rows: int = 100_000
     max_columns: int = 1_000
     max_cell_chars: int = 100_000
+    #: One member of a zip (an xlsx's sheet) may expand to this many megabytes: a real
+    #: sheet of long, repetitive answers compresses 300-fold and is read; a bomb expands
+    #: past this and is not.
+    max_member_mb: int = 300
 
     @classmethod
     def from_settings(cls, settings: Any) -> Limits:
         return cls(int(settings.get("limits.max_rows")), int(settings.get("limits.max_columns")),
-                   int(settings.get("limits.max_cell_chars")))
+                   int(settings.get("limits.max_cell_chars")),
+                   int(settings.get("limits.max_member_mb")))
 
     def check_shape(self, where: str, rows: int, columns: int) -> None:
         """Refuse a sheet of more rows or columns than allowed (before reading its cells)."""
@@ -163,8 +165,10 @@ def sniff_kind(path: Path) -> str:
     return "text"
 
 
-def check_zip(path: Path) -> zipfile.ZipFile:
-    """Open a zip container after checking it is not truncated, encrypted or a zip bomb."""
+def check_zip(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> zipfile.ZipFile:
+    """Open a zip container after checking it is not truncated, encrypted or a zip bomb (no
+    member expanding past ``limits.max_member_mb``)."""
+    max_member = limits.max_member_mb * 1024 * 1024
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile:
@@ -182,11 +186,13 @@ def check_zip(path: Path) -> zipfile.ZipFile:
                 info.file_size / info.compress_size > BOMB_RATIO:
             raise InputError(f"{path}: {info.filename} expands {info.file_size // info.compress_size}"
                              "-fold, as only padding does (a zip bomb?); not opened")
-        if info.file_size > MAX_MEMBER_BYTES:
+        if info.file_size > max_member:
             ratio = info.file_size // max(1, info.compress_size)
+            size = info.file_size / (1024 * 1024)
             raise InputError(f"{path}: {info.filename} expands to "
-                             f"{info.file_size // (1024 * 1024)} MB ({ratio}-fold; a zip bomb?), "
-                             f"over the {MAX_MEMBER_BYTES // (1024 * 1024)} MB limit; not opened")
+                             f"{size:.{1 if size < 10 else 0}f} MB ({ratio}-fold; a zip bomb?), "
+                             f"over the {limits.max_member_mb} MB limit ([limits] "
+                             "max_member_mb); not opened")
     if total > MAX_UNCOMPRESSED_BYTES:
         raise InputError(f"{path}: expands to {total // (1024 * 1024)} MB, over the "
                          f"{MAX_UNCOMPRESSED_BYTES // (1024 * 1024)} MB limit; not opened")
@@ -242,9 +248,9 @@ def refuse_xml_declarations(path: Path, archive: zipfile.ZipFile) -> None:
                              "to save the file again in Excel or LibreOffice")
 
 
-def _open_workbook_zip(path: Path) -> zipfile.ZipFile:
+def _open_workbook_zip(path: Path, limits: Limits) -> zipfile.ZipFile:
     """``check_zip``, then ``refuse_xml_declarations``: an .xlsx/.ods archive safe to parse."""
-    archive = check_zip(path)
+    archive = check_zip(path, limits=limits)
     try:
         refuse_xml_declarations(path, archive)
     except InputError:
@@ -453,9 +459,9 @@ def read_workbook(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]
     suffix = path.suffix.lower()
     scan: _FormulaScan | None = None
     if kind == "zip":
-        scan = _FormulaScan(_open_workbook_zip(path))
+        scan = _FormulaScan(_open_workbook_zip(path, limits))
     elif kind == "ods":
-        _open_workbook_zip(path).close()
+        _open_workbook_zip(path, limits).close()
     elif kind == "ole":
         if suffix in {".xlsx", ".xlsm", ".ods"}:
             raise InputError(f"{path}: the workbook is encrypted (password-protected); ask the "
@@ -497,7 +503,7 @@ def read_workbook(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]
         if kind == "ole":
             _xls_extras(path, sheets)
         if kind == "ods":
-            _ods_extras(path, sheets)
+            _ods_extras(path, sheets, limits)
         if scan is not None:
             _read_notes(path, scan.archive, sheets)
             scan.mark_hidden(sheets)
@@ -522,7 +528,12 @@ def _xls_extras(path: Path, sheets: list[Sheet]) -> None:
     by hand; its row records, read with the formatting) and the addresses its cells link to
     (into the cells' text, as :func:`_read_links` for .xlsx). A file xlrd cannot read with
     its formatting is read for the links alone; one it cannot read at all keeps the cells
-    calamine read, the rows' state then unknown."""
+    calamine read, the rows' state then unknown.
+
+    A cell whose formula names another cell (``=B5``) is not noted here as it is for .xlsx
+    and .ods (``Sheet.references``): xlrd 2 reads a formula's cached value alone (the cell's
+    type is the value's; the formula's tokens are skipped), and python-calamine 0.9 has no
+    formula reading either, so nothing here can tell a typed value from a copied one."""
     from urllib.parse import unquote
 
     import xlrd  # type: ignore[import-untyped]
@@ -575,14 +586,14 @@ _ODS_LINK = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}a"
 _XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 
 
-def _ods_extras(path: Path, sheets: list[Sheet]) -> None:
+def _ods_extras(path: Path, sheets: list[Sheet], limits: Limits) -> None:
     """What calamine does not read of an .ods file's sheets: merged cells, hidden rows, and
     the addresses of links in cells (into the cells' text, as :func:`_read_links`)."""
     from urllib.parse import unquote
 
     links: list[tuple[str, int, int, str]] = []
     references: list[tuple[str, int, int, str]] = []
-    spans, hidden_rows = ods_merged_and_hidden(path, links, references)
+    spans, hidden_rows = ods_merged_and_hidden(path, links, references, limits=limits)
     by_name = {read.name: read for read in sheets}
     for read in sheets:
         read.merged = read.merged or spans.get(read.name, [])
@@ -608,8 +619,8 @@ def _ods_formula_text(formula: str) -> str:
 
 
 def ods_merged_and_hidden(path: Path, links: list[tuple[str, int, int, str]] | None = None,
-                          references: list[tuple[str, int, int, str]] | None = None
-                          ) -> tuple[Spans, dict[str, set[int]]]:
+                          references: list[tuple[str, int, int, str]] | None = None, *,
+                          limits: Limits = DEFAULT_LIMITS) -> tuple[Spans, dict[str, set[int]]]:
     """Return each sheet's merged cells and its hidden rows (by a filter, or by hand) in an
     .ods file, 0-based: calamine reads neither there. ``links``, when given, gets each link
     in a cell as (sheet, row, column, address): calamine reads a linked name's text only.
@@ -623,7 +634,7 @@ def ods_merged_and_hidden(path: Path, links: list[tuple[str, int, int, str]] | N
 
     found: Spans = {}
     hidden: dict[str, set[int]] = {}
-    with check_zip(path) as archive:
+    with check_zip(path, limits=limits) as archive:
         if "content.xml" not in archive.namelist():
             return found, hidden
         tail = b""

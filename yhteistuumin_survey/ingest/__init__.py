@@ -899,7 +899,7 @@ class _Run:
         from .emails import safe_name, sent_as
         from .store import storage_name
 
-        with check_zip(path) as archive:
+        with check_zip(path, limits=self.limits) as archive:
             # A name is cut at a backslash as at "/" (a Windows zip tool may write either):
             # "..\..\x.xlsx" is a file x.xlsx (said with the name it had), not a hidden one.
             files = [info for info in archive.infolist() if not info.is_dir()
