@@ -38,6 +38,7 @@ from .common import (
     decision_label,
     duplicate_candidates,
     duplicate_cell,
+    emptied_flags,
     gc_paused,
     is_not_duplicate,
     normal_text,
@@ -593,11 +594,13 @@ def _reread_answer(text: str, where: str, practice_id: int, *, report: Report) -
         return None
     answer = parse_reread_answer(text)
     if answer is None:
-        keep, take = REREAD_WORDS["keep"], REREAD_WORDS["take"]
+        keep, take, restore = (REREAD_WORDS[key] for key in ("keep", "take", "restore"))
         report.add(where, "error", f"unknown answer {text!r} in "
                                    f"'{COLUMN_BY_KEY['reread'].header}'; nothing applied; "
                                    f"write {keep['fi']!r} ({keep['sv']}, {keep['en']}) "
-                                   f"or {take['fi']!r} ({take['sv']}, {take['en']})",
+                                   f"or {take['fi']!r} ({take['sv']}, {take['en']}) to a "
+                                   f"new reading, {restore['fi']!r} ({restore['sv']}, "
+                                   f"{restore['en']}) to an answer left empty",
                    practice_id=practice_id)
         return ""
     return answer
@@ -1259,7 +1262,7 @@ def _check_row(row: RowDecision, *, practices: dict[int, Any], versions: dict[in
     if row.not_duplicate:
         row.not_duplicate_of = duplicate_candidates(current.flags or []) \
             if current is not None else []
-    if not _check_reread_answer(row, reread_flags(current.flags or [] if current else []),
+    if not _check_reread_answer(row, list(current.flags or []) if current else [],
                                 report=report):
         return False
     return not row.municipality_text or _resolve_corrected(row, resolve, report=report)
@@ -1294,15 +1297,26 @@ def _whole_comment(row: RowDecision, practice: Any, *, report: Report) -> bool:
     return True
 
 
-def _check_reread_answer(row: RowDecision, flags: list[str], *, report: Report) -> bool:
-    """Check the row's answer to the practice's ``reread-differs`` flags; False (reported)
-    when there is nothing to answer, or the new reading cannot be taken whole. A row with
-    such flags and no answer is applied, and said to come back until answered."""
+def _check_reread_answer(row: RowDecision, version_flags: list[str], *,
+                         report: Report) -> bool:
+    """Check the row's answer to the practice's ``reread-differs`` flags (or, "palauta
+    vastaus", to its ``answer-none-emptied`` ones); False (reported) when there is nothing to
+    answer, or the new reading cannot be taken whole. A row with reread flags and no answer
+    to them is applied, and said to come back until answered."""
     from ..flags import parse
 
     header = COLUMN_BY_KEY["reread"].header
+    if row.reread_answer == "restore":
+        if not emptied_flags(version_flags):
+            report.add(row.where, "error",
+                       f"'{header}' says {REREAD_WORDS['restore']['fi']!r}, but "
+                       f"#{row.practice_id} has no answer left empty for saying only 'ei "
+                       "ole' (or it was restored already); nothing applied; clear the "
+                       f"'{header}' cell", practice_id=row.practice_id)
+            return False
+    flags = reread_flags(version_flags)
     fields = ", ".join(dict.fromkeys(str(parse(flag).field) for flag in flags))
-    if row.reread_answer is None:
+    if row.reread_answer in (None, "restore"):
         if flags:
             report.add(row.where, "warning",
                        f"#{row.practice_id}'s file, read again, reads differently in {fields} "
@@ -1454,7 +1468,9 @@ def _apply_checked(checked: list[RowDecision], practices: dict[int, Any], *, ses
                 report.add(row.where, "unchanged", "already so in the database",
                            practice_id=practice_id)
             continue
-        answered = _answer_reread(first, session=session) if first.reread_answer else ""
+        answered = "" if not first.reread_answer else _restore_emptied(
+            first, session=session) if first.reread_answer == "restore" else _answer_reread(
+            first, session=session)
         _apply(first, practice, session=session, corrected_ids=corrected_ids, audit=audit,
                now=now)
         report.add(first.where, "applied", first.describe() + answered + kept_from,
@@ -1544,6 +1560,43 @@ def _answer_reread(row: RowDecision, *, session: Session) -> str:
     session.flush()
     row.version = version
     return f"; took the new reading of {fields} (version {version})"
+
+
+def _restore_emptied(row: RowDecision, *, session: Session) -> str:
+    """Put back the optional answers the current version left empty for saying only "ei
+    ole" (``answer-none-emptied``), as the row says ("palauta vastaus"), before its decision
+    is recorded; return the words the applied line adds.
+
+    As "ota uusi luenta" does, the next version is the current one with each such field as
+    typed (the whole text the flag quotes), and it is the version the row's decision is
+    recorded for; the flags on the version before become ``answer-none-restored``, so the
+    history says who put what back, and the new version has none (nothing left to answer)."""
+    from sqlalchemy import update
+    from sqlmodel import select
+
+    from ..db.models import Practice, PracticeVersion
+    from ..flags import parse, unsure
+
+    current = session.exec(select(PracticeVersion).where(
+        PracticeVersion.practice_id == row.practice_id,
+        PracticeVersion.version == row.version)).one()
+    flags = list(current.flags or [])
+    answered = set(emptied_flags(flags))
+    values = {str(parse(flag).field): parse(flag).args.get("value") for flag in flags
+              if flag in answered}
+    current.flags = [unsure(str(parse(flag).field), "answer-none-restored", **parse(flag).args)
+                     if flag in answered else flag for flag in flags]
+    session.add(current)
+    card = current.model_dump(exclude={"id", "practice_id", "version", "created_at", "flags"})
+    card.update(values)
+    version = row.version + 1
+    session.add(PracticeVersion(practice_id=row.practice_id, version=version,
+                                flags=[flag for flag in flags if flag not in answered], **card))
+    session.execute(update(Practice).where(Practice.id == row.practice_id)  # type: ignore[arg-type]
+                    .values(current_version=version))
+    session.flush()
+    row.version = version
+    return f"; restored the answer of {', '.join(values)} as typed (version {version})"
 
 
 def _keep_earlier_comment(row: RowDecision, practice: Any, previous: Any) -> str:
