@@ -118,3 +118,98 @@ def test_an_unknown_answer_says_palauta_vastaus_among_the_answers(session, tmp_p
         "reading) to a new reading, 'palauta vastaus' (återställ svaret, restore the answer) "
         "to an answer left empty")
 
+
+# --- 2. a named workbook forwarded to a colleague ------------------------------------------------
+
+
+def _saved_as(path: Path, saver: str | None, edits: dict[int, dict[str, Any]],
+              out: Path | None = None) -> Path:
+    """Edit a workbook as ``saver`` would and save it, its core.xml ``lastModifiedBy`` set to
+    their name as Excel and LibreOffice set it."""
+    book = openpyxl.load_workbook(path)
+    sheet = book[SHEET]
+    cols = headers(sheet)
+    for practice_id, values in edits.items():
+        for header, value in values.items():
+            sheet.cell(row=row_of(sheet, practice_id), column=cols[header]).value = value
+    book.properties.lastModifiedBy = saver
+    target = out or path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    book.save(target)
+    return target
+
+
+def test_a_named_workbook_forwarded_to_a_colleague_does_not_overrule_the_named_reviewer(
+        session, tmp_path: Path) -> None:
+    from yhteistuumin_survey.db.models import ReviewDecision
+
+    practice = make_practice(session, title="Lukupiiri")
+    path = export_one(session, tmp_path, reviewers=["Liisa"])
+    liisa = _saved_as(path, "Liisa Virtanen", {practice.id: {DECISION: "hyväksytty"}},
+                      out=tmp_path / "liisa" / path.name)
+    forwarded = _saved_as(path, "Pekka Lahtinen", {practice.id: {DECISION: "hylätty"}},
+                          out=tmp_path / "pekka" / path.name)
+    assert import_review([liisa], session=session).counts["applied"] == 1
+    saved = session.exec(select(ReviewDecision.saved_by).where(
+        ReviewDecision.practice_id == practice.id)).all()
+    assert saved == ["Liisa Virtanen"]
+
+    result = import_review([forwarded], session=session)
+
+    assert result.failed and result.counts["applied"] == 0
+    [(where, said)] = _said(result, "conflict")
+    assert said == (
+        f"#{practice.id} was decided 'hyväksytty' by Liisa ({liisa}:2, last saved by Liisa "
+        "Virtanen); this workbook is named for Liisa too but was last saved by Pekka "
+        "Lahtinen, and says 'hylätty'; nothing applied (a forwarded copy keeps the "
+        "reviewer's name); agree on one decision, then re-export and decide there")
+    session.expire_all()
+    assert session.get(Practice, practice.id).status == "approved"
+
+
+def test_the_named_reviewers_own_change_of_mind_and_a_change_made_seeing_it_are_applied(
+        session, tmp_path: Path) -> None:
+    practice = make_practice(session, title="Lukupiiri")
+    path = export_one(session, tmp_path / "first", reviewers=["Liisa"])
+    _saved_as(path, "Liisa Virtanen", {practice.id: {DECISION: "hyväksytty"}})
+    assert import_review([path], session=session).counts["applied"] == 1
+    # Her own copy, changed and saved by her again: her change of mind.
+    _saved_as(path, "Liisa Virtanen", {practice.id: {DECISION: "lisätietoja"}})
+    assert import_review([path], session=session).counts["applied"] == 1
+    # A file that does not say who saved it (a CSV, a program's save): the name decides,
+    # as before.
+    _saved_as(path, None, {practice.id: {DECISION: "hylätty"}})
+    assert import_review([path], session=session).counts["applied"] == 1
+    session.expire_all()
+    assert session.get(Practice, practice.id).status == "rejected"
+    # A new export showing her decision, forwarded and changed by a colleague: a change made
+    # seeing it, not a conflict.
+    _saved_as(path, "Liisa Virtanen", {practice.id: {DECISION: "hyväksytty",
+                                                    "Arvioijan kommentti": "sittenkin"}})
+    assert import_review([path], session=session).counts["applied"] == 1
+    again = export_one(session, tmp_path / "second", reviewers=["Liisa"],
+                       statuses=["approved"])
+    _saved_as(again, "Pekka Lahtinen", {practice.id: {DECISION: "lisätietoja"}})
+    result = import_review([again], session=session)
+    assert result.counts["applied"] == 1 and not result.failed
+    session.expire_all()
+    assert session.get(Practice, practice.id).status == "needs-info"
+
+
+@needs_libreoffice
+def test_who_last_saved_a_workbook_is_read_from_a_libreoffice_save_and_an_ods(
+        session, tmp_path: Path) -> None:
+    from yhteistuumin_survey.review.import_ import saved_by
+
+    make_practice(session, title="Lukupiiri")
+    path = export_one(session, tmp_path)
+    named = _saved_as(path, "Liisa Virtanen", {}, out=tmp_path / "named" / path.name)
+    assert saved_by(named) == "Liisa Virtanen"
+    # LibreOffice with no user name in its profile keeps the name it found; as .ods, the
+    # name is in meta.xml.
+    assert saved_by(resave(named, tmp_path, "ods")) == "Liisa Virtanen"
+    (tmp_path / "xlsx").mkdir()
+    assert saved_by(resave(named, tmp_path / "xlsx")) == "Liisa Virtanen"
+    csv = tmp_path / "review.csv"
+    csv.write_text("ID;Päätös\n", encoding="utf-8")
+    assert saved_by(csv) is None
