@@ -259,6 +259,15 @@ UNSURE_TEXTS: dict[str, Text] = {
         "not published; it is kept in this flag and in the file the municipality sent; if it "
         "says something after all, ask the municipality for a fuller answer.",
         {"value": "ei ole"}),
+    # The reviewer's answer to ``answer-none-emptied`` (review import), its arguments kept.
+    "answer-none-restored": Text(
+        "{label}: vastauksena oli vain {value_q}, joten kohta jätettiin tyhjäksi. Arvioija "
+        "palautti tekstin kohtaan seuraavassa versiossa.",
+        "{label}: svaret var bara {value_q}, så fältet lämnades tomt. Granskaren satte "
+        "tillbaka texten i fältet i nästa version.",
+        "{label}: the answer was only {value_q}, so the field was left empty; the reviewer "
+        "put the text back in the next version.",
+        {"value": "ei ole"}),
     "test-response": Text(
         "{label}: vastaus näyttää lomakkeen kokeilulta ({tried_q}). Koevastaus ei ole "
         "käytäntö; hylkää se, jos se on sellainen.",

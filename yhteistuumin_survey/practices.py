@@ -237,6 +237,9 @@ def _reread_words(decision: dict[str, Any]) -> str:
     answer = decision.get("reread")
     if answer not in REREAD_WORDS:
         return ""
+    if answer == "restore":
+        return (f", answer left empty put back {REREAD_WORDS[answer]['fi']!r} (as version "
+                f"{decision['version']})")
     done = f"kept version {decision['version']}'s text" if answer == "keep" \
         else f"taken as version {decision['version']}"
     return f", new reading answered {REREAD_WORDS[answer]['fi']!r} ({done})"

@@ -392,8 +392,13 @@ class ReviewDecision(SQLModel, table=True):
     #: imported after a newer one must not overrule what was decided on the newer one.
     exported_at: dt.datetime | None = _time()
     #: The row's answer to a new reading of the practice's file ("Uusi luenta"): ``keep``
-    #: or ``take`` (None: the row answered none).
+    #: or ``take``, or ``restore`` to put back an answer left empty (None: the row answered
+    #: none).
     reread_answer: str | None = Field(default=None, max_length=8)
+    #: Who last saved the decision's workbook, as its properties say (Excel's and
+    #: LibreOffice's user name; None: not said). A copy named for one reviewer and
+    #: forwarded to another is told apart by it.
+    saved_by: str | None = Field(default=None, max_length=200)
 
 
 # --- privacy -----------------------------------------------------------------------------

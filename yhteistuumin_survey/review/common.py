@@ -88,17 +88,23 @@ def duplicate_cell(duplicate_of_id: int | None, not_duplicate_of: Sequence[int] 
 REREAD_WORDS: dict[str, dict[str, str]] = {
     "keep": {"fi": "pidä nykyinen", "sv": "behåll nuvarande", "en": "keep"},
     "take": {"fi": "ota uusi luenta", "sv": "ta den nya läsningen", "en": "take the new reading"},
+    # The answer to an ``answer-none-emptied`` flag: the optional answer that only said "ei
+    # ole" was left empty; the reviewer decides it said something and puts it back.
+    "restore": {"fi": "palauta vastaus", "sv": "återställ svaret", "en": "restore the answer"},
 }
 _REREAD_INDEX = {fold(word): answer for answer, words in REREAD_WORDS.items() for word in (
     *words.values(), *{"keep": ("pidä", "pidetään", "pidä vanha", "nykyinen", "vanha",
                                 "behåll", "keep current", "keep the current"),
                        "take": ("ota uusi", "uusi", "uusi luenta", "otetaan uusi",
                                 "ta nya", "ny läsning", "nya läsningen", "take new",
-                                "take the new", "new reading", "new")}[answer])}
+                                "take the new", "new reading", "new"),
+                       "restore": ("palauta", "palautetaan", "palauta teksti", "återställ",
+                                   "restore", "restore answer")}[answer])}
 
 
 def parse_reread_answer(text: str) -> str | None:
-    """Return ``keep`` or ``take`` for a reviewer's answer to a reread flag, None if unknown."""
+    """Return ``keep`` or ``take`` for a reviewer's answer to a reread flag, ``restore`` for
+    one to an emptied answer, None if unknown."""
     return _REREAD_INDEX.get(fold(text))
 
 
@@ -106,6 +112,14 @@ def reread_flags(flags: Iterable[str]) -> list[str]:
     """Return a version's unanswered ``reread-differs`` flags."""
     return [flag for flag in flags if str(flag).startswith("unsure:")
             and ":reread-differs{" in str(flag)]
+
+
+def emptied_flags(flags: Iterable[str]) -> list[str]:
+    """Return a version's ``answer-none-emptied`` flags of long answers (those a reviewer can
+    restore with "palauta vastaus"; a keywords answer is corrected in its own column)."""
+    return [flag for flag in flags if str(flag).startswith("unsure:")
+            and ":answer-none-emptied{" in str(flag)
+            and not str(flag).startswith("unsure:keywords:")]
 
 
 ALLOWED_DECISIONS_TEXT = ", ".join(
@@ -356,6 +370,9 @@ class ReviewRow:
     #: The cells longer than a spreadsheet cell holds (column key -> the text's length): the
     #: workbook shows their beginning, and says so in the row's flags.
     cut: dict[str, int] = field(default_factory=dict)
+    #: It has optional answers left empty because they only said "ei ole"
+    #: (``answer-none-emptied``): the "Uusi luenta" column offers "palauta vastaus".
+    restore: bool = False
 
 
 def effective_municipalities(*, session: Session, practice_ids: Sequence[int] | None = None

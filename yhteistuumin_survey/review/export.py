@@ -32,6 +32,7 @@ from .common import (
     duplicate_candidates,
     duplicate_cell,
     effective_municipalities,
+    emptied_flags,
     field_labels,
     flag_words,
     gc_paused,
@@ -225,7 +226,8 @@ def collect_rows(*, session: Session, statuses: Sequence[str] | None = None,
         cut = _say_cut(practice_id, values, labels)
         rows.append(ReviewRow(practice_id, version.version, stamp, region_code or "", region,
                               codes, values, duplicate_candidates(version.flags or []),
-                              bool(reread_flags(version.flags or [])), cut))
+                              bool(reread_flags(version.flags or [])), cut,
+                              bool(emptied_flags(version.flags or []))))
     rows.sort(key=lambda r: (r.region_code or "99", r.municipality_codes[:1], r.practice_id))
     return rows
 
@@ -517,8 +519,9 @@ def write_workbook(path: Path, rows: Sequence[ReviewRow], *, export_id: str,
     _review_header(sheet)
     _review_checks(sheet, last_row=max(len(rows) + 1, 2), candidates={
         number: row.duplicate_candidates for number, row in enumerate(rows, start=2)
-        if row.duplicate_candidates}, reread=[
-        number for number, row in enumerate(rows, start=2) if row.reread])
+        if row.duplicate_candidates}, answers={
+        number: (("keep", "take") if row.reread else ()) + (("restore",) if row.restore else ())
+        for number, row in enumerate(rows, start=2) if row.reread or row.restore})
     _instructions(workbook.create_sheet(INSTRUCTIONS_SHEET), reviewer=reviewer,
                   count=len(rows), exported_at=exported_at)
     meta = workbook.create_sheet(META_SHEET)
@@ -658,8 +661,32 @@ def _words_list(lang: str, last: str) -> str:
     return f"{', '.join(words[:-1])} {last} {words[-1]}"
 
 
+def _answer_checks(sheet: Any, column: str, answers: dict[int, tuple[str, ...]]) -> None:
+    """Offer each row the answers its flags take in the "Uusi luenta" column (one check per
+    list): keep/take for a new reading, "palauta vastaus" for an answer left empty."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    by_choices: dict[tuple[str, ...], list[int]] = {}
+    for row_number, choices in answers.items():
+        by_choices.setdefault(choices, []).append(row_number)
+    for choices, row_numbers in by_choices.items():
+        words = [REREAD_WORDS[choice]["fi"] for choice in choices]
+        said = " tai ".join((", ".join(words[:-1]), words[-1])) if len(words) > 1 \
+            else words[0]
+        check = DataValidation(
+            type="list", formula1='"' + ",".join(words) + '"', allow_blank=True,
+            showDropDown=False, showErrorMessage=True, errorStyle="warning",
+            errorTitle="Uusi luenta",
+            error=f"Valitse {said} (Huomiot-sarake kertoo, mitä luettiin).",
+            promptTitle="Uusi luenta / Ny läsning",
+            prompt=" / ".join(words))
+        for row_number in row_numbers:
+            check.add(f"{column}{row_number}")
+        sheet.data_validations.append(check)
+
+
 def _review_checks(sheet: Any, *, last_row: int, candidates: dict[int, list[int]],
-                   reread: Sequence[int] = ()) -> None:
+                   answers: dict[int, tuple[str, ...]] | None = None) -> None:
     """Print setup, the filter, the drop-down checks (one range each, not per cell; the
     duplicate column of a row flagged as a possible duplicate offers the flagged practice
     and "ei kaksoiskappale", one check per such list) and the sheet protection."""
@@ -705,18 +732,7 @@ def _review_checks(sheet: Any, *, last_row: int, candidates: dict[int, list[int]
         for row_number in row_numbers:
             answer.add(f"{duplicate_col}{row_number}")
         sheet.data_validations.append(answer)
-    if reread:
-        reread_col = get_column_letter(keys.index("reread") + 1)
-        keep, take = REREAD_WORDS["keep"]["fi"], REREAD_WORDS["take"]["fi"]
-        answer = DataValidation(
-            type="list", formula1=f'"{keep},{take}"', allow_blank=True, showDropDown=False,
-            showErrorMessage=True, errorStyle="warning", errorTitle="Uusi luenta",
-            error=f"Valitse {keep} tai {take} (Huomiot-sarake kertoo, mikä luettiin).",
-            promptTitle="Uusi luenta / Ny läsning",
-            prompt=f"{keep} / {take}")
-        for row_number in reread:
-            answer.add(f"{reread_col}{row_number}")
-        sheet.data_validations.append(answer)
+    _answer_checks(sheet, get_column_letter(keys.index("reread") + 1), answers or {})
     id_check = DataValidation(type="whole", operator="greaterThan", formula1="0",
                               allow_blank=True, showErrorMessage=True, errorStyle="warning",
                               error="Kirjoita alkuperäisen käytännön ID-numero.")
@@ -754,7 +770,10 @@ INSTRUCTIONS_FI = (
     "kunta, mahdollinen kaksoiskappale).",
     "Uusi luenta: jos Huomiot-sarake kertoo, että tiedosto luettiin uudelleen ja siitä "
     "luettiin nyt muuta, valitse 'pidä nykyinen' (käytännön teksti pysyy) tai 'ota uusi "
-    "luenta' (uusi teksti tulee käytäntöön), ja pidä tai muuta päätöstä tavalliseen tapaan.",
+    "luenta' (uusi teksti tulee käytäntöön), ja pidä tai muuta päätöstä tavalliseen tapaan. "
+    "Jos Huomiot-sarake kertoo, että vastauksena oli vain esimerkiksi 'ei ole' ja kohta "
+    "jätettiin tyhjäksi, mutta teksti kuuluu käytäntöön, valitse 'palauta vastaus': teksti "
+    "palautetaan kohtaan sellaisena kuin se kirjoitettiin.",
     "Voit suodattaa rivejä ja piilottaa sarakkeita suojauksen ollessa päällä, ja kirjoittaa "
     "omia muistiinpanoja Versio-sarakkeen oikealla puolella oleviin sarakkeisiin. Rivien "
     "lajittelu ja sarakkeiden siirtäminen vaativat, että poistat ensin taulukon suojauksen "
@@ -783,7 +802,10 @@ INSTRUCTIONS_SV = (
     "text bevaras. Tomt = ingen korrigering.",
     "Uusi luenta (ny läsning): om kolumnen Huomiot säger att filen lästes på nytt och nu gav "
     "något annat, välj 'pidä nykyinen' (behåll nuvarande text) eller 'ota uusi luenta' (ta "
-    "den nya läsningen), och behåll eller ändra beslutet som vanligt.",
+    "den nya läsningen), och behåll eller ändra beslutet som vanligt. Om kolumnen Huomiot "
+    "säger att svaret bara var till exempel 'inget' och att fältet lämnades tomt, men texten "
+    "hör till praxisen, välj 'palauta vastaus' (återställ svaret): texten sätts tillbaka i "
+    "fältet så som den skrevs.",
     "Du kan filtrera rader och dölja kolumner medan bladet är skyddat, och skriva egna "
     "anteckningar i kolumnerna till höger om kolumnen Versio. För att sortera rader eller "
     "flytta kolumner tar du först bort bladskyddet (Excel: Granska > Ta bort skydd för blad; "

@@ -39,6 +39,7 @@ from .common import (
     decision_label,
     duplicate_candidates,
     duplicate_cell,
+    emptied_flags,
     gc_paused,
     is_not_duplicate,
     normal_text,
@@ -154,6 +155,8 @@ class RowDecision:
     not_duplicate_of: list[int] | None = None
     #: When the row's workbook was exported (its hidden sheet says; None when unknown).
     exported_at: dt.datetime | None = None
+    #: Who last saved the row's workbook, as its properties say (None: not said).
+    saved_by: str | None = None
     #: The reviewer wrote the duplicate column (not as exported) as text, "#12": a number
     #: alone is copied by Excel's fill handle, text ending in one is counted up.
     duplicate_typed: bool = False
@@ -232,6 +235,11 @@ class _Workbook:
     columns: dict[str, int]
     meta: dict[str, str]
     meta_rows: dict[int, MetaRow]
+
+    @cached_property
+    def saved_by(self) -> str | None:
+        """Who last saved the workbook, as its properties say (None: not said)."""
+        return saved_by(self.path)
 
     @cached_property
     def exported_at(self) -> dt.datetime | None:
@@ -315,6 +323,40 @@ def _read_meta(sheet: Sheet) -> tuple[dict[str, str], dict[int, MetaRow]]:
             continue
         rows[practice_id] = MetaRow(version, _text(raw[2]), _text(raw[3]), _text(raw[4]))
     return meta, rows
+
+
+#: Where a workbook says who last saved it: the member and the element (Excel and
+#: LibreOffice write the user's name there on every save; ODF's dc:creator is the last one).
+_SAVER_ELEMENTS = (
+    ("docProps/core.xml",
+     "{http://schemas.openxmlformats.org/package/2006/metadata/core-properties}lastModifiedBy"),
+    ("meta.xml", "{http://purl.org/dc/elements/1.1/}creator"))
+#: A properties part larger than this is no workbook's: not read.
+_SAVER_PART_BYTES = 1 << 20
+
+
+def saved_by(path: Path) -> str | None:
+    """Return the name of whoever last saved a workbook (.xlsx ``lastModifiedBy``, .ods
+    ``dc:creator``), None when the file does not say (a CSV, a program that writes none)."""
+    import zipfile
+
+    from defusedxml import ElementTree
+    from defusedxml.common import DefusedXmlException
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            for member, tag in _SAVER_ELEMENTS:
+                if member not in names or archive.getinfo(member).file_size > _SAVER_PART_BYTES:
+                    continue
+                root = ElementTree.fromstring(archive.read(member))
+                found = next(root.iter(tag), None)
+                name = " ".join((found.text or "").split()) if found is not None else ""
+                return name[:200] or None
+    except (OSError, zipfile.BadZipFile, ElementTree.ParseError, DefusedXmlException,
+            ValueError):
+        return None
+    return None
 
 
 def open_review_workbook(path: Path) -> _Workbook:
@@ -563,7 +605,8 @@ def _read_row(book: _Workbook, index: int, *, stamps_to_ids: dict[str, int],
         return RowDecision(
             book.label, book.sha256, row_number, practice_id, decision, version, stamp,
             reviewer or book.meta.get("reviewer") or None, comment=editable["comment"],
-            meta_row=meta_row, exported_at=book.exported_at, typed=typed)
+            meta_row=meta_row, exported_at=book.exported_at, typed=typed,
+            saved_by=book.saved_by)
     keywords = _corrected_keywords(editable["corrected_keywords"], vocabulary, where,
                                    practice_id, report=report)
     # A title is one line: a line break or tab typed (Alt+Enter) or pasted into the cell would
@@ -584,7 +627,7 @@ def _read_row(book: _Workbook, index: int, *, stamps_to_ids: dict[str, int],
         not_duplicate=not_duplicate, exported_at=book.exported_at,
         duplicate_typed=duplicate_of is not None and typed("duplicate_of")
         and not editable["duplicate_of"].isdigit(),
-        reread_answer=answer, typed=typed)
+        reread_answer=answer, typed=typed, saved_by=book.saved_by)
 
 
 def _reread_answer(text: str, where: str, practice_id: int, *, report: Report) -> str | None:
@@ -594,11 +637,13 @@ def _reread_answer(text: str, where: str, practice_id: int, *, report: Report) -
         return None
     answer = parse_reread_answer(text)
     if answer is None:
-        keep, take = REREAD_WORDS["keep"], REREAD_WORDS["take"]
+        keep, take, restore = (REREAD_WORDS[key] for key in ("keep", "take", "restore"))
         report.add(where, "error", f"unknown answer {text!r} in "
                                    f"'{COLUMN_BY_KEY['reread'].header}'; nothing applied; "
                                    f"write {keep['fi']!r} ({keep['sv']}, {keep['en']}) "
-                                   f"or {take['fi']!r} ({take['sv']}, {take['en']})",
+                                   f"or {take['fi']!r} ({take['sv']}, {take['en']}) to a "
+                                   f"new reading, {restore['fi']!r} ({restore['sv']}, "
+                                   f"{restore['en']}) to an answer left empty",
                    practice_id=practice_id)
         return ""
     return answer
@@ -1101,7 +1146,7 @@ def _apply_comments(rows: list[RowDecision], *, session: Session, report: Report
             practice_id=row.practice_id, version=row.version, decision=COMMENT_ONLY,
             previous_status=practice.status, comment=row.comment, reviewer=row.reviewer,
             source_file=row.file, source_sha256=row.sha256, source_row=row.row,
-            decided_at=now, exported_at=row.exported_at))
+            decided_at=now, exported_at=row.exported_at, saved_by=row.saved_by))
         report.add(row.where, "applied", "comment stored as the review note, without a "
                    f"decision: #{row.practice_id} stays {status_label(practice.status)!r}; "
                    "choose a decision when ready", practice_id=row.practice_id,
@@ -1293,7 +1338,7 @@ def _check_row(row: RowDecision, *, practices: dict[int, Any], versions: dict[in
     if row.not_duplicate:
         row.not_duplicate_of = duplicate_candidates(current.flags or []) \
             if current is not None else []
-    if not _check_reread_answer(row, reread_flags(current.flags or [] if current else []),
+    if not _check_reread_answer(row, list(current.flags or []) if current else [],
                                 report=report):
         return False
     return not row.municipality_text or _resolve_corrected(row, resolve, report=report)
@@ -1328,15 +1373,26 @@ def _whole_comment(row: RowDecision, practice: Any, *, report: Report) -> bool:
     return True
 
 
-def _check_reread_answer(row: RowDecision, flags: list[str], *, report: Report) -> bool:
-    """Check the row's answer to the practice's ``reread-differs`` flags; False (reported)
-    when there is nothing to answer, or the new reading cannot be taken whole. A row with
-    such flags and no answer is applied, and said to come back until answered."""
+def _check_reread_answer(row: RowDecision, version_flags: list[str], *,
+                         report: Report) -> bool:
+    """Check the row's answer to the practice's ``reread-differs`` flags (or, "palauta
+    vastaus", to its ``answer-none-emptied`` ones); False (reported) when there is nothing to
+    answer, or the new reading cannot be taken whole. A row with reread flags and no answer
+    to them is applied, and said to come back until answered."""
     from ..flags import parse
 
     header = COLUMN_BY_KEY["reread"].header
+    if row.reread_answer == "restore":
+        if not emptied_flags(version_flags):
+            report.add(row.where, "error",
+                       f"'{header}' says {REREAD_WORDS['restore']['fi']!r}, but "
+                       f"#{row.practice_id} has no answer left empty for saying only 'ei "
+                       "ole' (or it was restored already); nothing applied; clear the "
+                       f"'{header}' cell", practice_id=row.practice_id)
+            return False
+    flags = reread_flags(version_flags)
     fields = ", ".join(dict.fromkeys(str(parse(flag).field) for flag in flags))
-    if row.reread_answer is None:
+    if row.reread_answer in (None, "restore"):
         if flags:
             report.add(row.where, "warning",
                        f"#{row.practice_id}'s file, read again, reads differently in {fields} "
@@ -1497,7 +1553,9 @@ def _apply_checked(checked: list[RowDecision], practices: dict[int, Any], *, ses
                 report.add(row.where, "unchanged", "already so in the database",
                            practice_id=practice_id)
             continue
-        answered = _answer_reread(first, session=session) if first.reread_answer else ""
+        answered = "" if not first.reread_answer else _restore_emptied(
+            first, session=session) if first.reread_answer == "restore" else _answer_reread(
+            first, session=session)
         _apply(first, practice, session=session, corrected_ids=corrected_ids, audit=audit,
                now=now)
         report.add(first.where, "applied", first.describe() + answered + kept_from,
@@ -1589,6 +1647,43 @@ def _answer_reread(row: RowDecision, *, session: Session) -> str:
     return f"; took the new reading of {fields} (version {version})"
 
 
+def _restore_emptied(row: RowDecision, *, session: Session) -> str:
+    """Put back the optional answers the current version left empty for saying only "ei
+    ole" (``answer-none-emptied``), as the row says ("palauta vastaus"), before its decision
+    is recorded; return the words the applied line adds.
+
+    As "ota uusi luenta" does, the next version is the current one with each such field as
+    typed (the whole text the flag quotes), and it is the version the row's decision is
+    recorded for; the flags on the version before become ``answer-none-restored``, so the
+    history says who put what back, and the new version has none (nothing left to answer)."""
+    from sqlalchemy import update
+    from sqlmodel import select
+
+    from ..db.models import Practice, PracticeVersion
+    from ..flags import parse, unsure
+
+    current = session.exec(select(PracticeVersion).where(
+        PracticeVersion.practice_id == row.practice_id,
+        PracticeVersion.version == row.version)).one()
+    flags = list(current.flags or [])
+    answered = set(emptied_flags(flags))
+    values = {str(parse(flag).field): parse(flag).args.get("value") for flag in flags
+              if flag in answered}
+    current.flags = [unsure(str(parse(flag).field), "answer-none-restored", **parse(flag).args)
+                     if flag in answered else flag for flag in flags]
+    session.add(current)
+    card = current.model_dump(exclude={"id", "practice_id", "version", "created_at", "flags"})
+    card.update(values)
+    version = row.version + 1
+    session.add(PracticeVersion(practice_id=row.practice_id, version=version,
+                                flags=[flag for flag in flags if flag not in answered], **card))
+    session.execute(update(Practice).where(Practice.id == row.practice_id)  # type: ignore[arg-type]
+                    .values(current_version=version))
+    session.flush()
+    row.version = version
+    return f"; restored the answer of {', '.join(values)} as typed (version {version})"
+
+
 def _keep_earlier_comment(row: RowDecision, practice: Any, previous: Any) -> str:
     """Keep the comment another reviewer left that this row's workbook never showed: put it
     before the row's own (the row's own comment alone replaced it, and an empty one erased
@@ -1644,6 +1739,13 @@ def _in_conflict(practice_id: int, group: list[RowDecision], previous: Any, *,
                       f"newer export ({source}, exported {theirs}); this workbook was exported "
                       f"{ours}, before it, and says {row.describe_whole()!r}; nothing "
                       "applied; re-export and decide there")
+        elif previous.reviewer and row.reviewer and _saved_by_another(previous, row):
+            reason = (f"#{practice_id} was decided {_previous_words(previous)!r} by {who} "
+                      f"({source}, last saved by {previous.saved_by}); this workbook is "
+                      f"named for {row.reviewer} too but was last saved by {row.saved_by}, "
+                      f"and says {row.describe_whole()!r}; nothing applied (a forwarded copy "
+                      "keeps the reviewer's name); agree on one decision, then re-export and "
+                      "decide there")
         else:
             reason = (f"#{practice_id} was decided {_previous_words(previous)!r} by {who} "
                       f"({source}), this row says {row.describe_whole()!r}; agree on one "
@@ -1723,10 +1825,27 @@ def _same_reviewer(previous: Any, row: RowDecision) -> bool:
     copies of one workbook keep its name (saved from their replies to two folders).
     """
     if previous.reviewer and row.reviewer:
-        return bool(previous.reviewer.strip().casefold() == row.reviewer.strip().casefold())
+        return bool(previous.reviewer.strip().casefold() == row.reviewer.strip().casefold()) \
+            and not _saved_by_another(previous, row)
     if not previous.reviewer and not row.reviewer:
         return _same_path(previous.source_file, row.file)
     return False
+
+
+def _saved_by_another(previous: Any, row: RowDecision) -> bool:
+    """Tell if the earlier decision's workbook and the row's, named for the same reviewer,
+    were last saved by two different people (both files say who).
+
+    A workbook named for Liisa and forwarded to a colleague keeps her name: taken as her
+    change of mind, the colleague's decision silently replaced hers. Two different savers
+    make it another person's word, a conflict unless the row's workbook showed the earlier
+    decision (``_in_conflict``). When either file does not say (a CSV, an older decision),
+    the names alone decide, as before: a reviewer's own change of mind is never held back on
+    a guess. Liisa on two computers with two user names is held back, and told why: a
+    conflict is said and undone by a re-export, an overruled decision is never noticed."""
+    first, second = (" ".join((name or "").split()).casefold()
+                     for name in (getattr(previous, "saved_by", None), row.saved_by))
+    return bool(first and second and first != second)
 
 
 def _same_path(first: str, second: str) -> bool:
@@ -1778,7 +1897,7 @@ def _latest_decisions(*, session: Session, practice_ids: list[int]
         for decision in plain_rows(session.execute(select(
                 d.practice_id, d.version, d.decision, d.duplicate_of_id, d.not_duplicate_of,
                 d.corrected_title, d.corrected_keywords, d.corrected_municipalities, d.reviewer,
-                d.source_file, d.source_sha256, d.source_row, d.exported_at
+                d.source_file, d.source_sha256, d.source_row, d.exported_at, d.saved_by
         ).where(condition).order_by(d.id))):
             if decision.practice_id in wanted:
                 noted[decision.practice_id] = decision
@@ -1826,7 +1945,8 @@ def _apply(row: RowDecision, practice: Any, *, session: Session, corrected_ids: 
         "corrected_keywords": row.corrected_keywords,
         "corrected_municipalities": row.corrected_municipalities, "reviewer": row.reviewer,
         "source_file": row.file, "source_sha256": row.sha256, "source_row": row.row,
-        "decided_at": now, "exported_at": row.exported_at, "reread_answer": row.reread_answer})
+        "decided_at": now, "exported_at": row.exported_at, "reread_answer": row.reread_answer,
+        "saved_by": row.saved_by})
 
 
 def _write_decisions(audit: list[dict[str, Any]], *, session: Session) -> None:
