@@ -189,3 +189,24 @@ def test_a_questionnaire_of_another_round_or_version_is_said_in_finnish(
     assert "kontrollera att den skickades till rätt omgång." in swedish
     assert f"Enkäten är gjord med enkätversion {current - 1}" in swedish
 
+
+# --- the terminal's summary says what each count is -------------------------------------------
+
+
+def test_the_terminal_summary_names_what_it_counts_and_json_keeps_its_keys(cli, tmp_path):
+    import json
+    import shutil
+
+    inbox = tmp_path / "inbox"
+    questionnaire_copy(inbox)
+    shutil.copy(Path(__file__).parent / "data" / "ingest" / "broken" / "empty.xlsx",
+                inbox / "tyhja.xlsx")
+    result = cli("ingest", str(inbox))
+    assert result.exit_code == 1, result.output
+    # Before: "2 files: 3 new, 1 empty, 1 error" (new what? empty what?).
+    assert result.stdout.splitlines()[0] == (
+        "2 files: 3 new practices, 1 empty sheet or row skipped, 1 error"), result.stdout
+    again = cli("ingest", str(inbox / "vastaus.xlsx"), "--format", "json")
+    assert json.loads(again.stdout)["counts"] == {"already ingested": 1}
+    assert cli("ingest", str(inbox / "vastaus.xlsx")).stdout.splitlines()[0] == \
+        "1 file: 1 file already ingested"

@@ -84,6 +84,26 @@ REPORT_COLUMNS = ("file", "sheet", "row", "format", "outcome", "practice_id", "v
 SUMMARY_ORDER = ("new", "new version", "duplicate candidate", "decision kept",
                  "already ingested", "incomplete",
                  "empty", "to-read", "body-text", "note", "structure", "error")
+#: What each outcome's count is, said on the terminal (one, many): "7 empty" told a coordinator
+#: neither that they were sheets nor that nothing was lost.
+SUMMARY_WORDS = {
+    "new": ("new practice", "new practices"),
+    "new version": ("new version of an earlier practice", "new versions of earlier practices"),
+    "duplicate candidate": ("possible duplicate for the reviewers",
+                            "possible duplicates for the reviewers"),
+    "decision kept": ("decided practice kept as decided (the difference flagged)",
+                      "decided practices kept as decided (the differences flagged)"),
+    "already ingested": ("file already ingested", "files already ingested"),
+    "incomplete": ("unfinished response kept, not a practice",
+                   "unfinished responses kept, not practices"),
+    "empty": ("empty sheet or row skipped", "empty sheets or rows skipped"),
+    "to-read": ("message to read by hand", "messages to read by hand"),
+    "body-text": ("message text to read by hand", "message texts to read by hand"),  # older
+    "note": ("note", "notes"),
+    "structure": ("LimeSurvey survey structure", "LimeSurvey survey structures"),
+    "error": ("error", "errors"),
+    "skipped": ("file skipped", "files skipped"),
+}
 
 
 @dataclass
@@ -136,8 +156,13 @@ class IngestReport:
         return list(REPORT_COLUMNS), self.rows()
 
     def summary(self) -> list[str]:
-        lines = [f"{plural(self.files, 'file')}: "
-                 f"{count_phrase(self.counts, SUMMARY_ORDER) or 'nothing to do'}"]
+        """The run in one line that says what each count is ("2 files: 3 new practices, 7
+        empty sheets or rows skipped"), then where the report is; JSON keeps the outcomes'
+        own names (``counts``)."""
+        counts = self.counts
+        said = [plural(counts[key], *SUMMARY_WORDS[key]) for key in (*SUMMARY_ORDER, "skipped")
+                if counts.get(key)]
+        lines = [f"{plural(self.files, 'file')}: {', '.join(said) or 'nothing to do'}"]
         if self.report_path:
             lines.append(f"Report: {self.report_path}")
         return lines
