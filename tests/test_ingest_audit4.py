@@ -323,7 +323,7 @@ def test_every_reason_code_reads_back_from_its_english_and_says_finnish_words(vo
                        r"|'yhteistuumin [^']*'|--source table"
                        # names of programs, their menus and files, as the user sees them
                        r"|\b(?:LimeSurvey|Outlook)\w*|Export > Survey structure|winmail\.dat"
-                       r"|\(?ingest --structure FILE\.lss\)?|\.lss|outputs/received"
+                       r"|\(?ingest --structure FILE\.lss\)?|\.(?:lss|csv|xlsx)|outputs/received"
                        r"|survey/questions\.yaml|\(zip\)",
                        " ", text.fi)
         unknown |= {word for word in re.findall(r"[^\W\d_]+(?:-[^\W\d_]+)*", words)

@@ -210,3 +210,35 @@ def test_the_terminal_summary_names_what_it_counts_and_json_keeps_its_keys(cli, 
     assert json.loads(again.stdout)["counts"] == {"already ingested": 1}
     assert cli("ingest", str(inbox / "vastaus.xlsx")).stdout.splitlines()[0] == \
         "1 file: 1 file already ingested"
+
+
+def test_broken_files_and_a_file_read_before_are_said_in_finnish(sqlite_engine, workspace,
+                                                                 tmp_path):
+    import shutil
+
+    broken = Path(__file__).parent / "data" / "ingest" / "broken"
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("truncated.xlsx", "garbage.csv", "zipbomb.xlsx"):
+        shutil.copy(broken / name, folder / name)
+    answer = questionnaire_copy(tmp_path / "vastaus")
+    run_ingest([answer], engine=sqlite_engine, workspace=workspace)
+    result = run_ingest([folder, answer], engine=sqlite_engine, workspace=workspace)
+    english = " | ".join(str(r["reason"]) for r in result.rows())
+    assert "damaged or truncated file" in english and "not a text table" in english
+    assert "-fold, as only padding does (a zip bomb?)" in english
+    assert "(ingested); nothing changed" in english
+
+    finnish = " | ".join(_said(result))
+    assert "truncated.xlsx: tiedosto on vioittunut tai katkennut; pyydä lähettäjältä uusi " \
+        "kopio." in finnish
+    assert ("garbage.csv: tiedosto ei ole tekstitaulukko vaan binääridataa; tallenna se "
+            "taulukko-ohjelmassa tekstitiedostona (.csv) tai työkirjana (.xlsx)") in finnish
+    assert "zipbomb.xlsx: sen osa xl/worksheets/sheet1.xml kasvaisi purettaessa" in finnish
+    assert "Sama sisältö kuin vastaanotetussa tiedostossa 1 (luettu); mikään ei muuttunut." \
+        in finnish
+    for words in ("damaged", "text table", "zip bomb", "(ingested)"):
+        assert words not in finnish
+    swedish = " | ".join(_said(result, "sv", tmp_path / "sv"))
+    assert "filen är skadad eller ofullständig" in swedish
+    assert "(inläst); inget ändrades." in swedish

@@ -282,6 +282,48 @@ REASON_TEXTS: dict[str, Text] = {
         "keywords with no concept in survey/keywords.yaml (kept as typed; add them there if "
         "they belong): {keywords}",
         {"keywords": "sirkus, taidekasvatus"}),
+    # A file the table readers cannot open (tables.py).
+    "file-damaged": Text(
+        "{file}: tiedosto on vioittunut tai katkennut; pyydä lähettäjältä uusi kopio.",
+        "{file}: filen är skadad eller ofullständig; be avsändaren om en ny kopia.",
+        "{file}: damaged or truncated file; ask the sender for a new copy",
+        {"file": "vastaus.xlsx"}),
+    "file-password": Text(
+        "{file}: tiedosto on suojattu salasanalla; pyydä lähettäjää tallentamaan se ilman "
+        "salasanaa.",
+        "{file}: filen är lösenordsskyddad; be avsändaren spara den utan lösenord.",
+        "{file}: the file is password-protected; ask the sender to save it without a password",
+        {"file": "vastaus.xlsx"}),
+    "zip-bomb-ratio": Text(
+        "{file}: sen osa {member} kasvaisi purettaessa {ratio}-kertaiseksi, mikä on tyypillistä "
+        "vain täytteelle (pakkauspommi?), joten tiedostoa ei avattu.",
+        "{file}: delen {member} skulle växa {ratio} gånger vid uppackning, vilket bara "
+        "utfyllnad gör (en zipbomb?), så filen öppnades inte.",
+        "{file}: {member} expands {ratio}-fold, as only padding does (a zip bomb?); not opened",
+        {"file": "vastaus.xlsx", "member": "xl/worksheets/sheet1.xml", "ratio": "1028"}),
+    "zip-member-huge": Text(
+        "{file}: sen osa {member} kasvaisi purettaessa {size} megatavuun ({ratio}-kertaiseksi; "
+        "pakkauspommi?), mikä ylittää {limit} megatavun rajan, joten tiedostoa ei avattu.",
+        "{file}: delen {member} skulle växa till {size} MB vid uppackning ({ratio} gånger; en "
+        "zipbomb?), över gränsen på {limit} MB, så filen öppnades inte.",
+        "{file}: {member} expands to {size} MB ({ratio}-fold; a zip bomb?), over the {limit} "
+        "MB limit; not opened",
+        {"file": "vastaus.xlsx", "member": "xl/worksheets/sheet1.xml", "size": "900",
+         "ratio": "90", "limit": "500"}),
+    "zip-total-huge": Text(
+        "{file}: tiedosto kasvaisi purettaessa {size} megatavuun, mikä ylittää {limit} "
+        "megatavun rajan, joten sitä ei avattu.",
+        "{file}: filen skulle växa till {size} MB vid uppackning, över gränsen på {limit} MB, "
+        "så den öppnades inte.",
+        "{file}: expands to {size} MB, over the {limit} MB limit; not opened",
+        {"file": "vastaus.xlsx", "size": "900", "limit": "500"}),
+    "not-a-text-table": Text(
+        "{file}: tiedosto ei ole tekstitaulukko vaan {what}; tallenna se taulukko-ohjelmassa "
+        "tekstitiedostona (.csv) tai työkirjana (.xlsx) ja lähetä se uudelleen.",
+        "{file}: filen är ingen texttabell utan {what}; spara den som CSV eller Excel och "
+        "skicka den på nytt.",
+        "{file}: not a text table but {what}; save it as CSV or Excel and send again",
+        {"file": "vastaus.csv", "what": "binary data"}),
     # LimeSurvey: a survey structure (.lss) read with the exports beside it.
     "lss-structure": Text(
         "LimeSurvey-kyselyn rakenne ({count} kysymystä); sen avulla luetaan viereiset "
@@ -490,6 +532,12 @@ _KIND_NAMES = {
            "a text file": "en textfil"},
 }
 
+#: A received file's status (``file-already-ingested``).
+_FILE_STATUS_NAMES = {
+    "fi": {"ingested": "luettu", "error": "virhe", "received": "vastaanotettu"},
+    "sv": {"ingested": "inläst", "error": "fel", "received": "mottagen"},
+}
+
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 
@@ -652,6 +700,12 @@ def _value_in(key: str, value: str, language: str) -> str:
         return _KIND_NAMES.get(language, {}).get(value, value)
     if key == "suffix" and value == "suffix-less":
         return {"fi": "ei päätettä", "sv": "ingen ändelse"}.get(language, value)
+    if key == "status":  # a received file's (ingested), or a reviewer's decision (approved)
+        from .review.common import DECISION_WORDS
+
+        if value in DECISION_WORDS:
+            return DECISION_WORDS[value].get(language, value)
+        return _FILE_STATUS_NAMES.get(language, {}).get(value, value)
     if key == "holder" and value == "holder unknown":
         return {"fi": "tuntematon", "sv": "okänd"}.get(language, value)
     if key == "failure":  # an earlier reading's error, its file's name left out
