@@ -22,7 +22,7 @@ def test_ingest_prints_a_short_summary_and_the_mapping_only_when_verbose(cli, tm
     short = cli("ingest", str(inbox / "limesurvey-codes.csv"))
     assert short.exit_code == 0, short.output
     assert short.stdout.splitlines()[0] == ("1 file: 1 new practice, 1 unfinished response "
-                                             "kept, not a practice")
+                                             "(not a practice)")
     assert len(short.stdout.splitlines()) == 2 and "columns" not in short.stdout
     result = cli("ingest", str(inbox / "table.tsv"), "--verbose")
     assert result.exit_code == 0, result.output

@@ -242,3 +242,28 @@ def test_broken_files_and_a_file_read_before_are_said_in_finnish(sqlite_engine, 
     swedish = " | ".join(_said(result, "sv", tmp_path / "sv"))
     assert "filen är skadad eller ofullständig" in swedish
     assert "(inläst); inget ändrades." in swedish
+
+
+def test_the_name_a_file_was_sent_with_is_said_in_finnish_in_the_report(sqlite_engine,
+                                                                        workspace, tmp_path):
+    from ingest_support import DATA
+    from openpyxl import load_workbook
+
+    archive = tmp_path / "vastaukset.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.write(DATA / "googleforms.csv", "../../x.csv")
+        zipped.writestr("../.piilo.csv", b"x")
+    result = run_ingest([archive], engine=sqlite_engine, workspace=workspace)
+    assert f"{archive} » x.csv (sent as '../../x.csv')" in [r["file"] for r in result.rows()]
+
+    rows = list(load_workbook(result.report_path).worksheets[0].iter_rows(values_only=True))
+    files = [str(row[0]) for row in rows[1:]]
+    assert f"{archive} » x.csv (lähetetty nimellä '../../x.csv')" in files
+    assert f"{archive} » piilo.csv (lähetetty nimellä '../.piilo.csv')" in files
+    assert not [name for name in files if "sent as" in name]
+    (tmp_path / "sv").mkdir()
+    from yhteistuumin_survey.ingest import write_report_csv
+
+    swedish = load_workbook(write_report_csv(result, tmp_path / "sv", lang="sv")).worksheets[0]
+    assert f"{archive} » x.csv (skickad med namnet '../../x.csv')" in [
+        str(row[0]) for row in swedish.iter_rows(min_row=2, values_only=True)]

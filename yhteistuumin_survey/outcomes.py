@@ -532,6 +532,19 @@ _KIND_NAMES = {
            "a text file": "en textfil"},
 }
 
+#: How a file's name in the report says the name it was sent with, when that reached out of
+#: its folder (ingest/emails.py ``sent_as``: "x.csv (sent as '../../x.csv')").
+_SENT_AS = {"fi": " (lähetetty nimellä '", "sv": " (skickad med namnet '"}
+
+
+def file_in(display: str | None, language: str) -> str:
+    """A file's name as the report shows it, said in ``language``: the name it was sent with
+    (``(sent as '…')``) in that language's words."""
+    text = str(display or "")
+    words = _SENT_AS.get(language)
+    return text.replace(" (sent as '", words) if words else text
+
+
 #: A received file's status (``file-already-ingested``).
 _FILE_STATUS_NAMES = {
     "fi": {"ingested": "luettu", "error": "virhe", "received": "vastaanotettu"},
@@ -700,6 +713,8 @@ def _value_in(key: str, value: str, language: str) -> str:
         return _KIND_NAMES.get(language, {}).get(value, value)
     if key == "suffix" and value == "suffix-less":
         return {"fi": "ei päätettä", "sv": "ingen ändelse"}.get(language, value)
+    if key == "file":
+        return file_in(value, language)
     if key == "status":  # a received file's (ingested), or a reviewer's decision (approved)
         from .review.common import DECISION_WORDS
 

@@ -94,8 +94,8 @@ SUMMARY_WORDS = {
     "decision kept": ("decided practice kept as decided (the difference flagged)",
                       "decided practices kept as decided (the differences flagged)"),
     "already ingested": ("file already ingested", "files already ingested"),
-    "incomplete": ("unfinished response kept, not a practice",
-                   "unfinished responses kept, not practices"),
+    "incomplete": ("unfinished response (not a practice)",
+                   "unfinished responses (not practices)"),
     "empty": ("empty sheet or row skipped", "empty sheets or rows skipped"),
     "to-read": ("message to read by hand", "messages to read by hand"),
     "body-text": ("message text to read by hand", "message texts to read by hand"),  # older
@@ -1093,6 +1093,7 @@ def write_report_csv(result: IngestReport, folder: Path, *, lang: str = "fi") ->
     for the callers; the file is no longer a CSV.
     """
     from ..outcomes import describe as describe_reason
+    from ..outcomes import file_in
     from ..workbooks import write_values_xlsx
 
     lang = lang if lang in REPORT_HEADINGS else "fi"
@@ -1101,6 +1102,7 @@ def write_report_csv(result: IngestReport, folder: Path, *, lang: str = "fi") ->
     at = REPORT_COLUMNS.index("outcome")
 
     reason_at = REPORT_COLUMNS.index("reason")
+    file_at = REPORT_COLUMNS.index("file")
 
     # One outcome a row (rows() is made from them): their details hold the flags to check.
     details = [o.detail for o in getattr(getattr(result, "report", None), "outcomes", ())]
@@ -1109,6 +1111,7 @@ def write_report_csv(result: IngestReport, folder: Path, *, lang: str = "fi") ->
         for index, row in enumerate(result.rows()):
             values = [row.get(column) for column in REPORT_COLUMNS]
             values[at] = outcomes.get(str(values[at]), values[at])
+            values[file_at] = file_in(values[file_at], lang)
             detail = details[index] if index < len(details) else {}
             if detail.get("to_check"):  # the flags to check in the report's language
                 checks = f"{TO_CHECK[lang]}: {' '.join(describe_all(detail['to_check'], lang))}"
