@@ -267,3 +267,24 @@ def test_the_name_a_file_was_sent_with_is_said_in_finnish_in_the_report(sqlite_e
     swedish = load_workbook(write_report_csv(result, tmp_path / "sv", lang="sv")).worksheets[0]
     assert f"{archive} » x.csv (skickad med namnet '../../x.csv')" in [
         str(row[0]) for row in swedish.iter_rows(min_row=2, values_only=True)]
+
+
+def test_links_skipped_and_a_run_with_no_files_are_said_in_finnish(sqlite_engine, workspace,
+                                                                   tmp_path):
+    folder = tmp_path / "vastaukset"
+    folder.mkdir()
+    (folder / "poissa.xlsx").symlink_to(tmp_path / "ei-ole.xlsx")
+    outside = tmp_path / "muualla.xlsx"
+    outside.write_bytes(b"x")
+    (folder / "ulkona.xlsx").symlink_to(outside)
+    result = run_ingest([folder], engine=sqlite_engine, workspace=workspace)
+    english = " | ".join(str(r["reason"]) for r in result.rows())
+    assert "which does not exist; skipped" in english and f"outside {folder}; skipped" in english
+
+    finnish = " | ".join(_said(result))
+    assert (f"{folder / 'poissa.xlsx'}: linkki kohteeseen {tmp_path / 'ei-ole.xlsx'}, jota ei "
+            "ole; ohitettiin.") in finnish
+    assert (f"{folder / 'ulkona.xlsx'}: linkki kohteeseen {outside}, joka on kansion {folder} "
+            "ulkopuolella; ohitettiin") in finnish
+    assert "Luettavia tiedostoja ei ole; anna tiedostot tai kansiot, joissa niitä on." in finnish
+    assert "; skipped" not in finnish and "no files" not in finnish

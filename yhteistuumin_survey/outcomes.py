@@ -282,6 +282,32 @@ REASON_TEXTS: dict[str, Text] = {
         "keywords with no concept in survey/keywords.yaml (kept as typed; add them there if "
         "they belong): {keywords}",
         {"keywords": "sirkus, taidekasvatus"}),
+    # What a run could not start on: links in a folder, nothing named, Ctrl-C.
+    "link-missing": Text(
+        "{file}: linkki kohteeseen {target}, jota ei ole; ohitettiin.",
+        "{file}: en länk till {target}, som inte finns; hoppades över.",
+        "{file}: a link to {target}, which does not exist; skipped",
+        {"file": "vastaukset/espoo.xlsx", "target": "/mnt/levy/espoo.xlsx"}),
+    "link-outside": Text(
+        "{file}: linkki kohteeseen {target}, joka on kansion {folder} ulkopuolella; ohitettiin "
+        "(kopioi tiedosto kansioon, jos haluat lukea sen).",
+        "{file}: en länk till {target}, utanför mappen {folder}; hoppades över (kopiera filen "
+        "till mappen för att läsa in den).",
+        "{file}: a link to {target}, outside {folder}; skipped (copy the file into the folder "
+        "to ingest it)",
+        {"file": "vastaukset/espoo.xlsx", "target": "/home/eeva/espoo.xlsx",
+         "folder": "vastaukset"}),
+    "no-files": Text(
+        "Luettavia tiedostoja ei ole; anna tiedostot tai kansiot, joissa niitä on.",
+        "Inga filer att läsa in; ange filer eller mappar som innehåller dem.",
+        "no files to ingest; name files or folders that hold them"),
+    "interrupted": Text(
+        "Keskeytetty (Ctrl-C); tässä luettelemattomia tiedostoja ei luettu (seuraava "
+        "lukukerta lukee ne).",
+        "Avbruten (Ctrl-C); filerna som inte listas här lästes inte (nästa inläsning läser "
+        "dem).",
+        "interrupted (Ctrl-C); the files not listed here were not read (the next run reads "
+        "them)"),
     # A file the table readers cannot open (tables.py).
     "file-damaged": Text(
         "{file}: tiedosto on vioittunut tai katkennut; pyydä lähettäjältä uusi kopio.",

@@ -257,13 +257,12 @@ def expand_paths(paths: Iterable[Path],
                 target = Path(os.path.realpath(entry))
                 if not target.exists():
                     if problems is not None:
-                        problems.append((entry, f"{entry}: a link to {os.readlink(entry)}, "
-                                                "which does not exist; skipped"))
+                        problems.append((entry, said("link-missing", file=entry,
+                                                     target=os.readlink(entry))))
                 elif not target.is_relative_to(root):
                     if problems is not None:
-                        problems.append((entry, f"{entry}: a link to {target}, outside "
-                                                f"{path}; skipped (copy the file into the "
-                                                "folder to ingest it)"))
+                        problems.append((entry, said("link-outside", file=entry,
+                                                     target=target, folder=path)))
                 elif target.is_file():
                     found.append(entry)
         files.extend(sorted(found))
@@ -1301,13 +1300,12 @@ def _ingest_locked(files: list[Path], skipped: list[tuple[Path, str]], *, sessio
         # says so, and the run still ends as interrupted (exit 130).
         session.rollback()
         interrupted = True
-        run.add("", "error", "interrupted (Ctrl-C); the files not listed here were not read "
-                             "(the next run reads them)")
+        run.add("", "error", said("interrupted"))
     finally:
         if pipeline is not None:
             pipeline.close()
     if not files and not retry_failed and not reread_all:
-        run.add("", "error", "no files to ingest; name files or folders that hold them")
+        run.add("", "error", said("no-files"))
     run.result.seconds = time.perf_counter() - started
     try:
         run.result.report_path = write_report_csv(run.result, workspace.output_dir("reports"),
