@@ -288,3 +288,21 @@ def test_links_skipped_and_a_run_with_no_files_are_said_in_finnish(sqlite_engine
             "ulkopuolella; ohitettiin") in finnish
     assert "Luettavia tiedostoja ei ole; anna tiedostot tai kansiot, joissa niitä on." in finnish
     assert "; skipped" not in finnish and "no files" not in finnish
+
+
+def test_a_form_export_sheet_without_questions_is_said_in_finnish(sqlite_engine, workspace,
+                                                                  tmp_path):
+    from ingest_support import DATA
+    from openpyxl import load_workbook
+
+    path = tmp_path / "lomake.xlsx"
+    book = load_workbook(DATA / "msforms.xlsx")
+    book.create_sheet("Muistiinpanot")["A1"] = "Kysely suljettiin 1.3."
+    book.save(path)
+    result = run_ingest([path], engine=sqlite_engine, workspace=workspace)
+    assert "sheet 'Muistiinpanot': no question headings, skipped" in [
+        str(r["reason"]) for r in result.rows()]
+    assert "Välilehdellä 'Muistiinpanot' ei ole kysymysten otsikoita; se ohitettiin." in \
+        _said(result)
+    assert "Fliken 'Muistiinpanot' har inga frågerubriker; den hoppades över." in \
+        _said(result, "sv", tmp_path / "sv")

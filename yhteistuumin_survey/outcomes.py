@@ -308,6 +308,11 @@ REASON_TEXTS: dict[str, Text] = {
         "dem).",
         "interrupted (Ctrl-C); the files not listed here were not read (the next run reads "
         "them)"),
+    "sheet-no-questions": Text(
+        "Välilehdellä {sheet} ei ole kysymysten otsikoita; se ohitettiin.",
+        "Fliken {sheet} har inga frågerubriker; den hoppades över.",
+        "sheet {sheet}: no question headings, skipped",
+        {"sheet": "'Muistiinpanot'"}),
     # A file the table readers cannot open (tables.py).
     "file-damaged": Text(
         "{file}: tiedosto on vioittunut tai katkennut; pyydä lähettäjältä uusi kopio.",
