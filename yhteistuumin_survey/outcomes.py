@@ -475,9 +475,9 @@ REASON_TEXTS: dict[str, Text] = {
     # A file received before whose reading failed.
     "same-content-failed": Text(
         "{file}: sama sisältö kuin vastaanotetussa tiedostossa {id}, jota ei voitu lukea tällä "
-        "lukukerralla: {failure}",
+        "lukukerralla: {failure}.",
         "{file}: samma innehåll som den mottagna filen {id}, som inte kunde läsas den här "
-        "gången: {failure}",
+        "gången: {failure}.",
         "{file}: same content as received file {id}, which could not be read in this run: "
         "{failure}",
         {"file": "kopio.xlsx", "id": "3",
@@ -489,7 +489,8 @@ REASON_TEXTS: dict[str, Text] = {
         "mottagna filen {id} ({failure}).",
         "{file}: read this time; replaces the earlier failure of received file {id} "
         "({failure})",
-        {"file": "vastaus.xlsx", "id": "3", "failure": "the file is empty"}),
+        {"file": "vastaus.xlsx", "id": "3",
+         "failure": "the file is empty; ask the sender to send it again"}),
     "retry-failed-again": Text(
         "{file}: luenta epäonnistui aiemminkin (vastaanotettu tiedosto {id}).",
         "{file}: läsningen misslyckades redan tidigare (mottagen fil {id}).",
@@ -759,7 +760,7 @@ def _value_in(key: str, value: str, language: str) -> str:
         if failure == value:  # a reason that starts with its file's name, said without it
             named = describe(f"-: {value}", language)
             failure = named.removeprefix("-: ") if named.startswith("-: ") else value
-        return failure
+        return failure.removesuffix(".")  # said inside a sentence of its own
     if key == "counts":
         names = OUTCOME_NAMES.get(language, {})
         said = []
