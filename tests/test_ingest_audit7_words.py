@@ -306,3 +306,23 @@ def test_a_form_export_sheet_without_questions_is_said_in_finnish(sqlite_engine,
         _said(result)
     assert "Fliken 'Muistiinpanot' har inga frågerubriker; den hoppades över." in \
         _said(result, "sv", tmp_path / "sv")
+
+
+def test_a_retry_that_reads_a_file_that_failed_before_is_said_in_finnish(sqlite_engine,
+                                                                         workspace, tmp_path):
+    from ingest_support import DATA
+    from test_faults_ingest import mail_with
+
+    workbook = (DATA / "questionnaire.xlsx").read_bytes()
+    unnamed = tmp_path / "eka.eml"
+    unnamed.write_bytes(mail_with(workbook, filename=None))
+    run_ingest([unnamed], engine=sqlite_engine, workspace=workspace)
+    named = tmp_path / "toka.eml"
+    named.write_bytes(mail_with(workbook, filename="vastaus.xlsx", subject="uudestaan"))
+    second = run_ingest([named], engine=sqlite_engine, workspace=workspace)
+    assert any("replaces the earlier failure of received file 2" in str(row["reason"])
+               for row in second.rows())
+    [finnish] = [text for text in _said(second) if "luettiin tällä kertaa" in text]
+    assert ": luettiin tällä kertaa; korvaa vastaanotetun tiedoston 2 aiemman epäonnistuneen " \
+        "luennan (" in finnish, finnish
+    assert "replaces" not in finnish and "suffix-less" not in finnish, finnish
