@@ -21,7 +21,8 @@ def test_ingest_prints_a_short_summary_and_the_mapping_only_when_verbose(cli, tm
     inbox = _inbox(tmp_path, "table.tsv", "limesurvey-codes.csv")
     short = cli("ingest", str(inbox / "limesurvey-codes.csv"))
     assert short.exit_code == 0, short.output
-    assert short.stdout.splitlines()[0] == "1 file: 1 new, 1 incomplete"
+    assert short.stdout.splitlines()[0] == ("1 file: 1 new practice, 1 unfinished response "
+                                             "(not a practice)")
     assert len(short.stdout.splitlines()) == 2 and "columns" not in short.stdout
     result = cli("ingest", str(inbox / "table.tsv"), "--verbose")
     assert result.exit_code == 0, result.output
@@ -29,11 +30,11 @@ def test_ingest_prints_a_short_summary_and_the_mapping_only_when_verbose(cli, tm
     assert lines[0] == f"{inbox / 'table.tsv'} [table] read as table; columns:"
     assert "  '4. Kohderyhmä' -> target_group (label)" in lines
     assert "  'Sisäinen huomio' -> (ignored) (ignored)" in lines
-    assert lines[-2] == "1 file: 1 new"
+    assert lines[-2] == "1 file: 1 new practice"
     assert lines[-1].startswith("Report: ") and lines[-1].endswith(".xlsx")
     again = cli("ingest", str(inbox / "table.tsv"))
     assert again.exit_code == 0
-    assert again.stdout.splitlines()[0] == "1 file: 1 already ingested"
+    assert again.stdout.splitlines()[0] == "1 file: 1 file already ingested"
 
 
 def test_ingest_exits_1_and_names_the_broken_file_but_keeps_the_rest(cli, tmp_path):
@@ -127,7 +128,7 @@ def test_a_contact_list_given_to_ingest_is_named_as_one_and_makes_no_practices(c
                        encoding="utf-8")
     read = cli("ingest", str(answers))
     assert read.exit_code == 0, read.output
-    assert read.stdout.splitlines()[0] == "1 file: 1 new"
+    assert read.stdout.splitlines()[0] == "1 file: 1 new practice"
 
 
 def test_a_table_naming_only_practices_and_their_contacts_is_still_read_as_answers(cli,
@@ -139,4 +140,4 @@ def test_a_table_naming_only_practices_and_their_contacts_is_still_read_as_answe
                        encoding="utf-8")
     read = cli("ingest", str(answers))
     assert (read.exit_code, read.stderr) == (0, "")
-    assert read.stdout.splitlines()[0].startswith("1 file: 1 new, ")
+    assert read.stdout.splitlines()[0].startswith("1 file: 1 new practice, ")

@@ -411,7 +411,7 @@ def test_ctrl_c_in_an_ingest_says_what_was_stored_writes_the_report_and_the_reru
     sheet = load_workbook(reports[0], read_only=True).active
     text = " ".join(str(cell) for row in sheet.iter_rows(values_only=True) for cell in row)
     assert sum(f"vastaus-{n:02d}.csv" in text for n in range(12)) == 5
-    assert "interrupted (Ctrl-C)" in text
+    assert "Keskeytetty (Ctrl-C)" in text  # the report workbook speaks the round's language
     monkeypatch.setattr(ingest._Run, "ingest_file", real_ingest_file)
     again = cli("ingest", "--format", "json", str(tmp_path / "vastaukset"))
     assert again.exit_code == 0, again.output

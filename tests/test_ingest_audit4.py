@@ -320,7 +320,11 @@ def test_every_reason_code_reads_back_from_its_english_and_says_finnish_words(vo
             finnish  # a sentence, or one that starts with the file it is about
         # (What is typed at the prompt is no Finnish: a command in quotes, an option's value.)
         words = re.sub(r"\{[a-z_]+\}|\([a-z -]*--[a-z -]*\)|survey/keywords\.yaml|ingest --reread"
-                       r"|'yhteistuumin [^']*'|--source table",
+                       r"|'yhteistuumin [^']*'|--source table"
+                       # names of programs, their menus and files, as the user sees them
+                       r"|\b(?:LimeSurvey|Outlook)\w*|Export > Survey structure|winmail\.dat"
+                       r"|\(?ingest --structure FILE\.lss\)?|\.(?:lss|csv|xlsx)|outputs/received"
+                       r"|survey/questions\.yaml|\(zip\)|\(Ctrl-C\)|\[limits\] max_\w+",
                        " ", text.fi)
         unknown |= {word for word in re.findall(r"[^\W\d_]+(?:-[^\W\d_]+)*", words)
                     if not voikko.spell(word)}

@@ -209,7 +209,7 @@ def test_a_message_without_an_answer_is_listed_to_read_never_parked(cli, inbox) 
     table = cli("practices", "list", "--status", "to-read")
     assert table.stdout.splitlines()[-1] == "1 message to read"
     summary = cli("ingest", str(inbox))
-    assert summary.stdout.splitlines()[0] == "5 files: 5 already ingested"
+    assert summary.stdout.splitlines()[0] == "5 files: 5 files already ingested"
 
 
 def test_the_review_workbook_shows_the_email_text_flag(cli, inbox, tmp_path) -> None:

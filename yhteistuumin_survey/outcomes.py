@@ -282,6 +282,259 @@ REASON_TEXTS: dict[str, Text] = {
         "keywords with no concept in survey/keywords.yaml (kept as typed; add them there if "
         "they belong): {keywords}",
         {"keywords": "sirkus, taidekasvatus"}),
+    # What a run could not start on: links in a folder, nothing named, Ctrl-C.
+    "link-missing": Text(
+        "{file}: linkki kohteeseen {target}, jota ei ole; ohitettiin.",
+        "{file}: en länk till {target}, som inte finns; hoppades över.",
+        "{file}: a link to {target}, which does not exist; skipped",
+        {"file": "vastaukset/espoo.xlsx", "target": "/mnt/levy/espoo.xlsx"}),
+    "link-outside": Text(
+        "{file}: linkki kohteeseen {target}, joka on kansion {folder} ulkopuolella; ohitettiin "
+        "(kopioi tiedosto kansioon, jos haluat lukea sen).",
+        "{file}: en länk till {target}, utanför mappen {folder}; hoppades över (kopiera filen "
+        "till mappen för att läsa in den).",
+        "{file}: a link to {target}, outside {folder}; skipped (copy the file into the folder "
+        "to ingest it)",
+        {"file": "vastaukset/espoo.xlsx", "target": "/home/eeva/espoo.xlsx",
+         "folder": "vastaukset"}),
+    "no-files": Text(
+        "Luettavia tiedostoja ei ole; anna tiedostot tai kansiot, joissa niitä on.",
+        "Inga filer att läsa in; ange filer eller mappar som innehåller dem.",
+        "no files to ingest; name files or folders that hold them"),
+    "interrupted": Text(
+        "Keskeytetty (Ctrl-C); tässä luettelemattomia tiedostoja ei luettu (seuraava "
+        "lukukerta lukee ne).",
+        "Avbruten (Ctrl-C); filerna som inte listas här lästes inte (nästa inläsning läser "
+        "dem).",
+        "interrupted (Ctrl-C); the files not listed here were not read (the next run reads "
+        "them)"),
+    "sheet-no-questions": Text(
+        "Välilehdellä {sheet} ei ole kysymysten otsikoita; se ohitettiin.",
+        "Fliken {sheet} har inga frågerubriker; den hoppades över.",
+        "sheet {sheet}: no question headings, skipped",
+        {"sheet": "'Muistiinpanot'"}),
+    # A file the table readers cannot open (tables.py).
+    "file-damaged": Text(
+        "{file}: tiedosto on vioittunut tai katkennut; pyydä lähettäjältä uusi kopio.",
+        "{file}: filen är skadad eller ofullständig; be avsändaren om en ny kopia.",
+        "{file}: damaged or truncated file; ask the sender for a new copy",
+        {"file": "vastaus.xlsx"}),
+    "file-password": Text(
+        "{file}: tiedosto on suojattu salasanalla; pyydä lähettäjää tallentamaan se ilman "
+        "salasanaa.",
+        "{file}: filen är lösenordsskyddad; be avsändaren spara den utan lösenord.",
+        "{file}: the file is password-protected; ask the sender to save it without a password",
+        {"file": "vastaus.xlsx"}),
+    "zip-bomb-ratio": Text(
+        "{file}: sen osa {member} kasvaisi purettaessa {ratio}-kertaiseksi, mikä on tyypillistä "
+        "vain täytteelle (pakkauspommi?), joten tiedostoa ei avattu.",
+        "{file}: delen {member} skulle växa {ratio} gånger vid uppackning, vilket bara "
+        "utfyllnad gör (en zipbomb?), så filen öppnades inte.",
+        "{file}: {member} expands {ratio}-fold, as only padding does (a zip bomb?); not opened",
+        {"file": "vastaus.xlsx", "member": "xl/worksheets/sheet1.xml", "ratio": "1028"}),
+    "zip-member-huge": Text(
+        "{file}: sen osa {member} kasvaisi purettaessa {size} megatavuun ({ratio}-kertaiseksi; "
+        "pakkauspommi?), mikä ylittää {limit} megatavun rajan ([limits] max_member_mb), joten "
+        "tiedostoa ei avattu.",
+        "{file}: delen {member} skulle växa till {size} MB vid uppackning ({ratio} gånger; en "
+        "zipbomb?), över gränsen på {limit} MB ([limits] max_member_mb), så filen öppnades "
+        "inte.",
+        "{file}: {member} expands to {size} MB ({ratio}-fold; a zip bomb?), over the {limit} "
+        "MB limit ([limits] max_member_mb); not opened",
+        {"file": "vastaus.xlsx", "member": "xl/worksheets/sheet1.xml", "size": "900",
+         "ratio": "90", "limit": "500"}),
+    "zip-total-huge": Text(
+        "{file}: tiedosto kasvaisi purettaessa {size} megatavuun, mikä ylittää {limit} "
+        "megatavun rajan, joten sitä ei avattu.",
+        "{file}: filen skulle växa till {size} MB vid uppackning, över gränsen på {limit} MB, "
+        "så den öppnades inte.",
+        "{file}: expands to {size} MB, over the {limit} MB limit; not opened",
+        {"file": "vastaus.xlsx", "size": "900", "limit": "500"}),
+    "not-a-text-table": Text(
+        "{file}: tiedosto ei ole tekstitaulukko vaan {what}; tallenna se taulukko-ohjelmassa "
+        "tekstitiedostona (.csv) tai työkirjana (.xlsx) ja lähetä se uudelleen.",
+        "{file}: filen är ingen texttabell utan {what}; spara den som CSV eller Excel och "
+        "skicka den på nytt.",
+        "{file}: not a text table but {what}; save it as CSV or Excel and send again",
+        {"file": "vastaus.csv", "what": "binary data"}),
+    # LimeSurvey: a survey structure (.lss) read with the exports beside it.
+    "lss-structure": Text(
+        "LimeSurvey-kyselyn rakenne ({count} kysymystä); sen avulla luetaan viereiset "
+        "LimeSurvey-viennit.",
+        "LimeSurvey-enkätens struktur ({count} frågor); med den läses LimeSurvey-exporterna "
+        "bredvid den.",
+        "LimeSurvey survey structure ({count} questions); used to read the LimeSurvey exports "
+        "beside it",
+        {"count": "12"}),
+    "lss-structure-one": Text(
+        "LimeSurvey-kyselyn rakenne (1 kysymys); sen avulla luetaan viereiset "
+        "LimeSurvey-viennit.",
+        "LimeSurvey-enkätens struktur (1 fråga); med den läses LimeSurvey-exporterna bredvid "
+        "den.",
+        "LimeSurvey survey structure (1 question); used to read the LimeSurvey exports beside "
+        "it"),
+    "lss-unreadable": Text(
+        "{file}: LimeSurvey-kyselyn rakennetta ei voi lukea ({error}); vie se LimeSurveysta "
+        "uudelleen valinnalla Export > Survey structure (.lss).",
+        "{file}: LimeSurvey-enkätens struktur kan inte läsas ({error}); exportera den på nytt "
+        "ur LimeSurvey med Export > Survey structure (.lss).",
+        "{file}: not a readable LimeSurvey structure file ({error}); export it again with "
+        "Export > Survey structure (.lss)",
+        {"file": "kysely.lss", "error": "ParseError"}),
+    "lss-not-structure": Text(
+        "{file}: tiedosto ei ole LimeSurvey-kyselyn rakenne (.lss); vie rakenne LimeSurveysta "
+        "valinnalla Export > Survey structure (.lss).",
+        "{file}: filen är ingen LimeSurvey-enkätstruktur (.lss); exportera strukturen ur "
+        "LimeSurvey med Export > Survey structure (.lss).",
+        "{file}: not a LimeSurvey survey structure (.lss) file; export it with Export > Survey "
+        "structure (.lss)",
+        {"file": "kysely.lss"}),
+    "lss-no-questions": Text(
+        "{file}: kyselyn rakenteessa ei ole yhtään kysymystä.",
+        "{file}: enkätens struktur innehåller inga frågor.",
+        "{file}: the survey structure holds no questions",
+        {"file": "kysely.lss"}),
+    "lss-read-with": Text(
+        "Luettu kyselyn rakenteen {name} avulla.",
+        "Läst med hjälp av enkätstrukturen {name}.",
+        "read with the survey structure {name}",
+        {"name": "kysely.lss"}),
+    "choice-codes": Text(
+        "Vastausvaihtoehdoista on vain koodit ilman tekstejä; anna kyselyn rakenne (ingest "
+        "--structure FILE.lss).",
+        "Svarsalternativen har bara koder utan texter; ange enkätens struktur (ingest "
+        "--structure FILE.lss).",
+        "choice codes without their texts: give the survey structure"),
+    "choice-codes-shown": Text(
+        "Vastausvaihtoehdoista on vain koodit ilman tekstejä ({codes}); anna kyselyn rakenne "
+        "(ingest --structure FILE.lss).",
+        "Svarsalternativen har bara koder utan texter ({codes}); ange enkätens struktur "
+        "(ingest --structure FILE.lss).",
+        "choice codes without their texts: give the survey structure ({codes})",
+        {"codes": "SQ001, SQ002"}),
+    # Archives and Outlook's winmail.dat: what is inside them, and what is not read.
+    "zip-hidden-member": Text(
+        "{file}: pakkaustiedoston tiedosto {name} on piilotiedosto (sen nimi alkaa pisteellä), joten "
+        "sitä ei luettu. Jos siinä on vastaus, poista piste nimen alusta ja lue tiedosto "
+        "uudelleen.",
+        "{file}: filen {name} i arkivet är en dold fil (namnet börjar med en punkt), så den "
+        "lästes inte. Om den innehåller ett svar, ta bort punkten i början av namnet och läs "
+        "in filen på nytt.",
+        "{file}: {name} is a hidden file in the archive (its name starts with a dot); not "
+        "read. If it holds an answer, rename it without the dot and ingest it",
+        {"file": "vastaukset.zip", "name": "'.vastaus.xlsx'"}),
+    "zip-member-too-big": Text(
+        "{file}: tiedosto ylittää {limit} megatavun rajan, joten sitä ei avattu; pyydä "
+        "vastaukset pienempänä tiedostona.",
+        "{file}: filen är över gränsen på {limit} MB, så den öppnades inte; be om svaren i en "
+        "mindre fil.",
+        "{file}: over the {limit} MB limit; not opened",
+        {"file": "vastaukset.zip » vastaus.xlsx", "limit": "100"}),
+    "zip-empty": Text(
+        "{file}: pakkaustiedostossa (zip) ei ole yhtään tiedostoa; pyydä lähettäjältä "
+        "vastaukset uudelleen.",
+        "{file}: zip-arkivet innehåller inga filer; be avsändaren skicka svaren på nytt.",
+        "{file}: the zip archive holds no files",
+        {"file": "vastaukset.zip"}),
+    "nested-too-deep": Text(
+        "{file}: tiedosto on {depth} muun tiedoston sisällä (viesti välitettynä viestissä, "
+        "pakkaustiedosto pakkaustiedostossa …) eli syvemmällä kuin avattavat {limit} tasoa, joten "
+        "sitä ei luettu. Uloin tiedosto on tallessa kokonaisena kansiossa outputs/received; "
+        "pyydä lähettäjältä itse vastaus.",
+        "{file}: filen ligger inuti {depth} andra (ett meddelande vidarebefordrat i ett "
+        "meddelande, ett zip-arkiv i ett zip-arkiv …), djupare än de {limit} nivåer som "
+        "öppnas, så den lästes inte. Den yttersta filen finns sparad hel i mappen "
+        "outputs/received; be avsändaren om själva svaret.",
+        "{file}: a file inside {depth} others (a mail forwarded in a mail, a zip in a zip …), "
+        "deeper than the {limit} levels opened; not read. The outermost file is kept whole "
+        "under outputs/received: ask the sender for the answer itself",
+        {"file": "viesti.eml » liite.zip » vastaus.xlsx", "depth": "6", "limit": "5"}),
+    "tnef-damaged": Text(
+        "{file}: Outlookin liitteiden kääre (winmail.dat) on vioittunut ({error}); se on "
+        "tallessa kansiossa outputs/received. Pyydä lähettäjää lähettämään kyselylomake "
+        "uudelleen HTML- tai tekstimuotoisessa viestissä.",
+        "{file}: Outlooks omslag kring bilagorna (winmail.dat) är skadat ({error}); det finns "
+        "sparat i mappen outputs/received. Be avsändaren skicka enkäten på nytt i ett "
+        "meddelande i HTML- eller textformat.",
+        "{file}: Outlook's wrapper of a message's attachments (winmail.dat) is damaged "
+        "({error}); kept under outputs/received. Ask the sender to send the questionnaire "
+        "again from a message in HTML or plain-text format",
+        {"file": "viesti.eml » winmail.dat", "error": "ValueError"}),
+    "tnef-no-file": Text(
+        "{file}: Outlookin liitteiden kääreessä (winmail.dat) ei ole tiedostoa, vain viestin "
+        "oma muotoiltu teksti (se luettiin viestin mukana). Jos viestin mukana piti tulla "
+        "kyselylomake, pyydä lähettäjää lähettämään se uudelleen HTML- tai tekstimuotoisessa "
+        "viestissä.",
+        "{file}: Outlooks omslag kring bilagorna (winmail.dat) innehåller ingen fil, bara "
+        "meddelandets egen text i RTF-format (den lästes med meddelandet). Om en enkät skulle "
+        "komma med, be avsändaren skicka den på nytt i ett meddelande i HTML- eller "
+        "textformat.",
+        "{file}: Outlook's wrapper of a message's attachments (winmail.dat) holds no file, "
+        "only the message's own text in Rich Text format (read with the message); if a "
+        "questionnaire was meant to come, ask the sender to send it again from a message in "
+        "HTML or plain-text format",
+        {"file": "viesti.eml » winmail.dat"}),
+    # A file received before whose reading failed.
+    "same-content-failed": Text(
+        "{file}: sama sisältö kuin vastaanotetussa tiedostossa {id}, jota ei voitu lukea tällä "
+        "lukukerralla: {failure}.",
+        "{file}: samma innehåll som den mottagna filen {id}, som inte kunde läsas den här "
+        "gången: {failure}.",
+        "{file}: same content as received file {id}, which could not be read in this run: "
+        "{failure}",
+        {"file": "kopio.xlsx", "id": "3",
+         "failure": "the file is empty; ask the sender to send it again"}),
+    "retry-succeeded": Text(
+        "{file}: luettiin tällä kertaa; korvaa vastaanotetun tiedoston {id} aiemman "
+        "epäonnistuneen luennan ({failure}).",
+        "{file}: lästes den här gången; ersätter den tidigare misslyckade läsningen av den "
+        "mottagna filen {id} ({failure}).",
+        "{file}: read this time; replaces the earlier failure of received file {id} "
+        "({failure})",
+        {"file": "vastaus.xlsx", "id": "3",
+         "failure": "the file is empty; ask the sender to send it again"}),
+    "retry-failed-again": Text(
+        "{file}: luenta epäonnistui aiemminkin (vastaanotettu tiedosto {id}).",
+        "{file}: läsningen misslyckades redan tidigare (mottagen fil {id}).",
+        "{file}: failed before too (received file {id})",
+        {"file": "vastaus.xlsx", "id": "3"}),
+    "lock-waited": Text(
+        "Odotettiin {seconds} s, että toinen samaan aikaan käynnissä ollut luenta ({holder}) "
+        "päättyi.",
+        "Väntade {seconds} s på att en annan inläsning som pågick samtidigt ({holder}) skulle "
+        "bli klar.",
+        "waited {seconds} s for another ingest ({holder}) to finish",
+        {"seconds": "12", "holder": "pid 4711 on kone"}),
+    # The questionnaire's hidden metadata: another survey, another version.
+    "survey-other": Text(
+        "{file}: kyselylomake kuuluu kyselyyn {survey} eikä kyselyyn {ours}; tarkista, "
+        "lähetettiinkö se oikealle kierrokselle.",
+        "{file}: enkäten hör till enkäten {survey} och inte till {ours}; kontrollera att den "
+        "skickades till rätt omgång.",
+        "{file}: a questionnaire of survey {survey}, not {ours}; was it sent to the right "
+        "round?",
+        {"file": "vastaus.xlsx", "survey": "'hyvat-kaytannot-2025'",
+         "ours": "'hyvat-kaytannot-2026'"}),
+    "survey-newer": Text(
+        "{file}: lomake on tehty kyselyn versiolla {version}, joka on uudempi kuin tämän "
+        "asennuksen versio {current}; päivitä survey/questions.yaml.",
+        "{file}: enkäten är gjord med enkätversion {version}, som är nyare än den här "
+        "installationens version {current}; uppdatera survey/questions.yaml.",
+        "{file}: made with survey version {version}, newer than this installation's "
+        "{current}; update survey/questions.yaml",
+        {"file": "vastaus.xlsx", "version": "3", "current": "2"}),
+    "survey-older": Text(
+        "Lomake on tehty kyselyn versiolla {version} (nykyinen versio {current}); luettiin "
+        "kysymysten otsikoiden mukaan.",
+        "Enkäten är gjord med enkätversion {version} (nuvarande version {current}); lästes "
+        "efter frågornas rubriker.",
+        "survey version {version} (current {current}); read by its labels",
+        {"version": "1", "current": "2"}),
+    "survey-version-unclear": Text(
+        "Lomakkeen kyselyversio {version} ei ole luku; luettiin kysymysten otsikoiden mukaan.",
+        "Enkätversionen {version} är inget tal; lästes efter frågornas rubriker.",
+        "survey version {version} is not a number; read by its labels",
+        {"version": "'kaksi'"}),
 }
 
 #: The outcomes of ingest (the report's "outcome" column) in Finnish and Swedish; JSON and
@@ -311,6 +564,25 @@ _KIND_NAMES = {
            "an XML file": "en XML-fil", "binary data": "binära data",
            "an OpenDocument spreadsheet": "ett OpenDocument-kalkylblad",
            "a text file": "en textfil"},
+}
+
+#: How a file's name in the report says the name it was sent with, when that reached out of
+#: its folder (ingest/emails.py ``sent_as``: "x.csv (sent as '../../x.csv')").
+_SENT_AS = {"fi": " (lähetetty nimellä '", "sv": " (skickad med namnet '"}
+
+
+def file_in(display: str | None, language: str) -> str:
+    """A file's name as the report shows it, said in ``language``: the name it was sent with
+    (``(sent as '…')``) in that language's words."""
+    text = str(display or "")
+    words = _SENT_AS.get(language)
+    return text.replace(" (sent as '", words) if words else text
+
+
+#: A received file's status (``file-already-ingested``).
+_FILE_STATUS_NAMES = {
+    "fi": {"ingested": "luettu", "error": "virhe", "received": "vastaanotettu"},
+    "sv": {"ingested": "inläst", "error": "fel", "received": "mottagen"},
 }
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
@@ -475,6 +747,22 @@ def _value_in(key: str, value: str, language: str) -> str:
         return _KIND_NAMES.get(language, {}).get(value, value)
     if key == "suffix" and value == "suffix-less":
         return {"fi": "ei päätettä", "sv": "ingen ändelse"}.get(language, value)
+    if key == "file":
+        return file_in(value, language)
+    if key == "status":  # a received file's (ingested), or a reviewer's decision (approved)
+        from .review.common import DECISION_WORDS
+
+        if value in DECISION_WORDS:
+            return DECISION_WORDS[value].get(language, value)
+        return _FILE_STATUS_NAMES.get(language, {}).get(value, value)
+    if key == "holder" and value == "holder unknown":
+        return {"fi": "tuntematon", "sv": "okänd"}.get(language, value)
+    if key == "failure":  # an earlier reading's error, its file's name left out
+        failure = describe(value, language)
+        if failure == value:  # a reason that starts with its file's name, said without it
+            named = describe(f"-: {value}", language)
+            failure = named.removeprefix("-: ") if named.startswith("-: ") else value
+        return failure.removesuffix(".")  # said inside a sentence of its own
     if key == "counts":
         names = OUTCOME_NAMES.get(language, {})
         said = []

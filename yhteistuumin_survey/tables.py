@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
+from .outcomes import en as said
 
 #: Limits against zip bombs and huge uploads.
 MAX_FILE_BYTES = 200 * 1024 * 1024
@@ -172,30 +173,27 @@ def check_zip(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> zipfile.ZipFile
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile:
-        raise InputError(f"{path}: damaged or truncated file; ask the sender for a new copy"
-                         ) from None
+        raise InputError(said("file-damaged", file=path)) from None
     total = 0
     for info in archive.infolist():
         if info.flag_bits & 0x1:
-            raise InputError(f"{path}: the file is password-protected; ask the sender to save it "
-                             "without a password")
+            raise InputError(said("file-password", file=path))
         total += info.file_size
         # Judged on what it expands to, not on the ratio alone: long repetitive answers
         # compress very well and are real.
         if info.file_size > BOMB_MIN_BYTES and info.compress_size and \
                 info.file_size / info.compress_size > BOMB_RATIO:
-            raise InputError(f"{path}: {info.filename} expands {info.file_size // info.compress_size}"
-                             "-fold, as only padding does (a zip bomb?); not opened")
+            raise InputError(said("zip-bomb-ratio", file=path, member=info.filename,
+                                  ratio=info.file_size // info.compress_size))
         if info.file_size > max_member:
             ratio = info.file_size // max(1, info.compress_size)
             size = info.file_size / (1024 * 1024)
-            raise InputError(f"{path}: {info.filename} expands to "
-                             f"{size:.{1 if size < 10 else 0}f} MB ({ratio}-fold; a zip bomb?), "
-                             f"over the {limits.max_member_mb} MB limit ([limits] "
-                             "max_member_mb); not opened")
+            raise InputError(said("zip-member-huge", file=path, member=info.filename,
+                                  size=f"{size:.{1 if size < 10 else 0}f}", ratio=ratio,
+                                  limit=limits.max_member_mb))
     if total > MAX_UNCOMPRESSED_BYTES:
-        raise InputError(f"{path}: expands to {total // (1024 * 1024)} MB, over the "
-                         f"{MAX_UNCOMPRESSED_BYTES // (1024 * 1024)} MB limit; not opened")
+        raise InputError(said("zip-total-huge", file=path, size=total // (1024 * 1024),
+                              limit=MAX_UNCOMPRESSED_BYTES // (1024 * 1024)))
     return archive
 
 
@@ -336,8 +334,7 @@ def read_csv(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> tuple[Sheet, Tex
     _check_size(path)
     kind = sniff_kind(path)
     if kind not in {"text"}:
-        raise InputError(f"{path}: not a text table but {_kind_name(kind)}; "
-                         "save it as CSV or Excel and send again")
+        raise InputError(said("not-a-text-table", file=path, what=_kind_name(kind)))
     try:
         text, encoding = decode_text(path.read_bytes())
     except ValueError:

@@ -84,6 +84,26 @@ REPORT_COLUMNS = ("file", "sheet", "row", "format", "outcome", "practice_id", "v
 SUMMARY_ORDER = ("new", "new version", "duplicate candidate", "decision kept",
                  "already ingested", "incomplete",
                  "empty", "to-read", "body-text", "note", "structure", "error")
+#: What each outcome's count is, said on the terminal (one, many): "7 empty" told a coordinator
+#: neither that they were sheets nor that nothing was lost.
+SUMMARY_WORDS = {
+    "new": ("new practice", "new practices"),
+    "new version": ("new version of an earlier practice", "new versions of earlier practices"),
+    "duplicate candidate": ("possible duplicate for the reviewers",
+                            "possible duplicates for the reviewers"),
+    "decision kept": ("decided practice kept as decided (the difference flagged)",
+                      "decided practices kept as decided (the differences flagged)"),
+    "already ingested": ("file already ingested", "files already ingested"),
+    "incomplete": ("unfinished response (not a practice)",
+                   "unfinished responses (not practices)"),
+    "empty": ("empty sheet or row skipped", "empty sheets or rows skipped"),
+    "to-read": ("message to read by hand", "messages to read by hand"),
+    "body-text": ("message text to read by hand", "message texts to read by hand"),  # older
+    "note": ("note", "notes"),
+    "structure": ("LimeSurvey survey structure", "LimeSurvey survey structures"),
+    "error": ("error", "errors"),
+    "skipped": ("file skipped", "files skipped"),
+}
 
 
 @dataclass
@@ -136,8 +156,13 @@ class IngestReport:
         return list(REPORT_COLUMNS), self.rows()
 
     def summary(self) -> list[str]:
-        lines = [f"{plural(self.files, 'file')}: "
-                 f"{count_phrase(self.counts, SUMMARY_ORDER) or 'nothing to do'}"]
+        """The run in one line that says what each count is ("2 files: 3 new practices, 7
+        empty sheets or rows skipped"), then where the report is; JSON keeps the outcomes'
+        own names (``counts``)."""
+        counts = self.counts
+        said = [plural(counts[key], *SUMMARY_WORDS[key]) for key in (*SUMMARY_ORDER, "skipped")
+                if counts.get(key)]
+        lines = [f"{plural(self.files, 'file')}: {', '.join(said) or 'nothing to do'}"]
         if self.report_path:
             lines.append(f"Report: {self.report_path}")
         return lines
@@ -232,13 +257,12 @@ def expand_paths(paths: Iterable[Path],
                 target = Path(os.path.realpath(entry))
                 if not target.exists():
                     if problems is not None:
-                        problems.append((entry, f"{entry}: a link to {os.readlink(entry)}, "
-                                                "which does not exist; skipped"))
+                        problems.append((entry, said("link-missing", file=entry,
+                                                     target=os.readlink(entry))))
                 elif not target.is_relative_to(root):
                     if problems is not None:
-                        problems.append((entry, f"{entry}: a link to {target}, outside "
-                                                f"{path}; skipped (copy the file into the "
-                                                "folder to ingest it)"))
+                        problems.append((entry, said("link-outside", file=entry,
+                                                     target=target, folder=path)))
                 elif target.is_file():
                     found.append(entry)
         files.extend(sorted(found))
@@ -472,9 +496,8 @@ class _Run:
             if (sha, name.casefold()) not in self.tried:
                 return False
             previous = self.store.error_of(file_id) or "could not be read"
-            self.add(display, "error", f"{display}: same content as received file {file_id}, "
-                                       "which could not be read in this run: "
-                                       f"{_without_name(previous)}")
+            self.add(display, "error", said("same-content-failed", file=display, id=file_id,
+                                            failure=_without_name(previous)))
             return True
         if self.reread and status == "ingested" and (sha, name.casefold()) not in self.tried:
             return False
@@ -497,10 +520,8 @@ class _Run:
         """Store one file, then read it; every problem becomes a report line. A file inside
         more than ``MAX_NESTING`` containers is not opened (one line says so)."""
         if parent_id is not None and self.depth >= MAX_NESTING:
-            self.add(display, "error", f"{display}: a file inside {self.depth} others (a mail "
-                     "forwarded in a mail, a zip in a zip …), deeper than the "
-                     f"{MAX_NESTING} levels opened; not read. The outermost file is kept whole "
-                     "under outputs/received: ask the sender for the answer itself")
+            self.add(display, "error", said("nested-too-deep", file=display, depth=self.depth,
+                                            limit=MAX_NESTING))
             return
         self.depth += 1
         try:
@@ -561,12 +582,12 @@ class _Run:
             file_id, reason = earlier
             status = self.store.known(sha)
             if status is not None and status[1] == "ingested":
-                self.add(display, "note", f"{display}: read this time; replaces the earlier "
-                                          f"failure of received file {file_id} "
-                                          f"({_without_name(reason)})", retried=file_id)
+                self.add(display, "note", said("retry-succeeded", file=display, id=file_id,
+                                               failure=_without_name(reason)),
+                         retried=file_id)
             else:
-                self.add(display, "note", f"{display}: failed before too (received file "
-                                          f"{file_id})", retried=file_id)
+                self.add(display, "note", said("retry-failed-again", file=display, id=file_id),
+                         retried=file_id)
 
     def _say_reread(self, display: str, received: ReceivedFile, first: int,
                     earlier: set[int]) -> None:
@@ -888,9 +909,8 @@ class _Run:
         structure = read_lss(path)
         self.store.finish_file(received, fmt="limesurvey-structure", status="ingested")
         count = len(structure.questions)
-        self.add(display, "structure", f"LimeSurvey survey structure ({count} question"
-                 f"{'s' if count != 1 else ''}); used to read the LimeSurvey exports beside it",
-                 format="limesurvey-structure")
+        self.add(display, "structure", said("lss-structure-one") if count == 1
+                 else said("lss-structure", count=count), format="limesurvey-structure")
 
     def _ingest_zip(self, path: Path, *, display: str, received: ReceivedFile,
                     sender: str | None, message_time: dt.datetime | None) -> None:
@@ -915,18 +935,18 @@ class _Run:
                         and last != ".DS_Store":
                     name = safe_name(info.filename, "file")
                     self.add(f"{display} » {name}{sent_as(info.filename)}", "note",
-                             f"{display}: {info.filename!r} is a hidden file in the archive "
-                             "(its name starts with a dot); not read. If it holds an answer, "
-                             "rename it without the dot and ingest it")
+                             said("zip-hidden-member", file=display,
+                                  name=repr(info.filename)))
             if not members:
-                raise InputError(f"{display}: the zip archive holds no files")
+                raise InputError(said("zip-empty", file=display))
             with tempfile.TemporaryDirectory(prefix="yhteistuumin-zip-") as tmp:
                 for number, info in enumerate(members, start=1):
                     name = safe_name(info.filename, f"file-{number}")
                     member_display = f"{display} » {name}{sent_as(info.filename)}"
                     if info.file_size > MAX_FILE_BYTES:
-                        self.add(member_display, "error", f"{member_display}: over the "
-                                 f"{MAX_FILE_BYTES // (1024 * 1024)} MB limit; not opened")
+                        self.add(member_display, "error", said(
+                            "zip-member-too-big", file=member_display,
+                            limit=MAX_FILE_BYTES // (1024 * 1024)))
                         continue
                     folder = Path(tmp) / str(number)
                     folder.mkdir()
@@ -949,21 +969,15 @@ class _Run:
         try:
             tnef = TNEF(path.read_bytes(), do_checksum=False)
         except Exception as exc:  # noqa: BLE001 - the decoder raises many kinds on broken input
-            raise InputError(f"{display}: Outlook's wrapper of a message's attachments "
-                             f"(winmail.dat) is damaged ({type(exc).__name__}); kept under "
-                             "outputs/received. Ask the sender to send the questionnaire again "
-                             "from a message in HTML or plain-text format") from None
+            raise InputError(said("tnef-damaged", file=display,
+                                  error=type(exc).__name__)) from None
         self.store.finish_file(received, fmt="tnef", status="ingested")
         files = [item for item in tnef.attachments if item.data]
         if not files:
             # Outlook sends the text of a Rich Text message in winmail.dat as well as in the
             # message's plain-text part; without that part, the message's text is read from
             # here (_wrapped_text). Nothing is missing unless no questionnaire came at all.
-            self.add(display, "note", f"{display}: Outlook's wrapper of a message's "
-                     "attachments (winmail.dat) holds no file, only the message's own text in "
-                     "Rich Text format (read with the message); if a questionnaire was meant "
-                     "to come, ask the sender to send it again from a message in HTML or "
-                     "plain-text format", format="tnef")
+            self.add(display, "note", said("tnef-no-file", file=display), format="tnef")
             return
         with tempfile.TemporaryDirectory(prefix="yhteistuumin-tnef-") as tmp:
             for number, item in enumerate(files, start=1):
@@ -1078,6 +1092,7 @@ def write_report_csv(result: IngestReport, folder: Path, *, lang: str = "fi") ->
     for the callers; the file is no longer a CSV.
     """
     from ..outcomes import describe as describe_reason
+    from ..outcomes import file_in
     from ..workbooks import write_values_xlsx
 
     lang = lang if lang in REPORT_HEADINGS else "fi"
@@ -1086,6 +1101,7 @@ def write_report_csv(result: IngestReport, folder: Path, *, lang: str = "fi") ->
     at = REPORT_COLUMNS.index("outcome")
 
     reason_at = REPORT_COLUMNS.index("reason")
+    file_at = REPORT_COLUMNS.index("file")
 
     # One outcome a row (rows() is made from them): their details hold the flags to check.
     details = [o.detail for o in getattr(getattr(result, "report", None), "outcomes", ())]
@@ -1094,6 +1110,7 @@ def write_report_csv(result: IngestReport, folder: Path, *, lang: str = "fi") ->
         for index, row in enumerate(result.rows()):
             values = [row.get(column) for column in REPORT_COLUMNS]
             values[at] = outcomes.get(str(values[at]), values[at])
+            values[file_at] = file_in(values[file_at], lang)
             detail = details[index] if index < len(details) else {}
             if detail.get("to_check"):  # the flags to check in the report's language
                 checks = f"{TO_CHECK[lang]}: {' '.join(describe_all(detail['to_check'], lang))}"
@@ -1219,8 +1236,8 @@ def _ingest_locked(files: list[Path], skipped: list[tuple[Path, str]], *, sessio
     run = _Run(session=session, workspace=workspace, settings=settings, source=source,
                structures=structures, reread=reread)
     if held.waited >= 1:
-        run.add("", "note", f"waited {held.waited:.0f} s for another ingest "
-                            f"({held.holder or 'holder unknown'}) to finish")
+        run.add("", "note", said("lock-waited", seconds=f"{held.waited:.0f}",
+                                 holder=held.holder or "holder unknown"))
     for link, reason in skipped:
         run.add(str(link), "skipped", reason)
     retries: dict[Path, tuple[str, str]] = {}  # stored copy -> (display, original name)
@@ -1283,13 +1300,12 @@ def _ingest_locked(files: list[Path], skipped: list[tuple[Path, str]], *, sessio
         # says so, and the run still ends as interrupted (exit 130).
         session.rollback()
         interrupted = True
-        run.add("", "error", "interrupted (Ctrl-C); the files not listed here were not read "
-                             "(the next run reads them)")
+        run.add("", "error", said("interrupted"))
     finally:
         if pipeline is not None:
             pipeline.close()
     if not files and not retry_failed and not reread_all:
-        run.add("", "error", "no files to ingest; name files or folders that hold them")
+        run.add("", "error", said("no-files"))
     run.result.seconds = time.perf_counter() - started
     try:
         run.result.report_path = write_report_csv(run.result, workspace.output_dir("reports"),

@@ -172,7 +172,7 @@ def read_response_table(sheets: list[Sheet], *, survey: Survey, profile: Profile
         questions = [m for m in maps if m.target and not m.target.startswith("meta:")]
         if len(questions) < 2:
             if several:
-                parsed.notes.append(f"sheet {sheet.name!r}: no question headings, skipped")
+                parsed.notes.append(said("sheet-no-questions", sheet=repr(sheet.name)))
                 continue
             parsed.problems.append((sheet.name, None, "no column heading matches a survey question; "
                                     "name the columns like the questions (e.g. 'Käytännön nimi', "

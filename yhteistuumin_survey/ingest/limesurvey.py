@@ -219,11 +219,9 @@ def read_lss(path: Path) -> Structure:
     try:
         root = ElementTree.parse(str(path)).getroot()
     except (ElementTree.ParseError, DefusedXmlException, OSError) as exc:
-        raise InputError(f"{path}: not a readable LimeSurvey structure file ({type(exc).__name__}); "
-                         "export it again with Export > Survey structure (.lss)") from None
+        raise InputError(said("lss-unreadable", file=path, error=type(exc).__name__)) from None
     if (root.findtext("LimeSurveyDocType") or "").strip() != "Survey":
-        raise InputError(f"{path}: not a LimeSurvey survey structure (.lss) file; export it with "
-                         "Export > Survey structure (.lss)")
+        raise InputError(said("lss-not-structure", file=path))
     languages = [(e.text or "").strip() for e in root.findall("languages/language")]
 
     def rows(section: str) -> list[dict[str, str]]:
@@ -286,7 +284,7 @@ def read_lss(path: Path) -> Structure:
     sid = next((_int(row.get("sid")) for row in rows("surveys")), None)
     order = sorted(by_qid.values(), key=lambda q: (q.order, q.qid))
     if not order:
-        raise InputError(f"{path}: the survey structure holds no questions")
+        raise InputError(said("lss-no-questions", file=path))
     return Structure(questions=order, languages=languages, titles=titles, source=str(path),
                      survey_id=sid)
 
@@ -513,7 +511,7 @@ def read_limesurvey(sheets: list[Sheet], *, survey: Survey, profile: Profile,
             for header, column in zip(headers, columns, strict=False)]
     parsed.mappings.append((sheet.name, maps))
     if not structure.ours:
-        parsed.notes.append(f"read with the survey structure {Path(structure.source).name}")
+        parsed.notes.append(said("lss-read-with", name=Path(structure.source).name))
     labels = [h or f"column {i + 1}" for i, h in enumerate(headers)]
     fingerprint = _fingerprint(structure)
     for offset, line in enumerate(sheet.rows[header_index + 1:], start=header_index + 1):
@@ -681,7 +679,7 @@ def flag_choice_codes(parsed: ParsedFile, survey: Survey) -> None:
                                        codes=codes[:5] + (["…"] if len(codes) > 5 else [])))
         if found:
             shown = ", ".join(c for codes in found.values() for c in codes[:5])
-            note = f"{CODES_REASON}" + (f" ({shown})" if shown else "")
+            note = said("choice-codes-shown", codes=shown) if shown else said("choice-codes")
             record.reason = join_reasons(record.reason, note)
 
 

@@ -502,19 +502,19 @@ def check_meta(meta: dict[str, str], survey: Survey, where: str) -> list[str]:
     notes: list[str] = []
     survey_id = meta.get("survey_id", "")
     if survey_id and survey_id != survey.survey_id:
-        raise InputError(f"{where}: a questionnaire of survey {survey_id!r}, not "
-                         f"{survey.survey_id!r}; was it sent to the right round?")
+        raise InputError(said("survey-other", file=where, survey=repr(survey_id),
+                              ours=repr(survey.survey_id)))
     version_text = meta.get("survey_version", "")
     try:
         version = int(float(version_text)) if version_text else survey.version
     except ValueError:
         version = survey.version
-        notes.append(f"survey version {version_text!r} is not a number; read by its labels")
+        notes.append(said("survey-version-unclear", version=repr(version_text)))
     if version > survey.version:
-        raise InputError(f"{where}: made with survey version {version}, newer than this "
-                         f"installation's {survey.version}; update survey/questions.yaml")
+        raise InputError(said("survey-newer", file=where, version=version,
+                              current=survey.version))
     if version < survey.version:
-        notes.append(f"survey version {version} (current {survey.version}); read by its labels")
+        notes.append(said("survey-older", version=version, current=survey.version))
     return notes
 
 
