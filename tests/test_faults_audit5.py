@@ -442,7 +442,8 @@ def test_an_ingest_stopped_by_a_signal_half_way_says_so_in_one_line_and_the_reru
                                                    "stored and listed in "), err
     again = _yhteistuumin(workspace, "ingest", str(inbox))
     assert again.returncode == 0, again.stderr
-    assert f"{stored} already ingested" in again.stdout, again.stdout
+    assert f"{stored} {'file' if stored == 1 else 'files'} already ingested" in again.stdout, \
+        again.stdout
     assert _stored_files(workspace) == 150
 
 
