@@ -139,6 +139,23 @@ def test_the_instructions_never_say_a_row_is_rejected_when_its_decision_is_only_
             if not voikko.spell(word)] == ["xlsx"]
 
 
+def test_the_instructions_give_the_export_time_in_finlands_time_and_one_practice_as_one(
+        session, tmp_path: Path) -> None:
+    """The instructions' last line said "1 käytäntöä" (partitive after one) and the export time
+    in UTC ("2026-07-01 09:30 UTC"), where every other time the reviewers see is Finland's."""
+    import datetime as dt
+
+    make_practice(session, title="Lukupiiri")
+    path = export_one(session, tmp_path, reviewers=["Anna Virtanen"],
+                      now=dt.datetime(2026, 7, 1, 9, 30, tzinfo=dt.UTC))
+    from yhteistuumin_survey.review.common import INSTRUCTIONS_SHEET
+
+    book = openpyxl.load_workbook(path, read_only=True)
+    last = [row[0] for row in book[INSTRUCTIONS_SHEET].iter_rows(values_only=True) if row[0]][-1]
+    assert last == ("1 käytäntö / exempel · 1.7.2026 klo 12.30 (Suomen aikaa, UTC+3) / "
+                    "1.7.2026 kl. 12.30 (finsk tid, UTC+3)  Arvioija / Granskare: Anna Virtanen")
+
+
 # --- the 'Lähde' column -----------------------------------------------------------------------
 
 

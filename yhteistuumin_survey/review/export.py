@@ -829,9 +829,14 @@ def _instructions(sheet: Any, *, reviewer: str | None, count: int,
     lines.append((INSTRUCTIONS_SV[0], True))
     lines += [(f"• {text}", False) for text in INSTRUCTIONS_SV[1:]]
     lines.append(("", False))
+    from ..person_texts import local_time
+
     who = f"Arvioija / Granskare: {reviewer}" if reviewer else ""
-    lines.append((f"{count} käytäntöä / exempel · {exported_at:%Y-%m-%d %H:%M} UTC  {who}".strip(),
-                  False))
+    # Finland's time, as every other time the reviewers are shown; "1 käytäntö", "2 käytäntöä"
+    # (Swedish "exempel" is the same for one and many).
+    made = f"{local_time(exported_at, 'fi')} / {local_time(exported_at, 'sv')}"
+    lines.append((f"{count} {'käytäntö' if count == 1 else 'käytäntöä'} / exempel · {made}  "
+                  f"{who}".strip(), False))
     for text, bold in lines:
         cell = WriteOnlyCell(sheet, value=text)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
