@@ -378,6 +378,10 @@ def test_forget_names_her_messages_still_on_the_mail_server_by_folder_and_uid(
         assert "forget erases the copies" not in text
         assert "UID 2" not in result.stdout
     import json
+
+    # The count is in the JSON too, for a script that checks what is left to do by hand.
+    shown = json.loads(cli("forget", ANNA, "--dry-run", "--format", "json").stdout)
+    assert shown["on_server"] == 2 and shown["places"] == []
     import sqlite3
 
     database = sqlite3.connect(workspace.outputs / "yhteistuumin.sqlite")

@@ -624,7 +624,8 @@ class ErasureResult:
         return {"subject_hash": self.subject_hash, "dry_run": self.dry_run,
                 "places": [{"where": p.where, "action": p.action} for p in self.places],
                 "counts": self.counts, "recorded": self.recorded, "left": self.left,
-                "unchecked": self.unchecked, "remains": self.remains}
+                "unchecked": self.unchecked, "remains": self.remains,
+                "on_server": self.on_server}
 
 
 # --- keys --------------------------------------------------------------------------------
