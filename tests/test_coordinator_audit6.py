@@ -243,6 +243,12 @@ def test_retiring_the_last_address_of_a_municipality_says_so_and_a_newer_list_re
         sent = cli("send", "invite", "--only", "853,290", "--yes", env=env)
         assert sent.exit_code == 0, sent.output
         assert server.recipients == ["kirjaamo@kuhmo.example.fi"]
+        # The send's own summary says why Turku got nothing: retired, not merely missing.
+        shown = cli("send", "invite", "--only", "853", "--dry-run", "--format", "json", env=env)
+        skipped = [m for m in json.loads(shown.stdout)["messages"] if m["status"] == "skipped"]
+        assert [m["reason"] for m in skipped] == [
+            "no valid contact address: its addresses are retired (register retire); add one "
+            "(yhteistuumin register contacts FILE)"], shown.stdout
     back = _import(cli, workspace, NEW_LIST, "uusi.csv")
     assert "1 retired put back in use" in back.stdout
     assert follow_up_rows(cli)["853"]["contacts"] == ["kirjaamo@turku.example.fi"]

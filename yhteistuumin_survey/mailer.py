@@ -158,6 +158,9 @@ class PlannedMessage:
 
 #: Why a batch leaves out a municipality that has no address to write to.
 NO_CONTACT = "no valid contact address"
+#: The same, said where every address the municipality had is retired (``register retire``).
+NO_CONTACT_RETIRED = ("no valid contact address: its addresses are retired (register retire); "
+                      "add one (yhteistuumin register contacts FILE)")
 
 
 @dataclass
@@ -228,6 +231,28 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
+def _contacts_in_use(session: Session, by_code: dict[str, Any], codes: Sequence[str]
+                     ) -> tuple[dict[str, list[Any]], set[str]]:
+    """The valid contacts of the municipalities ``by_code`` (in the list's order), and the
+    municipalities with a retired address (``register retire``)."""
+    from sqlmodel import col, select
+
+    from .contact_retire import RETIRED
+    from .db.models import Contact
+
+    contacts: dict[str, list[Any]] = {}
+    contact_query = select(Contact).where(col(Contact.status) == "valid")
+    if codes:
+        contact_query = contact_query.where(col(Contact.municipality_code).in_(codes))
+    for contact in session.exec(contact_query.order_by(col(Contact.municipality_code),
+                                                       col(Contact.id))):
+        if contact.municipality_code in by_code and contact.email:
+            contacts.setdefault(contact.municipality_code, []).append(contact)
+    retired = set(session.exec(select(Contact.municipality_code).where(
+        col(Contact.status) == RETIRED)))
+    return contacts, retired
+
+
 def plan_round(
     *,
     session: Session,
@@ -246,7 +271,7 @@ def plan_round(
     """
     from sqlmodel import col, select
 
-    from .db.models import Contact, Municipality, OutboundMessage
+    from .db.models import Municipality, OutboundMessage
 
     if kind not in KINDS:
         raise SendError(f"unknown kind of message {kind!r}; use invite or remind")
@@ -265,14 +290,7 @@ def plan_round(
                             "code; see yhteistuumin register list")
     by_code = {m.code: m for m in municipalities}
 
-    contacts: dict[str, list[Any]] = {}
-    contact_query = select(Contact).where(col(Contact.status) == "valid")
-    if codes:
-        contact_query = contact_query.where(col(Contact.municipality_code).in_(codes))
-    for contact in session.exec(contact_query.order_by(col(Contact.municipality_code),
-                                                       col(Contact.id))):
-        if contact.municipality_code in by_code and contact.email:
-            contacts.setdefault(contact.municipality_code, []).append(contact)
+    contacts, retired = _contacts_in_use(session, by_code, codes)
 
     rows_query = select(OutboundMessage).where(col(OutboundMessage.round_name) == round_name)
     if codes:
@@ -294,7 +312,8 @@ def plan_round(
         people = contacts.get(municipality.code, [])
         rows = rows_by_code.get(municipality.code, [])
         if not people:
-            plan.skipped.append(Skip(municipality.code, name, NO_CONTACT))
+            plan.skipped.append(Skip(municipality.code, name, NO_CONTACT_RETIRED
+                                     if municipality.code in retired else NO_CONTACT))
             continue
         if kind == "invite":
             wanted = [(person, 0) for person in people]

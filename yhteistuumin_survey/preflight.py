@@ -244,10 +244,10 @@ def _check_contacts(result: PreflightResult, session: Session, plan: SendPlan | 
 
         addresses = [c.email for c in session.exec(select(Contact).where(
             Contact.status == "valid"))]
-    from .mailer import NO_CONTACT
+    from .mailer import NO_CONTACT, NO_CONTACT_RETIRED
 
     no_contact = [skip.municipality_name for skip in plan.skipped
-                  if skip.reason == NO_CONTACT] if plan is not None else []
+                  if skip.reason in (NO_CONTACT, NO_CONTACT_RETIRED)] if plan is not None else []
     if no_contact:
         # "Ready to send." with most of the register unmailed read as if every municipality
         # would get the survey: none may be skipped without a word.
