@@ -126,11 +126,12 @@ def test_fetch_parses_a_big_message_once_for_both_readers_and_holds_a_bounded_pe
     carry?) parsed it whole three times (classify_message, flufl's copy, read_eml), each parse
     holding ~9 times the message; now one parse serves both readers (flufl.bounce keeps its
     own copy with text headers), each parse fed in slices."""
-    import email.feedparser
     import os
     import tracemalloc
     from email.message import EmailMessage
     from email.policy import SMTP
+
+    from mail_support import count_whole_parses
 
     from yhteistuumin_survey.fetch import INGEST, _route
 
@@ -147,16 +148,7 @@ def test_fetch_parses_a_big_message_once_for_both_readers_and_holds_a_bounded_pe
     path = tmp_path / "1-1.eml"
     path.write_bytes(data)
 
-    whole: list[int] = []
-    close = email.feedparser.FeedParser.close
-
-    def counted(self):  # type: ignore[no-untyped-def]
-        parsed = close(self)
-        if parsed.is_multipart():  # a whole message (header-only reads have no parts)
-            whole.append(1)
-        return parsed
-
-    monkeypatch.setattr(email.feedparser.FeedParser, "close", counted)
+    whole = count_whole_parses(monkeypatch)
     tracemalloc.start()
     try:
         tracemalloc.reset_peak()

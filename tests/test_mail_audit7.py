@@ -33,24 +33,16 @@ def test_forget_looks_into_and_scrubs_a_big_message_parsed_once_in_slices(monkey
     while it works), then scrubbing parsed it whole with ``message_from_bytes`` (~9 times its
     size). Now the address is looked for a slice at a time and the message parsed once, fed
     in slices; what is scrubbed is the same."""
-    import email.feedparser
     import tracemalloc
     from email import message_from_bytes
+
+    from mail_support import count_whole_parses
 
     from yhteistuumin_survey.privacy import AddressMatcher, _Finder, _Scrubber, scrub_blob
 
     data = _big_reply(6 * 1024 * 1024)
     matcher = AddressMatcher(ANNA)
-    whole: list[int] = []
-    close = email.feedparser.FeedParser.close
-
-    def counted(self):  # type: ignore[no-untyped-def]
-        parsed = close(self)
-        if parsed.is_multipart():
-            whole.append(1)
-        return parsed
-
-    monkeypatch.setattr(email.feedparser.FeedParser, "close", counted)
+    whole = count_whole_parses(monkeypatch)
     tracemalloc.start()
     try:
         tracemalloc.reset_peak()
