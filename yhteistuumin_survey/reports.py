@@ -43,6 +43,13 @@ def plural(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else (many if many is not None else one + 's')}"
 
 
+def first_ten(texts: Iterable[str]) -> str:
+    """Return the first ten of ``texts`` joined by commas, ``", ..."`` after them when more
+    follow: what a line names of a long list."""
+    texts = list(texts)
+    return ", ".join(texts[:10]) + (", ..." if len(texts) > 10 else "")
+
+
 def count_phrase(counts: Mapping[str, int], order: Sequence[str] | None = None) -> str:
     """Return ``"2 new, 1 error"``: the non-zero counts in ``order`` (default: sorted by name)."""
     keys = order if order is not None else sorted(counts)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
-from ..reports import plural, render_table
+from ..reports import first_ten, plural, render_table
 from ..sheetxml import EXCEL_CELL_LIMIT, cell_value, cut_length, row_xml, splice_rows
 from .common import (
     COLUMNS,
@@ -105,10 +105,9 @@ class ExportResult:
             if not exported.cut:
                 continue
             count = len(exported.cut)
-            listed = ", ".join(
+            listed = first_ten(
                 f"#{practice_id} '{COLUMN_BY_KEY[key].header}' ({_count(length)} characters)"
-                for practice_id, key, length in exported.cut[:10]) + (
-                ", ..." if count > 10 else "")
+                for practice_id, key, length in exported.cut)
             lines.append(f"{exported.path.name}: {plural(count, 'text')} longer than a "
                          f"spreadsheet cell holds ({_count(EXCEL_CELL_LIMIT)} characters) "
                          f"{'is' if count == 1 else 'are'} shown cut, with '…' and a note in "

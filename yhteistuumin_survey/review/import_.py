@@ -1014,10 +1014,10 @@ def _tell_hidden(book: _Workbook, rows: list[RowDecision], *, report: Report) ->
     numbers = [row.row for row in rows if row.row - 1 in hidden]
     if not numbers:
         return
-    from ..reports import plural
+    from ..reports import first_ten, plural
 
     count = len(numbers)
-    listed = ", ".join(map(str, numbers[:10])) + (", ..." if count > 10 else "")
+    listed = first_ten(map(str, numbers))
     one = count == 1
     report.add(book.label, "warning",
                f"{plural(count, 'decision')} came from {plural(count, 'row')} hidden in the "
@@ -1043,11 +1043,10 @@ def _tell_missing(book: _Workbook, *, report: Report) -> None:
     missing = [practice_id for practice_id in book.meta_rows if practice_id not in present]
     if not missing:
         return
-    from ..reports import plural
+    from ..reports import first_ten, plural
 
     count = len(missing)
-    listed = ", ".join(f"#{practice_id}" for practice_id in missing[:10]) + (
-        ", ..." if count > 10 else "")
+    listed = first_ten(f"#{practice_id}" for practice_id in missing)
     one = count == 1
     report.add(book.label, "warning",
                f"{plural(count, 'practice')} exported in this workbook "
