@@ -7,6 +7,7 @@ import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from ci_support import unavailable
@@ -80,3 +81,23 @@ def fill(disk: Path) -> Path:
     except OSError as exc:
         assert exc.errno == errno.ENOSPC
     return filler
+
+
+@contextmanager
+def disk_full_at(monkeypatch, disk: Path, module: Any, name: str) -> Iterator[None]:
+    """Inside the block, ``disk`` fills to the last byte just before ``module.name`` runs;
+    after it, ``name`` is as it was and the space is free again."""
+    real = getattr(module, name)
+    fillers: list[Path] = []
+
+    def disk_fills(*args, **kwargs):  # type: ignore[no-untyped-def]
+        fillers.append(fill(disk))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, disk_fills)
+    try:
+        yield
+    finally:
+        monkeypatch.setattr(module, name, real)
+        for filler in fillers:
+            filler.unlink(missing_ok=True)

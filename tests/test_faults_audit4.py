@@ -453,7 +453,7 @@ def test_a_disk_filled_after_the_pages_says_the_search_and_lists_are_the_last_pu
     list pages are written ('the disk is full' with no path, a .tmp left, and some lists
     new, some old). Now the lists go in place together or not at all, and the line says what
     the site is now; the next publish completes."""
-    from fixtures_audit2_faults import fill
+    from fixtures_audit2_faults import disk_full_at
     from publish_support import tree_digest, two_approved_one_rejected
 
     from yhteistuumin_survey import publish
@@ -463,16 +463,9 @@ def test_a_disk_filled_after_the_pages_says_the_search_and_lists_are_the_last_pu
     assert cli("publish", "--out", str(site)).exit_code == 0
     lists_before = {name: digest for name, digest in tree_digest(site).items()
                     if name in ("index.html", "sv/index.html", "cards.json")}
-    filler: list[Path] = []
-    real = getattr(publish, filled_before)
-
-    def disk_fills(*args, **kwargs):  # type: ignore[no-untyped-def]
-        filler.append(fill(small_disk))
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(publish, filled_before, disk_fills)
     renamed = {"YHTEISTUUMIN_SITE_TITLE": "Hyvät käytännöt kunnissa – uusi nimi"}
-    result = cli("publish", "--out", str(site), env=renamed)
+    with disk_full_at(monkeypatch, small_disk, publish, filled_before):
+        result = cli("publish", "--out", str(site), env=renamed)
     assert result.exit_code == 1 and "Traceback" not in result.output, result.output
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
     assert len(errors) == 1 and errors[0].startswith(f"Error: {site}"), result.output
@@ -484,8 +477,6 @@ def test_a_disk_filled_after_the_pages_says_the_search_and_lists_are_the_last_pu
     assert not [name for name in after if name.endswith(".tmp")]
     assert {name: after[name] for name in lists_before} == lists_before
 
-    monkeypatch.setattr(publish, filled_before, real)
-    filler[0].unlink()
     again = cli("publish", "--out", str(site), env=renamed)
     assert again.exit_code == 0, again.output
     assert "uusi nimi" in (site / "index.html").read_text(encoding="utf-8")

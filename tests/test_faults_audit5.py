@@ -319,7 +319,7 @@ def test_a_disk_that_fills_during_pagefind_or_the_lists_leaves_the_whole_site_as
     last publish's search and lists ("it is said"). Now every page, the search bundles and the
     lists are put back: the site is the last publish's, byte for byte, a new card's folder and
     a withdrawn card's page included; the next publish completes."""
-    from fixtures_audit2_faults import fill
+    from fixtures_audit2_faults import disk_full_at
     from publish_support import tree_digest, two_approved_one_rejected, withdraw_one_add_one
 
     from yhteistuumin_survey import publish
@@ -329,16 +329,9 @@ def test_a_disk_that_fills_during_pagefind_or_the_lists_leaves_the_whole_site_as
     assert cli("publish", "--out", str(site)).exit_code == 0
     before = tree_digest(site)
     withdraw_one_add_one(workspace)  # one card withdrawn, one new
-    filler: list[Path] = []
-    real = getattr(publish, filled_before)
-
-    def disk_fills(*args, **kwargs):  # type: ignore[no-untyped-def]
-        filler.append(fill(small_disk))
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(publish, filled_before, disk_fills)
     renamed = {"YHTEISTUUMIN_SITE_TITLE": "Hyvät käytännöt kunnissa – uusi nimi"}
-    result = cli("publish", "--out", str(site), env=renamed)
+    with disk_full_at(monkeypatch, small_disk, publish, filled_before):
+        result = cli("publish", "--out", str(site), env=renamed)
     assert result.exit_code == 1 and "Traceback" not in result.output, result.output
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
     assert len(errors) == 1 and "free some space" in errors[0], result.output
@@ -346,8 +339,6 @@ def test_a_disk_that_fills_during_pagefind_or_the_lists_leaves_the_whole_site_as
                               "was)"), errors[0]
     assert tree_digest(site) == before  # all old: pages, search bundles, lists, nothing aside
 
-    monkeypatch.setattr(publish, filled_before, real)
-    filler[0].unlink()
     again = cli("publish", "--out", str(site), env=renamed)
     assert again.exit_code == 0, again.output
     after = tree_digest(site)
