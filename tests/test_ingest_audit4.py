@@ -324,7 +324,9 @@ def test_every_reason_code_reads_back_from_its_english_and_says_finnish_words(vo
                        # names of programs, their menus and files, as the user sees them
                        r"|\b(?:LimeSurvey|Outlook)\w*|Export > Survey structure|winmail\.dat"
                        r"|\(?ingest --structure FILE\.lss\)?|\.(?:lss|csv|xlsx)|outputs/received"
-                       r"|survey/questions\.yaml|\(zip\)|\(Ctrl-C\)|\[limits\] max_\w+",
+                       r"|survey/questions\.yaml|\(zip\)|\(Ctrl-C\)|\[limits\] max_\w+"
+                       # file formats and programs by the names their menus give them
+                       r"|\bXML-|\bDOCTYPE\b|\bCSV(?: UTF-8)?\b|\bExcel\w*",
                        " ", text.fi)
         unknown |= {word for word in re.findall(r"[^\W\d_]+(?:-[^\W\d_]+)*", words)
                     if not voikko.spell(word)}

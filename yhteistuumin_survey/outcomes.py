@@ -308,6 +308,33 @@ REASON_TEXTS: dict[str, Text] = {
         "dem).",
         "interrupted (Ctrl-C); the files not listed here were not read (the next run reads "
         "them)"),
+    "no-question-headings": Text(
+        "Yksikään sarakeotsikko ei vastaa kyselyn kysymystä; nimeä sarakkeet kysymysten "
+        "mukaan (esimerkiksi 'Käytännön nimi', 'Tavoite') tai valitse lukutapa "
+        "valitsimella (--source).",
+        "Ingen kolumnrubrik motsvarar en fråga i enkäten; namnge kolumnerna som frågorna "
+        "(till exempel 'Käytännön nimi', 'Tavoite') eller välj läsare med flaggan "
+        "(--source).",
+        "no column heading matches a survey question; name the columns like the questions "
+        "(e.g. 'Käytännön nimi', 'Tavoite') or use --source"),
+    "rows-above-first-question": Text(
+        "Välilehdellä {sheet} on ensimmäisen kysymyksen yläpuolella {count} riviä, joilla on "
+        "tekstiä otsikkosarakkeen vieressä; niitä ei luettu vastauksiksi (ne säilytettiin "
+        "raakatietoina).",
+        "Fliken {sheet} har {count} rader med text bredvid rubrikkolumnen ovanför den första "
+        "frågan; de lästes inte som svar (de sparades i rådata).",
+        "sheet {sheet}: {count} rows with text beside the label column above the first "
+        "question not read as answers (kept in the raw record)",
+        {"sheet": "'Käytäntö 1'", "count": "3"}),
+    "row-above-first-question": Text(
+        "Välilehdellä {sheet} on ensimmäisen kysymyksen yläpuolella rivi, jolla on tekstiä "
+        "otsikkosarakkeen vieressä; sitä ei luettu vastaukseksi (se säilytettiin "
+        "raakatietona).",
+        "Fliken {sheet} har en rad med text bredvid rubrikkolumnen ovanför den första frågan; "
+        "den lästes inte som svar (den sparades i rådata).",
+        "sheet {sheet}: 1 row with text beside the label column above the first question not "
+        "read as answers (kept in the raw record)",
+        {"sheet": "'Käytäntö 1'"}),
     "sheet-no-questions": Text(
         "Välilehdellä {sheet} ei ole kysymysten otsikoita; se ohitettiin.",
         "Fliken {sheet} har inga frågerubriker; den hoppades över.",
@@ -325,6 +352,75 @@ REASON_TEXTS: dict[str, Text] = {
         "{file}: filen är lösenordsskyddad; be avsändaren spara den utan lösenord.",
         "{file}: the file is password-protected; ask the sender to save it without a password",
         {"file": "vastaus.xlsx"}),
+    "limit-rows": Text(
+        "{where}: rivejä on {rows}, enemmän kuin raja {limit} ([limits] max_rows); jaa "
+        "tiedosto osiin tai nosta rajaa, jos rivit ovat oikeita vastauksia.",
+        "{where}: filen har {rows} rader, fler än gränsen {limit} ([limits] max_rows); dela "
+        "upp filen eller höj gränsen om raderna är riktiga svar.",
+        "{where}: {rows} rows is over the limit of {limit} ([limits] max_rows); split the "
+        "file, or raise the limit if the rows are real answers",
+        {"where": "vastaus.csv", "rows": "200 001", "limit": "100 000"}),
+    "limit-columns": Text(
+        "{where}: sarakkeita on {columns}, enemmän kuin raja {limit} ([limits] max_columns); "
+        "poista tyhjät sarakkeet tai nosta rajaa.",
+        "{where}: filen har {columns} kolumner, fler än gränsen {limit} ([limits] "
+        "max_columns); ta bort de tomma kolumnerna eller höj gränsen.",
+        "{where}: {columns} columns is over the limit of {limit} ([limits] max_columns); "
+        "remove the empty columns, or raise the limit",
+        {"where": "vastaus.xlsx: Taul1", "columns": "16 384", "limit": "1 000"}),
+    "limit-cell": Text(
+        "{where}: rivi {row}: solussa on {chars} merkkiä, enemmän kuin raja {limit} ([limits] "
+        "max_cell_chars); lyhennä tekstiä tai nosta rajaa.",
+        "{where}: rad {row}: en cell har {chars} tecken, fler än gränsen {limit} ([limits] "
+        "max_cell_chars); korta av texten eller höj gränsen.",
+        "{where}: row {row}: a cell of {chars} characters is over the limit of {limit} "
+        "([limits] max_cell_chars); shorten it, or raise the limit",
+        {"where": "vastaus.xlsx: Käytäntö 1", "row": "7", "chars": "40 000",
+         "limit": "32 767"}),
+    "xml-doctype": Text(
+        "{file}: sen osa {part} määrittelee XML-entiteettejä (DOCTYPE), joita mikään "
+        "taulukko-ohjelma ei kirjoita, joten tiedostoa ei luettu. Pyydä lähettäjää "
+        "tallentamaan tiedosto uudelleen Excelissä tai LibreOfficessa.",
+        "{file}: delen {part} deklarerar XML-entiteter (en DOCTYPE), vilket inget "
+        "kalkylprogram skriver, så filen lästes inte. Be avsändaren spara filen på nytt i "
+        "Excel eller LibreOffice.",
+        "{file}: {part} declares XML entities (a DOCTYPE), which no spreadsheet program "
+        "writes; not read. Ask the sender to save the file again in Excel or LibreOffice",
+        {"file": "vastaus.xlsx", "part": "xl/worksheets/sheet1.xml"}),
+    "text-encoding-unknown": Text(
+        "{file}: tekstin merkistöä ei tunnistettu; tallenna tiedosto muodossa CSV UTF-8 ja lue "
+        "se uudelleen.",
+        "{file}: teckenkodningen gick inte att avgöra; spara filen som CSV UTF-8 och läs in "
+        "den på nytt.",
+        "{file}: cannot tell the text encoding; save it as UTF-8 CSV",
+        {"file": "vastaus.csv"}),
+    "csv-quote-unclosed": Text(
+        "{file}:{started}: rivillä {started} alkava lainausmerkki ei sulkeudu, joten koko loppu "
+        "tiedostosta (riville {line} asti) olisi yksi arvo; sulje tai poista lainausmerkki, "
+        "tallenna tiedosto ja lue se uudelleen.",
+        "{file}:{started}: citattecknet som börjar på rad {started} avslutas aldrig, så resten "
+        "av filen (till rad {line}) skulle bli ett enda värde; avsluta eller ta bort "
+        "citattecknet, spara filen och läs in den på nytt.",
+        "{file}:{started}: a quote opened on line {started} is never closed, so the rest of "
+        "the file (to line {line}) would be one value; close or remove the quote, save the "
+        "file and ingest it again",
+        {"file": "vastaus.csv", "started": "4", "line": "120"}),
+    "csv-quote-inside": Text(
+        "{file}:{line}: lainausmerkki lainausmerkeissä olevan arvon sisällä ({error}); "
+        "kahdenna se (\"\") tai tallenna tiedosto uudelleen taulukko-ohjelmasta ja lue se "
+        "uudelleen.",
+        "{file}:{line}: ett citattecken inuti ett värde inom citattecken ({error}); dubbla "
+        "det (\"\") eller spara filen på nytt i kalkylprogrammet och läs in den på nytt.",
+        "{file}:{line}: a quote inside a quoted value ({error}); double it (\"\") or save the "
+        "file from the spreadsheet program again, then ingest it again",
+        {"file": "vastaus.csv", "line": "12", "error": "',' expected after '\"'"}),
+    "csv-broken": Text(
+        "{file}:{line}: CSV-tiedosto on rikki ({error}); tarkista lainausmerkit ja lue "
+        "tiedosto uudelleen.",
+        "{file}:{line}: CSV-filen är trasig ({error}); kontrollera citattecknen och läs in "
+        "filen på nytt.",
+        "{file}:{line}: broken CSV ({error}); check the quotes and ingest it again",
+        {"file": "vastaus.csv", "line": "12", "error": "line contains NUL"}),
     "zip-bomb-ratio": Text(
         "{file}: sen osa {member} kasvaisi purettaessa {ratio}-kertaiseksi, mikä on tyypillistä "
         "vain täytteelle (pakkauspommi?), joten tiedostoa ei avattu.",

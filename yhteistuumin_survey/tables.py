@@ -55,19 +55,16 @@ class Limits:
     def check_shape(self, where: str, rows: int, columns: int) -> None:
         """Refuse a sheet of more rows or columns than allowed (before reading its cells)."""
         if rows > self.max_rows:
-            raise InputError(f"{where}: {_n(rows)} rows is over the limit of "
-                             f"{_n(self.max_rows)} ([limits] max_rows); split the file, or "
-                             "raise the limit if the rows are real answers")
+            raise InputError(said("limit-rows", where=where, rows=_n(rows),
+                                  limit=_n(self.max_rows)))
         if columns > self.max_columns:
-            raise InputError(f"{where}: {_n(columns)} columns is over the limit of "
-                             f"{_n(self.max_columns)} ([limits] max_columns); remove the empty "
-                             "columns, or raise the limit")
+            raise InputError(said("limit-columns", where=where, columns=_n(columns),
+                                  limit=_n(self.max_columns)))
 
     def check_cell(self, where: str, row: int, value: Any) -> None:
         if isinstance(value, str) and len(value) > self.max_cell_chars:
-            raise InputError(f"{where}: row {row}: a cell of {_n(len(value))} characters is "
-                             f"over the limit of {_n(self.max_cell_chars)} ([limits] "
-                             "max_cell_chars); shorten it, or raise the limit")
+            raise InputError(said("limit-cell", where=where, row=row, chars=_n(len(value)),
+                                  limit=_n(self.max_cell_chars)))
 
 
 DEFAULT_LIMITS = Limits()
@@ -241,9 +238,7 @@ def refuse_xml_declarations(path: Path, archive: zipfile.ZipFile) -> None:
                 EOFError, ValueError):
             pass  # a part that is not XML, or broken: the readers say so
         if doctype:
-            raise InputError(f"{path}: {info.filename} declares XML entities (a DOCTYPE), "
-                             "which no spreadsheet program writes; not read. Ask the sender "
-                             "to save the file again in Excel or LibreOffice")
+            raise InputError(said("xml-doctype", file=path, part=info.filename))
 
 
 def _open_workbook_zip(path: Path, limits: Limits) -> zipfile.ZipFile:
@@ -338,7 +333,7 @@ def read_csv(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> tuple[Sheet, Tex
     try:
         text, encoding = decode_text(path.read_bytes())
     except ValueError:
-        raise InputError(f"{path}: cannot tell the text encoding; save it as UTF-8 CSV") from None
+        raise InputError(said("text-encoding-unknown", file=path)) from None
     text = text.lstrip("\ufeff")
     # Excel's "sep=;" first line names the delimiter and is no row: Excel and Calc show the
     # heading as row 1, so the rows are numbered without it (the report's "row 2" is the row
@@ -390,13 +385,10 @@ def _quote_problem(path: Path, started: int, line: int, error: str) -> str:
     """The user's message for a CSV the csv module cannot read (``error``), its row starting
     on line ``started`` and the reader stopped on line ``line``."""
     if "end of data" in error:
-        return (f"{path}:{started}: a quote opened on line {started} is never closed, so the "
-                f"rest of the file (to line {line}) would be one value; close or remove the "
-                "quote, save the file and ingest it again")
+        return said("csv-quote-unclosed", file=path, started=started, line=line)
     if "expected after" in error:
-        return (f"{path}:{line}: a quote inside a quoted value ({error}); double it (\"\") "
-                "or save the file from the spreadsheet program again, then ingest it again")
-    return f"{path}:{line}: broken CSV ({error}); check the quotes and ingest it again"
+        return said("csv-quote-inside", file=path, line=line, error=error)
+    return said("csv-broken", file=path, line=line, error=error)
 
 
 #: Excel's first line naming a CSV file's delimiter ("sep=;"), which Excel does not show.

@@ -174,9 +174,7 @@ def read_response_table(sheets: list[Sheet], *, survey: Survey, profile: Profile
             if several:
                 parsed.notes.append(said("sheet-no-questions", sheet=repr(sheet.name)))
                 continue
-            parsed.problems.append((sheet.name, None, "no column heading matches a survey question; "
-                                    "name the columns like the questions (e.g. 'Käytännön nimi', "
-                                    "'Tavoite') or use --source"))
+            parsed.problems.append((sheet.name, None, said("no-question-headings")))
             continue
         start = header_index + 1
         if profile.option_columns and _option_row(sheet, header_index, maps, headers, mapper):

@@ -587,10 +587,10 @@ def read_questionnaire(sheets: list[Sheet], *, survey: Survey, mapper: HeadingMa
         blocks = reader.read(sheet, mappings)
         parsed.mappings.append((sheet.name, _dedupe(mappings)))
         if reader.dropped:
-            parsed.notes.append(f"sheet {sheet.name!r}: {reader.dropped} row"
-                                f"{'s' if reader.dropped != 1 else ''} with text beside the label "
-                                "column above the first question not read as answers (kept in "
-                                "the raw record)")
+            parsed.notes.append(
+                said("row-above-first-question", sheet=repr(sheet.name)) if reader.dropped == 1
+                else said("rows-above-first-question", sheet=repr(sheet.name),
+                          count=reader.dropped))
         for number, block in enumerate(blocks, start=1):
             locator = sheet.name if len(blocks) == 1 else f"{sheet.name} #{number}"
             raw: dict[str, Any] = {"sheet": sheet.name, "rows": _raw_rows(sheet)}
