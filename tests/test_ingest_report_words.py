@@ -97,3 +97,15 @@ def test_rows_above_the_first_question_are_said_in_the_number_they_are():
     assert describe(en("rows-above-first-question", sheet="'Käytäntö 1'", count=2), "sv") == (
         "Fliken 'Käytäntö 1' har 2 rader med text bredvid rubrikkolumnen ovanför den första "
         "frågan; de lästes inte som svar (de sparades i rådata).")
+
+
+def test_an_identification_typed_on_the_sheet_unlike_the_hidden_one_is_said_by_its_name():
+    from yhteistuumin_survey.outcomes import describe, en
+
+    note = en("sheet-meta-differs", item="municipality_code", typed="'091'", hidden="'049'")
+    assert str(note) == ("the sheet says municipality_code '091', the hidden metadata '049': "
+                         "the hidden metadata used")  # as older versions stored it
+    assert describe(note, "fi") == ("Välilehdelle kirjoitettu kuntanumero on '091', kyselyn "
+                                    "piilotiedoissa '049'; käytettiin piilotietoja.")
+    assert describe(str(note), "sv") == ("Fliken anger kommunnummer '091', enkätens dolda "
+                                         "uppgifter '049'; de dolda uppgifterna användes.")

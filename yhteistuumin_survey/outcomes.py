@@ -308,6 +308,13 @@ REASON_TEXTS: dict[str, Text] = {
         "dem).",
         "interrupted (Ctrl-C); the files not listed here were not read (the next run reads "
         "them)"),
+    "sheet-meta-differs": Text(
+        "Välilehdelle kirjoitettu {item} on {typed}, kyselyn piilotiedoissa {hidden}; "
+        "käytettiin piilotietoja.",
+        "Fliken anger {item} {typed}, enkätens dolda uppgifter {hidden}; de dolda uppgifterna "
+        "användes.",
+        "the sheet says {item} {typed}, the hidden metadata {hidden}: the hidden metadata used",
+        {"item": "municipality_code", "typed": "'091'", "hidden": "'049'"}),
     "no-question-headings": Text(
         "Yksikään sarakeotsikko ei vastaa kyselyn kysymystä; nimeä sarakkeet kysymysten "
         "mukaan (esimerkiksi 'Käytännön nimi', 'Tavoite') tai valitse lukutapa "
@@ -831,6 +838,17 @@ def describe(reason: str | None, language: str) -> str:
     return text
 
 
+#: The questionnaire's identification items (``questionnaire.META_LABELS``' keys), by language.
+_META_ITEM_NAMES = {
+    "fi": {"municipality_code": "kuntanumero", "token": "vastaustunniste",
+           "survey_id": "kyselyn tunnus", "survey_version": "kyselyn versio",
+           "layout_version": "lomakkeen asettelun versio"},
+    "sv": {"municipality_code": "kommunnummer", "token": "svarskod",
+           "survey_id": "enkätens id", "survey_version": "enkätens version",
+           "layout_version": "formulärets layoutversion"},
+}
+
+
 def _value_in(key: str, value: str, language: str) -> str:
     """A value said in ``language``: fields by their labels ("goal" -> "Tavoite"), counts of
     outcomes by the outcomes' names ("1 new, 4 empty" -> "uusi 1, tyhjä 4")."""
@@ -851,6 +869,8 @@ def _value_in(key: str, value: str, language: str) -> str:
         if value in DECISION_WORDS:
             return DECISION_WORDS[value].get(language, value)
         return _FILE_STATUS_NAMES.get(language, {}).get(value, value)
+    if key == "item":  # an identification item of the questionnaire (its hidden metadata)
+        return _META_ITEM_NAMES.get(language, {}).get(value, value)
     if key == "holder" and value == "holder unknown":
         return {"fi": "tuntematon", "sv": "okänd"}.get(language, value)
     if key == "failure":  # an earlier reading's error, its file's name left out

@@ -545,8 +545,8 @@ def _metadata(sheets: list[Sheet], meta: dict[str, str] | None, *, survey: Surve
             typed.setdefault(key, value)
     for key, value in typed.items():
         if key in meta and meta[key] and pad_code(meta[key]) != pad_code(value):
-            notes.append(f"the sheet says {key} {value!r}, the hidden metadata "
-                         f"{meta[key]!r}: the hidden metadata used")
+            notes.append(said("sheet-meta-differs", item=key, typed=repr(value),
+                              hidden=repr(meta[key])))
     if typed:
         if not meta:
             notes.extend(check_meta(typed, survey, where))
