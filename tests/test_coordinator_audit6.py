@@ -223,7 +223,8 @@ def test_retiring_the_last_address_of_a_municipality_says_so_and_a_newer_list_re
     assert retired.stdout.splitlines() == [
         "kirjaamo@turku.example.fi retired (osoite poistuu käytöstä 1.1.) as the contact of "
         "Turku (853): kept for the record, never mailed again. A contact list that names it "
-        "again puts it back in use.",
+        "again puts it back in use; to take it back now: yhteistuumin register retire "
+        "kirjaamo@turku.example.fi --undo",
         "Warning: Turku (853) has no working address left: it gets no invitation nor "
         "reminder; add one (yhteistuumin register contacts FILE)"]
     again = cli("register", "retire", "kirjaamo@turku.example.fi")
@@ -252,6 +253,44 @@ def test_retiring_the_last_address_of_a_municipality_says_so_and_a_newer_list_re
     back = _import(cli, workspace, NEW_LIST, "uusi.csv")
     assert "1 retired put back in use" in back.stdout
     assert follow_up_rows(cli)["853"]["contacts"] == ["kirjaamo@turku.example.fi"]
+
+
+def test_an_address_retired_by_mistake_is_put_back_in_use_with_undo_and_mailed_again(
+        cli, workspace) -> None:
+    """Before, only a new contact list could put a retired address back. Now ``register
+    retire ADDRESS --undo`` does: the address is in use again (mailed, shown as a contact),
+    its retirement stays on record, taken back (``person`` shows it); undoing what is not
+    retired says so and changes nothing. Another Turku address that contains this one is
+    another person's and stays as it is."""
+    _import(cli, workspace, NEW_LIST + "Turku;853;;;ala.kirjaamo@turku.example.fi\n",
+            "uusi.csv")
+    for address in ("kirjaamo@turku.example.fi", "ala.kirjaamo@turku.example.fi"):
+        assert cli("register", "retire", address, "--reason", "vahinko").exit_code == 0
+    back = cli("register", "retire", "Kirjaamo@Turku.example.fi", "--undo")
+    assert back.exit_code == 0, back.output
+    assert back.stdout.splitlines() == [
+        "kirjaamo@turku.example.fi is in use again as the contact of Turku (853): invitations "
+        "and reminders go to it from the next send (its retirement stays on record, taken "
+        "back)."]
+    row = follow_up_rows(cli)["853"]
+    assert (row["contacts"], row["retired"]) == (["kirjaamo@turku.example.fi"],
+                                                 ["ala.kirjaamo@turku.example.fi"])
+    again = cli("register", "retire", "kirjaamo@turku.example.fi", "--undo")
+    assert again.exit_code == 1 and again.stderr.strip() == (
+        "Error: kirjaamo@turku.example.fi: not retired (it is valid); nothing changed")
+    nobody = cli("register", "retire", "ei.ole@turku.example.fi", "--undo", "-m", "Turku")
+    assert nobody.exit_code == 1 and nobody.stderr.strip() == (
+        "Error: ei.ole@turku.example.fi: not retired of 853 (no contact has it); nothing "
+        "changed")
+    shown = cli("person", "kirjaamo@turku.example.fi", "--format", "json")
+    assert shown.exit_code == 0, shown.output
+    records = [r for r in json.loads(shown.stdout)["sections"]["records"]
+               if r["kind"] == "retired"]
+    assert [(r["reason"], r["taken_back"] is not None) for r in records] == [("vahinko", True)]
+    with mail_server() as server:
+        sent = cli("send", "invite", "--only", "853", "--yes", env=smtp_env(server))
+        assert sent.exit_code == 0, sent.output
+        assert server.recipients == ["kirjaamo@turku.example.fi"]
 
 
 def test_an_address_on_a_row_with_problems_is_not_retired_by_a_guess(cli, workspace) -> None:

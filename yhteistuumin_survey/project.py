@@ -318,14 +318,15 @@ class Project:
                                    round_name=self.settings.round_name, who=self.login)
 
     def retire_contact(self, address: str, *, reason: str = "",
-                       municipality: str | None = None) -> RetireResult:
+                       municipality: str | None = None, undo: bool = False) -> RetireResult:
         """Retire a contact address (``register retire``): kept for the record, never mailed
-        again; says which municipality is left with no working address."""
+        again; says which municipality is left with no working address. With ``undo``, put a
+        retired address back in use."""
         from .contact_retire import retire_address
 
         with self.session() as session:
             return retire_address(address, session=session, reason=reason,
-                                  municipality=municipality,
+                                  municipality=municipality, undo=undo,
                                   round_name=self.settings.round_name, who=self.login)
 
     def mark_checked(self, municipality: str, *, reason: str,

@@ -72,16 +72,19 @@ def retire_cmd(
     municipality: Annotated[str | None, typer.Option(
         "--municipality", "-m", help="Only as this municipality's contact (name or code; "
                                      "default: of every municipality it serves).")] = None,
+    undo: Annotated[bool, typer.Option(
+        "--undo", help="Put an address retired by mistake back in use.")] = False,
     fmt: FormatOption = "table",
 ) -> None:
     """Retire a contact address: kept for the record, never mailed again.
 
     Says when a municipality is left with no working address. A contact list that names the
-    address again puts it back in use.
+    address again puts it back in use, and so does --undo.
 
     Example: yhteistuumin register retire maija.m@kuhmo.fi --reason "jäi eläkkeelle"
     """
-    emit(project().retire_contact(address, reason=reason, municipality=municipality), fmt)
+    emit(project().retire_contact(address, reason=reason, municipality=municipality,
+                                  undo=undo), fmt)
 
 
 @register_app.command("check")
