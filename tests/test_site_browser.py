@@ -626,6 +626,57 @@ def test_after_a_small_republish_a_search_finds_the_new_text_and_not_the_old(
         wait_titles(page, ["Kuntien välinen yhteistyö aluetyössä"])
 
 
+def republish_changed(workspace, db_path: Path, practice_id: int, *, status: str | None = None,
+                      language: str | None = None):
+    """Set one practice's status or language (its versions' too) and publish again."""
+    from sqlmodel import select
+
+    from yhteistuumin_survey.db.engine import open_database, session_scope
+    from yhteistuumin_survey.db.models import Practice, PracticeVersion
+    from yhteistuumin_survey.publish import publish_site
+
+    engine = open_database(f"sqlite:///{db_path}")
+    with session_scope(engine) as session:
+        practice = session.get(Practice, practice_id)
+        if status is not None:
+            practice.status = status
+        if language is not None:
+            practice.language = language
+            for version in session.exec(select(PracticeVersion).where(
+                    PracticeVersion.practice_id == practice_id)):
+                version.language = language
+                session.add(version)
+        session.add(practice)
+    with session_scope(engine) as session:
+        result = publish_site(workspace, session=session, settings=settings_for(workspace))
+    engine.dispose()
+    return result
+
+
+def test_a_language_only_in_the_changes_bundle_is_searched_with_the_full_bundles_script(
+        fresh_site, page, workspace, tmp_path):
+    # The changes bundle carries no script and no WebAssembly of a language the full index
+    # has (0.3 MB at 5,000 cards, never loaded); a language only in it (a card read again in
+    # Swedish after a full index of Finnish ones) is started with the full bundle's script
+    # and its own WebAssembly.
+    from yhteistuumin_survey.publish import CHANGES_FOLDER
+
+    root, db = fresh_site["root"], tmp_path / "site.sqlite"
+    assert republish_changed(workspace, db, fresh_site["ids"]["aland"], status="rejected").indexed == "all"
+    result = republish_changed(workspace, db, fresh_site["ids"]["oulu"], language="sv")
+    assert result.indexed == "changes" and result.languages == ["fi", "sv"]
+    assert sorted(p.name for p in (root / "pagefind").glob("*.js")) == ["pagefind-worker.js", "pagefind.js"]
+    assert sorted(p.name for p in (root / "pagefind").glob("wasm.*")) == ["wasm.fi.pagefind"]
+    changes = root / CHANGES_FOLDER
+    assert sorted(p.name for p in changes.iterdir() if p.is_file()) == [
+        "pagefind-entry.json", next(changes.glob("pagefind.sv_*.pf_meta")).name, "wasm.sv.pagefind"]
+    for index in ("index.html", "sv/index.html"):
+        search_cold(page, fresh_site["url"] + index, "musiikkiopiston")  # only on the Oulu card
+        wait_titles(page, ["Kulttuurikaveritoiminta"])
+        page.fill("#q", "kiertopalkinto")  # a card of the full index
+        wait_titles(page, ["Kuntien välinen yhteistyö aluetyössä"])
+
+
 def search_cold(page, url: str, term: str) -> None:
     """Open ``url`` and send ``term`` as soon as the search form shows, before any of Pagefind
     (the preload of the page's language included) has come: its answers wait until then."""

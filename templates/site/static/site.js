@@ -178,8 +178,11 @@
       if (!modules.has(url)) modules.set(url, import(url));
       return modules.get(url);
     };
-    const startIndex = async (lang, first, bundle) => {
-      const module = await importModule(lang, first, bundle);
+    // The script is always the full bundle's: the changes bundle carries no script of its own
+    // (publish leaves it out), only the WebAssembly of a language the full index lacks, which
+    // Pagefind loads from basePath.
+    const startIndex = async (lang, first, bundle, script) => {
+      const module = await importModule(lang, first, script);
       // The page language's instance runs in Pagefind's worker, the others on this thread:
       // starting a second worker cost a cold search more than their index does here (side
       // by side, on either site).
@@ -220,7 +223,7 @@
       const start = (lang) => {
         if (!starts.has(lang)) {
           starts.set(lang, first.then((one) => startIndex(
-            lang, lang === one, full.includes(lang) ? bundle : changes)));
+            lang, lang === one, full.includes(lang) ? bundle : changes, bundle)));
         }
         return starts.get(lang);
       };
