@@ -117,3 +117,17 @@ def test_the_card_list_is_kept_gzipped_beside_the_pages(workspace, session):
     text = gzip.decompress(packed).decode("utf-8")
     assert len(card_list(site)["cards"]) == 30
     assert len(packed) * 4 < len(text.encode())
+
+
+def test_the_plain_card_list_an_earlier_version_left_goes_at_the_next_publish(workspace, session):
+    # A site published before the list was kept gzipped has cards.json: it goes, as any file
+    # the site no longer has (it holds the cards' titles and summaries of that publish).
+    make_practice(session, title="Käytäntö", status="approved")
+    site = publish(workspace, session).out
+    (site / "cards.json").write_text(gzip.decompress((site / "cards.json.gz").read_bytes()).decode(),
+                                     encoding="utf-8")
+
+    result = publish(workspace, session)
+
+    assert "cards.json" in result.removed and not (site / "cards.json").exists()
+    assert (site / "cards.json.gz").is_file()
