@@ -130,7 +130,7 @@ def site_parts(site: Path) -> dict[str, int]:
             part = "card pages"
         elif relative == "practices.json":
             part = "practices.json"
-        elif relative == "cards.json":
+        elif relative in ("cards.json", "cards.json.gz"):
             part = "cards.json (the list's search data)"
         elif relative.startswith("."):
             part = MANIFEST

@@ -13,12 +13,40 @@ def tree_digest(root: Path) -> dict[str, str]:
 
 
 def tree_text(root: Path) -> str:
-    """Return the text of every file under ``root`` (binary files decoded loosely)."""
+    """Return the text of every file under ``root`` (binary files decoded loosely; gzipped
+    ones, as cards.json.gz and Pagefind's files, unpacked first: a name in them is there)."""
     parts = []
     for path in sorted(root.rglob("*")):
         if path.is_file():
-            parts.append(path.read_bytes().decode("utf-8", "replace"))
+            parts.append(unpacked(path.read_bytes()).decode("utf-8", "replace"))
     return "\n".join(parts)
+
+
+def unpacked(data: bytes) -> bytes:
+    """Return ``data`` gunzipped when it is gzip (its first two bytes), else as it is."""
+    import gzip
+    import zlib
+
+    if data[:2] != b"\x1f\x8b":
+        return data
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError, zlib.error):
+        return data
+
+
+def card_list_text(site: Path) -> str:
+    """Return the site's cards.json, which it keeps gzipped (``cards.json.gz``), as text."""
+    import gzip
+
+    return gzip.decompress((site / "cards.json.gz").read_bytes()).decode("utf-8")
+
+
+def card_list(site: Path) -> dict:
+    """Return the site's cards.json, parsed."""
+    import json
+
+    return json.loads(card_list_text(site))
 
 
 def front_matter(markdown: str) -> tuple[dict, str]:

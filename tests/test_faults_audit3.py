@@ -257,7 +257,7 @@ def test_a_publish_started_while_another_runs_waits_and_the_site_ends_whole(work
     import threading
 
     from factories import make_practice
-    from publish_support import two_approved_one_rejected
+    from publish_support import card_list, two_approved_one_rejected
 
     from yhteistuumin_survey import publish as publish_module
     from yhteistuumin_survey.db.engine import open_database, session_scope
@@ -301,7 +301,7 @@ def test_a_publish_started_while_another_runs_waits_and_the_site_ends_whole(work
     with Project.open(workspace.root, env={}) as project:
         again = project.publish()
     assert again.written == [], again.written  # the site was whole: nothing left to mend
-    cards = json.loads((workspace.outputs / "site" / "cards.json").read_text(encoding="utf-8"))
+    cards = card_list(workspace.outputs / "site")
     assert "Lukudiplomi" in json.dumps(cards, ensure_ascii=False)
 
 

@@ -462,7 +462,7 @@ def test_a_disk_filled_after_the_pages_says_the_search_and_lists_are_the_last_pu
     site = small_disk / "site"
     assert cli("publish", "--out", str(site)).exit_code == 0
     lists_before = {name: digest for name, digest in tree_digest(site).items()
-                    if name in ("index.html", "sv/index.html", "cards.json")}
+                    if name in ("index.html", "sv/index.html", "cards.json.gz")}
     renamed = {"YHTEISTUUMIN_SITE_TITLE": "Hyvät käytännöt kunnissa – uusi nimi"}
     with disk_full_at(monkeypatch, small_disk, publish, filled_before):
         result = cli("publish", "--out", str(site), env=renamed)

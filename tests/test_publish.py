@@ -10,7 +10,7 @@ import re
 
 import pytest
 from factories import make_practice
-from publish_support import front_matter, settings_for, tree_digest, tree_text
+from publish_support import card_list, card_list_text, front_matter, settings_for, tree_digest, tree_text
 
 from yhteistuumin_survey.db.models import PracticeMunicipality
 from yhteistuumin_survey.errors import InputError
@@ -269,7 +269,7 @@ def test_republish_rewrites_only_what_changed(workspace, session):
 
     assert sorted(result.written) == sorted([
         f"{one.id}-ensimmainen/index.html",
-        "index.html", "sv/index.html", "cards.json", "practices.json", SITE_MARKER, SITE_CACHE])
+        "index.html", "sv/index.html", "cards.json.gz", "practices.json", SITE_MARKER, SITE_CACHE])
     assert result.cms_written == [f"{one.id}-ensimmainen.md"]  # the CMS's Markdown, not served
     assert result.removed == [] and result.cms_removed == []
     assert result.indexed == "changes"  # only the changed card, beside the full index
@@ -297,7 +297,7 @@ def test_a_title_corrected_after_publishing_keeps_the_page_address(workspace, se
     # index differs only in holding the changed card in a bundle of its own (and the page ids
     # that follow from that), until a full index.
     fresh = publish(workspace, session, out=tmp_path / "fresh").out
-    by_index = ("pagefind", ".pagefind", "index.html", "sv/index.html", "cards.json", SITE_MARKER,
+    by_index = ("pagefind", ".pagefind", "index.html", "sv/index.html", "cards.json.gz", SITE_MARKER,
                 SITE_CACHE)
     assert ({path: digest for path, digest in tree_digest(fresh).items() if not path.startswith(by_index)}
             == {path: digest for path, digest in tree_digest(site).items()
@@ -494,7 +494,7 @@ def test_one_search_index_with_an_index_per_language_and_no_page_of_a_withdrawn_
     assert ids[f"{swedish.id}-kulturvan-for-aldre/"].startswith("sv_")
     index = (result.out / "index.html").read_text(encoding="utf-8")
     assert 'data-index="fi sv"' in index
-    listed = json.loads((result.out / "cards.json").read_text(encoding="utf-8"))["ids"]
+    listed = card_list(result.out)["ids"]
     assert sorted(pf[:3] for pf in listed) == ["fi_", "sv_"]
 
 
@@ -542,7 +542,7 @@ def test_a_republish_indexes_the_changed_cards_alone_and_drops_their_old_text(wo
     fragments = "".join(gzip.decompress(path.read_bytes()).decode("utf-8", "replace")
                         for path in (site / "pagefind" / "fragment").iterdir())
     assert "Alkuperäinen teksti 1" in fragments and "Alkuperäinen teksti 0" not in fragments
-    cards = json.loads((site / "cards.json").read_text(encoding="utf-8"))
+    cards = card_list(site)
     new_id = index_page_ids(site / CHANGES_FOLDER)[folder]
     assert cards["changed"] == [new_id]
     assert dict(zip([entry["u"] for entry in cards["cards"]], cards["ids"], strict=True))[folder] == new_id
@@ -557,7 +557,7 @@ def test_a_republish_indexes_the_changed_cards_alone_and_drops_their_old_text(wo
     result = publish(workspace, session)
     assert result.indexed == "all" and not (site / CHANGES_FOLDER).exists()
     assert len(index_page_ids(site / "pagefind")) == 2
-    assert json.loads((site / "cards.json").read_text(encoding="utf-8"))["changed"] == []
+    assert card_list(site)["changed"] == []
 
 
 def test_paragraphs_escape_and_keep_breaks():
@@ -576,7 +576,7 @@ def test_cards_json_has_its_head_on_the_first_line_and_one_card_a_line(workspace
                   summary='Hän kirjoitti "pf":"fi_0" ja\nrivin vaihdon.')
     make_practice(session, title="Toinen", status="approved", language="sv")
     result = publish(workspace, session)
-    text = (result.out / "cards.json").read_text(encoding="utf-8")
+    text = card_list_text(result.out)
     lines = text.split("\n")
     assert lines[0].endswith('"cards":[') and lines[-2:] == ["]}", ""]
     entries = [json.loads(line.removesuffix(",")) for line in lines[1:-2]]

@@ -1,13 +1,13 @@
 // Search and filters of the knowledge bank. The page carries one page of cards and a plain
 // pager, so that it loads light at any size and every card is reached without JavaScript. A
-// search or a filter loads cards.json (every card's list entry) once, and the Pagefind bundle
-// built with the site for full-text search. The bundle holds one index per language, each with
-// its own word rules (Finnish cards stemmed as Finnish, Swedish as Swedish); both interfaces
-// search both, each index through its own Pagefind instance, so that a query is stemmed with
-// the rules of the index it is looked up in, and the results are merged by score here.
-// Opened from disk, where neither can load, the filters and a plain text match work over the
-// cards of the page and a note says so. A classic script (not a module), so that it runs from
-// disk too; Pagefind is loaded with a dynamic import().
+// search or a filter loads cards.json (every card's list entry, kept gzipped) once, and the
+// Pagefind bundle built with the site for full-text search. The bundle holds one index per
+// language, each with its own word rules (Finnish cards stemmed as Finnish, Swedish as
+// Swedish); both interfaces search both, each index through its own Pagefind instance, so that
+// a query is stemmed with the rules of the index it is looked up in, and the results are
+// merged by score here. Opened from disk, where neither can load, the filters and a plain text
+// match work over the cards of the page and a note says so. A classic script (not a module),
+// so that it runs from disk too; Pagefind is loaded with a dynamic import().
 {  // a block: the names below stay out of the page's global scope
   const form = document.getElementById("finder");
   const list = document.getElementById("cards");
@@ -134,6 +134,16 @@
       return data;
     };
 
+    // The site keeps cards.json gzipped (a fifth of its bytes), as Pagefind keeps its files.
+    // A server that sends it with Content-Encoding: gzip has the browser unpack it already:
+    // gzip's first two bytes (1f 8b) tell which came. Without DecompressionStream (browsers
+    // before 2023) the list does not load, and the page says the search is not available.
+    const unpack = async (bytes) => {
+      if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
+      const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+      return new Uint8Array(await new Response(stream).arrayBuffer());
+    };
+
     // Each is loaded once; a second caller waits for the same load (a promise, kept).
     // cards.json is fetched at once but read only once `after` settles: reading it holds this
     // thread, and Chromium starts a worker from this thread (Pagefind's would wait), and
@@ -142,13 +152,15 @@
     const loadCatalogue = (after) => cataloguePromise || (cataloguePromise = (async () => {
       try {
         if (location.protocol === "file:") throw new Error("from disk");
-        const response = await fetch(new URL("cards.json", base));
+        const response = await fetch(new URL("cards.json.gz", base));
         if (!response.ok) throw new Error(String(response.status));
+        const bytes = unpack(new Uint8Array(await response.arrayBuffer()));
+        bytes.catch(() => null);  // its failure is met below (await), not reported meanwhile
         // At most a second: a Pagefind that never gets ready must not hold up the filters.
         if (after) {
           await Promise.race([after.catch(() => null), new Promise((done) => setTimeout(done, 1000))]);
         }
-        catalogue = catalogueOf(new Uint8Array(await response.arrayBuffer()));
+        catalogue = catalogueOf(await bytes);
       } catch (error) {
         catalogue = null;
       }
@@ -166,8 +178,11 @@
       if (!modules.has(url)) modules.set(url, import(url));
       return modules.get(url);
     };
-    const startIndex = async (lang, first, bundle) => {
-      const module = await importModule(lang, first, bundle);
+    // The script is always the full bundle's: the changes bundle carries no script of its own
+    // (publish leaves it out), only the WebAssembly of a language the full index lacks, which
+    // Pagefind loads from basePath.
+    const startIndex = async (lang, first, bundle, script) => {
+      const module = await importModule(lang, first, script);
       // The page language's instance runs in Pagefind's worker, the others on this thread:
       // starting a second worker cost a cold search more than their index does here (side
       // by side, on either site).
@@ -208,7 +223,7 @@
       const start = (lang) => {
         if (!starts.has(lang)) {
           starts.set(lang, first.then((one) => startIndex(
-            lang, lang === one, full.includes(lang) ? bundle : changes)));
+            lang, lang === one, full.includes(lang) ? bundle : changes, bundle)));
         }
         return starts.get(lang);
       };
