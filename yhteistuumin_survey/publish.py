@@ -1373,7 +1373,8 @@ def build_search_index(out: Path, pages: dict[str, str], contacts: dict[str, str
     them out, as the page ids in cards.json no longer name them. The full index is built
     again when more than ``CHANGES_SHARE`` of the pages changed, and when a page went or a
     page's contact changed (``contacts``: page -> hash of its contact): what a withdrawn
-    consent or an erased person leaves must not stay in the index.
+    consent or an erased person leaves must not stay in the index. A new page has nothing in
+    the full index: it goes to the changes (a practice approved since is the usual change).
     """
     root, changes = out / "pagefind", out / CHANGES_FOLDER
 
@@ -1396,7 +1397,8 @@ def build_search_index(out: Path, pages: dict[str, str], contacts: dict[str, str
                      if base is None or base["pages"].get(page) != sha)
     if (base is None or len(changed) > max(CHANGES_MIN, int(len(pages) * CHANGES_SHARE))
             or set(base["pages"]) - set(pages)
-            or any(base["contacts"].get(page, "") != contacts.get(page, "") for page in changed)):
+            or any(page in base["pages"] and base["contacts"].get(page, "") != contacts.get(page, "")
+                   for page in changed)):
         _run_pagefind(out, root, INDEX_GLOB, pages, contacts, undo)
         indexed, changed = "all", []
         base = _index_state(root)
