@@ -123,3 +123,62 @@ def test_a_login_role_the_server_does_not_know_is_not_named(cli, postgres_cluste
                     "has no such user; check the user name in the database URL (--db / "
                     "YHTEISTUUMIN_DB / [database] url)")
     assert ROLE not in result.output
+
+
+# --- IMAP: a folder named as another mail client shows it ------------------------------------
+
+
+def test_a_folder_written_with_another_clients_separator_names_the_servers_spelling(
+        cli, workspace, dovecot):
+    """Thunderbird and Outlook show nested folders as 'Saapuneet/Vastaukset äö'; this server
+    separates the levels with '.'. Before, fetch said only 'cannot open folder ... (select
+    failed: [CANNOT] Invalid mailbox name: Name must not have '/' characters ...); check [imap]
+    folder', and a processed folder so written failed at every run with 'the next fetch tries
+    again'. Now both lines give the name as the server writes it; so set, the message in the
+    folder with Finnish letters (modified UTF-7 on the wire) is read once and moved."""
+    import json
+
+    from fixtures_fetch import plain_question
+
+    client = dovecot.client()
+    client.create_folder("Saapuneet.Vastaukset äö")
+    client.logout()
+    dovecot.append(plain_question(), "Saapuneet.Vastaukset äö")
+
+    wrong = cli("fetch", env=dovecot.env("ssl", YHTEISTUUMIN_IMAP_FOLDER="saapuneet/vastaukset äö"))
+    line = one_error_line(wrong)
+    assert line.startswith("Error: 127.0.0.1:")
+    assert "cannot open folder 'saapuneet/vastaukset äö' (" in line
+    assert line.endswith("); this server separates folders with '.'; set [imap] folder = "
+                         "'Saapuneet.Vastaukset äö'")
+
+    env = dovecot.env("ssl", YHTEISTUUMIN_IMAP_FOLDER="Saapuneet.Vastaukset äö",
+                      YHTEISTUUMIN_IMAP_PROCESSED_FOLDER="Saapuneet/Käsitellyt")
+    first = cli("fetch", "--format", "json", env=env)
+    report = json.loads(first.stdout)
+    assert (report["fetched"], report["marked"]) == (1, 0)
+    [problem] = report["problems"]
+    assert problem.endswith("; this server separates folders with '.'; set [imap] "
+                            "processed_folder = 'Saapuneet.Käsitellyt' (fetch makes it)"), problem
+    assert list(dovecot.messages("Saapuneet.Vastaukset äö")) == [1]  # nothing lost
+
+    env["YHTEISTUUMIN_IMAP_PROCESSED_FOLDER"] = "Saapuneet.Käsitellyt"
+    again = json.loads(cli("fetch", "--format", "json", env=env).stdout)
+    assert (again["fetched"], again["already_seen"], again["marked"]) == (0, 1, 1)
+    assert dovecot.messages("Saapuneet.Vastaukset äö") == {}
+    assert len(dovecot.messages("Saapuneet.Käsitellyt")) == 1
+
+
+def test_a_folder_the_server_does_not_have_lists_the_folders_it_has(cli, workspace, dovecot):
+    """Before: 'cannot open folder 'Vastaukset' (select failed: Mailbox doesn't exist:
+    Vastaukset ...); check [imap] folder' and the coordinator had to open a mail client to see
+    what the folders are called. Now the line lists them."""
+    client = dovecot.client()
+    client.create_folder("Kysely 2026")
+    client.create_folder("Roskaposti")
+    client.logout()
+
+    line = one_error_line(cli("fetch", env=dovecot.env("ssl", YHTEISTUUMIN_IMAP_FOLDER="Vastaukset")))
+
+    assert line.endswith("); check [imap] folder; the server's folders: 'INBOX', 'Kysely 2026', "
+                         "'Roskaposti'"), line
