@@ -125,6 +125,41 @@ def test_a_login_role_the_server_does_not_know_is_not_named(cli, postgres_cluste
     assert ROLE not in result.output
 
 
+# --- the settings file: a key written twice ---------------------------------------------------
+
+
+def test_a_key_or_section_written_twice_names_both_lines_and_what_to_do(cli, workspace):
+    """A coordinator pastes a line from the provider's instructions into the file Notepad saved
+    (BOM, CRLF, tabs) without deleting the old one. Before: 'yhteistuumin.toml:16: Cannot
+    overwrite a value (column 13); fix the TOML syntax': Python's words, and the syntax was not
+    wrong. Now the line names the key, both lines and what to do; a section written twice
+    likewise."""
+    path = workspace.root / "yhteistuumin.toml"
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    section = lines.index("[smtp]") if "[smtp]" in lines else None
+    if section is None:
+        lines += ["[smtp]", 'host = "posti.espoo.fi"']
+        section = len(lines) - 2
+    lines[section + 1:section + 1] = ["port\t=\t587", "security = \"starttls\"",
+                                      "port = 465\t# the provider's page says 465"]
+    path.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(lines).encode() + b"\r\n")
+
+    line = one_error_line(cli("status"))
+
+    assert line == (f"Error: {path}:{section + 4}: [smtp] port is set twice (first on line "
+                    f"{section + 2}); keep the one you mean and delete the other")
+
+    del lines[section + 3]
+    lines.append("[smtp]")
+    path.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(lines).encode() + b"\r\n")
+
+    line = one_error_line(cli("status"))
+
+    assert line == (f"Error: {path}:{len(lines)}: [smtp] is written twice (first on line "
+                    f"{section + 1}); put its keys under one")
+
+
 # --- IMAP: a folder named as another mail client shows it ------------------------------------
 
 
