@@ -217,3 +217,71 @@ def test_a_folder_the_server_does_not_have_lists_the_folders_it_has(cli, workspa
 
     assert line.endswith("); check [imap] folder; the server's folders: 'INBOX', 'Kysely 2026', "
                          "'Roskaposti'"), line
+
+
+# --- SMTP: a certificate out of date or for another name -------------------------------------
+
+
+@pytest.fixture
+def invited_two(workspace):
+    """Two municipalities' contacts, ready for ``send invite``."""
+    from send_support import load_example_contacts
+    from sqlmodel import Session
+
+    from yhteistuumin_survey.db.engine import open_database
+
+    engine = open_database(f"sqlite:///{workspace.outputs / 'yhteistuumin.sqlite'}")
+    with Session(engine) as session:
+        load_example_contacts(session, ["091", "698"])
+    engine.dispose()
+
+
+def _tls_send(cli, port: int, ca_file: Path):  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    return cli("send", "invite", "--yes", env={
+        "YHTEISTUUMIN_SMTP_HOST": "127.0.0.1", "YHTEISTUUMIN_SMTP_PORT": str(port),
+        "YHTEISTUUMIN_SMTP_SECURITY": "starttls", "YHTEISTUUMIN_SMTP_CA_FILE": str(ca_file),
+        "YHTEISTUUMIN_SMTP_TIMEOUT": "20", "YHTEISTUUMIN_ROUND_SENDER": "kysely@yhteistuumin.fi",
+        "YHTEISTUUMIN_ROUND_REPLY_TO": "koordinaattori@yhteistuumin.fi",
+        "YHTEISTUUMIN_ROUND_DEADLINE": (dt.date.today() + dt.timedelta(days=30)).isoformat()})
+
+
+@pytest.mark.parametrize("fault", ["expired", "other name"])
+def test_a_certificate_expired_or_for_another_name_says_so_not_to_give_a_ca_file(
+        cli, workspace, invited_two, tmp_path, fault):
+    """The provider's certificate ran out over the weekend; or the coordinator typed the
+    server's address where its name belongs. Before, both said 'the server's certificate is
+    not trusted (certificate has expired | Hostname mismatch ...); check [smtp] host, or give
+    the CA in [smtp] ca_file', and the CA was already given: the advice could not help. Now
+    the line says what is wrong with it and what can help; nothing is sent, nothing is
+    uncertain, the rerun sends."""
+    import re
+    import sqlite3
+
+    from send_support import mail_server, make_certificate
+
+    cert = make_certificate(tmp_path / "tls", expired=fault == "expired",
+                            name_only="" if fault == "expired" else "smtp.kunta.example.fi")
+    with mail_server(certificate=cert) as server:
+        result = _tls_send(cli, server.port, cert.cert)
+
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    where = f"127.0.0.1:{server.port}"
+    if fault == "expired":
+        assert re.search(
+            f"{re.escape(where)}: the server's certificate has expired; ask the server's "
+            r"administrator to renew it, and check this machine's date and time \(it reads "
+            r"\d{4}-\d\d-\d\d \d\d:\d\d UTC\)", result.stdout), result.output
+    else:
+        assert (f"{where}: the server's certificate is for another name (IP address "
+                "mismatch, certificate is not valid for '127.0.0.1'.); set [smtp] host to the name your "
+                "provider gives for the server") in result.stdout, result.output
+    assert "ca_file" not in result.output
+    assert server.messages == []
+    database = sqlite3.connect(workspace.outputs / "yhteistuumin.sqlite")
+    try:
+        states = {row[0] for row in database.execute("SELECT state FROM outboundmessage")}
+    finally:
+        database.close()
+    assert states <= {"queued"}
