@@ -285,3 +285,107 @@ def test_a_certificate_expired_or_for_another_name_says_so_not_to_give_a_ca_file
     finally:
         database.close()
     assert states <= {"queued"}
+
+
+# --- the workspace renamed while a command runs ----------------------------------------------
+
+
+def test_a_workspace_renamed_during_an_ingest_is_not_made_again_empty_in_the_old_place(
+        cli, workspace, tmp_path, monkeypatch):
+    """The coordinator renames 'kysely' to 'kysely-2026' while an ingest runs. Before, the run
+    made the old folder again (mkdir -p) and put the kept copies of the files it read after
+    that, and its report, into that new empty 'kysely', exit 0: the moved workspace's database
+    recorded files its outputs/received did not have. Now the run stops at the first file it
+    would keep there, says so and what to do, and writes nothing at the old place; the rerun
+    in the new place reads the rest."""
+    import shutil
+
+    from ingest_support import DATA
+
+    from yhteistuumin_survey.ingest.store import Store
+
+    inbox = tmp_path / "saapuneet"
+    inbox.mkdir()
+    names = ["googleforms.csv", "msforms.xlsx", "webropol.xlsx", "limesurvey-texts.csv"]
+    for name in names:
+        shutil.copy(DATA / name, inbox / name)
+    root = workspace.root
+    moved = root.with_name(root.name + "-2026")
+    real_receive = Store.receive
+    calls = []
+
+    def receive_then_rename(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 3:  # two files read: the folder is renamed under the run
+            root.rename(moved)
+        return real_receive(self, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "receive", receive_then_rename)
+    result = cli("ingest", str(inbox))
+
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert (f"{root}: the workspace folder was moved, renamed or deleted while the command ran; "
+            "nothing more is written there; run the command again in the folder's new place "
+            "(2 files read, 2 not; the report of this run is not written)") in result.output
+    assert not root.exists()  # not made again, empty, in the old place
+    monkeypatch.setattr(Store, "receive", real_receive)
+    again = cli("--workspace", str(moved), "ingest", str(inbox))
+    assert again.exit_code == 0, again.output
+    kept = list((moved / "outputs" / "received").rglob("*"))
+    assert len([path for path in kept if path.is_file()]) == len(names)  # nothing lost
+
+
+def test_a_workspace_renamed_during_a_send_stops_it_and_the_rerun_mails_nobody_twice(
+        cli, workspace, invited_two, tmp_path, monkeypatch):
+    """Before, a send whose workspace was renamed half-way made the old folder again for the
+    outbox copies and went on: the copies of what it sent, the round's proof of each message,
+    were in a new empty folder beside the moved workspace. Now it stops before the next
+    message goes out, says why, and the rerun in the new place sends the rest, each once."""
+    import datetime as dt
+    import sqlite3
+
+    from send_support import mail_server
+
+    from yhteistuumin_survey import mailer
+
+    root = workspace.root
+    moved = root.with_name(root.name + "-2026")
+    real_mark = mailer._Batch.mark
+    marked = []
+
+    def mark_then_rename(self, item):  # type: ignore[no-untyped-def]
+        marked.append(1)
+        if len(marked) == 2:  # one message out: the folder is renamed under the run
+            root.rename(moved)
+        return real_mark(self, item)
+
+    env = {"YHTEISTUUMIN_SMTP_HOST": "127.0.0.1", "YHTEISTUUMIN_SMTP_SECURITY": "none",
+           "YHTEISTUUMIN_ROUND_SENDER": "kysely@yhteistuumin.fi",
+           "YHTEISTUUMIN_ROUND_REPLY_TO": "koordinaattori@yhteistuumin.fi",
+           "YHTEISTUUMIN_ROUND_DEADLINE": (dt.date.today() + dt.timedelta(days=30)).isoformat()}
+    with mail_server() as server:
+        env["YHTEISTUUMIN_SMTP_PORT"] = str(server.port)
+        monkeypatch.setattr(mailer._Batch, "mark", mark_then_rename)
+        first = cli("send", "invite", "--yes", env=env)
+        monkeypatch.setattr(mailer._Batch, "mark", real_mark)
+        sent_first = len(server.messages)
+        again = cli("--workspace", str(moved), "send", "invite", "--yes", env=env)
+        recipients = sorted(server.recipients)
+
+    assert first.exit_code == 1 and "Traceback" not in first.output, first.output
+    assert (f"{root}: the workspace folder was moved, renamed or deleted while the command ran; "
+            "nothing more is written there; run the command again in the folder's new place "
+            "(the copy of each message is kept before it goes out; this one and the rest wait "
+            "in the queue)") in first.output, first.output
+    assert sent_first == 1
+    assert not root.exists()
+    assert again.exit_code == 0, again.output
+    assert len(recipients) == len(set(recipients)) >= 3  # each address mailed once
+    database = sqlite3.connect(moved / "outputs" / "yhteistuumin.sqlite")
+    try:
+        states = {row[0] for row in database.execute("SELECT state FROM outboundmessage")}
+    finally:
+        database.close()
+    assert states == {"sent"}
+    copies = list((moved / "outputs" / "outbox").rglob("*.eml"))
+    assert len(copies) == len(recipients)
