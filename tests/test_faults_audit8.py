@@ -389,3 +389,31 @@ def test_a_workspace_renamed_during_a_send_stops_it_and_the_rerun_mails_nobody_t
     assert states == {"sent"}
     copies = list((moved / "outputs" / "outbox").rglob("*.eml"))
     assert len(copies) == len(recipients)
+
+
+def test_a_workspace_renamed_as_a_command_starts_gets_no_new_database_in_the_old_place(
+        cli, workspace, monkeypatch):
+    """Renamed in the second between reading the settings and opening the database, the
+    command made the old folder again with a new, empty database in it and worked on that,
+    exit 0 (measured: an ingest stored 23 practices there, none in the moved workspace). Now
+    it says the workspace was moved and writes nothing."""
+    from yhteistuumin_survey.project import Project
+
+    root = workspace.root
+    moved = root.with_name(root.name + "-2026")
+    real_settings = Project.load_settings
+
+    def settings_then_rename(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        settings = real_settings(self, *args, **kwargs)
+        if root.exists():
+            root.rename(moved)
+        return settings
+
+    monkeypatch.setattr(Project, "load_settings", settings_then_rename)
+
+    line = one_error_line(cli("status"))
+
+    assert line == (f"Error: {root}: the workspace folder was moved, renamed or deleted while "
+                    "the command ran; nothing more is written there; run the command again in "
+                    "the folder's new place")
+    assert not root.exists()
