@@ -417,3 +417,43 @@ def test_a_workspace_renamed_as_a_command_starts_gets_no_new_database_in_the_old
                     "the command ran; nothing more is written there; run the command again in "
                     "the folder's new place")
     assert not root.exists()
+
+
+def test_a_workspace_renamed_during_a_fetch_says_so_and_the_rerun_reads_every_message(
+        cli, workspace, dovecot, monkeypatch):
+    """Before: 'Error: .../outputs/mailbox/127.0.0.1/INBOX/1796622243-2.eml.part: no such file
+    or folder; check the path', a path the coordinator had not typed. Now the line says the
+    workspace was moved; nothing is made at the old place and the rerun in the new place
+    handles every message once."""
+    import json
+
+    from fixtures_fetch import plain_question
+
+    from yhteistuumin_survey import fetch
+
+    for n in (1, 2, 3):
+        dovecot.append(plain_question().replace(b"question-0001", b"question-000%d" % n))
+    root = workspace.root
+    moved = root.with_name(root.name + "-2026")
+    real_store = fetch._store
+    stored = []
+
+    def store_then_rename(*args):  # type: ignore[no-untyped-def]
+        stored.append(1)
+        if len(stored) == 2:
+            root.rename(moved)
+        return real_store(*args)
+
+    monkeypatch.setattr(fetch, "_store", store_then_rename)
+    line = one_error_line(cli("fetch", env=dovecot.env("ssl")))
+    monkeypatch.setattr(fetch, "_store", real_store)
+
+    assert line == (f"Error: {root}: the workspace folder was moved, renamed or deleted while "
+                    "the command ran; nothing more is written there; run the command again in "
+                    "the folder's new place")
+    assert not root.exists()
+    again = cli("--workspace", str(moved), "fetch", "--format", "json", env=dovecot.env("ssl"))
+    report = json.loads(again.stdout)
+    # the one handled before the rename is remembered, not handled twice; all three marked
+    assert (again.exit_code, report["fetched"], report["already_seen"], report["marked"]) == (
+        0, 2, 1, 3)

@@ -946,7 +946,14 @@ class _Fetch:
 
         head = _headers(data, internal)
         item = FetchedItem(uid, FAILED, sender=head.sender, subject=head.subject, date=head.date)
-        path = _store(folder, uidvalidity, uid, data)
+        try:
+            path = _store(folder, uidvalidity, uid, data)
+        except FileNotFoundError:
+            if self.workspace.root.is_dir():
+                raise
+            from .errors import WorkspaceGone
+
+            raise WorkspaceGone(self.workspace.root) from None  # moved away under the run
         if not self.dry_run:
             item.stored = str(path)
         label = f"UID {uid} ({head.subject or 'no subject'})"
