@@ -217,6 +217,15 @@ def test_a_folder_the_server_does_not_have_lists_the_folders_it_has(cli, workspa
 
     assert line.endswith("); check [imap] folder; the server's folders: 'INBOX', 'Kysely 2026', "
                          "'Roskaposti'"), line
+    # A folder the server has as written: the fault is elsewhere, and no name is suggested.
+    from yhteistuumin_survey.fetch import folder_hint
+
+    client = dovecot.client()
+    try:
+        assert folder_hint(client, "Kysely 2026", "processed_folder",
+                           otherwise="the next fetch tries again") == "the next fetch tries again"
+    finally:
+        client.logout()
 
 
 # --- SMTP: a certificate out of date or for another name -------------------------------------

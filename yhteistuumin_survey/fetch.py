@@ -222,10 +222,11 @@ def connect(options: ImapOptions, *,
     return client
 
 
-def folder_hint(client: Any, folder: str, key: str) -> str:
+def folder_hint(client: Any, folder: str, key: str, *, otherwise: str) -> str:
     """What to set ``[imap] key`` to when ``folder`` cannot be opened or made: the server's
     folder of that name as this server writes it (its own separator between the levels, its
-    own case), else the folders it has."""
+    own case), else the folders it has; ``otherwise`` when the server has it as written (the
+    fault is not in its name)."""
     import difflib
 
     from imapclient.exceptions import IMAPClientError
@@ -235,8 +236,10 @@ def folder_hint(client: Any, folder: str, key: str) -> str:
     try:
         listed = client.list_folders()
     except (IMAPClientError, OSError):
-        return f"check [imap] {key}"
+        return otherwise
     names = [str(name) for _flags, _sep, name in listed]
+    if folder in names:
+        return otherwise
     separators = {sep.decode() if isinstance(sep, bytes) else str(sep)
                   for _flags, sep, _name in listed if sep}
     separator = separators.pop() if len(separators) == 1 else ""
@@ -783,10 +786,10 @@ class _Fetch:
         try:
             info = self.client.select_folder(self.opts.folder, readonly=self.dry_run)
         except IMAPClientError as exc:
+            hint = folder_hint(self.client, self.opts.folder, "folder",
+                               otherwise="check [imap] folder")
             raise MailboxError(f"{self.opts.where}: cannot open folder {self.opts.folder!r} "
-                               f"({_server_text(exc)}); "
-                               f"{folder_hint(self.client, self.opts.folder, 'folder')}"
-                               ) from None
+                               f"({_server_text(exc)}); {hint}") from None
         uidvalidity = int(info.get(b"UIDVALIDITY") or 0)
         permanent = [bytes(flag) if isinstance(flag, bytes) else str(flag).encode()
                      for flag in info.get(b"PERMANENTFLAGS", ())]
@@ -1086,7 +1089,7 @@ class _Fetch:
         except (IMAPClientError, OSError) as exc:
             hint = "the next fetch tries again"
             if target and isinstance(exc, IMAPClientError):
-                hint = folder_hint(self.client, target, "processed_folder")
+                hint = folder_hint(self.client, target, "processed_folder", otherwise=hint)
             self.result.problems.append(
                 f"{self.opts.where}: could not {'move' if target else 'mark'} the handled "
                 f"messages ({_server_text(exc)}); {hint}")
