@@ -44,8 +44,10 @@ class TestCertificate:
         return ssl.create_default_context(cafile=str(self.cert))
 
 
-def make_certificate(folder: Path) -> TestCertificate:
-    """Write a self-signed certificate for localhost / 127.0.0.1 and its key to ``folder``."""
+def make_certificate(folder: Path, *, expired: bool = False,
+                     name_only: str = "") -> TestCertificate:
+    """Write a self-signed certificate for localhost / 127.0.0.1 and its key to ``folder``;
+    one that ended yesterday if ``expired``, one for ``name_only`` alone if given."""
     import ipaddress
 
     from cryptography import x509
@@ -64,10 +66,11 @@ def make_certificate(folder: Path) -> TestCertificate:
         .issuer_name(name)
         .public_key(public)
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=2))
-        .add_extension(x509.SubjectAlternativeName([
-            x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+        .not_valid_before(now - dt.timedelta(days=400 if expired else 0, minutes=5))
+        .not_valid_after(now + dt.timedelta(days=-1 if expired else 2))
+        .add_extension(x509.SubjectAlternativeName(
+            [x509.DNSName(name_only)] if name_only else
+            [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
             critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,

@@ -267,6 +267,10 @@ def _read_config_file(path: Path, raw: dict[str, tuple[Any, str]], problems: lis
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         at = re.search(r" \(at line (\d+), column (\d+)\)$", message)
+        number = int(at.group(1)) if at else 0
+        twice = _written_twice(text, number) if at else None
+        if twice:
+            raise ConfigError([f"{path}:{number}: {twice}"]) from None
         if at:  # path:line: as every other error of a file
             message = f"{at.group(1)}: {message[:at.start()]} (column {at.group(2)})"
         raise ConfigError([f"{path}:{message}; fix the TOML syntax" if at
@@ -335,6 +339,27 @@ def _closest_section(section: str, table: Any) -> str:
 
 _TOML_TABLE = re.compile(r"^\s*\[\s*([A-Za-z0-9_-]+)\s*\]\s*(?:#.*)?$")
 _TOML_KEY = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
+
+
+def _written_twice(text: str, number: int) -> str | None:
+    """What to do when line ``number`` sets a key (or opens a section) an earlier line already
+    did, as a copy and paste in an editor leaves it; None for any other TOML error."""
+    lines = text.splitlines()
+    if not 0 < number <= len(lines):
+        return None
+    before = lines[:number - 1]
+    earlier = _key_lines("\n".join(before))
+    if table := _TOML_TABLE.match(lines[number - 1]):
+        first = earlier.get((table.group(1), None))
+        return (f"[{table.group(1)}] is written twice (first on line {first}); put its keys "
+                "under one") if first else None
+    key = _TOML_KEY.match(lines[number - 1])
+    opened = [match.group(1) for line in before if (match := _TOML_TABLE.match(line))]
+    if key is None or not opened:
+        return None
+    first = earlier.get((opened[-1], key.group(1)))
+    return (f"[{opened[-1]}] {key.group(1)} is set twice (first on line {first}); keep the one "
+            "you mean and delete the other") if first else None
 
 
 def _key_lines(text: str) -> dict[tuple[str, str | None], int]:

@@ -46,6 +46,16 @@ class DatabaseError(SurveyError):
     """The database cannot be opened, is not migrated or is newer than this program."""
 
 
+class WorkspaceGone(SurveyError):
+    """The workspace folder was moved, renamed or deleted while a command ran in it."""
+
+    def __init__(self, root: object):
+        self.root = root
+        super().__init__(f"{root}: the workspace folder was moved, renamed or deleted while the "
+                         "command ran; nothing more is written there; run the command again in "
+                         "the folder's new place")
+
+
 class SendError(SurveyError):
     """Mail cannot be sent (SMTP connection, authentication, refused batch)."""
 

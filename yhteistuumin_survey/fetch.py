@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import re
 import ssl
 import tempfile
 from collections.abc import Callable, Iterable
@@ -219,6 +220,46 @@ def connect(options: ImapOptions, *,
         raise MailboxError(f"{opts.where}: cannot connect ({_describe(exc)}); check [imap] host "
                            "and port, and that the server is reachable") from None
     return client
+
+
+def folder_hint(client: Any, folder: str, key: str, *, otherwise: str) -> str:
+    """What to set ``[imap] key`` to when ``folder`` cannot be opened or made: the server's
+    folder of that name as this server writes it (its own separator between the levels, its
+    own case), else the folders it has; ``otherwise`` when the server has it as written (the
+    fault is not in its name)."""
+    import difflib
+
+    from imapclient.exceptions import IMAPClientError
+
+    from .reports import first_ten
+
+    try:
+        listed = client.list_folders()
+    except (IMAPClientError, OSError):
+        return otherwise
+    names = [str(name) for _flags, _sep, name in listed]
+    if folder in names:
+        return otherwise
+    separators = {sep.decode() if isinstance(sep, bytes) else str(sep)
+                  for _flags, sep, _name in listed if sep}
+    separator = separators.pop() if len(separators) == 1 else ""
+    # A level written with another client's separator ('Saapuneet/Vastaukset' on a server of
+    # 'Saapuneet.Vastaukset'); only the usual ones, and never the server's own.
+    others = "".join(sorted(set("/\\.") - {separator}))
+    written = re.sub(f"[{re.escape(others)}]", separator, folder) if separator else folder
+    said = f"this server separates folders with {separator!r}; " if written != folder else ""
+    folded = {name.casefold(): name for name in names}
+    tried = list(dict.fromkeys((written.casefold(), folder.casefold())))
+    # The same name in another case first, then one a letter or two away.
+    found = next((folded[wanted] for wanted in tried if wanted in folded), None) or next(
+        (folded[close[0]] for wanted in tried
+         if (close := difflib.get_close_matches(wanted, list(folded), n=1, cutoff=0.85))), None)
+    if found is not None:
+        return f"{said}set [imap] {key} = {found!r}"
+    if said and key == "processed_folder":
+        return f"{said}set [imap] {key} = {written!r} (fetch makes it)"
+    shown = first_ten(repr(name) for name in sorted(names, key=str.casefold))
+    return f"{said}check [imap] {key}; the server's folders: {shown}"
 
 
 def _logout_quietly(client: Any) -> None:
@@ -745,8 +786,10 @@ class _Fetch:
         try:
             info = self.client.select_folder(self.opts.folder, readonly=self.dry_run)
         except IMAPClientError as exc:
+            hint = folder_hint(self.client, self.opts.folder, "folder",
+                               otherwise="check [imap] folder")
             raise MailboxError(f"{self.opts.where}: cannot open folder {self.opts.folder!r} "
-                               f"({_server_text(exc)}); check [imap] folder") from None
+                               f"({_server_text(exc)}); {hint}") from None
         uidvalidity = int(info.get(b"UIDVALIDITY") or 0)
         permanent = [bytes(flag) if isinstance(flag, bytes) else str(flag).encode()
                      for flag in info.get(b"PERMANENTFLAGS", ())]
@@ -906,7 +949,14 @@ class _Fetch:
 
         head = _headers(data, internal)
         item = FetchedItem(uid, FAILED, sender=head.sender, subject=head.subject, date=head.date)
-        path = _store(folder, uidvalidity, uid, data)
+        try:
+            path = _store(folder, uidvalidity, uid, data)
+        except FileNotFoundError:
+            if self.workspace.root.is_dir():
+                raise
+            from .errors import WorkspaceGone
+
+            raise WorkspaceGone(self.workspace.root) from None  # moved away under the run
         if not self.dry_run:
             item.stored = str(path)
         label = f"UID {uid} ({head.subject or 'no subject'})"
@@ -1037,9 +1087,12 @@ class _Fetch:
                 claims.marked(rows)
                 return
         except (IMAPClientError, OSError) as exc:
+            hint = "the next fetch tries again"
+            if target and isinstance(exc, IMAPClientError):
+                hint = folder_hint(self.client, target, "processed_folder", otherwise=hint)
             self.result.problems.append(
                 f"{self.opts.where}: could not {'move' if target else 'mark'} the handled "
-                f"messages ({_server_text(exc)}); the next fetch tries again")
+                f"messages ({_server_text(exc)}); {hint}")
             return
         claims.marked(rows)
         self.result.marked = len(rows)

@@ -70,7 +70,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .db.models import OutboxState as S  # noqa: N814 - read as S.sent, S.queued, …
-from .errors import SendError, SurveyError
+from .errors import SendError, SurveyError, WorkspaceGone
 from .reports import Report, outcome_rows, plural, render_table, to_frame
 from .smtp_auth import (
     ConnectFailure,
@@ -1166,16 +1166,22 @@ class _Batch:
                 try:
                     copy.write_bytes(item.message)
                 except FileNotFoundError:
-                    self.copies.mkdir(parents=True, exist_ok=True)
+                    from .workspace import make_folder
+
+                    # Never the outbox of a workspace moved away meanwhile, made again empty.
+                    root = next((folder.parent for folder in self.copies.parents
+                                 if folder.name == "outputs"), self.copies.parent)
+                    make_folder(self.copies, root=root)
                     copy.write_bytes(item.message)
-            except OSError as exc:
+            except (OSError, WorkspaceGone) as exc:
                 from .faults import os_fault
 
                 copy.unlink(missing_ok=True)  # half a copy is no copy
+                what = (f"{exc}" if isinstance(exc, WorkspaceGone) else
+                        f"{copy}: {os_fault(OSError(exc.errno, exc.strerror))}")
                 self.fatal = self.fatal or SendError(
-                    f"{copy}: {os_fault(OSError(exc.errno, exc.strerror))} (the copy of "
-                    "each message is kept before it goes out; this one and the rest wait "
-                    "in the queue)")
+                    f"{what} (the copy of each message is kept before it goes out; this one "
+                    "and the rest wait in the queue)")
                 self.unsent.append(item)
                 return False
         item.row.handing_at = utcnow()

@@ -166,7 +166,12 @@ class Project:
         if self._engine is None:
             from .db.engine import open_database
             from .register import ensure_register
+            # Only in a workspace still there: one moved away since the command started would
+            # get a new empty database (and its folders) in the old place.
+            if not self.workspace.root.is_dir():
+                from .errors import WorkspaceGone
 
+                raise WorkspaceGone(self.workspace.root)
             self._engine = open_database(self.settings.database_url,
                                          on_migrated=self._say_migrated, on_wait=self.notify)
             ensure_register(self._engine, workspace=self.workspace)

@@ -242,9 +242,27 @@ def refuse_cleartext_login(where: str, *, host: str, security: str, user: str,
                         f"connection; set [{section}] security to starttls or ssl")
 
 
+#: OpenSSL's X509_V_ERR_CERT_HAS_EXPIRED, _CERT_NOT_YET_VALID, _HOSTNAME_MISMATCH and
+#: _IP_ADDRESS_MISMATCH.
+_EXPIRED, _NOT_YET_VALID, _OTHER_NAME = 10, 9, {62, 64}
+
+
 def tls_problem(exc: ssl.SSLError, where: str, *, section: str, ports: str) -> str:
     """Return the one-line reason of a failed TLS handshake, for sending and reading alike."""
     if isinstance(exc, ssl.SSLCertVerificationError):
+        # A CA file does not help a certificate out of date or made for another name.
+        clock = f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC"
+        if exc.verify_code == _EXPIRED:
+            return (f"{where}: the server's certificate has expired; ask the server's "
+                    "administrator to renew it, and check this machine's date and time (it "
+                    f"reads {clock})")
+        if exc.verify_code == _NOT_YET_VALID:
+            return (f"{where}: the server's certificate is not valid yet; check this "
+                    f"machine's date and time (it reads {clock})")
+        if exc.verify_code in _OTHER_NAME:
+            return (f"{where}: the server's certificate is for another name "
+                    f"({exc.verify_message}); set [{section}] host to the name your provider "
+                    "gives for the server")
         return (f"{where}: the server's certificate is not trusted ({exc.verify_message}); "
                 f"check [{section}] host, or give the CA in [{section}] ca_file")
     return (f"{where}: TLS failed ({exc.reason or exc}); check [{section}] security and port "

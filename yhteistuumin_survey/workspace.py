@@ -35,7 +35,7 @@ class Workspace:
     def output_dir(self, *parts: str) -> Path:
         """Return (and create) a folder under ``outputs/``."""
         path = self.outputs.joinpath(*parts)
-        path.mkdir(parents=True, exist_ok=True)
+        make_folder(path, root=self.root)
         return path
 
     def resolve(self, relative: str) -> Path:
@@ -75,6 +75,21 @@ class Workspace:
             if parts[index] == "outputs":
                 return self.outputs.joinpath(*parts[index + 1:])
         return None
+
+
+def make_folder(path: Path, *, root: Path) -> None:
+    """Create ``path`` and its missing parents inside the workspace ``root``.
+
+    Raises ``WorkspaceGone`` when ``root`` itself is no longer there (moved, renamed or deleted
+    while the command ran): made again, it would be an empty workspace in the old place that
+    takes this run's kept files and report, while the real one, elsewhere, misses them."""
+    if path.is_dir():
+        return
+    if not root.is_dir():
+        from .errors import WorkspaceGone
+
+        raise WorkspaceGone(root)
+    path.mkdir(parents=True, exist_ok=True)
 
 
 def workspace_root(start: Path | None = None) -> Path | None:

@@ -185,9 +185,48 @@ def cannot_connect(engine: Engine, exc: Any) -> DatabaseError:
     if known is not None and engine.dialect.name == "sqlite":
         return DatabaseError(known)
     reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-    return DatabaseError(f"{describe_url(str(engine.url))}: cannot connect: {reason}; "
+    where = describe_url(str(engine.url))
+    refusal = server_refusal(reason, engine.url)
+    if refusal is not None:
+        return DatabaseError(f"{where}: {refusal}")
+    return DatabaseError(f"{where}: cannot connect: {_NAMED_ROLE.sub('user', reason)}; "
                          "check the database URL (--db / YHTEISTUUMIN_DB) and that the "
                          "server is running")
+
+
+#: Where the database URL is set, for the lines that ask to correct it.
+_URL_SETTINGS = "--db / YHTEISTUUMIN_DB / [database] url"
+#: A login role the driver names ('user "liisa.virtanen"'): a person's own account, maybe.
+_NAMED_ROLE = re.compile(r'\b(?:user|role) "[^"]*"')
+
+
+def server_refusal(reason: str, url: Any) -> str | None:
+    """What a PostgreSQL server's refusal to connect means and what to do, without the login
+    role it names (a person's own account, maybe); None for a reason not known here."""
+    if "password authentication failed" in reason:
+        return ("the server refused the user name or password; check them in the database URL "
+                f"({_URL_SETTINGS}); a % @ : / or # in the password is written there as "
+                "%25 %40 %3A %2F %23")
+    if "no password supplied" in reason:
+        return ("the server asks for a password and the database URL gives none; give the "
+                "URL with it in YHTEISTUUMIN_DB (postgresql://USER:PASSWORD@HOST/DATABASE) or "
+                "put it in ~/.pgpass")
+    if re.search(r'role "[^"]*" does not exist', reason):
+        return ("the server has no such user; check the user name in the database URL "
+                f"({_URL_SETTINGS})")
+    missing = re.search(r'database "([^"]*)" does not exist', reason)
+    if missing:
+        name, host = missing.group(1), getattr(url, "host", None) or "localhost"
+        port = f" -p {url.port}" if getattr(url, "port", None) else ""
+        return (f"the server has no database named {name}; create it as a user allowed to "
+                f"(createdb -h {host}{port} {name}, or CREATE DATABASE {name}; in psql) and "
+                "run the command again (it sets up the tables), or correct the name in "
+                f"{_URL_SETTINGS}")
+    if "no pg_hba.conf entry" in reason:
+        return ("the server does not let this machine log in to this database (pg_hba.conf); "
+                "ask its administrator to allow it, or add ?sslmode=require to the URL if it "
+                "accepts only encrypted connections")
+    return None
 
 
 _REVISION_LINE = re.compile(r"^(revision|down_revision)\b[^=\n]*=\s*(.+?)\s*$", re.MULTILINE)

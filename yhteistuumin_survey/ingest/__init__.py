@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InputError, SurveyError
+from ..errors import InputError, SurveyError, WorkspaceGone
 from ..flags import describe_all, unsure
 from ..outcomes import OUTCOME_NAMES
 from ..outcomes import en as said
@@ -1273,7 +1273,7 @@ def _ingest_locked(files: list[Path], skipped: list[tuple[Path, str]], *, sessio
     from sqlalchemy.exc import SQLAlchemyError
 
     done = 0
-    interrupted = False
+    interrupted = gone = False
     try:
         for key, (path, checked) in enumerate(todo):
             display, name = retries.get(path, (str(path), path.name))
@@ -1295,6 +1295,14 @@ def _ingest_locked(files: list[Path], skipped: list[tuple[Path, str]], *, sessio
         run.add(database, "error", f"{describe_fault(exc, database=database)}; "
                                    f"{left} file{'s' if left != 1 else ''} not read (the next "
                                    f"run reads {'them' if left != 1 else 'it'})")
+    except WorkspaceGone as exc:
+        # Moved away under the run: the database (open) has the files read before; their
+        # copies are in the moved folder. Nothing more is written at the old place.
+        session.rollback()
+        gone = True
+        left = len(todo) - done
+        run.add(str(workspace.root), "error", f"{exc} ({done} file{'s' if done != 1 else ''} "
+                f"read, {left} not; the report of this run is not written)")
     except KeyboardInterrupt:
         # Ctrl-C: the file being read is rolled back, those before it are stored; the report
         # says so, and the run still ends as interrupted (exit 130).
@@ -1307,13 +1315,8 @@ def _ingest_locked(files: list[Path], skipped: list[tuple[Path, str]], *, sessio
     if not files and not retry_failed and not reread_all:
         run.add("", "error", said("no-files"))
     run.result.seconds = time.perf_counter() - started
-    try:
-        run.result.report_path = write_report_csv(run.result, workspace.output_dir("reports"),
-                                                  lang=str(settings.get("round.language")))
-    except OSError as exc:
-        run.add(str(workspace.outputs / "reports"), "error",
-                f"{workspace.outputs / 'reports'}: the report could not be written: "
-                f"{os_problem(exc)}")
+    if not gone:
+        _write_report(run, workspace, lang=str(settings.get("round.language")))
     if interrupted:
         from ..errors import Interrupted
 
@@ -1322,6 +1325,19 @@ def _ingest_locked(files: list[Path], skipped: list[tuple[Path, str]], *, sessio
                           + (f" and listed in {report}" if report else "")
                           + "; run the command again to read the rest")
     return run.result
+
+
+def _write_report(run: _Run, workspace: Workspace, *, lang: str) -> None:
+    """Write the run's report under ``outputs/reports``; a line of it when that fails."""
+    try:
+        run.result.report_path = write_report_csv(run.result, workspace.output_dir("reports"),
+                                                  lang=lang)
+    except WorkspaceGone as exc:
+        run.add(str(workspace.root), "error", f"{exc} (the report of this run is not written)")
+    except OSError as exc:
+        run.add(str(workspace.outputs / "reports"), "error",
+                f"{workspace.outputs / 'reports'}: the report could not be written: "
+                f"{os_problem(exc)}")
 
 
 def pipeline_workers(workers: int | None, sizes: list[int]) -> int:

@@ -603,7 +603,9 @@ class Store:
         the database)."""
         folder = self.received_dir / sha[:2]
         if folder not in self._folders:  # one mkdir per folder and run, not per file
-            folder.mkdir(parents=True, exist_ok=True)
+            from ..workspace import make_folder
+
+            make_folder(folder, root=self.workspace.root)
             self._folders.add(folder)
         target = folder / f"{sha}-{storage_name(name, 'file')}"
         if not target.exists():
