@@ -1,0 +1,52 @@
+"""An eighth pass at the answers, on material no test here wrote before: what a municipality's
+own tools make of the questionnaire and the form exports (other programs, other encodings,
+other ways of typing), ingested into a real database and read back.
+
+Nothing a municipality sent may be silently lost, guessed or changed; what is unsure is
+flagged.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from ingest_support import DATA, only_version, practices_by_title, run_ingest
+
+# --- 1. a form export saved by Excel for Mac as "CSV (Macintosh)": Mac Roman ------------------
+
+
+def test_a_csv_saved_by_excel_for_mac_in_mac_roman_reads_its_letters(sqlite_engine, workspace,
+                                                                   tmp_path: Path):
+    rows = list(csv.reader(io.StringIO((DATA / "googleforms.csv").read_text(encoding="utf-8"))))
+    rows[1][3] = "Kirjastoauto kylille – myös saariin"
+    text = io.StringIO()
+    csv.writer(text, delimiter=";", lineterminator="\r").writerows(rows)  # Mac's line end: CR
+    path = tmp_path / "in" / "vastaukset-mac.csv"
+    path.parent.mkdir()
+    path.write_bytes(text.getvalue().encode("mac_roman"))
+
+    result = run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    assert result.failed == 0
+    by_title = practices_by_title(sqlite_engine)
+    assert set(by_title) == {"Kirjastoauto kylille – myös saariin", "Taidetta terveysasemille"}
+    bus = by_title["Kirjastoauto kylille – myös saariin"]
+    version = only_version(sqlite_engine, bus["id"])
+    assert version.keywords == ["kirjasto", "kylät", "lukeminen"]  # not "kylŠt"
+    assert version.summary.startswith("Kirjastoauto kiertää kylissä")  # a known heading
+    assert version.contact_name == "Matti Virtanen"
+    art = by_title["Taidetta terveysasemille"]
+    assert only_version(sqlite_engine, art["id"]).resources == "Kuraattorin työaika."
+    assert not [flag for flag in bus["flags"] + art["flags"]
+                if flag.startswith(("note:", "required-missing", "unsure:"))]
+    assert only_version(sqlite_engine, art["id"]).publish_consent is True  # not "KyllŠ"
+
+
+def test_a_windows_csv_with_no_letter_beyond_ascii_stays_cp1252():
+    from yhteistuumin_survey.tables import decode_text
+
+    assert decode_text("Kunta;Kulut\nOulu;5 € – 10 €\n".encode("cp1252")) == (
+        "Kunta;Kulut\nOulu;5 € – 10 €\n", "cp1252")
+    assert decode_text("Närpes;Kulturkväll”\n".encode("cp1252"))[1] == "cp1252"
