@@ -9,10 +9,22 @@ flagged.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from pathlib import Path
 
-from ingest_support import DATA, only_version, practices_by_title, run_ingest
+from ingest_support import (
+    DATA,
+    only_version,
+    practices,
+    practices_by_title,
+    questionnaire_copy,
+    run_ingest,
+)
+from openpyxl import load_workbook
+
+from yhteistuumin_survey.flags import describe
+from yhteistuumin_survey.flags import parse as parse_flag
 
 # --- 1. a form export saved by Excel for Mac as "CSV (Macintosh)": Mac Roman ------------------
 
@@ -50,3 +62,28 @@ def test_a_windows_csv_with_no_letter_beyond_ascii_stays_cp1252():
     assert decode_text("Kunta;Kulut\nOulu;5 € – 10 €\n".encode("cp1252")) == (
         "Kunta;Kulut\nOulu;5 € – 10 €\n", "cp1252")
     assert decode_text("Närpes;Kulturkväll”\n".encode("cp1252"))[1] == "cp1252"
+
+
+# --- 2. the group named in "Muu, mikä?" that Excel made a date ----------------------------------
+
+
+def test_a_group_named_in_other_that_excel_made_a_date_is_flagged(sqlite_engine, workspace,
+                                                                 tmp_path: Path):
+    # "7-9" (the grades of lower secondary school) typed in "Muu, mikä?": Excel stores
+    # 7 September with a date format, and the file keeps the date, not what was typed.
+    path = questionnaire_copy(tmp_path / "in")
+    workbook = load_workbook(path)
+    sheet = workbook["Käytäntö 1"]
+    row = next(r for r in sheet.iter_rows() if r[2].value == "target_group:other")
+    row[1].value, row[1].number_format = dt.datetime(2026, 9, 7), "d.m.yyyy"
+    workbook.save(path)
+
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    practice = practices_by_title(sqlite_engine)["Kuntien välinen yhteistyö aluetyössä"]
+    flagged = [f for f in practice["flags"] if parse_flag(f).code == "number-cell"]
+    assert [parse_flag(f).field for f in flagged] == ["target_group"]
+    assert describe(flagged[0]).startswith("Kenelle: vastaussolussa on luku tai päivämäärä")
+    # the other sheets' "Muu, mikä?" typed as text ("potilaat") are not flagged
+    assert all(parse_flag(f).code != "number-cell" for p in practices(sqlite_engine)
+               if p["id"] != practice["id"] for f in p["flags"])
