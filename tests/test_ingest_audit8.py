@@ -20,6 +20,7 @@ from ingest_support import (
     practices_by_title,
     questionnaire_copy,
     run_ingest,
+    set_answer,
 )
 from openpyxl import load_workbook
 
@@ -87,3 +88,31 @@ def test_a_group_named_in_other_that_excel_made_a_date_is_flagged(sqlite_engine,
     # the other sheets' "Muu, mikä?" typed as text ("potilaat") are not flagged
     assert all(parse_flag(f).code != "number-cell" for p in practices(sqlite_engine)
                if p["id"] != practice["id"] for f in p["flags"])
+
+
+# --- 3. the answer names another municipality than the one whose questionnaire it is -----------
+
+
+def test_a_questionnaire_naming_only_another_municipality_is_flagged(sqlite_engine, workspace,
+                                                                    tmp_path: Path):
+    # Espoo's questionnaire, forwarded to Kauniainen, which filled it in: the answer names
+    # Kauniainen only. Espoo is still taken from the questionnaire, but never silently.
+    path = questionnaire_copy(tmp_path / "in")
+    set_answer(path, "Käytäntö 2", "municipalities", "Kauniaisten kaupunki")
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    by_title = practices_by_title(sqlite_engine)
+    art = by_title["Taidetta kirjastoihin"]
+    assert art["municipalities"] == ["049", "235"]
+    flagged = [f for f in art["flags"] if parse_flag(f).code == "municipality-reporter-not-named"]
+    assert len(flagged) == 1
+    assert describe(flagged[0]) == (
+        "Kunnat: vastaus 'Kauniaisten kaupunki' ei nimeä kuntaa Espoo, jonka "
+        "kyselystä tai vastaustunnisteesta vastaus tuli; käytäntöön liitettiin silti myös se. "
+        "Tarkista, onko käytäntö käytössä myös siellä vai täyttikö lomakkeen toinen kunta.")
+    assert describe(flagged[0], "sv").startswith(
+        "Kommuner: svaret 'Kauniaisten kaupunki' nämner inte kommunen Espoo,")
+    # an answer naming Espoo beside others ("Espoo, Helsinki ja Vantaa") is not flagged
+    joint = by_title["Kuntien välinen yhteistyö aluetyössä"]
+    assert all(parse_flag(f).code != "municipality-reporter-not-named" for f in joint["flags"])
+
