@@ -116,3 +116,34 @@ def test_a_questionnaire_naming_only_another_municipality_is_flagged(sqlite_engi
     joint = by_title["Kuntien välinen yhteistyö aluetyössä"]
     assert all(parse_flag(f).code != "municipality-reporter-not-named" for f in joint["flags"])
 
+
+# --- 4. a municipality's own table in a workbook: numbers and dates where words were asked -----
+
+
+def test_a_number_or_date_in_a_tables_text_column_is_flagged_as_in_the_questionnaire(
+        sqlite_engine, workspace, tmp_path: Path):
+    from openpyxl import Workbook
+
+    # The municipality's own list of practices (the headings of tests/data/ingest/table.tsv),
+    # typed in Excel: "38 000 €" kept as 38000 with a format, "1-3" (keywords: grades 1-3)
+    # as 3 January.
+    rows = list(csv.reader(io.StringIO((DATA / "table.tsv").read_text(encoding="utf-8")),
+                           delimiter="\t"))
+    workbook = Workbook()
+    sheet = workbook.active
+    for row in rows:
+        sheet.append(row)
+    sheet["I2"], sheet["I2"].number_format = 38000, '#,##0 "€"'  # 8. Kustannukset
+    sheet["D2"], sheet["D2"].number_format = dt.datetime(2026, 1, 3), "d.m."  # 3) Asiasanat
+    path = tmp_path / "in" / "kaytannot.xlsx"
+    path.parent.mkdir()
+    workbook.save(path)
+
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    bus = practices_by_title(sqlite_engine)["Kirjastoauto kylille"]
+    flagged = {parse_flag(f).field for f in bus["flags"] if parse_flag(f).code == "number-cell"}
+    assert flagged == {"resources", "keywords"}
+    # the rows typed as text in the same table are not flagged
+    assert all(parse_flag(f).code != "number-cell" for p in practices(sqlite_engine)
+               if p["id"] != bus["id"] for f in p["flags"])
