@@ -147,3 +147,30 @@ def test_a_number_or_date_in_a_tables_text_column_is_flagged_as_in_the_questionn
     # the rows typed as text in the same table are not flagged
     assert all(parse_flag(f).code != "number-cell" for p in practices(sqlite_engine)
                if p["id"] != bus["id"] for f in p["flags"])
+
+
+# --- 5. a response whose only answer is in a column that is no question -----------------------
+
+
+def test_a_response_answered_only_in_a_column_that_is_no_question_is_to_read_not_empty(
+        sqlite_engine, workspace, tmp_path: Path):
+    # The form got a question of its own ("Haluatteko kertoa jotain muuta?"); one respondent
+    # answered only that. The row is no practice, but it is not "nothing filled in" either.
+    rows = list(csv.reader(io.StringIO((DATA / "googleforms.csv").read_text(encoding="utf-8"))))
+    rows[0].append("Haluatteko kertoa jotain muuta?")
+    rows[1].append("")
+    rows[2].append("")
+    told = "Meillä on lukukoira, joka kuuntelee lasten lukemista."
+    rows.append(["2022/12/01 9:00:00 AM GMT+1", "sari.sakki@oulu.fi", *[""] * 14, told])
+    text = io.StringIO()
+    csv.writer(text).writerows(rows)
+    path = tmp_path / "in" / "vastaukset.csv"
+    path.parent.mkdir()
+    path.write_text(text.getvalue(), encoding="utf-8")
+
+    result = run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    last = [row for row in result.rows() if row["row"] == 4]
+    assert [row["outcome"] for row in last] == ["to-read"]
+    assert told in last[0]["reason"] and "nothing filled" not in last[0]["reason"]
+    assert len(practices_by_title(sqlite_engine)) == 2  # the two answered rows, as before

@@ -783,11 +783,14 @@ class _Run:
             return Entry(record, None, status=record.status, reason=record.reason)
         if practice is None or isinstance(practice, str):
             return Entry(record, None, status="error", reason=practice or "not normalised")
-        typed = [text for _question, text in record.notes
-                 if text.startswith((TEXT_BOX_NOTE, COMMENT_NOTE))]
+        # A table's row (record.row) takes any note: text in a column no question takes.
+        # A sheet's notes may be the questionnaire's own words of an older version.
+        typed = [text for _question, text in record.notes if text.strip() and (
+            record.row is not None or text.startswith((TEXT_BOX_NOTE, COMMENT_NOTE)))]
         if practice.is_empty and typed:
             # Answered outside the answer cells only (a text box drawn over the sheet, cell
-            # comments): not "nothing filled in", and not a practice either; a person reads it.
+            # comments, a form's column that is no question of the survey): not "nothing
+            # filled in", and not a practice either; a person reads it.
             texts = " | ".join(typed)
             return Entry(record, None, status="to-read",
                          reason=said("text-only-outside", texts=texts))
