@@ -174,3 +174,28 @@ def test_a_response_answered_only_in_a_column_that_is_no_question_is_to_read_not
     assert [row["outcome"] for row in last] == ["to-read"]
     assert told in last[0]["reason"] and "nothing filled" not in last[0]["reason"]
     assert len(practices_by_title(sqlite_engine)) == 2  # the two answered rows, as before
+
+
+# --- 6. an address with a space by its @ -------------------------------------------------------
+
+
+def test_an_address_with_a_space_by_its_at_sign_is_flagged_not_silently_dropped(
+        sqlite_engine, workspace, tmp_path: Path):
+    # Pasted from an email signature with a non-breaking space before the @: no address in
+    # it. It was dropped into the contact text with no word to the reviewers.
+    path = questionnaire_copy(tmp_path / "in")
+    set_answer(path, "Käytäntö 1", "contact_email", "eija.koski\u00a0@espoo.example.fi")
+    set_answer(path, "Käytäntö 2", "contact_email", "liisa.laine@ turku.example.fi")
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    by_title = practices_by_title(sqlite_engine)
+    for title, typed in (("Kuntien välinen yhteistyö aluetyössä", "eija.koski @espoo.example.fi"),
+                         ("Taidetta kirjastoihin", "liisa.laine@ turku.example.fi")):
+        practice = by_title[title]
+        version = only_version(sqlite_engine, practice["id"])
+        assert version.contact_email is None
+        assert typed in version.contact_text  # kept for the reviewer, as typed
+        said = [describe(f) for f in practice["flags"] if parse_flag(f).code == "email-invalid"]
+        assert said == [f"Sähköposti: vastaus '{typed}' ei ole kelvollinen "
+                        "sähköpostiosoite, joten sitä ei otettu osoitteeksi; koko vastaus on "
+                        "yhteystietotekstissä. Tarkista osoite kunnalta."]

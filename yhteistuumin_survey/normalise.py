@@ -1360,11 +1360,16 @@ def _split_contact_text(raw_name: str | None, raw_email: str | None, raw_phone: 
             flags.append(unsure("contact_email", "email-invalid", typed=raw_email))
             split_needed = True
         else:
-            before = len(phones)
+            before, found, flagged = len(phones), len(emails), len(flags)
             rest = take_phones(take_emails(raw_email))
             email_parts = _contact_parts(rest)
             if len(phones) != before or _contact_digits(rest):
                 split_needed = True
+            if len(emails) == found and not any(":contact_email:" in flag
+                                                for flag in flags[flagged:]):
+                # "anna.berg @kunta.fi" (a space by the @, often a non-breaking one pasted
+                # from a signature): no address in it, and never silently none.
+                flags.append(unsure("contact_email", "email-invalid", typed=raw_email))
     # The phone field: a number, maybe with a label, a second number, a note ("vaihde").
     typed_elsewhere = len(phones)
     if raw_phone:
