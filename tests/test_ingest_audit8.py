@@ -199,3 +199,18 @@ def test_an_address_with_a_space_by_its_at_sign_is_flagged_not_silently_dropped(
         assert said == [f"Sähköposti: vastaus '{typed}' ei ole kelvollinen "
                         "sähköpostiosoite, joten sitä ei otettu osoitteeksi; koko vastaus on "
                         "yhteystietotekstissä. Tarkista osoite kunnalta."]
+
+
+def test_an_address_with_a_space_for_its_dot_is_not_taken_as_its_last_part():
+    from yhteistuumin_survey.normalise import split_contact
+
+    # "matti virtanen@…": the address read was "virtanen@…", someone else's, silently.
+    typo = split_contact(name="Matti Virtanen", email="matti virtanen@pori.example.fi")
+    assert typo.email is None
+    assert [parse_flag(f).code for f in typo.flags] == ["email-invalid"]
+    assert "matti virtanen@pori.example.fi" in (typo.text or "")
+    # a name or a label before the address is no typo
+    for typed in ("Matti Virtanen matti.virtanen@pori.example.fi",
+                  "sähköposti matti.virtanen@pori.example.fi"):
+        parts = split_contact(name="Matti Virtanen", email=typed)
+        assert parts.email == "matti.virtanen@pori.example.fi" and not parts.flags
