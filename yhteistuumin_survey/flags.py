@@ -87,6 +87,17 @@ UNSURE_TEXTS: dict[str, Text] = {
         "{names} taken (from the questionnaire or the sender); check which municipalities "
         "it means.",
         {"text": "Koko Kainuu", "names": ["Kajaani"]}),
+    "municipality-reporter-not-named": Text(
+        "{label}: vastaus {text_q} ei nimeä kuntaa {name}, jonka kyselystä tai "
+        "vastaustunnisteesta vastaus tuli; käytäntöön liitettiin silti myös se. Tarkista, "
+        "onko käytäntö käytössä myös siellä vai täyttikö lomakkeen toinen kunta.",
+        "{label}: svaret {text_q} nämner inte kommunen {name}, vars enkät eller svarskod "
+        "svaret kom med; den togs ändå med i praxisen. Kontrollera om praxisen används även "
+        "där eller om en annan kommun fyllde i formuläret.",
+        "{label}: {text_q} does not name {name}, whose questionnaire or response token the "
+        "answer came with; {name} was taken all the same; check that the practice is in use "
+        "there too, or whether another municipality filled in the form.",
+        {"text": "Ulvila", "name": "Pori"}),
     "municipality-code-without-zeros": Text(
         "{label}: vastaus {text_q} on luku. Se voi olla kuntanumero {number} ({name}), josta "
         "taulukko on pudottanut etunollat, mutta kuntaa ei päätelty siitä; tarkista, mitä "

@@ -869,6 +869,10 @@ def _parse_target_groups(value: Any, index: _ChoiceIndex) -> list[str]:
 # Contact
 
 
+#: An email answer of one lowercase word, a space and an address ("matti virtanen@kunta.fi"):
+#: the space stands for a dot of the address, not between a name and it ("Matti Virtanen
+#: matti.virtanen@kunta.fi" has the name's capitals).
+_SPACE_FOR_DOT = re.compile(r"[a-zåäö0-9][a-zåäö0-9_-]*\s+[^\s@]+@[^\s@]+")
 _EMAIL_CANDIDATE = re.compile(r"[^\s,;:<>()\[\]\"'/]+@[^\s,;:<>()\[\]\"'/]+")
 #: Folded words that label a contact's parts ("puh.", "e-post:", "Yhteyshenkilö:"): never a name.
 _CONTACT_LABELS = frozenset({
@@ -1360,11 +1364,21 @@ def _split_contact_text(raw_name: str | None, raw_email: str | None, raw_phone: 
             flags.append(unsure("contact_email", "email-invalid", typed=raw_email))
             split_needed = True
         else:
-            before = len(phones)
+            before, found, flagged = len(phones), len(emails), len(flags)
             rest = take_phones(take_emails(raw_email))
             email_parts = _contact_parts(rest)
             if len(phones) != before or _contact_digits(rest):
                 split_needed = True
+            if len(emails) == found + 1 and _SPACE_FOR_DOT.fullmatch(raw_email.strip()) and \
+                    fold(raw_email.split()[0]) not in _CONTACT_LABELS:
+                # "matti virtanen@kunta.fi": a space typed for the dot; "virtanen@kunta.fi"
+                # would be someone else's address, so none is taken.
+                emails.pop()
+            if len(emails) == found and not any(":contact_email:" in flag
+                                                for flag in flags[flagged:]):
+                # "anna.berg @kunta.fi" (a space by the @, often a non-breaking one pasted
+                # from a signature): no address in it, and never silently none.
+                flags.append(unsure("contact_email", "email-invalid", typed=raw_email))
     # The phone field: a number, maybe with a label, a second number, a note ("vaihde").
     typed_elsewhere = len(phones)
     if raw_phone:

@@ -268,7 +268,8 @@ def _check_size(path: Path) -> None:
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
-    """Return (text, encoding): UTF-8 with or without BOM, UTF-16 with BOM, else cp1252."""
+    """Return (text, encoding): UTF-8 with or without BOM, UTF-16 with BOM, else cp1252 or
+    Mac Roman, whichever reads more Finnish and Swedish letters."""
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -277,6 +278,10 @@ def decode_text(data: bytes) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    if _letters(data.decode("mac_roman")) > _letters(data.decode("cp1252", errors="replace")):
+        # Excel for Mac's "CSV (Macintosh)" writes Mac Roman: its ä ö å are the bytes cp1252
+        # reads as Š š Œ ("kylŠt"), and its Å is no cp1252 character at all.
+        return data.decode("mac_roman"), "mac_roman"
     try:
         # Excel on Finnish Windows writes cp1252: ä ö å fit, what does not was already "?".
         return data.decode("cp1252"), "cp1252"
@@ -288,6 +293,17 @@ def decode_text(data: bytes) -> tuple[str, str]:
     if best is None:
         raise ValueError("unknown text encoding")
     return str(best), best.encoding
+
+
+#: A Finnish or Swedish letter beyond ASCII inside a word: the single-byte encoding that reads
+#: more of them from a file is the one it was written in (cp1252's "5 € – 10 €" is Mac
+#: Roman's "5 Ä ñ 10 Ä", letters standing alone, which does not count).
+_NORDIC_IN_WORD = re.compile(r"(?<=[^\W\d_])[äöåÄÖÅéü]|[äöåÄÖÅéü](?=[^\W\d_])")
+
+
+def _letters(text: str) -> int:
+    """How many Finnish and Swedish letters beyond ASCII ``text`` has inside its words."""
+    return sum(1 for _ in _NORDIC_IN_WORD.finditer(text))
 
 
 def detect_delimiter(text: str) -> str:
@@ -395,7 +411,7 @@ def _quote_problem(path: Path, started: int, line: int, error: str) -> str:
 _SEP_LINE = re.compile(r"sep=([;,\t|])[ \t]*(?:\r\n|\r|\n|\Z)", re.IGNORECASE)
 
 #: Encodings ``decode_text`` names whose text reads the same from the file, line by line.
-_STREAMED_ENCODINGS = frozenset({"utf-8", "utf-8-sig", "utf-16", "cp1252"})
+_STREAMED_ENCODINGS = frozenset({"utf-8", "utf-8-sig", "utf-16", "cp1252", "mac_roman"})
 
 
 def _without_bom(handle: Iterable[str]) -> Iterator[str]:

@@ -379,6 +379,7 @@ class _Run:
                               meta_code=record.meta_code))
         if municipality_text:
             resolution = self.resolve(municipality_text)
+            flags.extend(self._reporter_not_named(codes, resolution, municipality_text))
             codes.extend((code, "text") for code in resolution.codes)
             if resolution.status == "ambiguous":
                 flags.append("municipality-ambiguous")
@@ -419,6 +420,17 @@ class _Run:
                 seen.add(code)
                 unique.append((code, source))
         return unique, flags, notes
+
+    def _reporter_not_named(self, codes: list[tuple[str, str]], resolution: Any,
+                            text: str) -> list[str]:
+        """Say that the answer names municipalities, but not the one whose questionnaire or
+        token it came with ("Ulvila" in Pori's): it is still taken, and may be wrong (a
+        neighbour filled in a forwarded questionnaire)."""
+        if not codes or resolution.status != "resolved" or codes[0][0] in resolution.codes:
+            return []
+        names = self._resolver.names if self._resolver is not None else {}
+        return [unsure("municipalities", "municipality-reporter-not-named", text=text,
+                       name=names.get(codes[0][0], codes[0][0]))]
 
     def _zeros_lost(self, text: str, names: dict[str, str]) -> list[str]:
         """Say that a number of one or two digits ("91") may be a municipality's code whose
@@ -771,11 +783,14 @@ class _Run:
             return Entry(record, None, status=record.status, reason=record.reason)
         if practice is None or isinstance(practice, str):
             return Entry(record, None, status="error", reason=practice or "not normalised")
-        typed = [text for _question, text in record.notes
-                 if text.startswith((TEXT_BOX_NOTE, COMMENT_NOTE))]
+        # A table's row (record.row) takes any note: text in a column no question takes.
+        # A sheet's notes may be the questionnaire's own words of an older version.
+        typed = [text for _question, text in record.notes if text.strip() and (
+            record.row is not None or text.startswith((TEXT_BOX_NOTE, COMMENT_NOTE)))]
         if practice.is_empty and typed:
             # Answered outside the answer cells only (a text box drawn over the sheet, cell
-            # comments): not "nothing filled in", and not a practice either; a person reads it.
+            # comments, a form's column that is no question of the survey): not "nothing
+            # filled in", and not a practice either; a person reads it.
             texts = " | ".join(typed)
             return Entry(record, None, status="to-read",
                          reason=said("text-only-outside", texts=texts))

@@ -9,6 +9,7 @@ kept in the raw record but never becomes the published contact.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 from typing import Any
@@ -24,6 +25,8 @@ from .records import Mapping, ParsedFile, RawRecord, jsonable, unsure_reason
 #: Headings scored per candidate row: a form has dozens of questions, so a few hundred cells
 #: tell a header row; a sheet thousands of columns wide costs no more to search.
 MAX_HEADER_CELLS = 400
+#: The questions answered in words: a number or a date in their cell is doubted.
+_TEXT_TYPES = frozenset({"text", "longtext"})
 
 
 def _score_row(row: list[Any], profile: Profile, mapper: HeadingMapper) -> int:
@@ -165,6 +168,7 @@ def read_response_table(sheets: list[Sheet], *, survey: Survey, profile: Profile
     parsed = ParsedFile(format=fmt or profile.name)
     candidates = [s for s in sheets if not s.hidden and s.rows] or [s for s in sheets if s.rows]
     several = len(candidates) > 1
+    text_ids = frozenset(q.id for q in survey.questions if q.type in _TEXT_TYPES)
     for sheet in candidates:
         header_index, score = find_header_row(sheet, profile, mapper)
         headers = [cell_text(c) for c in sheet.rows[header_index]] if sheet.rows else []
@@ -204,6 +208,7 @@ def read_response_table(sheets: list[Sheet], *, survey: Survey, profile: Profile
             record.row = offset + 1
             if offset in linked:
                 record.unsure.extend(_reference_doubts(linked[offset], row, plan))
+            record.unsure.extend(_number_doubts(row, plan, text_ids))
             record.locator = _locator(sheet, offset, several)
             if complete_col is not None:
                 value = row[complete_col] if complete_col < len(row) else None
@@ -298,6 +303,20 @@ def _reference_doubts(linked: list[tuple[int, str]], row: list[Any],
                                   value=cell_text(row[col])[:80]))
             for col, formula in linked
             if col < len(plan) and col < len(row) and plan[col][1] == _QUESTION]
+
+
+def _number_doubts(row: list[Any], plan: list[tuple[str, int, str, str, str | None]],
+                   text_ids: frozenset[str]) -> list[tuple[str, str]]:
+    """The text answers of a row that a spreadsheet holds as a number or a date (typed
+    "2 000 €" kept as 2000, "1-3" as 3 January): (question id, reason) each. A CSV holds
+    only text, so this speaks of workbooks."""
+    from ..flags import reason
+
+    return [(plan[col][2], reason("number-cell"))
+            for col, value in enumerate(row[:len(plan)])
+            if plan[col][1] == _QUESTION and not plan[col][3] and plan[col][2] in text_ids
+            and isinstance(value, int | float | dt.date | dt.time | dt.timedelta)
+            and not isinstance(value, bool)]
 
 
 def _record(row: list[Any], plan: list[tuple[str, int, str, str, str | None]],

@@ -216,10 +216,19 @@ class _SheetReader:
                 return True
         return len(label) <= _MAX_LABEL and self.mapper.label(label) is not None
 
-    def _typed_as_number(self, row: list[Any], question_id: str) -> bool:
-        """Whether a text question's answer cell holds a number or a date, not text."""
+    def _typed_as_number(self, row: list[Any], question_id: str,
+                         option: str | None = None) -> bool:
+        """Whether the answer cell of a text question, or of a choice question's "other"
+        row (where the group is named: "7-9" became 7 September), holds a number or a date,
+        not text."""
         answer_col = self.label_col + 1
-        if answer_col >= len(row) or self.ids[question_id].type not in _TEXT_TYPES:
+        question = self.ids[question_id]
+        if option is None:
+            asks_text = question.type in _TEXT_TYPES
+        else:
+            asks_text = question.other is not None and \
+                option in (question.other.id, question.other.label("fi"))
+        if answer_col >= len(row) or not asks_text:
             return False
         cell = row[answer_col]
         return isinstance(cell, int | float | dt.date | dt.time | dt.timedelta) and \
@@ -235,6 +244,18 @@ class _SheetReader:
                 doubts.append(reason("formula-reference", formula=formula[:60],
                                      value=cell_text(row[column])[:80]))
         return doubts
+
+    def _tick_doubts(self, row: list[Any], question_id: str, option: str, label: str,
+                     value: str) -> list[str]:
+        """The reasons to doubt a choice row's answer cell: "Muu, mikä?" ticked without the
+        group named (no choice to take, and the tick must not vanish either), or named in a
+        cell Excel made a number or a date of."""
+        other = self.ids[question_id].other
+        if other is None or option not in (other.id, other.label("fi")):
+            return []
+        if _only_a_tick(value):
+            return [reason("other-unnamed", option=label.strip())]
+        return [_NUMBER_CELL] if self._typed_as_number(row, question_id, option) else []
 
     def _is_key(self, index: int, text: str) -> bool:
         """Whether a cell is the builder's machine key (``title``, ``target_group:children``)."""
@@ -341,12 +362,8 @@ class _SheetReader:
                     answers[question_id] = [("", existing)] if existing else []
                 answers[question_id].append((option, value))
                 current = question_id
-                other = self.ids[question_id].other
-                if other is not None and option in (other.id, other.label("fi")) and \
-                        _only_a_tick(value):
-                    # "Muu, mikä?" ticked, the group not named: no choice to take, and the
-                    # tick must not vanish either.
-                    unsure.append((question_id, reason("other-unnamed", option=label.strip())))
+                unsure.extend((question_id, why)
+                              for why in self._tick_doubts(row, question_id, option, label, value))
                 continue
             current = question_id
             if question_id in self.multichoice and self.key_col is not None and keyed and \
