@@ -102,17 +102,21 @@ _VERSION_TEXTS = ("title", "goal", "summary", "implementation", "resources", "ex
 #: Characters that may stand in the local part of an address: the one before a match must
 #: not be one of them, or the match is the tail of a longer address.
 _LOCAL_CHARS = r"[\w.!#$%&'*+/=?^`{|}~-]"
-#: An at sign: as typed, spelled out, percent-encoded, or full-width ("＠", U+FF20, as an
-#: East Asian input method types it; "﹫", U+FE6B).
-_AT = r"(?:\s*(?:@|\uff20|\ufe6b|\(at\)|\[at\]|\{at\})\s*|\s+at\s+|%40)"
+#: An at sign written as an HTML character reference ("anna&#64;kunta.fi", as a web page or
+#: an HTML mail hides an address from harvesters), outside the XML that is read unescaped.
+_AT_REFERENCE = r"&#0*64;?|&#[xX]0*40;?|&commat;"
+#: An at sign: as typed, spelled out, percent-encoded, as a character reference, or
+#: full-width ("＠", U+FF20, as an East Asian input method types it; "﹫", U+FE6B).
+_AT = (r"(?:\s*(?:@|\uff20|\ufe6b|\(at\)|\[at\]|\{at\})\s*|\s+at\s+|%40|"
+       + _AT_REFERENCE + ")")
 #: The query keys an address is given by in a link ("?email=…", "&to=…").
 _QUERY_KEYS = "|".join(rf"(?<=[?&]{key}=)" for key in ("email", "mail", "to", "sahkoposti",
                                                         "e-mail", "epost"))
 #: Any address, to tell whether a file also holds someone else's data.
-_ANY_ADDRESS = re.compile(r"(?<![\w.+-])[\w.+-]+(?:@|\(at\)|\[at\])[\w-]+(?:\.[\w-]+)+",
-                          re.IGNORECASE)
+_ANY_ADDRESS = re.compile(r"(?<![\w.+-])[\w.+-]+(?:@|\(at\)|\[at\]|" + _AT_REFERENCE
+                          + r")[\w-]+(?:\.[\w-]+)+", re.IGNORECASE)
 #: What every address in any of its spellings holds (a quick test before the slow pattern).
-_AT_SIGN = re.compile(r"@|\uff20|\ufe6b|\((?i:at)\)|\[(?i:at)\]")
+_AT_SIGN = re.compile(r"@|\uff20|\ufe6b|\((?i:at)\)|\[(?i:at)\]|(?i:" + _AT_REFERENCE + ")")
 #: Headers whose values look like addresses but name messages or hosts, not people.
 _NOT_PEOPLE_HEADERS = {"message-id", "in-reply-to", "references", "received", "dkim-signature",
                        "x-yhteistuumin-token", "list-unsubscribe", "content-id"}
@@ -303,7 +307,8 @@ class AddressMatcher:
         skip = {address.casefold() for address in ignore}
         found = set()
         for value in _addresses(text):
-            folded = re.sub(r"\(at\)|\[at\]|\uff20|\ufe6b", "@", value.casefold())
+            folded = re.sub(r"\(at\)|\[at\]|\uff20|\ufe6b|" + _AT_REFERENCE, "@",
+                            value.casefold())
             if self.is_address(value) or folded in skip or folded.endswith("@invalid"):
                 continue
             found.add(folded)
