@@ -53,3 +53,32 @@ def test_an_address_written_as_a_character_reference_is_erased_outside_xml(works
     shown = {place.where for place in result.places}
     assert {"outputs/reports/yhteystiedot.csv", "outputs/reports/muistio.txt",
             "outputs/reports/viesti.eml"} <= shown
+
+
+# --- 2. the display name her mail program put before her address -----------------------------
+
+
+def test_the_display_name_before_her_address_in_a_header_goes_with_it(workspace, session):
+    """Her mail program calls her "Lähettilä" or "Koulu, K." (not the name stored for her):
+    in From/To/Cc that name is hers, so it goes with the address; the other person's name
+    and address in the same header stay."""
+    import email
+    from email.policy import default
+
+    raw = ("From: \"Koulu, K.\" <KOULU@hel.example.fi>\r\n"
+           f"To: =?utf-8?q?L=C3=A4hettil=C3=A4?= <{HERS}>, \"Kalle Koulu\" <{OTHER}>\r\n"
+           f"Cc: {HERS} (K. Koulu, kulttuuri)\r\n"
+           "Subject: Vastaus\r\nMIME-Version: 1.0\r\n"
+           "Content-Type: text/plain; charset=utf-8\r\n\r\nTerveisin\r\n")
+    path = workspace.outputs / "reports" / "viesti.eml"
+    _write(path, raw)
+
+    forget_person(workspace, HERS, session=session, settings=settings_for(workspace))
+
+    message = email.message_from_bytes(path.read_bytes(), policy=default)
+    headers = " | ".join(str(message[name]) for name in ("From", "To", "Cc"))
+    for hers in ("Koulu, K.", "Lähettilä", "K. Koulu", "kulttuuri"):
+        assert hers not in headers
+    assert headers.casefold().replace(OTHER, "").count("koulu@") == 0
+    assert f"Kalle Koulu <{OTHER}>" in headers
+    assert "Terveisin" in message.get_content()

@@ -2142,6 +2142,27 @@ def _scrub_email(data: bytes, scrubber: _Scrubber, ignore: set[str], depth: int,
     return result
 
 
+#: Headers that list people's addresses, each maybe with a display name.
+_ADDRESS_HEADERS = {"from", "sender", "reply-to", "to", "cc", "bcc", "resent-from", "resent-to",
+                    "resent-cc", "resent-sender", "mail-followup-to", "mail-reply-to",
+                    "disposition-notification-to", "return-receipt-to"}
+
+
+def _without_her_display_name(text: str, matcher: AddressMatcher) -> str:
+    """Return an address header's text with the display name of the person's address left
+    out ('"Lähettilä" <liisa@…>', 'liisa@… (L. L.)'): whatever her mail program called her
+    is hers, though it is not the name stored for her. The other entries stay as they are;
+    a header that does not read as a list of addresses is left whole to the scrubber."""
+    from email.utils import formataddr, getaddresses
+
+    pairs = getaddresses([text])
+    if not any(name and matcher.is_address(address) for name, address in pairs) or any(
+            not address for _, address in pairs):
+        return text
+    return ", ".join(address if matcher.is_address(address) else formataddr((name, address))
+                     for name, address in pairs)
+
+
 def _scrub_headers(part: Message, scrubber: _Scrubber, ignore: set[str], result: _Blob) -> bool:
     from email.header import Header
 
@@ -2154,6 +2175,8 @@ def _scrub_headers(part: Message, scrubber: _Scrubber, ignore: set[str], result:
             result.others |= scrubber.matcher.others(text, ignore)
         if scrubber.matcher.mentions(text):
             result.mentions = True
+            if name.lower() in _ADDRESS_HEADERS:
+                text = _without_her_display_name(text, scrubber.matcher)
             cleaned = scrubber.text(text)
             value = cleaned if cleaned.isascii() else Header(cleaned, "utf-8").encode()
             changed = True
