@@ -82,3 +82,46 @@ def test_the_display_name_before_her_address_in_a_header_goes_with_it(workspace,
     assert headers.casefold().replace(OTHER, "").count("koulu@") == 0
     assert f"Kalle Koulu <{OTHER}>" in headers
     assert "Terveisin" in message.get_content()
+
+
+# --- 3. "koulu+kulttuuri@…": hers or not? flagged, never guessed -------------------------------
+
+
+def test_an_address_hers_but_for_a_plus_tag_is_left_alone_and_named_to_the_coordinator(
+        workspace, session, db_url, cli):
+    """Most mail servers deliver "koulu+kulttuuri@…" to koulu@…'s mailbox, but it may be a
+    colleague's alias: forget leaves its practice alone and says so, with the command to run
+    if it is hers; person shows her nothing of it and tells the coordinator on stderr. An
+    address that only holds hers ("kalle.koulu@…") is not named."""
+    import json
+
+    from factories import make_practice
+    from sqlmodel import select
+
+    from yhteistuumin_survey.db.models import PracticeVersion
+
+    tagged = "Koulu+Kulttuuri@hel.example.fi"
+    make_practice(session, title="Kulttuurikaveri", contact_name="Kerttu Koulu",
+                  contact_email=HERS, contact_phone="040 111 2233")
+    make_practice(session, title="Lukupiiri", contact_name="K. Koulu",
+                  contact_email=tagged, contact_phone="050 999 8877")
+    make_practice(session, title="Soitinlainaamo", contact_name="Kalle Koulu",
+                  contact_email=OTHER)
+
+    seen = cli("--db", db_url, "person", "--lang", "fi", "--format", "json", HERS)
+    assert seen.exit_code == 0, seen.output
+    assert "kulttuuri@" not in seen.stdout.casefold() and "Lukupiiri" not in seen.stdout
+    assert (f"{tagged.casefold()}: the same address as hers but for a '+tag' is in 1 row of "
+            "the database") in seen.stderr
+    assert f"run 'yhteistuumin person {tagged.casefold()}' too" in seen.stderr
+    assert "kalle.koulu" not in seen.stderr
+
+    done = cli("--db", db_url, "forget", "--yes", "--format", "json", HERS)
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["tagged"] == {tagged.casefold(): 1}
+    said = cli("--db", db_url, "forget", "--dry-run", HERS)
+    assert f"run 'yhteistuumin forget {tagged.casefold()}' too" in said.stdout
+    session.expire_all()
+    kept = session.exec(select(PracticeVersion).where(
+        PracticeVersion.contact_email == tagged)).one()
+    assert (kept.contact_name, kept.contact_phone) == ("K. Koulu", "050 999 8877")

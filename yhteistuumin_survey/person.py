@@ -31,6 +31,8 @@ from .privacy import (
     hide_others,
     name_pattern,
     own_part,
+    tagged_addresses,
+    tagged_lines,
     version_own_part,
 )
 
@@ -60,10 +62,18 @@ class PersonReport:
     #: Erasures recorded in the database that this workspace's key cannot match (made with
     #: another workspace's key): whether the person was erased cannot be told.
     unmatched_erasures: int = 0
+    #: Addresses that are hers but for a "+tag" ("anna+kulttuuri@…"): maybe someone else's,
+    #: so nothing of them is in the report; the coordinator is told (``warnings``).
+    tagged: dict[str, int] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
         return False
+
+    def warnings(self) -> list[str]:
+        """What the coordinator is told apart from the report (on stderr, in English): the
+        addresses to ask her about before handing it over."""
+        return tagged_lines(self.tagged, "person")
 
     def text(self) -> str:
         """A line per thing held, then the summary."""
@@ -185,6 +195,7 @@ def person_report(workspace: Workspace, email: str, *, session: Session,
     report.sections["files"] = _files(workspace, session, matcher, lang)
     report.sections["erasures"] = _erasures(workspace, session, email)
     report.unmatched_erasures = erasures_of_other_keys(workspace, session)
+    report.tagged = tagged_addresses(session, matcher)
     # Texts that others are in too (an auto-reply naming a colleague, an SMTP answer, a
     # contact-list row): the person sees their own part, not the others' addresses or numbers.
     # Colleagues typed in the person's own contact cells are hidden by name too.
