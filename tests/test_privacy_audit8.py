@@ -125,3 +125,53 @@ def test_an_address_hers_but_for_a_plus_tag_is_left_alone_and_named_to_the_coord
     kept = session.exec(select(PracticeVersion).where(
         PracticeVersion.contact_email == tagged)).one()
     assert (kept.contact_name, kept.contact_phone) == ("K. Koulu", "050 999 8877")
+
+
+# --- 4. an attachment named after her address, in RFC 2231's form ------------------------------
+
+
+def test_an_attachment_named_after_her_in_rfc2231_form_loses_her_address(workspace, session):
+    """A mail program names a long or non-ASCII attachment name in RFC 2231's form
+    ("filename*=utf-8''koulu%40hel.example.fi%20vastaus.txt"): the address is there
+    percent-encoded after a quote; in "koulu@hel.example.fi.txt" the extension reads as part
+    of the domain. forget finds and renames both; the other person's attachment keeps its
+    name."""
+    import email
+
+    raw = ("From: kysely@example.fi\r\nTo: kirjaamo@hel.example.fi\r\nSubject: Vastaukset\r\n"
+           "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=RAJA\r\n\r\n"
+           "--RAJA\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nLiitteet.\r\n"
+           "--RAJA\r\nContent-Type: application/octet-stream\r\n"
+           "Content-Disposition: attachment; "
+           "filename*=utf-8''koulu%40hel.example.fi%20vastaus-%C3%A4.txt\r\n\r\nvastaus\r\n"
+           "--RAJA\r\nContent-Type: application/octet-stream; "
+           "name=\"=?utf-8?q?koulu=40hel.example.fi.txt?=\"\r\n\r\nvastaus 2\r\n"
+           "--RAJA\r\nContent-Type: application/octet-stream\r\n"
+           f"Content-Disposition: attachment; filename=\"{OTHER}.txt\"\r\n\r\nmuu\r\n"
+           "--RAJA--\r\n")
+    path = workspace.outputs / "outbox" / "talletettu.eml"
+    _write(path, raw)
+
+    result = forget_person(workspace, HERS, session=session, settings=settings_for(workspace))
+
+    assert "outputs/outbox/talletettu.eml" in {place.where for place in result.places}
+    message = email.message_from_bytes(path.read_bytes())
+    names = [part.get_filename() or part.get_param("name") for part in message.walk()
+             if not part.is_multipart()][1:]
+    assert names == [f"erased-{result.subject_hash[:8]}@invalid vastaus-ä.txt",
+                     f"erased-{result.subject_hash[:8]}@invalid.txt", f"{OTHER}.txt"]
+    assert b"koulu%40hel" not in path.read_bytes()
+
+
+def test_a_kept_file_named_after_her_address_and_an_extension_is_renamed(workspace, session):
+    """"koulu@hel.example.fi.csv" (a report saved under her address): the extension ends the
+    name, it is not a longer domain; the file holds someone else's row too, so it is kept, and
+    its name loses her. "koulu@hel.example.fi.invalid.txt" is someone else's and stays."""
+    reports = workspace.outputs / "reports"
+    _write(reports / f"{HERS}.csv", f"osoite\n{HERS}\n{OTHER}\n")
+    _write(reports / "koulu@hel.example.fi.invalid.txt", f"{OTHER}\n")
+
+    result = forget_person(workspace, HERS, session=session, settings=settings_for(workspace))
+
+    assert sorted(path.name for path in reports.iterdir()) == [
+        f"erased-{result.subject_hash[:8]}@invalid.csv", "koulu@hel.example.fi.invalid.txt"]

@@ -1464,12 +1464,28 @@ def _erase_review_texts(run: _Run) -> None:
                 published_slug=None))
 
 
+#: The extensions of the files a round holds: after an address in a file name
+#: ("anna@kunta.fi.xlsx") they end the name, not the address's domain ("kunta.fi.xlsx").
+_FILE_EXTENSION = re.compile(r"(?:\.(?:xlsx|xlsm|xls|ods|csv|txt|pdf|docx|doc|odt|rtf|eml|msg|"
+                             r"mbox|json|html|htm|md|zip|gz|xml|png|jpe?g))+\Z", re.IGNORECASE)
+
+
+def scrub_file_name(name: str, scrub: Callable[[str], str]) -> str:
+    """Return ``scrub(name)``, its extension kept apart where the address stands before it
+    ("anna@kunta.fi.xlsx": the whole name reads as an address at "kunta.fi.xlsx")."""
+    cleaned = scrub(name)
+    extension = _FILE_EXTENSION.search(name)
+    if cleaned != name or extension is None or not extension.start():
+        return cleaned
+    return scrub(name[:extension.start()]) + extension.group(0)
+
+
 def _file_name(run: _Run, name: str, *, whole: bool, shown: bool = False) -> str:
     """Return a file name without the person (words joined by "_" read as spaced too);
     ``shown``: as printed, "[erased]" in its place."""
     scrubber = run.shown if shown else run.scrubber
     scrub = scrubber.text if whole else scrubber.address
-    cleaned = scrub(name)
+    cleaned = scrub_file_name(name, scrub)
     if cleaned != name or " " in name:
         return cleaned
     # Words joined by "_" or "-" ("anna_virtanen.xlsx", "anna-virtanen-vastaus.xlsx").
@@ -1808,7 +1824,9 @@ class _Finder:
         message = parse_bytes_message(data)
         unchecked = ""
         for part in message.walk():
-            if any(self.matcher.mentions(_header_text(value)) for _, value in part.items()):
+            if any(self.matcher.mentions(_header_text(value)) for _, value in part.items()) \
+                    or any(self.matcher.mentions(text) or self.matcher.mentions(
+                        _FILE_EXTENSION.sub("", text)) for _, _, text in _file_names(part)):
                 return True, ""
             if part.is_multipart():
                 continue
@@ -2244,7 +2262,31 @@ def _scrub_headers(part: Message, scrubber: _Scrubber, ignore: set[str], result:
             del part[name]
         for name, value in new_items:
             part[name] = value
+    for header, param, text in _file_names(part):
+        cleaned = scrub_file_name(text, scrubber.text)
+        if cleaned != text and scrub_file_name(text, scrubber.address) != text:
+            result.mentions = changed = True
+            part.set_param(param, cleaned, header=header,
+                           charset=None if cleaned.isascii() else "utf-8")
     return changed
+
+
+#: The parameters that name an attached file, by header.
+_FILE_NAME_PARAMS = (("Content-Disposition", "filename"), ("Content-Type", "name"))
+
+
+def _file_names(part: Message) -> Iterable[tuple[str, str, str]]:
+    """Yield (header, parameter, the name decoded) of each name a part gives its file.
+
+    A name in RFC 2231's form ("filename*=utf-8''anna%40kunta.fi.xlsx", as a mail program
+    writes a long or non-ASCII name) shows the address percent-encoded after a quote, which
+    the header's text does not show as an address: the parameter is read decoded."""
+    from email.utils import collapse_rfc2231_value
+
+    for header, param in _FILE_NAME_PARAMS:
+        value = part.get_param(param, header=header.lower())
+        if value is not None and value != "":
+            yield header, param, _header_text(collapse_rfc2231_value(value))
 
 
 def _scrub_part(part: Message, scrubber: _Scrubber, ignore: set[str], depth: int,
