@@ -175,3 +175,32 @@ def test_a_kept_file_named_after_her_address_and_an_extension_is_renamed(workspa
 
     assert sorted(path.name for path in reports.iterdir()) == [
         f"erased-{result.subject_hash[:8]}@invalid.csv", "koulu@hel.example.fi.invalid.txt"]
+
+
+# --- 5. her name in JSON written with its letters escaped ("L\u00e4hettil\u00e4") ---------------
+
+
+def test_her_name_in_json_with_escaped_letters_is_erased_and_the_file_stays_ascii(
+        workspace, session):
+    """A JSON file written by another tool with json.dumps' defaults (a web form's export, a
+    script's report) holds her name as "Liisa L\\u00e4hettil\\u00e4": it goes with her address
+    and phone, the file stays valid ASCII JSON, and the other person's entry is unchanged."""
+    import json
+
+    from factories import make_practice
+
+    make_practice(session, title="Kulttuurilähetit", contact_name="Liisa Lähettilä",
+                  contact_email=HERS, contact_phone="040 123 4567")
+    entries = [{"nimi": "Liisa Lähettilä", "sähköposti": HERS, "puhelin": "040 123 4567"},
+               {"nimi": "Kalle Köökinen", "sähköposti": OTHER}]
+    path = workspace.outputs / "reports" / "vienti.json"
+    _write(path, json.dumps(entries, indent=2))
+    assert "L\\u00e4hettil\\u00e4" in path.read_text(encoding="ascii")
+
+    forget_person(workspace, HERS, session=session, settings=settings_for(workspace))
+
+    text = path.read_text(encoding="ascii")
+    assert "hettil" not in text and "4567" not in text and "koulu@hel" not in text.replace(
+        OTHER, "")
+    assert json.loads(text)[0]["nimi"] == "[poistettu]"
+    assert json.loads(text)[1] == entries[1]

@@ -2004,8 +2004,25 @@ def _someone_elses(text: str, scrubber: _Scrubber, ignore: set[str]) -> bool:
             and bool(scrubber.matcher.others(text, ignore)))
 
 
+#: A JSON (or JavaScript) escape of a letter beyond ASCII ("L\u00e4hettil\u00e4"), as
+#: ``json.dumps`` and other tools write them by default.
+_UNICODE_ESCAPE = re.compile(r"(?<!\\)\\u(00[89a-fA-F][0-9a-fA-F]|0[1-9a-fA-F][0-9a-fA-F]{2}|"
+                             r"[1-9a-cA-CeEfF][0-9a-fA-F]{3})")
+
+
 def _scrub_line(line: str, scrubber: _Scrubber, ignore: set[str]) -> str:
-    return line if _someone_elses(line, scrubber, ignore) else scrubber.text(line)
+    if _someone_elses(line, scrubber, ignore):
+        return line
+    cleaned = scrubber.text(line)
+    if "\\u" not in cleaned or not cleaned.isascii() or not scrubber.names:
+        return cleaned
+    # A name with a letter beyond ASCII shows only with its escapes read: scrubbed so, and
+    # written back escaped, as the file had it.
+    plain = _UNICODE_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), cleaned)
+    unescaped = scrubber.text(plain)
+    if unescaped == plain:
+        return cleaned
+    return re.sub(r"[^\x00-\x7f]", lambda m: f"\\u{ord(m.group(0)):04x}", unescaped)
 
 
 def _row_text(row: str, shared: list[str] | None) -> str:
