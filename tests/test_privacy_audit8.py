@@ -204,3 +204,51 @@ def test_her_name_in_json_with_escaped_letters_is_erased_and_the_file_stays_asci
         OTHER, "")
     assert json.loads(text)[0]["nimi"] == "[poistettu]"
     assert json.loads(text)[1] == entries[1]
+
+
+# --- 6. the copy of a message to the other address of her contact-list row ---------------------
+
+
+def test_the_copy_of_a_message_to_the_other_address_of_her_row_loses_her_name(
+        workspace, session, db_url, cli):
+    """Her contact-list row gives her name with two addresses (the registry's and hers):
+    forget takes her name out of the registry's contact, and so out of the copy of the
+    invitation sent there ("Hyvä Maija Meikäläinen,"), which it kept before and did not name.
+    A namesake greeted at a municipality of her own keeps her name."""
+    from sqlmodel import select
+
+    from yhteistuumin_survey.db.models import Contact
+
+    hers, registry = "maija@kerava.example.fi", "kirjaamo@kerava.example.fi"
+    contacts = workspace.root / "recipients" / "yhteystiedot.csv"
+    contacts.write_text("kunta;nimi;sähköposti;puhelin\n"
+                        f'Kerava;Maija Meikäläinen;"{registry}; {hers}";040 765 4321\n',
+                        encoding="utf-8")
+    assert cli("--db", db_url, "register", "contacts", str(contacts)).exit_code == 0
+    sent = workspace.outputs / "outbox" / "kierros" / "sent"
+
+    def copy(name: str, to: str) -> None:
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = "kysely@example.fi", to, "Kysely"
+        message.set_content("Hyvä Maija Meikäläinen,\n\nkysely on liitteenä.\n",
+                            cte="quoted-printable")
+        _write(sent / name, message.as_bytes())
+
+    copy("245-invite-0-1.eml", registry)
+    copy("858-invite-0-2.eml", "kirjaamo@tuusula.example.fi")
+
+    result = forget_person(workspace, hers, session=session, settings=settings_for(workspace))
+
+    assert "outputs/outbox/kierros/sent/245-invite-0-1.eml" in {p.where for p in result.places}
+    import email
+    from email.policy import default
+
+    def read(name: str) -> tuple[str, str]:
+        message = email.message_from_bytes((sent / name).read_bytes(), policy=default)
+        return str(message["To"]), message.get_content()
+
+    assert read("245-invite-0-1.eml") == (registry, "Hyvä [poistettu],\n\nkysely on liitteenä.\n")
+    assert read("858-invite-0-2.eml")[1].startswith("Hyvä Maija Meikäläinen,")
+    session.expire_all()
+    kept = session.exec(select(Contact).where(Contact.email == registry)).one()
+    assert (kept.name, kept.phone) == (None, None)

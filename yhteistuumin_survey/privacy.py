@@ -1023,6 +1023,9 @@ class _Run:
     counts: Counter[str] = field(default_factory=Counter)
     tables: set[str] = field(default_factory=set)
     retitled: set[int] = field(default_factory=set)
+    #: Other contacts' addresses whose contact-list row named her (her name and phone were
+    #: taken out of them): the copies of messages sent to them greet her by name.
+    named_her: list[AddressMatcher] = field(default_factory=list)
     finder: _Finder = field(init=False)
     #: The scrubber for what is printed: the same person, "[erased]" in English.
     shown: _Scrubber = field(init=False)
@@ -1205,6 +1208,7 @@ def _erase_contacts(run: _Run) -> None:
         run.note("contacts", f"another contact of municipality {contact.municipality_code} from "
                  f"{contact.source_file} row {contact.source_row}",
                  "the person taken out of its name and phone; the contact kept", "contact")
+        run.named_her.append(AddressMatcher(contact.email))
         if run.apply:
             contact.name, contact.phone = cells[0], cells[2]
             run.save(contact)
@@ -2390,8 +2394,12 @@ def _erase_files(run: _Run) -> None:
         # the address is found in it.
         force = linked is not None and linked[0]
         found, why = (True, "") if force else run.finder.find(path.name, data)
-        blob = (scrub_blob(path.name, data, run.scrubber, run.ignore, force=force) if found
-                else _Blob(data, unchecked=why))
+        # A message to a contact whose row named her greets her ("Hyvä Maija Meikäläinen"):
+        # her name and phone go from it as they went from the contact.
+        greets = not found and not why and _to_named_her(run, path.name, data)
+        blob = (scrub_blob(path.name, data, run.scrubber, run.ignore, force=force or greets)
+                if found or greets else _Blob(data, unchecked=why))
+        blob.mentions |= greets and blob.data != data
         if blob.unchecked:
             run.note("files_to_check", f"{shown}: {blob.unchecked}", "left as it is: forget "
                      "could not look into it; check it for the person by hand")
@@ -2405,6 +2413,18 @@ def _erase_files(run: _Run) -> None:
         except OSError as exc:
             run.note("files_to_check", f"{shown}: could not be changed ({_os_reason(exc)})",
                      "left as it is: take the person out by hand")
+
+
+def _to_named_her(run: _Run, name: str, data: bytes) -> bool:
+    """Whether a file is a message sent to a contact whose contact-list row named her."""
+    if not run.named_her or not (name.lower().endswith(".eml") or _looks_like_email(data)):
+        return False
+    from .mailparse import parse_bytes_message
+
+    head = parse_bytes_message(re.split(rb"\r?\n\r?\n", data[:200_000], maxsplit=1)[0]
+                               + b"\n\n")
+    return any(matcher.mentions(_header_text(value)) for matcher in run.named_her
+               for value in head.get_all("To", []) + head.get_all("Cc", []))
 
 
 def _rename_named(run: _Run, path: Path) -> None:
