@@ -252,3 +252,27 @@ def test_the_copy_of_a_message_to_the_other_address_of_her_row_loses_her_name(
     session.expire_all()
     kept = session.exec(select(Contact).where(Contact.email == registry)).one()
     assert (kept.name, kept.phone) == (None, None)
+
+
+# --- 7. what forget prints of the coordinator's files named after her ---------------------------
+
+
+def test_forget_names_a_file_outside_outputs_named_after_her_without_printing_her_address(
+        workspace, session):
+    """The demo's mailbox keeps each message as "00014-<address>.eml": forget names it as
+    still holding her (it does not edit the coordinator's files), and what it prints, in
+    text and JSON, shows "[address]" where her address is in the name; the file is kept."""
+    import json
+
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "kysely@example.fi", HERS, "Kysely"
+    message.set_content("Hei")
+    _write(workspace.root / "mailbox" / f"00014-{HERS}.eml", message.as_bytes())
+    _write(workspace.root / "inbox" / f"{HERS}" / "vastaus.txt", f"{HERS}\n")
+
+    result = forget_person(workspace, HERS, session=session, settings=settings_for(workspace))
+
+    assert sorted(result.left) == ["inbox/[address]/vastaus.txt", "mailbox/00014-[address].eml"]
+    printed = result.text() + "\n".join(result.warnings()) + json.dumps(result.to_dict())
+    assert HERS not in printed.replace(OTHER, "")
+    assert (workspace.root / "mailbox" / f"00014-{HERS}.eml").exists()

@@ -1123,7 +1123,7 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
     _erase_files(run)
     _republish(run, republish)
     _republish_elsewhere(run, republish_to)
-    left, unchecked = _left_outside(workspace, matcher, finder=run.finder)
+    left, unchecked = _shown_outside(run, *_left_outside(workspace, matcher, finder=run.finder))
     counts = {place: n for place, n in sorted(run.counts.items()) if n}
     recorded = False
     previous = None
@@ -1484,10 +1484,11 @@ def scrub_file_name(name: str, scrub: Callable[[str], str]) -> str:
     return scrub(name[:extension.start()]) + extension.group(0)
 
 
-def _file_name(run: _Run, name: str, *, whole: bool, shown: bool = False) -> str:
+def _file_name(run: _Run, name: str, *, whole: bool, shown: bool = False,
+               scrubber: _Scrubber | None = None) -> str:
     """Return a file name without the person (words joined by "_" read as spaced too);
-    ``shown``: as printed, "[erased]" in its place."""
-    scrubber = run.shown if shown else run.scrubber
+    ``shown``: as printed, "[erased]" in its place; ``scrubber``: another one's marks."""
+    scrubber = scrubber or (run.shown if shown else run.scrubber)
     scrub = scrubber.text if whole else scrubber.address
     cleaned = scrub_file_name(name, scrub)
     if cleaned != name or " " in name:
@@ -1495,7 +1496,7 @@ def _file_name(run: _Run, name: str, *, whole: bool, shown: bool = False) -> str
     # Words joined by "_" or "-" ("anna_virtanen.xlsx", "anna-virtanen-vastaus.xlsx").
     for joiner in ("_", "-"):
         if joiner in name:
-            cleaned = scrub(name.replace(joiner, " ")).replace(" ", joiner)
+            cleaned = scrub_file_name(name.replace(joiner, " "), scrub).replace(" ", joiner)
             if cleaned != name:
                 return cleaned
     return name
@@ -2425,6 +2426,22 @@ def _to_named_her(run: _Run, name: str, data: bytes) -> bool:
                                + b"\n\n")
     return any(matcher.mentions(_header_text(value)) for matcher in run.named_her
                for value in head.get_all("To", []) + head.get_all("Cc", []))
+
+
+def _shown_outside(run: _Run, left: list[str], unchecked: dict[str, str]
+                   ) -> tuple[list[str], dict[str, str]]:
+    """The files outside outputs/ as printed: a folder or file name that shows the person
+    shows "[address]" (or "[erased]" for a name) in their place, as what forget prints
+    of the files it renames under outputs/ does not name her either. These keep their names
+    (they are the coordinator's): "mailbox/00014-[address].eml" is what to look for."""
+    masked = _Scrubber(run.matcher, "[address]", ERASED_SHOWN)
+    masked.names, masked.phones = run.scrubber.names, run.scrubber.phones
+
+    def shown(path: str) -> str:
+        return "/".join(_file_name(run, part, whole=True, scrubber=masked)
+                        for part in path.split("/"))
+
+    return [shown(path) for path in left], {shown(path): why for path, why in unchecked.items()}
 
 
 def _rename_named(run: _Run, path: Path) -> None:
