@@ -213,8 +213,10 @@ def test_the_copy_of_a_message_to_the_other_address_of_her_row_loses_her_name(
         workspace, session, db_url, cli):
     """Her contact-list row gives her name with two addresses (the registry's and hers):
     forget takes her name out of the registry's contact, and so out of the copy of the
-    invitation sent there ("Hyvä Maija Meikäläinen,"), which it kept before and did not name.
-    A namesake greeted at a municipality of her own keeps her name."""
+    invitation sent there ("Hyvä Maija Meikäläinen,"), which it kept before and did not name;
+    person lists that copy to her. A namesake greeted at another address keeps her name."""
+    import json
+
     from sqlmodel import select
 
     from yhteistuumin_survey.db.models import Contact
@@ -236,6 +238,14 @@ def test_the_copy_of_a_message_to_the_other_address_of_her_row_loses_her_name(
 
     copy("245-invite-0-1.eml", registry)
     copy("858-invite-0-2.eml", "kirjaamo@tuusula.example.fi")
+
+    seen = cli("--db", db_url, "person", "--lang", "fi", "--format", "json", hers)
+    assert seen.exit_code == 0, seen.output
+    assert json.loads(seen.stdout)["sections"]["files"] == [
+        {"file": "outputs/outbox/kierros/sent/245-invite-0-1.eml",
+         "note": "viesti toiseen osoitteeseen, jonka yhteystiedoissa mainitaan nimesi"},
+        {"file": "recipients/yhteystiedot.csv",
+         "note": "outputs/-kansion ulkopuolella: koordinaattorin oma tiedosto"}]
 
     result = forget_person(workspace, hers, session=session, settings=settings_for(workspace))
 

@@ -192,7 +192,8 @@ def person_report(workspace: Workspace, email: str, *, session: Session,
                                               records.practice_ids, lang)
     report.sections["contact_problems"] = _contact_problems(session, matcher)
     report.sections["fetched"] = _fetched(session, matcher)
-    report.sections["files"] = _files(workspace, session, matcher, lang)
+    report.sections["files"] = _files(workspace, session, matcher, lang,
+                                      records=records, scrubber=scrubber)
     report.sections["erasures"] = _erasures(workspace, session, email)
     report.unmatched_erasures = erasures_of_other_keys(workspace, session)
     report.tagged = tagged_addresses(session, matcher)
@@ -289,13 +290,15 @@ def _fetched(session: Session, matcher: AddressMatcher) -> list[dict[str, Any]]:
 
 
 def _files(workspace: Workspace, session: Session, matcher: AddressMatcher,
-           lang: str) -> list[dict[str, Any]]:
+           lang: str, *, records: Any, scrubber: Any) -> list[dict[str, Any]]:
     """The files under outputs/ (message copies, reports, review workbooks) that show the
-    address; received files are listed above, the site is what the practices section says."""
+    address, or are messages to a contact whose row named her; received files are listed
+    above, the site is what the practices section says."""
     from sqlmodel import select
 
     from .db.models import ReceivedFile
     from .privacy import (
+        contacts_naming_her,
         files_showing,
         own_files_showing,
         review_exports,
@@ -312,10 +315,16 @@ def _files(workspace: Workspace, session: Session, matcher: AddressMatcher,
     finder = shared_finder(matcher)
     left = own_files_showing(workspace, matcher, finder=finder)
     exported = review_exports(workspace)
+    greeted: set[str] = set()
     return [{"file": name, **({"note": _texts.say(
                 "handed-to-reviewers", lang, day=_texts.local_time(exported[name], lang))}
-             if name in exported else {})}
-            for name in files_showing(workspace, matcher, finder=finder)
+             if name in exported else {"note": _texts.say("names-you", lang)}
+             if name in greeted else {})}
+            for name in files_showing(
+                workspace, matcher, finder=finder, names=records.names, phones=records.phones,
+                greeted=[AddressMatcher(contact.email) for contact, _ in
+                         contacts_naming_her(records, matcher, scrubber)],
+                greeted_found=greeted)
             if (root / name).resolve() not in received] + [
         {"file": name, "note": _texts.say("own-file", lang)} for name in left]
 

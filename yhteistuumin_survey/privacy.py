@@ -1195,16 +1195,25 @@ def _key_notes(workspace: Workspace, *, orphaned: int, other_keys: int,
     return notes
 
 
+def contacts_naming_her(records: PersonRecords, matcher: AddressMatcher,
+                        scrubber: _Scrubber) -> list[tuple[Any, list[str | None]]]:
+    """Return someone else's contacts from the person's contact-list row whose name or phone
+    cells name her too, each with its cells (name, addresses, phone) without her part."""
+    known = [*records.contacts, *records.sibling_contacts]
+    found = []
+    for contact in records.sibling_contacts:
+        row = contact_siblings(contact, known)
+        cells = drop_person([contact.name, "; ".join(s.email for s in row), contact.phone],
+                            matcher, scrubber)
+        if (cells[0], cells[2]) != (contact.name, contact.phone):
+            found.append((contact, cells))
+    return found
+
+
 def _erase_contacts(run: _Run) -> None:
     # First someone else's contacts from the person's contact-list row (their name and phone
     # cells named both), while the person's address still says which part is theirs.
-    known = [*run.records.contacts, *run.records.sibling_contacts]
-    for contact in run.records.sibling_contacts:
-        row = contact_siblings(contact, known)
-        cells = drop_person([contact.name, "; ".join(s.email for s in row), contact.phone],
-                            run.matcher, run.scrubber)
-        if (cells[0], cells[2]) == (contact.name, contact.phone):
-            continue
+    for contact, cells in contacts_naming_her(run.records, run.matcher, run.scrubber):
         run.note("contacts", f"another contact of municipality {contact.municipality_code} from "
                  f"{contact.source_file} row {contact.source_row}",
                  "the person taken out of its name and phone; the contact kept", "contact")
@@ -2418,13 +2427,18 @@ def _erase_files(run: _Run) -> None:
 
 def _to_named_her(run: _Run, name: str, data: bytes) -> bool:
     """Whether a file is a message sent to a contact whose contact-list row named her."""
-    if not run.named_her or not (name.lower().endswith(".eml") or _looks_like_email(data)):
+    return _sent_to(run.named_her, name, data)
+
+
+def _sent_to(addresses: Sequence[AddressMatcher], name: str, data: bytes) -> bool:
+    """Whether a file is a message sent (To, Cc) to one of ``addresses``."""
+    if not addresses or not (name.lower().endswith(".eml") or _looks_like_email(data)):
         return False
     from .mailparse import parse_bytes_message
 
     head = parse_bytes_message(re.split(rb"\r?\n\r?\n", data[:200_000], maxsplit=1)[0]
                                + b"\n\n")
-    return any(matcher.mentions(_header_text(value)) for matcher in run.named_her
+    return any(matcher.mentions(_header_text(value)) for matcher in addresses
                for value in head.get_all("To", []) + head.get_all("Cc", []))
 
 
@@ -2463,17 +2477,23 @@ def _rename_named(run: _Run, path: Path) -> None:
 
 
 def files_showing(workspace: Workspace, matcher: AddressMatcher, *,
-                  finder: _Finder | None = None) -> list[str]:
+                  finder: _Finder | None = None, greeted: Sequence[AddressMatcher] = (),
+                  names: Iterable[str] = (), phones: Iterable[str] = (),
+                  greeted_found: set[str] | None = None) -> list[str]:
     """Return the files under outputs/ that show the address (for ``person``): the site and
     its CMS Markdown, the database and links aside; a file too large to read whole is
     streamed. ``finder`` is one shared with the look outside outputs/ (same content, one
-    look)."""
+    look). A message sent to one of ``greeted`` (contacts whose row named her) that shows
+    one of her ``names`` or ``phones`` is hers too, as forget scrubs it (and is added to
+    ``greeted_found``)."""
     outputs = workspace.outputs
     if not outputs.is_dir():
         return []
     published = [folder.resolve() for folder in _published_folders(workspace)]
     finder = finder or _Finder(matcher)
     scrubber = _Scrubber(matcher, "")
+    named = _Scrubber(matcher, "")
+    named.names, named.phones = set(names), set(phones)
     found = []
     for path in sorted(outputs.rglob("*")):
         if (path.is_symlink() or not path.is_file() or path.name == KEY_FILE
@@ -2489,6 +2509,11 @@ def files_showing(workspace: Workspace, matcher: AddressMatcher, *,
                 data is not None and finder.find(path.name, data)[0]
                 and scrub_blob(path.name, data, scrubber, set()).mentions):
             found.append(path.relative_to(workspace.root).as_posix())
+        elif data is not None and _sent_to(greeted, path.name, data) and scrub_blob(
+                path.name, data, named, set(), force=True).data != data:
+            found.append(path.relative_to(workspace.root).as_posix())
+            if greeted_found is not None:
+                greeted_found.add(found[-1])
     return found
 
 
