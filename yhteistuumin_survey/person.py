@@ -31,6 +31,8 @@ from .privacy import (
     hide_others,
     name_pattern,
     own_part,
+    tagged_addresses,
+    tagged_lines,
     version_own_part,
 )
 
@@ -60,10 +62,18 @@ class PersonReport:
     #: Erasures recorded in the database that this workspace's key cannot match (made with
     #: another workspace's key): whether the person was erased cannot be told.
     unmatched_erasures: int = 0
+    #: Addresses that are hers but for a "+tag" ("anna+kulttuuri@…"): maybe someone else's,
+    #: so nothing of them is in the report; the coordinator is told (``warnings``).
+    tagged: dict[str, int] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
         return False
+
+    def warnings(self) -> list[str]:
+        """What the coordinator is told apart from the report (on stderr, in English): the
+        addresses to ask her about before handing it over."""
+        return tagged_lines(self.tagged, "person")
 
     def text(self) -> str:
         """A line per thing held, then the summary."""
@@ -182,9 +192,11 @@ def person_report(workspace: Workspace, email: str, *, session: Session,
                                               records.practice_ids, lang)
     report.sections["contact_problems"] = _contact_problems(session, matcher)
     report.sections["fetched"] = _fetched(session, matcher)
-    report.sections["files"] = _files(workspace, session, matcher, lang)
+    report.sections["files"] = _files(workspace, session, matcher, lang,
+                                      records=records, scrubber=scrubber)
     report.sections["erasures"] = _erasures(workspace, session, email)
     report.unmatched_erasures = erasures_of_other_keys(workspace, session)
+    report.tagged = tagged_addresses(session, matcher)
     # Texts that others are in too (an auto-reply naming a colleague, an SMTP answer, a
     # contact-list row): the person sees their own part, not the others' addresses or numbers.
     # Colleagues typed in the person's own contact cells are hidden by name too.
@@ -278,13 +290,15 @@ def _fetched(session: Session, matcher: AddressMatcher) -> list[dict[str, Any]]:
 
 
 def _files(workspace: Workspace, session: Session, matcher: AddressMatcher,
-           lang: str) -> list[dict[str, Any]]:
+           lang: str, *, records: Any, scrubber: Any) -> list[dict[str, Any]]:
     """The files under outputs/ (message copies, reports, review workbooks) that show the
-    address; received files are listed above, the site is what the practices section says."""
+    address, or are messages to a contact whose row named her; received files are listed
+    above, the site is what the practices section says."""
     from sqlmodel import select
 
     from .db.models import ReceivedFile
     from .privacy import (
+        contacts_naming_her,
         files_showing,
         own_files_showing,
         review_exports,
@@ -301,10 +315,16 @@ def _files(workspace: Workspace, session: Session, matcher: AddressMatcher,
     finder = shared_finder(matcher)
     left = own_files_showing(workspace, matcher, finder=finder)
     exported = review_exports(workspace)
+    greeted: set[str] = set()
     return [{"file": name, **({"note": _texts.say(
                 "handed-to-reviewers", lang, day=_texts.local_time(exported[name], lang))}
-             if name in exported else {})}
-            for name in files_showing(workspace, matcher, finder=finder)
+             if name in exported else {"note": _texts.say("names-you", lang)}
+             if name in greeted else {})}
+            for name in files_showing(
+                workspace, matcher, finder=finder, names=records.names, phones=records.phones,
+                greeted=[AddressMatcher(contact.email) for contact, _ in
+                         contacts_naming_her(records, matcher, scrubber)],
+                greeted_found=greeted)
             if (root / name).resolve() not in received] + [
         {"file": name, "note": _texts.say("own-file", lang)} for name in left]
 

@@ -102,17 +102,21 @@ _VERSION_TEXTS = ("title", "goal", "summary", "implementation", "resources", "ex
 #: Characters that may stand in the local part of an address: the one before a match must
 #: not be one of them, or the match is the tail of a longer address.
 _LOCAL_CHARS = r"[\w.!#$%&'*+/=?^`{|}~-]"
-#: An at sign: as typed, spelled out, percent-encoded, or full-width ("＠", U+FF20, as an
-#: East Asian input method types it; "﹫", U+FE6B).
-_AT = r"(?:\s*(?:@|\uff20|\ufe6b|\(at\)|\[at\]|\{at\})\s*|\s+at\s+|%40)"
+#: An at sign written as an HTML character reference ("anna&#64;kunta.fi", as a web page or
+#: an HTML mail hides an address from harvesters), outside the XML that is read unescaped.
+_AT_REFERENCE = r"&#0*64;?|&#[xX]0*40;?|&commat;"
+#: An at sign: as typed, spelled out, percent-encoded, as a character reference, or
+#: full-width ("＠", U+FF20, as an East Asian input method types it; "﹫", U+FE6B).
+_AT = (r"(?:\s*(?:@|\uff20|\ufe6b|\(at\)|\[at\]|\{at\})\s*|\s+at\s+|%40|"
+       + _AT_REFERENCE + ")")
 #: The query keys an address is given by in a link ("?email=…", "&to=…").
 _QUERY_KEYS = "|".join(rf"(?<=[?&]{key}=)" for key in ("email", "mail", "to", "sahkoposti",
                                                         "e-mail", "epost"))
 #: Any address, to tell whether a file also holds someone else's data.
-_ANY_ADDRESS = re.compile(r"(?<![\w.+-])[\w.+-]+(?:@|\(at\)|\[at\])[\w-]+(?:\.[\w-]+)+",
-                          re.IGNORECASE)
+_ANY_ADDRESS = re.compile(r"(?<![\w.+-])[\w.+-]+(?:@|\(at\)|\[at\]|" + _AT_REFERENCE
+                          + r")[\w-]+(?:\.[\w-]+)+", re.IGNORECASE)
 #: What every address in any of its spellings holds (a quick test before the slow pattern).
-_AT_SIGN = re.compile(r"@|\uff20|\ufe6b|\((?i:at)\)|\[(?i:at)\]")
+_AT_SIGN = re.compile(r"@|\uff20|\ufe6b|\((?i:at)\)|\[(?i:at)\]|(?i:" + _AT_REFERENCE + ")")
 #: Headers whose values look like addresses but name messages or hosts, not people.
 _NOT_PEOPLE_HEADERS = {"message-id", "in-reply-to", "references", "received", "dkim-signature",
                        "x-yhteistuumin-token", "list-unsubscribe", "content-id"}
@@ -303,11 +307,67 @@ class AddressMatcher:
         skip = {address.casefold() for address in ignore}
         found = set()
         for value in _addresses(text):
-            folded = re.sub(r"\(at\)|\[at\]|\uff20|\ufe6b", "@", value.casefold())
+            folded = re.sub(r"\(at\)|\[at\]|\uff20|\ufe6b|" + _AT_REFERENCE, "@",
+                            value.casefold())
             if self.is_address(value) or folded in skip or folded.endswith("@invalid"):
                 continue
             found.add(folded)
         return found
+
+
+def _tag_pattern(matcher: AddressMatcher) -> re.Pattern[str] | None:
+    """Return a pattern for the person's address with any "+tag" in its local part, or
+    without hers ("anna+kulttuuri@kunta.fi" and "anna@kunta.fi" are one mailbox on most mail
+    servers, but may be two people's addresses: never taken for hers, only named)."""
+    local, _, domain = matcher.address.rpartition("@")
+    base = local.partition("+")[0]
+    if not base or not domain:
+        return None
+    domains = "|".join(_either_form(form) for form in _domain_forms(domain))
+    return re.compile(rf"(?<!{_LOCAL_CHARS}){_either_form(base)}(?:\+[\w.+-]*)?@(?:{domains})"
+                      r"(?![\w-]|\.[\w-])", re.IGNORECASE)
+
+
+def tagged_addresses(session: Session, matcher: AddressMatcher) -> dict[str, int]:
+    """Return the addresses in the database that are the person's but for a "+tag" (hers
+    with one, or without hers), with the number of rows that hold each.
+
+    They are not hers for sure: ``forget`` and ``person`` leave them alone and name them for
+    the coordinator to ask her (the design: a value not sure is flagged, never guessed)."""
+    import json
+
+    from sqlmodel import select
+
+    from .db.models import Bounce, Contact, OutboundMessage, PracticeVersion, Submission
+
+    pattern = _tag_pattern(matcher)
+    if pattern is None:
+        return {}
+    base = matcher.address.rpartition("@")[0].partition("+")[0]
+    texts: list[Any] = [
+        *session.exec(select(Contact.email)),
+        *(f"{email or ''} {text or ''}" for email, text in session.exec(
+            select(PracticeVersion.contact_email, PracticeVersion.contact_text))),
+        *(json.dumps(raw, ensure_ascii=False) for raw in session.exec(select(Submission.raw))),
+        *session.exec(select(OutboundMessage.address)),
+        *(f"{address or ''} {detail or ''}" for address, detail in session.exec(
+            select(Bounce.address, Bounce.detail)))]
+    found: Counter[str] = Counter()
+    for text in texts:
+        if not isinstance(text, str) or base not in text.casefold():
+            continue
+        for address in {m.group(0).casefold() for m in pattern.finditer(text)}:
+            if not matcher.is_address(address):
+                found[address] += 1
+    return dict(sorted(found.items()))
+
+
+def tagged_lines(found: dict[str, int], command: str) -> list[str]:
+    """What the coordinator is told of addresses that are hers but for a "+tag"."""
+    return [f"{address}: the same address as hers but for a '+tag' is in "
+            f"{plural(rows, 'row')} of the database; it was left alone, as it may be someone "
+            f"else's: ask her, and if it is hers, run 'yhteistuumin {command} {address}' too"
+            for address, rows in found.items()]
 
 
 #: Finnish case endings a name takes in running text, the colon forms of foreign names
@@ -547,6 +607,8 @@ class ErasureResult:
     remains: list[str] = field(default_factory=list)
     #: Messages on the mail server that hold the person (named in ``remains``).
     on_server: int = 0
+    #: Addresses that are hers but for a "+tag", left alone (named in ``remains``).
+    tagged: dict[str, int] = field(default_factory=dict)
 
     @property
     def changed(self) -> int:
@@ -601,6 +663,7 @@ class ErasureResult:
                   for path in self.left]
         lines += self._unchecked_lines()
         lines += self.remains
+        lines += tagged_lines(self.tagged, "forget")
         return lines
 
     def _unchecked_lines(self) -> list[str]:
@@ -625,7 +688,7 @@ class ErasureResult:
                 "places": [{"where": p.where, "action": p.action} for p in self.places],
                 "counts": self.counts, "recorded": self.recorded, "left": self.left,
                 "unchecked": self.unchecked, "remains": self.remains,
-                "on_server": self.on_server}
+                "on_server": self.on_server, "tagged": self.tagged}
 
 
 # --- keys --------------------------------------------------------------------------------
@@ -960,6 +1023,9 @@ class _Run:
     counts: Counter[str] = field(default_factory=Counter)
     tables: set[str] = field(default_factory=set)
     retitled: set[int] = field(default_factory=set)
+    #: Other contacts' addresses whose contact-list row named her (her name and phone were
+    #: taken out of them): the copies of messages sent to them greet her by name.
+    named_her: list[AddressMatcher] = field(default_factory=list)
     finder: _Finder = field(init=False)
     #: The scrubber for what is printed: the same person, "[erased]" in English.
     shown: _Scrubber = field(init=False)
@@ -1057,7 +1123,7 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
     _erase_files(run)
     _republish(run, republish)
     _republish_elsewhere(run, republish_to)
-    left, unchecked = _left_outside(workspace, matcher, finder=run.finder)
+    left, unchecked = _shown_outside(run, *_left_outside(workspace, matcher, finder=run.finder))
     counts = {place: n for place, n in sorted(run.counts.items()) if n}
     recorded = False
     previous = None
@@ -1090,15 +1156,15 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
                               "finished: run forget without --dry-run to finish it.")
     remains[:0] = _key_notes(workspace, orphaned=orphaned, other_keys=other_keys,
                              dry_run=dry_run)
-    remains.extend(on_server)
-    remains.extend(_handed_out(run, exported))
+    remains += [*on_server, *_handed_out(run, exported)]
     if any(kind.startswith("received_copies") for kind in counts):
         remains.append("The received files above are the copies ingest keeps; the originals "
                        "ingested from outside the workspace (a downloads folder, a mail "
                        "client) were not looked at: delete or clean them there.")
     return ErasureResult(subject_hash=digest, dry_run=dry_run, places=run.places, counts=counts,
                          recorded=recorded, left=left, unchecked=unchecked, remains=remains,
-                         on_server=sum(len(uids) for uids in messages.values()))
+                         on_server=sum(len(uids) for uids in messages.values()),
+                         tagged=tagged_addresses(session, matcher))
 
 
 def _key_notes(workspace: Workspace, *, orphaned: int, other_keys: int,
@@ -1129,19 +1195,29 @@ def _key_notes(workspace: Workspace, *, orphaned: int, other_keys: int,
     return notes
 
 
+def contacts_naming_her(records: PersonRecords, matcher: AddressMatcher,
+                        scrubber: _Scrubber) -> list[tuple[Any, list[str | None]]]:
+    """Return someone else's contacts from the person's contact-list row whose name or phone
+    cells name her too, each with its cells (name, addresses, phone) without her part."""
+    known = [*records.contacts, *records.sibling_contacts]
+    found = []
+    for contact in records.sibling_contacts:
+        row = contact_siblings(contact, known)
+        cells = drop_person([contact.name, "; ".join(s.email for s in row), contact.phone],
+                            matcher, scrubber)
+        if (cells[0], cells[2]) != (contact.name, contact.phone):
+            found.append((contact, cells))
+    return found
+
+
 def _erase_contacts(run: _Run) -> None:
     # First someone else's contacts from the person's contact-list row (their name and phone
     # cells named both), while the person's address still says which part is theirs.
-    known = [*run.records.contacts, *run.records.sibling_contacts]
-    for contact in run.records.sibling_contacts:
-        row = contact_siblings(contact, known)
-        cells = drop_person([contact.name, "; ".join(s.email for s in row), contact.phone],
-                            run.matcher, run.scrubber)
-        if (cells[0], cells[2]) == (contact.name, contact.phone):
-            continue
+    for contact, cells in contacts_naming_her(run.records, run.matcher, run.scrubber):
         run.note("contacts", f"another contact of municipality {contact.municipality_code} from "
                  f"{contact.source_file} row {contact.source_row}",
                  "the person taken out of its name and phone; the contact kept", "contact")
+        run.named_her.append(AddressMatcher(contact.email))
         if run.apply:
             contact.name, contact.phone = cells[0], cells[2]
             run.save(contact)
@@ -1401,18 +1477,35 @@ def _erase_review_texts(run: _Run) -> None:
                 published_slug=None))
 
 
-def _file_name(run: _Run, name: str, *, whole: bool, shown: bool = False) -> str:
-    """Return a file name without the person (words joined by "_" read as spaced too);
-    ``shown``: as printed, "[erased]" in its place."""
-    scrubber = run.shown if shown else run.scrubber
-    scrub = scrubber.text if whole else scrubber.address
+#: The extensions of the files a round holds: after an address in a file name
+#: ("anna@kunta.fi.xlsx") they end the name, not the address's domain ("kunta.fi.xlsx").
+_FILE_EXTENSION = re.compile(r"(?:\.(?:xlsx|xlsm|xls|ods|csv|txt|pdf|docx|doc|odt|rtf|eml|msg|"
+                             r"mbox|json|html|htm|md|zip|gz|xml|png|jpe?g))+\Z", re.IGNORECASE)
+
+
+def scrub_file_name(name: str, scrub: Callable[[str], str]) -> str:
+    """Return ``scrub(name)``, its extension kept apart where the address stands before it
+    ("anna@kunta.fi.xlsx": the whole name reads as an address at "kunta.fi.xlsx")."""
     cleaned = scrub(name)
+    extension = _FILE_EXTENSION.search(name)
+    if cleaned != name or extension is None or not extension.start():
+        return cleaned
+    return scrub(name[:extension.start()]) + extension.group(0)
+
+
+def _file_name(run: _Run, name: str, *, whole: bool, shown: bool = False,
+               scrubber: _Scrubber | None = None) -> str:
+    """Return a file name without the person (words joined by "_" read as spaced too);
+    ``shown``: as printed, "[erased]" in its place; ``scrubber``: another one's marks."""
+    scrubber = scrubber or (run.shown if shown else run.scrubber)
+    scrub = scrubber.text if whole else scrubber.address
+    cleaned = scrub_file_name(name, scrub)
     if cleaned != name or " " in name:
         return cleaned
     # Words joined by "_" or "-" ("anna_virtanen.xlsx", "anna-virtanen-vastaus.xlsx").
     for joiner in ("_", "-"):
         if joiner in name:
-            cleaned = scrub(name.replace(joiner, " ")).replace(" ", joiner)
+            cleaned = scrub_file_name(name.replace(joiner, " "), scrub).replace(" ", joiner)
             if cleaned != name:
                 return cleaned
     return name
@@ -1745,7 +1838,9 @@ class _Finder:
         message = parse_bytes_message(data)
         unchecked = ""
         for part in message.walk():
-            if any(self.matcher.mentions(_header_text(value)) for _, value in part.items()):
+            if any(self.matcher.mentions(_header_text(value)) for _, value in part.items()) \
+                    or any(self.matcher.mentions(text) or self.matcher.mentions(
+                        _FILE_EXTENSION.sub("", text)) for _, _, text in _file_names(part)):
                 return True, ""
             if part.is_multipart():
                 continue
@@ -1923,8 +2018,25 @@ def _someone_elses(text: str, scrubber: _Scrubber, ignore: set[str]) -> bool:
             and bool(scrubber.matcher.others(text, ignore)))
 
 
+#: A JSON (or JavaScript) escape of a letter beyond ASCII ("L\u00e4hettil\u00e4"), as
+#: ``json.dumps`` and other tools write them by default.
+_UNICODE_ESCAPE = re.compile(r"(?<!\\)\\u(00[89a-fA-F][0-9a-fA-F]|0[1-9a-fA-F][0-9a-fA-F]{2}|"
+                             r"[1-9a-cA-CeEfF][0-9a-fA-F]{3})")
+
+
 def _scrub_line(line: str, scrubber: _Scrubber, ignore: set[str]) -> str:
-    return line if _someone_elses(line, scrubber, ignore) else scrubber.text(line)
+    if _someone_elses(line, scrubber, ignore):
+        return line
+    cleaned = scrubber.text(line)
+    if "\\u" not in cleaned or not cleaned.isascii() or not scrubber.names:
+        return cleaned
+    # A name with a letter beyond ASCII shows only with its escapes read: scrubbed so, and
+    # written back escaped, as the file had it.
+    plain = _UNICODE_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), cleaned)
+    unescaped = scrubber.text(plain)
+    if unescaped == plain:
+        return cleaned
+    return re.sub(r"[^\x00-\x7f]", lambda m: f"\\u{ord(m.group(0)):04x}", unescaped)
 
 
 def _row_text(row: str, shared: list[str] | None) -> str:
@@ -2137,6 +2249,27 @@ def _scrub_email(data: bytes, scrubber: _Scrubber, ignore: set[str], depth: int,
     return result
 
 
+#: Headers that list people's addresses, each maybe with a display name.
+_ADDRESS_HEADERS = {"from", "sender", "reply-to", "to", "cc", "bcc", "resent-from", "resent-to",
+                    "resent-cc", "resent-sender", "mail-followup-to", "mail-reply-to",
+                    "disposition-notification-to", "return-receipt-to"}
+
+
+def _without_her_display_name(text: str, matcher: AddressMatcher) -> str:
+    """Return an address header's text with the display name of the person's address left
+    out ('"Lähettilä" <liisa@…>', 'liisa@… (L. L.)'): whatever her mail program called her
+    is hers, though it is not the name stored for her. The other entries stay as they are;
+    a header that does not read as a list of addresses is left whole to the scrubber."""
+    from email.utils import formataddr, getaddresses
+
+    pairs = getaddresses([text])
+    if not any(name and matcher.is_address(address) for name, address in pairs) or any(
+            not address for _, address in pairs):
+        return text
+    return ", ".join(address if matcher.is_address(address) else formataddr((name, address))
+                     for name, address in pairs)
+
+
 def _scrub_headers(part: Message, scrubber: _Scrubber, ignore: set[str], result: _Blob) -> bool:
     from email.header import Header
 
@@ -2149,6 +2282,8 @@ def _scrub_headers(part: Message, scrubber: _Scrubber, ignore: set[str], result:
             result.others |= scrubber.matcher.others(text, ignore)
         if scrubber.matcher.mentions(text):
             result.mentions = True
+            if name.lower() in _ADDRESS_HEADERS:
+                text = _without_her_display_name(text, scrubber.matcher)
             cleaned = scrubber.text(text)
             value = cleaned if cleaned.isascii() else Header(cleaned, "utf-8").encode()
             changed = True
@@ -2158,7 +2293,31 @@ def _scrub_headers(part: Message, scrubber: _Scrubber, ignore: set[str], result:
             del part[name]
         for name, value in new_items:
             part[name] = value
+    for header, param, text in _file_names(part):
+        cleaned = scrub_file_name(text, scrubber.text)
+        if cleaned != text and scrub_file_name(text, scrubber.address) != text:
+            result.mentions = changed = True
+            part.set_param(param, cleaned, header=header,
+                           charset=None if cleaned.isascii() else "utf-8")
     return changed
+
+
+#: The parameters that name an attached file, by header.
+_FILE_NAME_PARAMS = (("Content-Disposition", "filename"), ("Content-Type", "name"))
+
+
+def _file_names(part: Message) -> Iterable[tuple[str, str, str]]:
+    """Yield (header, parameter, the name decoded) of each name a part gives its file.
+
+    A name in RFC 2231's form ("filename*=utf-8''anna%40kunta.fi.xlsx", as a mail program
+    writes a long or non-ASCII name) shows the address percent-encoded after a quote, which
+    the header's text does not show as an address: the parameter is read decoded."""
+    from email.utils import collapse_rfc2231_value
+
+    for header, param in _FILE_NAME_PARAMS:
+        value = part.get_param(param, header=header.lower())
+        if value is not None and value != "":
+            yield header, param, _header_text(collapse_rfc2231_value(value))
 
 
 def _scrub_part(part: Message, scrubber: _Scrubber, ignore: set[str], depth: int,
@@ -2245,8 +2404,12 @@ def _erase_files(run: _Run) -> None:
         # the address is found in it.
         force = linked is not None and linked[0]
         found, why = (True, "") if force else run.finder.find(path.name, data)
-        blob = (scrub_blob(path.name, data, run.scrubber, run.ignore, force=force) if found
-                else _Blob(data, unchecked=why))
+        # A message to a contact whose row named her greets her ("Hyvä Maija Meikäläinen"):
+        # her name and phone go from it as they went from the contact.
+        greets = not found and not why and _to_named_her(run, path.name, data)
+        blob = (scrub_blob(path.name, data, run.scrubber, run.ignore, force=force or greets)
+                if found or greets else _Blob(data, unchecked=why))
+        blob.mentions |= greets and blob.data != data
         if blob.unchecked:
             run.note("files_to_check", f"{shown}: {blob.unchecked}", "left as it is: forget "
                      "could not look into it; check it for the person by hand")
@@ -2260,6 +2423,39 @@ def _erase_files(run: _Run) -> None:
         except OSError as exc:
             run.note("files_to_check", f"{shown}: could not be changed ({_os_reason(exc)})",
                      "left as it is: take the person out by hand")
+
+
+def _to_named_her(run: _Run, name: str, data: bytes) -> bool:
+    """Whether a file is a message sent to a contact whose contact-list row named her."""
+    return _sent_to(run.named_her, name, data)
+
+
+def _sent_to(addresses: Sequence[AddressMatcher], name: str, data: bytes) -> bool:
+    """Whether a file is a message sent (To, Cc) to one of ``addresses``."""
+    if not addresses or not (name.lower().endswith(".eml") or _looks_like_email(data)):
+        return False
+    from .mailparse import parse_bytes_message
+
+    head = parse_bytes_message(re.split(rb"\r?\n\r?\n", data[:200_000], maxsplit=1)[0]
+                               + b"\n\n")
+    return any(matcher.mentions(_header_text(value)) for matcher in addresses
+               for value in head.get_all("To", []) + head.get_all("Cc", []))
+
+
+def _shown_outside(run: _Run, left: list[str], unchecked: dict[str, str]
+                   ) -> tuple[list[str], dict[str, str]]:
+    """The files outside outputs/ as printed: a folder or file name that shows the person
+    shows "[address]" (or "[erased]" for a name) in their place, as what forget prints
+    of the files it renames under outputs/ does not name her either. These keep their names
+    (they are the coordinator's): "mailbox/00014-[address].eml" is what to look for."""
+    masked = _Scrubber(run.matcher, "[address]", ERASED_SHOWN)
+    masked.names, masked.phones = run.scrubber.names, run.scrubber.phones
+
+    def shown(path: str) -> str:
+        return "/".join(_file_name(run, part, whole=True, scrubber=masked)
+                        for part in path.split("/"))
+
+    return [shown(path) for path in left], {shown(path): why for path, why in unchecked.items()}
 
 
 def _rename_named(run: _Run, path: Path) -> None:
@@ -2281,17 +2477,23 @@ def _rename_named(run: _Run, path: Path) -> None:
 
 
 def files_showing(workspace: Workspace, matcher: AddressMatcher, *,
-                  finder: _Finder | None = None) -> list[str]:
+                  finder: _Finder | None = None, greeted: Sequence[AddressMatcher] = (),
+                  names: Iterable[str] = (), phones: Iterable[str] = (),
+                  greeted_found: set[str] | None = None) -> list[str]:
     """Return the files under outputs/ that show the address (for ``person``): the site and
     its CMS Markdown, the database and links aside; a file too large to read whole is
     streamed. ``finder`` is one shared with the look outside outputs/ (same content, one
-    look)."""
+    look). A message sent to one of ``greeted`` (contacts whose row named her) that shows
+    one of her ``names`` or ``phones`` is hers too, as forget scrubs it (and is added to
+    ``greeted_found``)."""
     outputs = workspace.outputs
     if not outputs.is_dir():
         return []
     published = [folder.resolve() for folder in _published_folders(workspace)]
     finder = finder or _Finder(matcher)
     scrubber = _Scrubber(matcher, "")
+    named = _Scrubber(matcher, "")
+    named.names, named.phones = set(names), set(phones)
     found = []
     for path in sorted(outputs.rglob("*")):
         if (path.is_symlink() or not path.is_file() or path.name == KEY_FILE
@@ -2307,6 +2509,11 @@ def files_showing(workspace: Workspace, matcher: AddressMatcher, *,
                 data is not None and finder.find(path.name, data)[0]
                 and scrub_blob(path.name, data, scrubber, set()).mentions):
             found.append(path.relative_to(workspace.root).as_posix())
+        elif data is not None and _sent_to(greeted, path.name, data) and scrub_blob(
+                path.name, data, named, set(), force=True).data != data:
+            found.append(path.relative_to(workspace.root).as_posix())
+            if greeted_found is not None:
+                greeted_found.add(found[-1])
     return found
 
 
