@@ -379,8 +379,16 @@ class SmtpSession:
     def __enter__(self) -> SmtpSession:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    def __exit__(self, kind: type[BaseException] | None, *exc_info: object) -> None:
+        # Stopped by Ctrl-C or SIGTERM, the session may be in the middle of a message (the
+        # server reading its DATA): a QUIT then went in as part of the message, and the
+        # goodbye waited for an answer that never came, [smtp] timeout (a minute) after the
+        # user asked to stop. The connection is dropped instead; the server discards the
+        # unfinished message, and the outbox lists it as uncertain.
+        if kind is not None and not issubclass(kind, Exception):
+            self.drop()
+        else:
+            self.close()
 
     @property
     def connected(self) -> bool:
