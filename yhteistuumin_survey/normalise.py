@@ -1708,10 +1708,26 @@ _NONE_ANSWER = re.compile(
 _TEST_WORDS = frozenset({"testi", "test", "testing", "testaus", "testivastaus", "koe",
                          "kokeilu", "asdf", "asd", "qwerty", "qwe", "sdf", "foo", "bar", "xyz"})
 _REPEATED = re.compile(r"(\w)\1{2,}")
+_TEST_WORD_MAX = max(map(len, _TEST_WORDS))
+#: Every byte but the ASCII letters: deleted, what is left of a text's ASCII are its letters.
+_NOT_ASCII_LETTERS = bytes(b for b in range(128) if not chr(b).isalpha())
 
 
 def _is_test_text(text: str | None) -> bool:
-    folded = re.sub(r"\d+$", "", fold(text or "").replace(" ", ""))  # "Testi 2"
+    if not text:
+        return False
+    if len(text) > _TEST_WORD_MAX:
+        # Each ASCII letter folds to itself in lower case and stays: more of them than the
+        # longest test word, not all one letter, and the folded text is neither a test word
+        # nor one letter repeated. An answer is told so without folding it (most are prose).
+        letters = text.encode("ascii", "ignore").translate(None, _NOT_ASCII_LETTERS).lower()
+        if len(letters) > _TEST_WORD_MAX and letters.strip(letters[:1]):
+            return False
+    folded = fold(text).replace(" ", "")
+    end = len(folded)
+    while end and folded[end - 1].isdecimal():  # "Testi 2": what \d+$ took, \d being Nd
+        end -= 1
+    folded = folded[:end]
     return bool(folded) and (folded in _TEST_WORDS or bool(_REPEATED.fullmatch(folded)))
 
 
@@ -1769,9 +1785,12 @@ def _stand_in_flags(title: str | None, long_values: dict[str, str | None]) -> li
     is not in the practice, and a test response ("testi", "asdf") made into a practice."""
     flags = [unsure(name, "text-elsewhere", value=value) for name, value in long_values.items()
              if value and len(value) <= 40 and _ELSEWHERE.fullmatch(fold(value))]
-    tried = [text for text in (title, long_values.get("goal"), long_values.get("summary"))
+    title_tried = _is_test_text(title)
+    tried = [text for text in (long_values.get("goal"), long_values.get("summary"))
              if _is_test_text(text)]
-    if _is_test_text(title) or len(tried) >= 2:
+    if title_tried:
+        tried.insert(0, title)
+    if title_tried or len(tried) >= 2:
         flags.append(unsure("title", "test-response", tried=tried))
     return flags
 
