@@ -1120,7 +1120,7 @@ def _find_phones(text: str) -> list[tuple[int, int, str]]:
     found: list[tuple[int, int, str]] = []
     for run in _PHONE_RUN.finditer(text):
         candidate = run.group().strip(" -.()")
-        if sum(ch.isdigit() for ch in candidate) < 6:
+        if sum(map(str.isdigit, candidate)) < 6:
             continue
         if not _dialled_as_typed(candidate):
             continue  # "Henkilö 100123": a number, but not one written to be dialled
@@ -1134,7 +1134,7 @@ def _find_phones(text: str) -> list[tuple[int, int, str]]:
 
 def _looks_like_person(part: str) -> bool:
     words = part.split()
-    if not 2 <= len(words) <= 4 or any(ch.isdigit() for ch in part):
+    if not 2 <= len(words) <= 4 or any(map(str.isdigit, part)):
         return False
     if any(fold(w) in _ORGANISATION_WORDS for w in words):
         return False
@@ -1176,7 +1176,7 @@ def _contact_parts(text: str) -> list[str]:
         if label and fold(label.group(1)) in _CONTACT_LABELS and not _is_initial(part, label):
             part = part[:label.start()]
         part = part.strip(" .,:;-–—")
-        if part and fold(part) not in _CONTACT_LABELS and any(ch.isalpha() for ch in part):
+        if part and fold(part) not in _CONTACT_LABELS and any(map(str.isalpha, part)):
             parts.append(part)
     return parts
 
@@ -1229,7 +1229,7 @@ class _Taken:
 
     def take_phones(self, source: str) -> str:
         """Take the phone numbers (with their labels) out of ``source``; return what is left."""
-        if sum(ch.isdigit() for ch in source) < 5:
+        if sum(map(str.isdigit, source)) < 5:
             return source
         found = _find_phones(source)
         self.phones.extend(formatted for _, _, formatted in found)
@@ -1275,9 +1275,9 @@ def _separate_contact(raw_name: str | None, raw_email: str | None,
         # Words alone (no address, separator, label or bracket: one part as typed), no phone
         # number and no run of digits that could be one (what take_phones would take or flag).
         if not _PLAIN_NAME.match(raw_name) or fold(raw_name.rpartition(" ")[2]) in _CONTACT_LABELS \
-                or fold(raw_name) in _CONTACT_LABELS or not any(ch.isalpha() for ch in raw_name):
+                or fold(raw_name) in _CONTACT_LABELS or not any(map(str.isalpha, raw_name)):
             return None
-        if sum(ch.isdigit() for ch in raw_name) >= 5 and (
+        if sum(map(str.isdigit, raw_name)) >= 5 and (
                 _find_phones(raw_name) or _DIGIT_RUN.search(raw_name)):
             return None
         if _pick_name([raw_name]) != raw_name or _TWO_PEOPLE.search(raw_name):
@@ -1324,6 +1324,8 @@ def _unpublished_written_out(flag: str) -> str:
     ("the site shows it as a plain address") would contradict "left off the site"."""
     from .flags import parse
 
+    if "email-written-out" not in flag:  # the code is in the flag's text: no other changes
+        return flag
     parsed = parse(flag)
     if parsed.name == "unsure" and parsed.code == "email-written-out":
         return unsure("contact_email", "email-written-out-unpublished", **parsed.args)
@@ -1374,7 +1376,7 @@ def _split_contact_text(raw_name: str | None, raw_email: str | None, raw_phone: 
         else:
             before, flagged = len(phones), len(flags)
             rest = take_phones(take_emails(raw_phone) if "@" in raw_phone else raw_phone)
-            if len(phones) == before and any(ch.isdigit() for ch in raw_phone) and not any(
+            if len(phones) == before and any(map(str.isdigit, raw_phone)) and not any(
                     ":phone-invalid{" in flag for flag in flags[flagged:]):
                 flags.append(unsure("contact_phone", "phone-invalid", typed=raw_phone))
             flags.extend(_phone_leftover_flag(raw_phone, rest, phones[before:]))
@@ -1432,7 +1434,7 @@ def _phone_leftover_flag(raw_phone: str, rest: str, numbers: list[str]) -> list[
 
 
 def _contact_digits(text: str) -> bool:
-    return any(ch.isdigit() for ch in text)
+    return any(map(str.isdigit, text))
 
 
 def _contact_parts_or_digits(text: str) -> list[str]:
