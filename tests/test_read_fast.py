@@ -287,3 +287,16 @@ def test_tried_texts_read_the_short_way_as_the_whole_way_reads_them():
 def test_any_tried_text_reads_the_short_way_as_the_whole_way_reads_it(text):
     assert normalise._is_test_text(text) == _test_text_as_before(text)
 
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["och", "för", "ja", "että", "kunnassa", "på", "Åland",
+                                 "lapsille", "kirjastossa", "barn", "x", "ÅÅ", "ja,", "och."]),
+                max_size=30), st.booleans())
+def test_a_texts_language_evidence_is_the_sum_of_its_words_scored_one_by_one(words, fresh):
+    # Scored as each token is first met (the table's __missing__), or from the table.
+    if fresh:
+        normalise._TOKEN_SCORES.clear()
+    total = sum(normalise._token_score(token) for token in " ".join(words).split())
+    assert normalise._heuristic(" ".join(words)) == (total % normalise._SV_UNIT,
+                                                      total // normalise._SV_UNIT)

@@ -1489,7 +1489,6 @@ def _lingua() -> Any:
 #: A score is one int, the Swedish evidence counted in units of ``_SV_UNIT`` above the
 #: Finnish, so that a text's score is one sum at C speed (a text of 3,000 characters has far
 #: less than ``_SV_UNIT`` of either).
-_TOKEN_SCORES: dict[str, int] = {}
 _TOKEN_SCORES_MAX = 200_000
 _SV_UNIT = 1 << 24
 
@@ -1508,6 +1507,18 @@ def _token_score(token: str) -> int:
     return fi + sv * _SV_UNIT
 
 
+class _TokenScores(dict[str, int]):
+    """The tokens' scores, a token not seen before scored when it is first looked up: a
+    text's tokens are looked up and summed in one pass at C speed."""
+
+    def __missing__(self, token: str) -> int:
+        score = self[token] = _token_score(token)
+        return score
+
+
+_TOKEN_SCORES = _TokenScores()
+
+
 def _heuristic(text: str) -> tuple[int, int]:
     """(Finnish, Swedish) evidence in a text: function words, Finnish case endings, å.
 
@@ -1518,8 +1529,6 @@ def _heuristic(text: str) -> tuple[int, int]:
     scores = _TOKEN_SCORES
     if len(scores) > _TOKEN_SCORES_MAX:
         scores.clear()
-    for token in set(tokens).difference(scores):
-        scores[token] = _token_score(token)
     total = sum(map(scores.__getitem__, tokens))
     return total % _SV_UNIT, total // _SV_UNIT
 
