@@ -255,3 +255,48 @@ def test_a_python_whose_strptime_reads_a_field_otherwise_keeps_strptime():
         assert profiles._time_pattern(fmt) is not None
     finally:
         profiles._TIME_PATTERNS.clear()
+
+
+def _test_text_as_before(text):
+    """``normalise._is_test_text`` as it was before its short way: the whole text folded."""
+    import re
+
+    folded = re.sub(r"\d+$", "", normalise.fold(text or "").replace(" ", ""))
+    return bool(folded) and (folded in normalise._TEST_WORDS
+                             or bool(normalise._REPEATED.fullmatch(folded)))
+
+
+TRIED_TEXTS = ["testi", "Testi 2", "TESTI", "test test", "asdf", "Xxx", "xxxxxxxxxxxxxxxxxxxxx",
+               "aaaaaaaaaaaaaAAAAAAAAA 12", "ÄäÄäÄäÄäÄäÄäÄäÄä", "Testivastaus", "Testivastaus 123",
+               "testivastaus!!!!!!!!!!!!!", "T-e-s-t-i-v-a-s-t-a-u-s", "testi٣", "testi ٣٣",
+               "q w e r t y 1 2 3 4 5 6 7", "Kulttuurikaveri", "Kirjastoauto kylille",
+               "ﬀﬀﬀﬀﬀﬀﬀﬀﬀﬀﬀﬀﬀ", "ǅǅǅǅǅǅǅǅǅǅǅǅǅ", "ßßßßßßßßßßßßß", "Toiminta järjestetään yhdessä.",
+               "...............", "123456789012345", "x" * 300, "x" * 299 + "y", None, ""]
+
+
+def test_tried_texts_read_the_short_way_as_the_whole_way_reads_them():
+    for text in TRIED_TEXTS:
+        assert normalise._is_test_text(text) == _test_text_as_before(text), text
+    assert normalise._is_test_text("Testivastaus 123")
+    assert not normalise._is_test_text("Toiminta järjestetään yhdessä.")
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.one_of(st.text(alphabet=st.sampled_from("aAxXtTeEsSiIqQ ÄäßǅﬀK\u0301\u00ad_-.!2٣²\u200b"),
+                         max_size=40), st.text(max_size=40)))
+def test_any_tried_text_reads_the_short_way_as_the_whole_way_reads_it(text):
+    assert normalise._is_test_text(text) == _test_text_as_before(text)
+
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["och", "för", "ja", "että", "kunnassa", "på", "Åland",
+                                 "lapsille", "kirjastossa", "barn", "x", "ÅÅ", "ja,", "och."]),
+                max_size=30), st.booleans())
+def test_a_texts_language_evidence_is_the_sum_of_its_words_scored_one_by_one(words, fresh):
+    # Scored as each token is first met (the table's __missing__), or from the table.
+    if fresh:
+        normalise._TOKEN_SCORES.clear()
+    total = sum(normalise._token_score(token) for token in " ".join(words).split())
+    assert normalise._heuristic(" ".join(words)) == (total % normalise._SV_UNIT,
+                                                      total // normalise._SV_UNIT)

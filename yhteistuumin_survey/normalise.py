@@ -1124,7 +1124,7 @@ def _find_phones(text: str) -> list[tuple[int, int, str]]:
     found: list[tuple[int, int, str]] = []
     for run in _PHONE_RUN.finditer(text):
         candidate = run.group().strip(" -.()")
-        if sum(ch.isdigit() for ch in candidate) < 6:
+        if sum(map(str.isdigit, candidate)) < 6:
             continue
         if not _dialled_as_typed(candidate):
             continue  # "Henkilö 100123": a number, but not one written to be dialled
@@ -1138,7 +1138,7 @@ def _find_phones(text: str) -> list[tuple[int, int, str]]:
 
 def _looks_like_person(part: str) -> bool:
     words = part.split()
-    if not 2 <= len(words) <= 4 or any(ch.isdigit() for ch in part):
+    if not 2 <= len(words) <= 4 or any(map(str.isdigit, part)):
         return False
     if any(fold(w) in _ORGANISATION_WORDS for w in words):
         return False
@@ -1180,7 +1180,7 @@ def _contact_parts(text: str) -> list[str]:
         if label and fold(label.group(1)) in _CONTACT_LABELS and not _is_initial(part, label):
             part = part[:label.start()]
         part = part.strip(" .,:;-–—")
-        if part and fold(part) not in _CONTACT_LABELS and any(ch.isalpha() for ch in part):
+        if part and fold(part) not in _CONTACT_LABELS and any(map(str.isalpha, part)):
             parts.append(part)
     return parts
 
@@ -1233,7 +1233,7 @@ class _Taken:
 
     def take_phones(self, source: str) -> str:
         """Take the phone numbers (with their labels) out of ``source``; return what is left."""
-        if sum(ch.isdigit() for ch in source) < 5:
+        if sum(map(str.isdigit, source)) < 5:
             return source
         found = _find_phones(source)
         self.phones.extend(formatted for _, _, formatted in found)
@@ -1279,9 +1279,9 @@ def _separate_contact(raw_name: str | None, raw_email: str | None,
         # Words alone (no address, separator, label or bracket: one part as typed), no phone
         # number and no run of digits that could be one (what take_phones would take or flag).
         if not _PLAIN_NAME.match(raw_name) or fold(raw_name.rpartition(" ")[2]) in _CONTACT_LABELS \
-                or fold(raw_name) in _CONTACT_LABELS or not any(ch.isalpha() for ch in raw_name):
+                or fold(raw_name) in _CONTACT_LABELS or not any(map(str.isalpha, raw_name)):
             return None
-        if sum(ch.isdigit() for ch in raw_name) >= 5 and (
+        if sum(map(str.isdigit, raw_name)) >= 5 and (
                 _find_phones(raw_name) or _DIGIT_RUN.search(raw_name)):
             return None
         if _pick_name([raw_name]) != raw_name or _TWO_PEOPLE.search(raw_name):
@@ -1328,6 +1328,8 @@ def _unpublished_written_out(flag: str) -> str:
     ("the site shows it as a plain address") would contradict "left off the site"."""
     from .flags import parse
 
+    if "email-written-out" not in flag:  # the code is in the flag's text: no other changes
+        return flag
     parsed = parse(flag)
     if parsed.name == "unsure" and parsed.code == "email-written-out":
         return unsure("contact_email", "email-written-out-unpublished", **parsed.args)
@@ -1388,7 +1390,7 @@ def _split_contact_text(raw_name: str | None, raw_email: str | None, raw_phone: 
         else:
             before, flagged = len(phones), len(flags)
             rest = take_phones(take_emails(raw_phone) if "@" in raw_phone else raw_phone)
-            if len(phones) == before and any(ch.isdigit() for ch in raw_phone) and not any(
+            if len(phones) == before and any(map(str.isdigit, raw_phone)) and not any(
                     ":phone-invalid{" in flag for flag in flags[flagged:]):
                 flags.append(unsure("contact_phone", "phone-invalid", typed=raw_phone))
             flags.extend(_phone_leftover_flag(raw_phone, rest, phones[before:]))
@@ -1446,7 +1448,7 @@ def _phone_leftover_flag(raw_phone: str, rest: str, numbers: list[str]) -> list[
 
 
 def _contact_digits(text: str) -> bool:
-    return any(ch.isdigit() for ch in text)
+    return any(map(str.isdigit, text))
 
 
 def _contact_parts_or_digits(text: str) -> list[str]:
@@ -1501,7 +1503,6 @@ def _lingua() -> Any:
 #: A score is one int, the Swedish evidence counted in units of ``_SV_UNIT`` above the
 #: Finnish, so that a text's score is one sum at C speed (a text of 3,000 characters has far
 #: less than ``_SV_UNIT`` of either).
-_TOKEN_SCORES: dict[str, int] = {}
 _TOKEN_SCORES_MAX = 200_000
 _SV_UNIT = 1 << 24
 
@@ -1520,6 +1521,18 @@ def _token_score(token: str) -> int:
     return fi + sv * _SV_UNIT
 
 
+class _TokenScores(dict[str, int]):
+    """The tokens' scores, a token not seen before scored when it is first looked up: a
+    text's tokens are looked up and summed in one pass at C speed."""
+
+    def __missing__(self, token: str) -> int:
+        score = self[token] = _token_score(token)
+        return score
+
+
+_TOKEN_SCORES = _TokenScores()
+
+
 def _heuristic(text: str) -> tuple[int, int]:
     """(Finnish, Swedish) evidence in a text: function words, Finnish case endings, å.
 
@@ -1530,8 +1543,6 @@ def _heuristic(text: str) -> tuple[int, int]:
     scores = _TOKEN_SCORES
     if len(scores) > _TOKEN_SCORES_MAX:
         scores.clear()
-    for token in set(tokens).difference(scores):
-        scores[token] = _token_score(token)
     total = sum(map(scores.__getitem__, tokens))
     return total % _SV_UNIT, total // _SV_UNIT
 
@@ -1722,10 +1733,26 @@ _NONE_ANSWER = re.compile(
 _TEST_WORDS = frozenset({"testi", "test", "testing", "testaus", "testivastaus", "koe",
                          "kokeilu", "asdf", "asd", "qwerty", "qwe", "sdf", "foo", "bar", "xyz"})
 _REPEATED = re.compile(r"(\w)\1{2,}")
+_TEST_WORD_MAX = max(map(len, _TEST_WORDS))
+#: Every byte but the ASCII letters: deleted, what is left of a text's ASCII are its letters.
+_NOT_ASCII_LETTERS = bytes(b for b in range(128) if not chr(b).isalpha())
 
 
 def _is_test_text(text: str | None) -> bool:
-    folded = re.sub(r"\d+$", "", fold(text or "").replace(" ", ""))  # "Testi 2"
+    if not text:
+        return False
+    if len(text) > _TEST_WORD_MAX:
+        # Each ASCII letter folds to itself in lower case and stays: more of them than the
+        # longest test word, not all one letter, and the folded text is neither a test word
+        # nor one letter repeated. An answer is told so without folding it (most are prose).
+        letters = text.encode("ascii", "ignore").translate(None, _NOT_ASCII_LETTERS).lower()
+        if len(letters) > _TEST_WORD_MAX and letters.strip(letters[:1]):
+            return False
+    folded = fold(text).replace(" ", "")
+    end = len(folded)
+    while end and folded[end - 1].isdecimal():  # "Testi 2": what \d+$ took, \d being Nd
+        end -= 1
+    folded = folded[:end]
     return bool(folded) and (folded in _TEST_WORDS or bool(_REPEATED.fullmatch(folded)))
 
 
@@ -1783,9 +1810,12 @@ def _stand_in_flags(title: str | None, long_values: dict[str, str | None]) -> li
     is not in the practice, and a test response ("testi", "asdf") made into a practice."""
     flags = [unsure(name, "text-elsewhere", value=value) for name, value in long_values.items()
              if value and len(value) <= 40 and _ELSEWHERE.fullmatch(fold(value))]
-    tried = [text for text in (title, long_values.get("goal"), long_values.get("summary"))
+    title_tried = _is_test_text(title)
+    tried = [text for text in (long_values.get("goal"), long_values.get("summary"))
              if _is_test_text(text)]
-    if _is_test_text(title) or len(tried) >= 2:
+    if title_tried:
+        tried.insert(0, title)
+    if title_tried or len(tried) >= 2:
         flags.append(unsure("title", "test-response", tried=tried))
     return flags
 

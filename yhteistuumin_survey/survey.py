@@ -41,13 +41,16 @@ def strip_diacritics(text: str) -> str:
     return unicodedata.normalize("NFKD", text).translate(_DROP_COMBINING)
 
 
+_NOT_WORD = re.compile(r"[^\w]+")
+
+
 def fold(text: str) -> str:
     """Fold text for matching headings and choices: lower case, no accents, no punctuation.
 
     ``å ä ö`` keep their identity as ``a a o`` so that typed-without-diacritics text matches.
     """
     text = strip_diacritics(text.casefold())
-    text = re.sub(r"[^\w]+", " ", text.replace("_", " "))
+    text = _NOT_WORD.sub(" ", text.replace("_", " "))
     return " ".join(text.split())
 
 
