@@ -498,3 +498,54 @@ def test_a_send_interrupted_while_the_server_reads_a_message_ends_at_once(tmp_pa
         assert not transport.connected
         time.sleep(0.2)
         assert server.count() == 0  # the unfinished message was never taken as one
+
+
+# --- an interrupt inside SQLAlchemy's end of a commit stays an interrupt -----------------------
+
+
+def test_an_ingest_interrupted_as_a_file_is_committed_ends_in_one_line(
+        cli, workspace, tmp_path, monkeypatch) -> None:
+    """Ctrl-C or SIGTERM landing in SQLAlchemy's own end of a commit (the database has
+    committed, the session is marking its transaction done): the session stayed 'committed',
+    and the next use raised "This session is in 'committed' state; no further SQL can be
+    emitted" (InvalidRequestError), which replaced the interrupt: exit 1 and a traceback
+    (seen once in the suite under load as an ingest stopped by SIGTERM). Now one
+    'Interrupted' line and exit 130; the rerun reads what the first run did not store."""
+    from ingest_support import DATA
+    from sqlalchemy import event
+    from sqlmodel import Session
+
+    inbox = tmp_path / "saapuneet"
+    inbox.mkdir()
+    text = (DATA / "limesurvey-texts.csv").read_text(encoding="utf-8-sig")
+    for n in range(4):
+        (inbox / f"vastaus{n}.csv").write_text(
+            text.replace('"5";"2024-03-07 12:00:00"', f'"{100 + n}";"2024-03-07 12:00:00"')
+                .replace("Kulturv", f"Kulturv{n} ", 1), encoding="utf-8-sig")
+    from yhteistuumin_survey import ingest as ingest_module
+
+    files, stopped_once = [], []
+    real = ingest_module._Run.ingest_file
+
+    def counted(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        files.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(ingest_module._Run, "ingest_file", counted)
+
+    def interrupt(*_args: object) -> None:
+        if len(files) >= 3 and not stopped_once:  # as the third file's commit ends
+            stopped_once.append(1)
+            raise KeyboardInterrupt
+
+    event.listen(Session, "after_commit", interrupt)
+    try:
+        stopped = cli("ingest", str(inbox))
+    finally:
+        event.remove(Session, "after_commit", interrupt)
+    assert stopped.exit_code == 130, stopped.output
+    lines = [line for line in stopped.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Interrupted: "), stopped.stderr
+    again = cli("ingest", str(inbox))
+    assert again.exit_code == 0, again.output
+    assert "4 new practices" in again.stdout or "already ingested" in again.stdout, again.stdout

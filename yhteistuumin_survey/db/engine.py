@@ -535,7 +535,23 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         yield session
         session.commit()
     except BaseException:
-        session.rollback()
+        rollback_quietly(session)
         raise
     finally:
+        session.close()
+
+
+def rollback_quietly(session: Session) -> None:
+    """Roll back on the way out of an error or an interrupt, never raising instead of it.
+
+    Ctrl-C or SIGTERM may land inside SQLAlchemy's own bookkeeping of a commit (after the
+    database committed, while the session ends its transaction): the rollback then raised
+    "This transaction is closed" (ResourceClosedError), which replaced the interrupt and was
+    printed as a traceback. What the rollback cannot do, closing the session does (the
+    connection goes back to its pool, which rolls back what is open)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        session.rollback()
+    except SQLAlchemyError:
         session.close()

@@ -1321,7 +1321,9 @@ def _ingest_locked(files: list[Path], skipped: list[tuple[Path, str]], *, sessio
     except KeyboardInterrupt:
         # Ctrl-C: the file being read is rolled back, those before it are stored; the report
         # says so, and the run still ends as interrupted (exit 130).
-        session.rollback()
+        from ..db.engine import rollback_quietly
+
+        rollback_quietly(session)
         interrupted = True
         run.add("", "error", said("interrupted"))
     finally:
