@@ -34,7 +34,9 @@ import random
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 WORDS = ("kulttuuri kunta yhteistyö lapset nuoret kirjasto musiikki teatteri tanssi taide museo "
          "vertaistuki asukas alue työ tapaaminen kestävä kehitys hanke verkosto ikääntyneet "
@@ -412,35 +414,37 @@ def main() -> int:
         full_index = index_runs[-1]
         site = full.out
 
+        def republish(practice_id: int, change: Callable[[Any], None]) -> tuple[Any, float, float]:
+            """Change one practice, publish again; the result, its seconds and Pagefind's."""
+            with session_scope(engine) as session:
+                practice = session.get(Practice, practice_id)
+                assert practice is not None
+                change(practice)
+                session.add(practice)
+            index_runs.clear()
+            started = time.perf_counter()
+            with session_scope(engine) as session:
+                result = publish_site(workspace, session=session, settings=settings, out=site,
+                                      cms=full.cms)
+            return result, time.perf_counter() - started, sum(index_runs)
+
         # Republish after one change, a different practice each round.
         re_times: list[float] = []
         re_index: list[float] = []
         again = full
         for n in range(rounds + 1):
-            with session_scope(engine) as session:
-                practice = session.get(Practice, count // 2 + n)
-                assert practice is not None
+            def retitle(practice: Any, n: int = n) -> None:
                 practice.corrected_title = f"Korjattu otsikko {n}: kuntien välinen yhteistyö"
-                session.add(practice)
-            index_runs.clear()
-            started = time.perf_counter()
-            with session_scope(engine) as session:
-                again = publish_site(workspace, session=session, settings=settings, out=site,
-                                     cms=full.cms)
-            re_times.append(time.perf_counter() - started)
-            re_index.append(sum(index_runs))
-        # And once after a new approval, the usual change between two publishes.
-        with session_scope(engine) as session:
-            practice = session.get(Practice, count + 1)
-            assert practice is not None
+
+            again, seconds, indexing = republish(count // 2 + n, retitle)
+            re_times.append(seconds)
+            re_index.append(indexing)
+
+        def approve(practice: Any) -> None:
             practice.status, practice.decided_version = "approved", 1
-            session.add(practice)
-        index_runs.clear()
-        started = time.perf_counter()
-        with session_scope(engine) as session:
-            approved = publish_site(workspace, session=session, settings=settings, out=site,
-                                    cms=full.cms)
-        approved_time, approved_index = time.perf_counter() - started, sum(index_runs)
+
+        # And once after a new approval, the usual change between two publishes.
+        approved, approved_time, approved_index = republish(count + 1, approve)
         publish_module.build_search_index = real_build
 
         print(f"full publish:   min {min(full_times):6.2f} s, median {statistics.median(full_times):6.2f} s"

@@ -339,6 +339,19 @@ def simple_message(to: str, subject: str = "Kysely", body: str = "Hei!") -> Emai
     return message
 
 
+def workspace_with_contacts(workspace: Any, codes: list[str]) -> None:
+    """Put the example contacts of ``codes`` into the workspace's own database (``send``
+    tests that run the command line on it)."""
+    from sqlmodel import Session
+
+    from yhteistuumin_survey.db.engine import open_database
+
+    engine = open_database(f"sqlite:///{workspace.outputs / 'yhteistuumin.sqlite'}")
+    with Session(engine) as session:
+        load_example_contacts(session, codes)
+    engine.dispose()
+
+
 def load_example_contacts(session: Any, codes: list[str] | None = None) -> int:
     """Import the bundled example contacts (``*.example.fi``), keep only ``codes`` if given."""
     from sqlmodel import col, delete, select

@@ -572,15 +572,9 @@ def _send_env(host: str, port: int, timeout: str = "60") -> dict[str, str]:
 
 @pytest.fixture
 def two_contacts(workspace):
-    from send_support import load_example_contacts
-    from sqlmodel import Session
+    from send_support import workspace_with_contacts
 
-    from yhteistuumin_survey.db.engine import open_database
-
-    engine = open_database(f"sqlite:///{workspace.outputs / 'yhteistuumin.sqlite'}")
-    with Session(engine) as session:
-        load_example_contacts(session, ["091", "698"])
-    engine.dispose()
+    workspace_with_contacts(workspace, ["091", "698"])
 
 
 def _queued(workspace) -> set[str]:

@@ -234,15 +234,9 @@ def test_a_folder_the_server_does_not_have_lists_the_folders_it_has(cli, workspa
 @pytest.fixture
 def invited_two(workspace):
     """Two municipalities' contacts, ready for ``send invite``."""
-    from send_support import load_example_contacts
-    from sqlmodel import Session
+    from send_support import workspace_with_contacts
 
-    from yhteistuumin_survey.db.engine import open_database
-
-    engine = open_database(f"sqlite:///{workspace.outputs / 'yhteistuumin.sqlite'}")
-    with Session(engine) as session:
-        load_example_contacts(session, ["091", "698"])
-    engine.dispose()
+    workspace_with_contacts(workspace, ["091", "698"])
 
 
 def _tls_send(cli, port: int, ca_file: Path):  # type: ignore[no-untyped-def]

@@ -591,19 +591,7 @@ def test_each_language_is_searched_with_its_own_word_rules_on_either_site(site, 
 
 def republish_with_title(workspace, db_path: Path, practice_id: int, title: str):
     """Correct one practice's title and publish again (a small republish); its result."""
-    from yhteistuumin_survey.db.engine import open_database, session_scope
-    from yhteistuumin_survey.db.models import Practice
-    from yhteistuumin_survey.publish import publish_site
-
-    engine = open_database(f"sqlite:///{db_path}")
-    with session_scope(engine) as session:
-        practice = session.get(Practice, practice_id)
-        practice.corrected_title = title
-        session.add(practice)
-    with session_scope(engine) as session:
-        result = publish_site(workspace, session=session, settings=settings_for(workspace))
-    engine.dispose()
-    return result
+    return republish_changed(workspace, db_path, practice_id, title=title)
 
 
 def test_after_a_small_republish_a_search_finds_the_new_text_and_not_the_old(
@@ -627,8 +615,9 @@ def test_after_a_small_republish_a_search_finds_the_new_text_and_not_the_old(
 
 
 def republish_changed(workspace, db_path: Path, practice_id: int, *, status: str | None = None,
-                      language: str | None = None):
-    """Set one practice's status or language (its versions' too) and publish again."""
+                      language: str | None = None, title: str | None = None):
+    """Set one practice's status, language (its versions' too) or corrected title and publish
+    again."""
     from sqlmodel import select
 
     from yhteistuumin_survey.db.engine import open_database, session_scope
@@ -640,6 +629,8 @@ def republish_changed(workspace, db_path: Path, practice_id: int, *, status: str
         practice = session.get(Practice, practice_id)
         if status is not None:
             practice.status = status
+        if title is not None:
+            practice.corrected_title = title
         if language is not None:
             practice.language = language
             for version in session.exec(select(PracticeVersion).where(
