@@ -1318,9 +1318,7 @@ def _ingest_locked(files: list[Path], skipped: list[tuple[Path, str]], *, sessio
         left = len(todo) - done
         run.add(str(workspace.root), "error", f"{exc} ({done} file{'s' if done != 1 else ''} "
                 f"read, {left} not; the report of this run is not written)")
-    except KeyboardInterrupt:
-        # Ctrl-C: the file being read is rolled back, those before it are stored; the report
-        # says so, and the run still ends as interrupted (exit 130).
+    except KeyboardInterrupt:  # the file being read rolled back, those before kept (exit 130)
         from ..db.engine import rollback_quietly
 
         rollback_quietly(session)
