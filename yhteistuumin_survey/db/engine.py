@@ -545,10 +545,11 @@ def rollback_quietly(session: Session) -> None:
     """Roll back on the way out of an error or an interrupt, never raising instead of it.
 
     Ctrl-C or SIGTERM may land inside SQLAlchemy's own bookkeeping of a commit (after the
-    database committed, while the session ends its transaction): the rollback then raised
-    "This transaction is closed" (ResourceClosedError), which replaced the interrupt and was
-    printed as a traceback. What the rollback cannot do, closing the session does (the
-    connection goes back to its pool, which rolls back what is open)."""
+    database committed, while the session marks its transaction done): the session is left
+    'committed' or its transaction closed, and the rollback raised (InvalidRequestError,
+    ResourceClosedError) instead of the interrupt, printed as a traceback. What the rollback
+    cannot do, closing the session does (the connection goes back to its pool, which rolls
+    back what is open, and the session can be used again)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     try:
