@@ -89,8 +89,9 @@ def test_the_same_broken_file_again_is_read_again_and_still_refused(sqlite_engin
     again = run_ingest([path], engine=sqlite_engine, workspace=workspace)
     assert again.failed
     rows = again.rows()
-    assert rows[0]["reason"] == (f"{path}: not a spreadsheet but an HTML page; ask for the "
-                                 "Excel file itself")
+    assert rows[0]["reason"] == (f"{path}: an HTML page saved under a spreadsheet's name (a "
+                                 "web system's Excel export); open it in Excel or LibreOffice, "
+                                 "save it as .xlsx and use that file instead")
     assert rows[1]["outcome"] == "note" and "failed before too (received file 1)" in \
         rows[1]["reason"]
     assert table_counts(sqlite_engine)["ReceivedFile"] == 1

@@ -248,7 +248,7 @@ def test_broken_files_each_get_a_reason_and_the_batch_goes_on(engine, workspace,
         "notes.csv": "no survey questions recognised",
         "scan.xlsx": "not a spreadsheet but a PDF document",
         "truncated.xlsx": "damaged or truncated",
-        "webpage.xlsx": "not a spreadsheet but an HTML page",
+        "webpage.xlsx": "an HTML page saved under a spreadsheet's name",
         "zipbomb.xlsx": "zip bomb",
         "vastaus.docx": "is not read automatically",
     }
@@ -477,7 +477,8 @@ def test_a_broken_file_sent_again_is_read_again_and_still_reported_as_an_error(e
     again = run_ingest([path], engine=engine, workspace=workspace)
     assert again.failed
     assert again.rows()[0]["reason"] == (
-        f"{path}: not a spreadsheet but an HTML page; ask for the Excel file itself")
+        f"{path}: an HTML page saved under a spreadsheet's name (a web system's Excel export); "
+        "open it in Excel or LibreOffice, save it as .xlsx and use that file instead")
     assert again.rows()[1]["reason"] == f"{path}: failed before too (received file 1)"
 
 

@@ -326,7 +326,7 @@ def test_every_reason_code_reads_back_from_its_english_and_says_finnish_words(vo
                        r"|\(?ingest --structure FILE\.lss\)?|\.(?:lss|csv|xlsx)|outputs/received"
                        r"|survey/questions\.yaml|\(zip\)|\(Ctrl-C\)|\[limits\] max_\w+"
                        # file formats and programs by the names their menus give them
-                       r"|\bXML-|\bDOCTYPE\b|\bCSV(?: UTF-8)?\b|\bExcel\w*",
+                       r"|\bXML-|\bHTML-|\bDOCTYPE\b|\bCSV(?: UTF-8)?\b|\bExcel\w*",
                        " ", text.fi)
         unknown |= {word for word in re.findall(r"[^\W\d_]+(?:-[^\W\d_]+)*", words)
                     if not voikko.spell(word)}

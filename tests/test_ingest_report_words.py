@@ -109,3 +109,22 @@ def test_an_identification_typed_on_the_sheet_unlike_the_hidden_one_is_said_by_i
                                     "piilotiedoissa '049'; käytettiin piilotietoja.")
     assert describe(str(note), "sv") == ("Fliken anger kommunnummer '091', enkätens dolda "
                                          "uppgifter '049'; de dolda uppgifterna användes.")
+
+
+def test_an_html_page_under_a_workbooks_name_says_how_to_save_it_as_one(
+        sqlite_engine, workspace, tmp_path):
+    """Some web systems' "Excel export" is an HTML table named .xls: it was refused with "ask
+    for the Excel file itself", though Excel or LibreOffice opens it and saves it as .xlsx."""
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    (inbox / "vienti.xls").write_text(
+        "<html><body><table><tr><td>Käytännön nimi</td><td>Lukupiiri</td></tr></table>"
+        "</body></html>", encoding="utf-8")
+
+    result = run_ingest([inbox], engine=sqlite_engine, workspace=workspace)
+
+    said = {str(row[0]).rpartition("/")[2]: str(row[-1]) for row in _report_rows(result)}
+    assert said["vienti.xls"].endswith(
+        "vienti.xls: tiedosto on taulukon nimellä tallennettu HTML-sivu (verkkopalvelun "
+        "Excel-vienti); avaa se Excelissä tai LibreOfficessa, tallenna se .xlsx-muodossa ja lue "
+        "tallennettu tiedosto."), said["vienti.xls"]

@@ -258,6 +258,16 @@ REASON_TEXTS: dict[str, Text] = {
         "kalkylbladsfilen.",
         "{file}: not a spreadsheet but {what}; ask for the Excel file itself",
         {"file": "vastaus.xlsx", "what": "a PDF document"}),
+    "html-as-spreadsheet": Text(
+        "{file}: tiedosto on taulukon nimellä tallennettu HTML-sivu (verkkopalvelun "
+        "Excel-vienti); avaa se Excelissä tai LibreOfficessa, tallenna se .xlsx-muodossa ja "
+        "lue tallennettu tiedosto.",
+        "{file}: filen är en HTML-sida sparad under ett kalkylblads namn (en webbtjänsts "
+        "Excel-export); öppna den i Excel eller LibreOffice, spara den som .xlsx och läs in den "
+        "sparade filen.",
+        "{file}: an HTML page saved under a spreadsheet's name (a web system's Excel export); "
+        "open it in Excel or LibreOffice, save it as .xlsx and use that file instead",
+        {"file": "vienti.xls"}),
     "workbook-unreadable": Text(
         "{file}: työkirjaa ei voi lukea ({error}); avaa se taulukko-ohjelmassa ja tallenna "
         "se uudelleen.",

@@ -455,6 +455,16 @@ def _kind_name(kind: str) -> str:
             "text": "a text file"}.get(kind, kind)
 
 
+def _not_a_workbook(path: Path, kind: str) -> InputError:
+    """The refusal of a file named as a workbook that is something else (``kind``)."""
+    if kind == "html":
+        # Some web systems' "Excel export" is an HTML table under a workbook's name; Excel and
+        # LibreOffice open it as a sheet, so the coordinator can save it as one.
+        return InputError(said("html-as-spreadsheet", file=path))
+    return InputError(f"{path}: not a spreadsheet but {_kind_name(kind)}; ask for the Excel "
+                      "file itself")
+
+
 def read_workbook(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]:
     """Read every sheet of an .xlsx/.xlsm/.xls/.ods file (cached formula values, not evaluated).
 
@@ -472,8 +482,7 @@ def read_workbook(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]
             raise InputError(f"{path}: the workbook is encrypted (password-protected); ask the "
                              "sender to save it without a password")
     else:
-        raise InputError(f"{path}: not a spreadsheet but {_kind_name(kind)}; "
-                         "ask for the Excel file itself")
+        raise _not_a_workbook(path, kind)
     from python_calamine import CalamineWorkbook
 
     try:
