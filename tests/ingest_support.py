@@ -9,6 +9,20 @@ DATA = Path(__file__).resolve().parent / "data" / "ingest"
 GOLDEN = Path(__file__).resolve().parent / "golden" / "ingest"
 
 
+def report_rows(result: Any) -> list[list[Any]]:
+    """The ingest report workbook's rows under its headings, as the coordinator opens it."""
+    from openpyxl import load_workbook
+
+    assert result.report_path is not None
+    sheet = load_workbook(result.report_path).active
+    return [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2)]
+
+
+def report_said(result: Any) -> dict[str, str]:
+    """The report workbook's last column (the reason, in the round's language) by file name."""
+    return {str(row[0]).rpartition("/")[2]: str(row[-1]) for row in report_rows(result)}
+
+
 def run_ingest(paths: list[Path], *, engine: Any, workspace: Any, source: str = "auto") -> Any:
     """Ingest paths in a fresh session and return the IngestReport."""
     from sqlmodel import Session

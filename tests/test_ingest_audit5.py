@@ -10,22 +10,21 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
-from ingest_support import DATA, practices_by_title, questionnaire_copy, run_ingest, set_answer
+from ingest_support import (
+    DATA,
+    practices_by_title,
+    questionnaire_copy,
+    report_rows,
+    run_ingest,
+    set_answer,
+)
 from openpyxl import load_workbook
 
 from yhteistuumin_survey.flags import describe
 
 TITLE = "Kuntien välinen yhteistyö aluetyössä"
-
-
-def _report_rows(result: Any) -> list[list[Any]]:
-    """The ingest report workbook's rows under its headings, as the coordinator opens it."""
-    assert result.report_path is not None
-    sheet = load_workbook(result.report_path).active
-    return [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2)]
 
 
 # --- 1. Excel's "sep=;" first line is no row ---------------------------------------------------
@@ -91,7 +90,7 @@ def test_an_invalid_address_or_number_is_quoted_in_the_flag_the_reviewer_reads(
     assert said, practice["flags"]
     # the reviewer judges it from the flag alone: what was typed is quoted in it
     assert any(f"'{typed}'" in text for text in said), said
-    report = " ".join(str(row[-1]) for row in _report_rows(result))
+    report = " ".join(str(row[-1]) for row in report_rows(result))
     assert f"'{typed}'" in report
 
 
@@ -162,7 +161,7 @@ def test_a_reworded_english_reason_is_still_said_in_finnish_in_the_report(
     assert empty and all(row["reason"] == "no answer typed in; not a practice" for row in empty)
     assert all(item["reasons"][0]["code"] == "nothing-filled" for item in result.items()
                if item["outcome"] == "empty")
-    said = [row[-1] for row in _report_rows(result) if row[4] == "tyhjä"]
+    said = [row[-1] for row in report_rows(result) if row[4] == "tyhjä"]
     assert said and set(said) == {"Mitään ei ole täytetty; ei käytäntö."}
 
 
@@ -262,7 +261,7 @@ def test_a_required_answer_that_only_says_none_is_flagged_quoting_it_and_kept(
     said = [describe(flag) for flag in practice["flags"] if flag.startswith("unsure:goal:")]
     assert len(said) == 1 and f"'{version.goal}'" in said[0] and "Tavoite" in said[0]
     assert not any(flag.startswith("unsure:experiences:") for flag in practice["flags"])
-    report = " ".join(str(row[-1]) for row in _report_rows(result))
+    report = " ".join(str(row[-1]) for row in report_rows(result))
     assert "Tavoite: vastauksena on vain" in report
 
 
@@ -408,5 +407,5 @@ def test_an_answer_cell_holding_only_an_error_value_is_flagged_not_silently_empt
             if ":cell-error{" in flag}
     assert set(said) == {"implementation", "resources"}  # "#N/A" is also typed for "n/a"
     assert "'#REF!'" in said["implementation"] and "Toteuttaminen" in said["implementation"]
-    report = " ".join(str(row[-1]) for row in _report_rows(result))
+    report = " ".join(str(row[-1]) for row in report_rows(result))
     assert "taulukkolaskennan virhearvo '#VALUE!'" in report

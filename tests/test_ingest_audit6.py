@@ -17,6 +17,7 @@ from ingest_support import (
     only_version,
     practices_by_title,
     questionnaire_copy,
+    report_said,
     run_ingest,
     set_answer,
 )
@@ -26,13 +27,6 @@ from yhteistuumin_survey.flags import describe
 
 REPO = Path(__file__).resolve().parents[1]
 TITLE = "Kuntien välinen yhteistyö aluetyössä"
-
-
-def _report_rows(result: Any) -> list[list[Any]]:
-    """The ingest report workbook's rows under its headings, as the coordinator opens it."""
-    assert result.report_path is not None
-    sheet = load_workbook(result.report_path).active
-    return [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2)]
 
 
 # --- 1. an optional answer that only says there is none ------------------------------------------
@@ -199,7 +193,7 @@ def test_files_that_cannot_be_read_are_said_in_finnish_in_a_finnish_rounds_repor
 
     result = run_ingest([inbox], engine=sqlite_engine, workspace=workspace)
 
-    said = {str(row[0]).rpartition("/")[2]: str(row[-1]) for row in _report_rows(result)}
+    said = report_said(result)
     assert said["Kuopion vastaus.docx"].endswith(
         "Kuopion vastaus.docx: tiedostoa ei lueta automaattisesti (tiedostopääte: .docx). Avaa "
         "tallennettu kopio " + said["Kuopion vastaus.docx"].partition("kopio ")[2])

@@ -10,16 +10,9 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
-from typing import Any
 
 import openpyxl
-from ingest_support import run_ingest
-
-
-def _report_rows(result: Any) -> list[list[Any]]:
-    assert result.report_path is not None
-    sheet = openpyxl.load_workbook(result.report_path).active
-    return [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2)]
+from ingest_support import report_said, run_ingest
 
 
 def _with_doctype(path: Path) -> None:
@@ -58,7 +51,7 @@ def test_files_refused_by_the_readers_are_said_in_finnish_in_a_finnish_rounds_re
 
     result = run_ingest([inbox], engine=sqlite_engine, workspace=workspace)
 
-    said = {str(row[0]).rpartition("/")[2]: str(row[-1]) for row in _report_rows(result)}
+    said = report_said(result)
     assert said["lainaus.csv"].endswith(
         "lainaus.csv:2: rivillä 2 alkava lainausmerkki ei sulkeudu, joten koko loppu "
         "tiedostosta (riville 3 asti) olisi yksi arvo; sulje tai poista lainausmerkki, "
@@ -123,7 +116,7 @@ def test_an_html_page_under_a_workbooks_name_says_how_to_save_it_as_one(
 
     result = run_ingest([inbox], engine=sqlite_engine, workspace=workspace)
 
-    said = {str(row[0]).rpartition("/")[2]: str(row[-1]) for row in _report_rows(result)}
+    said = report_said(result)
     assert said["vienti.xls"].endswith(
         "vienti.xls: tiedosto on taulukon nimellä tallennettu HTML-sivu (verkkopalvelun "
         "Excel-vienti); avaa se Excelissä tai LibreOfficessa, tallenna se .xlsx-muodossa ja lue "
