@@ -644,3 +644,18 @@ def test_a_phone_is_taken_from_the_name_only_when_typed_to_be_dialled(
     if phone or expected_phone:
         # whatever was typed stays readable for the reviewer
         assert parts.text is None or all(raw in parts.text for raw in (name, phone) if raw)
+
+
+@pytest.mark.parametrize(("typed", "quoted"), [
+    # Excel's scientific notation of a number typed without spaces (a CSV shows it so)
+    ("Maija Meikäläinen, 4.01234567E+08", "4.01234567E+08"),
+    ("Maija Meikäläinen; 4,01234567E+08", "4,01234567E+08"),
+    # the + of a number too short to dial is part of what was typed
+    ("Maija Meikäläinen, +358 40 123", "+358 40 123"),
+])
+def test_a_number_that_is_no_phone_is_quoted_to_the_reviewer_as_typed(
+        typed: str, quoted: str) -> None:
+    parts = split_contact(name=typed)
+    assert parts.phone is None
+    assert parts.flags == (unsure("contact_phone", "phone-invalid", typed=quoted),)
+    assert parts.text == typed

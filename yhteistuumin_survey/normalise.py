@@ -1245,8 +1245,28 @@ class _Taken:
                 start = label.start()
             source = source[:start] + " , " + source[end:]
         for run in _DIGIT_RUN.finditer(source):  # digits enough for a number, not a valid one
-            self.flags.append(unsure("contact_phone", "phone-invalid", typed=run.group()))
+            self.flags.append(unsure("contact_phone", "phone-invalid",
+                                     typed=_typed_around(source, run)))
         return source
+
+
+def _typed_around(source: str, run: re.Match[str]) -> str:
+    """The whole word a digit run stands in, as typed: "4,01234567E+08" (Excel's scientific
+    notation of a number), not its "01234567"; "+358 40 123", not "358 40 123". A comma
+    between digits is a decimal comma; any other comma, a semicolon or a space ends the word."""
+    def ends(at: int) -> bool:
+        char = source[at]
+        if char == ",":
+            return not (0 < at < len(source) - 1 and source[at - 1].isdigit()
+                        and source[at + 1].isdigit())
+        return char.isspace() or char == ";"
+
+    start, end = run.span()
+    while start > 0 and not ends(start - 1):
+        start -= 1
+    while end < len(source) and not ends(end):
+        end += 1
+    return source[start:end]
 
 
 @lru_cache(maxsize=4096)
