@@ -63,6 +63,37 @@ def test_db_option_and_environment_variable_choose_the_database(cli, tmp_path: P
         assert connection.execute("SELECT count(*) FROM municipality").fetchone() == (308,)
 
 
+def test_a_database_url_naming_no_database_is_never_taken_for_an_empty_round(
+        cli, workspace, tmp_path: Path) -> None:
+    # A mistyped folder: refused, nothing made (a round "with nothing sent" would invite a
+    # second send to every municipality).
+    typo = tmp_path / "kysley" / "yhteistuumin.sqlite"
+    refused = cli("--db", f"sqlite:///{typo}", "status")
+    assert refused.exit_code == 1
+    assert refused.stdout == ""
+    assert refused.stderr == (
+        f"Error: {typo}: no database there and no folder {typo.parent}; check the database "
+        "URL (--db), or make the folder first to start a new database there\n")
+    assert not typo.parent.exists()
+    # A file not there yet in a folder that is: made, and said once (on stderr, the table is
+    # still the command's output), naming where the URL came from.
+    new = tmp_path / "uusi.sqlite"
+    made = cli("status", "--format", "csv", env={"YHTEISTUUMIN_DB": f"sqlite:///{new}"})
+    assert made.exit_code == 0, made.output
+    assert made.stderr == (
+        f"Note: there was no database at {new} (the database URL from YHTEISTUUMIN_DB); a "
+        "new, empty one was made there. If you meant the round's existing database, check "
+        "the path\n")
+    assert new.is_file() and made.stdout.startswith("code,")
+    again = cli("status", "--format", "csv", env={"YHTEISTUUMIN_DB": f"sqlite:///{new}"})
+    assert again.exit_code == 0 and again.stderr == ""
+    # The workspace's own database is made on first use without a word, as before.
+    own = workspace.root / "outputs" / "yhteistuumin.sqlite"
+    own.unlink()
+    first = cli("status", "--format", "csv")
+    assert first.exit_code == 0 and first.stderr == "" and own.is_file()
+
+
 def test_older_database_is_migrated_by_any_command(cli, tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite"
     sqlite3.connect(path).close()  # an empty database: no schema revision yet

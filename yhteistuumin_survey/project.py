@@ -172,10 +172,44 @@ class Project:
                 from .errors import WorkspaceGone
 
                 raise WorkspaceGone(self.workspace.root)
+            made = self._new_database_given()
             self._engine = open_database(self.settings.database_url,
                                          on_migrated=self._say_migrated, on_wait=self.notify)
             ensure_register(self._engine, workspace=self.workspace)
+            if made is not None:
+                self.notify(f"Note: there was no database at {made} (the database URL from "
+                            f"{self._database_given_by()}); a new, empty one was made there. "
+                            "If you meant the round's existing database, check the path")
         return self._engine
+
+    def _database_given_by(self) -> str:
+        """Where the database URL came from, as the user would look for it."""
+        from .config import DB_ENV
+
+        if self.db_url:
+            return "--db"
+        if self.settings.sources.get("database.url") == DB_ENV:
+            return DB_ENV
+        return "[database] url in yhteistuumin.toml"
+
+    def _new_database_given(self) -> Path | None:
+        """The SQLite file a database URL given by the user (not the workspace's own) names
+        when no database is there yet: a mistyped path must not pass for a round with nothing
+        sent. A folder that does not exist is refused; a file not there yet is made and said."""
+        from .db.read import sqlite_file
+
+        if not self.settings.get("database.url"):
+            return None  # the workspace's own database, made on first use
+        path = sqlite_file(self.settings.database_url)
+        if path is None or (path.is_file() and path.stat().st_size > 0):
+            return None
+        if not path.parent.is_dir():
+            from .errors import DatabaseError
+
+            raise DatabaseError(f"{path}: no database there and no folder {path.parent}; "
+                                f"check the database URL ({self._database_given_by()}), or "
+                                "make the folder first to start a new database there")
+        return path
 
     def _say_migrated(self, migrated: Any) -> None:
         """A command that migrated an older database on its way says so, and where the copy

@@ -80,6 +80,12 @@ def flag(value: Any) -> bool | None:
 _SQLITE_FILE = re.compile(r"^sqlite(?:\+pysqlite)?:///(?P<path>[^?%]+)$")
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file a ``sqlite:///PATH`` URL names (None: another database, or in memory)."""
+    match = _SQLITE_FILE.match(url)
+    return Path(match["path"]) if match and match["path"] != ":memory:" else None
+
+
 def open_reader(url: str) -> SqliteReader | SqlAlchemyReader | None:
     """Return a reader on the database at ``url`` if its schema is this program's; None when
     the database is not made yet (no schema, no register: the caller creates it).
@@ -87,13 +93,12 @@ def open_reader(url: str) -> SqliteReader | SqlAlchemyReader | None:
     Raises ``DatabaseError`` for a database at an older revision (run ``db upgrade``) or one
     newer than this program.
     """
-    match = _SQLITE_FILE.match(url)
+    path = sqlite_file(url)
     reader: SqliteReader | SqlAlchemyReader
     missing: type[Exception]
-    if match and match["path"] != ":memory:":
+    if path is not None:
         import sqlite3
 
-        path = Path(match["path"])
         if not path.is_file() or path.stat().st_size == 0:
             return None
         reader, missing = SqliteReader(path), sqlite3.OperationalError
