@@ -933,7 +933,7 @@ def _import_review(paths: Sequence[Path], *, session: Session, reviewer: str | N
     for path in paths:
         label = str(path)
         result.files.append(label)
-        locked = office_lock_file(path, again="import it again")
+        locked = office_lock_file(path, again="import it again") or _libreoffice_lock(path)
         if locked is not None:
             report.add(label, "warning", locked.removeprefix(f"{path}: "))
             continue
@@ -960,6 +960,11 @@ def _import_review(paths: Sequence[Path], *, session: Session, reviewer: str | N
         _tell_hidden(book, read, report=report)
         _tell_missing(book, report=report)
         _tell_other_columns(book, report=report)
+        open_in = _still_open(path)
+        if open_in is not None:
+            report.add(label, "warning", f"{open_in} has it open (its lock file is beside it): "
+                                         "what is not saved yet is not in what was read; save "
+                                         "and close it, then import it again if it changed")
         rows.extend(read)
     before = _imported_before([sha for _label, sha in books], session=session)
     if rows:
@@ -967,6 +972,28 @@ def _import_review(paths: Sequence[Path], *, session: Session, reviewer: str | N
     if before:
         _quiet_again(report, {label for label, sha in books if sha in before})
     return result
+
+
+def _libreoffice_lock(path: Path) -> str | None:
+    """What to say of LibreOffice's lock file (``.~lock.arviointi.xlsx#``, written beside a
+    workbook it has open), or None for another file."""
+    name = path.name
+    if not (name.startswith(".~lock.") and name.endswith("#")):
+        return None
+    return (f"LibreOffice's lock file, not a workbook, so not read; "
+            f"{name.removeprefix('.~lock.').removesuffix('#')} may still be open in "
+            "LibreOffice: save and close it, then import it again if it changed")
+
+
+def _still_open(path: Path) -> str | None:
+    """Which program has the workbook open, by the lock file it keeps beside it (Excel's
+    ``~$name``, LibreOffice's ``.~lock.name#``), or None."""
+    if (path.parent / f".~lock.{path.name}#").exists():
+        return "LibreOffice"
+    # Excel's lock file is named "~$" and the name, its first two letters replaced when the
+    # name is long enough (as Word does).
+    excel = {f"~${path.name}", f"~${path.name[2:]}"} if len(path.name) > 2 else set()
+    return "Excel" if any((path.parent / name).exists() for name in excel) else None
 
 
 def _imported_before(shas: list[str], *, session: Session) -> set[str]:
