@@ -610,6 +610,7 @@ class Project:
                       reviewer: str | None = None) -> ImportResult:
         """Apply the decisions of returned review workbooks (``review import``)."""
         from .normalise import load_vocabulary
+        from .privacy import erased_addresses
         from .review import import_review
         from .review.import_ import TITLE_MAX_LENGTH
 
@@ -621,7 +622,8 @@ class Project:
                                      round_name=self.settings.round_name,
                                      title_max_length=titles[0] if titles and titles[0]
                                      else TITLE_MAX_LENGTH,
-                                     vocabulary=load_vocabulary(self.workspace))
+                                     vocabulary=load_vocabulary(self.workspace),
+                                     erased=erased_addresses(self.workspace, session))
         except KeyboardInterrupt:  # one transaction: rolled back whole
             raise KeyboardInterrupt("no decision of these workbooks was stored; run the same "
                                     "command again") from None
