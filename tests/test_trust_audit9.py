@@ -99,3 +99,62 @@ def test_a_review_workbook_still_open_says_so_and_a_lock_file_is_not_read(
     assert "no review sheet" not in said
     session.expire_all()
     assert session.get(Practice, practice.id).status == "approved"
+
+
+# --- purge: interrupted, a file that will not go, Finland's days --------------------------------
+
+
+def _old_reports(workspace, count: int) -> list:
+    import datetime as dt
+    import os
+
+    old = dt.datetime(2026, 1, 15, 12, 0, tzinfo=dt.UTC).timestamp()
+    paths = []
+    for number in range(count):
+        path = workspace.outputs / "reports" / f"ingest-{number}.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("tiedosto;tila\n", encoding="utf-8")
+        os.utime(path, (old, old))
+        paths.append(path)
+    return paths
+
+
+def test_purge_counts_days_in_finland_on_a_machine_kept_in_utc(workspace, session, db_url,
+                                                               cli, monkeypatch):
+    """A file received at 00:30 on 1 November in Helsinki (22:30 UTC on 31 October) went
+    with 'purge --before 2026-11-01' on a server kept in UTC, and was listed as of 31
+    October; a report written then too. Both are of 1 November in the round's time."""
+    import datetime as dt
+    import os
+    import time
+
+    from yhteistuumin_survey.db.models import ReceivedFile
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        moment = dt.datetime(2026, 10, 31, 22, 30, tzinfo=dt.UTC)
+        received = workspace.outputs / "received" / "ab" / "vastaus.xlsx"
+        received.parent.mkdir(parents=True)
+        received.write_bytes(b"PK")
+        report = _old_reports(workspace, 1)[0]
+        os.utime(report, (moment.timestamp(), moment.timestamp()))
+        session.add(ReceivedFile(sha256="c" * 64, original_name="vastaus.xlsx", size=2,
+                                 stored_path="outputs/received/ab/vastaus.xlsx",
+                                 received_at=moment))
+        session.commit()
+
+        none = cli("--db", db_url, "purge", "--received", "--reports", "--before",
+                   "2026-11-01", "--yes")
+        listed = cli("--db", db_url, "purge", "--received", "--reports", "--before",
+                     "2026-11-02", "--dry-run")
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+
+    assert none.exit_code == 0, none.output
+    assert none.stdout.strip() == ("Nothing to purge: no received and reports older than "
+                                   "2026-11-01.")
+    assert received.exists() and report.exists()
+    assert [line.split()[-1] for line in listed.stdout.splitlines()[2:4]] == [
+        "2026-11-01", "2026-11-01"]

@@ -12,7 +12,7 @@ What each kind is, and what stays:
 - ``reports``: the files under ``outputs/reports/`` (ingest reports, charts), by their time.
 
 A file counts as older than ``before`` when it was received (or last written) on an earlier
-day. ``dry_run`` lists what would go and deletes nothing.
+day in Finland's time. ``dry_run`` lists what would go and deletes nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -28,6 +29,9 @@ if TYPE_CHECKING:
     from .workspace import Workspace
 
 KINDS = ("received", "messages", "reports")
+#: The round's days are Finland's: a file received at 00:30 on 1 November in Helsinki is of
+#: that day on a server kept in UTC too (where it is still 31 October).
+HELSINKI = ZoneInfo("Europe/Helsinki")
 _LABEL = {"received": "received file", "messages": "copy of a message", "reports": "report"}
 
 
@@ -153,7 +157,7 @@ def _received(workspace: Workspace, session: Session,
             when = received.received_at
             if when.tzinfo is None:
                 when = when.replace(tzinfo=dt.UTC)
-            recorded[path] = when.astimezone().date()
+            recorded[path] = when.astimezone(HELSINKI).date()
     found = []
     for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
         if not path.is_file():
@@ -197,4 +201,4 @@ def _older(workspace: Workspace, folder: Path, before: dt.date, kind: str,
 
 
 def _file_day(path: Path) -> dt.date:
-    return dt.datetime.fromtimestamp(path.stat().st_mtime).date()
+    return dt.datetime.fromtimestamp(path.stat().st_mtime, HELSINKI).date()
