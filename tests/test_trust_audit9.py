@@ -119,6 +119,74 @@ def _old_reports(workspace, count: int) -> list:
     return paths
 
 
+def test_a_purge_stopped_half_way_says_how_many_went_and_the_rerun_deletes_the_rest(
+        workspace, db_url, cli, monkeypatch):
+    """Ctrl-C (or SIGTERM) during a purge said only 'Interrupted.': which files had gone was
+    not said anywhere. Now it says how many went, that the rest is kept, and to run it again."""
+    from pathlib import Path
+
+    paths = _old_reports(workspace, 5)
+    unlink = Path.unlink
+    deleted: list[Path] = []
+
+    def stopped_at_the_third(self, *args, **kwargs):
+        if len(deleted) == 2:
+            raise KeyboardInterrupt  # as Ctrl-C lands, or SIGTERM (the CLI raises it)
+        deleted.append(self)
+        return unlink(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "unlink", stopped_at_the_third)
+    stopped = cli("--db", db_url, "purge", "--reports", "--before", "2026-06-30", "--yes")
+    monkeypatch.setattr(Path, "unlink", unlink)
+
+    assert stopped.exit_code == 130
+    assert stopped.stderr.strip() == ("Interrupted: 2 of the 5 files were deleted before the "
+                                      "stop, the other 3 are kept; run the same command again "
+                                      "to delete them")
+    assert [path.exists() for path in paths] == [False, False, True, True, True]
+    again = cli("--db", db_url, "purge", "--reports", "--before", "2026-06-30", "--yes")
+    assert again.exit_code == 0, again.output
+    assert again.stdout.splitlines()[-1] == ("Deleted 3 files (42 bytes) older than "
+                                             "2026-06-30.")
+    assert not any(path.exists() for path in paths)
+
+
+def test_a_file_purge_cannot_delete_is_named_and_the_others_still_go(
+        workspace, db_url, cli, monkeypatch):
+    """A file that will not go (open in Excel on a shared drive, a read-only share) ended the
+    purge with one error line: the files deleted before it were not listed, those after it
+    were not deleted. Now it is listed with the reason, the others go, and the exit is 1."""
+    import errno
+    import json
+    from pathlib import Path
+
+    paths = _old_reports(workspace, 3)
+    unlink = Path.unlink
+
+    def denied_for_the_middle_one(self, *args, **kwargs):
+        if self.name == "ingest-1.csv":
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return unlink(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "unlink", denied_for_the_middle_one)
+    done = cli("--db", db_url, "purge", "--reports", "--before", "2026-06-30", "--yes")
+    shown = json.loads(cli("--db", db_url, "purge", "--reports", "--before", "2026-06-30",
+                           "--yes", "--format", "json").stdout)
+
+    assert done.exit_code == 1, done.output
+    assert [path.exists() for path in paths] == [False, True, False]
+    lines = [" ".join(line.split()) for line in done.stdout.splitlines()]
+    assert ("report outputs/reports/ingest-1.csv 2026-01-15 permission denied; check who owns "
+            "it and its permissions") in lines
+    assert lines[-2:] == [
+        "Deleted 2 files (28 bytes) older than 2026-06-30.",
+        "1 file was not deleted (said above); deal with what is said, then run the same "
+        "command again"]
+    assert [(f["path"], f["error"]) for f in shown["files"]] == [
+        ("outputs/reports/ingest-1.csv",
+         "permission denied; check who owns it and its permissions")]
+
+
 def test_purge_counts_days_in_finland_on_a_machine_kept_in_utc(workspace, session, db_url,
                                                                cli, monkeypatch):
     """A file received at 00:30 on 1 November in Helsinki (22:30 UTC on 31 October) went

@@ -43,6 +43,8 @@ class PurgedFile:
     path: str
     date: str
     size: int
+    #: Why the file could not be deleted ("" when it was, or in a dry run would be).
+    error: str = ""
 
 
 @dataclass
@@ -58,16 +60,17 @@ class PurgeResult:
 
     @property
     def failed(self) -> bool:
-        return False
+        return any(f.error for f in self.files)
 
     @property
     def size(self) -> int:
-        return sum(f.size for f in self.files)
+        return sum(f.size for f in self.files if not f.error)
 
     def summary(self) -> list[str]:
-        n = len(self.files)
+        kept = [f for f in self.files if f.error]
+        n = len(self.files) - len(kept)
         what = " and ".join(self.kinds)
-        if not n:
+        if not self.files:
             return [f"Nothing to purge: no {what} older than {self.before}."]
         files = f"{n} file{'' if n == 1 else 's'} ({_size(self.size)})"
         warning = []
@@ -84,6 +87,10 @@ class PurgeResult:
         if self.dry_run:
             return [f"Dry run: {files} older than {self.before} would be deleted; nothing was "
                     "changed.", *warning]
+        if kept:
+            k = len(kept)
+            warning.append(f"{k} file{' was' if k == 1 else 's were'} not deleted (said "
+                           "above); deal with what is said, then run the same command again")
         return [f"Deleted {files} older than {self.before}.", *warning]
 
     def text(self) -> str:
@@ -94,8 +101,10 @@ class PurgeResult:
         return "\n".join(([render_table(rows, columns)] if rows else []) + self.summary())
 
     def table(self) -> tuple[list[str], list[dict[str, Any]]]:
-        return ["what", "path", "date"], [
-            {"what": _LABEL[f.kind], "path": f.path, "date": f.date} for f in self.files]
+        columns = ["what", "path", "date"] + (["not deleted"] if self.failed else [])
+        return columns, [
+            {"what": _LABEL[f.kind], "path": f.path, "date": f.date,
+             **({"not deleted": f.error} if self.failed else {})} for f in self.files]
 
     def to_dict(self) -> dict[str, Any]:
         return {"before": self.before, "kinds": self.kinds, "dry_run": self.dry_run,
@@ -129,13 +138,45 @@ def purge_outputs(workspace: Workspace, *, session: Session, before: dt.date,
                         suffixes=(".eml",))
     if "reports" in kinds:
         found += _older(workspace, workspace.outputs / "reports", before, "reports")
-    for kind, path, day in sorted(found, key=lambda item: (KINDS.index(item[0]), item[1])):
+    found.sort(key=lambda item: (KINDS.index(item[0]), item[1]))
+    try:
+        for kind, path, day in found:
+            _purge_one(workspace, result, kind, path, day, dry_run=dry_run)
+    except KeyboardInterrupt:
+        if dry_run:
+            raise
+        from .errors import Interrupted
+
+        deleted = sum(1 for f in result.files if not f.error)
+        raise Interrupted(_stopped(deleted, len(found))) from None
+    return result
+
+
+def _purge_one(workspace: Workspace, result: PurgeResult, kind: str, path: Path,
+               day: dt.date, *, dry_run: bool) -> None:
+    """Delete one file (list it in a dry run); one that cannot be deleted is listed with
+    the reason, and the purge goes on."""
+    where = path.relative_to(workspace.root).as_posix()
+    try:
         size = path.stat().st_size
-        result.files.append(PurgedFile(kind, path.relative_to(workspace.root).as_posix(),
-                                       day.isoformat(), size))
         if not dry_run:
             path.unlink()
-    return result
+    except FileNotFoundError:  # gone meanwhile (another purge): nothing to do
+        return
+    except OSError as exc:  # a file open on Windows, a read-only share: said, the rest go
+        from .faults import os_fault
+
+        exc.filename = None
+        result.files.append(PurgedFile(kind, where, day.isoformat(), 0, os_fault(exc)))
+        return
+    result.files.append(PurgedFile(kind, where, day.isoformat(), size))
+
+
+def _stopped(done: int, total: int) -> str:
+    """What an interrupted purge says: how far it got, that the rest is kept, what to do."""
+    return (f"{done} of the {total} files {'was' if done == 1 else 'were'} deleted before the "
+            f"stop, the other {total - done} {'is' if total - done == 1 else 'are'} kept; run "
+            "the same command again to delete them")
 
 
 def _received(workspace: Workspace, session: Session,
