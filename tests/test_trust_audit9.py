@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
 from factories import make_practice
 from sqlmodel import select
 from test_review import fill
@@ -226,3 +227,48 @@ def test_purge_counts_days_in_finland_on_a_machine_kept_in_utc(workspace, sessio
     assert received.exists() and report.exists()
     assert [line.split()[-1] for line in listed.stdout.splitlines()[2:4]] == [
         "2026-11-01", "2026-11-01"]
+
+
+# --- send check: the deadline is a Finnish day --------------------------------------------------
+
+
+@pytest.mark.parametrize(("zone", "deadline_from_today", "refused"), [
+    ("Etc/GMT+12", -1, True),   # a machine behind Finland: still on the day before
+    ("Etc/GMT-14", 0, False),   # a machine ahead of Finland: already on the next day
+])
+def test_send_check_counts_the_deadline_in_finlands_days_whatever_the_machines_zone(
+        cli, monkeypatch, zone, deadline_from_today, refused):
+    """send check took 'today' from the machine's zone while the send itself takes Finland's:
+    on a server in UTC from midnight to 02:00 Finnish time, a deadline that had just passed
+    was 'Ready to send.' by the check and refused by the send (and a machine ahead refused a
+    deadline that is today in Finland). Machines 12 and 14 hours off make it show whatever
+    the hour the test runs at: one of the two differs from Finland's day at any hour."""
+    import datetime as dt
+    import time
+    from zoneinfo import ZoneInfo
+
+    from send_support import round_env
+
+    from yhteistuumin_survey.resources import bundled_path
+
+    assert cli("register", "contacts", str(bundled_path("recipients/contacts.example.csv"))
+               ).exit_code == 0
+    finland = dt.datetime.now(ZoneInfo("Europe/Helsinki")).date()
+    deadline = finland + dt.timedelta(days=deadline_from_today)
+    env = {**round_env(), "YHTEISTUUMIN_SMTP_HOST": "smtp.kunta.fi",
+           "YHTEISTUUMIN_ROUND_DEADLINE": deadline.isoformat()}
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        result = cli("send", "check", env=env)
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+
+    said = _one_line(result.stdout)
+    if refused:
+        assert result.exit_code == 1, result.output
+        assert f"[round] deadline {deadline} is already past (today is {finland})" in said
+    else:
+        assert result.exit_code == 0, result.output
+        assert said.endswith("Ready to send.")
