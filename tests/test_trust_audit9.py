@@ -272,3 +272,45 @@ def test_send_check_counts_the_deadline_in_finlands_days_whatever_the_machines_z
     else:
         assert result.exit_code == 0, result.output
         assert said.endswith("Ready to send.")
+
+
+# --- person: in her language ---------------------------------------------------------------------
+
+
+def test_person_held_only_in_the_outbox_and_a_bounce_is_answered_in_her_language(
+        workspace, session, db_url, cli):
+    """The registry of Brändö (Åland: Swedish material only) was mailed and the mail bounced;
+    the contact was replaced since, so the address is only in the outbox and in the bounce.
+    Her access report was Finnish (the round's language) unless the coordinator thought of
+    --lang sv. Now a person whose answers and municipalities are all Swedish is answered in
+    Swedish; Finnish or mixed ones in the round's language, and --lang still decides."""
+    import datetime as dt
+
+    from yhteistuumin_survey.db.models import Bounce, OutboundMessage
+
+    brando = "registrator@brando.example.fi"
+    enontekio = "kirjaamo@enontekio.example.fi"
+    sent = dt.datetime(2026, 11, 2, 8, 0, tzinfo=dt.UTC)
+    for code, address in (("035", brando), ("047", enontekio)):
+        message = OutboundMessage(round_name="syksy-2026", municipality_code=code,
+                                  address=address, kind="invite", sequence=0, state="sent",
+                                  sent_at=sent, smtp_response="250 OK")
+        session.add(message)
+        session.flush()
+        session.add(Bounce(message_key=f"<{code}@mx>", classification="hard", address=address,
+                           outbound_id=message.id, detail="550 5.1.1 User unknown"))
+    session.commit()
+
+    swedish = cli("--db", db_url, "person", brando)
+    finnish = cli("--db", db_url, "person", enontekio)
+    asked = cli("--db", db_url, "person", brando, "--lang", "fi")
+
+    assert swedish.exit_code == 0, swedish.output
+    said = _one_line(swedish.stdout)
+    assert f"Om dig (adressen {brando}) finns sparat: 1 meddelande, 1 returnerat meddelande." in said
+    assert "Meddelanden som skickats till din adress omgång: syksy-2026; kommun: 035" in said
+    assert "550 5.1.1 User unknown" in said
+    assert _one_line(finnish.stdout).startswith("osio tiedot")
+    assert _one_line(asked.stdout).startswith("osio tiedot")
+    assert "Sinusta (osoite registrator@brando.example.fi) on tallennettu" in _one_line(
+        asked.stdout)

@@ -706,7 +706,8 @@ class Project:
     def person(self, email: str, *, out: Path | None = None,
                lang: str | None = None) -> PersonReport:
         """Everything held about one person, for an access request (``person``); with ``out``
-        also written as a workbook. In ``lang`` (fi, sv, en), by default the round's."""
+        also written as a workbook. In ``lang`` (fi, sv, en); by default Swedish for a person
+        whose answers and municipalities are all Swedish, else the round's language."""
         from .person import person_report, write_person_workbook
         from .privacy import AddressMatcher
 
