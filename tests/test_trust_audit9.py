@@ -314,3 +314,40 @@ def test_person_held_only_in_the_outbox_and_a_bounce_is_answered_in_her_language
     assert _one_line(asked.stdout).startswith("osio tiedot")
     assert "Sinusta (osoite registrator@brando.example.fi) on tallennettu" in _one_line(
         asked.stdout)
+
+
+def test_purge_warns_before_deleting_the_only_copy_of_a_file_whose_reading_failed(
+        workspace, session, db_url, cli):
+    """A returned questionnaire whose reading failed waits for 'ingest --retry-failed', which
+    reads it from its copy under outputs/received. A purge took that copy without a word, and
+    the answer was gone: the retry said only 'no copy was kept'. Now the dry run (and the
+    question before deleting) says which files were never read and what to do first."""
+    import datetime as dt
+    import json
+    import os
+
+    from yhteistuumin_survey.db.models import ReceivedFile
+
+    old = dt.datetime(2026, 1, 15, 12, 0, tzinfo=dt.UTC)
+    for name, status in (("092-vastaus.xlsx", "error"), ("049-vastaus.xlsx", "ingested")):
+        stored = workspace.outputs / "received" / "ab" / name
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        stored.write_bytes(b"PK")
+        os.utime(stored, (old.timestamp(), old.timestamp()))
+        session.add(ReceivedFile(sha256=name[:3] * 21 + "a", original_name=name, size=2,
+                                 stored_path=f"outputs/received/ab/{name}", received_at=old,
+                                 status=status, error="a sheet is protected with a password"
+                                 if status == "error" else None))
+    session.commit()
+
+    listed = cli("--db", db_url, "purge", "--received", "--before", "2026-06-30", "--dry-run")
+    shown = json.loads(cli("--db", db_url, "purge", "--received", "--before", "2026-06-30",
+                           "--dry-run", "--format", "json").stdout)
+
+    assert listed.exit_code == 0, listed.output
+    assert listed.stdout.splitlines()[-1] == (
+        "Warning: 1 of the received files was never read (reading failed): 092-vastaus.xlsx; "
+        "'yhteistuumin ingest --retry-failed' reads it again from these copies, the only ones "
+        "kept: fix what the ingest report said and run it first, or ingest it again from "
+        "where it came after the purge")
+    assert shown["unread"] == ["092-vastaus.xlsx"]

@@ -57,6 +57,9 @@ class PurgeResult:
     files: list[PurgedFile] = field(default_factory=list)
     #: Received files among ``files`` holding a practice no reviewer has decided yet.
     undecided: list[str] = field(default_factory=list)
+    #: Received files among ``files`` whose reading failed: ``ingest --retry-failed`` reads
+    #: them again from these copies, the only ones the workspace has.
+    unread: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
@@ -84,6 +87,16 @@ class PurgeResult:
                        f"information): {', '.join(self.undecided[:3])}"
                        f"{' …' if u > 3 else ''}; the reviewers may still need "
                        f"{'it' if u == 1 else 'them'}"]
+        if self.unread:
+            u = len(self.unread)
+            warning.append(
+                f"Warning: {u} of the received files {'was' if u == 1 else 'were'} never read "
+                f"(reading failed): {', '.join(self.unread[:3])}{' …' if u > 3 else ''}; "
+                "'yhteistuumin ingest --retry-failed' reads "
+                f"{'it' if u == 1 else 'them'} again from these copies, the only ones kept: "
+                "fix what the ingest report said and run it first, or ingest "
+                f"{'it' if u == 1 else 'them'} again from where "
+                f"{'it' if u == 1 else 'they'} came after the purge")
         if self.dry_run:
             return [f"Dry run: {files} older than {self.before} would be deleted; nothing was "
                     "changed.", *warning]
@@ -109,7 +122,7 @@ class PurgeResult:
     def to_dict(self) -> dict[str, Any]:
         return {"before": self.before, "kinds": self.kinds, "dry_run": self.dry_run,
                 "files": [vars(f) for f in self.files], "bytes": self.size,
-                "undecided": list(self.undecided)}
+                "undecided": list(self.undecided), "unread": list(self.unread)}
 
 
 def _size(n: int) -> str:
@@ -133,6 +146,7 @@ def purge_outputs(workspace: Workspace, *, session: Session, before: dt.date,
         going = {path.resolve() for kind, path, _day in found if kind == "received"}
         result.undecided = [name for path, name in _undecided(workspace, session)
                             if path in going]
+        result.unread = [name for path, name in _unread(workspace, session) if path in going]
     if "messages" in kinds:
         found += _older(workspace, workspace.outputs / "outbox", before, "messages",
                         suffixes=(".eml",))
@@ -224,6 +238,22 @@ def _undecided(workspace: Workspace, session: Session) -> list[tuple[Path, str]]
         .where(col(Practice.status).in_(("new", "needs-info")))).all()
     found: dict[Path, str] = {}
     for stored_path, name in rows:
+        stored = workspace.stored_file(stored_path)
+        if stored is not None:
+            found.setdefault(stored.resolve(), name)
+    return sorted(found.items(), key=lambda item: item[1])
+
+
+def _unread(workspace: Workspace, session: Session) -> list[tuple[Path, str]]:
+    """(stored path, original name) of received files whose reading failed."""
+    from sqlmodel import col, select
+
+    from .db.models import ReceivedFile
+
+    found: dict[Path, str] = {}
+    for stored_path, name in session.exec(
+            select(ReceivedFile.stored_path, ReceivedFile.original_name)
+            .where(col(ReceivedFile.status) == "error")).all():
         stored = workspace.stored_file(stored_path)
         if stored is not None:
             found.setdefault(stored.resolve(), name)
