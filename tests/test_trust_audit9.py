@@ -351,3 +351,46 @@ def test_purge_warns_before_deleting_the_only_copy_of_a_file_whose_reading_faile
         "kept: fix what the ingest report said and run it first, or ingest it again from "
         "where it came after the purge")
     assert shown["unread"] == ["092-vastaus.xlsx"]
+
+
+# --- reminders: a week on Finland's clocks, across the change to summer time --------------------
+
+
+def test_a_reminder_a_week_after_is_due_at_the_same_hour_across_the_change_of_clocks(session):
+    """Invitations went at 09:00 on Monday 22.3.2027; the clocks went forward on Sunday 28.3.
+    At 09:00 on Monday 29.3 the coordinator ran send remind and every municipality was
+    skipped with 'last message 7.0 days ago (wait 7)': seven days were counted as 168 hours,
+    due at 10:00. The follow-up list and send remind now count a week on Finland's clocks."""
+    import datetime as dt
+
+    from yhteistuumin_survey.db.models import Contact, OutboundMessage
+    from yhteistuumin_survey.followup import follow_up
+
+    invited = dt.datetime(2027, 3, 22, 7, 0, tzinfo=dt.UTC)  # 09:00 EET
+    address = "kirjaamo@alajarvi.example.fi"
+    session.add(Contact(municipality_code="005", email=address))
+    session.add(OutboundMessage(round_name="kevat-2027", municipality_code="005",
+                                address=address, kind="invite", sequence=0, state="sent",
+                                sent_at=invited))
+    session.commit()
+
+    def row(now: dt.datetime) -> dict:
+        listed = follow_up(session=session, round_name="kevat-2027", min_days=7, now=now)
+        return {r["code"]: r for r in listed.to_dict()["rows"]}["005"]
+
+    before = row(dt.datetime(2027, 3, 29, 5, 59, tzinfo=dt.UTC))  # 08:59 EEST
+    at_nine = row(dt.datetime(2027, 3, 29, 6, 0, tzinfo=dt.UTC))  # 09:00 EEST
+    assert (before["next_action"], before["remind_from"]) == ("wait", "2027-03-29")
+    assert at_nine["next_action"] == "remind"
+
+    # And the autumn: invitations at 09:00 on Monday 19.10.2026, clocks back on 25.10.
+    from types import SimpleNamespace
+
+    from yhteistuumin_survey.reminders import reminder_due
+
+    autumn = dt.datetime(2026, 10, 19, 6, 0, tzinfo=dt.UTC)  # 09:00 EEST
+    rows = [SimpleNamespace(kind="invite", state="sent", sequence=0, address=address,
+                            sent_at=autumn, sending_at=None, updated_at=autumn)]
+    due = reminder_due(rows, answered=False, addresses=[address], max_reminders=2,
+                       min_days=7, now=dt.datetime(2026, 10, 26, 7, 0, tzinfo=dt.UTC))
+    assert due.due and due.sequence == 1  # 09:00 EET on Monday 26.10
