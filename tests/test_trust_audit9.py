@@ -394,3 +394,35 @@ def test_a_reminder_a_week_after_is_due_at_the_same_hour_across_the_change_of_cl
     due = reminder_due(rows, answered=False, addresses=[address], max_reminders=2,
                        min_days=7, now=dt.datetime(2026, 10, 26, 7, 0, tzinfo=dt.UTC))
     assert due.due and due.sequence == 1  # 09:00 EET on Monday 26.10
+
+
+def test_person_says_a_received_files_copy_was_deleted_by_purge(workspace, session, db_url,
+                                                                cli):
+    """After 'purge --received' the access report still said of her answer 'tallennettu
+    nimellä: vastaus-1-1.xlsx' (stored as), a copy no longer kept. Now it says the copy has
+    been deleted; the record of receipt and the answer read from it are still shown."""
+    import datetime as dt
+    import json
+    from zoneinfo import ZoneInfo
+
+    from yhteistuumin_survey.db.models import ReceivedFile
+
+    make_practice(session, title="Lukupiiri", status="approved", publish_consent=True,
+                  contact_name="Anna Virtanen", contact_email=ANNA)
+    (received,) = session.exec(select(ReceivedFile)).all()
+    stored = workspace.root / received.stored_path
+    stored.parent.mkdir(parents=True, exist_ok=True)
+    stored.write_bytes(b"PK")
+    tomorrow = dt.datetime.now(ZoneInfo("Europe/Helsinki")).date() + dt.timedelta(days=1)
+
+    kept = json.loads(cli("--db", db_url, "person", ANNA, "--format", "json").stdout)
+    purged = cli("--db", db_url, "purge", "--received", "--before", tomorrow.isoformat(),
+                 "--yes")
+    finnish = _one_line(cli("--db", db_url, "person", ANNA).stdout)
+    swedish = _one_line(cli("--db", db_url, "person", ANNA, "--lang", "sv").stdout)
+
+    assert purged.exit_code == 0, purged.output
+    assert not stored.exists()
+    assert kept["sections"]["received"][0]["stored_as"] == stored.name
+    assert "sisältää: vastauksesi; tallennettu nimellä: kopio on jo poistettu" in finnish
+    assert "sparad som: kopian har redan raderats" in swedish

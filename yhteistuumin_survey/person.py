@@ -187,7 +187,7 @@ def person_report(workspace: Workspace, email: str, *, session: Session,
     report.sections["messages"] = messages
     report.sections["bounces"] = _bounces(session, matcher)
     report.sections["records"] = _records(session, matcher)
-    report.sections["received"] = _received(session, matcher, records, lang)
+    report.sections["received"] = _received(workspace, session, matcher, records, lang)
     public: list[tuple[int, str]] = []  # (practice, how) of what the public can see of her
     report.sections["practices"] = _practices(session, records, names_person, lang, public,
                                               matcher)
@@ -393,7 +393,13 @@ def _records(session: Session, matcher: AddressMatcher) -> list[dict[str, Any]]:
             if matcher.is_address(r.address) or matcher.mentions(r.reason)]
 
 
-def _received(session: Session, matcher: AddressMatcher, records: Any,
+def _kept(workspace: Workspace, stored_path: str) -> bool:
+    """Whether a received file's copy is still kept (``purge --received`` deletes it)."""
+    stored = workspace.stored_file(stored_path)
+    return stored is not None and stored.is_file()
+
+
+def _received(workspace: Workspace, session: Session, matcher: AddressMatcher, records: Any,
               lang: str) -> list[dict[str, Any]]:
     from sqlmodel import col, select
 
@@ -408,7 +414,8 @@ def _received(session: Session, matcher: AddressMatcher, records: Any,
              "from_the_person": bool(r.sender and matcher.mentions(r.sender)),
              "holds": _texts.say("holds-answer", lang) if r.id in theirs
              else _texts.say("holds-address", lang) if r.id in showing else None,
-             "stored_as": Path(r.stored_path).name}
+             "stored_as": Path(r.stored_path).name if _kept(workspace, r.stored_path)
+             else _texts.say("copy-deleted", lang)}
             for r in session.exec(select(ReceivedFile).order_by(col(ReceivedFile.id)))
             if r.id in theirs or r.id in showing or (r.sender and matcher.mentions(r.sender))]
 

@@ -311,6 +311,9 @@ SAY: dict[str, Text] = {
     "holds-answer": Text("vastauksesi", "ditt svar", "their answer"),
     "holds-address": Text("osoitteesi jonkun vastauksessa", "din adress i ett svar",
                           "their address in an answer"),
+    # A received file's copy is gone (purge): the record of receipt and the answer stay.
+    "copy-deleted": Text("kopio on jo poistettu", "kopian har redan raderats",
+                         "the copy has been deleted"),
     "names-you": Text("viesti toiseen osoitteeseen, jonka yhteystiedoissa mainitaan nimesi",
                       "meddelande till en annan adress där ditt namn står i kontaktuppgifterna",
                       "a message to another address whose contact details give your name"),
