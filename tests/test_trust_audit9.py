@@ -100,6 +100,11 @@ def test_a_review_workbook_still_open_says_so_and_a_lock_file_is_not_read(
     assert "no review sheet" not in said
     session.expire_all()
     assert session.get(Practice, practice.id).status == "approved"
+    # Imported before and open again: the warnings of a workbook imported before are left
+    # out ("nothing changed"), but the reviewer's new edits may be in LibreOffice, unsaved.
+    again = _one_line(cli("--db", db_url, "review", "import", str(aino)).stdout)
+    assert (f"{aino}: warning: LibreOffice has it open (its lock file is beside it)") in again
+    assert "nothing changed" in again
 
 
 # --- purge: interrupted, a file that will not go, Finland's days --------------------------------

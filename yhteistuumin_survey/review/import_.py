@@ -942,6 +942,7 @@ def _import_review(paths: Sequence[Path], *, session: Session, reviewer: str | N
     rows: list[RowDecision] = []
     seen: dict[str, str] = {}
     books: list[tuple[str, str]] = []  # each workbook read: its label and its SHA-256
+    still_open: list[tuple[str, str]] = []  # (label, program) of workbooks open elsewhere
     for path in paths:
         label = str(path)
         result.files.append(label)
@@ -974,9 +975,7 @@ def _import_review(paths: Sequence[Path], *, session: Session, reviewer: str | N
         _tell_other_columns(book, report=report)
         open_in = _still_open(path)
         if open_in is not None:
-            report.add(label, "warning", f"{open_in} has it open (its lock file is beside it): "
-                                         "what is not saved yet is not in what was read; save "
-                                         "and close it, then import it again if it changed")
+            still_open.append((label, open_in))
         rows.extend(read)
     before = _imported_before([sha for _label, sha in books], session=session)
     if erased is not None:
@@ -985,6 +984,12 @@ def _import_review(paths: Sequence[Path], *, session: Session, reviewer: str | N
         _check_and_apply(rows, session=session, report=report, progress=progress)
     if before:
         _quiet_again(report, {label for label, sha in books if sha in before})
+    # Said after the quieting: a workbook imported before and open again matters most (the
+    # reviewer's new edits are in the program, not in the file: "nothing changed").
+    for label, program in still_open:
+        report.add(label, "warning", f"{program} has it open (its lock file is beside it): "
+                                     "what is not saved yet is not in what was read; save and "
+                                     "close it, then import it again if it changed")
     return result
 
 
