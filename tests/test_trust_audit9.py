@@ -431,3 +431,31 @@ def test_person_says_a_received_files_copy_was_deleted_by_purge(workspace, sessi
     assert kept["sections"]["received"][0]["stored_as"] == stored.name
     assert "sisältää: vastauksesi; tallennettu nimellä: kopio on jo poistettu" in finnish
     assert "sparad som: kopian har redan raderats" in swedish
+
+
+def test_person_named_only_in_a_review_decision_sees_the_decision_in_her_language(
+        workspace, session, db_url, cli):
+    """Liisa is held only in a reviewer's comment of another's practice's review decision.
+    Her access report said 'päätös: approved' (the database's code) in Finnish and Swedish
+    alike; now 'päätös: hyväksytty' and 'beslut: godkänd', and a comment typed without a
+    decision is said so."""
+    from yhteistuumin_survey.db.models import ReviewDecision
+
+    liisa = "liisa.lahti@kerava.example.fi"
+    practice = make_practice(session, title="Lukupiiri", status="approved",
+                             contact_name="Pekka Puupää", contact_email=PEKKA)
+    session.add(ReviewDecision(practice_id=practice.id, version=1, decision="approved",
+                               previous_status="new", reviewer="Arvioija",
+                               comment=f"Kysy Liisalta {liisa}"))
+    session.add(ReviewDecision(practice_id=practice.id, version=1, decision="comment",
+                               previous_status="approved", reviewer="Arvioija",
+                               comment=f"Liisa ({liisa}) vahvisti"))
+    session.commit()
+
+    finnish = _one_line(cli("--db", db_url, "person", liisa).stdout)
+    swedish = _one_line(cli("--db", db_url, "person", liisa, "--lang", "sv").stdout)
+
+    assert f"päätös: hyväksytty; huomautus: Kysy Liisalta {liisa}" in finnish
+    assert f"päätös: kommentti ilman päätöstä; huomautus: Liisa ({liisa}) vahvisti" in finnish
+    assert "approved" not in finnish and "approved" not in swedish
+    assert "godkänd" in swedish and "kommentar utan beslut" in swedish

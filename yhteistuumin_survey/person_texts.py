@@ -383,6 +383,7 @@ VALUES: dict[str, dict[Any, str]] = {
            "failed": "epäonnistui", "uncertain": "epävarma", "new": "uusi",
            "needs-info": "lisätietoja pyydetty",
            "approved": "hyväksytty", "rejected": "hylätty", "duplicate": "kaksoiskappale",
+           "comment": "kommentti ilman päätöstä",
            "questionnaire": "kyselylomake", "email": "sähköposti",
            "answered": "vastaus kirjattu käsin", "checked": "yhteystieto tarkistettu",
            "retired": "poistettu käytöstä", "read": "viesti luettu"},
@@ -392,6 +393,7 @@ VALUES: dict[str, dict[Any, str]] = {
            "failed": "misslyckades", "uncertain": "osäkert", "new": "ny",
            "needs-info": "mer information begärd",
            "approved": "godkänd", "rejected": "avslagen", "duplicate": "dubblett",
+           "comment": "kommentar utan beslut",
            "questionnaire": "enkätblankett", "email": "e-post",
            "answered": "svar antecknat för hand", "checked": "kontaktuppgiften kontrollerad",
            "retired": "tagen ur bruk", "read": "meddelandet läst"},
@@ -455,4 +457,4 @@ def value_text(key: str, value: Any, lang: str) -> Any:
 
 
 #: The keys whose values are codes (the others are names, dates and texts, shown as held).
-CODED = frozenset({"status", "kind", "state", "format"})
+CODED = frozenset({"status", "kind", "state", "format", "decision"})
