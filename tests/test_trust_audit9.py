@@ -315,7 +315,9 @@ def test_person_held_only_in_the_outbox_and_a_bounce_is_answered_in_her_language
     assert f"Om dig (adressen {brando}) finns sparat: 1 meddelande, 1 returnerat meddelande." in said
     assert "Meddelanden som skickats till din adress omgång: syksy-2026; kommun: 035" in said
     assert "550 5.1.1 User unknown" in said
+    assert "typ: returnerat: adressen fungerar inte" in said  # not the code 'hard'
     assert _one_line(finnish.stdout).startswith("osio tiedot")
+    assert "laji: palautunut: osoite ei toimi" in _one_line(finnish.stdout)
     assert _one_line(asked.stdout).startswith("osio tiedot")
     assert "Sinusta (osoite registrator@brando.example.fi) on tallennettu" in _one_line(
         asked.stdout)
