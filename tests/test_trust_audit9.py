@@ -461,3 +461,57 @@ def test_person_named_only_in_a_review_decision_sees_the_decision_in_her_languag
     assert f"päätös: kommentti ilman päätöstä; huomautus: Liisa ({liisa}) vahvisti" in finnish
     assert "approved" not in finnish and "approved" not in swedish
     assert "godkänd" in swedish and "kommentar utan beslut" in swedish
+
+
+def test_a_review_import_running_while_forget_erases_her_does_not_bring_her_address_back(
+        workspace, tmp_path, monkeypatch):
+    """A review import had read the erasures (none yet) when forget erased Anna; it wrote
+    the reviewer's comment naming her after forget had cleaned the notes: her address was
+    back. Now forget and review import wait for each other: whichever comes second sees
+    what the first did."""
+    import threading
+
+    from yhteistuumin_survey.project import Project
+    from yhteistuumin_survey.review import export_review
+    from yhteistuumin_survey.review import import_ as import_module
+
+    with Project.open(workspace.root, env={}) as project, project.session() as session:
+        make_practice(session, title="Lukupiiri", status="approved", publish_consent=True,
+                      contact_name="Anna Virtanen", contact_email=ANNA)
+        pekkas = make_practice(session, title="Runopolku", status="new",
+                               publish_consent=True, contact_name="Pekka Puupää",
+                               contact_email=PEKKA)
+        exported = export_review(workspace.outputs, session=session).files[0].path
+    handed = fill(exported, {pekkas.id: {"Päätös": "hyväksytty",
+                                         "Arvioijan kommentti": f"Kysy myös {ANNA}"}},
+                  tmp_path / "arvioija.xlsx")
+    checking, forgotten = threading.Event(), threading.Event()
+    real_check = import_module._check_and_apply
+
+    def slow_check(*args, **kwargs):  # the workbook read, its decisions not written yet
+        checking.set()
+        forgotten.wait(5)  # forget goes on meanwhile, or waits for this import
+        return real_check(*args, **kwargs)
+
+    monkeypatch.setattr(import_module, "_check_and_apply", slow_check)
+    done: dict[str, object] = {}
+
+    def review_import() -> None:
+        with Project.open(workspace.root, env={}) as project:
+            done["import"] = project.import_review([handed])
+
+    importing = threading.Thread(target=review_import)
+    importing.start()
+    assert checking.wait(120)
+    with Project.open(workspace.root, env={}) as project:
+        done["forget"] = project.forget(ANNA)
+    forgotten.set()
+    importing.join(120)
+
+    assert set(done) == {"import", "forget"}
+    with Project.open(workspace.root, env={}) as project, project.session() as session:
+        pekka = session.get(Practice, pekkas.id)
+        assert pekka.status == "approved"
+        assert "anna" not in pekka.reviewer_comment.casefold()
+        for decision in session.exec(select(ReviewDecision)):
+            assert "anna" not in (decision.comment or "").casefold()
