@@ -515,3 +515,38 @@ def test_a_review_import_running_while_forget_erases_her_does_not_bring_her_addr
         assert "anna" not in pekka.reviewer_comment.casefold()
         for decision in session.exec(select(ReviewDecision)):
             assert "anna" not in (decision.comment or "").casefold()
+
+
+# --- consent: the reviewer types a contact into the workbook ------------------------------------
+
+
+def test_a_contact_the_reviewer_types_into_the_workbook_never_reaches_the_site(
+        workspace, session, db_url, cli, tmp_path):
+    """Already so (a guard): Kalle did not consent; the reviewer approves his practice and
+    types a contact into its read-only 'Yhteystiedot' cell (his, with a phone, and another
+    person's). The edit is said to be ignored and the site, its JSON, the search index and
+    the CMS Markdown hold neither."""
+    from publish_support import tree_text
+
+    practice = make_practice(session, title="Ilman lupaa", status="new", publish_consent=False,
+                             contact_name="Kalle Kielto", contact_email="kalle.kielto@example.fi",
+                             contact_phone="040 333 4444")
+    assert cli("--db", db_url, "review", "export").exit_code == 0
+    (exported,) = (workspace.outputs / "review").glob("*.xlsx")
+    handed = fill(exported, {practice.id: {
+        "Päätös": "hyväksytty",
+        "Yhteystiedot": "Kalle Kielto, kalle.kielto@example.fi, 040 333 4444; "
+                        "Liisa Lisätty liisa.lisatty@example.fi"}}, tmp_path / "arvioija.xlsx")
+
+    imported = cli("--db", db_url, "review", "import", str(handed))
+    published = cli("--db", db_url, "publish")
+
+    assert imported.exit_code == 0, imported.output
+    assert ("warning: read-only column 'Yhteystiedot' was edited; the edit is ignored"
+            in _one_line(imported.stdout))
+    assert published.exit_code == 0, published.output
+    # Every page, practices.json, cards.json(.gz), the Pagefind files (unpacked) and the CMS.
+    site = tree_text(workspace.outputs / "site") + tree_text(workspace.outputs / "cms")
+    for trace in ("kielto", "333 4444", "3334444", "lisatty", "Lisätty"):
+        assert trace.casefold() not in site.casefold(), trace
+    assert "Ilman lupaa" in site
