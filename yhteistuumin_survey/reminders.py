@@ -28,6 +28,7 @@ The rule, over a municipality's outbox rows of the round:
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -132,6 +133,13 @@ def replies_to_read(session: Any, round_name: str | None, *, only: list[str]
             if code in last and when >= last[code]}
 
 
+def _wall_clock(moment: dt.datetime) -> dt.datetime:
+    """The time Finland's clocks showed at ``moment`` (naive)."""
+    from zoneinfo import ZoneInfo
+
+    return moment.astimezone(ZoneInfo("Europe/Helsinki")).replace(tzinfo=None)
+
+
 def _days_later(moment: dt.datetime, days: int) -> dt.datetime:
     """The same time of day ``days`` days later on Finland's clocks (in UTC). Seven days after
     09:00 on the Monday before the clocks go forward (the last Sunday of March) is 09:00 the
@@ -209,7 +217,10 @@ def reminder_due(rows: Iterable[Any], *, answered: bool, addresses: Iterable[str
                                   f"machine's time ({now:%Y-%m-%d %H:%M} UTC); check the clock",
                            due_from=due_from)
     if now < due_from:
-        days = age.total_seconds() / 86400
+        # On Finland's clocks, as the wait is counted, in tenths rounded down: 6.97 days
+        # said as "7.0 days ago (wait 7)" read as due.
+        wall = _wall_clock(now) - _wall_clock(last)
+        days = max(0.0, math.floor(wall.total_seconds() / 8640) / 10)
         return ReminderDue(WAIT, f"last message {days:.1f} days ago (wait {min_days})",
                            due_from=due_from)
     return ReminderDue(DUE, sequence=done + 1)
