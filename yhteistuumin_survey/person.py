@@ -153,13 +153,16 @@ def person_report(workspace: Workspace, email: str, *, session: Session,
                   settings: Settings | None = None, lang: str | None = None) -> PersonReport:
     """Return everything the database holds about the person with this address, and the
     notice an access request is owed (``settings`` name the controller), in ``lang`` (fi, sv
-    or en; by default the round's language, English without settings)."""
-    if lang is None:
-        lang = str(settings.get("round.language")) if settings is not None else "en"
-    if lang not in _texts.LANGUAGES:
+    or en; by default Swedish for a person all of whose answers and mail were Swedish, else
+    the round's language, English without settings)."""
+    if lang is not None and lang not in _texts.LANGUAGES:
         raise ValueError(f"unknown language {lang!r}")
     matcher = AddressMatcher(email)
     records = find_records(workspace, matcher, session=session)
+    messages = _messages(session, matcher)
+    if lang is None:
+        lang = _persons_language(session, records, messages) if settings is not None else None
+        lang = lang or (str(settings.get("round.language")) if settings is not None else "en")
     scrubber = Scrubber(matcher, "")
     scrubber.names, scrubber.phones = set(records.names), set(records.phones)
 
@@ -181,10 +184,10 @@ def person_report(workspace: Workspace, email: str, *, session: Session,
         "role": c.role, "phone": parts[id(c)][1], "status": c.status,
         "source_file": c.source_file, "source_row": c.source_row, "added": _time(c.created_at),
         "bounce_reason": c.bounce_reason} for c in records.contacts]
-    report.sections["messages"] = _messages(session, matcher)
+    report.sections["messages"] = messages
     report.sections["bounces"] = _bounces(session, matcher)
     report.sections["records"] = _records(session, matcher)
-    report.sections["received"] = _received(session, matcher, records, lang)
+    report.sections["received"] = _received(workspace, session, matcher, records, lang)
     public: list[tuple[int, str]] = []  # (practice, how) of what the public can see of her
     report.sections["practices"] = _practices(session, records, names_person, lang, public,
                                               matcher)
@@ -329,6 +332,31 @@ def _files(workspace: Workspace, session: Session, matcher: AddressMatcher,
         {"file": name, "note": _texts.say("own-file", lang)} for name in left]
 
 
+def _persons_language(session: Session, records: Any,
+                      messages: list[dict[str, Any]]) -> str | None:
+    """"sv" when everything tells the person is Swedish-speaking: the practices she is the
+    contact of were answered in Swedish, and her municipalities (of her contacts and of the
+    mail sent to her) get Swedish material only (Swedish-speaking, Swedish-majority, Åland);
+    None when anything is Finnish or nothing tells (the round's language then). A
+    registry clerk in Brändö, held only in the outbox, was answered in Finnish."""
+    from sqlmodel import col, select
+
+    from .db.models import Municipality, Practice
+    from .register import material_languages
+
+    said: set[str] = set()
+    if records.practice_ids:
+        said |= set(session.exec(select(Practice.language).where(
+            col(Practice.id).in_(sorted(records.practice_ids)))).all())
+    codes = {c.municipality_code for c in records.contacts if c.municipality_code}
+    codes |= {m["municipality"] for m in messages if m.get("municipality")}
+    if codes:
+        for municipality in session.exec(select(Municipality).where(
+                col(Municipality.code).in_(sorted(codes)))):
+            said |= set(material_languages(municipality.language, aland=municipality.aland))
+    return "sv" if said == {"sv"} else None
+
+
 def _messages(session: Session, matcher: AddressMatcher) -> list[dict[str, Any]]:
     from sqlmodel import col, select
 
@@ -365,7 +393,13 @@ def _records(session: Session, matcher: AddressMatcher) -> list[dict[str, Any]]:
             if matcher.is_address(r.address) or matcher.mentions(r.reason)]
 
 
-def _received(session: Session, matcher: AddressMatcher, records: Any,
+def _kept(workspace: Workspace, stored_path: str) -> bool:
+    """Whether a received file's copy is still kept (``purge --received`` deletes it)."""
+    stored = workspace.stored_file(stored_path)
+    return stored is not None and stored.is_file()
+
+
+def _received(workspace: Workspace, session: Session, matcher: AddressMatcher, records: Any,
               lang: str) -> list[dict[str, Any]]:
     from sqlmodel import col, select
 
@@ -380,7 +414,8 @@ def _received(session: Session, matcher: AddressMatcher, records: Any,
              "from_the_person": bool(r.sender and matcher.mentions(r.sender)),
              "holds": _texts.say("holds-answer", lang) if r.id in theirs
              else _texts.say("holds-address", lang) if r.id in showing else None,
-             "stored_as": Path(r.stored_path).name}
+             "stored_as": Path(r.stored_path).name if _kept(workspace, r.stored_path)
+             else _texts.say("copy-deleted", lang)}
             for r in session.exec(select(ReceivedFile).order_by(col(ReceivedFile.id)))
             if r.id in theirs or r.id in showing or (r.sender and matcher.mentions(r.sender))]
 

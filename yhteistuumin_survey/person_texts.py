@@ -311,6 +311,9 @@ SAY: dict[str, Text] = {
     "holds-answer": Text("vastauksesi", "ditt svar", "their answer"),
     "holds-address": Text("osoitteesi jonkun vastauksessa", "din adress i ett svar",
                           "their address in an answer"),
+    # A received file's copy is gone (purge): the record of receipt and the answer stay.
+    "copy-deleted": Text("kopio on jo poistettu", "kopian har redan raderats",
+                         "the copy has been deleted"),
     "names-you": Text("viesti toiseen osoitteeseen, jonka yhteystiedoissa mainitaan nimesi",
                       "meddelande till en annan adress där ditt namn står i kontaktuppgifterna",
                       "a message to another address whose contact details give your name"),
@@ -380,18 +383,36 @@ VALUES: dict[str, dict[Any, str]] = {
            "failed": "epäonnistui", "uncertain": "epävarma", "new": "uusi",
            "needs-info": "lisätietoja pyydetty",
            "approved": "hyväksytty", "rejected": "hylätty", "duplicate": "kaksoiskappale",
+           "comment": "kommentti ilman päätöstä",
            "questionnaire": "kyselylomake", "email": "sähköposti",
            "answered": "vastaus kirjattu käsin", "checked": "yhteystieto tarkistettu",
-           "retired": "poistettu käytöstä", "read": "viesti luettu"},
+           "retired": "poistettu käytöstä", "read": "viesti luettu",
+           # A bounce's kind (Bounce.classification).
+           "hard": "palautunut: osoite ei toimi", "soft": "palautunut: tilapäinen ongelma",
+           "auto-reply": "automaattinen vastaus", "not-a-bounce": "ei palautunut viesti",
+           "check-left": "automaattinen vastaus: henkilö on lähtenyt",
+           "check-moved": "automaattinen vastaus: osoite on muuttunut",
+           "check-elsewhere": "vastaus pyytää kirjoittamaan toiseen osoitteeseen",
+           "check-challenge": "suodatin pidättää viestin vahvistukseen asti",
+           "check-refused": "palvelin torjui viestin"},
     "sv": {True: "ja", False: "nej", "valid": "giltig", "bounced": "returnerad",
            "erased": "raderad", "invite": "inbjudan", "remind": "påminnelse",
            "queued": "i kö", "sending": "skickas", "sent": "skickat",
            "failed": "misslyckades", "uncertain": "osäkert", "new": "ny",
            "needs-info": "mer information begärd",
            "approved": "godkänd", "rejected": "avslagen", "duplicate": "dubblett",
+           "comment": "kommentar utan beslut",
            "questionnaire": "enkätblankett", "email": "e-post",
            "answered": "svar antecknat för hand", "checked": "kontaktuppgiften kontrollerad",
-           "retired": "tagen ur bruk", "read": "meddelandet läst"},
+           "retired": "tagen ur bruk", "read": "meddelandet läst",
+           "hard": "returnerat: adressen fungerar inte",
+           "soft": "returnerat: tillfälligt problem",
+           "auto-reply": "automatiskt svar", "not-a-bounce": "inget returnerat meddelande",
+           "check-left": "automatiskt svar: personen har slutat",
+           "check-moved": "automatiskt svar: adressen har ändrats",
+           "check-elsewhere": "svaret ber oss skriva till en annan adress",
+           "check-challenge": "ett filter håller kvar meddelandet tills det bekräftas",
+           "check-refused": "servern avvisade meddelandet"},
     "en": {},
 }
 
@@ -452,4 +473,4 @@ def value_text(key: str, value: Any, lang: str) -> Any:
 
 
 #: The keys whose values are codes (the others are names, dates and texts, shown as held).
-CODED = frozenset({"status", "kind", "state", "format"})
+CODED = frozenset({"status", "kind", "state", "format", "decision"})

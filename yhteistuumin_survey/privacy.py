@@ -737,6 +737,40 @@ def placeholder(digest: str) -> str:
     return f"erased-{digest[:8]}@invalid"
 
 
+def erased_addresses(workspace: Workspace, session: Session) -> Callable[[str], str] | None:
+    """Return a function that puts the placeholder in place of every address in a text that
+    ``forget`` erased (by this workspace's key), or None when nothing was erased with it.
+
+    For what comes back from outside after an erasure (a review workbook exported before
+    it): the keyed hashes tell an erased address without keeping it. Names and phone
+    numbers are not kept in any form, so they cannot be told."""
+    from sqlmodel import col, select
+
+    from .db.models import Erasure
+
+    path = workspace.outputs / KEY_FILE
+    if not path.exists():
+        return None
+    key = path.read_bytes().strip()
+    mine = key_check(key)
+    digests = set(session.exec(select(Erasure.subject_hash).where(
+        col(Erasure.key_check).is_(None) | (col(Erasure.key_check) == mine))).all())
+    if not digests:
+        return None
+
+    def replace(text: str) -> str:
+        for written in set(_addresses(text)):
+            address = _AT_SIGN.sub("@", written.replace("&commat;", "@"), count=1)
+            digest = hmac.new(key, canonical_address(address).encode(),
+                              hashlib.sha256).hexdigest()
+            if digest in digests:
+                text = re.sub(rf"(?<![\w.+-]){re.escape(written)}(?![\w-]*\.?[\w-])",
+                              placeholder(digest), text)
+        return text
+
+    return replace
+
+
 # --- the person's records ----------------------------------------------------------------
 
 

@@ -643,22 +643,33 @@ class Project:
     def import_review(self, paths: Sequence[Path], *,
                       reviewer: str | None = None) -> ImportResult:
         """Apply the decisions of returned review workbooks (``review import``)."""
+        from .locks import LockBusy, exclusive
         from .normalise import load_vocabulary
+        from .privacy import erased_addresses
+        from .publish import PUBLISH_LOCK_WAIT
         from .review import import_review
         from .review.import_ import TITLE_MAX_LENGTH
 
         titles = [q.max_length for q in self.survey.questions if q.id == "title"]
         try:
-            with self.session() as session, self.progress("Importing", None) as advance:
+            # A forget running has not recorded its erasure yet: an import reading the
+            # erasures meanwhile and writing after it brought her address back from a
+            # workbook exported before. They wait for each other (Project.forget).
+            with exclusive(self.engine, "review", wait=PUBLISH_LOCK_WAIT), \
+                    self.session() as session, self.progress("Importing", None) as advance:
                 return import_review([Path(p) for p in paths], session=session,
                                      reviewer=reviewer, progress=advance,
                                      round_name=self.settings.round_name,
                                      title_max_length=titles[0] if titles and titles[0]
                                      else TITLE_MAX_LENGTH,
-                                     vocabulary=load_vocabulary(self.workspace))
+                                     vocabulary=load_vocabulary(self.workspace),
+                                     erased=erased_addresses(self.workspace, session))
         except KeyboardInterrupt:  # one transaction: rolled back whole
             raise KeyboardInterrupt("no decision of these workbooks was stored; run the same "
                                     "command again") from None
+        except LockBusy as exc:
+            raise InputError(f"{exc}; import when it has finished (nothing was imported)"
+                             ) from None
 
     # --- publishing and following ---------------------------------------------------------
 
@@ -738,7 +749,8 @@ class Project:
     def person(self, email: str, *, out: Path | None = None,
                lang: str | None = None) -> PersonReport:
         """Everything held about one person, for an access request (``person``); with ``out``
-        also written as a workbook. In ``lang`` (fi, sv, en), by default the round's."""
+        also written as a workbook. In ``lang`` (fi, sv, en); by default Swedish for a person
+        whose answers and municipalities are all Swedish, else the round's language."""
         from .person import person_report, write_person_workbook
         from .privacy import AddressMatcher
 
@@ -798,15 +810,19 @@ class Project:
         # meanwhile is refused in turn ('another send is running'). A publish running read
         # her card before the erasure and wrote it back after forget's republish: forget
         # waits for it, and a publish started meanwhile waits for forget (Project.publish).
+        # A review import too: one that had read the erasures before hers was recorded
+        # wrote her address back from a workbook exported before (Project.import_review).
         try:
             with exclusive(self.engine, "send", by="forget"), \
-                    exclusive(self.engine, "publish", wait=PUBLISH_LOCK_WAIT, by="forget"):
+                    exclusive(self.engine, "publish", wait=PUBLISH_LOCK_WAIT, by="forget"), \
+                    exclusive(self.engine, "review", wait=PUBLISH_LOCK_WAIT, by="forget"):
                 if asked is not None:
                     self._check_unchanged(email, asked)
                 return self._forget(email, dry_run=False)
         except LockBusy as exc:
             then = ("so that nothing is sent to this person after the erasure"
-                    if exc.name == "send" else "so that it does not publish this person again")
+                    if exc.name == "send" else "so that it does not publish this person again"
+                    if exc.name == "publish" else "so that it does not bring this person back")
             raise InputError(f"{exc}; forget when it has finished, {then} (nothing was "
                              "erased)") from None
 

@@ -15,7 +15,8 @@ def person_cmd(
     out: Annotated[Path | None, typer.Option(
         "--out", dir_okay=False, help="Also write the report as a workbook (.xlsx).")] = None,
     lang: Annotated[str | None, typer.Option(
-        "--lang", help="The report's language: fi, sv or en (default: the round's language, "
+        "--lang", help="The report's language: fi, sv or en (default: Swedish for a person "
+        "whose answers and municipalities are all Swedish, else the round's language, "
         "round.language). JSON keys stay English.")] = None,
 ) -> None:
     """Show everything held about a person, for an access request; nothing of anyone else.

@@ -169,6 +169,12 @@ class RowDecision:
     #: only of the few rows another reviewer decided before (hashing every cell of 5,000 rows
     #: up front was a fifth of an import).
     typed: Callable[[str], bool] | None = field(default=None, repr=False)
+    #: The row's read-only contact cell as exported (what the reviewer was shown).
+    contact_shown: str = field(default="", repr=False)
+    #: The row showed the contact of a person ``forget`` erased since (``_without_erased``).
+    erased_contact: bool = False
+    #: The headers of the cells whose erased address was replaced by its placeholder.
+    erased_in: list[str] = field(default_factory=list)
 
     def left_as_exported(self, key: str) -> bool:
         """Tell if the editable column ``key`` is as exported (known from the hidden sheet)."""
@@ -606,7 +612,7 @@ def _read_row(book: _Workbook, index: int, *, stamps_to_ids: dict[str, int],
             book.label, book.sha256, row_number, practice_id, decision, version, stamp,
             reviewer or book.meta.get("reviewer") or None, comment=editable["comment"],
             meta_row=meta_row, exported_at=book.exported_at, typed=typed,
-            saved_by=book.saved_by)
+            saved_by=book.saved_by, contact_shown=get("contact"))
     keywords = _corrected_keywords(editable["corrected_keywords"], vocabulary, where,
                                    practice_id, report=report)
     # A title is one line: a line break or tab typed (Alt+Enter) or pasted into the cell would
@@ -627,7 +633,8 @@ def _read_row(book: _Workbook, index: int, *, stamps_to_ids: dict[str, int],
         not_duplicate=not_duplicate, exported_at=book.exported_at,
         duplicate_typed=duplicate_of is not None and typed("duplicate_of")
         and not editable["duplicate_of"].isdigit(),
-        reread_answer=answer, typed=typed, saved_by=book.saved_by)
+        reread_answer=answer, typed=typed, saved_by=book.saved_by,
+        contact_shown=get("contact"))
 
 
 def _reread_answer(text: str, where: str, practice_id: int, *, report: Report) -> str | None:
@@ -907,21 +914,26 @@ def import_review(paths: Sequence[Path], *, session: Session, reviewer: str | No
                   progress: Callable[[int], Any] | None = None,
                   round_name: str | None = None,
                   title_max_length: int = TITLE_MAX_LENGTH,
-                  vocabulary: Vocabulary | None = None) -> ImportResult:
+                  vocabulary: Vocabulary | None = None,
+                  erased: Callable[[str], str] | None = None) -> ImportResult:
     """Validate and apply the decisions of returned review workbooks; report every row.
 
     A workbook exported from another database (or for another round) is refused whole before
     anything is applied; a row whose ID, version or stamp does not match is refused, and so
-    is a corrected title longer than ``title_max_length`` (the survey's limit for a title)."""
+    is a corrected title longer than ``title_max_length`` (the survey's limit for a title).
+    ``erased`` (``privacy.erased_addresses``) puts the placeholder in place of an address
+    ``forget`` erased, in what the reviewer typed: a workbook exported before the erasure
+    does not bring her back."""
     with gc_paused():
         return _import_review(paths, session=session, reviewer=reviewer, progress=progress,
                               round_name=round_name, title_max_length=title_max_length,
-                              vocabulary=vocabulary)
+                              vocabulary=vocabulary, erased=erased)
 
 
 def _import_review(paths: Sequence[Path], *, session: Session, reviewer: str | None,
                    progress: Callable[[int], Any] | None, round_name: str | None,
-                   title_max_length: int, vocabulary: Vocabulary | None) -> ImportResult:
+                   title_max_length: int, vocabulary: Vocabulary | None,
+                   erased: Callable[[str], str] | None = None) -> ImportResult:
     from .common import database_identity
 
     database_id = database_identity(session)
@@ -930,10 +942,11 @@ def _import_review(paths: Sequence[Path], *, session: Session, reviewer: str | N
     rows: list[RowDecision] = []
     seen: dict[str, str] = {}
     books: list[tuple[str, str]] = []  # each workbook read: its label and its SHA-256
+    still_open: list[tuple[str, str]] = []  # (label, program) of workbooks open elsewhere
     for path in paths:
         label = str(path)
         result.files.append(label)
-        locked = office_lock_file(path, again="import it again")
+        locked = office_lock_file(path, again="import it again") or _libreoffice_lock(path)
         if locked is not None:
             report.add(label, "warning", locked.removeprefix(f"{path}: "))
             continue
@@ -960,13 +973,78 @@ def _import_review(paths: Sequence[Path], *, session: Session, reviewer: str | N
         _tell_hidden(book, read, report=report)
         _tell_missing(book, report=report)
         _tell_other_columns(book, report=report)
+        open_in = _still_open(path)
+        if open_in is not None:
+            still_open.append((label, open_in))
         rows.extend(read)
     before = _imported_before([sha for _label, sha in books], session=session)
+    if erased is not None:
+        _without_erased(rows, erased)
     if rows:
         _check_and_apply(rows, session=session, report=report, progress=progress)
     if before:
         _quiet_again(report, {label for label, sha in books if sha in before})
+    # Said after the quieting: a workbook imported before and open again matters most (the
+    # reviewer's new edits are in the program, not in the file: "nothing changed").
+    for label, program in still_open:
+        report.add(label, "warning", f"{program} has it open (its lock file is beside it): "
+                                     "what is not saved yet is not in what was read; save and "
+                                     "close it, then import it again if it changed")
     return result
+
+
+def _libreoffice_lock(path: Path) -> str | None:
+    """What to say of LibreOffice's lock file (``.~lock.arviointi.xlsx#``, written beside a
+    workbook it has open), or None for another file."""
+    name = path.name
+    if not (name.startswith(".~lock.") and name.endswith("#")):
+        return None
+    return (f"LibreOffice's lock file, not a workbook, so not read; "
+            f"{name.removeprefix('.~lock.').removesuffix('#')} may still be open in "
+            "LibreOffice: save and close it, then import it again if it changed")
+
+
+def _still_open(path: Path) -> str | None:
+    """Which program has the workbook open, by the lock file it keeps beside it (Excel's
+    ``~$name``, LibreOffice's ``.~lock.name#``), or None."""
+    if (path.parent / f".~lock.{path.name}#").exists():
+        return "LibreOffice"
+    # Excel's lock file is named "~$" and the name, its first two letters replaced when the
+    # name is long enough (as Word does).
+    excel = {f"~${path.name}", f"~${path.name[2:]}"} if len(path.name) > 2 else set()
+    return "Excel" if any((path.parent / name).exists() for name in excel) else None
+
+
+def _without_erased(rows: list[RowDecision], erased: Callable[[str], str]) -> None:
+    """Put the placeholder in place of an erased person's address in what each row's
+    reviewer typed (a copy of the workbook exported before ``forget`` still holds her), and
+    note which cells held it (said on the rows applied), and the rows showing her contact."""
+    for row in rows:
+        row.erased_contact = bool(row.contact_shown) and erased(
+            row.contact_shown) != row.contact_shown
+        columns = row.erased_in
+        for key in ("comment", "corrected_title"):
+            text = getattr(row, key)
+            if text:
+                cleaned = erased(text)
+                if cleaned != text:
+                    setattr(row, key, cleaned)
+                    columns.append(COLUMN_BY_KEY[key].header)
+        if row.corrected_keywords:
+            keywords = [erased(keyword) for keyword in row.corrected_keywords]
+            if keywords != row.corrected_keywords:
+                row.corrected_keywords = keywords
+                columns.append(COLUMN_BY_KEY["corrected_keywords"].header)
+
+
+def _tell_erased(row: RowDecision, *, report: Report) -> None:
+    """Say that an erased address the row's reviewer typed went in as its placeholder."""
+    named = " and ".join(f"'{column}'" for column in row.erased_in)
+    report.add(row.where, "warning",
+               f"{named} named an address erased on request (yhteistuumin forget); stored "
+               "with the erased-…@invalid placeholder in its place, not as written; this copy "
+               "of the workbook still holds the erased address: ask the reviewer to delete it",
+               practice_id=row.practice_id)
 
 
 def _imported_before(shas: list[str], *, session: Session) -> set[str]:
@@ -1107,6 +1185,8 @@ def _check_and_apply(rows: list[RowDecision], *, session: Session, report: Repor
         if _check_row(row, practices=practices, versions=versions, already=already,
                       session=session, report=report, resolve=resolve):
             checked.append(row)
+            if row.erased_in:
+                _tell_erased(row, report=report)
     comments = [row for row in checked if row.decision == COMMENT_ONLY]
     checked = [row for row in checked if row.decision != COMMENT_ONLY]
     checked = _link_duplicates_in_import(checked, session=session, report=report)
@@ -1314,6 +1394,15 @@ def _check_row(row: RowDecision, *, practices: dict[int, Any], versions: dict[in
         if current_practice.current_version > row.version:
             reason = (f"#{row.practice_id} has a newer version "
                       f"(v{current_practice.current_version}) than this row (v{row.version})")
+        elif row.erased_contact:
+            # Her details went with forget after the export: the row (and its copies) still
+            # show them; nothing of it is applied, so they do not come back.
+            report.add(row.where, "stale", f"#{row.practice_id}'s contact details were erased "
+                       "on request (yhteistuumin forget) after this workbook was exported, "
+                       "and this row still shows them; nothing of it applied; re-export and "
+                       "decide again, and ask the reviewer to delete this copy",
+                       practice_id=row.practice_id)
+            return False
         else:  # the same version, read again ("a newer version (v1) than this row (v1)")
             reason = (f"#{row.practice_id}'s answer (v{row.version}) has changed since this "
                       "workbook was exported (it was read again)")
