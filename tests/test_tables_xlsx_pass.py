@@ -245,3 +245,50 @@ def test_the_hidden_row_test_lets_through_every_sheet_the_row_pattern_matches():
     assert not tables._row_hidden_in(b'<cols><col min="3" max="3" hidden="1"/></cols>'
                                      b'<sheetData><row r="1"><c r="A1"/></row></sheetData>')
     assert tables._row_hidden_in(b'<row r="3" hidden="1" spans="1:2">')
+
+
+def _expat_finds_doctype(data: bytes) -> bool:
+    """What the refusal read before the short way for a part starting with its root: the
+    whole of ``data`` through expat, up to the root element."""
+    import xml.parsers.expat
+
+    found = []
+
+    def stop(*_):
+        raise StopIteration
+
+    def declared(*_):
+        found.append(True)
+        raise StopIteration
+
+    parser = xml.parsers.expat.ParserCreate()
+    parser.StartElementHandler, parser.StartDoctypeDeclHandler = stop, declared
+    try:
+        parser.Parse(data, True)
+    except (StopIteration, xml.parsers.expat.ExpatError, ValueError):
+        pass
+    return bool(found)
+
+
+def test_the_short_way_past_expat_finds_a_doctype_wherever_expat_does():
+    """``_PrologCheck`` skips expat for a part whose first bytes are its root element
+    (``_ROOT_FIRST``): for any start of a part, it says what expat says."""
+    pieces = st.sampled_from([
+        b"\xef\xbb\xbf", b'<?xml version="1.0"?>', b"<?xml version='1.0' encoding='utf-8'?>",
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>', b"<?xml",
+        b' version="1.0"', b' encoding="UTF-16"', b' encoding="ISO-8859-1"', b"?>", b" ",
+        b"\r\n", b"\t", b"\x0c", b"<!-- <a> -->", b"<?pi x?>", b'<!DOCTYPE x [<!ENTITY a "b">]>',
+        b"<!DOCTYPE x>", b"<worksheet>", b"<a:theme xmlns:a='urn:x'>", b"<_x>", b"<1>", b"<",
+        b"!", b"x", b"\x00", b"]]>", b"<![CDATA[<!DOCTYPE y>]]>", b"\xc3\xa4"])
+
+    @settings(max_examples=4000, deadline=None)
+    @given(st.lists(pieces, max_size=8))
+    def check(parts):
+        data = b"".join(parts)
+        check = tables._PrologCheck()
+        check.feed(data, final=True)
+        assert check.doctype == _expat_finds_doctype(data), data
+        if tables._ROOT_FIRST.match(data):
+            assert not _expat_finds_doctype(data), data
+
+    check()

@@ -210,22 +210,40 @@ def _stop(*_: Any) -> None:
     raise _Prolog
 
 
+#: A part that starts with its root element's start tag: what every program writes. A DOCTYPE
+#: must come before the root element (XML 1.0 §2.8), so there is none, and no expat parser is
+#: made for it (a third of the pass's parsing time). Only UTF-8 (declared or not): in it, these
+#: bytes are the characters they look like.
+_ROOT_FIRST = re.compile(rb"""
+    (?:\xef\xbb\xbf)?                                          # a UTF-8 byte order mark
+    (?:<\?xml [ \t\r\n]+ version [ \t\r\n]*=[ \t\r\n]* (?:"1\.[0-9]+"|'1\.[0-9]+')
+       (?:[ \t\r\n]+ encoding [ \t\r\n]*=[ \t\r\n]* (?:"[Uu][Tt][Ff]-8"|'[Uu][Tt][Ff]-8'))?
+       (?:[ \t\r\n]+ standalone [ \t\r\n]*=[ \t\r\n]* (?:"(?:yes|no)"|'(?:yes|no)'))?
+       [ \t\r\n]* \?>)?                                        # an XML declaration
+    [ \t\r\n]* <[A-Za-z_:]                             # the root element's start tag
+    """, re.VERBOSE)
+
+
 class _PrologCheck:
     """Whether an XML part declares a DOCTYPE, its bytes fed piece by piece (at most
     ``_PROLOG_BYTES``): expat reads them up to the root element, so an encoding or a comment
     is read as a parser reads it and a picture stops it at its first bytes; nothing is
-    expanded or fetched. ``done`` once the answer is known."""
+    expanded or fetched. A part whose first bytes are its root element (``_ROOT_FIRST``)
+    needs no parser. ``done`` once the answer is known."""
 
     def __init__(self) -> None:
-        import xml.parsers.expat
-
-        self.parser = xml.parsers.expat.ParserCreate()
-        self.parser.StartElementHandler = _stop
-        self.parser.StartDoctypeDeclHandler = self._declared
-        self.error = xml.parsers.expat.ExpatError
+        self.parser: Any = None
         self.read = 0
         self.done = False
         self.doctype = False
+
+    def _parser(self) -> Any:
+        import xml.parsers.expat
+
+        parser = xml.parsers.expat.ParserCreate()
+        parser.StartElementHandler = _stop
+        parser.StartDoctypeDeclHandler = self._declared
+        return parser
 
     def _declared(self, *_: Any) -> None:
         self.doctype = True
@@ -235,13 +253,19 @@ class _PrologCheck:
         """Read the next piece of the part (``final``: the part ended)."""
         if self.done:
             return
+        import xml.parsers.expat
+
         chunk = chunk[:_PROLOG_BYTES - self.read]
+        if self.parser is None and _ROOT_FIRST.match(chunk):
+            self.read, self.done = len(chunk), True
+            return
+        self.parser = self.parser or self._parser()
         self.read += len(chunk)
         try:
             # The last piece is parsed as the last: an expat that defers reparsing a token
             # cut between pieces (2.6 and later) then reads what it held back.
             self.parser.Parse(chunk, final or self.read >= _PROLOG_BYTES)
-        except (_Prolog, self.error, ValueError):
+        except (_Prolog, xml.parsers.expat.ExpatError, ValueError):
             self.done = True  # the root element, a DOCTYPE, or no XML: the readers say so
         self.done = self.done or final or self.read >= _PROLOG_BYTES
 
@@ -747,6 +771,12 @@ _LOST_FORMULA = re.compile(rb'</f>\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>|<f[^>]*/>\s*
 _SCAN_BYTES, _SCAN_OVERLAP = 1 << 18, 8192
 
 
+#: A formula's element (``<f>``, ``<f t="shared" …>``) and an error value's cell (``t="e"``):
+#: the regular expressions find them faster than ``in`` (a long export's sheet: 5 ms, not 12).
+_FORMULA_TAG = re.compile(rb"<f[ >]")
+_ERROR_VALUE = re.compile(rb't="e"')
+
+
 #: A hidden row's start tag (``<row r="5" hidden="1">``; "true" from LibreOffice), its number.
 _HIDDEN_ROW = re.compile(rb'<row\b(?=[^>]*\bhidden="(?:1|true)")[^>]*\br="(\d+)"')
 
@@ -763,16 +793,16 @@ class _SheetScan:
         self.lost = False
 
     def feed(self, chunk: bytes) -> None:
-        # Each test reads the whole piece (a long export's sheet: 10 ms per test), so there
+        # Each test reads the whole piece (a long export's sheet: 5-10 ms per test), so there
         # are three, the precise ones only where these find something: most sheets hold no
         # formula and no error value, and hide columns (the questionnaire's keys) but no row.
         data = self.tail + chunk
         if self.hidden is not None and _row_hidden_in(data):
             self.hidden.update(int(m.group(1)) - 1 for m in _HIDDEN_ROW.finditer(data))
-        formula = b"<f" in data and (b"<f>" in data or b"<f " in data)
+        formula = _FORMULA_TAG.search(data) is not None
         if formula and self.formulas is not None:
             self.formulas.add(self.name)
-        if not self.lost and (b't="e"' in data or formula and _LOST_FORMULA.search(data)):
+        if not self.lost and (_ERROR_VALUE.search(data) or formula and _LOST_FORMULA.search(data)):
             self.lost = True
         self.tail = data[-_SCAN_OVERLAP:]
 
