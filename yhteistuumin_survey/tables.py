@@ -930,7 +930,8 @@ class _FormulaScan:
                         return True
                     if scan is not None:
                         scan.feed(chunk)
-                    pieces.append(chunk)
+                    if keep:
+                        pieces.append(chunk)
                 check.feed(b"", final=True)
         except (OSError, zipfile.BadZipFile, EOFError, ValueError):
             self.broken = self.broken or scan is not None
