@@ -897,7 +897,7 @@ class _FormulaScan:
         self.thread_scan = not inline
         self.broken = False
         for info in infos:
-            # The sheet calamine reads under a name given twice is the last (as ``open``).
+            # Of two parts of one name, the one ``open(name)`` gives (the thread's too).
             sheet = inline and _is_worksheet(info.filename) and \
                 archive.getinfo(info.filename) is info
             if self._read_part(info, sheet):
@@ -915,7 +915,7 @@ class _FormulaScan:
         name = info.filename
         # (a sheet the thread scans is not kept: it is read again there)
         keep = info.file_size <= _KEEP_BYTES and _read_again(name) and \
-            (self.thread_scan is False or not _is_worksheet(name))
+            (not self.thread_scan or not _is_worksheet(name))
         if not (sheet or keep):
             return _declares_doctype(self.archive, info)
         check = _PrologCheck()
