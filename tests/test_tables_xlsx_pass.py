@@ -292,3 +292,32 @@ def test_the_short_way_past_expat_finds_a_doctype_wherever_expat_does():
             assert not _expat_finds_doctype(data), data
 
     check()
+
+
+def test_a_doctype_past_the_prolog_the_check_reads_still_expands_nothing(tmp_path):
+    """The check reads at most ``_PROLOG_BYTES`` of a part (no program writes a prolog
+    that long): a DOCTYPE after a longer comment is not seen there, and its entity still
+    reaches no cell (calamine expands none: the workbook is refused as unreadable)."""
+    secret = tmp_path / "passwd"
+    secret.write_text("SALAINEN-RIVI\n")
+    xxe = f'<!DOCTYPE x [<!ENTITY xxe SYSTEM "file://{secret}">]>'.encode()
+    source = _workbook(tmp_path / "pohja.xlsx")
+    path = tmp_path / "vastaus.xlsx"
+    with zipfile.ZipFile(source) as archive, \
+            zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in archive.infolist():
+            data = archive.read(info)
+            if info.filename == SHEET:
+                body = re.sub(rb'<c r="B1"[^>]*>.*?</c>',
+                              b'<c r="B1" t="inlineStr"><is><t>&xxe;</t></is></c>',
+                              re.sub(rb"^<\?xml[^>]*\?>\s*", b"", data))
+                assert b"&xxe;" in body
+                data = b"<!--" + b"x" * tables._PROLOG_BYTES + b"-->" + xxe + body
+            out.writestr(info, data)
+    try:
+        sheets = read_workbook(path)
+    except InputError as refused:
+        assert "SALAINEN" not in str(refused)
+        assert str(refused).startswith(f"{path}: cannot read the workbook (")
+    else:
+        assert "SALAINEN" not in repr([sheet.rows for sheet in sheets])
