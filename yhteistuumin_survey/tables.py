@@ -196,6 +196,10 @@ def check_zip(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> zipfile.ZipFile
 
 #: Bytes of a part read, at most, looking for its root element (a DOCTYPE must come before).
 _PROLOG_BYTES = 1024 * 1024
+#: A part's first read, then each next one, looking for its root element: the root's start
+#: tag comes within a few hundred bytes in every part a program writes, so most parts are
+#: decompressed no further than this (reading 64 KB first inflated most of them whole).
+_PROLOG_FIRST, _PROLOG_CHUNK = 4096, 64 * 1024
 
 
 class _Prolog(Exception):
@@ -206,38 +210,91 @@ def _stop(*_: Any) -> None:
     raise _Prolog
 
 
+#: A part that starts with its root element's start tag: what every program writes. A DOCTYPE
+#: must come before the root element (XML 1.0 §2.8), so there is none, and no expat parser is
+#: made for it (a third of the pass's parsing time). Only UTF-8 (declared or not): in it, these
+#: bytes are the characters they look like.
+_ROOT_FIRST = re.compile(rb"""
+    (?:\xef\xbb\xbf)?                                          # a UTF-8 byte order mark
+    (?:<\?xml [ \t\r\n]+ version [ \t\r\n]*=[ \t\r\n]* (?:"1\.[0-9]+"|'1\.[0-9]+')
+       (?:[ \t\r\n]+ encoding [ \t\r\n]*=[ \t\r\n]* (?:"[Uu][Tt][Ff]-8"|'[Uu][Tt][Ff]-8'))?
+       (?:[ \t\r\n]+ standalone [ \t\r\n]*=[ \t\r\n]* (?:"(?:yes|no)"|'(?:yes|no)'))?
+       [ \t\r\n]* \?>)?                                        # an XML declaration
+    [ \t\r\n]* <[A-Za-z_:]                             # the root element's start tag
+    """, re.VERBOSE)
+
+
+class _PrologCheck:
+    """Whether an XML part declares a DOCTYPE, its bytes fed piece by piece (at most
+    ``_PROLOG_BYTES``): expat reads them up to the root element, so an encoding or a comment
+    is read as a parser reads it and a picture stops it at its first bytes; nothing is
+    expanded or fetched. A part whose first bytes are its root element (``_ROOT_FIRST``)
+    needs no parser. ``done`` once the answer is known."""
+
+    def __init__(self) -> None:
+        self.parser: Any = None
+        self.read = 0
+        self.done = False
+        self.doctype = False
+
+    def _parser(self) -> Any:
+        import xml.parsers.expat
+
+        parser = xml.parsers.expat.ParserCreate()
+        parser.StartElementHandler = _stop
+        parser.StartDoctypeDeclHandler = self._declared
+        return parser
+
+    def _declared(self, *_: Any) -> None:
+        self.doctype = True
+        raise _Prolog
+
+    def feed(self, chunk: bytes, *, final: bool = False) -> None:
+        """Read the next piece of the part (``final``: the part ended)."""
+        if self.done:
+            return
+        import xml.parsers.expat
+
+        chunk = chunk[:_PROLOG_BYTES - self.read]
+        if self.parser is None and _ROOT_FIRST.match(chunk):
+            self.read, self.done = len(chunk), True
+            return
+        self.parser = self.parser or self._parser()
+        self.read += len(chunk)
+        try:
+            # The last piece is parsed as the last: an expat that defers reparsing a token
+            # cut between pieces (2.6 and later) then reads what it held back.
+            self.parser.Parse(chunk, final or self.read >= _PROLOG_BYTES)
+        except (_Prolog, xml.parsers.expat.ExpatError, ValueError):
+            self.done = True  # the root element, a DOCTYPE, or no XML: the readers say so
+        self.done = self.done or final or self.read >= _PROLOG_BYTES
+
+
+def _declares_doctype(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """Whether a part of ``archive`` declares a DOCTYPE, read only as far as its prolog."""
+    check = _PrologCheck()
+    try:
+        with archive.open(info) as stream:
+            size = _PROLOG_FIRST
+            while not check.done:
+                chunk = stream.read(size)
+                check.feed(chunk, final=not chunk)
+                size = _PROLOG_CHUNK
+    except (OSError, zipfile.BadZipFile, EOFError, ValueError):
+        pass  # a broken part: the readers say so
+    return check.doctype
+
+
 def refuse_xml_declarations(path: Path, archive: zipfile.ZipFile) -> None:
     """Refuse a workbook whose XML parts carry a DOCTYPE: no spreadsheet program writes one
     (OOXML forbids it), and its entities are how a file makes a parser read local files
     (XXE) or expand a few bytes into gigabytes (billion laughs).
 
-    Each part, whatever its name (a relationship may point to any), is run through expat
-    only up to its root element (so an encoding or a comment is read as a parser reads it; a
-    picture stops it at its first bytes); nothing is expanded or fetched."""
-    import xml.parsers.expat
-
+    Each part, whatever its name (a relationship may point to any), is read only up to its
+    root element (``_PrologCheck``: a DOCTYPE may stand nowhere else, XML 1.0 §2.8); an
+    .xlsx's parts are checked so by ``_FormulaScan``, in the pass that scans its sheets."""
     for info in archive.infolist():
-        if info.is_dir():
-            continue
-        parser = xml.parsers.expat.ParserCreate()
-        parser.StartElementHandler = _stop
-        doctype: list[str] = []
-
-        def declared(name: str, *_: Any, found: list[str] = doctype) -> None:
-            found.append(name)
-            raise _Prolog
-
-        parser.StartDoctypeDeclHandler = declared
-        read = 0
-        try:
-            with archive.open(info) as stream:
-                while read < _PROLOG_BYTES and (chunk := stream.read(64 * 1024)):
-                    read += len(chunk)
-                    parser.Parse(chunk, False)
-        except (_Prolog, xml.parsers.expat.ExpatError, OSError, zipfile.BadZipFile,
-                EOFError, ValueError):
-            pass  # a part that is not XML, or broken: the readers say so
-        if doctype:
+        if not info.is_dir() and _declares_doctype(archive, info):
             raise InputError(said("xml-doctype", file=path, part=info.filename))
 
 
@@ -250,6 +307,17 @@ def _open_workbook_zip(path: Path, limits: Limits) -> zipfile.ZipFile:
         archive.close()
         raise
     return archive
+
+
+def _scan_workbook_zip(path: Path, limits: Limits) -> _FormulaScan:
+    """``check_zip``, then ``_FormulaScan``'s pass: an .xlsx archive safe to parse, its
+    sheets scanned (or being scanned)."""
+    archive = check_zip(path, limits=limits)
+    try:
+        return _FormulaScan(path, archive)
+    except BaseException:
+        archive.close()
+        raise
 
 
 def _check_size(path: Path) -> None:
@@ -474,7 +542,7 @@ def read_workbook(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]
     suffix = path.suffix.lower()
     scan: _FormulaScan | None = None
     if kind == "zip":
-        scan = _FormulaScan(_open_workbook_zip(path, limits))
+        scan = _scan_workbook_zip(path, limits)
     elif kind == "ods":
         _open_workbook_zip(path, limits).close()
     elif kind == "ole":
@@ -519,7 +587,7 @@ def read_workbook(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]
         if kind == "ods":
             _ods_extras(path, sheets, limits)
         if scan is not None:
-            _read_notes(path, scan.archive, sheets)
+            _read_notes(path, scan.parts, sheets)
             scan.mark_hidden(sheets)
     except InputError:
         raise
@@ -703,8 +771,51 @@ _LOST_FORMULA = re.compile(rb'</f>\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>|<f[^>]*/>\s*
 _SCAN_BYTES, _SCAN_OVERLAP = 1 << 18, 8192
 
 
+#: A formula's element (``<f>``, ``<f t="shared" …>``) and an error value's cell (``t="e"``):
+#: the regular expressions find them faster than ``in`` (a long export's sheet: 5 ms, not 12).
+_FORMULA_TAG = re.compile(rb"<f[ >]")
+_ERROR_VALUE = re.compile(rb't="e"')
+
+
 #: A hidden row's start tag (``<row r="5" hidden="1">``; "true" from LibreOffice), its number.
 _HIDDEN_ROW = re.compile(rb'<row\b(?=[^>]*\bhidden="(?:1|true)")[^>]*\br="(\d+)"')
+
+
+class _SheetScan:
+    """What the formula scan looks for in one sheet's XML, fed piece by piece (each piece
+    with the end of the one before): a formula whose value is an error or missing (``lost``),
+    the hidden rows (0-based, added to ``hidden``), whether it holds any formula at all (its
+    part name added to ``formulas``)."""
+
+    def __init__(self, name: str, hidden: set[int] | None, formulas: set[str] | None) -> None:
+        self.name, self.hidden, self.formulas = name, hidden, formulas
+        self.tail = b""
+        self.lost = False
+
+    def feed(self, chunk: bytes) -> None:
+        # Each test reads the whole piece (a long export's sheet: 5-10 ms per test), so there
+        # are three, the precise ones only where these find something: most sheets hold no
+        # formula and no error value, and hide columns (the questionnaire's keys) but no row.
+        data = self.tail + chunk
+        if self.hidden is not None and _row_hidden_in(data):
+            self.hidden.update(int(m.group(1)) - 1 for m in _HIDDEN_ROW.finditer(data))
+        formula = _FORMULA_TAG.search(data) is not None
+        if formula and self.formulas is not None:
+            self.formulas.add(self.name)
+        if not self.lost and (_ERROR_VALUE.search(data) or formula and _LOST_FORMULA.search(data)):
+            self.lost = True
+        self.tail = data[-_SCAN_OVERLAP:]
+
+
+def _row_hidden_in(data: bytes) -> bool:
+    """Whether ``_HIDDEN_ROW`` may match in ``data``: a ``hidden="`` with ``<row`` between it
+    and the ``>`` before it (in one reading of ``data``; a hidden column's does not count)."""
+    at = data.find(b'hidden="')
+    while at >= 0:
+        if data.find(b"<row", data.rfind(b">", 0, at) + 1, at) >= 0:
+            return True
+        at = data.find(b'hidden="', at + 8)
+    return False
 
 
 def _lost_formula_in(archive: zipfile.ZipFile, name: str, hidden: set[int] | None = None,
@@ -714,32 +825,62 @@ def _lost_formula_in(archive: zipfile.ZipFile, name: str, hidden: set[int] | Non
     With ``hidden``, the whole sheet is read and its hidden rows (0-based) are added to it:
     inflating the XML is the cost, and the formula scan pays it anyway. The sheet's part
     name is added to ``formulas`` when it holds any formula at all."""
-    tail = b""
-    lost = False
+    scan = _SheetScan(name, hidden, formulas)
     with archive.open(name) as stream:
         while chunk := stream.read(_SCAN_BYTES):
-            data = tail + chunk
-            if hidden is not None and b'hidden="' in data:
-                hidden.update(int(m.group(1)) - 1 for m in _HIDDEN_ROW.finditer(data))
-            if formulas is not None and (b"<f>" in data or b"<f " in data):
-                formulas.add(name)
-            # Most sheets hold no formula at all: substring tests are enough for them.
-            if not lost and (b't="e"' in data or (b"<f>" in data or b"<f " in data)
-                             and _LOST_FORMULA.search(data)):
-                if hidden is None:
-                    return True
-                lost = True
-            tail = data[-_SCAN_OVERLAP:]
-    return lost
+            scan.feed(chunk)
+            if scan.lost and hidden is None:
+                return True
+    return scan.lost
+
+
+def _is_worksheet(name: str) -> bool:
+    return name.startswith("xl/worksheets/") and name.endswith(".xml")
+
+
+#: A workbook whose sheets' XML is larger than this (a long export's) is scanned on a thread
+#: while calamine reads its cells; a smaller one's sheets in the pass that checks every
+#: part for a DOCTYPE, each decompressed once: a thread per workbook cost more than it saved
+#: (309 questionnaires: 0.2 s CPU, and each start waited for the interpreter's lock).
+_THREAD_SCAN_BYTES = 4 << 20
+#: A part read whole in that pass that later readings ask for (the workbook's sheet list,
+#: relationships, a scanned sheet, a drawing) is kept for them, up to this size.
+_KEEP_BYTES = 1 << 20
+
+
+def _read_again(name: str) -> bool:
+    """Whether a part is read again after calamine (``_read_notes``, ``_sheet_parts``)."""
+    return name in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels") or \
+        name.startswith(("xl/worksheets/", "xl/drawings/", "xl/ctrlProps/"))
+
+
+class _Parts:
+    """An .xlsx archive's parts as the readings after calamine's read them: those the
+    scan's pass kept, the others from the archive."""
+
+    def __init__(self, archive: zipfile.ZipFile, kept: dict[str, bytes]) -> None:
+        self.archive, self.kept = archive, kept
+
+    def read(self, name: str) -> bytes:
+        data = self.kept.get(name)
+        return data if data is not None else self.archive.read(name)
+
+    def namelist(self) -> list[str]:
+        return self.archive.namelist()
 
 
 class _FormulaScan:
-    """Whether any sheet of an .xlsx/.xlsm holds a formula whose value is an error or missing
-    (then ``_recover_formulas``), found on a thread while calamine reads the sheets: both let
-    go of the interpreter's lock while they work, so the scan adds next to nothing to the
-    time (read after calamine, it added a quarter to a 5,000-row workbook's read)."""
+    """One pass over an .xlsx/.xlsm archive before calamine opens it: every part is refused
+    if it declares a DOCTYPE (``refuse_xml_declarations``), and each sheet's XML is scanned
+    (``_SheetScan``) for a formula whose value is an error or missing (then
+    ``_recover_formulas``), any formula (``_read_references``) and hidden rows.
 
-    def __init__(self, archive: zipfile.ZipFile) -> None:
+    A sheet is decompressed once for both. A long export's sheets are scanned on a thread
+    instead, while calamine reads them: both let go of the interpreter's lock while they
+    work, so the scan adds next to nothing to the time (read after calamine, it added a
+    quarter to a 5,000-row workbook's read)."""
+
+    def __init__(self, path: Path, archive: zipfile.ZipFile) -> None:
         import threading
 
         self.archive = archive
@@ -748,13 +889,63 @@ class _FormulaScan:
         self.hidden: dict[str, set[int]] = {}
         #: The worksheet parts holding any formula (found in the same pass).
         self.formulas: set[str] = set()
-        self.thread = threading.Thread(target=self._scan, name="formula-scan", daemon=True)
-        self.thread.start()
+        self.parts = _Parts(archive, {})
+        self.thread: threading.Thread | None = None
+        infos = [info for info in archive.infolist() if not info.is_dir()]
+        inline = sum(info.file_size for info in infos
+                     if _is_worksheet(info.filename)) <= _THREAD_SCAN_BYTES
+        self.thread_scan = not inline
+        self.broken = False
+        for info in infos:
+            # Of two parts of one name, the one ``open(name)`` gives (the thread's too).
+            sheet = inline and _is_worksheet(info.filename) and \
+                archive.getinfo(info.filename) is info
+            if self._read_part(info, sheet):
+                raise InputError(said("xml-doctype", file=path, part=info.filename))
+        if self.broken:  # a broken sheet: calamine's reading reports it
+            self.suspect, self.hidden, self.formulas = False, {}, set()
+        if not inline:
+            self.thread = threading.Thread(target=self._scan, name="formula-scan",
+                                           daemon=True)
+            self.thread.start()
+
+    def _read_part(self, info: zipfile.ZipInfo, sheet: bool) -> bool:
+        """Whether a part declares a DOCTYPE, read once: up to its root element, or whole
+        when it is a sheet to scan (``sheet``) or a small part read again later (kept)."""
+        name = info.filename
+        # (a sheet the thread scans is not kept: it is read again there)
+        keep = info.file_size <= _KEEP_BYTES and _read_again(name) and \
+            (not self.thread_scan or not _is_worksheet(name))
+        if not (sheet or keep):
+            return _declares_doctype(self.archive, info)
+        check = _PrologCheck()
+        scan = _SheetScan(name, self.hidden.setdefault(name, set()), self.formulas) \
+            if sheet and not self.broken else None
+        pieces = []
+        try:
+            with self.archive.open(info) as stream:
+                while chunk := stream.read(_SCAN_BYTES):
+                    check.feed(chunk)
+                    if check.doctype:
+                        return True
+                    if scan is not None:
+                        scan.feed(chunk)
+                    if keep:
+                        pieces.append(chunk)
+                check.feed(b"", final=True)
+        except (OSError, zipfile.BadZipFile, EOFError, ValueError):
+            self.broken = self.broken or scan is not None
+            self.parts.kept.pop(name, None)  # read again, it says what is wrong
+            return check.doctype
+        self.suspect = self.suspect or (scan is not None and scan.lost)
+        if keep:
+            self.parts.kept[name] = b"".join(pieces)
+        return check.doctype
 
     def _scan(self) -> None:
         try:
             for name in self.archive.namelist():
-                if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                if _is_worksheet(name):
                     rows = self.hidden.setdefault(name, set())
                     self.suspect = _lost_formula_in(self.archive, name, rows,
                                                     self.formulas) or self.suspect
@@ -763,25 +954,29 @@ class _FormulaScan:
             self.hidden = {}
             self.formulas = set()
 
+    def join(self) -> None:
+        if self.thread is not None:
+            self.thread.join()
+
     def any_formula(self) -> bool:
         """Whether any sheet holds a formula (its value may come from other cells)."""
-        self.thread.join()
+        self.join()
         return bool(self.formulas)
 
     def found(self) -> bool:
-        self.thread.join()
+        self.join()
         return self.suspect
 
     def mark_hidden(self, sheets: list[Sheet]) -> None:
         """Set each sheet's hidden rows (``Sheet.hidden_rows``) from the scan."""
-        self.thread.join()
+        self.join()
         hidden = {part: rows for part, rows in self.hidden.items() if rows}
         if not hidden:
             return
         from .sheetxml import _sheet_parts
 
         try:
-            parts = {name: member for member, name in _sheet_parts(self.archive).items()}
+            parts = {name: member for member, name in _sheet_parts(self.parts).items()}
         except Exception:  # noqa: BLE001 - the hidden rows are a bonus to the cells
             return
         for sheet in sheets:
@@ -789,7 +984,7 @@ class _FormulaScan:
 
     def close(self) -> None:
         """Wait for the scan (whatever stopped the reading), then close the archive."""
-        self.thread.join()
+        self.join()
         self.archive.close()
 
 
@@ -894,7 +1089,7 @@ def _read_comments(path: Path, sheets: list[Sheet]) -> None:
                     sheet.comments[(cell.row - 1, cell.column - 1)] = text
 
 
-def _read_notes(path: Path, archive: zipfile.ZipFile, sheets: list[Sheet]) -> None:
+def _read_notes(path: Path, archive: _Parts, sheets: list[Sheet]) -> None:
     """Read what a person may have typed beside the cells of an .xlsx: cell comments and
     text boxes, each only when the archive holds such parts."""
     names = archive.namelist()
@@ -912,7 +1107,7 @@ _LINK_REF = re.compile(rb'\sref="([A-Z]+)(\d+)"')
 _LINK_ID = re.compile(rb'\s\w+:id="([^"]+)"')
 
 
-def _sheets_with_relations(archive: zipfile.ZipFile, sheets: list[Sheet]
+def _sheets_with_relations(archive: _Parts, sheets: list[Sheet]
                            ) -> Iterator[tuple[Sheet, str, str, str]]:
     """Yield each read sheet that has a relationships part: (the sheet, its zip member, the
     member's folder, its relationships' member). Nothing when the workbook's own parts are
@@ -936,7 +1131,7 @@ def _sheets_with_relations(archive: zipfile.ZipFile, sheets: list[Sheet]
             yield sheet, member, folder, rels
 
 
-def _read_links(archive: zipfile.ZipFile, sheets: list[Sheet]) -> None:
+def _read_links(archive: _Parts, sheets: list[Sheet]) -> None:
     """Put the address a cell links to into the cell's text, where the text does not show it.
 
     A respondent may write the contact's name and link it to the address ("Anna Virtanen"
@@ -995,7 +1190,7 @@ _DRAWING = "{http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing
 _DRAWING_TEXT = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
 
 
-def _read_shapes(archive: zipfile.ZipFile, sheets: list[Sheet], *, controls: bool = False
+def _read_shapes(archive: _Parts, sheets: list[Sheet], *, controls: bool = False
                  ) -> None:
     """Put the text of the text boxes and shapes drawn over each sheet on it (``Sheet.shapes``).
 
@@ -1031,7 +1226,7 @@ def _part(folder: str, target: str | None) -> str:
 _CONTROL_PROPS = "{http://schemas.microsoft.com/office/spreadsheetml/2009/9/main}formControlPr"
 
 
-def _check_boxes(archive: zipfile.ZipFile, member: str,
+def _check_boxes(archive: _Parts, member: str,
                  targets: dict[str, tuple[str, str]]) -> dict[str, bool]:
     """The sheet's check boxes by shape id: ticked (True) or not (False)."""
     from xml.etree import ElementTree
