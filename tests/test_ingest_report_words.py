@@ -121,3 +121,44 @@ def test_an_html_page_under_a_workbooks_name_says_how_to_save_it_as_one(
         "vienti.xls: tiedosto on taulukon nimellä tallennettu HTML-sivu (verkkopalvelun "
         "Excel-vienti); avaa se Excelissä tai LibreOfficessa, tallenna se .xlsx-muodossa ja lue "
         "tallennettu tiedosto."), said["vienti.xls"]
+
+
+def _as_deflate64(path: Path) -> None:
+    """Mark every member of a zip as packed with Deflate64 (method 9: Windows' Explorer packs a
+    big file so), which Python's zipfile does not unpack."""
+    import struct
+
+    data = bytearray(path.read_bytes())
+    for signature, offset in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):
+        at = data.find(signature)
+        while at >= 0:
+            if struct.unpack_from("<H", data, at + offset)[0] == zipfile.ZIP_DEFLATED:
+                struct.pack_into("<H", data, at + offset, 9)
+            at = data.find(signature, at + 4)
+    path.write_bytes(bytes(data))
+
+
+def test_a_zip_packed_with_a_method_nobody_here_unpacks_is_said_not_unexpected(
+        sqlite_engine, workspace, tmp_path):
+    """A workbook or a zip of answers packed with Deflate64 ended as "unexpected
+    NotImplementedError while reading ...; please report it": it is the sender's packing."""
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    book = openpyxl.Workbook()
+    book.active["A1"] = "Käytännön nimi"
+    book.save(inbox / "vastaus.xlsx")
+    with zipfile.ZipFile(inbox / "liitteet.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.write(inbox / "vastaus.xlsx", "kulttuuri.xlsx")
+    _as_deflate64(inbox / "vastaus.xlsx")
+    _as_deflate64(inbox / "liitteet.zip")
+
+    result = run_ingest([inbox], engine=sqlite_engine, workspace=workspace)
+
+    said = report_said(result)
+    assert said["liitteet.zip"].endswith(
+        "liitteet.zip: osa kulttuuri.xlsx on pakattu tavalla (Deflate64), jota ohjelma ei osaa "
+        "purkaa; pyydä lähettäjää tallentamaan tiedosto uudelleen tai pakkaamaan se "
+        "tavalliseen tapaan."), said["liitteet.zip"]
+    assert "on pakattu tavalla (Deflate64)" in said["vastaus.xlsx"], said["vastaus.xlsx"]
+    assert not any("NotImplementedError" in line or "unexpected" in line
+                   for line in said.values())

@@ -543,6 +543,15 @@ REASON_TEXTS: dict[str, Text] = {
         "mindre fil.",
         "{file}: over the {limit} MB limit; not opened",
         {"file": "vastaukset.zip » vastaus.xlsx", "limit": "100"}),
+    "zip-method": Text(
+        "{file}: osa {member} on pakattu tavalla ({method}), jota ohjelma ei osaa purkaa; "
+        "pyydä lähettäjää tallentamaan tiedosto uudelleen tai pakkaamaan se tavalliseen "
+        "tapaan.",
+        "{file}: delen {member} är komprimerad med en metod ({method}) som programmet inte kan "
+        "packa upp; be avsändaren spara filen på nytt eller packa den på vanligt sätt.",
+        "{file}: {member} is compressed with a method this program cannot unpack ({method}); "
+        "ask the sender to save the file again or pack it the usual way",
+        {"file": "vastaukset.zip", "member": "vastaus.xlsx", "method": "Deflate64"}),
     "zip-empty": Text(
         "{file}: pakkaustiedostossa (zip) ei ole yhtään tiedostoa; pyydä lähettäjältä "
         "vastaukset uudelleen.",

@@ -163,6 +163,14 @@ def sniff_kind(path: Path) -> str:
     return "text"
 
 
+#: The compression methods Python's zipfile unpacks: stored, deflate, bzip2, LZMA.
+_ZIP_METHODS = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2,
+                          zipfile.ZIP_LZMA})
+#: Names of the others a sender's program may use (Windows' Explorer packs a big file with
+#: Deflate64; 7-Zip and WinZip offer the rest).
+_ZIP_METHOD_NAMES = {6: "Implode", 9: "Deflate64", 93: "Zstandard", 95: "XZ", 98: "PPMd"}
+
+
 def check_zip(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> zipfile.ZipFile:
     """Open a zip container after checking it is not truncated, encrypted or a zip bomb (no
     member expanding past ``limits.max_member_mb``)."""
@@ -175,6 +183,11 @@ def check_zip(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> zipfile.ZipFile
     for info in archive.infolist():
         if info.flag_bits & 0x1:
             raise InputError(said("file-password", file=path))
+        if info.compress_type not in _ZIP_METHODS:
+            # Python's zipfile raised NotImplementedError at the first read ("unexpected").
+            raise InputError(said("zip-method", file=path, member=info.filename,
+                                  method=_ZIP_METHOD_NAMES.get(info.compress_type,
+                                                               f"{info.compress_type}")))
         total += info.file_size
         # Judged on what it expands to, not on the ratio alone: long repetitive answers
         # compress very well and are real.
