@@ -136,6 +136,13 @@ REASON_TEXTS: dict[str, Text] = {
         "(practices list --status to-read).",
         "no attachment and no answer recognised in the text; read the message (practices "
         "list --status to-read)"),
+    "message-to-read-pictures": Text(
+        "Viestin liitteinä on vain kuvia tai käyntikortteja, eikä sen tekstistä tunnistettu "
+        "vastausta; lue viesti (practices list --status to-read).",
+        "Meddelandets bilagor är bara bilder eller visitkort, och inget svar kändes igen i "
+        "texten; läs meddelandet (practices list --status to-read).",
+        "the message's attachments are only pictures or contact cards and no answer was "
+        "recognised in its text; read the message (practices list --status to-read)"),
     "forwarded": Text(
         "Viestin välitti {sender}; välitetty viesti on lähettäjältä {author}.",
         "Meddelandet vidarebefordrades av {sender}; det vidarebefordrade meddelandet är "
@@ -217,6 +224,13 @@ REASON_TEXTS: dict[str, Text] = {
         "type its answers into the municipality's questionnaire (or ask the sender for the "
         "questionnaire itself, as .xlsx), then ingest that",
         {"file": "vastaus.docx", "suffix": ".docx", "copy": "outputs/received/ab/vastaus.docx"}),
+    "contact-card": Text(
+        "{file}: käyntikortti, ei vastaus; sitä ei lueta. Kopio on tallennettu: "
+        "{copy}.",
+        "{file}: ett visitkort, inget svar; det läses inte. En kopia har sparats: "
+        "{copy}.",
+        "{file}: a contact card, not an answer; not read (kept as {copy})",
+        {"file": "vastaus.eml » Matti Virtanen.vcf", "copy": "outputs/received/ab/kortti.vcf"}),
     "file-no-data": Text(
         "{file}: tiedostossa ei ole tietoja; pyydä lähettäjältä täytetty tiedosto.",
         "{file}: filen innehåller inga uppgifter; be avsändaren om den ifyllda filen.",

@@ -450,6 +450,26 @@ def read_eml(path: Path, *, parsed: EmailMessage | None = None) -> ParsedEmail:
                        auto_reply=auto_reply(headers, subject))
 
 
+#: A contact card's file names: Thunderbird's "attach my vCard", Outlook's business card.
+_CARD_SUFFIXES = (".vcf", ".vcard")
+#: Pictures a mail program attaches for the signature's logo (image001.png) or a photo.
+_PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".heic")
+
+
+def is_contact_card(name: str, head: bytes) -> bool:
+    """Whether a file is a contact card (vCard), by its name or its first bytes."""
+    return name.lower().endswith(_CARD_SUFFIXES) or \
+        head.lstrip(b"\xef\xbb\xbf \t\r\n")[:11].upper() == b"BEGIN:VCARD"
+
+
+def no_answer_attachment(attachment: Attachment) -> bool:
+    """Whether an attachment cannot be the answer a message's text points to: a contact card,
+    a picture (a signature's logo; a photo of a filled questionnaire is read by a person
+    anyway, the text with it)."""
+    return is_contact_card(attachment.name, attachment.data[:64]) or \
+        attachment.name.lower().endswith(_PICTURE_SUFFIXES)
+
+
 def _decoded(item: EmailMessage) -> Any:
     """An attachment's bytes: base64 decoded in one pass (the email package splits its text
     into a list of lines first, some 100 MB more for a 30 MB file), the rest as it decodes."""

@@ -1,0 +1,88 @@
+"""A ninth pass at the answers, on material no test here wrote before: answers that arrive by
+mail and from survey tools, and answers spread in ways a form does not expect, ingested into a
+real database and read back.
+
+Nothing a municipality sent may be silently lost, guessed or changed; what is unsure is
+flagged.
+"""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from pathlib import Path
+
+from ingest_support import DATA, practices, report_said, run_ingest
+from sqlmodel import Session
+
+# --- 1. a contact card (vCard) or a signature's picture attached to a mail -------------------
+
+_VCARD = ("BEGIN:VCARD\r\nVERSION:2.1\r\nN:Virtanen;Matti\r\nFN:Matti Virtanen\r\n"
+          "EMAIL;INTERNET:matti.virtanen@pori.fi\r\nTEL;CELL:+358 44 701 0000\r\nEND:VCARD\r\n")
+_XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def _mail(folder: Path, name: str, text: str, attachments: list[tuple[bytes, str, str, str]],
+          sender: str = "Matti Virtanen <matti.virtanen@pori.fi>") -> Path:
+    """A message as Thunderbird sends it: its text, then the files (bytes, type, subtype,
+    name)."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = "kysely@yhteistuumin.fi"
+    message["Subject"] = "Re: Kulttuuria yhteistuumin – kysely hyvistä käytännöistä"
+    message["Date"] = "Mon, 07 Dec 2026 09:00:00 +0200"
+    message["Message-ID"] = f"<{name}@pori.fi>"
+    message.set_content(text)
+    for data, maintype, subtype, filename in attachments:
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(message.as_bytes())
+    return path
+
+
+def test_an_answer_in_the_text_of_a_mail_with_a_vcard_attached_is_left_to_read(
+        sqlite_engine, workspace, tmp_path):
+    text = ("Hei,\n\nmeillä Porissa hyvä käytäntö on kirjastoauto, joka kiertää syrjäkylissä "
+            "joka toinen viikko ja pysähtyy kouluilla.\n\nTerveisin\nMatti Virtanen\n")
+    path = _mail(tmp_path / "in", "vastaus.eml", text,
+                 [(_VCARD.encode(), "text", "x-vcard", "matti_virtanen.vcf")])
+
+    result = run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    # The card has no answer to type from: a note, not an error telling to do so.
+    rows = {row["file"].rpartition("/")[2]: row for row in result.rows()}
+    card = rows["vastaus.eml » matti_virtanen.vcf"]
+    assert card["outcome"] == "note", card
+    assert "a contact card, not an answer" in card["reason"]
+    assert result.failed == 0
+    # The text is the answer there is: a person reads it, it is not lost behind the card.
+    message = rows["vastaus.eml"]
+    assert message["outcome"] == "to-read", rows
+    assert "only pictures or contact cards" in message["reason"]
+    from yhteistuumin_survey.ingest.store import list_to_read
+
+    with Session(sqlite_engine) as session:
+        (listed,) = list_to_read(session=session)
+    assert "kirjastoauto, joka kiertää syrjäkylissä" in listed["text"]
+    said = report_said(result)  # a Finnish round's report says it in Finnish
+    assert "/in/vastaus.eml » matti_virtanen.vcf: käyntikortti, ei vastaus; sitä ei " \
+        "lueta. Kopio on tallennettu: outputs/received/" in said["vastaus.eml » matti_virtanen.vcf"]
+    assert said["vastaus.eml"].startswith("Viestin liitteinä on vain kuvia tai käyntikortteja")
+
+
+def test_a_questionnaire_mailed_with_a_vcard_and_a_logo_is_read_and_the_text_not_listed(
+        sqlite_engine, workspace, tmp_path):
+    logo = b"\x89PNG\r\n\x1a\n" + bytes(64)
+    path = _mail(tmp_path / "in", "vastaus.eml", "Liitteenä vastauksemme.\n\nMatti",
+                 [(logo, "image", "png", "image001.png"),
+                  (_VCARD.encode(), "text", "x-vcard", "Matti Virtanen.vcf"),
+                  ((DATA / "questionnaire.xlsx").read_bytes(), *_XLSX, "vastaus.xlsx")])
+
+    result = run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    assert {p["title"] for p in practices(sqlite_engine)} == {
+        "Kuntien välinen yhteistyö aluetyössä", "Taidetta kirjastoihin",
+        "Lukupiiri maahanmuuttajille"}
+    outcomes = {row["file"].rpartition("/")[2]: row["outcome"] for row in result.rows()}
+    assert outcomes["vastaus.eml » Matti Virtanen.vcf"] == "note"
+    assert "vastaus.eml" not in outcomes  # "Liitteenä vastauksemme." is no message to read
