@@ -86,3 +86,55 @@ def test_a_questionnaire_mailed_with_a_vcard_and_a_logo_is_read_and_the_text_not
     outcomes = {row["file"].rpartition("/")[2]: row["outcome"] for row in result.rows()}
     assert outcomes["vastaus.eml » Matti Virtanen.vcf"] == "note"
     assert "vastaus.eml" not in outcomes  # "Liitteenä vastauksemme." is no message to read
+
+
+# --- 2. SurveyMonkey's export: a second header row of options and "Response" fillers ---------
+
+_TARGETS = ["Lapset", "Nuoret", "Ikääntyneet", "Kaikki asukkaat", "Kunnan työntekijät"]
+
+
+def _surveymonkey(path: Path) -> None:
+    """The Microsoft Forms sample's answers as SurveyMonkey's 'All responses data' writes them:
+    its fixed columns, the questions, and a second header row with the target groups' options
+    one column each and "Response" / "Open-Ended Response" under the other questions."""
+    from openpyxl import Workbook, load_workbook
+
+    rows = [[cell.value for cell in row]
+            for row in load_workbook(DATA / "msforms.xlsx").active.iter_rows()]
+    heads = rows[0]
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Respondent ID", "Collector ID", "Start Date", "End Date", "IP Address",
+                  "Email Address", *heads[6:10], None, None, None, None, None, *heads[10:]])
+    sheet.append([None] * 6 + ["Response"] * 3 + _TARGETS + ["Muu (tarkenna)"]
+                 + ["Open-Ended Response"] * (len(heads) - 10))
+    for number, row in enumerate(rows[1:], start=1):
+        groups = str(row[9])
+        ticks = [target if target in groups else None for target in _TARGETS]
+        other = "potilaat" if "potilaat" in groups else None
+        sheet.append([114_000_000 + number, 431_000_000, row[1], row[2], "192.0.2.10",
+                      "anna.respondent@example.fi", *row[6:9], *ticks, other, *row[10:]])
+    book.save(path)
+
+
+def test_a_surveymonkey_export_reads_its_second_header_row_as_headings_not_a_response(
+        sqlite_engine, workspace, tmp_path):
+    path = tmp_path / "in" / "surveymonkey.xlsx"
+    path.parent.mkdir()
+    _surveymonkey(path)
+
+    result = run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    assert result.failed == 0
+    found = {p["title"]: p for p in practices(sqlite_engine)}
+    # The row of "Response" and the options' names is no municipality's practice.
+    assert set(found) == {"Kuntien välinen yhteistyö aluetyössä", "Kirjastoauto kylille",
+                          "Taidetta terveysasemille"}
+    assert {row["format"] for row in result.rows()} == {"surveymonkey"}
+    art = found["Taidetta terveysasemille"]
+    assert art["target_group"] == ["all_residents", "other:potilaat"]
+    assert found["Kirjastoauto kylille"]["target_group"] == ["children", "older_people"]
+    # The respondent's account address is no contact of the practice.
+    assert art["contact"]["email"] == "liisa.laine@turku.example.fi"
+    assert not [flag for p in found.values() for flag in p["flags"]
+                if flag.startswith(("unsure:contact_email", "note:", "required-missing"))]
