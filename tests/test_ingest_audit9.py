@@ -11,7 +11,17 @@ from __future__ import annotations
 from email.message import EmailMessage
 from pathlib import Path
 
-from ingest_support import DATA, practices, report_said, run_ingest
+from ingest_support import (
+    DATA,
+    office_copy,
+    only_version,
+    practices,
+    practices_by_title,
+    questionnaire_copy,
+    report_said,
+    run_ingest,
+    set_answer,
+)
 from sqlmodel import Session
 
 # --- 1. a contact card (vCard) or a signature's picture attached to a mail -------------------
@@ -138,3 +148,31 @@ def test_a_surveymonkey_export_reads_its_second_header_row_as_headings_not_a_res
     assert art["contact"]["email"] == "liisa.laine@turku.example.fi"
     assert not [flag for p in found.values() for flag in p["flags"]
                 if flag.startswith(("unsure:contact_email", "note:", "required-missing"))]
+
+
+# --- 3. a link typed as a HYPERLINK() formula ---------------------------------------------------
+
+
+def test_the_address_of_a_link_typed_as_a_hyperlink_formula_is_kept_in_the_answer(
+        sqlite_engine, workspace, tmp_path):
+    path = questionnaire_copy(tmp_path / "in")
+    set_answer(path, "Käytäntö 1", "benefits",
+               '=HYPERLINK("https://www.espoo.fi/aluetyo/arviointi","arviointiraportissa")')
+    set_answer(path, "Käytäntö 1", "contact_name",
+               '=HYPERLINK("mailto:eija.koski@espoo.example.fi","Eija Koski")')
+    set_answer(path, "Käytäntö 1", "contact_email", None)
+    # A link whose address is made of another cell stays a reference, flagged as before.
+    set_answer(path, "Käytäntö 1", "experiences", '=HYPERLINK("https://x.example/?q="&B5,"haku")')
+    sent = office_copy(path, tmp_path)  # Excel or LibreOffice saves each formula's value
+
+    run_ingest([sent], engine=sqlite_engine, workspace=workspace)
+
+    practice = practices_by_title(sqlite_engine)["Kuntien välinen yhteistyö aluetyössä"]
+    version = only_version(sqlite_engine, practice["id"])
+    # Not "arviointiraportissa" alone: the report it names is at the address.
+    assert version.benefits == "arviointiraportissa (https://www.espoo.fi/aluetyo/arviointi)"
+    assert (version.contact_name, version.contact_email) == (
+        "Eija Koski", "eija.koski@espoo.example.fi")
+    assert any(flag.startswith("unsure:experiences:") for flag in practice["flags"])
+    assert not any(flag.startswith(("unsure:benefits", "unsure:contact"))
+                   for flag in practice["flags"]), practice["flags"]
