@@ -176,3 +176,35 @@ def test_the_address_of_a_link_typed_as_a_hyperlink_formula_is_kept_in_the_answe
     assert any(flag.startswith("unsure:experiences:") for flag in practice["flags"])
     assert not any(flag.startswith(("unsure:benefits", "unsure:contact"))
                    for flag in practice["flags"]), practice["flags"]
+
+
+# --- 4. an answer that points at a file sent with it, in more words than "ks. liite" ---------
+
+
+def test_an_answer_pointing_at_a_file_beside_it_in_a_few_words_is_flagged(sqlite_engine,
+                                                                         workspace, tmp_path):
+    path = questionnaire_copy(tmp_path / "files")
+    set_answer(path, "Käytäntö 1", "goal", "Ks. liitteenä oleva kuvaus (kuvaus.docx).")
+    set_answer(path, "Käytäntö 1", "implementation", "Lisätietoja liitteessä")
+    set_answer(path, "Käytäntö 2", "implementation", "Se bifogat dokument.")
+    set_answer(path, "Käytäntö 2", "experiences", "Kts. edellinen vastaus")
+    # Answers that say something themselves are no pointers.
+    set_answer(path, "Käytäntö 2", "goal", "Kirjastoon liitetään uusi palvelu.")
+    set_answer(path, "Käytäntö 2", "resources",
+               "Sivistystoimen liitteenä oleva talousarvio ohjaa toimintaa, ja hanke rahoitetaan "
+               "kunnan omalla rahoituksella.")
+    message = _mail(tmp_path / "in", "vastaus.eml", "Liitteenä vastaus ja kuvaus.",
+                    [(path.read_bytes(), *_XLSX, "vastaus.xlsx"),
+                     (b"PK\x03\x04", "application",
+                      "vnd.openxmlformats-officedocument.wordprocessingml.document", "kuvaus.docx")])
+
+    run_ingest([message], engine=sqlite_engine, workspace=workspace)
+
+    by_title = {p["title"]: p for p in practices(sqlite_engine)}
+
+    def elsewhere(title: str) -> set[str]:
+        return {flag.split(":")[1] for flag in by_title[title]["flags"]
+                if flag.startswith("unsure:") and ":text-elsewhere" in flag}
+
+    assert elsewhere("Kuntien välinen yhteistyö aluetyössä") == {"goal", "implementation"}
+    assert elsewhere("Taidetta kirjastoihin") == {"implementation", "experiences"}

@@ -1722,6 +1722,17 @@ _ELSEWHERE = re.compile(
     r"liitteena|liitetiedosto|liitetiedostossa|bilaga|bilagan|bilagor|i bilagan|attachment|"
     r"the attachment|attached)(?:\s+\d+)?|(?:sama kuin|kuten)\s+(?:ylla|edella|edellisessa)|"
     r"samma som ovan|se ovan|as above|see above")
+#: In a short folded answer, a word that points at a file beside it or at another answer:
+#: "Ks. liitteenä oleva kuvaus (kuvaus.docx).", "Se bifogat dokument", "Kts. edellinen
+#: vastaus". Nouns and participles only: "liitetään" (is joined) is no pointer.
+_POINTER = re.compile(
+    r"\b(?:liite|liitteet|liitteen|liitteena|liitteessa|liitteesta|liitteeseen|liitteita|"
+    r"liitteissa|liitteista|liitetiedosto\w*|liitedokument\w*|bilaga|bilagan|"
+    r"bilagor|bilagorna|bilagd|bilagda|bilagt|bifogad|bifogade|bifogat|bifogas|attachment\w*|"
+    r"attached|enclosed)\b|^(?:ks|kts|katso|se|see)\s+(?:ylla|edella|edellinen|edellista|"
+    r"ovan|foregaende|above|previous)\b")
+#: The words of an answer that may be only a pointer (longer ones say something themselves).
+_POINTER_WORDS = 8
 #: Folded answers that say there is no answer: "ei ole", "ei", "en osaa sanoa", "inget", "vet
 #: ej", "none". A required answer saying only this is kept as typed and flagged; an optional
 #: one is emptied, the flag quoting it (``_empty_none_answers``).
@@ -1805,11 +1816,19 @@ def _empty_none_answers(long_values: dict[str, str | None], keywords: Any,
     return flags, none_keywords
 
 
+def _points_elsewhere(folded: str) -> bool:
+    """Whether a folded answer only points at text elsewhere: "ks liite", or a few words
+    naming an attachment or another answer ("ks liitteena oleva kuvaus kuvaus docx")."""
+    if len(folded) <= 40 and _ELSEWHERE.fullmatch(folded):
+        return True
+    return folded.count(" ") < _POINTER_WORDS and bool(_POINTER.search(folded))
+
+
 def _stand_in_flags(title: str | None, long_values: dict[str, str | None]) -> list[str]:
     """Flag answers that are no answer: a pointer to an attachment ("ks. liite"), whose text
     is not in the practice, and a test response ("testi", "asdf") made into a practice."""
     flags = [unsure(name, "text-elsewhere", value=value) for name, value in long_values.items()
-             if value and len(value) <= 40 and _ELSEWHERE.fullmatch(fold(value))]
+             if value and len(value) <= 100 and _points_elsewhere(fold(value))]
     title_tried = _is_test_text(title)
     tried = [text for text in (long_values.get("goal"), long_values.get("summary"))
              if _is_test_text(text)]
