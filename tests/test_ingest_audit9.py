@@ -208,3 +208,25 @@ def test_an_answer_pointing_at_a_file_beside_it_in_a_few_words_is_flagged(sqlite
 
     assert elsewhere("Kuntien välinen yhteistyö aluetyössä") == {"goal", "implementation"}
     assert elsewhere("Taidetta kirjastoihin") == {"implementation", "experiences"}
+
+
+# --- 5. the signature's logo inside an Outlook .msg ---------------------------------------------
+
+
+def test_the_logo_shown_in_an_outlook_msgs_text_is_no_file_to_read(sqlite_engine, workspace,
+                                                                   tmp_path):
+    import shutil
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    # Outlook (make_inputs.outlook_logo_msg): the HTML text shows image001.png by its content
+    # ID; a .eml of the same message has it as a related part of the text, never a file.
+    path = Path(shutil.copy(DATA / "mail-outlook-logo.msg", folder))
+
+    result = run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    assert result.failed == 0, result.rows()
+    assert [(row["file"].rpartition("/")[2], row["outcome"]) for row in result.rows()] == [
+        ("mail-outlook-logo.msg » vastaus.csv", "new")]
+    (practice,) = practices(sqlite_engine)
+    assert (practice["title"], practice["municipalities"]) == ("Taidetta terveysasemille", ["853"])

@@ -538,7 +538,10 @@ def read_msg(path: Path) -> ParsedEmail:
         if not body and raw:
             body = html_to_text(raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw)
         attachments: list[Attachment] = []
+        shown = _html_text(raw).casefold()
         for number, item in enumerate(getattr(message, "attachments", []) or [], start=1):
+            if _shown_in_text(item, shown):
+                continue  # the signature's logo the text shows, as a .eml's related part
             data: Any = getattr(item, "data", None)
             name = getattr(item, "longFilename", None) or getattr(item, "shortFilename", None)
             if hasattr(data, "exportBytes"):  # an attached message
@@ -554,6 +557,22 @@ def read_msg(path: Path) -> ParsedEmail:
         message.close()
     return ParsedEmail(sender, when if isinstance(when, dt.datetime) else None, subject,
                        str(body), attachments, auto_reply=auto_reply(headers, subject))
+
+
+def _html_text(raw: Any) -> str:
+    """An Outlook message's HTML body as text to look into ("" without one)."""
+    if isinstance(raw, bytes):
+        return raw.decode("utf-8", "replace")
+    return raw if isinstance(raw, str) else ""
+
+
+def _shown_in_text(item: Any, html: str) -> bool:
+    """Whether an Outlook attachment is a picture inside the message's text (a signature's
+    logo: its content ID named by the HTML body, ``html`` casefolded, as ``cid:…``), not a
+    file sent with it."""
+    cid = getattr(item, "cid", None) or getattr(item, "contentId", None)
+    return isinstance(cid, str) and bool(cid.strip("<> ")) and \
+        f"cid:{cid.strip('<> ')}".casefold() in html
 
 
 _LABELLED = re.compile(r"^\s*([^:\n]{2,120}?)\s*[:=]\s*(.*)$")
