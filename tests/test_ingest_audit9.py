@@ -230,3 +230,91 @@ def test_the_logo_shown_in_an_outlook_msgs_text_is_no_file_to_read(sqlite_engine
         ("mail-outlook-logo.msg » vastaus.csv", "new")]
     (practice,) = practices(sqlite_engine)
     assert (practice["title"], practice["municipalities"]) == ("Taidetta terveysasemille", ["853"])
+
+
+# --- 6. Apple Mail: a file put in the middle of the text ----------------------------------------
+
+
+def _apple_mail(workbook: bytes, *, html: bool, after: str = "Terveisin\nMatti Virtanen\n",
+                sender: str = "Matti Virtanen <matti.virtanen@pori.fi>") -> bytes:
+    """A reply as Apple Mail writes one with the questionnaire dropped into its text: plain
+    text, the file, the rest of the text; as HTML, alternative(plain, mixed(html, file,
+    html)), the plain version holding the whole text."""
+    from email.mime.application import MIMEApplication
+    from email.mime.multipart import MIMEMultipart
+    from email.mime.text import MIMEText
+
+    before = "Hei,\n\ntässä vastauksemme:\n"
+    file = MIMEApplication(workbook, "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    file.add_header("Content-Disposition", "inline", filename="vastaus.xlsx")
+    if html:
+        top = MIMEMultipart("alternative")
+        top.attach(MIMEText(f"{before}\n\n{after}", "plain", "utf-8"))
+        rich = MIMEMultipart("mixed")
+        rich.attach(MIMEText(f"<html><body><div>{before}</div></body></html>", "html", "utf-8"))
+        rich.attach(file)
+        rich.attach(MIMEText(f"<html><body><div>{after}</div></body></html>", "html", "utf-8"))
+        top.attach(rich)
+    else:
+        top = MIMEMultipart("mixed")
+        top.attach(MIMEText(before, "plain", "utf-8"))
+        top.attach(file)
+        top.attach(MIMEText(after, "plain", "utf-8"))
+    top["From"] = sender
+    top["To"] = "kysely@yhteistuumin.fi"
+    top["Subject"] = "Re: Kulttuuria yhteistuumin – kysely hyvistä käytännöistä"
+    top["Date"] = "Mon, 07 Dec 2026 09:00:00 +0200"
+    top["Message-Id"] = f"<apple-{html}@pori.fi>"
+    top["X-Mailer"] = "Apple Mail (2.3774.200.91.1.1)"
+    return top.as_bytes()
+
+
+def test_a_questionnaire_in_the_html_text_of_an_apple_mail_reply_is_read(sqlite_engine,
+                                                                         workspace, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    path = folder / "vastaus.eml"
+    path.write_bytes(_apple_mail((DATA / "questionnaire.xlsx").read_bytes(), html=True))
+
+    result = run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    # Not "no attachment and no answer recognised in the text; read the message".
+    assert {p["title"] for p in practices(sqlite_engine)} == {
+        "Kuntien välinen yhteistyö aluetyössä", "Taidetta kirjastoihin",
+        "Lukupiiri maahanmuuttajille"}
+    assert {row["file"].rpartition("/")[2] for row in result.rows()} == {"vastaus.eml » vastaus.xlsx"}
+
+
+def test_text_after_a_file_in_the_middle_of_a_plain_apple_mail_reply_is_the_messages(
+        sqlite_engine, workspace, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    path = folder / "vastaus.eml"
+    after = ("Ja yksi käytäntö vielä tässä:\n\nKäytännön nimi: Runotorstai\n"
+             "Tavoite: Runoja kaikille.\nKunta: Pori\n\nTerveisin\nMatti Virtanen\n")
+    path.write_bytes(_apple_mail((DATA / "questionnaire.xlsx").read_bytes(), html=False,
+                                 after=after))
+
+    result = run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    # The text after the file was "attachment-2: a suffix-less file is not read
+    # automatically; … type its answers into the municipality's questionnaire".
+    assert result.failed == 0, result.rows()
+    titles = {p["title"]: p for p in practices(sqlite_engine)}
+    assert "Runotorstai" in titles and titles["Runotorstai"]["municipalities"] == ["609"]
+    assert len(titles) == 4
+
+
+def test_fetch_ingests_the_questionnaire_in_an_apple_mail_html_reply(cli, workspace, dovecot):
+    from fixtures_fetch import filled_workbook
+    from test_fetch import add_contact, by_uid, practice_titles, run_json
+
+    add_contact(workspace, "609", "matti.virtanen@pori.fi")
+    uid = dovecot.append(_apple_mail(filled_workbook(workspace, "609"), html=True))
+
+    code, report = run_json(cli, env=dovecot.env("starttls"))
+
+    assert code == 0, report
+    # Not "to-read: no questionnaire, answers or delivery report: read it in the mailbox".
+    assert by_uid(report)[uid]["status"] == "ingested", report
+    assert report["practices_new"] == 1 and len(practice_titles(cli)) == 1

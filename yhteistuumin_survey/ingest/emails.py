@@ -413,23 +413,21 @@ def read_eml(path: Path, *, parsed: EmailMessage | None = None) -> ParsedEmail:
         if not isinstance(content, EmailMessage):
             break
         message = content
-    body = ""
     part = message.get_body(preferencelist=("plain", "html"))
-    if part is not None:
-        try:
-            content = part.get_content()
-        except (LookupError, ValueError):
-            content = part.get_payload(decode=True) or b""
-            content = content.decode("utf-8", errors="replace") if isinstance(content, bytes) \
-                else str(content)
-        body = html_to_text(content) if part.get_content_subtype() == "html" else str(content)
+    body = _part_text(part) if part is not None else ""
     attachments: list[Attachment] = []
     # A message that is one file and nothing else (its only part an attachment, no text):
     # the file is the message's attachment, not lost as "no attachment and no text".
     items = [message] if part is None and not message.is_multipart() \
         and message.get_content_maintype() not in ("text", "multipart") else \
-        message.iter_attachments()
+        [*message.iter_attachments(), *_files_in_alternatives(message)]
     for number, item in enumerate(items, start=1):
+        if item is not part and _text_continued(item):
+            # Apple Mail's text, file, text: the text after a file put in the middle of the
+            # message is the message's too (an answer, a signature), not a nameless file.
+            body = f"{body.rstrip()}\n\n{_part_text(item).strip()}\n" if body.strip() \
+                else _part_text(item)
+            continue
         if item.get_content_type() == "message/rfc822":
             inner = item.get_content()
             data = inner.as_bytes() if hasattr(inner, "as_bytes") else bytes(inner)
@@ -468,6 +466,41 @@ def no_answer_attachment(attachment: Attachment) -> bool:
     anyway, the text with it)."""
     return is_contact_card(attachment.name, attachment.data[:64]) or \
         attachment.name.lower().endswith(_PICTURE_SUFFIXES)
+
+
+def _part_text(part: EmailMessage) -> str:
+    """The text of a text part (an HTML one as its lines)."""
+    try:
+        content = part.get_content()
+    except (LookupError, ValueError):
+        content = part.get_payload(decode=True) or b""
+        content = content.decode("utf-8", errors="replace") if isinstance(content, bytes) \
+            else str(content)
+    return html_to_text(content) if part.get_content_subtype() == "html" else str(content)
+
+
+def _files_in_alternatives(part: EmailMessage) -> list[EmailMessage]:
+    """The files inside the richer version of a message's text, which ``iter_attachments``
+    never looks into: Apple Mail writes a message with a file in its text as
+    alternative(plain, mixed(html, file, html)). The texts there are the plain version's."""
+    if part.get_content_type() == "message/rfc822" or not part.is_multipart():
+        return []
+    found: list[EmailMessage] = []
+    for sub in part.iter_parts():
+        if not isinstance(sub, EmailMessage):
+            continue
+        if part.get_content_type() == "multipart/alternative" and \
+                sub.get_content_type() == "multipart/mixed":
+            found.extend(item for item in sub.iter_attachments() if not _text_continued(item))
+        found.extend(_files_in_alternatives(sub))
+    return found
+
+
+def _text_continued(item: EmailMessage) -> bool:
+    """Whether a part beside the message's text goes on with it: plain or HTML text with no
+    file name, not sent as an attachment (Apple Mail's text after a file in the middle)."""
+    return item.get_content_type() in ("text/plain", "text/html") and not item.get_filename() \
+        and item.get_content_disposition() != "attachment"
 
 
 def _decoded(item: EmailMessage) -> Any:
