@@ -18,7 +18,7 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -468,7 +468,7 @@ def no_answer_attachment(attachment: Attachment) -> bool:
         attachment.name.lower().endswith(_PICTURE_SUFFIXES)
 
 
-def _part_text(part: EmailMessage) -> str:
+def _part_text(part: MIMEPart) -> str:
     """The text of a text part (an HTML one as its lines)."""
     try:
         content = part.get_content()
@@ -496,7 +496,7 @@ def _files_in_alternatives(part: EmailMessage) -> list[EmailMessage]:
     return found
 
 
-def _text_continued(item: EmailMessage) -> bool:
+def _text_continued(item: MIMEPart) -> bool:
     """Whether a part beside the message's text goes on with it: plain or HTML text with no
     file name, not sent as an attachment (Apple Mail's text after a file in the middle)."""
     return item.get_content_type() in ("text/plain", "text/html") and not item.get_filename() \
