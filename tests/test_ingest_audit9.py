@@ -318,3 +318,32 @@ def test_fetch_ingests_the_questionnaire_in_an_apple_mail_html_reply(cli, worksp
     # Not "to-read: no questionnaire, answers or delivery report: read it in the mailbox".
     assert by_uid(report)[uid]["status"] == "ingested", report
     assert report["practices_new"] == 1 and len(practice_titles(cli)) == 1
+
+
+# --- 7. several practices numbered in one questionnaire sheet -----------------------------------
+
+
+def test_practices_numbered_in_one_sheets_answers_are_flagged_not_taken_as_one_silently(
+        sqlite_engine, workspace, tmp_path):
+    path = questionnaire_copy(tmp_path / "in")
+    # The form holds three practices; a municipality with more listed two in one sheet.
+    set_answer(path, "Käytäntö 1", "title", "1. Runotorstai\n2. Lukupiiri maahanmuuttajille")
+    set_answer(path, "Käytäntö 1", "goal", "1. Runoja kaikille.\n2. Kielen oppiminen.")
+    set_answer(path, "Käytäntö 2", "title", "1) Taidetta kirjastoihin 2) Lukupiiri")
+    set_answer(path, "Käytäntö 2 (2)", "title", "Kulttuuripolku 1.–2. luokkalaisille")
+
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    from yhteistuumin_survey.flags import describe
+
+    by_title = practices_by_title(sqlite_engine)
+    first = by_title["1. Runotorstai 2. Lukupiiri maahanmuuttajille"]
+    (flag,) = [f for f in first["flags"] if f.startswith("unsure:title:several-numbered")]
+    assert describe(flag, "fi") == (
+        "Käytännön nimi: vastauksessa on numeroituna useampi nimi ('Runotorstai', 'Lukupiiri "
+        "maahanmuuttajille'). Ne tallennettiin yhtenä käytäntönä; jos ne ovat eri käytäntöjä, "
+        "pyydä kunnalta kustakin oma vastaus.")
+    assert any(f.startswith("unsure:title:several-numbered")
+               for f in by_title["1) Taidetta kirjastoihin 2) Lukupiiri"]["flags"])
+    assert not any("several-numbered" in f
+                   for f in by_title["Kulttuuripolku 1.–2. luokkalaisille"]["flags"])

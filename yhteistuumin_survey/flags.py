@@ -287,6 +287,15 @@ UNSURE_TEXTS: dict[str, Text] = {
         "{label}: typed to try the form ({tried_q})? A test response is no practice; reject "
         "it if it is one.",
         {"tried": ["testi", "asdf"]}),
+    "several-numbered": Text(
+        "{label}: vastauksessa on numeroituna useampi nimi ({titles_q}). Ne tallennettiin "
+        "yhtenä käytäntönä; jos ne ovat eri käytäntöjä, pyydä kunnalta kustakin oma vastaus.",
+        "{label}: svaret har flera numrerade namn ({titles_q}). De sparades som en praxis; om "
+        "de är olika praxis, be kommunen om ett eget svar för var och en.",
+        "{label}: the answer numbers several names ({titles_q}); they were stored as one "
+        "practice; if they are different practices, ask the municipality for an answer for "
+        "each.",
+        {"titles": ["Runotorstai", "Lukupiiri maahanmuuttajille"]}),
     "language-english": Text(
         "{label}: vastaus on kirjoitettu englanniksi. Kieleksi oletettiin {language}, mutta "
         "sivustolla julkaistaan vain suomen- ja ruotsinkielisiä käytäntöjä.",
