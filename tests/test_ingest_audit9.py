@@ -347,3 +347,28 @@ def test_practices_numbered_in_one_sheets_answers_are_flagged_not_taken_as_one_s
                for f in by_title["1) Taidetta kirjastoihin 2) Lukupiiri"]["flags"])
     assert not any("several-numbered" in f
                    for f in by_title["Kulttuuripolku 1.–2. luokkalaisille"]["flags"])
+
+
+# --- 8. a word typed in a tick row instead of a tick --------------------------------------------
+
+
+def test_text_in_a_tick_row_is_flagged_and_ticks_and_noes_are_not(sqlite_engine, workspace,
+                                                                  tmp_path):
+    path = questionnaire_copy(tmp_path / "in")
+    typed = {"children": "✓", "young_people": "ei", "older_people": "-", "families": "Kyllä",
+             "people_with_disabilities": "0", "immigrants": "X", "all_residents": "joo",
+             "municipal_staff": None}
+    for choice, value in typed.items():
+        set_answer(path, "Käytäntö 1", f"target_group:{choice}", value)
+
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    from yhteistuumin_survey.flags import describe
+
+    practice = practices_by_title(sqlite_engine)["Kuntien välinen yhteistyö aluetyössä"]
+    # "joo" was a group of its own, 'Kaikki asukkaat' not ticked, and nobody was told.
+    assert practice["target_group"] == ["children", "families", "immigrants", "other:joo"]
+    (flag,) = [f for f in practice["flags"] if f.startswith("unsure:target_group:")]
+    assert describe(flag, "fi") == (
+        "Kenelle: rivillä 'Kaikki asukkaat' on rastin sijasta teksti 'joo'. Teksti luettiin "
+        "vastaukseksi sellaisenaan; tarkista, tarkoittiko vastaaja rastia.")

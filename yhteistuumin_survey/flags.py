@@ -404,6 +404,14 @@ UNSURE_TEXTS: dict[str, Text] = {
         "som avses.",
         "{label}: {option_q} is ticked but no group is named; ask the municipality which.",
         {"option": "Muu, mikä?"}),
+    "tick-text": Text(
+        "{label}: rivillä {option_q} on rastin sijasta teksti {value_q}. Teksti luettiin "
+        "vastaukseksi sellaisenaan; tarkista, tarkoittiko vastaaja rastia.",
+        "{label}: på raden {option_q} står texten {value_q} i stället för ett kryss. Texten "
+        "lästes som svar som den är; kontrollera om den svarande menade ett kryss.",
+        "{label}: the row {option_q} holds the text {value_q}, not a tick; the text was read "
+        "as the answer as it is; check whether a tick was meant.",
+        {"option": "Kaikki asukkaat", "value": "joo"}),
     "heading-close-spelling": Text(
         "{label}: vastaus luettiin otsikon {heading_q} alta, koska otsikko muistuttaa tämän "
         "kysymyksen otsikkoa. Tarkista, että vastaus on oikeassa kentässä.",

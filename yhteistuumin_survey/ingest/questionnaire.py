@@ -252,6 +252,10 @@ class _SheetReader:
         cell Excel made a number or a date of."""
         other = self.ids[question_id].other
         if other is None or option not in (other.id, other.label("fi")):
+            # A group's own row: a tick or a no. Text ("joo", "vain kesällä") is read as it
+            # is, a group of its own, and the tick it may mean is the reviewer's to tell.
+            if value.strip() and not _only_a_tick(value) and not _a_no(value):
+                return [reason("tick-text", option=label.strip(), value=value.strip()[:80])]
             return []
         if _only_a_tick(value):
             return [reason("other-unnamed", option=label.strip())]
@@ -428,6 +432,14 @@ def _only_a_tick(value: str) -> bool:
 
     text = value.strip()
     return bool(text) and (fold(text) in _TRUE_MARKS or all(ch in _YES_SYMBOLS for ch in text))
+
+
+def _a_no(value: str) -> bool:
+    """Whether a tick cell says it is not ticked ("ei", "0", "-", a drop-down's "Valitse")."""
+    from ..normalise import _FALSE_MARKS, _UNCHOSEN
+
+    folded = fold(value.strip())
+    return not folded or folded in _FALSE_MARKS or folded in _UNCHOSEN
 
 
 def _placed(comments: list[str], early: list[str], *, above: bool, keyed: bool
