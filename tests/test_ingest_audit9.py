@@ -93,9 +93,27 @@ def test_a_questionnaire_mailed_with_a_vcard_and_a_logo_is_read_and_the_text_not
     assert {p["title"] for p in practices(sqlite_engine)} == {
         "Kuntien välinen yhteistyö aluetyössä", "Taidetta kirjastoihin",
         "Lukupiiri maahanmuuttajille"}
-    outcomes = {row["file"].rpartition("/")[2]: row["outcome"] for row in result.rows()}
-    assert outcomes["vastaus.eml » Matti Virtanen.vcf"] == "note"
+    outcomes = {row["file"].rpartition("/")[2]: row for row in result.rows()}
+    assert outcomes["vastaus.eml » Matti Virtanen.vcf"]["outcome"] == "note"
+    # The logo beside the questionnaire: said, not an error to "type its answers" from.
+    logo = outcomes["vastaus.eml » image001.png"]
+    assert logo["outcome"] == "note", logo
+    assert "a picture beside the answer (the signature's logo?), not read" in logo["reason"]
+    assert result.failed == 0
     assert "vastaus.eml" not in outcomes  # "Liitteenä vastauksemme." is no message to read
+
+
+def test_a_picture_mailed_alone_is_still_for_a_person_to_read_with_the_text(
+        sqlite_engine, workspace, tmp_path):
+    # A photo of the filled paper questionnaire: a person types its answers in.
+    photo = b"\xff\xd8\xff\xe0" + bytes(64)
+    path = _mail(tmp_path / "in", "kuva.eml", "Hei, kuva täytetystä lomakkeesta.\n\nMatti",
+                 [(photo, "image", "jpeg", "IMG_2041.jpg")])
+
+    result = run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    outcomes = {row["file"].rpartition("/")[2]: row["outcome"] for row in result.rows()}
+    assert outcomes == {"kuva.eml": "to-read", "kuva.eml » IMG_2041.jpg": "error"}
 
 
 # --- 2. SurveyMonkey's export: a second header row of options and "Response" fillers ---------

@@ -231,6 +231,14 @@ REASON_TEXTS: dict[str, Text] = {
         "{copy}.",
         "{file}: a contact card, not an answer; not read (kept as {copy})",
         {"file": "vastaus.eml » Matti Virtanen.vcf", "copy": "outputs/received/ab/kortti.vcf"}),
+    "picture-beside-answer": Text(
+        "{file}: kuva vastauksen rinnalla (allekirjoituksen logo?); sitä ei lueta. Kopio on "
+        "tallennettu: {copy}. Katso kuva, jos viestin teksti viittaa siihen.",
+        "{file}: en bild bredvid svaret (signaturens logotyp?); den läses inte. En kopia har "
+        "sparats: {copy}. Titta på bilden om meddelandets text hänvisar till den.",
+        "{file}: a picture beside the answer (the signature's logo?), not read (kept as "
+        "{copy}); look at it if the message's text refers to it",
+        {"file": "vastaus.eml » image001.png", "copy": "outputs/received/ab/image001.png"}),
     "file-no-data": Text(
         "{file}: tiedostossa ei ole tietoja; pyydä lähettäjältä täytetty tiedosto.",
         "{file}: filen innehåller inga uppgifter; be avsändaren om den ifyllda filen.",

@@ -318,6 +318,9 @@ class _Run:
         self.reread = reread
         self.mapping_cache: dict[tuple[Any, ...], Mapping] = {}  # ``_shared``
         self.depth = 0  # containers (mails, zips, winmail.dat) open around the file read now
+        #: Pictures a message carries beside a file that can hold its answer (a signature's
+        #: logo as a file): said as a note, not as an error to type answers from.
+        self.beside_answer: set[str] = set()
 
     def prepare_to_store(self) -> None:
         """Load what storing answers needs (the practices known, the name resolver) now
@@ -655,6 +658,10 @@ class _Run:
             elif _is_tnef(path):
                 self._ingest_tnef(path, display=display, received=received, sender=sender,
                                   message_time=message_time)
+            elif display in self.beside_answer:
+                self.store.finish_file(received, fmt="picture", status="ingested")
+                self.add(display, "note", said("picture-beside-answer", file=display,
+                                               copy=received.stored_path))
             elif is_contact_card(path.name, _head(path)):
                 # Thunderbird's "attach my vCard", Outlook's business card: a card has no
                 # answer to type from; it is kept and said, never an error.
@@ -830,7 +837,7 @@ class _Run:
     # --- emails ------------------------------------------------------------------------------
 
     def _ingest_email(self, path: Path, *, display: str, received: ReceivedFile) -> None:
-        from .emails import body_answers, no_answer_attachment, read_eml, read_msg
+        from .emails import body_answers, is_picture, no_answer_attachment, read_eml, read_msg
         from .store import Entry, storage_name
 
         message = read_msg(path) if _is_msg(path) else read_eml(path)
@@ -882,10 +889,12 @@ class _Run:
                 folder.mkdir()
                 target = folder / storage_name(attachment.name, f"attachment-{number}")
                 target.write_bytes(attachment.data)
-                self.ingest_file(target, display=f"{display} » {attachment.name}"
-                                                 f"{attachment.sent_as}",
-                                 sender=author, message_time=message.time,
-                                 parent_id=received.id, name=attachment.name)
+                shown = f"{display} » {attachment.name}{attachment.sent_as}"
+                if answerable and is_picture(attachment.name):
+                    self.beside_answer.add(shown)
+                self.ingest_file(target, display=shown, sender=author,
+                                 message_time=message.time, parent_id=received.id,
+                                 name=attachment.name)
 
 
     @staticmethod

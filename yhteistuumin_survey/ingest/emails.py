@@ -460,12 +460,16 @@ def is_contact_card(name: str, head: bytes) -> bool:
         head.lstrip(b"\xef\xbb\xbf \t\r\n")[:11].upper() == b"BEGIN:VCARD"
 
 
+def is_picture(name: str) -> bool:
+    """Whether a file is a picture, by its name."""
+    return name.lower().endswith(_PICTURE_SUFFIXES)
+
+
 def no_answer_attachment(attachment: Attachment) -> bool:
     """Whether an attachment cannot be the answer a message's text points to: a contact card,
     a picture (a signature's logo; a photo of a filled questionnaire is read by a person
     anyway, the text with it)."""
-    return is_contact_card(attachment.name, attachment.data[:64]) or \
-        attachment.name.lower().endswith(_PICTURE_SUFFIXES)
+    return is_contact_card(attachment.name, attachment.data[:64]) or is_picture(attachment.name)
 
 
 def _part_text(part: MIMEPart) -> str:
