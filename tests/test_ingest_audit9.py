@@ -390,3 +390,31 @@ def test_text_in_a_tick_row_is_flagged_and_ticks_and_noes_are_not(sqlite_engine,
     assert describe(flag, "fi") == (
         "Kenelle: rivillä 'Kaikki asukkaat' on rastin sijasta teksti 'joo'. Teksti luettiin "
         "vastaukseksi sellaisenaan; tarkista, tarkoittiko vastaaja rastia.")
+
+
+# --- 9. Google Forms times with a zone's name ("10:15:22 AM EET") -------------------------------
+
+
+def test_a_correction_in_a_google_forms_export_sorted_newest_first_is_the_current_version(
+        sqlite_engine, workspace, tmp_path):
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO((DATA / "googleforms.csv").read_text(encoding="utf-8"))))
+    first = rows[1]
+    first[0] = "2026/11/03 10:15:22 AM EET"  # a Finnish form owner's time, by its zone's name
+    corrected = list(first)
+    corrected[0] = "2026/11/04 9:05:09 AM EET"
+    corrected[6] = "Tuoda kirjastopalvelut kaikille syrjäkylille, myös saariin."
+    text = io.StringIO()
+    csv.writer(text, quoting=csv.QUOTE_ALL).writerows([rows[0], corrected, first])  # newest first
+    path = tmp_path / "in" / "vastaukset.csv"
+    path.parent.mkdir()
+    path.write_text(text.getvalue(), encoding="utf-8")
+
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    (practice,) = practices(sqlite_engine)
+    # Untimed, the rows went in the file's order: the answer it corrected was the current one.
+    assert practice["version"] == 2
+    assert practice["goal"] == "Tuoda kirjastopalvelut kaikille syrjäkylille, myös saariin."
