@@ -418,3 +418,50 @@ def test_a_correction_in_a_google_forms_export_sorted_newest_first_is_the_curren
     # Untimed, the rows went in the file's order: the answer it corrected was the current one.
     assert practice["version"] == 2
     assert practice["goal"] == "Tuoda kirjastopalvelut kaikille syrjäkylille, myös saariin."
+
+
+# --- 10. two versions of one questionnaire in one message ---------------------------------------
+
+
+def test_two_versions_of_a_questionnaire_in_one_message_are_flagged_as_such(
+        sqlite_engine, workspace, tmp_path):
+    corrected = questionnaire_copy(tmp_path / "files", "vastaus_v2.xlsx")
+    set_answer(corrected, "Käytäntö 2", "goal", "Tuoda taidetta arkeen (korjattu).")
+    first = questionnaire_copy(tmp_path / "files", "vastaus_v1.xlsx")
+    # "Käyttäkää uudempaa": the corrected file attached first, the one it corrects after it.
+    path = _mail(tmp_path / "in", "vastaus.eml", "Liitteenä vastaus. Käyttäkää uudempaa (v2).",
+                 [(corrected.read_bytes(), *_XLSX, "vastaus_v2.xlsx"),
+                  (first.read_bytes(), *_XLSX, "vastaus_v1.xlsx")],
+                 sender="Eija Koski <eija.koski@espoo.fi>")
+
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    from yhteistuumin_survey.flags import describe
+
+    by_title = practices_by_title(sqlite_engine)
+    art = by_title["Taidetta kirjastoihin"]
+    assert art["version"] == 2  # a file cannot tell which came later: both are kept
+    (flag,) = [f for f in art["flags"] if ":versions-one-message" in f]
+    assert describe(flag, "fi") == (
+        "Käytännön nimi: samassa viestissä tuli tästä käytännöstä kaksi eri versiota "
+        "('vastaus_v2.xlsx' ja 'vastaus_v1.xlsx'). Nykyiseksi versioksi jäi viestin myöhempi "
+        "liite 'vastaus_v1.xlsx'; tarkista, kumpaa kunta tarkoitti.")
+    # The practices the two files hold alike are one version, unflagged.
+    assert not any(":versions-one-message" in f
+                   for f in by_title["Kuntien välinen yhteistyö aluetyössä"]["flags"])
+
+
+def test_a_questionnaire_sent_again_in_a_later_message_is_a_new_version_unflagged(
+        sqlite_engine, workspace, tmp_path):
+    first = questionnaire_copy(tmp_path / "files", "vastaus.xlsx")
+    earlier = _mail(tmp_path / "in", "1.eml", "Liitteenä vastaus.",
+                    [(first.read_bytes(), *_XLSX, "vastaus.xlsx")])
+    set_answer(first, "Käytäntö 2", "goal", "Tuoda taidetta arkeen (korjattu).")
+    later = _mail(tmp_path / "in", "2.eml", "Korjattu vastaus.",
+                  [(first.read_bytes(), *_XLSX, "vastaus.xlsx")])
+
+    run_ingest([earlier, later], engine=sqlite_engine, workspace=workspace)
+
+    art = practices_by_title(sqlite_engine)["Taidetta kirjastoihin"]
+    assert art["version"] == 2 and art["goal"] == "Tuoda taidetta arkeen (korjattu)."
+    assert not any(":versions-one-message" in f for f in art["flags"])

@@ -287,6 +287,17 @@ UNSURE_TEXTS: dict[str, Text] = {
         "{label}: typed to try the form ({tried_q})? A test response is no practice; reject "
         "it if it is one.",
         {"tried": ["testi", "asdf"]}),
+    "versions-one-message": Text(
+        "{label}: samassa viestissä tuli tästä käytännöstä kaksi eri versiota ({earlier_q} ja "
+        "{taken_q}). Nykyiseksi versioksi jäi viestin myöhempi liite {taken_q}; tarkista, "
+        "kumpaa kunta tarkoitti.",
+        "{label}: samma meddelande hade två olika versioner av praxisen ({earlier_q} och "
+        "{taken_q}). Den senare bilagan {taken_q} blev gällande version; kontrollera vilken "
+        "kommunen menade.",
+        "{label}: one message brought two different versions of this practice ({earlier_q} "
+        "and {taken_q}); the later attachment, {taken_q}, is the current version; check which "
+        "one the municipality meant.",
+        {"earlier": "vastaus_v2.xlsx", "taken": "vastaus_v1.xlsx"}),
     "several-numbered": Text(
         "{label}: vastauksessa on numeroituna useampi nimi ({titles_q}). Ne tallennettiin "
         "yhtenä käytäntönä; jos ne ovat eri käytäntöjä, pyydä kunnalta kustakin oma vastaus.",
