@@ -18,6 +18,7 @@ from ingest_support import (
     practices,
     practices_by_title,
     questionnaire_copy,
+    report_rows,
     report_said,
     run_ingest,
     set_answer,
@@ -465,3 +466,34 @@ def test_a_questionnaire_sent_again_in_a_later_message_is_a_new_version_unflagge
     art = practices_by_title(sqlite_engine)["Taidetta kirjastoihin"]
     assert art["version"] == 2 and art["goal"] == "Tuoda taidetta arkeen (korjattu)."
     assert not any(":versions-one-message" in f for f in art["flags"])
+
+
+# --- 11. a sheet the municipality added to the questionnaire ------------------------------------
+
+
+def test_text_on_a_sheet_added_to_the_questionnaire_is_left_to_read_not_ignored(
+        sqlite_engine, workspace, tmp_path):
+    from openpyxl import load_workbook
+
+    path = questionnaire_copy(tmp_path / "in")
+    workbook = load_workbook(path)
+    added = workbook.create_sheet("Lisätiedot")
+    added["A1"] = "Lisätietoja käytännöstä 2 (Taidetta kirjastoihin):"
+    added["A2"] = "Näyttelyt tehdään yhdessä taiteilijaseuran kanssa."
+    workbook.create_sheet("Taul1")  # an empty sheet added: nothing to read
+    workbook.save(path)
+
+    result = run_ingest([path], engine=sqlite_engine, workspace=workspace)
+
+    rows = {row["sheet"]: row for row in result.rows()}
+    assert rows["Lisätiedot"]["outcome"] == "to-read", rows
+    assert "Taul1" not in rows and "Ohjeet" not in rows
+    from yhteistuumin_survey.ingest.store import list_to_read
+
+    with Session(sqlite_engine) as session:
+        (listed,) = list_to_read(session=session)
+    assert "Näyttelyt tehdään yhdessä taiteilijaseuran kanssa" in listed["text"]
+    assert any(str(row[-1]).startswith(  # the Finnish round's report
+        "Kunta on lisännyt lomakkeeseen välilehden 'Lisätiedot', jonka tekstiä mikään kysymys "
+        "ei kysy: Lisätietoja käytännöstä 2") for row in report_rows(result))
+    assert len(practices(sqlite_engine)) == 3

@@ -69,6 +69,14 @@ REASON_TEXTS: dict[str, Text] = {
         "no answer in the answer cells; text only outside them: {texts}; read it (practices "
         "list --status to-read), type the answers into the cells and ingest the file again",
         {"texts": "[tekstikenttä] Lukupiiri"}),
+    "sheet-added": Text(
+        "Kunta on lisännyt lomakkeeseen välilehden {sheet}, jonka tekstiä mikään kysymys ei "
+        "kysy: {texts}. Lue se (practices list --status to-read).",
+        "Kommunen har lagt till fliken {sheet} i enkäten, och ingen fråga frågar efter dess "
+        "text: {texts}. Läs den (practices list --status to-read).",
+        "the municipality added the sheet {sheet}, whose text no question asks for: {texts}; "
+        "read it (practices list --status to-read)",
+        {"sheet": "'Lisätiedot'", "texts": "Näyttelyt vaihtuvat neljästi vuodessa."}),
     "same-content": Text(
         "Sama sisältö kuin käytännön {id} versiossa {version}.",
         "Samma innehåll som version {version} av praxis {id}.",

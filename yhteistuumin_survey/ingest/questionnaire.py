@@ -607,7 +607,12 @@ def read_questionnaire(sheets: list[Sheet], *, survey: Survey, mapper: HeadingMa
             if key_col is not None and label_col >= key_col:
                 label_col = max(key_col - 2, 0)
             elif count < 3 and key_col is None:
-                continue  # instructions or another sheet without questions
+                # Instructions, or a sheet the municipality added to our questionnaire: its
+                # text is no answer, but a person reads it ("Lisätiedot").
+                added = _added_sheet(sheet) if meta else None
+                if added is not None:
+                    parsed.records.append(added)
+                continue
         mappings: list[Mapping] = []
         reader = _readers.get((id(mapper), label_col, key_col))
         if reader is None or reader.survey is not survey:
@@ -642,6 +647,26 @@ def read_questionnaire(sheets: list[Sheet], *, survey: Survey, mapper: HeadingMa
         parsed.problems.append((None, None, "no practice sheet found; is this the survey "
                                 "questionnaire?"))
     return parsed
+
+
+def _added_sheet(sheet: Sheet) -> RawRecord | None:
+    """A record to read of a sheet with text that is not our questionnaire's instructions
+    (None for those and for a sheet without words)."""
+    from ..questionnaire import _TEXT
+
+    names = {fold(texts["instructions"]) for texts in _TEXT.values()}
+    if all(word in names for word in fold(sheet.name).split()):
+        return None
+    texts = [text for row in sheet.rows for text in map(cell_text, row)
+             if any(ch.isalpha() for ch in text)]
+    texts.extend(text for _place, text in sorted(sheet.shapes.items()))
+    if not texts:
+        return None
+    shown = " | ".join(texts).rstrip(".")  # the reason goes on after it
+    return RawRecord(locator=sheet.name, raw={"sheet": sheet.name, "rows": _raw_rows(sheet)},
+                     sheet=sheet.name, status="to-read",
+                     reason=said("sheet-added", sheet=repr(sheet.name),
+                                 texts=shown if len(shown) <= 300 else f"{shown[:299]}…"))
 
 
 def _dedupe(mappings: list[Mapping]) -> list[Mapping]:
