@@ -111,3 +111,24 @@ def only_version(engine: Any, practice_id: int) -> Any:
 def practices_by_title(engine: Any) -> dict[str, dict[str, Any]]:
     """The practices (as ``practices`` gives them) by title."""
     return {p["title"]: p for p in practices(engine)}
+
+
+def office_copy(path: Path, tmp_path: Path, kind: str = "xlsx") -> Path:
+    """The workbook opened and saved by LibreOffice as ``kind`` (it computes every formula's
+    value), as an office would send it."""
+    import os
+    import shutil
+    import subprocess
+
+    import pytest
+
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    if office is None:
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail("LibreOffice is required on CI")
+        pytest.skip("LibreOffice is not installed")
+    out = tmp_path / "libreoffice-out"
+    subprocess.run([office, f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}", "--headless",
+                    "--convert-to", kind, "--outdir", str(out), str(path)], check=True,
+                   capture_output=True, timeout=120)
+    return out / path.with_suffix(f".{kind}").name

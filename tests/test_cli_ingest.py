@@ -94,7 +94,7 @@ def test_practices_list_rejects_an_unknown_status(cli):
 
 def test_ingest_source_option_is_validated(cli, tmp_path):
     inbox = _inbox(tmp_path, "table.tsv")
-    result = cli("ingest", str(inbox), "--source", "surveymonkey")
+    result = cli("ingest", str(inbox), "--source", "typeform")
     assert result.exit_code == 2
 
 

@@ -312,7 +312,7 @@ def test_forced_source_reads_a_file_that_auto_detection_would_misread(engine, wo
     result = run_ingest([path], engine=engine, workspace=workspace, source="table")
     assert result.rows()[0]["format"] == "table"
     with pytest.raises(Exception, match="unknown source"):
-        run_ingest([path], engine=engine, workspace=workspace, source="surveymonkey")
+        run_ingest([path], engine=engine, workspace=workspace, source="typeform")
 
 
 def test_outlook_msg_gives_sender_time_attachment_and_body(engine, workspace, tmp_path):

@@ -6,14 +6,13 @@ Nothing a municipality sent may be silently lost or changed; what is unsure is f
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from ingest_support import (
     DATA,
+    office_copy,
     practices_by_title,
     questionnaire_copy,
     report_rows,
@@ -97,20 +96,6 @@ def test_an_invalid_address_or_number_is_quoted_in_the_flag_the_reviewer_reads(
 # --- 3. a link on a name in an .ods or .xls file ------------------------------------------------
 
 
-def _office_copy(path: Path, tmp_path: Path, kind: str) -> Path:
-    """The workbook saved by LibreOffice as ``kind`` (ods, xls), as an office would send it."""
-    office = shutil.which("soffice") or shutil.which("libreoffice")
-    if office is None:
-        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-            pytest.fail("LibreOffice is required on CI")
-        pytest.skip("LibreOffice is not installed")
-    out = tmp_path / "libreoffice-out"
-    subprocess.run([office, f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}", "--headless",
-                    "--convert-to", kind, "--outdir", str(out), str(path)], check=True,
-                   capture_output=True, timeout=120)
-    return out / path.with_suffix(f".{kind}").name
-
-
 @pytest.mark.parametrize("kind", ["ods", "xls"])
 def test_a_contact_name_linked_to_the_address_gives_the_address_in_ods_and_xls(
         sqlite_engine, workspace, tmp_path, kind):
@@ -124,7 +109,7 @@ def test_a_contact_name_linked_to_the_address_gives_the_address_in_ods_and_xls(
             row[1].value = "Ohjeet ovat kotisivuilla."
             row[1].hyperlink = "https://www.espoo.fi/lukupiiri"
     workbook.save(path)
-    sent = _office_copy(path, tmp_path, kind)
+    sent = office_copy(path, tmp_path, kind)
 
     run_ingest([sent], engine=sqlite_engine, workspace=workspace)
 

@@ -287,6 +287,26 @@ UNSURE_TEXTS: dict[str, Text] = {
         "{label}: typed to try the form ({tried_q})? A test response is no practice; reject "
         "it if it is one.",
         {"tried": ["testi", "asdf"]}),
+    "versions-one-message": Text(
+        "{label}: samassa viestissä tuli tästä käytännöstä kaksi eri versiota ({earlier_q} ja "
+        "{taken_q}). Nykyiseksi versioksi jäi viestin myöhempi liite {taken_q}; tarkista, "
+        "kumpaa kunta tarkoitti.",
+        "{label}: samma meddelande hade två olika versioner av praxisen ({earlier_q} och "
+        "{taken_q}). Den senare bilagan {taken_q} blev gällande version; kontrollera vilken "
+        "kommunen menade.",
+        "{label}: one message brought two different versions of this practice ({earlier_q} "
+        "and {taken_q}); the later attachment, {taken_q}, is the current version; check which "
+        "one the municipality meant.",
+        {"earlier": "vastaus_v2.xlsx", "taken": "vastaus_v1.xlsx"}),
+    "several-numbered": Text(
+        "{label}: vastauksessa on numeroituna useampi nimi ({titles_q}). Ne tallennettiin "
+        "yhtenä käytäntönä; jos ne ovat eri käytäntöjä, pyydä kunnalta kustakin oma vastaus.",
+        "{label}: svaret har flera numrerade namn ({titles_q}). De sparades som en och samma "
+        "praxis; om det är flera olika exempel, be kommunen om ett svar för vart och ett.",
+        "{label}: the answer numbers several names ({titles_q}); they were stored as one "
+        "practice; if they are different practices, ask the municipality for an answer for "
+        "each.",
+        {"titles": ["Runotorstai", "Lukupiiri maahanmuuttajille"]}),
     "language-english": Text(
         "{label}: vastaus on kirjoitettu englanniksi. Kieleksi oletettiin {language}, mutta "
         "sivustolla julkaistaan vain suomen- ja ruotsinkielisiä käytäntöjä.",
@@ -395,6 +415,14 @@ UNSURE_TEXTS: dict[str, Text] = {
         "som avses.",
         "{label}: {option_q} is ticked but no group is named; ask the municipality which.",
         {"option": "Muu, mikä?"}),
+    "tick-text": Text(
+        "{label}: rivillä {option_q} on rastin sijasta teksti {value_q}. Teksti luettiin "
+        "vastaukseksi sellaisenaan; tarkista, tarkoittiko vastaaja rastia.",
+        "{label}: på raden {option_q} står texten {value_q} i stället för ett kryss. Texten "
+        "lästes som svar som den står; kontrollera om den svarande menade ett kryss.",
+        "{label}: the row {option_q} holds the text {value_q}, not a tick; the text was read "
+        "as the answer as it is; check whether a tick was meant.",
+        {"option": "Kaikki asukkaat", "value": "joo"}),
     "heading-close-spelling": Text(
         "{label}: vastaus luettiin otsikon {heading_q} alta, koska otsikko muistuttaa tämän "
         "kysymyksen otsikkoa. Tarkista, että vastaus on oikeassa kentässä.",

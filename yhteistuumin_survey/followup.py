@@ -125,6 +125,7 @@ YES = {"fi": "kyllä", "sv": "ja"}
 #: Submission formats by the channel they came through.
 _CHANNEL_OF_FORMAT = {"questionnaire": "workbook", "msforms": "web form",
                       "googleforms": "web form", "webropol": "web form",
+                      "surveymonkey": "web form",
                       "limesurvey": "web form", "table": "table", "eml": "email",
                       "msg": "email", "email": "email", "body": "email", "body-text": "email"}
 

@@ -1742,6 +1742,17 @@ _ELSEWHERE = re.compile(
     r"liitteena|liitetiedosto|liitetiedostossa|bilaga|bilagan|bilagor|i bilagan|attachment|"
     r"the attachment|attached)(?:\s+\d+)?|(?:sama kuin|kuten)\s+(?:ylla|edella|edellisessa)|"
     r"samma som ovan|se ovan|as above|see above")
+#: In a short folded answer, a word that points at a file beside it or at another answer:
+#: "Ks. liitteenä oleva kuvaus (kuvaus.docx).", "Se bifogat dokument", "Kts. edellinen
+#: vastaus". Nouns and participles only: "liitetään" (is joined) is no pointer.
+_POINTER = re.compile(
+    r"\b(?:liite|liitteet|liitteen|liitteena|liitteessa|liitteesta|liitteeseen|liitteita|"
+    r"liitteissa|liitteista|liitetiedosto\w*|liitedokument\w*|bilaga|bilagan|"
+    r"bilagor|bilagorna|bilagd|bilagda|bilagt|bifogad|bifogade|bifogat|bifogas|attachment\w*|"
+    r"attached|enclosed)\b|^(?:ks|kts|katso|se|see)\s+(?:ylla|edella|edellinen|edellista|"
+    r"ovan|foregaende|above|previous)\b")
+#: The words of an answer that may be only a pointer (longer ones say something themselves).
+_POINTER_WORDS = 8
 #: Folded answers that say there is no answer: "ei ole", "ei", "en osaa sanoa", "inget", "vet
 #: ej", "none". A required answer saying only this is kept as typed and flagged; an optional
 #: one is emptied, the flag quoting it (``_empty_none_answers``).
@@ -1825,11 +1836,47 @@ def _empty_none_answers(long_values: dict[str, str | None], keywords: Any,
     return flags, none_keywords
 
 
-def _stand_in_flags(title: str | None, long_values: dict[str, str | None]) -> list[str]:
+#: A numbered item in a title: "1) Runotorstai" after a space, "2. Lukupiiri" at a line's
+#: start ("1. ja 2. luokkalaisten kulttuuripolku" numbers no items).
+_NUMBERED = re.compile(r"(?:(?:^|(?<=\n))[ \t]*([1-9])\.|(?:^|(?<=\s))([1-9])\))\s+")
+_LETTER_RE = re.compile(r"[^\W\d_]")
+
+
+def _numbered_titles(title: str | None) -> list[str]:
+    """The names of a title that numbers several ("1) Runotorstai 2) Lukupiiri"): a
+    municipality's practices typed into one form; [] for any other title."""
+    title = title.strip() if title else ""
+    if not title[:1].isdigit() or len(title) > 1000:  # a list starts with its first item
+        return []
+    marks = list(_NUMBERED.finditer(title))
+    if len(marks) < 2 or marks[0].start() != 0 \
+            or [int(mark.group(1) or mark.group(2)) for mark in marks] \
+            != list(range(1, len(marks) + 1)):
+        return []
+    ends = [mark.start() for mark in marks[1:]] + [len(title)]
+    names = [title[mark.end():end].strip(" \n,;") for mark, end in zip(marks, ends, strict=True)]
+    return names if all(_LETTER_RE.search(name) for name in names) else []
+
+
+def _points_elsewhere(folded: str) -> bool:
+    """Whether a folded answer only points at text elsewhere: "ks liite", or a few words
+    naming an attachment or another answer ("ks liitteena oleva kuvaus kuvaus docx")."""
+    if len(folded) <= 40 and _ELSEWHERE.fullmatch(folded):
+        return True
+    return folded.count(" ") < _POINTER_WORDS and bool(_POINTER.search(folded))
+
+
+def _stand_in_flags(title: str | None, long_values: dict[str, str | None],
+                    typed_title: Any = None) -> list[str]:
     """Flag answers that are no answer: a pointer to an attachment ("ks. liite"), whose text
-    is not in the practice, and a test response ("testi", "asdf") made into a practice."""
+    is not in the practice, a test response ("testi", "asdf") made into a practice, and a
+    title that numbers several practices (``typed_title``: its lines, which the cleaned
+    ``title`` joined)."""
     flags = [unsure(name, "text-elsewhere", value=value) for name, value in long_values.items()
-             if value and len(value) <= 40 and _ELSEWHERE.fullmatch(fold(value))]
+             if value and len(value) <= 100 and _points_elsewhere(fold(value))]
+    numbered = _numbered_titles(typed_title) if isinstance(typed_title, str) else []
+    if numbered:
+        flags.append(unsure("title", "several-numbered", titles=numbered))
     title_tried = _is_test_text(title)
     tried = [text for text in (long_values.get("goal"), long_values.get("summary"))
              if _is_test_text(text)]
@@ -1889,7 +1936,7 @@ def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary:
     free_contact = raw.get("contact") if raw.get("contact") is not None else raw.get("contact_text")
     contact = split_contact(name=raw.get("contact_name"), email=raw.get("contact_email"),
                             phone=raw.get("contact_phone"), text=free_contact)
-    flags.extend([*_stand_in_flags(title, long_values), *contact.flags])
+    flags.extend([*_stand_in_flags(title, long_values, raw.get("title")), *contact.flags])
     consent_reading = read_consent(raw.get("publish_consent"))
     consent = consent_reading.value
     municipality_text = clean_text(raw.get("municipalities"))

@@ -69,6 +69,14 @@ REASON_TEXTS: dict[str, Text] = {
         "no answer in the answer cells; text only outside them: {texts}; read it (practices "
         "list --status to-read), type the answers into the cells and ingest the file again",
         {"texts": "[tekstikenttä] Lukupiiri"}),
+    "sheet-added": Text(
+        "Kunta on lisännyt lomakkeeseen välilehden {sheet}, jonka teksti ei ole vastaus "
+        "mihinkään lomakkeen kysymykseen: {texts}. Lue se (practices list --status to-read).",
+        "Kommunen har lagt till fliken {sheet} i enkäten, och dess text hör inte till någon "
+        "av enkätens frågor: {texts}. Läs den (practices list --status to-read).",
+        "the municipality added the sheet {sheet}, whose text no question asks for: {texts}; "
+        "read it (practices list --status to-read)",
+        {"sheet": "'Lisätiedot'", "texts": "Näyttelyt vaihtuvat neljästi vuodessa."}),
     "same-content": Text(
         "Sama sisältö kuin käytännön {id} versiossa {version}.",
         "Samma innehåll som version {version} av praxis {id}.",
@@ -136,6 +144,13 @@ REASON_TEXTS: dict[str, Text] = {
         "(practices list --status to-read).",
         "no attachment and no answer recognised in the text; read the message (practices "
         "list --status to-read)"),
+    "message-to-read-pictures": Text(
+        "Viestin liitteinä on vain kuvia tai käyntikortteja, eikä sen tekstistä tunnistettu "
+        "vastausta; lue viesti (practices list --status to-read).",
+        "Meddelandets bilagor är bara bilder eller visitkort, och inget svar kändes igen i "
+        "texten; läs meddelandet (practices list --status to-read).",
+        "the message's attachments are only pictures or contact cards and no answer was "
+        "recognised in its text; read the message (practices list --status to-read)"),
     "forwarded": Text(
         "Viestin välitti {sender}; välitetty viesti on lähettäjältä {author}.",
         "Meddelandet vidarebefordrades av {sender}; det vidarebefordrade meddelandet är "
@@ -217,6 +232,21 @@ REASON_TEXTS: dict[str, Text] = {
         "type its answers into the municipality's questionnaire (or ask the sender for the "
         "questionnaire itself, as .xlsx), then ingest that",
         {"file": "vastaus.docx", "suffix": ".docx", "copy": "outputs/received/ab/vastaus.docx"}),
+    "contact-card": Text(
+        "{file}: käyntikortti, ei vastaus; sitä ei lueta. Kopio on tallennettu: "
+        "{copy}.",
+        "{file}: ett visitkort, inget svar; det läses inte. En kopia har sparats: "
+        "{copy}.",
+        "{file}: a contact card, not an answer; not read (kept as {copy})",
+        {"file": "vastaus.eml » Matti Virtanen.vcf", "copy": "outputs/received/ab/kortti.vcf"}),
+    "picture-beside-answer": Text(
+        "{file}: kuva vastauksen rinnalla (allekirjoituksen logo?); sitä ei lueta. Kopio on "
+        "tallennettu: {copy}. Katso kuva, jos viestin teksti viittaa siihen.",
+        "{file}: en bild bredvid svaret (signaturens logotyp?); den läses inte. En kopia har "
+        "sparats: {copy}. Titta på bilden om meddelandets text hänvisar till den.",
+        "{file}: a picture beside the answer (the signature's logo?), not read (kept as "
+        "{copy}); look at it if the message's text refers to it",
+        {"file": "vastaus.eml » image001.png", "copy": "outputs/received/ab/image001.png"}),
     "file-no-data": Text(
         "{file}: tiedostossa ei ole tietoja; pyydä lähettäjältä täytetty tiedosto.",
         "{file}: filen innehåller inga uppgifter; be avsändaren om den ifyllda filen.",

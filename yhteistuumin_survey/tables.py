@@ -1045,6 +1045,8 @@ def _recover_formulas(path: Path, sheets: list[Sheet]) -> None:
 #: followed by "(" is a function, and a quoted string is skipped before looking).
 _CELL_REFERENCE = re.compile(r"(?<![A-Za-z0-9_.\"])\$?[A-Za-z]{1,3}\$?[0-9]{1,7}(?![0-9(A-Za-z_])")
 _FORMULA_STRING = re.compile(r'"(?:[^"]|"")*"')
+#: A link formula whose address is one quoted string: ``=HYPERLINK("https://…","teksti")``.
+_HYPERLINK = re.compile(r'=\s*HYPERLINK\(\s*"((?:[^"]|"")*)"\s*[,;)]', re.IGNORECASE)
 
 
 def _read_references(path: Path, sheets: list[Sheet]) -> None:
@@ -1054,16 +1056,25 @@ def _read_references(path: Path, sheets: list[Sheet]) -> None:
     reference, not the text: the cached value calamine read is what the other cell held
     when the file was last saved (LibreOffice re-saves it), which may not be this question's
     answer. A formula whose value was lost is ``_recover_formulas``' (its text is the cell's).
-    Only .xlsx/.xlsm, when ``_FormulaScan`` found a formula (openpyxl is slow)."""
+    Only .xlsx/.xlsm, when ``_FormulaScan`` found a formula (openpyxl is slow).
+
+    A link typed as ``=HYPERLINK("https://…";"raportissa")`` shows its text alone, as calamine
+    reads it: its address is put into the text as a link's is (``_link_into_cell``)."""
+    from urllib.parse import unquote
+
     for worksheet, sheet in _openpyxl_sheets(path, sheets, read_only=True, data_only=False):
         for r, row in enumerate(worksheet.iter_rows(values_only=True)):
             for c, value in enumerate(row):
-                if not (isinstance(value, str) and value.startswith("=")) or \
-                        not _CELL_REFERENCE.search(_FORMULA_STRING.sub("", value)):
+                if not (isinstance(value, str) and value.startswith("=")):
                     continue
                 read = sheet.rows[r][c] if r < len(sheet.rows) and c < len(sheet.rows[r]) \
                     else None
-                if read not in ("", None) and read != value:
+                if read in ("", None) or read == value:
+                    continue
+                link = _HYPERLINK.match(value)
+                if link:
+                    _link_into_cell(sheet, r, c, link.group(1).replace('""', '"'), unquote)
+                elif _CELL_REFERENCE.search(_FORMULA_STRING.sub("", value)):
                     sheet.references[(r, c)] = value
 
 

@@ -8,8 +8,8 @@ import typer
 from .app import FormatOption, app, emit, project
 
 #: Which reader ``ingest`` uses.
-Source = Literal["auto", "questionnaire", "msforms", "googleforms", "webropol", "limesurvey",
-                 "table"]
+Source = Literal["auto", "questionnaire", "msforms", "googleforms", "webropol", "surveymonkey",
+                 "limesurvey", "table"]
 
 
 @app.command("ingest")

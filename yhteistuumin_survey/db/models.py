@@ -268,7 +268,7 @@ class ReceivedFile(SQLModel, table=True):
     original_name: str
     stored_path: str
     size: int
-    format: str | None = None  # questionnaire, msforms, googleforms, webropol, limesurvey, …
+    format: str | None = None  # questionnaire, msforms, googleforms, webropol, surveymonkey, …
     sender: str | None = None
     message_time: dt.datetime | None = _time()
     parent_id: int | None = Field(default=None, foreign_key="receivedfile.id")

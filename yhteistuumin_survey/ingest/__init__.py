@@ -318,6 +318,9 @@ class _Run:
         self.reread = reread
         self.mapping_cache: dict[tuple[Any, ...], Mapping] = {}  # ``_shared``
         self.depth = 0  # containers (mails, zips, winmail.dat) open around the file read now
+        #: Pictures a message carries beside a file that can hold its answer (a signature's
+        #: logo as a file): said as a note, not as an error to type answers from.
+        self.beside_answer: set[str] = set()
 
     def prepare_to_store(self) -> None:
         """Load what storing answers needs (the practices known, the name resolver) now
@@ -636,6 +639,7 @@ class _Run:
         from sqlalchemy.exc import OperationalError
 
         from ..tables import MAX_FILE_BYTES
+        from .emails import is_contact_card
 
         try:
             if huge:
@@ -654,6 +658,16 @@ class _Run:
             elif _is_tnef(path):
                 self._ingest_tnef(path, display=display, received=received, sender=sender,
                                   message_time=message_time)
+            elif display in self.beside_answer:
+                self.store.finish_file(received, fmt="picture", status="ingested")
+                self.add(display, "note", said("picture-beside-answer", file=display,
+                                               copy=received.stored_path))
+            elif is_contact_card(path.name, _head(path)):
+                # Thunderbird's "attach my vCard", Outlook's business card: a card has no
+                # answer to type from; it is kept and said, never an error.
+                self.store.finish_file(received, fmt="vcard", status="ingested")
+                self.add(display, "note", said("contact-card", file=display,
+                                               copy=received.stored_path))
             elif suffix not in TABLE_SUFFIXES:
                 # A Word document or a PDF of the questionnaire: its answers are read by a
                 # person, who is told where the copy is and what to do with it.
@@ -823,7 +837,7 @@ class _Run:
     # --- emails ------------------------------------------------------------------------------
 
     def _ingest_email(self, path: Path, *, display: str, received: ReceivedFile) -> None:
-        from .emails import body_answers, read_eml, read_msg
+        from .emails import body_answers, is_picture, no_answer_attachment, read_eml, read_msg
         from .store import Entry, storage_name
 
         message = read_msg(path) if _is_msg(path) else read_eml(path)
@@ -841,6 +855,7 @@ class _Run:
         blocks = [] if message.auto_reply else body_answers(message.text, self.detector.mapper())
         results: list[RowResult] = []
         raw = {"subject": message.subject, "body": message.body, "answers": {}}
+        answerable = [a for a in message.attachments if not no_answer_attachment(a)]
         longest = max((len(text) for answers in blocks for text in answers.values()), default=0)
         if longest > self.limits.max_cell_chars:  # as a cell of a table would be refused
             size, limit = (f"{n:,}".replace(",", " ") for n in (longest,
@@ -854,9 +869,12 @@ class _Run:
                        author=author, forward=forward, original=original)
                        for number, answers in enumerate(blocks, start=1)]
             results = self.store.store_entries(received, fmt, entries)
-        elif (not message.attachments or wrapped) and message.body.strip():
+        elif (not message.attachments or wrapped or not answerable) and message.body.strip():
+            # Attached only a signature's picture or a contact card, the text is all the
+            # answer there may be: a person reads it.
             reason = (said("automatic-reply", kind=message.auto_reply) if message.auto_reply
-                      else said("message-to-read"))
+                      else said("message-to-read") if not message.attachments or wrapped
+                      else said("message-to-read-pictures"))
             record = RawRecord(locator="body", raw=raw, status="to-read", reason=reason)
             results = self.store.store_entries(received, fmt, [
                 Entry(record, None, status="to-read", reason=record.reason)])
@@ -871,10 +889,12 @@ class _Run:
                 folder.mkdir()
                 target = folder / storage_name(attachment.name, f"attachment-{number}")
                 target.write_bytes(attachment.data)
-                self.ingest_file(target, display=f"{display} » {attachment.name}"
-                                                 f"{attachment.sent_as}",
-                                 sender=author, message_time=message.time,
-                                 parent_id=received.id, name=attachment.name)
+                shown = f"{display} » {attachment.name}{attachment.sent_as}"
+                if answerable and is_picture(attachment.name):
+                    self.beside_answer.add(shown)
+                self.ingest_file(target, display=shown, sender=author,
+                                 message_time=message.time, parent_id=received.id,
+                                 name=attachment.name)
 
 
     @staticmethod
@@ -1067,6 +1087,12 @@ def _is_tnef(path: Path) -> bool:
             return handle.read(4) == TNEF_SIGNATURE
     except OSError:
         return False
+
+
+def _head(path: Path) -> bytes:
+    """A file's first bytes (what its kind is told by)."""
+    with path.open("rb") as handle:
+        return handle.read(64)
 
 
 def _is_msg(path: Path) -> bool:

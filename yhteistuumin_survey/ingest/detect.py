@@ -20,7 +20,8 @@ CONTACT_LIST = "contact-list"
 _CONTACT_LIST_TARGETS = {"", "municipalities", "title", "contact_name", "contact_email",
                          "contact_phone"}
 
-SOURCES = ("auto", "questionnaire", "msforms", "googleforms", "webropol", "limesurvey", "table")
+SOURCES = ("auto", "questionnaire", "msforms", "googleforms", "webropol", "surveymonkey",
+           "limesurvey", "table")
 
 
 @dataclass

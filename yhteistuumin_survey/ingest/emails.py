@@ -18,7 +18,7 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -413,23 +413,21 @@ def read_eml(path: Path, *, parsed: EmailMessage | None = None) -> ParsedEmail:
         if not isinstance(content, EmailMessage):
             break
         message = content
-    body = ""
     part = message.get_body(preferencelist=("plain", "html"))
-    if part is not None:
-        try:
-            content = part.get_content()
-        except (LookupError, ValueError):
-            content = part.get_payload(decode=True) or b""
-            content = content.decode("utf-8", errors="replace") if isinstance(content, bytes) \
-                else str(content)
-        body = html_to_text(content) if part.get_content_subtype() == "html" else str(content)
+    body = _part_text(part) if part is not None else ""
     attachments: list[Attachment] = []
     # A message that is one file and nothing else (its only part an attachment, no text):
     # the file is the message's attachment, not lost as "no attachment and no text".
     items = [message] if part is None and not message.is_multipart() \
         and message.get_content_maintype() not in ("text", "multipart") else \
-        message.iter_attachments()
+        [*message.iter_attachments(), *_files_in_alternatives(message)]
     for number, item in enumerate(items, start=1):
+        if item is not part and _text_continued(item):
+            # Apple Mail's text, file, text: the text after a file put in the middle of the
+            # message is the message's too (an answer, a signature), not a nameless file.
+            body = f"{body.rstrip()}\n\n{_part_text(item).strip()}\n" if body.strip() \
+                else _part_text(item)
+            continue
         if item.get_content_type() == "message/rfc822":
             inner = item.get_content()
             data = inner.as_bytes() if hasattr(inner, "as_bytes") else bytes(inner)
@@ -448,6 +446,65 @@ def read_eml(path: Path, *, parsed: EmailMessage | None = None) -> ParsedEmail:
     subject = str(headers["subject"] or "")
     return ParsedEmail(_address(headers["from"]), when, subject, body, attachments,
                        auto_reply=auto_reply(headers, subject))
+
+
+#: A contact card's file names: Thunderbird's "attach my vCard", Outlook's business card.
+_CARD_SUFFIXES = (".vcf", ".vcard")
+#: Pictures a mail program attaches for the signature's logo (image001.png) or a photo.
+_PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".heic")
+
+
+def is_contact_card(name: str, head: bytes) -> bool:
+    """Whether a file is a contact card (vCard), by its name or its first bytes."""
+    return name.lower().endswith(_CARD_SUFFIXES) or \
+        head.lstrip(b"\xef\xbb\xbf \t\r\n")[:11].upper() == b"BEGIN:VCARD"
+
+
+def is_picture(name: str) -> bool:
+    """Whether a file is a picture, by its name."""
+    return name.lower().endswith(_PICTURE_SUFFIXES)
+
+
+def no_answer_attachment(attachment: Attachment) -> bool:
+    """Whether an attachment cannot be the answer a message's text points to: a contact card,
+    a picture (a signature's logo; a photo of a filled questionnaire is read by a person
+    anyway, the text with it)."""
+    return is_contact_card(attachment.name, attachment.data[:64]) or is_picture(attachment.name)
+
+
+def _part_text(part: MIMEPart) -> str:
+    """The text of a text part (an HTML one as its lines)."""
+    try:
+        content = part.get_content()
+    except (LookupError, ValueError):
+        content = part.get_payload(decode=True) or b""
+        content = content.decode("utf-8", errors="replace") if isinstance(content, bytes) \
+            else str(content)
+    return html_to_text(content) if part.get_content_subtype() == "html" else str(content)
+
+
+def _files_in_alternatives(part: EmailMessage) -> list[EmailMessage]:
+    """The files inside the richer version of a message's text, which ``iter_attachments``
+    never looks into: Apple Mail writes a message with a file in its text as
+    alternative(plain, mixed(html, file, html)). The texts there are the plain version's."""
+    if part.get_content_type() == "message/rfc822" or not part.is_multipart():
+        return []
+    found: list[EmailMessage] = []
+    for sub in part.iter_parts():
+        if not isinstance(sub, EmailMessage):
+            continue
+        if part.get_content_type() == "multipart/alternative" and \
+                sub.get_content_type() == "multipart/mixed":
+            found.extend(item for item in sub.iter_attachments() if not _text_continued(item))
+        found.extend(_files_in_alternatives(sub))
+    return found
+
+
+def _text_continued(item: MIMEPart) -> bool:
+    """Whether a part beside the message's text goes on with it: plain or HTML text with no
+    file name, not sent as an attachment (Apple Mail's text after a file in the middle)."""
+    return item.get_content_type() in ("text/plain", "text/html") and not item.get_filename() \
+        and item.get_content_disposition() != "attachment"
 
 
 def _decoded(item: EmailMessage) -> Any:
@@ -518,7 +575,10 @@ def read_msg(path: Path) -> ParsedEmail:
         if not body and raw:
             body = html_to_text(raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw)
         attachments: list[Attachment] = []
+        shown = _html_text(raw).casefold()
         for number, item in enumerate(getattr(message, "attachments", []) or [], start=1):
+            if _shown_in_text(item, shown):
+                continue  # the signature's logo the text shows, as a .eml's related part
             data: Any = getattr(item, "data", None)
             name = getattr(item, "longFilename", None) or getattr(item, "shortFilename", None)
             if hasattr(data, "exportBytes"):  # an attached message
@@ -534,6 +594,22 @@ def read_msg(path: Path) -> ParsedEmail:
         message.close()
     return ParsedEmail(sender, when if isinstance(when, dt.datetime) else None, subject,
                        str(body), attachments, auto_reply=auto_reply(headers, subject))
+
+
+def _html_text(raw: Any) -> str:
+    """An Outlook message's HTML body as text to look into ("" without one)."""
+    if isinstance(raw, bytes):
+        return raw.decode("utf-8", "replace")
+    return raw if isinstance(raw, str) else ""
+
+
+def _shown_in_text(item: Any, html: str) -> bool:
+    """Whether an Outlook attachment is a picture inside the message's text (a signature's
+    logo: its content ID named by the HTML body, ``html`` casefolded, as ``cid:…``), not a
+    file sent with it."""
+    cid = getattr(item, "cid", None) or getattr(item, "contentId", None)
+    return isinstance(cid, str) and bool(cid.strip("<> ")) and \
+        f"cid:{cid.strip('<> ')}".casefold() in html
 
 
 _LABELLED = re.compile(r"^\s*([^:\n]{2,120}?)\s*[:=]\s*(.*)$")

@@ -131,7 +131,8 @@ def _option_row(sheet: Sheet, header_index: int, maps: list[Mapping], headers: l
     if not spread:
         return False
     options = [cell_text(below[c]) if c < len(below) else "" for c in spread]
-    others = [cell_text(v) for c, v in enumerate(below) if c not in spread and cell_text(v)]
+    others = [text for c, v in enumerate(below)
+              if c not in spread and (text := cell_text(v)) and not _filler(text)]
     if sum(1 for o in options if o) < 2 or len(others) > len(spread):
         return False
     owner = None
@@ -144,6 +145,24 @@ def _option_row(sheet: Sheet, header_index: int, maps: list[Mapping], headers: l
             header = headers[col] or f"{owner}"
             maps[col] = Mapping(f"{header} [{option}]", f"{owner}:{option}", "option")
     return True
+
+
+#: What SurveyMonkey writes on its second header row under a question that has no options:
+#: "Response" (one choice, one line) and "Open-Ended Response" (a text box), folded.
+_SECOND_ROW_FILLERS = frozenset({"response", "open ended response"})
+
+
+def _filler(text: str) -> bool:
+    return len(text) <= 20 and fold(text) in _SECOND_ROW_FILLERS
+
+
+def _second_header_row(sheet: Sheet, index: int) -> bool:
+    """Whether the row below the headings holds only a second header row's fillers (a
+    SurveyMonkey export whose questions have no options): a heading row, never a response."""
+    if index >= len(sheet.rows):
+        return False
+    texts = [text for text in map(cell_text, sheet.rows[index]) if text]
+    return bool(texts) and all(_filler(text) for text in texts)
 
 
 def form_fingerprint(maps: list[Mapping]) -> str:
@@ -181,7 +200,8 @@ def read_response_table(sheets: list[Sheet], *, survey: Survey, profile: Profile
             parsed.problems.append((sheet.name, None, said("no-question-headings")))
             continue
         start = header_index + 1
-        if profile.option_columns and _option_row(sheet, header_index, maps, headers, mapper):
+        if profile.option_columns and _option_row(sheet, header_index, maps, headers, mapper) \
+                or _second_header_row(sheet, start):
             start += 1
         set_aside_weaker(maps)
         parsed.mappings.append((sheet.name, maps))

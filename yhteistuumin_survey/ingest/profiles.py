@@ -77,6 +77,11 @@ _LAST_FORMAT: dict[int, str] = {}
 _READ_DIRECTIVES = frozenset({"Y", "y", "m", "d", "H", "I", "M", "S", "p", "z"})
 _TIME_PATTERNS: dict[str, Any] = {}
 _GMT = re.compile(r"GMT([+-])(\d{1,2})(?::?(\d{2}))?$")
+#: Time zones a form tool names by their abbreviation ("10:15:22 AM EET", Google Forms for a
+#: Finnish form's owner), as the offsets from UTC they stand for: only names that mean one.
+_ZONES = {"UTC": "+0", "GMT": "+0", "WET": "+0", "WEST": "+1", "CET": "+1", "CEST": "+2",
+          "EET": "+2", "EEST": "+3"}
+_ZONE = re.compile(r"\s(UTC|GMT|WET|WEST|CET|CEST|EET|EEST)$")
 
 
 def _time_pattern(fmt: str) -> Any:
@@ -192,6 +197,9 @@ def parse_timestamp(value: Any, formats: tuple[str, ...] | list[str]) -> dt.date
     if isinstance(value, dt.date):
         return dt.datetime.combine(value, dt.time())
     text = " ".join(str(value).replace("\u00a0", " ").split())
+    zone = _ZONE.search(text)
+    if zone:  # "EET" -> "GMT+2"
+        text = f"{text[:zone.start()]} GMT{_ZONES[zone.group(1)]}"
     # "GMT+1" / "GMT+2" / "GMT+05:30" -> "+0100" so %z can read it.
     match = _GMT.search(text)
     if match:

@@ -252,6 +252,10 @@ class _SheetReader:
         cell Excel made a number or a date of."""
         other = self.ids[question_id].other
         if other is None or option not in (other.id, other.label("fi")):
+            # A group's own row: a tick or a no. Text ("joo", "vain kesällä") is read as it
+            # is, a group of its own, and the tick it may mean is the reviewer's to tell.
+            if value.strip() and not _only_a_tick(value) and not _a_no(value):
+                return [reason("tick-text", option=label.strip(), value=value.strip()[:80])]
             return []
         if _only_a_tick(value):
             return [reason("other-unnamed", option=label.strip())]
@@ -430,6 +434,14 @@ def _only_a_tick(value: str) -> bool:
     return bool(text) and (fold(text) in _TRUE_MARKS or all(ch in _YES_SYMBOLS for ch in text))
 
 
+def _a_no(value: str) -> bool:
+    """Whether a tick cell says it is not ticked ("ei", "0", "-", a drop-down's "Valitse")."""
+    from ..normalise import _FALSE_MARKS, _UNCHOSEN
+
+    folded = fold(value.strip())
+    return not folded or folded in _FALSE_MARKS or folded in _UNCHOSEN
+
+
 def _placed(comments: list[str], early: list[str], *, above: bool, keyed: bool
             ) -> tuple[list[str], list[str]]:
     """(The row's comments and text boxes, those still waiting for the first question): the
@@ -595,7 +607,12 @@ def read_questionnaire(sheets: list[Sheet], *, survey: Survey, mapper: HeadingMa
             if key_col is not None and label_col >= key_col:
                 label_col = max(key_col - 2, 0)
             elif count < 3 and key_col is None:
-                continue  # instructions or another sheet without questions
+                # Instructions, or a sheet the municipality added to our questionnaire: its
+                # text is no answer, but a person reads it ("Lisätiedot").
+                added = _added_sheet(sheet) if meta else None
+                if added is not None:
+                    parsed.records.append(added)
+                continue
         mappings: list[Mapping] = []
         reader = _readers.get((id(mapper), label_col, key_col))
         if reader is None or reader.survey is not survey:
@@ -630,6 +647,26 @@ def read_questionnaire(sheets: list[Sheet], *, survey: Survey, mapper: HeadingMa
         parsed.problems.append((None, None, "no practice sheet found; is this the survey "
                                 "questionnaire?"))
     return parsed
+
+
+def _added_sheet(sheet: Sheet) -> RawRecord | None:
+    """A record to read of a sheet with text that is not our questionnaire's instructions
+    (None for those and for a sheet without words)."""
+    from ..questionnaire import _TEXT
+
+    names = {fold(texts["instructions"]) for texts in _TEXT.values()}
+    if all(word in names for word in fold(sheet.name).split()):
+        return None
+    texts = [text for row in sheet.rows for text in map(cell_text, row)
+             if any(ch.isalpha() for ch in text)]
+    texts.extend(text for _place, text in sorted(sheet.shapes.items()))
+    if not texts:
+        return None
+    shown = " | ".join(texts).rstrip(".")  # the reason goes on after it
+    return RawRecord(locator=sheet.name, raw={"sheet": sheet.name, "rows": _raw_rows(sheet)},
+                     sheet=sheet.name, status="to-read",
+                     reason=said("sheet-added", sheet=repr(sheet.name),
+                                 texts=shown if len(shown) <= 300 else f"{shown[:299]}…"))
 
 
 def _dedupe(mappings: list[Mapping]) -> list[Mapping]:

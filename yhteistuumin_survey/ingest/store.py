@@ -554,6 +554,8 @@ class Store:
         # Files recorded by ``receive`` (a Core insert) whose transaction has not ended yet:
         # file id -> that transaction. A rollback takes the row away (``finish_file``).
         self._pending: dict[int, Any] = {}
+        # Files received in this run: id -> (the mail or zip they came in, their name).
+        self.origins: dict[int, tuple[int | None, str]] = {}
         self._folders: set[Path] = set()
         self.bulk = _Bulk(session)
         # The content fingerprints of the file being stored -> the first practice made with
@@ -632,6 +634,7 @@ class Store:
         # A Core insert: the record is not tracked by the session (no flush, no unit of work
         # for one row per file); the object carries its id.
         received.id = self._insert_received(received)
+        self.origins[received.id] = (parent_id, name)
         if commit:
             self.session.commit()
         else:
@@ -977,6 +980,7 @@ class Store:
             if decided:
                 flags.append("new-version-since-decision")
                 reason = join_reasons(reason, said("back-to-review", status=status))
+            flags.extend(self._sibling_version(existing.received_file_id, file_id))
             self.session.execute(update(Practice).where(Practice.id == existing.id)  # type: ignore[arg-type]
                                  .values(**values))
             version_rows.append(self._version_row(existing.id, version, sub_id, entry, flags,
@@ -993,6 +997,16 @@ class Store:
             results.append((id(entry), RowResult(entry.record.locator, entry.record.sheet,
                                                  entry.record.row, NEW_VERSION, existing.id,
                                                  version, reason)))
+
+    def _sibling_version(self, earlier_id: int | None, file_id: int) -> list[str]:
+        """Flag a version that replaces one from the same mail or zip: two files sent at once
+        tell no order, so which is the answer meant is the reviewer's to tell."""
+        earlier = self.origins.get(earlier_id or -1)
+        here = self.origins.get(file_id)
+        if earlier_id == file_id or earlier is None or here is None or earlier[0] is None \
+                or earlier[0] != here[0]:
+            return []
+        return [unsure("title", "versions-one-message", earlier=earlier[1], taken=here[1])]
 
     # --- reading a file again (``ingest --reread``) ---------------------------------------
 

@@ -295,6 +295,7 @@ def _sources(session: Session, submission_ids: list[int]) -> dict[int, tuple[str
 #: English ("lomakevastaukset.xlsx (row 2) [msforms]", "[questionnaire]").
 _FORMAT_FI = {"questionnaire": "kyselylomake", "msforms": "Microsoft Forms",
               "googleforms": "Google Forms", "webropol": "Webropol", "limesurvey": "LimeSurvey",
+              "surveymonkey": "SurveyMonkey",
               "table": "vastaustaulukko", "eml": "sähköposti", "msg": "sähköposti",
               "email": "sähköposti", "body": "sähköposti", "body-text": "sähköposti"}
 #: The places ingest writes in English: a form export's "row 2" (or "Sheet1 row 2", several

@@ -445,6 +445,36 @@ def write_msg(path: Path, message: EmailMessage) -> None:
     path.write_bytes(mapi.to_bytes())
 
 
+def outlook_logo_msg() -> None:
+    """An Outlook reply saved as .msg: an HTML text whose signature shows the sender's logo
+    (an attachment Outlook hides, named by the text as cid:…) and the answer as a file."""
+    from aspose.email_foss.msg import MapiMessage
+
+    bare = EmailMessage()
+    bare["From"] = "Liisa Laine <liisa.laine@turku.fi>"
+    bare["To"] = "kysely@yhteistuumin.example.fi"
+    bare["Subject"] = "VS: Kulttuuria yhteistuumin -kysely"
+    bare["Date"] = format_datetime(dt.datetime(2024, 3, 8, 13, 5, tzinfo=dt.UTC))
+    bare.set_content("Hei,\n\nliitteenä vastauksemme.\n\nTerveisin\nLiisa Laine\n")
+    mapi = MapiMessage.from_email_message(bare)
+    mapi.body_html = ('<html><body><p>Hei,</p><p>liitteenä vastauksemme.</p><p>Terveisin<br>'
+                      'Liisa Laine<br><img src="cid:image001.png@01DA7150.3C4D5E60" '
+                      'alt="Turun kaupunki"></p></body></html>')
+    logo = mapi.add_attachment("image001.png", b"\x89PNG\r\n\x1a\n" + bytes(56),
+                               mime_type="image/png",
+                               content_id="image001.png@01DA7150.3C4D5E60")
+    logo.set_property(0x7FFE, 0x000B, True)  # PR_ATTACHMENT_HIDDEN, as Outlook marks it
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["Käytännön nimi", "Tavoite", "Pähkinänkuoressa", "Kenelle", "Kunta"])
+    writer.writerow(["Taidetta terveysasemille", PRACTICES[2]["goal"], PRACTICES[2]["summary"],
+                     "Kaikki asukkaat", "Turku"])
+    mapi.add_attachment("vastaus.csv", out.getvalue().encode("utf-8"), mime_type="text/csv")
+    mapi.set_property(0x0C1F, 0x001F, "liisa.laine@turku.fi")  # PR_SENDER_EMAIL_ADDRESS
+    mapi.set_property(0x5D01, 0x001F, "liisa.laine@turku.fi")  # PR_SENDER_SMTP_ADDRESS
+    (HERE / "mail-outlook-logo.msg").write_bytes(mapi.to_bytes())
+
+
 def broken() -> None:
     folder = HERE / "broken"
     folder.mkdir(exist_ok=True)
@@ -477,5 +507,6 @@ if __name__ == "__main__":
     questionnaire_like()
     questionnaire()
     emails()
+    outlook_logo_msg()
     broken()
     print(f"wrote {HERE}")
