@@ -436,3 +436,22 @@ def test_after_a_long_export_a_worker_forgets_the_answers_it_cached(workspace):
     assert [cached.cache_info().currsize for cached in answers] == [0] * len(answers)
     assert not normalise._TOKEN_SCORES
     assert _rows(reader.prepare(path, str(path))) == first
+
+
+def test_a_worker_reads_and_normalises_without_the_database_layer_or_the_network_stack():
+    """A worker process only reads and normalises: what it imports before its first file
+    and to read a questionnaire (the questionnaire's own texts, from the module that builds
+    questionnaires) leaves out the database layer, pandas and Rich, and the network stack
+    (urllib.request, http.client, email, ssl: 2 MB and 20 ms that escaping XML values
+    brought in through xml.sax.saxutils)."""
+    code = ("import sys\n"
+            "from yhteistuumin_survey.ingest.pipeline import _warm\n"
+            "from yhteistuumin_survey.ingest.questionnaire import _own_texts\n"
+            "_warm()\n"
+            "assert _own_texts()\n"
+            "print([m for m in ('sqlalchemy', 'sqlmodel', 'alembic', 'pandas', 'rich', "
+            "'urllib.request', 'http.client', 'email.parser', 'ssl') if m in sys.modules])\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, cwd=Path(__file__).resolve().parents[1])
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip().splitlines()[-1] == "[]", run.stdout
