@@ -494,3 +494,24 @@ def test_any_text_gives_a_consistent_resolution(resolver: Resolver, pieces: list
     assert (result.method == "none") == (result.status == "unresolved")
     assert 0.0 <= result.score <= 1.0
     assert (result.score == 0.0) == (result.status == "unresolved")
+
+
+def test_the_index_of_all_308_and_their_former_names_is_held_in_little_memory() -> None:
+    """An ingest's main process keeps its resolver the whole run (its memory and the worker's
+    are what bench/ingest.py holds to twice pandas'): the index of about 24,000 forms held
+    two sets per form, 15 MB; with tuples it is about 6 MB."""
+    import gc
+    import tracemalloc
+
+    rows = register_rows()
+    Resolver.from_rows(*rows)  # the modules' own caches filled first
+    gc.collect()
+    tracemalloc.start()
+    try:
+        built = Resolver.from_rows(*rows)
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert_names(built.resolve("Porvoossa"), "638")
+    assert held < 9_000_000, f"{held / 1e6:.1f} MB"

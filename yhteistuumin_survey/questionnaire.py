@@ -40,7 +40,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from xml.sax.saxutils import escape
 
 from .errors import InputError, SurveyError
 from .reports import Report, plural
@@ -720,6 +719,10 @@ def _fill_template(members: list[tuple[str, bytes]], values: dict[str, str]) -> 
     Values are XML-escaped for both text and attribute positions (shared strings and the
     hyperlink target in the sheet's relationships).
     """
+    # Imported here: xml.sax.saxutils brings urllib.request, http.client, email and ssl,
+    # 2 MB that an ingest's processes, which read this module's texts, never use.
+    from xml.sax.saxutils import escape
+
     encoded = {key.encode(): escape(value, {'"': "&quot;", "'": "&apos;"}).encode("utf-8")
                for key, value in values.items()}
     buffer = io.BytesIO()

@@ -180,10 +180,15 @@ def _give_back() -> None:
     A long export's cells are read whole and freed when its last batch has gone, but the
     C allocator keeps the freed pages; the next export's reading (another library's
     allocations) would then take new ones, and the worker's memory would grow with every
-    long file instead of staying at one file's worth."""
+    long file instead of staying at one file's worth. The values normalising cached from
+    the export's answers go first (``normalise.forget_answers``): scattered among its
+    objects, they kept Python's allocator from freeing most of the export's memory."""
     import ctypes
     import gc
 
+    from ..normalise import forget_answers
+
+    forget_answers()
     gc.collect()
     try:
         # The running program's own symbols: no library search (ctypes.util.find_library
