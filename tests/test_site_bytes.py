@@ -131,3 +131,21 @@ def test_the_plain_card_list_an_earlier_version_left_goes_at_the_next_publish(wo
 
     assert "cards.json" in result.removed and not (site / "cards.json").exists()
     assert (site / "cards.json.gz").is_file()
+
+
+def test_a_card_page_has_no_wrapper_or_class_its_style_does_not_need(workspace, session):
+    # 5,000 card pages: a <section> around each heading and its text, and a class on the
+    # page's one header and footer, were 1.1 MB of 38 that no reader or style used.
+    make_practice(session, title="Kirjasto kaikille", status="approved", goal="Soittimia.",
+                  contact_name="Eija Koski", publish_consent=True)
+
+    site = publish(workspace, session).out
+
+    html = next(site.glob("[0-9]*/index.html")).read_text(encoding="utf-8")
+    assert "<section" not in html
+    assert "\n<header>\n" in html and "\n<footer>\n" in html and "<ul>\n<li>" in html
+    assert "<h2>Tavoite</h2>\n<p>Soittimia.</p>" in html
+    assert "<h2>Yhteystiedot</h2>\n<address>" in html
+    css = (site / "static" / "site.css").read_text(encoding="utf-8")
+    for gone in (".site-header", ".site-footer", ".footer-links", ".page-actions", "section h2"):
+        assert gone not in css, gone  # the style follows the markup
