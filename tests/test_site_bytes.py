@@ -133,6 +133,46 @@ def test_the_plain_card_list_an_earlier_version_left_goes_at_the_next_publish(wo
     assert (site / "cards.json.gz").is_file()
 
 
+def test_the_search_index_leaves_out_the_section_headings_and_the_contact(workspace, session):
+    # The sections' headings are the same words on every card ("toteuttaminen" found all
+    # 5,000), and the contact is a person's data nobody searches a practice by: neither is in
+    # the index's text (nor, so, its words), the sections' own text is.
+    make_practice(session, title="Kirjasto kaikille", status="approved",
+                  goal="Lainaamme soittimia kirjastossa.", implementation="Kerran viikossa.",
+                  contact_name="Eija Koski", contact_email="eija.koski@example.fi",
+                  contact_phone="040 123 4567", publish_consent=True)
+
+    site = publish(workspace, session).out
+
+    page = next(site.glob("[0-9]*/index.html")).read_text(encoding="utf-8")
+    assert "Eija Koski" in page and "<h2>Toteuttaminen</h2>" in page  # shown on the card
+    text = fragments_text(site)
+    assert "soittimia" in text and "viikossa" in text
+    for left_out in ("Tavoite", "Toteuttaminen", "Yhteystiedot", "Eija", "Koski", "eija.koski",
+                     "example.fi", "4567"):
+        assert left_out not in text, left_out
+
+
+def test_a_search_index_built_with_the_contacts_in_it_is_built_again(workspace, session):
+    # A bundle an earlier version built (the contacts indexed) is not kept because its pages
+    # did not change: it is built again, leaving them out.
+    import gzip
+
+    from yhteistuumin_survey.publish import _state_path
+
+    make_practice(session, title="Kirjasto kaikille", status="approved",
+                  contact_name="Eija Koski", publish_consent=True)
+    site = publish(workspace, session).out
+    state_path = _state_path(site / "pagefind")
+    state = json.loads(gzip.decompress(state_path.read_bytes()))
+    assert state["exclude"] == ["dt", ".eyebrow", "h2", "address"]
+    del state["exclude"]  # as the earlier version wrote it
+    state_path.write_bytes(gzip.compress(json.dumps(state).encode()))
+
+    assert publish(workspace, session).indexed == "all"
+    assert publish(workspace, session).indexed == ""
+
+
 def test_a_card_page_has_no_wrapper_or_class_its_style_does_not_need(workspace, session):
     # 5,000 card pages: a <section> around each heading and its text, and a class on the
     # page's one header and footer, were 1.1 MB of 38 that no reader or style used.
