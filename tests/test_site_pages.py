@@ -132,7 +132,7 @@ def test_every_card_page_has_json_ld_with_its_facts(workspace, session):
     assert data["inLanguage"] == "fi"
     assert data["keywords"] == ["yhteistyö", "musiikki"]
     assert data["audience"][0]["@type"] == "Audience"
-    assert [(a["name"], a["identifier"]["value"]) for a in data["spatialCoverage"]] == [
+    assert [(a["name"], a["identifier"]) for a in data["spatialCoverage"]] == [
         ("Espoo", "049"), ("Helsinki", "091")]
     assert all(a["@type"] == "AdministrativeArea" for a in data["spatialCoverage"])
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", data["dateModified"])
