@@ -43,7 +43,7 @@
 
     // The language switch takes the search and the filters along: their values are the same
     // in both languages (vocabulary ids, codes), and the other list shows the same cards.
-    const switchLink = document.querySelector(".language-switch a[href]");
+    const switchLink = document.querySelector("body > header a[hreflang]");
     const switchHref = switchLink ? switchLink.getAttribute("href").split("?")[0] : "";
     const carry = () => {
       if (switchLink) switchLink.setAttribute("href", switchHref + location.search);
@@ -343,7 +343,6 @@
       title.appendChild(link);
       item.appendChild(title);
       const facts = document.createElement("dl");
-      facts.className = "facts";
       for (const [key, value] of [["municipalities", entry.m], ["keywords", entry.k]]) {
         if (!value) continue;
         const term = document.createElement("dt");
