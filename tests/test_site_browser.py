@@ -387,6 +387,31 @@ def test_a_card_links_its_municipality_to_the_filtered_list(site, page):
     assert page.input_value("#f-municipality") == "564"
 
 
+def test_every_fact_on_a_card_links_to_the_list_filtered_on_it(site, page):
+    # The page carries each fact's filter values once (data-m, data-r, data-k, data-t);
+    # card.js makes the links, the list's own parameters, in the page's language.
+    for card, list_page in ((site["ids"]["aland"], "sv/index.html"), (site["ids"]["4v"], "index.html")):
+        path = next(site["root"].glob(f"{card}-*/index.html")).relative_to(site["root"]).as_posix()
+        page.goto(site["url"] + path)
+        links = page.eval_on_selector_all(
+            "dl.facts a", "nodes => nodes.map(n => [n.textContent, n.href])")
+        expected = {
+            "index.html": [("Espoo", "municipality=049"), ("Helsinki", "municipality=091"),
+                           ("Vantaa", "municipality=092"), ("Uusimaa", "region=01"),
+                           ("yhteistyö", "keyword=cooperation"), ("vertaistuki", "keyword=peer_support"),
+                           ("Kunnan työntekijät", "target=municipal-staff")],
+            "sv/index.html": [("Mariehamn", "municipality=478"), ("Åland", "region=21"),
+                              ("yhteistyö", "keyword=cooperation"), ("kirjasto", "keyword=library"),
+                              ("Äldre", "target=older-people")]}[list_page]
+        assert [(name, href) for name, href in links] == [
+            (name, f"{site['url']}{list_page}?{query}") for name, query in expected], links
+        assert page.eval_on_selector_all("dl.facts dd", "nodes => nodes.map(n => n.textContent)")[0] \
+            == ", ".join(name for name, query in expected if query.startswith("municipality="))
+    page.click("dl.facts a:text('vertaistuki')")  # on the 4V card, the last one opened
+    page.wait_for_selector("#finder:not([hidden])")
+    assert page.input_value("#f-keyword") == "peer_support"
+
+
 def test_an_empty_result_suggests_what_to_do(site, page):
     page.goto(site["url"] + "index.html")
     page.wait_for_selector("#finder:not([hidden])")

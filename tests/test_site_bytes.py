@@ -216,3 +216,30 @@ def test_the_teaser_is_cut_at_a_word_to_120_characters_everywhere_it_is_said(wor
     for index in ("index.html", "sv/index.html"):
         assert f"<p>{teaser}</p>" in (site / index).read_text(encoding="utf-8")
     assert [entry["s"] for entry in card_list(site)["cards"]] == [teaser]
+
+
+def test_a_cards_facts_carry_their_filter_values_once_for_the_links(workspace, session):
+    # Ten links a card ("../index.html?keyword=music" around each name) were 1.3 MB of the
+    # site at 5,000 cards: the values are written once on each fact, and card.js links them
+    # (tests/test_site_browser.py clicks them).
+    pid = make_practice(session, title="Kirjasto kaikille", status="approved",
+                        municipalities=["049", "091"], keywords=["kirjasto", "musiikki"],
+                        target_group=["older_people", "children"]).id
+    # A name with a comma in it cannot be told apart from the next by card.js: links here.
+    comma = make_practice(session, title="Laulupiiri", status="approved",
+                          keywords=["laulu, soitto", "musiikki"]).id
+
+    site = publish(workspace, session).out
+
+    html = next(site.glob(f"{pid}-*/index.html")).read_text(encoding="utf-8")
+    facts = html[html.index("<dl class="):html.index("</dl>")]
+    assert '<dt>Kunnat</dt><dd data-m="049 091">Espoo, Helsinki</dd>' in facts
+    assert '<dt>Maakunta</dt><dd data-r="01">Uusimaa</dd>' in facts
+    assert '<dt>Avainsanat</dt><dd data-k="library music">kirjasto, musiikki</dd>' in facts
+    assert '<dt>Kenelle</dt><dd data-t="older-people children">Ikääntyneet, Lapset</dd>' in facts
+    assert "<a " not in facts
+    assert '<script defer src="../static/card.js"></script>' in html
+    assert (site / "static" / "card.js").is_file()
+    html = next(site.glob(f"{comma}-*/index.html")).read_text(encoding="utf-8")
+    assert ('<dt>Avainsanat</dt><dd><a href="../index.html?keyword=laulu-soitto">laulu, soitto</a>, '
+            '<a href="../index.html?keyword=music">musiikki</a></dd>') in html
