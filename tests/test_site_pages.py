@@ -106,6 +106,27 @@ def test_sitemap_lists_every_page_with_full_addresses_when_the_site_address_is_s
     assert result.notes == []
 
 
+def test_a_card_and_the_list_have_their_open_graph_tags(workspace, session):
+    pid = make_practice(session, title="Kulttuurikaveri", status="approved",
+                        summary="Vapaaehtoiset kulttuurikaverit.").id
+
+    result = publish(workspace, session, env={"YHTEISTUUMIN_SITE_BASE_URL": "https://www.yhteistuumin.fi"})
+
+    def meta(path: Path) -> dict[str, str]:
+        html = path.read_text(encoding="utf-8")
+        return dict(re.findall(r'<meta (?:property|name)="([^"]+)" content="([^"]*)">', html))
+
+    page = next(result.out.glob(f"{pid}-*/index.html"))
+    assert meta(page) == {
+        "viewport": "width=device-width, initial-scale=1",
+        "description": "Vapaaehtoiset kulttuurikaverit.", "og:title": "Kulttuurikaveri",
+        "og:type": "article", "og:locale": "fi_FI",
+        "og:url": f"https://www.yhteistuumin.fi/{page.parent.name}/"}
+    # No og:site_name on the 5,000 cards (the title names the site); the list's pages keep it.
+    assert meta(result.out / "index.html")["og:site_name"] == "Kulttuuria yhteistuumin – hyvät käytännöt"
+    assert meta(result.out / "sv/index.html")["og:site_name"] == "Kulttuuria yhteistuumin – goda exempel"
+
+
 def test_without_the_site_address_publish_says_what_needs_it(workspace, session):
     make_practice(session, title="Käytäntö", status="approved")
 
