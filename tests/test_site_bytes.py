@@ -187,11 +187,13 @@ def test_a_card_page_has_no_wrapper_or_class_its_style_does_not_need(workspace, 
     assert 'hreflang="sv">På svenska</a></p></header>' in html  # the language switch
     assert "<h2>Tavoite</h2>\n<p>Soittimia.</p>" in html
     assert "<h2>Yhteystiedot</h2>\n<address>" in html
+    # The print button outside any form: no type to say, the footer's button in the style.
+    assert '<button onclick="window.print()">Tulosta</button>' in html
     # A list entry's facts (10,000 of them in the two lists) styled as the card's: no class.
     assert "<dl>\n<dt>Kunnat</dt><dd>Espoo</dd>" in (site / "index.html").read_text(encoding="utf-8")
     css = (site / "static" / "site.css").read_text(encoding="utf-8")
     for gone in (".site-header", ".site-footer", ".footer-links", ".page-actions", "section h2",
-                 ".site-title", ".language-switch"):
+                 ".site-title", ".language-switch", ".print"):
         assert gone not in css, gone  # the style follows the markup
 
 
