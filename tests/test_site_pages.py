@@ -152,7 +152,7 @@ def test_every_card_page_has_json_ld_with_its_facts(workspace, session):
     assert data["description"] == "Lyhyesti & selvästi."
     assert data["inLanguage"] == "fi"
     assert data["keywords"] == ["yhteistyö", "musiikki"]
-    assert data["audience"][0]["@type"] == "Audience"
+    assert data["audience"] == {"@type": "Audience", "audienceType": ["Kunnan työntekijät"]}
     assert [(a["name"], a["identifier"]) for a in data["spatialCoverage"]] == [
         ("Espoo", "049"), ("Helsinki", "091")]
     assert all(a["@type"] == "AdministrativeArea" for a in data["spatialCoverage"])

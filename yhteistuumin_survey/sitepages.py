@@ -159,8 +159,9 @@ def json_ld(card: Card, *, url: str) -> str:
         "description": _shorten(card.sections.get("summary") or card.sections.get("goal") or "", TEASER),
         "inLanguage": card.language,
         "keywords": list(card.keywords),
-        "audience": [{"@type": "Audience", "audienceType": label}
-                     for _, label in card.target_group],
+        # One Audience with each target group as its audienceType (a property may repeat):
+        # an Audience object a group was 36 bytes more each.
+        "audience": {"@type": "Audience", "audienceType": [label for _, label in card.target_group]},
         "spatialCoverage": [
             # Statistics Finland's municipality number ("kuntanumero", README says so) as
             # the identifier's text: schema.org's identifier takes Text, URL or
