@@ -238,7 +238,7 @@ def test_practice_page_is_the_card_in_the_practice_language(workspace, session):
     assert ("<p>Kulttuuria yhteistuumin – goda exempel från kommunernas kulturtjänster.</p>"
             in (result.out / "sv/index.html").read_text())
     index = (result.out / "index.html").read_text()
-    assert re.search(r'<li class="card" lang="sv"[^>]*>\s*<h2><a href="'
+    assert re.search(r'<li lang="sv"[^>]*>\s*<h2><a href="'
                      f'{swedish.id}-kulturvan/index.html"', index)
 
 

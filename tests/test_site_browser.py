@@ -162,7 +162,7 @@ def wait_titles(page, expected: list[str]) -> None:
 
     page.wait_for_function(
         """([expected, n]) => {
-          const shown = Array.from(document.querySelectorAll('#cards > li.card:not([hidden]) h2'))
+          const shown = Array.from(document.querySelectorAll('#cards > li:not([hidden]) h2'))
             .map(node => node.textContent.trim()).sort();
           return JSON.stringify(shown) === JSON.stringify(expected)
             && document.querySelector('#count').textContent.startsWith(n + ' ');
@@ -172,7 +172,7 @@ def wait_titles(page, expected: list[str]) -> None:
 
 def visible_titles(page) -> list[str]:
     return page.eval_on_selector_all(
-        "#cards > li.card:not([hidden]) h2", "nodes => nodes.map(n => n.textContent.trim())")
+        "#cards > li:not([hidden]) h2", "nodes => nodes.map(n => n.textContent.trim())")
 
 
 def test_search_filter_and_open_a_card(site, page):
@@ -900,7 +900,7 @@ def test_show_more_moves_the_keyboard_focus_to_the_first_card_it_added(paged_sit
     page.keyboard.press("Enter")
     page.wait_for_selector("#more", state="hidden")
     focused = page.evaluate(
-        "() => { const e = document.activeElement; const card = e.closest('li.card'); "
-        "const cards = Array.from(document.querySelectorAll('#cards > li.card')); "
+        "() => { const e = document.activeElement; const card = e.closest('#cards > li'); "
+        "const cards = Array.from(document.querySelectorAll('#cards > li')); "
         "return [e.tagName, card ? cards.indexOf(card) : -1]; }")
     assert focused == ["A", 3]

@@ -14,7 +14,7 @@
   const count = document.getElementById("count");
 
   if (form && list) {
-    const pageCards = Array.from(list.querySelectorAll(":scope > li.card"));
+    const pageCards = Array.from(list.querySelectorAll(":scope > li"));
     const query = form.querySelector("#q");
     const selects = Array.from(form.querySelectorAll("select[data-facet]"));
     const base = new URL(form.dataset.root || ".", document.baseURI);
@@ -334,7 +334,6 @@
     const cardOf = (entry) => {
       const labels = catalogue.labels[entry.l] || catalogue.labels.fi;
       const item = document.createElement("li");
-      item.className = "card";
       if (entry.l !== pageLang) item.lang = entry.l;
       const title = document.createElement("h2");
       const link = document.createElement("a");
