@@ -421,6 +421,26 @@ def test_an_empty_result_suggests_what_to_do(site, page):
     assert page.locator("#empty a").count() >= 1  # the most common keywords
 
 
+def test_an_empty_result_on_a_later_page_suggests_the_same_keywords(paged_site, page):
+    # A later page names the most common keywords from filters.json (its HTML no longer
+    # carries them): the same links, in the same order, as the first page's.
+    def suggested() -> list[list[str]]:
+        return page.eval_on_selector_all(
+            "#empty a", "nodes => nodes.map(n => [n.textContent, n.getAttribute('href')])")
+
+    for lang, later in (("fi", "sivu/2/index.html"), ("sv", "sv/sida/2/index.html")):
+        page.goto(paged_site["url"] + later.replace("sivu/2/", "").replace("sida/2/", ""))
+        page.wait_for_selector("#finder:not([hidden])")
+        first = suggested()
+        assert first and first[0] == ["kirjasto" if lang == "fi" else "bibliotek", "?keyword=library"]
+        page.goto(paged_site["url"] + later)
+        page.wait_for_selector("#finder:not([hidden])")
+        page.fill("#q", "olematonsanaxyz")
+        page.wait_for_selector("#empty:not([hidden])")
+        assert suggested() == first
+        assert page.inner_text("#empty").count(":") == 1  # the heading once, before the links
+
+
 def test_the_swedish_site_lists_every_card_in_a_swedish_frame(site, page):
     page.goto(site["url"] + "sv/index.html")
     page.wait_for_selector("#finder:not([hidden])")

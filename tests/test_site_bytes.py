@@ -76,11 +76,14 @@ def test_only_the_first_list_page_carries_the_cards_filter_values(workspace, ses
 
     for first in ("index.html", "sv/index.html"):
         assert (site / first).read_text(encoding="utf-8").count(" data-f=") == 2
+        # and the most common keywords, which a later page's script takes from filters.json
+        assert '<a href="?keyword=' in (site / first).read_text(encoding="utf-8")
     later = [*site.glob("sivu/*/index.html"), *site.glob("sv/sida/*/index.html")]
     assert len(later) == 4
     for page in later:
         text = page.read_text(encoding="utf-8")
         assert re.search(r'<li( lang="(fi|sv)")?>\n<h2><a ', text) and " data-f=" not in text, page
+        assert "?keyword=" not in text and "<p data-common hidden>" in text, page
     entries = card_list(site)["cards"]
     assert all(entry["f"].startswith(" r:01 m:049 k:") for entry in entries)
 

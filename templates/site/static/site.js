@@ -547,6 +547,20 @@
             select.add(new Option(`${label} (${n})`, value));
           }
         }
+        // An empty result's most common keywords, as the first page names them: the eight
+        // with the most cards, ties in the options' (alphabetical) order.
+        const common = empty && empty.querySelector("[data-common]");
+        if (common && options.keyword) {
+          const top = options.keyword.slice().sort((a, b) => b[2] - a[2]).slice(0, 8);
+          top.forEach(([value, label], i) => {
+            common.append(i ? ", " : " ");
+            const link = document.createElement("a");
+            link.href = `?keyword=${encodeURIComponent(value)}`;
+            link.textContent = label;
+            common.append(link);
+          });
+          common.hidden = false;
+        }
       } catch (error) {
         // the search box still works; the filters stay at "all"
       }
