@@ -1234,12 +1234,13 @@ INDEX_GLOB = "[0-9]*/index.html"
 INDEX_PAGE = re.compile(r"[0-9][^/]*/index\.html")
 #: What of a card page the search index leaves out: the facts' headings (a heading glued to
 #: its value, "Avainsanatmusiikki", would hide the value from a search), the "good practice"
-#: eyebrow over the title and the sections' headings (the same words on every card: a search
-#: for "toteuttaminen" would find them all), and the contact (a person's name, email and
-#: phone: nobody looks for a practice by them, and personal data kept in the index's
-#: fragments is one more copy of it to erase). Told to Pagefind once rather than written as
-#: data-pagefind-ignore on each of them, 5,000 times over. 0.5 MB of 10.2 at 5,000 cards.
-INDEX_EXCLUDE = ("dt", ".eyebrow", "h2", "address")
+#: eyebrow over the title (the card's first p, named by place: no class on 5,000 pages), the
+#: sections' headings (the same words on every card: a search for "toteuttaminen" found them
+#: all) and the contact (a person's name, email and phone: nobody looks for a practice by
+#: them, and personal data kept in the index's fragments is one more copy of it to erase).
+#: Told to Pagefind once rather than written as data-pagefind-ignore on each of them, 5,000
+#: times over. The headings and the contact were 0.5 MB of 10.2 at 5,000 cards.
+INDEX_EXCLUDE = ("dt", ".practice > p:first-child", "h2", "address")
 #: The bundle of the card pages changed since the full index was built (see build_search_index).
 CHANGES_FOLDER = "pagefind-changes"
 #: The full index is built again when more pages than this share changed since it was built
