@@ -244,6 +244,10 @@ def test_every_list_page_links_its_previous_and_next_page_in_its_language(
                                              "next": "../../../sv/sida/3/index.html"}
     assert "Edellinen sivu" in (site / "sivu/2/index.html").read_text()
     assert "Föregående sida" in (site / "sv/sida/2/index.html").read_text()
+    # The list's meta description on its first page, not copied to every later one.
+    for first, later in (("index.html", "sivu/2/index.html"), ("sv/index.html", "sv/sida/3/index.html")):
+        assert (site / first).read_text().count('<meta name="description" content="') == 1
+        assert '<meta name="description"' not in (site / later).read_text()
 
 
 def test_swedish_index_names_places_in_swedish(workspace, session):

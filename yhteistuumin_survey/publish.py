@@ -822,7 +822,10 @@ def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite
         pager = [{"number": n, "href": root + _list_page_path(lang, n), "current": n == number}
                  if n else {"number": 0} for n in pager_numbers(number, pages)]
         files[path] = _render(env, "site/index.html.j2", {
-            **page_context(path, lang, settings=settings, description=UI[lang]["index_description"],
+            # The list's description on its first page only: the same one on 104 later pages
+            # says nothing of them (a search engine reports it as duplicated).
+            **page_context(path, lang, settings=settings,
+                           description=UI[lang]["index_description"] if number == 1 else "",
                            alternates={other: _list_page_path(other, number) for other in ("fi", "sv")}),
             "site_title": title, "ui": UI[lang], "cards": snippets,
             "count": len(cards), "filters": filters, "common_keywords": common,
