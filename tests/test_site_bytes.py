@@ -190,6 +190,7 @@ def test_a_card_page_has_no_wrapper_or_class_its_style_does_not_need(workspace, 
     assert 'hreflang="sv">På svenska</a></p></header>' in html  # the language switch
     assert "<h2>Tavoite</h2>\n<p>Soittimia.</p>" in html
     assert '<article class="practice">\n<p>Hyvä käytäntö</p>\n<h1>' in html  # the eyebrow
+    assert html[:html.index("</head>")].count("\n") <= 7  # the head's tags on a few lines
     assert "<h2>Yhteystiedot</h2>\n<address>" in html
     # The print button outside any form: no type to say, the footer's button in the style.
     assert '<button onclick="window.print()">Tulosta</button>' in html
