@@ -331,10 +331,14 @@ def _fact(card: Card, key: str, list_url: str, vocabulary: Vocabulary) -> Any:
     from markupsafe import Markup
 
     lang = card.lang
-    pairs = {"m": [(place.code, place.name(lang)) for place in card.municipalities],
-             "r": [(region.code, region.name(lang)) for region in card.regions],
-             "k": [(keyword_facets(keyword, vocabulary)[0][0], keyword) for keyword in card.keywords],
-             "t": [(facet_value(value), label) for value, label in card.target_group]}[key]
+    if key == "m":
+        pairs = [(place.code, place.name(lang)) for place in card.municipalities]
+    elif key == "r":
+        pairs = [(region.code, region.name(lang)) for region in card.regions]
+    elif key == "k":
+        pairs = [(keyword_facets(keyword, vocabulary)[0][0], keyword) for keyword in card.keywords]
+    else:
+        pairs = [(facet_value(value), label) for value, label in card.target_group]
     if any(", " in label for _, label in pairs) or any(not value or " " in value for value, _ in pairs):
         links = Markup(", ").join(
             Markup('<a href="{}?{}={}">{}</a>').format(list_url, FACT_PARAMETERS[key], value, label)
