@@ -229,8 +229,8 @@ def test_practice_page_is_the_card_in_the_practice_language(workspace, session):
     sv = next(result.out.glob(f"{swedish.id}-*/index.html")).read_text()
     assert '<html lang="sv">' in sv
     # The Swedish site's own title ([site] title_sv), no longer the Finnish one marked lang="fi".
-    assert '<p class="site-title"><a href="../sv/index.html">Kulttuuria yhteistuumin – goda exempel</a>' in sv
-    assert '<p class="site-title">' in page
+    assert '<header><p><a href="../sv/index.html">Kulttuuria yhteistuumin – goda exempel</a>' in sv
+    assert '<header><p><a href="../index.html">Kulttuuria yhteistuumin – hyvät käytännöt</a>' in page
     for heading in ("Mål", "Den goda praxisen i ett nötskal", "Genomförande", "Kontaktuppgifter"):
         assert f"<h2>{heading}</h2>" in sv
     assert "Mariehamn" in sv and "Äldre" in sv
@@ -238,7 +238,7 @@ def test_practice_page_is_the_card_in_the_practice_language(workspace, session):
     assert ("<p>Kulttuuria yhteistuumin – goda exempel från kommunernas kulturtjänster.</p>"
             in (result.out / "sv/index.html").read_text())
     index = (result.out / "index.html").read_text()
-    assert re.search(r'<li class="card" lang="sv"[^>]*>\s*<h2><a href="'
+    assert re.search(r'<li lang="sv"[^>]*>\s*<h2><a href="'
                      f'{swedish.id}-kulturvan/index.html"', index)
 
 

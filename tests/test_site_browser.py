@@ -162,7 +162,7 @@ def wait_titles(page, expected: list[str]) -> None:
 
     page.wait_for_function(
         """([expected, n]) => {
-          const shown = Array.from(document.querySelectorAll('#cards > li.card:not([hidden]) h2'))
+          const shown = Array.from(document.querySelectorAll('#cards > li:not([hidden]) h2'))
             .map(node => node.textContent.trim()).sort();
           return JSON.stringify(shown) === JSON.stringify(expected)
             && document.querySelector('#count').textContent.startsWith(n + ' ');
@@ -172,7 +172,7 @@ def wait_titles(page, expected: list[str]) -> None:
 
 def visible_titles(page) -> list[str]:
     return page.eval_on_selector_all(
-        "#cards > li.card:not([hidden]) h2", "nodes => nodes.map(n => n.textContent.trim())")
+        "#cards > li:not([hidden]) h2", "nodes => nodes.map(n => n.textContent.trim())")
 
 
 def test_search_filter_and_open_a_card(site, page):
@@ -387,6 +387,31 @@ def test_a_card_links_its_municipality_to_the_filtered_list(site, page):
     assert page.input_value("#f-municipality") == "564"
 
 
+def test_every_fact_on_a_card_links_to_the_list_filtered_on_it(site, page):
+    # The page carries each fact's filter values once (data-m, data-r, data-k, data-t);
+    # card.js makes the links, the list's own parameters, in the page's language.
+    for card, list_page in ((site["ids"]["aland"], "sv/index.html"), (site["ids"]["4v"], "index.html")):
+        path = next(site["root"].glob(f"{card}-*/index.html")).relative_to(site["root"]).as_posix()
+        page.goto(site["url"] + path)
+        links = page.eval_on_selector_all(
+            "dl.facts a", "nodes => nodes.map(n => [n.textContent, n.href])")
+        expected = {
+            "index.html": [("Espoo", "municipality=049"), ("Helsinki", "municipality=091"),
+                           ("Vantaa", "municipality=092"), ("Uusimaa", "region=01"),
+                           ("yhteistyö", "keyword=cooperation"), ("vertaistuki", "keyword=peer_support"),
+                           ("Kunnan työntekijät", "target=municipal-staff")],
+            "sv/index.html": [("Mariehamn", "municipality=478"), ("Åland", "region=21"),
+                              ("yhteistyö", "keyword=cooperation"), ("kirjasto", "keyword=library"),
+                              ("Äldre", "target=older-people")]}[list_page]
+        assert [(name, href) for name, href in links] == [
+            (name, f"{site['url']}{list_page}?{query}") for name, query in expected], links
+        assert page.eval_on_selector_all("dl.facts dd", "nodes => nodes.map(n => n.textContent)")[0] \
+            == ", ".join(name for name, query in expected if query.startswith("municipality="))
+    page.click("dl.facts a:text('vertaistuki')")  # on the 4V card, the last one opened
+    page.wait_for_selector("#finder:not([hidden])")
+    assert page.input_value("#f-keyword") == "peer_support"
+
+
 def test_an_empty_result_suggests_what_to_do(site, page):
     page.goto(site["url"] + "index.html")
     page.wait_for_selector("#finder:not([hidden])")
@@ -394,6 +419,26 @@ def test_an_empty_result_suggests_what_to_do(site, page):
     page.wait_for_selector("#empty:not([hidden])")
     assert "Kokeile poistaa" in page.inner_text("#empty")
     assert page.locator("#empty a").count() >= 1  # the most common keywords
+
+
+def test_an_empty_result_on_a_later_page_suggests_the_same_keywords(paged_site, page):
+    # A later page names the most common keywords from filters.json (its HTML no longer
+    # carries them): the same links, in the same order, as the first page's.
+    def suggested() -> list[list[str]]:
+        return page.eval_on_selector_all(
+            "#empty a", "nodes => nodes.map(n => [n.textContent, n.getAttribute('href')])")
+
+    for lang, later in (("fi", "sivu/2/index.html"), ("sv", "sv/sida/2/index.html")):
+        page.goto(paged_site["url"] + later.replace("sivu/2/", "").replace("sida/2/", ""))
+        page.wait_for_selector("#finder:not([hidden])")
+        first = suggested()
+        assert first and first[0] == ["kirjasto" if lang == "fi" else "bibliotek", "?keyword=library"]
+        page.goto(paged_site["url"] + later)
+        page.wait_for_selector("#finder:not([hidden])")
+        page.fill("#q", "olematonsanaxyz")
+        page.wait_for_selector("#empty:not([hidden])")
+        assert suggested() == first
+        assert page.inner_text("#empty").count(":") == 1  # the heading once, before the links
 
 
 def test_the_swedish_site_lists_every_card_in_a_swedish_frame(site, page):
@@ -828,7 +873,7 @@ def test_the_language_switch_of_a_list_keeps_its_search_and_filters(site, page):
     page.select_option("#f-target", "older-people")
     page.fill("#q", "konserter")
     wait_titles(page, ["Kulturvän för äldre"])
-    page.click(".language-switch a")
+    page.click("header a[hreflang]")
     page.wait_for_selector("#finder:not([hidden])")
     assert page.evaluate("document.documentElement.lang") == "sv"
     wait_titles(page, ["Kulturvän för äldre"])
@@ -836,7 +881,7 @@ def test_the_language_switch_of_a_list_keeps_its_search_and_filters(site, page):
     assert page.input_value("#f-target") == "older-people"
     page.goto(site["url"] + "sv/index.html?region=17")  # a shared link, switched at once
     page.wait_for_selector("#finder:not([hidden])")
-    page.click(".language-switch a")
+    page.click("header a[hreflang]")
     page.wait_for_selector("#finder:not([hidden])")
     wait_titles(page, ["Kulttuurikaveritoiminta"])
     assert page.input_value("#f-region") == "17"
@@ -875,7 +920,7 @@ def test_show_more_moves_the_keyboard_focus_to_the_first_card_it_added(paged_sit
     page.keyboard.press("Enter")
     page.wait_for_selector("#more", state="hidden")
     focused = page.evaluate(
-        "() => { const e = document.activeElement; const card = e.closest('li.card'); "
-        "const cards = Array.from(document.querySelectorAll('#cards > li.card')); "
+        "() => { const e = document.activeElement; const card = e.closest('#cards > li'); "
+        "const cards = Array.from(document.querySelectorAll('#cards > li')); "
         "return [e.tagName, card ? cards.indexOf(card) : -1]; }")
     assert focused == ["A", 3]

@@ -106,6 +106,27 @@ def test_sitemap_lists_every_page_with_full_addresses_when_the_site_address_is_s
     assert result.notes == []
 
 
+def test_a_card_and_the_list_have_their_open_graph_tags(workspace, session):
+    pid = make_practice(session, title="Kulttuurikaveri", status="approved",
+                        summary="Vapaaehtoiset kulttuurikaverit.").id
+
+    result = publish(workspace, session, env={"YHTEISTUUMIN_SITE_BASE_URL": "https://www.yhteistuumin.fi"})
+
+    def meta(path: Path) -> dict[str, str]:
+        html = path.read_text(encoding="utf-8")
+        return dict(re.findall(r'<meta (?:property|name)="([^"]+)" content="([^"]*)">', html))
+
+    page = next(result.out.glob(f"{pid}-*/index.html"))
+    assert meta(page) == {
+        "viewport": "width=device-width, initial-scale=1",
+        "description": "Vapaaehtoiset kulttuurikaverit.", "og:title": "Kulttuurikaveri",
+        "og:type": "article", "og:locale": "fi_FI",
+        "og:url": f"https://www.yhteistuumin.fi/{page.parent.name}/"}
+    # No og:site_name on the 5,000 cards (the title names the site); the list's pages keep it.
+    assert meta(result.out / "index.html")["og:site_name"] == "Kulttuuria yhteistuumin – hyvät käytännöt"
+    assert meta(result.out / "sv/index.html")["og:site_name"] == "Kulttuuria yhteistuumin – goda exempel"
+
+
 def test_without_the_site_address_publish_says_what_needs_it(workspace, session):
     make_practice(session, title="Käytäntö", status="approved")
 
@@ -131,8 +152,8 @@ def test_every_card_page_has_json_ld_with_its_facts(workspace, session):
     assert data["description"] == "Lyhyesti & selvästi."
     assert data["inLanguage"] == "fi"
     assert data["keywords"] == ["yhteistyö", "musiikki"]
-    assert data["audience"][0]["@type"] == "Audience"
-    assert [(a["name"], a["identifier"]["value"]) for a in data["spatialCoverage"]] == [
+    assert data["audience"] == {"@type": "Audience", "audienceType": ["Kunnan työntekijät"]}
+    assert [(a["name"], a["identifier"]) for a in data["spatialCoverage"]] == [
         ("Espoo", "049"), ("Helsinki", "091")]
     assert all(a["@type"] == "AdministrativeArea" for a in data["spatialCoverage"])
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", data["dateModified"])
@@ -223,6 +244,10 @@ def test_every_list_page_links_its_previous_and_next_page_in_its_language(
                                              "next": "../../../sv/sida/3/index.html"}
     assert "Edellinen sivu" in (site / "sivu/2/index.html").read_text()
     assert "Föregående sida" in (site / "sv/sida/2/index.html").read_text()
+    # The list's meta description on its first page, not copied to every later one.
+    for first, later in (("index.html", "sivu/2/index.html"), ("sv/index.html", "sv/sida/3/index.html")):
+        assert (site / first).read_text().count('<meta name="description" content="') == 1
+        assert '<meta name="description"' not in (site / later).read_text()
 
 
 def test_swedish_index_names_places_in_swedish(workspace, session):

@@ -66,13 +66,18 @@ PAGE_SIZE = 48
 #: Pagefind keeps its own files; site.js unpacks it (or takes it as it came, when a server
 #: sent it with Content-Encoding: gzip and the browser unpacked it already).
 CARD_LIST = "cards.json.gz"
-#: Characters of a card's summary in the list, cards.json, the meta description and JSON-LD.
-TEASER = 160
+#: Characters of a card's summary in the list, cards.json, the meta description and JSON-LD
+#: (cut at a word). 120, not 160: the same teaser is said four times a practice (the card's
+#: meta description and JSON-LD, its entry in the Finnish and the Swedish list), 0.8 MB of
+#: the site at 5,000 practices; 120 characters is what a search result shows on a phone.
+TEASER = 120
 #: Bump when the code (not a template) changes what a page or a Markdown file holds, so that
 #: the next publish renders every practice again. 2: numeric-looking YAML strings quoted;
 #: 3: page metadata, JSON-LD and links from a card to the filtered list; 4: leaner pages;
-#: 5: leaner card and list pages (the index told what to leave out; fewer attributes).
-RENDER_REVISION = 6
+#: 5: leaner card and list pages (the index told what to leave out; fewer attributes);
+#: 7: a shorter teaser (120 characters); 8: the JSON-LD identifier of a place as text;
+#: 9: a card's facts with their filter values for card.js, one JSON-LD Audience.
+RENDER_REVISION = 9
 #: How long a publish waits for another one on the same database before it gives up (s).
 PUBLISH_LOCK_WAIT = 10 * 60
 #: The file that marks a folder as a site made by ``publish`` (so it may remove stale files).
@@ -309,6 +314,40 @@ def _other_names(card: Card, vocabulary: Vocabulary) -> Any:
     return Markup(' data-alt="{}" data-pagefind-index-attrs="data-alt"').format(" ".join(names))
 
 
+#: A card's facts: the letter of each one's filter values on its dd (data-m …), and the
+#: list's parameter that card.js links it with.
+FACT_PARAMETERS = {"m": "municipality", "r": "region", "k": "keyword", "t": "target"}
+
+
+def _fact(card: Card, key: str, list_url: str, vocabulary: Vocabulary) -> Any:
+    """Return one fact of a card as a ``<dd>``: its names, each linked to the list filtered on it.
+
+    The links are made in the browser (``static/card.js``) from the filter values written
+    once on the ``dd`` (``data-k="music theatre"`` beside "musiikki, teatteri"): ten links a
+    card were 1.3 MB of the site at 5,000 cards, and the list filters only with JavaScript,
+    so without it a link led to the whole list. A fact whose names cannot be told apart by
+    their commas, or whose values hold a space, is written as links here.
+    """
+    from markupsafe import Markup
+
+    lang = card.lang
+    if key == "m":
+        pairs = [(place.code, place.name(lang)) for place in card.municipalities]
+    elif key == "r":
+        pairs = [(region.code, region.name(lang)) for region in card.regions]
+    elif key == "k":
+        pairs = [(keyword_facets(keyword, vocabulary)[0][0], keyword) for keyword in card.keywords]
+    else:
+        pairs = [(facet_value(value), label) for value, label in card.target_group]
+    if any(", " in label for _, label in pairs) or any(not value or " " in value for value, _ in pairs):
+        links = Markup(", ").join(
+            Markup('<a href="{}?{}={}">{}</a>').format(list_url, FACT_PARAMETERS[key], value, label)
+            for value, label in pairs)
+        return Markup("<dd>{}</dd>").format(links)
+    return Markup('<dd data-{}="{}">{}</dd>').format(
+        key, " ".join(value for value, _ in pairs), ", ".join(label for _, label in pairs))
+
+
 def site_environment(workspace: Workspace) -> jinja2.Environment:
     """Return the template environment with the site's filters (autoescape for ``.html``)."""
     from jinja2 import FileSystemBytecodeCache
@@ -329,6 +368,8 @@ def site_environment(workspace: Workspace) -> jinja2.Environment:
     vocabulary = load_vocabulary(workspace)
     # A card's keyword links to the list filtered on its concept (the filter's value).
     env.filters["keyword_facet"] = lambda keyword: keyword_facets(keyword, vocabulary)[0][0]
+    # A card's fact: its names, with its filter values for card.js to link them.
+    env.filters["fact"] = lambda card, key, list_url: _fact(card, key, list_url, vocabulary)
     # The card's places and keywords in the other language, for the search (once a card).
     env.filters["other_names"] = lambda card: _other_names(card, vocabulary)
     return env
@@ -521,7 +562,7 @@ def _card_view(card: Card, facets: dict[str, list[str]]) -> dict[str, Any]:
         "card": card, "lang": lang,
         "municipalities": ", ".join(place.name(lang) for place in card.municipalities),
         "keywords": ", ".join(card.keywords),
-        # The teaser of the list: the same 160 characters as the card's meta description.
+        # The teaser of the list: the same characters as the card's meta description.
         "summary": _shorten(card.sections.get("summary", ""), TEASER),
         # The filter values as one string, the facet's first letter and the value (site.js
         # reads one string a card faster than four lists; one attribute, not four).
@@ -785,7 +826,10 @@ def render_index(workspace: Workspace, cards: list[Card], rendered: RenderedSite
         pager = [{"number": n, "href": root + _list_page_path(lang, n), "current": n == number}
                  if n else {"number": 0} for n in pager_numbers(number, pages)]
         files[path] = _render(env, "site/index.html.j2", {
-            **page_context(path, lang, settings=settings, description=UI[lang]["index_description"],
+            # The list's description on its first page only: the same one on 104 later pages
+            # says nothing of them (a search engine reports it as duplicated).
+            **page_context(path, lang, settings=settings,
+                           description=UI[lang]["index_description"] if number == 1 else "",
                            alternates={other: _list_page_path(other, number) for other in ("fi", "sv")}),
             "site_title": title, "ui": UI[lang], "cards": snippets,
             "count": len(cards), "filters": filters, "common_keywords": common,
@@ -1196,10 +1240,14 @@ def _pagefind_version() -> str:
 INDEX_GLOB = "[0-9]*/index.html"
 INDEX_PAGE = re.compile(r"[0-9][^/]*/index\.html")
 #: What of a card page the search index leaves out: the facts' headings (a heading glued to
-#: its value, "Avainsanatmusiikki", would hide the value from a search) and the "good
-#: practice" eyebrow over the title (on every card). Told to Pagefind once rather than
-#: written as data-pagefind-ignore on each of them, 5,000 times over.
-INDEX_EXCLUDE = ("dt", ".eyebrow")
+#: its value, "Avainsanatmusiikki", would hide the value from a search), the "good practice"
+#: eyebrow over the title (the card's first p, named by place: no class on 5,000 pages), the
+#: sections' headings (the same words on every card: a search for "toteuttaminen" found them
+#: all) and the contact (a person's name, email and phone: nobody looks for a practice by
+#: them, and personal data kept in the index's fragments is one more copy of it to erase).
+#: Told to Pagefind once rather than written as data-pagefind-ignore on each of them, 5,000
+#: times over. The headings and the contact were 0.5 MB of 10.2 at 5,000 cards.
+INDEX_EXCLUDE = ("dt", ".practice > p:first-child", "h2", "address")
 #: The bundle of the card pages changed since the full index was built (see build_search_index).
 CHANGES_FOLDER = "pagefind-changes"
 #: The full index is built again when more pages than this share changed since it was built
@@ -1261,7 +1309,10 @@ def _index_state(bundle: Path) -> dict[str, Any] | None:
         data = json.loads(gzip.decompress(_state_path(bundle).read_bytes()))
     except (OSError, ValueError, EOFError):
         return None
-    if not isinstance(data, dict) or data.get("pagefind") != _pagefind_version():
+    # A bundle built leaving out other parts of the pages (an earlier INDEX_EXCLUDE: one that
+    # still held the contacts) is built again, although its pages did not change.
+    if (not isinstance(data, dict) or data.get("pagefind") != _pagefind_version()
+            or data.get("exclude", ["dt", ".eyebrow"]) != list(INDEX_EXCLUDE)):
         return None
     # A bundle this version put in place was found whole before (``_run_pagefind``), and
     # nothing writes into it after: its entry and metadata are looked at, not every file,
@@ -1305,7 +1356,7 @@ def _run_pagefind(out: Path, target: Path, glob: str, pages: dict[str, str],
                 path.unlink()
         _drop_unused_runtime(bundle, merged_into)
         ids = index_page_ids(bundle)
-        state = {"pagefind": _pagefind_version(), "whole": True,
+        state = {"pagefind": _pagefind_version(), "whole": True, "exclude": list(INDEX_EXCLUDE),
                  "pages": dict(sorted(pages.items())),
                  "contacts": {page: contacts.get(page, "") for page in sorted(pages)},
                  "ids": {page: ids.get(page.removesuffix("index.html"), "") for page in sorted(pages)}}

@@ -159,15 +159,15 @@ def json_ld(card: Card, *, url: str) -> str:
         "description": _shorten(card.sections.get("summary") or card.sections.get("goal") or "", TEASER),
         "inLanguage": card.language,
         "keywords": list(card.keywords),
-        "audience": [{"@type": "Audience", "audienceType": label}
-                     for _, label in card.target_group],
+        # One Audience with each target group as its audienceType (a property may repeat):
+        # an Audience object a group was 36 bytes more each.
+        "audience": {"@type": "Audience", "audienceType": [label for _, label in card.target_group]},
         "spatialCoverage": [
-            {"@type": "AdministrativeArea", "name": place.name(card.lang),
-             # Statistics Finland's municipality number ("kuntanumero", the term of its
-             # classification of municipalities); a 47-character propertyID was a tenth of
-             # the JSON-LD of a card of two places.
-             "identifier": {"@type": "PropertyValue", "propertyID": "kuntanumero",
-                            "value": place.code}}
+            # Statistics Finland's municipality number ("kuntanumero", README says so) as
+            # the identifier's text: schema.org's identifier takes Text, URL or
+            # PropertyValue, and a PropertyValue naming the scheme was 65 bytes more a
+            # place, 0.5 MB at 5,000 cards.
+            {"@type": "AdministrativeArea", "name": place.name(card.lang), "identifier": place.code}
             for place in card.municipalities],
     }
     if card.modified:

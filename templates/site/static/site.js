@@ -14,7 +14,7 @@
   const count = document.getElementById("count");
 
   if (form && list) {
-    const pageCards = Array.from(list.querySelectorAll(":scope > li.card"));
+    const pageCards = Array.from(list.querySelectorAll(":scope > li"));
     const query = form.querySelector("#q");
     const selects = Array.from(form.querySelectorAll("select[data-facet]"));
     const base = new URL(form.dataset.root || ".", document.baseURI);
@@ -43,7 +43,7 @@
 
     // The language switch takes the search and the filters along: their values are the same
     // in both languages (vocabulary ids, codes), and the other list shows the same cards.
-    const switchLink = document.querySelector(".language-switch a[href]");
+    const switchLink = document.querySelector("body > header a[hreflang]");
     const switchHref = switchLink ? switchLink.getAttribute("href").split("?")[0] : "";
     const carry = () => {
       if (switchLink) switchLink.setAttribute("href", switchHref + location.search);
@@ -334,7 +334,6 @@
     const cardOf = (entry) => {
       const labels = catalogue.labels[entry.l] || catalogue.labels.fi;
       const item = document.createElement("li");
-      item.className = "card";
       if (entry.l !== pageLang) item.lang = entry.l;
       const title = document.createElement("h2");
       const link = document.createElement("a");
@@ -343,7 +342,6 @@
       title.appendChild(link);
       item.appendChild(title);
       const facts = document.createElement("dl");
-      facts.className = "facts";
       for (const [key, value] of [["municipalities", entry.m], ["keywords", entry.k]]) {
         if (!value) continue;
         const term = document.createElement("dt");
@@ -548,6 +546,20 @@
           for (const [value, label, n] of options[select.dataset.facet] || []) {
             select.add(new Option(`${label} (${n})`, value));
           }
+        }
+        // An empty result's most common keywords, as the first page names them: the eight
+        // with the most cards, ties in the options' (alphabetical) order.
+        const common = empty && empty.querySelector("[data-common]");
+        if (common && options.keyword) {
+          const top = options.keyword.slice().sort((a, b) => b[2] - a[2]).slice(0, 8);
+          top.forEach(([value, label], i) => {
+            common.append(i ? ", " : " ");
+            const link = document.createElement("a");
+            link.href = `?keyword=${encodeURIComponent(value)}`;
+            link.textContent = label;
+            common.append(link);
+          });
+          common.hidden = false;
         }
       } catch (error) {
         // the search box still works; the filters stay at "all"
