@@ -6,13 +6,8 @@ nothing a municipality sent may be silently lost, and what is unsure is flagged.
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-from pathlib import Path
-
-import pytest
 from ingest_support import (
+    office_copy,
     only_version,
     practices,
     practices_by_title,
@@ -120,20 +115,6 @@ def test_an_english_answer_in_a_finnish_questionnaire_is_flagged_not_taken_as_fi
                                for f in p["flags"])
 
 
-def _resave_with_libreoffice(path: Path, tmp_path: Path) -> Path:
-    """Open and save the workbook in LibreOffice, which computes every formula's value."""
-    office = shutil.which("libreoffice") or shutil.which("soffice")
-    if office is None:
-        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-            pytest.fail("LibreOffice is required on CI")
-        pytest.skip("LibreOffice is not installed")
-    out = tmp_path / "libreoffice-out"
-    subprocess.run([office, f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}",
-                    "--headless", "--convert-to", "xlsx", "--outdir", str(out), str(path)],
-                   check=True, capture_output=True, timeout=120)
-    return out / path.name
-
-
 def test_text_excel_took_for_a_formula_is_kept_and_flagged_not_emptied(sqlite_engine, workspace,
                                                                        tmp_path):
     # What Excel stores when a respondent types "- lapset ja nuoret" or "+358 40 123 4567":
@@ -141,7 +122,7 @@ def test_text_excel_took_for_a_formula_is_kept_and_flagged_not_emptied(sqlite_en
     path = questionnaire_copy(tmp_path / "typed")
     set_answer(path, "Käytäntö 1", "summary", "=- lapset ja nuoret")
     set_answer(path, "Käytäntö 1", "contact_phone", "=+358 40 123 4567")
-    saved = _resave_with_libreoffice(path, tmp_path)
+    saved = office_copy(path, tmp_path)
 
     run_ingest([saved], engine=sqlite_engine, workspace=workspace)
 

@@ -8,12 +8,11 @@ address in other Unicode forms, a withdrawn consent, the access report and the a
 from __future__ import annotations
 
 import shutil
-import subprocess
 import zipfile
 from pathlib import Path
 
 import pytest
-from ci_support import unavailable
+from ingest_support import office_copy
 
 from yhteistuumin_survey.privacy import forget_person
 
@@ -53,19 +52,6 @@ def _rich_workbook(path: Path) -> Path:
     return path
 
 
-def _libreoffice_copy(path: Path, tmp_path: Path, kind: str = "xlsx") -> Path:
-    """The workbook saved again by LibreOffice: its strings shared (or an .ods), the runs
-    kept (as spans in an .ods)."""
-    office = shutil.which("soffice") or shutil.which("libreoffice")
-    if office is None:
-        unavailable("LibreOffice is not installed")
-    out = tmp_path / "libreoffice-out"
-    subprocess.run([office, f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}", "--headless",
-                    "--convert-to", kind, "--outdir", str(out), str(path)], check=True,
-                   capture_output=True, timeout=120)
-    return out / path.with_suffix(f".{kind}").name
-
-
 def _rich_practice(session):
     from factories import make_practice
 
@@ -87,10 +73,10 @@ def test_an_address_in_two_formatted_runs_of_a_cell_is_found_and_erased(
     session.commit()
     made = _rich_workbook(tmp_path / "arviointi-kopio.xlsx")
     if saved_by == "libreoffice-ods":
-        made = _libreoffice_copy(made, tmp_path, "ods")
+        made = office_copy(made, tmp_path, "ods")
         strings = zipfile.ZipFile(made).read("content.xml").decode()
     elif saved_by == "libreoffice":
-        made = _libreoffice_copy(made, tmp_path)
+        made = office_copy(made, tmp_path)
         strings = zipfile.ZipFile(made).read("xl/sharedStrings.xml").decode()
     else:
         strings = zipfile.ZipFile(made).read("xl/worksheets/sheet1.xml").decode()

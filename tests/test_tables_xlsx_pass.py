@@ -8,10 +8,7 @@ give the same sheets as a small workbook's."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
 import zipfile
 from pathlib import Path
 
@@ -19,6 +16,7 @@ import openpyxl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ingest_support import office_copy
 
 from yhteistuumin_survey import tables
 from yhteistuumin_survey.errors import InputError
@@ -158,25 +156,12 @@ def _answers(path: Path) -> Path:
     return path
 
 
-def _resave_with_libreoffice(path: Path, tmp_path: Path) -> Path:
-    office = shutil.which("libreoffice") or shutil.which("soffice")
-    if office is None:
-        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-            pytest.fail("LibreOffice is required on CI")
-        pytest.skip("LibreOffice is not installed")
-    out = tmp_path / "libreoffice-out"
-    subprocess.run([office, f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}",
-                    "--headless", "--convert-to", "xlsx", "--outdir", str(out), str(path)],
-                   check=True, capture_output=True, timeout=120)
-    return out / path.name
-
-
 @pytest.mark.parametrize("saved_by", ["openpyxl", "LibreOffice"])
 def test_a_long_exports_sheets_scanned_on_a_thread_read_as_a_small_workbooks(
         tmp_path, monkeypatch, saved_by):
     path = _answers(tmp_path / "vastaus.xlsx")
     if saved_by == "LibreOffice":
-        path = _resave_with_libreoffice(path, tmp_path)
+        path = office_copy(path, tmp_path)
     in_one_pass = read_workbook(path)
     monkeypatch.setattr(tables, "_THREAD_SCAN_BYTES", 0)  # every workbook is "long"
     scanned = []
