@@ -8,6 +8,7 @@ of a respondent that the survey never needs (her IP address) is not stored.
 
 from __future__ import annotations
 
+import pytest
 from ingest_support import run_ingest
 from publish_support import settings_for
 from test_ingest_audit9 import _VCARD, _mail, _surveymonkey
@@ -58,3 +59,104 @@ def test_a_colleagues_contact_card_is_listed_for_her_and_erased_alone(
     assert {place.kind for place in result.places} >= {"received_copies_deleted",
                                                        "received_copies_scrubbed"}
     assert person_report(workspace, LIISA, session=session, lang="fi").sections["received"] == []
+
+
+# --- 2. a SurveyMonkey export's respondent columns ---------------------------------------------
+
+ANNA = "anna.respondent@example.fi"
+JOANNA = "joanna.respondent@example.fi"  # holds ANNA's address as its tail
+
+
+def _monkey_with_respondents(path) -> None:
+    """The audit9 SurveyMonkey export with its respondent name columns (First Name, Last
+    Name after Email Address, as SurveyMonkey writes them) and two respondents: Anna answered
+    rows 3 and 5, Joanna row 4; each row has the respondent's IP address."""
+    from openpyxl import load_workbook
+
+    _surveymonkey(path)
+    book = load_workbook(path)
+    sheet = book.active
+    sheet.insert_cols(7, 2)
+    sheet.cell(1, 7, "First Name")
+    sheet.cell(1, 8, "Last Name")
+    for row, (email, first, ip) in zip(
+            (3, 4, 5), ((ANNA, "Anna", "198.51.100.23"), (JOANNA, "Joanna", "203.0.113.77"),
+                        (ANNA, "Anna", "198.51.100.23")), strict=True):
+        sheet.cell(row, 5, ip)
+        sheet.cell(row, 6, email)
+        sheet.cell(row, 7, first)
+        sheet.cell(row, 8, "Respondent")
+    book.save(path)
+
+
+def _raws(session) -> list[str]:
+    from sqlmodel import select
+
+    from yhteistuumin_survey.db.models import Submission
+
+    session.expire_all()
+    return [s.raw if isinstance(s.raw, str) else repr(s.raw)
+            for s in session.exec(select(Submission))]
+
+
+def test_a_surveymonkey_respondents_ip_address_is_not_stored(engine, workspace, session,
+                                                              tmp_path):
+    """The survey never asks for an IP address (our LimeSurvey form is made with ipaddr=N):
+    the one SurveyMonkey exports of each respondent is not kept in the answers as received,
+    and so is never in a review workbook or on the site; the answers are read as before."""
+    path = tmp_path / "in" / "surveymonkey.xlsx"
+    path.parent.mkdir()
+    _monkey_with_respondents(path)
+
+    result = run_ingest([path], engine=engine, workspace=workspace)
+
+    assert result.failed == 0
+    raws = _raws(session)
+    assert len(raws) == 3
+    assert not [raw for raw in raws if "198.51.100.23" in raw or "203.0.113.77" in raw]
+    assert not [raw for raw in raws if "IP Address" in raw]
+    assert all("Kunta tai kunnat" in raw for raw in raws)  # the rest is kept as received
+
+
+
+def _limesurvey_rows(ours: bool) -> list[list[str]]:
+    """A LimeSurvey export: of our own survey (its question codes, read through its
+    structure), or of another survey with its texts (read as a table)."""
+    import csv
+
+    from ingest_support import DATA
+
+    if not ours:
+        source = (DATA / "limesurvey-codes.csv").read_text(encoding="utf-8-sig")
+        return list(csv.reader(source.splitlines()))
+    from test_webform import HEAD_CODES, _answer
+
+    return [list(HEAD_CODES), _answer(1, "tok-x1", "Helsinki", {"children": "Y"}, "", "Y"),
+            _answer(2, "tok-x2", "Turku", {"families": "Y"}, "", "N")]
+
+
+@pytest.mark.parametrize("ours", [True, False], ids=["our-codes", "another-survey"])
+def test_a_limesurvey_export_with_the_ip_address_recorded_does_not_store_it(
+        engine, workspace, session, tmp_path, ours):
+    """A LimeSurvey survey set up with "save IP address" and "save referrer URL" on: its
+    ipaddr and refurl columns are not stored; the rest of each row is, as received."""
+    import csv
+
+    rows = _limesurvey_rows(ours)
+    rows[0][4:4] = ["ipaddr", "refurl"]
+    for row in rows[1:]:
+        row[4:4] = ["198.51.100.23", "https://intra.example.fi/?henkilo=anna.respondent"]
+    path = tmp_path / "in" / "results-survey123456.csv"
+    path.parent.mkdir()
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        csv.writer(stream, quoting=csv.QUOTE_ALL).writerows(rows)
+
+    result = run_ingest([path], engine=engine, workspace=workspace)
+
+    assert [row["outcome"] for row in result.rows()] == (
+        ["new", "new"] if ours else ["new", "incomplete"])
+    raws = _raws(session)
+    assert len(raws) == 2
+    assert not [raw for raw in raws if "198.51.100.23" in raw or "intra.example.fi" in raw]
+    assert all("'seed'" in raw and "'startlanguage'" in raw for raw in raws)
+
