@@ -160,3 +160,24 @@ def test_a_limesurvey_export_with_the_ip_address_recorded_does_not_store_it(
     assert not [raw for raw in raws if "198.51.100.23" in raw or "intra.example.fi" in raw]
     assert all("'seed'" in raw and "'startlanguage'" in raw for raw in raws)
 
+
+def test_a_surveymonkey_respondent_is_listed_and_erased_alone(engine, workspace, session,
+                                                               tmp_path):
+    """Anna answered two rows of the export under her SurveyMonkey account: ``person`` names
+    the export for her, ``forget`` takes her address and her name out of her rows, and
+    Joanna's row (whose address ends in Anna's) keeps hers."""
+    path = tmp_path / "in" / "surveymonkey.xlsx"
+    path.parent.mkdir()
+    _monkey_with_respondents(path)
+    run_ingest([path], engine=engine, workspace=workspace)
+
+    report = person_report(workspace, ANNA, session=session, lang="fi")
+    assert [(row["file"], row["holds"]) for row in report.sections["received"]] == [
+        ("surveymonkey.xlsx", "osoitteesi jonkun vastauksessa")]
+
+    forget_person(workspace, ANNA, session=session, settings=settings_for(workspace))
+
+    raws = _raws(session)
+    assert not [raw for raw in raws if ANNA in raw.replace(JOANNA, "")]
+    assert not [raw for raw in raws if "'Anna'" in raw]
+    assert sum(JOANNA in raw and "'Joanna'" in raw for raw in raws) == 1
