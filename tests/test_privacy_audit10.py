@@ -181,3 +181,43 @@ def test_a_surveymonkey_respondent_is_listed_and_erased_alone(engine, workspace,
     assert not [raw for raw in raws if ANNA in raw.replace(JOANNA, "")]
     assert not [raw for raw in raws if "'Anna'" in raw]
     assert sum(JOANNA in raw and "'Joanna'" in raw for raw in raws) == 1
+
+
+# --- 3. an address typed as =HYPERLINK("mailto:…") in an answer ------------------------------
+
+
+def test_a_mailto_address_kept_in_an_answer_is_listed_and_erased_alone(
+        engine, workspace, session, tmp_path):
+    """Audit9 keeps a link's address in the answer ("kysy Annalta <anna@kunta.fi>"): the
+    answers are named to Anna and lose her address; Joanna's beside it stays."""
+    from ingest_support import (
+        office_copy,
+        only_version,
+        practices_by_title,
+        questionnaire_copy,
+        set_answer,
+    )
+
+    anna, joanna = "anna@kunta.fi", "joanna@kunta.fi"
+    path = questionnaire_copy(tmp_path / "in")
+    set_answer(path, "Käytäntö 1", "experiences", f'=HYPERLINK("mailto:{anna}","kysy Annalta")')
+    set_answer(path, "Käytäntö 1", "benefits", f'=HYPERLINK("mailto:{joanna}","Joanna")')
+    set_answer(path, "Käytäntö 2", "benefits", f'=HYPERLINK("mailto:{anna}","kysy lisää")')
+    run_ingest([office_copy(path, tmp_path)], engine=engine, workspace=workspace)
+    ids = {title: p["id"] for title, p in practices_by_title(engine).items()}
+    first, second = ids["Kuntien välinen yhteistyö aluetyössä"], ids["Taidetta kirjastoihin"]
+    assert only_version(engine, first).experiences == f"kysy Annalta <{anna}>"
+
+    report = person_report(workspace, anna, session=session, lang="fi")
+
+    assert {row["practice"]: row["named_in"] for row in report.sections["practices"]} == {
+        first: ["experiences"], second: ["benefits"]}
+    assert [row["file"] for row in report.sections["received"]] == ["vastaus.xlsx"]
+
+    result = forget_person(workspace, anna, session=session, settings=settings_for(workspace))
+
+    erased = f"erased-{result.subject_hash[:8]}@invalid"
+    assert only_version(engine, first).experiences == f"kysy Annalta <{erased}>"
+    assert only_version(engine, first).benefits == f"Joanna <{joanna}>"
+    assert only_version(engine, second).benefits == f"kysy lisää <{erased}>"
+    assert person_report(workspace, joanna, session=session, lang="fi").sections["practices"]
