@@ -221,3 +221,51 @@ def test_a_mailto_address_kept_in_an_answer_is_listed_and_erased_alone(
     assert only_version(engine, first).benefits == f"Joanna <{joanna}>"
     assert only_version(engine, second).benefits == f"kysy lisää <{erased}>"
     assert person_report(workspace, joanna, session=session, lang="fi").sections["practices"]
+
+
+# --- 4. the text after a questionnaire Apple Mail put in the middle of a reply --------------
+
+
+def test_her_address_in_the_text_after_an_apple_mail_questionnaire_is_listed_and_erased(
+        engine, workspace, session, tmp_path):
+    """Matti's reply goes on after the questionnaire with a practice whose contact is Liisa:
+    the text is the message's, read as an answer; ``person`` names it to her and ``forget``
+    leaves her address nowhere in the database or the kept copies, Matti's stays."""
+    from sqlmodel import select
+    from test_ingest_audit9 import DATA, _apple_mail
+
+    from yhteistuumin_survey.db.models import PracticeVersion
+
+    after = ("Ja yksi käytäntö vielä tässä:\n\nKäytännön nimi: Runotorstai\n"
+             f"Tavoite: Runoja kaikille.\nKunta: Pori\nYhteyshenkilö: Liisa Laine, {LIISA}\n\n"
+             "Terveisin\nMatti Virtanen\nmatti.virtanen@pori.fi\n")
+    path = tmp_path / "in" / "vastaus.eml"
+    path.parent.mkdir()
+    path.write_bytes(_apple_mail((DATA / "questionnaire.xlsx").read_bytes(), html=False,
+                                 after=after))
+    run_ingest([path], engine=engine, workspace=workspace)
+
+    report = person_report(workspace, LIISA, session=session, lang="fi")
+    assert [row["title"] for row in report.sections["practices"]] == ["Runotorstai"]
+    assert [row["file"] for row in report.sections["received"]] == ["vastaus.eml"]
+
+    forget_person(workspace, LIISA, session=session, settings=settings_for(workspace))
+
+    session.expire_all()
+    texts = [repr(v.model_dump()) for v in session.exec(select(PracticeVersion))] + _raws(session)
+    assert not [text for text in texts if LIISA in text]
+    copies = [_decoded(p.read_bytes()) for p in (workspace.outputs / "received").rglob("*.eml")]
+    assert len(copies) == 1
+    assert LIISA not in copies[0] and "Liisa Laine" not in copies[0]
+    assert "Terveisin\nMatti Virtanen\nmatti.virtanen@pori.fi" in copies[0]
+
+
+def _decoded(data: bytes) -> str:
+    """A message's headers and its text parts decoded (they are sent as base64)."""
+    import email
+    from email.policy import default
+
+    message = email.message_from_bytes(data, policy=default)
+    texts = [str(part.get_content()) for part in message.walk()
+             if part.get_content_maintype() == "text"]
+    return "\n".join([str(message["From"]), *texts])
