@@ -187,7 +187,7 @@ def person_report(workspace: Workspace, email: str, *, session: Session,
     report.sections["messages"] = messages
     report.sections["bounces"] = _bounces(session, matcher)
     report.sections["records"] = _records(session, matcher)
-    report.sections["received"] = _received(workspace, session, matcher, records, lang)
+    report.sections["received"] = []  # filled below: the files found to show her too
     public: list[tuple[int, str]] = []  # (practice, how) of what the public can see of her
     report.sections["practices"] = _practices(session, records, names_person, lang, public,
                                               matcher)
@@ -195,8 +195,11 @@ def person_report(workspace: Workspace, email: str, *, session: Session,
                                               records.practice_ids, lang)
     report.sections["contact_problems"] = _contact_problems(session, matcher)
     report.sections["fetched"] = _fetched(session, matcher)
+    showing: set[int] = set()
     report.sections["files"] = _files(workspace, session, matcher, lang,
-                                      records=records, scrubber=scrubber)
+                                      records=records, scrubber=scrubber, showing=showing)
+    report.sections["received"] = _received(workspace, session, matcher, records, lang,
+                                            showing)
     report.sections["erasures"] = _erasures(workspace, session, email)
     report.unmatched_erasures = erasures_of_other_keys(workspace, session)
     report.tagged = tagged_addresses(session, matcher)
@@ -293,10 +296,11 @@ def _fetched(session: Session, matcher: AddressMatcher) -> list[dict[str, Any]]:
 
 
 def _files(workspace: Workspace, session: Session, matcher: AddressMatcher,
-           lang: str, *, records: Any, scrubber: Any) -> list[dict[str, Any]]:
+           lang: str, *, records: Any, scrubber: Any, showing: set[int]) -> list[dict[str, Any]]:
     """The files under outputs/ (message copies, reports, review workbooks) that show the
     address, or are messages to a contact whose row named her; received files are listed
-    above, the site is what the practices section says."""
+    in their own section (``showing`` gets the ids of those found to show her: a contact
+    card mailed beside someone else's answer), the site is what the practices section says."""
     from sqlmodel import select
 
     from .db.models import ReceivedFile
@@ -309,7 +313,7 @@ def _files(workspace: Workspace, session: Session, matcher: AddressMatcher,
     )
 
     root = workspace.root.resolve()
-    received = {path.resolve() for r in session.exec(select(ReceivedFile))
+    received = {path.resolve(): r.id for r in session.exec(select(ReceivedFile))
                 if (path := workspace.stored_file(r.stored_path)) is not None}
     # The coordinator's own files in the workspace (the contact list, answers saved in an
     # inbox folder before ingest) hold the person too: forget names them, and so does this.
@@ -319,16 +323,20 @@ def _files(workspace: Workspace, session: Session, matcher: AddressMatcher,
     left = own_files_showing(workspace, matcher, finder=finder)
     exported = review_exports(workspace)
     greeted: set[str] = set()
+    shown = files_showing(
+        workspace, matcher, finder=finder, names=records.names, phones=records.phones,
+        greeted=[AddressMatcher(contact.email) for contact, _ in
+                 contacts_naming_her(records, matcher, scrubber)],
+        greeted_found=greeted)
+    for name in shown:
+        received_id = received.get((root / name).resolve())
+        if received_id is not None:
+            showing.add(received_id)
     return [{"file": name, **({"note": _texts.say(
                 "handed-to-reviewers", lang, day=_texts.local_time(exported[name], lang))}
              if name in exported else {"note": _texts.say("names-you", lang)}
              if name in greeted else {})}
-            for name in files_showing(
-                workspace, matcher, finder=finder, names=records.names, phones=records.phones,
-                greeted=[AddressMatcher(contact.email) for contact, _ in
-                         contacts_naming_her(records, matcher, scrubber)],
-                greeted_found=greeted)
-            if (root / name).resolve() not in received] + [
+            for name in shown if (root / name).resolve() not in received] + [
         {"file": name, "note": _texts.say("own-file", lang)} for name in left]
 
 
@@ -400,7 +408,9 @@ def _kept(workspace: Workspace, stored_path: str) -> bool:
 
 
 def _received(workspace: Workspace, session: Session, matcher: AddressMatcher, records: Any,
-              lang: str) -> list[dict[str, Any]]:
+              lang: str, copies_showing: set[int]) -> list[dict[str, Any]]:
+    """The received files that hold her answer, show her address in an answer or in the
+    copy itself (a contact card mailed beside someone else's answer), or came from her."""
     from sqlmodel import col, select
 
     from .db.models import ReceivedFile, Submission
@@ -413,11 +423,13 @@ def _received(workspace: Workspace, session: Session, matcher: AddressMatcher, r
     return [{"file": r.original_name, "format": r.format, "received": _time(r.received_at),
              "from_the_person": bool(r.sender and matcher.mentions(r.sender)),
              "holds": _texts.say("holds-answer", lang) if r.id in theirs
-             else _texts.say("holds-address", lang) if r.id in showing else None,
+             else _texts.say("holds-address", lang) if r.id in showing
+             else _texts.say("holds-details", lang) if r.id in copies_showing else None,
              "stored_as": Path(r.stored_path).name if _kept(workspace, r.stored_path)
              else _texts.say("copy-deleted", lang)}
             for r in session.exec(select(ReceivedFile).order_by(col(ReceivedFile.id)))
-            if r.id in theirs or r.id in showing or (r.sender and matcher.mentions(r.sender))]
+            if r.id in theirs or r.id in showing or r.id in copies_showing
+            or (r.sender and matcher.mentions(r.sender))]
 
 
 _TEXTS = ("title", "goal", "summary", "implementation", "resources", "experiences", "benefits",

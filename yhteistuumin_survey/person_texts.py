@@ -311,6 +311,8 @@ SAY: dict[str, Text] = {
     "holds-answer": Text("vastauksesi", "ditt svar", "their answer"),
     "holds-address": Text("osoitteesi jonkun vastauksessa", "din adress i ett svar",
                           "their address in an answer"),
+    # A received file that is no answer but shows her (a contact card mailed beside one).
+    "holds-details": Text("yhteystietosi", "dina kontaktuppgifter", "their contact details"),
     # A received file's copy is gone (purge): the record of receipt and the answer stay.
     "copy-deleted": Text("kopio on jo poistettu", "kopian har redan raderats",
                          "the copy has been deleted"),

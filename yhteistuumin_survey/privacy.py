@@ -1331,12 +1331,18 @@ def _erase_submissions(run: _Run) -> None:
 
     persons = {s.id for s in run.records.submissions}
     headings: dict[str, str] | None = None
+    profiles: dict[str, Any] | None = None
     for submission in run.session.exec(select(Submission)):
         whole = submission.id in persons
         shared = False
         raw = submission.raw
         if whole or run.matcher.mentions(raw):
             headings = contact_headings(run.workspace) if headings is None else headings
+            if profiles is None:
+                from .ingest.profiles import load_profiles
+
+                profiles = load_profiles(run.workspace)
+            raw = _account_names_blanked(run, profiles.get(submission.format), raw)
         if not whole and headings and run.matcher.mentions(raw):
             # Someone else's answer whose contact cells name the person beside them: the
             # person's part of those cells goes (their name and phone too), the others' stays.
@@ -1360,6 +1366,19 @@ def _erase_submissions(run: _Run) -> None:
         if run.apply:
             submission.raw = cleaned
             run.save(submission)
+
+
+def _account_names_blanked(run: _Run, profile: Any, raw: Any) -> Any:
+    """Return a survey tool's row answered under her account (its account email column is her
+    address) with its account name columns blanked: SurveyMonkey's First Name and Last Name
+    are hers, though no contact of hers gives that name; another account's row is as it is."""
+    if profile is None or not isinstance(raw, dict):
+        return raw
+    roles = {key: profile.meta_role(key) for key in raw}
+    if not any(role == "account_email" and isinstance(raw[key], str)
+               and run.matcher.is_address(raw[key]) for key, role in roles.items()):
+        return raw
+    return {key: None if roles[key] == "account_name" else value for key, value in raw.items()}
 
 
 def _blank_own_cells(value: Any, scrubber: _Scrubber) -> Any:

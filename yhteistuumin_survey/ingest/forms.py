@@ -19,7 +19,7 @@ from ..outcomes import en as said
 from ..survey import Survey
 from ..tables import Sheet, cell_text
 from .mapping import HeadingMapper
-from .profiles import Profile
+from .profiles import UNKEPT_ROLES, Profile
 from .records import Mapping, ParsedFile, RawRecord, jsonable, unsure_reason
 
 #: Headings scored per candidate row: a form has dozens of questions, so a few hundred cells
@@ -352,6 +352,8 @@ def _record(row: list[Any], plan: list[tuple[str, int, str, str, str | None]],
     for col, value in enumerate(row):
         if col < width:
             label, kind, question_id, option, reason = plan[col]
+            if kind == _META and question_id in UNKEPT_ROLES:
+                continue  # the respondent's IP address: never stored (profiles.UNKEPT_ROLES)
         else:
             label, kind, question_id, option, reason = f"column {col + 1}", _EXTRA, "", "", None
         if value is None or value == "":

@@ -33,6 +33,7 @@ from ..outcomes import en as said
 from ..outcomes import join as join_reasons
 from ..survey import Survey
 from ..tables import Sheet, cell_text
+from .profiles import UNKEPT_ROLES
 from .records import Mapping, ParsedFile, RawRecord, jsonable
 
 if TYPE_CHECKING:
@@ -571,11 +572,13 @@ def _record(row: list[Any], columns: list[_Column | str | None], labels: list[st
     filled = False
     for col, value in enumerate(row):
         label = labels[col] if col < len(labels) else f"column {col + 1}"
+        column = columns[col] if col < len(columns) else None
+        if isinstance(column, str) and column[5:] in UNKEPT_ROLES:
+            continue  # the respondent's IP address: never stored (profiles.UNKEPT_ROLES)
         raw[label] = jsonable(value)
         if value is None or cell_text(value) == "":
             continue
         filled = True
-        column = columns[col] if col < len(columns) else None
         if column is None:
             continue
         if isinstance(column, str):

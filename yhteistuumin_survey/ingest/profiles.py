@@ -27,6 +27,11 @@ META_ROLES = ("response_id", "started", "submitted", "modified", "account_email"
               "token", "last_page", "start_language", "seed", "score", "ip", "referrer",
               "municipality_code", "survey_version")
 
+#: What a survey tool says of a respondent that the survey never needs (our own LimeSurvey
+#: form is made with ipaddr and refurl off, webform.py): personal data, so an answer's
+#: columns in these roles are not stored, not even in the answer as received.
+UNKEPT_ROLES = frozenset({"ip", "referrer"})
+
 
 @dataclass(frozen=True)
 class Profile:
