@@ -197,6 +197,27 @@ def test_the_address_of_a_link_typed_as_a_hyperlink_formula_is_kept_in_the_answe
                    for flag in practice["flags"]), practice["flags"]
 
 
+def test_every_address_of_links_joined_in_one_formula_is_kept_in_the_answer(
+        sqlite_engine, workspace, tmp_path):
+    """Two links joined into one text gave the first one's address to the whole ("Annalta ja
+    Joannalta <anna@…>"): Joanna's address was lost, unflagged. A link after text counts too."""
+    path = questionnaire_copy(tmp_path / "in")
+    set_answer(path, "Käytäntö 1", "implementation",
+               '=HYPERLINK("mailto:anna.aalto@espoo.example.fi","Annalta")&" ja "&'
+               'HYPERLINK("mailto:joanna.aalto@espoo.example.fi","Joannalta")')
+    set_answer(path, "Käytäntö 1", "benefits",
+               '="Tulokset "&HYPERLINK("https://www.espoo.fi/aluetyo/arviointi","raportissa")')
+    sent = office_copy(path, tmp_path)
+
+    run_ingest([sent], engine=sqlite_engine, workspace=workspace)
+
+    practice = practices_by_title(sqlite_engine)["Kuntien välinen yhteistyö aluetyössä"]
+    version = only_version(sqlite_engine, practice["id"])
+    assert version.implementation == ("Annalta ja Joannalta <anna.aalto@espoo.example.fi> "
+                                      "<joanna.aalto@espoo.example.fi>")
+    assert version.benefits == "Tulokset raportissa (https://www.espoo.fi/aluetyo/arviointi)"
+
+
 # --- 4. an answer that points at a file sent with it, in more words than "ks. liite" ---------
 
 

@@ -1045,8 +1045,9 @@ def _recover_formulas(path: Path, sheets: list[Sheet]) -> None:
 #: followed by "(" is a function, and a quoted string is skipped before looking).
 _CELL_REFERENCE = re.compile(r"(?<![A-Za-z0-9_.\"])\$?[A-Za-z]{1,3}\$?[0-9]{1,7}(?![0-9(A-Za-z_])")
 _FORMULA_STRING = re.compile(r'"(?:[^"]|"")*"')
-#: A link formula whose address is one quoted string: ``=HYPERLINK("https://…","teksti")``.
-_HYPERLINK = re.compile(r'=\s*HYPERLINK\(\s*"((?:[^"]|"")*)"\s*[,;)]', re.IGNORECASE)
+#: A link in a formula whose address is one quoted string: ``=HYPERLINK("https://…","teksti")``,
+#: also joined with text or another link (``=HYPERLINK("mailto:…";"Annalta")&" ja "&…``).
+_HYPERLINK = re.compile(r'(?<![\w.])HYPERLINK\(\s*"((?:[^"]|"")*)"\s*[,;)]', re.IGNORECASE)
 
 
 def _read_references(path: Path, sheets: list[Sheet]) -> None:
@@ -1071,9 +1072,13 @@ def _read_references(path: Path, sheets: list[Sheet]) -> None:
                     else None
                 if read in ("", None) or read == value:
                     continue
-                link = _HYPERLINK.match(value)
-                if link:
-                    _link_into_cell(sheet, r, c, link.group(1).replace('""', '"'), unquote)
+                links = _HYPERLINK.findall(value)
+                if links:
+                    # Each link's address, in the formula's order: the text joined from two
+                    # links ("Annalta ja Joannalta") gave the first one's address to the
+                    # whole, and the second was lost.
+                    for target in links:
+                        _link_into_cell(sheet, r, c, target.replace('""', '"'), unquote)
                 elif _CELL_REFERENCE.search(_FORMULA_STRING.sub("", value)):
                     sheet.references[(r, c)] = value
 
