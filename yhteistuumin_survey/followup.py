@@ -136,9 +136,9 @@ def _day(value: dt.datetime | None) -> str | None:
     reminder due then is due that day."""
     if value is None:
         return None
-    from zoneinfo import ZoneInfo
+    from .finnish_time import HELSINKI
 
-    return _aware(value).astimezone(ZoneInfo("Europe/Helsinki")).date().isoformat()
+    return _aware(value).astimezone(HELSINKI).date().isoformat()
 
 
 def _date_text(iso: str | None) -> str:

@@ -440,13 +440,11 @@ def local_time(moment: dt.datetime | float, lang: str) -> str:
     """Return a moment as the report says it in ``lang``: Finland's time, the zone said
     ("7.12.2026 klo 3.57 (Suomen aikaa, UTC+2)"); a time without a zone is UTC (how the
     database keeps it), a number is a file's time (seconds since the epoch)."""
-    from zoneinfo import ZoneInfo
+    from .finnish_time import finnish_time
 
     if isinstance(moment, int | float):
         moment = dt.datetime.fromtimestamp(moment, dt.UTC)
-    elif moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    local = moment.astimezone(ZoneInfo("Europe/Helsinki"))
+    local = finnish_time(moment)
     hours = int((local.utcoffset() or dt.timedelta()).total_seconds()) // 3600
     if lang == "en":
         day, clock = f"{local:%Y-%m-%d}", f"{local:%H:%M}"

@@ -16,6 +16,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .finnish_time import finnish_day
+
 if TYPE_CHECKING:
     from sqlmodel import Session
 
@@ -133,7 +135,7 @@ def check_round(workspace: Workspace, *, session: Session, settings: Settings,
         elif is_example_domain(value):
             result.problems.append(f"[round] {label} {value} is on a domain reserved for "
                                    "examples; mail from it is not delivered")
-    _check_link_and_deadline(result, settings, today or _finnish_today())
+    _check_link_and_deadline(result, settings, today or finnish_day())
     _check_smtp(result, settings)
     codes = _batch_codes(session, settings, plan)
     _check_templates(result, workspace, session, settings, codes, plan)
@@ -146,14 +148,6 @@ def check_round(workspace: Workspace, *, session: Session, settings: Settings,
     result.seconds = result.messages / parse_rate(settings.get("smtp.rate"))
     result.where = f"{settings.get('smtp.host')}:{settings.get('smtp.port')}"
     return result
-
-
-def _finnish_today() -> dt.date:
-    """Today in Finland: the deadline is a Finnish day, whatever zone the machine keeps (a
-    server in UTC is still on the day before from midnight to 02:00 or 03:00 Finnish time)."""
-    from zoneinfo import ZoneInfo
-
-    return dt.datetime.now(ZoneInfo("Europe/Helsinki")).date()
 
 
 def _check_link_and_deadline(result: PreflightResult, settings: Settings, today: dt.date) -> None:

@@ -83,11 +83,9 @@ class Question:
 
 def _helsinki_day(now: dt.datetime | None) -> dt.date:
     """The day in Finland at ``now`` (naive: UTC; None: now): the deadline is a Finnish day."""
-    from zoneinfo import ZoneInfo
+    from .finnish_time import finnish_day
 
-    moment = now or dt.datetime.now(dt.UTC)
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(ZoneInfo("Europe/Helsinki")).date()
+    return finnish_day(now)
 
 
 def _no_progress(label: str, total: int | None) -> AbstractContextManager[Callable[..., Any]]:

@@ -21,7 +21,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
+
+from .finnish_time import HELSINKI
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -29,9 +30,6 @@ if TYPE_CHECKING:
     from .workspace import Workspace
 
 KINDS = ("received", "messages", "reports")
-#: The round's days are Finland's: a file received at 00:30 on 1 November in Helsinki is of
-#: that day on a server kept in UTC too (where it is still 31 October).
-HELSINKI = ZoneInfo("Europe/Helsinki")
 _LABEL = {"received": "received file", "messages": "copy of a message", "reports": "report"}
 
 

@@ -33,6 +33,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from .finnish_time import HELSINKI, days_later, wall_clock
+
 #: The outbox states of a message the server was given, or may have been (``mailer``).
 HANDED_OVER = ("sent", "sending", "uncertain")
 
@@ -133,31 +135,9 @@ def replies_to_read(session: Any, round_name: str | None, *, only: list[str]
             if code in last and when >= last[code]}
 
 
-def _wall_clock(moment: dt.datetime) -> dt.datetime:
-    """The time Finland's clocks showed at ``moment`` (naive)."""
-    from zoneinfo import ZoneInfo
-
-    return moment.astimezone(ZoneInfo("Europe/Helsinki")).replace(tzinfo=None)
-
-
-def _days_later(moment: dt.datetime, days: int) -> dt.datetime:
-    """The same time of day ``days`` days later on Finland's clocks (in UTC). Seven days after
-    09:00 on the Monday before the clocks go forward (the last Sunday of March) is 09:00 the
-    next Monday, not 10:00 (seven times 24 hours): a reminder run at the hour the invitations
-    went a week before skipped everyone with 'last message 7.0 days ago (wait 7)'."""
-    from zoneinfo import ZoneInfo
-
-    local = moment.astimezone(ZoneInfo("Europe/Helsinki"))
-    # Aware arithmetic in the same zone is on the wall clock; the offset is looked up again.
-    later = (local.replace(tzinfo=None) + dt.timedelta(days=days)).replace(tzinfo=local.tzinfo)
-    return later.astimezone(dt.UTC)
-
-
 def reply_text(when: dt.datetime) -> str:
     """A reply's day the Finnish way (Finland's time): "7.12.2026"."""
-    from zoneinfo import ZoneInfo
-
-    day = when.astimezone(ZoneInfo("Europe/Helsinki"))
+    day = when.astimezone(HELSINKI)
     return f"{day.day}.{day.month}.{day.year}"
 
 
@@ -210,7 +190,10 @@ def reminder_due(rows: Iterable[Any], *, answered: bool, addresses: Iterable[str
     times = [_aware(row.sent_at or row.sending_at or row.updated_at) for row in handed_over]
     last = max(t for t in times if t is not None)
     now = _aware(now) or now
-    due_from = _days_later(last, min_days)
+    # Seven days after 09:00 on the Monday before the clocks go forward (the last Sunday of
+    # March) is 09:00 the next Monday, not 10:00 (seven times 24 hours): a reminder run at the
+    # hour the invitations went a week before skipped everyone ("7.0 days ago (wait 7)").
+    due_from = days_later(last, min_days)
     age = now - last
     if age < dt.timedelta(0):  # the clock set back, or a clock ahead sent the last message
         return ReminderDue(CLOCK, f"last message sent {last:%Y-%m-%d %H:%M} UTC, after this "
@@ -219,7 +202,7 @@ def reminder_due(rows: Iterable[Any], *, answered: bool, addresses: Iterable[str
     if now < due_from:
         # On Finland's clocks, as the wait is counted, in tenths rounded down: 6.97 days
         # said as "7.0 days ago (wait 7)" read as due.
-        wall = _wall_clock(now) - _wall_clock(last)
+        wall = wall_clock(now) - wall_clock(last)
         days = max(0.0, math.floor(wall.total_seconds() / 8640) / 10)
         return ReminderDue(WAIT, f"last message {days:.1f} days ago (wait {min_days})",
                            due_from=due_from)

@@ -485,9 +485,9 @@ def draw_chart(status: RoundStatus, path: Path, *, workspace: Workspace | None =
 
 
 def _made_at_text(made_at: dt.datetime, lang: str) -> str:
-    from zoneinfo import ZoneInfo
+    from .finnish_time import HELSINKI
 
-    local = made_at.astimezone(ZoneInfo("Europe/Helsinki"))
+    local = made_at.astimezone(HELSINKI)
     day = f"{local.day}.{local.month}.{local.year}"
     if lang == "sv":
         return f"Uppdaterad {day} kl. {local.hour}.{local.minute:02d}"
