@@ -402,12 +402,7 @@ def emails() -> None:
         "Käytännön nimi: Musiikkiluokka palvelutaloon\n"
         "Tavoite: Tuoda elävää musiikkia ikääntyneille.\n"
         "Kenelle: ikääntyneet\n\nTerveisin\nLiisa\n\n> Alkuperäinen viesti\n> Käytännön nimi: ...\n")
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["Käytännön nimi", "Tavoite", "Pähkinänkuoressa", "Kenelle", "Kunta"])
-    writer.writerow(["Taidetta terveysasemille", PRACTICES[2]["goal"], PRACTICES[2]["summary"],
-                     "Kaikki asukkaat", ""])
-    message.add_attachment(out.getvalue().encode("utf-8"), maintype="text", subtype="csv",
+    message.add_attachment(_one_practice_csv(""), maintype="text", subtype="csv",
                            filename="../../../etc/vastaus.csv")
     message.set_boundary("==yhteistuumin-test-boundary==")
     (HERE / "mail-attachment-and-body.eml").write_bytes(bytes(message))
@@ -419,6 +414,17 @@ def emails() -> None:
     plain["Date"] = format_datetime(dt.datetime(2024, 3, 9, 8, 0, tzinfo=dt.UTC))
     plain.set_content("Hej! Vi har tyvärr inga goda praxis att rapportera i år.\n")
     (HERE / "mail-body-only.eml").write_bytes(bytes(plain))
+
+
+def _one_practice_csv(municipality: str) -> bytes:
+    """A small answer table as a mail's attachment: one practice, its municipality named (or
+    left empty: the sender tells it)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["Käytännön nimi", "Tavoite", "Pähkinänkuoressa", "Kenelle", "Kunta"])
+    writer.writerow(["Taidetta terveysasemille", PRACTICES[2]["goal"], PRACTICES[2]["summary"],
+                     "Kaikki asukkaat", municipality])
+    return out.getvalue().encode("utf-8")
 
 
 def write_msg(path: Path, message: EmailMessage) -> None:
@@ -464,12 +470,7 @@ def outlook_logo_msg() -> None:
                                mime_type="image/png",
                                content_id="image001.png@01DA7150.3C4D5E60")
     logo.set_property(0x7FFE, 0x000B, True)  # PR_ATTACHMENT_HIDDEN, as Outlook marks it
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["Käytännön nimi", "Tavoite", "Pähkinänkuoressa", "Kenelle", "Kunta"])
-    writer.writerow(["Taidetta terveysasemille", PRACTICES[2]["goal"], PRACTICES[2]["summary"],
-                     "Kaikki asukkaat", "Turku"])
-    mapi.add_attachment("vastaus.csv", out.getvalue().encode("utf-8"), mime_type="text/csv")
+    mapi.add_attachment("vastaus.csv", _one_practice_csv("Turku"), mime_type="text/csv")
     mapi.set_property(0x0C1F, 0x001F, "liisa.laine@turku.fi")  # PR_SENDER_EMAIL_ADDRESS
     mapi.set_property(0x5D01, 0x001F, "liisa.laine@turku.fi")  # PR_SENDER_SMTP_ADDRESS
     (HERE / "mail-outlook-logo.msg").write_bytes(mapi.to_bytes())
