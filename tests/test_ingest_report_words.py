@@ -15,11 +15,23 @@ import openpyxl
 from ingest_support import report_said, run_ingest
 
 
-def _with_doctype(path: Path) -> None:
-    """A real workbook whose sheet's XML declares an entity, as no spreadsheet program does."""
+def _workbook(path: Path) -> None:
+    """A real workbook of one cell, saved by openpyxl."""
     book = openpyxl.Workbook()
     book.active["A1"] = "Käytännön nimi"
     book.save(path)
+
+
+def _inbox(tmp_path: Path) -> Path:
+    """An empty folder to ingest."""
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    return inbox
+
+
+def _with_doctype(path: Path) -> None:
+    """A real workbook whose sheet's XML declares an entity, as no spreadsheet program does."""
+    _workbook(path)
     with zipfile.ZipFile(path) as archive:
         parts = {info.filename: archive.read(info) for info in archive.infolist()}
     sheet = parts["xl/worksheets/sheet1.xml"].decode()
@@ -41,8 +53,7 @@ def test_files_refused_by_the_readers_are_said_in_finnish_in_a_finnish_rounds_re
     assert "\n[limits]\n" in text
     config.write_text(text.replace("\n[limits]\n", "\n[limits]\nmax_columns = 20\n", 1),
                       encoding="utf-8")
-    inbox = tmp_path / "in"
-    inbox.mkdir()
+    inbox = _inbox(tmp_path)
     (inbox / "lainaus.csv").write_text('Kunta;Käytännön nimi\nEspoo;"Lukupiiri\nOulu;Runoilta\n',
                                        encoding="utf-8")
     (inbox / "leveä.csv").write_text(";".join(f"Sarake {n}" for n in range(40)) + "\n"
@@ -108,8 +119,7 @@ def test_an_html_page_under_a_workbooks_name_says_how_to_save_it_as_one(
         sqlite_engine, workspace, tmp_path):
     """Some web systems' "Excel export" is an HTML table named .xls: it was refused with "ask
     for the Excel file itself", though Excel or LibreOffice opens it and saves it as .xlsx."""
-    inbox = tmp_path / "in"
-    inbox.mkdir()
+    inbox = _inbox(tmp_path)
     (inbox / "vienti.xls").write_text(
         "<html><body><table><tr><td>Käytännön nimi</td><td>Lukupiiri</td></tr></table>"
         "</body></html>", encoding="utf-8")
@@ -142,11 +152,8 @@ def test_a_zip_packed_with_a_method_nobody_here_unpacks_is_said_not_unexpected(
         sqlite_engine, workspace, tmp_path):
     """A workbook or a zip of answers packed with Deflate64 ended as "unexpected
     NotImplementedError while reading ...; please report it": it is the sender's packing."""
-    inbox = tmp_path / "in"
-    inbox.mkdir()
-    book = openpyxl.Workbook()
-    book.active["A1"] = "Käytännön nimi"
-    book.save(inbox / "vastaus.xlsx")
+    inbox = _inbox(tmp_path)
+    _workbook(inbox / "vastaus.xlsx")
     with zipfile.ZipFile(inbox / "liitteet.zip", "w", zipfile.ZIP_DEFLATED) as archive:
         archive.write(inbox / "vastaus.xlsx", "kulttuuri.xlsx")
     _as_deflate64(inbox / "vastaus.xlsx")
