@@ -136,6 +136,16 @@ def test_without_the_site_address_publish_says_what_needs_it(workspace, session)
     assert "<loc>" in (result.out / "sitemap.xml").read_text()
 
 
+def test_a_card_naming_no_target_group_claims_no_audience_in_its_json_ld(workspace, session):
+    pid = make_practice(session, title="Lukupiiri", status="approved", municipalities=["049"],
+                        target_group=[]).id
+
+    site = publish(workspace, session).out
+
+    data = json.loads(parse(next(site.glob(f"{pid}-*/index.html"))).json_ld[0])
+    assert data["audience"] == []
+
+
 def test_every_card_page_has_json_ld_with_its_facts(workspace, session):
     pid = make_practice(session, title="Kuntien välinen yhteistyö </script><!--", status="approved",
                         municipalities=["049", "091"], keywords=["yhteistyö", "musiikki"],

@@ -76,8 +76,9 @@ TEASER = 120
 #: 3: page metadata, JSON-LD and links from a card to the filtered list; 4: leaner pages;
 #: 5: leaner card and list pages (the index told what to leave out; fewer attributes);
 #: 7: a shorter teaser (120 characters); 8: the JSON-LD identifier of a place as text;
-#: 9: a card's facts with their filter values for card.js, one JSON-LD Audience.
-RENDER_REVISION = 9
+#: 9: a card's facts with their filter values for card.js, one JSON-LD Audience;
+#: 10: no JSON-LD Audience on a card naming no target group.
+RENDER_REVISION = 10
 #: How long a publish waits for another one on the same database before it gives up (s).
 PUBLISH_LOCK_WAIT = 10 * 60
 #: The file that marks a folder as a site made by ``publish`` (so it may remove stale files).

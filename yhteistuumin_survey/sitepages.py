@@ -160,8 +160,10 @@ def json_ld(card: Card, *, url: str) -> str:
         "inLanguage": card.language,
         "keywords": list(card.keywords),
         # One Audience with each target group as its audienceType (a property may repeat):
-        # an Audience object a group was 36 bytes more each.
-        "audience": {"@type": "Audience", "audienceType": [label for _, label in card.target_group]},
+        # an Audience object a group was 36 bytes more each. None named: no Audience (one
+        # with no type would claim an audience nobody gave), as before.
+        "audience": {"@type": "Audience", "audienceType": [label for _, label in card.target_group]}
+        if card.target_group else [],
         "spatialCoverage": [
             # Statistics Finland's municipality number ("kuntanumero", README says so) as
             # the identifier's text: schema.org's identifier takes Text, URL or
