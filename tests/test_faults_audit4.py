@@ -274,6 +274,32 @@ def test_excel_s_lock_file_in_an_ingest_folder_or_named_is_skipped_and_says_the_
     assert not any(path.name.endswith("~$vastaus.xlsx") for path in received.rglob("*"))
 
 
+def test_libreoffice_s_lock_file_named_to_ingest_is_skipped_and_says_the_workbook_is_open(
+        cli, tmp_path):
+    """Named on the command line, LibreOffice's '.~lock.vastaus.xlsx#' was refused as 'a
+    .xlsx# file is not read automatically; type its answers …', kept under outputs/received
+    with the user's name; it is said as Excel's lock file is (one office_lock_file)."""
+    import shutil
+
+    from ingest_support import DATA
+
+    inbox = tmp_path / "vastaukset"
+    inbox.mkdir()
+    shutil.copyfile(DATA / "questionnaire.xlsx", inbox / "vastaus.xlsx")
+    lock = inbox / ".~lock.vastaus.xlsx#"
+    lock.write_text(",Liisa Laine,kone,07.12.2026 10:15,file:///home/liisa/.config/libreoffice/4;",
+                    encoding="utf-8")
+
+    result = cli("ingest", str(inbox / "vastaus.xlsx"), str(lock))
+
+    assert result.exit_code == 0, result.output
+    assert (f"skipped: {lock}: LibreOffice's lock file, not a workbook, so not read; "
+            "vastaus.xlsx may still be open in LibreOffice: save and close it, then ingest it "
+            "again if it changed") in result.stderr.splitlines(), result.output
+    received = cli.workspace.outputs / "received"
+    assert not any("lock" in path.name for path in received.rglob("*"))
+
+
 def test_excel_s_lock_file_among_returned_review_workbooks_is_a_warning_not_an_error(
         cli, workspace, tmp_path):
     """'review import outputs/review/*' took the lock file of a workbook still open: 'error:

@@ -119,12 +119,17 @@ class TextDecoding:
 
 
 def office_lock_file(path: Path, *, again: str) -> str | None:
-    """What to say of an Office lock file (``~$arviointi.xlsx``: Excel writes it beside a
-    workbook it has open, with the user's name in it), or None for another file.
+    """What to say of an office program's lock file, or None for another file: Excel's
+    (``~$arviointi.xlsx``, with the user's name in it) and LibreOffice's
+    (``.~lock.arviointi.xlsx#``), each written beside a workbook the program has open.
 
-    It is no workbook, and it means the workbook may still be open: what Excel holds unsaved
-    is not in the file read. ``again`` is what to do after saving (``ingest it again``)."""
+    It is no workbook, and it means the workbook may still be open: what the program holds
+    unsaved is not in the file read. ``again`` is what to do after saving (``ingest it
+    again``)."""
     name = path.name
+    if name.startswith(".~lock.") and name.endswith("#"):
+        return _lock_said(path, "LibreOffice", name.removeprefix(".~lock.").removesuffix("#"),
+                          again)
     if not name.startswith("~$"):
         return None
     workbook = name[2:]
@@ -135,8 +140,23 @@ def office_lock_file(path: Path, *, again: str) -> str | None:
         siblings = []
     if siblings and workbook not in siblings:
         workbook = siblings[0]
-    return (f"{path}: Excel's lock file, not a workbook, so not read; {workbook} may still be "
-            f"open in Excel: save and close it, then {again} if it changed")
+    return _lock_said(path, "Excel", workbook, again)
+
+
+def _lock_said(path: Path, program: str, workbook: str, again: str) -> str:
+    return (f"{path}: {program}'s lock file, not a workbook, so not read; {workbook} may still "
+            f"be open in {program}: save and close it, then {again} if it changed")
+
+
+def open_in_office(path: Path) -> str | None:
+    """Which program has a workbook open, by the lock file it keeps beside it (see
+    ``office_lock_file``), or None."""
+    if (path.parent / f".~lock.{path.name}#").exists():
+        return "LibreOffice"
+    # Excel's lock file is named "~$" and the name, its first two letters replaced when the
+    # name is long enough (as Word does).
+    excel = {f"~${path.name}", f"~${path.name[2:]}"} if len(path.name) > 2 else set()
+    return "Excel" if any((path.parent / name).exists() for name in excel) else None
 
 
 def sniff_kind(path: Path) -> str:

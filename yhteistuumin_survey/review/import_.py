@@ -25,7 +25,7 @@ from ..errors import InputError
 from ..reports import Report, neutralise_formula, outcome_rows
 from ..sheetxml import cell_value
 from ..survey import fold
-from ..tables import cell_text, office_lock_file, sha256_file
+from ..tables import cell_text, office_lock_file, open_in_office, sha256_file
 from .common import (
     ALLOWED_DECISIONS_TEXT,
     COLUMN_BY_KEY,
@@ -946,7 +946,7 @@ def _import_review(paths: Sequence[Path], *, session: Session, reviewer: str | N
     for path in paths:
         label = str(path)
         result.files.append(label)
-        locked = office_lock_file(path, again="import it again") or _libreoffice_lock(path)
+        locked = office_lock_file(path, again="import it again")
         if locked is not None:
             report.add(label, "warning", locked.removeprefix(f"{path}: "))
             continue
@@ -973,7 +973,7 @@ def _import_review(paths: Sequence[Path], *, session: Session, reviewer: str | N
         _tell_hidden(book, read, report=report)
         _tell_missing(book, report=report)
         _tell_other_columns(book, report=report)
-        open_in = _still_open(path)
+        open_in = open_in_office(path)
         if open_in is not None:
             still_open.append((label, open_in))
         rows.extend(read)
@@ -991,28 +991,6 @@ def _import_review(paths: Sequence[Path], *, session: Session, reviewer: str | N
                                      "what is not saved yet is not in what was read; save and "
                                      "close it, then import it again if it changed")
     return result
-
-
-def _libreoffice_lock(path: Path) -> str | None:
-    """What to say of LibreOffice's lock file (``.~lock.arviointi.xlsx#``, written beside a
-    workbook it has open), or None for another file."""
-    name = path.name
-    if not (name.startswith(".~lock.") and name.endswith("#")):
-        return None
-    return (f"LibreOffice's lock file, not a workbook, so not read; "
-            f"{name.removeprefix('.~lock.').removesuffix('#')} may still be open in "
-            "LibreOffice: save and close it, then import it again if it changed")
-
-
-def _still_open(path: Path) -> str | None:
-    """Which program has the workbook open, by the lock file it keeps beside it (Excel's
-    ``~$name``, LibreOffice's ``.~lock.name#``), or None."""
-    if (path.parent / f".~lock.{path.name}#").exists():
-        return "LibreOffice"
-    # Excel's lock file is named "~$" and the name, its first two letters replaced when the
-    # name is long enough (as Word does).
-    excel = {f"~${path.name}", f"~${path.name[2:]}"} if len(path.name) > 2 else set()
-    return "Excel" if any((path.parent / name).exists() for name in excel) else None
 
 
 def _without_erased(rows: list[RowDecision], erased: Callable[[str], str]) -> None:
