@@ -696,14 +696,26 @@ class ErasureResult:
 
 def _key(workspace: Workspace) -> bytes:
     """Return the workspace's secret key for hashing erased addresses (made on first use)."""
+    existing = _existing_key(workspace)
+    if existing is not None:
+        return existing
     path = workspace.outputs / KEY_FILE
-    if path.exists():
-        return path.read_bytes().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32).encode()
     path.write_bytes(key + b"\n")
     path.chmod(0o600)
     return key
+
+
+def _existing_key(workspace: Workspace) -> bytes | None:
+    """The workspace's erasure key if one was made (None: no erasure here made one yet)."""
+    path = workspace.outputs / KEY_FILE
+    return path.read_bytes().strip() if path.exists() else None
+
+
+def _address_hash(key: bytes, email: str) -> str:
+    """The keyed hash (HMAC-SHA256) of an address with ``key``."""
+    return hmac.new(key, canonical_address(email).encode(), hashlib.sha256).hexdigest()
 
 
 def key_check(key: bytes) -> str:
@@ -718,18 +730,17 @@ def erasures_of_other_keys(workspace: Workspace, session: Session) -> int:
 
     from .db.models import Erasure
 
-    path = workspace.outputs / KEY_FILE
-    if not path.exists():
+    key = _existing_key(workspace)
+    if key is None:
         return int(session.exec(select(func.count(col(Erasure.id)))).one())
-    mine = key_check(path.read_bytes().strip())
+    mine = key_check(key)
     return int(session.exec(select(func.count(col(Erasure.id))).where(
         col(Erasure.key_check).is_not(None), col(Erasure.key_check) != mine)).one())
 
 
 def subject_hash(workspace: Workspace, email: str) -> str:
     """Return the keyed hash (HMAC-SHA256) of an address, as recorded in Erasure rows."""
-    return hmac.new(_key(workspace), canonical_address(email).encode(),
-                    hashlib.sha256).hexdigest()
+    return _address_hash(_key(workspace), email)
 
 
 def placeholder(digest: str) -> str:
@@ -748,10 +759,9 @@ def erased_addresses(workspace: Workspace, session: Session) -> Callable[[str], 
 
     from .db.models import Erasure
 
-    path = workspace.outputs / KEY_FILE
-    if not path.exists():
+    key = _existing_key(workspace)
+    if key is None:
         return None
-    key = path.read_bytes().strip()
     mine = key_check(key)
     digests = set(session.exec(select(Erasure.subject_hash).where(
         col(Erasure.key_check).is_(None) | (col(Erasure.key_check) == mine))).all())
@@ -761,8 +771,7 @@ def erased_addresses(workspace: Workspace, session: Session) -> Callable[[str], 
     def replace(text: str) -> str:
         for written in set(_addresses(text)):
             address = _AT_SIGN.sub("@", written.replace("&commat;", "@"), count=1)
-            digest = hmac.new(key, canonical_address(address).encode(),
-                              hashlib.sha256).hexdigest()
+            digest = _address_hash(key, address)
             if digest in digests:
                 text = re.sub(rf"(?<![\w.+-]){re.escape(written)}(?![\w-]*\.?[\w-])",
                               placeholder(digest), text)
