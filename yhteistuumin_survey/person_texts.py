@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from .file_formats import format_name
 from .flags import DEFAULT_LABELS, Text
 
 LANGUAGES = ("fi", "sv", "en")
@@ -465,6 +466,8 @@ def value_text(key: str, value: Any, lang: str) -> Any:
             return local_time(dt.datetime.fromisoformat(value), lang)
         except ValueError:
             return value
+    if key == "format" and isinstance(value, str):
+        return format_name(value, lang)
     if key == "named_in" and isinstance(value, list):
         return [FIELD_LABELS[lang].get(item, item) for item in value]
     if isinstance(value, bool) or (isinstance(value, str) and key in CODED):
@@ -473,4 +476,4 @@ def value_text(key: str, value: Any, lang: str) -> Any:
 
 
 #: The keys whose values are codes (the others are names, dates and texts, shown as held).
-CODED = frozenset({"status", "kind", "state", "format", "decision"})
+CODED = frozenset({"status", "kind", "state", "decision"})

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
+from ..file_formats import format_name
 from ..reports import first_ten, plural, render_table
 from ..sheetxml import EXCEL_CELL_LIMIT, cell_value, cut_length, row_xml, splice_rows
 from .common import (
@@ -287,18 +288,13 @@ def _sources(session: Session, submission_ids: list[int]) -> dict[int, tuple[str
                 .where(col(Submission.id).in_(chunk))):
             place = _place_fi(locator or "")
             sources[sub_id or 0] = (f"{name} ({place})" if place else name,
-                                    _FORMAT_FI.get(file_format or "", file_format or ""))
+                                    format_name(file_format, "fi"))
     return sources
 
 
-#: The formats and places of the 'Lähde' column in the reviewer's Finnish, not the program's
-#: English ("lomakevastaukset.xlsx (row 2) [msforms]", "[questionnaire]").
-_FORMAT_FI = {"questionnaire": "kyselylomake", "msforms": "Microsoft Forms",
-              "googleforms": "Google Forms", "webropol": "Webropol", "limesurvey": "LimeSurvey",
-              "surveymonkey": "SurveyMonkey",
-              "table": "vastaustaulukko", "eml": "sähköposti", "msg": "sähköposti",
-              "email": "sähköposti", "body": "sähköposti", "body-text": "sähköposti"}
-#: The places ingest writes in English: a form export's "row 2" (or "Sheet1 row 2", several
+#: The 'Lähde' column says a source's place and format in the reviewer's Finnish, not the
+#: program's English ("lomakevastaukset.xlsx (row 2) [msforms]"); the formats are named by
+#: ``file_formats``. The places ingest writes in English: a form export's "row 2" (or "Sheet1 row 2", several
 #: sheets) and a message's "body" (or "body #2"); a questionnaire's sheet name stays as named.
 _ROW_PLACE = re.compile(r"(.+ )?row (\d+)")
 _BODY_PLACE = re.compile(r"body( #\d+)?")

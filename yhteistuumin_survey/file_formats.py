@@ -1,0 +1,43 @@
+"""What a received file was read as, named for the people who read about it.
+
+Ingest records each received file's format as a code (``ReceivedFile.format``: a survey tool's
+profile name, "questionnaire", "eml", ...). The reviewer's workbook ('Lähde') and the report a
+person asks for (``person``) say it in words, from this one table.
+"""
+
+from __future__ import annotations
+
+#: A format code's name per language; a code not listed is shown as it is.
+FORMAT_NAMES: dict[str, dict[str, str]] = {
+    "fi": {"questionnaire": "kyselylomake", "table": "vastaustaulukko",
+           "msforms": "Microsoft Forms", "googleforms": "Google Forms", "webropol": "Webropol",
+           "limesurvey": "LimeSurvey", "surveymonkey": "SurveyMonkey",
+           "eml": "sähköposti", "msg": "sähköposti", "email": "sähköposti",
+           "body": "sähköposti", "body-text": "sähköposti",
+           "picture": "kuva", "vcard": "käyntikortti (vCard)", "zip": "zip-paketti",
+           "tnef": "Outlookin liitepaketti (winmail.dat)",
+           "limesurvey-structure": "LimeSurvey-kyselyn rakenne (.lss)"},
+    "sv": {"questionnaire": "enkätblankett", "table": "svarstabell",
+           "msforms": "Microsoft Forms", "googleforms": "Google Forms", "webropol": "Webropol",
+           "limesurvey": "LimeSurvey", "surveymonkey": "SurveyMonkey",
+           "eml": "e-post", "msg": "e-post", "email": "e-post",
+           "body": "e-post", "body-text": "e-post",
+           "picture": "bild", "vcard": "visitkort (vCard)", "zip": "zip-arkiv",
+           "tnef": "Outlooks bilagepaket (winmail.dat)",
+           "limesurvey-structure": "LimeSurvey-enkätens struktur (.lss)"},
+    "en": {"questionnaire": "questionnaire", "table": "answer table",
+           "msforms": "Microsoft Forms", "googleforms": "Google Forms", "webropol": "Webropol",
+           "limesurvey": "LimeSurvey", "surveymonkey": "SurveyMonkey",
+           "eml": "email", "msg": "email (Outlook)", "email": "email",
+           "body": "email", "body-text": "email",
+           "picture": "picture", "vcard": "business card (vCard)", "zip": "zip archive",
+           "tnef": "Outlook attachment bundle (winmail.dat)",
+           "limesurvey-structure": "LimeSurvey survey structure (.lss)"},
+}
+
+
+def format_name(code: str | None, lang: str) -> str:
+    """Return a received file's format ``code`` as ``lang`` names it ("" for none)."""
+    if not code:
+        return ""
+    return FORMAT_NAMES.get(lang, FORMAT_NAMES["en"]).get(code, code)
