@@ -631,7 +631,8 @@ def test_reminder_rule_waits_min_days_then_numbers_the_reminders(db, settings):
         invite_all(db, settings, server, NOW - dt.timedelta(days=3))
         plan = remind_plan(db, settings, NOW)
         assert plan.to_send == []
-        assert {s.reason for s in plan.skipped} == {"last message 3.0 days ago (wait 7)"}
+        assert {s.reason for s in plan.skipped} == {
+            "last message 3.0 days ago (wait 7: due 2026-12-05 11:00 Finnish time)"}
         later = NOW + dt.timedelta(days=5)
         _, result = run(db, settings, server, kind="remind", now=later)
         assert result.report.counts == {"sent": len(addresses(db))}

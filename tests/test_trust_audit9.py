@@ -404,12 +404,15 @@ def test_a_reminder_a_week_after_is_due_at_the_same_hour_across_the_change_of_cl
     # A minute before, it waits, and says so without rounding up to the days it waits for.
     early = reminder_due(rows, answered=False, addresses=[address], max_reminders=2,
                          min_days=7, now=dt.datetime(2026, 10, 26, 6, 59, tzinfo=dt.UTC))
-    assert early.reason == "last message 6.9 days ago (wait 7)"  # 08:59 after 09:00
+    # 08:59 after 09:00; it says when it is due, on Finland's clock
+    assert early.reason == ("last message 6.9 days ago (wait 7: due 2026-10-26 09:00 Finnish "
+                            "time)")
     spring = [SimpleNamespace(kind="invite", state="sent", sequence=0, address=address,
                               sent_at=invited, sending_at=None, updated_at=invited)]
     early = reminder_due(spring, answered=False, addresses=[address], max_reminders=2,
                          min_days=7, now=dt.datetime(2027, 3, 29, 5, 59, tzinfo=dt.UTC))
-    assert early.reason == "last message 6.9 days ago (wait 7)"  # not '7.0 ... (wait 7)'
+    assert early.reason == ("last message 6.9 days ago (wait 7: due 2027-03-29 09:00 Finnish "
+                            "time)")  # not '7.0 ... (wait 7)', not due 10:00
 
 
 def test_person_says_a_received_files_copy_was_deleted_by_purge(workspace, session, db_url,

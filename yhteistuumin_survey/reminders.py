@@ -33,7 +33,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .finnish_time import HELSINKI, days_later, wall_clock
+from .finnish_time import HELSINKI, days_later, finnish_time, wall_clock
 
 #: The outbox states of a message the server was given, or may have been (``mailer``).
 HANDED_OVER = ("sent", "sending", "uncertain")
@@ -204,6 +204,9 @@ def reminder_due(rows: Iterable[Any], *, answered: bool, addresses: Iterable[str
         # said as "7.0 days ago (wait 7)" read as due.
         wall = wall_clock(now) - wall_clock(last)
         days = max(0.0, math.floor(wall.total_seconds() / 8640) / 10)
-        return ReminderDue(WAIT, f"last message {days:.1f} days ago (wait {min_days})",
-                           due_from=due_from)
+        # And when it becomes due, on Finland's clock: "wait 7" alone left the coordinator
+        # counting days from a time the output does not show.
+        local = finnish_time(due_from)
+        return ReminderDue(WAIT, f"last message {days:.1f} days ago (wait {min_days}: due "
+                                 f"{local:%Y-%m-%d %H:%M} Finnish time)", due_from=due_from)
     return ReminderDue(DUE, sequence=done + 1)
