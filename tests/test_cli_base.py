@@ -41,7 +41,7 @@ def test_init_creates_the_workspace_and_a_second_run_keeps_it(cli, tmp_path: Pat
 def test_db_upgrade_on_empty_then_current_database(cli, workspace) -> None:
     path = workspace.root / "outputs" / "yhteistuumin.sqlite"
     path.unlink()  # the fixture's workspace comes migrated; start from an empty database
-    where = f"sqlite:{path}"
+    where = str(path)  # the file, as an error line names it ("sqlite:/tmp/…" before)
     first = cli("db", "upgrade")
     assert first.exit_code == 0, first.output
     assert first.stdout == f"{where}: upgraded from empty to {head_revision()}.\n"
@@ -113,7 +113,7 @@ def test_newer_database_is_refused_in_one_line(cli, tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr == (
-        f"Error: sqlite:{path}: the database is at schema revision f00dfeed, newer than this "
+        f"Error: {path}: the database is at schema revision f00dfeed, newer than this "
         f"program knows (newest {head_revision()}); upgrade yhteistuumin\n")
 
 

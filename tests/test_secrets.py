@@ -39,7 +39,7 @@ def test_a_malformed_url_is_named_masked_in_the_cli(cli):
 def test_describe_url_keeps_host_port_and_database():
     assert describe_url(f"postgresql://survey:{SECRET}@db:5433/kysely") == \
         "postgresql://db:5433/kysely"
-    assert describe_url("sqlite:///outputs/x.sqlite") == "sqlite:outputs/x.sqlite"
+    assert describe_url("sqlite:///outputs/x.sqlite") == "outputs/x.sqlite"
 
 
 # --- CSV --------------------------------------------------------------------------------------

@@ -41,7 +41,9 @@ def mask_url(url: str) -> str:
 
 
 def describe_url(url: str) -> str:
-    """Return the URL without its user and password, for messages."""
+    """Return the URL without its user and password, for messages; a SQLite database as its
+    file's path (the house's ``path: what is wrong`` lines; "sqlite:/tmp/x.sqlite" was neither
+    a URL the user could give back nor a path)."""
     from sqlalchemy.engine import make_url
 
     try:
@@ -49,7 +51,7 @@ def describe_url(url: str) -> str:
     except Exception:  # noqa: BLE001 - any unparsable URL is reported as such
         return mask_url(url)
     if parsed.drivername.startswith("sqlite"):
-        return f"sqlite:{parsed.database or ':memory:'}"
+        return parsed.database or ":memory:"
     host = parsed.host or "localhost"
     port = f":{parsed.port}" if parsed.port else ""
     return f"{parsed.drivername.split('+')[0]}://{host}{port}/{parsed.database or ''}"
@@ -65,8 +67,6 @@ def database_label(url: Any) -> str:
         parsed = make_url(url)
     except Exception:  # noqa: BLE001 - the error line must not fail in turn
         return "database"
-    if parsed.get_backend_name() == "sqlite" and parsed.database:
-        return str(parsed.database)
     return describe_url(parsed.render_as_string(hide_password=True))
 
 
