@@ -84,7 +84,7 @@ class RetireResult:
         if self.undo:
             return [f"{self.address} is in use again as the contact of {where}: invitations and "
                     "reminders go to it from the next send (its retirement stays on record, "
-                    "taken back)."]
+                    f"taken back{f': {self.reason}' if self.reason else ''})."]
         why = f" ({self.reason})" if self.reason else ""
         lines = [f"{self.address} retired{why} as the contact of {where}: kept for the record, "
                  "never mailed again. A contact list that names it again puts it back in use; "
@@ -120,9 +120,10 @@ def retire_address(address: str, *, session: Session, round_name: str, reason: s
         query = query.where(Contact.municipality_code == code)
     found = list(session.exec(query.order_by(Contact.municipality_code)))  # type: ignore[arg-type]
     now = now or dt.datetime.now(dt.UTC)
+    reason = " ".join((reason or "").split())
     if undo:
         return unretire(session, found, wanted=wanted, of=f" of {code}" if code else "",
-                        now=now)
+                        now=now, who=who, reason=reason)
     in_use = [c for c in found if c.status == "valid"]
     if not in_use:
         of = f" of {code}" if code else ""
@@ -132,7 +133,6 @@ def retire_address(address: str, *, session: Session, round_name: str, reason: s
         raise InputError(f"{wanted}: no contact in use{of} has this address"
                          + (f" (it is {states})" if states else "")
                          + "; see yhteistuumin register check")
-    reason = " ".join((reason or "").split())
     retire(session, in_use, reason=reason, round_name=round_name, who=who, now=now)
     session.flush()
     codes = {c.municipality_code for c in in_use}
@@ -144,10 +144,11 @@ def retire_address(address: str, *, session: Session, round_name: str, reason: s
 
 
 def unretire(session: Session, found: list[Any], *, wanted: str, of: str,
-             now: dt.datetime) -> RetireResult:
+             now: dt.datetime, who: str = "", reason: str = "") -> RetireResult:
     """Put the retired contacts of ``found`` back in use (``register retire --undo``): their
-    retirement records stay, taken back (``undone_at``), so what was done and undone is known.
-    InputError when none of them is retired."""
+    retirement records stay, taken back (``undone_at``, by ``who``, for ``reason``), so what
+    was done and undone, by whom and why, is known. InputError when none of them is
+    retired."""
     from sqlmodel import col, select
 
     from .db.models import CoordinatorRecord
@@ -168,9 +169,9 @@ def unretire(session: Session, found: list[Any], *, wanted: str, of: str,
             col(CoordinatorRecord.kind) == RETIRED, col(CoordinatorRecord.undone_at).is_(None),
             col(CoordinatorRecord.municipality_code).in_(codes))):
         if (record.address or "").lower() in addresses:
-            record.undone_at = now
+            record.take_back(now=now, who=who, reason=reason)
             session.add(record)
-    result = RetireResult(address=retired[0].email, reason="", undo=True,
+    result = RetireResult(address=retired[0].email, reason=reason, undo=True,
                           retired=_named(session, codes))
     session.commit()
     return result

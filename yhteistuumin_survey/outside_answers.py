@@ -53,8 +53,9 @@ class OutsideAnswerResult:
             if not self.count:
                 return [f"{who}: no answer recorded by hand in round {self.round_name}; "
                         "nothing taken back."]
+            why = f" ({self.reason})" if self.reason else ""
             return [f"{who}: the answer recorded by hand in round {self.round_name} is taken "
-                    "back; it counts as answered again only by what it sends, and send remind "
+                    f"back{why}; it counts as answered again only by what it sends, and send remind "
                     "reminds it when due."]
         lines = [f"{who}: recorded as answered in round {self.round_name} ({self.reason}); "
                  "send remind no longer reminds it, and status counts it as answered. Undo "
@@ -97,7 +98,7 @@ def record_outside_answer(municipality: str, *, session: Session, round_name: st
     now = now or dt.datetime.now(dt.UTC)
     if undo:
         for row in mine:
-            row.undone_at = now
+            row.take_back(now=now, who=who, reason=reason)
             session.add(row)
         result.count = len(mine)
         session.commit()

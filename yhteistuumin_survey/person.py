@@ -396,9 +396,10 @@ def _records(session: Session, matcher: AddressMatcher) -> list[dict[str, Any]]:
 
     return [{"kind": r.kind, "municipality": r.municipality_code, "round": r.round_name,
              "reason": r.reason, "recorded": _time(r.recorded_at),
-             "taken_back": _time(r.undone_at)}
+             "taken_back": _time(r.undone_at), "taken_back_because": r.undo_reason or ""}
             for r in session.exec(select(CoordinatorRecord).order_by(col(CoordinatorRecord.id)))
-            if matcher.is_address(r.address) or matcher.mentions(r.reason)]
+            if matcher.is_address(r.address) or matcher.mentions(r.reason)
+            or matcher.mentions(r.undo_reason or "")]
 
 
 def _kept(workspace: Workspace, stored_path: str) -> bool:

@@ -355,7 +355,8 @@ KEYS: dict[str, dict[str, str]] = {
            "problem": "ongelma", "text": "teksti", "reason": "syy", "noted": "kirjattu",
            "folder": "kansio", "uid": "viestin numero", "outcome": "tulos",
            "note": "huomautus", "erased": "poistettu", "places": "kohteita",
-           "recorded": "kirjattu", "taken_back": "peruttu"},
+           "recorded": "kirjattu", "taken_back": "peruttu",
+           "taken_back_because": "perumisen syy"},
     "sv": {"section": "avsnitt", "details": "uppgifter", "municipality": "kommun",
            "email": "e-post", "name": "namn", "role": "roll", "phone": "telefon",
            "status": "status", "source_file": "källfil", "source_row": "rad",
@@ -374,7 +375,8 @@ KEYS: dict[str, dict[str, str]] = {
            "reason": "orsak", "noted": "antecknat", "folder": "mapp",
            "uid": "meddelandenummer", "outcome": "resultat", "note": "anmärkning",
            "erased": "raderat", "places": "ställen",
-           "recorded": "antecknat", "taken_back": "återtaget"},
+           "recorded": "antecknat", "taken_back": "återtaget",
+           "taken_back_because": "orsak till återtagandet"},
     "en": {},
 }
 

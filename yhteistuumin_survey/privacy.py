@@ -1478,7 +1478,7 @@ def _erase_messages_and_bounces(run: _Run) -> None:
         whole = run.matcher.is_address(record.address)
         if whole and run.apply:
             record.address = run.scrubber.replacement
-        if run.scrub(record, ("reason",), whole=whole) or whole:
+        if run.scrub(record, ("reason", "undo_reason"), whole=whole) or whole:
             run.note("records", f"the coordinator's record ({record.kind}) of municipality "
                      f"{record.municipality_code}", "the person taken out of it",
                      "coordinatorrecord")

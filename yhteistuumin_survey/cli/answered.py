@@ -13,7 +13,7 @@ def answered_cmd(
     municipality: Annotated[str, typer.Argument(help="The municipality: its name or code.")],
     reason: Annotated[str, typer.Option(
         "--reason", help="How it answered (recorded), e.g. 'ei ilmoitettavaa tällä kertaa "
-                         "(sähköposti 7.12.)'.")] = "",
+                         "(sähköposti 7.12.)'; with --undo, why it is taken back.")] = "",
     undo: Annotated[bool, typer.Option(
         "--undo", help="Take back an answer recorded here by mistake.")] = False,
     fmt: FormatOption = "table",

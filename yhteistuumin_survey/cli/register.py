@@ -68,7 +68,8 @@ def contacts_cmd(
 def retire_cmd(
     address: Annotated[str, typer.Argument(help="The contact address no longer to use.")],
     reason: Annotated[str, typer.Option(
-        "--reason", help="Why (recorded), e.g. 'siirtyi toiseen työhön 11/2026'.")] = "",
+        "--reason", help="Why (recorded), e.g. 'siirtyi toiseen työhön 11/2026'; with "
+                          "--undo, why it is back in use.")] = "",
     municipality: Annotated[str | None, typer.Option(
         "--municipality", "-m", help="Only as this municipality's contact (name or code; "
                                      "default: of every municipality it serves).")] = None,

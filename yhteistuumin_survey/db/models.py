@@ -211,8 +211,8 @@ class CoordinatorRecord(SQLModel, table=True):
     """What the coordinator recorded about a municipality by hand, apart from the mail the
     servers sent back (``Bounce``): ``answered`` (``register answered``: an answer nothing here
     reads) and ``checked`` (``register checked``: a note on a contact looked at, the contact
-    kept). ``undo`` sets ``undone_at``; the record stays, so what was said and taken back is
-    known."""
+    kept). ``undo`` sets ``undone_at``, who took it back and why; the record stays, so what was
+    said and taken back is known."""
 
     id: int | None = Field(default=None, primary_key=True)
     round_name: str = Field(index=True)  # the round it was recorded in
@@ -224,6 +224,14 @@ class CoordinatorRecord(SQLModel, table=True):
     recorded_at: dt.datetime = Field(default_factory=utcnow, sa_column=Column(
         DateTime(timezone=True), nullable=False))
     undone_at: dt.datetime | None = _time()
+    undone_by: str | None = Field(default=None, max_length=200)  # the login that took it back
+    undo_reason: str | None = None  # why, in the coordinator's words (erasure scrubs them too)
+
+    def take_back(self, *, now: dt.datetime, who: str = "", reason: str = "") -> None:
+        """Mark the record taken back (``--undo``): when, by whom, why."""
+        self.undone_at = now
+        self.undone_by = who or None
+        self.undo_reason = reason or None
 
 
 class FetchedMessage(SQLModel, table=True):
