@@ -251,11 +251,15 @@ class PracticeIndex:
         titles = self.by_reporter.get(reporter) if reporter and key else None
         if not titles:
             return None
-        from rapidfuzz import fuzz
+        from rapidfuzz import fuzz, process
 
-        for title, known in reversed(titles.items()):  # the latest first
-            if title != key and fuzz.token_set_ratio(key, title) >= RETITLED_CUTOFF:
-                return known.id
+        # The latest first. ``extract_iter`` scores them in one call into rapidfuzz (not one
+        # Python call per title) and yields, in that order, those at the cutoff or above.
+        for title, _score, _n in process.extract_iter(key, list(reversed(titles)),
+                                                      scorer=fuzz.token_set_ratio,
+                                                      score_cutoff=RETITLED_CUTOFF):
+            if title != key:
+                return titles[title].id
         return None
 
     @classmethod
