@@ -57,3 +57,11 @@ def test_a_list_of_texts_is_written_as_json_dumps_writes_it(items):
     from yhteistuumin_survey.ingest.store import _json_list
 
     assert _json_list(items) == json.dumps(items)
+
+
+@given(st.lists(st.text() | st.integers() | st.none() | st.booleans()
+                | st.lists(st.text(), max_size=2), min_size=1, max_size=6))
+def test_a_list_holding_other_values_than_texts_is_written_as_json_dumps_writes_it(items):
+    from yhteistuumin_survey.ingest.store import _json_list
+
+    assert _json_list(items) == json.dumps(items)

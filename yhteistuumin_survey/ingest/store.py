@@ -178,7 +178,11 @@ class Entry:
     flags: list[str] = field(default_factory=list)
     status: str = "practice"  # practice, incomplete, empty, body-text, error
     reason: str = ""
-    key: str = ""  # the title folded for matching
+    #: The title folded for matching (``title_key``) and who reported it (``reporter_key`` of
+    #: ``codes``), set once when a practice's entry is stored (``store_entries``): each is
+    #: asked several times while it is stored, and neither changes meanwhile.
+    key: str = ""
+    reporter: str = ""
     #: Read again (``ingest --reread``): the fields in which this reading differs from the
     #: practice's current version, and the flags of this reading the version lacks.
     changed: list[str] = field(default_factory=list)
@@ -251,11 +255,15 @@ class PracticeIndex:
         titles = self.by_reporter.get(reporter) if reporter and key else None
         if not titles:
             return None
-        from rapidfuzz import fuzz
+        from rapidfuzz import fuzz, process
 
-        for title, known in reversed(titles.items()):  # the latest first
-            if title != key and fuzz.token_set_ratio(key, title) >= RETITLED_CUTOFF:
-                return known.id
+        # The latest first. ``extract_iter`` scores them in one call into rapidfuzz (not one
+        # Python call per title) and yields, in that order, those at the cutoff or above.
+        for title, _score, _n in process.extract_iter(key, list(reversed(titles)),
+                                                      scorer=fuzz.token_set_ratio,
+                                                      score_cutoff=RETITLED_CUTOFF):
+            if title != key:
+                return titles[title].id
         return None
 
     @classmethod
@@ -313,8 +321,11 @@ def _json_list(items: Any) -> str:
     flags) without the encoder's setup for each small list."""
     if not items:
         return "[]" if isinstance(items, list | tuple) else _json_text(items)
-    if isinstance(items, list | tuple) and all(type(item) is str for item in items):
-        return "[" + ", ".join(map(_quote, items)) + "]"
+    if isinstance(items, list | tuple):
+        try:  # the quoting refuses anything but a text (a number, None, a list): TypeError
+            return "[" + ", ".join(map(_quote, items)) + "]"
+        except TypeError:
+            pass
     return _json_text(items)
 
 
@@ -771,6 +782,10 @@ class Store:
         steps as it takes for the earlier one to be known when the later one is matched.
         """
         order = {id(entry): n for n, entry in enumerate(entries)}
+        for entry in entries:
+            if entry.status == "practice" and entry.practice is not None:
+                entry.key = title_key(entry.practice.title)
+                entry.reporter = reporter_key(entry.codes)
         chunks: list[list[Entry]] = [[]]
         seen: set[str] = set()
         for entry in sorted(entries, key=lambda e: e.record.order_key()):
@@ -796,7 +811,7 @@ class Store:
             return None
         if record.response_key:
             return f"response:{record.response_key}"
-        return f"title:{title_key(practice.title)}|{reporter_key(entry.codes)}"
+        return f"title:{entry.key}|{entry.reporter}"
 
     def _store_chunk(self, received: ReceivedFile, fmt: str,
                      entries: list[Entry]) -> list[tuple[int, RowResult]]:
@@ -852,7 +867,6 @@ class Store:
                 plans.append((entry, entry.status, None, "", None))
                 continue
             codes = [code for code, _ in entry.codes]
-            entry.key = title_key(practice.title)
             fingerprint = content_fingerprint(practice, codes)
             if reread is not None:
                 again = self._reread_plan(entry, fingerprint, file_id)
@@ -928,7 +942,7 @@ class Store:
             if dup_id is None and entry.record.row is not None:
                 # A form's rows from one municipality: the same practice under a corrected
                 # title would otherwise be published twice (sheets of a workbook are not).
-                dup_id = self.index.retitled(entry.key, reporter_key(entry.codes))
+                dup_id = self.index.retitled(entry.key, entry.reporter)
             if dup_id is not None:
                 flags.append(f"possible-duplicate:{dup_id}")
                 outcome = DUPLICATE
@@ -936,9 +950,8 @@ class Store:
                 fingerprint_ids[fingerprint] = practice_id
             version_rows.append(self._version_row(practice_id, 1, sub_id, entry, flags, stamp))
             municipality_rows.extend(self._municipality_rows(practice_id, entry))
-            reporter = reporter_key(entry.codes)
             known = Known(practice_id, identity, {code for code, _ in entry.codes}, entry.key,
-                          fingerprint, "new", None, 1, file_id, reporter)
+                          fingerprint, "new", None, 1, file_id, entry.reporter)
             self.index.add(known, self._extra_keys(entry))
             results.append((id(entry), RowResult(entry.record.locator, entry.record.sheet,
                                                  entry.record.row, outcome, practice_id, 1,
@@ -992,7 +1005,7 @@ class Store:
             existing.codes = {code for code, _ in entry.codes}
             existing.title_key = entry.key
             existing.received_file_id = file_id
-            existing.reporter = reporter_key(entry.codes)
+            existing.reporter = entry.reporter
             self.index.add(existing, self._extra_keys(entry))
             results.append((id(entry), RowResult(entry.record.locator, entry.record.sheet,
                                                  entry.record.row, NEW_VERSION, existing.id,
@@ -1172,9 +1185,8 @@ class Store:
                     not self._another_practice(entry, known):
                 return known
         if entry.practice is not None and entry.practice.title:
-            reporter = reporter_key(entry.codes)
-            known = index.by_title_code.get((entry.key, reporter))
-            if reporter and known is not None and (known.received_file_id != file_id or rows):
+            known = index.by_title_code.get((entry.key, entry.reporter))
+            if entry.reporter and known is not None and (known.received_file_id != file_id or rows):
                 return known
         return None
 
@@ -1212,7 +1224,7 @@ class Store:
         """A version's values in the order of ``VERSION_COLUMNS`` (lists as JSON text)."""
         practice = entry.practice
         assert practice is not None
-        content = [getattr(practice, name) for name in CONTENT_FIELDS]
+        content = list(_content_of(practice))
         content[_KEYWORDS] = _json_list(practice.keywords)
         content[_TARGET_GROUP] = _json_list(practice.target_group)
         return (practice_id, version, submission_id, *content,
