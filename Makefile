@@ -88,11 +88,15 @@ lock:
 
 # Every benchmark in turn (helpers named _*.py and the summary excluded), then one table of
 # every ratio against its target from the BENCH lines they print.
+# PYTHONDONTWRITEBYTECODE emptied, as for 'test': with it set (some shells and CI images set
+# it) no __pycache__ is written, so every measured process (an ingest and its worker process
+# each) compiled the package's modules again, about 0.1 s of an ingest's 4 s that no
+# installed copy pays (a wheel's modules are compiled when it is installed).
 bench: install
 	$(BIN)/python -m pip install --quiet -c requirements.lock --group bench
 	mkdir -p outputs && : > outputs/bench.log && rm -f outputs/bench.failed
 	for script in bench/[!_]*.py; do case $$script in bench/summary.py|bench/*_golden.py) continue;; esac; \
-		{ $(BIN)/python $$script 2>&1 || echo $$script > outputs/bench.failed; } \
+		{ PYTHONDONTWRITEBYTECODE= $(BIN)/python $$script 2>&1 || echo $$script > outputs/bench.failed; } \
 		| tee -a outputs/bench.log; [ ! -e outputs/bench.failed ] || exit 1; done
 	$(BIN)/python bench/summary.py outputs/bench.log
 
