@@ -38,6 +38,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import fields
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -231,16 +232,16 @@ def _send_file(post: Callable[[tuple[Any, ...]], None], reader: Reader, key: int
             batches = ([(index, records[index], reader.normalise(records[index]))
                         for index in mine[start:start + BATCH_ROWS]]
                        for start in range(0, len(mine), BATCH_ROWS))
-        record_names = _names(RawRecord)
-        practice_names: list[str] | None = None
+        record_row = _RecordRow()
+        practice_fields: Callable[[Any], tuple[Any, ...]] | None = None
         for batch in batches:
             rows = []
             for index, record, practice in batch:
                 sent: Any = practice
                 if practice is not None and not isinstance(practice, str):
-                    practice_names = practice_names or _names(type(practice))
-                    sent = tuple(getattr(practice, name) for name in practice_names)
-                rows.append((index, _record_row(record, record_names), sent))
+                    practice_fields = practice_fields or _fields_of(type(practice))
+                    sent = practice_fields(practice)
+                rows.append((index, record_row(record), sent))
             del batch
             post(("rows", rows))
     except EOFError:
@@ -255,13 +256,31 @@ def _names(cls: Any) -> list[str]:
     return [f.name for f in fields(cls)]
 
 
-def _record_row(record: RawRecord, names: list[str]) -> tuple[Any, ...]:
+def _fields_of(cls: Any) -> Callable[[Any], tuple[Any, ...]]:
+    """What gives a dataclass object's fields as a tuple, in their order: one
+    ``operator.attrgetter`` of them all, which makes the tuple in C (a worker sends every row
+    so; 10,000 export rows' practices and records took 0.07 s with a getattr for each field,
+    0.035 s so)."""
+    names = _names(cls)
+    get = attrgetter(*names)
+    return get if len(names) > 1 else lambda value: (get(value),)
+
+
+class _RecordRow:
     """A record's fields as a tuple: the raw answers as their JSON text, no answers (only
     normalising reads them)."""
-    values = [getattr(record, name) for name in names]
-    values[names.index("raw_json")] = record.raw_text()
-    values[names.index("raw")] = values[names.index("answers")] = None
-    return tuple(values)
+
+    def __init__(self) -> None:
+        names = _names(RawRecord)
+        self.fields = _fields_of(RawRecord)
+        self.raw_json = names.index("raw_json")
+        self.raw, self.answers = names.index("raw"), names.index("answers")
+
+    def __call__(self, record: RawRecord) -> tuple[Any, ...]:
+        values = list(self.fields(record))
+        values[self.raw_json] = record.raw_text()
+        values[self.raw] = values[self.answers] = None
+        return tuple(values)
 
 
 class _Rows:
