@@ -1357,6 +1357,13 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def cells_text(row: Iterable[Any]) -> list[str]:
+    """Return ``cell_text`` of each cell of a row; text and empty cells (most of them) are
+    told apart here, without a call for each."""
+    return [value.strip() if type(value) is str else "" if value is None else cell_text(value)
+            for value in row]
+
+
 def cell_text(value: Any) -> str:
     """Return a cell value as text: whole floats without ``.0``, dates in ISO form."""
     if type(value) is str:
