@@ -99,9 +99,7 @@ def visible_meta(sheet: Sheet) -> tuple[Sheet, dict[str, str]]:
         different = set(chain.from_iterable(sheet.rows))
     except TypeError:  # an unhashable cell value: every cell is looked at below
         different = None
-    if different is not None and not any(
-            isinstance(cell, str) and len(cell) <= 40 and fold(cell) in META_LABELS
-            for cell in different):
+    if different is not None and not _any_meta_label(different):
         return sheet, meta
     for index, row in enumerate(sheet.rows):
         for col, cell in enumerate(row):
@@ -121,6 +119,25 @@ def visible_meta(sheet: Sheet) -> tuple[Sheet, dict[str, str]]:
     if rows is None:
         return sheet, meta
     return replace(sheet, rows=rows), meta
+
+
+#: Short cell texts known to be no metadata label (``_any_meta_label``): a round's
+#: questionnaires carry the same labels, keys and ticks on every sheet, passed over at C
+#: speed. At most ``_NOT_META_MAX`` (then no more are added).
+_NOT_META: set[str] = set()
+_NOT_META_MAX = 4096
+
+
+def _any_meta_label(values: set[Any]) -> bool:
+    """Whether any of a sheet's different cell values is a metadata label (a text of at most
+    40 characters that ``META_LABELS`` knows folded)."""
+    for value in values - _NOT_META:
+        if isinstance(value, str) and len(value) <= 40:
+            if fold(value) in META_LABELS:
+                return True
+            if len(_NOT_META) < _NOT_META_MAX:
+                _NOT_META.add(value)
+    return False
 
 
 def meta_of(sheets: list[Sheet]) -> dict[str, str] | None:
