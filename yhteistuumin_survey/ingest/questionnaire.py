@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 from functools import cache, lru_cache
-from itertools import chain
+from itertools import chain, repeat
 from operator import methodcaller
 from typing import Any
 
@@ -318,11 +318,13 @@ class _SheetReader:
         the row is a note: it never changes the answer. The hidden key column counts only
         when it holds no key (someone typed over it).
         """
-        start, key_col, ids = self.label_col + 1, self.key_col, self.ids
+        start, key_col = self.label_col + 1, self.key_col
+        right = cells[start:]
+        if key_col is not None and start <= key_col < len(cells) and \
+                self._is_key(key_col, cells[key_col]):
+            right = cells[start:key_col] + cells[key_col + 1:]
         # (the texts left to right: the answer cell's comes first when it has one)
-        texts = [text for index, text in enumerate(cells[start:], start)
-                 if text and not text.startswith("practice:")
-                 and not (index == key_col and text.partition(":")[0] in ids)]  # ``_is_key``
+        texts = [text for text in right if text and not text.startswith("practice:")]
         if not texts:
             return "", []
         return texts[0], texts[1:]
@@ -396,7 +398,7 @@ class _SheetReader:
             # (most rows have no doubt and no note: nothing to add then)
             if option is None and (doubts := self._cell_doubts(sheet, number, row, question_id)):
                 unsure.extend((question_id, why) for why in doubts)
-            notes.extend((question_id, text) for text in beside)
+            notes.extend(zip(repeat(question_id), beside))  # (question_id, text) each
             if option is not None:
                 existing = answers.get(question_id)
                 if not isinstance(existing, list):
