@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
@@ -152,20 +153,27 @@ def splice_rows(scaffold: IO[bytes] | Path, target: Path,
 
 def _sheet_parts(archive: Any) -> dict[str, str]:
     """The zip member of each sheet, from the workbook's relationships: member -> sheet name."""
+    return dict(_parts_of(archive.read("xl/_rels/workbook.xml.rels"),
+                          archive.read("xl/workbook.xml")))
+
+
+@lru_cache(maxsize=16)
+def _parts_of(rels: bytes, workbook: bytes) -> tuple[tuple[str, str], ...]:
+    """``_sheet_parts`` of these two parts' bytes: the same bytes give the same sheets, and a
+    round's questionnaires (built alike) carry the same two parts, parsed here once."""
     import posixpath
     from xml.etree import ElementTree
 
     main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
     relation = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
-    targets = {rel.get("Id"): rel.get("Target", "") for rel in ElementTree.fromstring(
-        archive.read("xl/_rels/workbook.xml.rels"))}
+    targets = {rel.get("Id"): rel.get("Target", "") for rel in ElementTree.fromstring(rels)}
     parts: dict[str, str] = {}
-    for sheet in ElementTree.fromstring(archive.read("xl/workbook.xml")).iter(f"{main}sheet"):
+    for sheet in ElementTree.fromstring(workbook).iter(f"{main}sheet"):
         target = targets.get(sheet.get(relation), "")
         member = target.lstrip("/") if target.startswith("/") \
             else posixpath.normpath(posixpath.join("xl", target))
         parts[member] = sheet.get("name", "")
-    return parts
+    return tuple(parts.items())
 
 
 def _split_sheet_data(text: str, member: str) -> tuple[str, str]:

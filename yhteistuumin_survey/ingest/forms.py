@@ -14,6 +14,7 @@ import hashlib
 import re
 from typing import Any
 
+from ..flags import reason
 from ..normalise import fold  # cached: the same labels and titles are folded again and again
 from ..outcomes import en as said
 from ..survey import Survey
@@ -27,6 +28,8 @@ from .records import Mapping, ParsedFile, RawRecord, jsonable, unsure_reason
 MAX_HEADER_CELLS = 400
 #: The questions answered in words: a number or a date in their cell is doubted.
 _TEXT_TYPES = frozenset({"text", "longtext"})
+#: Why a number or a date in a text answer's cell is doubted (``_number_doubts``).
+_NUMBER_CELL = reason("number-cell")
 
 
 def _score_row(row: list[Any], profile: Profile, mapper: HeadingMapper) -> int:
@@ -212,6 +215,7 @@ def read_response_table(sheets: list[Sheet], *, survey: Survey, profile: Profile
             complete_col = next((i for i, m in enumerate(maps)
                                  if m.target == f"meta:{profile.complete_when}"), None)
         plan = _column_plan(maps, _unique_labels(headers), width)
+        text_columns = _text_columns(plan, text_ids)
         linked: dict[int, list[tuple[int, str]]] = {}  # cells whose formula names a cell
         for (at, col), formula in sheet.references.items():
             linked.setdefault(at, []).append((col, formula))
@@ -228,7 +232,7 @@ def read_response_table(sheets: list[Sheet], *, survey: Survey, profile: Profile
             record.row = offset + 1
             if offset in linked:
                 record.unsure.extend(_reference_doubts(linked[offset], row, plan))
-            record.unsure.extend(_number_doubts(row, plan, text_ids))
+            record.unsure.extend(_number_doubts(row, text_columns))
             record.locator = _locator(sheet, offset, several)
             if complete_col is not None:
                 value = row[complete_col] if complete_col < len(row) else None
@@ -290,8 +294,8 @@ def apply_meta(record: RawRecord, meta: dict[str, Any], profile: Profile,
 _LETTER = re.compile(r"[^\W\d_]")
 
 #: What a column holds: its label in the raw record, and a question's id, a metadata role or
-#: nothing (see ``_column_plan``).
-_IGNORED, _META, _QUESTION, _EXTRA = 0, 1, 2, 3
+#: nothing (see ``_column_plan``); a role whose cells are never kept (``UNKEPT_ROLES``).
+_IGNORED, _META, _QUESTION, _UNKEPT = 0, 1, 2, 3
 
 
 def _column_plan(maps: list[Mapping], labels: list[str], width: int
@@ -305,7 +309,8 @@ def _column_plan(maps: list[Mapping], labels: list[str], width: int
         if not target:
             plan.append((labels[col], _IGNORED, "", "", None))
         elif target.startswith("meta:"):
-            plan.append((labels[col], _META, target[5:], "", None))
+            role = target[5:]
+            plan.append((labels[col], _UNKEPT if role in UNKEPT_ROLES else _META, role, "", None))
         else:
             question_id, _, option = target.partition(":")
             plan.append((labels[col], _QUESTION, question_id, option, unsure_reason(mapping)))
@@ -317,26 +322,38 @@ def _reference_doubts(linked: list[tuple[int, str]], row: list[Any],
     """The answers of a row whose cell is a formula taking its text from other cells (a
     table put together by hand: ``=Vastaukset!B4``), given as (column, formula): (question
     id, reason) each."""
-    from ..flags import reason
-
     return [(plan[col][2], reason("formula-reference", formula=formula[:60],
                                   value=cell_text(row[col])[:80]))
             for col, formula in linked
             if col < len(plan) and col < len(row) and plan[col][1] == _QUESTION]
 
 
-def _number_doubts(row: list[Any], plan: list[tuple[str, int, str, str, str | None]],
-                   text_ids: frozenset[str]) -> list[tuple[str, str]]:
-    """The text answers of a row that a spreadsheet holds as a number or a date (typed
-    "2 000 €" kept as 2000, "1-3" as 3 January): (question id, reason) each. A CSV holds
-    only text, so this speaks of workbooks."""
-    from ..flags import reason
+def _text_columns(plan: list[tuple[str, int, str, str, str | None]], text_ids: frozenset[str]
+                  ) -> list[tuple[int, str]]:
+    """(Column, question id) of each column answering a question in words (not one of its
+    options), once per sheet: ``_number_doubts`` looks at these cells of each row."""
+    return [(col, question_id) for col, (_, kind, question_id, option, _) in enumerate(plan)
+            if kind == _QUESTION and not option and question_id in text_ids]
 
-    return [(plan[col][2], reason("number-cell"))
-            for col, value in enumerate(row[:len(plan)])
-            if plan[col][1] == _QUESTION and not plan[col][3] and plan[col][2] in text_ids
+
+def _number_doubts(row: list[Any], text_columns: list[tuple[int, str]]
+                   ) -> list[tuple[str, str]]:
+    """The text answers of a row that a spreadsheet holds as a number or a date (typed
+    "2 000 €" kept as 2000, "1-3" as 3 January): (question id, reason) each, the columns
+    ``_text_columns`` names. A CSV holds only text, so this speaks of workbooks."""
+    width = len(row)
+    return [(question_id, _NUMBER_CELL) for col, question_id in text_columns
+            if col < width and (value := row[col]) is not None and type(value) is not str
             and isinstance(value, int | float | dt.date | dt.time | dt.timedelta)
             and not isinstance(value, bool)]
+
+
+def _note_beside(notes: list[tuple[str, str]], label: str, value: Any) -> None:
+    """Text in a column that is no question (one added to the form since, "Lisätietoja", a
+    heading set aside): no field takes it, so the reviewers get it as a note, under its
+    heading (a colon there would end the flag's field)."""
+    if isinstance(value, str) and _LETTER.search(value):
+        notes.append((label.replace(":", " –").strip(), value.strip()))
 
 
 def _record(row: list[Any], plan: list[tuple[str, int, str, str, str | None]],
@@ -348,37 +365,35 @@ def _record(row: list[Any], plan: list[tuple[str, int, str, str, str | None]],
     unsure: list[tuple[str, str]] = []
     notes: list[tuple[str, str]] = []
     filled = False
-    width = len(plan)
-    for col, value in enumerate(row):
-        if col < width:
-            label, kind, question_id, option, reason = plan[col]
-            if kind == _META and question_id in UNKEPT_ROLES:
-                continue  # the respondent's IP address: never stored (profiles.UNKEPT_ROLES)
-        else:
-            label, kind, question_id, option, reason = f"column {col + 1}", _EXTRA, "", "", None
+    # (a row may stop short of the headings, its empty cells left off, or go past them)
+    for (label, kind, question_id, option, why), value in zip(plan, row, strict=False):
+        if kind == _UNKEPT:
+            continue  # the respondent's IP address: never stored (profiles.UNKEPT_ROLES)
         if value is None or value == "":
-            if kind != _EXTRA:
-                raw[label] = jsonable(value)
+            raw[label] = value  # (JSON-ready as it is)
             continue
         filled = True
-        raw[label] = jsonable(value)
+        raw[label] = value if type(value) is str else jsonable(value)
         if kind != _QUESTION:
             if kind == _META:
                 meta[question_id] = value
-            elif isinstance(value, str) and _LETTER.search(value):
-                # Text in a column that is no question (one added to the form since, "Lisä-
-                # tietoja", a heading set aside): no field takes it, so the reviewers get it
-                # as a note, under its heading (a colon there would end the flag's field).
-                notes.append((label.replace(":", " –").strip(), value.strip()))
+            else:
+                _note_beside(notes, label, value)
             continue
-        if reason:
-            unsure.append((question_id, reason))
+        if why:
+            unsure.append((question_id, why))
         if option:
             options.append((option, value))
         elif question_id in answers:
             answers[question_id] = f"{cell_text(answers[question_id])}\n{cell_text(value)}"
         else:
             answers[question_id] = value
+    for col in range(len(plan), len(row)):  # cells right of the headed columns
+        value = row[col]
+        if value is not None and value != "":
+            filled = True
+            raw[f"column {col + 1}"] = jsonable(value)
+            _note_beside(notes, f"column {col + 1}", value)
     if not filled:
         return None
     if options:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -175,6 +175,7 @@ def _strptime(text: str, fmt: str) -> dt.datetime:
                        int(fields.get("M") or 0), int(fields.get("S") or 0), 0, tz)
 
 
+@lru_cache(maxsize=256)  # an export writes one or two offsets, on every row
 def _utc_offset(z: str) -> dt.timezone:
     """A ``%z`` field as strptime reads it."""
     if z == "Z":

@@ -18,18 +18,24 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
-from functools import cache
-from itertools import chain
+from functools import cache, lru_cache
+from itertools import chain, repeat
 from operator import methodcaller
 from typing import Any
 
 from ..errors import InputError
 from ..flags import reason
-from ..normalise import fold  # cached: the same labels and titles are folded again and again
+from ..normalise import (
+    _FALSE_MARKS,
+    _TRUE_MARKS,
+    _UNCHOSEN,
+    _YES_SYMBOLS,
+    fold,  # cached: the same labels and titles are folded again and again
+)
 from ..outcomes import en as said
 from ..outcomes import join as join_reasons
 from ..survey import Survey
-from ..tables import Sheet, cell_text
+from ..tables import Sheet, cell_text, cells_text
 from .mapping import HeadingMapper
 from .records import (
     COMMENT_NOTE,
@@ -93,9 +99,7 @@ def visible_meta(sheet: Sheet) -> tuple[Sheet, dict[str, str]]:
         different = set(chain.from_iterable(sheet.rows))
     except TypeError:  # an unhashable cell value: every cell is looked at below
         different = None
-    if different is not None and not any(
-            isinstance(cell, str) and len(cell) <= 40 and fold(cell) in META_LABELS
-            for cell in different):
+    if different is not None and not _any_meta_label(different):
         return sheet, meta
     for index, row in enumerate(sheet.rows):
         for col, cell in enumerate(row):
@@ -115,6 +119,25 @@ def visible_meta(sheet: Sheet) -> tuple[Sheet, dict[str, str]]:
     if rows is None:
         return sheet, meta
     return replace(sheet, rows=rows), meta
+
+
+#: Short cell texts known to be no metadata label (``_any_meta_label``): a round's
+#: questionnaires carry the same labels, keys and ticks on every sheet, passed over at C
+#: speed. At most ``_NOT_META_MAX`` (then no more are added).
+_NOT_META: set[str] = set()
+_NOT_META_MAX = 4096
+
+
+def _any_meta_label(values: set[Any]) -> bool:
+    """Whether any of a sheet's different cell values is a metadata label (a text of at most
+    40 characters that ``META_LABELS`` knows folded)."""
+    for value in values - _NOT_META:
+        if isinstance(value, str) and len(value) <= 40:
+            if fold(value) in META_LABELS:
+                return True
+            if len(_NOT_META) < _NOT_META_MAX:
+                _NOT_META.add(value)
+    return False
 
 
 def meta_of(sheets: list[Sheet]) -> dict[str, str] | None:
@@ -187,12 +210,31 @@ class _SheetReader:
                     labels.setdefault(fold(text), choice.label("fi"))
             if question.type == "multichoice":
                 self.choice_labels[question.id] = labels
+        # What ``_key_of`` gives for each key the builder writes, worked out once: every
+        # keyed row of every sheet looks its key up (any other text is worked out each time).
+        self.builder_keys: dict[str, tuple[str, str | None] | None] = {}
+        for question in survey.questions:
+            written = [question.id, *(f"{question.id}:{choice.id}" for choice in question.choices)]
+            if question.other is not None:
+                written.append(f"{question.id}:{question.other.id}")
+            for key in written:
+                self.builder_keys[key] = self._key_of(key)
+        #: ``_label_known`` of a (label, question, option) seen before: the same labels come
+        #: on every sheet (bounded: a label typed over a question cell is anybody's text).
+        self._label_known = lru_cache(maxsize=4096)(self._label_known_of)
 
-    def _key(self, row: list[Any]) -> tuple[str, str | None] | None:
-        """Return (question id, option label) from the hidden key column, if intact."""
-        if self.key_col is None or self.key_col >= len(row):
+    def _key(self, cells: list[str]) -> tuple[str, str | None] | None:
+        """Return (question id, option label) from the hidden key column (a row's cells as
+        text), if intact."""
+        if self.key_col is None or self.key_col >= len(cells):
             return None
-        key = cell_text(row[self.key_col])
+        key = cells[self.key_col]
+        if key in self.builder_keys:
+            return self.builder_keys[key]
+        return self._key_of(key)
+
+    def _key_of(self, key: str) -> tuple[str, str | None] | None:
+        """The (question id, option label) a key cell's text names, None for other text."""
         question_id, _, option = key.partition(":")
         question = self.ids.get(question_id)
         if question is None:
@@ -206,7 +248,7 @@ class _SheetReader:
                 return question_id, choice.label("fi")
         return question_id, option
 
-    def _label_known(self, label: str, question_id: str, option: str | None) -> bool:
+    def _label_known_of(self, label: str, question_id: str, option: str | None) -> bool:
         """Whether a keyed row's label cell holds a question's or a choice's label (any
         language or version the heading rules know), rather than text someone typed."""
         if option is not None:
@@ -222,16 +264,18 @@ class _SheetReader:
         row (where the group is named: "7-9" became 7 September), holds a number or a date,
         not text."""
         answer_col = self.label_col + 1
+        if answer_col >= len(row):
+            return False
+        cell = row[answer_col]
+        if cell is None or type(cell) is str:  # most cells: the question need not be looked at
+            return False
         question = self.ids[question_id]
         if option is None:
             asks_text = question.type in _TEXT_TYPES
         else:
             asks_text = question.other is not None and \
                 option in (question.other.id, question.other.label("fi"))
-        if answer_col >= len(row) or not asks_text:
-            return False
-        cell = row[answer_col]
-        return isinstance(cell, int | float | dt.date | dt.time | dt.timedelta) and \
+        return asks_text and isinstance(cell, int | float | dt.date | dt.time | dt.timedelta) and \
             not isinstance(cell, bool)
 
     def _cell_doubts(self, sheet: Sheet, number: int, row: list[Any], question_id: str
@@ -274,19 +318,16 @@ class _SheetReader:
         the row is a note: it never changes the answer. The hidden key column counts only
         when it holds no key (someone typed over it).
         """
-        texts: list[tuple[int, str]] = []
-        for index, text in enumerate(cells):
-            if index <= self.label_col or not text or text.startswith("practice:"):
-                continue
-            if self._is_key(index, text):
-                continue
-            texts.append((index, text))
+        start, key_col = self.label_col + 1, self.key_col
+        right = cells[start:]
+        if key_col is not None and start <= key_col < len(cells) and \
+                self._is_key(key_col, cells[key_col]):
+            right = cells[start:key_col] + cells[key_col + 1:]
+        # (the texts left to right: the answer cell's comes first when it has one)
+        texts = [text for text in right if text and not text.startswith("practice:")]
         if not texts:
             return "", []
-        answer_at = next((i for i, (index, _) in enumerate(texts)
-                          if index == self.label_col + 1), 0)
-        answer = texts[answer_at][1]
-        return answer, [text for i, (_, text) in enumerate(texts) if i != answer_at]
+        return texts[0], texts[1:]
 
     def read(self, sheet: Sheet, mappings: list[Mapping]) -> list[dict[str, Any]]:
         """Return the answers of each practice in the sheet (usually one), with notes.
@@ -320,19 +361,19 @@ class _SheetReader:
         early = [text for number in sorted(set(commented) - set(range(len(sheet.rows))))
                  for text in commented[number]]
         for number, row in enumerate(sheet.rows):
-            cells = [cell_text(c) for c in row]
+            cells = cells_text(row)
             if not any(cells) and number not in commented:
                 continue
             if any(map(_is_sheet_key, cells)):
                 early.extend(commented.get(number, ()))
                 continue  # the sheet's heading row
             label = cells[self.label_col] if self.label_col < len(cells) else ""
-            keyed, method, score = self._question_of(row, label, current)
+            keyed, method, score = self._question_of(cells, label, current)
             value, beside = self._answer_and_notes(cells)
             # A comment typed on the row ("Lisää kommentti") or a text box drawn over it: a
             # note, never the answer.
-            comments, early = _placed(list(commented.get(number, ())), early,
-                                      above=current is None, keyed=keyed is not None)
+            comments, early = _placed(commented.get(number), early, above=current is None,
+                                      keyed=keyed is not None)
             if keyed is None:
                 self._unkeyed_row(cells, label, value, beside, current, answers, notes)
                 if current is not None:
@@ -354,10 +395,10 @@ class _SheetReader:
                 answers, notes, unsure = {}, [], []
             if why and (value or beside):
                 unsure.append((question_id, why))
-            if option is None:
-                unsure.extend((question_id, why) for why in self._cell_doubts(
-                    sheet, number, row, question_id))
-            notes.extend((question_id, text) for text in beside)
+            # (most rows have no doubt and no note: nothing to add then)
+            if option is None and (doubts := self._cell_doubts(sheet, number, row, question_id)):
+                unsure.extend((question_id, why) for why in doubts)
+            notes.extend(zip(repeat(question_id), beside))  # (question_id, text) each
             if option is not None:
                 existing = answers.get(question_id)
                 if not isinstance(existing, list):
@@ -366,8 +407,8 @@ class _SheetReader:
                     answers[question_id] = [("", existing)] if existing else []
                 answers[question_id].append((option, value))
                 current = question_id
-                unsure.extend((question_id, why)
-                              for why in self._tick_doubts(row, question_id, option, label, value))
+                if doubts := self._tick_doubts(row, question_id, option, label, value):
+                    unsure.extend((question_id, why) for why in doubts)
                 continue
             current = question_id
             if question_id in self.multichoice and self.key_col is not None and keyed and \
@@ -382,11 +423,12 @@ class _SheetReader:
         flush()
         return blocks
 
-    def _question_of(self, row: Any, label: str, current: str | None
+    def _question_of(self, cells: list[str], label: str, current: str | None
                      ) -> tuple[tuple[str, str | None] | None, str, float]:
-        """The (question, option) a row answers, how it was found and the match score: by its
-        key cell, by a choice label under the current question, or by its label."""
-        keyed = self._key(row)
+        """The (question, option) a row (its cells as text) answers, how it was found and the
+        match score: by its key cell, by a choice label under the current question, or by its
+        label."""
+        keyed = self._key(cells)
         if keyed is not None:
             return keyed, "key", 100.0
         if label and current in self.choice_labels:
@@ -428,24 +470,23 @@ class _SheetReader:
 
 def _only_a_tick(value: str) -> bool:
     """Whether a cell holds only a tick ("x", "X", "✓", "kyllä"), no text."""
-    from ..normalise import _TRUE_MARKS, _YES_SYMBOLS
-
     text = value.strip()
     return bool(text) and (fold(text) in _TRUE_MARKS or all(ch in _YES_SYMBOLS for ch in text))
 
 
 def _a_no(value: str) -> bool:
     """Whether a tick cell says it is not ticked ("ei", "0", "-", a drop-down's "Valitse")."""
-    from ..normalise import _FALSE_MARKS, _UNCHOSEN
-
     folded = fold(value.strip())
     return not folded or folded in _FALSE_MARKS or folded in _UNCHOSEN
 
 
-def _placed(comments: list[str], early: list[str], *, above: bool, keyed: bool
+def _placed(comments: list[str] | None, early: list[str], *, above: bool, keyed: bool
             ) -> tuple[list[str], list[str]]:
     """(The row's comments and text boxes, those still waiting for the first question): the
     ones above the first question wait, and go with it."""
+    if not comments and not early:  # most rows
+        return [], early
+    comments = list(comments or ())
     if above and not keyed:
         return [], [*early, *comments]
     if early and keyed:
@@ -517,7 +558,8 @@ _readers: dict[tuple[int, int, int | None], _SheetReader] = {}
 def _raw_rows(sheet: Sheet) -> list[list[Any]]:
     rows = []
     for row in sheet.rows:
-        values = [jsonable(c) for c in row]
+        # (text and empty cells, most of them, are JSON-ready as they are)
+        values = [c if type(c) is str or c is None else jsonable(c) for c in row]
         while values and values[-1] in (None, ""):
             values.pop()
         rows.append(values)

@@ -38,11 +38,11 @@ _UNSURE_CODES = {"fuzzy": "heading-close-spelling", "inflected": "heading-inflec
 def unsure_reason(mapping: Mapping) -> str | None:
     """Why an answer read through this heading is not sure (the flag's coded reason, see
     ``flags.reason``), or None when the heading is."""
+    code = _UNSURE_CODES.get(mapping.method)
+    if code is None:  # most headings: answered before the import (a questionnaire row each)
+        return None
     from ..flags import reason
 
-    code = _UNSURE_CODES.get(mapping.method)
-    if code is None:
-        return None
     question_id = mapping.target.split(":", 1)[0]
     return reason(code, heading=mapping.header, question=question_id,
                   score=round(mapping.score))
