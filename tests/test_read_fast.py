@@ -300,3 +300,35 @@ def test_a_texts_language_evidence_is_the_sum_of_its_words_scored_one_by_one(wor
     total = sum(normalise._token_score(token) for token in " ".join(words).split())
     assert normalise._heuristic(" ".join(words)) == (total % normalise._SV_UNIT,
                                                       total // normalise._SV_UNIT)
+
+
+def _fold_as_before(text):
+    """``survey.fold`` as it was before its one translate pass: the whole text at once."""
+    import re
+
+    from yhteistuumin_survey.survey import strip_diacritics
+
+    text = strip_diacritics(text.casefold())
+    return " ".join(re.sub(r"[^\w]+", " ", text.replace("_", " ")).split())
+
+
+def test_every_character_of_the_basic_plane_folds_as_the_whole_text_folds_it():
+    from yhteistuumin_survey import survey
+
+    try:
+        for code in range(0x10000):
+            # Between letters and after a combining mark: what folds around a character too.
+            text = f"a{chr(code)}\u0301b {chr(code)}"
+            assert survey.fold(text) == _fold_as_before(text), hex(code)
+    finally:
+        survey._FOLDING.clear()  # the table keeps what a round's texts hold, not every character
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.one_of(st.text(alphabet=st.sampled_from(
+    "aAäÄöÖåÅ ßẞǅﬁİıΣσς²٣_-.,!'’\u0301\u0308\u0323\u00ad\u200b\u200d\u00a0\u1100\u1161가각"
+    "\x1c\x85\u2028\t\n①㎏Ⅻ½"), max_size=30), st.text(max_size=30)))
+def test_any_text_folds_as_the_whole_text_folded_before(text):
+    from yhteistuumin_survey import survey
+
+    assert survey.fold(text) == _fold_as_before(text)
