@@ -332,3 +332,48 @@ def test_any_text_folds_as_the_whole_text_folded_before(text):
     from yhteistuumin_survey import survey
 
     assert survey.fold(text) == _fold_as_before(text)
+
+
+def _cell_flags_as_before(raw):
+    """``normalise._cell_flags`` as it was before its short looks: each text matched whole."""
+    from yhteistuumin_survey.flags import unsure
+
+    flags = []
+    for qid, value in raw.items():
+        if not isinstance(value, str):
+            continue
+        if normalise._FORMULA_START.match(value):
+            flags.append(unsure(qid, "formula", formula=value.strip()[:60]))
+        elif len(value) <= normalise._CELL_ERROR_CHARS \
+                and value.strip().upper() in normalise._CELL_ERRORS:
+            flags.append(unsure(qid, "cell-error", error=value.strip()))
+    return flags
+
+
+CELLS = ["=SUM(A1:A3)", " =A1", "\t=A1", "\u00a0=A1", "\u2003 =A1", "\n=A1", "=", " #REF! ",
+         "#ref!", "#N/A", "x#REF!", "#VALUE!\u00a0", "#TYHJÄ!", "#tyhjä!", "Lapset = nuoret",
+         "", " ", "040 123 4567", None, 3, ["=A1"]]
+
+
+def test_cell_flags_read_the_short_way_as_the_whole_way_reads_them():
+    raw = {f"q{index}": value for index, value in enumerate(CELLS)}
+    assert normalise._cell_flags(raw) == _cell_flags_as_before(raw)
+    assert len(normalise._cell_flags(raw)) == 12
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from("= #REFAULNMIVDTYHJÄ!/0?\u00a0\t\n\u2003\u3000x"),
+                        max_size=24), max_size=6))
+def test_any_cells_flag_the_short_way_as_the_whole_way_flags_them(values):
+    raw = {f"q{index}": value for index, value in enumerate(values)}
+    assert normalise._cell_flags(raw) == _cell_flags_as_before(raw)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.one_of(st.text(alphabet=st.sampled_from("a  \t\n\r\u00a0\u2028\u0301-."), max_size=20),
+                 st.text(max_size=20)))
+def test_a_line_cleans_as_its_cleaned_text_joined_into_one_line(text):
+    cleaned = normalise.clean_text(text)
+    before = None if cleaned is None else \
+        " ".join(cleaned.split("\n")).replace("  ", " ") or None
+    assert normalise.clean_line(text) == before
