@@ -377,3 +377,13 @@ def test_a_line_cleans_as_its_cleaned_text_joined_into_one_line(text):
     before = None if cleaned is None else \
         " ".join(cleaned.split("\n")).replace("  ", " ") or None
     assert normalise.clean_line(text) == before
+
+
+def test_an_answer_s_memo_key_tells_each_heading_and_cell_by_its_type():
+    pairs = [("Lapset", ""), ("Nuoret", "x"), ("Muu", 1)]
+    assert normalise._answer_key(pairs) == (list, (((str, "Lapset"), (str, "")),
+                                                   ((str, "Nuoret"), (str, "x")),
+                                                   ((str, "Muu"), (int, 1))))
+    assert normalise._answer_key([("Muu", True)]) != normalise._answer_key([("Muu", 1)])
+    assert normalise._answer_key([("Muu", 1, 2)]) is None
+    assert normalise._answer_key([("Muu", [1])]) is None

@@ -812,9 +812,12 @@ def _answer_key(value: Any) -> Any:
         parts: list[Any] = []
         for item in value:
             if isinstance(item, list | tuple):
-                if len(item) != 2 or not all(_plain(part) for part in item):
+                if len(item) != 2:
                     return None
-                parts.append(tuple((type(part), part) for part in item))
+                heading, cell = item
+                if not (_plain(heading) and _plain(cell)):
+                    return None
+                parts.append(((type(heading), heading), (type(cell), cell)))
             elif _plain(item):
                 parts.append((type(item), item))
             else:
