@@ -1002,7 +1002,9 @@ def _typo_flag(address: str) -> str | None:
     """A flag for an address that is valid but likely not what was meant: a domain one slip
     from a mail provider's, or the pattern of an address ("etunimi.sukunimi@kunta.fi")."""
     local, _, domain = address.rpartition("@")
-    if fold(local) in _PATTERN_LOCALS:
+    # Folded uncached: each address is seen once per contact (the contact is cached whole);
+    # in fold's cache it would push out the words a round repeats.
+    if _survey_fold(local) in _PATTERN_LOCALS:
         return unsure("contact_email", "email-pattern", address=address)
     intended = email_domain_typo(domain)
     if intended is None:
@@ -1309,8 +1311,10 @@ def _separate_contact(raw_name: str | None, raw_email: str | None,
     if raw_name is not None:
         # Words alone (no address, separator, label or bracket: one part as typed), no phone
         # number and no run of digits that could be one (what take_phones would take or flag).
-        if not _PLAIN_NAME.match(raw_name) or fold(raw_name.rpartition(" ")[2]) in _CONTACT_LABELS \
-                or fold(raw_name) in _CONTACT_LABELS or not any(map(str.isalpha, raw_name)):
+        # (folded uncached, as an address is in _typo_flag: a name comes once per contact)
+        if not _PLAIN_NAME.match(raw_name) \
+                or _survey_fold(raw_name.rpartition(" ")[2]) in _CONTACT_LABELS \
+                or _survey_fold(raw_name) in _CONTACT_LABELS or not any(map(str.isalpha, raw_name)):
             return None
         if sum(map(str.isdigit, raw_name)) >= 5 and (
                 _find_phones(raw_name) or _DIGIT_RUN.search(raw_name)):
