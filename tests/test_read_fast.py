@@ -363,3 +363,90 @@ def test_a_zip_part_that_is_not_what_the_directory_says_is_left_to_zipfile():
             archive.read(name)
     short = data[:infos["xl/deflated.xml"].header_offset + 40]  # cut inside the part
     assert _inflated(short, infos["xl/deflated.xml"]) is None
+
+
+def _fold_as_before(text):
+    """``survey.fold`` as it was before its one translate pass: the whole text at once."""
+    import re
+
+    from yhteistuumin_survey.survey import strip_diacritics
+
+    text = strip_diacritics(text.casefold())
+    return " ".join(re.sub(r"[^\w]+", " ", text.replace("_", " ")).split())
+
+
+def test_every_character_of_the_basic_plane_folds_as_the_whole_text_folds_it():
+    from yhteistuumin_survey import survey
+
+    try:
+        for code in range(0x10000):
+            # Between letters and after a combining mark: what folds around a character too.
+            text = f"a{chr(code)}\u0301b {chr(code)}"
+            assert survey.fold(text) == _fold_as_before(text), hex(code)
+    finally:
+        survey._FOLDING.clear()  # the table keeps what a round's texts hold, not every character
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.one_of(st.text(alphabet=st.sampled_from(
+    "aAäÄöÖåÅ ßẞǅﬁİıΣσς²٣_-.,!'’\u0301\u0308\u0323\u00ad\u200b\u200d\u00a0\u1100\u1161가각"
+    "\x1c\x85\u2028\t\n①㎏Ⅻ½"), max_size=30), st.text(max_size=30)))
+def test_any_text_folds_as_the_whole_text_folded_before(text):
+    from yhteistuumin_survey import survey
+
+    assert survey.fold(text) == _fold_as_before(text)
+
+
+def _cell_flags_as_before(raw):
+    """``normalise._cell_flags`` as it was before its short looks: each text matched whole."""
+    from yhteistuumin_survey.flags import unsure
+
+    flags = []
+    for qid, value in raw.items():
+        if not isinstance(value, str):
+            continue
+        if normalise._FORMULA_START.match(value):
+            flags.append(unsure(qid, "formula", formula=value.strip()[:60]))
+        elif len(value) <= normalise._CELL_ERROR_CHARS \
+                and value.strip().upper() in normalise._CELL_ERRORS:
+            flags.append(unsure(qid, "cell-error", error=value.strip()))
+    return flags
+
+
+CELLS = ["=SUM(A1:A3)", " =A1", "\t=A1", "\u00a0=A1", "\u2003 =A1", "\n=A1", "=", " #REF! ",
+         "#ref!", "#N/A", "x#REF!", "#VALUE!\u00a0", "#TYHJÄ!", "#tyhjä!", "Lapset = nuoret",
+         "", " ", "040 123 4567", None, 3, ["=A1"]]
+
+
+def test_cell_flags_read_the_short_way_as_the_whole_way_reads_them():
+    raw = {f"q{index}": value for index, value in enumerate(CELLS)}
+    assert normalise._cell_flags(raw) == _cell_flags_as_before(raw)
+    assert len(normalise._cell_flags(raw)) == 12
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from("= #REFAULNMIVDTYHJÄ!/0?\u00a0\t\n\u2003\u3000x"),
+                        max_size=24), max_size=6))
+def test_any_cells_flag_the_short_way_as_the_whole_way_flags_them(values):
+    raw = {f"q{index}": value for index, value in enumerate(values)}
+    assert normalise._cell_flags(raw) == _cell_flags_as_before(raw)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.one_of(st.text(alphabet=st.sampled_from("a  \t\n\r\u00a0\u2028\u0301-."), max_size=20),
+                 st.text(max_size=20)))
+def test_a_line_cleans_as_its_cleaned_text_joined_into_one_line(text):
+    cleaned = normalise.clean_text(text)
+    before = None if cleaned is None else \
+        " ".join(cleaned.split("\n")).replace("  ", " ") or None
+    assert normalise.clean_line(text) == before
+
+
+def test_an_answer_s_memo_key_tells_each_heading_and_cell_by_its_type():
+    pairs = [("Lapset", ""), ("Nuoret", "x"), ("Muu", 1)]
+    assert normalise._answer_key(pairs) == (list, (((str, "Lapset"), (str, "")),
+                                                   ((str, "Nuoret"), (str, "x")),
+                                                   ((str, "Muu"), (int, 1))))
+    assert normalise._answer_key([("Muu", True)]) != normalise._answer_key([("Muu", 1)])
+    assert normalise._answer_key([("Muu", 1, 2)]) is None
+    assert normalise._answer_key([("Muu", [1])]) is None

@@ -141,38 +141,45 @@ def clean_text(value: Any) -> str | None:
     placeholders (``-``, ``–``, ``n/a``, ``.``, Excel error values) count as empty; words such
     as "ei" are answers and kept.
     """
+    if value is None:
+        return None
     if type(value) is str and value.isprintable():
         # One line of ordinary characters (the usual short answer; checked at C speed): none
         # that _normalise_chars changes (tests/test_read_fast.py checks every code point).
+        # Printable, it holds no line break and no tab, and NFC makes none.
         text = value
         if not text.isascii() and not unicodedata.is_normalized("NFC", text):
             text = unicodedata.normalize("NFC", text)
+        result = _HSPACE.sub(" ", text).strip(" ") if "  " in text else text.strip(" ")
     else:
         raw = _scalar_text(value)
         if raw is None:
             return None
-        text = _normalise_chars(raw)
-    if "\n" not in text:
-        result = _HSPACE.sub(" ", text).strip(" ") if ("  " in text or "\t" in text) else text.strip(" ")
-    else:
-        lines: list[str] = []
-        for line in _HSPACE.sub(" ", text).split("\n"):
-            line = line.strip(" ")
-            if line or (lines and lines[-1]):
-                lines.append(line)
-        while lines and not lines[-1]:
-            lines.pop()
-        result = "\n".join(lines)
+        result = _clean_lines(_normalise_chars(raw))
     if not result or (len(result) <= _PLACEHOLDER_MAX and result.casefold() in _PLACEHOLDERS):
         return None
     return result
 
 
+def _clean_lines(text: str) -> str:
+    """Collapse spaces and tabs, trim each line, keep at most one blank line in a row."""
+    if "\n" not in text:
+        return _HSPACE.sub(" ", text).strip(" ") if ("  " in text or "\t" in text) else text.strip(" ")
+    lines: list[str] = []
+    for line in _HSPACE.sub(" ", text).split("\n"):
+        line = line.strip(" ")
+        if line or (lines and lines[-1]):
+            lines.append(line)
+    while lines and not lines[-1]:
+        lines.pop()
+    return "\n".join(lines)
+
+
 def clean_line(value: Any) -> str | None:
     """Return an answer as one clean line (line breaks become spaces), or ``None``."""
     text = clean_text(value)
-    if text is None:
-        return None
+    if text is None or "\n" not in text:
+        return text  # clean text of one line has no two spaces in a row
     return " ".join(text.split("\n")).replace("  ", " ") or None
 
 
@@ -805,9 +812,12 @@ def _answer_key(value: Any) -> Any:
         parts: list[Any] = []
         for item in value:
             if isinstance(item, list | tuple):
-                if len(item) != 2 or not all(_plain(part) for part in item):
+                if len(item) != 2:
                     return None
-                parts.append(tuple((type(part), part) for part in item))
+                heading, cell = item
+                if not (_plain(heading) and _plain(cell)):
+                    return None
+                parts.append(((type(heading), heading), (type(cell), cell)))
             elif _plain(item):
                 parts.append((type(item), item))
             else:
@@ -992,7 +1002,9 @@ def _typo_flag(address: str) -> str | None:
     """A flag for an address that is valid but likely not what was meant: a domain one slip
     from a mail provider's, or the pattern of an address ("etunimi.sukunimi@kunta.fi")."""
     local, _, domain = address.rpartition("@")
-    if fold(local) in _PATTERN_LOCALS:
+    # Folded uncached: each address is seen once per contact (the contact is cached whole);
+    # in fold's cache it would push out the words a round repeats.
+    if _survey_fold(local) in _PATTERN_LOCALS:
         return unsure("contact_email", "email-pattern", address=address)
     intended = email_domain_typo(domain)
     if intended is None:
@@ -1206,7 +1218,8 @@ def split_contact(*, name: Any = None, email: Any = None, phone: Any = None,
     line, as ``text``; ``contact-email-invalid`` and ``contact-phone-invalid`` flag what could
     not be used. Returns a ContactParts, which unpacks as ``(name, email, phone, text)``.
     """
-    return _split_contact(*(clean_text(v) for v in (name, email, phone, text)))
+    return _split_contact(clean_text(name), clean_text(email), clean_text(phone),
+                          clean_text(text))
 
 
 class _Taken:
@@ -1298,14 +1311,22 @@ def _separate_contact(raw_name: str | None, raw_email: str | None,
     if raw_name is not None:
         # Words alone (no address, separator, label or bracket: one part as typed), no phone
         # number and no run of digits that could be one (what take_phones would take or flag).
-        if not _PLAIN_NAME.match(raw_name) or fold(raw_name.rpartition(" ")[2]) in _CONTACT_LABELS \
-                or fold(raw_name) in _CONTACT_LABELS or not any(map(str.isalpha, raw_name)):
+        # (folded uncached, as an address is in _typo_flag: a name comes once per contact)
+        if not _PLAIN_NAME.match(raw_name) \
+                or _survey_fold(raw_name.rpartition(" ")[2]) in _CONTACT_LABELS \
+                or _survey_fold(raw_name) in _CONTACT_LABELS or not any(map(str.isalpha, raw_name)):
             return None
         if sum(map(str.isdigit, raw_name)) >= 5 and (
                 _find_phones(raw_name) or _DIGIT_RUN.search(raw_name)):
             return None
-        if _pick_name([raw_name]) != raw_name or _TWO_PEOPLE.search(raw_name):
-            return None  # a role, an organisation or a second person: the whole reading
+        # _pick_name gives another name only when it drops a word before or after the
+        # name (one not capitalised): with both ends capitalised it gives the name as typed.
+        words = raw_name.split(" ")
+        if not (words[0][:1].isupper() and words[-1][:1].isupper()) \
+                and _pick_name([raw_name]) != raw_name:
+            return None  # a role or an organisation: the whole reading
+        if _TWO_PEOPLE.search(raw_name):
+            return None  # a second person: the whole reading
     email = None
     if raw_email is not None:
         if not _EMAIL_CANDIDATE.fullmatch(raw_email):
@@ -1577,7 +1598,7 @@ def forget_answers() -> None:
     questionnaires and 2 x 5,000 export rows: the worker's peak 88-91 MB, 79-82 MB
     without them). The caches of mail domains, a few hundred at most, are kept."""
     for cached in (fold, _clean_keyword, _typed_consent, _validate_email_whole, _parse_phone,
-                   _split_contact, _confidences):
+                   _split_contact, _confidences, _points_elsewhere):
         cached.cache_clear()
     _TOKEN_SCORES.clear()
 
@@ -1729,6 +1750,10 @@ def _rules(survey: Survey) -> _SurveyRules:
 def _answer_for(answers: Mapping[str, Any], survey: Survey) -> dict[str, Any]:
     """Key the answers by question id; keys that are headings are matched through the survey."""
     ids = _rules(survey).ids
+    if type(answers) is dict and ids.issuperset(answers):
+        # The readers' usual answers: keyed by question id already (only a text equals a
+        # question id, so every key is one as it is).
+        return dict(answers)
     keyed: dict[str, Any] = {}
     headings: dict[str, str] | None = None
     for key, value in answers.items():
@@ -1813,21 +1838,29 @@ def _cell_flags(raw: Mapping[str, Any]) -> list[str]:
     for qid, value in raw.items():
         if not isinstance(value, str):
             continue
-        if _FORMULA_START.match(value):  # no copy of a long answer to look at its start
+        first = value[:1]
+        # A formula starts with "=" after any spaces; an error value has a "#" (the usual
+        # answer has neither and is let through on these two looks).
+        if (first == "=" or first.isspace()) and _FORMULA_START.match(value):
             # Excel took typed text ("- lapset", "+358 40 …") for a formula and showed an
             # error, or a program wrote a formula without its value: the formula's text is
             # what is left of the answer.
             flags.append(unsure(qid, "formula", formula=value.strip()[:60]))
-        elif len(value) <= _CELL_ERROR_CHARS and value.strip().upper() in _CELL_ERRORS:
+        elif len(value) <= _CELL_ERROR_CHARS and "#" in value \
+                and value.strip().upper() in _CELL_ERRORS:
             # The cell held only an error value: the answer was lost in the municipality's
             # file (pasted as values from cells showing #REF!); empty, it went unnoticed.
             flags.append(unsure(qid, "cell-error", error=value.strip()))
     return flags
 
 
+#: The longest answer that may only say there is none (``_says_none``).
+_NONE_MAX = 30
+
+
 def _says_none(value: Any) -> bool:
     """Whether an answer only says there is none ("ei ole", "En osaa sanoa.", "inget")."""
-    return isinstance(value, str) and len(value) <= 30 and bool(
+    return isinstance(value, str) and len(value) <= _NONE_MAX and bool(
         _NONE_ANSWER.fullmatch(fold(value)))
 
 
@@ -1841,7 +1874,9 @@ def _empty_none_answers(long_values: dict[str, str | None], keywords: Any,
     it stays as typed with ``answer-none`` (its absence would read as a missing answer)."""
     flags = []
     for name, value in long_values.items():
-        if name not in required and _says_none(value):
+        # (a long answer is told by its length, before a call)
+        if value is not None and len(value) <= _NONE_MAX and name not in required \
+                and _says_none(value):
             flags.append(unsure(name, "answer-none-emptied", value=value))
             long_values[name] = None
     typed = keywords.strip() if isinstance(keywords, str) else None
@@ -1873,9 +1908,11 @@ def _numbered_titles(title: str | None) -> list[str]:
     return names if all(_LETTER_RE.search(name) for name in names) else []
 
 
+@lru_cache(maxsize=4096)
 def _points_elsewhere(folded: str) -> bool:
     """Whether a folded answer only points at text elsewhere: "ks liite", or a few words
-    naming an attachment or another answer ("ks liitteena oleva kuvaus kuvaus docx")."""
+    naming an attachment or another answer ("ks liitteena oleva kuvaus kuvaus docx").
+    Cached: asked of answers of 100 characters at most, which a round repeats."""
     if len(folded) <= 40 and _ELSEWHERE.fullmatch(folded):
         return True
     return folded.count(" ") < _POINTER_WORDS and bool(_POINTER.search(folded))
@@ -1902,6 +1939,21 @@ def _stand_in_flags(title: str | None, long_values: dict[str, str | None],
     return flags
 
 
+def _too_long_flags(values: Mapping[str, Any], raw: Mapping[str, Any],
+                    rules: _SurveyRules) -> list[str]:
+    """Flag the answers longer than their question allows (``too-long:<id>``)."""
+    flags = []
+    for qid, max_length in rules.limits:
+        # Measure what was typed (the keywords and choices as typed, the rest as cleaned).
+        text = values.get(qid)
+        if not isinstance(text, str):
+            typed = raw.get(qid)
+            text = clean_text(typed) if isinstance(typed, str) else None
+        if text and len(text) > max_length:
+            flags.append(f"too-long:{qid}")
+    return flags
+
+
 def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary: Vocabulary | None = None,
                       default_language: str = "fi", language_known: bool = False) -> NormalisedPractice:
     """Normalise one practice's raw answers (keyed by question id) into a practice record.
@@ -1920,10 +1972,11 @@ def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary:
     long_values = {name: clean_text(raw.get(name)) for name in LONG_FIELDS}
     texts = [title, *long_values.values()]
     # Cleaned above: clean_text leaves clean text (and clean_line's one line) as it is.
-    decided = _decide_cleaned("\n".join(t for t in texts if t))
+    joined = "\n".join(filter(None, texts))
+    decided = _decide_cleaned(joined)
     language = decided or (default_language if default_language in LANGUAGES else "fi")
     if decided is None and sum(len(_WORD.findall(t)) for t in texts if t) >= _LANGUAGE_MIN_WORDS:
-        if _written_in_english("\n".join(t for t in texts if t)):
+        if _written_in_english(joined):
             # Even in a questionnaire whose language is known: the card would be published
             # and searched as Finnish or Swedish text that is neither.
             flags.append(unsure("language", "language-english", language=language))
@@ -1973,15 +2026,11 @@ def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary:
     flags.extend(f"required-missing:{qid}" for qid in missing)
     # "Tavoite: ei ole" is typed, so the answer is not missing, but it answers nothing: the
     # reviewer is told, quoting it, instead of the practice passing as complete.
-    flags.extend(unsure(qid, "answer-none", value=values[qid]) for qid in rules.required
-                 if _says_none(values.get(qid)))
-    for qid, max_length in rules.limits:
-        # Measure what was typed (the keywords and choices as typed, the rest as cleaned).
+    for qid in rules.required:
         value = values.get(qid)
-        typed = raw.get(qid)
-        text = value if isinstance(value, str) else clean_text(typed) if isinstance(typed, str) else None
-        if text and len(text) > max_length:
-            flags.append(f"too-long:{qid}")
+        if isinstance(value, str) and len(value) <= _NONE_MAX and _says_none(value):
+            flags.append(unsure(qid, "answer-none", value=value))
+    flags.extend(_too_long_flags(values, raw, rules))
     if consent_reading.reason:
         flags.append(unsure("publish_consent", "consent-unclear",
                             answer=consent_reading.answer))
@@ -1989,7 +2038,7 @@ def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary:
         flags.append("no-consent")
     elif has_contact and consent is None:
         flags.append("consent-unknown")
-    if consent is not True:
+    if consent is not True and any("email-written-out" in flag for flag in flags):
         flags = [_unpublished_written_out(flag) for flag in flags]
 
     return NormalisedPractice(
