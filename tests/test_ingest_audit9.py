@@ -517,4 +517,6 @@ def test_text_on_a_sheet_added_to_the_questionnaire_is_left_to_read_not_ignored(
     assert any(str(row[-1]).startswith(  # the Finnish round's report
         "Kunta on lisännyt lomakkeeseen välilehden 'Lisätiedot', jonka teksti ei ole vastaus "
         "mihinkään lomakkeen kysymykseen: Lisätietoja käytännöstä 2") for row in report_rows(result))
+    # The summary does not call the sheet a message ("1 message to read by hand" before).
+    assert "1 text to read by hand" in " ".join(result.summary())
     assert len(practices(sqlite_engine)) == 3

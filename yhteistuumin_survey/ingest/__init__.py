@@ -97,7 +97,8 @@ SUMMARY_WORDS = {
     "incomplete": ("unfinished response (not a practice)",
                    "unfinished responses (not practices)"),
     "empty": ("empty sheet or row skipped", "empty sheets or rows skipped"),
-    "to-read": ("message to read by hand", "messages to read by hand"),
+    # A message's text, or a sheet a municipality added to the questionnaire: not only mail.
+    "to-read": ("text to read by hand", "texts to read by hand"),
     "body-text": ("message text to read by hand", "message texts to read by hand"),  # older
     "note": ("note", "notes"),
     "structure": ("LimeSurvey survey structure", "LimeSurvey survey structures"),
