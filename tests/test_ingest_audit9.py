@@ -11,6 +11,7 @@ from __future__ import annotations
 from email.message import EmailMessage
 from pathlib import Path
 
+import pytest
 from ingest_support import (
     DATA,
     office_copy,
@@ -387,6 +388,24 @@ def test_practices_numbered_in_one_sheets_answers_are_flagged_not_taken_as_one_s
                for f in by_title["1) Taidetta kirjastoihin 2) Lukupiiri"]["flags"])
     assert not any("several-numbered" in f
                    for f in by_title["Kulttuuripolku 1.–2. luokkalaisille"]["flags"])
+
+
+@pytest.mark.parametrize(("title", "names"), [
+    # On one line with full stops: not flagged before (only at a line's start, or "1)").
+    ("1. Runotorstai 2. Lukupiiri", ["Runotorstai", "Lukupiiri"]),
+    ("1. Runotorstai, 2. Lukupiiri ja 3. Satutunti", ["Runotorstai", "Lukupiiri", "Satutunti"]),
+    ("1. Sagostund och 2. Läsecirkel", ["Sagostund", "Läsecirkel"]),
+    # Numbers that name no items stay unflagged.
+    ("1. ja 2. luokkalaisten kulttuuripolku", []),
+    ("1. luokan retki 2. Luokan kevätjuhla", []),
+    ("1. Lukupiiri 2. 3. luokkalaisille", []),
+    ("3. Runotorstai 4. Lukupiiri", []),
+    ("1. Kulttuuripolku", []),
+])
+def test_practices_numbered_on_one_line_with_full_stops_are_flagged(title, names):
+    from yhteistuumin_survey.normalise import _numbered_titles
+
+    assert _numbered_titles(title) == names
 
 
 # --- 8. a word typed in a tick row instead of a tick --------------------------------------------

@@ -1889,6 +1889,9 @@ def _empty_none_answers(long_values: dict[str, str | None], keywords: Any,
 #: A numbered item in a title: "1) Runotorstai" after a space, "2. Lukupiiri" at a line's
 #: start ("1. ja 2. luokkalaisten kulttuuripolku" numbers no items).
 _NUMBERED = re.compile(r"(?:(?:^|(?<=\n))[ \t]*([1-9])\.|(?:^|(?<=\s))([1-9])\))\s+")
+#: "2. Lukupiiri" inside a line: an item only when every item's name starts with a capital
+#: ("1. Runotorstai 2. Lukupiiri"), as a practice's name does and "1. ja 2. luokka" does not.
+_NUMBERED_INLINE = re.compile(r"(?:^|(?<=\s))([1-9])\.\s+")
 _LETTER_RE = re.compile(r"[^\W\d_]")
 
 
@@ -1898,14 +1901,29 @@ def _numbered_titles(title: str | None) -> list[str]:
     title = title.strip() if title else ""
     if not title[:1].isdigit() or len(title) > 1000:  # a list starts with its first item
         return []
-    marks = list(_NUMBERED.finditer(title))
+    names = _numbered_names(title, list(_NUMBERED.finditer(title)))
+    if names:
+        return names
+    names = _numbered_names(title, list(_NUMBERED_INLINE.finditer(title)))
+    return names if all(name[:1].isupper() for name in names) else []
+
+
+def _numbered_names(title: str, marks: list[re.Match[str]]) -> list[str]:
+    """The names after ``marks`` numbering ``title`` from its start 1, 2, 3 ...; [] when
+    they do not, or when a name has no letter."""
     if len(marks) < 2 or marks[0].start() != 0 \
-            or [int(mark.group(1) or mark.group(2)) for mark in marks] \
+            or [int(next(number for number in mark.groups() if number)) for mark in marks] \
             != list(range(1, len(marks) + 1)):
         return []
     ends = [mark.start() for mark in marks[1:]] + [len(title)]
-    names = [title[mark.end():end].strip(" \n,;") for mark, end in zip(marks, ends, strict=True)]
+    names = [_LIST_AND.sub("", title[mark.end():end].strip(" \n,;"))
+             for mark, end in zip(marks, ends, strict=True)]
     return names if all(_LETTER_RE.search(name) for name in names) else []
+
+
+#: The "and" before a list's last item, left at the end of the item before ("2. Lukupiiri ja
+#: 3. Satutunti").
+_LIST_AND = re.compile(r"[\s,]+(?:ja|sekä|och|samt|and)$", re.IGNORECASE)
 
 
 @lru_cache(maxsize=4096)
