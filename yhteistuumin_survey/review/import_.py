@@ -45,6 +45,7 @@ from .common import (
     emptied_flags,
     gc_paused,
     is_not_duplicate,
+    json_once,
     normal_text,
     parse_decision,
     parse_reread_answer,
@@ -1306,6 +1307,10 @@ def _id_conditions(column: Any, ids: set[int]) -> list[Any]:
     return [column.in_(ordered[start:start + 5000]) for start in range(0, len(ordered), 5000)]
 
 
+#: A version's JSON columns the import reads (lists).
+_JSON_FIELDS = ("flags", "keywords", "target_group")
+
+
 def _current_state(rows: list[RowDecision], *, session: Session
                    ) -> tuple[dict[int, Any], dict[int, Any], set[tuple[Any, Any, int]]]:
     """The database's side of the rows: the practices named (as plain column rows), their
@@ -1328,18 +1333,21 @@ def _current_state(rows: list[RowDecision], *, session: Session
         # stored between this read and the update went out approved, never reviewed.
         for practice in plain_rows(session.execute(select(
                 p.id, p.status, p.current_version, p.decided_version, p.duplicate_of_id,
-                p.not_duplicate_of, p.corrected_title, p.corrected_keywords,
-                p.reviewer_comment).where(condition).with_for_update())):
+                json_once(p.not_duplicate_of), p.corrected_title,
+                json_once(p.corrected_keywords), p.reviewer_comment,
+        ).where(condition).with_for_update()), decode=("not_duplicate_of", "corrected_keywords")):
             if practice.id in ids:
                 practices[practice.id] = practice
     versions: dict[int, Any] = {}
     row_ids = {r.practice_id for r in rows if r.practice_id in practices}
     for condition in _id_conditions(v.practice_id, row_ids):
         for version in plain_rows(session.execute(
-                select(v.practice_id, v.version, v.flags, *[v[name] for name in STAMP_FIELDS])
+                select(v.practice_id, v.version, *[
+                    json_once(v[name]) if name in _JSON_FIELDS else v[name]
+                    for name in ("flags", *STAMP_FIELDS)])
                 .join(Practice.__table__,  # type: ignore[attr-defined]
                       and_(p.id == v.practice_id, v.version == p.current_version))
-                .where(condition))):
+                .where(condition)), decode=_JSON_FIELDS):
             if version.practice_id in row_ids:
                 versions[version.practice_id] = version
     shas = sorted({r.sha256 for r in rows})
@@ -1774,6 +1782,8 @@ def _in_conflict(practice_id: int, group: list[RowDecision], previous: Any, *,
                  report: Report) -> bool:
     """Tell (and report) if the rows of one practice disagree with each other, or with an
     earlier decision on the same version by another reviewer who was not shown it."""
+    if previous is None and len(group) == 1:
+        return False  # (one row, no earlier decision: nothing to disagree with)
     if len({(r.signature(), r.reread_answer) for r in group}) > 1:
         listing = "; ".join(f"{r.describe_whole() or '?'} in {r.where}" for r in group)
         for row in group:
