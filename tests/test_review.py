@@ -696,3 +696,29 @@ def test_a_workbook_with_the_earlier_stamps_still_imports_and_still_catches_chan
     result = import_review([path], session=session)
     assert {o.detail["practice_id"]: o.status for o in result.report.outcomes} == {
         a.id: "applied", b.id: "stale"}
+
+
+def test_import_stores_each_decision_as_the_typed_insert_stores_it(session, tmp_path: Path
+                                                                     ) -> None:
+    """The audit trail's rows, sent as one executemany of values bound once per distinct
+    object, hold what SQLAlchemy's typed insert stores for the same values, to the byte:
+    JSON null (not SQL NULL) in the empty lists, the lists, the times."""
+    from sqlalchemy import Text, cast, insert
+
+    first = make_practice(session, title="Lukupiiri")
+    second = make_practice(session, title="Kirjastoauto")
+    path = export_one(session, tmp_path)
+    fill(path, {first.id: {"Päätös": "hyväksytty", "Korjatut avainsanat": "musiikki; nuoret",
+                           "Arvioijan kommentti": "Hyvä esimerkki"},
+                second.id: {"Päätös": "hylätty"}})
+    assert import_review([path], session=session).counts["applied"] == 2
+    table = ReviewDecision.__table__  # type: ignore[attr-defined]
+    stored = [dict(row) for row in session.execute(
+        select(table).order_by(table.c.id)).mappings().all()]
+    session.execute(insert(table), [{key: value for key, value in row.items() if key != "id"}
+                                    for row in stored])
+    keys = [column.name for column in table.c if column.name != "id"]
+    texts = [dict(zip(keys, row, strict=True)) for row in session.execute(select(
+        *[cast(table.c[key], Text) for key in keys]).order_by(table.c.id))]
+    assert texts[:2] == texts[2:]
+    assert texts[1]["corrected_keywords"] is not None  # JSON null, as the typed insert stores
