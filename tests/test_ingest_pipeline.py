@@ -455,3 +455,34 @@ def test_a_worker_reads_and_normalises_without_the_database_layer_or_the_network
                          timeout=60, cwd=Path(__file__).resolve().parents[1])
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip().splitlines()[-1] == "[]", run.stdout
+
+
+def test_a_row_a_worker_cannot_pickle_fails_its_file_not_the_worker(tmp_path):
+    """A worker pickles each batch before its sending thread sends it (the bytes, in one go):
+    a row that cannot be pickled fails that file (the parent reads it itself), after its
+    head; the worker goes on with the next file."""
+    import pickle
+    from dataclasses import dataclass
+    from types import SimpleNamespace
+    from typing import Any
+
+    from yhteistuumin_survey.ingest.pipeline import _pack, _send_file
+    from yhteistuumin_survey.ingest.records import RawRecord
+
+    @dataclass
+    class Odd:
+        title: str
+        value: Any
+
+    record = RawRecord("row 2", {"Nimi": "Lukupiiri"})
+    parsed = SimpleNamespace(format="table", mappings=[], notes=[], problems=[], records=[record])
+    rows = [[(0, record, Odd("Lukupiiri", lambda: None))]]  # a lambda: no pickle takes it
+    reader = SimpleNamespace(prepare=lambda path, display: SimpleNamespace(
+        parsed=parsed, error=None, batches=lambda: iter(rows)))
+    sent: list[Any] = []
+
+    _send_file(lambda message: sent.append(pickle.loads(_pack(message))), reader, 7,
+               tmp_path / "x.csv", "x.csv", 0, 1)
+
+    assert [message[0] for message in sent] == ["head", "failed"]
+    assert sent[-1] == ("failed", 7)

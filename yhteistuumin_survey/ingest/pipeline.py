@@ -67,8 +67,16 @@ _WORKER_CODE = ("import json, os, sys; sys.path[:0] = json.loads(sys.argv[1]); "
                 "os._exit(0)")
 
 
+def _pack(message: Any) -> bytes:
+    """A message pickled as ``_Channel.send`` writes it."""
+    import pickle
+
+    return pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+
+
 class _Channel:
-    """Pickled messages over a socket, streamed (no message is held whole as bytes)."""
+    """Pickled messages over a socket: the parent's streamed (no message is held whole as
+    bytes), a worker's batches pickled whole first (``serve``: a batch is some 250 rows)."""
 
     def __init__(self, sock: Any) -> None:
         self.sock = sock
@@ -80,6 +88,10 @@ class _Channel:
 
         pickle.dump(message, self.writer, protocol=pickle.HIGHEST_PROTOCOL)
         self.writer.flush()
+
+    def send_bytes(self, packed: bytes) -> None:
+        """Send a message already pickled (``_pack``)."""
+        self.sock.sendall(packed)
 
     def recv(self) -> Any:
         """The next message; EOFError when the other side has closed."""
@@ -101,7 +113,8 @@ def serve(fd: int) -> None:
     (``_send_file``), until the parent closes the connection or sends None.
 
     A thread sends the messages: the next batch is normalised while the last one goes out,
-    at most ``OUTBOX_BATCHES`` waiting."""
+    at most ``OUTBOX_BATCHES`` waiting, each pickled already (``post``). A message that
+    cannot be pickled fails its file here (``_send_file``): the parent reads it itself."""
     import gc
     import queue
     import signal
@@ -110,24 +123,29 @@ def serve(fd: int) -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the run and this worker
     channel = _Channel(socket.socket(fileno=fd))
-    outbox: queue.Queue[tuple[Any, ...] | None] = queue.Queue(maxsize=OUTBOX_BATCHES)
+    outbox: queue.Queue[bytes | None] = queue.Queue(maxsize=OUTBOX_BATCHES)
     gone = threading.Event()
 
     def sender() -> None:
         try:
             while (message := outbox.get()) is not None:
-                channel.send(message)
+                channel.send_bytes(message)
                 del message
         except (EOFError, OSError):  # the parent has gone
             gone.set()
-        except Exception:  # noqa: BLE001 - a message that cannot go: the parent must not wait
-            gone.set()     # for it (it reads the file itself when the connection closes)
+        except Exception:  # noqa: BLE001 - the connection is unusable: the parent must not
+            gone.set()     # wait for it (it reads the file itself when the connection closes)
             channel.close()
 
     def post(message: tuple[Any, ...] | None) -> None:
+        # Pickled here, in one go, and sent by the thread as bytes. Pickled by the thread,
+        # a batch went out in pieces, each waiting for the interpreter's lock while this
+        # thread normalised the next batch (up to 5 ms a piece), and the parent sat waiting
+        # for the rest of a message it had begun to read.
+        packed = None if message is None else _pack(message)
         while not gone.is_set():
             try:
-                outbox.put(message, timeout=0.5)
+                outbox.put(packed, timeout=0.5)
                 return
             except queue.Full:
                 continue
