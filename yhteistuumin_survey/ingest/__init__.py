@@ -1207,18 +1207,24 @@ def ingest_paths(paths: Iterable[Path], *, session: Session, workspace: Workspac
         # One ingest at a time per database: each run decides what is new from the practices
         # it knows, so a second one waits until the first has stored its answers.
         try:
-            with exclusive(session.get_bind().engine, "ingest", wait=INGEST_LOCK_WAIT) as held:
+            with exclusive(session.get_bind().engine, "ingest", wait=INGEST_LOCK_WAIT) as held, \
+                    _fewer_collections():
                 session.rollback()  # read what the run before us stored
-                with synced_at_end(session), _fewer_collections():
-                    result = _ingest_locked(files, skipped, session=session,
-                                            workspace=workspace,
-                                            settings=settings, source=source,
-                                            progress=progress, workers=workers,
-                                            retry_failed=retry_failed,
-                                            reread=reread or reread_all,
-                                            reread_all=reread_all,
-                                            structures=tuple(Path(p) for p in structures),
-                                            started=started, held=held, early=early)
+                writing: _ReportWriting | None = None
+                try:
+                    with synced_at_end(session):
+                        result, writing = _ingest_locked(
+                            files, skipped, session=session, workspace=workspace,
+                            settings=settings, source=source, progress=progress,
+                            workers=workers, retry_failed=retry_failed,
+                            reread=reread or reread_all, reread_all=reread_all,
+                            structures=tuple(Path(p) for p in structures), started=started,
+                            held=held, early=early)
+                    # Leaving synced_at_end checkpointed the database (mostly waiting for the
+                    # disk) while the report was being written.
+                finally:
+                    if writing is not None:
+                        writing.join()
         except LockBusy as exc:
             raise InputError(f"{exc}; waited {INGEST_LOCK_WAIT // 60:.0f} minutes; try again "
                              "when it has finished") from None
@@ -1274,7 +1280,9 @@ def _ingest_locked(files: list[Path], skipped: list[tuple[Path, str]], *, sessio
                    retry_failed: bool, started: float,
                    held: Any, structures: tuple[Path, ...] = (),
                    early: list[Any] | None = None, reread: bool = False,
-                   reread_all: bool = False) -> IngestReport:
+                   reread_all: bool = False) -> tuple[IngestReport, _ReportWriting | None]:
+    """Read and store the files; return the report and its workbook being written (in a
+    thread: ``_ReportWriting``), or None when the workspace has gone."""
     run = _Run(session=session, workspace=workspace, settings=settings, source=source,
                structures=structures, reread=reread)
     if held.waited >= 1:
@@ -1357,16 +1365,47 @@ def _ingest_locked(files: list[Path], skipped: list[tuple[Path, str]], *, sessio
     if not files and not retry_failed and not reread_all:
         run.add("", "error", said("no-files"))
     run.result.seconds = time.perf_counter() - started
-    if not gone:
-        _write_report(run, workspace, lang=str(settings.get("round.language")))
+    writing = None if gone else _ReportWriting(run, workspace,
+                                               lang=str(settings.get("round.language")))
     if interrupted:
         from ..errors import Interrupted
 
+        if writing is not None:
+            writing.join()
         report = run.result.report_path
         raise Interrupted("the files read before it are stored"
                           + (f" and listed in {report}" if report else "")
                           + "; run the command again to read the rest")
-    return run.result
+    return run.result, writing
+
+
+class _ReportWriting:
+    """The run's report workbook written in a thread of its own (``_write_report``) while
+    this one ends the run: the database's closing checkpoint (``store.synced_at_end``) waits
+    for the disk, with Python's lock let go, for about as long as writing the report takes
+    (0.1-0.2 s each after a national round's ingest, its last steps, one after the other
+    before). Nothing else touches the run's report meanwhile; ``join`` waits for the
+    workbook (a line of the report when it could not be written) and raises what writing
+    raised."""
+
+    def __init__(self, run: _Run, workspace: Workspace, *, lang: str) -> None:
+        import threading
+
+        self.error: BaseException | None = None
+
+        def write() -> None:
+            try:
+                _write_report(run, workspace, lang=lang)
+            except BaseException as exc:  # noqa: BLE001 - raised again by join, in the caller
+                self.error = exc
+
+        self.thread = threading.Thread(target=write, name="ingest-report")
+        self.thread.start()
+
+    def join(self) -> None:
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
 
 
 def _write_report(run: _Run, workspace: Workspace, *, lang: str) -> None:
