@@ -1213,7 +1213,7 @@ def ingest_paths(paths: Iterable[Path], *, session: Session, workspace: Workspac
                 writing: _ReportWriting | None = None
                 try:
                     with synced_at_end(session):
-                        result, writing = _ingest_locked(
+                        result, writing, interrupted = _ingest_locked(
                             files, skipped, session=session, workspace=workspace,
                             settings=settings, source=source, progress=progress,
                             workers=workers, retry_failed=retry_failed,
@@ -1233,6 +1233,8 @@ def ingest_paths(paths: Iterable[Path], *, session: Session, workspace: Workspac
             from .pipeline import close_workers
 
             close_workers(early)
+    if interrupted:
+        raise _interrupted(result.report_path)
     return result
 
 
@@ -1280,9 +1282,10 @@ def _ingest_locked(files: list[Path], skipped: list[tuple[Path, str]], *, sessio
                    retry_failed: bool, started: float,
                    held: Any, structures: tuple[Path, ...] = (),
                    early: list[Any] | None = None, reread: bool = False,
-                   reread_all: bool = False) -> tuple[IngestReport, _ReportWriting | None]:
-    """Read and store the files; return the report and its workbook being written (in a
-    thread: ``_ReportWriting``), or None when the workspace has gone."""
+                   reread_all: bool = False
+                   ) -> tuple[IngestReport, _ReportWriting | None, bool]:
+    """Read and store the files; return the report, its workbook's writing (None when the
+    workspace has gone) and whether the run was interrupted (``_interrupted``)."""
     run = _Run(session=session, workspace=workspace, settings=settings, source=source,
                structures=structures, reread=reread)
     if held.waited >= 1:
@@ -1367,16 +1370,16 @@ def _ingest_locked(files: list[Path], skipped: list[tuple[Path, str]], *, sessio
     run.result.seconds = time.perf_counter() - started
     writing = None if gone else _ReportWriting(run, workspace,
                                                lang=str(settings.get("round.language")))
-    if interrupted:
-        from ..errors import Interrupted
+    return run.result, writing, interrupted
 
-        if writing is not None:
-            writing.join()
-        report = run.result.report_path
-        raise Interrupted("the files read before it are stored"
-                          + (f" and listed in {report}" if report else "")
-                          + "; run the command again to read the rest")
-    return run.result, writing
+
+def _interrupted(report: Path | None) -> KeyboardInterrupt:
+    """What an interrupted run says: what is stored, where the report is, what to do."""
+    from ..errors import Interrupted
+
+    return Interrupted("the files read before it are stored"
+                       + (f" and listed in {report}" if report else "")
+                       + "; run the command again to read the rest")
 
 
 class _ReportWriting:
