@@ -800,7 +800,7 @@ INSTRUCTIONS_SV = (
     "något annat, välj 'pidä nykyinen' (behåll nuvarande text) eller 'ota uusi luenta' (ta "
     "den nya läsningen), och behåll eller ändra beslutet som vanligt. Om kolumnen Huomiot "
     "säger att svaret bara var till exempel 'inget' och att fältet lämnades tomt, men texten "
-    "hör till praxisen, välj 'palauta vastaus' (återställ svaret): texten sätts tillbaka i "
+    "hör till exemplet, välj 'palauta vastaus' (återställ svaret): texten sätts tillbaka i "
     "fältet så som den skrevs.",
     "Du kan filtrera rader och dölja kolumner medan bladet är skyddat, och skriva egna "
     "anteckningar i kolumnerna till höger om kolumnen Versio. För att sortera rader eller "
