@@ -7,30 +7,25 @@ person asks for (``person``) say it in words, from this one table.
 
 from __future__ import annotations
 
+#: The survey tools' exports, named as the tools name themselves in every language.
+_TOOLS = {"msforms": "Microsoft Forms", "googleforms": "Google Forms", "webropol": "Webropol",
+          "limesurvey": "LimeSurvey", "surveymonkey": "SurveyMonkey"}
+#: A message, read from a saved file (.eml, Outlook's .msg) or from its text.
+_MAIL = ("eml", "msg", "email", "body", "body-text")
+
 #: A format code's name per language; a code not listed is shown as it is.
 FORMAT_NAMES: dict[str, dict[str, str]] = {
-    "fi": {"questionnaire": "kyselylomake", "table": "vastaustaulukko",
-           "msforms": "Microsoft Forms", "googleforms": "Google Forms", "webropol": "Webropol",
-           "limesurvey": "LimeSurvey", "surveymonkey": "SurveyMonkey",
-           "eml": "sähköposti", "msg": "sähköposti", "email": "sähköposti",
-           "body": "sähköposti", "body-text": "sähköposti",
-           "picture": "kuva", "vcard": "käyntikortti (vCard)", "zip": "zip-paketti",
-           "tnef": "Outlookin liitepaketti (winmail.dat)",
+    "fi": {**_TOOLS, **dict.fromkeys(_MAIL, "sähköposti"), "questionnaire": "kyselylomake",
+           "table": "vastaustaulukko", "picture": "kuva", "vcard": "käyntikortti (vCard)",
+           "zip": "zip-paketti", "tnef": "Outlookin liitepaketti (winmail.dat)",
            "limesurvey-structure": "LimeSurvey-kyselyn rakenne (.lss)"},
-    "sv": {"questionnaire": "enkätblankett", "table": "svarstabell",
-           "msforms": "Microsoft Forms", "googleforms": "Google Forms", "webropol": "Webropol",
-           "limesurvey": "LimeSurvey", "surveymonkey": "SurveyMonkey",
-           "eml": "e-post", "msg": "e-post", "email": "e-post",
-           "body": "e-post", "body-text": "e-post",
-           "picture": "bild", "vcard": "visitkort (vCard)", "zip": "zip-arkiv",
-           "tnef": "Outlooks bilagepaket (winmail.dat)",
+    "sv": {**_TOOLS, **dict.fromkeys(_MAIL, "e-post"), "questionnaire": "enkätblankett",
+           "table": "svarstabell", "picture": "bild", "vcard": "visitkort (vCard)",
+           "zip": "zip-arkiv", "tnef": "Outlooks bilagepaket (winmail.dat)",
            "limesurvey-structure": "LimeSurvey-enkätens struktur (.lss)"},
-    "en": {"questionnaire": "questionnaire", "table": "answer table",
-           "msforms": "Microsoft Forms", "googleforms": "Google Forms", "webropol": "Webropol",
-           "limesurvey": "LimeSurvey", "surveymonkey": "SurveyMonkey",
-           "eml": "email", "msg": "email (Outlook)", "email": "email",
-           "body": "email", "body-text": "email",
-           "picture": "picture", "vcard": "business card (vCard)", "zip": "zip archive",
+    "en": {**_TOOLS, **dict.fromkeys(_MAIL, "email"), "msg": "email (Outlook)",
+           "questionnaire": "questionnaire", "table": "answer table", "picture": "picture",
+           "vcard": "business card (vCard)", "zip": "zip archive",
            "tnef": "Outlook attachment bundle (winmail.dat)",
            "limesurvey-structure": "LimeSurvey survey structure (.lss)"},
 }
