@@ -492,6 +492,42 @@ def test_two_versions_of_a_questionnaire_in_one_message_are_flagged_as_such(
                    for f in by_title["Kuntien välinen yhteistyö aluetyössä"]["flags"])
 
 
+def test_reading_a_message_with_two_versions_again_keeps_the_two_versions_flag(
+        sqlite_engine, workspace, tmp_path):
+    """'ingest --reread' of such a message made a new version of the practice whose reading
+    differed (an older program read it otherwise), without the flag: the message still held
+    two versions, but the reviewer was no longer told. The flag now goes on with it."""
+    from sqlmodel import Session, select
+
+    from yhteistuumin_survey.config import load_settings
+    from yhteistuumin_survey.db.models import PracticeVersion
+    from yhteistuumin_survey.ingest import ingest_paths
+
+    corrected = questionnaire_copy(tmp_path / "files", "vastaus_v2.xlsx")
+    set_answer(corrected, "Käytäntö 2", "goal", "Tuoda taidetta arkeen (korjattu).")
+    first = questionnaire_copy(tmp_path / "files", "vastaus_v1.xlsx")
+    path = _mail(tmp_path / "in", "vastaus.eml", "Liitteenä vastaus. Käyttäkää uudempaa (v2).",
+                 [(corrected.read_bytes(), *_XLSX, "vastaus_v2.xlsx"),
+                  (first.read_bytes(), *_XLSX, "vastaus_v1.xlsx")])
+    run_ingest([path], engine=sqlite_engine, workspace=workspace)
+    art = practices_by_title(sqlite_engine)["Taidetta kirjastoihin"]
+    with Session(sqlite_engine) as session:  # as an older program read the later attachment
+        current = session.exec(select(PracticeVersion).where(
+            PracticeVersion.practice_id == art["id"], PracticeVersion.version == 2)).one()
+        current.goal = "Luettu toisin."
+        session.add(current)
+        session.commit()
+
+    with Session(sqlite_engine, expire_on_commit=False) as session:
+        ingest_paths([path], session=session, workspace=workspace,
+                     settings=load_settings(workspace.root, env={}), reread=True)
+
+    again = practices_by_title(sqlite_engine)["Taidetta kirjastoihin"]
+    assert again["version"] == 3 and again["goal"] != "Luettu toisin."
+    assert [f for f in again["flags"] if ":versions-one-message" in f] == \
+        [f for f in art["flags"] if ":versions-one-message" in f] != []
+
+
 def test_a_questionnaire_sent_again_in_a_later_message_is_a_new_version_unflagged(
         sqlite_engine, workspace, tmp_path):
     first = questionnaire_copy(tmp_path / "files", "vastaus.xlsx")

@@ -204,6 +204,10 @@ class RowResult:
     to_check: list[str] = field(default_factory=list)
 
 
+#: The flag of a version that replaced one from the same message (``_sibling_version``).
+_ONE_MESSAGE = re.compile(r"unsure:title:versions-one-message(\{.*\})?", re.DOTALL)
+
+
 class PracticeIndex:
     """The practices known so far, indexed by identity, title per municipality and title."""
 
@@ -1104,6 +1108,11 @@ class Store:
             select(Practice.status, Practice.decided_version)  # type: ignore[call-overload]
             .where(Practice.id == known.id)).one()
         if status == "new" and decided_version is None and found.version == known.current_version:
+            # Two versions in one message (``_sibling_version``) is told by the files, not by
+            # this file's reading: the version it replaces keeps the reviewer told.
+            entry.flags = [*entry.flags, *(flag for flag in current.flags or []
+                                           if _ONE_MESSAGE.fullmatch(flag)
+                                           and flag not in entry.flags)]
             return (entry, NEW_VERSION, known, fingerprint, None)
         entry.new_flags = [*entry.new_flags, *(
             unsure(name, "reread-differs", now=_quoted(
