@@ -486,3 +486,10 @@ def test_a_row_a_worker_cannot_pickle_fails_its_file_not_the_worker(tmp_path):
 
     assert [message[0] for message in sent] == ["head", "failed"]
     assert sent[-1] == ("failed", 7)
+    # A head that cannot be pickled (a reader's note holding anything but data): the file
+    # fails before its head, which the parent takes as the worker's failure to read it.
+    parsed.notes = [lambda: None]
+    sent.clear()
+    _send_file(lambda message: sent.append(pickle.loads(_pack(message))), reader, 8,
+               tmp_path / "y.csv", "y.csv", 0, 1)
+    assert sent == [("failed", 8)]

@@ -236,8 +236,8 @@ def _give_back() -> None:
 def _send_file(post: Callable[[tuple[Any, ...]], None], reader: Reader, key: int, path: Path,
                display: str, part: int, parts: int) -> None:
     """Send a file as ("head", key, format and the rest, error), its rows as ("rows", [(index,
-    record, practice), ...]) batch by batch and ("end", key); ("failed", key) after the head
-    when it cannot go on (the parent then reads the file itself).
+    record, practice), ...]) batch by batch and ("end", key); ("failed", key), before or
+    after the head, when it cannot go on (the parent then reads the file itself).
 
     With ``parts`` > 1 (several workers share a long export) only every ``parts``-th record
     from ``part`` on is normalised and sent, in the file's order; otherwise every record, in
@@ -252,8 +252,8 @@ def _send_file(post: Callable[[tuple[Any, ...]], None], reader: Reader, key: int
     parsed = prepared.parsed
     head = None if parsed is None else (parsed.format, parsed.mappings, parsed.notes,
                                         parsed.problems)
-    post(("head", key, head, prepared.error))
     try:
+        post(("head", key, head, prepared.error))  # (a head that cannot be pickled: failed)
         batches = prepared.batches()
         if parts > 1 and parsed is not None:
             records: list[Any] = parsed.records
