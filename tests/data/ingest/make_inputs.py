@@ -390,12 +390,20 @@ def write_ods(path: Path, sheets: list[tuple[str, list[list[object]]]], *,
             archive.writestr(info, data)
 
 
-def emails() -> None:
+def _message(sender: str, subject: str, when: dt.datetime) -> EmailMessage:
+    """A message to the survey's address from ``sender``, sent ``when``."""
     message = EmailMessage()
-    message["From"] = "Liisa Laine <liisa.laine@turku.fi>"
+    message["From"] = sender
     message["To"] = "kysely@yhteistuumin.example.fi"
-    message["Subject"] = "Vs: Kulttuuria yhteistuumin -kysely"
-    message["Date"] = format_datetime(dt.datetime(2024, 3, 8, 13, 5, tzinfo=dt.UTC))
+    message["Subject"] = subject
+    message["Date"] = format_datetime(when)
+    return message
+
+
+def emails() -> None:
+    message = _message("Liisa Laine <liisa.laine@turku.fi>",
+                       "Vs: Kulttuuria yhteistuumin -kysely",
+                       dt.datetime(2024, 3, 8, 13, 5, tzinfo=dt.UTC))
     message["Message-ID"] = "<vastaus-1@turku.example.fi>"
     message.set_content(
         "Hei,\n\nliitteenä kyselyn vastaus. Yksi käytäntö vielä tässä:\n\n"
@@ -407,11 +415,7 @@ def emails() -> None:
     message.set_boundary("==yhteistuumin-test-boundary==")
     (HERE / "mail-attachment-and-body.eml").write_bytes(bytes(message))
     write_msg(HERE / "mail-attachment-and-body.msg", message)
-    plain = EmailMessage()
-    plain["From"] = "kulttuuri@korsholm.fi"
-    plain["To"] = "kysely@yhteistuumin.example.fi"
-    plain["Subject"] = "Svar"
-    plain["Date"] = format_datetime(dt.datetime(2024, 3, 9, 8, 0, tzinfo=dt.UTC))
+    plain = _message("kulttuuri@korsholm.fi", "Svar", dt.datetime(2024, 3, 9, 8, 0, tzinfo=dt.UTC))
     plain.set_content("Hej! Vi har tyvärr inga goda praxis att rapportera i år.\n")
     (HERE / "mail-body-only.eml").write_bytes(bytes(plain))
 
@@ -456,11 +460,8 @@ def outlook_logo_msg() -> None:
     (an attachment Outlook hides, named by the text as cid:…) and the answer as a file."""
     from aspose.email_foss.msg import MapiMessage
 
-    bare = EmailMessage()
-    bare["From"] = "Liisa Laine <liisa.laine@turku.fi>"
-    bare["To"] = "kysely@yhteistuumin.example.fi"
-    bare["Subject"] = "VS: Kulttuuria yhteistuumin -kysely"
-    bare["Date"] = format_datetime(dt.datetime(2024, 3, 8, 13, 5, tzinfo=dt.UTC))
+    bare = _message("Liisa Laine <liisa.laine@turku.fi>", "VS: Kulttuuria yhteistuumin -kysely",
+                    dt.datetime(2024, 3, 8, 13, 5, tzinfo=dt.UTC))
     bare.set_content("Hei,\n\nliitteenä vastauksemme.\n\nTerveisin\nLiisa Laine\n")
     mapi = MapiMessage.from_email_message(bare)
     mapi.body_html = ('<html><body><p>Hei,</p><p>liitteenä vastauksemme.</p><p>Terveisin<br>'
