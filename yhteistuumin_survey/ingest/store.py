@@ -35,6 +35,7 @@ from ..db.models import (
     Submission,
     utcnow,
 )
+from ..flags import parse as parse_flag
 from ..flags import unsure
 from ..normalise import fold  # cached: the same labels and titles are folded again and again
 from ..outcomes import en as said
@@ -202,10 +203,6 @@ class RowResult:
     reason: str = ""
     #: The practice's flags that ask a reviewer to check a value (said in the report's language).
     to_check: list[str] = field(default_factory=list)
-
-
-#: The flag of a version that replaced one from the same message (``_sibling_version``).
-_ONE_MESSAGE = re.compile(r"unsure:title:versions-one-message(\{.*\})?", re.DOTALL)
 
 
 class PracticeIndex:
@@ -1111,7 +1108,7 @@ class Store:
             # Two versions in one message (``_sibling_version``) is told by the files, not by
             # this file's reading: the version it replaces keeps the reviewer told.
             entry.flags = [*entry.flags, *(flag for flag in current.flags or []
-                                           if _ONE_MESSAGE.fullmatch(flag)
+                                           if parse_flag(flag).code == "versions-one-message"
                                            and flag not in entry.flags)]
             return (entry, NEW_VERSION, known, fingerprint, None)
         entry.new_flags = [*entry.new_flags, *(
