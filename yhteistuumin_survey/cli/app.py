@@ -6,6 +6,7 @@ the core it calls inside its body, so that ``yhteistuumin --help`` loads no pand
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import traceback
@@ -76,12 +77,48 @@ def _terminate_as_interrupt(terminated: list[int]) -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _interrupts_said_once() -> None:
+    """Keep SQLAlchemy's pool from printing a traceback for an interrupt it only passes on.
+
+    A Ctrl-C or SIGTERM that lands while the pool resets a connection given back (after
+    every file an ingest commits) is logged by the pool, "Exception during reset or similar"
+    with its traceback, through Python's last-resort output (standard error), then raised
+    again: the command then says "Interrupted: ..." in its one line. The pool's records go
+    to standard error as before, except those of an interrupt (``--debug`` shows them)."""
+    import logging
+
+    pool = logging.getLogger("sqlalchemy.pool")
+    if any(isinstance(handler, _PoolLines) for handler in pool.handlers):
+        return
+    pool.addHandler(_PoolLines())
+    pool.propagate = False
+
+
+class _PoolLines(logging.StreamHandler):  # type: ignore[type-arg]
+    """The pool's warnings and errors on standard error (as Python's last resort writes
+    them), but not an interrupt's, unless ``--debug``."""
+
+    def __init__(self) -> None:
+        logging.Handler.__init__(self, logging.WARNING)
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr  # the one of the moment (a test's, a redirected one)
+
+    def filter(self, record: logging.LogRecord) -> bool:  # type: ignore[override]
+        interrupt = record.exc_info is not None and isinstance(record.exc_info[1],
+                                                                KeyboardInterrupt)
+        state = _state.get(None)
+        return not interrupt or bool(state is not None and state.debug)
+
+
 class _SurveyGroup(TyperGroup):
     """Root group: expected errors and faults of the machine become ``Error: reason`` lines
     and exit 1 (2 for a usage error), without a traceback unless ``--debug``."""
 
     def invoke(self, ctx: Any) -> Any:
         _state.set(state := ctx.obj if isinstance(ctx.obj, State) else State())
+        _interrupts_said_once()
         terminated: list[int] = []
         with _terminate_as_interrupt(terminated):
             try:

@@ -15,6 +15,7 @@ import datetime as dt
 import os
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -315,6 +316,9 @@ class _Run:
                            workspace=workspace)
         self.result = IngestReport()
         self.tried: set[tuple[str, str]] = set()  # (content, name) read or tried in this run
+        # The new files' copies still to make, made ahead while this process waits for a
+        # worker (``keep_next``; each file's own turn makes what is not made by then).
+        self.keeping: deque[tuple[Path, str, str]] = deque()
         #: ``ingest --reread``: content read before without an error is read again.
         self.reread = reread
         self.mapping_cache: dict[tuple[Any, ...], Mapping] = {}  # ``_shared``
@@ -331,6 +335,28 @@ class _Run:
 
             self._resolver = Resolver.from_session(self.session)
         _ = self.store.index
+
+    def keep_ahead(self, files: list[tuple[Path, str, int, str]]) -> None:
+        """Queue the copies of the run's new files (path, content hash, size, name) to make
+        ahead (``keep_next``)."""
+        from ..tables import MAX_FILE_BYTES
+
+        for path, sha, size, name in files:
+            if size <= MAX_FILE_BYTES and self.store.known(sha) is None:
+                self.keeping.append((path, sha, name))
+
+    def keep_next(self) -> bool:
+        """Copy the next new file under ``outputs/received`` now: work this process does
+        anyway, done while it would otherwise wait for a worker (or prepare a file the worker
+        would prepare later). False when there is none left, or copying fails (the file's turn
+        copies it and says why)."""
+        if not self.keeping:
+            return False
+        path, sha, name = self.keeping.popleft()
+        if not self.store.keep_ahead(path, sha=sha, name=name):
+            self.keeping.clear()
+            return False
+        return True
 
     # --- municipalities ----------------------------------------------------------------------
 
@@ -1212,14 +1238,14 @@ def ingest_paths(paths: Iterable[Path], *, session: Session, workspace: Workspac
                 session.rollback()  # read what the run before us stored
                 writing: _ReportWriting | None = None
                 try:
-                    with synced_at_end(session):
+                    with synced_at_end(session) as checkpoint:
                         result, writing, interrupted = _ingest_locked(
                             files, skipped, session=session, workspace=workspace,
                             settings=settings, source=source, progress=progress,
                             workers=workers, retry_failed=retry_failed,
                             reread=reread or reread_all, reread_all=reread_all,
                             structures=tuple(Path(p) for p in structures), started=started,
-                            held=held, early=early)
+                            held=held, early=early, drained=checkpoint.start)
                     # Leaving synced_at_end checkpointed the database (mostly waiting for the
                     # disk) while the report was being written.
                 finally:
@@ -1282,7 +1308,7 @@ def _ingest_locked(files: list[Path], skipped: list[tuple[Path, str]], *, sessio
                    retry_failed: bool, started: float,
                    held: Any, structures: tuple[Path, ...] = (),
                    early: list[Any] | None = None, reread: bool = False,
-                   reread_all: bool = False
+                   reread_all: bool = False, drained: Callable[[], Any] | None = None
                    ) -> tuple[IngestReport, _ReportWriting | None, bool]:
     """Read and store the files; return the report, its workbook's writing (None when the
     workspace has gone) and whether the run was interrupted (``_interrupted``)."""
@@ -1317,11 +1343,9 @@ def _ingest_locked(files: list[Path], skipped: list[tuple[Path, str]], *, sessio
     count = pipeline_workers(workers, [size for _key, _path, size in parallel])
     pipeline = None
     if count:
-        from .pipeline import Pipeline
-
-        pipeline = Pipeline(count, parallel, split_bytes=SPLIT_MIN_BYTES, workspace=workspace,
-                            source=source, structures=structures, limits=run.limits,
-                            here=run.reader.prepare, started=early)
+        run.keep_ahead([(path, sha, size, retries.get(path, ("", path.name))[1])
+                        for path, (sha, size) in todo])
+        pipeline = _pipeline(run, count, parallel, early)
         run.prepare_to_store()  # while the worker reads the first file
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -1333,6 +1357,9 @@ def _ingest_locked(files: list[Path], skipped: list[tuple[Path, str]], *, sessio
             run.ingest_file(path, display=display, checked=checked, name=name,
                             prepared=pipeline.take(key) if pipeline is not None else None)
             done += 1
+            if drained is not None and pipeline is not None and pipeline.drained:
+                drained()
+                drained = None
             if progress is not None:
                 progress(1)
     except SQLAlchemyError as exc:
@@ -1371,6 +1398,19 @@ def _ingest_locked(files: list[Path], skipped: list[tuple[Path, str]], *, sessio
     writing = None if gone else _ReportWriting(run, workspace,
                                                lang=str(settings.get("round.language")))
     return run.result, writing, interrupted
+
+
+def _pipeline(run: _Run, count: int, files: list[tuple[int, Path, int]],
+              early: list[Any] | None) -> Any:
+    """Worker processes for the run's table files (key, path, size); while this process
+    waits for them it copies the files ahead (``_Run.keep_next``), then prepares files and
+    normalises a late export's rows itself (``pipeline.Pipeline``)."""
+    from .pipeline import Pipeline
+
+    return Pipeline(count, files, split_bytes=SPLIT_MIN_BYTES, workspace=run.workspace,
+                    source=run.source, structures=run.reader.structure_paths, limits=run.limits,
+                    here=run.reader.prepare, normalise=run.reader.normalise,
+                    spare=run.keep_next, started=early)
 
 
 def _interrupted(report: Path | None) -> KeyboardInterrupt:

@@ -28,9 +28,15 @@ JSON text that is stored (``RawRecord.raw_json``), no answers (only normalising 
 Unpickling dataclass graphs cost this process more than storing them.
 
 Only a few files are given to a worker ahead (``AHEAD_FILES``, ``AHEAD_BYTES``; the next ones
-go out when a file has been taken), and a worker sends at most ``OUTBOX_BATCHES`` batches
-ahead of what this process has read: a worker faster than storing waits instead of filling
+go out when a file has been taken), and a worker has at most ``OUTBOX_BYTES`` of messages
+waiting to be read by this process: a worker faster than storing waits instead of filling
 either process's memory.
+
+This process is the one that must never wait: storing is its alone. When it would, it does
+first its own work of later files (``spare``: the copies of the files it will store, made
+ahead), then prepares later files itself; while a long export's next batch is late it also
+asks the worker for the batch after as read (a wish, ``_Worker.wish``), and normalises that
+one itself (``_stream``), so that the export's pace is not the worker's alone.
 """
 
 from __future__ import annotations
@@ -42,20 +48,63 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
-from .prepare import Prepared, Reader, Row, Unfinished
+from .prepare import Outcome, Prepared, Reader, Row, Unfinished
 from .records import ParsedFile, RawRecord
 
 #: Files read ahead of the one being stored: at least ``AHEAD_MIN``, more small ones up to
 #: ``AHEAD_FILES`` files and ``AHEAD_BYTES`` bytes. One long export is enough: while this
-#: process waits for it, it prepares the next files itself (``Pipeline._steal``).
-AHEAD_MIN, AHEAD_FILES, AHEAD_BYTES = 1, 8, 2 * 1024 * 1024
+#: process waits for it, it prepares the next files itself (``Pipeline._steal``). Up to 64
+#: small files, not 8: while this process stores files it prepared itself, the worker's
+#: files ahead are its only work (with 8 it sat idle 0.5-0.6 s of a national round's ingest,
+#: bench/ingest.py, waiting for its next file; with 64, 0.02-0.1 s).
+AHEAD_MIN, AHEAD_FILES, AHEAD_BYTES = 1, 64, 2 * 1024 * 1024
 
 #: Files prepared here ahead of the one being stored, at most (``Pipeline._steal``): a round's
 #: questionnaires (about 25 KB each prepared), not a cap they reach.
 LOCAL_FILES = 400
 
-#: Batches a worker has ready to send, at most, while this process stores the ones before.
-OUTBOX_BATCHES = 8
+#: A worker's messages ready to send, at most (pickled bytes), while this process stores the
+#: ones before: some eight batches of a long export (250 rows, ~1 MB each). Counted in bytes,
+#: not messages: a questionnaire's head, rows and end are three small messages, and with at
+#: most 8 messages a worker that had prepared three questionnaires waited, with more given.
+OUTBOX_BYTES = 8 * 1024 * 1024
+
+
+class _Outbox:
+    """A worker's messages waiting to be sent (pickled), at most ``OUTBOX_BYTES`` of them
+    (and always at least one, however big)."""
+
+    def __init__(self, limit: int) -> None:
+        import threading
+
+        self.limit = limit
+        self.items: deque[bytes | None] = deque()
+        self.size = 0
+        self.changed = threading.Condition()
+
+    def put(self, packed: bytes | None, timeout: float) -> bool:
+        """Add a message, waiting up to ``timeout`` seconds for room; False when there was
+        none."""
+        size = 0 if packed is None else len(packed)
+        with self.changed:
+            if size and self.items and self.size + size > self.limit:
+                self.changed.wait(timeout)
+                if self.items and self.size + size > self.limit:
+                    return False
+            self.items.append(packed)
+            self.size += size
+            self.changed.notify_all()
+            return True
+
+    def get(self) -> bytes | None:
+        """The next message, waiting for one."""
+        with self.changed:
+            while not self.items:
+                self.changed.wait()
+            packed = self.items.popleft()
+            self.size -= 0 if packed is None else len(packed)
+            self.changed.notify_all()
+            return packed
 
 #: The worker's program: take the parent's import path, then serve on the given descriptor.
 #: When it has served, it ends at once (``os._exit``): everything it sent has gone out (the
@@ -113,7 +162,7 @@ def serve(fd: int) -> None:
     (``_send_file``), until the parent closes the connection or sends None.
 
     A thread sends the messages: the next batch is normalised while the last one goes out,
-    at most ``OUTBOX_BATCHES`` waiting, each pickled already (``post``). A message that
+    at most ``OUTBOX_BYTES`` waiting, each pickled already (``post``). A message that
     cannot be pickled fails its file here (``_send_file``): the parent reads it itself."""
     import gc
     import queue
@@ -123,7 +172,7 @@ def serve(fd: int) -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the run and this worker
     channel = _Channel(socket.socket(fileno=fd))
-    outbox: queue.Queue[bytes | None] = queue.Queue(maxsize=OUTBOX_BATCHES)
+    outbox = _Outbox(OUTBOX_BYTES)
     gone = threading.Event()
 
     def sender() -> None:
@@ -144,18 +193,40 @@ def serve(fd: int) -> None:
         # for the rest of a message it had begun to read.
         packed = None if message is None else _pack(message)
         while not gone.is_set():
-            try:
-                outbox.put(packed, timeout=0.5)
+            if outbox.put(packed, timeout=0.5):
                 return
-            except queue.Full:
-                continue
         raise EOFError  # the parent has gone: nothing more to do
+
+    # The parent's messages: its tasks in order, and now and then a wish for the rows of the
+    # task at hand as they are read, to normalise them itself (``("raw", key)``, ``_Wishes``).
+    inbox: queue.Queue[Any] = queue.Queue()
+    wishes = _Wishes()
+
+    def receiver() -> None:
+        try:
+            while True:
+                message = channel.recv()
+                if isinstance(message, tuple) and message[:1] == ("raw",):
+                    wishes.add(message[1])
+                    continue
+                inbox.put(message)
+                if message is None:
+                    return
+        except Exception:  # noqa: BLE001 - gone, or closed: the loop below ends
+            inbox.put(_GONE)
+
+    def task() -> Any:
+        message = inbox.get()
+        if message is _GONE:
+            raise EOFError
+        return message
 
     thread = threading.Thread(target=sender, name="pipeline-sender", daemon=True)
     thread.start()
+    threading.Thread(target=receiver, name="pipeline-receiver", daemon=True).start()
     try:
         _warm()  # while the parent looks at the files; their reader comes when it knows them
-        reader_args = channel.recv()
+        reader_args = task()
         if reader_args is None:  # started early for files that needed no worker after all
             return
         reader = Reader(*reader_args)
@@ -169,9 +240,9 @@ def serve(fd: int) -> None:
         # worker's peak memory stayed at 76-78 MB.
         gc.freeze()
         gc.set_threshold(20_000, 20, 20)
-        while not gone.is_set() and (task := channel.recv()) is not None:
-            key, path, display, part, parts = task
-            _send_file(post, reader, key, Path(path), display, part, parts)
+        while not gone.is_set() and (given := task()) is not None:
+            key, path, display, part, parts = given
+            _send_file(post, reader, key, Path(path), display, part, parts, wishes.taken)
             if Path(path).stat().st_size >= TRIM_BYTES:
                 _give_back()
     except (EOFError, OSError):  # the parent has gone or closed the connection
@@ -234,14 +305,17 @@ def _give_back() -> None:
 
 
 def _send_file(post: Callable[[tuple[Any, ...]], None], reader: Reader, key: int, path: Path,
-               display: str, part: int, parts: int) -> None:
+               display: str, part: int, parts: int,
+               wished: Callable[[int], bool] = lambda key: False) -> None:
     """Send a file as ("head", key, format and the rest, error), its rows as ("rows", [(index,
     record, practice), ...]) batch by batch and ("end", key); ("failed", key), before or
     after the head, when it cannot go on (the parent then reads the file itself).
 
     With ``parts`` > 1 (several workers share a long export) only every ``parts``-th record
     from ``part`` on is normalised and sent, in the file's order; otherwise every record, in
-    the order they are stored (``Prepared.batches``)."""
+    the order they are stored (``Prepared.batches``), and a batch the parent wished for
+    (``wished``) goes as it was read, ("raw", [(index, record), ...]): the parent normalises
+    it (``_stream``)."""
     from .prepare import BATCH_ROWS
 
     try:
@@ -254,6 +328,11 @@ def _send_file(post: Callable[[tuple[Any, ...]], None], reader: Reader, key: int
                                         parsed.problems)
     try:
         post(("head", key, head, prepared.error))  # (a head that cannot be pickled: failed)
+        if parts == 1 and isinstance(prepared, Prepared) and prepared.practices is None \
+                and prepared.stream is None:
+            _send_rows(post, reader, key, prepared, wished)
+            post(("end", key))
+            return
         batches = prepared.batches()
         if parts > 1 and parsed is not None:
             records: list[Any] = parsed.records
@@ -261,16 +340,9 @@ def _send_file(post: Callable[[tuple[Any, ...]], None], reader: Reader, key: int
             batches = ([(index, records[index], reader.normalise(records[index]))
                         for index in mine[start:start + BATCH_ROWS]]
                        for start in range(0, len(mine), BATCH_ROWS))
-        record_row = _RecordRow()
-        practice_fields: Callable[[Any], tuple[Any, ...]] | None = None
+        packed = _Packed()
         for batch in batches:
-            rows = []
-            for index, record, practice in batch:
-                sent: Any = practice
-                if practice is not None and not isinstance(practice, str):
-                    practice_fields = practice_fields or _fields_of(type(practice))
-                    sent = practice_fields(practice)
-                rows.append((index, record_row(record), sent))
+            rows = packed.rows(batch)
             del batch
             post(("rows", rows))
     except EOFError:
@@ -279,6 +351,70 @@ def _send_file(post: Callable[[tuple[Any, ...]], None], reader: Reader, key: int
         post(("failed", key))
         return
     post(("end", key))
+
+
+def _send_rows(post: Callable[[tuple[Any, ...]], None], reader: Reader, key: int,
+               prepared: Prepared, wished: Callable[[int], bool]) -> None:
+    """Send a file's records batch by batch: normalised here, or as read when the parent
+    has wished for the next batch of this task (it had run out of work while waiting)."""
+    packed = _Packed()
+    for records in prepared.record_batches():
+        if wished(key):
+            post(("raw", [(index, packed.record_raw(record)) for index, record in records]))
+        else:
+            rows = packed.rows([(index, record, reader.normalise(record))
+                                for index, record in records])
+            post(("rows", rows))
+        del records
+
+
+class _Packed:
+    """Rows as a worker sends them: each record's and practice's fields as tuples."""
+
+    def __init__(self) -> None:
+        self.record_row = _RecordRow()
+        self.practice_fields: Callable[[Any], tuple[Any, ...]] | None = None
+
+    def rows(self, batch: list[Row]) -> list[tuple[int, tuple[Any, ...], Any]]:
+        rows = []
+        for index, record, practice in batch:
+            sent: Any = practice
+            if practice is not None and not isinstance(practice, str):
+                self.practice_fields = self.practice_fields or _fields_of(type(practice))
+                sent = self.practice_fields(practice)
+            rows.append((index, self.record_row(record), sent))
+        return rows
+
+    def record_raw(self, record: RawRecord) -> tuple[Any, ...]:
+        """A record not normalised yet: with its answers (normalising reads them)."""
+        return self.record_row(record, answers=True)
+
+
+#: What the receiving thread gives the worker's loop when the parent has gone.
+_GONE = object()
+
+
+class _Wishes:
+    """The parent's wishes for a batch of rows as read (``("raw", task key)``): each is for
+    the next batch of the task it names, and lapses when that task has ended."""
+
+    def __init__(self) -> None:
+        self.keys: deque[int] = deque()  # appended by the receiving thread only
+
+    def add(self, key: int) -> None:
+        self.keys.append(key)
+
+    def taken(self, key: int) -> bool:
+        """Whether the parent wishes for the next batch of task ``key`` as read (the wish is
+        used up). Wishes for earlier tasks lapse here."""
+        while self.keys:
+            wished = self.keys.popleft()
+            if wished == key:
+                return True
+            if wished > key:  # not yet this task's: kept for it
+                self.keys.appendleft(wished)
+                return False
+        return False
 
 
 def _names(cls: Any) -> list[str]:
@@ -305,10 +441,12 @@ class _RecordRow:
         self.raw_json = names.index("raw_json")
         self.raw, self.answers = names.index("raw"), names.index("answers")
 
-    def __call__(self, record: RawRecord) -> tuple[Any, ...]:
+    def __call__(self, record: RawRecord, answers: bool = False) -> tuple[Any, ...]:
         values = list(self.fields(record))
         values[self.raw_json] = record.raw_text()
-        values[self.raw] = values[self.answers] = None
+        values[self.raw] = None
+        if not answers:
+            values[self.answers] = None
         return tuple(values)
 
 
@@ -318,6 +456,15 @@ class _Rows:
     def __init__(self) -> None:
         self.names = _names(RawRecord)
         self.raw, self.answers = self.names.index("raw"), self.names.index("answers")
+
+    def records(self, sent: list[tuple[int, tuple[Any, ...]]]) -> list[tuple[int, RawRecord]]:
+        """Records sent as read (with their answers, ``_Packed.record_raw``)."""
+        made = []
+        for index, row in sent:
+            values = list(row)
+            values[self.raw] = {}
+            made.append((index, RawRecord(*values)))
+        return made
 
     def rows(self, sent: list[tuple[int, tuple[Any, ...], Any]]) -> list[Row]:
         from ..normalise import NormalisedPractice
@@ -357,6 +504,7 @@ class _Worker:
         self.current: int | None = None  # the task whose rows are coming (its head was read)
         self.dead = False  # its connection failed: nothing more is read from it or sent to it
         self.started = False  # it has its reader (``start``)
+        self.wished: int | None = None  # the task a batch as read was wished for (``wish``)
         if reader_args is not None:
             self.start(reader_args)
 
@@ -416,19 +564,35 @@ class _Worker:
                 self._done(message[1])
         raise Unfinished(f"task {key} is not the worker's")
 
-    def rows(self, key: int, idle: Callable[[], bool] | None = None
-             ) -> Iterator[list[tuple[int, tuple[Any, ...], Any]]]:
-        """The batches of task ``key``'s rows, after its head (``open``), to the end. While
-        the next batch has not come, ``idle`` is called until it returns False (work this
-        process does meanwhile). Raises Unfinished when the worker failed on the way or has
-        gone."""
+    def wish(self, key: int) -> None:
+        """Ask for task ``key``'s next batch as read, not normalised: this process has
+        nothing to do until it comes, and normalises it itself (one wish at a time)."""
+        if self.wished == key or self.dead:
+            return
+        try:
+            self.channel.send(("raw", key))
+        except OSError:
+            return  # the next read says the worker has gone
+        self.wished = key
+
+    def rows(self, key: int, idle: Callable[[], bool] | None = None, wish: bool = False
+             ) -> Iterator[tuple[str, list[Any]]]:
+        """The batches of task ``key``'s rows, after its head (``open``), to the end, each as
+        ("rows", rows normalised) or, when wished for (``wish``: whenever the next batch has
+        not come), ("raw", records as read). While the next batch has not come, ``idle`` is
+        called until it returns False (work this process does meanwhile). Raises Unfinished
+        when the worker failed on the way or has gone."""
         while self.current == key:
             if idle is not None:
+                if wish and not self.has_message():
+                    self.wish(key)
                 while not self.has_message() and idle():
                     pass
             message = self._recv()
-            if message[0] == "rows":
-                yield message[1]
+            if message[0] in ("rows", "raw"):
+                if message[0] == "raw":
+                    self.wished = None
+                yield message[0], message[1]
             elif message[0] == "end":
                 self._done(key)
                 return
@@ -452,6 +616,8 @@ class _Worker:
             self.sent.remove(key)
         if self.current == key:
             self.current = None
+        if self.wished == key:  # lapsed with its task (the worker drops it too)
+            self.wished = None
 
     def close(self) -> None:
         import subprocess
@@ -484,11 +650,17 @@ class Pipeline:
     def __init__(self, workers: int, files: list[tuple[int, Path, int]], *, split_bytes: int,
                  workspace: Any, source: str, structures: tuple[Path, ...] = (),
                  limits: Any = None, here: Callable[[Path, str], Prepared] | None = None,
+                 normalise: Callable[[RawRecord], Outcome] | None = None,
+                 spare: Callable[[], bool] | None = None,
                  started: list[_Worker] | None = None) -> None:
         """``started``: workers started early (``spawn_workers``); those used are taken from
-        the list, the rest stay for the caller to close."""
+        the list, the rest stay for the caller to close. ``here`` prepares a file in this
+        process, ``normalise`` a record (as the workers do); ``spare`` does a step of this
+        process's own work ahead, when there is one (True), before it prepares a file."""
         self.split_bytes = split_bytes
         self.here = here
+        self.normalise = normalise
+        self.spare = spare
         self.local: dict[int, Prepared] = {}  # key -> prepared here while waiting (``_steal``)
         self.workers: list[_Worker] = []
         self.broken = False
@@ -563,7 +735,7 @@ class Pipeline:
             if len(shares) == 1:
                 worker, task_key = shares[0]
                 return Prepared(parsed=_parsed(head), error=error,
-                                stream=_stream(worker, task_key, self._steal))
+                                stream=_stream(worker, task_key, self._steal, self.normalise))
             return _gathered(head, error, shares)
 
         return result
@@ -574,6 +746,8 @@ class Pipeline:
         only where they are prepared moves). Long exports stay the worker's: one prepared
         here would be held whole beside the one being stored. False when there is none."""
         self._fill()  # the worker first: it must not run out of files while this one waits
+        if self.spare is not None and self.spare():
+            return True
         if self.here is None or len(self.local) >= LOCAL_FILES:
             return False
         for index, (key, path, size) in enumerate(self.queue):
@@ -582,6 +756,11 @@ class Pipeline:
                 self.local[key] = self.here(path, str(path)).normalised()
                 return True
         return False
+
+    @property
+    def drained(self) -> bool:
+        """Whether every file has been given out (to a worker, or prepared here)."""
+        return not self.queue
 
     def close(self) -> None:
         for worker in self.workers:
@@ -607,11 +786,22 @@ def close_workers(workers: list[_Worker]) -> None:
         workers.pop().close()
 
 
-def _stream(worker: _Worker, task_key: int, idle: Callable[[], bool]) -> Iterator[list[Row]]:
-    """A file's rows as the worker sends them, batch by batch (``idle`` while one is late)."""
+def _stream(worker: _Worker, task_key: int, idle: Callable[[], bool],
+            normalise: Callable[[RawRecord], Outcome] | None = None) -> Iterator[list[Row]]:
+    """A file's rows as the worker sends them, batch by batch (``idle`` while one is late).
+
+    With ``normalise``, whenever a batch is late the worker is asked for the next one as read
+    (``_Worker.wish``), and this process normalises that one: where storing a long export's
+    rows is faster than normalising them, the worker alone would otherwise set the export's
+    pace, and this process fill its waits with later files that the worker, once the exports
+    are done, would have had time for."""
     rows = _Rows()
-    for sent in worker.rows(task_key, idle):
-        yield rows.rows(sent)
+    for tag, sent in worker.rows(task_key, idle, wish=normalise is not None):
+        if tag == "raw":
+            assert normalise is not None
+            yield [(index, record, normalise(record)) for index, record in rows.records(sent)]
+        else:
+            yield rows.rows(sent)
 
 
 def _gathered(head: Any, error: str | None, shares: list[tuple[_Worker, int]]) -> Prepared:
@@ -619,7 +809,7 @@ def _gathered(head: Any, error: str | None, shares: list[tuple[_Worker, int]]) -
     rows = _Rows()
     found: dict[int, tuple[RawRecord, Any]] = {}
     for worker, task_key in shares:
-        for sent in worker.rows(task_key):
+        for _tag, sent in worker.rows(task_key):  # never wished for: always normalised
             for index, record, practice in rows.rows(sent):
                 found[index] = (record, practice)
     parsed = _parsed(head)

@@ -57,20 +57,25 @@ class Prepared:
     def batches(self, size: int | None = None) -> Iterator[list[Row]]:
         """The records with their practices, ``size`` (``BATCH_ROWS``) at a time, in the
         order they are stored; each record is let go once its batch is taken."""
-        size = size or BATCH_ROWS
         if self.stream is not None:
             yield from self.stream
             return
+        for batch in self.record_batches(size):
+            yield [(index, record, self._practice(index, record)) for index, record in batch]
+
+    def record_batches(self, size: int | None = None) -> Iterator[list[tuple[int, RawRecord]]]:
+        """The records (not normalised), ``size`` at a time, in the order they are stored;
+        each is let go from the file once its batch is taken."""
+        size = size or BATCH_ROWS
         if self.parsed is None:
             return
         records: list[Any] = self.parsed.records
         order = stored_order(records)
         for start in range(0, len(order), size):
-            batch: list[Row] = []
+            batch: list[tuple[int, RawRecord]] = []
             for index in order[start:start + size]:
-                record = records[index]
+                batch.append((index, records[index]))
                 records[index] = None
-                batch.append((index, record, self._practice(index, record)))
             yield batch
 
     def _practice(self, index: int, record: RawRecord) -> Outcome:
