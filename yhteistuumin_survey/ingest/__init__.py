@@ -12,6 +12,7 @@ Every file and row ends up as one line of the returned report, which is also wri
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import os
 import tempfile
 import time
@@ -755,8 +756,7 @@ class _Run:
     def _shared(self, mapping: Mapping) -> Mapping:
         """One object for each distinct mapping the report keeps: 308 questionnaires map
         the same rows the same way (about 50,000 mappings, 10 MB, held to the end)."""
-        key = (mapping.header, mapping.target, mapping.method, mapping.score, mapping.note)
-        return self.mapping_cache.setdefault(key, mapping)
+        return self.mapping_cache.setdefault(_mapping_key(mapping), mapping)
 
     def _store_batches(self, prepared: Prepared, *, received: ReceivedFile,
                        sender: str | None) -> _Stored:
@@ -765,30 +765,29 @@ class _Run:
         assert prepared.parsed is not None
         fmt = prepared.parsed.format
         stored = _Stored()
+        unlinked = stored.unlinked
+        append = stored.results.append
         for batch in prepared.batches():
             entries = [self._entry(record, practice, sender) for _index, record, practice in batch]
             results = self.store.store_entries(received, fmt, entries)
             for (index, _record, _practice), entry, result in zip(batch, entries, results,
                                                                   strict=True):
-                to_check = _to_check(entry.flags)
-                if to_check and result.practice_id is not None and not result.to_check:
-                    result.to_check = to_check
-                stored.results.append((index, result))
+                if result.practice_id is not None and not result.to_check:
+                    to_check = _to_check(entry.flags)
+                    if to_check:
+                        result.to_check = to_check
+                append((index, result))
                 if entry.practice is not None:
-                    for keyword in self._unlinked_keywords([entry]):
-                        stored.unlinked.setdefault(keyword.casefold(), (index, keyword))
+                    # The first spelling of each keyword without a concept, the file's first.
+                    for keyword in self._unlinked_keywords(entry.practice.keywords):
+                        unlinked.setdefault(keyword.casefold(), (index, keyword))
         return stored
 
-    def _unlinked_keywords(self, entries: list[Entry]) -> list[str]:
-        """The keywords of these practices that no concept of the vocabulary is linked to."""
+    def _unlinked_keywords(self, keywords: list[str]) -> list[str]:
+        """The keywords of a practice that no concept of the vocabulary is linked to."""
         from ..normalise import unlinked_keywords
 
-        found: dict[str, str] = {}
-        for entry in entries:
-            if entry.practice is not None:
-                for keyword in unlinked_keywords(entry.practice.keywords, self.reader.vocabulary):
-                    found.setdefault(keyword.casefold(), keyword)
-        return list(found.values())
+        return unlinked_keywords(keywords, self.reader.vocabulary)
 
     def _entry(self, record: RawRecord, practice: NormalisedPractice | str | None,
                sender: str | None) -> Entry:
@@ -819,10 +818,10 @@ class _Run:
                      [*practice.flags, *flags, *record.flags, *record.note_flags()])
 
     def _report_rows(self, display: str, fmt: str, results: list[RowResult]) -> None:
+        """One line of the report per row: what ``add`` makes of it, written out here (a
+        file's thousands of rows, each once through ``add`` before)."""
+        report_add = self.result.report.add
         for result in results:
-            outcome = result.outcome
-            status = {"empty": "empty", "incomplete": "incomplete", "body-text": "body-text",
-                      "to-read": "to-read", "error": "error"}.get(outcome, outcome)
             reason = result.reason
             checks: dict[str, Any] = {}
             if result.to_check:
@@ -831,9 +830,12 @@ class _Run:
                 reason = join_reasons(reason, "to check: " + " ".join(
                     describe_all(result.to_check, "en")))
                 checks = {"to_check": result.to_check, "reason_before": result.reason}
-            self.add(display, status, reason, sheet=result.sheet, row=result.row,
-                     format=fmt, practice_id=result.practice_id, version=result.version,
-                     locator=result.locator, **checks)
+            sheet, row = result.sheet, result.row
+            source = display if not sheet and not row else \
+                f"{display}:{sheet or ''}{':' + str(row) if row else ''}"
+            report_add(source, result.outcome, reason, sheet=sheet, row=row, format=fmt,
+                       practice_id=result.practice_id, version=result.version,
+                       locator=result.locator, **checks, file=display)
 
     # --- emails ------------------------------------------------------------------------------
 
@@ -1052,6 +1054,10 @@ def _tnef_name(item: Any) -> str:
 #: Flags that say a value was not sure (the report names them beside the row).
 _UNSURE_FLAGS = ("unsure:", "municipality-unresolved", "municipality-ambiguous", "consent-unknown",
                  "hidden-sheet")
+
+
+#: What makes two mappings the same one for the report (``_Run._shared``).
+_mapping_key = operator.attrgetter("header", "target", "method", "score", "note")
 
 
 def _to_check(flags: Iterable[str]) -> list[str]:

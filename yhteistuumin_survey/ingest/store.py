@@ -22,6 +22,7 @@ import shutil
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from json.encoder import encode_basestring_ascii as _quote
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -242,8 +243,7 @@ class PracticeIndex:
         block = self.blocks.get(key.split()[0])
         if not block:
             return None
-        from rapidfuzz import fuzz, process
-
+        fuzz, process = _rapidfuzz()
         # Titles that start alike; the most recent few hundred are enough to catch a resend.
         best = process.extractOne(key, block if len(block) <= 500 else block[-500:],
                                   scorer=fuzz.ratio, score_cutoff=DUPLICATE_CUTOFF)
@@ -256,8 +256,7 @@ class PracticeIndex:
         titles = self.by_reporter.get(reporter) if reporter and key else None
         if not titles:
             return None
-        from rapidfuzz import fuzz, process
-
+        fuzz, process = _rapidfuzz()
         # The latest first. ``extract_iter`` scores them in one call into rapidfuzz (not one
         # Python call per title) and yields, in that order, those at the cutoff or above.
         for title, _score, _n in process.extract_iter(key, list(reversed(titles)),
@@ -297,6 +296,15 @@ class PracticeIndex:
                             reporter_key(pairs.get(practice.id, []))),
                       _title_keys(practice.identity_key, version.title))
         return index
+
+
+@cache
+def _rapidfuzz() -> tuple[Any, Any]:
+    """rapidfuzz's ``fuzz`` and ``process``, imported on first use (storing needs them for
+    each new practice; ``from rapidfuzz import ...`` each time cost more than the lookup)."""
+    from rapidfuzz import fuzz, process
+
+    return fuzz, process
 
 
 def _table(model: Any) -> Any:
