@@ -1,6 +1,7 @@
 """The index of known practices answers as its plain definition does: the fast paths of
 ``PracticeIndex`` (one call into rapidfuzz for many titles) pick the same practice, for any
-titles, as the loop over the titles that defines them."""
+titles, as the loop over the titles that defines them; a version's content fingerprint is
+the same exactly when its content is, as the content's text (its repr) is."""
 
 from __future__ import annotations
 
@@ -60,3 +61,56 @@ def test_retitled_skips_the_practice_of_the_same_title():
     index = _index([("lukupiiri", "564"), ("lukupiiri lapsille", "564")])
 
     assert index.retitled("lukupiiri lapsille", "564") == 1
+
+
+#: Values a content field holds: texts (one long enough to be pickled as a long text), no
+#: answer, a yes or a no, lists of keywords.
+_VALUES = st.one_of(st.sampled_from(["", "lukupiiri", "Lukupiiri", "lukupiiri ", "Käytäntö",
+                                     "Sama teksti. " * 30]),
+                    st.none(), st.booleans(),
+                    st.lists(st.sampled_from(["lapset", "kirjasto", ""]), max_size=3))
+
+
+def _content(values: list) -> object:
+    from types import SimpleNamespace
+
+    from yhteistuumin_survey.ingest.store import CONTENT_FIELDS
+
+    return SimpleNamespace(**dict(zip(CONTENT_FIELDS, values, strict=True)))
+
+
+def _same_by_definition(one: list, other: list, codes: list[str], other_codes: list[str]) -> bool:
+    """The same content: each field the same value of the same kind (a list as a tuple)."""
+    def shown(values: list, of: list[str]) -> str:
+        return repr(([tuple(v) if isinstance(v, list) else v for v in values], sorted(set(of))))
+
+    return shown(one, codes) == shown(other, other_codes)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_VALUES, min_size=16, max_size=16), st.lists(_VALUES, min_size=16, max_size=16),
+       st.lists(st.sampled_from(["091", "564"]), max_size=3),
+       st.lists(st.sampled_from(["091", "564"]), max_size=3))
+def test_content_fingerprint_is_the_same_exactly_for_the_same_content(one, other, codes,
+                                                                      other_codes):
+    from yhteistuumin_survey.ingest.store import content_fingerprint
+
+    same = content_fingerprint(_content(one), codes) == \
+        content_fingerprint(_content(other), other_codes)
+
+    assert same == _same_by_definition(one, other, codes, other_codes)
+
+
+def test_content_fingerprint_of_one_text_in_two_fields_is_that_of_two_equal_texts():
+    # An answer copied into two fields is one object in the normalised answer, two when the
+    # version is read back from the database: the stored practice must be recognised.
+    from yhteistuumin_survey.ingest.store import content_fingerprint
+
+    text = "Lukupiiri kokoontuu kirjastossa kerran kuussa. " * 10
+    copy = (text + ".")[:-1]
+    assert copy is not text
+    shared = [text, ["lapset"], [], text, text, *[None] * 11]
+    apart = [copy, ["lapset"], [], (copy + ".")[:-1], (copy + "!")[:-1], *[None] * 11]
+
+    assert content_fingerprint(_content(shared), ["091"]) == \
+        content_fingerprint(_content(apart), ["091"])
