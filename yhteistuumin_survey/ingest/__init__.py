@@ -302,6 +302,9 @@ class _Run:
         self.detector = self.reader.detector
         self._resolver: Resolver | None = None  # built on first need (not for a re-ingest)
         self._resolved: dict[str, Any] = {}
+        #: (municipality text, codes before it) -> what it adds (``municipalities``).
+        self._by_text: dict[tuple[str, tuple[tuple[str, str], ...]],
+                            tuple[tuple[tuple[str, str], ...], tuple[str, ...]]] = {}
         self.tokens: dict[str, str] = {}
         self.token_rounds: dict[str, str] = {}  # the round each token was sent in
         for token, code, round_name in session.exec(select(
@@ -383,35 +386,16 @@ class _Run:
             notes.append(said("token-over-metadata", token_code=codes[0][0],
                               meta_code=record.meta_code))
         if municipality_text:
-            resolution = self.resolve(municipality_text)
-            flags.extend(self._reporter_not_named(codes, resolution, municipality_text))
-            codes.extend((code, "text") for code in resolution.codes)
-            if resolution.status == "ambiguous":
-                flags.append("municipality-ambiguous")
-            elif resolution.status == "unresolved":
-                # The flag alone does not say what was typed ("Koko Kainuu", "Åland"), and a
-                # practice shows the municipalities found, not the text: say it.
-                names = self._resolver.names if self._resolver is not None else {}
-                taken = [names.get(code, code) for code, _ in codes]
-                flags.extend(self._zeros_lost(municipality_text, names))
-                flags.extend(["municipality-unresolved", unsure(
-                    "municipalities", "municipality-not-named", text=municipality_text,
-                    names=taken) if taken else unsure(
-                    "municipalities", "municipality-not-named-none", text=municipality_text)])
-            elif "fuzzy" in resolution.method.split("+"):
-                # A close spelling, not the name: the reviewers confirm it.
-                flags.append(unsure("municipalities", "municipality-close-spelling",
-                                    text=municipality_text, names=list(resolution.names)))
-            elif any(part.startswith("former") for part in resolution.method.split("+")):
-                # "Jalasjärvi" (in Kurikka since 2016): the successor, said, never silently.
-                flags.append(unsure("municipalities", "municipality-former",
-                                    text=municipality_text, names=list(resolution.names)))
-            if resolution.status == "resolved" and resolution.unmatched:
-                # "Kuopio ja Pohjois-Savon kunnat", "Helsinki ja koko Uusimaa", "Tampere,
-                # Hervanta": what names no municipality may stand for several of them.
-                flags.append(unsure("municipalities", "municipality-unmatched",
-                                    text=municipality_text, rest=list(resolution.unmatched),
-                                    names=list(resolution.names)))
+            # The same text after the same codes says the same (thousands of a form's rows
+            # name one municipality each): worked out once per run.
+            key = (municipality_text, tuple(codes))
+            said_by_text = self._by_text.get(key)
+            if said_by_text is None:
+                said_by_text = self._by_text[key] = self._text_municipalities(
+                    municipality_text, codes)
+            text_codes, text_flags = said_by_text
+            codes.extend(text_codes)
+            flags.extend(text_flags)
         if not codes:
             address = record.account_email or sender
             code_list = self.domain_codes(address) if address else []
@@ -425,6 +409,41 @@ class _Run:
                 seen.add(code)
                 unique.append((code, source))
         return unique, flags, notes
+
+    def _text_municipalities(self, text: str, codes: list[tuple[str, str]]
+                             ) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+        """The (code, "text") pairs an answer's municipality text names and the flags it
+        gives, after the ``codes`` the token or metadata named (``municipalities``)."""
+        resolution = self.resolve(text)
+        text_codes = tuple((code, "text") for code in resolution.codes)
+        flags = list(self._reporter_not_named(codes, resolution, text))
+        if resolution.status == "ambiguous":
+            flags.append("municipality-ambiguous")
+        elif resolution.status == "unresolved":
+            # The flag alone does not say what was typed ("Koko Kainuu", "Åland"), and a
+            # practice shows the municipalities found, not the text: say it.
+            names = self._resolver.names if self._resolver is not None else {}
+            taken = [names.get(code, code) for code, _ in (*codes, *text_codes)]
+            flags.extend(self._zeros_lost(text, names))
+            flags.extend(["municipality-unresolved", unsure(
+                "municipalities", "municipality-not-named", text=text,
+                names=taken) if taken else unsure(
+                "municipalities", "municipality-not-named-none", text=text)])
+        elif "fuzzy" in resolution.method.split("+"):
+            # A close spelling, not the name: the reviewers confirm it.
+            flags.append(unsure("municipalities", "municipality-close-spelling",
+                                text=text, names=list(resolution.names)))
+        elif any(part.startswith("former") for part in resolution.method.split("+")):
+            # "Jalasjärvi" (in Kurikka since 2016): the successor, said, never silently.
+            flags.append(unsure("municipalities", "municipality-former",
+                                text=text, names=list(resolution.names)))
+        if resolution.status == "resolved" and resolution.unmatched:
+            # "Kuopio ja Pohjois-Savon kunnat", "Helsinki ja koko Uusimaa", "Tampere,
+            # Hervanta": what names no municipality may stand for several of them.
+            flags.append(unsure("municipalities", "municipality-unmatched",
+                                text=text, rest=list(resolution.unmatched),
+                                names=list(resolution.names)))
+        return text_codes, tuple(flags)
 
     def _reporter_not_named(self, codes: list[tuple[str, str]], resolution: Any,
                             text: str) -> list[str]:
