@@ -117,6 +117,32 @@ def test_a_questionnaire_naming_only_another_municipality_is_flagged(sqlite_engi
     assert all(parse_flag(f).code != "municipality-reporter-not-named" for f in joint["flags"])
 
 
+def test_one_answer_text_in_two_municipalities_questionnaires_is_judged_for_each(
+        sqlite_engine, workspace, tmp_path: Path):
+    # "Kauniaisten kaupunki" in Espoo's questionnaire names another municipality (flagged);
+    # in Kauniainen's own, in the same run, it names the one it came from (not flagged).
+    espoo = questionnaire_copy(tmp_path / "espoo")
+    set_answer(espoo, "Käytäntö 2", "municipalities", "Kauniaisten kaupunki")
+    kauniainen = questionnaire_copy(tmp_path / "kauniainen")
+    book = load_workbook(kauniainen)
+    meta = {"municipality_code": "235", "municipality_name": "Kauniainen",
+            "token": "tok-kauniainen-test"}
+    for row in book["_meta"].iter_rows():
+        row[1].value = meta.get(row[0].value, row[1].value)
+    book.save(kauniainen)
+    set_answer(kauniainen, "Käytäntö 2", "municipalities", "Kauniaisten kaupunki")
+    set_answer(kauniainen, "Käytäntö 2", "title", "Taidetta Kauniaisten kirjastoon")
+
+    run_ingest([espoo, kauniainen], engine=sqlite_engine, workspace=workspace)
+
+    by_title = practices_by_title(sqlite_engine)
+    codes = {title: [parse_flag(f).code for f in by_title[title]["flags"]]
+             for title in ("Taidetta kirjastoihin", "Taidetta Kauniaisten kirjastoon")}
+    assert codes["Taidetta kirjastoihin"].count("municipality-reporter-not-named") == 1
+    assert "municipality-reporter-not-named" not in codes["Taidetta Kauniaisten kirjastoon"]
+    assert by_title["Taidetta Kauniaisten kirjastoon"]["municipalities"] == ["235"]
+
+
 # --- 4. a municipality's own table in a workbook: numbers and dates where words were asked -----
 
 

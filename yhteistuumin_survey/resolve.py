@@ -422,6 +422,10 @@ def _words(text: str) -> list[str]:
 
 def _tokens(text: str) -> list[str]:
     """Casefolded words with their diacritics."""
+    if text.isascii():
+        # ASCII: casefolding is lowering, which changes no letter's length or kind, so the
+        # words of the lowered text are the lowered words (one call, not one per word).
+        return _words(text.lower())
     return [w.casefold() if w.isascii() else unicodedata.normalize("NFC", w.casefold())
             for w in _words(text)]
 
@@ -699,8 +703,10 @@ class Resolver:
         keys = self._phrase_keys.get(phrase)
         if keys is None:
             tokens = _tokens(phrase)
-            keys = self._phrase_keys[phrase] = (" ".join(tokens),
-                                                " ".join(_strip(t) for t in tokens))
+            exact = " ".join(tokens)
+            # An ASCII phrase has no diacritics to strip: its folded key is its exact one.
+            keys = self._phrase_keys[phrase] = (exact, exact if exact.isascii() else
+                                                " ".join(map(_strip, tokens)))
         return keys
 
     def _compact(self) -> None:
@@ -711,9 +717,12 @@ class Resolver:
         shared: dict[tuple[str, ...], tuple[str, ...]] = {}
         for index in (self._exact, self._folded):
             for entry in index.values():
-                codes = tuple(sorted(entry.codes))
+                # Most hold one code and one spelling: a tuple of one needs no sorting.
+                codes = tuple(entry.codes) if len(entry.codes) == 1 else \
+                    tuple(sorted(entry.codes))
                 entry.codes = shared.setdefault(codes, codes)
-                entry.spellings = tuple(sorted(entry.spellings))
+                entry.spellings = tuple(entry.spellings) if len(entry.spellings) == 1 else \
+                    tuple(sorted(entry.spellings))
 
     def _put(self, phrase: str, code: str, method: str, *, weak: bool = False,
              short_genitive: bool = False) -> None:

@@ -12,6 +12,7 @@ Every file and row ends up as one line of the returned report, which is also wri
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import os
 import tempfile
 import time
@@ -302,6 +303,9 @@ class _Run:
         self.detector = self.reader.detector
         self._resolver: Resolver | None = None  # built on first need (not for a re-ingest)
         self._resolved: dict[str, Any] = {}
+        #: (municipality text, codes before it) -> what it adds (``municipalities``).
+        self._by_text: dict[tuple[str, tuple[tuple[str, str], ...]],
+                            tuple[tuple[tuple[str, str], ...], tuple[str, ...]]] = {}
         self.tokens: dict[str, str] = {}
         self.token_rounds: dict[str, str] = {}  # the round each token was sent in
         for token, code, round_name in session.exec(select(
@@ -408,35 +412,16 @@ class _Run:
             notes.append(said("token-over-metadata", token_code=codes[0][0],
                               meta_code=record.meta_code))
         if municipality_text:
-            resolution = self.resolve(municipality_text)
-            flags.extend(self._reporter_not_named(codes, resolution, municipality_text))
-            codes.extend((code, "text") for code in resolution.codes)
-            if resolution.status == "ambiguous":
-                flags.append("municipality-ambiguous")
-            elif resolution.status == "unresolved":
-                # The flag alone does not say what was typed ("Koko Kainuu", "Åland"), and a
-                # practice shows the municipalities found, not the text: say it.
-                names = self._resolver.names if self._resolver is not None else {}
-                taken = [names.get(code, code) for code, _ in codes]
-                flags.extend(self._zeros_lost(municipality_text, names))
-                flags.extend(["municipality-unresolved", unsure(
-                    "municipalities", "municipality-not-named", text=municipality_text,
-                    names=taken) if taken else unsure(
-                    "municipalities", "municipality-not-named-none", text=municipality_text)])
-            elif "fuzzy" in resolution.method.split("+"):
-                # A close spelling, not the name: the reviewers confirm it.
-                flags.append(unsure("municipalities", "municipality-close-spelling",
-                                    text=municipality_text, names=list(resolution.names)))
-            elif any(part.startswith("former") for part in resolution.method.split("+")):
-                # "Jalasjärvi" (in Kurikka since 2016): the successor, said, never silently.
-                flags.append(unsure("municipalities", "municipality-former",
-                                    text=municipality_text, names=list(resolution.names)))
-            if resolution.status == "resolved" and resolution.unmatched:
-                # "Kuopio ja Pohjois-Savon kunnat", "Helsinki ja koko Uusimaa", "Tampere,
-                # Hervanta": what names no municipality may stand for several of them.
-                flags.append(unsure("municipalities", "municipality-unmatched",
-                                    text=municipality_text, rest=list(resolution.unmatched),
-                                    names=list(resolution.names)))
+            # The same text after the same codes says the same (thousands of a form's rows
+            # name one municipality each): worked out once per run.
+            key = (municipality_text, tuple(codes))
+            said_by_text = self._by_text.get(key)
+            if said_by_text is None:
+                said_by_text = self._by_text[key] = self._text_municipalities(
+                    municipality_text, codes)
+            text_codes, text_flags = said_by_text
+            codes.extend(text_codes)
+            flags.extend(text_flags)
         if not codes:
             address = record.account_email or sender
             code_list = self.domain_codes(address) if address else []
@@ -450,6 +435,41 @@ class _Run:
                 seen.add(code)
                 unique.append((code, source))
         return unique, flags, notes
+
+    def _text_municipalities(self, text: str, codes: list[tuple[str, str]]
+                             ) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+        """The (code, "text") pairs an answer's municipality text names and the flags it
+        gives, after the ``codes`` the token or metadata named (``municipalities``)."""
+        resolution = self.resolve(text)
+        text_codes = tuple((code, "text") for code in resolution.codes)
+        flags = list(self._reporter_not_named(codes, resolution, text))
+        if resolution.status == "ambiguous":
+            flags.append("municipality-ambiguous")
+        elif resolution.status == "unresolved":
+            # The flag alone does not say what was typed ("Koko Kainuu", "Åland"), and a
+            # practice shows the municipalities found, not the text: say it.
+            names = self._resolver.names if self._resolver is not None else {}
+            taken = [names.get(code, code) for code, _ in (*codes, *text_codes)]
+            flags.extend(self._zeros_lost(text, names))
+            flags.extend(["municipality-unresolved", unsure(
+                "municipalities", "municipality-not-named", text=text,
+                names=taken) if taken else unsure(
+                "municipalities", "municipality-not-named-none", text=text)])
+        elif "fuzzy" in resolution.method.split("+"):
+            # A close spelling, not the name: the reviewers confirm it.
+            flags.append(unsure("municipalities", "municipality-close-spelling",
+                                text=text, names=list(resolution.names)))
+        elif any(part.startswith("former") for part in resolution.method.split("+")):
+            # "Jalasjärvi" (in Kurikka since 2016): the successor, said, never silently.
+            flags.append(unsure("municipalities", "municipality-former",
+                                text=text, names=list(resolution.names)))
+        if resolution.status == "resolved" and resolution.unmatched:
+            # "Kuopio ja Pohjois-Savon kunnat", "Helsinki ja koko Uusimaa", "Tampere,
+            # Hervanta": what names no municipality may stand for several of them.
+            flags.append(unsure("municipalities", "municipality-unmatched",
+                                text=text, rest=list(resolution.unmatched),
+                                names=list(resolution.names)))
+        return text_codes, tuple(flags)
 
     def _reporter_not_named(self, codes: list[tuple[str, str]], resolution: Any,
                             text: str) -> list[str]:
@@ -781,8 +801,7 @@ class _Run:
     def _shared(self, mapping: Mapping) -> Mapping:
         """One object for each distinct mapping the report keeps: 308 questionnaires map
         the same rows the same way (about 50,000 mappings, 10 MB, held to the end)."""
-        key = (mapping.header, mapping.target, mapping.method, mapping.score, mapping.note)
-        return self.mapping_cache.setdefault(key, mapping)
+        return self.mapping_cache.setdefault(_mapping_key(mapping), mapping)
 
     def _store_batches(self, prepared: Prepared, *, received: ReceivedFile,
                        sender: str | None) -> _Stored:
@@ -791,30 +810,29 @@ class _Run:
         assert prepared.parsed is not None
         fmt = prepared.parsed.format
         stored = _Stored()
+        unlinked = stored.unlinked
+        append = stored.results.append
         for batch in prepared.batches():
             entries = [self._entry(record, practice, sender) for _index, record, practice in batch]
             results = self.store.store_entries(received, fmt, entries)
             for (index, _record, _practice), entry, result in zip(batch, entries, results,
                                                                   strict=True):
-                to_check = _to_check(entry.flags)
-                if to_check and result.practice_id is not None and not result.to_check:
-                    result.to_check = to_check
-                stored.results.append((index, result))
+                if result.practice_id is not None and not result.to_check:
+                    to_check = _to_check(entry.flags)
+                    if to_check:
+                        result.to_check = to_check
+                append((index, result))
                 if entry.practice is not None:
-                    for keyword in self._unlinked_keywords([entry]):
-                        stored.unlinked.setdefault(keyword.casefold(), (index, keyword))
+                    # The first spelling of each keyword without a concept, the file's first.
+                    for keyword in self._unlinked_keywords(entry.practice.keywords):
+                        unlinked.setdefault(keyword.casefold(), (index, keyword))
         return stored
 
-    def _unlinked_keywords(self, entries: list[Entry]) -> list[str]:
-        """The keywords of these practices that no concept of the vocabulary is linked to."""
+    def _unlinked_keywords(self, keywords: list[str]) -> list[str]:
+        """The keywords of a practice that no concept of the vocabulary is linked to."""
         from ..normalise import unlinked_keywords
 
-        found: dict[str, str] = {}
-        for entry in entries:
-            if entry.practice is not None:
-                for keyword in unlinked_keywords(entry.practice.keywords, self.reader.vocabulary):
-                    found.setdefault(keyword.casefold(), keyword)
-        return list(found.values())
+        return unlinked_keywords(keywords, self.reader.vocabulary)
 
     def _entry(self, record: RawRecord, practice: NormalisedPractice | str | None,
                sender: str | None) -> Entry:
@@ -845,10 +863,10 @@ class _Run:
                      [*practice.flags, *flags, *record.flags, *record.note_flags()])
 
     def _report_rows(self, display: str, fmt: str, results: list[RowResult]) -> None:
+        """One line of the report per row: what ``add`` makes of it, written out here (a
+        file's thousands of rows, each once through ``add`` before)."""
+        report_add = self.result.report.add
         for result in results:
-            outcome = result.outcome
-            status = {"empty": "empty", "incomplete": "incomplete", "body-text": "body-text",
-                      "to-read": "to-read", "error": "error"}.get(outcome, outcome)
             reason = result.reason
             checks: dict[str, Any] = {}
             if result.to_check:
@@ -857,9 +875,12 @@ class _Run:
                 reason = join_reasons(reason, "to check: " + " ".join(
                     describe_all(result.to_check, "en")))
                 checks = {"to_check": result.to_check, "reason_before": result.reason}
-            self.add(display, status, reason, sheet=result.sheet, row=result.row,
-                     format=fmt, practice_id=result.practice_id, version=result.version,
-                     locator=result.locator, **checks)
+            sheet, row = result.sheet, result.row
+            source = display if not sheet and not row else \
+                f"{display}:{sheet or ''}{':' + str(row) if row else ''}"
+            report_add(source, result.outcome, reason, sheet=sheet, row=row, format=fmt,
+                       practice_id=result.practice_id, version=result.version,
+                       locator=result.locator, **checks, file=display)
 
     # --- emails ------------------------------------------------------------------------------
 
@@ -1078,6 +1099,10 @@ def _tnef_name(item: Any) -> str:
 #: Flags that say a value was not sure (the report names them beside the row).
 _UNSURE_FLAGS = ("unsure:", "municipality-unresolved", "municipality-ambiguous", "consent-unknown",
                  "hidden-sheet")
+
+
+#: What makes two mappings the same one for the report (``_Run._shared``).
+_mapping_key = operator.attrgetter("header", "target", "method", "score", "note")
 
 
 def _to_check(flags: Iterable[str]) -> list[str]:
