@@ -1805,6 +1805,8 @@ _TEST_WORDS = frozenset({"testi", "test", "testing", "testaus", "testivastaus", 
                          "kokeilu", "asdf", "asd", "qwerty", "qwe", "sdf", "foo", "bar", "xyz"})
 _REPEATED = re.compile(r"(\w)\1{2,}")
 _TEST_WORD_MAX = max(map(len, _TEST_WORDS))
+#: The start of a long answer ``_is_test_text`` looks at first (prose tells in its first words).
+_TEST_START = 48
 #: Every byte but the ASCII letters: deleted, what is left of a text's ASCII are its letters.
 _NOT_ASCII_LETTERS = bytes(b for b in range(128) if not chr(b).isalpha())
 
@@ -1815,10 +1817,13 @@ def _is_test_text(text: str | None) -> bool:
     if len(text) > _TEST_WORD_MAX:
         # Each ASCII letter folds to itself in lower case and stays: more of them than the
         # longest test word, not all one letter, and the folded text is neither a test word
-        # nor one letter repeated. An answer is told so without folding it (most are prose).
-        letters = text.encode("ascii", "ignore").translate(None, _NOT_ASCII_LETTERS).lower()
-        if len(letters) > _TEST_WORD_MAX and letters.strip(letters[:1]):
-            return False
+        # nor one letter repeated. An answer is told so without folding it (most are prose),
+        # by its start first: the start's letters are some of the whole text's, so a start
+        # that tells is the whole text told (a long answer is not copied whole three times).
+        for part in (text[:_TEST_START], text) if len(text) > _TEST_START else (text,):
+            letters = part.encode("ascii", "ignore").translate(None, _NOT_ASCII_LETTERS).lower()
+            if len(letters) > _TEST_WORD_MAX and letters.strip(letters[:1]):
+                return False
     folded = fold(text).replace(" ", "")
     end = len(folded)
     while end and folded[end - 1].isdecimal():  # "Testi 2": what \d+$ took, \d being Nd
@@ -1834,6 +1839,11 @@ _FORMULA_START = re.compile(r"\s*=")
 def _cell_flags(raw: Mapping[str, Any]) -> list[str]:
     """Flag answers that are what is left of a cell's lost value: a formula's text, an error
     value."""
+    # Neither a formula nor an error value without its mark ("=", "#"): the usual answers,
+    # which have neither, are let through on two looks at C speed.
+    joined = "".join([value for value in raw.values() if isinstance(value, str)])
+    if "=" not in joined and "#" not in joined:
+        return []
     flags = []
     for qid, value in raw.items():
         if not isinstance(value, str):
@@ -1961,7 +1971,11 @@ def _too_long_flags(values: Mapping[str, Any], raw: Mapping[str, Any],
                     rules: _SurveyRules) -> list[str]:
     """Flag the answers longer than their question allows (``too-long:<id>``)."""
     flags = []
-    for qid, max_length in rules.limits:
+    # The answers that may be too long: a cleaned text longer than its limit, and what is not
+    # a text here, measured as typed below (most answers are let through by this one pass).
+    doubtful = [(qid, max_length) for qid, max_length in rules.limits
+                if not isinstance(text := values.get(qid), str) or len(text) > max_length]
+    for qid, max_length in doubtful:
         # Measure what was typed (the keywords and choices as typed, the rest as cleaned).
         text = values.get(qid)
         if not isinstance(text, str):
@@ -2035,7 +2049,8 @@ def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary:
     has_contact = bool(contact.name or contact.email or contact.phone or contact.text)
     # A sheet with no practice in it is empty even when the municipality, the contact or the
     # consent were filled in (the questionnaire may pre-fill them, people copy them over).
-    is_empty = not any(_is_answered(values[name]) for name in _PRACTICE_CONTENT)
+    # (each of these is a text or None, or a list: answered when true, as _is_answered says)
+    is_empty = not any(map(values.__getitem__, _PRACTICE_CONTENT))
 
     # A missing consent is no consent, not a missing answer. A question this module does not
     # read (a workspace's own addition) counts as answered when its cell has text.
