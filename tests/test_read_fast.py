@@ -519,3 +519,26 @@ def test_any_raw_answer_is_stored_as_the_json_text_json_dumps_makes(raw):
     assert raw_json_text(raw) == json_text(raw) == json.dumps(raw)
     # (a second time from the headings already known)
     assert raw_json_text(raw) == json.dumps(raw)
+
+
+def test_every_character_below_u0100_is_nfc_and_combines_with_none_before_it():
+    import unicodedata
+
+    for code in range(256):
+        assert unicodedata.is_normalized("NFC", chr(code)), hex(code)
+        assert unicodedata.combining(chr(code)) == 0, hex(code)
+    assert normalise._LATIN1_SIZE is not None  # CPython: the short way is taken
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=0x2100), max_size=30), st.booleans())
+def test_a_text_told_latin1_by_its_size_is_latin1_and_cleans_as_checked_whole(text, cached):
+    import pickle
+    import sys
+    import unicodedata
+
+    if cached:
+        pickle.dumps(text)  # (pickling keeps a UTF-8 copy in the text: it only adds to the size)
+    if sys.getsizeof(text) - len(text) == normalise._LATIN1_SIZE:
+        assert max(map(ord, text)) < 256
+        assert unicodedata.is_normalized("NFC", text)

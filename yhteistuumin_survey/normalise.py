@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import sys
 import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
@@ -131,6 +132,24 @@ def _normalise_chars(text: str) -> str:
     return text
 
 
+def _latin1_size() -> int | None:
+    """``sys.getsizeof`` of a text of one byte a character beyond ASCII (Latin-1: Finnish and
+    Swedish without a '–', '€' or curly quote) less its length, as CPython stores it; None
+    when this interpreter's sizes do not tell such a text (then every text is checked whole).
+
+    A text two or four bytes a character is never taken for one: its size grows by two or
+    four a character (and a cached UTF-8 copy only adds to any text's size)."""
+    one_byte = {sys.getsizeof("\u00e4" * n) - n for n in (1, 2, 3, 100)}
+    wider = {sys.getsizeof(char * n) - n for char in ("\u2013", "\U0001f600") for n in (1, 2, 100)}
+    size = next(iter(one_byte))
+    return size if len(one_byte) == 1 and size not in wider else None
+
+
+#: Every character below U+0100 is NFC as it stands and combines with none before it
+#: (tests/test_read_fast.py checks each): a Latin-1 text needs no NFC check.
+_LATIN1_SIZE = _latin1_size()
+
+
 def clean_text(value: Any) -> str | None:
     """Return an answer as clean NFC text, or ``None`` when nothing (or a placeholder) is there.
 
@@ -148,7 +167,9 @@ def clean_text(value: Any) -> str | None:
         # that _normalise_chars changes (tests/test_read_fast.py checks every code point).
         # Printable, it holds no line break and no tab, and NFC makes none.
         text = value
-        if not text.isascii() and not unicodedata.is_normalized("NFC", text):
+        # (the NFC check reads every character: a Latin-1 text is told by its size instead)
+        if not text.isascii() and sys.getsizeof(text) - len(text) != _LATIN1_SIZE \
+                and not unicodedata.is_normalized("NFC", text):
             text = unicodedata.normalize("NFC", text)
         result = _HSPACE.sub(" ", text).strip(" ") if "  " in text else text.strip(" ")
     else:
