@@ -542,3 +542,24 @@ def test_a_text_told_latin1_by_its_size_is_latin1_and_cleans_as_checked_whole(te
     if sys.getsizeof(text) - len(text) == normalise._LATIN1_SIZE:
         assert max(map(ord, text)) < 256
         assert unicodedata.is_normalized("NFC", text)
+
+
+def test_every_character_below_u0100_is_printable_unless_its_byte_is_named_unprintable():
+    for code in range(256):
+        assert chr(code).isprintable() == (code not in normalise._UNPRINTABLE_LATIN1), hex(code)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.one_of(st.text(alphabet=st.characters(max_codepoint=0x7F), min_size=50, max_size=90),
+                 st.text(alphabet=st.characters(max_codepoint=0xFF), min_size=50, max_size=90),
+                 st.text(alphabet=st.sampled_from([chr(code) for code in range(0x100)
+                                                   if chr(code).isprintable()]),
+                         min_size=50, max_size=90),
+                 st.text(alphabet=st.characters(max_codepoint=0x2100), min_size=50, max_size=90)),
+       st.sampled_from(["", "\n", "\u00a0", "\u00ad", "\x7f", "\x85", "\u2013", "\t"]))
+def test_a_long_text_is_printable_as_isprintable_says(text, extra):
+    for typed in (text + "x" * normalise._LONG_TEXT, text + extra, extra + text):
+        printable, one_byte = normalise._long_one_line(typed)
+        assert printable == typed.isprintable()
+        if one_byte:
+            assert max(map(ord, typed), default=0) < 256
