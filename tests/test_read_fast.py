@@ -450,3 +450,116 @@ def test_an_answer_s_memo_key_tells_each_heading_and_cell_by_its_type():
     assert normalise._answer_key([("Muu", True)]) != normalise._answer_key([("Muu", 1)])
     assert normalise._answer_key([("Muu", 1, 2)]) is None
     assert normalise._answer_key([("Muu", [1])]) is None
+
+
+LONG_TRIED_TEXTS = ["testi" + " " * 60, "Testi " + "1" * 60, "x" * 48 + "y", "x" * 49,
+                    "a" * 47 + " " + "b" * 20, "-" * 50 + "asdf", "é" * 60 + "testi",
+                    "Toiminta järjestetään yhdessä paikallisten yhdistysten kanssa. " * 4]
+
+
+def test_long_tried_texts_read_by_their_start_as_the_whole_way_reads_them():
+    for text in LONG_TRIED_TEXTS:
+        assert normalise._is_test_text(text) == _test_text_as_before(text), text
+    assert normalise._is_test_text("testi" + " " * 60)
+    assert not normalise._is_test_text("x" * 48 + "y")
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet=st.sampled_from("aAxXtTeEsSiI ÄäßǅﬀK\u0301\u00ad_-.!2٣²\u200b"),
+               min_size=normalise._TEST_START - 8, max_size=3 * normalise._TEST_START))
+def test_any_long_tried_text_reads_by_its_start_as_the_whole_way_reads_it(text):
+    assert normalise._is_test_text(text) == _test_text_as_before(text)
+
+
+def _too_long_as_before(values, raw, rules):
+    """``normalise._too_long_flags`` as it was before its first pass: every limit measured."""
+    flags = []
+    for qid, max_length in rules.limits:
+        text = values.get(qid)
+        if not isinstance(text, str):
+            typed = raw.get(qid)
+            text = normalise.clean_text(typed) if isinstance(typed, str) else None
+        if text and len(text) > max_length:
+            flags.append(f"too-long:{qid}")
+    return flags
+
+
+_ANSWER = st.one_of(st.none(), st.text(alphabet=st.sampled_from("ab \n\u00a0\u0301"), max_size=14),
+                    st.lists(st.text(max_size=3), max_size=2))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.dictionaries(st.sampled_from(["title", "keywords", "goal", "contact_phone", "own"]),
+                       _ANSWER),
+       st.dictionaries(st.sampled_from(["title", "keywords", "goal", "contact_phone", "own"]),
+                       _ANSWER))
+def test_any_answers_too_long_are_flagged_as_every_limit_measured_flags_them(values, raw):
+    limits = (("title", 3), ("keywords", 4), ("goal", 0), ("contact_phone", 10), ("own", 2))
+    rules = normalise._SurveyRules(survey=None, ids=frozenset(qid for qid, _ in limits),  # type: ignore[arg-type]
+                                   required=(), limits=limits)
+    assert normalise._too_long_flags(values, raw, rules) == _too_long_as_before(values, raw, rules)
+
+
+_JSON_VALUE = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=12),
+    st.lists(st.one_of(st.none(), st.text(max_size=4), st.integers()), max_size=3),
+    st.dictionaries(st.text(max_size=3), st.text(max_size=3), max_size=2))
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.dictionaries(st.one_of(st.text(alphabet=st.characters(codec="utf-8"), max_size=12),
+                                 st.integers(), st.none(), st.booleans()),
+                       _JSON_VALUE, max_size=6))
+def test_any_raw_answer_is_stored_as_the_json_text_json_dumps_makes(raw):
+    import json
+
+    from yhteistuumin_survey.ingest.records import json_text, raw_json_text
+
+    assert raw_json_text(raw) == json_text(raw) == json.dumps(raw)
+    # (a second time from the headings already known)
+    assert raw_json_text(raw) == json.dumps(raw)
+
+
+def test_every_character_below_u0100_is_nfc_and_combines_with_none_before_it():
+    import unicodedata
+
+    for code in range(256):
+        assert unicodedata.is_normalized("NFC", chr(code)), hex(code)
+        assert unicodedata.combining(chr(code)) == 0, hex(code)
+    assert normalise._LATIN1_SIZE is not None  # CPython: the short way is taken
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=0x2100), max_size=30), st.booleans())
+def test_a_text_told_latin1_by_its_size_is_latin1_and_cleans_as_checked_whole(text, cached):
+    import pickle
+    import sys
+    import unicodedata
+
+    if cached:
+        pickle.dumps(text)  # (pickling keeps a UTF-8 copy in the text: it only adds to the size)
+    if sys.getsizeof(text) - len(text) == normalise._LATIN1_SIZE:
+        assert max(map(ord, text)) < 256
+        assert unicodedata.is_normalized("NFC", text)
+
+
+def test_every_character_below_u0100_is_printable_unless_its_byte_is_named_unprintable():
+    for code in range(256):
+        assert chr(code).isprintable() == (code not in normalise._UNPRINTABLE_LATIN1), hex(code)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.one_of(st.text(alphabet=st.characters(max_codepoint=0x7F), min_size=50, max_size=90),
+                 st.text(alphabet=st.characters(max_codepoint=0xFF), min_size=50, max_size=90),
+                 st.text(alphabet=st.sampled_from([chr(code) for code in range(0x100)
+                                                   if chr(code).isprintable()]),
+                         min_size=50, max_size=90),
+                 st.text(alphabet=st.characters(max_codepoint=0x2100), min_size=50, max_size=90)),
+       st.sampled_from(["", "\n", "\u00a0", "\u00ad", "\x7f", "\x85", "\u2013", "\t"]))
+def test_a_long_text_is_printable_as_isprintable_says(text, extra):
+    for typed in (text + "x" * normalise._LONG_TEXT, text + extra, extra + text):
+        printable, one_byte = normalise._long_one_line(typed)
+        assert printable == typed.isprintable()
+        if one_byte:
+            assert max(map(ord, typed), default=0) < 256

@@ -106,3 +106,16 @@ def test_a_lost_formula_is_found_wherever_the_pieces_of_the_sheet_are_cut(tmp_pa
     with zipfile.ZipFile(path) as archive:
         assert tables._lost_formula_in(archive, "xl/worksheets/sheet1.xml")
         assert not tables._lost_formula_in(archive, "xl/worksheets/sheet2.xml")
+
+
+@pytest.mark.parametrize("cell,read", [
+    ("isolla_X000D_kirjoitettu", "isolla_X000D_kirjoitettu"),  # (OOXML's escapes are "_x")
+    ("tiedosto_x000D_", "tiedosto\r"), ("_x000D_alussa", "\ralussa"),
+    ("alaviiva_ilman koodia", "alaviiva_ilman koodia"), ("ei alaviivaa", "ei alaviivaa")])
+def test_an_excel_escape_is_decoded_wherever_the_underscores_are(
+        tmp_path: Path, cell, read):
+    from yhteistuumin_survey.tables import read_csv
+
+    path = tmp_path / "vastaukset.csv"
+    path.write_text(f"Kunta;Kuvaus\nPori;{cell}\n", encoding="utf-8")
+    assert read_csv(path)[0].rows[1] == ["Pori", read]

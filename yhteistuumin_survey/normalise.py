@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import sys
 import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
@@ -131,6 +132,44 @@ def _normalise_chars(text: str) -> str:
     return text
 
 
+def _latin1_size() -> int | None:
+    """``sys.getsizeof`` of a text of one byte a character beyond ASCII (Latin-1: Finnish and
+    Swedish without a '–', '€' or curly quote) less its length, as CPython stores it; None
+    when this interpreter's sizes do not tell such a text (then every text is checked whole).
+
+    A text two or four bytes a character is never taken for one: its size grows by two or
+    four a character (and a cached UTF-8 copy only adds to any text's size)."""
+    one_byte = {sys.getsizeof("\u00e4" * n) - n for n in (1, 2, 3, 100)}
+    wider = {sys.getsizeof(char * n) - n for char in ("\u2013", "\U0001f600") for n in (1, 2, 100)}
+    size = next(iter(one_byte))
+    return size if len(one_byte) == 1 and size not in wider else None
+
+
+#: Every character below U+0100 is NFC as it stands and combines with none before it
+#: (tests/test_read_fast.py checks each): a Latin-1 text needs no NFC check.
+_LATIN1_SIZE = _latin1_size()
+
+
+#: The bytes of the characters below U+0100 that are not printable (``str.isprintable``):
+#: the controls, no-break space and soft hyphen (tests/test_read_fast.py checks all 256).
+_UNPRINTABLE_LATIN1 = bytes([*range(0x20), *range(0x7F, 0xA1), 0xAD])
+#: From this length a text of one byte a character is told printable by its Latin-1 bytes,
+#: and NFC by its size (``_long_one_line``); a shorter one is checked whole, as cheaply.
+_LONG_TEXT = 64
+
+
+def _long_one_line(text: str) -> tuple[bool, bool]:
+    """(``text.isprintable()``, whether ``text`` is one byte a character: ASCII or Latin-1) of
+    a long text (``_LONG_TEXT``).
+
+    A text of one byte a character is told printable by deleting the unprintable bytes from
+    its Latin-1 bytes (a copy at memcpy's speed): isprintable looks each character up in the
+    Unicode tables (1.1 us for a 500-character answer, 0.5 so)."""
+    if text.isascii() or sys.getsizeof(text) - len(text) == _LATIN1_SIZE:
+        return len(text.encode("latin-1").translate(None, _UNPRINTABLE_LATIN1)) == len(text), True
+    return text.isprintable(), False
+
+
 def clean_text(value: Any) -> str | None:
     """Return an answer as clean NFC text, or ``None`` when nothing (or a placeholder) is there.
 
@@ -143,12 +182,19 @@ def clean_text(value: Any) -> str | None:
     """
     if value is None:
         return None
-    if type(value) is str and value.isprintable():
+    printable = one_byte = False
+    if type(value) is str:
+        if len(value) < _LONG_TEXT:
+            printable, one_byte = value.isprintable(), value.isascii()
+        else:
+            printable, one_byte = _long_one_line(value)
+    if printable:
         # One line of ordinary characters (the usual short answer; checked at C speed): none
         # that _normalise_chars changes (tests/test_read_fast.py checks every code point).
-        # Printable, it holds no line break and no tab, and NFC makes none.
+        # Printable, it holds no line break and no tab, and NFC makes none; a text of one
+        # byte a character is NFC already (the NFC check reads every character).
         text = value
-        if not text.isascii() and not unicodedata.is_normalized("NFC", text):
+        if not one_byte and not unicodedata.is_normalized("NFC", text):
             text = unicodedata.normalize("NFC", text)
         result = _HSPACE.sub(" ", text).strip(" ") if "  " in text else text.strip(" ")
     else:
@@ -1805,6 +1851,8 @@ _TEST_WORDS = frozenset({"testi", "test", "testing", "testaus", "testivastaus", 
                          "kokeilu", "asdf", "asd", "qwerty", "qwe", "sdf", "foo", "bar", "xyz"})
 _REPEATED = re.compile(r"(\w)\1{2,}")
 _TEST_WORD_MAX = max(map(len, _TEST_WORDS))
+#: The start of a long answer ``_is_test_text`` looks at first (prose tells in its first words).
+_TEST_START = 48
 #: Every byte but the ASCII letters: deleted, what is left of a text's ASCII are its letters.
 _NOT_ASCII_LETTERS = bytes(b for b in range(128) if not chr(b).isalpha())
 
@@ -1815,10 +1863,13 @@ def _is_test_text(text: str | None) -> bool:
     if len(text) > _TEST_WORD_MAX:
         # Each ASCII letter folds to itself in lower case and stays: more of them than the
         # longest test word, not all one letter, and the folded text is neither a test word
-        # nor one letter repeated. An answer is told so without folding it (most are prose).
-        letters = text.encode("ascii", "ignore").translate(None, _NOT_ASCII_LETTERS).lower()
-        if len(letters) > _TEST_WORD_MAX and letters.strip(letters[:1]):
-            return False
+        # nor one letter repeated. An answer is told so without folding it (most are prose),
+        # by its start first: the start's letters are some of the whole text's, so a start
+        # that tells is the whole text told (a long answer is not copied whole three times).
+        for part in (text[:_TEST_START], text) if len(text) > _TEST_START else (text,):
+            letters = part.encode("ascii", "ignore").translate(None, _NOT_ASCII_LETTERS).lower()
+            if len(letters) > _TEST_WORD_MAX and letters.strip(letters[:1]):
+                return False
     folded = fold(text).replace(" ", "")
     end = len(folded)
     while end and folded[end - 1].isdecimal():  # "Testi 2": what \d+$ took, \d being Nd
@@ -1834,6 +1885,11 @@ _FORMULA_START = re.compile(r"\s*=")
 def _cell_flags(raw: Mapping[str, Any]) -> list[str]:
     """Flag answers that are what is left of a cell's lost value: a formula's text, an error
     value."""
+    # Neither a formula nor an error value without its mark ("=", "#"): the usual answers,
+    # which have neither, are let through on two looks at C speed.
+    joined = "".join([value for value in raw.values() if isinstance(value, str)])
+    if "=" not in joined and "#" not in joined:
+        return []
     flags = []
     for qid, value in raw.items():
         if not isinstance(value, str):
@@ -1961,7 +2017,11 @@ def _too_long_flags(values: Mapping[str, Any], raw: Mapping[str, Any],
                     rules: _SurveyRules) -> list[str]:
     """Flag the answers longer than their question allows (``too-long:<id>``)."""
     flags = []
-    for qid, max_length in rules.limits:
+    # The answers that may be too long: a cleaned text longer than its limit, and what is not
+    # a text here, measured as typed below (most answers are let through by this one pass).
+    doubtful = [(qid, max_length) for qid, max_length in rules.limits
+                if not isinstance(text := values.get(qid), str) or len(text) > max_length]
+    for qid, max_length in doubtful:
         # Measure what was typed (the keywords and choices as typed, the rest as cleaned).
         text = values.get(qid)
         if not isinstance(text, str):
@@ -2035,7 +2095,8 @@ def normalise_answers(answers: Mapping[str, Any], *, survey: Survey, vocabulary:
     has_contact = bool(contact.name or contact.email or contact.phone or contact.text)
     # A sheet with no practice in it is empty even when the municipality, the contact or the
     # consent were filled in (the questionnaire may pre-fill them, people copy them over).
-    is_empty = not any(_is_answered(values[name]) for name in _PRACTICE_CONTENT)
+    # (each of these is a text or None, or a list: answered when true, as _is_answered says)
+    is_empty = not any(map(values.__getitem__, _PRACTICE_CONTENT))
 
     # A missing consent is no consent, not a missing answer. A question this module does not
     # read (a workspace's own addition) counts as answered when its cell has text.

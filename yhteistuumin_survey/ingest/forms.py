@@ -278,7 +278,9 @@ def apply_meta(record: RawRecord, meta: dict[str, Any], profile: Profile,
     if code:
         record.meta_code = code.zfill(3) if code.isdigit() else code
     email = cell_text(meta.get("account_email"))
-    if email and fold(email) not in profile.anonymous and "@" in email:
+    # (folded only for a profile that names anonymous accounts: a Google Forms export's
+    # addresses, one per respondent, were each folded into fold's cache for nothing)
+    if email and "@" in email and (not profile.anonymous or fold(email) not in profile.anonymous):
         record.account_email = email
     for role in ("submitted", "modified", "started"):
         if meta.get(role) not in (None, ""):

@@ -84,7 +84,7 @@ class RawRecord:
 
     def raw_text(self) -> str:
         """Return ``raw`` as the JSON text that is stored."""
-        return self.raw_json if self.raw_json is not None else json_text(self.raw)
+        return self.raw_json if self.raw_json is not None else raw_json_text(self.raw)
 
     def note_flags(self) -> list[str]:
         """Return the notes as flags: ``note:<question id>:<text>``, then the unsure readings
@@ -118,6 +118,35 @@ class ParsedFile:
 
 #: JSON text as ``json.dumps`` with its defaults makes it (and SQLAlchemy's JSON type with it).
 json_text = json.JSONEncoder().encode
+#: A text as JSON text with ``json.dumps``' defaults (ASCII, ``\u00e4`` for ä): the encoder's own.
+_json_string = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+
+#: Each heading of a raw answer as JSON text with what ``json.dumps`` writes before it (", ")
+#: and after it (": "). A raw answer's keys are its file's column headings (or a
+#: questionnaire's fields), the same on every row: each is escaped once, not on every row
+#: (a form's headings are a third of a row's text beyond ASCII). Emptied when full.
+_HEADING_TEXTS: dict[str, str] = {}
+_HEADING_TEXTS_MAX = 10_000
+
+
+def raw_json_text(raw: dict[str, Any]) -> str:
+    """``json_text(raw)`` of a raw answer keyed by texts, byte for byte; its headings' JSON
+    text from ``_HEADING_TEXTS``, its texts escaped by the encoder's own function, any other
+    value by ``json_text`` (2 x 5,000 export rows: 9 -> 8 us a row, see the commit)."""
+    headings = _HEADING_TEXTS
+    if len(headings) > _HEADING_TEXTS_MAX:
+        headings.clear()
+    parts: list[str] = []
+    for key, value in raw.items():
+        heading = headings.get(key)
+        if heading is None:
+            if type(key) is not str:  # json.dumps writes other keys its own way
+                return json_text(raw)
+            heading = headings[key] = f", {_json_string(key)}: "
+        parts.append(heading)
+        parts.append(_json_string(value) if type(value) is str
+                     else "null" if value is None else json_text(value))
+    return "{" + "".join(parts)[2:] + "}"
 
 
 def jsonable(value: Any) -> Any:
