@@ -260,7 +260,9 @@ def test_every_flag_the_code_makes_has_texts_and_unsure_ones_come_from_the_modul
         source = path.read_text(encoding="utf-8")
         # An unsure flag written by hand would be a sentence no reviewer can read in Finnish.
         assert not re.search(r"""f["']unsure:""", source), f"{path}: use flags.unsure()"
-        for name in re.findall(r"""flags\.(?:append|extend)\(\s*f?["'(]*([a-z][a-z-]+)""",
+        # A flag's name written out (followed by its quote or its colon), not a variable's
+        # name ("flags.extend(text_flags)").
+        for name in re.findall(r"""flags\.(?:append|extend)\(\s*f?["'(]*([a-z][a-z-]+)(?=["':])""",
                                source) + re.findall(r"""_FLAG = ["']([a-z-]+)["']""", source) \
                 + re.findall(r"""f["']([a-z][a-z-]+):\{[a-z_]+\}["'] for """, source):
             made.setdefault(name, str(path.relative_to(package)))
