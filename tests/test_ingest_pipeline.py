@@ -201,6 +201,24 @@ def test_while_the_worker_is_busy_this_process_prepares_the_next_files(workspace
     assert piped.workers[0].process.returncode == 0
 
 
+def slow_rows_worker(seconds: float) -> str:
+    """A worker's program whose every batch of rows (one row each) takes ``seconds`` to
+    normalise; a batch sent as read (the parent wished for it) goes at once."""
+    return ("import json, sys, time; sys.path[:0] = json.loads(sys.argv[1])\n"
+            "import yhteistuumin_survey.ingest.prepare as prepare\n"
+            "prepare.BATCH_ROWS = 1\n"
+            "import yhteistuumin_survey.ingest.pipeline as pipeline\n"
+            "def slow(post):\n"
+            "    def post_slowly(message):\n"
+            "        if message[0] == 'rows':\n"
+            f"            time.sleep({seconds})\n"
+            "        post(message)\n"
+            "    return post_slowly\n"
+            "send = pipeline._send_file\n"
+            "pipeline._send_file = lambda post, *args: send(slow(post), *args)\n"
+            "pipeline.serve(int(sys.argv[2]))\n")
+
+
 def test_while_a_file_s_rows_are_late_this_process_prepares_the_next_files(workspace,
                                                                           monkeypatch):
     """The worker sends a long export's head at once and its rows as it normalises them:
@@ -209,20 +227,7 @@ def test_while_a_file_s_rows_are_late_this_process_prepares_the_next_files(works
     from yhteistuumin_survey.ingest.prepare import Reader
 
     monkeypatch.setattr(pipeline, "AHEAD_FILES", 1)
-    monkeypatch.setattr(pipeline, "_WORKER_CODE", (
-        "import json, sys, time; sys.path[:0] = json.loads(sys.argv[1])\n"
-        "import yhteistuumin_survey.ingest.prepare as prepare\n"
-        "prepare.BATCH_ROWS = 1\n"
-        "import yhteistuumin_survey.ingest.pipeline as pipeline\n"
-        "def slow(post):\n"
-        "    def post_slowly(message):\n"
-        "        if message[0] == 'rows':\n"
-        "            time.sleep(1.0)\n"  # a batch that takes long to normalise
-        "        post(message)\n"
-        "    return post_slowly\n"
-        "send = pipeline._send_file\n"
-        "pipeline._send_file = lambda post, *args: send(slow(post), *args)\n"
-        "pipeline.serve(int(sys.argv[2]))\n"))
+    monkeypatch.setattr(pipeline, "_WORKER_CODE", slow_rows_worker(1.0))
     paths = [DATA / name for name in ("googleforms.csv", *[n for n in NAMES
                                                           if n != "googleforms.csv"])]
     reader = Reader(workspace, "auto")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from ingest_support import DATA
-from test_ingest_pipeline import _inputs, _piped, _rows
+from test_ingest_pipeline import _inputs, _piped, _rows, slow_rows_worker
 
 
 def test_a_late_batch_is_asked_for_as_read_and_normalised_here(workspace, monkeypatch):
@@ -20,20 +20,7 @@ def test_a_late_batch_is_asked_for_as_read_and_normalised_here(workspace, monkey
     import yhteistuumin_survey.ingest.pipeline as pipeline
     from yhteistuumin_survey.ingest.prepare import Reader
 
-    monkeypatch.setattr(pipeline, "_WORKER_CODE", (
-        "import json, sys, time; sys.path[:0] = json.loads(sys.argv[1])\n"
-        "import yhteistuumin_survey.ingest.prepare as prepare\n"
-        "prepare.BATCH_ROWS = 1\n"
-        "import yhteistuumin_survey.ingest.pipeline as pipeline\n"
-        "def slow(post):\n"
-        "    def post_slowly(message):\n"
-        "        if message[0] == 'rows':\n"
-        "            time.sleep(0.5)\n"  # a batch that takes long to normalise
-        "        post(message)\n"
-        "    return post_slowly\n"
-        "send = pipeline._send_file\n"
-        "pipeline._send_file = lambda post, *args: send(slow(post), *args)\n"
-        "pipeline.serve(int(sys.argv[2]))\n"))
+    monkeypatch.setattr(pipeline, "_WORKER_CODE", slow_rows_worker(0.5))
     path = DATA / "googleforms.csv"
     reader = Reader(workspace, "auto")
     normalised_here = []
