@@ -163,7 +163,9 @@ def serve(fd: int) -> None:
 
     A thread sends the messages: the next batch is normalised while the last one goes out,
     at most ``OUTBOX_BYTES`` waiting, each pickled already (``post``). A message that
-    cannot be pickled fails its file here (``_send_file``): the parent reads it itself."""
+    cannot be pickled fails its file here (``_send_file``): the parent reads it itself.
+    Another thread reads the parent's messages as they come: the tasks wait in order, and a
+    wish for the next batch of rows as read is noted at once (``_Wishes``)."""
     import gc
     import queue
     import signal
