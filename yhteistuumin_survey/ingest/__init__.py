@@ -510,9 +510,7 @@ class _Run:
 
     def add(self, display: str, status: str, reason: str = "", **detail: Any) -> None:
         detail.setdefault("file", display)
-        self.result.report.add(display if not detail.get("sheet") and not detail.get("row")
-                               else f"{display}:{detail.get('sheet') or ''}"
-                                    f"{':' + str(detail['row']) if detail.get('row') else ''}",
+        self.result.report.add(_line_source(display, detail.get("sheet"), detail.get("row")),
                                status, reason, **detail)
 
     def check(self, path: Path, display: str) -> tuple[str, int] | None:
@@ -863,8 +861,8 @@ class _Run:
                      [*practice.flags, *flags, *record.flags, *record.note_flags()])
 
     def _report_rows(self, display: str, fmt: str, results: list[RowResult]) -> None:
-        """One line of the report per row: what ``add`` makes of it, written out here (a
-        file's thousands of rows, each once through ``add`` before)."""
+        """One line of the report per row, as ``add`` makes it (its place by
+        ``_line_source``), straight into the report: a file's thousands of rows."""
         report_add = self.result.report.add
         for result in results:
             reason = result.reason
@@ -876,11 +874,9 @@ class _Run:
                     describe_all(result.to_check, "en")))
                 checks = {"to_check": result.to_check, "reason_before": result.reason}
             sheet, row = result.sheet, result.row
-            source = display if not sheet and not row else \
-                f"{display}:{sheet or ''}{':' + str(row) if row else ''}"
-            report_add(source, result.outcome, reason, sheet=sheet, row=row, format=fmt,
-                       practice_id=result.practice_id, version=result.version,
-                       locator=result.locator, **checks, file=display)
+            report_add(_line_source(display, sheet, row), result.outcome, reason, sheet=sheet,
+                       row=row, format=fmt, practice_id=result.practice_id,
+                       version=result.version, locator=result.locator, **checks, file=display)
 
     # --- emails ------------------------------------------------------------------------------
 
@@ -1099,6 +1095,14 @@ def _tnef_name(item: Any) -> str:
 #: Flags that say a value was not sure (the report names them beside the row).
 _UNSURE_FLAGS = ("unsure:", "municipality-unresolved", "municipality-ambiguous", "consent-unknown",
                  "hidden-sheet")
+
+
+def _line_source(display: str, sheet: str | None, row: int | None) -> str:
+    """Where a report line is: the file, with its sheet and row when it has them
+    (``book.xlsx:Käytäntö 1``, ``export.csv::7``)."""
+    if not sheet and not row:
+        return display
+    return f"{display}:{sheet or ''}{':' + str(row) if row else ''}"
 
 
 #: What makes two mappings the same one for the report (``_Run._shared``).
