@@ -37,6 +37,28 @@ def test_ingest_prints_a_short_summary_and_the_mapping_only_when_verbose(cli, tm
     assert again.stdout.splitlines()[0] == "1 file: 1 file already ingested"
 
 
+def test_an_export_downloaded_again_counts_its_old_rows_as_answers_not_files(cli, tmp_path):
+    """A form export downloaded again holds the rows stored before and the new ones: the
+    summary counts the old rows as answers already ingested, not as files."""
+    inbox = _inbox(tmp_path, "googleforms.csv")
+    assert cli("ingest", str(inbox / "googleforms.csv")).exit_code == 0
+    header, *rows = (inbox / "googleforms.csv").read_text(encoding="utf-8").splitlines(
+        keepends=True)
+    later = [rows[-1].replace("terveysasemille", f"terveysasemille ja {place}", 1)
+             for place in ("kouluille", "kirjastoihin")]
+    second, third = inbox / "second.csv", inbox / "third.csv"
+    second.write_text(header + "".join(rows) + later[0], encoding="utf-8")
+    third.write_text(header + "".join(rows) + "".join(later), encoding="utf-8")
+
+    again = cli("ingest", str(second), "--format", "json")
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["counts"]["already ingested"] == len(rows)  # JSON: as was
+    assert cli("ingest", str(second)).stdout.splitlines()[0] == "1 file: 1 file already ingested"
+    said = cli("ingest", str(third)).stdout.splitlines()[0]
+    assert said.startswith("1 file: ") and "files already ingested" not in said, said
+    assert f"{len(rows) + 1} answers already ingested (the same content)" in said, said
+
+
 def test_ingest_exits_1_and_names_the_broken_file_but_keeps_the_rest(cli, tmp_path):
     inbox = _inbox(tmp_path, "broken/scan.xlsx", "limesurvey-codes.csv")
     result = cli("ingest", str(inbox), "--format", "json")

@@ -82,9 +82,12 @@ GENERIC_DOMAINS = frozenset({
 DOMAIN_NAMES = {"hel": "Helsinki", "ouka": "Oulu", "jkl": "Jyväskylä", "lpr": "Lappeenranta",
                 "jns": "Joensuu"}
 REPORT_COLUMNS = ("file", "sheet", "row", "format", "outcome", "practice_id", "version", "reason")
+#: A file's answer already stored with the same content: counted apart from the files
+#: received again in the summary (both are "already ingested" in the report and JSON).
+_ANSWERS_AGAIN = "answer already ingested"
 #: Outcomes in the order the summary lists them.
 SUMMARY_ORDER = ("new", "new version", "duplicate candidate", "decision kept",
-                 "already ingested", "incomplete",
+                 "already ingested", _ANSWERS_AGAIN, "incomplete",
                  "empty", "to-read", "body-text", "note", "structure", "error")
 #: What each outcome's count is, said on the terminal (one, many): "7 empty" told a coordinator
 #: neither that they were sheets nor that nothing was lost.
@@ -96,6 +99,10 @@ SUMMARY_WORDS = {
     "decision kept": ("decided practice kept as decided (the difference flagged)",
                       "decided practices kept as decided (the differences flagged)"),
     "already ingested": ("file already ingested", "files already ingested"),
+    # An export downloaded again with new rows: "1 file: 12 new practices, 4,988 files
+    # already ingested" counted its rows as files.
+    _ANSWERS_AGAIN: ("answer already ingested (the same content)",
+                     "answers already ingested (the same content)"),
     "incomplete": ("unfinished response (not a practice)",
                    "unfinished responses (not practices)"),
     "empty": ("empty sheet or row skipped", "empty sheets or rows skipped"),
@@ -163,6 +170,13 @@ class IngestReport:
         empty sheets or rows skipped"), then where the report is; JSON keeps the outcomes'
         own names (``counts``)."""
         counts = self.counts
+        # A row or sheet whose content was stored before has its place (locator); a file
+        # received before has none.
+        answers = sum(1 for outcome in self.report.outcomes if outcome.status ==
+                      "already ingested" and outcome.detail.get("locator") is not None)
+        if answers:
+            counts["already ingested"] -= answers
+            counts[_ANSWERS_AGAIN] = answers
         said = [plural(counts[key], *SUMMARY_WORDS[key]) for key in (*SUMMARY_ORDER, "skipped")
                 if counts.get(key)]
         lines = [f"{plural(self.files, 'file')}: {', '.join(said) or 'nothing to do'}"]
