@@ -238,6 +238,9 @@ def test_broken_files_each_get_a_reason_and_the_batch_goes_on(engine, workspace,
     shutil.copytree(DATA / "broken", folder)
     _copy("msforms.xlsx", folder)
     (folder / "vastaus.docx").write_bytes(b"PK\x03\x04 not really")
+    # A letter saved under a workbook's name: read as a text table, it holds no questions.
+    (folder / "muistio.xlsx").write_text("Hei,\nvastaamme kyselyyn ensi viikolla.\nTerveisin Matti\n",
+                                         encoding="utf-8")
     result = run_ingest([folder], engine=engine, workspace=workspace)
     reasons = {Path(r["file"]).name: (r["outcome"], r["reason"]) for r in result.rows()
                if r["outcome"] == "error"}
@@ -246,6 +249,7 @@ def test_broken_files_each_get_a_reason_and_the_batch_goes_on(engine, workspace,
         "encrypted.xlsx": "encrypted (password-protected)",
         "garbage.csv": "not a text table but binary data",
         "notes.csv": "no survey questions recognised",
+        "muistio.xlsx": "not a spreadsheet but a text file; ask for the Excel file itself",
         "scan.xlsx": "not a spreadsheet but a PDF document",
         "truncated.xlsx": "damaged or truncated",
         "webpage.xlsx": "an HTML page saved under a spreadsheet's name",

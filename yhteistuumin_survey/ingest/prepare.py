@@ -135,7 +135,7 @@ class Reader:
             raise InputError(said("file-no-data", file=display))
         detection = self.detector.detect(sheets, self.source)
         if detection is None:
-            raise InputError(said("no-questions-recognised", file=display))
+            raise InputError(self._nothing_recognised(path, display))
         if detection.format == CONTACT_LIST:
             raise InputError(said("contact-list-given", file=display, columns=detection.reason))
         if detection.format == "questionnaire":
@@ -156,6 +156,17 @@ class Reader:
                              "with full question texts")
         flag_choice_codes(parsed, self.survey)
         return parsed
+
+    @staticmethod
+    def _nothing_recognised(path: Path, display: str) -> str:
+        """Why no reader took a file: a text file under a workbook's name (read as a CSV
+        table, as a CSV export saved as .xlsx is) is no spreadsheet, and the sender has the
+        workbook itself; any other file holds no survey questions that were recognised."""
+        from ..tables import SPREADSHEET_SUFFIXES, sniff_kind
+
+        if path.suffix.lower() in SPREADSHEET_SUFFIXES and sniff_kind(path) == "text":
+            return said("not-a-spreadsheet", file=display, what="a text file")
+        return said("no-questions-recognised", file=display)
 
     def _read_limesurvey(self, path: Path, sheets: Any, profile: Any, mapper: Any) -> Any:
         """Read a LimeSurvey export through a structure: one given with --structure, one
