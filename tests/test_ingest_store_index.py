@@ -121,6 +121,26 @@ def test_retitled_takes_the_latest_match_not_the_best_one():
     assert index.retitled("lukupiiri lapsille kirjastossa", "091") is None  # not its reporter's
 
 
+def test_retitled_and_similar_leave_nothing_for_the_garbage_collector():
+    # Each call is one per stored practice: a reference cycle left by each (rapidfuzz's
+    # extract_iter left nine objects) would make the collector's passes of a long run.
+    import gc
+
+    index = _index([("lukupiiri lapsille", "564"), ("lukupiiri lapsille kirjasto", "564"),
+                    ("kirjasto kylille", "564")])
+    gc.collect()
+    gc.disable()
+    try:
+        for key in ("lukupiiri lapsille kirjastossa", "kirjasto kylille", "tanssit oulu"):
+            index.retitled(key, "564")
+            index.similar(key)
+        left = gc.collect()
+    finally:
+        gc.enable()
+
+    assert left == 0
+
+
 def test_retitled_skips_the_practice_of_the_same_title():
     index = _index([("lukupiiri", "564"), ("lukupiiri lapsille", "564")])
 
