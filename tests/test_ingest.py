@@ -699,3 +699,43 @@ def test_a_contact_spread_over_two_columns_is_read_whole(engine, workspace, tmp_
     [listed] = practices(engine)
     assert {k: listed["contact"][k] for k in ("name", "email", "phone")} == {
         "name": "Pekka Puupää", "email": "pekka.puupaa@kuopio.fi", "phone": "+358 40 1234567"}
+
+
+_SPLIT_HEADINGS = "Aikaleima;Kunta;Käytännön nimi;Tavoite;Yhteyshenkilö;Sähköposti\n"
+
+
+def test_a_row_split_by_an_unquoted_separator_is_flagged_not_read_as_it_fell(
+        engine, workspace, tmp_path):
+    # The goal held a semicolon in a file separated by semicolons, unquoted: the rest of the
+    # row slid a column to the right (the contact's name under the address, and so on).
+    path = tmp_path / "vastaukset.csv"
+    path.write_text(_SPLIT_HEADINGS
+                    + "1.3.2024 10:00;Espoo;Lukupiiri;Tavoitteena on lukeminen; ja yhdessäolo;"
+                      "Eija Koski;eija.koski@espoo.fi\n"
+                    + "2.3.2024 11:00;Turku;Kuoro;Laulaminen yhdessä;Liisa Laine;"
+                      "liisa.laine@turku.fi\n"
+                    + "3.3.2024 12:00;Oulu;Runoilta;Runoja yhdessä;Matti Virtanen;"
+                      "matti.virtanen@ouka.fi\n", encoding="utf-8")
+    run_ingest([path], engine=engine, workspace=workspace)
+
+    flags = {p["title"]: p["flags"] for p in practices(engine)}
+    shifted = 'unsure:row:row-cells-shifted{"cells":7,"usual":6}'
+    assert shifted in flags["Lukupiiri"]
+    assert not any("row-cells-shifted" in f for f in flags["Kuoro"] + flags["Runoilta"])
+
+
+def test_a_column_of_notes_without_a_heading_on_every_row_is_no_split_row(
+        engine, workspace, tmp_path):
+    # Every row has a seventh cell, which no heading names: a column of notes, not a split
+    # answer; each is kept as a note (``note:column 7``), no row is flagged as shifted.
+    path = tmp_path / "vastaukset.csv"
+    path.write_text(_SPLIT_HEADINGS
+                    + "1.3.2024 10:00;Espoo;Lukupiiri;Lukeminen;Eija Koski;"
+                      "eija.koski@espoo.fi;Soitettu maaliskuussa\n"
+                    + "2.3.2024 11:00;Turku;Kuoro;Laulaminen;Liisa Laine;"
+                      "liisa.laine@turku.fi;Kysytty lupa\n", encoding="utf-8")
+    run_ingest([path], engine=engine, workspace=workspace)
+
+    for practice in practices(engine):
+        assert not any("row-cells-shifted" in f for f in practice["flags"])
+        assert any(f.startswith("note:column 7:") for f in practice["flags"])

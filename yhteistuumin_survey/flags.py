@@ -279,6 +279,18 @@ UNSURE_TEXTS: dict[str, Text] = {
         "{label}: the answer was only {value_q}, so the field was left empty; the reviewer "
         "put the text back in the next version.",
         {"value": "ei ole"}),
+    "row-cells-shifted": Text(
+        "{label}: rivillä on {cells} solua, vaikka tiedoston muilla riveillä on {usual}. Jokin "
+        "vastaus on luultavasti sisältänyt tiedoston erotinmerkin ilman lainausmerkkejä ja "
+        "jakautunut kahteen soluun, joten sen jälkeiset vastaukset voivat olla väärissä "
+        "kentissä. Tarkista rivin vastaukset tiedostosta.",
+        "{label}: raden har {cells} celler, fast filens övriga rader har {usual}. Något svar "
+        "innehöll troligen filens avgränsare utan citattecken och delades upp i två celler, så "
+        "svaren efter det kan stå i fel fält. Kontrollera radens svar i filen.",
+        "{label}: the row has {cells} cells where the file's other rows have {usual}; an answer "
+        "probably held the file's separator unquoted and was split in two, so the answers after "
+        "it may be in the wrong fields; check the row against the file.",
+        {"cells": 7, "usual": 6}),
     "test-response": Text(
         "{label}: vastaus näyttää lomakkeen kokeilulta ({tried_q}). Koevastaus ei ole "
         "käytäntö; hylkää se, jos se on sellainen.",
@@ -549,7 +561,7 @@ _PLAIN_FIELDS = {"municipality-unresolved": "municipalities", "contact-in-title"
 _FIELD_ARG = frozenset({"required-missing", "too-long"})
 
 #: Field labels when the caller gives none for a field: the bundled survey's card labels, and
-#: the fields that are no question (the answer's language).
+#: the fields that are no question (the answer's language, its row of a table file).
 DEFAULT_LABELS: dict[str, dict[str, str]] = {
     "fi": {"municipalities": "Kunnat", "title": "Käytännön nimi", "keywords": "Avainsanat",
            "target_group": "Kenelle", "goal": "Tavoite",
@@ -557,14 +569,16 @@ DEFAULT_LABELS: dict[str, dict[str, str]] = {
            "resources": "Resurssit", "experiences": "Kokemuksia", "benefits": "Hyödyt",
            "contact_name": "Yhteystiedot", "contact_email": "Sähköposti",
            "contact_phone": "Puhelin", "contact_text": "Yhteystiedot",
-           "publish_consent": "Lupa julkaista yhteystiedot", "language": "Kieli"},
+           "publish_consent": "Lupa julkaista yhteystiedot", "language": "Kieli",
+           "row": "Vastausrivi"},
     "sv": {"municipalities": "Kommuner", "title": "Praxisens namn", "keywords": "Nyckelord",
            "target_group": "För vem", "goal": "Mål", "summary": "Den goda praxisen i ett nötskal",
            "implementation": "Genomförande", "resources": "Resurser",
            "experiences": "Erfarenheter", "benefits": "Nytta", "contact_name": "Kontaktuppgifter",
            "contact_email": "E-post", "contact_phone": "Telefon",
            "contact_text": "Kontaktuppgifter",
-           "publish_consent": "Tillstånd att publicera kontaktuppgifter", "language": "Språk"},
+           "publish_consent": "Tillstånd att publicera kontaktuppgifter", "language": "Språk",
+           "row": "Svarsraden"},
     "en": {},  # English output names the field by its id (contact_phone), as the CLI does
 }
 

@@ -14,7 +14,7 @@ import hashlib
 import re
 from typing import Any
 
-from ..flags import reason
+from ..flags import reason, unsure
 from ..normalise import fold  # cached: the same labels and titles are folded again and again
 from ..outcomes import en as said
 from ..survey import Survey
@@ -216,6 +216,7 @@ def read_response_table(sheets: list[Sheet], *, survey: Survey, profile: Profile
                                  if m.target == f"meta:{profile.complete_when}"), None)
         plan = _column_plan(maps, _unique_labels(headers), width)
         text_columns = _text_columns(plan, text_ids)
+        usual = _usual_width(sheet, header_index, start)
         linked: dict[int, list[tuple[int, str]]] = {}  # cells whose formula names a cell
         for (at, col), formula in sheet.references.items():
             linked.setdefault(at, []).append((col, formula))
@@ -233,6 +234,11 @@ def read_response_table(sheets: list[Sheet], *, survey: Survey, profile: Profile
             if offset in linked:
                 record.unsure.extend(_reference_doubts(linked[offset], row, plan))
             record.unsure.extend(_number_doubts(row, text_columns))
+            if len(row) > usual:
+                cells = _filled_width(row)
+                if cells > usual:
+                    record.flags.append(unsure("row", "row-cells-shifted", cells=cells,
+                                               usual=usual))
             record.locator = _locator(sheet, offset, several)
             if complete_col is not None:
                 value = row[complete_col] if complete_col < len(row) else None
@@ -244,6 +250,32 @@ def read_response_table(sheets: list[Sheet], *, survey: Survey, profile: Profile
         parsed.problems.append((None, None, "no sheet has column headings that match the survey's "
                                 "questions; name the columns like the questions or use --source"))
     return parsed
+
+
+def _usual_width(sheet: Sheet, header_index: int, start: int) -> int:
+    """The cells a row of the table has: its heading row's, or more when most rows have more
+    (a column of notes with no heading, which ``_record`` keeps as notes).
+
+    A row with more cells than that, filled beyond them, is a row of a text file in which an
+    answer held the file's separator unquoted ("Tavoitteena on lukeminen; ja yhdessäolo" in
+    a file separated by semicolons): the answer was split in two and each answer after it
+    sits a column to the right, under another question. Which answer was split the row does
+    not tell, so no value is moved back: the row is flagged (``row-cells-shifted``). A
+    workbook's sheet is read with every row as wide as the sheet: none is ever wider."""
+    from collections import Counter
+
+    counts = Counter(map(len, sheet.rows[start:]))
+    # The commonest width; of widths as common, the narrowest (of two rows, one split).
+    most = min(counts, key=lambda width: (-counts[width], width)) if counts else 0
+    return max(len(sheet.rows[header_index]) if sheet.rows else 0, most)
+
+
+def _filled_width(row: list[Any]) -> int:
+    """The cells of a row up to its last filled one."""
+    for index in range(len(row) - 1, -1, -1):
+        if row[index] is not None and row[index] != "":
+            return index + 1
+    return 0
 
 
 def _locator(sheet: Sheet, offset: int, several: bool) -> str:
