@@ -739,3 +739,60 @@ def test_a_column_of_notes_without_a_heading_on_every_row_is_no_split_row(
     for practice in practices(engine):
         assert not any("row-cells-shifted" in f for f in practice["flags"])
         assert any(f.startswith("note:column 7:") for f in practice["flags"])
+
+
+def test_a_row_broken_by_an_unquoted_line_break_is_flagged_and_its_rest_is_no_practice(
+        engine, workspace, tmp_path):
+    # The goal held a line break, unquoted: the row ends in the middle of it, and the next
+    # line (the rest of the goal, the contact) would read as a practice titled by an address.
+    path = tmp_path / "vastaukset.csv"
+    path.write_text(_SPLIT_HEADINGS
+                    + "1.3.2024 10:00;Espoo;Lukupiiri;Tavoitteena on lukeminen\n"
+                    + "ja yhdessäolo;Eija Koski;eija.koski@espoo.fi\n"
+                    + "2.3.2024 11:00;Turku;Kuoro;Laulaminen yhdessä;Liisa Laine;"
+                      "liisa.laine@turku.fi\n", encoding="utf-8")
+    result = run_ingest([path], engine=engine, workspace=workspace)
+
+    flags = {p["title"]: p["flags"] for p in practices(engine)}
+    assert set(flags) == {"Lukupiiri", "Kuoro"}  # no practice titled eija.koski@espoo.fi
+    assert 'unsure:row:row-line-broken{"cells":4,"usual":6,"rest":"3"}' in flags["Lukupiiri"]
+    assert not any("row-line-broken" in f for f in flags["Kuoro"])
+    rest = [r for r in result.rows() if r["row"] == 3]
+    assert [r["outcome"] for r in rest] == ["incomplete"]
+    assert rest[0]["reason"].startswith("the row seems to be the rest of row 2")
+
+
+def test_rows_that_stop_at_their_last_answer_are_not_taken_for_broken_ones(
+        engine, workspace, tmp_path):
+    # Some programs leave a row's empty cells at its end out: two such rows may add up to a
+    # whole row's cells, but where short rows are the file's own, none is taken for a part.
+    path = tmp_path / "vastaukset.csv"
+    path.write_text(_SPLIT_HEADINGS
+                    + "1.3.2024 10:00;Espoo;Lukupiiri;Lukeminen\n"
+                    + "2.3.2024 11:00;Turku;Kuoro\n"
+                    + "3.3.2024 12:00;Oulu;Runoilta;Runoja yhdessä;Matti Virtanen\n"
+                    + "4.3.2024 13:00;Vaasa;Tanssit;Tanssia;Anna Berg;anna.berg@vaasa.fi\n",
+                    encoding="utf-8")
+    run_ingest([path], engine=engine, workspace=workspace)
+
+    found = practices(engine)
+    assert sorted(p["title"] for p in found) == ["Kuoro", "Lukupiiri", "Runoilta", "Tanssit"]
+    assert not any("row-line-broken" in f or "row-cells-shifted" in f
+                   for p in found for f in p["flags"])
+
+
+def test_two_short_rows_that_each_begin_as_a_row_are_two_rows_not_one_broken(
+        engine, workspace, tmp_path):
+    # The two short rows add up to a whole row's cells, but the second begins with a time as
+    # every row does: it is a row of its own (its empty cells left out), not a broken row's rest.
+    path = tmp_path / "vastaukset.csv"
+    path.write_text(_SPLIT_HEADINGS
+                    + "1.3.2024 10:00;Espoo;Lukupiiri;Lukeminen\n"
+                    + "2.3.2024 11:00;Turku;Kuoro\n"
+                    + "4.3.2024 13:00;Vaasa;Tanssit;Tanssia;Anna Berg;anna.berg@vaasa.fi\n",
+                    encoding="utf-8")
+    run_ingest([path], engine=engine, workspace=workspace)
+
+    found = practices(engine)
+    assert sorted(p["title"] for p in found) == ["Kuoro", "Lukupiiri", "Tanssit"]
+    assert not any("row-line-broken" in f for p in found for f in p["flags"])

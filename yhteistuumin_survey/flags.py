@@ -291,6 +291,21 @@ UNSURE_TEXTS: dict[str, Text] = {
         "probably held the file's separator unquoted and was split in two, so the answers after "
         "it may be in the wrong fields; check the row against the file.",
         {"cells": 7, "usual": 6}),
+    "row-line-broken": Text(
+        "{label}: rivi päättyy {cells} solun jälkeen, vaikka tiedoston muilla riveillä on "
+        "{usual} solua, ja sen loppu näyttää olevan rivillä {rest}. Jokin vastaus on "
+        "luultavasti sisältänyt rivinvaihdon ilman lainausmerkkejä, joten rivin viimeinen "
+        "vastaus on vajaa eikä loppua luettu tähän käytäntöön. Tarkista rivin vastaukset "
+        "tiedostosta.",
+        "{label}: raden slutar efter {cells} celler, fast filens övriga rader har {usual}, och "
+        "resten av den verkar stå på rad {rest}. Något svar innehöll troligen en radbrytning "
+        "utan citattecken, så radens sista svar är ofullständigt och resten lästes inte in i "
+        "den här praxisen. Kontrollera radens svar i filen.",
+        "{label}: the row ends after {cells} cells where the file's other rows have {usual}, "
+        "and its rest seems to be on row {rest}; an answer probably held a line break "
+        "unquoted, so the row's last answer is cut short and the rest was not read into this "
+        "practice; check the row against the file.",
+        {"cells": 4, "usual": 6, "rest": "3"}),
     "test-response": Text(
         "{label}: vastaus näyttää lomakkeen kokeilulta ({tried_q}). Koevastaus ei ole "
         "käytäntö; hylkää se, jos se on sellainen.",

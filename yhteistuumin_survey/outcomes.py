@@ -247,6 +247,16 @@ REASON_TEXTS: dict[str, Text] = {
         "{file}: a picture beside the answer (the signature's logo?), not read (kept as "
         "{copy}); look at it if the message's text refers to it",
         {"file": "vastaus.eml » image001.png", "copy": "outputs/received/ab/image001.png"}),
+    "row-rest-of-previous": Text(
+        "Rivi näyttää olevan rivin {row} loppu: jokin vastaus on luultavasti sisältänyt "
+        "rivinvaihdon ilman lainausmerkkejä. Rivi säilytettiin sellaisenaan eikä siitä tehty "
+        "käytäntöä; tarkista rivin {row} vastaukset tiedostosta.",
+        "Raden verkar vara slutet av rad {row}: något svar innehöll troligen en radbrytning "
+        "utan citattecken. Raden sparades som den är och blev ingen praxis; kontrollera "
+        "svaren på rad {row} i filen.",
+        "the row seems to be the rest of row {row} (an answer held a line break unquoted); "
+        "kept raw, not made into a practice; check row {row} against the file",
+        {"row": 2}),
     "file-no-data": Text(
         "{file}: tiedostossa ei ole tietoja; pyydä lähettäjältä täytetty tiedosto.",
         "{file}: filen innehåller inga uppgifter; be avsändaren om den ifyllda filen.",

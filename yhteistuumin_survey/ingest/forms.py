@@ -217,6 +217,7 @@ def read_response_table(sheets: list[Sheet], *, survey: Survey, profile: Profile
         plan = _column_plan(maps, _unique_labels(headers), width)
         text_columns = _text_columns(plan, text_ids)
         usual = _usual_width(sheet, header_index, start)
+        broken = _broken_rows(sheet.rows, start, usual)
         linked: dict[int, list[tuple[int, str]]] = {}  # cells whose formula names a cell
         for (at, col), formula in sheet.references.items():
             linked.setdefault(at, []).append((col, formula))
@@ -239,6 +240,14 @@ def read_response_table(sheets: list[Sheet], *, survey: Survey, profile: Profile
                 if cells > usual:
                     record.flags.append(unsure("row", "row-cells-shifted", cells=cells,
                                                usual=usual))
+            elif offset in broken:
+                first, rest = broken[offset]
+                if offset == first:
+                    record.flags.append(unsure("row", "row-line-broken", cells=len(row),
+                                               usual=usual, rest=_row_numbers(rest)))
+                else:  # the rest of a row: its cells are not the answers their headings ask
+                    record.status = "incomplete"
+                    record.reason = said("row-rest-of-previous", row=first + 1)
             record.locator = _locator(sheet, offset, several)
             if complete_col is not None:
                 value = row[complete_col] if complete_col < len(row) else None
@@ -268,6 +277,60 @@ def _usual_width(sheet: Sheet, header_index: int, start: int) -> int:
     # The commonest width; of widths as common, the narrowest (of two rows, one split).
     most = min(counts, key=lambda width: (-counts[width], width)) if counts else 0
     return max(len(sheet.rows[header_index]) if sheet.rows else 0, most)
+
+
+def _broken_rows(rows: list[list[Any]], start: int, usual: int
+                 ) -> dict[int, tuple[int, list[int]]]:
+    """The rows of a text table that are one row broken across lines: each row's index ->
+    (the first part's index, the indexes of the parts after it).
+
+    An answer that held a line break unquoted ends its row in the middle of the answer; the
+    rest of the answer begins the next line, and the row's other answers follow it there. The
+    parts' cells add up to a whole row's, the broken answer counted twice (its halves), and a
+    part after the first does not begin as the file's rows begin (its first cell is the rest
+    of an answer, not a time like the other rows' first cells). Such parts are told only
+    where every short row of the file is one of them: a file whose rows stop at their last
+    filled cell (some programs leave the empty cells at a row's end out) has short rows of
+    its own, and two of them may add up by chance. A workbook's sheet has no short rows."""
+    short = [index for index in range(start, len(rows)) if 0 < len(rows[index]) < usual]
+    if not short:
+        return {}
+    # How the whole rows' first cells are written ("9.9.9 9:9" for "2.3.2024 11:00").
+    starts = {_shape(row[0]) for row in rows[start:] if len(row) == usual}
+    if not starts:
+        return {}
+    broken: dict[int, tuple[int, list[int]]] = {}
+    taken: set[int] = set()
+    for first in short:
+        if first in taken:
+            continue
+        parts, cells = [first], len(rows[first])
+        while cells < usual and parts[-1] + 1 < len(rows) \
+                and 0 < len(rows[parts[-1] + 1]) < usual \
+                and _shape(rows[parts[-1] + 1][0]) not in starts:
+            parts.append(parts[-1] + 1)
+            cells += len(rows[parts[-1]]) - 1
+        if cells != usual or len(parts) < 2:
+            return {}  # a short row that is no part: the file's rows are short by themselves
+        taken.update(parts)
+        for index in parts:
+            broken[index] = (first, parts[1:])
+    return broken
+
+
+def _shape(value: Any) -> str:
+    """How a cell is written: its words as "a", its numbers as "9" ("2.3.2024 11:00" ->
+    "9.9.9 9:9", "ja yhdessäolo" -> "a a")."""
+    return _DIGITS.sub("9", _LETTERS.sub("a", cell_text(value)))
+
+
+_LETTERS = re.compile(r"[^\W\d_]+")
+_DIGITS = re.compile(r"\d+")
+
+
+def _row_numbers(indexes: list[int]) -> str:
+    """Rows as the report numbers them ("3", "3-4")."""
+    return str(indexes[0] + 1) if len(indexes) == 1 else f"{indexes[0] + 1}-{indexes[-1] + 1}"
 
 
 def _filled_width(row: list[Any]) -> int:
