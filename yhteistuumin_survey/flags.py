@@ -284,7 +284,7 @@ UNSURE_TEXTS: dict[str, Text] = {
         "vastaus on luultavasti sisältänyt tiedoston erotinmerkin ilman lainausmerkkejä ja "
         "jakautunut kahteen soluun, joten sen jälkeiset vastaukset voivat olla väärissä "
         "kentissä. Tarkista rivin vastaukset tiedostosta.",
-        "{label}: raden har {cells} celler, fast filens övriga rader har {usual}. Något svar "
+        "{label}: raden har {cells} celler, medan filens övriga rader har {usual}. Något svar "
         "innehöll troligen filens avgränsare utan citattecken och delades upp i två celler, så "
         "svaren efter det kan stå i fel fält. Kontrollera radens svar i filen.",
         "{label}: the row has {cells} cells where the file's other rows have {usual}; an answer "
@@ -297,7 +297,7 @@ UNSURE_TEXTS: dict[str, Text] = {
         "luultavasti sisältänyt rivinvaihdon ilman lainausmerkkejä, joten rivin viimeinen "
         "vastaus on vajaa eikä loppua luettu tähän käytäntöön. Tarkista rivin vastaukset "
         "tiedostosta.",
-        "{label}: raden slutar efter {cells} celler, fast filens övriga rader har {usual}, och "
+        "{label}: raden slutar efter {cells} celler, medan filens övriga rader har {usual}, och "
         "resten av den verkar stå på rad {rest}. Något svar innehöll troligen en radbrytning "
         "utan citattecken, så radens sista svar är ofullständigt och resten lästes inte in i "
         "den här praxisen. Kontrollera radens svar i filen.",
