@@ -762,37 +762,27 @@ def test_a_row_broken_by_an_unquoted_line_break_is_flagged_and_its_rest_is_no_pr
     assert rest[0]["reason"].startswith("the row seems to be the rest of row 2")
 
 
-def test_rows_that_stop_at_their_last_answer_are_not_taken_for_broken_ones(
-        engine, workspace, tmp_path):
-    # Some programs leave a row's empty cells at its end out: two such rows may add up to a
-    # whole row's cells, but where short rows are the file's own, none is taken for a part.
+@pytest.mark.parametrize("rows, titles", [
+    # Two short rows add up to a whole row's cells, but the third is short too and adds up
+    # with nothing: the file's rows stop at their last answer (some programs leave a row's
+    # empty cells at its end out), and none is taken for a part of a broken row.
+    (["1.3.2024 10:00;Espoo;Lukupiiri;Lukeminen", "2.3.2024 11:00;Turku;Kuoro",
+      "3.3.2024 12:00;Oulu;Runoilta;Runoja yhdessä;Matti Virtanen"],
+     ["Kuoro", "Lukupiiri", "Runoilta", "Tanssit"]),
+    # The two short rows add up to a whole row's cells, but the second begins with a time as
+    # every row does: a row of its own (its empty cells left out), not a broken row's rest.
+    (["1.3.2024 10:00;Espoo;Lukupiiri;Lukeminen", "2.3.2024 11:00;Turku;Kuoro"],
+     ["Kuoro", "Lukupiiri", "Tanssit"]),
+], ids=["a-third-short-row", "each-begins-as-a-row"])
+def test_short_rows_of_the_files_own_are_not_taken_for_a_broken_row(
+        rows, titles, engine, workspace, tmp_path):
     path = tmp_path / "vastaukset.csv"
-    path.write_text(_SPLIT_HEADINGS
-                    + "1.3.2024 10:00;Espoo;Lukupiiri;Lukeminen\n"
-                    + "2.3.2024 11:00;Turku;Kuoro\n"
-                    + "3.3.2024 12:00;Oulu;Runoilta;Runoja yhdessä;Matti Virtanen\n"
+    path.write_text(_SPLIT_HEADINGS + "".join(f"{row}\n" for row in rows)
                     + "4.3.2024 13:00;Vaasa;Tanssit;Tanssia;Anna Berg;anna.berg@vaasa.fi\n",
                     encoding="utf-8")
     run_ingest([path], engine=engine, workspace=workspace)
 
     found = practices(engine)
-    assert sorted(p["title"] for p in found) == ["Kuoro", "Lukupiiri", "Runoilta", "Tanssit"]
+    assert sorted(p["title"] for p in found) == titles
     assert not any("row-line-broken" in f or "row-cells-shifted" in f
                    for p in found for f in p["flags"])
-
-
-def test_two_short_rows_that_each_begin_as_a_row_are_two_rows_not_one_broken(
-        engine, workspace, tmp_path):
-    # The two short rows add up to a whole row's cells, but the second begins with a time as
-    # every row does: it is a row of its own (its empty cells left out), not a broken row's rest.
-    path = tmp_path / "vastaukset.csv"
-    path.write_text(_SPLIT_HEADINGS
-                    + "1.3.2024 10:00;Espoo;Lukupiiri;Lukeminen\n"
-                    + "2.3.2024 11:00;Turku;Kuoro\n"
-                    + "4.3.2024 13:00;Vaasa;Tanssit;Tanssia;Anna Berg;anna.berg@vaasa.fi\n",
-                    encoding="utf-8")
-    run_ingest([path], engine=engine, workspace=workspace)
-
-    found = practices(engine)
-    assert sorted(p["title"] for p in found) == ["Kuoro", "Lukupiiri", "Tanssit"]
-    assert not any("row-line-broken" in f for p in found for f in p["flags"])
