@@ -727,16 +727,19 @@ def test_a_row_split_by_an_unquoted_separator_is_flagged_not_read_as_it_fell(
 def test_a_column_of_notes_without_a_heading_on_every_row_is_no_split_row(
         engine, workspace, tmp_path):
     # Every row has a seventh cell, which no heading names: a column of notes, not a split
-    # answer; each is kept as a note (``note:column 7``), no row is flagged as shifted.
+    # answer; each is kept as a note (``note:column 7``), no row is flagged as shifted. (The
+    # blank lines at the end are no rows of six cells or none.)
     path = tmp_path / "vastaukset.csv"
     path.write_text(_SPLIT_HEADINGS
                     + "1.3.2024 10:00;Espoo;Lukupiiri;Lukeminen;Eija Koski;"
                       "eija.koski@espoo.fi;Soitettu maaliskuussa\n"
                     + "2.3.2024 11:00;Turku;Kuoro;Laulaminen;Liisa Laine;"
-                      "liisa.laine@turku.fi;Kysytty lupa\n", encoding="utf-8")
+                      "liisa.laine@turku.fi;Kysytty lupa\n" + "\n" * 3, encoding="utf-8")
     run_ingest([path], engine=engine, workspace=workspace)
 
-    for practice in practices(engine):
+    found = practices(engine)
+    assert sorted(p["title"] for p in found) == ["Kuoro", "Lukupiiri"]
+    for practice in found:
         assert not any("row-cells-shifted" in f for f in practice["flags"])
         assert any(f.startswith("note:column 7:") for f in practice["flags"])
 

@@ -119,3 +119,31 @@ def test_an_excel_escape_is_decoded_wherever_the_underscores_are(
     path = tmp_path / "vastaukset.csv"
     path.write_text(f"Kunta;Kuvaus\nPori;{cell}\n", encoding="utf-8")
     assert read_csv(path)[0].rows[1] == ["Pori", read]
+
+
+_HEADINGS = "Aikaleima;Kunta;Käytännön nimi;Tavoite;Yhteyshenkilö;Sähköposti\n"
+
+
+@pytest.mark.parametrize("rows", [
+    # A program that ends every row but the header with a separator.
+    ["1.3.2024 10:00;Espoo;Lukupiiri;Lukeminen, yhdessä;Eija Koski;eija.koski@espoo.fi;",
+     "2.3.2024 11:00;Turku;Kuoro;Laulaminen;Liisa Laine;liisa.laine@turku.fi;"],
+    # A column of notes with no heading.
+    ["1.3.2024 10:00;Espoo;Lukupiiri;Lukeminen;Eija Koski;eija.koski@espoo.fi;Soitettu",
+     "2.3.2024 11:00;Turku;Kuoro;Laulaminen;Liisa Laine;liisa.laine@turku.fi;Kysytty"],
+    # The only answer held a semicolon unquoted (the row is flagged when read).
+    ["1.3.2024 10:00;Espoo;Lukupiiri;Tavoitteena on lukeminen; ja yhdessäolo;Eija Koski;"
+     "eija.koski@espoo.fi"],
+], ids=["separator-at-row-end", "notes-without-heading", "one-split-row"])
+def test_rows_wider_than_the_header_still_make_a_semicolon_file(tmp_path: Path, rows):
+    # Read as a comma-separated file (csv.Sniffer's guess), each row was one cell: no
+    # question recognised, or a comma in an answer taken for a column's end.
+    from yhteistuumin_survey.tables import read_csv
+
+    path = tmp_path / "vastaukset.csv"
+    path.write_text(_HEADINGS + "".join(f"{row}\n" for row in rows), encoding="utf-8")
+    sheet, decoding = read_csv(path)
+
+    assert decoding.delimiter == ";"
+    assert sheet.rows[0][:2] == ["Aikaleima", "Kunta"] and len(sheet.rows[0]) == 6
+    assert all(len(row) >= 6 for row in sheet.rows[1:])

@@ -463,12 +463,15 @@ def detect_delimiter(text: str) -> str:
     The one that gives the table its shape: the header row split into the most columns that
     the rows under it share (quotes respected). A comma typed inside a tab-separated answer
     ("kulttuuriperintö, kaksikielisyys") does not make a comma-separated file, which
-    ``csv.Sniffer`` alone would conclude from a short sample.
+    ``csv.Sniffer`` alone would conclude from a short sample. Rows wider than the header row
+    count next: a program that ends each row but the header with a separator, a column of
+    notes with no heading, an answer that held the separator unquoted (flagged when read);
+    before this, such a semicolon file was read as one column.
     """
     sample = text[:65536]
     if len(text) > len(sample):
         sample = sample[:sample.rfind("\n") + 1] or sample
-    best, best_score = ",", (-1, -1)
+    best, best_score = ",", (False, False, -1)
     for delimiter in (";", "\t", ","):
         try:
             rows = [row for row in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
@@ -479,10 +482,12 @@ def detect_delimiter(text: str) -> str:
             continue
         width = len(rows[0])
         shared = sum(1 for row in rows[1:] if len(row) == width)
-        score = (shared * 2 >= len(rows) - 1, width if shared or len(rows) == 1 else 0)
+        wider = sum(1 for row in rows[1:] if len(row) > width)
+        score = (shared * 2 >= len(rows) - 1, (shared + wider) * 2 >= len(rows) - 1,
+                 width if shared or wider or len(rows) == 1 else 0)
         if score > best_score:
             best, best_score = delimiter, score
-    if best_score[0] is True or best_score[1] > 0:
+    if best_score[0] or best_score[1] or best_score[2] > 0:
         return best
     try:
         return csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter

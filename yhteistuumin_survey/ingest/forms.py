@@ -235,6 +235,12 @@ def read_response_table(sheets: list[Sheet], *, survey: Survey, profile: Profile
             if offset in linked:
                 record.unsure.extend(_reference_doubts(linked[offset], row, plan))
             record.unsure.extend(_number_doubts(row, text_columns))
+            record.locator = _locator(sheet, offset, several)
+            if complete_col is not None:
+                value = row[complete_col] if complete_col < len(row) else None
+                if not cell_text(value):
+                    record.status = "incomplete"
+                    record.reason = said("response-unfinished")
             if len(row) > usual:
                 cells = _filled_width(row)
                 if cells > usual:
@@ -246,14 +252,9 @@ def read_response_table(sheets: list[Sheet], *, survey: Survey, profile: Profile
                     record.flags.append(unsure("row", "row-line-broken", cells=len(row),
                                                usual=usual, rest=_row_numbers(rest)))
                 else:  # the rest of a row: its cells are not the answers their headings ask
+                    # (nor is its "completed" cell: the reason is this one)
                     record.status = "incomplete"
                     record.reason = said("row-rest-of-previous", row=first + 1)
-            record.locator = _locator(sheet, offset, several)
-            if complete_col is not None:
-                value = row[complete_col] if complete_col < len(row) else None
-                if not cell_text(value):
-                    record.status = "incomplete"
-                    record.reason = said("response-unfinished")
             parsed.records.append(record)
     if not parsed.mappings and not parsed.problems:
         parsed.problems.append((None, None, "no sheet has column headings that match the survey's "
@@ -273,7 +274,7 @@ def _usual_width(sheet: Sheet, header_index: int, start: int) -> int:
     workbook's sheet is read with every row as wide as the sheet: none is ever wider."""
     from collections import Counter
 
-    counts = Counter(map(len, sheet.rows[start:]))
+    counts = Counter(len(row) for row in sheet.rows[start:] if row)  # blank lines left out
     # The commonest width; of widths as common, the narrowest (of two rows, one split).
     most = min(counts, key=lambda width: (-counts[width], width)) if counts else 0
     return max(len(sheet.rows[header_index]) if sheet.rows else 0, most)
