@@ -464,9 +464,9 @@ def detect_delimiter(text: str) -> str:
     the rows under it share (quotes respected). A comma typed inside a tab-separated answer
     ("kulttuuriperintö, kaksikielisyys") does not make a comma-separated file, which
     ``csv.Sniffer`` alone would conclude from a short sample. Rows wider than the header row
-    count next: a program that ends each row but the header with a separator, a column of
-    notes with no heading, an answer that held the separator unquoted (flagged when read);
-    before this, such a semicolon file was read as one column.
+    count next (a program that ends each row but the header with a separator, a column of
+    notes with no heading, an answer that held the separator unquoted, flagged when read):
+    ``csv.Sniffer`` took such a semicolon file for a comma-separated one, each row one cell.
     """
     sample = text[:65536]
     if len(text) > len(sample):
