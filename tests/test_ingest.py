@@ -728,7 +728,7 @@ def test_a_column_of_notes_without_a_heading_on_every_row_is_no_split_row(
         engine, workspace, tmp_path):
     # Every row has a seventh cell, which no heading names: a column of notes, not a split
     # answer; each is kept as a note (``note:column 7``), no row is flagged as shifted. (The
-    # blank lines at the end are no rows of six cells or none.)
+    # blank lines at the end count as no rows: not as three rows of no cells.)
     path = tmp_path / "vastaukset.csv"
     path.write_text(_SPLIT_HEADINGS
                     + "1.3.2024 10:00;Espoo;Lukupiiri;Lukeminen;Eija Koski;"
