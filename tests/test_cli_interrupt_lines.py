@@ -14,12 +14,13 @@ def pool_lines():
     import importlib
 
     app = importlib.import_module("yhteistuumin_survey.cli.app")
+    from yhteistuumin_survey.cli.pool_lines import PoolLines
 
     pool = logging.getLogger("sqlalchemy.pool")
     handlers, propagate = list(pool.handlers), pool.propagate
     app._interrupts_said_once()
     app._interrupts_said_once()  # once is enough: no second handler
-    assert sum(isinstance(h, app._PoolLines) for h in pool.handlers) == 1
+    assert sum(isinstance(h, PoolLines) for h in pool.handlers) == 1
     yield
     pool.handlers[:] = handlers
     pool.propagate = propagate

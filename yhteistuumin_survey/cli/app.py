@@ -6,7 +6,6 @@ the core it calls inside its body, so that ``yhteistuumin --help`` loads no pand
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 import traceback
@@ -84,32 +83,17 @@ def _interrupts_said_once() -> None:
     every file an ingest commits) is logged by the pool, "Exception during reset or similar"
     with its traceback, through Python's last-resort output (standard error), then raised
     again: the command then says "Interrupted: ..." in its one line. The pool's records go
-    to standard error as before, except those of an interrupt (``--debug`` shows them)."""
+    to standard error as before, except those of an interrupt (``--debug`` shows them).
+    (``logging`` is imported here, by a command, not by ``yhteistuumin --help``.)"""
     import logging
 
+    from .pool_lines import PoolLines
+
     pool = logging.getLogger("sqlalchemy.pool")
-    if any(isinstance(handler, _PoolLines) for handler in pool.handlers):
+    if any(isinstance(handler, PoolLines) for handler in pool.handlers):
         return
-    pool.addHandler(_PoolLines())
+    pool.addHandler(PoolLines(lambda: bool((state := _state.get(None)) and state.debug)))
     pool.propagate = False
-
-
-class _PoolLines(logging.StreamHandler):  # type: ignore[type-arg]
-    """The pool's warnings and errors on standard error (as Python's last resort writes
-    them), but not an interrupt's, unless ``--debug``."""
-
-    def __init__(self) -> None:
-        logging.Handler.__init__(self, logging.WARNING)
-
-    @property  # type: ignore[override]
-    def stream(self) -> Any:
-        return sys.stderr  # the one of the moment (a test's, a redirected one)
-
-    def filter(self, record: logging.LogRecord) -> bool:  # type: ignore[override]
-        interrupt = record.exc_info is not None and isinstance(record.exc_info[1],
-                                                                KeyboardInterrupt)
-        state = _state.get(None)
-        return not interrupt or bool(state is not None and state.debug)
 
 
 class _SurveyGroup(TyperGroup):
