@@ -1506,11 +1506,19 @@ def _commit_unsynced(session: Session) -> None:
         try:
             session.commit()
         except BaseException:
-            # The level is put back on a failed commit too. Ctrl-C or SIGTERM mid-commit closes
-            # the connection (SQLAlchemy invalidates it on an interrupt): there is nothing left
-            # to put back then, and trying must not hide the interrupt behind a database error.
-            with suppress(sqlite3.ProgrammingError):  # "Cannot operate on a closed database"
+            # The level is put back on a failed commit too, and trying must never hide the
+            # interrupt or the error behind a database error of its own. Ctrl-C or SIGTERM
+            # mid-commit leaves the connection closed (SQLAlchemy invalidates it on an
+            # interrupt in the database's commit: "Cannot operate on a closed database") or
+            # still in its transaction (an interrupt in SQLAlchemy's own code before the
+            # database's commit: "Safety level may not be changed inside a transaction"). A
+            # connection whose level cannot be put back is not given back to the pool with
+            # the lower one: it is invalidated (closed; the pool opens a new one if need be).
+            try:
                 raw.execute(f"PRAGMA synchronous={int(level)}")
+            except sqlite3.Error:
+                with suppress(Exception):
+                    connection.invalidate()
             raise
         raw.execute(f"PRAGMA synchronous={int(level)}")  # every other commit as before
     elif dialect == "postgresql":
