@@ -529,8 +529,13 @@ def test_an_interrupt_in_the_middle_of_recording_a_sent_message_stays_an_interru
     engine.dispose()
 
 
+@pytest.mark.parametrize("stopped", ["interrupt", "sqlalchemy's error in its place"])
 def test_a_review_import_interrupted_stores_no_decision_and_says_to_run_it_again(
-        cli, workspace, tmp_path, monkeypatch):
+        cli, workspace, tmp_path, monkeypatch, stopped):
+    """Ctrl-C after the decisions are written in the import's one transaction: none is kept.
+    The same when SQLAlchemy's error comes out in the interrupt's place (as seen in a send):
+    before, the line was the generic "stopped part-way; what was done before it is kept"."""
+    from cli_support import interrupt_replaced
     from factories import make_practice
     from sqlmodel import Session, select
     from test_review import fill
@@ -549,7 +554,9 @@ def test_a_review_import_interrupted_stores_no_decision_and_says_to_run_it_again
 
     def interrupted(*args, **kwargs):  # type: ignore[no-untyped-def]
         real(*args, **kwargs)  # written in the transaction, then Ctrl-C
-        raise KeyboardInterrupt
+        if stopped == "interrupt":
+            raise KeyboardInterrupt
+        interrupt_replaced()
 
     monkeypatch.setattr(review_import, "_write_decisions", interrupted)
     result = cli("review", "import", str(out))

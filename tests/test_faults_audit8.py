@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from cli_support import one_error_line
+from cli_support import interrupt_replaced, one_error_line
 
 # --- PostgreSQL: the login refused, the database missing -------------------------------------
 
@@ -239,15 +239,22 @@ def invited_two(workspace):
     workspace_with_contacts(workspace, ["091", "698"])
 
 
-def _tls_send(cli, port: int, ca_file: Path):  # type: ignore[no-untyped-def]
+def _plain_smtp_env(port: int) -> dict[str, str]:
+    """A send's settings for the test's own mail server (plain SMTP), past the pre-flight
+    check."""
     import datetime as dt
 
+    return {"YHTEISTUUMIN_SMTP_HOST": "127.0.0.1", "YHTEISTUUMIN_SMTP_PORT": str(port),
+            "YHTEISTUUMIN_SMTP_SECURITY": "none",
+            "YHTEISTUUMIN_ROUND_SENDER": "kysely@yhteistuumin.fi",
+            "YHTEISTUUMIN_ROUND_REPLY_TO": "koordinaattori@yhteistuumin.fi",
+            "YHTEISTUUMIN_ROUND_DEADLINE": (dt.date.today() + dt.timedelta(days=30)).isoformat()}
+
+
+def _tls_send(cli, port: int, ca_file: Path):  # type: ignore[no-untyped-def]
     return cli("send", "invite", "--yes", env={
-        "YHTEISTUUMIN_SMTP_HOST": "127.0.0.1", "YHTEISTUUMIN_SMTP_PORT": str(port),
-        "YHTEISTUUMIN_SMTP_SECURITY": "starttls", "YHTEISTUUMIN_SMTP_CA_FILE": str(ca_file),
-        "YHTEISTUUMIN_SMTP_TIMEOUT": "20", "YHTEISTUUMIN_ROUND_SENDER": "kysely@yhteistuumin.fi",
-        "YHTEISTUUMIN_ROUND_REPLY_TO": "koordinaattori@yhteistuumin.fi",
-        "YHTEISTUUMIN_ROUND_DEADLINE": (dt.date.today() + dt.timedelta(days=30)).isoformat()})
+        **_plain_smtp_env(port), "YHTEISTUUMIN_SMTP_SECURITY": "starttls",
+        "YHTEISTUUMIN_SMTP_CA_FILE": str(ca_file), "YHTEISTUUMIN_SMTP_TIMEOUT": "20"})
 
 
 @pytest.mark.parametrize("fault", ["expired", "other name"])
@@ -344,7 +351,6 @@ def test_a_workspace_renamed_during_a_send_stops_it_and_the_rerun_mails_nobody_t
     outbox copies and went on: the copies of what it sent, the round's proof of each message,
     were in a new empty folder beside the moved workspace. Now it stops before the next
     message goes out, says why, and the rerun in the new place sends the rest, each once."""
-    import datetime as dt
     import sqlite3
 
     from send_support import mail_server
@@ -362,12 +368,8 @@ def test_a_workspace_renamed_during_a_send_stops_it_and_the_rerun_mails_nobody_t
             root.rename(moved)
         return real_mark(self, item)
 
-    env = {"YHTEISTUUMIN_SMTP_HOST": "127.0.0.1", "YHTEISTUUMIN_SMTP_SECURITY": "none",
-           "YHTEISTUUMIN_ROUND_SENDER": "kysely@yhteistuumin.fi",
-           "YHTEISTUUMIN_ROUND_REPLY_TO": "koordinaattori@yhteistuumin.fi",
-           "YHTEISTUUMIN_ROUND_DEADLINE": (dt.date.today() + dt.timedelta(days=30)).isoformat()}
     with mail_server() as server:
-        env["YHTEISTUUMIN_SMTP_PORT"] = str(server.port)
+        env = _plain_smtp_env(server.port)
         monkeypatch.setattr(mailer._Batch, "mark", mark_then_rename)
         first = cli("send", "invite", "--yes", env=env)
         monkeypatch.setattr(mailer._Batch, "mark", real_mark)
@@ -497,17 +499,9 @@ def test_a_send_interrupted_while_the_server_reads_a_message_ends_at_once(tmp_pa
 # --- an interrupt inside SQLAlchemy's end of a commit stays an interrupt -----------------------
 
 
-def test_an_ingest_interrupted_as_a_file_is_committed_ends_in_one_line(
-        cli, workspace, tmp_path, monkeypatch) -> None:
-    """Ctrl-C or SIGTERM landing in SQLAlchemy's own end of a commit (the database has
-    committed, the session is marking its transaction done): the session stayed 'committed',
-    and the next use raised "This session is in 'committed' state; no further SQL can be
-    emitted" (InvalidRequestError), which replaced the interrupt: exit 1 and a traceback
-    (seen once in the suite under load as an ingest stopped by SIGTERM). Now one
-    'Interrupted' line and exit 130; the rerun reads what the first run did not store."""
+def _four_answer_files(tmp_path: Path) -> Path:
+    """A folder of four LimeSurvey exports of one answer each, each a practice of its own."""
     from ingest_support import DATA
-    from sqlalchemy import event
-    from sqlmodel import Session
 
     inbox = tmp_path / "saapuneet"
     inbox.mkdir()
@@ -516,6 +510,21 @@ def test_an_ingest_interrupted_as_a_file_is_committed_ends_in_one_line(
         (inbox / f"vastaus{n}.csv").write_text(
             text.replace('"5";"2024-03-07 12:00:00"', f'"{100 + n}";"2024-03-07 12:00:00"')
                 .replace("Kulturv", f"Kulturv{n} ", 1), encoding="utf-8-sig")
+    return inbox
+
+
+def test_an_ingest_interrupted_as_a_file_is_committed_ends_in_one_line(
+        cli, workspace, tmp_path, monkeypatch) -> None:
+    """Ctrl-C or SIGTERM landing in SQLAlchemy's own end of a commit (the database has
+    committed, the session is marking its transaction done): the session stayed 'committed',
+    and the next use raised "This session is in 'committed' state; no further SQL can be
+    emitted" (InvalidRequestError), which replaced the interrupt: exit 1 and a traceback
+    (seen once in the suite under load as an ingest stopped by SIGTERM). Now one
+    'Interrupted' line and exit 130; the rerun reads what the first run did not store."""
+    from sqlalchemy import event
+    from sqlmodel import Session
+
+    inbox = _four_answer_files(tmp_path)
     from yhteistuumin_survey import ingest as ingest_module
 
     files, stopped_once = [], []
@@ -543,3 +552,86 @@ def test_an_ingest_interrupted_as_a_file_is_committed_ends_in_one_line(
     again = cli("ingest", str(inbox))
     assert again.exit_code == 0, again.output
     assert "4 new practices" in again.stdout or "already ingested" in again.stdout, again.stdout
+
+
+# --- SQLAlchemy's error raised in place of an interrupt ----------------------------------------
+
+
+@contextmanager
+def _replaced_at(commit: int) -> Iterator[list[int]]:
+    """Raise SQLAlchemy's error in place of an interrupt as the ``commit``-th commit of any
+    session from now on begins (once)."""
+    from sqlalchemy import event
+    from sqlmodel import Session
+
+    commits: list[int] = []
+
+    def before_commit(_session: object) -> None:
+        commits.append(1)
+        if len(commits) == commit:
+            interrupt_replaced()
+
+    event.listen(Session, "before_commit", before_commit)
+    try:
+        yield commits
+    finally:
+        event.remove(Session, "before_commit", before_commit)
+
+
+def test_a_send_whose_interrupt_sqlalchemy_replaced_says_how_many_went(
+        cli, workspace, invited_two, monkeypatch) -> None:
+    """Seen in CI once: a send stopped by Ctrl-C said only "stopped part-way; what was done
+    before it is kept", not how many invitations went and that a rerun mails nobody twice,
+    because SQLAlchemy's error had replaced the interrupt in the record of a hand-over. Now
+    the send says it as for the interrupt itself, and the rerun sends the rest, each once."""
+    from send_support import mail_server
+
+    from yhteistuumin_survey import mailer
+
+    real_mark = mailer._Batch.mark
+    marks: list[int] = []
+
+    def mark(self, item):  # type: ignore[no-untyped-def]
+        marks.append(1)
+        if len(marks) != 2:
+            return real_mark(self, item)
+        with _replaced_at(1):  # the record that the second message is being handed over
+            return real_mark(self, item)
+
+    with mail_server() as server:
+        env = _plain_smtp_env(server.port)
+        monkeypatch.setattr(mailer._Batch, "mark", mark)
+        stopped = cli("send", "invite", "--yes", env=env)
+        monkeypatch.setattr(mailer._Batch, "mark", real_mark)
+        went = len(server.messages)
+        again = cli("send", "invite", "--yes", env=env)
+        recipients = list(server.recipients)
+    assert stopped.exit_code == 130, stopped.output
+    assert went == 1
+    assert stopped.stderr.splitlines()[-1] == (
+        "Interrupted: the invitations stopped part-way: 1 message sent before it, each "
+        "recorded; run the same command again to send the rest (nobody is mailed twice); a "
+        "message cut off while being handed over is listed as uncertain, not sent again")
+    assert "Traceback" not in stopped.output
+    assert again.exit_code == 0, again.output
+    assert len(recipients) == len(set(recipients)) >= 3  # the rest sent, each address once
+
+
+def test_an_ingest_whose_interrupt_sqlalchemy_replaced_ends_as_interrupted(
+        cli, workspace, tmp_path) -> None:
+    """Before, the ingest took SQLAlchemy's error for a fault of the file being read
+    ("vastaus2.csv: unexpected InvalidRequestError while reading ...; please report it") and
+    went on with the next file: the Ctrl-C was lost, exit 1. Now it is the interrupt: the
+    files before it kept, one line, exit 130; the rerun reads the rest."""
+    inbox = _four_answer_files(tmp_path)
+    with _replaced_at(3) as commits:
+        stopped = cli("ingest", str(inbox))
+    assert len(commits) >= 3
+    assert stopped.exit_code == 130, stopped.output
+    lines = [line for line in stopped.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith(
+        "Interrupted: the files read before it are stored"), stopped.stderr
+    again = cli("ingest", str(inbox))
+    assert again.exit_code == 0, again.output
+    assert "already ingested" in again.stdout, again.stdout  # the files before it: kept
+

@@ -67,3 +67,26 @@ class MailboxError(SurveyError):
 class Interrupted(KeyboardInterrupt):
     """Ctrl-C stopped a run that says what it kept: ``str(error)`` is that line (the CLI prints
     ``Interrupted: <message>`` and exits 130)."""
+
+
+def stopped_by_interrupt(error: BaseException) -> bool:
+    """Tell whether ``error`` is how an interrupt (Ctrl-C, SIGTERM) ended a run: the interrupt
+    itself, or an error a library raised while it handled one (one with a KeyboardInterrupt in
+    its context chain, not an expected error, whose line says more).
+
+    An interrupt that lands in SQLAlchemy's own bookkeeping of a commit can come out as its
+    error instead ("Transaction ... is not on the active transaction list", raised by the
+    rollback of the flush the interrupt cut off): the user asked to stop, and the run says
+    what it kept, as for the interrupt itself."""
+    if isinstance(error, KeyboardInterrupt):
+        return True
+    if isinstance(error, SurveyError):
+        return False
+    seen: set[int] = set()
+    cause = error.__context__
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__context__
+    return False

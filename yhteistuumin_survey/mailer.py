@@ -70,7 +70,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .db.models import OutboxState as S  # noqa: N814 - read as S.sent, S.queued, …
-from .errors import SendError, SurveyError, WorkspaceGone
+from .errors import SendError, SurveyError, WorkspaceGone, stopped_by_interrupt
 from .reports import Report, outcome_rows, plural, render_table, to_frame
 from .smtp_auth import (
     ConnectFailure,
@@ -950,7 +950,11 @@ def send_round(
                              compose=compose, transport=transport, rate=rate,
                              max_attempts=max_attempts, backoff=backoff, sleep=sleep,
                              clock=clock, progress=progress, copies=copies)
-    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: say what went, and that a rerun goes on
+    except (KeyboardInterrupt, Exception) as exc:  # noqa: BLE001 - an interrupt's, told below
+        if not stopped_by_interrupt(exc):
+            raise
+        # Ctrl-C or SIGTERM (or SQLAlchemy's error that replaced one): say what went, and
+        # that a rerun goes on
         sent = result.report.counts.get("sent", 0)
         raise KeyboardInterrupt(
             f"{plural(sent, 'message')} sent before it, each recorded; run the same command "

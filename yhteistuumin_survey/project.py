@@ -22,7 +22,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from .errors import InputError, Interrupted, NoWorkspace, SendError
+from .errors import InputError, Interrupted, NoWorkspace, SendError, stopped_by_interrupt
 from .reports import plural
 
 if TYPE_CHECKING:
@@ -641,6 +641,8 @@ class Project:
     def import_review(self, paths: Sequence[Path], *,
                       reviewer: str | None = None) -> ImportResult:
         """Apply the decisions of returned review workbooks (``review import``)."""
+        from sqlalchemy.exc import SQLAlchemyError
+
         from .locks import LockBusy, exclusive
         from .normalise import load_vocabulary
         from .privacy import erased_addresses
@@ -662,12 +664,14 @@ class Project:
                                      else TITLE_MAX_LENGTH,
                                      vocabulary=load_vocabulary(self.workspace),
                                      erased=erased_addresses(self.workspace, session))
-        except KeyboardInterrupt:  # one transaction: rolled back whole
-            raise KeyboardInterrupt("no decision of these workbooks was stored; run the same "
-                                    "command again") from None
         except LockBusy as exc:
             raise InputError(f"{exc}; import when it has finished (nothing was imported)"
                              ) from None
+        except (KeyboardInterrupt, SQLAlchemyError) as exc:  # one transaction: rolled back whole
+            if not stopped_by_interrupt(exc):  # the database's own fault: said as such
+                raise
+            raise KeyboardInterrupt("no decision of these workbooks was stored; run the same "
+                                    "command again") from None
 
     # --- publishing and following ---------------------------------------------------------
 

@@ -112,7 +112,9 @@ class _SurveyGroup(TyperGroup):
                 typer.echo(f"{said}: {exc}" if str(exc) else f"{said}.", err=True)
                 raise typer.Exit(code=143 if terminated else 130) from None
             except Exception as exc:  # noqa: BLE001 - expected errors and faults: lines, an exit code
-                if _raised_while_stopping(exc):
+                from ..errors import stopped_by_interrupt
+
+                if stopped_by_interrupt(exc):
                     # An error raised on the way out of an interrupt (a library's clean-up
                     # that the interrupt left half-done): the user asked to stop, and the
                     # command stopped; the error is for --debug.
@@ -132,23 +134,6 @@ class _SurveyGroup(TyperGroup):
                     traceback.print_exception(exc, file=sys.stderr)
                 typer.echo("\n".join(lines), err=True)
                 raise typer.Exit(code=code) from None
-
-
-def _raised_while_stopping(exc: BaseException) -> bool:
-    """Tell an error raised while an interrupt (Ctrl-C, SIGTERM) was being handled: one with a
-    KeyboardInterrupt in its context chain, not an expected error (whose line says more)."""
-    from ..errors import SurveyError
-
-    if isinstance(exc, SurveyError):
-        return False
-    seen: set[int] = set()
-    cause = exc.__context__
-    while cause is not None and id(cause) not in seen:
-        if isinstance(cause, KeyboardInterrupt):
-            return True
-        seen.add(id(cause))
-        cause = cause.__context__
-    return False
 
 
 def _typer(name: str, help: str, cls: type[TyperGroup]) -> typer.Typer:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InputError, SurveyError, WorkspaceGone
+from ..errors import InputError, SurveyError, WorkspaceGone, stopped_by_interrupt
 from ..flags import describe_all, unsure
 from ..outcomes import OUTCOME_NAMES
 from ..outcomes import en as said
@@ -738,7 +738,9 @@ class _Run:
                 if prepared is not None:
                     try:
                         result = prepared()
-                    except Exception:  # noqa: BLE001 - a lost worker: read it here instead
+                    except Exception as exc:  # noqa: BLE001 - a lost worker: read it here instead
+                        if stopped_by_interrupt(exc):
+                            raise KeyboardInterrupt from exc
                         result = None
                 if result is None:
                     result = self.reader.prepare(path, display)
@@ -752,15 +754,18 @@ class _Run:
         except OperationalError:
             self.session.rollback()
             raise
-        except OSError as exc:  # a full disk, a permission: the fault, not the file
-            self.session.rollback()
-            reason = f"{display}: {os_problem(exc)}; the next run reads it again"
-            self._finish_failed(received, reason)
-            self.add(display, "error", reason)
         except Exception as exc:  # noqa: BLE001 - one broken file must never stop the batch
+            if stopped_by_interrupt(exc):
+                # An error raised while a Ctrl-C or SIGTERM was being handled (SQLAlchemy's, as
+                # it ended a commit the interrupt cut off): the run stops, as for the interrupt
+                # itself, never goes on with the next file.
+                raise KeyboardInterrupt from exc
             self.session.rollback()
-            reason = (f"{display}: unexpected {type(exc).__name__} while reading; the file is "
-                      "kept under outputs/received; please report it")
+            if isinstance(exc, OSError):  # a full disk, a permission: the fault, not the file
+                reason = f"{display}: {os_problem(exc)}; the next run reads it again"
+            else:
+                reason = (f"{display}: unexpected {type(exc).__name__} while reading; the file "
+                          "is kept under outputs/received; please report it")
             self._finish_failed(received, reason)
             self.add(display, "error", reason)
 
@@ -1405,19 +1410,28 @@ def _ingest_locked(files: list[Path], skipped: list[tuple[Path, str]], *, sessio
                 drained = None
             if progress is not None:
                 progress(1)
-    except SQLAlchemyError as exc:
-        # The database itself failed (read-only, locked, full, gone): no later file could be
-        # stored either. Say so in one line and still write the report.
-        from ..faults import describe_fault
+    except (KeyboardInterrupt, SQLAlchemyError) as exc:
+        if stopped_by_interrupt(exc):
+            # Ctrl-C or SIGTERM (or SQLAlchemy's error raised in its place, as it ended a
+            # commit the interrupt cut off): the file being read rolled back, those before
+            # kept (exit 130).
+            from ..db.engine import rollback_quietly
 
-        session.rollback()
-        from ..db.engine import database_label
+            rollback_quietly(session)
+            interrupted = True
+            run.add("", "error", said("interrupted"))
+        else:
+            # The database itself failed (read-only, locked, full, gone): no later file could
+            # be stored either. Say so in one line and still write the report.
+            from ..db.engine import database_label
+            from ..faults import describe_fault
 
-        database = database_label(session.get_bind().engine.url)
-        left = len(todo) - done
-        run.add(database, "error", f"{describe_fault(exc, database=database)}; "
-                                   f"{left} file{'s' if left != 1 else ''} not read (the next "
-                                   f"run reads {'them' if left != 1 else 'it'})")
+            session.rollback()
+            database = database_label(session.get_bind().engine.url)
+            left = len(todo) - done
+            run.add(database, "error", f"{describe_fault(exc, database=database)}; "
+                                       f"{left} file{'s' if left != 1 else ''} not read (the "
+                                       f"next run reads {'them' if left != 1 else 'it'})")
     except WorkspaceGone as exc:
         # Moved away under the run: the database (open) has the files read before; their
         # copies are in the moved folder. Nothing more is written at the old place.
@@ -1426,12 +1440,6 @@ def _ingest_locked(files: list[Path], skipped: list[tuple[Path, str]], *, sessio
         left = len(todo) - done
         run.add(str(workspace.root), "error", f"{exc} ({done} file{'s' if done != 1 else ''} "
                 f"read, {left} not; the report of this run is not written)")
-    except KeyboardInterrupt:  # the file being read rolled back, those before kept (exit 130)
-        from ..db.engine import rollback_quietly
-
-        rollback_quietly(session)
-        interrupted = True
-        run.add("", "error", said("interrupted"))
     finally:
         if pipeline is not None:
             pipeline.close()
