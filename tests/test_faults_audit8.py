@@ -635,3 +635,73 @@ def test_an_ingest_whose_interrupt_sqlalchemy_replaced_ends_as_interrupted(
     assert again.exit_code == 0, again.output
     assert "already ingested" in again.stdout, again.stdout  # the files before it: kept
 
+
+
+@contextmanager
+def _interrupted_in_the_guard_of(method: str) -> Iterator[None]:
+    """Raise KeyboardInterrupt where SQLAlchemy's guard of a change of a session's transaction
+    has marked ``method`` as in progress and not yet entered the ``try`` whose ``finally``
+    takes the mark away, as a signal can land between any two lines: found so in a real send
+    (an interrupt raised line by line at ~350 points of one). The session then refuses to roll
+    back or close: "Method 'rollback()' can't be called here; method 'commit()' is already in
+    progress" (IllegalStateChangeError)."""
+    import sys
+
+    from sqlalchemy.orm import state_changes
+
+    source = Path(state_changes.__file__).read_text(encoding="utf-8").splitlines()
+    marked = next(n for n, line in enumerate(source, 1)
+                  if line.strip() == "self._next_state = _StateChangeStates.CHANGE_IN_PROGRESS")
+    assert source[marked].strip() == "try:"  # the line after it
+    where, fired = state_changes.__file__, []
+
+    def in_the_guard(frame, event, _arg):  # type: ignore[no-untyped-def]
+        if event == "line" and frame.f_lineno == marked + 1 and not fired and \
+                getattr(frame.f_locals.get("fn"), "__name__", "") == method:
+            fired.append(1)
+            raise KeyboardInterrupt  # marked, not yet begun
+        return in_the_guard
+
+    def calls(frame, _event, _arg):  # type: ignore[no-untyped-def]
+        return in_the_guard if frame.f_code.co_filename == where else None
+
+    sys.settrace(calls)
+    try:
+        yield
+    finally:
+        sys.settrace(None)
+    assert fired, "the guard's line was not reached: SQLAlchemy's state_changes changed"
+
+
+def test_an_interrupt_in_sqlalchemy_s_guard_of_a_commit_stays_the_run_s_own_interrupt(
+        workspace) -> None:
+    """Seen in the interrupt sweep of a send: the session left mid-commit refused the rollback
+    and the close on the way out (session_scope), and that error replaced the send's own line
+    ("the invitations stopped part-way: 4 messages sent before it ...") with the generic
+    "stopped part-way". Now the run's interrupt goes on with its line; the next session on the
+    database writes (the session left mid-way holds no lock once collected)."""
+    from sqlalchemy import text
+
+    from yhteistuumin_survey.db.engine import open_database, session_scope
+    from yhteistuumin_survey.errors import Interrupted
+
+    engine = open_database(f"sqlite:///{workspace.outputs / 'yhteistuumin.sqlite'}")
+    with pytest.raises(Interrupted, match="^3 messages sent before it$"):
+        with session_scope(engine) as session:
+            session.execute(text("CREATE TABLE IF NOT EXISTS halfway (n INTEGER)"))
+            session.execute(text("INSERT INTO halfway VALUES (1)"))
+            try:
+                with _interrupted_in_the_guard_of("commit"):
+                    session.commit()
+            except KeyboardInterrupt:
+                raise Interrupted("3 messages sent before it") from None
+    import gc
+
+    del session  # its connection is given back to the pool by the collector
+    gc.collect()
+    with session_scope(engine) as session:
+        session.execute(text("CREATE TABLE IF NOT EXISTS halfway (n INTEGER)"))
+        session.execute(text("INSERT INTO halfway VALUES (2)"))
+    with session_scope(engine) as session:  # the interrupted commit was never made
+        assert session.execute(text("SELECT n FROM halfway")).scalars().all() == [2]
+    engine.dispose()

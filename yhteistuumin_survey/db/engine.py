@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -535,10 +535,13 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         yield session
         session.commit()
     except BaseException:
+        from sqlalchemy.exc import SQLAlchemyError
+
         rollback_quietly(session)
+        with suppress(SQLAlchemyError):  # never raised in place of the error (rollback_quietly)
+            session.close()
         raise
-    finally:
-        session.close()
+    session.close()
 
 
 def rollback_quietly(session: Session) -> None:
@@ -549,10 +552,17 @@ def rollback_quietly(session: Session) -> None:
     'committed' or its transaction closed, and the rollback raised (InvalidRequestError,
     ResourceClosedError) instead of the interrupt, printed as a traceback. What the rollback
     cannot do, closing the session does (the connection goes back to its pool, which rolls
-    back what is open, and the session can be used again)."""
+    back what is open, and the session can be used again).
+
+    Landing in the guard SQLAlchemy keeps around a change of the transaction's state (after
+    it marked a commit in progress, before the commit began), the interrupt leaves the session
+    refusing both ("Method 'rollback()' can't be called here; method 'commit()' is already in
+    progress", IllegalStateChangeError): it is then left as it is, the interrupt goes on, and
+    its connection is closed with the process (the database discards what was not committed)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     try:
         session.rollback()
     except SQLAlchemyError:
-        session.close()
+        with suppress(SQLAlchemyError):
+            session.close()

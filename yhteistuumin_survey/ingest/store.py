@@ -644,23 +644,25 @@ def synced_at_end(session: Session) -> Iterator[_CheckpointAhead]:
     try:
         yield ahead
     finally:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from ..db.engine import rollback_quietly
+
         event.remove(session, "after_begin", relax)
         ahead.join()
-        session.rollback()  # give the connection back to the pool
+        rollback_quietly(session)  # give the connection back to the pool (after Ctrl-C too)
         for dbapi_connection in relaxed.values():
             try:
                 dbapi_connection.execute("PRAGMA synchronous=FULL")
                 dbapi_connection.execute("PRAGMA wal_autocheckpoint=1000")  # SQLite's default
             except Exception:  # noqa: BLE001 - a closed connection is discarded anyway
                 pass
-        from sqlalchemy.exc import SQLAlchemyError
-
         try:
             # The checkpoint syncs the log (every transaction of the run) and the database.
             session.connection().exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
             session.commit()
         except SQLAlchemyError:  # the database failed: the run has already said so
-            session.rollback()
+            rollback_quietly(session)
 
 
 class Store:
