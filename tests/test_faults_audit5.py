@@ -496,7 +496,7 @@ def test_an_interrupt_in_the_middle_of_recording_a_sent_message_stays_an_interru
     load, one run in about forty). In SQLAlchemy's own code before the database's commit
     (``commit``, its event) the transaction is still open: "Safety level may not be changed
     inside a transaction", and the one line said "stopped part-way; what was done before it
-    is kept" instead of how many invitations went (seen in CI once; found at 6 of 520
+    is kept" instead of how many invitations went (seen in CI once; found at 10 of 362
     interrupt points of a send, raised line by line). The connection does not go back to the
     pool with the lowered level."""
     from sqlalchemy import event
