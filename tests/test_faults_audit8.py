@@ -665,11 +665,12 @@ def _interrupted_in_the_guard_of(method: str) -> Iterator[None]:
     def calls(frame, _event, _arg):  # type: ignore[no-untyped-def]
         return in_the_guard if frame.f_code.co_filename == where else None
 
+    previous = sys.gettrace()  # a debugger's or a coverage tool's, given back after
     sys.settrace(calls)
     try:
         yield
     finally:
-        sys.settrace(None)
+        sys.settrace(previous)
     assert fired, "the guard's line was not reached: SQLAlchemy's state_changes changed"
 
 
