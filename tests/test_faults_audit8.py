@@ -6,9 +6,10 @@ to do``, names no login role and no password, and loses nothing."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cli_support import interrupt_replaced, one_error_line
@@ -251,6 +252,36 @@ def _plain_smtp_env(port: int) -> dict[str, str]:
             "YHTEISTUUMIN_ROUND_DEADLINE": (dt.date.today() + dt.timedelta(days=30)).isoformat()}
 
 
+def _send_stopped_at_second_mark(cli, monkeypatch, at_mark: Callable[[], Any],  # type: ignore[no-untyped-def]
+                                 *again_before: str) -> tuple[Any, int, Any, list[str]]:
+    """Send the invitations with ``at_mark()`` (a context manager) around the second
+    message's hand-over mark, then send again as it is (``again_before``: options before the
+    command, another workspace); return the first run, the messages it got out, the second run
+    and every recipient the server saw."""
+    from send_support import mail_server
+
+    from yhteistuumin_survey import mailer
+
+    real_mark = mailer._Batch.mark
+    marks: list[int] = []
+
+    def mark(self, item):  # type: ignore[no-untyped-def]
+        marks.append(1)
+        if len(marks) != 2:
+            return real_mark(self, item)
+        with at_mark():
+            return real_mark(self, item)
+
+    with mail_server() as server:
+        env = _plain_smtp_env(server.port)
+        monkeypatch.setattr(mailer._Batch, "mark", mark)
+        first = cli("send", "invite", "--yes", env=env)
+        monkeypatch.setattr(mailer._Batch, "mark", real_mark)
+        went = len(server.messages)
+        again = cli(*again_before, "send", "invite", "--yes", env=env)
+        return first, went, again, list(server.recipients)
+
+
 def _tls_send(cli, port: int, ca_file: Path):  # type: ignore[no-untyped-def]
     return cli("send", "invite", "--yes", env={
         **_plain_smtp_env(port), "YHTEISTUUMIN_SMTP_SECURITY": "starttls",
@@ -353,30 +384,16 @@ def test_a_workspace_renamed_during_a_send_stops_it_and_the_rerun_mails_nobody_t
     message goes out, says why, and the rerun in the new place sends the rest, each once."""
     import sqlite3
 
-    from send_support import mail_server
-
-    from yhteistuumin_survey import mailer
-
     root = workspace.root
     moved = root.with_name(root.name + "-2026")
-    real_mark = mailer._Batch.mark
-    marked = []
 
-    def mark_then_rename(self, item):  # type: ignore[no-untyped-def]
-        marked.append(1)
-        if len(marked) == 2:  # one message out: the folder is renamed under the run
-            root.rename(moved)
-        return real_mark(self, item)
+    @contextmanager
+    def renamed() -> Iterator[None]:  # one message out: the folder is renamed under the run
+        root.rename(moved)
+        yield
 
-    with mail_server() as server:
-        env = _plain_smtp_env(server.port)
-        monkeypatch.setattr(mailer._Batch, "mark", mark_then_rename)
-        first = cli("send", "invite", "--yes", env=env)
-        monkeypatch.setattr(mailer._Batch, "mark", real_mark)
-        sent_first = len(server.messages)
-        again = cli("--workspace", str(moved), "send", "invite", "--yes", env=env)
-        recipients = sorted(server.recipients)
-
+    first, sent_first, again, recipients = _send_stopped_at_second_mark(
+        cli, monkeypatch, renamed, "--workspace", str(moved))
     assert first.exit_code == 1 and "Traceback" not in first.output, first.output
     assert (f"{root}: the workspace folder was moved, renamed or deleted while the command ran; "
             "nothing more is written there; run the command again in the folder's new place "
@@ -584,28 +601,9 @@ def test_a_send_whose_interrupt_sqlalchemy_replaced_says_how_many_went(
     before it is kept", not how many invitations went and that a rerun mails nobody twice,
     because SQLAlchemy's error had replaced the interrupt in the record of a hand-over. Now
     the send says it as for the interrupt itself, and the rerun sends the rest, each once."""
-    from send_support import mail_server
-
-    from yhteistuumin_survey import mailer
-
-    real_mark = mailer._Batch.mark
-    marks: list[int] = []
-
-    def mark(self, item):  # type: ignore[no-untyped-def]
-        marks.append(1)
-        if len(marks) != 2:
-            return real_mark(self, item)
-        with _replaced_at(1):  # the record that the second message is being handed over
-            return real_mark(self, item)
-
-    with mail_server() as server:
-        env = _plain_smtp_env(server.port)
-        monkeypatch.setattr(mailer._Batch, "mark", mark)
-        stopped = cli("send", "invite", "--yes", env=env)
-        monkeypatch.setattr(mailer._Batch, "mark", real_mark)
-        went = len(server.messages)
-        again = cli("send", "invite", "--yes", env=env)
-        recipients = list(server.recipients)
+    # in the record that the second message is being handed over
+    stopped, went, again, recipients = _send_stopped_at_second_mark(
+        cli, monkeypatch, lambda: _replaced_at(1))
     assert stopped.exit_code == 130, stopped.output
     assert went == 1
     assert stopped.stderr.splitlines()[-1] == (
