@@ -422,6 +422,39 @@ def test_ctrl_c_in_an_ingest_says_what_was_stored_writes_the_report_and_the_reru
     assert len(files) == 12
 
 
+def test_ctrl_c_in_an_ingest_s_first_file_says_nothing_new_is_stored(
+        cli, workspace, tmp_path, monkeypatch):
+    """Tried as a user would: Ctrl-C four seconds into an ingest of 310 files, still in the
+    first (an export of 5,000 rows), said "the files read before it are stored and listed in
+    ...", and the rerun's "310 files: 9638 new practices" seemed to contradict it: no file
+    had been stored. Now the line says that nothing new is stored."""
+    import os
+    import signal
+
+    from yhteistuumin_survey import ingest
+
+    files = _exports(tmp_path / "vastaukset", 3)
+
+    def ctrl_c_in_the_first(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(ingest._Run, "ingest_file", ctrl_c_in_the_first)
+    result = cli("ingest", str(tmp_path / "vastaukset"))
+
+    assert result.exit_code == 130, result.output
+    reports = sorted((workspace.outputs / "reports").glob("ingest-*.xlsx"))
+    assert result.stderr.strip() == (
+        f"Interrupted: it came before the first file was finished: nothing new is stored "
+        f"({reports[0]} lists what was read); run the command again to read the files")
+    monkeypatch.undo()
+    again = cli("ingest", "--format", "json", str(tmp_path / "vastaukset"))
+    import json
+
+    counts = json.loads(again.stdout)["counts"]
+    assert "already ingested" not in counts and counts.get("new"), counts
+    assert len(files) == 3
+
+
 # --- the clock ------------------------------------------------------------------------------
 
 
