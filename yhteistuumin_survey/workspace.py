@@ -45,7 +45,7 @@ class Workspace:
 
     def recorded(self, path: Path) -> str:
         """How the database records a file kept in the workspace: relative to its root
-        (``outputs/received/ab/…``), so that the record holds when the workspace is moved or
+        (``outputs/received/…``), so that the record holds when the workspace is moved or
         copied to another machine; a file outside the workspace by its absolute path."""
         try:
             return path.relative_to(self.root).as_posix()
