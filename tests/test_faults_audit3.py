@@ -455,6 +455,51 @@ def test_ctrl_c_in_an_ingest_s_first_file_says_nothing_new_is_stored(
     assert len(files) == 3
 
 
+
+@pytest.mark.parametrize("how", ["ctrl-c", "sqlalchemy's error in its place"])
+def test_ctrl_c_before_any_file_s_turn_says_nothing_is_stored(cli, workspace, tmp_path,
+                                                             monkeypatch, how):
+    """Ctrl-C in the first second or two of an ingest, while it checked the files (their
+    hashes), copied them ahead and made the workers and the register ready, said only
+    "Interrupted.": true, but it did not say what was kept. Now it says nothing new is stored,
+    as an interrupt in the first file does; the rerun reads every file."""
+    import os
+    import signal
+
+    from cli_support import interrupt_replaced
+
+    from yhteistuumin_survey import ingest
+
+    files = _exports(tmp_path / "vastaukset", 3)
+    real_check = ingest._Run.check
+    checked: list[object] = []
+
+    def interrupted_at_the_second(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        checked.append(args[0])
+        if len(checked) == 2:
+            if how == "ctrl-c":
+                os.kill(os.getpid(), signal.SIGINT)
+            else:
+                interrupt_replaced()
+        return real_check(self, *args, **kwargs)
+
+    monkeypatch.setattr(ingest._Run, "check", interrupted_at_the_second)
+    result = cli("ingest", str(tmp_path / "vastaukset"))
+
+    assert result.exit_code == 130, result.output
+    assert result.stderr.strip() == (
+        "Interrupted: it came before the first file was finished: nothing new is stored; run "
+        "the command again to read the files")
+    assert len(checked) == 2  # stopped there, not after the other files
+    monkeypatch.undo()
+    again = cli("ingest", "--format", "json", str(tmp_path / "vastaukset"))
+    import json
+
+    counts = json.loads(again.stdout)["counts"]
+    assert "already ingested" not in counts and counts.get("new") == 6, counts
+    assert len(files) == 3
+
+
 # --- the clock ------------------------------------------------------------------------------
 
 

@@ -1360,42 +1360,24 @@ def _ingest_locked(files: list[Path], skipped: list[tuple[Path, str]], *, sessio
                    ) -> tuple[IngestReport, _ReportWriting | None, int | None]:
     """Read and store the files; return the report, its workbook's writing (None when the
     workspace has gone) and the files finished before an interrupt (None: none came)."""
-    run = _Run(session=session, workspace=workspace, settings=settings, source=source,
-               structures=structures, reread=reread)
-    if held.waited >= 1:
-        run.add("", "note", said("lock-waited", seconds=f"{held.waited:.0f}",
-                                 holder=held.holder or "holder unknown"))
-    for link, reason in skipped:
-        run.add(str(link), "skipped", reason)
-    retries: dict[Path, tuple[str, str]] = {}  # stored copy -> (display, original name)
-    if retry_failed or reread_all:
-        for received in run.store.failed_files(read=reread_all):
-            stored = workspace.stored_file(received.stored_path)
-            display = f"{received.original_name} (received file {received.id})"
-            if stored is None or not stored.is_file():
-                run.add(display, "error", f"{display}: no copy was kept under "
-                                          "outputs/received; ingest it again from where it came")
-                continue
-            retries[stored] = (display, received.original_name)
-    checks: list[tuple[Path, tuple[str, int] | None]] = []
-    for path in [*files, *retries]:
-        display = retries[path][0] if path in retries else str(path)
-        checked = run.check(path, display)
-        checks.append((path, checked))
-        run.result.files += 1
-        if checked is None and progress is not None:
-            progress(1)
-    todo = [(path, checked) for path, checked in checks if checked is not None]
-    parallel = [(key, path, size) for key, (path, (_sha, size)) in enumerate(todo)
-                if run.parallel_candidate(path, size)]
-    count = pipeline_workers(workers, [size for _key, _path, size in parallel])
-    pipeline = None
-    if count:
-        run.keep_ahead([(path, sha, size, retries.get(path, ("", path.name))[1])
-                        for path, (sha, size) in todo])
-        pipeline = _pipeline(run, count, parallel, early)
-        run.prepare_to_store()  # while the worker reads the first file
     from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        run, todo, retries, pipeline = _start_run(
+            files, skipped, session=session, workspace=workspace, settings=settings,
+            source=source, progress=progress, workers=workers, retry_failed=retry_failed,
+            held=held, structures=structures, early=early, reread=reread,
+            reread_all=reread_all)
+    except (KeyboardInterrupt, SQLAlchemyError) as exc:
+        if not stopped_by_interrupt(exc):
+            raise
+        # Before any file's turn (the files checked, copied ahead, the workers and the
+        # register made ready: a second or two of a round's ingest): nothing is stored, and
+        # the run says so instead of a bare "Interrupted.".
+        from ..db.engine import rollback_quietly
+
+        rollback_quietly(session)
+        raise _interrupted(None, finished=0) from None
 
     done = 0
     interrupted: int | None = None  # the files finished before an interrupt
@@ -1450,6 +1432,59 @@ def _ingest_locked(files: list[Path], skipped: list[tuple[Path, str]], *, sessio
     writing = None if gone else _ReportWriting(run, workspace,
                                                lang=str(settings.get("round.language")))
     return run.result, writing, interrupted
+
+
+def _start_run(files: list[Path], skipped: list[tuple[Path, str]], *, session: Session,
+               workspace: Workspace, settings: Settings, source: str,
+               progress: Callable[[int], Any] | None, workers: int | None,
+               retry_failed: bool, held: Any, structures: tuple[Path, ...],
+               early: list[Any] | None, reread: bool, reread_all: bool
+               ) -> tuple[_Run, list[tuple[Path, tuple[str, int]]],
+                          dict[Path, tuple[str, str]], Any]:
+    """Make the run ready for its files: check them (what is new), copy the new ones ahead,
+    start the workers; return the run, the files to read (each with its hash and size), the
+    stored copies read again (copy -> (display, original name)) and the pipeline of workers
+    (None when this process reads alone), closed again when an interrupt comes first."""
+    run = _Run(session=session, workspace=workspace, settings=settings, source=source,
+               structures=structures, reread=reread)
+    if held.waited >= 1:
+        run.add("", "note", said("lock-waited", seconds=f"{held.waited:.0f}",
+                                 holder=held.holder or "holder unknown"))
+    for link, reason in skipped:
+        run.add(str(link), "skipped", reason)
+    retries: dict[Path, tuple[str, str]] = {}  # stored copy -> (display, original name)
+    if retry_failed or reread_all:
+        for received in run.store.failed_files(read=reread_all):
+            stored = workspace.stored_file(received.stored_path)
+            display = f"{received.original_name} (received file {received.id})"
+            if stored is None or not stored.is_file():
+                run.add(display, "error", f"{display}: no copy was kept under "
+                                          "outputs/received; ingest it again from where it came")
+                continue
+            retries[stored] = (display, received.original_name)
+    checks: list[tuple[Path, tuple[str, int] | None]] = []
+    for path in [*files, *retries]:
+        display = retries[path][0] if path in retries else str(path)
+        checked = run.check(path, display)
+        checks.append((path, checked))
+        run.result.files += 1
+        if checked is None and progress is not None:
+            progress(1)
+    todo = [(path, checked) for path, checked in checks if checked is not None]
+    parallel = [(key, path, size) for key, (path, (_sha, size)) in enumerate(todo)
+                if run.parallel_candidate(path, size)]
+    count = pipeline_workers(workers, [size for _key, _path, size in parallel])
+    pipeline = None
+    if count:
+        run.keep_ahead([(path, sha, size, retries.get(path, ("", path.name))[1])
+                        for path, (sha, size) in todo])
+        pipeline = _pipeline(run, count, parallel, early)
+        try:
+            run.prepare_to_store()  # while the worker reads the first file
+        except BaseException:
+            pipeline.close()
+            raise
+    return run, todo, retries, pipeline
 
 
 def _pipeline(run: _Run, count: int, files: list[tuple[int, Path, int]],
