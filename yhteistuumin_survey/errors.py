@@ -90,3 +90,11 @@ def stopped_by_interrupt(error: BaseException) -> bool:
         seen.add(id(cause))
         cause = cause.__context__
     return False
+
+
+def stop_if_interrupted(error: BaseException) -> None:
+    """Raise ``KeyboardInterrupt`` (from ``error``) when ``error`` is how an interrupt ended
+    the work (``stopped_by_interrupt``): for a catch-all that would otherwise take it for a
+    file's own fault, report it and go on with the next file."""
+    if stopped_by_interrupt(error):
+        raise KeyboardInterrupt from error

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InputError, SurveyError, WorkspaceGone, stopped_by_interrupt
+from ..errors import InputError, SurveyError, WorkspaceGone, stop_if_interrupted, stopped_by_interrupt
 from ..flags import describe_all, unsure
 from ..outcomes import OUTCOME_NAMES
 from ..outcomes import en as said
@@ -739,8 +739,7 @@ class _Run:
                     try:
                         result = prepared()
                     except Exception as exc:  # noqa: BLE001 - a lost worker: read it here instead
-                        if stopped_by_interrupt(exc):
-                            raise KeyboardInterrupt from exc
+                        stop_if_interrupted(exc)
                         result = None
                 if result is None:
                     result = self.reader.prepare(path, display)
@@ -755,11 +754,10 @@ class _Run:
             self.session.rollback()
             raise
         except Exception as exc:  # noqa: BLE001 - one broken file must never stop the batch
-            if stopped_by_interrupt(exc):
-                # An error raised while a Ctrl-C or SIGTERM was being handled (SQLAlchemy's, as
-                # it ended a commit the interrupt cut off): the run stops, as for the interrupt
-                # itself, never goes on with the next file.
-                raise KeyboardInterrupt from exc
+            # An error raised while a Ctrl-C or SIGTERM was being handled (SQLAlchemy's, as it
+            # ended a commit the interrupt cut off): the run stops, as for the interrupt
+            # itself, never goes on with the next file.
+            stop_if_interrupted(exc)
             self.session.rollback()
             if isinstance(exc, OSError):  # a full disk, a permission: the fault, not the file
                 reason = f"{display}: {os_problem(exc)}; the next run reads it again"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
-from ..errors import InputError, SurveyError, stopped_by_interrupt
+from ..errors import InputError, SurveyError, stop_if_interrupted
 from ..outcomes import en as said
 from .detect import Detector
 from .records import ParsedFile, RawRecord
@@ -186,8 +186,7 @@ class Reader:
         except SurveyError as exc:
             return Prepared(error=str(exc).replace(str(path), display))
         except Exception as exc:  # noqa: BLE001 - one broken file must never stop the batch
-            if stopped_by_interrupt(exc):  # a reader's error raised while Ctrl-C was handled
-                raise KeyboardInterrupt from exc
+            stop_if_interrupted(exc)  # a reader's error raised while Ctrl-C was handled
             return Prepared(error=f"{display}: unexpected {type(exc).__name__} while reading; the "
                                   "file is kept under outputs/received; please report it")
         return Prepared(parsed=parsed, normalise=self.normalise)
