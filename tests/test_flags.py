@@ -26,6 +26,7 @@ FIELDS = {"municipality-close-spelling": "municipalities", "municipality-unmatch
           "email-pattern": "contact_email", "email-domain-typo": "contact_email",
           "email-several": "contact_email", "name-picked": "contact_name",
           "name-several": "contact_name", "phone-extra": "contact_phone",
+          "phone-zero-added": "contact_phone",
           "language-english": "language", "language-undecided": "language",
           "choice-codes": "target_group", "consent-unclear": "publish_consent",
           "test-response": "title", "heading-close-spelling": "keywords",

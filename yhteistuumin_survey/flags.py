@@ -231,6 +231,16 @@ UNSURE_TEXTS: dict[str, Text] = {
         "{label}: {raw_q}: only {number} is the phone; {more_q} beside it (an extension, a "
         "switchboard, hours?) is kept in the contact text; check it.",
         {"raw": "09 123 4567 / 123", "number": "+358 9 1234567", "more": "123"}),
+    "phone-zero-added": Text(
+        "{label}: vastauksen {typed_q} alusta puuttuu nolla (Excel jättää sen pois, kun "
+        "numero on tallennettu soluun lukuna). Puhelinnumeroksi otettiin {number}; tarkista, "
+        "että se on oikein.",
+        "{label}: svaret {typed_q} saknar nollan i början (Excel tar bort den när numret "
+        "sparas som ett tal i cellen). Som telefonnummer togs {number}; kontrollera att det "
+        "stämmer.",
+        "{label}: {typed_q} has no leading 0 (Excel drops it when a cell stores the number "
+        "as a number); taken as {number}; check it.",
+        {"typed": "401234567", "number": "+358 40 1234567"}),
     "text-elsewhere": Text(
         "{label}: vastaus {value_q} viittaa muualla olevaan tekstiin (liitteeseen tai toiseen "
         "vastaukseen), jota käytännössä ei ole. Etsi teksti tai kysy sitä kunnalta.",

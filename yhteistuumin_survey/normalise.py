@@ -1382,9 +1382,10 @@ def _separate_contact(raw_name: str | None, raw_email: str | None,
             return None  # flagged by the whole reading
     phone = None
     if raw_phone is not None:
-        phone = _parse_phone(" ".join(_contact_parts_or_digits(raw_phone)))
-        if phone is None:
-            return None
+        typed = " ".join(_contact_parts_or_digits(raw_phone))
+        phone = _parse_phone(typed)
+        if phone is None or not _dialled_as_typed(typed):
+            return None  # no number, or one without its 0: flagged by the whole reading
     return ContactParts(name=raw_name, email=email, phone=phone, text=None)
 
 
@@ -1471,9 +1472,11 @@ def _split_contact_text(raw_name: str | None, raw_email: str | None, raw_phone: 
     # The phone field: a number, maybe with a label, a second number, a note ("vaihde").
     typed_elsewhere = len(phones)
     if raw_phone:
-        whole = _parse_phone(" ".join(_contact_parts_or_digits(raw_phone)))
+        typed = " ".join(_contact_parts_or_digits(raw_phone))
+        whole = _parse_phone(typed)
         if whole:
             phones.append(whole)
+            flags.extend(_zero_added_flag(typed, whole))
         else:
             before, flagged = len(phones), len(flags)
             rest = take_phones(take_emails(raw_phone) if "@" in raw_phone else raw_phone)
@@ -1513,6 +1516,17 @@ def _split_contact_text(raw_name: str | None, raw_email: str | None, raw_phone: 
     return ContactParts(name=picked, email=emails[0] if emails else None,
                         phone=phone, text=contact_text,
                         flags=tuple(dict.fromkeys(flags)))
+
+
+def _zero_added_flag(typed: str, number: str) -> list[str]:
+    """Flag a phone field's number that came without its trunk 0 ("401234567", "9 1234567"):
+    Excel drops a leading zero from a cell that stores the number as a number (a CSV re-saved
+    in Excel too). phonenumbers reads it as the Finnish number with the 0 (+358 40 1234567),
+    which it most likely is, but the 0 was not in the answer: the number is taken and a
+    reviewer checks it. A number typed with +, 00 or 358 in front is as dialled: no flag."""
+    if _dialled_as_typed(typed):
+        return []
+    return [unsure("contact_phone", "phone-zero-added", typed=typed, number=number)]
 
 
 #: Words that only join two numbers in a phone answer ("040 … tai 09 …").
