@@ -163,3 +163,16 @@ def test_a_table_naming_only_practices_and_their_contacts_is_still_read_as_answe
     read = cli("ingest", str(answers))
     assert (read.exit_code, read.stderr) == (0, "")
     assert read.stdout.splitlines()[0].startswith("1 file: 1 new practice, ")
+
+
+def test_a_path_that_is_not_there_says_what_to_check(cli, tmp_path):
+    """A mistyped file or folder is one error line that says what to check, not a bare "no
+    such file"; the other files given are read all the same."""
+    inbox = _inbox(tmp_path, "table.tsv")
+    typo = tmp_path / "vastaukset.xslx"
+    result = cli("ingest", str(inbox / "table.tsv"), str(typo), str(tmp_path / "saapuneet"))
+    assert result.exit_code == 1
+    for missing in (typo, tmp_path / "saapuneet"):
+        assert (f"error: {missing}: no such file or folder; check the path (a typo, or moved "
+                "or renamed?)") in result.output.splitlines()
+    assert result.stdout.splitlines()[0].startswith("3 files: 1 new practice")

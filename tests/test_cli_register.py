@@ -200,7 +200,7 @@ def test_contacts_xlsx(cli, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("name", "content", "reason"), [
-    ("missing.csv", None, "{path}: no such file"),
+    ("missing.csv", None, "{path}: no such file; check the path (a typo, or moved or renamed?)"),
     ("fake.xlsx", b"%PDF-1.7\n%binary\n", "{path}: not a spreadsheet but a PDF document; ask "
                                          "for the Excel file itself"),
     ("layout.csv", b"postinumero;toimipaikka\n00100;Helsinki\n",

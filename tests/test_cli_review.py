@@ -98,7 +98,8 @@ def test_import_of_a_missing_file_is_an_error_line(cli, db, tmp_path: Path) -> N
     url, _ = db
     result = cli("--db", url, "review", "import", str(tmp_path / "nope.xlsx"))
     assert result.exit_code == 1
-    assert result.stdout.splitlines()[0] == f"{tmp_path / 'nope.xlsx'}: error: no such file"
+    assert result.stdout.splitlines()[0] == (f"{tmp_path / 'nope.xlsx'}: error: no such file; "
+                                             "check the path (a typo, or moved or renamed?)")
 
 
 def test_help_has_an_example(cli) -> None:

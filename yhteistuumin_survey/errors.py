@@ -42,6 +42,11 @@ class InputError(SurveyError):
     """An input file cannot be used (missing, unreadable, unknown layout)."""
 
 
+def no_such_file(path: object) -> InputError:
+    """The error for a file given by its path that is not there, with what to do."""
+    return InputError(f"{path}: no such file; check the path (a typo, or moved or renamed?)")
+
+
 class DatabaseError(SurveyError):
     """The database cannot be opened, is not migrated or is newer than this program."""
 

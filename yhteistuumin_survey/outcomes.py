@@ -187,9 +187,11 @@ REASON_TEXTS: dict[str, Text] = {
         {"count": "1"}),
     # A file that could not be read at all: the line names it first, as every error does.
     "no-such-file": Text(
-        "{file}: tiedostoa ei ole.",
-        "{file}: filen finns inte.",
-        "{file}: no such file",
+        "{file}: tiedostoa tai kansiota ei löydy. Tarkista, onko polussa kirjoitusvirhe tai "
+        "onko tiedosto siirretty tai nimetty uudelleen.",
+        "{file}: filen eller mappen finns inte. Kontrollera om sökvägen är felstavad eller om "
+        "filen har flyttats eller bytt namn.",
+        "{file}: no such file or folder; check the path (a typo, or moved or renamed?)",
         {"file": "vastaus.xlsx"}),
     "file-open-in-excel": Text(
         "{file}: tiedostoa ei voi lukea, koska se on auki taulukko-ohjelmassa (sen vieressä "

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from .errors import InputError
+from .errors import InputError, no_such_file
 from .reports import count_phrase, plural, render_table
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ def _read_dicts(path: Path, required: set[str]) -> list[dict[str, str]]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
+        raise no_such_file(path) from None
     except UnicodeDecodeError:
         raise InputError(f"{path}: not UTF-8 text; save it as UTF-8 CSV") from None
     reader = csv.DictReader(text.splitlines())

@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from .errors import InputError, no_such_file
 
 LANGS = ("fi", "sv", "en")
 #: The card fields of DESIGN.md, in card order.
@@ -233,7 +233,7 @@ def _load(path: Path, mtime: float) -> Survey:
     try:
         data = safe_load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
+        raise no_such_file(path) from None
     except yaml.YAMLError as exc:
         raise InputError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
     return parse_survey(data, path)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from .errors import InputError
+from .errors import InputError, no_such_file
 from .outcomes import en as said
 
 #: Limits against zip bombs and huge uploads.
@@ -407,7 +407,7 @@ def _check_size(path: Path) -> None:
     try:
         size = path.stat().st_size
     except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
+        raise no_such_file(path) from None
     if path.is_dir():
         raise InputError(f"{path}: is a folder, expected a file")
     if size == 0:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import locks
-from ..errors import InputError
+from ..errors import InputError, no_such_file
 from ..flags import parse as parse_flag
 from ..reports import Report, neutralise_formula, outcome_rows
 from ..sheetxml import cell_value, cut_length
@@ -377,7 +377,7 @@ def open_review_workbook(path: Path) -> _Workbook:
     too: without the hidden sheet, each row's 'Versio' cell says which version it decided."""
     from ..tables import read_table_file
     if not path.exists():
-        raise InputError(f"{path}: no such file")
+        raise no_such_file(path)
     sheets = read_table_file(path)
     meta: dict[str, str] = {}
     meta_rows: dict[int, MetaRow] = {}
