@@ -61,6 +61,18 @@ class LockBusy(Exception):
         self.holder = holder
 
 
+def _say_if_interrupted_waiting(error: BaseException, waiting: bool, held: Held) -> None:
+    """An interrupt (Ctrl-C, SIGTERM) while the run waits for another holder (an ingest waits
+    up to 30 minutes, saying nothing) says what it waited for and that it did nothing yet,
+    instead of a bare "Interrupted."."""
+    from .errors import Interrupted, stopped_by_interrupt
+
+    if waiting and stopped_by_interrupt(error):
+        raise Interrupted(f"it came while waiting: {LockBusy(held.name, held.holder)}; "
+                          "nothing was done yet; run the command again when it has "
+                          "finished") from None
+
+
 def describe_me() -> str:
     """This run as ``host, pid N, since HH:MM:SS UTC``."""
     now = dt.datetime.now(dt.UTC)
@@ -125,15 +137,22 @@ def _postgres(engine: Engine, name: str, wait: float, me: str) -> Iterator[Held]
         connection.execute(text("SELECT set_config('application_name', :n, false)"),
                            {"n": me})
         connection.commit()
-        while True:
-            got = connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
-            connection.commit()
-            if got:
-                break
-            held.holder = _postgres_holder(connection, key, name)
-            if time.monotonic() - started >= wait:
-                raise LockBusy(name, held.holder)
-            time.sleep(POLL_SECONDS)
+        waiting = False
+        try:
+            while True:
+                got = connection.execute(text("SELECT pg_try_advisory_lock(:k)"),
+                                         {"k": key}).scalar()
+                connection.commit()
+                if got:
+                    break
+                waiting = True
+                held.holder = _postgres_holder(connection, key, name)
+                if time.monotonic() - started >= wait:
+                    raise LockBusy(name, held.holder)
+                time.sleep(POLL_SECONDS)
+        except BaseException as exc:
+            _say_if_interrupted_waiting(exc, waiting, held)
+            raise
         held.waited = time.monotonic() - started
         try:
             yield held
@@ -223,17 +242,23 @@ def _file(path: Path, name: str, wait: float, me: str) -> Iterator[Held]:
     started = time.monotonic()
     held = Held(name)
     handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole block
+    waiting = False
     try:
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                handle.seek(0)
-                held.holder = handle.read().strip()
-                if time.monotonic() - started >= wait:
-                    raise LockBusy(name, held.holder) from None
-                time.sleep(POLL_SECONDS)
+        try:
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    waiting = True
+                    handle.seek(0)
+                    held.holder = handle.read().strip()
+                    if time.monotonic() - started >= wait:
+                        raise LockBusy(name, held.holder) from None
+                    time.sleep(POLL_SECONDS)
+        except BaseException as exc:
+            _say_if_interrupted_waiting(exc, waiting, held)
+            raise
         held.waited = time.monotonic() - started
         handle.seek(0)
         handle.truncate()
