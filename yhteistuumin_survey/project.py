@@ -648,15 +648,17 @@ class Project:
         from .privacy import erased_addresses
         from .publish import PUBLISH_LOCK_WAIT
         from .review import import_review
-        from .review.import_ import TITLE_MAX_LENGTH
+        from .review.import_ import TITLE_MAX_LENGTH, last_decision_id
 
         titles = [q.max_length for q in self.survey.questions if q.id == "title"]
+        last: list[int] = []  # the newest decision before this import's
         try:
             # A forget running has not recorded its erasure yet: an import reading the
             # erasures meanwhile and writing after it brought her address back from a
             # workbook exported before. They wait for each other (Project.forget).
             with exclusive(self.engine, "review", wait=PUBLISH_LOCK_WAIT), \
                     self.session() as session, self.progress("Importing", None) as advance:
+                last.append(last_decision_id(session))
                 return import_review([Path(p) for p in paths], session=session,
                                      reviewer=reviewer, progress=advance,
                                      round_name=self.settings.round_name,
@@ -667,11 +669,29 @@ class Project:
         except LockBusy as exc:
             raise InputError(f"{exc}; import when it has finished (nothing was imported)"
                              ) from None
+        except Interrupted:
+            raise  # while it waited for the lock: said there
         except (KeyboardInterrupt, SQLAlchemyError) as exc:  # one transaction: rolled back whole
             if not stopped_by_interrupt(exc):  # the database's own fault: said as such
                 raise
-            raise KeyboardInterrupt("no decision of these workbooks was stored; run the same "
-                                    "command again") from None
+            raise self._import_interrupted(paths, last[0] if last else None) from None
+
+    def _import_interrupted(self, paths: Sequence[Path], last: int | None) -> Interrupted:
+        """What an interrupted review import says: nothing stored (the one transaction rolled
+        back), or, when the interrupt came after its commit (while the report was made), the
+        decisions stored, as the database tells."""
+        from .review.import_ import decisions_stored_after
+
+        stored = 0
+        if last is not None:
+            with self.session() as session:
+                stored = decisions_stored_after(session, last, paths)
+        if not stored:
+            return Interrupted("no decision of these workbooks was stored; run the same "
+                               "command again")
+        return Interrupted(f"it came after the decisions were stored ({plural(stored, 'decision')}"
+                           " of these workbooks); importing them again changes nothing more "
+                           "and shows the report")
 
     # --- publishing and following ---------------------------------------------------------
 

@@ -1043,6 +1043,38 @@ def _imported_before(shas: list[str], *, session: Session) -> set[str]:
         d.source_sha256.in_(sorted(set(shas)))).distinct()).scalars())
 
 
+def last_decision_id(session: Session) -> int:
+    """The id of the newest decision stored (0 when none is): what an import finds before it
+    writes, to tell afterwards what it stored (``decisions_stored_after``)."""
+    from sqlalchemy import func, select
+
+    from ..db.models import ReviewDecision
+
+    d = ReviewDecision.__table__.c  # type: ignore[attr-defined]
+    return int(session.execute(select(func.max(d.id))).scalar() or 0)
+
+
+def decisions_stored_after(session: Session, last_id: int, paths: Sequence[Path]) -> int:
+    """How many decisions of these workbooks (by their content, SHA-256) are stored after
+    ``last_id``: what an interrupted import had committed before the interrupt came."""
+    from sqlalchemy import func, select
+
+    from ..db.models import ReviewDecision
+    from ..tables import sha256_file
+
+    shas = set()
+    for path in paths:
+        try:
+            shas.add(sha256_file(Path(path)))
+        except OSError:
+            continue
+    if not shas:
+        return 0
+    d = ReviewDecision.__table__.c  # type: ignore[attr-defined]
+    return int(session.execute(select(func.count()).where(
+        d.id > last_id, d.source_sha256.in_(sorted(shas)))).scalar() or 0)
+
+
 def _quiet_again(report: Report, labels: set[str]) -> None:
     """Drop the warnings a workbook imported before gave the first time: its own (hidden
     rows, columns not imported, no hidden sheet) and those of its rows that change nothing
