@@ -1,6 +1,7 @@
-"""Ctrl-C (or SIGTERM) while a command waits for another run's lock (an ingest waits up to 30
-minutes for the one before it, saying nothing meanwhile) said a bare "Interrupted.". Now it
-says what it waited for and that it did nothing yet."""
+"""A command that waits for another run's lock (an ingest waits up to 15 minutes for the one
+before it) said nothing meanwhile, its progress bar at 0, and Ctrl-C (or SIGTERM) then said a
+bare "Interrupted.". Now it says whom it waits for, for how long at most, and, interrupted,
+that it did nothing yet."""
 
 from __future__ import annotations
 
@@ -55,7 +56,11 @@ def test_ctrl_c_while_an_ingest_waits_for_another_says_whom_it_waited_for(
 
     assert waited == ["lock"]
     assert result.exit_code == 130, result.output
-    said = result.stderr.strip()
+    waiting, said = result.stderr.strip().splitlines()
+    assert waiting.startswith("Waiting: another ingest is running "
+                              f"({socket.gethostname()}, pid {os.getpid()}, since "), waiting
+    assert waiting.endswith("). This command waits up to 15 minutes for it to finish (Ctrl-C "
+                            "stops it; nothing is done yet)"), waiting
     assert said.startswith("Interrupted: it came while waiting: another ingest is running "
                            f"({socket.gethostname()}, pid {os.getpid()}, since "), said
     assert said.endswith("); nothing was done yet; run the command again when it has "
@@ -73,12 +78,17 @@ def test_an_interrupt_while_waiting_for_a_lock_says_so_on_both_databases(
     from yhteistuumin_survey.errors import Interrupted
     from yhteistuumin_survey.locks import exclusive
 
+    told: list[str] = []
     with exclusive(engine, "publish", by="forget"):
         _interrupt_when_waiting(monkeypatch, how)
         with pytest.raises(Interrupted) as stopped, \
-                exclusive(engine, "publish", wait=60):
+                exclusive(engine, "publish", wait=60, on_wait=told.append):
             pytest.fail("the lock was taken while another held it")
         monkeypatch.undo()
+    assert len(told) == 1 and told[0].startswith(
+        f"Waiting: yhteistuumin forget is running ({socket.gethostname()}, "), told
+    assert told[0].endswith("This command waits up to 1 minute for it to finish (Ctrl-C stops "
+                            "it; nothing is done yet)"), told
     assert str(stopped.value).startswith(
         f"it came while waiting: yhteistuumin forget is running ({socket.gethostname()}, ")
     # The waiting run let go of everything it had: the lock, once free, is taken at once.

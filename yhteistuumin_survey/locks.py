@@ -22,7 +22,7 @@ import re
 import socket
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,8 +63,8 @@ class LockBusy(Exception):
 
 def _say_if_interrupted_waiting(error: BaseException, waiting: bool, held: Held) -> None:
     """An interrupt (Ctrl-C, SIGTERM) while the run waits for another holder (an ingest waits
-    up to 30 minutes, saying nothing) says what it waited for and that it did nothing yet,
-    instead of a bare "Interrupted."."""
+    up to 15 minutes, a publish or review import 10) says what it waited for and that it did
+    nothing yet, instead of a bare "Interrupted."."""
     from .errors import Interrupted, stopped_by_interrupt
 
     if waiting and stopped_by_interrupt(error):
@@ -85,17 +85,19 @@ def _key(name: str) -> int:
 
 
 @contextmanager
-def exclusive(engine: Engine, name: str, *, wait: float = 0.0,
-              by: str | None = None) -> Iterator[Held]:
+def exclusive(engine: Engine, name: str, *, wait: float = 0.0, by: str | None = None,
+              on_wait: Callable[[str], object] | None = None) -> Iterator[Held]:
     """Hold the ``name`` lock of this database for the block.
 
-    Waits up to ``wait`` seconds for another holder to finish, then raises ``LockBusy``.
+    Waits up to ``wait`` seconds for another holder to finish, then raises ``LockBusy``;
+    ``on_wait(line)`` is told once when it starts waiting (whom for, how long at most).
     ``by`` names the command holding it when it is not ``name`` (forget holds the send lock),
     for the message of a run refused meanwhile. An in-memory SQLite database needs no lock
     (no other process can see it).
     """
+    waiting = _Waiting(name, wait, on_wait)
     if engine.dialect.name == "postgresql":
-        with _postgres(engine, name, wait, _postgres_label(name, by)) as held:
+        with _postgres(engine, name, wait, _postgres_label(name, by), waiting) as held:
             yield held
         return
     me = f"{by}: {describe_me()}" if by else describe_me()
@@ -103,8 +105,28 @@ def exclusive(engine: Engine, name: str, *, wait: float = 0.0,
     if engine.dialect.name != "sqlite" or not database or database == ":memory:":
         yield Held(name)
         return
-    with _file(Path(f"{database}.{name}.lock"), name, wait, me) as held:
+    with _file(Path(f"{database}.{name}.lock"), name, wait, me, waiting) as held:
         yield held
+
+
+class _Waiting:
+    """Whether a run has waited for another holder yet, and telling it once (``on_wait``)."""
+
+    def __init__(self, name: str, wait: float, on_wait: Callable[[str], object] | None):
+        self.name, self.wait, self.on_wait = name, wait, on_wait
+        self.started = False
+
+    def begin(self, holder: str) -> None:
+        """The lock found held (again): say so the first time, when the run waits at all."""
+        if self.started:
+            return
+        self.started = True
+        if self.on_wait is not None and self.wait > 0:
+            minutes = self.wait / 60
+            most = f"{minutes:g} minute{'s' if minutes != 1 else ''}" if minutes >= 1 \
+                else f"{self.wait:g} s"
+            self.on_wait(f"Waiting: {LockBusy(self.name, holder)}. This command waits up to "
+                         f"{most} for it to finish (Ctrl-C stops it; nothing is done yet)")
 
 
 #: The lock a transaction takes before it locks practice rows it did not make (PostgreSQL).
@@ -127,7 +149,8 @@ def for_this_transaction(session: Any, name: str = PRACTICES) -> None:
 
 
 @contextmanager
-def _postgres(engine: Engine, name: str, wait: float, me: str) -> Iterator[Held]:
+def _postgres(engine: Engine, name: str, wait: float, me: str, waiting: _Waiting
+              ) -> Iterator[Held]:
     from sqlalchemy import text
 
     key = _key(name)
@@ -137,7 +160,6 @@ def _postgres(engine: Engine, name: str, wait: float, me: str) -> Iterator[Held]
         connection.execute(text("SELECT set_config('application_name', :n, false)"),
                            {"n": me})
         connection.commit()
-        waiting = False
         try:
             while True:
                 got = connection.execute(text("SELECT pg_try_advisory_lock(:k)"),
@@ -145,13 +167,13 @@ def _postgres(engine: Engine, name: str, wait: float, me: str) -> Iterator[Held]
                 connection.commit()
                 if got:
                     break
-                waiting = True
                 held.holder = _postgres_holder(connection, key, name)
                 if time.monotonic() - started >= wait:
                     raise LockBusy(name, held.holder)
+                waiting.begin(held.holder)
                 time.sleep(POLL_SECONDS)
         except BaseException as exc:
-            _say_if_interrupted_waiting(exc, waiting, held)
+            _say_if_interrupted_waiting(exc, waiting.started, held)
             raise
         held.waited = time.monotonic() - started
         try:
@@ -236,13 +258,12 @@ def _postgres_holder(connection: Any, key: int, name: str) -> str:
 
 
 @contextmanager
-def _file(path: Path, name: str, wait: float, me: str) -> Iterator[Held]:
+def _file(path: Path, name: str, wait: float, me: str, waiting: _Waiting) -> Iterator[Held]:
     import fcntl
 
     started = time.monotonic()
     held = Held(name)
     handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole block
-    waiting = False
     try:
         try:
             while True:
@@ -250,14 +271,14 @@ def _file(path: Path, name: str, wait: float, me: str) -> Iterator[Held]:
                     fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
                     break
                 except BlockingIOError:
-                    waiting = True
                     handle.seek(0)
                     held.holder = handle.read().strip()
                     if time.monotonic() - started >= wait:
                         raise LockBusy(name, held.holder) from None
+                    waiting.begin(held.holder)
                     time.sleep(POLL_SECONDS)
         except BaseException as exc:
-            _say_if_interrupted_waiting(exc, waiting, held)
+            _say_if_interrupted_waiting(exc, waiting.started, held)
             raise
         held.waited = time.monotonic() - started
         handle.seek(0)

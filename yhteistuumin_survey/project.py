@@ -555,7 +555,7 @@ class Project:
                                   settings=self.settings, source=source, progress=advance,
                                   structures=[Path(p) for p in structures],
                                   retry_failed=retry_failed, reread=reread,
-                                  reread_all=reread_all)
+                                  reread_all=reread_all, on_wait=self.notify)
         report.verbose = verbose
         return report
 
@@ -656,7 +656,7 @@ class Project:
             # A forget running has not recorded its erasure yet: an import reading the
             # erasures meanwhile and writing after it brought her address back from a
             # workbook exported before. They wait for each other (Project.forget).
-            with exclusive(self.engine, "review", wait=PUBLISH_LOCK_WAIT), \
+            with exclusive(self.engine, "review", wait=PUBLISH_LOCK_WAIT, on_wait=self.notify), \
                     self.session() as session, self.progress("Importing", None) as advance:
                 last.append(last_decision_id(session))
                 return import_review([Path(p) for p in paths], session=session,
@@ -709,7 +709,8 @@ class Project:
         # Two at once each wrote the pages of what it had read, and the slower one's lists,
         # search index and manifest ended over the faster one's newer pages.
         try:
-            with exclusive(self.engine, "publish", wait=PUBLISH_LOCK_WAIT) as held, \
+            with exclusive(self.engine, "publish", wait=PUBLISH_LOCK_WAIT,
+                           on_wait=self.notify) as held, \
                     self.session() as session:
                 total = count_published(session=session)
                 with self.progress("Publishing", total) as advance:
@@ -836,8 +837,10 @@ class Project:
         # wrote her address back from a workbook exported before (Project.import_review).
         try:
             with exclusive(self.engine, "send", by="forget"), \
-                    exclusive(self.engine, "publish", wait=PUBLISH_LOCK_WAIT, by="forget"), \
-                    exclusive(self.engine, "review", wait=PUBLISH_LOCK_WAIT, by="forget"):
+                    exclusive(self.engine, "publish", wait=PUBLISH_LOCK_WAIT, by="forget",
+                              on_wait=self.notify), \
+                    exclusive(self.engine, "review", wait=PUBLISH_LOCK_WAIT, by="forget",
+                              on_wait=self.notify):
                 if asked is not None:
                     self._check_unchanged(email, asked)
                 return self._forget(email, dry_run=False)

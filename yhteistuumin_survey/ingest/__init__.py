@@ -1245,7 +1245,8 @@ def ingest_paths(paths: Iterable[Path], *, session: Session, workspace: Workspac
                  progress: Callable[[int], Any] | None = None,
                  workers: int | None = None, structures: Iterable[Path] = (),
                  retry_failed: bool = False, reread: bool = False,
-                 reread_all: bool = False) -> IngestReport:
+                 reread_all: bool = False,
+                 on_wait: Callable[[str], Any] | None = None) -> IngestReport:
     """Ingest files and folders; return (and write under outputs/reports) what became of each.
 
     ``retry_failed`` also reads again every received file whose reading failed (from its copy
@@ -1261,7 +1262,8 @@ def ingest_paths(paths: Iterable[Path], *, session: Session, workspace: Workspac
 
     Files already received (same content) are reported and skipped before anything is read.
     ``structures`` are LimeSurvey ``.lss`` files that explain LimeSurvey exports' codes (a
-    ``.lss`` in an export's own folder is used too).
+    ``.lss`` in an export's own folder is used too). ``on_wait(line)`` is told when the run
+    waits for another ingest of the same database to finish.
     With ``workers`` 2 or more (by default 2 on a machine with two cores or more) and new
     table files of 2 MB or more, ``workers`` - 1 worker processes read and normalise them
     ahead while this process stores them in file order (``pipeline_workers``).
@@ -1279,7 +1281,8 @@ def ingest_paths(paths: Iterable[Path], *, session: Session, workspace: Workspac
         # One ingest at a time per database: each run decides what is new from the practices
         # it knows, so a second one waits until the first has stored its answers.
         try:
-            with exclusive(session.get_bind().engine, "ingest", wait=INGEST_LOCK_WAIT) as held, \
+            with exclusive(session.get_bind().engine, "ingest", wait=INGEST_LOCK_WAIT,
+                           on_wait=on_wait) as held, \
                     _fewer_collections():
                 session.rollback()  # read what the run before us stored
                 writing: _ReportWriting | None = None
