@@ -529,12 +529,25 @@ def test_an_interrupt_in_the_middle_of_recording_a_sent_message_stays_an_interru
     engine.dispose()
 
 
+#: What a review import interrupted says, by where the interrupt lands: in its one transaction
+#: (nothing kept), or after its commit while it makes the report (the decisions kept).
+_IMPORT_STOPPED = {
+    "before the commit": ("_write_decisions", "Interrupted: no decision of these workbooks was "
+                          "stored; run the same command again"),
+    "after the commit": ("_check_and_apply", "Interrupted: it came after the decisions were "
+                         "stored (2 decisions of these workbooks); importing them again "
+                         "changes nothing more and shows the report")}
+
+
+@pytest.mark.parametrize("where", list(_IMPORT_STOPPED))
 @pytest.mark.parametrize("stopped", ["interrupt", "sqlalchemy's error in its place"])
-def test_a_review_import_interrupted_stores_no_decision_and_says_to_run_it_again(
-        cli, workspace, tmp_path, monkeypatch, stopped):
+def test_a_review_import_interrupted_says_what_it_stored_as_the_database_tells(
+        cli, workspace, tmp_path, monkeypatch, stopped, where):
     """Ctrl-C after the decisions are written in the import's one transaction: none is kept.
     The same when SQLAlchemy's error comes out in the interrupt's place (as seen in a send):
-    before, the line was the generic "stopped part-way; what was done before it is kept"."""
+    before, the line was the generic "stopped part-way; what was done before it is kept".
+    Ctrl-C after the commit (the report being made) said "no decision ... was stored" too,
+    while the database held them all: now the database is asked."""
     from cli_support import interrupt_replaced
     from factories import make_practice
     from sqlmodel import Session, select
@@ -550,27 +563,61 @@ def test_a_review_import_interrupted_stores_no_decision_and_says_to_run_it_again
     out = tmp_path / "arviointi.xlsx"
     assert cli("review", "export", "--out", str(out)).exit_code == 0
     fill(out, {pid: {"Päätös": "hyväksytty"} for pid in ids})
-    real = review_import._write_decisions
+    step, said = _IMPORT_STOPPED[where]
+    real = getattr(review_import, step)
 
     def interrupted(*args, **kwargs):  # type: ignore[no-untyped-def]
-        real(*args, **kwargs)  # written in the transaction, then Ctrl-C
+        real(*args, **kwargs)  # the step done, then Ctrl-C
         if stopped == "interrupt":
             raise KeyboardInterrupt
         interrupt_replaced()
 
-    monkeypatch.setattr(review_import, "_write_decisions", interrupted)
+    monkeypatch.setattr(review_import, step, interrupted)
     result = cli("review", "import", str(out))
     assert result.exit_code == 130
-    assert result.stderr.strip().splitlines()[-1] == (
-        "Interrupted: no decision of these workbooks was stored; run the same command again")
+    assert result.stderr.strip().splitlines()[-1] == said
+    kept = where == "after the commit"
     with Session(engine) as session:
-        assert {p.status for p in session.exec(select(Practice))} == {"new"}
-        assert not session.exec(select(ReviewDecision)).all()
+        assert {p.status for p in session.exec(select(Practice))} == {
+            "approved" if kept else "new"}
+        assert len(session.exec(select(ReviewDecision)).all()) == (2 if kept else 0)
     monkeypatch.undo()
-    again = cli("review", "import", str(out))
+    again = cli("review", "import", str(out))  # as said: applies them, or changes nothing
     assert again.exit_code == 0, again.output
     with Session(engine) as session:
         assert {p.status for p in session.exec(select(Practice))} == {"approved"}
+        assert len(session.exec(select(ReviewDecision)).all()) == 2
+    engine.dispose()
+
+
+def test_an_interrupted_import_counts_no_decision_an_earlier_import_stored(
+        cli, workspace, tmp_path, monkeypatch):
+    """Interrupted before its commit, an import has stored nothing, whatever earlier imports
+    stored (of other workbooks, or of one it imports again)."""
+    from factories import make_practice
+    from sqlmodel import Session
+    from test_review import fill
+
+    from yhteistuumin_survey.db.engine import open_database
+    from yhteistuumin_survey.review import import_ as review_import
+
+    engine = open_database(f"sqlite:///{workspace.outputs / 'yhteistuumin.sqlite'}")
+    with Session(engine, expire_on_commit=False) as session:
+        first, second = (make_practice(session, title=t).id for t in ("Lukupiiri", "Kuoro"))
+    earlier, later = tmp_path / "eka.xlsx", tmp_path / "toka.xlsx"
+    assert cli("review", "export", "--out", str(earlier)).exit_code == 0
+    fill(earlier, {first: {"Päätös": "hyväksytty"}})
+    assert cli("review", "import", str(earlier)).exit_code == 0
+    assert cli("review", "export", "--out", str(later)).exit_code == 0
+    fill(later, {second: {"Päätös": "hylätty"}})
+
+    def interrupted_before(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(review_import, "_write_decisions", interrupted_before)
+    result = cli("review", "import", str(later), str(earlier))
+    assert result.exit_code == 130
+    assert result.stderr.strip().splitlines()[-1] == _IMPORT_STOPPED["before the commit"][1]
     engine.dispose()
 
 
