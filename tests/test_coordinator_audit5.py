@@ -225,7 +225,9 @@ def _said_deadlines(eml: Path) -> tuple[str, list[str]]:
 
 def test_a_reminder_after_the_deadline_is_said_in_the_dry_run_and_refused_by_the_send_and_a_moved_deadline_is_the_one_sent(  # noqa: E501
         cli, workspace) -> None:
-    today = dt.date.today()
+    from yhteistuumin_survey.finnish_time import finnish_day
+
+    today = finnish_day()  # the round's day: from 22:00 UTC (21:00 in summer) a day ahead
     with mail_server() as server:
         invited_round(cli, workspace, server, TWO, ["--only", "698,853"])
         past = today - dt.timedelta(days=1)
@@ -368,7 +370,9 @@ def test_a_declining_reply_holds_the_reminder_until_the_coordinator_has_read_it(
         rows = follow_up_rows(cli)
         assert (rows["698"]["next_action"], rows["599"]["next_action"],
                 rows["853"]["next_action"]) == ("read-reply", "read-reply", "remind")
-        day = dt.date.today()
+        from yhteistuumin_survey.finnish_time import finnish_day
+
+        day = finnish_day()  # the day it came, by Finland's clock (the day after, near midnight)
         assert rows["698"]["next_action_text"] == (
             f"lue kunnan viesti ({day.day}.{day.month}.{day.year}): jos se on vastaus tai "
             "kieltäytyminen, kirjaa se (register answered 698); muuten kirjaa viesti "
