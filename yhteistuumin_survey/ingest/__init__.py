@@ -1273,6 +1273,9 @@ def ingest_paths(paths: Iterable[Path], *, session: Session, workspace: Workspac
     # this process checks the files.
     skipped: list[tuple[Path, str]] = []
     files = expand_paths(paths, skipped)
+    asked = _Asked(source=source, progress=progress, workers=workers,
+                   retry_failed=retry_failed, structures=tuple(Path(p) for p in structures),
+                   reread=reread or reread_all, reread_all=reread_all)
     early = _early_workers(files, workers)
     try:
         from ..locks import LockBusy, exclusive
@@ -1289,12 +1292,9 @@ def ingest_paths(paths: Iterable[Path], *, session: Session, workspace: Workspac
                 try:
                     with synced_at_end(session) as checkpoint:
                         result, writing, interrupted = _ingest_locked(
-                            files, skipped, session=session, workspace=workspace,
-                            settings=settings, source=source, progress=progress,
-                            workers=workers, retry_failed=retry_failed,
-                            reread=reread or reread_all, reread_all=reread_all,
-                            structures=tuple(Path(p) for p in structures), started=started,
-                            held=held, early=early, drained=checkpoint.start)
+                            files, skipped, asked, session=session, workspace=workspace,
+                            settings=settings, started=started, held=held, early=early,
+                            drained=checkpoint.start)
                     # Leaving synced_at_end checkpointed the database (mostly waiting for the
                     # disk) while the report was being written.
                 finally:
@@ -1351,13 +1351,23 @@ def _fewer_collections() -> Iterator[None]:
         gc.set_threshold(*before)
 
 
-def _ingest_locked(files: list[Path], skipped: list[tuple[Path, str]], *, session: Session,
-                   workspace: Workspace, settings: Settings, source: str,
-                   progress: Callable[[int], Any] | None, workers: int | None,
-                   retry_failed: bool, started: float,
-                   held: Any, structures: tuple[Path, ...] = (),
-                   early: list[Any] | None = None, reread: bool = False,
-                   reread_all: bool = False, drained: Callable[[], Any] | None = None
+@dataclass(frozen=True)
+class _Asked:
+    """What the command asked of a run (``ingest_paths``' options), as its parts use them."""
+
+    source: str
+    progress: Callable[[int], Any] | None
+    workers: int | None
+    retry_failed: bool
+    structures: tuple[Path, ...]
+    reread: bool  # the files named read again (also when reread_all)
+    reread_all: bool  # every received file read again
+
+
+def _ingest_locked(files: list[Path], skipped: list[tuple[Path, str]], asked: _Asked, *,
+                   session: Session, workspace: Workspace, settings: Settings, started: float,
+                   held: Any, early: list[Any] | None = None,
+                   drained: Callable[[], Any] | None = None
                    ) -> tuple[IngestReport, _ReportWriting | None, int | None]:
     """Read and store the files; return the report, its workbook's writing (None when the
     workspace has gone) and the files finished before an interrupt (None: none came)."""
@@ -1365,10 +1375,8 @@ def _ingest_locked(files: list[Path], skipped: list[tuple[Path, str]], *, sessio
 
     try:
         run, todo, retries, pipeline = _start_run(
-            files, skipped, session=session, workspace=workspace, settings=settings,
-            source=source, progress=progress, workers=workers, retry_failed=retry_failed,
-            held=held, structures=structures, early=early, reread=reread,
-            reread_all=reread_all)
+            files, skipped, asked, session=session, workspace=workspace, settings=settings,
+            held=held, early=early)
     except (KeyboardInterrupt, SQLAlchemyError) as exc:
         if not stopped_by_interrupt(exc):
             raise
@@ -1392,8 +1400,8 @@ def _ingest_locked(files: list[Path], skipped: list[tuple[Path, str]], *, sessio
             if drained is not None and pipeline is not None and pipeline.drained:
                 drained()
                 drained = None
-            if progress is not None:
-                progress(1)
+            if asked.progress is not None:
+                asked.progress(1)
     except (KeyboardInterrupt, SQLAlchemyError) as exc:
         if stopped_by_interrupt(exc):
             # Ctrl-C or SIGTERM (or SQLAlchemy's error raised in its place, as it ended a
@@ -1427,7 +1435,7 @@ def _ingest_locked(files: list[Path], skipped: list[tuple[Path, str]], *, sessio
     finally:
         if pipeline is not None:
             pipeline.close()
-    if not files and not retry_failed and not reread_all:
+    if not files and not asked.retry_failed and not asked.reread_all:
         run.add("", "error", said("no-files"))
     run.result.seconds = time.perf_counter() - started
     writing = None if gone else _ReportWriting(run, workspace,
@@ -1435,27 +1443,25 @@ def _ingest_locked(files: list[Path], skipped: list[tuple[Path, str]], *, sessio
     return run.result, writing, interrupted
 
 
-def _start_run(files: list[Path], skipped: list[tuple[Path, str]], *, session: Session,
-               workspace: Workspace, settings: Settings, source: str,
-               progress: Callable[[int], Any] | None, workers: int | None,
-               retry_failed: bool, held: Any, structures: tuple[Path, ...],
-               early: list[Any] | None, reread: bool, reread_all: bool
+def _start_run(files: list[Path], skipped: list[tuple[Path, str]], asked: _Asked, *,
+               session: Session, workspace: Workspace, settings: Settings, held: Any,
+               early: list[Any] | None
                ) -> tuple[_Run, list[tuple[Path, tuple[str, int]]],
                           dict[Path, tuple[str, str]], Any]:
     """Make the run ready for its files: check them (what is new), copy the new ones ahead,
     start the workers; return the run, the files to read (each with its hash and size), the
     stored copies read again (copy -> (display, original name)) and the pipeline of workers
     (None when this process reads alone), closed again when an interrupt comes first."""
-    run = _Run(session=session, workspace=workspace, settings=settings, source=source,
-               structures=structures, reread=reread)
+    run = _Run(session=session, workspace=workspace, settings=settings, source=asked.source,
+               structures=asked.structures, reread=asked.reread)
     if held.waited >= 1:
         run.add("", "note", said("lock-waited", seconds=f"{held.waited:.0f}",
                                  holder=held.holder or "holder unknown"))
     for link, reason in skipped:
         run.add(str(link), "skipped", reason)
     retries: dict[Path, tuple[str, str]] = {}  # stored copy -> (display, original name)
-    if retry_failed or reread_all:
-        for received in run.store.failed_files(read=reread_all):
+    if asked.retry_failed or asked.reread_all:
+        for received in run.store.failed_files(read=asked.reread_all):
             stored = workspace.stored_file(received.stored_path)
             display = f"{received.original_name} (received file {received.id})"
             if stored is None or not stored.is_file():
@@ -1469,12 +1475,12 @@ def _start_run(files: list[Path], skipped: list[tuple[Path, str]], *, session: S
         checked = run.check(path, display)
         checks.append((path, checked))
         run.result.files += 1
-        if checked is None and progress is not None:
-            progress(1)
+        if checked is None and asked.progress is not None:
+            asked.progress(1)
     todo = [(path, checked) for path, checked in checks if checked is not None]
     parallel = [(key, path, size) for key, (path, (_sha, size)) in enumerate(todo)
                 if run.parallel_candidate(path, size)]
-    count = pipeline_workers(workers, [size for _key, _path, size in parallel])
+    count = pipeline_workers(asked.workers, [size for _key, _path, size in parallel])
     pipeline = None
     if count:
         run.keep_ahead([(path, sha, size, retries.get(path, ("", path.name))[1])
