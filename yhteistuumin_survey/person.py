@@ -164,7 +164,7 @@ def person_report(workspace: Workspace, email: str, *, session: Session,
         lang = _persons_language(session, records, messages) if settings is not None else None
         lang = lang or (str(settings.get("round.language")) if settings is not None else "en")
     scrubber = Scrubber(matcher, "")
-    scrubber.names, scrubber.phones = set(records.names), set(records.phones)
+    scrubber.know(records)
 
     def names_person(text: Any) -> bool:
         """The text shows the address, a name or a phone number of the person."""

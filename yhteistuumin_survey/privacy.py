@@ -441,6 +441,14 @@ class _Scrubber:
         self.erased = erased
         self.names: set[str] = set()
         self.phones: set[str] = set()
+        #: Other people's names that hold one of ``names`` ("Johanna Anna Virtanen" holds
+        #: "Anna Virtanen"): left whole, as an address inside another address is another's.
+        self.kept: set[str] = set()
+
+    def know(self, records: PersonRecords) -> None:
+        """Take the person's names and phones, and the longer names of others to leave."""
+        self.names, self.phones = set(records.names), set(records.phones)
+        self.kept = set(records.longer_names)
 
     def add_name(self, name: Any) -> None:
         # Only a full name (two words or more) is erased inside texts: a lone first name
@@ -476,6 +484,14 @@ class _Scrubber:
         return composed if any(name_pattern(name).search(composed) and not
                                name_pattern(name).search(text) for name in names) else text
 
+    def _without_name(self, name: str, text: str) -> str:
+        pattern = name_pattern(name)
+        if not self.kept or pattern.search(text) is None:
+            return pattern.sub(self.erased, text)
+        spans = [found.span() for kept in self.kept for found in name_pattern(kept).finditer(text)]
+        return pattern.sub(lambda m: m.group(0) if any(
+            start <= m.start() and m.end() <= end for start, end in spans) else self.erased, text)
+
     def add_phone(self, phone: Any) -> None:
         digits = re.sub(r"\D", "", str(phone or ""))
         if len(digits) >= 6:
@@ -488,10 +504,11 @@ class _Scrubber:
         return self.matcher.pattern.sub(self.replacement, text)
 
     def text(self, text: str) -> str:
-        """Return ``text`` with the address, the names and the phone numbers replaced."""
+        """Return ``text`` with the address, the names and the phone numbers replaced (not
+        a name that is part of another person's longer name, ``kept``)."""
         result = self._composed(self.address(text))
         for name in sorted(self.names, key=len, reverse=True):
-            result = name_pattern(name).sub(self.erased, result)
+            result = self._without_name(name, result)
         for digits in sorted(self.phones, key=len, reverse=True):
             # The national digits with the usual separators: "040 123 4567", "+358-40-1234567".
             core = digits[3:] if digits.startswith("358") else digits.lstrip("0")
@@ -873,6 +890,9 @@ class PersonRecords:
     #: Other people's names typed in the person's own contact cells ("Anna Virtanen, Pekka
     #: Korhonen"): never the person's, and hidden from what ``person`` shows.
     other_names: set[str] = field(default_factory=set)
+    #: Other people's names (their contacts') that hold one of the person's ("Johanna Anna
+    #: Virtanen" holds "Anna Virtanen"): another person, left whole (``_Scrubber.kept``).
+    longer_names: set[str] = field(default_factory=set)
 
 
 #: What separates people typed in one contact cell: a comma, a semicolon, a slash, "ja"/"och".
@@ -976,10 +996,24 @@ def find_records(workspace: Workspace, matcher: AddressMatcher, *,
                 scrubber.add_name(value)
             elif name == "contact_phone":
                 scrubber.add_phone(value)
+    theirs = {id(v) for v in versions}
+    known = {" ".join(str(name).split()) for name in [
+        *(v.contact_name for v in every_version if id(v) not in theirs),
+        *(c.name for c in every_contact if not matcher.is_address(c.email))] if name}
     return PersonRecords(contacts=contacts, versions=versions, submissions=submissions,
                          practice_ids={v.practice_id for v in versions},
                          names=scrubber.names, phones=scrubber.phones, named=named,
-                         sibling_contacts=siblings, other_names=others.names - scrubber.names)
+                         sibling_contacts=siblings, other_names=others.names - scrubber.names,
+                         longer_names=longer_names(scrubber.names, known))
+
+
+def longer_names(names: Iterable[str], known: Iterable[str]) -> set[str]:
+    """The names of ``known`` (other people's) that hold one of ``names`` inside a longer
+    name, not the name itself in another spelling."""
+    own = {name.casefold() for name in names}
+    patterns = [name_pattern(name) for name in names]
+    return {other for other in known if other.casefold() not in own
+            and any(pattern.search(other) for pattern in patterns)}
 
 
 def version_own_part(version: Any, matcher: AddressMatcher) -> tuple[
@@ -1077,6 +1111,7 @@ class _Run:
         self.finder = _Finder(self.matcher)
         self.shown = _Scrubber(self.matcher, self.scrubber.replacement, ERASED_SHOWN)
         self.shown.names, self.shown.phones = self.scrubber.names, self.scrubber.phones
+        self.shown.kept = self.scrubber.kept
 
     def note(self, kind: str, where: str, action: str, table: str = "") -> None:
         self.places.append(Place(where, action, kind))
@@ -1133,7 +1168,7 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
     digest = subject_hash(workspace, email) if apply or key_exists else ""
     records = find_records(workspace, matcher, session=session)
     scrubber = _Scrubber(matcher, placeholder(digest) if digest else "erased-…@invalid")
-    scrubber.names, scrubber.phones = set(records.names), set(records.phones)
+    scrubber.know(records)
     ignore = {str(settings.get("round.sender")), str(settings.get("round.reply_to"))}
     run = _Run(workspace, session, matcher, scrubber, records, apply, ignore)
     pending = workspace.outputs / PENDING_FILE

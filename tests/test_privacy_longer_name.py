@@ -1,0 +1,76 @@
+"""A name inside another person's longer name is another person, as an address inside
+another address is: forgetting Anna Virtanen (anna@kunta.fi) took "Anna Virtanen" out of
+Johanna Anna Virtanen's own contact cell in the kept copy of the form export, where a row
+of Johanna's quoted Anna's address. Now the names of the database's other contacts that hold
+hers are left whole; her name beside her address in that row still goes."""
+
+from __future__ import annotations
+
+import csv
+
+from ingest_support import only_version, practices_by_title, run_ingest
+from publish_support import settings_for
+
+from yhteistuumin_survey.person import person_report
+from yhteistuumin_survey.privacy import AddressMatcher, Scrubber, forget_person
+
+ANNA = "anna@kunta.fi"
+HEADINGS = ["Timestamp", "Email Address", "Kunta tai kunnat, joissa käytäntö on käytössä",
+            "Käytännön nimi", "Tavoite", "Toteuttaminen", "Yhteyshenkilön nimi",
+            "Yhteyshenkilön sähköposti", "Yhteyshenkilön puhelinnumero",
+            "Saako yhteyshenkilön nimen ja yhteystiedot julkaista hyvän käytännön yhteydessä "
+            "yhteistuumin.fi-sivustolla?"]
+ROWS = [
+    ["2026/11/30 10:39:41 AM GMT+2", ANNA, "Rovaniemi", "Kirjastoauto kylille",
+     "Tavoitteena on lukeminen kylissä.", "Auto kiertää viikoittain.", "Anna Virtanen", ANNA,
+     "040 111 2222", "Kyllä"],
+    ["2026/11/30 11:39:41 AM GMT+2", "johanna@kunta.fi", "Rovaniemi", "Lukupiiri ikäihmisille",
+     "Tavoitteena on yhdessä lukeminen.",
+     f"Kokoonnumme kirjastossa; Anna Virtanen ({ANNA}) auttoi alussa.",
+     "Johanna Anna Virtanen", "johanna@kunta.fi", "040 333 4444", "Kyllä"],
+    ["2026/11/30 12:39:41 PM GMT+2", "x@kunta.fi.example.org", "Rovaniemi", "Kuoro",
+     "Tavoitteena on laulaa.", "Harjoitukset viikoittain.", "Anna Kuusela",
+     "anna@kunta.fi.example.org", "040 555 6666", "Kyllä"]]
+
+
+def _export(folder):
+    folder.mkdir()
+    path = folder / "vastaukset.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADINGS)
+        writer.writerows(ROWS)
+    return path
+
+
+def test_a_namesake_inside_a_longer_name_keeps_her_name_when_anna_is_forgotten(
+        engine, workspace, session, tmp_path) -> None:
+    run_ingest([_export(tmp_path / "in")], engine=engine, workspace=workspace)
+    titles = practices_by_title(engine)
+
+    # What ``person`` lists as Anna's: not Johanna's contact cell.
+    report = person_report(workspace, ANNA, session=session, lang="en")
+    assert "Johanna" not in repr(report.sections), report.sections
+
+    forget_person(workspace, ANNA, session=session, settings=settings_for(workspace))
+
+    [copy] = (workspace.outputs / "received").glob("*vastaukset.csv")
+    rows = list(csv.reader(copy.read_text(encoding="utf-8").splitlines()))
+    anna, johanna, kuusela = rows[1:]
+    assert "Anna Virtanen" not in anna and ANNA not in anna and "040 111 2222" not in anna
+    # Johanna's row: her own contact whole; Anna (her name beside her address) gone from it.
+    assert johanna[6:9] == ["Johanna Anna Virtanen", "johanna@kunta.fi", "040 333 4444"]
+    assert johanna[5].startswith("Kokoonnumme kirjastossa; [poistettu] (erased-")
+    assert kuusela == ROWS[2]  # an address holding hers as its start is another person's
+    session.expire_all()
+    version = only_version(engine, titles["Lukupiiri ikäihmisille"]["id"])
+    assert (version.contact_name, version.contact_email) == ("Johanna Anna Virtanen",
+                                                             "johanna@kunta.fi")
+
+
+def test_the_scrubber_leaves_a_kept_longer_name_and_takes_hers_elsewhere() -> None:
+    scrubber = Scrubber(AddressMatcher(ANNA), "erased@invalid", "[poistettu]")
+    scrubber.add_name("Anna Virtanen")
+    scrubber.kept = {"Johanna Anna Virtanen"}
+    assert scrubber.text("Anna Virtanen ja Johanna Anna Virtanen; kiitos Anna Virtaselle") == (
+        "[poistettu] ja Johanna Anna Virtanen; kiitos [poistettu]")
