@@ -2,7 +2,12 @@
 another address is: forgetting Anna Virtanen (anna@kunta.fi) took "Anna Virtanen" out of
 Johanna Anna Virtanen's own contact cell in the kept copy of the form export, where a row
 of Johanna's quoted Anna's address. Now the names of the database's other contacts that hold
-hers are left whole; her name beside her address in that row still goes."""
+hers are left whole; her name beside her address in that row still goes.
+
+And in the database, Johanna's practice text "Anna Virtanen (anna@kunta.fi) auttoi alussa"
+lost only the address: Anna's name stayed there (and on the site, were it published). The
+name in a text that quotes her address is hers and goes too; a text without her address
+keeps the name (a namesake's, maybe)."""
 
 from __future__ import annotations
 
@@ -29,7 +34,8 @@ ROWS = [
      f"Kokoonnumme kirjastossa; Anna Virtanen ({ANNA}) auttoi alussa.",
      "Johanna Anna Virtanen", "johanna@kunta.fi", "040 333 4444", "Kyllä"],
     ["2026/11/30 12:39:41 PM GMT+2", "x@kunta.fi.example.org", "Rovaniemi", "Kuoro",
-     "Tavoitteena on laulaa.", "Harjoitukset viikoittain.", "Anna Kuusela",
+     "Tavoitteena on laulaa.", "Harjoitukset viikoittain; Anna Virtanen säestää.",
+     "Anna Kuusela",
      "anna@kunta.fi.example.org", "040 555 6666", "Kyllä"]]
 
 
@@ -66,6 +72,12 @@ def test_a_namesake_inside_a_longer_name_keeps_her_name_when_anna_is_forgotten(
     version = only_version(engine, titles["Lukupiiri ikäihmisille"]["id"])
     assert (version.contact_name, version.contact_email) == ("Johanna Anna Virtanen",
                                                              "johanna@kunta.fi")
+    assert version.implementation.startswith("Kokoonnumme kirjastossa; [")
+    assert "Anna Virtanen" not in version.implementation and ANNA not in version.implementation
+    assert version.implementation.endswith(") auttoi alussa.")
+    # A text that does not quote her address keeps the name: it may be a namesake's.
+    choir = only_version(engine, titles["Kuoro"]["id"])
+    assert choir.implementation == "Harjoitukset viikoittain; Anna Virtanen säestää."
 
 
 def test_the_scrubber_leaves_a_kept_longer_name_and_takes_hers_elsewhere() -> None:

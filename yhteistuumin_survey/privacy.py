@@ -19,7 +19,10 @@ goes (:func:`drop_person`), and the other contact stays.
   phone replaced in the card texts); their raw answers (contact fields blanked, texts scrubbed);
   the outbox rows and bounces of the address; contact-list problems; reviewer comments,
   corrected titles and decisions on their practices; received-file senders; the notes ``fetch``
-  kept. Any other row only loses the address itself where a text quotes it.
+  kept. Any other row loses the address where a text quotes it, and in that text the person's
+  full name and phone too (beside the address they are the person's; in a text without it a
+  name may be a namesake's, and stays). A name inside another contact's longer name ("Johanna
+  Anna Virtanen" for Anna Virtanen) is that person's, and stays everywhere.
 - received originals under ``outputs/received``: a file that holds the person's data and nobody
   else's is **deleted**. A file that also holds someone else's (another address, or answers
   that are not the person's) is **kept, with the person's data scrubbed**: deleting it would
@@ -503,6 +506,13 @@ class _Scrubber:
             return text
         return self.matcher.pattern.sub(self.replacement, text)
 
+    def quoted(self, text: str) -> str:
+        """Return someone else's ``text`` with the address replaced, and where it quotes the
+        address, the person's names and phone numbers too ("Anna Virtanen (anna@kunta.fi)
+        auttoi alussa"): the name beside her address is hers. A text without the address
+        keeps any name (a namesake)."""
+        return self.text(text) if self.matcher.mentions(text) else text
+
     def text(self, text: str) -> str:
         """Return ``text`` with the address, the names and the phone numbers replaced (not
         a name that is part of another person's longer name, ``kept``)."""
@@ -520,7 +530,7 @@ class _Scrubber:
     def value(self, value: Any, *, whole: bool = True) -> Any:
         """Return a JSON value with every string in it scrubbed (``whole``: names too)."""
         if isinstance(value, str):
-            return self.text(value) if whole else self.address(value)
+            return self.text(value) if whole else self.quoted(value)
         if isinstance(value, list):
             return [self.value(item, whole=whole) for item in value]
         if isinstance(value, dict):
@@ -1131,7 +1141,7 @@ class _Run:
             if not value:
                 continue
             cleaned = (self.scrubber.notes(value) if whole and notes
-                       else self.scrubber.text(value) if whole else self.scrubber.address(value))
+                       else self.scrubber.text(value) if whole else self.scrubber.quoted(value))
             if cleaned != value:
                 changed.append(name)
                 if self.apply:
@@ -1320,7 +1330,7 @@ def _erase_versions(run: _Run) -> None:
     for version in run.session.exec(select(PracticeVersion)):
         whole = id(version) in persons
         # The result is printed: a title naming the person is shown without them.
-        title = (run.shown.text if whole else run.shown.address)(version.title or "")
+        title = (run.shown.text if whole else run.shown.quoted)(version.title or "")
         label = f"practice {version.practice_id} ({title or 'untitled'}), version " \
                 f"{version.version}"
         actions = []
@@ -1341,14 +1351,15 @@ def _erase_versions(run: _Run) -> None:
         scrubbed = run.scrub(version, _VERSION_TEXTS, whole=whole)
         if scrubbed:
             actions.append("the person taken out of its texts" if whole
-                           else "the address taken out of its texts")
+                           else "the address taken out of its texts (with the person's name "
+                                "or phone in a text that quotes it)")
         if "title" in scrubbed:
             run.retitled.add(version.practice_id)
         # Notes typed beside the answers ride in the flags as typed, and the flags of values
         # ingest was unsure of quote them (an address, a name): they may name the person.
         from .flags import map_values
 
-        clean = run.scrubber.text if whole else run.scrubber.address
+        clean = run.scrubber.text if whole else run.scrubber.quoted
         flags = [map_values(f, clean) for f in version.flags or []]
         if flags != list(version.flags or []):
             actions.append("notes beside the answers cleaned")
@@ -1406,7 +1417,8 @@ def _erase_submissions(run: _Run) -> None:
         run.note("submissions", f"the answer as received: {submission.locator} of {name}",
                  "contact answers blanked, the person taken out of the texts" if whole
                  else "the person taken out of its contact answers, the others kept" if shared
-                 else "the address taken out of the texts", "submission")
+                 else "the address taken out of the texts (with the person's name or phone in "
+                      "a text that quotes it)", "submission")
         if run.apply:
             submission.raw = cleaned
             run.save(submission)
