@@ -46,6 +46,31 @@ def test_a_surname_pattern_leaves_longer_names_alone(name, others):
         assert not pattern.search(text), text
 
 
+@pytest.mark.parametrize(("name", "hers", "others"), [
+    # A hyphen joins another name to hers: another person ("Virtanen-Koski", "Maija-Anna");
+    # a Finnish ending or compound after it is still her ("-niminen", "-hanke").
+    ("Anna Virtanen", ["Anna Virtanen -niminen", "Anna Virtanen-niminen", "Anna Virtanen-hanke",
+                       "(Anna Virtanen)", "Anna Virtasen-säätiö"],
+     ["Anna Virtanen-Koski", "Maija-Anna Virtanen", "ANNA VIRTANEN-KOSKI"]),
+    ("Bo Lindqvist", ["Bo Lindqvist-projektet"], ["Bo Lindqvist-Berg", "Jan-Bo Lindqvist"]),
+])
+def test_a_name_joined_by_a_hyphen_to_another_name_is_another_persons(name, hers, others):
+    pattern = name_pattern(name)
+    for text in hers:
+        assert pattern.search(text), text
+    for text in others:
+        assert not pattern.search(text), text
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("Anna Virtanen", "Anna Virtanens idé"),  # Swedish genitive of a surname in -nen
+    ("Anna Virtanen", "Anna Virtanen's idea"),
+    ("Bo Lindqvist", "Bo Lindqvists idé"),
+])
+def test_a_name_in_the_genitive_of_a_swedish_text_is_found(name, text):
+    assert name_pattern(name).search(text).group(0) == text.rsplit(" ", 1)[0]
+
+
 LIISA = "liisa.lindroos@vaasa.example.fi"
 
 

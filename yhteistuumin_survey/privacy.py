@@ -380,8 +380,9 @@ _NAME_ENDINGS = (r"(?::?(?:n|a|ä|ta|tä|lla|llä|lta|ltä|lle|ssa|ssä|sta|stä
 
 
 #: The forms of a surname in -nen, whose stem is -se-/-s- in every case but the first
-#: ("Meikäläisen", "Meikäläiselle", "Meikäläistä", "Meikäläisenä", "Meikäläiset").
-_NEN_ENDINGS = (r"(?:nen(?::?(?:kin|han|hän))?|s(?:e(?:n|ssa|ssä|sta|stä|en|lla|llä|lta|ltä|"
+#: ("Meikäläisen", "Meikäläiselle", "Meikäläistä", "Meikäläisenä", "Meikäläiset"), and its
+#: Swedish genitive ("Meikäläinens").
+_NEN_ENDINGS = (r"(?:nen(?:s|'s|:?(?:kin|han|hän))?|s(?:e(?:n|ssa|ssä|sta|stä|en|lla|llä|lta|ltä|"
                 r"lle|na|nä|ksi|t|nsa|nsä|kin)?|t[aä]|ten|i(?:a|ä|en|in|lla|llä|lle|lta|ltä|"
                 r"ssa|ssä|sta|stä|na|nä|ksi)))")
 
@@ -424,7 +425,11 @@ def _surname_forms(last: str) -> str:
 
 def name_pattern(name: str) -> re.Pattern[str]:
     """Return a pattern for a name as a whole, any spacing, its last word in its Finnish cases
-    (a surname in -nen in all its forms; see :func:`_surname_forms` for the others)."""
+    (a surname in -nen in all its forms; see :func:`_surname_forms` for the others).
+
+    Not inside a longer name joined by a hyphen ("Maija-Anna Virtanen", "Anna Virtanen-Koski":
+    another person, as an address inside another address is); a Finnish ending after a hyphen
+    is still the name ("Anna Virtanen -niminen")."""
     words = name.split()
     last = words[-1]
     if len(last) > 4 and last.casefold().endswith("nen"):
@@ -432,7 +437,8 @@ def name_pattern(name: str) -> re.Pattern[str]:
     else:
         forms = _surname_forms(last)
     head = "".join(rf"{re.escape(part)}\s+" for part in words[:-1])
-    return re.compile(rf"(?<!\w){head}{forms}(?!\w)", re.IGNORECASE)
+    return re.compile(rf"(?<!\w)(?<![^\W\d_]-){head}{forms}(?!\w)(?!-(?-i:[^\W\d_a-zåäöüø]))",
+                      re.IGNORECASE)
 
 
 class _Scrubber:
