@@ -590,6 +590,43 @@ def test_a_review_import_interrupted_says_what_it_stored_as_the_database_tells(
     engine.dispose()
 
 
+def test_an_interrupted_import_whose_database_cannot_say_what_it_stored_says_so(
+        cli, workspace, tmp_path, monkeypatch):
+    """The interrupt came, and the database does not answer the question of what was stored
+    (gone, locked): the line says so and what to do, not a guess either way."""
+    from factories import make_practice
+    from sqlalchemy.exc import OperationalError
+    from sqlmodel import Session
+    from test_review import fill
+
+    from yhteistuumin_survey.db.engine import open_database
+    from yhteistuumin_survey.review import import_ as review_import
+
+    engine = open_database(f"sqlite:///{workspace.outputs / 'yhteistuumin.sqlite'}")
+    with Session(engine, expire_on_commit=False) as session:
+        practice = make_practice(session, title="Lukupiiri").id
+    out = tmp_path / "arviointi.xlsx"
+    assert cli("review", "export", "--out", str(out)).exit_code == 0
+    fill(out, {practice: {"Päätös": "hyväksytty"}})
+    real = review_import._check_and_apply
+
+    def interrupted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        real(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    def unanswered(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OperationalError("SELECT count(*)", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(review_import, "_check_and_apply", interrupted)
+    monkeypatch.setattr(review_import, "decisions_stored_after", unanswered)
+    result = cli("review", "import", str(out))
+    assert result.exit_code == 130
+    assert result.stderr.strip().splitlines()[-1] == (
+        "Interrupted: whether its decisions were stored could not be asked of the database; "
+        "import the same workbooks again: what is stored already changes nothing")
+    engine.dispose()
+
+
 def test_an_interrupted_import_counts_no_decision_an_earlier_import_stored(
         cli, workspace, tmp_path, monkeypatch):
     """Interrupted before its commit, an import has stored nothing, whatever earlier imports

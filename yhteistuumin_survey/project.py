@@ -680,12 +680,19 @@ class Project:
         """What an interrupted review import says: nothing stored (the one transaction rolled
         back), or, when the interrupt came after its commit (while the report was made), the
         decisions stored, as the database tells."""
+        from sqlalchemy.exc import SQLAlchemyError
+
         from .review.import_ import decisions_stored_after
 
         stored = 0
         if last is not None:
-            with self.session() as session:
-                stored = decisions_stored_after(session, last, paths)
+            try:
+                with self.session() as session:
+                    stored = decisions_stored_after(session, last, paths)
+            except SQLAlchemyError:  # the database cannot say now (gone, locked)
+                return Interrupted("whether its decisions were stored could not be asked of "
+                                   "the database; import the same workbooks again: what is "
+                                   "stored already changes nothing")
         if not stored:
             return Interrupted("no decision of these workbooks was stored; run the same "
                                "command again")
