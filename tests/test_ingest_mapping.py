@@ -93,6 +93,19 @@ def test_form_timestamps_are_parsed_with_the_profile_formats(text: str, expected
     assert parsed is not None and parsed.isoformat() == expected
 
 
+@pytest.mark.parametrize("name", ["googleforms", "limesurvey", "msforms", "surveymonkey",
+                                  "table", "webropol"])
+def test_a_time_as_finnish_excel_saves_it_without_seconds_is_read_by_every_profile(
+        name: str) -> None:
+    """A CSV opened and saved again in Excel set to Finnish writes "1.3.2024 9.00" (or
+    "9:00"): read as nothing, the export's rows lost their order by time (a correction could
+    be stored before the answer it corrects)."""
+    formats = load_profiles()[name].timestamps
+    for text in ("1.3.2024 9.00", "1.3.2024 9:00", "01.03.2024 09:00"):
+        parsed = parse_timestamp(text, formats)
+        assert parsed is not None and parsed.isoformat() == "2024-03-01T09:00:00", (name, text)
+
+
 @given(st.text(max_size=300))
 def test_safe_name_is_only_ever_a_plain_file_name(name: str) -> None:
     result = safe_name(name, "attachment-1")
