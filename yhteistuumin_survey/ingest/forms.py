@@ -215,6 +215,7 @@ def read_response_table(sheets: list[Sheet], *, survey: Survey, profile: Profile
             complete_col = next((i for i, m in enumerate(maps)
                                  if m.target == f"meta:{profile.complete_when}"), None)
         plan = _column_plan(maps, _unique_labels(headers), width)
+        sheet_profile = _times_as_written(profile, sheet.rows[start:], plan)
         text_columns = _text_columns(plan, text_ids)
         usual = _usual_width(sheet, header_index, start)
         broken = _broken_rows(sheet.rows, start, usual)
@@ -223,7 +224,7 @@ def read_response_table(sheets: list[Sheet], *, survey: Survey, profile: Profile
             linked.setdefault(at, []).append((col, formula))
         for offset, row in enumerate(sheet.rows[start:], start=start):
             try:
-                record = _record(row, plan, profile, fingerprint)
+                record = _record(row, plan, sheet_profile, fingerprint)
             except Exception as exc:  # noqa: BLE001 - one unreadable row must not stop the file
                 parsed.problems.append((sheet.name, offset + 1, f"the row cannot be read "
                                         f"({type(exc).__name__}); check it or send it again"))
@@ -260,6 +261,43 @@ def read_response_table(sheets: list[Sheet], *, survey: Survey, profile: Profile
         parsed.problems.append((None, None, "no sheet has column headings that match the survey's "
                                 "questions; name the columns like the questions or use --source"))
     return parsed
+
+
+#: A time written with slashes, its first two numbers (3/1/2024 9:00: 3 and 1).
+_SLASHED_DATE = re.compile(r"\s*(\d{1,2})/(\d{1,2})/\d{2,4}\b")
+_TIME_ROLES = ("submitted", "modified", "started")
+
+
+def _times_as_written(profile: Profile, rows: list[list[Any]],
+                      plan: list[tuple[str, int, str, str, str | None]]) -> Profile:
+    """The profile to read a sheet's times with: day first where the sheet's own times show it.
+
+    Microsoft Forms and SurveyMonkey write "3/1/2024" month first in English, but day first
+    for an account in the United Kingdom (and so does Excel saving a CSV there): a time whose
+    first number is over 12 ("13/01/2024") shows the sheet writes the day first, and then
+    "03/01/2024" is 3 January, not 1 March. Read month first, those rows were out of order
+    by time (a correction could be stored before the answer it corrects) and the others
+    without a time. A sheet whose times show neither (every number 12 or under) or both is
+    read as the profile says."""
+    columns = [col for col, (_label, kind, role, _o, _w) in enumerate(plan)
+               if kind == _META and role in _TIME_ROLES]
+    if not columns or not any("%m/%d" in fmt for fmt in profile.timestamps):
+        return profile
+    day_first = month_first = False
+    for row in rows:
+        for col in columns:
+            value = row[col] if col < len(row) else None
+            found = _SLASHED_DATE.match(value) if type(value) is str else None
+            if found is not None:
+                first, second = int(found.group(1)), int(found.group(2))
+                day_first = day_first or first > 12
+                month_first = month_first or second > 12
+    if not day_first or month_first:
+        return profile
+    from dataclasses import replace
+
+    return replace(profile, timestamps=tuple(fmt.replace("%m/%d", "%d/%m")
+                                             for fmt in profile.timestamps))
 
 
 def _usual_width(sheet: Sheet, header_index: int, start: int) -> int:

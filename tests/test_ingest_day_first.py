@@ -1,0 +1,54 @@
+"""A form export whose times are written day first with slashes (Microsoft Forms or Excel in
+the United Kingdom: "13/01/2024 09:00:00") was read month first: "03/01/2024" became 1 March
+and "13/01/2024" no time at all, so the rows lost their order by time (a correction could be
+stored before the answer it corrects). The sheet's own times now decide."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+
+import pytest
+from ingest_support import DATA
+
+from yhteistuumin_survey.ingest.forms import read_response_table
+from yhteistuumin_survey.ingest.profiles import load_profiles
+from yhteistuumin_survey.resources import bundled_path
+from yhteistuumin_survey.survey import load_survey
+from yhteistuumin_survey.tables import read_table_file
+
+
+def _export(path, times: list[str]) -> None:
+    """The sample Microsoft Forms export as a CSV, one response per time given."""
+    from openpyxl import load_workbook
+
+    header, first, *_ = load_workbook(DATA / "msforms.xlsx").active.iter_rows(values_only=True)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for number, time in enumerate(times, start=1):
+            row = ["" if value is None else value for value in first]
+            row[0], row[1], row[2] = number, time, time
+            row[header.index("Käytännön nimi")] = f"Käytäntö {number}"
+            writer.writerow(row)
+
+
+@pytest.mark.parametrize(("times", "expected"), [
+    # day first, as the sheet shows by its 13th: 3 January, not 1 March
+    (["13/01/2024 09:00:00", "03/01/2024 10:00:00"],
+     [dt.datetime(2024, 1, 13, 9), dt.datetime(2024, 1, 3, 10)]),
+    # month first, as the profile reads it and the sheet shows by its 13th
+    (["01/13/2024 09:00:00", "03/01/2024 10:00:00"],
+     [dt.datetime(2024, 1, 13, 9), dt.datetime(2024, 3, 1, 10)]),
+    # nothing shows which: the profile's reading (Microsoft Forms in English, month first)
+    (["03/01/2024 10:00:00", "04/02/2024 10:00:00"],
+     [dt.datetime(2024, 3, 1, 10), dt.datetime(2024, 4, 2, 10)]),
+])
+def test_the_sheets_own_times_tell_whether_the_day_or_the_month_comes_first(
+        tmp_path, times, expected) -> None:
+    path = tmp_path / "vastaukset.csv"
+    _export(path, times)
+    parsed = read_response_table(read_table_file(path),
+                                 survey=load_survey(bundled_path("survey/questions.yaml")),
+                                 profile=load_profiles()["msforms"])
+    assert [record.submitted for record in parsed.records] == expected
