@@ -1060,7 +1060,6 @@ def decisions_stored_after(session: Session, last_id: int, paths: Sequence[Path]
     from sqlalchemy import func, select
 
     from ..db.models import ReviewDecision
-    from ..tables import sha256_file
 
     shas = set()
     for path in paths:
