@@ -86,3 +86,30 @@ def test_the_scrubber_leaves_a_kept_longer_name_and_takes_hers_elsewhere() -> No
     scrubber.kept = {"Johanna Anna Virtanen"}
     assert scrubber.text("Anna Virtanen ja Johanna Anna Virtanen; kiitos Anna Virtaselle") == (
         "[poistettu] ja Johanna Anna Virtanen; kiitos [poistettu]")
+
+
+def test_a_published_card_that_quoted_her_address_shows_no_placeholder(
+        engine, workspace, session, tmp_path) -> None:
+    """Johanna's card, published after Anna was forgotten, said "(erased-1a2b3c4d@invalid)"
+    where Anna's address had stood: on the site, in its search index and in the open data.
+    It says that a contact detail is not published."""
+    from test_privacy_audit2 import _everything_published
+
+    from yhteistuumin_survey.db.models import Practice
+    from yhteistuumin_survey.publish import publish_site
+
+    run_ingest([_export(tmp_path / "in")], engine=engine, workspace=workspace)
+    forget_person(workspace, ANNA, session=session, settings=settings_for(workspace))
+    session.expire_all()
+    johanna = session.get(Practice, practices_by_title(engine)["Lukupiiri ikäihmisille"]["id"])
+    johanna.status, johanna.decided_version = "approved", 1
+    session.add(johanna)
+    session.commit()
+
+    publish_site(workspace, session=session, settings=settings_for(workspace))
+
+    published = _everything_published(workspace)
+    assert "Kokoonnumme kirjastossa" in published
+    assert "@invalid" not in published and "erased-" not in published
+    assert "[poistettu] ([yhteystietoa ei julkaista]) auttoi alussa" in published
+    assert "Johanna Anna Virtanen" in published  # her own contact, published with consent

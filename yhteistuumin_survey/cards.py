@@ -339,6 +339,8 @@ def build_card(row: Any, codes: list[str], *, survey: Survey,
             new_slug = slug(contact_hider(row.contact_name, row.contact_email, row.contact_phone,
                                           row.contact_text, label="")(title))
             title = hide(title)
+    if any("@invalid" in text for text in sections.values()):
+        sections = {name: _without_erased(text, lang) for name, text in sections.items()}
     slug_now = getattr(row, "published_slug", None) or new_slug or slug(title)
     return Card(
         id=int(row.id), status=row.status, language=language, lang=lang,
@@ -353,6 +355,15 @@ def build_card(row: Any, codes: list[str], *, survey: Survey,
         labels=labels[lang],
         modified=_day(getattr(row, "updated_at", None)),
     )
+
+
+def _without_erased(text: str, lang: str) -> str:
+    """A card text without the placeholder of an erased address: someone else's text that
+    quoted the person's address says, on the site and in the open data, that a contact
+    detail is not published, not "erased-1a2b3c4d@invalid"."""
+    from .privacy import ERASED_ADDRESS
+
+    return ERASED_ADDRESS.sub(HIDDEN_CONTACT[lang], text) if text else text
 
 
 def _target_label(value: str, survey: Survey, lang: str,

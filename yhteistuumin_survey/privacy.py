@@ -781,6 +781,11 @@ def placeholder(digest: str) -> str:
     return f"erased-{digest[:8]}@invalid"
 
 
+#: Any address ``placeholder`` makes (a card's text says instead that a detail is not
+#: published: ``cards.build_card``).
+ERASED_ADDRESS = re.compile(r"erased-[0-9a-f]{8}@invalid")
+
+
 def erased_addresses(workspace: Workspace, session: Session) -> Callable[[str], str] | None:
     """Return a function that puts the placeholder in place of every address in a text that
     ``forget`` erased (by this workspace's key), or None when nothing was erased with it.
