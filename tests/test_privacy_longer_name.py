@@ -113,3 +113,26 @@ def test_a_published_card_that_quoted_her_address_shows_no_placeholder(
     assert "@invalid" not in published and "erased-" not in published
     assert "[poistettu] ([yhteystietoa ei julkaista]) auttoi alussa" in published
     assert "Johanna Anna Virtanen" in published  # her own contact, published with consent
+
+
+def test_no_placeholder_reaches_the_site_from_a_title_or_a_contact_text(
+        engine, workspace, session) -> None:
+    """The placeholder can stand wherever the address stood: a title, a contact text beside
+    another person's address. None is published (nor linked as mailto:)."""
+    from factories import make_practice
+    from test_privacy_audit2 import _everything_published
+
+    from yhteistuumin_survey.publish import publish_site
+
+    make_practice(session, title="Lukupiiri (kysy erased-0a1b2c3d@invalid)", status="approved",
+                  publish_consent=True, contact_name="Johanna Anna Virtanen",
+                  contact_email="johanna@kunta.fi",
+                  contact_text="Johanna Anna Virtanen, johanna@kunta.fi\nerased-0a1b2c3d@invalid")
+    session.commit()
+
+    publish_site(workspace, session=session, settings=settings_for(workspace))
+
+    published = _everything_published(workspace)
+    assert "Lukupiiri (kysy [yhteystietoa ei julkaista])" in published
+    assert "@invalid" not in published and "erased-" not in published
+    assert 'href="mailto:johanna@kunta.fi"' in published

@@ -339,8 +339,13 @@ def build_card(row: Any, codes: list[str], *, survey: Survey,
             new_slug = slug(contact_hider(row.contact_name, row.contact_email, row.contact_phone,
                                           row.contact_text, label="")(title))
             title = hide(title)
-    if any("@invalid" in text for text in sections.values()):
+    if any("@invalid" in text for text in (title, *sections.values(), *(
+            (part or "") for part in parts))):
         sections = {name: _without_erased(text, lang) for name, text in sections.items()}
+        title = _without_erased(title, lang)
+        if contact is not None:
+            contact = replace(contact, **{part: _without_erased(getattr(contact, part), lang)
+                                          for part in ("name", "email", "phone", "text")})
     slug_now = getattr(row, "published_slug", None) or new_slug or slug(title)
     return Card(
         id=int(row.id), status=row.status, language=language, lang=lang,
