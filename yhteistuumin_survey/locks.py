@@ -61,18 +61,6 @@ class LockBusy(Exception):
         self.holder = holder
 
 
-def _say_if_interrupted_waiting(error: BaseException, waiting: bool, held: Held) -> None:
-    """An interrupt (Ctrl-C, SIGTERM) while the run waits for another holder (an ingest waits
-    up to 15 minutes, a publish or review import 10) says what it waited for and that it did
-    nothing yet, instead of a bare "Interrupted."."""
-    from .errors import Interrupted, stopped_by_interrupt
-
-    if waiting and stopped_by_interrupt(error):
-        raise Interrupted(f"it came while waiting: {LockBusy(held.name, held.holder)}; "
-                          "nothing was done yet; run the command again when it has "
-                          "finished") from None
-
-
 def describe_me() -> str:
     """This run as ``host, pid N, since HH:MM:SS UTC``."""
     now = dt.datetime.now(dt.UTC)
@@ -110,18 +98,31 @@ def exclusive(engine: Engine, name: str, *, wait: float = 0.0, by: str | None = 
 
 
 class _Waiting:
-    """Whether a run has waited for another holder yet, and telling it once (``on_wait``)."""
+    """A run's wait for another holder of its lock, around the loop that asks for it: told
+    once when it begins (``on_wait``), and an interrupt (Ctrl-C, SIGTERM) during it says what
+    it waited for and that nothing was done yet, instead of a bare "Interrupted." (an ingest
+    waits up to 15 minutes, a publish or review import 10)."""
 
     def __init__(self, name: str, wait: float, on_wait: Callable[[str], object] | None):
         self.name, self.wait, self.on_wait = name, wait, on_wait
-        self.started = False
+        self.holder: str | None = None  # who holds it, once the run waits
+
+    def __enter__(self) -> _Waiting:
+        return self
+
+    def __exit__(self, kind: Any, error: BaseException | None, _trace: Any) -> None:
+        from .errors import Interrupted, stopped_by_interrupt
+
+        if error is not None and self.holder is not None and stopped_by_interrupt(error):
+            raise Interrupted(f"it came while waiting: {LockBusy(self.name, self.holder)}; "
+                              "nothing was done yet; run the command again when it has "
+                              "finished") from None
 
     def begin(self, holder: str) -> None:
-        """The lock found held (again): say so the first time, when the run waits at all."""
-        if self.started:
-            return
-        self.started = True
-        if self.on_wait is not None and self.wait > 0:
+        """The lock found held (again), by ``holder``: say so the first time."""
+        first = self.holder is None
+        self.holder = holder
+        if first and self.on_wait is not None and self.wait > 0:
             minutes = self.wait / 60
             most = f"{minutes:g} minute{'s' if minutes != 1 else ''}" if minutes >= 1 \
                 else f"{self.wait:g} s"
@@ -160,7 +161,7 @@ def _postgres(engine: Engine, name: str, wait: float, me: str, waiting: _Waiting
         connection.execute(text("SELECT set_config('application_name', :n, false)"),
                            {"n": me})
         connection.commit()
-        try:
+        with waiting:
             while True:
                 got = connection.execute(text("SELECT pg_try_advisory_lock(:k)"),
                                          {"k": key}).scalar()
@@ -172,9 +173,6 @@ def _postgres(engine: Engine, name: str, wait: float, me: str, waiting: _Waiting
                     raise LockBusy(name, held.holder)
                 waiting.begin(held.holder)
                 time.sleep(POLL_SECONDS)
-        except BaseException as exc:
-            _say_if_interrupted_waiting(exc, waiting.started, held)
-            raise
         held.waited = time.monotonic() - started
         try:
             yield held
@@ -265,7 +263,7 @@ def _file(path: Path, name: str, wait: float, me: str, waiting: _Waiting) -> Ite
     held = Held(name)
     handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole block
     try:
-        try:
+        with waiting:
             while True:
                 try:
                     fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -277,9 +275,6 @@ def _file(path: Path, name: str, wait: float, me: str, waiting: _Waiting) -> Ite
                         raise LockBusy(name, held.holder) from None
                     waiting.begin(held.holder)
                     time.sleep(POLL_SECONDS)
-        except BaseException as exc:
-            _say_if_interrupted_waiting(exc, waiting.started, held)
-            raise
         held.waited = time.monotonic() - started
         handle.seek(0)
         handle.truncate()
