@@ -52,3 +52,30 @@ def test_the_sheets_own_times_tell_whether_the_day_or_the_month_comes_first(
                                  survey=load_survey(bundled_path("survey/questions.yaml")),
                                  profile=load_profiles()["msforms"])
     assert [record.submitted for record in parsed.records] == expected
+
+
+@pytest.mark.parametrize(("times", "noted"), [
+    # read the other way round these come in another order: the report says the reading is
+    # a guess, naming a time that reads two ways
+    (["03/01/2024 10:00:00", "02/05/2024 10:00:00"], "03/01/2024"),
+    # the same order either way, or one date only: nothing to say
+    (["03/01/2024 10:00:00", "04/02/2024 10:00:00"], None),
+    (["03/01/2024 10:00:00", "03/01/2024 11:00:00"], None),
+    # the sheet shows which (a 13th): nothing guessed
+    (["13/01/2024 09:00:00", "03/01/2024 10:00:00"], None),
+])
+def test_times_that_read_two_ways_in_another_order_are_noted_not_guessed_silently(
+        tmp_path, times, noted) -> None:
+    path = tmp_path / "vastaukset.csv"
+    _export(path, times)
+    parsed = read_response_table(read_table_file(path),
+                                 survey=load_survey(bundled_path("survey/questions.yaml")),
+                                 profile=load_profiles()["msforms"])
+    said = [note for note in parsed.notes if "read two ways" in note]
+    if noted is None:
+        assert said == []
+    else:
+        assert said == [f"sheet 'vastaukset': its times read two ways ({noted}: day or month "
+                        "first); read month first: if written day first, the rows' order by "
+                        "time may be wrong (a correction stored before what it corrects); "
+                        "check the order in the file"]

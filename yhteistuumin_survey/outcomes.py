@@ -394,6 +394,19 @@ REASON_TEXTS: dict[str, Text] = {
         "sheet {sheet}: 1 row with text beside the label column above the first question not "
         "read as answers (kept in the raw record)",
         {"sheet": "'Käytäntö 1'"}),
+    "times-day-or-month": Text(
+        "Välilehden {sheet} aikaleimat voi lukea kahdella tavalla ({example}: päivä tai "
+        "kuukausi ensin). Ne luettiin kuukausi ensin; jos ne on kirjoitettu päivä ensin, "
+        "vastausten järjestys ajan mukaan voi olla väärä ja korjaus tallentua ennen "
+        "korjattavaa vastausta. Tarkista järjestys tiedostosta.",
+        "Tidsstämplarna på fliken {sheet} kan läsas på två sätt ({example}: dagen eller "
+        "månaden först). De lästes med månaden först; står dagen först kan svarens ordning i "
+        "tid vara fel och en rättelse sparas före svaret den rättar. Kontrollera ordningen i "
+        "filen.",
+        "sheet {sheet}: its times read two ways ({example}: day or month first); read month "
+        "first: if written day first, the rows' order by time may be wrong (a correction "
+        "stored before what it corrects); check the order in the file",
+        {"sheet": "'Form1'", "example": "03/01/2024"}),
     "sheet-no-questions": Text(
         "Välilehdellä {sheet} ei ole kysymysten otsikoita; se ohitettiin.",
         "Fliken {sheet} har inga frågerubriker; den hoppades över.",

@@ -215,7 +215,10 @@ def read_response_table(sheets: list[Sheet], *, survey: Survey, profile: Profile
             complete_col = next((i for i, m in enumerate(maps)
                                  if m.target == f"meta:{profile.complete_when}"), None)
         plan = _column_plan(maps, _unique_labels(headers), width)
-        sheet_profile = _times_as_written(profile, sheet.rows[start:], plan)
+        sheet_profile, two_ways = _times_as_written(profile, sheet.rows[start:], plan)
+        if two_ways:
+            parsed.notes.append(said("times-day-or-month", sheet=repr(sheet.name),
+                                     example=two_ways))
         text_columns = _text_columns(plan, text_ids)
         usual = _usual_width(sheet, header_index, start)
         broken = _broken_rows(sheet.rows, start, usual)
@@ -264,13 +267,15 @@ def read_response_table(sheets: list[Sheet], *, survey: Survey, profile: Profile
 
 
 #: A time written with slashes, its first two numbers (3/1/2024 9:00: 3 and 1).
-_SLASHED_DATE = re.compile(r"\s*(\d{1,2})/(\d{1,2})/\d{2,4}\b")
+_SLASHED_DATE = re.compile(r"\s*(\d{1,2})/(\d{1,2})/(\d{2,4})\b")
 _TIME_ROLES = ("submitted", "modified", "started")
 
 
 def _times_as_written(profile: Profile, rows: list[list[Any]],
-                      plan: list[tuple[str, int, str, str, str | None]]) -> Profile:
-    """The profile to read a sheet's times with: day first where the sheet's own times show it.
+                      plan: list[tuple[str, int, str, str, str | None]]
+                      ) -> tuple[Profile, str | None]:
+    """The profile to read a sheet's times with: day first where the sheet's own times show
+    it; and a time that reads two ways when none shows it (for a note), else None.
 
     Microsoft Forms and SurveyMonkey write "3/1/2024" month first in English, but day first
     for an account in the United Kingdom (and so does Excel saving a CSV there): a time whose
@@ -278,12 +283,14 @@ def _times_as_written(profile: Profile, rows: list[list[Any]],
     "03/01/2024" is 3 January, not 1 March. Read month first, those rows were out of order
     by time (a correction could be stored before the answer it corrects) and the others
     without a time. A sheet whose times show neither (every number 12 or under) or both is
-    read as the profile says."""
+    read as the profile says; when it shows neither and its dates would come in another
+    order read the other way round, the reading is a guess, and the file's report says so."""
     columns = [col for col, (_label, kind, role, _o, _w) in enumerate(plan)
                if kind == _META and role in _TIME_ROLES]
     if not columns or not any("%m/%d" in fmt for fmt in profile.timestamps):
-        return profile
+        return profile, None
     day_first = month_first = False
+    dates: dict[tuple[int, int, int], str] = {}  # (year, first, second) -> as written
     for row in rows:
         for col in columns:
             value = row[col] if col < len(row) else None
@@ -292,12 +299,16 @@ def _times_as_written(profile: Profile, rows: list[list[Any]],
                 first, second = int(found.group(1)), int(found.group(2))
                 day_first = day_first or first > 12
                 month_first = month_first or second > 12
+                dates.setdefault((int(found.group(3)), first, second), found.group(0).strip())
     if not day_first or month_first:
-        return profile
+        as_read = sorted(dates)
+        if day_first or as_read == sorted(dates, key=lambda d: (d[0], d[2], d[1])):
+            return profile, None
+        return profile, next(text for (_y, a, b), text in dates.items() if a != b)
     from dataclasses import replace
 
     return replace(profile, timestamps=tuple(fmt.replace("%m/%d", "%d/%m")
-                                             for fmt in profile.timestamps))
+                                             for fmt in profile.timestamps)), None
 
 
 def _usual_width(sheet: Sheet, header_index: int, start: int) -> int:
