@@ -137,3 +137,26 @@ def _published_without_placeholders(workspace, session) -> str:
     published = _everything_published(workspace)
     assert "@invalid" not in published and "erased-" not in published
     return published
+
+
+def test_a_name_joined_by_a_hyphen_is_left_and_named_in_what_forget_says(
+        engine, workspace, session) -> None:
+    """"Anna Virtanen-Koski" in Anna's own practice is left as another person's name (the
+    hyphen joins another name), but it may be Anna's own double name: forget names it for
+    the coordinator instead of deciding in silence, in the dry run too."""
+    from factories import make_practice
+
+    practice = make_practice(session, title="Kuoro", contact_name="Anna Virtanen",
+                             contact_email=ANNA, implementation="Kuoroa johtaa Anna "
+                             "Virtanen-Koski; Anna Virtanen soittaa.")
+    session.commit()
+    said = ("Left as another person's name, being joined by a hyphen to another: 'Anna "
+            "Virtanen-Koski'. If one is this person's own (a double name), correct it by hand "
+            "where it stands (a reviewer's correction of the practice, or the file).")
+    settings = settings_for(workspace)
+    assert said in forget_person(workspace, ANNA, session=session, settings=settings,
+                                 dry_run=True).remains
+    assert said in forget_person(workspace, ANNA, session=session, settings=settings).remains
+    session.expire_all()
+    assert only_version(engine, practice.id).implementation == (
+        "Kuoroa johtaa Anna Virtanen-Koski; [poistettu] soittaa.")

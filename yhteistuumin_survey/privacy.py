@@ -430,15 +430,32 @@ def name_pattern(name: str) -> re.Pattern[str]:
     Not inside a longer name joined by a hyphen ("Maija-Anna Virtanen", "Anna Virtanen-Koski":
     another person, as an address inside another address is); a Finnish ending after a hyphen
     is still the name ("Anna Virtanen -niminen")."""
+    return re.compile(rf"(?<!\w)(?<!{_JOINED}-){_name_body(name)}(?!\w)(?!-{_NAMED})",
+                      re.IGNORECASE)
+
+
+#: A word before a hyphen that joins it to a name; a capitalised word after one (the case is
+#: told even in a pattern that ignores it: "-hanke" is a compound, "-Koski" a name).
+_JOINED, _NAMED = r"[^\W\d_]", r"(?-i:[^\W\d_a-zåäöüø])"
+
+
+def _name_body(name: str) -> str:
+    """A name's words as a pattern, any spacing, its last word in its Finnish cases."""
     words = name.split()
     last = words[-1]
     if len(last) > 4 and last.casefold().endswith("nen"):
         forms = f"{re.escape(last[:-3])}{_NEN_ENDINGS}"
     else:
         forms = _surname_forms(last)
-    head = "".join(rf"{re.escape(part)}\s+" for part in words[:-1])
-    return re.compile(rf"(?<!\w)(?<![^\W\d_]-){head}{forms}(?!\w)(?!-(?-i:[^\W\d_a-zåäöüø]))",
-                      re.IGNORECASE)
+    return "".join(rf"{re.escape(part)}\s+" for part in words[:-1]) + forms
+
+
+def joined_name_pattern(name: str) -> re.Pattern[str]:
+    """A name joined by a hyphen to another name, as a whole ("Anna Virtanen-Koski",
+    "Maija-Anna Virtanen"): what ``name_pattern`` leaves as another person's, to be named in
+    what forget says (it may be the person's own double name)."""
+    body = _name_body(name)
+    return re.compile(rf"(?<!\w)(?:[^\W\d_]+-{body}|{body}-{_NAMED}\w*)(?!\w)", re.IGNORECASE)
 
 
 class _Scrubber:
@@ -453,6 +470,9 @@ class _Scrubber:
         #: Other people's names that hold one of ``names`` ("Johanna Anna Virtanen" holds
         #: "Anna Virtanen"): left whole, as an address inside another address is another's.
         self.kept: set[str] = set()
+        #: Her names joined by a hyphen to another name, as found and left in the texts
+        #: ("Anna Virtanen-Koski"): another person's, or her own double name; forget says so.
+        self.joined: set[str] = set()
 
     def know(self, records: PersonRecords) -> None:
         """Take the person's names and phones, and the longer names of others to leave."""
@@ -525,6 +545,9 @@ class _Scrubber:
         result = self._composed(self.address(text))
         for name in sorted(self.names, key=len, reverse=True):
             result = self._without_name(name, result)
+            if "-" in result:
+                self.joined.update(found.group(0) for found in
+                                   joined_name_pattern(name).finditer(result))
         for digits in sorted(self.phones, key=len, reverse=True):
             # The national digits with the usual separators: "040 123 4567", "+358-40-1234567".
             core = digits[3:] if digits.startswith("358") else digits.lstrip("0")
@@ -1255,7 +1278,7 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
                               "finished: run forget without --dry-run to finish it.")
     remains[:0] = _key_notes(workspace, orphaned=orphaned, other_keys=other_keys,
                              dry_run=dry_run)
-    remains += [*on_server, *_handed_out(run, exported)]
+    remains += [*on_server, *_handed_out(run, exported), *_joined_names(scrubber)]
     if any(kind.startswith("received_copies") for kind in counts):
         remains.append("The received files above are the copies ingest keeps; the originals "
                        "ingested from outside the workspace (a downloads folder, a mail "
@@ -1744,6 +1767,17 @@ def review_exports(workspace: Workspace) -> dict[str, float]:
         return {}
     return {path.relative_to(workspace.root).as_posix(): path.stat().st_mtime
             for path in folder.rglob("*") if path.is_file() and not path.is_symlink()}
+
+
+def _joined_names(scrubber: _Scrubber) -> list[str]:
+    """Say the names like hers joined by a hyphen to another that were left as another
+    person's: if one is her own double name, it is for the coordinator to take out."""
+    if not scrubber.joined:
+        return []
+    named = ", ".join(f"'{name}'" for name in sorted(scrubber.joined))
+    return [f"Left as another person's name, being joined by a hyphen to another: {named}. "
+            "If one is this person's own (a double name), correct it by hand where it stands "
+            "(a reviewer's correction of the practice, or the file)."]
 
 
 def _handed_out(run: _Run, exported: dict[str, float]) -> list[str]:
