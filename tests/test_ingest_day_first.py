@@ -33,6 +33,15 @@ def _export(path, times: list[str]) -> None:
             writer.writerow(row)
 
 
+def _read(tmp_path, times: list[str]):
+    """The export with these times, read as a Microsoft Forms export."""
+    path = tmp_path / "vastaukset.csv"
+    _export(path, times)
+    return read_response_table(read_table_file(path),
+                               survey=load_survey(bundled_path("survey/questions.yaml")),
+                               profile=load_profiles()["msforms"])
+
+
 @pytest.mark.parametrize(("times", "expected"), [
     # day first, as the sheet shows by its 13th: 3 January, not 1 March
     (["13/01/2024 09:00:00", "03/01/2024 10:00:00"],
@@ -46,11 +55,7 @@ def _export(path, times: list[str]) -> None:
 ])
 def test_the_sheets_own_times_tell_whether_the_day_or_the_month_comes_first(
         tmp_path, times, expected) -> None:
-    path = tmp_path / "vastaukset.csv"
-    _export(path, times)
-    parsed = read_response_table(read_table_file(path),
-                                 survey=load_survey(bundled_path("survey/questions.yaml")),
-                                 profile=load_profiles()["msforms"])
+    parsed = _read(tmp_path, times)
     assert [record.submitted for record in parsed.records] == expected
 
 
@@ -66,11 +71,7 @@ def test_the_sheets_own_times_tell_whether_the_day_or_the_month_comes_first(
 ])
 def test_times_that_read_two_ways_in_another_order_are_noted_not_guessed_silently(
         tmp_path, times, noted) -> None:
-    path = tmp_path / "vastaukset.csv"
-    _export(path, times)
-    parsed = read_response_table(read_table_file(path),
-                                 survey=load_survey(bundled_path("survey/questions.yaml")),
-                                 profile=load_profiles()["msforms"])
+    parsed = _read(tmp_path, times)
     said = [note for note in parsed.notes if "read two ways" in note]
     if noted is None:
         assert said == []
