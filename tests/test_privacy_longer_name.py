@@ -39,19 +39,20 @@ ROWS = [
      "anna@kunta.fi.example.org", "040 555 6666", "Kyllä"]]
 
 
-def _export(folder):
+def export(folder, rows=ROWS):
+    """Write a Google Forms export of ``rows`` into a new ``folder``; return its path."""
     folder.mkdir()
     path = folder / "vastaukset.csv"
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(HEADINGS)
-        writer.writerows(ROWS)
+        writer.writerows(rows)
     return path
 
 
 def test_a_namesake_inside_a_longer_name_keeps_her_name_when_anna_is_forgotten(
         engine, workspace, session, tmp_path) -> None:
-    run_ingest([_export(tmp_path / "in")], engine=engine, workspace=workspace)
+    run_ingest([export(tmp_path / "in")], engine=engine, workspace=workspace)
     titles = practices_by_title(engine)
 
     # What ``person`` lists as Anna's: not Johanna's contact cell.
@@ -95,7 +96,7 @@ def test_a_published_card_that_quoted_her_address_shows_no_placeholder(
     It says that a contact detail is not published."""
     from yhteistuumin_survey.db.models import Practice
 
-    run_ingest([_export(tmp_path / "in")], engine=engine, workspace=workspace)
+    run_ingest([export(tmp_path / "in")], engine=engine, workspace=workspace)
     forget_person(workspace, ANNA, session=session, settings=settings_for(workspace))
     session.expire_all()
     johanna = session.get(Practice, practices_by_title(engine)["Lukupiiri ikäihmisille"]["id"])

@@ -473,11 +473,16 @@ class _Scrubber:
         #: Her names joined by a hyphen to another name, as found and left in the texts
         #: ("Anna Virtanen-Koski"): another person's, or her own double name; forget says so.
         self.joined: set[str] = set()
+        #: Her phone numbers (``phone_core``) that another person's contact has too (a
+        #: municipality's switchboard): not hers alone, so left where her address is not.
+        self.shared: set[str] = set()
 
     def know(self, records: PersonRecords) -> None:
-        """Take the person's names and phones, and the longer names of others to leave."""
+        """Take the person's names and phones, the longer names of others to leave and the
+        numbers she shares with others."""
         self.names, self.phones = set(records.names), set(records.phones)
         self.kept = set(records.longer_names)
+        self.shared = set(records.shared_phones)
 
     def add_name(self, name: Any) -> None:
         # Only a full name (two words or more) is erased inside texts: a lone first name
@@ -536,8 +541,19 @@ class _Scrubber:
         """Return someone else's ``text`` with the address replaced, and where it quotes the
         address, the person's names and phone numbers too ("Anna Virtanen (anna@kunta.fi)
         auttoi alussa"): the name beside her address is hers. A text without the address
-        keeps any name (a namesake)."""
-        return self.text(text) if self.matcher.mentions(text) else text
+        keeps any name (a namesake) but not a number of hers alone ("lisätietoja Annalta,
+        p. 040 111 2222"): a namesake has another number. A number another person's contact
+        has too (``shared``: a switchboard) stays there."""
+        if self.matcher.mentions(text):
+            return self.text(text)
+        return self._without_phones(text, self.alone().phones)
+
+    def alone(self) -> _Scrubber:
+        """A scrubber of her numbers that no one else's contact has, and nothing else: what
+        goes from someone else's text (or row of a file) that does not quote her address."""
+        alone = _Scrubber(self.matcher, self.replacement, self.erased)
+        alone.phones = {digits for digits in self.phones if phone_core(digits) not in self.shared}
+        return alone
 
     def text(self, text: str) -> str:
         """Return ``text`` with the address, the names and the phone numbers replaced (not
@@ -548,13 +564,16 @@ class _Scrubber:
             if "-" in result:
                 self.joined.update(found.group(0) for found in
                                    joined_name_pattern(name).finditer(result))
-        for digits in sorted(self.phones, key=len, reverse=True):
-            # The national digits with the usual separators: "040 123 4567", "+358-40-1234567".
-            core = digits[3:] if digits.startswith("358") else digits.lstrip("0")
+        return self._without_phones(result, self.phones)
+
+    def _without_phones(self, text: str, phones: Iterable[str]) -> str:
+        """Return ``text`` with each of ``phones`` (digits) replaced, as typed in any of the
+        usual ways: "040 123 4567", "+358-40-1234567", "(040) 1234 567"."""
+        for digits in sorted(phones, key=len, reverse=True):
             pattern = (r"(?<![\d+])(?:\+\s*358|00\s*358|0)?[\s\-()]*"
-                       + r"[\s\-()]*".join(core) + r"(?!\d)")
-            result = re.sub(pattern, self.erased, result)
-        return result
+                       + r"[\s\-()]*".join(phone_core(digits)) + r"(?!\d)")
+            text = re.sub(pattern, self.erased, text)
+        return text
 
     def value(self, value: Any, *, whole: bool = True) -> Any:
         """Return a JSON value with every string in it scrubbed (``whole``: names too)."""
@@ -570,9 +589,26 @@ class _Scrubber:
 #: The scrubber, for ``person`` (what it shows is what ``forget`` would take out).
 Scrubber = _Scrubber
 
+
 _NON_DIGITS = re.compile(r"\D+")
 #: A run of digits that can be a phone number inside a contact text.
 _PHONE_LIKE = re.compile(r"(?<![\w+])\+?\d[\d\s\-()]{4,}\d(?!\w)")
+
+
+def phone_core(digits: str) -> str:
+    """A phone number's digits without its country code or trunk 0, as every way of typing
+    it has them ("040 123 4567", "+358 40 1234567" and "00358401234567": "401234567")."""
+    return digits[3:] if digits.startswith("358") else digits.lstrip("0")
+
+
+def phone_cores(text: Any) -> set[str]:
+    """The cores (:func:`phone_core`) of the phone numbers in a contact's phone cell or
+    text: numbers of six digits or more, each however spaced."""
+    if not isinstance(text, str) or not text:
+        return set()
+    return {phone_core(digits) for digits in (_NON_DIGITS.sub("", found.group(0))
+                                              for found in _PHONE_LIKE.finditer(text))
+            if len(digits) >= 6}
 
 
 def hide_others(text: Any, matcher: AddressMatcher, phones: Iterable[str],
@@ -937,6 +973,8 @@ class PersonRecords:
     #: Other people's names (their contacts') that hold one of the person's ("Johanna Anna
     #: Virtanen" holds "Anna Virtanen"): another person, left whole (``_Scrubber.kept``).
     longer_names: set[str] = field(default_factory=set)
+    #: The person's numbers (``phone_core``) that other people's contacts have too.
+    shared_phones: set[str] = field(default_factory=set)
 
 
 #: What separates people typed in one contact cell: a comma, a semicolon, a slash, "ja"/"och".
@@ -1044,11 +1082,20 @@ def find_records(workspace: Workspace, matcher: AddressMatcher, *,
     known = {" ".join(str(name).split()) for name in [
         *(v.contact_name for v in every_version if id(v) not in theirs),
         *(c.name for c in every_contact if not matcher.is_address(c.email))] if name}
+    # Others' numbers: each contact's own part of a row shared with others, and the contact
+    # numbers of others' versions (not those naming her beside them: her number is there).
+    named_ids = {id(v) for v in named}
+    others_phones = set().union(*(phone_cores(own_part(c, every_contact)[1]) for c in
+                                  every_contact if not matcher.is_address(c.email)), *(
+        phone_cores(v.contact_phone) for v in every_version
+        if id(v) not in theirs and id(v) not in named_ids))
     return PersonRecords(contacts=contacts, versions=versions, submissions=submissions,
                          practice_ids={v.practice_id for v in versions},
                          names=scrubber.names, phones=scrubber.phones, named=named,
                          sibling_contacts=siblings, other_names=others.names - scrubber.names,
-                         longer_names=longer_names(scrubber.names, known))
+                         longer_names=longer_names(scrubber.names, known),
+                         shared_phones={phone_core(digits) for digits in scrubber.phones}
+                         & others_phones)
 
 
 def longer_names(names: Iterable[str], known: Iterable[str]) -> set[str]:
@@ -1155,7 +1202,7 @@ class _Run:
         self.finder = _Finder(self.matcher)
         self.shown = _Scrubber(self.matcher, self.scrubber.replacement, ERASED_SHOWN)
         self.shown.names, self.shown.phones = self.scrubber.names, self.scrubber.phones
-        self.shown.kept = self.scrubber.kept
+        self.shown.kept, self.shown.shared = self.scrubber.kept, self.scrubber.shared
 
     def note(self, kind: str, where: str, action: str, table: str = "") -> None:
         self.places.append(Place(where, action, kind))
@@ -2166,8 +2213,9 @@ def _scrub_runs(text: str, scrubber: _Scrubber) -> str:
 
 def _someone_elses(text: str, scrubber: _Scrubber, ignore: set[str]) -> bool:
     """A line or row that shows another person's address and not this one is that person's:
-    a name or phone of this person's there is someone else's who shares it (two Maija
-    Meikäläinens, one switchboard number), so it stays."""
+    a name of this person's there may be a namesake's, a number one that someone else's
+    contact shares (a switchboard), so those stay; a number of hers alone goes
+    (``_Scrubber.alone``)."""
     return (bool(scrubber.names or scrubber.phones) and not scrubber.matcher.mentions(text)
             and bool(scrubber.matcher.others(text, ignore)))
 
@@ -2180,7 +2228,7 @@ _UNICODE_ESCAPE = re.compile(r"(?<!\\)\\u(00[89a-fA-F][0-9a-fA-F]|0[1-9a-fA-F][0
 
 def _scrub_line(line: str, scrubber: _Scrubber, ignore: set[str]) -> str:
     if _someone_elses(line, scrubber, ignore):
-        return line
+        return scrubber.quoted(line)
     cleaned = scrubber.text(line)
     if "\\u" not in cleaned or not cleaned.isascii() or not scrubber.names:
         return cleaned
@@ -2214,8 +2262,10 @@ def _scrub_xml(text: str, scrubber: _Scrubber, ignore: set[str] | None = None,
     if ignore is not None and (scrubber.names or scrubber.phones) and _XML_ROW.search(text):
         def row(match: re.Match[str]) -> str:
             if _someone_elses(_row_text(match.group(0), shared), scrubber, ignore):
-                return match.group(0)
+                return _scrub_xml(match.group(0), alone)
             return _scrub_xml(match.group(0), scrubber)
+
+        alone = scrubber.alone()
 
         pieces, last = [], 0
         for match in _XML_ROW.finditer(text):
@@ -2327,6 +2377,7 @@ def _split_shared_strings(parts: dict[str, bytes], scrubber: _Scrubber,
         return {}
     copies: dict[int, int] = {}
     result: dict[str, bytes] = {}
+    alone = scrubber.alone()
     for name, data in parts.items():
         if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
             continue
@@ -2347,7 +2398,7 @@ def _split_shared_strings(parts: dict[str, bytes], scrubber: _Scrubber,
                 copy = copies.setdefault(number, len(items) + len(copies))
                 return cell.group(0).replace(index.group(0), f"<v>{copy}</v>")
 
-            return _XML_CELL.sub(keep_cell, row)
+            return _scrub_xml(_XML_CELL.sub(keep_cell, row), alone)
 
         pieces, last = [], 0
         for match in _XML_ROW.finditer(sheet):
@@ -2355,7 +2406,8 @@ def _split_shared_strings(parts: dict[str, bytes], scrubber: _Scrubber,
             last = match.end()
         result[name] = ("".join(pieces) + _scrub_xml(sheet[last:], scrubber)).encode("utf-8")
     scrubbed = [_scrub_xml(item, scrubber) for item in items]
-    kept = [items[number] for number, _ in sorted(copies.items(), key=lambda kv: kv[1])]
+    kept = [_scrub_xml(items[number], alone)
+            for number, _ in sorted(copies.items(), key=lambda kv: kv[1])]
     body = iter(scrubbed)
     new_text = _SHARED_ITEM.sub(lambda _m: next(body), text)
     if kept:
