@@ -127,6 +127,26 @@ def test_no_placeholder_reaches_the_site_from_a_title_or_a_contact_text(
     assert 'href="mailto:johanna@kunta.fi"' in published
 
 
+def test_a_swedish_card_says_borttaget_where_a_name_was_erased(engine, workspace, session
+                                                               ) -> None:
+    """forget leaves the Finnish "[poistettu]" in the database's texts; a Swedish card read
+    on the site said it in the middle of Swedish. It says "[borttaget]" there; a Finnish
+    card keeps "[poistettu]"."""
+    from factories import make_practice
+
+    for language, text in (("sv", "Idén kom från [poistettu] (erased-0a1b2c3d@invalid)."),
+                           ("fi", "Idea tuli [poistettu]lta.")):
+        make_practice(session, title=f"Läsecirkel {language}", status="approved",
+                      language=language, publish_consent=True, implementation=text,
+                      contact_name="Johanna Anna Virtanen", contact_email="johanna@kunta.fi")
+    session.commit()
+
+    published = _published_without_placeholders(workspace, session)
+    assert "Idén kom från [borttaget] ([kontaktuppgiften publiceras inte])." in published
+    assert "Idea tuli [poistettu]lta." in published
+    assert "Idén kom från [poistettu]" not in published
+
+
 def _published_without_placeholders(workspace, session) -> str:
     """Publish; return every byte of the site and the CMS folder, checked to hold no
     placeholder of an erased address."""

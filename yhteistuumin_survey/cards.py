@@ -339,8 +339,9 @@ def build_card(row: Any, codes: list[str], *, survey: Survey,
             new_slug = slug(contact_hider(row.contact_name, row.contact_email, row.contact_phone,
                                           row.contact_text, label="")(title))
             title = hide(title)
-    if any("@invalid" in text for text in (title, *sections.values(), *(
-            (part or "") for part in parts))):
+    # (A Swedish text with a bracket may hold forget's Finnish placeholder.)
+    if any("@invalid" in text or (lang == "sv" and "[" in text)
+           for text in (title, *sections.values(), *((part or "") for part in parts))):
         sections = {name: _without_erased(text, lang) for name, text in sections.items()}
         title = _without_erased(title, lang)
         if contact is not None:
@@ -365,10 +366,15 @@ def build_card(row: Any, codes: list[str], *, survey: Survey,
 def _without_erased(text: str, lang: str) -> str:
     """A card text without the placeholder of an erased address: someone else's text that
     quoted the person's address says, on the site and in the open data, that a contact
-    detail is not published, not "erased-1a2b3c4d@invalid"."""
-    from .privacy import ERASED_ADDRESS
+    detail is not published, not "erased-1a2b3c4d@invalid". A Swedish card says
+    "[borttaget]" where an erased name stood, not the database's Finnish "[poistettu]"."""
+    from .privacy import ERASED, ERASED_ADDRESS, ERASED_SV
 
-    return ERASED_ADDRESS.sub(HIDDEN_CONTACT[lang], text) if text else text
+    if not text:
+        return text
+    if lang == "sv":
+        text = text.replace(ERASED, ERASED_SV)
+    return ERASED_ADDRESS.sub(HIDDEN_CONTACT[lang], text)
 
 
 def _target_label(value: str, survey: Survey, lang: str,

@@ -87,6 +87,8 @@ if TYPE_CHECKING:
 
 #: What replaces an erased name or phone number inside a text (the texts are Finnish).
 ERASED = "[poistettu]"
+#: What a Swedish card shows in its place on the site (``cards.build_card``).
+ERASED_SV = "[borttaget]"
 #: What stands for it in what the command prints (English, as the CLI speaks).
 ERASED_SHOWN = "[erased]"
 #: What ``person`` shows in place of someone else's address or phone in a text.
