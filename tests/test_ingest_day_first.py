@@ -80,3 +80,28 @@ def test_times_that_read_two_ways_in_another_order_are_noted_not_guessed_silentl
                         "first); read month first: if written day first, the rows' order by "
                         "time may be wrong (a correction stored before what it corrects); "
                         "check the order in the file"]
+
+
+def test_times_written_both_ways_are_noted_and_each_unread_time_flagged(tmp_path) -> None:
+    """A column holding times written day first and month first (two exports pasted into
+    one) was read month first in silence: the rows written day first had no time and were
+    stored last, after any answer they correct. The file's report names both ways, and each
+    row whose time could not be read is flagged with the time as written."""
+    parsed = _read(tmp_path, ["13/01/2024 09:00:00", "01/14/2024 10:00:00",
+                              "03/01/2024 10:00:00"])
+    assert [note for note in parsed.notes if "written both" in note] == [
+        "sheet 'vastaukset': its times are written both day first (13/01/2024) and month "
+        "first (01/14/2024); read month first, so the rows written day first have no time "
+        "and other times may be wrong; check the times in the file"]
+    assert [(record.submitted, record.flags) for record in parsed.records] == [
+        (None, ['unsure:row:time-unread{"time":"13/01/2024 09:00:00"}']),
+        (dt.datetime(2024, 1, 14, 10), []), (dt.datetime(2024, 3, 1, 10), [])]
+
+
+@pytest.mark.parametrize("time", ["eilen klo 9", "31/31/2024 09:00:00"])
+def test_a_time_that_cannot_be_read_is_flagged_not_passed_over(tmp_path, time) -> None:
+    parsed = _read(tmp_path, [time, "03/01/2024 10:00:00"])
+    assert parsed.records[0].submitted is None
+    assert parsed.records[0].flags == [f'unsure:row:time-unread{{"time":"{time}"}}']
+    assert parsed.records[1].flags == []
+    assert not [note for note in parsed.notes if "written both" in note]

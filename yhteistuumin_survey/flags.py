@@ -316,6 +316,18 @@ UNSURE_TEXTS: dict[str, Text] = {
         "unquoted, so the row's last answer is cut short and the rest was not read into this "
         "practice; check the row against the file.",
         {"cells": 4, "usual": 6, "rest": "3"}),
+    "time-unread": Text(
+        "{label}: vastauksen aikaa {time_q} ei pystytty lukemaan, joten vastaus tallennettiin "
+        "tiedoston niiden vastausten jälkeen, joiden aika luettiin. Jos se korjaa toisen "
+        "vastauksen tai toinen korjaa sen, järjestys voi olla väärä. Tarkista aika "
+        "tiedostosta.",
+        "{label}: svarets tid {time_q} kunde inte läsas, så svaret sparades efter de svar i "
+        "filen vars tid lästes. Om det rättar ett annat svar eller rättas av ett annat kan "
+        "ordningen vara fel. Kontrollera tiden i filen.",
+        "{label}: the response's time {time_q} could not be read, so the response was stored "
+        "after the file's answers whose time was read; if it corrects another or another "
+        "corrects it, their order may be wrong; check the time in the file.",
+        {"time": "13/01/2024 09:00:00"}),
     "test-response": Text(
         "{label}: vastaus näyttää lomakkeen kokeilulta ({tried_q}). Koevastaus ei ole "
         "käytäntö; hylkää se, jos se on sellainen.",

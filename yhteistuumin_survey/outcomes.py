@@ -407,6 +407,19 @@ REASON_TEXTS: dict[str, Text] = {
         "first: if written day first, the rows' order by time may be wrong (a correction "
         "stored before what it corrects); check the order in the file",
         {"sheet": "'Form1'", "example": "03/01/2024"}),
+    "times-both-ways": Text(
+        "Välilehden {sheet} aikaleimoista osa on kirjoitettu päivä ensin ({day_first}) ja osa "
+        "kuukausi ensin ({month_first}). Ne luettiin kuukausi ensin, joten päivä ensin "
+        "kirjoitettujen rivien aikaa ei voitu lukea ja muidenkin aika voi olla väärä. "
+        "Tarkista ajat tiedostosta.",
+        "På fliken {sheet} är en del tidsstämplar skrivna med dagen först ({day_first}) och "
+        "en del med månaden först ({month_first}). De lästes med månaden först, så tiden "
+        "kunde inte läsas på raderna med dagen först, och även andra tider kan vara fel. "
+        "Kontrollera tiderna i filen.",
+        "sheet {sheet}: its times are written both day first ({day_first}) and month first "
+        "({month_first}); read month first, so the rows written day first have no time and "
+        "other times may be wrong; check the times in the file",
+        {"sheet": "'Form1'", "day_first": "13/01/2024", "month_first": "01/14/2024"}),
     "sheet-no-questions": Text(
         "Välilehdellä {sheet} ei ole kysymysten otsikoita; se ohitettiin.",
         "Fliken {sheet} har inga frågerubriker; den hoppades över.",

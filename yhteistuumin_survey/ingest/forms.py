@@ -215,10 +215,9 @@ def read_response_table(sheets: list[Sheet], *, survey: Survey, profile: Profile
             complete_col = next((i for i, m in enumerate(maps)
                                  if m.target == f"meta:{profile.complete_when}"), None)
         plan = _column_plan(maps, _unique_labels(headers), width)
-        sheet_profile, two_ways = _times_as_written(profile, sheet.rows[start:], plan)
-        if two_ways:
-            parsed.notes.append(said("times-day-or-month", sheet=repr(sheet.name),
-                                     example=two_ways))
+        sheet_profile, note = _times_as_written(profile, sheet.rows[start:], plan, sheet.name)
+        if note:
+            parsed.notes.append(note)
         text_columns = _text_columns(plan, text_ids)
         usual = _usual_width(sheet, header_index, start)
         broken = _broken_rows(sheet.rows, start, usual)
@@ -272,10 +271,10 @@ _TIME_ROLES = ("submitted", "modified", "started")
 
 
 def _times_as_written(profile: Profile, rows: list[list[Any]],
-                      plan: list[tuple[str, int, str, str, str | None]]
+                      plan: list[tuple[str, int, str, str, str | None]], sheet: str
                       ) -> tuple[Profile, str | None]:
     """The profile to read a sheet's times with: day first where the sheet's own times show
-    it; and a time that reads two ways when none shows it (for a note), else None.
+    it; and the file report's note when the reading is a guess, else None.
 
     Microsoft Forms and SurveyMonkey write "3/1/2024" month first in English, but day first
     for an account in the United Kingdom (and so does Excel saving a CSV there): a time whose
@@ -284,12 +283,14 @@ def _times_as_written(profile: Profile, rows: list[list[Any]],
     by time (a correction could be stored before the answer it corrects) and the others
     without a time. A sheet whose times show neither (every number 12 or under) or both is
     read as the profile says; when it shows neither and its dates would come in another
-    order read the other way round, the reading is a guess, and the file's report says so."""
+    order read the other way round, the reading is a guess, and the file's report says so.
+    A sheet that shows both (times from two sources in one column) is noted too: its rows
+    written the other way have no time, each flagged (``time-unread``)."""
     columns = [col for col, (_label, kind, role, _o, _w) in enumerate(plan)
                if kind == _META and role in _TIME_ROLES]
     if not columns or not any("%m/%d" in fmt for fmt in profile.timestamps):
         return profile, None
-    day_first = month_first = False
+    day_first = month_first = ""  # a date that shows it, as written
     dates: dict[tuple[int, int, int], str] = {}  # (year, first, second) -> as written
     for row in rows:
         for col in columns:
@@ -297,14 +298,19 @@ def _times_as_written(profile: Profile, rows: list[list[Any]],
             found = _SLASHED_DATE.match(value) if type(value) is str else None
             if found is not None:
                 first, second = int(found.group(1)), int(found.group(2))
-                day_first = day_first or first > 12
-                month_first = month_first or second > 12
-                dates.setdefault((int(found.group(3)), first, second), found.group(0).strip())
-    if not day_first or month_first:
-        as_read = sorted(dates)
-        if day_first or as_read == sorted(dates, key=lambda d: (d[0], d[2], d[1])):
+                written = found.group(0).strip()
+                # (both over 12: no date either way, flagged as unread, showing nothing)
+                day_first = day_first or (written if first > 12 >= second else "")
+                month_first = month_first or (written if second > 12 >= first else "")
+                dates.setdefault((int(found.group(3)), first, second), written)
+    if day_first and month_first:
+        return profile, said("times-both-ways", sheet=repr(sheet), day_first=day_first,
+                             month_first=month_first)
+    if not day_first:
+        if sorted(dates) == sorted(dates, key=lambda d: (d[0], d[2], d[1])):
             return profile, None
-        return profile, next(text for (_y, a, b), text in dates.items() if a != b)
+        return profile, said("times-day-or-month", sheet=repr(sheet), example=next(
+            text for (_y, a, b), text in dates.items() if a != b))
     from dataclasses import replace
 
     return replace(profile, timestamps=tuple(fmt.replace("%m/%d", "%d/%m")
@@ -427,11 +433,14 @@ def apply_meta(record: RawRecord, meta: dict[str, Any], profile: Profile,
     # addresses, one per respondent, were each folded into fold's cache for nothing)
     if email and "@" in email and (not profile.anonymous or fold(email) not in profile.anonymous):
         record.account_email = email
-    for role in ("submitted", "modified", "started"):
-        if meta.get(role) not in (None, ""):
-            record.submitted = profile.parse_time(meta[role])
-            if record.submitted is not None:
-                break
+    written = [meta[role] for role in _TIME_ROLES if meta.get(role) not in (None, "")]
+    for value in written:
+        record.submitted = profile.parse_time(value)
+        if record.submitted is not None:
+            break
+    else:
+        if written and cell_text(written[0]):  # stored after the rows with a time, flagged
+            record.flags.append(unsure("row", "time-unread", time=cell_text(written[0])))
     language = cell_text(meta.get("start_language")).lower()[:2]
     if language in {"fi", "sv"}:
         record.language = language
