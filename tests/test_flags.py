@@ -30,7 +30,7 @@ FIELDS = {"municipality-close-spelling": "municipalities", "municipality-unmatch
           "language-english": "language", "language-undecided": "language",
           "choice-codes": "target_group", "consent-unclear": "publish_consent",
           "test-response": "title", "heading-close-spelling": "keywords",
-          "row-cells-shifted": "row", "row-line-broken": "row",
+          "row-cells-shifted": "row", "row-line-broken": "row", "time-unread": "row",
           "heading-inflected": "goal"}
 
 

@@ -219,8 +219,7 @@ def read_response_table(sheets: list[Sheet], *, survey: Survey, profile: Profile
         if note:
             parsed.notes.append(note)
         text_columns = _text_columns(plan, text_ids)
-        usual = _usual_width(sheet, header_index, start)
-        broken = _broken_rows(sheet.rows, start, usual)
+        shape = RowShape(sheet, header_index, start)
         linked: dict[int, list[tuple[int, str]]] = {}  # cells whose formula names a cell
         for (at, col), formula in sheet.references.items():
             linked.setdefault(at, []).append((col, formula))
@@ -244,20 +243,7 @@ def read_response_table(sheets: list[Sheet], *, survey: Survey, profile: Profile
                 if not cell_text(value):
                     record.status = "incomplete"
                     record.reason = said("response-unfinished")
-            if len(row) > usual:
-                cells = _filled_width(row)
-                if cells > usual:
-                    record.flags.append(unsure("row", "row-cells-shifted", cells=cells,
-                                               usual=usual))
-            elif offset in broken:
-                first, rest = broken[offset]
-                if offset == first:
-                    record.flags.append(unsure("row", "row-line-broken", cells=len(row),
-                                               usual=usual, rest=_row_numbers(rest)))
-                else:  # the rest of a row: its cells are not the answers their headings ask
-                    # (nor is its "completed" cell: the reason is this one)
-                    record.status = "incomplete"
-                    record.reason = said("row-rest-of-previous", row=first + 1)
+            shape.check(record, offset, row)
             parsed.records.append(record)
     if not parsed.mappings and not parsed.problems:
         parsed.problems.append((None, None, "no sheet has column headings that match the survey's "
@@ -315,6 +301,36 @@ def _times_as_written(profile: Profile, rows: list[list[Any]],
 
     return replace(profile, timestamps=tuple(fmt.replace("%m/%d", "%d/%m")
                                              for fmt in profile.timestamps)), None
+
+
+class RowShape:
+    """The rows of a text table that do not have its shape: a row with more cells than the
+    table's (``_usual_width``: an answer split at an unquoted separator) and a row broken
+    across lines (``_broken_rows``: an unquoted line break). Every export's reader checks its
+    rows with it (``check``), after reading each."""
+
+    def __init__(self, sheet: Sheet, header_index: int, start: int) -> None:
+        self.usual = _usual_width(sheet, header_index, start)
+        self.broken = _broken_rows(sheet.rows, start, self.usual)
+
+    def check(self, record: RawRecord, offset: int, row: list[Any]) -> None:
+        """Flag the record of the row at ``offset`` of the sheet; the rest of a broken row
+        is no response (``incomplete``, and why)."""
+        usual = self.usual
+        if len(row) > usual:
+            cells = _filled_width(row)
+            if cells > usual:
+                record.flags.append(unsure("row", "row-cells-shifted", cells=cells,
+                                           usual=usual))
+        elif offset in self.broken:
+            first, rest = self.broken[offset]
+            if offset == first:
+                record.flags.append(unsure("row", "row-line-broken", cells=len(row),
+                                           usual=usual, rest=_row_numbers(rest)))
+            else:  # the rest of a row: its cells are not the answers their headings ask
+                # (nor is its "completed" cell: the reason is this one)
+                record.status = "incomplete"
+                record.reason = said("row-rest-of-previous", row=first + 1)
 
 
 def _usual_width(sheet: Sheet, header_index: int, start: int) -> int:
