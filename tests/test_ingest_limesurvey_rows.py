@@ -40,3 +40,39 @@ def test_a_broken_and_a_shifted_row_of_a_limesurvey_export_are_flagged(
         "unquoted); kept raw, not made into a practice; check row 3 against the file")
     assert 'row-cells-shifted{"cells":31,"usual":30}' in flags["Käytäntö Oulu"]
     assert "row-" not in flags["Käytäntö Helsinki"] + flags["Käytäntö Vaasa"]
+
+
+def test_a_limesurvey_workbook_flags_a_number_cell_and_a_formula_as_other_exports_do(
+        engine, workspace, tmp_path) -> None:
+    """The same export as an Excel workbook, edited by hand: a text answer Excel keeps as a
+    number (the resources typed "2000") and an answer that is a formula taking its text from
+    another cell. Other exports' readers flag both; the LimeSurvey reader took them as they
+    came."""
+    import pytest
+    from openpyxl import Workbook
+    from test_review_libreoffice import LIBREOFFICE, resave
+
+    if LIBREOFFICE is None:
+        pytest.skip("LibreOffice is not installed")
+    rows = [_answer(number, f"tok-{number}", town, {"children": "Y"}, "", "Y")
+            for number, town in enumerate(("Helsinki", "Turku"), start=1)]
+    book = Workbook()
+    sheet = book.active
+    sheet.append(HEAD_CODES)
+    for row in rows:
+        sheet.append(row)
+    resources = HEAD_CODES.index("resources") + 1
+    experiences = HEAD_CODES.index("experiences") + 1
+    sheet.cell(2, resources).value = 2000
+    sheet.cell(3, experiences).value = f"={sheet.cell(2, experiences).coordinate}"
+    path = tmp_path / "in" / "results-survey123456.xlsx"
+    path.parent.mkdir()
+    book.save(path)
+
+    run_ingest([resave(path, tmp_path)], engine=engine, workspace=workspace)
+
+    flags = {p["title"]: " ".join(p["flags"]) for p in practices(engine)}
+    assert "unsure:resources:number-cell" in flags["Käytäntö Helsinki"], flags
+    assert "unsure:experiences:formula-reference" in flags["Käytäntö Turku"], flags
+    assert "formula-reference" not in flags["Käytäntö Helsinki"]
+    assert "number-cell" not in flags["Käytäntö Turku"]

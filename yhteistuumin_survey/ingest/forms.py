@@ -218,11 +218,9 @@ def read_response_table(sheets: list[Sheet], *, survey: Survey, profile: Profile
         sheet_profile, note = _times_as_written(profile, sheet.rows[start:], plan, sheet.name)
         if note:
             parsed.notes.append(note)
-        text_columns = _text_columns(plan, text_ids)
-        shape = RowShape(sheet, header_index, start)
-        linked: dict[int, list[tuple[int, str]]] = {}  # cells whose formula names a cell
-        for (at, col), formula in sheet.references.items():
-            linked.setdefault(at, []).append((col, formula))
+        checks = RowChecks(sheet, header_index, start,
+                           {col: plan[col][2] for col in range(len(plan))
+                            if plan[col][1] == _QUESTION}, _text_columns(plan, text_ids))
         for offset, row in enumerate(sheet.rows[start:], start=start):
             try:
                 record = _record(row, plan, sheet_profile, fingerprint)
@@ -234,16 +232,13 @@ def read_response_table(sheets: list[Sheet], *, survey: Survey, profile: Profile
                 continue
             record.sheet = sheet.name
             record.row = offset + 1
-            if offset in linked:
-                record.unsure.extend(_reference_doubts(linked[offset], row, plan))
-            record.unsure.extend(_number_doubts(row, text_columns))
             record.locator = _locator(sheet, offset, several)
             if complete_col is not None:
                 value = row[complete_col] if complete_col < len(row) else None
                 if not cell_text(value):
                     record.status = "incomplete"
                     record.reason = said("response-unfinished")
-            shape.check(record, offset, row)
+            checks.check(record, offset, row)
             parsed.records.append(record)
     if not parsed.mappings and not parsed.problems:
         parsed.problems.append((None, None, "no sheet has column headings that match the survey's "
@@ -303,19 +298,36 @@ def _times_as_written(profile: Profile, rows: list[list[Any]],
                                              for fmt in profile.timestamps)), None
 
 
-class RowShape:
-    """The rows of a text table that do not have its shape: a row with more cells than the
-    table's (``_usual_width``: an answer split at an unquoted separator) and a row broken
-    across lines (``_broken_rows``: an unquoted line break). Every export's reader checks its
-    rows with it (``check``), after reading each."""
+class RowChecks:
+    """What a response's row is doubted for, beyond its answers: a cell whose formula takes
+    its text from other cells (``formula-reference``), a number or a date where text was
+    asked (``number-cell``), and a row without the table's shape: more cells than the
+    table's (``_usual_width``: an answer split at an unquoted separator) or broken across
+    lines (``_broken_rows``: an unquoted line break). Every export's reader checks its rows
+    with it (``check``), after reading each.
 
-    def __init__(self, sheet: Sheet, header_index: int, start: int) -> None:
+    ``questions``: the question id of each column answering one (its options' too);
+    ``text_columns``: (column, question id) of each asking for words (``_text_columns``)."""
+
+    def __init__(self, sheet: Sheet, header_index: int, start: int, questions: dict[int, str],
+                 text_columns: list[tuple[int, str]]) -> None:
         self.usual = _usual_width(sheet, header_index, start)
         self.broken = _broken_rows(sheet.rows, start, self.usual)
+        self.questions, self.text_columns = questions, text_columns
+        self.linked: dict[int, list[tuple[int, str]]] = {}  # cells whose formula names a cell
+        for (at, col), formula in sheet.references.items():
+            self.linked.setdefault(at, []).append((col, formula))
 
     def check(self, record: RawRecord, offset: int, row: list[Any]) -> None:
         """Flag the record of the row at ``offset`` of the sheet; the rest of a broken row
         is no response (``incomplete``, and why)."""
+        if offset in self.linked:
+            record.unsure.extend(
+                (self.questions[col], reason("formula-reference", formula=formula[:60],
+                                             value=cell_text(row[col])[:80]))
+                for col, formula in self.linked[offset]
+                if col in self.questions and col < len(row))
+        record.unsure.extend(_number_doubts(row, self.text_columns))
         usual = self.usual
         if len(row) > usual:
             cells = _filled_width(row)
@@ -487,17 +499,6 @@ def _column_plan(maps: list[Mapping], labels: list[str], width: int
             question_id, _, option = target.partition(":")
             plan.append((labels[col], _QUESTION, question_id, option, unsure_reason(mapping)))
     return plan
-
-
-def _reference_doubts(linked: list[tuple[int, str]], row: list[Any],
-                      plan: list[tuple[str, int, str, str, str | None]]) -> list[tuple[str, str]]:
-    """The answers of a row whose cell is a formula taking its text from other cells (a
-    table put together by hand: ``=Vastaukset!B4``), given as (column, formula): (question
-    id, reason) each."""
-    return [(plan[col][2], reason("formula-reference", formula=formula[:60],
-                                  value=cell_text(row[col])[:80]))
-            for col, formula in linked
-            if col < len(plan) and col < len(row) and plan[col][1] == _QUESTION]
 
 
 def _text_columns(plan: list[tuple[str, int, str, str, str | None]], text_ids: frozenset[str]

@@ -515,15 +515,20 @@ def read_limesurvey(sheets: list[Sheet], *, survey: Survey, profile: Profile,
         parsed.notes.append(said("lss-read-with", name=Path(structure.source).name))
     labels = [h or f"column {i + 1}" for i, h in enumerate(headers)]
     fingerprint = _fingerprint(structure)
-    from .forms import RowShape
+    from .forms import RowChecks
 
-    shape = RowShape(sheet, header_index, header_index + 1)
+    checks = RowChecks(sheet, header_index, header_index + 1, {
+        col: column.question.target for col, column in enumerate(columns)
+        if isinstance(column, _Column) and column.question.target}, [
+        (col, column.question.target) for col, column in enumerate(columns)
+        if isinstance(column, _Column) and column.question.target and column.sub is None
+        and not column.other and column.question.type in TEXT_TYPES - {"N"}])
     for offset, line in enumerate(sheet.rows[header_index + 1:], start=header_index + 1):
         record = _record(line, columns, labels, profile, fingerprint)
         if record is None:
             continue
         record.sheet, record.row, record.locator = sheet.name, offset + 1, f"row {offset + 1}"
-        shape.check(record, offset, line)
+        checks.check(record, offset, line)
         parsed.records.append(record)
     return parsed
 
