@@ -21,8 +21,10 @@ goes (:func:`drop_person`), and the other contact stays.
   corrected titles and decisions on their practices; received-file senders; the notes ``fetch``
   kept. Any other row loses the address where a text quotes it, and in that text the person's
   full name and phone too (beside the address they are the person's; in a text without it a
-  name may be a namesake's, and stays). A name inside another contact's longer name ("Johanna
-  Anna Virtanen" for Anna Virtanen) is that person's, and stays everywhere.
+  name may be a namesake's, and stays). A phone number of the person's goes from any text,
+  unless another person's contact has it too (a switchboard: not theirs alone). A name inside
+  another contact's longer name ("Johanna Anna Virtanen" for Anna Virtanen) is that
+  person's, and stays everywhere.
 - received originals under ``outputs/received``: a file that holds the person's data and nobody
   else's is **deleted**. A file that also holds someone else's (another address, or answers
   that are not the person's) is **kept, with the person's data scrubbed**: deleting it would
@@ -34,7 +36,8 @@ goes (:func:`drop_person`), and the other contact stays.
 - every other file under ``outputs/`` (outbox copies, reports, review workbooks): a copy of a
   message sent only to the person is deleted; everything else is rewritten without them.
 - inside a file, row by row: a line or sheet row that shows someone else's address and not
-  this one keeps its text (a namesake, a shared switchboard number); the person's own email
+  this one keeps its text (a namesake, a shared switchboard number) but for a phone number
+  of the person's alone; the person's own email
   (From/To/Cc) and a received file holding their answer lose their names and phones even where
   the address is not beside them (a signature).
 - inside files it looks into containers: attachments of stored emails (base64 and
@@ -1403,6 +1406,11 @@ def _erase_contacts(run: _Run) -> None:
             run.save(contact)
 
 
+#: What forget takes out of someone else's texts (``_Scrubber.quoted``), as it says so.
+_FROM_OTHERS = "the person's address or phone number taken out"
+_FROM_OTHERS_NAME = " (and their name, in a text that quotes the address)"
+
+
 def _erase_versions(run: _Run) -> None:
     from sqlmodel import select
 
@@ -1434,8 +1442,7 @@ def _erase_versions(run: _Run) -> None:
         scrubbed = run.scrub(version, _VERSION_TEXTS, whole=whole)
         if scrubbed:
             actions.append("the person taken out of its texts" if whole
-                           else "the address taken out of its texts (with the person's name "
-                                "or phone in a text that quotes it)")
+                           else f"{_FROM_OTHERS} of its texts{_FROM_OTHERS_NAME}")
         if "title" in scrubbed:
             run.retitled.add(version.practice_id)
         # Notes typed beside the answers ride in the flags as typed, and the flags of values
@@ -1500,8 +1507,7 @@ def _erase_submissions(run: _Run) -> None:
         run.note("submissions", f"the answer as received: {submission.locator} of {name}",
                  "contact answers blanked, the person taken out of the texts" if whole
                  else "the person taken out of its contact answers, the others kept" if shared
-                 else "the address taken out of the texts (with the person's name or phone in "
-                      "a text that quotes it)", "submission")
+                 else f"{_FROM_OTHERS} of the texts{_FROM_OTHERS_NAME}", "submission")
         if run.apply:
             submission.raw = cleaned
             run.save(submission)
