@@ -52,6 +52,14 @@ def _read(tmp_path, times: list[str]):
     # nothing shows which: the profile's reading (Microsoft Forms in English, month first)
     (["03/01/2024 10:00:00", "04/02/2024 10:00:00"],
      [dt.datetime(2024, 3, 1, 10), dt.datetime(2024, 4, 2, 10)]),
+    # re-saved by Excel, which shows no seconds: in the United States, then in Britain
+    (["3/1/2024 9:00", "3/14/2024 9:30 PM"],
+     [dt.datetime(2024, 3, 1, 9), dt.datetime(2024, 3, 14, 21, 30)]),
+    (["13/01/2024 09:00", "03/01/2024 10:00"],
+     [dt.datetime(2024, 1, 13, 9), dt.datetime(2024, 1, 3, 10)]),
+    # typed the Finnish and Swedish way, with the word for the clock
+    (["1.3.2024 klo 9.00", "2.3.2024 kl. 10.15"],
+     [dt.datetime(2024, 3, 1, 9), dt.datetime(2024, 3, 2, 10, 15)]),
 ])
 def test_the_sheets_own_times_tell_whether_the_day_or_the_month_comes_first(
         tmp_path, times, expected) -> None:

@@ -211,6 +211,21 @@ def parse_timestamp(value: Any, formats: tuple[str, ...] | list[str]) -> dt.date
     if match:
         text = text[:match.start()] + "GMT" + f"{match.group(1)}{int(match.group(2)):02d}" \
             + (match.group(3) or "00")
+    parsed = _read_with(text, formats)
+    if parsed is not None:
+        return parsed
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    # As a spreadsheet shows it, or a person types it: without seconds ("3/1/2024 9:00", what
+    # Excel writes re-saving a CSV), with "klo" ("1.3.2024 klo 9.00"), or a day alone: the
+    # profile's own formats read so, and a dotted date (always day first).
+    return _read_with(_CLOCK_WORD.sub(" ", text), _lenient(tuple(formats)))
+
+
+def _read_with(text: str, formats: tuple[str, ...] | list[str]) -> dt.datetime | None:
+    """``text`` read by the first of ``formats`` that reads it (None: none does)."""
     # The format that worked last time first: an export writes all its times alike.
     last = _LAST_FORMAT.get(id(formats))
     for fmt in (last, *formats) if last else formats:
@@ -220,10 +235,22 @@ def parse_timestamp(value: Any, formats: tuple[str, ...] | list[str]) -> dt.date
             continue
         _LAST_FORMAT[id(formats)] = fmt
         return parsed
-    try:
-        return dt.datetime.fromisoformat(text)
-    except ValueError:
-        return None
+    return None
+
+
+#: The word before a time ("1.3.2024 klo 9.00", "1.3.2024 kl. 9.00").
+_CLOCK_WORD = re.compile(r"\s+(?:klo|kl\.?)\s+", re.IGNORECASE)
+
+
+@lru_cache(maxsize=64)
+def _lenient(formats: tuple[str, ...]) -> tuple[str, ...]:
+    """A profile's formats, the same without their seconds, and dotted dates, day first, with
+    or without a time: what ``parse_timestamp`` tries, "klo" taken out, when the formats
+    themselves read nothing."""
+    shorter = [fmt.replace(":%S", "").replace(".%S", "") for fmt in formats]
+    dotted = ["%d.%m.%Y %H.%M.%S", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H.%M", "%d.%m.%Y %H:%M",
+              "%d.%m.%Y"]
+    return tuple(dict.fromkeys([*formats, *shorter, *dotted]))
 
 
 def _strings(value: Any) -> tuple[str, ...]:
