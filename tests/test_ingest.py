@@ -763,6 +763,9 @@ def test_a_row_broken_by_an_unquoted_line_break_is_flagged_and_its_rest_is_no_pr
     assert not any("row-line-broken" in f for f in flags["Kuoro"])
     rest = [r for r in result.rows() if r["row"] == 3]
     assert [r["outcome"] for r in rest] == ["incomplete"]
+    # counted as what it is, not as an unfinished response
+    assert result.summary()[0] == ("1 file: 2 new practices, 1 rest of a row broken by a "
+                                   "line break (the row is flagged)")
     assert rest[0]["reason"].startswith("the row seems to be the rest of row 2")
 
 

@@ -85,9 +85,12 @@ REPORT_COLUMNS = ("file", "sheet", "row", "format", "outcome", "practice_id", "v
 #: A file's answer already stored with the same content: counted apart from the files
 #: received again in the summary (both are "already ingested" in the report and JSON).
 _ANSWERS_AGAIN = "answer already ingested"
+#: The rest of a row an unquoted line break cut in two: counted apart from the unfinished
+#: responses in the summary (both are "incomplete" in the report and JSON).
+_ROW_RESTS = "rest of a broken row"
 #: Outcomes in the order the summary lists them.
 SUMMARY_ORDER = ("new", "new version", "duplicate candidate", "decision kept",
-                 "already ingested", _ANSWERS_AGAIN, "incomplete",
+                 "already ingested", _ANSWERS_AGAIN, "incomplete", _ROW_RESTS,
                  "empty", "to-read", "body-text", "note", "structure", "error")
 #: What each outcome's count is, said on the terminal (one, many): "7 empty" told a coordinator
 #: neither that they were sheets nor that nothing was lost.
@@ -105,6 +108,10 @@ SUMMARY_WORDS = {
                      "answers already ingested (the same content)"),
     "incomplete": ("unfinished response (not a practice)",
                    "unfinished responses (not practices)"),
+    # "1 unfinished response" said of the rest of a row that a line break cut off, as if a
+    # respondent had stopped half way.
+    _ROW_RESTS: ("rest of a row broken by a line break (the row is flagged)",
+                 "rests of rows broken by line breaks (the rows are flagged)"),
     "empty": ("empty sheet or row skipped", "empty sheets or rows skipped"),
     # A message's text, or a sheet a municipality added to the questionnaire: not only mail.
     "to-read": ("text to read by hand", "texts to read by hand"),
@@ -177,6 +184,14 @@ class IngestReport:
         if answers:
             counts["already ingested"] -= answers
             counts[_ANSWERS_AGAIN] = answers
+        from ..outcomes import parse as reason_parts
+
+        rests = sum(1 for outcome in self.report.outcomes if outcome.status == "incomplete"
+                    and any(code == "row-rest-of-previous"
+                            for code, _values, _text in reason_parts(outcome.reason)))
+        if rests:
+            counts["incomplete"] -= rests
+            counts[_ROW_RESTS] = rests
         said = [plural(counts[key], *SUMMARY_WORDS[key]) for key in (*SUMMARY_ORDER, "skipped")
                 if counts.get(key)]
         lines = [f"{plural(self.files, 'file')}: {', '.join(said) or 'nothing to do'}"]
