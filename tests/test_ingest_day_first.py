@@ -113,3 +113,15 @@ def test_a_time_that_cannot_be_read_is_flagged_not_passed_over(tmp_path, time) -
     assert parsed.records[0].flags == [f'unsure:row:time-unread{{"time":"{time}"}}']
     assert parsed.records[1].flags == []
     assert not [note for note in parsed.notes if "written both" in note]
+
+
+def test_a_sheet_none_of_whose_times_reads_keeps_its_order_and_says_so_once(tmp_path) -> None:
+    """No time of the sheet read: its rows keep the file's order (none is moved after
+    another), so no row is flagged for it; the file's report says it once."""
+    parsed = _read(tmp_path, ["maaliskuu 2024", "huhtikuu 2024"])
+    assert [(record.submitted, record.flags) for record in parsed.records] == [
+        (None, []), (None, [])]
+    assert [note for note in parsed.notes if "none of its times" in note] == [
+        "sheet 'vastaukset': none of its times could be read (such as 'maaliskuu 2024'); the "
+        "rows were stored in the file's order; if one corrects an earlier one, check the "
+        "order in the file"]

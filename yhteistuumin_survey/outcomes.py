@@ -407,6 +407,17 @@ REASON_TEXTS: dict[str, Text] = {
         "first: if written day first, the rows' order by time may be wrong (a correction "
         "stored before what it corrects); check the order in the file",
         {"sheet": "'Form1'", "example": "03/01/2024"}),
+    "times-unread": Text(
+        "Välilehden {sheet} aikaleimoista ei pystytty lukemaan yhtäkään (esimerkiksi "
+        "{example}). Vastaukset tallennettiin siinä järjestyksessä kuin ne ovat tiedostossa; "
+        "jos jokin niistä korjaa aiemman, tarkista järjestys tiedostosta.",
+        "Ingen av tidsstämplarna på fliken {sheet} kunde läsas (till exempel {example}). "
+        "Svaren sparades i den ordning de står i filen; om något av dem rättar ett tidigare "
+        "svar, kontrollera ordningen i filen.",
+        "sheet {sheet}: none of its times could be read (such as {example}); the rows were "
+        "stored in the file's order; if one corrects an earlier one, check the order in the "
+        "file",
+        {"sheet": "'Form1'", "example": "'maaliskuu 2024'"}),
     "times-both-ways": Text(
         "Välilehden {sheet} aikaleimoista osa on kirjoitettu päivä ensin ({day_first}) ja osa "
         "kuukausi ensin ({month_first}). Ne luettiin kuukausi ensin, joten päivä ensin "

@@ -14,7 +14,8 @@ import hashlib
 import re
 from typing import Any
 
-from ..flags import reason, unsure
+from ..flags import UNSURE, reason, unsure
+from ..flags import parse as parse_flag
 from ..normalise import fold  # cached: the same labels and titles are folded again and again
 from ..outcomes import en as said
 from ..survey import Survey
@@ -221,6 +222,7 @@ def read_response_table(sheets: list[Sheet], *, survey: Survey, profile: Profile
         checks = RowChecks(sheet, header_index, start,
                            {col: plan[col][2] for col in range(len(plan))
                             if plan[col][1] == _QUESTION}, _text_columns(plan, text_ids))
+        first = len(parsed.records)
         for offset, row in enumerate(sheet.rows[start:], start=start):
             try:
                 record = _record(row, plan, sheet_profile, fingerprint)
@@ -240,6 +242,7 @@ def read_response_table(sheets: list[Sheet], *, survey: Survey, profile: Profile
                     record.reason = said("response-unfinished")
             checks.check(record, offset, row)
             parsed.records.append(record)
+        settle_unread_times(parsed, first, sheet.name)
     if not parsed.mappings and not parsed.problems:
         parsed.problems.append((None, None, "no sheet has column headings that match the survey's "
                                 "questions; name the columns like the questions or use --source"))
@@ -249,6 +252,28 @@ def read_response_table(sheets: list[Sheet], *, survey: Survey, profile: Profile
 #: A time written with slashes, its first two numbers (3/1/2024 9:00: 3 and 1).
 _SLASHED_DATE = re.compile(r"\s*(\d{1,2})/(\d{1,2})/(\d{2,4})\b")
 _TIME_ROLES = ("submitted", "modified", "started")
+
+
+_TIME_UNREAD = f"{UNSURE}:row:time-unread" + "{"
+
+
+def settle_unread_times(parsed: ParsedFile, first: int, sheet: str) -> None:
+    """A sheet none of whose times could be read keeps its rows in the file's order: the
+    flag on each row (``time-unread``: stored after those whose time was read) would not be
+    true of any, so the sheet's report says it once instead, naming a time as written. The
+    records of the sheet are ``parsed.records[first:]``."""
+    records = parsed.records[first:]
+    if not records or any(record.submitted is not None for record in records):
+        return
+    example = None
+    for record in records:
+        flags = [flag for flag in record.flags if not flag.startswith(_TIME_UNREAD)]
+        if len(flags) != len(record.flags):
+            example = example or parse_flag(next(
+                flag for flag in record.flags if flag.startswith(_TIME_UNREAD))).args["time"]
+            record.flags = flags
+    if example is not None:
+        parsed.notes.append(said("times-unread", sheet=repr(sheet), example=repr(example)))
 
 
 def _times_as_written(profile: Profile, rows: list[list[Any]],

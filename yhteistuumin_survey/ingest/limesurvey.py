@@ -515,7 +515,7 @@ def read_limesurvey(sheets: list[Sheet], *, survey: Survey, profile: Profile,
         parsed.notes.append(said("lss-read-with", name=Path(structure.source).name))
     labels = [h or f"column {i + 1}" for i, h in enumerate(headers)]
     fingerprint = _fingerprint(structure)
-    from .forms import RowChecks
+    from .forms import RowChecks, settle_unread_times
 
     checks = RowChecks(sheet, header_index, header_index + 1, {
         col: column.question.target for col, column in enumerate(columns)
@@ -530,6 +530,7 @@ def read_limesurvey(sheets: list[Sheet], *, survey: Survey, profile: Profile,
         record.sheet, record.row, record.locator = sheet.name, offset + 1, f"row {offset + 1}"
         checks.check(record, offset, line)
         parsed.records.append(record)
+    settle_unread_times(parsed, 0, sheet.name)
     return parsed
 
 
