@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 
+import pytest
 from ingest_support import only_version, practices_by_title, run_ingest
 from publish_support import settings_for
 from test_privacy_longer_name import ANNA, HEADINGS, export
@@ -75,17 +76,9 @@ def test_in_a_kept_workbook_her_number_goes_from_anothers_row(
         engine, workspace, session, tmp_path) -> None:
     """The same answers saved as a workbook (shared strings): Pekka's row keeps his text and
     the library's number, and loses hers."""
-    from openpyxl import Workbook, load_workbook
+    from openpyxl import load_workbook
 
-    folder = tmp_path / "in"
-    folder.mkdir()
-    book = Workbook()
-    sheet = book.active
-    sheet.append(HEADINGS)
-    for row in ROWS:
-        sheet.append(row)
-    book.save(folder / "vastaukset.xlsx")
-    run_ingest([folder / "vastaukset.xlsx"], engine=engine, workspace=workspace)
+    run_ingest([_workbook(tmp_path / "in", ROWS)], engine=engine, workspace=workspace)
 
     forget_person(workspace, ANNA, session=session, settings=settings_for(workspace))
 
@@ -95,3 +88,42 @@ def test_in_a_kept_workbook_her_number_goes_from_anothers_row(
     assert rows[2][5] == ("Kokoonnumme kirjastossa (016 322 2463); lisätietoja myös Annalta, "
                           "p. [poistettu].")
     assert rows[2][6:9] == ["Pekka Korhonen", "pekka@kunta.fi", "016 322 2463"]
+
+
+def test_a_kept_workbook_whose_phones_are_numbers_stays_readable(
+        engine, workspace, session, tmp_path) -> None:
+    """Excel keeps a phone typed without spaces as a number (its 0 dropped: 401112222).
+    forget wrote "[poistettu]" into that number cell's value, and the kept copy, the
+    evidence of what the others sent, no longer opened anywhere (Excel, LibreOffice,
+    calamine: "invalid float literal"; openpyxl: "could not read worksheets"). The cell
+    becomes a text cell; the others' numbers stay numbers. The same as LibreOffice's .ods."""
+    from python_calamine import CalamineWorkbook
+    from test_review_libreoffice import LIBREOFFICE, resave
+
+    if LIBREOFFICE is None:
+        pytest.skip("LibreOffice is not installed")
+    book = _workbook(tmp_path / "in", [[*row[:8], int(row[8][:12].replace(" ", "")), row[9]]
+                                       for row in ROWS])
+    run_ingest([book, resave(book, tmp_path, "ods")], engine=engine, workspace=workspace)
+
+    forget_person(workspace, ANNA, session=session, settings=settings_for(workspace))
+
+    for suffix in ("xlsx", "ods"):
+        [copy] = (workspace.outputs / "received").glob(f"*vastaukset.{suffix}")
+        rows = CalamineWorkbook.from_path(str(copy)).get_sheet_by_index(0).to_python()
+        assert rows[1][8] == "[poistettu]" and rows[1][6] == "[poistettu]", (suffix, rows[1])
+        assert rows[2][8] == 163222463, (suffix, rows[2])  # Pekka's, a number as it was
+
+
+def _workbook(folder, rows):
+    """The export as an Excel workbook of ``rows`` in a new ``folder``; return its path."""
+    from openpyxl import Workbook
+
+    folder.mkdir()
+    book = Workbook()
+    sheet = book.active
+    sheet.append(HEADINGS)
+    for row in rows:
+        sheet.append(row)
+    book.save(folder / "vastaukset.xlsx")
+    return folder / "vastaukset.xlsx"

@@ -2291,7 +2291,48 @@ def _scrub_xml(text: str, scrubber: _Scrubber, ignore: set[str] | None = None,
             return match.group(0)
         return before + escape(cleaned, {'"': "&quot;"}) + after
 
-    return _XML_TEXT.sub(one, _scrub_runs(text, scrubber))
+    return _XML_TEXT.sub(one, _scrub_runs(_numbers_as_text(text, scrubber), scrubber))
+
+
+#: A worksheet cell (.xlsx) holding a number, no formula: ``<c r="I2" s="3"><v>401234567</v></c>``
+#: (no type, or ``t="n"``).
+_XLSX_NUMBER_CELL = re.compile(r'<c\b((?:(?!\bt=)[^>])*?)(?:\s+t="n")?((?:(?!\bt=)[^>])*)>'
+                               r"<v>([^<]*)</v></c>")
+#: The start of an OpenDocument cell holding a number: its value is in ``office:value``.
+_ODS_NUMBER_CELL = re.compile(r'<table:table-cell\b[^>]*\boffice:value-type="(?:float|percentage|'
+                              r'currency)"[^>]*>')
+_ODS_VALUE = re.compile(r'\s+office:value="([^"]*)"')
+
+
+def _numbers_as_text(text: str, scrubber: _Scrubber) -> str:
+    """Return workbook XML whose number cells that hold the person's data (a phone number
+    Excel stores as a number, its 0 dropped: 401234567) are text cells: "[poistettu]" in a
+    number cell's value made the whole workbook unreadable (Excel, LibreOffice, calamine,
+    openpyxl), the kept copy that is the evidence of what others sent."""
+    if "<v>" in text:
+        def xlsx(match: re.Match[str]) -> str:
+            value = html.unescape(match.group(3))
+            cleaned = scrubber.text(value)
+            if cleaned == value:
+                return match.group(0)
+            from xml.sax.saxutils import escape
+
+            return (f'<c{match.group(1)}{match.group(2)} t="inlineStr"><is><t xml:space='
+                    f'"preserve">{escape(cleaned)}</t></is></c>')
+
+        text = _XLSX_NUMBER_CELL.sub(xlsx, text)
+    if "office:value=" in text:
+        def ods(match: re.Match[str]) -> str:
+            tag = match.group(0)
+            value = _ODS_VALUE.search(tag)
+            if value is None or scrubber.text(html.unescape(value.group(1))) == html.unescape(
+                    value.group(1)):
+                return tag
+            tag = _ODS_VALUE.sub("", re.sub(r'\s+office:currency="[^"]*"', "", tag))
+            return re.sub(r'(office|calcext):value-type="[^"]*"', r'\1:value-type="string"', tag)
+
+        text = _ODS_NUMBER_CELL.sub(ods, text)
+    return text
 
 
 def _scrub_gzip(name: str, data: bytes, scrubber: _Scrubber, ignore: set[str],
