@@ -2135,8 +2135,16 @@ _ODF_SPACE = re.compile(r'<text:s(?:\s+text:c="(\d+)")?\s*/>')
 
 
 def _has_runs(text: str) -> bool:
-    """Whether workbook XML holds text in formatted runs (.xlsx) or spans (.ods)."""
-    return "<r>" in text or "<text:span" in text
+    """Whether workbook XML holds text in formatted runs (.xlsx), spans (.ods) or a Word
+    document's runs (.docx)."""
+    return "<r>" in text or "<text:span" in text or "<w:r>" in text or "<w:r " in text
+
+
+#: A paragraph of a Word document (.docx): its text is in the ``<w:t>`` of its runs, which
+#: Word splits at every change of format, spelling mark or edit ("Anna " and "Virtanen" in two
+#: runs when the spelling checker marks the surname, "040 111 " and "2222" after an edit).
+_WORD_PARAGRAPH = re.compile(r"(<w:p\b[^>]*>)(.*?)(</w:p>)", re.DOTALL)
+_WORD_TEXT = re.compile(r"(<w:t\b[^>/]*)(?:/>|>([^<]*)</w:t>)")
 
 
 def _paragraph_joined(body: str) -> str:
@@ -2146,9 +2154,10 @@ def _paragraph_joined(body: str) -> str:
     return html.unescape(re.sub(r"<[^>]*>", "", body))
 
 
-def _runs_joined(body: str) -> str:
-    """The text a rich-text string shows: its runs' texts joined (phonetic runs aside)."""
-    return "".join(html.unescape(match.group(2) or "") for match in _RUN_TEXT.finditer(body))
+def _runs_joined(body: str, runs: re.Pattern[str] = _RUN_TEXT) -> str:
+    """The text a rich-text string (or with ``_WORD_TEXT``, a Word paragraph) shows: its runs'
+    texts joined (phonetic runs aside)."""
+    return "".join(html.unescape(match.group(2) or "") for match in runs.finditer(body))
 
 
 def _join_runs(text: str) -> str:
@@ -2160,6 +2169,10 @@ def _join_runs(text: str) -> str:
 
     text = _ODF_PARAGRAPH.sub(lambda m: m.group(1) + escape(_paragraph_joined(m.group(2)))
                               + "</text:p>", text)
+    if "<w:t" in text:
+        text = _WORD_PARAGRAPH.sub(
+            lambda m: f"{m.group(1)}<w:t>{escape(_runs_joined(m.group(2), _WORD_TEXT))}</w:t>"
+                      f"{m.group(3)}", text)
     return _RICH_ITEM.sub(lambda m: f"<{m.group(1)}><t>{escape(_runs_joined(m.group(2)))}</t>"
                                     f"</{m.group(1)}>", text)
 
@@ -2182,41 +2195,44 @@ def _scrub_runs(text: str, scrubber: _Scrubber) -> str:
         return f"{match.group(1)}{escape(cleaned)}</text:p>"
 
     text = _ODF_PARAGRAPH.sub(paragraph, text)
+    if "<w:t" in text:
+        text = _WORD_PARAGRAPH.sub(lambda m: m.group(1) + (_scrub_run_texts(
+            m.group(2), scrubber, _WORD_TEXT, "</w:t>") or m.group(2)) + m.group(3), text)
 
     def one(match: re.Match[str]) -> str:
-        body = match.group(2)
-        joined = _runs_joined(body)
-        cleaned = scrubber.text(joined)
-        if cleaned == joined:
-            return match.group(0)
-        # Where the person lies within runs (a bold name, then the address), each run is
-        # cleaned alone and keeps its format: only when that reads as the whole text cleaned.
-        texts = [html.unescape(found.group(2) or "") for found in _RUN_TEXT.finditer(body)]
-        each = [scrubber.text(part) for part in texts]
-        if "".join(each) == cleaned:
-            parts = iter(zip(texts, each, strict=True))
-
-            def own(found: re.Match[str]) -> str:
-                before, after = next(parts)
-                if after == before:
-                    return found.group(0)
-                head = re.sub(r'\s+xml:space="[^"]*"', "", found.group(1))
-                return f'{head} xml:space="preserve">{escape(after)}</t>' if after \
-                    else f"{head}/>"
-
-            return f"<{match.group(1)}>{_RUN_TEXT.sub(own, body)}</{match.group(1)}>"
-        first = [True]
-
-        def run(found: re.Match[str]) -> str:
-            head = re.sub(r'\s+xml:space="[^"]*"', "", found.group(1))
-            if first[0]:
-                first[0] = False
-                return f'{head} xml:space="preserve">{escape(cleaned)}</t>'
-            return f"{head}/>"
-
-        return f"<{match.group(1)}>{_RUN_TEXT.sub(run, body)}</{match.group(1)}>"
+        body = _scrub_run_texts(match.group(2), scrubber, _RUN_TEXT, "</t>")
+        return match.group(0) if body is None else f"<{match.group(1)}>{body}</{match.group(1)}>"
 
     return _RICH_ITEM.sub(one, text)
+
+
+def _scrub_run_texts(body: str, scrubber: _Scrubber, runs: re.Pattern[str],
+                     close: str) -> str | None:
+    """Scrub the texts of formatted runs (``runs``: a run's head up to its text element's
+    start tag, then its text before ``close``) as the one text they show: a workbook's rich
+    string, a Word paragraph. Where the person's data lies within runs, each run is cleaned
+    alone and keeps its format (only when that reads as the whole text cleaned); where it
+    straddles runs (Word splits a surname the spelling checker marks), the cleaned text goes
+    into the first run and the others are emptied. None: nothing of the person's there."""
+    from xml.sax.saxutils import escape
+
+    texts = [html.unescape(found.group(2) or "") for found in runs.finditer(body)]
+    joined = "".join(texts)
+    cleaned = scrubber.text(joined)
+    if cleaned == joined:
+        return None
+    each = [scrubber.text(part) for part in texts]
+    parts = iter(zip(texts, each if "".join(each) == cleaned else
+                     [cleaned] + [""] * (len(texts) - 1), strict=True))
+
+    def run(found: re.Match[str]) -> str:
+        before, after = next(parts)
+        if after == before:
+            return found.group(0)
+        head = re.sub(r'\s+xml:space="[^"]*"', "", found.group(1))
+        return f'{head} xml:space="preserve">{escape(after)}{close}' if after else f"{head}/>"
+
+    return runs.sub(run, body)
 
 
 def _someone_elses(text: str, scrubber: _Scrubber, ignore: set[str]) -> bool:
@@ -2387,6 +2403,15 @@ def _scrub_zip(data: bytes, scrubber: _Scrubber, ignore: set[str], depth: int, *
         result.unchecked = result.unchecked or blob.unchecked
         if blob.data != content:
             changed[info.filename] = blob.data
+    if result.mentions:
+        # A document that shows the person names its author and last editor in parts of its
+        # own, without an address: the names there are the person's too ("Anna Virtanen"
+        # wrote the file that holds her address).
+        for info, content in members:
+            if info.filename in _DOCUMENT_PROPERTIES and info.filename not in changed:
+                blob = scrub_blob(info.filename, content, scrubber, ignore, depth + 1, force=True)
+                if blob.data != content:
+                    changed[info.filename] = blob.data
     if changed:
         # A LibreOffice thumbnail is a picture of the first sheet: it may show the person.
         thumbnails = [info.filename for info, _ in members
@@ -2403,6 +2428,11 @@ def _scrub_zip(data: bytes, scrubber: _Scrubber, ignore: set[str], depth: int, *
                 out.writestr(info, content, compress_type=info.compress_type)
         result.data = buffer.getvalue()
     return result
+
+
+#: The parts of an Office or OpenDocument file that describe it: author, last editor, company.
+_DOCUMENT_PROPERTIES = frozenset({"docProps/core.xml", "docProps/app.xml", "docProps/custom.xml",
+                                  "meta.xml"})
 
 
 def _split_shared_strings(parts: dict[str, bytes], scrubber: _Scrubber,

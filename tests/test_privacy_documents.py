@@ -1,0 +1,120 @@
+"""A kept document that holds someone else's data too keeps it, and loses the person's.
+
+Tried as a new user: Anna Virtanen (a contact, anna@kunta.fi, 040 111 2222) sent a Word
+document (ingest keeps it for the coordinator to type in) naming her colleague Pekka too.
+``forget anna@kunta.fi`` said "kept with this person's data taken out", yet the kept copy
+still said "Anna Virtanen" and "040 111 2222": Word had split both into runs (the
+spelling checker marks a Finnish surname; an edit splits a number), and only the address,
+whole in its run, was found. Its properties named her as author and last editor, a part
+without an address that was never looked at. A workbook she compiled of others' answers
+named her as its author the same way.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from xml.dom.minidom import parseString
+
+from ingest_support import run_ingest
+from publish_support import settings_for
+
+from yhteistuumin_survey.contacts import import_contacts
+from yhteistuumin_survey.privacy import forget_person
+
+ANNA = "anna@kunta.fi"
+W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+DOCUMENT = (
+    f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document {W} xmlns:r="http://'
+    'schemas.openxmlformats.org/officeDocument/2006/relationships"><w:body>'
+    '<w:p><w:r><w:t xml:space="preserve">Yhteyshenkilö: Anna </w:t></w:r>'
+    '<w:proofErr w:type="spellStart"/><w:r><w:t>Virtanen</w:t></w:r>'
+    '<w:proofErr w:type="spellEnd"/><w:r><w:t xml:space="preserve">, </w:t></w:r>'
+    '<w:hyperlink r:id="rId4"><w:r><w:rPr><w:rStyle w:val="Hyperlink"/></w:rPr>'
+    f'<w:t>{ANNA}</w:t></w:r></w:hyperlink><w:r><w:t xml:space="preserve">, p. 040 111 '
+    '</w:t></w:r><w:r><w:t>2222</w:t></w:r></w:p>'
+    '<w:p><w:r><w:t xml:space="preserve">Kuoroa vetää </w:t></w:r><w:r><w:rPr><w:b/></w:rPr>'
+    '<w:t>Pekka Korhonen</w:t></w:r><w:r><w:t xml:space="preserve">, pekka@kunta.fi, p. 050 '
+    '333 4444</w:t></w:r></w:p></w:body></w:document>')
+PROPERTIES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><cp:coreProperties xmlns:cp="http:'
+    '//schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.'
+    'org/dc/elements/1.1/"><dc:creator>Anna Virtanen</dc:creator><cp:lastModifiedBy>Anna '
+    'Virtanen</cp:lastModifiedBy></cp:coreProperties>')
+
+
+def _contacts(session, folder) -> None:
+    folder.mkdir()
+    (folder / "yhteystiedot.csv").write_text(
+        "Kunta;Sähköposti;Nimi;Puhelin\nRovaniemi;anna@kunta.fi;Anna Virtanen;040 111 2222\n"
+        "Rovaniemi;pekka@kunta.fi;Pekka Korhonen;050 333 4444\n", encoding="utf-8")
+    import_contacts(folder / "yhteystiedot.csv", session=session)
+    session.commit()
+
+
+def _word_document(path) -> None:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://'
+                         'schemas.openxmlformats.org/package/2006/content-types"/>')
+        archive.writestr("word/document.xml", DOCUMENT)
+        archive.writestr("word/_rels/document.xml.rels", (
+            '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+            'package/2006/relationships"><Relationship Id="rId4" Type="http://schemas.'
+            'openxmlformats.org/officeDocument/2006/relationships/hyperlink" Target="mailto:'
+            f'{ANNA}" TargetMode="External"/></Relationships>'))
+        archive.writestr("docProps/core.xml", PROPERTIES)
+
+
+def _text(archive: zipfile.ZipFile, part: str) -> str:
+    """The part's text as shown (every element's text joined), checked to be well formed."""
+    xml = archive.read(part).decode("utf-8")
+    parseString(xml)
+    return re.sub(r"<[^>]+>", "", xml)
+
+
+def test_a_word_document_kept_for_others_loses_her_name_and_number_split_into_runs(
+        engine, workspace, session, tmp_path) -> None:
+    _contacts(session, tmp_path / "contacts")
+    _word_document(tmp_path / "vastaus.docx")
+    run_ingest([tmp_path / "vastaus.docx"], engine=engine, workspace=workspace)
+
+    result = forget_person(workspace, ANNA, session=session, settings=settings_for(workspace))
+
+    assert any("vastaus.docx" in place.where and place.action.startswith("kept")
+               for place in result.places), result.places
+    [copy] = (workspace.outputs / "received").glob("*vastaus.docx")
+    with zipfile.ZipFile(copy) as archive:
+        body = _text(archive, "word/document.xml")
+        assert body.startswith("Yhteyshenkilö: [poistettu], erased-"), body
+        assert body.endswith("p. [poistettu]Kuoroa vetää Pekka Korhonen, pekka@kunta.fi, p. 050 "
+                             "333 4444"), body
+        assert "Virtanen" not in body and "2222" not in body and ANNA not in body
+        assert "Anna Virtanen" not in _text(archive, "docProps/core.xml")
+        assert ANNA not in archive.read("word/_rels/document.xml.rels").decode()
+        # Pekka's bold run keeps its format: only the runs that held her changed
+        assert "<w:b/></w:rPr><w:t>Pekka Korhonen</w:t>" in archive.read(
+            "word/document.xml").decode()
+
+
+def test_a_workbook_she_compiled_of_others_answers_no_longer_names_her_its_author(
+        engine, workspace, session, tmp_path) -> None:
+    from openpyxl import Workbook, load_workbook
+    from test_privacy_longer_name import HEADINGS, ROWS
+
+    _contacts(session, tmp_path / "contacts")
+    book = Workbook()
+    book.properties.creator = book.properties.lastModifiedBy = "Anna Virtanen"
+    book.active.append(HEADINGS)
+    for row in ROWS:
+        book.active.append(row)
+    book.save(tmp_path / "koonti.xlsx")
+    run_ingest([tmp_path / "koonti.xlsx"], engine=engine, workspace=workspace)
+
+    forget_person(workspace, ANNA, session=session, settings=settings_for(workspace))
+
+    [copy] = (workspace.outputs / "received").glob("*koonti.xlsx")
+    kept = load_workbook(copy)
+    assert (kept.properties.creator, kept.properties.lastModifiedBy) == (
+        "[poistettu]", "[poistettu]")
+    rows = [list(row) for row in kept.active.iter_rows(values_only=True)]
+    assert rows[2][6:9] == ["Johanna Anna Virtanen", "johanna@kunta.fi", "040 333 4444"]
