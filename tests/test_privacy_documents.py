@@ -118,3 +118,46 @@ def test_a_workbook_she_compiled_of_others_answers_no_longer_names_her_its_autho
         "[poistettu]", "[poistettu]")
     rows = [list(row) for row in kept.active.iter_rows(values_only=True)]
     assert rows[2][6:9] == ["Johanna Anna Virtanen", "johanna@kunta.fi", "040 333 4444"]
+
+
+def _pdf(path, text: bytes) -> None:
+    """A one-page PDF whose page shows ``text``, compressed as PDF writers store it."""
+    import zlib
+
+    stream = zlib.compress(b"BT /F1 12 Tf 72 712 Td (" + text + b") Tj ET")
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
+               b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream
+               + b"\nendstream"]
+    data, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(data))
+        data += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    table = len(data)
+    data += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1) + b"".join(
+        b"%010d 00000 n \n" % offset for offset in offsets)
+    path.write_bytes(data + b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n"
+                     % (len(objects) + 1, table))
+
+
+def test_a_kept_pdf_is_named_for_the_coordinator_to_check_not_passed_over(
+        engine, workspace, session, tmp_path) -> None:
+    """A PDF keeps its text compressed (and in its fonts' own codes): the address is not in
+    its bytes even where the page shows it. forget said nothing of the kept copy of one that
+    named her, and the coordinator took the erasure for complete. It is named now, in the
+    dry run too, as a file to check by hand."""
+    _contacts(session, tmp_path / "contacts")
+    _pdf(tmp_path / "vastaus.pdf", b"Yhteyshenkilo: Anna Virtanen, anna@kunta.fi")
+    run_ingest([tmp_path / "vastaus.pdf"], engine=engine, workspace=workspace)
+    settings = settings_for(workspace)
+
+    for dry_run in (True, False):
+        result = forget_person(workspace, ANNA, session=session, settings=settings,
+                               dry_run=dry_run)
+        [place] = [place for place in result.places if "vastaus.pdf" in place.where]
+        assert place.where.endswith("vastaus.pdf: a PDF document, whose text forget cannot "
+                                    "read"), place
+        assert place.action == ("left as it is: forget could not look into it; check it for "
+                                "the person by hand")
+    assert [path.name[-11:] for path in (workspace.outputs / "received").iterdir()] == [
+        "vastaus.pdf"]

@@ -1975,7 +1975,8 @@ class _Finder:
             return self.zip(data, depth)
         if depth < 5 and (email_like or _looks_like_email(data)):
             return self.email(data, depth)
-        return self.text(data), ""
+        found = self.text(data)
+        return found, "" if found else _unreadable(data)
 
     def text(self, data: bytes) -> bool:
         """As :func:`_scrub_text` decides whether a text shows the address."""
@@ -2072,6 +2073,14 @@ class _Finder:
         return False, unchecked
 
 
+def _unreadable(data: bytes) -> str:
+    """Why forget cannot tell whether a file shows the person ("" when it can): a PDF keeps
+    its text compressed and in its fonts' own codes, so the address not found in its bytes
+    does not say it is not there; the coordinator looks. (Pictures are not named so: those
+    received are mostly the logos of signatures, which would be named at every erasure.)"""
+    return "a PDF document, whose text forget cannot read" if data.startswith(b"%PDF-") else ""
+
+
 def _looks_like_email(data: bytes) -> bool:
     head = data[:2000].lower()
     return (head.startswith((b"from:", b"received:", b"return-path:", b"message-id:",
@@ -2083,13 +2092,15 @@ def _looks_like_email(data: bytes) -> bool:
 def _scrub_text(data: bytes, scrubber: _Scrubber, ignore: set[str], *,
                 force: bool = False) -> _Blob:
     matcher = scrubber.matcher
-    if b"\x00" in data[:4096]:  # binary: UTF-16 text (Outlook) or a format we cannot edit
+    if b"\x00" in data[:4096] or _unreadable(data):
+        # binary: UTF-16 text (Outlook) or a format we cannot edit
         mentions = matcher.mentions_bytes(data)
         others: set[str] = set()
         if mentions:
             for encoding in ("latin-1", "utf-16-le"):
                 others |= matcher.others(data.decode(encoding, errors="ignore"), ignore)
-        return _Blob(data, mentions=mentions, opaque=mentions, others=others)
+        return _Blob(data, mentions=mentions, opaque=mentions, others=others,
+                     unchecked="" if mentions or force else _unreadable(data))
     try:
         text, encoding = data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
