@@ -1975,8 +1975,7 @@ class _Finder:
             return self.zip(data, depth)
         if depth < 5 and (email_like or _looks_like_email(data)):
             return self.email(data, depth)
-        found = self.text(data)
-        return found, "" if found else _unreadable(data)
+        return self.text(data), ""
 
     def text(self, data: bytes) -> bool:
         """As :func:`_scrub_text` decides whether a text shows the address."""
@@ -2074,10 +2073,12 @@ class _Finder:
 
 
 def _unreadable(data: bytes) -> str:
-    """Why forget cannot tell whether a file shows the person ("" when it can): a PDF keeps
-    its text compressed and in its fonts' own codes, so the address not found in its bytes
-    does not say it is not there; the coordinator looks. (Pictures are not named so: those
-    received are mostly the logos of signatures, which would be named at every erasure.)"""
+    """Why forget cannot tell whether a file under outputs/ shows the person ("" when it
+    can): a PDF keeps its text compressed and in its fonts' own codes, so the address not
+    found in its bytes does not say it is not there; the coordinator looks. (Pictures are not
+    named so: those received are mostly the logos of signatures, which would be named at
+    every erasure; nor a PDF inside a message, which is settled with the message, nor the
+    coordinator's own files outside outputs/, which forget does not change.)"""
     return "a PDF document, whose text forget cannot read" if data.startswith(b"%PDF-") else ""
 
 
@@ -2092,15 +2093,13 @@ def _looks_like_email(data: bytes) -> bool:
 def _scrub_text(data: bytes, scrubber: _Scrubber, ignore: set[str], *,
                 force: bool = False) -> _Blob:
     matcher = scrubber.matcher
-    if b"\x00" in data[:4096] or _unreadable(data):
-        # binary: UTF-16 text (Outlook) or a format we cannot edit
+    if b"\x00" in data[:4096]:  # binary: UTF-16 text (Outlook) or a format we cannot edit
         mentions = matcher.mentions_bytes(data)
         others: set[str] = set()
         if mentions:
             for encoding in ("latin-1", "utf-16-le"):
                 others |= matcher.others(data.decode(encoding, errors="ignore"), ignore)
-        return _Blob(data, mentions=mentions, opaque=mentions, others=others,
-                     unchecked="" if mentions or force else _unreadable(data))
+        return _Blob(data, mentions=mentions, opaque=mentions, others=others)
     try:
         text, encoding = data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -2700,6 +2699,7 @@ def _erase_files(run: _Run) -> None:
         # the address is found in it.
         force = linked is not None and linked[0]
         found, why = (True, "") if force else run.finder.find(path.name, data)
+        why = why or ("" if found else _unreadable(data))
         # A message to a contact whose row named her greets her ("Hyvä Maija Meikäläinen"):
         # her name and phone go from it as they went from the contact.
         greets = not found and not why and _to_named_her(run, path.name, data)
