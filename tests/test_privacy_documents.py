@@ -161,3 +161,30 @@ def test_a_kept_pdf_is_named_for_the_coordinator_to_check_not_passed_over(
                                 "the person by hand")
     assert [path.name[-11:] for path in (workspace.outputs / "received").iterdir()] == [
         "vastaus.pdf"]
+
+
+def test_a_message_to_her_with_a_pdf_attached_is_settled_with_the_message(
+        engine, workspace, session, tmp_path) -> None:
+    """Guard: the PDF inside a message copy is the message's; the copy is settled as before
+    (rewritten without her), not left as a file forget could not look into."""
+    from email.message import EmailMessage
+
+    _contacts(session, tmp_path / "contacts")
+    _pdf(tmp_path / "liite.pdf", b"Ohjeet")
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = ("koordinaattori@example.fi", ANNA,
+                                                          "Kysely")
+    message.set_content("Hyvä Anna Virtanen, ohjeet liitteenä.")
+    message.add_attachment((tmp_path / "liite.pdf").read_bytes(), maintype="application",
+                           subtype="pdf", filename="ohjeet.pdf")
+    outbox = workspace.outputs / "outbox"
+    outbox.mkdir(parents=True, exist_ok=True)
+    (outbox / "00001-kutsu.eml").write_bytes(message.as_bytes())
+
+    result = forget_person(workspace, ANNA, session=session, settings=settings_for(workspace))
+
+    assert [(place.where, place.action) for place in result.places
+            if "outbox" in place.where] == [("outputs/outbox/00001-kutsu.eml",
+                                             "rewritten without the person")]
+    kept = (outbox / "00001-kutsu.eml").read_bytes()
+    assert ANNA.encode() not in kept and b"Virtanen" not in kept
