@@ -5,9 +5,9 @@ document (ingest keeps it for the coordinator to type in) naming her colleague P
 ``forget anna@kunta.fi`` said "kept with this person's data taken out", yet the kept copy
 still said "Anna Virtanen" and "040 111 2222": Word had split both into runs (the
 spelling checker marks a Finnish surname; an edit splits a number), and only the address,
-whole in its run, was found. Its properties named her as author and last editor, a part
-without an address that was never looked at. A workbook she compiled of others' answers
-named her as its author the same way.
+whole in its run, was found. Its properties named her as author and last editor, and its
+comments as their author, parts without an address that were never looked at. A workbook
+she compiled of others' answers named her as its author the same way.
 """
 
 from __future__ import annotations
@@ -63,6 +63,10 @@ def _word_document(path) -> None:
             'openxmlformats.org/officeDocument/2006/relationships/hyperlink" Target="mailto:'
             f'{ANNA}" TargetMode="External"/></Relationships>'))
         archive.writestr("docProps/core.xml", PROPERTIES)
+        archive.writestr("word/comments.xml", (
+            f'<?xml version="1.0"?><w:comments {W}><w:comment w:id="0" w:author="Anna Virtanen" '
+            'w:initials="AV"><w:p><w:r><w:t>Soita minulle: 040 111 2222</w:t></w:r></w:p>'
+            '</w:comment></w:comments>'))
 
 
 def _text(archive: zipfile.ZipFile, part: str) -> str:
@@ -90,6 +94,9 @@ def test_a_word_document_kept_for_others_loses_her_name_and_number_split_into_ru
                              "333 4444"), body
         assert "Virtanen" not in body and "2222" not in body and ANNA not in body
         assert "Anna Virtanen" not in _text(archive, "docProps/core.xml")
+        comments = archive.read("word/comments.xml").decode()
+        parseString(comments)
+        assert "Virtanen" not in comments and "2222" not in comments, comments
         assert ANNA not in archive.read("word/_rels/document.xml.rels").decode()
         # Pekka's bold run keeps its format: only the runs that held her changed
         assert "<w:b/></w:rPr><w:t>Pekka Korhonen</w:t>" in archive.read(

@@ -2414,11 +2414,11 @@ def _scrub_zip(data: bytes, scrubber: _Scrubber, ignore: set[str], depth: int, *
         if blob.data != content:
             changed[info.filename] = blob.data
     if result.mentions:
-        # A document that shows the person names its author and last editor in parts of its
-        # own, without an address: the names there are the person's too ("Anna Virtanen"
-        # wrote the file that holds her address).
+        # A document that shows the person names its author, last editor and commenters in
+        # parts of their own, without an address: the names there are the person's too ("Anna
+        # Virtanen" wrote the file that holds her address, and commented on it).
         for info, content in members:
-            if info.filename in _DOCUMENT_PROPERTIES and info.filename not in changed:
+            if _DOCUMENT_PEOPLE.fullmatch(info.filename) and info.filename not in changed:
                 blob = scrub_blob(info.filename, content, scrubber, ignore, depth + 1, force=True)
                 if blob.data != content:
                     changed[info.filename] = blob.data
@@ -2440,9 +2440,12 @@ def _scrub_zip(data: bytes, scrubber: _Scrubber, ignore: set[str], depth: int, *
     return result
 
 
-#: The parts of an Office or OpenDocument file that describe it: author, last editor, company.
-_DOCUMENT_PROPERTIES = frozenset({"docProps/core.xml", "docProps/app.xml", "docProps/custom.xml",
-                                  "meta.xml"})
+#: The parts of an Office or OpenDocument file that name its people without their addresses:
+#: its properties (author, last editor), comments and their authors, the authors of tracked
+#: changes (Word's people.xml, Excel's persons).
+_DOCUMENT_PEOPLE = re.compile(r"docProps/[^/]+\.xml|meta\.xml|xl/comments[^/]*\.xml|"
+                              r"xl/comments/[^/]+\.xml|xl/persons/[^/]+\.xml|"
+                              r"xl/threadedComments/[^/]+\.xml|word/(?:comments|people)[^/]*\.xml")
 
 
 def _split_shared_strings(parts: dict[str, bytes], scrubber: _Scrubber,
