@@ -195,3 +195,27 @@ def test_a_message_to_her_with_a_pdf_attached_is_settled_with_the_message(
                                              "rewritten without the person")]
     kept = (outbox / "00001-kutsu.eml").read_bytes()
     assert ANNA.encode() not in kept and b"Virtanen" not in kept
+
+
+def test_a_kept_unicode_text_export_is_scrubbed_not_left_as_uneditable(
+        engine, workspace, session, tmp_path) -> None:
+    """Excel's "Unicode Text" (UTF-16, tab-separated) is read by ingest, but forget took it
+    for a format it cannot edit and left the kept copy as it was, her row whole, asking for
+    her to be removed by hand. It is scrubbed as text and written back in UTF-16."""
+    from test_privacy_longer_name import HEADINGS, ROWS
+
+    text = "\r\n".join("\t".join(row) for row in [HEADINGS, *ROWS]) + "\r\n"
+    (tmp_path / "vastaukset.txt").write_bytes(b"\xff\xfe" + text.encode("utf-16-le"))
+    run_ingest([tmp_path / "vastaukset.txt"], engine=engine, workspace=workspace)
+
+    result = forget_person(workspace, ANNA, session=session, settings=settings_for(workspace))
+
+    assert not [place for place in result.places if place.kind == "files_to_check"], \
+        result.places
+    [copy] = (workspace.outputs / "received").glob("*vastaukset.txt")
+    data = copy.read_bytes()
+    assert data[:2] == b"\xff\xfe"
+    rows = [line.split("\t") for line in data.decode("utf-16").splitlines()]
+    assert ANNA not in repr(rows[1]) and "Anna Virtanen" not in repr(rows[1]), rows[1]
+    assert rows[2][6:9] == ["Johanna Anna Virtanen", "johanna@kunta.fi", "040 333 4444"]
+    assert rows[3] == ROWS[2]

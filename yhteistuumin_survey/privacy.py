@@ -2093,6 +2093,22 @@ def _looks_like_email(data: bytes) -> bool:
 def _scrub_text(data: bytes, scrubber: _Scrubber, ignore: set[str], *,
                 force: bool = False) -> _Blob:
     matcher = scrubber.matcher
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        # UTF-16 text with its byte order mark: Excel's "Unicode Text" (tab-separated), a
+        # Windows tool's export. Scrubbed as text, written back as it was encoded.
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+        else:
+            plain = text.encode("utf-8")
+            blob = _scrub_text(plain, scrubber, ignore, force=force)
+            if blob.data != plain:
+                order = "utf-16-le" if data[:2] == b"\xff\xfe" else "utf-16-be"
+                blob.data = data[:2] + blob.data.decode("utf-8").encode(order)
+            else:
+                blob.data = data
+            return blob
     if b"\x00" in data[:4096]:  # binary: UTF-16 text (Outlook) or a format we cannot edit
         mentions = matcher.mentions_bytes(data)
         others: set[str] = set()
