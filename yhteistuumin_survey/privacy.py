@@ -2101,9 +2101,9 @@ def _scrub_text(data: bytes, scrubber: _Scrubber, ignore: set[str], *,
         except UnicodeDecodeError:
             pass
         else:
-            plain = text.encode("utf-8")
-            blob = _scrub_text(plain, scrubber, ignore, force=force)
-            if blob.data != plain:
+            as_utf8 = text.encode("utf-8")
+            blob = _scrub_text(as_utf8, scrubber, ignore, force=force)
+            if blob.data != as_utf8:
                 order = "utf-16-le" if data[:2] == b"\xff\xfe" else "utf-16-be"
                 blob.data = data[:2] + blob.data.decode("utf-8").encode(order)
             else:
