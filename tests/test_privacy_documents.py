@@ -219,3 +219,29 @@ def test_a_kept_unicode_text_export_is_scrubbed_not_left_as_uneditable(
     assert ANNA not in repr(rows[1]) and "Anna Virtanen" not in repr(rows[1]), rows[1]
     assert rows[2][6:9] == ["Johanna Anna Virtanen", "johanna@kunta.fi", "040 333 4444"]
     assert rows[3] == ROWS[2]
+
+
+def test_a_kept_html_table_keeps_a_namesakes_row_whole(engine, workspace, session,
+                                                        tmp_path) -> None:
+    """An HTML page saved under a spreadsheet's name (a web tool's "Excel" export) is kept
+    for the coordinator to open. Forgetting Anna Virtanen of Espoo took the name out of the
+    row of Anna Virtanen of Turku too, another person: its rows are rows, as a sheet's are."""
+    from yhteistuumin_survey.db.models import Contact
+
+    espoo, turku = "anna.virtanen@espoo.fi", "anna.virtanen@turku.fi"
+    (tmp_path / "vienti.xls").write_text(
+        "<html><body><table><TR><td>Nimi</td><td>Sähköposti</td><td>Puhelin</td></TR>"
+        f"<TR><td>Anna Virtanen</td><td>{espoo}</td><td>040 111 2222</td></TR>"
+        f"<TR><td>Anna Virtanen</td><td>{turku}</td><td>050 999 8888</td></TR></table>"
+        "</body></html>", encoding="utf-8")
+    run_ingest([tmp_path / "vienti.xls"], engine=engine, workspace=workspace)
+    session.add(Contact(municipality_code="049", email=espoo, name="Anna Virtanen",
+                        phone="040 111 2222"))
+    session.commit()
+
+    forget_person(workspace, espoo, session=session, settings=settings_for(workspace))
+
+    [copy] = (workspace.outputs / "received").glob("*vienti.xls")
+    rows = re.findall(r"<TR>(.*?)</TR>", copy.read_text(encoding="utf-8"))
+    assert re.sub(r"<[^>]+>", "|", rows[1]).startswith("|[poistettu]||erased-"), rows[1]
+    assert rows[2] == f"<td>Anna Virtanen</td><td>{turku}</td><td>050 999 8888</td>"

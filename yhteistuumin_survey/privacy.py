@@ -2142,8 +2142,10 @@ def _scrub_text(data: bytes, scrubber: _Scrubber, ignore: set[str], *,
 
 
 _XML_TEXT = re.compile(r'(>)([^<]+)(<)|(=")([^"]*)(")')
-#: A row of a worksheet (.xlsx) or of a LibreOffice table (.ods content.xml).
-_XML_ROW = re.compile(r"<(row|table:table-row)\b[^>]*?(?:/>|>.*?</\1>)", re.DOTALL)
+#: A row of a worksheet (.xlsx), of a LibreOffice table (.ods content.xml) or of an HTML table
+#: (a web tool's "Excel" export, an HTML page saved under a spreadsheet's name).
+_XML_ROW = re.compile(r"<(row|table:table-row|tr)\b[^>]*?(?:/>|>.*?</\1>)",
+                      re.DOTALL | re.IGNORECASE)
 _XML_CELL = re.compile(r"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.DOTALL)
 _SHARED_INDEX = re.compile(r"<v>(\d+)</v>")
 _SHARED_ITEM = re.compile(r"<si>.*?</si>|<si/>", re.DOTALL)
