@@ -147,6 +147,28 @@ def test_a_swedish_card_says_borttaget_where_a_name_was_erased(engine, workspace
     assert "Idén kom från [poistettu]" not in published
 
 
+def test_a_card_without_consent_hides_an_address_made_of_the_contacts_name(
+        engine, workspace, session) -> None:
+    """Anna Virtanen gave no consent: her name and anna@kunta.fi were hidden on the card,
+    but "anna.virtanen@kunta.fi" in the text beside her (another address of hers) was
+    published, and it spells her name. An address made of the contact's name is hidden as
+    her name is; a colleague's and the library's stay."""
+    from factories import make_practice
+
+    make_practice(session, title="Lukupiiri", status="approved", publish_consent=False,
+                  contact_name="Anna Virtanen", contact_email=ANNA,
+                  implementation="Kysy Anna Virtaselta (anna.virtanen@kunta.fi, myös "
+                                 "avirtanen@kunta.fi), Pekka Virtaselta (pekka.virtanen@kunta"
+                                 ".fi) tai kirjastosta (kirjasto@kunta.fi).")
+    session.commit()
+
+    published = _published_without_placeholders(workspace, session)
+    assert ("Kysy [yhteystietoa ei julkaista] ([yhteystietoa ei julkaista], myös [yhteystietoa "
+            "ei julkaista]), Pekka Virtaselta (pekka.virtanen@kunta.fi) tai kirjastosta "
+            "(kirjasto@kunta.fi).") in published
+    assert "anna.virtanen@" not in published and "avirtanen@" not in published
+
+
 def _published_without_placeholders(workspace, session) -> str:
     """Publish; return every byte of the site and the CMS folder, checked to hold no
     placeholder of an erased address."""

@@ -637,7 +637,9 @@ def contact_hider(name: str | None, email: str | None, phone: str | None,
     their consent: their addresses (the contact's own and those in its contact text), their
     phone numbers and their name (in its cases, either word order) become ``label``.
 
-    Other addresses and numbers in the texts (a library's desk, a booking line) stay.
+    Other addresses and numbers in the texts (a library's desk, a booking line) stay, but for
+    an address made of the contact's name ("anna.virtanen@", "avirtanen@" beside "Anna
+    Virtanen"): hers as surely as her name is (:func:`named_address`).
     """
     written = " ".join(filter(None, (email, text)))
     found = sorted({re.sub(r"\s*(?:\(at\)|\[at\])\s*", "@", m.group(0))
@@ -668,11 +670,36 @@ def contact_hider(name: str | None, email: str | None, phone: str | None,
                 except InputError:
                     continue
             scrubbers.append(people)
+        if "@" in value and people.names:
+            value = _ANY_ADDRESS.sub(lambda m: label if named_address(m.group(0), people.names)
+                                     else m.group(0), value)
         for scrubber in scrubbers:
             value = scrubber.text(value)
         return value
 
     return hide
+
+
+def named_address(address: str, names: Iterable[str]) -> bool:
+    """Whether an address's local part is made of one of ``names`` (full names, first name
+    first): every word of it ("anna.virtanen", "virtanen_anna", "annavirtanen"), or the first
+    name's initial and the surname ("avirtanen", "a.virtanen", "virtanen.a"), letters with
+    their marks taken off as addresses have them ("meikalainen" for Meikäläinen)."""
+    from .survey import strip_diacritics
+
+    local = strip_diacritics(address.rpartition("@")[0]).casefold()
+    parts = [part for part in re.split(r"[._\-+]", local) if part]
+    for name in names:
+        words = [strip_diacritics(word).casefold() for word in re.split(r"[\s\-]+", name)
+                 if word]
+        if len(words) < 2:
+            continue
+        first, last = words[0], words[-1]
+        if set(words) <= set(parts) or local in {"".join(words), first[0] + last,
+                                                 last + first[0]} or parts in (
+                [first[0], last], [last, first[0]]):
+            return True
+    return False
 
 
 # --- result ------------------------------------------------------------------------------
