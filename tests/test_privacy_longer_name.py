@@ -15,7 +15,9 @@ import csv
 
 from ingest_support import only_version, practices_by_title, run_ingest
 from publish_support import settings_for
+from sqlmodel import select
 
+from yhteistuumin_survey.db.models import PracticeVersion
 from yhteistuumin_survey.person import person_report
 from yhteistuumin_survey.privacy import AddressMatcher, Scrubber, forget_person
 
@@ -167,6 +169,28 @@ def test_a_card_without_consent_hides_an_address_made_of_the_contacts_name(
             "ei julkaista]), Pekka Virtaselta (pekka.virtanen@kunta.fi) tai kirjastosta "
             "(kirjasto@kunta.fi).") in published
     assert "anna.virtanen@" not in published and "avirtanen@" not in published
+
+
+def test_forget_names_another_address_made_of_her_name_and_leaves_it(
+        engine, workspace, session) -> None:
+    """An address is a person: forget takes anna@kunta.fi and leaves anna.virtanen@kunta.fi,
+    which may be another address of hers. It says so, for the coordinator to decide, in the
+    dry run too; a colleague's address is not named."""
+    from factories import make_practice
+
+    for email in (ANNA, "anna.virtanen@kunta.fi", "pekka.virtanen@kunta.fi"):
+        make_practice(session, title=f"Käytäntö {email}", contact_name="Anna Virtanen"
+                      if "pekka" not in email else "Pekka Virtanen", contact_email=email)
+    session.commit()
+    said = ("Left as another person's, being another address: anna.virtanen@kunta.fi, made of "
+            "this person's name. If one is this person's too, run forget for it as well.")
+    settings = settings_for(workspace)
+    for dry_run in (True, False):
+        remains = forget_person(workspace, ANNA, session=session, settings=settings,
+                                dry_run=dry_run).remains
+        assert said in remains, remains
+    assert session.exec(select(PracticeVersion.contact_email).where(
+        PracticeVersion.contact_email == "anna.virtanen@kunta.fi")).all()
 
 
 def _published_without_placeholders(workspace, session) -> str:

@@ -1357,7 +1357,8 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
                               "finished: run forget without --dry-run to finish it.")
     remains[:0] = _key_notes(workspace, orphaned=orphaned, other_keys=other_keys,
                              dry_run=dry_run)
-    remains += [*on_server, *_handed_out(run, exported), *_joined_names(scrubber)]
+    remains += [*on_server, *_handed_out(run, exported), *_joined_names(scrubber),
+                *_named_addresses(run)]
     if any(kind.startswith("received_copies") for kind in counts):
         remains.append("The received files above are the copies ingest keeps; the originals "
                        "ingested from outside the workspace (a downloads folder, a mail "
@@ -1860,6 +1861,27 @@ def _joined_names(scrubber: _Scrubber) -> list[str]:
     return [f"Left as another person's name, being joined by a hyphen to another: {named}. "
             "If one is this person's own (a double name), correct it by hand where it stands "
             "(a reviewer's correction of the practice, or the file)."]
+
+
+def _named_addresses(run: _Run) -> list[str]:
+    """Say the other addresses of the round made of the person's name ("anna.virtanen@"
+    beside anna@ of Anna Virtanen): another person's by the rule (an address is a person),
+    left as they are, but perhaps another of hers, for the coordinator to forget as well."""
+    from sqlmodel import select
+
+    from .db.models import Contact, PracticeVersion
+
+    names = run.scrubber.names
+    if not names:
+        return []
+    addresses = {*run.session.exec(select(Contact.email)),
+                 *run.session.exec(select(PracticeVersion.contact_email))}
+    found = sorted({address.casefold() for address in addresses if address
+                    and not run.matcher.is_address(address) and named_address(address, names)})
+    if not found:
+        return []
+    return [f"Left as another person's, being another address: {', '.join(found)}, made of "
+            "this person's name. If one is this person's too, run forget for it as well."]
 
 
 def _handed_out(run: _Run, exported: dict[str, float]) -> list[str]:
