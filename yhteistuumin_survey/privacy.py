@@ -1357,8 +1357,7 @@ def forget_person(workspace: Workspace, email: str, *, session: Session, setting
                               "finished: run forget without --dry-run to finish it.")
     remains[:0] = _key_notes(workspace, orphaned=orphaned, other_keys=other_keys,
                              dry_run=dry_run)
-    remains += [*on_server, *_handed_out(run, exported), *_joined_names(scrubber),
-                *_named_addresses(run)]
+    remains += [*on_server, *_handed_out(run, exported), *_left_as_others(run)]
     if any(kind.startswith("received_copies") for kind in counts):
         remains.append("The received files above are the copies ingest keeps; the originals "
                        "ingested from outside the workspace (a downloads folder, a mail "
@@ -1850,6 +1849,12 @@ def review_exports(workspace: Workspace) -> dict[str, float]:
         return {}
     return {path.relative_to(workspace.root).as_posix(): path.stat().st_mtime
             for path in folder.rglob("*") if path.is_file() and not path.is_symlink()}
+
+
+def _left_as_others(run: _Run) -> list[str]:
+    """Say what like the person's was left as another's: a name joined by a hyphen to
+    another, an address made of her name."""
+    return [*_joined_names(run.scrubber), *_named_addresses(run)]
 
 
 def _joined_names(scrubber: _Scrubber) -> list[str]:
