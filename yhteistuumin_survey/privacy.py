@@ -481,6 +481,8 @@ class _Scrubber:
         #: Her phone numbers (``phone_core``) that another person's contact has too (a
         #: municipality's switchboard): not hers alone, so left where her address is not.
         self.shared: set[str] = set()
+        self._alone: tuple[Any, _Scrubber] | None = None
+        self._tails: re.Pattern[str] | None = None  # (``may_hold``, of a scrubber of numbers)
 
     def know(self, records: PersonRecords) -> None:
         """Take the person's names and phones, the longer names of others to leave and the
@@ -535,6 +537,7 @@ class _Scrubber:
         digits = re.sub(r"\D", "", str(phone or ""))
         if len(digits) >= 6:
             self.phones.add(digits)
+            self._tails = None
 
     def address(self, text: str) -> str:
         """Return ``text`` with only the address replaced (for rows that are not the person's)."""
@@ -551,14 +554,30 @@ class _Scrubber:
         has too (``shared``: a switchboard) stays there."""
         if self.matcher.mentions(text):
             return self.text(text)
-        return self._without_phones(text, self.alone().phones)
+        alone = self.alone()
+        return self._without_phones(text, alone.phones) if alone.may_hold(text) else text
 
     def alone(self) -> _Scrubber:
         """A scrubber of her numbers that no one else's contact has, and nothing else: what
-        goes from someone else's text (or row of a file) that does not quote her address."""
-        alone = _Scrubber(self.matcher, self.replacement, self.erased)
-        alone.phones = {digits for digits in self.phones if phone_core(digits) not in self.shared}
-        return alone
+        goes from someone else's text (or row of a file) that does not quote her address.
+        Made once for the numbers it was made of (each text of every other row asks)."""
+        key = (frozenset(self.phones), frozenset(self.shared))
+        if self._alone is None or self._alone[0] != key:
+            alone = _Scrubber(self.matcher, self.replacement, self.erased)
+            alone.phones = {digits for digits in self.phones
+                            if phone_core(digits) not in self.shared}
+            self._alone = (key, alone)
+        return self._alone[1]
+
+    def may_hold(self, text: str) -> bool:
+        """Whether ``text`` may hold one of the numbers (their last four digits, with the
+        separators a number may have between them): most texts are passed over at C speed."""
+        if not self.phones:
+            return False
+        if self._tails is None:
+            self._tails = re.compile("|".join(sorted({r"[\s\-()]*".join(digits[-4:])
+                                                      for digits in self.phones})))
+        return self._tails.search(text) is not None
 
     def text(self, text: str) -> str:
         """Return ``text`` with the address, the names and the phone numbers replaced (not
@@ -655,13 +674,11 @@ def contact_hider(name: str | None, email: str | None, phone: str | None,
     # the first text that does.
     words = {address.rpartition("@")[0].casefold() for address in found}
     words |= {full.split()[0].casefold() for full in people.names}
-    tails = "|".join(sorted({r"[\s\-()]*".join(digits[-4:]) for digits in people.phones}))
-    number = re.compile(tails).search if tails else None
     scrubbers: list[_Scrubber] = []
 
     def hide(value: str) -> str:
         folded = value.casefold()
-        if not any(word in folded for word in words) and not (number and number(value)):
+        if not any(word in folded for word in words) and not people.may_hold(value):
             return value
         if not scrubbers:
             for address in found:
@@ -2368,7 +2385,8 @@ def _scrub_xml(text: str, scrubber: _Scrubber, ignore: set[str] | None = None,
     if ignore is not None and (scrubber.names or scrubber.phones) and _XML_ROW.search(text):
         def row(match: re.Match[str]) -> str:
             if _someone_elses(_row_text(match.group(0), shared), scrubber, ignore):
-                return _scrub_xml(match.group(0), alone)
+                return _scrub_xml(match.group(0), alone) if alone.may_hold(
+                    match.group(0)) else match.group(0)
             return _scrub_xml(match.group(0), scrubber)
 
         alone = scrubber.alone()
@@ -2562,7 +2580,8 @@ def _split_shared_strings(parts: dict[str, bytes], scrubber: _Scrubber,
                 copy = copies.setdefault(number, len(items) + len(copies))
                 return cell.group(0).replace(index.group(0), f"<v>{copy}</v>")
 
-            return _scrub_xml(_XML_CELL.sub(keep_cell, row), alone)
+            kept = _XML_CELL.sub(keep_cell, row)
+            return _scrub_xml(kept, alone) if alone.may_hold(kept) else kept
 
         pieces, last = [], 0
         for match in _XML_ROW.finditer(sheet):
