@@ -249,6 +249,15 @@ def test_target_group_any_language_in_survey_order_with_other_text_kept(survey):
     assert parse_target_groups("lapsille ja nuorille", survey, "fi") == ["children", "young_people"]
 
 
+def test_target_group_two_groups_in_one_phrase_are_both_read(survey):
+    """The survey's own aliases read "Barn och unga" and "Lapset ja lapsiperheet" as children
+    alone: the young people and the families were dropped without a word."""
+    assert parse_target_groups("Barn och unga", survey, "sv") == ["children", "young_people"]
+    assert parse_target_groups("Lapset ja lapsiperheet", survey, "fi") == ["children",
+                                                                           "families"]
+    assert parse_target_groups("skolbarn", survey, "sv") == ["children"]
+
+
 def test_target_group_webropol_one_column_per_option(survey):
     pairs = [("3. Kenelle käytäntö on suunnattu? - Lapset", "1"),
              ("3. Kenelle käytäntö on suunnattu? - Nuoret", ""),
