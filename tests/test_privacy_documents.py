@@ -162,8 +162,8 @@ def test_a_kept_pdf_is_named_for_the_coordinator_to_check_not_passed_over(
         result = forget_person(workspace, ANNA, session=session, settings=settings,
                                dry_run=dry_run)
         [place] = [place for place in result.places if "vastaus.pdf" in place.where]
-        assert place.where.endswith("vastaus.pdf: a PDF document, whose text forget cannot "
-                                    "read"), place
+        assert place.where.endswith("vastaus.pdf: a PDF document, whose text cannot be "
+                                    "read here"), place
         assert place.action == ("left as it is: forget could not look into it; check it for "
                                 "the person by hand")
     assert [path.name[-11:] for path in (workspace.outputs / "received").iterdir()] == [
@@ -245,3 +245,22 @@ def test_a_kept_html_table_keeps_a_namesakes_row_whole(engine, workspace, sessio
     rows = re.findall(r"<TR>(.*?)</TR>", copy.read_text(encoding="utf-8"))
     assert re.sub(r"<[^>]+>", "|", rows[1]).startswith("|[poistettu]||erased-"), rows[1]
     assert rows[2] == f"<td>Anna Virtanen</td><td>{turku}</td><td>050 999 8888</td>"
+
+
+def test_person_names_a_pdf_it_cannot_read_for_the_coordinator(engine, workspace, session,
+                                                               tmp_path) -> None:
+    """The right of access: whether the kept PDF holds her cannot be told here, so the
+    coordinator is told to look, apart from the report handed to her (as forget tells)."""
+    from yhteistuumin_survey.person import person_report
+
+    _contacts(session, tmp_path / "contacts")
+    _pdf(tmp_path / "vastaus.pdf", b"Yhteyshenkilo: Anna Virtanen, anna@kunta.fi")
+    run_ingest([tmp_path / "vastaus.pdf"], engine=engine, workspace=workspace)
+
+    report = person_report(workspace, ANNA, session=session, lang="fi")
+
+    [line] = report.warnings()
+    assert line.startswith("outputs/received/") and line.endswith(
+        "vastaus.pdf: a PDF document, whose text cannot be read here, so whether it holds "
+        "her could not be told; look into it by hand before handing the report over"), line
+    assert "vastaus.pdf" not in repr(report.sections)

@@ -175,16 +175,20 @@ def test_forget_names_another_address_made_of_her_name_and_leaves_it(
         engine, workspace, session) -> None:
     """An address is a person: forget takes anna@kunta.fi and leaves anna.virtanen@kunta.fi,
     which may be another address of hers. It says so, for the coordinator to decide, in the
-    dry run too; a colleague's address is not named."""
+    dry run too, and so does person; a colleague's address is not named."""
     from factories import make_practice
 
     for email in (ANNA, "anna.virtanen@kunta.fi", "pekka.virtanen@kunta.fi"):
         make_practice(session, title=f"Käytäntö {email}", contact_name="Anna Virtanen"
                       if "pekka" not in email else "Pekka Virtanen", contact_email=email)
     session.commit()
-    said = ("Left as another person's, being another address: anna.virtanen@kunta.fi, made of "
-            "this person's name. If one is this person's too, run forget for it as well.")
+    said = ("anna.virtanen@kunta.fi: another address made of her name is in the database; it "
+            "was left alone, as it may be someone else's: ask her, and if it is hers, run "
+            "'yhteistuumin forget anna.virtanen@kunta.fi' too")
     settings = settings_for(workspace)
+    # person tells the coordinator the same, apart from the report it hands over
+    assert person_report(workspace, ANNA, session=session, lang="en").warnings() == [
+        said.replace("forget", "person")]
     for dry_run in (True, False):
         remains = forget_person(workspace, ANNA, session=session, settings=settings,
                                 dry_run=dry_run).remains

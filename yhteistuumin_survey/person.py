@@ -30,9 +30,12 @@ from .privacy import (
     find_records,
     hide_others,
     name_pattern,
+    named_addresses,
+    named_lines,
     own_part,
     tagged_addresses,
     tagged_lines,
+    unreadable_outputs,
     version_own_part,
 )
 
@@ -65,6 +68,10 @@ class PersonReport:
     #: Addresses that are hers but for a "+tag" ("anna+kulttuuri@…"): maybe someone else's,
     #: so nothing of them is in the report; the coordinator is told (``warnings``).
     tagged: dict[str, int] = field(default_factory=dict)
+    #: Other addresses made of her name ("anna.virtanen@…"), told likewise.
+    named: list[str] = field(default_factory=list)
+    #: Files under outputs/ whose text cannot be read here (a PDF), with why: told likewise.
+    unreadable: dict[str, str] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
@@ -72,8 +79,11 @@ class PersonReport:
 
     def warnings(self) -> list[str]:
         """What the coordinator is told apart from the report (on stderr, in English): the
-        addresses to ask her about before handing it over."""
-        return tagged_lines(self.tagged, "person")
+        addresses to ask her about, and the files to look into, before handing it over."""
+        return [*tagged_lines(self.tagged, "person"), *named_lines(self.named, "person"),
+                *(f"{path}: {why}, so whether it holds her could not be told; look into it "
+                  "by hand before handing the report over"
+                  for path, why in self.unreadable.items())]
 
     def text(self) -> str:
         """A line per thing held, then the summary."""
@@ -203,6 +213,8 @@ def person_report(workspace: Workspace, email: str, *, session: Session,
     report.sections["erasures"] = _erasures(workspace, session, email)
     report.unmatched_erasures = erasures_of_other_keys(workspace, session)
     report.tagged = tagged_addresses(session, matcher)
+    report.named = named_addresses(session, matcher, records.names)
+    report.unreadable = unreadable_outputs(workspace)
     # Texts that others are in too (an auto-reply naming a colleague, an SMTP answer, a
     # contact-list row): the person sees their own part, not the others' addresses or numbers.
     # Colleagues typed in the person's own contact cells are hidden by name too.

@@ -370,6 +370,52 @@ def tagged_addresses(session: Session, matcher: AddressMatcher) -> dict[str, int
     return dict(sorted(found.items()))
 
 
+def named_addresses(session: Session, matcher: AddressMatcher, names: Iterable[str]
+                    ) -> list[str]:
+    """Return the other addresses of the round (contacts, practices' contacts) made of one of
+    the person's names ("anna.virtanen@" beside anna@ of Anna Virtanen, :func:`named_address`):
+    another person's by the rule (an address is a person), and so left alone by ``forget``
+    and ``person``, but perhaps another of hers, for the coordinator to ask her about."""
+    from sqlmodel import select
+
+    from .db.models import Contact, PracticeVersion
+
+    names = list(names)
+    if not names:
+        return []
+    addresses = {*session.exec(select(Contact.email)),
+                 *session.exec(select(PracticeVersion.contact_email))}
+    return sorted({address.casefold() for address in addresses if address
+                   and not matcher.is_address(address) and named_address(address, names)})
+
+
+def named_lines(found: list[str], command: str) -> list[str]:
+    """What the coordinator is told of other addresses made of her name."""
+    return [f"{address}: another address made of her name is in the database; it was left "
+            "alone, as it may be someone else's: ask her, and if it is hers, run "
+            f"'yhteistuumin {command} {address}' too" for address in found]
+
+
+def unreadable_outputs(workspace: Workspace) -> dict[str, str]:
+    """The files under outputs/ whose text cannot be read here (:func:`_unreadable`: a PDF
+    kept as received), the published site aside, each with why: ``person`` names them for
+    the coordinator to look at by hand, as ``forget`` does."""
+    found: dict[str, str] = {}
+    published = [folder.resolve() for folder in _published_folders(workspace)]
+    for path in sorted(workspace.outputs.rglob("*")) if workspace.outputs.is_dir() else []:
+        if path.is_symlink() or not path.is_file() or any(
+                _inside(path, folder) for folder in published):
+            continue
+        try:
+            with path.open("rb") as stream:
+                why = _unreadable(stream.read(8))
+        except OSError:
+            continue
+        if why:
+            found[path.relative_to(workspace.root).as_posix()] = why
+    return found
+
+
 def tagged_lines(found: dict[str, int], command: str) -> list[str]:
     """What the coordinator is told of addresses that are hers but for a "+tag"."""
     return [f"{address}: the same address as hers but for a '+tag' is in "
@@ -1871,7 +1917,8 @@ def review_exports(workspace: Workspace) -> dict[str, float]:
 def _left_as_others(run: _Run) -> list[str]:
     """Say what like the person's was left as another's: a name joined by a hyphen to
     another, an address made of her name."""
-    return [*_joined_names(run.scrubber), *_named_addresses(run)]
+    return [*_joined_names(run.scrubber), *named_lines(
+        named_addresses(run.session, run.matcher, run.scrubber.names), "forget")]
 
 
 def _joined_names(scrubber: _Scrubber) -> list[str]:
@@ -1883,27 +1930,6 @@ def _joined_names(scrubber: _Scrubber) -> list[str]:
     return [f"Left as another person's name, being joined by a hyphen to another: {named}. "
             "If one is this person's own (a double name), correct it by hand where it stands "
             "(a reviewer's correction of the practice, or the file)."]
-
-
-def _named_addresses(run: _Run) -> list[str]:
-    """Say the other addresses of the round made of the person's name ("anna.virtanen@"
-    beside anna@ of Anna Virtanen): another person's by the rule (an address is a person),
-    left as they are, but perhaps another of hers, for the coordinator to forget as well."""
-    from sqlmodel import select
-
-    from .db.models import Contact, PracticeVersion
-
-    names = run.scrubber.names
-    if not names:
-        return []
-    addresses = {*run.session.exec(select(Contact.email)),
-                 *run.session.exec(select(PracticeVersion.contact_email))}
-    found = sorted({address.casefold() for address in addresses if address
-                    and not run.matcher.is_address(address) and named_address(address, names)})
-    if not found:
-        return []
-    return [f"Left as another person's, being another address: {', '.join(found)}, made of "
-            "this person's name. If one is this person's too, run forget for it as well."]
 
 
 def _handed_out(run: _Run, exported: dict[str, float]) -> list[str]:
@@ -2150,7 +2176,7 @@ def _unreadable(data: bytes) -> str:
     named so: those received are mostly the logos of signatures, which would be named at
     every erasure; nor a PDF inside a message, which is settled with the message, nor the
     coordinator's own files outside outputs/, which forget does not change.)"""
-    return "a PDF document, whose text forget cannot read" if data.startswith(b"%PDF-") else ""
+    return "a PDF document, whose text cannot be read here" if data.startswith(b"%PDF-") else ""
 
 
 def _looks_like_email(data: bytes) -> bool:
