@@ -74,6 +74,7 @@ import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -386,7 +387,7 @@ def named_addresses(session: Session, matcher: AddressMatcher, names: Iterable[s
     addresses = {*session.exec(select(Contact.email)),
                  *session.exec(select(PracticeVersion.contact_email))}
     return sorted({address.casefold() for address in addresses if address
-                   and not matcher.is_address(address) and named_address(address, names)})
+                   and named_address(address, names) and not matcher.is_address(address)})
 
 
 def named_lines(found: list[str], command: str) -> list[str]:
@@ -517,18 +518,36 @@ class _Scrubber:
         self.replacement = replacement
         self.erased = erased
         self.names: set[str] = set()
-        self.phones: set[str] = set()
+        self._phones: set[str] = set()
         #: Other people's names that hold one of ``names`` ("Johanna Anna Virtanen" holds
         #: "Anna Virtanen"): left whole, as an address inside another address is another's.
         self.kept: set[str] = set()
         #: Her names joined by a hyphen to another name, as found and left in the texts
         #: ("Anna Virtanen-Koski"): another person's, or her own double name; forget says so.
         self.joined: set[str] = set()
-        #: Her phone numbers (``phone_core``) that another person's contact has too (a
-        #: municipality's switchboard): not hers alone, so left where her address is not.
-        self.shared: set[str] = set()
-        self._alone: tuple[Any, _Scrubber] | None = None
-        self._tails: re.Pattern[str] | None = None  # (``may_hold``, of a scrubber of numbers)
+        self._shared: set[str] = set()
+        #: Made of the numbers when first asked for, dropped when they change.
+        self._alone: _Scrubber | None = None
+        self._tails: re.Pattern[str] | None = None
+
+    @property
+    def phones(self) -> set[str]:
+        """The person's phone numbers, as digits."""
+        return self._phones
+
+    @phones.setter
+    def phones(self, phones: set[str]) -> None:
+        self._phones, self._alone, self._tails = phones, None, None
+
+    @property
+    def shared(self) -> set[str]:
+        """Her phone numbers (``phone_core``) that another person's contact has too (a
+        municipality's switchboard): not hers alone, so left where her address is not."""
+        return self._shared
+
+    @shared.setter
+    def shared(self, shared: set[str]) -> None:
+        self._shared, self._alone = shared, None
 
     def know(self, records: PersonRecords) -> None:
         """Take the person's names and phones, the longer names of others to leave and the
@@ -582,8 +601,8 @@ class _Scrubber:
     def add_phone(self, phone: Any) -> None:
         digits = re.sub(r"\D", "", str(phone or ""))
         if len(digits) >= 6:
-            self.phones.add(digits)
-            self._tails = None
+            self._phones.add(digits)
+            self._alone = self._tails = None
 
     def address(self, text: str) -> str:
         """Return ``text`` with only the address replaced (for rows that are not the person's)."""
@@ -606,14 +625,12 @@ class _Scrubber:
     def alone(self) -> _Scrubber:
         """A scrubber of her numbers that no one else's contact has, and nothing else: what
         goes from someone else's text (or row of a file) that does not quote her address.
-        Made once for the numbers it was made of (each text of every other row asks)."""
-        key = (frozenset(self.phones), frozenset(self.shared))
-        if self._alone is None or self._alone[0] != key:
-            alone = _Scrubber(self.matcher, self.replacement, self.erased)
-            alone.phones = {digits for digits in self.phones
-                            if phone_core(digits) not in self.shared}
-            self._alone = (key, alone)
-        return self._alone[1]
+        Made once for the numbers (each text of every other row asks)."""
+        if self._alone is None:
+            self._alone = _Scrubber(self.matcher, self.replacement, self.erased)
+            self._alone.phones = {digits for digits in self.phones
+                                  if phone_core(digits) not in self.shared}
+        return self._alone
 
     def may_hold(self, text: str) -> bool:
         """Whether ``text`` may hold one of the numbers (their last four digits, with the
@@ -750,19 +767,35 @@ def named_address(address: str, names: Iterable[str]) -> bool:
     their marks taken off as addresses have them ("meikalainen" for Meikäläinen)."""
     from .survey import strip_diacritics
 
-    local = strip_diacritics(address.rpartition("@")[0]).casefold()
+    forms = _address_forms(tuple(sorted(names)))
+    local = address.rpartition("@")[0].casefold()
+    # Every form holds the surname: most addresses are passed over without more.
+    if not any(surname in local for _w, _wh, _i, surnames in forms for surname in surnames):
+        return False
+    local = strip_diacritics(local)
     parts = [part for part in re.split(r"[._\-+]", local) if part]
+    return any(words <= set(parts) or local in whole or parts in initialled
+               for words, whole, initialled, _s in forms)
+
+
+@lru_cache(maxsize=64)
+def _address_forms(names: tuple[str, ...]) -> list[tuple[set[str], set[str], list[list[str]],
+                                                        set[str]]]:
+    """For each full name, what an address made of it holds (``named_address``): its words,
+    the local parts that are it whole ("annavirtanen", "avirtanen", "virtanena"), the local
+    parts of an initial and the surname (["a", "virtanen"]), and the surname as typed and
+    without its marks (the last word, which every form holds); made once per person."""
+    from .survey import strip_diacritics
+
+    forms = []
     for name in names:
-        words = [strip_diacritics(word).casefold() for word in re.split(r"[\s\-]+", name)
-                 if word]
-        if len(words) < 2:
-            continue
-        first, last = words[0], words[-1]
-        if set(words) <= set(parts) or local in {"".join(words), first[0] + last,
-                                                 last + first[0]} or parts in (
-                [first[0], last], [last, first[0]]):
-            return True
-    return False
+        typed = [word.casefold() for word in re.split(r"[\s\-]+", name) if word]
+        words = [strip_diacritics(word) for word in typed]
+        if len(words) >= 2:
+            first, last = words[0], words[-1]
+            forms.append((set(words), {"".join(words), first[0] + last, last + first[0]},
+                          [[first[0], last], [last, first[0]]], {last, typed[-1]}))
+    return forms
 
 
 # --- result ------------------------------------------------------------------------------
@@ -2454,6 +2487,8 @@ def _numbers_as_text(text: str, scrubber: _Scrubber) -> str:
     if "<v>" in text:
         def xlsx(match: re.Match[str]) -> str:
             value = html.unescape(match.group(3))
+            if not scrubber.may_hold(value):  # a number is no name nor address
+                return match.group(0)
             cleaned = scrubber.text(value)
             if cleaned == value:
                 return match.group(0)
@@ -2467,8 +2502,8 @@ def _numbers_as_text(text: str, scrubber: _Scrubber) -> str:
         def ods(match: re.Match[str]) -> str:
             tag = match.group(0)
             value = _ODS_VALUE.search(tag)
-            if value is None or scrubber.text(html.unescape(value.group(1))) == html.unescape(
-                    value.group(1)):
+            number = html.unescape(value.group(1)) if value else ""
+            if not scrubber.may_hold(number) or scrubber.text(number) == number:
                 return tag
             tag = _ODS_VALUE.sub("", re.sub(r'\s+office:currency="[^"]*"', "", tag))
             return re.sub(r'(office|calcext):value-type="[^"]*"', r'\1:value-type="string"', tag)
